@@ -1,0 +1,139 @@
+"""Tables of organisations, accounts and matrices, and their Pydantic schemas."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from zhengwu.db.base import Base, utcnow
+
+LEVELS = ("中央", "省", "市", "县", "乡")
+MATRIX_KINDS = ("regional", "vertical")
+MEMBER_ROLES = ("lead", "member")
+
+
+class Organization(Base):
+    """A government body (机构 / 单位)."""
+
+    __tablename__ = "organizations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(128), index=True)
+    level: Mapped[str] = mapped_column(String(8), index=True)  # 中央/省/市/县/乡
+    sector: Mapped[str] = mapped_column(String(32), index=True)  # 系统: 公安, 消防 …
+    adcode: Mapped[str | None] = mapped_column(String(6), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    accounts: Mapped[list[Account]] = relationship(back_populates="organization", lazy="raise")
+
+
+class Account(Base):
+    """An account of an organisation (or anyone) on one platform."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (UniqueConstraint("platform", "uid"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16), index=True)
+    uid: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(128), index=True)
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+    verified_type: Mapped[int | None] = mapped_column(Integer)
+    verified_reason: Mapped[str | None] = mapped_column(String(256))
+    is_government: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    followers: Mapped[int | None] = mapped_column(BigInteger)
+    friends: Mapped[int | None] = mapped_column(BigInteger)
+    statuses: Mapped[int | None] = mapped_column(BigInteger)
+    adcode: Mapped[str | None] = mapped_column(String(6), index=True)
+    location: Mapped[str | None] = mapped_column(String(64))
+    description: Mapped[str | None] = mapped_column(Text)
+    platform_created_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active | closed
+    first_seen: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    organization: Mapped[Organization | None] = relationship(
+        back_populates="accounts", lazy="raise"
+    )
+
+
+class Matrix(Base):
+    """A matrix (矩阵): a lead account and member accounts, regional or vertical."""
+
+    __tablename__ = "matrices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(128), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # regional | vertical
+    adcode: Mapped[str | None] = mapped_column(String(6), index=True)
+    sector: Mapped[str | None] = mapped_column(String(32))
+    lead_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("matrices.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MatrixMember(Base):
+    """Membership of an account in a matrix; an account may sit in several matrices."""
+
+    __tablename__ = "matrix_members"
+
+    matrix_id: Mapped[int] = mapped_column(
+        ForeignKey("matrices.id", ondelete="CASCADE"), primary_key=True
+    )
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    role: Mapped[str] = mapped_column(String(16), default="member")  # lead | member
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AccountRead(BaseModel):
+    """An account as the API returns it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    platform: str
+    uid: str
+    name: str
+    organization_id: int | None
+    verified_type: int | None
+    is_government: bool
+    followers: int | None
+    adcode: str | None
+    status: str
+
+
+class OrganizationRead(BaseModel):
+    """An organisation as the API returns it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    external_id: str | None
+    name: str
+    level: str
+    sector: str
+    adcode: str | None
+    parent_id: int | None
+
+
+class MatrixRead(BaseModel):
+    """A matrix as the API returns it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    external_id: str | None
+    name: str
+    kind: str
+    adcode: str | None
+    sector: str | None
+    lead_account_id: int | None
+    parent_id: int | None

@@ -1,0 +1,183 @@
+"""Account, organisation and matrix services (plain functions; the caller commits)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from zhengwu.accounts.models import Account, Matrix, MatrixMember, Organization
+from zhengwu.errors import NotFoundError
+from zhengwu.platforms.records import AccountRecord
+
+# Record attribute → Account column, for the fields a platform payload can update.
+_FIELDS = {
+    "name": "name",
+    "verified_type": "verified_type",
+    "verified_reason": "verified_reason",
+    "is_government": "is_government",
+    "followers": "followers",
+    "friends": "friends",
+    "statuses": "statuses",
+    "adcode": "adcode",
+    "location": "location",
+    "description": "description",
+    "created_at": "platform_created_at",
+}
+_CHUNK = 500
+
+
+@dataclass(slots=True)
+class UpsertResult:
+    """What an account upsert did, overall and for the primary (counted) records."""
+
+    new: int = 0
+    updated: int = 0
+    primary_new: int = 0
+    primary_updated: int = 0
+    primary_unchanged: int = 0
+
+
+def _values(rec: AccountRecord) -> dict[str, Any]:
+    return {
+        col: getattr(rec, attr) for attr, col in _FIELDS.items() if getattr(rec, attr) is not None
+    }
+
+
+def _load_existing(
+    session: Session, keys: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], dict[str, Any]]:
+    existing: dict[tuple[str, str], dict[str, Any]] = {}
+    by_platform: dict[str, list[str]] = {}
+    for platform, uid in keys:
+        by_platform.setdefault(platform, []).append(uid)
+    cols = [Account.id, Account.platform, Account.uid, Account.organization_id] + [
+        getattr(Account, c) for c in _FIELDS.values()
+    ]
+    for platform, uids in by_platform.items():
+        for i in range(0, len(uids), _CHUNK):
+            rows = session.execute(
+                select(*cols).where(
+                    Account.platform == platform, Account.uid.in_(uids[i : i + _CHUNK])
+                )
+            ).mappings()
+            for row in rows:
+                existing[(row["platform"], row["uid"])] = dict(row)
+    return existing
+
+
+def _differs(values: dict[str, Any], state: dict[str, Any]) -> bool:
+    return any(state.get(col) != val for col, val in values.items())
+
+
+def upsert_records(
+    session: Session,
+    accounts: Sequence[AccountRecord],
+    primary: Sequence[AccountRecord] = (),
+    *,
+    dry_run: bool = False,
+) -> UpsertResult:
+    """Insert or update accounts seen in platform payloads; classify the primary ones.
+
+    ``accounts`` holds the last observation of every account of a chunk; ``primary`` the
+    account records that stand for an input record (in input order), which are counted as
+    new, updated or unchanged against the database and the earlier records of the chunk.
+    An account linked to an organisation stays government whatever a payload says.
+    """
+    result = UpsertResult()
+    if not accounts and not primary:
+        return result
+    keys = list({(a.platform, a.uid) for a in [*accounts, *primary]})
+    existing = _load_existing(session, keys)
+    state: dict[tuple[str, str], dict[str, Any]] = {k: dict(v) for k, v in existing.items()}
+    for rec in primary:
+        key = (rec.platform, rec.uid)
+        values = _values(rec)
+        if key not in state:
+            result.primary_new += 1
+            state[key] = values
+        elif _differs(values, state[key]):
+            result.primary_updated += 1
+            state[key].update(values)
+        else:
+            result.primary_unchanged += 1
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    for rec in accounts:
+        key = (rec.platform, rec.uid)
+        values = _values(rec)
+        old = existing.get(key)
+        if old is None:
+            inserts.append({"platform": rec.platform, "uid": rec.uid, **values})
+        elif _differs(values, old):
+            if old.get("organization_id") is not None:
+                values["is_government"] = True
+            updates.append({"id": old["id"], **values})
+    result.new, result.updated = len(inserts), len(updates)
+    if dry_run:
+        return result
+    for i in range(0, len(inserts), 5000):
+        session.execute(insert(Account), inserts[i : i + 5000])
+    # ORM bulk UPDATE by primary key groups rows by their key set; keep them uniform.
+    by_keys: dict[frozenset[str], list[dict[str, Any]]] = {}
+    for row in updates:
+        by_keys.setdefault(frozenset(row), []).append(row)
+    for rows in by_keys.values():
+        session.execute(update(Account), rows)
+    return result
+
+
+def get_account(session: Session, *, platform: str, uid: str) -> Account:
+    """Return the account ``uid`` on ``platform`` or raise NotFoundError."""
+    account = session.scalar(
+        select(Account).where(Account.platform == platform, Account.uid == uid)
+    )
+    if account is None:
+        raise NotFoundError(f"账号不存在：{platform}/{uid}", f"no such account: {platform}/{uid}")
+    return account
+
+
+def find_account(session: Session, ref: str) -> Account:
+    """Return an account by ``platform:uid``, numeric id, or exact name."""
+    if ":" in ref:
+        platform, uid = ref.split(":", 1)
+        return get_account(session, platform=platform, uid=uid)
+    account = None
+    if ref.isdigit():
+        account = session.get(Account, int(ref))
+    if account is None:
+        account = session.scalar(select(Account).where(Account.name == ref).limit(1))
+    if account is None:
+        raise NotFoundError(f"账号不存在：{ref}", f"no such account: {ref}")
+    return account
+
+
+def matrix_members(session: Session, matrix: Matrix) -> list[tuple[Account, str]]:
+    """Return the member accounts of ``matrix`` with their roles, lead first."""
+    rows = session.execute(
+        select(Account, MatrixMember.role)
+        .join(MatrixMember, MatrixMember.account_id == Account.id)
+        .where(MatrixMember.matrix_id == matrix.id)
+        .order_by(MatrixMember.role.desc() == "lead", Account.name)
+    ).all()
+    return sorted(((a, r) for a, r in rows), key=lambda ar: (ar[1] != "lead", ar[0].name))
+
+
+def matrices_of(session: Session, account: Account) -> list[Matrix]:
+    """Return every matrix ``account`` belongs to (the matrix list on its page)."""
+    return list(
+        session.scalars(
+            select(Matrix)
+            .join(MatrixMember, MatrixMember.matrix_id == Matrix.id)
+            .where(MatrixMember.account_id == account.id)
+            .order_by(Matrix.name)
+        )
+    )
+
+
+def organization_by_external_id(session: Session, external_id: str) -> Organization | None:
+    """Return the organisation with a deployment's own id, if any."""
+    return session.scalar(select(Organization).where(Organization.external_id == external_id))

@@ -1,0 +1,1 @@
+"""The ``zhengwu`` command line (Typer): thin commands over the domain services."""

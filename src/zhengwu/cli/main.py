@@ -1,0 +1,33 @@
+"""The ``zhengwu`` command: one Typer app with a sub-command group per domain.
+
+Each group lives in its own module and imports its heavy dependencies only when a command
+runs, so ``zhengwu --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from zhengwu.cli import db, index, ingest
+
+app = typer.Typer(
+    name="zhengwu",
+    help="政务新媒体开放平台 zhengwu — operate, serve, rescue, evaluate.\n\n"
+    "Example: zhengwu simulate --scale city --days 30 --seed 1 --out demo-data",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+app.add_typer(db.app, name="db")
+app.add_typer(index.app, name="index")
+app.command("import")(ingest.import_command)
+app.command("formats")(ingest.formats_command)
+app.command("quarantine")(ingest.quarantine_command)
+
+
+def main() -> None:
+    """Run the CLI."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+"""Typed settings for zhengwu (pydantic-settings, prefix ``ZHENGWU_``).
+
+Every setting is declared here once; nothing else in the code reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET = "dev-only-insecure-secret"
+
+
+class Settings(BaseSettings):
+    """Settings of one zhengwu deployment."""
+
+    model_config = SettingsConfigDict(env_prefix="ZHENGWU_", env_file=".env", extra="ignore")
+
+    env: str = Field("development", description="development | test | production")
+    data_dir: Path = Field(Path("zhengwu-data"), description="SQLite DB, analytics store, models")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL of the operational DB; default SQLite in data_dir"
+    )
+    analytics_path: Path | None = Field(
+        None, description="DuckDB file of the analytics store; default data_dir/analytics.duckdb"
+    )
+    secret_key: SecretStr = Field(SecretStr(DEFAULT_SECRET), description="session signing key")
+    timezone: str = Field("Asia/Shanghai", description="timezone of naive platform timestamps")
+    import_batch_size: int = Field(50_000, ge=1, description="records per analytics write batch")
+    import_workers: int = Field(0, ge=0, description="parser processes for imports; 0 = cores")
+    compliance_window_days: int = Field(14, ge=1, description="国办 veto: days without a post")
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> Settings:
+        if self.env == "production" and self.secret_key.get_secret_value() == DEFAULT_SECRET:
+            raise ValueError(
+                "ZHENGWU_SECRET_KEY 未设置：生产环境不能使用默认密钥 / "
+                "set ZHENGWU_SECRET_KEY: the default secret is refused in production"
+            )
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        """Return the operational DB URL, defaulting to SQLite inside the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'zhengwu.db').resolve()}"
+
+    @property
+    def resolved_analytics_path(self) -> Path:
+        """Return the DuckDB analytics store path."""
+        return self.analytics_path or self.data_dir / "analytics.duckdb"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process-wide settings (cached; tests call ``get_settings.cache_clear``)."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Posts and their metric snapshots (the analytics store), labels, assets and distribution."""

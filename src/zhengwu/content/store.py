@@ -1,0 +1,315 @@
+"""The analytics store: posts, metric snapshots and hot-search entries in one DuckDB file.
+
+Why DuckDB and not Parquet files: imports must be idempotent and keep a snapshot only when
+counts change, which needs an anti-join and an update against what is stored; a DuckDB
+table does that in one transaction, where Parquet would mean rewriting partitions. The
+index and topic computations scan the same tables with DuckDB. ``export_parquet`` writes
+the Parquet layout (partitioned by platform and month) for Spark and other tools.
+
+Timestamps are stored as UTC ``TIMESTAMP``; China local time is ``ts + INTERVAL 8 HOUR``
+(China has no daylight saving), which keeps day and month bucketing cheap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from zhengwu.config import get_settings
+
+COUNT_COLUMNS = ("reposts", "comments", "likes", "reads", "shares", "zaikan", "plays", "favorites")
+ACCOUNT_COUNT_COLUMNS = ("followers", "friends", "statuses")
+
+POST_SCHEMA = pa.schema(
+    [
+        ("seq", pa.int64()),
+        ("is_primary", pa.bool_()),
+        ("platform", pa.string()),
+        ("post_id", pa.string()),
+        ("account_uid", pa.string()),
+        ("created_at", pa.timestamp("us")),
+        ("text", pa.string()),
+        ("topics", pa.list_(pa.string())),
+        ("mentions", pa.list_(pa.string())),
+        ("is_repost", pa.bool_()),
+        ("root_post_id", pa.string()),
+        ("root_deleted", pa.bool_()),
+        ("bid", pa.string()),
+        ("title", pa.string()),
+        ("url", pa.string()),
+        ("is_headline", pa.bool_()),
+        ("is_original", pa.bool_()),
+        ("source", pa.string()),
+        ("region_name", pa.string()),
+        *[(c, pa.int64()) for c in COUNT_COLUMNS],
+        ("observed_at", pa.timestamp("us")),
+    ]
+)
+
+ACCOUNT_SNAPSHOT_SCHEMA = pa.schema(
+    [
+        ("seq", pa.int64()),
+        ("platform", pa.string()),
+        ("uid", pa.string()),
+        *[(c, pa.int64()) for c in ACCOUNT_COUNT_COLUMNS],
+        ("observed_at", pa.timestamp("us")),
+    ]
+)
+
+_DDL = [
+    """CREATE TABLE IF NOT EXISTS posts (
+        platform VARCHAR NOT NULL, post_id VARCHAR NOT NULL, account_uid VARCHAR,
+        created_at TIMESTAMP NOT NULL, text VARCHAR, topics VARCHAR[], mentions VARCHAR[],
+        is_repost BOOLEAN, root_post_id VARCHAR, root_deleted BOOLEAN, bid VARCHAR,
+        title VARCHAR, url VARCHAR, is_headline BOOLEAN, is_original BOOLEAN, source VARCHAR,
+        region_name VARCHAR, reposts BIGINT, comments BIGINT, likes BIGINT, reads BIGINT,
+        shares BIGINT, zaikan BIGINT, plays BIGINT, favorites BIGINT,
+        first_seen TIMESTAMP, observed_at TIMESTAMP)""",
+    """CREATE TABLE IF NOT EXISTS post_snapshots (
+        platform VARCHAR NOT NULL, post_id VARCHAR NOT NULL, observed_at TIMESTAMP NOT NULL,
+        reposts BIGINT, comments BIGINT, likes BIGINT, reads BIGINT, shares BIGINT,
+        zaikan BIGINT, plays BIGINT, favorites BIGINT)""",
+    """CREATE TABLE IF NOT EXISTS account_snapshots (
+        platform VARCHAR NOT NULL, uid VARCHAR NOT NULL, observed_at TIMESTAMP NOT NULL,
+        followers BIGINT, friends BIGINT, statuses BIGINT)""",
+    """CREATE TABLE IF NOT EXISTS hot_search (
+        day DATE NOT NULL, title VARCHAR NOT NULL, url VARCHAR, rank INTEGER,
+        first_seen TIMESTAMP)""",
+]
+
+
+@dataclass(slots=True)
+class WriteCounts:
+    """How the primary rows of a batch were classified."""
+
+    imported: int = 0
+    updated: int = 0
+    duplicates: int = 0
+
+
+def connect(path: Path | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the analytics store (creating its tables unless ``read_only``)."""
+    path = path or get_settings().resolved_analytics_path
+    if read_only and not path.exists():
+        con = duckdb.connect(":memory:")
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(str(path), read_only=read_only)
+    if not read_only or str(con) == ":memory:":
+        for ddl in _DDL:
+            con.execute(ddl)
+    return con
+
+
+@contextmanager
+def open_store(
+    path: Path | None = None, *, read_only: bool = False
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the store for the duration of a ``with`` block and close it afterwards."""
+    con = connect(path, read_only=read_only)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def _changed(new: str, old: str, columns: tuple[str, ...]) -> str:
+    # A column changed when the new observation has a value that differs from the old one;
+    # a missing (NULL) value in the new observation is "not observed", not a change.
+    return (
+        "("
+        + " OR ".join(
+            f"({new}.{c} IS NOT NULL AND {new}.{c} IS DISTINCT FROM {old}.{c})" for c in columns
+        )
+        + ")"
+    )
+
+
+def write_posts(
+    con: duckdb.DuckDBPyConnection, batch: pa.Table, *, dry_run: bool = False
+) -> WriteCounts:
+    """Insert new posts, update changed counts with a snapshot, and classify primary rows.
+
+    Each row of ``batch`` (POST_SCHEMA, ``seq`` = input order) is compared with the previous
+    observation of the same post: the stored one for its first occurrence in the batch, the
+    previous row otherwise. Primary rows are counted as imported (never seen), updated
+    (counts changed → a snapshot is added) or duplicates (nothing new).
+    """
+    counts = WriteCounts()
+    if batch.num_rows == 0:
+        return counts
+    con.register("batch_in", batch)
+    try:
+        cols = ", ".join(COUNT_COLUMNS)
+        prev_cols = ", ".join(f"lag({c}) OVER w AS prev_{c}" for c in COUNT_COLUMNS)
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE batch_cls AS
+            WITH b AS (
+                SELECT *, row_number() OVER w AS k, {prev_cols}
+                FROM batch_in WINDOW w AS (PARTITION BY platform, post_id ORDER BY seq)
+            )
+            SELECT b.*, (p.post_id IS NOT NULL) AS in_store,
+                   {", ".join(f"p.{c} AS old_{c}" for c in COUNT_COLUMNS)}
+            FROM b LEFT JOIN posts p USING (platform, post_id)"""
+        )
+        # Compare with the stored row for a post's first row in the batch, else the row before.
+        changed = " OR ".join(
+            f"({c} IS NOT NULL AND {c} IS DISTINCT FROM "
+            f"(CASE WHEN k = 1 THEN old_{c} ELSE prev_{c} END))"
+            for c in COUNT_COLUMNS
+        )
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE batch_cls2 AS
+            SELECT *, CASE
+                WHEN k = 1 AND NOT in_store THEN 'imported'
+                WHEN {changed} THEN 'updated'
+                ELSE 'duplicate' END AS outcome
+            FROM batch_cls"""
+        )
+        for outcome, n in con.execute(
+            "SELECT outcome, count(*) FROM batch_cls2 WHERE is_primary GROUP BY outcome"
+        ).fetchall():
+            if outcome == "imported":
+                counts.imported = n
+            elif outcome == "updated":
+                counts.updated = n
+            else:
+                counts.duplicates = n
+        if dry_run:
+            return counts
+        # Final state per post: the last non-NULL observation of each count in the batch.
+        last = ", ".join(f"last_value({c} IGNORE NULLS) OVER w AS {c}" for c in COUNT_COLUMNS)
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE batch_final AS
+            SELECT * EXCLUDE (rn) FROM (
+                SELECT platform, post_id, account_uid, created_at, text, topics, mentions,
+                       is_repost, root_post_id, root_deleted, bid, title, url, is_headline,
+                       is_original, source, region_name, {last},
+                       max(observed_at) OVER w AS observed_at, in_store,
+                       row_number() OVER (PARTITION BY platform, post_id ORDER BY seq DESC) AS rn
+                FROM batch_cls2
+                WINDOW w AS (PARTITION BY platform, post_id ORDER BY seq
+                             ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+            ) WHERE rn = 1"""
+        )
+        con.execute("BEGIN")
+        con.execute(
+            f"""INSERT INTO post_snapshots
+            SELECT platform, post_id, observed_at, {cols}
+            FROM batch_cls2 WHERE outcome <> 'duplicate'"""
+        )
+        con.execute(
+            f"""INSERT INTO posts
+            SELECT platform, post_id, account_uid, created_at, text, topics, mentions,
+                   is_repost, root_post_id, root_deleted, bid, title, url, is_headline,
+                   is_original, source, region_name, {cols}, observed_at AS first_seen,
+                   observed_at
+            FROM batch_final WHERE NOT in_store"""
+        )
+        sets = ", ".join(f"{c} = coalesce(f.{c}, posts.{c})" for c in COUNT_COLUMNS)
+        con.execute(
+            f"""UPDATE posts SET {sets},
+                   observed_at = greatest(posts.observed_at, f.observed_at),
+                   root_deleted = posts.root_deleted OR f.root_deleted
+            FROM batch_final f
+            WHERE f.in_store AND posts.platform = f.platform AND posts.post_id = f.post_id
+              AND {_changed("f", "posts", COUNT_COLUMNS)}"""
+        )
+        con.execute("COMMIT")
+    finally:
+        con.unregister("batch_in")
+        con.execute("DROP TABLE IF EXISTS batch_cls")
+        con.execute("DROP TABLE IF EXISTS batch_cls2")
+        con.execute("DROP TABLE IF EXISTS batch_final")
+    return counts
+
+
+def write_account_snapshots(
+    con: duckdb.DuckDBPyConnection, batch: pa.Table, *, dry_run: bool = False
+) -> int:
+    """Append follower/friend/status counts for accounts whose counts changed; return rows added."""
+    if batch.num_rows == 0 or dry_run:
+        return 0
+    con.register("acc_in", batch)
+    try:
+        cols = ", ".join(ACCOUNT_COUNT_COLUMNS)
+        before = con.execute("SELECT count(*) FROM account_snapshots").fetchone()
+        con.execute(
+            f"""INSERT INTO account_snapshots
+            WITH last AS (
+                SELECT platform, uid, arg_max(followers, observed_at) AS followers,
+                       arg_max(friends, observed_at) AS friends,
+                       arg_max(statuses, observed_at) AS statuses
+                FROM account_snapshots
+                WHERE (platform, uid) IN (SELECT (platform, uid) FROM acc_in)
+                GROUP BY platform, uid
+            )
+            SELECT a.platform, a.uid, a.observed_at, a.{cols.replace(", ", ", a.")}
+            FROM acc_in a LEFT JOIN last l USING (platform, uid)
+            WHERE l.uid IS NULL OR {_changed("a", "l", ACCOUNT_COUNT_COLUMNS)}"""
+        )
+        after = con.execute("SELECT count(*) FROM account_snapshots").fetchone()
+    finally:
+        con.unregister("acc_in")
+    return int(after[0] if after else 0) - int(before[0] if before else 0)
+
+
+def write_hot_search(
+    con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]], *, dry_run: bool = False
+) -> WriteCounts:
+    """Store hot-search entries once per (day, title); classify them like posts."""
+    counts = WriteCounts()
+    if not rows:
+        return counts
+    table = pa.Table.from_pylist(
+        [{**r, "seq": i} for i, r in enumerate(rows)],
+        schema=pa.schema(
+            [("day", pa.date32()), ("title", pa.string()), ("url", pa.string()),
+             ("rank", pa.int32()), ("seq", pa.int64())]
+        ),
+    )  # fmt: skip
+    con.register("hs_in", table)
+    try:
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE hs_cls AS
+            SELECT h.*, row_number() OVER (PARTITION BY h.day, h.title ORDER BY seq) AS k,
+                   s.title IS NOT NULL AS in_store
+            FROM hs_in h LEFT JOIN hot_search s ON s.day = h.day AND s.title = h.title"""
+        )
+        row = con.execute(
+            "SELECT count(*) FILTER (WHERE k = 1 AND NOT in_store), "
+            "count(*) FILTER (WHERE k > 1 OR in_store) FROM hs_cls"
+        ).fetchone()
+        counts.imported, counts.duplicates = (int(row[0]), int(row[1])) if row else (0, 0)
+        if not dry_run:
+            con.execute(
+                "INSERT INTO hot_search SELECT day, title, url, rank, now()::TIMESTAMP "
+                "FROM hs_cls WHERE k = 1 AND NOT in_store"
+            )
+    finally:
+        con.unregister("hs_in")
+        con.execute("DROP TABLE IF EXISTS hs_cls")
+    return counts
+
+
+def export_parquet(con: duckdb.DuckDBPyConnection, out_dir: Path) -> list[Path]:
+    """Write posts and snapshots as Parquet partitioned by platform and month (for Spark)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    con.execute(
+        f"""COPY (SELECT *, strftime(created_at + INTERVAL 8 HOUR, '%Y-%m') AS month FROM posts)
+        TO '{out_dir / "posts"}' (FORMAT PARQUET, PARTITION_BY (platform, month),
+        OVERWRITE_OR_IGNORE)"""
+    )
+    con.execute(
+        f"""COPY (SELECT *, strftime(observed_at + INTERVAL 8 HOUR, '%Y-%m') AS month
+              FROM post_snapshots)
+        TO '{out_dir / "post_snapshots"}' (FORMAT PARQUET, PARTITION_BY (platform, month),
+        OVERWRITE_OR_IGNORE)"""
+    )
+    return sorted(out_dir.rglob("*.parquet"))

@@ -1,0 +1,1 @@
+"""Operational database: engine, sessions, metadata and migrations."""

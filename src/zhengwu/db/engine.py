@@ -1,0 +1,60 @@
+"""Engine and session factories; the caller (request, CLI command, job) owns the transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from zhengwu.config import get_settings
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """Create an engine with the per-backend settings zhengwu relies on."""
+    if url.startswith("sqlite"):
+        kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, **kwargs)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(url, **kwargs)
+
+
+@lru_cache(maxsize=4)
+def get_engine(url: str | None = None) -> Engine:
+    """Return the process-wide engine for ``url`` (default: the configured database)."""
+    settings = get_settings()
+    if url is None and settings.database_url is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return make_engine(url or settings.resolved_database_url)
+
+
+def session_factory(engine: Engine | None = None) -> sessionmaker[Session]:
+    """Return a session factory bound to ``engine`` (default: the configured one)."""
+    return sessionmaker(bind=engine or get_engine(), expire_on_commit=False)
+
+
+@contextmanager
+def unit_of_work(engine: Engine | None = None) -> Iterator[Session]:
+    """Open a session, commit on success and roll back on error (for CLI commands and jobs)."""
+    session = session_factory(engine)()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

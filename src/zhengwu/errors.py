@@ -1,0 +1,54 @@
+"""The one root error of zhengwu and its shared behaviour.
+
+Every expected business outcome ("request already closed", "unknown format") is a
+subclass of :class:`ZhengwuError` that carries an HTTP status and a message in Chinese
+and English, so the web layer never turns one into a 500 and the CLI prints it cleanly.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class ZhengwuError(Exception):
+    """Root of every error zhengwu raises on purpose."""
+
+    status_code: ClassVar[int] = 400
+
+    def __init__(self, message_zh: str, message_en: str | None = None) -> None:
+        self.message_zh = message_zh
+        self.message_en = message_en or message_zh
+        super().__init__(f"{message_zh} / {self.message_en}" if message_en else message_zh)
+
+    def to_dict(self) -> dict[str, object]:
+        """Return the error as a JSON-serialisable mapping."""
+        return {
+            "error": type(self).__name__,
+            "status": self.status_code,
+            "message_zh": self.message_zh,
+            "message_en": self.message_en,
+        }
+
+
+class NotFoundError(ZhengwuError):
+    """A thing that was asked for does not exist."""
+
+    status_code = 404
+
+
+class ConflictError(ZhengwuError):
+    """The action conflicts with the current state (illegal transition, concurrent edit)."""
+
+    status_code = 409
+
+
+class ForbiddenError(ZhengwuError):
+    """The caller may not see or do this."""
+
+    status_code = 403
+
+
+class InvalidInputError(ZhengwuError):
+    """The input is unusable as a whole (bad file, unknown format, bad value)."""
+
+    status_code = 422

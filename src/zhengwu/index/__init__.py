@@ -1,0 +1,1 @@
+"""Influence index (影响力指数): indicator systems, published-formula presets, rankings."""

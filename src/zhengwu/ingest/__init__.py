@@ -1,0 +1,1 @@
+"""Import pipeline: importer plugins keyed by format name, quarantine, idempotency."""

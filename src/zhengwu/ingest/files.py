@@ -1,0 +1,170 @@
+"""Reading input files robustly: line ranges for parallel parsing, encodings, CSV rows.
+
+Real crawler output is messy: UTF-8 with a BOM (``utf-8-sig``), GBK files from Excel,
+broken lines. These helpers never raise on a bad line; they hand the caller either the
+decoded line or a reason to quarantine it, always with its location.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from zhengwu.errors import InvalidInputError
+
+GBK_HINT = "不是 UTF-8 编码（可能是 GBK）/ not UTF-8 (GBK file read as UTF-8?)"
+
+
+def check_file(path: Path) -> None:
+    """Raise a clear error when ``path`` is missing, a directory or unreadable."""
+    if not path.exists():
+        raise InvalidInputError(f"文件不存在：{path}", f"file not found: {path}")
+    if path.is_dir():
+        raise InvalidInputError(f"这是一个目录，不是文件：{path}", f"is a directory: {path}")
+    if not os.access(path, os.R_OK):
+        raise InvalidInputError(f"文件不可读：{path}", f"file not readable: {path}")
+
+
+def split_ranges(path: Path, parts: int, *, min_bytes: int = 8 << 20) -> list[tuple[int, int]]:
+    """Cut a file into about ``parts`` byte ranges of at least ``min_bytes`` each."""
+    size = path.stat().st_size
+    parts = max(1, min(parts, size // max(min_bytes, 1)))
+    step = -(-size // parts) if size else 0
+    return [(i * step, min(size, (i + 1) * step)) for i in range(parts)] or [(0, 0)]
+
+
+def iter_lines(
+    path: Path, byte_range: tuple[int, int] | None = None
+) -> Iterator[tuple[int, bytes]]:
+    """Yield ``(line number, raw line)`` for the non-blank lines starting inside ``byte_range``.
+
+    Line numbers are 1-based and exact even for a range that starts mid-file (the newlines
+    before it are counted), so quarantine locations stay ``file:line``.
+    """
+    check_file(path)
+    start, end = byte_range if byte_range else (0, path.stat().st_size)
+    with path.open("rb") as fh:
+        lineno = 0
+        if start > 0:
+            # Count the lines before the range, then skip the partial line we land in:
+            # it belongs to the previous range (a line belongs to the range it starts in).
+            fh.seek(start - 1)
+            prev = fh.read(1)
+            lineno = _count_newlines(path, start - 1) + (1 if prev == b"\n" else 0)
+            if prev != b"\n":
+                fh.readline()
+                lineno += 1
+        pos = fh.tell()
+        for raw in fh:
+            if pos >= end:
+                break
+            lineno += 1
+            pos += len(raw)
+            line = raw.rstrip(b"\r\n")
+            if lineno == 1 and line.startswith(b"\xef\xbb\xbf"):
+                line = line[3:]
+            if line.strip():
+                yield lineno, line
+
+
+def _count_newlines(path: Path, upto: int) -> int:
+    count = 0
+    with path.open("rb") as fh:
+        remaining = upto
+        while remaining > 0:
+            chunk = fh.read(min(remaining, 16 << 20))
+            if not chunk:
+                break
+            count += chunk.count(b"\n")
+            remaining -= len(chunk)
+    return count
+
+
+def decode_line(raw: bytes) -> str | None:
+    """Decode a UTF-8 line, or return None when it is not UTF-8 (quarantine it with GBK_HINT)."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def read_text(path: Path) -> tuple[str, str | None]:
+    """Read a whole file as text; return ``(text, problem)``.
+
+    UTF-8 (with or without BOM) is read as is. A file that is not UTF-8 is decoded with
+    replacement characters and ``problem`` says so, so the caller can quarantine the
+    affected records instead of importing garbled text.
+    """
+    check_file(path)
+    data = path.read_bytes()
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError:
+        return data.decode("utf-8", errors="replace"), GBK_HINT
+
+
+def iter_csv_rows(path: Path) -> Iterator[tuple[int, dict[str, str] | None, str | None]]:
+    """Yield ``(row number, row dict, problem)`` for each data row of a CSV file.
+
+    The header is row 1, so the first data row is row 2 (as a spreadsheet shows it).
+    A row whose raw bytes are not UTF-8 gets ``problem`` = GBK_HINT and ``None`` as row;
+    a row with more fields than the header gets a problem too. Empty rows are skipped.
+    """
+    check_file(path)
+    raw_lines = path.read_bytes()
+    if raw_lines.startswith(b"\xef\xbb\xbf"):
+        raw_lines = raw_lines[3:]
+    # Decode per physical line so that one GBK row does not poison the whole file.
+    decoded: list[str] = []
+    bad_lines: set[int] = set()
+    for i, raw in enumerate(raw_lines.splitlines(keepends=True), start=1):
+        try:
+            decoded.append(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            decoded.append(raw.decode("utf-8", errors="replace"))
+            bad_lines.add(i)
+    reader = csv.reader(io.StringIO("".join(decoded), newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        return
+    except csv.Error as exc:
+        raise InvalidInputError(
+            f"CSV 表头无法读取：{exc}", f"unreadable CSV header: {exc}"
+        ) from None
+    header = [h.strip() for h in header]
+    while True:
+        start_line = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield start_line, None, f"CSV 格式错误 / malformed CSV: {exc}"
+            continue
+        if not any(cell.strip() for cell in row):
+            continue
+        end_line = reader.line_num
+        if any(n in bad_lines for n in range(start_line, end_line + 1)):
+            yield start_line, None, GBK_HINT
+            continue
+        if len(row) > len(header):
+            yield (
+                start_line,
+                None,
+                (
+                    f"字段数 {len(row)} 多于表头 {len(header)} / {len(row)} fields but header has "
+                    f"{len(header)}"
+                ),
+            )
+            continue
+        yield (
+            start_line,
+            dict(zip(header, row + [""] * (len(header) - len(row)), strict=True)),
+            None,
+        )

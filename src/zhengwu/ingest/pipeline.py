@@ -1,0 +1,223 @@
+"""Run an import: parse files (in parallel for large JSON Lines), write both stores, count.
+
+Posts and snapshots go to the analytics store, accounts to the operational DB (with follower
+snapshots in the analytics store), bad records to the quarantine table. The caller owns the
+operational-DB transaction (the CLI commits); the analytics writes commit per batch, and
+re-running an interrupted import is safe because imports are idempotent.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from sqlalchemy.orm import Session
+
+from zhengwu.config import get_settings
+from zhengwu.content import store
+from zhengwu.ingest.collect import Collector
+from zhengwu.ingest.files import check_file, split_ranges
+from zhengwu.ingest.models import ImportRun, QuarantineEntry
+from zhengwu.ingest.registry import ImportItem, get_importer
+from zhengwu.platforms.records import QuarantineRecord
+
+ProgressCallback = Callable[[int], None]
+ItemCallback = Callable[[ImportItem], None]
+
+
+@dataclass(slots=True)
+class ImportSummary:
+    """Counts of one import; ``read == imported + updated + duplicates + quarantined``."""
+
+    read: int = 0
+    imported: int = 0
+    updated: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    accounts_new: int = 0
+    accounts_updated: int = 0
+    related_posts: int = 0
+    files: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    run_id: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the summary as the JSON object ``zhengwu import --json`` prints last."""
+        return {
+            "read": self.read,
+            "imported": self.imported,
+            "updated": self.updated,
+            "duplicates": self.duplicates,
+            "quarantined": self.quarantined,
+            "accounts_new": self.accounts_new,
+            "accounts_updated": self.accounts_updated,
+            "files": self.files,
+            "seconds": round(self.seconds, 3),
+            "run_id": self.run_id,
+        }
+
+
+def _parse_chunk(
+    fmt: str, options: dict[str, Any], path: str, byte_range: tuple[int, int] | None,
+    observed_at: datetime,
+) -> Collector:  # fmt: skip
+    """Parse one byte range of a file in a worker process (must be top-level to pickle)."""
+    importer = get_importer(fmt, **options)
+    collector = Collector(observed_at=observed_at)
+    for item in importer.read(Path(path), byte_range=byte_range):
+        collector.add(item)
+    return collector
+
+
+def _chunks(
+    fmt: str, options: dict[str, Any], path: Path, workers: int, observed_at: datetime
+) -> Iterator[Collector]:
+    importer = get_importer(fmt, **options)
+    ranges = (
+        split_ranges(path, max(workers, path.stat().st_size // (48 << 20) + 1))
+        if importer.splittable and workers > 1
+        else [None]
+    )
+    if len(ranges) <= 1:
+        yield _parse_chunk(fmt, options, str(path), None, observed_at)
+        return
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
+        futures = [
+            pool.submit(_parse_chunk, fmt, options, str(path), r, observed_at) for r in ranges
+        ]
+        for fut in futures:
+            yield fut.result()
+
+
+def run_import(
+    fmt: str,
+    paths: Iterable[Path],
+    *,
+    session: Session,
+    analytics: duckdb.DuckDBPyConnection,
+    dry_run: bool = False,
+    observed_at: datetime | None = None,
+    options: dict[str, Any] | None = None,
+    workers: int | None = None,
+    on_item: ItemCallback | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> ImportSummary:
+    """Import ``paths`` in format ``fmt``; with ``dry_run`` classify but write nothing."""
+    from zhengwu.accounts import service as account_service
+
+    started = datetime.now(UTC)
+    observed_at = observed_at or started
+    options = options or {}
+    importer = get_importer(fmt, **options)  # unknown format → clear error before any work
+    paths = list(paths)
+    for path in paths:
+        check_file(path)
+    settings = get_settings()
+    if workers is None:
+        workers = settings.import_workers or os.cpu_count() or 1
+    if dry_run or on_item is not None:
+        workers = 1
+    summary = ImportSummary(files=[str(p) for p in paths])
+    run: ImportRun | None = None
+    if not dry_run:
+        run = ImportRun(format=fmt, paths="\n".join(map(str, paths)), started_at=started)
+        session.add(run)
+        session.flush()
+        summary.run_id = run.id
+    seq_offset = 0
+    for path in paths:
+        if getattr(importer, "operational", False):
+            _apply_operational(importer, session, path, summary, run, fmt, dry_run=dry_run)
+            if on_progress is not None:
+                on_progress(summary.read)
+            continue
+        if on_item is not None:
+            chunk_iter: Iterable[Collector] = [
+                _collect_with_callback(fmt, options, path, observed_at, on_item)
+            ]
+        else:
+            chunk_iter = _chunks(fmt, options, path, workers, observed_at)
+        for chunk in chunk_iter:
+            summary.read += chunk.read
+            table = chunk.posts_table(seq_offset)
+            seq_offset += table.num_rows
+            counts = store.write_posts(analytics, table, dry_run=dry_run)
+            summary.imported += counts.imported
+            summary.updated += counts.updated
+            summary.duplicates += counts.duplicates
+            summary.related_posts += table.num_rows - sum(chunk.columns["is_primary"])
+            hot = store.write_hot_search(analytics, chunk.hot, dry_run=dry_run)
+            summary.imported += hot.imported
+            summary.duplicates += hot.duplicates
+            acc = account_service.upsert_records(
+                session, list(chunk.accounts.values()), chunk.primary_accounts, dry_run=dry_run
+            )
+            summary.imported += acc.primary_new
+            summary.updated += acc.primary_updated
+            summary.duplicates += acc.primary_unchanged
+            summary.accounts_new += acc.new
+            summary.accounts_updated += acc.updated
+            store.write_account_snapshots(
+                analytics, chunk.account_snapshot_table(), dry_run=dry_run
+            )
+            _quarantine(session, run, fmt, chunk.quarantines, summary)
+            if on_progress is not None:
+                on_progress(chunk.read)
+    summary.seconds = (datetime.now(UTC) - started).total_seconds()
+    if run is not None:
+        run.finished_at = datetime.now(UTC)
+        run.read, run.imported, run.updated = summary.read, summary.imported, summary.updated
+        run.duplicates, run.quarantined = summary.duplicates, summary.quarantined
+        session.flush()
+    return summary
+
+
+def _collect_with_callback(
+    fmt: str, options: dict[str, Any], path: Path, observed_at: datetime, on_item: ItemCallback
+) -> Collector:
+    importer = get_importer(fmt, **options)
+    collector = Collector(observed_at=observed_at)
+    for item in importer.read(path):
+        on_item(item)
+        collector.add(item)
+    return collector
+
+
+def _quarantine(
+    session: Session,
+    run: ImportRun | None,
+    fmt: str,
+    records: list[QuarantineRecord],
+    summary: ImportSummary,
+) -> None:
+    summary.quarantined += len(records)
+    if run is not None and records:
+        session.add_all(
+            QuarantineEntry(run_id=run.id, format=fmt, source=q.source, reason=q.reason, raw=q.raw)
+            for q in records
+        )
+
+
+def _apply_operational(
+    importer: Any,
+    session: Session,
+    path: Path,
+    summary: ImportSummary,
+    run: ImportRun | None,
+    fmt: str,
+    *,
+    dry_run: bool,
+) -> None:
+    result = importer.apply(session, path, dry_run=dry_run)
+    summary.read += result.read
+    summary.imported += result.imported
+    summary.updated += result.updated
+    summary.duplicates += result.duplicates
+    _quarantine(session, run, fmt, result.quarantines, summary)

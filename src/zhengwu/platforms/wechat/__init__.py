@@ -1,0 +1,3 @@
+"""WeChat official accounts (微信公众号): article lists, crawler exports, datacube statistics."""
+
+from zhengwu.platforms.wechat import importers as importers

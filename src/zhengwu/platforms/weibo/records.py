@@ -1,0 +1,299 @@
+"""Weibo payloads → normalised records (``from_payload``): posts, authors, reposted roots.
+
+:class:`StatusConverter` is built once per file: it caches what is costly and repeats
+across lines (the government check and adcode of an author, publishing-tool names), so
+the JSON Lines hot path does a few dict lookups per status besides building the records.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Callable
+from datetime import datetime
+from functools import cache
+from typing import cast
+
+from zhengwu.ingest.registry import ImportItem
+from zhengwu.platforms.government import is_government_account
+from zhengwu.platforms.records import AccountRecord, PostRecord, QuarantineRecord
+from zhengwu.platforms.text import (
+    CountError,
+    extract_mentions,
+    extract_topics,
+    html_to_text,
+    parse_count,
+)
+from zhengwu.platforms.timeparse import DateError, parse_time, parse_weibo_api_time
+from zhengwu.platforms.weibo.constants import DELETED_FLAG, PLATFORM, RAW_LIMIT
+from zhengwu.platforms.weibo.payloads import PageInfo, StatusPayload, UserPayload
+
+_CACHE_MAX = 200_000
+# "1.2万次播放", "3,456次观看": the number at the start is the count.
+_PLAY_COUNT = re.compile(r"\s*([\d.,]+\s*[万亿wWkK]?\+?)")
+# m.weibo.cn shows a deleted or hidden retweet root with this text and no user.
+_GONE_ROOT = ("此微博已被作者删除", "此微博已被删除", "该微博已被删除")
+
+
+class RecordError(ValueError):
+    """A payload that cannot become a record; the message is the quarantine reason."""
+
+
+def quarantine(where: str, reason: str, raw: bytes | str | None) -> ImportItem:
+    """Return the item of a bad input record: where it is, why, and its first 500 chars."""
+    if isinstance(raw, bytes):
+        raw = raw[: RAW_LIMIT * 4].decode("utf-8", errors="replace")
+    return ImportItem(
+        primary=QuarantineRecord(
+            source=where, reason=reason, raw=None if raw is None else raw[:RAW_LIMIT]
+        )
+    )
+
+
+def count(value: object, field: str) -> int | None:
+    """Return a non-negative count from a number or display string, or raise RecordError."""
+    if value is None or type(value) is int:
+        return value  # type: ignore[return-value]  # ints were range-checked by msgspec
+    try:
+        return parse_count(value, field=field)
+    except CountError as exc:
+        raise RecordError(f"计数无效 / bad count: {exc}") from None
+
+
+def timestamp(value: object, field: str, now: datetime | None) -> datetime:
+    """Return an aware datetime from any Weibo time form, or raise RecordError."""
+    try:
+        if type(value) is str and len(value) == 30 and value[13] == ":":
+            return parse_weibo_api_time(value)
+        return parse_time(value, now=now)
+    except DateError as exc:
+        raise RecordError(f"日期无效 / bad {field}: {exc}") from None
+
+
+def id_text(value: int | str | None) -> str | None:
+    """Return an id as text (ids come as numbers or strings), or None when empty."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _account_adcode(province: str | None, city: str | None, location: str | None) -> str | None:
+    """Return the adcode of a Weibo user's region (zhengwu.regions), None when unknown."""
+    resolver = _regions_resolver()
+    return resolver(province, city, location) if resolver else None
+
+
+@cache
+def _regions_resolver() -> Callable[[str | None, str | None, str | None], str | None] | None:
+    # zhengwu.regions is written concurrently; until it lands, accounts get no adcode.
+    try:
+        module = importlib.import_module("zhengwu.regions")
+    except ImportError:
+        return None
+    resolver = getattr(module, "resolve_weibo_user", None)
+    return cast("Callable[[str | None, str | None, str | None], str | None] | None", resolver)
+
+
+class AccountFacts:
+    """Cache of what is costly to derive for an account: 政务 flag, adcode, created_at."""
+
+    def __init__(self) -> None:
+        self._facts: dict[tuple[object, ...], tuple[bool, str | None, datetime | None]] = {}
+
+    def get(
+        self,
+        *,
+        uid: str,
+        name: str,
+        verified_type: int | None,
+        verified_reason: str | None,
+        province: str | None = None,
+        city: str | None = None,
+        location: str | None = None,
+        created_at: object = None,
+        institutional: bool = False,
+    ) -> tuple[bool, str | None, datetime | None]:
+        """Return ``(is_government, adcode, created_at)``; raise RecordError on a bad date."""
+        key = (uid, name, verified_type, verified_reason, province, city, location, created_at)
+        facts = self._facts.get(key)
+        if facts is None:
+            gov = is_government_account(
+                verified_type, verified_reason, name, institutional=institutional
+            )
+            adcode = _account_adcode(province, city, location)
+            created = None if created_at in (None, "") else timestamp(created_at, "created_at", None)
+            if len(self._facts) >= _CACHE_MAX:
+                self._facts.clear()
+            facts = self._facts[key] = (gov, adcode, created)
+        return facts
+
+
+class StatusConverter:
+    """Turn Weibo status and user payloads into records (``from_payload`` for one file).
+
+    ``html`` says the text is m.weibo.cn HTML; ``now`` anchors relative dates ("5分钟前");
+    ``observed_at`` is stamped on every record (when the counts were seen).
+    """
+
+    def __init__(
+        self, *, html: bool, now: datetime | None = None, observed_at: datetime | None = None
+    ) -> None:
+        self._html = html
+        self._now = now
+        self._observed_at = observed_at
+        self._facts = AccountFacts()
+        self._sources: dict[str, str] = {}
+
+    def status_item(self, status: StatusPayload) -> ImportItem:
+        """Return the item of one status: the post, its author, the reposted root and its author."""
+        post = self.post(status)
+        related: list[AccountRecord | PostRecord] = []
+        if status.user is not None and (author := self.account(status.user, required=False)):
+            related.append(author)
+        root = status.retweeted_status
+        if root is not None and not post.root_deleted:
+            try:
+                related.append(self.post(root))
+            except RecordError:
+                # The repost stands on its own and keeps root_post_id; a root too broken
+                # to be a post (a hidden one without created_at) gives no root record.
+                pass
+            else:
+                if root.user is not None and (root_author := self.account(root.user)):
+                    related.append(root_author)
+        return ImportItem(primary=post, related=related)
+
+    def user_item(self, user: UserPayload) -> ImportItem:
+        """Return the item of one user line (an account snapshot)."""
+        account = self.account(user, required=True)
+        assert account is not None  # required=True raises instead of returning None
+        return ImportItem(primary=account)
+
+    def post(self, status: StatusPayload) -> PostRecord:
+        """Return the post of a status payload, or raise RecordError with the reason."""
+        if _is_deleted(status):
+            raise RecordError("微博已被删除 / status deleted")
+        post_id = status.idstr or id_text(status.id) or id_text(status.mid)
+        if post_id is None:
+            raise RecordError("缺少微博 id / missing status id")
+        if status.created_at is None:
+            raise RecordError("缺少发布时间 created_at / missing created_at")
+        text = status.text_raw if status.text_raw is not None else status.text
+        if text is None:
+            raise RecordError("缺少正文 text / missing text")
+        if self._html:
+            text = html_to_text(text)
+        user = status.user
+        root = status.retweeted_status
+        return PostRecord(
+            platform=PLATFORM,
+            post_id=post_id,
+            account_uid=_uid(user) if user is not None else id_text(status.uid),
+            created_at=timestamp(status.created_at, "created_at", self._now),
+            text=text,
+            topics=extract_topics(text),
+            mentions=extract_mentions(text),
+            reposts=count(status.reposts_count, "reposts_count"),
+            comments=count(status.comments_count, "comments_count"),
+            likes=count(status.attitudes_count, "attitudes_count"),
+            is_repost=root is not None,
+            root_post_id=None
+            if root is None
+            else root.idstr or id_text(root.id) or id_text(root.mid),
+            root_deleted=root is not None and _is_deleted(root),
+            bid=status.bid or status.mblogid,
+            source=self._source(status.source),
+            region_name=_region(status.region_name),
+            plays=_plays(status.page_info),
+            observed_at=self._observed_at,
+        )
+
+    def account(self, user: UserPayload, *, required: bool = False) -> AccountRecord | None:
+        """Return the account of a user payload; None (or RecordError if required) without id/name."""
+        uid = _uid(user)
+        name = user.screen_name or user.name
+        if uid is None or not name:
+            if required:
+                raise RecordError("用户缺少 id 或 screen_name / user without id or screen_name")
+            return None
+        verified_type = _verified_type(user.verified_type)
+        reason = user.verified_reason or None
+        location = user.location or None
+        province = None if user.province is None else str(user.province)
+        city = None if user.city is None else str(user.city)
+        gov, adcode, created = self._facts.get(
+            uid=uid,
+            name=name,
+            verified_type=verified_type,
+            verified_reason=reason,
+            province=province,
+            city=city,
+            location=location,
+            created_at=user.created_at,
+        )
+        friends = user.friends_count if user.friends_count is not None else user.follow_count
+        return AccountRecord(
+            platform=PLATFORM,
+            uid=uid,
+            name=name,
+            verified_type=verified_type,
+            is_government=gov,
+            followers=count(user.followers_count, "followers_count"),
+            adcode=adcode,
+            verified_reason=reason,
+            description=user.description or None,
+            location=location,
+            friends=count(friends, "friends_count"),
+            statuses=count(user.statuses_count, "statuses_count"),
+            created_at=created,
+            observed_at=self._observed_at,
+        )
+
+    def _source(self, source: str | None) -> str | None:
+        # The publishing tool is HTML (<a href=…>微博 weibo.com</a>) from a handful of apps.
+        if not source:
+            return None
+        text = self._sources.get(source)
+        if text is None:
+            if len(self._sources) >= _CACHE_MAX:
+                self._sources.clear()
+            text = self._sources[source] = html_to_text(source).strip()
+        return text or None
+
+
+def _uid(user: UserPayload) -> str | None:
+    return user.idstr or id_text(user.id)
+
+
+def _is_deleted(status: StatusPayload) -> bool:
+    if status.deleted is not None and str(status.deleted) == DELETED_FLAG:
+        return True
+    text = status.text
+    return status.user is None and text is not None and any(g in text for g in _GONE_ROOT)
+
+
+def _verified_type(value: int | str | None) -> int | None:
+    if value is None or type(value) is int:
+        return value  # type: ignore[return-value]
+    text = str(value).strip()
+    return int(text) if text.lstrip("-").isdigit() else None
+
+
+def _region(value: str | None) -> str | None:
+    # m.weibo.cn: "发布于 北京" (IP 属地).
+    if not value:
+        return None
+    return value.removeprefix("发布于").strip() or None
+
+
+def _plays(page_info: PageInfo | None) -> int | None:
+    if page_info is None or page_info.play_count is None:
+        return None
+    value = page_info.play_count
+    if isinstance(value, str):
+        match = _PLAY_COUNT.match(value)
+        if match is None:
+            raise RecordError(f"播放数无效 / bad page_info.play_count: {value!r}")
+        value = match.group(1).replace(" ", "")
+    return count(value, "page_info.play_count")

@@ -1,0 +1,1 @@
+"""Emergency help network (应急求助): help-post detection, field extraction and triage."""

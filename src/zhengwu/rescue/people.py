@@ -1,0 +1,136 @@
+"""Who is in a help post: the number of people, their ages, the name of the person asking."""
+
+from __future__ import annotations
+
+import re
+
+from zhengwu.rescue.textnorm import NUMBER, parse_number
+
+# --- people count ------------------------------------------------------------------------
+_VAGUE = r"(?:多|余|几)?"
+_GROUP = (
+    r"(?:老人|老年人|孩子|小孩|儿童|婴儿|宝宝|孕妇|大人|成人|成年人|病人|伤员|学生|居民|群众|村民"
+    r"|工人|员工|男性|女性|男的|女的|老太太|小朋友)"
+)
+# Totals: "一家五口", "共8人", "8个人", "被困人数 5". The first alternative of each pair is
+# the number; lookbehinds keep "120人" out of phone-like digit runs.
+_TOTALS = re.compile(
+    r"(?:一家|全家|家里|我家|一共|总共|共计?|合计)(?:有)?(" + NUMBER + r")" + _VAGUE + r"(?:个|名|位)?(?:口|人)"
+    r"|(?<![\d#.])(" + NUMBER + r")" + _VAGUE + r"(?:个|名|位|口)?人(?![次份民员工多高])"
+    r"|(?<![\d#.])(" + NUMBER + r")" + _VAGUE + r"口(?:人|之家)"
+)
+# Parts: "老人2名", "3个孩子" — summed when no total is given.
+_PARTS = re.compile(
+    r"(?<![\d#.岁])(" + NUMBER + r")" + _VAGUE + r"(?:个|名|位)?" + _GROUP
+    + r"|" + _GROUP + r"(?:有)?(" + NUMBER + r")" + _VAGUE + r"(?:个|名|位|人|口)"
+)
+_LABELLED = re.compile(r"(?:被困|受困|求助|需救援)?人数\s*(?:[::]|为|是|约)?\s*(" + NUMBER + r")")
+_UPPER_BOUND = 500  # a larger figure is a news total, not a household to rescue
+
+
+def count_people(text: str) -> int | None:
+    """Return how many people need help (totals win over the sum of groups), or None."""
+    if m := _LABELLED.search(text):
+        return _plausible(parse_number(m.group(1)))
+    totals = [
+        n
+        for m in _TOTALS.finditer(text)
+        if (n := _plausible(parse_number(next(g for g in m.groups() if g))))
+    ]
+    parts: dict[str, int] = {}
+    for m in _PARTS.finditer(text):
+        number = m.group(1) or m.group(2)
+        n = _plausible(parse_number(number))
+        if n:
+            # The same group named twice ("3个孩子……孩子3个") is counted once.
+            group = m.group(0).strip("0123456789零一二两俩三仨四五六七八九十百多余几个名位人口有")
+            parts[group] = max(parts.get(group, 0), n)
+    best = max([*totals, sum(parts.values())], default=0)
+    return best or None
+
+
+def _plausible(n: int | None) -> int | None:
+    return n if n is not None and 0 < n <= _UPPER_BOUND else None
+
+
+# --- ages --------------------------------------------------------------------------------
+_AGE = re.compile(r"(?<![\d#.])(" + NUMBER + r")(?:多|来)?(?:周)?岁")
+_AGE_LABEL = re.compile(r"年龄\s*[::]?\s*(" + NUMBER + r")")
+
+
+def ages(text: str) -> list[int]:
+    """Return every age stated in ``text`` ("45岁", "七十多岁", "年龄: 45"), in order."""
+    found = [parse_number(m.group(1)) for m in _AGE_LABEL.finditer(text)]
+    found += [parse_number(m.group(1)) for m in _AGE.finditer(text)]
+    return [a for a in found if a is not None and 0 < a < 120]
+
+
+# --- names -------------------------------------------------------------------------------
+_SURNAMES = set(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
+    "苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付傅方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾"
+    "毛郝龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关"
+    "兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻"
+    "祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿"
+    "桂全佟应臧闵苟邬边卞姬师仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩佘池查麻苑迟邝井"
+)
+_COMPOUND_SURNAMES = ("欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "令狐", "慕容", "夏侯", "公孙")
+_HONORIFIC = r"(?:先生|女士|小姐|阿姨|叔叔|大爷|大妈|奶奶|爷爷|老师|师傅|大姐|大哥)"
+# Characters that end a name when people run words together ("我叫李明今年35岁").
+_NOT_IN_NAME = set("今在家住被是的电手联年岁和与跟带我现目正已求急从住有一二三四五六七八九十")
+# Place suffixes: "郑州", "金水区" start with surname characters but are no names.
+_PLACE_CHARS = set("州市区县省镇乡村路街楼号院")
+# Words that start with a surname character but are not names.
+_NOT_NAMES = {
+    "方式", "方面", "高速", "高楼", "周边", "周围", "黄河", "金水", "文化", "江边", "万达", "时间",
+    "孙子", "安全", "安置", "石家", "连续", "成功", "关注", "左右", "向上", "司机", "任何", "全家",
+    "全部", "全是", "单元", "华北", "华南", "东方", "车库", "车辆", "路口", "路上", "卫生", "管理",
+    "平安", "和平", "宁波", "常州", "温州", "杭州", "金华", "邢台", "邯郸", "保定", "廊坊", "沙口",
+    "房子", "房顶", "屋顶", "楼顶", "米左", "解放", "商丘", "焦作", "新乡", "许昌", "周口", "安阳",
+    "鹤壁", "濮阳", "漯河", "南阳", "信阳", "驻马", "三门", "齐腰", "水位", "小区", "电话", "联系",
+    "史上", "吉林", "明天", "明早", "明晚", "明日", "时候", "连夜", "成都", "包括", "应该", "宫颈",
+    "宗教", "景区", "党员", "冷静", "毕业", "季节", "师傅", "尚未", "苗圃", "古城", "简单", "项目",
+}
+_NAME = re.compile(
+    r"(?:" + "|".join(_COMPOUND_SURNAMES) + r"|[\u4e00-\u9fff])(?:[\u4e00-\u9fff]{1,2}|某某?)"
+)
+_HONORIFIC_NAME = re.compile(r"([\u4e00-\u9fff]{1,2})" + _HONORIFIC)
+_SELF_INTRO = re.compile(
+    r"(?:我叫|我是|本人|名叫|名字是|姓名是|求助人|求助者|被困人员?|被困者|当事人|联系人|找|寻)[::\s]*"
+)
+
+
+def clean_name(value: str) -> str | None:
+    """Return the person's name at the start of ``value``, or None when it isn't a name."""
+    value = value.strip(" :,.;、()[]【】\t\n\"'")
+    m = _HONORIFIC_NAME.match(value)
+    if m and m.group(1)[-1] in _SURNAMES:
+        return m.group(1)[-1] + value[m.end(1) : m.end()]
+    m = _NAME.match(value)
+    if not m:
+        return None
+    name = m.group(0)
+    if not (name[:2] in _COMPOUND_SURNAMES or name[0] in _SURNAMES):
+        return None
+    while len(name) > 2 and name[-1] in _NOT_IN_NAME:
+        name = name[:-1]
+    if name[-1] in _NOT_IN_NAME or name[:2] in _NOT_NAMES or _PLACE_CHARS.intersection(name):
+        return None
+    return name
+
+
+def find_name(text: str, phones_at: list[int]) -> str | None:
+    """Return a name from free text: after 我叫/求助人…, before a phone number, or 张女士."""
+    for m in _SELF_INTRO.finditer(text):
+        if name := clean_name(text[m.end() : m.end() + 6]):
+            return name
+    for at in phones_at:
+        # "张三 13800000000", "联系人王先生:138…": the words right before the number.
+        before = re.split(r"[,。!?;\s:、()]|电话|手机|联系方式|联系", text[max(0, at - 12) : at])
+        chunk = next((c for c in reversed(before) if c), "")
+        if name := clean_name(chunk):
+            return name
+    for m in _HONORIFIC_NAME.finditer(text):
+        if name := clean_name(text[m.start() :]):
+            return name
+    return None

@@ -1,0 +1,109 @@
+"""The deployment's own lists: organisations, account links, matrices."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from zhengwu.accounts import service as account_service
+from zhengwu.accounts.models import Account, Matrix, MatrixMember, Organization
+from zhengwu.ingest.models import QuarantineEntry
+from zhengwu.ingest.pipeline import ImportSummary, run_import
+
+
+def _run(session: Session, fmt: str, path: Path, *, dry_run: bool = False) -> ImportSummary:
+    con = duckdb.connect(":memory:")
+    from zhengwu.content import store
+
+    for ddl in store._DDL:
+        con.execute(ddl)
+    return run_import(fmt, [path], session=session, analytics=con, dry_run=dry_run)
+
+
+def _identity(s: ImportSummary) -> None:
+    assert s.read == s.imported + s.updated + s.duplicates + s.quarantined
+
+
+def test_orgs_accounts_and_matrices_round_trip(session: Session, tmp_path: Path) -> None:
+    orgs = tmp_path / "orgs.csv"
+    orgs.write_text(
+        "org_id,name,level,sector,adcode,parent_id\n"
+        "o2,金水区公安分局,县,公安,410105,o1\n"  # child before its parent
+        "o1,郑州市公安局,市,公安,410100,\n"
+        "o3,郑州市人民政府新闻办公室,市,发布,410100000000,\n"
+        "o4,,市,公安,410100,\n"  # missing name
+        "o5,某局,部,公安,410100,\n"  # bad level
+        "o6,某局,市,公安,41010,\n"  # bad adcode
+        "o7,某所,乡,公安,410105,o99\n",  # unknown parent
+        encoding="utf-8",
+    )
+    s = _run(session, "zhengwu-orgs", orgs)
+    _identity(s)
+    assert (s.read, s.imported, s.quarantined) == (7, 3, 4)
+    child = session.scalars(select(Organization).where(Organization.external_id == "o2")).one()
+    parent = session.scalars(select(Organization).where(Organization.external_id == "o1")).one()
+    assert child.parent_id == parent.id
+    reasons = [q.reason for q in session.scalars(select(QuarantineEntry))]
+    assert any("missing field" in r for r in reasons)
+    assert any("invalid level" in r for r in reasons)
+    assert any("unknown parent_id" in r for r in reasons)
+
+    again = _run(session, "zhengwu-orgs", orgs)
+    assert (again.imported, again.updated, again.duplicates) == (0, 0, 3)
+
+    accounts = tmp_path / "accounts.csv"
+    accounts.write_text(
+        "platform,uid,name,org_id,verified_type,created_at\n"
+        "weibo,100,平安郑州,o1,1,2011-06-13\n"
+        "weibo,101,金水公安,o2,1,2012-01-01\n"
+        "weibo,102,郑州发布,o3,1,2010-05-05\n"
+        "weibo,103,无主账号,o42,1,2010-05-05\n",
+        encoding="utf-8",
+    )
+    s = _run(session, "zhengwu-accounts", accounts)
+    _identity(s)
+    assert (s.imported, s.quarantined) == (3, 1)
+    ping_an = account_service.get_account(session, platform="weibo", uid="100")
+    assert ping_an.is_government and ping_an.organization_id == parent.id
+
+    matrices = tmp_path / "matrices.json"
+    matrices.write_text(
+        json.dumps([
+            {"id": "m1", "name": "郑州政务微博矩阵", "kind": "regional", "adcode": "410100",
+             "lead": {"platform": "weibo", "uid": "102"},
+             "members": [{"platform": "weibo", "uid": "100", "role": "member"},
+                         {"platform": "weibo", "uid": "101", "role": "member"}]},
+            {"id": "m2", "name": "郑州公安矩阵", "kind": "vertical", "sector": "公安",
+             "lead": {"platform": "weibo", "uid": "100"},
+             "members": [{"platform": "weibo", "uid": "101"}]},
+            {"id": "m3", "name": "坏矩阵", "kind": "regional",
+             "lead": {"platform": "weibo", "uid": "999"}, "members": []},
+        ], ensure_ascii=False),
+        encoding="utf-8",
+    )  # fmt: skip
+    s = _run(session, "zhengwu-matrices", matrices)
+    _identity(s)
+    assert (s.imported, s.quarantined) == (2, 1)
+    m1 = session.scalars(select(Matrix).where(Matrix.external_id == "m1")).one()
+    members = account_service.matrix_members(session, m1)
+    assert [r for _, r in members][0] == "lead"
+    assert len(members) == 3
+    # an account may sit in several matrices
+    in_two = account_service.matrices_of(session, ping_an)
+    assert {m.external_id for m in in_two} == {"m1", "m2"}
+    again = _run(session, "zhengwu-matrices", matrices)
+    assert (again.imported, again.duplicates, again.quarantined) == (0, 2, 1)
+    assert session.scalar(select(func.count()).select_from(MatrixMember)) == 5
+
+
+def test_dry_run_writes_nothing(session: Session, tmp_path: Path) -> None:
+    orgs = tmp_path / "orgs.csv"
+    orgs.write_text("org_id,name,level,sector,adcode,parent_id\no1,郑州市公安局,市,公安,410100,\n")
+    s = _run(session, "zhengwu-orgs", orgs, dry_run=True)
+    assert s.imported == 1
+    assert session.scalar(select(func.count()).select_from(Organization)) == 0
+    assert session.scalar(select(func.count()).select_from(Account)) == 0

@@ -1,0 +1,109 @@
+"""Shared fixtures: an isolated data directory, and real databases (SQLite and PostgreSQL).
+
+Every database test runs on SQLite, and on PostgreSQL when ``ZHENGWU_TEST_DATABASE_URL``
+is set (CI sets it; there an unreachable PostgreSQL fails the run instead of skipping).
+The schema is built from the Alembic migrations once per backend, and each test runs in a
+transaction that is rolled back.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+PG_URL = os.environ.get("ZHENGWU_TEST_DATABASE_URL")
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """Return the directory of real public samples (../shared/data)."""
+    assert SHARED_DATA.is_dir(), f"shared data missing at {SHARED_DATA}"
+    return SHARED_DATA
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Point every test at its own data directory and fresh settings."""
+    from zhengwu.config import get_settings
+    from zhengwu.db.engine import get_engine
+
+    monkeypatch.setenv("ZHENGWU_DATA_DIR", str(tmp_path / "zhengwu-data"))
+    monkeypatch.delenv("ZHENGWU_DATABASE_URL", raising=False)
+    monkeypatch.setenv("ZHENGWU_ENV", "test")
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    yield
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+
+
+def _backends() -> list[object]:
+    params: list[object] = ["sqlite"]
+    params.append(
+        pytest.param("postgresql", marks=pytest.mark.postgres)
+        if PG_URL
+        else pytest.param("postgresql", marks=[pytest.mark.postgres, pytest.mark.skip(
+            reason="ZHENGWU_TEST_DATABASE_URL not set: PostgreSQL tests need it (CI sets it)")])
+    )  # fmt: skip
+    return params
+
+
+def _pg_schema_url(worker: str) -> tuple[str, str]:
+    schema = f"zw_test_{worker}"
+    assert PG_URL is not None
+    sep = "&" if "?" in PG_URL else "?"
+    return f"{PG_URL}{sep}options=-csearch_path%3D{schema}", schema
+
+
+@pytest.fixture(scope="session", params=_backends())
+def db_engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
+    """A migrated database engine, once per backend and test session."""
+    from zhengwu.db import migrate
+    from zhengwu.db.engine import make_engine
+
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("db") / "test.db"
+        engine = make_engine(f"sqlite:///{path}")
+    else:
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        url, schema = _pg_schema_url(worker)
+        admin = make_engine(PG_URL or "")
+        try:
+            with admin.begin() as conn:
+                conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                conn.execute(text(f"CREATE SCHEMA {schema}"))
+        except Exception as exc:  # pragma: no cover - only when PostgreSQL is broken
+            pytest.fail(f"PostgreSQL at ZHENGWU_TEST_DATABASE_URL is unreachable: {exc}")
+        admin.dispose()
+        engine = make_engine(url)
+    migrate.upgrade(engine)
+    from zhengwu.regions.service import sync_regions
+
+    with Session(engine) as session:
+        sync_regions(session)
+        session.commit()
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(db_engine: Engine) -> Iterator[Session]:
+    """A session inside a transaction that is rolled back after the test."""
+    connection = db_engine.connect()
+    trans = connection.begin()
+    sess = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    try:
+        yield sess
+    finally:
+        sess.close()
+        trans.rollback()
+        connection.close()
