@@ -107,3 +107,55 @@ def session(db_engine: Engine) -> Iterator[Session]:
         sess.close()
         trans.rollback()
         connection.close()
+
+
+_KEEP_TABLES = {"regions", "alembic_version"}
+
+
+@pytest.fixture
+def committed_engine(db_engine: Engine) -> Iterator[Engine]:
+    """The migrated engine for tests whose data must be committed (servers, concurrency).
+
+    Every table but the regions is emptied after the test.
+    """
+    from zhengwu.db.models import Base
+
+    yield db_engine
+    tables = [t for t in reversed(Base.metadata.sorted_tables) if t.name not in _KEEP_TABLES]
+    with db_engine.begin() as conn:
+        if db_engine.dialect.name == "postgresql":
+            names = ", ".join(t.name for t in tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def live_server(committed_engine: Engine) -> Iterator[str]:
+    """Run the real app in uvicorn on a free loopback port; yield its base URL."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from zhengwu.web.app import create_app
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        create_app(committed_engine), host="127.0.0.1", port=port, log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:  # pragma: no cover - only when the server is broken
+            pytest.fail("server did not start")
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)

@@ -164,15 +164,8 @@ class OrgsImporter(_Operational):
                 parents.append((org, parent_ext))
         if not dry_run:
             session.flush()
-            for org, parent_ext, source in parents:
-                parent = existing.get(parent_ext)
-                if parent is None:
-                    result.quarantine(
-                        source,
-                        f"上级机构不存在 / unknown parent_id {parent_ext!r} (organisation kept without parent)",
-                    )
-                    continue
-                org.parent_id = parent.id
+            for org, parent_ext in parents:
+                org.parent_id = existing[parent_ext].id
             session.flush()
         return result
 
@@ -286,15 +279,12 @@ class MatrixListImporter(_Operational):
                 outcome = "imported"
             else:
                 outcome = _assign(matrix, values)
-                current = dict(
-                    session.execute(
-                        select(MatrixMember.account_id, MatrixMember.role).where(
-                            MatrixMember.matrix_id == matrix.id
-                        )
+                rows = session.execute(
+                    select(MatrixMember.account_id, MatrixMember.role).where(
+                        MatrixMember.matrix_id == matrix.id
                     )
-                    .tuples()
-                    .all()
-                )
+                ).all()
+                current = {account_id: role for account_id, role in rows}
                 if current != members:
                     outcome = "updated"
                     session.execute(delete(MatrixMember).where(MatrixMember.matrix_id == matrix.id))

@@ -161,7 +161,6 @@ def matrix_members(session: Session, matrix: Matrix) -> list[tuple[Account, str]
         select(Account, MatrixMember.role)
         .join(MatrixMember, MatrixMember.account_id == Account.id)
         .where(MatrixMember.matrix_id == matrix.id)
-        .order_by(MatrixMember.role.desc() == "lead", Account.name)
     ).all()
     return sorted(((a, r) for a, r in rows), key=lambda ar: (ar[1] != "lead", ar[0].name))
 

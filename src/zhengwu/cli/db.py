@@ -11,7 +11,7 @@ app = typer.Typer(help="业务数据库 / operational database: migrations.", no
 
 @app.command("upgrade")
 @handle_errors
-def upgrade(revision: str = typer.Argument("head", help="target revision")) -> None:
+def upgrade(revision: str = typer.Argument("heads", help="target revision")) -> None:
     """Create or migrate the operational DB to the latest schema and load the regions table.
 
     Example: zhengwu db upgrade

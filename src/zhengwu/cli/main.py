@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from zhengwu.cli import db, index, ingest
+from zhengwu.cli import db, index, ingest, users
 
 app = typer.Typer(
     name="zhengwu",
@@ -19,6 +19,7 @@ app = typer.Typer(
 )
 app.add_typer(db.app, name="db")
 app.add_typer(index.app, name="index")
+app.add_typer(users.app, name="users")
 app.command("import")(ingest.import_command)
 app.command("formats")(ingest.formats_command)
 app.command("quarantine")(ingest.quarantine_command)

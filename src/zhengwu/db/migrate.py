@@ -1,4 +1,8 @@
-"""Run Alembic migrations programmatically (``zhengwu db upgrade``, tests)."""
+"""Run Alembic migrations programmatically (``zhengwu db upgrade``, tests).
+
+Each domain's migrations form a branch on top of the foundation revision ``0001`` (index,
+auth, service desk, rescue …), so domains evolve independently; ``heads`` upgrades them all.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "heads") -> None:
     """Upgrade the database behind ``engine`` to ``revision``."""
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as conn:
@@ -24,8 +28,9 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 
 def current(engine: Engine) -> str | None:
-    """Return the database's current revision (None when not migrated)."""
+    """Return the database's current revision(s), comma-separated (None when not migrated)."""
     from alembic.runtime.migration import MigrationContext
 
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        heads = MigrationContext.configure(conn).get_current_heads()
+    return ",".join(sorted(heads)) or None

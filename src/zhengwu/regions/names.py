@@ -28,13 +28,19 @@ _SUFFIXES = (
     "旗",
 )
 
+
+def _words(text: str) -> tuple[str, ...]:
+    """Split a whitespace-separated word list (kept as text so it reads like a table)."""
+    return tuple(text.split())
+
+
 # The 56 officially recognised ethnic groups (without 族), plus 各 as in 龙胜各族自治县.
-_ETHNIC_GROUPS = (
+_ETHNIC_GROUPS = _words(
     "汉 蒙古 回 藏 维吾尔 苗 彝 壮 布依 朝鲜 满 侗 瑶 白 土家 哈尼 哈萨克 傣 黎 傈僳 佤 畲 "
     "高山 拉祜 水 东乡 纳西 景颇 柯尔克孜 土 达斡尔 仫佬 羌 布朗 撒拉 毛南 仡佬 锡伯 阿昌 "
     "普米 塔吉克 怒 乌孜别克 俄罗斯 鄂温克 德昂 保安 裕固 京 塔塔尔 独龙 鄂伦春 赫哲 门巴 "
     "珞巴 基诺 各"
-).split()
+)
 
 # "X族" is always an ethnic token; a bare name only when it has two or more characters,
 # since 白, 水, 京, 土 … are ordinary parts of place names (白水县, 京山市).
@@ -50,7 +56,8 @@ _ETHNIC_TOKENS = tuple(
 # them alone in a post says nothing about a place. They still match when the text also
 # names a parent or a child division ("辽宁朝阳", "西藏阿里").
 COMMON_WORDS = frozenset(
-    """
+    _words(
+        """
     东方 和平 新华 长安 阿里 白银 来宾 安康 普洱 和田 哈密 德州 北海 朝阳 大理 玉树 红河
     新星 白杨 双河 昆玉 光明 复兴 太平 清水 新兴 平安 安定 开平 向阳 青山 白云 南山 东山
     西湖 城关 城中 城东 城西 城北 市中 市南 市北 新城 新市 中山 中原 中区 东区 西区 南区
@@ -58,7 +65,8 @@ COMMON_WORDS = frozenset(
     将军 观音 板桥 杨梅 龙潭 大树 八德 仁德 林园 北门 三重 大安 吉利 金山 宝山 宝安 永定
     长宁 普陀 江北 江南 河东 河西 新都 海城 山城 凤凰 长城 东港 新安 安宁 安平 平山 铁山
     金平 龙华 龙岗 鼓楼 天山 临海 大渡口 万山 万年
-    """.split()
+    """
+    )
 )
 
 # Taiwan, Hong Kong and Macau district names (中正, 信义, 中西 …) are rarely what a

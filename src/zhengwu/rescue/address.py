@@ -42,7 +42,7 @@ _HASHTAG = re.compile(r"#[^#\n]{1,40}#")
 def find_address(text: str) -> str | None:
     """Return the most detailed address in normalised free ``text``, or None."""
     best: tuple[int, int, str] | None = None
-    for m in _RUN.finditer(_HASHTAG.sub(" ", text)):
+    for m in _RUN.finditer(strip_hashtags(text)):
         run = _LEAD.sub("", m.group(0))
         if not run or _GENERIC.fullmatch(run) or not _NAMED.search(run):
             continue
@@ -51,6 +51,11 @@ def find_address(text: str) -> str | None:
         if best is None or score > best[:2]:
             best = (*score, run)
     return best[2] if best else None
+
+
+def strip_hashtags(text: str) -> str:
+    """Return ``text`` with its #话题# blanked out: a topic names the event, not the place."""
+    return _HASHTAG.sub(lambda m: " " * len(m.group(0)), text)
 
 
 def extend_address(text: str, start: int) -> str:

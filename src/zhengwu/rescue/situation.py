@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from typing import Literal
 
 from zhengwu.rescue import lexicon
+from zhengwu.rescue.textnorm import NUMBER
 
 Urgency = Literal["critical", "urgent", "normal"]
 
 #: People whose life is at risk first when water rises (He et al. 2022 coding scheme).
-HIGH_RISK = frozenset({"infant", "elderly", "pregnant", "injured", "disabled", "ill"})
+#: ``on_medication`` is left out: it raises a post through the medical need it implies.
+HIGH_RISK = frozenset({"infant", "child", "elderly", "pregnant", "injured", "disabled", "ill"})
 _ELDERLY_AGE = 60
 _CHILD_AGE = 14
 _INFANT_AGE = 2
@@ -29,6 +31,7 @@ class Hazard:
 
 def vulnerabilities(text: str, ages: Iterable[int]) -> list[str]:
     """Return the vulnerable groups named in ``text`` or implied by the ``ages`` it gives."""
+    text = lexicon.NEGATED_VULNERABLE.sub(" ", text)
     found = {name for name, pattern in lexicon.VULNERABILITIES.items() if pattern.search(text)}
     for age in ages:
         if age >= _ELDERLY_AGE:
@@ -43,6 +46,8 @@ def vulnerabilities(text: str, ages: Iterable[int]) -> list[str]:
 def needs(text: str, vulnerable: Iterable[str]) -> list[str]:
     """Return the needs stated in ``text`` plus those implied by ``vulnerable`` groups."""
     found = {name for name, pattern in lexicon.NEEDS.items() if pattern.search(text)}
+    if lexicon.ACUTE_MEDICAL.search(text):
+        found.add("medical")
     groups = set(vulnerable)
     for need, implying in lexicon.NEEDS_IMPLIED_BY.items():
         if groups.intersection(implying):
@@ -51,18 +56,21 @@ def needs(text: str, vulnerable: Iterable[str]) -> list[str]:
 
 
 def hazard(text: str) -> Hazard:
-    """Return the water level or other hazard ``text`` reports (the first, most specific)."""
+    """Return the water level or other hazard ``text`` reports (the most specific first)."""
     level = lexicon.WATER_LEVEL.search(text)
     rising = lexicon.RISING_WATER.search(text)
-    if level:
-        phrase: str | None = level.group(0)
-    elif rising:
-        phrase = rising.group(0)
-    else:
-        other = lexicon.OTHER_HAZARD.search(text)
-        phrase = other.group(0) if other else None
-    severe = bool(level and lexicon.SEVERE_LEVEL.search(level.group(0)))
-    return Hazard(phrase=phrase, rising=rising is not None, severe=severe)
+    collapse = lexicon.COLLAPSE.search(text)
+    found = (
+        level
+        or rising
+        or collapse
+        or lexicon.WATER_INSIDE.search(text)
+        or lexicon.OTHER_HAZARD.search(text)
+    )
+    severe = bool(level and lexicon.SEVERE_LEVEL.search(level.group(0))) or collapse is not None
+    return Hazard(
+        phrase=found.group(0) if found else None, rising=rising is not None, severe=severe
+    )
 
 
 def urgency(
@@ -71,23 +79,27 @@ def urgency(
     """Rate a help post 超级紧急 / 紧急 / 一般 and say why.
 
     The level is the highest that any rule gives; each rule that fired adds a reason.
+    "High-risk" people are infants, children, the elderly, pregnant women, the injured,
+    the disabled and the ill (:data:`HIGH_RISK`).
 
     * ``critical`` (超级紧急): an explicit marker (超级紧急, 十万火急, 危急, 生命危险 …);
-      people trapped while the water rises or is chest-high / on the upper floors *and* a
-      high-risk person (infant, elderly, pregnant, injured, disabled, ill) among them; or an
-      acute medical emergency (昏迷, 临产, 大出血, 呼吸困难 …).
-    * ``urgent`` (紧急): an explicit marker (紧急, 急需, 尽快, 救命 …); people trapped with
-      any water or hazard reported; people trapped with a high-risk person; a high-risk
-      person needing medical care; people trapped whose phones or power are running out.
+      rising water, or water chest-high / on the upper floors, or a collapse (倒塌,
+      山体滑坡 …) where a high-risk person is — trapped or not, since people write "在家"
+      as often as "被困"; or an acute medical emergency (昏迷, 临产, 大出血 …).
+    * ``urgent`` (紧急): an explicit marker (紧急, 急需, 尽快, 救命 …); rising or severe
+      water; people trapped with any hazard, or with a high-risk person, or with their
+      phones or power running out; a high-risk person with any need or hazard; a missing
+      person.
     * ``normal`` (一般): everything else. An explicit 一般 / 不急 is noted as a reason but
-      never lowers a rating that the content raised — a wrong "一般" costs more than a
-      wrong "紧急".
+      never lowers a rating the content raised: a wrong "一般" costs more than a wrong
+      "紧急".
     """
     text = lexicon.URGENCY_LABEL_NOISE.sub(" ", text)
     reasons: list[str] = []
     level = 0
     trapped = "trapped" in needs
-    at_risk = [v for v in vulnerable if v in HIGH_RISK]
+    at_risk = "+".join(v for v in vulnerable if v in HIGH_RISK)
+    water = "rising_water" if danger.rising else "severe_hazard" if danger.severe else ""
 
     def rule(rank: int, reason: str) -> None:
         nonlocal level
@@ -100,19 +112,22 @@ def urgency(
         rule(1, f"marker:{m.group(0)}")
     elif m := lexicon.NORMAL_MARKERS.search(text):
         reasons.append(f"marker:{m.group(0)}")
-    water = "rising_water" if danger.rising else "severe_water" if danger.severe else None
-    if trapped and water and at_risk:
-        rule(2, f"trapped+{water}+{'+'.join(at_risk)}")
+    if water and at_risk:
+        rule(2, f"{water}+{at_risk}")
     if m := lexicon.ACUTE_MEDICAL.search(text):
         rule(2, f"acute_medical:{m.group(0)}")
+    if water:
+        rule(1, water)
     if trapped and danger.phrase:
         rule(1, f"trapped+hazard:{danger.phrase}")
     if trapped and at_risk:
-        rule(1, f"trapped+{'+'.join(at_risk)}")
-    if "medical" in needs and at_risk:
-        rule(1, f"medical+{'+'.join(at_risk)}")
+        rule(1, f"trapped+{at_risk}")
+    if at_risk and (danger.phrase or set(needs) - {"trapped"}):
+        rule(1, f"{at_risk}+needs")
     if trapped and "power" in needs:
         rule(1, "trapped+power")
+    if "missing_person" in needs:
+        rule(1, "missing_person")
     return ("normal", "urgent", "critical")[level], _unique(reasons)
 
 
@@ -145,7 +160,9 @@ OFFER_MARKERS = re.compile(
     r"|我们(?:救援队|车队|团队)?有(?:冲锋舟|船|车|物资)|可(?:以)?接送|招募志愿者|志愿者招募|可出动|随时待命"
 )
 RESOLVED_MARKERS = re.compile(
-    r"已(?:经)?(?:获救|被?救出|被救|转移|安全|脱险|撤离|出来|解决|得救|被接走|接走|联系上|找到|平安)"
+    r"(?:" + NUMBER + r"(?:个|名|位)?人)?(?:都|全部|均)?"
+    r"(?:已(?:经)?(?:全部|都|全|均)?(?:获救|被?救出|被救|转移|安全|脱险|撤离|出来|解决|得救|被?接走"
+    r"|联系上|找到|平安)|已(?:经)?被[^,。!?;\n]{1,6}(?:救出|接走|转移|救起|救走))"
     r"|获救了|救出来了|转移出来了|都安全了|平安获救|请勿再打|不要再打|别再打|无需再|不用再"
 )
 STILL_WAITING = re.compile(r"(?:还有|仍有|剩下|尚有|其余|还剩|剩余)[^,。!?\n]{0,8}(?:人|被困|没|未)")

@@ -97,7 +97,7 @@ def parse_aweme(record: Mapping[str, object]) -> tuple[PostRecord, AccountRecord
         shares=counts["shares"],
         favorites=counts["favorites"],
         plays=counts["plays"],
-        title=title if title and title != desc else None,
+        title=title,
         url=text_of(record, "aweme_url") or _page_url(aweme_id, record.get("aweme_type")),
         region_name=text_of(record, "ip_location") or text_of(record, "ip_label"),
         observed_at=time_of(modified, "last_modify_ts") if modified not in (None, "") else None,

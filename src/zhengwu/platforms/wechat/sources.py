@@ -141,17 +141,31 @@ def iter_records(
     unwrap: Unwrap | None = None,
     csv_ok: bool = False,
 ) -> Iterator[RawRecord]:
-    """Yield every top-level record of ``path`` (see the module docstring for the layouts)."""
+    """Return every top-level record of ``path`` (layouts in the module docstring).
+
+    Raises :class:`InvalidInputError` at once, not on first iteration, when the file is
+    missing or is not JSON, JSON Lines or (with ``csv_ok``) CSV at all.
+    """
     layout = sniff_layout(path, csv_ok=csv_ok)
     if layout == "jsonl":
-        yield from _jsonl_records(path, byte_range, unwrap)
-        return
+        return _jsonl_records(path, byte_range, unwrap)
     if byte_range is not None and byte_range[0] > 0:
-        return  # whole-file layouts are read by the range that starts the file
+        return iter(())  # whole-file layouts are read by the range that starts the file
     if layout == "csv":
-        yield from _csv_records(path)
-    else:
-        yield from _document_records(path, unwrap)
+        return _csv_records(path)
+    text, problem = read_text(path)
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidInputError(
+            f"JSON 文件无法解析：{path}（{exc}）", f"unreadable JSON file {path}: {exc}"
+        ) from None
+    if not isinstance(value, list | dict):
+        raise InvalidInputError(
+            f"JSON 文件既不是数组也不是对象：{path}",
+            f"JSON file is neither array nor object: {path}",
+        )
+    return _document_records(path, value, problem, unwrap)
 
 
 def _dump(value: object) -> str:
@@ -194,33 +208,27 @@ def _expand(
         yield RawRecord(f"{prefix}item {n}", element, _dump(element), context=value)
 
 
-def _document_records(path: Path, unwrap: Unwrap | None) -> Iterator[RawRecord]:
-    text, problem = read_text(path)
-    try:
-        value = orjson.loads(text)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidInputError(
-            f"JSON 文件无法解析：{path}（{exc}）", f"unreadable JSON file {path}: {exc}"
-        ) from None
+def _document_records(
+    path: Path, value: list[object] | dict[str, object], problem: str | None, unwrap: Unwrap | None
+) -> Iterator[RawRecord]:
     if isinstance(value, list):
         records: Iterator[RawRecord] = (
             RawRecord(f"{path}:item {n}", element, _dump(element))
             for n, element in enumerate(value, start=1)
         )
-    elif isinstance(value, dict):
-        records = _expand(f"{path}:", value, _dump(value), unwrap, f"{path}:item 1")
     else:
-        raise InvalidInputError(
-            f"JSON 文件既不是数组也不是对象：{path}",
-            f"JSON file is neither array nor object: {path}",
-        )
+        records = _expand(f"{path}:", value, _dump(value), unwrap, f"{path}:item 1")
     for record in records:
         # A non-UTF-8 file was decoded with replacement characters; only the records that
         # actually contain one are garbled, the others are imported.
-        if problem is not None and record.problem is None and "\ufffd" in record.raw:
+        if problem is not None and record.problem is None and _garbled(record.value):
             yield RawRecord(record.source, None, record.raw, problem)
         else:
             yield record
+
+
+def _garbled(value: object) -> bool:
+    return "\ufffd" in orjson.dumps(value).decode("utf-8")
 
 
 def _csv_records(path: Path) -> Iterator[RawRecord]:
@@ -283,15 +291,16 @@ def count_of(value: object, key: str) -> int | None:
     """Return a non-negative count or None; quarantine negative or non-numeric values."""
     try:
         return parse_count(value, field=key)
-    except CountError as exc:
-        raise PayloadError(f"计数无效（{key}）", f"invalid count: {exc}") from None
+    except (CountError, ValueError, OverflowError) as exc:
+        # parse_count lets ValueError ("²") and OverflowError ("inf") through as well.
+        raise PayloadError(f"计数无效（{key}）", f"invalid count in {key}: {exc}") from None
 
 
 def time_of(value: object, key: str) -> datetime:
     """Return an aware datetime; quarantine unreadable or impossible times."""
     try:
         return parse_time(value)
-    except DateError as exc:
+    except (DateError, ValueError, OverflowError) as exc:  # "²" passes isdigit() in parse_time
         raise PayloadError(f"时间无效（{key}）", f"invalid time in {key}: {exc}") from None
 
 

@@ -53,7 +53,7 @@ def quarantine(where: str, reason: str, raw: bytes | str | None) -> ImportItem:
 def count(value: object, field: str) -> int | None:
     """Return a non-negative count from a number or display string, or raise RecordError."""
     if value is None or type(value) is int:
-        return value  # type: ignore[return-value]  # ints were range-checked by msgspec
+        return value  # ints were range-checked by msgspec
     try:
         return parse_count(value, field=field)
     except CountError as exc:
@@ -115,14 +115,27 @@ class AccountFacts:
         institutional: bool = False,
     ) -> tuple[bool, str | None, datetime | None]:
         """Return ``(is_government, adcode, created_at)``; raise RecordError on a bad date."""
-        key = (uid, name, verified_type, verified_reason, province, city, location, created_at)
+        key: tuple[object, ...] = (
+            uid,
+            name,
+            verified_type,
+            verified_reason,
+            province,
+            city,
+            location,
+            created_at,
+        )
+        if institutional:
+            key += (True,)
         facts = self._facts.get(key)
         if facts is None:
             gov = is_government_account(
                 verified_type, verified_reason, name, institutional=institutional
             )
             adcode = _account_adcode(province, city, location)
-            created = None if created_at in (None, "") else timestamp(created_at, "created_at", None)
+            created = (
+                None if created_at in (None, "") else timestamp(created_at, "created_at", None)
+            )
             if len(self._facts) >= _CACHE_MAX:
                 self._facts.clear()
             facts = self._facts[key] = (gov, adcode, created)
@@ -275,7 +288,7 @@ def _is_deleted(status: StatusPayload) -> bool:
 
 def _verified_type(value: int | str | None) -> int | None:
     if value is None or type(value) is int:
-        return value  # type: ignore[return-value]
+        return value
     text = str(value).strip()
     return int(text) if text.lstrip("-").isdigit() else None
 

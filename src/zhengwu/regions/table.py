@@ -85,7 +85,9 @@ def _read_rows() -> list[tuple[str, str, float | None, float | None]]:
             code = record["adcode"][:6]
             name = record["name"].strip()
             if not _is_placeholder(code, name):
-                rows.append((code, name, _coordinate(record["longitude"]), _coordinate(record["latitude"])))
+                rows.append(
+                    (code, name, _coordinate(record["longitude"]), _coordinate(record["latitude"]))
+                )
     known = {code for code, *_ in rows}
     rows.extend((code, name, None, None) for code, name in _MISSING_FROM_CPCA if code not in known)
     return rows

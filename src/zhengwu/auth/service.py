@@ -1,0 +1,177 @@
+"""Users, passwords (argon2), login throttling, sessions and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from collections import defaultdict, deque
+from datetime import UTC, datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from zhengwu.auth.models import ROLES, ApiToken, User, UserSession
+from zhengwu.auth.principal import Principal
+from zhengwu.errors import ConflictError, ForbiddenError, InvalidInputError, ZhengwuError
+
+_hasher = PasswordHasher()
+MAX_FAILED_LOGINS = 5
+LOCK_MINUTES = 5
+SESSION_HOURS = 12
+# Per-client throttle (in-process): at most this many login attempts per window.
+IP_ATTEMPTS, IP_WINDOW_SECONDS = 20, 60.0
+_ip_attempts: dict[str, deque[float]] = defaultdict(deque)
+
+
+class LoginThrottledError(ZhengwuError):
+    """Too many login attempts."""
+
+    status_code = 429
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def hash_password(password: str) -> str:
+    """Return an argon2id hash of ``password``."""
+    if len(password) < 8:
+        raise InvalidInputError("密码至少 8 位", "passwords need at least 8 characters")
+    return _hasher.hash(password)
+
+
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    role: str,
+    display_name: str | None = None,
+    organization_id: int | None = None,
+    matrix_id: int | None = None,
+    team_id: int | None = None,
+) -> User:
+    """Create a user with a role and the scope that role needs."""
+    if role not in ROLES:
+        raise InvalidInputError(
+            f"未知角色 {role!r}（可选：{', '.join(ROLES)}）", f"unknown role {role!r}"
+        )
+    if role in {"handler", "operator"} and organization_id is None:
+        raise InvalidInputError("承办人/运营账号需要所属机构", f"role {role} needs an organisation")
+    if role == "matrix_office" and matrix_id is None:
+        raise InvalidInputError("矩阵管理员需要所属矩阵", "role matrix_office needs a matrix")
+    if role == "team" and team_id is None:
+        raise InvalidInputError("救援队员需要所属队伍", "role team needs a rescue team")
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise ConflictError(f"用户名已存在：{username}", f"username already exists: {username}")
+    user = User(
+        username=username, display_name=display_name or username,
+        password_hash=hash_password(password), role=role, organization_id=organization_id,
+        matrix_id=matrix_id, team_id=team_id,
+    )  # fmt: skip
+    session.add(user)
+    session.flush()
+    return user
+
+
+def principal_of(user: User, csrf_token: str | None = None) -> Principal:
+    """Return the principal acting as ``user``."""
+    return Principal(
+        role=user.role, user_id=user.id, username=user.username, display_name=user.display_name,
+        organization_id=user.organization_id, matrix_id=user.matrix_id, team_id=user.team_id,
+        csrf_token=csrf_token,
+    )  # fmt: skip
+
+
+def _throttle_ip(client: str) -> None:
+    now = time.monotonic()
+    attempts = _ip_attempts[client]
+    while attempts and now - attempts[0] > IP_WINDOW_SECONDS:
+        attempts.popleft()
+    if len(attempts) >= IP_ATTEMPTS:
+        raise LoginThrottledError(
+            "登录尝试过于频繁，请稍后再试", "too many login attempts; try later"
+        )
+    attempts.append(now)
+
+
+def authenticate(session: Session, *, username: str, password: str, client: str = "-") -> User:
+    """Check a password; lock the user for a while after repeated failures."""
+    _throttle_ip(client)
+    user = session.scalar(select(User).where(User.username == username))
+    now = datetime.now(UTC)
+    bad = ForbiddenError("用户名或密码错误", "wrong username or password")
+    if user is None or not user.is_active:
+        _hasher.hash("timing-equaliser")  # same cost as a real check
+        raise bad
+    if user.locked_until and user.locked_until > now:
+        raise LoginThrottledError(
+            "账号已临时锁定，请稍后再试", "account temporarily locked; try later"
+        )
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        user.failed_logins += 1
+        if user.failed_logins >= MAX_FAILED_LOGINS:
+            user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
+            user.failed_logins = 0
+        session.flush()
+        raise bad from None
+    user.failed_logins = 0
+    user.locked_until = None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    return user
+
+
+def start_session(session: Session, user: User) -> tuple[str, str]:
+    """Open a login session; return (cookie token, CSRF token)."""
+    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
+    session.add(
+        UserSession(token_hash=_digest(token), user_id=user.id, csrf_token=csrf,
+                    expires_at=datetime.now(UTC) + timedelta(hours=SESSION_HOURS))
+    )  # fmt: skip
+    session.flush()
+    return token, csrf
+
+
+def principal_from_session(session: Session, token: str) -> Principal | None:
+    """Return the principal of a live session cookie, or None."""
+    row = session.execute(
+        select(UserSession, User).join(User, User.id == UserSession.user_id)
+        .where(UserSession.token_hash == _digest(token))
+    ).first()  # fmt: skip
+    if row is None:
+        return None
+    user_session, user = row
+    if user_session.expires_at < datetime.now(UTC) or not user.is_active:
+        return None
+    return principal_of(user, user_session.csrf_token)
+
+
+def end_session(session: Session, token: str) -> None:
+    """Log out: delete the session."""
+    session.execute(delete(UserSession).where(UserSession.token_hash == _digest(token)))
+
+
+def create_token(session: Session, user: User, name: str) -> str:
+    """Create an API token for ``user``; the plain token is shown once."""
+    token = "zw_" + secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, name=name, token_hash=_digest(token)))
+    session.flush()
+    return token
+
+
+def principal_from_token(session: Session, token: str) -> Principal | None:
+    """Return the principal of a valid API token, or None."""
+    row = session.execute(
+        select(ApiToken, User).join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None))
+    ).first()  # fmt: skip
+    if row is None or not row[1].is_active:
+        return None
+    row[0].last_used_at = datetime.now(UTC)
+    return principal_of(row[1])

@@ -1,0 +1,183 @@
+"""Hot-search importer: the four real daily archives and hand-written quirks."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from zhengwu.errors import InvalidInputError
+from zhengwu.ingest.files import GBK_HINT
+from zhengwu.ingest.registry import ImportItem
+from zhengwu.platforms.hotsearch.importers import HotSearchImporter
+from zhengwu.platforms.hotsearch.payloads import rank_of, topic_of
+from zhengwu.platforms.records import HotSearchRecord, QuarantineRecord
+
+REPO = Path(__file__).resolve().parents[2]
+ARCHIVE = REPO.parent / "shared" / "data" / "weibo-hot-search"
+DAYS = {"2020-11-24": 152, "2023-02-13": 1068, "2024-06-01": 386, "2026-08-22": 413}
+
+
+def _records(items: list[ImportItem]) -> list[HotSearchRecord]:
+    return [i.primary for i in items if isinstance(i.primary, HotSearchRecord)]
+
+
+@pytest.fixture(scope="module")
+def archives() -> dict[str, list[ImportItem]]:
+    return {day: list(HotSearchImporter().read(ARCHIVE / f"{day}.json")) for day in DAYS}
+
+
+def test_real_archives_counts_and_days(archives: dict[str, list[ImportItem]]) -> None:
+    assert sorted(p.stem for p in ARCHIVE.glob("*.json")) == sorted(DAYS)
+    for day, count in DAYS.items():
+        records = _records(archives[day])
+        assert len(archives[day]) == len(records) == count
+        assert {r.day for r in records} == {day}
+
+
+def test_real_titles_and_urls_are_preserved_exactly(archives: dict[str, list[ImportItem]]) -> None:
+    for day in DAYS:
+        raw = json.loads((ARCHIVE / f"{day}.json").read_text("utf-8"))
+        records = _records(archives[day])
+        assert [r.title for r in records] == [e["title"] for e in raw]
+        assert [r.url for r in records] == [e["url"] for e in raw]
+    titles_2023 = {r.title for r in _records(archives["2023-02-13"])}
+    assert {"俄亥俄", "张萌 演员到底需不需要有文化"} <= titles_2023  # inner space kept
+    assert "习近平祝全国少年儿童节日快乐" in {r.title for r in _records(archives["2024-06-01"])}
+
+
+def test_real_ranks_come_from_band_rank(archives: dict[str, list[ImportItem]]) -> None:
+    ranked = {day: sum(r.rank is not None for r in _records(archives[day])) for day in DAYS}
+    assert ranked == {"2020-11-24": 0, "2023-02-13": 1063, "2024-06-01": 380, "2026-08-22": 410}
+    first, second, third = _records(archives["2023-02-13"])[:3]
+    assert first.rank is None  # pinned entry (Refer=new_time), no band_rank
+    assert (second.title, second.rank) == ("张萌 演员到底需不需要有文化", 1)
+    assert (third.title, third.rank) == ("俄亥俄", 2)
+    for record in _records(archives["2026-08-22"]):
+        assert record.url is not None
+        values = parse_qs(urlsplit(record.url).query).get("band_rank")
+        assert record.rank == (int(values[0]) if values else None)
+
+
+def test_titles_with_hashes_and_topic_of(tmp_path: Path) -> None:
+    path = tmp_path / "2024-01-02.json"
+    entries = [
+        {"url": "/weibo?q=%23a%23&t=31&band_rank=3&Refer=top", "title": "#暴雨# 预警"},
+        {"url": "/weibo?q=x", "title": "  #北京暴雨#  "},
+        {"title": "没有链接"},
+    ]
+    path.write_text(json.dumps(entries, ensure_ascii=False), "utf-8")
+    records = _records(list(HotSearchImporter().read(path)))
+    assert [r.title for r in records] == ["#暴雨# 预警", "  #北京暴雨#  ", "没有链接"]
+    assert [r.rank for r in records] == [3, None, None]
+    assert records[2].url is None
+    assert topic_of("#北京暴雨#") == "北京暴雨"
+    assert topic_of("  ＃北京暴雨＃ ") == "北京暴雨"
+    assert topic_of("俄亥俄") == "俄亥俄"
+
+
+def test_day_parameter_and_file_name(tmp_path: Path) -> None:
+    path = tmp_path / "archive.json"
+    path.write_text('[{"title": "a", "url": "/weibo?q=a"}]', "utf-8")
+    (item,) = HotSearchImporter(day="2024-06-01").read(path)
+    assert isinstance(item.primary, HotSearchRecord)
+    assert item.primary.day == "2024-06-01"
+    with pytest.raises(InvalidInputError, match="YYYY-MM-DD"):
+        HotSearchImporter().read(path)
+    impossible = tmp_path / "2023-02-30.json"
+    impossible.write_text("[]", "utf-8")
+    with pytest.raises(InvalidInputError):
+        HotSearchImporter().read(impossible)
+
+
+def test_bad_entries_are_quarantined(tmp_path: Path) -> None:
+    path = tmp_path / "2024-01-02.json"
+    body = [
+        b'{"title": "ok", "url": "/weibo?q=a&band_rank=1"}',
+        b'{"url": "/weibo?q=a"}',
+        b'{"title": "   "}',
+        b"42",
+        b'{"title": "bad rank", "url": "/weibo?q=a&band_rank=x"}',
+        b'{"title": "zero", "url": "/weibo?band_rank=0"}',
+        b'{"title": ["list"]}',
+        b'{"title": "t", "url": {"a": 1}}',
+        '{"title": "政务"}'.encode("gbk"),
+    ]
+    path.write_bytes(b"[\n" + b",\n".join(body) + b"\n]\n")
+    items = list(HotSearchImporter().read(path))
+    assert len(items) == 9
+    quarantined = [i.primary for i in items if isinstance(i.primary, QuarantineRecord)]
+    assert len(quarantined) == 8
+    assert [q.source for q in quarantined] == [f"{path}:item {n}" for n in range(2, 10)]
+    reasons = [q.reason for q in quarantined]
+    expected = ["title", "title", "not a JSON object", "band_rank", "band_rank", "title", "url"]
+    for reason, word in zip(reasons, expected, strict=False):
+        assert word in reason
+    assert reasons[-1] == GBK_HINT
+
+
+def test_whole_file_errors(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInputError):
+        HotSearchImporter().read(tmp_path / "2024-01-02.json")
+    (tmp_path / "2024-01-03.json").write_text('{"title": "a"}', "utf-8")
+    with pytest.raises(InvalidInputError, match="JSON"):
+        HotSearchImporter().read(tmp_path / "2024-01-03.json")
+    (tmp_path / "2024-01-04.json").write_text('[{"title": "a"', "utf-8")
+    with pytest.raises(InvalidInputError):
+        HotSearchImporter().read(tmp_path / "2024-01-04.json")
+
+
+def test_rank_of() -> None:
+    assert rank_of("/weibo?q=%23a%23&t=31&band_rank=17&Refer=top") == 17
+    assert rank_of("/weibo?q=a&Refer=new_time") is None
+
+
+# ---- property: malformed entries never raise, one item per entry
+
+_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**63 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(st.characters(codec="utf-8"), max_size=12)
+)
+JSON = st.recursive(
+    _SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+ENTRY = st.fixed_dictionaries(
+    {},
+    optional={
+        "title": st.text(st.characters(codec="utf-8"), max_size=10) | JSON,
+        "url": st.sampled_from(
+            ["/weibo?q=a&band_rank=", "/weibo?q=%23a%23&t=31&band_rank=2", ""]
+        ).flatmap(lambda u: st.text(max_size=4).map(lambda t: u + t))
+        | JSON,
+    },
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(ENTRY | JSON, max_size=10))
+def test_never_raises_on_malformed_entries(entries: list[object]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "2024-01-02.json"
+        path.write_bytes(orjson.dumps(entries))
+        items = list(HotSearchImporter().read(path))
+    assert len(items) == len(entries)
+    for item in items:
+        if isinstance(item.primary, QuarantineRecord):
+            assert item.primary.source.startswith(f"{path}:item ")
+            assert item.primary.reason
+        else:
+            assert isinstance(item.primary, HotSearchRecord)
+            assert item.primary.title.strip()
