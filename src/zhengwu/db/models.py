@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 from zhengwu.accounts import models as accounts_models
+from zhengwu.audit import models as audit_models
 from zhengwu.auth import models as auth_models
 from zhengwu.db.base import Base
 from zhengwu.ingest import models as ingest_models
+from zhengwu.outbox import models as outbox_models
 from zhengwu.regions import models as regions_models
 
-__all__ = ["Base", "accounts_models", "auth_models", "ingest_models", "regions_models"]
+__all__ = [
+    "Base",
+    "accounts_models",
+    "audit_models",
+    "auth_models",
+    "ingest_models",
+    "outbox_models",
+    "regions_models",
+]

@@ -1,0 +1,66 @@
+"""Outbound messages are queued with their cause and delivered through connectors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy.orm import Session
+
+from zhengwu.audit import service as audit_service
+from zhengwu.auth.principal import Principal
+from zhengwu.errors import InvalidInputError
+from zhengwu.outbox import service as outbox_service
+from zhengwu.outbox.models import OutboxMessage
+
+
+@dataclass
+class FlakyConnector:
+    """A working connector that fails on a given message body (a platform outage)."""
+
+    platform: str = "weibo"
+    fail_on: str = "boom"
+
+    def send(self, message: OutboxMessage) -> str:
+        if message.body == self.fail_on:
+            raise RuntimeError("platform unavailable")
+        return f"wb-{message.id}"
+
+
+def test_enqueue_and_deliver(session: Session) -> None:
+    ok = outbox_service.enqueue(session, kind="first_response", platform="weibo", body="已收到，正在办理",
+                                target_post_id="4091509081366576", entity_type="request", entity_id=7)  # fmt: skip
+    bad = outbox_service.enqueue(session, kind="closing", platform="weibo", body="boom",
+                                 entity_type="request", entity_id=7)  # fmt: skip
+    other = outbox_service.enqueue(session, kind="closing", platform="wechat", body="已办结")
+    session.flush()
+    recorder = outbox_service.RecordingConnector(platform="wechat")
+    report = outbox_service.deliver_pending(session, [FlakyConnector(), recorder], max_attempts=2)
+    assert (report.delivered, report.failed) == (2, 1)
+    assert ok.state == "delivered" and ok.external_id == f"wb-{ok.id}"
+    assert bad.state == "queued" and bad.error == "platform unavailable"
+    assert recorder.sent == [(other.id, "已办结", None)]
+    outbox_service.deliver_pending(session, [FlakyConnector()], max_attempts=2)
+    assert bad.state == "failed" and bad.attempts == 2
+    assert [
+        m.id for m in outbox_service.for_entity(session, entity_type="request", entity_id=7)
+    ] == [ok.id, bad.id]
+
+
+def test_enqueue_refuses_empty_or_unknown(session: Session) -> None:
+    with pytest.raises(InvalidInputError):
+        outbox_service.enqueue(session, kind="gossip", platform="weibo", body="x")
+    with pytest.raises(InvalidInputError):
+        outbox_service.enqueue(session, kind="closing", platform="weibo", body="  ")
+
+
+def test_audit_history_is_ordered(session: Session) -> None:
+    actor = Principal(role="handler", user_id=None, display_name="王五")
+    audit_service.record(session, entity_type="request", entity_id=1, action="accept",
+                         actor=actor, from_state="received", to_state="accepted")  # fmt: skip
+    audit_service.record(session, entity_type="request", entity_id=1, action="reply",
+                         actor=actor, from_state="accepted", to_state="replied", reason="已答复")  # fmt: skip
+    session.flush()
+    trail = audit_service.history(session, entity_type="request", entity_id=1)
+    assert [e.action for e in trail] == ["accept", "reply"]
+    assert trail[1].reason == "已答复" and trail[0].actor_name == "王五"
