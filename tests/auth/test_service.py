@@ -23,10 +23,15 @@ def _org(session: Session) -> Organization:
 
 
 def test_passwords_are_hashed_with_argon2(session: Session) -> None:
-    user = auth_service.create_user(session, username="admin1", password="long-enough-1", role="admin")
+    user = auth_service.create_user(
+        session, username="admin1", password="long-enough-1", role="admin"
+    )
     assert user.password_hash.startswith("$argon2id$")
     assert "long-enough-1" not in user.password_hash
-    assert auth_service.authenticate(session, username="admin1", password="long-enough-1").id == user.id
+    assert (
+        auth_service.authenticate(session, username="admin1", password="long-enough-1").id
+        == user.id
+    )
     with pytest.raises(ForbiddenError):
         auth_service.authenticate(session, username="admin1", password="wrong-password")
 
@@ -55,7 +60,9 @@ def test_repeated_failures_lock_the_account(session: Session) -> None:
 
 
 def test_sessions_and_tokens_resolve_to_the_user(session: Session) -> None:
-    user = auth_service.create_user(session, username="v", password="long-enough-1", role="verifier")
+    user = auth_service.create_user(
+        session, username="v", password="long-enough-1", role="verifier"
+    )
     cookie, csrf = auth_service.start_session(session, user)
     principal = auth_service.principal_from_session(session, cookie)
     assert principal is not None and principal.role == "verifier" and principal.csrf_token == csrf

@@ -29,7 +29,9 @@ def _post(pid: str, likes: int | None, reads: int | None = None, **kw: object) -
                       text=f"post {pid}", likes=likes, reads=reads, **kw)  # type: ignore[arg-type]  # fmt: skip
 
 
-def _write(con: duckdb.DuckDBPyConnection, posts: list[PostRecord], at: datetime = T0) -> store.WriteCounts:
+def _write(
+    con: duckdb.DuckDBPyConnection, posts: list[PostRecord], at: datetime = T0
+) -> store.WriteCounts:
     c = Collector(observed_at=at)
     for p in posts:
         c.add(ImportItem(primary=p))
@@ -42,11 +44,15 @@ def test_new_changed_and_unchanged_posts(con: duckdb.DuckDBPyConnection) -> None
     second = _write(con, [_post("a", 1), _post("b", 5)], T1)
     assert (second.imported, second.updated, second.duplicates) == (0, 1, 1)
     assert con.execute("SELECT likes FROM posts WHERE post_id='b'").fetchone() == (5,)
-    snaps = con.execute("SELECT post_id, likes FROM post_snapshots ORDER BY post_id, observed_at").fetchall()
+    snaps = con.execute(
+        "SELECT post_id, likes FROM post_snapshots ORDER BY post_id, observed_at"
+    ).fetchall()
     assert snaps == [("a", 1), ("b", 2), ("b", 5)]
 
 
-def test_repeats_inside_one_batch_compare_with_the_previous_row(con: duckdb.DuckDBPyConnection) -> None:
+def test_repeats_inside_one_batch_compare_with_the_previous_row(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
     counts = _write(con, [_post("a", 1), _post("a", 1), _post("a", 3)])
     assert (counts.imported, counts.updated, counts.duplicates) == (1, 1, 1)
     assert con.execute("SELECT count(*), max(likes) FROM posts").fetchone() == (1, 3)
@@ -82,7 +88,21 @@ def test_export_parquet_partitions_by_platform_and_month(
     _write(con, [_post("a", 1), _post("b", 2)])
     files = store.export_parquet(con, tmp_path / "pq")
     assert any("platform=weibo" in str(f) and "month=2025-07" in str(f) for f in files)
-    n = duckdb.connect().execute(
-        f"SELECT count(*) FROM read_parquet('{tmp_path}/pq/posts/**/*.parquet')"
-    ).fetchone()
+    n = (
+        duckdb.connect()
+        .execute(f"SELECT count(*) FROM read_parquet('{tmp_path}/pq/posts/**/*.parquet')")
+        .fetchone()
+    )
     assert n == (2,)
+
+
+def test_an_older_observation_adds_history_but_not_a_new_state(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    _write(con, [_post("a", 10)], T1)
+    older = _write(con, [_post("a", 4)], T0)
+    assert older.updated == 1
+    assert con.execute("SELECT likes FROM posts").fetchone() == (10,)
+    again = _write(con, [_post("a", 4)], T0)
+    assert again.duplicates == 1
+    assert con.execute("SELECT count(*) FROM post_snapshots").fetchone() == (2,)

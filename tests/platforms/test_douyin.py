@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from zhengwu.errors import InvalidInputError
 from zhengwu.ingest.files import GBK_HINT, split_ranges
-from zhengwu.ingest.registry import ImportItem
+from zhengwu.ingest.registry import ImportItem, get_importer
 from zhengwu.platforms.douyin.importers import DouyinAwemeImporter
 from zhengwu.platforms.douyin.payloads import extract_douyin_topics
 from zhengwu.platforms.records import AccountRecord, PostRecord, QuarantineRecord
@@ -274,18 +274,20 @@ def test_bad_records_are_quarantined(tmp_path: Path) -> None:
         {"hello": "world"},
         "just a string",
         _row(create_time=None),
+        {"comment_id": "1", "aweme_id": "7300000000000000001", "content": "评论"},
     ]
     path = _write(tmp_path / "bad.jsonl", rows)
     items = list(DouyinAwemeImporter().read(path))
     reasons = [q.reason for q in _quarantined(items)]
-    assert len(items) == len(reasons) == 12
+    assert len(items) == len(reasons) == 13
     expected = [
         "aweme_id", "create_time", "impossible", "comment_count", "share_count", "desc",
         "statistics", "fans", "nickname", "unrecognised", "not a JSON object", "create_time",
+        "comment row",
     ]  # fmt: skip
     for reason, word in zip(reasons, expected, strict=True):
         assert word in reason
-    assert [q.source for q in _quarantined(items)] == [f"{path}:{n}" for n in range(1, 13)]
+    assert [q.source for q in _quarantined(items)] == [f"{path}:{n}" for n in range(1, 14)]
 
 
 def test_whole_file_errors(tmp_path: Path) -> None:
@@ -297,6 +299,12 @@ def test_whole_file_errors(tmp_path: Path) -> None:
     (tmp_path / "n.json").write_text("42\n", "utf-8")
     with pytest.raises(InvalidInputError):
         DouyinAwemeImporter().read(tmp_path / "n.json")
+
+
+def test_registered() -> None:
+    importer = get_importer("douyin-aweme")
+    assert isinstance(importer, DouyinAwemeImporter)
+    assert importer.splittable is True
 
 
 def test_douyin_topics() -> None:

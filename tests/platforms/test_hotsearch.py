@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from zhengwu.errors import InvalidInputError
 from zhengwu.ingest.files import GBK_HINT
-from zhengwu.ingest.registry import ImportItem
+from zhengwu.ingest.registry import ImportItem, get_importer
 from zhengwu.platforms.hotsearch.importers import HotSearchImporter
 from zhengwu.platforms.hotsearch.payloads import rank_of, topic_of
 from zhengwu.platforms.records import HotSearchRecord, QuarantineRecord
@@ -131,6 +131,13 @@ def test_whole_file_errors(tmp_path: Path) -> None:
     (tmp_path / "2024-01-04.json").write_text('[{"title": "a"', "utf-8")
     with pytest.raises(InvalidInputError):
         HotSearchImporter().read(tmp_path / "2024-01-04.json")
+
+
+def test_registered() -> None:
+    importer = get_importer("hot-search", day="2024-01-02")
+    assert isinstance(importer, HotSearchImporter)
+    assert importer.splittable is False
+    assert importer.day == "2024-01-02"
 
 
 def test_rank_of() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from zhengwu.errors import InvalidInputError
 from zhengwu.ingest.files import GBK_HINT, split_ranges
-from zhengwu.ingest.registry import ImportItem
+from zhengwu.ingest.registry import ImportItem, get_importer
 from zhengwu.platforms.records import AccountRecord, PostRecord, QuarantineRecord
 from zhengwu.platforms.timeparse import CHINA_TZ
 from zhengwu.platforms.wechat.importers import WechatArticlesImporter, WechatStatsImporter
@@ -262,6 +262,15 @@ def test_whole_file_errors(tmp_path: Path) -> None:
         WechatArticlesImporter().read(tmp_path / "y.json")
 
 
+def test_registered() -> None:
+    articles = get_importer("wechat-articles")
+    stats = get_importer("wechat-stats", account_uid="B")
+    assert isinstance(articles, WechatArticlesImporter)
+    assert isinstance(stats, WechatStatsImporter)
+    assert (articles.splittable, stats.splittable) == (True, True)
+    assert stats.account_uid == "B"
+
+
 def test_clean_url() -> None:
     assert clean_url("http:\\/\\/a\\/s?x=1&amp;y=2") == "http://a/s?x=1&y=2"
 
@@ -354,8 +363,8 @@ def test_bad_spider_rows_are_quarantined(tmp_path: Path) -> None:
 # ---- datacube statistics
 
 
-def _total(msgid: str = "2247483904_1", **fields: object) -> dict[str, object]:
-    row: dict[str, object] = {
+def _total(msgid: str = "2247483904_1", **fields: object) -> dict[str, Any]:
+    row: dict[str, Any] = {
         "ref_date": "2023-03-01",
         "msgid": msgid,
         "title": "文章",
@@ -383,10 +392,17 @@ def test_datacube_total_snapshots(tmp_path: Path) -> None:
     assert latest.created_at == datetime(2023, 3, 1, tzinfo=CHINA_TZ)
     assert latest.is_headline is True
     assert latest.title == "文章"
-    (earlier,) = items[0].related
-    assert isinstance(earlier, PostRecord)
-    assert earlier.reads == 600
-    assert earlier.observed_at == latest.observed_at - timedelta(days=1)
+    # Earlier days are checked but not imported (the store keeps the latest observation).
+    assert items[0].related == []
+
+
+def test_datacube_bad_earlier_day_quarantines_the_row(tmp_path: Path) -> None:
+    details = _total()["details"]
+    bad = [details[0], {"stat_date": "2023-02-31", "int_page_read_count": 1}]
+    path = _write(tmp_path / "s.jsonl", [_total(details=bad)])
+    (item,) = WechatStatsImporter(account_uid="B").read(path)
+    assert isinstance(item.primary, QuarantineRecord)
+    assert "stat_date" in item.primary.reason
 
 
 def test_datacube_account_uid_precedence(tmp_path: Path) -> None:

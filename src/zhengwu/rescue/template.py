@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from zhengwu.rescue.address import find_address
 from zhengwu.rescue.people import clean_name
 from zhengwu.rescue.textnorm import normalise
 
@@ -93,7 +94,6 @@ def labelled_address(labels: Labelled) -> str | None:
 
 # --- spreadsheet rows --------------------------------------------------------------------
 _ROW_SPLIT = re.compile(r"[,\t|]")
-_ADDRESS_HINT = re.compile(r"省|市|区|县|镇|乡|村|路|街|小区|号|楼|社区|花园|家园")
 _BARE_COUNT = re.compile(r"(\d{1,3})\s*(?:人|个人|口)?")
 
 
@@ -114,7 +114,8 @@ def read_row(raw: str) -> Row | None:
         return None
     cells = [normalise(c).strip() for c in _ROW_SPLIT.split(raw)]
     name = next((n for c in cells if c and (n := clean_name(c)) == c), None)
-    places = [c for c in cells if _ADDRESS_HINT.search(c) and not re.search(r"\d{7}", c)]
+    # The address cell is the one that reads as an address, not a note that mentions 村.
+    places = [c for c in cells if (found := find_address(c)) and len(found) * 2 >= len(c)]
     counts = [int(m.group(1)) for c in cells if (m := _BARE_COUNT.fullmatch(c))]
     return Row(
         name=name,

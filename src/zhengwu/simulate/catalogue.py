@@ -118,18 +118,33 @@ CITY_BODIES: tuple[Body, ...] = (
 COUNTY_BODIES: tuple[Body, ...] = (
     _b("publish", "发布", "{x}人民政府新闻办公室", "{X}发布", 1.0, (0.95, 0.85, 0.7)),
     _b(
-        "police", "公安", "{x}公安局", ("{X}公安", "平安{X}"), 0.95, (0.78, 0.6, 0.55),
+        "police",
+        "公安",
+        "{x}公安局",
+        ("{X}公安", "平安{X}"),
+        0.95,
+        (0.78, 0.6, 0.55),
         org_district="{c}公安局{X}分局",
     ),
     _b(
-        "traffic", "公安", "{x}公安局交通管理大队", "{X}交警", 0.8, _MID,
+        "traffic",
+        "公安",
+        "{x}公安局交通管理大队",
+        "{X}交警",
+        0.8,
+        _MID,
         org_district="{c}公安局交通警察支队{X}大队",
     ),
     _b("fire", "消防", "{x}消防救援大队", "{X}消防", 0.8, _MID),
     _b("culture", "文旅", "{xf}文化广电和旅游局", "{X}文旅", 0.75, _MID),
     _b("transport", "交通", "{xf}交通运输局", "{X}交通", 0.5, _LO),
     _b(
-        "eco", "生态环境", "{x}生态环境分局", "{X}生态环境", 0.5, _LO,
+        "eco",
+        "生态环境",
+        "{x}生态环境分局",
+        "{X}生态环境",
+        0.5,
+        _LO,
         org_district="{c}生态环境局{X}分局",
     ),
     _b("health", "卫健", "{xf}卫生健康委员会", "健康{X}", 0.6, _LO),
@@ -239,7 +254,10 @@ DESCRIPTIONS: dict[str, tuple[str, ...]] = {
     "政务服务": ("{n}，有事您说话。", "{n}官方微博，受理群众诉求，服务热线12345。"),
     "乡镇": ("{n}官方微博，服务辖区群众。",),
 }
-DEFAULT_DESCRIPTIONS: tuple[str, ...] = ("{n}官方微博。", "{n}官方账号，发布政务信息，回应群众关切。")
+DEFAULT_DESCRIPTIONS: tuple[str, ...] = (
+    "{n}官方微博。",
+    "{n}官方账号，发布政务信息，回应群众关切。",
+)
 
 # Generic county short names that need the city in front to mean anything.
 GENERIC_COUNTY_SHORT: frozenset[str] = frozenset(

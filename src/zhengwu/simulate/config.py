@@ -7,7 +7,9 @@ write the same bytes, and one part of the output can be regenerated without the 
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -165,3 +167,41 @@ class Window:
             "observed_at": self.observed_at.isoformat(),
             "observed_at_utc": datetime.fromtimestamp(self.end_ts, UTC).isoformat(),
         }
+
+
+class Draws:
+    """Buffered uniform draws: cheap scalar randomness inside Python loops.
+
+    Calling a numpy Generator for one number costs about a microsecond; population
+    building draws millions, so numbers are drawn in blocks and handed out one by one.
+    """
+
+    __slots__ = ("_buffer", "_gen", "_pos")
+
+    def __init__(self, gen: np.random.Generator) -> None:
+        self._gen = gen
+        self._buffer: list[float] = []
+        self._pos = 0
+
+    def random(self) -> float:
+        """Return a uniform float in [0, 1)."""
+        if self._pos >= len(self._buffer):
+            self._buffer = self._gen.random(1 << 16).tolist()
+            self._pos = 0
+        value = self._buffer[self._pos]
+        self._pos += 1
+        return value
+
+    def integers(self, low: int, high: int) -> int:
+        """Return a uniform integer in [low, high)."""
+        return low + int(self.random() * (high - low))
+
+    def index(self, cumulative: list[float]) -> int:
+        """Return an index drawn with the given cumulative weights (last = total)."""
+        target = self.random() * cumulative[-1]
+        return bisect.bisect_right(cumulative, target)
+
+    def normal(self, mean: float, sd: float) -> float:
+        """Return a normal draw (Box–Muller on two buffered uniforms)."""
+        u1 = max(self.random(), 1e-12)
+        return mean + sd * math.sqrt(-2.0 * math.log(u1)) * math.cos(2 * math.pi * self.random())

@@ -13,13 +13,13 @@
 from __future__ import annotations
 
 import base64
+import itertools
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from zhengwu.simulate.catalogue import DEFAULT_DESCRIPTIONS, DESCRIPTIONS
-from zhengwu.simulate.config import rng
+from zhengwu.simulate.config import Draws, rng
 from zhengwu.simulate.scope import Place
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ _YEARS = {
                2021: 5, 2022: 3, 2023: 2},
     "douyin": {2018: 10, 2019: 16, 2020: 14, 2021: 10, 2022: 7, 2023: 5, 2024: 3},
 }  # fmt: skip
-_B64URL = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"))
+_B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 # Bodies that Weibo often verifies as 团体/机构 (7) instead of 政府 (1).
 _GROUP_SECTORS = frozenset({"共青团", "妇联", "人大", "政协"})
 
@@ -51,22 +51,25 @@ class IdentityFactory:
     """Hands out unique uids and names, deterministic for a seed."""
 
     def __init__(self, seed: int, start: date, places: dict[str, Place]) -> None:
-        self.rand = rng(seed, "identity")
+        self.rand = Draws(rng(seed, "identity"))
         self.start = start
         self.places = places
+        self._years: dict[tuple[str, int], tuple[list[int], list[float]]] = {}
         self.uids: dict[str, set[str]] = {"weibo": set(), "wechat": set(), "douyin": set()}
         self.names: dict[str, set[str]] = {"weibo": set(), "wechat": set(), "douyin": set()}
 
     # -- dates and ids ---------------------------------------------------------------
     def created(self, platform: str, years: dict[int, int] | None = None) -> date:
         """Return a registration date before the window start."""
-        weights = {y: w for y, w in (years or _YEARS[platform]).items() if y < self.start.year}
-        if not weights:
-            return self.start - timedelta(days=int(self.rand.integers(30, 365)))
-        ys = list(weights)
-        p = np.array([weights[y] for y in ys], dtype=float)
-        year = ys[int(self.rand.choice(len(ys), p=p / p.sum()))]
-        return date(year, 1, 1) + timedelta(days=int(self.rand.integers(0, 365)))
+        key = (platform, id(years) if years else 0)
+        if key not in self._years:
+            weights = {y: w for y, w in (years or _YEARS[platform]).items() if y < self.start.year}
+            self._years[key] = (list(weights), list(itertools.accumulate(weights.values())))
+        ys, cumulative = self._years[key]
+        if not ys:
+            return self.start - timedelta(days=self.rand.integers(30, 365))
+        year = ys[self.rand.index(cumulative)]
+        return date(year, 1, 1) + timedelta(days=self.rand.integers(0, 365))
 
     def weibo_uid(self, created: date) -> str:
         """Return an unused ten-digit Weibo uid that fits the registration date."""
@@ -77,27 +80,29 @@ class IdentityFactory:
                 lo = first + int((nxt - first) * frac)
                 hi = lo + max(1, (nxt - first) // 366)
                 break
-        return self._unique("weibo", lambda: str(int(self.rand.integers(lo, hi + 1))))
+        return self._unique("weibo", lambda: str(self.rand.integers(lo, hi + 1)))
 
     def wechat_biz(self) -> tuple[str, str]:
         """Return an unused (fakeid, __biz) pair."""
-        fakeid = self._unique("wechat", lambda: str(int(self.rand.integers(3_000_000_000, 3_999_999_999))))
+        fakeid = self._unique(
+            "wechat", lambda: str(int(self.rand.integers(3_000_000_000, 3_999_999_999)))
+        )
         return fakeid, base64.b64encode(fakeid.encode()).decode()
 
     def douyin_ids(self) -> tuple[str, str, str]:
         """Return an unused (user_id, sec_uid, unique_id) triple."""
-        user_id = self._unique("douyin", lambda: str(int(self.rand.integers(10**10, 10**11))))
-        sec = "MS4wLjABAAAA" + "".join(self.rand.choice(_B64URL, size=43).tolist())
-        unique_id = "dy" + "".join(str(d) for d in self.rand.integers(0, 10, size=9).tolist())
+        user_id = self._unique("douyin", lambda: str(self.rand.integers(10**10, 10**11)))
+        sec = "MS4wLjABAAAA" + "".join(_B64URL[self.rand.integers(0, 64)] for _ in range(43))
+        unique_id = f"dy{self.rand.integers(10**8, 10**9)}"
         return user_id, sec, unique_id
 
-    def _unique(self, platform: str, draw: object) -> str:
+    def _unique(self, platform: str, draw: Callable[[], str]) -> str:
         used = self.uids[platform]
         while True:
-            value = draw()  # type: ignore[operator]
+            value = draw()
             if value not in used:
                 used.add(value)
-                return str(value)
+                return value
 
     def unique_name(self, platform: str, candidates: list[str]) -> str:
         """Return the first unused candidate, else the first with a number appended."""
@@ -138,7 +143,7 @@ class IdentityFactory:
                 elif self.rand.random() < 0.02:
                     verified = 7
                 texts = DESCRIPTIONS.get(org.sector, DEFAULT_DESCRIPTIONS)
-                description = texts[int(self.rand.integers(len(texts)))].format(n=org.name)
+                description = texts[self.rand.integers(0, len(texts))].format(n=org.name)
                 account = Account(
                     platform=platform, uid="", name=name, org=index, kind="gov",
                     verified_type=verified, verified_reason=f"{org.name}官方微博",

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from zhengwu.simulate.config import rng
 from zhengwu.simulate.scope import CityUnit, Scope
 
@@ -19,14 +21,42 @@ if TYPE_CHECKING:
 
 # (kind, verified_type, name, verified reason, description, platforms)
 _LOCAL: tuple[tuple[str, int, str, str, str, str], ...] = (
-    ("media", 3, "{C}日报", "{C}日报社官方微博", "{C}日报社官方微博，权威新闻。", "weibo,wechat,douyin"),
+    (
+        "media",
+        3,
+        "{C}日报",
+        "{C}日报社官方微博",
+        "{C}日报社官方微博，权威新闻。",
+        "weibo,wechat,douyin",
+    ),
     ("media", 3, "{C}晚报", "{C}晚报官方微博", "关注民生，服务百姓。", "weibo,wechat"),
-    ("media", 3, "{C}广播电视台", "{C}广播电视台官方微博", "{C}本地新闻资讯。", "weibo,wechat,douyin"),
+    (
+        "media",
+        3,
+        "{C}广播电视台",
+        "{C}广播电视台官方微博",
+        "{C}本地新闻资讯。",
+        "weibo,wechat,douyin",
+    ),
     ("media", 3, "{C}新闻广播", "{C}广播电视台新闻广播官方微博", "听见{C}。", "weibo,douyin"),
     ("company", 2, "{C}地铁", "{C}地铁集团有限公司", "{C}地铁运营信息发布。", "weibo,wechat"),
-    ("company", 2, "国网{C}供电公司", "国网{C}供电公司官方微博", "电力服务热线95598。", "weibo,wechat"),
+    (
+        "company",
+        2,
+        "国网{C}供电公司",
+        "国网{C}供电公司官方微博",
+        "电力服务热线95598。",
+        "weibo,wechat",
+    ),
     ("company", 2, "{C}公交集团", "{C}公共交通集团有限公司", "{C}公交出行服务。", "weibo"),
-    ("quasi", 7, "{C}天气通", "{C}天气通官方微博", "与{C}市防汛抗旱指挥部办公室合作发布天气预警信息。", "weibo"),
+    (
+        "quasi",
+        7,
+        "{C}天气通",
+        "{C}天气通官方微博",
+        "与{C}市防汛抗旱指挥部办公室合作发布天气预警信息。",
+        "weibo",
+    ),
     ("quasi", 7, "{C}红十字会", "{C}红十字会官方微博", "人道、博爱、奉献。", "weibo,wechat"),
     ("quasi", 7, "{C}志愿者联合会", "{C}志愿者联合会官方微博", "奉献、友爱、互助、进步。", "weibo"),
     ("campus", 4, "{C}职业技术学院", "{C}职业技术学院官方微博", "厚德强技。", "weibo,wechat"),
@@ -43,19 +73,15 @@ _NOUN = ("小猫", "土豆", "鱼丸", "橘子", "星星", "咸鱼", "面条", "
 _USER_DESC = ("热爱生活。", "", "打工人。", "记录日常。", "吃喝玩乐在{C}", "")
 
 
-def _user_name(rand: object, city: str) -> str:
-    r = rand  # numpy Generator
-    style = int(r.integers(3))  # type: ignore[attr-defined]
+def _user_name(rand: np.random.Generator, city: str) -> str:
+    style = int(rand.integers(3))
     if style == 0:
-        return "用户" + str(int(r.integers(5_000_000_000, 7_999_999_999)))  # type: ignore[attr-defined]
+        return "用户" + str(int(rand.integers(5_000_000_000, 7_999_999_999)))
     if style == 1:
         tail = ("小王", "吃货", "打工人", "阿杰", "土著", "老李", "小胖")
-        return city + tail[int(r.integers(len(tail)))] + str(int(r.integers(10, 9999)))  # type: ignore[attr-defined]
-    return (
-        _ADJ[int(r.integers(len(_ADJ)))]  # type: ignore[attr-defined]
-        + _NOUN[int(r.integers(len(_NOUN)))]  # type: ignore[attr-defined]
-        + str(int(r.integers(1, 999)))  # type: ignore[attr-defined]
-    )
+        return city + tail[int(rand.integers(len(tail)))] + str(int(rand.integers(10, 9999)))
+    adjective = _ADJ[int(rand.integers(len(_ADJ)))]
+    return adjective + _NOUN[int(rand.integers(len(_NOUN)))] + str(int(rand.integers(1, 999)))
 
 
 def add_non_government(

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from zhengwu.simulate.catalogue import (
     CENTRAL_BODIES,
     CITY_BODIES,
@@ -23,7 +21,7 @@ from zhengwu.simulate.catalogue import (
     TOWN_STEMS,
     Body,
 )
-from zhengwu.simulate.config import WEIBO_TARGETS, SimulationConfig, rng
+from zhengwu.simulate.config import WEIBO_TARGETS, Draws, SimulationConfig, rng
 from zhengwu.simulate.identity import IdentityFactory
 from zhengwu.simulate.nongov import add_non_government
 from zhengwu.simulate.scope import CityUnit, Place, Scope, scope_places
@@ -112,7 +110,8 @@ class _Builder:
     """Collects candidate organisations in a deterministic order."""
 
     def __init__(self, seed: int, scale: str) -> None:
-        self.rand = rng(seed, "orgs")
+        self.rand = Draws(rng(seed, "orgs"))
+        self.stems = rng(seed, "towns")
         self.scale = scale
         self.orgs: list[Org] = []
         self.keys: dict[tuple[str, str], int] = {}  # (area adcode, body key) → index
@@ -130,7 +129,7 @@ class _Builder:
             template = body.org_district if body.org_district and fill.get("district") else body.org
             org_name = template.format(**fill)
             names = tuple(t.format(**fill) for t in body.weibo)
-            pick = int(self.rand.integers(len(names)))
+            pick = self.rand.integers(0, len(names))
             names = (names[pick], *names[:pick], *names[pick + 1 :])
             sector, weight = body.sector, body.weight
             opens = {
@@ -156,7 +155,9 @@ class _Builder:
         return gov
 
 
-def _fill(province: Place, city: Place | None, county: Place | None, town: str = "") -> dict[str, str]:
+def _fill(
+    province: Place, city: Place | None, county: Place | None, town: str = ""
+) -> dict[str, str]:
     fill = {"p": province.name, "P": province.short}
     if city is not None:
         fill |= {"c": city.name, "C": city.short}
@@ -225,12 +226,12 @@ def _add_county(
         parent = b.parent_for(body.key, county.adcode, upper, gov)
         b.add(body, level="县", adcode=county.adcode, unit=area, province=unit.province.adcode,
               place=county.short, fill=fill, parent=parent)  # fmt: skip
-    n_towns = int(np.clip(b.rand.normal(towns_mean, towns_mean / 3), 3, 45))
+    n_towns = int(min(max(b.rand.normal(towns_mean, towns_mean / 3), 3), 45))
     suffix = "街道" if county.name.endswith("区") else ("镇", "镇", "乡")
-    stems = b.rand.choice(len(TOWN_STEMS), size=min(n_towns, len(TOWN_STEMS)), replace=False)
+    stems = b.stems.permutation(len(TOWN_STEMS))[:n_towns].tolist()
     for i, stem_index in enumerate(stems):
-        tail = suffix if isinstance(suffix, str) else suffix[int(b.rand.integers(3))]
-        town = ("城关镇" if i == 0 and tail != "街道" else TOWN_STEMS[int(stem_index)] + tail)
+        tail = suffix if isinstance(suffix, str) else suffix[b.rand.integers(0, 3)]
+        town = "城关镇" if i == 0 and tail != "街道" else TOWN_STEMS[stem_index] + tail
         town_fill = fill | _fill(unit.province, None, None, town)
         for body, presence in TOWN_BODIES:
             if b.rand.random() >= presence:

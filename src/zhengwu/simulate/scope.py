@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from zhengwu.errors import InvalidInputError
-from zhengwu.regions.divisions import Division, children, divisions
+from zhengwu.regions import Division, children, divisions
 from zhengwu.simulate.catalogue import GENERIC_COUNTY_SHORT
 
 # 香港 澳门 台湾 have no mainland government accounts in this model.
@@ -86,13 +86,13 @@ def all_units() -> list[CityUnit]:
         for city_div in cities:
             city = _place(city_div)
             counties = tuple(
-                _county_place(k, city)
-                for k in children(city.adcode)
-                if k.level == "county"
+                _county_place(k, city) for k in children(city.adcode) if k.level == "county"
             )
             units.append(_unit(city, province, "city", counties, city_div))
         for county in direct:
-            units.append(_unit(_county_place(county, province), province, "direct_county", (), county))
+            units.append(
+                _unit(_county_place(county, province), province, "direct_county", (), county)
+            )
     units.sort(key=lambda u: u.place.adcode)
     return units
 

@@ -42,6 +42,13 @@ class DouyinAwemeImporter:
 
 
 def _item(record: dict[str, object], raw: RawRecord) -> ImportItem:
+    if "comment_id" in record:
+        # A comment row carries its video's aweme_id; read as an aweme it would overwrite
+        # the video with the comment's text, time and likes.
+        raise PayloadError(
+            "这是评论数据，不是作品；评论不导入",
+            "a comment row, not an aweme (comments are not imported)",
+        )
     if is_aweme(record):
         post, author = parse_aweme(record)
         return ImportItem(primary=post, related=[author] if author else [])

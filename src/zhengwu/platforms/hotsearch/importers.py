@@ -50,5 +50,5 @@ class HotSearchImporter:
 
 def _starts_with_array(path: Path) -> bool:
     with path.open("rb") as fh:
-        head = fh.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
+        head = fh.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
     return head.startswith(b"[")

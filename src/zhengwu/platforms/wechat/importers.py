@@ -72,9 +72,10 @@ class WechatStatsImporter:
     The datacube answers for the caller's own account and names none, so the account id
     comes from a ``biz`` / ``account_uid`` key of the row or of the response that wraps it,
     else from ``account_uid`` given here, else from the file name (``<biz>.json``).
-    Each row is one item: its latest day is the primary snapshot, earlier days are related
-    snapshots of the same article. Daily (``getarticlesummary``), account-level
-    (``getuserread``) and per-channel rows are quarantined with the reason.
+    Each row is one item: the article's cumulative counts at the end of the row's latest
+    ``stat_date`` (earlier days are checked, not imported; see ``parse_datacube_row``).
+    Daily increments (``getarticlesummary``), account-level rows (``getuserread``) and
+    per-channel rows are quarantined with the reason.
     """
 
     name = "wechat-stats"
@@ -99,7 +100,6 @@ class WechatStatsImporter:
                 or id_of(raw.context, "biz", "account_uid")
                 or default_uid
             )
-            latest, earlier = parse_datacube_row(record, account_uid=uid)
-            return ImportItem(primary=latest, related=[*earlier])
+            return ImportItem(primary=parse_datacube_row(record, account_uid=uid))
 
         return import_items(iter_records(path, byte_range, unwrap=unwrap_datacube), parse)

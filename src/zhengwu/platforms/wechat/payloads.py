@@ -65,7 +65,7 @@ def url_key(url: str) -> tuple[str | None, str | None, str | None]:
 
     def first(name: str) -> str | None:
         values = query.get(name)
-        return values[0].strip() or None if values else None
+        return (values[0].strip() or None) if values else None
 
     return first("__biz"), first("mid"), first("idx")
 
@@ -312,10 +312,13 @@ def _day(record: Mapping[str, object], key: str) -> date:
         ) from None
 
 
-def parse_datacube_row(
-    record: Mapping[str, object], *, account_uid: str
-) -> tuple[PostRecord, list[PostRecord]]:
-    """Return the latest cumulative snapshot of a ``getarticletotal`` row and the earlier ones."""
+def parse_datacube_row(record: Mapping[str, object], *, account_uid: str) -> PostRecord:
+    """Return the latest cumulative snapshot of a ``getarticletotal`` row (every day is checked).
+
+    Only the latest day becomes a record: the analytics store keeps a post's latest
+    observation and would take an older day, re-imported, for a change, so the same file
+    imported twice would not be a no-op. Importing the datacube daily builds the series.
+    """
     source = record.get("user_source")
     if source is not None and source != ALL_SOURCES and str(source) != str(ALL_SOURCES):
         raise PayloadError(
@@ -361,5 +364,4 @@ def parse_datacube_row(
                 observed_at=end_of_day(_day(detail, "stat_date")),
             )
         )
-    snapshots.sort(key=lambda post: post.observed_at or created_at)
-    return snapshots[-1], snapshots[:-1]
+    return max(snapshots, key=lambda post: post.observed_at or created_at)

@@ -7,12 +7,8 @@ the JSON Lines hot path does a few dict lookups per status besides building the 
 
 from __future__ import annotations
 
-import importlib
 import re
-from collections.abc import Callable
 from datetime import datetime
-from functools import cache
-from typing import cast
 
 from zhengwu.ingest.registry import ImportItem
 from zhengwu.platforms.government import is_government_account
@@ -27,12 +23,19 @@ from zhengwu.platforms.text import (
 from zhengwu.platforms.timeparse import DateError, parse_time, parse_weibo_api_time
 from zhengwu.platforms.weibo.constants import DELETED_FLAG, PLATFORM, RAW_LIMIT
 from zhengwu.platforms.weibo.payloads import PageInfo, StatusPayload, UserPayload
+from zhengwu.regions import resolve_weibo_user
 
 _CACHE_MAX = 200_000
 # "1.2万次播放", "3,456次观看": the number at the start is the count.
 _PLAY_COUNT = re.compile(r"\s*([\d.,]+\s*[万亿wWkK]?\+?)")
 # m.weibo.cn shows a deleted or hidden retweet root with this text and no user.
 _GONE_ROOT = ("此微博已被作者删除", "此微博已被删除", "该微博已被删除")
+
+
+# uid, name, verified_type, is_government, adcode, reason, description, location, created_at
+_Profile = tuple[
+    str, str, int | None, bool, str | None, str | None, str | None, str | None, datetime | None
+]
 
 
 class RecordError(ValueError):
@@ -80,19 +83,7 @@ def id_text(value: int | str | None) -> str | None:
 
 def _account_adcode(province: str | None, city: str | None, location: str | None) -> str | None:
     """Return the adcode of a Weibo user's region (zhengwu.regions), None when unknown."""
-    resolver = _regions_resolver()
-    return resolver(province, city, location) if resolver else None
-
-
-@cache
-def _regions_resolver() -> Callable[[str | None, str | None, str | None], str | None] | None:
-    # zhengwu.regions is written concurrently; until it lands, accounts get no adcode.
-    try:
-        module = importlib.import_module("zhengwu.regions")
-    except ImportError:
-        return None
-    resolver = getattr(module, "resolve_weibo_user", None)
-    return cast("Callable[[str | None, str | None, str | None], str | None] | None", resolver)
+    return resolve_weibo_user(province, city, location)
 
 
 class AccountFacts:
@@ -156,6 +147,7 @@ class StatusConverter:
         self._now = now
         self._observed_at = observed_at
         self._facts = AccountFacts()
+        self._profiles: dict[tuple[object, ...], _Profile | None] = {}
         self._sources: dict[str, str] = {}
 
     def status_item(self, status: StatusPayload) -> ImportItem:
@@ -198,8 +190,7 @@ class StatusConverter:
         if self._html:
             text = html_to_text(text)
         user = status.user
-        root = status.retweeted_status
-        return PostRecord(
+        post = PostRecord(
             platform=PLATFORM,
             post_id=post_id,
             account_uid=_uid(user) if user is not None else id_text(status.uid),
@@ -210,41 +201,44 @@ class StatusConverter:
             reposts=count(status.reposts_count, "reposts_count"),
             comments=count(status.comments_count, "comments_count"),
             likes=count(status.attitudes_count, "attitudes_count"),
-            is_repost=root is not None,
-            root_post_id=None
-            if root is None
-            else root.idstr or id_text(root.id) or id_text(root.mid),
-            root_deleted=root is not None and _is_deleted(root),
-            bid=status.bid or status.mblogid,
             source=self._source(status.source),
-            region_name=_region(status.region_name),
-            plays=_plays(status.page_info),
             observed_at=self._observed_at,
         )
+        # Rare fields are set afterwards: msgspec is several times slower to build a
+        # struct from more than 15 keyword arguments, and this runs once per line.
+        if (root := status.retweeted_status) is not None:
+            post.is_repost = True
+            post.root_post_id = root.idstr or id_text(root.id) or id_text(root.mid)
+            post.root_deleted = _is_deleted(root)
+        if status.bid is not None or status.mblogid is not None:
+            post.bid = status.bid or status.mblogid
+        if status.region_name is not None:
+            post.region_name = _region(status.region_name)
+        if status.page_info is not None:
+            post.plays = _plays(status.page_info)
+        return post
 
     def account(self, user: UserPayload, *, required: bool = False) -> AccountRecord | None:
         """Return the account of a user payload; None (or RecordError if required) without id/name."""
-        uid = _uid(user)
-        name = user.screen_name or user.name
-        if uid is None or not name:
+        # Authors repeat across lines: everything but the counts comes from a cache keyed
+        # by the raw profile fields, so a known author costs one tuple and one lookup.
+        key = (
+            user.idstr, user.id, user.screen_name, user.name, user.verified_type,
+            user.verified_reason, user.location, user.province, user.city, user.created_at,
+            user.description,
+        )  # fmt: skip
+        try:
+            profile = self._profiles[key]
+        except KeyError:
+            profile = self._profile(user)
+            if len(self._profiles) >= _CACHE_MAX:
+                self._profiles.clear()
+            self._profiles[key] = profile
+        if profile is None:
             if required:
                 raise RecordError("用户缺少 id 或 screen_name / user without id or screen_name")
             return None
-        verified_type = _verified_type(user.verified_type)
-        reason = user.verified_reason or None
-        location = user.location or None
-        province = None if user.province is None else str(user.province)
-        city = None if user.city is None else str(user.city)
-        gov, adcode, created = self._facts.get(
-            uid=uid,
-            name=name,
-            verified_type=verified_type,
-            verified_reason=reason,
-            province=province,
-            city=city,
-            location=location,
-            created_at=user.created_at,
-        )
+        uid, name, verified_type, gov, adcode, reason, description, location, created = profile
         friends = user.friends_count if user.friends_count is not None else user.follow_count
         return AccountRecord(
             platform=PLATFORM,
@@ -255,12 +249,42 @@ class StatusConverter:
             followers=count(user.followers_count, "followers_count"),
             adcode=adcode,
             verified_reason=reason,
-            description=user.description or None,
+            description=description,
             location=location,
             friends=count(friends, "friends_count"),
             statuses=count(user.statuses_count, "statuses_count"),
             created_at=created,
             observed_at=self._observed_at,
+        )
+
+    def _profile(self, user: UserPayload) -> _Profile | None:
+        uid = _uid(user)
+        name = user.screen_name or user.name
+        if uid is None or not name:
+            return None
+        verified_type = _verified_type(user.verified_type)
+        reason = user.verified_reason or None
+        location = user.location or None
+        gov, adcode, created = self._facts.get(
+            uid=uid,
+            name=name,
+            verified_type=verified_type,
+            verified_reason=reason,
+            province=None if user.province is None else str(user.province),
+            city=None if user.city is None else str(user.city),
+            location=location,
+            created_at=user.created_at,
+        )
+        return (
+            uid,
+            name,
+            verified_type,
+            gov,
+            adcode,
+            reason,
+            user.description or None,
+            location,
+            created,
         )
 
     def _source(self, source: str | None) -> str | None:

@@ -17,7 +17,6 @@ from zhengwu.regions import (
     normalize_code,
 )
 from zhengwu.regions import table as table_module
-from zhengwu.regions.names import short_name
 
 
 def test_table_is_national_and_well_formed() -> None:
@@ -102,8 +101,17 @@ def test_children_are_direct_and_sorted() -> None:
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("44", "440000"), ("4401", "440100"), ("440106", "440106"), (440106, "440106"),
-     ("440106000000", "440106"), ("440106001000", None), ("44a1", None), ("", None), ("123", None)],
+    [
+        ("44", "440000"),
+        ("4401", "440100"),
+        ("440106", "440106"),
+        (440106, "440106"),
+        ("440106000000", "440106"),
+        ("440106001000", None),
+        ("44a1", None),
+        ("", None),
+        ("123", None),
+    ],
 )
 def test_normalize_code(raw: str | int, expected: str | None) -> None:
     assert normalize_code(raw) == expected
@@ -129,38 +137,6 @@ def test_current_adcode_falls_back_to_city_then_province() -> None:
     assert current_adcode("342622") == "340000"  # 巢湖地区 was split, not renamed
     assert current_adcode("990101") is None
     assert current_adcode("x") is None
-
-
-@pytest.mark.parametrize(
-    ("name", "short"),
-    [
-        ("广州市", "广州"),
-        ("内蒙古自治区", "内蒙古"),
-        ("广西壮族自治区", "广西"),
-        ("新疆维吾尔自治区", "新疆"),
-        ("宁夏回族自治区", "宁夏"),
-        ("香港特别行政区", "香港"),
-        ("黔东南苗族侗族自治州", "黔东南"),
-        ("海西蒙古族藏族自治州", "海西"),
-        ("巴音郭楞蒙古自治州", "巴音郭楞"),
-        ("管城回族区", "管城"),
-        ("鄂温克族自治旗", "鄂温克"),
-        ("鄂伦春自治旗", "鄂伦春"),
-        ("龙胜各族自治县", "龙胜"),
-        ("河南蒙古族自治县", "河南"),
-        ("神农架林区", "神农架"),
-        ("金林区", "金林"),
-        ("浦东新区", "浦东"),
-        ("清新区", "清新"),
-        ("大兴安岭地区", "大兴安岭"),
-        ("锡林郭勒盟", "锡林郭勒"),
-        ("白水县", "白水"),
-        ("沧县", "沧县"),
-        ("城区", "城区"),
-    ],
-)
-def test_short_name(name: str, short: str) -> None:
-    assert short_name(name) == short
 
 
 def test_division_short_names_are_stored() -> None:
@@ -190,7 +166,7 @@ def test_loading_does_not_import_cpca_or_pandas() -> None:
 
 
 def test_missing_cpca_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(table_module.importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setattr("importlib.util.find_spec", lambda name: None)
     with pytest.raises(RegionDataError) as raised:
         table_module._read_rows()
     assert raised.value.status_code == 500

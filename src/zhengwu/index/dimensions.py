@@ -1,0 +1,135 @@
+"""Account dimensions from the operational DB, handed to DuckDB as Arrow tables.
+
+DuckDB cannot attach SQLite or PostgreSQL here (no extension downloads), so the few
+hundred thousand rows of accounts, organisations and matrix memberships are read once with
+SQLAlchemy and registered in DuckDB as Arrow tables. Province and city come from the
+account's adcode (else its organisation's) through the division table, once per distinct
+code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pyarrow as pa
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from zhengwu.accounts.models import Account, Matrix, MatrixMember, Organization
+
+ACCOUNTS_SCHEMA = pa.schema(
+    [
+        ("account_id", pa.int64()),
+        ("platform", pa.string()),
+        ("uid", pa.string()),
+        ("name", pa.string()),
+        ("organization_id", pa.int64()),
+        ("org_name", pa.string()),
+        ("sector", pa.string()),
+        ("level", pa.string()),
+        ("adcode", pa.string()),
+        ("province", pa.string()),
+        ("city", pa.string()),
+        ("followers", pa.int64()),
+    ]
+)
+ORGANIZATIONS_SCHEMA = pa.schema(
+    [
+        ("organization_id", pa.int64()),
+        ("name", pa.string()),
+        ("sector", pa.string()),
+        ("level", pa.string()),
+        ("adcode", pa.string()),
+        ("province", pa.string()),
+        ("city", pa.string()),
+    ]
+)
+MEMBERS_SCHEMA = pa.schema(
+    [
+        ("matrix_id", pa.int64()),
+        ("matrix_name", pa.string()),
+        ("account_id", pa.int64()),
+    ]
+)
+UNKNOWN = "未知"
+
+
+@dataclass(frozen=True, slots=True)
+class Dimensions:
+    """Accounts, organisations and matrix memberships as Arrow tables."""
+
+    accounts: pa.Table
+    organizations: pa.Table
+    members: pa.Table
+
+
+def region_parts(adcodes: Iterable[str | None]) -> dict[str, tuple[str | None, str | None]]:
+    """Return adcode → (province adcode, city adcode) for the given codes."""
+    from zhengwu.regions import ancestors, divisions
+
+    table = divisions()
+    parts: dict[str, tuple[str | None, str | None]] = {}
+    for code in set(adcodes):
+        if not code or code in parts:
+            continue
+        chain = ancestors(code)
+        province = next((c for c in chain if table[c].level == "province"), None)
+        city = next((c for c in chain if table[c].level == "city"), None)
+        parts[code] = (province, city)
+    return parts
+
+
+def load_dimensions(session: Session, platforms: Iterable[str] | None = None) -> Dimensions:
+    """Read government accounts, their organisations and matrix memberships from the DB."""
+    query = (
+        select(
+            Account.id, Account.platform, Account.uid, Account.name, Account.organization_id,
+            Organization.name, Organization.sector, Organization.level,
+            Account.adcode, Organization.adcode, Account.followers,
+        )
+        .outerjoin(Organization, Organization.id == Account.organization_id)
+        # A government account is one the registry marks so, or one tied to a body.
+        .where(or_(Account.is_government.is_(True), Account.organization_id.is_not(None)))
+        .where(Account.status == "active")
+        .order_by(Account.id)
+    )  # fmt: skip
+    if platforms is not None:
+        query = query.where(Account.platform.in_(list(platforms)))
+    rows = session.execute(query).all()
+    org_rows = session.execute(
+        select(Organization.id, Organization.name, Organization.sector, Organization.level,
+               Organization.adcode).order_by(Organization.id)
+    ).all()  # fmt: skip
+    parts = region_parts([r[8] or r[9] for r in rows] + [r[4] for r in org_rows])
+    accounts = [
+        {
+            "account_id": r[0], "platform": r[1], "uid": r[2], "name": r[3],
+            "organization_id": r[4], "org_name": r[5], "sector": r[6] or UNKNOWN,
+            "level": r[7] or UNKNOWN, "adcode": r[8] or r[9],
+            "province": parts.get(r[8] or r[9] or "", (None, None))[0],
+            "city": parts.get(r[8] or r[9] or "", (None, None))[1], "followers": r[10],
+        }
+        for r in rows
+    ]  # fmt: skip
+    organizations = [
+        {
+            "organization_id": r[0], "name": r[1], "sector": r[2], "level": r[3],
+            "adcode": r[4], "province": parts.get(r[4] or "", (None, None))[0],
+            "city": parts.get(r[4] or "", (None, None))[1],
+        }
+        for r in org_rows
+    ]  # fmt: skip
+    members = [
+        {"matrix_id": r[0], "matrix_name": r[1], "account_id": r[2]}
+        for r in session.execute(
+            select(Matrix.id, Matrix.name, MatrixMember.account_id)
+            .join(MatrixMember, MatrixMember.matrix_id == Matrix.id)
+            .order_by(Matrix.id, MatrixMember.account_id)
+        ).all()
+    ]
+    return Dimensions(
+        accounts=pa.Table.from_pylist(accounts, schema=ACCOUNTS_SCHEMA),
+        organizations=pa.Table.from_pylist(organizations, schema=ORGANIZATIONS_SCHEMA),
+        members=pa.Table.from_pylist(members, schema=MEMBERS_SCHEMA),
+    )

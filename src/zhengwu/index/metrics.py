@@ -1,0 +1,219 @@
+"""The registry of metrics an indicator can use: named SQL over an account's window of data.
+
+A metric is an SQL expression over *base aggregates*. Base aggregates of the ``posts``
+source are computed for every account in ONE ``GROUP BY platform, account_uid`` pass over
+the posts of the window; metrics only combine them, so ten metrics over reads, likes and
+posts still cost one scan and the few aggregates they share. Two other sources are joined
+per account: ``followers`` (one pass over ``account_snapshots``) and ``service`` (the
+service-desk rates of the account's organisation, see :mod:`zhengwu.index.service_source`).
+
+NULL means *no data* (for example reads per post of an account that published nothing, or
+reads on a platform that does not show them); zero means *measured and zero*. An
+indicator whose metric is NULL for an account is left out of that account's dimension and
+the remaining weights are re-normalised (the result records it).
+
+Own replies (互动力): there is no comments table yet, so an own reply is a post of the
+account whose text starts with ``回复@`` — Weibo's form of a reply that is also posted to
+the timeline. Extension point: when the analytics store holds a table
+``account_replies(platform VARCHAR, account_uid VARCHAR, created_at TIMESTAMP)`` (one row per
+reply an account wrote under a comment), its rows in the window are added to the count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from zhengwu.errors import NotFoundError
+
+Source = Literal["posts", "followers", "service"]
+REPLY_PREFIX = "回复@"
+REPLIES_TABLE = "account_replies"
+# Service hashtags (without #); a trailing * matches any topic starting with the rest.
+DEFAULT_SERVICE_TOPICS: tuple[str, ...] = (
+    "马上办",
+    "马上就办",
+    "接诉即办",
+    "你好，我是*",
+    "12345*",
+    "我为群众办实事",
+)
+COUNT_FIELDS = ("reads", "plays", "views", "reposts", "comments", "likes", "shares", "zaikan")
+_FIELD_ZH = {
+    "reads": "阅读",
+    "plays": "播放",
+    "views": "阅读或播放",
+    "reposts": "转发",
+    "comments": "评论",
+    "likes": "点赞",
+    "shares": "分享",
+    "zaikan": "在看",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Metric:
+    """A named per-account measure of a window: SQL over base aggregates of one source."""
+
+    name: str
+    title_zh: str
+    meaning: str
+    source: Source
+    needs: tuple[str, ...]  # base aggregates the expression reads
+    sql: str  # expression over the base columns; ``{days}`` is the window length
+
+    def expression(self, days: int) -> str:
+        """Return the SQL expression with the window length filled in."""
+        return self.sql.replace("{days}", f"{days}.0")
+
+
+def _sql_str(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def service_topic_filter(topics: Iterable[str]) -> str:
+    """Return the SQL condition "the post carries one of these service topics"."""
+    exact = [t for t in topics if not t.endswith("*")]
+    prefixes = [t[:-1] for t in topics if t.endswith("*")]
+    parts = []
+    if exact:
+        parts.append(f"list_has_any(topics, [{', '.join(_sql_str(t) for t in exact)}])")
+    if prefixes:
+        test = " OR ".join(f"starts_with(t, {_sql_str(p)})" for p in prefixes)
+        parts.append(f"len(list_filter(topics, lambda t: {test})) > 0")
+    return f"(len(topics) > 0 AND ({' OR '.join(parts)}))" if parts else "false"
+
+
+def _value(field: str) -> str:
+    # "views" is reads where the platform shows reads and plays where it shows plays.
+    return "coalesce(reads, plays)" if field == "views" else field
+
+
+def posts_base_aggregates(days: int, service_topics: Iterable[str]) -> dict[str, str]:
+    """Return every base aggregate of the posts source as name → SQL aggregate."""
+    base = {
+        "n_posts": "count(*)",
+        "n_original": "count(*) FILTER (WHERE coalesce(is_original, NOT coalesce(is_repost, false)))",
+        # A bitstring of the days with a post: active days, and the compliance window, in
+        # one aggregate (count(DISTINCT day) costs several times more).
+        "day_bits": f"bitstring_agg(day_index, 0, {days - 1})",
+        "own_replies": f"count(*) FILTER (WHERE starts_with(text, {_sql_str(REPLY_PREFIX)}))",
+        "service_posts": f"count(*) FILTER (WHERE {service_topic_filter(service_topics)})",
+        "likes_viewed_sum": "sum(likes) FILTER (WHERE coalesce(reads, plays) IS NOT NULL)",
+    }
+    for field in COUNT_FIELDS:
+        value = _value(field)
+        base[f"{field}_sum"] = f"sum({value})"
+        base[f"{field}_max"] = f"max({value})"
+        base[f"{field}_n"] = f"count({value})"
+    return base
+
+
+FOLLOWER_BASES = ("followers_end", "followers_start")
+SERVICE_BASES = (
+    "response_rate",
+    "resolution_rate",
+    "ontime_rate",
+    "satisfaction_rate",
+    "service_requests",
+)
+
+
+def _counts(field: str) -> list[Metric]:
+    zh = _FIELD_ZH[field]
+    # No post → 0 (measured: nothing published); posts without the count → NULL (unseen).
+    total = f"CASE WHEN n_posts = 0 THEN 0 ELSE {field}_sum END"
+    return [
+        Metric(f"{field}_sum", f"{zh}总数", f"total {field} of the window's posts", "posts",
+               ("n_posts", f"{field}_sum"), total),
+        Metric(f"{field}_per_day", f"日均{zh}", f"total {field} divided by the days of the window",
+               "posts", ("n_posts", f"{field}_sum"), f"({total}) / {{days}}"),
+        Metric(f"{field}_per_post", f"篇均{zh}", f"mean {field} per post that shows the count",
+               "posts", (f"{field}_sum", f"{field}_n"), f"{field}_sum / nullif({field}_n, 0)"),
+        Metric(f"{field}_peak", f"单篇最高{zh}", f"largest {field} of a single post", "posts",
+               ("n_posts", f"{field}_max"), f"CASE WHEN n_posts = 0 THEN 0 ELSE {field}_max END"),
+    ]  # fmt: skip
+
+
+def _builtin() -> list[Metric]:
+    metrics = [
+        Metric("posts", "发文数", "posts published in the window (reposts included)", "posts",
+               ("n_posts",), "n_posts"),
+        Metric("posts_per_day", "日均发文", "posts divided by the days of the window", "posts",
+               ("n_posts",), "n_posts / {days}"),
+        Metric("original_ratio", "原创率",
+               "share of posts that are original (WeChat 原创 mark; on other platforms: not a repost)",
+               "posts", ("n_posts", "n_original"), "n_original / nullif(n_posts, 0)"),
+        Metric("active_days", "活跃天数", "days (China time) with at least one post", "posts",
+               ("day_bits",), "coalesce(bit_count(day_bits), 0)"),
+        Metric("active_ratio", "活跃天数占比", "active days divided by the days of the window",
+               "posts", ("day_bits",), "coalesce(bit_count(day_bits), 0) / {days}"),
+        Metric("interactions_per_post", "篇均互动",
+               "reposts + comments + likes per post", "posts",
+               ("n_posts", "reposts_sum", "comments_sum", "likes_sum"),
+               "(coalesce(reposts_sum, 0) + coalesce(comments_sum, 0) + coalesce(likes_sum, 0))"
+               " / nullif(n_posts, 0)"),
+        Metric("likes_per_read", "阅读点赞率",
+               "likes per read (per play on video platforms), over posts that show reads or plays",
+               "posts", ("likes_viewed_sum", "views_sum"),
+               "likes_viewed_sum / nullif(views_sum, 0)"),
+        Metric("own_replies", "自身回复数",
+               f"the account's own replies: posts whose text starts with {REPLY_PREFIX} (plus "
+               f"rows of {REPLIES_TABLE} when that table exists)", "posts",
+               ("own_replies",), "own_replies"),
+        Metric("own_replies_per_day", "日均自身回复", "own replies divided by the days of the window",
+               "posts", ("own_replies",), "own_replies / {days}"),
+        Metric("service_posts", "服务类发文数",
+               "posts carrying a service hashtag (#马上办#, #你好，我是…# …)", "posts",
+               ("service_posts",), "service_posts"),
+        Metric("service_posts_per_day", "日均服务类发文",
+               "service-hashtag posts divided by the days of the window", "posts",
+               ("service_posts",), "service_posts / {days}"),
+        Metric("followers", "粉丝数", "followers at the end of the window (last snapshot)",
+               "followers", ("followers_end",), "followers_end"),
+        Metric("follower_growth", "粉丝增量",
+               "followers at the end minus followers at the start (last snapshot before the "
+               "window, else the first inside it)", "followers",
+               ("followers_end", "followers_start"), "followers_end - followers_start"),
+        Metric("follower_growth_rate", "粉丝增长率", "follower growth divided by the start count",
+               "followers", ("followers_end", "followers_start"),
+               "(followers_end - followers_start) / nullif(followers_start, 0)"),
+        Metric("response_rate", "回应率", "service desk: share of requests answered", "service",
+               ("response_rate",), "response_rate"),
+        Metric("resolution_rate", "办结率", "service desk: share of requests resolved", "service",
+               ("resolution_rate",), "resolution_rate"),
+        Metric("ontime_rate", "按时办结率", "service desk: share resolved within the deadline",
+               "service", ("ontime_rate",), "ontime_rate"),
+        Metric("satisfaction_rate", "满意率", "service desk: share of follow-ups satisfied",
+               "service", ("satisfaction_rate",), "satisfaction_rate"),
+        Metric("service_requests", "诉求量", "service desk: requests handled in the window",
+               "service", ("service_requests",), "service_requests"),
+    ]  # fmt: skip
+    for field in COUNT_FIELDS:
+        metrics.extend(_counts(field))
+    return metrics
+
+
+_REGISTRY: dict[str, Metric] = {m.name: m for m in _builtin()}
+METRICS: Mapping[str, Metric] = _REGISTRY
+
+
+def get_metric(name: str) -> Metric:
+    """Return the metric called ``name``; the error lists the known names."""
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise NotFoundError(
+            f"未知指标度量 {name!r}；可用：{', '.join(sorted(_REGISTRY))}",
+            f"unknown metric {name!r}; known metrics: {', '.join(sorted(_REGISTRY))}",
+        ) from None
+
+
+def register_metric(metric: Metric) -> None:
+    """Add a metric to the registry (for plugins); an existing name is refused."""
+    known_bases = set(posts_base_aggregates(1, ())) | set(FOLLOWER_BASES) | set(SERVICE_BASES)
+    unknown = [b for b in metric.needs if b not in known_bases]
+    if metric.name in _REGISTRY or unknown:
+        raise ValueError(f"cannot register metric {metric.name!r} (duplicate or bases {unknown})")
+    _REGISTRY[metric.name] = metric

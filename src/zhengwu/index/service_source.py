@@ -1,0 +1,70 @@
+"""The service desk's rates as the index's 服务力 input — a small interface, looked up lazily.
+
+The service desk (``zhengwu.servicedesk``) is expected to provide::
+
+    zhengwu.servicedesk.rates.rates_for_index(session, start: date, end: date) -> pyarrow.Table
+
+with one row per organisation that handled requests in the window (China-time days,
+``end`` inclusive) and the columns of :data:`SERVICE_RATES_SCHEMA` (rates are fractions
+0–1; ``n`` is the number of requests; an optional ``period`` column is ignored). The index
+imports it only when a run needs it. When the module is missing, raises ImportError or
+returns no rows, the index uses the fallback indicators of the service dimension (posts
+with service hashtags) and the run says so in its notes.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from datetime import date
+from typing import cast
+
+import pyarrow as pa
+from sqlalchemy.orm import Session
+
+SERVICE_RATES_SCHEMA = pa.schema(
+    [
+        ("organization_id", pa.int64()),
+        ("response_rate", pa.float64()),
+        ("resolution_rate", pa.float64()),
+        ("ontime_rate", pa.float64()),
+        ("satisfaction_rate", pa.float64()),
+        ("n", pa.int64()),
+    ]
+)
+PROVIDER = "zhengwu.servicedesk.rates:rates_for_index"
+RatesProvider = Callable[[Session, date, date], pa.Table]
+
+
+def empty_rates() -> pa.Table:
+    """Return a rates table with no rows."""
+    return SERVICE_RATES_SCHEMA.empty_table()
+
+
+def conform(table: pa.Table) -> pa.Table:
+    """Return ``table`` with exactly the interface columns, cast to their types."""
+    missing = [f.name for f in SERVICE_RATES_SCHEMA if f.name not in table.column_names]
+    if missing:
+        raise ValueError(f"service rates table lacks columns {missing}")
+    return table.select(SERVICE_RATES_SCHEMA.names).cast(SERVICE_RATES_SCHEMA)
+
+
+def _provider() -> RatesProvider | None:
+    module_name, _, attr = PROVIDER.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        return None
+    found = getattr(module, attr, None)
+    return cast(RatesProvider, found) if callable(found) else None
+
+
+def load_service_rates(session: Session, start: date, end: date) -> tuple[pa.Table, str]:
+    """Return the service desk's rates for the window and a note on where they came from."""
+    provider = _provider()
+    if provider is None:
+        return empty_rates(), f"service desk rates unavailable ({PROVIDER} not found)"
+    table = conform(provider(session, start, end))
+    if table.num_rows == 0:
+        return table, "service desk returned no rates for the window"
+    return table, f"service desk rates for {table.num_rows} organisations"

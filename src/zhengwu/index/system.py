@@ -1,0 +1,409 @@
+"""Indicator systems as data: TOML files of dimensions → indicators → weights, checked on load.
+
+Two kinds exist. A *composite* system (the default ``zhengwu-4d``) scores every indicator
+within its peer group and combines weighted dimensions. A *preset* system runs one exact
+published formula (``zhengwu.index.formulas``) over stored data with its publisher's data
+conventions. Systems ship in ``zhengwu/index/systems/*.toml``; users add their own in
+``<data_dir>/index-systems/`` or pass ``--system-file``. A user file with a shipped name
+replaces the shipped one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal, cast
+
+from zhengwu.config import get_settings
+from zhengwu.errors import InvalidInputError, NotFoundError
+from zhengwu.index.metrics import DEFAULT_SERVICE_TOPICS, METRICS
+from zhengwu.index.periods import WeekStart
+
+Transform = Literal["none", "log1p"]
+Scale = Literal["minmax", "percentile", "zscore", "rate", "none"]
+CombineMethod = Literal["mean_top", "max", "weighted"]
+BUILTIN_DIR = Path(__file__).parent / "systems"
+USER_DIR_NAME = "index-systems"
+PEER_KEYS = ("platform", "sector", "level", "province")
+PLATFORMS = ("weibo", "wechat", "douyin", "bilibili", "qq")
+TRANSFORMS: tuple[Transform, ...] = ("none", "log1p")
+SCALES: tuple[Scale, ...] = ("minmax", "percentile", "zscore", "rate", "none")
+COMBINE_METHODS: tuple[CombineMethod, ...] = ("mean_top", "max", "weighted")
+
+
+class SystemConfigError(InvalidInputError):
+    """An indicator-system file is unusable; the message names the place and the fix."""
+
+
+@dataclass(frozen=True, slots=True)
+class Indicator:
+    """A metric scored within the peer group: cap → transform → scale to 0–100."""
+
+    metric: str
+    weight: float
+    transform: Transform = "none"
+    scale: Scale = "minmax"
+    cap_percentile: float | None = None  # e.g. 99: values above the peer group's P99 count as P99
+    cap_value: float | None = None
+    zero_is_missing: bool = False  # 0 means "does not do this" → no data, not a zero score
+    platforms: tuple[str, ...] = ()  # only observable there; elsewhere no data (empty = all)
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Dimension:
+    """A weighted group of indicators, with optional fallback indicators."""
+
+    key: str
+    name: str
+    weight: float
+    indicators: tuple[Indicator, ...]
+    fallback: tuple[Indicator, ...] = ()  # used for an account with no primary data
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Combine:
+    """How an organisation's platform scores make one cross-platform score."""
+
+    method: CombineMethod = "mean_top"
+    top: int = 2
+    platform_weights: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class MatrixRule:
+    """How a matrix's index is built from its members."""
+
+    top_k: int = 5
+    w_top: float = 0.6
+    w_coverage: float = 0.2
+    w_activity: float = 0.2
+
+
+@dataclass(frozen=True, slots=True)
+class IndicatorSystem:
+    """A complete, validated indicator system."""
+
+    name: str
+    title_zh: str
+    title_en: str
+    version: str
+    kind: Literal["composite", "preset"]
+    description: str
+    platforms: tuple[str, ...]
+    week_start: WeekStart = "monday"
+    peer_group: tuple[str, ...] = ("platform",)
+    tie_break: str = "active_days"
+    dimensions: tuple[Dimension, ...] = ()
+    preset: str | None = None
+    cap_reads: int | None = None
+    seventh_day_kinds: tuple[str, ...] = ()
+    service_topics: tuple[str, ...] = DEFAULT_SERVICE_TOPICS
+    reply_check: bool = True
+    reply_platforms: tuple[str, ...] = ("weibo",)
+    combine: Combine = field(default_factory=Combine)
+    matrix: MatrixRule = field(default_factory=MatrixRule)
+    notes: tuple[str, ...] = ()  # what loading changed (e.g. weights normalised)
+    source: str = "builtin"
+    digest: str = ""
+
+    def indicators(self) -> list[tuple[Dimension, Indicator, bool]]:
+        """Return every (dimension, indicator, is_fallback) in configuration order."""
+        return [
+            (d, i, fb)
+            for d in self.dimensions
+            for fb, group in ((False, d.indicators), (True, d.fallback))
+            for i in group
+        ]
+
+    def metrics_used(self) -> list[str]:
+        """Return the metrics the system reads, tie-break included, without repeats."""
+        names = [i.metric for _, i, _ in self.indicators()]
+        return list(dict.fromkeys([*names, self.tie_break, "posts"]))
+
+
+# ---- loading --------------------------------------------------------------------------
+
+
+def _err(where: str, zh: str, en: str) -> SystemConfigError:
+    return SystemConfigError(f"指标体系配置错误（{where}）：{zh}", f"indicator system {where}: {en}")
+
+
+def _take(table: Mapping[str, Any], where: str, allowed: set[str]) -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise _err(
+            where,
+            f"未知的键 {', '.join(unknown)}；允许：{', '.join(sorted(allowed))}",
+            f"unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}",
+        )
+
+
+def _number(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise _err(where, f"应为数字，收到 {value!r}", f"must be a number, got {value!r}")
+    return float(value)
+
+
+def _choice(value: Any, options: tuple[str, ...], where: str) -> str:
+    if value not in options:
+        raise _err(
+            where, f"应为 {' / '.join(options)} 之一，收到 {value!r}",
+            f"must be one of {', '.join(options)}, got {value!r}",
+        )  # fmt: skip
+    return cast(str, value)
+
+
+def _indicator(raw: Any, where: str) -> Indicator:
+    if not isinstance(raw, dict):
+        raise _err(where, "应为表", "must be a table")
+    _take(raw, where, {"metric", "weight", "transform", "scale", "cap_percentile",
+                       "cap_value", "zero_is_missing", "platforms", "note"})  # fmt: skip
+    metric = raw.get("metric")
+    if metric not in METRICS:
+        raise _err(
+            f"{where}.metric", f"未知指标度量 {metric!r}（`zhengwu index systems --metrics` 列出全部）",
+            f"unknown metric {metric!r} (`zhengwu index systems --metrics` lists them)",
+        )  # fmt: skip
+    weight = _number(raw.get("weight"), f"{where}.weight")
+    if weight <= 0:
+        raise _err(f"{where}.weight", f"权重必须为正数，收到 {weight:g}",
+                   f"weights must be positive, got {weight:g}")  # fmt: skip
+    cap_p = raw.get("cap_percentile")
+    if cap_p is not None and not 0 < _number(cap_p, f"{where}.cap_percentile") < 100:
+        raise _err(f"{where}.cap_percentile", "应在 0 到 100 之间（不含）", "must be in (0, 100)")
+    cap_v = raw.get("cap_value")
+    if cap_p is not None and cap_v is not None:
+        raise _err(where, "cap_percentile 与 cap_value 只能选一个", "set cap_percentile or cap_value, not both")
+    return Indicator(
+        metric=cast(str, metric),
+        weight=weight,
+        transform=cast(Transform, _choice(raw.get("transform", "none"), TRANSFORMS, f"{where}.transform")),
+        scale=cast(Scale, _choice(raw.get("scale", "minmax"), SCALES, f"{where}.scale")),
+        cap_percentile=None if cap_p is None else float(cap_p),
+        cap_value=None if cap_v is None else _number(cap_v, f"{where}.cap_value"),
+        zero_is_missing=bool(raw.get("zero_is_missing", False)),
+        platforms=tuple(_choice(p, PLATFORMS, f"{where}.platforms") for p in raw.get("platforms", [])),
+        note=str(raw.get("note", "")),
+    )  # fmt: skip
+
+
+def _weights_sum_to_one(
+    weights: list[float], where: str, normalise: bool, tol: float, notes: list[str]
+) -> list[float]:
+    total = sum(weights)
+    if abs(total - 1) <= tol:
+        return weights
+    if not normalise:
+        raise _err(
+            where, f"权重之和为 {total:g}，应为 1（或设 normalise_weights = true 自动归一）",
+            f"weights sum to {total:g}, not 1 (or set normalise_weights = true to rescale them)",
+        )  # fmt: skip
+    notes.append(f"{where}: weights summed to {total:g} and were rescaled to sum to 1")
+    return [w / total for w in weights]
+
+
+def _dimension(raw: Any, where: str, normalise: bool, tol: float, notes: list[str]) -> Dimension:
+    if not isinstance(raw, dict):
+        raise _err(where, "应为表", "must be a table")
+    _take(raw, where, {"key", "name", "weight", "indicators", "fallback", "note"})
+    key = raw.get("key")
+    if not isinstance(key, str) or not key.isidentifier():
+        raise _err(f"{where}.key", "应为英文标识符，如 reach", "must be an identifier such as reach")
+    weight = _number(raw.get("weight"), f"{where}.weight")
+    if weight <= 0:
+        raise _err(f"{where}.weight", f"权重必须为正数，收到 {weight:g}",
+                   f"weights must be positive, got {weight:g}")  # fmt: skip
+    groups: dict[str, tuple[Indicator, ...]] = {}
+    for part in ("indicators", "fallback"):
+        items = raw.get(part, [])
+        if not isinstance(items, list):
+            raise _err(f"{where}.{part}", "应为表的数组", "must be an array of tables")
+        if part == "indicators" and not items:
+            raise _err(f"{where}.indicators", f"维度 {key} 没有指标", f"dimension {key} is empty")
+        built = [_indicator(item, f"{where}.{part}[{i}]") for i, item in enumerate(items)]
+        metrics = [i.metric for i in built]
+        if len(set(metrics)) != len(metrics):
+            raise _err(f"{where}.{part}", "同一维度内指标重复", "an indicator is repeated")
+        if built:
+            scaled = _weights_sum_to_one(
+                [i.weight for i in built], f"{where}.{part}", normalise, tol, notes
+            )
+            built = [_replace_weight(i, w) for i, w in zip(built, scaled, strict=True)]
+        groups[part] = tuple(built)
+    return Dimension(
+        key=key, name=str(raw.get("name", key)), weight=weight, indicators=groups["indicators"],
+        fallback=groups["fallback"], note=str(raw.get("note", "")),
+    )  # fmt: skip
+
+
+def _replace_weight(ind: Indicator, weight: float) -> Indicator:
+    return replace(ind, weight=weight)
+
+
+_TOP_KEYS = {
+    "name", "title_zh", "title_en", "version", "kind", "description", "platforms",
+    "week_start", "peer_group", "tie_break", "normalise_weights", "weight_tolerance",
+    "dimensions", "preset", "cap_reads", "seventh_day_reads", "service", "compliance",
+    "combine", "matrix",
+}  # fmt: skip
+
+
+def parse_system(data: Mapping[str, Any], *, source: str = "builtin", digest: str = "") -> IndicatorSystem:
+    """Validate a parsed TOML mapping and return the indicator system it describes."""
+    _take(data, "top level", _TOP_KEYS)
+    name = data.get("name")
+    if not isinstance(name, str) or not name:
+        raise _err("name", "缺少体系名称", "the system needs a name")
+    kind = _choice(data.get("kind", "composite"), ("composite", "preset"), "kind")
+    platforms = tuple(data.get("platforms", ()))
+    for p in platforms:
+        _choice(p, PLATFORMS, "platforms")
+    if not platforms:
+        raise _err("platforms", "至少要一个平台", "list at least one platform")
+    peer = tuple(data.get("peer_group", ["platform"]))
+    for key in peer:
+        _choice(key, PEER_KEYS, "peer_group")
+    if "platform" not in peer:
+        # Each platform has its own scale of reads and likes: never normalise across them.
+        peer = ("platform", *peer)
+    tie_break = data.get("tie_break", "active_days")
+    if tie_break not in METRICS:
+        raise _err("tie_break", f"未知指标度量 {tie_break!r}", f"unknown metric {tie_break!r}")
+    notes: list[str] = []
+    normalise = bool(data.get("normalise_weights", False))
+    tol = _number(data.get("weight_tolerance", 1e-6), "weight_tolerance")
+    dims: list[Dimension] = []
+    preset = data.get("preset")
+    if kind == "composite":
+        raw_dims = data.get("dimensions", [])
+        if not isinstance(raw_dims, list) or not raw_dims:
+            raise _err("dimensions", "综合体系至少要一个维度", "a composite system needs dimensions")
+        dims = [_dimension(d, f"dimensions[{i}]", normalise, tol, notes) for i, d in enumerate(raw_dims)]
+        keys = [d.key for d in dims]
+        if len(set(keys)) != len(keys):
+            raise _err("dimensions", "维度 key 重复", "dimension keys repeat")
+        scaled = _weights_sum_to_one([d.weight for d in dims], "dimensions", normalise, tol, notes)
+        dims = [_dim_weight(d, w) for d, w in zip(dims, scaled, strict=True)]
+    else:
+        from zhengwu.index.presets_run import RUNNABLE
+
+        if preset not in RUNNABLE:
+            raise _err(
+                "preset", f"无法在存储数据上运行的预设 {preset!r}；可用：{', '.join(RUNNABLE)}",
+                f"preset {preset!r} cannot run over stored data; runnable: {', '.join(RUNNABLE)}",
+            )  # fmt: skip
+    service = data.get("service", {})
+    compliance = data.get("compliance", {})
+    _take(service, "service", {"topics"})
+    _take(compliance, "compliance", {"reply_check", "reply_platforms"})
+    return IndicatorSystem(
+        name=name,
+        title_zh=str(data.get("title_zh", name)),
+        title_en=str(data.get("title_en", name)),
+        version=str(data.get("version", "1")),
+        kind=cast(Literal["composite", "preset"], kind),
+        description=str(data.get("description", "")).strip(),
+        platforms=platforms,
+        week_start=cast(WeekStart, _choice(data.get("week_start", "monday"), ("monday", "sunday"), "week_start")),
+        peer_group=peer,
+        tie_break=tie_break,
+        dimensions=tuple(dims),
+        preset=cast(str | None, preset),
+        cap_reads=data.get("cap_reads"),
+        seventh_day_kinds=tuple(data.get("seventh_day_reads", ())),
+        service_topics=tuple(service.get("topics", DEFAULT_SERVICE_TOPICS)),
+        reply_check=bool(compliance.get("reply_check", True)),
+        reply_platforms=tuple(compliance.get("reply_platforms", ("weibo",))),
+        combine=_combine(data.get("combine", {}), platforms),
+        matrix=_matrix(data.get("matrix", {})),
+        notes=tuple(notes),
+        source=source,
+        digest=digest,
+    )  # fmt: skip
+
+
+def _dim_weight(dim: Dimension, weight: float) -> Dimension:
+    return replace(dim, weight=weight)
+
+
+def _combine(raw: Mapping[str, Any], platforms: tuple[str, ...]) -> Combine:
+    _take(raw, "combine", {"method", "top", "platform_weights"})
+    method = cast(CombineMethod, _choice(raw.get("method", "mean_top"), COMBINE_METHODS, "combine.method"))
+    top = int(_number(raw.get("top", 2), "combine.top"))
+    if top < 1:
+        raise _err("combine.top", "应至少为 1", "must be at least 1")
+    weights = {str(k): _number(v, f"combine.platform_weights.{k}") for k, v in raw.get("platform_weights", {}).items()}
+    if method == "weighted" and set(weights) != set(platforms):
+        raise _err("combine.platform_weights", "weighted 需要为每个平台给出权重",
+                   "method 'weighted' needs a weight for every platform")  # fmt: skip
+    return Combine(method=method, top=top, platform_weights=weights)
+
+
+def _matrix(raw: Mapping[str, Any]) -> MatrixRule:
+    _take(raw, "matrix", {"top_k", "weights"})
+    weights = raw.get("weights", {"top": 0.6, "coverage": 0.2, "activity": 0.2})
+    _take(weights, "matrix.weights", {"top", "coverage", "activity"})
+    values = [_number(weights.get(k, 0), f"matrix.weights.{k}") for k in ("top", "coverage", "activity")]
+    if any(v < 0 for v in values) or abs(sum(values) - 1) > 1e-6:
+        raise _err("matrix.weights", "权重应非负且和为 1", "weights must be non-negative and sum to 1")
+    top_k = int(_number(raw.get("top_k", 5), "matrix.top_k"))
+    if top_k < 1:
+        raise _err("matrix.top_k", "应至少为 1", "must be at least 1")
+    return MatrixRule(top_k, *values)
+
+
+def load_system_file(path: Path) -> IndicatorSystem:
+    """Read and validate one TOML system file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SystemConfigError(
+            f"无法读取指标体系文件 {path}：{exc.strerror}", f"cannot read system file {path}: {exc.strerror}"
+        ) from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SystemConfigError(f"{path} 不是合法的 TOML：{exc}", f"{path} is not valid TOML: {exc}") from exc
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    return parse_system(data, source=str(path), digest=digest)
+
+
+def user_dir() -> Path:
+    """Return the directory of the user's own system files (``<data_dir>/index-systems``)."""
+    return get_settings().data_dir / USER_DIR_NAME
+
+
+def available_systems() -> dict[str, Path]:
+    """Return every known system name with its file: shipped, then the user's (which win)."""
+    found: dict[str, Path] = {}
+    for directory in (BUILTIN_DIR, user_dir()):
+        if directory.is_dir():
+            for path in sorted(directory.glob("*.toml")):
+                found[path.stem] = path
+    return found
+
+
+def load_system(name: str | None = None, *, path: Path | None = None) -> IndicatorSystem:
+    """Return the system called ``name`` (default ``zhengwu-4d``) or the one in ``path``."""
+    if path is not None:
+        return load_system_file(path)
+    name = name or "zhengwu-4d"
+    known = available_systems()
+    if name not in known:
+        raise NotFoundError(
+            f"没有名为 {name!r} 的指标体系；可用：{', '.join(known)}",
+            f"no indicator system named {name!r}; known: {', '.join(known)}",
+        )
+    system = load_system_file(known[name])
+    if system.name != name:
+        raise SystemConfigError(
+            f"{known[name]} 的 name 为 {system.name!r}，应与文件名 {name!r} 一致",
+            f"{known[name]} declares name {system.name!r}; it must match the file name {name!r}",
+        )
+    return system

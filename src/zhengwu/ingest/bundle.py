@@ -1,0 +1,64 @@
+"""Import a whole directory laid out like ``zhengwu simulate`` output (or a real export).
+
+The layout maps file patterns to formats, in dependency order: organisations before the
+accounts that belong to them, accounts before matrices, profiles before posts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+from sqlalchemy.orm import Session
+
+from zhengwu.errors import InvalidInputError
+from zhengwu.ingest.pipeline import ImportSummary, run_import
+
+LAYOUT: tuple[tuple[str, str], ...] = (
+    ("orgs.csv", "zhengwu-orgs"),
+    ("accounts.csv", "zhengwu-accounts"),
+    ("weibo/users.jsonl", "weibo-api"),
+    ("douyin/creators.jsonl", "douyin-aweme"),
+    ("matrices.json", "zhengwu-matrices"),
+    ("weibo/statuses-*.jsonl", "weibo-api"),
+    ("wechat/articles.jsonl", "wechat-articles"),
+    ("wechat/datacube/*.json", "wechat-stats"),
+    ("douyin/aweme.jsonl", "douyin-aweme"),
+    ("requests/*.jsonl", "weibo-api"),
+    ("help/posts.jsonl", "weibo-api"),
+)
+
+
+def bundle_files(directory: Path) -> list[tuple[str, list[Path]]]:
+    """Return ``(format, files)`` in import order for the files present in ``directory``."""
+    if not directory.is_dir():
+        raise InvalidInputError(f"目录不存在：{directory}", f"no such directory: {directory}")
+    plan = []
+    for pattern, fmt in LAYOUT:
+        files = sorted(directory.glob(pattern))
+        if files:
+            plan.append((fmt, files))
+    if not plan:
+        raise InvalidInputError(
+            f"目录中没有可识别的文件：{directory}", f"no importable files found in {directory}"
+        )
+    return plan
+
+
+def import_bundle(
+    directory: Path,
+    *,
+    session: Session,
+    analytics: duckdb.DuckDBPyConnection,
+    on_step: Callable[[str, list[Path]], None] | None = None,
+) -> dict[str, ImportSummary]:
+    """Import every recognised file of ``directory``; return the summary per step."""
+    results: dict[str, ImportSummary] = {}
+    for fmt, files in bundle_files(directory):
+        if on_step is not None:
+            on_step(fmt, files)
+        key = f"{fmt}:{files[0].relative_to(directory).parent}/{files[0].name if len(files) == 1 else '*'}"
+        results[key] = run_import(fmt, files, session=session, analytics=analytics)
+        session.flush()
+    return results

@@ -1,0 +1,69 @@
+"""Where help-post texts come from: JSON Lines now, any importable post format later.
+
+:func:`iter_texts` is the one hook the ``rescue extract`` command reads through. It yields
+one item per input record, in input order — ``(id, text, posted_at)`` for a usable record,
+a :class:`BadLine` for an unusable one — so that output can keep the input's order and count.
+To support another post format, add a branch here that turns that format's records into the
+same two kinds of item (for importer formats: the text and ``created_at`` of each
+``PostRecord``, a :class:`BadLine` for each quarantined record).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import msgspec
+
+from zhengwu.errors import InvalidInputError
+from zhengwu.platforms.timeparse import DateError, parse_time
+
+#: ``(id, text, posted_at)`` of one post.
+PostText = tuple[str | None, str, datetime | None]
+
+
+class BadLine(msgspec.Struct, frozen=True):
+    """An input record that holds no usable post, and why."""
+
+    line: int
+    reason: str
+    id: str | None = None
+
+
+def iter_texts(path: Path) -> Iterator[PostText | BadLine]:
+    """Yield the posts of a JSON Lines file (``text``, optional ``id`` and ``created_at``).
+
+    Blank lines are skipped; every other line yields exactly one item. An unreadable
+    ``created_at`` leaves ``posted_at`` as None rather than losing the post.
+    """
+    if not path.is_file():
+        raise InvalidInputError(f"找不到文件：{path}", f"no such file: {path}")
+    decoder = msgspec.json.Decoder()
+    with path.open("rb") as lines:
+        for number, raw in enumerate(lines, start=1):
+            if not raw.strip():
+                continue
+            try:
+                record = decoder.decode(raw)
+            except msgspec.DecodeError as exc:
+                yield BadLine(line=number, reason=f"invalid JSON: {exc}")
+                continue
+            yield _post(number, record)
+
+
+def _post(number: int, record: object) -> PostText | BadLine:
+    if not isinstance(record, dict):
+        return BadLine(line=number, reason="not a JSON object")
+    raw_id = record.get("id")
+    post_id = None if raw_id is None else str(raw_id)
+    text = record.get("text")
+    if not isinstance(text, str):
+        return BadLine(line=number, reason="missing or non-string 'text'", id=post_id)
+    posted_at = None
+    if record.get("created_at") is not None:
+        try:
+            posted_at = parse_time(record["created_at"])
+        except DateError:
+            posted_at = None
+    return post_id, text, posted_at

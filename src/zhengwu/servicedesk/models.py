@@ -1,0 +1,116 @@
+"""Tables of the service desk: requests, their sources (provenance) and co-handlers.
+
+The Pydantic schemas live in :mod:`zhengwu.servicedesk.schemas` (this file would
+otherwise pass a few hundred lines).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from zhengwu.db.base import Base, utcnow
+
+SOURCES = ("weibo", "wechat", "douyin", "form", "csv", "api", "open311", "12345")
+SOCIAL_SOURCES = ("weibo", "wechat", "douyin")
+
+
+class ServiceRequest(Base):
+    """One citizen's request (诉求 / 工单): one real problem, however many posts carried it."""
+
+    __tablename__ = "service_requests"
+    __table_args__ = (Index("ix_service_requests_citizen_fp", "citizen_key", "fingerprint"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(20), unique=True)
+    citizen_token_hash: Mapped[str] = mapped_column(String(64), index=True)
+    state: Mapped[str] = mapped_column(String(16), index=True, default="received")
+    # Optimistic locking: every UPDATE says WHERE version = <what this session read>.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    source: Mapped[str] = mapped_column(String(16))  # the first channel it came in through
+    source_ref: Mapped[str] = mapped_column(String(160))
+    platform: Mapped[str | None] = mapped_column(String(16))  # where the public reply goes
+    source_post_id: Mapped[str | None] = mapped_column(String(64))
+    account_uid: Mapped[str | None] = mapped_column(String(64))  # the matrix account addressed
+    is_public: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    text: Mapped[str] = mapped_column(Text)  # original, for the handling body only
+    text_masked: Mapped[str] = mapped_column(Text)  # what the public and others see
+    citizen_name: Mapped[str | None] = mapped_column(String(64))
+    citizen_phone: Mapped[str | None] = mapped_column(String(32))
+    citizen_email: Mapped[str | None] = mapped_column(String(128))
+    citizen_key: Mapped[str | None] = mapped_column(String(128))  # who, for merging copies
+    fingerprint: Mapped[str] = mapped_column(String(40))  # hash of the normalised text
+
+    category_code: Mapped[str | None] = mapped_column(String(32), index=True)
+    classified_by: Mapped[str | None] = mapped_column(String(16))  # citizen|rules|model|staff
+    classification_confidence: Mapped[float | None] = mapped_column(Float)
+    address: Mapped[str | None] = mapped_column(String(256))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    adcode: Mapped[str | None] = mapped_column(String(6), index=True)
+    located_by: Mapped[str | None] = mapped_column(String(16))  # form|coordinates|text|account
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    media_url: Mapped[str | None] = mapped_column(String(512))
+
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+    matrix_id: Mapped[int | None] = mapped_column(ForeignKey("matrices.id"), index=True)
+    routing_rule_id: Mapped[int | None] = mapped_column(ForeignKey("routing_rules.id"))
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("service_requests.id"))
+
+    received_at: Mapped[datetime] = mapped_column(index=True)
+    response_due: Mapped[datetime | None]
+    resolve_due: Mapped[datetime | None] = mapped_column(index=True)
+    first_response_at: Mapped[datetime | None]
+    accepted_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    followed_up_at: Mapped[datetime | None]
+    satisfaction: Mapped[int | None] = mapped_column(Integer)  # 回访 1–5
+    feedback: Mapped[str | None] = mapped_column(Text)
+    reply_text: Mapped[str | None] = mapped_column(Text)  # the latest public reply
+    extension_days: Mapped[int | None] = mapped_column(Integer)  # pending 延期 request
+    extension_reason: Mapped[str | None] = mapped_column(Text)
+    supervised_at: Mapped[datetime | None]  # last 督办
+    supervision_count: Mapped[int] = mapped_column(Integer, default=0)
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy API
+
+
+class RequestSource(Base):
+    """One post, form entry or row that carried a request (provenance; every source kept)."""
+
+    __tablename__ = "request_sources"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("service_requests.id", ondelete="CASCADE"), index=True
+    )
+    source: Mapped[str] = mapped_column(String(16))
+    source_ref: Mapped[str] = mapped_column(String(160), unique=True)  # idempotency key
+    kind: Mapped[str] = mapped_column(String(16))  # original | repost | copy
+    citizen_key: Mapped[str | None] = mapped_column(String(128))
+    text: Mapped[str] = mapped_column(Text)
+    fingerprint: Mapped[str] = mapped_column(String(40))
+    received_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RequestHelper(Base):
+    """A helper organisation of a co-handled request (协办); the lead is on the request."""
+
+    __tablename__ = "request_helpers"
+
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("service_requests.id", ondelete="CASCADE"), primary_key=True
+    )
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id"), primary_key=True, index=True
+    )
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)

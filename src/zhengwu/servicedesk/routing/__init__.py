@@ -1,0 +1,1 @@
+"""Routing as data: (category × division) → responsible organisation, versioned."""

@@ -1,0 +1,58 @@
+"""The ``routing_rules`` table and its Pydantic schemas.
+
+A rule says: requests of this category (and its sub-categories) in this division (and
+below) go to this organisation. Rules are never edited in place: a change closes the old
+row (``valid_to``) and inserts a new one under the next table version, so every request
+keeps pointing at the exact rule that routed it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from zhengwu.db.base import Base, utcnow
+
+
+class RoutingRule(Base):
+    """(category × division) → responsible organisation, valid over a time span."""
+
+    __tablename__ = "routing_rules"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    table_version: Mapped[int] = mapped_column(Integer, index=True)
+    category_code: Mapped[str | None] = mapped_column(String(32), index=True)  # None = any
+    adcode: Mapped[str | None] = mapped_column(String(6), index=True)  # None = anywhere
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    valid_from: Mapped[datetime] = mapped_column(default=utcnow)
+    valid_to: Mapped[datetime | None] = mapped_column(index=True)
+    created_by: Mapped[str] = mapped_column(String(128), default="")
+
+
+class RoutingRuleCreate(BaseModel):
+    """A new rule."""
+
+    category_code: str | None = Field(None, max_length=32)
+    adcode: str | None = Field(None, pattern=r"^\d{6}$")
+    organization_id: int
+    note: str = ""
+
+
+class RoutingRuleRead(BaseModel):
+    """A rule as the API returns it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    table_version: int
+    category_code: str | None
+    adcode: str | None
+    organization_id: int
+    note: str
+    valid_from: datetime
+    valid_to: datetime | None
+    created_by: str
