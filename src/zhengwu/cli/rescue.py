@@ -28,19 +28,25 @@ def extract_command(
     json_out: Annotated[
         bool, typer.Option("--json", help="print one JSON object per post (for scripts)")
     ] = False,
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="read PATH with an import format, e.g. weibo-api"),
+    ] = None,
 ) -> None:
     """Detect help posts and extract their fields, one result per input line, in order.
 
-    Each line needs ``text``; ``id`` and ``created_at`` are used when present. A broken
-    line prints ``{"line": N, "error": "…"}`` in its place.
+    Each line needs "text"; "id" and "created_at" are used when present.
+
+    A broken line prints {"line": N, "error": "…"} in its place, so output and input align.
 
     Example: zhengwu rescue extract posts.jsonl --json
+    Example: zhengwu rescue extract statuses.jsonl --format weibo-api --json
     """
     from zhengwu.rescue.extract import extract
     from zhengwu.rescue.sources import BadLine, iter_texts
 
     rows: list[dict[str, Any]] = []
-    for item in iter_texts(path):
+    for item in iter_texts(path, fmt):
         if isinstance(item, BadLine):
             row: dict[str, Any] = {"id": item.id, "line": item.line, "error": item.reason}
         else:
@@ -67,12 +73,12 @@ def _table(rows: list[dict[str, Any]]) -> Any:
     table = Table(title="求助信息提取 help-post extraction")
     for column in ("#", "求助", "紧急", "姓名", "电话", "地址", "区划", "人数", "需求", "完整度"):
         # Phone numbers and codes must never be folded mid-number on a narrow terminal.
-        wide = {"电话": 13, "紧急": 8, "区划": 6}.get(column)
+        wide = {"电话": 13, "紧急": 8, "区划": 6, "需求": 14}.get(column)
         table.add_column(column, overflow="fold", min_width=wide, no_wrap=wide is not None)
     for i, row in enumerate(rows, start=1):
         label = row.get("id") or str(i)
         if "error" in row:
-            table.add_row(label, "[red]error[/]", row["error"], *[""] * 7)
+            table.add_row(label, "[red]error[/]", "", "", "", row["error"], *[""] * 4)
             continue
         table.add_row(
             label,

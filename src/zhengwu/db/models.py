@@ -9,6 +9,8 @@ from zhengwu.db.base import Base
 from zhengwu.ingest import models as ingest_models
 from zhengwu.outbox import models as outbox_models
 from zhengwu.regions import models as regions_models
+from zhengwu.rescue import models as rescue_models
+from zhengwu.servicedesk import models as servicedesk_models
 
 __all__ = [
     "Base",
@@ -18,4 +20,6 @@ __all__ = [
     "ingest_models",
     "outbox_models",
     "regions_models",
+    "rescue_models",
+    "servicedesk_models",
 ]

@@ -52,6 +52,7 @@ MEMBERS_SCHEMA = pa.schema(
         ("account_id", pa.int64()),
     ]
 )
+REGIONS_SCHEMA = pa.schema([("adcode", pa.string()), ("name", pa.string())])
 UNKNOWN = "未知"
 
 
@@ -62,6 +63,7 @@ class Dimensions:
     accounts: pa.Table
     organizations: pa.Table
     members: pa.Table
+    regions: pa.Table  # names of the provinces and cities the accounts sit in
 
 
 def region_parts(adcodes: Iterable[str | None]) -> dict[str, tuple[str | None, str | None]]:
@@ -132,4 +134,16 @@ def load_dimensions(session: Session, platforms: Iterable[str] | None = None) ->
         accounts=pa.Table.from_pylist(accounts, schema=ACCOUNTS_SCHEMA),
         organizations=pa.Table.from_pylist(organizations, schema=ORGANIZATIONS_SCHEMA),
         members=pa.Table.from_pylist(members, schema=MEMBERS_SCHEMA),
+        regions=region_names(c for pair in parts.values() for c in pair),
     )
+
+
+def region_names(adcodes: Iterable[str | None]) -> pa.Table:
+    """Return an (adcode, name) Arrow table for the given division codes."""
+    from zhengwu.regions import get
+
+    rows = []
+    for code in sorted({c for c in adcodes if c}):
+        division = get(code)
+        rows.append({"adcode": code, "name": division.name if division else code})
+    return pa.Table.from_pylist(rows, schema=REGIONS_SCHEMA)

@@ -30,7 +30,7 @@ DDL = [
         run_id VARCHAR PRIMARY KEY, system VARCHAR NOT NULL, system_kind VARCHAR,
         system_version VARCHAR, system_digest VARCHAR, period VARCHAR NOT NULL,
         period_kind VARCHAR, start_date DATE, end_date DATE, days INTEGER, check_date DATE,
-        compliance_window_days INTEGER, reply_check BOOLEAN, include_failing BOOLEAN,
+        compliance_window_days INTEGER, reply_check BOOLEAN,
         created_at TIMESTAMP, seconds DOUBLE, n_accounts INTEGER, n_failing INTEGER,
         notes VARCHAR[], methodology VARCHAR)""",
     """CREATE TABLE IF NOT EXISTS index_scores (
@@ -46,7 +46,7 @@ DDL = [
         renormalised BOOLEAN, compliance VARCHAR, compliance_reasons VARCHAR[],
         excluded BOOLEAN, tie_value DOUBLE, posts BIGINT, active BOOLEAN)""",
     """CREATE TABLE IF NOT EXISTS index_rankings (
-        run_id VARCHAR NOT NULL, platform VARCHAR NOT NULL, by VARCHAR NOT NULL,
+        run_id VARCHAR NOT NULL, platform VARCHAR NOT NULL, grouping VARCHAR NOT NULL,
         group_key VARCHAR NOT NULL, group_name VARCHAR, account_uid VARCHAR NOT NULL,
         rank INTEGER, rank_with_failing INTEGER, group_size INTEGER,
         group_size_with_failing INTEGER)""",

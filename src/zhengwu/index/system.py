@@ -272,7 +272,10 @@ def parse_system(data: Mapping[str, Any], *, source: str = "builtin", digest: st
     if "platform" not in peer:
         # Each platform has its own scale of reads and likes: never normalise across them.
         peer = ("platform", *peer)
-    tie_break = data.get("tie_break", "active_days")
+    tie_break = data.get("tie_break", "active_days" if kind == "composite" else "posts")
+    if kind == "preset" and tie_break != "posts":
+        # A preset's inputs are its formula's; the number of posts is what every one has.
+        raise _err("tie_break", "预设体系按发文数打破并列，应为 posts", "preset systems break ties by posts")
     if tie_break not in METRICS:
         raise _err("tie_break", f"未知指标度量 {tie_break!r}", f"unknown metric {tie_break!r}")
     notes: list[str] = []

@@ -100,19 +100,28 @@ def is_government_account(
         return True
     if verified_type != INSTITUTION_VERIFIED_TYPE and not institutional:
         return False
-    return names_government_body(verified_reason) or names_government_body(name)
+    return _shows_government(verified_reason, name)
 
 
 def names_government_body(text: str | None) -> bool:
     """Return whether a verified reason or an account name shows a government body."""
-    if not text:
-        return False
-    if any(marker in text for marker in _STRONG):
+    return _shows_government(text, text)
+
+
+def _shows_government(reason: str | None, name: str | None) -> bool:
+    texts = [t for t in (reason, name) if t]
+    if any(marker in t for t in texts for marker in _STRONG):
         return True
-    if any(marker in text for marker in _COMMERCIAL):
+    # A company in the reason makes the account commercial whatever its name says
+    # (乌镇旅游股份有限公司 runs "乌镇").
+    if any(marker in t for t in texts for marker in _COMMERCIAL):
         return False
-    if _POLICE_NAME.match(text):
+    if name and _POLICE_NAME.match(name):
         return True
+    return any(_ends_like_body(t) for t in texts)
+
+
+def _ends_like_body(text: str) -> bool:
     for part in _PARTS.split(text):
         body = _TRAILER.sub("", part.strip())
         if body and _BODY_SUFFIX.search(body) and not _FALSE_SUFFIX.search(body):

@@ -42,15 +42,20 @@ def extract_topics(text: str) -> list[str]:
     """Return the distinct #topics# of a plain text, in order of appearance, without ``#``."""
     if "#" not in text:
         return []
-    # findall + dict.fromkeys keeps the loop in C: this runs once per imported post.
-    return [t for t in dict.fromkeys(m.strip() for m in _TOPIC.findall(text)) if t]
+    # findall + dict.fromkeys keep the loop in C: this runs once per imported post.
+    found = _TOPIC.findall(text)
+    if len(found) == 1:
+        topic = found[0].strip()
+        return [topic] if topic else []
+    return [t for t in dict.fromkeys(map(str.strip, found)) if t]
 
 
 def extract_mentions(text: str) -> list[str]:
     """Return the distinct @mentions of a plain text, in order of appearance, without ``@``."""
     if "@" not in text:
         return []
-    return list(dict.fromkeys(_MENTION.findall(text)))
+    found: list[str] = _MENTION.findall(text)
+    return found if len(found) < 2 else list(dict.fromkeys(found))
 
 
 def split_list(value: str | None) -> list[str]:

@@ -76,29 +76,34 @@ def extract(
     phones = extract_phones(norm)
     masked = mask_phones(norm)
 
+    # "5人已救出" is not part of the situation; after a full rescue ("6个人已全部转移")
+    # the count still says how many people the closed request was about.
     body = situation.mask_resolved(masked)
+    resolved = situation.resolved(norm)
     name = _name(labels, row, masked, norm)
     age_list = people.ages(body)
     age = _labelled_age(labels) or (age_list[0] if age_list else None)
-    count = _people(labels, row, body)
+    count = _people(labels, row, masked if resolved else body)
     address, place = _place(labels, row, masked, region_hint)
 
     vulnerable = situation.vulnerabilities(body, age_list)
-    needs = situation.needs(body, vulnerable)
+    # A resolved post has no open needs: what it names (安置点) is where people went.
+    needs = [] if resolved else situation.needs(body, vulnerable)
     danger = situation.hazard(body)
     level, reasons = situation.urgency(body, needs, vulnerable, danger)
+    if resolved:
+        level, reasons = "normal", ["resolved"]
 
-    known = kind.Known(
-        template_labels=labels.count,
-        has_name=name is not None,
-        has_place=address is not None,
-        people=count,
+    whole = kind.Evidence(
         phones=bool(phones),
         trapped="trapped" in needs,
         needs=bool(needs),
         vulnerable=bool(vulnerable),
+        hazard=danger.phrase is not None,
+        person=name is not None or count is not None,
+        place=address is not None,
     )
-    help_post = kind.is_help(norm, known)
+    help_post = kind.is_help(norm, whole, labels.count)
     present = {
         "phones": bool(phones),
         "address": address is not None or place is not None,
@@ -108,7 +113,7 @@ def extract(
     }
     return HelpExtraction(
         is_help=help_post,
-        update="resolved" if help_post and situation.resolved(norm) else None,
+        update="resolved" if help_post and resolved else None,
         name=name,
         age=age,
         phones=tuple(phones),
@@ -123,7 +128,7 @@ def extract(
         reported_at=when.reported_at(_time_text(labels, masked), posted_at),
         urgency=level,
         urgency_reasons=tuple(reasons),
-        completeness=round(sum(w for f, w in COMPLETENESS_WEIGHTS.items() if present[f]), 2),
+        completeness=round(sum((w for f, w in COMPLETENESS_WEIGHTS.items() if present[f]), 0.0), 2),
         missing=tuple(f for f in COMPLETENESS_WEIGHTS if not present[f]),
     )
 

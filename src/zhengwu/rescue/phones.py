@@ -12,9 +12,9 @@ import re
 
 # A country prefix is optional; one space or dash may sit between any two digits because
 # people group numbers 3-4-4, 4-3-4 or not at all.
-_MOBILE = re.compile(r"(?<![\d+])(?:\(?(?:\+|00)?86\)?[ -]?)?(1[3-9](?:[ -]?\d){9})(?![ -]?\d)")
+_MOBILE = re.compile(r"(?<![\d+])(?:\(?(?:\+|00)?86\)?[ -]?)?(1[3-9](?:[ -]?\d){9})(?!\d)")
 # Area codes: 010 and 02x have three digits, every other one four.
-_LANDLINE = re.compile(r"(?<!\d)\(?(0(?:10|2\d|[3-9]\d{2}))\)?([ -]?)(\d{7,8})(?![ -]?\d)")
+_LANDLINE = re.compile(r"(?<!\d)\(?(0(?:10|2\d|[3-9]\d{2}))\)?([ -]?)(\d{7,8})(?!\d)")
 
 
 def extract_phones(text: str) -> list[str]:

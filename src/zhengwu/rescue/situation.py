@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
 from zhengwu.rescue import lexicon
-from zhengwu.rescue.textnorm import NUMBER
 
 Urgency = Literal["critical", "urgent", "normal"]
 
@@ -135,49 +133,27 @@ def _unique(items: list[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
-# --- post kind ---------------------------------------------------------------------------
-HELP_MARKERS = re.compile(
-    r"求助|求救|救命|救救|sos|求援|请求救援|需要救援|急需救援|等待救援|等救援|盼救援|求救援"
-    r"|求转发|帮忙转发|帮转|扩散|寻人|帮帮|求帮忙|求求|快来人|来人啊?|救一下|需要帮助"
-    r"|麻烦[^,。!?\n]{0,8}(?:救援|帮忙|联系|看看)|有没有(?:人|救援|船)|谁(?:能|可以)|请(?:求)?(?:救援|帮助)",
-    re.IGNORECASE,
-)
-NEWS_MARKERS = re.compile(
-    r"据[^,。!?\n]{0,12}(?:报道|消息|通报|介绍|了解)|记者|新华社|央视|人民日报|中新网|新京报|澎湃"
-    r"|通讯员|本报讯|\d+日电|报道称|消息称|获悉|【[^】]*(?:新闻|快讯|关注|直击|聚焦|速报)[^】]*】"
-)
-NOTICE_MARKERS = re.compile(
-    r"【[^】]*(?:预警|通知|通告|公告|提醒|提示|警报|发布|防汛|通报)[^】]*】|预警信号"
-    r"|(?:发布|升级|启动|解除)[^,。!?\n]{0,12}(?:预警|应急响应)|气象台|应急管理局|指挥部"
-    r"|关于[^,。!?\n]{0,20}的(?:通知|通告|公告)|请广大|广大(?:市民|群众|居民)|市民朋友|温馨提示"
-    r"|非必要不外出|减少外出|(?:求助|救援)(?:热线|电话)(?:公布|汇总|如下)|转发周知|特此"
-)
-PRAYER_MARKERS = re.compile(
-    r"加油|平安|祈福|祈祷|挺住|保佑|致敬|心疼|众志成城|好好的|挺过去|顶住|辛苦了|逆行者|英雄"
-)
-OFFER_MARKERS = re.compile(
-    r"可(?:以)?(?:免费)?提供|免费(?:提供|住宿|接送|充电|救援)|无偿|(?:有|如有)需要的?[^,。!?\n]{0,8}(?:联系|私信|找我)"
-    r"|我们(?:救援队|车队|团队)?有(?:冲锋舟|船|车|物资)|可(?:以)?接送|招募志愿者|志愿者招募|可出动|随时待命"
-)
-RESOLVED_MARKERS = re.compile(
-    r"(?:" + NUMBER + r"(?:个|名|位)?人)?(?:都|全部|均)?"
-    r"(?:已(?:经)?被[^,。!?;\n]{1,6}?(?:救出|接走|转移|救起|救走)"
-    r"|已(?:经)?(?:全部|都|全|均)?(?:获救|被?救出|被救|转移|安全|脱险|撤离|出来|解决|得救|被?接走"
-    r"|联系上|找到|平安))"
-    r"|获救了|救出来了|转移出来了|都安全了|平安获救|请勿再打|不要再打|别再打|无需再|不用再"
-)
-STILL_WAITING = re.compile(
-    r"(?:还有|仍有|剩下|尚有|其余|还剩|剩余)[^,。!?\n]{0,8}(?:人|被困|没|未)"
-)
-RESOLVED_CONTEXT = re.compile(r"求助|电话|谢谢|感谢|转发|删|撤|救援")
-REPOST_SPLIT = re.compile(r"//@")
-
-
+# --- resolved updates ------------------------------------------------------------------
 def resolved(text: str) -> bool:
-    """Return True when ``text`` says the people asking for help are already rescued."""
-    return bool(RESOLVED_MARKERS.search(text)) and not STILL_WAITING.search(text)
+    """Return True when ``text`` says the people asking for help are already rescued.
+
+    Judged per segment of a repost chain, so that "已获救//@甲:求助…水还在上涨" reads as the
+    update it is: the quoted request's rising water belongs to the past. A 【已获救】 label
+    on top of a re-posted request settles it whatever the request below says.
+    """
+    if lexicon.RESOLVED_LABEL.match(text):
+        return True
+    return any(_segment_resolved(s) for s in lexicon.REPOST_SPLIT.split(text))
+
+
+def _segment_resolved(text: str) -> bool:
+    return bool(
+        lexicon.RESOLVED_MARKERS.search(text)
+        and not lexicon.STILL_WAITING.search(text)
+        and not lexicon.RISING_WATER.search(text)
+    )
 
 
 def mask_resolved(text: str) -> str:
     """Return ``text`` without its "已获救"-type phrases, so they don't read as needs."""
-    return RESOLVED_MARKERS.sub(" ", text)
+    return lexicon.RESOLVED_MARKERS.sub(" ", text)

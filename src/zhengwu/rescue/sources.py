@@ -31,12 +31,17 @@ class BadLine(msgspec.Struct, frozen=True):
     id: str | None = None
 
 
-def iter_texts(path: Path) -> Iterator[PostText | BadLine]:
+def iter_texts(path: Path, fmt: str | None = None) -> Iterator[PostText | BadLine]:
     """Yield the posts of a JSON Lines file (``text``, optional ``id`` and ``created_at``).
 
     Blank lines are skipped; every other line yields exactly one item. An unreadable
-    ``created_at`` leaves ``posted_at`` as None rather than losing the post.
+    ``created_at`` leaves ``posted_at`` as None rather than losing the post. With ``fmt``
+    (an import format such as ``weibo-api`` or ``weibo-search-csv``) the file is read by
+    that importer instead, one item per input record.
     """
+    if fmt is not None:
+        yield from _iter_importer(path, fmt)
+        return
     if not path.is_file():
         raise InvalidInputError(f"找不到文件：{path}", f"no such file: {path}")
     decoder = msgspec.json.Decoder()
@@ -67,3 +72,17 @@ def _post(number: int, record: object) -> PostText | BadLine:
         except DateError:
             posted_at = None
     return post_id, text, posted_at
+
+
+def _iter_importer(path: Path, fmt: str) -> Iterator[PostText | BadLine]:
+    from zhengwu.ingest.registry import get_importer
+    from zhengwu.platforms.records import PostRecord, QuarantineRecord
+
+    for number, item in enumerate(get_importer(fmt).read(path), start=1):
+        primary = item.primary
+        if isinstance(primary, PostRecord):
+            yield primary.post_id, primary.text, primary.created_at
+        elif isinstance(primary, QuarantineRecord):
+            yield BadLine(line=number, reason=f"{primary.source}: {primary.reason}")
+        else:
+            yield BadLine(line=number, reason=f"not a post ({type(primary).__name__})")

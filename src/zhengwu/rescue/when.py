@@ -8,6 +8,7 @@ timezone-aware; posts without a zone are Beijing time (UTC+8).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 from zhengwu.rescue.textnorm import parse_number
@@ -34,6 +35,8 @@ _CLOCK = (
 _WHEN = re.compile(
     r"(?<!\d)(?:" + _DAY + r"\s*)?(?:" + _PERIOD + r"\s*)?(?:左右|大约|约)?" + _CLOCK
 )
+_CLOCK_ONLY = re.compile(_CLOCK)
+_PREFIX_MAX = 20  # "2021年7月20日 晚上 约" is the longest date-and-period prefix
 _RELATIVE = {
     "今天": 0,
     "今日": 0,
@@ -44,14 +47,21 @@ _RELATIVE = {
     "前天": -2,
     "前日": -2,
 }
-_AFTERNOON = {"下午", "午后", "傍晚"}
 _NIGHT = {"晚上", "晚间", "晚", "夜里", "夜间", "深夜", "半夜", "夜"}
+# Hours that a period word moves into the afternoon or evening (下午3点 → 15:00).
+_PM_HOURS = {
+    "下午": (1, 11),
+    "午后": (1, 11),
+    "傍晚": (1, 11),
+    "中午": (1, 2),
+    **dict.fromkeys(_NIGHT, (6, 11)),
+}
 
 
 def reported_at(text: str, posted_at: datetime | None) -> datetime | None:
     """Return the first date-and-time ``text`` gives for the situation, or None."""
     anchor = _aware(posted_at) if posted_at else None
-    for m in _WHEN.finditer(text):
+    for m in _matches(text):
         g = m.groupdict()
         chinese_hour = g["h"] is not None and not g["h"].isdigit()
         if chinese_hour and not (g["p"] or g["m"] or g["m2"] or g["d3"] or g["rel"]):
@@ -73,6 +83,17 @@ def reported_at(text: str, posted_at: datetime | None) -> datetime | None:
     return None
 
 
+def _matches(text: str) -> Iterator[re.Match[str]]:
+    # Find the clock first (rare), then read the date and period just before it: much
+    # cheaper than trying the optional date prefix at every position of every post.
+    for clock in _CLOCK_ONLY.finditer(text):
+        m = _WHEN.search(text, max(0, clock.start() - _PREFIX_MAX), clock.end())
+        while m is not None and m.end() < clock.end():
+            m = _WHEN.search(text, m.end(), clock.end())
+        if m is not None:
+            yield m
+
+
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=BEIJING)
 
@@ -87,13 +108,10 @@ def _clock(g: dict[str, str | None]) -> tuple[int, int] | None:
         hour = hour_value
         minute = 30 if g["half"] else 15 if g["quarter"] else parse_number(g["min"] or "0") or 0
     period = g["p"] or ""
-    if period in _AFTERNOON and 1 <= hour < 12:
+    low, high = _PM_HOURS.get(period, (0, -1))
+    if low <= hour <= high:
         hour += 12
-    elif period == "中午" and 1 <= hour <= 2:
-        hour += 12
-    elif period in _NIGHT and 6 <= hour < 12:
-        hour += 12
-    elif period in _NIGHT and hour in (12, 24) or period in _NIGHT and hour < 6:
+    elif period in _NIGHT and (hour < 6 or hour in (12, 24)):
         hour = 24 + hour % 12  # 晚上12点 and 夜里2点 belong to the next morning
     if hour >= 24 + 6 or minute > 59 or (hour > 24 and period not in _NIGHT):
         return None

@@ -22,7 +22,7 @@ from zhengwu.servicedesk.workflow import ACTION_ACTORS
 HANDLING_ROLES = frozenset({"handler", "operator"})
 
 
-def matrix_organizations(matrix_id: int) -> Select[tuple[int | None]]:
+def matrix_organizations(matrix_id: int) -> Select[int | None]:
     """Return a SELECT of the organisations that run an account of a matrix."""
     return (
         select(Account.organization_id)
@@ -31,7 +31,7 @@ def matrix_organizations(matrix_id: int) -> Select[tuple[int | None]]:
     )
 
 
-def readable_requests(principal: Principal) -> Select[tuple[ServiceRequest]]:
+def readable_requests(principal: Principal) -> Select[ServiceRequest]:
     """Return a SELECT of the requests ``principal`` may read unmasked."""
     query = select(ServiceRequest)
     if principal.role == "admin":
@@ -101,3 +101,15 @@ def require(principal: Principal, action: str, request: ServiceRequest) -> None:
             f"无权对诉求 {request.public_id} 执行「{action}」",
             f"not allowed to {action} request {request.public_id}",
         )
+
+
+def can_route_to(session: Session, principal: Principal, organization_id: int) -> bool:
+    """Return whether ``principal`` may route requests to an organisation (rules, transfers)."""
+    if principal.role == "admin":
+        return True
+    if principal.role == "matrix_office" and principal.matrix_id is not None:
+        query = matrix_organizations(principal.matrix_id).where(
+            Account.organization_id == organization_id
+        )
+        return session.scalar(select(query.exists())) is True
+    return False

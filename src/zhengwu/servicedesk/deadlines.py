@@ -8,6 +8,7 @@ holidays in between.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import cache
@@ -39,7 +40,9 @@ def _fallback_between(a: datetime, b: datetime) -> float:
     total = 0.0
     cursor = a
     while cursor < b:
-        nxt = min(b, (cursor + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0))
+        nxt = min(
+            b, (cursor + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+        )
         if cursor.weekday() < 5:
             total += (nxt - cursor).total_seconds() / 86400
         cursor = nxt
@@ -49,12 +52,11 @@ def _fallback_between(a: datetime, b: datetime) -> float:
 @cache
 def _calendar() -> Any:
     try:
-        from zhengwu.servicedesk import workdays
+        return importlib.import_module("zhengwu.servicedesk.workdays")
     except ImportError:  # built by another team; weekends only until it lands
         return SimpleNamespace(
             add_working_days=_fallback_add, working_days_between=_fallback_between
         )
-    return workdays
 
 
 def add_working_days(start: datetime, days: int) -> datetime:
@@ -69,9 +71,7 @@ def working_days_between(a: datetime, b: datetime) -> float:
     return fn(a, b)
 
 
-def is_overdue(
-    due: datetime | None, done_at: datetime | None, now: datetime | None = None
-) -> bool:
+def is_overdue(due: datetime | None, done_at: datetime | None, now: datetime | None = None) -> bool:
     """Return whether a deadline was missed (done after it, or not done and past it)."""
     if due is None:
         return False

@@ -13,6 +13,11 @@ from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String,
 from sqlalchemy.orm import Mapped, mapped_column
 
 from zhengwu.db.base import Base, utcnow
+from zhengwu.servicedesk.category import models as category_models
+from zhengwu.servicedesk.routing import models as routing_models
+
+# The sub-domains' tables belong to this module's metadata too (routing_rules is a foreign key).
+__all__ = ["RequestHelper", "RequestSource", "ServiceRequest", "category_models", "routing_models"]
 
 SOURCES = ("weibo", "wechat", "douyin", "form", "csv", "api", "open311", "12345")
 SOCIAL_SOURCES = ("weibo", "wechat", "douyin")

@@ -12,7 +12,7 @@ access rule (:mod:`zhengwu.servicedesk.access`) decides them all:
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, Literal, get_args
 
 STATES: Final = (
     "received", "accepted", "assigned", "in_progress", "replied", "resolved", "followed_up",
@@ -58,7 +58,13 @@ ACTION_LABELS: Final = {
     "invalid": "标记无效",
     "reclassify": "改分类",
 }
-ACTIONS: Final = tuple(ACTION_LABELS)
+Action = Literal[
+    "accept", "assign", "transfer", "return", "start", "reply", "resolve", "follow_up",
+    "reopen", "cohandle", "note", "request_extension", "approve_extension",
+    "refuse_extension", "supervise", "duplicate", "invalid", "reclassify",
+]  # fmt: skip
+ACTIONS: Final[tuple[str, ...]] = get_args(Action)
+assert set(ACTIONS) == set(ACTION_LABELS)
 
 _ACTIVE = ("received", "accepted", "assigned", "in_progress", "replied", "returned", "reopened")
 _WORKING = ("accepted", "in_progress", "replied", "reopened")

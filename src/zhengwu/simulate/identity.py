@@ -34,6 +34,9 @@ _UID_BY_YEAR = (
     (2021, 7_500_000_000), (2022, 7_700_000_000), (2023, 7_800_000_000),
     (2024, 7_900_000_000), (2025, 7_950_000_000), (2026, 7_990_000_000),
 )  # fmt: skip
+_UID_SPANS = {
+    year: (first, nxt) for (year, first), (_, nxt) in itertools.pairwise(_UID_BY_YEAR)
+}
 # Registration-year weights per platform (government accounts).
 _YEARS = {
     "weibo": {2010: 3, 2011: 20, 2012: 18, 2013: 14, 2014: 9, 2015: 7, 2016: 6, 2017: 5,
@@ -42,7 +45,6 @@ _YEARS = {
                2021: 5, 2022: 3, 2023: 2},
     "douyin": {2018: 10, 2019: 16, 2020: 14, 2021: 10, 2022: 7, 2023: 5, 2024: 3},
 }  # fmt: skip
-_B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 # Bodies that Weibo often verifies as 团体/机构 (7) instead of 政府 (1).
 _GROUP_SECTORS = frozenset({"共青团", "妇联", "人大", "政协"})
 
@@ -52,6 +54,7 @@ class IdentityFactory:
 
     def __init__(self, seed: int, start: date, places: dict[str, Place]) -> None:
         self.rand = Draws(rng(seed, "identity"))
+        self.secret = rng(seed, "sec_uid")
         self.start = start
         self.places = places
         self._years: dict[tuple[str, int], tuple[list[int], list[float]]] = {}
@@ -73,13 +76,9 @@ class IdentityFactory:
 
     def weibo_uid(self, created: date) -> str:
         """Return an unused ten-digit Weibo uid that fits the registration date."""
-        lo, hi = _UID_BY_YEAR[0][1], _UID_BY_YEAR[-1][1]
-        for (year, first), (_, nxt) in zip(_UID_BY_YEAR, _UID_BY_YEAR[1:], strict=False):
-            if year == created.year:
-                frac = created.timetuple().tm_yday / 366
-                lo = first + int((nxt - first) * frac)
-                hi = lo + max(1, (nxt - first) // 366)
-                break
+        first, nxt = _UID_SPANS.get(created.year, _UID_SPANS[max(_UID_SPANS)])
+        lo = first + int((nxt - first) * created.timetuple().tm_yday / 366)
+        hi = lo + max(1, (nxt - first) // 366)
         return self._unique("weibo", lambda: str(self.rand.integers(lo, hi + 1)))
 
     def wechat_biz(self) -> tuple[str, str]:
@@ -92,7 +91,7 @@ class IdentityFactory:
     def douyin_ids(self) -> tuple[str, str, str]:
         """Return an unused (user_id, sec_uid, unique_id) triple."""
         user_id = self._unique("douyin", lambda: str(self.rand.integers(10**10, 10**11)))
-        sec = "MS4wLjABAAAA" + "".join(_B64URL[self.rand.integers(0, 64)] for _ in range(43))
+        sec = "MS4wLjABAAAA" + base64.urlsafe_b64encode(self.secret.bytes(32)).decode()[:43]
         unique_id = f"dy{self.rand.integers(10**8, 10**9)}"
         return user_id, sec, unique_id
 

@@ -238,7 +238,7 @@ def _add_county(
                 continue
             parent = b.keys.get((county.adcode, _STATION_PARENT[body.key]), gov)
             b.add(body, level="乡", adcode=county.adcode, unit=area,
-                  province=unit.province.adcode, place=town_fill["T"], fill=town_fill, parent=parent)  # fmt: skip
+                  province=unit.province.adcode, place=town, fill=town_fill, parent=parent)  # fmt: skip
     return gov
 
 

@@ -25,7 +25,8 @@ from zhengwu.platforms.weibo.constants import CARD_GROUP_TYPE, MBLOG_CARD_TYPE
 from zhengwu.platforms.weibo.jsonfiles import encode_raw, sniff
 from zhengwu.platforms.weibo.payloads import (
     ANY_DECODER,
-    STATUS_DECODER,
+    LINE_DECODER,
+    NULL_RAW,
     USER_DECODER,
     status_from_object,
     user_from_object,
@@ -43,6 +44,13 @@ _WEIBO_KEYS = frozenset(
 _MBLOG_KEYS = frozenset({"ok", "data", "cards", "card_type", "card_group", "mblog", "userInfo"})
 # Turns one JSON object of a known kind (status or user) into its item.
 _Convert = Callable[[dict[str, object], str, StatusConverter], ImportItem]
+
+
+def _reason(exc: Exception) -> str:
+    # msgspec names the path ("Expected `int` >= 0 - at `$.reposts_count`"); say it's a field.
+    if isinstance(exc, msgspec.ValidationError):
+        return f"字段无效 / invalid field: {exc}"
+    return str(exc)
 
 
 def _broken(raw: bytes, where: str, exc: Exception) -> ImportItem:
@@ -159,13 +167,13 @@ class _WeiboJson:
         try:
             return conv.status_item(status_from_object(obj))
         except (msgspec.ValidationError, RecordError) as exc:
-            return quarantine(where, str(exc), encode_raw(obj))
+            return quarantine(where, _reason(exc), encode_raw(obj))
 
     def _user(self, obj: dict[str, object], where: str, conv: StatusConverter) -> ImportItem:
         try:
             return conv.user_item(user_from_object(obj))
         except (msgspec.ValidationError, RecordError) as exc:
-            return quarantine(where, str(exc), encode_raw(obj))
+            return quarantine(where, _reason(exc), encode_raw(obj))
 
     def _check_shape(self, path: Path, value: object) -> None:
         if isinstance(value, list):
@@ -204,8 +212,8 @@ class WeiboApiImporter(_WeiboJson):
         self, path: Path, byte_range: tuple[int, int] | None, conv: StatusConverter
     ) -> Iterator[ImportItem]:
         # Hot path: one typed decode per line; only other shapes take the generic route.
-        decode = STATUS_DECODER.decode
-        status_item = conv.status_item
+        decode = LINE_DECODER.decode
+        line_item = conv.line_item
         for lineno, raw in iter_lines(path, byte_range):
             try:
                 status = decode(raw)
@@ -214,11 +222,15 @@ class WeiboApiImporter(_WeiboJson):
             except (msgspec.DecodeError, UnicodeDecodeError) as exc:
                 yield _broken(raw, f"{path}:{lineno}", exc)
                 continue
-            if status is not None and (status.text is not None or status.user is not None):
+            if status is not None and (status.text is not None or status.user != NULL_RAW):
                 try:
-                    item = status_item(status)
+                    item = line_item(status)
                 except RecordError as exc:
                     item = quarantine(f"{path}:{lineno}", str(exc), raw)
+                except (msgspec.ValidationError, UnicodeDecodeError):
+                    # A bad author: re-read the whole line to report its full path.
+                    yield from self._generic_line(raw, f"{path}:{lineno}", conv)
+                    continue
                 yield item
             elif status is not None and status.screen_name is not None:
                 yield self._user_line(raw, f"{path}:{lineno}", conv)
@@ -229,7 +241,7 @@ class WeiboApiImporter(_WeiboJson):
         try:
             return conv.user_item(USER_DECODER.decode(raw))
         except (msgspec.ValidationError, RecordError) as exc:
-            return quarantine(where, str(exc), raw)
+            return quarantine(where, _reason(exc), raw)
 
     def _check_shape(self, path: Path, value: object) -> None:
         probe = value[0] if isinstance(value, list) and value else value

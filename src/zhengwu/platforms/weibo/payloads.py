@@ -49,8 +49,8 @@ class PageInfo(msgspec.Struct, kw_only=True, gc=False):
     play_count: int | float | str | None = None  # "1.2万次播放" on video cards
 
 
-class StatusPayload(msgspec.Struct, kw_only=True, gc=False):
-    """A Weibo status (open API v2), mblog (m.weibo.cn) or ajax status (weibo.com)."""
+class _StatusFields(msgspec.Struct, kw_only=True, gc=False):
+    """The fields of a status other than its author and reposted root."""
 
     id: LooseId = None
     idstr: str | None = None
@@ -61,9 +61,7 @@ class StatusPayload(msgspec.Struct, kw_only=True, gc=False):
     text: str | None = None
     text_raw: str | None = None  # weibo.com ajax: text without HTML
     source: str | None = None
-    user: UserPayload | None = None
     uid: LooseId = None  # statuses fetched with trim_user carry only the author's id
-    retweeted_status: StatusPayload | None = None
     reposts_count: LooseCount = None
     comments_count: LooseCount = None
     attitudes_count: LooseCount = None
@@ -74,7 +72,29 @@ class StatusPayload(msgspec.Struct, kw_only=True, gc=False):
     screen_name: str | None = None
 
 
+class StatusPayload(_StatusFields, kw_only=True, gc=False):
+    """A Weibo status (open API v2), mblog (m.weibo.cn) or ajax status (weibo.com)."""
+
+    user: UserPayload | None = None
+    retweeted_status: StatusPayload | None = None
+
+
+NULL_RAW = msgspec.Raw(b"null")
+
+
+class StatusLine(_StatusFields, kw_only=True, gc=False):
+    """A status read from one JSON Lines line, with its author left as raw JSON.
+
+    Decoding the ~50-key user object is half the cost of a line, and the same author
+    repeats across lines byte for byte, so the converter decodes each distinct author once.
+    """
+
+    user: msgspec.Raw = NULL_RAW
+    retweeted_status: StatusPayload | None = None
+
+
 STATUS_DECODER = msgspec.json.Decoder(StatusPayload)
+LINE_DECODER = msgspec.json.Decoder(StatusLine)
 USER_DECODER = msgspec.json.Decoder(UserPayload)
 ANY_DECODER: msgspec.json.Decoder[object] = msgspec.json.Decoder()
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+import msgspec
+
 from zhengwu.ingest.registry import ImportItem
 from zhengwu.platforms.government import is_government_account
 from zhengwu.platforms.records import AccountRecord, PostRecord, QuarantineRecord
@@ -22,7 +24,14 @@ from zhengwu.platforms.text import (
 )
 from zhengwu.platforms.timeparse import DateError, parse_time, parse_weibo_api_time
 from zhengwu.platforms.weibo.constants import DELETED_FLAG, PLATFORM, RAW_LIMIT
-from zhengwu.platforms.weibo.payloads import PageInfo, StatusPayload, UserPayload
+from zhengwu.platforms.weibo.payloads import (
+    NULL_RAW,
+    USER_DECODER,
+    PageInfo,
+    StatusLine,
+    StatusPayload,
+    UserPayload,
+)
 from zhengwu.regions import resolve_weibo_user
 
 _CACHE_MAX = 200_000
@@ -148,24 +157,53 @@ class StatusConverter:
         self._observed_at = observed_at
         self._facts = AccountFacts()
         self._profiles: dict[tuple[object, ...], _Profile | None] = {}
+        self._raw_authors: dict[bytes, tuple[str | None, AccountRecord | None]] = {}
         self._sources: dict[str, str] = {}
 
     def status_item(self, status: StatusPayload) -> ImportItem:
         """Return the item of one status: the post, its author, the reposted root and its author."""
-        post = self.post(status)
-        related: list[AccountRecord | PostRecord] = []
-        if status.user is not None and (author := self.account(status.user, required=False)):
-            related.append(author)
+        user = status.user
+        if user is None:
+            return self._item(status, id_text(status.uid), None)
+        return self._item(status, _uid(user), self.account(user))
+
+    def line_item(self, status: StatusLine) -> ImportItem:
+        """Return the item of a JSON Lines status whose author is still raw JSON.
+
+        Raises msgspec.ValidationError when the author is invalid (the caller re-reads the
+        line the careful way to report the full path).
+        """
+        if status.user == NULL_RAW:
+            return self._item(status, id_text(status.uid), None)
+        key = bytes(status.user)
+        try:
+            uid, author = self._raw_authors[key]
+        except KeyError:
+            user = USER_DECODER.decode(key)
+            uid, author = _uid(user), self.account(user)
+            if len(self._raw_authors) >= _CACHE_MAX:
+                self._raw_authors.clear()
+            self._raw_authors[key] = (uid, author)
+        # Each item gets its own record: consumers may stamp or mutate records.
+        return self._item(status, uid, None if author is None else msgspec.structs.replace(author))
+
+    def _item(
+        self, status: StatusPayload | StatusLine, uid: str | None, author: AccountRecord | None
+    ) -> ImportItem:
+        post = self.post(status, uid)
+        related: list[AccountRecord | PostRecord] = [] if author is None else [author]
         root = status.retweeted_status
         if root is not None and not post.root_deleted:
+            root_user = root.user
             try:
-                related.append(self.post(root))
+                root_uid = id_text(root.uid) if root_user is None else _uid(root_user)
+                related.append(self.post(root, root_uid))
             except RecordError:
                 # The repost stands on its own and keeps root_post_id; a root too broken
                 # to be a post (a hidden one without created_at) gives no root record.
                 pass
             else:
-                if root.user is not None and (root_author := self.account(root.user)):
+                if root_user is not None and (root_author := self.account(root_user)):
                     related.append(root_author)
         return ImportItem(primary=post, related=related)
 
@@ -175,7 +213,7 @@ class StatusConverter:
         assert account is not None  # required=True raises instead of returning None
         return ImportItem(primary=account)
 
-    def post(self, status: StatusPayload) -> PostRecord:
+    def post(self, status: StatusPayload | StatusLine, account_uid: str | None) -> PostRecord:
         """Return the post of a status payload, or raise RecordError with the reason."""
         if _is_deleted(status):
             raise RecordError("微博已被删除 / status deleted")
@@ -189,18 +227,31 @@ class StatusConverter:
             raise RecordError("缺少正文 text / missing text")
         if self._html:
             text = html_to_text(text)
-        user = status.user
+        # Inlined fast cases (API time, int counts): this runs once per imported line.
+        created_at = status.created_at
+        if type(created_at) is str and len(created_at) == 30 and created_at[3] == " ":
+            try:
+                created = parse_weibo_api_time(created_at)
+            except DateError as exc:
+                raise RecordError(f"日期无效 / bad created_at: {exc}") from None
+        else:
+            created = timestamp(created_at, "created_at", self._now)
+        reposts, comments, likes = (
+            status.reposts_count,
+            status.comments_count,
+            status.attitudes_count,
+        )
         post = PostRecord(
             platform=PLATFORM,
             post_id=post_id,
-            account_uid=_uid(user) if user is not None else id_text(status.uid),
-            created_at=timestamp(status.created_at, "created_at", self._now),
+            account_uid=account_uid,
+            created_at=created,
             text=text,
             topics=extract_topics(text),
             mentions=extract_mentions(text),
-            reposts=count(status.reposts_count, "reposts_count"),
-            comments=count(status.comments_count, "comments_count"),
-            likes=count(status.attitudes_count, "attitudes_count"),
+            reposts=reposts if type(reposts) is int else count(reposts, "reposts_count"),
+            comments=comments if type(comments) is int else count(comments, "comments_count"),
+            likes=likes if type(likes) is int else count(likes, "attitudes_count"),
             source=self._source(status.source),
             observed_at=self._observed_at,
         )
@@ -303,11 +354,12 @@ def _uid(user: UserPayload) -> str | None:
     return user.idstr or id_text(user.id)
 
 
-def _is_deleted(status: StatusPayload) -> bool:
+def _is_deleted(status: StatusPayload | StatusLine) -> bool:
     if status.deleted is not None and str(status.deleted) == DELETED_FLAG:
         return True
     text = status.text
-    return status.user is None and text is not None and any(g in text for g in _GONE_ROOT)
+    no_user = status.user is None or status.user == NULL_RAW
+    return no_user and text is not None and any(g in text for g in _GONE_ROOT)
 
 
 def _verified_type(value: int | str | None) -> int | None:

@@ -30,7 +30,19 @@ class RoutingRule(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     valid_from: Mapped[datetime] = mapped_column(default=utcnow)
     valid_to: Mapped[datetime | None] = mapped_column(index=True)
+    retired_version: Mapped[int | None] = mapped_column(Integer)
     created_by: Mapped[str] = mapped_column(String(128), default="")
+
+
+class RoutingTableVersion(Base):
+    """One change of the routing table: who, when, why (the table's changelog)."""
+
+    __tablename__ = "routing_table_versions"
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_name: Mapped[str] = mapped_column(String(128))
+    note: Mapped[str] = mapped_column(Text, default="")
 
 
 class RoutingRuleCreate(BaseModel):
@@ -55,4 +67,16 @@ class RoutingRuleRead(BaseModel):
     note: str
     valid_from: datetime
     valid_to: datetime | None
+    retired_version: int | None
     created_by: str
+
+
+class RoutingVersionRead(BaseModel):
+    """One version of the routing table."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    version: int
+    created_at: datetime
+    actor_name: str
+    note: str

@@ -1,18 +1,22 @@
-"""A small generator of realistic open API v2 statuses, for tests and the throughput check.
+"""Weibo test helpers: a small generator of realistic open API v2 statuses.
 
 Lines carry the full field set of real responses (FORMATS.md 1a/1b: ~60 status and user
 keys, a tenth of them reposts with a nested root and its author), so that the decoder
-skips as many unknown fields as it does on real data.
+skips as many unknown fields as it does on real data. Tests get it through the
+``write_synth_statuses`` fixture (pytest runs with ``--import-mode=importlib``, so test
+modules cannot import a sibling helper module).
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 
 _PLACES = [("11", "5", "北京 朝阳区"), ("44", "1", "广东 广州"), ("33", "1", "浙江 杭州")]
 _PLACES += [("34", "1", "安徽 合肥"), ("11", "1000", "北京"), ("51", "1", "四川 成都")]
@@ -112,3 +116,9 @@ def write_statuses(path: Path, n: int, *, seed: int = 7, users: int = 2000) -> P
             status = make_status(rng, 4_900_000_000_000_000 + i * 13, rng.choice(pool), when)
             fh.write(orjson.dumps(status) + b"\n")
     return path
+
+
+@pytest.fixture
+def write_synth_statuses() -> Callable[[Path, int], Path]:
+    """Return :func:`write_statuses` (writes ``n`` realistic status lines to a path)."""
+    return write_statuses

@@ -1,0 +1,61 @@
+"""``zhengwu store``: the analytics store (posts, snapshots): statistics and Parquet export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from zhengwu.cli.common import console, handle_errors, print_json
+
+app = typer.Typer(help="分析库 / analytics store: stats and Parquet export.", no_args_is_help=True)
+
+
+@app.command("stats")
+@handle_errors
+def stats(json_out: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
+    """Count posts, snapshots and hot-search entries per platform.
+
+    Example: zhengwu store stats --json
+    """
+    from zhengwu.content import store
+
+    with store.open_store(read_only=True) as con:
+        rows = con.execute(
+            """SELECT platform, count(*) AS posts, count(DISTINCT account_uid) AS accounts,
+                      min(created_at) AS first, max(created_at) AS last
+               FROM posts GROUP BY platform ORDER BY platform"""
+        ).fetchall()
+        snapshots = con.execute("SELECT count(*) FROM post_snapshots").fetchall()[0][0]
+        hot = con.execute("SELECT count(*) FROM hot_search").fetchall()[0][0]
+    result = {
+        "platforms": [
+            {"platform": p, "posts": n, "accounts": a, "first": str(f), "last": str(last)}
+            for p, n, a, f, last in rows
+        ],
+        "snapshots": snapshots,
+        "hot_search": hot,
+    }
+    if json_out:
+        print_json(result)
+        return
+    for row in result["platforms"]:  # type: ignore[attr-defined]
+        console.print(row)
+    console.print(f"snapshots: {snapshots} · hot search: {hot}")
+
+
+@app.command("export-parquet")
+@handle_errors
+def export_parquet(
+    out: Annotated[Path, typer.Argument(help="output directory")],
+) -> None:
+    """Write posts and snapshots as Parquet partitioned by platform and month (for Spark).
+
+    Example: zhengwu store export-parquet /data/zhengwu-parquet
+    """
+    from zhengwu.content import store
+
+    with store.open_store(read_only=True) as con:
+        files = store.export_parquet(con, out)
+    console.print(f"{len(files)} Parquet files in {out}")

@@ -1,0 +1,272 @@
+"""The compliance gate before ranking (国办秘函〔2019〕19号): vetoes, not scores.
+
+An account fails on its check date D when any of these holds:
+
+* ``no_post`` — no post in the ``window_days`` China-time days ending with D (D − w + 1 … D;
+  the setting ``compliance_window_days``, 14 by default; 7 or 10 where a province is
+  stricter);
+* ``no_replies`` — no own reply (see :mod:`zhengwu.index.metrics`) in the same days, on the
+  platforms where own replies are observable (Weibo); a check that can be switched off;
+* ``flag:<kind>`` — a manual flag active on D (security incident, bought followers,
+  coerced likes …), recorded in the operational DB with who, when and why, and lifted the
+  same way.
+
+Failing accounts are still scored (the peer groups do not depend on the gate) but are left
+out of rankings unless asked for, and every ranking says how many were left out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from zhengwu.accounts.models import Account
+from zhengwu.config import get_settings
+from zhengwu.errors import ConflictError, InvalidInputError, NotFoundError
+from zhengwu.index.metrics import REPLIES_TABLE, REPLY_PREFIX
+from zhengwu.index.models import FLAG_KINDS, ComplianceFlag
+from zhengwu.index.periods import CHINA_OFFSET
+
+FLAGS_SCHEMA = pa.schema(
+    [("account_id", pa.int64()), ("kind", pa.string()), ("reason", pa.string())]
+)
+REASONS_ZH = {"no_post": "检查日前无更新", "no_replies": "无互动回复"}
+
+
+@dataclass(frozen=True, slots=True)
+class ComplianceRules:
+    """The checks of one compliance evaluation."""
+
+    window_days: int = 14
+    reply_check: bool = True
+    reply_platforms: tuple[str, ...] = ("weibo",)
+
+    @classmethod
+    def from_settings(cls, **overrides: Any) -> ComplianceRules:
+        """Return the rules with the configured window, overridden by non-None arguments."""
+        values: dict[str, Any] = {"window_days": get_settings().compliance_window_days}
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        if int(values["window_days"]) < 1:
+            raise InvalidInputError("检查窗口至少 1 天", "the compliance window must be ≥ 1 day")
+        return cls(**values)
+
+
+def _china_midnight_utc(day: date) -> datetime:
+    return datetime.combine(day, time()) - CHINA_OFFSET
+
+
+def window_bounds(check_date: date, window_days: int) -> tuple[datetime, datetime]:
+    """Return the naive-UTC [start, end) of the window ending with ``check_date``."""
+    start = check_date - timedelta(days=window_days - 1)
+    return _china_midnight_utc(start), _china_midnight_utc(check_date + timedelta(days=1))
+
+
+def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Tell whether the analytics store has a table or view called ``name``."""
+    row = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary", [name]
+    ).fetchone()
+    return bool(row and row[0])
+
+
+# ---- manual flags (operational DB; the caller commits) --------------------------------
+
+
+def find_account(session: Session, ref: str) -> Account:
+    """Return the account given as ``platform:uid`` or by its exact name (unique)."""
+    platform, sep, uid = ref.partition(":")
+    if sep:
+        found = session.scalars(
+            select(Account).where(Account.platform == platform, Account.uid == uid)
+        ).first()
+        if found is not None:
+            return found
+    matches = session.scalars(select(Account).where(Account.name == ref)).all()
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        options = ", ".join(f"{a.platform}:{a.uid}" for a in matches)
+        raise InvalidInputError(
+            f"有多个账号名为 {ref!r}：{options}；请用 平台:uid",
+            f"several accounts are called {ref!r}: {options}; use platform:uid",
+        )
+    raise NotFoundError(f"找不到账号 {ref!r}", f"no account {ref!r} (use platform:uid or the name)")
+
+
+def flag_account(
+    session: Session, *, account: Account, kind: str, reason: str, by: str,
+    at: datetime | None = None,
+) -> ComplianceFlag:  # fmt: skip
+    """Record a manual veto on ``account`` with who, when and why."""
+    if kind not in FLAG_KINDS:
+        raise InvalidInputError(
+            f"未知的标记类型 {kind!r}；可用：{', '.join(FLAG_KINDS)}",
+            f"unknown flag kind {kind!r}; known: {', '.join(FLAG_KINDS)}",
+        )
+    if not reason.strip() or not by.strip():
+        raise InvalidInputError("标记必须写明原因和操作人", "a flag needs a reason and who set it")
+    flag = ComplianceFlag(
+        account_id=account.id, kind=kind, reason=reason.strip(), flagged_by=by.strip(),
+        flagged_at=at or datetime.now(UTC),
+    )  # fmt: skip
+    session.add(flag)
+    session.flush()
+    return flag
+
+
+def lift_flag(
+    session: Session, *, flag_id: int, reason: str, by: str, at: datetime | None = None
+) -> ComplianceFlag:
+    """Lift an active flag, recording who, when and why."""
+    flag = session.get(ComplianceFlag, flag_id)
+    if flag is None:
+        raise NotFoundError(f"没有编号为 {flag_id} 的标记", f"no compliance flag {flag_id}")
+    if flag.lifted_at is not None:
+        raise ConflictError(f"标记 {flag_id} 已于 {flag.lifted_at:%Y-%m-%d} 解除",
+                            f"flag {flag_id} was already lifted on {flag.lifted_at:%Y-%m-%d}")  # fmt: skip
+    if not reason.strip() or not by.strip():
+        raise InvalidInputError("解除标记必须写明原因和操作人", "lifting needs a reason and who did it")
+    when = at or datetime.now(UTC)
+    if when < flag.flagged_at:
+        raise InvalidInputError("解除时间早于标记时间", "a flag cannot be lifted before it was set")
+    flag.lifted_at, flag.lifted_by, flag.lift_reason = when, by.strip(), reason.strip()
+    session.flush()
+    return flag
+
+
+def list_flags(
+    session: Session, *, account_id: int | None = None, active_on: date | None = None
+) -> list[ComplianceFlag]:
+    """Return flags, optionally of one account and/or active at the end of China day ``active_on``."""
+    query = select(ComplianceFlag).order_by(ComplianceFlag.flagged_at, ComplianceFlag.id)
+    if account_id is not None:
+        query = query.where(ComplianceFlag.account_id == account_id)
+    if active_on is not None:
+        moment = _china_midnight_utc(active_on + timedelta(days=1)).replace(tzinfo=UTC)
+        query = query.where(
+            ComplianceFlag.flagged_at < moment,
+            or_(ComplianceFlag.lifted_at.is_(None), ComplianceFlag.lifted_at >= moment),
+        )
+    return list(session.scalars(query).all())
+
+
+def active_flags(session: Session, on: date) -> pa.Table:
+    """Return the flags active at the end of China day ``on`` as an Arrow table."""
+    rows = [
+        {"account_id": f.account_id, "kind": f.kind, "reason": f.reason}
+        for f in list_flags(session, active_on=on)
+    ]
+    return pa.Table.from_pylist(rows, schema=FLAGS_SCHEMA)
+
+
+# ---- evaluation (DuckDB) ----------------------------------------------------------------
+
+
+def evaluate(
+    con: duckdb.DuckDBPyConnection,
+    accounts: str,
+    flags: pa.Table,
+    check_date: date,
+    rules: ComplianceRules,
+    *,
+    last_post: bool = False,
+) -> str:
+    """Build the temp table ``compliance`` for the accounts in relation ``accounts``; return its name.
+
+    Columns: platform, uid, account_id, posts_in_window, replies_in_window, last_post_at
+    (China time, only with ``last_post``), flags, reasons, status ('pass' | 'fail').
+    """
+    start, end = window_bounds(check_date, rules.window_days)
+    con.register("compliance_flags_in", flags)
+    extra = ""
+    if has_table(con, REPLIES_TABLE):
+        extra = f"""UNION ALL SELECT platform, account_uid, 0, count(*) FROM {REPLIES_TABLE}
+                    WHERE created_at >= $start AND created_at < $end GROUP BY ALL"""
+    last_sql = (
+        "(SELECT platform, account_uid AS uid, max(created_at) AS last_post FROM posts "
+        "WHERE created_at < $end GROUP BY ALL)"
+        if last_post
+        else "(SELECT NULL::VARCHAR AS platform, NULL::VARCHAR AS uid, NULL::TIMESTAMP AS last_post)"
+    )
+    platforms = ", ".join(f"'{p}'" for p in rules.reply_platforms) or "NULL"
+    try:
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE compliance AS
+            WITH w AS (
+                SELECT platform, uid, sum(n_posts) AS n_posts, sum(n_replies) AS n_replies
+                FROM (SELECT platform, account_uid AS uid, count(*) AS n_posts,
+                             count(*) FILTER (WHERE starts_with(text, '{REPLY_PREFIX}')) AS n_replies
+                      FROM posts WHERE created_at >= $start AND created_at < $end GROUP BY ALL
+                      {extra})
+                GROUP BY ALL
+            ), f AS (
+                SELECT account_id, list(DISTINCT kind ORDER BY kind) AS kinds
+                FROM compliance_flags_in GROUP BY account_id
+            )
+            SELECT *, CASE WHEN len(reasons) = 0 THEN 'pass' ELSE 'fail' END AS status FROM (
+            SELECT a.platform, a.uid, a.account_id,
+                   coalesce(w.n_posts, 0) AS posts_in_window,
+                   coalesce(w.n_replies, 0) AS replies_in_window,
+                   l.last_post + INTERVAL 8 HOUR AS last_post_at,
+                   coalesce(f.kinds, []::VARCHAR[]) AS flags,
+                   list_concat(
+                       CASE WHEN coalesce(w.n_posts, 0) = 0 THEN ['no_post'] ELSE [] END,
+                       CASE WHEN $reply AND a.platform IN ({platforms})
+                                 AND coalesce(w.n_replies, 0) = 0 THEN ['no_replies'] ELSE [] END,
+                       list_transform(coalesce(f.kinds, []::VARCHAR[]), lambda k: 'flag:' || k)
+                   )::VARCHAR[] AS reasons
+            FROM {accounts} a
+            LEFT JOIN w ON w.platform = a.platform AND w.uid = a.uid
+            LEFT JOIN {last_sql} l ON l.platform = a.platform AND l.uid = a.uid
+            LEFT JOIN f ON f.account_id = a.account_id)""",
+            {"start": start, "end": end, "reply": rules.reply_check},
+        )
+    finally:
+        con.unregister("compliance_flags_in")
+    return "compliance"
+
+
+def report(
+    con: duckdb.DuckDBPyConnection,
+    accounts: pa.Table,
+    flags: pa.Table,
+    check_date: date,
+    rules: ComplianceRules,
+) -> dict[str, Any]:
+    """Return the compliance report of every account on ``check_date`` (rows and summary)."""
+    con.register("compliance_accounts_in", accounts)
+    try:
+        evaluate(con, "compliance_accounts_in", flags, check_date, rules, last_post=True)
+        cur = con.execute(
+            """SELECT c.platform, c.uid, a.name, a.org_name, a.sector, a.level,
+                      c.posts_in_window, c.replies_in_window, c.last_post_at, c.flags,
+                      c.reasons, c.status
+               FROM compliance c JOIN compliance_accounts_in a
+                 ON a.platform = c.platform AND a.uid = c.uid
+               ORDER BY c.status, c.platform, c.uid"""
+        )
+        names = [d[0] for d in cur.description or []]
+        rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+    finally:
+        con.unregister("compliance_accounts_in")
+    failing = [r for r in rows if r["status"] == "fail"]
+    by_reason: dict[str, int] = {}
+    for r in failing:
+        for reason in r["reasons"]:
+            by_reason[reason] = by_reason.get(reason, 0) + 1
+    return {
+        "check_date": check_date.isoformat(),
+        "window_days": rules.window_days,
+        "reply_check": rules.reply_check,
+        "reply_platforms": list(rules.reply_platforms),
+        "accounts": len(rows),
+        "failing": len(failing),
+        "by_reason": dict(sorted(by_reason.items())),
+        "rows": rows,
+    }

@@ -1,0 +1,253 @@
+"""Scoring of a composite system in DuckDB: one aggregation pass, then window functions.
+
+1. One ``GROUP BY platform, account_uid`` pass over the window's posts computes every base
+   aggregate the system's metrics need (plus one pass over follower snapshots when a
+   metric needs followers, and the service-desk rates joined by organisation).
+2. Per indicator, within the peer group (``PARTITION BY platform[, sector | level …]``):
+   cap at a percentile or a value, transform (log1p, applied as sign(x)·ln(1+|x|) so net
+   losses stay ordered), scale to 0–100 (minmax; percentile rank; z-score mapped so that
+   ±3σ spans 0–100; a 0–1 rate ×100). A peer group where every value is equal gives 50.
+3. Per dimension the weighted mean of the indicators that have data (weights re-normalised
+   over them); fallback indicators only when no primary indicator has data. The score is
+   the weighted mean of the dimensions that have data, re-normalised the same way; the
+   missing dimensions are recorded. Contribution of an indicator = normalised value ×
+   effective indicator weight × effective dimension weight, so contributions add up to
+   the score exactly.
+
+Everything is generated SQL over whole columns; Python only writes the SQL.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import duckdb
+
+from zhengwu.index.compliance import has_table
+from zhengwu.index.metrics import (
+    FOLLOWER_BASES,
+    REPLIES_TABLE,
+    SERVICE_BASES,
+    get_metric,
+    posts_base_aggregates,
+)
+from zhengwu.index.periods import Period
+from zhengwu.index.system import Indicator, IndicatorSystem
+
+_US_PER_DAY = 86_400_000_000
+_EPOCH = datetime(1970, 1, 1)  # the store's timestamps are naive UTC
+# Base aggregates that count things: an account without posts has 0 of them, not NULL.
+_COUNTING = ("n_posts", "n_original", "own_replies", "service_posts")
+
+
+def _q(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def peer_partition(system: IndicatorSystem) -> str:
+    """Return the PARTITION BY list of the system's peer group."""
+    return ", ".join(system.peer_group)
+
+
+def _bases(system: IndicatorSystem) -> tuple[list[str], list[str], list[str]]:
+    """Return the base aggregates needed from posts, followers and service."""
+    posts: list[str] = []
+    followers: list[str] = []
+    service: list[str] = []
+    for name in system.metrics_used():
+        metric = get_metric(name)
+        target = {"posts": posts, "followers": followers, "service": service}[metric.source]
+        target.extend(b for b in metric.needs if b not in target)
+    return posts, followers, service
+
+
+def aggregate_posts(
+    con: duckdb.DuckDBPyConnection, system: IndicatorSystem, period: Period, bases: list[str]
+) -> None:
+    """Create ``agg_posts``: the one aggregation pass over the window's posts."""
+    available = posts_base_aggregates(period.days, system.service_topics)
+    start_us = (period.start_utc - _EPOCH) // timedelta(microseconds=1)
+    day_index = f"CAST((epoch_us(created_at) - {start_us}) // {_US_PER_DAY} AS INTEGER)"
+    select = ", ".join(
+        f"{available[b].replace('day_index', day_index)} AS {b}" for b in bases
+    )
+    platforms = ", ".join(_q(p) for p in system.platforms)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE agg_posts AS
+        SELECT platform, account_uid AS uid{", " + select if select else ""}
+        FROM posts
+        WHERE created_at >= $start AND created_at < $end AND platform IN ({platforms})
+        GROUP BY ALL""",
+        {"start": period.start_utc, "end": period.end_utc},
+    )
+    if "own_replies" in bases and has_table(con, REPLIES_TABLE):
+        # Extension point: replies recorded one by one (a comments source) add to the count.
+        con.execute(
+            f"""UPDATE agg_posts SET own_replies = agg_posts.own_replies + r.n
+            FROM (SELECT platform, account_uid AS uid, count(*) AS n FROM {REPLIES_TABLE}
+                  WHERE created_at >= $start AND created_at < $end GROUP BY ALL) r
+            WHERE r.platform = agg_posts.platform AND r.uid = agg_posts.uid""",
+            {"start": period.start_utc, "end": period.end_utc},
+        )
+
+
+def aggregate_followers(con: duckdb.DuckDBPyConnection, period: Period) -> None:
+    """Create ``agg_followers``: followers at the end and at the start of the window."""
+    # Snapshots are written only when a count changes, so the last one before the window
+    # is the count at its start; without one, the first inside the window stands in
+    # (only when a later one exists: a single observation shows no growth).
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE agg_followers AS
+        SELECT platform, uid,
+               arg_max(followers, observed_at) AS followers_end,
+               coalesce(
+                   arg_max(followers, observed_at) FILTER (WHERE observed_at < $start),
+                   CASE WHEN count(*) FILTER (WHERE observed_at >= $start) >= 2
+                        THEN arg_min(followers, observed_at) FILTER (WHERE observed_at >= $start)
+                   END) AS followers_start
+        FROM account_snapshots
+        WHERE observed_at < $end AND followers IS NOT NULL
+        GROUP BY ALL""",
+        {"start": period.start_utc, "end": period.end_utc},
+    )
+
+
+def _indicator_value(ind: Indicator, days: int) -> str:
+    expr = f"CAST(({get_metric(ind.metric).expression(days)}) AS DOUBLE)"
+    if ind.zero_is_missing:
+        expr = f"nullif({expr}, 0)"
+    if ind.platforms:
+        expr = f"CASE WHEN platform IN ({', '.join(_q(p) for p in ind.platforms)}) THEN {expr} END"
+    return expr
+
+
+def build_values(
+    con: duckdb.DuckDBPyConnection, system: IndicatorSystem, period: Period, has_service: bool
+) -> None:
+    """Create ``vals``: one row per account with every indicator's raw value."""
+    posts, followers, service = _bases(system)
+    aggregate_posts(con, system, period, posts)
+    joins = ["LEFT JOIN agg_posts p ON p.platform = a.platform AND p.uid = a.uid"]
+    cols = [f"coalesce(p.{b}, 0) AS {b}" if b in _COUNTING or b.endswith("_n") else f"p.{b}"
+            for b in posts]  # fmt: skip
+    if followers:
+        aggregate_followers(con, period)
+        joins.append("LEFT JOIN agg_followers f ON f.platform = a.platform AND f.uid = a.uid")
+        cols += ["coalesce(f.followers_end, a.followers) AS followers_end", "f.followers_start"]
+    if service:
+        if has_service:
+            joins.append("LEFT JOIN svc_in s ON s.organization_id = a.organization_id AND s.n > 0")
+            cols += [f"s.{b}" if b != "service_requests" else "s.n AS service_requests"
+                     for b in service]  # fmt: skip
+        else:
+            cols += [f"NULL::DOUBLE AS {b}" for b in service]
+    assert set(FOLLOWER_BASES) >= set(followers) and set(SERVICE_BASES) >= set(service)
+    values = [
+        f"{_indicator_value(ind, period.days)} AS r{k}"
+        for k, (_, ind, _) in enumerate(system.indicators())
+    ]
+    tie = f"CAST(({get_metric(system.tie_break).expression(period.days)}) AS DOUBLE) AS tie_value"
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE vals AS
+        SELECT a.platform, a.uid, a.sector, a.level, a.province, n_posts,
+               {", ".join(values)}, {tie}
+        FROM (SELECT a.*, {", ".join(cols)} FROM acc a {" ".join(joins)}) a"""
+    )
+
+
+def _scaled(k: int, ind: Indicator) -> tuple[str, str]:
+    """Return (capped-and-transformed expression, scaled expression) of indicator ``k``."""
+    value = f"r{k}"
+    # DuckDB's least/greatest skip NULLs; no data must stay NULL, hence the CASEs.
+    if ind.cap_percentile is not None:
+        q = f"quantile_cont({value}, {ind.cap_percentile / 100}) OVER peer"
+        value = f"CASE WHEN {value} IS NOT NULL THEN least({value}, {q}) END"
+    elif ind.cap_value is not None:
+        value = f"CASE WHEN {value} IS NOT NULL THEN least({value}, {ind.cap_value}) END"
+    if ind.transform == "log1p":
+        value = f"sign({value}) * ln(1 + abs({value}))"
+    t = f"t{k}"
+    if ind.scale == "minmax":
+        spread = f"(max({t}) OVER peer - min({t}) OVER peer)"
+        scaled = f"CASE WHEN {spread} > 0 THEN 100 * ({t} - min({t}) OVER peer) / {spread} WHEN {t} IS NOT NULL THEN 50 END"
+    elif ind.scale == "percentile":
+        scaled = (
+            f"CASE WHEN {t} IS NULL THEN NULL WHEN count({t}) OVER peer = 1 THEN 50 ELSE 100 * "
+            f"percent_rank() OVER (PARTITION BY {{peer}}, {t} IS NULL ORDER BY {t}) END"
+        )
+    elif ind.scale == "zscore":
+        sd = f"stddev_pop({t}) OVER peer"
+        scaled = (
+            f"CASE WHEN {t} IS NOT NULL AND {sd} > 0 THEN greatest(0, least(100, 50 + 50 * ({t} - avg({t}) OVER peer)"
+            f" / (3 * {sd}))) WHEN {t} IS NOT NULL THEN 50 END"
+        )
+    elif ind.scale == "rate":
+        scaled = f"CASE WHEN {t} IS NOT NULL THEN greatest(0, least(100, 100 * {t})) END"
+    else:
+        scaled = t
+    return value, scaled
+
+
+def score(con: duckdb.DuckDBPyConnection, system: IndicatorSystem, run_id: str) -> None:
+    """Create ``scored`` (per account: score, dimension scores, tie value) and write index_scores."""
+    peer = peer_partition(system)
+    items = system.indicators()
+    transformed = [_scaled(k, ind) for k, (_, ind, _) in enumerate(items)]
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE normed AS
+        SELECT *, {", ".join(f"{s.replace('{peer}', peer)} AS n{k}" for k, (_, s) in enumerate(transformed))}
+        FROM (SELECT *, {", ".join(f"{t} AS t{k}" for k, (t, _) in enumerate(transformed))}
+              FROM vals WINDOW peer AS (PARTITION BY {peer}))
+        WINDOW peer AS (PARTITION BY {peer})"""
+    )  # fmt: skip
+    dim_cols: list[str] = []
+    eff_cols: list[str] = []
+    for d_index, dim in enumerate(system.dimensions):
+        group_scores = []
+        for fallback in (False, True):
+            ks = [k for k, (d, _, fb) in enumerate(items) if d is dim and fb is fallback]
+            if not ks:
+                continue
+            num = " + ".join(f"coalesce({items[k][1].weight} * n{k}, 0)" for k in ks)
+            den = " + ".join(f"CASE WHEN n{k} IS NOT NULL THEN {items[k][1].weight} ELSE 0 END" for k in ks)
+            group_scores.append((ks, f"({num}) / nullif({den}, 0)", den))
+        primary = group_scores[0]
+        expr = primary[1] if len(group_scores) == 1 else f"coalesce({primary[1]}, {group_scores[1][1]})"
+        dim_cols.append(f"{expr} AS d{d_index}")
+        for g, (ks, _, den) in enumerate(group_scores):
+            # A fallback group counts only when the primary group has no data at all.
+            use = "true" if g == 0 else f"({primary[2]}) = 0"
+            for k in ks:
+                eff_cols.append(
+                    f"CASE WHEN {use} AND n{k} IS NOT NULL THEN {items[k][1].weight} / ({den}) ELSE 0 END AS e{k}"
+                )  # fmt: skip
+    dims = system.dimensions
+    present = " + ".join(f"CASE WHEN d{i} IS NOT NULL THEN {d.weight} ELSE 0 END" for i, d in enumerate(dims))
+    total = " + ".join(f"coalesce({d.weight} * d{i}, 0)" for i, d in enumerate(dims))
+    missing = ", ".join(f"CASE WHEN d{i} IS NULL THEN {_q(d.key)} END" for i, d in enumerate(dims))
+    dweights = ", ".join(
+        f"CASE WHEN d{i} IS NOT NULL THEN {d.weight} / nullif({present}, 0) ELSE 0 END AS w{i}"
+        for i, d in enumerate(dims)
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE scored AS
+        SELECT *, coalesce(({total}) / nullif({present}, 0), 0) AS score,
+               list_filter([{missing}], lambda x: x IS NOT NULL)::VARCHAR[] AS dims_missing,
+               {dweights}
+        FROM (SELECT *, {", ".join(dim_cols)}, {", ".join(eff_cols)} FROM normed)"""
+    )  # fmt: skip
+    parts = []
+    for k, (dim, ind, fallback) in enumerate(items):
+        i = dims.index(dim)
+        parts.append(
+            f"SELECT platform, uid, {_q(dim.key)}, {_q(ind.metric)}, {fallback}, r{k}, n{k}, e{k}, "
+            f"coalesce(n{k} * e{k} * w{i}, 0) FROM scored"
+        )
+    for i, dim in enumerate(dims):
+        parts.append(
+            f"SELECT platform, uid, {_q(dim.key)}, '', false, NULL, d{i}, w{i}, "
+            f"coalesce(d{i} * w{i}, 0) FROM scored"
+        )
+    con.execute(
+        f"INSERT INTO index_scores SELECT {_q(run_id)}, * FROM ({' UNION ALL '.join(parts)})"
+    )

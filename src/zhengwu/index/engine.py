@@ -1,0 +1,238 @@
+"""Run an indicator system over a period: score, gate, rank, store — all inside DuckDB.
+
+``run_index`` works on Arrow dimension tables (so tests and benchmarks can hand them in);
+``run_for_db`` reads them, the service-desk rates and the compliance flags from the
+operational DB first. Results replace any earlier run of the same system and period.
+
+Ranking order (deterministic, documented in every methodology): score rounded to 6
+decimals, descending (rounding makes runs independent of the order DuckDB's parallel
+sums happen to add floating-point numbers in); then the system's tie-break metric,
+descending (``active_days`` for zhengwu-4d: the account that posted on more days ranks
+first among equals); then the uid, ascending.
+"""
+
+from __future__ import annotations
+
+import time as clock
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+from sqlalchemy.orm import Session
+
+from zhengwu.index import composite, compliance, matrix, ranking, results
+from zhengwu.index.compliance import ComplianceRules
+from zhengwu.index.dimensions import Dimensions, load_dimensions
+from zhengwu.index.periods import Period
+from zhengwu.index.service_source import empty_rates, load_service_rates
+from zhengwu.index.system import IndicatorSystem
+
+ORDER = "round(score, 6) DESC, tie_value DESC NULLS LAST, {uid}"
+
+
+@dataclass(slots=True)
+class RunSummary:
+    """What one run did."""
+
+    run_id: str
+    system: str
+    period: Period
+    accounts: int
+    failing: int
+    organizations: int
+    seconds: float
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the summary as a JSON-serialisable mapping."""
+        return {
+            "run_id": self.run_id, "system": self.system, "period": self.period.to_dict(),
+            "accounts": self.accounts, "failing": self.failing,
+            "organizations": self.organizations, "seconds": round(self.seconds, 3),
+            "notes": self.notes,
+        }  # fmt: skip
+
+
+def _q(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _register(con: duckdb.DuckDBPyConnection, dims: Dimensions, rates: pa.Table, flags: pa.Table) -> None:
+    con.register("acc_in", dims.accounts)
+    con.register("orgs_in", dims.organizations)
+    con.register("members_in", dims.members)
+    con.register("regions_in", dims.regions)
+    con.register("svc_in", rates)
+    con.register("flags_in", flags)
+
+
+def _unregister(con: duckdb.DuckDBPyConnection) -> None:
+    for name in ("acc_in", "orgs_in", "members_in", "regions_in", "svc_in", "flags_in"):
+        con.unregister(name)
+    for table in ("acc", "agg_posts", "agg_followers", "vals", "normed", "scored", "compliance"):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _store_account_totals(con: duckdb.DuckDBPyConnection, system: IndicatorSystem, run_id: str) -> None:
+    peer = ", ".join(f"s.{k}" for k in system.peer_group)
+    order = ORDER.format(uid="uid")
+    con.execute(
+        f"""INSERT INTO index_totals
+        SELECT {_q(run_id)}, platform, 'account', uid, account_id, organization_id, name,
+               org_name, sector, level, adcode, province, city, score,
+               CASE WHEN NOT excluded THEN
+                    row_number() OVER (PARTITION BY platform, excluded ORDER BY {order}) END,
+               row_number() OVER (PARTITION BY platform ORDER BY {order}),
+               peer_key, count(*) OVER (PARTITION BY peer_key),
+               100 * cume_dist() OVER (PARTITION BY peer_key ORDER BY round(score, 6)),
+               dims_missing, len(dims_missing) > 0, status, reasons, excluded, tie_value,
+               n_posts, n_posts > 0
+        FROM (SELECT a.*, s.score, s.tie_value, s.n_posts, s.dims_missing,
+                     concat_ws('|', {peer}) AS peer_key, c.status, c.reasons,
+                     c.status = 'fail' AS excluded
+              FROM acc a JOIN scored s ON s.platform = a.platform AND s.uid = a.uid
+              JOIN compliance c ON c.platform = a.platform AND c.uid = a.uid)"""
+    )
+
+
+def _combine_sql(system: IndicatorSystem) -> str:
+    rule = system.combine
+    if rule.method == "max":
+        return "max(s)"
+    if rule.method == "weighted":
+        weights = rule.platform_weights
+        case = " ".join(f"WHEN {_q(p)} THEN {w}" for p, w in weights.items())
+        return f"sum(s * CASE platform {case} ELSE 0 END) / {sum(weights.values())}"
+    return f"list_avg(list_slice(list_reverse_sort(list(s)), 1, {rule.top}))"
+
+
+def _store_org_totals(con: duckdb.DuckDBPyConnection, system: IndicatorSystem, run_id: str) -> None:
+    # An organisation is ranked on its compliant accounts (the best one per platform); one
+    # with no compliant account is scored on all of them and excluded like a failing account.
+    order = ORDER.format(uid="uid")
+    con.execute(
+        f"""INSERT INTO index_totals
+        WITH acct AS (SELECT * FROM index_totals
+                      WHERE run_id = $run AND entity = 'account' AND organization_id IS NOT NULL),
+        ok AS (SELECT organization_id, bool_or(NOT excluded) AS any_ok FROM acct GROUP BY ALL),
+        plat AS (SELECT a.organization_id, a.platform, max(a.score) AS s, sum(a.posts) AS posts
+                 FROM acct a JOIN ok USING (organization_id)
+                 WHERE NOT a.excluded OR NOT ok.any_ok GROUP BY ALL),
+        comb AS (SELECT organization_id, {_combine_sql(system)} AS score,
+                        count(*) AS n_platforms, sum(posts) AS posts
+                 FROM plat GROUP BY ALL),
+        org AS (SELECT c.*, o.name, o.sector, o.level, o.adcode, o.province, o.city,
+                       'org:' || c.organization_id AS uid, NOT ok.any_ok AS excluded,
+                       CAST(c.n_platforms AS DOUBLE) AS tie_value
+                FROM comb c JOIN orgs_in o USING (organization_id) JOIN ok USING (organization_id))
+        SELECT $run, 'all', 'organization', uid, NULL, organization_id, name, name, sector,
+               level, adcode, province, city, score,
+               CASE WHEN NOT excluded THEN
+                    row_number() OVER (PARTITION BY excluded ORDER BY {order}) END,
+               row_number() OVER (ORDER BY {order}), 'all', count(*) OVER (),
+               100 * cume_dist() OVER (ORDER BY round(score, 6)), []::VARCHAR[], false,
+               CASE WHEN excluded THEN 'fail' ELSE 'pass' END,
+               CASE WHEN excluded THEN ['no_compliant_account'] ELSE [] END::VARCHAR[],
+               excluded, tie_value, posts, posts > 0
+        FROM org""",
+        {"run": run_id},
+    )
+
+
+def run_index(
+    con: duckdb.DuckDBPyConnection,
+    system: IndicatorSystem,
+    period: Period,
+    dims: Dimensions,
+    *,
+    service_rates: pa.Table | None = None,
+    flags: pa.Table | None = None,
+    rules: ComplianceRules | None = None,
+    check_date: date | None = None,
+    notes: list[str] | None = None,
+) -> RunSummary:
+    """Score every account of ``dims`` over ``period``, gate, rank and store the results."""
+    from zhengwu.index import methodology, presets_run
+
+    started = clock.perf_counter()
+    rules = rules or ComplianceRules.from_settings(
+        reply_check=system.reply_check, reply_platforms=system.reply_platforms
+    )
+    check_date = check_date or period.end
+    rates = service_rates if service_rates is not None else empty_rates()
+    flags = flags if flags is not None else compliance.FLAGS_SCHEMA.empty_table()
+    run_notes = [*system.notes, *(notes or [])]
+    run_id = results.run_id_for(system.name, period.label)
+    results.ensure_tables(con)
+    _register(con, dims, rates, flags)
+    try:
+        con.execute("BEGIN")
+        results.delete_run(con, run_id)
+        platforms = ", ".join(_q(p) for p in system.platforms)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE acc AS SELECT * FROM acc_in WHERE platform IN ({platforms})")
+        if system.kind == "composite":
+            composite.build_values(con, system, period, has_service=rates.num_rows > 0)
+            composite.score(con, system, run_id)
+        else:
+            run_notes.extend(presets_run.score(con, system, period, run_id))
+        compliance.evaluate(con, "acc", flags, check_date, rules)
+        _store_account_totals(con, system, run_id)
+        _store_org_totals(con, system, run_id)
+        ranking.materialise(con, run_id)
+        matrix.compute(con, system, run_id)
+        counts = con.execute(
+            "SELECT count(*) FILTER (WHERE entity = 'account'), "
+            "count(*) FILTER (WHERE entity = 'account' AND excluded), "
+            "count(*) FILTER (WHERE entity = 'organization') FROM index_totals WHERE run_id = ?",
+            [run_id],
+        ).fetchone()
+        n_accounts, n_failing, n_orgs = (int(v) for v in counts) if counts else (0, 0, 0)
+        seconds = clock.perf_counter() - started
+        con.execute(
+            "INSERT INTO index_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [run_id, system.name, system.kind, system.version, system.digest, period.label,
+             period.kind, period.start, period.end, period.days, check_date, rules.window_days,
+             rules.reply_check, datetime.now(UTC).replace(tzinfo=None), seconds,
+             n_accounts, n_failing, run_notes, methodology.render(system, period=period, notes=run_notes)],
+        )  # fmt: skip
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        _unregister(con)
+    return RunSummary(run_id, system.name, period, n_accounts, n_failing, n_orgs, seconds, run_notes)
+
+
+def run_for_db(
+    session: Session,
+    con: duckdb.DuckDBPyConnection,
+    system: IndicatorSystem,
+    period: Period,
+    *,
+    window_days: int | None = None,
+    reply_check: bool | None = None,
+    check_date: date | None = None,
+) -> RunSummary:
+    """Read dimensions, service rates and flags from the operational DB, then run the index."""
+    dims = load_dimensions(session)
+    notes: list[str] = []
+    rates = empty_rates()
+    if system.kind == "composite" and any(
+        i.metric in ("response_rate", "resolution_rate", "ontime_rate", "satisfaction_rate",
+                     "service_requests") for _, i, _ in system.indicators()
+    ):  # fmt: skip
+        rates, note = load_service_rates(session, period.start, period.end)
+        notes.append(note)
+    rules = ComplianceRules.from_settings(
+        window_days=window_days,
+        reply_check=system.reply_check if reply_check is None else reply_check,
+        reply_platforms=system.reply_platforms,
+    )
+    flags = compliance.active_flags(session, check_date or period.end)
+    return run_index(
+        con, system, period, dims, service_rates=rates, flags=flags, rules=rules,
+        check_date=check_date, notes=notes,
+    )  # fmt: skip

@@ -1,0 +1,198 @@
+"""Methodology text (Markdown) generated from the indicator system itself, for reports.
+
+Everything the text says comes from the loaded configuration — weights, normalisation,
+peer groups, fallbacks, combination, compliance and tie-breaking — so the appendix of a
+report cannot drift from what was computed.
+"""
+
+from __future__ import annotations
+
+from zhengwu.index.metrics import get_metric
+from zhengwu.index.periods import Period
+from zhengwu.index.system import Indicator, IndicatorSystem
+
+_SCALE = {
+    "minmax": "min–max 缩放到 0–100（同组最小值 0，最大值 100）/ min–max to 0–100",
+    "percentile": "同组百分位排名 ×100 / percentile rank in the peer group × 100",
+    "zscore": "z 分数，±3σ 映射到 0–100 / z-score, ±3σ mapped onto 0–100",
+    "rate": "比率 ×100（0–1 → 0–100）/ a 0–1 rate × 100",
+    "none": "原值 / the value as is",
+}
+_PEER = {"platform": "平台 platform", "sector": "系统 sector", "level": "层级 level",
+         "province": "省份 province"}  # fmt: skip
+
+
+def _processing(ind: Indicator) -> str:
+    steps = []
+    if ind.cap_percentile is not None:
+        steps.append(f"cap at P{ind.cap_percentile:g} of the peer group")
+    if ind.cap_value is not None:
+        steps.append(f"cap at {ind.cap_value:g}")
+    if ind.transform == "log1p":
+        steps.append("log1p")
+    steps.append(ind.scale)
+    if ind.zero_is_missing:
+        steps.append("0 = no data")
+    if ind.platforms:
+        steps.append(f"only on {', '.join(ind.platforms)}")
+    return " → ".join(steps)
+
+
+def _composite(system: IndicatorSystem) -> list[str]:
+    lines = [
+        "## 维度与指标 / Dimensions and indicators",
+        "",
+        "| 维度 dimension | 权重 weight | 指标 indicator | 度量 metric | 组内权重 weight | 处理 processing |",
+        "|---|---|---|---|---|---|",
+    ]
+    for dim in system.dimensions:
+        for group, label in ((dim.indicators, ""), (dim.fallback, "（备用 fallback）")):
+            for ind in group:
+                metric = get_metric(ind.metric)
+                lines.append(
+                    f"| {dim.name} {dim.key} | {dim.weight:.2f} | {metric.title_zh}{label} | "
+                    f"`{ind.metric}`: {metric.meaning} | {ind.weight:.2f} | {_processing(ind)} |"
+                )
+    lines += ["", "Notes per dimension:", ""]
+    for dim in system.dimensions:
+        if dim.note:
+            lines.append(f"- **{dim.name}** — {dim.note}")
+        for ind in (*dim.indicators, *dim.fallback):
+            if ind.note:
+                lines.append(f"  - `{ind.metric}` — {ind.note}")
+    used = sorted({i.scale for _, i, _ in system.indicators()})
+    lines += [
+        "",
+        "## 标准化 / Normalisation",
+        "",
+        "Each indicator is normalised within its peer group: "
+        + " × ".join(_PEER[k] for k in system.peer_group)
+        + " × period. Order of steps: cap (values above the cap count as the cap) → transform "
+        "(log1p is applied as sign(x)·ln(1+|x|)) → scale. A peer group in which every value is "
+        "equal gives 50. Scales used:",
+        "",
+        *[f"- `{s}`: {_SCALE[s]}" for s in used],
+        "",
+        "## 缺失数据 / Missing data and re-normalised weights",
+        "",
+        "A metric without data for an account (NULL: for example reads per post without posts, "
+        "or service rates of an organisation that handles no requests) is left out, and the "
+        "weights of the indicators that have data are re-normalised to sum to 1. Fallback "
+        "indicators of a dimension are used only when none of its primary indicators has data. "
+        "A dimension without any data is left out of the score and the dimension weights are "
+        "re-normalised the same way; the result lists the missing dimensions (`dims_missing`). "
+        "Contribution of an indicator = normalised value × effective indicator weight × "
+        "effective dimension weight, so the contributions add up to the score (0–100).",
+        "",
+    ]
+    return lines
+
+
+def _preset(system: IndicatorSystem) -> list[str]:
+    from zhengwu.index.formulas import get_preset
+    from zhengwu.index.presets_run import RUNNABLE
+
+    assert system.preset is not None
+    preset = get_preset(system.preset)
+    blocks = ", ".join(f"{b} × {w:g}" for b, w in RUNNABLE[system.preset].blocks)
+    lines = [
+        "## 公式 / Formula",
+        "",
+        f"- 预设 preset: `{preset.name}` — {preset.title_zh} / {preset.title_en}",
+        f"- 来源 source: {preset.source}; 可信度 certainty: **{preset.certainty}**",
+        f"- {preset.notes}",
+        "",
+        "| 输入 input | 含义 meaning |",
+        "|---|---|",
+        *[f"| {i.name} | {i.meaning} |" for i in preset.inputs],
+        "",
+        "## 数据口径 / Data conventions",
+        "",
+    ]
+    if system.cap_reads is not None:
+        lines.append(f"- Reads above {system.cap_reads - 1} (shown “10万+”) count as {system.cap_reads}.")
+    if system.seventh_day_kinds:
+        lines.append(
+            "- For periods of kind " + ", ".join(system.seventh_day_kinds) + ", each article "
+            "counts with its 7th-day numbers (the latest snapshot at or before publication + "
+            "7 × 24 h; the latest stored counts when there is none)."
+        )
+    lines += [
+        f"- Weeks run {'Sunday to Saturday' if system.week_start == 'sunday' else 'Monday to Sunday'}.",
+        "- Counts the platform did not report count as 0.",
+        f"- Contributions split the value over the final weighted blocks ({blocks}) in "
+        "proportion to each weighted block, so they add up to the value.",
+        "- Scores are on the publisher's own scale, not 0–100; percentiles are within the platform.",
+        "",
+    ]
+    return lines
+
+
+def render(
+    system: IndicatorSystem, *, period: Period | None = None, notes: list[str] | None = None
+) -> str:
+    """Return the methodology of ``system`` (and of a run over ``period``) as Markdown."""
+    lines = [
+        f"# {system.title_zh} / {system.title_en}",
+        "",
+        f"- 体系 system: `{system.name}` version {system.version} ({system.kind}); "
+        f"file {system.source}{f' (sha256 {system.digest})' if system.digest else ''}",
+        f"- 平台 platforms: {', '.join(system.platforms)}",
+    ]
+    if period is not None:
+        lines.append(
+            f"- 统计周期 period: {period.label} ({period.kind}), {period.start} … {period.end} "
+            f"China time, {period.days} days"
+        )
+    lines += ["", system.description, ""]
+    lines += _composite(system) if system.kind == "composite" else _preset(system)
+    combine = system.combine
+    how = {
+        "mean_top": f"the mean of its best {combine.top} platform scores (fewer if it has fewer)",
+        "max": "its best platform score",
+        "weighted": "the weighted mean of its platform scores with weights "
+        + ", ".join(f"{p} {w:g}" for p, w in combine.platform_weights.items())
+        + " (a platform without an account counts 0)",
+    }[combine.method]
+    m = system.matrix
+    lines += [
+        "## 跨平台与机构 / Across platforms and per organisation",
+        "",
+        "Every platform is scored within its own peer group; accounts are ranked per platform. "
+        "An organisation's platform score is its best compliant account on that platform; its "
+        f"cross-platform score (`platform = all`) is {how}.",
+        "",
+        "## 合规门槛 / Compliance gate (国办秘函〔2019〕19号)",
+        "",
+        "Checked on the last day of the period (or a given check date). An account fails on: no "
+        "post in the compliance window (the setting `compliance_window_days`, 14 by default, "
+        "or the run's option); "
+        + (
+            f"no own reply in the window on {', '.join(system.reply_platforms)} (own reply: a post "
+            "starting with 回复@); "
+            if system.reply_check
+            else "(the own-reply check is off); "
+        )
+        + "a manual flag active on the check date (security incident, bought followers, "
+        "coerced likes, no interaction — recorded with who, when and why). Failing accounts "
+        "are scored but left out of rankings; every ranking states how many were left out.",
+        "",
+        "## 排名与并列 / Ranking and ties",
+        "",
+        "Order: score rounded to 6 decimals, descending; then "
+        f"`{system.tie_break}` ({get_metric(system.tie_break).meaning}), descending; then the "
+        "uid, ascending. Percentile: share of the peer group scoring at or below the account. "
+        "Movement compares with the same system's run over the previous period of the same kind.",
+        "",
+        "## 矩阵指数 / Matrix index",
+        "",
+        f"score = {m.w_top:g} × mean of the best {m.top_k} compliant member "
+        f"{'scores' if system.kind == 'composite' else 'percentiles'} + {m.w_coverage:g} × 100 × "
+        f"开通率 coverage (share of the matrix's organisations with an account on the platform) "
+        f"+ {m.w_activity:g} × 100 × 活跃率 activity (share of member accounts that posted in "
+        "the period).",
+        "",
+    ]
+    if notes:
+        lines += ["## 说明 / Notes", "", *[f"- {n}" for n in notes], ""]
+    return "\n".join(lines)

@@ -1,0 +1,208 @@
+"""Published-formula presets over stored data: raw inputs in DuckDB, the exact formula per account.
+
+The inputs (R, Z, L, RE, Rt … for WCI; posts, reposts … for BCI) are aggregated in one
+DuckDB pass with the publisher's conventions:
+
+* reads above 100 000 are shown as "10万+" and stored as 100001 (``cap_reads``);
+* for the period kinds listed in ``seventh_day_reads`` every article's counts are taken
+  from its 7th-day snapshot: the latest ``post_snapshots`` row observed at or before
+  publication + 7 × 24 h (an ASOF join); an article without such a snapshot falls back to
+  its latest stored counts;
+* d, the window in days, is 7 for a week, 30 for a month, 365 for a year (and 人民网's
+  year), the actual number of days otherwise; 清博 weeks run Sunday to Saturday (the
+  system's ``week_start``);
+* a count the platform did not report (NULL) counts as 0.
+
+The value itself comes from :mod:`zhengwu.index.formulas` — the one tested implementation
+of each formula — evaluated per account. Contributions split the value over the blocks of
+its final weighted sum in proportion to each block's weighted term, so they add up to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from zhengwu.index.formulas import get_preset
+from zhengwu.index.periods import Period
+from zhengwu.index.system import IndicatorSystem
+
+Inputs = Callable[[Mapping[str, Any], Period], dict[str, float]]
+
+
+@dataclass(frozen=True, slots=True)
+class Runnable:
+    """How to feed one preset from stored data and how to attribute its value."""
+
+    aggregates: Mapping[str, str]  # name → SQL aggregate over the effective post counts
+    inputs: Inputs
+    blocks: tuple[tuple[str, float], ...]  # final weighted sum: (breakdown name, weight)
+    followers: bool = False
+
+
+def qingbo_days(period: Period) -> int:
+    """Return 清博's d: week 7, month 30, year 365, otherwise the actual days."""
+    return {"week": 7, "month": 30, "year": 365, "people": 365}.get(period.kind, period.days)
+
+
+_WECHAT = {
+    "n": "count(*)",
+    **{k: f"coalesce(sum({c}), 0)" for k, c in
+       (("R", "reads"), ("Z", "zaikan"), ("L", "likes"), ("RE", "shares"))},
+    **{k + "t": f"coalesce(sum({c}) FILTER (WHERE is_headline), 0)" for k, c in
+       (("R", "reads"), ("Z", "zaikan"), ("L", "likes"), ("RE", "shares"))},
+    **{k + "max": f"coalesce(max({c}), 0)" for k, c in
+       (("R", "reads"), ("Z", "zaikan"), ("L", "likes"), ("RE", "shares"))},
+}  # fmt: skip
+
+
+def _wci_v14(row: Mapping[str, Any], period: Period) -> dict[str, float]:
+    return {k: float(row[k]) for k in _WECHAT} | {"d": float(qingbo_days(period))}
+
+
+def _wci_v2(row: Mapping[str, Any], _: Period) -> dict[str, float]:
+    # V2.0's Z is likes, not 在看.
+    return {"R": row["R"], "Z": row["L"], "n": row["n"], "Rmax": row["Rmax"], "Zmax": row["Lmax"]}
+
+
+def _nri(row: Mapping[str, Any], period: Period) -> dict[str, float]:
+    n = row["n"]
+    return {
+        "read_sum": row["R"], "read_max": row["Rmax"], "read_avg": row["R"] / n if n else 0.0,
+        "headline_read_sum": row["Rt"], "like_sum": row["L"], "n": float(period.days),
+    }  # fmt: skip
+
+
+def _bci(row: Mapping[str, Any], _: Period) -> dict[str, float]:
+    return {k: float(row[k]) for k in ("posts", "reposts", "comments", "likes")}
+
+
+def _bvci(row: Mapping[str, Any], period: Period) -> dict[str, float]:
+    return {
+        "X1": row["posts"], "X2": row["plays"] / period.days, "X3": row["comments"] / period.days,
+        "X4": row["followers_end"] or 0, "X5": max(0, (row["followers_end"] or 0) - (row["followers_start"] or 0)),
+    }  # fmt: skip
+
+
+def _qsci(row: Mapping[str, Any], period: Period) -> dict[str, float]:
+    return {
+        "X1": row["posts"], "X2": row["posts"] / period.days, "X3": row["occasions"],
+        "X4": row["reads"], "X5": row["comments"], "X6": row["likes"],
+    }  # fmt: skip
+
+
+_COUNTS = {
+    "posts": "count(*)",
+    **{c: f"coalesce(sum({c}), 0)" for c in ("reposts", "comments", "likes", "plays", "reads")},
+    "occasions": "count(DISTINCT created_at)",
+}
+
+RUNNABLE: Mapping[str, Runnable] = {
+    "qingbo_wci_v14_2": Runnable(_WECHAT, _wci_v14, (("O", 0.6), ("A", 0.2), ("H", 0.1), ("P", 0.1))),
+    "qingbo_wci_v2": Runnable(_WECHAT, _wci_v2, (("read_block", 0.8), ("like_block", 0.2))),
+    "qingbo_wci_2016": Runnable(_WECHAT, _wci_v2, (("read_block", 0.8), ("like_block", 0.2))),
+    "newrank_nri": Runnable(_WECHAT, _nri, (
+        ("score_read_sum", 0.75), ("score_read_max", 0.05), ("score_read_avg", 0.10),
+        ("score_headline_read_sum", 0.05), ("score_like_sum", 0.05))),
+    "weibo_bci_simple": Runnable(_COUNTS, _bci, (("W1", 0.2), ("W2", 0.8))),
+    "qingbo_bvci_v2": Runnable(_COUNTS, _bvci, (("inner", 1.0),), followers=True),
+    "qingbo_qsci_v1": Runnable(_COUNTS, _qsci, (("publishing_block", 0.25), ("engagement_block", 0.75))),
+}  # fmt: skip
+
+
+def _effective_posts(system: IndicatorSystem, period: Period) -> tuple[str, list[str]]:
+    """Return SQL of the window's posts with the counts the publisher would use."""
+    notes: list[str] = []
+    platforms = ", ".join(f"'{p}'" for p in system.platforms)
+    counts = ("reads", "zaikan", "likes", "shares", "reposts", "comments", "plays")
+    if period.kind in system.seventh_day_kinds:
+        cols = ", ".join(f"coalesce(s.{c}, p.{c}) AS {c}" for c in counts)
+        source = f"""(SELECT p.platform, p.account_uid, p.created_at, p.is_headline, {cols}
+                      FROM (SELECT * FROM posts WHERE created_at >= $start AND created_at < $end
+                            AND platform IN ({platforms})) p
+                      ASOF LEFT JOIN post_snapshots s
+                        ON s.platform = p.platform AND s.post_id = p.post_id
+                       AND p.created_at + INTERVAL 7 DAY >= s.observed_at)"""
+        notes.append("counts of each article as of its 7th day (post_snapshots; latest counts without one)")
+    else:
+        source = f"""(SELECT platform, account_uid, created_at, is_headline, {", ".join(counts)}
+                      FROM posts WHERE created_at >= $start AND created_at < $end
+                      AND platform IN ({platforms}))"""
+    if system.cap_reads is not None:
+        cap = int(system.cap_reads)  # least() skips NULL: an unreported count must stay NULL
+        source = f"(SELECT * REPLACE (CASE WHEN reads IS NOT NULL THEN least(reads, {cap}) END AS reads) FROM {source})"
+        notes.append(f"reads above {system.cap_reads - 1} counted as {system.cap_reads} (10万+)")
+    return source, notes
+
+
+def score(con: duckdb.DuckDBPyConnection, system: IndicatorSystem, period: Period, run_id: str) -> list[str]:
+    """Create ``scored`` for a preset system and write its inputs and blocks to index_scores."""
+    assert system.preset is not None
+    preset = get_preset(system.preset)
+    runnable = RUNNABLE[system.preset]
+    source, notes = _effective_posts(system, period)
+    aggs = ", ".join(f"{sql} AS {name}" for name, sql in runnable.aggregates.items())
+    follower_join = follower_cols = ""
+    if runnable.followers:
+        from zhengwu.index.composite import aggregate_followers
+
+        aggregate_followers(con, period)
+        follower_join = "LEFT JOIN agg_followers f ON f.platform = a.platform AND f.uid = a.uid"
+        follower_cols = ", coalesce(f.followers_end, a.followers) AS followers_end, f.followers_start"
+    zero = ", ".join(f"coalesce(g.{name}, 0) AS {name}" for name in runnable.aggregates)
+    cur = con.execute(
+        f"""SELECT a.platform, a.uid, {zero}{follower_cols}
+            FROM acc a
+            LEFT JOIN (SELECT platform, account_uid AS uid, {aggs} FROM {source} GROUP BY ALL) g
+              ON g.platform = a.platform AND g.uid = a.uid
+            {follower_join}
+            ORDER BY a.platform, a.uid""",
+        {"start": period.start_utc, "end": period.end_utc},
+    )
+    names = [d[0] for d in cur.description or []]
+    scored: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []
+    for values in cur.fetchall():
+        row = dict(zip(names, values, strict=True))
+        inputs = runnable.inputs(row, period)
+        result = preset.evaluate(inputs)
+        terms = {b: w * result.breakdown[b] for b, w in runnable.blocks}
+        total = sum(terms.values())
+        key = {"run_id": run_id, "platform": row["platform"], "account_uid": row["uid"]}
+        for name, value in inputs.items():
+            rows.append(key | {"dimension": "inputs", "indicator": name, "raw": float(value)})
+        for (block, weight), term in zip(runnable.blocks, terms.values(), strict=True):
+            share = result.value * term / total if total else 0.0
+            rows.append(key | {"dimension": block, "indicator": "", "raw": result.breakdown[block],
+                               "weight": weight, "contribution": share})  # fmt: skip
+        n_posts = int(row.get("n", row.get("posts", 0)))
+        scored.append({"platform": row["platform"], "uid": row["uid"], "score": result.value,
+                       "tie_value": float(n_posts), "n_posts": n_posts})  # fmt: skip
+    scores_table = pa.Table.from_pylist(rows, schema=_SCORES_SCHEMA)
+    con.register("preset_scores_in", scores_table)
+    con.execute("INSERT INTO index_scores SELECT * FROM preset_scores_in")
+    con.unregister("preset_scores_in")
+    scored_table = pa.Table.from_pylist(scored, schema=_SCORED_SCHEMA)
+    con.register("preset_scored_in", scored_table)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE scored AS "
+        "SELECT *, []::VARCHAR[] AS dims_missing FROM preset_scored_in"
+    )
+    con.unregister("preset_scored_in")
+    return [f"{preset.name}: {preset.source} (certainty: {preset.certainty})", *notes]
+
+
+_SCORES_SCHEMA = pa.schema([
+    ("run_id", pa.string()), ("platform", pa.string()), ("account_uid", pa.string()),
+    ("dimension", pa.string()), ("indicator", pa.string()), ("is_fallback", pa.bool_()),
+    ("raw", pa.float64()), ("normalised", pa.float64()), ("weight", pa.float64()),
+    ("contribution", pa.float64()),
+])  # fmt: skip
+_SCORED_SCHEMA = pa.schema([
+    ("platform", pa.string()), ("uid", pa.string()), ("score", pa.float64()),
+    ("tie_value", pa.float64()), ("n_posts", pa.int64()),
+])  # fmt: skip

@@ -1,0 +1,38 @@
+"""Personal data in Chinese text: find it, mask it, coarsen addresses (个人信息保护).
+
+Used wherever citizens' words become visible to others: the service desk's public board,
+the rescue network's status pages, Open311 responses. ``detect`` finds phones (mobile and
+landline, every written form), ID numbers (checked), bank cards (Luhn), licence plates,
+e-mails and person names (from context); ``mask_text`` masks them; ``coarse_address``
+keeps an address down to the street.
+"""
+
+from __future__ import annotations
+
+from zhengwu.privacy.address import coarse_address
+from zhengwu.privacy.detect import PiiSpan, detect
+from zhengwu.privacy.kinds import ALL, Kind
+from zhengwu.privacy.mask import (
+    mask_bank_card,
+    mask_email,
+    mask_id_card,
+    mask_name,
+    mask_phone,
+    mask_plate,
+    mask_text,
+)
+
+__all__ = [
+    "ALL",
+    "Kind",
+    "PiiSpan",
+    "coarse_address",
+    "detect",
+    "mask_bank_card",
+    "mask_email",
+    "mask_id_card",
+    "mask_name",
+    "mask_phone",
+    "mask_plate",
+    "mask_text",
+]

@@ -1,0 +1,97 @@
+"""Mask personal data for public display: 138****1234, 张*, 豫A***45, a***@qq.com.
+
+Every mask keeps just enough to recognise one's own data (the surname, the first and last
+digits) and is idempotent: masking a masked text changes nothing, because no mask leaves
+a run of characters that a finder would take for personal data again.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection
+
+from zhengwu.privacy.detect import detect
+from zhengwu.privacy.fold import fold
+from zhengwu.privacy.kinds import ALL, Kind
+from zhengwu.privacy.numbers import AREA_CODE
+from zhengwu.privacy.surnames import COMPOUND_SURNAMES
+
+_NON_DIGIT = re.compile(r"\D")
+_SEPARATORS = re.compile(r"[\s·-]")
+_LONG_DIGITS = re.compile(r"\d{5,}")
+
+
+def _keep_last(digits: str, keep: int = 4) -> str:
+    if len(digits) <= keep:
+        return "*" * len(digits)
+    return "*" * (len(digits) - keep) + digits[-keep:]
+
+
+def mask_phone(value: str) -> str:
+    """Mask a phone number as written: 138****1234 (mobile), 0371-****5678 (landline)."""
+    digits = _NON_DIGIT.sub("", fold(value))
+    for prefix in ("0086", "86"):
+        if len(digits) == 11 + len(prefix) and digits.startswith(prefix + "1"):
+            digits = digits[len(prefix) :]
+    if len(digits) == 11 and digits[0] == "1":
+        return f"{digits[:3]}****{digits[-4:]}"
+    area = AREA_CODE.match(digits)
+    if area and len(digits) - area.end() >= 7:
+        return f"{area.group()}-{_keep_last(digits[area.end() :])}"
+    return _keep_last(digits)
+
+
+def mask_id_card(value: str) -> str:
+    """Mask an ID number, keeping the first four and last four: 4101**********1234."""
+    number = _SEPARATORS.sub("", fold(value)).upper()
+    return number[:4] + "*" * (len(number) - 8) + number[-4:]
+
+
+def mask_bank_card(value: str) -> str:
+    """Mask a bank card number to its last four digits: ****1234."""
+    return "****" + _NON_DIGIT.sub("", fold(value))[-4:]
+
+
+def mask_plate(value: str) -> str:
+    """Mask a licence plate, keeping the issuing office and the last two: 豫A***45."""
+    plate = _SEPARATORS.sub("", fold(value)).upper()
+    return plate[:2] + "*" * (len(plate) - 4) + plate[-2:]
+
+
+def mask_email(value: str) -> str:
+    """Mask an e-mail address to its first character and domain: a***@qq.com."""
+    local, _, domain = fold(value).rpartition("@")
+    # A domain rarely holds a long number, but when it does it may be a phone (…@1380….com).
+    domain = _LONG_DIGITS.sub(lambda m: "*" * len(m.group()), domain)
+    return f"{local[:1]}***@{domain}"
+
+
+def mask_name(value: str) -> str:
+    """Mask a person's name to the surname and one star: 张*, 欧阳*; a surname stays as is."""
+    surname = value[:2] if value[:2] in COMPOUND_SURNAMES else value[:1]
+    return value if len(value) <= len(surname) else surname + "*"
+
+
+_MASKS: dict[Kind, Callable[[str], str]] = {
+    "phone": mask_phone,
+    "id_card": mask_id_card,
+    "bank_card": mask_bank_card,
+    "plate": mask_plate,
+    "email": mask_email,
+    "name": mask_name,
+}
+
+
+def mask_text(text: str, kinds: Collection[Kind] = ALL) -> str:
+    """Return ``text`` with every piece of personal data of ``kinds`` masked."""
+    spans = detect(text, kinds)
+    if not spans:
+        return text
+    parts: list[str] = []
+    at = 0
+    for span in spans:
+        parts.append(text[at : span.start])
+        parts.append(_MASKS[span.kind](span.value))
+        at = span.end
+    parts.append(text[at:])
+    return "".join(parts)

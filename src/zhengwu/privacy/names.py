@@ -1,0 +1,217 @@
+"""Person names found from their context (姓名：张伟, 我叫张伟, 张伟先生, 刘桂英老人).
+
+A bare run of characters is never taken for a name: Chinese has no capitals and most
+two-character words can be read as surname + given name. A name counts only after a
+label (姓名 联系人 我叫 我是 【姓名】) or before a form of address (先生 女士 老人 …), it
+starts with a common surname, and it is 2–3 characters (3–4 with a compound surname).
+Candidates that are place or organisation names (金水区, 黄石, 王府井小区, 万科物业) are
+dropped: they end in a place character, are followed by one, or are division names.
+``姓王`` reports the surname alone (masking keeps a surname, so it stays as it is).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+
+from zhengwu.privacy.kinds import Found
+from zhengwu.privacy.surnames import COMPOUND_SURNAMES, SURNAMES
+
+_LABEL_WORDS = (
+    "姓名", "名字", "联系人", "求助人", "求助者", "报案人", "报警人", "当事人", "收件人", "户主",
+    "申请人", "投诉人", "举报人", "来电人", "反映人",
+)  # fmt: skip
+# One alternation of plain words (the regex engine then jumps from one candidate character
+# to the next); "【姓名】" matches from its "姓名】". 我是 and 本人 are weak labels: they also
+# introduce roles (我是业主, 本人成绩).
+_LABELS = re.compile(
+    rf"(?P<word>{'|'.join(_LABEL_WORDS)}|名叫|我叫|我是|本人)】?(?P<verb>是|为|叫)?\s*[:：]?\s*"
+)
+_WEAK_LABELS = frozenset({"我是", "本人"})
+# Forms of address after a name; longer forms first so that 老先生 wins over 先生.
+_ADDRESS = re.compile(r"老先生|老太太|老奶奶|老大爷|先生|女士|老人|阿姨|大爷|大妈|师傅|同志|小姐")
+_COMPOUND = "|".join(sorted(COMPOUND_SURNAMES))
+_SURNAME_ONLY = re.compile(
+    rf"(?<!百)姓(?P<s>{_COMPOUND}|[\u4e00-\u9fff])(?=[^\u4e00-\u9fff]|$|[的名男女老先小师阿大同])"
+)
+# Characters that end a name when people run words together ("我叫张伟今年35岁").
+_STOP = frozenset(
+    "今在家住被是的电手联年岁和与跟带我你他她它们现目已求急从有了着过也都就还要想会能"
+    "请说来去到让把对向给于为因所及等这那个位名号男女老先姐士师傅同市区县镇乡村路街"
+    "省州局院校所站店厂司队委办部馆园楼室组户工人员记姓妻夫"
+)
+# Surname characters that are far more often a word of their own before a name:
+# 向张伟反映, 于李明处, 从高明处.
+_FUNCTION_LEADS = frozenset("向于和从同以由与及将把被给让对为在等经并")
+# Characters that end place and organisation names.
+_PLACE_END = frozenset("州市区县省镇乡村路街道巷里弄苑城庄湾桥门府井口坝界湖山港岛屯堡寨营铺家氏")
+# What follows a place or organisation name; a candidate followed by one is no person.
+_PLACE_AFTER = re.compile(
+    r"[A-Za-z0-9]*[州市区县省镇乡村路街道巷弄苑城庄湾桥]|小区|社区|花园|公司|集团|物业|银行|医院|学校|中学|小学|"
+    r"大学|广场|大厦|公园|景区|车站|机场|酒店|宾馆|超市|商场|饭店|人(?![员士])|地区|一带|方向|附近"
+)
+# Words that the dictionary below misses or tags as names, but that are no person here.
+_NOT_NAMES = frozenset("车主 高三 高二 高一 查明 洪水 陈旧 苗木 华为 林立 杨柳 孔雀 王府 张家 金水".split())
+# A name whose first two characters are a word this common is that word (符合, 应当).
+_COMMON_PREFIX_FREQ = 2000
+# A three-character name whose last character starts a word this common is two characters
+# long (投诉人：黄意日期 → 黄意).
+_COMMON_TAIL_FREQ = 500
+
+
+@cache
+def _dictionary() -> dict[str, int]:
+    """Return jieba's dictionary words of 2–3 characters that are not person names."""
+    # Read the file directly: initialising jieba itself takes seconds and is not needed.
+    spec = importlib.util.find_spec("jieba")
+    if spec is None or not spec.submodule_search_locations:
+        return {}
+    words: dict[str, int] = {}
+    path = Path(next(iter(spec.submodule_search_locations))) / "dict.txt"
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            word, freq, tag = line.split()
+            if 2 <= len(word) <= 3 and not tag.startswith("nr") and int(freq) >= 3:
+                words[word] = int(freq)
+    return words
+
+
+def _is_cjk(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff"
+
+
+def _surname_at(text: str, pos: int) -> int:
+    """Return the length of the surname starting at ``pos`` (2 compound, 1, or 0)."""
+    if text[pos : pos + 2] in COMPOUND_SURNAMES:
+        return 2
+    return 1 if pos < len(text) and text[pos] in SURNAMES else 0
+
+
+@cache
+def _division_names() -> frozenset[str]:
+    # Loaded on first need only: building the division table takes a few hundred ms.
+    from zhengwu.regions.nameindex import surfaces
+
+    return frozenset(surfaces())
+
+
+def _is_person(text: str, start: int, end: int) -> bool:
+    """Return whether ``text[start:end]`` reads as a person rather than a place or a word."""
+    name = text[start:end]
+    if name in _NOT_NAMES or name in COMPOUND_SURNAMES or name[-1] in _PLACE_END:
+        return False
+    if _PLACE_AFTER.match(text, end) or name in _division_names():
+        return False
+    words = _dictionary()
+    if name in words:  # 费用 成绩 方便 关爱: a word, not a name
+        return False
+    return not (
+        len(name) == 3
+        and name[:2] not in COMPOUND_SURNAMES
+        and words.get(name[:2], 0) >= _COMMON_PREFIX_FREQ
+    )
+
+
+def _name_after(text: str, pos: int) -> int | None:
+    """Return where a name that starts at ``pos`` ends, or None."""
+    s = _surname_at(text, pos)
+    if not s:
+        return None
+    end = given = pos + s
+    while end < len(text) and end - given < 2 and _is_cjk(text[end]) and text[end] not in _STOP:
+        end += 1
+        if text[end - 1] == "某":  # 刘某, 刘某某: a name already hidden, nothing follows
+            break
+    if end == given:
+        return None
+    after = text[end : end + 1]
+    if end - given == 2 and after not in _STOP and _is_tail_word(text[end - 1] + after):
+        end -= 1
+    return end if _is_person(text, pos, end) else None
+
+
+def _is_tail_word(pair: str) -> bool:
+    return _dictionary().get(pair, 0) >= _COMMON_TAIL_FREQ
+
+
+# After the weak 我是, the name must end the phrase ("我是张伟，…"); otherwise 我是高三学生
+# and the like would read as names.
+_PHRASE_END = re.compile(r"$|[^\u4e00-\u9fffA-Za-z0-9]|今年|家住|住在|电话|手机|联系|来自|在|的|想|要|男|女")
+
+
+def _names_after_labels(text: str) -> Iterator[Found]:
+    for m in _LABELS.finditer(text):
+        end = _name_after(text, m.end())
+        if end is None:
+            continue
+        weak = m.group("word") in _WEAK_LABELS and m.group("verb") != "叫"
+        if weak and not _PHRASE_END.match(text, end):
+            continue
+        yield "name", m.end(), end
+        # 投诉人：蒋诚、陈歌、李明 — one label, a list of names.
+        while not weak and text[end : end + 1] == "、":
+            start = end + 1
+            next_end = _name_after(text, start)
+            if next_end is None:
+                break
+            yield "name", start, next_end
+            end = next_end
+
+
+def _name_chars(chunk: str) -> bool:
+    return _is_cjk(chunk[0]) and all(_is_cjk(c) and c not in _STOP for c in chunk[1:])
+
+
+def _start_before(text: str, end: int) -> int | None:
+    """Return where a name that ends at ``end`` (before 先生, 老人 …) starts, or None."""
+    for size in (4, 3):  # a compound surname and one or two more characters
+        start = end - size
+        if start >= 0 and text[start : start + 2] in COMPOUND_SURNAMES:
+            ok = _name_chars(text[start + 1 : end]) and _is_person(text, start, end)
+            return start if ok else None
+    three, two = end - 3, end - 2
+    if two < 0 or not _name_chars(text[two:end]) or text[two:end] in COMPOUND_SURNAMES:
+        return None
+    if three >= 0 and _surname_at(text, three) == 1 and _name_chars(text[three:end]):
+        if not _lead_is_word(text, three) and _is_person(text, three, end):
+            return three
+    if _surname_at(text, two) == 1 and _is_person(text, two, end):
+        if not (text[two] in _FUNCTION_LEADS and two > 0 and _is_cjk(text[two - 1])):
+            return two  # but 冲向唐女士: 向 is the verb's, 唐 a bare surname
+    return None
+
+
+def _lead_is_word(text: str, start: int) -> bool:
+    """Return whether the surname character at ``start`` rather belongs to the word before."""
+    if text[start] in _FUNCTION_LEADS:
+        return True
+    # 感谢张伟先生, 如何保障老人: the character before and the "surname" make a word.
+    return start > 0 and _dictionary().get(text[start - 1 : start + 1], 0) >= 100
+
+
+def _names_before_address(text: str) -> Iterator[Found]:
+    for m in _ADDRESS.finditer(text):
+        start = _start_before(text, m.start())
+        if start is not None:
+            yield "name", start, m.start()
+
+
+def _surnames_alone(text: str) -> Iterator[Found]:
+    for m in _SURNAME_ONLY.finditer(text):
+        if m.group("s") in SURNAMES or m.group("s") in COMPOUND_SURNAMES:
+            yield "name", m.start("s"), m.end("s")
+
+
+_ANY_CONTEXT = re.compile(r"姓|名|人|户主|我叫|我是|本人|" + _ADDRESS.pattern)
+
+
+def find_names(text: str) -> Iterator[Found]:
+    """Yield ``("name", start, end)`` for every person name found from its context."""
+    if _ANY_CONTEXT.search(text) is None:
+        return
+    yield from _names_after_labels(text)
+    yield from _names_before_address(text)
+    yield from _surnames_alone(text)

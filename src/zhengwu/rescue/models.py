@@ -1,0 +1,232 @@
+"""Tables of the emergency help network (应急求助): incidents, requests, sources, teams.
+
+A help request is one group of people who need help, however many posts carried it;
+each post is kept as a :class:`HelpSource` (a mirror) with the rule that merged it. The
+Sahana model of request → commitment → fulfilment is :class:`HelpRequest` →
+:class:`Assignment` → :class:`Fulfilment`. The Pydantic schemas live in
+:mod:`zhengwu.rescue.schemas` (this file would otherwise pass a few hundred lines).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from zhengwu.db.base import Base, utcnow
+
+INCIDENT_TYPES = ("flood", "fire", "earthquake", "typhoon", "epidemic", "other")
+INCIDENT_STATES = ("active", "closed")
+TEAM_KINDS = ("fire_brigade", "ngo_rescue", "volunteer", "medical", "other")
+STATES = ("new", "verified", "dispatched", "on_scene", "resolved", "announced")
+OUTCOMES = ("rescued", "relocated", "no_longer_needed", "unreachable")
+VERIFY_METHODS = ("phone", "on_site", "official_source")
+VERIFY_RESULTS = ("confirmed", "false", "unreachable", "already_rescued")
+CHANNELS = ("post", "form", "csv", "api")
+
+
+class Incident(Base):
+    """A disaster the network runs for (一次灾情): where, when, and which tags to collect."""
+
+    __tablename__ = "rescue_incidents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    type: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="active", index=True)
+    regions: Mapped[list[str]] = mapped_column(JSON, default=list)  # adcodes
+    hashtags: Mapped[list[str]] = mapped_column(JSON, default=list)  # without the # signs
+    keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime | None]
+    reverify_hours: Mapped[float] = mapped_column(Float, default=6.0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Team(Base):
+    """A rescue force (救援力量): fire brigade, 蓝天救援队, volunteers, medical."""
+
+    __tablename__ = "rescue_teams"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    capabilities: Mapped[list[str]] = mapped_column(JSON, default=list)  # boat, medical …
+    capacity: Mapped[int] = mapped_column(Integer, default=1)  # requests it can take at once
+    area: Mapped[list[str]] = mapped_column(JSON, default=list)  # adcodes it covers
+    contact_name: Mapped[str | None] = mapped_column(String(64))
+    contact_phone: Mapped[str | None] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class HelpRequest(Base):
+    """One request for help (求助): who, where, how many, how urgent, and where it stands."""
+
+    __tablename__ = "help_requests"
+    __table_args__ = (Index("ix_help_requests_incident_state", "incident_id", "state"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("rescue_incidents.id"), index=True)
+    state: Mapped[str] = mapped_column(String(16), default="new")
+    outcome: Mapped[str | None] = mapped_column(String(24))
+    # Optimistic locking: every UPDATE says WHERE version = <what this session read>, so
+    # two dispatchers acting on the same request cannot both succeed.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    name: Mapped[str | None] = mapped_column(String(64))
+    age: Mapped[int | None] = mapped_column(Integer)
+    phones: Mapped[list[str]] = mapped_column(JSON, default=list)
+    address: Mapped[str | None] = mapped_column(String(256))
+    adcode: Mapped[str | None] = mapped_column(String(6), index=True)
+    lon: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+    people_total: Mapped[int | None] = mapped_column(Integer)
+    people_helped: Mapped[int] = mapped_column(Integer, default=0)
+    vulnerabilities: Mapped[list[str]] = mapped_column(JSON, default=list)
+    needs: Mapped[list[str]] = mapped_column(JSON, default=list)
+    hazard: Mapped[str | None] = mapped_column(String(128))
+    urgency: Mapped[str] = mapped_column(String(16), default="normal")
+    urgency_reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    completeness: Mapped[float] = mapped_column(Float, default=0.0)
+    missing: Mapped[list[str]] = mapped_column(JSON, default=list)
+    text: Mapped[str] = mapped_column(Text)  # the original post or form text
+
+    reported_at: Mapped[datetime]  # when the people first asked (post time or stated time)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    verification: Mapped[str] = mapped_column(String(16), default="unverified")
+    verified_at: Mapped[datetime | None]  # last verification of any result
+    first_verified_at: Mapped[datetime | None]  # first "confirmed" (response-time figures)
+    reverify_due_at: Mapped[datetime | None]
+    reported_rescued_at: Mapped[datetime | None]  # a "已获救" update said so (a claim)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("rescue_teams.id"), index=True)
+    dispatched_at: Mapped[datetime | None]
+    on_scene_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    announced_at: Mapped[datetime | None]
+
+    sources: Mapped[list[HelpSource]] = relationship(
+        back_populates="request", lazy="raise", order_by="HelpSource.id"
+    )
+    team: Mapped[Team | None] = relationship(lazy="raise")
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy API
+
+
+class HelpSource(Base):
+    """One post, form or spreadsheet row that carried a request (a mirror), and why it merged."""
+
+    __tablename__ = "help_sources"
+    __table_args__ = (UniqueConstraint("incident_id", "platform", "post_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("rescue_incidents.id"))
+    request_id: Mapped[int] = mapped_column(ForeignKey("help_requests.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(8))  # post | form | csv | api
+    platform: Mapped[str] = mapped_column(String(16))  # weibo … or the channel for others
+    post_id: Mapped[str] = mapped_column(String(80))  # for forms/CSV: a generated id
+    url: Mapped[str | None] = mapped_column(String(256))
+    author: Mapped[str | None] = mapped_column(String(128))
+    text: Mapped[str] = mapped_column(Text)
+    posted_at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(12))  # original | repost | copy | update
+    merged_by: Mapped[str | None] = mapped_column(String(12))  # rule; None for the original
+    score: Mapped[float] = mapped_column(Float, default=1.0)
+    root_post_id: Mapped[str | None] = mapped_column(String(80))
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # its extraction
+    signature: Mapped[bytes | None] = mapped_column(LargeBinary)  # MinHash, for later matches
+    notified_at: Mapped[datetime | None]  # closing notice queued under this post
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    request: Mapped[HelpRequest] = relationship(back_populates="sources", lazy="raise")
+
+
+class MatchKey(Base):
+    """A bucket key of a source (post id, phone, address, MinHash band) for later matches."""
+
+    __tablename__ = "help_match_keys"
+    __table_args__ = (Index("ix_help_match_keys_incident_key", "incident_id", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("rescue_incidents.id"))
+    source_id: Mapped[int] = mapped_column(
+        ForeignKey("help_sources.id", ondelete="CASCADE"), index=True
+    )
+    rule: Mapped[str] = mapped_column(String(12))
+    key: Mapped[str] = mapped_column(String(96))
+
+
+class SetAside(Base):
+    """An input that did not become a request: a non-help post (ignored) or a bad CSV row
+    (quarantined), with the reason — recorded, never dropped."""
+
+    __tablename__ = "help_set_aside"
+    __table_args__ = (UniqueConstraint("incident_id", "platform", "post_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("rescue_incidents.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(12))  # ignored | quarantined
+    channel: Mapped[str] = mapped_column(String(8))
+    platform: Mapped[str] = mapped_column(String(16))
+    post_id: Mapped[str] = mapped_column(String(80))
+    reason: Mapped[str] = mapped_column(String(256))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Verification(Base):
+    """One verification of a request: who checked, how, when, and what they found."""
+
+    __tablename__ = "help_verifications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("help_requests.id"), index=True)
+    method: Mapped[str] = mapped_column(String(16))
+    result: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    verifier_user_id: Mapped[int | None] = mapped_column(Integer)
+    verifier_name: Mapped[str] = mapped_column(String(128))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Assignment(Base):
+    """A team's commitment to a request (Sahana commitment); one active at a time."""
+
+    __tablename__ = "help_assignments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("help_requests.id"), index=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("rescue_teams.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    note: Mapped[str | None] = mapped_column(Text)
+    assigned_by: Mapped[str] = mapped_column(String(128))
+    assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
+    released_at: Mapped[datetime | None]
+
+
+class Fulfilment(Base):
+    """People helped in one go ("5 of 8 evacuated"); they add up to the request's total."""
+
+    __tablename__ = "help_fulfilments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("help_requests.id"), index=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("rescue_teams.id"))
+    people: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(24))  # rescued | relocated
+    note: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(128))
+    at: Mapped[datetime] = mapped_column(default=utcnow)

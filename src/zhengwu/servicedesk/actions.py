@@ -1,0 +1,298 @@
+"""Workflow actions: check who and when, apply the effect, record the transition.
+
+Every action goes through :func:`perform` (staff) or :func:`citizen_act` (the citizen with
+their token): the transition table refuses illegal moves with a 409, the access rule
+refuses strangers with a 403, the version column refuses a second writer with a 409, and
+the audit log gets who, when, why, from and to — all in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from zhengwu.accounts.models import Account, MatrixMember, Organization
+from zhengwu.audit import service as audit_service
+from zhengwu.auth.principal import Principal
+from zhengwu.db.base import utcnow
+from zhengwu.errors import ConflictError, ForbiddenError, InvalidInputError
+from zhengwu.servicedesk import access, deadlines, replies
+from zhengwu.servicedesk.category import service as category_service
+from zhengwu.servicedesk.category.models import Category
+from zhengwu.servicedesk.errors import IllegalTransitionError, StaleRequestError
+from zhengwu.servicedesk.models import RequestHelper, ServiceRequest
+from zhengwu.servicedesk.schemas import ActionInput
+from zhengwu.servicedesk.workflow import ACTION_LABELS, REASON_REQUIRED, next_state
+
+CITIZEN = Principal(role="public", username="citizen", display_name="市民")
+Effect = Callable[[Session, ServiceRequest, ActionInput, datetime], dict[str, object]]
+
+
+def token_hash(token: str) -> str:
+    """Return the stored form of a citizen token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _need(value: object, field: str, action: str) -> None:
+    if value is None or value == "" or value == []:
+        raise InvalidInputError(
+            f"「{ACTION_LABELS.get(action, action)}」需要填写 {field}",
+            f"action {action!r} needs {field!r}",
+        )
+
+
+def _organization(session: Session, organization_id: int | None, action: str) -> Organization:
+    _need(organization_id, "organization_id", action)
+    org = session.get(Organization, organization_id)
+    if org is None:
+        raise InvalidInputError(
+            f"机构不存在：{organization_id}", f"no such organisation: {organization_id}"
+        )
+    return org
+
+
+def _respond(session: Session, request: ServiceRequest, now: datetime, body: str | None) -> None:
+    """Mark the first response and queue its public reply (only the first time)."""
+    if request.first_response_at is not None:
+        return
+    request.first_response_at = now
+    replies.queue(
+        session, request=request, kind="first_response",
+        body=body or replies.first_response_text(session, request),
+    )  # fmt: skip
+
+
+def _accept(s: Session, r: ServiceRequest, d: ActionInput, now: datetime) -> dict[str, object]:
+    if r.organization_id is None:
+        raise InvalidInputError(
+            "尚未确定承办单位，请先派单", "no handling organisation yet: assign it first"
+        )
+    r.accepted_at = r.accepted_at or now
+    _respond(s, r, now, None)
+    return {"organization_id": r.organization_id}
+
+
+def _hand_over(s: Session, r: ServiceRequest, d: ActionInput, now: datetime) -> dict[str, object]:
+    org = _organization(s, d.organization_id, "transfer")
+    if org.id == r.organization_id:
+        raise InvalidInputError("不能转办给当前承办单位", "already handled by that organisation")
+    before = r.organization_id
+    r.organization_id, r.routing_rule_id = org.id, None
+    helper = s.get(RequestHelper, (r.id, org.id))
+    if helper is not None:  # the new lead is no longer a helper of itself
+        s.delete(helper)
+    return {"from_organization_id": before, "organization_id": org.id}
+
+
+def _return(s: Session, r: ServiceRequest, d: ActionInput, now: datetime) -> dict[str, object]:
+    before = r.organization_id
+    if r.matrix_id is None and before is not None:
+        # Keep it visible to an office: the matrix of the body that returns it.
+        r.matrix_id = s.scalar(
+            select(MatrixMember.matrix_id).join(Account, Account.id == MatrixMember.account_id)
+            .where(Account.organization_id == before).order_by(MatrixMember.matrix_id).limit(1)
+        )  # fmt: skip
+    r.organization_id, r.routing_rule_id = None, None
+    return {"from_organization_id": before}
+
+
+def _reply(s: Session, r: ServiceRequest, d: ActionInput, now: datetime) -> dict[str, object]:
+    _need(d.reply_text, "reply_text", "reply")
+    assert d.reply_text is not None
+    r.reply_text = d.reply_text
+    if r.first_response_at is None:
+        _respond(s, r, now, d.reply_text)
+    else:
+        replies.queue(s, request=r, kind="progress", body=d.reply_text)
+    return {}
+
+
+def _resolve(s: Session, r: ServiceRequest, d: ActionInput, now: datetime) -> dict[str, object]:
+    _need(d.reply_text, "reply_text", "resolve")
+    assert d.reply_text is not None
+    r.reply_text = d.reply_text
+    r.resolved_at = now
+    r.first_response_at = r.first_response_at or now
+    r.extension_days = r.extension_reason = None
+    replies.queue(s, request=r, kind="closing", body=replies.closing_text(s, r, d.reply_text))
+    return {"on_time": not deadlines.is_overdue(r.resolve_due, now)}
+
+
+def _follow_up(s: Session, r: ServiceRequest, d: ActionInput, now: datetime) -> dict[str, object]:
+    _need(d.satisfaction, "satisfaction", "follow_up")
+    r.satisfaction, r.feedback, r.followed_up_at = d.satisfaction, d.reason, now
+    return {"satisfaction": d.satisfaction}
+
+
+def _reopen(s: Session, r: ServiceRequest, d: ActionInput, now: datetime) -> dict[str, object]:
+    previous = {"resolved_at": r.resolved_at.isoformat() if r.resolved_at else None,
+                "satisfaction": r.satisfaction}  # fmt: skip
+    r.reopen_count += 1
+    r.resolved_at = r.followed_up_at = r.satisfaction = None
+    category = _category(s, r)
+    days = category.resolve_days if category else 15
+    r.resolve_due = deadlines.add_working_days(now, days)
+    return {
+        **previous,
+        "organization_id": r.organization_id,
+        "resolve_due": r.resolve_due.isoformat(),
+    }
+
+
+def _category(s: Session, r: ServiceRequest) -> Category | None:
+    if r.category_code is None:
+        return None
+    tree = category_service.get_tree(s, include_inactive=True)
+    return next((c for c in tree if c.code == r.category_code), None)
+
+
+def _cohandle(s: Session, r: ServiceRequest, d: ActionInput, now: datetime) -> dict[str, object]:
+    _need(d.helper_organization_ids, "helper_organization_ids", "cohandle")
+    added = []
+    for org_id in dict.fromkeys(d.helper_organization_ids):
+        org = _organization(s, org_id, "cohandle")
+        if org.id == r.organization_id:
+            raise InvalidInputError("主办单位不能同时协办", "the lead cannot also be a helper")
+        if s.get(RequestHelper, (r.id, org.id)) is None:
+            s.add(RequestHelper(request_id=r.id, organization_id=org.id, added_at=now))
+            added.append(org.id)
+    return {"helper_organization_ids": added}
+
+
+def _note(s: Session, r: ServiceRequest, d: ActionInput, now: datetime) -> dict[str, object]:
+    return {}
+
+
+def _ask_extension(
+    s: Session, r: ServiceRequest, d: ActionInput, now: datetime
+) -> dict[str, object]:
+    _need(d.days, "days", "request_extension")
+    if r.extension_days is not None:
+        raise ConflictError("已有待审批的延期申请", "an extension request is already pending")
+    r.extension_days, r.extension_reason = d.days, d.reason
+    return {"days": d.days}
+
+
+def _pending_extension(r: ServiceRequest) -> int:
+    if r.extension_days is None:
+        raise ConflictError("没有待审批的延期申请", "no extension request is pending")
+    return r.extension_days
+
+
+def _approve(s: Session, r: ServiceRequest, d: ActionInput, now: datetime) -> dict[str, object]:
+    days = _pending_extension(r)
+    old = r.resolve_due or now
+    r.resolve_due = deadlines.add_working_days(old, days)
+    r.extension_days = r.extension_reason = None
+    return {"days": days, "old_due": old.isoformat(), "new_due": r.resolve_due.isoformat()}
+
+
+def _refuse(s: Session, r: ServiceRequest, d: ActionInput, now: datetime) -> dict[str, object]:
+    days = _pending_extension(r)
+    r.extension_days = r.extension_reason = None
+    return {"days": days}
+
+
+def _supervise(s: Session, r: ServiceRequest, d: ActionInput, now: datetime) -> dict[str, object]:
+    r.supervised_at, r.supervision_count = now, r.supervision_count + 1
+    return {"supervision_count": r.supervision_count}
+
+
+def _duplicate(s: Session, r: ServiceRequest, d: ActionInput, now: datetime) -> dict[str, object]:
+    _need(d.duplicate_of, "duplicate_of", "duplicate")
+    kept = s.scalar(select(ServiceRequest).where(ServiceRequest.public_id == d.duplicate_of))
+    if kept is None or kept.id == r.id or kept.state == "duplicate":
+        raise InvalidInputError(
+            f"不能标记为 {d.duplicate_of} 的重复件", f"cannot mark as duplicate of {d.duplicate_of}"
+        )
+    r.duplicate_of_id = kept.id
+    return {"duplicate_of": kept.public_id}
+
+
+def _reclassify(s: Session, r: ServiceRequest, d: ActionInput, now: datetime) -> dict[str, object]:
+    _need(d.category_code, "category_code", "reclassify")
+    assert d.category_code is not None
+    category = category_service.get(s, d.category_code)
+    before = r.category_code
+    r.category_code, r.classified_by, r.classification_confidence = category.code, "staff", None
+    return {"from": before, "to": category.code}
+
+
+EFFECTS: dict[str, Effect] = {
+    "accept": _accept,
+    "assign": _hand_over,
+    "transfer": _hand_over,
+    "return": _return,
+    "start": _note,
+    "reply": _reply,
+    "resolve": _resolve,
+    "follow_up": _follow_up,
+    "reopen": _reopen,
+    "cohandle": _cohandle,
+    "note": _note,
+    "request_extension": _ask_extension,
+    "approve_extension": _approve,
+    "refuse_extension": _refuse,
+    "supervise": _supervise,
+    "duplicate": _duplicate,
+    "invalid": _note,
+    "reclassify": _reclassify,
+}
+
+
+def _apply(
+    session: Session, *, request: ServiceRequest, action: str, actor: Principal,
+    data: ActionInput, now: datetime | None,
+) -> ServiceRequest:  # fmt: skip
+    now = now or utcnow()
+    target = next_state(request.state, action)
+    if target is None:
+        raise IllegalTransitionError(request.state, action)
+    if data.expected_version is not None and data.expected_version != request.version:
+        raise StaleRequestError(request.public_id)
+    if action in REASON_REQUIRED:
+        _need((data.reason or "").strip(), "reason", action)
+    before = request.state
+    detail = EFFECTS[action](session, request, data, now)
+    request.state = target
+    request.updated_at = now
+    try:
+        # The UPDATE carries WHERE version = <read version>: a concurrent writer matches no row.
+        session.flush()
+    except StaleDataError:
+        raise StaleRequestError(request.public_id) from None
+    audit_service.record(
+        session, entity_type="request", entity_id=request.id, action=action, actor=actor,
+        from_state=before, to_state=target, reason=data.reason, data=detail or None, at=now,
+    )  # fmt: skip
+    return request
+
+
+def perform(
+    session: Session, *, request: ServiceRequest, action: str, actor: Principal,
+    data: ActionInput | None = None, now: datetime | None = None,
+) -> ServiceRequest:  # fmt: skip
+    """Perform a workflow action as staff (or a job): access, state, effect, audit."""
+    if action not in EFFECTS:
+        raise InvalidInputError(f"未知操作：{action}", f"unknown action: {action}")
+    access.require(actor, action, request)
+    return _apply(session, request=request, action=action, actor=actor,
+                  data=data or ActionInput(), now=now)  # fmt: skip
+
+
+def citizen_act(
+    session: Session, *, request: ServiceRequest, action: str, token: str,
+    data: ActionInput, now: datetime | None = None,
+) -> ServiceRequest:  # fmt: skip
+    """Reopen or rate a request as the citizen who submitted it (proven by the token)."""
+    if action not in {"reopen", "follow_up"}:
+        raise ForbiddenError("市民只能重启或评价诉求", "citizens may only reopen or rate")
+    if not secrets.compare_digest(token_hash(token), request.citizen_token_hash):
+        raise ForbiddenError("凭证无效", "invalid citizen token")
+    return _apply(session, request=request, action=action, actor=CITIZEN, data=data, now=now)

@@ -1,0 +1,63 @@
+"""One request per real problem: fingerprints and near-copy detection per citizen.
+
+A post that reposts a known source joins that source's request (repost-chain
+de-duplication). A citizen who posts the same complaint again — on another day, with a
+few words changed, under another hashtag — joins their open request when the two texts
+share most of their character 3-grams (Jaccard ≥ :data:`COPY_SIMILARITY`). Comparing per
+citizen keeps the candidate set to a handful of texts, so exact shingle sets beat MinHash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+COPY_SIMILARITY = 0.8
+COPY_WINDOW_DAYS = 30
+
+_NOISE = re.compile(
+    r"https?://\S+|#[^#\n]{1,40}#|@[\w\u4e00-\u9fff\-]{1,30}|\[[^\]]{1,8}\]|[\s\W_]+",
+    re.UNICODE,
+)
+
+
+def normalise(text: str) -> str:
+    """Return the text without links, #topics#, @mentions, emoji codes, spaces and punctuation."""
+    return _NOISE.sub("", unicodedata.normalize("NFKC", text)).lower()
+
+
+def fingerprint(text: str) -> str:
+    """Return a hash of the normalised text (equal for copies that differ only in noise)."""
+    return hashlib.sha1(normalise(text).encode("utf-8")).hexdigest()
+
+
+def shingles(text: str, k: int = 3) -> set[str]:
+    """Return the character k-grams of the normalised text."""
+    norm = normalise(text)
+    if len(norm) <= k:
+        return {norm} if norm else set()
+    return {norm[i : i + k] for i in range(len(norm) - k + 1)}
+
+
+def similarity(a: str, b: str) -> float:
+    """Return the Jaccard similarity of two texts' 3-gram sets."""
+    sa, sb = shingles(a), shingles(b)
+    if not sa or not sb:
+        return 0.0
+    return len(sa & sb) / len(sa | sb)
+
+
+def citizen_key(
+    *, source: str, citizen_uid: str | None, phone: str | None, email: str | None
+) -> str | None:
+    """Return who the citizen is across submissions: platform account, else phone, else email."""
+    if citizen_uid:
+        return f"{source}:{citizen_uid}"
+    if phone:
+        digits = re.sub(r"\D", "", phone)
+        if len(digits) >= 7:
+            return f"phone:{digits[-11:]}"
+    if email:
+        return f"email:{email.strip().lower()}"
+    return None

@@ -1,0 +1,126 @@
+"""Turn requests into the views each reader may see (masked unless they handle it)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from zhengwu import regions
+from zhengwu.accounts.models import Organization
+from zhengwu.audit import service as audit_service
+from zhengwu.auth.principal import Principal
+from zhengwu.db.base import utcnow
+from zhengwu.outbox import service as outbox_service
+from zhengwu.servicedesk import access, masking
+from zhengwu.servicedesk.category.models import Category
+from zhengwu.servicedesk.models import RequestHelper, RequestSource, ServiceRequest
+from zhengwu.servicedesk.schemas import (
+    AuditRead,
+    OutboxRead,
+    PublicRequest,
+    RequestDetail,
+    RequestSummary,
+    SourceRead,
+)
+from zhengwu.servicedesk.workflow import OPEN_STATES, STATE_LABELS, actions_from
+
+
+def _overdue(request: ServiceRequest) -> bool:
+    due = request.resolve_due
+    return due is not None and request.state in OPEN_STATES and due < utcnow()
+
+
+def summary(request: ServiceRequest, *, unmasked: bool) -> RequestSummary:
+    """Return a queue row; the text is the original only for readers who handle it."""
+    return RequestSummary(
+        public_id=request.public_id, state=request.state,
+        state_label=STATE_LABELS.get(request.state, request.state), source=request.source,
+        text=request.text if unmasked else request.text_masked,
+        category_code=request.category_code, adcode=request.adcode,
+        organization_id=request.organization_id, matrix_id=request.matrix_id,
+        received_at=request.received_at, response_due=request.response_due,
+        resolve_due=request.resolve_due, overdue=_overdue(request),
+        supervision_count=request.supervision_count, version=request.version,
+    )  # fmt: skip
+
+
+def detail(session: Session, request: ServiceRequest, principal: Principal) -> RequestDetail:
+    """Return everything about a request that ``principal`` may see."""
+    unmasked = access.can_read(principal, request)
+    helpers = list(
+        session.scalars(
+            select(RequestHelper.organization_id).where(RequestHelper.request_id == request.id)
+        )
+    )
+    sources = session.scalars(
+        select(RequestSource).where(RequestSource.request_id == request.id)
+        .order_by(RequestSource.received_at, RequestSource.id)
+    )  # fmt: skip
+    kept = session.get(ServiceRequest, request.duplicate_of_id) if request.duplicate_of_id else None
+    allowed = [a for a in actions_from(request.state) if access.can(principal, a, request)]
+    base = summary(request, unmasked=unmasked).model_dump()
+    history = audit_service.history(session, entity_type="request", entity_id=request.id)
+    return RequestDetail(
+        **base, masked=not unmasked,
+        citizen_name=request.citizen_name if unmasked else None,
+        citizen_phone=request.citizen_phone if unmasked else None,
+        citizen_email=request.citizen_email if unmasked else None,
+        address=request.address, lat=request.lat, lon=request.lon, located_by=request.located_by,
+        classified_by=request.classified_by,
+        classification_confidence=request.classification_confidence,
+        routing_rule_id=request.routing_rule_id, attributes=request.attributes or {},
+        media_url=request.media_url, platform=request.platform,
+        source_post_id=request.source_post_id, account_uid=request.account_uid,
+        helper_organization_ids=helpers, duplicate_of=kept.public_id if kept else None,
+        first_response_at=request.first_response_at, accepted_at=request.accepted_at,
+        resolved_at=request.resolved_at, followed_up_at=request.followed_up_at,
+        satisfaction=request.satisfaction, reply_text=request.reply_text,
+        extension_days=request.extension_days, extension_reason=request.extension_reason,
+        reopen_count=request.reopen_count, allowed_actions=allowed,
+        sources=[SourceRead.model_validate(s) for s in sources] if unmasked else [],
+        history=[AuditRead.model_validate(h) for h in history],
+        outbox=[OutboxRead.model_validate(m) for m in outbox_service.for_entity(
+            session, entity_type="request", entity_id=request.id)],
+    )  # fmt: skip
+
+
+def public_rows(
+    session: Session, requests: Sequence[ServiceRequest], categories: Sequence[Category]
+) -> list[PublicRequest]:
+    """Return board rows: masked text, names of category, region and handling body."""
+    names = {c.code: c.name for c in categories}
+    org_ids = {r.organization_id for r in requests if r.organization_id is not None}
+    orgs: dict[int, str] = {}
+    if org_ids:
+        query = select(Organization.id, Organization.name).where(Organization.id.in_(org_ids))
+        orgs = dict(session.execute(query).all())
+    kept_ids = {r.duplicate_of_id for r in requests if r.duplicate_of_id is not None}
+    kept: dict[int, str] = {}
+    if kept_ids:
+        query2 = select(ServiceRequest.id, ServiceRequest.public_id).where(
+            ServiceRequest.id.in_(kept_ids)
+        )
+        kept = dict(session.execute(query2).all())
+    rows = []
+    for r in requests:
+        division = regions.get(r.adcode) if r.adcode else None
+        rows.append(
+            PublicRequest(
+                public_id=r.public_id,
+                state=r.state,
+                state_label=STATE_LABELS.get(r.state, r.state),
+                category=names.get(r.category_code or ""),
+                region=division.name if division else None,
+                organization=orgs.get(r.organization_id) if r.organization_id else None,
+                text=r.text_masked,
+                reply_text=masking.mask(r.reply_text) if r.reply_text else None,
+                received_at=r.received_at,
+                first_response_at=r.first_response_at,
+                resolved_at=r.resolved_at,
+                satisfaction=r.satisfaction,
+                duplicate_of=kept.get(r.duplicate_of_id) if r.duplicate_of_id else None,
+            )
+        )
+    return rows

@@ -1,0 +1,259 @@
+"""Public routes: submit a request (form or JSON), follow it, reopen or rate it, the board.
+
+Everything here is open to the anonymous public, so it only ever shows masked text, and
+anonymous submissions are rate-limited per client address.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from jinja2 import Environment, PackageLoader, select_autoescape
+from pydantic import ValidationError
+from sqlalchemy import func, select
+
+from zhengwu.errors import InvalidInputError, NotFoundError
+from zhengwu.servicedesk import presenters, rates, service
+from zhengwu.servicedesk.category import service as category_service
+from zhengwu.servicedesk.models import ServiceRequest
+from zhengwu.servicedesk.schemas import (
+    ActionInput,
+    CitizenAction,
+    IntakeReceipt,
+    PublicRequest,
+    RequestIntake,
+)
+from zhengwu.servicedesk.throttle import SlidingWindow
+from zhengwu.servicedesk.workflow import STATE_LABELS
+from zhengwu.web.deps import DB, WritingPrincipal
+
+router = APIRouter(tags=["public 公众"])
+ANON_LIMIT, ANON_WINDOW_SECONDS = 10, 60.0
+BOARD_MAX_AGE = 60
+_templates = Environment(
+    loader=PackageLoader("zhengwu.servicedesk", "templates"), autoescape=select_autoescape()
+)
+_ATTRIBUTE = re.compile(r"^attribute\[([^\]]+)\](\[\])?$")
+_FORM_FIELDS = (
+    "text", "category_code", "address", "lat", "lon", "adcode", "citizen_name",
+    "citizen_phone", "citizen_email", "account_uid", "media_url", "public",
+)  # fmt: skip
+
+
+def setup(app: FastAPI) -> None:
+    """Give the app its own limiter of anonymous submissions."""
+    app.state.desk_intake_limiter = SlidingWindow(ANON_LIMIT, ANON_WINDOW_SECONDS)
+
+
+def _wants_html(request: Request) -> bool:
+    return "text/html" in request.headers.get("accept", "")
+
+
+async def _intake_payload(request: Request) -> tuple[dict[str, Any], bool]:
+    """Return the submitted fields and whether they came from a form."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()
+        data: dict[str, Any] = {
+            k: v for k in _FORM_FIELDS if isinstance(v := form.get(k), str) and v
+        }
+        attributes: dict[str, Any] = {}
+        for key in form:
+            if m := _ATTRIBUTE.match(key):
+                values = [v for v in form.getlist(key) if isinstance(v, str)]
+                attributes[m[1]] = values if m[2] else (values[0] if values else "")
+        data["attributes"] = attributes
+        if "public" in data:
+            data["public"] = data["public"] not in {"0", "false", "off", "no"}
+        return data, True
+    try:
+        body = await request.json()
+    except ValueError:
+        raise InvalidInputError("请求体不是有效的 JSON", "the body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise InvalidInputError("请求体应为 JSON 对象", "the body must be a JSON object")
+    return body, False
+
+
+def _validation_error(exc: ValidationError) -> InvalidInputError:
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first.get("loc", ()))
+    return InvalidInputError(
+        f"字段 {where} 无效：{first['msg']}", f"invalid field {where}: {first['msg']}"
+    )
+
+
+@router.post(
+    "/api/requests",
+    response_model=IntakeReceipt,
+    status_code=201,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": RequestIntake.model_json_schema()},
+                "application/x-www-form-urlencoded": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {f: {"type": "string"} for f in _FORM_FIELDS},
+                    }
+                },
+            },
+        }
+    },
+)
+async def submit_request(request: Request, db: DB, principal: WritingPrincipal) -> Response:
+    """Submit a citizen request (form or JSON); anonymous submissions are rate-limited."""
+    data, from_form = await _intake_payload(request)
+    if not principal.is_authenticated:
+        client = request.client.host if request.client else "-"
+        request.app.state.desk_intake_limiter.hit(client)
+        # The public cannot claim to be a platform post or another system's ticket.
+        for key in ("source_ref", "citizen_uid", "root_ref", "submitted_at"):
+            data.pop(key, None)
+        data["source"] = "form" if from_form else "api"
+    else:
+        data.setdefault("source", "form" if from_form else "api")
+    try:
+        intake = RequestIntake.model_validate(data)
+    except ValidationError as exc:
+        raise _validation_error(exc) from None
+    outcome = service.receive(db, intake=intake, actor=principal)
+    receipt = IntakeReceipt(
+        public_id=outcome.request.public_id, status=outcome.status,
+        citizen_token=outcome.citizen_token, state=outcome.request.state,
+        category_code=outcome.request.category_code,
+        organization_id=outcome.request.organization_id,
+    )  # fmt: skip
+    status = 201 if outcome.status == "created" else 200
+    if from_form and _wants_html(request):
+        page = _templates.get_template("receipt.html").render(receipt=receipt)
+        return HTMLResponse(page, status_code=status)
+    return JSONResponse(receipt.model_dump(mode="json"), status_code=status)
+
+
+def _public_or_owned(db: DB, public_id: str, token: str | None) -> ServiceRequest:
+    req = service.get_by_public_id(db, public_id)
+    owned = token is not None and service.token_hash(token) == req.citizen_token_hash
+    if not (req.is_public or owned) or (req.state == "invalid" and not owned):
+        raise NotFoundError(f"诉求不存在：{public_id}", f"no such request: {public_id}")
+    return req
+
+
+@router.get("/api/public/requests/{public_id}", response_model=PublicRequest)
+def public_request(db: DB, public_id: str, token: str | None = None) -> PublicRequest:
+    """Return one request as the public sees it (its own citizen may pass ``token``)."""
+    req = _public_or_owned(db, public_id, token)
+    return presenters.public_rows(db, [req], category_service.get_tree(db, include_inactive=True))[
+        0
+    ]
+
+
+async def _citizen(request: Request, db: DB, public_id: str, action: str) -> Response:
+    data, from_form = await _intake_payload(request)
+    if isinstance(data.get("satisfaction"), str):
+        data["satisfaction"] = data["satisfaction"] or None
+    try:
+        body = CitizenAction.model_validate(data)
+    except ValidationError as exc:
+        raise _validation_error(exc) from None
+    req = service.get_by_public_id(db, public_id)
+    service.citizen_act(
+        db, request=req, action=action, token=body.token,
+        data=ActionInput(reason=body.reason, satisfaction=body.satisfaction),
+    )  # fmt: skip
+    if from_form and _wants_html(request):
+        # Back to the request's page (post/redirect/get), token kept for a later rating.
+        url = f"/board/requests/{req.public_id}?token={quote(body.token)}"
+        return RedirectResponse(url, status_code=303)
+    tree = category_service.get_tree(db, include_inactive=True)
+    return JSONResponse(presenters.public_rows(db, [req], tree)[0].model_dump(mode="json"))
+
+
+@router.post("/api/requests/{public_id}/reopen", response_model=PublicRequest)
+async def citizen_reopen(request: Request, db: DB, public_id: str) -> Response:
+    """Reopen a resolved request as its citizen (token from the receipt; reason required)."""
+    return await _citizen(request, db, public_id, "reopen")
+
+
+@router.post("/api/requests/{public_id}/rate", response_model=PublicRequest)
+async def citizen_rate(request: Request, db: DB, public_id: str) -> Response:
+    """Rate a resolved request 1–5 as its citizen (回访; token from the receipt)."""
+    return await _citizen(request, db, public_id, "follow_up")
+
+
+def _board_query(category: str | None, state: str | None) -> Any:
+    query = service.public_requests()
+    if category:
+        query = query.where(ServiceRequest.category_code.like(f"{category}%"))
+    if state:
+        query = query.where(ServiceRequest.state == state)
+    return query
+
+
+def _etag(db: DB, query: Any, *parts: object) -> str:
+    sub = query.subquery()
+    count, latest = db.execute(select(func.count(), func.max(sub.c.updated_at))).one()
+    raw = "|".join(map(str, (count, latest, *parts)))
+    return '"' + hashlib.sha256(raw.encode()).hexdigest()[:32] + '"'
+
+
+def _board(
+    db: DB, category: str | None, state: str | None, limit: int, offset: int
+) -> dict[str, Any]:
+    query = _board_query(category, state)
+    rows = list(db.scalars(query.order_by(ServiceRequest.received_at.desc(), ServiceRequest.id.desc())
+                           .limit(limit).offset(offset)))  # fmt: skip
+    tree = category_service.get_tree(db, include_inactive=True)
+    now = datetime.now(UTC)
+    start, end = rates.period_bounds(f"{now:%Y-%m}")
+    return {
+        "requests": [r.model_dump(mode="json") for r in presenters.public_rows(db, rows, tree)],
+        "rates": rates.as_dicts(rates.compute(db, start=start, end=end, by="organization")),
+        "period": f"{now:%Y-%m}",
+        "categories": [{"code": c.code, "name": c.name} for c in tree if c.parent_code is None],
+        "states": STATE_LABELS,
+    }
+
+
+@router.get("/api/public/requests")
+def public_board(
+    request: Request, db: DB, category: str | None = None, state: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0)] = 0,
+) -> Response:  # fmt: skip
+    """Return the public board (#马上办#): masked requests, replies and this month's rates."""
+    etag = _etag(db, _board_query(category, state), category, state, limit, offset)
+    headers = {"ETag": etag, "Cache-Control": f"public, max-age={BOARD_MAX_AGE}"}
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    return JSONResponse(_board(db, category, state, limit, offset), headers=headers)
+
+
+@router.get("/board/requests", response_class=HTMLResponse, include_in_schema=False)
+def board_page(
+    db: DB, category: str | None = None, state: str | None = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> HTMLResponse:  # fmt: skip
+    """Render the public board as a mobile-friendly page."""
+    board = _board(db, category, state, 50, offset)
+    page = _templates.get_template("board.html").render(
+        board=board, category=category, state=state, offset=offset
+    )
+    return HTMLResponse(page, headers={"Cache-Control": f"public, max-age={BOARD_MAX_AGE}"})
+
+
+@router.get("/board/requests/{public_id}", response_class=HTMLResponse, include_in_schema=False)
+def board_request_page(db: DB, public_id: str, token: str | None = None) -> HTMLResponse:
+    """Render one request; with the citizen's token, also the reopen and rating forms."""
+    req = _public_or_owned(db, public_id, token)
+    row = presenters.public_rows(db, [req], category_service.get_tree(db, include_inactive=True))[0]
+    page = _templates.get_template("request.html").render(request=row, token=token)
+    return HTMLResponse(
+        page, headers={"Cache-Control": "private, no-store" if token else "public, max-age=60"}
+    )

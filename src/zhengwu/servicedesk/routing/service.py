@@ -1,0 +1,184 @@
+"""Routing services: find the rule for a request, and edit the versioned rule table.
+
+Lookup order (FixMyStreet's "location picks the body, category picks the contact", with
+fall-backs): the most specific division first (county → city → province → anywhere),
+and inside one division the most specific category (leaf → parent → any).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from zhengwu import regions
+from zhengwu.accounts.models import Organization
+from zhengwu.audit import service as audit_service
+from zhengwu.auth.principal import Principal
+from zhengwu.db.base import utcnow
+from zhengwu.errors import ConflictError, InvalidInputError, NotFoundError
+from zhengwu.servicedesk.category import service as category_service
+from zhengwu.servicedesk.routing.models import RoutingRule, RoutingRuleCreate, RoutingTableVersion
+
+
+def _valid_at(at: datetime) -> list[object]:
+    return [
+        RoutingRule.valid_from <= at,
+        or_(RoutingRule.valid_to.is_(None), RoutingRule.valid_to > at),
+    ]
+
+
+def active_rules(session: Session, *, at: datetime | None = None) -> list[RoutingRule]:
+    """Return the rules in force at ``at`` (default now)."""
+    query = select(RoutingRule).where(*_valid_at(at or utcnow()))  # type: ignore[arg-type]
+    return list(session.scalars(query.order_by(RoutingRule.adcode, RoutingRule.category_code)))
+
+
+def table_version(session: Session) -> int:
+    """Return the current version of the routing table (0 before the first change)."""
+    query = select(func.coalesce(func.max(RoutingTableVersion.version), 0))
+    return int(session.scalar(query) or 0)
+
+
+def versions(session: Session) -> list[RoutingTableVersion]:
+    """Return the changelog of the routing table, newest first."""
+    query = select(RoutingTableVersion).order_by(RoutingTableVersion.version.desc())
+    return list(session.scalars(query))
+
+
+def _new_version(session: Session, actor: Principal, note: str) -> int:
+    # Two editors saving at once both try version n+1; the primary key refuses the second.
+    version = table_version(session) + 1
+    session.add(RoutingTableVersion(version=version, actor_name=actor.display_name, note=note))
+    return version
+
+
+def get(session: Session, rule_id: int) -> RoutingRule:
+    """Return one rule (current or retired) or raise NotFoundError."""
+    rule = session.get(RoutingRule, rule_id)
+    if rule is None:
+        raise NotFoundError(f"路由规则不存在：{rule_id}", f"no such routing rule: {rule_id}")
+    return rule
+
+
+def route(
+    session: Session, *, category_codes: Sequence[str], adcode: str | None, at: datetime
+) -> RoutingRule | None:
+    """Return the rule that routes a request, or None (it goes to the office queue).
+
+    ``category_codes`` is the category and its ancestors, most specific first.
+    """
+    places: list[str | None] = [*(regions.ancestors(adcode) if adcode else []), None]
+    kinds: list[str | None] = [*category_codes, None]
+    query = select(RoutingRule).where(
+        *_valid_at(at),  # type: ignore[arg-type]
+        or_(RoutingRule.adcode.is_(None), RoutingRule.adcode.in_([p for p in places if p])),
+        or_(
+            RoutingRule.category_code.is_(None),
+            RoutingRule.category_code.in_([k for k in kinds if k]),
+        ),
+    )
+    candidates = list(session.scalars(query))
+    if not candidates:
+        return None
+    return min(
+        candidates,
+        key=lambda r: (places.index(r.adcode), kinds.index(r.category_code), -r.id),
+    )
+
+
+def _check(session: Session, data: RoutingRuleCreate) -> None:
+    if session.get(Organization, data.organization_id) is None:
+        raise InvalidInputError(
+            f"机构不存在：{data.organization_id}", f"no such organisation: {data.organization_id}"
+        )
+    if data.adcode is not None and regions.get(data.adcode) is None:
+        raise InvalidInputError(f"区划代码无效：{data.adcode}", f"unknown adcode: {data.adcode}")
+    if data.category_code is not None:
+        category_service.get(session, data.category_code)
+
+
+def add_rules(
+    session: Session, *, rules: Sequence[RoutingRuleCreate], actor: Principal, note: str = ""
+) -> list[RoutingRule]:
+    """Add rules as one new version of the table; a rule for the same key replaces the old."""
+    now = utcnow()
+    keys = {(r.category_code, r.adcode) for r in rules}
+    if len(keys) != len(rules):
+        raise InvalidInputError("同一版本中规则重复", "duplicate (category, adcode) in one change")
+    for data in rules:
+        _check(session, data)
+    current = {(r.category_code, r.adcode): r for r in active_rules(session, at=now)}
+    version = _new_version(session, actor, note)
+    created: list[RoutingRule] = []
+    for data in rules:
+        old = current.get((data.category_code, data.adcode))
+        if old is not None:
+            old.valid_to, old.retired_version = now, version
+        rule = RoutingRule(
+            table_version=version, category_code=data.category_code, adcode=data.adcode,
+            organization_id=data.organization_id, note=data.note or note, valid_from=now,
+            created_by=actor.display_name,
+        )  # fmt: skip
+        session.add(rule)
+        created.append(rule)
+    session.flush()
+    for rule in created:
+        audit_service.record(
+            session, entity_type="routing_rule", entity_id=rule.id, action="create", actor=actor,
+            reason=note or None, data={"version": version, "category_code": rule.category_code,
+                                       "adcode": rule.adcode, "organization_id": rule.organization_id},
+        )  # fmt: skip
+    return created
+
+
+def retire(session: Session, *, rule: RoutingRule, actor: Principal, reason: str = "") -> int:
+    """End a rule (it stays in the table for the requests it routed); return the new version."""
+    if rule.valid_to is not None:
+        raise ConflictError(f"规则 {rule.id} 已停用", f"rule {rule.id} is already retired")
+    version = _new_version(session, actor, reason or f"retire rule {rule.id}")
+    rule.valid_to, rule.retired_version = utcnow(), version
+    session.flush()
+    audit_service.record(
+        session, entity_type="routing_rule", entity_id=rule.id, action="retire", actor=actor,
+        reason=reason or None, data={"version": version},
+    )  # fmt: skip
+    return version
+
+
+def derive_rules(session: Session, *, actor: Principal) -> list[RoutingRule]:
+    """Propose and add rules from the bodies on file: each first-level category → the body of
+    its first matching sector (分类的 ``sectors``) in each city and county that has one."""
+    tree = category_service.get_tree(session)
+    orgs = list(
+        session.scalars(
+            select(Organization)
+            .where(Organization.adcode.is_not(None), Organization.level.in_(("市", "县")))
+            .order_by(Organization.id)
+        )
+    )
+    current = {(r.category_code, r.adcode) for r in active_rules(session)}
+    proposals: list[RoutingRuleCreate] = []
+    for category in tree:
+        if category.parent_code is not None or not category.sectors:
+            continue
+        chosen: dict[str, Organization] = {}
+        for sector in category.sectors:
+            for org in orgs:
+                if org.sector == sector and org.adcode and org.adcode not in chosen:
+                    chosen[org.adcode] = org
+        for adcode, org in sorted(chosen.items()):
+            if (category.code, adcode) not in current:
+                proposals.append(
+                    RoutingRuleCreate(
+                        category_code=category.code,
+                        adcode=adcode,
+                        organization_id=org.id,
+                        note=f"由系统「{org.sector}」推导",
+                    )
+                )
+    if not proposals:
+        return []
+    return add_rules(session, rules=proposals, actor=actor, note="derived from sectors")

@@ -1,0 +1,87 @@
+"""Periodic jobs of the service desk: automatic supervision (督办) and the due-soon list.
+
+``zhengwu desk escalate`` runs :func:`escalate_overdue` (cron, every few minutes is fine:
+a request is supervised once per missed deadline, so repeated runs add nothing).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from zhengwu.auth.principal import Principal
+from zhengwu.db.base import utcnow
+from zhengwu.servicedesk import access
+from zhengwu.servicedesk.actions import perform
+from zhengwu.servicedesk.errors import StaleRequestError
+from zhengwu.servicedesk.models import ServiceRequest
+from zhengwu.servicedesk.schemas import ActionInput
+from zhengwu.servicedesk.workflow import OPEN_STATES
+
+SYSTEM = Principal(role="admin", username="system", display_name="系统（自动督办）")
+_CN = ZoneInfo("Asia/Shanghai")
+
+
+def _overdue_clause(now: datetime) -> object:
+    """Missed resolve deadline not yet supervised since it was set, or no response in time."""
+    sr = ServiceRequest
+    late_resolve = and_(
+        sr.resolve_due < now,
+        or_(sr.supervised_at.is_(None), sr.supervised_at < sr.resolve_due),
+    )
+    late_response = and_(
+        sr.first_response_at.is_(None), sr.response_due < now, sr.supervised_at.is_(None)
+    )
+    return and_(sr.state.in_(OPEN_STATES), or_(late_resolve, late_response))
+
+
+def _reason(request: ServiceRequest, now: datetime) -> str:
+    if request.resolve_due is not None and request.resolve_due < now:
+        due = request.resolve_due.astimezone(_CN).strftime("%Y-%m-%d %H:%M")
+        return f"自动督办：超期未办结（应于 {due} 前办结） / overdue: not resolved by {due}"
+    return "自动督办：超期未回应 / overdue: no first response in time"
+
+
+def escalate_overdue(
+    session: Session, *, now: datetime | None = None, within: Principal | None = None
+) -> list[ServiceRequest]:
+    """Supervise (督办) every open request that missed a deadline; return those supervised.
+
+    ``within`` limits the run to the requests a principal oversees (a matrix office's own).
+    """
+    now = now or utcnow()
+    base = access.readable_requests(within) if within is not None else select(ServiceRequest)
+    query = base.where(_overdue_clause(now)).order_by(ServiceRequest.id)  # type: ignore[arg-type]
+    done = []
+    for request in session.scalars(query).all():
+        try:
+            with session.begin_nested():  # one request changed concurrently must not stop the run
+                perform(
+                    session, request=request, action="supervise", actor=SYSTEM,
+                    data=ActionInput(reason=_reason(request, now)), now=now,
+                )  # fmt: skip
+        except StaleRequestError:
+            session.expire(request)
+            continue
+        done.append(request)
+    return done
+
+
+def due_soon(
+    session: Session, *, principal: Principal, within_hours: float = 24, now: datetime | None = None
+) -> list[ServiceRequest]:
+    """Return the open requests ``principal`` handles whose next deadline falls within the window."""
+    now = now or utcnow()
+    until = now + timedelta(hours=within_hours)
+    sr = ServiceRequest
+    query = access.readable_requests(principal).where(
+        sr.state.in_(OPEN_STATES),
+        or_(
+            and_(sr.resolve_due >= now, sr.resolve_due < until),
+            and_(sr.first_response_at.is_(None), sr.response_due >= now, sr.response_due < until),
+        ),
+    )
+    return list(session.scalars(query.order_by(sr.resolve_due, sr.id)))

@@ -1,0 +1,362 @@
+"""Service-desk services: intake, reading, searching (the caller commits).
+
+The workflow actions live in :mod:`zhengwu.servicedesk.actions`; this module re-exports
+:func:`perform` and :func:`citizen_act` so that callers only import ``service``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from zhengwu.accounts.models import Account, Matrix, MatrixMember, Organization
+from zhengwu.audit import service as audit_service
+from zhengwu.auth.principal import Principal
+from zhengwu.db.base import utcnow
+from zhengwu.errors import ConflictError, NotFoundError
+from zhengwu.servicedesk import access, deadlines, dedup, locate, masking
+from zhengwu.servicedesk.actions import citizen_act, perform, token_hash
+from zhengwu.servicedesk.category import service as category_service
+from zhengwu.servicedesk.category.models import Category
+from zhengwu.servicedesk.classifying import classify
+from zhengwu.servicedesk.models import SOCIAL_SOURCES, RequestSource, ServiceRequest
+from zhengwu.servicedesk.routing import service as routing_service
+from zhengwu.servicedesk.schemas import RequestIntake
+from zhengwu.servicedesk.workflow import OPEN_STATES
+
+__all__ = [
+    "SYSTEM",
+    "IntakeOutcome",
+    "citizen_act",
+    "create_request",
+    "get_by_public_id",
+    "get_readable",
+    "perform",
+    "receive",
+    "search",
+    "token_hash",
+    "visible_text",
+]
+
+SYSTEM = Principal(role="admin", username="system", display_name="系统")
+_CN = ZoneInfo("Asia/Shanghai")
+_ID_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I/O: read over the phone without confusion
+DEFAULT_RESPONSE_DAYS, DEFAULT_RESOLVE_DAYS = 1, 15
+
+
+@dataclass(slots=True)
+class IntakeOutcome:
+    """What an intake did: a new request, a merge into an open one, or a source seen before."""
+
+    request: ServiceRequest
+    status: Literal["created", "merged", "existing"]
+    citizen_token: str | None = None  # only for a new request; shown to the citizen once
+
+
+def _public_id(at: datetime) -> str:
+    suffix = "".join(secrets.choice(_ID_LETTERS) for _ in range(6))
+    return f"SR{at.astimezone(_CN):%y%m%d}{suffix}"
+
+
+def _source_ref(intake: RequestIntake) -> str:
+    return intake.source_ref or f"{intake.source}:{secrets.token_hex(12)}"
+
+
+def _post_id(intake: RequestIntake, source_ref: str) -> str | None:
+    if intake.source not in SOCIAL_SOURCES:
+        return None
+    prefix = f"{intake.source}:"
+    return source_ref[len(prefix) :] if source_ref.startswith(prefix) else source_ref
+
+
+def _addressed_account(session: Session, intake: RequestIntake) -> Account | None:
+    if not intake.account_uid:
+        return None
+    query = select(Account).where(Account.uid == intake.account_uid)
+    if intake.source in SOCIAL_SOURCES:
+        query = query.where(Account.platform == intake.source)
+    return session.scalar(query.order_by(Account.id).limit(1))
+
+
+def _region_hint(session: Session, account: Account | None) -> str | None:
+    if account is None:
+        return None
+    if account.adcode:
+        return account.adcode
+    if account.organization_id is not None:
+        org = session.get(Organization, account.organization_id)
+        return org.adcode if org else None
+    return None
+
+
+def _matrix_for(
+    session: Session, account: Account | None, adcode: str | None, organization_id: int | None
+) -> int | None:
+    """Pick the matrix whose office watches the request: the addressed account's (regional
+    first), else the most specific regional matrix over the place, else the handler's."""
+    if account is not None:
+        mid = session.scalar(
+            select(Matrix.id).join(MatrixMember, MatrixMember.matrix_id == Matrix.id)
+            .where(MatrixMember.account_id == account.id)
+            .order_by(Matrix.kind != "regional", Matrix.id).limit(1)
+        )  # fmt: skip
+        if mid is not None:
+            return mid
+    if adcode:
+        from zhengwu import regions
+
+        chain = regions.ancestors(adcode)
+        rows = session.execute(
+            select(Matrix.id, Matrix.adcode).where(
+                Matrix.kind == "regional", Matrix.adcode.in_(chain)
+            )
+        ).all()
+        if rows:
+            return min(rows, key=lambda r: (chain.index(r[1] or ""), r[0]))[0]
+    if organization_id is not None:
+        return session.scalar(
+            select(MatrixMember.matrix_id).join(Account, Account.id == MatrixMember.account_id)
+            .where(Account.organization_id == organization_id)
+            .order_by(MatrixMember.matrix_id).limit(1)
+        )  # fmt: skip
+    return None
+
+
+def _merge_target(
+    session: Session, intake: RequestIntake, key: str | None, received: datetime
+) -> tuple[ServiceRequest, str] | None:
+    """Return the request this intake repeats (and how), or None for a new problem."""
+    if intake.root_ref:
+        root = session.scalar(
+            select(RequestSource).where(RequestSource.source_ref == intake.root_ref)
+        )
+        if root is not None:
+            target = session.get(ServiceRequest, root.request_id)
+            while target is not None and target.duplicate_of_id is not None:
+                target = session.get(ServiceRequest, target.duplicate_of_id)
+            if target is not None:
+                return target, "repost"
+    if key is None:
+        return None
+    candidates = session.scalars(
+        select(ServiceRequest)
+        .where(
+            ServiceRequest.citizen_key == key,
+            ServiceRequest.state.in_(OPEN_STATES),
+            ServiceRequest.received_at >= received - timedelta(days=dedup.COPY_WINDOW_DAYS),
+        )
+        .order_by(ServiceRequest.received_at.desc())
+        .limit(20)
+    )
+    fp = dedup.fingerprint(intake.text)
+    for candidate in candidates:
+        if candidate.fingerprint == fp or (
+            dedup.similarity(candidate.text, intake.text) >= dedup.COPY_SIMILARITY
+        ):
+            return candidate, "copy"
+    return None
+
+
+def _add_source(
+    session: Session, request: ServiceRequest, intake: RequestIntake, ref: str, kind: str,
+    key: str | None, received: datetime,
+) -> None:  # fmt: skip
+    session.add(
+        RequestSource(
+            request_id=request.id,
+            source=intake.source,
+            source_ref=ref,
+            kind=kind,
+            citizen_key=key,
+            text=intake.text,
+            fingerprint=dedup.fingerprint(intake.text),
+            received_at=received,
+        )
+    )
+
+
+def receive(
+    session: Session, *, intake: RequestIntake, actor: Principal, now: datetime | None = None
+) -> IntakeOutcome:
+    """Take in a request from any channel: merge repeats, else classify, locate and route."""
+    now = now or utcnow()
+    received = intake.submitted_at or now
+    ref = _source_ref(intake)
+    seen = session.scalar(select(RequestSource.request_id).where(RequestSource.source_ref == ref))
+    if seen is not None:
+        existing = session.get(ServiceRequest, seen)
+        assert existing is not None  # the foreign key guarantees it
+        return IntakeOutcome(existing, "existing")
+    key = dedup.citizen_key(
+        source=intake.source, citizen_uid=intake.citizen_uid, phone=intake.citizen_phone,
+        email=intake.citizen_email,
+    )  # fmt: skip
+    merge = _merge_target(session, intake, key, received)
+    if merge is not None:
+        target, kind = merge
+        _add_source(session, target, intake, ref, kind, key, received)
+        audit_service.record(
+            session, entity_type="request", entity_id=target.id, action="merge", actor=actor,
+            from_state=target.state, to_state=target.state, data={"source_ref": ref, "kind": kind},
+        )  # fmt: skip
+        _flush(session)
+        return IntakeOutcome(target, "merged")
+    return _create(
+        session, intake=intake, actor=actor, ref=ref, key=key, received=received, now=now
+    )
+
+
+def _create(
+    session: Session, *, intake: RequestIntake, actor: Principal, ref: str, key: str | None,
+    received: datetime, now: datetime,
+) -> IntakeOutcome:  # fmt: skip
+    tree = category_service.get_tree(session)
+    cls = classify(intake.text, tree, given=intake.category_code)
+    category: Category | None = next((c for c in tree if c.code == cls.code), None)
+    account = _addressed_account(session, intake)
+    adcode, located_by = locate.locate(intake, hint=_region_hint(session, account))
+    rule = routing_service.route(
+        session, category_codes=category_service.lineage(tree, cls.code), adcode=adcode, at=now
+    )
+    org_id = rule.organization_id if rule else None
+    response_days = category.response_days if category else DEFAULT_RESPONSE_DAYS
+    resolve_days = category.resolve_days if category else DEFAULT_RESOLVE_DAYS
+    token = secrets.token_urlsafe(18)
+    request = ServiceRequest(
+        public_id=_public_id(received), citizen_token_hash=token_hash(token), state="received",
+        source=intake.source, source_ref=ref,
+        platform=intake.source if intake.source in SOCIAL_SOURCES else None,
+        source_post_id=_post_id(intake, ref),
+        account_uid=account.uid if account else intake.account_uid, is_public=intake.public,
+        text=intake.text,
+        text_masked=masking.mask(intake.text, name=intake.citizen_name, phone=intake.citizen_phone),
+        citizen_name=intake.citizen_name, citizen_phone=intake.citizen_phone,
+        citizen_email=intake.citizen_email, citizen_key=key,
+        fingerprint=dedup.fingerprint(intake.text), category_code=cls.code,
+        classified_by=cls.by, classification_confidence=cls.confidence, address=intake.address,
+        lat=intake.lat, lon=intake.lon, adcode=adcode, located_by=located_by,
+        attributes=intake.attributes, media_url=intake.media_url, organization_id=org_id,
+        matrix_id=_matrix_for(session, account, adcode, org_id),
+        routing_rule_id=rule.id if rule else None, received_at=received,
+        response_due=deadlines.add_working_days(received, response_days),
+        resolve_due=deadlines.add_working_days(received, resolve_days), created_at=now,
+        updated_at=now,
+    )  # fmt: skip
+    session.add(request)
+    _flush(session)
+    _add_source(session, request, intake, ref, "original", key, received)
+    audit_service.record(
+        session, entity_type="request", entity_id=request.id, action="receive", actor=actor,
+        to_state="received", at=now,
+        data={"source": intake.source, "source_ref": ref, "category_code": cls.code,
+              "classified_by": cls.by, "adcode": adcode, "located_by": located_by},
+    )  # fmt: skip
+    audit_service.record(
+        session, entity_type="request", entity_id=request.id, action="route", actor=actor,
+        from_state="received", to_state="received", at=now,
+        reason=None if rule else "无匹配的路由规则，进入派单队列 / no rule matched: dispatch queue",
+        data={"routing_rule_id": rule.id if rule else None,
+              "table_version": rule.table_version if rule else None,
+              "organization_id": org_id, "category_code": cls.code, "adcode": adcode},
+    )  # fmt: skip
+    _flush(session)
+    return IntakeOutcome(request, "created", token)
+
+
+def _flush(session: Session) -> None:
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        # Two intakes of the same source at the same moment: the unique source_ref refuses
+        # the second; the caller's transaction is spoilt, so report a conflict to retry.
+        raise ConflictError(
+            "该来源正在受理，请稍后重试", "this source is being taken in; retry"
+        ) from exc
+
+
+def create_request(session: Session, *, intake: RequestIntake, actor: Principal) -> ServiceRequest:
+    """Take in a request and return it (new, or the one it merged into)."""
+    return receive(session, intake=intake, actor=actor).request
+
+
+def get_by_public_id(session: Session, public_id: str) -> ServiceRequest:
+    """Return a request by its public id or raise NotFoundError (no access check)."""
+    request = session.scalar(select(ServiceRequest).where(ServiceRequest.public_id == public_id))
+    if request is None:
+        raise NotFoundError(f"诉求不存在：{public_id}", f"no such request: {public_id}")
+    return request
+
+
+def get_readable(session: Session, *, principal: Principal, public_id: str) -> ServiceRequest:
+    """Return a request ``principal`` may read unmasked; NotFoundError otherwise."""
+    query = access.readable_requests(principal).where(ServiceRequest.public_id == public_id)
+    request = session.scalar(query)
+    if request is None:
+        raise NotFoundError(f"诉求不存在：{public_id}", f"no such request: {public_id}")
+    return request
+
+
+def public_requests() -> Select[ServiceRequest]:
+    """Return a SELECT of the requests the public board shows (masked by the caller)."""
+    return select(ServiceRequest).where(
+        ServiceRequest.is_public.is_(True), ServiceRequest.state != "invalid"
+    )
+
+
+def visible_query(principal: Principal) -> Select[ServiceRequest]:
+    """Return what ``principal`` may list: its readable requests, or the public ones."""
+    if principal.role in {"admin", "matrix_office"} | access.HANDLING_ROLES:
+        return access.readable_requests(principal)
+    return public_requests()
+
+
+def visible_text(principal: Principal, request: ServiceRequest) -> str:
+    """Return the text ``principal`` may see: the original for its handlers, else masked."""
+    return request.text if access.can_read(principal, request) else request.text_masked
+
+
+def search(
+    session: Session,
+    *,
+    principal: Principal,
+    ids: list[str] | None = None,
+    category_codes: list[str] | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    states: list[str] | None = None,
+    organization_id: int | None = None,
+    overdue: bool | None = None,
+    limit: int = 1000,
+    offset: int = 0,
+) -> list[ServiceRequest]:
+    """Return the requests ``principal`` may list, newest first, filtered.
+
+    Staff get their readable requests; anyone else the public ones, whose text the caller
+    must show masked (:func:`visible_text`).
+    """
+    query = visible_query(principal)
+    if ids:
+        query = query.where(ServiceRequest.public_id.in_(ids))
+    if category_codes:
+        query = query.where(ServiceRequest.category_code.in_(category_codes))
+    if start is not None:
+        query = query.where(ServiceRequest.received_at >= start)
+    if end is not None:
+        query = query.where(ServiceRequest.received_at < end)
+    if states:
+        query = query.where(ServiceRequest.state.in_(states))
+    if organization_id is not None:
+        query = query.where(ServiceRequest.organization_id == organization_id)
+    if overdue is not None:
+        late = ServiceRequest.resolve_due < utcnow()
+        open_ = ServiceRequest.state.in_(OPEN_STATES)
+        query = query.where(late & open_) if overdue else query.where(~(late & open_))
+    query = query.order_by(ServiceRequest.received_at.desc(), ServiceRequest.id.desc())
+    return list(session.scalars(query.limit(limit).offset(offset)))

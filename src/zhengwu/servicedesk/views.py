@@ -1,0 +1,142 @@
+"""Routes of the service desk under ``/api/desk`` (staff), plus the public and sub-domain routers.
+
+Staff: the queue with filters, a request's detail (with its audit history and outbox), each
+workflow action as ``POST /api/desk/requests/{public_id}/{action}``, the due-soon list, rates
+and the escalation job. Reading goes through :mod:`zhengwu.servicedesk.access`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, FastAPI, Query
+
+from zhengwu.servicedesk import presenters, public_views, rates, scheduled, service
+from zhengwu.servicedesk.category import views as category_views
+from zhengwu.servicedesk.rates import GroupBy, RateRow
+from zhengwu.servicedesk.routing import views as routing_views
+from zhengwu.servicedesk.schemas import (
+    ActionInput,
+    IntakeReceipt,
+    RequestDetail,
+    RequestIntake,
+    RequestSummary,
+)
+from zhengwu.servicedesk.workflow import (
+    ACTION_ACTORS,
+    ACTION_LABELS,
+    STATE_LABELS,
+    TRANSITIONS,
+    Action,
+)
+from zhengwu.web.deps import DB, CurrentPrincipal, WritingPrincipal
+
+router = APIRouter(tags=["service desk 诉求办理"])
+router.include_router(category_views.router)
+router.include_router(routing_views.router)
+router.include_router(public_views.router)
+
+STAFF = ("matrix_office", "handler", "operator")
+OFFICE = ("matrix_office",)
+
+
+def setup(app: FastAPI) -> None:
+    """Prepare per-app state of the desk (the anonymous-intake limiter)."""
+    public_views.setup(app)
+
+
+@router.get("/api/desk/requests", response_model=list[RequestSummary])
+def queue(
+    db: DB,
+    principal: CurrentPrincipal,
+    state: Annotated[list[str] | None, Query()] = None,
+    category: Annotated[list[str] | None, Query()] = None,
+    organization_id: int | None = None,
+    overdue: bool | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[RequestSummary]:
+    """List the requests you handle (or oversee), newest first, with filters."""
+    principal.require(*STAFF)
+    found = service.search(
+        db, principal=principal, states=state, category_codes=category,
+        organization_id=organization_id, overdue=overdue, start=start, end=end, limit=limit,
+        offset=offset,
+    )  # fmt: skip
+    return [presenters.summary(r, unmasked=True) for r in found]
+
+
+@router.get("/api/desk/requests/due-soon", response_model=list[RequestSummary])
+def due_soon(
+    db: DB, principal: CurrentPrincipal, hours: Annotated[float, Query(gt=0, le=720)] = 24
+) -> list[RequestSummary]:
+    """List your open requests whose next deadline falls within ``hours`` (reminders)."""
+    principal.require(*STAFF)
+    found = scheduled.due_soon(db, principal=principal, within_hours=hours)
+    return [presenters.summary(r, unmasked=True) for r in found]
+
+
+@router.post("/api/desk/requests", response_model=IntakeReceipt, status_code=201)
+def staff_intake(db: DB, principal: WritingPrincipal, intake: RequestIntake) -> IntakeReceipt:
+    """Register a request on a citizen's behalf (phone call, letter, another system)."""
+    principal.require(*STAFF)
+    outcome = service.receive(db, intake=intake, actor=principal)
+    req = outcome.request
+    return IntakeReceipt(
+        public_id=req.public_id, status=outcome.status, citizen_token=outcome.citizen_token,
+        state=req.state, category_code=req.category_code, organization_id=req.organization_id,
+    )  # fmt: skip
+
+
+@router.get("/api/desk/requests/{public_id}", response_model=RequestDetail)
+def request_detail(db: DB, principal: CurrentPrincipal, public_id: str) -> RequestDetail:
+    """Return a request with its sources, audit history and public replies."""
+    principal.require(*STAFF)
+    req = service.get_readable(db, principal=principal, public_id=public_id)
+    return presenters.detail(db, req, principal)
+
+
+@router.post("/api/desk/requests/{public_id}/{action}", response_model=RequestDetail)
+def act(
+    db: DB, principal: WritingPrincipal, public_id: str, action: Action,
+    data: ActionInput | None = None,
+) -> RequestDetail:  # fmt: skip
+    """Perform a workflow action (受理 转办 退单 协办 延期 督办 办结 回访 …) on a request."""
+    principal.require(*STAFF)
+    req = service.get_readable(db, principal=principal, public_id=public_id)
+    service.perform(db, request=req, action=action, actor=principal, data=data or ActionInput())
+    return presenters.detail(db, req, principal)
+
+
+@router.get("/api/desk/workflow")
+def workflow() -> dict[str, Any]:
+    """Return the workflow as data: states, actions, transitions and who may act."""
+    return {
+        "states": STATE_LABELS,
+        "actions": ACTION_LABELS,
+        "transitions": [
+            {"from": s, "action": a, "to": t, "actors": sorted(ACTION_ACTORS[a])}
+            for (s, a), t in TRANSITIONS.items()
+        ],
+    }
+
+
+@router.get("/api/desk/rates", response_model=list[RateRow])
+def desk_rates(
+    db: DB, principal: CurrentPrincipal, period: str, by: GroupBy = "organization"
+) -> list[RateRow]:
+    """Return 回应率 办结率 按时办结率 满意率 per organisation, matrix or category."""
+    principal.require(*STAFF)
+    start, end = rates.period_bounds(period)
+    return rates.compute(db, start=start, end=end, by=by)
+
+
+@router.post("/api/desk/escalate")
+def escalate(db: DB, principal: WritingPrincipal) -> dict[str, list[str]]:
+    """Supervise (督办) the overdue open requests you oversee now (the job, run by hand)."""
+    principal.require(*OFFICE)
+    done = scheduled.escalate_overdue(db, within=principal)
+    return {"supervised": [r.public_id for r in done]}

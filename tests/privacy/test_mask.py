@@ -1,0 +1,91 @@
+"""Masks for public display, one kind at a time and in whole posts."""
+
+from __future__ import annotations
+
+import pytest
+
+from zhengwu.privacy import (
+    mask_bank_card,
+    mask_email,
+    mask_id_card,
+    mask_name,
+    mask_phone,
+    mask_plate,
+    mask_text,
+)
+from zhengwu.privacy.numbers import id_check_char
+
+ID = "41010519900307123" + id_check_char("41010519900307123")
+
+
+@pytest.mark.parametrize(
+    ("value", "masked"),
+    [
+        ("13800001234", "138****1234"),
+        ("138-0000-1234", "138****1234"),
+        ("+86 138 0000 1234", "138****1234"),
+        ("0086-13800001234", "138****1234"),
+        ("１３８００００１２３４", "138****1234"),
+        ("0371-12345678", "0371-****5678"),
+        ("（010）12345678", "010-****5678"),
+        ("020 8765 4321", "020-****4321"),
+        ("12345", "*2345"),
+    ],
+)
+def test_mask_phone(value: str, masked: str) -> None:
+    assert mask_phone(value) == masked
+
+
+@pytest.mark.parametrize(
+    ("value", "masked"),
+    [("张伟", "张*"), ("王小明", "王*"), ("欧阳娜娜", "欧阳*"), ("欧阳修", "欧阳*"), ("张", "张")],
+)
+def test_mask_name_keeps_only_the_surname(value: str, masked: str) -> None:
+    assert mask_name(value) == masked
+
+
+def test_mask_other_kinds() -> None:
+    assert mask_id_card(ID) == "4101**********" + ID[-4:]
+    assert mask_id_card("410105900307123") == "4101*******7123"
+    assert mask_plate("豫A12345") == "豫A***45"
+    assert mask_plate("京A·D12345") == "京A****45"
+    assert mask_plate("粤B 12345") == "粤B***45"
+    assert mask_email("zhangwei@qq.com") == "z***@qq.com"
+    assert mask_email("a@13800001234.com") == "a***@***********.com"
+    assert mask_bank_card("6222 0212 3456 7890") == "****7890"
+
+
+def test_mask_a_help_post() -> None:
+    post = (
+        "#河南暴雨互助# 【姓名】刘桂英【年龄】78【地址】郑州市金水区文化路32号院3号楼"
+        "【联系方式】138 0000 1234（儿子张伟先生），备用0371-65123456"
+    )
+    assert mask_text(post) == (
+        "#河南暴雨互助# 【姓名】刘*【年龄】78【地址】郑州市金水区文化路32号院3号楼"
+        "【联系方式】138****1234（儿子张*先生），备用0371-****3456"
+    )
+
+
+def test_mask_a_complaint_with_every_kind() -> None:
+    text = (
+        f"我叫李娜，身份证{ID}，手机+86 139 0000 5678，邮箱lina88@163.com。"
+        "车牌豫A12345被拖走，押金退到卡号6222021234567890128。"
+    )
+    masked = mask_text(text)
+    assert masked == (
+        f"我叫李*，身份证4101**********{ID[-4:]}，手机139****5678，邮箱l***@163.com。"
+        "车牌豫A***45被拖走，押金退到卡号****0128。"
+    )
+    assert mask_text(masked) == masked
+
+
+def test_mask_only_some_kinds() -> None:
+    text = "张伟先生 13800001234 豫A12345"
+    assert mask_text(text, {"phone"}) == "张伟先生 138****1234 豫A12345"
+    assert mask_text(text, {"name", "plate"}) == "张*先生 13800001234 豫A***45"
+    assert mask_text(text, set()) == text
+
+
+def test_text_without_personal_data_is_returned_unchanged() -> None:
+    text = "A市A2区桂花坪街道的路灯坏了三个月，12345热线已反映多次。"
+    assert mask_text(text) is text

@@ -1,0 +1,91 @@
+"""Person names from their context; places, organisations and words stay untouched."""
+
+from __future__ import annotations
+
+import pytest
+
+from zhengwu.privacy import detect
+
+
+def names(text: str) -> list[str]:
+    return [s.value for s in detect(text, {"name"})]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("姓名：张伟\n电话：13800001234", ["张伟"]),
+        ("姓名:王小明，男，35岁", ["王小明"]),
+        ("【姓名】刘桂英【年龄】78【所在城市】郑州", ["刘桂英"]),
+        ("我叫李娜，家住二七区", ["李娜"]),
+        ("您好，我叫陈建国今年52岁", ["陈建国"]),
+        ("我是赵磊，想反映一个问题", ["赵磊"]),
+        ("联系人王芳 13800001234", ["王芳"]),
+        ("联系人：周杰", ["周杰"]),
+        ("求助人：孙丽华，被困在三楼", ["孙丽华"]),
+        ("投诉人：黄意日期：2019年5月", ["黄意"]),  # 日期 is the next word
+        ("请联系张伟先生", ["张伟"]),
+        ("感谢李建国同志的帮助", ["李建国"]),
+        ("80岁的刘桂英老人独自在家", ["刘桂英"]),
+        ("张秀兰女士反映", ["张秀兰"]),
+        ("感谢张伟先生", ["张伟"]),  # not 谢张伟: 感谢 is a word
+        ("姓名：欧阳娜娜", ["欧阳娜娜"]),
+        ("我叫司马光", ["司马光"]),
+        ("欧阳修先生", ["欧阳修"]),
+        ("当事人刘某妻子", ["刘某"]),
+        ("一位姓王的老人被困", ["王"]),  # the surname alone is reported; masking keeps it
+        ("本人杨俊，身份证号码见附件", ["杨俊"]),
+        ("我叫王建国家住金水区", ["王建国"]),  # 家住 ends the name; 国家 is no word here
+    ],
+)
+def test_names_found_from_context(text: str, expected: list[str]) -> None:
+    assert names(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我是金水区居民",
+        "我是郑州市民，反映噪音问题",
+        "我是王府井小区业主",
+        "我是高三学生",
+        "我是张家界人",
+        "我是江西人",
+        "我是黄石的",
+        "我是万科物业的员工",
+        "我是车主",
+        "冲向唐女士",  # 唐 alone is a surname, 向 belongs to the verb
+        "关爱老人，方便老人出行",
+        "社会要爱护孩子、关爱老人",
+        "如何保障老人和孩子出行",
+        "一位80多岁的老人被困",
+        "各位同志，大家好",
+        "维修师傅说明天来",
+        "快递师傅把包裹放在门口",
+        "申请人符合餐饮服务许可条件",
+        "当事人应当如实陈述",
+        "用我的姓名查询身份证号",
+        "本人成绩并未公布",
+        "联系人和财务都不接电话",
+        "老百姓的事",
+        "张先生",  # a surname with a form of address is not a full name
+        "欧阳先生",
+        "我叫欧阳",
+    ],
+)
+def test_places_organisations_and_words_are_no_names(text: str) -> None:
+    assert names(text) == []
+
+
+def test_several_names_in_one_complaint() -> None:
+    text = "投诉人：蒋诚、陈歌。我叫蒋诚，曾找过物业的王建军先生，他说让我找刘芳女士。"
+    assert names(text) == ["蒋诚", "陈歌", "蒋诚", "王建军", "刘芳"]
+
+
+def test_a_name_from_a_form_in_full_width_punctuation() -> None:
+    text = "【求助人】赵德华\u3000【电话】１３８００００１２３４"
+    found = detect(text)
+    assert [(s.kind, s.value) for s in found] == [
+        ("name", "赵德华"),
+        ("phone", "１３８００００１２３４"),
+    ]

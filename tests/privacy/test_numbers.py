@@ -1,0 +1,218 @@
+"""Phones, ID numbers, bank cards, plates and e-mails in realistic (fake) texts."""
+
+from __future__ import annotations
+
+import pytest
+
+from zhengwu.privacy import PiiSpan, detect
+from zhengwu.privacy.numbers import id_check_char, is_valid_id15, is_valid_id18, luhn_ok
+
+
+def make_id(first17: str) -> str:
+    """Return a valid 18-character ID number with the given first 17 digits."""
+    return first17 + id_check_char(first17)
+
+
+def make_card(prefix: str, length: int) -> str:
+    """Return a Luhn-valid card number of ``length`` digits starting with ``prefix``."""
+    body = prefix + "0" * (length - len(prefix) - 1)
+    return next(body + d for d in "0123456789" if luhn_ok(body + d))
+
+
+def kinds_and_values(text: str) -> list[tuple[str, str]]:
+    return [(s.kind, s.value) for s in detect(text)]
+
+
+# ---------------------------------------------------------------- phones
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("我家老人被困，电话13800001234，请尽快", "13800001234"),
+        ("联系电话：138-0000-1234", "138-0000-1234"),
+        ("手机 138 0000 1234 谢谢", "138 0000 1234"),
+        ("在外地的家属请拨+86 138 0000 1234", "+86 138 0000 1234"),
+        ("86-13912345678（李女士）", "86-13912345678"),
+        ("0086-13800001234", "0086-13800001234"),
+        ("(+86)13800001234", "(+86)13800001234"),
+        ("全角号码１３８００００１２３４已停机", "１３８００００１２３４"),
+        ("全角分组１３８－００００－１２３４", "１３８－００００－１２３４"),
+        ("电话13800001234 2人被困", "13800001234"),
+        ("tel:15937100000", "15937100000"),
+        ("1380 000 1234（微信同号）", "1380 000 1234"),
+        ("座机0371-12345678转人工", "0371-12345678"),
+        ("北京（010）12345678", "（010）12345678"),
+        ("(010)12345678", "(010)12345678"),
+        ("广州020-87654321", "020-87654321"),
+        ("0371 6512 3456", "0371 6512 3456"),
+        ("分机0371-65123456-801", "0371-65123456-801"),
+        ("０３７１－１２３４５６７８", "０３７１－１２３４５６７８"),
+    ],
+)
+def test_phones_in_every_written_form(text: str, value: str) -> None:
+    spans = detect(text)
+    assert [(s.kind, s.value) for s in spans] == [("phone", value)]
+    span = spans[0]
+    assert text[span.start : span.end] == value
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "订单号 213800001234 已发货",  # 12 digits: part of something longer
+        "快递单号 1380000123456",
+        "12345 热线",  # the hotline itself is public
+        "拨打110或119",
+        "2024-07-20 暴雨",
+        "编号 12800001234",  # no mobile starts 12
+        "价格 4000-6000 元",
+    ],
+)
+def test_numbers_that_are_no_phones(text: str) -> None:
+    assert [s for s in detect(text) if s.kind == "phone"] == []
+
+
+def test_several_phones_in_one_post() -> None:
+    text = "王女士 13800001234；儿子 139-0000-5678；村委会 0371-65123456"
+    assert kinds_and_values(text) == [
+        ("phone", "13800001234"),
+        ("phone", "139-0000-5678"),
+        ("phone", "0371-65123456"),
+    ]
+
+
+def test_a_country_code_after_another_number_is_not_taken() -> None:
+    # "2086" is a number of its own; the mobile after it still counts, without the 86.
+    assert kinds_and_values("房号2086 13800001234") == [("phone", "13800001234")]
+
+
+# ---------------------------------------------------------------- ID numbers
+
+
+def test_id_check_character_matches_the_standard_example() -> None:
+    # GB 11643-1999's worked example: 11010519491231002 → check character X.
+    assert id_check_char("11010519491231002") == "X"
+    assert is_valid_id18("11010519491231002X")
+    assert is_valid_id18("11010519491231002x")
+    assert not is_valid_id18("110105194912310021")
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        make_id("41010519900307123"),
+        make_id("44030619851120002"),
+        "11010519491231002X",
+    ],
+)
+def test_valid_ids_are_found(number: str) -> None:
+    text = f"身份证号：{number}，户籍郑州"
+    assert kinds_and_values(text) == [("id_card", number)]
+
+
+def test_id_with_spaces_between_blocks() -> None:
+    number = make_id("41010519900307123")
+    spaced = f"{number[:6]} {number[6:14]} {number[14:]}"
+    assert kinds_and_values(f"证件 {spaced}") == [("id_card", spaced)]
+
+
+def test_wrong_check_digit_or_date_is_no_id() -> None:
+    good = make_id("41010519900307123")
+    bad_check = good[:17] + str((int(good[17]) + 1) % 10 if good[17] != "X" else 0)
+    assert not is_valid_id18(bad_check)
+    assert all(s.kind != "id_card" for s in detect(f"号码{bad_check}"))
+    bad_date = make_id("41010519901332123")  # month 13
+    assert not is_valid_id18(bad_date)
+    assert all(s.kind != "id_card" for s in detect(f"号码{bad_date}"))
+    future = make_id("41010521990307123")
+    assert not is_valid_id18(future)
+
+
+def test_old_fifteen_digit_ids() -> None:
+    assert is_valid_id15("410105900307123")
+    assert not is_valid_id15("410105901307123")  # month 13
+    assert kinds_and_values("老身份证410105900307123") == [("id_card", "410105900307123")]
+
+
+def test_an_id_is_never_read_as_a_card_or_phone() -> None:
+    # This ID also passes Luhn; the stricter check wins.
+    number = next(
+        make_id(f"41010519900307{n:03d}") for n in range(1000)
+        if luhn_ok(make_id(f"41010519900307{n:03d}"))
+    )  # fmt: skip
+    assert kinds_and_values(number) == [("id_card", number)]
+    # And asking only for cards does not turn it into one.
+    assert detect(number, {"bank_card"}) == []
+
+
+# ---------------------------------------------------------------- bank cards
+
+
+@pytest.mark.parametrize("length", [16, 17, 18, 19])
+def test_luhn_valid_cards_of_every_length(length: int) -> None:
+    card = make_card("6222", length)
+    assert kinds_and_values(f"退款请打到卡号{card}") == [("bank_card", card)]
+
+
+def test_grouped_card_and_a_short_group_after_it() -> None:
+    card = make_card("6228", 16)
+    grouped = " ".join(card[i : i + 4] for i in range(0, 16, 4))
+    assert kinds_and_values(f"卡号 {grouped} 户名王女士") == [("bank_card", grouped)]
+    # "… 2人": the trailing digit belongs to the sentence, not to the card.
+    assert kinds_and_values(f"{grouped} 2人") == [("bank_card", grouped)]
+
+
+def test_luhn_invalid_or_odd_prefix_is_no_card() -> None:
+    card = make_card("6222", 16)
+    broken = card[:-1] + str((int(card[-1]) + 1) % 10)
+    assert not luhn_ok(broken)
+    assert detect(broken) == []
+    order = make_card("2024", 16)  # order numbers start with the year
+    assert detect(f"订单{order}") == []
+
+
+# ---------------------------------------------------------------- plates and e-mails
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("车牌豫A12345的白色轿车", "豫A12345"),
+        ("京A·D12345新能源", "京A·D12345"),
+        ("京AD12345", "京AD12345"),
+        ("粤B 12345停在路边", "粤B 12345"),
+        ("沪C12345D", "沪C12345D"),
+        ("教练车豫A1234学", "豫A1234学"),
+        ("湘a8B2C5违停", "湘a8B2C5"),
+    ],
+)
+def test_licence_plates(text: str, value: str) -> None:
+    assert kinds_and_values(text) == [("plate", value)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["豫ABCDEF", "京AB1234567", "豫I12345", "京A123456"],  # letters only, too long, I, not NEV
+)
+def test_plate_shaped_strings_that_are_no_plates(text: str) -> None:
+    assert [s for s in detect(text) if s.kind == "plate"] == []
+
+
+def test_emails_including_a_phone_number_as_local_part() -> None:
+    assert kinds_and_values("邮箱 zhang.wei-01@example.com.cn 谢谢") == [
+        ("email", "zhang.wei-01@example.com.cn")
+    ]
+    # The whole address is one span: the mobile inside it is not reported twice.
+    assert kinds_and_values("13800001234@qq.com") == [("email", "13800001234@qq.com")]
+    assert detect("不是邮箱：@qq.com 或 a@b") == []
+
+
+def test_spans_are_ordered_non_overlapping_and_match_the_text() -> None:
+    number = make_id("41010519900307123")
+    text = f"姓名：张伟 电话13800001234 身份证{number} 车牌豫A12345 邮箱zw@qq.com"
+    spans = detect(text)
+    assert [s.kind for s in spans] == ["name", "phone", "id_card", "plate", "email"]
+    assert all(isinstance(s, PiiSpan) and text[s.start : s.end] == s.value for s in spans)
+    assert all(a.end <= b.start for a, b in zip(spans, spans[1:], strict=False))
+    assert [s.kind for s in detect(text, {"phone", "plate"})] == ["phone", "plate"]

@@ -1,0 +1,103 @@
+"""Properties of masking over generated texts: idempotent, and nothing identifying left."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from zhengwu.privacy import detect, mask_text
+from zhengwu.privacy.fold import fold
+
+# Independent of the implementation: a standalone mobile, compact or grouped 3-4-4.
+_LEFT_MOBILE = re.compile(r"(?<!\d)1[3-9]\d[ -]?\d{4}[ -]?\d{4}(?!\d)")
+_ID_SHAPE = re.compile(r"(?<!\d)\d{17}[\dXx](?![\dXx])")
+_WEIGHTS = [2 ** (17 - i) % 11 for i in range(17)]
+
+
+def _is_valid_id(number: str) -> bool:
+    check = (12 - sum(int(c) * w for c, w in zip(number, _WEIGHTS, strict=False)) % 11) % 11
+    try:
+        born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        return False
+    ok_check = number[17].upper() == ("X" if check == 10 else str(check))
+    return ok_check and number[0] != "0" and date(1880, 1, 1) <= born <= date.today()
+
+
+def _leftovers(text: str) -> list[str]:
+    folded = fold(text)
+    ids = [m.group() for m in _ID_SHAPE.finditer(folded) if _is_valid_id(m.group())]
+    return _LEFT_MOBILE.findall(folded) + ids
+
+
+_FULL_WIDTH = str.maketrans("0123456789-", "０１２３４５６７８９－")
+
+
+@st.composite
+def mobiles(draw: st.DrawFn) -> str:
+    number = draw(st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True))
+    form = draw(st.sampled_from(["plain", "dash", "space", "plus86", "86dash", "wide"]))
+    grouped = f"{number[:3]}{{0}}{number[3:7]}{{0}}{number[7:]}"
+    return {
+        "plain": number,
+        "dash": grouped.format("-"),
+        "space": grouped.format(" "),
+        "plus86": "+86 " + grouped.format(" "),
+        "86dash": "86-" + number,
+        "wide": grouped.format("-").translate(_FULL_WIDTH),
+    }[form]
+
+
+@st.composite
+def id_numbers(draw: st.DrawFn) -> str:
+    area = draw(st.from_regex(r"[1-8][0-9]{5}", fullmatch=True))
+    born = draw(st.dates(date(1920, 1, 1), date(2020, 12, 31)))
+    seq = draw(st.from_regex(r"[0-9]{3}", fullmatch=True))
+    first17 = f"{area}{born:%Y%m%d}{seq}"
+    check = (12 - sum(int(c) * w for c, w in zip(first17, _WEIGHTS, strict=True)) % 11) % 11
+    return first17 + ("X" if check == 10 else str(check))
+
+
+_WORDS = st.sampled_from(
+    ["我叫", "我是", "姓名：", "联系人", "先生", "女士", "老人", "姓", "张伟", "王小明", "欧阳",
+     "刘桂英", "金水区", "文化路", "32号", "求助", "电话", "，", "。", " ", "-", "+", "@", "豫A",
+     "qq.com", "身份证", "卡号", "6222", "0371-", "（010）", "*"]
+)  # fmt: skip
+_FILLER = st.text(alphabet="0123456789 -+()@.abcXx张王李刘伟明区路号的了一", max_size=6)
+_PIECES = st.one_of(mobiles(), id_numbers(), _WORDS, _FILLER)
+_TEXTS = st.lists(_PIECES, max_size=12).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_TEXTS)
+def test_masking_is_idempotent(text: str) -> None:
+    once = mask_text(text)
+    assert mask_text(once) == once
+
+
+@settings(max_examples=400, deadline=None)
+@given(_TEXTS)
+def test_masking_leaves_no_mobile_and_no_valid_id(text: str) -> None:
+    assert _leftovers(mask_text(text)) == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(mobiles(), id_numbers(), st.sampled_from(["，", "。", " ", "：", "张先生", "\n"]))
+def test_planted_numbers_are_always_found(mobile: str, number: str, sep: str) -> None:
+    text = f"电话{mobile}{sep}身份证{number}{sep}"
+    assert [s.kind for s in detect(text)] == ["phone", "id_card"]
+    assert _leftovers(text) != []  # the independent check sees them before masking …
+    assert _leftovers(mask_text(text)) == []  # … and not after
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=60))
+def test_spans_are_well_formed_for_any_text(text: str) -> None:
+    spans = detect(text)
+    assert all(text[s.start : s.end] == s.value and s.start < s.end for s in spans)
+    assert all(a.end <= b.start for a, b in zip(spans, spans[1:], strict=False))
+    once = mask_text(text)
+    assert mask_text(once) == once
