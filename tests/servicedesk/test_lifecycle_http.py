@@ -127,7 +127,7 @@ def test_duplicate_invalid_and_overdue_supervision_over_http(
         junk = submit("金水区 123")
         _ok(_act(client, w, "office", dup, "duplicate", duplicate_of=kept))
         assert _act(client, w, "office", dup, "accept").status_code == 409
-        _ok(_act(client, w, "js_housing", junk, "invalid", reason="无有效内容"))
+        _ok(_act(client, w, "office", junk, "invalid", reason="无有效内容"))
         public = client.get(f"/api/public/requests/{dup}").json()
         assert public["duplicate_of"] == kept
         assert client.get(f"/api/public/requests/{junk}").status_code == 404

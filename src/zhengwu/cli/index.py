@@ -1,18 +1,34 @@
-"""`zhengwu index …`: influence-index commands (published-formula presets for now)."""
+"""`zhengwu index …`: influence-index commands.
+
+Presets (``formula``, ``formulas``), indicator systems (``systems``, ``methodology``), runs
+over stored data (``run``, ``runs``), results (``rank``, ``matrix``, ``explain``), the
+compliance gate (``compliance``, ``flag``, ``unflag``, ``flags``) and ``coverage``. Heavy
+modules are imported inside the commands.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
+from zhengwu.cli.common import console, handle_errors, print_json
 from zhengwu.errors import InvalidInputError, ZhengwuError
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from zhengwu.index.periods import Period
+    from zhengwu.index.system import IndicatorSystem
 
 app = typer.Typer(
     name="index",
-    help="影响力指数 / influence index: published-formula presets.",
+    help="影响力指数 / influence index: systems, runs, rankings, explanations, compliance.",
     no_args_is_help=True,
 )
 
@@ -117,3 +133,448 @@ def formulas(
             preset.name, preset.platform, preset.certainty, preset.source, preset.title_zh
         )
     Console().print(table)
+
+
+# ---- shared options and helpers -------------------------------------------------------
+
+PeriodOpt = Annotated[
+    str, typer.Option("--period", "-p", help="2025-W27, 2025-07, 2025-Q3, 2025, A..B, people-2025")
+]
+SystemOpt = Annotated[str, typer.Option("--system", "-s", help="indicator system name")]
+SystemFileOpt = Annotated[
+    Path | None, typer.Option("--system-file", help="a TOML indicator system file")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON")]
+PlatformOpt = Annotated[str, typer.Option("--platform", help="weibo, wechat, douyin … or all")]
+
+
+@contextmanager
+def _store(*, write: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    from zhengwu.content.store import open_store
+
+    with open_store(read_only=not write) as con:
+        yield con
+
+
+def _system(name: str, path: Path | None) -> IndicatorSystem:
+    from zhengwu.index.system import load_system
+
+    return load_system(name, path=path)
+
+
+def _period(text: str, system: IndicatorSystem | None = None) -> Period:
+    from zhengwu.index.periods import parse_period
+
+    return parse_period(text, week_start=system.week_start if system else "monday")
+
+
+def _run_id(con: duckdb.DuckDBPyConnection, system: str, period: str) -> str:
+    from zhengwu.index import results
+
+    run_id = results.run_id_for(system, _period(period).label)
+    results.get_run(con, run_id)  # a clear error when the run is not stored
+    return run_id
+
+
+def _fmt(value: Any, digits: int = 2) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value) or "—"
+    return str(value)
+
+
+def _table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
+    from rich.table import Table
+
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*[_fmt(v) for v in row])
+    console.print(table)
+
+
+# ---- systems ------------------------------------------------------------------------------
+
+
+@app.command("systems")
+@handle_errors
+def systems(
+    metrics: Annotated[bool, typer.Option("--metrics", help="list the metric registry")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """List the indicator systems (shipped and user) or, with --metrics, the metrics.
+
+    Example: zhengwu index systems --json
+    """
+    from zhengwu.index.metrics import METRICS
+    from zhengwu.index.system import available_systems, load_system_file
+
+    if metrics:
+        metric_rows = [{"name": m.name, "title_zh": m.title_zh, "source": m.source,
+                        "meaning": m.meaning} for m in METRICS.values()]  # fmt: skip
+        if as_json:
+            print_json(metric_rows)
+            return
+        _table("指标度量 / metrics", ["name", "标题", "source", "meaning"],
+               [[m["name"], m["title_zh"], m["source"], m["meaning"]] for m in metric_rows])  # fmt: skip
+        return
+    listing: list[dict[str, Any]] = []
+    for name, path in available_systems().items():
+        system = load_system_file(path)
+        listing.append({"name": name, "kind": system.kind, "title_zh": system.title_zh,
+                        "platforms": list(system.platforms), "version": system.version,
+                        "file": str(path), "notes": list(system.notes)})  # fmt: skip
+    if as_json:
+        print_json(listing)
+        return
+    _table("指标体系 / indicator systems", ["name", "kind", "platforms", "version", "标题"],
+           [[s["name"], s["kind"], s["platforms"], s["version"], s["title_zh"]] for s in listing])  # fmt: skip
+
+
+@app.command("methodology")
+@handle_errors
+def methodology(
+    system: Annotated[str, typer.Argument(help="system name")] = "zhengwu-4d",
+    system_file: SystemFileOpt = None,
+    period: Annotated[str | None, typer.Option("--period", "-p", help="add the period")] = None,
+) -> None:
+    """Print the methodology of an indicator system as Markdown (from its configuration).
+
+    Example: zhengwu index methodology zhengwu-4d --period 2025-Q3 > methodology.md
+    """
+    from zhengwu.index.methodology import render
+
+    chosen = _system(system, system_file)
+    typer.echo(render(chosen, period=_period(period, chosen) if period else None))
+
+
+# ---- runs ---------------------------------------------------------------------------------
+
+
+@app.command("run")
+@handle_errors
+def run(
+    period: PeriodOpt,
+    system: SystemOpt = "zhengwu-4d",
+    system_file: SystemFileOpt = None,
+    compliance_days: Annotated[
+        int | None, typer.Option("--compliance-days", help="veto window: 14 (default), 10, 7 …")
+    ] = None,
+    reply_check: Annotated[
+        bool | None, typer.Option("--reply-check/--no-reply-check", help="own-reply veto")
+    ] = None,
+    check_date: Annotated[
+        str | None, typer.Option("--check-date", help="compliance date (default: period end)")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Compute an indicator system over a period and store scores, ranks and the matrix index.
+
+    Example: zhengwu index run --period 2025-Q3 --system zhengwu-4d
+    """
+    from zhengwu.db.engine import unit_of_work
+    from zhengwu.index.engine import run_for_db
+
+    chosen = _system(system, system_file)
+    window = _period(period, chosen)
+    checked = date.fromisoformat(check_date) if check_date else None
+    with unit_of_work() as session, _store(write=True) as con:
+        summary = run_for_db(session, con, chosen, window, window_days=compliance_days,
+                             reply_check=reply_check, check_date=checked)  # fmt: skip
+    if as_json:
+        print_json(summary.to_dict())
+        return
+    console.print(
+        f"[bold]{summary.run_id}[/]: {summary.accounts} 账号 accounts, {summary.failing} 未通过合规 "
+        f"failing the compliance gate, {summary.organizations} 机构 organisations, "
+        f"{summary.seconds:.2f} s"
+    )
+    for note in summary.notes:
+        console.print(f"  · {note}")
+
+
+@app.command("runs")
+@handle_errors
+def runs(as_json: JsonOpt = False) -> None:
+    """List the stored index runs.
+
+    Example: zhengwu index runs
+    """
+    from zhengwu.index.results import list_runs
+
+    with _store() as con:
+        listing = list_runs(con)
+    if as_json:
+        print_json([{k: str(v) if k.endswith(("date", "_at")) else v for k, v in r.items()}
+                    for r in listing])  # fmt: skip
+        return
+    _table("计算结果 / runs", ["run", "period", "start", "end", "accounts", "failing"],
+           [[r["run_id"], r["period_kind"], r["start_date"], r["end_date"], r["n_accounts"],
+             r["n_failing"]] for r in listing])  # fmt: skip
+
+
+# ---- results ------------------------------------------------------------------------------
+
+
+@app.command("rank")
+@handle_errors
+def rank(
+    period: PeriodOpt,
+    system: SystemOpt = "zhengwu-4d",
+    platform: PlatformOpt = "weibo",
+    by: Annotated[
+        str, typer.Option("--by", help="platform, sector, level, province, city, matrix")
+    ] = "platform",
+    group: Annotated[str | None, typer.Option("--group", help="one group (key or name)")] = None,
+    top: Annotated[int | None, typer.Option("--top", help="Top-N per group")] = None,
+    include_failing: Annotated[
+        bool, typer.Option("--include-failing", help="rank failing accounts too (marked)")
+    ] = False,
+    show_excluded: Annotated[
+        bool, typer.Option("--show-excluded", help="list excluded accounts")
+    ] = False,
+    as_json: JsonOpt = False,
+    csv_path: Annotated[Path | None, typer.Option("--csv", help="write CSV here")] = None,
+    xlsx_path: Annotated[Path | None, typer.Option("--xlsx", help="write XLSX here")] = None,
+) -> None:
+    """Print a ranking with movement against the previous period; failing accounts are counted.
+
+    Example: zhengwu index rank --platform weibo --by sector --period 2025-Q3 --top 20
+    """
+    from zhengwu.index import export
+    from zhengwu.index.ranking import ranking
+
+    with _store() as con:
+        result = ranking(con, _run_id(con, system, period), platform=platform, by=by,
+                         group=group, top=top, include_failing=include_failing)  # fmt: skip
+    if csv_path:
+        console.print(f"{export.to_csv(result, csv_path)} 行 rows → {csv_path}")
+    if xlsx_path:
+        console.print(f"{export.to_xlsx(result, xlsx_path)} 行 rows → {xlsx_path}")
+    if as_json:
+        print_json(result)
+        return
+    if csv_path or xlsx_path:
+        return
+    for g in result["groups"]:
+        rows = [[r["rank"], r["movement"], f"{platform}:{r['account_uid']}", r["name"],
+                 r["score"], r["percentile"], "✗ " + _fmt(r["compliance_reasons"]) if r["excluded"] else ""]
+                for r in g["rows"]]  # fmt: skip
+        _table(f"{result['run_id']} · {by} {g['group_name']} ({g['size']} ranked, "
+               f"{g['excluded_count']} excluded)",
+               ["名次", "变化", "账号", "名称", "得分", "百分位", "合规"], rows)  # fmt: skip
+    console.print(
+        f"未纳入排行 excluded by the compliance gate: {result['excluded_count']}"
+        + ("" if include_failing else " (--include-failing to rank them, --show-excluded to list)")
+    )
+    if show_excluded:
+        _table("未纳入 / excluded", ["分组", "账号", "名称", "得分", "原因"],
+               [[e["group_key"], e["account_uid"], e["name"], e["score"], e["compliance_reasons"]]
+                for e in result["excluded"]])  # fmt: skip
+
+
+@app.command("matrix")
+@handle_errors
+def matrix(
+    period: PeriodOpt,
+    system: SystemOpt = "zhengwu-4d",
+    platform: Annotated[str | None, typer.Option("--platform", help="one platform or all")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Print the matrix index (top-k mean, 开通率 coverage, 活跃率 activity).
+
+    Example: zhengwu index matrix --period 2025-Q3 --platform all
+    """
+    from zhengwu.index.matrix import matrix_index
+
+    with _store() as con:
+        rows = matrix_index(con, _run_id(con, system, period), platform=platform)
+    if as_json:
+        print_json(rows)
+        return
+    _table("矩阵指数 / matrix index", ["平台", "名次", "矩阵", "得分", "top", "开通率", "活跃率", "成员"],
+           [[r["platform"], r["rank"], r["matrix_name"], r["score"], r["top_mean"],
+             r["coverage"], r["activity"], r["members"]] for r in rows])  # fmt: skip
+
+
+@app.command("explain")
+@handle_errors
+def explain(
+    account: Annotated[str, typer.Argument(help="platform:uid, org:<id> or a name")],
+    period: PeriodOpt,
+    system: SystemOpt = "zhengwu-4d",
+    platform: Annotated[
+        str | None, typer.Option("--platform", help="when a name is ambiguous")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Explain a score: every indicator's raw, normalised, weight and points, and the gap above.
+
+    Example: zhengwu index explain weibo:2803301701 --period 2025-Q3
+    """
+    from zhengwu.index.explain import explain as explain_score
+
+    with _store() as con:
+        out = explain_score(con, _run_id(con, system, period), account, platform=platform)
+    if as_json:
+        print_json(out)
+        return
+    console.print(
+        f"[bold]{out['name']}[/] ({out['platform']}:{out['uid']}) {out['run_id']}: score "
+        f"{_fmt(out['score'])}, rank {_fmt(out['rank'])} of {out['peer_size']} in "
+        f"{out['peer_group']}, percentile {_fmt(out['percentile'], 1)}, compliance "
+        f"{out['compliance']} {_fmt(out['compliance_reasons'])}; missing {_fmt(out['dims_missing'])}"
+    )
+    _table("指标 / indicators", ["维度", "指标", "原值", "标准化", "权重", "得分贡献"],
+           [[i["dimension"], i["title_zh"] or i["indicator"], i["raw"], i["normalised"], i["weight"],
+             i["contribution"]] for i in out["indicators"] + out["dimensions"]])  # fmt: skip
+    above = out["above"]
+    if above:
+        gaps = "; ".join(f"{g['title_zh'] or g['indicator'] or g['dimension']} +{g['gap_points']:.2f}"
+                         for g in above["largest_gaps"])  # fmt: skip
+        console.print(f"上一名 next above: {above['name']} ({above['uid']}) {above['score']:.2f}, "
+                      f"gap {above['gap_points']:.2f} points — largest: {gaps or '—'}")  # fmt: skip
+
+
+# ---- compliance ---------------------------------------------------------------------------
+
+
+@app.command("compliance")
+@handle_errors
+def compliance(
+    check_date: Annotated[str, typer.Option("--date", "-d", help="check date YYYY-MM-DD")],
+    window: Annotated[
+        int | None, typer.Option("--window", help="days without a post (14, 10, 7)")
+    ] = None,
+    reply_check: Annotated[bool, typer.Option("--reply-check/--no-reply-check")] = True,
+    failing_only: Annotated[
+        bool, typer.Option("--failing-only", help="list failing accounts only")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check every government account against the 国办秘函〔2019〕19号 vetoes on a date.
+
+    Example: zhengwu index compliance --date 2025-09-30 --json
+    """
+    from zhengwu.db.engine import unit_of_work
+    from zhengwu.index import compliance as gate
+    from zhengwu.index.dimensions import load_dimensions
+
+    day = date.fromisoformat(check_date)
+    rules = gate.ComplianceRules.from_settings(window_days=window, reply_check=reply_check)
+    with unit_of_work() as session, _store() as con:
+        dims = load_dimensions(session)
+        report = gate.report(con, dims.accounts, gate.active_flags(session, day), day, rules)
+    if failing_only:
+        report["rows"] = [r for r in report["rows"] if r["status"] == "fail"]
+    if as_json:
+        print_json(report)
+        return
+    _table(f"合规检查 {report['check_date']} ({report['window_days']} 天)",
+           ["平台", "账号", "名称", "窗口发文", "回复", "最后发文", "结果", "原因"],
+           [[r["platform"], r["uid"], r["name"], r["posts_in_window"], r["replies_in_window"],
+             r["last_post_at"], r["status"], r["reasons"]] for r in report["rows"]])  # fmt: skip
+    console.print(
+        f"{report['failing']} / {report['accounts']} 未通过 failing: {report['by_reason']}"
+    )
+
+
+@app.command("flag")
+@handle_errors
+def flag(
+    account: Annotated[str, typer.Argument(help="platform:uid or name")],
+    kind: Annotated[
+        str,
+        typer.Option(
+            "--kind", help="security_incident, bought_followers, coerced_likes, no_interaction"
+        ),
+    ],
+    reason: Annotated[str, typer.Option("--reason", help="why")],
+    by: Annotated[str, typer.Option("--by", help="who records it")],
+) -> None:
+    """Record a manual compliance veto on an account (who, when, why).
+
+    Example: zhengwu index flag weibo:123 --kind bought_followers --reason "平台通报" --by 张三
+    """
+    from zhengwu.db.engine import unit_of_work
+    from zhengwu.index import compliance as gate
+
+    with unit_of_work() as session:
+        found = gate.find_account(session, account)
+        made = gate.flag_account(session, account=found, kind=kind, reason=reason, by=by)
+        console.print(f"标记 flag {made.id}: {found.platform}:{found.uid} {kind}")
+
+
+@app.command("unflag")
+@handle_errors
+def unflag(
+    flag_id: Annotated[int, typer.Argument(help="flag id")],
+    reason: Annotated[str, typer.Option("--reason", help="why it is lifted")],
+    by: Annotated[str, typer.Option("--by", help="who lifts it")],
+) -> None:
+    """Lift a compliance flag (who, when, why).
+
+    Example: zhengwu index unflag 3 --reason "复核无误" --by 李四
+    """
+    from zhengwu.db.engine import unit_of_work
+    from zhengwu.index import compliance as gate
+
+    with unit_of_work() as session:
+        lifted = gate.lift_flag(session, flag_id=flag_id, reason=reason, by=by)
+        console.print(f"解除 lifted flag {lifted.id}")
+
+
+@app.command("flags")
+@handle_errors
+def flags(
+    account: Annotated[str | None, typer.Option("--account", help="platform:uid or name")] = None,
+    active_on: Annotated[str | None, typer.Option("--active-on", help="YYYY-MM-DD")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List compliance flags, with who set and lifted them.
+
+    Example: zhengwu index flags --active-on 2025-09-30
+    """
+    from zhengwu.db.engine import unit_of_work
+    from zhengwu.index import compliance as gate
+    from zhengwu.index.models import ComplianceFlagRead
+
+    with unit_of_work() as session:
+        account_id = gate.find_account(session, account).id if account else None
+        day = date.fromisoformat(active_on) if active_on else None
+        listing = [ComplianceFlagRead.model_validate(f).model_dump(mode="json")
+                   for f in gate.list_flags(session, account_id=account_id, active_on=day)]  # fmt: skip
+    if as_json:
+        print_json(listing)
+        return
+    _table("合规标记 / flags", ["id", "account", "kind", "reason", "by", "at", "lifted"],
+           [[f["id"], f["account_id"], f["kind"], f["reason"], f["flagged_by"], f["flagged_at"],
+             f["lifted_at"]] for f in listing])  # fmt: skip
+
+
+@app.command("coverage")
+@handle_errors
+def coverage(
+    period: PeriodOpt,
+    as_json: JsonOpt = False,
+) -> None:
+    """Print 开通率 (organisations with an account) and 活跃率 (accounts that posted).
+
+    Example: zhengwu index coverage --period 2025-Q3
+    """
+    from zhengwu.db.engine import unit_of_work
+    from zhengwu.index.coverage import coverage as coverage_rows
+    from zhengwu.index.dimensions import load_dimensions
+
+    with unit_of_work() as session, _store() as con:
+        rows = coverage_rows(con, load_dimensions(session), _period(period))
+    if as_json:
+        print_json(rows)
+        return
+    _table("开通率 / 活跃率", ["系统", "层级", "平台", "机构", "开通", "开通率", "账号", "活跃", "活跃率"],
+           [[r["sector"], r["level"], r["platform"], r["organizations"], r["opened"],
+             r["open_rate"], r["accounts"], r["active"], r["active_rate"]] for r in rows])  # fmt: skip

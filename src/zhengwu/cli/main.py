@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from zhengwu.cli import db, index, ingest, rescue, serve, store, users
+from zhengwu.cli import db, demo, index, ingest, rescue, serve, store, users
 
 app = typer.Typer(
     name="zhengwu",
@@ -23,6 +23,7 @@ app.add_typer(users.app, name="users")
 app.add_typer(store.app, name="store")
 app.add_typer(rescue.app, name="rescue")
 app.command("serve")(serve.serve_command)
+app.command("demo")(demo.demo_command)
 app.command("import")(ingest.import_command)
 app.command("formats")(ingest.formats_command)
 app.command("quarantine")(ingest.quarantine_command)

@@ -93,3 +93,309 @@ def _table(rows: list[dict[str, Any]]) -> Any:
             f"{row['completeness']:.2f}",
         )
     return table
+
+
+# -- incidents, teams, intake, boards (the help network itself) ----------------------------
+
+incident_app = typer.Typer(help="灾情 — incidents: create and list.", no_args_is_help=True)
+team_app = typer.Typer(help="救援力量 — rescue teams: create and list.", no_args_is_help=True)
+app.add_typer(incident_app, name="incident")
+app.add_typer(team_app, name="team")
+
+
+def _incident_row(incident: Any) -> dict[str, Any]:
+    from zhengwu.rescue.schemas import IncidentRead
+
+    row: dict[str, Any] = IncidentRead.model_validate(incident).model_dump(mode="json")
+    return row
+
+
+@incident_app.command("create")
+@handle_errors
+def incident_create(
+    name: Annotated[str, typer.Argument(help="incident name, e.g. 2021河南暴雨")],
+    start: Annotated[str, typer.Option(help="start time, ISO 8601 (e.g. 2021-07-17T00:00+08:00)")],
+    type_: Annotated[
+        str, typer.Option("--type", help="flood|fire|earthquake|typhoon|epidemic|other")
+    ] = "flood",
+    region: Annotated[list[str] | None, typer.Option(help="adcode (repeatable)")] = None,
+    hashtag: Annotated[list[str] | None, typer.Option(help="#话题# (repeatable)")] = None,
+    keyword: Annotated[list[str] | None, typer.Option(help="keyword (repeatable)")] = None,
+    end: Annotated[str | None, typer.Option(help="end time, ISO 8601")] = None,
+    reverify_hours: Annotated[float, typer.Option(help="re-verify after this long")] = 6.0,
+    json_out: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Create an incident; several may be active at once.
+
+    Example: zhengwu rescue incident create 2021河南暴雨 --start 2021-07-17T00:00+08:00
+    --region 410000 --hashtag '#河南暴雨互助#' --keyword 求助
+    """
+    from pydantic import ValidationError
+
+    from zhengwu.db.engine import unit_of_work
+    from zhengwu.errors import InvalidInputError
+    from zhengwu.rescue import service as rescue_service
+    from zhengwu.rescue.schemas import IncidentCreate
+
+    try:
+        data = IncidentCreate.model_validate(
+            {"name": name, "type": type_, "regions": region or [], "hashtags": hashtag or [],
+             "keywords": keyword or [], "starts_at": start, "ends_at": end,
+             "reverify_hours": reverify_hours}
+        )  # fmt: skip
+    except ValidationError as exc:
+        raise InvalidInputError(f"参数有误：{exc}", f"invalid incident: {exc}") from None
+    with unit_of_work() as session:
+        incident = rescue_service.create_incident(session, data=data, actor=rescue_service.SYSTEM)
+        row = _incident_row(incident)
+    if json_out:
+        print_json(row)
+    else:
+        console.print(f"已创建灾情 created incident #{row['id']} [bold]{name}[/]")
+
+
+@incident_app.command("list")
+@handle_errors
+def incident_list(
+    status: Annotated[str | None, typer.Option(help="active|closed")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """List incidents, newest first.
+
+    Example: zhengwu rescue incident list --status active --json
+    """
+    from rich.table import Table
+
+    from zhengwu.db.engine import unit_of_work
+    from zhengwu.rescue import service as rescue_service
+
+    with unit_of_work() as session:
+        rows = [_incident_row(i) for i in rescue_service.list_incidents(session, status=status)]
+    if json_out:
+        print_json(rows)
+        return
+    table = Table(title="灾情 incidents")
+    for column in ("#", "名称", "类型", "状态", "区域", "话题", "开始"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(str(row["id"]), row["name"], row["type"], row["status"],
+                      " ".join(row["regions"]), " ".join(f"#{t}#" for t in row["hashtags"]),
+                      row["starts_at"])  # fmt: skip
+    console.print(table)
+
+
+@team_app.command("create")
+@handle_errors
+def team_create(
+    name: Annotated[str, typer.Argument(help="team name, e.g. 郑州蓝天救援队")],
+    kind: Annotated[
+        str, typer.Option(help="fire_brigade|ngo_rescue|volunteer|medical|other")
+    ] = "ngo_rescue",
+    capability: Annotated[
+        list[str] | None, typer.Option(help="boat, medical … (repeatable)")
+    ] = None,
+    capacity: Annotated[int, typer.Option(help="requests it can take at once")] = 1,
+    area: Annotated[list[str] | None, typer.Option(help="adcode covered (repeatable)")] = None,
+    contact_name: Annotated[str | None, typer.Option(help="contact person")] = None,
+    contact_phone: Annotated[str | None, typer.Option(help="contact phone")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Register a rescue team; its members are users with --role team --team ID.
+
+    Example: zhengwu rescue team create 郑州蓝天救援队 --capability boat --area 410100
+    """
+    from zhengwu.db.engine import unit_of_work
+    from zhengwu.rescue import service as rescue_service
+    from zhengwu.rescue.schemas import TeamCreate, TeamRead
+
+    data = TeamCreate(name=name, kind=kind, capabilities=capability or [], capacity=capacity,
+                      area=area or [], contact_name=contact_name, contact_phone=contact_phone)  # fmt: skip
+    with unit_of_work() as session:
+        team = rescue_service.create_team(session, data=data, actor=rescue_service.SYSTEM)
+        row = TeamRead.model_validate(team).model_dump(mode="json")
+    if json_out:
+        print_json(row)
+    else:
+        console.print(f"已登记队伍 created team #{row['id']} [bold]{name}[/]")
+
+
+@team_app.command("list")
+@handle_errors
+def team_list(
+    json_out: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """List rescue teams with their open requests.
+
+    Example: zhengwu rescue team list --json
+    """
+    from zhengwu.db.engine import unit_of_work
+    from zhengwu.rescue import service as rescue_service
+    from zhengwu.rescue.schemas import TeamRead
+
+    with unit_of_work() as session:
+        loads = rescue_service.team_loads(session)
+        rows = [
+            TeamRead.model_validate(t).model_copy(update={"load": loads.get(t.id, 0)})
+            .model_dump(mode="json")
+            for t in rescue_service.list_teams(session)
+        ]  # fmt: skip
+    if json_out:
+        print_json(rows)
+        return
+    for row in rows:
+        console.print(
+            f"#{row['id']} {row['name']} ({row['kind']}) load {row['load']}/{row['capacity']}"
+        )
+
+
+def _print_report(report: Any, json_out: bool) -> None:
+    data = report.model_dump(mode="json")
+    if json_out:
+        print_json(data)
+        return
+    console.print(
+        f"读入 read {data['read']} · 已有 known {data['known']} · 新求助 new {data['new_requests']}"
+        f" · 合并 merged {data['merged']} · 非求助 ignored {data['ignored']}"
+        f" · 隔离 quarantined {data['quarantined']}"
+    )
+
+
+@app.command("intake")
+@handle_errors
+def intake_command(
+    incident: Annotated[str, typer.Argument(help="incident name or id")],
+    file: Annotated[
+        Path | None, typer.Option(help="read this post file instead of the store")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="importer format of --file")] = "weibo-api",
+    workers: Annotated[int, typer.Option(help="extraction processes")] = 1,
+    json_out: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Take in help posts: the imported posts matching the incident, or a post file.
+
+    Re-running takes in only what is new. Example: zhengwu rescue intake 2021河南暴雨
+    """
+    from zhengwu.content.store import open_store
+    from zhengwu.db.engine import unit_of_work
+    from zhengwu.rescue import service as rescue_service
+    from zhengwu.rescue.channels import intake_file, intake_from_posts
+
+    with unit_of_work() as session:
+        found = rescue_service.find_incident(session, ref=incident)
+        actor = rescue_service.SYSTEM
+        if file is not None:
+            report = intake_file(session, incident=found, path=file, fmt=fmt, actor=actor,
+                                 workers=workers)  # fmt: skip
+        else:
+            with open_store(read_only=True) as con:
+                report = intake_from_posts(session, con, incident=found, actor=actor,
+                                           workers=workers)  # fmt: skip
+    _print_report(report, json_out)
+
+
+@app.command("import-csv")
+@handle_errors
+def import_csv_command(
+    incident: Annotated[str, typer.Argument(help="incident name or id")],
+    path: Annotated[
+        Path, typer.Argument(help="volunteers' sheet: 姓名,地址,人数,情况,紧急程度,联系方式,…")
+    ],
+    json_out: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Import a volunteers' spreadsheet (CSV); bad rows are quarantined with their reason.
+
+    Example: zhengwu rescue import-csv 2021河南暴雨 待救援人员信息.csv
+    """
+    from zhengwu.db.engine import unit_of_work
+    from zhengwu.rescue import service as rescue_service
+    from zhengwu.rescue.spreadsheet import import_csv
+
+    with unit_of_work() as session:
+        found = rescue_service.find_incident(session, ref=incident)
+        report = import_csv(session, incident=found, path=path, actor=rescue_service.SYSTEM)
+    _print_report(report, json_out)
+
+
+@app.command("board")
+@handle_errors
+def board_command(
+    incident: Annotated[str, typer.Argument(help="incident name or id")],
+    public: Annotated[
+        bool, typer.Option("--public", help="as the public sees it (masked)")
+    ] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Show an incident's board: counts by state and county, response times, notices.
+
+    Example: zhengwu rescue board 2021河南暴雨 --public --json
+    """
+    from zhengwu.auth.principal import PUBLIC
+    from zhengwu.db.engine import unit_of_work
+    from zhengwu.rescue import board
+    from zhengwu.rescue import service as rescue_service
+
+    with unit_of_work() as session:
+        found = rescue_service.find_incident(session, ref=incident)
+        principal = PUBLIC if public else rescue_service.SYSTEM
+        view = board.board(session, incident=found, principal=principal).model_dump(mode="json")
+    if json_out:
+        print_json(view)
+        return
+    console.print(f"[bold]{view['incident']['name']}[/] 求助 {view['total']} · "
+                  f"已救出 {view['people_helped']}/{view['people_total']} 人")  # fmt: skip
+    console.print("按状态 by state: " + ", ".join(f"{k} {v}" for k, v in view["by_state"].items()))
+    for area, counts in view["by_area"].items():
+        console.print(f"  {area}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    for step, figures in view["response_times"].items():
+        console.print(f"  {step}: n={figures['count']} median={figures['median_minutes']} "
+                      f"p90={figures['p90_minutes']} min")  # fmt: skip
+
+
+@app.command("export")
+@handle_errors
+def export_command(
+    incident: Annotated[str, typer.Argument(help="incident name or id")],
+    csv_path: Annotated[Path, typer.Option("--csv", help="write the volunteers' sheet here")],
+) -> None:
+    """Export the requests as CSV in the volunteers' spreadsheet layout (full data).
+
+    Example: zhengwu rescue export 2021河南暴雨 --csv 求助清单.csv
+    """
+    from zhengwu.db.engine import unit_of_work
+    from zhengwu.rescue import service as rescue_service
+    from zhengwu.rescue.spreadsheet import export_csv
+
+    with unit_of_work() as session:
+        found = rescue_service.find_incident(session, ref=incident)
+        body = export_csv(session, incident=found, principal=rescue_service.SYSTEM)
+    csv_path.write_text(body, encoding="utf-8-sig")
+    console.print(f"已导出 exported {body.count(chr(10)) - 1} 条 → {csv_path}")
+
+
+@app.command("merge")
+@handle_errors
+def merge_command(
+    path: Annotated[Path, typer.Argument(help="post file in an importable format")],
+    fmt: Annotated[str, typer.Option("--format", help="importer format")] = "weibo-api",
+    workers: Annotated[int, typer.Option(help="extraction processes (0 = one per core)")] = 0,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="print one JSON line per cluster")
+    ] = False,
+) -> None:
+    """Group a file of posts into help requests without a database (batch merge engine).
+
+    Example: zhengwu rescue merge help/posts.jsonl --json
+    """
+    from zhengwu.rescue.merge import cluster
+    from zhengwu.rescue.posts import read_help_posts
+
+    clusters = cluster(read_help_posts(path, fmt=fmt), workers=workers or None)
+    for number, found in enumerate(clusters, start=1):
+        members = [{"post_id": m.post.post_id, "kind": m.kind, "merged_by": m.merged_by,
+                    "score": m.score} for m in found.members]  # fmt: skip
+        if json_out:
+            print_json({"cluster": number, "reported_rescued": found.reported_rescued,
+                        "members": members})  # fmt: skip
+    if not json_out:
+        posts = sum(len(c.members) for c in clusters)
+        console.print(f"{posts} 条求助帖 → {len(clusters)} 个求助 help posts → requests")

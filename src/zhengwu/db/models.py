@@ -6,6 +6,7 @@ from zhengwu.accounts import models as accounts_models
 from zhengwu.audit import models as audit_models
 from zhengwu.auth import models as auth_models
 from zhengwu.db.base import Base
+from zhengwu.index import models as index_models
 from zhengwu.ingest import models as ingest_models
 from zhengwu.outbox import models as outbox_models
 from zhengwu.regions import models as regions_models
@@ -17,6 +18,7 @@ __all__ = [
     "accounts_models",
     "audit_models",
     "auth_models",
+    "index_models",
     "ingest_models",
     "outbox_models",
     "regions_models",

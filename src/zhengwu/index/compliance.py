@@ -131,7 +131,9 @@ def lift_flag(
         raise ConflictError(f"标记 {flag_id} 已于 {flag.lifted_at:%Y-%m-%d} 解除",
                             f"flag {flag_id} was already lifted on {flag.lifted_at:%Y-%m-%d}")  # fmt: skip
     if not reason.strip() or not by.strip():
-        raise InvalidInputError("解除标记必须写明原因和操作人", "lifting needs a reason and who did it")
+        raise InvalidInputError(
+            "解除标记必须写明原因和操作人", "lifting needs a reason and who did it"
+        )
     when = at or datetime.now(UTC)
     if when < flag.flagged_at:
         raise InvalidInputError("解除时间早于标记时间", "a flag cannot be lifted before it was set")

@@ -25,9 +25,7 @@ import duckdb
 
 from zhengwu.index.compliance import has_table
 from zhengwu.index.metrics import (
-    FOLLOWER_BASES,
     REPLIES_TABLE,
-    SERVICE_BASES,
     get_metric,
     posts_base_aggregates,
 )
@@ -68,9 +66,7 @@ def aggregate_posts(
     available = posts_base_aggregates(period.days, system.service_topics)
     start_us = (period.start_utc - _EPOCH) // timedelta(microseconds=1)
     day_index = f"CAST((epoch_us(created_at) - {start_us}) // {_US_PER_DAY} AS INTEGER)"
-    select = ", ".join(
-        f"{available[b].replace('day_index', day_index)} AS {b}" for b in bases
-    )
+    select = ", ".join(f"{available[b].replace('day_index', day_index)} AS {b}" for b in bases)
     platforms = ", ".join(_q(p) for p in system.platforms)
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE agg_posts AS
@@ -141,7 +137,6 @@ def build_values(
                      for b in service]  # fmt: skip
         else:
             cols += [f"NULL::DOUBLE AS {b}" for b in service]
-    assert set(FOLLOWER_BASES) >= set(followers) and set(SERVICE_BASES) >= set(service)
     values = [
         f"{_indicator_value(ind, period.days)} AS r{k}"
         for k, (_, ind, _) in enumerate(system.indicators())
@@ -149,105 +144,147 @@ def build_values(
     tie = f"CAST(({get_metric(system.tie_break).expression(period.days)}) AS DOUBLE) AS tie_value"
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE vals AS
-        SELECT a.platform, a.uid, a.sector, a.level, a.province, n_posts,
+        SELECT a.account_id, a.platform, a.uid, a.sector, a.level,
+               coalesce(a.province, '') AS province, n_posts,
                {", ".join(values)}, {tie}
         FROM (SELECT a.*, {", ".join(cols)} FROM acc a {" ".join(joins)}) a"""
     )
 
 
-def _scaled(k: int, ind: Indicator) -> tuple[str, str]:
-    """Return (capped-and-transformed expression, scaled expression) of indicator ``k``."""
+def _transformed(k: int, ind: Indicator) -> str:
+    """Return the capped-and-transformed expression of indicator ``k`` (``cap{k}`` = its cap)."""
     value = f"r{k}"
     # DuckDB's least/greatest skip NULLs; no data must stay NULL, hence the CASEs.
     if ind.cap_percentile is not None:
-        q = f"quantile_cont({value}, {ind.cap_percentile / 100}) OVER peer"
-        value = f"CASE WHEN {value} IS NOT NULL THEN least({value}, {q}) END"
+        value = f"CASE WHEN {value} IS NOT NULL THEN least({value}, cap{k}) END"
     elif ind.cap_value is not None:
         value = f"CASE WHEN {value} IS NOT NULL THEN least({value}, {ind.cap_value}) END"
     if ind.transform == "log1p":
         value = f"sign({value}) * ln(1 + abs({value}))"
+    return value
+
+
+def _scaled(k: int, ind: Indicator) -> str:
+    """Return the 0–100 expression of indicator ``k`` over its peer-group statistics."""
     t = f"t{k}"
     if ind.scale == "minmax":
-        spread = f"(max({t}) OVER peer - min({t}) OVER peer)"
-        scaled = f"CASE WHEN {spread} > 0 THEN 100 * ({t} - min({t}) OVER peer) / {spread} WHEN {t} IS NOT NULL THEN 50 END"
-    elif ind.scale == "percentile":
-        scaled = (
-            f"CASE WHEN {t} IS NULL THEN NULL WHEN count({t}) OVER peer = 1 THEN 50 ELSE 100 * "
-            f"percent_rank() OVER (PARTITION BY {{peer}}, {t} IS NULL ORDER BY {t}) END"
+        return (
+            f"CASE WHEN hi{k} > lo{k} THEN 100 * ({t} - lo{k}) / (hi{k} - lo{k}) "
+            f"WHEN {t} IS NOT NULL THEN 50 END"
         )
-    elif ind.scale == "zscore":
-        sd = f"stddev_pop({t}) OVER peer"
-        scaled = (
-            f"CASE WHEN {t} IS NOT NULL AND {sd} > 0 THEN greatest(0, least(100, 50 + 50 * ({t} - avg({t}) OVER peer)"
-            f" / (3 * {sd}))) WHEN {t} IS NOT NULL THEN 50 END"
+    if ind.scale == "percentile":
+        return f"CASE WHEN {t} IS NULL THEN NULL WHEN c{k} = 1 THEN 50 ELSE 100 * pr{k} END"
+    if ind.scale == "zscore":
+        return (
+            f"CASE WHEN {t} IS NOT NULL AND sd{k} > 0 THEN greatest(0, least(100, "
+            f"50 + 50 * ({t} - mu{k}) / (3 * sd{k}))) WHEN {t} IS NOT NULL THEN 50 END"
         )
-    elif ind.scale == "rate":
-        scaled = f"CASE WHEN {t} IS NOT NULL THEN greatest(0, least(100, 100 * {t})) END"
-    else:
-        scaled = t
-    return value, scaled
+    if ind.scale == "rate":
+        return f"CASE WHEN {t} IS NOT NULL THEN greatest(0, least(100, 100 * {t})) END"
+    return t
 
 
-def score(con: duckdb.DuckDBPyConnection, system: IndicatorSystem, run_id: str) -> None:
-    """Create ``scored`` (per account: score, dimension scores, tie value) and write index_scores."""
+def _stats(k: int, ind: Indicator) -> list[str]:
+    """Return the peer-group aggregates indicator ``k``'s scale needs."""
+    t = f"t{k}"
+    return {
+        "minmax": [f"min({t}) AS lo{k}", f"max({t}) AS hi{k}"],
+        "percentile": [f"count({t}) AS c{k}"],
+        "zscore": [f"avg({t}) AS mu{k}", f"stddev_pop({t}) AS sd{k}"],
+    }.get(ind.scale, [])
+
+
+def _normalised_sql(system: IndicatorSystem) -> str:
+    """Return CTEs ending in ``nm``: every indicator's raw (r), transformed (t), 0–100 (n) value."""
+    # Peer-group statistics come from GROUP BY + join (one small hash aggregate) rather
+    # than window aggregates, which sort the accounts once per indicator. Percentile ranks
+    # do need a sort; they run on the narrow raw column of ``vals`` (a percentile rank is
+    # unchanged by the monotone log1p, and caps are refused with percentile scaling).
     peer = peer_partition(system)
+    on = " AND ".join(f"v.{key} = s.{key}" for key in system.peer_group)
+    items = [(k, ind) for k, (_, ind, _) in enumerate(system.indicators())]
+    caps = [f"quantile_cont(r{k}, {ind.cap_percentile / 100}) AS cap{k}"
+            for k, ind in items if ind.cap_percentile is not None]  # fmt: skip
+    capped = "vals v"
+    if caps:
+        capped = f"vals v JOIN (SELECT {peer}, {', '.join(caps)} FROM vals GROUP BY ALL) s ON {on}"
+    stats = [stat for k, ind in items for stat in _stats(k, ind)] or ["count(*) AS n_peer"]
+    ranks = [f"percent_rank() OVER (PARTITION BY {peer}, r{k} IS NULL ORDER BY r{k}) AS pr{k}"
+             for k, ind in items if ind.scale == "percentile"]  # fmt: skip
+    pr = f", pr AS (SELECT account_id, {', '.join(ranks)} FROM vals)" if ranks else ""
+    pr_join = "JOIN pr USING (account_id)" if ranks else ""
+    return f"""tv AS (SELECT v.*, {", ".join(f"{_transformed(k, ind)} AS t{k}" for k, ind in items)}
+                  FROM {capped}),
+        st AS (SELECT {peer}, {", ".join(stats)} FROM tv GROUP BY ALL){pr},
+        nm AS (SELECT v.*, {", ".join(f"{_scaled(k, ind)} AS n{k}" for k, ind in items)}
+               FROM tv v JOIN st s ON {on} {pr_join})"""  # fmt: skip
+
+
+def _dimension_sql(system: IndicatorSystem) -> tuple[list[str], list[str]]:
+    """Return the dimension-score columns (d) and effective indicator weights (e)."""
     items = system.indicators()
-    transformed = [_scaled(k, ind) for k, (_, ind, _) in enumerate(items)]
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE normed AS
-        SELECT *, {", ".join(f"{s.replace('{peer}', peer)} AS n{k}" for k, (_, s) in enumerate(transformed))}
-        FROM (SELECT *, {", ".join(f"{t} AS t{k}" for k, (t, _) in enumerate(transformed))}
-              FROM vals WINDOW peer AS (PARTITION BY {peer}))
-        WINDOW peer AS (PARTITION BY {peer})"""
-    )  # fmt: skip
     dim_cols: list[str] = []
     eff_cols: list[str] = []
     for d_index, dim in enumerate(system.dimensions):
-        group_scores = []
+        groups = []
         for fallback in (False, True):
             ks = [k for k, (d, _, fb) in enumerate(items) if d is dim and fb is fallback]
-            if not ks:
-                continue
-            num = " + ".join(f"coalesce({items[k][1].weight} * n{k}, 0)" for k in ks)
-            den = " + ".join(f"CASE WHEN n{k} IS NOT NULL THEN {items[k][1].weight} ELSE 0 END" for k in ks)
-            group_scores.append((ks, f"({num}) / nullif({den}, 0)", den))
-        primary = group_scores[0]
-        expr = primary[1] if len(group_scores) == 1 else f"coalesce({primary[1]}, {group_scores[1][1]})"
+            if ks:
+                num = " + ".join(f"coalesce({items[k][1].weight} * n{k}, 0)" for k in ks)
+                den = " + ".join(
+                    f"CASE WHEN n{k} IS NOT NULL THEN {items[k][1].weight} ELSE 0 END" for k in ks
+                )
+                groups.append((ks, f"({num}) / nullif({den}, 0)", den))
+        primary = groups[0]
+        expr = primary[1] if len(groups) == 1 else f"coalesce({primary[1]}, {groups[1][1]})"
         dim_cols.append(f"{expr} AS d{d_index}")
-        for g, (ks, _, den) in enumerate(group_scores):
+        for g, (ks, _, den) in enumerate(groups):
             # A fallback group counts only when the primary group has no data at all.
             use = "true" if g == 0 else f"({primary[2]}) = 0"
-            for k in ks:
-                eff_cols.append(
-                    f"CASE WHEN {use} AND n{k} IS NOT NULL THEN {items[k][1].weight} / ({den}) ELSE 0 END AS e{k}"
-                )  # fmt: skip
+            eff_cols += [f"CASE WHEN {use} AND n{k} IS NOT NULL THEN {items[k][1].weight} / ({den}) ELSE 0 END AS e{k}"
+                         for k in ks]  # fmt: skip
+    return dim_cols, eff_cols
+
+
+def score(con: duckdb.DuckDBPyConnection, system: IndicatorSystem, run_id: str) -> None:
+    """Normalise, combine and write every account's score with its lists to index_scores."""
+    # One statement from raw values to the stored rows: every intermediate stays inside
+    # DuckDB's pipeline instead of being materialised as a wide temporary table.
+    items = system.indicators()
     dims = system.dimensions
-    present = " + ".join(f"CASE WHEN d{i} IS NOT NULL THEN {d.weight} ELSE 0 END" for i, d in enumerate(dims))
+    dim_cols, eff_cols = _dimension_sql(system)
+    present = " + ".join(
+        f"CASE WHEN d{i} IS NOT NULL THEN {d.weight} ELSE 0 END" for i, d in enumerate(dims)
+    )
     total = " + ".join(f"coalesce({d.weight} * d{i}, 0)" for i, d in enumerate(dims))
     missing = ", ".join(f"CASE WHEN d{i} IS NULL THEN {_q(d.key)} END" for i, d in enumerate(dims))
     dweights = ", ".join(
         f"CASE WHEN d{i} IS NOT NULL THEN {d.weight} / nullif({present}, 0) ELSE 0 END AS w{i}"
         for i, d in enumerate(dims)
     )
+    # Lists aligned with the run's items (indicators, then dimensions): one row per account
+    # is far cheaper to write than one row per account and indicator.
+    raw = [f"r{k}" for k in range(len(items))] + ["NULL"] * len(dims)
+    normalised = [f"n{k}" for k in range(len(items))] + [f"d{i}" for i in range(len(dims))]
+    weight = [f"e{k}" for k in range(len(items))] + [f"w{i}" for i in range(len(dims))]
+    contribution = [
+        f"coalesce(n{k} * e{k} * w{dims.index(dim)}, 0)" for k, (dim, _, _) in enumerate(items)
+    ] + [f"coalesce(d{i} * w{i}, 0)" for i in range(len(dims))]
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE scored AS
-        SELECT *, coalesce(({total}) / nullif({present}, 0), 0) AS score,
-               list_filter([{missing}], lambda x: x IS NOT NULL)::VARCHAR[] AS dims_missing,
-               {dweights}
-        FROM (SELECT *, {", ".join(dim_cols)}, {", ".join(eff_cols)} FROM normed)"""
+        f"""INSERT INTO index_scores
+        WITH {_normalised_sql(system)},
+        dm AS (SELECT *, {", ".join(dim_cols)}, {", ".join(eff_cols)} FROM nm),
+        sc AS (SELECT *, coalesce(({total}) / nullif({present}, 0), 0) AS score, {dweights} FROM dm)
+        SELECT {_q(run_id)}, platform, uid, account_id, score, tie_value, n_posts,
+               list_filter([{missing}], lambda x: x IS NOT NULL)::VARCHAR[],
+               [{", ".join(raw)}]::DOUBLE[], [{", ".join(normalised)}]::DOUBLE[],
+               [{", ".join(weight)}]::DOUBLE[], [{", ".join(contribution)}]::DOUBLE[]
+        FROM sc"""
     )  # fmt: skip
-    parts = []
-    for k, (dim, ind, fallback) in enumerate(items):
-        i = dims.index(dim)
-        parts.append(
-            f"SELECT platform, uid, {_q(dim.key)}, {_q(ind.metric)}, {fallback}, r{k}, n{k}, e{k}, "
-            f"coalesce(n{k} * e{k} * w{i}, 0) FROM scored"
-        )
-    for i, dim in enumerate(dims):
-        parts.append(
-            f"SELECT platform, uid, {_q(dim.key)}, '', false, NULL, d{i}, w{i}, "
-            f"coalesce(d{i} * w{i}, 0) FROM scored"
-        )
-    con.execute(
-        f"INSERT INTO index_scores SELECT {_q(run_id)}, * FROM ({' UNION ALL '.join(parts)})"
-    )
+
+
+def items_of(system: IndicatorSystem) -> list[tuple[str, str, bool]]:
+    """Return the (dimension, indicator, is_fallback) items a run's score lists align with."""
+    return [(d.key, i.metric, fb) for d, i, fb in system.indicators()] + [
+        (d.key, "", False) for d in system.dimensions
+    ]

@@ -22,7 +22,7 @@ import duckdb
 import pyarrow as pa
 from sqlalchemy.orm import Session
 
-from zhengwu.index import composite, compliance, matrix, ranking, results
+from zhengwu.index import compliance, composite, matrix, results
 from zhengwu.index.compliance import ComplianceRules
 from zhengwu.index.dimensions import Dimensions, load_dimensions
 from zhengwu.index.periods import Period
@@ -59,7 +59,9 @@ def _q(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _register(con: duckdb.DuckDBPyConnection, dims: Dimensions, rates: pa.Table, flags: pa.Table) -> None:
+def _register(
+    con: duckdb.DuckDBPyConnection, dims: Dimensions, rates: pa.Table, flags: pa.Table
+) -> None:
     con.register("acc_in", dims.accounts)
     con.register("orgs_in", dims.organizations)
     con.register("members_in", dims.members)
@@ -71,29 +73,51 @@ def _register(con: duckdb.DuckDBPyConnection, dims: Dimensions, rates: pa.Table,
 def _unregister(con: duckdb.DuckDBPyConnection) -> None:
     for name in ("acc_in", "orgs_in", "members_in", "regions_in", "svc_in", "flags_in"):
         con.unregister(name)
-    for table in ("acc", "agg_posts", "agg_followers", "vals", "normed", "scored", "compliance"):
+    for table in ("acc", "agg_posts", "agg_followers", "vals", "compliance"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
-def _store_account_totals(con: duckdb.DuckDBPyConnection, system: IndicatorSystem, run_id: str) -> None:
-    peer = ", ".join(f"s.{k}" for k in system.peer_group)
-    order = ORDER.format(uid="uid")
+_RANKS = """
+    SELECT key,
+           CASE WHEN NOT excluded THEN sum(CASE WHEN excluded THEN 0 ELSE 1 END) OVER w END AS rank,
+           row_number() OVER w AS rank_with_failing,
+           100 * cume_dist() OVER (PARTITION BY {peer} ORDER BY round(score, 6)) AS percentile,
+           count(*) OVER (PARTITION BY {peer}) AS peer_size
+    FROM base
+    WINDOW w AS (PARTITION BY platform ORDER BY {order}
+                 ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"""
+
+
+def _ranks(peer: str) -> str:
+    # One ordered window gives both ranks: the running count of compliant accounts is the
+    # rank of a compliant account, the row number the rank with failing ones included. The
+    # windows see only narrow rows (a window operator sorts every column it carries).
+    return _RANKS.format(peer=peer, order=ORDER.format(uid="uid"))
+
+
+def _store_account_totals(
+    con: duckdb.DuckDBPyConnection, system: IndicatorSystem, run_id: str
+) -> None:
+    peer = ", ".join(system.peer_group)
+    keys = ", ".join(f"a.{k}" for k in system.peer_group)
+    # Joins go by the integer account id, not by (platform, uid) strings.
     con.execute(
         f"""INSERT INTO index_totals
-        SELECT {_q(run_id)}, platform, 'account', uid, account_id, organization_id, name,
-               org_name, sector, level, adcode, province, city, score,
-               CASE WHEN NOT excluded THEN
-                    row_number() OVER (PARTITION BY platform, excluded ORDER BY {order}) END,
-               row_number() OVER (PARTITION BY platform ORDER BY {order}),
-               peer_key, count(*) OVER (PARTITION BY peer_key),
-               100 * cume_dist() OVER (PARTITION BY peer_key ORDER BY round(score, 6)),
-               dims_missing, len(dims_missing) > 0, status, reasons, excluded, tie_value,
-               n_posts, n_posts > 0
-        FROM (SELECT a.*, s.score, s.tie_value, s.n_posts, s.dims_missing,
-                     concat_ws('|', {peer}) AS peer_key, c.status, c.reasons,
-                     c.status = 'fail' AS excluded
-              FROM acc a JOIN scored s ON s.platform = a.platform AND s.uid = a.uid
-              JOIN compliance c ON c.platform = a.platform AND c.uid = a.uid)"""
+        WITH scored AS (SELECT account_id AS key, score, tie_value, posts, dims_missing
+                        FROM index_scores WHERE run_id = {_q(run_id)}),
+        base AS (
+            SELECT a.account_id AS key, a.platform, a.uid, {keys}, s.score, s.tie_value,
+                   c.status = 'fail' AS excluded
+            FROM acc a JOIN scored s ON s.key = a.account_id
+            JOIN compliance c ON c.account_id = a.account_id),
+        r AS ({_ranks(peer)})
+        SELECT {_q(run_id)}, a.platform, 'account', a.uid, a.account_id, a.organization_id,
+               a.name, a.org_name, a.sector, a.level, a.province, a.city, s.score, r.rank,
+               r.rank_with_failing, concat_ws('|', {keys}), r.peer_size, r.percentile,
+               s.dims_missing, c.status, c.reasons, c.status = 'fail', s.tie_value, s.posts
+        FROM acc a JOIN scored s ON s.key = a.account_id
+        JOIN compliance c ON c.account_id = a.account_id
+        JOIN r ON r.key = a.account_id"""
     )
 
 
@@ -111,7 +135,6 @@ def _combine_sql(system: IndicatorSystem) -> str:
 def _store_org_totals(con: duckdb.DuckDBPyConnection, system: IndicatorSystem, run_id: str) -> None:
     # An organisation is ranked on its compliant accounts (the best one per platform); one
     # with no compliant account is scored on all of them and excluded like a failing account.
-    order = ORDER.format(uid="uid")
     con.execute(
         f"""INSERT INTO index_totals
         WITH acct AS (SELECT * FROM index_totals
@@ -120,23 +143,20 @@ def _store_org_totals(con: duckdb.DuckDBPyConnection, system: IndicatorSystem, r
         plat AS (SELECT a.organization_id, a.platform, max(a.score) AS s, sum(a.posts) AS posts
                  FROM acct a JOIN ok USING (organization_id)
                  WHERE NOT a.excluded OR NOT ok.any_ok GROUP BY ALL),
-        comb AS (SELECT organization_id, {_combine_sql(system)} AS score,
-                        count(*) AS n_platforms, sum(posts) AS posts
-                 FROM plat GROUP BY ALL),
-        org AS (SELECT c.*, o.name, o.sector, o.level, o.adcode, o.province, o.city,
-                       'org:' || c.organization_id AS uid, NOT ok.any_ok AS excluded,
-                       CAST(c.n_platforms AS DOUBLE) AS tie_value
-                FROM comb c JOIN orgs_in o USING (organization_id) JOIN ok USING (organization_id))
-        SELECT $run, 'all', 'organization', uid, NULL, organization_id, name, name, sector,
-               level, adcode, province, city, score,
-               CASE WHEN NOT excluded THEN
-                    row_number() OVER (PARTITION BY excluded ORDER BY {order}) END,
-               row_number() OVER (ORDER BY {order}), 'all', count(*) OVER (),
-               100 * cume_dist() OVER (ORDER BY round(score, 6)), []::VARCHAR[], false,
-               CASE WHEN excluded THEN 'fail' ELSE 'pass' END,
-               CASE WHEN excluded THEN ['no_compliant_account'] ELSE [] END::VARCHAR[],
-               excluded, tie_value, posts, posts > 0
-        FROM org""",
+        base AS (SELECT organization_id AS key, organization_id, 'all' AS platform,
+                        'org:' || organization_id AS uid,
+                        {_combine_sql(system)} AS score, CAST(count(*) AS DOUBLE) AS tie_value,
+                        sum(posts) AS posts, NOT any_value(ok.any_ok) AS excluded
+                 FROM plat JOIN ok USING (organization_id) GROUP BY organization_id),
+        r AS ({_ranks("platform")})
+        SELECT $run, 'all', 'organization', b.uid, NULL, b.organization_id, o.name, o.name,
+               o.sector, o.level, o.province, o.city, b.score, r.rank, r.rank_with_failing,
+               'all', r.peer_size, r.percentile, []::VARCHAR[],
+               CASE WHEN b.excluded THEN 'fail' ELSE 'pass' END,
+               CASE WHEN b.excluded THEN ['no_compliant_account'] ELSE [] END::VARCHAR[],
+               b.excluded, b.tie_value, b.posts
+        FROM base b JOIN orgs_in o USING (organization_id)
+        JOIN r ON r.key = b.key""",
         {"run": run_id},
     )
 
@@ -171,7 +191,9 @@ def run_index(
         con.execute("BEGIN")
         results.delete_run(con, run_id)
         platforms = ", ".join(_q(p) for p in system.platforms)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE acc AS SELECT * FROM acc_in WHERE platform IN ({platforms})")
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE acc AS SELECT * FROM acc_in WHERE platform IN ({platforms})"
+        )
         if system.kind == "composite":
             composite.build_values(con, system, period, has_service=rates.num_rows > 0)
             composite.score(con, system, run_id)
@@ -180,7 +202,10 @@ def run_index(
         compliance.evaluate(con, "acc", flags, check_date, rules)
         _store_account_totals(con, system, run_id)
         _store_org_totals(con, system, run_id)
-        ranking.materialise(con, run_id)
+        con.execute(
+            f"INSERT INTO index_matrix_members SELECT {_q(run_id)}, matrix_id, account_id FROM members_in"
+        )
+        con.execute("INSERT OR REPLACE INTO index_regions SELECT adcode, name FROM regions_in")
         matrix.compute(con, system, run_id)
         counts = con.execute(
             "SELECT count(*) FILTER (WHERE entity = 'account'), "
@@ -190,12 +215,19 @@ def run_index(
         ).fetchone()
         n_accounts, n_failing, n_orgs = (int(v) for v in counts) if counts else (0, 0, 0)
         seconds = clock.perf_counter() - started
+        items = (
+            composite.items_of(system)
+            if system.kind == "composite"
+            else presets_run.items_of(system)
+        )
         con.execute(
-            "INSERT INTO index_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO index_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [run_id, system.name, system.kind, system.version, system.digest, period.label,
-             period.kind, period.start, period.end, period.days, check_date, rules.window_days,
-             rules.reply_check, datetime.now(UTC).replace(tzinfo=None), seconds,
-             n_accounts, n_failing, run_notes, methodology.render(system, period=period, notes=run_notes)],
+             period.kind, period.week_start, period.start, period.end, period.days, check_date,
+             rules.window_days, rules.reply_check, datetime.now(UTC).replace(tzinfo=None),
+             seconds, n_accounts, n_failing, [i[0] for i in items], [i[1] for i in items],
+             [i[2] for i in items], run_notes,
+             methodology.render(system, period=period, notes=run_notes)],
         )  # fmt: skip
         con.execute("COMMIT")
     except BaseException:
@@ -203,7 +235,9 @@ def run_index(
         raise
     finally:
         _unregister(con)
-    return RunSummary(run_id, system.name, period, n_accounts, n_failing, n_orgs, seconds, run_notes)
+    return RunSummary(
+        run_id, system.name, period, n_accounts, n_failing, n_orgs, seconds, run_notes
+    )
 
 
 def run_for_db(

@@ -29,9 +29,8 @@ def compute(con: duckdb.DuckDBPyConnection, system: IndicatorSystem, run_id: str
     top = f"list_avg(list_slice(list_reverse_sort(list({value}) FILTER (WHERE NOT t.excluded)), 1, {rule.top_k}))"
     con.execute(
         f"""INSERT INTO index_matrix
-        WITH mem AS (SELECT m.matrix_id, m.matrix_name, a.account_id, a.platform, a.uid,
-                            a.organization_id
-                     FROM members_in m JOIN acc_in a USING (account_id)),
+        WITH mem AS (SELECT m.matrix_id, a.account_id, a.platform, a.organization_id
+                     FROM members_in m JOIN acc a USING (account_id)),
         names AS (SELECT DISTINCT matrix_id, matrix_name FROM members_in),
         mo AS (SELECT DISTINCT matrix_id, organization_id FROM mem WHERE organization_id IS NOT NULL),
         op AS (SELECT DISTINCT organization_id, platform FROM acc),
@@ -44,15 +43,16 @@ def compute(con: duckdb.DuckDBPyConnection, system: IndicatorSystem, run_id: str
         any_cov AS (SELECT matrix_id, count(DISTINCT mo.organization_id) AS orgs_on
                     FROM mo SEMI JOIN op ON op.organization_id = mo.organization_id
                     GROUP BY ALL),
-        t AS (SELECT * FROM index_totals WHERE run_id = $run AND entity = 'account'),
-        per AS (SELECT mem.matrix_id, mem.platform, count(*) AS members, count(t.account_uid) AS scored,
-                       avg(CASE WHEN t.active THEN 1.0 ELSE 0.0 END) AS activity, {top} AS top_mean
-                FROM mem JOIN t ON t.platform = mem.platform AND t.account_uid = mem.uid
+        t AS (SELECT account_id, score, percentile, excluded, posts FROM index_totals
+              WHERE run_id = $run AND entity = 'account'),
+        per AS (SELECT mem.matrix_id, mem.platform, count(*) AS members, count(t.account_id) AS scored,
+                       avg(CASE WHEN t.posts > 0 THEN 1.0 ELSE 0.0 END) AS activity, {top} AS top_mean
+                FROM mem JOIN t USING (account_id)
                 GROUP BY ALL),
         alls AS (SELECT mem.matrix_id, 'all' AS platform, count(*) AS members,
-                        count(t.account_uid) AS scored,
-                        avg(CASE WHEN t.active THEN 1.0 ELSE 0.0 END) AS activity, {top} AS top_mean
-                 FROM mem JOIN t ON t.platform = mem.platform AND t.account_uid = mem.uid
+                        count(t.account_id) AS scored,
+                        avg(CASE WHEN t.posts > 0 THEN 1.0 ELSE 0.0 END) AS activity, {top} AS top_mean
+                 FROM mem JOIN t USING (account_id)
                  GROUP BY ALL),
         rows AS (
             SELECT c.matrix_id, c.platform, coalesce(p.members, 0) AS members,
@@ -84,7 +84,7 @@ def matrix_index(
 ) -> list[dict[str, object]]:
     """Return the stored matrix index of run ``run_id``, best first within each platform."""
     where = "run_id = ?" + (" AND platform = ?" if platform else "")
-    params: list[object] = [run_id] + ([platform] if platform else [])
+    params: list[object] = [run_id, platform] if platform else [run_id]
     cur = con.execute(
         f"""SELECT platform, rank, matrix_id, matrix_name, score, top_mean, coverage, activity,
                    members, scored, organizations, organizations_on_platform

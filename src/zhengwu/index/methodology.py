@@ -110,7 +110,9 @@ def _preset(system: IndicatorSystem) -> list[str]:
         "",
     ]
     if system.cap_reads is not None:
-        lines.append(f"- Reads above {system.cap_reads - 1} (shown “10万+”) count as {system.cap_reads}.")
+        lines.append(
+            f"- Reads above {system.cap_reads - 1} (shown “10万+”) count as {system.cap_reads}."
+        )
     if system.seventh_day_kinds:
         lines.append(
             "- For periods of kind " + ", ".join(system.seventh_day_kinds) + ", each article "

@@ -100,7 +100,6 @@ def posts_base_aggregates(days: int, service_topics: Iterable[str]) -> dict[str,
         "day_bits": f"bitstring_agg(day_index, 0, {days - 1})",
         "own_replies": f"count(*) FILTER (WHERE starts_with(text, {_sql_str(REPLY_PREFIX)}))",
         "service_posts": f"count(*) FILTER (WHERE {service_topic_filter(service_topics)})",
-        "likes_viewed_sum": "sum(likes) FILTER (WHERE coalesce(reads, plays) IS NOT NULL)",
     }
     for field in COUNT_FIELDS:
         value = _value(field)
@@ -154,10 +153,13 @@ def _builtin() -> list[Metric]:
                ("n_posts", "reposts_sum", "comments_sum", "likes_sum"),
                "(coalesce(reposts_sum, 0) + coalesce(comments_sum, 0) + coalesce(likes_sum, 0))"
                " / nullif(n_posts, 0)"),
+        # Only when every post shows its reads or plays: a ratio over a partial sum would
+        # inflate it (and a separate filtered sum would cost one more aggregate per post).
         Metric("likes_per_read", "阅读点赞率",
-               "likes per read (per play on video platforms), over posts that show reads or plays",
-               "posts", ("likes_viewed_sum", "views_sum"),
-               "likes_viewed_sum / nullif(views_sum, 0)"),
+               "likes per read (per play on video platforms); no data unless every post of "
+               "the window shows its reads or plays", "posts",
+               ("n_posts", "views_n", "likes_sum", "views_sum"),
+               "CASE WHEN views_n = n_posts THEN likes_sum / nullif(views_sum, 0) END"),
         Metric("own_replies", "自身回复数",
                f"the account's own replies: posts whose text starts with {REPLY_PREFIX} (plus "
                f"rows of {REPLIES_TABLE} when that table exists)", "posts",

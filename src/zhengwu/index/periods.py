@@ -131,7 +131,9 @@ def parse_period(text: str, *, week_start: WeekStart = "monday") -> Period:
         try:
             monday = date.fromisocalendar(year, week, 1)
         except ValueError:
-            raise _bad(text, f"{year} 年没有第 {week} 周", f"{year} has no ISO week {week}") from None
+            raise _bad(
+                text, f"{year} 年没有第 {week} 周", f"{year} has no ISO week {week}"
+            ) from None
         return week_period(monday, week_start)
     if match := _MONTH.match(raw):
         year, month = int(match[1]), int(match[2])

@@ -127,7 +127,9 @@ def _effective_posts(system: IndicatorSystem, period: Period) -> tuple[str, list
                       ASOF LEFT JOIN post_snapshots s
                         ON s.platform = p.platform AND s.post_id = p.post_id
                        AND p.created_at + INTERVAL 7 DAY >= s.observed_at)"""
-        notes.append("counts of each article as of its 7th day (post_snapshots; latest counts without one)")
+        notes.append(
+            "counts of each article as of its 7th day (post_snapshots; latest counts without one)"
+        )
     else:
         source = f"""(SELECT platform, account_uid, created_at, is_headline, {", ".join(counts)}
                       FROM posts WHERE created_at >= $start AND created_at < $end
@@ -139,8 +141,10 @@ def _effective_posts(system: IndicatorSystem, period: Period) -> tuple[str, list
     return source, notes
 
 
-def score(con: duckdb.DuckDBPyConnection, system: IndicatorSystem, period: Period, run_id: str) -> list[str]:
-    """Create ``scored`` for a preset system and write its inputs and blocks to index_scores."""
+def score(
+    con: duckdb.DuckDBPyConnection, system: IndicatorSystem, period: Period, run_id: str
+) -> list[str]:
+    """Compute a preset system for every account and write values, inputs and blocks to index_scores."""
     assert system.preset is not None
     preset = get_preset(system.preset)
     runnable = RUNNABLE[system.preset]
@@ -152,10 +156,12 @@ def score(con: duckdb.DuckDBPyConnection, system: IndicatorSystem, period: Perio
 
         aggregate_followers(con, period)
         follower_join = "LEFT JOIN agg_followers f ON f.platform = a.platform AND f.uid = a.uid"
-        follower_cols = ", coalesce(f.followers_end, a.followers) AS followers_end, f.followers_start"
+        follower_cols = (
+            ", coalesce(f.followers_end, a.followers) AS followers_end, f.followers_start"
+        )
     zero = ", ".join(f"coalesce(g.{name}, 0) AS {name}" for name in runnable.aggregates)
     cur = con.execute(
-        f"""SELECT a.platform, a.uid, {zero}{follower_cols}
+        f"""SELECT a.platform, a.uid, a.account_id, {zero}{follower_cols}
             FROM acc a
             LEFT JOIN (SELECT platform, account_uid AS uid, {aggs} FROM {source} GROUP BY ALL) g
               ON g.platform = a.platform AND g.uid = a.uid
@@ -164,45 +170,42 @@ def score(con: duckdb.DuckDBPyConnection, system: IndicatorSystem, period: Perio
         {"start": period.start_utc, "end": period.end_utc},
     )
     names = [d[0] for d in cur.description or []]
-    scored: list[dict[str, Any]] = []
+    input_names = [i.name for i in preset.inputs]
     rows: list[dict[str, Any]] = []
     for values in cur.fetchall():
         row = dict(zip(names, values, strict=True))
         inputs = runnable.inputs(row, period)
         result = preset.evaluate(inputs)
-        terms = {b: w * result.breakdown[b] for b, w in runnable.blocks}
-        total = sum(terms.values())
-        key = {"run_id": run_id, "platform": row["platform"], "account_uid": row["uid"]}
-        for name, value in inputs.items():
-            rows.append(key | {"dimension": "inputs", "indicator": name, "raw": float(value)})
-        for (block, weight), term in zip(runnable.blocks, terms.values(), strict=True):
-            share = result.value * term / total if total else 0.0
-            rows.append(key | {"dimension": block, "indicator": "", "raw": result.breakdown[block],
-                               "weight": weight, "contribution": share})  # fmt: skip
+        terms = [w * result.breakdown[b] for b, w in runnable.blocks]
+        total = sum(terms)
+        shares = [result.value * term / total if total else 0.0 for term in terms]
+        n_inputs = len(input_names)
         n_posts = int(row.get("n", row.get("posts", 0)))
-        scored.append({"platform": row["platform"], "uid": row["uid"], "score": result.value,
-                       "tie_value": float(n_posts), "n_posts": n_posts})  # fmt: skip
-    scores_table = pa.Table.from_pylist(rows, schema=_SCORES_SCHEMA)
-    con.register("preset_scores_in", scores_table)
+        rows.append({
+            "run_id": run_id, "platform": row["platform"], "account_uid": row["uid"],
+            "account_id": row["account_id"], "score": result.value, "tie_value": float(n_posts), "posts": n_posts,
+            "dims_missing": [],
+            "raw": [float(inputs[n]) for n in input_names] + [result.breakdown[b] for b, _ in runnable.blocks],
+            "normalised": [None] * (n_inputs + len(terms)),
+            "weight": [None] * n_inputs + [w for _, w in runnable.blocks],
+            "contribution": [None] * n_inputs + shares,
+        })  # fmt: skip
+    con.register("preset_scores_in", pa.Table.from_pylist(rows, schema=_SCORES_SCHEMA))
     con.execute("INSERT INTO index_scores SELECT * FROM preset_scores_in")
     con.unregister("preset_scores_in")
-    scored_table = pa.Table.from_pylist(scored, schema=_SCORED_SCHEMA)
-    con.register("preset_scored_in", scored_table)
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE scored AS "
-        "SELECT *, []::VARCHAR[] AS dims_missing FROM preset_scored_in"
-    )
-    con.unregister("preset_scored_in")
     return [f"{preset.name}: {preset.source} (certainty: {preset.certainty})", *notes]
 
 
 _SCORES_SCHEMA = pa.schema([
     ("run_id", pa.string()), ("platform", pa.string()), ("account_uid", pa.string()),
-    ("dimension", pa.string()), ("indicator", pa.string()), ("is_fallback", pa.bool_()),
-    ("raw", pa.float64()), ("normalised", pa.float64()), ("weight", pa.float64()),
-    ("contribution", pa.float64()),
+    ("account_id", pa.int64()), ("score", pa.float64()), ("tie_value", pa.float64()), ("posts", pa.int64()),
+    ("dims_missing", pa.list_(pa.string())), ("raw", pa.list_(pa.float64())), ("normalised", pa.list_(pa.float64())),
+    ("weight", pa.list_(pa.float64())), ("contribution", pa.list_(pa.float64())),
 ])  # fmt: skip
-_SCORED_SCHEMA = pa.schema([
-    ("platform", pa.string()), ("uid", pa.string()), ("score", pa.float64()),
-    ("tie_value", pa.float64()), ("n_posts", pa.int64()),
-])  # fmt: skip
+
+
+def items_of(system: IndicatorSystem) -> list[tuple[str, str, bool]]:
+    """Return the items a preset run's score lists align with: inputs, then blocks."""
+    assert system.preset is not None
+    inputs = [("inputs", i.name, False) for i in get_preset(system.preset).inputs]
+    return inputs + [(block, "", False) for block, _ in RUNNABLE[system.preset].blocks]

@@ -1,10 +1,12 @@
 """Rankings: by platform, sector, level, province, city and matrix, with movement and exclusions.
 
-Every grouping is materialised at run time in ``index_rankings`` (rank among compliant
-entities, and rank with failing ones included), so reading a ranking is one indexed
-lookup. Movement compares with the run of the same system over the previous period of the
-same kind (``2025-Q3`` → ``2025-Q2``): positive = moved up. Ties are broken as the engine
-documents (score, then the system's tie-break metric, then uid).
+The run stores one order per platform (``rank_with_failing`` in ``index_totals``: score,
+then the system's tie-break metric, then uid) and the compliant rank. A ranking inside a
+sector, level, province, city or matrix is that same order restricted to the group, so it
+is derived when read by one window over integer ranks — nothing is recomputed. Movement
+compares with the run of the same system over the previous period of the same kind
+(``2025-Q3`` → ``2025-Q2``): positive = moved up, ``"new"`` = not ranked in that group
+before, None = no previous run stored.
 """
 
 from __future__ import annotations
@@ -18,48 +20,70 @@ from zhengwu.index import results
 from zhengwu.index.periods import parse_period
 
 GROUPINGS = ("platform", "sector", "level", "province", "city", "matrix")
-_ORDER = "round(score, 6) DESC, tie_value DESC NULLS LAST, account_uid"
 
 
-def materialise(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
-    """Write the rank of every entity inside every grouping of run ``run_id``."""
-    cols = "t.platform, t.account_uid, t.score, t.tie_value, t.excluded"
-    con.execute(
-        f"""INSERT INTO index_rankings
-        WITH t AS (SELECT * FROM index_totals WHERE run_id = $run),
-        org_matrix AS (SELECT DISTINCT m.matrix_id, m.matrix_name, a.organization_id
-                       FROM members_in m JOIN acc_in a USING (account_id)
-                       WHERE a.organization_id IS NOT NULL),
-        g AS (
-            SELECT 'platform' AS grouping, t.platform AS group_key, t.platform AS group_name, {cols} FROM t
-            UNION ALL SELECT 'sector', t.sector, t.sector, {cols} FROM t WHERE t.sector IS NOT NULL
-            UNION ALL SELECT 'level', t.level, t.level, {cols} FROM t WHERE t.level IS NOT NULL
-            UNION ALL SELECT 'province', t.province, coalesce(r.name, t.province), {cols}
-                FROM t LEFT JOIN regions_in r ON r.adcode = t.province WHERE t.province IS NOT NULL
-            UNION ALL SELECT 'city', t.city, coalesce(r.name, t.city), {cols}
-                FROM t LEFT JOIN regions_in r ON r.adcode = t.city WHERE t.city IS NOT NULL
-            UNION ALL SELECT 'matrix', CAST(m.matrix_id AS VARCHAR), m.matrix_name, {cols}
-                FROM t JOIN members_in m ON m.account_id = t.account_id WHERE t.entity = 'account'
-            UNION ALL SELECT 'matrix', CAST(m.matrix_id AS VARCHAR), m.matrix_name, {cols}
-                FROM t JOIN org_matrix m ON m.organization_id = t.organization_id
-                WHERE t.entity = 'organization'
+def _check(by: str) -> None:
+    if by not in GROUPINGS:
+        raise InvalidInputError(
+            f"未知的排行分组 {by!r}；可用：{', '.join(GROUPINGS)}",
+            f"unknown grouping {by!r}; choose one of {', '.join(GROUPINGS)}",
         )
-        SELECT $run, platform, grouping, group_key, group_name, account_uid,
-               CASE WHEN NOT excluded THEN row_number() OVER (
-                   PARTITION BY platform, grouping, group_key, excluded ORDER BY {_ORDER}) END,
-               row_number() OVER (PARTITION BY platform, grouping, group_key ORDER BY {_ORDER}),
-               count(*) FILTER (WHERE NOT excluded) OVER (PARTITION BY platform, grouping, group_key),
-               count(*) OVER (PARTITION BY platform, grouping, group_key)
-        FROM g""",
-        {"run": run_id},
-    )
+
+
+def grouped(by: str, run: str) -> str:
+    """Return SQL of the run's totals (param ``$<run>``) with ``group_key`` and ``group_name``."""
+    _check(by)
+    totals = f"(SELECT * FROM index_totals WHERE run_id = ${run})"
+    if by == "platform":
+        return f"SELECT t.*, t.platform AS group_key, t.platform AS group_name FROM {totals} t"
+    if by in ("sector", "level"):
+        return f"SELECT t.*, t.{by} AS group_key, t.{by} AS group_name FROM {totals} t WHERE t.{by} IS NOT NULL"
+    if by in ("province", "city"):
+        return (
+            f"SELECT t.*, t.{by} AS group_key, coalesce(r.name, t.{by}) AS group_name "
+            f"FROM {totals} t LEFT JOIN index_regions r ON r.adcode = t.{by} "
+            f"WHERE t.{by} IS NOT NULL AND t.{by} <> ''"
+        )
+    # Matrix: member accounts; an organisation belongs to the matrices of its accounts.
+    members = f"(SELECT * FROM index_matrix_members WHERE run_id = ${run})"
+    names = f"(SELECT DISTINCT matrix_id, matrix_name FROM index_matrix WHERE run_id = ${run})"
+    # (A join on "account OR organisation" would be a nested loop; two joins are hash joins.)
+    return f"""
+        SELECT t.*, CAST(m.matrix_id AS VARCHAR) AS group_key, n.matrix_name AS group_name
+        FROM {totals} t JOIN {members} m ON m.account_id = t.account_id
+        JOIN {names} n ON n.matrix_id = m.matrix_id
+        WHERE t.entity = 'account'
+        UNION ALL
+        SELECT t.*, CAST(m.matrix_id AS VARCHAR), n.matrix_name
+        FROM {totals} t
+        JOIN (SELECT DISTINCT m.matrix_id, a.organization_id
+              FROM {members} m JOIN {totals} a ON a.account_id = m.account_id
+              WHERE a.organization_id IS NOT NULL) m ON m.organization_id = t.organization_id
+        JOIN {names} n ON n.matrix_id = m.matrix_id
+        WHERE t.entity = 'organization'"""
+
+
+def _ranked(by: str, run: str, where: str) -> str:
+    # Group ranks follow the stored platform order; the window sorts narrow rows only.
+    return f"""
+        WITH g AS (SELECT * FROM ({grouped(by, run)}) WHERE {where}),
+        k AS (SELECT group_key, account_uid,
+                     CASE WHEN NOT excluded THEN
+                          sum(CASE WHEN excluded THEN 0 ELSE 1 END) OVER w END AS group_rank,
+                     row_number() OVER w AS group_rank_with_failing
+              FROM g WINDOW w AS (PARTITION BY group_key ORDER BY rank_with_failing
+                                  ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)),
+        sz AS (SELECT group_key, count(*) FILTER (WHERE NOT excluded) AS group_size,
+                      count(*) AS group_size_with_failing FROM g GROUP BY ALL)
+        SELECT g.*, k.group_rank, k.group_rank_with_failing, sz.group_size,
+               sz.group_size_with_failing
+        FROM g JOIN k USING (group_key, account_uid) JOIN sz USING (group_key)"""
 
 
 def previous_run(con: duckdb.DuckDBPyConnection, run_id: str) -> str | None:
     """Return the stored run of the same system over the previous period, if any."""
     run = results.get_run(con, run_id)
-    week_start = "sunday" if run["period_kind"] == "week" and run["start_date"].weekday() == 6 else "monday"
-    before = parse_period(run["period"], week_start=week_start).previous()
+    before = parse_period(run["period"], week_start=run["week_start"]).previous()
     return results.find_run(con, run["system"], before.label)
 
 
@@ -79,72 +103,74 @@ def ranking(
     include_failing: bool = False,
 ) -> dict[str, Any]:
     """Return a ranking of run ``run_id``: groups with their rows, movement and exclusions."""
-    if by not in GROUPINGS:
-        raise InvalidInputError(
-            f"未知的排行分组 {by!r}；可用：{', '.join(GROUPINGS)}",
-            f"unknown grouping {by!r}; choose one of {', '.join(GROUPINGS)}",
-        )
+    _check(by)
     run = results.get_run(con, run_id)
     prev = previous_run(con, run_id)
-    rank_col = "rank_with_failing" if include_failing else "rank"
-    where = ["k.run_id = $run", "k.platform = $platform", "k.grouping = $by"]
-    params: dict[str, Any] = {"run": run_id, "platform": platform, "by": by, "prev": prev or ""}
+    where = "platform = $platform"
+    params: dict[str, Any] = {"run": run_id, "prev": prev or "", "platform": platform}
     if group is not None:
-        where.append("(k.group_key = $group OR k.group_name = $group)")
+        where += " AND (group_key = $group OR group_name = $group)"
         params["group"] = group
-    if top is not None:
-        where.append(f"k.{rank_col} <= $top")
-        params["top"] = top
-    if not include_failing:
-        where.append("k.rank IS NOT NULL")
+    rank = "group_rank_with_failing" if include_failing else "group_rank"
+    shown = "true" if top is None else f"(c.excluded OR c.{rank} <= {int(top)})"
     cur = con.execute(
-        f"""SELECT k.group_key, k.group_name, k.{rank_col} AS rank, p.{rank_col} AS previous_rank,
-                   p.{rank_col} - k.{rank_col} AS movement, k.account_uid, t.name, t.org_name,
-                   t.sector, t.level, t.score, t.percentile, t.compliance, t.compliance_reasons,
-                   t.excluded, t.dims_missing, k.group_size, k.group_size_with_failing
-            FROM index_rankings k
-            JOIN index_totals t ON t.run_id = k.run_id AND t.platform = k.platform
-                               AND t.account_uid = k.account_uid
-            LEFT JOIN index_rankings p ON p.run_id = $prev AND p.platform = k.platform
-                 AND p.grouping = k.grouping AND p.group_key = k.group_key AND p.account_uid = k.account_uid
-            WHERE {" AND ".join(where)}
-            ORDER BY k.group_key, k.{rank_col}""",
+        f"""WITH cur AS ({_ranked(by, "run", where)}),
+                 before AS ({_ranked(by, "prev", where)})
+            SELECT c.group_key, c.group_name, c.{rank} AS rank, b.{rank} AS previous_rank,
+                   b.{rank} - c.{rank} AS movement, c.account_uid, c.name, c.org_name,
+                   c.sector, c.level, c.score, c.percentile, c.compliance,
+                   c.compliance_reasons, c.excluded, c.dims_missing, c.group_size,
+                   c.group_size_with_failing
+            FROM cur c LEFT JOIN before b
+              ON b.group_key = c.group_key AND b.account_uid = c.account_uid
+            WHERE {shown}
+            ORDER BY c.group_key, c.group_rank_with_failing""",
         params,
     )
-    rows = _rows(cur)
-    excluded_where = ["k.run_id = $run", "k.platform = $platform", "k.grouping = $by", "k.rank IS NULL"]
-    if group is not None:
-        excluded_where.append("(k.group_key = $group OR k.group_name = $group)")
-    excluded = _rows(con.execute(
-        f"""SELECT k.group_key, k.account_uid, t.name, t.score, t.compliance_reasons
-            FROM index_rankings k JOIN index_totals t ON t.run_id = k.run_id
-                 AND t.platform = k.platform AND t.account_uid = k.account_uid
-            WHERE {" AND ".join(excluded_where)} ORDER BY k.group_key, k.account_uid""",
-        {k: v for k, v in params.items() if k in ("run", "platform", "by", "group")},
-    ))  # fmt: skip
     groups: dict[str, dict[str, Any]] = {}
-    for row in rows:
+    excluded: list[dict[str, Any]] = []
+    for row in _rows(cur):
         entry = groups.setdefault(row["group_key"], {
             "group_key": row["group_key"], "group_name": row["group_name"],
             "size": row["group_size"], "size_with_failing": row["group_size_with_failing"],
-            "rows": [],
+            "excluded_count": row["group_size_with_failing"] - row["group_size"], "rows": [],
         })  # fmt: skip
+        for key in ("group_name", "group_size", "group_size_with_failing"):
+            row.pop(key)
+        if row["excluded"]:
+            excluded.append({k: row[k] for k in ("group_key", "account_uid", "name", "score",
+                                                  "compliance_reasons")})  # fmt: skip
+            if not include_failing:
+                continue
         if prev is None:
             row["movement"] = None
         elif row["previous_rank"] is None:
             row["movement"] = "new"
-        for key in ("group_key", "group_name", "group_size", "group_size_with_failing"):
-            row.pop(key)
-        entry["rows"].append(row)
+        if top is None or row["rank"] <= top:
+            entry["rows"].append({k: v for k, v in row.items() if k != "group_key"})
     return {
-        "run_id": run_id,
-        "system": run["system"],
-        "period": run["period"],
-        "previous_run": prev,
-        "platform": platform,
-        "by": by,
-        "include_failing": include_failing,
-        "excluded_count": len(excluded),
-        "excluded": excluded,
-        "groups": list(groups.values()),
-    }
+        "run_id": run_id, "system": run["system"], "period": run["period"],
+        "previous_run": prev, "platform": platform, "by": by,
+        "include_failing": include_failing, "excluded_count": len(excluded),
+        "excluded": excluded, "groups": list(groups.values()),
+    }  # fmt: skip
+
+
+def top_lists(
+    con: duckdb.DuckDBPyConnection, run_id: str, *, top: int = 20
+) -> list[dict[str, Any]]:
+    """Return the Top-N compliant entities of every platform × grouping × group of a run."""
+    # min_by(…, n) keeps the n best per group in one hash aggregate: no sort of every row.
+    parts = [
+        f"""SELECT platform, '{by}' AS grouping, group_key, any_value(group_name) AS group_name,
+                   min_by(account_uid, rank_with_failing, {int(top)})
+                       FILTER (WHERE NOT excluded) AS top,
+                   count(*) FILTER (WHERE NOT excluded) AS size,
+                   count(*) FILTER (WHERE excluded) AS excluded
+            FROM ({grouped(by, "run")}) GROUP BY ALL"""
+        for by in GROUPINGS
+    ]
+    cur = con.execute(
+        " UNION ALL ".join(parts) + " ORDER BY platform, grouping, group_key", {"run": run_id}
+    )
+    return _rows(cur)

@@ -2,16 +2,23 @@
 
 * ``index_runs`` — one row per run: system (name, version, digest), period, options, notes
   and the methodology text actually used.
-* ``index_scores`` — per account the indicator rows (raw value, normalised 0–100, effective
-  weight inside its dimension, contribution in score points) and one row per dimension
-  (``indicator = ''``: dimension score, effective dimension weight, contribution).
-  Contributions of an account add up to its score.
+* ``index_scores`` — one row per account and platform with four lists aligned with the
+  run's items (``item_dimensions`` / ``item_indicators`` in ``index_runs``: the indicators,
+  then one item per dimension with indicator ``''``): raw value, normalised 0–100,
+  effective weight (inside the dimension for an indicator, in the score for a dimension)
+  and contribution in score points. The indicator contributions of an account add up to
+  its score, and so do the dimension contributions. ``index_score_items`` shows the same
+  rows in long form.
 * ``index_totals`` — per account and platform, and per organisation across platforms
   (``platform = 'all'``, ``entity = 'organization'``): score, rank, peer size, percentile,
   missing dimensions, compliance and exclusion.
-* ``index_rankings`` — the rank of each entity inside each grouping (whole platform,
-  sector, level, province, city, matrix), with and without failing accounts.
+* ``index_matrix_members`` — the matrix memberships the run used (rankings by matrix).
 * ``index_matrix`` — the matrix index per matrix and platform.
+* ``index_regions`` — names of the provinces and cities rankings group by.
+
+Rankings inside a sector, level, province, city or matrix are derived when read, from the
+stored platform order (one window over integer ranks), so nothing is recomputed and the
+run does not write a row per account for every possible grouping.
 
 A run id is ``<system>/<period>``: running the same system over the same period again
 replaces the earlier results, and "the previous period" of a run is found by its label.
@@ -29,38 +36,62 @@ DDL = [
     """CREATE TABLE IF NOT EXISTS index_runs (
         run_id VARCHAR PRIMARY KEY, system VARCHAR NOT NULL, system_kind VARCHAR,
         system_version VARCHAR, system_digest VARCHAR, period VARCHAR NOT NULL,
-        period_kind VARCHAR, start_date DATE, end_date DATE, days INTEGER, check_date DATE,
-        compliance_window_days INTEGER, reply_check BOOLEAN,
+        period_kind VARCHAR, week_start VARCHAR, start_date DATE, end_date DATE, days INTEGER,
+        check_date DATE, compliance_window_days INTEGER, reply_check BOOLEAN,
         created_at TIMESTAMP, seconds DOUBLE, n_accounts INTEGER, n_failing INTEGER,
+        item_dimensions VARCHAR[], item_indicators VARCHAR[], item_fallback BOOLEAN[],
         notes VARCHAR[], methodology VARCHAR)""",
     """CREATE TABLE IF NOT EXISTS index_scores (
         run_id VARCHAR NOT NULL, platform VARCHAR NOT NULL, account_uid VARCHAR NOT NULL,
-        dimension VARCHAR NOT NULL, indicator VARCHAR NOT NULL, is_fallback BOOLEAN,
-        raw DOUBLE, normalised DOUBLE, weight DOUBLE, contribution DOUBLE)""",
+        account_id BIGINT, score DOUBLE, tie_value DOUBLE, posts BIGINT, dims_missing VARCHAR[],
+        raw DOUBLE[], normalised DOUBLE[], weight DOUBLE[], contribution DOUBLE[])""",
     """CREATE TABLE IF NOT EXISTS index_totals (
         run_id VARCHAR NOT NULL, platform VARCHAR NOT NULL, entity VARCHAR NOT NULL,
         account_uid VARCHAR NOT NULL, account_id BIGINT, organization_id BIGINT, name VARCHAR,
-        org_name VARCHAR, sector VARCHAR, level VARCHAR, adcode VARCHAR, province VARCHAR,
-        city VARCHAR, score DOUBLE, rank INTEGER, rank_with_failing INTEGER,
-        peer_key VARCHAR, peer_size INTEGER, percentile DOUBLE, dims_missing VARCHAR[],
-        renormalised BOOLEAN, compliance VARCHAR, compliance_reasons VARCHAR[],
-        excluded BOOLEAN, tie_value DOUBLE, posts BIGINT, active BOOLEAN)""",
-    """CREATE TABLE IF NOT EXISTS index_rankings (
-        run_id VARCHAR NOT NULL, platform VARCHAR NOT NULL, grouping VARCHAR NOT NULL,
-        group_key VARCHAR NOT NULL, group_name VARCHAR, account_uid VARCHAR NOT NULL,
-        rank INTEGER, rank_with_failing INTEGER, group_size INTEGER,
-        group_size_with_failing INTEGER)""",
+        org_name VARCHAR, sector VARCHAR, level VARCHAR, province VARCHAR, city VARCHAR,
+        score DOUBLE, rank INTEGER, rank_with_failing INTEGER, peer_key VARCHAR,
+        peer_size INTEGER, percentile DOUBLE, dims_missing VARCHAR[], compliance VARCHAR,
+        compliance_reasons VARCHAR[], excluded BOOLEAN, tie_value DOUBLE, posts BIGINT)""",
+    """CREATE TABLE IF NOT EXISTS index_matrix_members (
+        run_id VARCHAR NOT NULL, matrix_id BIGINT NOT NULL, account_id BIGINT NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS index_matrix (
         run_id VARCHAR NOT NULL, matrix_id BIGINT NOT NULL, matrix_name VARCHAR,
         platform VARCHAR NOT NULL, members INTEGER, scored INTEGER, organizations INTEGER,
         organizations_on_platform INTEGER, top_mean DOUBLE, coverage DOUBLE, activity DOUBLE,
         score DOUBLE, rank INTEGER)""",
+    """CREATE TABLE IF NOT EXISTS index_regions (adcode VARCHAR PRIMARY KEY, name VARCHAR)""",
+    # The score lists in long form: one row per account and item, for SQL consumers.
+    """CREATE OR REPLACE VIEW index_score_items AS
+        SELECT s.run_id, s.platform, s.account_uid, i AS item,
+               r.item_dimensions[i] AS dimension, r.item_indicators[i] AS indicator,
+               r.item_fallback[i] AS is_fallback, s.raw[i] AS raw,
+               s.normalised[i] AS normalised, s.weight[i] AS weight,
+               s.contribution[i] AS contribution
+        FROM (SELECT *, unnest(range(1, len(raw) + 1)) AS i FROM index_scores) s
+        JOIN index_runs r USING (run_id)""",
 ]
-RESULT_TABLES = ("index_scores", "index_totals", "index_rankings", "index_matrix", "index_runs")
+RESULT_TABLES = (
+    "index_scores", "index_totals", "index_matrix_members", "index_matrix", "index_runs",
+)  # fmt: skip
+
+
+SCHEMA_VERSION = 2
+_ALL_TABLES = (*RESULT_TABLES, "index_regions")
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the index tables in the analytics store if they do not exist."""
+    """Create the index tables in the analytics store (recreated if their layout changed)."""
+    con.execute("CREATE TABLE IF NOT EXISTS index_schema (version INTEGER)")
+    row = con.execute("SELECT max(version) FROM index_schema").fetchone()
+    if row is not None and row[0] is not None and row[0] != SCHEMA_VERSION:
+        # Index results are derived data: a store written by another layout is dropped and
+        # the runs are computed again, rather than read with the wrong columns.
+        con.execute("DROP VIEW IF EXISTS index_score_items")
+        for table in _ALL_TABLES:
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+    if row is None or row[0] != SCHEMA_VERSION:
+        con.execute("DELETE FROM index_schema")
+        con.execute(f"INSERT INTO index_schema VALUES ({SCHEMA_VERSION})")
     for ddl in DDL:
         con.execute(ddl)
 

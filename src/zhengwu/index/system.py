@@ -131,7 +131,9 @@ class IndicatorSystem:
 
 
 def _err(where: str, zh: str, en: str) -> SystemConfigError:
-    return SystemConfigError(f"指标体系配置错误（{where}）：{zh}", f"indicator system {where}: {en}")
+    return SystemConfigError(
+        f"指标体系配置错误（{where}）：{zh}", f"indicator system {where}: {en}"
+    )
 
 
 def _take(table: Mapping[str, Any], where: str, allowed: set[str]) -> None:
@@ -178,8 +180,15 @@ def _indicator(raw: Any, where: str) -> Indicator:
     if cap_p is not None and not 0 < _number(cap_p, f"{where}.cap_percentile") < 100:
         raise _err(f"{where}.cap_percentile", "应在 0 到 100 之间（不含）", "must be in (0, 100)")
     cap_v = raw.get("cap_value")
+    if raw.get("scale") == "percentile" and (cap_p is not None or cap_v is not None):
+        # Percentile ranks ignore scale; a cap would only turn the top values into ties.
+        raise _err(where, "百分位标准化不能与截断同用", "a percentile scale takes no cap")
     if cap_p is not None and cap_v is not None:
-        raise _err(where, "cap_percentile 与 cap_value 只能选一个", "set cap_percentile or cap_value, not both")
+        raise _err(
+            where,
+            "cap_percentile 与 cap_value 只能选一个",
+            "set cap_percentile or cap_value, not both",
+        )
     return Indicator(
         metric=cast(str, metric),
         weight=weight,
@@ -214,7 +223,9 @@ def _dimension(raw: Any, where: str, normalise: bool, tol: float, notes: list[st
     _take(raw, where, {"key", "name", "weight", "indicators", "fallback", "note"})
     key = raw.get("key")
     if not isinstance(key, str) or not key.isidentifier():
-        raise _err(f"{where}.key", "应为英文标识符，如 reach", "must be an identifier such as reach")
+        raise _err(
+            f"{where}.key", "应为英文标识符，如 reach", "must be an identifier such as reach"
+        )
     weight = _number(raw.get("weight"), f"{where}.weight")
     if weight <= 0:
         raise _err(f"{where}.weight", f"权重必须为正数，收到 {weight:g}",
@@ -254,7 +265,9 @@ _TOP_KEYS = {
 }  # fmt: skip
 
 
-def parse_system(data: Mapping[str, Any], *, source: str = "builtin", digest: str = "") -> IndicatorSystem:
+def parse_system(
+    data: Mapping[str, Any], *, source: str = "builtin", digest: str = ""
+) -> IndicatorSystem:
     """Validate a parsed TOML mapping and return the indicator system it describes."""
     _take(data, "top level", _TOP_KEYS)
     name = data.get("name")
@@ -275,7 +288,11 @@ def parse_system(data: Mapping[str, Any], *, source: str = "builtin", digest: st
     tie_break = data.get("tie_break", "active_days" if kind == "composite" else "posts")
     if kind == "preset" and tie_break != "posts":
         # A preset's inputs are its formula's; the number of posts is what every one has.
-        raise _err("tie_break", "预设体系按发文数打破并列，应为 posts", "preset systems break ties by posts")
+        raise _err(
+            "tie_break",
+            "预设体系按发文数打破并列，应为 posts",
+            "preset systems break ties by posts",
+        )
     if tie_break not in METRICS:
         raise _err("tie_break", f"未知指标度量 {tie_break!r}", f"unknown metric {tie_break!r}")
     notes: list[str] = []
@@ -286,8 +303,12 @@ def parse_system(data: Mapping[str, Any], *, source: str = "builtin", digest: st
     if kind == "composite":
         raw_dims = data.get("dimensions", [])
         if not isinstance(raw_dims, list) or not raw_dims:
-            raise _err("dimensions", "综合体系至少要一个维度", "a composite system needs dimensions")
-        dims = [_dimension(d, f"dimensions[{i}]", normalise, tol, notes) for i, d in enumerate(raw_dims)]
+            raise _err(
+                "dimensions", "综合体系至少要一个维度", "a composite system needs dimensions"
+            )
+        dims = [
+            _dimension(d, f"dimensions[{i}]", normalise, tol, notes) for i, d in enumerate(raw_dims)
+        ]
         keys = [d.key for d in dims]
         if len(set(keys)) != len(keys):
             raise _err("dimensions", "维度 key 重复", "dimension keys repeat")
@@ -337,11 +358,16 @@ def _dim_weight(dim: Dimension, weight: float) -> Dimension:
 
 def _combine(raw: Mapping[str, Any], platforms: tuple[str, ...]) -> Combine:
     _take(raw, "combine", {"method", "top", "platform_weights"})
-    method = cast(CombineMethod, _choice(raw.get("method", "mean_top"), COMBINE_METHODS, "combine.method"))
+    method = cast(
+        CombineMethod, _choice(raw.get("method", "mean_top"), COMBINE_METHODS, "combine.method")
+    )
     top = int(_number(raw.get("top", 2), "combine.top"))
     if top < 1:
         raise _err("combine.top", "应至少为 1", "must be at least 1")
-    weights = {str(k): _number(v, f"combine.platform_weights.{k}") for k, v in raw.get("platform_weights", {}).items()}
+    weights = {
+        str(k): _number(v, f"combine.platform_weights.{k}")
+        for k, v in raw.get("platform_weights", {}).items()
+    }
     if method == "weighted" and set(weights) != set(platforms):
         raise _err("combine.platform_weights", "weighted 需要为每个平台给出权重",
                    "method 'weighted' needs a weight for every platform")  # fmt: skip
@@ -352,9 +378,13 @@ def _matrix(raw: Mapping[str, Any]) -> MatrixRule:
     _take(raw, "matrix", {"top_k", "weights"})
     weights = raw.get("weights", {"top": 0.6, "coverage": 0.2, "activity": 0.2})
     _take(weights, "matrix.weights", {"top", "coverage", "activity"})
-    values = [_number(weights.get(k, 0), f"matrix.weights.{k}") for k in ("top", "coverage", "activity")]
+    values = [
+        _number(weights.get(k, 0), f"matrix.weights.{k}") for k in ("top", "coverage", "activity")
+    ]
     if any(v < 0 for v in values) or abs(sum(values) - 1) > 1e-6:
-        raise _err("matrix.weights", "权重应非负且和为 1", "weights must be non-negative and sum to 1")
+        raise _err(
+            "matrix.weights", "权重应非负且和为 1", "weights must be non-negative and sum to 1"
+        )
     top_k = int(_number(raw.get("top_k", 5), "matrix.top_k"))
     if top_k < 1:
         raise _err("matrix.top_k", "应至少为 1", "must be at least 1")
@@ -367,12 +397,15 @@ def load_system_file(path: Path) -> IndicatorSystem:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise SystemConfigError(
-            f"无法读取指标体系文件 {path}：{exc.strerror}", f"cannot read system file {path}: {exc.strerror}"
+            f"无法读取指标体系文件 {path}：{exc.strerror}",
+            f"cannot read system file {path}: {exc.strerror}",
         ) from exc
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise SystemConfigError(f"{path} 不是合法的 TOML：{exc}", f"{path} is not valid TOML: {exc}") from exc
+        raise SystemConfigError(
+            f"{path} 不是合法的 TOML：{exc}", f"{path} is not valid TOML: {exc}"
+        ) from exc
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
     return parse_system(data, source=str(path), digest=digest)
 

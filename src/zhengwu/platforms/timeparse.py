@@ -40,7 +40,7 @@ def _offset(text: str) -> timezone:
     if tz is None:
         sign = -1 if text[0] == "-" else 1
         digits = text[1:].replace(":", "")
-        if len(digits) != 4 or not digits.isdigit():
+        if len(digits) != 4 or not digits.isdecimal():
             raise DateError(f"bad UTC offset {text!r}")
         tz = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
         _TZ_CACHE[text] = tz

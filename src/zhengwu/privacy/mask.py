@@ -19,6 +19,17 @@ from zhengwu.privacy.surnames import COMPOUND_SURNAMES
 _NON_DIGIT = re.compile(r"\D")
 _SEPARATORS = re.compile(r"[\s·-]")
 _LONG_DIGITS = re.compile(r"\d{5,}")
+_LEADING_DIGITS = re.compile(r"^\d+")
+_TRAILING_DIGITS = re.compile(r"\d+$")
+# A mask sits in a chain of digit groups ("130-0000-" before it, "-1000…" after it): the
+# digits it keeps would join those groups into a new number (130-0000-0371 …), so they are
+# starred on that side. Without this, masking would not be idempotent on such chains.
+_GROUP_BEFORE = re.compile(r"\d[ -]$")
+_GROUP_AFTER = re.compile(r"[ -]\d")
+
+
+def _star(m: re.Match[str]) -> str:
+    return "*" * len(m.group())
 
 
 def _keep_last(digits: str, keep: int = 4) -> str:
@@ -87,11 +98,18 @@ def mask_text(text: str, kinds: Collection[Kind] = ALL) -> str:
     spans = detect(text, kinds)
     if not spans:
         return text
+    folded = fold(text)
     parts: list[str] = []
     at = 0
     for span in spans:
         parts.append(text[at : span.start])
-        parts.append(_MASKS[span.kind](span.value))
+        masked = _MASKS[span.kind](span.value)
+        if span.kind != "name":
+            if _GROUP_BEFORE.search(folded, max(0, span.start - 2), span.start):
+                masked = _LEADING_DIGITS.sub(_star, masked)
+            if _GROUP_AFTER.match(folded, span.end):
+                masked = _TRAILING_DIGITS.sub(_star, masked)
+        parts.append(masked)
         at = span.end
     parts.append(text[at:])
     return "".join(parts)

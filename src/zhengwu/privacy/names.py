@@ -54,7 +54,10 @@ _PLACE_AFTER = re.compile(
     r"大学|广场|大厦|公园|景区|车站|机场|酒店|宾馆|超市|商场|饭店|人(?![员士])|地区|一带|方向|附近"
 )
 # Words that the dictionary below misses or tags as names, but that are no person here.
-_NOT_NAMES = frozenset("车主 高三 高二 高一 查明 洪水 陈旧 苗木 华为 林立 杨柳 孔雀 王府 张家 金水".split())
+_NOT_NAMES = frozenset(
+    ("车主", "高三", "高二", "高一", "查明", "洪水", "陈旧", "苗木", "华为", "林立", "杨柳", "孔雀",
+     "王府", "张家", "金水")
+)  # fmt: skip
 # A name whose first two characters are a word this common is that word (符合, 应当).
 _COMMON_PREFIX_FREQ = 2000
 # A three-character name whose last character starts a word this common is two characters
@@ -139,7 +142,9 @@ def _is_tail_word(pair: str) -> bool:
 
 # After the weak 我是, the name must end the phrase ("我是张伟，…"); otherwise 我是高三学生
 # and the like would read as names.
-_PHRASE_END = re.compile(r"$|[^\u4e00-\u9fffA-Za-z0-9]|今年|家住|住在|电话|手机|联系|来自|在|的|想|要|男|女")
+_PHRASE_END = re.compile(
+    r"$|[^\u4e00-\u9fffA-Za-z0-9*]|今年|家住|住在|电话|手机|联系|来自|在|的|想|要|男|女"
+)
 
 
 def _names_after_labels(text: str) -> Iterator[Found]:
@@ -175,12 +180,13 @@ def _start_before(text: str, end: int) -> int | None:
     three, two = end - 3, end - 2
     if two < 0 or not _name_chars(text[two:end]) or text[two:end] in COMPOUND_SURNAMES:
         return None
-    if three >= 0 and _surname_at(text, three) == 1 and _name_chars(text[three:end]):
-        if not _lead_is_word(text, three) and _is_person(text, three, end):
-            return three
-    if _surname_at(text, two) == 1 and _is_person(text, two, end):
-        if not (text[two] in _FUNCTION_LEADS and two > 0 and _is_cjk(text[two - 1])):
-            return two  # but 冲向唐女士: 向 is the verb's, 唐 a bare surname
+    three_ok = three >= 0 and _surname_at(text, three) == 1 and _name_chars(text[three:end])
+    if three_ok and not _lead_is_word(text, three) and _is_person(text, three, end):
+        return three
+    # 冲向唐女士: 向 belongs to the verb and 唐 is a bare surname, so no name at all.
+    verb_lead = text[two] in _FUNCTION_LEADS and two > 0 and _is_cjk(text[two - 1])
+    if _surname_at(text, two) == 1 and not verb_lead and _is_person(text, two, end):
+        return two
     return None
 
 

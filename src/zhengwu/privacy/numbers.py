@@ -41,8 +41,9 @@ ID18 = re.compile(
 ID15 = re.compile(r"[1-9](?<!\d\d)\d{7}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}(?!\d)")
 # Bank cards: 16–19 digits, grouped by four or not. Issuer prefixes 3 (Amex/JCB), 4 (Visa),
 # 5 (Mastercard), 6 (UnionPay 62…) and 9 (old domestic debit 95…): other leading digits
-# are order and tracking numbers far more often than cards.
-CARD = re.compile(r"[3-69](?<!\d\d)\d{3}(?:[ -]?\d{4}){3}(?:([ -]?)\d{1,3})?(?!\d)")
+# are order and tracking numbers far more often than cards. A card never starts right after
+# an ID's check letter X (…597X4952…: one glued string, not two numbers).
+CARD = re.compile(r"[3-69](?<![\dXx]\d)\d{3}(?:[ -]?\d{4}){3}(?:([ -]?)\d{1,3})?(?!\d)")
 # Licence plates: province character, issuing-office letter, an optional dot or space, and
 # five characters (ordinary), six (new energy: D/F first or last), or four and 挂/学/警/港/澳.
 # Letters I and O are never used on plates.
@@ -106,22 +107,34 @@ def _digits(text: str) -> str:
     return "".join(c for c in text if c.isdigit())
 
 
+def _overlapping(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    """Yield every match of ``pattern``, overlapping ones included (unlike finditer).
+
+    In "130-0000-0300130-1300-1300130" several readings overlap; the caller picks among
+    all of them, so that masking one never uncovers another on a second pass.
+    """
+    m = pattern.search(text)
+    while m is not None:
+        yield m
+        m = pattern.search(text, m.start() + 1)
+
+
 def find_numbers(folded: str) -> Iterator[Found]:
     """Yield every phone, ID, bank card, plate and e-mail candidate in folded text."""
-    for m in ID18.finditer(folded):
+    for m in _overlapping(ID18, folded):
         if is_valid_id18(m.group().replace(" ", "")):
             yield "id_card", m.start(), m.end()
-    for m in ID15.finditer(folded):
+    for m in _overlapping(ID15, folded):
         if is_valid_id15(m.group()):
             yield "id_card", m.start(), m.end()
-    for m in CARD.finditer(folded):
+    for m in _overlapping(CARD, folded):
         end = _card_end(folded, m)
         if end is not None:
             yield "bank_card", m.start(), end
-    for m in MOBILE.finditer(folded):
+    for m in _overlapping(MOBILE, folded):
         yield "phone", m.start(), m.end()
     yield from _prefixed_mobiles(folded)
-    for m in LANDLINE.finditer(folded):
+    for m in _overlapping(LANDLINE, folded):
         yield "phone", m.start(), m.end()
     for m in PLATE.finditer(folded):
         if is_plate(m.group()):
@@ -133,7 +146,7 @@ def find_numbers(folded: str) -> Iterator[Found]:
 
 def _prefixed_mobiles(folded: str) -> Iterator[Found]:
     """Yield mobiles written with a country code, the "+", "00" or "(" included."""
-    for m in MOBILE_86.finditer(folded):
+    for m in _overlapping(MOBILE_86, folded):
         start = m.start()
         before = _BEFORE_86.search(folded, max(0, start - 3), start)
         if before is not None:

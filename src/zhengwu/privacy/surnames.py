@@ -15,6 +15,7 @@ SURNAMES = frozenset(
 
 # Two-character surnames; a name starting with one of these takes one or two more characters.
 COMPOUND_SURNAMES = frozenset(
-    "欧阳 司马 上官 诸葛 东方 皇甫 尉迟 公孙 慕容 长孙 宇文 司徒 夏侯 轩辕 令狐 钟离 端木 "
-    "南宫 西门 独孤 澹台 公冶 呼延 万俟 闻人 赫连 申屠 太史 濮阳 淳于 单于 拓跋".split()
-)
+    ("欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒",
+     "夏侯", "轩辕", "令狐", "钟离", "端木", "南宫", "西门", "独孤", "澹台", "公冶", "呼延", "万俟",
+     "闻人", "赫连", "申屠", "太史", "濮阳", "淳于", "单于", "拓跋")
+)  # fmt: skip

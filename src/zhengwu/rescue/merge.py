@@ -29,7 +29,7 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from multiprocessing import get_context
 from typing import Literal
 
@@ -213,24 +213,30 @@ def own_comment(text: str) -> str:
     return text.split("//@", 1)[0].strip()
 
 
-def _extract_many(jobs: list[tuple[str, datetime | None]]) -> list[HelpExtraction]:
-    return [extract(text, posted_at=posted) for text, posted in jobs]
+def _extract_many(
+    jobs: list[tuple[str, datetime | None]], hint: str | None = None
+) -> list[HelpExtraction]:
+    return [extract(text, posted_at=posted, region_hint=hint) for text, posted in jobs]
 
 
 def _warm() -> None:
     extract("郑州市金水区文化路1号 13800000000 被困")  # load the tables once per worker
 
 
-def _run_extractions(jobs: list[tuple[str, datetime | None]], workers: int) -> list[HelpExtraction]:
+def _run_extractions(
+    jobs: list[tuple[str, datetime | None]], workers: int, hint: str | None
+) -> list[HelpExtraction]:
     if workers <= 1 or len(jobs) < _PARALLEL_MIN:
-        return _extract_many(jobs)
+        return _extract_many(jobs, hint)
     size = max(200, len(jobs) // (workers * 8))
     chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
     # forkserver, not fork: the caller may hold threads (a web server, DuckDB) that a fork
     # would copy in a locked state.
     context = get_context("forkserver")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_warm) as pool:
-        return [item for part in pool.map(_extract_many, chunks) for item in part]
+        return [
+            item for part in pool.map(partial(_extract_many, hint=hint), chunks) for item in part
+        ]
 
 
 def _near_copies(signatures: np.ndarray) -> list[int]:
@@ -247,7 +253,7 @@ def _near_copies(signatures: np.ndarray) -> list[int]:
 
 
 def _extractions(
-    jobs: list[tuple[str, datetime | None]], signatures: np.ndarray, workers: int
+    jobs: list[tuple[str, datetime | None]], signatures: np.ndarray, workers: int, hint: str | None
 ) -> list[HelpExtraction]:
     """Extract each job's text; a near-copy of an earlier text reuses that text's fields.
 
@@ -257,7 +263,9 @@ def _extractions(
     """
     source = _near_copies(signatures)
     firsts = sorted(set(source))
-    found = dict(zip(firsts, _run_extractions([jobs[i] for i in firsts], workers), strict=True))
+    found = dict(
+        zip(firsts, _run_extractions([jobs[i] for i in firsts], workers, hint), strict=True)
+    )
     out: list[HelpExtraction] = []
     for i, (text, _) in enumerate(jobs):
         base = found[source[i]]
@@ -268,7 +276,9 @@ def _extractions(
     return out
 
 
-def analyse(posts: Iterable[HelpPostIn], *, workers: int | None = None) -> list[Analysed]:
+def analyse(
+    posts: Iterable[HelpPostIn], *, workers: int | None = None, region_hint: str | None = None
+) -> list[Analysed]:
     """Extract every post and compute the merge features of help posts.
 
     A repost is read as its root: the root's extraction (computed once per root), marked as
@@ -292,7 +302,7 @@ def analyse(posts: Iterable[HelpPostIn], *, workers: int | None = None) -> list[
             plan.append((job(post.text, post.posted_at), None))
     job_list = list(jobs)
     signatures = minhash.signatures([text for text, _ in job_list])
-    results = _extractions(job_list, signatures, workers)
+    results = _extractions(job_list, signatures, workers, region_hint)
 
     analysed: list[Analysed] = []
     for post, (main, comment) in zip(items, plan, strict=True):
@@ -388,6 +398,12 @@ def _cluster(rows: list[Analysed], links: list[tuple[Rule, float] | None]) -> Cl
     return Cluster(members)
 
 
-def cluster(posts: Iterable[HelpPostIn], *, workers: int | None = None) -> list[Cluster]:
-    """Extract and group ``posts`` into one cluster per help request (non-help posts left out)."""
-    return group(analyse(posts, workers=workers))
+def cluster(
+    posts: Iterable[HelpPostIn], *, workers: int | None = None, region_hint: str | None = None
+) -> list[Cluster]:
+    """Extract and group ``posts`` into one cluster per help request (non-help posts left out).
+
+    ``workers`` extraction processes (default: one per core); ``region_hint`` places
+    addresses that name no city (the incident's region).
+    """
+    return group(analyse(posts, workers=workers, region_hint=region_hint))

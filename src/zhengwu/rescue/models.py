@@ -122,6 +122,11 @@ class HelpRequest(Base):
         back_populates="request", lazy="raise", order_by="HelpSource.id"
     )
     team: Mapped[Team | None] = relationship(lazy="raise")
+    verifications: Mapped[list[Verification]] = relationship(
+        lazy="raise", order_by="Verification.id"
+    )
+    assignments: Mapped[list[Assignment]] = relationship(lazy="raise", order_by="Assignment.id")
+    fulfilments: Mapped[list[Fulfilment]] = relationship(lazy="raise", order_by="Fulfilment.id")
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy API
 

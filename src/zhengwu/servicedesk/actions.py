@@ -258,15 +258,17 @@ def _apply(
         raise StaleRequestError(request.public_id)
     if action in REASON_REQUIRED:
         _need((data.reason or "").strip(), "reason", action)
-    before = request.state
-    detail = EFFECTS[action](session, request, data, now)
-    request.state = target
-    request.updated_at = now
+    before, public_id = request.state, request.public_id
     try:
+        # No flush half-way through the effect: the request's UPDATE goes out once, below.
+        with session.no_autoflush:
+            detail = EFFECTS[action](session, request, data, now)
+        request.state = target
+        request.updated_at = now
         # The UPDATE carries WHERE version = <read version>: a concurrent writer matches no row.
         session.flush()
     except StaleDataError:
-        raise StaleRequestError(request.public_id) from None
+        raise StaleRequestError(public_id) from None
     audit_service.record(
         session, entity_type="request", entity_id=request.id, action=action, actor=actor,
         from_state=before, to_state=target, reason=data.reason, data=detail or None, at=now,

@@ -25,7 +25,7 @@ from typing import Any
 
 from zhengwu.config import get_settings
 from zhengwu.errors import InvalidInputError
-from zhengwu.servicedesk.category.models import Category
+from zhengwu.servicedesk.category.service import TreeNode
 
 MODEL_MIN_CONFIDENCE = 0.4
 log = logging.getLogger(__name__)
@@ -40,17 +40,17 @@ class Classification:
     confidence: float | None
 
 
-def _own_score(category: Category, text: str) -> int:
+def _own_score(category: TreeNode, text: str) -> int:
     return sum(len(k) for k in category.keywords if k and k in text)
 
 
-def _rules(text: str, tree: Sequence[Category], within: str | None = None) -> Classification:
+def _rules(text: str, tree: Sequence[TreeNode], within: str | None = None) -> Classification:
     """Pick the first-level branch with the most keyword weight, then its best child.
 
     A branch scores its own keywords plus its best child's, so a text full of one
     sub-category's words reaches that sub-category even when the parent's words are generic.
     """
-    children: dict[str, list[Category]] = {}
+    children: dict[str, list[TreeNode]] = {}
     for c in tree:
         if c.parent_code is not None:
             children.setdefault(c.parent_code, []).append(c)
@@ -115,7 +115,7 @@ def _model_label(text: str) -> tuple[str, float] | None:
     return str(prediction.label), float(prediction.confidence)
 
 
-def classify(text: str, tree: Sequence[Category], *, given: str | None = None) -> Classification:
+def classify(text: str, tree: Sequence[TreeNode], *, given: str | None = None) -> Classification:
     """Return the category of a request text (see the module docstring for the order)."""
     codes = {c.code for c in tree}
     if given:

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 from pydantic import ValidationError
@@ -124,7 +125,8 @@ async def submit_request(request: Request, db: DB, principal: WritingPrincipal) 
         intake = RequestIntake.model_validate(data)
     except ValidationError as exc:
         raise _validation_error(exc) from None
-    outcome = service.receive(db, intake=intake, actor=principal)
+    # The database work is blocking: run it off the event loop, as FastAPI does for sync routes.
+    outcome = await run_in_threadpool(service.receive, db, intake=intake, actor=principal)
     receipt = IntakeReceipt(
         public_id=outcome.request.public_id, status=outcome.status,
         citizen_token=outcome.citizen_token, state=outcome.request.state,
@@ -163,17 +165,25 @@ async def _citizen(request: Request, db: DB, public_id: str, action: str) -> Res
         body = CitizenAction.model_validate(data)
     except ValidationError as exc:
         raise _validation_error(exc) from None
-    req = service.get_by_public_id(db, public_id)
-    service.citizen_act(
-        db, request=req, action=action, token=body.token,
-        data=ActionInput(reason=body.reason, satisfaction=body.satisfaction),
-    )  # fmt: skip
+
+    def act() -> ServiceRequest:
+        req = service.get_by_public_id(db, public_id)
+        return service.citizen_act(
+            db, request=req, action=action, token=body.token,
+            data=ActionInput(reason=body.reason, satisfaction=body.satisfaction),
+        )  # fmt: skip
+
+    req = await run_in_threadpool(act)
     if from_form and _wants_html(request):
         # Back to the request's page (post/redirect/get), token kept for a later rating.
         url = f"/board/requests/{req.public_id}?token={quote(body.token)}"
         return RedirectResponse(url, status_code=303)
-    tree = category_service.get_tree(db, include_inactive=True)
-    return JSONResponse(presenters.public_rows(db, [req], tree)[0].model_dump(mode="json"))
+
+    def present() -> PublicRequest:
+        tree = category_service.get_tree(db, include_inactive=True)
+        return presenters.public_rows(db, [req], tree)[0]
+
+    return JSONResponse((await run_in_threadpool(present)).model_dump(mode="json"))
 
 
 @router.post("/api/requests/{public_id}/reopen", response_model=PublicRequest)

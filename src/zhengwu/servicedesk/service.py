@@ -16,15 +16,15 @@ from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from zhengwu import regions
 from zhengwu.accounts.models import Account, Matrix, MatrixMember, Organization
 from zhengwu.audit import service as audit_service
 from zhengwu.auth.principal import Principal
 from zhengwu.db.base import utcnow
 from zhengwu.errors import ConflictError, NotFoundError
-from zhengwu.servicedesk import access, deadlines, dedup, locate, masking
+from zhengwu.servicedesk import access, deadlines, dedup, locate, masking, snapshot
 from zhengwu.servicedesk.actions import citizen_act, perform, token_hash
 from zhengwu.servicedesk.category import service as category_service
-from zhengwu.servicedesk.category.models import Category
 from zhengwu.servicedesk.classifying import classify
 from zhengwu.servicedesk.models import SOCIAL_SOURCES, RequestSource, ServiceRequest
 from zhengwu.servicedesk.routing import service as routing_service
@@ -97,8 +97,9 @@ def _region_hint(session: Session, account: Account | None) -> str | None:
 
 
 def _matrix_for(
-    session: Session, account: Account | None, adcode: str | None, organization_id: int | None
-) -> int | None:
+    session: Session, config: snapshot.DeskSnapshot, account: Account | None, adcode: str | None,
+    organization_id: int | None,
+) -> int | None:  # fmt: skip
     """Pick the matrix whose office watches the request: the addressed account's (regional
     first), else the most specific regional matrix over the place, else the handler's."""
     if account is not None:
@@ -110,16 +111,10 @@ def _matrix_for(
         if mid is not None:
             return mid
     if adcode:
-        from zhengwu import regions
-
         chain = regions.ancestors(adcode)
-        rows = session.execute(
-            select(Matrix.id, Matrix.adcode).where(
-                Matrix.kind == "regional", Matrix.adcode.in_(chain)
-            )
-        ).all()
-        if rows:
-            return min(rows, key=lambda r: (chain.index(r[1] or ""), r[0]))[0]
+        over = [(mid, code) for mid, code in config.regional_matrices if code in chain]
+        if over:
+            return min(over, key=lambda r: (chain.index(r[1]), r[0]))[0]
     if organization_id is not None:
         return session.scalar(
             select(MatrixMember.matrix_id).join(Account, Account.id == MatrixMember.account_id)
@@ -217,13 +212,18 @@ def _create(
     session: Session, *, intake: RequestIntake, actor: Principal, ref: str, key: str | None,
     received: datetime, now: datetime,
 ) -> IntakeOutcome:  # fmt: skip
-    tree = category_service.get_tree(session)
+    config = snapshot.current(session)
+    tree = config.tree
     cls = classify(intake.text, tree, given=intake.category_code)
-    category: Category | None = next((c for c in tree if c.code == cls.code), None)
+    category = next((c for c in tree if c.code == cls.code), None)
     account = _addressed_account(session, intake)
     adcode, located_by = locate.locate(intake, hint=_region_hint(session, account))
     rule = routing_service.route(
-        session, category_codes=category_service.lineage(tree, cls.code), adcode=adcode, at=now
+        session,
+        category_codes=category_service.lineage(tree, cls.code),
+        adcode=adcode,
+        at=now,
+        rules=config.rules,
     )
     org_id = rule.organization_id if rule else None
     response_days = category.response_days if category else DEFAULT_RESPONSE_DAYS
@@ -243,7 +243,7 @@ def _create(
         classified_by=cls.by, classification_confidence=cls.confidence, address=intake.address,
         lat=intake.lat, lon=intake.lon, adcode=adcode, located_by=located_by,
         attributes=intake.attributes, media_url=intake.media_url, organization_id=org_id,
-        matrix_id=_matrix_for(session, account, adcode, org_id),
+        matrix_id=_matrix_for(session, config, account, adcode, org_id),
         routing_rule_id=rule.id if rule else None, received_at=received,
         response_due=deadlines.add_working_days(received, response_days),
         resolve_due=deadlines.add_working_days(received, resolve_days), created_at=now,

@@ -121,7 +121,8 @@ def _calendar(day: date) -> tuple[bool, bool]:
 def hour_probabilities(kind: str) -> np.ndarray:
     """Return the hour-of-day distribution of a platform (or "event")."""
     weights = np.asarray(HOURLY[kind], dtype=float)
-    return weights / weights.sum()
+    probabilities: np.ndarray = weights / weights.sum()
+    return probabilities
 
 
 def build_activity(
@@ -137,8 +138,13 @@ def build_activity(
 
     # Posting rate: asymmetric log-normal around the median, plus a Pareto head.
     z = gen.standard_normal(n)
-    shift = np.array([LEVEL_SHIFT.get(lv, 0.0) + SECTOR_SHIFT.get(s, 0.0) for lv, s in zip(level, sector, strict=True)])
-    log_rate = shift + np.where(z < 0, 1.6 * z, 0.45 * z)
+    shift = np.array(
+        [
+            LEVEL_SHIFT.get(lv, 0.0) + SECTOR_SHIFT.get(s, 0.0)
+            for lv, s in zip(level, sector, strict=True)
+        ]
+    )
+    log_rate = shift + np.where(z < 0, 0.9 * z, 0.42 * z)
     if gov.any():
         log_rate[gov] += np.log(MEDIAN_RATE[platform]) - np.median(log_rate[gov])
     rate = np.exp(log_rate)
@@ -150,7 +156,9 @@ def build_activity(
     # Followers: lognormal by level and sector, higher for active accounts.
     median = np.array([FOLLOWER_MEDIAN.get(lv, 0) for lv in level], dtype=float)
     sector_boost = np.array([np.exp(SECTOR_SHIFT.get(s, 0.0) * 1.5) for s in sector])
-    followers = median * sector_boost * np.exp(gen.normal(0.0, 1.15, n))
+    followers = median * sector_boost * np.exp(gen.normal(0.0, 1.25, n))
+    # A few accounts become stars of their level (网红局长, a viral police account).
+    followers *= np.where(gen.random(n) < 0.01, gen.uniform(5, 30, n), 1.0)
     followers *= (rate / MEDIAN_RATE[platform]) ** 0.3
     for k, (k_rate, k_followers) in NON_GOV.items():
         mask = np.array([x == k for x in kind], dtype=bool)
@@ -232,4 +240,5 @@ def sample_seconds(gen: np.random.Generator, hours: np.ndarray, size: int) -> np
 
 def growth(age_seconds: np.ndarray) -> np.ndarray:
     """Return the share of its final engagement a post has reached at a given age."""
-    return 1.0 - np.exp(-np.maximum(age_seconds, 0) / 36_000.0)
+    share: np.ndarray = 1.0 - np.exp(-np.maximum(age_seconds, 0) / 36_000.0)
+    return share

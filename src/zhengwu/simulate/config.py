@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from functools import cached_property
@@ -44,6 +44,7 @@ class SimulationConfig:
     start: date = date(2025, 7, 1)
     platforms: tuple[str, ...] = PLATFORMS
     region: str | None = None  # adcode of the city (city scale) or province (province scale)
+    workers: int = 0  # rendering processes; 0 = all cores when the run is large
 
     def __post_init__(self) -> None:
         if self.scale not in SCALES:
@@ -56,6 +57,8 @@ class SimulationConfig:
                 f"天数必须在 1 到 {MAX_DAYS} 之间，收到 {self.days}",
                 f"--days must be between 1 and {MAX_DAYS}, got {self.days}",
             )
+        if self.workers < 0:
+            raise InvalidInputError("进程数不能为负数", "--workers must not be negative")
         if self.seed < 0:
             raise InvalidInputError("随机种子不能为负数", "--seed must not be negative")
         unknown = [p for p in self.platforms if p not in PLATFORMS]
@@ -196,7 +199,7 @@ class Draws:
         """Return a uniform integer in [low, high)."""
         return low + int(self.random() * (high - low))
 
-    def index(self, cumulative: list[float]) -> int:
+    def index(self, cumulative: Sequence[float]) -> int:
         """Return an index drawn with the given cumulative weights (last = total)."""
         target = self.random() * cumulative[-1]
         return bisect.bisect_right(cumulative, target)

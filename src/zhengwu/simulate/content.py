@@ -116,7 +116,13 @@ NON_GOV_TEXTS: dict[str, tuple[str, ...]] = {
         "打卡{city}新开的口袋公园，带娃遛弯好去处",
     ),
 }
-REPOST_TEXTS: tuple[str, ...] = ("转发微博", "扩散周知！", "转发。", "【转】请关注。", "权威发布，请关注！")
+REPOST_TEXTS: tuple[str, ...] = (
+    "转发微博",
+    "扩散周知！",
+    "转发。",
+    "【转】请关注。",
+    "权威发布，请关注！",
+)
 
 EVENT_TEXTS: dict[str, tuple[str, ...]] = {
     "气象": (
@@ -147,11 +153,21 @@ EVENT_TEXTS: dict[str, tuple[str, ...]] = {
         "#{tag}# {place}党员干部下沉一线，巡查排险{n}处。",
         "{at}#{tag}# 【扩散】{city}防汛求助热线公布。{link}",
     ),
-    "outside": ("#{tag}# {city}加油！{place}与你们同在！", "#{tag}# 风雨同舟，守望相助，{city}挺住！"),
+    "outside": (
+        "#{tag}# {city}加油！{place}与你们同在！",
+        "#{tag}# 风雨同舟，守望相助，{city}挺住！",
+    ),
     "media": ("#{tag}# 【直击】{city}多地出现严重内涝，救援力量紧急集结。{link}",),
-    "user": ("#{tag}# 小区门口的水已经没过膝盖了，大家注意安全", "#{tag}# 地铁停运了，今天只能在单位过夜了"),
+    "user": (
+        "#{tag}# 小区门口的水已经没过膝盖了，大家注意安全",
+        "#{tag}# 地铁停运了，今天只能在单位过夜了",
+    ),
 }
-EVENT_REPOST_TEXTS: tuple[str, ...] = ("#{tag}# 扩散周知！", "#{tag}# 转发扩散，注意安全！", "#{tag}# 请扩散！")
+EVENT_REPOST_TEXTS: tuple[str, ...] = (
+    "#{tag}# 扩散周知！",
+    "#{tag}# 转发扩散，注意安全！",
+    "#{tag}# 请扩散！",
+)
 
 # Douyin titles use "#话题" without a closing mark; WeChat titles carry none.
 DOUYIN_TITLES: tuple[str, ...] = (

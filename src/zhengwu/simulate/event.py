@@ -94,7 +94,9 @@ def participation(event: Rainstorm, accounts: list[Account]) -> np.ndarray:
     return p
 
 
-def add_event(event: Rainstorm, activity: PlatformActivity, accounts: list[Account], seed: int) -> None:
+def add_event(
+    event: Rainstorm, activity: PlatformActivity, accounts: list[Account], seed: int
+) -> None:
     """Draw the event posts of one platform into ``activity.event_counts``."""
     gen = rng(seed, "event", activity.platform)
     takes_part = gen.random(len(accounts)) < participation(event, accounts)

@@ -34,9 +34,7 @@ _UID_BY_YEAR = (
     (2021, 7_500_000_000), (2022, 7_700_000_000), (2023, 7_800_000_000),
     (2024, 7_900_000_000), (2025, 7_950_000_000), (2026, 7_990_000_000),
 )  # fmt: skip
-_UID_SPANS = {
-    year: (first, nxt) for (year, first), (_, nxt) in itertools.pairwise(_UID_BY_YEAR)
-}
+_UID_SPANS = {year: (first, nxt) for (year, first), (_, nxt) in itertools.pairwise(_UID_BY_YEAR)}
 # Registration-year weights per platform (government accounts).
 _YEARS = {
     "weibo": {2010: 3, 2011: 20, 2012: 18, 2013: 14, 2014: 9, 2015: 7, 2016: 6, 2017: 5,
@@ -57,14 +55,14 @@ class IdentityFactory:
         self.secret = rng(seed, "sec_uid")
         self.start = start
         self.places = places
-        self._years: dict[tuple[str, int], tuple[list[int], list[float]]] = {}
+        self._years: dict[tuple[str, tuple[tuple[int, int], ...]], tuple[list[int], list[int]]] = {}
         self.uids: dict[str, set[str]] = {"weibo": set(), "wechat": set(), "douyin": set()}
         self.names: dict[str, set[str]] = {"weibo": set(), "wechat": set(), "douyin": set()}
 
     # -- dates and ids ---------------------------------------------------------------
     def created(self, platform: str, years: dict[int, int] | None = None) -> date:
         """Return a registration date before the window start."""
-        key = (platform, id(years) if years else 0)
+        key = (platform, tuple(sorted(years.items())) if years else ())
         if key not in self._years:
             weights = {y: w for y, w in (years or _YEARS[platform]).items() if y < self.start.year}
             self._years[key] = (list(weights), list(itertools.accumulate(weights.values())))
@@ -137,9 +135,9 @@ class IdentityFactory:
                 candidates = [base, *org.names[1:], *(p + base for p in prefixes)]
                 name = self.unique_name(platform, candidates)
                 verified = 1
-                if org.sector in _GROUP_SECTORS and self.rand.random() < 0.3:
-                    verified = 7
-                elif self.rand.random() < 0.02:
+                if (
+                    org.sector in _GROUP_SECTORS and self.rand.random() < 0.3
+                ) or self.rand.random() < 0.02:
                     verified = 7
                 texts = DESCRIPTIONS.get(org.sector, DEFAULT_DESCRIPTIONS)
                 description = texts[self.rand.integers(0, len(texts))].format(n=org.name)

@@ -22,7 +22,9 @@ if TYPE_CHECKING:
 _PLATFORMS = ("weibo", "wechat", "douyin")
 
 
-def build_matrices(scope: Scope, orgs: list[Org], accounts: dict[str, list[Account]]) -> list[Matrix]:
+def build_matrices(
+    scope: Scope, orgs: list[Org], accounts: dict[str, list[Account]]
+) -> list[Matrix]:
     """Return the regional and vertical matrices of a population."""
     from zhengwu.simulate.population import Matrix
 
@@ -42,15 +44,26 @@ def build_matrices(scope: Scope, orgs: list[Org], accounts: dict[str, list[Accou
         code = unit.place.adcode
         lead_level = {"city": "市", "municipality": "省", "direct_county": "县"}[unit.kind]
         lead = next(
-            (i for i in by_unit.get(code, []) if orgs[i].body == "publish" and orgs[i].level == lead_level),
+            (
+                i
+                for i in by_unit.get(code, [])
+                if orgs[i].body == "publish" and orgs[i].level == lead_level
+            ),
             None,
         )
         if lead is None or lead not in weibo_of:
             continue
         members = [acc for i in by_unit[code] for acc in by_org.get(i, [])]
         matrices.append(
-            Matrix(f"regional-{code}", f"{unit.place.short}政务新媒体矩阵", "regional", code, "",
-                   ("weibo", weibo_of[lead]), members)  # fmt: skip
+            Matrix(
+                f"regional-{code}",
+                f"{unit.place.short}政务新媒体矩阵",
+                "regional",
+                code,
+                "",
+                ("weibo", weibo_of[lead]),
+                members,
+            )
         )
 
     # Vertical matrices: one area per province in scope, or the city at city scale.
@@ -79,7 +92,14 @@ def build_matrices(scope: Scope, orgs: list[Org], accounts: dict[str, list[Accou
             if len(members) < 3:
                 continue
             matrices.append(
-                Matrix(f"vertical-{adcode}-{orgs[lead].body}", f"{short}{sector}政务新媒体矩阵",
-                       "vertical", adcode, sector, ("weibo", weibo_of[lead]), members)  # fmt: skip
+                Matrix(
+                    f"vertical-{adcode}-{orgs[lead].body}",
+                    f"{short}{sector}政务新媒体矩阵",
+                    "vertical",
+                    adcode,
+                    sector,
+                    ("weibo", weibo_of[lead]),
+                    members,
+                )
             )
     return matrices

@@ -102,18 +102,18 @@ def add_non_government(
         for spec in _LOCAL:
             if rand.random() < share:
                 specs.append((spec, unit))
-    for (kind, vtype, name, reason, desc, platforms), unit in specs:
-        city = unit.place.short if unit else ""
+    for (kind, vtype, name, reason, desc, platforms), home in specs:
+        city = home.place.short if home else ""
         for platform in platforms.split(","):
             account = Account(
                 platform=platform, uid="", name="", org=-1, kind=kind, verified_type=vtype,
                 verified_reason=reason.format(C=city), description=desc.format(C=city),
                 created="", level="", sector=kind, place=city or "全国",
-                adcode=unit.place.adcode if unit else "", unit=unit.place.adcode if unit else "",
-                province=unit.province.adcode if unit else "",
+                adcode=home.place.adcode if home else "", unit=home.place.adcode if home else "",
+                province=home.province.adcode if home else "",
             )  # fmt: skip
             account.name = factory.unique_name(platform, [name.format(C=city)])
-            factory.assign_ids(account, years={y: 1 for y in range(2010, 2020)})
+            factory.assign_ids(account, years=dict.fromkeys(range(2010, 2020), 1))
             accounts[platform].append(account)
     for unit in scope.units:
         if unit.kind == "direct_county":
@@ -128,5 +128,5 @@ def add_non_government(
             account.name = factory.unique_name("weibo", [_user_name(rand, unit.place.short)])
             texts = _USER_DESC
             account.description = texts[int(rand.integers(len(texts)))].format(C=unit.place.short)
-            factory.assign_ids(account, years={y: 1 for y in range(2010, 2025)})
+            factory.assign_ids(account, years=dict.fromkeys(range(2010, 2025), 1))
             accounts["weibo"].append(account)

@@ -68,7 +68,7 @@ def draw_batch(
     order = np.lexsort((ts, acct))
     acct, ts, event = acct[order], ts[order], event[order]
     ts = _strictly_increasing(acct, ts)
-    size = acct.shape[0]
+    size = int(acct.shape[0])
     pick = gen.integers(0, 1 << 40, size, dtype=np.int64)
     noise = np.exp(gen.normal(0.0, 1.1, size))
     # A few posts go viral: one in 250 gets 10–60 times the usual response.

@@ -47,7 +47,8 @@ class Truth:
 
     def section(self, name: str) -> dict[str, Any]:
         """Return (creating it) the section ``name``."""
-        return self.sections.setdefault(name, {})
+        section: dict[str, Any] = self.sections.setdefault(name, {})
+        return section
 
 
 @dataclass
@@ -65,12 +66,16 @@ class StreamContext:
     files: list[Path] = field(default_factory=list)
 
     @contextmanager
-    def open(self, relative: str) -> Iterator[Any]:
-        """Open an output file for writing text (UTF-8, LF) and record it."""
+    def open(self, relative: str, *, binary: bool = False) -> Iterator[Any]:
+        """Open an output file for writing (text: UTF-8 with LF) and record it."""
         path = self.out / relative
         path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("w", encoding="utf-8", newline="\n", buffering=1 << 20) as handle:
-            yield handle
+        if binary:
+            with path.open("wb", buffering=1 << 20) as raw:
+                yield raw
+        else:
+            with path.open("w", encoding="utf-8", newline="\n", buffering=1 << 20) as handle:
+                yield handle
         self.files.append(path)
 
 

@@ -31,7 +31,9 @@ class TablesStream:
             writer = csv.writer(fh, lineterminator="\n")
             writer.writerow(ORG_COLUMNS)
             for org in population.orgs:
-                writer.writerow((org.org_id, org.name, org.level, org.sector, org.adcode, org.parent_id))
+                writer.writerow(
+                    (org.org_id, org.name, org.level, org.sector, org.adcode, org.parent_id)
+                )
         with ctx.open("accounts.csv") as fh:
             writer = csv.writer(fh, lineterminator="\n")
             writer.writerow(ACCOUNT_COLUMNS)

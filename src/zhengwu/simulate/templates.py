@@ -27,7 +27,9 @@ def compile_template(template: str) -> Template:
                 f"模板字段无效：{field!r}", f"template field {field!r} is not one of {FIELDS}"
             )
         if any(c in literal for c in "'\\\n\r"):
-            raise InvalidInputError("模板含有不允许的字符", f"unsafe character in template {template!r}")
+            raise InvalidInputError(
+                "模板含有不允许的字符", f"unsafe character in template {template!r}"
+            )
     source = f"lambda {', '.join(FIELDS)}: f'{template}'"
     function: Template = eval(compile(source, "<simulate template>", "eval"), {"__builtins__": {}})
     return function

@@ -15,14 +15,14 @@ from zhengwu.simulate.streams import StreamContext
 from zhengwu.simulate.templates import Template, compile_all
 from zhengwu.simulate.weibo_format import short_link
 
-_PIC_COUNTS = np.array((1, 1, 1, 2, 3, 4, 6, 9), dtype=np.int64)
+_PIC_COUNTS = np.array((1, 1, 1, 1, 2, 3, 4, 9), dtype=np.int64)
 
 
 def _pool(texts: tuple[str, ...]) -> tuple[Template, ...]:
     return compile_all(texts)
 
 
-class _AccountText:
+class AccountText:
     """Per-account pieces of text (cached while its chunk is written)."""
 
     __slots__ = ("at", "city", "event_place", "event_texts", "place", "texts", "topics")
@@ -54,9 +54,10 @@ class TextMaker:
         self.lead_names = _lead_names(ctx, platform)
         self.repost_pool = content.REPOST_TEXTS
         self.event_repost_pool = tuple(t.format(tag=self.tag) for t in content.EVENT_REPOST_TEXTS)
-        self._cache: dict[int, _AccountText] = {}
+        self._cache: dict[int, AccountText] = {}
 
-    def _account(self, i: int) -> _AccountText:
+    def account(self, i: int) -> AccountText:
+        """Return the per-account text pieces (cached while the account's chunk is written)."""
         cached = self._cache.get(i)
         if cached is not None:
             return cached
@@ -81,7 +82,7 @@ class TextMaker:
         # Central accounts write about the struck city, local ones about their own area.
         event_place = self.event_city if a.level == "中央" or a.org < 0 else a.place
         lead = self.lead_names.get(i, "")
-        cached = _AccountText(
+        cached = AccountText(
             _pool(texts), topic_names, _pool(event_texts), a.place, city, event_place,
             f"@{lead} " if lead else "",
         )  # fmt: skip
@@ -90,7 +91,10 @@ class TextMaker:
 
     def text(self, i: int, day: int, sec: int, event: bool, pick: int) -> str:
         """Return the text of an original post (``day`` in the window, ``sec`` of the day)."""
-        t = self._account(i)
+        return self.compose(self.account(i), day, sec, event, pick)
+
+    def compose(self, t: AccountText, day: int, sec: int, event: bool, pick: int) -> str:
+        """Return the text of an original post from the account's pieces."""
         if event:
             template = t.event_texts[pick % len(t.event_texts)]
             place, city = t.event_place, self.event_city
@@ -106,7 +110,7 @@ class TextMaker:
     def title(self, i: int, day: int, sec: int, event: bool, pick: int,
               pool: tuple[Template, ...], event_pool: tuple[Template, ...]) -> str:  # fmt: skip
         """Return a WeChat or Douyin title from compiled template pools."""
-        t = self._account(i)
+        t = self.account(i)
         chosen = event_pool if event else pool
         return chosen[(pick >> 4) % len(chosen)](
             t.event_place if event else t.place, self.event_city if event else t.city,
@@ -123,7 +127,8 @@ class TextMaker:
         """Return how many pictures each post of a batch carries."""
         with_pics = ((batch.pick >> 24) % 1000) < pic_prob[batch.acct] * 1000
         counts = _PIC_COUNTS[(batch.pick >> 34) % len(_PIC_COUNTS)]
-        return np.where(with_pics, counts, 0).tolist()
+        result: list[int] = np.where(with_pics, counts, 0).tolist()
+        return result
 
 
 def _lead_names(ctx: StreamContext, platform: str) -> dict[int, str]:

@@ -30,7 +30,7 @@ def top_share(values: np.ndarray, share: float = 0.01) -> float:
     """Return the fraction of the total held by the top ``share`` of values."""
     if values.size == 0 or values.sum() == 0:
         return 0.0
-    k = max(1, int(round(values.size * share)))
+    k = max(1, round(values.size * share))
     top = np.sort(values)[::-1][:k]
     return float(top.sum() / values.sum())
 

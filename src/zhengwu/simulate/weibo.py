@@ -3,15 +3,14 @@
 Month by month, matrix leads post first; their posts form the pool of roots that members
 repost (``retweeted_status`` holds the root with its user; a small share of roots were
 deleted by their author and appear as the API's ``{"deleted":"1", …}`` stub, and are
-missing from the lead's own timeline). Then the other accounts are written in chunks, so
-memory stays bounded whatever the scale. Every status is written once, with the counts
-observed at the end of the window.
+missing from the lead's own timeline). Then the other accounts are written in chunks
+(in worker processes for large runs), so memory stays bounded whatever the scale. Every
+status is written once, with the counts observed at the end of the window.
 """
 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,14 +20,16 @@ from zhengwu.simulate import weibo_format as wf
 from zhengwu.simulate.activity import PlatformActivity, growth
 from zhengwu.simulate.config import rng
 from zhengwu.simulate.event import ENGAGEMENT_BOOST
+from zhengwu.simulate.parallel import auto_workers, ordered_map
 from zhengwu.simulate.population import Account
 from zhengwu.simulate.posts import PostBatch, draw_batch, group_bounds
 from zhengwu.simulate.streams import StreamContext
 from zhengwu.simulate.texts import TextMaker
 
-CHUNK = 2048
+CHUNK = 512  # accounts per chunk: ~7,000 statuses a month, ~10 MB of text
 DELETED_ROOT_SHARE = 0.03
-PIC_COUNTS = (1, 1, 1, 2, 3, 4, 6, 9)
+
+Root = tuple["_RootPool", int]
 
 
 @dataclass(slots=True)
@@ -38,10 +39,8 @@ class _Counts:
     reposts: list[int]
 
 
-def _engagement(
-    act: PlatformActivity, batch: PostBatch, reposted: np.ndarray, end_ts: int,
-    gen: np.random.Generator,
-) -> _Counts:  # fmt: skip
+def _engagement(act: PlatformActivity, batch: PostBatch, reposted: np.ndarray, end_ts: int,
+                gen: np.random.Generator) -> _Counts:  # fmt: skip
     """Return likes, comments and reposts of each post as observed at the window end."""
     acct = batch.acct
     base = 0.012 * act.followers[acct].astype(float) ** 0.62 * act.quality[acct] * batch.noise
@@ -52,6 +51,18 @@ def _engagement(
         gen.poisson(base * 0.18).tolist(),
         gen.poisson(base * 0.25).tolist(),
     )
+
+
+@dataclass(slots=True)
+class _Chunk:
+    """One rendered chunk and what the ground truth needs from it."""
+
+    data: bytes
+    acct: np.ndarray
+    ts: np.ndarray
+    event: np.ndarray
+    reposts: int
+    deleted_roots: list[int]
 
 
 @dataclass
@@ -65,27 +76,22 @@ class _Tracker:
     deleted_refs: int = 0
     deleted_roots: set[int] = field(default_factory=set)
 
-    def add(self, batch: PostBatch, keep: np.ndarray) -> None:
-        """Count the written rows of a batch (``keep`` masks out deleted lead posts)."""
-        acct, ts = batch.acct[keep], batch.ts[keep]
+    def add(self, acct: np.ndarray, ts: np.ndarray, event: np.ndarray) -> None:
+        """Count written statuses."""
         np.add.at(self.posts, acct, 1)
         np.maximum.at(self.last_ts, acct, ts)
-        np.add.at(self.event_posts, batch.acct[keep & batch.event], 1)
+        np.add.at(self.event_posts, acct[event], 1)
 
-    def count_reposts(self, roots: list[tuple[_RootPool, int] | None]) -> None:
-        """Count reposts and the deleted roots they point to."""
-        for root in roots:
-            if root is None:
-                continue
-            self.reposts += 1
-            pool, row = root
-            if pool.deleted[row]:
-                self.deleted_refs += 1
-                self.deleted_roots.add(wf.status_id(int(pool.batch.ts[row]), int(pool.batch.acct[row])))
+    def add_chunk(self, chunk: _Chunk) -> None:
+        """Count a rendered chunk."""
+        self.add(chunk.acct, chunk.ts, chunk.event)
+        self.reposts += chunk.reposts
+        self.deleted_refs += len(chunk.deleted_roots)
+        self.deleted_roots.update(chunk.deleted_roots)
 
 
 class _RootPool:
-    """Lead posts of one month (plus the previous month's) that members can repost."""
+    """Lead posts of one month (and the previous month's) that members can repost."""
 
     def __init__(self, stream: WeiboStream, batch: PostBatch, deleted: np.ndarray,
                  counts: _Counts, previous: _RootPool | None) -> None:  # fmt: skip
@@ -93,47 +99,49 @@ class _RootPool:
         self.batch = batch
         self.deleted = deleted
         self.counts = counts
-        self.json: dict[int, str] = {}
+        self.json: dict[int, bytes] = {}
         self.by_lead: dict[int, tuple[list[int], list[int], list[int], list[int]]] = {}
         ts, event = batch.ts.tolist(), batch.event.tolist()
         for lead, start, stop in zip(*(x.tolist() for x in group_bounds(batch.acct)), strict=True):
             rows = list(range(start, stop))
             event_rows = [r for r in rows if event[r]]
-            self.by_lead[lead] = ([ts[r] for r in rows], rows, [ts[r] for r in event_rows], event_rows)
+            times = [ts[r] for r in rows]
+            self.by_lead[lead] = (times, rows, [ts[r] for r in event_rows], event_rows)
         self.previous = previous
         if previous is not None:
-            previous.previous = None  # keep two months at most
+            previous.previous = None  # two months at most
 
-    def find(self, lead: int, ts: int, event: bool, pick: int) -> tuple[_RootPool, int] | None:
-        """Return a root of ``lead`` posted before ``ts`` (an event root for event posts)."""
+    def find(self, lead: int, ts: int, event: bool, pick: int) -> Root | None:
+        """Return a recent root of ``lead`` posted before ``ts`` (event roots for event posts)."""
         entry = self.by_lead.get(lead)
         if entry is not None:
             times, rows, event_times, event_rows = entry
-            k = bisect.bisect_left(times, ts)
             if event:
                 j = bisect.bisect_left(event_times, ts)
                 if j > 0:
                     return self, event_rows[j - 1 - pick % min(j, 3)]
+            k = bisect.bisect_left(times, ts)
             if k > 0:
                 return self, rows[k - 1 - (pick >> 3) % min(k, 8)]
         if self.previous is not None and not event:
             return self.previous.find(lead, ts, event, pick)
         return None
 
-    def root_json(self, row: int) -> str:
+    def sid(self, row: int) -> int:
+        """Return the status id of a root."""
+        return wf.status_id(int(self.batch.ts[row]), int(self.batch.acct[row]))
+
+    def root_json(self, row: int) -> bytes:
         """Return the root status as embedded in a repost (cached)."""
         cached = self.json.get(row)
         if cached is None:
-            ts = int(self.batch.ts[row])
-            sid = wf.status_id(ts, int(self.batch.acct[row]))
             if self.deleted[row]:
-                cached = wf.deleted_json(self.stream.clock(ts), sid)
+                cached = wf.deleted_json(self.stream.clock(int(self.batch.ts[row])), self.sid(row))
             else:
-                one = np.array([row])
-                counts = _Counts(
-                    [self.counts.likes[row]], [self.counts.comments[row]], [self.counts.reposts[row]]
-                )
-                cached = self.stream.render_rows(self.batch.take(one), counts, (0,), None)[0][:-1]
+                one = self.batch.take(np.array([row]))
+                c = self.counts
+                counts = _Counts([c.likes[row]], [c.comments[row]], [c.reposts[row]])
+                cached = self.stream.render(one, counts, None)[:-1]
             self.json[row] = cached
         return cached
 
@@ -152,49 +160,60 @@ class WeiboStream:
         self.act = ctx.activity["weibo"]
         self.clock = wf.DayClock(ctx.window.start_ts, ctx.window.days)
         self.texts = TextMaker(ctx, "weibo")
+        self._blocks: dict[int, tuple[bytes, str]] = {}
         n = len(self.accounts)
         if n >= wf.EXTRA_SLOTS:
             raise ValueError("too many Weibo accounts for the status-id layout")
-        self._block_cache: dict[int, tuple[str, str]] = {}
-        self._lead_of = _lead_table(ctx, n)
+        self.lead_of = _lead_table(ctx, n)
         totals = self.act.counts.sum(axis=1, dtype=np.int64)
         if self.act.event_counts.size:
             totals += self.act.event_counts.sum(axis=1, dtype=np.int64)
         self.statuses = self.act.prior_posts + totals
-        self._write_users(ctx)
+        with ctx.open("weibo/users.jsonl", binary=True) as fh:
+            for i in range(n):
+                fh.write(orjson.dumps(self._user(i, True), option=orjson.OPT_APPEND_NEWLINE))
+
         tracker = _Tracker(np.zeros(n, np.int64), np.full(n, -1, np.int64), np.zeros(n, np.int64))
-        leads = np.unique(self._lead_of[self._lead_of >= 0])
+        leads = np.unique(self.lead_of[self.lead_of >= 0])
         is_lead = np.zeros(n, dtype=bool)
         is_lead[leads] = True
+        self.others = [np.flatnonzero(~is_lead[lo : lo + CHUNK]) + lo for lo in range(0, n, CHUNK)]
         months = list(ctx.window.months())
-        chunks = list(range(0, n, CHUNK))
-        advance = ctx.progress.task("微博 Weibo statuses", len(months) * len(chunks))
-        pool: _RootPool | None = None
+        workers = auto_workers(ctx.config.workers, len(self.others))
+        advance = ctx.progress.task("微博 Weibo statuses", len(months) * len(self.others))
+        self.pool: _RootPool | None = None
         for mi, month in enumerate(months):
-            with ctx.open(f"weibo/statuses-{month.tag}.jsonl") as fh:
-                gen = rng(ctx.config.seed, "weibo", "leads", mi)
-                batch = draw_batch(self.act, leads, month, ctx.window, gen, hours="weibo")
-                deleted = gen.random(len(batch)) < DELETED_ROOT_SHARE
-                counts = _engagement(
-                    self.act, batch, np.zeros(len(batch), bool), ctx.window.end_ts, gen
-                )
-                pool = _RootPool(self, batch, deleted, counts, pool)
-                visible = np.flatnonzero(~deleted).tolist()
-                fh.writelines(self.render_rows(batch, counts, visible, None))
-                tracker.add(batch, ~deleted)
-                for ci, lo in enumerate(chunks):
-                    ids = np.arange(lo, min(lo + CHUNK, n))
-                    ids = ids[~is_lead[ids]]
-                    gen = rng(ctx.config.seed, "weibo", mi, ci)
-                    batch = draw_batch(self.act, ids, month, ctx.window, gen, hours="weibo")
-                    roots = self._choose_roots(batch, pool, gen)
-                    reposted = np.array([r is not None for r in roots], dtype=bool)
-                    counts = _engagement(self.act, batch, reposted, ctx.window.end_ts, gen)
-                    fh.writelines(self.render_rows(batch, counts, range(len(batch)), roots))
-                    tracker.add(batch, np.ones(len(batch), bool))
-                    tracker.count_reposts(roots)
+            gen = rng(ctx.config.seed, "weibo", "leads", mi)
+            batch = draw_batch(self.act, leads, month, ctx.window, gen, hours="weibo")
+            deleted = gen.random(len(batch)) < DELETED_ROOT_SHARE
+            counts = _engagement(
+                self.act, batch, np.zeros(len(batch), bool), ctx.window.end_ts, gen
+            )
+            self.pool = _RootPool(self, batch, deleted, counts, self.pool)
+            self.month = (mi, month)
+            with ctx.open(f"weibo/statuses-{month.tag}.jsonl", binary=True) as fh:
+                fh.write(self.render(batch, counts, None, keep=~deleted))
+                tracker.add(batch.acct[~deleted], batch.ts[~deleted], batch.event[~deleted])
+                for chunk in ordered_map(self._chunk, range(len(self.others)), workers):
+                    fh.write(chunk.data)
+                    tracker.add_chunk(chunk)
                     advance(1)
         self._record_truth(ctx, tracker)
+
+    def _chunk(self, ci: int) -> _Chunk:
+        """Draw and render the non-lead accounts of chunk ``ci`` for the current month."""
+        mi, month = self.month
+        assert self.pool is not None
+        gen = rng(self.ctx.config.seed, "weibo", mi, ci)
+        batch = draw_batch(self.act, self.others[ci], month, self.ctx.window, gen, hours="weibo")
+        roots = self._choose_roots(batch, self.pool, gen)
+        reposted = np.array([r is not None for r in roots], dtype=bool)
+        counts = _engagement(self.act, batch, reposted, self.ctx.window.end_ts, gen)
+        data = self.render(batch, counts, roots)
+        deleted = [
+            pool.sid(row) for pool, row in (r for r in roots if r is not None) if pool.deleted[row]
+        ]
+        return _Chunk(data, batch.acct, batch.ts, batch.event, int(reposted.sum()), deleted)
 
     # -- users ---------------------------------------------------------------------------
     def _user(self, i: int, full: bool) -> dict[str, object]:
@@ -208,35 +227,30 @@ class WeiboStream:
             verified_type=a.verified_type, verified_reason=a.verified_reason, full=full,
         )  # fmt: skip
 
-    def _write_users(self, ctx: StreamContext) -> None:
-        with ctx.open("weibo/users.jsonl") as fh:
-            for i in range(len(self.accounts)):
-                fh.write(orjson.dumps(self._user(i, True)).decode() + "\n")
-
-    def account_block(self, i: int) -> str:
-        """Return the author-dependent part of a status (source and compact user), cached."""
-        cached = self._block_cache.get(i)
+    def _block(self, i: int) -> tuple[bytes, str]:
+        """Return (source-and-user part of a status, uid in hex), cached per chunk."""
+        cached = self._blocks.get(i)
         if cached is None:
-            if len(self._block_cache) > 4 * CHUNK:
-                self._block_cache.clear()
-            a = self.accounts[i]
-            user = orjson.dumps(self._user(i, False)).decode()
+            if len(self._blocks) > 4 * CHUNK:
+                self._blocks.clear()
+            user = orjson.dumps(self._user(i, False))
             source = wf.SOURCE_JSON[int(self.act.source[i]) % len(wf.SOURCE_JSON)]
-            cached = (wf.account_block(source, user), f"{int(a.uid):08x}")
-            self._block_cache[i] = cached
-        return cached[0]
+            cached = (wf.account_block(source, user), f"{int(self.accounts[i].uid):08x}")
+            self._blocks[i] = cached
+        return cached
 
     # -- reposts ---------------------------------------------------------------------------
-    def _choose_roots(
-        self, batch: PostBatch, pool: _RootPool, gen: np.random.Generator
-    ) -> list[tuple[_RootPool, int] | None]:
+    def _choose_roots(self, batch: PostBatch, pool: _RootPool,
+                      gen: np.random.Generator) -> list[Root | None]:  # fmt: skip
         """Decide which posts are reposts of a matrix lead, and of which root."""
-        roots: list[tuple[_RootPool, int] | None] = [None] * len(batch)
+        roots: list[Root | None] = [None] * len(batch)
         if not len(batch):
             return roots
         acct = batch.acct
-        lead_a, lead_b = self._lead_of[acct, 0], self._lead_of[acct, 1]
-        prob = np.where(batch.event, np.maximum(self.act.repost_prob[acct], 0.45), self.act.repost_prob[acct])
+        lead_a, lead_b = self.lead_of[acct, 0], self.lead_of[acct, 1]
+        prob = self.act.repost_prob[acct]
+        # During the rainstorm members relay their lead's warnings far more often.
+        prob = np.where(batch.event, np.maximum(prob, 0.45), prob)
         candidates = np.flatnonzero((lead_a >= 0) & (gen.random(len(batch)) < prob))
         ts, event, pick = batch.ts.tolist(), batch.event.tolist(), batch.pick.tolist()
         la, lb = lead_a.tolist(), lead_b.tolist()
@@ -246,41 +260,42 @@ class WeiboStream:
         return roots
 
     # -- rendering ---------------------------------------------------------------------------
-    def render_rows(self, batch: PostBatch, counts: _Counts, rows: Iterable[int],
-                    roots: list[tuple[_RootPool, int] | None] | None) -> list[str]:  # fmt: skip
-        """Return the status lines of some rows of a batch (each ending with a newline)."""
-        # Everything that numpy can compute for the whole batch is computed here once;
-        # the loop below only glues strings (it runs 20 M times for a national year).
+    def render(self, batch: PostBatch, counts: _Counts, roots: list[Root | None] | None,
+               keep: np.ndarray | None = None) -> bytes:  # fmt: skip
+        """Return the status lines of a batch (rows where ``keep`` is true), newline-ended."""
+        # numpy computes what it can for the whole batch; the loop only glues bytes
+        # (it runs 20 M times for a national year), one account group at a time.
         sids = (((batch.ts - wf.ID_EPOCH) << wf.ACCOUNT_BITS) | batch.acct).tolist()
         rel = batch.ts - self.clock.start_ts
         days, secs = (rel // 86_400).tolist(), (rel % 86_400).tolist()
-        acct, event, pick = batch.acct.tolist(), batch.event.tolist(), batch.pick.tolist()
+        event, pick = batch.event.tolist(), batch.pick.tolist()
         n_pics = self.texts.picture_counts(batch, self.act.pic_prob)
-        prefix, suffix, clock = self.clock.prefix, self.clock.suffix, wf.CLOCK
-        text_of, repost_of, block_of = self.texts.text, self.texts.repost_text, self.account_block
+        skip = (~keep).tolist() if keep is not None else None
+        prefix, suffix, clock = self.clock.prefix, self.clock.suffix, wf.CLOCK_BYTES
+        texts, escape, pictures, line = self.texts, wf.json_bytes, wf.pictures_json, wf.STATUS_LINE
         likes, comments, reposts = counts.likes, counts.comments, counts.reposts
-        line, dumps, blocks = wf.status_line, orjson.dumps, self._block_cache
-        lines: list[str] = []
-        for r in rows:
-            a, sid, day = acct[r], sids[r], days[r]
-            root = roots[r] if roots is not None else None
-            block = block_of(a)
-            if root is None:
-                text = text_of(a, day, secs[r], event[r], pick[r])
-                pics, keys = wf.pictures_json(blocks[a][1], sid, n_pics[r]) if n_pics[r] else ("", "")
-                retweet = ""
-            else:
-                text = repost_of(event[r], pick[r])
-                pics = keys = ""
-                retweet = root[0].root_json(root[1])
-            # Templates and names hold no quote or backslash; escape only if one slipped in.
-            text_json = dumps(text).decode() if '"' in text or "\\" in text else f'"{text}"'
-            created = prefix[day] + clock[secs[r]] + suffix[day]
-            lines.append(
-                line(created, sid, text_json, pics, keys, block, retweet, reposts[r],
-                     comments[r], likes[r]) + "\n"
-            )  # fmt: skip
-        return lines
+        out: list[bytes] = []
+        append = out.append
+        empty = b""
+        for a, start, stop in zip(*(x.tolist() for x in group_bounds(batch.acct)), strict=True):
+            block, uid_hex = self._block(a)
+            pieces = texts.account(a)
+            for r in range(start, stop):
+                if skip is not None and skip[r]:
+                    continue
+                sid, day = sids[r], days[r]
+                root = roots[r] if roots is not None else None
+                pics = keys = retweet = empty
+                if root is None:
+                    text = escape(texts.compose(pieces, day, secs[r], event[r], pick[r]))
+                    if n_pics[r]:
+                        pics, keys = pictures(uid_hex, sid, n_pics[r])
+                else:
+                    text = escape(texts.repost_text(event[r], pick[r]))
+                    retweet = wf.RETWEET_KEY + root[0].root_json(root[1])
+                append(line % (prefix[day], clock[secs[r]], suffix[day], sid, sid, sid, text,
+                               pics, keys, block, retweet, reposts[r], comments[r], likes[r]))  # fmt: skip
+        return b"".join(out)
 
     # -- truth -------------------------------------------------------------------------------
     def _record_truth(self, ctx: StreamContext, tracker: _Tracker) -> None:
@@ -301,7 +316,7 @@ def _lead_table(ctx: StreamContext, n: int) -> np.ndarray:
     """Return [account, 2]: the Weibo leads of the matrices an account is a member of."""
     table = np.full((n, 2), -1, dtype=np.int64)
     for matrix in ctx.population.matrices:  # regional matrices come first
-        platform, lead = matrix.lead
+        _platform, lead = matrix.lead
         for member_platform, member in matrix.members:
             if member_platform != "weibo" or member == lead:
                 continue
@@ -312,4 +327,3 @@ def _lead_table(ctx: StreamContext, n: int) -> np.ndarray:
     leads = np.unique(table[table >= 0])
     table[leads] = -1
     return table
-

@@ -443,3 +443,52 @@ def test_jsonl_throughput_floor(
     assert len(items) == 20_000
     assert all(isinstance(i.primary, PostRecord) for i in items)
     assert rate > 10_000, f"{rate:,.0f} statuses/s"
+
+
+def test_counts_beyond_64_bits_are_quarantined(tmp_path: Path) -> None:
+    huge = b'{"created_at": "Sun Jul 30 09:12:40 +0800 2023", "id": 1, "text": "x", '
+    path = _write(
+        tmp_path / "huge.jsonl",
+        [
+            _status(),
+            huge + b'"reposts_count": 99999999999999999999999}',
+            huge + b'"reposts_count": "99999999999999999999999"}',
+            huge + b'"page_info": {"play_count": -4}}',
+        ],
+    )
+    items = _read(path)
+    assert "$.reposts_count" in _quarantine(items[1]).reason
+    assert "count too large" in _quarantine(items[2]).reason
+    assert "page_info.play_count" in _quarantine(items[3]).reason
+
+
+def test_pretty_list_of_statuses_and_bare_user_documents(tmp_path: Path) -> None:
+    statuses = tmp_path / "statuses.json"
+    statuses.write_bytes(orjson.dumps(_timeline(), option=orjson.OPT_INDENT_2))
+    items = _read(statuses)
+    assert [_post(i).post_id for i in items][:2] == ["4484462617545831", "4929003466384131"]
+    assert len(items) == 4
+    users = orjson.loads((FIXTURES / "api_users.json").read_bytes())["users"]
+    bare = tmp_path / "user.json"
+    bare.write_bytes(orjson.dumps(users[0], option=orjson.OPT_INDENT_2))
+    [item] = _read(bare)
+    assert isinstance(item.primary, AccountRecord)
+    assert item.primary.name == "广东政法"
+    listed = tmp_path / "users.json"
+    listed.write_bytes(orjson.dumps(users))  # one line: a JSON list
+    assert [i.primary.uid for i in _read(listed) if isinstance(i.primary, AccountRecord)] == [
+        "2176235777",
+        "2656274875",
+    ]
+
+
+def test_pretty_document_with_a_bad_element(tmp_path: Path) -> None:
+    path = tmp_path / "doc.json"
+    path.write_bytes(
+        orjson.dumps([_status(), _status(reposts_count=-1), 7], option=orjson.OPT_INDENT_2)
+    )
+    items = _read(path)
+    assert isinstance(items[0].primary, PostRecord)
+    assert _quarantine(items[1]).source == f"{path}:1#2"
+    assert "$.reposts_count" in _quarantine(items[1]).reason
+    assert _quarantine(items[2]).source == f"{path}:1#3"

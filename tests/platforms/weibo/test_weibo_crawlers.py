@@ -30,18 +30,19 @@ REPOST_COLUMNS = [
     "源用户昵称",
     *(ROOT_PREFIX + c for c in CRAWLER_POST_COLUMNS),
 ]
-USER_COLUMNS = (
-    "用户id,昵称,性别,生日,所在地,IP属地,学习经历,公司,注册时间,阳光信用,微博数,粉丝数,关注数,"
-    "简介,主页,头像,高清头像,微博等级,会员等级,是否认证,认证类型,认证信息,上次记录微博信息"
-).split(",")
-SEARCH_COLUMNS = (
-    "id,bid,user_id,用户昵称,微博正文,头条文章url,发布位置,艾特用户,话题,转发数,评论数,点赞数,"
-    "发布时间,发布工具,微博图片url,微博视频url,retweet_id,ip,user_authentication,会员类型,会员等级"
-).split(",")
-SPIDER_COLUMNS = (
-    "微博id,微博正文,头条文章url,原始图片url,被转发微博原始图片url,是否为原创微博,微博视频url,"
-    "发布位置,发布时间,发布工具,点赞数,转发数,评论数"
-).split(",")
+USER_COLUMNS = [
+    "用户id", "昵称", "性别", "生日", "所在地", "IP属地", "学习经历", "公司", "注册时间", "阳光信用", "微博数", "粉丝数", "关注数",
+    "简介", "主页", "头像", "高清头像", "微博等级", "会员等级", "是否认证", "认证类型", "认证信息", "上次记录微博信息",
+]  # fmt: skip
+SEARCH_COLUMNS = [
+    "id", "bid", "user_id", "用户昵称", "微博正文", "头条文章url", "发布位置", "艾特用户", "话题", "转发数", "评论数",
+    "点赞数", "发布时间", "发布工具", "微博图片url", "微博视频url", "retweet_id", "ip", "user_authentication",
+    "会员类型", "会员等级",
+]  # fmt: skip
+SPIDER_COLUMNS = [
+    "微博id", "微博正文", "头条文章url", "原始图片url", "被转发微博原始图片url", "是否为原创微博", "微博视频url", "发布位置", "发布时间",
+    "发布工具", "点赞数", "转发数", "评论数",
+]  # fmt: skip
 
 
 def _csv(path: Path, header: list[str], rows: list[dict[str, str]]) -> Path:

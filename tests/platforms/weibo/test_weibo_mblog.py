@@ -110,7 +110,7 @@ def test_relative_dates_and_retweet() -> None:
     assert repost.text == "转发微博[赞]"
     assert repost.is_repost
     assert repost.root_post_id == "4383090000000002"
-    author, root, root_author = items[1].related
+    _, root, root_author = items[1].related
     assert isinstance(root, PostRecord)
     assert root.created_at == datetime(2019, 6, 20, 12, 0, tzinfo=CHINA_TZ)  # "3小时前"
     assert root.mentions == ["首都网警"]

@@ -19,15 +19,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from zhengwu.ingest.files import split_ranges
-from zhengwu.ingest.registry import ImportItem, Importer, formats, get_importer
+from zhengwu.ingest.registry import Importer, ImportItem, formats, get_importer
 from zhengwu.platforms.records import QuarantineRecord
 
 # Keys that make one JSON object stand for several records (wrappers, responses, cards).
 _WRAPPER_KEYS = {"statuses", "reposts", "users", "ok", "data", "cards", "card_group"}
 _WRAPPER_KEYS |= {"card_type", "mblog", "userInfo"}
-_SETTINGS = settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+_SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 STATUS: dict[str, Any] = {
     "created_at": "Sun Jul 30 09:12:40 +0800 2023",
@@ -59,11 +57,12 @@ STATUS: dict[str, Any] = {
     "region_name": "发布于 北京",
     "page_info": {"type": "video", "play_count": "1.2万次播放"},
 }
-_PATHS = [
-    (k,) for k in STATUS if k not in {"user", "retweeted_status", "page_info"}
-] + [("user", k) for k in STATUS["user"]] + [
-    ("retweeted_status", k) for k in STATUS["retweeted_status"]
-] + [("user",), ("retweeted_status",), ("page_info",), ("page_info", "play_count")]
+_PATHS = (
+    [(k,) for k in STATUS if k not in {"user", "retweeted_status", "page_info"}]
+    + [("user", k) for k in STATUS["user"]]
+    + [("retweeted_status", k) for k in STATUS["retweeted_status"]]
+    + [("user",), ("retweeted_status",), ("page_info",), ("page_info", "play_count")]
+)
 
 json_scalars = (
     st.none()
@@ -74,9 +73,11 @@ json_scalars = (
 )
 json_values = st.recursive(
     json_scalars,
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(
-        st.text(max_size=8).filter(lambda k: k not in _WRAPPER_KEYS), children, max_size=4
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.text(max_size=8).filter(lambda k: k not in _WRAPPER_KEYS), children, max_size=4
+        )
     ),
     max_leaves=12,
 )
@@ -203,24 +204,23 @@ def csv_rows(draw: st.DrawFn, width: int) -> tuple[list[bytes], int]:
 
 HEADERS: dict[str, list[list[str]]] = {
     "weibo-crawler-csv": [
-        ["id", "bid", "正文", "日期", "点赞数", "评论数", "转发数", "话题", "@用户", "完整日期"]
-        + ["是否原创", "源用户id", "源用户昵称", "源微博id", "源微博正文", "源微博完整日期"],
+        ["id", "bid", "正文", "日期", "点赞数", "评论数", "转发数", "话题", "@用户", "完整日期",
+         "是否原创", "源用户id", "源用户昵称", "源微博id", "源微博正文", "源微博完整日期"],
         ["用户id", "昵称", "所在地", "注册时间", "微博数", "粉丝数", "关注数", "认证类型", "认证信息"],
     ],
     "weibo-search-csv": [
-        ["id", "bid", "user_id", "用户昵称", "微博正文", "话题", "转发数", "评论数", "点赞数"]
-        + ["发布时间", "retweet_id", "ip", "user_authentication"]
+        ["id", "bid", "user_id", "用户昵称", "微博正文", "话题", "转发数", "评论数", "点赞数",
+         "发布时间", "retweet_id", "ip", "user_authentication"],
     ],
     "weibospider-csv": [
-        ["微博id", "微博正文", "是否为原创微博", "发布位置", "发布时间", "点赞数", "转发数", "评论数"]
+        ["微博id", "微博正文", "是否为原创微博", "发布位置", "发布时间", "点赞数", "转发数", "评论数"],
     ],
     "weibo-cov-csv": [
-        ["_id", "user_id", "crawl_time", "created_at", "like_num", "repost_num", "comment_num"]
-        + ["content", "origin_weibo", "geo_info"],
-        ["user_id", "gender", "province", "city", "birthday", "fans_num", "vip_level"]
-        + ["crawl_time"],
+        ["_id", "user_id", "crawl_time", "created_at", "like_num", "repost_num", "comment_num",
+         "content", "origin_weibo", "geo_info"],
+        ["user_id", "gender", "province", "city", "birthday", "fans_num", "vip_level", "crawl_time"],
     ],
-}
+}  # fmt: skip
 CSV_CASES = [(name, header) for name, headers in HEADERS.items() for header in headers]
 
 

@@ -30,7 +30,7 @@ def rank_of(url: str) -> int | None:
     if not values:
         return None
     value = values[0].strip()
-    if not value.isdigit() or int(value) < 1:
+    if not value.isdecimal() or int(value) < 1:
         raise PayloadError(
             f"band_rank 不是正整数（{value!r}）", f"band_rank is not a positive integer: {value!r}"
         )

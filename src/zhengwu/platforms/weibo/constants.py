@@ -27,9 +27,6 @@ VERIFIED_TYPES: Final[dict[int, str]] = {
     400: "已故V用户",
 }
 
-# Weibo-internal city code meaning "no city given" (央视新闻: province "11", city "1000").
-NO_CITY: Final = "1000"
-
 # m.weibo.cn container cards: 9 holds one mblog, 11 groups further cards in card_group.
 MBLOG_CARD_TYPE: Final = 9
 CARD_GROUP_TYPE: Final = 11

@@ -13,6 +13,7 @@ import csv
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import ClassVar
 
 from zhengwu.errors import InvalidInputError
 from zhengwu.ingest.files import check_file, iter_csv_rows
@@ -65,7 +66,7 @@ def account_from_path(path: Path, account_uid: str | None) -> tuple[str | None, 
     is numeric (``account_uid`` overrides it); the name is the folder's, and only trusted
     when the file still sits in that layout (grandparent folder ``weibo``).
     """
-    stem_uid = path.stem if path.stem.isdigit() else None
+    stem_uid = path.stem if path.stem.isdecimal() else None
     uid = account_uid or stem_uid
     folder = path.parent.name
     name = None
@@ -120,13 +121,16 @@ class _CrawlerCsv:
     name = ""
     description = ""
     splittable = False
-    # kind → columns its header must have
-    kinds: dict[str, frozenset[str]] = {}  # noqa: RUF012  (read-only class data)
+    kinds: ClassVar[dict[str, frozenset[str]]] = {}  # file kind → columns its header must have
 
     def read(
         self, path: Path, *, byte_range: tuple[int, int] | None = None
     ) -> Iterator[ImportItem]:
-        """Yield one item per data row of ``path``; quarantine bad rows."""
+        """Yield one item per data row of ``path``; quarantine bad rows.
+
+        CSV rows may span lines (quoted newlines), so these importers are not splittable
+        and ``byte_range`` is not used.
+        """
         header = read_header(path)
         if header is None:
             return
@@ -166,7 +170,7 @@ class WeiboCrawlerCsvImporter(_CrawlerCsv):
 
     name = "weibo-crawler-csv"
     description = "dataabc/weibo-crawler 微博 CSV（<uid>.csv）与 users.csv"
-    kinds = {  # noqa: RUF012
+    kinds: ClassVar[dict[str, frozenset[str]]] = {
         "posts": frozenset({"id", "正文"}),
         "users": frozenset({"用户id", "昵称"}),
     }
@@ -213,7 +217,6 @@ def _crawler_post(row: Row, uid: str | None, prefix: str = "") -> PostRecord:
         # weibo-crawler leaves the 源微博 columns empty when the root is gone.
         root_deleted=is_repost and root_id is None,
         bid=_cell(row, prefix + "bid"),
-        url=_cell(row, prefix + "头条文章url"),
         source=_cell(row, prefix + "工具"),
         region_name=_cell(row, prefix + "位置"),
     )
@@ -240,7 +243,7 @@ def _crawler_root(row: Row, facts: AccountFacts) -> list[AccountRecord | PostRec
 def _crawler_user(row: Row, facts: AccountFacts) -> AccountRecord:
     uid, name = _required(row, "用户id"), _required(row, "昵称")
     verified_type = _cell(row, "认证类型")
-    vtype = int(verified_type) if verified_type and verified_type.lstrip("-").isdigit() else None
+    vtype = int(verified_type) if verified_type and verified_type.lstrip("-").isdecimal() else None
     reason, location = _cell(row, "认证信息"), _cell(row, "所在地")
     gov, adcode, created = facts.get(
         uid=uid,
@@ -273,7 +276,9 @@ class WeiboSearchCsvImporter(_CrawlerCsv):
 
     name = "weibo-search-csv"
     description = "dataabc/weibo-search 搜索结果 CSV（含作者与认证颜色）"
-    kinds = {"posts": frozenset({"id", "user_id", "微博正文", "发布时间"})}  # noqa: RUF012
+    kinds: ClassVar[dict[str, frozenset[str]]] = {
+        "posts": frozenset({"id", "user_id", "微博正文", "发布时间"})
+    }
 
     def _converter(self, path: Path, kind: str) -> RowConverter:
         facts = AccountFacts()
@@ -295,7 +300,6 @@ class WeiboSearchCsvImporter(_CrawlerCsv):
                 is_repost=root_id is not None,
                 root_post_id=root_id,
                 bid=_cell(row, "bid"),
-                url=_cell(row, "头条文章url"),
                 source=_cell(row, "发布工具"),
                 region_name=_cell(row, "ip") or _cell(row, "发布位置"),
             )
@@ -324,7 +328,9 @@ class WeiboSpiderCsvImporter(_CrawlerCsv):
 
     name = "weibospider-csv"
     description = "dataabc/weiboSpider 微博 CSV（weibo.cn，微博id 为 bid）"
-    kinds = {"posts": frozenset({"微博id", "微博正文", "发布时间"})}  # noqa: RUF012
+    kinds: ClassVar[dict[str, frozenset[str]]] = {
+        "posts": frozenset({"微博id", "微博正文", "发布时间"})
+    }
 
     def __init__(self, *, account_uid: str | None = None) -> None:
         self.account_uid = account_uid
@@ -347,7 +353,6 @@ class WeiboSpiderCsvImporter(_CrawlerCsv):
                 likes=_count(row, "点赞数"),
                 is_repost=_flag(row, "是否为原创微博") is False,
                 bid=bid,
-                url=_cell(row, "头条文章url"),
                 source=_cell(row, "发布工具"),
                 region_name=_cell(row, "发布位置"),
             )
@@ -368,7 +373,7 @@ class WeiboCovCsvImporter(_CrawlerCsv):
 
     name = "weibo-cov-csv"
     description = "Weibo-COV v1/v2 微博 CSV 与用户池 CSV（user_id 已哈希）"
-    kinds = {  # noqa: RUF012
+    kinds: ClassVar[dict[str, frozenset[str]]] = {
         "posts": frozenset({"_id", "user_id", "crawl_time", "created_at", "content"}),
         "users": frozenset({"user_id", "fans_num"}),
     }

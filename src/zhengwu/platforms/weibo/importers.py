@@ -196,6 +196,8 @@ class WeiboApiImporter(_WeiboJson):
     """Weibo open API v2 statuses and users (JSON, JSON list, JSON Lines, timeline wrappers).
 
     ``observed_at`` stamps the records with when the counts were seen (unknown by default).
+    API times are absolute; a relative one ("5分钟前") would count back from the file's
+    modification time, as in ``weibo-mblog``.
     """
 
     name = "weibo-api"

@@ -16,7 +16,9 @@ from typing import Annotated
 
 import msgspec
 
-Count = Annotated[int, msgspec.Meta(ge=0)]
+# Counts are stored as 64-bit integers downstream; anything outside is not a count.
+MAX_COUNT = 2**63 - 1
+Count = Annotated[int, msgspec.Meta(ge=0, le=MAX_COUNT)]
 # m.weibo.cn shows large counts as display strings ("1.2万", "100万+"); parse_count reads them.
 LooseCount = Count | str | None
 LooseId = int | str | None

@@ -25,6 +25,7 @@ from zhengwu.platforms.text import (
 from zhengwu.platforms.timeparse import DateError, parse_time, parse_weibo_api_time
 from zhengwu.platforms.weibo.constants import DELETED_FLAG, PLATFORM, RAW_LIMIT
 from zhengwu.platforms.weibo.payloads import (
+    MAX_COUNT,
     NULL_RAW,
     USER_DECODER,
     PageInfo,
@@ -34,7 +35,10 @@ from zhengwu.platforms.weibo.payloads import (
 )
 from zhengwu.regions import resolve_weibo_user
 
-_CACHE_MAX = 200_000
+# Caches are cleared when full: a miss only costs one decode, and memory stays bounded
+# (raw author JSON is ~1.5 KB, so 20,000 authors hold ~30 MB).
+_CACHE_MAX = 50_000
+_RAW_AUTHORS_MAX = 20_000
 # "1.2万次播放", "3,456次观看": the number at the start is the count.
 _PLAY_COUNT = re.compile(r"\s*([\d.,]+\s*[万亿wWkK]?\+?)")
 # m.weibo.cn shows a deleted or hidden retweet root with this text and no user.
@@ -64,12 +68,17 @@ def quarantine(where: str, reason: str, raw: bytes | str | None) -> ImportItem:
 
 def count(value: object, field: str) -> int | None:
     """Return a non-negative count from a number or display string, or raise RecordError."""
-    if value is None or type(value) is int:
-        return value  # ints were range-checked by msgspec
+    if value is None:
+        return None
+    if type(value) is int and 0 <= value <= MAX_COUNT:
+        return value
     try:
-        return parse_count(value, field=field)
+        number = parse_count(value, field=field)
     except CountError as exc:
         raise RecordError(f"计数无效 / bad count: {exc}") from None
+    if number is not None and number > MAX_COUNT:
+        raise RecordError(f"计数过大 / count too large: {field} = {value!r}")
+    return number
 
 
 def timestamp(value: object, field: str, now: datetime | None) -> datetime:
@@ -158,7 +167,7 @@ class StatusConverter:
         self._facts = AccountFacts()
         self._profiles: dict[tuple[object, ...], _Profile | None] = {}
         self._raw_authors: dict[bytes, tuple[str | None, AccountRecord | None]] = {}
-        self._sources: dict[str, str] = {}
+        self._sources: dict[str | None, str] = {}
 
     def status_item(self, status: StatusPayload) -> ImportItem:
         """Return the item of one status: the post, its author, the reposted root and its author."""
@@ -181,7 +190,7 @@ class StatusConverter:
         except KeyError:
             user = USER_DECODER.decode(key)
             uid, author = _uid(user), self.account(user)
-            if len(self._raw_authors) >= _CACHE_MAX:
+            if len(self._raw_authors) >= _RAW_AUTHORS_MAX:
                 self._raw_authors.clear()
             self._raw_authors[key] = (uid, author)
         # Each item gets its own record: consumers may stamp or mutate records.
@@ -215,7 +224,7 @@ class StatusConverter:
 
     def post(self, status: StatusPayload | StatusLine, account_uid: str | None) -> PostRecord:
         """Return the post of a status payload, or raise RecordError with the reason."""
-        if _is_deleted(status):
+        if (status.deleted is not None or account_uid is None) and _is_deleted(status):
             raise RecordError("微博已被删除 / status deleted")
         post_id = status.idstr or id_text(status.id) or id_text(status.mid)
         if post_id is None:
@@ -252,7 +261,7 @@ class StatusConverter:
             reposts=reposts if type(reposts) is int else count(reposts, "reposts_count"),
             comments=comments if type(comments) is int else count(comments, "comments_count"),
             likes=likes if type(likes) is int else count(likes, "attitudes_count"),
-            source=self._source(status.source),
+            source=self._sources.get(status.source) or self._source(status.source),
             observed_at=self._observed_at,
         )
         # Rare fields are set afterwards: msgspec is several times slower to build a
@@ -339,14 +348,13 @@ class StatusConverter:
         )
 
     def _source(self, source: str | None) -> str | None:
-        # The publishing tool is HTML (<a href=…>微博 weibo.com</a>) from a handful of apps.
+        # The publishing tool is HTML (<a href=…>微博 weibo.com</a>) from a handful of apps;
+        # post() looks the cache up first and calls this only on a miss (or an empty tool).
         if not source:
             return None
-        text = self._sources.get(source)
-        if text is None:
-            if len(self._sources) >= _CACHE_MAX:
-                self._sources.clear()
-            text = self._sources[source] = html_to_text(source).strip()
+        if len(self._sources) >= _CACHE_MAX:
+            self._sources.clear()
+        text = self._sources[source] = html_to_text(source).strip()
         return text or None
 
 
@@ -366,7 +374,7 @@ def _verified_type(value: int | str | None) -> int | None:
     if value is None or type(value) is int:
         return value
     text = str(value).strip()
-    return int(text) if text.lstrip("-").isdigit() else None
+    return int(text) if text.lstrip("-").isdecimal() else None
 
 
 def _region(value: str | None) -> str | None:

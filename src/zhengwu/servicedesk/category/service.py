@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Sequence
 from importlib.resources import files
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -13,6 +14,19 @@ from zhengwu.audit import service as audit_service
 from zhengwu.auth.principal import Principal
 from zhengwu.errors import ConflictError, InvalidInputError, NotFoundError
 from zhengwu.servicedesk.category.models import Category, CategoryCreate, CategoryUpdate
+
+
+class TreeNode(Protocol):
+    """What tree walks need of a category (a row, or a snapshot of one)."""
+
+    @property
+    def code(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def parent_code(self) -> str | None: ...
+    @property
+    def keywords(self) -> Sequence[str]: ...
 
 
 def default_tree() -> list[CategoryCreate]:
@@ -75,7 +89,7 @@ def get(session: Session, code: str) -> Category:
     return category
 
 
-def lineage(tree: list[Category], code: str | None) -> list[str]:
+def lineage(tree: Sequence[TreeNode], code: str | None) -> list[str]:
     """Return ``code`` and its ancestors' codes, most specific first ([] for None/unknown)."""
     by_code = {c.code: c for c in tree}
     chain: list[str] = []
@@ -85,7 +99,7 @@ def lineage(tree: list[Category], code: str | None) -> list[str]:
     return chain
 
 
-def top_level(tree: list[Category], code: str | None) -> str | None:
+def top_level(tree: Sequence[TreeNode], code: str | None) -> str | None:
     """Return the first-level ancestor of ``code`` (itself when it is first-level)."""
     chain = lineage(tree, code)
     return chain[-1] if chain else None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -21,6 +22,9 @@ from zhengwu.db.base import utcnow
 from zhengwu.errors import ConflictError, InvalidInputError, NotFoundError
 from zhengwu.servicedesk.category import service as category_service
 from zhengwu.servicedesk.routing.models import RoutingRule, RoutingRuleCreate, RoutingTableVersion
+
+if TYPE_CHECKING:
+    from zhengwu.servicedesk.snapshot import RuleNode
 
 
 def _valid_at(at: datetime) -> list[object]:
@@ -64,23 +68,26 @@ def get(session: Session, rule_id: int) -> RoutingRule:
 
 
 def route(
-    session: Session, *, category_codes: Sequence[str], adcode: str | None, at: datetime
-) -> RoutingRule | None:
+    session: Session, *, category_codes: Sequence[str], adcode: str | None, at: datetime,
+    rules: Sequence[RuleNode] | None = None,
+) -> RuleNode | None:  # fmt: skip
     """Return the rule that routes a request, or None (it goes to the office queue).
 
-    ``category_codes`` is the category and its ancestors, most specific first.
+    ``category_codes`` is the category and its ancestors, most specific first. The rules
+    come from the per-process snapshot (which follows every change of the table) unless the
+    caller passes the ones it already holds.
     """
+    from zhengwu.servicedesk import snapshot
+
+    if rules is None:
+        rules = snapshot.current(session).rules
     places: list[str | None] = [*(regions.ancestors(adcode) if adcode else []), None]
     kinds: list[str | None] = [*category_codes, None]
-    query = select(RoutingRule).where(
-        *_valid_at(at),  # type: ignore[arg-type]
-        or_(RoutingRule.adcode.is_(None), RoutingRule.adcode.in_([p for p in places if p])),
-        or_(
-            RoutingRule.category_code.is_(None),
-            RoutingRule.category_code.in_([k for k in kinds if k]),
-        ),
-    )
-    candidates = list(session.scalars(query))
+    candidates = [
+        r for r in rules
+        if r.valid_from <= at and (r.valid_to is None or r.valid_to > at)
+        and r.adcode in places and r.category_code in kinds
+    ]  # fmt: skip
     if not candidates:
         return None
     return min(

@@ -1,0 +1,380 @@
+"""``zhengwu desk …``: the service desk's requests, categories, routing, rates and jobs.
+
+Mount with ``desk.app.add_typer(desk_requests.app)`` (no name: the commands sit directly
+under ``zhengwu desk`` next to ``desk model``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from zhengwu.cli.common import console, handle_errors, print_json
+
+app = typer.Typer(help="诉求办理 / service desk: requests, categories, routing, rates.")
+categories_app = typer.Typer(help="诉求分类 / the category tree.", no_args_is_help=True)
+routing_app = typer.Typer(help="路由规则 / routing rules (category × division → body).",
+                          no_args_is_help=True)  # fmt: skip
+app.add_typer(categories_app, name="categories")
+app.add_typer(routing_app, name="routing")
+
+JsonOut = Annotated[bool, typer.Option("--json", help="print JSON")]
+
+
+def _system() -> Any:
+    from zhengwu.servicedesk.service import SYSTEM
+
+    return SYSTEM
+
+
+@app.command("import-csv")
+@handle_errors
+def import_csv(
+    path: Annotated[Path, typer.Argument(help="CSV export of a 12345 hotline system")],
+    source: Annotated[str, typer.Option(help="source recorded on the requests")] = "12345",
+    json_out: JsonOut = False,
+) -> None:
+    """Import requests from a hotline CSV; bad rows go to the quarantine with their reason.
+
+    Columns (any of the names): 工单编号, 受理时间, 标题, 诉求内容, 问题分类, 区划代码, 事发地址,
+    联系人, 联系电话 — see ``zhengwu.servicedesk.csvimport`` for the whole mapping.
+
+    Example: zhengwu desk import-csv exports/12345-2025-07.csv
+    """
+    from dataclasses import asdict
+
+    from zhengwu.db.engine import unit_of_work
+    from zhengwu.servicedesk.csvimport import import_csv as run
+
+    with unit_of_work() as session:
+        summary = run(session, path, actor=_system(), source=source)
+    if json_out:
+        print_json(asdict(summary))
+        return
+    console.print(
+        f"读取 read {summary.read}  新建 created {summary.created}  合并 merged {summary.merged}  "
+        f"已有 existing {summary.existing}  隔离 quarantined {summary.quarantined}"
+        + (f"  (zhengwu quarantine --run {summary.run_id})" if summary.quarantined else "")
+    )
+
+
+@app.command("intake-posts")
+@handle_errors
+def intake_posts(
+    since: Annotated[str, typer.Option(help="scan posts created since (ISO date/time, UTC)")] = "",
+    days: Annotated[int, typer.Option(help="…or during the last N days")] = 7,
+    hashtag: Annotated[list[str] | None, typer.Option(help="service hashtag (repeatable)")] = None,
+    json_out: JsonOut = False,
+) -> None:
+    """Turn imported posts that @mention matrix accounts or carry #马上办# (…) into requests.
+
+    Example: zhengwu desk intake-posts --days 30 --hashtag 马上办 --hashtag 问政
+    """
+    from dataclasses import asdict
+
+    from zhengwu.content import store
+    from zhengwu.db.engine import unit_of_work
+    from zhengwu.servicedesk.posts import DEFAULT_HASHTAGS, intake_from_posts
+
+    start = datetime.fromisoformat(since) if since else datetime.now(UTC) - timedelta(days=days)
+    start = start if start.tzinfo else start.replace(tzinfo=UTC)
+    with store.open_store(read_only=True) as con, unit_of_work() as session:
+        summary = intake_from_posts(
+            session, con, since=start, actor=_system(), hashtags=hashtag or DEFAULT_HASHTAGS
+        )
+    if json_out:
+        print_json(asdict(summary))
+    else:
+        console.print(f"扫描 scanned {summary.scanned}  新建 created {summary.created}  "
+                      f"合并 merged {summary.merged}  已有 existing {summary.existing}")  # fmt: skip
+
+
+@app.command("escalate")
+@handle_errors
+def escalate(json_out: JsonOut = False) -> None:
+    """Supervise (督办) every open request past a deadline (run from cron).
+
+    Example: zhengwu desk escalate --json
+    """
+    from zhengwu.db.engine import unit_of_work
+    from zhengwu.servicedesk.scheduled import escalate_overdue
+
+    with unit_of_work() as session:
+        ids = [r.public_id for r in escalate_overdue(session)]
+    if json_out:
+        print_json({"supervised": ids})
+    else:
+        console.print(f"督办 supervised {len(ids)}: {' '.join(ids)}")
+
+
+@app.command("due-soon")
+@handle_errors
+def due_soon(
+    hours: Annotated[float, typer.Option(help="deadline within this many hours")] = 24,
+    json_out: JsonOut = False,
+) -> None:
+    """List open requests whose next deadline is near (reminders for the handling bodies).
+
+    Example: zhengwu desk due-soon --hours 8
+    """
+    from zhengwu.db.engine import unit_of_work
+    from zhengwu.servicedesk.scheduled import due_soon as find
+
+    with unit_of_work() as session:
+        rows = [
+            {"public_id": r.public_id, "state": r.state, "organization_id": r.organization_id,
+             "response_due": r.response_due.isoformat() if r.response_due else None,
+             "resolve_due": r.resolve_due.isoformat() if r.resolve_due else None}
+            for r in find(session, principal=_system(), within_hours=hours)
+        ]  # fmt: skip
+    if json_out:
+        print_json(rows)
+        return
+    for row in rows:
+        console.print(f"{row['public_id']}  {row['state']:<12} 机构 {row['organization_id']}  "
+                      f"办结期限 {row['resolve_due']}")  # fmt: skip
+
+
+@app.command("rates")
+@handle_errors
+def rates_command(
+    period: Annotated[str, typer.Option(help="2025-07, 2025-Q3, 2025 or 2025-07-01..2025-07-15")],
+    by: Annotated[str, typer.Option(help="organization | matrix | category")] = "organization",
+    csv_path: Annotated[Path | None, typer.Option("--csv", help="write CSV here")] = None,
+    xlsx_path: Annotated[Path | None, typer.Option("--xlsx", help="write Excel here")] = None,
+    json_out: JsonOut = False,
+) -> None:
+    """Show 回应率 办结率 按时办结率 满意率 and handling time (working days) per group.
+
+    Example: zhengwu desk rates --period 2025-07 --by matrix --xlsx rates-2025-07.xlsx
+    """
+    from zhengwu.db.engine import unit_of_work
+    from zhengwu.errors import InvalidInputError
+    from zhengwu.servicedesk import rates
+
+    if by not in ("organization", "matrix", "category"):
+        raise InvalidInputError(
+            f"--by 只能是 organization/matrix/category：{by}", f"bad --by {by!r}"
+        )
+    start, end = rates.period_bounds(period)
+    with unit_of_work() as session:
+        rows = rates.compute(session, start=start, end=end, by=by)  # type: ignore[arg-type]
+    if csv_path:
+        rates.write_csv(rows, csv_path)
+    if xlsx_path:
+        rates.write_xlsx(rows, xlsx_path, title=f"{period} {by}")
+    if json_out:
+        print_json(rates.as_dicts(rows))
+        return
+    _print_rates(rows)
+
+
+def _print_rates(rows: list[Any]) -> None:
+    from rich.table import Table
+
+    def pct(v: float | None) -> str:
+        return "—" if v is None else f"{v:.0%}"
+
+    table = Table("名称", "受理", "回应率", "办结率", "按时办结率", "满意率", "平均用时(工作日)")
+    for r in rows:
+        table.add_row(r.name, str(r.n), pct(r.response_rate), pct(r.resolution_rate),
+                      pct(r.ontime_rate), pct(r.satisfaction_rate),
+                      "—" if r.mean_handling_days is None else f"{r.mean_handling_days:.1f}")  # fmt: skip
+    console.print(table)
+
+
+@app.command("show")
+@handle_errors
+def show(public_id: Annotated[str, typer.Argument(help="the request's public id")]) -> None:
+    """Print one request with its history and replies as JSON (all data: local admin use).
+
+    Example: zhengwu desk show SR250701KQXDMT
+    """
+    from zhengwu.db.engine import unit_of_work
+    from zhengwu.servicedesk import presenters, service
+
+    with unit_of_work() as session:
+        req = service.get_by_public_id(session, public_id)
+        print_json(presenters.detail(session, req, _system()).model_dump(mode="json"))
+
+
+@categories_app.command("list")
+@handle_errors
+def categories_list(json_out: JsonOut = False) -> None:
+    """Print the category tree with deadlines (working days).
+
+    Example: zhengwu desk categories list
+    """
+    from zhengwu.db.engine import unit_of_work
+    from zhengwu.servicedesk.category import service as category_service
+    from zhengwu.servicedesk.category.models import CategoryRead
+
+    with unit_of_work() as session:
+        rows = [CategoryRead.model_validate(c) for c in category_service.get_tree(session)]
+        version = category_service.tree_version(session)
+    if json_out:
+        print_json({"version": version, "categories": [r.model_dump(mode="json") for r in rows]})
+        return
+    for r in rows:
+        indent = "  " if r.parent_code else ""
+        console.print(
+            f"{indent}{r.code:<6} {r.name:<12} 回应 {r.response_days} 日  办结 {r.resolve_days} 日"
+        )
+
+
+@categories_app.command("load-default")
+@handle_errors
+def categories_load_default() -> None:
+    """Load the shipped default tree into an empty category table.
+
+    Example: zhengwu desk categories load-default
+    """
+    from zhengwu.db.engine import unit_of_work
+    from zhengwu.servicedesk.category import service as category_service
+
+    with unit_of_work() as session:
+        added = category_service.ensure_default_tree(session)
+    console.print(
+        f"已加载 loaded {added} 个分类" if added else "分类表非空，未改动 (table not empty)"
+    )
+
+
+@categories_app.command("edit")
+@handle_errors
+def categories_edit(
+    code: Annotated[str, typer.Argument(help="category code")],
+    name: Annotated[str | None, typer.Option(help="new name")] = None,
+    response_days: Annotated[int | None, typer.Option(help="respond within N working days")] = None,
+    resolve_days: Annotated[int | None, typer.Option(help="resolve within N working days")] = None,
+    keyword: Annotated[list[str] | None, typer.Option(help="replace keywords (repeatable)")] = None,
+    active: Annotated[
+        bool | None, typer.Option("--active/--inactive", help="use it or not")
+    ] = None,
+) -> None:
+    """Edit a category (the version goes up; the old values are kept in the audit log).
+
+    Example: zhengwu desk categories edit 0103 --resolve-days 3
+    """
+    from zhengwu.db.engine import unit_of_work
+    from zhengwu.servicedesk.category import service as category_service
+    from zhengwu.servicedesk.category.models import CategoryUpdate
+
+    changes: dict[str, Any] = {"name": name, "response_days": response_days,
+                               "resolve_days": resolve_days, "keywords": keyword, "active": active}  # fmt: skip
+    data = CategoryUpdate.model_validate({k: v for k, v in changes.items() if v is not None})
+    with unit_of_work() as session:
+        category = category_service.get(session, code)
+        category_service.update(session, category=category, data=data, actor=_system())
+        console.print(f"已更新 {code}（版本 version {category.version}）")
+
+
+@routing_app.command("list")
+@handle_errors
+def routing_list(json_out: JsonOut = False) -> None:
+    """Print the rules in force.
+
+    Example: zhengwu desk routing list --json
+    """
+    from zhengwu.db.engine import unit_of_work
+    from zhengwu.servicedesk.routing import service as routing_service
+    from zhengwu.servicedesk.routing.models import RoutingRuleRead
+
+    with unit_of_work() as session:
+        rules = [RoutingRuleRead.model_validate(r) for r in routing_service.active_rules(session)]
+        version = routing_service.table_version(session)
+    if json_out:
+        print_json({"version": version, "rules": [r.model_dump(mode="json") for r in rules]})
+        return
+    console.print(f"路由表版本 routing table version {version}")
+    for r in rules:
+        console.print(
+            f"#{r.id:<5} 分类 {r.category_code or '*':<6} 区划 {r.adcode or '*':<7} → 机构 {r.organization_id}"
+        )
+
+
+@routing_app.command("add")
+@handle_errors
+def routing_add(
+    org: Annotated[int, typer.Option(help="organisation id that handles these requests")],
+    category: Annotated[str | None, typer.Option(help="category code (default: any)")] = None,
+    adcode: Annotated[str | None, typer.Option(help="6-digit division (default: anywhere)")] = None,
+    note: Annotated[str, typer.Option(help="why")] = "",
+) -> None:
+    """Add a rule as a new version of the routing table.
+
+    Example: zhengwu desk routing add --category 0201 --adcode 410105 --org 42
+    """
+    from zhengwu.db.engine import unit_of_work
+    from zhengwu.servicedesk.routing import service as routing_service
+    from zhengwu.servicedesk.routing.models import RoutingRuleCreate
+
+    rule = RoutingRuleCreate(category_code=category, adcode=adcode, organization_id=org, note=note)
+    with unit_of_work() as session:
+        created = routing_service.add_rules(session, rules=[rule], actor=_system(), note=note)
+        console.print(f"已添加规则 #{created[0].id}（版本 version {created[0].table_version}）")
+
+
+@routing_app.command("retire")
+@handle_errors
+def routing_retire(
+    rule_id: Annotated[int, typer.Argument(help="rule id")],
+    reason: Annotated[str, typer.Option(help="why")] = "",
+) -> None:
+    """Retire a rule (it stays on file for the requests it routed).
+
+    Example: zhengwu desk routing retire 17 --reason "机构改革"
+    """
+    from zhengwu.db.engine import unit_of_work
+    from zhengwu.servicedesk.routing import service as routing_service
+
+    with unit_of_work() as session:
+        rule = routing_service.get(session, rule_id)
+        version = routing_service.retire(session, rule=rule, actor=_system(), reason=reason)
+    console.print(f"已停用规则 #{rule_id}（版本 version {version}）")
+
+
+@routing_app.command("derive")
+@handle_errors
+def routing_derive(json_out: JsonOut = False) -> None:
+    """Add rules from the categories' sectors and the bodies on file (one per city/county).
+
+    Example: zhengwu desk routing derive
+    """
+    from zhengwu.db.engine import unit_of_work
+    from zhengwu.servicedesk.routing import service as routing_service
+
+    with unit_of_work() as session:
+        created = routing_service.derive_rules(session, actor=_system())
+        count = len(created)
+    if json_out:
+        print_json({"added": count})
+    else:
+        console.print(f"已推导规则 added {count}")
+
+
+@app.command("replay-events")
+@handle_errors
+def replay_events(
+    path: Annotated[Path, typer.Argument(help="requests/handling-events.json of a simulation")],
+    json_out: JsonOut = False,
+) -> None:
+    """Play the simulated bodies' handling of the requests up to now (demo data).
+
+    Example: zhengwu desk replay-events demo-data/requests/handling-events.json
+    """
+    from dataclasses import asdict
+
+    from zhengwu.db.engine import unit_of_work
+    from zhengwu.servicedesk.demo import replay_events as replay
+
+    with unit_of_work() as session:
+        summary = replay(session, path)
+    if json_out:
+        print_json(asdict(summary))
+    else:
+        console.print(f"请求 requests {summary.requests}  执行 applied {summary.applied}  "
+                      f"跳过 skipped {summary.skipped}  未到时间 pending {summary.pending}  "
+                      f"未找到 missing {summary.missing}")  # fmt: skip

@@ -1,0 +1,119 @@
+"""`zhengwu simulate`: write a realistic account population and its activity in platform formats."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from zhengwu.cli.common import console, handle_errors, print_json
+
+
+class _RichProgress:
+    """Adapter from the simulator's progress protocol to a rich progress bar."""
+
+    def __init__(self, progress: Any) -> None:
+        self.progress = progress
+
+    def task(self, description: str, total: int) -> Callable[[int], None]:
+        """Add a bar and return the function that advances it."""
+        task_id = self.progress.add_task(description, total=total)
+        return lambda steps: self.progress.advance(task_id, steps)
+
+
+def _size(path: Path) -> str:
+    size = float(path.stat().st_size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GB"
+
+
+@handle_errors
+def simulate(
+    scale: Annotated[str, typer.Option(help="city (≈500 accounts) | province (≈8,000) | national (≈180,000 Weibo)")] = "city",
+    days: Annotated[int, typer.Option(help="days in the window")] = 30,
+    seed: Annotated[int, typer.Option(help="random seed: same arguments, same bytes")] = 0,
+    out: Annotated[Path, typer.Option(help="output directory")] = Path("simulated"),
+    start: Annotated[str, typer.Option(help="first day of the window, YYYY-MM-DD")] = "2025-07-01",
+    platforms: Annotated[str, typer.Option(help="comma-separated: weibo,wechat,douyin")] = "weibo,wechat,douyin",
+    region: Annotated[str | None, typer.Option(help="adcode of the city (city scale) or province (province scale); default by seed")] = None,
+    workers: Annotated[int, typer.Option(help="rendering processes (0 = all cores for large runs)")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
+) -> None:  # fmt: skip
+    """Simulate government accounts, their posts and a rainstorm, in real platform formats.
+
+    Example: zhengwu simulate --scale city --days 30 --seed 1 --out demo-data
+    """
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.table import Table
+    from rich.tree import Tree
+
+    from zhengwu.simulate import SimulationConfig, run_simulation
+    from zhengwu.simulate.config import SCALES, parse_platforms, parse_start
+
+    if scale not in SCALES:
+        from zhengwu.errors import InvalidInputError
+
+        raise InvalidInputError(
+            f"未知的规模 {scale!r}，可选 city / province / national",
+            f"unknown scale {scale!r}; choose city, province or national",
+        )
+    config = SimulationConfig(
+        scale=scale,  # type: ignore[arg-type]
+        days=days,
+        seed=seed,
+        out=out,
+        start=parse_start(start),
+        platforms=parse_platforms(platforms),
+        region=region,
+        workers=workers,
+    )
+    began = time.perf_counter()
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, disable=as_json, transient=False) as progress:
+        result = run_simulation(config, _RichProgress(progress))
+    elapsed = time.perf_counter() - began
+    truth = result.truth
+    platforms_truth: dict[str, Any] = truth.get("platforms", {})
+    summary = {
+        "out": str(out),
+        "seconds": round(elapsed, 1),
+        "scale": scale,
+        "window": truth["window"],
+        "accounts": {p: s["accounts"] for p, s in platforms_truth.items()},
+        "posts": {p: s["posts"] for p, s in platforms_truth.items()},
+        "event": {k: truth["event"][k] for k in ("city_name", "hashtag", "days")},
+        "files": truth["files"],
+    }
+    if as_json:
+        print_json(summary)
+        return
+    table = Table("平台 platform", "账号 accounts", "发文 posts", "休眠 dormant", "事件 event posters")
+    for platform, section in platforms_truth.items():
+        table.add_row(
+            platform,
+            f"{section['accounts']:,}",
+            f"{section['posts']:,}",
+            f"{len(section['dormant']):,}",
+            f"{len(section['event_posters']):,}",
+        )
+    console.print(table)
+    event = truth["event"]
+    console.print(f"暴雨 rainstorm: {event['city_name']} {event['hashtag']} {', '.join(event['days'])}")
+    tree = Tree(f"[bold]{out}[/]")
+    for name in truth["files"]:
+        tree.add(f"{name}  [dim]{_size(out / name)}[/]")
+    console.print(tree)
+    total = sum(summary["posts"].values())
+    console.print(f"{total:,} posts in {elapsed:.1f} s ({total / max(elapsed, 1e-9):,.0f} posts/s)")

@@ -1,0 +1,149 @@
+"""Explanations of stored scores: every indicator's part, the peer group, and the gap above.
+
+For an account: per indicator the raw value, the normalised 0–100 value, the effective
+weight and the contribution in score points (they add up to the score), per dimension the
+same, the percentile in its peer group, and what separates it from the next rank above —
+the indicators where the account above earns the most points more. For an organisation:
+the platform scores its cross-platform score combines.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+from zhengwu.errors import InvalidInputError, NotFoundError
+from zhengwu.index import results
+from zhengwu.index.metrics import METRICS
+
+
+def _rows(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    names = [d[0] for d in cur.description or []]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+def find_entity(
+    con: duckdb.DuckDBPyConnection, run_id: str, ref: str, *, platform: str | None = None
+) -> dict[str, Any]:
+    """Return the totals row of ``ref`` (``platform:uid``, ``org:<id>`` or a name) in a run."""
+    where, params = "run_id = $run AND account_uid = $uid", {"run": run_id, "uid": ref}
+    head, sep, tail = ref.partition(":")
+    if sep and head != "org":
+        where += " AND platform = $platform"
+        params |= {"uid": tail, "platform": head}
+    found = _rows(con.execute(f"SELECT * FROM index_totals WHERE {where}", params))
+    if not found:
+        by_name = (
+            "run_id = $run AND (name = $name OR (entity = 'organization' AND org_name = $name))"
+        )
+        name_params: dict[str, Any] = {"run": run_id, "name": ref}
+        if platform:
+            by_name += " AND platform = $platform"
+            name_params["platform"] = platform
+        found = _rows(con.execute(f"SELECT * FROM index_totals WHERE {by_name}", name_params))
+    if not found:
+        raise NotFoundError(
+            f"运行 {run_id} 中找不到 {ref!r}（用 平台:uid、org:编号 或名称）",
+            f"{ref!r} is not in run {run_id} (use platform:uid, org:<id> or the name)",
+        )
+    if len(found) > 1:
+        options = ", ".join(f"{r['platform']}:{r['account_uid']}" for r in found)
+        raise InvalidInputError(
+            f"{ref!r} 不唯一：{options}；请指定 平台:uid 或 --platform",
+            f"{ref!r} is ambiguous: {options}; give platform:uid or --platform",
+        )
+    return found[0]
+
+
+def _items(
+    con: duckdb.DuckDBPyConnection, run: dict[str, Any], row: dict[str, Any]
+) -> list[dict[str, Any]]:
+    scores = con.execute(
+        "SELECT raw, normalised, weight, contribution FROM index_scores "
+        "WHERE run_id = ? AND platform = ? AND account_uid = ?",
+        [run["run_id"], row["platform"], row["account_uid"]],
+    ).fetchone()
+    if scores is None:
+        return []
+    raw, normalised, weight, contribution = scores
+    items = []
+    for i, (dimension, indicator, fallback) in enumerate(
+        zip(run["item_dimensions"], run["item_indicators"], run["item_fallback"], strict=True)
+    ):
+        metric = METRICS.get(indicator)
+        items.append({
+            "dimension": dimension, "indicator": indicator or None, "is_fallback": fallback,
+            "title_zh": metric.title_zh if metric else None, "raw": raw[i],
+            "normalised": normalised[i], "weight": weight[i], "contribution": contribution[i],
+        })  # fmt: skip
+    return items
+
+
+def _above(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> dict[str, Any] | None:
+    # A compliant account is compared with the compliant account ranked just above it; a
+    # failing one with the entity just above it in the order that includes failing ones.
+    if row["rank"] is not None:
+        column, value = "rank", row["rank"] - 1
+    else:
+        column, value = "rank_with_failing", row["rank_with_failing"] - 1
+    if value < 1:
+        return None
+    found = _rows(con.execute(
+        f"SELECT * FROM index_totals WHERE run_id = ? AND platform = ? AND {column} = ?",
+        [row["run_id"], row["platform"], value],
+    ))  # fmt: skip
+    return found[0] if found else None
+
+
+def explain(
+    con: duckdb.DuckDBPyConnection, run_id: str, ref: str, *, platform: str | None = None,
+    top_gaps: int = 3,
+) -> dict[str, Any]:  # fmt: skip
+    """Return the explanation of one account's (or organisation's) score in run ``run_id``."""
+    run = results.get_run(con, run_id)
+    row = find_entity(con, run_id, ref, platform=platform)
+    above = _above(con, row)
+    out: dict[str, Any] = {
+        "run_id": run_id, "system": run["system"], "period": run["period"],
+        "entity": row["entity"], "platform": row["platform"], "uid": row["account_uid"],
+        "name": row["name"], "organization": row["org_name"], "sector": row["sector"],
+        "level": row["level"], "score": row["score"], "rank": row["rank"],
+        "rank_with_failing": row["rank_with_failing"], "peer_group": row["peer_key"],
+        "peer_size": row["peer_size"], "percentile": row["percentile"],
+        "dims_missing": row["dims_missing"], "compliance": row["compliance"],
+        "compliance_reasons": row["compliance_reasons"], "excluded": row["excluded"],
+    }  # fmt: skip
+    if row["entity"] == "organization":
+        out["platforms"] = _rows(con.execute(
+            """SELECT platform, account_uid, name, score, rank, excluded FROM index_totals
+               WHERE run_id = ? AND entity = 'account' AND organization_id = ?
+               ORDER BY platform, score DESC""",
+            [run_id, row["organization_id"]],
+        ))  # fmt: skip
+    items = _items(con, run, row)
+    out["indicators"] = [i for i in items if i["indicator"] is not None]
+    out["dimensions"] = [i for i in items if i["indicator"] is None]
+    # Dimension (or, for presets, block) contributions add up to the score.
+    out["contributions_total"] = sum(d["contribution"] or 0.0 for d in out["dimensions"])
+    if above is None:
+        out["above"] = None
+        return out
+    gaps = []
+    for mine, theirs in zip(items, _items(con, run, above), strict=True):
+        if mine["contribution"] is None and theirs["contribution"] is None:
+            continue
+        gap = (theirs["contribution"] or 0) - (mine["contribution"] or 0)
+        gaps.append({"dimension": mine["dimension"], "indicator": mine["indicator"],
+                     "title_zh": mine["title_zh"], "gap_points": gap,
+                     "raw": mine["raw"], "raw_above": theirs["raw"]})  # fmt: skip
+    indicator_gaps = [g for g in gaps if g["indicator"] is not None] or gaps
+    indicator_gaps.sort(key=lambda g: -g["gap_points"])
+    out["above"] = {
+        "uid": above["account_uid"], "name": above["name"], "score": above["score"],
+        "rank": above["rank"], "rank_with_failing": above["rank_with_failing"],
+        "gap_points": above["score"] - row["score"],
+        "largest_gaps": [g for g in indicator_gaps if g["gap_points"] > 0][:top_gaps],
+        "dimension_gaps": [g for g in gaps if g["indicator"] is None],
+    }  # fmt: skip
+    return out

@@ -1,0 +1,147 @@
+"""Who sees what of a help request — the one access rule of the rescue network.
+
+People put their phone numbers, names and exact addresses in public help posts because
+they must; the 2021 Henan spreadsheet showed what happens next (harassing calls,
+duplicate rescues). So:
+
+- dispatchers, verifiers and admins see everything: they call, verify and send teams;
+- a team member (role ``team``) sees everything of the requests assigned to their team;
+- everyone else — other teams, other roles, the public board — sees masked data: name
+  and phone masked, the address cut to the street (``privacy.coarse_address``), the place
+  as the county's centre, texts masked, the mirrors' authors and links hidden.
+
+:func:`view` is the only place that decides; every route and the board go through it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from zhengwu import regions
+from zhengwu.auth.principal import Principal
+from zhengwu.errors import ForbiddenError
+from zhengwu.privacy import coarse_address, mask_name, mask_phone, mask_text
+from zhengwu.rescue import priority
+from zhengwu.rescue.models import HelpRequest, HelpSource
+from zhengwu.rescue.schemas import (
+    FulfilmentView,
+    HelpRequestView,
+    PriorityView,
+    SourceView,
+    VerificationView,
+)
+
+FULL_ROLES = frozenset({"admin", "dispatcher", "verifier"})
+STAFF_ROLES = ("dispatcher", "verifier", "team")
+
+
+def sees_full(principal: Principal, request: HelpRequest) -> bool:
+    """Return whether ``principal`` may see ``request``'s personal data unmasked."""
+    if principal.role in FULL_ROLES:
+        return True
+    return bool(
+        principal.role == "team"
+        and principal.team_id is not None
+        and request.team_id == principal.team_id
+    )
+
+
+def require_staff(principal: Principal) -> None:
+    """Raise 403 unless ``principal`` works on rescue (dispatcher, verifier, team, admin)."""
+    principal.require(*STAFF_ROLES)
+
+
+def county_of(adcode: str | None) -> str | None:
+    """Return the county-level adcode of ``adcode`` (the city's when no county is known)."""
+    if not adcode:
+        return None
+    # Divisions go down to counties (6-digit codes), so a known code is already coarse enough.
+    return adcode if regions.get(adcode) is not None else None
+
+
+def area_name(adcode: str | None) -> str | None:
+    """Return the name of an adcode's county (区县), for boards and exports."""
+    county = county_of(adcode)
+    division = regions.get(county) if county else None
+    return division.name if division else None
+
+
+def mask_request_text(text: str, request: HelpRequest) -> str:
+    """Return ``text`` with personal data masked, and the request's house-level address cut.
+
+    The privacy module finds phones and names by their shape; the request's own name and
+    the part of its address below the street ("32号院3号楼") are known here, so they are
+    masked wherever a mirror repeats them.
+    """
+    masked = mask_text(text)
+    if request.name and len(request.name) >= 2:
+        masked = masked.replace(request.name, mask_name(request.name))
+    if request.address:
+        coarse = coarse_address(request.address)
+        detail = request.address[len(coarse) :] if request.address.startswith(coarse) else ""
+        if len(detail) >= 2:
+            masked = masked.replace(detail, "＊" * 3)
+    return masked
+
+
+def _source(source: HelpSource, full: bool, request: HelpRequest) -> SourceView:
+    return SourceView(
+        id=source.id, channel=source.channel, platform=source.platform,
+        post_id=source.post_id if full else None, url=source.url if full else None,
+        author=source.author if full else None,
+        text=source.text if full else mask_request_text(source.text, request),
+        posted_at=source.posted_at,
+        kind=source.kind, merged_by=source.merged_by, score=source.score,
+        notified_at=source.notified_at,
+    )  # fmt: skip
+
+
+def view(
+    principal: Principal, request: HelpRequest, *, now: datetime | None = None
+) -> HelpRequestView:
+    """Return ``request`` as ``principal`` may see it (sources, verifications loaded)."""
+    full = sees_full(principal, request)
+    score, parts = priority.score(request, now=now)
+    county = county_of(request.adcode)
+    place = regions.get(county) if county and not full else None
+    return HelpRequestView(
+        id=request.id, incident_id=request.incident_id, masked=not full, state=request.state,
+        outcome=request.outcome, version=request.version,
+        name=request.name if full or not request.name else mask_name(request.name),
+        age=request.age,
+        phones=list(request.phones) if full else [mask_phone(p) for p in request.phones],
+        address=request.address if full or not request.address else coarse_address(request.address),
+        adcode=request.adcode if full else county, area=area_name(request.adcode),
+        lon=request.lon if full else (place.lon if place else None),
+        lat=request.lat if full else (place.lat if place else None),
+        people_total=request.people_total, people_helped=request.people_helped,
+        fulfilment=priority.fulfilment(request),
+        vulnerabilities=list(request.vulnerabilities), needs=list(request.needs),
+        hazard=request.hazard, urgency=request.urgency,
+        urgency_reasons=list(request.urgency_reasons), completeness=request.completeness,
+        missing=list(request.missing),
+        text=request.text if full else mask_request_text(request.text, request),
+        priority=PriorityView(score=score, parts=parts), flags=priority.flags(request, now=now),
+        verification=request.verification, verified_at=request.verified_at,
+        reverify_due_at=request.reverify_due_at, reported_at=request.reported_at,
+        reported_rescued_at=request.reported_rescued_at, team_id=request.team_id,
+        team_name=request.team.name if request.team else None,
+        dispatched_at=request.dispatched_at, on_scene_at=request.on_scene_at,
+        resolved_at=request.resolved_at, announced_at=request.announced_at,
+        mirrors=len(request.sources), sources=[_source(s, full, request) for s in request.sources],
+        verifications=[
+            VerificationView(method=v.method, result=v.result, note=v.note if full else None,
+                             verifier=v.verifier_name if full else None, at=v.at)
+            for v in request.verifications
+        ],
+        fulfilments=[
+            FulfilmentView(people=f.people, outcome=f.outcome, team_id=f.team_id, at=f.at)
+            for f in request.fulfilments
+        ],
+    )  # fmt: skip
+
+
+def require_full(principal: Principal, request: HelpRequest) -> None:
+    """Raise 403 unless ``principal`` may see ``request`` unmasked (for exports)."""
+    if not sees_full(principal, request):
+        raise ForbiddenError("无权查看该求助的完整信息", "you may not see this request in full")

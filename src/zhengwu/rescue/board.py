@@ -1,0 +1,110 @@
+"""Boards: counts by state and area, response times, closing notices (看板与统计)."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from zhengwu.auth.principal import Principal
+from zhengwu.rescue import access
+from zhengwu.rescue import service as rescue_service
+from zhengwu.rescue.models import STATES, HelpRequest, Incident
+from zhengwu.rescue.schemas import BoardView, Durations, IncidentRead
+from zhengwu.rescue.workflow import OPEN_STATES
+
+# reported → verified → dispatched → resolved, each step and the whole way.
+STEPS = {
+    "reported_to_verified": ("reported_at", "first_verified_at"),
+    "verified_to_dispatched": ("first_verified_at", "dispatched_at"),
+    "dispatched_to_resolved": ("dispatched_at", "resolved_at"),
+    "reported_to_dispatched": ("reported_at", "dispatched_at"),
+    "reported_to_resolved": ("reported_at", "resolved_at"),
+}
+
+
+def quantile(values: Sequence[float], q: float) -> float | None:
+    """Return the ``q`` quantile of ``values`` (linear interpolation), None when empty."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def response_times(requests: Sequence[HelpRequest]) -> dict[str, Durations]:
+    """Return median and p90 minutes of each step, over the requests that took it."""
+    out: dict[str, Durations] = {}
+    for step, (start, end) in STEPS.items():
+        minutes = [
+            (e - s).total_seconds() / 60
+            for r in requests
+            if (s := getattr(r, start)) is not None
+            and (e := getattr(r, end)) is not None
+            and e >= s
+        ]
+        median, p90 = quantile(minutes, 0.5), quantile(minutes, 0.9)
+        out[step] = Durations(
+            count=len(minutes),
+            median_minutes=None if median is None else round(median, 1),
+            p90_minutes=None if p90 is None else round(p90, 1),
+        )
+    return out
+
+
+def counts(requests: Sequence[HelpRequest]) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
+    """Return requests by state, and by county (区县) and state."""
+    by_state = dict.fromkeys(STATES, 0)
+    by_area: dict[str, Counter[str]] = defaultdict(Counter)
+    for request in requests:
+        by_state[request.state] += 1
+        by_area[access.area_name(request.adcode) or "未知区县"][request.state] += 1
+    return by_state, {area: dict(c) for area, c in sorted(by_area.items())}
+
+
+def notices(requests: Sequence[HelpRequest]) -> list[dict[str, str | int | None]]:
+    """Return the closing notices of announced requests, newest first."""
+    from zhengwu.rescue.dispatch import notice_text
+
+    done = [r for r in requests if r.state == "announced"]
+    done.sort(key=lambda r: r.announced_at or r.reported_at, reverse=True)
+    return [
+        {
+            "request_id": r.id,
+            "area": access.area_name(r.adcode),
+            "outcome": r.outcome,
+            "announced_at": r.announced_at.isoformat() if r.announced_at else None,
+            "text": notice_text(r),
+        }
+        for r in done
+    ]
+
+
+def board(
+    session: Session,
+    *,
+    incident: Incident,
+    principal: Principal,
+    limit: int = 200,
+    now: datetime | None = None,
+) -> BoardView:
+    """Return an incident's board as ``principal`` may see it (the public: masked)."""
+    requests = rescue_service.requests_of(session, incident=incident)
+    by_state, by_area = counts(requests)
+    waiting = [r for r in requests if r.state in OPEN_STATES]
+    shown = rescue_service.rank(waiting, now=now)[:limit]
+    return BoardView(
+        incident=IncidentRead.model_validate(incident),
+        total=len(requests),
+        by_state=by_state,
+        by_area=by_area,
+        people_total=sum(r.people_total or 1 for r in requests),
+        people_helped=sum(r.people_helped for r in requests),
+        response_times=response_times(requests),
+        notices=notices(requests)[:limit],
+        requests=[access.view(principal, r, now=now) for r in shown],
+    )

@@ -1,0 +1,415 @@
+"""Intake: posts, forms, spreadsheet rows and API calls become help requests (求助受理).
+
+Every channel ends in :func:`take_in`, which
+
+1. skips what this incident already took in (idempotent by platform and post id);
+2. extracts each post and sets aside non-help posts (news, prayers, official notices and
+   reposts of them) and posts outside the incident's regions — recorded with the reason;
+3. groups the batch with :func:`zhengwu.rescue.merge.group` (reposts, copies, updates);
+4. matches each group against stored requests through the stored bucket keys
+   (:class:`MatchKey`), with the same rules as the batch engine, so a copy that arrives
+   a day later still joins its request;
+5. creates a request per unmatched group, stores every post as a source (mirror) with the
+   rule that merged it, and marks a request "reported rescued" when an update says so.
+
+A "已获救" update is the citizen's claim, not a closure: a false or mistaken one would stop
+a rescue, so it lowers the priority and flags the request ("reported_rescued") until a
+dispatcher confirms (verification ``already_rescued``) and resolves it. A post that joins a
+request already resolved gets its closing notice at once, so nobody rescues twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import Session
+
+from zhengwu.audit import service as audit_service
+from zhengwu.auth.principal import Principal
+from zhengwu.db.base import utcnow
+from zhengwu.errors import ConflictError, InvalidInputError
+from zhengwu.rescue import merge, minhash
+from zhengwu.rescue import service as rescue_service
+from zhengwu.rescue.merge import Analysed, Cluster, Features, HelpPostIn, Member
+from zhengwu.rescue.models import HelpRequest, HelpSource, Incident, MatchKey, SetAside
+from zhengwu.rescue.schemas import HelpSubmission, IntakeReport
+
+URGENCY_RANK = {"normal": 0, "urgent": 1, "critical": 2}
+_CHUNK = 500  # bound parameters per IN (...) query
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What :func:`take_in` did, with the request each new source went to."""
+
+    report: IntakeReport = field(default_factory=IntakeReport)
+    requests: dict[tuple[str, str], HelpRequest] = field(default_factory=dict)
+
+
+def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _known(
+    session: Session, incident: Incident, ids: list[tuple[str, str]]
+) -> set[tuple[str, str]]:
+    found: set[tuple[str, str]] = set()
+    for model in (HelpSource, SetAside):
+        for part in _chunks(ids):
+            rows = session.execute(
+                select(model.platform, model.post_id).where(
+                    model.incident_id == incident.id,
+                    tuple_(model.platform, model.post_id).in_(list(part)),
+                )
+            )
+            found.update((str(p), str(i)) for p, i in rows)
+    return found
+
+
+def fields_of(analysed: Analysed | Member) -> dict[str, Any]:
+    """Return the extraction and merge facts of a post, as stored on its source."""
+    data: dict[str, Any] = msgspec.to_builtins(analysed.extraction)
+    features = analysed.features
+    if features is not None:
+        data["address_key"] = features.address_key
+        data["county"] = features.county
+    return data
+
+
+def features_of_source(source: HelpSource) -> Features:
+    """Rebuild the merge features of a stored source."""
+    data = source.fields
+    return Features(
+        post_key=merge.post_key(source.platform, source.post_id),
+        root_key=None,
+        phones=frozenset(p for p in data.get("phones", ()) if str(p).startswith("1")),
+        address_key=data.get("address_key"),
+        county=data.get("county"),
+        signature=source.signature or b"",
+    )
+
+
+def _time(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        parsed = datetime.fromisoformat(value)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return None
+
+
+def absorb(request: HelpRequest, data: Mapping[str, Any], posted_at: datetime) -> None:
+    """Fold one source's facts into its request: fill gaps, keep the larger, union lists."""
+    for name in ("name", "age", "address", "adcode", "lon", "lat", "hazard"):
+        if getattr(request, name) is None and data.get(name) is not None:
+            setattr(request, name, data[name])
+    request.phones = list(dict.fromkeys([*request.phones, *data.get("phones", ())]))
+    request.vulnerabilities = list(
+        dict.fromkeys([*request.vulnerabilities, *data.get("vulnerabilities", ())])
+    )
+    request.needs = list(dict.fromkeys([*request.needs, *data.get("needs", ())]))
+    people = data.get("people")
+    if people is not None and (request.people_total is None or people > request.people_total):
+        request.people_total = int(people)
+    urgency = str(data.get("urgency") or "normal")
+    if URGENCY_RANK.get(urgency, 0) > URGENCY_RANK.get(request.urgency, 0):
+        request.urgency = urgency
+    request.urgency_reasons = list(
+        dict.fromkeys([*request.urgency_reasons, *data.get("urgency_reasons", ())])
+    )
+    request.completeness = max(request.completeness, float(data.get("completeness") or 0.0))
+    missing = set(data.get("missing", ()))
+    request.missing = [m for m in request.missing if m in missing]
+    reported = _time(data.get("reported_at")) or posted_at
+    if reported < request.reported_at:
+        request.reported_at = reported
+    if data.get("update") == "resolved" and request.reported_rescued_at is None:
+        request.reported_rescued_at = posted_at
+
+
+def new_request(
+    incident: Incident, data: Mapping[str, Any], text: str, posted_at: datetime
+) -> HelpRequest:
+    """Return a request built from its first source's facts."""
+    return new_request_from(incident.id, data, text, posted_at)
+
+
+def _keys_for(member_kind: str, features: Features, root_key: str | None) -> list[tuple[str, str]]:
+    keys = [("repost", features.post_key)] + ([("repost", root_key)] if root_key else [])
+    if member_kind == "repost":
+        return keys  # its text is its root's: the root's own keys already stand for it
+    return [(r, k) for r, k in features.bucket_keys() if not k.startswith("p:")] + keys
+
+
+def _stored_candidates(
+    session: Session, incident: Incident, keys: set[str]
+) -> dict[str, list[HelpSource]]:
+    by_key: dict[str, list[HelpSource]] = defaultdict(list)
+    ordered = sorted(keys)
+    for part in _chunks(ordered):
+        rows = session.execute(
+            select(MatchKey.key, HelpSource)
+            .join(HelpSource, HelpSource.id == MatchKey.source_id)
+            .where(MatchKey.incident_id == incident.id, MatchKey.key.in_(list(part)))
+            .order_by(MatchKey.id)
+        )
+        for key, source in rows:
+            if len(by_key[key]) < merge.MAX_REPRESENTATIVES:
+                by_key[key].append(source)
+    return by_key
+
+
+def _match_stored(
+    cluster: Cluster, candidates: Mapping[str, list[HelpSource]]
+) -> tuple[int, str, float, int] | None:
+    """Return (request id, rule, score, member index) of the stored request a cluster joins."""
+    for index, member in enumerate(cluster.members):
+        for rule, key in member.features.bucket_keys():
+            for source in candidates.get(key, ()):
+                score = merge.match(member.features, features_of_source(source), rule)
+                if score is not None:
+                    return source.request_id, rule, score, index
+    return None
+
+
+def take_in(
+    session: Session,
+    *,
+    incident: Incident,
+    posts: Sequence[HelpPostIn],
+    actor: Principal,
+    channel: str = "post",
+    assume_help: bool = False,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+    workers: int = 1,
+) -> Outcome:
+    """Take a batch of posts into an incident: set aside, merge, create (see module doc).
+
+    ``assume_help``: the sender asked for help themselves (form, spreadsheet), so a post
+    the extractor does not read as help is still a request. ``overrides``: facts the
+    channel knows better than the text, by post id (a form's phone field, a spreadsheet's
+    紧急程度).
+    """
+    outcome = Outcome()
+    report = outcome.report
+    unique = list({(p.platform, p.post_id): p for p in posts}.values())
+    report.read = len(posts)
+    known = _known(session, incident, [(p.platform, p.post_id) for p in unique])
+    fresh = [p for p in unique if (p.platform, p.post_id) not in known]
+    report.known = len(posts) - len(fresh)
+    analysed = merge.analyse(
+        fresh, workers=workers, region_hint=rescue_service.region_hint(incident)
+    )
+    if assume_help:
+        analysed = [_as_help(a) for a in analysed]
+    helpful: list[Analysed] = []
+    for item in analysed:
+        reason = _set_aside_reason(incident, item, check_region=not assume_help)
+        if reason is None:
+            helpful.append(item)
+            continue
+        session.add(
+            SetAside(incident_id=incident.id, kind="ignored", channel=channel,
+                     platform=item.post.platform, post_id=item.post.post_id, reason=reason,
+                     text=item.post.text)
+        )  # fmt: skip
+        report.ignored += 1
+    clusters = merge.group(helpful)
+    all_keys = {k for c in clusters for m in c.members for _, k in m.features.bucket_keys()}
+    candidates = _stored_candidates(session, incident, all_keys)
+    for found in clusters:
+        _store_cluster(
+            session, incident, found, candidates, actor, channel, overrides or {}, outcome
+        )
+    session.flush()
+    return outcome
+
+
+def _as_help(item: Analysed) -> Analysed:
+    if item.features is not None:
+        return item
+    extraction = msgspec.structs.replace(item.extraction, is_help=True)
+    signature = minhash.signatures([item.post.text])[0].tobytes()
+    features = merge.features_of(item.post, extraction, signature, root_linked=False)
+    return Analysed(item.post, extraction, features)
+
+
+def _set_aside_reason(incident: Incident, item: Analysed, *, check_region: bool) -> str | None:
+    if item.features is None:
+        if item.post.is_repost:
+            return "不是求助信息（转发的新闻、祈福或通知）/ not a help post (repost of news, prayer or notice)"
+        return "不是求助信息（新闻、祈福或通知）/ not a help post (news, prayer or notice)"
+    adcode = item.extraction.adcode
+    if check_region and not rescue_service.in_regions(incident, adcode):
+        return f"不在本次灾情的区域内（{adcode}）/ outside the incident's regions ({adcode})"
+    return None
+
+
+def _store_cluster(
+    session: Session,
+    incident: Incident,
+    found: Cluster,
+    candidates: Mapping[str, list[HelpSource]],
+    actor: Principal,
+    channel: str,
+    overrides: Mapping[str, Mapping[str, Any]],
+    outcome: Outcome,
+) -> None:
+    stored = _match_stored(found, candidates)
+    now = utcnow()
+    original = found.original
+    data = {**fields_of(original), **overrides.get(original.post.post_id, {})}
+    if stored is None:
+        request = new_request(incident, data, original.post.text, original.post.posted_at or now)
+        session.add(request)
+        session.flush()
+        outcome.report.new_requests += 1
+        outcome.report.request_ids.append(request.id)
+        action = "create"
+    else:
+        request_id, rule, score, index = stored
+        request = rescue_service.get_request(session, request_id=request_id)
+        # The member that matched joins by the stored rule; the rest follow it.
+        linking = found.members[index]
+        linking.merged_by, linking.score = rule, score  # type: ignore[assignment]
+        if original.kind == "original":
+            original.kind = merge.kind_of(original.post, original.extraction)
+            original.merged_by = original.merged_by or rule  # type: ignore[assignment]
+        outcome.report.merged += len(found.members)
+        action = "merge"
+    added: list[HelpSource] = []
+    for member in found.members:
+        facts = {**fields_of(member), **overrides.get(member.post.post_id, {})}
+        if stored is not None or member is not original:
+            absorb(request, facts, member.post.posted_at or now)
+        source = HelpSource(
+            incident_id=incident.id, request_id=request.id, channel=channel,
+            platform=member.post.platform, post_id=member.post.post_id, url=member.post.url,
+            author=member.post.author, text=member.post.text,
+            posted_at=member.post.posted_at or now, kind=member.kind,
+            merged_by=member.merged_by, score=member.score,
+            root_post_id=member.post.root_post_id, fields=facts,
+            signature=member.features.signature,
+        )  # fmt: skip
+        request.sources.append(source)  # keeps the loaded collection true to the DB
+        added.append(source)
+        outcome.requests[(member.post.platform, member.post.post_id)] = request
+    session.flush()
+    for member, source in zip(found.members, added, strict=True):
+        root = member.features.root_key
+        for rule, key in _keys_for(member.kind, member.features, root):
+            session.add(MatchKey(incident_id=incident.id, source_id=source.id, rule=rule, key=key))
+    audit_service.record(
+        session, entity_type="help_request", entity_id=request.id, action=action, actor=actor,
+        to_state=request.state,
+        data={"sources": [s.post_id for s in added], "rules": [s.merged_by for s in added]},
+    )  # fmt: skip
+    if request.state in ("resolved", "announced"):
+        from zhengwu.rescue import dispatch  # a late mirror of a closed request
+
+        dispatch.queue_notices(session, request=request, sources=added)
+
+
+def submit(
+    session: Session,
+    *,
+    incident: Incident,
+    data: HelpSubmission,
+    actor: Principal,
+    channel: str = "form",
+) -> HelpRequest:
+    """Take in one request sent through the public form or the JSON API."""
+    if incident.status != "active":
+        raise ConflictError(
+            f"灾情「{incident.name}」已结束，不再受理求助", f"incident {incident.name} is closed"
+        )
+    labels = [("姓名", data.name), ("联系方式", data.phone), ("地址", data.address),
+              ("人数", f"{data.people}人" if data.people else None)]  # fmt: skip
+    text = "".join(f"【{k}】{v}" for k, v in labels if v) + f"【情况描述】{data.text}"
+    post_id = f"{channel}-{uuid.uuid4().hex[:16]}"
+    post = HelpPostIn(platform=channel, post_id=post_id, text=text, posted_at=utcnow(),
+                      author=actor.username if actor.is_authenticated else None)  # fmt: skip
+    known: dict[str, Any] = {}
+    if data.people:
+        known["people"] = data.people
+    if data.name:
+        known["name"] = data.name
+    if data.address:
+        known["address"] = data.address
+    result = take_in(session, incident=incident, posts=[post], actor=actor, channel=channel,
+                     assume_help=True, overrides={post_id: known})  # fmt: skip
+    request = result.requests.get((channel, post_id))
+    if request is None:  # pragma: no cover - assume_help makes every post a request
+        raise InvalidInputError("求助信息无法受理", "the request could not be taken in")
+    return request
+
+
+def refresh(request: HelpRequest) -> None:
+    """Recompute a request's facts from its remaining sources (after an unmerge)."""
+    sources = sorted(request.sources, key=lambda s: (s.kind != "original", s.posted_at, s.id))
+    first = sources[0]
+    fresh = new_request_facts(first)
+    for name in ("name", "age", "address", "adcode", "lon", "lat", "hazard", "people_total",
+                 "phones", "vulnerabilities", "needs", "urgency", "urgency_reasons",
+                 "completeness", "missing", "reported_at", "text"):  # fmt: skip
+        setattr(request, name, getattr(fresh, name))
+    if first.kind != "original":
+        first.kind, first.merged_by = "original", None
+    for source in sources[1:]:
+        absorb(request, source.fields, source.posted_at)
+    if not any(s.kind == "update" for s in sources):
+        request.reported_rescued_at = None
+
+
+def new_request_facts(source: HelpSource) -> HelpRequest:
+    """Return an unsaved request holding one source's facts."""
+    return new_request_from(source.incident_id, source.fields, source.text, source.posted_at)
+
+
+def new_request_from(
+    incident_id: int, data: Mapping[str, Any], text: str, posted_at: datetime
+) -> HelpRequest:
+    """Return an unsaved request built from one source's facts."""
+    request = HelpRequest(
+        incident_id=incident_id, state="new", text=text, reported_at=posted_at, phones=[],
+        vulnerabilities=[], needs=[], urgency="normal", urgency_reasons=[], completeness=0.0,
+        missing=list(data.get("missing", ())), people_helped=0, verification="unverified",
+        sources=[], verifications=[], assignments=[], fulfilments=[],
+    )  # fmt: skip
+    absorb(request, data, posted_at)
+    return request
+
+
+def unmerge(session: Session, *, source: HelpSource, actor: Principal, reason: str) -> HelpRequest:
+    """Split ``source`` off its request into a new request of its own (audit-logged)."""
+    old = rescue_service.get_request(session, request_id=source.request_id)
+    if len(old.sources) < 2:
+        raise ConflictError(
+            f"来源 #{source.id} 是求助 #{old.id} 唯一的来源，无法拆分",
+            f"source #{source.id} is the only source of request #{old.id}",
+        )
+    request = new_request_from(old.incident_id, source.fields, source.text, source.posted_at)
+    session.add(request)
+    before = (source.kind, source.merged_by)
+    old.sources.remove(source)
+    request.sources.append(source)
+    source.kind, source.merged_by, source.score = "original", "manual", 1.0
+    refresh(old)
+    session.flush()
+    for entity, action in ((old.id, "unmerge"), (request.id, "split_from")):
+        audit_service.record(
+            session, entity_type="help_request", entity_id=entity, action=action, actor=actor,
+            reason=reason,
+            data={"source_id": source.id, "from_request": old.id, "to_request": request.id,
+                  "was": list(before)},
+        )  # fmt: skip
+    session.flush()
+    return request

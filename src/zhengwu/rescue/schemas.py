@@ -1,0 +1,287 @@
+"""Pydantic schemas of the rescue API (what goes in and what comes out over HTTP)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+IncidentType = Literal["flood", "fire", "earthquake", "typhoon", "epidemic", "other"]
+TeamKind = Literal["fire_brigade", "ngo_rescue", "volunteer", "medical", "other"]
+State = Literal["new", "verified", "dispatched", "on_scene", "resolved", "announced"]
+Outcome = Literal["rescued", "relocated", "no_longer_needed", "unreachable"]
+Method = Literal["phone", "on_site", "official_source"]
+Result = Literal["confirmed", "false", "unreachable", "already_rescued"]
+
+
+def _tags(values: list[str]) -> list[str]:
+    # "#河南暴雨互助#", "河南暴雨互助 " and "#河南暴雨互助" are one hashtag.
+    return list(dict.fromkeys(v.strip().strip("#").strip() for v in values if v.strip("# ")))
+
+
+class IncidentBase(BaseModel):
+    """Fields of an incident that a dispatcher sets."""
+
+    name: str = Field(min_length=1, max_length=128, examples=["2021河南暴雨"])
+    type: IncidentType = "flood"
+    regions: list[str] = Field(default_factory=list, examples=[["410000"]])
+    hashtags: list[str] = Field(default_factory=list, examples=[["#河南暴雨互助#"]])
+    keywords: list[str] = Field(default_factory=list, examples=[["求助", "被困"]])
+    starts_at: datetime
+    ends_at: datetime | None = None
+    reverify_hours: float = Field(6.0, gt=0, le=168, description="re-verify after this long")
+
+    _clean_tags = field_validator("hashtags")(_tags)
+
+
+class IncidentCreate(IncidentBase):
+    """A new incident."""
+
+
+class IncidentUpdate(BaseModel):
+    """A change to an incident; absent fields stay as they are."""
+
+    name: str | None = Field(None, min_length=1, max_length=128)
+    type: IncidentType | None = None
+    status: Literal["active", "closed"] | None = None
+    regions: list[str] | None = None
+    hashtags: list[str] | None = None
+    keywords: list[str] | None = None
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    reverify_hours: float | None = Field(None, gt=0, le=168)
+
+    @field_validator("hashtags")
+    @classmethod
+    def _clean(cls, values: list[str] | None) -> list[str] | None:
+        return None if values is None else _tags(values)
+
+
+class IncidentRead(IncidentBase):
+    """An incident as stored."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    status: Literal["active", "closed"]
+    created_at: datetime
+
+
+class TeamCreate(BaseModel):
+    """A new rescue team."""
+
+    name: str = Field(min_length=1, max_length=128, examples=["郑州蓝天救援队"])
+    kind: TeamKind = "ngo_rescue"
+    capabilities: list[str] = Field(default_factory=list, examples=[["boat", "medical"]])
+    capacity: int = Field(1, ge=1, le=1000, description="requests it can take at once")
+    area: list[str] = Field(default_factory=list, description="adcodes it covers")
+    contact_name: str | None = None
+    contact_phone: str | None = None
+
+
+class TeamRead(TeamCreate):
+    """A rescue team as stored, with its current load."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    active: bool
+    load: int = 0
+
+
+class HelpSubmission(BaseModel):
+    """A request for help sent through the public form or the JSON API."""
+
+    text: str = Field(min_length=2, max_length=4000, description="what happened, in words")
+    name: str | None = Field(None, max_length=64)
+    phone: str | None = Field(None, max_length=32)
+    address: str | None = Field(None, max_length=256)
+    people: int | None = Field(None, ge=1, le=100_000)
+
+
+class PostSubmission(BaseModel):
+    """One social post sent by an API client (a crawler, a partner platform)."""
+
+    platform: str = Field("weibo", max_length=16)
+    post_id: str = Field(min_length=1, max_length=80)
+    text: str = Field(min_length=1, max_length=10_000)
+    posted_at: datetime | None = None
+    author: str | None = None
+    url: str | None = None
+    is_repost: bool = False
+    root_post_id: str | None = None
+    root_text: str | None = None
+
+
+class IntakeReport(BaseModel):
+    """What one intake did."""
+
+    read: int = 0
+    known: int = 0  # already taken in (idempotent re-runs)
+    ignored: int = 0  # not help posts (news, prayers, notices), kept with the reason
+    quarantined: int = 0  # unusable rows, kept with the reason
+    new_requests: int = 0
+    merged: int = 0  # sources added to a request that already had one
+    request_ids: list[int] = Field(default_factory=list)
+
+
+class VerificationCreate(BaseModel):
+    """A verifier's finding."""
+
+    method: Method
+    result: Result
+    note: str | None = Field(None, max_length=2000)
+
+
+class AssignmentCreate(BaseModel):
+    """Assign a request to a team; ``expected_version`` guards against a stale screen."""
+
+    team_id: int
+    expected_version: int | None = Field(None, description="the version the dispatcher saw")
+    note: str | None = Field(None, max_length=2000)
+
+
+class FulfilmentCreate(BaseModel):
+    """People helped in one go ("5 evacuated")."""
+
+    people: int = Field(ge=1, le=100_000)
+    outcome: Literal["rescued", "relocated"] = "rescued"
+    note: str | None = Field(None, max_length=2000)
+
+
+class ResolveCreate(BaseModel):
+    """Close a request with its outcome (queues the closing notices)."""
+
+    outcome: Outcome
+    note: str | None = Field(None, max_length=2000)
+
+
+class TransitionCreate(BaseModel):
+    """Move a request to a state by hand (on_scene, or back after a team is released)."""
+
+    to: State
+    reason: str | None = Field(None, max_length=2000)
+
+
+class ReasonCreate(BaseModel):
+    """An action that needs a reason (unmerge a source, release a team)."""
+
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class PriorityView(BaseModel):
+    """The triage score and the parts it adds up from (never engagement)."""
+
+    score: float
+    parts: dict[str, float]
+
+
+class SourceView(BaseModel):
+    """One mirror of a request."""
+
+    id: int
+    channel: str
+    platform: str
+    post_id: str | None
+    url: str | None
+    author: str | None
+    text: str
+    posted_at: datetime
+    kind: str
+    merged_by: str | None
+    score: float
+    notified_at: datetime | None
+
+
+class VerificationView(BaseModel):
+    """One verification."""
+
+    method: str
+    result: str
+    verifier: str | None
+    note: str | None
+    at: datetime
+
+
+class FulfilmentView(BaseModel):
+    """One fulfilment event."""
+
+    people: int
+    outcome: str
+    team_id: int | None
+    at: datetime
+
+
+class HelpRequestView(BaseModel):
+    """A request as one principal may see it: full for those who act on it, masked otherwise."""
+
+    id: int
+    incident_id: int
+    masked: bool
+    state: State
+    outcome: str | None
+    version: int
+    name: str | None
+    age: int | None
+    phones: list[str]
+    address: str | None
+    adcode: str | None
+    area: str | None = Field(description="county (区县) name")
+    lon: float | None
+    lat: float | None
+    people_total: int | None
+    people_helped: int
+    fulfilment: Literal["none", "partial", "complete"]
+    vulnerabilities: list[str]
+    needs: list[str]
+    hazard: str | None
+    urgency: str
+    urgency_reasons: list[str]
+    completeness: float
+    missing: list[str]
+    text: str
+    priority: PriorityView
+    flags: list[str]
+    verification: str
+    verified_at: datetime | None
+    reverify_due_at: datetime | None
+    reported_at: datetime
+    reported_rescued_at: datetime | None
+    team_id: int | None
+    team_name: str | None
+    dispatched_at: datetime | None
+    on_scene_at: datetime | None
+    resolved_at: datetime | None
+    announced_at: datetime | None
+    mirrors: int
+    sources: list[SourceView]
+    verifications: list[VerificationView]
+    fulfilments: list[FulfilmentView]
+
+
+class QueuePage(BaseModel):
+    """The dispatcher queue: requests by priority, highest first."""
+
+    total: int
+    items: list[HelpRequestView]
+
+
+class Durations(BaseModel):
+    """Median and 90th percentile of one step, in minutes (None without data)."""
+
+    count: int
+    median_minutes: float | None
+    p90_minutes: float | None
+
+
+class BoardView(BaseModel):
+    """The public board of an incident: counts, areas, closing notices, masked requests."""
+
+    incident: IncidentRead
+    total: int
+    by_state: dict[str, int]
+    by_area: dict[str, dict[str, int]]
+    people_total: int
+    people_helped: int
+    response_times: dict[str, Durations]
+    notices: list[dict[str, str | int | None]]
+    requests: list[HelpRequestView]

@@ -1,0 +1,234 @@
+"""Incidents, teams and requests: create, read, update (plain functions, no commits)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.sql.base import ExecutableOption
+
+from zhengwu import regions
+from zhengwu.audit import service as audit_service
+from zhengwu.auth.principal import Principal
+from zhengwu.errors import ConflictError, InvalidInputError, NotFoundError
+from zhengwu.rescue import priority
+from zhengwu.rescue.models import HelpRequest, HelpSource, Incident, MatchKey, SetAside, Team
+from zhengwu.rescue.schemas import IncidentCreate, IncidentUpdate, TeamCreate
+from zhengwu.rescue.workflow import OPEN_STATES
+
+SYSTEM = Principal(role="admin", username="system", display_name="系统（命令行）")
+CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")  # boards and notices speak local time
+# What a request view needs, loaded in a few queries instead of one per row.
+REQUEST_LOADS: tuple[ExecutableOption, ...] = (
+    selectinload(HelpRequest.sources),
+    selectinload(HelpRequest.team),
+    selectinload(HelpRequest.verifications),
+    selectinload(HelpRequest.assignments),
+    selectinload(HelpRequest.fulfilments),
+)
+
+
+def _check_regions(codes: Sequence[str]) -> list[str]:
+    unknown = [c for c in codes if regions.get(c) is None]
+    if unknown:
+        raise InvalidInputError(
+            f"未知的区划代码：{', '.join(unknown)}", f"unknown adcodes: {', '.join(unknown)}"
+        )
+    return list(dict.fromkeys(codes))
+
+
+# -- incidents -----------------------------------------------------------------------------
+
+
+def get_incident(session: Session, *, incident_id: int) -> Incident:
+    """Return an incident or raise 404."""
+    incident = session.get(Incident, incident_id)
+    if incident is None:
+        raise NotFoundError(f"没有编号为 {incident_id} 的灾情", f"no incident {incident_id}")
+    return incident
+
+
+def find_incident(session: Session, *, ref: str) -> Incident:
+    """Return the incident named ``ref`` or numbered ``ref`` (for the CLI), or raise 404."""
+    incident = session.scalar(select(Incident).where(Incident.name == ref))
+    if incident is None and ref.isdigit():
+        incident = session.get(Incident, int(ref))
+    if incident is None:
+        raise NotFoundError(f"没有名为 {ref} 的灾情", f"no incident named {ref!r}")
+    return incident
+
+
+def list_incidents(session: Session, *, status: str | None = None) -> list[Incident]:
+    """Return incidents, newest first; several may be active at once."""
+    query = select(Incident).order_by(Incident.starts_at.desc(), Incident.id.desc())
+    if status:
+        query = query.where(Incident.status == status)
+    return list(session.scalars(query))
+
+
+def create_incident(session: Session, *, data: IncidentCreate, actor: Principal) -> Incident:
+    """Create an incident (name unique)."""
+    if session.scalar(select(Incident.id).where(Incident.name == data.name)) is not None:
+        raise ConflictError(f"灾情名称已存在：{data.name}", f"incident exists: {data.name}")
+    _check_window(data.starts_at, data.ends_at)
+    incident = Incident(
+        **data.model_dump(exclude={"regions"}), regions=_check_regions(data.regions)
+    )
+    session.add(incident)
+    session.flush()
+    audit_service.record(
+        session, entity_type="rescue_incident", entity_id=incident.id, action="create",
+        actor=actor, to_state=incident.status,
+    )  # fmt: skip
+    return incident
+
+
+def update_incident(
+    session: Session, *, incident: Incident, data: IncidentUpdate, actor: Principal
+) -> Incident:
+    """Change an incident's fields, or close / reopen it."""
+    changes = data.model_dump(exclude_unset=True)
+    if "regions" in changes:
+        changes["regions"] = _check_regions(changes["regions"] or [])
+    before = incident.status
+    for name, value in changes.items():
+        setattr(incident, name, value)
+    _check_window(incident.starts_at, incident.ends_at)
+    session.flush()
+    audit_service.record(
+        session, entity_type="rescue_incident", entity_id=incident.id, action="update",
+        actor=actor, from_state=before, to_state=incident.status,
+        data={k: str(v) for k, v in changes.items()},
+    )  # fmt: skip
+    return incident
+
+
+def delete_incident(session: Session, *, incident: Incident, actor: Principal) -> None:
+    """Delete an incident created by mistake; one with requests can only be closed (409)."""
+    if session.scalar(
+        select(HelpRequest.id).where(HelpRequest.incident_id == incident.id).limit(1)
+    ):
+        raise ConflictError(
+            f"灾情「{incident.name}」已有求助记录，只能结束（closed），不能删除",
+            f"incident {incident.name} has help requests: close it instead of deleting it",
+        )
+    for model in (MatchKey, SetAside):
+        session.execute(delete(model).where(model.incident_id == incident.id))
+    audit_service.record(
+        session, entity_type="rescue_incident", entity_id=incident.id, action="delete",
+        actor=actor, from_state=incident.status, data={"name": incident.name},
+    )  # fmt: skip
+    session.delete(incident)
+    session.flush()
+
+
+def _check_window(starts_at: datetime, ends_at: datetime | None) -> None:
+    if ends_at is not None and ends_at < starts_at:
+        raise InvalidInputError("结束时间早于开始时间", "ends_at is before starts_at")
+
+
+def region_hint(incident: Incident) -> str | None:
+    """Return the name of the incident's first region, to place addresses without a city."""
+    division = regions.get(incident.regions[0]) if incident.regions else None
+    return division.name if division else None
+
+
+def in_regions(incident: Incident, adcode: str | None) -> bool:
+    """Return whether ``adcode`` lies inside the incident's regions (unknown places do)."""
+    if not incident.regions or not adcode:
+        return True
+    chain = {adcode, *regions.ancestors(adcode)}
+    return any(code in chain or adcode in regions.ancestors(code) for code in incident.regions)
+
+
+# -- teams ---------------------------------------------------------------------------------
+
+
+def create_team(session: Session, *, data: TeamCreate, actor: Principal) -> Team:
+    """Create a rescue team (name unique)."""
+    if session.scalar(select(Team.id).where(Team.name == data.name)) is not None:
+        raise ConflictError(f"队伍名称已存在：{data.name}", f"team exists: {data.name}")
+    team = Team(**data.model_dump(exclude={"area"}), area=_check_regions(data.area))
+    session.add(team)
+    session.flush()
+    audit_service.record(
+        session, entity_type="rescue_team", entity_id=team.id, action="create", actor=actor
+    )
+    return team
+
+
+def get_team(session: Session, *, team_id: int) -> Team:
+    """Return a team or raise 404."""
+    team = session.get(Team, team_id)
+    if team is None:
+        raise NotFoundError(f"没有编号为 {team_id} 的救援队伍", f"no team {team_id}")
+    return team
+
+
+def list_teams(session: Session) -> list[Team]:
+    """Return every team, by name."""
+    return list(session.scalars(select(Team).order_by(Team.name)))
+
+
+def team_loads(session: Session) -> dict[int, int]:
+    """Return how many open requests each team holds."""
+    rows = session.execute(
+        select(HelpRequest.team_id, func.count())
+        .where(HelpRequest.team_id.is_not(None), HelpRequest.state.in_(("dispatched", "on_scene")))
+        .group_by(HelpRequest.team_id)
+    )
+    return {int(team_id): int(count) for team_id, count in rows if team_id is not None}
+
+
+# -- requests ------------------------------------------------------------------------------
+
+
+def get_request(session: Session, *, request_id: int, for_update: bool = False) -> HelpRequest:
+    """Return a request with what its view needs loaded, or raise 404."""
+    query = select(HelpRequest).where(HelpRequest.id == request_id).options(*REQUEST_LOADS)
+    if for_update:
+        query = query.execution_options(populate_existing=True)
+    request = session.scalar(query)
+    if request is None:
+        raise NotFoundError(f"没有编号为 {request_id} 的求助", f"no help request {request_id}")
+    return request
+
+
+def get_source(session: Session, *, source_id: int) -> HelpSource:
+    """Return a source or raise 404."""
+    source = session.get(HelpSource, source_id)
+    if source is None:
+        raise NotFoundError(f"没有编号为 {source_id} 的求助来源", f"no help source {source_id}")
+    return source
+
+
+def requests_of(
+    session: Session, *, incident: Incident, states: Sequence[str] | None = None
+) -> list[HelpRequest]:
+    """Return an incident's requests (optionally in ``states``), loaded for viewing."""
+    query = select(HelpRequest).where(HelpRequest.incident_id == incident.id)
+    if states:
+        query = query.where(HelpRequest.state.in_(states))
+    return list(session.scalars(query.options(*REQUEST_LOADS).order_by(HelpRequest.id)))
+
+
+def queue(
+    session: Session,
+    *,
+    incident: Incident,
+    states: Sequence[str] | None = None,
+    team_id: int | None = None,
+    now: datetime | None = None,
+) -> list[HelpRequest]:
+    """Return the open requests of an incident, highest priority first (ties: oldest first)."""
+    found = requests_of(session, incident=incident, states=states or OPEN_STATES)
+    if team_id is not None:
+        found = [r for r in found if r.team_id == team_id]
+    return rank(found, now=now)
+
+
+def rank(requests: Sequence[HelpRequest], *, now: datetime | None = None) -> list[HelpRequest]:
+    """Return ``requests`` by priority, highest first (ties: the longest waiting first)."""
+    return sorted(requests, key=lambda r: (-priority.score(r, now=now)[0], r.reported_at, r.id))

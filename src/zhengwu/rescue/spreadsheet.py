@@ -1,0 +1,232 @@
+"""The volunteers' spreadsheet (《待救援人员信息》, Henan 2021): import and export as CSV.
+
+Import reads the columns volunteers already use — 姓名, 地址, 人数, 情况, 紧急程度,
+联系方式, 是否核实, 是否获救 (and 时间, 链接 when present; common variants of each name
+are accepted). Each row goes through the same intake as posts, so a row that repeats a
+Weibo request joins it. A row that cannot be used is quarantined with its reason, never
+dropped; re-importing the same sheet changes nothing except the 是否核实 / 是否获救 marks
+volunteers have since filled in.
+
+Export writes the same layout back, with the state of each request, so the sheet people
+know stays usable while the system runs.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from zhengwu.auth.principal import Principal
+from zhengwu.db.base import utcnow
+from zhengwu.errors import InvalidInputError
+from zhengwu.platforms.timeparse import DateError, parse_time
+from zhengwu.rescue import access, intake
+from zhengwu.rescue import service as rescue_service
+from zhengwu.rescue.merge import HelpPostIn
+from zhengwu.rescue.models import HelpSource, Incident, SetAside, Verification
+from zhengwu.rescue.schemas import IntakeReport
+from zhengwu.rescue.workflow import STATE_LABELS, transition
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "name": ("姓名", "求助人", "联系人", "被困人员"),
+    "address": ("地址", "位置", "所在位置", "详细地址", "被困地点"),
+    "people": ("人数", "被困人数"),
+    "situation": ("情况", "情况描述", "具体情况", "求助内容"),
+    "urgency": ("紧急程度", "紧急情况", "紧急"),
+    "phone": ("联系方式", "电话", "联系电话", "手机"),
+    "verified": ("是否核实", "核实", "已核实"),
+    "rescued": ("是否获救", "获救", "已获救"),
+    "time": ("时间", "发布时间", "求助时间"),
+    "url": ("链接", "来源", "原微博"),
+}
+URGENCY = {"超级紧急": "critical", "特别紧急": "critical", "紧急": "urgent", "一般": "normal",
+           "不紧急": "normal", "": None}  # fmt: skip
+YES = {"是", "已核实", "已获救", "y", "yes", "√", "✓", "1", "true"}
+NO = {"否", "未核实", "未获救", "n", "no", "×", "0", "false", ""}
+_PEOPLE = re.compile(
+    r"^\s*(?:约|大约)?\s*(\d+|[一二两三四五六七八九十百]+)\s*(?:人|口|个人)?\s*(?:左右|多)?\s*$"
+)
+EXPORT_HEADER = ("序号", "求助编号", "时间", "姓名", "地址", "区县", "人数", "已救出", "情况",
+                 "紧急程度", "联系方式", "是否核实", "是否获救", "状态", "救援队伍", "链接")  # fmt: skip
+URGENCY_LABELS = {"critical": "超级紧急", "urgent": "紧急", "normal": "一般"}
+
+
+def _header_map(header: Sequence[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for index, raw in enumerate(header):
+        title = raw.strip().lstrip("\ufeff")
+        for field, names in COLUMNS.items():
+            if title in names and field not in found:
+                found[field] = index
+    if "address" not in found and "phone" not in found:
+        raise InvalidInputError(
+            "表格缺少「地址」和「联系方式」列，无法导入",
+            f"the sheet has neither an address nor a phone column: {list(header)}",
+        )
+    return found
+
+
+def _flag(value: str, column: str) -> bool:
+    value = value.strip().lower()
+    if value in YES:
+        return True
+    if value in NO:
+        return False
+    raise ValueError(f"{column}「{value}」应为 是/否 / {column} must be yes or no")
+
+
+def _row(
+    cells: dict[str, str], number: int, source: str
+) -> tuple[HelpPostIn, dict[str, Any], bool, bool]:
+    """Return the post, the facts it overrides, and its verified / rescued marks (or raise)."""
+    if not cells.get("address") and not cells.get("phone"):
+        raise ValueError("没有地址也没有联系方式 / neither address nor contact")
+    urgency_text = cells.get("urgency", "").strip()
+    if urgency_text not in URGENCY:
+        raise ValueError(
+            f"紧急程度「{urgency_text}」无法识别（超级紧急/紧急/一般）/ unknown urgency"
+        )
+    people_text = cells.get("people", "").strip()
+    if people_text and not _PEOPLE.match(people_text):
+        raise ValueError(f"人数「{people_text}」不是人数 / people is not a count")
+    posted = None
+    if cells.get("time", "").strip():
+        try:
+            posted = parse_time(cells["time"].strip())
+        except DateError:
+            raise ValueError(f"时间「{cells['time']}」无法识别 / unreadable time") from None
+    labels = (("姓名", "name"), ("地址", "address"), ("人数", "people"), ("联系方式", "phone"),
+              ("情况描述", "situation"))  # fmt: skip
+    text = "".join(
+        f"【{label}】{cells[key].strip()}" for label, key in labels if cells.get(key, "").strip()
+    )
+    identity = "|".join(cells.get(k, "").strip() for k in ("name", "address", "phone", "situation"))
+    post = HelpPostIn(
+        platform="csv", post_id="csv-" + hashlib.sha1(identity.encode()).hexdigest()[:20],
+        text=text, posted_at=posted, author=source, url=cells.get("url") or None,
+    )  # fmt: skip
+    known: dict[str, Any] = {}
+    if URGENCY.get(urgency_text):
+        known["urgency"] = URGENCY[urgency_text]
+    if cells.get("address", "").strip():
+        known["address"] = cells["address"].strip()
+    if cells.get("name", "").strip():
+        known["name"] = cells["name"].strip()
+    verified = _flag(cells.get("verified", ""), "是否核实")
+    rescued = _flag(cells.get("rescued", ""), "是否获救")
+    return post, known, verified, rescued
+
+
+def import_csv(
+    session: Session, *, incident: Incident, path: Path, actor: Principal
+) -> IntakeReport:
+    """Import a volunteers' sheet into ``incident``; bad rows are quarantined with reasons."""
+    if not path.is_file():
+        raise InvalidInputError(f"找不到文件：{path}", f"no such file: {path}")
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))
+    if not rows:
+        raise InvalidInputError(f"空表格：{path}", f"empty sheet: {path}")
+    columns = _header_map(rows[0])
+    posts: list[HelpPostIn] = []
+    overrides: dict[str, dict[str, Any]] = {}
+    marks: dict[str, tuple[bool, bool]] = {}
+    bad: dict[str, SetAside] = {}
+    for number, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue  # a blank line between blocks of rows holds nothing
+        cells = {f: row[i] if i < len(row) else "" for f, i in columns.items()}
+        try:
+            post, known, verified, rescued = _row(cells, number, path.name)
+        except ValueError as exc:
+            raw = ",".join(row)
+            key = "csv-row-" + hashlib.sha1(raw.encode()).hexdigest()[:20]
+            bad[key] = SetAside(incident_id=incident.id, kind="quarantined", channel="csv",
+                                platform="csv", post_id=key, text=raw,
+                                reason=f"{path.name} 第 {number} 行：{exc}")  # fmt: skip
+            continue
+        posts.append(post)
+        overrides[post.post_id] = known
+        marks[post.post_id] = (verified, rescued)
+    outcome = intake.take_in(session, incident=incident, posts=posts, actor=actor, channel="csv",
+                             assume_help=True, overrides=overrides)  # fmt: skip
+    report = outcome.report
+    stored = set(session.scalars(select(SetAside.post_id).where(
+        SetAside.incident_id == incident.id, SetAside.post_id.in_(list(bad)))))  # fmt: skip
+    for key, aside in bad.items():
+        if key not in stored:
+            session.add(aside)
+    report.read += len(bad)
+    report.quarantined = len(bad)
+    _apply_marks(session, incident, marks, path.name, actor)
+    session.flush()
+    return report
+
+
+def _apply_marks(
+    session: Session,
+    incident: Incident,
+    marks: dict[str, tuple[bool, bool]],
+    sheet: str,
+    actor: Principal,
+) -> None:
+    ids = [k for k, (verified, rescued) in marks.items() if verified or rescued]
+    if not ids:
+        return
+    sources = session.scalars(select(HelpSource).where(
+        HelpSource.incident_id == incident.id, HelpSource.platform == "csv",
+        HelpSource.post_id.in_(ids)))  # fmt: skip
+    for source in sources:
+        verified, rescued = marks[source.post_id]
+        request = rescue_service.get_request(session, request_id=source.request_id)
+        if verified and request.verification == "unverified":
+            # The volunteers verified it by phone; who exactly, the sheet does not say.
+            record = Verification(request_id=request.id, method="phone", result="confirmed",
+                                  note=f"志愿者表格「{sheet}」标记为已核实",
+                                  verifier_user_id=actor.user_id,
+                                  verifier_name=f"志愿者表格 {sheet}")  # fmt: skip
+            session.add(record)
+            now = utcnow()
+            request.verification = "confirmed"
+            request.verified_at = request.first_verified_at = record.at = now
+            request.reverify_due_at = now + timedelta(hours=incident.reverify_hours)
+            if request.state == "new":
+                transition(session, request=request, to="verified", actor=actor,
+                           reason=f"志愿者表格「{sheet}」标记为已核实")  # fmt: skip
+        if rescued and request.reported_rescued_at is None:
+            request.reported_rescued_at = utcnow()
+
+
+def export_csv(session: Session, *, incident: Incident, principal: Principal) -> str:
+    """Return the incident's requests as CSV in the volunteers' layout (full data needs rights)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(EXPORT_HEADER)
+    requests = rescue_service.requests_of(session, incident=incident)
+    for number, request in enumerate(rescue_service.rank(requests), start=1):
+        seen = access.view(principal, request)
+        rescued = {"complete": "是", "partial": "部分", "none": "否"}[seen.fulfilment]
+        if request.outcome in ("rescued", "relocated"):
+            rescued = "是"
+        first_url = next((s.url for s in seen.sources if s.url), "")
+        writer.writerow((
+            number, request.id, _local(request.reported_at), seen.name or "", seen.address or "",
+            seen.area or "", seen.people_total or "", seen.people_helped,
+            seen.text, URGENCY_LABELS.get(seen.urgency, seen.urgency), " ".join(seen.phones),
+            "是" if seen.verification == "confirmed" else "否", rescued,
+            STATE_LABELS.get(seen.state, seen.state), seen.team_name or "", first_url or "",
+        ))  # fmt: skip
+    return out.getvalue()
+
+
+def _local(moment: datetime) -> str:
+    return moment.astimezone(rescue_service.CHINA_TZ).strftime("%Y-%m-%d %H:%M")

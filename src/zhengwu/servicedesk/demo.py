@@ -1,0 +1,99 @@
+"""Replay the simulator's handling events (``requests/handling-events.json``) for the demo.
+
+Each event says what happened to a request how many hours after it was received: the
+handling body accepts, returns, asks for an extension, resolves; the office assigns and
+decides extensions; the citizen rates or reopens (played by the office's 回访 here, as the
+simulated citizens hold no tokens). Events later than ``now`` are left for the future, so a
+demo shows work in progress, overdue requests and rates that move.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from zhengwu.accounts.models import Account
+from zhengwu.auth.principal import Principal
+from zhengwu.db.base import utcnow
+from zhengwu.errors import ZhengwuError
+from zhengwu.servicedesk import actions
+from zhengwu.servicedesk.models import RequestSource, ServiceRequest
+from zhengwu.servicedesk.schemas import ActionInput
+
+OFFICE = Principal(role="admin", username="demo-office", display_name="12345热线（模拟）")
+_FIELDS = ("reason", "days", "reply_text", "satisfaction")
+
+
+@dataclass(slots=True)
+class ReplaySummary:
+    """What a replay did."""
+
+    requests: int = 0
+    missing: int = 0
+    applied: int = 0
+    skipped: int = 0
+    pending: int = 0
+
+
+def _lead(request: ServiceRequest) -> Principal:
+    return Principal(role="handler", username="demo-handler", display_name="承办人（模拟）",
+                     organization_id=request.organization_id)  # fmt: skip
+
+
+def _addressed_org(session: Session, uid: str | None) -> int | None:
+    if not uid:
+        return None
+    return session.scalar(select(Account.organization_id).where(Account.uid == uid).limit(1))
+
+
+def replay_events(session: Session, path: Path, *, now: datetime | None = None) -> ReplaySummary:
+    """Apply the events of ``path`` that happened before ``now`` (default: the current time)."""
+    now = now or utcnow()
+    entries: list[dict[str, Any]] = orjson.loads(path.read_bytes())
+    summary = ReplaySummary()
+    for entry in entries:
+        request_id = session.scalar(
+            select(RequestSource.request_id).where(RequestSource.source_ref == entry["source_ref"])
+        )
+        request = session.get(ServiceRequest, request_id) if request_id else None
+        if request is None:
+            summary.missing += 1
+            continue
+        summary.requests += 1
+        received = datetime.fromisoformat(entry["received_at"])
+        for event in entry["events"]:
+            at = received + timedelta(hours=float(event["after_hours"]))
+            if at > now:
+                summary.pending += 1
+                continue
+            action = str(event["action"])
+            data = ActionInput.model_validate({k: event[k] for k in _FIELDS if k in event})
+            if action == "assign" or (event["actor"] == "lead" and request.organization_id is None):
+                org = _addressed_org(session, entry.get("addressed_uid"))
+                if org is None or org == request.organization_id:
+                    summary.skipped += 1
+                    continue
+                data.organization_id = org
+                if action != "assign":
+                    _try(session, request, "assign", OFFICE, data, at, summary)
+            actor = _lead(request) if event["actor"] == "lead" else OFFICE
+            _try(session, request, action, actor, data, at, summary)
+    return summary
+
+
+def _try(session: Session, request: ServiceRequest, action: str, actor: Principal,
+         data: ActionInput, at: datetime, summary: ReplaySummary) -> None:  # fmt: skip
+    try:
+        with session.begin_nested():
+            actions.perform(session, request=request, action=action, actor=actor, data=data, now=at)
+    except ZhengwuError:  # e.g. a state the simulation did not foresee: leave the request be
+        session.expire(request)
+        summary.skipped += 1
+        return
+    summary.applied += 1

@@ -1,0 +1,103 @@
+"""Intake from imported posts: @mentions of matrix accounts and service hashtags.
+
+The analytics store's ``posts`` table holds every imported post. A post becomes (or joins)
+a request when it mentions an account of any matrix (``@平安郑州 …``) or carries one of
+the service hashtags (#马上办# #问政# …). Posts by matrix accounts themselves are their own
+replies and announcements, not requests. Re-running the scan is harmless: each post's
+``platform:post_id`` is the request source's idempotency key, and a repost joins the
+request of the post it reposts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import duckdb
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from zhengwu.accounts.models import Account, MatrixMember
+from zhengwu.auth.principal import Principal
+from zhengwu.errors import ZhengwuError
+from zhengwu.servicedesk import service
+from zhengwu.servicedesk.models import SOCIAL_SOURCES
+from zhengwu.servicedesk.schemas import MAX_TEXT, RequestIntake
+
+DEFAULT_HASHTAGS = ("马上办", "问政", "12345", "我要投诉", "有事找政府", "民生直通车", "随手拍")
+
+
+@dataclass(slots=True)
+class PostIntakeSummary:
+    """What one scan did."""
+
+    scanned: int = 0
+    created: int = 0
+    merged: int = 0
+    existing: int = 0
+    refused: int = 0
+
+
+def _matrix_accounts(session: Session) -> dict[tuple[str, str], str]:
+    """Return (platform, account name) → uid of every account in a matrix."""
+    rows = session.execute(
+        select(Account.platform, Account.name, Account.uid)
+        .join(MatrixMember, MatrixMember.account_id == Account.id).distinct()
+    )  # fmt: skip
+    return {(platform, name): uid for platform, name, uid in rows}
+
+
+def intake_from_posts(
+    session: Session,
+    analytics_con: duckdb.DuckDBPyConnection,
+    *,
+    since: datetime,
+    actor: Principal,
+    hashtags: Sequence[str] = DEFAULT_HASHTAGS,
+    until: datetime | None = None,
+) -> PostIntakeSummary:
+    """Create or merge requests from the posts created in [since, until) (see module doc)."""
+    accounts = _matrix_accounts(session)
+    names = sorted({name for _, name in accounts})
+    own = sorted(set(accounts.values()))
+    tags = [t.strip("#") for t in hashtags]
+    # DuckDB stores naive UTC timestamps.
+    lo = since.astimezone(UTC).replace(tzinfo=None)
+    hi = (until or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
+    rows = analytics_con.execute(
+        """SELECT platform, post_id, account_uid, created_at, text, mentions, is_repost,
+                  root_post_id
+           FROM posts
+           WHERE created_at >= ? AND created_at < ? AND text IS NOT NULL
+             AND (list_has_any(coalesce(mentions, []), ?::VARCHAR[])
+                  OR list_has_any(coalesce(topics, []), ?::VARCHAR[]))
+             AND (account_uid IS NULL OR NOT list_contains(?::VARCHAR[], account_uid))
+           ORDER BY created_at, post_id""",
+        [lo, hi, names, tags, own],
+    ).fetchall()
+    summary = PostIntakeSummary()
+    for platform, post_id, author, created, text, mentions, is_repost, root in rows:
+        summary.scanned += 1
+        addressed = next(
+            (accounts[(platform, m)] for m in mentions or [] if (platform, m) in accounts), None
+        )
+        try:
+            intake = RequestIntake(
+                source=platform if platform in SOCIAL_SOURCES else "api",
+                source_ref=f"{platform}:{post_id}", text=str(text)[:MAX_TEXT],
+                citizen_uid=author, account_uid=addressed,
+                root_ref=f"{platform}:{root}" if is_repost and root else None,
+                submitted_at=created.replace(tzinfo=UTC),
+            )  # fmt: skip
+            outcome = service.receive(session, intake=intake, actor=actor)
+        except (ValueError, ZhengwuError):  # an unusable post (blank text …): count it, go on
+            summary.refused += 1
+            continue
+        if outcome.status == "created":
+            summary.created += 1
+        elif outcome.status == "merged":
+            summary.merged += 1
+        else:
+            summary.existing += 1
+    return summary

@@ -1,0 +1,98 @@
+"""One access rule, checked per role over HTTP: who sees phones, names and addresses."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from zhengwu.rescue import dispatch, intake
+from zhengwu.rescue import service as rescue_service
+from zhengwu.rescue.schemas import IncidentCreate, TeamCreate
+
+from .conftest import DISPATCHER, ORIGINAL, OTHER, START, make_users, post
+
+FULL = {"admin", "dispatcher", "verifier", "team"}
+ROLES = ("admin", "dispatcher", "verifier", "team", "other_team", "public")
+
+
+@pytest.fixture
+def world(live_server: str, committed_engine: Engine) -> tuple[str, dict[str, str], int, int, int]:
+    """Two requests, the first assigned to the team user's team; tokens per role."""
+    with Session(committed_engine) as session:
+        incident = rescue_service.create_incident(session, data=IncidentCreate(
+            name="权限测试", regions=["410100"], starts_at=START), actor=DISPATCHER)  # fmt: skip
+        team = rescue_service.create_team(session, data=TeamCreate(name="A队"), actor=DISPATCHER)
+        done = intake.take_in(session, incident=incident, actor=DISPATCHER,
+                              posts=[post("1", ORIGINAL), post("2", OTHER)])  # fmt: skip
+        assigned = rescue_service.get_request(session, request_id=done.requests[("weibo", "1")].id)
+        dispatch.assign(session, request=assigned, team=team, actor=DISPATCHER)
+        ids = (incident.id, assigned.id, done.requests[("weibo", "2")].id, team.id)
+        session.commit()
+    tokens = make_users(committed_engine, team_id=ids[3])
+    return live_server, tokens, ids[0], ids[1], ids[2]
+
+
+def _get(base: str, path: str, token: str | None) -> httpx.Response:
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    return httpx.get(base + path, headers=headers, timeout=60)
+
+
+def test_request_detail_per_role(world: tuple[str, dict[str, str], int, int, int]) -> None:
+    base, tokens, _, assigned, _ = world
+    for role in ROLES:
+        body = _get(base, f"/api/rescue/requests/{assigned}", tokens.get(role)).json()
+        if role in FULL:
+            assert body["masked"] is False, role
+            assert body["phones"] == ["13800001111"]
+            assert body["name"] == "张建国"
+            assert "32号院" in body["address"]
+            assert body["sources"][0]["url"]
+            continue
+        assert body["masked"] is True, role
+        assert body["phones"] == ["138****1111"]
+        assert body["name"] == "张*"
+        assert "32号院" not in (body["address"] or "")
+        assert "13800001111" not in body["text"]
+        assert "32号院" not in body["text"]
+        assert body["adcode"] == "410105"
+        assert body["sources"][0]["url"] is None
+
+
+def test_queue_and_export_per_role(world: tuple[str, dict[str, str], int, int, int]) -> None:
+    base, tokens, incident, _, _ = world
+    queue = {"dispatcher": 200, "verifier": 200, "team": 200, "other_team": 200, "public": 403}
+    for role, status in queue.items():
+        reply = _get(base, f"/api/rescue/incidents/{incident}/queue", tokens.get(role))
+        assert reply.status_code == status, role
+    team_items = _get(base, f"/api/rescue/incidents/{incident}/queue", tokens["team"]).json()
+    assert sorted(item["masked"] for item in team_items["items"]) == [False, True]
+    export = {"dispatcher": 200, "admin": 200, "verifier": 403, "team": 403, "public": 403}
+    for role, status in export.items():
+        reply = _get(base, f"/api/rescue/incidents/{incident}/export.csv", tokens.get(role))
+        assert reply.status_code == status, role
+        if status == 200:
+            assert reply.text.lstrip("\ufeff").startswith("序号,求助编号,时间,姓名,地址")
+            assert "13800001111" in reply.text
+
+
+def test_team_sees_others_masked_and_public_cannot_act(
+    world: tuple[str, dict[str, str], int, int, int],
+) -> None:
+    base, tokens, _, _, unassigned = world
+    team_view = _get(base, f"/api/rescue/requests/{unassigned}", tokens["team"]).json()
+    assert team_view["masked"] is True
+    assert "13900002222" not in str(team_view)
+    actions = (
+        (
+            f"/api/rescue/requests/{unassigned}/verifications",
+            {"method": "phone", "result": "confirmed"},
+        ),
+        (f"/api/rescue/requests/{unassigned}/resolve", {"outcome": "rescued"}),
+    )
+    for path, payload in actions:
+        assert httpx.post(base + path, json=payload, timeout=60).status_code == 403
+        other = httpx.post(base + path, json=payload, timeout=60,
+                           headers={"authorization": f"Bearer {tokens['other_team']}"})  # fmt: skip
+        assert other.status_code == 403

@@ -1,0 +1,100 @@
+"""``zhengwu rescue …`` commands: incidents, teams, CSV import, intake, board, export, merge."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from zhengwu.cli.rescue import app
+from zhengwu.simulate.helpposts import write_help_posts
+
+from .test_spreadsheet import SHEET
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def database() -> None:
+    """Migrate the test's own SQLite database (the CLI opens the configured one)."""
+    from zhengwu.db.engine import get_engine
+    from zhengwu.db.migrate import upgrade
+    from zhengwu.regions.service import sync_regions
+
+    engine = get_engine()
+    upgrade(engine)
+    with Session(engine) as session:
+        sync_regions(session)
+        session.commit()
+
+
+def _json(args: list[str]) -> object:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_incident_team_import_intake_board_export(database: None, tmp_path: Path) -> None:
+    created = _json(["incident", "create", "郑州暴雨", "--start", "2021-07-20T00:00+08:00",
+                     "--region", "410100", "--hashtag", "#郑州暴雨互助#", "--json"])  # fmt: skip
+    assert isinstance(created, dict)
+    assert created["hashtags"] == ["郑州暴雨互助"]
+    listed = _json(["incident", "list", "--json"])
+    assert isinstance(listed, list)
+    assert [i["name"] for i in listed] == ["郑州暴雨"]
+    duplicate = runner.invoke(app, ["incident", "create", "郑州暴雨", "--start", "2021-07-20"])
+    assert duplicate.exit_code == 2
+    team = _json(
+        ["team", "create", "郑州蓝天救援队", "--capability", "boat", "--area", "410100", "--json"]
+    )
+    assert isinstance(team, dict)
+    assert team["capabilities"] == ["boat"]
+
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text(SHEET, encoding="utf-8-sig")
+    imported = _json(["import-csv", "郑州暴雨", str(sheet), "--json"])
+    assert isinstance(imported, dict)
+    assert (imported["new_requests"], imported["quarantined"]) == (2, 3)
+
+    write_help_posts(tmp_path, rng=np.random.default_rng(1), city_adcode="410100",
+                     start=datetime(2021, 7, 20, 8, tzinfo=UTC), n_posts=60)  # fmt: skip
+    posts = tmp_path / "help" / "posts.jsonl"
+    taken = _json(["intake", "郑州暴雨", "--file", str(posts), "--json"])
+    assert isinstance(taken, dict)
+    assert taken["read"] == 60
+    assert taken["new_requests"] > 5
+
+    board = _json(["board", "郑州暴雨", "--public", "--json"])
+    assert isinstance(board, dict)
+    assert board["total"] == taken["new_requests"] + 2
+    assert all(r["masked"] for r in board["requests"])
+    assert "13800001111" not in json.dumps(board, ensure_ascii=False)
+    assert "金水区" in board["by_area"]
+
+    out = tmp_path / "export.csv"
+    exported = runner.invoke(app, ["export", "郑州暴雨", "--csv", str(out)])
+    assert exported.exit_code == 0, exported.output
+    text = out.read_text(encoding="utf-8-sig")
+    assert text.startswith("序号,求助编号,时间,姓名,地址")
+    assert "13800001111" in text  # the operator's export is the full sheet
+
+
+def test_merge_command_groups_a_file_without_a_database(tmp_path: Path) -> None:
+    write_help_posts(tmp_path, rng=np.random.default_rng(2), city_adcode="410100",
+                     start=datetime(2021, 7, 20, 8, tzinfo=UTC), n_posts=80)  # fmt: skip
+    result = runner.invoke(
+        app, ["merge", str(tmp_path / "help" / "posts.jsonl"), "--json", "--workers", "1"]
+    )
+    assert result.exit_code == 0, result.output
+    clusters = [json.loads(line) for line in result.stdout.splitlines()]
+    assert clusters
+    assert all(
+        c["members"][0]["kind"] == "original" or c["members"][0]["merged_by"] is None
+        for c in clusters
+    )
+    assert any(len(c["members"]) > 1 for c in clusters)

@@ -1,0 +1,197 @@
+"""Intake into the database: idempotent, non-help set aside, merges with stored requests,
+updates flag a request, late mirrors of a closed request get their notice, unmerge."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from zhengwu.audit import service as audit_service
+from zhengwu.content.store import connect
+from zhengwu.errors import ConflictError
+from zhengwu.outbox import service as outbox_service
+from zhengwu.rescue import dispatch, intake
+from zhengwu.rescue import service as rescue_service
+from zhengwu.rescue.channels import intake_file, intake_from_posts
+from zhengwu.rescue.merge import HelpPostIn
+from zhengwu.rescue.models import HelpSource, Incident, SetAside, Team
+from zhengwu.rescue.schemas import HelpSubmission
+from zhengwu.simulate.helpposts import write_help_posts
+
+from .conftest import COPY, DISPATCHER, ORIGINAL, OTHER, PRAYER, UPDATE, post, repost
+
+
+def _first_batch() -> list[HelpPostIn]:
+    return [post("1", ORIGINAL), post("2", COPY, 3), repost("3", "1", ORIGINAL),
+            post("4", OTHER, 1), post("5", PRAYER, 2)]  # fmt: skip
+
+
+def test_take_in_merges_sets_aside_and_is_idempotent(
+    session: Session, make_incident: Callable[..., Incident]
+) -> None:
+    incident = make_incident()
+    first = intake.take_in(session, incident=incident, posts=_first_batch(), actor=DISPATCHER)
+    assert (first.report.new_requests, first.report.ignored, first.report.read) == (2, 1, 5)
+    aside = session.scalars(select(SetAside).where(SetAside.incident_id == incident.id)).one()
+    assert aside.post_id == "5"
+    assert "not a help post" in aside.reason
+    again = intake.take_in(session, incident=incident, posts=_first_batch(), actor=DISPATCHER)
+    assert (again.report.known, again.report.new_requests, again.report.merged) == (5, 0, 0)
+    request = first.requests[("weibo", "1")]
+    assert [(s.post_id, s.kind) for s in request.sources] == [
+        ("1", "original"), ("2", "copy"), ("3", "repost"),
+    ]  # fmt: skip
+    assert request.people_total == 8
+    assert request.phones == ["13800001111"]
+    assert request.urgency == "critical"
+
+
+def test_later_copy_and_update_join_the_stored_request(
+    session: Session, make_incident: Callable[..., Incident]
+) -> None:
+    incident = make_incident()
+    first = intake.take_in(
+        session, incident=incident, posts=[post("1", ORIGINAL)], actor=DISPATCHER
+    )
+    request = first.requests[("weibo", "1")]
+    later = intake.take_in(
+        session, incident=incident, actor=DISPATCHER,
+        posts=[post("2", COPY, 300), post("6", UPDATE, 600)],
+    )  # fmt: skip
+    assert later.report.new_requests == 0
+    assert later.report.merged == 2
+    assert later.requests[("weibo", "6")] is request
+    kinds = {s.post_id: (s.kind, s.merged_by) for s in request.sources}
+    assert kinds["2"][0] == "copy"
+    assert kinds["6"] == ("update", "phone")
+    # The citizen's "已获救" is a claim: flagged, not closed.
+    assert request.reported_rescued_at is not None
+    assert request.state == "new"
+
+
+def test_posts_outside_the_incident_region_are_set_aside(
+    session: Session, make_incident: Callable[..., Incident]
+) -> None:
+    incident = make_incident()
+    beijing = "#郑州暴雨互助# 求助！北京市门头沟区妙峰山镇陈家庄村，老人被困，电话13800005555"
+    result = intake.take_in(
+        session, incident=incident, posts=[post("9", beijing)], actor=DISPATCHER
+    )
+    assert result.report.ignored == 1
+    reason = session.scalars(select(SetAside.reason).where(SetAside.post_id == "9")).one()
+    assert "outside the incident's regions" in reason
+
+
+def test_a_late_mirror_of_an_announced_request_gets_its_notice_at_once(
+    session: Session, make_incident: Callable[..., Incident], make_team: Callable[..., Team]
+) -> None:
+    incident, team = make_incident(), make_team()
+    first = intake.take_in(
+        session, incident=incident, posts=[post("1", ORIGINAL)], actor=DISPATCHER
+    )
+    request = rescue_service.get_request(session, request_id=first.requests[("weibo", "1")].id)
+    dispatch.assign(session, request=request, team=team, actor=DISPATCHER)
+    assert dispatch.resolve(session, request=request, outcome="rescued", actor=DISPATCHER) == 1
+    intake.take_in(session, incident=incident, posts=[post("2", COPY, 2000)], actor=DISPATCHER)
+    targets = [m.target_post_id for m in outbox_service.for_entity(
+        session, entity_type="help_request", entity_id=request.id)]  # fmt: skip
+    assert targets == ["1", "2"]
+
+
+def test_unmerge_splits_a_source_into_a_new_request_and_audits_it(
+    session: Session, make_incident: Callable[..., Incident]
+) -> None:
+    incident = make_incident()
+    first = intake.take_in(session, incident=incident, posts=_first_batch(), actor=DISPATCHER)
+    request = first.requests[("weibo", "1")]
+    copy = next(s for s in request.sources if s.post_id == "2")
+    split = intake.unmerge(session, source=copy, actor=DISPATCHER, reason="不同的人")
+    assert split.id != request.id
+    assert [s.post_id for s in split.sources] == ["2"]
+    old = rescue_service.get_request(session, request_id=request.id)
+    assert [s.post_id for s in old.sources] == ["1", "3"]
+    assert split.phones == ["13800001111"]
+    trail = audit_service.history(session, entity_type="help_request", entity_id=request.id)
+    assert trail[-1].action == "unmerge"
+    assert trail[-1].reason == "不同的人"
+    only = next(s for s in split.sources)
+    with pytest.raises(ConflictError):
+        intake.unmerge(session, source=only, actor=DISPATCHER, reason="x")
+
+
+def test_form_submission_is_a_request_even_when_terse(
+    session: Session, make_incident: Callable[..., Incident]
+) -> None:
+    incident = make_incident()
+    data = HelpSubmission(text="出不去了", phone="13700007777", address="郑州市中原区桐柏路2号院",
+                          people=4, name="李华")  # fmt: skip
+    request = intake.submit(session, incident=incident, data=data, actor=DISPATCHER)
+    assert request.people_total == 4
+    assert request.phones == ["13700007777"]
+    assert request.sources[0].channel == "form"
+
+
+def test_intake_from_the_analytics_store_reads_reposts_with_their_root(
+    session: Session, make_incident: Callable[..., Incident], tmp_path: Path
+) -> None:
+    incident = make_incident(starts_at=datetime(2021, 7, 20, tzinfo=UTC))
+    out = tmp_path / "sim"
+    write_help_posts(out, rng=np.random.default_rng(5), city_adcode="410100",
+                     start=datetime(2021, 7, 20, 8, tzinfo=UTC), n_posts=120)  # fmt: skip
+    from zhengwu.ingest.pipeline import run_import
+
+    con = connect(tmp_path / "analytics.duckdb")
+    run_import("weibo-api", [out / "help" / "posts.jsonl"], session=session, analytics=con,
+               workers=1)  # fmt: skip
+    report = intake_from_posts(session, con, incident=incident, actor=DISPATCHER)
+    assert report.new_requests > 10
+    sources = session.scalar(select(func.count()).select_from(HelpSource).where(
+        HelpSource.incident_id == incident.id))  # fmt: skip
+    # Every post read is a source of a request or set aside with a reason: none dropped.
+    assert report.read == report.ignored + sources
+    again = intake_from_posts(session, con, incident=incident, actor=DISPATCHER)
+    assert again.new_requests == 0
+    assert again.known == again.read
+    con.close()
+    reposts = session.scalar(select(func.count()).select_from(HelpSource).where(
+        HelpSource.incident_id == incident.id, HelpSource.kind == "repost"))  # fmt: skip
+    assert reposts
+
+
+def test_intake_file_reads_any_importable_format(
+    session: Session, make_incident: Callable[..., Incident], tmp_path: Path
+) -> None:
+    incident = make_incident()
+    write_help_posts(tmp_path, rng=np.random.default_rng(6), city_adcode="410100",
+                     start=datetime(2021, 7, 20, 8, tzinfo=UTC), n_posts=80)  # fmt: skip
+    path = tmp_path / "help" / "posts.jsonl"
+    with path.open("ab") as handle:
+        handle.write(b"{broken json\n")
+    report = intake_file(session, incident=incident, path=path, fmt="weibo-api", actor=DISPATCHER)
+    assert report.quarantined == 1
+    assert report.read == 81
+    assert report.new_requests > 5
+
+
+def test_incident_update_close_and_delete_rules(
+    session: Session, make_incident: Callable[..., Incident]
+) -> None:
+    from zhengwu.rescue.schemas import IncidentUpdate
+
+    used, spare = make_incident(), make_incident("误建")
+    intake.take_in(session, incident=used, posts=[post("1", ORIGINAL)], actor=DISPATCHER)
+    rescue_service.update_incident(session, incident=used, actor=DISPATCHER,
+                                   data=IncidentUpdate(status="closed", hashtags=["#新话题#"]))  # fmt: skip
+    assert (used.status, used.hashtags) == ("closed", ["新话题"])
+    with pytest.raises(ConflictError):
+        rescue_service.delete_incident(session, incident=used, actor=DISPATCHER)
+    with pytest.raises(ConflictError):
+        intake.submit(session, incident=used, data=HelpSubmission(text="被困了"), actor=DISPATCHER)
+    rescue_service.delete_incident(session, incident=spare, actor=DISPATCHER)
+    assert [i.name for i in rescue_service.list_incidents(session)] == [used.name]

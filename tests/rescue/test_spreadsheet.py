@@ -1,0 +1,86 @@
+"""The volunteers' spreadsheet: import with quarantine, idempotent re-import, export layout."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from zhengwu.rescue import intake
+from zhengwu.rescue import service as rescue_service
+from zhengwu.rescue.models import Incident, SetAside
+from zhengwu.rescue.spreadsheet import EXPORT_HEADER, export_csv, import_csv
+
+from .conftest import DISPATCHER, ORIGINAL, post
+
+SHEET = """序号,姓名,地址,人数,情况,紧急程度,联系方式,是否核实,是否获救
+1,张建国,郑州市金水区文化路32号院3号楼,8,老人孩子被困水已到二楼,超级紧急,13800001111,是,否
+2,刘桂兰,郑州市二七区航海中路158号院5号楼,1,老人心脏病药快吃完了,紧急,139 0000 2211,否,否
+3,王五,,很多人,,一般,,否,否
+
+4,赵六,郑州市中原区桐柏路绿城小区2号楼,3,被困,不知道,13700003333,否,否
+5,孙七,郑州市惠济区江山路8号院,2,车被困,一般,13600004444,是的吧,否
+"""
+
+
+def _sheet(tmp_path: Path, text: str = SHEET) -> Path:
+    path = tmp_path / "待救援人员信息.csv"
+    path.write_text(text, encoding="utf-8-sig")
+    return path
+
+
+def test_import_quarantines_bad_rows_with_reasons_and_merges_good_ones(
+    session: Session, make_incident: Callable[..., Incident], tmp_path: Path
+) -> None:
+    incident = make_incident()
+    weibo = intake.take_in(
+        session, incident=incident, posts=[post("1", ORIGINAL)], actor=DISPATCHER
+    )
+    report = import_csv(session, incident=incident, path=_sheet(tmp_path), actor=DISPATCHER)
+    assert report.read == 5
+    assert report.quarantined == 3
+    assert report.new_requests == 1  # row 1 repeats the Weibo request: merged by phone
+    assert report.merged == 1
+    reasons = sorted(session.scalars(select(SetAside.reason).where(
+        SetAside.incident_id == incident.id, SetAside.kind == "quarantined")))  # fmt: skip
+    assert any("第 4 行" in r and "neither address nor contact" in r for r in reasons)
+    assert any("第 6 行" in r and "urgency" in r for r in reasons)
+    assert any("第 7 行" in r and "是否核实" in r for r in reasons)
+    request = weibo.requests[("weibo", "1")]
+    assert request.verification == "confirmed"  # the sheet said 是否核实 = 是
+    assert request.state == "verified"
+    again = import_csv(session, incident=incident, path=_sheet(tmp_path), actor=DISPATCHER)
+    assert (again.new_requests, again.merged, again.known) == (0, 0, 2)
+    count = len(session.scalars(select(SetAside).where(SetAside.incident_id == incident.id)).all())
+    assert count == 3  # the quarantined rows are not recorded twice
+
+
+def test_urgency_column_overrides_the_text(
+    session: Session, make_incident: Callable[..., Incident], tmp_path: Path
+) -> None:
+    incident = make_incident()
+    report = import_csv(session, incident=incident, path=_sheet(tmp_path), actor=DISPATCHER)
+    second = rescue_service.get_request(session, request_id=report.request_ids[-1])
+    assert second.urgency in ("urgent", "critical")
+    assert second.phones == ["13900002211"]
+
+
+def test_export_writes_the_volunteers_layout(
+    session: Session, make_incident: Callable[..., Incident], tmp_path: Path
+) -> None:
+    incident = make_incident()
+    import_csv(session, incident=incident, path=_sheet(tmp_path), actor=DISPATCHER)
+    rows = list(
+        csv.reader(io.StringIO(export_csv(session, incident=incident, principal=DISPATCHER)))
+    )
+    assert tuple(rows[0]) == EXPORT_HEADER
+    assert len(rows) == 3
+    by_name = {row[3]: row for row in rows[1:]}
+    assert by_name["张建国"][10] == "13800001111"
+    assert by_name["张建国"][11] == "是"
+    assert by_name["张建国"][9] == "超级紧急"
+    assert by_name["刘桂兰"][5] == "二七区"
