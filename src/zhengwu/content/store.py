@@ -97,11 +97,13 @@ def connect(path: Path | None = None, *, read_only: bool = False) -> duckdb.Duck
     """Open the analytics store (creating its tables unless ``read_only``)."""
     path = path or get_settings().resolved_analytics_path
     if read_only and not path.exists():
+        # Nothing stored yet: an empty in-memory store answers every query the same way.
         con = duckdb.connect(":memory:")
+        read_only = False
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
         con = duckdb.connect(str(path), read_only=read_only)
-    if not read_only or str(con) == ":memory:":
+    if not read_only:
         for ddl in _DDL:
             con.execute(ddl)
     return con

@@ -33,12 +33,20 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 @lru_cache(maxsize=4)
-def get_engine(url: str | None = None) -> Engine:
-    """Return the process-wide engine for ``url`` (default: the configured database)."""
+def get_engine(url: str | None = None, *, migrate: bool = True) -> Engine:
+    """Return the process-wide engine for ``url`` (default: the configured database).
+
+    With ``migrate`` (the default) the schema is brought up to date on first use.
+    """
     settings = get_settings()
     if url is None and settings.database_url is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return make_engine(url or settings.resolved_database_url)
+    engine = make_engine(url or settings.resolved_database_url)
+    if migrate:
+        from zhengwu.db.migrate import ensure_current
+
+        ensure_current(engine)
+    return engine
 
 
 def session_factory(engine: Engine | None = None) -> sessionmaker[Session]:

@@ -34,3 +34,26 @@ def current(engine: Engine) -> str | None:
     with engine.connect() as conn:
         heads = MigrationContext.configure(conn).get_current_heads()
     return ",".join(sorted(heads)) or None
+
+
+def ensure_current(engine: Engine) -> bool:
+    """Migrate the database (and load regions) when it is behind the code; return if it was.
+
+    The CLI and the server call this on start, so a new user never meets "no such table":
+    a fresh SQLite file is created and migrated on first use.
+    """
+    from alembic.script import ScriptDirectory
+    from sqlalchemy.orm import Session
+
+    from zhengwu.regions.service import sync_regions
+
+    cfg = alembic_config(engine.url.render_as_string(hide_password=False))
+    wanted = set(ScriptDirectory.from_config(cfg).get_heads())
+    have = set((current(engine) or "").split(",")) - {""}
+    if wanted == have:
+        return False
+    upgrade(engine)
+    with Session(engine) as session:
+        sync_regions(session)
+        session.commit()
+    return True

@@ -6,7 +6,11 @@ An account fails on its check date D when any of these holds:
   the setting ``compliance_window_days``, 14 by default; 7 or 10 where a province is
   stricter);
 * ``no_replies`` — no own reply (see :mod:`zhengwu.index.metrics`) in the same days, on the
-  platforms where own replies are observable (Weibo); a check that can be switched off;
+  platforms where own replies can be seen (Weibo); a check that can be switched off. It is
+  applied on a platform only when the stored data shows at least one own reply there in
+  the window (or an ``account_replies`` table supplies them): without any, the data cannot
+  tell an account that never replies from one whose replies were not collected, and the
+  report says the check was skipped;
 * ``flag:<kind>`` — a manual flag active on D (security incident, bought followers,
   coerced likes …), recorded in the operational DB with who, when and why, and lifted the
   same way.
@@ -182,7 +186,8 @@ def evaluate(
     """Build the temp table ``compliance`` for the accounts in relation ``accounts``; return its name.
 
     Columns: platform, uid, account_id, posts_in_window, replies_in_window, last_post_at
-    (China time, only with ``last_post``), flags, reasons, status ('pass' | 'fail').
+    (China time, only with ``last_post``), flags, reply_checked, reasons, status
+    ('pass' | 'fail').
     """
     start, end = window_bounds(check_date, rules.window_days)
     con.register("compliance_flags_in", flags)
@@ -207,6 +212,9 @@ def evaluate(
                       FROM posts WHERE created_at >= $start AND created_at < $end GROUP BY ALL
                       {extra})
                 GROUP BY ALL
+            ), obs AS (
+                -- Own replies are observable on a platform only if someone shows one.
+                SELECT platform, sum(n_replies) > 0 AS observable FROM w GROUP BY ALL
             ), f AS (
                 SELECT account_id, list(DISTINCT kind ORDER BY kind) AS kinds
                 FROM compliance_flags_in GROUP BY account_id
@@ -217,14 +225,17 @@ def evaluate(
                    coalesce(w.n_replies, 0) AS replies_in_window,
                    l.last_post + INTERVAL 8 HOUR AS last_post_at,
                    coalesce(f.kinds, []::VARCHAR[]) AS flags,
+                   $reply AND a.platform IN ({platforms}) AND coalesce(o.observable, false)
+                       AS reply_checked,
                    list_concat(
                        CASE WHEN coalesce(w.n_posts, 0) = 0 THEN ['no_post'] ELSE [] END,
-                       CASE WHEN $reply AND a.platform IN ({platforms})
+                       CASE WHEN $reply AND a.platform IN ({platforms}) AND coalesce(o.observable, false)
                                  AND coalesce(w.n_replies, 0) = 0 THEN ['no_replies'] ELSE [] END,
                        list_transform(coalesce(f.kinds, []::VARCHAR[]), lambda k: 'flag:' || k)
                    )::VARCHAR[] AS reasons
             FROM {accounts} a
             LEFT JOIN w ON w.platform = a.platform AND w.uid = a.uid
+            LEFT JOIN obs o ON o.platform = a.platform
             LEFT JOIN {last_sql} l ON l.platform = a.platform AND l.uid = a.uid
             LEFT JOIN f ON f.account_id = a.account_id)""",
             {"start": start, "end": end, "reply": rules.reply_check},
@@ -248,7 +259,7 @@ def report(
         cur = con.execute(
             """SELECT c.platform, c.uid, a.name, a.org_name, a.sector, a.level,
                       c.posts_in_window, c.replies_in_window, c.last_post_at, c.flags,
-                      c.reasons, c.status
+                      c.reply_checked, c.reasons, c.status
                FROM compliance c JOIN compliance_accounts_in a
                  ON a.platform = c.platform AND a.uid = c.uid
                ORDER BY c.status, c.platform, c.uid"""
@@ -267,6 +278,7 @@ def report(
         "window_days": rules.window_days,
         "reply_check": rules.reply_check,
         "reply_platforms": list(rules.reply_platforms),
+        "reply_check_applied": sorted({r["platform"] for r in rows if r["reply_checked"]}),
         "accounts": len(rows),
         "failing": len(failing),
         "by_reason": dict(sorted(by_reason.items())),

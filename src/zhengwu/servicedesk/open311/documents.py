@@ -1,0 +1,135 @@
+"""The Open311 documents built from the desk's categories and requests (no HTTP here).
+
+Everything in a GET response is public: descriptions and replies are masked
+(:func:`zhengwu.privacy.mask_text`), addresses cut to the street, coordinates rounded to
+about a hundred metres, and no citizen contact field is ever emitted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from zhengwu.privacy import coarse_address, mask_text
+from zhengwu.servicedesk.category.models import Category
+from zhengwu.servicedesk.models import ServiceRequest
+from zhengwu.servicedesk.workflow import OPEN_STATES, STATE_LABELS, STATES
+
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+CLOSED_STATES = frozenset(STATES) - OPEN_STATES  # resolved, followed_up, duplicate, invalid
+COORDINATE_DECIMALS = 3  # ~110 m: where the problem is, not which door
+# Where an intake keeps what Open311 sent besides the category's own attributes.
+EXTRA_KEY = "_open311"
+
+
+def status_of(state: str) -> str:
+    """Return the Open311 status of a desk state: open while anyone still has work to do."""
+    return "open" if state in OPEN_STATES else "closed"
+
+
+def discovery(base_url: str, changeset: datetime) -> dict[str, Any]:
+    """Return the discovery document of this server's one GeoReport v2 endpoint."""
+    return {
+        "changeset": changeset,
+        "contact": "政务服务便民热线 12345；接口问题请联系本平台管理员 / "
+        "contact the platform administrator for API questions",
+        "key_service": "向平台管理员申请 api_key（zhengwu open311 keys create --name 应用名）/ "
+        "ask the platform administrator for an api_key",
+        "endpoints": [
+            {
+                "specification": SPECIFICATION,
+                "url": base_url,
+                "changeset": changeset,
+                "type": "production",
+                "formats": ["text/xml", "application/json"],
+            }
+        ],
+    }
+
+
+def service(category: Category) -> dict[str, Any]:
+    """Return one category as an Open311 service (``service_code`` always a string)."""
+    return {
+        "service_code": str(category.code),
+        "service_name": category.name,
+        "description": category.description,
+        "metadata": bool(category.attributes),
+        "type": "realtime",  # a request is created, classified and routed on the spot
+        "keywords": ",".join(category.keywords),
+        "group": category.group,
+    }
+
+
+def _attribute(definition: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "variable": True,
+        "code": str(definition["code"]),
+        "datatype": definition.get("datatype", "string"),
+        "required": bool(definition.get("required", False)),
+        "datatype_description": definition.get("datatype_description", ""),
+        "order": int(definition.get("order", 0)),
+        "description": definition.get("description", ""),
+        "values": [
+            {"key": str(v["key"]), "name": v["name"]} for v in definition.get("values", [])
+        ],
+    }
+
+
+def service_definition(category: Category) -> dict[str, Any]:
+    """Return a category's extra questions as an Open311 service definition."""
+    attributes = sorted(category.attributes, key=lambda a: (a.get("order", 0), a["code"]))
+    return {"service_code": str(category.code), "attributes": [_attribute(a) for a in attributes]}
+
+
+def notice(category: Category | None) -> str:
+    """Return what a citizen is told about the handling time of a category."""
+    if category is None:
+        return "已受理，将按规定时限办理"
+    return f"已受理，本类诉求一般在{category.resolve_days}个工作日内办结"
+
+
+def _coordinate(value: float | None) -> float | None:
+    return None if value is None else round(value, COORDINATE_DECIMALS)
+
+
+def request_record(
+    request: ServiceRequest, category: Category | None, agency: str | None
+) -> dict[str, Any]:
+    """Return one request as the spec's public record, personal data masked."""
+    extra = request.attributes.get(EXTRA_KEY, {}) if request.attributes else {}
+    reply = mask_text(request.reply_text) if request.reply_text else None
+    return {
+        "service_request_id": request.public_id,
+        "status": status_of(request.state),
+        "status_notes": reply or STATE_LABELS.get(request.state, request.state),
+        "service_name": category.name if category else None,
+        "service_code": request.category_code,
+        "description": mask_text(request.text_masked),
+        "agency_responsible": agency,
+        "service_notice": notice(category),
+        "requested_datetime": request.received_at,
+        "updated_datetime": request.updated_at,
+        "expected_datetime": request.resolve_due,
+        "address": coarse_address(request.address) if request.address else None,
+        "address_id": extra.get("address_id"),
+        "zipcode": None,
+        "lat": _coordinate(request.lat),
+        "long": _coordinate(request.lon),
+        "media_url": request.media_url,
+    }
+
+
+def request_records(
+    requests: Sequence[ServiceRequest], tree: Sequence[Category], agencies: dict[int, str]
+) -> list[dict[str, Any]]:
+    """Return the public records of several requests."""
+    by_code = {c.code: c for c in tree}
+    return [
+        request_record(
+            r,
+            by_code.get(r.category_code or ""),
+            agencies.get(r.organization_id) if r.organization_id is not None else None,
+        )
+        for r in requests
+    ]

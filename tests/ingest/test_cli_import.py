@@ -1,0 +1,131 @@
+"""``zhengwu import`` end to end: dry run, JSON summary, idempotency, quarantine, errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import orjson
+import pytest
+from typer.testing import CliRunner
+
+from zhengwu.cli.main import app
+
+runner = CliRunner()
+
+USER = {
+    "id": 2176235777, "idstr": "2176235777", "screen_name": "广东政法", "name": "广东政法",
+    "province": "44", "city": "1", "location": "广东 广州", "followers_count": 1200000,
+    "friends_count": 300, "statuses_count": 50000, "verified": True, "verified_type": 1,
+    "verified_reason": "广东省政法委、省平安办、省综治办、省维稳办官方微博",
+    "created_at": "Mon Jun 13 09:37:44 +0800 2011",
+}  # fmt: skip
+
+
+def _status(sid: int, likes: int, **extra: object) -> dict[str, object]:
+    return {
+        "created_at": "Fri Mar 31 23:47:24 +0800 2017", "id": sid, "idstr": str(sid),
+        "mid": str(sid), "text": f"#平安广东# 提醒@广东公安 注意防范电信诈骗 {sid}",
+        "source": '<a href="http://app.weibo.com/t/feed/6vtZb0" rel="nofollow">微博 weibo.com</a>',
+        "reposts_count": 3, "comments_count": 4, "attitudes_count": likes, "user": USER, **extra,
+    }  # fmt: skip
+
+
+@pytest.fixture
+def statuses(tmp_path: Path) -> Path:
+    lines = [
+        json.dumps(_status(4091509081366576, 10), ensure_ascii=False),
+        json.dumps(_status(4091509081366577, 5, retweeted_status={
+            "deleted": "1", "state": 7, "idstr": "4091500000000000",
+            "text": "抱歉，此微博已被作者删除。查看帮助：http://t.cn/Rfd3rQV"}), ensure_ascii=False),
+        '{"id": broken json',
+        json.dumps(_status(4091509081366578, -1), ensure_ascii=False),
+        json.dumps({**_status(4091509081366579, 1), "created_at": "Fri Feb 31 23:47:24 +0800 2017"}),
+        json.dumps({k: v for k, v in _status(4091509081366580, 1).items() if k not in {"id", "idstr", "mid"}}),
+        "",
+    ]  # fmt: skip
+    path = tmp_path / "statuses.jsonl"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def _summary(output: str) -> dict[str, int]:
+    last = output.strip().splitlines()[-1]
+    data: dict[str, int] = orjson.loads(last)
+    assert (
+        data["read"]
+        == data["imported"] + data["updated"] + data["duplicates"] + data["quarantined"]
+    )
+    return data
+
+
+def test_dry_run_prints_normalised_records_and_writes_nothing(statuses: Path) -> None:
+    result = runner.invoke(app, ["import", "weibo-api", str(statuses), "--dry-run", "--json"])
+    assert result.exit_code == 0, result.output
+    records = [orjson.loads(line) for line in result.stdout.strip().splitlines()[:-1]]
+    kinds = [r["kind"] for r in records]
+    assert kinds.count("quarantine") == 4
+    post = next(r for r in records if r["kind"] == "post")
+    assert post["created_at"] == "2017-03-31T23:47:24+08:00"
+    assert post["topics"] == ["平安广东"] and post["mentions"] == ["广东公安"]
+    account = next(r for r in records if r["kind"] == "account")
+    assert account["is_government"] is True and account["adcode"] == "440100"
+    repost = next(r for r in records if r["kind"] == "post" and r["is_repost"])
+    assert repost["root_post_id"] == "4091500000000000" and repost["root_deleted"] is True
+    sources = [r["source"] for r in records if r["kind"] == "quarantine"]
+    assert all(s.startswith(str(statuses)) for s in sources)
+    assert {s.rsplit(":", 1)[1].split("#")[0] for s in sources} == {"3", "4", "5", "6"}
+    summary = _summary(result.stdout)
+    assert (summary["read"], summary["imported"], summary["quarantined"]) == (6, 2, 4)
+    again = runner.invoke(app, ["import", "weibo-api", str(statuses), "--json"])
+    assert _summary(again.stdout)["imported"] == 2  # the dry run stored nothing
+
+
+def test_import_is_idempotent_and_snapshots_changes(statuses: Path, tmp_path: Path) -> None:
+    first = _summary(runner.invoke(app, ["import", "weibo-api", str(statuses), "--json"]).stdout)
+    assert (first["imported"], first["quarantined"]) == (2, 4)
+    second = _summary(runner.invoke(app, ["import", "weibo-api", str(statuses), "--json"]).stdout)
+    assert (second["imported"], second["updated"], second["duplicates"]) == (0, 0, 2)
+    changed = tmp_path / "later.jsonl"
+    changed.write_text(
+        json.dumps(_status(4091509081366576, 99), ensure_ascii=False), encoding="utf-8"
+    )
+    third = _summary(runner.invoke(app, ["import", "weibo-api", str(changed), "--json"]).stdout)
+    assert (third["imported"], third["updated"]) == (0, 1)
+    listing = runner.invoke(app, ["quarantine", "--json"])
+    reasons = [orjson.loads(line)["reason"] for line in listing.stdout.strip().splitlines()]
+    assert len(reasons) == 8  # two runs x four bad lines, all kept
+    stats = orjson.loads(runner.invoke(app, ["store", "stats", "--json"]).stdout)
+    assert stats["platforms"][0]["posts"] == 2 and stats["snapshots"] == 3
+
+
+def test_unusable_input_fails_with_a_clear_message(tmp_path: Path) -> None:
+    missing = runner.invoke(app, ["import", "weibo-api", str(tmp_path / "nope.jsonl")])
+    assert missing.exit_code == 2
+    assert "file not found" in missing.output
+    unknown = runner.invoke(app, ["import", "weibo-xml", str(tmp_path)])
+    assert unknown.exit_code == 2
+    assert "unknown import format" in unknown.output and "weibo-api" in unknown.output
+
+
+def test_gbk_file_is_quarantined_line_by_line(tmp_path: Path) -> None:
+    path = tmp_path / "gbk.jsonl"
+    path.write_bytes(json.dumps(_status(1, 1), ensure_ascii=False).encode("gbk") + b"\n")
+    summary = _summary(runner.invoke(app, ["import", "weibo-api", str(path), "--json"]).stdout)
+    assert (summary["read"], summary["quarantined"]) == (1, 1)
+
+
+def test_parallel_parse_matches_serial(tmp_path: Path) -> None:
+    lines = [json.dumps(_status(5_000_000 + i, i % 7), ensure_ascii=False) for i in range(3000)]
+    lines.insert(1500, "{broken")
+    path = tmp_path / "many.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    from zhengwu.ingest import files
+
+    ranges = files.split_ranges(path, 4, min_bytes=1)
+    assert len(ranges) == 4
+    seen = [n for r in ranges for n, _ in files.iter_lines(path, r)]
+    assert seen == list(range(1, len(lines) + 1))
+    result = runner.invoke(app, ["import", "weibo-api", str(path), "--json", "--workers", "2"])
+    summary = _summary(result.stdout)
+    assert (summary["read"], summary["imported"], summary["quarantined"]) == (3001, 3000, 1)
