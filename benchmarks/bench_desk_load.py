@@ -1,7 +1,7 @@
 """Load test of the service desk's intake API on PostgreSQL, next to a bare INSERT endpoint.
 
-    .venv/bin/python benchmarks/bench_desk_load.py                     # 64 clients, 15 s each
-    .venv/bin/python benchmarks/bench_desk_load.py --clients 32 --seconds 5
+    .venv/bin/python benchmarks/bench_desk_load.py                     # 64 clients, 30 s each
+    .venv/bin/python benchmarks/bench_desk_load.py --clients 32 --seconds 10 --rounds 2
 
 What is measured, in the same run, against the same PostgreSQL database (its own schema,
 dropped afterwards), each server a single uvicorn process on loopback with the same engine
@@ -14,7 +14,8 @@ settings (one worker: the comparison is per process):
   the request + its source + two audit entries, committed before the response.
 
 Clients are asyncio httpx clients, one connection each, posting back to back for a fixed
-time. Every 2xx answer's id is checked afterwards against the database; the run prints how
+time, in rounds that alternate between the two servers (the machine's other load then
+weighs on both alike). Every 2xx answer's id is checked afterwards against the database; the run prints how
 many exist (they all must). Goal: desk throughput ≥ 0.5 × bare.
 
 Database: ``ZHENGWU_BENCH_DATABASE_URL`` (default ``postgresql+psycopg://postgres@127.0.0.1:5432/test``).
@@ -38,8 +39,20 @@ import httpx
 from pydantic import BaseModel
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+# Both servers get the same pool, sized for the client count (the library default of 5 + 10
+# connections makes 64 clients wait on the pool, not on the work being compared).
+POOL = {"pool_size": 32, "max_overflow": 32}
 SCHEMA = "zw_bench_desk"
-PLACES = ("金水区", "二七区", "中原区", "管城回族区", "惠济区", "郑东新区", "金水区花园路", "中原区建设路")
+PLACES = (
+    "金水区",
+    "二七区",
+    "中原区",
+    "管城回族区",
+    "惠济区",
+    "郑东新区",
+    "金水区花园路",
+    "中原区建设路",
+)
 PROBLEMS = (
     "{p}{n}号院小区物业不作为，电梯坏了{d}天没人修",
     "{p}工地夜间施工噪音扰民，凌晨{d}点还在打桩",
@@ -64,7 +77,8 @@ def _serve_desk(url: str, port: int, data_dir: str) -> None:
     from zhengwu.db.engine import make_engine
     from zhengwu.web.app import create_app
 
-    uvicorn.run(create_app(make_engine(url)), host="127.0.0.1", port=port, log_level="warning")
+    engine = make_engine(url, **POOL)
+    uvicorn.run(create_app(engine), host="127.0.0.1", port=port, log_level="warning")
 
 
 class BareBody(BaseModel):
@@ -80,7 +94,7 @@ def _serve_bare(url: str, port: int) -> None:
 
     from zhengwu.db.engine import make_engine
 
-    engine = make_engine(url)
+    engine = make_engine(url, **POOL)
     app = FastAPI()
 
     @app.post("/bare", status_code=201)
@@ -139,7 +153,9 @@ def _prepare(base_url: str, clients: int) -> list[str]:
     with Session(engine) as s:
         orgs = {}
         for sector in ("住建", "生态环境", "交通", "教育", "人社", "市场监管", "卫健"):
-            org = Organization(name=f"郑州市{sector}部门", level="市", sector=sector, adcode="410100")
+            org = Organization(
+                name=f"郑州市{sector}部门", level="市", sector=sector, adcode="410100"
+            )
             s.add(org)
             s.flush()
             orgs[sector] = org.id
@@ -167,6 +183,14 @@ class Run:
     latencies: list[float] = field(default_factory=list)
     ids: list[Any] = field(default_factory=list)
     errors: dict[int, int] = field(default_factory=dict)
+
+    def add(self, other: Run) -> None:
+        """Add the measurements of another round."""
+        self.seconds += other.seconds
+        self.latencies += other.latencies
+        self.ids += other.ids
+        for code, count in other.errors.items():
+            self.errors[code] = self.errors.get(code, 0) + count
 
     @property
     def throughput(self) -> float:
@@ -211,7 +235,9 @@ async def _load(name: str, url: str, bodies: list[dict[str, Any]], headers: list
 def _bodies(n: int) -> list[dict[str, Any]]:
     out = []
     for i in range(n):
-        text = PROBLEMS[i % len(PROBLEMS)].format(p=PLACES[i % len(PLACES)], n=i % 97 + 1, d=i % 9 + 2)
+        text = PROBLEMS[i % len(PROBLEMS)].format(
+            p=PLACES[i % len(PLACES)], n=i % 97 + 1, d=i % 9 + 2
+        )
         out.append({"text": f"{text}（第{i}条）"})
     return out
 
@@ -236,9 +262,12 @@ def _verify(base_url: str, desk: Run, bare: Run) -> tuple[int, int]:
 
 def main() -> None:
     """Run both phases and print throughput, latencies, verification and the ratio."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--clients", type=int, default=64)
-    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--seconds", type=float, default=30.0, help="per server, all rounds")
+    parser.add_argument("--rounds", type=int, default=6, help="alternating rounds per server")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark schema")
     args = parser.parse_args()
     base = os.environ.get("ZHENGWU_BENCH_DATABASE_URL", DEFAULT_URL)
@@ -263,17 +292,29 @@ def main() -> None:
                           headers[:4], 2.0, "public_id"))  # fmt: skip
         asyncio.run(_load("warm", f"http://127.0.0.1:{bare_port}/bare", bodies[-200:],
                           [{}] * 4, 1.0, "id"))  # fmt: skip
-        bare = asyncio.run(_load("bare", f"http://127.0.0.1:{bare_port}/bare", bodies,
-                                 [{}] * args.clients, args.seconds, "id"))  # fmt: skip
-        desk = asyncio.run(_load("desk", f"http://127.0.0.1:{desk_port}/api/requests", bodies,
-                                 headers, args.seconds, "public_id"))  # fmt: skip
+        # Other work on the machine changes its speed over time: alternate short rounds of the
+        # two servers (bare, desk, desk, bare, …) so both see the same conditions.
+        bare, desk = Run("bare"), Run("desk")
+        per_round = args.seconds / args.rounds
+        for round_ in range(args.rounds):
+            order = ("bare", "desk") if round_ % 2 == 0 else ("desk", "bare")
+            for name in order:
+                if name == "bare":
+                    part = asyncio.run(_load("bare", f"http://127.0.0.1:{bare_port}/bare", bodies,
+                                             [{}] * args.clients, per_round, "id"))  # fmt: skip
+                else:
+                    part = asyncio.run(_load("desk", f"http://127.0.0.1:{desk_port}/api/requests",
+                                             bodies, headers, per_round, "public_id"))  # fmt: skip
+                total = bare if name == "bare" else desk
+                total.add(part)
     finally:
         for proc in servers:
             proc.terminate()
             proc.join(10)
     desk_found, bare_found = _verify(base, desk, bare)
-    print(f"PostgreSQL, {args.clients} concurrent clients, {args.seconds:.0f} s per phase, "
-          f"one uvicorn process per server, Python {sys.version.split()[0]}")  # fmt: skip
+    print(f"PostgreSQL, {args.clients} concurrent clients, {args.seconds:.0f} s per server in "
+          f"{args.rounds} alternating rounds, one uvicorn process per server, "
+          f"Python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.1f}")  # fmt: skip
     print(bare.line())
     print(desk.line())
     print(f"verified in the database: desk {desk_found:,}/{len(desk.ids):,}, "

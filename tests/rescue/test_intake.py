@@ -38,6 +38,7 @@ def test_take_in_merges_sets_aside_and_is_idempotent(
     incident = make_incident()
     first = intake.take_in(session, incident=incident, posts=_first_batch(), actor=DISPATCHER)
     assert (first.report.new_requests, first.report.ignored, first.report.read) == (2, 1, 5)
+    assert first.report.merged == 2  # the copy and the repost
     aside = session.scalars(select(SetAside).where(SetAside.incident_id == incident.id)).one()
     assert aside.post_id == "5"
     assert "not a help post" in aside.reason
@@ -154,7 +155,7 @@ def test_intake_from_the_analytics_store_reads_reposts_with_their_root(
     sources = session.scalar(select(func.count()).select_from(HelpSource).where(
         HelpSource.incident_id == incident.id))  # fmt: skip
     # Every post read is a source of a request or set aside with a reason: none dropped.
-    assert report.read == report.ignored + sources
+    assert report.read == report.ignored + (sources or 0)
     again = intake_from_posts(session, con, incident=incident, actor=DISPATCHER)
     assert again.new_requests == 0
     assert again.known == again.read

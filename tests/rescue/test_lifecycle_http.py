@@ -67,7 +67,14 @@ def _race(base: str, request_id: int, tokens: tuple[str, str], teams: tuple[int,
 def test_help_network_closed_loop(live_server: str, committed_engine: Engine) -> None:
     team_a, team_b = _teams(committed_engine)
     tokens = make_users(committed_engine, team_id=team_a)
-    api = httpx.Client(base_url=live_server, timeout=60)
+    with httpx.Client(base_url=live_server, timeout=60) as api:
+        _closed_loop(api, live_server, tokens, team_a, team_b)
+
+
+def _closed_loop(
+    api: httpx.Client, live_server: str, tokens: dict[str, str], team_a: int, team_b: int
+) -> None:
+    """Drive one request from intake to its closing notices."""
     dispatcher = _auth(tokens["dispatcher"])
 
     incident = api.post("/api/rescue/incidents", headers=dispatcher, json={
@@ -140,7 +147,6 @@ def test_help_network_closed_loop(live_server: str, committed_engine: Engine) ->
     assert "请勿重复救援" in page.text
     assert "13900002222" not in page.text
     assert 'name="viewport"' in page.text
-    api.close()
 
 
 def test_anonymous_help_is_rate_limited(live_server: str, committed_engine: Engine) -> None:

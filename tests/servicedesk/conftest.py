@@ -3,7 +3,6 @@ routing rules and one user per role."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
@@ -124,9 +123,9 @@ def world(session: Session) -> World:
 
 
 @pytest.fixture
-def committed_world(committed_engine: Engine) -> Iterator[World]:
+def committed_world(committed_engine: Engine) -> World:
     """The test city committed (for servers and concurrency), with API tokens."""
     with Session(committed_engine) as session:
         world = build_world(session, with_tokens=True)
         session.commit()
-    yield world
+    return world

@@ -75,6 +75,7 @@ def test_each_role_may_only_do_its_actions(live_server: str, committed_world: Wo
     w = committed_world
     ids = _requests(committed_engine, w)
     with httpx.Client(base_url=live_server, timeout=30) as client:
+
         def post(user: str | None, key: str, action: str, **body: object) -> int:
             headers = w.headers(user) if user else {}
             r = client.post(f"/api/desk/requests/{ids[key]}/{action}", json=body, headers=headers)
@@ -101,11 +102,15 @@ def test_public_sees_only_masked_data(live_server: str, committed_world: World,
         board = client.get("/api/public/requests")
         assert board.status_code == 200
         texts = [r["text"] for r in board.json()["requests"]]
-        assert len(texts) == 4 and not any(PHONE in t for t in texts)
+        assert len(texts) == 4
+        assert not any(PHONE in t for t in texts)
         one = client.get(f"/api/public/requests/{ids['js']}").json()
-        assert PHONE not in one["text"] and "citizen_phone" not in one
+        assert PHONE not in one["text"]
+        assert "citizen_phone" not in one
         page = client.get("/board/requests")
-        assert page.status_code == 200 and PHONE not in page.text and "丰庆路" in page.text
+        assert page.status_code == 200
+        assert PHONE not in page.text
+        assert "丰庆路" in page.text
 
 
 def test_cookie_sessions_need_the_csrf_token(live_server: str, committed_world: World,
@@ -117,7 +122,12 @@ def test_cookie_sessions_need_the_csrf_token(live_server: str, committed_world: 
                                  organization_id=committed_world.orgs["js_housing"])  # fmt: skip
         s.commit()
     with httpx.Client(base_url=live_server, timeout=30) as client:
-        assert client.post("/api/auth/login", data={"username": "wang", "password": "long-enough-1"}).status_code == 200
+        assert (
+            client.post(
+                "/api/auth/login", data={"username": "wang", "password": "long-enough-1"}
+            ).status_code
+            == 200
+        )
         csrf = client.get("/api/auth/me").json()["csrf_token"]
         url = f"/api/desk/requests/{ids['js']}/accept"
         assert client.post(url).status_code == 403

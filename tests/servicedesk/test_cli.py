@@ -30,18 +30,31 @@ def test_desk_commands_end_to_end(tmp_path: Path) -> None:
         writer.writerow(["A1", "2025-07-02 10:00:00", "金水区小区物业乱收费", "13811112222"])
         writer.writerow(["A2", "2025-07-03 10:00:00", "", ""])
     summary = _json(["import-csv", str(path), "--json"])
-    assert summary == {"run_id": 1, "read": 2, "created": 1, "merged": 0, "existing": 0, "quarantined": 1}
+    assert summary == {
+        "run_id": 1,
+        "read": 2,
+        "created": 1,
+        "merged": 0,
+        "existing": 0,
+        "quarantined": 1,
+    }
     rows = _json(["rates", "--period", "2025-07", "--by", "category", "--json"])
-    assert isinstance(rows, list) and rows[0]["key"] == "01" and rows[0]["n"] == 1
+    assert isinstance(rows, list)
+    assert rows[0]["key"] == "01"
+    assert rows[0]["n"] == 1
     # Received in July 2025 and never handled: long overdue, supervised once.
     first = _json(["escalate", "--json"])
-    assert isinstance(first, dict) and len(first["supervised"]) == 1
+    assert isinstance(first, dict)
+    assert len(first["supervised"]) == 1
     assert _json(["escalate", "--json"]) == {"supervised": []}
     tree = _json(["categories", "list", "--json"])
-    assert isinstance(tree, dict) and len(tree["categories"]) == 32
+    assert isinstance(tree, dict)
+    assert len(tree["categories"]) == 32
     assert _json(["routing", "list", "--json"]) == {"version": 0, "rules": []}
     out = runner.invoke(app, ["rates", "--period", "2025-07", "--xlsx", str(tmp_path / "r.xlsx")])
-    assert out.exit_code == 0 and (tmp_path / "r.xlsx").stat().st_size > 0
+    assert out.exit_code == 0
+    assert (tmp_path / "r.xlsx").stat().st_size > 0
     bad = runner.invoke(app, ["rates", "--period", "July"])
-    assert bad.exit_code == 2 and "unreadable period" in bad.output
+    assert bad.exit_code == 2
+    assert "unreadable period" in bad.output
     assert "import-csv" in runner.invoke(app, ["--help"]).output

@@ -20,7 +20,9 @@ from .conftest import World
 
 def _new_request(engine: Engine, text: str) -> str:
     with Session(engine) as s:
-        req = service.create_request(s, intake=RequestIntake(source="form", text=text), actor=PUBLIC)
+        req = service.create_request(
+            s, intake=RequestIntake(source="form", text=text), actor=PUBLIC
+        )
         s.commit()
         return req.public_id
 
@@ -35,7 +37,9 @@ def _accepts(engine: Engine, public_id: str) -> int:
         return int(s.scalar(query) or 0)
 
 
-def test_two_threads_accepting_one_request(committed_engine: Engine, committed_world: World) -> None:
+def test_two_threads_accepting_one_request(
+    committed_engine: Engine, committed_world: World
+) -> None:
     w = committed_world
     public_id = _new_request(committed_engine, "金水区丰产路小区物业不开暖气")
     both_read = threading.Barrier(2)

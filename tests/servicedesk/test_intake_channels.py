@@ -23,7 +23,7 @@ from .conftest import World
 def _posts(rows: list[dict[str, object]]) -> pa.Table:
     full = []
     for i, row in enumerate(rows):
-        base: dict[str, object] = {name: None for name in store.POST_SCHEMA.names}
+        base: dict[str, object] = dict.fromkeys(store.POST_SCHEMA.names)
         base.update(seq=i, is_primary=True, platform="weibo", is_repost=False,
                     observed_at=datetime(2025, 7, 10), topics=[], mentions=[])  # fmt: skip
         base.update(row)
@@ -57,10 +57,14 @@ def test_posts_mentioning_matrix_accounts_become_requests(
     again = intake_from_posts(session, con, since=since, actor=SYSTEM)
     assert (again.created, again.merged, again.existing) == (0, 0, 3)
     req = session.scalar(select(ServiceRequest).where(ServiceRequest.source_ref == "weibo:1"))
-    assert req is not None and req.account_uid == "1002" and req.citizen_key == "weibo:c1"
+    assert req is not None
+    assert req.account_uid == "1002"
+    assert req.citizen_key == "weibo:c1"
     assert req.received_at == datetime(2025, 7, 1, 2, tzinfo=UTC)
     assert req.organization_id == world.orgs["js_housing"]
-    refs = session.scalars(select(RequestSource.source_ref).where(RequestSource.request_id == req.id))
+    refs = session.scalars(
+        select(RequestSource.source_ref).where(RequestSource.request_id == req.id)
+    )
     assert sorted(refs) == ["weibo:1", "weibo:2"]
     con.close()
 
@@ -71,7 +75,18 @@ def test_hotline_csv_imports_and_quarantines_bad_rows(
     path = tmp_path / "12345.csv"
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["工单编号", "受理时间", "标题", "诉求内容", "问题分类", "区划代码", "联系人", "联系电话"])
+        writer.writerow(
+            [
+                "工单编号",
+                "受理时间",
+                "标题",
+                "诉求内容",
+                "问题分类",
+                "区划代码",
+                "联系人",
+                "联系电话",
+            ]
+        )
         writer.writerows([
             ["T1", "2025-07-01 09:30:00", "物业", "金水区某小区物业不作为", "物业管理", "", "王五", "13800001111"],
             ["T2", "2025/7/2 10:00", "", "金水区经三路夜间施工噪音扰民", "噪音", "410105", "", ""],
@@ -86,13 +101,19 @@ def test_hotline_csv_imports_and_quarantines_bad_rows(
         select(QuarantineEntry.reason).where(QuarantineEntry.run_id == summary.run_id)
         .order_by(QuarantineEntry.id)
     ).all()  # fmt: skip
-    assert "时间无法识别" in reasons[0] and "缺少诉求内容" in reasons[1] and "invalid field" in reasons[2]
+    assert "时间无法识别" in reasons[0]
+    assert "缺少诉求内容" in reasons[1]
+    assert "invalid field" in reasons[2]
     t1 = session.scalar(select(ServiceRequest).where(ServiceRequest.source_ref == "12345:T1"))
-    assert t1 is not None and (t1.category_code, t1.classified_by) == ("0101", "citizen")
-    assert t1.text.startswith("物业：") and t1.citizen_name == "王五"
+    assert t1 is not None
+    assert (t1.category_code, t1.classified_by) == ("0101", "citizen")
+    assert t1.text.startswith("物业：")
+    assert t1.citizen_name == "王五"
     t2 = session.scalar(select(ServiceRequest).where(ServiceRequest.source_ref == "12345:T2"))
-    assert t2 is not None and t2.attributes == {"source_category": "噪音"}
-    assert t2.category_code == "0201" and t2.adcode == "410105"
+    assert t2 is not None
+    assert t2.attributes == {"source_category": "噪音"}
+    assert t2.category_code == "0201"
+    assert t2.adcode == "410105"
 
 
 def test_real_city_messages_import(session: Session, world: World, shared_data: Path,
@@ -105,14 +126,17 @@ def test_real_city_messages_import(session: Session, world: World, shared_data: 
     with path.open("w", encoding="utf-8", newline="") as fh:
         csv.writer(fh).writerows(rows)
     summary = import_csv(session, path, actor=SYSTEM, source="12345")
-    assert summary.read == 200 and summary.quarantined == 0
+    assert summary.read == 200
+    assert summary.quarantined == 0
     assert summary.created + summary.merged == 200
     classified = session.scalar(
         select(func.count()).select_from(ServiceRequest)
         .where(ServiceRequest.source == "12345", ServiceRequest.category_code.is_not(None))
     )  # fmt: skip
-    assert classified is not None and classified >= 150  # keywords alone place most messages
+    assert classified is not None
+    assert classified >= 150
     first = session.scalar(select(ServiceRequest).where(ServiceRequest.source_ref == "12345:2549"))
-    assert first is not None and first.citizen_name == "A00045581"
+    assert first is not None
+    assert first.citizen_name == "A00045581"
     assert first.received_at == datetime(2019, 4, 25, 1, 32, 9, tzinfo=UTC)  # 09:32:09 in China
     assert first.text.startswith("A2区景蓉华苑物业管理有问题：")

@@ -40,12 +40,16 @@ def test_lifecycle_over_http(live_server: str, committed_world: World) -> None:
 
         # The handling body sees the original; another body sees nothing.
         detail = client.get(f"/api/desk/requests/{pid}", headers=w.headers("js_housing")).json()
-        assert "13912345678" in detail["text"] and detail["masked"] is False
+        assert "13912345678" in detail["text"]
+        assert detail["masked"] is False
         assert detail["citizen_phone"] == "13912345678"
         assert "accept" in detail["allowed_actions"]
-        assert client.get(f"/api/desk/requests/{pid}", headers=w.headers("js_eco")).status_code == 404
+        assert (
+            client.get(f"/api/desk/requests/{pid}", headers=w.headers("js_eco")).status_code == 404
+        )
         public = client.get(f"/api/public/requests/{pid}").json()
-        assert "13912345678" not in public["text"] and "李小红" not in public["text"]
+        assert "13912345678" not in public["text"]
+        assert "李小红" not in public["text"]
 
         _ok(_act(client, w, "js_housing", pid, "accept"))
         # Transfer (转办) to the city bureau, which returns it (退单) to the office queue.
@@ -59,7 +63,11 @@ def test_lifecycle_over_http(live_server: str, committed_world: World) -> None:
         _ok(_act(client, w, "js_housing", pid, "accept"))
         _ok(_act(client, w, "js_housing", pid, "start"))
         # Co-handling (协办): the police helps and adds a note, but cannot resolve.
-        _ok(_act(client, w, "js_housing", pid, "cohandle", helper_organization_ids=[w.orgs["police"]]))
+        _ok(
+            _act(
+                client, w, "js_housing", pid, "cohandle", helper_organization_ids=[w.orgs["police"]]
+            )
+        )
         _ok(_act(client, w, "police", pid, "note", reason="已出警调解业主与物业纠纷"))
         assert _act(client, w, "police", pid, "resolve", reply_text="x").status_code == 403
         # Extension (延期): asked by the body, approved by the office.
@@ -67,20 +75,53 @@ def test_lifecycle_over_http(live_server: str, committed_world: World) -> None:
                           reason="需召开业主大会"))["resolve_due"]  # fmt: skip
         after = _ok(_act(client, w, "office", pid, "approve_extension", reason="同意延期"))
         assert str(after["resolve_due"]) > str(before)
-        _ok(_act(client, w, "js_housing", pid, "reply", reply_text="已责令物业公司三日内恢复电梯运行。"))
+        _ok(
+            _act(
+                client,
+                w,
+                "js_housing",
+                pid,
+                "reply",
+                reply_text="已责令物业公司三日内恢复电梯运行。",
+            )
+        )
         # An illegal move is a 409 that names state and action.
         bad = _act(client, w, "js_housing", pid, "accept")
-        assert bad.status_code == 409 and "已答复" in bad.json()["message_zh"]
-        _ok(_act(client, w, "js_housing", pid, "resolve", reply_text="电梯已恢复运行，多收费用已退还。"))
+        assert bad.status_code == 409
+        assert "已答复" in bad.json()["message_zh"]
+        _ok(
+            _act(
+                client,
+                w,
+                "js_housing",
+                pid,
+                "resolve",
+                reply_text="电梯已恢复运行，多收费用已退还。",
+            )
+        )
         # Follow-up (回访) by the citizen with their token, then reopen (not fixed after all).
-        assert client.post(f"/api/requests/{pid}/rate", json={"token": token, "satisfaction": 4}).status_code == 200
-        assert client.post(f"/api/requests/{pid}/reopen", json={"token": "bad-token-x", "reason": "x"}).status_code == 403
-        reopened = client.post(f"/api/requests/{pid}/reopen", json={"token": token, "reason": "电梯又坏了"})
-        assert reopened.status_code == 200 and reopened.json()["state"] == "reopened"
+        assert (
+            client.post(
+                f"/api/requests/{pid}/rate", json={"token": token, "satisfaction": 4}
+            ).status_code
+            == 200
+        )
+        assert (
+            client.post(
+                f"/api/requests/{pid}/reopen", json={"token": "bad-token-x", "reason": "x"}
+            ).status_code
+            == 403
+        )
+        reopened = client.post(
+            f"/api/requests/{pid}/reopen", json={"token": token, "reason": "电梯又坏了"}
+        )
+        assert reopened.status_code == 200
+        assert reopened.json()["state"] == "reopened"
         _ok(_act(client, w, "js_housing", pid, "resolve", reply_text="已更换电梯主板，运行正常。"))
 
         final = client.get(f"/api/desk/requests/{pid}", headers=w.headers("office")).json()
-        assert final["state"] == "resolved" and final["reopen_count"] == 1
+        assert final["state"] == "resolved"
+        assert final["reopen_count"] == 1
         assert final["helper_organization_ids"] == [w.orgs["police"]]
         actions = [h["action"] for h in final["history"]]
         assert actions == [
@@ -103,13 +144,16 @@ def test_weibo_request_gets_public_replies(live_server: str, committed_world: Wo
         pid = r.json()["public_id"]
         _ok(_act(client, w, "js_housing", pid, "accept"))
         _ok(_act(client, w, "js_housing", pid, "resolve", reply_text="已督促物业修复电梯。"))
-        outbox = client.get(f"/api/desk/requests/{pid}", headers=w.headers("js_housing")).json()["outbox"]
+        outbox = client.get(f"/api/desk/requests/{pid}", headers=w.headers("js_housing")).json()[
+            "outbox"
+        ]
         assert [(m["kind"], m["target_post_id"], m["account_uid"]) for m in outbox] == [
             ("first_response", "4990001", "1002"), ("closing", "4990001", "1002"),
         ]  # fmt: skip
         board = client.get("/api/public/requests").json()
         row = next(x for x in board["requests"] if x["public_id"] == pid)
-        assert row["reply_text"] == "已督促物业修复电梯。" and row["state"] == "resolved"
+        assert row["reply_text"] == "已督促物业修复电梯。"
+        assert row["state"] == "resolved"
 
 
 def test_duplicate_invalid_and_overdue_supervision_over_http(
@@ -117,6 +161,7 @@ def test_duplicate_invalid_and_overdue_supervision_over_http(
 ) -> None:
     w = committed_world
     with httpx.Client(base_url=live_server, timeout=30) as client:
+
         def submit(text: str) -> str:
             r = client.post("/api/requests", json={"text": text})
             assert r.status_code == 201, r.text
@@ -140,11 +185,13 @@ def test_duplicate_invalid_and_overdue_supervision_over_http(
             s.commit()
         assert client.post("/api/desk/escalate", headers=w.headers("js_housing")).status_code == 403
         r = client.post("/api/desk/escalate", headers=w.headers("office"))
-        assert r.status_code == 200 and r.json()["supervised"] == [kept]
+        assert r.status_code == 200
+        assert r.json()["supervised"] == [kept]
         again = client.post("/api/desk/escalate", headers=w.headers("office")).json()
         assert again["supervised"] == []
         detail = client.get(f"/api/desk/requests/{kept}", headers=w.headers("js_housing")).json()
-        assert detail["overdue"] is True and detail["supervision_count"] == 1
+        assert detail["overdue"] is True
+        assert detail["supervision_count"] == 1
         assert detail["history"][-1]["action"] == "supervise"
         overdue = client.get("/api/desk/requests", params={"overdue": "true"},
                              headers=w.headers("js_housing")).json()  # fmt: skip

@@ -59,8 +59,10 @@ def test_rates_by_organisation_follow_the_definitions(session: Session, world: W
     assert housing.response_rate == pytest.approx(2 / 3, abs=1e-4)
     assert housing.response_ontime_rate == pytest.approx(1 / 3, abs=1e-4)
     assert housing.resolution_rate == pytest.approx(2 / 3, abs=1e-4)
-    assert housing.ontime_rate == 0.5 and housing.satisfaction_rate == 0.5
-    assert housing.mean_handling_days is not None and housing.median_handling_days is not None
+    assert housing.ontime_rate == 0.5
+    assert housing.satisfaction_rate == 0.5
+    assert housing.mean_handling_days is not None
+    assert housing.median_handling_days is not None
     assert 1 < housing.mean_handling_days < 40  # working days, fractional
     eco = rows[str(world.orgs["js_eco"])]
     assert (eco.n, eco.response_rate, eco.resolution_rate, eco.ontime_rate) == (1, 1.0, 0.0, None)
@@ -96,9 +98,12 @@ def test_export_csv_and_xlsx(session: Session, world: World, tmp_path: Path) -> 
     rates.write_csv(rows, tmp_path / "r.csv")
     rates.write_xlsx(rows, tmp_path / "r.xlsx", title="2025-07")
     lines = (tmp_path / "r.csv").read_text(encoding="utf-8-sig").splitlines()
-    assert lines[0].startswith("编号 key,名称 name,受理量 n") and len(lines) == 1 + len(rows)
+    assert lines[0].startswith("编号 key,名称 name,受理量 n")
+    assert len(lines) == 1 + len(rows)
     sheet = load_workbook(tmp_path / "r.xlsx").active
-    assert sheet is not None and sheet["J1"].value == "回应率" and sheet.max_row == 1 + len(rows)
+    assert sheet is not None
+    assert sheet["J1"].value == "回应率"
+    assert sheet.max_row == 1 + len(rows)
 
 
 @pytest.mark.parametrize(

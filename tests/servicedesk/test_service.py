@@ -31,20 +31,25 @@ def test_intake_classifies_locates_and_routes_by_rule(session: Session, world: W
         actor=PUBLIC,
     )
     req = outcome.request
-    assert outcome.status == "created" and outcome.citizen_token
+    assert outcome.status == "created"
+    assert outcome.citizen_token
     assert (req.category_code, req.classified_by) == ("0101", "rules")
     assert (req.adcode, req.located_by) == ("410105", "text")
     assert req.organization_id == world.orgs["js_housing"]
     assert req.routing_rule_id is not None
     assert req.matrix_id == world.matrices["zz"]
-    assert req.response_due is not None and req.resolve_due is not None
+    assert req.response_due is not None
+    assert req.resolve_due is not None
     assert req.received_at < req.response_due < req.resolve_due
     route = [
         e for e in audit_service.history(session, entity_type="request", entity_id=req.id)
         if e.action == "route"
     ]  # fmt: skip
-    assert route and route[0].data and route[0].data["routing_rule_id"] == req.routing_rule_id
-    assert PHONE in req.text and PHONE not in req.text_masked
+    assert route
+    assert route[0].data
+    assert route[0].data["routing_rule_id"] == req.routing_rule_id
+    assert PHONE in req.text
+    assert PHONE not in req.text_masked
 
 
 def test_routing_falls_back_up_divisions_and_categories(session: Session, world: World) -> None:
@@ -52,7 +57,8 @@ def test_routing_falls_back_up_divisions_and_categories(session: Session, world:
     req = service.create_request(
         session, intake=intake("郑州市二七区有人私搭乱建，违章建筑占用绿地"), actor=PUBLIC
     )
-    assert req.category_code == "0104" and req.adcode == "410103"
+    assert req.category_code == "0104"
+    assert req.adcode == "410103"
     assert req.organization_id == world.orgs["city_housing"]
 
 
@@ -61,19 +67,26 @@ def test_no_rule_leaves_the_request_in_the_office_queue(session: Session, world:
         session, intake=intake("郑州市中原区某医院挂号难，服务态度差"), actor=PUBLIC
     )
     assert req.category_code == "0701"
-    assert req.organization_id is None and req.routing_rule_id is None
+    assert req.organization_id is None
+    assert req.routing_rule_id is None
     assert req.matrix_id == world.matrices["zz"]  # the regional matrix over 中原区
 
 
 def test_account_region_locates_a_text_without_place(session: Session, world: World) -> None:
     req = service.create_request(
         session,
-        intake=RequestIntake(source="weibo", source_ref="weibo:9001", text="@金水住建 我们小区物业乱收费",
-                             account_uid="1002", citizen_uid="u77"),  # fmt: skip
+        intake=RequestIntake(
+            source="weibo",
+            source_ref="weibo:9001",
+            text="@金水住建 我们小区物业乱收费",
+            account_uid="1002",
+            citizen_uid="u77",
+        ),
         actor=PUBLIC,
     )
     assert (req.adcode, req.located_by) == ("410105", "account")
-    assert req.platform == "weibo" and req.source_post_id == "9001"
+    assert req.platform == "weibo"
+    assert req.source_post_id == "9001"
     assert req.organization_id == world.orgs["js_housing"]
 
 
@@ -91,7 +104,8 @@ def test_same_source_twice_is_idempotent(session: Session, world: World) -> None
     data = intake("金水区路灯不亮", source="12345", source_ref="12345:A-1")
     first = service.receive(session, intake=data, actor=PUBLIC)
     again = service.receive(session, intake=data, actor=PUBLIC)
-    assert again.status == "existing" and again.request.id == first.request.id
+    assert again.status == "existing"
+    assert again.request.id == first.request.id
     assert again.citizen_token is None
 
 
@@ -99,14 +113,20 @@ def test_reposts_and_near_copies_merge_with_provenance(session: Session, world: 
     text = "#马上办# @金水住建 金水区农业路32号院小区门口井盖丢失三天了，晚上有人差点掉下去，请尽快处理！"
     first = service.receive(
         session,
-        intake=RequestIntake(source="weibo", source_ref="weibo:1", text=text, citizen_uid="c1",
-                             account_uid="1002"),  # fmt: skip
+        intake=RequestIntake(
+            source="weibo", source_ref="weibo:1", text=text, citizen_uid="c1", account_uid="1002"
+        ),
         actor=PUBLIC,
     ).request
     repost = service.receive(
         session,
-        intake=RequestIntake(source="weibo", source_ref="weibo:2", text="扩散！//@c1:" + text,
-                             citizen_uid="other", root_ref="weibo:1"),  # fmt: skip
+        intake=RequestIntake(
+            source="weibo",
+            source_ref="weibo:2",
+            text="扩散！//@c1:" + text,
+            citizen_uid="other",
+            root_ref="weibo:1",
+        ),
         actor=PUBLIC,
     )
     copy = service.receive(
@@ -123,7 +143,8 @@ def test_reposts_and_near_copies_merge_with_provenance(session: Session, world: 
     )  # fmt: skip
     assert (repost.status, repost.request.id) == ("merged", first.id)
     assert (copy.status, copy.request.id) == ("merged", first.id)
-    assert other.status == "created" and other.request.id != first.id
+    assert other.status == "created"
+    assert other.request.id != first.id
     kinds = session.scalars(
         select(RequestSource.kind).where(RequestSource.request_id == first.id)
         .order_by(RequestSource.id)
@@ -139,27 +160,35 @@ def test_copies_after_the_window_are_new_requests(session: Session, world: World
     later = service.receive(
         session, intake=intake(text, submitted_at=old + timedelta(days=40), **kw), actor=PUBLIC
     )
-    assert later.status == "created" and later.request.id != first.request.id
+    assert later.status == "created"
+    assert later.request.id != first.request.id
 
 
 def test_masking_hides_the_citizens_name_and_phone(session: Session, world: World) -> None:
     req = service.create_request(
         session,
-        intake=intake(f"我是张三丰，住金水区，电话{PHONE}，小区垃圾没人清运", citizen_name="张三丰",
-                      citizen_phone=PHONE),  # fmt: skip
+        intake=intake(
+            f"我是张三丰，住金水区，电话{PHONE}，小区垃圾没人清运",
+            citizen_name="张三丰",
+            citizen_phone=PHONE,
+        ),
         actor=PUBLIC,
     )
-    assert "张三丰" not in req.text_masked and PHONE not in req.text_masked
+    assert "张三丰" not in req.text_masked
+    assert PHONE not in req.text_masked
     assert "张**" in req.text_masked
 
 
 def test_search_is_scoped_by_access(session: Session, world: World) -> None:
     mine = service.create_request(session, intake=intake("金水区小区物业乱收费"), actor=PUBLIC)
-    theirs = service.create_request(session, intake=intake("洛阳市西工区小区物业乱收费"), actor=PUBLIC)
+    theirs = service.create_request(
+        session, intake=intake("洛阳市西工区小区物业乱收费"), actor=PUBLIC
+    )
     assert theirs.organization_id == world.orgs["ly_housing"]
     handler = world.principals["js_housing"]
     found = {r.id for r in service.search(session, principal=handler)}
-    assert mine.id in found and theirs.id not in found
+    assert mine.id in found
+    assert theirs.id not in found
     assert {r.id for r in service.search(session, principal=world.principals["admin"])} >= {
         mine.id, theirs.id,
     }  # fmt: skip

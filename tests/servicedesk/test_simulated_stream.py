@@ -27,7 +27,9 @@ from .conftest import World
 ACCOUNTS = [
     SimpleNamespace(platform="weibo", uid="1001", name="平安郑州", sector="公安", adcode="410100"),
     SimpleNamespace(platform="weibo", uid="1002", name="金水住建", sector="住建", adcode="410105"),
-    SimpleNamespace(platform="weibo", uid="1004", name="金水生态环境", sector="生态环境", adcode="410105"),
+    SimpleNamespace(
+        platform="weibo", uid="1004", name="金水生态环境", sector="生态环境", adcode="410105"
+    ),
 ]
 
 
@@ -55,18 +57,25 @@ def test_stream_through_intake_dedup_replay_and_rates(
                          start=date(2025, 7, 1), days=4, per_day=15)  # fmt: skip
     paths = {k: Path(v) for k, v in out["paths"].items()}
     con = store.connect(tmp_path / "analytics.duckdb")
-    run_import("weibo-api", [paths["weibo-requests.jsonl"]], session=session, analytics=con, workers=1)
+    run_import(
+        "weibo-api", [paths["weibo-requests.jsonl"]], session=session, analytics=con, workers=1
+    )
     posts = intake_from_posts(session, con, since=datetime(2025, 6, 30, tzinfo=UTC), actor=SYSTEM)
     hotline = import_csv(session, paths["12345-requests.csv"], actor=SYSTEM, source="12345")
     form = import_csv(session, paths["form-requests.csv"], actor=SYSTEM, source="form")
-    assert posts.scanned == out["weibo_statuses"] and posts.refused == 0
-    assert hotline.quarantined == 0 and hotline.created == out["hotline_rows"]
-    assert form.quarantined == 0 and form.created == out["form_rows"]
+    assert posts.scanned == out["weibo_statuses"]
+    assert posts.refused == 0
+    assert hotline.quarantined == 0
+    assert hotline.created == out["hotline_rows"]
+    assert form.quarantined == 0
+    assert form.created == out["form_rows"]
 
     # De-duplication against the truth: no two problems share a request, and every repost
     # and same-citizen copy lands in its problem's request.
     truth = [orjson.loads(line) for line in paths["truth.jsonl"].read_bytes().splitlines()]
-    request_of = dict(session.execute(select(RequestSource.source_ref, RequestSource.request_id)).all())
+    request_of = dict(
+        session.execute(select(RequestSource.source_ref, RequestSource.request_id)).all()
+    )
     problems_per_request: dict[int, set[str]] = defaultdict(set)
     requests_per_problem: dict[str, set[int]] = defaultdict(set)
     for row in truth:
@@ -76,8 +85,11 @@ def test_stream_through_intake_dedup_replay_and_rates(
     assert all(len(p) == 1 for p in problems_per_request.values())
     assert all(len(r) == 1 for r in requests_per_problem.values())
 
-    summary = replay_events(session, paths["handling-events.json"], now=datetime(2025, 7, 12, tzinfo=UTC))
-    assert summary.missing == 0 and summary.applied > summary.skipped
+    summary = replay_events(
+        session, paths["handling-events.json"], now=datetime(2025, 7, 12, tzinfo=UTC)
+    )
+    assert summary.missing == 0
+    assert summary.applied > summary.skipped
     rows = rates.compute(session, start=date(2025, 7, 1), end=date(2025, 7, 6), by="organization")
     total = sum(r.n for r in rows)
     assert total == len(problems_per_request)

@@ -17,7 +17,9 @@ def _digests(root: Path) -> dict[str, str]:
     }
 
 
-def test_two_runs_with_the_same_seed_write_identical_bytes(runs: dict[str, SimulatedOutput]) -> None:
+def test_two_runs_with_the_same_seed_write_identical_bytes(
+    runs: dict[str, SimulatedOutput],
+) -> None:
     a, b = _digests(runs["a"].root), _digests(runs["b"].root)
     assert len(a) >= 10
     assert a == b
@@ -26,13 +28,20 @@ def test_two_runs_with_the_same_seed_write_identical_bytes(runs: dict[str, Simul
 def test_another_seed_changes_every_platform_file(runs: dict[str, SimulatedOutput]) -> None:
     a, c = _digests(runs["a"].root), _digests(runs["other_seed"].root)
     assert a.keys() == c.keys()
-    for name in ("accounts.csv", "weibo/users.jsonl", "wechat/articles.jsonl", "douyin/aweme.jsonl"):
+    for name in (
+        "accounts.csv",
+        "weibo/users.jsonl",
+        "wechat/articles.jsonl",
+        "douyin/aweme.jsonl",
+    ):
         assert a[name] != c[name], name
 
 
 def test_worker_processes_do_not_change_the_output(tmp_path: Path) -> None:
     def run(name: str, workers: int) -> dict[str, str]:
-        config = SimulationConfig(scale="city", days=3, seed=5, out=tmp_path / name, workers=workers)
+        config = SimulationConfig(
+            scale="city", days=3, seed=5, out=tmp_path / name, workers=workers
+        )
         run_simulation(config)
         return _digests(tmp_path / name)
 

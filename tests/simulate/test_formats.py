@@ -56,11 +56,12 @@ def test_weibo_statuses_have_the_real_keys_and_consistent_ids(city: SimulatedOut
     window_start = date(2025, 7, 1)
     seen = 0
     for status in city.statuses():
-        assert STATUS_KEYS <= set(status)
-        assert USER_KEYS <= set(status["user"])
+        assert set(status) >= STATUS_KEYS
+        assert set(status["user"]) >= USER_KEYS
         assert status["id"] == int(status["idstr"]) == int(status["mid"])
         when = weibo_time(status["created_at"])
-        assert when.utcoffset() is not None and when.date() >= window_start
+        assert when.utcoffset() is not None
+        assert when.date() >= window_start
         # A Weibo id carries its time: id >> 22 is the unix time minus 515483463.
         assert (status["id"] >> 22) + 515_483_463 == int(when.timestamp())
         assert status["source"].startswith("<a href=")
@@ -77,13 +78,15 @@ def test_weibo_reposts_embed_their_root_or_the_deleted_stub(month: SimulatedOutp
     assert reposts
     deleted = [s["retweeted_status"] for s in reposts if s["retweeted_status"].get("deleted")]
     alive = [s["retweeted_status"] for s in reposts if not s["retweeted_status"].get("deleted")]
-    assert deleted and len(deleted) < len(alive)
+    assert deleted
+    assert len(deleted) < len(alive)
     for stub in deleted:
-        assert stub["deleted"] == "1" and stub["state"] == 7
+        assert stub["deleted"] == "1"
+        assert stub["state"] == 7
         assert stub["text"].startswith("抱歉，此微博已被作者删除")
         assert "user" not in stub
     for root in alive:
-        assert STATUS_KEYS <= set(root)
+        assert set(root) >= STATUS_KEYS
         assert "retweeted_status" not in root
 
 
@@ -91,8 +94,9 @@ def test_weibo_users_are_full_user_objects(city: SimulatedOutput) -> None:
     users = list(city.jsonl("weibo/users.jsonl"))
     assert len(users) == city.truth["counts"]["accounts"]["weibo"]
     for user in users:
-        assert FULL_USER_KEYS <= set(user)
-        assert len(user["province"]) == 2 and user["province"].isdigit()
+        assert set(user) >= FULL_USER_KEYS
+        assert len(user["province"]) == 2
+        assert user["province"].isdigit()
         assert user["city"].isdigit()
         weibo_time(user["created_at"])
 
@@ -107,19 +111,25 @@ def test_wechat_rows_are_wechat_spider_exports(city: SimulatedOutput) -> None:
         assert row["copyrightStat"] in (11, 100)
         pushes.setdefault((row["msgBiz"], row["msgMid"]), []).append(int(row["msgIdx"]))
     # A push holds 1–5 articles numbered from the headline (idx 1).
-    assert all(sorted(idx) == list(range(1, len(idx) + 1)) and len(idx) <= 5 for idx in pushes.values())
+    assert all(
+        sorted(idx) == list(range(1, len(idx) + 1)) and len(idx) <= 5 for idx in pushes.values()
+    )
     assert max(len(idx) for idx in pushes.values()) > 1
 
 
 def test_douyin_rows_are_mediacrawler_rows(city: SimulatedOutput) -> None:
     for row in city.jsonl("douyin/aweme.jsonl"):
-        assert AWEME_KEYS <= set(row)
-        assert all(isinstance(row[k], str) and row[k].isdigit() for k in ("liked_count", "comment_count", "share_count", "play_count"))
+        assert set(row) >= AWEME_KEYS
+        assert all(
+            isinstance(row[k], str) and row[k].isdigit()
+            for k in ("liked_count", "comment_count", "share_count", "play_count")
+        )
         assert isinstance(row["create_time"], int)
         assert int(row["aweme_id"]) >> 32 == row["create_time"]
         assert row["aweme_url"] == f"https://www.douyin.com/video/{row['aweme_id']}"
     creators = list(city.jsonl("douyin/creators.jsonl"))
-    assert creators and all(CREATOR_KEYS <= set(c) for c in creators)
+    assert creators
+    assert all(set(c) >= CREATOR_KEYS for c in creators)
 
 
 def test_the_platform_importers_accept_every_record(city: SimulatedOutput) -> None:

@@ -42,7 +42,8 @@ def test_account_names_follow_government_conventions(city: SimulatedOutput) -> N
     weibo = {row["name"]: row for row in accounts if row["platform"] == "weibo"}
     for name in ("郑州发布", "平安郑州", "郑州交警", "郑州消防", "郑州文旅"):
         assert name in weibo, name
-        assert weibo[name]["org_id"] and weibo[name]["verified_type"] == "1"
+        assert weibo[name]["org_id"]
+        assert weibo[name]["verified_type"] == "1"
     assert any(name.endswith("人民法院") for name in weibo)
     users = [row for row in city.jsonl("weibo/users.jsonl") if row["screen_name"] == "平安郑州"]
     assert users[0]["verified_reason"] == "郑州市公安局官方微博"
@@ -77,7 +78,8 @@ def test_matrices_have_a_lead_and_members_that_exist(city: SimulatedOutput) -> N
     for matrix in matrices:
         assert set(matrix) == {"id", "name", "kind", "adcode", "sector", "lead", "members"}
         roles = Counter(member["role"] for member in matrix["members"])
-        assert roles["lead"] == 1 and roles["member"] >= 2
+        assert roles["lead"] == 1
+        assert roles["member"] >= 2
         for member in matrix["members"]:
             assert (member["platform"], member["uid"]) in known
             memberships[(member["platform"], member["uid"])] += 1

@@ -49,7 +49,13 @@ def simulate(
 
     Example: zhengwu simulate --scale city --days 30 --seed 1 --out demo-data
     """
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
     from rich.table import Table
     from rich.tree import Tree
 
@@ -64,7 +70,7 @@ def simulate(
             f"unknown scale {scale!r}; choose city, province or national",
         )
     config = SimulationConfig(
-        scale=scale,  # type: ignore[arg-type]
+        scale=scale,
         days=days,
         seed=seed,
         out=out,
@@ -99,7 +105,9 @@ def simulate(
     if as_json:
         print_json(summary)
         return
-    table = Table("平台 platform", "账号 accounts", "发文 posts", "休眠 dormant", "事件 event posters")
+    table = Table(
+        "平台 platform", "账号 accounts", "发文 posts", "休眠 dormant", "事件 event posters"
+    )
     for platform, section in platforms_truth.items():
         table.add_row(
             platform,
@@ -110,7 +118,9 @@ def simulate(
         )
     console.print(table)
     event = truth["event"]
-    console.print(f"暴雨 rainstorm: {event['city_name']} {event['hashtag']} {', '.join(event['days'])}")
+    console.print(
+        f"暴雨 rainstorm: {event['city_name']} {event['hashtag']} {', '.join(event['days'])}"
+    )
     tree = Tree(f"[bold]{out}[/]")
     for name in truth["files"]:
         tree.add(f"{name}  [dim]{_size(out / name)}[/]")

@@ -12,6 +12,7 @@ from zhengwu.outbox import models as outbox_models
 from zhengwu.regions import models as regions_models
 from zhengwu.rescue import models as rescue_models
 from zhengwu.servicedesk import models as servicedesk_models
+from zhengwu.servicedesk.open311 import models as open311_models
 
 __all__ = [
     "Base",
@@ -20,6 +21,7 @@ __all__ = [
     "auth_models",
     "index_models",
     "ingest_models",
+    "open311_models",
     "outbox_models",
     "regions_models",
     "rescue_models",

@@ -190,6 +190,7 @@ def evaluate(
     ('pass' | 'fail').
     """
     start, end = window_bounds(check_date, rules.window_days)
+    con.complete()  # DuckDB 2 refuses register() while a result is half-fetched
     con.register("compliance_flags_in", flags)
     extra = ""
     if has_table(con, REPLIES_TABLE):
@@ -253,6 +254,7 @@ def report(
     rules: ComplianceRules,
 ) -> dict[str, Any]:
     """Return the compliance report of every account on ``check_date`` (rows and summary)."""
+    con.complete()
     con.register("compliance_accounts_in", accounts)
     try:
         evaluate(con, "compliance_accounts_in", flags, check_date, rules, last_post=True)

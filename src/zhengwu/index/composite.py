@@ -6,7 +6,8 @@
 2. Per indicator, within the peer group (``PARTITION BY platform[, sector | level …]``):
    cap at a percentile or a value, transform (log1p, applied as sign(x)·ln(1+|x|) so net
    losses stay ordered), scale to 0–100 (minmax; percentile rank; z-score mapped so that
-   ±3σ spans 0–100; a 0–1 rate ×100). A peer group where every value is equal gives 50.
+   ±3σ spans 0–100; a 0–1 rate ×100). An indicator equal for the whole peer group carries
+   no information there and counts as no data (a peer group of one gets 50).
 3. Per dimension the weighted mean of the indicators that have data (weights re-normalised
    over them); fallback indicators only when no primary indicator has data. The score is
    the weighted mean of the dimensions that have data, re-normalised the same way; the
@@ -166,18 +167,19 @@ def _transformed(k: int, ind: Indicator) -> str:
 
 def _scaled(k: int, ind: Indicator) -> str:
     """Return the 0–100 expression of indicator ``k`` over its peer-group statistics."""
+    # An indicator equal for every account of a peer group tells nothing about any of them
+    # (own replies where no account shows one): it is left out there (NULL, weights
+    # re-normalised). A peer group of one cannot be compared and gets the neutral 50.
     t = f"t{k}"
+    flat = f"WHEN {t} IS NOT NULL AND c{k} = 1 THEN 50"
     if ind.scale == "minmax":
-        return (
-            f"CASE WHEN hi{k} > lo{k} THEN 100 * ({t} - lo{k}) / (hi{k} - lo{k}) "
-            f"WHEN {t} IS NOT NULL THEN 50 END"
-        )
+        return f"CASE WHEN hi{k} > lo{k} THEN 100 * ({t} - lo{k}) / (hi{k} - lo{k}) {flat} END"
     if ind.scale == "percentile":
-        return f"CASE WHEN {t} IS NULL THEN NULL WHEN c{k} = 1 THEN 50 ELSE 100 * pr{k} END"
+        return f"CASE WHEN {t} IS NOT NULL AND hi{k} > lo{k} THEN 100 * pr{k} {flat} END"
     if ind.scale == "zscore":
         return (
             f"CASE WHEN {t} IS NOT NULL AND sd{k} > 0 THEN greatest(0, least(100, "
-            f"50 + 50 * ({t} - mu{k}) / (3 * sd{k}))) WHEN {t} IS NOT NULL THEN 50 END"
+            f"50 + 50 * ({t} - mu{k}) / (3 * sd{k}))) {flat} END"
         )
     if ind.scale == "rate":
         return f"CASE WHEN {t} IS NOT NULL THEN greatest(0, least(100, 100 * {t})) END"
@@ -187,10 +189,11 @@ def _scaled(k: int, ind: Indicator) -> str:
 def _stats(k: int, ind: Indicator) -> list[str]:
     """Return the peer-group aggregates indicator ``k``'s scale needs."""
     t = f"t{k}"
+    spread = [f"min({t}) AS lo{k}", f"max({t}) AS hi{k}", f"count({t}) AS c{k}"]
     return {
-        "minmax": [f"min({t}) AS lo{k}", f"max({t}) AS hi{k}"],
-        "percentile": [f"count({t}) AS c{k}"],
-        "zscore": [f"avg({t}) AS mu{k}", f"stddev_pop({t}) AS sd{k}"],
+        "minmax": spread,
+        "percentile": spread,
+        "zscore": [f"avg({t}) AS mu{k}", f"stddev_pop({t}) AS sd{k}", f"count({t}) AS c{k}"],
     }.get(ind.scale, [])
 
 

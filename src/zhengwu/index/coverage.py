@@ -28,6 +28,7 @@ def coverage(
     platforms: tuple[str, ...] = ("weibo", "wechat", "douyin"),
 ) -> list[dict[str, Any]]:
     """Return 开通率 and 活跃率 rows by sector × level, sector, level and overall."""
+    con.complete()  # DuckDB 2 refuses register() while a result is half-fetched
     con.register("cov_orgs", dims.organizations)
     con.register("cov_accounts", dims.accounts)
     names = ", ".join(f"'{p}'" for p in platforms)

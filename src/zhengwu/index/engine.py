@@ -62,6 +62,7 @@ def _q(value: str) -> str:
 def _register(
     con: duckdb.DuckDBPyConnection, dims: Dimensions, rates: pa.Table, flags: pa.Table
 ) -> None:
+    con.complete()  # DuckDB 2 refuses register() while a result is half-fetched
     con.register("acc_in", dims.accounts)
     con.register("orgs_in", dims.organizations)
     con.register("members_in", dims.members)

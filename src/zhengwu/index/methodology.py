@@ -68,8 +68,10 @@ def _composite(system: IndicatorSystem) -> list[str]:
         "Each indicator is normalised within its peer group: "
         + " × ".join(_PEER[k] for k in system.peer_group)
         + " × period. Order of steps: cap (values above the cap count as the cap) → transform "
-        "(log1p is applied as sign(x)·ln(1+|x|)) → scale. A peer group in which every value is "
-        "equal gives 50. Scales used:",
+        "(log1p is applied as sign(x)·ln(1+|x|)) → scale. An indicator whose value is the same "
+        "for every account of a peer group tells nothing about them and counts as no data "
+        "there (for example own replies where no account shows any); a peer group of a single "
+        "account gets the neutral 50. Scales used:",
         "",
         *[f"- `{s}`: {_SCALE[s]}" for s in used],
         "",

@@ -190,6 +190,7 @@ def score(
             "weight": [None] * n_inputs + [w for _, w in runnable.blocks],
             "contribution": [None] * n_inputs + shares,
         })  # fmt: skip
+    con.complete()
     con.register("preset_scores_in", pa.Table.from_pylist(rows, schema=_SCORES_SCHEMA))
     con.execute("INSERT INTO index_scores SELECT * FROM preset_scores_in")
     con.unregister("preset_scores_in")

@@ -272,6 +272,7 @@ def _store_cluster(
         session.add(request)
         session.flush()
         outcome.report.new_requests += 1
+        outcome.report.merged += len(found.members) - 1
         outcome.report.request_ids.append(request.id)
         action = "create"
     else:

@@ -120,7 +120,7 @@ class IntakeReport(BaseModel):
     ignored: int = 0  # not help posts (news, prayers, notices), kept with the reason
     quarantined: int = 0  # unusable rows, kept with the reason
     new_requests: int = 0
-    merged: int = 0  # sources added to a request that already had one
+    merged: int = 0  # posts that joined a request as a mirror (repost, copy, update)
     request_ids: list[int] = Field(default_factory=list)
 
 

@@ -9,6 +9,7 @@ one of that city's counties (平安金水 + "郑州" → 金水区).
 from __future__ import annotations
 
 import re
+import threading
 from functools import cache
 
 from zhengwu import regions
@@ -16,6 +17,19 @@ from zhengwu.servicedesk.schemas import RequestIntake
 
 # An @mention names an account (@金水住建), not a place; only the rest of the text counts.
 _MENTION = re.compile(r"@[\w\u4e00-\u9fff\-]{1,30}")
+
+
+_warm = threading.Lock()
+_warmed = False
+
+
+def _warm_up() -> None:
+    """Build the division name index once: concurrent first requests would each build it."""
+    global _warmed
+    with _warm:
+        if not _warmed:
+            regions.resolve_address("北京市东城区")
+            _warmed = True
 
 
 @cache
@@ -43,6 +57,8 @@ def nearest_county(lat: float, lon: float, *, within: str | None = None) -> str 
 
 def locate(intake: RequestIntake, *, hint: str | None) -> tuple[str | None, str | None]:
     """Return (adcode, how it was found) for a request; (None, None) when nowhere is known."""
+    if not _warmed:
+        _warm_up()
     if intake.adcode:
         code = regions.current_adcode(intake.adcode)
         if code:

@@ -184,7 +184,12 @@ def receive(
     now = now or utcnow()
     received = intake.submitted_at or now
     ref = _source_ref(intake)
-    seen = session.scalar(select(RequestSource.request_id).where(RequestSource.source_ref == ref))
+    # A reference made up here is new by construction; only a given one can repeat.
+    seen = (
+        session.scalar(select(RequestSource.request_id).where(RequestSource.source_ref == ref))
+        if intake.source_ref
+        else None
+    )
     if seen is not None:
         existing = session.get(ServiceRequest, seen)
         assert existing is not None  # the foreign key guarantees it

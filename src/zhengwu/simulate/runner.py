@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from zhengwu.simulate.activity import build_activity
 from zhengwu.simulate.citizens import HelpPostsStream, RequestsStream
@@ -38,7 +39,7 @@ class SimulationResult:
 
     out: Path
     files: tuple[Path, ...]
-    truth: dict[str, object]
+    truth: dict[str, Any]
 
 
 def run_simulation(config: SimulationConfig, progress: Progress | None = None) -> SimulationResult:

@@ -26,7 +26,7 @@ def compile_template(template: str) -> Template:
             raise InvalidInputError(
                 f"模板字段无效：{field!r}", f"template field {field!r} is not one of {FIELDS}"
             )
-        if any(c in literal for c in "'\\\n\r"):
+        if any(c in literal for c in "'\"\\\n\r"):
             raise InvalidInputError(
                 "模板含有不允许的字符", f"unsafe character in template {template!r}"
             )

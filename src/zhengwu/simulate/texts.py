@@ -7,6 +7,8 @@ timeline and as the root embedded in a member's repost.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from zhengwu.simulate import content
@@ -15,6 +17,7 @@ from zhengwu.simulate.streams import StreamContext
 from zhengwu.simulate.templates import Template, compile_all
 from zhengwu.simulate.weibo_format import short_link
 
+_UNSAFE = re.compile(r'[\x00-\x1f"\\]')
 _PIC_COUNTS = np.array((1, 1, 1, 1, 2, 3, 4, 9), dtype=np.int64)
 
 
@@ -25,7 +28,7 @@ def _pool(texts: tuple[str, ...]) -> tuple[Template, ...]:
 class AccountText:
     """Per-account pieces of text (cached while its chunk is written)."""
 
-    __slots__ = ("at", "city", "event_place", "event_texts", "place", "texts", "topics")
+    __slots__ = ("at", "city", "event_place", "event_texts", "place", "safe", "texts", "topics")
 
     def __init__(self, texts: tuple[Template, ...], topics: list[str],
                  event_texts: tuple[Template, ...], place: str, city: str, event_place: str,
@@ -37,6 +40,7 @@ class AccountText:
         self.city = city
         self.event_place = event_place
         self.at = at
+        self.safe = True
 
 
 class TextMaker:
@@ -86,6 +90,10 @@ class TextMaker:
             _pool(texts), topic_names, _pool(event_texts), a.place, city, event_place,
             f"@{lead} " if lead else "",
         )  # fmt: skip
+        # Templates are checked when compiled; if the names are clean too, every text of
+        # the account is valid inside a JSON string as it is.
+        strings = (a.place, city, event_place, cached.at, self.tag, self.event_city, *topic_names)
+        cached.safe = not any(_UNSAFE.search(x) for x in strings)
         self._cache[i] = cached
         return cached
 

@@ -70,9 +70,7 @@ def _attribute(definition: dict[str, Any]) -> dict[str, Any]:
         "datatype_description": definition.get("datatype_description", ""),
         "order": int(definition.get("order", 0)),
         "description": definition.get("description", ""),
-        "values": [
-            {"key": str(v["key"]), "name": v["name"]} for v in definition.get("values", [])
-        ],
+        "values": [{"key": str(v["key"]), "name": v["name"]} for v in definition.get("values", [])],
     }
 
 

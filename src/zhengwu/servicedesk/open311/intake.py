@@ -52,7 +52,10 @@ def _check_attribute(definition: dict[str, Any], values: list[str]) -> tuple[Any
     keys = {str(v["key"]) for v in definition.get("values", [])}
     if datatype == "multivaluelist":
         wrong = [v for v in values if v not in keys]
-        return values, f"属性 {code} 的取值无效：{','.join(wrong)} / invalid {code}" if wrong else None
+        return (
+            values,
+            f"属性 {code} 的取值无效：{','.join(wrong)} / invalid {code}" if wrong else None,
+        )
     value = values[0]
     if datatype == "singlevaluelist" and value not in keys:
         return None, f"属性 {code} 的取值无效：{value} / invalid value for {code}"
@@ -92,11 +95,15 @@ def _citizen_name(fields: Fields) -> str | None:
 
 
 def _summary(category: Category, attrs: dict[str, Any], address: str) -> str:
-    """Return a text for a request sent without a description."""
+    """Return a text for a request sent without a description: 路灯；设施类型：路灯；地址：…"""
     parts = [category.name]
-    names = {a["code"]: a.get("description") or a["code"] for a in category.attributes}
-    parts += [f"{names.get(k, k)}：{v if isinstance(v, str) else '、'.join(map(str, v))}"
-              for k, v in attrs.items()]  # fmt: skip
+    for definition in category.attributes:
+        if definition["code"] not in attrs:
+            continue
+        value = attrs[definition["code"]]
+        names = {str(v["key"]): v["name"] for v in definition.get("values", [])}
+        shown = [names.get(str(v), str(v)) for v in (value if isinstance(value, list) else [value])]
+        parts.append(f"{definition.get('description') or definition['code']}：{'、'.join(shown)}")
     if address:
         parts.append(f"地址：{address}")
     return "；".join(parts)

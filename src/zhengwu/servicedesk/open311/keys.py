@@ -33,7 +33,8 @@ def create_key(session: Session, *, name: str) -> tuple[Open311ApiKey, str]:
     )
     if session.scalar(active) is not None:
         raise ConflictError(
-            f"应用 {name} 已有有效的密钥，请先吊销", f"{name} already has an active key; revoke it first"
+            f"应用 {name} 已有有效的密钥，请先吊销",
+            f"{name} already has an active key; revoke it first",
         )
     key = KEY_PREFIX + secrets.token_urlsafe(24)
     row = Open311ApiKey(name=name, key_hash=_digest(key))

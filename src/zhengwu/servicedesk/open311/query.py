@@ -75,7 +75,9 @@ def _date_range(fields: Fields, now: datetime, fmt: Format) -> tuple[datetime, d
     if end < start:
         raise bad(fmt, "end_date 早于 start_date / end_date is before start_date")
     if end - start > MAX_RANGE:
-        raise bad(fmt, "start_date 与 end_date 相隔不能超过 90 天 / the range may not exceed 90 days")
+        raise bad(
+            fmt, "start_date 与 end_date 相隔不能超过 90 天 / the range may not exceed 90 days"
+        )
     return start, end
 
 
@@ -146,5 +148,7 @@ def agencies(session: Session, requests: Sequence[ServiceRequest]) -> dict[int, 
     ids = {r.organization_id for r in requests if r.organization_id is not None}
     if not ids:
         return {}
-    rows = session.execute(select(Organization.id, Organization.name).where(Organization.id.in_(ids)))
+    rows = session.execute(
+        select(Organization.id, Organization.name).where(Organization.id.in_(ids))
+    )
     return {row.id: row.name for row in rows}

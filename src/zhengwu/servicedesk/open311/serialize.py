@@ -85,7 +85,8 @@ def to_xml(root: str, value: Mapping[str, Any] | Sequence[Mapping[str, Any]]) ->
     """Return the document ``root`` as UTF-8 XML with a declaration."""
     element = ET.Element(root)
     _fill(element, _plain(value))
-    return _DECLARATION + ET.tostring(element, encoding="utf-8", xml_declaration=False)
+    body: bytes = ET.tostring(element, encoding="utf-8", xml_declaration=False)
+    return _DECLARATION + body
 
 
 def to_json(value: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> bytes:

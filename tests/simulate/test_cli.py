@@ -1,0 +1,51 @@
+"""The `zhengwu simulate` command: options, summary, clean errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import typer
+from typer.testing import CliRunner
+
+from zhengwu.cli.simulate import simulate
+
+app = typer.Typer()
+app.command("simulate")(simulate)
+app.command("noop")(lambda: None)  # a second command keeps "simulate" a sub-command
+
+
+def test_simulate_writes_the_layout_and_prints_a_json_summary(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app, ["simulate", "--scale", "city", "--days", "2", "--seed", "4", "--out", str(out),
+              "--platforms", "weibo,douyin", "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    summary = orjson.loads(result.stdout)
+    assert set(summary["posts"]) == {"weibo", "douyin"}
+    assert summary["window"]["start"] == "2025-07-01"
+    assert summary["window"]["days"] == 2
+    for name in ("orgs.csv", "accounts.csv", "matrices.json", "weibo/users.jsonl",
+                 "weibo/statuses-2025-07.jsonl", "douyin/aweme.jsonl", "truth.json"):  # fmt: skip
+        assert name in summary["files"]
+        assert (out / name).is_file()
+    assert not (out / "wechat").exists()
+
+
+def test_simulate_prints_the_layout_for_people(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["simulate", "--days", "1", "--out", str(tmp_path / "o"), "--platforms", "wechat"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "wechat/articles.jsonl" in result.output
+    assert "truth.json" in result.output
+
+
+def test_simulate_refuses_a_bad_option_with_a_clear_message(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["simulate", "--scale", "town", "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "unknown scale" in result.output
+    result = CliRunner().invoke(app, ["simulate", "--start", "July", "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "YYYY-MM-DD" in result.output
