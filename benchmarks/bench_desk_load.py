@@ -99,6 +99,7 @@ def _serve_bare(url: str, port: int) -> None:
 
     @app.post("/bare", status_code=201)
     def bare(body: BareBody) -> dict[str, int]:
+        """Store the text with one INSERT and commit."""
         with engine.begin() as conn:
             new_id = conn.execute(
                 text("INSERT INTO bench_bare (text) VALUES (:t) RETURNING id"), {"t": body.text}

@@ -142,7 +142,7 @@ def generate(path: Path, n_posts: int, seed: int = 7) -> None:
                i < 45000 AS shows_reads
         FROM range({N_ACCOUNTS}) t(i)"""
     )
-    total = con.execute("SELECT sum(act) FROM acc").fetchone()[0]  # type: ignore[index]
+    total = float(con.execute("SELECT sum(act) FROM acc").fetchall()[0][0])
     months = [(2024, 11), (2024, 12)] + [(2025, m) for m in range(1, 11)]
     per_month = n_posts / 12 / total
     for k, (year, month) in enumerate(months):
@@ -282,7 +282,7 @@ def run_pandas(
                     )
                     x = x.where(x.isna(), np.minimum(x, cap))
                 if ind.transform == "log1p":
-                    x = np.sign(x) * np.log1p(x.abs())
+                    x = pd.Series(np.sign(x) * np.log1p(x.abs()), index=v.index)
                 if ind.scale == "minmax":
                     lo = x.groupby(v["platform"]).transform("min")
                     hi = x.groupby(v["platform"]).transform("max")
@@ -399,7 +399,8 @@ def worker_engine(path: Path, threads: int, repeat: int) -> dict[str, Any]:
             parts.update(run=middle - started, rankings=time.perf_counter() - middle,
                          accounts=summary.accounts, failing=summary.failing, lists=len(lists))  # fmt: skip
 
-    return {**parts, **_best(run, repeat)}
+    best = _best(run, repeat)
+    return {**parts, **best}
 
 
 def worker_pandas(path: Path, threads: int, repeat: int) -> dict[str, Any]:
@@ -416,7 +417,8 @@ def worker_pandas(path: Path, threads: int, repeat: int) -> dict[str, Any]:
     def run() -> None:
         parts.update(run_pandas(con, system, period, dims))
 
-    return {**parts, **_best(run, repeat)}
+    best = _best(run, repeat)
+    return {**parts, **best}
 
 
 WORKERS = {"floor": worker_floor, "engine": worker_engine, "pandas": worker_pandas}
@@ -465,11 +467,8 @@ def main() -> None:
                 f"generated {size:,} posts in {time.perf_counter() - started:.0f} s",
                 file=sys.stderr,
             )
-        n = (
-            duckdb.connect(str(path), read_only=True)
-            .execute("SELECT count(*) FROM posts")
-            .fetchone()[0]
-        )  # type: ignore[index]
+        counted = duckdb.connect(str(path), read_only=True).execute("SELECT count(*) FROM posts")
+        n = int(counted.fetchall()[0][0])
         floor = _spawn("floor", path, args)
         eng = _spawn("engine", path, args)
         row: dict[str, Any] = {"posts": n, "floor_s": floor["seconds"], "floor_cpu": floor["cpu"],

@@ -58,11 +58,14 @@ def test_scores_ranks_and_the_compliance_gate(world: World) -> None:
     assert [r["account_uid"] for r in weibo] == ["1001", "1002", "1003"]
     assert [r["rank"] for r in weibo] == [1, 2, None]
     dormant = weibo[2]
-    assert dormant["excluded"] and dormant["compliance_reasons"] == ["no_post"]
+    assert dormant["excluded"]
+    assert dormant["compliance_reasons"] == ["no_post"]
     assert all(0 <= r["score"] <= 100 for r in weibo)
-    assert weibo[0]["percentile"] == 100 and weibo[0]["peer_size"] == 3
+    assert weibo[0]["percentile"] == 100
+    assert weibo[0]["peer_size"] == 3
     listing = ranking.ranking(world.con, run.run_id, platform="weibo")
-    assert listing["excluded_count"] == 1 and listing["excluded"][0]["name"] == "郑州文旅"
+    assert listing["excluded_count"] == 1
+    assert listing["excluded"][0]["name"] == "郑州文旅"
     assert [r["account_uid"] for r in listing["groups"][0]["rows"]] == ["1001", "1002"]
     with_failing = ranking.ranking(world.con, run.run_id, platform="weibo", include_failing=True)
     rows = with_failing["groups"][0]["rows"]
@@ -90,12 +93,17 @@ def test_missing_dimension_reweights_and_is_recorded(world: World) -> None:
     assert by_uid["1002"]["dims_missing"] == ["service"]
     weights = {d.key: d.weight for d in load_system().dimensions}
     dims = {i["dimension"]: i for i in _items(world, run.run_id, "1002") if not i["indicator"]}
-    assert dims["service"]["weight"] == 0 and dims["service"]["normalised"] is None
+    assert dims["service"]["weight"] == 0
+    assert dims["service"]["normalised"] is None
     present = 1 - weights["service"]
     assert dims["reach"]["weight"] == pytest.approx(weights["reach"] / present)
     # Own replies: nobody shows one, so the indicator carries no information and is left out.
-    own = next(i for i in _items(world, run.run_id, "1001") if i["indicator"] == "own_replies_per_day")
-    assert own["raw"] == 0 and own["normalised"] is None and own["weight"] == 0
+    own = next(
+        i for i in _items(world, run.run_id, "1001") if i["indicator"] == "own_replies_per_day"
+    )
+    assert own["raw"] == 0
+    assert own["normalised"] is None
+    assert own["weight"] == 0
 
 
 def test_service_desk_rates_take_precedence_over_the_fallback(world: World) -> None:
@@ -118,13 +126,17 @@ def test_service_desk_rates_take_precedence_over_the_fallback(world: World) -> N
 def test_organisations_combine_their_best_platforms(world: World) -> None:
     _city(world)
     run = world.run("2025-07")
-    accounts = {r["account_uid"]: r["score"] for r in world.totals(run.run_id, "weibo") + world.totals(run.run_id, "wechat")}
+    accounts = {
+        r["account_uid"]: r["score"]
+        for r in world.totals(run.run_id, "weibo") + world.totals(run.run_id, "wechat")
+    }
     orgs = {r["name"]: r for r in world.totals(run.run_id, "all")}
     police = orgs["郑州市公安局"]
     assert police["score"] == pytest.approx((accounts["1001"] + accounts["gh_police"]) / 2)
     assert police["tie_value"] == 2  # platforms scored
     tourism = orgs["郑州市文化广电和旅游局"]
-    assert tourism["excluded"] and tourism["compliance_reasons"] == ["no_compliant_account"]
+    assert tourism["excluded"]
+    assert tourism["compliance_reasons"] == ["no_compliant_account"]
 
 
 def test_rank_movement_against_the_previous_period(world: World) -> None:
@@ -138,7 +150,8 @@ def test_rank_movement_against_the_previous_period(world: World) -> None:
     world.daily("weibo", "B", "2025-07-01", 31, reposts=3, comments=2, likes=20, reads=300)
     june = world.run("2025-06")
     first = ranking.ranking(world.con, june.run_id, platform="weibo")
-    assert first["previous_run"] is None and first["groups"][0]["rows"][0]["movement"] is None
+    assert first["previous_run"] is None
+    assert first["groups"][0]["rows"][0]["movement"] is None
     world.account("weibo", "C", world.org("新来的"))
     world.daily("weibo", "C", "2025-07-01", 31, reposts=2, comments=1, likes=10, reads=200)
     july = world.run("2025-07")
@@ -189,7 +202,11 @@ def test_rankings_by_sector_level_region_and_matrix(world: World) -> None:
     assert by_matrix["groups"][0]["group_key"] == str(made["matrix"].id)
     assert [r["account_uid"] for r in by_matrix["groups"][0]["rows"]] == ["1001", "1002"]
     lists = ranking.top_lists(world.con, run.run_id, top=1)
-    level = next(x for x in lists if x["platform"] == "weibo" and x["grouping"] == "level" and x["group_key"] == "县")
+    level = next(
+        x
+        for x in lists
+        if x["platform"] == "weibo" and x["grouping"] == "level" and x["group_key"] == "县"
+    )
     assert level["top"] == ["1002"]
 
 
@@ -199,7 +216,9 @@ def test_matrix_index_top_mean_coverage_and_activity(world: World) -> None:
     rows = {r["platform"]: r for r in matrix_index(world.con, run.run_id)}
     scores = {r["account_uid"]: r["score"] for r in world.totals(run.run_id, "weibo")}
     weibo = rows["weibo"]
-    assert weibo["members"] == 3 and weibo["coverage"] == 1 and weibo["activity"] == 1
+    assert weibo["members"] == 3
+    assert weibo["coverage"] == 1
+    assert weibo["activity"] == 1
     assert weibo["top_mean"] == pytest.approx((scores["1001"] + scores["1002"]) / 2)  # 1003 fails
     assert weibo["score"] == pytest.approx(0.6 * weibo["top_mean"] + 0.2 * 100 + 0.2 * 100)
     assert rows["wechat"]["coverage"] == pytest.approx(1 / 3)  # only the police have WeChat
@@ -213,13 +232,19 @@ def test_explain_shows_parts_and_the_gap_to_the_rank_above(world: World) -> None
     assert (out["uid"], out["rank"], out["peer_size"]) == ("1002", 2, 3)
     assert out["contributions_total"] == pytest.approx(out["score"])
     above = out["above"]
-    assert above["uid"] == "1001" and above["gap_points"] > 0
+    assert above["uid"] == "1001"
+    assert above["gap_points"] > 0
     gaps = [g["gap_points"] for g in above["largest_gaps"]]
-    assert gaps == sorted(gaps, reverse=True) and all(g > 0 for g in gaps)
+    assert gaps == sorted(gaps, reverse=True)
+    assert all(g > 0 for g in gaps)
     assert {g["dimension"] for g in above["dimension_gaps"]} >= {"reach", "engagement"}
     assert explain.explain(world.con, run.run_id, "weibo:1001")["above"] is None
     org = explain.explain(world.con, run.run_id, "郑州市公安局")
-    assert org["entity"] == "organization" and {p["platform"] for p in org["platforms"]} == {"weibo", "wechat"}
+    assert org["entity"] == "organization"
+    assert {p["platform"] for p in org["platforms"]} == {
+        "weibo",
+        "wechat",
+    }
 
 
 def test_rerun_replaces_results_and_peer_groups_by_sector(world: World) -> None:
@@ -232,8 +257,11 @@ def test_rerun_replaces_results_and_peer_groups_by_sector(world: World) -> None:
     data = tomllib.loads((BUILTIN_DIR / "zhengwu-4d.toml").read_text(encoding="utf-8"))
     data |= {"name": "by-sector", "peer_group": ["platform", "sector"]}
     run = world.run("2025-07", parse_system(data))
-    peers = {r["account_uid"]: (r["peer_key"], r["peer_size"]) for r in world.totals(run.run_id, "weibo")}
-    assert peers["1001"] == ("weibo|公安", 1) and peers["1002"] == ("weibo|消防", 1)
+    peers = {
+        r["account_uid"]: (r["peer_key"], r["peer_size"]) for r in world.totals(run.run_id, "weibo")
+    }
+    assert peers["1001"] == ("weibo|公安", 1)
+    assert peers["1002"] == ("weibo|消防", 1)
     assert results.get_run(world.con, run.run_id)["methodology"].count("系统 sector") == 1
 
 
@@ -261,7 +289,10 @@ def test_own_replies_count_when_observable(world: World) -> None:
     rows = {r["account_uid"]: r for r in world.totals(run.run_id, "weibo")}
     assert rows["silent"]["compliance_reasons"] == ["no_replies"]
     assert rows["talker"]["compliance"] == "pass"
-    own = next(i for i in _items(world, run.run_id, "talker") if i["indicator"] == "own_replies_per_day")
-    assert own["raw"] == pytest.approx(1.0) and own["normalised"] == 100
+    own = next(
+        i for i in _items(world, run.run_id, "talker") if i["indicator"] == "own_replies_per_day"
+    )
+    assert own["raw"] == pytest.approx(1.0)
+    assert own["normalised"] == 100
     off = world.run("2025-07", reply_check=False)
     assert all(r["compliance"] == "pass" for r in world.totals(off.run_id, "weibo"))

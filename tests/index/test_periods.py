@@ -15,13 +15,19 @@ from zhengwu.index.periods import china_date, parse_period, week_period
 
 def test_iso_week_runs_monday_to_sunday() -> None:
     week = parse_period("2025-W27")
-    assert (week.kind, week.start, week.end, week.days) == ("week", date(2025, 6, 30), date(2025, 7, 6), 7)
+    assert (week.kind, week.start, week.end, week.days) == (
+        "week",
+        date(2025, 6, 30),
+        date(2025, 7, 6),
+        7,
+    )
 
 
 def test_qingbo_week_runs_sunday_to_saturday_over_the_same_days() -> None:
     week = parse_period("2025-W27", week_start="sunday")
     assert (week.start, week.end) == (date(2025, 6, 29), date(2025, 7, 5))
-    assert week.start.weekday() == 6 and week.label == "2025-W27"
+    assert week.start.weekday() == 6
+    assert week.label == "2025-W27"
     assert qingbo_week(date(2025, 7, 2)) == (week.start, week.end)
 
 
@@ -67,7 +73,8 @@ def test_window_bounds_are_china_midnights_in_utc() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["2025-W54", "2025-13", "2025-Q5", "2025-07-15..2025-07-01", "2025-02-30..2025-03-01", "July"]
+    "text",
+    ["2025-W54", "2025-13", "2025-Q5", "2025-07-15..2025-07-01", "2025-02-30..2025-03-01", "July"],
 )
 def test_bad_labels_are_refused_with_examples(text: str) -> None:
     with pytest.raises(InvalidInputError, match="people-2025"):

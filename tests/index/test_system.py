@@ -31,7 +31,8 @@ def test_every_shipped_system_loads_and_weights_sum_to_one() -> None:
     assert {"zhengwu-4d", "qingbo_wci_v14_2", "weibo_bci_simple", "newrank_nri"} <= names
     for name in names:
         system = load_system(name)
-        assert system.name == name and not system.notes
+        assert system.name == name
+        assert not system.notes
         if system.kind == "composite":
             assert sum(d.weight for d in system.dimensions) == pytest.approx(1)
             for dim in system.dimensions:
@@ -122,10 +123,12 @@ def test_methodology_is_generated_from_the_configuration() -> None:
     for dim in system.dimensions:
         assert f"| {dim.name} {dim.key} | {dim.weight:.2f} |" in text
     assert "cap at P99 of the peer group → log1p → minmax" in text
-    assert "2025-07-01 … 2025-09-30" in text and "国办秘函〔2019〕19号" in text
+    assert "2025-07-01 … 2025-09-30" in text
+    assert "国办秘函〔2019〕19号" in text
     assert "mean of its best 2 platform scores" in text
     preset = render(load_system("qingbo_wci_v14_2"))
-    assert "certainty: **published**" in preset and "Sunday to Saturday" in preset
+    assert "certainty: **published**" in preset
+    assert "Sunday to Saturday" in preset
 
 
 def test_metric_registry_covers_the_brief() -> None:

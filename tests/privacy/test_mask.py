@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from zhengwu.privacy import (
@@ -89,3 +91,18 @@ def test_mask_only_some_kinds() -> None:
 def test_text_without_personal_data_is_returned_unchanged() -> None:
     text = "A市A2区桂花坪街道的路灯坏了三个月，12345热线已反映多次。"
     assert mask_text(text) is text
+
+
+def test_numbers_next_to_numbers_keep_their_readable_masks() -> None:
+    assert mask_text("13800001234 13900001234") == "138****1234 139****1234"
+    assert mask_text("电话13800001234 2人被困") == "电话138****1234 2人被困"
+    assert mask_text("一位姓王的老人") == "一位姓王的老人"  # a bare surname is kept
+
+
+def test_a_chain_of_digit_groups_is_masked_until_nothing_is_left() -> None:
+    # Masking the landline read inside the chain uncovers a mobile; the second pass masks it.
+    text = "130-0000-0300130-0300-1000130-0000-0000"
+    masked = mask_text(text)
+    assert masked.count("*") >= 14
+    assert re.search(r"(?<!\d)1[3-9]\d[ -]?\d{4}[ -]?\d{4}(?!\d)", masked) is None
+    assert mask_text(masked) == masked

@@ -27,15 +27,16 @@ def messages(shared_data: Path) -> list[str]:
 
 
 def test_masks_at_least_5000_texts_per_second(messages: list[str]) -> None:
-    # These average ~350 characters, longer than a post; best of three against noise.
+    # These average ~350 characters, longer than a post. CPU time, not wall time, so that a
+    # busy machine (parallel test workers) does not fail the test; best of three.
     mask_text("我叫张伟")  # load the dictionaries outside the timing
     sample = messages[:2000]
     best = 0.0
     for _ in range(3):
-        start = time.perf_counter()
+        start = time.process_time()
         for text in sample:
             mask_text(text)
-        best = max(best, len(sample) / (time.perf_counter() - start))
+        best = max(best, len(sample) / max(time.process_time() - start, 1e-9))
     assert best >= 5000, f"{best:.0f} texts/s"
 
 

@@ -22,8 +22,6 @@ from zhengwu.servicedesk.open311 import keys
 from zhengwu.servicedesk.schemas import RequestIntake
 from zhengwu.servicedesk.service import SYSTEM
 
-from .conftest import World
-
 XML = "text/xml; charset=utf-8"
 JSON = "application/json; charset=utf-8"
 FORMATS = ["xml", "json"]
@@ -42,11 +40,11 @@ class Api:
     client: httpx.Client
     key: str
     engine: Engine
-    world: World
 
 
 @pytest.fixture
-def api(live_server: str, committed_world: World, committed_engine: Engine) -> Any:
+def api(live_server: str, committed_world: object, committed_engine: Engine) -> Any:
+    """The server with the service desk's test city (``committed_world``), and our key."""
     with Session(committed_engine) as session:
         _, key = keys.create_key(session, name="郑州市民通")
         attributes = [
@@ -61,7 +59,7 @@ def api(live_server: str, committed_world: World, committed_engine: Engine) -> A
         category_service.create(session, data=data, actor=SYSTEM)
         session.commit()
     with httpx.Client(base_url=live_server + "/open311/v2", timeout=30) as client:
-        yield Api(client, key, committed_engine, committed_world)
+        yield Api(client, key, committed_engine)
 
 
 def as_xml(response: httpx.Response) -> ET.Element:
@@ -77,7 +75,10 @@ def as_json(response: httpx.Response) -> Any:
 
 def xml_records(root: ET.Element, item: str) -> list[dict[str, str]]:
     """Return the flat fields of each ``item`` child (nested elements left out)."""
-    return [{child.tag: child.text or "" for child in node if len(child) == 0} for node in root.findall(item)]
+    return [
+        {child.tag: child.text or "" for child in node if len(child) == 0}
+        for node in root.findall(item)
+    ]
 
 
 def errors(response: httpx.Response, fmt: str) -> list[tuple[int, str]]:
@@ -85,10 +86,14 @@ def errors(response: httpx.Response, fmt: str) -> list[tuple[int, str]]:
     if fmt == "xml":
         root = as_xml(response)
         assert root.tag == "errors"
-        found = [(int(e.findtext("code") or 0), e.findtext("description") or "") for e in root.findall("error")]
+        found = [
+            (int(e.findtext("code") or 0), e.findtext("description") or "")
+            for e in root.findall("error")
+        ]
     else:
         found = [(e["code"], e["description"]) for e in as_json(response)]
-    assert found and all(code == response.status_code for code, _ in found)
+    assert found
+    assert all(code == response.status_code for code, _ in found)
     return found
 
 
@@ -141,47 +146,62 @@ def test_discovery(api: Api, fmt: str) -> None:
 def test_services_are_the_category_tree(api: Api, fmt: str) -> None:
     r = api.client.get(f"/services.{fmt}")
     assert r.status_code == 200
+    services: dict[str, Any]
     if fmt == "xml":
         root = as_xml(r)
         assert root.tag == "services"
         services = {s["service_code"]: s for s in xml_records(root, "service")}
-        assert services["0103"]["metadata"] == "true" and services["0101"]["metadata"] == "false"
+        assert services["0103"]["metadata"] == "true"
+        assert services["0101"]["metadata"] == "false"
     else:
         services = {s["service_code"]: s for s in as_json(r)}
-        assert services["0103"]["metadata"] is True and services["0101"]["metadata"] is False
+        assert services["0103"]["metadata"] is True
+        assert services["0101"]["metadata"] is False
     assert all(isinstance(code, str) for code in services)
     assert {"01", "0101", "0103", "0199", "02"} <= set(services)  # "01" keeps its leading zero
     street = services["0103"]
-    assert street["service_name"] == "市政设施" and street["group"] == "城乡建设"
-    assert street["type"] == "realtime" and "路灯" in street["keywords"].split(",")
+    assert street["service_name"] == "市政设施"
+    assert street["group"] == "城乡建设"
+    assert street["type"] == "realtime"
+    assert "路灯" in street["keywords"].split(",")
     assert set(street) == {"service_code", "service_name", "description", "metadata", "type",
                            "keywords", "group"}  # fmt: skip
 
 
 def test_a_definition_is_the_same_at_every_path_old_clients_use(api: Api) -> None:
-    bodies = {p: api.client.get(p) for p in ("/services/0199.xml", "/service/0199.xml", "/services/0199")}
+    bodies = {
+        p: api.client.get(p) for p in ("/services/0199.xml", "/service/0199.xml", "/services/0199")
+    }
     assert {r.status_code for r in bodies.values()} == {200}
     assert len({r.content for r in bodies.values()}) == 1
     root = as_xml(bodies["/service/0199.xml"])
-    assert root.tag == "service_definition" and root.findtext("service_code") == "0199"
+    assert root.tag == "service_definition"
+    assert root.findtext("service_code") == "0199"
     attrs = root.findall("./attributes/attribute")
     assert [a.findtext("code") for a in attrs] == ["depth", "kinds"]
-    assert attrs[0].findtext("required") == "true" and attrs[0].findtext("datatype") == "number"
-    assert attrs[0].find("values") is not None and attrs[0].findall("./values/value") == []
+    assert attrs[0].findtext("required") == "true"
+    assert attrs[0].findtext("datatype") == "number"
+    assert attrs[0].find("values") is not None
+    assert attrs[0].findall("./values/value") == []
     assert [v.findtext("key") for v in attrs[1].findall("./values/value")] == ["cover", "grate"]
     assert all(a.findtext("variable") == "true" for a in attrs)
     js = as_json(api.client.get("/services/0199.json"))
     assert js["service_code"] == "0199"
     assert js["attributes"][1]["values"] == [{"key": "cover", "name": "井盖"},
                                              {"key": "grate", "name": "雨水箅子"}]  # fmt: skip
-    assert js["attributes"][0]["required"] is True and js["attributes"][1]["order"] == 2
+    assert js["attributes"][0]["required"] is True
+    assert js["attributes"][1]["order"] == 2
 
 
 def test_a_definition_with_one_value_or_none_keeps_its_nesting(api: Api) -> None:
     root = as_xml(api.client.get("/services/0101.xml"))
     wrapper = root.find("attributes")
-    assert wrapper is not None and len(wrapper) == 0
-    assert as_json(api.client.get("/services/0101.json")) == {"service_code": "0101", "attributes": []}
+    assert wrapper is not None
+    assert len(wrapper) == 0
+    assert as_json(api.client.get("/services/0101.json")) == {
+        "service_code": "0101",
+        "attributes": [],
+    }
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -207,35 +227,38 @@ def test_post_a_request_and_read_it_back_masked(api: Api, fmt: str) -> None:
     }  # fmt: skip
     r = api.client.post(f"/requests.{fmt}", data=form)
     assert r.status_code == 200, r.text
-    if fmt == "xml":
-        created = xml_records(as_xml(r), "request")
-    else:
-        created = as_json(r)
+    created = xml_records(as_xml(r), "request") if fmt == "xml" else as_json(r)
     assert len(created) == 1
     public_id = created[0]["service_request_id"]
-    assert public_id.startswith("SR") and created[0]["account_id"] == "u-1"
+    assert public_id.startswith("SR")
+    assert created[0]["account_id"] == "u-1"
     assert "5个工作日" in created[0]["service_notice"]
 
     got = api.client.get(f"/requests/{public_id}.{fmt}")
     assert got.status_code == 200
     record = xml_records(as_xml(got), "request")[0] if fmt == "xml" else as_json(got)[0]
     assert set(record) == RECORD_FIELDS  # no citizen contact field, ever
-    assert record["status"] == "open" and record["service_code"] == "0103"
+    assert record["status"] == "open"
+    assert record["service_code"] == "0103"
     assert record["service_name"] == "市政设施"
     assert record["agency_responsible"] == "郑州市金水区住房和城乡建设局"
     assert record["address"] == "郑州市金水区文化路"
-    assert float(record["lat"]) == 34.8 and float(record["long"]) == 113.661
+    assert float(record["lat"]) == 34.8
+    assert float(record["long"]) == 113.661
     assert record["media_url"] == "https://img.example.com/light.jpg"
     for stamp in ("requested_datetime", "updated_datetime", "expected_datetime"):
         assert datetime.fromisoformat(record[stamp]).utcoffset() == timedelta(hours=8)
     text = got.text
     for secret in ("13800001234", "张伟", "zhangwei@example.com", "11010519491231002X", "32号院"):
         assert secret not in text
-    assert "文化路路灯坏了" in record["description"] and "张*" in record["description"]
+    assert "文化路路灯坏了" in record["description"]
+    assert "张*" in record["description"]
     with Session(api.engine) as session:
         stored = session.scalar(select(ServiceRequest).where(ServiceRequest.public_id == public_id))
-        assert stored is not None and stored.source == "open311"
-        assert stored.citizen_phone == "13800001234" and stored.citizen_name == "张伟"
+        assert stored is not None
+        assert stored.source == "open311"
+        assert stored.citizen_phone == "13800001234"
+        assert stored.citizen_name == "张伟"
         assert stored.attributes["facility"] == "light"
 
 
@@ -290,8 +313,12 @@ POST_ERRORS = [
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-@pytest.mark.parametrize(("case", "form", "status", "message"), POST_ERRORS, ids=[c[0] for c in POST_ERRORS])
-def test_post_errors(api: Api, fmt: str, case: str, form: dict[str, str], status: int, message: str) -> None:
+@pytest.mark.parametrize(
+    ("case", "form", "status", "message"), POST_ERRORS, ids=[c[0] for c in POST_ERRORS]
+)
+def test_post_errors(
+    api: Api, fmt: str, case: str, form: dict[str, str], status: int, message: str
+) -> None:
     revoked = _revoked_key(api)
     form = {k: {"KEY": api.key, "REVOKED": revoked}.get(v, v) for k, v in form.items()}
     r = api.client.post(f"/requests.{fmt}", data=form)
@@ -335,7 +362,9 @@ def ids(response: httpx.Response) -> list[str]:
     return [r["service_request_id"] for r in as_json(response)]
 
 
-def test_default_is_the_last_90_days_of_public_requests_newest_first(api: Api, seeded: dict[str, str]) -> None:
+def test_default_is_the_last_90_days_of_public_requests_newest_first(
+    api: Api, seeded: dict[str, str]
+) -> None:
     assert ids(api.client.get("/requests.json")) == [seeded["noise"], seeded["street"]]
     root = as_xml(api.client.get("/requests.xml"))
     assert [r.findtext("service_request_id") for r in root.findall("request")] == [
@@ -350,14 +379,19 @@ def test_status_filter_and_closed_records(api: Api, seeded: dict[str, str]) -> N
     assert ids(closed) == [seeded["noise"]]
     record = as_json(closed)[0]
     assert record["status"] == "closed"
-    assert record["status_notes"].startswith("张*先生您好") and "13800001234" not in record["status_notes"]
+    assert record["status_notes"].startswith("张*先生您好")
+    assert "13800001234" not in record["status_notes"]
     both = api.client.get("/requests.json", params={"status": "open,closed"})
     assert ids(both) == [seeded["noise"], seeded["street"]]
 
 
 def test_service_code_filter_includes_the_codes_below(api: Api, seeded: dict[str, str]) -> None:
-    assert ids(api.client.get("/requests.json", params={"service_code": "01"})) == [seeded["street"]]
-    assert ids(api.client.get("/requests.json", params={"service_code": "0201"})) == [seeded["noise"]]
+    assert ids(api.client.get("/requests.json", params={"service_code": "01"})) == [
+        seeded["street"]
+    ]
+    assert ids(api.client.get("/requests.json", params={"service_code": "0201"})) == [
+        seeded["noise"]
+    ]
     both = api.client.get("/requests.json", params={"service_code": "0103,0201"})
     assert ids(both) == [seeded["noise"], seeded["street"]]
 
@@ -407,7 +441,9 @@ def test_bad_list_filters_are_400(api: Api, fmt: str, params: dict[str, str], me
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_one_request_not_found_or_not_public_is_404(api: Api, seeded: dict[str, str], fmt: str) -> None:
+def test_one_request_not_found_or_not_public_is_404(
+    api: Api, seeded: dict[str, str], fmt: str
+) -> None:
     for public_id in ("SR000000NOPE", seeded["private"]):
         r = api.client.get(f"/requests/{public_id}.{fmt}")
         assert r.status_code == 404
@@ -427,7 +463,8 @@ def test_tokens(api: Api, seeded: dict[str, str], fmt: str) -> None:
     else:
         assert as_json(r) == [{"service_request_id": token, "token": token}]
     missing = api.client.get(f"/tokens/NOPE.{fmt}")
-    assert missing.status_code == 404 and "token not found" in errors(missing, fmt)[0][1]
+    assert missing.status_code == 404
+    assert "token not found" in errors(missing, fmt)[0][1]
 
 
 def test_unknown_paths_methods_and_formats(api: Api) -> None:
@@ -435,5 +472,6 @@ def test_unknown_paths_methods_and_formats(api: Api) -> None:
     assert errors(api.client.get("/nothing.json"), "json")[0][0] == 404
     assert errors(api.client.delete("/requests.xml"), "xml")[0][0] == 404
     bad = api.client.get("/services.yaml")
-    assert bad.status_code == 400 and "unsupported format" in errors(bad, "xml")[0][1]
+    assert bad.status_code == 400
+    assert "unsupported format" in errors(bad, "xml")[0][1]
     assert errors(api.client.get("/requests/SR1.csv"), "xml")[0][0] == 400

@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from zhengwu.servicedesk.category.models import Category
-from zhengwu.servicedesk.open311.documents import EXTRA_KEY, status_of
+from zhengwu.servicedesk.open311.documents import CLOSED_STATES, EXTRA_KEY, status_of
 from zhengwu.servicedesk.open311.errors import Open311Error
 from zhengwu.servicedesk.open311.intake import attributes, build_intake
-from zhengwu.servicedesk.open311.query import CLOSED_STATES, parse_datetime, parse_filter
+from zhengwu.servicedesk.open311.query import parse_datetime, parse_filter
 from zhengwu.servicedesk.workflow import OPEN_STATES
 
 CN = ZoneInfo("Asia/Shanghai")
@@ -31,7 +31,11 @@ CATEGORY = Category(
 
 
 def form(extra: dict[str, list[str]] | None = None, **values: str) -> dict[str, list[str]]:
-    base = {"service_code": ["0199"], "attribute[depth]": ["0.5"], **{k: [v] for k, v in values.items()}}
+    base = {
+        "service_code": ["0199"],
+        "attribute[depth]": ["0.5"],
+        **{k: [v] for k, v in values.items()},
+    }
     return {**base, **(extra or {})}
 
 
@@ -77,7 +81,8 @@ def test_a_request_without_description_is_summarised() -> None:
     )  # fmt: skip
     assert intake.text == "井盖缺失；深度（米）：0.5；位置：人行道；地址：金水区文化路"
     assert intake.address == "金水区文化路"
-    assert intake.citizen_name is None and intake.citizen_uid is None
+    assert intake.citizen_name is None
+    assert intake.citizen_uid is None
 
 
 def test_western_names_and_the_jurisdiction_as_the_only_location() -> None:
@@ -140,13 +145,16 @@ def test_dates_naive_dates_and_an_unescaped_plus() -> None:
 def test_default_window_is_the_last_90_days() -> None:
     f = parse_filter({"jurisdiction_id": [""]}, now=NOW, adcode=None, fmt="xml")
     assert (f.start, f.end) == (NOW - timedelta(days=90), NOW)
-    assert f.states is None and f.ids == () and f.codes == ()
+    assert f.states is None
+    assert f.ids == ()
+    assert f.codes == ()
 
 
 def test_one_date_reaches_90_days_from_it() -> None:
     start = parse_filter({"start_date": ["2025-01-01T00:00:00+08:00"]}, now=NOW, adcode=None,
                          fmt="xml")  # fmt: skip
-    assert start.end is not None and start.start is not None
+    assert start.end is not None
+    assert start.start is not None
     assert start.end - start.start == timedelta(days=90)
     end = parse_filter({"end_date": ["2025-06-01"]}, now=NOW, adcode=None, fmt="xml")
     assert end.end == datetime(2025, 6, 1, tzinfo=CN)
@@ -178,7 +186,8 @@ def test_status_and_ids() -> None:
         now=NOW, adcode="410105", fmt="xml",
     )  # fmt: skip
     assert ids.ids == ("SR1", "SR2")  # overrides all else: the bad status and date are ignored
-    assert ids.adcode is None and ids.start is None
+    assert ids.adcode is None
+    assert ids.start is None
 
 
 def test_status_mapping() -> None:

@@ -19,9 +19,12 @@ runner = CliRunner()
 
 def test_a_key_is_stored_only_as_its_hash(session: Session) -> None:
     row, key = keys.create_key(session, name="郑州市民通")
-    assert key.startswith("zw311_") and len(key) > 30
-    assert key not in row.key_hash and len(row.key_hash) == 64
-    assert row.created_at.tzinfo is not None and row.revoked_at is None
+    assert key.startswith("zw311_")
+    assert len(key) > 30
+    assert key not in row.key_hash
+    assert len(row.key_hash) == 64
+    assert row.created_at.tzinfo is not None
+    assert row.revoked_at is None
     assert row.last_used_at is None
     assert keys.check_key(session, key) is row
     assert row.last_used_at is not None
@@ -65,27 +68,38 @@ def test_keys_commands_end_to_end() -> None:
     migrate.upgrade(get_engine())
     created = _json(["keys", "create", "--name", "zhengzhou-app", "--json"])
     assert isinstance(created, dict)
-    assert created["name"] == "zhengzhou-app" and created["active"] is True
+    assert created["name"] == "zhengzhou-app"
+    assert created["active"] is True
     plain = created["api_key"]
-    assert isinstance(plain, str) and plain.startswith("zw311_")
+    assert isinstance(plain, str)
+    assert plain.startswith("zw311_")
     listed = _json(["keys", "list", "--json"])
-    assert isinstance(listed, list) and len(listed) == 1
-    assert "api_key" not in listed[0] and plain not in orjson.dumps(listed).decode()
+    assert isinstance(listed, list)
+    assert len(listed) == 1
+    assert "api_key" not in listed[0]
+    assert plain not in orjson.dumps(listed).decode()
     table = runner.invoke(app, ["keys", "list"])
-    assert table.exit_code == 0 and "zhengzhou-app" in table.output and "active" in table.output
+    assert table.exit_code == 0
+    assert "zhengzhou-app" in table.output
+    assert "active" in table.output
     revoked = _json(["keys", "revoke", "zhengzhou-app", "--json"])
-    assert isinstance(revoked, dict) and revoked["active"] is False
+    assert isinstance(revoked, dict)
+    assert revoked["active"] is False
     with Session(get_engine()) as session:
         row = session.get(Open311ApiKey, created["id"])
-        assert row is not None and row.revoked_at is not None
+        assert row is not None
+        assert row.revoked_at is not None
 
 
 def test_keys_commands_report_errors_cleanly() -> None:
     migrate.upgrade(get_engine())
     plain = runner.invoke(app, ["keys", "create", "--name", "app"])
-    assert plain.exit_code == 0 and "zw311_" in plain.output
+    assert plain.exit_code == 0
+    assert "zw311_" in plain.output
     again = runner.invoke(app, ["keys", "create", "--name", "app"])
-    assert again.exit_code == 2 and "already has an active key" in again.output
+    assert again.exit_code == 2
+    assert "already has an active key" in again.output
     missing = runner.invoke(app, ["keys", "revoke", "42"])
-    assert missing.exit_code == 2 and "no such key" in missing.output
+    assert missing.exit_code == 2
+    assert "no such key" in missing.output
     assert "create" in runner.invoke(app, ["keys", "--help"]).output

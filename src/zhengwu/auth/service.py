@@ -173,5 +173,8 @@ def principal_from_token(session: Session, token: str) -> Principal | None:
     ).first()  # fmt: skip
     if row is None or not row[1].is_active:
         return None
-    row[0].last_used_at = datetime.now(UTC)
+    now = datetime.now(UTC)
+    # Record use at most every few minutes: a write per request would serialise API clients.
+    if row[0].last_used_at is None or now - row[0].last_used_at > timedelta(minutes=5):
+        row[0].last_used_at = now
     return principal_of(row[1])

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -174,6 +174,23 @@ def _run_id(con: duckdb.DuckDBPyConnection, system: str, period: str) -> str:
     run_id = results.run_id_for(system, _period(period).label)
     results.get_run(con, run_id)  # a clear error when the run is not stored
     return run_id
+
+
+def _moment(text: str | None) -> datetime | None:
+    """Parse an ISO date or time; a date or naive time is China time."""
+    from zhengwu.index.periods import CHINA_OFFSET
+
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInputError(
+            f"无法识别的时间 {text!r}", f"not an ISO date or time: {text!r}"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone(CHINA_OFFSET))
+    return moment
 
 
 def _fmt(value: Any, digits: int = 2) -> str:
@@ -495,6 +512,9 @@ def flag(
     ],
     reason: Annotated[str, typer.Option("--reason", help="why")],
     by: Annotated[str, typer.Option("--by", help="who records it")],
+    at: Annotated[
+        str | None, typer.Option("--at", help="since when (ISO date/time; default now)")
+    ] = None,
 ) -> None:
     """Record a manual compliance veto on an account (who, when, why).
 
@@ -505,7 +525,8 @@ def flag(
 
     with unit_of_work() as session:
         found = gate.find_account(session, account)
-        made = gate.flag_account(session, account=found, kind=kind, reason=reason, by=by)
+        made = gate.flag_account(session, account=found, kind=kind, reason=reason, by=by,
+                                 at=_moment(at))  # fmt: skip
         console.print(f"标记 flag {made.id}: {found.platform}:{found.uid} {kind}")
 
 
@@ -515,6 +536,9 @@ def unflag(
     flag_id: Annotated[int, typer.Argument(help="flag id")],
     reason: Annotated[str, typer.Option("--reason", help="why it is lifted")],
     by: Annotated[str, typer.Option("--by", help="who lifts it")],
+    at: Annotated[
+        str | None, typer.Option("--at", help="when (ISO date/time; default now)")
+    ] = None,
 ) -> None:
     """Lift a compliance flag (who, when, why).
 
@@ -524,7 +548,7 @@ def unflag(
     from zhengwu.index import compliance as gate
 
     with unit_of_work() as session:
-        lifted = gate.lift_flag(session, flag_id=flag_id, reason=reason, by=by)
+        lifted = gate.lift_flag(session, flag_id=flag_id, reason=reason, by=by, at=_moment(at))
         console.print(f"解除 lifted flag {lifted.id}")
 
 

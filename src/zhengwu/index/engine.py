@@ -7,8 +7,8 @@ operational DB first. Results replace any earlier run of the same system and per
 Ranking order (deterministic, documented in every methodology): score rounded to 6
 decimals, descending (rounding makes runs independent of the order DuckDB's parallel
 sums happen to add floating-point numbers in); then the system's tie-break metric,
-descending (``active_days`` for zhengwu-4d: the account that posted on more days ranks
-first among equals); then the uid, ascending.
+descending (``posts`` for zhengwu-4d and the presets: the account that published more
+ranks first among equals); then the uid, ascending.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def _register(
 def _unregister(con: duckdb.DuckDBPyConnection) -> None:
     for name in ("acc_in", "orgs_in", "members_in", "regions_in", "svc_in", "flags_in"):
         con.unregister(name)
-    for table in ("acc", "agg_posts", "agg_followers", "vals", "compliance"):
+    for table in ("acc", "agg_posts", "agg_followers", "vals", "compliance", "ranked"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
@@ -101,24 +101,26 @@ def _store_account_totals(
 ) -> None:
     peer = ", ".join(system.peer_group)
     keys = ", ".join(f"a.{k}" for k in system.peer_group)
-    # Joins go by the integer account id, not by (platform, uid) strings.
+    # The windows run over a narrow temporary table (a window operator sorts every column
+    # it carries); the wide row is assembled afterwards by joins on the integer account id.
     con.execute(
-        f"""INSERT INTO index_totals
-        WITH scored AS (SELECT account_id AS key, score, tie_value, posts, dims_missing
-                        FROM index_scores WHERE run_id = {_q(run_id)}),
-        base AS (
+        f"""CREATE OR REPLACE TEMP TABLE ranked AS
+        WITH base AS (
             SELECT a.account_id AS key, a.platform, a.uid, {keys}, s.score, s.tie_value,
                    c.status = 'fail' AS excluded
-            FROM acc a JOIN scored s ON s.key = a.account_id
-            JOIN compliance c ON c.account_id = a.account_id),
-        r AS ({_ranks(peer)})
+            FROM acc a JOIN index_scores s ON s.account_id = a.account_id AND s.run_id = {_q(run_id)}
+            JOIN compliance c ON c.account_id = a.account_id)
+        {_ranks(peer)}"""
+    )
+    con.execute(
+        f"""INSERT INTO index_totals
         SELECT {_q(run_id)}, a.platform, 'account', a.uid, a.account_id, a.organization_id,
                a.name, a.org_name, a.sector, a.level, a.province, a.city, s.score, r.rank,
                r.rank_with_failing, concat_ws('|', {keys}), r.peer_size, r.percentile,
                s.dims_missing, c.status, c.reasons, c.status = 'fail', s.tie_value, s.posts
-        FROM acc a JOIN scored s ON s.key = a.account_id
+        FROM acc a JOIN index_scores s ON s.account_id = a.account_id AND s.run_id = {_q(run_id)}
         JOIN compliance c ON c.account_id = a.account_id
-        JOIN r ON r.key = a.account_id"""
+        JOIN ranked r ON r.key = a.account_id"""
     )
 
 

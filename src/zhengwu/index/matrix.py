@@ -16,6 +16,8 @@ Per matrix and platform (and across the system's platforms, ``platform = 'all'``
 
 from __future__ import annotations
 
+from typing import Any
+
 import duckdb
 
 from zhengwu.index.system import IndicatorSystem
@@ -81,7 +83,7 @@ def compute(con: duckdb.DuckDBPyConnection, system: IndicatorSystem, run_id: str
 
 def matrix_index(
     con: duckdb.DuckDBPyConnection, run_id: str, *, platform: str | None = None
-) -> list[dict[str, object]]:
+) -> list[dict[str, Any]]:
     """Return the stored matrix index of run ``run_id``, best first within each platform."""
     where = "run_id = ?" + (" AND platform = ?" if platform else "")
     params: list[object] = [run_id, platform] if platform else [run_id]

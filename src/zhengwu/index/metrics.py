@@ -82,7 +82,10 @@ def service_topic_filter(topics: Iterable[str]) -> str:
     if prefixes:
         test = " OR ".join(f"starts_with(t, {_sql_str(p)})" for p in prefixes)
         parts.append(f"len(list_filter(topics, lambda t: {test})) > 0")
-    return f"(len(topics) > 0 AND ({' OR '.join(parts)}))" if parts else "false"
+    # CASE evaluates the list tests only for posts that have topics (most have none).
+    return (
+        f"CASE WHEN len(topics) > 0 THEN {' OR '.join(parts)} ELSE false END" if parts else "false"
+    )
 
 
 def _value(field: str) -> str:

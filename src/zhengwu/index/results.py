@@ -107,31 +107,43 @@ def run_id_for(system: str, period_label: str) -> str:
     return f"{system}/{period_label}"
 
 
+def _stored(con: duckdb.DuckDBPyConnection) -> bool:
+    """Tell whether the store has index results of this layout (read paths never create)."""
+    row = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'index_schema'"
+    ).fetchall()
+    if not row[0][0]:
+        return False
+    version = con.execute("SELECT max(version) FROM index_schema").fetchall()
+    return bool(version[0][0] == SCHEMA_VERSION)
+
+
 def get_run(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
     """Return the stored run ``run_id`` as a mapping, or raise NotFoundError."""
-    ensure_tables(con)
-    cur = con.execute("SELECT * FROM index_runs WHERE run_id = ?", [run_id])
-    row = cur.fetchone()
-    if row is None:
-        raise NotFoundError(
-            f"没有计算结果 {run_id}；请先运行 zhengwu index run",
-            f"no stored run {run_id}; run `zhengwu index run` first",
-        )
-    names = [d[0] for d in cur.description or []]
-    return dict(zip(names, row, strict=True))
+    if _stored(con):
+        cur = con.execute("SELECT * FROM index_runs WHERE run_id = ?", [run_id])
+        names = [d[0] for d in cur.description or []]
+        for row in cur.fetchall():
+            return dict(zip(names, row, strict=True))
+    raise NotFoundError(
+        f"没有计算结果 {run_id}；请先运行 zhengwu index run",
+        f"no stored run {run_id}; run `zhengwu index run` first",
+    )
 
 
 def find_run(con: duckdb.DuckDBPyConnection, system: str, period_label: str) -> str | None:
     """Return the run id of ``system`` over ``period_label`` if it is stored."""
-    ensure_tables(con)
+    if not _stored(con):
+        return None
     run_id = run_id_for(system, period_label)
-    row = con.execute("SELECT 1 FROM index_runs WHERE run_id = ?", [run_id]).fetchone()
-    return run_id if row else None
+    rows = con.execute("SELECT 1 FROM index_runs WHERE run_id = ?", [run_id]).fetchall()
+    return run_id if rows else None
 
 
 def list_runs(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """Return every stored run, newest period first."""
-    ensure_tables(con)
+    if not _stored(con):
+        return []
     cur = con.execute(
         "SELECT run_id, system, period, period_kind, start_date, end_date, n_accounts, "
         "n_failing, created_at, seconds FROM index_runs ORDER BY end_date DESC, run_id"

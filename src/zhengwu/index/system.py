@@ -98,7 +98,7 @@ class IndicatorSystem:
     platforms: tuple[str, ...]
     week_start: WeekStart = "monday"
     peer_group: tuple[str, ...] = ("platform",)
-    tie_break: str = "active_days"
+    tie_break: str = "posts"
     dimensions: tuple[Dimension, ...] = ()
     preset: str | None = None
     cap_reads: int | None = None
@@ -285,7 +285,7 @@ def parse_system(
     if "platform" not in peer:
         # Each platform has its own scale of reads and likes: never normalise across them.
         peer = ("platform", *peer)
-    tie_break = data.get("tie_break", "active_days" if kind == "composite" else "posts")
+    tie_break = data.get("tie_break", "posts")
     if kind == "preset" and tie_break != "posts":
         # A preset's inputs are its formula's; the number of posts is what every one has.
         raise _err(

@@ -1,8 +1,10 @@
 """Mask personal data for public display: 138****1234, 张*, 豫A***45, a***@qq.com.
 
 Every mask keeps just enough to recognise one's own data (the surname, the first and last
-digits) and is idempotent: masking a masked text changes nothing, because no mask leaves
-a run of characters that a finder would take for personal data again.
+digits). :func:`mask_text` is idempotent by construction: it masks until nothing is found.
+One pass is enough for every ordinary text; a second is needed only where masked digits
+sat in a chain of digit groups ("130-0000-0300130-1300": masking one reading uncovers
+another), and it masks what the first uncovered.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection
 
-from zhengwu.privacy.detect import detect
+from zhengwu.privacy.detect import PiiSpan, detect
 from zhengwu.privacy.fold import fold
 from zhengwu.privacy.kinds import ALL, Kind
 from zhengwu.privacy.numbers import AREA_CODE
@@ -19,17 +21,9 @@ from zhengwu.privacy.surnames import COMPOUND_SURNAMES
 _NON_DIGIT = re.compile(r"\D")
 _SEPARATORS = re.compile(r"[\s·-]")
 _LONG_DIGITS = re.compile(r"\d{5,}")
-_LEADING_DIGITS = re.compile(r"^\d+")
-_TRAILING_DIGITS = re.compile(r"\d+$")
-# A mask sits in a chain of digit groups ("130-0000-" before it, "-1000…" after it): the
-# digits it keeps would join those groups into a new number (130-0000-0371 …), so they are
-# starred on that side. Without this, masking would not be idempotent on such chains.
-_GROUP_BEFORE = re.compile(r"\d[ -]$")
-_GROUP_AFTER = re.compile(r"[ -]\d")
-
-
-def _star(m: re.Match[str]) -> str:
-    return "*" * len(m.group())
+# Passes with the readable masks before whatever is still found is starred outright: a
+# starred span holds no letter or digit any more, so masking always ends.
+_READABLE_PASSES = 3
 
 
 def _keep_last(digits: str, keep: int = 4) -> str:
@@ -93,23 +87,24 @@ _MASKS: dict[Kind, Callable[[str], str]] = {
 }
 
 
-def mask_text(text: str, kinds: Collection[Kind] = ALL) -> str:
-    """Return ``text`` with every piece of personal data of ``kinds`` masked."""
-    spans = detect(text, kinds)
-    if not spans:
-        return text
-    folded = fold(text)
+def _apply(text: str, spans: list[PiiSpan], readable: bool) -> str:
     parts: list[str] = []
     at = 0
     for span in spans:
         parts.append(text[at : span.start])
-        masked = _MASKS[span.kind](span.value)
-        if span.kind != "name":
-            if _GROUP_BEFORE.search(folded, max(0, span.start - 2), span.start):
-                masked = _LEADING_DIGITS.sub(_star, masked)
-            if _GROUP_AFTER.match(folded, span.end):
-                masked = _TRAILING_DIGITS.sub(_star, masked)
-        parts.append(masked)
+        parts.append(_MASKS[span.kind](span.value) if readable else "*" * len(span.value))
         at = span.end
     parts.append(text[at:])
     return "".join(parts)
+
+
+def mask_text(text: str, kinds: Collection[Kind] = ALL) -> str:
+    """Return ``text`` with every piece of personal data of ``kinds`` masked."""
+    passes = 0
+    while True:
+        # A bare surname (姓王) is reported but masks to itself: it never needs another pass.
+        spans = [s for s in detect(text, kinds) if _MASKS[s.kind](s.value) != s.value]
+        if not spans:
+            return text
+        text = _apply(text, spans, readable=passes < _READABLE_PASSES)
+        passes += 1

@@ -9,6 +9,7 @@ names — the Aho–Corasick idea with a depth-2 trie, which suits names of 2–
 from __future__ import annotations
 
 import re
+import threading
 from functools import cache
 from typing import NamedTuple
 
@@ -150,7 +151,20 @@ def surfaces() -> dict[str, dict[str, tuple[bool, bool]]]:
     return forms
 
 
+_BUILD_LOCK = threading.Lock()
+
+
 @cache
 def name_index() -> NameIndex:
-    """Build the name index on first use (about 0.1 s) and keep it."""
+    """Build the name index on first use (about 0.1 s) and keep it.
+
+    The lock makes concurrent first callers (server threads) wait for one build instead of
+    each building their own.
+    """
+    with _BUILD_LOCK:
+        return _build_once()
+
+
+@cache
+def _build_once() -> NameIndex:
     return NameIndex()

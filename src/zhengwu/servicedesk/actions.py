@@ -165,7 +165,8 @@ def _cohandle(s: Session, r: ServiceRequest, d: ActionInput, now: datetime) -> d
     return {"helper_organization_ids": added}
 
 
-def _note(s: Session, r: ServiceRequest, d: ActionInput, now: datetime) -> dict[str, object]:
+def _no_effect(s: Session, r: ServiceRequest, d: ActionInput, now: datetime) -> dict[str, object]:
+    # start, note, invalid: the transition and its audit entry (with the reason) are the effect.
     return {}
 
 
@@ -229,19 +230,19 @@ EFFECTS: dict[str, Effect] = {
     "assign": _hand_over,
     "transfer": _hand_over,
     "return": _return,
-    "start": _note,
+    "start": _no_effect,
     "reply": _reply,
     "resolve": _resolve,
     "follow_up": _follow_up,
     "reopen": _reopen,
     "cohandle": _cohandle,
-    "note": _note,
+    "note": _no_effect,
     "request_extension": _ask_extension,
     "approve_extension": _approve,
     "refuse_extension": _refuse,
     "supervise": _supervise,
     "duplicate": _duplicate,
-    "invalid": _note,
+    "invalid": _no_effect,
     "reclassify": _reclassify,
 }
 

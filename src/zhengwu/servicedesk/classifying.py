@@ -80,6 +80,7 @@ class _ModelCache:
         self._model: Any = None
 
     def get(self, path: Path) -> Any:
+        """Return the model stored at ``path`` (None when there is none or it is unusable)."""
         try:
             mtime = path.stat().st_mtime
         except OSError:

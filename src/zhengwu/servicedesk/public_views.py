@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import secrets
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -142,8 +143,10 @@ async def submit_request(request: Request, db: DB, principal: WritingPrincipal) 
 
 def _public_or_owned(db: DB, public_id: str, token: str | None) -> ServiceRequest:
     req = service.get_by_public_id(db, public_id)
-    owned = token is not None and service.token_hash(token) == req.citizen_token_hash
-    if not (req.is_public or owned) or (req.state == "invalid" and not owned):
+    owned = token is not None and secrets.compare_digest(
+        service.token_hash(token), req.citizen_token_hash
+    )
+    if not owned and (not req.is_public or req.state == "invalid"):
         raise NotFoundError(f"诉求不存在：{public_id}", f"no such request: {public_id}")
     return req
 

@@ -116,11 +116,7 @@ def _matrix_for(
         if over:
             return min(over, key=lambda r: (chain.index(r[1]), r[0]))[0]
     if organization_id is not None:
-        return session.scalar(
-            select(MatrixMember.matrix_id).join(Account, Account.id == MatrixMember.account_id)
-            .where(Account.organization_id == organization_id)
-            .order_by(MatrixMember.matrix_id).limit(1)
-        )  # fmt: skip
+        return config.organization_matrix.get(organization_id)
     return None
 
 

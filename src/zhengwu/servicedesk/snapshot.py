@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from zhengwu.accounts.models import Matrix
+from zhengwu.accounts.models import Account, Matrix, MatrixMember
 from zhengwu.servicedesk.category import service as category_service
 from zhengwu.servicedesk.routing.models import RoutingRule
 
@@ -53,6 +53,7 @@ class DeskSnapshot:
     tree: tuple[CategoryNode, ...]
     rules: tuple[RuleNode, ...]
     regional_matrices: tuple[tuple[int, str], ...]  # (matrix id, adcode)
+    organization_matrix: dict[int, int]  # organisation → first matrix one of its accounts is in
 
 
 # Plain SQL on purpose: built with the ORM the same statement cost 3× the time to compile.
@@ -63,7 +64,8 @@ _STAMP = text(
     " (SELECT max(version) FROM routing_table_versions),"
     " (SELECT count(*) FROM routing_rules), (SELECT max(id) FROM routing_rules),"
     " (SELECT max(valid_to) FROM routing_rules),"
-    " (SELECT count(*) FROM matrices), (SELECT max(id) FROM matrices)"
+    " (SELECT count(*) FROM matrices), (SELECT max(id) FROM matrices),"
+    " (SELECT count(*) FROM matrix_members), (SELECT max(added_at) FROM matrix_members)"
 )
 
 
@@ -90,7 +92,17 @@ def _load(session: Session) -> DeskSnapshot:
         ).all()
         if adcode
     )
-    return DeskSnapshot(tree, rules, matrices)
+    organization_matrix: dict[int, int] = {}
+    members = session.execute(
+        select(Account.organization_id, MatrixMember.matrix_id)
+        .join(MatrixMember, MatrixMember.account_id == Account.id)
+        .where(Account.organization_id.is_not(None))
+        .order_by(MatrixMember.matrix_id)
+    ).all()
+    for org_id, matrix_id in members:
+        if org_id is not None:
+            organization_matrix.setdefault(org_id, matrix_id)
+    return DeskSnapshot(tree, rules, matrices, organization_matrix)
 
 
 class _Cache:
@@ -101,6 +113,7 @@ class _Cache:
         self._entries: dict[str, tuple[tuple[object, ...], DeskSnapshot]] = {}
 
     def get(self, session: Session) -> DeskSnapshot:
+        """Return the snapshot of the session's database, rebuilt if its stamp moved."""
         key = session.get_bind().engine.url.render_as_string(hide_password=True)
         stamp = _stamp(session)
         entry = self._entries.get(key)

@@ -13,13 +13,21 @@
       wechat/articles.jsonl        wechat_spider export rows (one per article)
       douyin/aweme.jsonl           MediaCrawler aweme rows (+ play_count)
       douyin/creators.jsonl        MediaCrawler creator rows
-      truth.json                   ground truth: window, rainstorm and its posters, dormant,
-                                   zombie and replying accounts, counts
+      requests/                    citizens' requests to the struck city's accounts
+                                   (Weibo statuses, 12345 and form CSVs, handling events,
+                                   their own truth.jsonl) — zhengwu.simulate.requests
+      help/posts.jsonl, truth.jsonl  help posts (求助) during the rainstorm
+                                   — zhengwu.simulate.helpposts
+      truth.json                   ground truth: window, scope, rainstorm and its posters,
+                                   dormant (no post in the last 14 days), never-posting,
+                                   zombie and replying accounts, counts per platform
 
 Runs are deterministic: the same arguments give the same bytes (every random draw comes
-from ``numpy.random.PCG64`` keyed by the seed; times derive from ``--start``/``--days``).
-Counts are observed at the window end. More streams (citizen requests, help posts) plug
-in through :func:`zhengwu.simulate.streams.register_stream`.
+from ``numpy.random.PCG64`` keyed by the seed and a label; times derive from
+``--start``/``--days``, never from the clock; worker processes render independent chunks
+and change nothing). Counts are observed at the window end. A new stream is a class with
+``name`` and ``write(ctx: StreamContext)``, added with
+:func:`zhengwu.simulate.streams.register_stream`; it runs after the built-in ones.
 """
 
 from zhengwu.simulate.config import SimulationConfig

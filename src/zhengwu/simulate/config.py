@@ -30,7 +30,7 @@ MAX_DAYS = 3660
 # Target number of government Weibo accounts per scale. WeChat and Douyin follow from
 # per-organisation opening rates (about 60 % and 40 % of organisations), so the city
 # scale lands near 500 accounts over the three platforms and the province near 8,000.
-WEIBO_TARGETS: dict[str, int] = {"city": 225, "province": 3_600, "national": 180_000}
+WEIBO_TARGETS: dict[str, int] = {"city": 200, "province": 3_300, "national": 180_000}
 
 
 @dataclass(frozen=True, slots=True)

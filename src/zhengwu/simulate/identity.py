@@ -53,6 +53,8 @@ class IdentityFactory:
     def __init__(self, seed: int, start: date, places: dict[str, Place]) -> None:
         self.rand = Draws(rng(seed, "identity"))
         self.secret = rng(seed, "sec_uid")
+        self._secret = b""
+        self._secret_at = 0
         self.start = start
         self.places = places
         self._years: dict[tuple[str, tuple[tuple[int, int], ...]], tuple[list[int], list[int]]] = {}
@@ -89,7 +91,11 @@ class IdentityFactory:
     def douyin_ids(self) -> tuple[str, str, str]:
         """Return an unused (user_id, sec_uid, unique_id) triple."""
         user_id = self._unique("douyin", lambda: str(self.rand.integers(10**10, 10**11)))
-        sec = "MS4wLjABAAAA" + base64.urlsafe_b64encode(self.secret.bytes(32)).decode()[:43]
+        if self._secret_at >= len(self._secret):
+            self._secret, self._secret_at = self.secret.bytes(32 * 4096), 0  # one draw, many ids
+        chunk = self._secret[self._secret_at : self._secret_at + 32]
+        self._secret_at += 32
+        sec = "MS4wLjABAAAA" + base64.urlsafe_b64encode(chunk).decode()[:43]
         unique_id = f"dy{self.rand.integers(10**8, 10**9)}"
         return user_id, sec, unique_id
 

@@ -109,10 +109,9 @@ class Population:
 class _Builder:
     """Collects candidate organisations in a deterministic order."""
 
-    def __init__(self, seed: int, scale: str) -> None:
+    def __init__(self, seed: int) -> None:
         self.rand = Draws(rng(seed, "orgs"))
         self.stems = rng(seed, "towns")
-        self.scale = scale
         self.orgs: list[Org] = []
         self.keys: dict[tuple[str, str], int] = {}  # (area adcode, body key) → index
         self.seq: dict[str, int] = {}
@@ -148,7 +147,7 @@ class _Builder:
         self.keys[(adcode, org.body)] = len(self.orgs) - 1
         return len(self.orgs) - 1
 
-    def parent_for(self, body_key: str, area: str, upper: str, gov: int) -> int:
+    def parent_for(self, body_key: str, upper: str, gov: int) -> int:
         """Return the parent index: the same body one level up for vertical lines, else gov."""
         if body_key in _VERTICAL:
             return self.keys.get((upper, body_key), gov)
@@ -182,7 +181,7 @@ def _add_province(b: _Builder, province: Place, municipality: bool, central_gov:
     fill = _fill(province, province if municipality else None, None)
     unit = province.adcode if municipality else ""
     for body in bodies:
-        parent = b.parent_for(body.key, province.adcode, "000000", gov)
+        parent = b.parent_for(body.key, "000000", gov)
         b.add(body, level="省", adcode=province.adcode, unit=unit, province=province.adcode,
               place=province.short, fill=fill, parent=parent)  # fmt: skip
     return gov
@@ -202,7 +201,7 @@ def _add_unit(b: _Builder, unit: CityUnit, province_gov: int | None, towns_mean:
                          parent=province_gov, sector="政府", org_name=f"{unit.place.name}人民政府")  # fmt: skip
         fill = _fill(province, unit.place, None)
         for body in CITY_BODIES:
-            parent = b.parent_for(body.key, unit.place.adcode, province.adcode, city_gov)
+            parent = b.parent_for(body.key, province.adcode, city_gov)
             b.add(body, level="市", adcode=unit.place.adcode, unit=unit.place.adcode,
                   province=province.adcode, place=unit.place.short, fill=fill, parent=parent)  # fmt: skip
         upper = unit.place.adcode
@@ -223,7 +222,7 @@ def _add_county(
                 place=county.short, fill={}, parent=upper_gov, sector="政府",
                 org_name=f"{fill['xf']}人民政府")  # fmt: skip
     for body in COUNTY_BODIES:
-        parent = b.parent_for(body.key, county.adcode, upper, gov)
+        parent = b.parent_for(body.key, upper, gov)
         b.add(body, level="县", adcode=county.adcode, unit=area, province=unit.province.adcode,
               place=county.short, fill=fill, parent=parent)  # fmt: skip
     n_towns = int(min(max(b.rand.normal(towns_mean, towns_mean / 3), 3), 45))
@@ -271,7 +270,7 @@ def _trim(orgs: list[Org], target: int, seed: int) -> list[Org]:
 
 def build_population(config: SimulationConfig, scope: Scope) -> Population:
     """Generate the organisations, accounts and matrices of a run."""
-    b = _Builder(config.seed, config.scale)
+    b = _Builder(config.seed)
     central_gov: int | None = None
     if scope.central:
         central_gov = b.add(None, level="中央", adcode="000000", unit="", province="",

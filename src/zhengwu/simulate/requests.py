@@ -163,16 +163,20 @@ class _Draw:
         self.ids = 0
 
     def pick(self, items: Sequence[Any] | str) -> Any:
+        """Return one item drawn uniformly."""
         return items[int(self.rng.integers(len(items)))]
 
     def chance(self, p: float) -> bool:
+        """Return True with probability ``p``."""
         return bool(self.rng.random() < p)
 
     def phone(self) -> str:
+        """Return a mobile number as people write it."""
         prefix = str(self.pick(("138", "139", "137", "158", "186")))
         return prefix + f"{int(self.rng.integers(10**8)):08d}"
 
     def person(self) -> str:
+        """Return a plausible Chinese name."""
         return str(
             self.pick(_SURNAMES)
             + self.pick(_GIVEN)
@@ -180,11 +184,13 @@ class _Draw:
         )
 
     def status_id(self, when: datetime) -> str:
+        """Return a Weibo status id carrying the post's time."""
         self.ids += 1
         ts = int(when.timestamp())
         return str(((ts - _ID_EPOCH) << 22) | (_SLOT_BASE + self.ids % 1_000_000))
 
     def user(self) -> dict[str, Any]:
+        """Return a new citizen's embedded Weibo user."""
         self.users += 1
         uid = 6_000_000_000 + self.users
         name = f"用户{uid % 10_000_000:07d}"

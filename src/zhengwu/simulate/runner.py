@@ -44,15 +44,20 @@ class SimulationResult:
 
 def run_simulation(config: SimulationConfig, progress: Progress | None = None) -> SimulationResult:
     """Generate a population and its activity and write every stream under ``config.out``."""
+    progress = progress or NullProgress()
+    advance = progress.task("机构与账号 population", 2 + len(config.platforms))
     window = Window(config.start, config.days)
     scope = build_scope(config.scale, config.seed, config.region)
+    advance(1)
     population = build_population(config, scope)
+    advance(1)
     event = choose_rainstorm(scope, window, config.seed)
     activity = {}
     for platform in config.platforms:
         accounts = population.accounts[platform]
         activity[platform] = build_activity(platform, accounts, window, config.seed)
         add_event(event, activity[platform], accounts, config.seed)
+        advance(1)
     _clear_previous(config.out)
     ctx = StreamContext(
         config=config,
@@ -62,7 +67,7 @@ def run_simulation(config: SimulationConfig, progress: Progress | None = None) -
         event=event,
         out=config.out,
         truth=Truth(),
-        progress=progress or NullProgress(),
+        progress=progress,
     )
     record_run(ctx)
     for stream in [*(cls() for cls in BUILTIN_STREAMS), *(factory() for factory in STREAMS)]:

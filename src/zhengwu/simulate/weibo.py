@@ -287,8 +287,8 @@ class WeiboStream:
                 root = roots[r] if roots is not None else None
                 pics = keys = retweet = empty
                 if root is None:
-                    text = texts.compose(pieces, day, secs[r], event[r], pick[r])
-                    text = text.encode() if pieces.safe else escape(text)
+                    plain = texts.compose(pieces, day, secs[r], event[r], pick[r])
+                    text = plain.encode() if pieces.safe else escape(plain)
                     if n_pics[r]:
                         pics, keys = pictures(uid_hex, sid, n_pics[r])
                 else:

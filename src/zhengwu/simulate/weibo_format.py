@@ -194,6 +194,7 @@ def user_object(
     }
     if full:
         user.update(
+            {"class": 1},
             url="",
             profile_url=f"u/{uid}",
             domain="",

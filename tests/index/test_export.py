@@ -1,0 +1,42 @@
+"""Rankings export to CSV and XLSX and read back identically."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from zhengwu.index import export, ranking
+
+from .conftest import World
+
+
+def test_csv_and_xlsx_round_trip(world: World, tmp_path: Path) -> None:
+    police = world.org("郑州市公安局", sector="公安")
+    fire = world.org("郑州市消防救援支队", sector="消防")
+    world.account("weibo", "7001", police, name="平安郑州")
+    world.account("weibo", "7002", fire, name="郑州消防")
+    world.account("weibo", "7003", police, name="郑州交警")
+    world.daily("weibo", "7001", "2025-07-01", 31, reposts=30, comments=20, likes=200)
+    world.daily("weibo", "7002", "2025-07-01", 31, reposts=3, comments=2, likes=20)
+    world.daily("weibo", "7003", "2025-07-01", 4, reposts=1)
+    run = world.run("2025-07")
+    result = ranking.ranking(
+        world.con, run.run_id, platform="weibo", by="sector", include_failing=True
+    )
+    expected = export.ranking_rows(result)
+    assert len(expected) == 3
+    assert {r["group_key"] for r in expected} == {"公安", "消防"}
+    assert export.to_csv(result, tmp_path / "r.csv") == 3
+    back = export.read_csv(tmp_path / "r.csv")
+    assert [(r["account_uid"], r["name"], r["rank"]) for r in back] == [
+        (r["account_uid"], r["name"], str(r["rank"])) for r in expected
+    ]
+    assert [float(r["score"]) for r in back] == pytest.approx([r["score"] for r in expected])
+    assert {r["account_uid"]: r["compliance_reasons"] for r in back}["7003"] == "no_post"
+    assert export.to_xlsx(result, tmp_path / "r.xlsx") == 3
+    sheet = export.read_xlsx(tmp_path / "r.xlsx")
+    assert [(r["account_uid"], r["name"], r["rank"], r["group_name"]) for r in sheet] == [
+        (r["account_uid"], r["name"], r["rank"], r["group_name"]) for r in expected
+    ]
+    assert [r["score"] for r in sheet] == pytest.approx([r["score"] for r in expected])

@@ -1,0 +1,122 @@
+"""The index over the simulator's output, imported through the real importers.
+
+A simulated city (30 days) goes through the same import path as real data; then the
+default system runs twice over it. Its ground truth (``truth.json``) lists the accounts
+that did not post in the last 14 days of the window: the compliance report must list them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import orjson
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from zhengwu.content import store
+from zhengwu.index import compliance as gate
+from zhengwu.index import engine, ranking
+from zhengwu.index.dimensions import load_dimensions
+from zhengwu.index.periods import parse_period
+from zhengwu.index.system import load_system
+from zhengwu.ingest.bundle import bundle_files
+from zhengwu.ingest.pipeline import run_import
+from zhengwu.simulate import SimulationConfig, run_simulation
+
+# Only the account and post files: the request and help-post streams have importers of
+# their own that this test does not exercise.
+_STREAMS = ("orgs.csv", "accounts.csv", "matrices.json", "weibo/", "wechat/", "douyin/")
+
+
+@pytest.fixture(scope="module")
+def city(db_engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """A simulated city imported into a rolled-back transaction and a fresh store."""
+    root = tmp_path_factory.mktemp("sim")
+    run_simulation(SimulationConfig(scale="city", days=30, seed=5, out=root / "in"))
+    truth = orjson.loads((root / "in" / "truth.json").read_bytes())
+    connection = db_engine.connect()
+    transaction = connection.begin()
+    session = Session(bind=connection, join_transaction_mode="create_savepoint")
+    with store.open_store(root / "analytics.duckdb") as con:
+        for fmt, files in bundle_files(root / "in"):
+            chosen = [f for f in files if str(f.relative_to(root / "in")).startswith(_STREAMS)]
+            if chosen:
+                run_import(fmt, chosen, session=session, analytics=con, workers=1)
+        session.flush()
+        yield {"session": session, "con": con, "truth": truth}
+    session.close()
+    transaction.rollback()
+    connection.close()
+
+
+def _period(truth: dict[str, Any]) -> str:
+    window = truth["window"]
+    last = date.fromordinal(date.fromisoformat(window["end"]).toordinal() - 1)
+    return f"{window['start']}..{last.isoformat()}"
+
+
+def _rankings(con: Any, run_id: str) -> list[tuple[str, str, int | None, float]]:
+    return [
+        (r[0], r[1], r[2], round(r[3], 9))
+        for r in con.execute(
+            "SELECT platform, account_uid, rank, score FROM index_totals WHERE run_id = ? "
+            "ORDER BY platform, rank_with_failing", [run_id],
+        ).fetchall()
+    ]  # fmt: skip
+
+
+def test_two_runs_give_identical_rankings(city: dict[str, Any]) -> None:
+    system = load_system()
+    period = parse_period(_period(city["truth"]))
+    first = engine.run_for_db(city["session"], city["con"], system, period)
+    before = _rankings(city["con"], first.run_id)
+    second = engine.run_for_db(city["session"], city["con"], system, period)
+    assert _rankings(city["con"], second.run_id) == before
+    assert first.accounts > 300
+    assert {p for p, *_ in before} == {"weibo", "wechat", "douyin", "all"}
+    listing = ranking.ranking(city["con"], first.run_id, platform="weibo", top=10)
+    assert len(listing["groups"][0]["rows"]) == 10
+    assert listing["excluded_count"] == first.failing - sum(
+        1 for p, _, rank, _ in before if p in ("wechat", "douyin") and rank is None
+    )
+
+
+def test_explanations_add_up_for_every_account(city: dict[str, Any]) -> None:
+    run = engine.run_for_db(
+        city["session"], city["con"], load_system(), parse_period(_period(city["truth"]))
+    )
+    gaps = (
+        city["con"]
+        .execute(
+            """SELECT count(*), max(abs(t.score - s.total)) FROM index_totals t
+           JOIN (SELECT platform, account_uid, sum(contribution) AS total FROM index_score_items
+                 WHERE run_id = ? AND indicator <> '' GROUP BY ALL) s USING (platform, account_uid)
+           WHERE t.run_id = ?""",
+            [run.run_id, run.run_id],
+        )
+        .fetchall()[0]
+    )
+    assert gaps[0] == run.accounts
+    assert gaps[1] < 1e-9
+
+
+def test_compliance_report_lists_the_dormant_accounts(city: dict[str, Any]) -> None:
+    truth = city["truth"]
+    check = date.fromordinal(date.fromisoformat(truth["window"]["end"]).toordinal() - 1)
+    dims = load_dimensions(city["session"])
+    report = gate.report(city["con"], dims.accounts, gate.FLAGS_SCHEMA.empty_table(), check,
+                         gate.ComplianceRules(window_days=14))  # fmt: skip
+    for platform, section in truth["platforms"].items():
+        non_government = {a["uid"] for a in section["non_government"]}
+        dormant = set(section["dormant"]) - non_government
+        failing = {r["uid"] for r in report["rows"]
+                   if r["platform"] == platform and "no_post" in r["reasons"]}  # fmt: skip
+        assert dormant, platform
+        assert dormant <= failing, platform
+        if platform != "wechat":
+            # WeChat ids of different accounts can collide in the importer (mid_idx), which
+            # loses articles; elsewhere the report matches the ground truth exactly.
+            assert failing == dormant, platform
