@@ -99,6 +99,7 @@ def demo_command(
                     f"duplicates {s.duplicates} · quarantined {s.quarantined}",
                 )
         truth: dict[str, Any] = orjson.loads((input_dir / "truth.json").read_bytes())
+        truth["_input_dir"] = str(input_dir)
         for title, target in DEMO_STEPS:
             func = _load(target)
             if func is None:

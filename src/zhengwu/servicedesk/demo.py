@@ -10,10 +10,11 @@ demo shows work in progress, overdue requests and rates that move.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -97,3 +98,50 @@ def _try(session: Session, request: ServiceRequest, action: str, actor: Principa
         summary.skipped += 1
         return
     summary.applied += 1
+
+
+def run(
+    session: Session, analytics: duckdb.DuckDBPyConnection, truth: dict[str, Any]
+) -> dict[str, Any]:
+    """The service-desk step of ``zhengwu demo``: intake, routing, handling, rates."""
+    from datetime import date as date_type
+
+    from zhengwu.servicedesk import rates
+    from zhengwu.servicedesk.category import service as category_service
+    from zhengwu.servicedesk.csvimport import import_csv
+    from zhengwu.servicedesk.posts import DEFAULT_HASHTAGS, intake_from_posts
+    from zhengwu.servicedesk.routing import service as routing_service
+    from zhengwu.servicedesk.service import SYSTEM
+
+    input_dir = Path(str(truth["_input_dir"]))
+    category_service.ensure_default_tree(session)
+    routing_service.derive_rules(session, actor=SYSTEM)
+    start = date_type.fromisoformat(truth["window"]["start"])
+    since = datetime(start.year, start.month, start.day, tzinfo=UTC) - timedelta(days=1)
+    posts = intake_from_posts(
+        session, analytics, since=since, actor=SYSTEM, hashtags=DEFAULT_HASHTAGS
+    )
+    created = posts.created
+    for name, source in (("12345-requests.csv", "12345"), ("form-requests.csv", "form")):
+        path = input_dir / "requests" / name
+        if path.exists():
+            created += import_csv(session, path, actor=SYSTEM, source=source).created
+    events = input_dir / "requests" / "handling-events.json"
+    applied = replay_events(session, events).applied if events.exists() else 0
+    end = date_type.fromisoformat(truth["window"]["end"]) + timedelta(days=1)
+    overall = rates.compute(session, start=start, end=end, by="category")
+    n = sum(r.n for r in overall)
+
+    def pct(num: int, den: int) -> str:
+        return f"{100 * num / den:.1f}%" if den else "–"
+
+    return {
+        "requests": created,
+        "handled steps": applied,
+        "回应率": pct(sum(r.responded for r in overall), n),
+        "办结率": pct(sum(r.resolved for r in overall), n),
+        "按时办结率": pct(
+            sum(r.resolved_on_time for r in overall), sum(r.resolved for r in overall)
+        ),
+        "满意率": pct(sum(r.satisfied for r in overall), sum(r.followed_up for r in overall)),
+    }

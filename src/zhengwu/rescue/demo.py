@@ -1,0 +1,53 @@
+"""The emergency-help step of ``zhengwu demo``: an incident for the simulated flood."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import duckdb
+from sqlalchemy.orm import Session
+
+from zhengwu.rescue import service as rescue_service
+from zhengwu.rescue.channels import intake_from_posts
+from zhengwu.rescue.schemas import IncidentCreate, TeamCreate
+
+
+def run(
+    session: Session, analytics: duckdb.DuckDBPyConnection, truth: dict[str, Any]
+) -> dict[str, Any]:
+    """Open an incident for the simulated city, register teams, take in the help posts."""
+    help_truth = truth.get("help") or {}
+    event = truth["event"]
+    if not help_truth:
+        return {"help posts": 0}
+    city, name = event["city"], event["city_name"]
+    short = name.removesuffix("市")
+    starts = datetime.fromisoformat(event["days"][0] + "T00:00:00+08:00") - timedelta(days=1)
+    existing = [i for i in rescue_service.list_incidents(session) if i.name == f"{short}暴雨"]
+    if existing:
+        incident = existing[0]
+    else:
+        incident = rescue_service.create_incident(
+            session,
+            data=IncidentCreate.model_validate(
+                {"name": f"{short}暴雨", "type": "flood", "regions": [city],
+                 "hashtags": [f"#{short}暴雨互助#"], "keywords": ["求助", "被困", "救援"],
+                 "starts_at": starts.isoformat()}
+            ),
+            actor=rescue_service.SYSTEM,
+        )  # fmt: skip
+        for team in (
+            TeamCreate(name=f"{short}消防救援支队", kind="fire_brigade", capabilities=["boat"],
+                       capacity=5, area=[city]),
+            TeamCreate(name=f"{short}蓝天救援队", kind="ngo_rescue", capabilities=["boat", "medical"],
+                       capacity=3, area=[city]),
+            TeamCreate(name=f"{short}医疗救护队", kind="medical", capabilities=["medical"],
+                       capacity=2, area=[city]),
+        ):  # fmt: skip
+            rescue_service.create_team(session, data=team, actor=rescue_service.SYSTEM)
+    report = intake_from_posts(session, analytics, incident=incident, actor=rescue_service.SYSTEM)
+    return {
+        "incident": incident.name,
+        **{k: v for k, v in vars(report).items() if isinstance(v, int)},
+    }
