@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from zhengwu.cli import db, demo, index, ingest, rescue, serve, store, users
+from zhengwu.cli import db, demo, index, ingest, open311, rescue, serve, store, users
 
 app = typer.Typer(
     name="zhengwu",
@@ -22,6 +22,7 @@ app.add_typer(index.app, name="index")
 app.add_typer(users.app, name="users")
 app.add_typer(store.app, name="store")
 app.add_typer(rescue.app, name="rescue")
+app.add_typer(open311.app, name="open311")
 app.command("serve")(serve.serve_command)
 app.command("demo")(demo.demo_command)
 app.command("import")(ingest.import_command)
