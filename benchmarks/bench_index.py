@@ -151,14 +151,13 @@ def generate(path: Path, n_posts: int, seed: int = 7) -> None:
         con.execute(
             f"""INSERT INTO posts
             SELECT platform, platform || '-' || {k} || '-' || i || '-' || j, uid, created_at,
+                   -- Topics are written into the text as #…#, as Weibo does.
                    CASE WHEN platform = 'weibo' AND random() < 0.05
                         THEN '回复@网友' || j || '：您好，您反映的问题已转交相关部门办理，请保持电话畅通。'
-                        ELSE '【' || {k} || '】' || repeat('关于做好近期安全防范工作的提示，', 1 + (j % 4))
+                        ELSE coalesce('#' || topics[1] || '#', '') || '【' || {k} || '】'
+                             || repeat('关于做好近期安全防范工作的提示，', 1 + (j % 4))
                              || '请广大市民朋友注意。' END,
-                   CASE WHEN random() < 0.03 THEN ['马上办']
-                        WHEN random() < 0.33 THEN ['话题' || (hash(i, j) % 2000)::VARCHAR]
-                        ELSE [] END,
-                   [], platform = 'weibo' AND random() < 0.15, NULL, false, NULL, NULL, NULL,
+                   topics, [], platform = 'weibo' AND random() < 0.15, NULL, false, NULL, NULL, NULL,
                    platform = 'wechat' AND random() < 0.4, platform = 'wechat' AND random() < 0.6,
                    NULL, NULL,
                    CAST(r * 0.004 * random() AS BIGINT), CAST(r * 0.003 * random() AS BIGINT),
@@ -169,6 +168,9 @@ def generate(path: Path, n_posts: int, seed: int = 7) -> None:
                    CASE WHEN platform = 'douyin' THEN r * 3 END, NULL,
                    created_at + INTERVAL 1 DAY, created_at + INTERVAL 1 DAY
             FROM (SELECT a.*, j,
+                         CASE WHEN random() < 0.03 THEN ['马上办']
+                              WHEN random() < 0.33 THEN ['话题' || (hash(i, j) % 2000)::VARCHAR]
+                              ELSE [] END AS topics,
                          TIMESTAMP '{start}' - INTERVAL 8 HOUR
                            + to_microseconds(CAST(random() * {month_us} AS BIGINT)) AS created_at,
                          CAST(exp(mu + 1.2 * sqrt(-2 * ln(random())) * cos(2 * pi() * random()))
@@ -467,8 +469,8 @@ def main() -> None:
                 f"generated {size:,} posts in {time.perf_counter() - started:.0f} s",
                 file=sys.stderr,
             )
-        counted = duckdb.connect(str(path), read_only=True).execute("SELECT count(*) FROM posts")
-        n = int(counted.fetchall()[0][0])
+        with duckdb.connect(str(path), read_only=True) as counted:
+            n = int(counted.execute("SELECT count(*) FROM posts").fetchall()[0][0])
         floor = _spawn("floor", path, args)
         eng = _spawn("engine", path, args)
         row: dict[str, Any] = {"posts": n, "floor_s": floor["seconds"], "floor_cpu": floor["cpu"],

@@ -64,9 +64,9 @@ def test_real_sample_is_30_pushes_of_73_articles(sample_items: list[ImportItem])
 def test_real_sample_leads_and_ids(sample_items: list[ImportItem]) -> None:
     first = sample_items[0]
     assert isinstance(first.primary, PostRecord)
-    assert first.primary.post_id == "2655077856_1"
+    assert first.primary.post_id == "MzA3NTE5MzQzMA==:2655077856_1"
     assert first.primary.is_headline is True
-    assert [p.post_id for p in _posts(first)[1:]] == ["2655077856_2", "2655077856_3"]
+    assert [p.post_id for p in _posts(first)[1:]] == ["MzA3NTE5MzQzMA==:2655077856_2", "MzA3NTE5MzQzMA==:2655077856_3"]
     assert all(p.is_headline is False for item in sample_items for p in _posts(item)[1:])
     ids = [p.post_id for item in sample_items for p in _posts(item)]
     assert len(set(ids)) == 73
@@ -156,8 +156,8 @@ def test_push_fields_deleted_article_and_original(tmp_path: Path) -> None:
     items = list(WechatArticlesImporter().read(_write(tmp_path / "a.jsonl", [_push()])))
     assert len(items) == 1
     lead, second, deleted = _posts(items[0])
-    assert lead.post_id == "2247483904_1"
-    assert second.post_id == "2247483904_2"
+    assert lead.post_id == "QklaMQ==:2247483904_1"
+    assert second.post_id == "QklaMQ==:2247483904_2"
     assert lead.account_uid == "QklaMQ=="
     assert lead.title == "标题&一"
     assert lead.text == "摘要 #青年大学习#"
@@ -166,7 +166,7 @@ def test_push_fields_deleted_article_and_original(tmp_path: Path) -> None:
     assert (lead.is_original, second.is_original, deleted.is_original) == (True, False, None)
     # The deleted article has no URL: it is kept, named by the push id and its position,
     # and attributed through the fakeid.
-    assert deleted.post_id == "1000000001_3"
+    assert deleted.post_id == "MzA3NTE5MzQzMA==:1000000001_3"
     assert deleted.url is None
     assert deleted.account_uid == biz_of_fakeid("3075193430")
     assert [p.is_headline for p in (lead, second, deleted)] == [True, False, False]
@@ -314,7 +314,7 @@ def test_spider_row_counts_ids_and_account(tmp_path: Path) -> None:
     items = list(WechatArticlesImporter().read(_write(tmp_path / "posts.json", rows)))
     assert _quarantined(items) == []
     first, second, third, failed = (_posts(i)[0] for i in items)
-    assert first.post_id == "2247483904_1"
+    assert first.post_id == "QklaMQ==:2247483904_1"
     assert first.is_headline is True
     assert (first.reads, first.likes, first.zaikan) == (100001, 300, 45)
     assert first.created_at == datetime(2019, 9, 29, 20, 34, 56, tzinfo=CHINA_TZ)
@@ -322,12 +322,12 @@ def test_spider_row_counts_ids_and_account(tmp_path: Path) -> None:
     assert first.is_original is True
     assert first.url is not None
     assert "&amp;" not in first.url
-    assert second.post_id == "2247483904_2"
+    assert second.post_id == "QklaMQ==:2247483904_2"
     assert second.is_headline is False
     assert second.reads == 12
     assert second.is_original is False
     assert second.created_at == datetime.fromtimestamp(1569760496, CHINA_TZ)
-    assert third.post_id == "2247483904_3"
+    assert third.post_id == "QklaMQ==:2247483904_3"
     assert third.account_uid == "QklaMQ=="
     assert (failed.reads, failed.likes, failed.zaikan) == (None, None, None)
     account = items[0].related[0]
@@ -386,7 +386,7 @@ def test_datacube_total_snapshots(tmp_path: Path) -> None:
     assert len(items) == 1
     latest = items[0].primary
     assert isinstance(latest, PostRecord)
-    assert (latest.post_id, latest.account_uid) == ("2247483904_1", BIZ)  # from the file name
+    assert (latest.post_id, latest.account_uid) == (f"{BIZ}:2247483904_1", BIZ)  # from the file name
     assert (latest.reads, latest.shares, latest.favorites) == (900, 20, 4)
     assert latest.observed_at == datetime(2023, 3, 2, 23, 59, 59, tzinfo=CHINA_TZ)
     assert latest.created_at == datetime(2023, 3, 1, tzinfo=CHINA_TZ)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from zhengwu.simulate import SimulationConfig, run_simulation
+from zhengwu.simulate import SimulationConfig, StreamContext, register_stream, run_simulation
 from zhengwu.simulate.output import SimulatedOutput
+from zhengwu.simulate.streams import STREAMS
 
 
 def _digests(root: Path) -> dict[str, str]:
@@ -54,3 +55,28 @@ def test_a_rerun_into_the_same_directory_replaces_the_old_months(tmp_path: Path)
     assert len(list((out / "weibo").glob("statuses-*.jsonl"))) == 2
     run_simulation(SimulationConfig(scale="city", days=3, seed=2, out=out, platforms=("weibo",)))
     assert [p.name for p in (out / "weibo").glob("statuses-*.jsonl")] == ["statuses-2025-07.jsonl"]
+
+
+class _CountingStream:
+    """A stream a later module could add: writes one file, records its truth."""
+
+    name = "counting"
+
+    def write(self, ctx: StreamContext) -> None:
+        with ctx.open("extra/accounts.txt") as fh:
+            fh.write(f"{len(ctx.population.accounts['weibo'])}\n")
+        ctx.truth.section("counting")["city"] = ctx.event.unit.place.adcode
+
+
+def test_registered_streams_run_after_the_built_in_ones(tmp_path: Path) -> None:
+    register_stream(_CountingStream)
+    try:
+        result = run_simulation(
+            SimulationConfig(scale="city", days=1, out=tmp_path, platforms=("weibo",))
+        )
+    finally:
+        STREAMS.remove(_CountingStream)
+    written = int((tmp_path / "extra/accounts.txt").read_text())
+    assert written == result.truth["counts"]["accounts"]["weibo"]
+    assert result.truth["counting"] == {"city": "410100"}
+    assert "extra/accounts.txt" in result.truth["files"]

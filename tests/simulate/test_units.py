@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,7 +12,7 @@ import pytest
 from zhengwu.errors import InvalidInputError
 from zhengwu.simulate.config import SimulationConfig, Window, parse_platforms, parse_start, rng
 from zhengwu.simulate.event import Rainstorm, participation
-from zhengwu.simulate.parallel import ordered_map
+from zhengwu.simulate.parallel import Part, ordered_map, write_rendered
 from zhengwu.simulate.population import Account
 from zhengwu.simulate.posts import _strictly_increasing
 from zhengwu.simulate.scope import CityUnit, Place
@@ -74,10 +76,29 @@ def test_json_escaping_only_when_needed() -> None:
     assert json_bytes('他说"好"\\') == b'\xe4\xbb\x96\xe8\xaf\xb4\\"\xe5\xa5\xbd\\"\\\\'
 
 
-def test_ordered_map_gives_the_same_results_with_workers() -> None:
-    tasks = list(range(20))
-    assert list(ordered_map(lambda x: x * x, tasks, 1)) == [x * x for x in tasks]
-    assert list(ordered_map(lambda x: x * x, tasks, 2)) == [x * x for x in tasks]
+@dataclass
+class _Rendered:
+    data: bytes | Part
+
+
+def _lines(n: int) -> bytes:
+    return f"line {n} 郑州\n".encode() * n
+
+
+def _render(n: int) -> _Rendered:
+    return _Rendered(_lines(n))
+
+
+def test_worker_parts_are_appended_in_task_order(tmp_path: Path) -> None:
+    expected = b"".join(_lines(n) for n in range(30))
+    for workers in (1, 2):
+        out = tmp_path / f"out-{workers}"
+        with out.open("wb") as fh:
+            for result in ordered_map(_render, range(30), workers, spill_dir=tmp_path / "parts"):
+                assert isinstance(result.data, Part if workers > 1 else bytes)
+                write_rendered(fh, result.data)
+        assert out.read_bytes() == expected
+    assert list((tmp_path / "parts").iterdir()) == []
 
 
 def _account(unit: str, province: str, level: str, sector: str, org: int = 1) -> Account:

@@ -145,7 +145,6 @@ SystemFileOpt = Annotated[
     Path | None, typer.Option("--system-file", help="a TOML indicator system file")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON")]
-PlatformOpt = Annotated[str, typer.Option("--platform", help="weibo, wechat, douyin … or all")]
 
 
 @contextmanager
@@ -174,6 +173,16 @@ def _run_id(con: duckdb.DuckDBPyConnection, system: str, period: str) -> str:
     run_id = results.run_id_for(system, _period(period).label)
     results.get_run(con, run_id)  # a clear error when the run is not stored
     return run_id
+
+
+def _main_platform(con: duckdb.DuckDBPyConnection, run_id: str) -> str:
+    """Return the platform with the most accounts in a run (the default of ``rank``)."""
+    rows = con.execute(
+        "SELECT platform FROM index_totals WHERE run_id = ? AND entity = 'account' "
+        "GROUP BY platform ORDER BY count(*) DESC, platform LIMIT 1",
+        [run_id],
+    ).fetchall()
+    return str(rows[0][0]) if rows else "all"
 
 
 def _moment(text: str | None) -> datetime | None:
@@ -342,7 +351,10 @@ def runs(as_json: JsonOpt = False) -> None:
 def rank(
     period: PeriodOpt,
     system: SystemOpt = "zhengwu-4d",
-    platform: PlatformOpt = "weibo",
+    platform: Annotated[
+        str | None,
+        typer.Option("--platform", help="weibo, wechat, douyin … or all (organisations)"),
+    ] = None,
     by: Annotated[
         str, typer.Option("--by", help="platform, sector, level, province, city, matrix")
     ] = "platform",
@@ -366,8 +378,10 @@ def rank(
     from zhengwu.index.ranking import ranking
 
     with _store() as con:
-        result = ranking(con, _run_id(con, system, period), platform=platform, by=by,
-                         group=group, top=top, include_failing=include_failing)  # fmt: skip
+        run_id = _run_id(con, system, period)
+        platform = platform or _main_platform(con, run_id)
+        result = ranking(con, run_id, platform=platform, by=by, group=group, top=top,
+                         include_failing=include_failing)  # fmt: skip
     if csv_path:
         console.print(f"{export.to_csv(result, csv_path)} 行 rows → {csv_path}")
     if xlsx_path:

@@ -62,6 +62,35 @@ ACCOUNT_SNAPSHOT_SCHEMA = pa.schema(
     ]
 )
 
+HOT_SEARCH_SCHEMA = pa.schema(
+    [("day", pa.date32()), ("title", pa.string()), ("url", pa.string()), ("rank", pa.int32()),
+     ("seq", pa.int64())]
+)  # fmt: skip
+
+
+def table_from_json_lines(data: bytes, schema: pa.Schema, *, longest: int = 0) -> pa.Table:
+    """Return JSON Lines rows (one object per line) as an Arrow table of ``schema``.
+
+    Keys that are not in ``schema`` are ignored; timestamps with a UTC offset become naive
+    UTC. Building tables this way keeps Python out of the per-value work, and unlike
+    ``pa.array`` on Python lists it does not import pandas. ``longest`` is the longest
+    line in bytes (a line must fit in one parse block).
+    """
+    import io
+
+    import pyarrow.json as pa_json
+
+    if not data:
+        return schema.empty_table()
+    return pa_json.read_json(
+        io.BytesIO(data),
+        read_options=pa_json.ReadOptions(block_size=max(4 << 20, 2 * longest + 1024)),
+        parse_options=pa_json.ParseOptions(
+            explicit_schema=schema, unexpected_field_behavior="ignore"
+        ),
+    )
+
+
 _DDL = [
     """CREATE TABLE IF NOT EXISTS posts (
         platform VARCHAR NOT NULL, post_id VARCHAR NOT NULL, account_uid VARCHAR,
@@ -134,30 +163,40 @@ def _changed(new: str, old: str, columns: tuple[str, ...]) -> str:
 
 
 def write_posts(
-    con: duckdb.DuckDBPyConnection, batch: pa.Table, *, dry_run: bool = False
+    con: duckdb.DuckDBPyConnection, batch: pa.Table | str, *, dry_run: bool = False
 ) -> WriteCounts:
     """Insert new posts, record changed counts as snapshots, and classify primary rows.
 
-    Each row of ``batch`` (POST_SCHEMA, ``seq`` = input order) is compared with the previous
-    observation of the same post: the previous row of the batch, or for its first row the
-    stored snapshot taken at or before the row's ``observed_at`` (so re-importing an old
-    file finds its own snapshots). Primary rows are counted as imported (never seen),
-    updated (new counts → a snapshot) or duplicates (nothing new). The post's current counts
-    only move forward in time: an older observation adds history, not a new state.
+    ``batch`` is an Arrow table (POST_SCHEMA, ``seq`` = input order, unique) or the name
+    of a table or view of ``con`` with the same columns. Each row is compared with the
+    previous observation of the same post: the previous row of the batch, or for its first
+    row the stored snapshot taken at or before the row's ``observed_at`` (so re-importing
+    an old file finds its own snapshots). Primary rows are counted as imported (never
+    seen), updated (new counts → a snapshot) or duplicates (nothing new). The post's
+    current counts only move forward in time: an older observation adds history, not a
+    new state.
     """
     counts = WriteCounts()
-    if batch.num_rows == 0:
-        return counts
-    con.complete()  # a caller's half-fetched result would block register() in DuckDB 2
-    con.register("batch_in", batch)
+    if isinstance(batch, pa.Table):
+        if batch.num_rows == 0:
+            return counts
+        con.complete()  # a caller's half-fetched result would block register() in DuckDB 2
+        con.register("batch_in", batch)
+        source = "batch_in"
+    else:
+        source = batch
     try:
         cols = ", ".join(COUNT_COLUMNS)
+        b_cols = ", ".join(f"b.{c}" for c in COUNT_COLUMNS)
         prev_cols = ", ".join(f"lag(b.{c}) OVER w AS prev_{c}" for c in COUNT_COLUMNS)
+        # Classification only carries keys and counts: text and lists are read once, by
+        # the final insert, from the last row of each post.
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE batch_cls AS
-            SELECT b.*, row_number() OVER w AS k, {prev_cols},
-                   (p.post_id IS NOT NULL) AS in_store, p.observed_at AS store_observed_at
-            FROM batch_in b LEFT JOIN posts p USING (platform, post_id)
+            SELECT b.seq, b.platform, b.post_id, b.is_primary, b.observed_at, {b_cols},
+                   row_number() OVER w AS k, {prev_cols}, (p.post_id IS NOT NULL) AS in_store
+            FROM {source} b LEFT JOIN (SELECT platform, post_id FROM posts) p
+              USING (platform, post_id)
             WINDOW w AS (PARTITION BY b.platform, b.post_id ORDER BY b.seq)"""
         )
         # Snapshots of the posts already stored: only those, so a fresh import skips the scan.
@@ -171,10 +210,9 @@ def write_posts(
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE batch_old AS
             SELECT b.seq, {old_cols}
-            FROM batch_cls b ASOF JOIN batch_snaps s
+            FROM (SELECT * FROM batch_cls WHERE k = 1 AND in_store) b ASOF JOIN batch_snaps s
               ON b.platform = s.platform AND b.post_id = s.post_id
-             AND b.observed_at >= s.observed_at
-            WHERE b.k = 1 AND b.in_store"""
+             AND b.observed_at >= s.observed_at"""
         )
         changed = " OR ".join(
             f"({c} IS NOT NULL AND {c} IS DISTINCT FROM "
@@ -183,10 +221,10 @@ def write_posts(
         )
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE batch_cls2 AS
-            SELECT b.*, CASE
-                WHEN k = 1 AND NOT in_store THEN 'imported'
-                WHEN {changed} THEN 'updated'
-                ELSE 'duplicate' END AS outcome
+            SELECT b.seq, b.platform, b.post_id, b.is_primary, b.observed_at, {cols}, in_store,
+                   CASE WHEN k = 1 AND NOT in_store THEN 'imported'
+                        WHEN {changed} THEN 'updated'
+                        ELSE 'duplicate' END AS outcome
             FROM batch_cls b LEFT JOIN batch_old o USING (seq)"""
         )
         for outcome, n in con.execute(
@@ -197,22 +235,19 @@ def write_posts(
             )
         if dry_run:
             return counts
-        # Final state per post: the last non-NULL observation of each count in the batch.
-        last = ", ".join(f"last_value({c} IGNORE NULLS) OVER w AS {c}" for c in COUNT_COLUMNS)
+        # Final state per post: the last non-NULL observation of each count in the batch,
+        # the other columns from its last row.
+        last = ", ".join(
+            f"arg_max({c}, seq) FILTER (WHERE {c} IS NOT NULL) AS {c}" for c in COUNT_COLUMNS
+        )
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE batch_final AS
-            SELECT * EXCLUDE (rn) FROM (
-                SELECT platform, post_id, account_uid, created_at, text, topics, mentions,
-                       is_repost, root_post_id, root_deleted, bid, title, url, is_headline,
-                       is_original, source, region_name, {last},
-                       max(observed_at) OVER w AS observed_at, in_store,
-                       bool_or(outcome <> 'duplicate') OVER w AS any_change,
-                       row_number() OVER (PARTITION BY platform, post_id ORDER BY seq DESC) AS rn
-                FROM batch_cls2
-                WINDOW w AS (PARTITION BY platform, post_id ORDER BY seq
-                             ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
-            ) WHERE rn = 1"""
+            SELECT platform, post_id, max(seq) AS last_seq, {last},
+                   max(observed_at) AS observed_at, bool_or(in_store) AS in_store,
+                   bool_or(outcome <> 'duplicate') AS any_change
+            FROM batch_cls2 GROUP BY platform, post_id"""
         )
+        f_cols = ", ".join(f"f.{c}" for c in COUNT_COLUMNS)
         con.execute("BEGIN")
         con.execute(
             f"""INSERT INTO post_snapshots
@@ -221,36 +256,47 @@ def write_posts(
         )
         con.execute(
             f"""INSERT INTO posts
-            SELECT platform, post_id, account_uid, created_at, text, topics, mentions,
-                   is_repost, root_post_id, root_deleted, bid, title, url, is_headline,
-                   is_original, source, region_name, {cols}, observed_at AS first_seen,
-                   observed_at
-            FROM batch_final WHERE NOT in_store"""
+            SELECT f.platform, f.post_id, b.account_uid, b.created_at, b.text, b.topics,
+                   b.mentions, b.is_repost, b.root_post_id, b.root_deleted, b.bid, b.title,
+                   b.url, b.is_headline, b.is_original, b.source, b.region_name, {f_cols},
+                   f.observed_at AS first_seen, f.observed_at
+            FROM (SELECT * FROM batch_final WHERE NOT in_store) f
+            JOIN {source} b ON b.seq = f.last_seq"""
         )
         sets = ", ".join(f"{c} = coalesce(f.{c}, posts.{c})" for c in COUNT_COLUMNS)
         con.execute(
             f"""UPDATE posts SET {sets}, observed_at = f.observed_at,
-                   root_deleted = posts.root_deleted OR f.root_deleted
-            FROM batch_final f
-            WHERE f.in_store AND f.any_change AND f.observed_at >= posts.observed_at
+                   root_deleted = posts.root_deleted OR b.root_deleted
+            FROM (SELECT * FROM batch_final WHERE in_store AND any_change) f
+            JOIN {source} b ON b.seq = f.last_seq
+            WHERE f.observed_at >= posts.observed_at
               AND posts.platform = f.platform AND posts.post_id = f.post_id"""
         )
         con.execute("COMMIT")
     finally:
-        con.unregister("batch_in")
+        if source == "batch_in":
+            con.unregister("batch_in")
         for table in ("batch_cls", "batch_snaps", "batch_old", "batch_cls2", "batch_final"):
             con.execute(f"DROP TABLE IF EXISTS {table}")
     return counts
 
 
 def write_account_snapshots(
-    con: duckdb.DuckDBPyConnection, batch: pa.Table, *, dry_run: bool = False
+    con: duckdb.DuckDBPyConnection, batch: pa.Table | str, *, dry_run: bool = False
 ) -> int:
-    """Append follower/friend/status counts for accounts whose counts changed; return rows added."""
-    if batch.num_rows == 0 or dry_run:
+    """Append follower/friend/status counts for accounts whose counts changed; return rows added.
+
+    ``batch`` is an Arrow table (ACCOUNT_SNAPSHOT_SCHEMA, one row per account) or the name
+    of a table or view of ``con`` with those columns.
+    """
+    if dry_run or (isinstance(batch, pa.Table) and batch.num_rows == 0):
         return 0
-    con.complete()
-    con.register("acc_in", batch)
+    if isinstance(batch, pa.Table):
+        con.complete()
+        con.register("acc_in", batch)
+        source = "acc_in"
+    else:
+        source = batch
     try:
         cols = ", ".join(ACCOUNT_COUNT_COLUMNS)
         before = con.execute("SELECT count(*) FROM account_snapshots").fetchall()[0][0]
@@ -261,16 +307,17 @@ def write_account_snapshots(
                        arg_max(friends, observed_at) AS friends,
                        arg_max(statuses, observed_at) AS statuses
                 FROM account_snapshots
-                WHERE (platform, uid) IN (SELECT (platform, uid) FROM acc_in)
+                SEMI JOIN (SELECT DISTINCT platform, uid FROM {source}) x USING (platform, uid)
                 GROUP BY platform, uid
             )
             SELECT a.platform, a.uid, a.observed_at, a.{cols.replace(", ", ", a.")}
-            FROM acc_in a LEFT JOIN last l USING (platform, uid)
+            FROM {source} a LEFT JOIN last l USING (platform, uid)
             WHERE l.uid IS NULL OR {_changed("a", "l", ACCOUNT_COUNT_COLUMNS)}"""
         )
         after = con.execute("SELECT count(*) FROM account_snapshots").fetchall()[0][0]
     finally:
-        con.unregister("acc_in")
+        if source == "acc_in":
+            con.unregister("acc_in")
     return int(after) - int(before)
 
 
@@ -281,13 +328,12 @@ def write_hot_search(
     counts = WriteCounts()
     if not rows:
         return counts
-    table = pa.Table.from_pylist(
-        [{**r, "seq": i} for i, r in enumerate(rows)],
-        schema=pa.schema(
-            [("day", pa.date32()), ("title", pa.string()), ("url", pa.string()),
-             ("rank", pa.int32()), ("seq", pa.int64())]
-        ),
-    )  # fmt: skip
+    import msgspec
+
+    encode = msgspec.json.Encoder().encode
+    table = table_from_json_lines(
+        b"\n".join(encode({**r, "seq": i}) for i, r in enumerate(rows)), HOT_SEARCH_SCHEMA
+    )
     con.complete()
     con.register("hs_in", table)
     try:

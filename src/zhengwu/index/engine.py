@@ -190,6 +190,10 @@ def run_index(
     run_id = results.run_id_for(system.name, period.label)
     results.ensure_tables(con)
     _register(con, dims, rates, flags)
+    # Every stored table is read back by keys or in ORDER BY, never in insertion order, so
+    # DuckDB may write the results in parallel.
+    order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]
+    con.execute("SET preserve_insertion_order = false")
     try:
         con.execute("BEGIN")
         results.delete_run(con, run_id)
@@ -238,6 +242,7 @@ def run_index(
         raise
     finally:
         _unregister(con)
+        con.execute(f"SET preserve_insertion_order = {bool(order)}")
     return RunSummary(
         run_id, system.name, period, n_accounts, n_failing, n_orgs, seconds, run_notes
     )

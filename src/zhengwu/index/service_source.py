@@ -4,9 +4,10 @@ The service desk (``zhengwu.servicedesk``) is expected to provide::
 
     zhengwu.servicedesk.rates.rates_for_index(session, start: date, end: date) -> pyarrow.Table
 
-with one row per organisation that handled requests in the window (China-time days,
-``end`` inclusive) and the columns of :data:`SERVICE_RATES_SCHEMA` (rates are fractions
-0–1; ``n`` is the number of requests; an optional ``period`` column is ignored). The index
+with one row per organisation that handled requests in the window ``[start, end)`` (China
+days, ``end`` exclusive: the day after the period) and the columns of
+:data:`SERVICE_RATES_SCHEMA` (rates are fractions 0–1, NULL when undefined; ``n`` is the
+number of requests; other columns such as ``period`` are ignored). The index
 imports it only when a run needs it. When the module is missing, raises ImportError or
 returns no rows, the index uses the fallback indicators of the service dimension (posts
 with service hashtags) and the run says so in its notes.
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from typing import cast
 
 import pyarrow as pa
@@ -59,12 +60,12 @@ def _provider() -> RatesProvider | None:
     return cast(RatesProvider, found) if callable(found) else None
 
 
-def load_service_rates(session: Session, start: date, end: date) -> tuple[pa.Table, str]:
-    """Return the service desk's rates for the window and a note on where they came from."""
+def load_service_rates(session: Session, first: date, last: date) -> tuple[pa.Table, str]:
+    """Return the service desk's rates for the days ``first``…``last`` and where they came from."""
     provider = _provider()
     if provider is None:
         return empty_rates(), f"service desk rates unavailable ({PROVIDER} not found)"
-    table = conform(provider(session, start, end))
+    table = conform(provider(session, first, last + timedelta(days=1)))
     if table.num_rows == 0:
         return table, "service desk returned no rates for the window"
     return table, f"service desk rates for {table.num_rows} organisations"

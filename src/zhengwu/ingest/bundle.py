@@ -25,7 +25,7 @@ LAYOUT: tuple[tuple[str, str], ...] = (
     ("wechat/articles.jsonl", "wechat-articles"),
     ("wechat/datacube/*.json", "wechat-stats"),
     ("douyin/aweme.jsonl", "douyin-aweme"),
-    ("requests/*.jsonl", "weibo-api"),
+    ("requests/weibo-requests.jsonl", "weibo-api"),
     ("help/posts.jsonl", "weibo-api"),
 )
 

@@ -42,3 +42,4 @@ __all__ = [
     "register_stream",
     "run_simulation",
 ]
+from zhengwu.simulate import citizens as _citizens  # noqa: F401 - registers streams

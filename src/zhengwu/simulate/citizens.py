@@ -1,77 +1,68 @@
-"""Streams written by the citizen-facing simulators: requests (诉求) and help posts (求助).
+"""Citizen streams of the simulator: requests to the service desk and flood help posts.
 
-Both generators are self-contained (:mod:`zhengwu.simulate.requests`,
-:mod:`zhengwu.simulate.helpposts`); these adapters give them the run's population, event
-and seed, and record their counts in the ground truth (their own truth files sit next to
-their output).
+They are registered as simulator streams, so ``zhengwu simulate`` (and the demo) writes
+``requests/`` and ``help/`` next to the platform files, in the same Weibo API format that the
+importers read, plus ground truth for tests and benchmarks.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta, timezone
 
-from zhengwu.simulate.config import CHINA_TZ, rng
-from zhengwu.simulate.streams import StreamContext
+import numpy as np
 
-# Requests per day and help posts per rainstorm, by scale.
-REQUESTS_PER_DAY = {"city": 20.0, "province": 40.0, "national": 80.0}
-HELP_POSTS = {"city": 1_500, "province": 3_000, "national": 6_000}
+from zhengwu.simulate.helpposts import write_help_posts
+from zhengwu.simulate.requests import write_requests
+from zhengwu.simulate.streams import StreamContext, register_stream
+
+CHINA = timezone(timedelta(hours=8))
+# Requests per day and help posts per flood, by scale.
+REQUESTS_PER_DAY = {"city": 20.0, "province": 120.0, "national": 1500.0}
+HELP_POSTS = {"city": 800, "province": 3000, "national": 10_000}
 
 
-def _counts(result: dict[str, Any]) -> dict[str, Any]:
-    """Drop file paths (absolute, so they would make equal runs differ)."""
-    return {k: v for k, v in result.items() if not k.endswith(("path", "paths"))}
+def _rng(ctx: StreamContext, salt: int) -> np.random.Generator:
+    return np.random.Generator(np.random.PCG64([ctx.config.seed, salt]))
 
 
 class RequestsStream:
-    """Citizens' requests addressed to the struck city's government accounts."""
+    """Citizens' requests addressed to government accounts (mentions, #马上办#, forms, 12345)."""
 
     name = "requests"
 
     def write(self, ctx: StreamContext) -> None:
-        """Write ``requests/`` for the event city's Weibo government accounts."""
-        if "weibo" not in ctx.config.platforms:
+        """Write ``requests/`` for the whole window."""
+        accounts = [a for a in ctx.population.accounts.get("weibo", []) if a.kind == "gov"]
+        if not accounts:
             return
-        if ctx.event.unit.kind == "direct_county":
-            # The request generator places problems in a city's counties; 济源-like
-            # county-level cities have none, so there is nothing to address.
-            ctx.truth.section("requests").update(skipped="county-level city without counties")
-            return
-        from zhengwu.simulate.requests import write_requests
-
-        city = ctx.event.unit.place.adcode
-        accounts = [a for a in ctx.population.accounts["weibo"] if a.org >= 0 and a.unit == city]
         result = write_requests(
-            ctx.out,
-            accounts=accounts,
-            rng=rng(ctx.config.seed, "requests"),
-            start=ctx.window.start,
-            days=ctx.window.days,
-            per_day=REQUESTS_PER_DAY[ctx.config.scale],
-        )
-        ctx.files.extend(sorted((ctx.out / "requests").iterdir()))
-        ctx.truth.section("requests").update(_counts(result))
+            ctx.out, accounts=accounts, rng=_rng(ctx, 311), start=ctx.window.start,
+            days=ctx.window.days, per_day=REQUESTS_PER_DAY.get(ctx.config.scale, 20.0),
+        )  # fmt: skip
+        ctx.truth.section("requests").update(_jsonable(result))
+        ctx.files.extend(sorted((ctx.out / "requests").glob("*")))
 
 
 class HelpPostsStream:
-    """Help posts (求助) and their mirrors during the rainstorm."""
+    """Help posts during the simulated rainstorm (#…暴雨互助#), with reposts and copies."""
 
     name = "help"
 
     def write(self, ctx: StreamContext) -> None:
-        """Write ``help/posts.jsonl`` and ``help/truth.jsonl`` for the struck city."""
-        if "weibo" not in ctx.config.platforms:
-            return
-        from zhengwu.simulate.helpposts import write_help_posts
-
-        first = ctx.window.dates[ctx.event.days[0]]
+        """Write ``help/`` for the rainstorm's city, starting on its first day."""
+        first_day = ctx.window.dates[ctx.event.days[0]] if ctx.event.days else ctx.window.start
+        start = datetime(first_day.year, first_day.month, first_day.day, 6, tzinfo=CHINA)
         result = write_help_posts(
-            ctx.out,
-            rng=rng(ctx.config.seed, "help"),
-            city_adcode=ctx.event.unit.place.adcode,
-            start=datetime(first.year, first.month, first.day, 6, tzinfo=CHINA_TZ),
-            n_posts=HELP_POSTS[ctx.config.scale],
-        )
-        ctx.files.extend(sorted((ctx.out / "help").iterdir()))
-        ctx.truth.section("help").update(_counts(result))
+            ctx.out, rng=_rng(ctx, 119), city_adcode=ctx.event.unit.place.adcode, start=start,
+            n_posts=HELP_POSTS.get(ctx.config.scale, 800),
+        )  # fmt: skip
+        ctx.truth.section("help").update(_jsonable(result))
+        ctx.files.extend(sorted((ctx.out / "help").glob("*")))
+
+
+def _jsonable(value: dict[str, object]) -> dict[str, object]:
+    return {k: str(v) if hasattr(v, "__fspath__") else v for k, v in value.items()}
+
+
+register_stream(RequestsStream)
+register_stream(HelpPostsStream)

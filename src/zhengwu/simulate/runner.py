@@ -30,7 +30,7 @@ BUILTIN_STREAMS: tuple[type[Stream], ...] = (
 )
 # Files and folders a previous run may have left; they are replaced, nothing else is touched.
 _OWN_OUTPUT = ("orgs.csv", "accounts.csv", "matrices.json", "truth.json")
-_OWN_FOLDERS = ("weibo", "wechat", "douyin", "requests", "help")
+_OWN_FOLDERS = ("weibo", "wechat", "douyin", "requests", "help", ".parts")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +72,7 @@ def run_simulation(config: SimulationConfig, progress: Progress | None = None) -
     record_run(ctx)
     for stream in [*(cls() for cls in BUILTIN_STREAMS), *(factory() for factory in STREAMS)]:
         stream.write(ctx)
+    shutil.rmtree(ctx.scratch, ignore_errors=True)
     truth_path = write_truth(ctx)
     return SimulationResult(config.out, (*ctx.files, truth_path), ctx.truth.sections)
 

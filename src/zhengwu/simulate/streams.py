@@ -65,6 +65,11 @@ class StreamContext:
     progress: Progress
     files: list[Path] = field(default_factory=list)
 
+    @property
+    def scratch(self) -> Path:
+        """Return the folder for worker part files (removed at the end of the run)."""
+        return self.out / ".parts"
+
     @contextmanager
     def open(self, relative: str, *, binary: bool = False) -> Iterator[Any]:
         """Open an output file for writing (text: UTF-8 with LF) and record it."""

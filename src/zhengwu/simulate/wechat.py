@@ -17,7 +17,7 @@ from zhengwu.simulate import content
 from zhengwu.simulate.activity import growth
 from zhengwu.simulate.config import rng
 from zhengwu.simulate.event import ENGAGEMENT_BOOST
-from zhengwu.simulate.parallel import auto_workers, ordered_map
+from zhengwu.simulate.parallel import Part, auto_workers, ordered_map, write_rendered
 from zhengwu.simulate.posts import PostBatch, draw_batch, group_bounds
 from zhengwu.simulate.streams import StreamContext
 from zhengwu.simulate.templates import compile_all
@@ -43,7 +43,7 @@ _ROW = (
 
 @dataclass(slots=True)
 class _Chunk:
-    data: bytes
+    data: bytes | Part
     acct: np.ndarray
     ts: np.ndarray
     event: np.ndarray
@@ -85,8 +85,8 @@ class WechatStream:
         with ctx.open("wechat/articles.jsonl", binary=True) as fh:
             for mi, month in enumerate(months):
                 self.month = (mi, month)
-                for chunk in ordered_map(self._chunk, chunks, workers):
-                    fh.write(chunk.data)
+                for chunk in ordered_map(self._chunk, chunks, workers, spill_dir=ctx.scratch):
+                    write_rendered(fh, chunk.data)
                     articles += chunk.articles
                     np.add.at(posts, chunk.acct, 1)
                     np.maximum.at(last_ts, chunk.acct, chunk.ts)

@@ -20,7 +20,7 @@ from zhengwu.simulate import weibo_format as wf
 from zhengwu.simulate.activity import PlatformActivity, growth
 from zhengwu.simulate.config import rng
 from zhengwu.simulate.event import ENGAGEMENT_BOOST
-from zhengwu.simulate.parallel import auto_workers, ordered_map
+from zhengwu.simulate.parallel import Part, auto_workers, ordered_map, write_rendered
 from zhengwu.simulate.population import Account
 from zhengwu.simulate.posts import PostBatch, draw_batch, group_bounds
 from zhengwu.simulate.streams import StreamContext
@@ -57,7 +57,7 @@ def _engagement(act: PlatformActivity, batch: PostBatch, reposted: np.ndarray, e
 class _Chunk:
     """One rendered chunk and what the ground truth needs from it."""
 
-    data: bytes
+    data: bytes | Part
     acct: np.ndarray
     ts: np.ndarray
     event: np.ndarray
@@ -194,8 +194,11 @@ class WeiboStream:
             with ctx.open(f"weibo/statuses-{month.tag}.jsonl", binary=True) as fh:
                 fh.write(self.render(batch, counts, None, keep=~deleted))
                 tracker.add(batch.acct[~deleted], batch.ts[~deleted], batch.event[~deleted])
-                for chunk in ordered_map(self._chunk, range(len(self.others)), workers):
-                    fh.write(chunk.data)
+                chunks = ordered_map(
+                    self._chunk, range(len(self.others)), workers, spill_dir=ctx.scratch
+                )
+                for chunk in chunks:
+                    write_rendered(fh, chunk.data)
                     tracker.add_chunk(chunk)
                     advance(1)
         self._record_truth(ctx, tracker)

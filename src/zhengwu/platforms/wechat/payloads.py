@@ -45,6 +45,16 @@ _MONGO_NUMBERS = ("$numberInt", "$numberLong", "$numberDouble", "$numberDecimal"
 # ---- shared helpers
 
 
+
+def article_id(biz: str | None, local_id: str) -> str:
+    """Return a WeChat article's id: ``<biz>:<mid>_<idx>``.
+
+    ``mid`` (appmsgid) is numbered per account, so the same ``2247483904_1`` exists in many
+    accounts; prefixing the account's biz keeps articles of different accounts apart (and the
+    datacube's msgid, which is the same ``mid_idx``, lands on the same article).
+    """
+    return f"{biz}:{local_id}" if biz else local_id
+
 def clean_url(value: str) -> str:
     """Undo the escaping article URLs carry (JSON ``\\/`` residue and HTML ``&amp;``)."""
     return html.unescape(value.replace("\\/", "/"))
@@ -167,10 +177,10 @@ def _article(
     url = clean_url(raw_url) if raw_url else None
     biz, mid, idx = url_key(url) if url else (None, None, None)
     if mid and idx:
-        post_id = f"{mid}_{idx}"
+        post_id = article_id(biz or fallback_biz, f"{mid}_{idx}")
     elif push_id:
         # Deleted articles lose their URL; the push id + position still names them.
-        post_id = f"{push_id}_{index}"
+        post_id = article_id(fallback_biz, f"{push_id}_{index}")
     else:
         raise PayloadError(
             "缺少文章 id（无 content_url 与 comm_msg_info.id）", "missing article id"
@@ -206,7 +216,7 @@ def _text_push(
     text = clean_text(text_of(comm, "content")) or ""
     return PostRecord(
         platform=PLATFORM,
-        post_id=push_id,
+        post_id=article_id(biz, push_id),
         account_uid=biz,
         created_at=created_at,
         text=text,
@@ -247,7 +257,7 @@ def parse_spider_row(record: Mapping[str, object]) -> tuple[PostRecord, AccountR
     digest = clean_text(text_of(record, "digest"))
     post = PostRecord(
         platform=PLATFORM,
-        post_id=f"{mid}_{idx}",
+        post_id=article_id(biz, f"{mid}_{idx}"),
         account_uid=biz,
         created_at=created_at,
         text=digest or title or "",
@@ -352,7 +362,7 @@ def parse_datacube_row(record: Mapping[str, object], *, account_uid: str) -> Pos
         snapshots.append(
             PostRecord(
                 platform=PLATFORM,
-                post_id=msgid,
+                post_id=article_id(account_uid, msgid),
                 account_uid=account_uid,
                 created_at=created_at,
                 text=title or "",

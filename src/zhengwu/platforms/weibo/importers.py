@@ -12,6 +12,7 @@ The crawler CSV importers live in :mod:`zhengwu.platforms.weibo.crawlers`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -213,31 +214,46 @@ class WeiboApiImporter(_WeiboJson):
     def _lines(
         self, path: Path, byte_range: tuple[int, int] | None, conv: StatusConverter
     ) -> Iterator[ImportItem]:
-        # Hot path: one typed decode per line; only other shapes take the generic route.
-        decode = LINE_DECODER.decode
-        line_item = conv.line_item
         for lineno, raw in iter_lines(path, byte_range):
+            yield from self._line(raw, f"{path}:{lineno}", conv)
+
+    def _line(self, raw: bytes, where: str, conv: StatusConverter) -> Iterator[ImportItem]:
+        # Hot path: one typed decode per line; only other shapes take the generic route.
+        try:
+            status = LINE_DECODER.decode(raw)
+        except msgspec.ValidationError:
+            status = None  # not a status object: the generic route tells what it is
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+            yield _broken(raw, where, exc)
+            return
+        if status is not None and (status.text is not None or status.user != NULL_RAW):
             try:
-                status = decode(raw)
-            except msgspec.ValidationError:
-                status = None  # not a status object: the generic route tells what it is
-            except (msgspec.DecodeError, UnicodeDecodeError) as exc:
-                yield _broken(raw, f"{path}:{lineno}", exc)
-                continue
-            if status is not None and (status.text is not None or status.user != NULL_RAW):
-                try:
-                    item = line_item(status)
-                except RecordError as exc:
-                    item = quarantine(f"{path}:{lineno}", str(exc), raw)
-                except (msgspec.ValidationError, UnicodeDecodeError):
-                    # A bad author: re-read the whole line to report its full path.
-                    yield from self._generic_line(raw, f"{path}:{lineno}", conv)
-                    continue
-                yield item
-            elif status is not None and status.screen_name is not None:
-                yield self._user_line(raw, f"{path}:{lineno}", conv)
-            else:
-                yield from self._generic_line(raw, f"{path}:{lineno}", conv)
+                item = conv.line_item(status)
+            except RecordError as exc:
+                item = quarantine(where, str(exc), raw)
+            except (msgspec.ValidationError, UnicodeDecodeError):
+                # A bad author: re-read the whole line to report its full path.
+                yield from self._generic_line(raw, where, conv)
+                return
+            yield item
+        elif status is not None and status.screen_name is not None:
+            yield self._user_line(raw, where, conv)
+        else:
+            yield from self._generic_line(raw, where, conv)
+
+    def jsonl_parser(self, path: Path) -> JsonLinesParser | None:
+        """Return a parser of single lines of ``path`` that gives what read() gives for them.
+
+        None when ``path`` is not JSON Lines (one JSON document, or nothing to read); raises
+        InvalidInputError like read() when the file is not this format. Used by the
+        vectorised fast path for the lines it does not take itself.
+        """
+        check_file(path)
+        layout = sniff(path)
+        if layout.empty or layout.is_document:
+            return None
+        self._check_shape(path, layout.first)
+        return JsonLinesParser(path, self._converter(path), self, layout.first)
 
     def _user_line(self, raw: bytes, where: str, conv: StatusConverter) -> ImportItem:
         try:
@@ -257,6 +273,20 @@ class WeiboApiImporter(_WeiboJson):
                 f"this is m.weibo.cn data, import it with format weibo-mblog: {path}",
             )
         super()._check_shape(path, value)
+
+
+@dataclass(frozen=True, slots=True)
+class JsonLinesParser:
+    """Parses one line of a weibo-api JSON Lines file exactly as the importer does."""
+
+    path: Path
+    converter: StatusConverter
+    importer: WeiboApiImporter
+    first: object  # the first line's JSON value (None when it is broken)
+
+    def parse(self, raw: bytes, lineno: int) -> Iterator[ImportItem]:
+        """Yield the items of line ``lineno`` (``raw`` without its line break)."""
+        return self.importer._line(raw, f"{self.path}:{lineno}", self.converter)
 
 
 @register("weibo-mblog")

@@ -184,17 +184,29 @@ class StatusConverter:
         """
         if status.user == NULL_RAW:
             return self._item(status, id_text(status.uid), None)
-        key = bytes(status.user)
-        try:
-            uid, author = self._raw_authors[key]
-        except KeyError:
-            user = USER_DECODER.decode(key)
-            uid, author = _uid(user), self.account(user)
-            if len(self._raw_authors) >= _RAW_AUTHORS_MAX:
-                self._raw_authors.clear()
-            self._raw_authors[key] = (uid, author)
+        uid, author = self.author(bytes(status.user))
         # Each item gets its own record: consumers may stamp or mutate records.
         return self._item(status, uid, None if author is None else msgspec.structs.replace(author))
+
+    def author(self, raw: bytes) -> tuple[str | None, AccountRecord | None]:
+        """Return the uid and account of a raw JSON user object, decoded once per distinct bytes.
+
+        Raises msgspec.ValidationError when the user is invalid. The record is shared
+        between calls with the same bytes: copy it before changing it.
+        """
+        try:
+            return self._raw_authors[raw]
+        except KeyError:
+            user = USER_DECODER.decode(raw)
+            found = (_uid(user), self.account(user))
+            if len(self._raw_authors) >= _RAW_AUTHORS_MAX:
+                self._raw_authors.clear()
+            self._raw_authors[raw] = found
+            return found
+
+    def source(self, value: str | None) -> str | None:
+        """Return the publishing tool of a status's ``source`` HTML as plain text (cached)."""
+        return self._sources.get(value) or self._source(value)
 
     def _item(
         self, status: StatusPayload | StatusLine, uid: str | None, author: AccountRecord | None

@@ -1,0 +1,287 @@
+"""Server-rendered SVG charts of the console: lines, bars, ranking bars and a county grid map.
+
+Every chart is a self-contained ``<svg>`` string (no script, no external asset, no font
+download), so a page works offline and a screenshot looks the same everywhere. Texts are
+XML-escaped here; templates insert the result as markup.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from html import escape
+
+PALETTE = ("#c0392b", "#2d6cdf", "#1e7e34", "#b7791f", "#6b46c1", "#0f766e")
+INK, MUTE, GRID = "#1f2933", "#66788a", "#e4e7eb"
+FONT = 'font-family="PingFang SC, Microsoft YaHei, WenQuanYi Micro Hei, sans-serif"'
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """One line of a line chart: a name and one value per x label (None = no data)."""
+
+    name: str
+    values: Sequence[float | None]
+    color: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RankBar:
+    """One row of a ranking chart."""
+
+    rank: int | None
+    label: str
+    score: float
+    highlight: bool = False
+    excluded: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CountyCell:
+    """One county (区县) of the grid map with its counts."""
+
+    adcode: str
+    name: str
+    lon: float | None
+    lat: float | None
+    requests: int = 0
+    help_requests: int = 0
+
+
+def _e(text: object) -> str:
+    return escape(str(text), quote=True)
+
+
+def fmt_number(value: float | None) -> str:
+    """Return a compact label for ``value`` (integers without decimals, 万 for large ones)."""
+    if value is None:
+        return "–"
+    if abs(value) >= 100_000:
+        return f"{value / 10_000:.1f}万"
+    if float(value).is_integer():
+        return f"{int(value)}"
+    return f"{value:.1f}" if abs(value) >= 10 else f"{value:.2f}"
+
+
+def _open(width: int, height: int, title: str, kind: str) -> list[str]:
+    return [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart chart-{kind}" '
+        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
+        f'aria-label="{_e(title)}" {FONT} font-size="12">',
+        f"<title>{_e(title)}</title>",
+    ]
+
+
+def _empty(width: int, height: int, title: str, kind: str) -> str:
+    parts = _open(width, height, title, kind)
+    parts.append(
+        f'<text x="{width / 2:.0f}" y="{height / 2:.0f}" text-anchor="middle" '
+        f'fill="{MUTE}">暂无数据 no data</text></svg>'
+    )
+    return "".join(parts)
+
+
+def _nice_max(value: float) -> float:
+    """Return a round upper bound ≥ ``value`` for an axis (1, 2, 5 × 10^k)."""
+    if value <= 0:
+        return 1.0
+    power = 10 ** math.floor(math.log10(value))
+    for step in (1, 2, 5, 10):
+        if value <= step * power:
+            return float(step * power)
+    return float(10 * power)  # pragma: no cover - the loop always returns
+
+
+def line_chart(
+    labels: Sequence[str],
+    series: Sequence[Series],
+    *,
+    title: str,
+    width: int = 640,
+    height: int = 220,
+) -> str:
+    """Return a line chart of ``series`` over the x ``labels`` (e.g. posts per day)."""
+    values = [v for s in series for v in s.values if v is not None]
+    if not labels or not values:
+        return _empty(width, height, title, "line")
+    left, right, top, bottom = 48, 12, 24, 36
+    plot_w, plot_h = width - left - right, height - top - bottom
+    top_value = _nice_max(max(values))
+    step = plot_w / max(len(labels) - 1, 1)
+
+    def x(i: int) -> float:
+        return left + i * step if len(labels) > 1 else left + plot_w / 2
+
+    def y(v: float) -> float:
+        return top + plot_h - (v / top_value) * plot_h
+
+    parts = _open(width, height, title, "line")
+    for frac in (0.0, 0.5, 1.0):
+        gy = top + plot_h - frac * plot_h
+        parts.append(
+            f'<line x1="{left}" y1="{gy:.1f}" x2="{width - right}" y2="{gy:.1f}" stroke="{GRID}"/>'
+            f'<text x="{left - 6}" y="{gy + 4:.1f}" text-anchor="end" fill="{MUTE}">'
+            f"{_e(fmt_number(top_value * frac))}</text>"
+        )
+    ticks = sorted({0, len(labels) // 2, len(labels) - 1})
+    for i in ticks:
+        # The end labels hang inwards so that they are not cut at the chart's edges.
+        anchor = "middle"
+        if len(labels) > 1 and i == 0:
+            anchor = "start"
+        elif len(labels) > 1 and i == len(labels) - 1:
+            anchor = "end"
+        parts.append(
+            f'<text x="{x(i):.1f}" y="{height - bottom + 16}" text-anchor="{anchor}" '
+            f'fill="{MUTE}">{_e(labels[i])}</text>'
+        )
+    for n, s in enumerate(series):
+        color = s.color or PALETTE[n % len(PALETTE)]
+        points = [(x(i), y(v), labels[i], v) for i, v in enumerate(s.values) if v is not None]
+        path = " ".join(f"{px:.1f},{py:.1f}" for px, py, _, _ in points)
+        parts.append(
+            f'<polyline class="series" data-series="{_e(s.name)}" points="{path}" fill="none" '
+            f'stroke="{color}" stroke-width="2"/>'
+        )
+        for px, py, label, v in points:
+            parts.append(
+                f'<circle cx="{px:.1f}" cy="{py:.1f}" r="2.5" fill="{color}">'
+                f"<title>{_e(label)} {_e(s.name)}：{_e(fmt_number(v))}</title></circle>"
+            )
+        lx = left + n * 140
+        parts.append(
+            f'<rect x="{lx}" y="6" width="10" height="10" fill="{color}"/>'
+            f'<text x="{lx + 14}" y="15" fill="{INK}">{_e(s.name)}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def bar_chart(
+    items: Sequence[tuple[str, float]],
+    *,
+    title: str,
+    width: int = 480,
+    bar_height: int = 22,
+    color: str = PALETTE[1],
+    unit: str = "",
+) -> str:
+    """Return horizontal bars of a distribution (e.g. accounts by platform)."""
+    if not items:
+        return _empty(width, 80, title, "bars")
+    label_w, value_w, gap = 120, 56, 6
+    height = len(items) * (bar_height + gap) + 8
+    top_value = max(max(v for _, v in items), 1e-9)
+    plot_w = width - label_w - value_w
+    parts = _open(width, height, title, "bars")
+    for i, (label, value) in enumerate(items):
+        by = 4 + i * (bar_height + gap)
+        w = max(plot_w * value / top_value, 0.0)
+        parts.append(
+            f'<g class="bar"><text x="{label_w - 6}" y="{by + bar_height * 0.7:.1f}" '
+            f'text-anchor="end" fill="{INK}">{_e(label)}</text>'
+            f'<rect x="{label_w}" y="{by}" width="{w:.1f}" height="{bar_height}" rx="3" '
+            f'fill="{color}"><title>{_e(label)}：{_e(fmt_number(value))}{_e(unit)}</title></rect>'
+            f'<text x="{label_w + w + 4:.1f}" y="{by + bar_height * 0.7:.1f}" fill="{MUTE}">'
+            f"{_e(fmt_number(value))}{_e(unit)}</text></g>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def ranking_bars(
+    rows: Sequence[RankBar], *, title: str, width: int = 640, max_score: float = 100.0
+) -> str:
+    """Return a ranking as bars (rank, name, score); excluded rows are grey."""
+    if not rows:
+        return _empty(width, 80, title, "ranking")
+    bar_h, gap, label_w, value_w = 20, 6, 200, 56
+    height = len(rows) * (bar_h + gap) + 8
+    top_value = max(max_score, max(r.score for r in rows), 1e-9)
+    plot_w = width - label_w - value_w
+    parts = _open(width, height, title, "ranking")
+    for i, row in enumerate(rows):
+        by = 4 + i * (bar_h + gap)
+        w = max(plot_w * row.score / top_value, 0.0)
+        fill = "#b8c2cc" if row.excluded else (PALETTE[0] if row.highlight else PALETTE[1])
+        rank = "—" if row.rank is None else str(row.rank)
+        parts.append(
+            f'<g class="rank-row"><text x="4" y="{by + 14}" fill="{MUTE}">{_e(rank)}</text>'
+            f'<text x="{label_w - 6}" y="{by + 14}" text-anchor="end" fill="{INK}">'
+            f"{_e(row.label)}</text>"
+            f'<rect x="{label_w}" y="{by}" width="{w:.1f}" height="{bar_h}" rx="3" fill="{fill}">'
+            f"<title>{_e(row.label)}：{row.score:.2f}</title></rect>"
+            f'<text x="{label_w + w + 4:.1f}" y="{by + 14}" fill="{MUTE}">{row.score:.2f}</text></g>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _grid_positions(cells: Sequence[CountyCell]) -> dict[str, tuple[int, int]]:
+    """Place counties on a square grid by longitude and latitude, one tile each.
+
+    Each county goes to the free tile nearest its scaled position (west left, north up),
+    so neighbours stay roughly neighbours — a tile-grid map, not a projection.
+    """
+    located = [(c, c.lon, c.lat) for c in cells if c.lon is not None and c.lat is not None]
+    side = max(math.ceil(math.sqrt(len(cells))) + 1, 1)
+    taken: set[tuple[int, int]] = set()
+    positions: dict[str, tuple[int, int]] = {}
+    if located:
+        west, east = min(p[1] for p in located), max(p[1] for p in located)
+        south, north = min(p[2] for p in located), max(p[2] for p in located)
+        lon_span, lat_span = max(east - west, 1e-9), max(north - south, 1e-9)
+        for c, lon, lat in sorted(located, key=lambda p: (-p[2], p[1], p[0].adcode)):
+            want = (
+                round((lon - west) / lon_span * (side - 1)),
+                round((north - lat) / lat_span * (side - 1)),
+            )
+            spot = min(
+                ((col, row) for col in range(side) for row in range(side + 1)
+                 if (col, row) not in taken),
+                key=lambda p: ((p[0] - want[0]) ** 2 + (p[1] - want[1]) ** 2, p[1], p[0]),
+            )  # fmt: skip
+            taken.add(spot)
+            positions[c.adcode] = spot
+    last_row = max((r for _, r in positions.values()), default=-1) + 1
+    for i, c in enumerate(c for c in cells if c.adcode not in positions):
+        positions[c.adcode] = (i % side, last_row + i // side)
+    return positions
+
+
+def county_grid(cells: Sequence[CountyCell], *, title: str, tile: int = 92) -> str:
+    """Return a map-like grid of counties with their requests (诉求) and help requests (求助)."""
+    if not cells:
+        return _empty(480, 120, title, "grid")
+    positions = _grid_positions(cells)
+    cols = max(c for c, _ in positions.values()) + 1
+    rows = max(r for _, r in positions.values()) + 1
+    legend = 22
+    width, height = cols * tile + 8, rows * tile + 8 + legend
+    peak = max(max(c.requests + c.help_requests for c in cells), 1)
+    parts = _open(width, height, title, "grid")
+    parts.append(
+        f'<rect x="4" y="5" width="10" height="10" fill="{PALETTE[1]}"/>'
+        f'<text x="18" y="14" fill="{INK}">诉求 requests</text>'
+        f'<rect x="130" y="5" width="10" height="10" fill="{PALETTE[0]}"/>'
+        f'<text x="144" y="14" fill="{INK}">求助 help requests</text>'
+    )
+    for c in cells:
+        col, row = positions[c.adcode]
+        tx, ty = 4 + col * tile, legend + 4 + row * tile
+        share = (c.requests + c.help_requests) / peak
+        parts.append(
+            f'<g class="county" data-adcode="{_e(c.adcode)}">'
+            f'<rect x="{tx + 2}" y="{ty + 2}" width="{tile - 4}" height="{tile - 4}" rx="6" '
+            f'fill="{PALETTE[1]}" fill-opacity="{0.08 + 0.32 * share:.2f}" stroke="{GRID}">'
+            f"<title>{_e(c.name)}：诉求 {c.requests}，求助 {c.help_requests}</title></rect>"
+            f'<text x="{tx + tile / 2:.0f}" y="{ty + 24}" text-anchor="middle" fill="{INK}" '
+            f'font-weight="bold">{_e(c.name)}</text>'
+            f'<text x="{tx + tile / 2:.0f}" y="{ty + 50}" text-anchor="middle" '
+            f'fill="{PALETTE[1]}">诉求 {c.requests}</text>'
+            f'<text x="{tx + tile / 2:.0f}" y="{ty + 70}" text-anchor="middle" '
+            f'fill="{PALETTE[0]}">求助 {c.help_requests}</text></g>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)

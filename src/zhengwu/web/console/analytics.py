@@ -1,0 +1,133 @@
+"""Reads of the analytics store for console pages: posts per day, recent posts, compliance.
+
+The store is opened read-only per page; with nothing imported yet it is an empty in-memory
+store (see :func:`zhengwu.content.store.connect`), so every page still renders. Compliance
+is the index's gate (:mod:`zhengwu.index.compliance`) on the check date of the latest
+stored index run — the same verdict the rankings used — or on today without any run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy.orm import Session
+
+from zhengwu.content.store import open_store
+from zhengwu.index import compliance, results
+from zhengwu.index.dimensions import load_dimensions
+from zhengwu.index.periods import china_date
+from zhengwu.web.console.base import CHINA
+
+
+@contextmanager
+def analytics() -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the analytics store read-only for one page."""
+    with open_store(read_only=True) as con:
+        yield con
+
+
+def _rows(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    names = [d[0] for d in cur.description or []]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+@dataclass(slots=True)
+class DailySeries:
+    """Posts and engagement (reposts + comments + likes) per China day."""
+
+    start: date
+    end: date
+    labels: list[str] = field(default_factory=list)
+    posts: list[float | None] = field(default_factory=list)
+    engagement: list[float | None] = field(default_factory=list)
+
+
+def daily_series(
+    con: duckdb.DuckDBPyConnection, platform: str, uid: str, *, days: int = 30
+) -> DailySeries:
+    """Return ``days`` days of an account's posts and engagement, ending with its last post."""
+    row = con.execute(
+        "SELECT max(created_at) FROM posts WHERE platform = ? AND account_uid = ?", [platform, uid]
+    ).fetchone()
+    last: datetime | None = row[0] if row else None
+    end = china_date(last) if last else datetime.now(CHINA).date()
+    start = end - timedelta(days=days - 1)
+    found = {
+        r["day"]: r
+        for r in _rows(
+            con.execute(
+                """SELECT CAST(created_at + INTERVAL 8 HOUR AS DATE) AS day, count(*) AS posts,
+                          sum(coalesce(reposts, 0) + coalesce(comments, 0) + coalesce(likes, 0))
+                              AS engagement
+                   FROM posts WHERE platform = ? AND account_uid = ?
+                     AND CAST(created_at + INTERVAL 8 HOUR AS DATE) BETWEEN ? AND ?
+                   GROUP BY ALL""",
+                [platform, uid, start, end],
+            )
+        )
+    }
+    series = DailySeries(start=start, end=end)
+    for i in range(days):
+        day = start + timedelta(days=i)
+        series.labels.append(day.strftime("%m-%d"))
+        hit = found.get(day)
+        series.posts.append(float(hit["posts"]) if hit else 0.0)
+        series.engagement.append(float(hit["engagement"] or 0) if hit else 0.0)
+    return series
+
+
+def recent_posts(
+    con: duckdb.DuckDBPyConnection, platform: str, uid: str, *, limit: int = 20
+) -> list[dict[str, Any]]:
+    """Return an account's latest posts with their counts (China time)."""
+    return _rows(
+        con.execute(
+            """SELECT post_id, created_at + INTERVAL 8 HOUR AS created_local, text, title, url,
+                      is_repost, coalesce(reposts, 0) AS reposts, coalesce(comments, 0) AS comments,
+                      coalesce(likes, 0) AS likes, reads
+               FROM posts WHERE platform = ? AND account_uid = ?
+               ORDER BY created_at DESC, post_id LIMIT ?""",
+            [platform, uid, limit],
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """The compliance check the console shows: date, window and the run it belongs to."""
+
+    check_date: date
+    window_days: int | None
+    reply_check: bool
+    run_id: str | None
+
+
+def latest_check(con: duckdb.DuckDBPyConnection) -> Check:
+    """Return the check of the latest stored index run, or today's check without runs."""
+    runs = results.list_runs(con)
+    if not runs:
+        return Check(datetime.now(CHINA).date(), None, True, None)
+    run = results.get_run(con, runs[0]["run_id"])
+    return Check(run["check_date"], run["compliance_window_days"], run["reply_check"],
+                 run["run_id"])  # fmt: skip
+
+
+def compliance_report(
+    session: Session, con: duckdb.DuckDBPyConnection, account_ids: Iterable[int], check: Check
+) -> dict[str, Any]:
+    """Return the compliance gate's report for ``account_ids`` on ``check``'s date."""
+    ids = pa.array(sorted(set(account_ids)), type=pa.int64())
+    accounts = load_dimensions(session).accounts
+    accounts = accounts.filter(pc.is_in(accounts["account_id"], value_set=ids))
+    rules = compliance.ComplianceRules.from_settings(
+        window_days=check.window_days, reply_check=check.reply_check
+    )
+    flags = compliance.active_flags(session, check.check_date)
+    return compliance.report(con, accounts, flags, check.check_date, rules)

@@ -1,0 +1,229 @@
+"""What every console page shares: error pages, templates, role-aware navigation, role checks.
+
+Console routes use :class:`ConsoleRoute`, which turns an expected error (a
+:class:`~zhengwu.errors.ZhengwuError`, a bad query parameter) into an HTML page with the
+error's status code and its Chinese and English message, after rolling back the request's
+session — the unit of work must not commit half of a refused action. A visitor who is not
+logged in is sent to the login page instead of being shown a 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+from sqlalchemy.orm import Session
+
+from zhengwu import regions
+from zhengwu.auth.models import ROLE_LABELS
+from zhengwu.auth.principal import PUBLIC, Principal
+from zhengwu.errors import ForbiddenError, InvalidInputError, ZhengwuError
+from zhengwu.web.deps import DB, CsrfToken, CurrentPrincipal, require_csrf
+
+CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+# (key, label, path, roles allowed; admin passes every check)
+NAV: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    ("matrix", "矩阵概览", "/console/matrix", ("matrix_office",)),
+    ("accounts", "账号", "/console/accounts", ("matrix_office", "operator")),
+    ("rankings", "排行榜", "/console/rankings", ("matrix_office", "operator")),
+    ("desk", "诉求办理", "/console/desk", ("matrix_office", "handler", "operator")),
+    ("rescue", "救援调度", "/console/rescue", ("dispatcher", "verifier", "team")),
+    ("settings", "设置", "/console/settings", ("matrix_office", "handler", "operator")),
+)
+AREA_ROLES = {key: roles for key, _, _, roles in NAV}
+
+
+class LoginRequired(ForbiddenError):
+    """A console page was asked for without a login."""
+
+
+def require(principal: Principal, area: str) -> None:
+    """Refuse ``principal`` unless its role may use console ``area`` (403; login first)."""
+    if not principal.is_authenticated:
+        raise LoginRequired("请先登录", "please log in")
+    roles = AREA_ROLES[area]
+    if not principal.has_role(*roles):
+        raise ForbiddenError(
+            f"当前角色「{ROLE_LABELS.get(principal.role, principal.role)}」无权访问此页面",
+            f"role {principal.role!r} may not open this page",
+        )
+
+
+def _remember_db(request: Request, db: DB) -> Session:
+    request.state.console_db = db
+    return db
+
+
+def _remember_viewer(request: Request, principal: CurrentPrincipal) -> Principal:
+    request.state.console_principal = principal
+    return principal
+
+
+def _remember_writer(request: Request, principal: CurrentPrincipal, token: CsrfToken) -> Principal:
+    request.state.console_principal = principal  # the refusal page still shows the navigation
+    return require_csrf(request, principal, token)
+
+
+ConsoleDB = Annotated[Session, Depends(_remember_db)]
+Viewer = Annotated[Principal, Depends(_remember_viewer)]
+Writer = Annotated[Principal, Depends(_remember_writer)]
+
+
+def _china(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(CHINA)
+
+
+def fmt_dt(value: datetime | None) -> str:
+    """Return a timestamp as China time ``YYYY-MM-DD HH:MM`` ("—" for None)."""
+    local = _china(value)
+    return local.strftime("%Y-%m-%d %H:%M") if local else "—"
+
+
+def fmt_date(value: date | datetime | None) -> str:
+    """Return a date as ``YYYY-MM-DD`` ("—" for None)."""
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        local = _china(value)
+        assert local is not None
+        return local.strftime("%Y-%m-%d")
+    return value.isoformat()
+
+
+def fmt_pct(value: float | None) -> str:
+    """Return a 0–1 rate as a percentage ("—" when there is no denominator)."""
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def fmt_num(value: float | None, digits: int = 2) -> str:
+    """Return a number with ``digits`` decimals ("—" for None)."""
+    if value is None:
+        return "—"
+    if isinstance(value, int):
+        return str(value)
+    return f"{value:.{digits}f}"
+
+
+def region_name(code: str | None) -> str:
+    """Return the name of a division code ("—" when unknown)."""
+    division = regions.get(code) if code else None
+    return division.name if division else "—"
+
+
+templates = Environment(
+    loader=PackageLoader("zhengwu.web.console", "templates"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+templates.filters.update(dt=fmt_dt, date=fmt_date, pct=fmt_pct, num=fmt_num)
+templates.globals.update(role_labels=ROLE_LABELS, svg=Markup, region_name=region_name)
+
+
+def nav_for(principal: Principal) -> list[dict[str, str]]:
+    """Return the navigation entries ``principal`` may open."""
+    if not principal.is_authenticated:
+        return []
+    return [
+        {"key": key, "label": label, "href": href}
+        for key, label, href, roles in NAV
+        if principal.has_role(*roles)
+    ]
+
+
+def render(
+    request: Request,
+    template: str,
+    *,
+    principal: Principal | None = None,
+    status_code: int = 200,
+    area: str | None = None,
+    **context: Any,
+) -> HTMLResponse:
+    """Render a console template with the viewer, its navigation and the flash message."""
+    viewer = principal or getattr(request.state, "console_principal", None) or PUBLIC
+    page = templates.get_template(template).render(
+        principal=viewer, nav=nav_for(viewer), area=area, path=request.url.path,
+        flash=request.query_params.get("done"), **context,
+    )  # fmt: skip
+    return HTMLResponse(
+        page,
+        status_code=status_code,
+        headers={
+            # Pages carry personal data: never cache them, never frame them.
+            "Cache-Control": "no-store",
+            "X-Frame-Options": "DENY",
+            "Referrer-Policy": "same-origin",
+        },
+    )
+
+
+def error_page(request: Request, exc: ZhengwuError) -> HTMLResponse:
+    """Render ``exc`` as an HTML page with its status and bilingual message."""
+    return render(
+        request, "error.html", status_code=exc.status_code, error=exc,
+        title={403: "无权访问", 404: "页面不存在", 409: "操作冲突", 422: "输入有误",
+               429: "操作过于频繁"}.get(exc.status_code, "出错了"),
+    )  # fmt: skip
+
+
+def login_redirect(request: Request) -> RedirectResponse:
+    """Send the visitor to the login page, coming back here afterwards."""
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+
+
+def _validation_error(exc: RequestValidationError) -> InvalidInputError:
+    first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid"}
+    where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("query", "body", "path"))
+    return InvalidInputError(
+        f"参数 {where} 无效：{first['msg']}", f"invalid {where}: {first['msg']}"
+    )
+
+
+class ConsoleRoute(APIRoute):
+    """A route whose expected errors become HTML pages (and whose session rolls back)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """Wrap the FastAPI handler: ZhengwuError → error page, no login → login page."""
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except (ZhengwuError, RequestValidationError) as exc:
+                db: Session | None = getattr(request.state, "console_db", None)
+                if db is not None:
+                    # The dependency closes the session afterwards and commits what is left:
+                    # nothing, once this rollback has dropped the refused action's changes.
+                    await run_in_threadpool(db.rollback)
+                if isinstance(exc, LoginRequired) and request.method in ("GET", "HEAD"):
+                    return login_redirect(request)
+                error = exc if isinstance(exc, ZhengwuError) else _validation_error(exc)
+                return error_page(request, error)
+
+        return handle
+
+
+def int_or_none(value: str | None) -> int | None:
+    """Return a form field as an int, None when empty; 422 when it is not a number."""
+    if value is None or not value.strip():
+        return None
+    try:
+        return int(value.strip())
+    except ValueError:
+        raise InvalidInputError(f"应为整数：{value}", f"not an integer: {value}") from None

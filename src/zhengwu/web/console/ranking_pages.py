@@ -1,0 +1,182 @@
+"""排行榜: rankings of stored index runs with filters, and the explanation of one score.
+
+The ranking is the index's own (:func:`zhengwu.index.ranking.ranking`): one grouping
+(matrix, else province/city, else sector, else level, else the platform) gives the ranks;
+the other filters narrow the rows shown, and the page says so. Nothing is recomputed here.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import duckdb
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+
+from zhengwu import regions
+from zhengwu.accounts.models import Account
+from zhengwu.errors import InvalidInputError, ZhengwuError
+from zhengwu.index import explain, ranking, results
+from zhengwu.index.compliance import REASONS_ZH
+from zhengwu.index.system import load_system
+from zhengwu.web import charts
+from zhengwu.web.console import analytics
+from zhengwu.web.console.account_pages import visible_accounts
+from zhengwu.web.console.base import ConsoleDB, ConsoleRoute, Viewer, render, require
+from zhengwu.web.console.matrix_pages import PLATFORM_LABELS
+
+router = APIRouter(prefix="/console/rankings", route_class=ConsoleRoute, include_in_schema=False)
+
+
+def _distinct(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[Any]:
+    return [r[0] for r in con.execute(sql, params).fetchall() if r[0] not in (None, "")]
+
+
+def _options(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
+    """Return the values each filter can take in a run."""
+    totals = "FROM index_totals WHERE run_id = ?"
+    return {
+        "platforms": _distinct(con, f"SELECT DISTINCT platform {totals} ORDER BY 1", [run_id]),
+        "sectors": _distinct(con, f"SELECT DISTINCT sector {totals} ORDER BY 1", [run_id]),
+        "levels": _distinct(con, f"SELECT DISTINCT level {totals} ORDER BY 1", [run_id]),
+        "regions": con.execute(
+            f"""SELECT DISTINCT code, coalesce(r.name, code) FROM (
+                    SELECT province AS code {totals} UNION SELECT city {totals}) c
+                LEFT JOIN index_regions r ON r.adcode = c.code
+                WHERE code IS NOT NULL AND code <> '' ORDER BY 1""",
+            [run_id, run_id],
+        ).fetchall(),
+        "matrices": con.execute(
+            "SELECT DISTINCT matrix_id, matrix_name FROM index_matrix WHERE run_id = ? ORDER BY 2",
+            [run_id],
+        ).fetchall(),
+    }
+
+
+def _grouping(
+    sector: str, level: str, region: str, matrix: str
+) -> tuple[str, str | None, list[str]]:
+    """Return (by, group, the filters left to apply to the rows)."""
+    rest = [name for name, value in (("sector", sector), ("level", level)) if value]
+    if matrix:
+        return "matrix", matrix, [*rest, "region"] if region else rest
+    if region:
+        division = regions.get(region)
+        if division is None or division.level not in ("province", "city"):
+            raise InvalidInputError(
+                f"地区应为省或市：{region}", f"region must be a province or city: {region}"
+            )
+        return division.level, region, rest
+    if sector:
+        return "sector", sector, [r for r in rest if r != "sector"]
+    if level:
+        return "level", level, []
+    return "platform", None, []
+
+
+def _allowed_uids(
+    con: duckdb.DuckDBPyConnection, run_id: str, platform: str, filters: dict[str, str]
+) -> set[str]:
+    where, params = ["run_id = ?", "platform = ?"], [run_id, platform]
+    for key, value in filters.items():
+        if key == "region":
+            where.append("(province = ? OR city = ?)")
+            params += [value, value]
+        else:
+            where.append(f"{key} = ?")
+            params.append(value)
+    sql = f"SELECT account_uid FROM index_totals WHERE {' AND '.join(where)}"
+    return {r[0] for r in con.execute(sql, params).fetchall()}
+
+
+@router.get("", response_class=HTMLResponse)
+def rankings(
+    request: Request, principal: Viewer, system: str = "", period: str = "",
+    platform: str = "", sector: str = "", level: str = "", region: str = "", matrix: str = "",
+    include_failing: bool = False, top: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> HTMLResponse:  # fmt: skip
+    """Show a ranking of a stored run, filtered by platform, sector, level, region, matrix."""
+    require(principal, "rankings")
+    with analytics.analytics() as con:
+        runs = results.list_runs(con)
+        if not runs:
+            return render(request, "rankings.html", area="rankings", runs=[], result=None)
+        systems = sorted({r["system"] for r in runs})
+        system = system if system in systems else runs[0]["system"]
+        periods = [r["period"] for r in runs if r["system"] == system]
+        period = period if period in periods else periods[0]
+        run_id = results.run_id_for(system, period)
+        options = _options(con, run_id)
+        if not platform:  # accounts first: Weibo when ranked, organisations ("all") last
+            ranked = options["platforms"]
+            platform = (
+                "weibo"
+                if "weibo" in ranked or not ranked
+                else sorted(ranked, key=lambda p: p == "all")[0]
+            )
+        by, group, rest = _grouping(sector, level, region, matrix)
+        result = ranking.ranking(
+            con, run_id, platform=platform, by=by, group=group, include_failing=include_failing
+        )
+        values = {"sector": sector, "level": level, "region": region}
+        allowed = _allowed_uids(con, run_id, platform, {k: values[k] for k in rest})
+    rows = [
+        r for g in result["groups"] for r in g["rows"] if not rest or r["account_uid"] in allowed
+    ]
+    group_name = result["groups"][0]["group_name"] if group and result["groups"] else None
+    chart = charts.ranking_bars(
+        [charts.RankBar(r["rank"], r["name"] or r["account_uid"], r["score"] or 0.0,
+                        excluded=bool(r["excluded"])) for r in rows[:20]],
+        title=f"{system} {period} 前 20 名",
+    )  # fmt: skip
+    return render(
+        request, "rankings.html", area="rankings", runs=runs, systems=systems, periods=periods,
+        system=system, period=period, run_id=run_id, options=options, platform=platform,
+        sector=sector, level=level, region=region, matrix=matrix, by=by, group_name=group_name,
+        include_failing=include_failing, rows=rows[:top], total=len(rows), result=result,
+        chart=chart, rest=rest, platform_labels=PLATFORM_LABELS, reasons_zh=REASONS_ZH,
+    )  # fmt: skip
+
+
+def _dimension_names(system: str) -> dict[str, str]:
+    """Return dimension key → Chinese name of a system (keys only if it cannot be loaded)."""
+    try:
+        return {d.key: d.name for d in load_system(system).dimensions}
+    except ZhengwuError:  # a run of a system file removed since: keys are still readable
+        return {}
+
+
+@router.get("/explain", response_class=HTMLResponse)
+def explanation(
+    request: Request, db: ConsoleDB, principal: Viewer, run: str, ref: str
+) -> HTMLResponse:
+    """Explain one score: indicator and dimension parts, peer group, gap to the rank above."""
+    require(principal, "rankings")
+    with analytics.analytics() as con:
+        out = explain.explain(con, run, ref)
+    names = _dimension_names(out["system"])
+    dimension_chart = charts.bar_chart(
+        [
+            (names.get(d["dimension"], d["dimension"]), d["contribution"] or 0.0)
+            for d in out["dimensions"]
+        ],
+        title="各维度得分贡献（分）",
+        unit=" 分",
+    )
+    gaps = out["above"]["largest_gaps"] if out["above"] else []
+    gap_chart = charts.bar_chart(
+        [(g["title_zh"] or g["indicator"] or g["dimension"], g["gap_points"]) for g in gaps],
+        title="与上一名差距最大的指标（分）", unit=" 分", color=charts.PALETTE[0],
+    )  # fmt: skip
+    account = None
+    if out["entity"] == "account":
+        account = db.scalar(
+            visible_accounts(db, principal).where(
+                Account.platform == out["platform"], Account.uid == out["uid"]
+            )
+        )
+    return render(
+        request, "explain.html", area="rankings", out=out, run=run, ref=ref, account=account,
+        dimension_chart=dimension_chart, gap_chart=gap_chart, reasons_zh=REASONS_ZH, names=names,
+        platform_labels=PLATFORM_LABELS,
+    )  # fmt: skip

@@ -1,0 +1,153 @@
+"""The service-desk console over real HTTP: queue, filters, every action as a form, access."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from sqlalchemy import Engine
+
+from zhengwu.auth import service as auth_service
+
+from .test_console_world import ConsoleWorld, build_console_world, login
+
+
+@pytest.fixture
+def world(committed_engine: Engine) -> ConsoleWorld:
+    """The console test city (no index run: the desk does not need one)."""
+    auth_service._ip_attempts.clear()
+    return build_console_world(committed_engine, with_index=False)
+
+
+@pytest.fixture
+def client(live_server: str, world: ConsoleWorld) -> Iterator[httpx.Client]:
+    """An HTTP client of the running console."""
+    with httpx.Client(base_url=live_server, timeout=60, headers={"Accept": "text/html"}) as c:
+        yield c
+
+
+def _act(
+    client: httpx.Client, csrf: str, public_id: str, action: str, **fields: str | list[str]
+) -> httpx.Response:
+    version = re.search(r'name="expected_version" value="(\d+)"',
+                        client.get(f"/console/desk/{public_id}").text)  # fmt: skip
+    data: dict[str, str | list[str]] = {"csrf_token": csrf, "action": action, **fields}
+    if version:
+        data["expected_version"] = version[1]
+    return client.post(f"/console/desk/{public_id}/act", data=data)
+
+
+def _state(client: httpx.Client, public_id: str) -> str:
+    found = re.search(r'id="request-state">([^<]+)<', client.get(f"/console/desk/{public_id}").text)
+    assert found is not None
+    return found[1]
+
+
+def test_handler_sees_only_its_organisations_queue(
+    client: httpx.Client, world: ConsoleWorld
+) -> None:
+    login(client, "handler")
+    queue = client.get("/console/desk")
+    assert queue.status_code == 200
+    assert world.requests["housing"] in queue.text
+    assert world.requests["old_housing"] in queue.text
+    assert world.requests["police"] not in queue.text  # another body's request
+    assert "13912345678" in queue.text  # its own requests are shown unmasked
+    overdue = client.get("/console/desk", params={"overdue": "1"}).text
+    assert world.requests["old_housing"] in overdue
+    assert world.requests["housing"] not in overdue
+    received = client.get("/console/desk", params={"state": "accepted"}).text
+    assert world.requests["housing"] not in received
+    assert client.get("/console/desk", params={"state": "bogus"}).status_code == 422
+    stranger = client.get(f"/console/desk/{world.requests['police']}")
+    assert stranger.status_code == 404
+    assert "诉求不存在" in stranger.text
+
+
+def test_handler_takes_a_request_from_queue_to_resolution(
+    client: httpx.Client, world: ConsoleWorld
+) -> None:
+    pid = world.requests["housing"]
+    csrf = login(client, "handler")
+    page = client.get(f"/console/desk/{pid}").text
+    assert "李小红" in page
+    assert "13912345678" in page
+    assert 'id="form-accept"' in page
+    assert 'id="form-resolve"' not in page
+    no_csrf = client.post(f"/console/desk/{pid}/act", data={"action": "accept"})
+    assert no_csrf.status_code == 403
+    assert _state(client, pid) == "已接收"
+
+    accepted = _act(client, csrf, pid, "accept")
+    assert accepted.status_code == 303
+    assert accepted.headers["location"] == f"/console/desk/{pid}?done=accept"
+    assert _state(client, pid) == "已受理"
+    # A reason is required for an extension: the form comes back with the error, nothing done.
+    refused = _act(client, csrf, pid, "request_extension", days="5", reason="")
+    assert refused.status_code == 422
+    assert 'id="action-error"' in refused.text
+    assert "申请延期" in refused.text
+    assert 'value="5"' in refused.text  # what was typed stays in the form
+    stale = client.post(f"/console/desk/{pid}/act",
+                        data={"csrf_token": csrf, "action": "start", "expected_version": "1"})  # fmt: skip
+    assert stale.status_code == 409
+    assert _act(client, csrf, pid, "start").status_code == 303
+    assert (
+        _act(
+            client, csrf, pid, "reply", reply_text="已联系物业公司，三日内恢复电梯运行。"
+        ).status_code
+        == 303
+    )
+    assert _state(client, pid) == "已答复"
+    illegal = client.post(f"/console/desk/{pid}/act",
+                          data={"csrf_token": csrf, "action": "follow_up", "satisfaction": "5"})  # fmt: skip
+    assert illegal.status_code in (403, 409)
+    resolved = _act(client, csrf, pid, "resolve", reply_text="电梯已修复，物业费问题已责令整改。")
+    assert resolved.status_code == 303
+    page = client.get(f"/console/desk/{pid}").text
+    assert _state(client, pid) == "已办结"
+    history = page[page.index('id="history"') :]
+    for label in ("受理", "开始办理", "答复", "办结"):
+        assert label in history
+    outbox = page[page.index('id="outbox"') : page.index('id="sources"')]
+    assert "closing" in outbox
+    assert "电梯已修复" in outbox
+    # The public board shows the request without the citizen's phone or full name.
+    board = httpx.get(f"{client.base_url}/board/requests/{pid}").text
+    assert "13912345678" not in board
+    assert "李小红" not in board
+    assert "电梯已修复" in board
+
+
+def test_office_transfers_extends_and_cohandles(client: httpx.Client, world: ConsoleWorld) -> None:
+    pid = world.requests["housing"]
+    csrf = login(client, "handler")
+    assert _act(client, csrf, pid, "accept").status_code == 303
+    assert _act(client, csrf, pid, "request_extension", days="5",
+                reason="需召开业主大会").status_code == 303  # fmt: skip
+    client.cookies.clear()
+    csrf = login(client, "office")
+    page = client.get(f"/console/desk/{pid}").text
+    assert "待批延期" in page
+    assert "需召开业主大会" in page
+    assert 'id="form-approve_extension"' in page
+    assert 'id="form-resolve"' not in page
+    assert _act(client, csrf, pid, "approve_extension", reason="同意").status_code == 303
+    assert "待批延期" not in client.get(f"/console/desk/{pid}").text
+    cohandled = _act(client, csrf, pid, "cohandle",
+                     helper_organization_ids=[str(world.orgs["police"])])  # fmt: skip
+    assert cohandled.status_code == 303
+    facts = client.get(f"/console/desk/{pid}").text
+    assert "郑州市公安局" in facts[facts.index("协办单位") :][:200]
+    missing_reason = _act(client, csrf, pid, "transfer", organization_id=str(world.orgs["hotline"]))
+    assert missing_reason.status_code == 422
+    transferred = _act(client, csrf, pid, "transfer", organization_id=str(world.orgs["hotline"]),
+                       reason="属于热线统筹")  # fmt: skip
+    assert transferred.status_code == 303
+    assert _state(client, pid) == "已转办"
+    # The handler's body no longer leads it: the request left its queue.
+    client.cookies.clear()
+    login(client, "handler")
+    assert client.get(f"/console/desk/{pid}").status_code == 404

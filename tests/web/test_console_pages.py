@@ -1,0 +1,267 @@
+"""Console pages over real HTTP, per page and role (SQLite, and PostgreSQL when configured)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from sqlalchemy import Engine
+
+from zhengwu.auth import service as auth_service
+
+from .test_console_world import ConsoleWorld, build_console_world, login
+
+HTML = {"Accept": "text/html"}
+
+
+@pytest.fixture
+def world(committed_engine: Engine) -> ConsoleWorld:
+    """The console test city, committed, with posts and an index run."""
+    auth_service._ip_attempts.clear()  # every test logs in several times from 127.0.0.1
+    return build_console_world(committed_engine)
+
+
+@pytest.fixture
+def client(live_server: str, world: ConsoleWorld) -> Iterator[httpx.Client]:
+    """An HTTP client of the running console (cookies kept, redirects not followed)."""
+    with httpx.Client(base_url=live_server, timeout=60, headers=HTML) as c:
+        yield c
+
+
+def _text(html: str) -> str:
+    """Return the visible text of a page, tags removed."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_root_login_and_logout(client: httpx.Client) -> None:
+    public_root = client.get("/")
+    assert public_root.status_code == 303
+    assert public_root.headers["location"].startswith("/board")
+    gated = client.get("/console/desk?state=accepted")
+    assert gated.status_code == 303
+    assert gated.headers["location"] == "/login?next=%2Fconsole%2Fdesk%3Fstate%3Daccepted"
+
+    page = client.get("/login")
+    assert page.status_code == 200
+    assert 'name="password"' in page.text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token is not None
+    forged = client.post("/login", data={"username": "handler", "password": "console-pass-1",
+                                         "csrf_token": "forged"})  # fmt: skip
+    assert forged.status_code == 403
+    assert "登录表单已过期" in forged.text
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token is not None
+    wrong = client.post("/login", data={"username": "handler", "password": "wrong-pass-1",
+                                        "csrf_token": token[1]})  # fmt: skip
+    assert wrong.status_code == 403
+    assert "用户名或密码错误" in wrong.text
+    assert "wrong username or password" in wrong.text
+
+    csrf = login(client, "handler")
+    assert client.get("/").headers["location"] == "/console"
+    assert client.get("/console").headers["location"] == "/console/desk"
+    nav = client.get("/console/desk").text
+    assert "诉求办理" in nav
+    assert "救援调度" not in nav
+    assert "矩阵概览" not in nav
+    refused = client.post("/logout")
+    assert refused.status_code == 403
+    assert "CSRF" in refused.text
+    out = client.post("/logout", data={"csrf_token": csrf})
+    assert out.status_code == 303
+    assert out.headers["location"] == "/login"
+    assert client.get("/api/auth/me").json()["role"] == "public"
+
+
+def test_forbidden_pages_say_why_in_chinese_and_english(client: httpx.Client) -> None:
+    login(client, "dispatcher")
+    for path in ("/console/rankings", "/console/matrix", "/console/desk", "/console/settings"):
+        r = client.get(path)
+        assert r.status_code == 403, path
+        assert "无权访问此页面" in r.text
+        assert "may not open this page" in r.text
+        assert r.headers["content-type"].startswith("text/html")
+    missing = client.get("/console/no-such-page")
+    assert missing.status_code == 404
+    assert "页面不存在" in missing.text
+    bad_param = client.get("/console/matrix/not-a-number")
+    assert bad_param.status_code == 422
+    assert "参数 matrix_id 无效" in bad_param.text
+    board_404 = client.get("/board/rescue/999999")
+    assert board_404.status_code == 404
+    assert "没有编号为 999999 的灾情" in board_404.text
+    assert board_404.headers["content-type"].startswith("text/html")
+
+
+def test_matrix_overview_for_its_office(client: httpx.Client, world: ConsoleWorld) -> None:
+    login(client, "office")
+    assert (
+        client.get("/console/matrix").headers["location"]
+        == f"/console/matrix/{world.matrices['zz']}"
+    )
+    page = client.get(f"/console/matrix/{world.matrices['zz']}")
+    assert page.status_code == 200
+    html = page.text
+    assert re.search(r'id="stat-accounts">5<', html)
+    assert re.search(r'id="stat-active">3<', html)
+    assert re.search(r'id="stat-failing">2<', html)
+    failing = html[html.index('id="compliance"') : html.index('id="rates"')]
+    assert "郑州12345" in failing
+    assert "中原文旅" in failing
+    assert "平安郑州" not in failing
+    assert "检查日前无更新" in failing
+    assert "检查日 2025-07-31" in html  # the latest index run's check date
+    assert "郑州暴雨（测试）" in html  # an open incident
+    assert "郑州公安新媒体矩阵" in html  # the sub-matrix in the tree, with its members
+    assert html.count("<svg") >= 3
+    rates = _text(html[html.index('id="rates"') : html.index('id="incidents"')])
+    # This month's requests of the matrix's bodies (金水住建, 公安); the 40-day-old one is not.
+    assert "受理量 2" in rates
+    assert "金水" in html  # the county grid names the county with a request
+    # Its sub-matrix is its own; another city's matrix is not.
+    assert client.get(f"/console/matrix/{world.matrices['zz_police']}").status_code == 200
+    other = client.get(f"/console/matrix/{world.matrices['ly']}")
+    assert other.status_code == 403
+    assert "这不是您管理的矩阵" in other.text
+    assert client.get("/console/matrix/999999").status_code == 404
+
+
+def test_admin_lists_every_matrix(client: httpx.Client, world: ConsoleWorld) -> None:
+    login(client, "admin")
+    html = client.get("/console/matrix").text
+    for name in ("郑州政务新媒体矩阵", "郑州公安新媒体矩阵", "洛阳政务新媒体矩阵"):
+        assert name in html
+    assert client.get(f"/console/matrix/{world.matrices['ly']}").status_code == 200
+
+
+def test_account_page(client: httpx.Client, world: ConsoleWorld) -> None:
+    login(client, "office")
+    page = client.get(f"/console/accounts/{world.accounts['police_weibo']}")
+    assert page.status_code == 200
+    html = page.text
+    matrices = html[html.index('id="matrices"') : html.index('id="compliance"')]
+    assert "郑州政务新媒体矩阵" in matrices
+    assert "郑州公安新媒体矩阵" in matrices
+    assert "平安郑州 7月31日发布" in html  # the latest post comes first
+    assert html.index("7月31日发布") < html.index("7月30日发布")
+    assert "通过" in html[html.index('id="compliance"') : html.index('id="metrics"')]
+    lines = re.findall(r'<polyline class="series"[^>]*points="([^"]+)"', html)
+    assert len(lines) == 2  # posts and engagement
+    assert len(lines[0].split()) == 30  # one point a day
+    assert "得分解释" in html
+    hotline = client.get(f"/console/accounts/{world.accounts['hotline_weibo']}").text
+    assert "检查日前无更新" in hotline
+    assert client.get(f"/console/accounts/{world.accounts['ly_weibo']}").status_code == 403
+    listing = client.get("/console/accounts").text
+    assert "平安郑州" in listing
+    assert "洛阳住建" not in listing
+
+
+def test_operator_sees_only_its_organisations_accounts(
+    client: httpx.Client, world: ConsoleWorld
+) -> None:
+    login(client, "operator")
+    assert client.get(f"/console/accounts/{world.accounts['police_douyin']}").status_code == 200
+    refused = client.get(f"/console/accounts/{world.accounts['js_weibo']}")
+    assert refused.status_code == 403
+    assert "您无权查看此账号" in refused.text
+    assert client.get("/console/matrix").status_code == 403
+
+
+def test_rankings_with_filters_and_explanation(client: httpx.Client, world: ConsoleWorld) -> None:
+    login(client, "office")
+    page = client.get("/console/rankings", params={"platform": "weibo"})
+    assert page.status_code == 200
+    table = page.text[page.text.index('class="ranking-table"') :]
+    table = table[: table.index("</table>")]
+    assert "平安郑州" in table
+    assert "金水住建" in table
+    assert "洛阳住建" in table
+    assert "郑州12345" not in table  # failing the gate: left out of the ranking …
+    assert "合规检查未通过 1 个" in page.text  # … and said so
+    assert "<svg" in page.text
+    police = client.get("/console/rankings", params={"platform": "weibo", "sector": "公安"}).text
+    police_table = police[police.index('class="ranking-table"') :]
+    assert "平安郑州" in police_table
+    assert "金水住建" not in police_table
+    by_matrix = client.get(
+        "/console/rankings", params={"platform": "weibo", "matrix": world.matrices["zz_police"]}
+    ).text
+    assert "郑州公安新媒体矩阵" in by_matrix
+    assert "金水住建" not in by_matrix.split("ranking-table")[1]
+    in_city = client.get(
+        "/console/rankings", params={"platform": "weibo", "region": "410300"}
+    ).text.split("ranking-table")[1]
+    assert "洛阳住建" in in_city
+    assert "平安郑州" not in in_city
+    failing = client.get(
+        "/console/rankings", params={"platform": "weibo", "include_failing": "true"}
+    ).text.split("ranking-table")[1]
+    assert "郑州12345" in failing
+    explained = client.get(
+        "/console/rankings/explain", params={"run": world.run_id, "ref": "weibo:1001"}
+    )
+    assert explained.status_code == 200
+    assert "得分解释：平安郑州" in explained.text
+    assert "指标明细" in explained.text
+    assert "各维度贡献" in explained.text
+    assert f"/console/accounts/{world.accounts['police_weibo']}" in explained.text
+    missing = client.get(
+        "/console/rankings/explain", params={"run": world.run_id, "ref": "weibo:x"}
+    )
+    assert missing.status_code == 404
+    assert "中找不到" in missing.text
+
+
+def test_settings_pages_and_category_form(client: httpx.Client, world: ConsoleWorld) -> None:
+    login(client, "office")
+    assert "zhengwu-4d" in client.get("/console/settings/systems").text
+    system = client.get("/console/settings/systems/zhengwu-4d")
+    assert system.status_code == 200
+    assert "<table>" in system.text
+    categories = client.get("/console/settings/categories").text
+    assert "物业管理" in categories
+    assert "编辑" not in categories
+    routing = client.get("/console/settings/routing").text
+    assert "郑州市金水区住房和城乡建设局" in routing
+    assert "金水区" in routing
+    office_csrf = client.get("/api/auth/me").json()["csrf_token"]
+    refused = client.post("/console/settings/categories/0101",
+                          data={"csrf_token": office_csrf, "name": "物业管理",
+                                "response_days": "2", "resolve_days": "10"})  # fmt: skip
+    assert refused.status_code == 403
+
+    client.cookies.clear()
+    csrf = login(client, "admin")
+    form = client.get("/console/settings/categories/0101")
+    assert form.status_code == 200
+    assert 'id="category-form"' in form.text
+    bad = client.post("/console/settings/categories/0101",
+                      data={"csrf_token": csrf, "name": "", "response_days": "abc",
+                            "resolve_days": "400"})  # fmt: skip
+    assert bad.status_code == 422
+    errors = dict(re.findall(r'<p class="field-error" id="err-([a-z_]+)">([^<]+)</p>', bad.text))
+    assert set(errors) == {"name", "response_days", "resolve_days"}
+    assert "不能为空" in errors["name"]
+    assert "正整数" in errors["response_days"]
+    assert "不能大于 365" in errors["resolve_days"]
+    assert 'value="abc"' in bad.text  # what was typed stays in the form
+    crossed = client.post("/console/settings/categories/0101",
+                          data={"csrf_token": csrf, "name": "物业管理", "response_days": "20",
+                                "resolve_days": "10"})  # fmt: skip
+    assert crossed.status_code == 422
+    assert "受理时限不能长于办结时限" in crossed.text
+    saved = client.post("/console/settings/categories/0101",
+                        data={"csrf_token": csrf, "name": "物业管理", "response_days": "2",
+                              "resolve_days": "12"})  # fmt: skip
+    assert saved.status_code == 303
+    row = client.get(saved.headers["location"]).text
+    row = row[row.index('id="cat-0101"') :]
+    assert "2 个工作日" in row[:400]
+    assert "12 个工作日" in row[:400]
+    api = client.get("/api/desk/categories/0101", headers={"Accept": "application/json"}).json()
+    assert (api["response_days"], api["resolve_days"], api["version"]) == (2, 12, 2)
