@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from zhengwu.cli import db, demo, index, ingest, open311, rescue, serve, store, users
+from zhengwu.cli import db, demo, index, ingest, open311, rescue, serve, simulate, store, users
 
 app = typer.Typer(
     name="zhengwu",
@@ -25,6 +25,7 @@ app.add_typer(rescue.app, name="rescue")
 app.add_typer(open311.app, name="open311")
 app.command("serve")(serve.serve_command)
 app.command("demo")(demo.demo_command)
+app.command("simulate")(simulate.simulate)
 app.command("import")(ingest.import_command)
 app.command("formats")(ingest.formats_command)
 app.command("quarantine")(ingest.quarantine_command)

@@ -35,11 +35,15 @@ class RequestsStream:
         accounts = [a for a in ctx.population.accounts.get("weibo", []) if a.kind == "gov"]
         if not accounts:
             return
+        if ctx.config.scale == "city" and ctx.event.unit.kind == "direct_county":
+            # Requests are placed in a city's counties; a county-level city run (济源) has none.
+            ctx.truth.section("requests").update(skipped="county-level city without counties")
+            return
         result = write_requests(
             ctx.out, accounts=accounts, rng=_rng(ctx, 311), start=ctx.window.start,
             days=ctx.window.days, per_day=REQUESTS_PER_DAY.get(ctx.config.scale, 20.0),
         )  # fmt: skip
-        ctx.truth.section("requests").update(_jsonable(result))
+        ctx.truth.section("requests").update(_jsonable(result, ctx))
         ctx.files.extend(sorted((ctx.out / "requests").glob("*")))
 
 
@@ -56,12 +60,26 @@ class HelpPostsStream:
             ctx.out, rng=_rng(ctx, 119), city_adcode=ctx.event.unit.place.adcode, start=start,
             n_posts=HELP_POSTS.get(ctx.config.scale, 800),
         )  # fmt: skip
-        ctx.truth.section("help").update(_jsonable(result))
+        ctx.truth.section("help").update(_jsonable(result, ctx))
         ctx.files.extend(sorted((ctx.out / "help").glob("*")))
 
 
-def _jsonable(value: dict[str, object]) -> dict[str, object]:
-    return {k: str(v) if hasattr(v, "__fspath__") else v for k, v in value.items()}
+def _jsonable(value: dict[str, object], ctx: StreamContext) -> dict[str, object]:
+    """Return a result with its file paths relative to the output directory.
+
+    Absolute paths would make two equal runs into different directories differ.
+    """
+    out = str(ctx.out)
+
+    def clean(v: object) -> object:
+        if isinstance(v, dict):
+            return {k: clean(x) for k, x in v.items()}
+        text = str(v) if hasattr(v, "__fspath__") else v
+        if isinstance(text, str) and text.startswith(out):
+            return text[len(out) :].lstrip("/")
+        return text
+
+    return {k: clean(v) for k, v in value.items()}
 
 
 register_stream(RequestsStream)

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from zhengwu.simulate.activity import build_activity
-from zhengwu.simulate.citizens import HelpPostsStream, RequestsStream
 from zhengwu.simulate.config import SimulationConfig, Window
 from zhengwu.simulate.douyin import DouyinStream
 from zhengwu.simulate.event import add_event, choose_rainstorm
@@ -20,14 +19,9 @@ from zhengwu.simulate.truth import record_run, write_truth
 from zhengwu.simulate.wechat import WechatStream
 from zhengwu.simulate.weibo import WeiboStream
 
-BUILTIN_STREAMS: tuple[type[Stream], ...] = (
-    TablesStream,
-    WeiboStream,
-    WechatStream,
-    DouyinStream,
-    RequestsStream,
-    HelpPostsStream,
-)
+# The citizen streams (requests/, help/) register themselves in zhengwu.simulate.citizens
+# and run after these.
+BUILTIN_STREAMS: tuple[type[Stream], ...] = (TablesStream, WeiboStream, WechatStream, DouyinStream)
 # Files and folders a previous run may have left; they are replaced, nothing else is touched.
 _OWN_OUTPUT = ("orgs.csv", "accounts.csv", "matrices.json", "truth.json")
 _OWN_FOLDERS = ("weibo", "wechat", "douyin", "requests", "help", ".parts")
