@@ -20,6 +20,7 @@ demo: install
 
 ## make test: the whole test suite (SQLite always; PostgreSQL when ZHENGWU_TEST_DATABASE_URL is set)
 test: install
+	./scripts/ensure-chromium.sh
 	$(BIN)/pytest -n auto -q
 
 lint: install

@@ -33,3 +33,22 @@ def test_login_me_logout_over_http(live_server: str, committed_engine: Engine) -
     assert r.json()["username"] == "disp"
     r = httpx.get(f"{live_server}/api/auth/me", headers={"Authorization": "Bearer zw_bogus"})
     assert r.status_code == 403
+
+
+def test_failed_logins_over_http_lead_to_a_lockout(
+    live_server: str, committed_engine: Engine
+) -> None:
+    auth_service._ip_attempts.clear()
+    with Session(committed_engine) as s:
+        auth_service.create_user(s, username="lock", password="long-enough-1", role="verifier")
+        s.commit()
+    with httpx.Client(base_url=live_server) as client:
+        for _ in range(auth_service.MAX_FAILED_LOGINS):
+            r = client.post(
+                "/api/auth/login", data={"username": "lock", "password": "bad-password"}
+            )
+            assert r.status_code == 403
+        locked = client.post(
+            "/api/auth/login", data={"username": "lock", "password": "long-enough-1"}
+        )
+        assert locked.status_code == 429

@@ -158,7 +158,7 @@ def test_handler_takes_a_request_from_queue_to_resolution(
         if text is not None:
             box.locator("textarea").first.fill(text)
         box.get_by_role("button", name=label).click()
-        expect(page.locator(".flash")).to_contain_text(action)
+        expect(page.locator(".flash")).to_contain_text(f"已执行：{label}")
 
     act("accept", "受理")
     expect(state).to_have_text("已受理")

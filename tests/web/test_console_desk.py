@@ -82,7 +82,7 @@ def test_handler_takes_a_request_from_queue_to_resolution(
 
     accepted = _act(client, csrf, pid, "accept")
     assert accepted.status_code == 303
-    assert accepted.headers["location"] == f"/console/desk/{pid}?done=accept"
+    assert accepted.headers["location"] == f"/console/desk/{pid}?done=desk-accept"
     assert _state(client, pid) == "已受理"
     # A reason is required for an extension: the form comes back with the error, nothing done.
     refused = _act(client, csrf, pid, "request_extension", days="5", reason="")

@@ -64,6 +64,8 @@ def test_root_login_and_logout(client: httpx.Client) -> None:
     csrf = login(client, "handler")
     assert client.get("/").headers["location"] == "/console"
     assert client.get("/console").headers["location"] == "/console/desk"
+    crafted = client.get("/console/desk", params={"done": "已删除全部数据"}).text
+    assert "已删除全部数据" not in crafted  # only known outcomes are announced
     nav = client.get("/console/desk").text
     assert "诉求办理" in nav
     assert "救援调度" not in nav
@@ -260,6 +262,7 @@ def test_settings_pages_and_category_form(client: httpx.Client, world: ConsoleWo
                               "resolve_days": "12"})  # fmt: skip
     assert saved.status_code == 303
     row = client.get(saved.headers["location"]).text
+    assert "分类已保存" in row
     row = row[row.index('id="cat-0101"') :]
     assert "2 个工作日" in row[:400]
     assert "12 个工作日" in row[:400]

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from zhengwu.accounts.models import Account, Matrix, MatrixMember, Organization
@@ -27,7 +27,9 @@ _FIELDS = {
     "description": "description",
     "created_at": "platform_created_at",
 }
-_CHUNK = 500
+_COLUMNS = tuple(_FIELDS.values())
+# Keys per SELECT … IN (…) (SQLite allows 32,766 bound parameters) and rows per INSERT.
+_CHUNK = 5000
 
 
 @dataclass(slots=True)
@@ -54,18 +56,19 @@ def _load_existing(
     by_platform: dict[str, list[str]] = {}
     for platform, uid in keys:
         by_platform.setdefault(platform, []).append(uid)
-    cols = [Account.id, Account.platform, Account.uid, Account.organization_id] + [
-        getattr(Account, c) for c in _FIELDS.values()
-    ]
+    names = ("id", "uid", "organization_id", *_COLUMNS)
+    cols = [getattr(Account, name) for name in names]
     for platform, uids in by_platform.items():
         for i in range(0, len(uids), _CHUNK):
             rows = session.execute(
                 select(*cols).where(
                     Account.platform == platform, Account.uid.in_(uids[i : i + _CHUNK])
                 )
-            ).mappings()
+            )
             for row in rows:
-                existing[(row["platform"], row["uid"])] = dict(row)
+                state = dict(zip(names, row, strict=True))
+                state["platform"] = platform
+                existing[(platform, row[1])] = state
     return existing
 
 
@@ -119,15 +122,42 @@ def upsert_records(
     result.new, result.updated = len(inserts), len(updates)
     if dry_run:
         return result
-    for i in range(0, len(inserts), 5000):
-        session.execute(insert(Account), inserts[i : i + 5000])
-    # ORM bulk UPDATE by primary key groups rows by their key set; keep them uniform.
-    by_keys: dict[frozenset[str], list[dict[str, Any]]] = {}
-    for row in updates:
-        by_keys.setdefault(frozenset(row), []).append(row)
-    for rows in by_keys.values():
-        session.execute(update(Account), rows)
+    _insert(session, inserts)
+    _update(session, updates)
     return result
+
+
+def _table() -> Table:
+    table = Account.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+def _insert(session: Session, rows: list[dict[str, Any]]) -> None:
+    # Core executemany with one key set: the ORM bulk path costs several times more per
+    # row. A field a record lacks is NULL either way (none of them has a default).
+    table = _table()
+    blank = dict.fromkeys(_COLUMNS)
+    for i in range(0, len(rows), _CHUNK):
+        session.execute(insert(table), [{**blank, **row} for row in rows[i : i + _CHUNK]])
+
+
+def _update(session: Session, rows: list[dict[str, Any]]) -> None:
+    # One UPDATE … WHERE id = ? executemany per set of changed columns (updated_at is
+    # stamped by the column's onupdate, as the ORM would).
+    table = _table()
+    by_keys: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        by_keys.setdefault(tuple(sorted(k for k in row if k != "id")), []).append(row)
+    for names, group in by_keys.items():
+        stmt = (
+            update(table)
+            .where(table.c.id == bindparam("b_id"))
+            .values({name: bindparam(f"b_{name}") for name in names})
+        )
+        params = [{f"b_{k}": v for k, v in row.items()} for row in group]
+        for i in range(0, len(params), _CHUNK):
+            session.execute(stmt, params[i : i + _CHUNK])
 
 
 def get_account(session: Session, *, platform: str, uid: str) -> Account:

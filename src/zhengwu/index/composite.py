@@ -48,7 +48,7 @@ def peer_partition(system: IndicatorSystem) -> str:
     return ", ".join(system.peer_group)
 
 
-def _bases(system: IndicatorSystem) -> tuple[list[str], list[str], list[str]]:
+def needed_bases(system: IndicatorSystem) -> tuple[list[str], list[str], list[str]]:
     """Return the base aggregates needed from posts, followers and service."""
     posts: list[str] = []
     followers: list[str] = []
@@ -122,7 +122,7 @@ def build_values(
     con: duckdb.DuckDBPyConnection, system: IndicatorSystem, period: Period, has_service: bool
 ) -> None:
     """Create ``vals``: one row per account with every indicator's raw value."""
-    posts, followers, service = _bases(system)
+    posts, followers, service = needed_bases(system)
     aggregate_posts(con, system, period, posts)
     joins = ["LEFT JOIN agg_posts p ON p.platform = a.platform AND p.uid = a.uid"]
     cols = [f"coalesce(p.{b}, 0) AS {b}" if b in _COUNTING or b.endswith("_n") else f"p.{b}"

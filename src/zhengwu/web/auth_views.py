@@ -11,6 +11,7 @@ from zhengwu.auth import service as auth_service
 from zhengwu.auth.models import ROLE_LABELS
 from zhengwu.auth.principal import Principal
 from zhengwu.config import get_settings
+from zhengwu.errors import ForbiddenError
 from zhengwu.web.deps import DB, SESSION_COOKIE, CurrentPrincipal
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
@@ -48,7 +49,11 @@ def login(
 ) -> Me:
     """Log in with username and password; sets an HttpOnly session cookie."""
     client = request.client.host if request.client else "-"
-    user = auth_service.authenticate(db, username=username, password=password, client=client)
+    try:
+        user = auth_service.authenticate(db, username=username, password=password, client=client)
+    except ForbiddenError:
+        db.commit()  # keep the failed-login count, or the lockout would never trigger
+        raise
     token, csrf = auth_service.start_session(db, user)
     response.set_cookie(
         SESSION_COOKIE, token, httponly=True, samesite="lax",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import duckdb
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import Select, select
@@ -75,7 +76,9 @@ def _org_names(db: Session, ids: set[int | None]) -> dict[int, str]:
     return {int(i): str(n) for i, n in rows}
 
 
-def _latest_score(con: Any, check: analytics.Check, account: Account) -> dict[str, Any] | None:
+def _latest_score(
+    con: duckdb.DuckDBPyConnection, check: analytics.Check, account: Account
+) -> dict[str, Any] | None:
     if check.run_id is None:
         return None
     try:

@@ -27,6 +27,7 @@ from zhengwu import regions
 from zhengwu.auth.models import ROLE_LABELS
 from zhengwu.auth.principal import PUBLIC, Principal
 from zhengwu.errors import ForbiddenError, InvalidInputError, ZhengwuError
+from zhengwu.servicedesk.workflow import ACTION_LABELS
 from zhengwu.web.deps import DB, CsrfToken, CurrentPrincipal, require_csrf
 
 CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
@@ -41,6 +42,20 @@ NAV: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("settings", "设置", "/console/settings", ("matrix_office", "handler", "operator")),
 )
 AREA_ROLES = {key: roles for key, _, _, roles in NAV}
+
+
+# What a ``?done=`` after a redirect may announce (anything else is ignored, so a crafted
+# link cannot make the console say something it did not do).
+FLASH_LABELS: dict[str, str] = {
+    **{f"desk-{action}": f"已执行：{label}" for action, label in ACTION_LABELS.items()},
+    "rescue-verify": "已记录核实结果",
+    "rescue-assign": "已派出队伍",
+    "rescue-release": "已撤回队伍",
+    "rescue-arrive": "已记录到达现场",
+    "rescue-fulfil": "已记录救出人数",
+    "rescue-resolve": "已结束求助并排队发布公告",
+    "category-saved": "分类已保存",
+}
 
 
 class LoginRequired(ForbiddenError):
@@ -158,7 +173,7 @@ def render(
     viewer = principal or getattr(request.state, "console_principal", None) or PUBLIC
     page = templates.get_template(template).render(
         principal=viewer, nav=nav_for(viewer), area=area, path=request.url.path,
-        flash=request.query_params.get("done"), **context,
+        flash=FLASH_LABELS.get(request.query_params.get("done", "")), **context,
     )  # fmt: skip
     return HTMLResponse(
         page,

@@ -198,4 +198,4 @@ def act(
         db.rollback()
         return _detail_page(request, db, principal, public_id, error=exc, values=values,
                             failed_action=action)  # fmt: skip
-    return RedirectResponse(f"/console/desk/{public_id}?done={action}", status_code=303)
+    return RedirectResponse(f"/console/desk/{public_id}?done=desk-{action}", status_code=303)

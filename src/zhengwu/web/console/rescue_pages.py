@@ -52,6 +52,8 @@ LABELS = {
     "needs": {"trapped": "被困", "medical": "医疗", "evacuation": "转移", "supplies": "物资",
               "missing_person": "寻人", "shelter": "安置", "power": "电力"},
     "states": STATE_LABELS,
+    "history": {"create": "登记", "verify": "核实", "fulfil": "记录救出人数", "merge": "合并镜像",
+                "unmerge": "拆分来源"},
 }  # fmt: skip
 
 
@@ -155,7 +157,7 @@ def operate(
         db.rollback()  # the refused change leaves nothing behind
         return _request_page(request, db, principal, request_id, error=exc, failed=operation)
     return RedirectResponse(
-        f"/console/rescue/requests/{request_id}?done={operation}", status_code=303
+        f"/console/rescue/requests/{request_id}?done=rescue-{operation}", status_code=303
     )
 
 

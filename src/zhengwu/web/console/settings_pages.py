@@ -128,7 +128,9 @@ def category_save(
         return _edit_form(request, category, values=values, errors=errors, may_edit=True,
                           status_code=422)  # fmt: skip
     category_service.update(db, category=category, data=data, actor=principal)
-    return RedirectResponse(f"/console/settings/categories?done=saved-{code}", status_code=303)
+    return RedirectResponse(
+        f"/console/settings/categories?done=category-saved#cat-{code}", status_code=303
+    )
 
 
 def _message(err: Any) -> str:
