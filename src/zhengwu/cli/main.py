@@ -8,7 +8,20 @@ from __future__ import annotations
 
 import typer
 
-from zhengwu.cli import db, demo, index, ingest, open311, rescue, serve, simulate, store, users
+from zhengwu.cli import (
+    db,
+    demo,
+    desk,
+    desk_requests,
+    index,
+    ingest,
+    open311,
+    rescue,
+    serve,
+    simulate,
+    store,
+    users,
+)
 
 app = typer.Typer(
     name="zhengwu",
@@ -23,6 +36,9 @@ app.add_typer(users.app, name="users")
 app.add_typer(store.app, name="store")
 app.add_typer(rescue.app, name="rescue")
 app.add_typer(open311.app, name="open311")
+# The desk group: the classifier model commands and the request commands side by side.
+desk.app.add_typer(desk_requests.app)
+app.add_typer(desk.app, name="desk")
 app.command("serve")(serve.serve_command)
 app.command("demo")(demo.demo_command)
 app.command("simulate")(simulate.simulate)
