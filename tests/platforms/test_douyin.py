@@ -324,15 +324,16 @@ _SCALARS = (
     | st.text(st.characters(codec="utf-8"), max_size=12)
     | st.sampled_from(["", "-1", "1.2万", "inf", "²", "1e400", "#", "#话题", "68"])
 )
-JSON = st.recursive(
-    _SCALARS,
-    lambda inner: (
-        st.lists(inner, max_size=3)
-        | st.dictionaries(
-            st.text(max_size=6).filter(lambda k: k != "aweme_list"), inner, max_size=3
-        )
-    ),
-    max_leaves=8,
+# Two levels of nesting, spelled out: st.recursive's extend check can warn spuriously.
+_NESTED = st.lists(_SCALARS, max_size=3) | st.dictionaries(
+    st.text(max_size=6).filter(lambda k: k != "aweme_list"), _SCALARS, max_size=3
+)
+JSON = (
+    _SCALARS
+    | st.lists(_SCALARS | _NESTED, max_size=3)
+    | st.dictionaries(
+        st.text(max_size=6).filter(lambda k: k != "aweme_list"), _SCALARS | _NESTED, max_size=3
+    )
 )
 AWEME_KEYS = [
     "aweme_id", "aweme_type", "desc", "title", "create_time", "user_id", "sec_uid", "nickname",

@@ -284,7 +284,7 @@ class MatrixListImporter(_Operational):
                         MatrixMember.matrix_id == matrix.id
                     )
                 ).all()
-                current = {account_id: role for account_id, role in rows}
+                current = dict(rows)
                 if current != members:
                     outcome = "updated"
                     session.execute(delete(MatrixMember).where(MatrixMember.matrix_id == matrix.id))

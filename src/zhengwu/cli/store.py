@@ -40,7 +40,7 @@ def stats(json_out: Annotated[bool, typer.Option("--json", help="print JSON")] =
     if json_out:
         print_json(result)
         return
-    for row in result["platforms"]:  # type: ignore[attr-defined]
+    for row in result["platforms"]:
         console.print(row)
     console.print(f"snapshots: {snapshots} · hot search: {hot}")
 

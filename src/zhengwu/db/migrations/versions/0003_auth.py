@@ -12,7 +12,6 @@ from alembic import op
 
 import zhengwu.db.base
 
-
 revision = "0003"
 down_revision = "0001"
 branch_labels = ("auth",)
