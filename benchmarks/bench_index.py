@@ -19,7 +19,10 @@ What is measured, in the same run and on the same DuckDB file for each size:
 
 Each measurement runs in a fresh process (``--worker``) so that its peak memory (max RSS)
 is its own; the time is the best of ``--repeat`` runs after one untimed warm-up scan. DuckDB
-uses ``--threads`` threads (2 by default, the goal's machine).
+uses ``--threads`` threads (2 by default, the goal's machine). Both wall time and CPU time
+(user + system of the process, all threads) are printed: on a shared machine the wall time
+of the same query varies several-fold with the neighbours' load, the CPU time much less.
+``--system NAME|FILE.toml`` benchmarks another indicator system.
 
 Data: the simulator + importers would take hours for 40 M posts, so the posts table is
 synthesised inside DuckDB (``INSERT … SELECT … FROM range(n)``), month by month in time order
@@ -348,6 +351,14 @@ def _connect(path: Path, threads: int) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def _system() -> Any:
+    """Return the system under test (``--system``: a name or a TOML file)."""
+    from zhengwu.index.system import load_system
+
+    name = os.environ.get("BENCH_INDEX_SYSTEM", "zhengwu-4d")  # set by main for its workers
+    return load_system(path=Path(name)) if name.endswith(".toml") else load_system(name)
+
+
 def _best(fn: Any, repeat: int) -> dict[str, float]:
     """Run ``fn`` ``repeat`` times; return the best wall time and the best CPU time."""
     walls, cpus = [], []
@@ -383,9 +394,8 @@ def worker_engine(path: Path, threads: int, repeat: int) -> dict[str, Any]:
     from zhengwu.index import composite, engine, ranking
     from zhengwu.index.compliance import ComplianceRules
     from zhengwu.index.periods import parse_period
-    from zhengwu.index.system import load_system
 
-    system = load_system("zhengwu-4d")
+    system = _system()
     period = parse_period(PERIOD, week_start=system.week_start)
     dims = dimensions()
     con = _connect(path, threads)
@@ -410,9 +420,8 @@ def worker_engine(path: Path, threads: int, repeat: int) -> dict[str, Any]:
 def worker_pandas(path: Path, threads: int, repeat: int) -> dict[str, Any]:
     """Time the straightforward pandas implementation."""
     from zhengwu.index.periods import parse_period
-    from zhengwu.index.system import load_system
 
-    system = load_system("zhengwu-4d")
+    system = _system()
     period = parse_period(PERIOD)
     dims = dimensions()
     con = _connect(path, threads)
@@ -446,11 +455,13 @@ def main() -> None:
     parser.add_argument("--small", action="store_true", help="quick check: 1M posts")
     parser.add_argument("--pandas-max", default="10M", help="largest size pandas runs at")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--system", default="zhengwu-4d", help="system name or TOML file")
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--dir", type=Path, help="keep the generated stores here")
     parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
     parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    os.environ["BENCH_INDEX_SYSTEM"] = args.system  # inherited by the worker processes
     if args.worker:
         result = WORKERS[args.worker](args.db, args.threads, args.repeat)
         result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -498,7 +509,7 @@ def main() -> None:
 
 def _print(rows: list[dict[str, Any]], args: argparse.Namespace, workdir: Path) -> None:
     """Print the results table: wall time and CPU time (robust on a shared machine)."""
-    print(f"\nzhengwu-4d over {PERIOD}, {N_ACCOUNTS:,} accounts, DuckDB threads={args.threads}, "
+    print(f"\n{args.system} over {PERIOD}, {N_ACCOUNTS:,} accounts, DuckDB threads={args.threads}, "
           f"best of {args.repeat}; cores={os.cpu_count()}; load average "
           f"{os.getloadavg()[0]:.1f}")  # fmt: skip
     print("seconds as wall / CPU (user+sys of the process, all threads)")

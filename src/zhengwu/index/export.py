@@ -72,7 +72,10 @@ def read_xlsx(path: Path) -> list[dict[str, Any]]:
     """Read the ranking sheet of an XLSX written by :func:`to_xlsx` back."""
     from openpyxl import load_workbook
 
-    sheet = load_workbook(path, read_only=True)["排行"]
-    values = list(sheet.iter_rows(values_only=True))
+    book = load_workbook(path, read_only=True)
+    try:
+        values = list(book["排行"].iter_rows(values_only=True))
+    finally:
+        book.close()  # read-only workbooks keep the file open until closed
     header = [str(v) for v in values[0]]
     return [dict(zip(header, row, strict=True)) for row in values[2:]]
