@@ -45,7 +45,6 @@ _MONGO_NUMBERS = ("$numberInt", "$numberLong", "$numberDouble", "$numberDecimal"
 # ---- shared helpers
 
 
-
 def article_id(biz: str | None, local_id: str) -> str:
     """Return a WeChat article's id: ``<biz>:<mid>_<idx>``.
 
@@ -54,6 +53,7 @@ def article_id(biz: str | None, local_id: str) -> str:
     datacube's msgid, which is the same ``mid_idx``, lands on the same article).
     """
     return f"{biz}:{local_id}" if biz else local_id
+
 
 def clean_url(value: str) -> str:
     """Undo the escaping article URLs carry (JSON ``\\/`` residue and HTML ``&amp;``)."""
