@@ -67,11 +67,14 @@ def test_dry_run_prints_normalised_records_and_writes_nothing(statuses: Path) ->
     assert kinds.count("quarantine") == 4
     post = next(r for r in records if r["kind"] == "post")
     assert post["created_at"] == "2017-03-31T23:47:24+08:00"
-    assert post["topics"] == ["平安广东"] and post["mentions"] == ["广东公安"]
+    assert post["topics"] == ["平安广东"]
+    assert post["mentions"] == ["广东公安"]
     account = next(r for r in records if r["kind"] == "account")
-    assert account["is_government"] is True and account["adcode"] == "440100"
+    assert account["is_government"] is True
+    assert account["adcode"] == "440100"
     repost = next(r for r in records if r["kind"] == "post" and r["is_repost"])
-    assert repost["root_post_id"] == "4091500000000000" and repost["root_deleted"] is True
+    assert repost["root_post_id"] == "4091500000000000"
+    assert repost["root_deleted"] is True
     sources = [r["source"] for r in records if r["kind"] == "quarantine"]
     assert all(s.startswith(str(statuses)) for s in sources)
     assert {s.rsplit(":", 1)[1].split("#")[0] for s in sources} == {"3", "4", "5", "6"}
@@ -96,7 +99,8 @@ def test_import_is_idempotent_and_snapshots_changes(statuses: Path, tmp_path: Pa
     reasons = [orjson.loads(line)["reason"] for line in listing.stdout.strip().splitlines()]
     assert len(reasons) == 8  # two runs x four bad lines, all kept
     stats = orjson.loads(runner.invoke(app, ["store", "stats", "--json"]).stdout)
-    assert stats["platforms"][0]["posts"] == 2 and stats["snapshots"] == 3
+    assert stats["platforms"][0]["posts"] == 2
+    assert stats["snapshots"] == 3
 
 
 def test_unusable_input_fails_with_a_clear_message(tmp_path: Path) -> None:
@@ -105,7 +109,8 @@ def test_unusable_input_fails_with_a_clear_message(tmp_path: Path) -> None:
     assert "file not found" in missing.output
     unknown = runner.invoke(app, ["import", "weibo-xml", str(tmp_path)])
     assert unknown.exit_code == 2
-    assert "unknown import format" in unknown.output and "weibo-api" in unknown.output
+    assert "unknown import format" in unknown.output
+    assert "weibo-api" in unknown.output
 
 
 def test_gbk_file_is_quarantined_line_by_line(tmp_path: Path) -> None:

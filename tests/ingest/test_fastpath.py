@@ -380,3 +380,26 @@ def test_documents_users_and_empty_files_go_to_the_importer(
 def test_sql_patterns_match_the_python_text_helpers() -> None:
     assert platform_text._TOPIC.pattern == fastpath.TOPIC_PATTERN
     assert platform_text._MENTION.pattern == fastpath.MENTION_PATTERN
+
+
+def test_an_author_only_on_quarantined_lines_is_not_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bad_root_author = {**LEAD, "friends_count": -1}
+    lines = [
+        _line(_status(1, user={**USER, "followers_count": 1})),
+        # The same author with other counts, on a line quarantined for its root's author.
+        _line(
+            _status(
+                2,
+                user={**USER, "followers_count": 2},
+                retweeted_status=_root(3, user=bad_root_author),
+            )
+        ),
+        _line(_status(4, user={**LEAD, "followers_count": 4})),
+    ]
+    path = _write(tmp_path / "authors.jsonl", lines)
+    taken, tables = _assert_same([path], tmp_path, monkeypatch)
+    assert taken == 2
+    assert [row[8] for row in tables["accounts"] if row[2] == USER["idstr"]] == [1]
+    assert len(tables["quarantine"]) == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import Table, bindparam, insert, select, update
@@ -43,10 +44,11 @@ class UpsertResult:
     primary_unchanged: int = 0
 
 
+_FIELD_VALUES = attrgetter(*_FIELDS)
+
+
 def _values(rec: AccountRecord) -> dict[str, Any]:
-    return {
-        col: getattr(rec, attr) for attr, col in _FIELDS.items() if getattr(rec, attr) is not None
-    }
+    return {col: v for col, v in zip(_COLUMNS, _FIELD_VALUES(rec), strict=True) if v is not None}
 
 
 def _load_existing(
@@ -73,7 +75,8 @@ def _load_existing(
 
 
 def _differs(values: dict[str, Any], state: dict[str, Any]) -> bool:
-    return any(state.get(col) != val for col, val in values.items())
+    get = state.get
+    return any(get(col) != val for col, val in values.items())
 
 
 def upsert_records(
@@ -95,16 +98,18 @@ def upsert_records(
         return result
     keys = list({(a.platform, a.uid) for a in [*accounts, *primary]})
     existing = _load_existing(session, keys)
-    state: dict[tuple[str, str], dict[str, Any]] = {k: dict(v) for k, v in existing.items()}
+    # What the primary records have made of each account so far (copied on first change).
+    state: dict[tuple[str, str], dict[str, Any]] = {}
     for rec in primary:
         key = (rec.platform, rec.uid)
         values = _values(rec)
-        if key not in state:
+        current = state.get(key) or existing.get(key)
+        if current is None:
             result.primary_new += 1
             state[key] = values
-        elif _differs(values, state[key]):
+        elif _differs(values, current):
             result.primary_updated += 1
-            state[key].update(values)
+            state[key] = {**current, **values}
         else:
             result.primary_unchanged += 1
     inserts: list[dict[str, Any]] = []
@@ -134,12 +139,49 @@ def _table() -> Table:
 
 
 def _insert(session: Session, rows: list[dict[str, Any]]) -> None:
-    # Core executemany with one key set: the ORM bulk path costs several times more per
-    # row. A field a record lacks is NULL either way (none of them has a default).
+    # One executemany per chunk of rows, values converted by the columns' own SQLAlchemy
+    # types: the ORM bulk path costs several times more per row, and this runs once per
+    # new account of an import (hundreds of thousands for a national file). A field a
+    # record lacks is NULL either way (none of them has a default).
+    if not rows:
+        return
+    conn = session.connection()
+    dialect = conn.dialect
+    marker = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(dialect.paramstyle)
     table = _table()
-    blank = dict.fromkeys(_COLUMNS)
-    for i in range(0, len(rows), _CHUNK):
-        session.execute(insert(table), [{**blank, **row} for row in rows[i : i + _CHUNK]])
+    if marker is None:  # pragma: no cover - no such driver in use
+        blank = dict.fromkeys(_COLUMNS)
+        for i in range(0, len(rows), _CHUNK):
+            session.execute(insert(table), [{**blank, **row} for row in rows[i : i + _CHUNK]])
+        return
+    names = ["platform", "uid", *_COLUMNS]
+    # Columns with a default (status, first_seen, updated_at): computed once per call.
+    defaults = {}
+    for col in table.columns:
+        if col.name not in names and col.default is not None and not col.primary_key:
+            arg = getattr(col.default, "arg", None)
+            defaults[col.name] = arg(None) if callable(arg) else arg
+    names += defaults
+    processors = [
+        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
+    ]
+    converted = [(i, proc) for i, proc in enumerate(processors) if proc is not None]
+    fixed = [defaults.get(name) for name in names]
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join([marker] * len(names))})"
+    )
+    params = []
+    for row in rows:
+        values = fixed.copy()
+        values[0], values[1] = row["platform"], row["uid"]
+        for j, name in enumerate(_COLUMNS, start=2):
+            values[j] = row.get(name)
+        for i, proc in converted:
+            if values[i] is not None:
+                values[i] = proc(values[i])
+        params.append(tuple(values))
+    for i in range(0, len(params), _CHUNK):
+        conn.exec_driver_sql(sql, params[i : i + _CHUNK])
 
 
 def _update(session: Session, rows: list[dict[str, Any]]) -> None:

@@ -28,6 +28,12 @@ ModelOpt = Annotated[
     Path | None,
     typer.Option("--model", help="model file [default: <data_dir>/models/classifier.pkl]"),
 ]
+OutOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--out", help="where to store the model [default: <data_dir>/models/classifier.pkl]"
+    ),
+]
 RulesOpt = Annotated[
     Path | None, typer.Option("--rules", help="keyword rules TOML [default: the shipped rules]")
 ]
@@ -64,7 +70,7 @@ def _train(texts: list[str], labels: list[str], config: Any = None) -> Classifie
 
 @model_app.command("train")
 @handle_errors
-def train_command(data: DataOpt, out: ModelOpt = None, json_out: JsonOut = False) -> None:
+def train_command(data: DataOpt, out: OutOpt = None, json_out: JsonOut = False) -> None:
     """Train the classifier on labelled requests and store it.
 
     Example: zhengwu desk model train --data train.csv
@@ -142,9 +148,12 @@ def retrain_command(
         old = None
     try:
         fit_x, held_x, fit_y, held_y = train_test_split(
-            dataset.texts, dataset.labels, test_size=holdout, random_state=0,
+            dataset.texts,
+            dataset.labels,
+            test_size=holdout,
+            random_state=0,
             stratify=dataset.labels,
-        )  # fmt: skip
+        )
     except ValueError as exc:
         raise InvalidInputError(
             "数据太少，无法分层留出：每个类别至少需要 2 条，留出部分至少每类 1 条",
@@ -164,8 +173,10 @@ def retrain_command(
     for name in ("old", "new"):
         if name in scores:
             s = scores[name]
-            console.print(f"{name}: accuracy {s['accuracy']:.4f}  macro_f1 {s['macro_f1']:.4f}"
-                          f"  (held-out n {s['n']})")  # fmt: skip
+            console.print(
+                f"{name}: accuracy {s['accuracy']:.4f}  macro_f1 {s['macro_f1']:.4f}"
+                f"  (held-out n {s['n']})"
+            )
     console.print(f"已替换模型 model replaced → {path}" if path else "未保存 not saved (--dry-run)")
 
 
@@ -181,13 +192,13 @@ def predict_command(
 
     Example: zhengwu desk model predict "小区门口出租车拒载" --rules my_rules.toml
     """
+    from dataclasses import asdict
+
     from zhengwu.servicedesk.classify import load
 
     predictions = load(model, rules=_rules(rules)).predict(text)
-    rows = [{"label": p.label, "confidence": p.confidence, "source": p.source,
-             "path": list(p.path)} for p in predictions]  # fmt: skip
     if json_out:
-        print_json(rows)
+        print_json([{**asdict(p), "path": list(p.path)} for p in predictions])
         return
     for p in predictions:
         console.print(f"{'/'.join(p.path)}  {p.confidence:.3f}  {p.source}")

@@ -81,7 +81,7 @@ def table_from_json_lines(data: bytes, schema: pa.Schema, *, longest: int = 0) -
     import pyarrow.json as pa_json
 
     if not data:
-        return schema.empty_table()
+        return pa.Table.from_batches([], schema=schema)  # empty_table() imports pandas
     return pa_json.read_json(
         io.BytesIO(data),
         read_options=pa_json.ReadOptions(block_size=max(4 << 20, 2 * longest + 1024)),
@@ -186,69 +186,103 @@ def write_posts(
     else:
         source = batch
     try:
-        cols = ", ".join(COUNT_COLUMNS)
-        b_cols = ", ".join(f"b.{c}" for c in COUNT_COLUMNS)
-        prev_cols = ", ".join(f"lag(b.{c}) OVER w AS prev_{c}" for c in COUNT_COLUMNS)
-        # Classification only carries keys and counts: text and lists are read once, by
-        # the final insert, from the last row of each post.
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE batch_cls AS
-            SELECT b.seq, b.platform, b.post_id, b.is_primary, b.observed_at, {b_cols},
-                   row_number() OVER w AS k, {prev_cols}, (p.post_id IS NOT NULL) AS in_store
-            FROM {source} b LEFT JOIN (SELECT platform, post_id FROM posts) p
-              USING (platform, post_id)
-            WINDOW w AS (PARTITION BY b.platform, b.post_id ORDER BY b.seq)"""
+        _classify_and_write(con, source, counts, dry_run=dry_run)
+    finally:
+        if source == "batch_in":
+            con.unregister("batch_in")
+        for table in _BATCH_TABLES:
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+    return counts
+
+
+_BATCH_TABLES = ("batch_rows", "batch_multi", "batch_cls", "batch_snaps", "batch_old",
+                 "batch_cls2", "batch_final")  # fmt: skip
+
+
+def _classify_and_write(
+    con: duckdb.DuckDBPyConnection, source: str, counts: WriteCounts, *, dry_run: bool
+) -> None:
+    cols = ", ".join(COUNT_COLUMNS)
+    nulls = ", ".join(f"NULL::BIGINT AS prev_{c}" for c in COUNT_COLUMNS)
+    prev_cols = ", ".join(f"lag(r.{c}) OVER w AS prev_{c}" for c in COUNT_COLUMNS)
+    # Keys and counts only: text and lists are read once, by the final insert, from the
+    # last row of each post. Most posts occur once in a batch; only the repeated ones
+    # (a root carried by many reposts, a status seen twice) need the window over rows.
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE batch_rows AS
+        SELECT seq, platform, post_id, is_primary, observed_at, {cols} FROM {source}"""
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE batch_multi AS
+        SELECT platform, post_id FROM batch_rows GROUP BY platform, post_id HAVING count(*) > 1"""
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE batch_cls AS
+        WITH stored AS (SELECT platform, post_id FROM posts)
+        SELECT r.*, 1 AS k, {nulls}, (p.post_id IS NOT NULL) AS in_store, false AS repeated
+        FROM (SELECT * FROM batch_rows ANTI JOIN batch_multi USING (platform, post_id)) r
+        LEFT JOIN stored p USING (platform, post_id)
+        UNION ALL
+        SELECT r.*, row_number() OVER w AS k, {prev_cols}, (p.post_id IS NOT NULL), true
+        FROM (SELECT * FROM batch_rows SEMI JOIN batch_multi USING (platform, post_id)) r
+        LEFT JOIN stored p USING (platform, post_id)
+        WINDOW w AS (PARTITION BY r.platform, r.post_id ORDER BY r.seq)"""
+    )
+    # Snapshots of the posts already stored: only those, so a fresh import skips the scan.
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE batch_snaps AS
+        SELECT s.* FROM post_snapshots s
+        SEMI JOIN (SELECT DISTINCT platform, post_id FROM batch_cls WHERE in_store) x
+          USING (platform, post_id)"""
+    )
+    old_cols = ", ".join(f"s.{c} AS old_{c}" for c in COUNT_COLUMNS)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE batch_old AS
+        SELECT b.seq, {old_cols}
+        FROM (SELECT * FROM batch_cls WHERE k = 1 AND in_store) b ASOF JOIN batch_snaps s
+          ON b.platform = s.platform AND b.post_id = s.post_id
+         AND b.observed_at >= s.observed_at"""
+    )
+    changed = " OR ".join(
+        f"({c} IS NOT NULL AND {c} IS DISTINCT FROM "
+        f"(CASE WHEN k = 1 THEN o.old_{c} ELSE prev_{c} END))"
+        for c in COUNT_COLUMNS
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE batch_cls2 AS
+        SELECT b.seq, b.platform, b.post_id, b.is_primary, b.observed_at, {cols}, in_store,
+               repeated,
+               CASE WHEN k = 1 AND NOT in_store THEN 'imported'
+                    WHEN {changed} THEN 'updated'
+                    ELSE 'duplicate' END AS outcome
+        FROM batch_cls b LEFT JOIN batch_old o USING (seq)"""
+    )
+    for outcome, n in con.execute(
+        "SELECT outcome, count(*) FROM batch_cls2 WHERE is_primary GROUP BY outcome"
+    ).fetchall():
+        setattr(
+            counts, {"imported": "imported", "updated": "updated"}.get(outcome, "duplicates"), n
         )
-        # Snapshots of the posts already stored: only those, so a fresh import skips the scan.
-        con.execute(
-            """CREATE OR REPLACE TEMP TABLE batch_snaps AS
-            SELECT s.* FROM post_snapshots s
-            SEMI JOIN (SELECT DISTINCT platform, post_id FROM batch_cls WHERE in_store) x
-              USING (platform, post_id)"""
-        )
-        old_cols = ", ".join(f"s.{c} AS old_{c}" for c in COUNT_COLUMNS)
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE batch_old AS
-            SELECT b.seq, {old_cols}
-            FROM (SELECT * FROM batch_cls WHERE k = 1 AND in_store) b ASOF JOIN batch_snaps s
-              ON b.platform = s.platform AND b.post_id = s.post_id
-             AND b.observed_at >= s.observed_at"""
-        )
-        changed = " OR ".join(
-            f"({c} IS NOT NULL AND {c} IS DISTINCT FROM "
-            f"(CASE WHEN k = 1 THEN o.old_{c} ELSE prev_{c} END))"
-            for c in COUNT_COLUMNS
-        )
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE batch_cls2 AS
-            SELECT b.seq, b.platform, b.post_id, b.is_primary, b.observed_at, {cols}, in_store,
-                   CASE WHEN k = 1 AND NOT in_store THEN 'imported'
-                        WHEN {changed} THEN 'updated'
-                        ELSE 'duplicate' END AS outcome
-            FROM batch_cls b LEFT JOIN batch_old o USING (seq)"""
-        )
-        for outcome, n in con.execute(
-            "SELECT outcome, count(*) FROM batch_cls2 WHERE is_primary GROUP BY outcome"
-        ).fetchall():
-            setattr(
-                counts, {"imported": "imported", "updated": "updated"}.get(outcome, "duplicates"), n
-            )
-        if dry_run:
-            return counts
-        # Final state per post: the last non-NULL observation of each count in the batch,
-        # the other columns from its last row.
-        last = ", ".join(
-            f"arg_max({c}, seq) FILTER (WHERE {c} IS NOT NULL) AS {c}" for c in COUNT_COLUMNS
-        )
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE batch_final AS
-            SELECT platform, post_id, max(seq) AS last_seq, {last},
-                   max(observed_at) AS observed_at, bool_or(in_store) AS in_store,
-                   bool_or(outcome <> 'duplicate') AS any_change
-            FROM batch_cls2 GROUP BY platform, post_id"""
-        )
-        f_cols = ", ".join(f"f.{c}" for c in COUNT_COLUMNS)
-        con.execute("BEGIN")
+    if dry_run:
+        return
+    # Final state per post: the last non-NULL observation of each count in the batch,
+    # the other columns from its last row.
+    last = ", ".join(
+        f"arg_max({c}, seq) FILTER (WHERE {c} IS NOT NULL) AS {c}" for c in COUNT_COLUMNS
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE batch_final AS
+        SELECT platform, post_id, seq AS last_seq, {cols}, observed_at, in_store,
+               outcome <> 'duplicate' AS any_change
+        FROM batch_cls2 WHERE NOT repeated
+        UNION ALL
+        SELECT platform, post_id, max(seq), {last}, max(observed_at), bool_or(in_store),
+               bool_or(outcome <> 'duplicate')
+        FROM batch_cls2 WHERE repeated GROUP BY platform, post_id"""
+    )
+    f_cols = ", ".join(f"f.{c}" for c in COUNT_COLUMNS)
+    con.execute("BEGIN")
+    try:
         con.execute(
             f"""INSERT INTO post_snapshots
             SELECT platform, post_id, observed_at, {cols}
@@ -272,13 +306,10 @@ def write_posts(
             WHERE f.observed_at >= posts.observed_at
               AND posts.platform = f.platform AND posts.post_id = f.post_id"""
         )
-        con.execute("COMMIT")
-    finally:
-        if source == "batch_in":
-            con.unregister("batch_in")
-        for table in ("batch_cls", "batch_snaps", "batch_old", "batch_cls2", "batch_final"):
-            con.execute(f"DROP TABLE IF EXISTS {table}")
-    return counts
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
 
 
 def write_account_snapshots(
@@ -331,9 +362,12 @@ def write_hot_search(
     import msgspec
 
     encode = msgspec.json.Encoder().encode
+    # The JSON reader has no date type: days arrive as text and are cast.
+    as_text = HOT_SEARCH_SCHEMA.set(0, pa.field("day", pa.string()))
     table = table_from_json_lines(
-        b"\n".join(encode({**r, "seq": i}) for i, r in enumerate(rows)), HOT_SEARCH_SCHEMA
+        b"\n".join(encode({**r, "seq": i}) for i, r in enumerate(rows)), as_text
     )
+    table = table.set_column(0, "day", table["day"].cast(pa.date32()))
     con.complete()
     con.register("hs_in", table)
     try:

@@ -33,6 +33,8 @@ from zhengwu.ingest.files import check_file, split_ranges
 from zhengwu.ingest.models import ImportRun, QuarantineEntry
 from zhengwu.ingest.registry import ImportItem, get_importer
 from zhengwu.platforms.records import AccountRecord, QuarantineRecord
+from zhengwu.platforms.weibo import fastpath
+from zhengwu.platforms.weibo.fastpath import FastImport
 
 # Below this size a weibo-api file is parsed by the importer alone (see run_import).
 FAST_MIN_BYTES = 16 << 20
@@ -184,21 +186,25 @@ def run_import(
                 on_progress(summary.read)
             continue
         if on_item is not None:
-            writer.write(_collect_with_callback(fmt, options, path, observed_at, on_item))
+            chunks: Iterable[Parsed] = [
+                _collect_with_callback(fmt, options, path, observed_at, on_item)
+            ]
         elif (
             not dry_run
-            and (fast or (fast is None and path.stat().st_size >= FAST_MIN_BYTES))
-            and _fast_import(importer, options, path, writer, observed_at)
+            and _wants_fast(fast, path)
+            and (fast_chunk := _fast_parse(importer, options, path, analytics, observed_at))
         ):
-            pass
+            chunks = [fast_chunk]
         else:
-            for chunk in _chunks(fmt, options, path, workers, observed_at):
+            chunks = _chunks(fmt, options, path, workers, observed_at)
+        for chunk in chunks:
+            try:
                 writer.write(chunk)
-                if on_progress is not None:
-                    on_progress(chunk.read)
-            continue
-        if on_progress is not None:
-            on_progress(writer.last_read)
+            finally:
+                if isinstance(chunk, FastImport):
+                    chunk.close()
+            if on_progress is not None:
+                on_progress(chunk.read)
     summary.seconds = (datetime.now(UTC) - started).total_seconds()
     if run is not None:
         run.finished_at = datetime.now(UTC)
@@ -208,22 +214,21 @@ def run_import(
     return summary
 
 
-def _fast_import(
-    importer: Any, options: dict[str, Any], path: Path, writer: _Writer, observed_at: datetime
-) -> bool:
-    """Import ``path`` through the vectorised route if it applies; return whether it did."""
-    from zhengwu.platforms.weibo import fastpath
+def _wants_fast(fast: bool | None, path: Path) -> bool:
+    return fast if fast is not None else path.stat().st_size >= FAST_MIN_BYTES
 
+
+def _fast_parse(
+    importer: Any,
+    options: dict[str, Any],
+    path: Path,
+    analytics: duckdb.DuckDBPyConnection,
+    observed_at: datetime,
+) -> FastImport | None:
+    """Parse ``path`` on the vectorised route if it applies (else None: use the importer)."""
     if not fastpath.wants(importer, options):
-        return False
-    parsed = fastpath.import_file(path, importer, writer.analytics, observed_at=observed_at)
-    if parsed is None:
-        return False
-    try:
-        writer.write(parsed)
-    finally:
-        parsed.close()
-    return True
+        return None
+    return fastpath.import_file(path, importer, analytics, observed_at=observed_at)
 
 
 class _Writer:
@@ -245,7 +250,6 @@ class _Writer:
         self.fmt = fmt
         self.summary = summary
         self.dry_run = dry_run
-        self.last_read = 0
 
     def write(self, chunk: Parsed) -> None:
         """Write one chunk: posts and snapshots, hot search, accounts, quarantine."""
@@ -253,7 +257,6 @@ class _Writer:
 
         summary, dry_run = self.summary, self.dry_run
         summary.read += chunk.read
-        self.last_read = chunk.read
         counts = store.write_posts(self.analytics, chunk.posts, dry_run=dry_run)
         summary.imported += counts.imported
         summary.updated += counts.updated

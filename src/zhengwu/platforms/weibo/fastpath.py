@@ -3,27 +3,29 @@
 A national timeline dump has millions of lines of one shape: an open API status with its
 author and, for a repost, the root status and its author. DuckDB reads such a file as raw
 lines (``read_csv`` with a delimiter that valid JSON cannot hold), parses each line once
-and turns the lines of that shape into the exact post rows the Python importer would
-produce. Every other line — broken JSON, odd types, display-string counts, wrappers, user
-objects, anything unusual — goes through the importer's own per-line parser
-(:meth:`WeiboApiImporter.jsonl_parser`), so quarantine reasons and quirks stay exactly
-as they are. What needs Python even for well-formed lines (an author's 政务 flag, adcode
-and registration date; the publishing tool's text) is computed once per distinct author
-JSON or source, not once per line.
+and turns the lines of that shape into the post rows the Python importer would produce,
+straight into the analytics connection. Every other line — broken JSON, odd types,
+display-string counts, wrappers, user objects, anything unusual — goes through the
+importer's own per-line parser (:meth:`WeiboApiImporter.jsonl_parser`), so quarantine
+reasons and quirks stay exactly as they are. What needs Python even for well-formed lines
+(an author's 政务 flag, adcode and registration date; the publishing tool's text) is
+computed once per distinct author JSON or source, not once per line.
 
 A line takes the fast path only when DuckDB and msgspec are sure to read it alike:
 
-* the JSON has none of DuckDB's extensions (trailing commas, NaN/Infinity: a cheap
-  pattern over the raw line; false alarms only cost speed) and no repeated key among the
-  fields read (DuckDB keeps the first, msgspec the last);
-* every field the typed decoder declares has the JSON type the decoder accepts, the
+* msgspec parses it (a thread checks every line while DuckDB reads: DuckDB also accepts
+  trailing commas and NaN/Infinity, which the importer quarantines as broken JSON);
+* no field that is read occurs twice (DuckDB keeps the first, msgspec the last);
+* every field the typed decoder declares has a JSON type the decoder accepts, the
   fields that change the record (``bid``, ``text_raw``, ``deleted``, ``page_info`` …)
   are absent, ``created_at`` is a canonical API time, counts are integers in range;
-* the author (and a root's author) decodes and yields an account with the uid DuckDB
-  read; the root is either absent, the API's deleted stub, or a well-formed status.
+* the author (and a root's author) decodes and yields an account; the root is absent,
+  the API's deleted stub, or a well-formed status.
 
+Topics and mentions use the Python patterns of :mod:`zhengwu.platforms.text`, with
+``\\w`` spelled out as the code points Python matches (RE2's ``\\w`` is ASCII only).
 A file DuckDB cannot read as lines (not UTF-8, a carriage return or a \\x01 byte, a line
-longer than 16 MB), or whose line count does not match, is left to the Python importer.
+longer than 16 MB), or whose line count differs from Python's, goes to the importer.
 """
 
 from __future__ import annotations
@@ -103,7 +105,7 @@ def _code_point_class(pattern: str) -> str:
 @functools.cache
 def _whitespace() -> str:
     """Return the characters str.strip() removes (Unicode whitespace)."""
-    return "".join(c for c in map(chr, range(0x110000)) if c.isspace() and c != "\x00")
+    return "".join(c for c in map(chr, range(0x110000)) if c.isspace())
 
 
 def _sql_string(value: str) -> str:
@@ -111,7 +113,7 @@ def _sql_string(value: str) -> str:
 
 
 def _macros() -> list[str]:
-    ws = _sql_string(_whitespace())
+    ws_class = "[" + "".join(f"\\x{{{ord(c):X}}}" for c in _whitespace()) + "]"
     mention = _sql_string("@(" + _code_point_class(MENTION_CLASS) + "+)")
     return [
         "CREATE OR REPLACE TEMP MACRO zw_fp_absent(x) AS (x IS NULL OR x = 'null')",
@@ -136,10 +138,14 @@ def _macros() -> list[str]:
         # extract_topics: #…# stripped, first occurrence kept, empty ones dropped.
         f"CREATE OR REPLACE TEMP MACRO zw_fp_topics(t) AS (CASE WHEN contains(t, '#') THEN "
         f"regexp_extract_all(t, {_sql_string(TOPIC_PATTERN)}, 1) ELSE [] END)",
-        f"CREATE OR REPLACE TEMP MACRO zw_fp_clean_topics(r) AS (CASE WHEN len(r) = 0 THEN r "
-        f"WHEN len(r) = 1 THEN CASE WHEN trim(r[1], {ws}) = '' THEN [] "
-        f"ELSE [trim(r[1], {ws})] END "
-        f"ELSE zw_fp_distinct(list_transform(r, lambda x: trim(x, {ws}))) END)",
+        # str.strip(): DuckDB's trim(x, characters) is slow, and most topics need nothing.
+        f"CREATE OR REPLACE TEMP MACRO zw_fp_strip(x) AS (CASE WHEN regexp_matches(x, "
+        f"{_sql_string('^' + ws_class + '|' + ws_class + '$')}) THEN regexp_replace(x, "
+        f"{_sql_string('^' + ws_class + '+|' + ws_class + '+$')}, '', 'g') ELSE x END)",
+        "CREATE OR REPLACE TEMP MACRO zw_fp_clean_topics(r) AS (CASE WHEN len(r) = 0 THEN r "
+        "WHEN len(r) = 1 THEN CASE WHEN zw_fp_strip(r[1]) = '' THEN [] "
+        "ELSE [zw_fp_strip(r[1])] END "
+        "ELSE zw_fp_distinct(list_transform(r, lambda x: zw_fp_strip(x))) END)",
         # extract_mentions: @ and up to 30 name characters (a longer run is cut, not skipped).
         f"CREATE OR REPLACE TEMP MACRO zw_fp_mentions(t) AS (CASE WHEN contains(t, '@') THEN "
         f"regexp_extract_all(t, {mention}, 1) ELSE [] END)",
@@ -167,14 +173,15 @@ def _keys_ok(keys: str, index: dict[str, int], absent: tuple[str, ...], extra: s
     )
 
 
-def _status_ok(ix: dict[str, int]) -> str:
+def _status_ok(ix: dict[str, int], created: str, post_id: str) -> str:
+    """Return SQL: the status fields at ``ix`` have the types the typed decoder takes."""
     return " AND ".join(
         [
-            f"zw_fp_time(v[{ix['created_at']}]) IS NOT NULL",
+            f"{created} IS NOT NULL",
             f"zw_fp_id(v[{ix['id']}])",
             f"zw_fp_string(v[{ix['idstr']}])",
             f"zw_fp_id(v[{ix['mid']}])",
-            f"zw_fp_post_id(v[{ix['idstr']}], v[{ix['id']}]) IS NOT NULL",
+            f"{post_id} IS NOT NULL",
             f"starts_with(v[{ix['text']}], '\"')",
             f"zw_fp_string(v[{ix['source']}])",
             f"zw_fp_count_ok(v[{ix['reposts_count']}])",
@@ -185,95 +192,105 @@ def _status_ok(ix: dict[str, int]) -> str:
     )
 
 
-def _lines_sql(path_param: str) -> str:
-    """Return the statement that classifies and transforms every line of the file."""
+def _source_sql(path_param: str) -> str:
+    """Return the query that reads the file as lines and parses each line once."""
     paths = "[" + ", ".join(_sql_string(p) for p in _PATHS) + "]"
-    top_keys = _keys_ok("k[1]", _I, _TOP_ABSENT, "retweeted_status")
-    root_keys = _keys_ok("k[2]", {**_R, "deleted": _R_DELETED}, _ROOT_ABSENT)
-    deleted_ok = " AND ".join(
-        [
-            f"v[{_R_DELETED}] IN ('\"1\"', '1')",
-            f"zw_fp_absent(v[{_R['user']}])",
-            f"(zw_fp_string(v[{_R['created_at']}]) "
-            f"OR regexp_full_match(v[{_R['created_at']}], '-?[0-9]{{1,18}}'))",
-            f"zw_fp_id(v[{_R['id']}])",
-            f"zw_fp_string(v[{_R['idstr']}])",
-            f"zw_fp_id(v[{_R['mid']}])",
-            f"zw_fp_post_id(v[{_R['idstr']}], v[{_R['id']}]) IS NOT NULL",
-            f"zw_fp_string(v[{_R['text']}])",
-            f"zw_fp_string(v[{_R['source']}])",
-            f"zw_fp_count_ok(v[{_R['reposts_count']}])",
-            f"zw_fp_count_ok(v[{_R['comments_count']}])",
-            f"zw_fp_count_ok(v[{_R['attitudes_count']}])",
-        ]
-    )
-    full_ok = f"v[{_R_DELETED}] IS NULL AND " + _status_ok(_R)
     csv = (
         f"read_csv({path_param}, columns = {{'line': 'VARCHAR'}}, delim = '\x01', quote = '', "
         "escape = '', header = false, auto_detect = false, new_line = '\\n', "
         "strict_mode = true, max_line_size = 16777216, buffer_size = 33554432)"
     )
+    # try() only once: a line json_extract accepts is valid JSON, so json_keys cannot fail.
+    return (
+        "SELECT line, v, CASE WHEN v IS NOT NULL THEN json_keys(line, ['$', "
+        f"'$.retweeted_status']) END AS k FROM (SELECT line, try(json_extract(line, {paths})) "
+        f"AS v FROM {csv})"
+    )
+
+
+def _lines_sql(source: str) -> str:
+    """Return the statement that classifies and transforms every line of ``source``.
+
+    ``source`` yields ``line`` (the raw text), ``v`` (the fields read, as JSON) and ``k``
+    (the keys of the status and of its root). Values are computed for every line and
+    only trusted where ``kind`` = 1 (fast); ``raw`` keeps the text of the other lines.
+    """
     i, r = _I, _R
+    top_keys = _keys_ok("k[1]", i, _TOP_ABSENT, "retweeted_status")
+    root_keys = _keys_ok("k[2]", {**r, "deleted": _R_DELETED}, _ROOT_ABSENT)
+    deleted_ok = " AND ".join(
+        [
+            f"v[{_R_DELETED}] IN ('\"1\"', '1')",
+            f"zw_fp_absent(v[{r['user']}])",
+            f"(zw_fp_string(v[{r['created_at']}]) "
+            f"OR regexp_full_match(v[{r['created_at']}], '-?[0-9]{{1,18}}'))",
+            f"zw_fp_id(v[{r['id']}])",
+            f"zw_fp_string(v[{r['idstr']}])",
+            f"zw_fp_id(v[{r['mid']}])",
+            "root_post_id IS NOT NULL",
+            f"zw_fp_string(v[{r['text']}])",
+            f"zw_fp_string(v[{r['source']}])",
+            f"zw_fp_count_ok(v[{r['reposts_count']}])",
+            f"zw_fp_count_ok(v[{r['comments_count']}])",
+            f"zw_fp_count_ok(v[{r['attitudes_count']}])",
+        ]
+    )
+    full_ok = f"v[{_R_DELETED}] IS NULL AND " + _status_ok(r, "r_created_at", "root_post_id")
     return f"""
     CREATE OR REPLACE TEMP TABLE zw_fp_lines AS
-    SELECT kind, CASE WHEN kind = 2 THEN line END AS raw,
-           post_id, created_at, text, zw_fp_clean_topics(topics) AS topics,
-           zw_fp_clean_mentions(mentions) AS mentions, src, reposts, comments, likes,
-           hash(uj) AS uh, uj, root_kind, root_post_id, r_created_at, r_text,
-           zw_fp_clean_topics(r_topics) AS r_topics,
-           zw_fp_clean_mentions(r_mentions) AS r_mentions,
-           r_src, r_reposts, r_comments, r_likes, hash(ruj) AS ruh, ruj
-    FROM (
+    WITH parsed AS ({source}),
+    vals AS (
+      SELECT line, v, k,
+             zw_fp_time(v[{i["created_at"]}]) AS created_at,
+             zw_fp_post_id(v[{i["idstr"]}], v[{i["id"]}]) AS post_id,
+             zw_fp_time(v[{r["created_at"]}]) AS r_created_at,
+             zw_fp_post_id(v[{r["idstr"]}], v[{r["id"]}]) AS root_post_id
+      FROM parsed
+    ),
+    rooted AS (
+      SELECT *,
+        CASE WHEN k IS NULL OR NOT list_contains(k[1], 'retweeted_status') THEN 0
+             WHEN len(k[2]) = 0 OR NOT ({root_keys}) THEN -1
+             WHEN list_contains(k[2], 'deleted') THEN CASE WHEN {deleted_ok} THEN 1 ELSE -1 END
+             WHEN {full_ok} THEN 2
+             ELSE -1 END AS root_kind
+      FROM vals
+    ),
+    classified AS (
+      SELECT *,
+        CASE WHEN line IS NULL OR regexp_full_match(line, {_sql_string(_BLANK)}) THEN 0
+             WHEN v IS NOT NULL AND k IS NOT NULL AND root_kind >= 0
+                  AND {top_keys} AND {_status_ok(i, "created_at", "post_id")} THEN 1
+             ELSE 2 END AS kind
+      FROM rooted
+    ),
+    texts AS (
+      SELECT *, CASE WHEN kind = 1 THEN zw_fp_text(v[{i["text"]}]) END AS text,
+             CASE WHEN kind = 1 AND root_kind = 2 THEN zw_fp_text(v[{r["text"]}]) END AS r_text
+      FROM classified
+    ),
+    lists AS (
       SELECT *, zw_fp_topics(text) AS topics, zw_fp_mentions(text) AS mentions,
              zw_fp_topics(r_text) AS r_topics, zw_fp_mentions(r_text) AS r_mentions
-      FROM (
-        SELECT kind, line,
-          CASE WHEN kind = 1 THEN zw_fp_post_id(v[{i["idstr"]}], v[{i["id"]}]) END AS post_id,
-          CASE WHEN kind = 1 THEN zw_fp_time(v[{i["created_at"]}]) END AS created_at,
-          CASE WHEN kind = 1 THEN zw_fp_text(v[{i["text"]}]) END AS text,
-          CASE WHEN kind = 1 AND v[{i["source"]}] <> 'null' THEN v[{i["source"]}] END AS src,
-          CASE WHEN kind = 1 THEN TRY_CAST(v[{i["reposts_count"]}] AS BIGINT) END AS reposts,
-          CASE WHEN kind = 1 THEN TRY_CAST(v[{i["comments_count"]}] AS BIGINT) END AS comments,
-          CASE WHEN kind = 1 THEN TRY_CAST(v[{i["attitudes_count"]}] AS BIGINT) END AS likes,
-          CASE WHEN kind = 1 THEN v[{i["user"]}] END AS uj,
-          CASE WHEN kind = 1 THEN root_kind END AS root_kind,
-          CASE WHEN kind = 1 AND root_kind > 0
-               THEN zw_fp_post_id(v[{r["idstr"]}], v[{r["id"]}]) END AS root_post_id,
-          CASE WHEN kind = 1 AND root_kind = 2
-               THEN zw_fp_time(v[{r["created_at"]}]) END AS r_created_at,
-          CASE WHEN kind = 1 AND root_kind = 2 THEN zw_fp_text(v[{r["text"]}]) END AS r_text,
-          CASE WHEN kind = 1 AND root_kind = 2 AND v[{r["source"]}] <> 'null'
-               THEN v[{r["source"]}] END AS r_src,
-          CASE WHEN kind = 1 AND root_kind = 2
-               THEN TRY_CAST(v[{r["reposts_count"]}] AS BIGINT) END AS r_reposts,
-          CASE WHEN kind = 1 AND root_kind = 2
-               THEN TRY_CAST(v[{r["comments_count"]}] AS BIGINT) END AS r_comments,
-          CASE WHEN kind = 1 AND root_kind = 2
-               THEN TRY_CAST(v[{r["attitudes_count"]}] AS BIGINT) END AS r_likes,
-          CASE WHEN kind = 1 AND root_kind = 2 THEN v[{r["user"]}] END AS ruj
-        FROM (
-          SELECT line, v, k, root_kind,
-            CASE WHEN line IS NULL OR regexp_full_match(line, {_sql_string(_BLANK)}) THEN 0
-                 WHEN v IS NOT NULL AND k IS NOT NULL AND root_kind >= 0
-                      AND {top_keys} AND {_status_ok(_I)} THEN 1
-                 ELSE 2 END AS kind
-          FROM (
-            SELECT line, v, k,
-              CASE WHEN k IS NULL OR NOT list_contains(k[1], 'retweeted_status') THEN 0
-                   WHEN len(k[2]) = 0 OR NOT ({root_keys}) THEN -1
-                   WHEN list_contains(k[2], 'deleted')
-                        THEN CASE WHEN {deleted_ok} THEN 1 ELSE -1 END
-                   WHEN {full_ok} THEN 2
-                   ELSE -1 END AS root_kind
-            FROM (
-              SELECT line, try(json_extract(line, {paths})) AS v,
-                     try(json_keys(line, ['$', '$.retweeted_status'])) AS k
-              FROM {csv}
-            )
-          )
-        )
-      )
-    )"""
+      FROM texts
+    )
+    SELECT kind, CASE WHEN kind = 2 THEN line END AS raw, post_id, created_at, text,
+           zw_fp_clean_topics(topics) AS topics, zw_fp_clean_mentions(mentions) AS mentions,
+           nullif(v[{i["source"]}], 'null') AS src,
+           TRY_CAST(v[{i["reposts_count"]}] AS BIGINT) AS reposts,
+           TRY_CAST(v[{i["comments_count"]}] AS BIGINT) AS comments,
+           TRY_CAST(v[{i["attitudes_count"]}] AS BIGINT) AS likes,
+           hash(v[{i["user"]}]) AS uh, v[{i["user"]}] AS uj,
+           CASE WHEN kind = 1 THEN root_kind END AS root_kind, root_post_id, r_created_at,
+           r_text, zw_fp_clean_topics(r_topics) AS r_topics,
+           zw_fp_clean_mentions(r_mentions) AS r_mentions,
+           CASE WHEN root_kind = 2 THEN nullif(v[{r["source"]}], 'null') END AS r_src,
+           TRY_CAST(v[{r["reposts_count"]}] AS BIGINT) AS r_reposts,
+           TRY_CAST(v[{r["comments_count"]}] AS BIGINT) AS r_comments,
+           TRY_CAST(v[{r["attitudes_count"]}] AS BIGINT) AS r_likes,
+           CASE WHEN root_kind = 2 THEN hash(v[{r["user"]}]) END AS ruh,
+           CASE WHEN root_kind = 2 THEN v[{r["user"]}] END AS ruj
+    FROM lists"""
 
 
 @dataclass(slots=True)
@@ -287,7 +304,7 @@ class FastImport:
     primary_posts: int = 0
     accounts: list[AccountRecord] = field(default_factory=list)
     primary_accounts: list[AccountRecord] = field(default_factory=list)
-    account_snapshots: pa.Table = field(default_factory=ACCOUNT_SNAPSHOT_SCHEMA.empty_table)
+    account_snapshots: pa.Table = field(default_factory=lambda: _empty(ACCOUNT_SNAPSHOT_SCHEMA))
     quarantines: list[QuarantineRecord] = field(default_factory=list)
     hot: list[dict[str, Any]] = field(default_factory=list)
     fast_lines: int = 0
@@ -295,6 +312,10 @@ class FastImport:
     def close(self) -> None:
         """Drop the temporary tables of this file."""
         _drop(self.con)
+
+
+def _empty(schema: pa.Schema) -> pa.Table:
+    return pa.Table.from_batches([], schema=schema)  # empty_table() imports pandas
 
 
 def _drop(con: duckdb.DuckDBPyConnection) -> None:
@@ -384,7 +405,7 @@ def import_file(
         with _settings(con, enable_progress_bar="false", preserve_insertion_order="true"):
             for macro in _macros():
                 con.execute(macro)
-            con.execute(_lines_sql("$1"), [str(path)])
+            con.execute(_lines_sql(_source_sql("$1")), [str(path)])
             total = con.execute("SELECT count(*) FROM zw_fp_lines").fetchall()[0][0]
     except duckdb.Error:
         scanner.join()
@@ -397,7 +418,8 @@ def import_file(
     try:
         if scan.broken:
             con.execute(
-                "UPDATE zw_fp_lines SET kind = 2 WHERE kind = 1 AND list_contains($1, rowid + 1)",
+                "UPDATE zw_fp_lines SET kind = 2 "
+                "WHERE kind = 1 AND rowid + 1 IN (SELECT unnest($1::BIGINT[]))",
                 [scan.broken],
             )
         return _finish(path, parser, con, observed_at)
@@ -411,14 +433,10 @@ def _finish(
 ) -> FastImport:
     conv = parser.converter
     users = _users(con, conv)
-    bad = [h for h, (uid, _rec, _first, _last) in users.items() if uid is None]
-    if bad:
-        con.execute(
-            "UPDATE zw_fp_lines SET kind = 2 WHERE kind = 1 AND (list_contains($1, uh) "
-            "OR list_contains($1, ruh))",
-            [bad],
-        )
     _load_mappings(con, conv, users)
+    # The authors' JSON is no longer needed: free it before the posts are written.
+    con.execute("ALTER TABLE zw_fp_lines DROP COLUMN uj")
+    con.execute("ALTER TABLE zw_fp_lines DROP COLUMN ruj")
     collector = _parse_slow_lines(path, parser, con, observed_at)
     fast, roots = con.execute(
         "SELECT count(*) FILTER (WHERE kind = 1), "
@@ -475,22 +493,27 @@ def _parse_line(parser: JsonLinesParser, collector: Collector, raw: bytes, linen
 
 
 # uid, record, first and last place the JSON was seen (``line << LINE_SHIFT | k``).
-_User = tuple[str | None, AccountRecord | None, int, int]
+_User = tuple[str, AccountRecord, int, int]
+_AUTHORS = f"""
+    SELECT uh AS h, uj AS j, ((rowid + 1) << {LINE_SHIFT}) | 1 AS o
+    FROM zw_fp_lines WHERE kind = 1
+    UNION ALL
+    SELECT ruh, ruj, ((rowid + 1) << {LINE_SHIFT}) | 3
+    FROM zw_fp_lines WHERE kind = 1 AND root_kind = 2"""
 
 
 def _users(con: duckdb.DuckDBPyConnection, conv: StatusConverter) -> dict[int, _User]:
-    """Decode each distinct author JSON once; uid None marks one the fast path must not use."""
-    rows = con.execute(
-        f"""SELECT h, min(j), max(j) <> min(j), min(o), max(o) FROM (
-              SELECT uh AS h, uj AS j, ((rowid + 1) << {LINE_SHIFT}) | 1 AS o
-              FROM zw_fp_lines WHERE kind = 1
-              UNION ALL
-              SELECT ruh, ruj, ((rowid + 1) << {LINE_SHIFT}) | 3
-              FROM zw_fp_lines WHERE kind = 1 AND root_kind = 2)
-            GROUP BY h"""
-    ).fetchall()
-    users: dict[int, _User] = {}
-    for h, raw, collision, first, last in rows:
+    """Decode each distinct author JSON once and note where it was first and last seen.
+
+    An author the fast path cannot use (invalid, no account, a hash shared by two JSONs)
+    sends its lines to the importer; where the others were seen is counted afterwards,
+    over the lines that stay on the fast path.
+    """
+    decoded: dict[int, tuple[str, AccountRecord]] = {}
+    bad = []
+    for h, raw, collision in con.execute(
+        f"SELECT h, min(j), max(j) <> min(j) FROM ({_AUTHORS}) GROUP BY h"
+    ).fetchall():
         uid: str | None = None
         record: AccountRecord | None = None
         if not collision:
@@ -498,8 +521,21 @@ def _users(con: duckdb.DuckDBPyConnection, conv: StatusConverter) -> dict[int, _
                 uid, record = conv.author(raw.encode())
             except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError):
                 uid = None
-            if record is None:
-                uid = None  # no account: the importer decides what the line becomes
+        if uid is None or record is None:
+            bad.append(h)
+        else:
+            decoded[h] = (uid, record)
+    if bad:
+        con.execute(
+            "UPDATE zw_fp_lines SET kind = 2 WHERE kind = 1 AND ("
+            "uh IN (SELECT unnest($1::UBIGINT[])) OR ruh IN (SELECT unnest($1::UBIGINT[])))",
+            [bad],
+        )
+    users: dict[int, _User] = {}
+    for h, first, last in con.execute(
+        f"SELECT h, min(o), max(o) FROM ({_AUTHORS}) GROUP BY h"
+    ).fetchall():
+        uid, record = decoded[h]
         users[h] = (uid, record, first, last)
     return users
 
@@ -509,7 +545,7 @@ def _load_mappings(
 ) -> None:
     """Give DuckDB each author's uid and each publishing tool's text."""
     encode = msgspec.json.encode
-    uids = [{"h": h, "uid": u[0]} for h, u in users.items() if u[0] is not None]
+    uids = [{"h": h, "uid": u[0]} for h, u in users.items()]
     con.execute(
         "CREATE OR REPLACE TEMP TABLE zw_fp_uids AS SELECT * FROM (SELECT unnest("
         'from_json($1, \'[{"h": "UBIGINT", "uid": "VARCHAR"}]\'), recursive := true))',
@@ -576,9 +612,7 @@ def _merge_accounts(
     last: dict[tuple[str, str], tuple[int, AccountRecord]] = {}
     first: dict[tuple[str, str], int] = {}
     snaps: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
-    for uid, record, first_o, last_o in users.values():
-        if uid is None or record is None:
-            continue
+    for _uid, record, first_o, last_o in users.values():
         key = (record.platform, record.uid)
         if key not in last or last[key][0] < last_o:
             last[key] = (last_o, record)
@@ -589,7 +623,8 @@ def _merge_accounts(
             row = {
                 "seq": 0, "platform": record.platform, "uid": record.uid,
                 "followers": record.followers, "friends": record.friends,
-                "statuses": record.statuses, "observed_at": utc_naive(record.observed_at) or observed,
+                "statuses": record.statuses,
+                "observed_at": utc_naive(record.observed_at) or observed,
             }  # fmt: skip
             snaps[key] = (last_o, row)
     for key, record in collector.accounts.items():

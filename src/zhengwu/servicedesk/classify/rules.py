@@ -86,7 +86,9 @@ class RuleSet:
     fallback_below: float = DEFAULT_FALLBACK_BELOW
     source: str = ""
     version: int = 1
-    _by_id: dict[str, KeywordRule] = field(default_factory=dict, repr=False, compare=False)
+    _by_id: dict[str, KeywordRule] = field(
+        init=False, default_factory=dict, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         # Stable sort: equal priorities keep file order, so the rule written first wins.
