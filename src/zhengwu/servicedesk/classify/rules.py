@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
@@ -34,7 +33,7 @@ from zhengwu.servicedesk.classify.tree import CategoryTree, load_tree
 
 RuleMode = Literal["override", "fallback"]
 DEFAULT_RULES_FILE = "default_rules.toml"
-DEFAULT_FALLBACK_BELOW = 0.5
+DEFAULT_FALLBACK_BELOW = 0.3
 _ID = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 _RULE_KEYS = {
     "id",
@@ -219,9 +218,3 @@ def load_rules(path: Path | None = None, *, tree: CategoryTree | None = None) ->
             f"无法读取规则文件 {path}", f"cannot read rules file {path}: {exc}"
         ) from exc
     return parse_rules(text, source=str(path), tree=tree)
-
-
-def unknown_rule_labels(labels: Sequence[str], rules: RuleSet) -> list[str]:
-    """Return the first-level categories that rules propose but the model never learnt."""
-    known = set(labels)
-    return sorted({r.label for r in rules.rules} - known)
