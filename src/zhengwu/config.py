@@ -32,6 +32,13 @@ class Settings(BaseSettings):
     import_batch_size: int = Field(50_000, ge=1, description="records per analytics write batch")
     import_workers: int = Field(0, ge=0, description="parser processes for imports; 0 = cores")
     compliance_window_days: int = Field(14, ge=1, description="国办 veto: days without a post")
+    library_max_upload_bytes: int = Field(
+        100 * 1024 * 1024, ge=1, description="largest file the content library accepts"
+    )
+    distribution_platforms: list[str] = Field(
+        ["weibo", "wechat", "douyin"],
+        description="platforms with a publishing connector configured for distribution",
+    )
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

@@ -85,6 +85,30 @@ def test_run_rank_explain_matrix_coverage(tmp_path: Path) -> None:
     assert [r["run_id"] for r in _json(["runs", "--json"])] == ["zhengwu-4d/2025-07"]
 
 
+def test_publish_and_withdraw_a_run(tmp_path: Path) -> None:
+    from zhengwu.index import access
+    from zhengwu.index.models import PublishedRun
+
+    _setup()
+    _json(["run", "--period", "2025-07", "--json"])
+    missing = runner.invoke(app, ["publish", "zhengwu-4d", "2025-06"])
+    assert missing.exit_code != 0 and "2025-06" in missing.output
+    done = runner.invoke(app, ["publish", "zhengwu-4d", "2025-07", "--by", "王五"])
+    assert done.exit_code == 0, done.output
+    with unit_of_work() as session:
+        published = session.get(PublishedRun, "zhengwu-4d/2025-07")
+        assert published is not None and published.published_by == "王五"
+        with store.open_store(read_only=True) as con:
+            latest = access.latest_published(session, con)
+            assert latest is not None and latest.run_id == "zhengwu-4d/2025-07"
+    gone = runner.invoke(app, ["publish", "zhengwu-4d", "2025-07", "--withdraw"])
+    assert gone.exit_code == 0, gone.output
+    with unit_of_work() as session:
+        assert session.get(PublishedRun, "zhengwu-4d/2025-07") is None
+    again = runner.invoke(app, ["publish", "zhengwu-4d", "2025-07", "--withdraw"])
+    assert again.exit_code != 0 and "未发布" in again.output
+
+
 def test_compliance_flags_and_systems(tmp_path: Path) -> None:
     _setup()
     report = _json(["compliance", "--date", "2025-08-20", "--json"])

@@ -96,3 +96,29 @@ def test_team_sees_others_masked_and_public_cannot_act(
         other = httpx.post(base + path, json=payload, timeout=60,
                            headers={"authorization": f"Bearer {tokens['other_team']}"})  # fmt: skip
         assert other.status_code == 403
+
+
+def test_team_contacts_are_masked_but_for_dispatch_and_the_team(
+    world: tuple[str, dict[str, str], int, int, int], committed_engine: Engine
+) -> None:
+    base, tokens, *_ = world
+    with Session(committed_engine) as session:
+        rescue_service.create_team(session, data=TeamCreate(
+            name="B队", contact_name="李卫东", contact_phone="13911112222"), actor=DISPATCHER)  # fmt: skip
+        session.commit()
+    seen = {}
+    for role in ROLES:
+        response = _get(base, "/api/rescue/teams", tokens.get(role))
+        if role == "public":
+            assert response.status_code == 403
+            continue
+        assert response.status_code == 200, (role, response.text)
+        seen[role] = next(t for t in response.json() if t["name"] == "B队")
+    for role in ("admin", "dispatcher"):
+        assert (seen[role]["contact_name"], seen[role]["contact_phone"]) == (
+            "李卫东",
+            "13911112222",
+        )
+    for role in ("verifier", "team", "other_team"):  # "team" is A队's member, not B队's
+        assert seen[role]["contact_phone"] == "139****2222", role
+        assert seen[role]["contact_name"] == "李*", role

@@ -9,86 +9,22 @@ console must work without a CDN or any other outside asset.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Route, expect, sync_playwright
+from playwright.sync_api import Page, expect
 from sqlalchemy import Engine
 
 from zhengwu.auth import service as auth_service
 
+from .conftest import Offline, shot
 from .test_console_world import PASSWORD, ConsoleWorld, build_console_world
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--disable-sync"]  # fmt: skip
-SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-LOOPBACK = {"127.0.0.1", "localhost"}
-TIMEOUT_MS = 60_000  # the machine may be busy: Playwright waits, it does not sleep
-
-
-class Offline:
-    """A route handler that lets loopback requests through and aborts (and records) the rest."""
-
-    def __init__(self) -> None:
-        self.attempts: list[str] = []
-
-    def __call__(self, route: Route) -> None:
-        """Continue a loopback request; abort any other."""
-        if urlsplit(route.request.url).hostname in LOOPBACK:
-            route.continue_()
-        else:
-            self.attempts.append(route.request.url)
-            route.abort()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Debian's Chromium, headless, without background networking."""
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def offline() -> Offline:
-    """The recorder of non-loopback requests."""
-    return Offline()
-
-
-@pytest.fixture
-def context(browser: Browser, live_server: str, offline: Offline) -> Iterator[BrowserContext]:
-    """A fresh browser profile on the running server, with outside requests blocked."""
-    ctx = browser.new_context(
-        base_url=live_server, locale="zh-CN", viewport={"width": 1280, "height": 900}
-    )
-    ctx.set_default_timeout(TIMEOUT_MS)
-    ctx.set_default_navigation_timeout(TIMEOUT_MS)
-    ctx.route("**/*", offline)
-    yield ctx
-    ctx.close()
-    assert offline.attempts == [], f"requests left the machine: {offline.attempts}"
-
-
-@pytest.fixture
-def page(context: BrowserContext) -> Page:
-    """A page of the fresh profile."""
-    return context.new_page()
 
 
 def _world(engine: Engine, *, with_index: bool = False) -> ConsoleWorld:
     auth_service._ip_attempts.clear()
     return build_console_world(engine, with_index=with_index)
-
-
-def _shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def _login(page: Page, username: str) -> None:
@@ -111,13 +47,13 @@ def test_matrix_office_checks_compliance_and_rankings(
     expect(failing).to_contain_text("郑州12345")
     expect(failing).to_contain_text("中原文旅")
     expect(page.locator("svg.chart-grid")).to_be_visible()
-    _shot(page, "01-matrix-overview")
+    shot(page, "01-matrix-overview")
 
     failing.get_by_role("link", name="郑州12345").click()
     expect(page.locator("h1")).to_contain_text("郑州12345")
     expect(page.locator("#compliance")).to_contain_text("检查日前无更新")
     expect(page.locator("#metrics svg.chart-line")).to_have_count(2)
-    _shot(page, "02-account-page")
+    shot(page, "02-account-page")
 
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="排行榜").click()
     table = page.locator("table.ranking-table")
@@ -128,12 +64,12 @@ def test_matrix_office_checks_compliance_and_rankings(
     expect(page).to_have_url(re.compile(r"sector=%E5%85%AC%E5%AE%89"))
     expect(table).to_contain_text("平安郑州")
     expect(table).not_to_contain_text("金水住建")
-    _shot(page, "03-rankings")
+    shot(page, "03-rankings")
 
     table.get_by_role("link", name="解释").first.click()
     expect(page.locator("h1")).to_contain_text("得分解释：平安郑州")
     expect(page.locator("#indicators tr")).not_to_have_count(1)
-    _shot(page, "04-score-explanation")
+    shot(page, "04-score-explanation")
     assert offline.attempts == []
 
 
@@ -145,7 +81,7 @@ def test_handler_takes_a_request_from_queue_to_resolution(
     _login(page, "handler")
     expect(page.locator("table.queue")).to_contain_text(pid)
     expect(page.locator("table.queue")).not_to_contain_text(world.requests["police"])
-    _shot(page, "05-desk-queue")
+    shot(page, "05-desk-queue")
 
     page.get_by_role("link", name=pid).click()
     state = page.locator("#request-state")
@@ -177,7 +113,7 @@ def test_handler_takes_a_request_from_queue_to_resolution(
     expect(state).to_have_text("已办结")
     expect(page.locator("#outbox")).to_contain_text("电梯已修复")
     expect(page.locator("#history")).to_contain_text("办结")
-    _shot(page, "06-desk-request-resolved")
+    shot(page, "06-desk-request-resolved")
     assert offline.attempts == []
 
 
@@ -189,7 +125,7 @@ def test_dispatcher_verifies_and_dispatches_a_help_request(
     page.get_by_role("link", name="郑州暴雨（测试）").click()
     triage = page.locator("table.triage")
     expect(triage.locator("b.score")).to_have_count(2)
-    _shot(page, "07-rescue-triage")
+    shot(page, "07-rescue-triage")
 
     triage.locator("tr", has_text="张建国").get_by_role("link", name="处理").click()
     expect(page).to_have_url(re.compile(rf"/console/rescue/requests/{world.help['flooded']}$"))
@@ -210,7 +146,7 @@ def test_dispatcher_verifies_and_dispatches_a_help_request(
     fulfil.locator("input[name=people]").fill("2")
     fulfil.get_by_role("button", name="记录").click()
     expect(page.locator("#help-facts")).to_contain_text("部分救出")
-    _shot(page, "08-rescue-request-dispatched")
+    shot(page, "08-rescue-request-dispatched")
     assert offline.attempts == []
 
 
@@ -219,11 +155,11 @@ def test_public_views_both_boards(page: Page, committed_engine: Engine, offline:
     page.goto("/")
     expect(page).to_have_url(re.compile(r"/board"))
     expect(page.locator("body")).not_to_contain_text("13912345678")
-    _shot(page, "09-public-requests-board")
+    shot(page, "09-public-requests-board")
     page.goto(f"/board/rescue/{world.incident_id}")
     expect(page.locator("body")).to_contain_text("郑州暴雨（测试）")
     expect(page.locator("body")).not_to_contain_text("13800001111")
-    _shot(page, "10-public-rescue-board")
+    shot(page, "10-public-rescue-board")
     page.goto("/console/desk")
     expect(page).to_have_url(re.compile(r"/login\?next="))
     assert offline.attempts == []
@@ -240,7 +176,7 @@ def test_wrong_role_is_refused_and_admin_sees_form_errors(
     expect(page.locator("h1")).to_contain_text("403")
     expect(page.locator(".error-page")).to_contain_text("无权访问此页面")
     expect(page.locator(".error-page")).to_contain_text("may not open this page")
-    _shot(page, "11-forbidden")
+    shot(page, "11-forbidden")
     page.locator(".who").get_by_role("button", name="退出").click()
     expect(page).to_have_url(re.compile(r"/login$"))
 
@@ -249,7 +185,7 @@ def test_wrong_role_is_refused_and_admin_sees_form_errors(
     page.fill("#f-response_days", "abc")
     page.get_by_role("button", name="保存").click()
     expect(page.locator("#err-response_days")).to_contain_text("正整数")
-    _shot(page, "12-category-form-error")
+    shot(page, "12-category-form-error")
     page.fill("#f-response_days", "2")
     page.get_by_role("button", name="保存").click()
     expect(page.locator("#cat-0101 .response-days")).to_have_text("2 个工作日")

@@ -7,8 +7,10 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
+from zhengwu.audit.models import AuditEntry
 from zhengwu.auth import service as auth_service
 
 from .test_console_world import ConsoleWorld, build_console_world, login
@@ -123,3 +125,189 @@ def test_other_roles_on_the_rescue_console(client: httpx.Client, world: ConsoleW
     forbidden = client.get(f"/console/rescue/{world.incident_id}")
     assert forbidden.status_code == 403
     assert "无权访问此页面" in forbidden.text
+
+
+# -- incidents and teams: the coordinator's forms ------------------------------------------
+
+
+def _audit_actions(engine: Engine, entity_type: str) -> list[str]:
+    with Session(engine) as session:
+        rows = session.scalars(
+            select(AuditEntry.action).where(AuditEntry.entity_type == entity_type)
+        )
+        return list(rows)
+
+
+def test_dispatcher_creates_edits_and_closes_an_incident(
+    client: httpx.Client, world: ConsoleWorld, committed_engine: Engine
+) -> None:
+    csrf = login(client, "dispatcher")
+    form = client.get("/console/rescue/incidents/new")
+    assert form.status_code == 200
+    assert 'id="incident-form"' in form.text
+    created = client.post("/console/rescue/incidents", data={
+        "csrf_token": csrf, "name": "洛阳山洪（测试）", "type": "flood",
+        "regions": "410300 郑州市金水区", "starts_at": "2021-07-20T08:00",
+        "hashtags": "#洛阳暴雨互助# 洛阳求助", "keywords": "被困，求助", "reverify_hours": "4",
+    })  # fmt: skip
+    assert created.status_code == 303
+    target = created.headers["location"]
+    assert target.endswith("?done=rescue-incident-created")
+    queue = client.get(target)
+    assert "灾情已创建" in queue.text
+    assert "洛阳山洪（测试）" in queue.text
+    incident_id = int(re.search(r"/console/rescue/(\d+)", target)[1])  # type: ignore[index]
+    api = client.get(f"/api/rescue/incidents/{incident_id}").json()
+    assert api["regions"] == ["410300", "410105"]
+    assert api["hashtags"] == ["洛阳暴雨互助", "洛阳求助"]
+    assert api["keywords"] == ["被困", "求助"]
+    assert api["starts_at"].startswith("2021-07-20T00:00")  # 08:00 China time is 00:00 UTC
+    assert api["reverify_hours"] == 4.0
+    edit = client.get(f"/console/rescue/incidents/{incident_id}/edit").text
+    assert 'value="2021-07-20T08:00"' in edit
+    assert 'value="#洛阳暴雨互助# #洛阳求助#"' in edit
+    saved = client.post(f"/console/rescue/incidents/{incident_id}/edit", data={
+        "csrf_token": csrf, "name": "洛阳山洪", "type": "flood", "regions": "410300",
+        "starts_at": "2021-07-20T08:00", "ends_at": "2021-07-25T20:00", "hashtags": "",
+        "keywords": "被困", "reverify_hours": "6", "status": "active",
+    })  # fmt: skip
+    assert saved.status_code == 303
+    assert "灾情已保存" in client.get(saved.headers["location"]).text
+    assert client.get(f"/api/rescue/incidents/{incident_id}").json()["name"] == "洛阳山洪"
+    closed = client.post(f"/console/rescue/incidents/{incident_id}/close",
+                         data={"csrf_token": csrf})  # fmt: skip
+    assert closed.status_code == 303
+    listing = client.get(closed.headers["location"]).text
+    assert "灾情已结束" in listing
+    row = re.search(rf'id="incident-{incident_id}">.*?</tr>', listing, re.S)
+    assert row is not None and "已结束" in row[0]
+    again = client.post(f"/console/rescue/incidents/{incident_id}/close",
+                        data={"csrf_token": csrf})  # fmt: skip
+    assert again.status_code == 409
+    assert _audit_actions(committed_engine, "rescue_incident").count("update") == 2
+
+
+def test_incident_form_errors_keep_the_input(client: httpx.Client, world: ConsoleWorld) -> None:
+    csrf = login(client, "dispatcher")
+    bad = client.post("/console/rescue/incidents", data={
+        "csrf_token": csrf, "name": "", "type": "flood", "regions": "999999 火星市",
+        "starts_at": "昨天", "hashtags": "#保留我#", "keywords": "", "reverify_hours": "abc",
+    })  # fmt: skip
+    assert bad.status_code == 422
+    assert "不能为空" in bad.text
+    assert "未知的区划：999999、火星市" in bad.text
+    assert "时间格式应为" in bad.text
+    assert "应为小时数" in bad.text
+    assert 'value="999999 火星市"' in bad.text
+    assert 'value="#保留我#"' in bad.text
+    assert 'value="昨天"' in bad.text
+    backwards = client.post("/console/rescue/incidents", data={
+        "csrf_token": csrf, "name": "倒着的灾情", "type": "flood", "regions": "",
+        "starts_at": "2021-07-20T08:00", "ends_at": "2021-07-19T08:00",
+    })  # fmt: skip
+    assert backwards.status_code == 422
+    assert "结束时间早于开始时间" in backwards.text
+    taken = client.post("/console/rescue/incidents", data={
+        "csrf_token": csrf, "name": "郑州暴雨（测试）", "type": "flood",
+        "starts_at": "2021-07-20T08:00", "keywords": "保留的关键词",
+    })  # fmt: skip
+    assert taken.status_code == 409
+    assert "灾情名称已存在" in taken.text
+    assert 'value="保留的关键词"' in taken.text
+    renamed = client.post(f"/console/rescue/incidents/{world.incident_id}/edit", data={
+        "csrf_token": csrf, "name": "郑州暴雨（测试）", "type": "volcano",
+        "starts_at": "2021-07-20T08:00", "status": "active",
+    })  # fmt: skip
+    assert renamed.status_code == 422
+    assert "请从列表中选择" in renamed.text
+    listing = client.get("/api/rescue/incidents").json()
+    assert [i["name"] for i in listing] == ["郑州暴雨（测试）"]  # nothing was created
+    assert listing[0]["type"] == "flood"
+
+
+def test_teams_list_masks_contacts_and_dispatcher_creates_one(
+    client: httpx.Client, world: ConsoleWorld, committed_engine: Engine
+) -> None:
+    csrf = login(client, "dispatcher")
+    created = client.post("/console/rescue/teams", data={
+        "csrf_token": csrf, "name": "洛阳蓝天救援队", "kind": "ngo_rescue", "capacity": "5",
+        "capabilities": "冲锋舟 医疗", "area": "410300", "contact_name": "刘志强",
+        "contact_phone": "138 0000 9999",
+    })  # fmt: skip
+    assert created.status_code == 303
+    page = client.get(created.headers["location"]).text
+    assert "救援队伍已创建" in page
+    assert "13800009999" in page
+    assert "刘志强" in page
+    assert "冲锋舟、医疗" in page
+    assert "洛阳市" in page
+    assert _audit_actions(committed_engine, "rescue_team").count("create") == 3
+    client.cookies.clear()
+    login(client, "verifier")
+    masked = client.get("/console/rescue/teams")
+    assert masked.status_code == 200
+    assert "洛阳蓝天救援队" in masked.text
+    assert "13800009999" not in masked.text
+    assert "刘志强" not in masked.text
+    assert "已脱敏" in masked.text
+    assert 'id="team-form"' not in masked.text
+
+
+def test_team_form_errors_keep_the_input(client: httpx.Client, world: ConsoleWorld) -> None:
+    csrf = login(client, "dispatcher")
+    bad = client.post("/console/rescue/teams", data={
+        "csrf_token": csrf, "name": "新队伍", "kind": "ngo_rescue", "capacity": "0",
+        "area": "123456", "contact_name": "周六", "contact_phone": "12345",
+    })  # fmt: skip
+    assert bad.status_code == 422
+    assert "电话号码格式不对" in bad.text
+    assert "未知的区划：123456" in bad.text
+    assert 'value="12345"' in bad.text
+    assert 'value="周六"' in bad.text
+    zero = client.post("/console/rescue/teams", data={
+        "csrf_token": csrf, "name": "新队伍", "kind": "ngo_rescue", "capacity": "0",
+    })  # fmt: skip
+    assert zero.status_code == 422
+    assert "不能小于 1" in zero.text
+    taken = client.post("/console/rescue/teams", data={
+        "csrf_token": csrf, "name": "蓝天救援队", "kind": "ngo_rescue", "capacity": "2",
+    })  # fmt: skip
+    assert taken.status_code == 409
+    assert "队伍名称已存在" in taken.text
+    assert len(re.findall(r'id="team-\d+"', client.get("/console/rescue/teams").text)) == 2
+
+
+def test_incident_and_team_forms_refuse_others_and_missing_csrf(
+    client: httpx.Client, world: ConsoleWorld
+) -> None:
+    csrf = login(client, "dispatcher")
+    no_csrf = client.post("/console/rescue/incidents", data={
+        "name": "无令牌", "type": "flood", "starts_at": "2021-07-20T08:00"})  # fmt: skip
+    assert no_csrf.status_code == 403
+    assert "CSRF" in no_csrf.text
+    no_csrf_team = client.post("/console/rescue/teams", data={"name": "无令牌队"})
+    assert no_csrf_team.status_code == 403
+    assert csrf
+    client.cookies.clear()
+    csrf = login(client, "verifier")
+    assert client.get("/console/rescue/incidents/new").status_code == 403
+    assert "新建事件" not in client.get("/console/rescue").text
+    for path, data in (
+        ("/console/rescue/incidents", {"name": "核实员的灾情", "starts_at": "2021-07-20T08:00"}),
+        (f"/console/rescue/incidents/{world.incident_id}/close", {}),
+        ("/console/rescue/teams", {"name": "核实员的队伍", "capacity": "1"}),
+    ):
+        refused = client.post(path, data={"csrf_token": csrf, **data})
+        assert refused.status_code == 403, path
+    client.cookies.clear()
+    csrf = login(client, "team")
+    refused = client.post(f"/console/rescue/incidents/{world.incident_id}/edit",
+                          data={"csrf_token": csrf, "name": "改名", "starts_at": "2021-07-20T08:00"})  # fmt: skip
+    assert refused.status_code == 403
+    own = client.get("/console/rescue/teams").text  # a team member sees its own contact
+    assert "蓝天救援队" in own
+    client.cookies.clear()
+    login(client, "handler")
+    assert client.get("/console/rescue/teams").status_code == 403
+    incidents = client.get("/api/rescue/incidents").json()
+    assert [(i["name"], i["status"]) for i in incidents] == [("郑州暴雨（测试）", "active")]

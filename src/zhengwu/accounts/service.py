@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import csv
+import io
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Select, Table, bindparam, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from zhengwu.accounts.models import Account, Matrix, MatrixMember, Organization
-from zhengwu.errors import NotFoundError
+from zhengwu.accounts.models import (
+    MATRIX_KINDS,
+    MEMBER_ROLES,
+    Account,
+    Matrix,
+    MatrixMember,
+    Organization,
+)
+from zhengwu.audit import service as audit
+from zhengwu.auth.principal import Principal
+from zhengwu.errors import ConflictError, InvalidInputError, NotFoundError
 from zhengwu.platforms.records import AccountRecord
 
 # Record attribute → Account column, for the fields a platform payload can update.
@@ -45,6 +58,11 @@ class UpsertResult:
 
 
 _FIELD_VALUES = attrgetter(*_FIELDS)
+
+
+def _row_fields(row: dict[str, Any]) -> list[Any]:
+    get = row.get
+    return [get(name) for name in _COLUMNS]
 
 
 def _values(rec: AccountRecord) -> dict[str, Any]:
@@ -165,21 +183,25 @@ def _insert(session: Session, rows: list[dict[str, Any]]) -> None:
     processors = [
         table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
     ]
-    converted = [(i, proc) for i, proc in enumerate(processors) if proc is not None]
+    # The defaults are the same for every row: converted once, not once per row.
     fixed = [defaults.get(name) for name in names]
+    for i, proc in enumerate(processors):
+        if proc is not None and fixed[i] is not None:
+            fixed[i] = proc(fixed[i])
+    width = 2 + len(_COLUMNS)
+    converted = [(i, proc) for i, proc in enumerate(processors[:width]) if proc is not None]
+    tail = tuple(fixed[width:])
     sql = (
         f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join([marker] * len(names))})"
     )
     params = []
+    get_fields = _row_fields
     for row in rows:
-        values = fixed.copy()
-        values[0], values[1] = row["platform"], row["uid"]
-        for j, name in enumerate(_COLUMNS, start=2):
-            values[j] = row.get(name)
+        values = [row["platform"], row["uid"], *get_fields(row)]
         for i, proc in converted:
             if values[i] is not None:
                 values[i] = proc(values[i])
-        params.append(tuple(values))
+        params.append((*values, *tail))
     for i in range(0, len(params), _CHUNK):
         conn.exec_driver_sql(sql, params[i : i + _CHUNK])
 
@@ -252,3 +274,539 @@ def matrices_of(session: Session, account: Account) -> list[Matrix]:
 def organization_by_external_id(session: Session, external_id: str) -> Organization | None:
     """Return the organisation with a deployment's own id, if any."""
     return session.scalar(select(Organization).where(Organization.external_id == external_id))
+
+
+# -- reading accounts, organisations and matrices -------------------------------------------
+
+
+def list_accounts(
+    session: Session,
+    *,
+    query: Select[Account],
+    platform: str | None = None,
+    organization_id: int | None = None,
+    adcode: str | None = None,
+    matrix_id: int | None = None,
+    is_government: bool | None = None,
+    q: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[int, list[Account]]:
+    """Return the total and one page of the accounts of ``query`` matching the filters.
+
+    ``adcode`` is a prefix ("41" for 河南, "4101" for 郑州); ``q`` a name substring.
+    """
+    if platform:
+        query = query.where(Account.platform == platform)
+    if organization_id is not None:
+        query = query.where(Account.organization_id == organization_id)
+    if adcode:
+        query = query.where(Account.adcode.startswith(adcode, autoescape=True))
+    if matrix_id is not None:
+        query = query.where(
+            Account.id.in_(
+                select(MatrixMember.account_id).where(MatrixMember.matrix_id == matrix_id)
+            )
+        )
+    if is_government is not None:
+        query = query.where(Account.is_government.is_(is_government))
+    if q and q.strip():
+        query = query.where(Account.name.contains(q.strip(), autoescape=True))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = session.scalars(
+        query.order_by(Account.platform, Account.name, Account.id).limit(limit).offset(offset)
+    )
+    return int(total), list(page)
+
+
+def list_organizations(
+    session: Session, *, query: Select[Organization], q: str | None = None
+) -> list[Organization]:
+    """Return the organisations of ``query`` (optionally by name substring), by name."""
+    if q and q.strip():
+        query = query.where(Organization.name.contains(q.strip(), autoescape=True))
+    return list(session.scalars(query.order_by(Organization.name, Organization.id)))
+
+
+def get_matrix(session: Session, *, matrix_id: int) -> Matrix:
+    """Return matrix ``matrix_id`` or raise NotFoundError."""
+    matrix = session.get(Matrix, matrix_id)
+    if matrix is None:
+        raise NotFoundError(f"矩阵不存在：{matrix_id}", f"no such matrix: {matrix_id}")
+    return matrix
+
+
+def member_counts(session: Session, matrix_ids: Iterable[int] | None = None) -> dict[int, int]:
+    """Return the number of member accounts per matrix (all matrices, or ``matrix_ids``)."""
+    query = select(MatrixMember.matrix_id, func.count()).group_by(MatrixMember.matrix_id)
+    if matrix_ids is not None:
+        query = query.where(MatrixMember.matrix_id.in_(list(matrix_ids)))
+    return {int(m): int(n) for m, n in session.execute(query)}
+
+
+@dataclass(slots=True)
+class MatrixNode:
+    """A matrix in the tree, with its member count and its children."""
+
+    matrix: Matrix
+    members: int
+    children: list[MatrixNode] = field(default_factory=list)
+
+    def walk(self, depth: int = 0) -> Iterable[tuple[int, MatrixNode]]:
+        """Yield this node and its descendants with their depth, depth first."""
+        yield depth, self
+        for child in self.children:
+            yield from child.walk(depth + 1)
+
+
+def matrix_tree(session: Session, matrices: Sequence[Matrix]) -> list[MatrixNode]:
+    """Arrange ``matrices`` as a forest; one whose parent is not among them is a root.
+
+    Nothing disappears: a matrix caught in a cycle of bad data becomes a root too.
+    """
+    counts = member_counts(session, [m.id for m in matrices])
+    nodes = {m.id: MatrixNode(m, counts.get(m.id, 0)) for m in matrices}
+    roots: list[MatrixNode] = []
+    for matrix in sorted(matrices, key=lambda m: (m.name, m.id)):
+        parent = nodes.get(matrix.parent_id) if matrix.parent_id is not None else None
+        (parent.children if parent is not None else roots).append(nodes[matrix.id])
+    reached = {n.matrix.id for root in roots for _, n in root.walk()}
+    for matrix in sorted(matrices, key=lambda m: m.id):
+        if matrix.id not in reached:  # a cycle: cut it at its smallest id
+            node = nodes[matrix.id]
+            parent = nodes.get(matrix.parent_id) if matrix.parent_id is not None else None
+            if parent is not None:
+                parent.children.remove(node)
+            roots.append(node)
+            reached |= {n.matrix.id for _, n in node.walk()}
+    return roots
+
+
+def descendant_ids(session: Session, matrix: Matrix) -> set[int]:
+    """Return the ids of ``matrix`` and every matrix below it."""
+    children: dict[int | None, list[int]] = {}
+    for mid, pid in session.execute(select(Matrix.id, Matrix.parent_id)):
+        children.setdefault(pid, []).append(mid)
+    found: set[int] = set()
+    todo = [matrix.id]
+    while todo:
+        current = todo.pop()
+        if current not in found:
+            found.add(current)
+            todo.extend(children.get(current, []))
+    return found
+
+
+# -- changing matrices (every change is audited; the caller commits) ------------------------
+
+_ADCODE = re.compile(r"\d{6}")
+
+
+def _clean_name(name: str) -> str:
+    cleaned = " ".join(name.split())
+    if not cleaned:
+        raise InvalidInputError("请填写矩阵名称", "a matrix needs a name")
+    if len(cleaned) > 128:
+        raise InvalidInputError("矩阵名称不能超过 128 个字", "matrix name is longer than 128")
+    return cleaned
+
+
+def _check_kind(kind: str) -> str:
+    if kind not in MATRIX_KINDS:
+        raise InvalidInputError(
+            f"矩阵类型应为区域矩阵（regional）或垂直矩阵（vertical）：{kind}",
+            f"matrix kind must be one of {', '.join(MATRIX_KINDS)}: {kind}",
+        )
+    return kind
+
+
+def _check_adcode(adcode: str | None) -> str | None:
+    if adcode is None or not adcode.strip():
+        return None
+    if not _ADCODE.fullmatch(adcode.strip()):
+        raise InvalidInputError(
+            f"行政区划代码应为 6 位数字：{adcode}", f"adcode must be 6 digits: {adcode}"
+        )
+    return adcode.strip()
+
+
+def _check_sibling_name(
+    session: Session, name: str, parent_id: int | None, matrix_id: int | None = None
+) -> None:
+    query = select(Matrix.id).where(Matrix.name == name, Matrix.parent_id.is_(None)
+                                    if parent_id is None else Matrix.parent_id == parent_id)  # fmt: skip
+    if matrix_id is not None:
+        query = query.where(Matrix.id != matrix_id)
+    if session.scalar(query.limit(1)) is not None:
+        raise ConflictError(
+            f"同一上级下已有名为「{name}」的矩阵", f"a sibling matrix is already named {name!r}"
+        )
+
+
+def _record(session: Session, matrix: Matrix, action: str, actor: Principal, **data: Any) -> None:
+    audit.record(session, entity_type="matrix", entity_id=matrix.id, action=action, actor=actor,
+                 data=data or None)  # fmt: skip
+
+
+def create_matrix(
+    session: Session,
+    *,
+    name: str,
+    kind: str,
+    parent: Matrix | None,
+    actor: Principal,
+    adcode: str | None = None,
+    sector: str | None = None,
+) -> Matrix:
+    """Create a matrix (under ``parent``, or at the top level) and audit it."""
+    name = _clean_name(name)
+    _check_sibling_name(session, name, parent.id if parent else None)
+    matrix = Matrix(
+        name=name, kind=_check_kind(kind), adcode=_check_adcode(adcode),
+        sector=(sector or "").strip() or None, parent_id=parent.id if parent else None,
+    )  # fmt: skip
+    session.add(matrix)
+    session.flush()
+    _record(session, matrix, "create", actor, name=name, kind=kind, parent_id=matrix.parent_id)
+    return matrix
+
+
+def update_matrix(
+    session: Session,
+    *,
+    matrix: Matrix,
+    actor: Principal,
+    name: str | None = None,
+    kind: str | None = None,
+    lead_account: Account | None = None,
+    move: bool = False,
+    parent: Matrix | None = None,
+) -> dict[str, list[Any]]:
+    """Rename, retype, set the lead of, or (``move=True``) re-parent ``matrix``; audit it.
+
+    A move under the matrix itself or one of its descendants is refused (409): the tree
+    would become a cycle. Returns the changes as ``{field: [old, new]}``.
+    """
+    changes: dict[str, list[Any]] = {}
+    new_parent_id = (
+        parent.id if (move and parent is not None) else (None if move else matrix.parent_id)
+    )
+    if move and new_parent_id is not None and new_parent_id in descendant_ids(session, matrix):
+        raise ConflictError(
+            f"不能把矩阵「{matrix.name}」移到它自己或它的下级之下",
+            f"moving matrix {matrix.id} under itself or a descendant would make a cycle",
+        )
+    new_name = _clean_name(name) if name is not None else matrix.name
+    if new_name != matrix.name or new_parent_id != matrix.parent_id:
+        _check_sibling_name(session, new_name, new_parent_id, matrix.id)
+    if new_name != matrix.name:
+        changes["name"] = [matrix.name, new_name]
+        matrix.name = new_name
+    if kind is not None and _check_kind(kind) != matrix.kind:
+        changes["kind"] = [matrix.kind, kind]
+        matrix.kind = kind
+    if new_parent_id != matrix.parent_id:
+        changes["parent_id"] = [matrix.parent_id, new_parent_id]
+        matrix.parent_id = new_parent_id
+    if lead_account is not None and lead_account.id != matrix.lead_account_id:
+        changes["lead_account_id"] = [matrix.lead_account_id, lead_account.id]
+        add_member(session, matrix=matrix, account=lead_account, role="lead", actor=actor)
+    if changes:
+        session.flush()
+        _record(session, matrix, "move" if "parent_id" in changes else "update", actor, **changes)
+    return changes
+
+
+def delete_matrix(session: Session, *, matrix: Matrix, actor: Principal) -> None:
+    """Delete a matrix without sub-matrices (its memberships go with it); audit it.
+
+    A matrix with sub-matrices, or one still named by a user or a citizen request, is
+    refused with 409.
+    """
+    children = session.scalar(select(func.count()).where(Matrix.parent_id == matrix.id)) or 0
+    if children:
+        raise ConflictError(
+            f"矩阵「{matrix.name}」还有 {children} 个下级矩阵，请先移走或删除它们",
+            f"matrix {matrix.id} still has {children} sub-matrices",
+        )
+    members = member_counts(session, [matrix.id]).get(matrix.id, 0)
+    name, parent_id = matrix.name, matrix.parent_id
+    try:
+        with session.begin_nested():
+            session.execute(delete(MatrixMember).where(MatrixMember.matrix_id == matrix.id))
+            session.delete(matrix)
+            session.flush()
+    except IntegrityError:
+        raise ConflictError(
+            f"矩阵「{name}」仍被用户或诉求引用，不能删除",
+            f"matrix {matrix.id} is still referenced by users or requests",
+        ) from None
+    _record(session, matrix, "delete", actor, name=name, parent_id=parent_id, members=members)
+
+
+def _membership(session: Session, matrix: Matrix, account: Account) -> MatrixMember | None:
+    return session.get(MatrixMember, (matrix.id, account.id))
+
+
+def _check_role(role: str) -> str:
+    if role not in MEMBER_ROLES:
+        raise InvalidInputError(
+            f"成员角色应为牵头（lead）或成员（member）：{role}",
+            f"member role must be one of {', '.join(MEMBER_ROLES)}: {role}",
+        )
+    return role
+
+
+def add_member(
+    session: Session, *, matrix: Matrix, account: Account, role: str = "member", actor: Principal
+) -> str:
+    """Put ``account`` in ``matrix`` with ``role``; return "added", "changed" or "already".
+
+    A new lead becomes the matrix's lead account, and the former lead an ordinary member.
+    """
+    _check_role(role)
+    member = _membership(session, matrix, account)
+    if member is not None and member.role == role:
+        return "already"
+    if role == "lead":
+        session.execute(
+            update(MatrixMember)
+            .where(MatrixMember.matrix_id == matrix.id, MatrixMember.role == "lead",
+                   MatrixMember.account_id != account.id)
+            .values(role="member")
+        )  # fmt: skip
+        matrix.lead_account_id = account.id
+    elif member is not None and matrix.lead_account_id == account.id:
+        matrix.lead_account_id = None
+    outcome = "changed" if member is not None else "added"
+    if member is None:
+        session.add(MatrixMember(matrix_id=matrix.id, account_id=account.id, role=role))
+    else:
+        member.role = role
+    session.flush()
+    _record(session, matrix, "add_member" if outcome == "added" else "change_member", actor,
+            account_id=account.id, platform=account.platform, uid=account.uid, role=role)  # fmt: skip
+    return outcome
+
+
+def remove_member(session: Session, *, matrix: Matrix, account: Account, actor: Principal) -> None:
+    """Take ``account`` out of ``matrix`` (404 when it is not a member); audit it."""
+    member = _membership(session, matrix, account)
+    if member is None:
+        raise NotFoundError(
+            f"账号「{account.name}」不是矩阵「{matrix.name}」的成员",
+            f"account {account.id} is not a member of matrix {matrix.id}",
+        )
+    if matrix.lead_account_id == account.id:
+        matrix.lead_account_id = None
+    session.delete(member)
+    session.flush()
+    _record(session, matrix, "remove_member", actor, account_id=account.id,
+            platform=account.platform, uid=account.uid, role=member.role)  # fmt: skip
+
+
+# -- importing a member list ---------------------------------------------------------------
+
+IMPORT_MAX_ROWS = 20_000
+_HEADER_ALIASES = {
+    "platform": "platform", "平台": "platform",
+    "uid": "uid", "账号id": "uid", "账号uid": "uid",
+    "role": "role", "角色": "role",
+    "name": "name", "账号": "name", "账号名称": "name", "名称": "name",
+}  # fmt: skip
+_PLATFORM_ALIASES = {"微博": "weibo", "微信": "wechat", "抖音": "douyin"}
+_ROLE_ALIASES = {"": "member", "member": "member", "成员": "member", "lead": "lead", "牵头": "lead"}
+
+
+@dataclass(slots=True)
+class RejectedRow:
+    """A row of a member list that was not imported, with its line number and the reason."""
+
+    row: int
+    reason: str
+    values: list[str]
+
+
+@dataclass(slots=True)
+class ImportReport:
+    """What a member-list import did: added, already members, rejected rows."""
+
+    added: int = 0
+    already: int = 0
+    rejected: list[RejectedRow] = field(default_factory=list)
+
+
+def _decode(content: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise InvalidInputError(
+        "文件不是 UTF-8 或 GBK 编码的 CSV", "the file is not a UTF-8 or GBK CSV"
+    )
+
+
+def _header(row: list[str]) -> dict[str, int]:
+    columns: dict[str, int] = {}
+    for i, cell in enumerate(row):
+        key = _HEADER_ALIASES.get(cell.strip().lower())
+        if key is not None and key not in columns:
+            columns[key] = i
+    if not ({"platform", "uid"} <= columns.keys() or "name" in columns):
+        raise InvalidInputError(
+            "第 1 行应为表头：platform,uid[,role] 或 name[,role]",
+            "row 1 must be a header: platform,uid[,role] or name[,role]",
+        )
+    return columns
+
+
+@dataclass(slots=True)
+class _Row:
+    line: int
+    cells: list[str]
+    key: str  # "platform:uid" or "name:…" ("" when the row names no account)
+    problem: str  # why the row names no account ("" when it does)
+    role: str
+
+
+def _parse_row(columns: dict[str, int], line: int, cells: list[str]) -> _Row:
+    def cell(key: str) -> str:
+        i = columns.get(key)
+        return cells[i].strip() if i is not None and i < len(cells) else ""
+
+    role = cell("role").lower()
+    if "platform" in columns and "uid" in columns and (cell("platform") or cell("uid")):
+        platform = _PLATFORM_ALIASES.get(cell("platform"), cell("platform").lower())
+        if not platform or not cell("uid"):
+            return _Row(
+                line,
+                cells,
+                "",
+                "platform 与 uid 都要填写 / platform and uid are both required",
+                role,
+            )
+        return _Row(line, cells, f"{platform}:{cell('uid')}", "", role)
+    if not cell("name"):
+        return _Row(line, cells, "", "没有填写账号（platform,uid 或 name）/ no account given", role)
+    return _Row(line, cells, f"name:{cell('name')}", "", role)
+
+
+def _lookup(session: Session, rows: list[_Row]) -> dict[str, list[Account]]:
+    """Return the accounts each row key names, in a few queries (not one per row)."""
+    pairs: dict[str, set[str]] = {}
+    names: set[str] = set()
+    for row in rows:
+        kind, _, rest = row.key.partition(":")
+        if kind == "name":
+            names.add(rest)
+        elif row.key:
+            pairs.setdefault(kind, set()).add(rest)
+    found: dict[str, list[Account]] = {}
+    for platform, uids in pairs.items():
+        wanted = sorted(uids)
+        for i in range(0, len(wanted), _CHUNK):
+            query = select(Account).where(
+                Account.platform == platform, Account.uid.in_(wanted[i : i + _CHUNK])
+            )
+            for account in session.scalars(query):
+                found[f"{account.platform}:{account.uid}"] = [account]
+    wanted_names = sorted(names)
+    for i in range(0, len(wanted_names), _CHUNK):
+        query = select(Account).where(Account.name.in_(wanted_names[i : i + _CHUNK]))
+        for account in session.scalars(query.order_by(Account.id)):
+            found.setdefault(f"name:{account.name}", []).append(account)
+    return found
+
+
+def _not_found(key: str, candidates: list[Account]) -> str:
+    kind, _, rest = key.partition(":")
+    if kind == "name" and len(candidates) > 1:
+        return (f"有多个名为「{rest}」的账号，请改用 platform,uid / "
+                f"several accounts are named {rest!r}: use platform,uid")  # fmt: skip
+    if kind == "name":
+        return f"找不到名为「{rest}」的账号 / no account named {rest!r}"
+    return f"账号不存在：{kind}/{rest} / no such account"
+
+
+def import_members(
+    session: Session, *, matrix: Matrix, content: bytes, actor: Principal, filename: str = ""
+) -> ImportReport:
+    """Add the accounts of a CSV member list to ``matrix``, in the caller's transaction.
+
+    Columns (first row a header): ``platform,uid[,role]`` or ``name[,role]`` (Chinese
+    headers 平台/账号ID/角色/账号名称 too). Every row that cannot be imported — unknown
+    account, ambiguous name, bad role, a repeat of an earlier row, a second lead — is
+    reported with its line number and reason; blank lines are skipped. One audit entry
+    records the import (who, the file, the counts and the accounts added).
+    """
+    reader = csv.reader(io.StringIO(_decode(content)))
+    columns: dict[str, int] | None = None
+    rows: list[_Row] = []
+    for cells in reader:
+        if not any(c.strip() for c in cells):
+            continue
+        if columns is None:
+            columns = _header(cells)
+        elif len(rows) >= IMPORT_MAX_ROWS:
+            raise InvalidInputError(
+                f"名单过长：最多 {IMPORT_MAX_ROWS} 行", f"too many rows: at most {IMPORT_MAX_ROWS}"
+            )
+        else:
+            rows.append(_parse_row(columns, reader.line_num, cells))
+    if columns is None:
+        raise InvalidInputError("文件是空的 / the file is empty")
+    accounts = _lookup(session, rows)
+    current = {
+        int(a): str(r)
+        for a, r in session.execute(
+            select(MatrixMember.account_id, MatrixMember.role).where(
+                MatrixMember.matrix_id == matrix.id
+            )
+        )
+    }
+    report = ImportReport()
+    seen: dict[str, int] = {}
+    lead: tuple[int, Account] | None = None
+    added: list[int] = []
+    for row in rows:
+        candidates = accounts.get(row.key, []) if row.key else []
+        role = _ROLE_ALIASES.get(row.role)
+        if row.problem:
+            reason = row.problem
+        elif len(candidates) != 1:
+            reason = _not_found(row.key, candidates)
+        elif role is None:
+            reason = f"角色应为 lead/牵头 或 member/成员：{row.role} / bad role"
+        elif row.key in seen:
+            reason = f"与第 {seen[row.key]} 行重复 / repeats row {seen[row.key]}"
+        elif role == "lead" and lead is not None:
+            reason = f"牵头账号只能有一个（第 {lead[0]} 行已指定）/ only one lead (row {lead[0]})"
+        else:
+            reason = ""
+        if reason or role is None:
+            report.rejected.append(RejectedRow(row.line, reason, row.cells))
+            continue
+        account = candidates[0]
+        seen[row.key] = row.line
+        if role == "lead":
+            lead = (row.line, account)
+        elif current.get(account.id) == "member" or account.id in current:
+            report.already += 1
+        else:
+            session.add(MatrixMember(matrix_id=matrix.id, account_id=account.id, role="member"))
+            current[account.id] = "member"
+            report.added += 1
+            added.append(account.id)
+    session.flush()
+    if lead is not None:
+        was = lead[1].id in current
+        outcome = add_member(session, matrix=matrix, account=lead[1], role="lead", actor=actor)
+        if was or outcome == "already":
+            report.already += 1
+        else:
+            report.added += 1
+            added.append(lead[1].id)
+    _record(session, matrix, "import_members", actor, filename=filename, added=report.added,
+            already=report.already, rejected=len(report.rejected), account_ids=added)  # fmt: skip
+    return report

@@ -25,6 +25,7 @@ DEMO_STEPS: tuple[tuple[str, str], ...] = (
     ("影响力指数 influence index", "zhengwu.index.demo:run"),
     ("诉求办理 service desk", "zhengwu.servicedesk.demo:run"),
     ("应急求助 emergency help", "zhengwu.rescue.demo:run"),
+    ("搜索索引 search index", "zhengwu.search.demo:run"),
 )
 
 

@@ -38,6 +38,14 @@ RulesOpt = Annotated[
     Path | None, typer.Option("--rules", help="keyword rules TOML [default: the shipped rules]")
 ]
 JsonOut = Annotated[bool, typer.Option("--json", help="print JSON")]
+TreeOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--tree",
+        help="category tree whose sub-category names help the model: TOML, or a CSV with one "
+        "column per level (一级分类,二级分类,…) [default: the shipped tree]",
+    ),
+]
 
 
 def _rules(path: Path | None) -> RuleSet:
@@ -61,26 +69,39 @@ def _print_report(report: EvalReport, title: str) -> None:
     console.print(f"accuracy {report.accuracy:.4f}  macro_f1 {report.macro_f1:.4f}  n {report.n}")
 
 
-def _train(texts: list[str], labels: list[str], config: Any = None) -> Classifier:
+def _train(texts: list[str], labels: list[str], config: Any = None, tree: Any = None) -> Classifier:
     from zhengwu.servicedesk.classify import train
 
     with err_console.status(f"训练中 training on {len(texts)} requests…"):
-        return train(texts, labels, config=config)
+        return train(texts, labels, config=config, tree=tree)
+
+
+def _tree(path: Path | None) -> Any:
+    from zhengwu.servicedesk.classify import load_tree
+
+    return load_tree(path) if path is not None else None
 
 
 @model_app.command("train")
 @handle_errors
-def train_command(data: DataOpt, out: OutOpt = None, json_out: JsonOut = False) -> None:
+def train_command(
+    data: DataOpt, out: OutOpt = None, tree: TreeOpt = None, json_out: JsonOut = False
+) -> None:
     """Train the classifier on labelled requests and store it.
 
-    Example: zhengwu desk model train --data train.csv
+    Example: zhengwu desk model train --data train.csv --tree taxonomy.csv
     """
     from zhengwu.servicedesk.classify import read_labelled_csv
 
     dataset = read_labelled_csv(data)
-    clf = _train(dataset.texts, dataset.labels)
+    clf = _train(dataset.texts, dataset.labels, tree=_tree(tree))
     path = clf.save(out)
-    summary = {"path": str(path), "n": clf.info["n"], "labels": clf.info["label_counts"]}
+    summary = {
+        "path": str(path),
+        "n": clf.info["n"],
+        "labels": clf.info["label_counts"],
+        "tree_terms": clf.info["tree_terms"],
+    }
     if json_out:
         print_json(summary)
         return
@@ -124,6 +145,7 @@ def retrain_command(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="compare only; keep the model")
     ] = False,
+    tree: TreeOpt = None,
     json_out: JsonOut = False,
 ) -> None:
     """Retrain from a CSV of all labelled requests (old and new) and replace the stored model.
@@ -131,8 +153,9 @@ def retrain_command(
     A stratified share (--holdout, fixed seed) is held out; the stored model and a model
     trained on the rest are both scored on it and shown side by side; then a model trained
     on the whole CSV replaces the stored one (not with --dry-run). The stored model keeps
-    its configuration. If it was trained on rows that are now held out, its score there
-    is optimistic, so the comparison leans towards the old model, never the new one.
+    its configuration and its category-tree words (unless --tree gives a new tree). If it
+    was trained on rows that are now held out, its score there is optimistic, so the
+    comparison leans towards the old model, never the new one.
 
     Example: zhengwu desk model retrain --data all_labelled.csv
     """
@@ -160,13 +183,14 @@ def retrain_command(
             f"too few rows for a stratified hold-out: {exc}",
         ) from exc
     config = old.config if old is not None else None
-    candidate = _train(fit_x, fit_y, config)
+    words = _tree(tree) if tree is not None else (old.tree_words() or None if old else None)
+    candidate = _train(fit_x, fit_y, config, words)
     scores = {"new": _report_dict(evaluate(candidate, held_x, held_y))}
     if old is not None:
         scores["old"] = _report_dict(evaluate(old, held_x, held_y))
     path = None
     if not dry_run:
-        path = str(_train(dataset.texts, dataset.labels, config).save(model))
+        path = str(_train(dataset.texts, dataset.labels, config, words).save(model))
     if json_out:
         print_json({"held_out": len(held_y), "saved": path, **scores})
         return

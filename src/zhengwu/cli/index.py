@@ -175,16 +175,6 @@ def _run_id(con: duckdb.DuckDBPyConnection, system: str, period: str) -> str:
     return run_id
 
 
-def _main_platform(con: duckdb.DuckDBPyConnection, run_id: str) -> str:
-    """Return the platform with the most accounts in a run (the default of ``rank``)."""
-    rows = con.execute(
-        "SELECT platform FROM index_totals WHERE run_id = ? AND entity = 'account' "
-        "GROUP BY platform ORDER BY count(*) DESC, platform LIMIT 1",
-        [run_id],
-    ).fetchall()
-    return str(rows[0][0]) if rows else "all"
-
-
 def _moment(text: str | None) -> datetime | None:
     """Parse an ISO date or time; a date or naive time is China time."""
     from zhengwu.index.periods import CHINA_OFFSET
@@ -343,6 +333,35 @@ def runs(as_json: JsonOpt = False) -> None:
              r["n_failing"]] for r in listing])  # fmt: skip
 
 
+@app.command("publish")
+@handle_errors
+def publish(
+    system: Annotated[str, typer.Argument(help="indicator system, e.g. zhengwu-4d")],
+    period: Annotated[str, typer.Argument(help="period label, e.g. 2025-Q3")],
+    by: Annotated[str, typer.Option("--by", help="who publishes (recorded)")] = "admin",
+    withdraw: Annotated[
+        bool, typer.Option("--withdraw", help="withdraw the publication instead")
+    ] = False,
+) -> None:
+    """Publish a stored run: its rankings become the public /rankings page (or withdraw it).
+
+    Example: zhengwu index publish zhengwu-4d 2025-Q3 --by 王五
+    """
+    from zhengwu.auth.principal import Principal
+    from zhengwu.db.engine import unit_of_work
+    from zhengwu.index import access
+
+    operator = Principal(role="admin", user_id=0, username=by, display_name=by)
+    with _store() as con, unit_of_work() as session:
+        run_id = _run_id(con, system, period)
+        if withdraw:
+            access.withdraw(session, principal=operator, run_id=run_id)
+            console.print(f"已撤回 withdrawn: {run_id}")
+            return
+        found = access.publish(session, con, principal=operator, run_id=run_id)
+        console.print(f"已发布 published: {found.run_id} ({found.published_by})")
+
+
 # ---- results ------------------------------------------------------------------------------
 
 
@@ -374,12 +393,12 @@ def rank(
 
     Example: zhengwu index rank --platform weibo --by sector --period 2025-Q3 --top 20
     """
-    from zhengwu.index import export
+    from zhengwu.index import export, results
     from zhengwu.index.ranking import ranking
 
     with _store() as con:
         run_id = _run_id(con, system, period)
-        platform = platform or _main_platform(con, run_id)
+        platform = platform or results.main_platform(con, run_id)
         result = ranking(con, run_id, platform=platform, by=by, group=group, top=top,
                          include_failing=include_failing)  # fmt: skip
     if csv_path:

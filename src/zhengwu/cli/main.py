@@ -15,8 +15,10 @@ from zhengwu.cli import (
     desk_requests,
     index,
     ingest,
+    library,
     open311,
     rescue,
+    search,
     serve,
     simulate,
     store,
@@ -36,6 +38,8 @@ app.add_typer(users.app, name="users")
 app.add_typer(store.app, name="store")
 app.add_typer(rescue.app, name="rescue")
 app.add_typer(open311.app, name="open311")
+app.add_typer(library.app, name="library")
+app.add_typer(search.app, name="search")
 # The desk group: the classifier model commands and the request commands side by side.
 desk.app.add_typer(desk_requests.app)
 app.add_typer(desk.app, name="desk")

@@ -8,7 +8,8 @@ from typing import Any
 import duckdb
 from sqlalchemy.orm import Session
 
-from zhengwu.index import engine, results
+from zhengwu.auth.principal import Principal
+from zhengwu.index import access, engine, results
 from zhengwu.index.periods import parse_period
 from zhengwu.index.system import load_system
 
@@ -31,6 +32,9 @@ def run(
         [summary.run_id],
     ).fetchall()
     results.get_run(analytics, summary.run_id)
+    # Publish the demo's period so that the public rankings page (/rankings) has content.
+    demo_admin = Principal(role="admin", user_id=0, username="demo", display_name="演示")
+    access.publish(session, analytics, principal=demo_admin, run_id=summary.run_id)
     return {
         "run": summary.run_id,
         "accounts": summary.accounts,

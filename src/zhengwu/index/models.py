@@ -1,8 +1,9 @@
-"""Operational-DB table of the index: manual compliance flags (国办秘函〔2019〕19号 vetoes)."""
+"""Operational-DB tables of the index: manual compliance flags (国办秘函〔2019〕19号 vetoes)
+and the publication of runs (a published period's rankings are public)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import ForeignKey, Integer, String, Text
@@ -51,3 +52,20 @@ class ComplianceFlagRead(BaseModel):
     lifted_by: str | None
     lifted_at: datetime | None
     lift_reason: str | None
+
+
+class PublishedRun(Base):
+    """A stored index run made public (发布) by an admin or a matrix office: who and when.
+
+    Results live in the analytics store; this row is the decision to show them, so it is
+    kept with the other decisions people take (operational DB) and survives a store rebuild.
+    """
+
+    __tablename__ = "index_publications"
+
+    run_id: Mapped[str] = mapped_column(String(160), primary_key=True)
+    system: Mapped[str] = mapped_column(String(64))
+    period: Mapped[str] = mapped_column(String(64))
+    period_end: Mapped[date] = mapped_column(index=True)
+    published_by: Mapped[str] = mapped_column(String(64))
+    published_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -30,10 +30,16 @@ def _check(by: str) -> None:
         )
 
 
-def grouped(by: str, run: str) -> str:
-    """Return SQL of the run's totals (param ``$<run>``) with ``group_key`` and ``group_name``."""
+def grouped(by: str, run: str, *, one_matrix: bool = False, entity: str | None = None) -> str:
+    """Return SQL of the run's totals (param ``$<run>``) with ``group_key`` and ``group_name``.
+
+    With ``one_matrix`` the matrix grouping reads only the members of the matrix whose id or
+    name is ``$group``, and with ``entity`` (account, organization) only the rows of that
+    entity (the caller filters on both anyway; this only saves work).
+    """
     _check(by)
-    totals = f"(SELECT * FROM index_totals WHERE run_id = ${run})"
+    # (``row_id``: the stored row, to fetch the wide columns of the few rows shown.)
+    totals = f"(SELECT *, rowid AS row_id FROM index_totals WHERE run_id = ${run})"
     if by == "platform":
         return f"SELECT t.*, t.platform AS group_key, t.platform AS group_name FROM {totals} t"
     if by in ("sector", "level"):
@@ -45,22 +51,33 @@ def grouped(by: str, run: str) -> str:
             f"WHERE t.{by} IS NOT NULL AND t.{by} <> ''"
         )
     # Matrix: member accounts; an organisation belongs to the matrices of its accounts.
-    members = f"(SELECT * FROM index_matrix_members WHERE run_id = ${run})"
+    only = (
+        f""" AND matrix_id IN (SELECT matrix_id FROM index_matrix WHERE run_id = ${run}
+                 AND (CAST(matrix_id AS VARCHAR) = $group OR matrix_name = $group))"""
+        if one_matrix
+        else ""
+    )
+    members = f"(SELECT * FROM index_matrix_members WHERE run_id = ${run}{only})"
     names = f"(SELECT DISTINCT matrix_id, matrix_name FROM index_matrix WHERE run_id = ${run})"
     # (A join on "account OR organisation" would be a nested loop; two joins are hash joins.)
-    return f"""
+    accounts = f"""
         SELECT t.*, CAST(m.matrix_id AS VARCHAR) AS group_key, n.matrix_name AS group_name
         FROM {totals} t JOIN {members} m ON m.account_id = t.account_id
         JOIN {names} n ON n.matrix_id = m.matrix_id
-        WHERE t.entity = 'account'
-        UNION ALL
-        SELECT t.*, CAST(m.matrix_id AS VARCHAR), n.matrix_name
+        WHERE t.entity = 'account'"""
+    organizations = f"""
+        SELECT t.*, CAST(m.matrix_id AS VARCHAR) AS group_key, n.matrix_name AS group_name
         FROM {totals} t
         JOIN (SELECT DISTINCT m.matrix_id, a.organization_id
               FROM {members} m JOIN {totals} a ON a.account_id = m.account_id
               WHERE a.organization_id IS NOT NULL) m ON m.organization_id = t.organization_id
         JOIN {names} n ON n.matrix_id = m.matrix_id
         WHERE t.entity = 'organization'"""
+    if entity == "account":
+        return accounts
+    if entity == "organization":
+        return organizations
+    return f"{accounts}\n        UNION ALL{organizations}"
 
 
 def _ranked(by: str, run: str, where: str) -> str:
@@ -174,3 +191,170 @@ def top_lists(
         " UNION ALL ".join(parts) + " ORDER BY platform, grouping, group_key", {"run": run_id}
     )
     return _rows(cur)
+
+
+FILTERS = ("sector", "level", "region")
+# The columns a page row shows (joined for the rows shown only, after the ranking).
+_WIDE = ("name", "org_name", "sector", "level", "score", "percentile", "compliance",
+         "compliance_reasons", "excluded", "dims_missing")  # fmt: skip
+_EXCLUDED = ("name", "score", "compliance_reasons")
+
+
+def _narrow(by: str, run: str, where: str, *, one_matrix: bool, entity: str) -> str:
+    """Return SQL of a grouping's narrow rows with their group ranks (no wide columns).
+
+    A platform's ranks are the stored ones (the run ranks per platform), so the platform
+    grouping needs no window; the other groupings derive theirs with one window.
+    """
+    cols = "group_key, group_name, account_uid, row_id, excluded, province, city, sector, level"
+    if by == "platform":
+        return f"""
+            SELECT * FROM (
+                SELECT platform, platform AS group_key, platform AS group_name, account_uid,
+                       rowid AS row_id, excluded, province, city, sector, level,
+                       rank AS group_rank,
+                       rank_with_failing AS group_rank_with_failing
+                FROM index_totals WHERE run_id = ${run}) WHERE {where}"""
+    return f"""
+        SELECT {cols},
+               CASE WHEN NOT excluded THEN sum(CASE WHEN excluded THEN 0 ELSE 1 END) OVER w
+               END AS group_rank,
+               row_number() OVER w AS group_rank_with_failing
+        FROM (SELECT {cols}, rank_with_failing
+              FROM ({grouped(by, run, one_matrix=one_matrix, entity=entity)}) WHERE {where})
+        WINDOW w AS (PARTITION BY group_key ORDER BY rank_with_failing
+                     ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"""
+
+
+def ranking_page(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    *,
+    platform: str,
+    by: str = "platform",
+    group: str | None = None,
+    include_failing: bool = False,
+    filters: dict[str, str] | None = None,
+    offset: int = 0,
+    limit: int = 50,
+    head: int = 20,
+    excluded_limit: int = 100,
+) -> dict[str, Any]:
+    """Return one page of a ranking, with the same ranks and movement as :func:`ranking`.
+
+    Only the rows shown leave DuckDB, and only they get their wide columns: the page
+    (``offset``/``limit`` in the ranking's order: group, then rank), its first ``head``
+    rows (for a Top-N chart), the number of rows, and the first ``excluded_limit`` rows
+    failing the compliance gate with their count. ``filters`` (sector, level, region =
+    province or city code) narrow the rows shown without changing the ranks, which stay
+    those of the grouping.
+    """
+    _check(by)
+    filters = {k: v for k, v in (filters or {}).items() if v}
+    unknown = set(filters) - set(FILTERS)
+    if unknown:
+        raise InvalidInputError(
+            f"未知的筛选条件：{', '.join(sorted(unknown))}",
+            f"unknown filters: {', '.join(sorted(unknown))}",
+        )
+    run = results.get_run(con, run_id)
+    prev = previous_run(con, run_id)
+    where = "platform = $platform"
+    params: dict[str, Any] = {"run": run_id, "prev": prev or "", "platform": platform}
+    if group is not None:
+        # A sector or level is its own name, and a region code matches its key (its name
+        # is the code itself only when unnamed): then the key alone, which DuckDB pushes
+        # down to the scan, selects the same rows as "key or name".
+        by_key = by in ("sector", "level") or (by in ("province", "city") and group.isdigit())
+        where += (
+            " AND group_key = $group"
+            if by_key
+            else " AND (group_key = $group OR group_name = $group)"
+        )
+        params["group"] = group
+    one = group is not None
+    entity = "organization" if platform == "all" else "account"  # as the engine stores them
+    rank = "group_rank_with_failing" if include_failing else "group_rank"
+    shown = ["true" if include_failing else "NOT excluded"]
+    for key, value in filters.items():
+        params[f"f_{key}"] = value
+        if key == "region":
+            shown.append(f"(province = $f_{key} OR city = $f_{key})")
+        else:
+            shown.append(f"{key} = $f_{key}")
+    first, last = max(int(offset), 0) + 1, max(int(offset), 0) + int(limit)
+    # Top-N (a heap, not a sort of every row) up to the page's last row; the previous
+    # run's ranks are looked up for those rows only, and so are the wide columns, by row id.
+    cur = con.execute(
+        f"""WITH cur AS ({_narrow(by, "run", where, one_matrix=one, entity=entity)}),
+            upto AS (SELECT group_key, group_name, account_uid, row_id, {rank} AS rank,
+                            row_number() OVER (ORDER BY group_key, group_rank_with_failing)
+                                AS pos
+                     FROM (SELECT * FROM cur WHERE {" AND ".join(shown)}
+                           ORDER BY group_key, group_rank_with_failing LIMIT {last})),
+            page AS (SELECT * FROM upto WHERE pos <= {int(head)} OR pos >= {first}),
+            before AS (SELECT group_key, account_uid, {rank} AS rank
+                       FROM ({_narrow(by, "prev", where, one_matrix=one, entity=entity)})
+                       WHERE account_uid IN (SELECT account_uid FROM page))
+            SELECT c.pos, (SELECT count(*) FROM cur WHERE {" AND ".join(shown)}) AS total,
+                   c.group_name, c.row_id, c.rank, b.rank AS previous_rank,
+                   b.rank - c.rank AS movement, c.account_uid
+            FROM page c
+            LEFT JOIN before b ON b.group_key = c.group_key AND b.account_uid = c.account_uid
+            ORDER BY c.pos""",
+        params,
+    )
+    narrow = _rows(cur)
+    bad = _rows(
+        con.execute(
+            f"""WITH cur AS ({_narrow(by, "run", where, one_matrix=one, entity=entity)})
+                SELECT account_uid, row_id, count(*) OVER () AS excluded_count
+                FROM cur WHERE excluded
+                ORDER BY group_key, group_rank_with_failing LIMIT {int(excluded_limit)}""",
+            {k: v for k, v in params.items() if k in ("run", "platform", "group")},
+        )
+    )
+    ids = sorted({r["row_id"] for r in narrow} | {r["row_id"] for r in bad})
+    wide = (
+        {
+            r["row_id"]: r
+            for r in _rows(
+                con.execute(
+                    f"SELECT rowid AS row_id, {', '.join(_WIDE)} FROM index_totals "
+                    "WHERE rowid IN (SELECT unnest($ids))",
+                    {"ids": ids},
+                )
+            )
+        }
+        if ids
+        else {}
+    )
+    rows: list[dict[str, Any]] = []
+    top: list[dict[str, Any]] = []
+    total = 0
+    group_name = None
+    for item in narrow:
+        pos, total = item["pos"], item["total"]
+        group_name = group_name or item["group_name"]
+        row = {k: item[k] for k in ("rank", "previous_rank", "movement", "account_uid")}
+        row.update({k: wide[item["row_id"]][k] for k in _WIDE})
+        if prev is None:
+            row["movement"] = None
+        elif row["previous_rank"] is None:
+            row["movement"] = "new"
+        if pos <= head:
+            top.append(row)
+        if first <= pos <= last:
+            rows.append(row)
+    excluded = [
+        {"account_uid": b["account_uid"], **{k: wide[b["row_id"]][k] for k in _EXCLUDED}}
+        for b in bad
+    ]
+    excluded_count = bad[0]["excluded_count"] if bad else 0
+    return {
+        "run_id": run_id, "system": run["system"], "period": run["period"],
+        "previous_run": prev, "platform": platform, "by": by, "group_name": group_name,
+        "include_failing": include_failing, "filters": filters, "offset": first - 1,
+        "limit": int(limit), "total": total, "rows": rows, "top": top,
+        "excluded_count": excluded_count, "excluded": excluded,
+    }  # fmt: skip

@@ -150,3 +150,13 @@ def list_runs(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     )
     names = [d[0] for d in cur.description or []]
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def main_platform(con: duckdb.DuckDBPyConnection, run_id: str) -> str:
+    """Return the platform with the most accounts in a run (the default of a ranking)."""
+    rows = con.execute(
+        "SELECT platform FROM index_totals WHERE run_id = ? AND entity = 'account' "
+        "GROUP BY platform ORDER BY count(*) DESC, platform LIMIT 1",
+        [run_id],
+    ).fetchall()
+    return str(rows[0][0]) if rows else "all"

@@ -211,6 +211,9 @@ def run_import(
         run.read, run.imported, run.updated = summary.read, summary.imported, summary.updated
         run.duplicates, run.quarantined = summary.duplicates, summary.quarantined
         session.flush()
+        from zhengwu.search import indexer as search_indexer  # lazy: search imports the desk
+
+        search_indexer.refresh(session)  # new and changed accounts become searchable
     return summary
 
 

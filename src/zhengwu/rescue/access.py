@@ -11,6 +11,8 @@ duplicate rescues). So:
   as the county's centre, texts masked, the mirrors' authors and links hidden.
 
 :func:`view` is the only place that decides; every route and the board go through it.
+A team's own contact person is personal data too: :func:`team_view` shows it to the
+dispatchers who call teams out and to the team's members, masked to everyone else.
 """
 
 from __future__ import annotations
@@ -22,12 +24,13 @@ from zhengwu.auth.principal import Principal
 from zhengwu.errors import ForbiddenError
 from zhengwu.privacy import coarse_address, mask_name, mask_phone, mask_text
 from zhengwu.rescue import priority
-from zhengwu.rescue.models import HelpRequest, HelpSource
+from zhengwu.rescue.models import HelpRequest, HelpSource, Team
 from zhengwu.rescue.schemas import (
     FulfilmentView,
     HelpRequestView,
     PriorityView,
     SourceView,
+    TeamRead,
     VerificationView,
 )
 
@@ -43,6 +46,29 @@ def sees_full(principal: Principal, request: HelpRequest) -> bool:
         principal.role == "team"
         and principal.team_id is not None
         and request.team_id == principal.team_id
+    )
+
+
+TEAM_CONTACT_ROLES = frozenset({"admin", "dispatcher"})
+
+
+def sees_team_contact(principal: Principal, team: Team) -> bool:
+    """Return whether ``principal`` may see ``team``'s contact unmasked (dispatch, the team)."""
+    if principal.role in TEAM_CONTACT_ROLES:
+        return True
+    return principal.role == "team" and principal.team_id == team.id
+
+
+def team_view(principal: Principal, team: Team, *, load: int = 0) -> TeamRead:
+    """Return ``team`` as ``principal`` may see it: contact masked unless :func:`sees_team_contact`."""
+    shown = TeamRead.model_validate(team).model_copy(update={"load": load})
+    if sees_team_contact(principal, team):
+        return shown
+    return shown.model_copy(
+        update={
+            "contact_name": mask_name(team.contact_name) if team.contact_name else None,
+            "contact_phone": mask_phone(team.contact_phone) if team.contact_phone else None,
+        }
     )
 
 

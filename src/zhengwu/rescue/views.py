@@ -92,11 +92,12 @@ def delete_incident(incident_id: int, db: DB, principal: WritingPrincipal) -> Re
 
 @api.get("/teams", response_model=list[TeamRead])
 def list_teams(db: DB, principal: CurrentPrincipal) -> list[TeamRead]:
-    """List rescue teams with their current load (rescue staff)."""
+    """List rescue teams with their current load (rescue staff; contacts masked but for
+    dispatchers and the team's own members)."""
     access.require_staff(principal)
     loads = rescue_service.team_loads(db)
     return [
-        TeamRead.model_validate(t).model_copy(update={"load": loads.get(t.id, 0)})
+        access.team_view(principal, t, load=loads.get(t.id, 0))
         for t in rescue_service.list_teams(db)
     ]
 

@@ -27,7 +27,17 @@ class ServiceRequest(Base):
     """One citizen's request (诉求 / 工单): one real problem, however many posts carried it."""
 
     __tablename__ = "service_requests"
-    __table_args__ = (Index("ix_service_requests_citizen_fp", "citizen_key", "fingerprint"),)
+    __table_args__ = (
+        Index("ix_service_requests_citizen_fp", "citizen_key", "fingerprint"),
+        # The console queue's orders (newest first, by state / category / organisation):
+        # migration 0011.
+        Index("ix_service_requests_received_id", "received_at", "id"),
+        Index("ix_service_requests_state_received", "state", "received_at", "id"),
+        Index("ix_service_requests_category_received", "category_code", "received_at", "id"),
+        Index("ix_service_requests_org_received", "organization_id", "received_at", "id"),
+        Index("ix_service_requests_matrix_received", "matrix_id", "received_at", "id"),
+        Index("ix_service_requests_state_due", "state", "resolve_due", "received_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     public_id: Mapped[str] = mapped_column(String(20), unique=True)

@@ -24,6 +24,8 @@ ROUTERS = (
     "zhengwu.servicedesk.open311.views",
     "zhengwu.rescue.views",
     "zhengwu.content.views",
+    "zhengwu.library.views",
+    "zhengwu.search.views",
     "zhengwu.web.console",
     "zhengwu.web.public",
 )

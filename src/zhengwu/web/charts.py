@@ -285,3 +285,69 @@ def county_grid(cells: Sequence[CountyCell], *, title: str, tile: int = 92) -> s
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def rank_trend(
+    labels: Sequence[str],
+    ranks: Sequence[int | None],
+    *,
+    title: str,
+    width: int = 640,
+    height: int = 220,
+    color: str = PALETTE[0],
+) -> str:
+    """Return a line of a rank over days (1 at the top; None = not on the list that day)."""
+    known = [r for r in ranks if r is not None]
+    if not labels or not known:
+        return _empty(width, height, title, "rank")
+    left, right, top, bottom = 48, 12, 24, 36
+    plot_w, plot_h = width - left - right, height - top - bottom
+    worst = max(_nice_max(float(max(known))), 2.0)
+    step = plot_w / max(len(labels) - 1, 1)
+
+    def x(i: int) -> float:
+        return left + i * step if len(labels) > 1 else left + plot_w / 2
+
+    def y(rank: float) -> float:  # rank 1 at the top, ``worst`` at the bottom
+        return top + (rank - 1) / (worst - 1) * plot_h
+
+    parts = _open(width, height, title, "rank")
+    for value in (1.0, round((1 + worst) / 2), worst):
+        gy = y(value)
+        parts.append(
+            f'<line x1="{left}" y1="{gy:.1f}" x2="{width - right}" y2="{gy:.1f}" stroke="{GRID}"/>'
+            f'<text x="{left - 6}" y="{gy + 4:.1f}" text-anchor="end" fill="{MUTE}">'
+            f"第{int(value)}</text>"
+        )
+    for i in sorted({0, len(labels) // 2, len(labels) - 1}):
+        anchor = "middle"
+        if len(labels) > 1 and i == 0:
+            anchor = "start"
+        elif len(labels) > 1 and i == len(labels) - 1:
+            anchor = "end"
+        parts.append(
+            f'<text x="{x(i):.1f}" y="{height - bottom + 16}" text-anchor="{anchor}" '
+            f'fill="{MUTE}">{_e(labels[i])}</text>'
+        )
+    # A day off the list breaks the line: consecutive days on the list are joined.
+    runs: list[list[tuple[float, float]]] = [[]]
+    for i, rank in enumerate(ranks):
+        if rank is None:
+            runs.append([])
+        else:
+            runs[-1].append((x(i), y(rank)))
+    for points in runs:
+        if len(points) > 1:
+            path = " ".join(f"{px:.1f},{py:.1f}" for px, py in points)
+            parts.append(
+                f'<polyline class="series" points="{path}" fill="none" stroke="{color}" '
+                f'stroke-width="2"/>'
+            )
+    for i, rank in enumerate(ranks):
+        if rank is not None:
+            parts.append(
+                f'<circle class="point" cx="{x(i):.1f}" cy="{y(rank):.1f}" r="3" fill="{color}">'
+                f"<title>{_e(labels[i])}：第 {rank} 名</title></circle>"
+            )
+    parts.append("</svg>")
+    return "".join(parts)

@@ -14,6 +14,7 @@ from zhengwu.errors import InvalidInputError
 from zhengwu.servicedesk.classify.config import ModelConfig
 from zhengwu.servicedesk.classify.model import Classifier, train
 from zhengwu.servicedesk.classify.rules import RuleSet
+from zhengwu.servicedesk.classify.tree import CategoryTree
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +88,7 @@ def cross_validate(
     *,
     config: ModelConfig | None = None,
     rules: RuleSet | None = None,
+    tree: CategoryTree | None = None,
     folds: int = 5,
     seed: int = 0,
 ) -> EvalReport:
@@ -96,7 +98,9 @@ def cross_validate(
     predicted = [""] * len(texts)
     splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
     for fit_idx, held_idx in splitter.split(texts, labels):
-        clf = train([texts[i] for i in fit_idx], [labels[i] for i in fit_idx], config=config)
+        clf = train(
+            [texts[i] for i in fit_idx], [labels[i] for i in fit_idx], config=config, tree=tree
+        )
         got = clf.with_rules(rules).predict([texts[i] for i in held_idx])
         for i, prediction in zip(held_idx, got, strict=True):
             predicted[i] = prediction.label

@@ -1,4 +1,5 @@
-"""Text → sparse features: character n-gram TF-IDF of the whole text plus of its head.
+"""Text → sparse features: character n-gram TF-IDF of the whole text plus of its head,
+and counts of the category tree's words per first-level class (:class:`TreeTerms`).
 
 :class:`CharTfidf` computes the same matrices as scikit-learn's ``TfidfVectorizer`` (a
 test checks it) several times faster, which is what keeps classification above 1,000
@@ -113,10 +114,34 @@ class CharTfidf:
         return l2_normalize(counts, copy=False)
 
 
+class TreeTerms:
+    """How often each class's category-tree words occur in a text: one column per class.
+
+    ``terms`` maps a normalised word to its first-level class (see
+    :meth:`~zhengwu.servicedesk.classify.tree.CategoryTree.class_terms`); a text's value in a
+    class's column is ``log(1 + occurrences of that class's words)``.
+    """
+
+    def __init__(self, terms: dict[str, str], classes: Sequence[str]) -> None:
+        index = {c: i for i, c in enumerate(classes)}
+        self.classes = list(classes)
+        self.words = [w for w in terms if terms[w] in index]
+        # words × classes, 1 where the word belongs to the class
+        self.owner = np.zeros((len(self.words), len(self.classes)))
+        self.owner[np.arange(len(self.words)), [index[terms[w]] for w in self.words]] = 1.0
+
+    def transform(self, normalized: Sequence[str]) -> Any:
+        """Return the (texts × classes) matrix of log(1 + word counts)."""
+        counts = np.array(
+            [[text.count(w) for w in self.words] for text in normalized], dtype=float
+        ).reshape(len(normalized), len(self.words))
+        return sp.csr_matrix(np.log1p(counts @ self.owner))
+
+
 class TextFeatures:
     """Fit and apply the feature blocks that :class:`ModelConfig` describes."""
 
-    def __init__(self, config: ModelConfig) -> None:
+    def __init__(self, config: ModelConfig, tree_terms: TreeTerms | None = None) -> None:
         self.body = CharTfidf(config.char_ngram_max, sublinear_tf=config.sublinear_tf)
         # The head block always uses sublinear tf: in a short span a repeat adds little.
         self.head = (
@@ -126,6 +151,9 @@ class TextFeatures:
         )
         self.head_chars = config.head_chars
         self.head_weight = config.head_weight
+        use_terms = tree_terms is not None and tree_terms.words and config.tree_term_weight
+        self.tree_terms = tree_terms if use_terms else None
+        self.tree_term_weight = config.tree_term_weight
 
     def fit_transform(self, normalized: Sequence[str]) -> Any:
         """Learn vocabularies and IDF from normalised texts and return their features."""
@@ -133,6 +161,8 @@ class TextFeatures:
         if self.head is not None:
             heads = [t[: self.head_chars] for t in normalized]
             blocks.append(self.head_weight * self.head.fit_transform(heads))
+        if self.tree_terms is not None:
+            blocks.append(self.tree_term_weight * self.tree_terms.transform(normalized))
         return sp.hstack(blocks, format="csr")
 
     def transform(self, normalized: Sequence[str]) -> Any:
@@ -141,10 +171,13 @@ class TextFeatures:
         if self.head is not None:
             heads = [t[: self.head_chars] for t in normalized]
             blocks.append(self.head_weight * self.head.transform(heads))
+        if self.tree_terms is not None:
+            blocks.append(self.tree_term_weight * self.tree_terms.transform(normalized))
         return sp.hstack(blocks, format="csr")
 
     @property
     def n_features(self) -> int:
         """Return the number of feature columns."""
         n = len(self.body.vocabulary_)
-        return n + (len(self.head.vocabulary_) if self.head is not None else 0)
+        n += len(self.head.vocabulary_) if self.head is not None else 0
+        return n + (len(self.tree_terms.classes) if self.tree_terms is not None else 0)

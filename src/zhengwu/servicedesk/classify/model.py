@@ -29,11 +29,12 @@ import zhengwu
 from zhengwu.config import get_settings
 from zhengwu.errors import InvalidInputError, NotFoundError
 from zhengwu.servicedesk.classify.config import ModelConfig
-from zhengwu.servicedesk.classify.features import TextFeatures, normalize_text
+from zhengwu.servicedesk.classify.features import TextFeatures, TreeTerms, normalize_text
 from zhengwu.servicedesk.classify.rules import KeywordRule, RuleSet, load_rules
+from zhengwu.servicedesk.classify.tree import CategoryTree, load_tree
 
 FILE_FORMAT = "zhengwu-servicedesk-classifier"
-FILE_VERSION = 1
+FILE_VERSION = 2  # 2: the category-tree word block
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +97,16 @@ class Classifier:
     def config(self) -> ModelConfig:
         """Return the configuration the model was trained with."""
         return ModelConfig.from_dict(self.info["config"])
+
+    def tree_words(self) -> dict[str, str]:
+        """Return the category-tree words the model counts, word → class (retraining keeps them)."""
+        terms = self.features.tree_terms
+        if terms is None:
+            return {}
+        return {
+            w: terms.classes[int(row.argmax())]
+            for w, row in zip(terms.words, terms.owner, strict=True)
+        }
 
     def with_rules(self, rules: RuleSet) -> Classifier:
         """Return the same model with other keyword rules (``RuleSet.empty()``: model alone)."""
@@ -215,12 +226,23 @@ def train(
     *,
     config: ModelConfig | None = None,
     rules: RuleSet | None = None,
+    tree: CategoryTree | dict[str, str] | None = None,
 ) -> Classifier:
-    """Train a classifier on labelled requests (deterministic for a given config)."""
+    """Train a classifier on labelled requests (deterministic for a given config).
+
+    ``tree`` is the deployment's category tree (default: the shipped one), or the word →
+    class mapping of an earlier model (:meth:`Classifier.tree_words`): the words of its
+    sub-category names become one feature per class (``ModelConfig.tree_term_weight``).
+    """
     _check_training_data(texts, labels)
     config = config or ModelConfig()
     classes, y = np.unique(np.asarray(labels, dtype=object), return_inverse=True)
-    features = TextFeatures(config)
+    names = [str(c) for c in classes]
+    if isinstance(tree, dict):
+        terms = tree
+    else:
+        terms = (tree or load_tree()).class_terms(names) if config.tree_term_weight else {}
+    features = TextFeatures(config, TreeTerms(terms, names))
     x = features.fit_transform([normalize_text(t) for t in texts])
 
     def make_svm() -> LinearSVC:
@@ -245,6 +267,7 @@ def train(
         "config": config.to_dict(),
         "label_counts": {str(classes[k]): v for k, v in sorted(counts.items())},
         "n_features": features.n_features,
+        "tree_terms": len(features.tree_terms.words) if features.tree_terms else 0,
         "calibration_folds": folds if folds >= 2 else 0,
         "sklearn_version": sklearn.__version__,
         "zhengwu_version": zhengwu.__version__,

@@ -8,7 +8,10 @@ reads the same file instead of shipping a second copy that could drift.
 
 from __future__ import annotations
 
+import csv
+import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -59,6 +62,30 @@ class CategoryTree:
             names.append(node.name)
         return tuple(reversed(names))
 
+    def class_terms(self, classes: Sequence[str]) -> dict[str, str]:
+        """Return the words of the sub-category names below each of ``classes``: word → class.
+
+        A name is cut at 和 与 及 、 / and brackets ("园林绿化和环卫" → 园林绿化, 环卫); words of
+        one character, 其他 (other) and the class names themselves are left out, and so is a
+        word found below two classes (it tells them apart no better than the text does).
+        Words are normalised as request texts are (:func:`.features.normalize_text`).
+        """
+        from zhengwu.servicedesk.classify.features import normalize_text
+
+        wanted = set(classes)
+        owners: dict[str, set[str]] = {}
+        for node in self.nodes:
+            if node.parent_code is None:
+                continue
+            path = self.path(node.code)
+            if path is None or path[0] not in wanted:
+                continue
+            for part in _TERM_SPLIT.split(node.name):
+                word = normalize_text(part)
+                if len(word) >= 2 and word != "其他" and word not in wanted:
+                    owners.setdefault(word, set()).add(path[0])
+        return {word: next(iter(c)) for word, c in sorted(owners.items()) if len(c) == 1}
+
     def _find(self, ref: str) -> CategoryNode | None:
         if ref in self._by_code:
             return self._by_code[ref]
@@ -73,8 +100,48 @@ class CategoryTree:
         return node if found == wanted else None
 
 
+_TERM_SPLIT = re.compile(r"[和与及、/（）()]")
+
+
+def read_level_csv(path: Path) -> CategoryTree:
+    """Read a category tree from a CSV with one column per level (一级分类,二级分类,三级分类 …).
+
+    This is how 12345 systems and the 政务留言 data export their trees: one row per leaf,
+    the first row a header. Codes are made from the row and level (``L1-3``); an empty
+    cell ends the row's path.
+    """
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            rows = list(csv.reader(fh))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInputError(
+            f"无法读取分类树文件 {path}", f"cannot read category tree {path}: {exc}"
+        ) from exc
+    if len(rows) < 2 or not rows[0]:
+        raise InvalidInputError(
+            f"分类树文件 {path} 没有数据行", f"category tree {path} has no data rows"
+        )
+    nodes: list[CategoryNode] = []
+    codes: dict[tuple[str, ...], str] = {}
+    for line, row in enumerate(rows[1:], start=2):
+        path_names: tuple[str, ...] = ()
+        for level, cell in enumerate(row):
+            name = cell.strip()
+            if not name:
+                break
+            parent = codes.get(path_names)
+            path_names = (*path_names, name)
+            if path_names not in codes:
+                codes[path_names] = f"L{line}-{level + 1}"
+                nodes.append(CategoryNode(codes[path_names], name, parent))
+    return CategoryTree(nodes)
+
+
 def load_tree(path: Path | None = None) -> CategoryTree:
-    """Read a category tree TOML (``[[category]]`` with code, name, parent); default: shipped."""
+    """Read a category tree: TOML (``[[category]]`` with code, name, parent) or a level CSV
+    (:func:`read_level_csv`); default: the shipped tree."""
+    if path is not None and path.suffix.lower() == ".csv":
+        return read_level_csv(path)
     if path is None:
         text = files(DEFAULT_TREE_PACKAGE).joinpath(DEFAULT_TREE_FILE).read_text("utf-8")
     else:

@@ -8,6 +8,7 @@ error pages.
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
@@ -15,25 +16,27 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from zhengwu.errors import NotFoundError, ZhengwuError
-from zhengwu.web.console import (
-    account_pages,
-    auth_pages,
-    desk_pages,
-    matrix_pages,
-    ranking_pages,
-    rescue_pages,
-    settings_pages,
-)
 from zhengwu.web.console.base import ConsoleRoute, Viewer, error_page
 
 STATIC_DIR = Path(__file__).parent / "static"
 
+# Page modules, one per area, in navigation order; each exposes ``router``.
+PAGE_MODULES = (
+    "auth_pages",
+    "matrix_pages",
+    "account_pages",
+    "ranking_pages",
+    "topic_pages",
+    "desk_pages",
+    "rescue_pages",
+    "library_pages",
+    "search_pages",
+    "settings_pages",
+)
+
 router = APIRouter(include_in_schema=False)
-for _module in (
-    auth_pages, matrix_pages, account_pages, ranking_pages, desk_pages, rescue_pages,
-    settings_pages,
-):  # fmt: skip
-    router.include_router(_module.router)
+for _name in PAGE_MODULES:
+    router.include_router(importlib.import_module(f"{__name__}.{_name}").router)
 
 _fallback = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 

@@ -10,8 +10,9 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from zhengwu.accounts import access
 from zhengwu.accounts import service as accounts_service
-from zhengwu.accounts.models import Account, Matrix, MatrixMember, Organization
+from zhengwu.accounts.models import Account, Organization
 from zhengwu.auth.principal import Principal
 from zhengwu.errors import ForbiddenError, NotFoundError
 from zhengwu.index import explain
@@ -19,32 +20,15 @@ from zhengwu.index.compliance import REASONS_ZH
 from zhengwu.web import charts
 from zhengwu.web.console import analytics
 from zhengwu.web.console.base import ConsoleDB, ConsoleRoute, Viewer, render, require
-from zhengwu.web.console.matrix_pages import PLATFORM_LABELS, _children, _subtree, oversees
+from zhengwu.web.console.matrix_pages import PLATFORM_LABELS, oversees
 
 router = APIRouter(prefix="/console/accounts", route_class=ConsoleRoute, include_in_schema=False)
 PAGE = 100
 
 
-def _overseen_matrix_ids(session: Session, principal: Principal) -> set[int]:
-    own = session.get(Matrix, principal.matrix_id) if principal.matrix_id else None
-    return {m.id for _, m in _subtree(_children(session), own)} if own else set()
-
-
 def visible_accounts(session: Session, principal: Principal) -> Select[Account]:
-    """Return a SELECT of the accounts ``principal`` may open in the console."""
-    query = select(Account)
-    if principal.role == "admin":
-        return query
-    if principal.role == "operator" and principal.organization_id is not None:
-        return query.where(Account.organization_id == principal.organization_id)
-    if principal.role == "matrix_office":
-        ids = _overseen_matrix_ids(session, principal)
-        return query.where(
-            Account.id.in_(
-                select(MatrixMember.account_id).where(MatrixMember.matrix_id.in_(ids or {-1}))
-            )
-        )
-    return query.where(Account.id == -1)
+    """Return a SELECT of the accounts ``principal`` may open in the console (the API's rule)."""
+    return access.readable_accounts(principal)
 
 
 @router.get("", response_class=HTMLResponse)

@@ -37,8 +37,24 @@ NAV: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("matrix", "矩阵概览", "/console/matrix", ("matrix_office",)),
     ("accounts", "账号", "/console/accounts", ("matrix_office", "operator")),
     ("rankings", "排行榜", "/console/rankings", ("matrix_office", "operator")),
+    ("topics", "话题热搜", "/console/topics", ("matrix_office", "operator")),
+    (
+        "map",
+        "地图",
+        "/console/map",
+        ("matrix_office", "operator", "handler", "dispatcher", "verifier", "team"),
+    ),
     ("desk", "诉求办理", "/console/desk", ("matrix_office", "handler", "operator")),
     ("rescue", "救援调度", "/console/rescue", ("dispatcher", "verifier", "team")),
+    ("library", "内容库", "/console/library", ("matrix_office", "operator")),
+    # Accounts for every console role; requests, content and posts by each kind's own rule
+    # (zhengwu.search.access), as /api/search does.
+    (
+        "search",
+        "搜索",
+        "/console/search",
+        ("matrix_office", "operator", "handler", "dispatcher", "verifier", "team"),
+    ),
     ("settings", "设置", "/console/settings", ("matrix_office", "handler", "operator")),
 )
 AREA_ROLES = {key: roles for key, _, _, roles in NAV}
@@ -54,7 +70,19 @@ FLASH_LABELS: dict[str, str] = {
     "rescue-arrive": "已记录到达现场",
     "rescue-fulfil": "已记录救出人数",
     "rescue-resolve": "已结束求助并排队发布公告",
+    "rescue-incident-created": "灾情已创建",
+    "rescue-incident-updated": "灾情已保存",
+    "rescue-incident-closed": "灾情已结束",
+    "rescue-team-created": "救援队伍已创建",
+    "routing-added": "路由规则已添加，路由表生成新版本",
+    "routing-retired": "路由规则已停用，路由表生成新版本",
+    "system-saved": "指标体系已保存",
     "category-saved": "分类已保存",
+    "matrix-created": "矩阵已创建",
+    "matrix-updated": "矩阵已保存",
+    "member-added": "已添加成员",
+    "member-already": "该账号已是本矩阵成员，未重复添加",
+    "member-removed": "已移除成员",
 }
 
 

@@ -8,22 +8,31 @@ the actions the presenter says this reader may take from the request's state.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from zhengwu import regions
 from zhengwu.accounts.models import Organization
 from zhengwu.auth.principal import Principal
+from zhengwu.db.base import utcnow
 from zhengwu.errors import InvalidInputError, ZhengwuError
-from zhengwu.servicedesk import presenters, service
+from zhengwu.servicedesk import access, presenters, service
 from zhengwu.servicedesk.category import service as category_service
+from zhengwu.servicedesk.models import RequestHelper, ServiceRequest
 from zhengwu.servicedesk.schemas import ActionInput
-from zhengwu.servicedesk.workflow import ACTION_LABELS, REASON_REQUIRED, STATE_LABELS
+from zhengwu.servicedesk.workflow import (
+    ACTION_LABELS,
+    OPEN_STATES,
+    REASON_REQUIRED,
+    STATE_LABELS,
+)
 from zhengwu.web.console.base import (
     ConsoleDB,
     ConsoleRoute,
@@ -36,6 +45,10 @@ from zhengwu.web.console.base import (
 
 router = APIRouter(prefix="/console/desk", route_class=ConsoleRoute, include_in_schema=False)
 PAGE = 100
+# The deepest ``offset`` read (it reads every row before the page; the pager's links use a
+# cursor instead).
+MAX_OFFSET = 10_000
+_HELPED_IN_LIMIT = 20_000  # more co-handled requests than this: a join instead of IN (…)
 # The fields each action's form asks for (its ActionInput fields).
 ACTION_FIELDS: dict[str, tuple[str, ...]] = {
     "accept": (),
@@ -73,25 +86,137 @@ SOURCE_LABELS = {"weibo": "微博", "wechat": "微信", "douyin": "抖音", "for
                  "csv": "批量导入", "api": "接口", "open311": "Open311", "12345": "12345 热线"}  # fmt: skip
 
 
+def _before(value: str) -> datetime | None:
+    """Parse the ``before`` cursor of the queue (an ISO timestamp), or refuse it."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInputError(
+            f"无效的翻页位置：{value}", f"invalid page cursor: {value}"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _candidates(
+    db: Session, principal: Principal, *, states: list[str] | None, codes: list[str] | None,
+    overdue: bool, before: datetime | None, k: int,
+) -> list[str] | None:  # fmt: skip
+    """Return the newest ``k`` requests of each way ``principal`` reads requests, or None.
+
+    The desk's access rule (:mod:`zhengwu.servicedesk.access`) is an OR of a few ways to
+    read a request (the organisation leads it, co-handles it, the matrix's queue …); as one
+    query that OR cannot use an index, so at national scale a filtered queue would scan
+    the table. Each way alone is an index range scan, newest first; the first ``k`` rows of
+    their union are among the first ``k`` of each. The page is then read through
+    ``service.search`` restricted to these ids, which applies the access rule itself — so
+    these ways only decide what is fast, never what may be read. An admin reads everything:
+    a shortcut only for the overdue filter; None: no shortcut needed.
+    """
+    sr = ServiceRequest
+    where: list[ColumnElement[bool]] = []
+    if states:
+        where.append(sr.state.in_(states))
+    if codes:
+        where.append(sr.category_code.in_(codes))
+    if overdue:  # a second later than search's "now": a superset, never fewer rows
+        where.append((sr.resolve_due < utcnow() + timedelta(seconds=1))
+                     & sr.state.in_(OPEN_STATES))  # fmt: skip
+    if before is not None:
+        where.append(sr.received_at < before)
+    helpers: ColumnElement[bool] | None
+    if principal.role == "matrix_office" and principal.matrix_id is not None:
+        orgs = sorted({o for o in db.scalars(access.matrix_organizations(principal.matrix_id))
+                       if o is not None})  # fmt: skip
+        ways: list[ColumnElement[bool]] = [sr.matrix_id == principal.matrix_id]
+        if orgs:
+            ways.append(sr.organization_id.in_(orgs))
+        helpers = RequestHelper.organization_id.in_(orgs) if orgs else None
+    elif principal.role in access.HANDLING_ROLES and principal.organization_id is not None:
+        ways = [sr.organization_id == principal.organization_id]
+        helpers = RequestHelper.organization_id == principal.organization_id
+    elif overdue:
+        # Overdue requests are old ones: walking the newest-first index would pass every
+        # recent request first. Sorting by an expression (same values) makes the database
+        # read the overdue ones from their own index instead, then keep the newest ``k``.
+        newest = (func.coalesce(sr.received_at, sr.received_at).desc(), sr.id.desc())
+        late = list(db.scalars(select(sr.id).where(*where).order_by(*newest).limit(k)))
+        return sorted(db.scalars(select(sr.public_id).where(sr.id.in_(late)))) if late else []
+    else:
+        return None
+    order = (sr.received_at.desc(), sr.id.desc())
+    queries = [select(sr.public_id).where(way, *where).order_by(*order).limit(k) for way in ways]
+    if helpers is not None:
+        # The co-handled requests first (few, by the helpers' index), then their page.
+        helped = list(db.scalars(select(RequestHelper.request_id).where(helpers).distinct()))
+        if len(helped) > _HELPED_IN_LIMIT:
+            queries.append(
+                select(sr.public_id).join(RequestHelper, RequestHelper.request_id == sr.id)
+                .where(helpers, *where).order_by(*order).limit(k)
+            )  # fmt: skip
+        elif helped:
+            queries.append(
+                select(sr.public_id).where(sr.id.in_(helped), *where).order_by(*order).limit(k)
+            )
+    found: set[str] = set()
+    for query in queries:
+        found.update(db.scalars(query))
+    return sorted(found)
+
+
 @router.get("", response_class=HTMLResponse)
 def queue(
     request: Request, db: ConsoleDB, principal: Viewer, state: str = "", overdue: str = "",
-    offset: int = 0,
+    category: str = "", offset: int = 0, before: str = "", skip: int = 0,
 ) -> HTMLResponse:  # fmt: skip
-    """List the requests you handle or oversee, newest first (filters: state, overdue)."""
+    """List the requests you handle or oversee, newest first (filters: state, category with
+    its subcategories, overdue), ``PAGE`` at a time.
+
+    Pages go on from a cursor (``before`` = just after the last row's receipt time,
+    ``skip`` = rows of that same instant already shown), so a deep page costs what the
+    first does; ``offset`` (up to ``MAX_OFFSET``) is still read. No count: one row more
+    than the page tells whether there is a next one.
+    """
     require(principal, "desk")
     if state and state not in STATE_LABELS:
         raise InvalidInputError(f"未知状态：{state}", f"unknown state: {state}")
-    found = service.search(
-        db, principal=principal, states=[state] if state else None,
-        overdue=True if overdue == "1" else None, limit=PAGE + 1, offset=max(offset, 0),
+    tree = category_service.get_tree(db, include_inactive=True)
+    codes = None
+    if category:
+        codes = [c.code for c in tree if category in category_service.lineage(tree, c.code)]
+        if not codes:
+            raise InvalidInputError(f"未知分类：{category}", f"unknown category: {category}")
+    cursor = _before(before)
+    start = min(max(offset, 0), MAX_OFFSET) + min(max(skip, 0), MAX_OFFSET)
+    states = [state] if state else None
+    ids = _candidates(db, principal, states=states, codes=codes, overdue=overdue == "1",
+                      before=cursor, k=start + PAGE + 1)  # fmt: skip
+    found = (
+        []
+        if ids == []
+        else service.search(
+            db, principal=principal, ids=ids, states=states, category_codes=codes,
+            end=cursor, overdue=True if overdue == "1" else None, limit=PAGE + 1, offset=start,
+        )
     )  # fmt: skip
     rows = [presenters.summary(r, unmasked=True) for r in found[:PAGE]]
     orgs = _org_names(db, {r.organization_id for r in rows})
+    query = urlencode({k: v for k, v in (("state", state), ("category", category),
+                                          ("overdue", overdue)) if v})  # fmt: skip
+    next_page = ""
+    if len(found) > PAGE:
+        last = rows[-1].received_at
+        after = last + timedelta(microseconds=1)
+        same = sum(1 for r in rows if r.received_at == last)
+        if cursor is not None and after == cursor:  # the whole page was one instant
+            same += start
+        next_page = urlencode({"before": after.isoformat(), "skip": same})
     return render(
         request, "desk_queue.html", area="desk", rows=rows, orgs=orgs, state=state,
-        overdue=overdue, offset=max(offset, 0), more=len(found) > PAGE, page=PAGE,
-        state_labels=STATE_LABELS, source_labels=SOURCE_LABELS,
+        overdue=overdue, category=category, paged=bool(start or cursor), next_page=next_page,
+        query=query, state_labels=STATE_LABELS, source_labels=SOURCE_LABELS,
+        categories=[c for c in tree if c.active or c.code == category],
     )  # fmt: skip
 
 

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from zhengwu import regions
+from zhengwu.accounts import access
 from zhengwu.accounts import service as accounts_service
 from zhengwu.accounts.models import Account, Matrix
 from zhengwu.auth.principal import Principal
-from zhengwu.errors import ForbiddenError, NotFoundError
+from zhengwu.errors import ForbiddenError, InvalidInputError, NotFoundError, ZhengwuError
 from zhengwu.index.compliance import REASONS_ZH
 from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.models import HelpRequest
@@ -24,11 +26,24 @@ from zhengwu.servicedesk import rates
 from zhengwu.servicedesk.models import ServiceRequest
 from zhengwu.web import charts
 from zhengwu.web.console import analytics
-from zhengwu.web.console.base import CHINA, ConsoleDB, ConsoleRoute, Viewer, render, require
+from zhengwu.web.console.base import (
+    CHINA,
+    ConsoleDB,
+    ConsoleRoute,
+    Viewer,
+    Writer,
+    int_or_none,
+    render,
+    require,
+)
 from zhengwu.web.console.places import grid_cells
 
 router = APIRouter(prefix="/console/matrix", route_class=ConsoleRoute, include_in_schema=False)
 PLATFORM_LABELS = {"weibo": "微博", "wechat": "微信", "douyin": "抖音", "all": "跨平台（机构）"}
+KIND_LABELS = {"regional": "区域矩阵", "vertical": "垂直矩阵"}
+ROLE_LABELS = {"member": "成员", "lead": "牵头"}
+IMPORT_MAX_BYTES = 5 * 1024 * 1024
+CANDIDATES = 20
 
 
 def _children(session: Session) -> dict[int | None, list[Matrix]]:
@@ -57,39 +72,52 @@ def _subtree(tree: dict[int | None, list[Matrix]], root: Matrix) -> list[tuple[i
 
 def oversees(session: Session, principal: Principal, matrix: Matrix) -> bool:
     """Return whether ``principal`` oversees ``matrix`` (its own matrix or one below it)."""
-    if principal.role == "admin":
-        return True
-    if principal.role != "matrix_office" or principal.matrix_id is None:
-        return False
-    own = session.get(Matrix, principal.matrix_id)
-    if own is None:
-        return False
-    return matrix.id in {m.id for _, m in _subtree(_children(session), own)}
+    return access.can_manage_matrix(session, principal, matrix)
 
 
 def get_overseen(session: Session, principal: Principal, matrix_id: int) -> Matrix:
     """Return the matrix ``matrix_id`` if ``principal`` oversees it (404 / 403 otherwise)."""
-    matrix = session.get(Matrix, matrix_id)
-    if matrix is None:
-        raise NotFoundError(f"矩阵不存在：{matrix_id}", f"no such matrix: {matrix_id}")
-    if not oversees(session, principal, matrix):
-        raise ForbiddenError("这不是您管理的矩阵", "this matrix is not one you oversee")
-    return matrix
+    return access.get_manageable_matrix(session, principal, matrix_id)
 
 
 @router.get("", response_class=HTMLResponse)
 def matrices(request: Request, db: ConsoleDB, principal: Viewer) -> Response:
-    """List the matrices (admin) or open the office's own matrix."""
+    """List the matrices as a tree with member counts (admin) or open the office's own."""
     require(principal, "matrix")
     if principal.role == "matrix_office" and principal.matrix_id is not None:
         return RedirectResponse(f"/console/matrix/{principal.matrix_id}", status_code=303)
-    tree = _children(db)
-    roots = list(tree.get(None, []))
-    known = {m.id for ms in tree.values() for m in ms}
-    # Matrices whose parent is missing are roots too (nothing may disappear from the list).
-    roots += [m for pid, ms in tree.items() if pid is not None and pid not in known for m in ms]
-    rows = [row for root in roots for row in _subtree(tree, root)]
-    return render(request, "matrix_list.html", area="matrix", rows=rows)
+    return _list_page(request, db, principal)
+
+
+def _list_page(
+    request: Request, db: Session, principal: Principal, *, error: ZhengwuError | None = None,
+    values: dict[str, str] | None = None,
+) -> HTMLResponse:  # fmt: skip
+    found = list(db.scalars(access.manageable_matrices(principal)))
+    rows = [row for root in accounts_service.matrix_tree(db, found) for row in root.walk()]
+    return render(
+        request, "matrix_list.html", area="matrix", rows=rows, error=error, values=values or {},
+        kinds=KIND_LABELS, status_code=error.status_code if error else 200,
+    )  # fmt: skip
+
+
+@router.post("", response_class=HTMLResponse)
+def create_top(
+    request: Request, db: ConsoleDB, principal: Writer, name: Annotated[str, Form()] = "",
+    kind: Annotated[str, Form()] = "regional", adcode: Annotated[str, Form()] = "",
+    sector: Annotated[str, Form()] = "",
+) -> Response:  # fmt: skip
+    """Create a top-level matrix (admin); errors come back in the form."""
+    require(principal, "matrix")
+    try:
+        parent = access.require_parent(db, principal, None)
+        matrix = accounts_service.create_matrix(db, name=name, kind=kind, parent=parent,
+                                                actor=principal, adcode=adcode, sector=sector)  # fmt: skip
+    except ZhengwuError as exc:
+        db.rollback()
+        values = {"name": name, "kind": kind, "adcode": adcode, "sector": sector}
+        return _list_page(request, db, principal, error=exc, values=values)
+    return RedirectResponse(f"/console/matrix/{matrix.id}?done=matrix-created", status_code=303)
 
 
 def _rates_row(db: Session, matrix: Matrix, period: str) -> rates.RateRow | None:
@@ -122,13 +150,19 @@ def _map(db: Session, principal: Principal, matrix: Matrix, period: str) -> str:
     return charts.county_grid(cells, title=f"{matrix.name}：各区县诉求与求助（{period}）")
 
 
-@router.get("/{matrix_id}", response_class=HTMLResponse)
-def overview(
-    request: Request, db: ConsoleDB, principal: Viewer, matrix_id: int, period: str | None = None
-) -> HTMLResponse:
-    """Show a matrix: accounts by platform, compliance gate, request rates, incidents, tree."""
-    require(principal, "matrix")
-    matrix = get_overseen(db, principal, matrix_id)
+def _parent_options(db: Session, principal: Principal, matrix: Matrix) -> list[tuple[int, str]]:
+    """Return where ``matrix`` may be moved: the caller's matrices outside its own subtree."""
+    below = accounts_service.descendant_ids(db, matrix)
+    found = [m for m in db.scalars(access.manageable_matrices(principal)) if m.id not in below]
+    return [(n.matrix.id, "　" * depth + n.matrix.name)
+            for root in accounts_service.matrix_tree(db, found) for depth, n in root.walk()]  # fmt: skip
+
+
+def _overview(
+    request: Request, db: Session, principal: Principal, matrix: Matrix, period: str | None = None,
+    *, failed: str | None = None, error: ZhengwuError | None = None,
+    values: dict[str, str] | None = None, status_code: int | None = None, **extra: Any,
+) -> HTMLResponse:  # fmt: skip
     period = period or f"{datetime.now(CHINA):%Y-%m}"
     tree = _subtree(_children(db), matrix)
     members_of = {m.id: accounts_service.matrix_members(db, m) for _, m in tree}
@@ -150,6 +184,9 @@ def overview(
     lead = db.get(Account, matrix.lead_account_id) if matrix.lead_account_id else None
     division = regions.get(matrix.adcode) if matrix.adcode else None
     account_ids = {(a.platform, a.uid): a.id for a, _ in members}
+    may_manage = access.can_manage_matrix(db, principal, matrix)
+    may_move = may_manage and access.can_move_matrix(db, principal, matrix)
+    parent = db.get(Matrix, matrix.parent_id) if matrix.parent_id else None
     return render(
         request, "matrix.html", area="matrix", matrix=matrix, lead=lead, division=division,
         tree=tree, members_of=members_of, members=members, by_platform=by_platform,
@@ -159,4 +196,170 @@ def overview(
         rates=_rates_row(db, matrix, period),
         incidents=rescue_service.list_incidents(db, status="active"),
         county_map=_map(db, principal, matrix, period),
+        may_manage=may_manage, may_move=may_move, parent=parent,
+        parent_options=_parent_options(db, principal, matrix) if may_move else [],
+        top_level=principal.role == "admin", kinds=KIND_LABELS, member_roles=ROLE_LABELS,
+        failed=failed, error=error, values=values or {},
+        status_code=status_code or (error.status_code if error else 200), **extra,
     )  # fmt: skip
+
+
+@router.get("/{matrix_id}", response_class=HTMLResponse)
+def overview(
+    request: Request, db: ConsoleDB, principal: Viewer, matrix_id: int, period: str | None = None
+) -> HTMLResponse:
+    """Show a matrix: accounts by platform, compliance gate, request rates, incidents, tree."""
+    require(principal, "matrix")
+    matrix = get_overseen(db, principal, matrix_id)
+    return _overview(request, db, principal, matrix, period)
+
+
+def _refused(
+    request: Request, db: Session, principal: Principal, matrix_id: int, form: str,
+    exc: ZhengwuError, values: dict[str, str], **extra: Any,
+) -> HTMLResponse:  # fmt: skip
+    # Nothing of the refused change may stay: roll back, then show the form again with why.
+    db.rollback()
+    matrix = get_overseen(db, principal, matrix_id)
+    return _overview(request, db, principal, matrix, failed=form, error=exc, values=values,
+                     **extra)  # fmt: skip
+
+
+@router.post("/{matrix_id}/children", response_class=HTMLResponse)
+def create_child(
+    request: Request, db: ConsoleDB, principal: Writer, matrix_id: int,
+    name: Annotated[str, Form()] = "", kind: Annotated[str, Form()] = "regional",
+    adcode: Annotated[str, Form()] = "", sector: Annotated[str, Form()] = "",
+) -> Response:  # fmt: skip
+    """Create a sub-matrix under this one; errors come back in the form."""
+    require(principal, "matrix")
+    parent = get_overseen(db, principal, matrix_id)
+    try:
+        child = accounts_service.create_matrix(db, name=name, kind=kind, parent=parent,
+                                               actor=principal, adcode=adcode, sector=sector)  # fmt: skip
+    except ZhengwuError as exc:
+        values = {"name": name, "kind": kind, "adcode": adcode, "sector": sector}
+        return _refused(request, db, principal, matrix_id, "create", exc, values)
+    return RedirectResponse(f"/console/matrix/{child.id}?done=matrix-created", status_code=303)
+
+
+@router.post("/{matrix_id}/edit", response_class=HTMLResponse)
+def edit(
+    request: Request, db: ConsoleDB, principal: Writer, matrix_id: int,
+    name: Annotated[str, Form()] = "", kind: Annotated[str, Form()] = "",
+    parent_id: Annotated[str | None, Form()] = None,
+) -> Response:  # fmt: skip
+    """Rename, retype or move this matrix (parent_id "" is the top level, admin only)."""
+    require(principal, "matrix")
+    matrix = get_overseen(db, principal, matrix_id)
+    try:
+        new_parent = int_or_none(parent_id) if parent_id is not None else matrix.parent_id
+        move = parent_id is not None and new_parent != matrix.parent_id
+        parent = None
+        if move:
+            if not access.can_move_matrix(db, principal, matrix):
+                raise ForbiddenError(
+                    "不能移动您自己的根矩阵", "an office may not move its own root"
+                )
+            parent = access.require_parent(db, principal, new_parent)
+        accounts_service.update_matrix(db, matrix=matrix, actor=principal, name=name,
+                                       kind=kind or None, move=move, parent=parent)  # fmt: skip
+    except ZhengwuError as exc:
+        values = {"name": name, "kind": kind, "parent_id": parent_id or ""}
+        return _refused(request, db, principal, matrix_id, "edit", exc, values)
+    return RedirectResponse(f"/console/matrix/{matrix_id}?done=matrix-updated", status_code=303)
+
+
+def _find_account(
+    db: Session, *, account_id: str, platform: str, uid: str, q: str
+) -> Account | list[Account]:
+    """Return the account a member form names, or the candidates of a name search."""
+    if account_id.strip():
+        found = db.get(Account, int_or_none(account_id))
+        if found is None:
+            raise NotFoundError(f"账号不存在：{account_id}", f"no such account: {account_id}")
+        return found
+    if uid.strip():
+        if not platform.strip():
+            raise InvalidInputError("请选择平台", "choose a platform")
+        return accounts_service.get_account(db, platform=platform.strip(), uid=uid.strip())
+    if not q.strip():
+        raise InvalidInputError(
+            "请填写平台和 UID，或输入账号名称搜索", "give a platform and uid, or a name to search"
+        )
+    query = select(Account).where(Account.name.contains(q.strip(), autoescape=True))
+    if platform.strip():
+        query = query.where(Account.platform == platform.strip())
+    candidates = list(db.scalars(query.order_by(Account.name, Account.id).limit(CANDIDATES + 1)))
+    if not candidates:
+        raise NotFoundError(f"没有名称包含「{q.strip()}」的账号", f"no account name contains {q!r}")
+    return candidates[0] if len(candidates) == 1 else candidates
+
+
+@router.post("/{matrix_id}/members", response_class=HTMLResponse)
+def add_member(
+    request: Request, db: ConsoleDB, principal: Writer, matrix_id: int,
+    account_id: Annotated[str, Form()] = "", platform: Annotated[str, Form()] = "",
+    uid: Annotated[str, Form()] = "", q: Annotated[str, Form()] = "",
+    role: Annotated[str, Form()] = "member",
+) -> Response:  # fmt: skip
+    """Add a member by platform + UID, by id, or by a name search (several: choose one)."""
+    require(principal, "matrix")
+    matrix = get_overseen(db, principal, matrix_id)
+    values = {"platform": platform, "uid": uid, "q": q, "role": role}
+    try:
+        found = _find_account(db, account_id=account_id, platform=platform, uid=uid, q=q)
+        if isinstance(found, list):
+            return _overview(request, db, principal, matrix, failed="member", values=values,
+                             candidates=found[:CANDIDATES], more=len(found) > CANDIDATES)  # fmt: skip
+        outcome = accounts_service.add_member(db, matrix=matrix, account=found, role=role,
+                                              actor=principal)  # fmt: skip
+    except ZhengwuError as exc:
+        return _refused(request, db, principal, matrix_id, "member", exc, values)
+    done = "member-already" if outcome == "already" else "member-added"
+    return RedirectResponse(f"/console/matrix/{matrix_id}?done={done}#members", status_code=303)
+
+
+@router.post("/{matrix_id}/members/{account_id}/remove", response_class=HTMLResponse)
+def remove_member(
+    request: Request, db: ConsoleDB, principal: Writer, matrix_id: int, account_id: int
+) -> Response:
+    """Take an account out of this matrix."""
+    require(principal, "matrix")
+    matrix = get_overseen(db, principal, matrix_id)
+    try:
+        account = db.get(Account, account_id)
+        if account is None:
+            raise NotFoundError(f"账号不存在：{account_id}", f"no such account: {account_id}")
+        accounts_service.remove_member(db, matrix=matrix, account=account, actor=principal)
+    except ZhengwuError as exc:
+        return _refused(request, db, principal, matrix_id, "remove", exc, {})
+    return RedirectResponse(f"/console/matrix/{matrix_id}?done=member-removed#members",
+                            status_code=303)  # fmt: skip
+
+
+@router.post("/{matrix_id}/import", response_class=HTMLResponse)
+async def import_members(
+    request: Request, db: ConsoleDB, principal: Writer, matrix_id: int,
+    file: Annotated[UploadFile | None, File()] = None,
+) -> Response:  # fmt: skip
+    """Import a CSV member list; the page comes back with the counts and every rejected row."""
+    content = await file.read(IMPORT_MAX_BYTES + 1) if file is not None else b""
+    filename = (file.filename or "") if file is not None else ""
+
+    def work() -> Response:
+        require(principal, "matrix")
+        matrix = get_overseen(db, principal, matrix_id)
+        try:
+            if not filename:
+                raise InvalidInputError("请选择要导入的 CSV 文件", "choose a CSV file to import")
+            if len(content) > IMPORT_MAX_BYTES:
+                raise InvalidInputError("文件超过 5 MB", "the file is larger than 5 MB")
+            report = accounts_service.import_members(db, matrix=matrix, content=content,
+                                                     actor=principal, filename=filename)  # fmt: skip
+        except ZhengwuError as exc:
+            return _refused(request, db, principal, matrix_id, "import", exc, {})
+        db.flush()
+        return _overview(request, db, principal, matrix, import_report=report, filename=filename)
+
+    return await run_in_threadpool(work)

@@ -2,12 +2,16 @@
 
 The ranking is the index's own (:func:`zhengwu.index.ranking.ranking`): one grouping
 (matrix, else province/city, else sector, else level, else the platform) gives the ranks;
-the other filters narrow the rows shown, and the page says so. Nothing is recomputed here.
+the other filters narrow the rows shown, and the page says so. Nothing is recomputed here,
+and only the page shown is read (:func:`zhengwu.index.ranking.ranking_page`: ``top`` rows
+at ``page``, the Top-20 for the chart, the count, the first failing accounts), so a
+national run of 180,000 accounts costs what a city's does.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import duckdb
 from fastapi import APIRouter, Query, Request
@@ -26,10 +30,27 @@ from zhengwu.web.console.base import ConsoleDB, ConsoleRoute, Viewer, render, re
 from zhengwu.web.console.matrix_pages import PLATFORM_LABELS
 
 router = APIRouter(prefix="/console/rankings", route_class=ConsoleRoute, include_in_schema=False)
+# The accounts failing the compliance gate listed under a ranking (their count is always shown).
+EXCLUDED_SHOWN = 100
 
 
 def _distinct(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[Any]:
     return [r[0] for r in con.execute(sql, params).fetchall() if r[0] not in (None, "")]
+
+
+# Filter values per stored run: (run id, when it was computed) → options. A run's results
+# only change when it is computed again, which changes its creation time.
+_OPTIONS: dict[tuple[str, Any], dict[str, Any]] = {}
+
+
+def _cached_options(con: duckdb.DuckDBPyConnection, run: dict[str, Any]) -> dict[str, Any]:
+    """Return :func:`_options` of a stored run, read once per computation of the run."""
+    key = (run["run_id"], run["created_at"])
+    if key not in _OPTIONS:
+        if len(_OPTIONS) > 64:
+            _OPTIONS.clear()
+        _OPTIONS[key] = _options(con, run["run_id"])
+    return _OPTIONS[key]
 
 
 def _options(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
@@ -74,28 +95,15 @@ def _grouping(
     return "platform", None, []
 
 
-def _allowed_uids(
-    con: duckdb.DuckDBPyConnection, run_id: str, platform: str, filters: dict[str, str]
-) -> set[str]:
-    where, params = ["run_id = ?", "platform = ?"], [run_id, platform]
-    for key, value in filters.items():
-        if key == "region":
-            where.append("(province = ? OR city = ?)")
-            params += [value, value]
-        else:
-            where.append(f"{key} = ?")
-            params.append(value)
-    sql = f"SELECT account_uid FROM index_totals WHERE {' AND '.join(where)}"
-    return {r[0] for r in con.execute(sql, params).fetchall()}
-
-
 @router.get("", response_class=HTMLResponse)
 def rankings(
     request: Request, principal: Viewer, system: str = "", period: str = "",
     platform: str = "", sector: str = "", level: str = "", region: str = "", matrix: str = "",
     include_failing: bool = False, top: Annotated[int, Query(ge=1, le=500)] = 50,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:  # fmt: skip
-    """Show a ranking of a stored run, filtered by platform, sector, level, region, matrix."""
+    """Show a page of a ranking of a stored run, filtered by platform, sector, level, region,
+    matrix; ``top`` rows a page, page ``page`` (only the rows shown are read)."""
     require(principal, "rankings")
     with analytics.analytics() as con:
         runs = results.list_runs(con)
@@ -106,7 +114,8 @@ def rankings(
         periods = [r["period"] for r in runs if r["system"] == system]
         period = period if period in periods else periods[0]
         run_id = results.run_id_for(system, period)
-        options = _options(con, run_id)
+        run = next(r for r in runs if r["run_id"] == run_id)
+        options = _cached_options(con, run)
         if not platform:  # accounts first: Weibo when ranked, organisations ("all") last
             ranked = options["platforms"]
             platform = (
@@ -115,26 +124,33 @@ def rankings(
                 else sorted(ranked, key=lambda p: p == "all")[0]
             )
         by, group, rest = _grouping(sector, level, region, matrix)
-        result = ranking.ranking(
-            con, run_id, platform=platform, by=by, group=group, include_failing=include_failing
-        )
         values = {"sector": sector, "level": level, "region": region}
-        allowed = _allowed_uids(con, run_id, platform, {k: values[k] for k in rest})
-    rows = [
-        r for g in result["groups"] for r in g["rows"] if not rest or r["account_uid"] in allowed
-    ]
-    group_name = result["groups"][0]["group_name"] if group and result["groups"] else None
+        result = ranking.ranking_page(
+            con, run_id, platform=platform, by=by, group=group, include_failing=include_failing,
+            filters={k: values[k] for k in rest}, offset=(page - 1) * top, limit=top,
+            excluded_limit=EXCLUDED_SHOWN,
+        )  # fmt: skip
+    rows = result["rows"]
+    group_name = result["group_name"] if group else None
     chart = charts.ranking_bars(
         [charts.RankBar(r["rank"], r["name"] or r["account_uid"], r["score"] or 0.0,
-                        excluded=bool(r["excluded"])) for r in rows[:20]],
+                        excluded=bool(r["excluded"])) for r in result["top"]],
         title=f"{system} {period} 前 20 名",
     )  # fmt: skip
+    total = result["total"]
+    pages = max((total + top - 1) // top, 1)
+    query = {k: v for k, v in (("system", system), ("period", period), ("platform", platform),
+             ("sector", sector), ("level", level), ("region", region), ("matrix", matrix),
+             ("include_failing", "true" if include_failing else ""),
+             ("top", str(top) if top != 50 else "")) if v}  # fmt: skip
     return render(
         request, "rankings.html", area="rankings", runs=runs, systems=systems, periods=periods,
         system=system, period=period, run_id=run_id, options=options, platform=platform,
         sector=sector, level=level, region=region, matrix=matrix, by=by, group_name=group_name,
-        include_failing=include_failing, rows=rows[:top], total=len(rows), result=result,
+        include_failing=include_failing, rows=rows, total=total, result=result,
         chart=chart, rest=rest, platform_labels=PLATFORM_LABELS, reasons_zh=REASONS_ZH,
+        page=page, pages=pages, first=(page - 1) * top + 1, query=urlencode(query),
+        excluded_shown=EXCLUDED_SHOWN,
     )  # fmt: skip
 
 

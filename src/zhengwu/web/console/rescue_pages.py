@@ -1,28 +1,46 @@
-"""救援调度: incidents, the triage queue with its explanation, and a help request's forms.
+"""救援调度: incidents, the triage queue with its explanation, a help request's forms, and
+the coordinator's forms for incidents (新建事件, edit, close) and teams (新建队伍).
 
 Every request is shown through :func:`zhengwu.rescue.access.view` (masked unless the
 viewer acts on it), and every change goes through :mod:`zhengwu.rescue.dispatch`, whose
 role checks and transition table decide; a refused change comes back in its form.
+Incidents and teams are created and changed through :mod:`zhengwu.rescue.service` (which
+audits them) by the roles the JSON API allows; a team's contact is masked for everyone
+but dispatchers and the team itself.
 """
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from zhengwu import regions
 from zhengwu.audit import service as audit_service
 from zhengwu.auth.principal import Principal
-from zhengwu.errors import InvalidInputError, ZhengwuError
+from zhengwu.errors import ConflictError, InvalidInputError, ZhengwuError
 from zhengwu.outbox import service as outbox_service
+from zhengwu.regions.address import resolve_address
 from zhengwu.rescue import access, board, dispatch
 from zhengwu.rescue import service as rescue_service
-from zhengwu.rescue.models import OUTCOMES, VERIFY_METHODS, VERIFY_RESULTS, HelpRequest
+from zhengwu.rescue.models import (
+    OUTCOMES,
+    VERIFY_METHODS,
+    VERIFY_RESULTS,
+    HelpRequest,
+    Incident,
+)
+from zhengwu.rescue.schemas import IncidentCreate, IncidentUpdate, TeamCreate
 from zhengwu.rescue.workflow import STATE_LABELS
 from zhengwu.web import charts
 from zhengwu.web.console.base import (
+    CHINA,
     ConsoleDB,
     ConsoleRoute,
     Viewer,
@@ -33,6 +51,9 @@ from zhengwu.web.console.base import (
 )
 from zhengwu.web.console.places import grid_cells
 
+# Who creates, edits and closes incidents and registers teams (admin passes every check),
+# as in the JSON API (``zhengwu.rescue.views``).
+MANAGE_ROLES = ("dispatcher",)
 router = APIRouter(prefix="/console/rescue", route_class=ConsoleRoute, include_in_schema=False)
 LABELS = {
     "parts": {"urgency": "紧急程度", "vulnerable": "弱势人群", "people": "待救人数",
@@ -65,10 +86,11 @@ def incidents(request: Request, db: ConsoleDB, principal: Viewer) -> HTMLRespons
     found.sort(key=lambda i: i.status != "active")
     counts = {i.id: board.counts(rescue_service.requests_of(db, incident=i))[0] for i in found}
     return render(request, "rescue_incidents.html", area="rescue", incidents=found,
-                  counts=counts, labels=LABELS)  # fmt: skip
+                  counts=counts, labels=LABELS, types=INCIDENT_TYPES,
+                  may_manage=principal.has_role(*MANAGE_ROLES))  # fmt: skip
 
 
-@router.get("/{incident_id}", response_class=HTMLResponse)
+@router.get("/{incident_id:int}", response_class=HTMLResponse)
 def triage(request: Request, db: ConsoleDB, principal: Viewer, incident_id: int) -> HTMLResponse:
     """Show the triage queue by priority, with why each request is where it is."""
     require(principal, "rescue")
@@ -198,3 +220,328 @@ def _apply(
         if outcome not in OUTCOMES:
             raise InvalidInputError("请选择结束原因", "choose an outcome")
         dispatch.resolve(db, request=found, outcome=outcome, actor=principal, note=note)
+
+
+# -- incidents and teams: the coordinator's forms ------------------------------------------
+
+INCIDENT_TYPES = {"flood": "洪涝", "fire": "火灾", "earthquake": "地震", "typhoon": "台风",
+                  "epidemic": "疫情", "other": "其他"}  # fmt: skip
+TEAM_KINDS = {"fire_brigade": "消防救援", "ngo_rescue": "社会救援队", "volunteer": "志愿者",
+              "medical": "医疗", "other": "其他"}  # fmt: skip
+INCIDENT_FIELDS = ("name", "type", "regions", "starts_at", "ends_at", "hashtags", "keywords",
+                   "reverify_hours", "status")  # fmt: skip
+TEAM_FIELDS = ("name", "kind", "capacity", "capabilities", "area", "contact_name",
+               "contact_phone")  # fmt: skip
+_SPLIT = re.compile(r"[\s,，、;；]+")
+_PHONE = re.compile(r"^(?:\+?86[ -]?)?(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
+
+
+def _items(raw: str) -> list[str]:
+    return [x for x in _SPLIT.split(raw.strip()) if x]
+
+
+def _adcodes(raw: str, errors: dict[str, str], field: str) -> list[str]:
+    """Read division codes or names ("410105 郑州市"); name the ones that are unknown."""
+    codes: list[str] = []
+    unknown: list[str] = []
+    for item in _items(raw):
+        if item.isdigit() and regions.get(item) is not None:
+            codes.append(item)
+            continue
+        found = None if item.isdigit() else resolve_address(item)
+        if found is None:
+            unknown.append(item)
+        else:
+            codes.append(found.adcode)
+    if unknown:
+        errors[field] = (
+            f"未知的区划：{'、'.join(unknown)} / unknown division(s): {', '.join(unknown)}"
+        )
+    return list(dict.fromkeys(codes))
+
+
+def _local_time(raw: str, errors: dict[str, str], field: str, *, required: bool) -> datetime | None:
+    """Read a ``datetime-local`` value as China time."""
+    if not raw.strip():
+        if required:
+            errors[field] = "请填写时间 / enter a time"
+        return None
+    try:
+        value = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        errors[field] = "时间格式应为 2021-07-20 08:00 / expected a time such as 2021-07-20 08:00"
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=CHINA)
+
+
+def _local_input(value: datetime | None) -> str:
+    """Return a stored time as a ``datetime-local`` value in China time."""
+    if value is None:
+        return ""
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return aware.astimezone(CHINA).strftime("%Y-%m-%dT%H:%M")
+
+
+def _pydantic_errors(exc: ValidationError, errors: dict[str, str]) -> None:
+    for err in exc.errors():
+        field = str(err["loc"][0]) if err.get("loc") else "name"
+        kind, ctx = err.get("type", ""), err.get("ctx") or {}
+        message = {
+            "string_too_short": "不能为空 / must not be empty",
+            "string_too_long": f"最多 {ctx.get('max_length')} 个字 / at most {ctx.get('max_length')} characters",
+            "literal_error": "请从列表中选择 / choose one of the options",
+            "greater_than": f"应大于 {ctx.get('gt')} / must be greater than {ctx.get('gt')}",
+            "greater_than_equal": f"不能小于 {ctx.get('ge')} / must be at least {ctx.get('ge')}",
+            "less_than_equal": f"不能大于 {ctx.get('le')} / must be at most {ctx.get('le')}",
+        }.get(kind, f"无效 / invalid: {err.get('msg')}")
+        errors.setdefault(field, message)
+
+
+def _incident_values(incident: Incident) -> dict[str, str]:
+    return {
+        "name": incident.name, "type": incident.type, "regions": " ".join(incident.regions),
+        "starts_at": _local_input(incident.starts_at), "ends_at": _local_input(incident.ends_at),
+        "hashtags": " ".join(f"#{t}#" for t in incident.hashtags),
+        "keywords": " ".join(incident.keywords), "reverify_hours": f"{incident.reverify_hours:g}",
+        "status": incident.status,
+    }  # fmt: skip
+
+
+def _incident_form(
+    request: Request, *, incident: Incident | None, values: dict[str, str],
+    errors: dict[str, str] | None = None, error: ZhengwuError | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:  # fmt: skip
+    return render(
+        request, "rescue_incident_form.html", area="rescue", incident=incident, values=values,
+        errors=errors or {}, error=error, types=INCIDENT_TYPES, status_code=status_code,
+    )  # fmt: skip
+
+
+def _read_incident(form: dict[str, str], errors: dict[str, str]) -> dict[str, object]:
+    """Turn the incident form into the fields of IncidentCreate / IncidentUpdate."""
+    data: dict[str, object] = {
+        "name": form["name"].strip(), "type": form["type"],
+        "regions": _adcodes(form["regions"], errors, "regions"),
+        "hashtags": _items(form["hashtags"]), "keywords": _items(form["keywords"]),
+        "starts_at": _local_time(form["starts_at"], errors, "starts_at", required=True),
+        "ends_at": _local_time(form["ends_at"], errors, "ends_at", required=False),
+    }  # fmt: skip
+    hours = form["reverify_hours"].strip()
+    try:
+        data["reverify_hours"] = float(hours) if hours else 6.0
+    except ValueError:
+        errors["reverify_hours"] = "应为小时数，如 6 / enter a number of hours, e.g. 6"
+    starts, ends = data["starts_at"], data["ends_at"]
+    if isinstance(starts, datetime) and isinstance(ends, datetime) and ends < starts:
+        errors["ends_at"] = "结束时间早于开始时间 / ends before it starts"
+    return data
+
+
+def _incident_fields(
+    name: str, type: str, regions: str, starts_at: str, ends_at: str, hashtags: str,
+    keywords: str, reverify_hours: str, status: str,
+) -> dict[str, str]:  # fmt: skip
+    return {"name": name, "type": type, "regions": regions, "starts_at": starts_at,
+            "ends_at": ends_at, "hashtags": hashtags, "keywords": keywords,
+            "reverify_hours": reverify_hours, "status": status}  # fmt: skip
+
+
+TextField = Annotated[str, Form()]
+
+
+@router.get("/incidents/new", response_class=HTMLResponse)
+def incident_new(request: Request, principal: Viewer) -> HTMLResponse:
+    """Show the form for a new incident (新建事件; dispatcher)."""
+    require(principal, "rescue")
+    principal.require(*MANAGE_ROLES)
+    now = _local_input(datetime.now(UTC))
+    values = dict.fromkeys(INCIDENT_FIELDS, "") | {"type": "flood", "starts_at": now,
+                                                 "reverify_hours": "6", "status": "active"}  # fmt: skip
+    return _incident_form(request, incident=None, values=values)
+
+
+@router.post("/incidents", response_class=HTMLResponse)
+def incident_create(
+    request: Request, db: ConsoleDB, principal: Writer, name: TextField = "",
+    type: TextField = "flood", regions: TextField = "", starts_at: TextField = "",
+    ends_at: TextField = "", hashtags: TextField = "", keywords: TextField = "",
+    reverify_hours: TextField = "",
+) -> Response:  # fmt: skip
+    """Create an incident; errors come back in the form with what was typed."""
+    require(principal, "rescue")
+    principal.require(*MANAGE_ROLES)
+    values = _incident_fields(name, type, regions, starts_at, ends_at, hashtags, keywords,
+                              reverify_hours, "active")  # fmt: skip
+    errors: dict[str, str] = {}
+    data = _read_incident(values, errors)
+    payload: IncidentCreate | None = None
+    try:
+        payload = IncidentCreate.model_validate({k: v for k, v in data.items() if k not in errors})
+    except ValidationError as exc:
+        _pydantic_errors(exc, errors)
+    if errors or payload is None:
+        return _incident_form(request, incident=None, values=values, errors=errors,
+                              status_code=422)  # fmt: skip
+    try:
+        incident = rescue_service.create_incident(db, data=payload, actor=principal)
+    except ZhengwuError as exc:
+        db.rollback()
+        return _incident_form(request, incident=None, values=values, error=exc,
+                              errors=_field_of(exc), status_code=exc.status_code)  # fmt: skip
+    return RedirectResponse(
+        f"/console/rescue/{incident.id}?done=rescue-incident-created", status_code=303
+    )
+
+
+def _field_of(exc: ZhengwuError) -> dict[str, str]:
+    """Put a service error next to the field it is about (name taken → name)."""
+    message = f"{exc.message_zh} / {exc.message_en}"
+    if "名称已存在" in exc.message_zh:
+        return {"name": message}
+    if "区划" in exc.message_zh:
+        return {"regions": message}
+    if "结束时间" in exc.message_zh:
+        return {"ends_at": message}
+    return {}
+
+
+@router.get("/incidents/{incident_id}/edit", response_class=HTMLResponse)
+def incident_edit(
+    request: Request, db: ConsoleDB, principal: Viewer, incident_id: int
+) -> HTMLResponse:
+    """Show an incident's edit form, with the button that closes it (dispatcher)."""
+    require(principal, "rescue")
+    principal.require(*MANAGE_ROLES)
+    incident = rescue_service.get_incident(db, incident_id=incident_id)
+    return _incident_form(request, incident=incident, values=_incident_values(incident))
+
+
+@router.post("/incidents/{incident_id}/edit", response_class=HTMLResponse)
+def incident_update(
+    request: Request, db: ConsoleDB, principal: Writer, incident_id: int,
+    name: TextField = "", type: TextField = "flood", regions: TextField = "",
+    starts_at: TextField = "", ends_at: TextField = "", hashtags: TextField = "",
+    keywords: TextField = "", reverify_hours: TextField = "", status: TextField = "active",
+) -> Response:  # fmt: skip
+    """Save an incident's fields or status; errors come back in the form."""
+    require(principal, "rescue")
+    principal.require(*MANAGE_ROLES)
+    incident = rescue_service.get_incident(db, incident_id=incident_id)
+    values = _incident_fields(name, type, regions, starts_at, ends_at, hashtags, keywords,
+                              reverify_hours, status)  # fmt: skip
+    errors: dict[str, str] = {}
+    data = _read_incident(values, errors) | {"status": status}
+    if name.strip() != incident.name and _name_taken(db, name.strip()):
+        errors["name"] = f"灾情名称已存在：{name.strip()} / incident exists: {name.strip()}"
+    payload: IncidentUpdate | None = None
+    try:
+        payload = IncidentUpdate.model_validate({k: v for k, v in data.items() if k not in errors})
+    except ValidationError as exc:
+        _pydantic_errors(exc, errors)
+    if errors or payload is None:
+        return _incident_form(request, incident=incident, values=values, errors=errors,
+                              status_code=422)  # fmt: skip
+    try:
+        rescue_service.update_incident(db, incident=incident, data=payload, actor=principal)
+    except ZhengwuError as exc:
+        db.rollback()
+        return _incident_form(request, incident=incident, values=values, error=exc,
+                              errors=_field_of(exc), status_code=exc.status_code)  # fmt: skip
+    return RedirectResponse("/console/rescue?done=rescue-incident-updated", status_code=303)
+
+
+def _name_taken(db: Session, name: str) -> bool:
+    return db.scalar(select(Incident.id).where(Incident.name == name)) is not None
+
+
+@router.post("/incidents/{incident_id}/close", response_class=HTMLResponse)
+def incident_close(
+    request: Request, db: ConsoleDB, principal: Writer, incident_id: int
+) -> Response:
+    """Close an incident (结束灾情): it stays readable; collection and the queue stop."""
+    require(principal, "rescue")
+    principal.require(*MANAGE_ROLES)
+    incident = rescue_service.get_incident(db, incident_id=incident_id)
+    if incident.status == "closed":
+        raise ConflictError(f"灾情「{incident.name}」已结束", f"{incident.name} is already closed")
+    rescue_service.update_incident(
+        db, incident=incident, data=IncidentUpdate(status="closed"), actor=principal
+    )
+    return RedirectResponse("/console/rescue?done=rescue-incident-closed", status_code=303)
+
+
+# -- teams ---------------------------------------------------------------------------------
+
+
+def _team_rows(db: Session, principal: Principal) -> list[dict[str, object]]:
+    loads = rescue_service.team_loads(db)
+    rows: list[dict[str, object]] = []
+    for team in rescue_service.list_teams(db):
+        shown = access.team_view(principal, team, load=loads.get(team.id, 0))
+        rows.append({
+            "team": team, "load": shown.load,
+            "masked": not access.sees_team_contact(principal, team),
+            "contact_name": shown.contact_name, "contact_phone": shown.contact_phone,
+        })  # fmt: skip
+    return rows
+
+
+def _teams_page(
+    request: Request, db: Session, principal: Principal, *, values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None, error: ZhengwuError | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:  # fmt: skip
+    shown = values or dict.fromkeys(TEAM_FIELDS, "") | {"kind": "ngo_rescue", "capacity": "1"}
+    return render(
+        request, "rescue_teams.html", area="rescue", rows=_team_rows(db, principal),
+        kinds=TEAM_KINDS, values=shown, errors=errors or {}, error=error,
+        may_manage=principal.has_role(*MANAGE_ROLES), status_code=status_code,
+    )  # fmt: skip
+
+
+@router.get("/teams", response_class=HTMLResponse)
+def teams(request: Request, db: ConsoleDB, principal: Viewer) -> HTMLResponse:
+    """List rescue teams with their load, and the form for a new team (dispatcher)."""
+    require(principal, "rescue")
+    return _teams_page(request, db, principal)
+
+
+@router.post("/teams", response_class=HTMLResponse)
+def team_create(
+    request: Request, db: ConsoleDB, principal: Writer, name: TextField = "",
+    kind: TextField = "ngo_rescue", capacity: TextField = "1", capabilities: TextField = "",
+    area: TextField = "", contact_name: TextField = "", contact_phone: TextField = "",
+) -> Response:  # fmt: skip
+    """Register a team (新建队伍); errors come back in the form with what was typed."""
+    require(principal, "rescue")
+    principal.require(*MANAGE_ROLES)
+    values = {"name": name, "kind": kind, "capacity": capacity, "capabilities": capabilities,
+              "area": area, "contact_name": contact_name, "contact_phone": contact_phone}  # fmt: skip
+    errors: dict[str, str] = {}
+    data: dict[str, object] = {
+        "name": name.strip(), "kind": kind, "capabilities": _items(capabilities),
+        "area": _adcodes(area, errors, "area"), "contact_name": contact_name.strip() or None,
+    }  # fmt: skip
+    if not capacity.strip().isdigit():
+        errors["capacity"] = "请输入正整数 / enter a whole number"
+    else:
+        data["capacity"] = int(capacity)
+    phone = contact_phone.strip()
+    if phone and not _PHONE.match(phone.replace(" ", "")):
+        errors["contact_phone"] = "电话号码格式不对 / not a phone number"
+    data["contact_phone"] = phone.replace(" ", "") or None
+    payload: TeamCreate | None = None
+    try:
+        payload = TeamCreate.model_validate({k: v for k, v in data.items() if k not in errors})
+    except ValidationError as exc:
+        _pydantic_errors(exc, errors)
+    if errors or payload is None:
+        return _teams_page(request, db, principal, values=values, errors=errors, status_code=422)
+    try:
+        rescue_service.create_team(db, data=payload, actor=principal)
+    except ZhengwuError as exc:
+        db.rollback()
+        return _teams_page(request, db, principal, values=values, error=exc,
+                           errors=_field_of(exc), status_code=exc.status_code)  # fmt: skip
+    return RedirectResponse("/console/rescue/teams?done=rescue-team-created", status_code=303)

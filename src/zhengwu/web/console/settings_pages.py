@@ -1,26 +1,48 @@
 """设置: indicator systems, the category tree (deadlines editable by the admin), routing table.
 
-These are data, not code (CONVENTIONS 5): the pages show what is in force, and the
-category form edits deadlines through the category service, which versions and audits
-every change. Validation errors come back next to their field with status 422.
+These are data, not code (CONVENTIONS 5): the pages show what is in force and edit it
+through the domain services, which version and audit every change — category deadlines
+(category service), routing rules (each added or retired rule makes a new table version),
+indicator systems (TOML checked by the index loader, saved under ``<data_dir>/index-systems``
+where every run finds them). Validation errors come back in the form, with what was typed,
+and status 422.
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
+import tomllib
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile
 
+from zhengwu import regions
 from zhengwu.accounts.models import Organization
-from zhengwu.errors import ZhengwuError
+from zhengwu.auth.principal import Principal
+from zhengwu.errors import ConflictError, ForbiddenError, InvalidInputError, ZhengwuError
+from zhengwu.index import methodology
 from zhengwu.index.metrics import METRICS
-from zhengwu.index.system import available_systems, load_system
+from zhengwu.index.system import (
+    IndicatorSystem,
+    SystemConfigError,
+    available_systems,
+    load_system,
+    parse_system,
+    user_dir,
+)
+from zhengwu.regions.address import resolve_address
+from zhengwu.servicedesk.access import can_route_to, matrix_organizations
 from zhengwu.servicedesk.category import service as category_service
 from zhengwu.servicedesk.category.models import CategoryUpdate
 from zhengwu.servicedesk.routing import service as routing_service
+from zhengwu.servicedesk.routing.models import RoutingRuleCreate
 from zhengwu.web.console.base import ConsoleDB, ConsoleRoute, Viewer, Writer, render, require
 
 router = APIRouter(prefix="/console/settings", route_class=ConsoleRoute, include_in_schema=False)
@@ -49,15 +71,6 @@ def systems(request: Request, principal: Viewer) -> HTMLResponse:
             continue
         rows.append({"name": name, "path": path, "system": system, "error": None})
     return render(request, "settings_systems.html", area="settings", rows=rows)
-
-
-@router.get("/systems/{name}", response_class=HTMLResponse)
-def system_page(request: Request, principal: Viewer, name: str) -> HTMLResponse:
-    """Show one indicator system: dimensions, indicators, weights, normalisation."""
-    require(principal, "settings")
-    system = load_system(name)
-    return render(request, "settings_system.html", area="settings", system=system,
-                  metrics=METRICS)  # fmt: skip
 
 
 @router.get("/categories", response_class=HTMLResponse)
@@ -146,15 +159,330 @@ def _message(err: Any) -> str:
     return str(err.get("msg", "无效 / invalid"))
 
 
-@router.get("/routing", response_class=HTMLResponse)
-def routing(request: Request, db: ConsoleDB, principal: Viewer) -> HTMLResponse:
-    """Show the routing table in force (分类 × 区划 → 承办单位) and its changelog."""
-    require(principal, "settings")
+# -- routing table: add and retire rules ---------------------------------------------------
+
+
+def may_edit_routing(principal: Principal) -> bool:
+    """Return whether ``principal``'s role may change the routing table (admin, matrix office)."""
+    return principal.is_authenticated and principal.has_role("matrix_office")
+
+
+def _routable_orgs(db: Session, principal: Principal) -> dict[int, str]:
+    """Return the organisations ``principal`` may route to (all for the admin)."""
+    query = select(Organization.id, Organization.name).order_by(Organization.name)
+    if principal.role != "admin":
+        if principal.matrix_id is None:
+            return {}
+        query = query.where(Organization.id.in_(matrix_organizations(principal.matrix_id)))
+    return {int(i): str(n) for i, n in db.execute(query)}
+
+
+def _routing_page(
+    request: Request, db: Session, principal: Principal, *, values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None, error: ZhengwuError | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:  # fmt: skip
     rules = routing_service.active_rules(db)
     orgs = {int(i): str(n) for i, n in db.execute(select(Organization.id, Organization.name))}
-    names = {c.code: c.name for c in category_service.get_tree(db, include_inactive=True)}
+    tree = category_service.get_tree(db, include_inactive=True)
+    editable = may_edit_routing(principal)
+    routable = _routable_orgs(db, principal) if editable else {}
     return render(
         request, "settings_routing.html", area="settings", rules=rules, orgs=orgs,
-        category_names=names, versions=routing_service.versions(db)[:20],
-        version=routing_service.table_version(db),
+        category_names={c.code: c.name for c in tree},
+        categories=[c for c in tree if c.active], versions=routing_service.versions(db)[:20],
+        version=routing_service.table_version(db), may_edit=editable, routable=routable,
+        values=values or {}, errors=errors or {}, error=error, status_code=status_code,
     )  # fmt: skip
+
+
+@router.get("/routing", response_class=HTMLResponse)
+def routing(request: Request, db: ConsoleDB, principal: Viewer) -> HTMLResponse:
+    """Show the routing table in force (分类 × 区划 → 承办单位), its versions and the form."""
+    require(principal, "settings")
+    return _routing_page(request, db, principal)
+
+
+def _region(raw: str, errors: dict[str, str]) -> str | None:
+    """Read a division code or name ("" = anywhere); name what is unknown."""
+    text = raw.strip()
+    if not text:
+        return None
+    if text.isdigit():
+        if regions.get(text) is None:
+            errors["adcode"] = f"未知的区划代码：{text} / unknown adcode: {text}"
+        return text
+    found = resolve_address(text)
+    if found is None:
+        errors["adcode"] = f"未知的区划：{text} / unknown division: {text}"
+        return None
+    return found.adcode
+
+
+@router.post("/routing/rules", response_class=HTMLResponse)
+def routing_add(
+    request: Request,
+    db: ConsoleDB,
+    principal: Writer,
+    category_code: Annotated[str, Form()] = "",
+    adcode: Annotated[str, Form()] = "",
+    organization_id: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
+) -> Response:
+    """Add a rule as a new version of the table; errors come back in the form."""
+    require(principal, "settings")
+    principal.require("matrix_office")
+    values = {"category_code": category_code, "adcode": adcode,
+              "organization_id": organization_id, "note": note}  # fmt: skip
+    errors: dict[str, str] = {}
+    code = category_code.strip() or None
+    if code is not None and code not in {c.code for c in category_service.get_tree(db)}:
+        errors["category_code"] = f"未知的分类：{code} / unknown category: {code}"
+    place = _region(adcode, errors)
+    org_id = int(organization_id) if organization_id.strip().isdigit() else None
+    if org_id is None:
+        errors["organization_id"] = "请选择承办单位 / choose an organisation"
+    elif db.get(Organization, org_id) is None:
+        errors["organization_id"] = f"机构不存在：{org_id} / no such organisation: {org_id}"
+    elif not can_route_to(db, principal, org_id):
+        return _routing_page(
+            request, db, principal, values=values, status_code=403,
+            error=ForbiddenError(f"机构 {org_id} 不在本矩阵内",
+                                 f"organisation {org_id} is outside your matrix"),
+        )  # fmt: skip
+    if errors or org_id is None:
+        return _routing_page(request, db, principal, values=values, errors=errors,
+                             status_code=422)  # fmt: skip
+    rule = RoutingRuleCreate(category_code=code, adcode=place, organization_id=org_id,
+                             note=note.strip())  # fmt: skip
+    try:
+        routing_service.add_rules(db, rules=[rule], actor=principal, note=note.strip())
+    except ZhengwuError as exc:
+        db.rollback()
+        return _routing_page(request, db, principal, values=values, error=exc,
+                             status_code=exc.status_code)  # fmt: skip
+    return RedirectResponse("/console/settings/routing?done=routing-added", status_code=303)
+
+
+@router.post("/routing/rules/{rule_id}/retire", response_class=HTMLResponse)
+def routing_retire(
+    request: Request,
+    db: ConsoleDB,
+    principal: Writer,
+    rule_id: int,
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    """Retire (delete) a rule: it stays on file for the requests it routed; a new version."""
+    require(principal, "settings")
+    principal.require("matrix_office")
+    rule = routing_service.get(db, rule_id)
+    if not can_route_to(db, principal, rule.organization_id):
+        raise ForbiddenError(
+            f"机构 {rule.organization_id} 不在本矩阵内",
+            f"organisation {rule.organization_id} is outside your matrix",
+        )
+    routing_service.retire(db, rule=rule, actor=principal, reason=reason.strip())
+    return RedirectResponse("/console/settings/routing?done=routing-retired", status_code=303)
+
+
+# -- indicator systems: check, preview and save a TOML file --------------------------------
+
+SYSTEM_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+MAX_SYSTEM_BYTES = 256 * 1024
+_ONE_INDICATOR = "dimensions[0].indicators[0]"
+
+
+def require_system_editor(principal: Principal) -> None:
+    """Raise 403 unless ``principal`` may save indicator systems (the platform admin only).
+
+    The index's access rules (:mod:`zhengwu.index.access`) let only the admin run the
+    index; a system file changes what every run computes, so saving one is the admin's too.
+    """
+    if principal.role != "admin":
+        raise ForbiddenError(
+            "只有平台管理员可以保存指标体系", "only the platform admin may save indicator systems"
+        )
+
+
+def _probe(doc: Mapping[str, Any], rename: tuple[str, str] | None = None) -> list[ZhengwuError]:
+    """Run the loader over ``doc``; return its error, its location renamed, or nothing."""
+    try:
+        parse_system(doc, source="console")
+    except SystemConfigError as exc:
+        if rename is None:
+            return [exc]
+        old, new = rename
+        return [SystemConfigError(exc.message_zh.replace(old, new, 1),
+                                  exc.message_en.replace(old, new, 1))]  # fmt: skip
+    except (TypeError, ValueError, AttributeError) as exc:  # a value of the wrong shape
+        where = rename[1] if rename else "top level"
+        return [SystemConfigError(f"指标体系配置错误（{where}）：类型不对（{exc}）",
+                                  f"indicator system {where}: wrong type ({exc})")]  # fmt: skip
+    return []
+
+
+def _positive(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+
+
+def _solo(indicator: Any) -> dict[str, Any]:
+    return {"name": "probe", "platforms": ["weibo"], "normalise_weights": True,
+            "dimensions": [{"key": "probe", "weight": 1, "indicators": [indicator]}]}  # fmt: skip
+
+
+def system_errors(data: Mapping[str, Any]) -> list[ZhengwuError]:
+    """Return every error the loader finds in ``data``, not only the first.
+
+    The loader stops at the first error. Each indicator, then each dimension (with its
+    broken indicators replaced by stand-ins), then the top level (with stand-in
+    dimensions) goes through the loader on its own, so one bad metric does not hide a bad
+    weight or an empty dimension elsewhere.
+    """
+    first = _probe(data)
+    dims = data.get("dimensions")
+    if not first or data.get("kind", "composite") != "composite" or not isinstance(dims, list):
+        return first
+    found: list[ZhengwuError] = []
+    tops: list[Any] = []
+    for i, dim in enumerate(dims):
+        if not isinstance(dim, dict):
+            tops.append(dim)
+            continue
+        parts: dict[str, Any] = {}
+        for part in ("indicators", "fallback"):
+            items = dim.get(part, [])
+            if not isinstance(items, list):
+                parts[part] = items
+                continue
+            spare = [m for m in METRICS if m not in {str(x.get("metric")) for x in items
+                                                     if isinstance(x, dict)}]  # fmt: skip
+            clean: list[Any] = []
+            for j, item in enumerate(items):
+                wrong = _probe(_solo(item), (_ONE_INDICATOR, f"dimensions[{i}].{part}[{j}]"))
+                found += wrong
+                weight = item.get("weight") if isinstance(item, dict) else None
+                stand_in = {"metric": spare.pop() if spare else "posts",
+                            "weight": weight if _positive(weight) else 1.0}  # fmt: skip
+                clean.append(stand_in if wrong else item)
+            parts[part] = clean
+        weight = dim.get("weight")
+        alone = {**dim, **parts, "weight": 1 if _positive(weight) else weight}
+        found += _probe(
+            {"name": "probe", "platforms": ["weibo"], "dimensions": [alone],
+             "normalise_weights": data.get("normalise_weights", False),
+             "weight_tolerance": data.get("weight_tolerance", 1e-6)},
+            ("dimensions[0]", f"dimensions[{i}]"),
+        )  # fmt: skip
+        key = dim.get("key")
+        tops.append({"key": key if isinstance(key, str) and key.isidentifier() else f"d{i}",
+                     "weight": weight if _positive(weight) else 1.0,
+                     "indicators": [{"metric": "posts", "weight": 1}]})  # fmt: skip
+    found += _probe({**data, "dimensions": tops})
+    unique = {f"{e.message_en}": e for e in found}
+    return list(unique.values()) or first
+
+
+def _read_system(text: str) -> tuple[IndicatorSystem | None, list[ZhengwuError]]:
+    """Parse and check a pasted or uploaded system; return it or every error found."""
+    if not text.strip():
+        return None, [
+            InvalidInputError("请粘贴或上传一个 TOML 文件", "paste or upload a TOML file")
+        ]
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        return None, [InvalidInputError(f"不是合法的 TOML：{exc}", f"not valid TOML: {exc}")]
+    errors = system_errors(data)
+    if errors:
+        return None, errors
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    return parse_system(data, source="console", digest=digest), []
+
+
+def _system_form(
+    request: Request, *, text: str, replace_existing: bool, errors: list[ZhengwuError],
+    system: IndicatorSystem | None = None, status_code: int = 200,
+) -> HTMLResponse:  # fmt: skip
+    principal: Principal = request.state.console_principal
+    return render(
+        request, "settings_system_new.html", area="settings", text=text, errors=errors,
+        replace_existing=replace_existing, system=system, metrics=METRICS,
+        methodology=methodology.render(system) if system else None,
+        may_save=principal.role == "admin", status_code=status_code,
+    )  # fmt: skip
+
+
+@router.get("/systems/new", response_class=HTMLResponse)
+def system_new(request: Request, principal: Viewer) -> HTMLResponse:
+    """Show the form to paste or upload an indicator system (check: staff; save: admin)."""
+    require(principal, "settings")
+    shipped = available_systems().get("zhengwu-4d")
+    example = shipped.read_text(encoding="utf-8") if shipped else ""
+    return _system_form(request, text=example, replace_existing=False, errors=[])
+
+
+@router.post("/systems/new", response_class=HTMLResponse)
+async def system_submit(request: Request, principal: Writer) -> Response:
+    """Check a pasted or uploaded system and show its methodology; save it (admin)."""
+    require(principal, "settings")
+    form = await request.form()
+    action = str(form.get("action") or "check")
+    if action == "save":
+        require_system_editor(principal)
+    text = str(form.get("toml") or "")
+    upload = form.get("file")
+    replace_existing = form.get("replace") == "1"
+    if isinstance(upload, UploadFile) and upload.filename:
+        try:
+            raw = await upload.read(MAX_SYSTEM_BYTES + 1)
+        finally:
+            await upload.close()
+        problem = None
+        if len(raw) > MAX_SYSTEM_BYTES:
+            problem = InvalidInputError("文件超过 256 KB", "the file is larger than 256 KB")
+        else:
+            try:
+                text = raw.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                problem = InvalidInputError("文件不是 UTF-8 文本", "the file is not UTF-8 text")
+        if problem:
+            return _system_form(request, text=text, replace_existing=replace_existing,
+                                errors=[problem], status_code=422)  # fmt: skip
+    text = text.replace("\r\n", "\n")
+    system, errors = _read_system(text)
+    if system is not None and not SYSTEM_NAME.match(system.name):
+        errors = [InvalidInputError(
+            f"体系名称 {system.name!r} 只能用字母、数字、点、横线和下划线（用作文件名）",
+            f"system name {system.name!r} may only use letters, digits, '.', '-', '_'",
+        )]  # fmt: skip
+        system = None
+    if system is None:
+        return _system_form(request, text=text, replace_existing=replace_existing,
+                            errors=errors, status_code=422)  # fmt: skip
+    if action != "save":
+        return _system_form(request, text=text, replace_existing=replace_existing, errors=[],
+                            system=system)  # fmt: skip
+    if system.name in available_systems() and not replace_existing:
+        conflict = ConflictError(
+            f"已有名为 {system.name} 的指标体系；勾选「覆盖同名体系」后再保存",
+            f"a system named {system.name} exists; tick 'replace' to overwrite it",
+        )
+        return _system_form(request, text=text, replace_existing=False, errors=[conflict],
+                            system=system, status_code=409)  # fmt: skip
+    target = user_dir() / f"{system.name}.toml"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    load_system(system.name)  # the loader finds it where every run looks
+    return RedirectResponse(
+        f"/console/settings/systems/{system.name}?done=system-saved", status_code=303
+    )
+
+
+# Last, so that /systems/new is not read as a system called "new".
+@router.get("/systems/{name}", response_class=HTMLResponse)
+def system_page(request: Request, principal: Viewer, name: str) -> HTMLResponse:
+    """Show one indicator system: dimensions, indicators, weights, its methodology text."""
+    require(principal, "settings")
+    system = load_system(name)
+    return render(request, "settings_system.html", area="settings", system=system,
+                  metrics=METRICS, methodology=methodology.render(system))  # fmt: skip

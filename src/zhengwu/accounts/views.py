@@ -1,0 +1,357 @@
+"""JSON API of accounts, organisations and matrices under ``/api`` (tag 账号与矩阵).
+
+Reads go through :mod:`zhengwu.accounts.access` (admin everything, a matrix office its
+subtree, an operator or handler its organisation); changes are for admins and matrix
+offices, need the CSRF token when sent with a session cookie, and are written to the
+audit log in the request's one transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, File, Query, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from zhengwu.accounts import access
+from zhengwu.accounts import service as accounts_service
+from zhengwu.accounts.models import Account, AccountRead, Matrix, MatrixMember, OrganizationRead
+from zhengwu.auth.principal import Principal
+from zhengwu.errors import ForbiddenError, InvalidInputError, NotFoundError
+from zhengwu.web.deps import DB, CurrentPrincipal, WritingPrincipal
+
+router = APIRouter(prefix="/api", tags=["accounts 账号与矩阵"])
+IMPORT_MAX_BYTES = 5 * 1024 * 1024
+
+Kind = Literal["regional", "vertical"]
+Role = Literal["lead", "member"]
+
+
+class AccountPage(BaseModel):
+    """One page of accounts and the total matching the filters."""
+
+    total: int
+    limit: int
+    offset: int
+    items: list[AccountRead]
+
+
+class MatrixRef(BaseModel):
+    """A matrix an account belongs to, with the account's role in it."""
+
+    id: int
+    name: str
+    kind: str
+    role: str
+
+
+class AccountDetail(AccountRead):
+    """An account with the matrices (the caller may read) it belongs to."""
+
+    matrices: list[MatrixRef]
+
+
+class MatrixNodeRead(BaseModel):
+    """A matrix in the tree: its fields, member count and children."""
+
+    id: int
+    name: str
+    kind: str
+    adcode: str | None
+    sector: str | None
+    parent_id: int | None
+    lead_account_id: int | None
+    member_count: int
+    children: list[MatrixNodeRead]
+
+
+class MemberRead(BaseModel):
+    """A member account of a matrix with its role (lead / member)."""
+
+    role: str
+    account: AccountRead
+
+
+class MatrixDetail(BaseModel):
+    """A matrix with its members, its direct sub-matrices and whether the caller may change it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    external_id: str | None
+    name: str
+    kind: str
+    adcode: str | None
+    sector: str | None
+    lead_account_id: int | None
+    parent_id: int | None
+    member_count: int
+    members: list[MemberRead]
+    children: list[MatrixNodeRead]
+    may_manage: bool
+
+
+class MatrixCreate(BaseModel):
+    """A new matrix; without ``parent_id`` it is a top-level one (admin only)."""
+
+    name: str = Field(min_length=1, max_length=128)
+    kind: Kind = "regional"
+    parent_id: int | None = None
+    adcode: str | None = Field(default=None, pattern=r"^\d{6}$")
+    sector: str | None = Field(default=None, max_length=32)
+
+
+class MatrixUpdate(BaseModel):
+    """Changes to a matrix; sending ``parent_id`` (null: top level) moves it."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=128)
+    kind: Kind | None = None
+    lead_account_id: int | None = None
+    parent_id: int | None = None
+
+
+class MemberAdd(BaseModel):
+    """An account to add: by ``account_id``, or by ``platform`` and ``uid``."""
+
+    account_id: int | None = None
+    platform: str | None = None
+    uid: str | None = None
+    role: Role = "member"
+
+
+class MemberAdded(BaseModel):
+    """The outcome of adding a member: added, changed (role) or already (a member)."""
+
+    outcome: str
+    role: str
+    account: AccountRead
+
+
+class RejectedRowRead(BaseModel):
+    """A row of an imported member list that was not imported, and why."""
+
+    row: int
+    reason: str
+    values: list[str]
+
+
+class ImportResult(BaseModel):
+    """What a member-list import did."""
+
+    added: int
+    already: int
+    rejected_count: int
+    rejected: list[RejectedRowRead]
+
+
+def _node(node: accounts_service.MatrixNode) -> MatrixNodeRead:
+    m = node.matrix
+    return MatrixNodeRead(
+        id=m.id, name=m.name, kind=m.kind, adcode=m.adcode, sector=m.sector,
+        parent_id=m.parent_id, lead_account_id=m.lead_account_id, member_count=node.members,
+        children=[_node(c) for c in node.children],
+    )  # fmt: skip
+
+
+# -- accounts and organisations ------------------------------------------------------------
+
+
+@router.get("/accounts", response_model=AccountPage)
+def list_accounts(
+    db: DB,
+    principal: CurrentPrincipal,
+    platform: str | None = None,
+    organization_id: int | None = None,
+    adcode: Annotated[str | None, Query(pattern=r"^\d{1,6}$")] = None,
+    matrix_id: int | None = None,
+    is_government: bool | None = None,
+    q: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> AccountPage:
+    """List the accounts you may read (adcode is a prefix, q a name substring), paged."""
+    access.require_reader(principal)
+    total, found = accounts_service.list_accounts(
+        db, query=access.readable_accounts(principal), platform=platform,
+        organization_id=organization_id, adcode=adcode, matrix_id=matrix_id,
+        is_government=is_government, q=q, limit=limit, offset=offset,
+    )  # fmt: skip
+    items = [AccountRead.model_validate(a) for a in found]
+    return AccountPage(total=total, limit=limit, offset=offset, items=items)
+
+
+@router.get("/accounts/{account_id}", response_model=AccountDetail)
+def get_account(account_id: int, db: DB, principal: CurrentPrincipal) -> AccountDetail:
+    """Show an account with the matrices it belongs to (those you may read)."""
+    account = access.get_readable_account(db, principal, account_id)
+    rows = db.execute(
+        select(Matrix, MatrixMember.role)
+        .join(MatrixMember, MatrixMember.matrix_id == Matrix.id)
+        .where(MatrixMember.account_id == account.id,
+               Matrix.id.in_(access.readable_matrix_ids(principal)))
+        .order_by(Matrix.name, Matrix.id)
+    ).all()  # fmt: skip
+    matrices = [MatrixRef(id=m.id, name=m.name, kind=m.kind, role=role) for m, role in rows]
+    return AccountDetail(**AccountRead.model_validate(account).model_dump(), matrices=matrices)
+
+
+@router.get("/organizations", response_model=list[OrganizationRead])
+def list_organizations(
+    db: DB, principal: CurrentPrincipal, q: Annotated[str | None, Query(max_length=64)] = None
+) -> list[OrganizationRead]:
+    """List the organisations you may read (q: a name substring)."""
+    access.require_reader(principal)
+    found = accounts_service.list_organizations(
+        db, query=access.readable_organizations(principal), q=q
+    )
+    return [OrganizationRead.model_validate(o) for o in found]
+
+
+# -- matrices ------------------------------------------------------------------------------
+
+
+@router.get("/matrices", response_model=list[MatrixNodeRead])
+def list_matrices(db: DB, principal: CurrentPrincipal) -> list[MatrixNodeRead]:
+    """The tree of the matrices you may read, with member counts."""
+    access.require_reader(principal)
+    matrices = list(db.scalars(access.readable_matrices(principal)))
+    return [_node(n) for n in accounts_service.matrix_tree(db, matrices)]
+
+
+def _detail(db: DB, principal: Principal, matrix: Matrix) -> MatrixDetail:
+    members = accounts_service.matrix_members(db, matrix)
+    children = list(db.scalars(select(Matrix).where(Matrix.parent_id == matrix.id)))
+    return MatrixDetail(
+        id=matrix.id, external_id=matrix.external_id, name=matrix.name, kind=matrix.kind,
+        adcode=matrix.adcode, sector=matrix.sector, lead_account_id=matrix.lead_account_id,
+        parent_id=matrix.parent_id, member_count=len(members),
+        members=[MemberRead(role=r, account=AccountRead.model_validate(a)) for a, r in members],
+        children=[_node(n) for n in accounts_service.matrix_tree(db, children)],
+        may_manage=access.can_manage_matrix(db, principal, matrix),
+    )  # fmt: skip
+
+
+@router.get("/matrices/{matrix_id}", response_model=MatrixDetail)
+def get_matrix(matrix_id: int, db: DB, principal: CurrentPrincipal) -> MatrixDetail:
+    """Show a matrix with its members (and their roles) and its sub-matrices."""
+    matrix = access.get_readable_matrix(db, principal, matrix_id)
+    return _detail(db, principal, matrix)
+
+
+@router.post("/matrices", response_model=MatrixDetail, status_code=201)
+def create_matrix(data: MatrixCreate, db: DB, principal: WritingPrincipal) -> MatrixDetail:
+    """Create a matrix under one you manage (admin: also at the top level)."""
+    parent = access.require_parent(db, principal, data.parent_id)
+    matrix = accounts_service.create_matrix(
+        db, name=data.name, kind=data.kind, parent=parent, actor=principal,
+        adcode=data.adcode, sector=data.sector,
+    )  # fmt: skip
+    return _detail(db, principal, matrix)
+
+
+def _account(db: DB, account_id: int) -> Account:
+    account = db.get(Account, account_id)
+    if account is None:
+        raise NotFoundError(f"账号不存在：{account_id}", f"no such account: {account_id}")
+    return account
+
+
+@router.patch("/matrices/{matrix_id}", response_model=MatrixDetail)
+def update_matrix(
+    matrix_id: int, data: MatrixUpdate, db: DB, principal: WritingPrincipal
+) -> MatrixDetail:
+    """Rename, retype, set the lead of, or move a matrix (a cycle is refused with 409)."""
+    matrix = access.get_manageable_matrix(db, principal, matrix_id)
+    move = "parent_id" in data.model_fields_set and data.parent_id != matrix.parent_id
+    parent = None
+    if move:
+        if not access.can_move_matrix(db, principal, matrix):
+            raise ForbiddenError(
+                "不能移动您自己的根矩阵", "a matrix office may not move its own root matrix"
+            )
+        parent = access.require_parent(db, principal, data.parent_id)
+    lead = _account(db, data.lead_account_id) if data.lead_account_id is not None else None
+    accounts_service.update_matrix(
+        db, matrix=matrix, actor=principal, name=data.name, kind=data.kind, lead_account=lead,
+        move=move, parent=parent,
+    )  # fmt: skip
+    return _detail(db, principal, matrix)
+
+
+@router.delete("/matrices/{matrix_id}", status_code=204, response_class=Response)
+def delete_matrix(matrix_id: int, db: DB, principal: WritingPrincipal) -> Response:
+    """Delete a matrix without sub-matrices (409 otherwise); an office keeps its own root."""
+    matrix = access.get_manageable_matrix(db, principal, matrix_id)
+    if not access.can_move_matrix(db, principal, matrix):
+        raise ForbiddenError(
+            "不能删除您自己的根矩阵", "a matrix office may not delete its own root matrix"
+        )
+    accounts_service.delete_matrix(db, matrix=matrix, actor=principal)
+    return Response(status_code=204)
+
+
+# -- members -------------------------------------------------------------------------------
+
+
+@router.post("/matrices/{matrix_id}/members", response_model=MemberAdded, status_code=201)
+def add_member(
+    matrix_id: int, data: MemberAdd, db: DB, principal: WritingPrincipal
+) -> JSONResponse:
+    """Add an account (by id, or platform + uid) as lead or member; 200 when already one."""
+    matrix = access.get_manageable_matrix(db, principal, matrix_id)
+    if data.account_id is not None:
+        account = _account(db, data.account_id)
+    elif data.platform and data.uid:
+        account = accounts_service.get_account(db, platform=data.platform, uid=data.uid)
+    else:
+        raise InvalidInputError(
+            "请给出 account_id，或 platform 和 uid", "give account_id, or platform and uid"
+        )
+    outcome = accounts_service.add_member(
+        db, matrix=matrix, account=account, role=data.role, actor=principal
+    )
+    body = MemberAdded(outcome=outcome, role=data.role, account=AccountRead.model_validate(account))
+    return JSONResponse(
+        body.model_dump(mode="json"), status_code=200 if outcome == "already" else 201
+    )
+
+
+@router.delete(
+    "/matrices/{matrix_id}/members/{account_id}", status_code=204, response_class=Response
+)
+def remove_member(matrix_id: int, account_id: int, db: DB, principal: WritingPrincipal) -> Response:
+    """Take an account out of a matrix (404 when it is not a member)."""
+    matrix = access.get_manageable_matrix(db, principal, matrix_id)
+    accounts_service.remove_member(db, matrix=matrix, account=_account(db, account_id),
+                                   actor=principal)  # fmt: skip
+    return Response(status_code=204)
+
+
+@router.post("/matrices/{matrix_id}/members/import", response_model=ImportResult)
+async def import_members(
+    matrix_id: int, file: Annotated[UploadFile, File()], db: DB, principal: WritingPrincipal
+) -> ImportResult:
+    """Import a CSV member list (platform,uid[,role] or name[,role]); bad rows are reported.
+
+    The whole list is one transaction; every rejected row comes back with its line number
+    and reason.
+    """
+    content = await file.read(IMPORT_MAX_BYTES + 1)
+    if len(content) > IMPORT_MAX_BYTES:
+        raise InvalidInputError("文件超过 5 MB", "the file is larger than 5 MB")
+
+    def work() -> ImportResult:
+        matrix = access.get_manageable_matrix(db, principal, matrix_id)
+        report = accounts_service.import_members(
+            db, matrix=matrix, content=content, actor=principal, filename=file.filename or ""
+        )
+        return ImportResult(
+            added=report.added, already=report.already, rejected_count=len(report.rejected),
+            rejected=[RejectedRowRead(row=r.row, reason=r.reason, values=r.values)
+                      for r in report.rejected],
+        )  # fmt: skip
+
+    return await run_in_threadpool(work)

@@ -1,0 +1,166 @@
+"""``zhengwu library``: the content library (媒资库) from the command line.
+
+Commands act as the platform admin (the CLI runs on the server, as ``zhengwu desk`` does).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from zhengwu.auth.principal import Principal
+from zhengwu.cli.common import console, handle_errors, print_json
+
+app = typer.Typer(
+    name="library",
+    help="内容库 — content items with files, tags, labels; distribution to matrix accounts.",
+    no_args_is_help=True,
+)
+JsonOut = Annotated[bool, typer.Option("--json", help="print JSON (for scripts)")]
+
+
+@app.callback()
+def _group() -> None:
+    """内容库 — content items with files, tags, labels; distribution to matrix accounts."""
+
+
+def _admin() -> Principal:
+    return Principal(role="admin", username="cli", display_name="命令行")
+
+
+@app.command("add")
+@handle_errors
+def add(
+    title: Annotated[str, typer.Option(help="title")],
+    organization_id: Annotated[int, typer.Option("--org", help="owner organisation id")],
+    body: Annotated[str, typer.Option(help="text")] = "",
+    kind: Annotated[str, typer.Option(help="article image video audio document")] = "article",
+    matrix_id: Annotated[int | None, typer.Option("--matrix", help="matrix id")] = None,
+    visibility: Annotated[str, typer.Option(help="organization matrix shared")] = "matrix",
+    tag: Annotated[list[str] | None, typer.Option(help="tag (repeatable)")] = None,
+    label: Annotated[
+        list[str] | None, typer.Option(help="原创 首发 独家 权威 (repeatable)")
+    ] = None,
+    file: Annotated[list[Path] | None, typer.Option(help="file to attach (repeatable)")] = None,
+    json_out: JsonOut = False,
+) -> None:
+    """Add an item with its files.
+
+    Example: zhengwu library add --title 暴雨红色预警 --org 3 --matrix 1 --label 权威 --file 预警.png
+    """
+    from zhengwu.db.engine import unit_of_work
+    from zhengwu.library import service
+    from zhengwu.library.service import Upload
+
+    with unit_of_work() as session:
+        streams = [p.open("rb") for p in file or []]
+        try:
+            item = service.create(
+                session, _admin(), title=title, body=body, kind=kind, visibility=visibility,
+                matrix_id=matrix_id, organization_id=organization_id, tags=tag or [],
+                labels=label or [],
+                files=[Upload(p.name, s) for p, s in zip(file or [], streams, strict=True)],
+            )  # fmt: skip
+        finally:
+            for stream in streams:
+                stream.close()
+        item_id = item.id
+    if json_out:
+        print_json({"id": item_id})
+    else:
+        console.print(f"已添加 added item {item_id}")
+
+
+def _print_items(rows: list[dict[str, object]], json_out: bool) -> None:
+    if json_out:
+        for row in rows:
+            print_json(row)
+        return
+    for row in rows:
+        labels = "".join(f"[{x}]" for x in row["labels"])  # type: ignore[attr-defined]
+        console.print(f"{row['id']:>6}  {labels} {row['title']}  ({row['kind']})")
+
+
+@app.command("list")
+@handle_errors
+def list_command(
+    label: Annotated[str | None, typer.Option(help="原创 首发 独家 权威")] = None,
+    tag: Annotated[str | None, typer.Option(help="tag")] = None,
+    kind: Annotated[str | None, typer.Option(help="kind")] = None,
+    limit: Annotated[int, typer.Option(help="how many")] = 50,
+    json_out: JsonOut = False,
+) -> None:
+    """List items, labelled first (权威 > 独家 > 首发 > 原创), then the newest.
+
+    Example: zhengwu library list --label 权威 --json
+    """
+    _run_list({"label": label, "tag": tag, "kind": kind, "limit": limit}, json_out)
+
+
+@app.command("search")
+@handle_errors
+def search_command(
+    query: Annotated[str, typer.Argument(help="words; Chinese is segmented")],
+    limit: Annotated[int, typer.Option(help="how many")] = 20,
+    json_out: JsonOut = False,
+) -> None:
+    """Search titles, texts and tags.
+
+    Example: zhengwu library search 暴雨预警
+    """
+    _run_list({"q": query, "limit": limit}, json_out)
+
+
+def _run_list(args: dict[str, Any], json_out: bool) -> None:
+    from zhengwu.db.engine import unit_of_work
+    from zhengwu.library import service
+    from zhengwu.library.service import ItemFilters
+
+    admin = _admin()
+    with unit_of_work() as session:
+        _, items = service.list_items(session, admin, ItemFilters(**args))
+        rows = [service.to_read(i, admin).model_dump(mode="json") for i in items]
+    _print_items(rows, json_out)
+
+
+@app.command("distribute")
+@handle_errors
+def distribute(
+    item_id: Annotated[int, typer.Argument(help="item id")],
+    account: Annotated[list[int] | None, typer.Option(help="account id (repeatable)")] = None,
+    release: Annotated[
+        bool, typer.Option("--release-due", help="only queue the planned targets now due")
+    ] = False,
+    json_out: JsonOut = False,
+) -> None:
+    """Plan an item's distribution to accounts, or queue the scheduled ones that are due.
+
+    Example: zhengwu library distribute 12 --account 3 --account 5
+    Example: zhengwu library distribute 0 --release-due
+    """
+    from zhengwu.db.engine import unit_of_work
+    from zhengwu.library import distribution, service
+    from zhengwu.library.models import DistributionPlan
+
+    admin = _admin()
+    with unit_of_work() as session:
+        if release:
+            count = distribution.release_due(session)
+            if json_out:
+                print_json({"queued": count})
+            else:
+                console.print(f"已排队 queued {count}")
+            return
+        item = service.get(session, admin, item_id)
+        distribution.plan(session, admin, item, DistributionPlan(account_ids=account or []))
+        session.flush()
+        report = distribution.report(session, item).model_dump(mode="json")
+    if json_out:
+        print_json(report)
+    else:
+        for t in report["targets"]:
+            console.print(
+                f"{t['account_name']} ({t['platform']}): {t['state']} {t['reason'] or ''}"
+            )

@@ -1,0 +1,157 @@
+"""Who may read and do what with the influence index — the one access rule of the index.
+
+- admin, matrix office (矩阵管理员) and operator (运营人员): read every stored run — systems,
+  periods, rankings, explanations, compliance reports (rankings are public once published
+  anyway, and a ranking only means something against every other account);
+- publishing a period (发布) — making its rankings public: admin and matrix office;
+- manual compliance flags: admin on any account, a matrix office on the accounts of its
+  matrix (and its sub-matrices) only;
+- running the index through the API: admin only (the CLI is for whoever runs the server);
+- everyone else (handlers, rescue roles, the public): nothing here; the public sees the
+  latest *published* rankings through :mod:`zhengwu.web.public`, found by
+  :func:`latest_published`.
+
+A run becomes published when a row for it exists in ``index_publications``; withdrawing
+the publication deletes the row. Running the same system over the same period again
+replaces the results in place, so a published period shows the latest computation.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from zhengwu.accounts.models import Account, Matrix, MatrixMember
+from zhengwu.auth.principal import Principal
+from zhengwu.errors import ForbiddenError, NotFoundError
+from zhengwu.index import results
+from zhengwu.index.models import PublishedRun
+
+READ_ROLES = ("matrix_office", "operator")
+PUBLISH_ROLES = ("matrix_office",)
+FLAG_ROLES = ("matrix_office",)
+
+
+def _refuse(principal: Principal, zh: str, en: str) -> ForbiddenError:
+    if not principal.is_authenticated:
+        return ForbiddenError("请先登录", "please log in")
+    return ForbiddenError(
+        f"当前角色（{principal.role}）无权{zh}", f"role {principal.role!r} may not {en}"
+    )
+
+
+def can_read(principal: Principal) -> bool:
+    """Return whether ``principal`` may read stored index results and systems."""
+    return principal.is_authenticated and principal.has_role(*READ_ROLES)
+
+
+def require_read(principal: Principal) -> None:
+    """Raise 403 unless ``principal`` may read index results."""
+    if not can_read(principal):
+        raise _refuse(principal, "查看影响力指数结果", "read influence index results")
+
+
+def require_run(principal: Principal) -> None:
+    """Raise 403 unless ``principal`` may run the index through the API (admin)."""
+    if not (principal.is_authenticated and principal.role == "admin"):
+        raise _refuse(principal, "运行影响力指数计算", "run the influence index")
+
+
+def require_publish(principal: Principal) -> None:
+    """Raise 403 unless ``principal`` may publish or withdraw a period (admin, matrix office)."""
+    if not (principal.is_authenticated and principal.has_role(*PUBLISH_ROLES)):
+        raise _refuse(principal, "发布排行", "publish rankings")
+
+
+def overseen_matrices(session: Session, principal: Principal) -> set[int]:
+    """Return the ids of the matrix of a matrix office and of all its sub-matrices."""
+    if principal.matrix_id is None:
+        return set()
+    parents: dict[int, int | None] = {
+        row[0]: row[1] for row in session.execute(select(Matrix.id, Matrix.parent_id))
+    }
+    found, frontier = {principal.matrix_id}, {principal.matrix_id}
+    while frontier:
+        frontier = {m for m, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found & set(parents)
+
+
+def can_flag(session: Session, principal: Principal, account: Account) -> bool:
+    """Return whether ``principal`` may set a manual compliance flag on ``account``."""
+    if not principal.is_authenticated or not principal.has_role(*FLAG_ROLES):
+        return False
+    if principal.role == "admin":
+        return True
+    matrices = overseen_matrices(session, principal)
+    query = select(MatrixMember.account_id).where(
+        MatrixMember.account_id == account.id, MatrixMember.matrix_id.in_(matrices or {-1})
+    )
+    return session.scalar(select(query.exists())) is True
+
+
+def require_flagging(principal: Principal) -> None:
+    """Raise 403 unless ``principal``'s role may set compliance flags at all."""
+    if not (principal.is_authenticated and principal.has_role(*FLAG_ROLES)):
+        raise _refuse(principal, "设置合规标记", "set compliance flags")
+
+
+def require_flag(session: Session, principal: Principal, account: Account) -> None:
+    """Raise 403 unless ``principal`` may flag ``account`` (admin; its matrix's office)."""
+    if can_flag(session, principal, account):
+        return
+    if principal.is_authenticated and principal.role == "matrix_office":
+        raise ForbiddenError(
+            f"账号 {account.name} 不在您管理的矩阵中，不能标记",
+            f"account {account.platform}:{account.uid} is not in your matrix",
+        )
+    raise _refuse(principal, "设置合规标记", "set compliance flags")
+
+
+# ---- publication ---------------------------------------------------------------------------
+
+
+def publications(session: Session) -> dict[str, PublishedRun]:
+    """Return every published run by run id."""
+    return {p.run_id: p for p in session.scalars(select(PublishedRun))}
+
+
+def publish(
+    session: Session, con: duckdb.DuckDBPyConnection, *, principal: Principal, run_id: str
+) -> PublishedRun:
+    """Publish the stored run ``run_id`` (idempotent: publishing again keeps the first record)."""
+    require_publish(principal)
+    run = results.get_run(con, run_id)  # 404 when it is not stored
+    found = session.get(PublishedRun, run_id)
+    if found is not None:
+        return found
+    end: date = run["end_date"]
+    published = PublishedRun(
+        run_id=run_id, system=run["system"], period=run["period"], period_end=end,
+        published_by=principal.username,
+    )  # fmt: skip
+    session.add(published)
+    session.flush()
+    return published
+
+
+def withdraw(session: Session, *, principal: Principal, run_id: str) -> None:
+    """Withdraw the publication of ``run_id`` (its rankings stop being public)."""
+    require_publish(principal)
+    found = session.get(PublishedRun, run_id)
+    if found is None:
+        raise NotFoundError(f"{run_id} 未发布", f"{run_id} is not published")
+    session.delete(found)
+    session.flush()
+
+
+def latest_published(session: Session, con: duckdb.DuckDBPyConnection) -> PublishedRun | None:
+    """Return the published run of the latest period whose results are still stored."""
+    stored = {r["run_id"] for r in results.list_runs(con)}
+    query = select(PublishedRun).order_by(
+        PublishedRun.period_end.desc(), PublishedRun.published_at.desc(), PublishedRun.run_id
+    )
+    return next((p for p in session.scalars(query) if p.run_id in stored), None)

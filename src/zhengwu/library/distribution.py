@@ -1,0 +1,186 @@
+"""分发: publish a library item on chosen accounts of a matrix through the outbox.
+
+Planning writes one :class:`DistributionTarget` per account. A target whose account's
+platform has no publishing connector configured (``ZHENGWU_DISTRIBUTION_PLATFORMS``) or
+whose account is closed is recorded as failed with its reason — never dropped. The others
+are queued in the outbox at once, or at their scheduled time by :func:`release_due`; their
+delivered / failed status is read back from the outbox message.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from zhengwu.accounts.models import Account, MatrixMember
+from zhengwu.audit import service as audit_service
+from zhengwu.auth.principal import Principal
+from zhengwu.config import get_settings
+from zhengwu.db.base import utcnow
+from zhengwu.errors import ForbiddenError, InvalidInputError, NotFoundError
+from zhengwu.library import access
+from zhengwu.library.models import (
+    TARGET_STATES,
+    ContentItem,
+    DistributionPlan,
+    DistributionReport,
+    DistributionTarget,
+    TargetRead,
+)
+from zhengwu.outbox import service as outbox_service
+from zhengwu.outbox.models import OutboxMessage
+
+ENTITY = "library_distribution"
+MAX_BODY = 5000
+
+
+def message_text(item: ContentItem, text: str | None = None) -> str:
+    """Return what is published: the given text, or the item's title and body."""
+    body = (text or "").strip() or f"{item.title}\n\n{item.body}".strip()
+    return body[:MAX_BODY]
+
+
+def eligible_accounts(session: Session, principal: Principal) -> list[tuple[Account, int]]:
+    """Return the accounts ``principal`` may publish on, each with the matrix it sits in."""
+    rows = session.execute(
+        select(Account, MatrixMember.matrix_id)
+        .join(MatrixMember, MatrixMember.account_id == Account.id)
+        .where(MatrixMember.matrix_id.in_(access.distribution_matrices(principal)))
+        .order_by(MatrixMember.matrix_id, Account.platform, Account.name, Account.id)
+    )
+    seen: set[int] = set()
+    out: list[tuple[Account, int]] = []
+    for account, matrix_id in rows:
+        if account.id not in seen:
+            seen.add(account.id)
+            out.append((account, matrix_id))
+    return out
+
+
+def _enqueue(session: Session, target: DistributionTarget, account: Account, body: str) -> None:
+    message = outbox_service.enqueue(
+        session, kind="distribution", platform=account.platform, body=body,
+        account_uid=account.uid, entity_type=ENTITY, entity_id=target.id,
+    )  # fmt: skip
+    session.flush()
+    target.outbox_id = message.id
+    target.state = "queued"
+
+
+def plan(
+    session: Session,
+    principal: Principal,
+    item: ContentItem,
+    data: DistributionPlan,
+    *,
+    now: datetime | None = None,
+) -> list[DistributionTarget]:
+    """Plan the distribution of ``item`` to accounts of the planner's matrix.
+
+    The whole plan is refused (403) when one account is outside the planner's matrices, so
+    nothing half-planned is kept.
+    """
+    access.require_library(principal)
+    if not access.can_read(session, principal, item):
+        raise NotFoundError(f"内容 {item.id} 不存在", f"library item {item.id} not found")
+    now = now or utcnow()
+    if data.scheduled_at is not None and data.scheduled_at.tzinfo is None:
+        raise InvalidInputError("计划时间须带时区（例如 +08:00）",
+                                "scheduled_at needs a time zone, e.g. +08:00")  # fmt: skip
+    allowed = {a.id: (a, m) for a, m in eligible_accounts(session, principal)}
+    account_ids = list(dict.fromkeys(data.account_ids))
+    for account_id in account_ids:
+        if account_id not in allowed:
+            if session.get(Account, account_id) is None:
+                raise NotFoundError(f"账号 {account_id} 不存在", f"account {account_id} not found")
+            raise ForbiddenError(
+                f"账号 {account_id} 不在您的矩阵中，不能分发",
+                f"account {account_id} is outside your matrix",
+            )
+    platforms = set(get_settings().distribution_platforms)
+    body = message_text(item, data.text)
+    later = data.scheduled_at is not None and data.scheduled_at > now
+    targets: list[DistributionTarget] = []
+    for account_id in account_ids:
+        account, matrix_id = allowed[account_id]
+        target = DistributionTarget(
+            item_id=item.id, account_id=account.id, matrix_id=matrix_id, state="planned",
+            scheduled_at=data.scheduled_at, text=(data.text or "").strip() or None,
+            planned_by_id=principal.user_id,
+            planned_by_name=principal.display_name, planned_at=now,
+        )  # fmt: skip
+        if account.platform not in platforms:
+            target.state = "failed"
+            target.reason = (f"未配置「{account.platform}」平台的发布通道 / "
+                             f"no publishing connector configured for {account.platform}")  # fmt: skip
+        elif account.status != "active":
+            target.state = "failed"
+            target.reason = f"账号已停用 / account is {account.status}"
+        session.add(target)
+        session.flush()
+        if target.state == "planned" and not later:
+            _enqueue(session, target, account, body)
+        targets.append(target)
+    audit_service.record(
+        session, entity_type="library_item", entity_id=item.id, action="distribute",
+        actor=principal,
+        data={"accounts": account_ids, "text": body if data.text else None,
+              "scheduled_at": data.scheduled_at.isoformat() if data.scheduled_at else None,
+              "failed": [t.account_id for t in targets if t.state == "failed"]},
+    )  # fmt: skip
+    return targets
+
+
+def release_due(session: Session, *, now: datetime | None = None) -> int:
+    """Queue the planned targets whose time has come; return how many were queued."""
+    now = now or utcnow()
+    due = session.execute(
+        select(DistributionTarget, Account, ContentItem)
+        .join(Account, Account.id == DistributionTarget.account_id)
+        .join(ContentItem, ContentItem.id == DistributionTarget.item_id)
+        .where(DistributionTarget.state == "planned", DistributionTarget.scheduled_at <= now)
+        .order_by(DistributionTarget.id)
+    ).all()
+    for target, account, item in due:
+        _enqueue(session, target, account, message_text(item, target.text))
+    return len(due)
+
+
+def report(session: Session, item: ContentItem) -> DistributionReport:
+    """Return every target of ``item`` with its status read back from the outbox."""
+    rows = session.execute(
+        select(DistributionTarget, Account, OutboxMessage)
+        .join(Account, Account.id == DistributionTarget.account_id)
+        .outerjoin(OutboxMessage, OutboxMessage.id == DistributionTarget.outbox_id)
+        .where(DistributionTarget.item_id == item.id)
+        .order_by(DistributionTarget.planned_at.desc(), DistributionTarget.id)
+    ).all()
+    targets: list[TargetRead] = []
+    for target, account, message in rows:
+        state, reason = target.state, target.reason
+        if message is not None:
+            state = message.state  # queued, delivered or failed: the outbox knows
+            reason = message.error or reason
+        targets.append(
+            TargetRead(
+                id=target.id,
+                account_id=account.id,
+                account_name=account.name,
+                platform=account.platform,
+                state=state,
+                reason=reason,
+                scheduled_at=target.scheduled_at,
+                outbox_id=target.outbox_id,
+                external_id=message.external_id if message else None,
+                planned_by_name=target.planned_by_name,
+                planned_at=target.planned_at,
+                delivered_at=message.delivered_at if message else None,
+            )
+        )
+    counts = Counter(t.state for t in targets)
+    return DistributionReport(
+        item_id=item.id, counts={s: counts.get(s, 0) for s in TARGET_STATES}, targets=targets
+    )

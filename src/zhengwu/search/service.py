@@ -1,0 +1,264 @@
+"""Answer a search (检索): BM25 over the inverted index, within what the principal may see.
+
+Ranking is BM25 (k1 = 1.2, b = 0.75) summed over the query terms, times the document's
+boost; ties go to the lower document id, so SQLite and PostgreSQL return the same order.
+Query terms are combined with AND; when no document of any searchable kind has every term,
+the search is repeated with OR and the result says so (``fallback``). Each kind's hits are
+filtered in SQL by :func:`zhengwu.search.access.document_scope`, so a count never includes
+something the principal may not open. Posts come from the analytics store
+(:mod:`zhengwu.search.posts`). Every snippet is cut from masked text.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from markupsafe import escape
+from sqlalchemy import ColumnElement, case, func, literal, select
+from sqlalchemy.orm import Session
+
+from zhengwu.accounts.models import Account
+from zhengwu.auth.principal import Principal
+from zhengwu.errors import InvalidInputError
+from zhengwu.privacy import mask_text
+from zhengwu.search import access, posts
+from zhengwu.search.models import (
+    KINDS,
+    SearchDocument,
+    SearchHit,
+    SearchKind,
+    SearchPosting,
+    SearchResults,
+)
+from zhengwu.search.segment import normalize, query_terms
+
+K1 = 1.2
+B = 0.75
+MAX_QUERY = 100
+MAX_TERMS = 12
+MAX_LIMIT = 100
+SNIPPET = 90  # characters around the first match
+FALLBACK_NOTE = "没有同时包含全部词语的结果，以下为包含任一词语的结果（no result has every term; showing results with any term）"
+
+
+def check_query(query: str) -> str:
+    """Return the stripped query, or raise a bilingual 422 when it is empty or too long."""
+    query = query.strip()
+    if not query:
+        raise InvalidInputError("请输入搜索词", "please enter a search term")
+    if len(query) > MAX_QUERY:
+        raise InvalidInputError(
+            f"搜索词过长（最多 {MAX_QUERY} 个字符）",
+            f"query too long (at most {MAX_QUERY} characters)",
+        )
+    return query
+
+
+def highlight(text: str, terms: Sequence[str], width: int = SNIPPET) -> tuple[str, str]:
+    """Return a snippet of ``text`` around the first term, plain and with ``<mark>`` (escaped)."""
+    folded = normalize(text) if len(normalize(text)) == len(text) else text.casefold()
+    positions = [p for p in (folded.find(t) for t in terms if t) if p >= 0]
+    start = max(0, min(positions) - width // 3) if positions else 0
+    end = min(len(text), start + width)
+    plain = ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
+    window = folded[start:end]
+    marks = [False] * (end - start)
+    for term in terms:
+        at = window.find(term) if term else -1
+        while at >= 0:
+            for i in range(at, min(at + len(term), len(marks))):
+                marks[i] = True
+            at = window.find(term, at + len(term))
+    parts: list[str] = ["…"] if start else []
+    i = 0
+    while i < len(marks):
+        j = i
+        while j < len(marks) and marks[j] == marks[i]:
+            j += 1
+        chunk = str(escape(text[start + i : start + j]))
+        parts.append(f"<mark>{chunk}</mark>" if marks[i] else chunk)
+        i = j
+    if end < len(text):
+        parts.append("…")
+    return plain, "".join(parts)
+
+
+def _url(kind: str, doc: SearchDocument) -> str:
+    if kind == "accounts":
+        return f"/console/accounts/{doc.ref_id or doc.key}"
+    if kind == "requests":
+        return f"/console/desk/{doc.key}"
+    return f"/console/library/{doc.key}"
+
+
+def _matches(
+    session: Session, principal: Principal, kind: str, terms: list[str], mode: str
+) -> tuple[Any, ColumnElement[bool]] | None:
+    """Return the scored matches of a kind (a subquery) and its scope, or None for none."""
+    state = session.get(SearchKind, kind)
+    if state is None or state.doc_count <= 0:
+        return None
+    df = dict(
+        session.execute(
+            select(SearchPosting.term, func.count())
+            .where(SearchPosting.kind == kind, SearchPosting.term.in_(terms))
+            .group_by(SearchPosting.term)
+        ).all()
+    )
+    present = [t for t in terms if df.get(t)]
+    if not present or (mode == "and" and len(present) < len(terms)):
+        return None
+    n, avgdl = state.doc_count, max(state.total_length / state.doc_count, 1.0)
+    idf = {t: math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5)) for t in present}
+    weight = case(
+        *[(SearchPosting.term == t, literal(round(idf[t], 9))) for t in present], else_=0.0
+    )
+    tf = SearchPosting.tf * 1.0
+    norm = tf + K1 * (1 - B + B * SearchPosting.length / avgdl)
+    score = func.sum(weight * tf * (K1 + 1) / norm)
+    matched = (
+        select(SearchPosting.doc_id.label("doc_id"), score.label("score"))
+        .where(SearchPosting.kind == kind, SearchPosting.term.in_(present))
+        .group_by(SearchPosting.doc_id)
+    )
+    if mode == "and":
+        matched = matched.having(func.count() == len(present))
+    return matched.subquery(), access.document_scope(principal, kind)
+
+
+def _count(session: Session, found: tuple[Any, ColumnElement[bool]]) -> int:
+    sub, scope = found
+    query = (
+        select(func.count())
+        .select_from(sub)
+        .join(SearchDocument, SearchDocument.id == sub.c.doc_id)
+        .where(scope)
+    )
+    return int(session.scalar(query) or 0)
+
+
+def _top(
+    session: Session,
+    kind: str,
+    found: tuple[Any, ColumnElement[bool]],
+    terms: list[str],
+    limit: int,
+) -> list[SearchHit]:
+    sub, scope = found
+    ranked = (sub.c.score * SearchDocument.boost).label("rank")
+    rows = session.execute(
+        select(SearchDocument, ranked)
+        .join(sub, SearchDocument.id == sub.c.doc_id)
+        .where(scope)
+        .order_by(ranked.desc(), SearchDocument.id)
+        .limit(limit)
+    ).all()
+    hits = []
+    for doc, rank in rows:
+        plain, html = highlight(doc.body or doc.title, terms)
+        hits.append(
+            SearchHit(
+                kind=kind,
+                key=doc.key,
+                title=doc.title,
+                snippet=plain,
+                snippet_html=html,
+                score=round(float(rank), 4),
+                url=_url(kind, doc),
+            )
+        )
+    return hits
+
+
+def _post_hits(
+    session: Session, terms: list[str], mode: str, limit: int, days: int
+) -> tuple[int, list[SearchHit]]:
+    total, found = posts.search_store(terms, mode=mode, days=days, limit=limit)
+    uids = {(p.platform, p.account_uid) for p in found if p.account_uid}
+    accounts: dict[tuple[str, str], int] = {}
+    if uids:
+        rows = session.execute(
+            select(Account.platform, Account.uid, Account.id).where(
+                Account.uid.in_([uid for _, uid in uids])
+            )
+        ).all()
+        accounts = {(platform, uid): acc_id for platform, uid, acc_id in rows}
+    hits = []
+    for post in found:
+        plain, html = highlight(mask_text(post.text), terms)
+        acc_id = accounts.get((post.platform, post.account_uid or ""))
+        url = f"/console/accounts/{acc_id}" if acc_id else (post.url or "")
+        title = f"{post.platform} · {post.created_at:%Y-%m-%d %H:%M}"
+        hits.append(
+            SearchHit(
+                kind="posts",
+                key=f"{post.platform}:{post.post_id}",
+                title=title,
+                snippet=plain,
+                snippet_html=html,
+                score=0.0,
+                url=url,
+            )
+        )
+    return total, hits
+
+
+def _run(
+    session: Session, principal: Principal, kinds: list[str], terms: list[str], mode: str,
+    limit: int, days: int,
+) -> tuple[dict[str, int], list[SearchHit]]:  # fmt: skip
+    counts: dict[str, int] = {}
+    hits: list[SearchHit] = []
+    for kind in kinds:
+        if kind == "posts":
+            counts[kind], found_posts = _post_hits(session, terms, mode, limit, days)
+            hits.extend(found_posts)
+            continue
+        found = _matches(session, principal, kind, terms, mode)
+        counts[kind] = _count(session, found) if found else 0
+        if found and counts[kind]:
+            hits.extend(_top(session, kind, found, terms, limit))
+    return counts, hits
+
+
+def search(
+    session: Session,
+    principal: Principal,
+    query: str,
+    *,
+    kinds: list[str] | None = None,
+    limit: int = 20,
+    post_days: int = posts.DEFAULT_DAYS,
+) -> SearchResults:
+    """Search ``query`` in the kinds ``principal`` may see; hits per kind, best first.
+
+    Posts are searched in the last ``post_days`` days of the analytics store, newest first,
+    and their count stops at ``posts.COUNT_CAP`` (``capped`` lists such kinds).
+    """
+    allowed = access.searchable_kinds(principal)  # the public is refused before anything else
+    query = check_query(query)
+    for kind in kinds or []:
+        if kind not in KINDS:
+            raise InvalidInputError(
+                f"未知的检索类别：{kind}（可选：{'、'.join(KINDS)}）",
+                f"unknown search kind {kind!r} (one of {', '.join(KINDS)})",
+            )
+    wanted = [k for k in allowed if not kinds or k in kinds]
+    limit = max(1, min(limit, MAX_LIMIT))
+    terms = query_terms(query)[:MAX_TERMS]
+    if not terms:
+        return SearchResults(
+            query=query, terms=[], mode="and", fallback=False, counts=dict.fromkeys(wanted, 0),
+            hits=[], note="搜索词只含标点或虚词，请换一个词（the query has no searchable words）",
+        )  # fmt: skip
+    counts, hits = _run(session, principal, wanted, terms, "and", limit, post_days)
+    mode, note = "and", None
+    if not any(counts.values()) and len(terms) > 1:
+        counts, hits = _run(session, principal, wanted, terms, "or", limit, post_days)
+        mode, note = "or", FALLBACK_NOTE
+    return SearchResults(
+        query=query, terms=terms, mode=mode, fallback=mode == "or", counts=counts, hits=hits,
+        note=note, capped=[k for k, n in counts.items() if k == "posts" and n >= posts.COUNT_CAP],
+    )  # fmt: skip

@@ -1,0 +1,281 @@
+"""话题热搜 and 地图: the hot-search archive by day with a word's rank trend, the matrix's
+post topics (#话题#), and grid maps of service requests and help posts by county.
+
+The hot-search archive (``hot_search`` in the analytics store) keeps, per day, each title
+with its ``band_rank``; it has no heat value and no category, so the page shows what can
+be read from it: the rank, the kind of entry (pinned, #topic#, plain search word) and how
+many archived days the word was on the list. Post topics are counted over the accounts the
+viewer may open (:func:`~zhengwu.web.console.account_pages.visible_accounts`), in the last
+``days`` days of their posts.
+
+The map page (``/console/map``) has two tabs: 诉求 — the service requests the viewer may
+read (:func:`zhengwu.servicedesk.access.readable_requests`) in a month, by county; 求助 —
+the help posts of one incident by county. Only counts are shown: no text, no names.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any
+
+import duckdb
+import pyarrow as pa
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from zhengwu.accounts.models import Account, Matrix
+from zhengwu.auth.principal import Principal
+from zhengwu.errors import ForbiddenError, InvalidInputError
+from zhengwu.rescue import service as rescue_service
+from zhengwu.rescue.models import HelpRequest, Incident
+from zhengwu.servicedesk import access as desk_access
+from zhengwu.servicedesk import rates
+from zhengwu.servicedesk.models import ServiceRequest
+from zhengwu.web import charts
+from zhengwu.web.console import analytics
+from zhengwu.web.console.account_pages import visible_accounts
+from zhengwu.web.console.base import CHINA, ConsoleDB, ConsoleRoute, Viewer, render, require
+from zhengwu.web.console.places import grid_cells
+
+router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
+REQUEST_MAP_ROLES = ("matrix_office", "handler", "operator")  # who reads requests at all
+HELP_MAP_ROLES = ("dispatcher", "verifier", "team", "matrix_office")
+KIND_LABELS = {"pinned": "置顶", "topic": "话题", "word": "搜索词"}
+_HASHES = " #＃"
+
+
+def _rows(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    names = [d[0] for d in cur.description or []]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    found = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]
+    ).fetchall()
+    return bool(found[0][0])
+
+
+def entry_kind(url: str | None, rank: int | None) -> str:
+    """Return the kind of a hot-search entry: pinned (置顶), #topic# (话题) or plain word."""
+    if rank is None or (url and "Refer=new_time" in url):
+        return "pinned"
+    if url and ("%23" in url or "#" in url):
+        return "topic"
+    return "word"
+
+
+def _parse_day(text: str) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInputError(
+            f"日期应为 YYYY-MM-DD：{text}", f"day must be YYYY-MM-DD: {text}"
+        ) from None
+
+
+def hot_days(con: duckdb.DuckDBPyConnection) -> list[date]:
+    """Return the archived hot-search days, newest first."""
+    if not _has_table(con, "hot_search"):
+        return []
+    rows = con.execute("SELECT DISTINCT day FROM hot_search ORDER BY day DESC").fetchall()
+    return [r[0] for r in rows]
+
+
+def hot_list(con: duckdb.DuckDBPyConnection, day: date, *, limit: int) -> list[dict[str, Any]]:
+    """Return a day's hot-search entries (pinned first, then by rank) with days on the list."""
+    rows = _rows(
+        con.execute(
+            """WITH d AS (SELECT title, count(DISTINCT day) AS days_on_list
+                          FROM hot_search GROUP BY title)
+               SELECT h.rank, h.title, h.url, d.days_on_list
+               FROM hot_search h JOIN d USING (title) WHERE h.day = ?
+               ORDER BY h.rank NULLS FIRST, h.title LIMIT ?""",
+            [day, limit],
+        )
+    )
+    for row in rows:
+        row["kind"] = entry_kind(row["url"], row["rank"])
+    return rows
+
+
+def word_trend(
+    con: duckdb.DuckDBPyConnection, word: str, days: list[date]
+) -> tuple[list[str], list[int | None], int]:
+    """Return (day labels, best rank per archived day or None, days the word was listed)."""
+    found = dict(
+        con.execute(
+            "SELECT day, min(rank) FROM hot_search WHERE trim(title, ?) = trim(?, ?) GROUP BY day",
+            [_HASHES, word, _HASHES],
+        ).fetchall()
+    )
+    ordered = sorted(days)
+    return [d.isoformat() for d in ordered], [found.get(d) for d in ordered], len(found)
+
+
+def post_topics(
+    con: duckdb.DuckDBPyConnection, accounts: list[Account], *, days: int, limit: int = 40
+) -> tuple[list[dict[str, Any]], date | None]:
+    """Return the topics (#话题#) of ``accounts``' posts in their last ``days`` days.
+
+    Each topic has its posts, the accounts posting it (names) and whether the same words
+    were on the hot-search list; the second value is the last China day counted.
+    """
+    if not accounts or not _has_table(con, "posts"):
+        return [], None
+    table = pa.table({
+        "platform": [a.platform for a in accounts], "uid": [a.uid for a in accounts],
+        "name": [a.name for a in accounts],
+    })  # fmt: skip
+    con.complete()
+    con.register("topic_accounts_in", table)
+    try:
+        last = con.execute(
+            """SELECT max(created_at) FROM posts p
+               SEMI JOIN topic_accounts_in a ON a.platform = p.platform AND a.uid = p.account_uid
+               WHERE len(p.topics) > 0"""
+        ).fetchall()[0][0]
+        if last is None:
+            return [], None
+        end = (last + timedelta(hours=8)).date()
+        start = end - timedelta(days=days - 1)
+        hot = "(SELECT DISTINCT trim(title, $hashes) AS t FROM hot_search)"
+        on_hot = f"t.topic IN {hot}" if _has_table(con, "hot_search") else "false AND $hashes = ''"
+        rows = _rows(
+            con.execute(
+                f"""WITH t AS (
+                        SELECT DISTINCT p.platform, p.post_id, a.name,
+                               trim(unnest(p.topics), $hashes) AS topic
+                        FROM posts p JOIN topic_accounts_in a
+                          ON a.platform = p.platform AND a.uid = p.account_uid
+                        WHERE CAST(p.created_at + INTERVAL 8 HOUR AS DATE) BETWEEN $start AND $end)
+                    SELECT t.topic, count(DISTINCT (t.platform, t.post_id)) AS posts,
+                           count(DISTINCT t.name) AS n_accounts,
+                           list(DISTINCT t.name ORDER BY t.name) AS accounts,
+                           bool_or({on_hot}) AS on_hot_search
+                    FROM t WHERE t.topic <> '' GROUP BY t.topic
+                    ORDER BY posts DESC, t.topic LIMIT $limit""",
+                {"start": start, "end": end, "limit": limit, "hashes": _HASHES},
+            )
+        )
+    finally:
+        con.unregister("topic_accounts_in")
+    return rows, end
+
+
+@router.get("/console/topics", response_class=HTMLResponse)
+def topics(
+    request: Request, db: ConsoleDB, principal: Viewer, day: str = "", word: str = "",
+    days: Annotated[int, Query(ge=1, le=366)] = 30,
+    limit: Annotated[int, Query(ge=1, le=2000)] = 60,
+) -> HTMLResponse:  # fmt: skip
+    """Show the hot-search list of a day, a word's rank trend and the matrix's post topics."""
+    require(principal, "topics")
+    chosen = _parse_day(day)
+    accounts = list(db.scalars(visible_accounts(db, principal)))
+    with analytics.analytics() as con:
+        archive = hot_days(con)
+        if chosen is None and archive:
+            chosen = archive[0]
+        entries = hot_list(con, chosen, limit=limit) if chosen and chosen in archive else []
+        word = word.strip()
+        if not word and entries:
+            word = next((e["title"] for e in entries if e["rank"] is not None), "")
+        labels, ranks, listed = word_trend(con, word, archive) if word else ([], [], 0)
+        mine, topics_end = post_topics(con, accounts, days=days)
+    trend = charts.rank_trend(labels, ranks, title=f"「{word}」在各存档日的热搜名次")
+    topic_chart = charts.bar_chart(
+        [(f"#{t['topic']}#", float(t["posts"])) for t in mine[:15]],
+        title="本矩阵发文话题（条）", unit=" 条", color=charts.PALETTE[0],
+    )  # fmt: skip
+    return render(
+        request, "topics.html", area="topics", archive=archive, day=chosen, entries=entries,
+        word=word, trend=trend, listed=listed, mine=mine, topics_end=topics_end, days=days,
+        topic_chart=topic_chart, kind_labels=KIND_LABELS, n_accounts=len(accounts), limit=limit,
+    )  # fmt: skip
+
+
+# ---- 地图 -----------------------------------------------------------------------------------
+
+
+def _map_area(session: Session, principal: Principal) -> str | None:
+    """Return the division a matrix office's map covers (its matrix's), else None."""
+    if principal.role == "matrix_office" and principal.matrix_id is not None:
+        matrix = session.get(Matrix, principal.matrix_id)
+        return matrix.adcode if matrix else None
+    return None
+
+
+def request_map(
+    session: Session, principal: Principal, period: str
+) -> tuple[list[charts.CountyCell], int]:
+    """Return the county cells of the requests ``principal`` may read in ``period``, and total."""
+    start, end = rates.period_bounds(period)
+    query = desk_access.readable_requests(principal).where(
+        ServiceRequest.received_at >= start, ServiceRequest.received_at < end
+    )
+    codes = [r.adcode for r in session.scalars(query)]
+    return grid_cells(_map_area(session, principal), codes, []), len(codes)
+
+
+def help_map(session: Session, incident: Incident) -> tuple[list[charts.CountyCell], int]:
+    """Return the county cells of an incident's help requests, and their total."""
+    codes = list(
+        session.scalars(select(HelpRequest.adcode).where(HelpRequest.incident_id == incident.id))
+    )
+    area = incident.regions[0] if len(incident.regions) == 1 else None
+    return grid_cells(area, [], codes), len(codes)
+
+
+@router.get("/console/map", response_class=HTMLResponse)
+def county_map(
+    request: Request, db: ConsoleDB, principal: Viewer, tab: str = "", period: str = "",
+    incident: int | None = None,
+) -> HTMLResponse:  # fmt: skip
+    """Show requests (诉求) by county in a month, or an incident's help posts (求助) by county."""
+    if not principal.is_authenticated:
+        require(principal, "desk")  # → login page
+    may_requests = principal.has_role(*REQUEST_MAP_ROLES)
+    may_help = principal.has_role(*HELP_MAP_ROLES)
+    if not (may_requests or may_help):
+        raise ForbiddenError(
+            f"当前角色（{principal.role}）无权查看地图",
+            f"role {principal.role!r} may not open the map",
+        )
+    tab = tab or ("requests" if may_requests else "help")
+    if tab not in ("requests", "help"):
+        raise InvalidInputError(f"未知的地图：{tab}", f"unknown map tab: {tab}")
+    if (tab == "requests" and not may_requests) or (tab == "help" and not may_help):
+        raise ForbiddenError(
+            "当前角色无权查看这张地图", f"role {principal.role!r} may not open the {tab} map"
+        )
+    context: dict[str, Any] = {"tab": tab, "may_requests": may_requests, "may_help": may_help}
+    if tab == "requests":
+        period = period.strip() or f"{datetime.now(CHINA):%Y-%m}"
+        cells, total = request_map(db, principal, period)
+        title = f"各区县诉求（{period}）"
+        context |= {"period": period}
+    else:
+        incidents = rescue_service.list_incidents(db)
+        incidents.sort(key=lambda i: i.status != "active")
+        chosen = (
+            rescue_service.get_incident(db, incident_id=incident)
+            if incident is not None
+            else (incidents[0] if incidents else None)
+        )
+        cells, total = help_map(db, chosen) if chosen else ([], 0)
+        title = f"{chosen.name}：各区县求助" if chosen else "各区县求助"
+        context |= {"incidents": incidents, "incident": chosen}
+    counted = sorted(
+        (c for c in cells if c.requests or c.help_requests),
+        key=lambda c: (-(c.requests + c.help_requests), c.adcode),
+    )
+    return render(
+        request, "topics_map.html", area="map",
+        chart=charts.county_grid(cells, title=title), cells=counted, total=total, title=title,
+        **context,
+    )  # fmt: skip

@@ -1,0 +1,269 @@
+"""Matrix management services: create, move (no cycles), delete, members, CSV import, audit."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from zhengwu.accounts import service
+from zhengwu.accounts.models import Account, Matrix, MatrixMember
+from zhengwu.audit import service as audit
+from zhengwu.audit.models import AuditEntry
+from zhengwu.auth.models import User
+from zhengwu.errors import ConflictError, InvalidInputError, NotFoundError
+
+from .test_access import World, build_world
+
+
+@pytest.fixture
+def world(session: Session) -> World:
+    """The access tests' world inside the rolled-back test transaction."""
+    return build_world(session)
+
+
+def _matrix(session: Session, world: World, key: str) -> Matrix:
+    found = session.get(Matrix, world.matrices[key])
+    assert found is not None
+    return found
+
+
+def _account(session: Session, world: World, key: str) -> Account:
+    found = session.get(Account, world.accounts[key])
+    assert found is not None
+    return found
+
+
+def _members(session: Session, matrix: Matrix) -> dict[str, str]:
+    return {a.name: role for a, role in service.matrix_members(session, matrix)}
+
+
+def test_create_rename_and_move_are_audited(session: Session, world: World) -> None:
+    office = world.principals["office"]
+    zz = _matrix(session, world, "zz")
+    sub = service.create_matrix(session, name="  金水区 政务矩阵 ", kind="regional", parent=zz,
+                                actor=office, adcode="410105")  # fmt: skip
+    assert (sub.name, sub.parent_id, sub.adcode) == ("金水区 政务矩阵", zz.id, "410105")
+    changes = service.update_matrix(session, matrix=sub, actor=office, name="金水区矩阵",
+                                    move=True, parent=_matrix(session, world, "zz_police"))  # fmt: skip
+    assert changes == {"name": ["金水区 政务矩阵", "金水区矩阵"],
+                       "parent_id": [zz.id, world.matrices["zz_police"]]}  # fmt: skip
+    trail = audit.history(session, entity_type="matrix", entity_id=sub.id)
+    assert [e.action for e in trail] == ["create", "move"]
+    assert trail[0].actor_name == "用户office"
+    assert trail[1].data == {"name": ["金水区 政务矩阵", "金水区矩阵"],
+                             "parent_id": [zz.id, world.matrices["zz_police"]]}  # fmt: skip
+    # Nothing changed: nothing audited.
+    assert service.update_matrix(session, matrix=sub, actor=office, name="金水区矩阵") == {}
+    assert len(audit.history(session, entity_type="matrix", entity_id=sub.id)) == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "adcode", "error"),
+    [("", "regional", None, InvalidInputError), ("   ", "regional", None, InvalidInputError),
+     ("x" * 129, "regional", None, InvalidInputError), ("好名字", "other", None, InvalidInputError),
+     ("好名字", "regional", "4101", InvalidInputError),
+     ("郑州公安新媒体矩阵", "vertical", None, ConflictError)],  # a sibling has that name
+)  # fmt: skip
+def test_bad_matrix_fields_are_refused(
+    session: Session, world: World, name: str, kind: str, adcode: str | None, error: type
+) -> None:
+    with pytest.raises(error) as refused:
+        service.create_matrix(session, name=name, kind=kind, adcode=adcode, actor=world.principals["admin"],
+                              parent=_matrix(session, world, "zz"))  # fmt: skip
+    assert refused.value.message_zh and refused.value.message_en
+
+
+@pytest.mark.parametrize("target", ["zz", "zz_police", "zz_police_sub"])
+def test_moving_under_itself_or_a_descendant_is_a_conflict(
+    session: Session, world: World, target: str
+) -> None:
+    zz = _matrix(session, world, "zz")
+    with pytest.raises(ConflictError):
+        service.update_matrix(session, matrix=zz, actor=world.principals["admin"], move=True,
+                              parent=_matrix(session, world, target))  # fmt: skip
+    assert zz.parent_id is None
+
+
+def test_move_to_top_level_and_back(session: Session, world: World) -> None:
+    admin = world.principals["admin"]
+    police = _matrix(session, world, "zz_police")
+    service.update_matrix(session, matrix=police, actor=admin, move=True, parent=None)
+    assert police.parent_id is None
+    service.update_matrix(session, matrix=police, actor=admin, move=True,
+                          parent=_matrix(session, world, "ly"))  # fmt: skip
+    assert police.parent_id == world.matrices["ly"]
+    assert service.descendant_ids(session, _matrix(session, world, "ly")) == {
+        world.matrices[k] for k in ("ly", "zz_police", "zz_police_sub")
+    }
+
+
+def test_delete_refuses_children_and_references(session: Session, world: World) -> None:
+    admin = world.principals["admin"]
+    with pytest.raises(ConflictError, match="下级矩阵"):
+        service.delete_matrix(session, matrix=_matrix(session, world, "zz_police"), actor=admin)
+    # 洛阳 is the matrix of a user (its office): deleting it would orphan that login.
+    with pytest.raises(ConflictError, match="引用"):
+        service.delete_matrix(session, matrix=_matrix(session, world, "ly"), actor=admin)
+    assert session.get(Matrix, world.matrices["ly"]) is not None
+    assert session.scalar(
+        select(MatrixMember).where(MatrixMember.matrix_id == world.matrices["ly"])
+    )
+    sub = _matrix(session, world, "zz_police_sub")
+    service.add_member(session, matrix=sub, account=_account(session, world, "loose"), actor=admin)
+    service.delete_matrix(session, matrix=sub, actor=admin)
+    assert session.get(Matrix, world.matrices["zz_police_sub"]) is None
+    assert session.scalar(select(MatrixMember).where(MatrixMember.matrix_id == world.matrices["zz_police_sub"])) is None  # fmt: skip
+    entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "delete"))
+    assert entry is not None
+    assert entry.data == {"name": "郑州公安分局矩阵", "parent_id": world.matrices["zz_police"],
+                          "members": 1}  # fmt: skip
+
+
+def test_members_add_change_lead_and_remove(session: Session, world: World) -> None:
+    office = world.principals["office"]
+    zz = _matrix(session, world, "zz")
+    loose = _account(session, world, "loose")
+    assert service.add_member(session, matrix=zz, account=loose, actor=office) == "added"
+    assert service.add_member(session, matrix=zz, account=loose, actor=office) == "already"
+    # A new lead replaces the old one, who stays a member.
+    assert (
+        service.add_member(session, matrix=zz, account=loose, role="lead", actor=office)
+        == "changed"
+    )
+    assert zz.lead_account_id == loose.id
+    members = _members(session, zz)
+    assert members["中牟发布"] == "lead"
+    assert members["郑州12345"] == "member"
+    service.remove_member(session, matrix=zz, account=loose, actor=office)
+    assert zz.lead_account_id is None
+    assert "中牟发布" not in _members(session, zz)
+    with pytest.raises(NotFoundError):
+        service.remove_member(session, matrix=zz, account=loose, actor=office)
+    with pytest.raises(InvalidInputError):
+        service.add_member(session, matrix=zz, account=loose, role="boss", actor=office)
+    actions = [e.action for e in audit.history(session, entity_type="matrix", entity_id=zz.id)]
+    assert actions == ["add_member", "change_member", "remove_member"]
+
+
+def test_update_sets_the_lead(session: Session, world: World) -> None:
+    zz = _matrix(session, world, "zz")
+    police = _account(session, world, "police_weibo")
+    service.update_matrix(session, matrix=zz, actor=world.principals["admin"], lead_account=police)
+    assert zz.lead_account_id == police.id
+    assert _members(session, zz)["平安郑州"] == "lead"
+
+
+CSV = """platform,uid,role
+weibo,9001,member
+微博,1001,
+weibo,404404,member
+weibo,9001,member
+douyin,d1001,boss
+
+weibo,,member
+weibo,2001,lead
+weibo,1002,牵头
+"""
+
+
+def test_import_reports_every_bad_row(session: Session, world: World) -> None:
+    zz = _matrix(session, world, "zz")
+    report = service.import_members(session, matrix=zz, content=CSV.encode(),
+                                    actor=world.principals["office"], filename="list.csv")  # fmt: skip
+    # 9001 new; 1001 already a member; 2001 new lead.
+    assert (report.added, report.already) == (2, 1)
+    rejected = {r.row: r.reason for r in report.rejected}
+    assert sorted(rejected) == [4, 5, 6, 8, 10]
+    assert "账号不存在" in rejected[4]
+    assert "与第 2 行重复" in rejected[5]
+    assert "角色" in rejected[6]
+    assert "platform 与 uid" in rejected[8]
+    assert "牵头账号只能有一个（第 9 行" in rejected[10]
+    assert report.rejected[0].values == ["weibo", "404404", "member"]
+    members = _members(session, zz)
+    assert members["中牟发布"] == "member"
+    assert members["洛阳住建"] == "lead"
+    assert zz.lead_account_id == world.accounts["ly_weibo"]
+    entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "import_members"))
+    assert entry is not None
+    assert entry.data is not None
+    assert (entry.data["added"], entry.data["rejected"], entry.data["filename"]) == (
+        2,
+        5,
+        "list.csv",
+    )
+
+
+def test_import_by_name_in_gbk(session: Session, world: World) -> None:
+    other = Account(platform="wechat", uid="w9", name="平安郑州")  # a second 平安郑州
+    session.add(other)
+    session.flush()
+    text = "账号名称,角色\n中牟发布,成员\n平安郑州,成员\n不存在的号,\n"
+    report = service.import_members(session, matrix=_matrix(session, world, "zz_police_sub"),
+                                    content=text.encode("gbk"), actor=world.principals["admin"])  # fmt: skip
+    assert (report.added, report.already) == (1, 0)
+    assert [(r.row, r.reason.split(" /")[0]) for r in report.rejected] == [
+        (3, "有多个名为「平安郑州」的账号，请改用 platform,uid"),
+        (4, "找不到名为「不存在的号」的账号"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(b"", "空"), (b"\n\n", "空"), (b"foo,bar\n1,2\n", "表头"), (b"\xff\xfe\x00bad\x81", "编码")],
+)
+def test_unusable_files_are_refused_whole(
+    session: Session, world: World, content: bytes, message: str
+) -> None:
+    zz = _matrix(session, world, "zz")
+    before = _members(session, zz)
+    with pytest.raises(InvalidInputError, match=message):
+        service.import_members(session, matrix=zz, content=content, actor=world.principals["admin"])
+    assert _members(session, zz) == before
+
+
+def test_lists_and_tree(session: Session, world: World) -> None:
+    total, page = service.list_accounts(session, query=select(Account), platform="weibo",
+                                        adcode="4101", limit=2)  # fmt: skip
+    assert total == 4  # 平安郑州, 金水住建, 郑州12345 (410100/410105) and 中牟发布 (410122)
+    assert len(page) == 2
+    total, page = service.list_accounts(
+        session, query=select(Account), matrix_id=world.matrices["zz_police"]
+    )
+    assert {a.name for a in page} == {"平安郑州", "郑州警方"}
+    total, page = service.list_accounts(
+        session, query=select(Account), q="住建", is_government=True
+    )
+    assert {a.name for a in page} == {"金水住建", "洛阳住建"}
+    tree = service.matrix_tree(session, list(session.scalars(select(Matrix))))
+    assert [(n.matrix.name, n.members) for n in tree] == [
+        ("洛阳政务新媒体矩阵", 1),
+        ("郑州政务新媒体矩阵", 3),
+    ]
+    flat = [(d, n.matrix.name, n.members) for d, n in tree[1].walk()]
+    assert flat == [
+        (0, "郑州政务新媒体矩阵", 3),
+        (1, "郑州公安新媒体矩阵", 2),
+        (2, "郑州公安分局矩阵", 0),
+    ]
+    # A subset whose parent is missing still shows every matrix.
+    subset = [_matrix(session, world, "zz_police_sub")]
+    assert [n.matrix.id for n in service.matrix_tree(session, subset)] == [
+        world.matrices["zz_police_sub"]
+    ]
+
+
+def test_tree_keeps_matrices_caught_in_a_cycle(session: Session, world: World) -> None:
+    zz = _matrix(session, world, "zz")
+    zz.parent_id = world.matrices["zz_police_sub"]
+    session.flush()
+    tree = service.matrix_tree(session, list(session.scalars(select(Matrix))))
+    shown = [n.matrix.id for root in tree for _, n in root.walk()]
+    assert sorted(shown) == sorted(world.matrices.values())
+
+
+def test_users_keep_their_matrix(session: Session, world: World) -> None:
+    user = session.scalar(select(User).where(User.username == "u_office"))
+    assert user is not None
+    assert user.matrix_id == world.matrices["zz"]

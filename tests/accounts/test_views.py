@@ -1,0 +1,336 @@
+"""The account and matrix JSON API over real HTTP, route by route and role by role."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from zhengwu.accounts.models import Matrix, MatrixMember
+from zhengwu.audit.models import AuditEntry
+from zhengwu.auth import service as auth_service
+
+from .test_access import (
+    ACCOUNTS,
+    MANAGEABLE_MATRICES,
+    READABLE_ACCOUNTS,
+    READABLE_MATRICES,
+    READABLE_ORGS,
+    ROLES,
+    World,
+    build_world,
+)
+
+
+@pytest.fixture
+def world(committed_engine: Engine) -> World:
+    """The access tests' world, committed, with an API token per user."""
+    with Session(committed_engine) as session:
+        found = build_world(session, with_tokens=True)
+        session.commit()
+    return found
+
+
+@pytest.fixture
+def client(live_server: str) -> Iterator[httpx.Client]:
+    """An HTTP client of the running app."""
+    with httpx.Client(base_url=live_server, timeout=60) as c:
+        yield c
+
+
+def _flat(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [n for node in nodes for n in [node, *_flat(node["children"])]]
+
+
+def test_reads_per_role(client: httpx.Client, world: World) -> None:
+    names = {v: k for k, v in world.matrices.items()}
+    accounts = {v: k for k, v in world.accounts.items()}
+    orgs = {v: k for k, v in world.orgs.items()}
+    for role in ROLES:
+        h = world.headers(role)
+        listing = client.get("/api/accounts", headers=h)
+        tree = client.get("/api/matrices", headers=h)
+        organizations = client.get("/api/organizations", headers=h)
+        if role not in READABLE_MATRICES:
+            for refused in (listing, tree, organizations):
+                assert refused.status_code == 403, (role, refused.text)
+                body = refused.json()
+                assert body["message_zh"] and body["message_en"]
+                assert ("请先登录" in body["message_zh"]) == (role == "public")
+            assert client.get(f"/api/matrices/{world.matrices['zz']}", headers=h).status_code == 403
+            assert client.get("/api/matrices/987654", headers=h).status_code == 403
+            continue
+        assert listing.status_code == 200, (role, listing.text)
+        page = listing.json()
+        assert page["total"] == len(READABLE_ACCOUNTS[role])
+        assert {accounts[a["id"]] for a in page["items"]} == READABLE_ACCOUNTS[role], role
+        flat = _flat(tree.json())
+        assert {names[n["id"]] for n in flat} == READABLE_MATRICES[role], role
+        assert {orgs[o["id"]] for o in organizations.json()} == READABLE_ORGS[role], role
+        for key, matrix_id in world.matrices.items():
+            detail = client.get(f"/api/matrices/{matrix_id}", headers=h)
+            if key in READABLE_MATRICES[role]:
+                assert detail.status_code == 200
+                assert detail.json()["may_manage"] is (key in MANAGEABLE_MATRICES.get(role, set()))
+            else:
+                assert detail.status_code == 403, (role, key)
+        for key, account_id in world.accounts.items():
+            detail = client.get(f"/api/accounts/{account_id}", headers=h)
+            assert detail.status_code == (200 if key in READABLE_ACCOUNTS[role] else 403), (
+                role,
+                key,
+            )
+        assert client.get("/api/matrices/987654", headers=h).status_code == 404
+        assert client.get("/api/accounts/987654", headers=h).status_code == 404
+
+
+def test_tree_counts_details_and_filters(client: httpx.Client, world: World) -> None:
+    h = world.headers("admin")
+    tree = client.get("/api/matrices", headers=h).json()
+    assert [(n["name"], n["member_count"]) for n in tree] == [
+        ("洛阳政务新媒体矩阵", 1), ("郑州政务新媒体矩阵", 3)]  # fmt: skip
+    police = tree[1]["children"][0]
+    assert (police["name"], police["member_count"], police["kind"]) == (
+        "郑州公安新媒体矩阵",
+        2,
+        "vertical",
+    )
+    assert police["children"][0]["parent_id"] == police["id"]
+    detail = client.get(f"/api/matrices/{world.matrices['zz']}", headers=h).json()
+    assert [(m["role"], m["account"]["name"]) for m in detail["members"]] == [
+        ("lead", "郑州12345"), ("member", "平安郑州"), ("member", "金水住建")]  # fmt: skip
+    assert [c["name"] for c in detail["children"]] == ["郑州公安新媒体矩阵"]
+    account = client.get(f"/api/accounts/{world.accounts['police_weibo']}", headers=h).json()
+    assert {(m["name"], m["role"]) for m in account["matrices"]} == {
+        ("郑州公安新媒体矩阵", "lead"), ("郑州政务新媒体矩阵", "member")}  # fmt: skip
+    # The operator reads the same account; the handler of another body does not.
+    as_operator = client.get(f"/api/accounts/{world.accounts['police_weibo']}",
+                             headers=world.headers("operator"))  # fmt: skip
+    assert len(as_operator.json()["matrices"]) == 2
+
+    def total(**params: Any) -> tuple[int, set[str]]:
+        body = client.get("/api/accounts", params=params, headers=h).json()
+        return body["total"], {a["name"] for a in body["items"]}
+
+    assert total(platform="douyin") == (1, {"郑州警方"})
+    assert total(adcode="4103") == (1, {"洛阳住建"})
+    assert total(organization_id=world.orgs["police"])[0] == 2
+    assert total(matrix_id=world.matrices["zz"])[0] == 3
+    assert total(is_government="false")[1] == {"中牟发布", "郑州12345"}
+    assert total(q="住建")[0] == 2
+    # Weibo sorts after Douyin; the pages together hold every account once.
+    pages = [total(limit=2, offset=o) for o in (0, 2, 4)]
+    assert {n for n, _ in pages} == {len(ACCOUNTS)}
+    assert [len(p) for _, p in pages] == [2, 2, 2]
+    assert set().union(*(p for _, p in pages)) == {a[2] for a in ACCOUNTS.values()}
+    assert "郑州警方" in pages[0][1]  # douyin first
+    assert client.get("/api/accounts", params={"limit": 0}, headers=h).status_code == 422
+    assert client.get("/api/accounts", params={"adcode": "41x"}, headers=h).status_code == 422
+    orgs = client.get("/api/organizations", params={"q": "洛阳"}, headers=h).json()
+    assert [o["name"] for o in orgs] == ["洛阳市住房和城乡建设局"]
+
+
+def test_create_per_role(client: httpx.Client, world: World, committed_engine: Engine) -> None:
+    created = []
+    for role in ROLES:
+        r = client.post("/api/matrices", headers=world.headers(role),
+                        json={"name": f"{role} 的下级矩阵", "parent_id": world.matrices["zz"]})  # fmt: skip
+        expected = 201 if role in ("admin", "office") else 403
+        assert r.status_code == expected, (role, r.text)
+        if expected == 201:
+            body = r.json()
+            assert (body["parent_id"], body["member_count"], body["may_manage"]) == (
+                world.matrices["zz"],
+                0,
+                True,
+            )
+            created.append(body["id"])
+    # Only the admin creates a top-level matrix; a sibling's name is a conflict.
+    office, admin = world.headers("office"), world.headers("admin")
+    assert client.post("/api/matrices", headers=office, json={"name": "顶级"}).status_code == 403
+    top = client.post("/api/matrices", headers=admin, json={"name": "顶级", "kind": "vertical"})
+    assert top.status_code == 201
+    assert top.json()["parent_id"] is None
+    again = client.post("/api/matrices", headers=admin, json={"name": "顶级"})
+    assert again.status_code == 409
+    assert client.post("/api/matrices", headers=admin, json={"name": ""}).status_code == 422
+    assert (
+        client.post("/api/matrices", headers=admin, json={"name": "x", "kind": "odd"}).status_code
+        == 422
+    )
+    assert (
+        client.post(
+            "/api/matrices", headers=admin, json={"name": "x", "parent_id": 987654}
+        ).status_code
+        == 404
+    )
+    with Session(committed_engine) as session:
+        entries = session.scalars(select(AuditEntry).where(AuditEntry.action == "create")).all()
+        assert sorted(e.entity_id for e in entries) == sorted([*created, top.json()["id"]])
+        assert {e.actor_name for e in entries} == {"用户admin", "用户office"}
+
+
+def test_update_move_and_delete(
+    client: httpx.Client, world: World, committed_engine: Engine
+) -> None:
+    m = world.matrices
+    office, police_office = world.headers("office"), world.headers("office_police")
+
+    def patch(headers: dict[str, str], key: str, **body: Any) -> httpx.Response:
+        return client.patch(f"/api/matrices/{m[key]}", headers=headers, json=body)
+
+    renamed = patch(police_office, "zz_police_sub", name="郑州公安金水分局矩阵", kind="regional")
+    assert renamed.status_code == 200
+    assert (renamed.json()["name"], renamed.json()["kind"]) == ("郑州公安金水分局矩阵", "regional")
+    assert patch(office, "zz_police", parent_id=m["zz_police_sub"]).status_code == 409  # cycle
+    assert patch(office, "zz", parent_id=m["zz_police"]).status_code == 403  # its own root
+    assert patch(police_office, "zz_police_sub", parent_id=m["zz"]).status_code == 403  # outside
+    assert patch(office, "ly", name="x").status_code == 403
+    assert patch(world.headers("operator"), "zz", name="x").status_code == 403
+    assert patch({}, "zz", name="x").status_code == 403
+    assert (
+        client.patch("/api/matrices/987654", headers=office, json={"name": "x"}).status_code == 404
+    )
+    moved = patch(office, "zz_police_sub", parent_id=m["zz"])
+    assert moved.status_code == 200
+    assert moved.json()["parent_id"] == m["zz"]
+    lead = patch(office, "zz_police", lead_account_id=world.accounts["police_douyin"])
+    assert lead.json()["lead_account_id"] == world.accounts["police_douyin"]
+    assert patch(world.headers("admin"), "zz", parent_id=None).status_code == 200  # no move
+    assert patch(world.headers("admin"), "zz_police", parent_id=None).json()["parent_id"] is None
+
+    # Delete: an office keeps its own root; a matrix named by a user stays; children first.
+    assert client.delete(f"/api/matrices/{m['zz']}", headers=office).status_code == 403
+    assert (
+        client.delete(f"/api/matrices/{m['zz']}", headers=world.headers("admin")).status_code == 409
+    )
+    assert (
+        client.delete(
+            f"/api/matrices/{m['zz_police_sub']}", headers=world.headers("team")
+        ).status_code
+        == 403
+    )
+    assert client.delete(f"/api/matrices/{m['zz_police_sub']}", headers=office).status_code == 204
+    assert client.get(f"/api/matrices/{m['zz_police_sub']}", headers=office).status_code == 404
+    with Session(committed_engine) as session:
+        actions = [e.action for e in session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+    assert actions == ["update", "move", "change_member", "update", "move", "delete"]
+
+
+def test_members_per_role(client: httpx.Client, world: World, committed_engine: Engine) -> None:
+    url = f"/api/matrices/{world.matrices['zz_police']}/members"
+    loose = world.accounts["loose"]
+    for role in ROLES:
+        added = client.post(url, headers=world.headers(role), json={"account_id": loose})
+        allowed = "zz_police" in MANAGEABLE_MATRICES.get(role, set())
+        assert added.status_code == (201 if allowed else 403), (role, added.text)
+        removed = client.delete(f"{url}/{loose}", headers=world.headers(role))
+        assert removed.status_code == (204 if allowed else 403), (role, removed.text)
+    h = world.headers("office_police")
+    by_uid = client.post(url, headers=h, json={"platform": "weibo", "uid": "9001", "role": "lead"})
+    assert by_uid.status_code == 201
+    assert (by_uid.json()["outcome"], by_uid.json()["account"]["name"]) == ("added", "中牟发布")
+    again = client.post(url, headers=h, json={"platform": "weibo", "uid": "9001", "role": "lead"})
+    assert (again.status_code, again.json()["outcome"]) == (200, "already")
+    assert client.post(url, headers=h, json={"platform": "weibo", "uid": "404"}).status_code == 404
+    assert client.post(url, headers=h, json={"account_id": 987654}).status_code == 404
+    assert client.post(url, headers=h, json={"platform": "weibo"}).status_code == 422
+    assert (
+        client.post(url, headers=h, json={"account_id": loose, "role": "boss"}).status_code == 422
+    )
+    assert client.delete(f"{url}/{world.accounts['ly_weibo']}", headers=h).status_code == 404
+    detail = client.get(f"/api/matrices/{world.matrices['zz_police']}", headers=h).json()
+    assert detail["lead_account_id"] == loose
+    assert (detail["members"][0]["role"], detail["members"][0]["account"]["name"]) == (
+        "lead",
+        "中牟发布",
+    )
+    with Session(committed_engine) as session:
+        entries = session.scalars(select(AuditEntry).where(AuditEntry.entity_type == "matrix")
+                                  .order_by(AuditEntry.id)).all()  # fmt: skip
+    assert [e.action for e in entries] == ["add_member", "remove_member"] * 3 + ["add_member"]
+    assert entries[-1].data == {
+        "account_id": loose,
+        "platform": "weibo",
+        "uid": "9001",
+        "role": "lead",
+    }
+    assert {e.actor_name for e in entries} == {"用户admin", "用户office", "用户office_police"}
+
+
+IMPORT = "platform,uid,role\nweibo,9001,member\nweibo,1001,member\nweibo,404404,\nweibo,9001,\n"
+
+
+def test_import_members(client: httpx.Client, world: World, committed_engine: Engine) -> None:
+    url = f"/api/matrices/{world.matrices['zz']}/members/import"
+
+    def upload(role: str, content: bytes) -> httpx.Response:
+        return client.post(url, headers=world.headers(role),
+                           files={"file": ("members.csv", content, "text/csv")})  # fmt: skip
+
+    for role in ("operator", "handler", "dispatcher", "public", "ly_office", "office_police"):
+        assert upload(role, IMPORT.encode()).status_code == 403, role
+    done = upload("office", IMPORT.encode())
+    assert done.status_code == 200, done.text
+    body = done.json()
+    assert (body["added"], body["already"], body["rejected_count"]) == (1, 1, 2)
+    assert [(r["row"], r["values"]) for r in body["rejected"]] == [
+        (4, ["weibo", "404404", ""]), (5, ["weibo", "9001", ""])]  # fmt: skip
+    assert "账号不存在" in body["rejected"][0]["reason"]
+    assert "与第 2 行重复" in body["rejected"][1]["reason"]
+    bad = upload("office", b"foo,bar\n1,2\n")
+    assert bad.status_code == 422
+    assert "表头" in bad.json()["message_zh"]
+    with Session(committed_engine) as session:
+        members = session.scalars(select(MatrixMember.account_id)
+                                  .where(MatrixMember.matrix_id == world.matrices["zz"])).all()  # fmt: skip
+        assert world.accounts["loose"] in members
+        entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "import_members"))
+        assert entry is not None
+        assert entry.data is not None
+        assert entry.data["rejected"] == 2
+    assert client.post("/api/matrices/987654/members/import", headers=world.headers("admin"),
+                       files={"file": ("m.csv", IMPORT.encode(), "text/csv")}).status_code == 404  # fmt: skip
+
+
+def test_cookie_sessions_need_the_csrf_token(
+    client: httpx.Client, world: World, committed_engine: Engine
+) -> None:
+    auth_service._ip_attempts.clear()
+    with Session(committed_engine) as session:
+        auth_service.create_user(session, username="office2", password="office-pass-1",
+                                 role="matrix_office", matrix_id=world.matrices["zz"])  # fmt: skip
+        session.commit()
+    page = client.get("/login")
+    token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+    logged = client.post("/login", data={"username": "office2", "password": "office-pass-1",
+                                         "csrf_token": token, "next": ""})  # fmt: skip
+    assert logged.status_code == 303
+    csrf = client.get("/api/auth/me").json()["csrf_token"]
+    body = {"name": "Cookie 矩阵", "parent_id": world.matrices["zz"]}
+    assert client.post("/api/matrices", json=body).status_code == 403
+    assert (
+        client.post("/api/matrices", json=body, headers={"X-CSRF-Token": "forged"}).status_code
+        == 403
+    )
+    made = client.post("/api/matrices", json=body, headers={"X-CSRF-Token": csrf})
+    assert made.status_code == 201
+    with Session(committed_engine) as session:
+        assert session.scalar(select(Matrix).where(Matrix.name == "Cookie 矩阵")) is not None
+
+
+def test_openapi_documents_the_routes(client: httpx.Client) -> None:
+    spec = client.get("/openapi.json").json()
+    paths = spec["paths"]
+    for path in ("/api/accounts", "/api/accounts/{account_id}", "/api/organizations",
+                 "/api/matrices", "/api/matrices/{matrix_id}", "/api/matrices/{matrix_id}/members",
+                 "/api/matrices/{matrix_id}/members/{account_id}",
+                 "/api/matrices/{matrix_id}/members/import"):  # fmt: skip
+        assert path in paths, path
+        for operation in paths[path].values():
+            assert operation["tags"] == ["accounts 账号与矩阵"]
+            assert operation["summary"] and operation.get("description")

@@ -1,0 +1,301 @@
+"""The index JSON API over real HTTP, per route and role (SQLite, and PostgreSQL when set)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import httpx
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+from tests.web.test_console_world import ConsoleWorld, build_console_world, login
+
+from zhengwu.audit.models import AuditEntry
+from zhengwu.auth import service as auth_service
+from zhengwu.index.models import ComplianceFlag, PublishedRun
+
+READERS = ("admin", "office", "operator")
+OTHERS = ("handler", "dispatcher", "verifier", "team", None)  # None = the anonymous public
+OpenAs = Callable[[str | None], tuple[httpx.Client, dict[str, str]]]
+WCI_V2 = {"R": 10000, "n": 100, "Rmax": 300, "Z": 4000, "Zmax": 60}
+
+
+@pytest.fixture
+def world(committed_engine: Engine) -> ConsoleWorld:
+    """The console test city, committed, with posts and an index run of 2025-07."""
+    auth_service._ip_attempts.clear()
+    return build_console_world(committed_engine)
+
+
+@pytest.fixture
+def server(live_server: str, world: ConsoleWorld) -> str:
+    """The running app's base URL, once the world is built."""
+    return live_server
+
+
+@pytest.fixture
+def as_role(server: str) -> Iterator[OpenAs]:
+    """Open a client logged in as a role (None = anonymous); yield (client, csrf) pairs."""
+    clients: list[httpx.Client] = []
+
+    def open_as(username: str | None) -> tuple[httpx.Client, dict[str, str]]:
+        client = httpx.Client(base_url=server, timeout=60)
+        clients.append(client)
+        if username is None:
+            return client, {}
+        return client, {"X-CSRF-Token": login(client, username)}
+
+    yield open_as
+    for client in clients:
+        client.close()
+
+
+def _routes(world: ConsoleWorld) -> list[str]:
+    account = world.accounts["police_weibo"]
+    return [
+        "/api/index/systems",
+        "/api/index/systems/zhengwu-4d",
+        "/api/index/periods",
+        "/api/index/rankings",
+        f"/api/index/accounts/{account}/explain?period=2025-07",
+        "/api/index/compliance?period=2025-07",
+    ]
+
+
+def test_reading_routes_per_role(world: ConsoleWorld, as_role: OpenAs) -> None:
+    open_as = as_role
+    for username in READERS:
+        client, _ = open_as(username)
+        for path in _routes(world):
+            r = client.get(path)
+            assert r.status_code == 200, (username, path, r.text)
+            assert r.json(), (username, path)
+        ranking = client.get("/api/index/rankings").json()
+        assert ranking["run_id"] == world.run_id
+        assert ranking["published"] is False
+    for other in OTHERS:
+        client, _ = open_as(other)
+        for path in _routes(world):
+            r = client.get(path)
+            assert r.status_code == 403, (other, path, r.text)
+            body = r.json()
+            assert body["error"] == "ForbiddenError"
+            assert body["message_zh"] and body["message_en"]
+
+
+def test_systems_periods_and_methodology(as_role: OpenAs, world: ConsoleWorld) -> None:
+    client, _ = as_role("operator")
+    names = {s["name"] for s in client.get("/api/index/systems").json()}
+    assert {"zhengwu-4d", "qingbo_wci_v2", "newrank_nri"} <= names
+    system = client.get("/api/index/systems/zhengwu-4d").json()
+    assert system["methodology"].startswith("# ")
+    assert "zhengwu-4d" in system["methodology"]
+    assert abs(sum(d["weight"] for d in system["dimensions"]) - 1.0) < 1e-9
+    missing = client.get("/api/index/systems/no-such-system")
+    assert missing.status_code == 404
+    assert "no-such-system" in missing.json()["message_zh"]
+    periods = client.get("/api/index/periods").json()
+    assert [p["run_id"] for p in periods] == [world.run_id]
+    assert periods[0]["published"] is False
+
+
+def test_rankings_groupings_movement_and_explain(as_role: OpenAs, world: ConsoleWorld) -> None:
+    admin, admin_csrf = as_role("admin")
+    # A June run gives July's ranking something to move against.
+    june = admin.post("/api/index/runs", json={"period": "2025-06"}, headers=admin_csrf)
+    assert june.status_code == 201, june.text
+    assert june.json()["run_id"] == "zhengwu-4d/2025-06"
+    client, _ = as_role("office")
+    july = client.get("/api/index/rankings", params={"period": "2025-07", "platform": "weibo"})
+    body = july.json()
+    assert body["previous_run"] == "zhengwu-4d/2025-06"
+    rows = body["groups"][0]["rows"]
+    assert [r["rank"] for r in rows] == list(range(1, len(rows) + 1))
+    assert all(r["movement"] is not None for r in rows)  # compared with June: a number or "new"
+    names = {r["name"] for r in rows} | {e["name"] for e in body["excluded"]}
+    assert {"平安郑州", "金水住建", "洛阳住建"} <= names
+    by_sector = client.get(
+        "/api/index/rankings",
+        params={"period": "2025-07", "platform": "weibo", "by": "sector", "group": "公安"},
+    ).json()
+    assert [g["group_key"] for g in by_sector["groups"]] == ["公安"]
+    assert {r["sector"] for g in by_sector["groups"] for r in g["rows"]} == {"公安"}
+    henan = client.get(
+        "/api/index/rankings",
+        params={"period": "2025-07", "platform": "weibo", "by": "region", "group": "410300"},
+    ).json()
+    assert henan["by"] == "city"
+    assert [r["name"] for g in henan["groups"] for r in g["rows"]] == ["洛阳住建"]
+    assert client.get("/api/index/rankings", params={"by": "region"}).status_code == 422
+    top1 = client.get("/api/index/rankings", params={"platform": "weibo", "top": 1}).json()
+    assert sum(len(g["rows"]) for g in top1["groups"]) == 1
+    bad = client.get("/api/index/rankings", params={"by": "colour"})
+    assert bad.status_code == 422
+    assert "colour" in bad.json()["message_en"]
+    account = world.accounts["police_weibo"]
+    out = client.get(f"/api/index/accounts/{account}/explain", params={"period": "2025-07"}).json()
+    assert out["uid"] == "1001"
+    assert abs(out["contributions_total"] - out["score"]) < 1e-6
+    assert client.get("/api/index/accounts/999999/explain").status_code == 404
+    assert client.get("/api/index/rankings", params={"period": "2024-01"}).status_code == 404
+
+
+def test_compliance_report_of_a_run(as_role: OpenAs, world: ConsoleWorld) -> None:
+    client, _ = as_role("office")
+    report = client.get("/api/index/compliance", params={"period": "2025-07"}).json()
+    assert report["check_date"] == "2025-07-31"
+    assert report["run_id"] == world.run_id
+    failing = {r["name"] for r in report["rows"] if r["status"] == "fail"}
+    assert {"郑州12345", "中原文旅"} <= failing  # silent since 10 July / never posted
+    assert "平安郑州" not in failing
+    only = client.get("/api/index/compliance", params={"failing_only": True}).json()
+    assert {r["status"] for r in only["rows"]} == {"fail"}
+
+
+def test_runs_are_admin_only(as_role: OpenAs, world: ConsoleWorld) -> None:
+    for username in ("office", "operator", "handler", "dispatcher", "verifier", "team", None):
+        client, csrf = as_role(username)
+        r = client.post("/api/index/runs", json={"period": "2025-06"}, headers=csrf)
+        assert r.status_code == 403, (username, r.text)
+    admin, csrf = as_role("admin")
+    forged = admin.post("/api/index/runs", json={"period": "2025-06"})
+    assert forged.status_code == 403  # cookie session without the CSRF token
+    assert "CSRF" in forged.json()["message_en"]
+    bad = admin.post("/api/index/runs", json={"period": "2025-13"}, headers=csrf)
+    assert bad.status_code == 422
+    assert "2025-13" in bad.json()["message_zh"]
+    done = admin.post("/api/index/runs", json={"period": "2025-07"}, headers=csrf)
+    assert done.status_code == 201
+    assert done.json()["accounts"] == 6
+
+
+def test_publish_and_withdraw(
+    as_role: OpenAs, world: ConsoleWorld, committed_engine: Engine
+) -> None:
+    for username in ("operator", "handler", "dispatcher", "verifier", "team", None):
+        client, csrf = as_role(username)
+        r = client.post("/api/index/publications", json={"period": "2025-07"}, headers=csrf)
+        assert r.status_code == 403, (username, r.text)
+    office, csrf = as_role("office")
+    missing = office.post("/api/index/publications", json={"period": "2025-06"}, headers=csrf)
+    assert missing.status_code == 404  # no stored run of June: nothing to publish
+    done = office.post("/api/index/publications", json={"period": "2025-07"}, headers=csrf)
+    assert done.status_code == 201, done.text
+    assert done.json()["published_by"] == "office"
+    again = office.post("/api/index/publications", json={"period": "2025-07"}, headers=csrf)
+    assert again.json()["published_at"] == done.json()["published_at"]  # idempotent
+    periods = office.get("/api/index/periods").json()
+    assert periods[0]["published"] is True
+    assert office.get("/api/index/rankings").json()["published"] is True
+    with Session(committed_engine) as session:
+        assert session.scalars(select(PublishedRun.run_id)).all() == [world.run_id]
+    operator, op_csrf = as_role("operator")
+    assert (
+        operator.delete("/api/index/publications/zhengwu-4d/2025-07", headers=op_csrf).status_code
+        == 403
+    )
+    admin, admin_csrf = as_role("admin")
+    gone = admin.delete("/api/index/publications/zhengwu-4d/2025-07", headers=admin_csrf)
+    assert gone.status_code == 204
+    again_gone = admin.delete("/api/index/publications/zhengwu-4d/2025-07", headers=admin_csrf)
+    assert again_gone.status_code == 404
+    assert admin.get("/api/index/periods").json()[0]["published"] is False
+
+
+def test_manual_flags(as_role: OpenAs, world: ConsoleWorld, committed_engine: Engine) -> None:
+    payload = {
+        "account": "weibo:1001",
+        "kind": "bought_followers",
+        "reason": "粉丝在一周内增长 40 万",
+    }
+    for username in ("operator", "handler", "dispatcher", "verifier", "team", None):
+        client, csrf = as_role(username)
+        r = client.post("/api/index/compliance/flags", json=payload, headers=csrf)
+        assert r.status_code == 403, (username, r.text)
+    office, csrf = as_role("office")
+    made = office.post("/api/index/compliance/flags", json=payload, headers=csrf)
+    assert made.status_code == 201, made.text
+    flag = made.json()
+    assert (flag["kind"], flag["flagged_by"], flag["account_id"]) == (
+        "bought_followers", "office", world.accounts["police_weibo"]
+    )  # fmt: skip
+    foreign = office.post(
+        "/api/index/compliance/flags", headers=csrf,
+        json={"account_id": world.accounts["ly_weibo"], "kind": "coerced_likes", "reason": "刷量"},
+    )  # fmt: skip
+    assert foreign.status_code == 403
+    assert "不在您管理的矩阵" in foreign.json()["message_zh"]
+    bad_kind = office.post(
+        "/api/index/compliance/flags", json={**payload, "kind": "rude"}, headers=csrf
+    )
+    assert bad_kind.status_code == 422
+    assert "rude" in bad_kind.json()["message_zh"]
+    no_account = office.post(
+        "/api/index/compliance/flags", json={"kind": "coerced_likes", "reason": "x"}, headers=csrf
+    )
+    assert no_account.status_code == 422
+    assert "account" in no_account.json()["message_en"]
+    unknown = office.post(
+        "/api/index/compliance/flags", json={**payload, "account": "weibo:404"}, headers=csrf
+    )
+    assert unknown.status_code == 404
+    admin, admin_csrf = as_role("admin")
+    other = admin.post(
+        "/api/index/compliance/flags", headers=admin_csrf,
+        json={"account": "洛阳住建", "kind": "security_incident", "reason": "泄露内部文件"},
+    )  # fmt: skip
+    assert other.status_code == 201
+    with Session(committed_engine) as session:
+        flags = session.scalars(select(ComplianceFlag).order_by(ComplianceFlag.id)).all()
+        assert [(f.account_id, f.kind) for f in flags] == [
+            (world.accounts["police_weibo"], "bought_followers"),
+            (world.accounts["ly_weibo"], "security_incident"),
+        ]
+        audit = session.scalars(
+            select(AuditEntry).where(AuditEntry.entity_type == "index_compliance_flag")
+        ).all()
+        assert len(audit) == 2
+        assert {a.reason for a in audit} == {"粉丝在一周内增长 40 万", "泄露内部文件"}
+
+
+def test_formula_presets(as_role: OpenAs) -> None:
+    client, _ = as_role("operator")
+    ok = client.post("/api/index/formula/qingbo_wci_v2", json={"inputs": WCI_V2})
+    assert ok.status_code == 200, ok.text
+    body = ok.json()
+    assert body["preset"] == "qingbo_wci_v2"
+    assert body["value"] > 0
+    assert body["breakdown"]
+    missing = client.post(
+        "/api/index/formula/qingbo_wci_v2", json={"inputs": {k: v for k, v in WCI_V2.items()
+                                                             if k != "Rmax"}},
+    )  # fmt: skip
+    assert missing.status_code == 422
+    assert "Rmax" in missing.json()["message_zh"]
+    assert "Rmax" in missing.json()["message_en"]
+    wrong = client.post(
+        "/api/index/formula/qingbo_wci_v2", json={"inputs": {**WCI_V2, "R": "很多"}}
+    )
+    assert wrong.status_code == 422
+    assert "R" in wrong.json()["message_en"]
+    unknown = client.post("/api/index/formula/nope", json={"inputs": WCI_V2})
+    assert unknown.status_code == 404
+    assert "qingbo_wci_v2" in unknown.json()["message_zh"]  # the error lists the known ones
+    shapeless = client.post("/api/index/formula/qingbo_wci_v2", json={"values": WCI_V2})
+    assert shapeless.status_code == 422
+    for username in ("handler", "team", None):
+        other, _ = as_role(username)
+        assert (
+            other.post("/api/index/formula/qingbo_wci_v2", json={"inputs": WCI_V2}).status_code
+            == 403
+        )
+
+
+def test_openapi_documents_the_index(server: str) -> None:
+    spec = httpx.get(f"{server}/openapi.json", timeout=60).json()
+    paths = spec["paths"]
+    for path in ("/api/index/systems", "/api/index/rankings", "/api/index/runs",
+                 "/api/index/compliance/flags", "/api/index/formula/{name}",
+                 "/api/public/rankings"):  # fmt: skip
+        assert path in paths, path
+    assert paths["/api/index/rankings"]["get"]["tags"] == ["index 影响力指数"]

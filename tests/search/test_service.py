@@ -1,0 +1,173 @@
+"""Indexing, refresh, ranking, AND→OR fallback, scope and PII — on a real database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from zhengwu.accounts.models import Account, Organization
+from zhengwu.auth.principal import PUBLIC, Principal
+from zhengwu.errors import ForbiddenError, InvalidInputError
+from zhengwu.search import indexer, service
+from zhengwu.search.models import SearchDocument, SearchPosting
+from zhengwu.servicedesk import service as desk_service
+from zhengwu.servicedesk.category import service as category_service
+from zhengwu.servicedesk.schemas import RequestIntake
+
+ADMIN = Principal(role="admin", user_id=1, username="admin")
+
+
+def _org(session: Session, name: str) -> Organization:
+    org = Organization(name=name, level="市", sector="公安", adcode="320100")
+    session.add(org)
+    session.flush()
+    return org
+
+
+def _account(session: Session, uid: str, name: str, reason: str, org: Organization) -> Account:
+    account = Account(platform="weibo", uid=uid, name=name, verified_reason=reason,
+                      organization_id=org.id, is_government=True)  # fmt: skip
+    session.add(account)
+    session.flush()
+    return account
+
+
+def _request(session: Session, text: str, phone: str = "13912345678") -> str:
+    category_service.ensure_default_tree(session)
+    intake = RequestIntake.model_validate({
+        "source": "form", "text": text, "adcode": "320102", "citizen_name": "李小红",
+        "citizen_phone": phone, "submitted_at": datetime.now(UTC),
+    })  # fmt: skip
+    return desk_service.receive(session, intake=intake, actor=desk_service.SYSTEM).request.public_id
+
+
+def test_accounts_are_indexed_and_refreshed_incrementally(session: Session) -> None:
+    org = _org(session, "南京市公安局")
+    first = _account(session, "1", "平安南京", "南京市公安局官方微博", org)
+    assert indexer.refresh(session, ["accounts"]) == {"accounts": 1}
+    assert indexer.refresh(session, ["accounts"]) == {"accounts": 0}  # nothing new
+    found = service.search(session, ADMIN, "南京 公安局", kinds=["accounts"])
+    assert [h.key for h in found.hits] == [str(first.id)]
+    assert found.hits[0].url == f"/console/accounts/{first.id}"
+    assert "<mark>" in found.hits[0].snippet_html
+
+    second = _account(session, "2", "南京交警", "南京市公安局交通管理局", org)
+    first.verified_reason = "南京市长江大桥管理处"  # a change: re-indexed, not duplicated
+    first.updated_at = datetime.now(UTC)
+    session.flush()
+    assert indexer.refresh(session, ["accounts"]) == {"accounts": 2}
+    assert indexer.stats(session)["accounts"] == 2
+    bridge = service.search(session, ADMIN, "长江大桥", kinds=["accounts"])
+    assert [h.key for h in bridge.hits] == [str(first.id)]
+    assert service.search(session, ADMIN, "交通管理", kinds=["accounts"]).hits[0].key == str(
+        second.id
+    )
+    # 市长 is not a word of 南京市长江大桥: the segmentation-aware index does not match it.
+    assert service.search(session, ADMIN, "市长", kinds=["accounts"]).counts["accounts"] == 0
+
+
+def test_ranking_prefers_title_and_frequency_and_boost(session: Session) -> None:
+    indexer.index_document(session, kind="content", key="1", title="防汛 通知",
+                           body="防汛防汛防汛，做好准备")  # fmt: skip
+    indexer.index_document(session, kind="content", key="2", title="工作简报",
+                           body="本周开展了防汛检查和其他工作，内容很多很多很多")  # fmt: skip
+    indexer.index_document(session, kind="content", key="3", title="工作简报二",
+                           body="本周开展了防汛检查和其他工作，内容很多很多很多", boost=1.5)  # fmt: skip
+    found = service.search(session, ADMIN, "防汛", kinds=["content"])
+    assert [h.key for h in found.hits] == ["1", "3", "2"]
+    assert found.hits[0].score > found.hits[1].score > found.hits[2].score
+    indexer.remove_document(session, kind="content", key="1")
+    assert service.search(session, ADMIN, "防汛", kinds=["content"]).counts["content"] == 2
+    assert session.scalar(select(func.count()).select_from(SearchPosting).where(
+        SearchPosting.doc_id.not_in(select(SearchDocument.id)))) == 0  # fmt: skip
+
+
+def test_and_first_then_or_fallback_is_announced(session: Session) -> None:
+    indexer.index_document(session, kind="content", key="10", title="停水", body="明日停水通知")
+    indexer.index_document(session, kind="content", key="11", title="停电", body="明日停电通知")
+    both = service.search(session, ADMIN, "明日 通知", kinds=["content"])
+    assert (both.mode, both.fallback, both.counts["content"]) == ("and", False, 2)
+    either = service.search(session, ADMIN, "停水 停电", kinds=["content"])
+    assert (either.mode, either.fallback, either.counts["content"]) == ("or", True, 2)
+    assert either.note and "任一" in either.note
+    none = service.search(session, ADMIN, "地震", kinds=["content"])
+    assert none.counts["content"] == 0 and none.hits == []
+
+
+def test_request_phone_and_name_are_never_matchable(session: Session) -> None:
+    public_id = _request(session, "鼓楼区小区深夜施工噪音扰民，我叫李小红，电话13912345678")
+    indexer.refresh(session, ["requests"])
+    noise = service.search(session, ADMIN, "施工 噪音", kinds=["requests"])
+    assert [h.key for h in noise.hits] == [public_id]
+    assert noise.hits[0].url == f"/console/desk/{public_id}"
+    assert "13912345678" not in noise.hits[0].snippet and "李小红" not in noise.hits[0].snippet
+    for query in ("13912345678", "139", "5678", "1391234", "李小红"):
+        assert service.search(session, ADMIN, query, kinds=["requests"]).counts == {
+            "requests": 0
+        }, query
+    stored = session.scalars(select(SearchDocument.body)).all()
+    assert all("13912345678" not in body for body in stored)
+
+
+def test_scope_per_role(session: Session) -> None:
+    org = _org(session, "鼓楼区住建局")
+    _account(session, "9", "鼓楼住建", "鼓楼区住建局", org)
+    _request(session, "鼓楼区路灯损坏无人维修")
+    indexer.refresh(session)
+    handler = Principal(role="handler", user_id=5, organization_id=org.id)
+    dispatcher = Principal(role="dispatcher", user_id=6)
+    assert service.search(session, ADMIN, "鼓楼").counts["requests"] == 1
+    # The request is not routed to the handler's organisation: not counted, not shown.
+    by_handler = service.search(session, handler, "鼓楼")
+    assert by_handler.counts == {"accounts": 1, "requests": 0}
+    assert all(h.kind == "accounts" for h in by_handler.hits)
+    assert list(service.search(session, dispatcher, "鼓楼").counts) == ["accounts"]
+    with pytest.raises(ForbiddenError):
+        service.search(session, PUBLIC, "鼓楼")
+
+
+def test_bad_queries_are_refused_bilingually(session: Session) -> None:
+    for query in ("", "   ", "长" * 101):
+        with pytest.raises(InvalidInputError) as caught:
+            service.search(session, ADMIN, query)
+        assert caught.value.message_zh and caught.value.message_en != caught.value.message_zh
+    with pytest.raises(InvalidInputError):
+        service.search(session, ADMIN, "噪音", kinds=["nonsense"])
+    punctuation = service.search(session, ADMIN, "，。！")
+    assert punctuation.hits == [] and punctuation.note
+
+
+def test_reindex_rebuilds_from_scratch(session: Session) -> None:
+    org = _org(session, "玄武区政府")
+    _account(session, "31", "玄武发布", "玄武区人民政府新闻办公室", org)
+    indexer.refresh(session, ["accounts"])
+    indexer.index_document(session, kind="accounts", key="999999", title="已删除的账号", body="")
+    assert indexer.reindex(session, ["accounts"]) == {"accounts": 1}
+    assert service.search(session, ADMIN, "删除", kinds=["accounts"]).counts["accounts"] == 0
+    assert service.search(session, ADMIN, "玄武", kinds=["accounts"]).counts["accounts"] == 1
+
+
+def test_content_hits_follow_the_library_access_rule(session: Session) -> None:
+    from zhengwu.library.models import ContentItem
+
+    mine, other = _org(session, "鼓楼区文旅局"), _org(session, "玄武区文旅局")
+    items = {}
+    for org in (mine, other):
+        item = ContentItem(title=f"{org.name}汛期安全提示", body="汛期注意安全，远离河道",
+                           kind="article", organization_id=org.id, visibility="organization",
+                           created_by_name="t", updated_by_name="t")  # fmt: skip
+        session.add(item)
+        session.flush()
+        items[org.id] = item.id
+        indexer.index_document(session, kind="content", key=str(item.id), title=item.title,
+                               body=item.body, organization_id=org.id)  # fmt: skip
+    operator = Principal(role="operator", user_id=7, organization_id=mine.id)
+    found = service.search(session, operator, "汛期 安全", kinds=["content"])
+    assert [h.key for h in found.hits] == [str(items[mine.id])]
+    assert found.hits[0].url == f"/console/library/{items[mine.id]}"
+    assert service.search(session, ADMIN, "汛期", kinds=["content"]).counts["content"] == 2
+    handler = Principal(role="handler", user_id=8, organization_id=mine.id)
+    assert "content" not in service.search(session, handler, "汛期").counts

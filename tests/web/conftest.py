@@ -1,0 +1,78 @@
+"""Browser fixtures shared by the Playwright journeys: Debian's Chromium, offline.
+
+Every request to a host other than the loopback server is aborted and recorded, and each
+page's fixture asserts at the end that none was attempted: the console must work without a
+CDN or any other outside asset. Screenshots go to ``test-artifacts/screenshots/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run", "--disable-sync"]  # fmt: skip
+SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+LOOPBACK = {"127.0.0.1", "localhost"}
+TIMEOUT_MS = 60_000  # the machine may be busy: Playwright waits, it does not sleep
+
+
+class Offline:
+    """A route handler that lets loopback requests through and aborts (and records) the rest."""
+
+    def __init__(self) -> None:
+        self.attempts: list[str] = []
+
+    def __call__(self, route: Route) -> None:
+        """Continue a loopback request; abort any other."""
+        if urlsplit(route.request.url).hostname in LOOPBACK:
+            route.continue_()
+        else:
+            self.attempts.append(route.request.url)
+            route.abort()
+
+
+def shot(page: Page, name: str) -> None:
+    """Save a full-page screenshot as a test artifact."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless, without background networking."""
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def offline() -> Offline:
+    """The recorder of non-loopback requests."""
+    return Offline()
+
+
+@pytest.fixture
+def context(browser: Browser, live_server: str, offline: Offline) -> Iterator[BrowserContext]:
+    """A fresh browser profile on the running server, with outside requests blocked."""
+    ctx = browser.new_context(
+        base_url=live_server, locale="zh-CN", viewport={"width": 1280, "height": 900}
+    )
+    ctx.set_default_timeout(TIMEOUT_MS)
+    ctx.set_default_navigation_timeout(TIMEOUT_MS)
+    ctx.route("**/*", offline)
+    yield ctx
+    ctx.close()
+    assert offline.attempts == [], f"requests left the machine: {offline.attempts}"
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Page:
+    """A page of the fresh profile."""
+    return context.new_page()

@@ -1,0 +1,96 @@
+"""The library console over real HTTP: list, upload form with errors, item page, distribution."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from zhengwu.auth import service as auth_service
+
+from ..library.world import PASSWORD, PNG, World, build_world
+from .test_console_world import login
+
+
+@pytest.fixture
+def world(committed_engine: Engine) -> World:
+    """The library test province, committed."""
+    auth_service._ip_attempts.clear()
+    with Session(committed_engine) as session:
+        made = build_world(session)
+        session.commit()
+    return made
+
+
+@pytest.fixture
+def client(live_server: str, world: World) -> Iterator[httpx.Client]:
+    """An HTTP client of the running console."""
+    with httpx.Client(base_url=live_server, timeout=60, headers={"Accept": "text/html"}) as c:
+        yield c
+
+
+def test_operator_uploads_labels_and_distributes(client: httpx.Client, world: World) -> None:
+    csrf = login(client, "op_police", PASSWORD)
+    assert client.get("/console/library").status_code == 200
+    form = client.get("/console/library/new")
+    assert 'id="library-form"' in form.text and "郑州政务矩阵" in form.text
+    bad = client.post("/console/library/new", data={"csrf_token": csrf, "title": "坏图", "tags": "防汛"},
+                      files={"files": ("坏.png", b"not a png", "image/png")})  # fmt: skip
+    assert bad.status_code == 422
+    assert 'id="form-errors"' in bad.text and "不符" in bad.text and "does not match" in bad.text
+    assert 'value="坏图"' in bad.text  # what was typed is kept
+    assert "没有符合条件的内容" in client.get("/console/library").text  # nothing was kept
+    created = client.post(
+        "/console/library/new",
+        data={"csrf_token": csrf, "title": "暴雨红色预警", "body": "请减少外出", "tags": "防汛，预警",
+              "matrix_id": str(world.matrices["zz"]), "visibility": "matrix", "kind": "image"},
+        files={"files": ("预警.png", PNG, "image/png")},
+    )  # fmt: skip
+    assert created.status_code == 303
+    url = created.headers["location"].split("?")[0]
+    page = client.get(url).text
+    assert "预警.png" in page and 'class="library-preview"' in page and "无标识" in page
+    version = re.search(r'name="expected_version" value="(\d+)"', page)
+    assert version is not None
+    edited = client.post(f"{url}/edit", data={"csrf_token": csrf, "title": "暴雨红色预警",
+                         "body": "请减少外出", "visibility": "matrix", "tags": "防汛",
+                         "labels": "权威", "expected_version": version[1]})  # fmt: skip
+    assert edited.status_code == 303
+    page = client.get(url).text
+    assert 'class="content-label label-权威"' in page and "op_police用户" in page
+    planned = client.post(f"{url}/distribute", data={"csrf_token": csrf, "account_ids": [
+        str(world.accounts["police_weibo"]), str(world.accounts["police_douyin"])]})  # fmt: skip
+    assert planned.status_code == 303
+    page = client.get(url).text
+    assert "已排队 2" in page and "平安郑州" in page
+    listing = client.get("/console/library", params={"q": "暴雨预警", "label": "权威"}).text
+    assert "暴雨红色预警" in listing
+    no_csrf = client.post(f"{url}/edit", data={"title": "无令牌"})
+    assert no_csrf.status_code == 403
+
+
+def test_other_roles_are_kept_out(client: httpx.Client, world: World) -> None:
+    login(client, "handler", PASSWORD)
+    assert client.get("/console/library").status_code == 403
+    client.cookies.clear()
+    anonymous = client.get("/console/library", follow_redirects=False)
+    assert anonymous.status_code == 303 and "/login" in anonymous.headers["location"]
+
+
+def test_foreign_targets_are_refused_in_the_console(client: httpx.Client, world: World) -> None:
+    csrf = login(client, "office_zz", PASSWORD)
+    created = client.post("/console/library/new", data={"csrf_token": csrf, "title": "矩阵通稿"})
+    url = created.headers["location"].split("?")[0]
+    page = client.get(url).text
+    assert "郑州住房头条号" in page and "洛阳住建" not in page  # only its matrix's accounts
+    refused = client.post(f"{url}/distribute", data={
+        "csrf_token": csrf, "account_ids": str(world.accounts["ly_weibo"])})  # fmt: skip
+    assert refused.status_code == 403 and "不在您的矩阵中" in refused.text
+    failed = client.post(f"{url}/distribute", data={
+        "csrf_token": csrf, "account_ids": str(world.accounts["housing_toutiao"])})  # fmt: skip
+    assert failed.status_code == 303
+    assert "未配置「toutiao」平台的发布通道" in client.get(url).text

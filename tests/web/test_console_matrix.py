@@ -1,0 +1,231 @@
+"""Matrix management in the console over real HTTP: the tree, the forms, their errors."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from zhengwu.accounts.models import Matrix, MatrixMember
+from zhengwu.audit.models import AuditEntry
+from zhengwu.auth import service as auth_service
+
+from .test_console_world import ConsoleWorld, build_console_world, login
+
+HTML = {"Accept": "text/html"}
+
+
+@pytest.fixture
+def world(committed_engine: Engine) -> ConsoleWorld:
+    """The console test city, committed (no index run: these pages do not need one)."""
+    auth_service._ip_attempts.clear()
+    return build_console_world(committed_engine, with_index=False)
+
+
+@pytest.fixture
+def client(live_server: str, world: ConsoleWorld) -> Iterator[httpx.Client]:
+    """An HTTP client of the running console (cookies kept, redirects not followed)."""
+    with httpx.Client(base_url=live_server, timeout=60, headers=HTML) as c:
+        yield c
+
+
+def _section(html: str, start: str, end: str | None = None) -> str:
+    tail = html[html.index(start) :]
+    return tail[: tail.index(end)] if end else tail
+
+
+def _members(engine: Engine, matrix_id: int) -> set[int]:
+    with Session(engine) as session:
+        rows = session.scalars(
+            select(MatrixMember.account_id).where(MatrixMember.matrix_id == matrix_id)
+        )
+        return set(rows)
+
+
+def test_admin_sees_the_tree_with_member_counts(client: httpx.Client, world: ConsoleWorld) -> None:
+    csrf = login(client, "admin")
+    html = client.get("/console/matrix").text
+    zz = re.search(rf'data-matrix="{world.matrices["zz"]}".*?</li>', html, re.S)
+    assert zz is not None
+    assert "5 个账号" in zz[0]
+    assert "1 个下级矩阵" in zz[0]
+    police = re.search(rf'data-matrix="{world.matrices["zz_police"]}".*?</li>', html, re.S)
+    assert police is not None
+    assert "2 个账号" in police[0]
+    assert 'margin-left: 1.5em" data-matrix="{}"'.format(world.matrices["zz_police"]) in html
+    # A top-level matrix from the list page; a bad name comes back in the form.
+    bad = client.post("/console/matrix", data={"name": " ", "kind": "regional", "csrf_token": csrf})
+    assert bad.status_code == 422
+    assert "请填写矩阵名称" in _section(bad.text, 'id="create-top-error"')
+    made = client.post("/console/matrix", data={"name": "开封政务新媒体矩阵", "kind": "regional",
+                                                "adcode": "410200", "csrf_token": csrf})  # fmt: skip
+    assert made.status_code == 303
+    page = client.get(made.headers["location"])
+    assert "矩阵已创建" in page.text
+    assert "<h1>开封政务新媒体矩阵</h1>" in page.text
+
+
+def test_office_manages_its_subtree(
+    client: httpx.Client, world: ConsoleWorld, committed_engine: Engine
+) -> None:
+    csrf = login(client, "office")
+    zz, police = world.matrices["zz"], world.matrices["zz_police"]
+    page = client.get(f"/console/matrix/{zz}").text
+    for form in ("form-create", "form-edit", "form-member", "form-import"):
+        assert f'id="{form}"' in page
+    # Its own root cannot be moved: no parent select there.
+    assert 'name="parent_id"' not in _section(page, 'id="form-edit"', "</form>")
+    assert page.count('aria-label="移除 ') == 5
+
+    # Create a sub-matrix under the police matrix.
+    no_csrf = client.post(f"/console/matrix/{police}/children", data={"name": "二七公安"})
+    assert no_csrf.status_code == 403
+    empty = client.post(f"/console/matrix/{police}/children", data={"name": "", "csrf_token": csrf})
+    assert empty.status_code == 422
+    assert "请填写矩阵名称" in _section(empty.text, 'id="error-create"')
+    assert 'id="form-create"' in empty.text  # the page with its forms, not a bare error page
+    made = client.post(f"/console/matrix/{police}/children",
+                       data={"name": "二七公安矩阵", "kind": "vertical", "csrf_token": csrf})  # fmt: skip
+    assert made.status_code == 303
+    assert made.headers["location"].endswith("?done=matrix-created")
+    child_id = int(made.headers["location"].split("/")[-1].split("?")[0])
+    child_page = client.get(made.headers["location"]).text
+    assert "✓ 矩阵已创建" in child_page
+    # The move select offers the office's matrices outside the child's own subtree.
+    options = _section(child_page, 'name="parent_id"', "</select>")
+    assert "郑州政务新媒体矩阵" in options
+    assert "洛阳" not in options
+    assert "（无，顶级矩阵）" not in options
+
+    # Rename and move it under the root; then a cycle is refused in the form.
+    moved = client.post(f"/console/matrix/{child_id}/edit",
+                        data={"name": "二七区公安矩阵", "kind": "vertical", "parent_id": str(zz),
+                              "csrf_token": csrf})  # fmt: skip
+    assert moved.status_code == 303
+    assert "矩阵已保存" in client.get(moved.headers["location"]).text
+    client.post(f"/console/matrix/{child_id}/edit",
+                data={"name": "二七区公安矩阵", "parent_id": str(police), "csrf_token": csrf})  # fmt: skip
+    cycle = client.post(f"/console/matrix/{police}/edit",
+                        data={"name": "郑州公安新媒体矩阵", "parent_id": str(child_id),
+                              "csrf_token": csrf})  # fmt: skip
+    assert cycle.status_code == 409
+    assert "不能把矩阵" in _section(cycle.text, 'id="error-edit"')
+    root_move = client.post(f"/console/matrix/{zz}/edit",
+                            data={"name": "郑州政务新媒体矩阵", "parent_id": str(police),
+                                  "csrf_token": csrf})  # fmt: skip
+    assert root_move.status_code == 403
+    assert "不能移动您自己的根矩阵" in root_move.text
+    with Session(committed_engine) as session:
+        child = session.get(Matrix, child_id)
+        assert child is not None
+        assert (child.name, child.parent_id) == ("二七区公安矩阵", police)
+        actions = [e.action for e in session.scalars(
+            select(AuditEntry).where(AuditEntry.entity_type == "matrix", AuditEntry.entity_id == child_id)
+            .order_by(AuditEntry.id))]  # fmt: skip
+    assert actions == ["create", "move", "move"]
+    # Another city's matrix is not the office's.
+    other = client.post(f"/console/matrix/{world.matrices['ly']}/children",
+                        data={"name": "x", "csrf_token": csrf})  # fmt: skip
+    assert other.status_code == 403
+    assert "这不是您管理的矩阵" in other.text
+
+
+def test_office_adds_searches_and_removes_members(
+    client: httpx.Client, world: ConsoleWorld, committed_engine: Engine
+) -> None:
+    csrf = login(client, "office")
+    police = world.matrices["zz_police"]
+    url = f"/console/matrix/{police}/members"
+    unknown = client.post(url, data={"platform": "weibo", "uid": "404404", "csrf_token": csrf})
+    assert unknown.status_code == 404
+    assert "账号不存在" in _section(unknown.text, 'id="error-member"')
+    assert 'value="404404"' in unknown.text  # what was typed comes back
+    nothing = client.post(url, data={"csrf_token": csrf})
+    assert nothing.status_code == 422
+    assert "请填写平台和 UID" in nothing.text
+
+    added = client.post(url, data={"platform": "weibo", "uid": "1002", "role": "member",
+                                   "csrf_token": csrf})  # fmt: skip
+    assert added.status_code == 303
+    assert "已添加成员" in client.get(added.headers["location"]).text
+    again = client.post(url, data={"platform": "weibo", "uid": "1002", "csrf_token": csrf})
+    assert "member-already" in again.headers["location"]
+
+    # A name search with several hits offers a choice; choosing adds that one.
+    several = client.post(url, data={"q": "郑州", "csrf_token": csrf})
+    assert several.status_code == 200
+    choices = _section(several.text, 'id="candidates"', "</table>")
+    assert "郑州12345" in choices
+    assert "郑州警方" in choices
+    chosen = client.post(url, data={"account_id": str(world.accounts["hotline_weibo"]),
+                                    "role": "lead", "csrf_token": csrf})  # fmt: skip
+    assert chosen.status_code == 303
+    one = client.post(url, data={"q": "中原文旅", "csrf_token": csrf})
+    assert one.status_code == 303
+    assert _members(committed_engine, police) == {
+        world.accounts[k]
+        for k in ("police_weibo", "police_douyin", "js_weibo", "hotline_weibo", "zy_wechat")
+    }
+    page = client.get(f"/console/matrix/{police}").text
+    assert "郑州12345</a>" in _section(page, 'id="members"', "</table>")
+
+    removed = client.post(f"{url}/{world.accounts['js_weibo']}/remove", data={"csrf_token": csrf})
+    assert removed.status_code == 303
+    assert "已移除成员" in client.get(removed.headers["location"]).text
+    twice = client.post(f"{url}/{world.accounts['js_weibo']}/remove", data={"csrf_token": csrf})
+    assert twice.status_code == 404
+    assert "不是矩阵" in _section(twice.text, 'id="error-remove"')
+    assert world.accounts["js_weibo"] not in _members(committed_engine, police)
+
+
+CSV = "platform,uid,role\nweibo,1002,member\nweibo,1001,member\nweibo,404404,\nwechat,w3001,boss\n"
+
+
+def test_office_imports_a_member_list(
+    client: httpx.Client, world: ConsoleWorld, committed_engine: Engine
+) -> None:
+    csrf = login(client, "office")
+    police = world.matrices["zz_police"]
+    url = f"/console/matrix/{police}/import"
+    done = client.post(url, data={"csrf_token": csrf},
+                       files={"file": ("名单.csv", CSV.encode(), "text/csv")})  # fmt: skip
+    assert done.status_code == 200
+    report = _section(done.text, 'id="import-report"', "</table>")
+    assert "新增 1 个，已是成员 1 个，未导入 2 行" in report
+    rows = re.findall(r"<tr><td>(\d+)</td><td>([^<]*)</td><td>([^<]*)</td></tr>", report)
+    assert [(r[0], r[1]) for r in rows] == [("4", "weibo,404404,"), ("5", "wechat,w3001,boss")]
+    assert "账号不存在" in rows[0][2]
+    assert world.accounts["js_weibo"] in _members(committed_engine, police)
+    bad = client.post(url, data={"csrf_token": csrf},
+                      files={"file": ("x.csv", b"foo,bar\n1,2\n", "text/csv")})  # fmt: skip
+    assert bad.status_code == 422
+    assert "表头" in _section(bad.text, 'id="error-import"')
+    missing = client.post(url, data={"csrf_token": csrf},
+                          files={"file": ("", b"", "application/octet-stream")})  # fmt: skip
+    assert missing.status_code == 422
+    assert "请选择要导入的 CSV 文件" in missing.text
+    forged = client.post(url, data={"csrf_token": "forged"},
+                         files={"file": ("名单.csv", CSV.encode(), "text/csv")})  # fmt: skip
+    assert forged.status_code == 403
+
+
+def test_other_roles_see_no_forms(client: httpx.Client, world: ConsoleWorld) -> None:
+    csrf = login(client, "operator")
+    assert client.get(f"/console/matrix/{world.matrices['zz']}").status_code == 403
+    refused = client.post(f"/console/matrix/{world.matrices['zz']}/children",
+                          data={"name": "x", "csrf_token": csrf})  # fmt: skip
+    assert refused.status_code == 403
+    # The operator's account page shows the matrices the account belongs to (no links).
+    page = client.get(f"/console/accounts/{world.accounts['police_weibo']}").text
+    matrices = _section(page, 'id="matrices"', "</section>")
+    assert "郑州政务新媒体矩阵" in matrices
+    assert "郑州公安新媒体矩阵" in matrices
+    assert "/console/matrix/" not in matrices
+    client.post("/logout", data={"csrf_token": csrf})
+    anonymous = client.post(f"/console/matrix/{world.matrices['zz']}/children", data={"name": "x"})
+    assert anonymous.status_code == 403
+    assert "请先登录" in anonymous.text

@@ -1,0 +1,78 @@
+"""The console search page: box, kind tabs with counts, highlighted masked snippets, errors."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from zhengwu.auth import service as auth_service
+from zhengwu.search import indexer
+
+from .test_console_world import ConsoleWorld, build_console_world, login
+
+
+@pytest.fixture
+def world(committed_engine: Engine) -> ConsoleWorld:
+    """The console test city with its search index."""
+    auth_service._ip_attempts.clear()
+    built = build_console_world(committed_engine, with_index=False)
+    with Session(committed_engine) as session:
+        indexer.reindex(session)
+        session.commit()
+    return built
+
+
+@pytest.fixture
+def client(live_server: str, world: ConsoleWorld) -> Iterator[httpx.Client]:
+    """A client of the live server (not logged in)."""
+    with httpx.Client(base_url=live_server, timeout=30) as c:
+        yield c
+
+
+def test_office_searches_with_tabs_and_highlights(
+    client: httpx.Client, world: ConsoleWorld
+) -> None:
+    login(client, "office")
+    page = client.get("/console/search", params={"q": "物业"})
+    assert page.status_code == 200
+    assert 'href="/console/search"' in page.text  # the navigation entry
+    tab = re.search(r'data-kind="requests">诉求 <span class="count">(\d+)</span>', page.text)
+    assert tab is not None and int(tab[1]) == 3
+    assert "<mark>物业</mark>" in page.text
+    assert f'href="/console/desk/{world.requests["housing"]}"' in page.text
+    assert "13912345678" not in page.text and "李小红" not in page.text
+    only_accounts = client.get("/console/search", params={"q": "平安郑州", "kind": "accounts"})
+    assert f'href="/console/accounts/{world.accounts["police_weibo"]}"' in only_accounts.text
+    assert 'data-kind="requests"' not in only_accounts.text.split("search-hits")[-1]
+
+
+def test_empty_and_too_long_queries_show_a_bilingual_error(client: httpx.Client) -> None:
+    login(client, "handler")
+    first = client.get("/console/search")
+    assert (
+        first.status_code == 200 and 'name="q"' in first.text and 'role="alert"' not in first.text
+    )
+    empty = client.get("/console/search", params={"q": " "})
+    assert (
+        empty.status_code == 422 and "请输入搜索词" in empty.text and "please enter" in empty.text
+    )
+    long = client.get("/console/search", params={"q": "长" * 101})
+    assert long.status_code == 422 and "搜索词过长" in long.text and "too long" in long.text
+
+
+def test_the_public_cannot_open_it_and_rescue_roles_find_accounts_only(
+    client: httpx.Client,
+) -> None:
+    anonymous = client.get("/console/search", params={"q": "物业"}, follow_redirects=False)
+    assert anonymous.status_code in (302, 303) and "/login" in anonymous.headers["location"]
+    login(client, "dispatcher")
+    page = client.get("/console/search", params={"q": "物业"})
+    assert page.status_code == 200
+    # as /api/search: accounts only — no request, content or post tab for a dispatcher
+    assert 'data-kind="accounts"' in page.text and 'data-kind="requests"' not in page.text
+    assert "/console/desk/" not in page.text and "/console/library/" not in page.text

@@ -1,0 +1,285 @@
+"""The settings console over real HTTP: routing rules, indicator systems, deadlines."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from zhengwu.audit.models import AuditEntry
+from zhengwu.auth import service as auth_service
+from zhengwu.index.system import BUILTIN_DIR, load_system, user_dir
+
+from .test_console_world import ConsoleWorld, build_console_world, login
+
+SHIPPED = (BUILTIN_DIR / "zhengwu-4d.toml").read_text(encoding="utf-8")
+MINE = SHIPPED.replace('name = "zhengwu-4d"', 'name = "my-index"', 1).replace(
+    'title_zh = "', 'title_zh = "本市', 1
+)
+
+
+@pytest.fixture
+def world(committed_engine: Engine) -> ConsoleWorld:
+    """The console test city (no index run)."""
+    auth_service._ip_attempts.clear()
+    return build_console_world(committed_engine, with_index=False)
+
+
+@pytest.fixture
+def client(live_server: str, world: ConsoleWorld) -> Iterator[httpx.Client]:
+    """An HTTP client of the running console."""
+    with httpx.Client(base_url=live_server, timeout=60, headers={"Accept": "text/html"}) as c:
+        yield c
+
+
+def _version(page: str) -> int:
+    found = re.search(r'id="current-version">当前版本 (\d+)<', page)
+    assert found is not None
+    return int(found[1])
+
+
+def _field_errors(page: str) -> dict[str, str]:
+    return dict(re.findall(r'<p class="field-error" id="err-([a-z_]+)">([^<]+)</p>', page))
+
+
+# -- routing table -------------------------------------------------------------------------
+
+
+def test_admin_adds_and_retires_a_routing_rule(
+    client: httpx.Client, world: ConsoleWorld, committed_engine: Engine
+) -> None:
+    csrf = login(client, "admin")
+    page = client.get("/console/settings/routing").text
+    assert _version(page) == 1
+    assert 'id="routing-form"' in page
+    added = client.post("/console/settings/routing/rules", data={
+        "csrf_token": csrf, "category_code": "02", "adcode": "郑州市中原区",
+        "organization_id": str(world.orgs["zy_culture"]), "note": "中原区环保投诉",
+    })  # fmt: skip
+    assert added.status_code == 303
+    page = client.get(added.headers["location"]).text
+    assert "路由规则已添加" in page
+    assert _version(page) == 2
+    assert re.search(r"<td>2 <span class=\"tag current-version\">当前</span>", page)
+    rules = client.get("/api/desk/routing/rules", headers={"Accept": "application/json"}).json()
+    mine = [r for r in rules if r["category_code"] == "02"]
+    assert [(r["adcode"], r["organization_id"], r["table_version"]) for r in mine] == [
+        ("410102", world.orgs["zy_culture"], 2)
+    ]
+    retired = client.post(f"/console/settings/routing/rules/{mine[0]['id']}/retire",
+                          data={"csrf_token": csrf, "reason": "并入12345"})  # fmt: skip
+    assert retired.status_code == 303
+    page = client.get(retired.headers["location"]).text
+    assert "路由规则已停用" in page
+    assert _version(page) == 3
+    assert f'id="rule-{mine[0]["id"]}"' not in page
+    assert "并入12345" in page  # the version's note
+    again = client.post(f"/console/settings/routing/rules/{mine[0]['id']}/retire",
+                        data={"csrf_token": csrf})  # fmt: skip
+    assert again.status_code == 409
+    with Session(committed_engine) as session:
+        actions = session.scalars(
+            select(AuditEntry.action).where(AuditEntry.entity_type == "routing_rule")
+        ).all()
+    assert actions.count("retire") == 1
+    assert actions.count("create") == 3  # two from the test city, one from the form
+
+
+def test_routing_form_errors_keep_the_input(client: httpx.Client, world: ConsoleWorld) -> None:
+    csrf = login(client, "admin")
+    bad = client.post("/console/settings/routing/rules", data={
+        "csrf_token": csrf, "category_code": "9999", "adcode": "999999", "organization_id": "",
+        "note": "保留这句说明",
+    })  # fmt: skip
+    assert bad.status_code == 422
+    errors = _field_errors(bad.text)
+    assert set(errors) == {"category_code", "adcode", "organization_id"}
+    assert "未知的分类：9999" in errors["category_code"]
+    assert "未知的区划代码：999999" in errors["adcode"]
+    assert "请选择承办单位" in errors["organization_id"]
+    assert 'value="999999"' in bad.text
+    assert 'value="保留这句说明"' in bad.text
+    assert '<option value="9999" selected>' in bad.text
+    named = client.post("/console/settings/routing/rules", data={
+        "csrf_token": csrf, "category_code": "01", "adcode": "火星市",
+        "organization_id": "999999",
+    })  # fmt: skip
+    assert named.status_code == 422
+    errors = _field_errors(named.text)
+    assert "未知的区划：火星市" in errors["adcode"]
+    assert "机构不存在：999999" in errors["organization_id"]
+    assert '<option value="01" selected>' in named.text
+    assert _version(client.get("/console/settings/routing").text) == 1  # nothing changed
+
+
+def test_routing_roles_and_csrf(client: httpx.Client, world: ConsoleWorld) -> None:
+    csrf = login(client, "office")  # the 郑州 matrix office
+    page = client.get("/console/settings/routing").text
+    assert 'id="routing-form"' in page
+    assert "洛阳市住房和城乡建设局" not in page.split('id="routing-form"')[1]  # not routable
+    outside = client.post("/console/settings/routing/rules", data={
+        "csrf_token": csrf, "category_code": "01", "adcode": "410300",
+        "organization_id": str(world.orgs["ly_housing"]), "note": "越权",
+    })  # fmt: skip
+    assert outside.status_code == 403
+    assert "不在本矩阵内" in outside.text
+    assert 'value="越权"' in outside.text
+    inside = client.post("/console/settings/routing/rules", data={
+        "csrf_token": csrf, "category_code": "", "adcode": "410105",
+        "organization_id": str(world.orgs["police"]),
+    })  # fmt: skip
+    assert inside.status_code == 303
+    no_csrf = client.post("/console/settings/routing/rules", data={
+        "category_code": "", "adcode": "", "organization_id": str(world.orgs["police"])})  # fmt: skip
+    assert no_csrf.status_code == 403
+    assert "CSRF" in no_csrf.text
+    client.cookies.clear()
+    csrf = login(client, "handler")
+    page = client.get("/console/settings/routing").text
+    assert 'id="routing-form"' not in page
+    refused = client.post("/console/settings/routing/rules", data={
+        "csrf_token": csrf, "organization_id": str(world.orgs["js_housing"])})  # fmt: skip
+    assert refused.status_code == 403
+    rule_id = re.search(r'id="rule-(\d+)"', page)
+    assert rule_id is not None
+    refused = client.post(f"/console/settings/routing/rules/{rule_id[1]}/retire",
+                          data={"csrf_token": csrf})  # fmt: skip
+    assert refused.status_code == 403
+    assert _version(client.get("/console/settings/routing").text) == 2  # only the office's rule
+
+
+# -- indicator systems ---------------------------------------------------------------------
+
+
+def test_admin_checks_and_saves_an_indicator_system(
+    client: httpx.Client, world: ConsoleWorld
+) -> None:
+    csrf = login(client, "admin")
+    form = client.get("/console/settings/systems/new")
+    assert form.status_code == 200
+    assert 'name="zhengwu-4d"' not in form.text and "zhengwu-4d" in form.text  # the example
+    checked = client.post("/console/settings/systems/new",
+                          data={"csrf_token": csrf, "toml": MINE, "action": "check"})  # fmt: skip
+    assert checked.status_code == 200
+    assert 'id="system-ok"' in checked.text
+    assert 'id="methodology"' in checked.text
+    assert "my-index" in checked.text
+    assert not (user_dir() / "my-index.toml").exists()  # checking saves nothing
+    saved = client.post("/console/settings/systems/new",
+                        data={"csrf_token": csrf, "toml": MINE, "action": "save"})  # fmt: skip
+    assert saved.status_code == 303
+    assert saved.headers["location"] == "/console/settings/systems/my-index?done=system-saved"
+    page = client.get(saved.headers["location"]).text
+    assert "指标体系已保存" in page
+    assert 'id="methodology"' in page
+    assert "# 本市" in html.unescape(page)  # the methodology is generated from the file
+    assert (user_dir() / "my-index.toml").read_text(encoding="utf-8") == MINE
+    assert load_system("my-index").title_zh.startswith("本市")  # where every run looks
+    listing = client.get("/console/settings/systems").text
+    row = listing[listing.index("/console/settings/systems/my-index") :]
+    assert "自定义" in row[:600]
+    twice = client.post("/console/settings/systems/new",
+                        data={"csrf_token": csrf, "toml": MINE, "action": "save"})  # fmt: skip
+    assert twice.status_code == 409
+    assert "已有名为 my-index 的指标体系" in twice.text
+    changed = MINE.replace('version = "', 'version = "9', 1)
+    uploaded = client.post(
+        "/console/settings/systems/new",
+        data={"csrf_token": csrf, "toml": "", "action": "save", "replace": "1"},
+        files={"file": ("my-index.toml", changed.encode(), "application/toml")},
+    )
+    assert uploaded.status_code == 303
+    assert load_system("my-index").version.startswith("9")
+
+
+def test_system_errors_are_all_shown_with_the_text_kept(
+    client: httpx.Client, world: ConsoleWorld
+) -> None:
+    csrf = login(client, "admin")
+    # Three independent mistakes: an unknown metric in the first dimension, a weight that
+    # breaks the second dimension's sum, and a third dimension left without indicators.
+    dims = MINE.split("[[dimensions]]")
+    dims[1] = dims[1].replace('metric = "', 'metric = "no_such_metric_', 1)
+    head, rest = dims[2].split("[[dimensions.indicators]]", 1)
+    dims[2] = (
+        head
+        + "[[dimensions.indicators]]"
+        + re.sub(r"weight = [0-9.]+", "weight = 5", rest, count=1)
+    )
+    third = re.search(r'key = "(\w+)"', dims[3])
+    assert third is not None
+    dims[3] = dims[3].split("[[dimensions.indicators]]", 1)[0]
+    text = "[[dimensions]]".join(dims)
+    bad = client.post("/console/settings/systems/new",
+                      data={"csrf_token": csrf, "toml": text, "action": "save"})  # fmt: skip
+    assert bad.status_code == 422
+    shown = [html.unescape(e) for e in re.findall(r'<li class="system-error">(.*?)<br>', bad.text)]
+    assert len(shown) == 3, shown
+    assert "未知指标度量 'no_such_metric_" in shown[0]
+    assert "dimensions[1].indicators" in shown[1] and "权重之和" in shown[1]
+    assert f"维度 {third[1]} 没有指标" in shown[2]
+    kept = re.search(r'<textarea id="f-toml"[^>]*>(.*?)</textarea>', bad.text, re.S)
+    assert kept is not None and html.unescape(kept[1]) == text  # the text stays in the form
+    assert not (user_dir() / "my-index.toml").exists()
+    syntax = client.post("/console/settings/systems/new",
+                         data={"csrf_token": csrf, "toml": "name = [", "action": "check"})  # fmt: skip
+    assert syntax.status_code == 422
+    assert "不是合法的 TOML" in syntax.text
+    empty = client.post("/console/settings/systems/new",
+                        data={"csrf_token": csrf, "toml": " ", "action": "check"})  # fmt: skip
+    assert empty.status_code == 422
+    assert "请粘贴或上传" in empty.text
+    unsafe = client.post("/console/settings/systems/new", data={
+        "csrf_token": csrf, "toml": MINE.replace('"my-index"', '"../evil"', 1), "action": "save"})  # fmt: skip
+    assert unsafe.status_code == 422
+    assert "只能用字母" in unsafe.text
+    assert not (user_dir().parent / "evil.toml").exists()
+
+
+def test_only_the_admin_saves_systems(client: httpx.Client, world: ConsoleWorld) -> None:
+    csrf = login(client, "office")
+    form = client.get("/console/settings/systems/new").text
+    assert 'value="save"' not in form
+    checked = client.post("/console/settings/systems/new",
+                          data={"csrf_token": csrf, "toml": MINE, "action": "check"})  # fmt: skip
+    assert checked.status_code == 200
+    assert "只有平台管理员可以保存" in checked.text
+    refused = client.post("/console/settings/systems/new",
+                          data={"csrf_token": csrf, "toml": MINE, "action": "save"})  # fmt: skip
+    assert refused.status_code == 403
+    assert not (user_dir() / "my-index.toml").exists()
+    client.cookies.clear()
+    login(client, "admin")
+    no_csrf = client.post("/console/settings/systems/new", data={"toml": MINE, "action": "save"})
+    assert no_csrf.status_code == 403
+    assert "CSRF" in no_csrf.text
+    assert not (user_dir() / "my-index.toml").exists()
+    client.cookies.clear()
+    login(client, "dispatcher")
+    assert client.get("/console/settings/systems/new").status_code == 403
+
+
+# -- deadlines -----------------------------------------------------------------------------
+
+
+def test_deadlines_must_be_positive_and_csrf_is_checked(
+    client: httpx.Client, world: ConsoleWorld
+) -> None:
+    csrf = login(client, "admin")
+    zero = client.post("/console/settings/categories/0101", data={
+        "csrf_token": csrf, "name": "物业管理", "response_days": "0", "resolve_days": "-3"})  # fmt: skip
+    assert zero.status_code == 422
+    errors = _field_errors(zero.text)
+    assert "不能小于 1" in errors["response_days"]
+    assert "正整数" in errors["resolve_days"]
+    assert 'value="-3"' in zero.text
+    no_csrf = client.post("/console/settings/categories/0101", data={
+        "name": "物业管理", "response_days": "1", "resolve_days": "5"})  # fmt: skip
+    assert no_csrf.status_code == 403
+    api = client.get("/api/desk/categories/0101", headers={"Accept": "application/json"}).json()
+    assert api["version"] == 1

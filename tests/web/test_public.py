@@ -1,0 +1,145 @@
+"""Public rankings (/rankings, /api/public/rankings): published periods only, cacheable."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+from tests.web.test_console_world import USERS, ConsoleWorld, build_console_world, login
+
+from zhengwu.auth import service as auth_service
+from zhengwu.auth.principal import Principal
+from zhengwu.content import store
+from zhengwu.index import access, results
+from zhengwu.index import engine as index_engine
+from zhengwu.index.periods import parse_period
+from zhengwu.index.system import load_system
+
+OFFICE = Principal(role="matrix_office", user_id=1, username="office", matrix_id=1)
+PHONE = re.compile(r"1[3-9]\d{9}")
+
+
+@pytest.fixture
+def world(committed_engine: Engine) -> ConsoleWorld:
+    """The console test city with runs of June (older) and July (newer) stored."""
+    auth_service._ip_attempts.clear()
+    world = build_console_world(committed_engine)
+    with Session(committed_engine) as session, store.open_store() as con:
+        index_engine.run_for_db(session, con, load_system("zhengwu-4d"), parse_period("2025-06"))
+    return world
+
+
+def _publish(engine: Engine, period: str) -> None:
+    with Session(engine) as session, store.open_store(read_only=True) as con:
+        access.publish(session, con, principal=OFFICE, run_id=f"zhengwu-4d/{period}")
+        session.commit()
+
+
+def test_nothing_published_yet(live_server: str, world: ConsoleWorld) -> None:
+    r = httpx.get(f"{live_server}/api/public/rankings", timeout=60)
+    assert r.status_code == 404
+    assert r.json()["message_zh"] == "还没有已发布的排行"
+    page = httpx.get(f"{live_server}/rankings", timeout=60)
+    assert page.status_code == 200
+    assert "还没有已发布的排行" in page.text
+    assert "平安郑州" not in page.text  # the stored, unpublished runs stay inside
+
+
+def test_latest_published_period_only(
+    live_server: str, world: ConsoleWorld, committed_engine: Engine
+) -> None:
+    _publish(committed_engine, "2025-06")  # July is newer but not published
+    body = httpx.get(f"{live_server}/api/public/rankings", timeout=60).json()
+    assert body["period"] == "2025-06"
+    _publish(committed_engine, "2025-07")
+    body = httpx.get(f"{live_server}/api/public/rankings", timeout=60).json()
+    assert body["period"] == "2025-07"
+    assert body["platform"] == "weibo"
+    assert body["previous_period_compared"] is True
+    ranks = [r["rank"] for r in body["rows"]]
+    assert ranks == list(range(1, len(ranks) + 1))
+    names = [r["name"] for r in body["rows"]]
+    assert "平安郑州" in names
+    assert "郑州12345" not in names  # failed the compliance gate: counted, not ranked
+    assert body["excluded_count"] >= 1
+    assert all(r["movement"] is not None for r in body["rows"])
+    douyin = httpx.get(
+        f"{live_server}/api/public/rankings", params={"platform": "douyin"}, timeout=60
+    ).json()
+    assert [r["name"] for r in douyin["rows"]] == ["郑州警方"]
+    police = httpx.get(
+        f"{live_server}/api/public/rankings", params={"sector": "公安"}, timeout=60
+    ).json()
+    assert police["sector"] == "公安"
+    assert [r["name"] for r in police["rows"]] == ["平安郑州"]
+    assert [r["rank"] for r in police["rows"]] == [1]  # rank inside the sector
+    # A withdrawn publication stops being public: June is the latest published again.
+    with Session(committed_engine) as session:
+        access.withdraw(session, principal=OFFICE, run_id="zhengwu-4d/2025-07")
+        session.commit()
+    assert httpx.get(f"{live_server}/api/public/rankings", timeout=60).json()["period"] == "2025-06"
+
+
+def test_nothing_personal_and_cacheable(
+    live_server: str, world: ConsoleWorld, committed_engine: Engine
+) -> None:
+    _publish(committed_engine, "2025-07")
+    r = httpx.get(f"{live_server}/api/public/rankings", timeout=60)
+    assert r.status_code == 200
+    assert r.headers["cache-control"] == "public, max-age=300"
+    etag = r.headers["etag"]
+    assert etag.startswith('"') and etag.endswith('"')
+    for key in ("account_uid", "compliance_reasons", "dims_missing", '"excluded"'):
+        assert key not in r.text, key
+    assert {k for row in r.json()["rows"] for k in row} == {
+        "rank", "previous_rank", "movement", "name", "org_name", "sector", "level", "score",
+        "percentile",
+    }  # fmt: skip
+    assert not PHONE.search(r.text)
+    same = httpx.get(f"{live_server}/api/public/rankings", headers={"If-None-Match": etag},
+                     timeout=60)  # fmt: skip
+    assert same.status_code == 304
+    assert same.content == b""
+    assert same.headers["etag"] == etag
+    other = httpx.get(f"{live_server}/api/public/rankings", params={"platform": "douyin"},
+                      headers={"If-None-Match": etag}, timeout=60)  # fmt: skip
+    assert other.status_code == 200  # another filter is another resource
+    page = httpx.get(f"{live_server}/rankings", timeout=60)
+    assert page.status_code == 200
+    assert page.headers["cache-control"] == "public, max-age=300"
+    assert 'name="viewport"' in page.text
+    assert "<script" not in page.text
+    assert "平安郑州" in page.text
+    assert "2025-07" in page.text
+    assert not PHONE.search(page.text)
+    assert len(page.content) < 20_000  # light: inline CSS, no assets
+    cached = httpx.get(f"{live_server}/rankings", headers={"If-None-Match": page.headers["etag"]},
+                       timeout=60)  # fmt: skip
+    assert cached.status_code == 304
+    # Computing the period again changes the published numbers: the old ETag no longer holds.
+    with Session(committed_engine) as session, store.open_store() as con:
+        index_engine.run_for_db(session, con, load_system("zhengwu-4d"), parse_period("2025-07"))
+        assert results.find_run(con, "zhengwu-4d", "2025-07")
+    fresh = httpx.get(f"{live_server}/api/public/rankings", headers={"If-None-Match": etag},
+                      timeout=60)  # fmt: skip
+    assert fresh.status_code == 200
+    assert fresh.headers["etag"] != etag
+
+
+def test_the_same_for_every_role(
+    live_server: str, world: ConsoleWorld, committed_engine: Engine
+) -> None:
+    _publish(committed_engine, "2025-07")
+    expected = httpx.get(f"{live_server}/api/public/rankings", timeout=60).json()
+    for username in USERS:
+        with httpx.Client(base_url=live_server, timeout=60) as client:
+            login(client, username)
+            assert client.get("/api/public/rankings").json() == expected, username
+            page = client.get("/rankings", headers={"Accept": "text/html"})
+            assert page.status_code == 200
+            assert "平安郑州" in page.text
+    bad = httpx.get(f"{live_server}/api/public/rankings", params={"top": 0}, timeout=60)
+    assert bad.status_code == 422
