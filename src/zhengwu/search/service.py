@@ -125,18 +125,18 @@ def _matches(
     )
     if mode == "and":
         matched = matched.having(func.count() == len(present))
+        if len(present) > 1:
+            # Only documents that have the rarest term can have them all: start from its
+            # postings instead of aggregating every posting of the common terms.
+            rarest = min(present, key=lambda t: (df[t], t))
+            matched = matched.where(
+                SearchPosting.doc_id.in_(
+                    select(SearchPosting.doc_id).where(
+                        SearchPosting.kind == kind, SearchPosting.term == rarest
+                    )
+                )
+            )
     return matched.subquery(), access.document_scope(principal, kind)
-
-
-def _count(session: Session, found: tuple[Any, ColumnElement[bool]]) -> int:
-    sub, scope = found
-    query = (
-        select(func.count())
-        .select_from(sub)
-        .join(SearchDocument, SearchDocument.id == sub.c.doc_id)
-        .where(scope)
-    )
-    return int(session.scalar(query) or 0)
 
 
 def _top(
@@ -145,18 +145,20 @@ def _top(
     found: tuple[Any, ColumnElement[bool]],
     terms: list[str],
     limit: int,
-) -> list[SearchHit]:
+) -> tuple[int, list[SearchHit]]:
+    """Return how many documents match in scope, and the best ``limit`` of them (one pass:
+    the window count is taken before the limit)."""
     sub, scope = found
     ranked = (sub.c.score * SearchDocument.boost).label("rank")
     rows = session.execute(
-        select(SearchDocument, ranked)
+        select(SearchDocument, ranked, func.count().over().label("total"))
         .join(sub, SearchDocument.id == sub.c.doc_id)
         .where(scope)
         .order_by(ranked.desc(), SearchDocument.id)
         .limit(limit)
     ).all()
     hits = []
-    for doc, rank in rows:
+    for doc, rank, _ in rows:
         plain, html = highlight(doc.body or doc.title, terms)
         hits.append(
             SearchHit(
@@ -169,7 +171,7 @@ def _top(
                 url=_url(kind, doc),
             )
         )
-    return hits
+    return (int(rows[0].total) if rows else 0), hits
 
 
 def _post_hits(
@@ -217,9 +219,10 @@ def _run(
             hits.extend(found_posts)
             continue
         found = _matches(session, principal, kind, terms, mode)
-        counts[kind] = _count(session, found) if found else 0
-        if found and counts[kind]:
-            hits.extend(_top(session, kind, found, terms, limit))
+        counts[kind] = 0
+        if found:
+            counts[kind], found_hits = _top(session, kind, found, terms, limit)
+            hits.extend(found_hits)
     return counts, hits
 
 
