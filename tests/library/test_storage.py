@@ -79,3 +79,20 @@ def test_shared_blob_for_two_items(session: Session, world: World) -> None:
                        files=[Upload("b.pdf", io.BytesIO(PDF))])  # fmt: skip
     assert a.files[0].sha256 == b.files[0].sha256
     assert len(_files()) == 1
+
+
+def test_prune_frees_contents_no_item_uses_after_the_grace(session: Session, world: World) -> None:
+    a = service.create(session, world["op_police"], title="甲",
+                       files=[Upload("a.pdf", io.BytesIO(PDF)), Upload("a.png", io.BytesIO(PNG))])  # fmt: skip
+    b = service.create(session, world["op_housing"], title="乙",
+                       files=[Upload("b.pdf", io.BytesIO(PDF))])  # fmt: skip
+    png_sha = next(f.sha256 for f in a.files if f.filename == "a.png")
+    pdf_sha = b.files[0].sha256
+    service.remove(session, world["op_police"], a)
+    assert len(_files()) == 2  # deleting rows never deletes bytes a rollback could need
+    assert service.prune_files(session) == []  # just written: inside the grace period
+    assert service.prune_files(session, grace_seconds=0) == [png_sha]
+    assert [p.name for p in _files()] == [pdf_sha]  # still used by 乙
+    service.remove(session, world["op_housing"], b)
+    assert service.prune_files(session, grace_seconds=0) == [pdf_sha]
+    assert _files() == []

@@ -79,7 +79,7 @@ def _print_items(rows: list[dict[str, object]], json_out: bool) -> None:
             print_json(row)
         return
     for row in rows:
-        labels = "".join(f"[{x}]" for x in row["labels"])  # type: ignore[attr-defined]
+        labels = "".join(f"[{x['label']}]" for x in row["labels"])  # type: ignore[attr-defined]
         console.print(f"{row['id']:>6}  {labels} {row['title']}  ({row['kind']})")
 
 
@@ -164,3 +164,26 @@ def distribute(
             console.print(
                 f"{t['account_name']} ({t['platform']}): {t['state']} {t['reason'] or ''}"
             )
+
+
+@app.command("prune")
+@handle_errors
+def prune(
+    grace_minutes: Annotated[
+        float, typer.Option(min=0, help="keep contents stored less than this long ago")
+    ] = 60.0,
+    json_out: JsonOut = False,
+) -> None:
+    """Free the disk space of file contents no item uses any more (after deletions).
+
+    Example: zhengwu library prune --grace-minutes 60
+    """
+    from zhengwu.db.engine import unit_of_work
+    from zhengwu.library import service
+
+    with unit_of_work() as session:
+        removed = service.prune_files(session, grace_seconds=grace_minutes * 60)
+    if json_out:
+        print_json({"removed": removed})
+    else:
+        console.print(f"已删除 removed {len(removed)} 个未使用的文件内容 unused contents")

@@ -463,6 +463,16 @@ def remove(session: Session, principal: Principal, item: ContentItem) -> None:
     session.flush()
 
 
+def prune_files(session: Session, *, grace_seconds: float = 3600.0) -> list[str]:
+    """Delete stored file contents no item uses any more (after deletions); return their hashes.
+
+    Deleting an item or a file only drops the database rows, so that a rolled-back
+    transaction never loses bytes; this sweep (``zhengwu library prune``) frees the disk.
+    """
+    referenced = set(session.scalars(select(ContentFile.sha256).distinct()))
+    return storage.prune(referenced, grace_seconds=grace_seconds)
+
+
 def history(session: Session, item: ContentItem) -> list[dict[str, Any]]:
     """Return the item's change history from the audit log, oldest first."""
     return [

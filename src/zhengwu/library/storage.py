@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -155,7 +156,8 @@ def store(stream: BinaryIO, filename: str) -> StoredBlob:
         sha = digest.hexdigest()
         final = blob_path(sha)
         if final.exists():
-            tmp.unlink()  # already stored: identical bytes are kept once
+            tmp.unlink()  # already stored: identical bytes are kept once …
+            os.utime(final)  # … and fresh again, so that prune() leaves it to this upload
         else:
             final.parent.mkdir(parents=True, exist_ok=True)
             os.replace(tmp, final)
@@ -163,6 +165,27 @@ def store(stream: BinaryIO, filename: str) -> StoredBlob:
         tmp.unlink(missing_ok=True)
         raise
     return StoredBlob(sha256=sha, size=size, content_type=content_type, filename=name)
+
+
+def prune(referenced: set[str], *, grace_seconds: float = 3600.0) -> list[str]:
+    """Delete stored blobs that no file references; return their hashes.
+
+    A blob written (or re-uploaded) less than ``grace_seconds`` ago is kept: its item may
+    not be committed yet. Temporary files of interrupted uploads older than that go too.
+    """
+    directory = root()
+    if not directory.is_dir():
+        return []
+    cutoff = time.time() - grace_seconds
+    removed: list[str] = []
+    for path in sorted(directory.glob("*/*")) + sorted(directory.glob(".upload-*")):
+        name = path.name
+        if name in referenced or not path.is_file() or path.stat().st_mtime > cutoff:
+            continue
+        path.unlink(missing_ok=True)
+        if not name.startswith(".upload-"):
+            removed.append(name)
+    return removed
 
 
 def open_blob(sha256: str) -> Path:

@@ -1,0 +1,60 @@
+"""``zhengwu library`` on a real SQLite data directory: add, list, search, distribute, prune."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from zhengwu.cli.library import app
+from zhengwu.db.engine import get_engine
+from zhengwu.library import storage
+
+from .world import PNG, World, build_world
+
+runner = CliRunner()
+
+
+def _world() -> World:
+    with Session(get_engine()) as session:
+        world = build_world(session)
+        session.commit()
+    return world
+
+
+def _ok(args: list[str]) -> str:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_add_list_search_distribute_and_prune(tmp_path: Path) -> None:
+    world = _world()
+    image = tmp_path / "预警.png"
+    image.write_bytes(PNG)
+    org, matrix = str(world.orgs["police"]), str(world.matrices["zz"])
+    plain = json.loads(_ok(["add", "--title", "交通提示", "--org", org, "--matrix", matrix,
+                            "--json"]))  # fmt: skip
+    labelled = json.loads(_ok(["add", "--title", "暴雨红色预警", "--org", org, "--matrix", matrix,
+                               "--label", "权威", "--tag", "防汛", "--file", str(image), "--json"]))  # fmt: skip
+    listed = [json.loads(line) for line in _ok(["list", "--json"]).splitlines()]
+    assert [row["id"] for row in listed] == [labelled["id"], plain["id"]]  # 权威 first
+    assert [x["label"] for x in listed[0]["labels"]] == ["权威"] and listed[0]["tags"] == ["防汛"]
+    assert "[权威] 暴雨红色预警" in _ok(["list"])
+    found = [json.loads(line) for line in _ok(["search", "暴雨预警", "--json"]).splitlines()]
+    assert [row["id"] for row in found] == [labelled["id"]]
+
+    weibo, toutiao = str(world.accounts["police_weibo"]), str(world.accounts["housing_toutiao"])
+    report = json.loads(_ok(["distribute", str(labelled["id"]), "--account", weibo,
+                             "--account", toutiao, "--json"]))  # fmt: skip
+    states = {t["account_name"]: (t["state"], t["reason"]) for t in report["targets"]}
+    assert states["平安郑州"][0] == "queued"
+    assert states["郑州住房头条号"][0] == "failed" and "toutiao" in states["郑州住房头条号"][1]
+
+    bad = runner.invoke(app, ["add", "--title", "坏文件", "--org", org, "--file", str(tmp_path)])
+    assert bad.exit_code != 0
+
+    assert json.loads(_ok(["prune", "--grace-minutes", "0", "--json"])) == {"removed": []}
+    assert len(list(storage.root().glob("*/*"))) == 1  # the image is still used
