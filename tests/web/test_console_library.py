@@ -71,6 +71,14 @@ def test_operator_uploads_labels_and_distributes(client: httpx.Client, world: Wo
     assert "暴雨红色预警" in listing
     no_csrf = client.post(f"{url}/edit", data={"title": "无令牌"})
     assert no_csrf.status_code == 403
+    # refused edits and plans come back on the item page, with the reason and nothing saved
+    stale = client.post(f"{url}/edit", data={"csrf_token": csrf, "title": "旧版本改的标题",
+                        "visibility": "matrix", "expected_version": version[1]})  # fmt: skip
+    assert stale.status_code == 409 and 'id="form-errors"' in stale.text
+    assert 'id="edit-form"' in stale.text and "旧版本改的标题" not in client.get(url).text
+    nobody = client.post(f"{url}/distribute", data={"csrf_token": csrf})
+    assert nobody.status_code == 422 and "请至少选择一个账号" in nobody.text
+    assert 'id="distribute-form"' in nobody.text
 
 
 def test_other_roles_are_kept_out(client: httpx.Client, world: World) -> None:

@@ -6,6 +6,7 @@ does; form errors come back next to their fields with status 422, and nothing is
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -160,6 +161,20 @@ def item_page(request: Request, db: ConsoleDB, principal: Viewer, item_id: int) 
     return _item_page(request, db, principal, item_id)
 
 
+def _acted(
+    request: Request, db: Any, principal: Any, item_id: int, action: Callable[[], object],
+    done: str,
+) -> Response:  # fmt: skip
+    """Run a form's action; on an expected error show the item page with the message (the
+    refused change rolled back), else go back to the item with a flash."""
+    try:
+        action()
+    except ZhengwuError as exc:
+        db.rollback()
+        return _item_page(request, db, principal, item_id, error=exc, status_code=exc.status_code)
+    return RedirectResponse(f"/console/library/{item_id}?done={done}", status_code=303)
+
+
 @router.post("/{item_id}/edit", response_class=HTMLResponse)
 def edit(
     request: Request,
@@ -176,11 +191,14 @@ def edit(
     """Save an item's text, visibility, tags and labels (a new version, audited)."""
     require(principal, "library")
     item = library_service.get_manageable(db, principal, item_id)
-    data = ItemUpdate(title=title, body=body, visibility=visibility,
-                      tags=library_service.clean_tags([tags]), labels=labels or [],
-                      expected_version=int_or_none(expected_version))  # fmt: skip
-    library_service.update(db, principal, item, data)
-    return RedirectResponse(f"/console/library/{item_id}?done=updated", status_code=303)
+
+    def save() -> None:
+        data = ItemUpdate(title=title, body=body, visibility=visibility,
+                          tags=library_service.clean_tags([tags]), labels=labels or [],
+                          expected_version=int_or_none(expected_version))  # fmt: skip
+        library_service.update(db, principal, item, data)
+
+    return _acted(request, db, principal, item_id, save, "updated")
 
 
 @router.post("/{item_id}/files", response_class=HTMLResponse)
@@ -194,10 +212,13 @@ def add_file(
     """Attach a file to an item."""
     require(principal, "library")
     item = library_service.get_manageable(db, principal, item_id)
-    if file is None or not file.filename:
-        raise InvalidInputError("请选择文件", "choose a file")
-    library_service.add_file(db, principal, item, Upload(file.filename, file.file))
-    return RedirectResponse(f"/console/library/{item_id}?done=file", status_code=303)
+
+    def attach() -> None:
+        if file is None or not file.filename:
+            raise InvalidInputError("请选择文件", "choose a file")
+        library_service.add_file(db, principal, item, Upload(file.filename, file.file))
+
+    return _acted(request, db, principal, item_id, attach, "file")
 
 
 @router.post("/{item_id}/distribute", response_class=HTMLResponse)
@@ -213,19 +234,20 @@ def distribute(
     """Plan the item's distribution to the chosen matrix accounts."""
     require(principal, "library")
     item = library_service.get(db, principal, item_id)
-    if not account_ids:
-        raise InvalidInputError("请至少选择一个账号", "choose at least one account")
-    when = None
-    if scheduled_at.strip():
-        try:
-            when = datetime.fromisoformat(scheduled_at.strip()).replace(tzinfo=CHINA)
-        except ValueError:
-            raise InvalidInputError("计划时间格式无效", "invalid scheduled time") from None
-    distribution.plan(db, principal, item, DistributionPlan(
-        account_ids=account_ids, scheduled_at=when, text=text or None))  # fmt: skip
-    return RedirectResponse(
-        f"/console/library/{item_id}?done=planned#distribution", status_code=303
-    )
+
+    def plan() -> None:
+        if not account_ids:
+            raise InvalidInputError("请至少选择一个账号", "choose at least one account")
+        when = None
+        if scheduled_at.strip():
+            try:
+                when = datetime.fromisoformat(scheduled_at.strip()).replace(tzinfo=CHINA)
+            except ValueError:
+                raise InvalidInputError("计划时间格式无效", "invalid scheduled time") from None
+        distribution.plan(db, principal, item, DistributionPlan(
+            account_ids=account_ids, scheduled_at=when, text=text or None))  # fmt: skip
+
+    return _acted(request, db, principal, item_id, plan, "planned#distribution")
 
 
 @router.post("/{item_id}/delete", response_class=HTMLResponse)
