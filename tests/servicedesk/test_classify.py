@@ -484,3 +484,19 @@ def test_every_command_documents_an_example() -> None:
         result = runner.invoke(desk.app, ["model", command, "--help"])
         assert result.exit_code == 0
         assert f"Example: zhengwu desk model {command}" in result.stdout
+
+
+def test_retrain_replaces_a_model_of_an_older_file_version(
+    train_set: LabelledRequests, tmp_path: Path
+) -> None:
+    train_csv = _subset(train_set, tmp_path / "train.csv", 3)
+    model = tmp_path / "model.pkl"
+    with model.open("wb") as fh:  # what zhengwu before the category-tree block wrote
+        pickle.dump({"format": "zhengwu-servicedesk-classifier", "version": 1}, fh)
+    with pytest.raises(InvalidInputError, match="version 1"):
+        load(model)
+    result = runner.invoke(desk.app, ["model", "retrain", "--data", str(train_csv),
+                                      "--model", str(model)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "old model unreadable" in result.output and "new:" in result.stdout
+    assert load(model).info["n"] == len(read_labelled_csv(train_csv))

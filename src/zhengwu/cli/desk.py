@@ -169,6 +169,9 @@ def retrain_command(
         old: Classifier | None = load(model)
     except NotFoundError:
         old = None
+    except InvalidInputError as exc:  # an older file version, or a damaged file: replace it
+        err_console.print(f"旧模型无法读取，将训练新模型 / old model unreadable: {exc.message_en}")
+        old = None
     try:
         fit_x, held_x, fit_y, held_y = train_test_split(
             dataset.texts,
