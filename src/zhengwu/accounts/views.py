@@ -13,12 +13,19 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from zhengwu.accounts import access
 from zhengwu.accounts import service as accounts_service
-from zhengwu.accounts.models import Account, AccountRead, Matrix, MatrixMember, OrganizationRead
+from zhengwu.accounts.models import (
+    Account,
+    AccountRead,
+    Matrix,
+    MatrixMember,
+    MatrixRead,
+    OrganizationRead,
+)
 from zhengwu.auth.principal import Principal
 from zhengwu.errors import ForbiddenError, InvalidInputError, NotFoundError
 from zhengwu.web.deps import DB, CurrentPrincipal, WritingPrincipal
@@ -75,19 +82,9 @@ class MemberRead(BaseModel):
     account: AccountRead
 
 
-class MatrixDetail(BaseModel):
+class MatrixDetail(MatrixRead):
     """A matrix with its members, its direct sub-matrices and whether the caller may change it."""
 
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    external_id: str | None
-    name: str
-    kind: str
-    adcode: str | None
-    sector: str | None
-    lead_account_id: int | None
-    parent_id: int | None
     member_count: int
     members: list[MemberRead]
     children: list[MatrixNodeRead]
