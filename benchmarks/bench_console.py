@@ -567,7 +567,7 @@ def _wait_up(base: str) -> None:
             if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
                 return
         except httpx.HTTPError:
-            pass
+            pass  # not listening yet: try again until the deadline
         time.sleep(0.2)
     raise SystemExit("the server did not start")
 
