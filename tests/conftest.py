@@ -161,3 +161,21 @@ def live_server(committed_engine: Engine) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture
+def configured_database(committed_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Point the settings (CLI commands, child processes) at the test's committed database.
+
+    Yields its URL; CLI commands then run on SQLite and on PostgreSQL like the other tests.
+    """
+    from zhengwu.config import get_settings
+    from zhengwu.db.engine import get_engine
+
+    url = committed_engine.url.render_as_string(hide_password=False)
+    monkeypatch.setenv("ZHENGWU_DATABASE_URL", url)
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    yield url
+    get_engine().dispose()  # the commands' pool, before the tables are emptied
+    get_engine.cache_clear()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -29,6 +30,17 @@ class Settings(BaseSettings):
     )
     secret_key: SecretStr = Field(SecretStr(DEFAULT_SECRET), description="session signing key")
     timezone: str = Field("Asia/Shanghai", description="timezone of naive platform timestamps")
+    store_read_wait: float = Field(
+        3.0,
+        ge=0,
+        description="seconds a reader waits while an import or index run writes the "
+        "analytics store (then: 503 'store busy')",
+    )
+    store_write_wait: float = Field(
+        120.0,
+        ge=0,
+        description="seconds a writer waits for readers of the analytics store",
+    )
     import_batch_size: int = Field(50_000, ge=1, description="records per analytics write batch")
     import_workers: int = Field(0, ge=0, description="parser processes for imports; 0 = cores")
     compliance_window_days: int = Field(14, ge=1, description="国办 veto: days without a post")
@@ -38,6 +50,20 @@ class Settings(BaseSettings):
     distribution_platforms: list[str] = Field(
         ["weibo", "wechat", "douyin"],
         description="platforms with a publishing connector configured for distribution",
+    )
+    outbox_connector: Literal["none", "file"] = Field(
+        "none",
+        description="how the worker delivers the outbox: none (messages stay queued until a "
+        "platform connector is set up) or file (hand them to a gateway as JSON Lines files)",
+    )
+    worker_in_server: bool = Field(
+        True, description="`zhengwu serve` runs the periodic jobs in a background thread"
+    )
+    worker_jobs: list[str] | None = Field(
+        None, description="names of the periodic jobs the worker runs; default all"
+    )
+    worker_intervals: dict[str, float] = Field(
+        default_factory=dict, description="seconds between runs of a job, by name (overrides)"
     )
 
     @model_validator(mode="after")

@@ -52,3 +52,9 @@ class InvalidInputError(ZhengwuError):
     """The input is unusable as a whole (bad file, unknown format, bad value)."""
 
     status_code = 422
+
+
+class BusyError(ZhengwuError):
+    """A resource is held by another process for now (try again shortly)."""
+
+    status_code = 503

@@ -158,10 +158,13 @@ def test_create_per_role(client: httpx.Client, world: World, committed_engine: E
     again = client.post("/api/matrices", headers=admin, json={"name": "顶级"})
     assert again.status_code == 409
     assert client.post("/api/matrices", headers=admin, json={"name": ""}).status_code == 422
-    assert (
-        client.post("/api/matrices", headers=admin, json={"name": "x", "kind": "odd"}).status_code
-        == 422
-    )
+    odd = client.post("/api/matrices", headers=admin, json={"name": "x", "kind": "odd"})
+    assert odd.status_code == 422
+    # A body that fails validation gets the bilingual error body, naming the field.
+    assert odd.json()["error"] == "InvalidInputError"
+    assert odd.json()["message_zh"].startswith("请求参数无效 — kind")
+    assert odd.json()["message_en"].startswith("invalid request — kind")
+    assert [f["loc"] for f in odd.json()["fields"]] == [["body", "kind"]]
     assert (
         client.post(
             "/api/matrices", headers=admin, json={"name": "x", "parent_id": 987654}

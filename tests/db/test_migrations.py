@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, inspect, select
+import sqlalchemy as sa
+from alembic import command
+from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.orm import Session
 
 from zhengwu.accounts.models import Organization
 from zhengwu.db import migrate
+from zhengwu.db.engine import make_engine
 from zhengwu.db.models import Base
 from zhengwu.regions.models import Region
 
@@ -51,3 +58,57 @@ def test_regions_are_loaded_with_hierarchy(session: Session) -> None:
     assert guangzhou.level == "city"
     assert guangzhou.parent_adcode == "440000"
     assert session.scalar(select(Region).where(Region.adcode == "440106")) is not None
+
+
+@pytest.fixture
+def empty_engine(db_engine: Engine, tmp_path: Path) -> Iterator[Engine]:
+    """A database of the same backend with nothing in it, for migrating step by step."""
+    if db_engine.dialect.name == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'steps.db'}")
+        yield engine
+        engine.dispose()
+        return
+    schema = f"zw_steps_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    with db_engine.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    url = db_engine.url.update_query_dict({"options": f"-csearch_path={schema}"})
+    engine = make_engine(url.render_as_string(hide_password=False))
+    yield engine
+    engine.dispose()
+    with db_engine.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+
+
+def _columns(engine: Engine, table: str) -> dict[str, Any]:
+    return {c["name"]: c for c in inspect(engine).get_columns(table)}
+
+
+def test_incident_description_migration_keeps_existing_incidents(empty_engine: Engine) -> None:
+    migrate.upgrade(empty_engine, "0007")  # the rescue branch as it was before 0013
+    assert "description" not in _columns(empty_engine, "rescue_incidents")
+    with empty_engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO rescue_incidents (name, type, status, regions, hashtags, keywords,"
+            " starts_at, reverify_hours, created_at) VALUES ('旧灾情', 'flood', 'active', '[]',"
+            " '[]', '[]', '2021-07-20 00:00:00', 6.0, '2021-07-20 00:00:00')"
+        ))  # fmt: skip
+    migrate.upgrade(empty_engine, "0013")
+    column = _columns(empty_engine, "rescue_incidents")["description"]
+    assert column["nullable"] is True
+    assert isinstance(column["type"], sa.Text)
+    with empty_engine.connect() as conn:
+        rows = conn.execute(text("SELECT name, description FROM rescue_incidents")).all()
+    assert [tuple(r) for r in rows] == [("旧灾情", None)]
+    _downgrade(empty_engine, "0007")
+    assert "description" not in _columns(empty_engine, "rescue_incidents")
+    migrate.upgrade(empty_engine)  # every head, as `zhengwu db upgrade` does
+    assert "description" in _columns(empty_engine, "rescue_incidents")
+    assert migrate.ensure_current(empty_engine) is False  # at every head: nothing left to do
+
+
+def _downgrade(engine: Engine, revision: str) -> None:
+    cfg = migrate.alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)

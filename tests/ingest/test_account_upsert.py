@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -85,3 +88,93 @@ def test_many_accounts_in_one_call(session: Session) -> None:
     again = service.upsert_records(session, [_rec(str(i), followers=i + 1) for i in range(12_000)])
     assert (again.new, again.updated) == (0, 12_000)
     assert _row(session, "11999").followers == 12_000
+
+
+def test_inserted_rows_hold_every_field_as_given(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # PostgreSQL takes new accounts by COPY, SQLite by executemany: the rows must be the
+    # same as the records either way.
+    copied: list[int] = []
+    real_copy = service._copy_rows
+
+    def counting(conn: Any, table: str, names: list[str], rows: list[tuple[Any, ...]]) -> None:
+        copied.append(len(rows))
+        real_copy(conn, table, names, rows)
+
+    monkeypatch.setattr(service, "_copy_rows", counting)
+    created = datetime(2011, 6, 13, 9, 37, 44, tzinfo=CN)
+    full = _rec(
+        "1", verified_type=7, verified_reason="某市公安局\t“官方”", is_government=True,
+        followers=2**40, friends=0, statuses=3, adcode="440100", location="广东 广州",
+        description="多行\n描述\\ 与反斜杠", created_at=created,
+    )  # fmt: skip
+    bare = _rec("2")
+    result = service.upsert_records(session, [full, bare])
+    assert result.new == 2
+    on_postgres = session.connection().dialect.name == "postgresql"
+    assert copied == ([2] if on_postgres else [])
+    one, two = _row(session, "1"), _row(session, "2")
+    assert (one.name, one.verified_type, one.verified_reason, one.is_government) == (
+        "号1", 7, "某市公安局\t“官方”", True,
+    )  # fmt: skip
+    assert (one.followers, one.friends, one.statuses) == (2**40, 0, 3)
+    assert (one.adcode, one.location, one.description) == ("440100", "广东 广州", full.description)
+    assert one.platform_created_at == created
+    assert (two.verified_type, two.followers, two.adcode, two.description) == (None,) * 4
+    assert (two.is_government, two.status, two.organization_id) == (False, "active", None)
+    assert two.platform_created_at is None
+    assert one.first_seen == two.first_seen
+    assert one.first_seen.tzinfo is not None
+    # Read back by the upsert itself: nothing differs, nothing is updated.
+    again = service.upsert_records(session, [full, bare], [full, bare])
+    assert (again.new, again.updated, again.primary_unchanged) == (0, 0, 2)
+
+
+def test_linked_account_with_unchanged_fields_is_not_updated(session: Session) -> None:
+    org = Organization(name="某市公安局", level="市", sector="公安")
+    session.add(org)
+    session.flush()
+    session.add(Account(platform="weibo", uid="9", name="号9", organization_id=org.id,
+                        is_government=True, followers=3))  # fmt: skip
+    session.flush()
+    same = service.upsert_records(session, [_rec("9", is_government=True, followers=3)])
+    assert same.updated == 0
+    fewer = service.upsert_records(session, [_rec("9", is_government=False, followers=None)])
+    assert fewer.updated == 1
+    session.expire_all()
+    assert (_row(session, "9").is_government, _row(session, "9").followers) == (True, 3)
+
+
+def test_large_upsert_on_sqlite_restores_the_page_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A SQLite PRAGMA: checked on a SQLite database of its own, whatever the backend."""
+    from zhengwu.db import migrate
+    from zhengwu.db.engine import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'cache.db'}")
+    migrate.upgrade(engine)
+    try:
+        with Session(engine) as session:
+            _check_page_cache(session, monkeypatch)
+    finally:
+        engine.dispose()
+
+
+def _check_page_cache(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    conn = session.connection()
+    monkeypatch.setattr(service, "SQLITE_CACHE_MIN_KEYS", 3)
+    before = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
+    during: list[int] = []
+    real_upsert = service._upsert
+
+    def watching(*args: Any, **kwargs: Any) -> service.UpsertResult:
+        during.append(conn.exec_driver_sql("PRAGMA cache_size").scalar_one())
+        return real_upsert(*args, **kwargs)
+
+    monkeypatch.setattr(service, "_upsert", watching)
+    service.upsert_records(session, [_rec("1")])  # below the threshold: untouched
+    assert service.upsert_records(session, [_rec(str(i)) for i in range(2, 6)]).new == 4
+    assert during == [before, -service.SQLITE_CACHE_KIB]
+    assert conn.exec_driver_sql("PRAGMA cache_size").scalar_one() == before

@@ -134,3 +134,35 @@ def test_parallel_parse_matches_serial(tmp_path: Path) -> None:
     result = runner.invoke(app, ["import", "weibo-api", str(path), "--json", "--workers", "2"])
     summary = _summary(result.stdout)
     assert (summary["read"], summary["imported"], summary["quarantined"]) == (3001, 3000, 1)
+
+
+def _search(text: str) -> dict[str, object]:
+    result = runner.invoke(app, ["search", "query", text, "--kind", "accounts", "--json"])
+    assert result.exit_code == 0, result.output
+    found: dict[str, object] = orjson.loads(result.stdout)
+    return found
+
+
+def test_import_leaves_search_to_the_worker_unless_refresh_search(
+    configured_database: str, statuses: Path, tmp_path: Path
+) -> None:
+    plain = runner.invoke(app, ["import", "weibo-api", str(statuses)])
+    assert plain.exit_code == 0, plain.output
+    assert "the search index is refreshed by the worker" in " ".join(plain.stdout.split())
+    behind = _search("广东政法")
+    assert behind["counts"] == {"accounts": 0} and behind["stale"] == {"accounts": 1}
+
+    other = tmp_path / "other.jsonl"
+    user = {**USER, "id": 1234567890, "idstr": "1234567890", "screen_name": "平安深圳",
+            "name": "平安深圳", "verified_reason": "深圳市公安局官方微博"}  # fmt: skip
+    other.write_text(json.dumps({**_status(4100000000000001, 1), "user": user},
+                                ensure_ascii=False) + "\n", "utf-8")  # fmt: skip
+    now = runner.invoke(app, ["import", "weibo-api", str(other), "--refresh-search", "--json"])
+    summary = _summary(now.stdout)
+    # Both accounts changed since the last refresh: the earlier import's and this one's.
+    assert summary["search_indexed"] == {"accounts": 2, "requests": 0}  # type: ignore[comparison-overlap]
+    assert _search("广东政法")["counts"] == {"accounts": 1}
+    assert _search("平安深圳")["counts"] == {"accounts": 1}
+    assert _search("深圳")["stale"] == {}
+    again = runner.invoke(app, ["import", "weibo-api", str(other), "--refresh-search"])
+    assert again.exit_code == 0 and "search index refreshed" in again.stdout

@@ -403,3 +403,35 @@ def test_an_author_only_on_quarantined_lines_is_not_kept(
     assert taken == 2
     assert [row[8] for row in tables["accounts"] if row[2] == USER["idstr"]] == [1]
     assert len(tables["quarantine"]) == 1
+
+
+def test_ids_that_are_not_numbers_meet_the_fast_path_ids(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The importer reads a line whose idstr is no number; its post joins the fast lines'
+    # posts, whose ids must be text like it (as JSON, DuckDB cast "abc" and failed).
+    lines = [
+        _line(_status(1)),
+        _line(_status(2, idstr="abc", retweeted_status=_root(5, idstr="x-5"))),
+        _line(_status(3, retweeted_status=_root(4))),
+    ]
+    path = _write(tmp_path / "ids.jsonl", lines)
+    taken, tables = _assert_same([path, path], tmp_path, monkeypatch)
+    assert taken == 2 * 2
+    assert {"abc", "x-5"} <= {row[1] for row in tables["posts"]}
+
+
+def test_an_author_with_an_impossible_registration_date_goes_to_the_importer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    impossible = {**USER, "idstr": "31", "id": 31, "created_at": "Fri Feb 30 23:47:24 +0800 2017"}
+    lines = [
+        _line(_status(1)),
+        _line(_status(2, user=impossible)),
+        _line(_status(3, retweeted_status=_root(4, user={**impossible, "idstr": "32"}))),
+        _line(_status(5, retweeted_status=_root(6))),
+    ]
+    path = _write(tmp_path / "dates.jsonl", lines)
+    taken, tables = _assert_same([path], tmp_path, monkeypatch)
+    assert taken == 2
+    assert {row[2] for row in tables["accounts"]} == {USER["idstr"], LEAD["idstr"]}

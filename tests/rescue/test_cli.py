@@ -41,9 +41,11 @@ def _json(args: list[str]) -> object:
 
 def test_incident_team_import_intake_board_export(database: None, tmp_path: Path) -> None:
     created = _json(["incident", "create", "郑州暴雨", "--start", "2021-07-20T00:00+08:00",
-                     "--region", "410100", "--hashtag", "#郑州暴雨互助#", "--json"])  # fmt: skip
+                     "--region", "410100", "--hashtag", "#郑州暴雨互助#", "--json",
+                     "--description", "被困请拨 119；安置点电话 13800002222"])  # fmt: skip
     assert isinstance(created, dict)
     assert created["hashtags"] == ["郑州暴雨互助"]
+    assert created["description"] == "被困请拨 119；安置点电话 13800002222"
     listed = _json(["incident", "list", "--json"])
     assert isinstance(listed, list)
     assert [i["name"] for i in listed] == ["郑州暴雨"]
@@ -74,6 +76,7 @@ def test_incident_team_import_intake_board_export(database: None, tmp_path: Path
     assert board["total"] == taken["new_requests"] + 2
     assert all(r["masked"] for r in board["requests"])
     assert "13800001111" not in json.dumps(board, ensure_ascii=False)
+    assert board["incident"]["description"] == "被困请拨 119；安置点电话 138****2222"
     assert "金水区" in board["by_area"]
 
     out = tmp_path / "export.csv"

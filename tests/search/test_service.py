@@ -171,3 +171,53 @@ def test_content_hits_follow_the_library_access_rule(session: Session) -> None:
     assert service.search(session, ADMIN, "汛期", kinds=["content"]).counts["content"] == 2
     handler = Principal(role="handler", user_id=8, organization_id=mine.id)
     assert "content" not in service.search(session, handler, "汛期").counts
+
+
+def test_refresh_in_limited_steps_keeps_the_watermark(session: Session) -> None:
+    org = _org(session, "秦淮区政府")
+    for uid in range(5):
+        _account(session, f"q{uid}", f"秦淮发布{uid}", "秦淮区人民政府新闻办公室", org)
+    assert indexer.refresh(session, ["accounts"], limit=2) == {"accounts": 2}
+    assert indexer.pending(session, ["accounts"]) == {"accounts": 3}
+    assert indexer.refresh(session, ["accounts"], limit=2) == {"accounts": 2}
+    assert indexer.refresh(session, ["accounts"], limit=2) == {"accounts": 1}
+    assert indexer.refresh(session, ["accounts"], limit=2) == {"accounts": 0}
+    assert indexer.stats(session)["accounts"] == 5  # each indexed once, none twice
+    assert indexer.pending(session, ["accounts"]) == {"accounts": 0}
+
+
+def test_pending_counts_changes_past_the_watermark_up_to_a_cap(session: Session) -> None:
+    org = _org(session, "建邺区政府")
+    first = _account(session, "j1", "建邺发布", "建邺区人民政府新闻办公室", org)
+    _request(session, "建邺区小区路面积水")
+    assert indexer.pending(session) == {"accounts": 1, "requests": 1}  # never refreshed
+    indexer.refresh(session)
+    assert indexer.pending(session) == {"accounts": 0, "requests": 0}
+    for uid in range(3):
+        _account(session, f"j{uid + 2}", f"建邺{uid}", "建邺区", org)
+    first.name, first.updated_at = "建邺发布厅", datetime.now(UTC)  # a change counts too
+    session.flush()
+    assert indexer.pending(session, ["accounts"]) == {"accounts": 4}
+    assert indexer.pending(session, ["accounts"], cap=2) == {"accounts": 2}
+
+
+def test_results_say_when_the_index_is_behind(session: Session) -> None:
+    org = _org(session, "栖霞区政府")
+    _account(session, "x1", "栖霞发布", "栖霞区人民政府新闻办公室", org)
+    _request(session, "栖霞区道路施工噪音")
+    behind = service.search(session, ADMIN, "栖霞")
+    assert behind.counts["accounts"] == 0
+    assert behind.stale == {"accounts": 1, "requests": 1}
+    assert behind.stale_note and "1 个账号" in behind.stale_note and "1 条诉求" in behind.stale_note
+    assert "1 accounts and 1 requests" in behind.stale_note
+    # A dispatcher cannot search requests: only the accounts are counted for it.
+    dispatcher = Principal(role="dispatcher", user_id=6)
+    assert service.search(session, dispatcher, "栖霞").stale == {"accounts": 1}
+    assert service.search(session, ADMIN, "栖霞", kinds=["requests"]).stale == {"requests": 1}
+    assert service.search(session, ADMIN, "栖霞", kinds=["content"]).stale == {}
+    indexer.refresh(session)
+    current = service.search(session, ADMIN, "栖霞")
+    assert current.counts["accounts"] == 1
+    assert (current.stale, current.stale_note) == ({}, None)
+    assert service.lag_note({"requests": indexer.PENDING_CAP}) is not None
+    assert "10,000+" in (service.lag_note({"requests": indexer.PENDING_CAP}) or "")

@@ -93,3 +93,20 @@ def test_accounts_posts_and_errors(base: str, world: ConsoleWorld) -> None:
 def test_openapi_lists_the_search_route() -> None:
     schema = create_app().openapi()
     assert "search 搜索" in schema["paths"]["/api/search"]["get"]["tags"]
+
+
+def test_the_answer_says_when_the_index_is_behind(base: str, committed_engine: Engine) -> None:
+    from zhengwu.accounts.models import Account
+
+    assert _search(base, "admin", q="物业").json()["stale"] == {}
+    with Session(committed_engine) as session:
+        session.add(Account(platform="weibo", uid="77002", name="金水发布"))
+        session.commit()
+    behind = _search(base, "admin", q="金水发布").json()
+    assert behind["stale"] == {"accounts": 1} and "1 个账号" in behind["stale_note"]
+    with Session(committed_engine) as session:
+        indexer.refresh(session)
+        session.commit()
+    current = _search(base, "admin", q="金水发布").json()
+    assert (current["stale"], current["stale_note"]) == ({}, None)
+    assert current["counts"]["accounts"] >= 1

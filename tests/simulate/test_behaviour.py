@@ -179,3 +179,30 @@ def test_zombies_post_without_response_and_never_reply(month: SimulatedOutput) -
     assert repliers
     assert all(0 < rate <= 1 for rate in repliers.values())
     assert zombies.isdisjoint(repliers)
+
+
+def test_repliers_answer_comments_on_their_timeline_and_nobody_else_does(
+    month: SimulatedOutput,
+) -> None:
+    """Own replies (回复@…, what the index's compliance gate looks for) come from repliers."""
+    section = month.truth["platforms"]["weibo"]
+    repliers = section["repliers"]
+    hashtag = month.truth["event"]["hashtag"]
+    replies: Counter[str] = Counter()
+    ordinary: Counter[str] = Counter()  # own posts outside the rainstorm
+    for s in month.statuses():
+        uid = s["user"]["idstr"]
+        if "retweeted_status" in s or hashtag in s["text"]:
+            continue
+        ordinary[uid] += 1
+        if s["text"].startswith("回复@网友"):
+            replies[uid] += 1
+    assert replies
+    assert set(replies) <= set(repliers)  # zombies, dormant and silent bodies never reply
+    # Each replier answers about its reply rate's share of its ordinary posts.
+    expected = sum(rate * ordinary[uid] for uid, rate in repliers.items())
+    assert 0.8 * expected <= sum(replies.values()) <= 1.2 * expected
+    # Most repliers that post a fair amount show at least one reply in three weeks.
+    active = [uid for uid in repliers if ordinary[uid] >= 10]
+    assert active
+    assert sum(1 for uid in active if replies[uid]) >= 0.8 * len(active)

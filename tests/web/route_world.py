@@ -93,6 +93,7 @@ def build_route_world(engine: Engine) -> RouteWorld:
             "public_id": city.requests["housing"],
             "incident_id": str(city.incident_id),
             "request_id": str(city.help["flooded"]),
+            "team_id": str(city.teams["blue_sky"]),
             "item_id": str(item.id),
             "file_id": str(file_id),
             "fmt": "json",
@@ -101,6 +102,8 @@ def build_route_world(engine: Engine) -> RouteWorld:
             "token_fmt": f"{city.requests['housing']}.json",
             "run_id": f"{SYSTEM_NAME}/{MONTH}",
             "account_ref": "weibo:1002",  # 金水住建 (js_weibo)
+            "system": SYSTEM_NAME,  # the report downloads
+            "period": MONTH,
         }
     with Session(engine) as session, store.open_store(read_only=True) as con:
         index_access.publish(session, con, principal=office, run_id=f"{SYSTEM_NAME}/{MONTH}")

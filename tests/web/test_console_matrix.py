@@ -229,3 +229,41 @@ def test_other_roles_see_no_forms(client: httpx.Client, world: ConsoleWorld) -> 
     anonymous = client.post(f"/console/matrix/{world.matrices['zz']}/children", data={"name": "x"})
     assert anonymous.status_code == 403
     assert "请先登录" in anonymous.text
+
+
+def test_office_deletes_a_sub_matrix_but_not_its_root(
+    client: httpx.Client, world: ConsoleWorld, committed_engine: Engine
+) -> None:
+    csrf = login(client, "office")
+    zz, police = world.matrices["zz"], world.matrices["zz_police"]
+    # Its own root shows no delete form, and a forged post is refused with the reason.
+    assert 'id="form-delete"' not in client.get(f"/console/matrix/{zz}").text
+    root = client.post(f"/console/matrix/{zz}/delete", data={"confirm": "yes", "csrf_token": csrf})
+    assert root.status_code == 403
+    assert "不能删除此矩阵" in _section(root.text, 'id="error-delete"')
+    made = client.post(f"/console/matrix/{police}/children",
+                       data={"name": "金水公安矩阵", "csrf_token": csrf})  # fmt: skip
+    child_id = int(made.headers["location"].split("/")[-1].split("?")[0])
+    # A matrix with a sub-matrix is refused; the box must be ticked.
+    busy = client.post(f"/console/matrix/{police}/delete",
+                       data={"confirm": "yes", "csrf_token": csrf})  # fmt: skip
+    assert busy.status_code == 409
+    assert "还有 1 个下级矩阵" in _section(busy.text, 'id="error-delete"')
+    unticked = client.post(f"/console/matrix/{child_id}/delete", data={"csrf_token": csrf})
+    assert unticked.status_code == 422
+    assert "请勾选确认删除" in unticked.text
+    no_csrf = client.post(f"/console/matrix/{child_id}/delete", data={"confirm": "yes"})
+    assert no_csrf.status_code == 403
+    gone = client.post(f"/console/matrix/{child_id}/delete",
+                       data={"confirm": "yes", "csrf_token": csrf})  # fmt: skip
+    assert gone.status_code == 303
+    assert gone.headers["location"] == f"/console/matrix/{police}?done=matrix-deleted"
+    assert "矩阵已删除" in client.get(gone.headers["location"]).text
+    assert client.get(f"/console/matrix/{child_id}").status_code == 404
+    with Session(committed_engine) as session:
+        assert session.get(Matrix, child_id) is None
+        assert session.get(Matrix, police) is not None
+        actions = [e.action for e in session.scalars(
+            select(AuditEntry).where(AuditEntry.entity_type == "matrix", AuditEntry.entity_id == child_id)
+            .order_by(AuditEntry.id))]  # fmt: skip
+    assert actions == ["create", "delete"]

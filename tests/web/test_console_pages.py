@@ -92,7 +92,7 @@ def test_forbidden_pages_say_why_in_chinese_and_english(client: httpx.Client) ->
     assert "页面不存在" in missing.text
     bad_param = client.get("/console/matrix/not-a-number")
     assert bad_param.status_code == 422
-    assert "参数 matrix_id 无效" in bad_param.text
+    assert "请求参数无效 — matrix_id" in bad_param.text
     board_404 = client.get("/board/rescue/999999")
     assert board_404.status_code == 404
     assert "没有编号为 999999 的灾情" in board_404.text

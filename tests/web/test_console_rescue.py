@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from zhengwu.audit.models import AuditEntry
 from zhengwu.auth import service as auth_service
+from zhengwu.rescue.models import Team
 
 from .test_console_world import ConsoleWorld, build_console_world, login
 
@@ -311,3 +312,144 @@ def test_incident_and_team_forms_refuse_others_and_missing_csrf(
     assert client.get("/console/rescue/teams").status_code == 403
     incidents = client.get("/api/rescue/incidents").json()
     assert [(i["name"], i["status"]) for i in incidents] == [("郑州暴雨（测试）", "active")]
+
+
+# -- the situation description (灾情说明) and team edits --------------------------------------
+
+SITUATION = (
+    "金水区多处积水。\r\n被困请拨 119、110，市民热线 12345。\r\n安置点联系人张建国 13812345678。"
+)
+
+
+def test_incident_description_in_the_console_forms(
+    client: httpx.Client, world: ConsoleWorld, committed_engine: Engine
+) -> None:
+    csrf = login(client, "dispatcher")
+    assert 'id="f-description"' in client.get("/console/rescue/incidents/new").text
+    created = client.post("/console/rescue/incidents", data={
+        "csrf_token": csrf, "name": "巩义暴雨（测试）", "type": "flood", "regions": "410100",
+        "starts_at": "2021-07-20T08:00", "reverify_hours": "6", "description": SITUATION,
+    })  # fmt: skip
+    assert created.status_code == 303
+    incident_id = int(re.search(r"/console/rescue/(\d+)", created.headers["location"])[1])  # type: ignore[index]
+    stored = SITUATION.replace("\r\n", "\n")
+    assert client.get(f"/api/rescue/incidents/{incident_id}").json()["description"] == stored
+    queue = client.get(f"/console/rescue/{incident_id}").text
+    section = re.search(r'id="incident-description">(.*?)</section>', queue, re.S)
+    assert section is not None
+    assert "13812345678" in section[1] and "12345" in section[1]  # staff read it as written
+    edit = client.get(f"/console/rescue/incidents/{incident_id}/edit").text
+    assert f">{stored}</textarea>" in edit
+    public = httpx.get(f"{client.base_url}/board/rescue/{incident_id}").text
+    assert "138****5678" in public and "13812345678" not in public
+    assert "张建国" not in public and "市民热线 12345" in public
+    fields = {"csrf_token": csrf, "name": "巩义暴雨（测试）", "type": "flood", "regions": "410100",
+              "starts_at": "2021-07-20T08:00", "reverify_hours": "6", "status": "active"}  # fmt: skip
+    too_long = client.post(f"/console/rescue/incidents/{incident_id}/edit",
+                           data=fields | {"description": "灾" * 4001})  # fmt: skip
+    assert too_long.status_code == 422
+    assert "最多 4000 个字" in too_long.text
+    assert "灾" * 4001 in too_long.text  # what was typed comes back
+    assert client.get(f"/api/rescue/incidents/{incident_id}").json()["description"] == stored
+    cleared = client.post(f"/console/rescue/incidents/{incident_id}/edit",
+                          data=fields | {"description": "  "})  # fmt: skip
+    assert cleared.status_code == 303
+    assert client.get(f"/api/rescue/incidents/{incident_id}").json()["description"] is None
+    assert "尚未填写灾情说明" in client.get(f"/console/rescue/{incident_id}").text
+    assert _audit_actions(committed_engine, "rescue_incident").count("update") == 1
+
+
+def _team_row(page: str, team_id: int) -> str:
+    row = re.search(rf'<tr id="team-{team_id}"[^>]*>.*?</tr>', page, re.S)
+    assert row is not None, f"no row for team {team_id}"
+    return row[0]
+
+
+def _offered(client: httpx.Client, help_id: int) -> set[int]:
+    page = client.get(f"/console/rescue/requests/{help_id}").text
+    select_ = re.search(r'<select id="assign-team".*?</select>', page, re.S)
+    assert select_ is not None
+    return {int(v) for v in re.findall(r'<option value="(\d+)"', select_[0])}
+
+
+def test_dispatcher_edits_deactivates_and_reactivates_a_team(
+    client: httpx.Client, world: ConsoleWorld, committed_engine: Engine
+) -> None:
+    fire, blue = world.teams["fire"], world.teams["blue_sky"]
+    help_id = world.help["flooded"]
+    csrf = login(client, "dispatcher")
+    listing = client.get("/console/rescue/teams").text
+    assert f'href="/console/rescue/teams/{fire}/edit"' in listing
+    assert f'id="team-{fire}-deactivate"' in listing
+    edit = client.get(f"/console/rescue/teams/{fire}/edit")
+    assert edit.status_code == 200
+    assert 'value="郑州消防救援支队"' in edit.text and 'value="3"' in edit.text
+    form = {"csrf_token": csrf, "name": "郑州消防救援支队", "kind": "fire_brigade",
+            "capacity": "8", "capabilities": "冲锋舟 破拆", "area": "410100",
+            "contact_name": "周建华", "contact_phone": "13700002468"}  # fmt: skip
+    saved = client.post(f"/console/rescue/teams/{fire}/edit", data=form)
+    assert saved.status_code == 303
+    page = client.get(saved.headers["location"]).text
+    assert "救援队伍已保存" in page
+    row = _team_row(page, fire)
+    assert "0 / 8" in row and "冲锋舟、破拆" in row and "13700002468" in row
+    assert "消防救援" in row
+    taken = client.post(f"/console/rescue/teams/{fire}/edit", data=form | {"name": "蓝天救援队"})
+    assert taken.status_code == 409
+    assert "队伍名称已存在" in taken.text and 'value="蓝天救援队"' in taken.text
+    bad = client.post(f"/console/rescue/teams/{fire}/edit",
+                      data=form | {"contact_phone": "110", "capacity": "0"})  # fmt: skip
+    assert bad.status_code == 422
+    assert "电话号码格式不对" in bad.text
+    assert _offered(client, help_id) == {fire, blue}
+    off = client.post(f"/console/rescue/teams/{fire}/deactivate", data={"csrf_token": csrf})
+    assert off.status_code == 303
+    page = client.get(off.headers["location"]).text
+    assert "救援队伍已停用" in page
+    row = _team_row(page, fire)
+    assert "停用" in row and "team-inactive" in row and f'id="team-{fire}-reactivate"' in row
+    assert _offered(client, help_id) == {blue}  # no longer offered for dispatch
+    refused = client.post(f"/console/rescue/requests/{help_id}/assign",
+                          data={"csrf_token": csrf, "team_id": str(fire)})  # fmt: skip
+    assert refused.status_code == 409
+    back = client.post(f"/console/rescue/teams/{fire}/reactivate", data={"csrf_token": csrf})
+    assert back.status_code == 303
+    assert "救援队伍已重新启用" in client.get(back.headers["location"]).text
+    assert _offered(client, help_id) == {fire, blue}
+    sent = client.post(f"/console/rescue/requests/{help_id}/assign",
+                       data={"csrf_token": csrf, "team_id": str(blue)})  # fmt: skip
+    assert sent.status_code == 303
+    busy = client.post(f"/console/rescue/teams/{blue}/deactivate", data={"csrf_token": csrf})
+    assert busy.status_code == 409
+    assert 'id="list-error"' in busy.text and "请先撤回或办结" in busy.text
+    assert "在岗" in _team_row(busy.text, blue)
+    with Session(committed_engine) as session:
+        actions = list(session.scalars(
+            select(AuditEntry.action)
+            .where(AuditEntry.entity_type == "rescue_team", AuditEntry.entity_id == fire)
+            .order_by(AuditEntry.id)
+        ))  # fmt: skip
+    assert actions == ["create", "update", "deactivate", "reactivate"]
+
+
+def test_team_edits_are_refused_to_other_roles(
+    client: httpx.Client, world: ConsoleWorld, committed_engine: Engine
+) -> None:
+    blue = world.teams["blue_sky"]
+    for username in ("verifier", "team"):  # "team" is 蓝天救援队's own member
+        client.cookies.clear()
+        csrf = login(client, username)
+        listing = client.get("/console/rescue/teams").text
+        assert "/edit" not in listing and "deactivate" not in listing
+        assert client.get(f"/console/rescue/teams/{blue}/edit").status_code == 403
+        for action, data in (("edit", {"name": "改名", "capacity": "9"}), ("deactivate", {})):
+            refused = client.post(f"/console/rescue/teams/{blue}/{action}",
+                                  data={"csrf_token": csrf, **data})  # fmt: skip
+            assert refused.status_code == 403, (username, action)
+    client.cookies.clear()
+    assert client.get(f"/console/rescue/teams/{blue}/edit").status_code == 303  # to the login
+    with Session(committed_engine) as session:
+        stored = session.get(Team, blue)
+        assert stored is not None
+        assert (stored.name, stored.capacity, stored.active) == ("蓝天救援队", 3, True)
+    assert _audit_actions(committed_engine, "rescue_team") == ["create", "create"]

@@ -76,3 +76,29 @@ def test_the_public_cannot_open_it_and_rescue_roles_find_accounts_only(
     # as /api/search: accounts only — no request, content or post tab for a dispatcher
     assert 'data-kind="accounts"' in page.text and 'data-kind="requests"' not in page.text
     assert "/console/desk/" not in page.text and "/console/library/" not in page.text
+
+
+def test_the_page_says_when_the_index_is_behind_until_it_is_refreshed(
+    client: httpx.Client, committed_engine: Engine
+) -> None:
+    from zhengwu.accounts.models import Account
+
+    login(client, "office")
+    assert 'class="search-stale"' not in client.get("/console/search").text  # up to date
+    with Session(committed_engine) as session:
+        account = Account(platform="weibo", uid="77001", name="郑东新区发布")
+        session.add(account)
+        session.commit()
+        account_id = account.id
+    before = client.get("/console/search")
+    assert 'class="search-stale"' in before.text and 'data-stale-accounts="1"' in before.text
+    assert "1 个账号" in before.text and "the search index is behind" in before.text
+    missing = client.get("/console/search", params={"q": "郑东新区"})
+    assert "郑东新区发布" not in missing.text.split("search-hits")[-1]
+    assert 'data-stale-accounts="1"' in missing.text
+    with Session(committed_engine) as session:
+        indexer.refresh(session)
+        session.commit()
+    after = client.get("/console/search", params={"q": "郑东新区"})
+    assert 'class="search-stale"' not in after.text
+    assert f'href="/console/accounts/{account_id}"' in after.text

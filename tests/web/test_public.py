@@ -143,3 +143,36 @@ def test_the_same_for_every_role(
             assert "平安郑州" in page.text
     bad = httpx.get(f"{live_server}/api/public/rankings", params={"top": 0}, timeout=60)
     assert bad.status_code == 422
+
+
+def test_busy_store_gives_a_503_with_retry_after(
+    live_server: str, world: ConsoleWorld, committed_engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """While another process writes the analytics store, pages answer 503, not 500."""
+    import subprocess
+    import sys
+
+    from zhengwu.config import get_settings
+
+    _publish(committed_engine, "2025-06")
+    monkeypatch.setenv("ZHENGWU_STORE_READ_WAIT", "0.2")
+    get_settings.cache_clear()
+    path = get_settings().resolved_analytics_path
+    hold = ("import sys, duckdb; con = duckdb.connect(sys.argv[1]); print('ready', flush=True); "
+            "sys.stdin.read()")  # fmt: skip
+    with subprocess.Popen([sys.executable, "-c", hold, str(path)], stdin=subprocess.PIPE,
+                          stdout=subprocess.PIPE, text=True) as proc:  # fmt: skip
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        busy = httpx.get(f"{live_server}/api/public/rankings", timeout=60)
+        page = httpx.get(f"{live_server}/rankings", headers={"Accept": "text/html"}, timeout=60)
+        assert proc.stdin is not None
+        proc.stdin.close()
+        proc.wait(timeout=30)
+    assert busy.status_code == 503
+    assert busy.headers["retry-after"] == "5"
+    assert busy.json()["error"] == "BusyError"
+    assert "分析库正被进程" in busy.json()["message_zh"]
+    assert page.status_code == 503
+    # Once the writer is done, the same request is served again.
+    assert httpx.get(f"{live_server}/api/public/rankings", timeout=60).status_code == 200

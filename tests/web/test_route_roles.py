@@ -130,6 +130,10 @@ ROUTES: dict[str, Rule] = {
     "/console/accounts/{account_id}": Rule(INDEX),
     "/console/rankings": Rule(INDEX),
     "/console/rankings/explain": Rule(INDEX, query="run={run_id}&ref={account_ref}"),
+    "/console/reports": Rule(INDEX),
+    # a report download: any stored run for index readers, a published one (as here) for all
+    "/reports/{system}/{period}.html": Rule(ALL),
+    "/reports/{system}/{period}.pdf": Rule(ALL),
     "/console/topics": Rule(INDEX),
     "/console/map": Rule(MAP),
     "/console/desk": Rule(STAFF),
@@ -140,6 +144,7 @@ ROUTES: dict[str, Rule] = {
     "/console/rescue/incidents/new": Rule(DISPATCH),
     "/console/rescue/incidents/{incident_id}/edit": Rule(DISPATCH),
     "/console/rescue/teams": Rule(RESCUE),
+    "/console/rescue/teams/{team_id}/edit": Rule(DISPATCH),
     "/console/library": Rule(INDEX),
     "/console/library/new": Rule(INDEX),
     "/console/library/{item_id}": Rule(INDEX),

@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from zhengwu.db.base import Base, utcnow
@@ -36,7 +45,11 @@ class Account(Base):
     """An account of an organisation (or anyone) on one platform."""
 
     __tablename__ = "accounts"
-    __table_args__ = (UniqueConstraint("platform", "uid"),)
+    __table_args__ = (
+        UniqueConstraint("platform", "uid"),
+        # The search index pulls changed accounts in (updated_at, id) order (migration 0012).
+        Index("ix_accounts_updated_at_id", "updated_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     platform: Mapped[str] = mapped_column(String(16), index=True)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
@@ -58,38 +59,82 @@ class UpsertResult:
 
 
 _FIELD_VALUES = attrgetter(*_FIELDS)
-
-
-def _row_fields(row: dict[str, Any]) -> list[Any]:
-    get = row.get
-    return [get(name) for name in _COLUMNS]
+# Placeholder of the driver's own parameter style (exec_driver_sql), by paramstyle.
+_MARKERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 
 
 def _values(rec: AccountRecord) -> dict[str, Any]:
     return {col: v for col, v in zip(_COLUMNS, _FIELD_VALUES(rec), strict=True) if v is not None}
 
 
+# What _load_existing returns per account: id, organization_id, then the _COLUMNS.
+_Stored = tuple[Any, ...]
+
+
 def _load_existing(
     session: Session, keys: Sequence[tuple[str, str]]
-) -> dict[tuple[str, str], dict[str, Any]]:
-    existing: dict[tuple[str, str], dict[str, Any]] = {}
+) -> dict[tuple[str, str], _Stored]:
+    """Return the stored row (id, organization_id, *_COLUMNS) of each account ``keys`` name.
+
+    Driver-level SQL with the columns' own result conversions: SQLAlchemy's expanding
+    ``IN`` and its row objects cost more per key than the database spends finding the
+    row. PostgreSQL takes the uids of a platform as one array (``= ANY``); other
+    databases a chunk of ``IN`` at a time.
+    """
+    existing: dict[tuple[str, str], _Stored] = {}
     by_platform: dict[str, list[str]] = {}
     for platform, uid in keys:
         by_platform.setdefault(platform, []).append(uid)
-    names = ("id", "uid", "organization_id", *_COLUMNS)
-    cols = [getattr(Account, name) for name in names]
+    names = ("uid", "id", "organization_id", *_COLUMNS)
+    conn = session.connection()
+    dialect = conn.dialect
+    marker = _MARKERS.get(dialect.paramstyle)
+    table = _table()
+    processors = [
+        (i, proc)
+        for i, name in enumerate(names)
+        if (proc := table.c[name].type.dialect_impl(dialect).result_processor(dialect, None))
+        is not None
+    ]
+    head = f"SELECT {', '.join(names)} FROM {table.name} WHERE platform = {marker} AND uid "
     for platform, uids in by_platform.items():
-        for i in range(0, len(uids), _CHUNK):
-            rows = session.execute(
-                select(*cols).where(
-                    Account.platform == platform, Account.uid.in_(uids[i : i + _CHUNK])
-                )
-            )
-            for row in rows:
-                state = dict(zip(names, row, strict=True))
-                state["platform"] = platform
-                existing[(platform, row[1])] = state
+        if marker is None:  # pragma: no cover - no such driver in use
+            cols = [table.c[name] for name in names]
+            rows: list[Any] = []
+            for i in range(0, len(uids), _CHUNK):
+                part = uids[i : i + _CHUNK]
+                query = select(*cols).where(table.c.platform == platform, table.c.uid.in_(part))
+                rows += conn.execute(query).all()
+        elif dialect.name == "postgresql":
+            rows = _fetch(conn, f"{head}= ANY({marker})", (platform, uids))
+        else:
+            rows = []
+            for i in range(0, len(uids), _CHUNK):
+                part = uids[i : i + _CHUNK]
+                sql = f"{head}IN ({', '.join([marker] * len(part))})"
+                rows += _fetch(conn, sql, (platform, *part))
+        for row in rows:
+            if processors:
+                row = list(row)
+                for i, proc in processors:
+                    row[i] = proc(row[i])
+            existing[(platform, row[0])] = tuple(row[1:])
     return existing
+
+
+def _fetch(conn: Any, sql: str, params: tuple[Any, ...]) -> list[Any]:
+    """Run one query on the session's DBAPI connection and return its rows as tuples."""
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def _state(stored: _Stored) -> dict[str, Any]:
+    """Return a stored row as the column → value state the primary records are counted on."""
+    return dict(zip(_COLUMNS, stored[2:], strict=True))
 
 
 def _differs(values: dict[str, Any], state: dict[str, Any]) -> bool:
@@ -111,17 +156,53 @@ def upsert_records(
     new, updated or unchanged against the database and the earlier records of the chunk.
     An account linked to an organisation stays government whatever a payload says.
     """
-    result = UpsertResult()
     if not accounts and not primary:
-        return result
+        return UpsertResult()
     keys = list({(a.platform, a.uid) for a in [*accounts, *primary]})
+    with _sqlite_page_cache(session, len(keys)):
+        return _upsert(session, keys, accounts, primary, dry_run=dry_run)
+
+
+# SQLite's default page cache (2 MB) holds a small part of the accounts table and its
+# indexes, so a large upsert reads the same pages from the OS again and again; 64 MB for
+# its duration saves ~15 % of its CPU (142,043 new accounts of a national import).
+SQLITE_CACHE_KIB = 65_536
+SQLITE_CACHE_MIN_KEYS = 10_000
+
+
+@contextmanager
+def _sqlite_page_cache(session: Session, keys: int) -> Iterator[None]:
+    """Give SQLite a larger page cache while a large upsert runs, then the old size back."""
+    conn = session.connection()
+    if conn.dialect.name != "sqlite" or keys < SQLITE_CACHE_MIN_KEYS:
+        yield
+        return
+    old = int(conn.exec_driver_sql("PRAGMA cache_size").scalar_one())
+    conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size = {old}")
+
+
+def _upsert(
+    session: Session,
+    keys: list[tuple[str, str]],
+    accounts: Sequence[AccountRecord],
+    primary: Sequence[AccountRecord],
+    *,
+    dry_run: bool,
+) -> UpsertResult:
+    result = UpsertResult()
     existing = _load_existing(session, keys)
     # What the primary records have made of each account so far (copied on first change).
     state: dict[tuple[str, str], dict[str, Any]] = {}
     for rec in primary:
         key = (rec.platform, rec.uid)
         values = _values(rec)
-        current = state.get(key) or existing.get(key)
+        current = state.get(key)
+        if current is None and (stored := existing.get(key)) is not None:
+            current = _state(stored)
         if current is None:
             result.primary_new += 1
             state[key] = values
@@ -130,18 +211,21 @@ def upsert_records(
             state[key] = {**current, **values}
         else:
             result.primary_unchanged += 1
-    inserts: list[dict[str, Any]] = []
+    inserts: list[AccountRecord] = []
     updates: list[dict[str, Any]] = []
     for rec in accounts:
-        key = (rec.platform, rec.uid)
-        values = _values(rec)
-        old = existing.get(key)
+        old = existing.get((rec.platform, rec.uid))
         if old is None:
-            inserts.append({"platform": rec.platform, "uid": rec.uid, **values})
-        elif _differs(values, old):
-            if old.get("organization_id") is not None:
+            inserts.append(rec)
+            continue
+        fields = _FIELD_VALUES(rec)
+        if fields == old[2:]:
+            continue  # every field as stored (one comparison in C; the common re-import)
+        values = {col: v for col, v in zip(_COLUMNS, fields, strict=True) if v is not None}
+        if _differs(values, _state(old)):
+            if old[1] is not None:  # linked to an organisation
                 values["is_government"] = True
-            updates.append({"id": old["id"], **values})
+            updates.append({"id": old[0], **values})
     result.new, result.updated = len(inserts), len(updates)
     if dry_run:
         return result
@@ -156,21 +240,23 @@ def _table() -> Table:
     return table
 
 
-def _insert(session: Session, rows: list[dict[str, Any]]) -> None:
-    # One executemany per chunk of rows, values converted by the columns' own SQLAlchemy
-    # types: the ORM bulk path costs several times more per row, and this runs once per
-    # new account of an import (hundreds of thousands for a national file). A field a
+def _insert(session: Session, records: list[AccountRecord]) -> None:
+    # Rows go straight from the records to the driver, values converted by the columns'
+    # own SQLAlchemy types: the ORM bulk path costs several times more per row, and this
+    # runs once per new account of an import (hundreds of thousands for a national file).
+    # PostgreSQL takes them by COPY, others by one executemany per chunk. A field a
     # record lacks is NULL either way (none of them has a default).
-    if not rows:
+    if not records:
         return
     conn = session.connection()
     dialect = conn.dialect
-    marker = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(dialect.paramstyle)
+    marker = _MARKERS.get(dialect.paramstyle)
     table = _table()
     if marker is None:  # pragma: no cover - no such driver in use
         blank = dict.fromkeys(_COLUMNS)
+        rows = [{"platform": r.platform, "uid": r.uid, **blank, **_values(r)} for r in records]
         for i in range(0, len(rows), _CHUNK):
-            session.execute(insert(table), [{**blank, **row} for row in rows[i : i + _CHUNK]])
+            session.execute(insert(table), rows[i : i + _CHUNK])
         return
     names = ["platform", "uid", *_COLUMNS]
     # Columns with a default (status, first_seen, updated_at): computed once per call.
@@ -191,19 +277,33 @@ def _insert(session: Session, rows: list[dict[str, Any]]) -> None:
     width = 2 + len(_COLUMNS)
     converted = [(i, proc) for i, proc in enumerate(processors[:width]) if proc is not None]
     tail = tuple(fixed[width:])
-    sql = (
-        f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join([marker] * len(names))})"
-    )
     params = []
-    get_fields = _row_fields
-    for row in rows:
-        values = [row["platform"], row["uid"], *get_fields(row)]
+    get_fields = _FIELD_VALUES
+    for rec in records:
+        values = [rec.platform, rec.uid, *get_fields(rec)]
         for i, proc in converted:
             if values[i] is not None:
                 values[i] = proc(values[i])
         params.append((*values, *tail))
+    if dialect.name == "postgresql" and dialect.driver == "psycopg":
+        _copy_rows(conn, table.name, names, params)
+        return
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join([marker] * len(names))})"
+    )
     for i in range(0, len(params), _CHUNK):
         conn.exec_driver_sql(sql, params[i : i + _CHUNK])
+
+
+def _copy_rows(conn: Any, table: str, names: list[str], rows: list[tuple[Any, ...]]) -> None:
+    """Insert ``rows`` by COPY (PostgreSQL with psycopg), in the session's transaction."""
+    raw = conn.connection.driver_connection
+    with (
+        raw.cursor() as cursor,
+        cursor.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
 
 
 def _update(session: Session, rows: list[dict[str, Any]]) -> None:

@@ -23,6 +23,7 @@ from zhengwu.cli.common import console, handle_errors
 DEMO_STEPS: tuple[tuple[str, str], ...] = (
     ("演示账号 demo logins", "zhengwu.auth.demo:create_demo_users"),
     ("影响力指数 influence index", "zhengwu.index.demo:run"),
+    ("影响力报告 influence report", "zhengwu.reports.demo:run"),
     ("诉求办理 service desk", "zhengwu.servicedesk.demo:run"),
     ("应急求助 emergency help", "zhengwu.rescue.demo:run"),
     ("搜索索引 search index", "zhengwu.search.demo:run"),
@@ -101,6 +102,7 @@ def demo_command(
                 )
         truth: dict[str, Any] = orjson.loads((input_dir / "truth.json").read_bytes())
         truth["_input_dir"] = str(input_dir)
+        report: dict[str, Any] = {}
         for title, target in DEMO_STEPS:
             func = _load(target)
             if func is None:
@@ -110,7 +112,16 @@ def demo_command(
                 figures = func(session, analytics, truth)
             progress.update(task, completed=1, total=1)
             summary.add_row(title, " · ".join(f"{k} {v}" for k, v in figures.items()))
+            if target == "zhengwu.reports.demo:run":
+                report = figures
     console.print(summary)
+    if report.get("html"):
+        # Paths in full (the table cuts long cells), so they can be copied and opened.
+        console.print(
+            f"影响力报告 report: {report['html']}\n                   {report['pdf']}\n"
+            f"下载 download: http://{host}:{port}{report['url']} (console: /console/reports)",
+            soft_wrap=True,
+        )
     if serve:
         from zhengwu.cli.serve import serve_command
 

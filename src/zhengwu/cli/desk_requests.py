@@ -95,7 +95,7 @@ def intake_posts(
 @app.command("escalate")
 @handle_errors
 def escalate(json_out: JsonOut = False) -> None:
-    """Supervise (督办) every open request past a deadline (run from cron).
+    """Supervise (督办) every open request past a deadline now (the worker does it every 5 min).
 
     Example: zhengwu desk escalate --json
     """

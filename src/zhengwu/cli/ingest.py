@@ -50,12 +50,22 @@ def import_command(
         ),
     ] = None,
     workers: Annotated[int | None, typer.Option(help="parser processes (default: cores)")] = None,
+    refresh_search: Annotated[
+        bool,
+        typer.Option(
+            "--refresh-search",
+            help="refresh the search index right after the import (else the worker does)",
+        ),
+    ] = False,
 ) -> None:
     """Import files of one FORMAT; bad records are quarantined with their reason.
 
-    Prints a summary; read = imported + updated + duplicates + quarantined.
+    Prints a summary; read = imported + updated + duplicates + quarantined. New and changed
+    accounts become searchable when the worker (`zhengwu worker`, or `zhengwu serve`)
+    refreshes the search index, or at once with --refresh-search.
 
     Example: zhengwu import weibo-api statuses.jsonl --json
+    Example: zhengwu import zhengwu-accounts accounts.csv --refresh-search
     """
     import msgspec
     from rich.progress import Progress
@@ -92,8 +102,12 @@ def import_command(
                     options=options, workers=workers,
                     on_progress=lambda n: progress.advance(task, n),
                 )  # fmt: skip
-    if json_out or dry_run:
+    if dry_run:
         print_json(summary.to_dict() if json_out else {"summary": summary.to_dict()})
+        return
+    indexed = _refresh_search() if refresh_search else None
+    if json_out:
+        print_json(summary.to_dict() | ({"search_indexed": indexed} if indexed is not None else {}))
         return
     console.print(
         f"[bold]{fmt}[/]: 读取 read {summary.read} · 新增 imported {summary.imported} · "
@@ -104,6 +118,31 @@ def import_command(
         console.print(
             f"隔离记录见 / see quarantined records: zhengwu quarantine --run {summary.run_id}"
         )
+    if indexed is not None:
+        done = " · ".join(f"{kind} {n:,}" for kind, n in indexed.items())
+        console.print(f"搜索索引已更新 / search index refreshed: {done}")
+    elif summary.imported or summary.updated:
+        console.print(
+            "搜索索引由后台任务更新（zhengwu worker 或 zhengwu serve），立即更新请加 "
+            "--refresh-search / the search index is refreshed by the worker "
+            "(zhengwu worker, or zhengwu serve); --refresh-search refreshes it now"
+        )
+
+
+def _refresh_search() -> dict[str, int]:
+    """Run the worker's search refresh now (its own transactions, after the import's)."""
+    from zhengwu.jobs.registry import get_job
+    from zhengwu.jobs.runner import run_job
+
+    with err_console.status("更新搜索索引 / refreshing the search index …"):
+        report = run_job(get_job("search-refresh"))
+    if report.error:
+        err_console.print(
+            f"[bold red]错误[/]：导入已完成，但搜索索引更新失败 / the import is done, but the "
+            f"search index refresh failed: {report.error}"
+        )
+        raise typer.Exit(1)
+    return report.counts
 
 
 @handle_errors

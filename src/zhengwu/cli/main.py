@@ -17,12 +17,14 @@ from zhengwu.cli import (
     ingest,
     library,
     open311,
+    report,
     rescue,
     search,
     serve,
     simulate,
     store,
     users,
+    worker,
 )
 
 app = typer.Typer(
@@ -40,10 +42,12 @@ app.add_typer(rescue.app, name="rescue")
 app.add_typer(open311.app, name="open311")
 app.add_typer(library.app, name="library")
 app.add_typer(search.app, name="search")
+app.add_typer(report.app, name="report")
 # The desk group: the classifier model commands and the request commands side by side.
 desk.app.add_typer(desk_requests.app)
 app.add_typer(desk.app, name="desk")
 app.command("serve")(serve.serve_command)
+app.command("worker")(worker.worker_command)
 app.command("demo")(demo.demo_command)
 app.command("simulate")(simulate.simulate)
 app.command("import")(ingest.import_command)

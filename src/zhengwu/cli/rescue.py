@@ -123,6 +123,9 @@ def incident_create(
     keyword: Annotated[list[str] | None, typer.Option(help="keyword (repeatable)")] = None,
     end: Annotated[str | None, typer.Option(help="end time, ISO 8601")] = None,
     reverify_hours: Annotated[float, typer.Option(help="re-verify after this long")] = 6.0,
+    description: Annotated[
+        str | None, typer.Option(help="灾情说明 shown on the board (phones masked for the public)")
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Create an incident; several may be active at once.
@@ -141,7 +144,7 @@ def incident_create(
         data = IncidentCreate.model_validate(
             {"name": name, "type": type_, "regions": region or [], "hashtags": hashtag or [],
              "keywords": keyword or [], "starts_at": start, "ends_at": end,
-             "reverify_hours": reverify_hours}
+             "reverify_hours": reverify_hours, "description": description}
         )  # fmt: skip
     except ValidationError as exc:
         raise InvalidInputError(f"参数有误：{exc}", f"invalid incident: {exc}") from None

@@ -8,20 +8,67 @@ import typer
 
 from zhengwu.cli.common import console, handle_errors
 
+WORKER_STOP_SECONDS = 30  # how long the server waits for the worker's step in progress
+
 
 @handle_errors
 def serve_command(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
     workers: Annotated[int, typer.Option(help="server processes")] = 1,
+    worker: Annotated[
+        bool | None,
+        typer.Option(
+            "--worker/--no-worker",
+            help="run the periodic jobs (`zhengwu worker`) in a background thread; "
+            "default ZHENGWU_WORKER_IN_SERVER (on)",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Start the server (console at /, API docs at /docs, Open311 at /open311/v2/).
 
+    The periodic jobs (`zhengwu worker`) run in a background thread of this process.
+
+    Use --no-worker when a separate `zhengwu worker` runs them.
+
     Example: zhengwu serve --host 0.0.0.0 --port 8000
+    Example: zhengwu serve --no-worker   (with `zhengwu worker` in its own service)
     """
+    from zhengwu.config import get_settings
+    from zhengwu.db.engine import get_engine
+    from zhengwu.jobs.runner import Worker
+
+    background: Worker | None = None
+    if get_settings().worker_in_server if worker is None else worker:
+        # Built before the server starts, so a bad ZHENGWU_WORKER_* setting stops it here;
+        # the engine (and its first-use migration) too, not raced by the app and the thread.
+        background = Worker.from_settings(engine=get_engine())
+        names = ", ".join(job.name for job in background.jobs)
+        console.print(f"后台任务 / worker (in this process): {names}")
+    else:
+        console.print("后台任务未在本进程运行 / worker off: run `zhengwu worker` separately")
+    console.print(f"zhengwu 正在运行 / serving on http://{host}:{port}  (Ctrl+C 停止 / to stop)")
+    if background is None:
+        _run_server(host, port, workers)
+        return
+    from zhengwu.cli.worker import stop_on_signals
+
+    # uvicorn handles Ctrl+C / SIGTERM while it runs, then re-raises the signal to the
+    # handler it found: ours stops the worker after its step in progress.
+    with stop_on_signals(background):
+        thread = background.start_thread()
+        try:
+            _run_server(host, port, workers)
+        finally:
+            background.stop()
+            thread.join(timeout=WORKER_STOP_SECONDS)
+    console.print("后台任务已停止 / worker stopped")
+
+
+def _run_server(host: str, port: int, workers: int) -> None:
     import uvicorn
 
-    console.print(f"zhengwu 正在运行 / serving on http://{host}:{port}  (Ctrl+C 停止 / to stop)")
     uvicorn.run(
         "zhengwu.web.app:create_app", factory=True, host=host, port=port, workers=workers,
         log_level="warning",

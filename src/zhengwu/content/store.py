@@ -12,6 +12,8 @@ Timestamps are stored as UTC ``TIMESTAMP``; China local time is ``ts + INTERVAL 
 
 from __future__ import annotations
 
+import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,6 +24,7 @@ import duckdb
 import pyarrow as pa
 
 from zhengwu.config import get_settings
+from zhengwu.errors import BusyError
 
 COUNT_COLUMNS = ("reposts", "comments", "likes", "reads", "shares", "zaikan", "plays", "favorites")
 ACCOUNT_COUNT_COLUMNS = ("followers", "friends", "statuses")
@@ -122,8 +125,18 @@ class WriteCounts:
     duplicates: int = 0
 
 
-def connect(path: Path | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the analytics store (creating its tables unless ``read_only``)."""
+def connect(
+    path: Path | None = None, *, read_only: bool = False, wait: float | None = None
+) -> duckdb.DuckDBPyConnection:
+    """Open the analytics store (creating its tables unless ``read_only``).
+
+    The store is one DuckDB file: while one process writes it (an import, an index run),
+    no other process can open it, not even to read; while readers have it open, a writer
+    cannot. Readers hold it for one page or command, so an opening that meets the lock
+    waits — ``wait`` seconds, by default ``store_read_wait`` for readers (a page shows
+    "busy" soon rather than hanging) and ``store_write_wait`` for writers — and then
+    raises :class:`~zhengwu.errors.BusyError` (HTTP 503) naming the process that holds it.
+    """
     path = path or get_settings().resolved_analytics_path
     if read_only and not path.exists():
         # Nothing stored yet: an empty in-memory store answers every query the same way.
@@ -131,19 +144,49 @@ def connect(path: Path | None = None, *, read_only: bool = False) -> duckdb.Duck
         read_only = False
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(path), read_only=read_only)
+        con = _open_waiting(path, read_only=read_only, wait=wait)
     if not read_only:
         for ddl in _DDL:
             con.execute(ddl)
     return con
 
 
+_LOCK_HOLDER = re.compile(r"Conflicting lock is held in (.*?) \(PID (\d+)\)")
+
+
+def _open_waiting(path: Path, *, read_only: bool, wait: float | None) -> duckdb.DuckDBPyConnection:
+    """Open the DuckDB file, retrying while another process holds its lock (see connect)."""
+    if wait is None:
+        settings = get_settings()
+        wait = settings.store_read_wait if read_only else settings.store_write_wait
+    deadline = time.monotonic() + wait
+    pause = 0.02
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            holder = _LOCK_HOLDER.search(str(exc))
+            if holder is None and "lock" not in str(exc).lower():
+                raise
+            left = deadline - time.monotonic()
+            if left <= 0:
+                who = f"进程 {holder[2]}（{holder[1]}）" if holder else "另一个进程"
+                who_en = f"process {holder[2]} ({holder[1]})" if holder else "another process"
+                raise BusyError(
+                    f"分析库正被{who}占用（导入或指数计算进行中），请稍后再试：{path}",
+                    f"the analytics store is in use by {who_en} (an import or index run); "
+                    f"try again shortly: {path}",
+                ) from None
+            time.sleep(min(pause, left))
+            pause = min(pause * 2, 0.5)
+
+
 @contextmanager
 def open_store(
-    path: Path | None = None, *, read_only: bool = False
+    path: Path | None = None, *, read_only: bool = False, wait: float | None = None
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the store for the duration of a ``with`` block and close it afterwards."""
-    con = connect(path, read_only=read_only)
+    con = connect(path, read_only=read_only, wait=wait)
     try:
         yield con
     finally:

@@ -173,6 +173,50 @@ def ranking(
     }  # fmt: skip
 
 
+def group_leaders(
+    con: duckdb.DuckDBPyConnection, run_id: str, *, platform: str, by: str, top: int
+) -> list[dict[str, Any]]:
+    """Return the Top-``top`` compliant rows of every group, as :func:`ranking` ranks them.
+
+    For reports over every group of a national run (thousands of cities and matrices):
+    only the rows shown leave DuckDB, where :func:`ranking` also returns every failing
+    account. Each group is ``{group_key, group_name, size, excluded_count, rows}``; a row
+    has rank, previous_rank, movement (as in :func:`ranking`), account_uid, name, org_name,
+    sector, level and score.
+    """
+    _check(by)
+    prev = previous_run(con, run_id)
+    where = "platform = $platform"
+    cur = con.execute(
+        f"""WITH cur AS ({_ranked(by, "run", where)}),
+                 before AS ({_ranked(by, "prev", where)})
+            SELECT c.group_key, c.group_name, c.group_size, c.group_size_with_failing,
+                   c.group_rank AS rank, b.group_rank AS previous_rank,
+                   b.group_rank - c.group_rank AS movement, c.account_uid, c.name,
+                   c.org_name, c.sector, c.level, c.score
+            FROM cur c LEFT JOIN before b
+              ON b.group_key = c.group_key AND b.account_uid = c.account_uid
+            WHERE NOT c.excluded AND c.group_rank <= {int(top)}
+            ORDER BY c.group_key, c.group_rank""",
+        {"run": run_id, "prev": prev or "", "platform": platform},
+    )
+    groups: dict[str, dict[str, Any]] = {}
+    for row in _rows(cur):
+        entry = groups.setdefault(row["group_key"], {
+            "group_key": row["group_key"], "group_name": row["group_name"],
+            "size": row["group_size"],
+            "excluded_count": row["group_size_with_failing"] - row["group_size"], "rows": [],
+        })  # fmt: skip
+        for key in ("group_key", "group_name", "group_size", "group_size_with_failing"):
+            row.pop(key)
+        if prev is None:
+            row["movement"] = None
+        elif row["previous_rank"] is None:
+            row["movement"] = "new"
+        entry["rows"].append(row)
+    return list(groups.values())
+
+
 def top_lists(
     con: duckdb.DuckDBPyConnection, run_id: str, *, top: int = 20
 ) -> list[dict[str, Any]]:

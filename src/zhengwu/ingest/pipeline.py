@@ -211,9 +211,9 @@ def run_import(
         run.read, run.imported, run.updated = summary.read, summary.imported, summary.updated
         run.duplicates, run.quarantined = summary.duplicates, summary.quarantined
         session.flush()
-        from zhengwu.search import indexer as search_indexer  # lazy: search imports the desk
-
-        search_indexer.refresh(session)  # new and changed accounts become searchable
+        # The search index is not refreshed here: the worker's job "search-refresh" picks up
+        # new and changed accounts from their updated_at (`zhengwu import --refresh-search`
+        # runs it right after an import), so a large import does not wait for jieba.
     return summary
 
 

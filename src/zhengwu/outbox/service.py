@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
+import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from zhengwu.config import get_settings
 from zhengwu.db.base import utcnow
 from zhengwu.errors import InvalidInputError
 from zhengwu.outbox.models import KINDS, OutboxMessage
@@ -70,6 +74,45 @@ class RecordingConnector:
         """Record the message and return a local id."""
         self.sent.append((message.id, message.body, message.target_post_id))
         return f"local-{message.id}"
+
+
+@dataclass
+class FileConnector:
+    """Append each message to ``<directory>/<platform>.jsonl``: what would be published.
+
+    The connector of a deployment without platform credentials: an operator (or a gateway
+    that holds them) publishes from these files. A message is written before its
+    transaction commits, so after a crash it may be written twice; its ``id`` tells.
+    """
+
+    directory: Path
+    platform: str = "*"
+
+    def send(self, message: OutboxMessage) -> str:
+        """Write the message as one JSON line and return a local id."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        name = re.sub(r"[^a-z0-9_-]", "_", message.platform.lower()) or "other"
+        record = {
+            "id": message.id, "kind": message.kind, "platform": message.platform,
+            "account_uid": message.account_uid, "target_post_id": message.target_post_id,
+            "body": message.body, "entity_type": message.entity_type,
+            "entity_id": message.entity_id, "written_at": utcnow().isoformat(),
+        }  # fmt: skip
+        with (self.directory / f"{name}.jsonl").open("ab") as fh:
+            fh.write(orjson.dumps(record) + b"\n")
+        return f"local-{message.id}"
+
+
+def default_connectors() -> list[Connector]:
+    """Return the connectors the worker delivers through (``ZHENGWU_OUTBOX_CONNECTOR``).
+
+    ``none`` (the default): no connector, so messages stay queued and every page shows them
+    as 已排队 — nothing is called published that did not reach a platform. ``file``: the
+    file connector in the data dir, for a gateway that holds the platform credentials.
+    """
+    if get_settings().outbox_connector == "file":
+        return [FileConnector(get_settings().data_dir / "outbox")]
+    return []
 
 
 @dataclass(slots=True)

@@ -16,9 +16,14 @@ Platform = Literal["weibo", "wechat", "douyin", "bilibili", "other"]
 
 
 class AccountRecord(
-    msgspec.Struct, kw_only=True, omit_defaults=False, tag="account", tag_field="kind"
+    msgspec.Struct, kw_only=True, omit_defaults=False, tag="account", tag_field="kind", gc=False
 ):
-    """One account as seen on a platform (a snapshot of its profile)."""
+    """One account as seen on a platform (a snapshot of its profile).
+
+    Untracked by the garbage collector (``gc=False``): it holds scalars only, so it can
+    take part in no reference cycle, and a national import builds one per distinct author
+    (hundreds of thousands) that the collector would otherwise walk again and again.
+    """
 
     platform: str
     uid: str

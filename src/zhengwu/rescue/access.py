@@ -13,6 +13,12 @@ duplicate rescues). So:
 :func:`view` is the only place that decides; every route and the board go through it.
 A team's own contact person is personal data too: :func:`team_view` shows it to the
 dispatchers who call teams out and to the team's members, masked to everyone else.
+An incident's situation description (灾情说明) is written for the public, but coordinators
+paste contacts into it: :func:`incident_view` shows it as written to rescue staff and
+through ``mask_text`` to everyone else. That masks mobiles, landlines, ID numbers, bank
+cards and names found by context; 3–5 digit service numbers (110 119 120 122 12345 12319
+95119 96110 …) and 400/800 numbers are not phone-shaped and stay readable, but an office's
+landline (0371-6718xxxx) is masked like a home one — the masker cannot tell them apart.
 """
 
 from __future__ import annotations
@@ -24,10 +30,11 @@ from zhengwu.auth.principal import Principal
 from zhengwu.errors import ForbiddenError
 from zhengwu.privacy import coarse_address, mask_name, mask_phone, mask_text
 from zhengwu.rescue import priority
-from zhengwu.rescue.models import HelpRequest, HelpSource, Team
+from zhengwu.rescue.models import HelpRequest, HelpSource, Incident, Team
 from zhengwu.rescue.schemas import (
     FulfilmentView,
     HelpRequestView,
+    IncidentRead,
     PriorityView,
     SourceView,
     TeamRead,
@@ -70,6 +77,19 @@ def team_view(principal: Principal, team: Team, *, load: int = 0) -> TeamRead:
             "contact_phone": mask_phone(team.contact_phone) if team.contact_phone else None,
         }
     )
+
+
+def sees_incident_description(principal: Principal) -> bool:
+    """Return whether ``principal`` reads incident descriptions as written (rescue staff)."""
+    return principal.has_role(*STAFF_ROLES)
+
+
+def incident_view(principal: Principal, incident: Incident) -> IncidentRead:
+    """Return ``incident`` as ``principal`` may see it: the description masked for the public."""
+    shown = IncidentRead.model_validate(incident)
+    if shown.description is None or sees_incident_description(principal):
+        return shown
+    return shown.model_copy(update={"description": mask_text(shown.description)})
 
 
 def require_staff(principal: Principal) -> None:

@@ -12,7 +12,7 @@ from zhengwu.auth.principal import Principal
 from zhengwu.rescue import access
 from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.models import STATES, HelpRequest, Incident
-from zhengwu.rescue.schemas import BoardView, Durations, IncidentRead
+from zhengwu.rescue.schemas import BoardView, Durations
 from zhengwu.rescue.workflow import OPEN_STATES
 
 # reported → verified → dispatched → resolved, each step and the whole way.
@@ -98,7 +98,7 @@ def board(
     waiting = [r for r in requests if r.state in OPEN_STATES]
     shown = rescue_service.rank(waiting, now=now)[:limit]
     return BoardView(
-        incident=IncidentRead.model_validate(incident),
+        incident=access.incident_view(principal, incident),
         total=len(requests),
         by_state=by_state,
         by_area=by_area,

@@ -53,11 +53,18 @@ class Incident(Base):
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime | None]
     reverify_hours: Mapped[float] = mapped_column(Float, default=6.0)
+    # 灾情说明: what happened, where to go, official hotlines. Public, but shown masked
+    # to the public (zhengwu.rescue.access.incident_view): coordinators paste contacts.
+    description: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Team(Base):
-    """A rescue force (救援力量): fire brigade, 蓝天救援队, volunteers, medical."""
+    """A rescue force (救援力量): fire brigade, 蓝天救援队, volunteers, medical.
+
+    A team is never deleted (requests, assignments and fulfilments point at it): one that
+    stands down is deactivated (``active`` false) and is no longer offered for dispatch.
+    """
 
     __tablename__ = "rescue_teams"
 

@@ -40,11 +40,12 @@ def board_page(incident_id: int, db: DB, principal: CurrentPrincipal) -> HTMLRes
 
 @router.get("/board/rescue/{incident_id}/help", response_class=HTMLResponse)
 def form_page(incident_id: int, db: DB, principal: CurrentPrincipal) -> HTMLResponse:
-    """Show the help form of an incident."""
+    """Show the help form of an incident, with its situation description (masked)."""
     incident = rescue_service.get_incident(db, incident_id=incident_id)
     page = _templates.get_template("rescue_form.html").render(
-        incident=incident, csrf=principal.csrf_token, error=None
-    )
+        incident=incident, csrf=principal.csrf_token, error=None,
+        description=access.incident_view(principal, incident).description,
+    )  # fmt: skip
     return HTMLResponse(page)
 
 

@@ -15,9 +15,28 @@ Method = Literal["phone", "on_site", "official_source"]
 Result = Literal["confirmed", "false", "unreachable", "already_rescued"]
 
 
+DESCRIPTION_MAX = 4000  # characters of an incident's situation description (灾情说明)
+
+
 def _tags(values: list[str]) -> list[str]:
     # "#河南暴雨互助#", "河南暴雨互助 " and "#河南暴雨互助" are one hashtag.
     return list(dict.fromkeys(v.strip().strip("#").strip() for v in values if v.strip("# ")))
+
+
+def _description(value: object) -> object:
+    # Runs before the length check: a form's CRLF counts as one character, and a blank
+    # description is no description (None clears it).
+    if not isinstance(value, str):
+        return value
+    text = value.replace("\r\n", "\n").replace("\r", "\n").strip()
+    return text or None
+
+
+def _not_null(value: object) -> object:
+    # PATCH semantics: an absent field stays; an explicit null on a required column is an error.
+    if value is None:
+        raise ValueError("must not be null")
+    return value
 
 
 class IncidentBase(BaseModel):
@@ -31,8 +50,14 @@ class IncidentBase(BaseModel):
     starts_at: datetime
     ends_at: datetime | None = None
     reverify_hours: float = Field(6.0, gt=0, le=168, description="re-verify after this long")
+    description: str | None = Field(
+        None,
+        max_length=DESCRIPTION_MAX,
+        description="灾情说明: what happened, where to go, official hotlines (public, masked)",
+    )
 
     _clean_tags = field_validator("hashtags")(_tags)
+    _clean_description = field_validator("description", mode="before")(_description)
 
 
 class IncidentCreate(IncidentBase):
@@ -51,6 +76,9 @@ class IncidentUpdate(BaseModel):
     starts_at: datetime | None = None
     ends_at: datetime | None = None
     reverify_hours: float | None = Field(None, gt=0, le=168)
+    description: str | None = Field(None, max_length=DESCRIPTION_MAX, description="null clears it")
+
+    _clean_description = field_validator("description", mode="before")(_description)
 
     @field_validator("hashtags")
     @classmethod
@@ -75,8 +103,26 @@ class TeamCreate(BaseModel):
     capabilities: list[str] = Field(default_factory=list, examples=[["boat", "medical"]])
     capacity: int = Field(1, ge=1, le=1000, description="requests it can take at once")
     area: list[str] = Field(default_factory=list, description="adcodes it covers")
-    contact_name: str | None = None
-    contact_phone: str | None = None
+    contact_name: str | None = Field(None, max_length=64)
+    contact_phone: str | None = Field(None, max_length=32)
+
+
+class TeamUpdate(BaseModel):
+    """A change to a team; absent fields stay as they are. ``active: false`` deactivates it
+    (停用: no longer offered for dispatch, history kept), ``true`` reactivates it."""
+
+    name: str | None = Field(None, min_length=1, max_length=128)
+    kind: TeamKind | None = None
+    capabilities: list[str] | None = None
+    capacity: int | None = Field(None, ge=1, le=1000)
+    area: list[str] | None = None
+    contact_name: str | None = Field(None, max_length=64, description="null clears it")
+    contact_phone: str | None = Field(None, max_length=32, description="null clears it")
+    active: bool | None = None
+
+    _required = field_validator(
+        "name", "kind", "capabilities", "capacity", "area", "active", mode="before"
+    )(_not_null)
 
 
 class TeamRead(TeamCreate):

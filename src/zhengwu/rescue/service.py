@@ -15,10 +15,11 @@ from zhengwu.auth.principal import Principal
 from zhengwu.errors import ConflictError, InvalidInputError, NotFoundError
 from zhengwu.rescue import priority
 from zhengwu.rescue.models import HelpRequest, HelpSource, Incident, MatchKey, SetAside, Team
-from zhengwu.rescue.schemas import IncidentCreate, IncidentUpdate, TeamCreate
+from zhengwu.rescue.schemas import IncidentCreate, IncidentUpdate, TeamCreate, TeamUpdate
 from zhengwu.rescue.workflow import OPEN_STATES
 
 SYSTEM = Principal(role="admin", username="system", display_name="系统（命令行）")
+TEAM_MANAGERS = ("dispatcher",)  # who registers, edits and (de)activates teams; admin too
 CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")  # boards and notices speak local time
 # What a request view needs, loaded in a few queries instead of one per row.
 REQUEST_LOADS: tuple[ExecutableOption, ...] = (
@@ -146,16 +147,79 @@ def in_regions(incident: Incident, adcode: str | None) -> bool:
 # -- teams ---------------------------------------------------------------------------------
 
 
+def _team_name_free(session: Session, name: str, *, team: Team | None = None) -> None:
+    taken = session.scalar(select(Team.id).where(Team.name == name))
+    if taken is not None and (team is None or taken != team.id):
+        raise ConflictError(f"队伍名称已存在：{name}", f"team exists: {name}")
+
+
 def create_team(session: Session, *, data: TeamCreate, actor: Principal) -> Team:
     """Create a rescue team (name unique)."""
-    if session.scalar(select(Team.id).where(Team.name == data.name)) is not None:
-        raise ConflictError(f"队伍名称已存在：{data.name}", f"team exists: {data.name}")
+    _team_name_free(session, data.name)
     team = Team(**data.model_dump(exclude={"area"}), area=_check_regions(data.area))
     session.add(team)
     session.flush()
     audit_service.record(
         session, entity_type="rescue_team", entity_id=team.id, action="create", actor=actor
     )
+    return team
+
+
+def update_team(session: Session, *, team: Team, data: TeamUpdate, actor: Principal) -> Team:
+    """Change a team's fields (name unique); ``active`` deactivates or reactivates it."""
+    actor.require(*TEAM_MANAGERS)
+    changes = data.model_dump(exclude_unset=True)
+    active = changes.pop("active", None)
+    if "name" in changes:
+        _team_name_free(session, changes["name"], team=team)
+    if "area" in changes:
+        changes["area"] = _check_regions(changes["area"])
+    changed = {k: (getattr(team, k), v) for k, v in changes.items() if getattr(team, k) != v}
+    for name, (_, value) in changed.items():
+        setattr(team, name, value)
+    if changed:
+        session.flush()
+        audit_service.record(
+            session, entity_type="rescue_team", entity_id=team.id, action="update", actor=actor,
+            data={k: {"from": old, "to": new} for k, (old, new) in changed.items()},
+        )  # fmt: skip
+    if active is not None:
+        set_team_active(session, team=team, active=active, actor=actor)
+    return team
+
+
+def set_team_active(
+    session: Session, *, team: Team, active: bool, actor: Principal, reason: str | None = None
+) -> Team:
+    """Deactivate a team (停用: not offered for dispatch, history kept) or reactivate it.
+
+    A team still holding open requests cannot stand down: the dispatcher releases or
+    resolves them first, so no one waits for a team that is not coming (409).
+    """
+    actor.require(*TEAM_MANAGERS)
+    if team.active == active:
+        return team  # a second click changes nothing and writes nothing
+    if not active:
+        held = list(session.scalars(
+            select(HelpRequest.id)
+            .where(HelpRequest.team_id == team.id, HelpRequest.state.in_(("dispatched", "on_scene")))
+            .order_by(HelpRequest.id)
+        ))  # fmt: skip
+        if held:
+            ids = "、".join(f"#{i}" for i in held)
+            raise ConflictError(
+                f"队伍「{team.name}」还有 {len(held)} 件在办求助（{ids}），请先撤回或办结后再停用",
+                f"team {team.name} still holds {len(held)} open help request(s) "
+                f"({', '.join(f'#{i}' for i in held)}): release or resolve them first",
+            )
+    team.active = active
+    session.flush()
+    audit_service.record(
+        session, entity_type="rescue_team", entity_id=team.id, actor=actor, reason=reason,
+        action="reactivate" if active else "deactivate",
+        from_state="active" if not active else "inactive",
+        to_state="active" if active else "inactive",
+    )  # fmt: skip
     return team
 
 
@@ -167,9 +231,12 @@ def get_team(session: Session, *, team_id: int) -> Team:
     return team
 
 
-def list_teams(session: Session) -> list[Team]:
-    """Return every team, by name."""
-    return list(session.scalars(select(Team).order_by(Team.name)))
+def list_teams(session: Session, *, active: bool | None = None) -> list[Team]:
+    """Return every team (or only the active or inactive ones), by name."""
+    query = select(Team).order_by(Team.name)
+    if active is not None:
+        query = query.where(Team.active == active)
+    return list(session.scalars(query))
 
 
 def team_loads(session: Session) -> dict[int, int]:

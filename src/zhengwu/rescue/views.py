@@ -28,6 +28,7 @@ from zhengwu.rescue.schemas import (
     ResolveCreate,
     TeamCreate,
     TeamRead,
+    TeamUpdate,
     TransitionCreate,
     VerificationCreate,
 )
@@ -47,10 +48,12 @@ def setup(app: FastAPI) -> None:
 
 
 @api.get("/incidents", response_model=list[IncidentRead])
-def list_incidents(db: DB, status: str | None = None) -> list[IncidentRead]:
-    """List incidents (public); filter by status=active|closed."""
+def list_incidents(
+    db: DB, principal: CurrentPrincipal, status: str | None = None
+) -> list[IncidentRead]:
+    """List incidents (public; descriptions masked but for rescue staff); status=active|closed."""
     found = rescue_service.list_incidents(db, status=status)
-    return [IncidentRead.model_validate(i) for i in found]
+    return [access.incident_view(principal, i) for i in found]
 
 
 @api.post("/incidents", response_model=IncidentRead, status_code=201)
@@ -58,13 +61,14 @@ def create_incident(data: IncidentCreate, db: DB, principal: WritingPrincipal) -
     """Create an incident (dispatcher)."""
     principal.require("dispatcher")
     incident = rescue_service.create_incident(db, data=data, actor=principal)
-    return IncidentRead.model_validate(incident)
+    return access.incident_view(principal, incident)
 
 
 @api.get("/incidents/{incident_id}", response_model=IncidentRead)
-def get_incident(incident_id: int, db: DB) -> IncidentRead:
-    """Show one incident (public)."""
-    return IncidentRead.model_validate(rescue_service.get_incident(db, incident_id=incident_id))
+def get_incident(incident_id: int, db: DB, principal: CurrentPrincipal) -> IncidentRead:
+    """Show one incident (public; its description masked but for rescue staff)."""
+    incident = rescue_service.get_incident(db, incident_id=incident_id)
+    return access.incident_view(principal, incident)
 
 
 @api.patch("/incidents/{incident_id}", response_model=IncidentRead)
@@ -75,7 +79,7 @@ def update_incident(
     principal.require("dispatcher")
     incident = rescue_service.get_incident(db, incident_id=incident_id)
     rescue_service.update_incident(db, incident=incident, data=data, actor=principal)
-    return IncidentRead.model_validate(incident)
+    return access.incident_view(principal, incident)
 
 
 @api.delete("/incidents/{incident_id}", status_code=204, response_class=Response)
@@ -91,14 +95,14 @@ def delete_incident(incident_id: int, db: DB, principal: WritingPrincipal) -> Re
 
 
 @api.get("/teams", response_model=list[TeamRead])
-def list_teams(db: DB, principal: CurrentPrincipal) -> list[TeamRead]:
+def list_teams(db: DB, principal: CurrentPrincipal, active: bool | None = None) -> list[TeamRead]:
     """List rescue teams with their current load (rescue staff; contacts masked but for
-    dispatchers and the team's own members)."""
+    dispatchers and the team's own members); active=true lists those that can be sent."""
     access.require_staff(principal)
     loads = rescue_service.team_loads(db)
     return [
         access.team_view(principal, t, load=loads.get(t.id, 0))
-        for t in rescue_service.list_teams(db)
+        for t in rescue_service.list_teams(db, active=active)
     ]
 
 
@@ -107,6 +111,17 @@ def create_team(data: TeamCreate, db: DB, principal: WritingPrincipal) -> TeamRe
     """Register a rescue team (dispatcher)."""
     principal.require("dispatcher")
     return TeamRead.model_validate(rescue_service.create_team(db, data=data, actor=principal))
+
+
+@api.patch("/teams/{team_id}", response_model=TeamRead)
+def update_team(team_id: int, data: TeamUpdate, db: DB, principal: WritingPrincipal) -> TeamRead:
+    """Change a team, or deactivate / reactivate it with ``active`` (dispatcher); 409 when
+    the name is taken or a team with open requests would stand down."""
+    principal.require(*rescue_service.TEAM_MANAGERS)
+    team = rescue_service.update_team(
+        db, team=rescue_service.get_team(db, team_id=team_id), data=data, actor=principal
+    )
+    return access.team_view(principal, team, load=rescue_service.team_loads(db).get(team.id, 0))
 
 
 # -- intake --------------------------------------------------------------------------------

@@ -95,3 +95,7 @@ class SearchResults(BaseModel):
     hits: list[SearchHit]
     note: str | None = None
     capped: list[str] = []  # kinds whose count is a lower bound ("100+")
+    # Rows changed since the last index refresh (not yet searchable), per kind the caller
+    # may search; a count at indexer.PENDING_CAP means "at least". Empty when up to date.
+    stale: dict[str, int] = {}
+    stale_note: str | None = None

@@ -13,10 +13,13 @@ at import was rejected: it needs jieba over every post (~330,000 characters a se
 one core, i.e. about 50 minutes per 10 M posts, and several hundred million postings),
 which would slow the importer — already the bottleneck (README, ``bench_import``).
 
-Matching is by substring of each analyzed query term (AND, or OR in the fallback), which
-can find a term across a word boundary (市长 in 南京市长江大桥) — the price of not
-segmenting posts. Snippets are masked (``zhengwu.privacy.mask_text``) before they are
-shown, and a query term that is a long digit run (a phone or ID number) is never used.
+The scan finds candidates by substring of each analyzed query term (AND, or OR in the
+fallback); each candidate's text is then cut by the same analyzer as documents and queries
+(:func:`zhengwu.search.segment.analyze`) and kept only when the terms are among its words,
+so a term found across a word boundary (市长 in 南京市长江大桥) is not a match. That costs
+one jieba pass over at most a few hundred short texts per query, not over every post.
+Snippets are masked (``zhengwu.privacy.mask_text``) before they are shown, and a query
+term that is a long digit run (a phone or ID number) is never used.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import duckdb
 
@@ -31,6 +35,10 @@ from zhengwu.content import store
 
 DEFAULT_DAYS = 7  # measured: 7 days of 10 M posts/year answer in < 200 ms, 30 days do not
 COUNT_CAP = 100  # counts of posts stop here ("100+"): an exact count would scan the window
+# Substring candidates checked word by word per query, at most: past this many, the count
+# is what was confirmed so far (a query whose term sits inside other words that often is
+# rare, and the newest matches are still found first).
+MAX_CANDIDATES = 5 * COUNT_CAP
 _PERSONAL_NUMBER = re.compile(r"\d{7,}")
 
 
@@ -89,13 +97,29 @@ def search_posts(
     if platform:
         where += " AND platform = ?"
         args.append(platform)
-    rows = con.execute(
+    query = (
         f"SELECT platform, post_id, account_uid, created_at, text, url FROM posts "
-        f"WHERE {where} ORDER BY created_at DESC, post_id LIMIT ?",
-        [*args, COUNT_CAP],
-    ).fetchall()
+        f"WHERE {where} ORDER BY created_at DESC, post_id LIMIT ? OFFSET ?"
+    )
+    rows: list[tuple[Any, ...]] = []
+    seen = 0
+    while len(rows) < COUNT_CAP and seen < MAX_CANDIDATES:
+        batch = con.execute(query, [*args, COUNT_CAP, seen]).fetchall()
+        rows.extend(r for r in batch if words_match(r[4] or "", terms, mode))
+        seen += len(batch)
+        if len(batch) < COUNT_CAP:
+            break
+    rows = rows[:COUNT_CAP]
     hits = [PostHit(r[0], r[1], r[2], r[3], r[4] or "", r[5]) for r in rows[:limit]]
     return len(rows), hits
+
+
+def words_match(text: str, terms: list[str], mode: str) -> bool:
+    """Tell whether ``terms`` are words of ``text`` as the search analyzer cuts it."""
+    from zhengwu.search.segment import analyze  # lazy: jieba loads on the first search
+
+    words = set(analyze(text))
+    return all(t in words for t in terms) if mode == "and" else any(t in words for t in terms)
 
 
 def search_store(

@@ -23,7 +23,7 @@ from zhengwu.accounts.models import Account
 from zhengwu.auth.principal import Principal
 from zhengwu.errors import InvalidInputError
 from zhengwu.privacy import mask_text
-from zhengwu.search import access, posts
+from zhengwu.search import access, indexer, posts
 from zhengwu.search.models import (
     KINDS,
     SearchDocument,
@@ -226,6 +226,35 @@ def _run(
     return counts, hits
 
 
+def index_lag(
+    session: Session, principal: Principal, kinds: Sequence[str] | None = None
+) -> dict[str, int]:
+    """Return how many accounts / requests ``principal`` could search (of ``kinds``) changed
+    since the last index refresh: only kinds with changes, one capped count per kind."""
+    allowed = access.searchable_kinds(principal)
+    pulled = [k for k in indexer.PULLED_KINDS if k in allowed and (not kinds or k in kinds)]
+    return {k: n for k, n in indexer.pending(session, pulled).items() if n} if pulled else {}
+
+
+def lag_note(lag: dict[str, int]) -> str | None:
+    """Return the bilingual "index is behind" notice for ``index_lag``'s counts, or None."""
+    if not lag:
+        return None
+
+    def count(kind: str) -> str:
+        n = lag[kind]
+        return f"{n:,}+" if n >= indexer.PENDING_CAP else f"{n:,}"
+
+    units = {"accounts": ("个账号", "accounts"), "requests": ("条诉求", "requests")}
+    zh = "、".join(f"{count(k)} {units[k][0]}" for k in lag)
+    en = " and ".join(f"{count(k)} {units[k][1]}" for k in lag)
+    return (
+        f"搜索索引尚未包含最近的变化：{zh}有更新，后台任务更新索引后即可搜到"
+        f"（the search index is behind: {en} changed since its last refresh; they become "
+        "searchable when the worker refreshes it）"
+    )
+
+
 def search(
     session: Session,
     principal: Principal,
@@ -251,10 +280,12 @@ def search(
     wanted = [k for k in allowed if not kinds or k in kinds]
     limit = max(1, min(limit, MAX_LIMIT))
     terms = query_terms(query)[:MAX_TERMS]
+    lag = index_lag(session, principal, wanted)
     if not terms:
         return SearchResults(
             query=query, terms=[], mode="and", fallback=False, counts=dict.fromkeys(wanted, 0),
             hits=[], note="搜索词只含标点或虚词，请换一个词（the query has no searchable words）",
+            stale=lag, stale_note=lag_note(lag),
         )  # fmt: skip
     counts, hits = _run(session, principal, wanted, terms, "and", limit, post_days)
     mode, note = "and", None
@@ -264,4 +295,5 @@ def search(
     return SearchResults(
         query=query, terms=terms, mode=mode, fallback=mode == "or", counts=counts, hits=hits,
         note=note, capped=[k for k, n in counts.items() if k == "posts" and n >= posts.COUNT_CAP],
+        stale=lag, stale_note=lag_note(lag),
     )  # fmt: skip

@@ -1,7 +1,8 @@
 """Periodic jobs of the service desk: automatic supervision (督办) and the due-soon list.
 
-``zhengwu desk escalate`` runs :func:`escalate_overdue` (cron, every few minutes is fine:
-a request is supervised once per missed deadline, so repeated runs add nothing).
+The worker's job ``desk-escalation`` (``zhengwu worker``, or the server's background
+thread) and ``zhengwu desk escalate`` run :func:`escalate_overdue` (every few minutes is
+fine: a request is supervised once per missed deadline, so repeated runs add nothing).
 """
 
 from __future__ import annotations
@@ -46,15 +47,22 @@ def _reason(request: ServiceRequest, now: datetime) -> str:
 
 
 def escalate_overdue(
-    session: Session, *, now: datetime | None = None, within: Principal | None = None
+    session: Session,
+    *,
+    now: datetime | None = None,
+    within: Principal | None = None,
+    limit: int | None = None,
 ) -> list[ServiceRequest]:
     """Supervise (督办) every open request that missed a deadline; return those supervised.
 
-    ``within`` limits the run to the requests a principal oversees (a matrix office's own).
+    ``within`` limits the run to the requests a principal oversees (a matrix office's own);
+    ``limit`` to the first overdue requests by id (the worker commits between such runs).
     """
     now = now or utcnow()
     base = access.readable_requests(within) if within is not None else select(ServiceRequest)
     query = base.where(_overdue_clause(now)).order_by(ServiceRequest.id)  # type: ignore[arg-type]
+    if limit is not None:
+        query = query.limit(limit)
     done = []
     for request in session.scalars(query).all():
         try:

@@ -7,7 +7,8 @@ Per platform every account gets (vectorised with numpy):
 * followers, lognormal by level and sector (中央 ≫ 省 ≫ 市 ≫ 县 ≫ 乡), higher for active accounts;
 * flags: dormant (~6.5 %: nothing in the last ≥ 21 days, some never post), zombie (~4 %:
   posts but ~0 engagement, never replies), replier (answers comments; the rate goes to
-  the ground truth);
+  the ground truth and is the share of its ordinary Weibo posts that are own replies,
+  "回复@网友…:", which the index's compliance gate looks for);
 * a count matrix ``counts[account, day]`` drawn from Poisson(rate × day factor), where the
   day factor carries the weekly rhythm and public holidays (``chinese_calendar``).
 
@@ -212,7 +213,8 @@ def build_activity(
 
 def _reply_probability(sector: str, level: str) -> float:
     """Return how likely a body is to answer comments (service bodies answer most)."""
-    base = {"政务服务": 0.9, "公安": 0.6, "发布": 0.5, "消防": 0.45, "文旅": 0.45}.get(sector, 0.3)
+    # Most bodies answer some comments; the 国办 checks still find many that do not (互动回应差).
+    base = {"政务服务": 0.95, "公安": 0.85, "发布": 0.75, "消防": 0.7, "文旅": 0.7}.get(sector, 0.6)
     return base * (0.6 if level == "乡" else 1.0)
 
 

@@ -28,6 +28,17 @@ from zhengwu.simulate.texts import TextMaker
 
 CHUNK = 512  # accounts per chunk: ~7,000 statuses a month, ~10 MB of text
 DELETED_ROOT_SHARE = 0.03
+# A replying account (activity ``replier``) also answers comments on its timeline
+# ("回复@网友:…", Weibo's 同时转发 form — what the index counts as an own reply): this share
+# of its ordinary posts, times its reply rate (0.05–0.6), i.e. 5–60 % of them.
+REPLY_POST_SHARE = 1.0
+REPLY_TEXTS = (
+    "您好，您反映的问题已转交相关部门办理，请保持电话畅通。",
+    "感谢关注，已联系属地核实处理，结果会及时回复。",
+    "您好，具体办理流程请拨打12345政务服务便民热线咨询。",
+    "收到，已转交责任单位，请耐心等待。",
+    "谢谢提醒，相关路段已安排人员现场处置。",
+)
 
 Root = tuple["_RootPool", int]
 
@@ -273,6 +284,12 @@ class WeiboStream:
         days, secs = (rel // 86_400).tolist(), (rel % 86_400).tolist()
         event, pick = batch.event.tolist(), batch.pick.tolist()
         n_pics = self.texts.picture_counts(batch, self.act.pic_prob)
+        # Own replies: ``pick`` (40 random bits, all read by compose()) mixed by a
+        # multiplicative hash into 10 fresh-looking bits, so no other stream is disturbed.
+        mixed = (batch.pick.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(54)
+        share = self.act.reply_rate[batch.acct] * REPLY_POST_SHARE * 1024
+        reply = (~batch.event) & (mixed.astype(np.int64) < share)
+        replies = reply.tolist()
         skip = (~keep).tolist() if keep is not None else None
         prefix, suffix, clock = self.clock.prefix, self.clock.suffix, wf.CLOCK_BYTES
         texts, escape, pictures, line = self.texts, wf.json_bytes, wf.pictures_json, wf.STATUS_LINE
@@ -289,7 +306,12 @@ class WeiboStream:
                 sid, day = sids[r], days[r]
                 root = roots[r] if roots is not None else None
                 pics = keys = retweet = empty
-                if root is None:
+                if root is None and replies[r]:
+                    text = escape(
+                        f"回复@网友{pick[r] % 90_000 + 10_000}:"
+                        f"{REPLY_TEXTS[(pick[r] >> 20) % len(REPLY_TEXTS)]}"
+                    )
+                elif root is None:
                     plain = texts.compose(pieces, day, secs[r], event[r], pick[r])
                     text = plain.encode() if pieces.safe else escape(plain)
                     if n_pics[r]:

@@ -6,12 +6,14 @@ import importlib
 import logging
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import Engine
 
 from zhengwu import __version__
 from zhengwu.db.engine import get_engine, session_factory
-from zhengwu.errors import ZhengwuError
+from zhengwu.errors import BusyError, InvalidInputError, ZhengwuError
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +47,25 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     @app.exception_handler(ZhengwuError)
     async def _zhengwu_error(request: Request, exc: ZhengwuError) -> Response:
         handler = getattr(request.app.state, "html_error_handler", None)
+        response: Response
         if handler is not None and "text/html" in request.headers.get("accept", ""):
-            return handler(request, exc)  # type: ignore[no-any-return]
-        return JSONResponse(exc.to_dict(), status_code=exc.status_code)
+            response = handler(request, exc)
+        else:
+            response = JSONResponse(exc.to_dict(), status_code=exc.status_code)
+        if isinstance(exc, BusyError):
+            response.headers["Retry-After"] = "5"  # the store is written for a while
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        # The same bilingual body as every other error, plus FastAPI's list of the fields
+        # at fault (so a client can still point at each one).
+        body = validation_error(exc).to_dict()
+        body["fields"] = jsonable_encoder(
+            [{"loc": e.get("loc"), "msg": e.get("msg"), "type": e.get("type")}
+             for e in exc.errors()]
+        )  # fmt: skip
+        return JSONResponse(body, status_code=422)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
@@ -66,3 +84,21 @@ def create_app(engine: Engine | None = None) -> FastAPI:
             setup(app)
         app.include_router(module.router)
     return app
+
+
+def validation_error(exc: RequestValidationError) -> InvalidInputError:
+    """Return a request that failed validation as one bilingual error naming its fields."""
+    errors = list(exc.errors()) or [{"loc": (), "msg": "invalid"}]
+    parts_zh: list[str] = []
+    parts_en: list[str] = []
+    for error in errors[:5]:
+        loc = error.get("loc", ())
+        where = ".".join(str(p) for p in loc if p not in ("query", "body", "path", "form")) or "-"
+        parts_zh.append(f"{where}：{error.get('msg', 'invalid')}")
+        parts_en.append(f"{where}: {error.get('msg', 'invalid')}")
+    if len(errors) > 5:
+        parts_zh.append(f"另有 {len(errors) - 5} 处")
+        parts_en.append(f"{len(errors) - 5} more")
+    return InvalidInputError(
+        "请求参数无效 — " + "；".join(parts_zh), "invalid request — " + "; ".join(parts_en)
+    )

@@ -54,7 +54,7 @@ from zhengwu.ingest.files import iter_lines
 from zhengwu.platforms.records import AccountRecord, QuarantineRecord
 from zhengwu.platforms.weibo.constants import PLATFORM
 from zhengwu.platforms.weibo.importers import JsonLinesParser, WeiboApiImporter
-from zhengwu.platforms.weibo.records import StatusConverter
+from zhengwu.platforms.weibo.records import RecordError, StatusConverter
 
 # The Python patterns these SQL patterns must agree with (zhengwu.platforms.text);
 # tests/ingest/test_fastpath.py checks that they still do.
@@ -143,10 +143,12 @@ def _macros() -> list[str]:
         "CREATE OR REPLACE TEMP MACRO zw_fp_count_ok(x) AS (x IS NULL OR x = 'null' "
         "OR (regexp_full_match(x, '[0-9]{1,19}') AND TRY_CAST(x AS BIGINT) IS NOT NULL))",
         # status.idstr or id_text(status.id): a digit string, else a plain integer id.
-        "CREATE OR REPLACE TEMP MACRO zw_fp_post_id(idstr, id) AS (CASE "
+        # VARCHAR, not JSON: the ids meet the importer's and the store's VARCHAR ids, and
+        # a JSON column would cast those to JSON (a parse per row, an error on "abc").
+        "CREATE OR REPLACE TEMP MACRO zw_fp_post_id(idstr, id) AS (CAST(CASE "
         "WHEN regexp_full_match(idstr, '\"[0-9]{1,40}\"') THEN substr(idstr, 2, length(idstr) - 2) "
         "WHEN (idstr IS NULL OR idstr = 'null') AND regexp_full_match(id, '[0-9]{1,18}') "
-        "THEN id END)",
+        "THEN id END AS VARCHAR))",
         f"CREATE OR REPLACE TEMP MACRO zw_fp_time(x) AS (CASE WHEN regexp_full_match(x, "
         f"{_sql_string(_TIME)}) THEN timezone('UTC', "
         "try_strptime(substr(x, 2, 30), '%a %b %d %H:%M:%S %z %Y')) END)",
@@ -518,16 +520,20 @@ def _users(con: duckdb.DuckDBPyConnection, conv: StatusConverter) -> dict[int, _
     decoded: dict[int, tuple[str, AccountRecord]] = {}
     users: dict[int, _User] = {}
     bad: set[int] = set()
-    author = conv.author
+    # Each JSON comes once (grouped), so the converter's cache of raw authors would
+    # only cost memory; encode() hands the UTF-8 bytes over as they are stored.
+    author = conv.decode_author
     for h, raw, first, last in con.execute(
-        f"SELECT h, j, min(o), max(o) FROM ({_AUTHORS}) GROUP BY j, h"
+        f"SELECT h, encode(j), min(o), max(o) FROM ({_AUTHORS}) GROUP BY j, h"
     ).fetchall():
         if h in decoded or h in bad:
             bad.add(h)  # two JSONs, one hash: neither can be told apart by the join
             continue
         try:
-            uid, record = author(raw.encode())
-        except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError):
+            uid, record = author(raw)
+        except (msgspec.ValidationError, msgspec.DecodeError, RecordError):
+            # Invalid, or a value the importer quarantines (an impossible registration
+            # date): its lines go to the importer, which reports them.
             uid = record = None
         if uid is None or record is None:
             bad.add(h)
@@ -611,6 +617,18 @@ def _posts_view_sql(observed: datetime | None) -> str:
     SELECT * FROM zw_fp_py"""
 
 
+class _SnapshotRow(msgspec.Struct, gc=False):
+    """An account snapshot row (ACCOUNT_SNAPSHOT_SCHEMA), encoded straight to JSON."""
+
+    seq: int
+    platform: str
+    uid: str
+    followers: int | None
+    friends: int | None
+    statuses: int | None
+    observed_at: datetime | None
+
+
 def _merge_accounts(
     result: FastImport, users: dict[int, _User], collector: Collector, observed: datetime | None
 ) -> None:
@@ -619,40 +637,60 @@ def _merge_accounts(
     The same rule as :class:`Collector`, over the authors of fast lines (one record per
     distinct JSON, with where it was first and last seen) and the slow lines' accounts.
     """
-    last: dict[tuple[str, str], tuple[int, AccountRecord]] = {}
+    # Authors in the order they were last seen: a later record simply overwrites an
+    # earlier one (no comparison, no tuple per author); most accounts come once.
+    last: dict[tuple[str, str], AccountRecord] = {}
+    last_at: dict[tuple[str, str], int] = {}
     first: dict[tuple[str, str], int] = {}
-    snaps: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
-    for _uid, record, first_o, last_o in users.values():
+    snaps: dict[tuple[str, str], AccountRecord | dict[str, Any]] = {}
+    snap_at: dict[tuple[str, str], int] = {}
+    for _uid, record, first_o, last_o in sorted(users.values(), key=_last_seen):
         key = (record.platform, record.uid)
-        if key not in last or last[key][0] < last_o:
-            last[key] = (last_o, record)
-        first[key] = min(first.get(key, first_o), first_o)
-        if (record.followers is not None or record.friends is not None) and (
-            key not in snaps or snaps[key][0] < last_o
-        ):
-            row = {
-                "seq": 0, "platform": record.platform, "uid": record.uid,
-                "followers": record.followers, "friends": record.friends,
-                "statuses": record.statuses,
-                "observed_at": utc_naive(record.observed_at) or observed,
-            }  # fmt: skip
-            snaps[key] = (last_o, row)
+        last[key] = record
+        last_at[key] = last_o
+        if first.setdefault(key, first_o) > first_o:
+            first[key] = first_o
+        if record.followers is not None or record.friends is not None:
+            snaps[key] = record
+            snap_at[key] = last_o
     for key, record in collector.accounts.items():
         first_o, last_o = collector.account_orders[key]
-        if key not in last or last[key][0] < last_o:
-            last[key] = (last_o, record)
-        first[key] = min(first.get(key, first_o), first_o)
+        if key not in last or last_at[key] < last_o:
+            last[key] = record
+            last_at[key] = last_o
+        if first.setdefault(key, first_o) > first_o:
+            first[key] = first_o
     for key, row in collector.snapshots.items():
         order = collector.snapshot_orders[key]
-        if key not in snaps or snaps[key][0] < order:
-            snaps[key] = (order, row)
+        if key not in snaps or snap_at[key] < order:
+            snaps[key] = row
+            snap_at[key] = order
     ordered = sorted(first, key=first.__getitem__)
-    result.accounts = [last[key][1] for key in ordered]
+    result.accounts = [last[key] for key in ordered]
     encode = msgspec.json.encode
-    result.account_snapshots = table_from_json_lines(
-        b"\n".join(encode(snaps[key][1]) for key in ordered if key in snaps),
-        ACCOUNT_SNAPSHOT_SCHEMA,
-    )
+    naive: dict[datetime | None, datetime | None] = {None: observed}
+    lines = []
+    for key in ordered:
+        snap = snaps.get(key)
+        if snap is None:
+            continue
+        if isinstance(snap, dict):  # a slow line's snapshot row, as the collector made it
+            lines.append(encode(snap))
+            continue
+        seen = snap.observed_at
+        if seen not in naive:
+            naive[seen] = utc_naive(seen) or observed
+        lines.append(
+            encode(
+                _SnapshotRow(0, snap.platform, snap.uid, snap.followers, snap.friends,
+                             snap.statuses, naive[seen])
+            )
+        )  # fmt: skip
+    result.account_snapshots = table_from_json_lines(b"\n".join(lines), ACCOUNT_SNAPSHOT_SCHEMA)
+
+
+def _last_seen(user: _User) -> int:
+    return user[3]
 
 
 __all__ = ["FastImport", "import_file", "wants"]

@@ -138,17 +138,37 @@ class AccountFacts:
             key += (True,)
         facts = self._facts.get(key)
         if facts is None:
-            gov = is_government_account(
-                verified_type, verified_reason, name, institutional=institutional
-            )
-            adcode = _account_adcode(province, city, location)
-            created = (
-                None if created_at in (None, "") else timestamp(created_at, "created_at", None)
-            )
+            facts = account_facts(
+                name=name, verified_type=verified_type, verified_reason=verified_reason,
+                province=province, city=city, location=location, created_at=created_at,
+                institutional=institutional,
+            )  # fmt: skip
             if len(self._facts) >= _CACHE_MAX:
                 self._facts.clear()
-            facts = self._facts[key] = (gov, adcode, created)
+            self._facts[key] = facts
         return facts
+
+
+def account_facts(
+    *,
+    name: str,
+    verified_type: int | None,
+    verified_reason: str | None,
+    province: str | None = None,
+    city: str | None = None,
+    location: str | None = None,
+    created_at: object = None,
+    institutional: bool = False,
+) -> tuple[bool, str | None, datetime | None]:
+    """Return ``(is_government, adcode, created_at)`` of an account; raise RecordError on a bad date.
+
+    Uncached: :class:`AccountFacts` caches it for rows that repeat an account, and
+    :class:`StatusConverter` caches whole profiles.
+    """
+    gov = is_government_account(verified_type, verified_reason, name, institutional=institutional)
+    adcode = _account_adcode(province, city, location)
+    created = None if created_at in (None, "") else timestamp(created_at, "created_at", None)
+    return gov, adcode, created
 
 
 class StatusConverter:
@@ -164,7 +184,6 @@ class StatusConverter:
         self._html = html
         self._now = now
         self._observed_at = observed_at
-        self._facts = AccountFacts()
         self._profiles: dict[tuple[object, ...], _Profile | None] = {}
         self._raw_authors: dict[bytes, tuple[str | None, AccountRecord | None]] = {}
         self._sources: dict[str | None, str] = {}
@@ -197,12 +216,21 @@ class StatusConverter:
         try:
             return self._raw_authors[raw]
         except KeyError:
-            user = USER_DECODER.decode(raw)
-            found = (_uid(user), self.account(user))
+            found = self.decode_author(raw)
             if len(self._raw_authors) >= _RAW_AUTHORS_MAX:
                 self._raw_authors.clear()
             self._raw_authors[raw] = found
             return found
+
+    def decode_author(self, raw: bytes | str) -> tuple[str | None, AccountRecord | None]:
+        """Return the uid and account of a raw JSON user object, without the bytes cache.
+
+        For callers that hand over each distinct JSON once (the fast path groups them):
+        keeping the bytes would only cost memory. Raises msgspec.ValidationError (or
+        DecodeError) when the user is invalid.
+        """
+        user = USER_DECODER.decode(raw)
+        return _uid(user), self.account(user)
 
     def source(self, value: str | None) -> str | None:
         """Return the publishing tool of a status's ``source`` HTML as plain text (cached)."""
@@ -337,8 +365,8 @@ class StatusConverter:
         verified_type = _verified_type(user.verified_type)
         reason = user.verified_reason or None
         location = user.location or None
-        gov, adcode, created = self._facts.get(
-            uid=uid,
+        # The profile cache (self._profiles) already stands for AccountFacts' cache here.
+        gov, adcode, created = account_facts(
             name=name,
             verified_type=verified_type,
             verified_reason=reason,

@@ -28,6 +28,7 @@ from zhengwu.auth.models import ROLE_LABELS
 from zhengwu.auth.principal import PUBLIC, Principal
 from zhengwu.errors import ForbiddenError, InvalidInputError, ZhengwuError
 from zhengwu.servicedesk.workflow import ACTION_LABELS
+from zhengwu.web.app import validation_error
 from zhengwu.web.deps import DB, CsrfToken, CurrentPrincipal, require_csrf
 
 CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
@@ -37,6 +38,7 @@ NAV: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("matrix", "矩阵概览", "/console/matrix", ("matrix_office",)),
     ("accounts", "账号", "/console/accounts", ("matrix_office", "operator")),
     ("rankings", "排行榜", "/console/rankings", ("matrix_office", "operator")),
+    ("reports", "报告", "/console/reports", ("matrix_office", "operator")),
     ("topics", "话题热搜", "/console/topics", ("matrix_office", "operator")),
     (
         "map",
@@ -74,12 +76,16 @@ FLASH_LABELS: dict[str, str] = {
     "rescue-incident-updated": "灾情已保存",
     "rescue-incident-closed": "灾情已结束",
     "rescue-team-created": "救援队伍已创建",
+    "rescue-team-updated": "救援队伍已保存",
+    "rescue-team-deactivated": "救援队伍已停用，不再出现在派遣列表中",
+    "rescue-team-reactivated": "救援队伍已重新启用",
     "routing-added": "路由规则已添加，路由表生成新版本",
     "routing-retired": "路由规则已停用，路由表生成新版本",
     "system-saved": "指标体系已保存",
     "category-saved": "分类已保存",
     "matrix-created": "矩阵已创建",
     "matrix-updated": "矩阵已保存",
+    "matrix-deleted": "矩阵已删除",
     "member-added": "已添加成员",
     "member-already": "该账号已是本矩阵成员，未重复添加",
     "member-removed": "已移除成员",
@@ -230,14 +236,6 @@ def login_redirect(request: Request) -> RedirectResponse:
     return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
 
 
-def _validation_error(exc: RequestValidationError) -> InvalidInputError:
-    first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid"}
-    where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("query", "body", "path"))
-    return InvalidInputError(
-        f"参数 {where} 无效：{first['msg']}", f"invalid {where}: {first['msg']}"
-    )
-
-
 class ConsoleRoute(APIRoute):
     """A route whose expected errors become HTML pages (and whose session rolls back)."""
 
@@ -256,7 +254,7 @@ class ConsoleRoute(APIRoute):
                     await run_in_threadpool(db.rollback)
                 if isinstance(exc, LoginRequired) and request.method in ("GET", "HEAD"):
                     return login_redirect(request)
-                error = exc if isinstance(exc, ZhengwuError) else _validation_error(exc)
+                error = exc if isinstance(exc, ZhengwuError) else validation_error(exc)
                 return error_page(request, error)
 
         return handle

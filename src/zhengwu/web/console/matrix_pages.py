@@ -270,6 +270,32 @@ def edit(
     return RedirectResponse(f"/console/matrix/{matrix_id}?done=matrix-updated", status_code=303)
 
 
+@router.post("/{matrix_id}/delete", response_class=HTMLResponse)
+def delete(
+    request: Request, db: ConsoleDB, principal: Writer, matrix_id: int,
+    confirm: Annotated[str, Form()] = "",
+) -> Response:  # fmt: skip
+    """Delete this matrix (no sub-matrices, not referenced); an office keeps its own root."""
+    require(principal, "matrix")
+    matrix = get_overseen(db, principal, matrix_id)
+    parent_id = matrix.parent_id
+    try:
+        if not access.can_manage_matrix(db, principal, matrix) or not access.can_move_matrix(
+            db, principal, matrix
+        ):
+            raise ForbiddenError(
+                "不能删除此矩阵（您自己的根矩阵或无管理权限）",
+                "you may not delete this matrix (your own root, or not yours to manage)",
+            )
+        if confirm != "yes":
+            raise InvalidInputError("请勾选确认删除", "tick the box to confirm the deletion")
+        accounts_service.delete_matrix(db, matrix=matrix, actor=principal)
+    except ZhengwuError as exc:
+        return _refused(request, db, principal, matrix_id, "delete", exc, {})
+    target = f"/console/matrix/{parent_id}" if parent_id is not None else "/console/matrix"
+    return RedirectResponse(f"{target}?done=matrix-deleted", status_code=303)
+
+
 def _find_account(
     db: Session, *, account_id: str, platform: str, uid: str, q: str
 ) -> Account | list[Account]:

@@ -1,23 +1,24 @@
 """救援调度: incidents, the triage queue with its explanation, a help request's forms, and
-the coordinator's forms for incidents (新建事件, edit, close) and teams (新建队伍).
+the coordinator's forms for incidents (新建事件, edit with the 灾情说明, close). The team
+pages (救援队伍) are in :mod:`zhengwu.web.console.rescue_team_pages` and share the form
+helpers below.
 
 Every request is shown through :func:`zhengwu.rescue.access.view` (masked unless the
 viewer acts on it), and every change goes through :mod:`zhengwu.rescue.dispatch`, whose
 role checks and transition table decide; a refused change comes back in its form.
 Incidents and teams are created and changed through :mod:`zhengwu.rescue.service` (which
-audits them) by the roles the JSON API allows; a team's contact is masked for everyone
-but dispatchers and the team itself.
+audits them) by the roles the JSON API allows.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -36,7 +37,7 @@ from zhengwu.rescue.models import (
     HelpRequest,
     Incident,
 )
-from zhengwu.rescue.schemas import IncidentCreate, IncidentUpdate, TeamCreate
+from zhengwu.rescue.schemas import DESCRIPTION_MAX, IncidentCreate, IncidentUpdate
 from zhengwu.rescue.workflow import STATE_LABELS
 from zhengwu.web import charts
 from zhengwu.web.console.base import (
@@ -54,6 +55,8 @@ from zhengwu.web.console.places import grid_cells
 # Who creates, edits and closes incidents and registers teams (admin passes every check),
 # as in the JSON API (``zhengwu.rescue.views``).
 MANAGE_ROLES = ("dispatcher",)
+
+_M = TypeVar("_M", bound=BaseModel)
 router = APIRouter(prefix="/console/rescue", route_class=ConsoleRoute, include_in_schema=False)
 LABELS = {
     "parts": {"urgency": "紧急程度", "vulnerable": "弱势人群", "people": "待救人数",
@@ -92,7 +95,7 @@ def incidents(request: Request, db: ConsoleDB, principal: Viewer) -> HTMLRespons
 
 @router.get("/{incident_id:int}", response_class=HTMLResponse)
 def triage(request: Request, db: ConsoleDB, principal: Viewer, incident_id: int) -> HTMLResponse:
-    """Show the triage queue by priority, with why each request is where it is."""
+    """Show the incident's description and its triage queue, with why each is where it is."""
     require(principal, "rescue")
     incident = rescue_service.get_incident(db, incident_id=incident_id)
     team_id = principal.team_id if principal.role == "team" else None
@@ -111,6 +114,8 @@ def triage(request: Request, db: ConsoleDB, principal: Viewer, incident_id: int)
     return render(
         request, "rescue_queue.html", area="rescue", incident=incident, views=views,
         by_state=by_state, state_chart=state_chart, county_map=county_map, labels=LABELS,
+        description=access.incident_view(principal, incident).description,
+        may_manage=principal.has_role(*MANAGE_ROLES),
     )  # fmt: skip
 
 
@@ -226,14 +231,9 @@ def _apply(
 
 INCIDENT_TYPES = {"flood": "洪涝", "fire": "火灾", "earthquake": "地震", "typhoon": "台风",
                   "epidemic": "疫情", "other": "其他"}  # fmt: skip
-TEAM_KINDS = {"fire_brigade": "消防救援", "ngo_rescue": "社会救援队", "volunteer": "志愿者",
-              "medical": "医疗", "other": "其他"}  # fmt: skip
 INCIDENT_FIELDS = ("name", "type", "regions", "starts_at", "ends_at", "hashtags", "keywords",
-                   "reverify_hours", "status")  # fmt: skip
-TEAM_FIELDS = ("name", "kind", "capacity", "capabilities", "area", "contact_name",
-               "contact_phone")  # fmt: skip
+                   "reverify_hours", "status", "description")  # fmt: skip
 _SPLIT = re.compile(r"[\s,，、;；]+")
-_PHONE = re.compile(r"^(?:\+?86[ -]?)?(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 
 
 def _items(raw: str) -> list[str]:
@@ -282,6 +282,15 @@ def _local_input(value: datetime | None) -> str:
     return aware.astimezone(CHINA).strftime("%Y-%m-%dT%H:%M")
 
 
+def validated(model: type[_M], data: dict[str, Any], errors: dict[str, str]) -> _M | None:
+    """Return ``model`` of the fields that read well, or None with its complaints in ``errors``."""
+    try:
+        return model.model_validate({k: v for k, v in data.items() if k not in errors})
+    except ValidationError as exc:
+        _pydantic_errors(exc, errors)
+        return None
+
+
 def _pydantic_errors(exc: ValidationError, errors: dict[str, str]) -> None:
     for err in exc.errors():
         field = str(err["loc"][0]) if err.get("loc") else "name"
@@ -303,7 +312,7 @@ def _incident_values(incident: Incident) -> dict[str, str]:
         "starts_at": _local_input(incident.starts_at), "ends_at": _local_input(incident.ends_at),
         "hashtags": " ".join(f"#{t}#" for t in incident.hashtags),
         "keywords": " ".join(incident.keywords), "reverify_hours": f"{incident.reverify_hours:g}",
-        "status": incident.status,
+        "status": incident.status, "description": incident.description or "",
     }  # fmt: skip
 
 
@@ -315,6 +324,7 @@ def _incident_form(
     return render(
         request, "rescue_incident_form.html", area="rescue", incident=incident, values=values,
         errors=errors or {}, error=error, types=INCIDENT_TYPES, status_code=status_code,
+        description_max=DESCRIPTION_MAX,
     )  # fmt: skip
 
 
@@ -326,6 +336,7 @@ def _read_incident(form: dict[str, str], errors: dict[str, str]) -> dict[str, ob
         "hashtags": _items(form["hashtags"]), "keywords": _items(form["keywords"]),
         "starts_at": _local_time(form["starts_at"], errors, "starts_at", required=True),
         "ends_at": _local_time(form["ends_at"], errors, "ends_at", required=False),
+        "description": form["description"],  # the schema trims it; blank clears it
     }  # fmt: skip
     hours = form["reverify_hours"].strip()
     try:
@@ -340,11 +351,12 @@ def _read_incident(form: dict[str, str], errors: dict[str, str]) -> dict[str, ob
 
 def _incident_fields(
     name: str, type: str, regions: str, starts_at: str, ends_at: str, hashtags: str,
-    keywords: str, reverify_hours: str, status: str,
+    keywords: str, reverify_hours: str, status: str, description: str,
 ) -> dict[str, str]:  # fmt: skip
     return {"name": name, "type": type, "regions": regions, "starts_at": starts_at,
             "ends_at": ends_at, "hashtags": hashtags, "keywords": keywords,
-            "reverify_hours": reverify_hours, "status": status}  # fmt: skip
+            "reverify_hours": reverify_hours, "status": status,
+            "description": description}  # fmt: skip
 
 
 TextField = Annotated[str, Form()]
@@ -366,20 +378,16 @@ def incident_create(
     request: Request, db: ConsoleDB, principal: Writer, name: TextField = "",
     type: TextField = "flood", regions: TextField = "", starts_at: TextField = "",
     ends_at: TextField = "", hashtags: TextField = "", keywords: TextField = "",
-    reverify_hours: TextField = "",
+    reverify_hours: TextField = "", description: TextField = "",
 ) -> Response:  # fmt: skip
     """Create an incident; errors come back in the form with what was typed."""
     require(principal, "rescue")
     principal.require(*MANAGE_ROLES)
     values = _incident_fields(name, type, regions, starts_at, ends_at, hashtags, keywords,
-                              reverify_hours, "active")  # fmt: skip
+                              reverify_hours, "active", description)  # fmt: skip
     errors: dict[str, str] = {}
     data = _read_incident(values, errors)
-    payload: IncidentCreate | None = None
-    try:
-        payload = IncidentCreate.model_validate({k: v for k, v in data.items() if k not in errors})
-    except ValidationError as exc:
-        _pydantic_errors(exc, errors)
+    payload = validated(IncidentCreate, data, errors)
     if errors or payload is None:
         return _incident_form(request, incident=None, values=values, errors=errors,
                               status_code=422)  # fmt: skip
@@ -423,22 +431,19 @@ def incident_update(
     name: TextField = "", type: TextField = "flood", regions: TextField = "",
     starts_at: TextField = "", ends_at: TextField = "", hashtags: TextField = "",
     keywords: TextField = "", reverify_hours: TextField = "", status: TextField = "active",
+    description: TextField = "",
 ) -> Response:  # fmt: skip
-    """Save an incident's fields or status; errors come back in the form."""
+    """Save an incident's fields, description or status; errors come back in the form."""
     require(principal, "rescue")
     principal.require(*MANAGE_ROLES)
     incident = rescue_service.get_incident(db, incident_id=incident_id)
     values = _incident_fields(name, type, regions, starts_at, ends_at, hashtags, keywords,
-                              reverify_hours, status)  # fmt: skip
+                              reverify_hours, status, description)  # fmt: skip
     errors: dict[str, str] = {}
     data = _read_incident(values, errors) | {"status": status}
     if name.strip() != incident.name and _name_taken(db, name.strip()):
         errors["name"] = f"灾情名称已存在：{name.strip()} / incident exists: {name.strip()}"
-    payload: IncidentUpdate | None = None
-    try:
-        payload = IncidentUpdate.model_validate({k: v for k, v in data.items() if k not in errors})
-    except ValidationError as exc:
-        _pydantic_errors(exc, errors)
+    payload = validated(IncidentUpdate, data, errors)
     if errors or payload is None:
         return _incident_form(request, incident=incident, values=values, errors=errors,
                               status_code=422)  # fmt: skip
@@ -469,79 +474,3 @@ def incident_close(
         db, incident=incident, data=IncidentUpdate(status="closed"), actor=principal
     )
     return RedirectResponse("/console/rescue?done=rescue-incident-closed", status_code=303)
-
-
-# -- teams ---------------------------------------------------------------------------------
-
-
-def _team_rows(db: Session, principal: Principal) -> list[dict[str, object]]:
-    loads = rescue_service.team_loads(db)
-    rows: list[dict[str, object]] = []
-    for team in rescue_service.list_teams(db):
-        shown = access.team_view(principal, team, load=loads.get(team.id, 0))
-        rows.append({
-            "team": team, "load": shown.load,
-            "masked": not access.sees_team_contact(principal, team),
-            "contact_name": shown.contact_name, "contact_phone": shown.contact_phone,
-        })  # fmt: skip
-    return rows
-
-
-def _teams_page(
-    request: Request, db: Session, principal: Principal, *, values: dict[str, str] | None = None,
-    errors: dict[str, str] | None = None, error: ZhengwuError | None = None,
-    status_code: int = 200,
-) -> HTMLResponse:  # fmt: skip
-    shown = values or dict.fromkeys(TEAM_FIELDS, "") | {"kind": "ngo_rescue", "capacity": "1"}
-    return render(
-        request, "rescue_teams.html", area="rescue", rows=_team_rows(db, principal),
-        kinds=TEAM_KINDS, values=shown, errors=errors or {}, error=error,
-        may_manage=principal.has_role(*MANAGE_ROLES), status_code=status_code,
-    )  # fmt: skip
-
-
-@router.get("/teams", response_class=HTMLResponse)
-def teams(request: Request, db: ConsoleDB, principal: Viewer) -> HTMLResponse:
-    """List rescue teams with their load, and the form for a new team (dispatcher)."""
-    require(principal, "rescue")
-    return _teams_page(request, db, principal)
-
-
-@router.post("/teams", response_class=HTMLResponse)
-def team_create(
-    request: Request, db: ConsoleDB, principal: Writer, name: TextField = "",
-    kind: TextField = "ngo_rescue", capacity: TextField = "1", capabilities: TextField = "",
-    area: TextField = "", contact_name: TextField = "", contact_phone: TextField = "",
-) -> Response:  # fmt: skip
-    """Register a team (新建队伍); errors come back in the form with what was typed."""
-    require(principal, "rescue")
-    principal.require(*MANAGE_ROLES)
-    values = {"name": name, "kind": kind, "capacity": capacity, "capabilities": capabilities,
-              "area": area, "contact_name": contact_name, "contact_phone": contact_phone}  # fmt: skip
-    errors: dict[str, str] = {}
-    data: dict[str, object] = {
-        "name": name.strip(), "kind": kind, "capabilities": _items(capabilities),
-        "area": _adcodes(area, errors, "area"), "contact_name": contact_name.strip() or None,
-    }  # fmt: skip
-    if not capacity.strip().isdigit():
-        errors["capacity"] = "请输入正整数 / enter a whole number"
-    else:
-        data["capacity"] = int(capacity)
-    phone = contact_phone.strip()
-    if phone and not _PHONE.match(phone.replace(" ", "")):
-        errors["contact_phone"] = "电话号码格式不对 / not a phone number"
-    data["contact_phone"] = phone.replace(" ", "") or None
-    payload: TeamCreate | None = None
-    try:
-        payload = TeamCreate.model_validate({k: v for k, v in data.items() if k not in errors})
-    except ValidationError as exc:
-        _pydantic_errors(exc, errors)
-    if errors or payload is None:
-        return _teams_page(request, db, principal, values=values, errors=errors, status_code=422)
-    try:
-        rescue_service.create_team(db, data=payload, actor=principal)
-    except ZhengwuError as exc:
-        db.rollback()
-        return _teams_page(request, db, principal, values=values, error=exc,
-                           errors=_field_of(exc), status_code=exc.status_code)  # fmt: skip
-    return RedirectResponse("/console/rescue/teams?done=rescue-team-created", status_code=303)

@@ -30,8 +30,11 @@ def search_page(
             error = exc
     shown = kind if kind in kinds else ""
     hits = [h for h in results.hits if not shown or h.kind == shown] if results else []
+    # The notice shows before any query too: the user learns what is not findable yet.
+    stale = results.stale if results else search_service.index_lag(db, principal)
     return render(
         request, "search.html", area="search", status_code=422 if error else 200,
         q=q or "", kind=shown, kinds=kinds, labels=KIND_LABELS, results=results, hits=hits,
-        error=error, max_query=search_service.MAX_QUERY,
+        error=error, max_query=search_service.MAX_QUERY, stale=stale,
+        stale_note=search_service.lag_note(stale),
     )  # fmt: skip

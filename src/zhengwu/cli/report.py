@@ -1,0 +1,108 @@
+"""`zhengwu report …`: the influence report (影响力报告) of a stored run, as HTML or PDF.
+
+``build`` reads one stored index run (and the previous period's, for movement) and writes
+one self-contained HTML file or a PDF; ``awards`` lists the award categories a build uses.
+Heavy modules are imported inside the commands.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from zhengwu.cli.common import console, handle_errors, print_json
+
+app = typer.Typer(
+    name="report",
+    help="影响力报告 / influence report: HTML and PDF of a stored index run, award lists.\n\n"
+    "Example: zhengwu report build --system zhengwu-4d --period 2025-Q3 --out report.pdf",
+    no_args_is_help=True,
+)
+
+AwardsOpt = Annotated[
+    Path | None,
+    typer.Option("--awards", help="a TOML file of award categories (default: the shipped one)"),
+]
+
+
+@app.command("build")
+@handle_errors
+def build(
+    period: Annotated[str, typer.Option("--period", "-p", help="2025-Q3, 2025-07, 2025, A..B")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="report.html or report.pdf")],
+    system: Annotated[str, typer.Option("--system", "-s", help="indicator system")] = "zhengwu-4d",
+    awards: AwardsOpt = None,
+    top: Annotated[int, typer.Option("--top", min=1, max=100, help="Top-N per platform")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="print a JSON summary")] = False,
+) -> None:
+    """Write the influence report of a stored run as HTML or PDF (format from --out).
+
+    Example: zhengwu report build --system zhengwu-4d --period 2025-Q3 --out report.html --top 20
+    """
+    from zhengwu.content.store import open_store
+    from zhengwu.reports import service
+    from zhengwu.reports.awards import load_awards
+
+    fmt = service.format_of(out)
+    chosen = load_awards(awards)  # a bad awards file fails before any work
+    started = time.perf_counter()
+    status = (
+        contextlib.nullcontext()
+        if as_json
+        else console.status(f"生成报告 building the report ({fmt})", spinner="dots")
+    )
+    with status:
+        with open_store(read_only=True) as con:
+            run_id = service.find_run(con, system, period)
+            report, data = service.build(con, run_id, fmt, top=top, awards=chosen)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(data)
+    summary = {
+        "run_id": run_id, "out": str(out), "format": fmt, "bytes": len(data),
+        "previous_run": report.previous_run, "platforms": report.platforms,
+        "accounts": report.headline["accounts"], "ranked": report.headline["ranked"],
+        "failing": report.headline["failing"], "top": top,
+        "leaders": {t["platform"]: t["rows"][0]["name"] for t in report.top_lists if t["rows"]},
+        "awards": [{"title": a["title"], "winners": [w["name"] for w in a["winners"]]}
+                   for a in report.awards],
+        "seconds": round(time.perf_counter() - started, 3),
+    }  # fmt: skip
+    if as_json:
+        print_json(summary)
+        return
+    console.print(
+        f"已生成报告 report written: [bold]{out}[/] ({fmt}, {len(data):,} bytes) · {run_id} · "
+        f"{summary['ranked']} ranked · {summary['failing']} failing · "
+        f"{len(report.awards)} awards"
+    )
+
+
+@app.command("awards")
+@handle_errors
+def awards_command(
+    awards: AwardsOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """List the award categories (奖项) a report build uses, validated.
+
+    Example: zhengwu report awards --awards my-awards.toml
+    """
+    from rich.table import Table
+
+    from zhengwu.reports.awards import load_awards
+
+    found = load_awards(awards)
+    if as_json:
+        print_json([a.to_dict() for a in found])
+        return
+    table = Table(title=f"奖项 awards ({awards or 'default'})")
+    for header in ("奖项 title", "English", "平台 platform", "筛选 filter", "top"):
+        table.add_column(header, overflow="fold")
+    for a in found:
+        scope = " · ".join(f"{k}={v}" for k, v in a.filters.items()) or "—"
+        table.add_row(a.title, a.title_en, a.platform, scope, str(a.top))
+    console.print(table)

@@ -1,0 +1,75 @@
+"""The report rendered: one self-contained HTML file, and a PDF whose Chinese text is readable."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pypdf
+
+from zhengwu.reports.html import render_html
+from zhengwu.reports.markdown import to_blocks
+from zhengwu.reports.model import build_report
+from zhengwu.reports.pdf import render_pdf
+
+from .conftest import World
+
+JULY = "zhengwu-4d/2025-07"
+EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)
+
+
+def test_html_is_self_contained_with_lists_and_methodology(scenario: World) -> None:
+    report = build_report(scenario.con, JULY, top=3)
+    page = render_html(report)
+    assert page.startswith("<!DOCTYPE html>")
+    for row in report.top_lists[0]["rows"]:
+        assert row["name"] in page
+    assert "平安郑州" in page
+    assert "合规门槛 / Compliance gate" in page  # the methodology appendix, as HTML
+    assert "<table>" in page and "<th>维度 dimension</th>" in page  # its tables rendered
+    assert "最佳政务公安微博" in page  # the default awards
+    assert "停更的账号" in page and "检查日前无更新" in page  # failing, with the reason
+    assert "@page" in page and "size: A4" in page
+    assert page.count("<svg") >= 3  # Top-N, dimension means, distribution
+    assert EXTERNAL.search(page) is None, EXTERNAL.search(page)
+    assert "<script" not in page and "<link" not in page and "@import" not in page
+    assert "http" not in re.sub(r'xmlns="http://www.w3.org/2000/svg"', "", page)
+
+
+def test_html_escapes_names(scenario: World) -> None:
+    scenario.account("weibo", "x1", name="<script>alert(1)</script>")
+    scenario.daily("weibo", "x1", "2025-07-01", 31, likes=500, reposts=50, comments=100)
+    scenario.run("2025-07")
+    page = render_html(build_report(scenario.con, JULY))
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_pdf_is_valid_and_its_text_is_extractable(scenario: World) -> None:
+    report = build_report(scenario.con, JULY)
+    data = render_pdf(report)
+    assert data.startswith(b"%PDF-")
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    assert len(reader.pages) >= 5  # summary, Top lists, awards, groups, compliance, appendix
+    assert reader.metadata is not None
+    assert reader.metadata.title == "政务新媒体影响力指数（四维） · 2025-07 影响力报告"
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    # STSong-Light is a CID font with a Unicode CMap (UniGB-UCS2-H): pypdf maps it back.
+    assert report.top_lists[0]["rows"][0]["name"] in text
+    assert "平安郑州" in text
+    assert "附录：方法说明" in text
+    assert "最佳政务公安微博" in text
+    fonts = {
+        str(font["/BaseFont"])
+        for page in reader.pages
+        for font in page["/Resources"]["/Font"].values()  # type: ignore[union-attr]
+    }
+    assert "/STSong-Light" in {f.split("-UniGB")[0] for f in fonts}
+
+
+def test_methodology_blocks() -> None:
+    blocks = to_blocks("# T\n\n- a `x`\n  - b\n\n| h1 | h2 |\n|---|---|\n| 1 | <2> |\n\ntext **b**")
+    kinds = [(b.kind, b.level) for b in blocks]
+    assert kinds == [("heading", 1), ("bullet", 1), ("bullet", 2), ("table", 0), ("paragraph", 0)]
+    assert blocks[1].text == 'a <font face="Courier">x</font>'
+    assert blocks[3].rows == [["h1", "h2"], ["1", "&lt;2&gt;"]]
