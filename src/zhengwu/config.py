@@ -5,12 +5,15 @@ Every setting is declared here once; nothing else in the code reads ``os.environ
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from zhengwu.errors import InvalidInputError
 
 DEFAULT_SECRET = "dev-only-insecure-secret"
 
@@ -65,6 +68,25 @@ class Settings(BaseSettings):
     worker_intervals: dict[str, float] = Field(
         default_factory=dict, description="seconds between runs of a job, by name (overrides)"
     )
+    public_phones: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="published numbers of no single organisation (a 12345 hotline with its "
+        "area code, an emergency command centre), comma-separated: readable on public pages",
+    )
+
+    @field_validator("public_phones", mode="before")
+    @classmethod
+    def _normalise_public_phones(cls, value: Any) -> Any:
+        # Comma-separated in the environment ("0371-12345,0371-69690110"), or a JSON list
+        # like the other list settings; each number is checked and brought to its normal
+        # form, so a typo stops the start with its reason.
+        from zhengwu.privacy.phones import parse_phones
+
+        if isinstance(value, str) and value.lstrip().startswith("["):
+            value = json.loads(value)
+        if isinstance(value, str | list | tuple):
+            return parse_phones(value)
+        return value
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
@@ -90,5 +112,24 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """Return the process-wide settings (cached; tests call ``get_settings.cache_clear``)."""
-    return Settings()
+    """Return the process-wide settings (cached; tests call ``get_settings.cache_clear``).
+
+    A bad value raises :class:`zhengwu.errors.InvalidInputError` naming the environment
+    variable, so the CLI prints one bilingual line (exit 2) instead of a traceback.
+    """
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise settings_error(exc) from None
+
+
+def settings_error(exc: ValidationError) -> InvalidInputError:
+    """Return the bilingual error of invalid settings: each variable and what is wrong."""
+    problems = []
+    for error in exc.errors():
+        loc = error.get("loc") or ()
+        name = f"ZHENGWU_{str(loc[0]).upper()}" if loc else "ZHENGWU_*"
+        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+        problems.append(f"{name}: {message}")
+    text = "; ".join(problems)
+    return InvalidInputError(f"配置有误 {text}", f"invalid setting {text}")

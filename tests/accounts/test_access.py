@@ -231,6 +231,32 @@ def test_unknown_ids_are_404_for_readers(session: Session, world: World, role: s
         access.get_readable_account(session, p, 987654)
 
 
+@pytest.mark.parametrize("role", ROLES)
+def test_organisation_checkers_per_role(session: Session, world: World, role: str) -> None:
+    # The console's checkers answer as the API's getters do (read, and register numbers).
+    p = world.principals[role]
+    for key, org_id in world.orgs.items():
+        org = session.get(Organization, org_id)
+        assert org is not None
+        may_read = key in READABLE_ORGS.get(role, set())
+        may_manage = may_read and role in MANAGEABLE_MATRICES
+        assert access.can_read_organization(session, p, org) is may_read, key
+        assert access.can_manage_organization(session, p, org) is may_manage, key
+        if may_read:
+            assert access.get_readable_organization(session, p, org_id) is org
+        else:
+            with pytest.raises(ForbiddenError):
+                access.get_readable_organization(session, p, org_id)
+        if may_manage:
+            assert access.get_manageable_organization(session, p, org_id) is org
+        else:
+            with pytest.raises(ForbiddenError):
+                access.get_manageable_organization(session, p, org_id)
+    if role in READABLE_ORGS:
+        with pytest.raises(NotFoundError):
+            access.get_readable_organization(session, p, 987654)
+
+
 PARENTS: list[tuple[str, str | None, bool]] = [
     # (role, parent key or top level, allowed)
     ("admin", None, True),

@@ -107,3 +107,50 @@ def test_dry_run_writes_nothing(session: Session, tmp_path: Path) -> None:
     assert s.imported == 1
     assert session.scalar(select(func.count()).select_from(Organization)) == 0
     assert session.scalar(select(func.count()).select_from(Account)) == 0
+
+
+def test_orgs_public_phones_column(session: Session, tmp_path: Path) -> None:
+    orgs = tmp_path / "orgs.csv"
+    orgs.write_text(
+        "org_id,name,level,sector,adcode,parent_id,public_phones\n"
+        'o1,金水区住房和城乡建设局,县,住建,410105,,"（0371）6666 1234；0371-66665678"\n'
+        "o2,金水区生态环境分局,县,生态环境,410105,,\n"
+        "o3,金水区应急管理局,县,应急,410105,,值班室电话\n"  # not a phone number
+        "o4,金水区公安分局,县,公安,410105,,66661234\n",  # a landline without its area code
+        encoding="utf-8",
+    )
+    s = _run(session, "zhengwu-orgs", orgs)
+    _identity(s)
+    assert (s.read, s.imported, s.quarantined) == (4, 2, 2)
+    by_id = {o.external_id: o for o in session.scalars(select(Organization))}
+    assert by_id["o1"].public_phones == ["0371-66661234", "0371-66665678"]
+    assert by_id["o2"].public_phones is None
+    assert set(by_id) == {"o1", "o2"}
+    entries = list(session.scalars(select(QuarantineEntry).order_by(QuarantineEntry.id)))
+    assert [e.source.rsplit(":", 1)[1] for e in entries] == ["4", "5"]
+    assert entries[0].reason.startswith("公开电话无效：不是电话号码：'值班室电话'")
+    assert "invalid public_phones: not a phone number: '值班室电话'" in entries[0].reason
+    assert "'66661234'" in entries[1].reason and "area code" in entries[1].reason
+
+    # The same numbers written otherwise: nothing changes (idempotent on the normal form).
+    orgs.write_text(
+        "org_id,name,level,sector,adcode,parent_id,public_phones\n"
+        'o1,金水区住房和城乡建设局,县,住建,410105,,"0371-66661234,0371 6666 5678"\n',
+        encoding="utf-8",
+    )
+    again = _run(session, "zhengwu-orgs", orgs)
+    assert (again.imported, again.updated, again.duplicates) == (0, 0, 1)
+    # A list without the column keeps the numbers; an empty cell removes them.
+    orgs.write_text(
+        "org_id,name,level,sector,adcode,parent_id\no1,金水区住房和城乡建设局,县,住建,410105,\n",
+        encoding="utf-8",
+    )
+    assert _run(session, "zhengwu-orgs", orgs).duplicates == 1
+    assert by_id["o1"].public_phones == ["0371-66661234", "0371-66665678"]
+    orgs.write_text(
+        "org_id,name,level,sector,adcode,parent_id,public_phones\n"
+        "o1,金水区住房和城乡建设局,县,住建,410105,,\n",
+        encoding="utf-8",
+    )
+    assert _run(session, "zhengwu-orgs", orgs).updated == 1
+    assert by_id["o1"].public_phones is None

@@ -224,6 +224,47 @@ def test_update_move_and_delete(
     assert actions == ["update", "move", "change_member", "update", "move", "delete"]
 
 
+def test_published_phones_per_role(
+    client: httpx.Client, world: World, committed_engine: Engine
+) -> None:
+    """Admins, and offices for the bodies of their matrices, set 公开电话; everyone sees them."""
+    url = f"/api/organizations/{world.orgs['js_housing']}"
+    body = {"public_phones": ["（0371）6666 1234", "0371-66665678"]}
+    allowed = {"admin", "office"}  # the 郑州 office reads 金水住建; the others do not
+    for role in ROLES:
+        r = client.patch(url, headers=world.headers(role), json=body)
+        assert r.status_code == (200 if role in allowed else 403), (role, r.text)
+        if r.status_code == 403:
+            assert r.json()["message_zh"] and r.json()["message_en"]
+    changed = client.patch(url, headers=world.headers("admin"), json=body)
+    assert changed.json()["public_phones"] == ["0371-66661234", "0371-66665678"]
+    listed = client.get("/api/organizations", headers=world.headers("handler")).json()
+    assert [o["public_phones"] for o in listed] == [["0371-66661234", "0371-66665678"]]
+    others = client.get("/api/organizations", headers=world.headers("admin")).json()
+    assert {o["name"]: o["public_phones"] for o in others}["郑州市公安局"] == []
+
+    bad = client.patch(url, headers=world.headers("office"), json={"public_phones": ["值班室"]})
+    assert bad.status_code == 422
+    assert bad.json()["message_zh"].startswith("不是电话号码：'值班室'")
+    assert bad.json()["message_en"].startswith("not a phone number: '值班室'")
+    missing = client.patch("/api/organizations/987654", headers=world.headers("admin"),
+                           json={"public_phones": []})  # fmt: skip
+    assert missing.status_code == 404
+    cleared = client.patch(url, headers=world.headers("office"), json={"public_phones": []})
+    assert cleared.json()["public_phones"] == []
+    with Session(committed_engine) as session:
+        trail = session.scalars(
+            select(AuditEntry).where(AuditEntry.entity_type == "organization")
+            .order_by(AuditEntry.id)
+        ).all()  # fmt: skip
+    # admin set them, office repeated the same list (no change), admin again (no change),
+    # office cleared them: two entries.
+    assert [(e.actor_name, e.data) for e in trail] == [
+        ("用户admin", {"public_phones": [[], ["0371-66661234", "0371-66665678"]]}),
+        ("用户office", {"public_phones": [["0371-66661234", "0371-66665678"], []]}),
+    ]
+
+
 def test_members_per_role(client: httpx.Client, world: World, committed_engine: Engine) -> None:
     url = f"/api/matrices/{world.matrices['zz_police']}/members"
     loose = world.accounts["loose"]
@@ -330,7 +371,7 @@ def test_openapi_documents_the_routes(client: httpx.Client) -> None:
     spec = client.get("/openapi.json").json()
     paths = spec["paths"]
     for path in ("/api/accounts", "/api/accounts/{account_id}", "/api/organizations",
-                 "/api/matrices", "/api/matrices/{matrix_id}", "/api/matrices/{matrix_id}/members",
+                 "/api/organizations/{organization_id}", "/api/matrices", "/api/matrices/{matrix_id}", "/api/matrices/{matrix_id}/members",
                  "/api/matrices/{matrix_id}/members/{account_id}",
                  "/api/matrices/{matrix_id}/members/import"):  # fmt: skip
         assert path in paths, path

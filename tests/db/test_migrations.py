@@ -107,6 +107,51 @@ def test_incident_description_migration_keeps_existing_incidents(empty_engine: E
     assert migrate.ensure_current(empty_engine) is False  # at every head: nothing left to do
 
 
+def test_public_phones_migration_keeps_organisations_and_their_accounts(
+    empty_engine: Engine,
+) -> None:
+    migrate.upgrade(empty_engine, "0012")  # the accounts branch as it was before 0014
+    assert "public_phones" not in _columns(empty_engine, "organizations")
+    with empty_engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO organizations (id, name, level, sector, adcode, created_at)"
+                " VALUES (7, '金水区住建局', '县', '住建', '410105', '2025-07-01 00:00:00')"
+            )
+        )
+        conn.execute(text(
+            "INSERT INTO accounts (platform, uid, name, organization_id, is_government, status,"
+            " first_seen, updated_at) VALUES ('weibo', '1002', '金水住建', 7, true, 'active',"
+            " '2025-07-01 00:00:00', '2025-07-01 00:00:00')"
+        ))  # fmt: skip
+    migrate.upgrade(empty_engine, "0014")
+    column = _columns(empty_engine, "organizations")["public_phones"]
+    assert column["nullable"] is True
+    assert isinstance(column["type"], sa.JSON)
+    indexes = {i["name"] for i in inspect(empty_engine).get_indexes("organizations")}
+    assert "ix_organizations_with_public_phones" in indexes
+    with Session(empty_engine) as session:
+        org = session.get(Organization, 7)
+        assert org is not None and org.public_phones is None  # existing rows: none yet
+        org.public_phones = ["0371-66661234"]
+        session.commit()
+    with Session(empty_engine) as session:
+        assert session.scalars(
+            select(Organization.public_phones).where(Organization.public_phones.is_not(None))
+        ).all() == [["0371-66661234"]]
+    # Down in place: the organisation and the account that refers to it stay.
+    _downgrade(empty_engine, "0012")
+    assert "public_phones" not in _columns(empty_engine, "organizations")
+    with empty_engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT o.name, a.uid FROM organizations o JOIN accounts a ON a.organization_id = o.id"
+        )).all()  # fmt: skip
+    assert [tuple(r) for r in rows] == [("金水区住建局", "1002")]
+    migrate.upgrade(empty_engine)  # every head, as `zhengwu db upgrade` does
+    assert "public_phones" in _columns(empty_engine, "organizations")
+    assert migrate.ensure_current(empty_engine) is False
+
+
 def _downgrade(engine: Engine, revision: str) -> None:
     cfg = migrate.alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as conn:

@@ -116,3 +116,51 @@ def test_compliance_report_lists_the_dormant_accounts(city: dict[str, Any]) -> N
                    if r["platform"] == platform and "no_post" in r["reasons"]}  # fmt: skip
         assert dormant, platform
         assert failing == dormant, platform
+
+
+def test_own_replies_in_comments_count_once_and_pass_the_reply_check(city: dict[str, Any]) -> None:
+    """The simulator's comments: comment-only answers count; a timeline reply's comment does not."""
+    truth, con = city["truth"], city["con"]
+    section = truth["platforms"]["weibo"]
+    repliers = list(section["repliers"])
+    written = con.execute(
+        "SELECT count(*) FROM comments WHERE platform = 'weibo' AND list_contains(?, account_uid)",
+        [repliers],
+    ).fetchone()
+    counted = con.execute(
+        "SELECT count(*) FROM account_replies WHERE platform = 'weibo' "
+        "AND list_contains(?, account_uid)",
+        [repliers],
+    ).fetchone()
+    comments = section["comments"]
+    assert written == (comments["own_replies"] + comments["timeline_reply_pairs"],)
+    assert counted == (comments["own_replies"],)
+    assert comments["timeline_reply_pairs"] > 0
+    check = date.fromordinal(date.fromisoformat(truth["window"]["end"]).toordinal() - 1)
+    dims = load_dimensions(city["session"])
+    report = gate.report(city["con"], dims.accounts, gate.FLAGS_SCHEMA.empty_table(), check,
+                         gate.ComplianceRules(window_days=14))  # fmt: skip
+    start, end = gate.window_bounds(check, 14)
+    answered = {
+        uid
+        for (uid,) in con.execute(
+            "SELECT DISTINCT account_uid FROM account_replies WHERE created_at >= ? "
+            "AND created_at < ?",
+            [start, end],
+        ).fetchall()
+    }
+    timeline = {
+        uid
+        for (uid,) in con.execute(
+            "SELECT DISTINCT account_uid FROM posts WHERE starts_with(text, '回复@') "
+            "AND created_at >= ? AND created_at < ?",
+            [start, end],
+        ).fetchall()
+    }
+    weibo = [r for r in report["rows"] if r["platform"] == "weibo"]
+    assert all(r["reply_checked"] for r in weibo)
+    no_replies = {r["uid"] for r in weibo if "no_replies" in r["reasons"]}
+    assert no_replies.isdisjoint(answered | timeline)
+    assert no_replies >= {r["uid"] for r in weibo if r["uid"] not in section["repliers"]}
+    # Some repliers pass only thanks to answers they wrote as comments.
+    assert answered - timeline - no_replies

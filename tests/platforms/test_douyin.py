@@ -24,6 +24,8 @@ from zhengwu.platforms.douyin.payloads import extract_douyin_topics
 from zhengwu.platforms.records import AccountRecord, PostRecord, QuarantineRecord
 from zhengwu.platforms.timeparse import CHINA_TZ
 
+from .fuzzfiles import write_csv
+
 CREATED = 1700000000  # 2023-11-15 06:13:20 China time
 
 
@@ -414,14 +416,7 @@ CSV_HEADER = ["aweme_id", "desc", "create_time", "user_id", "nickname", "liked_c
     )
 )
 def test_csv_never_raises_on_malformed_rows(rows: list[tuple[list[str], bool]]) -> None:
-    # Rows whose cells are all blank are not records (the CSV reader skips them).
-    rows = [(cells, gbk) for cells, gbk in rows if any(c.strip() for c in cells)]
-    body = b""
-    for cells, gbk in rows:
-        buffer = io.StringIO()
-        csv.writer(buffer).writerow([cells[0] + "政", *cells[1:]] if gbk else cells)
-        body += buffer.getvalue().encode("gbk", "replace") if gbk else buffer.getvalue().encode()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "fuzz.csv"
-        path.write_bytes(",".join(CSV_HEADER).encode("utf-8") + b"\r\n" + body)
-        _check(list(DouyinAwemeImporter().read(path)), len(rows), path)
+        expected = write_csv(path, CSV_HEADER, rows, "政")
+        _check(list(DouyinAwemeImporter().read(path)), expected, path)

@@ -101,3 +101,40 @@ def test_merge_command_groups_a_file_without_a_database(tmp_path: Path) -> None:
         for c in clusters
     )
     assert any(len(c["members"]) > 1 for c in clusters)
+
+
+def test_team_update_deactivate_reactivate(database: None) -> None:
+    created = _json(["team", "create", "许昌蓝天救援队", "--capability", "boat",
+                     "--contact-name", "王队长", "--contact-phone", "13800003333", "--json"])  # fmt: skip
+    assert isinstance(created, dict)
+    team_id = str(created["id"])
+    changed = _json(["team", "update", team_id, "--capacity", "4", "--capability", "boat",
+                     "--capability", "medical", "--area", "411000", "--json"])  # fmt: skip
+    assert isinstance(changed, dict)
+    assert (changed["capacity"], changed["capabilities"], changed["area"]) == (
+        4, ["boat", "medical"], ["411000"],
+    )  # fmt: skip
+    assert (changed["name"], changed["contact_phone"]) == ("许昌蓝天救援队", "13800003333")
+    cleared = _json(["team", "update", team_id, "--clear-contact", "--json"])
+    assert isinstance(cleared, dict)
+    assert (cleared["contact_name"], cleared["contact_phone"]) == (None, None)
+
+    off = _json(["team", "deactivate", team_id, "--json"])
+    assert isinstance(off, dict) and off["active"] is False
+    inactive = _json(["team", "list", "--inactive", "--json"])
+    assert isinstance(inactive, list) and [t["id"] for t in inactive] == [created["id"]]
+    assert _json(["team", "list", "--active", "--json"]) == []
+    assert "[停用 inactive]" in runner.invoke(app, ["team", "list"]).stdout
+    on = _json(["team", "reactivate", team_id, "--json"])
+    assert isinstance(on, dict) and on["active"] is True
+
+    nothing = runner.invoke(app, ["team", "update", team_id])
+    assert nothing.exit_code == 2 and "nothing to change" in nothing.output
+    both = runner.invoke(
+        app, ["team", "update", team_id, "--clear-contact", "--contact-phone", "1"]
+    )
+    assert both.exit_code == 2 and "--clear-contact" in both.output
+    bad = runner.invoke(app, ["team", "update", team_id, "--capacity", "0"])
+    assert bad.exit_code == 2 and "invalid team change" in " ".join(bad.output.split())
+    missing = runner.invoke(app, ["team", "deactivate", "999"])
+    assert missing.exit_code == 2 and "no team 999" in missing.output

@@ -27,7 +27,8 @@ def test_simulate_writes_the_layout_and_prints_a_json_summary(tmp_path: Path) ->
     assert summary["window"]["start"] == "2025-07-01"
     assert summary["window"]["days"] == 2
     for name in ("orgs.csv", "accounts.csv", "matrices.json", "weibo/users.jsonl",
-                 "weibo/statuses-2025-07.jsonl", "douyin/aweme.jsonl", "truth.json"):  # fmt: skip
+                 "weibo/statuses-2025-07.jsonl", "weibo/comments-2025-07.jsonl",
+                 "douyin/aweme.jsonl", "truth.json"):  # fmt: skip
         assert name in summary["files"]
         assert (out / name).is_file()
     assert not (out / "wechat").exists()

@@ -32,6 +32,7 @@ def test_another_seed_changes_every_platform_file(runs: dict[str, SimulatedOutpu
     for name in (
         "accounts.csv",
         "weibo/users.jsonl",
+        "weibo/comments-2025-07.jsonl",
         "wechat/articles.jsonl",
         "douyin/aweme.jsonl",
     ):
@@ -55,6 +56,7 @@ def test_a_rerun_into_the_same_directory_replaces_the_old_months(tmp_path: Path)
     assert len(list((out / "weibo").glob("statuses-*.jsonl"))) == 2
     run_simulation(SimulationConfig(scale="city", days=3, seed=2, out=out, platforms=("weibo",)))
     assert [p.name for p in (out / "weibo").glob("statuses-*.jsonl")] == ["statuses-2025-07.jsonl"]
+    assert [p.name for p in (out / "weibo").glob("comments-*.jsonl")] == ["comments-2025-07.jsonl"]
 
 
 class _CountingStream:

@@ -136,6 +136,7 @@ def test_the_platform_importers_accept_every_record(city: SimulatedOutput) -> No
     plan = [
         ("weibo-api", "weibo/users.jsonl"),
         ("weibo-api", "weibo/statuses-2025-07.jsonl"),
+        ("weibo-comments", "weibo/comments-2025-07.jsonl"),
         ("wechat-articles", "wechat/articles.jsonl"),
         ("douyin-aweme", "douyin/aweme.jsonl"),
     ]

@@ -87,6 +87,7 @@ def build_route_world(engine: Engine) -> RouteWorld:
         session.commit()
         world.params = {
             "account_id": str(city.accounts["js_weibo"]),
+            "organization_id": str(city.orgs["js_housing"]),  # operator_js's body
             "matrix_id": str(city.matrices["zz"]),
             "name": SYSTEM_NAME,
             "code": code,

@@ -128,6 +128,8 @@ ROUTES: dict[str, Rule] = {
     "/console/matrix/{matrix_id}": Rule(OFFICE),
     "/console/accounts": Rule(INDEX),
     "/console/accounts/{account_id}": Rule(INDEX),
+    "/console/organizations": Rule(INDEX),
+    "/console/organizations/{organization_id}": Rule(INDEX),  # the operator's own body
     "/console/rankings": Rule(INDEX),
     "/console/rankings/explain": Rule(INDEX, query="run={run_id}&ref={account_ref}"),
     "/console/reports": Rule(INDEX),

@@ -4,7 +4,8 @@
 - matrix office (矩阵管理员, ``principal.matrix_id``): its matrix and every matrix below it
   (the tree through ``Matrix.parent_id``) — reads them and their member accounts and
   organisations; creates sub-matrices under them, renames, moves within that subtree
-  (never its own matrix out of it), adds, removes and imports members;
+  (never its own matrix out of it), adds, removes and imports members; registers the
+  published numbers (公开电话) of those organisations;
 - operator / handler of organisation X (``principal.organization_id``): reads X's accounts,
   X itself, and the matrices those accounts sit in; changes nothing;
 - everyone else (dispatcher, verifier, team, the public): nothing here (403; the public is
@@ -252,3 +253,59 @@ def get_readable_account(session: Session, principal: Principal, account_id: int
             f"无权查看账号「{account.name}」", f"you may not read account {account_id}"
         )
     return account
+
+
+def get_manageable_organization(
+    session: Session, principal: Principal, organization_id: int
+) -> Organization:
+    """Return organisation ``organization_id`` if ``principal`` may change it (404, 403).
+
+    An admin changes every organisation, a matrix office those it reads (the bodies that
+    run an account of its matrices).
+    """
+    require_manager(principal)
+    org = session.get(Organization, organization_id)
+    if org is None:
+        raise NotFoundError(
+            f"机构不存在：{organization_id}", f"no such organisation: {organization_id}"
+        )
+    if principal.role != "admin":
+        readable = readable_organizations(principal).where(Organization.id == org.id)
+        if session.scalar(readable) is None:
+            raise ForbiddenError(
+                f"机构「{org.name}」不在您管理的矩阵内",
+                f"organisation {organization_id} is outside the matrices you manage",
+            )
+    return org
+
+
+def get_readable_organization(
+    session: Session, principal: Principal, organization_id: int
+) -> Organization:
+    """Return organisation ``organization_id`` if ``principal`` may read it (404, 403)."""
+    require_reader(principal)
+    org = session.get(Organization, organization_id)
+    if org is None:
+        raise NotFoundError(
+            f"机构不存在：{organization_id}", f"no such organisation: {organization_id}"
+        )
+    if principal.role != "admin" and not can_read_organization(session, principal, org):
+        raise ForbiddenError(
+            f"无权查看机构「{org.name}」", f"you may not read organisation {organization_id}"
+        )
+    return org
+
+
+def can_read_organization(session: Session, principal: Principal, org: Organization) -> bool:
+    """Return whether ``principal`` may read ``org``."""
+    if principal.role == "admin":
+        return True
+    readable = readable_organizations(principal).where(Organization.id == org.id)
+    return session.scalar(select(readable.exists())) is True
+
+
+def can_manage_organization(session: Session, principal: Principal, org: Organization) -> bool:
+    """Return whether ``principal`` may change ``org`` (its published numbers)."""
+    if principal.role == "admin":
+        return True
+    return _is_office(principal) and can_read_organization(session, principal, org)

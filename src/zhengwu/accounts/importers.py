@@ -2,7 +2,9 @@
 
 Formats (written by ``zhengwu simulate`` and by hand or from spreadsheets):
 
-- ``zhengwu-orgs``: CSV ``org_id, name, level, sector, adcode, parent_id``
+- ``zhengwu-orgs``: CSV ``org_id, name, level, sector, adcode, parent_id`` and optionally
+  ``public_phones`` (公开电话: the body's published numbers, separated by ``;`` ``、`` or a
+  quoted ``,``; an empty cell removes them, a file without the column leaves them as they are)
 - ``zhengwu-accounts``: CSV ``platform, uid, name, org_id, verified_type, created_at``
   (links platform accounts to organisations; a linked account is a government account)
 - ``zhengwu-matrices``: JSON list of ``{"id", "name", "kind", "adcode", "sector",
@@ -37,6 +39,7 @@ from zhengwu.ingest.files import iter_csv_rows, read_text
 from zhengwu.ingest.registry import ImportItem, register
 from zhengwu.platforms.records import QuarantineRecord
 from zhengwu.platforms.timeparse import DateError, parse_time
+from zhengwu.privacy import PhoneError, parse_phones
 
 
 @dataclass(slots=True)
@@ -109,7 +112,7 @@ class OrgsImporter(_Operational):
     """Organisations (机构) from a CSV list."""
 
     name = "zhengwu-orgs"
-    description = "机构名录 CSV: org_id, name, level, sector, adcode, parent_id"
+    description = "机构名录 CSV: org_id, name, level, sector, adcode, parent_id[, public_phones]"
 
     def apply(self, session: Session, path: Path, *, dry_run: bool = False) -> OperationalResult:
         """Insert or update every organisation of the list, then link parents."""
@@ -145,12 +148,21 @@ class OrgsImporter(_Operational):
             if parent_ext and parent_ext not in known:
                 result.quarantine(source, f"上级机构不存在 / unknown parent_id {parent_ext!r}", row)
                 continue
-            values = {
+            values: dict[str, Any] = {
                 "name": row["name"].strip(),
                 "level": level,
                 "sector": row["sector"].strip(),
                 "adcode": adcode,
             }
+            if "public_phones" in row:  # optional: a list without the column keeps them
+                try:
+                    values["public_phones"] = parse_phones(row["public_phones"]) or None
+                except PhoneError as exc:
+                    reason = (
+                        f"公开电话无效：{exc.message_zh} / invalid public_phones: {exc.message_en}"
+                    )
+                    result.quarantine(source, reason, row)
+                    continue
             org = existing.get(row["org_id"].strip())
             if org is None:
                 org = Organization(external_id=row["org_id"].strip(), **values)

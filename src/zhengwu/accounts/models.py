@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     ForeignKey,
@@ -14,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -28,6 +30,15 @@ class Organization(Base):
     """A government body (机构 / 单位)."""
 
     __tablename__ = "organizations"
+    __table_args__ = (
+        # The directory of published numbers reads only the bodies that have some
+        # (migration 0014): a handful among 180,000 organisations, on every public page.
+        Index(
+            "ix_organizations_with_public_phones", "id",
+            postgresql_where=text("public_phones IS NOT NULL"),
+            sqlite_where=text("public_phones IS NOT NULL"),
+        ),
+    )  # fmt: skip
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
@@ -36,6 +47,9 @@ class Organization(Base):
     sector: Mapped[str] = mapped_column(String(32), index=True)  # 系统: 公安, 消防 …
     adcode: Mapped[str | None] = mapped_column(String(6), index=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+    # 公开电话: published office numbers in normal form (0371-66661234), readable on public
+    # pages (zhengwu.accounts.phones). NULL, never [], when there are none.
+    public_phones: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     accounts: Mapped[list[Account]] = relationship(back_populates="organization", lazy="raise")
@@ -135,6 +149,18 @@ class OrganizationRead(BaseModel):
     sector: str
     adcode: str | None
     parent_id: int | None
+    public_phones: list[str] = []
+
+    @field_validator("public_phones", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value: object) -> object:
+        return [] if value is None else value
+
+
+class OrganizationUpdate(BaseModel):
+    """Changes to an organisation: its published numbers (公开电话), the whole list."""
+
+    public_phones: list[str]
 
 
 class MatrixRead(BaseModel):

@@ -428,6 +428,60 @@ def list_organizations(
     return list(session.scalars(query.order_by(Organization.name, Organization.id)))
 
 
+def filter_organizations(
+    query: Select[Organization],
+    *,
+    q: str | None = None,
+    sector: str | None = None,
+    level: str | None = None,
+    adcode: str | None = None,
+) -> Select[Organization]:
+    """Narrow ``query`` by name substring, sector, level and adcode prefix ("4101": 郑州)."""
+    if q and q.strip():
+        query = query.where(Organization.name.contains(q.strip(), autoescape=True))
+    if sector:
+        query = query.where(Organization.sector == sector)
+    if level:
+        query = query.where(Organization.level == level)
+    if adcode:
+        query = query.where(Organization.adcode.startswith(adcode, autoescape=True))
+    return query
+
+
+def organization_page(
+    session: Session, *, query: Select[Organization], limit: int = 100, offset: int = 0
+) -> tuple[int, list[Organization]]:
+    """Return the total and one page (by name) of the organisations of ``query``."""
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = session.scalars(
+        query.order_by(Organization.name, Organization.id).limit(limit).offset(offset)
+    )
+    return int(total), list(page)
+
+
+def organization_sectors(session: Session, *, query: Select[Organization]) -> list[str]:
+    """Return the sectors (系统) the organisations of ``query`` belong to, sorted."""
+    found = session.scalars(select(query.subquery().c.sector).distinct())
+    return sorted(s for s in found if s)
+
+
+def account_counts(
+    session: Session, *, organization_ids: Iterable[int], account_ids: Select[int] | None = None
+) -> dict[int, int]:
+    """Return the number of accounts per organisation (only ``account_ids`` when given)."""
+    wanted = list(organization_ids)
+    if not wanted:
+        return {}
+    query = (
+        select(Account.organization_id, func.count())
+        .where(Account.organization_id.in_(wanted))
+        .group_by(Account.organization_id)
+    )
+    if account_ids is not None:
+        query = query.where(Account.id.in_(account_ids))
+    return {int(o): int(n) for o, n in session.execute(query) if o is not None}
+
+
 def get_matrix(session: Session, *, matrix_id: int) -> Matrix:
     """Return matrix ``matrix_id`` or raise NotFoundError."""
     matrix = session.get(Matrix, matrix_id)

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from zhengwu.accounts import access
+from zhengwu.accounts import access, phones
 from zhengwu.accounts import service as accounts_service
 from zhengwu.accounts.models import (
     Account,
@@ -25,6 +25,7 @@ from zhengwu.accounts.models import (
     MatrixMember,
     MatrixRead,
     OrganizationRead,
+    OrganizationUpdate,
 )
 from zhengwu.auth.principal import Principal
 from zhengwu.errors import ForbiddenError, InvalidInputError, NotFoundError
@@ -205,6 +206,22 @@ def list_organizations(
         db, query=access.readable_organizations(principal), q=q
     )
     return [OrganizationRead.model_validate(o) for o in found]
+
+
+@router.patch("/organizations/{organization_id}", response_model=OrganizationRead)
+def update_organization(
+    organization_id: int, data: OrganizationUpdate, db: DB, principal: WritingPrincipal
+) -> OrganizationRead:
+    """Set an organisation's published numbers (公开电话), the whole list; audited.
+
+    Public pages leave these numbers readable instead of masking them. Each is checked
+    and stored in normal form ("（0371）6666 1234" → "0371-66661234"); a value that is no
+    phone number is refused with 422, ``[]`` removes them. Admins, and matrix offices for
+    the bodies of their matrices.
+    """
+    org = access.get_manageable_organization(db, principal, organization_id)
+    phones.set_public_phones(db, organization=org, phones=data.public_phones, actor=principal)
+    return OrganizationRead.model_validate(org)
 
 
 # -- matrices ------------------------------------------------------------------------------

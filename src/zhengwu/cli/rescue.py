@@ -225,11 +225,18 @@ def team_create(
 @team_app.command("list")
 @handle_errors
 def team_list(
+    active: Annotated[
+        bool | None,
+        typer.Option(
+            "--active/--inactive", help="only active (or only stood-down) teams", show_default=False
+        ),
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """List rescue teams with their open requests.
 
     Example: zhengwu rescue team list --json
+    Example: zhengwu rescue team list --inactive
     """
     from zhengwu.db.engine import unit_of_work
     from zhengwu.rescue import service as rescue_service
@@ -240,15 +247,122 @@ def team_list(
         rows = [
             TeamRead.model_validate(t).model_copy(update={"load": loads.get(t.id, 0)})
             .model_dump(mode="json")
-            for t in rescue_service.list_teams(session)
+            for t in rescue_service.list_teams(session, active=active)
         ]  # fmt: skip
     if json_out:
         print_json(rows)
         return
     for row in rows:
+        state = "" if row["active"] else " [停用 inactive]"
         console.print(
             f"#{row['id']} {row['name']} ({row['kind']}) load {row['load']}/{row['capacity']}"
+            f"{state}"
         )
+
+
+@team_app.command("update")
+@handle_errors
+def team_update(
+    team_id: Annotated[int, typer.Argument(help="team id (see `zhengwu rescue team list`)")],
+    name: Annotated[str | None, typer.Option(help="new name")] = None,
+    kind: Annotated[
+        str | None, typer.Option(help="fire_brigade|ngo_rescue|volunteer|medical|other")
+    ] = None,
+    capability: Annotated[
+        list[str] | None, typer.Option(help="replaces the capabilities (repeatable)")
+    ] = None,
+    capacity: Annotated[int | None, typer.Option(help="requests it can take at once")] = None,
+    area: Annotated[
+        list[str] | None, typer.Option(help="replaces the adcodes covered (repeatable)")
+    ] = None,
+    contact_name: Annotated[str | None, typer.Option(help="contact person")] = None,
+    contact_phone: Annotated[str | None, typer.Option(help="contact phone")] = None,
+    clear_contact: Annotated[
+        bool, typer.Option("--clear-contact", help="remove the contact person and phone")
+    ] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Change a team's fields; the ones not given stay as they are. Audited.
+
+    Example: zhengwu rescue team update 3 --capacity 4 --capability boat --capability medical
+    Example: zhengwu rescue team update 3 --contact-name 王队长 --contact-phone 13800000000
+    """
+    from pydantic import ValidationError
+
+    from zhengwu.errors import InvalidInputError
+    from zhengwu.rescue.schemas import TeamUpdate
+
+    fields: dict[str, Any] = {
+        k: v
+        for k, v in {"name": name, "kind": kind, "capabilities": capability,
+                     "capacity": capacity, "area": area, "contact_name": contact_name,
+                     "contact_phone": contact_phone}.items()
+        if v is not None
+    }  # fmt: skip
+    if clear_contact:
+        if contact_name is not None or contact_phone is not None:
+            raise InvalidInputError(
+                "--clear-contact 不能与 --contact-name / --contact-phone 同时使用",
+                "--clear-contact cannot be combined with --contact-name / --contact-phone",
+            )
+        fields.update(contact_name=None, contact_phone=None)
+    if not fields:
+        raise InvalidInputError("没有要修改的字段", "nothing to change: give at least one option")
+    try:
+        data = TeamUpdate(**fields)
+    except ValidationError as exc:
+        raise InvalidInputError(f"参数有误：{exc}", f"invalid team change: {exc}") from None
+    _change_team(team_id, data, json_out, "已修改队伍 updated team")
+
+
+@team_app.command("deactivate")
+@handle_errors
+def team_deactivate(
+    team_id: Annotated[int, typer.Argument(help="team id")],
+    json_out: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Stand a team down (停用): no longer offered for dispatch, its history kept.
+
+    Refused while the team still holds dispatched requests: release or resolve them first.
+
+    Example: zhengwu rescue team deactivate 3
+    """
+    from zhengwu.rescue.schemas import TeamUpdate
+
+    _change_team(team_id, TeamUpdate(active=False), json_out, "已停用队伍 deactivated team")
+
+
+@team_app.command("reactivate")
+@handle_errors
+def team_reactivate(
+    team_id: Annotated[int, typer.Argument(help="team id")],
+    json_out: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Bring a stood-down team back (启用): offered for dispatch again.
+
+    Example: zhengwu rescue team reactivate 3
+    """
+    from zhengwu.rescue.schemas import TeamUpdate
+
+    _change_team(team_id, TeamUpdate(active=True), json_out, "已启用队伍 reactivated team")
+
+
+def _change_team(team_id: int, data: Any, json_out: bool, done: str) -> None:
+    from zhengwu.db.engine import unit_of_work
+    from zhengwu.rescue import service as rescue_service
+    from zhengwu.rescue.schemas import TeamRead
+
+    with unit_of_work() as session:
+        team = rescue_service.get_team(session, team_id=team_id)
+        rescue_service.update_team(session, team=team, data=data, actor=rescue_service.SYSTEM)
+        load = rescue_service.team_loads(session).get(team.id, 0)
+        row = (
+            TeamRead.model_validate(team).model_copy(update={"load": load}).model_dump(mode="json")
+        )
+    if json_out:
+        print_json(row)
+    else:
+        console.print(f"{done} #{row['id']} [bold]{row['name']}[/]")
 
 
 def _print_report(report: Any, json_out: bool) -> None:

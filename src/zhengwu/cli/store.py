@@ -15,7 +15,7 @@ app = typer.Typer(help="分析库 / analytics store: stats and Parquet export.",
 @app.command("stats")
 @handle_errors
 def stats(json_out: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
-    """Count posts, snapshots and hot-search entries per platform.
+    """Count posts per platform, snapshots, hot-search entries and comments.
 
     Example: zhengwu store stats --json
     """
@@ -29,6 +29,11 @@ def stats(json_out: Annotated[bool, typer.Option("--json", help="print JSON")] =
         ).fetchall()
         snapshots = con.execute("SELECT count(*) FROM post_snapshots").fetchall()[0][0]
         hot = con.execute("SELECT count(*) FROM hot_search").fetchall()[0][0]
+        comments = (
+            con.execute("SELECT count(*) FROM comments").fetchall()[0][0]
+            if store.has_base_table(con, "comments")
+            else 0
+        )
     result = {
         "platforms": [
             {"platform": p, "posts": n, "accounts": a, "first": str(f), "last": str(last)}
@@ -36,13 +41,14 @@ def stats(json_out: Annotated[bool, typer.Option("--json", help="print JSON")] =
         ],
         "snapshots": snapshots,
         "hot_search": hot,
+        "comments": comments,
     }
     if json_out:
         print_json(result)
         return
     for row in result["platforms"]:
         console.print(row)
-    console.print(f"snapshots: {snapshots} · hot search: {hot}")
+    console.print(f"snapshots: {snapshots} · hot search: {hot} · comments: {comments}")
 
 
 @app.command("export-parquet")
@@ -50,7 +56,7 @@ def stats(json_out: Annotated[bool, typer.Option("--json", help="print JSON")] =
 def export_parquet(
     out: Annotated[Path, typer.Argument(help="output directory")],
 ) -> None:
-    """Write posts and snapshots as Parquet partitioned by platform and month (for Spark).
+    """Write posts, snapshots and comments as Parquet by platform and month (for Spark).
 
     Example: zhengwu store export-parquet /data/zhengwu-parquet
     """

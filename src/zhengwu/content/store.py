@@ -1,4 +1,4 @@
-"""The analytics store: posts, metric snapshots and hot-search entries in one DuckDB file.
+"""The analytics store: posts, metric snapshots, comments and hot search in one DuckDB file.
 
 Why DuckDB and not Parquet files: imports must be idempotent and keep a snapshot only when
 counts change, which needs an anti-join and an update against what is stored; a DuckDB
@@ -71,6 +71,40 @@ HOT_SEARCH_SCHEMA = pa.schema(
 )  # fmt: skip
 
 
+COMMENT_SCHEMA = pa.schema(
+    [
+        ("seq", pa.int64()),
+        ("platform", pa.string()),
+        ("comment_id", pa.string()),
+        ("note_id", pa.string()),
+        ("parent_comment_id", pa.string()),
+        ("account_uid", pa.string()),
+        ("created_at", pa.timestamp("us")),
+        ("content", pa.string()),
+        ("likes", pa.int64()),
+        ("sub_comments", pa.int64()),
+        ("observed_at", pa.timestamp("us")),
+    ]
+)
+
+# Own replies (互动力, the compliance reply check): every comment written by an account is
+# one of its replies, except a comment the account also posted to its timeline with
+# Weibo's 同时转发 ("回复@网友:…//@网友:…"), which the index already counts as a post. Such a
+# post is recognised by its author, its reply text (the part after "回复@name:" and before
+# the repost chain "//@") and a time within REPLY_MATCH_MINUTES of the comment.
+REPLY_PREFIX = "回复@"  # the index's own-reply posts (zhengwu.index.metrics) start with it
+REPLIES_VIEW = "account_replies"
+REPLY_MATCH_MINUTES = 10
+
+
+def _reply_body(column: str) -> str:
+    """Return SQL for the reply text of a comment or 回复@ post (no prefix, no repost chain)."""
+    return (
+        f"trim(regexp_replace(regexp_replace({column}, '^{REPLY_PREFIX}[^:：]*[:：]', ''), "
+        "'(?s)//@.*$', ''))"
+    )
+
+
 def table_from_json_lines(data: bytes, schema: pa.Schema, *, longest: int = 0) -> pa.Table:
     """Return JSON Lines rows (one object per line) as an Arrow table of ``schema``.
 
@@ -113,7 +147,26 @@ _DDL = [
     """CREATE TABLE IF NOT EXISTS hot_search (
         day DATE NOT NULL, title VARCHAR NOT NULL, url VARCHAR, rank INTEGER,
         first_seen TIMESTAMP)""",
+    # Comments keep their latest counts only (no snapshots) and nothing about the author
+    # but the uid (see zhengwu.content.comments).
+    """CREATE TABLE IF NOT EXISTS comments (
+        platform VARCHAR NOT NULL, comment_id VARCHAR NOT NULL, note_id VARCHAR NOT NULL,
+        parent_comment_id VARCHAR, account_uid VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL,
+        content VARCHAR, likes BIGINT, sub_comments BIGINT, first_seen TIMESTAMP,
+        observed_at TIMESTAMP)""",
 ]
+# The index's extension point account_replies(platform, account_uid, created_at): replaced
+# on every writable open, so an older store gets the current definition (unless the store
+# holds a table of that name from another source: that table is kept).
+_REPLIES_VIEW_DDL = f"""CREATE OR REPLACE VIEW {REPLIES_VIEW} AS
+    SELECT c.platform, c.account_uid, c.created_at, c.comment_id, c.note_id
+    FROM comments c
+    ANTI JOIN (SELECT platform, account_uid, created_at, {_reply_body("text")} AS body
+               FROM posts WHERE starts_with(text, '{REPLY_PREFIX}')) p
+      ON p.platform = c.platform AND p.account_uid = c.account_uid
+     AND p.body = {_reply_body("c.content")}
+     AND p.created_at BETWEEN c.created_at - INTERVAL {REPLY_MATCH_MINUTES} MINUTE
+                          AND c.created_at + INTERVAL {REPLY_MATCH_MINUTES} MINUTE"""
 
 
 @dataclass(slots=True)
@@ -148,7 +201,17 @@ def connect(
     if not read_only:
         for ddl in _DDL:
             con.execute(ddl)
+        if not has_base_table(con, REPLIES_VIEW):
+            con.execute(_REPLIES_VIEW_DDL)
     return con
+
+
+def has_base_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Tell whether the store has a (non-temporary) table, not a view, called ``name``."""
+    row = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary", [name]
+    ).fetchone()
+    return bool(row and row[0])
 
 
 _LOCK_HOLDER = re.compile(r"Conflicting lock is held in (.*?) \(PID (\d+)\)")
@@ -437,7 +500,7 @@ def write_hot_search(
 
 
 def export_parquet(con: duckdb.DuckDBPyConnection, out_dir: Path) -> list[Path]:
-    """Write posts and snapshots as Parquet partitioned by platform and month (for Spark)."""
+    """Write posts, snapshots and comments as Parquet partitioned by platform and month."""
     out_dir.mkdir(parents=True, exist_ok=True)
     con.execute(
         f"""COPY (SELECT *, strftime(created_at + INTERVAL 8 HOUR, '%Y-%m') AS month FROM posts)
@@ -450,4 +513,13 @@ def export_parquet(con: duckdb.DuckDBPyConnection, out_dir: Path) -> list[Path]:
         TO '{out_dir / "post_snapshots"}' (FORMAT PARQUET, PARTITION_BY (platform, month),
         OVERWRITE_OR_IGNORE)"""
     )
+    # A store last written before comments existed has no such table (read-only opens do
+    # not create it); one with none yet writes no files.
+    if has_base_table(con, "comments"):
+        con.execute(
+            f"""COPY (SELECT *, strftime(created_at + INTERVAL 8 HOUR, '%Y-%m') AS month
+                  FROM comments)
+            TO '{out_dir / "comments"}' (FORMAT PARQUET, PARTITION_BY (platform, month),
+            OVERWRITE_OR_IGNORE)"""
+        )
     return sorted(out_dir.rglob("*.parquet"))

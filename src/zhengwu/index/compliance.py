@@ -5,12 +5,14 @@ An account fails on its check date D when any of these holds:
 * ``no_post`` — no post in the ``window_days`` China-time days ending with D (D − w + 1 … D;
   the setting ``compliance_window_days``, 14 by default; 7 or 10 where a province is
   stricter);
-* ``no_replies`` — no own reply (see :mod:`zhengwu.index.metrics`) in the same days, on the
+* ``no_replies`` — no own reply (see :mod:`zhengwu.index.metrics`: ``回复@`` posts, and the
+  comments the account wrote, imported with ``weibo-comments``) in the same days, on the
   platforms where own replies can be seen (Weibo); a check that can be switched off. It is
   applied on a platform only when the stored data shows at least one own reply there in
-  the window (or an ``account_replies`` table supplies them): without any, the data cannot
-  tell an account that never replies from one whose replies were not collected, and the
-  report says the check was skipped;
+  the window — a ``回复@`` post, or a comment written by one of the accounts checked
+  (comments by citizens are nobody's own reply): without any, the data cannot tell an
+  account that never replies from one whose replies were not collected, and the report
+  says the check was skipped;
 * ``flag:<kind>`` — a manual flag active on D (security incident, bought followers,
   coerced likes …), recorded in the operational DB with who, when and why, and lifted the
   same way.
@@ -74,7 +76,12 @@ def window_bounds(check_date: date, window_days: int) -> tuple[datetime, datetim
 def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     """Tell whether the analytics store has a table or view called ``name``."""
     row = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary", [name]
+        """SELECT count(*) FROM (
+               SELECT table_name AS name FROM duckdb_tables() WHERE NOT temporary
+               UNION ALL
+               SELECT view_name FROM duckdb_views() WHERE NOT temporary AND NOT internal)
+           WHERE name = ?""",
+        [name],
     ).fetchone()
     return bool(row and row[0])
 
@@ -194,8 +201,11 @@ def evaluate(
     con.register("compliance_flags_in", flags)
     extra = ""
     if has_table(con, REPLIES_TABLE):
-        extra = f"""UNION ALL SELECT platform, account_uid, 0, count(*) FROM {REPLIES_TABLE}
-                    WHERE created_at >= $start AND created_at < $end GROUP BY ALL"""
+        # Only the replies of the accounts checked: a citizen's comment is nobody's reply
+        # and must not make replies "observable" on its platform.
+        extra = f"""UNION ALL SELECT r.platform, r.account_uid, 0, count(*) FROM {REPLIES_TABLE} r
+                    SEMI JOIN {accounts} a ON a.platform = r.platform AND a.uid = r.account_uid
+                    WHERE r.created_at >= $start AND r.created_at < $end GROUP BY ALL"""
     last_sql = (
         "(SELECT platform, account_uid AS uid, max(created_at) AS last_post FROM posts "
         "WHERE created_at < $end GROUP BY ALL)"

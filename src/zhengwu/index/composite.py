@@ -78,14 +78,34 @@ def aggregate_posts(
         {"start": period.start_utc, "end": period.end_utc},
     )
     if "own_replies" in bases and has_table(con, REPLIES_TABLE):
-        # Extension point: replies recorded one by one (a comments source) add to the count.
+        _add_comment_replies(con, period, platforms)
+
+
+def _add_comment_replies(con: duckdb.DuckDBPyConnection, period: Period, platforms: str) -> None:
+    """Add the window's rows of ``account_replies`` (replies written as comments) to agg_posts.
+
+    An account that replied but published nothing in the window gets a row of its own:
+    its other aggregates stay NULL, which build_values reads exactly like a missing row.
+    """
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE agg_replies AS
+        SELECT platform, account_uid AS uid, count(*) AS n FROM {REPLIES_TABLE}
+        WHERE created_at >= $start AND created_at < $end AND platform IN ({platforms})
+          AND account_uid IS NOT NULL
+        GROUP BY ALL""",
+        {"start": period.start_utc, "end": period.end_utc},
+    )
+    try:
         con.execute(
-            f"""UPDATE agg_posts SET own_replies = agg_posts.own_replies + r.n
-            FROM (SELECT platform, account_uid AS uid, count(*) AS n FROM {REPLIES_TABLE}
-                  WHERE created_at >= $start AND created_at < $end GROUP BY ALL) r
-            WHERE r.platform = agg_posts.platform AND r.uid = agg_posts.uid""",
-            {"start": period.start_utc, "end": period.end_utc},
+            """UPDATE agg_posts SET own_replies = agg_posts.own_replies + r.n FROM agg_replies r
+            WHERE r.platform = agg_posts.platform AND r.uid = agg_posts.uid"""
         )
+        con.execute(
+            """INSERT INTO agg_posts (platform, uid, own_replies)
+            SELECT platform, uid, n FROM agg_replies ANTI JOIN agg_posts USING (platform, uid)"""
+        )
+    finally:
+        con.execute("DROP TABLE IF EXISTS agg_replies")
 
 
 def aggregate_followers(con: duckdb.DuckDBPyConnection, period: Period) -> None:

@@ -173,7 +173,8 @@ def render(
         "or the run's option); "
         + (
             f"no own reply in the window on {', '.join(system.reply_platforms)} (own reply: a post "
-            "starting with 回复@); "
+            "starting with 回复@, or a comment the account wrote — imported Weibo comments; a "
+            "comment also posted as a 回复@ post counts once); "
             if system.reply_check
             else "(the own-reply check is off); "
         )

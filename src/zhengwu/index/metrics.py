@@ -12,11 +12,19 @@ reads on a platform that does not show them); zero means *measured and zero*. An
 indicator whose metric is NULL for an account is left out of that account's dimension and
 the remaining weights are re-normalised (the result records it).
 
-Own replies (互动力): there is no comments table yet, so an own reply is a post of the
-account whose text starts with ``回复@`` — Weibo's form of a reply that is also posted to
-the timeline. Extension point: when the analytics store holds a table
-``account_replies(platform VARCHAR, account_uid VARCHAR, created_at TIMESTAMP)`` (one row per
-reply an account wrote under a comment), its rows in the window are added to the count.
+Own replies (互动力): an account's own replies are
+
+* its posts whose text starts with ``回复@`` — Weibo's form of a reply that is also posted
+  to the timeline (同时转发), seen in every timeline import; plus
+* the rows in the window of ``account_replies(platform VARCHAR, account_uid VARCHAR,
+  created_at TIMESTAMP)``, one row per reply the account wrote as a comment. The analytics
+  store defines it as a view over the ``comments`` table (filled by the ``weibo-comments``
+  importer): every comment whose author uid is the account's uid, except those the
+  account also posted to its timeline as a ``回复@`` post (same author, same reply text,
+  created within 10 minutes of each other), which are already counted as posts. A store
+  may instead hold a table of that name from another source.
+
+A comment author who is not an account of the index (a citizen) is no account's reply.
 """
 
 from __future__ import annotations
@@ -25,11 +33,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from zhengwu.content.store import REPLIES_VIEW
+from zhengwu.content.store import REPLY_PREFIX as REPLY_PREFIX
 from zhengwu.errors import NotFoundError
 
 Source = Literal["posts", "followers", "service"]
-REPLY_PREFIX = "回复@"
-REPLIES_TABLE = "account_replies"
+REPLIES_TABLE = REPLIES_VIEW  # the own-reply extension point (see the module docstring)
 # Service hashtags (without #); a trailing * matches any topic starting with the rest.
 DEFAULT_SERVICE_TOPICS: tuple[str, ...] = (
     "马上办",
@@ -165,8 +174,9 @@ def _builtin() -> list[Metric]:
                ("n_posts", "views_n", "likes_sum", "views_sum"),
                "CASE WHEN views_n = n_posts THEN likes_sum / nullif(views_sum, 0) END"),
         Metric("own_replies", "自身回复数",
-               f"the account's own replies: posts whose text starts with {REPLY_PREFIX} (plus "
-               f"rows of {REPLIES_TABLE} when that table exists)", "posts",
+               f"the account's own replies: posts whose text starts with {REPLY_PREFIX}, plus "
+               f"the comments it wrote ({REPLIES_TABLE}: imported weibo-comments, a comment "
+               f"also posted as a {REPLY_PREFIX} post counted once)", "posts",
                ("own_replies",), "own_replies"),
         Metric("own_replies_per_day", "日均自身回复", "own replies divided by the days of the window",
                "posts", ("own_replies",), "own_replies / {days}"),

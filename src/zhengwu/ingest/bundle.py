@@ -22,6 +22,7 @@ LAYOUT: tuple[tuple[str, str], ...] = (
     ("douyin/creators.jsonl", "douyin-aweme"),
     ("matrices.json", "zhengwu-matrices"),
     ("weibo/statuses-*.jsonl", "weibo-api"),
+    ("weibo/comments-*.jsonl", "weibo-comments"),
     ("wechat/articles.jsonl", "wechat-articles"),
     ("wechat/datacube/*.json", "wechat-stats"),
     ("douyin/aweme.jsonl", "douyin-aweme"),

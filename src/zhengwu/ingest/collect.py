@@ -17,10 +17,16 @@ from typing import Any
 import msgspec
 import pyarrow as pa
 
-from zhengwu.content.store import ACCOUNT_SNAPSHOT_SCHEMA, POST_SCHEMA, table_from_json_lines
+from zhengwu.content.store import (
+    ACCOUNT_SNAPSHOT_SCHEMA,
+    COMMENT_SCHEMA,
+    POST_SCHEMA,
+    table_from_json_lines,
+)
 from zhengwu.ingest.registry import ImportItem
 from zhengwu.platforms.records import (
     AccountRecord,
+    CommentRecord,
     HotSearchRecord,
     PostRecord,
     QuarantineRecord,
@@ -66,6 +72,8 @@ class Chunk:
     snapshots_ipc: bytes
     quarantines: list[QuarantineRecord]
     hot: list[dict[str, Any]]
+    comments_ipc: bytes
+    comment_rows: int
 
     @property
     def posts(self) -> pa.Table:
@@ -76,6 +84,11 @@ class Chunk:
     def account_snapshots(self) -> pa.Table:
         """Return the account snapshot rows (ACCOUNT_SNAPSHOT_SCHEMA)."""
         return ipc_table(self.snapshots_ipc)
+
+    @property
+    def comments(self) -> pa.Table:
+        """Return the comment rows (COMMENT_SCHEMA)."""
+        return ipc_table(self.comments_ipc)
 
 
 def ipc_bytes(table: pa.Table) -> bytes:
@@ -92,7 +105,7 @@ def ipc_table(data: bytes) -> pa.Table:
 
 
 class Collector:
-    """Buffers of one chunk of input: posts, accounts, snapshots, quarantines, hot search.
+    """Buffers of one chunk of input: posts, accounts, snapshots, comments, hot search …
 
     ``add(item, line=n)`` orders the rows of input line ``n`` by ``n << LINE_SHIFT | k``
     (and records where each account was first and last seen); without ``line`` rows are
@@ -110,6 +123,7 @@ class Collector:
         self.primary_accounts: list[AccountRecord] = []
         self.quarantines: list[QuarantineRecord] = []
         self.hot: list[dict[str, Any]] = []
+        self._comments: list[bytes] = []
         self.primary_posts = 0
         self._posts: list[bytes] = []
         self._longest = 0
@@ -143,6 +157,8 @@ class Collector:
         elif isinstance(primary, AccountRecord):
             self._add_account(primary, line is not None)
             self.primary_accounts.append(primary)
+        elif isinstance(primary, CommentRecord):
+            self._add_comment(primary)
         elif isinstance(primary, QuarantineRecord):
             self.quarantines.append(primary)
         elif isinstance(primary, HotSearchRecord):
@@ -180,6 +196,19 @@ class Collector:
             self._longest = len(row)
         self._posts.append(row)
 
+    def _add_comment(self, comment: CommentRecord) -> None:
+        # Few comments per import compared with posts: a dict per row is cheap enough, and
+        # converting the times here keeps zones with odd offsets exact (see _add_post).
+        row = {
+            "seq": len(self._comments), "platform": comment.platform,
+            "comment_id": comment.comment_id, "note_id": comment.note_id,
+            "parent_comment_id": comment.parent_comment_id, "account_uid": comment.account_uid,
+            "created_at": utc_naive(comment.created_at), "content": comment.content,
+            "likes": comment.likes, "sub_comments": comment.sub_comments,
+            "observed_at": utc_naive(comment.observed_at or self.observed_at),
+        }  # fmt: skip
+        self._comments.append(_ENCODE(row))
+
     def _add_account(self, account: AccountRecord, ordered: bool) -> None:
         key = (account.platform, account.uid)
         self.accounts[key] = account
@@ -209,6 +238,11 @@ class Collector:
             table = table.set_column(0, "seq", pc.add(table["seq"], _int64_scalar(seq_offset)))
         return table
 
+    def comments_table(self) -> pa.Table:
+        """Return the buffered comments as an Arrow table (COMMENT_SCHEMA, in input order)."""
+        longest = max(map(len, self._comments), default=0)
+        return table_from_json_lines(b"\n".join(self._comments), COMMENT_SCHEMA, longest=longest)
+
     def account_snapshot_table(self) -> pa.Table:
         """Return the buffered account snapshots, deduplicated to the last per account."""
         rows = [_ENCODE(row) for row in self._snapshots.values()]
@@ -226,6 +260,8 @@ class Collector:
             snapshots_ipc=ipc_bytes(self.account_snapshot_table()),
             quarantines=self.quarantines,
             hot=self.hot,
+            comments_ipc=ipc_bytes(self.comments_table()),
+            comment_rows=len(self._comments),
         )
 
     def clear_posts(self) -> None:

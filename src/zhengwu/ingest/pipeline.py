@@ -1,9 +1,9 @@
 """Run an import: parse files (in parallel for large JSON Lines), write both stores, count.
 
-Posts and snapshots go to the analytics store, accounts to the operational DB (with follower
-snapshots in the analytics store), bad records to the quarantine table. The caller owns the
-operational-DB transaction (the CLI commits); the analytics writes commit per batch, and
-re-running an interrupted import is safe because imports are idempotent.
+Posts, snapshots and comments go to the analytics store, accounts to the operational DB
+(with follower snapshots in the analytics store), bad records to the quarantine table. The
+caller owns the operational-DB transaction (the CLI commits); the analytics writes commit
+per batch, and re-running an interrupted import is safe because imports are idempotent.
 
 ``weibo-api`` JSON Lines take a vectorised route (:mod:`zhengwu.platforms.weibo.fastpath`):
 DuckDB reads the common status shape straight into the analytics connection, the
@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from zhengwu.config import get_settings
 from zhengwu.content import store
+from zhengwu.content.comments import write_comments
 from zhengwu.ingest.collect import Chunk, Collector
 from zhengwu.ingest.files import check_file, split_ranges
 from zhengwu.ingest.models import ImportRun, QuarantineEntry
@@ -255,7 +256,7 @@ class _Writer:
         self.dry_run = dry_run
 
     def write(self, chunk: Parsed) -> None:
-        """Write one chunk: posts and snapshots, hot search, accounts, quarantine."""
+        """Write one chunk: posts and snapshots, hot search, comments, accounts, quarantine."""
         from zhengwu.accounts import service as account_service
 
         summary, dry_run = self.summary, self.dry_run
@@ -268,6 +269,11 @@ class _Writer:
         hot = store.write_hot_search(self.analytics, chunk.hot, dry_run=dry_run)
         summary.imported += hot.imported
         summary.duplicates += hot.duplicates
+        if isinstance(chunk, Chunk) and chunk.comment_rows:  # the fast path reads no comments
+            comments = write_comments(self.analytics, chunk.comments, dry_run=dry_run)
+            summary.imported += comments.imported
+            summary.updated += comments.updated
+            summary.duplicates += comments.duplicates
         acc = account_service.upsert_records(
             self.session, chunk.accounts, chunk.primary_accounts, dry_run=dry_run
         )

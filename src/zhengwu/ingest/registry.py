@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from zhengwu.errors import InvalidInputError
 from zhengwu.platforms.records import (
     AccountRecord,
+    CommentRecord,
     HotSearchRecord,
     PostRecord,
     QuarantineRecord,
@@ -28,11 +29,12 @@ class ImportItem:
     """What one top-level input record became.
 
     ``primary`` is the record the item stands for (the post of a status line, the account of
-    a user line); ``related`` are side records it carried (author, reposted root and its
-    author). A quarantined input has ``primary`` set to the quarantine record.
+    a user line, the comment of a comment row); ``related`` are side records it carried
+    (author, reposted root and its author). A quarantined input has ``primary`` set to the
+    quarantine record.
     """
 
-    primary: AccountRecord | PostRecord | QuarantineRecord | HotSearchRecord
+    primary: AccountRecord | PostRecord | CommentRecord | QuarantineRecord | HotSearchRecord
     related: list[AccountRecord | PostRecord] = field(default_factory=list)
 
 

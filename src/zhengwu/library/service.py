@@ -16,6 +16,7 @@ from typing import Any, BinaryIO
 from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from zhengwu.accounts import phones as published_phones
 from zhengwu.audit import service as audit_service
 from zhengwu.auth.principal import Principal
 from zhengwu.db.base import utcnow
@@ -265,9 +266,11 @@ def _index(session: Session, item: ContentItem) -> None:
         return
     session.flush()
     tags = " ".join(t.tag for t in item.tags)
+    keep = published_phones.directory(session)  # 公开电话 stay readable and searchable
     indexer.index_document(
-        session, kind=SEARCH_KIND, key=str(item.id), title=mask_text(item.title),
-        body=mask_text(f"{item.body}\n{tags}".strip()), organization_id=item.organization_id,
+        session, kind=SEARCH_KIND, key=str(item.id), title=mask_text(item.title, keep=keep),
+        body=mask_text(f"{item.body}\n{tags}".strip(), keep=keep),
+        organization_id=item.organization_id,
         matrix_id=item.matrix_id, boost=search_boost(item),
     )  # fmt: skip
 

@@ -73,6 +73,28 @@ class PostRecord(msgspec.Struct, kw_only=True, omit_defaults=False, tag="post", 
     observed_at: datetime | None = None
 
 
+class CommentRecord(
+    msgspec.Struct, kw_only=True, omit_defaults=False, tag="comment", tag_field="kind", gc=False
+):
+    """One comment under a post, with the counts observed at ``observed_at``.
+
+    ``account_uid`` is the comment's author: when it is a government account, the comment
+    is one of that account's own replies (互动力, the compliance reply check). Nothing else
+    about the author is kept — no nickname, gender, avatar, profile link or IP location.
+    """
+
+    platform: str
+    comment_id: str
+    note_id: str  # the post commented on
+    account_uid: str  # the author
+    created_at: datetime
+    content: str
+    parent_comment_id: str | None = None  # the root comment of a reply in a thread
+    likes: int | None = None
+    sub_comments: int | None = None  # replies in its thread
+    observed_at: datetime | None = None
+
+
 class QuarantineRecord(
     msgspec.Struct, kw_only=True, omit_defaults=False, tag="quarantine", tag_field="kind"
 ):
@@ -94,4 +116,4 @@ class HotSearchRecord(
     rank: int | None = None  # band_rank when the URL carries it
 
 
-Record = AccountRecord | PostRecord | QuarantineRecord | HotSearchRecord
+Record = AccountRecord | PostRecord | CommentRecord | QuarantineRecord | HotSearchRecord

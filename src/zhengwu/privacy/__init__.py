@@ -4,7 +4,9 @@ Used wherever citizens' words become visible to others: the service desk's publi
 the rescue network's status pages, Open311 responses. ``detect`` finds phones (mobile and
 landline, every written form), ID numbers (checked), bank cards (Luhn), licence plates,
 e-mails and person names (from context); ``mask_text`` masks them; ``coarse_address``
-keeps an address down to the street.
+keeps an address down to the street. Published office numbers (公开电话) are no personal
+data: ``mask_text(text, keep=…)`` leaves them readable, and ``parse_phones`` brings them to
+their normal form (:mod:`zhengwu.privacy.phones`).
 """
 
 from __future__ import annotations
@@ -21,13 +23,22 @@ from zhengwu.privacy.mask import (
     mask_plate,
     mask_text,
 )
+from zhengwu.privacy.phones import (
+    PhoneError,
+    is_published,
+    normalise_phone,
+    parse_phones,
+    phone_digits,
+)
 
 __all__ = [
     "ALL",
     "Kind",
+    "PhoneError",
     "PiiSpan",
     "coarse_address",
     "detect",
+    "is_published",
     "mask_bank_card",
     "mask_email",
     "mask_id_card",
@@ -35,4 +46,7 @@ __all__ = [
     "mask_phone",
     "mask_plate",
     "mask_text",
+    "normalise_phone",
+    "parse_phones",
+    "phone_digits",
 ]

@@ -5,6 +5,10 @@ digits). :func:`mask_text` is idempotent by construction: it masks until nothing
 One pass is enough for every ordinary text; a second is needed only where masked digits
 sat in a chain of digit groups ("130-0000-0300130-1300": masking one reading uncovers
 another), and it masks what the first uncovered.
+
+Published numbers (公开电话) stay as written: ``mask_text(text, keep=numbers)`` leaves a
+phone whose digits are one of ``numbers`` (or a listed landline's local part), see
+:mod:`zhengwu.privacy.phones`.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from zhengwu.privacy.detect import PiiSpan, detect
 from zhengwu.privacy.fold import fold
 from zhengwu.privacy.kinds import ALL, Kind
 from zhengwu.privacy.numbers import AREA_CODE
+from zhengwu.privacy.phones import kept_keys, span_digits
 from zhengwu.privacy.surnames import COMPOUND_SURNAMES
 
 _NON_DIGIT = re.compile(r"\D")
@@ -98,12 +103,23 @@ def _apply(text: str, spans: list[PiiSpan], readable: bool) -> str:
     return "".join(parts)
 
 
-def mask_text(text: str, kinds: Collection[Kind] = ALL) -> str:
-    """Return ``text`` with every piece of personal data of ``kinds`` masked."""
+def _to_mask(span: PiiSpan, kept: frozenset[str]) -> bool:
+    if span.kind == "phone" and kept and span_digits(span.value) in kept:
+        return False  # a published number: the public must be able to call it
+    # A bare surname (姓王) is reported but masks to itself: it never needs another pass.
+    return _MASKS[span.kind](span.value) != span.value
+
+
+def mask_text(text: str, kinds: Collection[Kind] = ALL, *, keep: Collection[str] = ()) -> str:
+    """Return ``text`` with every piece of personal data of ``kinds`` masked.
+
+    ``keep``: published numbers (digit strings, or any written form) whose phones stay as
+    written — equal digits, or a kept landline's local number without its area code.
+    """
+    kept = kept_keys(keep) if keep else frozenset()
     passes = 0
     while True:
-        # A bare surname (姓王) is reported but masks to itself: it never needs another pass.
-        spans = [s for s in detect(text, kinds) if _MASKS[s.kind](s.value) != s.value]
+        spans = [s for s in detect(text, kinds) if _to_mask(s, kept)]
         if not spans:
             return text
         text = _apply(text, spans, readable=passes < _READABLE_PASSES)

@@ -17,18 +17,21 @@ An incident's situation description (灾情说明) is written for the public, bu
 paste contacts into it: :func:`incident_view` shows it as written to rescue staff and
 through ``mask_text`` to everyone else. That masks mobiles, landlines, ID numbers, bank
 cards and names found by context; 3–5 digit service numbers (110 119 120 122 12345 12319
-95119 96110 …) and 400/800 numbers are not phone-shaped and stay readable, but an office's
-landline (0371-6718xxxx) is masked like a home one — the masker cannot tell them apart.
+95119 96110 …) and 400/800 numbers are not phone-shaped and stay readable, and so do the
+published numbers (公开电话) the caller passes as ``keep``
+(:func:`zhengwu.accounts.phones.directory`): an office's registered landline is shown, any
+other landline (0371-6718xxxx) is masked like a home one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from zhengwu import regions
 from zhengwu.auth.principal import Principal
 from zhengwu.errors import ForbiddenError
-from zhengwu.privacy import coarse_address, mask_name, mask_phone, mask_text
+from zhengwu.privacy import coarse_address, is_published, mask_name, mask_phone, mask_text
 from zhengwu.rescue import priority
 from zhengwu.rescue.models import HelpRequest, HelpSource, Incident, Team
 from zhengwu.rescue.schemas import (
@@ -84,12 +87,17 @@ def sees_incident_description(principal: Principal) -> bool:
     return principal.has_role(*STAFF_ROLES)
 
 
-def incident_view(principal: Principal, incident: Incident) -> IncidentRead:
-    """Return ``incident`` as ``principal`` may see it: the description masked for the public."""
+def incident_view(
+    principal: Principal, incident: Incident, *, keep: Collection[str] = ()
+) -> IncidentRead:
+    """Return ``incident`` as ``principal`` may see it: the description masked for the public.
+
+    ``keep``: published numbers that stay readable (the hotlines the description names).
+    """
     shown = IncidentRead.model_validate(incident)
     if shown.description is None or sees_incident_description(principal):
         return shown
-    return shown.model_copy(update={"description": mask_text(shown.description)})
+    return shown.model_copy(update={"description": mask_text(shown.description, keep=keep)})
 
 
 def require_staff(principal: Principal) -> None:
@@ -112,14 +120,14 @@ def area_name(adcode: str | None) -> str | None:
     return division.name if division else None
 
 
-def mask_request_text(text: str, request: HelpRequest) -> str:
+def mask_request_text(text: str, request: HelpRequest, *, keep: Collection[str] = ()) -> str:
     """Return ``text`` with personal data masked, and the request's house-level address cut.
 
     The privacy module finds phones and names by their shape; the request's own name and
     the part of its address below the street ("32号院3号楼") are known here, so they are
-    masked wherever a mirror repeats them.
+    masked wherever a mirror repeats them. Published numbers (``keep``) stay readable.
     """
-    masked = mask_text(text)
+    masked = mask_text(text, keep=keep)
     if request.name and len(request.name) >= 2:
         masked = masked.replace(request.name, mask_name(request.name))
     if request.address:
@@ -130,12 +138,18 @@ def mask_request_text(text: str, request: HelpRequest) -> str:
     return masked
 
 
-def _source(source: HelpSource, full: bool, request: HelpRequest) -> SourceView:
+def _phone(phone: str, keep: Collection[str]) -> str:
+    return phone if is_published(phone, keep) else mask_phone(phone)
+
+
+def _source(
+    source: HelpSource, full: bool, request: HelpRequest, keep: Collection[str]
+) -> SourceView:
     return SourceView(
         id=source.id, channel=source.channel, platform=source.platform,
         post_id=source.post_id if full else None, url=source.url if full else None,
         author=source.author if full else None,
-        text=source.text if full else mask_request_text(source.text, request),
+        text=source.text if full else mask_request_text(source.text, request, keep=keep),
         posted_at=source.posted_at,
         kind=source.kind, merged_by=source.merged_by, score=source.score,
         notified_at=source.notified_at,
@@ -143,9 +157,18 @@ def _source(source: HelpSource, full: bool, request: HelpRequest) -> SourceView:
 
 
 def view(
-    principal: Principal, request: HelpRequest, *, now: datetime | None = None
+    principal: Principal,
+    request: HelpRequest,
+    *,
+    now: datetime | None = None,
+    keep: Collection[str] = (),
 ) -> HelpRequestView:
-    """Return ``request`` as ``principal`` may see it (sources, verifications loaded)."""
+    """Return ``request`` as ``principal`` may see it (sources, verifications loaded).
+
+    ``keep``: published numbers that stay readable where the rest is masked (the caller
+    passes :func:`zhengwu.accounts.phones.directory`): in the texts, and among the phones
+    found in the request (an office line a citizen quotes is still the office's).
+    """
     full = sees_full(principal, request)
     score, parts = priority.score(request, now=now)
     county = county_of(request.adcode)
@@ -155,7 +178,7 @@ def view(
         outcome=request.outcome, version=request.version,
         name=request.name if full or not request.name else mask_name(request.name),
         age=request.age,
-        phones=list(request.phones) if full else [mask_phone(p) for p in request.phones],
+        phones=list(request.phones) if full else [_phone(p, keep) for p in request.phones],
         address=request.address if full or not request.address else coarse_address(request.address),
         adcode=request.adcode if full else county, area=area_name(request.adcode),
         lon=request.lon if full else (place.lon if place else None),
@@ -166,7 +189,7 @@ def view(
         hazard=request.hazard, urgency=request.urgency,
         urgency_reasons=list(request.urgency_reasons), completeness=request.completeness,
         missing=list(request.missing),
-        text=request.text if full else mask_request_text(request.text, request),
+        text=request.text if full else mask_request_text(request.text, request, keep=keep),
         priority=PriorityView(score=score, parts=parts), flags=priority.flags(request, now=now),
         verification=request.verification, verified_at=request.verified_at,
         reverify_due_at=request.reverify_due_at, reported_at=request.reported_at,
@@ -174,7 +197,7 @@ def view(
         team_name=request.team.name if request.team else None,
         dispatched_at=request.dispatched_at, on_scene_at=request.on_scene_at,
         resolved_at=request.resolved_at, announced_at=request.announced_at,
-        mirrors=len(request.sources), sources=[_source(s, full, request) for s in request.sources],
+        mirrors=len(request.sources), sources=[_source(s, full, request, keep) for s in request.sources],
         verifications=[
             VerificationView(method=v.method, result=v.result, note=v.note if full else None,
                              verifier=v.verifier_name if full else None, at=v.at)

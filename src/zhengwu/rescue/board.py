@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from zhengwu.accounts import phones as published_phones
 from zhengwu.auth.principal import Principal
 from zhengwu.rescue import access
 from zhengwu.rescue import service as rescue_service
@@ -97,8 +98,9 @@ def board(
     by_state, by_area = counts(requests)
     waiting = [r for r in requests if r.state in OPEN_STATES]
     shown = rescue_service.rank(waiting, now=now)[:limit]
+    keep = published_phones.directory(session)  # 公开电话 stay readable
     return BoardView(
-        incident=access.incident_view(principal, incident),
+        incident=access.incident_view(principal, incident, keep=keep),
         total=len(requests),
         by_state=by_state,
         by_area=by_area,
@@ -106,5 +108,5 @@ def board(
         people_helped=sum(r.people_helped for r in requests),
         response_times=response_times(requests),
         notices=notices(requests)[:limit],
-        requests=[access.view(principal, r, now=now) for r in shown],
+        requests=[access.view(principal, r, now=now, keep=keep) for r in shown],
     )

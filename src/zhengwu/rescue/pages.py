@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 from pydantic import ValidationError
 
+from zhengwu.accounts import phones as published_phones
 from zhengwu.errors import InvalidInputError
 from zhengwu.rescue import access, board, intake
 from zhengwu.rescue import service as rescue_service
@@ -44,7 +45,9 @@ def form_page(incident_id: int, db: DB, principal: CurrentPrincipal) -> HTMLResp
     incident = rescue_service.get_incident(db, incident_id=incident_id)
     page = _templates.get_template("rescue_form.html").render(
         incident=incident, csrf=principal.csrf_token, error=None,
-        description=access.incident_view(principal, incident).description,
+        description=access.incident_view(
+            principal, incident, keep=published_phones.directory(db)
+        ).description,
     )  # fmt: skip
     return HTMLResponse(page)
 
@@ -75,6 +78,9 @@ def form_submit(
         )
         return HTMLResponse(page, status_code=InvalidInputError.status_code)
     found = intake.submit(db, incident=incident, data=data, actor=principal, channel="form")
-    view = access.view(principal, rescue_service.get_request(db, request_id=found.id))
+    view = access.view(
+        principal, rescue_service.get_request(db, request_id=found.id),
+        keep=published_phones.directory(db),
+    )  # fmt: skip
     page = _templates.get_template("rescue_receipt.html").render(incident=incident, request=view)
     return HTMLResponse(page, status_code=201)

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import Response
 
+from zhengwu.accounts import phones as published_phones
 from zhengwu.auth.principal import Principal
 from zhengwu.outbox import service as outbox_service
 from zhengwu.rescue import access, board, dispatch, intake, pages, spreadsheet
@@ -53,7 +54,8 @@ def list_incidents(
 ) -> list[IncidentRead]:
     """List incidents (public; descriptions masked but for rescue staff); status=active|closed."""
     found = rescue_service.list_incidents(db, status=status)
-    return [access.incident_view(principal, i) for i in found]
+    keep = published_phones.directory(db)
+    return [access.incident_view(principal, i, keep=keep) for i in found]
 
 
 @api.post("/incidents", response_model=IncidentRead, status_code=201)
@@ -68,7 +70,7 @@ def create_incident(data: IncidentCreate, db: DB, principal: WritingPrincipal) -
 def get_incident(incident_id: int, db: DB, principal: CurrentPrincipal) -> IncidentRead:
     """Show one incident (public; its description masked but for rescue staff)."""
     incident = rescue_service.get_incident(db, incident_id=incident_id)
-    return access.incident_view(principal, incident)
+    return access.incident_view(principal, incident, keep=published_phones.directory(db))
 
 
 @api.patch("/incidents/{incident_id}", response_model=IncidentRead)
@@ -137,7 +139,7 @@ def submit_help(
     channel = "form" if not principal.is_authenticated else "api"
     found = intake.submit(db, incident=incident, data=data, actor=principal, channel=channel)
     fresh = rescue_service.get_request(db, request_id=found.id, for_update=True)
-    return access.view(principal, fresh)
+    return access.view(principal, fresh, keep=published_phones.directory(db))
 
 
 @api.post("/incidents/{incident_id}/posts", response_model=IntakeReport)
@@ -181,7 +183,8 @@ def get_queue(
     incident = rescue_service.get_incident(db, incident_id=incident_id)
     found = rescue_service.queue(db, incident=incident, states=state, team_id=team_id)
     page = found[offset : offset + limit]
-    return QueuePage(total=len(found), items=[access.view(principal, r) for r in page])
+    keep = published_phones.directory(db)
+    return QueuePage(total=len(found), items=[access.view(principal, r, keep=keep) for r in page])
 
 
 @api.get("/incidents/{incident_id}/board", response_model=BoardView)
@@ -210,7 +213,8 @@ def export_csv(incident_id: int, db: DB, principal: CurrentPrincipal) -> Respons
 @api.get("/requests/{request_id}", response_model=HelpRequestView)
 def get_request(request_id: int, db: DB, principal: CurrentPrincipal) -> HelpRequestView:
     """Show one request as the caller may see it (masked unless they act on it)."""
-    return access.view(principal, rescue_service.get_request(db, request_id=request_id))
+    found = rescue_service.get_request(db, request_id=request_id)
+    return access.view(principal, found, keep=published_phones.directory(db))
 
 
 def _reloaded(db: DB, principal: Principal, request_id: int) -> HelpRequestView:

@@ -6,7 +6,8 @@ Query terms are combined with AND; when no document of any searchable kind has e
 the search is repeated with OR and the result says so (``fallback``). Each kind's hits are
 filtered in SQL by :func:`zhengwu.search.access.document_scope`, so a count never includes
 something the principal may not open. Posts come from the analytics store
-(:mod:`zhengwu.search.posts`). Every snippet is cut from masked text.
+(:mod:`zhengwu.search.posts`). Every snippet is cut from masked text; published office
+numbers (公开电话, :func:`zhengwu.accounts.phones.directory`) stay readable in it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from markupsafe import escape
 from sqlalchemy import ColumnElement, case, func, literal, select
 from sqlalchemy.orm import Session
 
+from zhengwu.accounts import phones as published_phones
 from zhengwu.accounts.models import Account
 from zhengwu.auth.principal import Principal
 from zhengwu.errors import InvalidInputError
@@ -188,8 +190,9 @@ def _post_hits(
         ).all()
         accounts = {(platform, uid): acc_id for platform, uid, acc_id in rows}
     hits = []
+    keep = published_phones.directory(session) if found else frozenset()
     for post in found:
-        plain, html = highlight(mask_text(post.text), terms)
+        plain, html = highlight(mask_text(post.text, keep=keep), terms)
         acc_id = accounts.get((post.platform, post.account_uid or ""))
         url = f"/console/accounts/{acc_id}" if acc_id else (post.url or "")
         title = f"{post.platform} · {post.created_at:%Y-%m-%d %H:%M}"

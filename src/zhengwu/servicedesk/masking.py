@@ -3,11 +3,15 @@
 :mod:`zhengwu.privacy` finds and masks what a text itself reveals; this module adds what
 only the desk knows — the citizen's own name and phone from the intake form, which a
 detector reading the text alone may miss ("我是张三丰" without a title or context).
+Published office numbers (``keep``, from :func:`zhengwu.accounts.phones.directory`) stay
+readable: a reply that says "请拨打 0371-66661234" must be callable from the public board.
 """
 
 from __future__ import annotations
 
-from zhengwu.privacy import mask_text
+from collections.abc import Collection
+
+from zhengwu.privacy import is_published, mask_text
 
 
 def mask_name(name: str) -> str:
@@ -15,10 +19,16 @@ def mask_name(name: str) -> str:
     return name[:1] + "*" * max(len(name) - 1, 1)
 
 
-def mask(text: str, *, name: str | None = None, phone: str | None = None) -> str:
-    """Return ``text`` with personal data masked, including the known name and phone."""
+def mask(
+    text: str, *, name: str | None = None, phone: str | None = None, keep: Collection[str] = ()
+) -> str:
+    """Return ``text`` with personal data masked, including the known name and phone.
+
+    Phones among the published numbers ``keep`` stay as written (a citizen who gives an
+    office's number as their contact gives a public number).
+    """
     if name and len(name) >= 2:
         text = text.replace(name, mask_name(name))
-    if phone and len(phone) >= 7:
+    if phone and len(phone) >= 7 and not is_published(phone, keep):
         text = text.replace(phone, phone[:3] + "*" * (len(phone) - 5) + phone[-2:])
-    return mask_text(text)
+    return mask_text(text, keep=keep)

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from zhengwu import regions
+from zhengwu.accounts import phones as published_phones
 from zhengwu.accounts.models import Organization
 from zhengwu.audit import service as audit_service
 from zhengwu.auth.principal import Principal
@@ -89,8 +90,12 @@ def detail(session: Session, request: ServiceRequest, principal: Principal) -> R
 def public_rows(
     session: Session, requests: Sequence[ServiceRequest], categories: Sequence[Category]
 ) -> list[PublicRequest]:
-    """Return board rows: masked text, names of category, region and handling body."""
+    """Return board rows: masked text, names of category, region and handling body.
+
+    Replies are masked here, at display, so a number published since (公开电话) shows.
+    """
     names = {c.code: c.name for c in categories}
+    keep = published_phones.directory(session) if any(r.reply_text for r in requests) else ()
     org_ids = {r.organization_id for r in requests if r.organization_id is not None}
     orgs: dict[int, str] = {}
     if org_ids:
@@ -115,7 +120,7 @@ def public_rows(
                 region=division.name if division else None,
                 organization=orgs.get(r.organization_id) if r.organization_id else None,
                 text=r.text_masked,
-                reply_text=masking.mask(r.reply_text) if r.reply_text else None,
+                reply_text=masking.mask(r.reply_text, keep=keep) if r.reply_text else None,
                 received_at=r.received_at,
                 first_response_at=r.first_response_at,
                 resolved_at=r.resolved_at,

@@ -20,6 +20,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from pydantic import ValidationError
 from sqlalchemy import func, select
 
+from zhengwu.accounts import phones as published_phones
 from zhengwu.errors import InvalidInputError, NotFoundError
 from zhengwu.servicedesk import presenters, rates, service
 from zhengwu.servicedesk.category import service as category_service
@@ -213,7 +214,9 @@ def _board_query(category: str | None, state: str | None) -> Any:
 def _etag(db: DB, query: Any, *parts: object) -> str:
     sub = query.subquery()
     count, latest = db.execute(select(func.count(), func.max(sub.c.updated_at))).one()
-    raw = "|".join(map(str, (count, latest, *parts)))
+    # Replies are masked at display: a newly published number (公开电话) changes the page.
+    published = ",".join(sorted(published_phones.directory(db)))
+    raw = "|".join(map(str, (count, latest, published, *parts)))
     return '"' + hashlib.sha256(raw.encode()).hexdigest()[:32] + '"'
 
 

@@ -2,7 +2,8 @@
 
 The citizen asked in public, so the answer goes under the same post, spoken by the matrix
 account they addressed (or, when they only used a hashtag, an account of the handling body,
-else the matrix's lead account). Reply texts are masked like every public text.
+else the matrix's lead account). Reply texts are masked like every public text; published
+office numbers (公开电话) stay readable.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from zhengwu.accounts import phones as published_phones
 from zhengwu.accounts.models import Account, Matrix, Organization
 from zhengwu.outbox import service as outbox_service
 from zhengwu.outbox.models import OutboxMessage
@@ -79,6 +81,7 @@ def queue(
         return None
     return outbox_service.enqueue(
         session, kind=kind, platform=request.platform, target_post_id=request.source_post_id,
-        account_uid=speaking_account(session, request), body=masking.mask(body),
+        account_uid=speaking_account(session, request),
+        body=masking.mask(body, keep=published_phones.directory(session)),
         entity_type="request", entity_id=request.id,
     )  # fmt: skip

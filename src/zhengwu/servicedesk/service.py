@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from zhengwu import regions
+from zhengwu.accounts import phones as published_phones
 from zhengwu.accounts.models import Account, Matrix, MatrixMember, Organization
 from zhengwu.audit import service as audit_service
 from zhengwu.auth.principal import Principal
@@ -237,7 +238,8 @@ def _create(
         source_post_id=_post_id(intake, ref),
         account_uid=account.uid if account else intake.account_uid, is_public=intake.public,
         text=intake.text,
-        text_masked=masking.mask(intake.text, name=intake.citizen_name, phone=intake.citizen_phone),
+        text_masked=masking.mask(intake.text, name=intake.citizen_name, phone=intake.citizen_phone,
+                                 keep=published_phones.directory(session)),
         citizen_name=intake.citizen_name, citizen_phone=intake.citizen_phone,
         citizen_email=intake.citizen_email, citizen_key=key,
         fingerprint=dedup.fingerprint(intake.text), category_code=cls.code,

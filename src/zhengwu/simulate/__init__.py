@@ -10,6 +10,9 @@
       weibo/users.jsonl            open API v2 user objects (users/show)
       weibo/statuses-YYYY-MM.jsonl open API v2 statuses with embedded user and
                                    retweeted_status (a deleted root as {"deleted":"1",…})
+      weibo/comments-YYYY-MM.jsonl MediaCrawler Weibo comment rows under the government
+                                   statuses of the month: citizens' comments and the
+                                   replying accounts' own replies (weibo_comments.py)
       wechat/articles.jsonl        wechat_spider export rows (one per article)
       douyin/aweme.jsonl           MediaCrawler aweme rows (+ play_count)
       douyin/creators.jsonl        MediaCrawler creator rows
@@ -21,6 +24,7 @@
       truth.json                   ground truth: window, scope, rainstorm and its posters,
                                    dormant (no post in the last 14 days), never-posting,
                                    zombie and replying accounts, counts per platform
+                                   (and of comments and own replies)
 
 Runs are deterministic: the same arguments give the same bytes (every random draw comes
 from ``numpy.random.PCG64`` keyed by the seed and a label; times derive from

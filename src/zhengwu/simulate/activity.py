@@ -6,9 +6,11 @@ Per platform every account gets (vectorised with numpy):
   accounts, a long upper tail of hyperactive accounts (20+ a day, Pareto);
 * followers, lognormal by level and sector (中央 ≫ 省 ≫ 市 ≫ 县 ≫ 乡), higher for active accounts;
 * flags: dormant (~6.5 %: nothing in the last ≥ 21 days, some never post), zombie (~4 %:
-  posts but ~0 engagement, never replies), replier (answers comments; the rate goes to
-  the ground truth and is the share of its ordinary Weibo posts that are own replies,
-  "回复@网友…:", which the index's compliance gate looks for);
+  posts but ~0 engagement, never replies), replier (answers comments, never dormant or a
+  zombie; the rate goes to the ground truth and scales both the share of the comments
+  under its Weibo posts it answers and the share of its ordinary posts that are timeline
+  replies "回复@网友…:" — the own replies the index's compliance gate looks for, see
+  weibo.py and weibo_comments.py);
 * a count matrix ``counts[account, day]`` drawn from Poisson(rate × day factor), where the
   day factor carries the weekly rhythm and public holidays (``chinese_calendar``).
 

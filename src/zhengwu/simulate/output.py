@@ -34,6 +34,11 @@ class SimulatedOutput:
         for path in sorted((self.root / "weibo").glob("statuses-*.jsonl")):
             yield from self.jsonl(str(path.relative_to(self.root)))
 
+    def comments(self) -> Iterator[dict[str, Any]]:
+        """Yield every Weibo comment (MediaCrawler rows), month file by month file."""
+        for path in sorted((self.root / "weibo").glob("comments-*.jsonl")):
+            yield from self.jsonl(str(path.relative_to(self.root)))
+
     def csv(self, relative: str) -> tuple[list[str], list[dict[str, str]]]:
         """Return the header and the rows of a CSV file."""
         with (self.root / relative).open(encoding="utf-8", newline="") as fh:

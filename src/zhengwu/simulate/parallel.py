@@ -30,7 +30,11 @@ class Part:
 
 
 class Rendered(Protocol):
-    """A chunk result: its bytes, or the part file a worker left them in."""
+    """A chunk result: its bytes, or the part file a worker left them in.
+
+    A result with more than one output lists its byte fields in a class attribute
+    ``spilled`` (default ``("data",)``); each one is left in a part file of its own.
+    """
 
     data: bytes | Part
 
@@ -46,12 +50,14 @@ def _call(task: Any) -> Any:
     assert _ACTIVE is not None
     assert _SPILL_DIR is not None
     result = _ACTIVE(task)
-    data = result.data
-    if isinstance(data, bytes):
-        fd, path = tempfile.mkstemp(dir=_SPILL_DIR, suffix=".part")
-        with os.fdopen(fd, "wb") as part:
-            part.write(data)
-        result.data = Part(path, len(data))
+    # ``data``, or every field a result lists in ``spilled`` (statuses and comments).
+    for name in getattr(result, "spilled", ("data",)):
+        data = getattr(result, name)
+        if isinstance(data, bytes):
+            fd, path = tempfile.mkstemp(dir=_SPILL_DIR, suffix=".part")
+            with os.fdopen(fd, "wb") as part:
+                part.write(data)
+            setattr(result, name, Part(path, len(data)))
     return result
 
 

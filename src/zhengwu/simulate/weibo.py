@@ -1,21 +1,26 @@
-"""The Weibo stream: ``weibo/users.jsonl`` and ``weibo/statuses-YYYY-MM.jsonl``.
+"""The Weibo stream: ``weibo/users.jsonl``, ``statuses-YYYY-MM.jsonl``, ``comments-YYYY-MM.jsonl``.
 
 Month by month, matrix leads post first; their posts form the pool of roots that members
 repost (``retweeted_status`` holds the root with its user; a small share of roots were
 deleted by their author and appear as the API's ``{"deleted":"1", …}`` stub, and are
 missing from the lead's own timeline). Then the other accounts are written in chunks
 (in worker processes for large runs), so memory stays bounded whatever the scale. Every
-status is written once, with the counts observed at the end of the window.
+status is written once, with the counts observed at the end of the window. The comments
+under the government statuses of a month (MediaCrawler's layout, see
+:mod:`zhengwu.simulate.weibo_comments`) are drawn from each rendered batch, in the same
+worker, and written next to them.
 """
 
 from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 import orjson
 
+from zhengwu.simulate import content
 from zhengwu.simulate import weibo_format as wf
 from zhengwu.simulate.activity import PlatformActivity, growth
 from zhengwu.simulate.config import rng
@@ -25,20 +30,20 @@ from zhengwu.simulate.population import Account
 from zhengwu.simulate.posts import PostBatch, draw_batch, group_bounds
 from zhengwu.simulate.streams import StreamContext
 from zhengwu.simulate.texts import TextMaker
+from zhengwu.simulate.weibo_comments import (
+    COMMENTS_PER_NOTE,
+    REPLY_TEXTS,
+    CommentCounts,
+    CommentMaker,
+)
 
 CHUNK = 512  # accounts per chunk: ~7,000 statuses a month, ~10 MB of text
 DELETED_ROOT_SHARE = 0.03
-# A replying account (activity ``replier``) also answers comments on its timeline
-# ("回复@网友:…", Weibo's 同时转发 form — what the index counts as an own reply): this share
-# of its ordinary posts, times its reply rate (0.05–0.6), i.e. 5–60 % of them.
-REPLY_POST_SHARE = 1.0
-REPLY_TEXTS = (
-    "您好，您反映的问题已转交相关部门办理，请保持电话畅通。",
-    "感谢关注，已联系属地核实处理，结果会及时回复。",
-    "您好，具体办理流程请拨打12345政务服务便民热线咨询。",
-    "收到，已转交责任单位，请耐心等待。",
-    "谢谢提醒，相关路段已安排人员现场处置。",
-)
+# A replying account (activity ``replier``) answers comments (weibo_comments.py); some
+# answers it also posts to its timeline ("回复@网友N:答复//@网友N:评论", Weibo's 同时转发):
+# this share of its ordinary posts, times its reply rate (0.05–0.6), i.e. 1.5–18 % of them.
+# Both kinds count as own replies (the index counts a timeline reply and its comment once).
+REPLY_POST_SHARE = 0.3
 
 Root = tuple["_RootPool", int]
 
@@ -68,7 +73,11 @@ def _engagement(act: PlatformActivity, batch: PostBatch, reposted: np.ndarray, e
 class _Chunk:
     """One rendered chunk and what the ground truth needs from it."""
 
+    spilled: ClassVar[tuple[str, ...]] = ("data", "comments")  # see parallel.py
+
     data: bytes | Part
+    comments: bytes | Part
+    comment_counts: CommentCounts
     acct: np.ndarray
     ts: np.ndarray
     event: np.ndarray
@@ -86,6 +95,7 @@ class _Tracker:
     reposts: int = 0
     deleted_refs: int = 0
     deleted_roots: set[int] = field(default_factory=set)
+    comments: CommentCounts = field(default_factory=CommentCounts)
 
     def add(self, acct: np.ndarray, ts: np.ndarray, event: np.ndarray) -> None:
         """Count written statuses."""
@@ -99,6 +109,7 @@ class _Tracker:
         self.reposts += chunk.reposts
         self.deleted_refs += len(chunk.deleted_roots)
         self.deleted_roots.update(chunk.deleted_roots)
+        self.comments.add(chunk.comment_counts)
 
 
 class _RootPool:
@@ -163,7 +174,7 @@ class WeiboStream:
     name = "weibo"
 
     def write(self, ctx: StreamContext) -> None:
-        """Write ``weibo/users.jsonl`` and one ``statuses-YYYY-MM.jsonl`` per month."""
+        """Write ``weibo/users.jsonl``, one ``statuses-`` and one ``comments-YYYY-MM.jsonl`` a month."""
         if "weibo" not in ctx.config.platforms:
             return
         self.ctx = ctx
@@ -171,6 +182,7 @@ class WeiboStream:
         self.act = ctx.activity["weibo"]
         self.clock = wf.DayClock(ctx.window.start_ts, ctx.window.days)
         self.texts = TextMaker(ctx, "weibo")
+        self.comments = CommentMaker(ctx.population, self.accounts, self.act, ctx.window)
         self._blocks: dict[int, tuple[bytes, str]] = {}
         n = len(self.accounts)
         if n >= wf.EXTRA_SLOTS:
@@ -202,14 +214,25 @@ class WeiboStream:
             )
             self.pool = _RootPool(self, batch, deleted, counts, self.pool)
             self.month = (mi, month)
-            with ctx.open(f"weibo/statuses-{month.tag}.jsonl", binary=True) as fh:
-                fh.write(self.render(batch, counts, None, keep=~deleted))
+            with (
+                ctx.open(f"weibo/statuses-{month.tag}.jsonl", binary=True) as fh,
+                ctx.open(f"weibo/comments-{month.tag}.jsonl", binary=True) as comments_fh,
+            ):
+                replies = self._reply_posts(batch)
+                fh.write(self.render(batch, counts, None, keep=~deleted, replies=replies))
                 tracker.add(batch.acct[~deleted], batch.ts[~deleted], batch.event[~deleted])
+                lines, comment_counts = self.comments.render(
+                    batch, counts.likes, counts.comments, replies, ~deleted,
+                    rng(ctx.config.seed, "weibo-comments", "leads", mi),
+                )  # fmt: skip
+                comments_fh.write(lines)
+                tracker.comments.add(comment_counts)
                 chunks = ordered_map(
                     self._chunk, range(len(self.others)), workers, spill_dir=ctx.scratch
                 )
                 for chunk in chunks:
                     write_rendered(fh, chunk.data)
+                    write_rendered(comments_fh, chunk.comments)
                     tracker.add_chunk(chunk)
                     advance(1)
         self._record_truth(ctx, tracker)
@@ -223,11 +246,17 @@ class WeiboStream:
         roots = self._choose_roots(batch, self.pool, gen)
         reposted = np.array([r is not None for r in roots], dtype=bool)
         counts = _engagement(self.act, batch, reposted, self.ctx.window.end_ts, gen)
-        data = self.render(batch, counts, roots)
+        replies = self._reply_posts(batch) & ~reposted
+        data = self.render(batch, counts, roots, replies=replies)
+        comments, comment_counts = self.comments.render(
+            batch, counts.likes, counts.comments, replies, None,
+            rng(self.ctx.config.seed, "weibo-comments", mi, ci),
+        )  # fmt: skip
         deleted = [
             pool.sid(row) for pool, row in (r for r in roots if r is not None) if pool.deleted[row]
         ]
-        return _Chunk(data, batch.acct, batch.ts, batch.event, int(reposted.sum()), deleted)
+        return _Chunk(data, comments, comment_counts, batch.acct, batch.ts, batch.event,
+                      int(reposted.sum()), deleted)  # fmt: skip
 
     # -- users ---------------------------------------------------------------------------
     def _user(self, i: int, full: bool) -> dict[str, object]:
@@ -274,9 +303,23 @@ class WeiboStream:
         return roots
 
     # -- rendering ---------------------------------------------------------------------------
+    def _reply_posts(self, batch: PostBatch) -> np.ndarray:
+        """Return which posts are timeline replies (回复@…), reposts not yet excluded."""
+        # ``pick`` (40 random bits, all read by compose()) mixed by a multiplicative hash
+        # into 10 fresh-looking bits, so no other stream is disturbed.
+        mixed = (batch.pick.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(54)
+        share = self.act.reply_rate[batch.acct] * REPLY_POST_SHARE * 1024
+        reply: np.ndarray = (~batch.event) & (mixed.astype(np.int64) < share)
+        return reply
+
     def render(self, batch: PostBatch, counts: _Counts, roots: list[Root | None] | None,
-               keep: np.ndarray | None = None) -> bytes:  # fmt: skip
-        """Return the status lines of a batch (rows where ``keep`` is true), newline-ended."""
+               keep: np.ndarray | None = None,
+               replies: np.ndarray | None = None) -> bytes:  # fmt: skip
+        """Return the status lines of a batch (rows where ``keep`` is true), newline-ended.
+
+        ``replies`` marks the timeline replies (default: :meth:`_reply_posts`; a repost
+        is never one).
+        """
         # numpy computes what it can for the whole batch; the loop only glues bytes
         # (it runs 20 M times for a national year), one account group at a time.
         sids = (((batch.ts - wf.ID_EPOCH) << wf.ACCOUNT_BITS) | batch.acct).tolist()
@@ -284,12 +327,9 @@ class WeiboStream:
         days, secs = (rel // 86_400).tolist(), (rel % 86_400).tolist()
         event, pick = batch.event.tolist(), batch.pick.tolist()
         n_pics = self.texts.picture_counts(batch, self.act.pic_prob)
-        # Own replies: ``pick`` (40 random bits, all read by compose()) mixed by a
-        # multiplicative hash into 10 fresh-looking bits, so no other stream is disturbed.
-        mixed = (batch.pick.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(54)
-        share = self.act.reply_rate[batch.acct] * REPLY_POST_SHARE * 1024
-        reply = (~batch.event) & (mixed.astype(np.int64) < share)
-        replies = reply.tolist()
+        reply = self._reply_posts(batch) if replies is None else replies
+        replies_list = reply.tolist()
+        asked = content.COMMENT_TEXTS
         skip = (~keep).tolist() if keep is not None else None
         prefix, suffix, clock = self.clock.prefix, self.clock.suffix, wf.CLOCK_BYTES
         texts, escape, pictures, line = self.texts, wf.json_bytes, wf.pictures_json, wf.STATUS_LINE
@@ -306,10 +346,13 @@ class WeiboStream:
                 sid, day = sids[r], days[r]
                 root = roots[r] if roots is not None else None
                 pics = keys = retweet = empty
-                if root is None and replies[r]:
+                if root is None and replies_list[r]:
+                    # The answer, then the comment it answers (the 同时转发 chain); the
+                    # same picks give the comment pair in weibo_comments.py.
+                    number, p = pick[r] % 90_000 + 10_000, pick[r]
                     text = escape(
-                        f"回复@网友{pick[r] % 90_000 + 10_000}:"
-                        f"{REPLY_TEXTS[(pick[r] >> 20) % len(REPLY_TEXTS)]}"
+                        f"回复@网友{number}:{REPLY_TEXTS[(p >> 20) % len(REPLY_TEXTS)]}"
+                        f"//@网友{number}:{asked[(p >> 30) % len(asked)]}"
                     )
                 elif root is None:
                     plain = texts.compose(pieces, day, secs[r], event[r], pick[r])
@@ -334,6 +377,12 @@ class WeiboStream:
                 "reposts": tracker.reposts,
                 "reposts_of_deleted_roots": tracker.deleted_refs,
                 "deleted_root_ids": sorted(str(x) for x in tracker.deleted_roots),
+                "comments": {
+                    "citizen_comments": tracker.comments.citizen_comments,
+                    "own_replies": tracker.comments.own_replies,
+                    "timeline_reply_pairs": tracker.comments.timeline_pairs,
+                    "per_note_limit": COMMENTS_PER_NOTE,
+                },
             },
         )  # fmt: skip
 

@@ -1,9 +1,10 @@
 """Weibo: open API v2 statuses/users, m.weibo.cn mblogs and the common crawlers' CSV files.
 
 Importing the package registers its importers (``weibo-api``, ``weibo-mblog``,
-``weibo-crawler-csv``, ``weibo-search-csv``, ``weibospider-csv``, ``weibo-cov-csv``).
+``weibo-crawler-csv``, ``weibo-search-csv``, ``weibospider-csv``, ``weibo-cov-csv``,
+``weibo-comments``).
 """
 
-from zhengwu.platforms.weibo import crawlers, importers
+from zhengwu.platforms.weibo import comments, crawlers, importers
 
-__all__ = ["crawlers", "importers"]
+__all__ = ["comments", "crawlers", "importers"]

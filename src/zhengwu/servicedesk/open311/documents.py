@@ -1,13 +1,14 @@
 """The Open311 documents built from the desk's categories and requests (no HTTP here).
 
 Everything in a GET response is public: descriptions and replies are masked
-(:func:`zhengwu.privacy.mask_text`), addresses cut to the street, coordinates rounded to
-about a hundred metres, and no citizen contact field is ever emitted.
+(:func:`zhengwu.privacy.mask_text`; published office numbers, ``keep``, stay readable),
+addresses cut to the street, coordinates rounded to about a hundred metres, and no citizen
+contact field is ever emitted.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -92,18 +93,26 @@ def _coordinate(value: float | None) -> float | None:
 
 
 def request_record(
-    request: ServiceRequest, category: Category | None, agency: str | None
+    request: ServiceRequest,
+    category: Category | None,
+    agency: str | None,
+    *,
+    keep: Collection[str] = (),
 ) -> dict[str, Any]:
-    """Return one request as the spec's public record, personal data masked."""
+    """Return one request as the spec's public record, personal data masked.
+
+    ``keep``: the published numbers (:func:`zhengwu.accounts.phones.directory`) that stay
+    readable in the description and the reply.
+    """
     extra = request.attributes.get(EXTRA_KEY, {}) if request.attributes else {}
-    reply = mask_text(request.reply_text) if request.reply_text else None
+    reply = mask_text(request.reply_text, keep=keep) if request.reply_text else None
     return {
         "service_request_id": request.public_id,
         "status": status_of(request.state),
         "status_notes": reply or STATE_LABELS.get(request.state, request.state),
         "service_name": category.name if category else None,
         "service_code": request.category_code,
-        "description": mask_text(request.text_masked),
+        "description": mask_text(request.text_masked, keep=keep),
         "agency_responsible": agency,
         "service_notice": notice(category),
         "requested_datetime": request.received_at,
@@ -119,15 +128,20 @@ def request_record(
 
 
 def request_records(
-    requests: Sequence[ServiceRequest], tree: Sequence[Category], agencies: dict[int, str]
+    requests: Sequence[ServiceRequest],
+    tree: Sequence[Category],
+    agencies: dict[int, str],
+    *,
+    keep: Collection[str] = (),
 ) -> list[dict[str, Any]]:
-    """Return the public records of several requests."""
+    """Return the public records of several requests (``keep``: published numbers)."""
     by_code = {c.code: c for c in tree}
     return [
         request_record(
             r,
             by_code.get(r.category_code or ""),
             agencies.get(r.organization_id) if r.organization_id is not None else None,
+            keep=keep,
         )
         for r in requests
     ]

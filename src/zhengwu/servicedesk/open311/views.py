@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from zhengwu import regions
+from zhengwu.accounts import phones as published_phones
 from zhengwu.auth.principal import Principal
 from zhengwu.db.base import utcnow
 from zhengwu.errors import ZhengwuError
@@ -192,7 +193,9 @@ def list_requests(db: DB, fields: Fields, fmt: str = "xml") -> Response:
         criteria = parse_filter(fields, now=utcnow(), adcode=_jurisdiction(fields, f), fmt=f)
         tree = category_service.get_tree(db, include_inactive=True)
         found = find_requests(db, criteria, tree)
-        records = documents.request_records(found, tree, agencies(db, found))
+        records = documents.request_records(
+            found, tree, agencies(db, found), keep=published_phones.directory(db)
+        )
         return render(f, "service_requests", records)
 
 
@@ -206,7 +209,9 @@ def get_request(id_fmt: str, db: DB, fields: Fields) -> Response:
         found = find_requests(db, RequestFilter(ids=(public_id,)), tree)
         if not found:
             raise not_found(f, f"诉求不存在：{public_id} / service_request_id not found")
-        records = documents.request_records(found, tree, agencies(db, found))
+        records = documents.request_records(
+            found, tree, agencies(db, found), keep=published_phones.directory(db)
+        )
         return render(f, "service_requests", records)
 
 

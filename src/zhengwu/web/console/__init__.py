@@ -1,9 +1,9 @@
 """The operations console (政务新媒体操作后台): server-rendered Chinese pages under ``/console``.
 
-Pages per area — matrix overview, accounts, rankings, service desk, rescue dispatch,
-settings — each in its own module, all thin over the domain services. ``setup`` mounts the
-console's own static files (no CDN, no third-party assets) and gives the app its HTML
-error pages.
+Pages per area — matrix overview, accounts, organisations, rankings, service desk, rescue
+dispatch, settings — each in its own module, all thin over the domain services. ``setup``
+mounts the console's own static files (no CDN, no third-party assets) and gives the app its
+HTML error pages.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ PAGE_MODULES = (
     "auth_pages",
     "matrix_pages",
     "account_pages",
+    "organization_pages",
     "ranking_pages",
     "report_pages",
     "topic_pages",

@@ -37,6 +37,7 @@ CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
 NAV: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("matrix", "矩阵概览", "/console/matrix", ("matrix_office",)),
     ("accounts", "账号", "/console/accounts", ("matrix_office", "operator")),
+    ("organizations", "机构", "/console/organizations", ("matrix_office", "operator")),
     ("rankings", "排行榜", "/console/rankings", ("matrix_office", "operator")),
     ("reports", "报告", "/console/reports", ("matrix_office", "operator")),
     ("topics", "话题热搜", "/console/topics", ("matrix_office", "operator")),
@@ -89,6 +90,8 @@ FLASH_LABELS: dict[str, str] = {
     "member-added": "已添加成员",
     "member-already": "该账号已是本矩阵成员，未重复添加",
     "member-removed": "已移除成员",
+    "organization-phones-saved": "公开电话已保存",
+    "organization-phones-unchanged": "公开电话没有变化，未保存",
 }
 
 

@@ -1,0 +1,143 @@
+"""``zhengwu import weibo-comments``: dry run, counts, idempotency, updates, quarantine."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import orjson
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from zhengwu.cli.main import app
+from zhengwu.content import store
+from zhengwu.ingest.models import QuarantineEntry
+from zhengwu.ingest.pipeline import ImportSummary, run_import
+
+runner = CliRunner()
+SEEN = datetime(2025, 7, 2, tzinfo=UTC)
+# The fields of a "kind": "comment" dry-run line (docs/comments.md documents them).
+COMMENT_FIELDS = {
+    "kind", "platform", "comment_id", "note_id", "account_uid", "created_at", "content",
+    "parent_comment_id", "likes", "sub_comments", "observed_at",
+}  # fmt: skip
+
+
+def _row(cid: str, likes: object = "3", **fields: object) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "comment_id": cid, "create_time": "1751335200", "create_date_time": "2025-07-01 10:00:00",
+        "note_id": "5149000000000001", "content": f"请问什么时候修路灯？{cid}",
+        "sub_comment_count": "0", "comment_like_count": likes, "last_modify_ts": "",
+        "ip_location": "河南", "parent_comment_id": cid, "user_id": "6000000001",
+        "nickname": "网友甲", "gender": "f", "profile_url": "https://m.weibo.cn/u/6000000001",
+        "avatar": "https://tvax1.sinaimg.cn/a.jpg",
+    }  # fmt: skip
+    row.update(fields)
+    return row
+
+
+@pytest.fixture
+def comments(tmp_path: Path) -> Path:
+    lines = [
+        json.dumps(_row("5150000000000001"), ensure_ascii=False),
+        json.dumps(_row("5150000000000002", likes=12), ensure_ascii=False),
+        json.dumps(_row("5150000000000003", user_id=""), ensure_ascii=False),
+        json.dumps(_row("5150000000000004", create_time="昨天", create_date_time=""),
+                   ensure_ascii=False),
+        '{"comment_id": "5150000000000005", broken',
+        json.dumps(_row("5150000000000006", likes="-1"), ensure_ascii=False),
+    ]  # fmt: skip
+    path = tmp_path / "comments.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _summary(output: str) -> dict[str, Any]:
+    data: dict[str, Any] = orjson.loads(output.strip().splitlines()[-1])
+    assert data["read"] == (
+        data["imported"] + data["updated"] + data["duplicates"] + data["quarantined"]
+    )
+    return data
+
+
+def _import(
+    session: Session, con: duckdb.DuckDBPyConnection, *paths: Path, **kw: Any
+) -> ImportSummary:
+    summary = run_import("weibo-comments", paths, session=session, analytics=con,
+                         observed_at=kw.pop("observed_at", SEEN), **kw)  # fmt: skip
+    assert summary.read == (
+        summary.imported + summary.updated + summary.duplicates + summary.quarantined
+    )
+    return summary
+
+
+def test_import_counts_quarantines_and_is_idempotent(
+    session: Session, comments: Path, tmp_path: Path
+) -> None:
+    with store.open_store(tmp_path / "analytics.duckdb") as con:
+        first = _import(session, con, comments)
+        assert (first.read, first.imported, first.quarantined) == (6, 2, 4)
+        entries = session.scalars(
+            select(QuarantineEntry).where(QuarantineEntry.run_id == first.run_id)
+        ).all()
+        assert sorted(e.source for e in entries) == [f"{comments}:{n}" for n in (3, 4, 5, 6)]
+        assert all(e.format == "weibo-comments" and " / " in e.reason for e in entries)
+        again = _import(session, con, comments, observed_at=datetime(2025, 7, 3, tzinfo=UTC))
+        assert (again.imported, again.updated, again.duplicates) == (0, 0, 2)
+        later = tmp_path / "later.csv"
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(_row("x")))
+        writer.writeheader()
+        writer.writerow(_row("5150000000000001", likes="1.2万"))  # more likes: updated
+        writer.writerow(_row("5150000000000002", likes="12"))  # the same as an int before
+        writer.writerow(_row("5150000000000007", sub_comment_count="2"))
+        later.write_bytes(b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8"))
+        third = _import(session, con, later, observed_at=datetime(2025, 7, 4, tzinfo=UTC))
+        assert (third.imported, third.updated, third.duplicates) == (1, 1, 1)
+        stored = con.execute(
+            "SELECT comment_id, likes, account_uid, created_at FROM comments ORDER BY comment_id"
+        ).fetchall()
+    assert [(r[0][-1], r[1]) for r in stored] == [("1", 12000), ("2", 12), ("7", 3)]
+    assert {r[2] for r in stored} == {"6000000001"}
+    assert stored[0][3] == datetime(2025, 7, 1, 2, 0)  # naive UTC like posts
+
+
+def test_a_store_file_is_not_touched_by_a_dry_run(
+    session: Session, comments: Path, tmp_path: Path
+) -> None:
+    seen: list[str] = []
+    with store.open_store(tmp_path / "analytics.duckdb") as con:
+        summary = _import(
+            session, con, comments, dry_run=True,
+            on_item=lambda item: seen.append(type(item.primary).__name__),
+        )  # fmt: skip
+        assert (summary.imported, summary.quarantined, summary.run_id) == (2, 4, None)
+        assert con.execute("SELECT count(*) FROM comments").fetchone() == (0,)
+    assert seen.count("CommentRecord") == 2
+    assert session.scalars(select(QuarantineEntry)).all() == []
+
+
+def test_cli_dry_run_prints_comment_records(configured_database: str, comments: Path) -> None:
+    result = runner.invoke(app, ["import", "weibo-comments", str(comments), "--dry-run", "--json"])
+    assert result.exit_code == 0, result.output
+    records = [orjson.loads(line) for line in result.stdout.strip().splitlines()[:-1]]
+    assert [r["kind"] for r in records].count("quarantine") == 4
+    comment = next(r for r in records if r["kind"] == "comment")
+    assert set(comment) == COMMENT_FIELDS
+    assert comment["created_at"] == "2025-07-01T10:00:00+08:00"
+    assert (comment["likes"], comment["parent_comment_id"]) == (3, None)
+    assert "网友甲" not in result.stdout  # the commenter's nickname never leaves the importer
+    assert _summary(result.stdout)["imported"] == 2
+    stored = runner.invoke(app, ["import", "weibo-comments", str(comments), "--json"])
+    assert _summary(stored.stdout)["imported"] == 2  # the dry run stored nothing
+    again = runner.invoke(app, ["import", "weibo-comments", str(comments), "--json"])
+    assert (_summary(again.stdout)["imported"], _summary(again.stdout)["duplicates"]) == (0, 2)
+    listed = runner.invoke(app, ["formats", "--json"])
+    assert "weibo-comments" in orjson.loads(listed.stdout)

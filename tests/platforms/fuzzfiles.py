@@ -1,0 +1,24 @@
+"""Files of malformed rows for the importers' property tests."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+
+def write_csv(path: Path, header: list[str], rows: list[tuple[list[str], bool]], mark: str) -> int:
+    """Write ``header`` and ``rows`` as CSV; return how many rows the importer must report.
+
+    A row flagged True is written in GBK with ``mark`` (a Chinese character) added to its
+    first cell, so that it is a GBK line in a UTF-8 file. Rows of blank cells are left out:
+    a CSV reader skips them, so they are not records.
+    """
+    rows = [(cells, gbk) for cells, gbk in rows if any(c.strip() for c in cells)]
+    body = b""
+    for cells, gbk in rows:
+        buffer = io.StringIO()
+        csv.writer(buffer).writerow([cells[0] + mark, *cells[1:]] if gbk else cells)
+        body += buffer.getvalue().encode("gbk", "replace") if gbk else buffer.getvalue().encode()
+    path.write_bytes(",".join(header).encode("utf-8") + b"\r\n" + body)
+    return len(rows)

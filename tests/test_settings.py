@@ -1,0 +1,33 @@
+"""Invalid settings stop a command with one bilingual line naming the variable."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from zhengwu.cli.main import app
+from zhengwu.config import get_settings
+from zhengwu.errors import InvalidInputError
+
+
+def test_a_bad_setting_names_its_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZHENGWU_WORKER_JOBS", "search-refresh")  # not a JSON list
+    monkeypatch.setenv("ZHENGWU_PUBLIC_PHONES", "0371-12345,abc")
+    get_settings.cache_clear()
+    with pytest.raises(InvalidInputError) as caught:
+        get_settings()
+    message = caught.value.message_en
+    assert message.startswith("invalid setting ")
+    assert "ZHENGWU_WORKER_JOBS: Input should be a valid list" in message
+    assert "ZHENGWU_PUBLIC_PHONES: " in message and "not a phone number: 'abc'" in message
+    assert caught.value.message_zh.startswith("配置有误 ")
+
+
+def test_the_cli_prints_it_without_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZHENGWU_PUBLIC_PHONES", "abc")
+    get_settings.cache_clear()
+    result = CliRunner().invoke(app, ["store", "stats"])
+    assert result.exit_code == 2
+    output = " ".join(result.output.split())
+    assert "配置有误 ZHENGWU_PUBLIC_PHONES" in output and "invalid setting" in output
+    assert "Traceback" not in output and "ValidationError" not in output
