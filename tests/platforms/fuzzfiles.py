@@ -6,6 +6,16 @@ import csv
 import io
 from pathlib import Path
 
+from hypothesis import strategies as st
+
+
+def csv_rows(
+    cell: st.SearchStrategy[str], width: int
+) -> st.SearchStrategy[list[tuple[list[str], bool]]]:
+    """Return up to six rows of up to ``width + 1`` cells, each flagged GBK or not."""
+    row = st.lists(cell, min_size=1, max_size=width + 1)
+    return st.lists(st.tuples(row, st.booleans()), min_size=1, max_size=6)
+
 
 def write_csv(path: Path, header: list[str], rows: list[tuple[list[str], bool]], mark: str) -> int:
     """Write ``header`` and ``rows`` as CSV; return how many rows the importer must report.

@@ -24,7 +24,7 @@ from zhengwu.platforms.douyin.payloads import extract_douyin_topics
 from zhengwu.platforms.records import AccountRecord, PostRecord, QuarantineRecord
 from zhengwu.platforms.timeparse import CHINA_TZ
 
-from .fuzzfiles import write_csv
+from .fuzzfiles import csv_rows, write_csv
 
 CREATED = 1700000000  # 2023-11-15 06:13:20 China time
 
@@ -408,13 +408,7 @@ CSV_HEADER = ["aweme_id", "desc", "create_time", "user_id", "nickname", "liked_c
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    st.lists(
-        st.tuples(st.lists(CSV_CELL, min_size=1, max_size=len(CSV_HEADER) + 1), st.booleans()),
-        min_size=1,
-        max_size=6,
-    )
-)
+@given(csv_rows(CSV_CELL, len(CSV_HEADER)))
 def test_csv_never_raises_on_malformed_rows(rows: list[tuple[list[str], bool]]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "fuzz.csv"

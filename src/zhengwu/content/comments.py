@@ -19,7 +19,7 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-from zhengwu.content.store import WriteCounts, has_base_table
+from zhengwu.content.store import WriteCounts, counts_changed, has_base_table
 
 COMMENT_COUNTS = ("likes", "sub_comments")
 _TEMP = ("cm_cls", "cm_final")
@@ -67,11 +67,7 @@ def _classify(con: duckdb.DuckDBPyConnection, counts: WriteCounts) -> None:
     # Each row is compared with the previous row of the same comment in the batch, the
     # first one with the stored comment.
     prev = ", ".join(f"lag(b.{c}) OVER w AS prev_{c}" for c in COMMENT_COUNTS)
-    changed = " OR ".join(
-        f"({c} IS NOT NULL AND {c} IS DISTINCT FROM "
-        f"(CASE WHEN k = 1 THEN old_{c} ELSE prev_{c} END))"
-        for c in COMMENT_COUNTS
-    )
+    changed = counts_changed(COMMENT_COUNTS, stored="old_")
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE cm_cls AS
         WITH rows AS (

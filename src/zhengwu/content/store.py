@@ -256,6 +256,20 @@ def open_store(
         con.close()
 
 
+def counts_changed(columns: tuple[str, ...], *, stored: str) -> str:
+    """Return SQL: a count observed in this row differs from the one it follows.
+
+    A row of a batch follows the previous row of the same item (``prev_<c>``); the first
+    row (``k = 1``) follows what is stored (``<stored><c>``). NULL means not observed, and
+    never counts as a change.
+    """
+    return " OR ".join(
+        f"({c} IS NOT NULL AND {c} IS DISTINCT FROM "
+        f"(CASE WHEN k = 1 THEN {stored}{c} ELSE prev_{c} END))"
+        for c in columns
+    )
+
+
 def _changed(new: str, old: str, columns: tuple[str, ...]) -> str:
     # A column changed when the new observation has a value that differs from the old one;
     # a missing (NULL) value in the new observation is "not observed", not a change.
@@ -349,11 +363,7 @@ def _classify_and_write(
           ON b.platform = s.platform AND b.post_id = s.post_id
          AND b.observed_at >= s.observed_at"""
     )
-    changed = " OR ".join(
-        f"({c} IS NOT NULL AND {c} IS DISTINCT FROM "
-        f"(CASE WHEN k = 1 THEN o.old_{c} ELSE prev_{c} END))"
-        for c in COUNT_COLUMNS
-    )
+    changed = counts_changed(COUNT_COLUMNS, stored="o.old_")
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE batch_cls2 AS
         SELECT b.seq, b.platform, b.post_id, b.is_primary, b.observed_at, {cols}, in_store,

@@ -23,7 +23,7 @@ from zhengwu.platforms.records import CommentRecord, QuarantineRecord
 from zhengwu.platforms.timeparse import CHINA_TZ
 from zhengwu.platforms.weibo.comments import WeiboCommentsImporter
 
-from ..fuzzfiles import write_csv
+from ..fuzzfiles import csv_rows, write_csv
 
 CREATED = 1751335200  # 2025-07-01 10:00:00 China time
 COLUMNS = [
@@ -297,13 +297,7 @@ CSV_CELL = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    st.lists(
-        st.tuples(st.lists(CSV_CELL, min_size=1, max_size=len(COLUMNS) + 1), st.booleans()),
-        min_size=1,
-        max_size=6,
-    )
-)
+@given(csv_rows(CSV_CELL, len(COLUMNS)))
 def test_csv_never_raises_on_malformed_rows(rows: list[tuple[list[str], bool]]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "fuzz.csv"
