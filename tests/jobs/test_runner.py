@@ -80,6 +80,7 @@ def test_every_job_does_its_work_once(
         "desk-escalation": {"supervised": 1},
         # the reply, and the distribution released earlier in the same round
         "outbox-delivery": {"delivered": 2, "failed": 0},
+        "published-numbers": {"checked": 0, "remasked": 0, "reindexed": 0},
         "search-refresh": {"accounts": 1, "requests": 1},
     }
     with Session(committed_engine) as session:
@@ -102,6 +103,7 @@ def test_every_job_does_its_work_once(
         "distribution-release": {"queued": 0},
         "desk-escalation": {"supervised": 0},
         "outbox-delivery": {"delivered": 0, "failed": 0},
+        "published-numbers": {"checked": 0, "remasked": 0, "reindexed": 0},
         "search-refresh": {"accounts": 0, "requests": 0},
     }
     assert len((get_settings().data_dir / "outbox" / "weibo.jsonl").read_bytes().splitlines()) == 2

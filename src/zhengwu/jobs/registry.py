@@ -79,15 +79,26 @@ def _desk_escalation(session: Session) -> Step:
     return Step({"supervised": len(done)}, more=len(done) >= ESCALATION_BATCH)
 
 
+def _published_numbers(session: Session) -> Step:
+    """Re-mask a batch of the requests that mention a published number changed since."""
+    from zhengwu.servicedesk import remask
+
+    report = remask.step(session)
+    return Step(report.counts(), more=report.more)
+
+
 JOBS: tuple[Job, ...] = (
     # Run order within a round: released distributions and escalations are delivered in the
-    # same round; the search refresh, the longest when catching up, comes last.
+    # same round; re-masked requests are indexed in the same round; the search refresh,
+    # the longest when catching up, comes last.
     Job("distribution-release", "定时分发", 60, _distribution_release,
         "queue scheduled content distributions that are due"),
     Job("desk-escalation", "超期督办", 300, _desk_escalation,
         "supervise open requests that missed a deadline"),
     Job("outbox-delivery", "消息发送", 30, _outbox_delivery,
         "deliver queued outbox messages (replies, notices, distributions)"),
+    Job("published-numbers", "公开电话更新", 60, _published_numbers,
+        "re-mask stored request texts after published numbers (公开电话) change"),
     Job("search-refresh", "搜索索引更新", 60, _search_refresh,
         "index the accounts and requests changed since the last refresh"),
 )  # fmt: skip

@@ -260,19 +260,46 @@ def search_boost(item: ContentItem) -> float:
     return 1.0 + 0.25 * item.label_rank
 
 
-def _index(session: Session, item: ContentItem) -> None:
+def _index(session: Session, item: ContentItem, keep: frozenset[str] | None = None) -> None:
     indexer = _indexer()
     if indexer is None:
         return
     session.flush()
     tags = " ".join(t.tag for t in item.tags)
-    keep = published_phones.directory(session)  # 公开电话 stay readable and searchable
+    if keep is None:  # 公开电话 stay readable and searchable
+        keep = published_phones.directory(session)
     indexer.index_document(
         session, kind=SEARCH_KIND, key=str(item.id), title=mask_text(item.title, keep=keep),
         body=mask_text(f"{item.body}\n{tags}".strip(), keep=keep),
         organization_id=item.organization_id,
         matrix_id=item.matrix_id, boost=search_boost(item),
     )  # fmt: skip
+
+
+def reindex_mentioning(session: Session, fragments: Iterable[str]) -> int:
+    """Index again the items whose title, body or tags contain one of ``fragments``.
+
+    The search index holds items masked with the published numbers of the time they were
+    indexed; :mod:`zhengwu.servicedesk.remask` calls this with the last digits of the
+    numbers registered or withdrawn since. Return how many items were indexed.
+    """
+    parts = sorted(set(fragments))
+    if not parts or _indexer() is None:
+        return 0
+    query = (
+        select(ContentItem)
+        .where(or_(*(cond for f in parts for cond in (
+            ContentItem.title.contains(f), ContentItem.body.contains(f),
+            ContentItem.tags.any(ContentTag.tag.contains(f))))))
+        .options(selectinload(ContentItem.tags))
+        .order_by(ContentItem.id)
+    )  # fmt: skip
+    keep = published_phones.directory(session)
+    n = 0
+    for item in session.scalars(query):
+        _index(session, item, keep)
+        n += 1
+    return n
 
 
 def _unindex(session: Session, item_id: int) -> None:

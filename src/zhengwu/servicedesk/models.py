@@ -17,7 +17,10 @@ from zhengwu.servicedesk.category import models as category_models
 from zhengwu.servicedesk.routing import models as routing_models
 
 # The sub-domains' tables belong to this module's metadata too (routing_rules is a foreign key).
-__all__ = ["RequestHelper", "RequestSource", "ServiceRequest", "category_models", "routing_models"]
+__all__ = [
+    "MaskingState", "RequestHelper", "RequestSource", "ServiceRequest", "category_models",
+    "routing_models",
+]  # fmt: skip
 
 SOURCES = ("weibo", "wechat", "douyin", "form", "csv", "api", "open311", "12345")
 SOCIAL_SOURCES = ("weibo", "wechat", "douyin")
@@ -129,3 +132,21 @@ class RequestHelper(Base):
         ForeignKey("organizations.id"), primary_key=True, index=True
     )
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MaskingState(Base):
+    """Which published numbers (公开电话) the stored masked texts are brought in line with.
+
+    One row (id 1), kept by the worker job ``published-numbers``
+    (:mod:`zhengwu.servicedesk.remask`): ``numbers`` is the directory last taken up,
+    ``pending`` the numbers whose requests are still being re-masked, ``cursor`` the last
+    request id done in that pass.
+    """
+
+    __tablename__ = "masking_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    numbers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    pending: Mapped[list[str]] = mapped_column(JSON, default=list)
+    cursor: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

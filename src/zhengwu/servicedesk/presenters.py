@@ -92,10 +92,12 @@ def public_rows(
 ) -> list[PublicRequest]:
     """Return board rows: masked text, names of category, region and handling body.
 
-    Replies are masked here, at display, so a number published since (公开电话) shows.
+    Replies are masked here, at display, so a number published since (公开电话) shows; the
+    stored masked text is masked again, so a number withdrawn since is hidden at once (the
+    job ``published-numbers`` then makes the stored text follow, :mod:`.remask`).
     """
     names = {c.code: c.name for c in categories}
-    keep = published_phones.directory(session) if any(r.reply_text for r in requests) else ()
+    keep = published_phones.directory(session) if requests else frozenset()
     org_ids = {r.organization_id for r in requests if r.organization_id is not None}
     orgs: dict[int, str] = {}
     if org_ids:
@@ -119,7 +121,7 @@ def public_rows(
                 category=names.get(r.category_code or ""),
                 region=division.name if division else None,
                 organization=orgs.get(r.organization_id) if r.organization_id else None,
-                text=r.text_masked,
+                text=masking.mask(r.text_masked, keep=keep),
                 reply_text=masking.mask(r.reply_text, keep=keep) if r.reply_text else None,
                 received_at=r.received_at,
                 first_response_at=r.first_response_at,

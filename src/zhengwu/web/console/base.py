@@ -90,7 +90,7 @@ FLASH_LABELS: dict[str, str] = {
     "member-added": "已添加成员",
     "member-already": "该账号已是本矩阵成员，未重复添加",
     "member-removed": "已移除成员",
-    "organization-phones-saved": "公开电话已保存",
+    "organization-phones-saved": "公开电话已保存；已存诉求文本中的号码由后台任务 published-numbers 随后更新",
     "organization-phones-unchanged": "公开电话没有变化，未保存",
 }
 
