@@ -90,6 +90,9 @@ def test_a_withdrawn_number_is_hidden_on_the_board_at_once_and_in_the_stored_tex
     tree = category_service.get_tree(session, include_inactive=True)
     [row] = presenters.public_rows(session, [request], tree)
     assert OFFICE not in row.text and "0371-****1234" in row.text  # masked at display
+    shown = presenters.detail(session, request, world.principals["ly_housing"])  # not its case
+    assert shown.masked and OFFICE not in shown.text and "0371-****1234" in shown.text
+    assert OFFICE in presenters.detail(session, request, world.principals["js_housing"]).text
     assert remask.step(session).remasked == 1
     text, _, _ = _stored(session, request.id)
     assert OFFICE not in text and "0371-****1234" in text

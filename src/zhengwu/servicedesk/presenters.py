@@ -62,6 +62,8 @@ def detail(session: Session, request: ServiceRequest, principal: Principal) -> R
     kept = session.get(ServiceRequest, request.duplicate_of_id) if request.duplicate_of_id else None
     allowed = [a for a in actions_from(request.state) if access.can(principal, a, request)]
     base = summary(request, unmasked=unmasked).model_dump()
+    if not unmasked:  # masked again, so a number withdrawn since (公开电话) is hidden at once
+        base["text"] = masking.mask(request.text_masked, keep=published_phones.directory(session))
     history = audit_service.history(session, entity_type="request", entity_id=request.id)
     return RequestDetail(
         **base, masked=not unmasked,
