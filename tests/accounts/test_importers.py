@@ -154,3 +154,43 @@ def test_orgs_public_phones_column(session: Session, tmp_path: Path) -> None:
     )
     assert _run(session, "zhengwu-orgs", orgs).updated == 1
     assert by_id["o1"].public_phones is None
+
+
+def test_a_renamed_organisation_reaches_its_accounts_search_documents(
+    session: Session, tmp_path: Path
+) -> None:
+    from zhengwu.search import indexer
+    from zhengwu.search.models import SearchDocument
+
+    orgs = tmp_path / "orgs.csv"
+    orgs.write_text("org_id,name,level,sector,adcode,parent_id\n"
+                    "o1,江干区城市管理局,县,城管,330104,\n"
+                    "o2,金水区公安分局,县,公安,410105,\n", encoding="utf-8")  # fmt: skip
+    accounts = tmp_path / "accounts.csv"
+    accounts.write_text("platform,uid,name,org_id,verified_type,created_at\n"
+                        "weibo,9001,江干城管,o1,1,\nweibo,9002,金水公安,o2,1,\n",
+                        encoding="utf-8")  # fmt: skip
+    _run(session, "zhengwu-orgs", orgs)
+    _run(session, "zhengwu-accounts", accounts)
+    indexer.refresh(session)
+    assert indexer.pending(session)["accounts"] == 0
+
+    def body(uid: str) -> str:
+        account = session.scalars(select(Account).where(Account.uid == uid)).one()
+        return session.scalars(
+            select(SearchDocument.body).where(SearchDocument.kind == "accounts",
+                                              SearchDocument.key == str(account.id))
+        ).one()  # fmt: skip
+
+    assert "江干区城市管理局" in body("9001")
+    before = body("9002")
+    # 江干区 merged into 上城区 (2021): the list renames the body.
+    orgs.write_text("org_id,name,level,sector,adcode,parent_id\n"
+                    "o1,上城区城市管理局,县,城管,330102,\n"
+                    "o2,金水区公安分局,县,公安,410105,\n", encoding="utf-8")  # fmt: skip
+    s = _run(session, "zhengwu-orgs", orgs)
+    assert (s.updated, s.duplicates) == (1, 1)
+    assert indexer.pending(session)["accounts"] == 1  # only the renamed body's account
+    assert indexer.refresh(session)["accounts"] == 1
+    assert "上城区城市管理局" in body("9001") and "江干区" not in body("9001")
+    assert body("9002") == before

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from zhengwu.accounts.models import (
@@ -34,6 +34,7 @@ from zhengwu.accounts.models import (
     MatrixMember,
     Organization,
 )
+from zhengwu.db.base import utcnow
 from zhengwu.errors import InvalidInputError
 from zhengwu.ingest.files import iter_csv_rows, read_text
 from zhengwu.ingest.registry import ImportItem, register
@@ -79,6 +80,20 @@ def _assign(obj: Any, values: dict[str, Any]) -> str:
     return "updated" if changed else "duplicate"
 
 
+def _touch_accounts_of(session: Session, organization_ids: list[int]) -> None:
+    """Mark the accounts of renamed organisations changed, so search indexes the new name.
+
+    An account's search document carries its organisation's name; the search refresh
+    (:func:`zhengwu.search.indexer.refresh`) follows the accounts' ``updated_at``.
+    """
+    for start in range(0, len(organization_ids), 1000):
+        chunk = organization_ids[start : start + 1000]
+        session.execute(
+            update(Account).where(Account.organization_id.in_(chunk))
+            .values(updated_at=utcnow()).execution_options(synchronize_session=False)
+        )  # fmt: skip
+
+
 def _normalise_adcode(value: str) -> str | None:
     value = value.strip()
     if not value:
@@ -119,6 +134,7 @@ class OrgsImporter(_Operational):
         result = OperationalResult()
         existing = {o.external_id: o for o in session.scalars(select(Organization))}
         parents: list[tuple[Organization, str]] = []
+        renamed: list[Organization] = []
         rows = list(iter_csv_rows(path))
         known = set(existing) | {r.get("org_id", "").strip() for _, r, _ in rows if r is not None}
         for line, row, problem in rows:
@@ -171,6 +187,8 @@ class OrgsImporter(_Operational):
                     session.add(org)
                 _count(result, "imported")
             else:
+                if not dry_run and org.name != values["name"]:
+                    renamed.append(org)
                 _count(result, _assign(org, values) if not dry_run else "duplicate")
             if parent_ext:
                 parents.append((org, parent_ext))
@@ -179,6 +197,7 @@ class OrgsImporter(_Operational):
             for org, parent_ext in parents:
                 org.parent_id = existing[parent_ext].id
             session.flush()
+            _touch_accounts_of(session, [o.id for o in renamed])
         return result
 
 

@@ -13,9 +13,11 @@ Requests are indexed from their **masked** text only (``text_masked``, made by
 ``zhengwu.privacy.mask_text``), so a phone or ID number is neither stored here nor
 matchable; the analyzer also drops every masked run (``138****5678``).
 
-Limits: an account's organisation renamed later is picked up at the next ``reindex``
-(renaming does not touch the account's ``updated_at``); deleted rows likewise leave the
-index at the next ``reindex``. Services don't commit; the caller does.
+An account's document carries its organisation's name: the organisation list import
+(``zhengwu-orgs``) marks the accounts of a renamed body changed, so the next refresh
+indexes the new name. Limits: rows deleted in the database directly (the application
+deletes no accounts or requests) leave the index at the next ``reindex``. Services don't
+commit; the caller does.
 """
 
 from __future__ import annotations
