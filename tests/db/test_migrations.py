@@ -157,3 +157,15 @@ def _downgrade(engine: Engine, revision: str) -> None:
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, revision)
+
+
+def test_masking_state_migration_adds_and_drops_its_table(empty_engine: Engine) -> None:
+    migrate.upgrade(empty_engine, "0011")  # the service desk branch as it was before 0015
+    assert "masking_state" not in inspect(empty_engine).get_table_names()
+    migrate.upgrade(empty_engine, "0015")
+    columns = _columns(empty_engine, "masking_state")
+    assert set(columns) == {"id", "numbers", "pending", "cursor", "updated_at"}
+    assert all(not c["nullable"] for name, c in columns.items() if name != "id")
+    _downgrade(empty_engine, "0011")
+    assert "masking_state" not in inspect(empty_engine).get_table_names()
+    assert "service_requests" in inspect(empty_engine).get_table_names()

@@ -214,7 +214,8 @@ def _board_query(category: str | None, state: str | None) -> Any:
 def _etag(db: DB, query: Any, *parts: object) -> str:
     sub = query.subquery()
     count, latest = db.execute(select(func.count(), func.max(sub.c.updated_at))).one()
-    # Replies are masked at display: a newly published number (公开电话) changes the page.
+    # Texts and replies are masked at display: a number published or withdrawn (公开电话)
+    # changes the page.
     published = ",".join(sorted(published_phones.directory(db)))
     raw = "|".join(map(str, (count, latest, published, *parts)))
     return '"' + hashlib.sha256(raw.encode()).hexdigest()[:32] + '"'
