@@ -99,6 +99,27 @@ def test_a_withdrawn_number_is_hidden_on_the_board_at_once_and_in_the_stored_tex
     assert CITIZEN not in text
 
 
+def test_a_withdrawn_number_is_hidden_in_search_snippets_before_the_refresh(
+    session: Session, world: World
+) -> None:
+    from zhengwu.auth.principal import Principal
+    from zhengwu.search import service as search
+
+    _register(session, world, [OFFICE])
+    remask.step(session)
+    request = _request(session)
+    session.flush()
+    indexer.refresh(session, ["requests"])
+    admin = Principal(role="admin", user_id=1, username="admin")
+    [hit] = search.search(session, admin, "电梯停运", kinds=["requests"]).hits
+    assert hit.key == request.public_id and OFFICE in hit.snippet
+
+    _register(session, world, [])  # withdrawn; neither the job nor the refresh has run
+    [hit] = search.search(session, admin, "电梯停运", kinds=["requests"]).hits
+    assert OFFICE not in hit.snippet and "0371-****1234" in hit.snippet
+    assert OFFICE not in hit.snippet_html and CITIZEN not in hit.snippet
+
+
 def test_the_citizens_own_name_stays_masked_when_re_masked(session: Session, world: World) -> None:
     request = _request(session, f"我是王小明，住建局电话{OFFICE}打不通", name="王小明")
     session.flush()

@@ -160,8 +160,11 @@ def _top(
         .limit(limit)
     ).all()
     hits = []
+    # The index holds text masked when it was indexed; masking it again with today's
+    # directory hides a published number withdrawn since, before the next refresh.
+    keep = published_phones.directory(session) if rows else frozenset()
     for doc, rank, _ in rows:
-        plain, html = highlight(doc.body or doc.title, terms)
+        plain, html = highlight(mask_text(doc.body or doc.title, keep=keep), terms)
         hits.append(
             SearchHit(
                 kind=kind,
