@@ -121,6 +121,12 @@ def test_office_lists_the_organisations_of_its_matrices_with_filters(
     # The sector choices are those of the office's organisations only.
     sectors = _section(page.text, 'name="sector"', "</select>")
     assert "住建" in sectors and "公安" in sectors and "文旅" in sectors
+    # The region box suggests the divisions of the office's organisations, with their parents.
+    places = re.findall(r'<option value="(\d+)">([^<]*)</option>',
+                        _section(page.text, '<datalist id="org-regions">', "</datalist>"))  # fmt: skip
+    assert ("410000", "河南省") in places and ("410100", "河南省 郑州市") in places
+    assert ("410105", "河南省 郑州市 金水区") in places
+    assert not any(code.startswith("4103") for code, _ in places)  # 洛阳 is not the office's
     unknown = client.get("/console/organizations", params={"region": "火星市"})
     assert unknown.status_code == 422
     assert "未知的区划：火星市" in unknown.text

@@ -15,6 +15,7 @@ from sqlalchemy import Select, Table, bindparam, delete, func, insert, select, u
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from zhengwu import regions
 from zhengwu.accounts.models import (
     MATRIX_KINDS,
     MEMBER_ROLES,
@@ -463,6 +464,30 @@ def organization_sectors(session: Session, *, query: Select[Organization]) -> li
     """Return the sectors (系统) the organisations of ``query`` belong to, sorted."""
     found = session.scalars(select(query.subquery().c.sector).distinct())
     return sorted(s for s in found if s)
+
+
+def organization_regions(
+    session: Session, *, query: Select[Organization], limit: int = 400
+) -> list[tuple[str, str]]:
+    """Return the divisions the organisations of ``query`` lie in, with their ancestors.
+
+    ``(adcode, full name)`` pairs sorted by code, for the region filter's suggestions; when
+    there would be more than ``limit``, counties are left out (provinces and cities stay).
+    """
+    found = session.scalars(select(query.subquery().c.adcode).distinct())
+    codes: set[str] = set()
+    for adcode in found:
+        if adcode:
+            codes.update(regions.ancestors(adcode))
+    divisions = [d for d in (regions.get(c) for c in sorted(codes)) if d is not None]
+    if len(divisions) > limit:
+        divisions = [d for d in divisions if d.level in ("province", "city")]
+    table = regions.divisions()
+
+    def full_name(code: str) -> str:
+        return " ".join(table[c].name for c in reversed(regions.ancestors(code)) if c in table)
+
+    return [(d.adcode, full_name(d.adcode)) for d in divisions]
 
 
 def account_counts(

@@ -68,13 +68,14 @@ def organizations(
     require(principal, "organizations")
     readable = access.readable_organizations(principal)
     sectors = accounts_service.organization_sectors(db, query=readable)
+    places = accounts_service.organization_regions(db, query=readable)
     filters = {"q": q, "sector": sector, "level": level, "region": region}
     try:
         prefix = region_prefix(region)
     except InvalidInputError as exc:
         return render(
             request, "organizations.html", area="organizations", rows=[], total=0, more=False,
-            offset=0, page=PAGE, filters=filters, sectors=sectors, levels=LEVELS, prefix=None,
+            offset=0, page=PAGE, filters=filters, sectors=sectors, places=places, levels=LEVELS, prefix=None,
             error=exc, status_code=exc.status_code, prev_query="", next_query="",
         )  # fmt: skip
     query = accounts_service.filter_organizations(
@@ -88,7 +89,7 @@ def organizations(
     return render(
         request, "organizations.html", area="organizations", total=total, offset=offset,
         rows=[(o, counts.get(o.id, 0)) for o in found], more=offset + len(found) < total,
-        page=PAGE, filters=filters, sectors=sectors, levels=LEVELS, prefix=prefix, error=None,
+        page=PAGE, filters=filters, sectors=sectors, places=places, levels=LEVELS, prefix=prefix, error=None,
         prev_query=urlencode(kept | {"offset": max(offset - PAGE, 0)}),
         next_query=urlencode(kept | {"offset": offset + PAGE}),
     )  # fmt: skip
