@@ -11,11 +11,13 @@ from sqlalchemy.orm import Session
 
 from zhengwu.accounts import phones
 from zhengwu.accounts.models import Organization
+from zhengwu.auth.principal import Principal
 from zhengwu.config import get_settings
 from zhengwu.jobs.registry import get_job
 from zhengwu.jobs.runner import run_jobs
 from zhengwu.library import service as library
 from zhengwu.search import indexer
+from zhengwu.search import service as search
 from zhengwu.search.models import SearchDocument
 from zhengwu.servicedesk import presenters, remask, service
 from zhengwu.servicedesk.category import service as category_service
@@ -77,15 +79,20 @@ def test_a_number_registered_later_becomes_readable_in_requests_taken_in_before(
     assert state is not None and state.numbers == ["037166661234"] and state.pending == []
 
 
-def test_a_withdrawn_number_is_hidden_on_the_board_at_once_and_in_the_stored_text_after(
-    session: Session, world: World
-) -> None:
+def _taken_in_while_registered(session: Session, world: World) -> ServiceRequest:
+    """Register the office's number, then take in a request that gives it."""
     _register(session, world, [OFFICE])
     remask.step(session)
     request = _request(session)
     session.flush()
     assert OFFICE in request.text_masked
+    return request
 
+
+def test_a_withdrawn_number_is_hidden_on_the_board_at_once_and_in_the_stored_text_after(
+    session: Session, world: World
+) -> None:
+    request = _taken_in_while_registered(session, world)
     _register(session, world, [])  # withdrawn: it was a person's line after all
     tree = category_service.get_tree(session, include_inactive=True)
     [row] = presenters.public_rows(session, [request], tree)
@@ -102,13 +109,7 @@ def test_a_withdrawn_number_is_hidden_on_the_board_at_once_and_in_the_stored_tex
 def test_a_withdrawn_number_is_hidden_in_search_snippets_before_the_refresh(
     session: Session, world: World
 ) -> None:
-    from zhengwu.auth.principal import Principal
-    from zhengwu.search import service as search
-
-    _register(session, world, [OFFICE])
-    remask.step(session)
-    request = _request(session)
-    session.flush()
+    request = _taken_in_while_registered(session, world)
     indexer.refresh(session, ["requests"])
     admin = Principal(role="admin", user_id=1, username="admin")
     [hit] = search.search(session, admin, "电梯停运", kinds=["requests"]).hits
