@@ -58,3 +58,23 @@ def test_same_seed_writes_the_same_bytes(tmp_path: Path) -> None:
         assert (tmp_path / "a" / "help" / name).read_bytes() == (
             tmp_path / "b" / "help" / name
         ).read_bytes()
+
+
+def test_notices_come_from_the_given_government_accounts_only(tmp_path: Path) -> None:
+    official = {"id": 2418542712, "idstr": "2418542712", "screen_name": "郑州发布",
+                "name": "郑州发布", "verified": True, "verified_type": 1}  # fmt: skip
+    summary = write_help_posts(tmp_path / "with", rng=np.random.default_rng(3),
+                               city_adcode="410100", start=START, n_posts=400,
+                               officials=[official])  # fmt: skip
+    assert summary["hashtag"] == "#郑州暴雨互助#"
+    statuses = [
+        orjson.loads(line)
+        for line in (tmp_path / "with" / "help" / "posts.jsonl").read_bytes().splitlines()
+    ]
+    verified = [s["user"] for s in statuses if s["user"]["verified"]]
+    assert verified and all(user == official for user in verified)
+    _write(tmp_path / "without")
+    truth = (tmp_path / "without" / "help" / "truth.jsonl").read_bytes()
+    assert b'"notice' not in truth
+    posts = (tmp_path / "without" / "help" / "posts.jsonl").read_bytes()
+    assert b'"verified":true' not in posts

@@ -5,7 +5,10 @@ reposts carrying ``retweeted_status``) and ``help/truth.jsonl`` (each post id �
 request it belongs to, or ``null``). The stream has what real incident streams have
 (He et al. 2022; the 2021 Henan spreadsheet): template posts 【姓名】【年龄】…, free text,
 reposts, copies re-posted by strangers with small edits, updates ("已获救"), prayers, news,
-official notices and reposts of them. Attention is heavy-tailed: a few requests collect
+official notices and reposts of them. The notices are posted by the struck city's own
+government accounts (its 发布 and emergency bureau, handed in as embedded Weibo users), so
+importing the stream adds no government account that the account list does not hold;
+without such accounts there are no notices. Attention is heavy-tailed: a few requests collect
 most mirrors, most collect none or one. The truth file is what the merge benchmark scores
 precision and recall against.
 
@@ -15,6 +18,7 @@ calls it as one stream among others.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -166,7 +170,13 @@ class _Request:
 class _Stream:
     """Draws posts for one incident and collects (status, truth) rows."""
 
-    def __init__(self, rng: np.random.Generator, city_adcode: str, start: datetime) -> None:
+    def __init__(
+        self,
+        rng: np.random.Generator,
+        city_adcode: str,
+        start: datetime,
+        officials: Sequence[dict[str, Any]] = (),
+    ) -> None:
         city = regions.get(city_adcode)
         if city is None:
             raise ValueError(f"unknown city adcode {city_adcode!r}")
@@ -174,7 +184,8 @@ class _Stream:
         self.city = city.name
         self.counties = [c.name for c in regions.children(city_adcode)] or [city.name]
         self.start = start.astimezone(UTC)
-        self.tag = f"#{city.short_name}暴雨互助#"
+        self.tag = help_hashtag(city_adcode)
+        self.officials = list(officials)
         self.rows: list[tuple[datetime, dict[str, Any], str | None, str]] = []
         self.phones: set[str] = set()
         self.addresses: set[str] = set()
@@ -189,16 +200,20 @@ class _Stream:
         """Return True with probability ``p``."""
         return bool(self.rng.random() < p)
 
-    def user(self, *, government: bool = False) -> dict[str, Any]:
-        """Return a new embedded Weibo user."""
+    def user(self) -> dict[str, Any]:
+        """Return a new embedded Weibo user (an ordinary citizen)."""
         self.users += 1
         uid = 5_000_000_000 + self.users
-        name = f"{self.city}发布" if government else f"用户{uid % 10_000_000:07d}"
+        name = f"用户{uid % 10_000_000:07d}"
         return {
             "id": uid, "idstr": str(uid), "screen_name": name, "name": name,
-            "verified": government, "verified_type": 1 if government else -1,
-            "followers_count": int(self.rng.integers(10, 5000)) * (100 if government else 1),
+            "verified": False, "verified_type": -1,
+            "followers_count": int(self.rng.integers(10, 5000)),
         }  # fmt: skip
+
+    def official(self) -> dict[str, Any]:
+        """Return one of the city's government accounts, as its statuses embed it."""
+        return self.officials[int(self.rng.integers(len(self.officials)))]
 
     def phone(self) -> str:
         """Return an unused mobile number."""
@@ -313,13 +328,31 @@ def _weights(rng: np.random.Generator, n: int) -> np.ndarray:
     return np.asarray(raw / raw.sum())
 
 
+def help_hashtag(city_adcode: str) -> str:
+    """Return the hashtag the help posts of a city's flood carry (``#郑州暴雨互助#``)."""
+    city = regions.get(city_adcode)
+    if city is None:
+        raise ValueError(f"unknown city adcode {city_adcode!r}")
+    return f"#{city.short_name}暴雨互助#"
+
+
 def write_help_posts(
-    out_dir: Path, *, rng: np.random.Generator, city_adcode: str, start: datetime, n_posts: int
+    out_dir: Path,
+    *,
+    rng: np.random.Generator,
+    city_adcode: str,
+    start: datetime,
+    n_posts: int,
+    officials: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
-    """Write ``help/posts.jsonl`` and ``help/truth.jsonl`` for one city's flood; return counts."""
+    """Write ``help/posts.jsonl`` and ``help/truth.jsonl`` for one city's flood; return counts.
+
+    ``officials`` are the embedded Weibo users of the city's government accounts that post
+    the official notices; with none, the stream has no notices.
+    """
     if start.tzinfo is None:
         raise ValueError("start must be timezone-aware")
-    stream = _Stream(rng, city_adcode, start)
+    stream = _Stream(rng, city_adcode, start, officials)
     n_requests = max(1, int(n_posts * 0.3))
     n_noise = int(n_posts * 0.15)
     requests: list[_Request] = []
@@ -401,12 +434,12 @@ def _noise(stream: _Stream, count: int) -> None:
             text = stream.pick(_PRAYERS).format(**values)
             tag = stream.tag if stream.chance(0.6) else ""
             stream.add(when, stream.status(when, tag + text, stream.user()), None, "prayer")
-        elif roll < 0.7:
+        elif roll < 0.7 or not stream.officials:
             text = stream.pick(_NEWS).format(**values)
             stream.add(when, stream.status(when, text, stream.user()), None, "news")
         elif roll < 0.8 or not notices:
             text = stream.pick(_NOTICES).format(**values)
-            status = stream.status(when, text, stream.user(government=True))
+            status = stream.status(when, text, stream.official())
             notices.append(status)
             stream.add(when, status, None, "notice")
         else:
@@ -437,6 +470,7 @@ def _write(out_dir: Path, stream: _Stream, n_requests: int) -> dict[str, Any]:
     return {
         "posts": len(stream.rows),
         "requests": n_requests,
+        "hashtag": stream.tag,
         "kinds": dict(sorted(kinds.items())),
         "posts_path": str(folder / "posts.jsonl"),
         "truth_path": str(folder / "truth.jsonl"),

@@ -188,10 +188,7 @@ class WeiboStream:
         if n >= wf.EXTRA_SLOTS:
             raise ValueError("too many Weibo accounts for the status-id layout")
         self.lead_of = _lead_table(ctx, n)
-        totals = self.act.counts.sum(axis=1, dtype=np.int64)
-        if self.act.event_counts.size:
-            totals += self.act.event_counts.sum(axis=1, dtype=np.int64)
-        self.statuses = self.act.prior_posts + totals
+        self.statuses = statuses_counts(self.act)
         with ctx.open("weibo/users.jsonl", binary=True) as fh:
             for i in range(n):
                 fh.write(orjson.dumps(self._user(i, True), option=orjson.OPT_APPEND_NEWLINE))
@@ -260,15 +257,7 @@ class WeiboStream:
 
     # -- users ---------------------------------------------------------------------------
     def _user(self, i: int, full: bool) -> dict[str, object]:
-        a, act = self.accounts[i], self.act
-        extra = a.extra
-        return wf.user_object(
-            uid=a.uid, name=a.name, province=extra["province"], city=extra["city"],
-            location=extra["location"], description=a.description,
-            gender="m" if int(a.uid) % 3 else "f", followers=int(act.followers[i]),
-            friends=int(act.friends[i]), statuses=int(self.statuses[i]), created=a.created,
-            verified_type=a.verified_type, verified_reason=a.verified_reason, full=full,
-        )  # fmt: skip
+        return user_json(self.accounts[i], self.act, i, int(self.statuses[i]), full=full)
 
     def _block(self, i: int) -> tuple[bytes, str]:
         """Return (source-and-user part of a status, uid in hex), cached per chunk."""
@@ -385,6 +374,32 @@ class WeiboStream:
                 },
             },
         )  # fmt: skip
+
+
+def statuses_counts(act: PlatformActivity) -> np.ndarray:
+    """Return each account's ``statuses_count``: earlier posts plus those of the window."""
+    totals = act.counts.sum(axis=1, dtype=np.int64)
+    if act.event_counts.size:
+        totals += act.event_counts.sum(axis=1, dtype=np.int64)
+    return np.asarray(act.prior_posts + totals)
+
+
+def user_json(
+    account: Account, act: PlatformActivity, i: int, statuses: int, *, full: bool
+) -> dict[str, object]:
+    """Return the Weibo user object of account ``i`` (``full``: as users/show gives it).
+
+    Other streams that post as a simulated account (the help posts' official notices)
+    embed this same object, so importing them finds the account as ``users.jsonl`` has it.
+    """
+    extra = account.extra
+    return wf.user_object(
+        uid=account.uid, name=account.name, province=extra["province"], city=extra["city"],
+        location=extra["location"], description=account.description,
+        gender="m" if int(account.uid) % 3 else "f", followers=int(act.followers[i]),
+        friends=int(act.friends[i]), statuses=statuses, created=account.created,
+        verified_type=account.verified_type, verified_reason=account.verified_reason, full=full,
+    )  # fmt: skip
 
 
 def _lead_table(ctx: StreamContext, n: int) -> np.ndarray:
