@@ -50,3 +50,24 @@ def test_simulate_refuses_a_bad_option_with_a_clear_message(tmp_path: Path) -> N
     result = CliRunner().invoke(app, ["simulate", "--start", "July", "--out", str(tmp_path)])
     assert result.exit_code == 2
     assert "YYYY-MM-DD" in result.output
+
+
+def test_simulate_summary_counts_articles_and_names_the_help_hashtag(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app, ["simulate", "--days", "3", "--seed", "1", "--out", str(out), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    summary = orjson.loads(result.stdout)
+    articles = (out / "wechat" / "articles.jsonl").read_bytes().count(b"\n")
+    assert summary["posts"]["wechat"] == articles
+    assert 0 < summary["pushes"]["wechat"] < articles
+    event = summary["event"]
+    assert event["hashtag"] == "#许昌暴雨#"
+    assert event["help_hashtag"] == "#许昌暴雨互助#"
+    help_posts = (out / "help" / "posts.jsonl").read_text(encoding="utf-8")
+    assert help_posts.count(event["help_hashtag"]) > 100
+    human = CliRunner().invoke(
+        app, ["simulate", "--days", "3", "--seed", "1", "--out", str(tmp_path / "human")]
+    )
+    assert "求助 help posts: #许昌暴雨互助#" in human.output

@@ -33,6 +33,23 @@ def _size(path: Path) -> str:
     return f"{size:.1f} GB"
 
 
+def _stored_posts(section: dict[str, Any]) -> int:
+    """Return the posts an import stores: WeChat's articles (a push holds 1–5), else posts."""
+    return int(section.get("articles", section["posts"]))
+
+
+def _event_summary(truth: dict[str, Any]) -> dict[str, Any]:
+    """Return the rainstorm: its city, days, the government posts' hashtag and the help posts'.
+
+    The help posts carry their own hashtag (``#郑州暴雨互助#``): it is the one to create an
+    incident with (``zhengwu rescue incident create … --hashtag``).
+    """
+    event = {k: truth["event"][k] for k in ("city_name", "hashtag", "days")}
+    if truth.get("help", {}).get("hashtag"):
+        event["help_hashtag"] = truth["help"]["hashtag"]
+    return event
+
+
 @handle_errors
 def simulate(
     scale: Annotated[str, typer.Option(help="city (≈500 accounts) | province (≈8,000) | national (≈180,000 Weibo)")] = "city",
@@ -98,8 +115,9 @@ def simulate(
         "scale": scale,
         "window": truth["window"],
         "accounts": {p: s["accounts"] for p, s in platforms_truth.items()},
-        "posts": {p: s["posts"] for p, s in platforms_truth.items()},
-        "event": {k: truth["event"][k] for k in ("city_name", "hashtag", "days")},
+        "posts": {p: _stored_posts(s) for p, s in platforms_truth.items()},
+        "pushes": {p: s["pushes"] for p, s in platforms_truth.items() if "pushes" in s},
+        "event": _event_summary(truth),
         "files": truth["files"],
     }
     if as_json:
@@ -109,18 +127,25 @@ def simulate(
         "平台 platform", "账号 accounts", "发文 posts", "休眠 dormant", "事件 event posters"
     )
     for platform, section in platforms_truth.items():
+        pushes = f" ({section['pushes']:,} pushes)" if "pushes" in section else ""
         table.add_row(
             platform,
             f"{section['accounts']:,}",
-            f"{section['posts']:,}",
+            f"{_stored_posts(section):,}{pushes}",
             f"{len(section['dormant']):,}",
             f"{len(section['event_posters']):,}",
         )
     console.print(table)
-    event = truth["event"]
+    event = summary["event"]
     console.print(
         f"暴雨 rainstorm: {event['city_name']} {event['hashtag']} {', '.join(event['days'])}"
     )
+    if "help_hashtag" in event:
+        help_truth = truth["help"]
+        console.print(
+            f"求助 help posts: {event['help_hashtag']} · {help_truth['posts']:,} posts · "
+            f"{help_truth['requests']:,} requests (help/posts.jsonl)"
+        )
     tree = Tree(f"[bold]{out}[/]")
     for name in truth["files"]:
         tree.add(f"{name}  [dim]{_size(out / name)}[/]")

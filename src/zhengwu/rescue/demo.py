@@ -23,6 +23,8 @@ def run(
         return {"help posts": 0}
     city, name = event["city"], event["city_name"]
     short = name.removesuffix("市")
+    # The hashtag the help posts carry (older runs' truth lacks it: the same name then).
+    hashtag = help_truth.get("hashtag") or f"#{short}暴雨互助#"
     starts = datetime.fromisoformat(event["days"][0] + "T00:00:00+08:00") - timedelta(days=1)
     existing = [i for i in rescue_service.list_incidents(session) if i.name == f"{short}暴雨"]
     if existing:
@@ -32,7 +34,7 @@ def run(
             session,
             data=IncidentCreate.model_validate(
                 {"name": f"{short}暴雨", "type": "flood", "regions": [city],
-                 "hashtags": [f"#{short}暴雨互助#"], "keywords": ["求助", "被困", "救援"],
+                 "hashtags": [hashtag], "keywords": ["求助", "被困", "救援"],
                  "starts_at": starts.isoformat()}
             ),
             actor=rescue_service.SYSTEM,
