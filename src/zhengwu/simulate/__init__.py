@@ -19,7 +19,9 @@
       requests/                    citizens' requests to the struck city's accounts
                                    (Weibo statuses, 12345 and form CSVs, handling events,
                                    their own truth.jsonl) — zhengwu.simulate.requests
-      help/posts.jsonl, truth.jsonl  help posts (求助) during the rainstorm
+      help/posts.jsonl, truth.jsonl  help posts (求助, #<city>暴雨互助#) during the
+                                   rainstorm; official notices among them are posted by
+                                   the city's own 发布 and 应急管理 Weibo accounts
                                    — zhengwu.simulate.helpposts
       truth.json                   ground truth: window, scope, rainstorm and its posters,
                                    dormant (no post in the last 14 days), never-posting,
