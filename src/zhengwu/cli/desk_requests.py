@@ -363,6 +363,9 @@ def replay_events(
 ) -> None:
     """Play the simulated bodies' handling of the requests up to now (demo data).
 
+    Idempotent: events applied by an earlier run are skipped (counted in skipped and
+    already), so running it again applies only the events that have come due since.
+
     Example: zhengwu desk replay-events demo-data/requests/handling-events.json
     """
     from dataclasses import asdict
@@ -376,5 +379,6 @@ def replay_events(
         print_json(asdict(summary))
     else:
         console.print(f"请求 requests {summary.requests}  执行 applied {summary.applied}  "
-                      f"跳过 skipped {summary.skipped}  未到时间 pending {summary.pending}  "
+                      f"跳过 skipped {summary.skipped}（其中已执行 already applied "
+                      f"{summary.already}）  未到时间 pending {summary.pending}  "
                       f"未找到 missing {summary.missing}")  # fmt: skip

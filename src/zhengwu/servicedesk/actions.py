@@ -30,6 +30,8 @@ from zhengwu.servicedesk.models import RequestHelper, ServiceRequest
 from zhengwu.servicedesk.schemas import ActionInput
 from zhengwu.servicedesk.workflow import ACTION_LABELS, REASON_REQUIRED, next_state
 
+# The audit data key of an action's idempotency key (see :func:`perform`).
+EVENT_KEY = "event_key"
 CITIZEN = Principal(role="public", username="citizen", display_name="市民")
 Effect = Callable[[Session, ServiceRequest, ActionInput, datetime], dict[str, object]]
 
@@ -249,7 +251,7 @@ EFFECTS: dict[str, Effect] = {
 
 def _apply(
     session: Session, *, request: ServiceRequest, action: str, actor: Principal,
-    data: ActionInput, now: datetime | None,
+    data: ActionInput, now: datetime | None, event_key: str | None = None,
 ) -> ServiceRequest:  # fmt: skip
     now = now or utcnow()
     target = next_state(request.state, action)
@@ -270,6 +272,8 @@ def _apply(
         session.flush()
     except StaleDataError:
         raise StaleRequestError(public_id) from None
+    if event_key is not None:
+        detail = {**detail, EVENT_KEY: event_key}
     audit_service.record(
         session, entity_type="request", entity_id=request.id, action=action, actor=actor,
         from_state=before, to_state=target, reason=data.reason, data=detail or None, at=now,
@@ -279,14 +283,19 @@ def _apply(
 
 def perform(
     session: Session, *, request: ServiceRequest, action: str, actor: Principal,
-    data: ActionInput | None = None, now: datetime | None = None,
+    data: ActionInput | None = None, now: datetime | None = None, event_key: str | None = None,
 ) -> ServiceRequest:  # fmt: skip
-    """Perform a workflow action as staff (or a job): access, state, effect, audit."""
+    """Perform a workflow action as staff (or a job): access, state, effect, audit.
+
+    ``event_key`` is an idempotency key of the outside event the action replays (an import
+    or a replay): it is kept in the audit entry's data under ``event_key``, so a second
+    run can see in the request's history that the event was applied already.
+    """
     if action not in EFFECTS:
         raise InvalidInputError(f"未知操作：{action}", f"unknown action: {action}")
     access.require(actor, action, request)
     return _apply(session, request=request, action=action, actor=actor,
-                  data=data or ActionInput(), now=now)  # fmt: skip
+                  data=data or ActionInput(), now=now, event_key=event_key)  # fmt: skip
 
 
 def citizen_act(
