@@ -281,6 +281,47 @@ def _apply(
     return request
 
 
+def event_keys(session: Session, request: ServiceRequest) -> set[str]:
+    """Return the idempotency keys of the outside events recorded in a request's history."""
+    history = audit_service.history(session, entity_type="request", entity_id=request.id)
+    keys = ((entry.data or {}).get(EVENT_KEY) for entry in history)
+    return {key for key in keys if isinstance(key, str)}
+
+
+def record_reply(
+    session: Session, *, request: ServiceRequest, text: str, at: datetime, actor: Principal,
+    event_key: str,
+) -> bool:  # fmt: skip
+    """Record a public reply the handling body gave outside the desk, at the time it gave it.
+
+    For imports of hotline exports (答复意见 with its 答复时间): the reply is kept as a
+    reply through the desk would be — the request's reply text, its first response at
+    ``at`` (so 回应率 and response times count it), the reply under the source post when
+    the request came from one, an audit entry ``reply`` carrying ``event_key``. A request
+    still ``received`` becomes ``replied`` (the hotline took it in and answered it); others
+    follow the transition table. Returns False when the history shows ``event_key`` already.
+    """
+    if event_key in event_keys(session, request):
+        return False
+    before, public_id = request.state, request.public_id
+    target = "replied" if before == "received" else next_state(before, "reply")
+    if target is None:
+        raise IllegalTransitionError(before, "reply")
+    try:
+        with session.no_autoflush:
+            _reply(session, request, ActionInput.model_construct(reply_text=text), at)
+        request.state = target
+        session.flush()
+    except StaleDataError:
+        raise StaleRequestError(public_id) from None
+    audit_service.record(
+        session, entity_type="request", entity_id=request.id, action="reply", actor=actor,
+        from_state=before, to_state=target, reason="导入的答复 / reply imported from an export",
+        data={EVENT_KEY: event_key}, at=at,
+    )  # fmt: skip
+    return True
+
+
 def perform(
     session: Session, *, request: ServiceRequest, action: str, actor: Principal,
     data: ActionInput | None = None, now: datetime | None = None, event_key: str | None = None,

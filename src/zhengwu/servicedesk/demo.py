@@ -25,7 +25,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from zhengwu.accounts.models import Account
-from zhengwu.audit import service as audit_service
 from zhengwu.auth.principal import Principal
 from zhengwu.db.base import utcnow
 from zhengwu.errors import ZhengwuError
@@ -64,12 +63,9 @@ def _addressed_org(session: Session, uid: str | None) -> int | None:
 def _replayed_up_to(session: Session, request: ServiceRequest, source_ref: str) -> int:
     """Return the index of the last event of ``source_ref`` already applied (-1: none)."""
     prefix = f"{source_ref}#"
-    done = -1
-    for entry in audit_service.history(session, entity_type="request", entity_id=request.id):
-        key = (entry.data or {}).get(actions.EVENT_KEY)
-        if isinstance(key, str) and key.startswith(prefix) and key[len(prefix) :].isdigit():
-            done = max(done, int(key[len(prefix) :]))
-    return done
+    done = [int(k[len(prefix) :]) for k in actions.event_keys(session, request)
+            if k.startswith(prefix) and k[len(prefix) :].isdigit()]  # fmt: skip
+    return max(done, default=-1)
 
 
 def replay_events(session: Session, path: Path, *, now: datetime | None = None) -> ReplaySummary:
