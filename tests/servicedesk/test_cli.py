@@ -6,11 +6,13 @@ import csv
 from pathlib import Path
 
 import orjson
+from sqlalchemy import select
 from typer.testing import CliRunner
 
+from zhengwu.accounts.models import Organization
 from zhengwu.cli.desk_requests import app
 from zhengwu.db import migrate
-from zhengwu.db.engine import get_engine
+from zhengwu.db.engine import get_engine, unit_of_work
 
 runner = CliRunner()
 
@@ -29,7 +31,9 @@ def test_desk_commands_end_to_end(tmp_path: Path) -> None:
         writer.writerow(["工单编号", "受理时间", "诉求内容", "联系电话"])
         writer.writerow(["A1", "2025-07-02 10:00:00", "金水区小区物业乱收费", "13811112222"])
         writer.writerow(["A2", "2025-07-03 10:00:00", "", ""])
-    summary = _json(["import-csv", str(path), "--json"])
+    imported = runner.invoke(app, ["import-csv", str(path), "--json"])
+    assert imported.exit_code == 0, imported.output
+    summary = orjson.loads(imported.stdout)
     assert summary == {
         "run_id": 1,
         "read": 2,
@@ -37,7 +41,22 @@ def test_desk_commands_end_to_end(tmp_path: Path) -> None:
         "merged": 0,
         "existing": 0,
         "quarantined": 1,
+        "replies": 0,
+        # The keys of `zhengwu import --json`, alongside: read = imported + updated +
+        # duplicates + quarantined.
+        "imported": 1,
+        "updated": 0,
+        "duplicates": 0,
     }
+    # No routing rule at all: the new request stays unassigned, and the command says so.
+    assert "no routing rules: requests stay unassigned — run `zhengwu desk routing derive`" in (
+        imported.stderr
+    )
+    assert "没有路由规则" in imported.stderr
+    again = runner.invoke(app, ["import-csv", str(path)])
+    assert again.exit_code == 0
+    assert "已有 existing 1" in again.stdout
+    assert "routing" not in again.stderr  # nothing came in
     rows = _json(["rates", "--period", "2025-07", "--by", "category", "--json"])
     assert isinstance(rows, list)
     assert rows[0]["key"] == "01"
@@ -58,3 +77,35 @@ def test_desk_commands_end_to_end(tmp_path: Path) -> None:
     assert bad.exit_code == 2
     assert "unreadable period" in bad.output
     assert "import-csv" in runner.invoke(app, ["--help"]).output
+
+
+def test_import_csv_refuses_a_file_with_wrong_headers(tmp_path: Path) -> None:
+    migrate.upgrade(get_engine())
+    path = tmp_path / "wrong.csv"
+    path.write_text("ticket,when,body\nT1,2025-07-01,路灯不亮\n", encoding="utf-8")
+    result = runner.invoke(app, ["import-csv", str(path)])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    said = "".join(result.stderr.split())  # the console wraps long lines
+    assert "缺少诉求内容列（需要其中之一：诉求内容、反映内容" in said
+    assert "文件中的列：ticket、when、body" in said
+    assert "norequesttextcolumn" in said
+
+
+def test_import_csv_warns_only_without_routing_rules(tmp_path: Path) -> None:
+    migrate.upgrade(get_engine())
+    first = tmp_path / "first.csv"
+    first.write_text("工单编号,诉求内容\nA1,金水区经三路路灯不亮\n", encoding="utf-8")
+    unrouted = runner.invoke(app, ["import-csv", str(first)])
+    assert "新建 created 1" in unrouted.stdout
+    assert "run `zhengwu desk routing derive`" in unrouted.stderr
+    with unit_of_work() as session:
+        session.add(Organization(name="金水区住建局", level="县", sector="住建", adcode="410105"))
+        session.flush()
+        org_id = session.scalar(select(Organization.id))
+    assert runner.invoke(app, ["routing", "add", "--org", str(org_id)]).exit_code == 0
+    later = tmp_path / "later.csv"
+    later.write_text("工单编号,诉求内容\nA2,金水区文化路井盖丢失\n", encoding="utf-8")
+    routed = runner.invoke(app, ["import-csv", str(later)])
+    assert "新建 created 1" in routed.stdout
+    assert "routing" not in routed.stderr  # a rule exists: no warning

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import csv
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pyarrow as pa
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from zhengwu.audit.models import AuditEntry
 from zhengwu.content import store
-from zhengwu.ingest.models import QuarantineEntry
+from zhengwu.errors import InvalidInputError
+from zhengwu.ingest.models import ImportRun, QuarantineEntry
+from zhengwu.servicedesk import rates
 from zhengwu.servicedesk.csvimport import import_csv
 from zhengwu.servicedesk.models import RequestSource, ServiceRequest
 from zhengwu.servicedesk.posts import intake_from_posts
@@ -92,18 +97,25 @@ def test_hotline_csv_imports_and_quarantines_bad_rows(
             ["T2", "2025/7/2 10:00", "", "金水区经三路夜间施工噪音扰民", "噪音", "410105", "", ""],
             ["T3", "not a time", "", "内容", "", "", "", ""],
             ["T4", "2025-07-03", "", "", "", "", "", ""],
-            ["T5", "2025-07-03", "", "x" * 4100, "", "", "", ""],
+            ["T5", "2025-07-03", "", "x" * 20_001, "", "", "", ""],
+            ["T6", "2025-07-03", "", "金水区" * 1500, "", "", "", "1" * 40],
             ["T1", "2025-07-01 09:30:00", "物业", "金水区某小区物业不作为", "物业管理", "", "王五", "13800001111"],
         ])  # fmt: skip
     summary = import_csv(session, path, actor=SYSTEM)
-    assert (summary.read, summary.created, summary.existing, summary.quarantined) == (6, 2, 1, 3)
-    reasons = session.scalars(
-        select(QuarantineEntry.reason).where(QuarantineEntry.run_id == summary.run_id)
-        .order_by(QuarantineEntry.id)
+    assert (summary.read, summary.created, summary.existing, summary.quarantined) == (7, 2, 1, 4)
+    entries = session.execute(
+        select(QuarantineEntry.source, QuarantineEntry.reason)
+        .where(QuarantineEntry.run_id == summary.run_id).order_by(QuarantineEntry.id)
     ).all()  # fmt: skip
+    # Located as file:line, with the path as given (as the other importers do).
+    assert [source for source, _ in entries] == [f"{path}:{n}" for n in (4, 5, 6, 7)]
+    reasons = [reason for _, reason in entries]
     assert "时间无法识别" in reasons[0]
     assert "缺少诉求内容" in reasons[1]
-    assert "invalid field" in reasons[2]
+    assert reasons[2] == (
+        "诉求正文超过 20,000 字（20,001 字）/ request text longer than 20,000 characters (20,001)"
+    )
+    assert reasons[3].startswith("字段 citizen_phone 无效 / invalid field citizen_phone: ")
     t1 = session.scalar(select(ServiceRequest).where(ServiceRequest.source_ref == "12345:T1"))
     assert t1 is not None
     assert (t1.category_code, t1.classified_by) == ("0101", "citizen")
@@ -140,3 +152,99 @@ def test_real_city_messages_import(session: Session, world: World, shared_data: 
     assert first.citizen_name == "A00045581"
     assert first.received_at == datetime(2019, 4, 25, 1, 32, 9, tzinfo=UTC)  # 09:32:09 in China
     assert first.text.startswith("A2区景蓉华苑物业管理有问题：")
+
+
+def _real_rows(path: Path, keep: Callable[[int, list[str]], bool]) -> list[list[str]]:
+    """Return the header and the data rows of a real message file that ``keep`` keeps."""
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    return [rows[0], *(r for i, r in enumerate(rows[1:]) if keep(i, r))]
+
+
+def test_real_long_messages_are_taken_in(
+    session: Session, world: World, shared_data: Path, tmp_path: Path
+) -> None:
+    # The real messages longer than Open311's 4,000 characters (up to 7,020): real requests.
+    source = shared_data / "citizen-messages" / "messages_with_votes.csv"
+    rows = _real_rows(source, lambda i, r: len(r[2]) + len(r[4]) > 4000)
+    assert len(rows) == 6
+    path = tmp_path / "long.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    summary = import_csv(session, path, actor=SYSTEM, source="12345")
+    assert (summary.read, summary.created, summary.quarantined) == (5, 5, 0)
+    longest = session.scalar(
+        select(ServiceRequest).where(ServiceRequest.source_ref == "12345:220273")
+    )
+    assert longest is not None
+    assert len(longest.text) > 7000
+
+
+def test_real_replies_are_imported_as_the_bodies_replies(
+    session: Session, world: World, shared_data: Path, tmp_path: Path
+) -> None:
+    source = shared_data / "citizen-messages" / "messages_with_replies.csv"
+    rows = _real_rows(source, lambda i, r: i < 50)
+    path = tmp_path / "replies.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    summary = import_csv(session, path, actor=SYSTEM, source="12345")
+    assert (summary.read, summary.quarantined, summary.replies) == (50, 0, 50)
+    first = session.scalar(select(ServiceRequest).where(ServiceRequest.source_ref == "12345:2549"))
+    assert first is not None
+    # 答复时间 2019/5/10 14:56:53 in China: the first response, as a reply through the desk.
+    assert first.first_response_at == datetime(2019, 5, 10, 6, 56, 53, tzinfo=UTC)
+    assert first.state == "replied"
+    assert first.reply_text is not None
+    assert first.reply_text.startswith("现将网友在平台《问政西地省》栏目向胡华衡书记留言")
+    history = session.scalars(
+        select(AuditEntry).where(AuditEntry.entity_type == "request",
+                                 AuditEntry.entity_id == first.id, AuditEntry.action == "reply")
+    ).all()  # fmt: skip
+    assert len(history) == 1
+    assert history[0].at == datetime(2019, 5, 10, 6, 56, 53, tzinfo=UTC)
+    rows_by_category = rates.compute(session, start=date(2018, 1, 1), end=date(2021, 1, 1),
+                                     by="category")  # fmt: skip
+    assert sum(r.responded for r in rows_by_category) == 50
+    assert sum(r.n for r in rows_by_category) == 50
+    # Importing the file again records no reply twice.
+    audit = session.scalar(select(func.count()).select_from(AuditEntry))
+    again = import_csv(session, path, actor=SYSTEM, source="12345")
+    assert (again.existing, again.replies) == (50, 0)
+    assert session.scalar(select(func.count()).select_from(AuditEntry)) == audit
+
+
+def test_unusable_replies_are_quarantined(session: Session, world: World, tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([
+            ["留言编号", "留言时间", "留言详情", "答复意见", "答复时间"],
+            ["R1", "2019/4/25 9:32:09", "路灯不亮", "已修复", ""],
+            ["R2", "2019/4/25 9:32:09", "路灯不亮了", "已修复", "昨天"],
+            ["R3", "2019/4/25 9:32:09", "路灯一直不亮", "已修复", "2019/4/24 9:00:00"],
+            ["R4", "2019/4/25 9:32:09", "路灯还是不亮", "", ""],
+        ])  # fmt: skip
+    summary = import_csv(session, path, actor=SYSTEM)
+    assert (summary.created, summary.replies, summary.quarantined) == (1, 0, 3)
+    reasons = session.scalars(
+        select(QuarantineEntry.reason).where(QuarantineEntry.run_id == summary.run_id)
+        .order_by(QuarantineEntry.id)
+    ).all()  # fmt: skip
+    assert reasons[0] == "有答复意见但缺少答复时间 / a reply without its reply time"
+    assert reasons[1].startswith("答复时间无法识别 / unreadable reply time '昨天'")
+    assert reasons[2].startswith("答复时间早于留言时间 / reply time")
+
+
+def test_a_csv_without_a_text_column_is_refused_whole(session: Session, tmp_path: Path) -> None:
+    path = tmp_path / "wrong.csv"
+    path.write_text("ticket,when,body\nT1,2025-07-01,路灯不亮\n", encoding="utf-8")
+    runs = session.scalar(select(func.count()).select_from(ImportRun))
+    with pytest.raises(InvalidInputError) as caught:
+        import_csv(session, path, actor=SYSTEM)
+    assert "缺少诉求内容列" in caught.value.message_zh
+    assert "诉求内容、反映内容" in caught.value.message_zh
+    assert "文件中的列：ticket、when、body" in caught.value.message_zh
+    assert "no request text column (one of: 诉求内容, 反映内容" in caught.value.message_en
+    assert "the file's columns: ticket, when, body" in caught.value.message_en
+    assert session.scalar(select(func.count()).select_from(ImportRun)) == runs
+    assert session.scalar(select(func.count()).select_from(QuarantineEntry)) == 0

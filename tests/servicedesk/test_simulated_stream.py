@@ -9,11 +9,13 @@ from types import SimpleNamespace
 
 import numpy as np
 import orjson
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from zhengwu.audit.models import AuditEntry
 from zhengwu.content import store
 from zhengwu.ingest.pipeline import run_import
+from zhengwu.outbox.models import OutboxMessage
 from zhengwu.servicedesk import rates
 from zhengwu.servicedesk.csvimport import import_csv
 from zhengwu.servicedesk.demo import replay_events
@@ -97,4 +99,30 @@ def test_stream_through_intake_dedup_replay_and_rates(
     assert 0 < resolved < total  # some bodies are slow: not everything is done by the 12th
     states = set(session.scalars(select(ServiceRequest.state)))
     assert {"resolved", "followed_up"} <= states
+    _replay_is_idempotent(session, paths["handling-events.json"], summary.pending)
     con.close()
+
+
+def _traces(session: Session) -> tuple[int | None, int | None]:
+    audit = session.scalar(select(func.count()).select_from(AuditEntry))
+    return audit, session.scalar(select(func.count()).select_from(OutboxMessage))
+
+
+def _replay_is_idempotent(session: Session, path: Path, pending: int) -> None:
+    """A second replay at the same time applies nothing: no audit entry, no second reply."""
+    before = _traces(session)
+    again = replay_events(session, path, now=datetime(2025, 7, 12, tzinfo=UTC))
+    assert again.applied == 0
+    assert again.already > 0
+    assert again.skipped >= again.already
+    assert again.pending == pending
+    assert _traces(session) == before
+    # Later, only the events that have come due since are applied, once.
+    later = replay_events(session, path, now=datetime(2025, 9, 1, tzinfo=UTC))
+    assert later.applied > 0
+    assert later.pending == 0
+    after_later = _traces(session)
+    assert after_later != before
+    last = replay_events(session, path, now=datetime(2025, 9, 1, tzinfo=UTC))
+    assert (last.applied, last.pending) == (0, 0)
+    assert _traces(session) == after_later

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from zhengwu.cli.common import console, handle_errors, print_json
+from zhengwu.cli.common import console, err_console, handle_errors, print_json
 
 app = typer.Typer(help="诉求办理 / service desk: requests, categories, routing, rates.")
 categories_app = typer.Typer(help="诉求分类 / the category tree.", no_args_is_help=True)
@@ -30,6 +30,20 @@ def _system() -> Any:
     return SYSTEM
 
 
+def _unrouted_warning(session: Any, came_in: int) -> str | None:
+    """Return the warning to print when requests came in while no routing rule exists."""
+    from zhengwu.servicedesk.routing import service as routing_service
+
+    if came_in and not routing_service.has_rules(session):
+        return routing_service.NO_RULES_WARNING
+    return None
+
+
+def _warn(warning: str | None) -> None:
+    if warning:  # on stderr, so that --json output stays one JSON line
+        err_console.print(f"[bold yellow]警告 warning[/]：{warning}", soft_wrap=True)
+
+
 @app.command("import-csv")
 @handle_errors
 def import_csv(
@@ -39,26 +53,27 @@ def import_csv(
 ) -> None:
     """Import requests from a hotline CSV; bad rows go to the quarantine with their reason.
 
-    Columns (any of the names): 工单编号, 受理时间, 标题, 诉求内容, 问题分类, 区划代码, 事发地址,
-    联系人, 联系电话 — see ``zhengwu.servicedesk.csvimport`` for the whole mapping.
+    Columns (any of the names): 工单编号, 受理时间, 标题, 诉求内容 (required), 问题分类, 区划代码,
+    事发地址, 联系人, 联系电话, 答复意见 + 答复时间 (the body's reply) — see docs/servicedesk.md.
 
     Example: zhengwu desk import-csv exports/12345-2025-07.csv
     """
-    from dataclasses import asdict
-
     from zhengwu.db.engine import unit_of_work
     from zhengwu.servicedesk.csvimport import import_csv as run
 
     with unit_of_work() as session:
         summary = run(session, path, actor=_system(), source=source)
+        warning = _unrouted_warning(session, summary.created)
     if json_out:
-        print_json(asdict(summary))
-        return
-    console.print(
-        f"读取 read {summary.read}  新建 created {summary.created}  合并 merged {summary.merged}  "
-        f"已有 existing {summary.existing}  隔离 quarantined {summary.quarantined}"
-        + (f"  (zhengwu quarantine --run {summary.run_id})" if summary.quarantined else "")
-    )
+        print_json(summary.to_dict())
+    else:
+        console.print(
+            f"读取 read {summary.read}  新建 created {summary.created}  "
+            f"合并 merged {summary.merged}  已有 existing {summary.existing}  "
+            f"答复 replies {summary.replies}  隔离 quarantined {summary.quarantined}"
+            + (f"  (zhengwu quarantine --run {summary.run_id})" if summary.quarantined else "")
+        )
+    _warn(warning)
 
 
 @app.command("intake-posts")
@@ -85,11 +100,13 @@ def intake_posts(
         summary = intake_from_posts(
             session, con, since=start, actor=_system(), hashtags=hashtag or DEFAULT_HASHTAGS
         )
+        warning = _unrouted_warning(session, summary.created)
     if json_out:
         print_json(asdict(summary))
     else:
         console.print(f"扫描 scanned {summary.scanned}  新建 created {summary.created}  "
                       f"合并 merged {summary.merged}  已有 existing {summary.existing}")  # fmt: skip
+    _warn(warning)
 
 
 @app.command("escalate")
@@ -363,6 +380,9 @@ def replay_events(
 ) -> None:
     """Play the simulated bodies' handling of the requests up to now (demo data).
 
+    Idempotent: events applied by an earlier run are skipped (counted in skipped and
+    already), so running it again applies only the events that have come due since.
+
     Example: zhengwu desk replay-events demo-data/requests/handling-events.json
     """
     from dataclasses import asdict
@@ -376,5 +396,6 @@ def replay_events(
         print_json(asdict(summary))
     else:
         console.print(f"请求 requests {summary.requests}  执行 applied {summary.applied}  "
-                      f"跳过 skipped {summary.skipped}  未到时间 pending {summary.pending}  "
+                      f"跳过 skipped {summary.skipped}（其中已执行 already applied "
+                      f"{summary.already}）  未到时间 pending {summary.pending}  "
                       f"未找到 missing {summary.missing}")  # fmt: skip

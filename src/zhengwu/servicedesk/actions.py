@@ -30,6 +30,8 @@ from zhengwu.servicedesk.models import RequestHelper, ServiceRequest
 from zhengwu.servicedesk.schemas import ActionInput
 from zhengwu.servicedesk.workflow import ACTION_LABELS, REASON_REQUIRED, next_state
 
+# The audit data key of an action's idempotency key (see :func:`perform`).
+EVENT_KEY = "event_key"
 CITIZEN = Principal(role="public", username="citizen", display_name="市民")
 Effect = Callable[[Session, ServiceRequest, ActionInput, datetime], dict[str, object]]
 
@@ -249,7 +251,7 @@ EFFECTS: dict[str, Effect] = {
 
 def _apply(
     session: Session, *, request: ServiceRequest, action: str, actor: Principal,
-    data: ActionInput, now: datetime | None,
+    data: ActionInput, now: datetime | None, event_key: str | None = None,
 ) -> ServiceRequest:  # fmt: skip
     now = now or utcnow()
     target = next_state(request.state, action)
@@ -270,6 +272,8 @@ def _apply(
         session.flush()
     except StaleDataError:
         raise StaleRequestError(public_id) from None
+    if event_key is not None:
+        detail = {**detail, EVENT_KEY: event_key}
     audit_service.record(
         session, entity_type="request", entity_id=request.id, action=action, actor=actor,
         from_state=before, to_state=target, reason=data.reason, data=detail or None, at=now,
@@ -277,16 +281,62 @@ def _apply(
     return request
 
 
+def event_keys(session: Session, request: ServiceRequest) -> set[str]:
+    """Return the idempotency keys of the outside events recorded in a request's history."""
+    history = audit_service.history(session, entity_type="request", entity_id=request.id)
+    keys = ((entry.data or {}).get(EVENT_KEY) for entry in history)
+    return {key for key in keys if isinstance(key, str)}
+
+
+def record_reply(
+    session: Session, *, request: ServiceRequest, text: str, at: datetime, actor: Principal,
+    event_key: str,
+) -> bool:  # fmt: skip
+    """Record a public reply the handling body gave outside the desk, at the time it gave it.
+
+    For imports of hotline exports (答复意见 with its 答复时间): the reply is kept as a
+    reply through the desk would be — the request's reply text, its first response at
+    ``at`` (so 回应率 and response times count it), the reply under the source post when
+    the request came from one, an audit entry ``reply`` carrying ``event_key``. A request
+    still ``received`` becomes ``replied`` (the hotline took it in and answered it); others
+    follow the transition table. Returns False when the history shows ``event_key`` already.
+    """
+    if event_key in event_keys(session, request):
+        return False
+    before, public_id = request.state, request.public_id
+    target = "replied" if before == "received" else next_state(before, "reply")
+    if target is None:
+        raise IllegalTransitionError(before, "reply")
+    try:
+        with session.no_autoflush:
+            _reply(session, request, ActionInput.model_construct(reply_text=text), at)
+        request.state = target
+        session.flush()
+    except StaleDataError:
+        raise StaleRequestError(public_id) from None
+    audit_service.record(
+        session, entity_type="request", entity_id=request.id, action="reply", actor=actor,
+        from_state=before, to_state=target, reason="导入的答复 / reply imported from an export",
+        data={EVENT_KEY: event_key}, at=at,
+    )  # fmt: skip
+    return True
+
+
 def perform(
     session: Session, *, request: ServiceRequest, action: str, actor: Principal,
-    data: ActionInput | None = None, now: datetime | None = None,
+    data: ActionInput | None = None, now: datetime | None = None, event_key: str | None = None,
 ) -> ServiceRequest:  # fmt: skip
-    """Perform a workflow action as staff (or a job): access, state, effect, audit."""
+    """Perform a workflow action as staff (or a job): access, state, effect, audit.
+
+    ``event_key`` is an idempotency key of the outside event the action replays (an import
+    or a replay): it is kept in the audit entry's data under ``event_key``, so a second
+    run can see in the request's history that the event was applied already.
+    """
     if action not in EFFECTS:
         raise InvalidInputError(f"未知操作：{action}", f"unknown action: {action}")
     access.require(actor, action, request)
     return _apply(session, request=request, action=action, actor=actor,
-                  data=data or ActionInput(), now=now)  # fmt: skip
+                  data=data or ActionInput(), now=now, event_key=event_key)  # fmt: skip
 
 
 def citizen_act(

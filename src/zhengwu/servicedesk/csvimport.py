@@ -16,17 +16,25 @@ address             事发地址 事发地点 地址 所属区域 区域 address
 citizen_name        联系人 来电人 姓名 留言用户 name
 citizen_phone       联系电话 来电号码 电话 手机 phone
 citizen_email       邮箱 电子邮箱 email
+reply_text          答复意见 答复内容 回复内容 reply_text
+replied_at          答复时间 回复时间 replied_at      (required with a reply)
 ==================  ==============================================================
 
-A category matches a category code or name of the tree; an unknown one is kept in the
-request's attributes (``source_category``) and the text is classified instead. A row without
-a ticket id gets a stable id from its time and text, so importing a file twice adds nothing.
-Rows that cannot become a request (no text, unreadable time, text over 4,000 characters,
-bad encoding) go to the quarantine with the reason — nothing is dropped silently.
+A file without any of the text headers is refused as a whole (the message names the
+accepted headers and the ones found). A category matches a category code or name of the
+tree; an unknown one is kept in the request's attributes (``source_category``) and the text
+is classified instead. A row without a ticket id gets a stable id from its time and text,
+so importing a file twice adds nothing. A reply with its time becomes the handling body's
+public reply on the request, given at that time (see :func:`actions.record_reply`), once.
+Rows that cannot become a request (no text, unreadable time, text over
+:data:`~zhengwu.servicedesk.schemas.MAX_TEXT` characters, a reply without a readable time,
+bad encoding) go to the quarantine as ``file:line`` with the reason — nothing is dropped
+silently.
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import re
 from dataclasses import dataclass
@@ -37,13 +45,13 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from zhengwu.auth.principal import Principal
-from zhengwu.errors import ZhengwuError
-from zhengwu.ingest.files import iter_csv_rows
+from zhengwu.errors import InvalidInputError, ZhengwuError
+from zhengwu.ingest.files import GBK_HINT, check_file, iter_csv_rows
 from zhengwu.ingest.models import ImportRun, QuarantineEntry
 from zhengwu.platforms.timeparse import DateError, parse_time
-from zhengwu.servicedesk import service
+from zhengwu.servicedesk import actions, service
 from zhengwu.servicedesk.category import service as category_service
-from zhengwu.servicedesk.schemas import RequestIntake
+from zhengwu.servicedesk.schemas import MAX_TEXT, RequestIntake
 
 FORMAT = "desk-12345-csv"
 CHINA = timezone(timedelta(hours=8))
@@ -58,12 +66,26 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "citizen_name": ("联系人", "来电人", "姓名", "留言用户", "name"),
     "citizen_phone": ("联系电话", "来电号码", "电话", "手机", "phone"),
     "citizen_email": ("邮箱", "电子邮箱", "email"),
+    "reply_text": ("答复意见", "答复内容", "回复内容", "reply_text"),
+    "replied_at": ("答复时间", "回复时间", "replied_at"),
 }  # fmt: skip
 
 
 @dataclass(slots=True)
+class _Row:
+    """What one CSV row brings: the request, and the body's reply with its time if any."""
+
+    intake: RequestIntake
+    reply: tuple[str, datetime] | None
+
+
+@dataclass(slots=True)
 class CsvImportSummary:
-    """Counts of one import: read = created + merged + existing + quarantined."""
+    """Counts of one import: read = created + merged + existing + quarantined.
+
+    ``replies`` counts the replies recorded (a row's reply is recorded once, whatever its
+    row counts as).
+    """
 
     run_id: int | None = None
     read: int = 0
@@ -71,6 +93,18 @@ class CsvImportSummary:
     merged: int = 0
     existing: int = 0
     quarantined: int = 0
+    replies: int = 0
+
+    def to_dict(self) -> dict[str, int | None]:
+        """Return the counts, with the keys of ``zhengwu import`` too: imported = created,
+        updated = merged, duplicates = existing (so read = imported + updated + duplicates
+        + quarantined, as for every import)."""
+        return {
+            "run_id": self.run_id, "read": self.read, "created": self.created,
+            "merged": self.merged, "existing": self.existing, "quarantined": self.quarantined,
+            "replies": self.replies, "imported": self.created, "updated": self.merged,
+            "duplicates": self.existing,
+        }  # fmt: skip
 
 
 def _pick(row: dict[str, str], field: str) -> str | None:
@@ -103,39 +137,102 @@ def _parse_time(value: str) -> datetime:
             raise DateError(str(exc)) from None
 
 
-def _intake(row: dict[str, str], source: str, codes: dict[str, str]) -> RequestIntake:
-    """Build the intake of one row; raise ValueError with a reason people can act on."""
+def check_header(path: Path) -> list[str]:
+    """Return the file's header; refuse a file none of whose headers names the request text."""
+    check_file(path)
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
+        try:
+            header = [h.strip() for h in next(csv.reader(fh), [])]
+        except csv.Error as exc:
+            raise InvalidInputError(
+                f"CSV 表头无法读取：{exc}", f"unreadable CSV header: {exc}"
+            ) from None
+    found = {h.lower() for h in header}
+    if not header or any(name.lower() in found for name in COLUMNS["text"]):
+        return header
+    hint = f"；{GBK_HINT}" if any("\ufffd" in h for h in header) else ""
+    accepted, shown = "、".join(COLUMNS["text"]), "、".join(header)
+    raise InvalidInputError(
+        f"{path} 不是可导入的诉求 CSV：缺少诉求内容列（需要其中之一：{accepted}）；"
+        f"文件中的列：{shown}{hint}",
+        f"{path} is not a request CSV: no request text column (one of: "
+        f"{', '.join(COLUMNS['text'])}); the file's columns: {', '.join(header)}",
+    )
+
+
+def _time(raw: str, what_zh: str, what_en: str) -> datetime:
+    try:
+        return _parse_time(raw)
+    except DateError as exc:
+        raise ValueError(f"{what_zh}无法识别 / unreadable {what_en} {raw!r}: {exc}") from None
+
+
+def _too_long(what_zh: str, what_en: str, text: str) -> ValueError:
+    n = len(text)
+    return ValueError(
+        f"{what_zh}超过 {MAX_TEXT:,} 字（{n:,} 字）/ {what_en} longer than {MAX_TEXT:,} "
+        f"characters ({n:,})"
+    )
+
+
+def _reply(row: dict[str, str], submitted: datetime | None) -> tuple[str, datetime] | None:
+    """Return the row's reply and its time (None without a reply); ValueError if unusable."""
+    text = _pick(row, "reply_text")
+    if not text:
+        return None
+    if len(text) > MAX_TEXT:
+        raise _too_long("答复意见", "reply text", text)
+    when_raw = _pick(row, "replied_at")
+    if not when_raw:
+        raise ValueError("有答复意见但缺少答复时间 / a reply without its reply time")
+    at = _time(when_raw, "答复时间", "reply time")
+    if submitted is not None and at < submitted:
+        raise ValueError(f"答复时间早于留言时间 / reply time {when_raw!r} before the request time")
+    return text, at
+
+
+def _row(row: dict[str, str], source: str, codes: dict[str, str]) -> _Row:
+    """Build the intake (and reply) of one row; raise ValueError with an actionable reason."""
     text = _pick(row, "text")
     if not text:
         raise ValueError("缺少诉求内容 / no request text")
     subject = _pick(row, "subject")
     if subject and not text.startswith(subject):
         text = f"{subject}：{text}"
+    if len(text) > MAX_TEXT:
+        raise _too_long("诉求正文", "request text", text)
     when_raw = _pick(row, "submitted_at")
-    submitted = None
-    if when_raw:
-        try:
-            submitted = _parse_time(when_raw)
-        except DateError as exc:
-            raise ValueError(f"时间无法识别 / unreadable time {when_raw!r}: {exc}") from None
+    submitted = _time(when_raw, "时间", "time") if when_raw else None
     ticket = _pick(row, "source_ref")
     if not ticket:
         ticket = "h" + hashlib.sha1(f"{when_raw}|{text}".encode()).hexdigest()[:20]
     raw_category = _pick(row, "category")
     code = codes.get(raw_category) if raw_category else None
     attributes = {"source_category": raw_category} if raw_category and code is None else {}
-    return RequestIntake(
+    intake = RequestIntake(
         source=source, source_ref=f"{source}:{ticket}", text=text, category_code=code,
         adcode=_pick(row, "adcode"), address=_pick(row, "address"),
         citizen_name=_pick(row, "citizen_name"), citizen_phone=_pick(row, "citizen_phone"),
         citizen_email=_pick(row, "citizen_email"), attributes=attributes, submitted_at=submitted,
     )  # fmt: skip
+    return _Row(intake, _reply(row, submitted))
+
+
+def _invalid(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    field = ".".join(str(part) for part in error["loc"]) or "?"
+    return f"字段 {field} 无效 / invalid field {field}: {error['msg']}"
 
 
 def import_csv(
     session: Session, path: Path, *, actor: Principal, source: str = "12345"
 ) -> CsvImportSummary:
-    """Import a hotline CSV export as requests; quarantine the rows that cannot be used."""
+    """Import a hotline CSV export as requests; quarantine the rows that cannot be used.
+
+    A file without a request text column is refused (InvalidInputError) before anything
+    is written.
+    """
+    check_header(path)
     run = ImportRun(format=FORMAT, paths=str(path), started_at=datetime.now(UTC))
     session.add(run)
     session.flush()
@@ -150,21 +247,26 @@ def import_csv(
 
     for number, row, problem in iter_csv_rows(path):
         summary.read += 1
-        where = f"{path.name}:row {number}"
+        where = f"{path}:{number}"
         if row is None or problem:
-            quarantine(where, problem or "unreadable row", row)
+            quarantine(where, problem or "CSV 行无法读取 / unreadable row", row)
             continue
         try:
-            intake = _intake(row, source, codes)
+            parsed = _row(row, source, codes)
         except ValidationError as exc:
-            quarantine(where, f"字段无效 / invalid field: {exc.errors()[0]['msg']}", row)
+            quarantine(where, _invalid(exc), row)
             continue
         except ValueError as exc:
             quarantine(where, str(exc), row)
             continue
         try:
             with session.begin_nested():  # a refused row leaves the rest of the import intact
-                outcome = service.receive(session, intake=intake, actor=actor)
+                outcome = service.receive(session, intake=parsed.intake, actor=actor)
+                if parsed.reply is not None and actions.record_reply(
+                    session, request=outcome.request, text=parsed.reply[0], at=parsed.reply[1],
+                    actor=actor, event_key=f"{parsed.intake.source_ref}#reply",
+                ):  # fmt: skip
+                    summary.replies += 1
         except ZhengwuError as exc:
             quarantine(where, exc.message_zh + " / " + exc.message_en, row)
             continue

@@ -5,6 +5,11 @@ handling body accepts, returns, asks for an extension, resolves; the office assi
 decides extensions; the citizen rates or reopens (played by the office's 回访 here, as the
 simulated citizens hold no tokens). Events later than ``now`` are left for the future, so a
 demo shows work in progress, overdue requests and rates that move.
+
+A replay is idempotent: every action it applies keeps the key ``<source_ref>#<event index>``
+in its audit entry, and a later replay starts each request after the last event its history
+shows applied (a request's events are in time order), so running it again applies only the
+events that have come due since — nothing twice, no second reply to the citizen.
 """
 
 from __future__ import annotations
@@ -33,13 +38,15 @@ _FIELDS = ("reason", "days", "reply_text", "satisfaction")
 
 @dataclass(slots=True)
 class ReplaySummary:
-    """What a replay did."""
+    """What a replay did: ``skipped`` counts the events not applied, among them ``already``
+    (applied by an earlier replay) and the ones the workflow refused."""
 
     requests: int = 0
     missing: int = 0
     applied: int = 0
     skipped: int = 0
     pending: int = 0
+    already: int = 0
 
 
 def _lead(request: ServiceRequest) -> Principal:
@@ -53,8 +60,19 @@ def _addressed_org(session: Session, uid: str | None) -> int | None:
     return session.scalar(select(Account.organization_id).where(Account.uid == uid).limit(1))
 
 
+def _replayed_up_to(session: Session, request: ServiceRequest, source_ref: str) -> int:
+    """Return the index of the last event of ``source_ref`` already applied (-1: none)."""
+    prefix = f"{source_ref}#"
+    done = [int(k[len(prefix) :]) for k in actions.event_keys(session, request)
+            if k.startswith(prefix) and k[len(prefix) :].isdigit()]  # fmt: skip
+    return max(done, default=-1)
+
+
 def replay_events(session: Session, path: Path, *, now: datetime | None = None) -> ReplaySummary:
-    """Apply the events of ``path`` that happened before ``now`` (default: the current time)."""
+    """Apply the events of ``path`` that happened before ``now`` (default: the current time).
+
+    Events an earlier replay applied (or passed over before one it applied) are skipped.
+    """
     now = now or utcnow()
     entries: list[dict[str, Any]] = orjson.loads(path.read_bytes())
     summary = ReplaySummary()
@@ -68,7 +86,13 @@ def replay_events(session: Session, path: Path, *, now: datetime | None = None) 
             continue
         summary.requests += 1
         received = datetime.fromisoformat(entry["received_at"])
-        for event in entry["events"]:
+        done = _replayed_up_to(session, request, entry["source_ref"])
+        for index, event in enumerate(entry["events"]):
+            if index <= done:
+                summary.already += 1
+                summary.skipped += 1
+                continue
+            key = f"{entry['source_ref']}#{index}"
             at = received + timedelta(hours=float(event["after_hours"]))
             if at > now:
                 summary.pending += 1
@@ -82,17 +106,18 @@ def replay_events(session: Session, path: Path, *, now: datetime | None = None) 
                     continue
                 data.organization_id = org
                 if action != "assign":
-                    _try(session, request, "assign", OFFICE, data, at, summary)
+                    _try(session, request, "assign", OFFICE, data, at, summary, key)
             actor = _lead(request) if event["actor"] == "lead" else OFFICE
-            _try(session, request, action, actor, data, at, summary)
+            _try(session, request, action, actor, data, at, summary, key)
     return summary
 
 
 def _try(session: Session, request: ServiceRequest, action: str, actor: Principal,
-         data: ActionInput, at: datetime, summary: ReplaySummary) -> None:  # fmt: skip
+         data: ActionInput, at: datetime, summary: ReplaySummary, key: str) -> None:  # fmt: skip
     try:
         with session.begin_nested():
-            actions.perform(session, request=request, action=action, actor=actor, data=data, now=at)
+            actions.perform(session, request=request, action=action, actor=actor, data=data,
+                            now=at, event_key=key)  # fmt: skip
     except ZhengwuError:  # e.g. a state the simulation did not foresee: leave the request be
         session.expire(request)
         summary.skipped += 1

@@ -8,7 +8,10 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 Source = Literal["weibo", "wechat", "douyin", "form", "csv", "api", "open311", "12345"]
-MAX_TEXT = 4000  # Open311's description limit; longer texts are refused, not cut
+# A request's text: generous (real 12345 messages run to 7,000 characters and more); longer
+# texts are refused with a clear error, not cut. Open311 keeps its own 4,000 (the spec's).
+MAX_TEXT = 20_000
+OPEN311_MAX_TEXT = 4000
 
 
 class RequestIntake(BaseModel):

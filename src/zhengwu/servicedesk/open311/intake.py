@@ -20,7 +20,7 @@ from zhengwu.servicedesk.category.models import Category
 from zhengwu.servicedesk.open311.documents import EXTRA_KEY
 from zhengwu.servicedesk.open311.errors import bad
 from zhengwu.servicedesk.open311.serialize import Format
-from zhengwu.servicedesk.schemas import MAX_TEXT, RequestIntake
+from zhengwu.servicedesk.schemas import OPEN311_MAX_TEXT, RequestIntake
 
 Fields = Mapping[str, Sequence[str]]
 _ATTRIBUTE = re.compile(r"^attribute\[([^\]]+)\](\[\])?$")
@@ -122,8 +122,10 @@ def build_intake(
             "a location is required: lat+long, address_string or address_id"
         )
     description = first(fields, "description")
-    if len(description) > MAX_TEXT:
-        errors.append(f"description 超过 {MAX_TEXT} 字 / description longer than {MAX_TEXT}")
+    if len(description) > OPEN311_MAX_TEXT:
+        errors.append(
+            f"description 超过 {OPEN311_MAX_TEXT} 字 / description longer than {OPEN311_MAX_TEXT}"
+        )
     given = attributes(fields)
     stored: dict[str, Any] = {}
     for definition in category.attributes:

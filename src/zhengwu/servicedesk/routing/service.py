@@ -40,6 +40,18 @@ def active_rules(session: Session, *, at: datetime | None = None) -> list[Routin
     return list(session.scalars(query.order_by(RoutingRule.adcode, RoutingRule.category_code)))
 
 
+NO_RULES_WARNING = (
+    "没有路由规则：新诉求将停留在未派单状态——请运行 `zhengwu desk routing derive` / "
+    "no routing rules: requests stay unassigned — run `zhengwu desk routing derive`"
+)
+
+
+def has_rules(session: Session, *, at: datetime | None = None) -> bool:
+    """Return whether any routing rule is in force at ``at`` (default now)."""
+    query = select(RoutingRule.id).where(*_valid_at(at or utcnow())).limit(1)  # type: ignore[arg-type]
+    return session.scalar(query) is not None
+
+
 def table_version(session: Session) -> int:
     """Return the current version of the routing table (0 before the first change)."""
     query = select(func.coalesce(func.max(RoutingTableVersion.version), 0))
