@@ -130,7 +130,7 @@ def _compliance(
     db: Session, members: list[tuple[Account, str]]
 ) -> tuple[analytics.Check, dict[str, Any]]:
     with analytics.analytics() as con:
-        check = analytics.latest_check(con)
+        check = analytics.latest_check(con, {a.platform for a, _ in members} or None)
         report = analytics.compliance_report(db, con, [a.id for a, _ in members], check)
     return check, report
 
