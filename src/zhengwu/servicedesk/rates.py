@@ -65,7 +65,7 @@ class RateRow:
     median_handling_days: float | None = None
 
 
-def latest_month(session: Session, query: Select[tuple[ServiceRequest]]) -> str | None:
+def latest_month(session: Session, query: Select[ServiceRequest]) -> str | None:
     """Return the China month (``2025-07``) of the latest request ``query`` selects, or None.
 
     The default period of pages that show rates or maps: the latest month with data, not
