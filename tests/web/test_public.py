@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from tests.web.test_console_world import USERS, ConsoleWorld, build_console_world, login
 
+from zhengwu.accounts.models import Account
 from zhengwu.auth import service as auth_service
 from zhengwu.auth.principal import Principal
 from zhengwu.content import store
@@ -176,3 +177,26 @@ def test_busy_store_gives_a_503_with_retry_after(
     assert page.status_code == 503
     # Once the writer is done, the same request is served again.
     assert httpx.get(f"{live_server}/api/public/rankings", timeout=60).status_code == 200
+
+
+def test_unknown_filters_are_named_and_unknown_sectors_hidden(
+    live_server: str, world: ConsoleWorld, committed_engine: Engine
+) -> None:
+    # An account of no known body: ranked, but "未知" is no sector to choose publicly.
+    with Session(committed_engine) as session, store.open_store() as con:
+        session.add(Account(platform="weibo", uid="9001", name="无主账号", is_government=True))
+        session.commit()
+        index_engine.run_for_db(session, con, load_system("zhengwu-4d"), parse_period("2025-07"))
+    _publish(committed_engine, "2025-07")
+    body = httpx.get(f"{live_server}/api/public/rankings", timeout=60).json()
+    assert "未知" not in body["sectors"] and "公安" in body["sectors"]
+    assert body["notices"] == []
+    page = httpx.get(f"{live_server}/rankings", timeout=60).text
+    assert "未知" not in page
+    tiktok = httpx.get(f"{live_server}/rankings", params={"platform": "tiktok"}, timeout=60)
+    assert tiktok.status_code == 200
+    assert "没有平台「tiktok」的排行，显示微博；可选：" in tiktok.text
+    assert "No ranking for platform &#39;tiktok&#39;" in tiktok.text
+    assert "平安郑州" in tiktok.text
+    unknown = httpx.get(f"{live_server}/rankings", params={"sector": "未知"}, timeout=60).text
+    assert "没有「未知」系统的排行，显示全部系统" in unknown

@@ -26,6 +26,7 @@ replaces the earlier results, and "the previous period" of a run is found by its
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import duckdb
@@ -150,6 +151,35 @@ def list_runs(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     )
     names = [d[0] for d in cur.description or []]
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def preferred_run(
+    con: duckdb.DuckDBPyConnection, platforms: Iterable[str] | None = None, *, prefer: str
+) -> dict[str, Any] | None:
+    """Return the stored run to quote for accounts on ``platforms`` (any platform: None).
+
+    Only runs that rank accounts on one of ``platforms`` count (a WeChat-only system says
+    nothing of a Weibo account); of those, the latest period wins, and on the same period
+    the system ``prefer`` (the default system) comes first. None when no run fits.
+    """
+    if not _stored(con):
+        return None
+    wanted = sorted(set(platforms)) if platforms is not None else None
+    if wanted == []:
+        return None
+    where = "t.platform IN (SELECT unnest(?))" if wanted is not None else "TRUE"
+    params: list[Any] = [wanted] if wanted is not None else []
+    cur = con.execute(
+        f"""SELECT r.* FROM index_runs r
+            WHERE EXISTS (SELECT 1 FROM index_totals t WHERE t.run_id = r.run_id
+                          AND t.entity = 'account' AND {where})
+            ORDER BY r.end_date DESC, r.system <> ?, r.run_id LIMIT 1""",
+        [*params, prefer],
+    )
+    names = [d[0] for d in cur.description or []]
+    for row in cur.fetchall():
+        return dict(zip(names, row, strict=True))
+    return None
 
 
 def main_platform(con: duckdb.DuckDBPyConnection, run_id: str) -> str:

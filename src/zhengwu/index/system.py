@@ -29,6 +29,8 @@ CombineMethod = Literal["mean_top", "max", "weighted"]
 BUILTIN_DIR = Path(__file__).parent / "systems"
 USER_DIR_NAME = "index-systems"
 PEER_KEYS = ("platform", "sector", "level", "province")
+# The system the console, the API and the CLI use unless told otherwise.
+DEFAULT_SYSTEM = "zhengwu-4d"
 PLATFORMS = ("weibo", "wechat", "douyin", "bilibili", "qq")
 TRANSFORMS: tuple[Transform, ...] = ("none", "log1p")
 SCALES: tuple[Scale, ...] = ("minmax", "percentile", "zscore", "rate", "none")
@@ -415,6 +417,18 @@ def user_dir() -> Path:
     return get_settings().data_dir / USER_DIR_NAME
 
 
+def system_titles() -> dict[str, str]:
+    """Return every known system name with its Chinese title (the name if it cannot be read)."""
+    titles: dict[str, str] = {}
+    for name, path in available_systems().items():
+        try:
+            with path.open("rb") as fh:
+                titles[name] = str(tomllib.load(fh).get("title_zh") or name)
+        except (OSError, tomllib.TOMLDecodeError):  # a broken user file shows its name
+            titles[name] = name
+    return titles
+
+
 def available_systems() -> dict[str, Path]:
     """Return every known system name with its file: shipped, then the user's (which win)."""
     found: dict[str, Path] = {}
@@ -429,7 +443,7 @@ def load_system(name: str | None = None, *, path: Path | None = None) -> Indicat
     """Return the system called ``name`` (default ``zhengwu-4d``) or the one in ``path``."""
     if path is not None:
         return load_system_file(path)
-    name = name or "zhengwu-4d"
+    name = name or DEFAULT_SYSTEM
     known = available_systems()
     if name not in known:
         raise NotFoundError(

@@ -65,6 +65,22 @@ class RateRow:
     median_handling_days: float | None = None
 
 
+def latest_month(session: Session, query: Select[ServiceRequest]) -> str | None:
+    """Return the China month (``2025-07``) of the latest request ``query`` selects, or None.
+
+    The default period of pages that show rates or maps: the latest month with data, not
+    the calendar month (demo and imported data are often older than today).
+    """
+    latest = session.scalar(
+        query.with_only_columns(func.max(ServiceRequest.received_at)).order_by(None)
+    )
+    if latest is None:
+        return None
+    if latest.tzinfo is None:  # SQLite keeps UTC without a zone
+        latest = latest.replace(tzinfo=ZoneInfo("UTC"))
+    return f"{latest.astimezone(_CN):%Y-%m}"
+
+
 def period_bounds(period: str) -> tuple[datetime, datetime]:
     """Return [start, end) of a period: ``2025``, ``2025-Q3``, ``2025-07``, ``2025-07-01``,
     or ``2025-07-01..2025-07-15`` (inclusive days), in China local time."""

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from zhengwu.content.store import open_store
 from zhengwu.errors import NotFoundError
 from zhengwu.index import access, ranking, results
+from zhengwu.index.dimensions import UNKNOWN
 from zhengwu.index.models import PublishedRun
 from zhengwu.web.console.base import templates
 from zhengwu.web.deps import DB
@@ -70,17 +71,34 @@ def _board(
         return None
     run = results.get_run(con, published.run_id)
     platforms = _distinct(con, "platform", published.run_id)
-    sectors = _distinct(con, "sector", published.run_id)
+    # Bodies of no known sector are not a sector one could choose: not in the filter.
+    sectors = [s for s in _distinct(con, "sector", published.run_id) if s != UNKNOWN]
+    notices: list[str] = []
     chosen = platform if platform in platforms else ("weibo" if "weibo" in platforms else None)
     chosen = chosen or (platforms[0] if platforms else "weibo")
+    if platform and platform != chosen:
+        labels = "、".join(f"{PLATFORM_LABELS.get(p, p)}（{p}）" for p in platforms)
+        notices.append(
+            f"没有平台「{platform}」的排行，显示{PLATFORM_LABELS.get(chosen, chosen)}；可选：{labels}。"
+            f" No ranking for platform {platform!r}; showing {chosen}. Valid: {', '.join(platforms)}."
+        )
     if sector and sector in sectors:
         found = ranking.ranking(
             con, published.run_id, platform=chosen, by="sector", group=sector, top=top
         )
     else:
+        if sector:
+            notices.append(
+                f"没有「{sector}」系统的排行，显示全部系统。"
+                f" No ranking for sector {sector!r}; showing all sectors."
+            )
         sector = None
         found = ranking.ranking(con, published.run_id, platform=chosen, top=top)
-    rows = [{k: r[k] for k in _ROW_FIELDS} for g in found["groups"] for r in g["rows"]]
+    rows = [
+        {k: (None if k in ("sector", "level") and r[k] == UNKNOWN else r[k]) for k in _ROW_FIELDS}
+        for g in found["groups"]
+        for r in g["rows"]
+    ]
     board = {
         "system": published.system, "period": published.period, "run_id": published.run_id,
         "period_end": published.period_end.isoformat(),
@@ -88,7 +106,7 @@ def _board(
         "computed_at": run["created_at"].isoformat() if run["created_at"] else None,
         "previous_period_compared": found["previous_run"] is not None,
         "platform": chosen, "sector": sector, "platforms": platforms, "sectors": sectors,
-        "excluded_count": found["excluded_count"], "rows": rows,
+        "excluded_count": found["excluded_count"], "rows": rows, "notices": notices,
     }  # fmt: skip
     return board
 

@@ -86,7 +86,7 @@ def account_page(
     org = db.get(Organization, account.organization_id) if account.organization_id else None
     matrices = [(m, oversees(db, principal, m)) for m in accounts_service.matrices_of(db, account)]
     with analytics.analytics() as con:
-        check = analytics.latest_check(con)
+        check = analytics.latest_check(con, [account.platform])
         report = analytics.compliance_report(db, con, [account.id], check)
         series = analytics.daily_series(con, account.platform, account.uid)
         posts = analytics.recent_posts(con, account.platform, account.uid)

@@ -3,7 +3,8 @@
 The store is opened read-only per page; with nothing imported yet it is an empty in-memory
 store (see :func:`zhengwu.content.store.connect`), so every page still renders. Compliance
 is the index's gate (:mod:`zhengwu.index.compliance`) on the check date of the latest
-stored index run — the same verdict the rankings used — or on today without any run.
+stored index run that ranks the accounts' platforms (the default system first) — the same
+verdict that run's rankings used — or on today without such a run.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from zhengwu.content.store import open_store
 from zhengwu.index import compliance, results
 from zhengwu.index.dimensions import load_dimensions
 from zhengwu.index.periods import china_date
+from zhengwu.index.system import DEFAULT_SYSTEM, system_titles
 from zhengwu.web.console.base import CHINA
 
 
@@ -107,16 +109,26 @@ class Check:
     window_days: int | None
     reply_check: bool
     run_id: str | None
+    system: str | None = None
+    system_title: str | None = None
+    period: str | None = None
 
 
-def latest_check(con: duckdb.DuckDBPyConnection) -> Check:
-    """Return the check of the latest stored index run, or today's check without runs."""
-    runs = results.list_runs(con)
-    if not runs:
+def latest_check(con: duckdb.DuckDBPyConnection, platforms: Iterable[str] | None = None) -> Check:
+    """Return the check of the run to quote for accounts on ``platforms``, or today's.
+
+    The run is the latest one that ranks accounts on one of ``platforms`` (any platform
+    when None), the default system first on the same period
+    (:func:`zhengwu.index.results.preferred_run`); without such a run, today's check.
+    """
+    run = results.preferred_run(con, platforms, prefer=DEFAULT_SYSTEM)
+    if run is None:
         return Check(datetime.now(CHINA).date(), None, True, None)
-    run = results.get_run(con, runs[0]["run_id"])
-    return Check(run["check_date"], run["compliance_window_days"], run["reply_check"],
-                 run["run_id"])  # fmt: skip
+    system = str(run["system"])
+    return Check(
+        run["check_date"], run["compliance_window_days"], run["reply_check"], run["run_id"],
+        system=system, system_title=system_titles().get(system, system), period=run["period"],
+    )  # fmt: skip
 
 
 def compliance_report(

@@ -130,7 +130,7 @@ def _compliance(
     db: Session, members: list[tuple[Account, str]]
 ) -> tuple[analytics.Check, dict[str, Any]]:
     with analytics.analytics() as con:
-        check = analytics.latest_check(con)
+        check = analytics.latest_check(con, {a.platform for a, _ in members} or None)
         report = analytics.compliance_report(db, con, [a.id for a, _ in members], check)
     return check, report
 
@@ -163,7 +163,8 @@ def _overview(
     *, failed: str | None = None, error: ZhengwuError | None = None,
     values: dict[str, str] | None = None, status_code: int | None = None, **extra: Any,
 ) -> HTMLResponse:  # fmt: skip
-    period = period or f"{datetime.now(CHINA):%Y-%m}"
+    latest = None if period else rates.latest_month(db, desk_access.readable_requests(principal))
+    period = period or latest or f"{datetime.now(CHINA):%Y-%m}"
     tree = _subtree(_children(db), matrix)
     members_of = {m.id: accounts_service.matrix_members(db, m) for _, m in tree}
     members = members_of[matrix.id]
@@ -193,6 +194,7 @@ def _overview(
         platform_labels=PLATFORM_LABELS, check=check, report=report, active=active,
         failing=failing, reasons_zh=REASONS_ZH, account_ids=account_ids,
         status_chart=status_chart, platform_chart=platform_chart, period=period,
+        period_is_latest=latest is not None,
         rates=_rates_row(db, matrix, period),
         incidents=rescue_service.list_incidents(db, status="active"),
         county_map=_map(db, principal, matrix, period),

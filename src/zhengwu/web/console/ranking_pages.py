@@ -22,7 +22,7 @@ from zhengwu.accounts.models import Account
 from zhengwu.errors import InvalidInputError, ZhengwuError
 from zhengwu.index import explain, ranking, results
 from zhengwu.index.compliance import REASONS_ZH
-from zhengwu.index.system import load_system
+from zhengwu.index.system import DEFAULT_SYSTEM, load_system, system_titles
 from zhengwu.web import charts
 from zhengwu.web.console import analytics
 from zhengwu.web.console.account_pages import visible_accounts
@@ -95,6 +95,72 @@ def _grouping(
     return "platform", None, []
 
 
+def _chosen_run(
+    con: duckdb.DuckDBPyConnection, runs: list[dict[str, Any]], system: str, period: str,
+    titles: dict[str, str], notices: list[str],
+) -> dict[str, Any]:  # fmt: skip
+    """Return the run asked for, else the default one, with a notice naming what was asked.
+
+    Without a system and period the default system's latest run is shown (any latest run
+    when the default system has none).
+    """
+    systems = {r["system"] for r in runs}
+    if system and system not in systems:
+        notices.append(
+            f"没有指标体系「{system}」的计算结果，改为显示默认体系。"
+            f" No stored runs of system {system!r}; showing the default system."
+        )
+        system = ""
+    if not system:
+        fallback = results.preferred_run(con, prefer=DEFAULT_SYSTEM)
+        default = DEFAULT_SYSTEM if DEFAULT_SYSTEM in systems else None
+        system = default or (str(fallback["system"]) if fallback else str(runs[0]["system"]))
+    mine = [r for r in runs if r["system"] == system]
+    found = next((r for r in mine if r["period"] == period), None)
+    if period and found is None:
+        notices.append(
+            f"{titles.get(system, system)} 没有周期「{period}」的计算结果，改为显示最新周期"
+            f" {mine[0]['period']}。 No stored run of {system} over {period!r}; showing the"
+            f" latest period {mine[0]['period']}."
+        )
+    return found or mine[0]
+
+
+def _chosen_platform(platform: str, ranked: list[str], notices: list[str]) -> str:
+    """Return ``platform`` if the run ranks it, else the default one (with a notice if asked).
+
+    Accounts come first: Weibo when ranked, organisations ("all") last.
+    """
+    if platform in ranked:
+        return platform
+    if platform:
+        labels = "、".join(f"{PLATFORM_LABELS.get(p, p)}（{p}）" for p in ranked)
+        notices.append(
+            f"此次运行没有平台「{platform}」的排行；可选：{labels}。"
+            f" This run ranks no platform {platform!r}; valid: {', '.join(ranked)}."
+        )
+    if "weibo" in ranked or not ranked:
+        return "weibo"
+    return sorted(ranked, key=lambda p: p == "all")[0]
+
+
+def _filter_labels(
+    options: dict[str, Any], by: str, sector: str, level: str, region: str, matrix: str
+) -> list[str]:
+    """Return the heading's labels of every filter in use, the grouping's first."""
+    regions_named = dict(options["regions"])
+    matrices_named = {str(mid): name for mid, name in options["matrices"]}
+    labels = {
+        "matrix": matrices_named.get(matrix, matrix) if matrix else "",
+        "region": regions_named.get(region, region) if region else "",
+        "sector": sector,
+        "level": f"{level}级" if level and not level.endswith("级") else level,
+    }
+    first = "region" if by in ("province", "city") else by
+    order = [first, *[k for k in ("matrix", "region", "sector", "level") if k != first]]
+    return [labels[k] for k in order if labels.get(k)]
+
+
 @router.get("", response_class=HTMLResponse)
 def rankings(
     request: Request, principal: Viewer, system: str = "", period: str = "",
@@ -103,42 +169,52 @@ def rankings(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:  # fmt: skip
     """Show a page of a ranking of a stored run, filtered by platform, sector, level, region,
-    matrix; ``top`` rows a page, page ``page`` (only the rows shown are read)."""
+    matrix; ``top`` rows a page, page ``page`` (only the rows shown are read).
+
+    By default the default system's latest run; a system, period or platform the stored
+    runs do not have, or a page past the last, is replaced by the default (the last page)
+    with a notice naming what was asked and what is shown."""
     require(principal, "rankings")
+    notices: list[str] = []
+    titles = system_titles()
     with analytics.analytics() as con:
         runs = results.list_runs(con)
         if not runs:
             return render(request, "rankings.html", area="rankings", runs=[], result=None)
-        systems = sorted({r["system"] for r in runs})
-        system = system if system in systems else runs[0]["system"]
+        run = _chosen_run(con, runs, system, period, titles, notices)
+        system, period, run_id = str(run["system"]), str(run["period"]), str(run["run_id"])
+        systems = sorted({r["system"] for r in runs}, key=lambda s: (s != DEFAULT_SYSTEM, s))
         periods = [r["period"] for r in runs if r["system"] == system]
-        period = period if period in periods else periods[0]
-        run_id = results.run_id_for(system, period)
-        run = next(r for r in runs if r["run_id"] == run_id)
         options = _cached_options(con, run)
-        if not platform:  # accounts first: Weibo when ranked, organisations ("all") last
-            ranked = options["platforms"]
-            platform = (
-                "weibo"
-                if "weibo" in ranked or not ranked
-                else sorted(ranked, key=lambda p: p == "all")[0]
-            )
+        platform = _chosen_platform(platform, options["platforms"], notices)
         by, group, rest = _grouping(sector, level, region, matrix)
         values = {"sector": sector, "level": level, "region": region}
-        result = ranking.ranking_page(
-            con, run_id, platform=platform, by=by, group=group, include_failing=include_failing,
-            filters={k: values[k] for k in rest}, offset=(page - 1) * top, limit=top,
-            excluded_limit=EXCLUDED_SHOWN,
-        )  # fmt: skip
+
+        def read(at: int) -> dict[str, Any]:
+            return ranking.ranking_page(
+                con, run_id, platform=platform, by=by, group=group,
+                include_failing=include_failing, filters={k: values[k] for k in rest},
+                offset=(at - 1) * top, limit=top, excluded_limit=EXCLUDED_SHOWN,
+            )  # fmt: skip
+
+        result = read(page)
+        pages = max((result["total"] + top - 1) // top, 1)
+        if page > pages:
+            notices.append(
+                f"没有第 {page} 页（共 {pages} 页），已显示末页。"
+                f" There is no page {page} (of {pages}); showing the last page."
+            )
+            page = pages
+            result = read(page)
     rows = result["rows"]
     group_name = result["group_name"] if group else None
+    title = titles.get(system, system)
     chart = charts.ranking_bars(
         [charts.RankBar(r["rank"], r["name"] or r["account_uid"], r["score"] or 0.0,
                         excluded=bool(r["excluded"])) for r in result["top"]],
-        title=f"{system} {period} 前 20 名",
+        title=f"{title} {period} 前 20 名",
     )  # fmt: skip
     total = result["total"]
-    pages = max((total + top - 1) // top, 1)
     query = {k: v for k, v in (("system", system), ("period", period), ("platform", platform),
              ("sector", sector), ("level", level), ("region", region), ("matrix", matrix),
              ("include_failing", "true" if include_failing else ""),
@@ -150,7 +226,8 @@ def rankings(
         include_failing=include_failing, rows=rows, total=total, result=result,
         chart=chart, rest=rest, platform_labels=PLATFORM_LABELS, reasons_zh=REASONS_ZH,
         page=page, pages=pages, first=(page - 1) * top + 1, query=urlencode(query),
-        excluded_shown=EXCLUDED_SHOWN,
+        excluded_shown=EXCLUDED_SHOWN, titles=titles, notices=notices,
+        filter_labels=_filter_labels(options, by, sector, level, region, matrix),
     )  # fmt: skip
 
 

@@ -255,10 +255,13 @@ def county_map(
         )
     context: dict[str, Any] = {"tab": tab, "may_requests": may_requests, "may_help": may_help}
     if tab == "requests":
-        period = period.strip() or f"{datetime.now(CHINA):%Y-%m}"
+        latest = rates.latest_month(db, desk_access.readable_requests(principal))
+        asked = period.strip()
+        period = asked or latest or f"{datetime.now(CHINA):%Y-%m}"
         cells, total = request_map(db, principal, period)
         title = f"各区县诉求（{period}）"
-        context |= {"period": period}
+        context |= {"period": period, "period_is_latest": not asked and latest is not None,
+                    "latest_period": latest}  # fmt: skip
     else:
         incidents = rescue_service.list_incidents(db)
         incidents.sort(key=lambda i: i.status != "active")
