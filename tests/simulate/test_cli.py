@@ -50,3 +50,16 @@ def test_simulate_refuses_a_bad_option_with_a_clear_message(tmp_path: Path) -> N
     result = CliRunner().invoke(app, ["simulate", "--start", "July", "--out", str(tmp_path)])
     assert result.exit_code == 2
     assert "YYYY-MM-DD" in result.output
+
+
+def test_simulate_refuses_an_out_path_that_is_a_file(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x", encoding="utf-8")
+    for out, english in (
+        (blocker, "--out must be a directory, not a file"),
+        (blocker / "sim", "Not a directory"),  # the OS error, bilingual, no traceback
+    ):
+        result = CliRunner().invoke(app, ["simulate", "--days", "1", "--out", str(out)])
+        assert result.exit_code == 2, result.output
+        assert isinstance(result.exception, SystemExit)
+        assert "错误" in result.output and english in result.output
