@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,8 @@ from .conftest import china
 runner = CliRunner()
 
 
-def _setup() -> None:
+def _setup(*, silent: bool = False) -> None:
+    """Two accounts posting daily in July 2025; with ``silent`` a third that never posts."""
     migrate.upgrade(get_engine())
     with unit_of_work() as session:
         police = Organization(name="郑州市公安局", level="市", sector="公安", adcode="410100")
@@ -33,6 +35,9 @@ def _setup() -> None:
             Account(platform="weibo", uid="8001", name="平安郑州", organization_id=police.id, is_government=True),
             Account(platform="weibo", uid="8002", name="郑州消防", organization_id=fire.id, is_government=True),
         ])  # fmt: skip
+        if silent:
+            session.add(Account(platform="weibo", uid="8003", name="沉默账号",
+                                organization_id=police.id, is_government=True))  # fmt: skip
     collector = Collector(observed_at=china("2025-08-05"))
     for day in range(31):
         when = china("2025-07-01").replace(day=1 + day)
@@ -140,3 +145,99 @@ def test_compliance_flags_and_systems(tmp_path: Path) -> None:
     bad = runner.invoke(app, ["run", "--period", "July"])
     assert bad.exit_code == 2
     assert "people-2025" in bad.output
+
+
+def _text(args: list[str]) -> str:
+    """Run a command that must succeed; return its output with table borders and wraps removed."""
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    return re.sub(r"[\s│┃]+", " ", result.stdout)
+
+
+def _fails(args: list[str]) -> str:
+    """Run a command that must fail cleanly (exit 2, no traceback); return its output."""
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit)
+    return result.output
+
+
+def test_rank_with_failing_accounts_and_an_unknown_group() -> None:
+    _setup(silent=True)
+    assert _json(["run", "--period", "2025-07", "--json"])["failing"] == 1
+    default = _text(["rank", "--period", "2025-07"])
+    assert "(2 ranked, 1 excluded)" in default
+    included = _text(["rank", "--period", "2025-07", "--include-failing"])
+    assert "(3 ranked, 1 of them failing ✗)" in included
+    assert "2 ranked, 1 excluded" not in included
+    assert "failing the compliance gate, ranked and marked ✗: 1" in included
+    unknown = _fails(["rank", "--period", "2025-07", "--group", "不存在"])
+    assert "没有这个分组：'不存在'" in unknown and "no such group: '不存在'" in unknown
+    assert "Groups: weibo" in unknown
+    by_sector = _fails(["rank", "--period", "2025-07", "--by", "sector", "--group", "不存在"])
+    assert "Groups: 公安, 消防" in by_sector
+    assert _json(["rank", "--period", "2025-07", "--by", "sector", "--group", "公安", "--json"])
+
+
+def test_explain_counts_the_ranked_apart_from_the_peer_group() -> None:
+    _setup(silent=True)
+    _json(["run", "--period", "2025-07", "--json"])
+    out = _json(["explain", "weibo:8002", "--period", "2025-07", "--json"])
+    assert (out["rank"], out["ranked_count"], out["excluded_count"], out["peer_size"]) == (
+        2, 2, 1, 3,
+    )  # fmt: skip
+    text = _text(["explain", "weibo:8002", "--period", "2025-07"])
+    assert "rank 2 of 2 ranked (3 in weibo, 1 excluded by the compliance gate)" in text
+    assert "in peer group weibo (3)" in text
+    silent = _text(["explain", "weibo:8003", "--period", "2025-07"])
+    assert "not ranked (excluded by the compliance gate; 3 of 3" in silent
+
+
+def test_bad_dates_are_bilingual_errors_naming_the_option() -> None:
+    _setup()
+    for args, option in (
+        (["run", "--period", "2025-07", "--check-date", "2025-02-30"], "--check-date"),
+        (["run", "--period", "2025-07", "--check-date", "garbage"], "--check-date"),
+        (["compliance", "--date", "2025-02-30"], "--date"),
+        (["flags", "--active-on", "2025-02-30"], "--active-on"),
+    ):
+        output = _fails(args)
+        assert f"{option} 不是有效日期" in output
+        assert f"{option}: invalid date" in output
+
+
+def test_compliance_table_lists_failing_first_up_to_a_limit() -> None:
+    _setup(silent=True)
+    table = _text(["compliance", "--date", "2025-07-31", "--limit", "1"])
+    assert "8003" in table and "8001" not in table and "8002" not in table
+    assert "showing 1 of 3 rows" in table
+    assert "1 / 3 未通过 failing; 按原因 by reason: no_post 1" in table
+    everything = _text(["compliance", "--date", "2025-07-31", "--all"])
+    assert all(uid in everything for uid in ("8001", "8002", "8003"))
+    assert "showing" not in everything
+    assert len(_json(["compliance", "--date", "2025-07-31", "--limit", "1", "--json"])["rows"]) == 3
+
+
+def test_flags_name_the_account() -> None:
+    _setup()
+    flagged = runner.invoke(app, ["flag", "weibo:8001", "--kind", "coerced_likes",
+                                  "--reason", "强制点赞", "--by", "督查组"])  # fmt: skip
+    assert flagged.exit_code == 0, flagged.output
+    [row] = _json(["flags", "--json"])
+    assert (row["account"], row["account_name"]) == ("weibo:8001", "平安郑州")
+    table = _text(["flags"])
+    assert "平安郑州" in table and "weibo:" in table
+
+
+def test_rank_export_paths_are_checked_before_any_work(tmp_path: Path) -> None:
+    _setup()
+    _json(["run", "--period", "2025-07", "--json"])
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x", encoding="utf-8")
+    missing = _fails(["rank", "--period", "2025-07", "--csv", str(tmp_path / "no" / "r.csv")])
+    assert "--csv: directory does not exist" in missing
+    assert not (tmp_path / "no").exists()
+    assert "--xlsx: not a directory" in _fails(
+        ["rank", "--period", "2025-07", "--xlsx", str(blocker / "r.xlsx")]
+    )
+    assert "--csv is a directory" in _fails(["rank", "--period", "2025-07", "--csv", str(tmp_path)])

@@ -230,6 +230,10 @@ def test_explain_shows_parts_and_the_gap_to_the_rank_above(world: World) -> None
     run = world.run("2025-07")
     out = explain.explain(world.con, run.run_id, "金水消防")
     assert (out["uid"], out["rank"], out["peer_size"]) == ("1002", 2, 3)
+    # The rank counts the ranked accounts of the platform, apart from those the gate excludes.
+    weibo = world.totals(run.run_id, "weibo")
+    assert out["ranked_count"] == sum(1 for r in weibo if not r["excluded"])
+    assert out["excluded_count"] == sum(1 for r in weibo if r["excluded"])
     assert out["contributions_total"] == pytest.approx(out["score"])
     above = out["above"]
     assert above["uid"] == "1001"

@@ -166,3 +166,29 @@ def test_import_leaves_search_to_the_worker_unless_refresh_search(
     assert _search("深圳")["stale"] == {}
     again = runner.invoke(app, ["import", "weibo-api", str(other), "--refresh-search"])
     assert again.exit_code == 0 and "search index refreshed" in again.stdout
+
+
+def test_quarantine_lists_the_newest_first_and_says_how_to_page(
+    statuses: Path, tmp_path: Path
+) -> None:
+    first = runner.invoke(app, ["import", "weibo-api", str(statuses), "--json"])
+    assert first.exit_code == 0, first.output
+    later = tmp_path / "later.jsonl"
+    later.write_text("{broken json\n", encoding="utf-8")
+    second = runner.invoke(app, ["import", "weibo-api", str(later), "--json"])
+    assert second.exit_code == 0, second.output
+    newest = [
+        orjson.loads(x) for x in runner.invoke(app, ["quarantine", "--json"]).stdout.splitlines()
+    ]
+    assert newest[0]["run"] == 2 and {r["run"] for r in newest[1:]} == {1}
+    page = [orjson.loads(x) for x in runner.invoke(
+        app, ["quarantine", "--json", "--limit", "2", "--offset", "1"]).stdout.splitlines()]  # fmt: skip
+    assert page == newest[1:3]
+    in_order = [orjson.loads(x) for x in runner.invoke(
+        app, ["quarantine", "--run", "1", "--json"]).stdout.splitlines()]  # fmt: skip
+    assert in_order == newest[1:][::-1]  # one import in file order
+    table = runner.invoke(app, ["quarantine", "--limit", "2"])
+    assert table.exit_code == 0, table.output
+    footer = " ".join(table.stdout.split())
+    assert "showing 1–2 of 5 (newest first)" in footer
+    assert "next page: --offset 2" in footer

@@ -58,3 +58,30 @@ def test_add_list_search_distribute_and_prune(tmp_path: Path) -> None:
 
     assert json.loads(_ok(["prune", "--grace-minutes", "0", "--json"])) == {"removed": []}
     assert len(list(storage.root().glob("*/*"))) == 1  # the image is still used
+
+
+def test_add_refuses_a_missing_file_a_directory_and_an_unknown_owner(tmp_path: Path) -> None:
+    from sqlalchemy import func, select
+
+    from zhengwu.library.models import ContentItem
+
+    world = _world()
+    org = str(world.orgs["police"])
+    cases = (
+        (["--org", org, "--file", str(tmp_path / "missing.png")], "file not found"),
+        (["--org", org, "--file", str(tmp_path)], "is a directory"),
+        (["--org", "999999"], "no such organisation: 999999"),
+        (["--org", org, "--matrix", "999999"], "no such matrix: 999999"),
+    )
+    for args, english in cases:
+        result = runner.invoke(app, ["add", "--title", "暴雨预警", *args])
+        assert result.exit_code == 2, result.output
+        assert isinstance(result.exception, SystemExit)  # no traceback
+        assert "错误" in result.output and english in result.output
+    assert (
+        "没有编号为 999999 的机构"
+        in runner.invoke(app, ["add", "--title", "x", "--org", "999999"]).output
+    )
+    with Session(get_engine()) as session:
+        assert session.scalar(select(func.count()).select_from(ContentItem)) == 0
+    assert not list(storage.root().glob("*/*"))  # nothing stored before the refusal

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,6 +37,7 @@ def test_build_html_and_pdf_with_json(stored: None, analytics: duckdb.DuckDBPyCo
                                       tmp_path: Path) -> None:  # fmt: skip
     analytics.close()
     out = tmp_path / "out" / "report.html"
+    out.parent.mkdir()
     result = runner.invoke(
         app, ["report", "build", "--period", "2025-07", "--out", str(out), "--top", "2", "--json"]
     )
@@ -89,6 +91,24 @@ def test_errors_are_bilingual(tmp_path: Path) -> None:
     wrong = runner.invoke(app, ["report", "build", "-p", "2025-07", "-o", str(tmp_path / "r.doc")])
     assert wrong.exit_code == 2
     assert ".html 或 .pdf" in wrong.output
+
+
+def test_an_unusable_out_path_is_a_bilingual_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x", encoding="utf-8")
+    cases = {
+        tmp_path / "missing" / "dir" / "r.html": "directory does not exist",
+        blocker / "r.html": "not a directory",
+        tmp_path: "",  # a directory: refused for its suffix first
+    }
+    for out, english in cases.items():
+        result = runner.invoke(app, ["report", "build", "-p", "2025-07", "-o", str(out)])
+        assert result.exit_code == 2, result.output
+        assert "错误" in result.output and "Error" in result.output
+        assert english in result.output
+    assert not (tmp_path / "missing").exists()  # no directory is created for --out
+    helped = runner.invoke(app, ["report", "build", "--help"]).output
+    assert "its directory must exist" in re.sub(r"[\s│]+", " ", helped)
 
 
 def test_awards_listing_and_help() -> None:

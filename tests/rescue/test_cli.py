@@ -138,3 +138,39 @@ def test_team_update_deactivate_reactivate(database: None) -> None:
     assert bad.exit_code == 2 and "invalid team change" in " ".join(bad.output.split())
     missing = runner.invoke(app, ["team", "deactivate", "999"])
     assert missing.exit_code == 2 and "no team 999" in missing.output
+
+
+def test_import_reads_a_gbk_sheet_and_export_counts_rows(database: None, tmp_path: Path) -> None:
+    import csv
+
+    _json(["incident", "create", "郑州暴雨", "--start", "2021-07-20T00:00+08:00",
+           "--region", "410100", "--json"])  # fmt: skip
+    # Excel on Chinese Windows saves GBK; one situation spans two lines (a quoted field).
+    multiline = '6,周八,郑州市金水区经三路66号,2,"一楼进水\n老人行动不便",紧急,13500005555,否,否\n'
+    sheet = tmp_path / "gbk.csv"
+    sheet.write_bytes((SHEET + multiline).encode("gbk"))
+    imported = _json(["import-csv", "郑州暴雨", str(sheet), "--json"])
+    assert isinstance(imported, dict)
+    assert (imported["new_requests"], imported["quarantined"]) == (3, 3)
+
+    folder = runner.invoke(app, ["import-csv", "郑州暴雨", str(tmp_path)])
+    assert folder.exit_code == 2
+    assert "这是一个目录" in folder.output and "is a directory" in folder.output
+    unreadable = tmp_path / "binary.csv"
+    unreadable.write_bytes(b"\x81\x30\xff\xfe\x00 not text")
+    refused = runner.invoke(app, ["import-csv", "郑州暴雨", str(unreadable)])
+    assert refused.exit_code == 2
+    assert "not a UTF-8 or GBK CSV" in refused.output
+
+    out = tmp_path / "export.csv"
+    exported = runner.invoke(app, ["export", "郑州暴雨", "--csv", str(out)])
+    assert exported.exit_code == 0, exported.output
+    with out.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))[1:]
+    assert len(rows) == 3
+    assert "张建国" in out.read_text(encoding="utf-8-sig")  # decoded, not mojibake
+    assert out.read_text(encoding="utf-8-sig").count("\n") > len(rows) + 1  # a multi-line field
+    assert "已导出 exported 3 条" in exported.output
+    missing = runner.invoke(app, ["export", "郑州暴雨", "--csv", str(tmp_path / "no" / "x.csv")])
+    assert missing.exit_code == 2
+    assert "--csv: directory does not exist" in missing.output

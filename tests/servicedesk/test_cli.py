@@ -109,3 +109,69 @@ def test_import_csv_warns_only_without_routing_rules(tmp_path: Path) -> None:
     routed = runner.invoke(app, ["import-csv", str(later)])
     assert "新建 created 1" in routed.stdout
     assert "routing" not in routed.stderr  # a rule exists: no warning
+
+
+def test_due_soon_shows_the_deadline_that_is_near_and_the_body(tmp_path: Path) -> None:
+    import re
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy import select
+
+    from zhengwu.accounts.models import Organization
+    from zhengwu.db.engine import unit_of_work
+    from zhengwu.servicedesk.models import ServiceRequest
+
+    migrate.upgrade(get_engine())
+    china = ZoneInfo("Asia/Shanghai")
+    received = (datetime.now(UTC) - timedelta(hours=1)).astimezone(china)
+    path = tmp_path / "export.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["工单编号", "受理时间", "诉求内容", "联系电话"])
+        for number, text in (("B1", "金水区小区物业乱收费"), ("B2", "二七区路灯不亮")):
+            writer.writerow([number, received.strftime("%Y-%m-%d %H:%M:%S"), text, ""])
+    assert _json(["import-csv", str(path), "--json"]) == {
+        "run_id": 1, "read": 2, "created": 2, "merged": 0, "existing": 0, "quarantined": 0,
+        "replies": 0, "imported": 2, "updated": 0, "duplicates": 0,
+    }  # fmt: skip
+    with unit_of_work() as session:
+        requests = list(session.scalars(select(ServiceRequest).order_by(ServiceRequest.id)))
+        body = Organization(name="金水区住建局", level="区", sector="住建", adcode="410105")
+        session.add(body)
+        session.flush()
+        requests[0].organization_id = body.id
+        dues = {r.public_id: (r.response_due, r.resolve_due) for r in requests}
+        assigned = requests[0].public_id
+    assert all(resp and resolve and resp < resolve for resp, resolve in dues.values())
+    latest_response = max(resp for resp, _ in dues.values() if resp)
+    hours = (latest_response - datetime.now(UTC)).total_seconds() / 3600 + 1
+    rows = _json(["due-soon", "--hours", f"{hours:.2f}", "--json"])
+    assert isinstance(rows, list)
+    assert {r["due_kind"] for r in rows} == {"response"}
+    assert {r["public_id"]: r["organization"] for r in rows}[assigned] == "金水区住建局"
+    text = runner.invoke(app, ["due-soon", "--hours", f"{hours:.2f}"]).stdout
+    for public_id, (response_due, _) in dues.items():
+        line = next(x for x in text.splitlines() if x.startswith(public_id))
+        assert (
+            "响应期限 response due " + response_due.astimezone(china).strftime("%Y-%m-%d %H:%M")
+            in line
+        )
+        assert "办结期限" not in line and "None" not in line
+        assert ("金水区住建局" if public_id == assigned else "未派单") in line
+    assert not re.search(r"机构 None", text)
+
+
+def test_rates_refuse_an_unusable_export_path(tmp_path: Path) -> None:
+    migrate.upgrade(get_engine())
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x", encoding="utf-8")
+    for option, path, english in (
+        ("--csv", tmp_path / "no" / "r.csv", "--csv: directory does not exist"),
+        ("--xlsx", blocker / "r.xlsx", "--xlsx: not a directory"),
+    ):
+        result = runner.invoke(app, ["rates", "--period", "2025-07", option, str(path)])
+        assert result.exit_code == 2, result.output
+        assert isinstance(result.exception, SystemExit)
+        assert "错误" in result.output and english in result.output
+    assert not (tmp_path / "no").exists()

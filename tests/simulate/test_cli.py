@@ -71,3 +71,16 @@ def test_simulate_summary_counts_articles_and_names_the_help_hashtag(tmp_path: P
         app, ["simulate", "--days", "3", "--seed", "1", "--out", str(tmp_path / "human")]
     )
     assert "求助 help posts: #许昌暴雨互助#" in human.output
+
+
+def test_simulate_refuses_an_out_path_that_is_a_file(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x", encoding="utf-8")
+    for out, english in (
+        (blocker, "--out must be a directory, not a file"),
+        (blocker / "sim", "Not a directory"),  # the OS error, bilingual, no traceback
+    ):
+        result = CliRunner().invoke(app, ["simulate", "--days", "1", "--out", str(out)])
+        assert result.exit_code == 2, result.output
+        assert isinstance(result.exception, SystemExit)
+        assert "错误" in result.output and english in result.output

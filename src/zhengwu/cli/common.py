@@ -1,37 +1,118 @@
-"""Helpers shared by CLI commands: consoles, clean errors, JSON output."""
+"""Helpers shared by CLI commands: consoles, clean errors, output paths, dates, JSON output."""
 
 from __future__ import annotations
 
+import errno
 import functools
 import sys
 from collections.abc import Callable
+from datetime import date
+from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-from zhengwu.errors import ZhengwuError
+from zhengwu.errors import InvalidInputError, ZhengwuError
 
 console = Console()
 err_console = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
+# Chinese for the operating-system errors a command line meets; others keep the OS wording.
+_ERRNO_ZH = {
+    errno.ENOENT: "文件或目录不存在",
+    errno.ENOTDIR: "路径中有一段不是目录",
+    errno.EISDIR: "这是一个目录，不是文件",
+    errno.EEXIST: "已存在同名文件",
+    errno.EACCES: "没有权限",
+    errno.EPERM: "不允许的操作",
+    errno.EROFS: "只读文件系统",
+    errno.ENOSPC: "磁盘空间不足",
+}
+
+
+def os_error(exc: OSError) -> InvalidInputError:
+    """Return an operating-system error (missing file, no permission …) as a bilingual error."""
+    where = exc.filename if exc.filename is not None else ""
+    reason_en = exc.strerror or type(exc).__name__
+    reason_zh = _ERRNO_ZH.get(exc.errno or -1, reason_en)
+    if where:
+        return InvalidInputError(
+            f"无法访问 {where}：{reason_zh}", f"cannot use {where}: {reason_en}"
+        )
+    return InvalidInputError(f"输入输出错误：{reason_zh}", f"input/output error: {reason_en}")
+
+
+def _print_error(exc: ZhengwuError) -> None:
+    err_console.print(
+        f"[bold red]错误[/]：{escape(exc.message_zh)}", highlight=False, soft_wrap=True
+    )
+    if exc.message_en != exc.message_zh:
+        err_console.print(
+            f"[bold red]Error[/]: {escape(exc.message_en)}", highlight=False, soft_wrap=True
+        )
+
 
 def handle_errors(func: F) -> F:
-    """Turn a :class:`ZhengwuError` into a bilingual message on stderr and exit code 2."""
+    """Turn a :class:`ZhengwuError` or an :class:`OSError` into a bilingual message, exit 2.
+
+    An OSError (a file that cannot be read or written) names the path and the reason, so
+    no command prints a traceback for a bad ``--out``, ``--csv`` or input path.
+    """
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
         except ZhengwuError as exc:
-            err_console.print(f"[bold red]错误[/]：{exc.message_zh}")
-            if exc.message_en != exc.message_zh:
-                err_console.print(f"[bold red]Error[/]: {exc.message_en}")
+            _print_error(exc)
+            raise typer.Exit(2) from None
+        except BrokenPipeError:
+            raise typer.Exit(1) from None  # the reader (e.g. `| head`) went away: nothing to say
+        except OSError as exc:
+            _print_error(os_error(exc))
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def check_output(path: Path, option: str) -> None:
+    """Refuse an output file whose directory does not exist or that is itself a directory.
+
+    Output files (``--out``, ``--csv``, ``--xlsx``) are written into an existing directory;
+    no directory is created for them, so a typo in the path fails at once, before any work.
+    """
+    parent = path.parent
+    if path.is_dir():
+        raise InvalidInputError(
+            f"{option} 指向一个目录，应为文件：{path}",
+            f"{option} is a directory, not a file: {path}",
+        )
+    if not parent.exists():
+        raise InvalidInputError(
+            f"{option} 的目录不存在：{parent}（请先创建）",
+            f"{option}: directory does not exist: {parent} (create it first)",
+        )
+    if not parent.is_dir():
+        raise InvalidInputError(
+            f"{option} 的上级不是目录：{parent}", f"{option}: not a directory: {parent}"
+        )
+
+
+def parse_date(text: str | None, option: str) -> date | None:
+    """Parse ``YYYY-MM-DD`` given to ``option``; a bad or impossible date is a bilingual error."""
+    if text is None or text == "":
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInputError(
+            f"{option} 不是有效日期：{text!r}（应为 YYYY-MM-DD，例如 2025-09-30）",
+            f"{option}: invalid date {text!r} (expected YYYY-MM-DD, e.g. 2025-09-30)",
+        ) from None
 
 
 def print_json(value: Any) -> None:

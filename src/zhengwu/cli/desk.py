@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from zhengwu.cli.common import console, err_console, handle_errors, print_json
+from zhengwu.cli.common import check_output, console, err_console, handle_errors, print_json
 
 if TYPE_CHECKING:
     from zhengwu.servicedesk.classify import Classifier, EvalReport, RuleSet
@@ -31,7 +31,9 @@ ModelOpt = Annotated[
 OutOpt = Annotated[
     Path | None,
     typer.Option(
-        "--out", help="where to store the model [default: <data_dir>/models/classifier.pkl]"
+        "--out",
+        help="where to store the model; its directory must exist "
+        "[default: <data_dir>/models/classifier.pkl, created if missing]",
     ),
 ]
 RulesOpt = Annotated[
@@ -93,6 +95,8 @@ def train_command(
     """
     from zhengwu.servicedesk.classify import read_labelled_csv
 
+    if out is not None:
+        check_output(out, "--out")
     dataset = read_labelled_csv(data)
     clf = _train(dataset.texts, dataset.labels, tree=_tree(tree))
     path = clf.save(out)

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from zhengwu.cli.common import console, err_console, handle_errors, print_json
+from zhengwu.cli.common import check_output, console, err_console, handle_errors, print_json
 
 app = typer.Typer(help="诉求办理 / service desk: requests, categories, routing, rates.")
 categories_app = typer.Typer(help="诉求分类 / the category tree.", no_args_is_help=True)
@@ -92,9 +92,16 @@ def intake_posts(
 
     from zhengwu.content import store
     from zhengwu.db.engine import unit_of_work
+    from zhengwu.errors import InvalidInputError
     from zhengwu.servicedesk.posts import DEFAULT_HASHTAGS, intake_from_posts
 
-    start = datetime.fromisoformat(since) if since else datetime.now(UTC) - timedelta(days=days)
+    try:
+        start = datetime.fromisoformat(since) if since else datetime.now(UTC) - timedelta(days=days)
+    except ValueError:
+        raise InvalidInputError(
+            f"--since 不是有效的日期或时间：{since!r}（例如 2025-07-01）",
+            f"--since: invalid date or time {since!r} (e.g. 2025-07-01)",
+        ) from None
     start = start if start.tzinfo else start.replace(tzinfo=UTC)
     with store.open_store(read_only=True) as con, unit_of_work() as session:
         summary = intake_from_posts(
@@ -135,24 +142,64 @@ def due_soon(
 ) -> None:
     """List open requests whose next deadline is near (reminders for the handling bodies).
 
+    Each line shows the deadline that is near: 响应期限 (response) while nobody has answered,
+    办结期限 (resolution) otherwise, in China time, and the handling body (未派单 if none).
+
     Example: zhengwu desk due-soon --hours 8
     """
+    from sqlalchemy import select
+
+    from zhengwu.accounts.models import Organization
+    from zhengwu.db.base import utcnow
     from zhengwu.db.engine import unit_of_work
     from zhengwu.servicedesk.scheduled import due_soon as find
+    from zhengwu.servicedesk.scheduled import next_deadline
 
+    now = utcnow()
     with unit_of_work() as session:
-        rows = [
-            {"public_id": r.public_id, "state": r.state, "organization_id": r.organization_id,
-             "response_due": r.response_due.isoformat() if r.response_due else None,
-             "resolve_due": r.resolve_due.isoformat() if r.resolve_due else None}
-            for r in find(session, principal=_system(), within_hours=hours)
-        ]  # fmt: skip
+        found = find(session, principal=_system(), within_hours=hours, now=now)
+        org_ids = {r.organization_id for r in found if r.organization_id is not None}
+        names = dict(session.execute(
+            select(Organization.id, Organization.name).where(Organization.id.in_(org_ids))
+        ).all()) if org_ids else {}  # fmt: skip
+        rows = [_due_row(r, next_deadline(r, now), names) for r in found]
+    rows.sort(key=lambda row: (row["due"] or "", row["public_id"]))
     if json_out:
         print_json(rows)
         return
     for row in rows:
-        console.print(f"{row['public_id']}  {row['state']:<12} 机构 {row['organization_id']}  "
-                      f"办结期限 {row['resolve_due']}")  # fmt: skip
+        label = "响应期限 response due" if row["due_kind"] == "response" else "办结期限 resolve due"
+        body = row["organization"] or "未派单 unassigned"
+        console.print(f"{row['public_id']}  {row['state']:<12} 机构 {body}  "
+                      f"{label} {_china(row['due'])}", soft_wrap=True, markup=False)  # fmt: skip
+
+
+def _due_row(
+    request: Any, deadline: tuple[str, datetime | None], names: dict[int, str]
+) -> dict[str, Any]:
+    """One due-soon request as a JSON-ready mapping, with the deadline that is near."""
+    kind, due = deadline
+    return {
+        "public_id": request.public_id, "state": request.state,
+        "organization_id": request.organization_id,
+        "organization": names.get(request.organization_id) if request.organization_id else None,
+        "due_kind": kind, "due": due.isoformat() if due else None,
+        "response_due": request.response_due.isoformat() if request.response_due else None,
+        "resolve_due": request.resolve_due.isoformat() if request.resolve_due else None,
+    }  # fmt: skip
+
+
+def _china(moment: str | None) -> str:
+    """Show an ISO time in China time (YYYY-MM-DD HH:MM), or — when there is none."""
+    from zoneinfo import ZoneInfo
+
+    if moment is None:
+        return "—"
+    return (
+        datetime.fromisoformat(moment)
+        .astimezone(ZoneInfo("Asia/Shanghai"))
+        .strftime("%Y-%m-%d %H:%M")
+    )
 
 
 @app.command("rates")
@@ -160,8 +207,12 @@ def due_soon(
 def rates_command(
     period: Annotated[str, typer.Option(help="2025-07, 2025-Q3, 2025 or 2025-07-01..2025-07-15")],
     by: Annotated[str, typer.Option(help="organization | matrix | category")] = "organization",
-    csv_path: Annotated[Path | None, typer.Option("--csv", help="write CSV here")] = None,
-    xlsx_path: Annotated[Path | None, typer.Option("--xlsx", help="write Excel here")] = None,
+    csv_path: Annotated[
+        Path | None, typer.Option("--csv", help="write CSV here (its directory must exist)")
+    ] = None,
+    xlsx_path: Annotated[
+        Path | None, typer.Option("--xlsx", help="write Excel here (its directory must exist)")
+    ] = None,
     json_out: JsonOut = False,
 ) -> None:
     """Show 回应率 办结率 按时办结率 满意率 and handling time (working days) per group.
@@ -176,6 +227,10 @@ def rates_command(
         raise InvalidInputError(
             f"--by 只能是 organization/matrix/category：{by}", f"bad --by {by!r}"
         )
+    if csv_path:
+        check_output(csv_path, "--csv")
+    if xlsx_path:
+        check_output(xlsx_path, "--xlsx")
     start, end = rates.period_bounds(period)
     with unit_of_work() as session:
         rows = rates.compute(session, start=start, end=end, by=by)  # type: ignore[arg-type]

@@ -11,14 +11,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
-from zhengwu.cli.common import console, handle_errors, print_json
-from zhengwu.errors import InvalidInputError, ZhengwuError
+from zhengwu.cli.common import check_output, console, handle_errors, parse_date, print_json
+from zhengwu.errors import InvalidInputError, NotFoundError, ZhengwuError
 
 if TYPE_CHECKING:
     import duckdb
@@ -297,7 +297,7 @@ def run(
 
     chosen = _system(system, system_file)
     window = _period(period, chosen)
-    checked = date.fromisoformat(check_date) if check_date else None
+    checked = parse_date(check_date, "--check-date")
     with unit_of_work() as session, _store(write=True) as con:
         summary = run_for_db(session, con, chosen, window, window_days=compliance_days,
                              reply_check=reply_check, check_date=checked)  # fmt: skip
@@ -386,8 +386,12 @@ def rank(
         bool, typer.Option("--show-excluded", help="list excluded accounts")
     ] = False,
     as_json: JsonOpt = False,
-    csv_path: Annotated[Path | None, typer.Option("--csv", help="write CSV here")] = None,
-    xlsx_path: Annotated[Path | None, typer.Option("--xlsx", help="write XLSX here")] = None,
+    csv_path: Annotated[
+        Path | None, typer.Option("--csv", help="write CSV here (its directory must exist)")
+    ] = None,
+    xlsx_path: Annotated[
+        Path | None, typer.Option("--xlsx", help="write XLSX here (its directory must exist)")
+    ] = None,
 ) -> None:
     """Print a ranking with movement against the previous period; failing accounts are counted.
 
@@ -396,11 +400,17 @@ def rank(
     from zhengwu.index import export, results
     from zhengwu.index.ranking import ranking
 
+    if csv_path:
+        check_output(csv_path, "--csv")
+    if xlsx_path:
+        check_output(xlsx_path, "--xlsx")
     with _store() as con:
         run_id = _run_id(con, system, period)
         platform = platform or results.main_platform(con, run_id)
         result = ranking(con, run_id, platform=platform, by=by, group=group, top=top,
                          include_failing=include_failing)  # fmt: skip
+        if group is not None and not result["groups"]:
+            _no_such_group(con, run_id, platform=platform, by=by, group=group)
     if csv_path:
         console.print(f"{export.to_csv(result, csv_path)} 行 rows → {csv_path}")
     if xlsx_path:
@@ -414,17 +424,47 @@ def rank(
         rows = [[r["rank"], r["movement"], f"{platform}:{r['account_uid']}", r["name"],
                  r["score"], r["percentile"], "✗ " + _fmt(r["compliance_reasons"]) if r["excluded"] else ""]
                 for r in g["rows"]]  # fmt: skip
-        _table(f"{result['run_id']} · {by} {g['group_name']} ({g['size']} ranked, "
-               f"{g['excluded_count']} excluded)",
+        counts = (
+            f"{g['size_with_failing']} ranked, {g['excluded_count']} of them failing ✗"
+            if include_failing
+            else f"{g['size']} ranked, {g['excluded_count']} excluded"
+        )
+        _table(f"{result['run_id']} · {by} {g['group_name']} ({counts})",
                ["名次", "变化", "账号", "名称", "得分", "百分位", "合规"], rows)  # fmt: skip
-    console.print(
-        f"未纳入排行 excluded by the compliance gate: {result['excluded_count']}"
-        + ("" if include_failing else " (--include-failing to rank them, --show-excluded to list)")
-    )
+    if include_failing:
+        console.print(
+            f"未通过合规（已参与排名，标记 ✗）failing the compliance gate, ranked and marked ✗: "
+            f"{result['excluded_count']}"
+        )
+    else:
+        console.print(
+            f"未纳入排行 excluded by the compliance gate: {result['excluded_count']}"
+            " (--include-failing to rank them, --show-excluded to list)"
+        )
     if show_excluded:
         _table("未纳入 / excluded", ["分组", "账号", "名称", "得分", "原因"],
                [[e["group_key"], e["account_uid"], e["name"], e["score"], e["compliance_reasons"]]
                 for e in result["excluded"]])  # fmt: skip
+
+
+def _no_such_group(
+    con: duckdb.DuckDBPyConnection, run_id: str, *, platform: str, by: str, group: str
+) -> NoReturn:
+    """Raise a bilingual "no such group" error that lists the groups there are."""
+    from zhengwu.index.ranking import group_names
+
+    found, total = group_names(con, run_id, platform=platform, by=by)
+    listing = ", ".join(key if key == name else f"{key} {name}" for key, name in found)
+    more = f" … (+{total - len(found)})" if total > len(found) else ""
+    if not found:
+        raise NotFoundError(
+            f"{run_id} 的 {platform} 排行中没有按 {by} 的分组",
+            f"the {platform} ranking of {run_id} has no {by} groups",
+        )
+    raise NotFoundError(
+        f"没有这个分组：{group!r}（{platform} 按 {by}）。可用分组：{listing}{more}",
+        f"no such group: {group!r} ({platform} by {by}). Groups: {listing}{more}",
+    )
 
 
 @app.command("matrix")
@@ -475,8 +515,8 @@ def explain(
         return
     console.print(
         f"[bold]{out['name']}[/] ({out['platform']}:{out['uid']}) {out['run_id']}: score "
-        f"{_fmt(out['score'])}, rank {_fmt(out['rank'])} of {out['peer_size']} in "
-        f"{out['peer_group']}, percentile {_fmt(out['percentile'], 1)}, compliance "
+        f"{_fmt(out['score'])}, {_rank_text(out)}, percentile {_fmt(out['percentile'], 1)} in "
+        f"peer group {out['peer_group']} ({out['peer_size']}), compliance "
         f"{out['compliance']} {_fmt(out['compliance_reasons'])}; missing {_fmt(out['dims_missing'])}"
     )
     _table("指标 / indicators", ["维度", "指标", "原值", "标准化", "权重", "得分贡献"],
@@ -488,6 +528,18 @@ def explain(
                          for g in above["largest_gaps"])  # fmt: skip
         console.print(f"上一名 next above: {above['name']} ({above['uid']}) {above['score']:.2f}, "
                       f"gap {above['gap_points']:.2f} points — largest: {gaps or '—'}")  # fmt: skip
+
+
+def _rank_text(out: dict[str, Any]) -> str:
+    """Say where an explained entity ranks, with the ranked and excluded counts apart."""
+    total = out["ranked_count"] + out["excluded_count"]
+    pool = f"{total} in {out['platform']}, {out['excluded_count']} excluded by the compliance gate"
+    if out["rank"] is None:
+        return (
+            f"not ranked (excluded by the compliance gate; {out['rank_with_failing']} of "
+            f"{total} with failing accounts included)"
+        )
+    return f"rank {out['rank']} of {out['ranked_count']} ranked ({pool})"
 
 
 # ---- compliance ---------------------------------------------------------------------------
@@ -504,9 +556,17 @@ def compliance(
     failing_only: Annotated[
         bool, typer.Option("--failing-only", help="list failing accounts only")
     ] = False,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, help="table rows to print (failing accounts first)")
+    ] = 50,
+    show_all: Annotated[bool, typer.Option("--all", help="print every row in the table")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Check every government account against the 国办秘函〔2019〕19号 vetoes on a date.
+
+    The table lists failing accounts first and stops after --limit rows (default 50; --all
+    prints every row); a summary line counts the failing accounts by reason. --json always
+    prints every row.
 
     Example: zhengwu index compliance --date 2025-09-30 --json
     """
@@ -514,7 +574,8 @@ def compliance(
     from zhengwu.index import compliance as gate
     from zhengwu.index.dimensions import load_dimensions
 
-    day = date.fromisoformat(check_date)
+    day = parse_date(check_date, "--date")
+    assert day is not None  # --date is required
     rules = gate.ComplianceRules.from_settings(window_days=window, reply_check=reply_check)
     with unit_of_work() as session, _store() as con:
         dims = load_dimensions(session)
@@ -524,12 +585,25 @@ def compliance(
     if as_json:
         print_json(report)
         return
+    _print_compliance(report, None if show_all else limit)
+
+
+def _print_compliance(report: dict[str, Any], limit: int | None) -> None:
+    """Print the compliance rows (failing first, at most ``limit``) and the summary by reason."""
+    rows = sorted(report["rows"], key=lambda r: r["status"] != "fail")  # stable: failing first
+    shown = rows if limit is None else rows[:limit]
     _table(f"合规检查 {report['check_date']} ({report['window_days']} 天)",
            ["平台", "账号", "名称", "窗口发文", "回复", "最后发文", "结果", "原因"],
            [[r["platform"], r["uid"], r["name"], r["posts_in_window"], r["replies_in_window"],
-             r["last_post_at"], r["status"], r["reasons"]] for r in report["rows"]])  # fmt: skip
+             r["last_post_at"], r["status"], r["reasons"]] for r in shown])  # fmt: skip
+    if len(shown) < len(rows):
+        console.print(
+            f"显示前 {len(shown)} / {len(rows)} 行 showing {len(shown)} of {len(rows)} rows "
+            "(--limit N or --all for more, --json for every row)"
+        )
+    reasons = ", ".join(f"{k} {v}" for k, v in report["by_reason"].items()) or "—"
     console.print(
-        f"{report['failing']} / {report['accounts']} 未通过 failing: {report['by_reason']}"
+        f"{report['failing']} / {report['accounts']} 未通过 failing; 按原因 by reason: {reasons}"
     )
 
 
@@ -592,25 +666,35 @@ def flags(
     active_on: Annotated[str | None, typer.Option("--active-on", help="YYYY-MM-DD")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """List compliance flags, with who set and lifted them.
+    """List compliance flags, with the account (platform:uid and name) and who set and lifted them.
 
     Example: zhengwu index flags --active-on 2025-09-30
     """
+    from sqlalchemy import select
+
+    from zhengwu.accounts.models import Account
     from zhengwu.db.engine import unit_of_work
     from zhengwu.index import compliance as gate
     from zhengwu.index.models import ComplianceFlagRead
 
+    day = parse_date(active_on, "--active-on")
     with unit_of_work() as session:
         account_id = gate.find_account(session, account).id if account else None
-        day = date.fromisoformat(active_on) if active_on else None
         listing = [ComplianceFlagRead.model_validate(f).model_dump(mode="json")
                    for f in gate.list_flags(session, account_id=account_id, active_on=day)]  # fmt: skip
+        ids = {f["account_id"] for f in listing}
+        found = session.execute(
+            select(Account.id, Account.platform, Account.uid, Account.name).where(Account.id.in_(ids))
+        ).all() if ids else []  # fmt: skip
+    accounts = {row.id: (f"{row.platform}:{row.uid}", row.name) for row in found}
+    for f in listing:
+        f["account"], f["account_name"] = accounts.get(f["account_id"], (None, None))
     if as_json:
         print_json(listing)
         return
-    _table("合规标记 / flags", ["id", "account", "kind", "reason", "by", "at", "lifted"],
-           [[f["id"], f["account_id"], f["kind"], f["reason"], f["flagged_by"], f["flagged_at"],
-             f["lifted_at"]] for f in listing])  # fmt: skip
+    _table("合规标记 / flags", ["id", "account", "name", "kind", "reason", "by", "at", "lifted"],
+           [[f["id"], f["account"] or f"#{f['account_id']}", f["account_name"], f["kind"], f["reason"],
+             f["flagged_by"], f["flagged_at"], f["lifted_at"]] for f in listing])  # fmt: skip
 
 
 @app.command("coverage")

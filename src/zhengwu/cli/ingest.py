@@ -170,24 +170,32 @@ def formats_command(
 @handle_errors
 def quarantine_command(
     run: Annotated[int | None, typer.Option(help="only this import run")] = None,
-    limit: Annotated[int, typer.Option(help="at most this many rows")] = 50,
+    limit: Annotated[int, typer.Option(min=1, help="at most this many rows")] = 50,
+    offset: Annotated[int, typer.Option(min=0, help="skip this many rows (next page)")] = 0,
     json_out: Annotated[bool, typer.Option("--json", help="print JSON Lines")] = False,
 ) -> None:
     """Show quarantined records with their location and reason.
 
+    Without --run the newest records come first (the latest import's problems); with --run
+    one import's records are listed in file order. --limit and --offset page through them.
+
     Example: zhengwu quarantine --run 3
     """
     from rich.table import Table
-    from sqlalchemy import select
+    from sqlalchemy import func, select
 
     from zhengwu.db.engine import unit_of_work
     from zhengwu.ingest.models import QuarantineEntry
 
+    q = QuarantineEntry
     with unit_of_work() as session:
-        stmt = select(QuarantineEntry).order_by(QuarantineEntry.id).limit(limit)
+        stmt = select(q)
+        count = select(func.count()).select_from(q)
         if run is not None:
-            stmt = stmt.where(QuarantineEntry.run_id == run)
-        entries = list(session.scalars(stmt))
+            stmt, count = stmt.where(q.run_id == run), count.where(q.run_id == run)
+        order = q.id if run is not None else q.id.desc()
+        entries = list(session.scalars(stmt.order_by(order).offset(offset).limit(limit)))
+        total = session.scalar(count) or 0
     if json_out:
         for e in entries:
             print_json(
@@ -204,3 +212,26 @@ def quarantine_command(
     for e in entries:
         table.add_row(str(e.run_id), e.source, e.reason)
     console.print(table)
+    console.print(_quarantine_footer(len(entries), total, offset, limit, run))
+
+
+def _quarantine_footer(shown: int, total: int, offset: int, limit: int, run: int | None) -> str:
+    """Say which rows of how many are shown, in which order, and how to see the next ones."""
+    order_zh, order_en = (
+        (f"第 {run} 次导入，按文件顺序", f"import run {run}, file order")
+        if run is not None
+        else ("最新在前", "newest first")
+    )
+    if shown:
+        first, last = offset + 1, offset + shown
+        text = (
+            f"显示第 {first}–{last} 条，共 {total} 条（{order_zh}）"
+            f" / showing {first}–{last} of {total} ({order_en})"
+        )
+    else:
+        text = f"此页无记录，共 {total} 条 / nothing on this page, {total} in all"
+    if offset + shown < total:
+        text += f"；下一页 next page: --offset {offset + limit}"
+    if run is None and total:
+        text += "；只看一次导入 one import only: --run N"
+    return text

@@ -51,9 +51,12 @@ def add(
     Example: zhengwu library add --title 暴雨红色预警 --org 3 --matrix 1 --label 权威 --file 预警.png
     """
     from zhengwu.db.engine import unit_of_work
+    from zhengwu.ingest.files import check_file
     from zhengwu.library import service
     from zhengwu.library.service import Upload
 
+    for path in file or []:
+        check_file(path)  # a missing file or a directory: a clear error, before any work
     with unit_of_work() as session:
         streams = [p.open("rb") for p in file or []]
         try:

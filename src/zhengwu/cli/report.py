@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from zhengwu.cli.common import console, handle_errors, print_json
+from zhengwu.cli.common import check_output, console, handle_errors, print_json
 
 app = typer.Typer(
     name="report",
@@ -33,7 +33,10 @@ AwardsOpt = Annotated[
 @handle_errors
 def build(
     period: Annotated[str, typer.Option("--period", "-p", help="2025-Q3, 2025-07, 2025, A..B")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="report.html or report.pdf")],
+    out: Annotated[
+        Path,
+        typer.Option("--out", "-o", help="report.html or report.pdf (its directory must exist)"),
+    ],
     system: Annotated[str, typer.Option("--system", "-s", help="indicator system")] = "zhengwu-4d",
     awards: AwardsOpt = None,
     top: Annotated[int, typer.Option("--top", min=1, max=100, help="Top-N per platform")] = 10,
@@ -48,6 +51,7 @@ def build(
     from zhengwu.reports.awards import load_awards
 
     fmt = service.format_of(out)
+    check_output(out, "--out")
     chosen = load_awards(awards)  # a bad awards file fails before any work
     started = time.perf_counter()
     status = (
@@ -59,7 +63,6 @@ def build(
         with open_store(read_only=True) as con:
             run_id = service.find_run(con, system, period)
             report, data = service.build(con, run_id, fmt, top=top, awards=chosen)
-        out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(data)
     summary = {
         "run_id": run_id, "out": str(out), "format": fmt, "bytes": len(data),

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from zhengwu.cli.common import console, handle_errors, print_json
+from zhengwu.cli.common import check_output, console, handle_errors, print_json
 
 app = typer.Typer(
     name="rescue",
@@ -472,7 +474,10 @@ def board_command(
 @handle_errors
 def export_command(
     incident: Annotated[str, typer.Argument(help="incident name or id")],
-    csv_path: Annotated[Path, typer.Option("--csv", help="write the volunteers' sheet here")],
+    csv_path: Annotated[
+        Path,
+        typer.Option("--csv", help="write the volunteers' sheet here (its directory must exist)"),
+    ],
 ) -> None:
     """Export the requests as CSV in the volunteers' spreadsheet layout (full data).
 
@@ -482,11 +487,14 @@ def export_command(
     from zhengwu.rescue import service as rescue_service
     from zhengwu.rescue.spreadsheet import export_csv
 
+    check_output(csv_path, "--csv")
     with unit_of_work() as session:
         found = rescue_service.find_incident(session, ref=incident)
         body = export_csv(session, incident=found, principal=rescue_service.SYSTEM)
     csv_path.write_text(body, encoding="utf-8-sig")
-    console.print(f"已导出 exported {body.count(chr(10)) - 1} 条 → {csv_path}")
+    # Count records, not newlines: a quoted field (情况描述) may span several lines.
+    rows = sum(1 for _ in csv.reader(io.StringIO(body, newline=""))) - 1
+    console.print(f"已导出 exported {rows} 条 → {csv_path}")
 
 
 @app.command("merge")

@@ -55,7 +55,7 @@ def simulate(
     scale: Annotated[str, typer.Option(help="city (≈500 accounts) | province (≈8,000) | national (≈180,000 Weibo)")] = "city",
     days: Annotated[int, typer.Option(help="days in the window")] = 30,
     seed: Annotated[int, typer.Option(help="random seed: same arguments, same bytes")] = 0,
-    out: Annotated[Path, typer.Option(help="output directory")] = Path("simulated"),
+    out: Annotated[Path, typer.Option(help="output directory (created, with its parents, if missing)")] = Path("simulated"),
     start: Annotated[str, typer.Option(help="first day of the window, YYYY-MM-DD")] = "2025-07-01",
     platforms: Annotated[str, typer.Option(help="comma-separated: weibo,wechat,douyin")] = "weibo,wechat,douyin",
     region: Annotated[str | None, typer.Option(help="adcode of the city (city scale) or province (province scale); default by seed")] = None,
@@ -85,6 +85,13 @@ def simulate(
         raise InvalidInputError(
             f"未知的规模 {scale!r}，可选 city / province / national",
             f"unknown scale {scale!r}; choose city, province or national",
+        )
+    if out.exists() and not out.is_dir():
+        from zhengwu.errors import InvalidInputError
+
+        raise InvalidInputError(
+            f"--out 应为目录，但这是一个文件：{out}",
+            f"--out must be a directory, not a file: {out}",
         )
     config = SimulationConfig(
         scale=scale,

@@ -5,6 +5,11 @@ weight and the contribution in score points (they add up to the score), per dime
 same, the percentile in its peer group, and what separates it from the next rank above —
 the indicators where the account above earns the most points more. For an organisation:
 the platform scores its cross-platform score combines.
+
+``rank`` is the place among the ``ranked_count`` compliant entities of the platform's
+ranking (``excluded_count`` more fail the compliance gate and are not ranked);
+``rank_with_failing`` counts them too. ``peer_size`` is the size of the peer group the
+percentile is computed in (``peer_group``, failing entities included), not of the ranking.
 """
 
 from __future__ import annotations
@@ -96,6 +101,20 @@ def _above(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> dict[str, Any
     return found[0] if found else None
 
 
+def _ranked_counts(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> tuple[int, int]:
+    """Return how many entities of the row's ranking are ranked and how many the gate excludes.
+
+    The rank is counted over the platform's ranking (``rank``: compliant entities only),
+    which is not the peer group the percentile is computed in.
+    """
+    found = con.execute(
+        """SELECT count(*) FILTER (WHERE NOT excluded), count(*) FILTER (WHERE excluded)
+           FROM index_totals WHERE run_id = ? AND platform = ? AND entity = ?""",
+        [row["run_id"], row["platform"], row["entity"]],
+    ).fetchone()
+    return (int(found[0]), int(found[1])) if found else (0, 0)
+
+
 def explain(
     con: duckdb.DuckDBPyConnection, run_id: str, ref: str, *, platform: str | None = None,
     top_gaps: int = 3,
@@ -104,12 +123,14 @@ def explain(
     run = results.get_run(con, run_id)
     row = find_entity(con, run_id, ref, platform=platform)
     above = _above(con, row)
+    ranked_count, excluded_count = _ranked_counts(con, row)
     out: dict[str, Any] = {
         "run_id": run_id, "system": run["system"], "period": run["period"],
         "entity": row["entity"], "platform": row["platform"], "uid": row["account_uid"],
         "name": row["name"], "organization": row["org_name"], "sector": row["sector"],
         "level": row["level"], "score": row["score"], "rank": row["rank"],
-        "rank_with_failing": row["rank_with_failing"], "peer_group": row["peer_key"],
+        "rank_with_failing": row["rank_with_failing"], "ranked_count": ranked_count,
+        "excluded_count": excluded_count, "peer_group": row["peer_key"],
         "peer_size": row["peer_size"], "percentile": row["percentile"],
         "dims_missing": row["dims_missing"], "compliance": row["compliance"],
         "compliance_reasons": row["compliance_reasons"], "excluded": row["excluded"],

@@ -173,6 +173,22 @@ def ranking(
     }  # fmt: skip
 
 
+def group_names(
+    con: duckdb.DuckDBPyConnection, run_id: str, *, platform: str, by: str, limit: int = 20
+) -> tuple[list[tuple[str, str]], int]:
+    """Return the first ``limit`` groups ``(key, name)`` of a ranking and how many there are.
+
+    For a clear "no such group" message that lists the groups one may ask for.
+    """
+    cur = con.execute(
+        f"""SELECT DISTINCT group_key, group_name FROM ({grouped(by, "run")})
+            WHERE platform = $platform ORDER BY group_key""",
+        {"run": run_id, "platform": platform},
+    )
+    found = [(str(k), str(n)) for k, n in cur.fetchall()]
+    return found[:limit], len(found)
+
+
 def group_leaders(
     con: duckdb.DuckDBPyConnection, run_id: str, *, platform: str, by: str, top: int
 ) -> list[dict[str, Any]]:

@@ -108,6 +108,25 @@ def read_text(path: Path) -> tuple[str, str | None]:
         return data.decode("utf-8", errors="replace"), GBK_HINT
 
 
+def decode_sheet(path: Path) -> str:
+    """Read a whole spreadsheet export as text: UTF-8 (with or without BOM), else GBK/GB18030.
+
+    Excel on Chinese Windows saves CSV as GBK; like the member-list import, the file is read
+    as UTF-8 when it is valid UTF-8 and as GB18030 (a superset of GBK) otherwise. A file
+    that is neither is refused with a clear error.
+    """
+    check_file(path)
+    data = path.read_bytes()
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise InvalidInputError(
+        f"文件不是 UTF-8 或 GBK 编码的 CSV：{path}", f"not a UTF-8 or GBK CSV file: {path}"
+    )
+
+
 def iter_csv_rows(path: Path) -> Iterator[tuple[int, dict[str, str] | None, str | None]]:
     """Yield ``(row number, row dict, problem)`` for each data row of a CSV file.
 

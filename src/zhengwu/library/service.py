@@ -17,6 +17,7 @@ from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from zhengwu.accounts import phones as published_phones
+from zhengwu.accounts.models import Matrix, Organization
 from zhengwu.audit import service as audit_service
 from zhengwu.auth.principal import Principal
 from zhengwu.db.base import utcnow
@@ -377,6 +378,7 @@ def create(
                              f"you may not file items under matrix {matrix_id}")  # fmt: skip
     if matrix_id is None and visibility != "organization":
         visibility = "organization"  # without a matrix there is no one to share with
+    _check_owner(session, organization_id, matrix_id)
     blobs = [storage.store(u.stream, u.filename) for u in files]  # refuse before writing
     now = utcnow()
     item = ContentItem(
@@ -399,6 +401,16 @@ def create(
     )  # fmt: skip
     _index(session, item)
     return item
+
+
+def _check_owner(session: Session, organization_id: int | None, matrix_id: int | None) -> None:
+    """Refuse an organisation or matrix that does not exist, before anything is written."""
+    if organization_id is not None and session.get(Organization, organization_id) is None:
+        raise NotFoundError(
+            f"没有编号为 {organization_id} 的机构", f"no such organisation: {organization_id}"
+        )
+    if matrix_id is not None and session.get(Matrix, matrix_id) is None:
+        raise NotFoundError(f"没有编号为 {matrix_id} 的矩阵", f"no such matrix: {matrix_id}")
 
 
 def update(

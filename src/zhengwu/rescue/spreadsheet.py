@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from zhengwu.auth.principal import Principal
 from zhengwu.db.base import utcnow
 from zhengwu.errors import InvalidInputError
+from zhengwu.ingest.files import decode_sheet
 from zhengwu.platforms.timeparse import DateError, parse_time
 from zhengwu.rescue import access, intake
 from zhengwu.rescue import service as rescue_service
@@ -129,11 +130,16 @@ def _row(
 def import_csv(
     session: Session, *, incident: Incident, path: Path, actor: Principal
 ) -> IntakeReport:
-    """Import a volunteers' sheet into ``incident``; bad rows are quarantined with reasons."""
-    if not path.is_file():
-        raise InvalidInputError(f"找不到文件：{path}", f"no such file: {path}")
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        rows = list(csv.reader(handle))
+    """Import a volunteers' sheet into ``incident``; bad rows are quarantined with reasons.
+
+    The sheet may be UTF-8 or GBK/GB18030 (as Excel saves it on Chinese Windows).
+    """
+    try:
+        rows = list(csv.reader(io.StringIO(decode_sheet(path), newline="")))
+    except csv.Error as exc:
+        raise InvalidInputError(
+            f"无法读取表格 {path}：{exc}", f"unreadable CSV sheet {path}: {exc}"
+        ) from None
     if not rows:
         raise InvalidInputError(f"空表格：{path}", f"empty sheet: {path}")
     columns = _header_map(rows[0])

@@ -93,3 +93,18 @@ def due_soon(
         ),
     )
     return list(session.scalars(query.order_by(sr.resolve_due, sr.id)))
+
+
+def next_deadline(request: ServiceRequest, now: datetime) -> tuple[str, datetime | None]:
+    """Return which deadline of an open request comes next, ``("response" | "resolve", due)``.
+
+    The response deadline while nobody has answered and it has not passed; the resolution
+    deadline otherwise. This is the deadline that puts a request on :func:`due_soon`'s list.
+    """
+    if (
+        request.first_response_at is None
+        and request.response_due is not None
+        and request.response_due >= now
+    ):
+        return "response", request.response_due
+    return "resolve", request.resolve_due
