@@ -234,3 +234,47 @@ def test_orgs_refuse_unknown_adcode_self_parent_cycles_and_repeats(
     assert stored["B1"].name == "郑州市公安局"
     assert stored["D1"].parent_id is None
     assert stored["E1"].adcode == "520600"
+
+
+def test_account_list_and_platform_profile_settle(session: Session, tmp_path: Path) -> None:
+    """A list's creation date does not undo the platform's exact time of that day (and back)."""
+    orgs = tmp_path / "orgs.csv"
+    orgs.write_text(
+        "org_id,name,level,sector,adcode,parent_id\no1,山东省人民政府新闻办公室,省,发布,370000,\n"
+    )
+    _run(session, "zhengwu-orgs", orgs)
+    accounts = tmp_path / "accounts.csv"
+    accounts.write_text(
+        "platform,uid,name,org_id,verified_type,created_at\n"
+        "weibo,3721262965,山东发布,o1,1,2013-09-29\n"
+        "weibo,3721262966,日照妇联,o1,7,2012-11-16\n",
+        encoding="utf-8",
+    )
+    users = tmp_path / "users.jsonl"
+    users.write_text(
+        json.dumps({"id": 3721262965, "screen_name": "山东发布", "verified": True,
+                    "verified_type": 1, "followers_count": 10,
+                    "created_at": "Sun Sep 29 09:15:02 +0800 2013"}, ensure_ascii=False) + "\n"
+        # verified_type 7 reads as 'not government'; the account is linked, so it stays one.
+        + json.dumps({"id": 3721262966, "screen_name": "日照妇联", "verified": True,
+                      "verified_type": 7, "followers_count": 10,
+                      "created_at": "Fri Nov 16 23:22:11 +0800 2012"}, ensure_ascii=False) + "\n",
+        encoding="utf-8",
+    )  # fmt: skip
+    _run(session, "zhengwu-accounts", accounts)
+    first = _run(session, "weibo-api", users)
+    assert first.updated == 2  # exact time (and counts) over the list's date
+    for _ in range(2):
+        listed = _run(session, "zhengwu-accounts", accounts)
+        assert (listed.updated, listed.duplicates) == (0, 2)
+        profiles = _run(session, "weibo-api", users)
+        assert (profiles.updated, profiles.duplicates, profiles.accounts_updated) == (0, 2, 0)
+    one = account_service.get_account(session, platform="weibo", uid="3721262965")
+    assert one.platform_created_at is not None
+    assert one.platform_created_at.isoformat() == "2013-09-29T01:15:02+00:00"
+    # A list date on another day is a correction, and is taken.
+    accounts.write_text(
+        "platform,uid,name,org_id,verified_type,created_at\nweibo,3721262965,山东发布,o1,1,2013-09-30\n",
+        encoding="utf-8",
+    )
+    assert _run(session, "zhengwu-accounts", accounts).updated == 1

@@ -19,8 +19,10 @@ quarantine follow the same rules as the platform importers.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +44,7 @@ from zhengwu.errors import InvalidInputError
 from zhengwu.ingest.files import iter_csv_rows, read_text
 from zhengwu.ingest.registry import ImportItem, register
 from zhengwu.platforms.records import QuarantineRecord
-from zhengwu.platforms.timeparse import DateError, parse_time
+from zhengwu.platforms.timeparse import CHINA_TZ, DateError, parse_time
 from zhengwu.privacy import PhoneError, parse_phones
 
 
@@ -287,6 +289,24 @@ class OrgsImporter(_Operational):
         return None, _OrgRow(source, row, ext, parent, values)
 
 
+_DATE_ONLY = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
+
+
+def _same_day(text: str, stored: datetime | None) -> bool:
+    """Tell whether ``text`` is a bare date (no time) on the local day of ``stored``.
+
+    A list gives an account's creation as a date (``2013-09-29``), the platform as an
+    exact time; the less precise value must not overwrite the more precise one it agrees
+    with, or each import of one undoes the other.
+    """
+    if stored is None or not _DATE_ONLY.match(text):
+        return False
+    try:
+        return parse_time(text).date() == stored.astimezone(CHINA_TZ).date()
+    except DateError:
+        return False
+
+
 @register("zhengwu-accounts")
 class AccountListImporter(_Operational):
     """Links of platform accounts to organisations from a CSV list."""
@@ -314,20 +334,26 @@ class AccountListImporter(_Operational):
             if org_ext and org_id is None:
                 result.quarantine(source, f"机构不存在 / unknown org_id {org_ext!r}", row)
                 continue
-            values: dict[str, Any] = {"name": row["name"].strip(), "organization_id": org_id}
+            values: dict[str, Any] = {"name": row["name"].strip()}
+            if "org_id" in row:  # a list without the column leaves the links as they are
+                values["organization_id"] = org_id
             if org_id is not None:
                 values["is_government"] = True
             vt = row.get("verified_type", "").strip()
+            created = row.get("created_at", "").strip()
             try:
                 if vt:
                     values["verified_type"] = int(vt)
-                if row.get("created_at", "").strip():
-                    values["platform_created_at"] = parse_time(row["created_at"].strip())
+                if created:
+                    values["platform_created_at"] = parse_time(created)
             except (ValueError, DateError) as exc:
                 result.quarantine(source, f"字段无效 / invalid value: {exc}", row)
                 continue
             key = (row["platform"].strip(), row["uid"].strip())
             account = accounts.get(key)
+            if account is not None and _same_day(created, account.platform_created_at):
+                # The list's date only, the platform's exact time on that day: keep the time.
+                del values["platform_created_at"]
             if account is None:
                 account = Account(platform=key[0], uid=key[1], **values)
                 accounts[key] = account
