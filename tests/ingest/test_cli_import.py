@@ -166,3 +166,45 @@ def test_import_leaves_search_to_the_worker_unless_refresh_search(
     assert _search("深圳")["stale"] == {}
     again = runner.invoke(app, ["import", "weibo-api", str(other), "--refresh-search"])
     assert again.exit_code == 0 and "search index refreshed" in again.stdout
+
+
+WECHAT_SAMPLE = (
+    Path(__file__).resolve().parents[2].parent
+    / "shared" / "data" / "wechat" / "wnma3mz_gongqingtuan_zhongyang_article_list.jsonl"
+)  # fmt: skip
+
+
+def test_wechat_articles_are_counted_one_by_one(tmp_path: Path) -> None:
+    """read = imported + … counts articles (what is stored), not pushes (群发)."""
+    dry = runner.invoke(
+        app, ["import", "wechat-articles", str(WECHAT_SAMPLE), "--dry-run", "--json"]
+    )
+    assert dry.exit_code == 0, dry.output
+    printed = [orjson.loads(line) for line in dry.stdout.strip().splitlines()[:-1]]
+    assert sum(r["kind"] == "post" for r in printed) == 73
+    assert _summary(dry.stdout)["read"] == 73
+    first = _summary(
+        runner.invoke(app, ["import", "wechat-articles", str(WECHAT_SAMPLE), "--json"]).stdout
+    )
+    assert (first["read"], first["imported"], first["quarantined"]) == (73, 73, 0)
+    stats = orjson.loads(runner.invoke(app, ["store", "stats", "--json"]).stdout)
+    assert stats["platforms"][0]["posts"] == 73
+    # A push whose lead article is stored, carrying one article not seen before.
+    push = orjson.loads(WECHAT_SAMPLE.read_bytes().splitlines()[0])
+    others = push["app_msg_ext_info"]["multi_app_msg_item_list"]
+    extra = {
+        **others[0],
+        "title": "新增的一篇",
+        "content_url": others[0]["content_url"].replace("idx=2", "idx=9"),
+    }
+    others.append(extra)
+    grown = tmp_path / "grown.jsonl"
+    grown.write_bytes(orjson.dumps(push) + b"\n")
+    again = _summary(runner.invoke(app, ["import", "wechat-articles", str(grown), "--json"]).stdout)
+    assert (again["read"], again["imported"], again["duplicates"]) == (
+        len(others) + 1,
+        1,
+        len(others),
+    )
+    stats = orjson.loads(runner.invoke(app, ["store", "stats", "--json"]).stdout)
+    assert stats["platforms"][0]["posts"] == 74
