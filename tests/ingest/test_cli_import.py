@@ -208,3 +208,23 @@ def test_wechat_articles_are_counted_one_by_one(tmp_path: Path) -> None:
     )
     stats = orjson.loads(runner.invoke(app, ["store", "stats", "--json"]).stdout)
     assert stats["platforms"][0]["posts"] == 74
+
+
+def test_a_file_of_refused_records_or_none_warns(tmp_path: Path) -> None:
+    """Wrong format or empty file: exit 0 (records are quarantined), with a warning naming it."""
+    wrong = runner.invoke(app, ["import", "douyin-aweme", str(WECHAT_SAMPLE), "--json"])
+    assert wrong.exit_code == 0, wrong.output
+    summary = orjson.loads(wrong.stdout.strip().splitlines()[-1])
+    assert summary["read"] == summary["quarantined"] == 30
+    (warning,) = summary["warnings"]
+    assert str(WECHAT_SAMPLE) in warning and "douyin-aweme" in warning
+    assert "全部 30 条记录都被隔离" in warning and "all 30 records" in warning
+    assert "is it really douyin-aweme?" in wrong.stderr
+    empty = tmp_path / "empty.jsonl"
+    empty.write_bytes(b"")
+    nothing = runner.invoke(app, ["import", "weibo-api", str(empty)])
+    assert nothing.exit_code == 0, nothing.output
+    assert "空文件" in nothing.stderr and f"no records in {empty}" in nothing.stderr
+    fine = runner.invoke(app, ["import", "wechat-articles", str(WECHAT_SAMPLE), "--json"])
+    assert orjson.loads(fine.stdout.strip().splitlines()[-1])["warnings"] == []
+    assert "warning" not in fine.stderr
