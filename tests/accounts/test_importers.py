@@ -194,3 +194,87 @@ def test_a_renamed_organisation_reaches_its_accounts_search_documents(
     assert indexer.refresh(session)["accounts"] == 1
     assert "上城区城市管理局" in body("9001") and "江干区" not in body("9001")
     assert body("9002") == before
+
+
+def test_orgs_refuse_unknown_adcode_self_parent_cycles_and_repeats(
+    session: Session, tmp_path: Path
+) -> None:
+    session.add(Organization(external_id="D1", name="数据库里的局", level="市", sector="公安"))
+    session.flush()
+    orgs = tmp_path / "orgs.csv"
+    orgs.write_text(
+        "org_id,name,level,sector,adcode,parent_id\n"
+        "B1,郑州市公安局,市,公安,410100,\n"  # line 2: fine
+        "B2,某局,市,公安,999999,\n"  # 3: six digits, no such division
+        "B3,某所,县,公安,410105,B3\n"  # 4: its own parent
+        "A4,甲,县,公安,410105,A5\n"  # 5: A4 ↔ A5
+        "A5,乙,县,公安,410105,A4\n"  # 6
+        "B1,郑州市公安局（重复）,市,公安,410100,\n"  # 7: repeated org_id
+        "C1,丙,县,公安,410105,A4\n"  # 8: parent refused above
+        "D2,丁,市,公安,410100,D1\n"  # 9: D1 (in the DB) gets D2 as parent below → cycle
+        "D1,数据库里的局,市,公安,410100,D2\n"  # 10
+        "E1,铜仁地区公安处,市,公安,522200,\n",  # 11: old code (铜仁地区) → its successor
+        encoding="utf-8",
+    )
+    s = _run(session, "zhengwu-orgs", orgs)
+    _identity(s)
+    assert (s.read, s.imported, s.updated, s.quarantined) == (10, 2, 0, 8)
+    reasons = {
+        q.source.rsplit(":", 1)[1]: q.reason for q in session.scalars(select(QuarantineEntry))
+    }
+    assert set(reasons) == {"3", "4", "5", "6", "7", "8", "9", "10"}
+    assert "区划代码不存在" in reasons["3"] and "unknown adcode" in reasons["3"]
+    assert "own parent" in reasons["4"] and "自己的上级" in reasons["4"]
+    assert "cycle" in reasons["5"] and "循环" in reasons["6"]
+    assert "repeated (first at line 2)" in reasons["7"] and "第 2 行" in reasons["7"]
+    assert "unknown parent_id 'A4'" in reasons["8"]
+    assert "cycle" in reasons["9"] and "cycle" in reasons["10"]
+    stored = {o.external_id: o for o in session.scalars(select(Organization))}
+    assert set(stored) == {"B1", "D1", "E1"}
+    assert stored["B1"].name == "郑州市公安局"
+    assert stored["D1"].parent_id is None
+    assert stored["E1"].adcode == "520600"
+
+
+def test_account_list_and_platform_profile_settle(session: Session, tmp_path: Path) -> None:
+    """A list's creation date does not undo the platform's exact time of that day (and back)."""
+    orgs = tmp_path / "orgs.csv"
+    orgs.write_text(
+        "org_id,name,level,sector,adcode,parent_id\no1,山东省人民政府新闻办公室,省,发布,370000,\n"
+    )
+    _run(session, "zhengwu-orgs", orgs)
+    accounts = tmp_path / "accounts.csv"
+    accounts.write_text(
+        "platform,uid,name,org_id,verified_type,created_at\n"
+        "weibo,3721262965,山东发布,o1,1,2013-09-29\n"
+        "weibo,3721262966,日照妇联,o1,7,2012-11-16\n",
+        encoding="utf-8",
+    )
+    users = tmp_path / "users.jsonl"
+    users.write_text(
+        json.dumps({"id": 3721262965, "screen_name": "山东发布", "verified": True,
+                    "verified_type": 1, "followers_count": 10,
+                    "created_at": "Sun Sep 29 09:15:02 +0800 2013"}, ensure_ascii=False) + "\n"
+        # verified_type 7 reads as 'not government'; the account is linked, so it stays one.
+        + json.dumps({"id": 3721262966, "screen_name": "日照妇联", "verified": True,
+                      "verified_type": 7, "followers_count": 10,
+                      "created_at": "Fri Nov 16 23:22:11 +0800 2012"}, ensure_ascii=False) + "\n",
+        encoding="utf-8",
+    )  # fmt: skip
+    _run(session, "zhengwu-accounts", accounts)
+    first = _run(session, "weibo-api", users)
+    assert first.updated == 2  # exact time (and counts) over the list's date
+    for _ in range(2):
+        listed = _run(session, "zhengwu-accounts", accounts)
+        assert (listed.updated, listed.duplicates) == (0, 2)
+        profiles = _run(session, "weibo-api", users)
+        assert (profiles.updated, profiles.duplicates, profiles.accounts_updated) == (0, 2, 0)
+    one = account_service.get_account(session, platform="weibo", uid="3721262965")
+    assert one.platform_created_at is not None
+    assert one.platform_created_at.isoformat() == "2013-09-29T01:15:02+00:00"
+    # A list date on another day is a correction, and is taken.
+    accounts.write_text(
+        "platform,uid,name,org_id,verified_type,created_at\nweibo,3721262965,山东发布,o1,1,2013-09-30\n",
+        encoding="utf-8",
+    )
+    assert _run(session, "zhengwu-accounts", accounts).updated == 1

@@ -192,3 +192,65 @@ def test_quarantine_lists_the_newest_first_and_says_how_to_page(
     footer = " ".join(table.stdout.split())
     assert "showing 1–2 of 5 (newest first)" in footer
     assert "next page: --offset 2" in footer
+
+
+WECHAT_SAMPLE = (
+    Path(__file__).resolve().parents[2].parent
+    / "shared" / "data" / "wechat" / "wnma3mz_gongqingtuan_zhongyang_article_list.jsonl"
+)  # fmt: skip
+
+
+def test_wechat_articles_are_counted_one_by_one(tmp_path: Path) -> None:
+    """read = imported + … counts articles (what is stored), not pushes (群发)."""
+    dry = runner.invoke(
+        app, ["import", "wechat-articles", str(WECHAT_SAMPLE), "--dry-run", "--json"]
+    )
+    assert dry.exit_code == 0, dry.output
+    printed = [orjson.loads(line) for line in dry.stdout.strip().splitlines()[:-1]]
+    assert sum(r["kind"] == "post" for r in printed) == 73
+    assert _summary(dry.stdout)["read"] == 73
+    first = _summary(
+        runner.invoke(app, ["import", "wechat-articles", str(WECHAT_SAMPLE), "--json"]).stdout
+    )
+    assert (first["read"], first["imported"], first["quarantined"]) == (73, 73, 0)
+    stats = orjson.loads(runner.invoke(app, ["store", "stats", "--json"]).stdout)
+    assert stats["platforms"][0]["posts"] == 73
+    # A push whose lead article is stored, carrying one article not seen before.
+    push = orjson.loads(WECHAT_SAMPLE.read_bytes().splitlines()[0])
+    others = push["app_msg_ext_info"]["multi_app_msg_item_list"]
+    extra = {
+        **others[0],
+        "title": "新增的一篇",
+        "content_url": others[0]["content_url"].replace("idx=2", "idx=9"),
+    }
+    others.append(extra)
+    grown = tmp_path / "grown.jsonl"
+    grown.write_bytes(orjson.dumps(push) + b"\n")
+    again = _summary(runner.invoke(app, ["import", "wechat-articles", str(grown), "--json"]).stdout)
+    assert (again["read"], again["imported"], again["duplicates"]) == (
+        len(others) + 1,
+        1,
+        len(others),
+    )
+    stats = orjson.loads(runner.invoke(app, ["store", "stats", "--json"]).stdout)
+    assert stats["platforms"][0]["posts"] == 74
+
+
+def test_a_file_of_refused_records_or_none_warns(tmp_path: Path) -> None:
+    """Wrong format or empty file: exit 0 (records are quarantined), with a warning naming it."""
+    wrong = runner.invoke(app, ["import", "douyin-aweme", str(WECHAT_SAMPLE), "--json"])
+    assert wrong.exit_code == 0, wrong.output
+    summary = orjson.loads(wrong.stdout.strip().splitlines()[-1])
+    assert summary["read"] == summary["quarantined"] == 30
+    (warning,) = summary["warnings"]
+    assert str(WECHAT_SAMPLE) in warning and "douyin-aweme" in warning
+    assert "全部 30 条记录都被隔离" in warning and "all 30 records" in warning
+    assert "is it really douyin-aweme?" in wrong.stderr
+    empty = tmp_path / "empty.jsonl"
+    empty.write_bytes(b"")
+    nothing = runner.invoke(app, ["import", "weibo-api", str(empty)])
+    assert nothing.exit_code == 0, nothing.output
+    assert "空文件" in nothing.stderr and f"no records in {empty}" in nothing.stderr
+    fine = runner.invoke(app, ["import", "wechat-articles", str(WECHAT_SAMPLE), "--json"])
+    assert orjson.loads(fine.stdout.strip().splitlines()[-1])["warnings"] == []
+    assert "warning" not in fine.stderr

@@ -13,7 +13,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from zhengwu.errors import InvalidInputError
-from zhengwu.ingest.files import GBK_HINT
 from zhengwu.ingest.registry import ImportItem, get_importer
 from zhengwu.platforms.hotsearch.importers import HotSearchImporter
 from zhengwu.platforms.hotsearch.payloads import rank_of, topic_of
@@ -107,19 +106,17 @@ def test_bad_entries_are_quarantined(tmp_path: Path) -> None:
         b'{"title": "zero", "url": "/weibo?band_rank=0"}',
         b'{"title": ["list"]}',
         b'{"title": "t", "url": {"a": 1}}',
-        '{"title": "政务"}'.encode("gbk"),
     ]
     path.write_bytes(b"[\n" + b",\n".join(body) + b"\n]\n")
     items = list(HotSearchImporter().read(path))
-    assert len(items) == 9
+    assert len(items) == 8
     quarantined = [i.primary for i in items if isinstance(i.primary, QuarantineRecord)]
-    assert len(quarantined) == 8
-    assert [q.source for q in quarantined] == [f"{path}:item {n}" for n in range(2, 10)]
+    assert len(quarantined) == 7
+    assert [q.source for q in quarantined] == [f"{path}:item {n}" for n in range(2, 9)]
     reasons = [q.reason for q in quarantined]
     expected = ["title", "title", "not a JSON object", "band_rank", "band_rank", "title", "url"]
-    for reason, word in zip(reasons, expected, strict=False):
+    for reason, word in zip(reasons, expected, strict=True):
         assert word in reason
-    assert reasons[-1] == GBK_HINT
 
 
 def test_whole_file_errors(tmp_path: Path) -> None:
@@ -131,6 +128,30 @@ def test_whole_file_errors(tmp_path: Path) -> None:
     (tmp_path / "2024-01-04.json").write_text('[{"title": "a"', "utf-8")
     with pytest.raises(InvalidInputError):
         HotSearchImporter().read(tmp_path / "2024-01-04.json")
+
+
+def test_whole_file_errors_say_what_is_wrong(tmp_path: Path) -> None:
+    entries = [{"title": f"政务热搜{n}", "url": f"/weibo?q=a&band_rank={n}"} for n in range(1, 4)]
+    entries.append({"title": "ASCII only", "url": "/weibo?q=b"})
+    gbk = tmp_path / "2024-01-05.json"
+    gbk.write_bytes(json.dumps(entries, ensure_ascii=False).encode("gbk"))
+    # Refused as a whole, not read as replacement characters entry by entry.
+    with pytest.raises(InvalidInputError, match="GBK") as caught:
+        HotSearchImporter().read(gbk)
+    assert "不是 UTF-8" in caught.value.message_zh and "iconv" in caught.value.message_en
+    empty = tmp_path / "2024-01-06.json"
+    empty.write_bytes(b"\xef\xbb\xbf \n")
+    with pytest.raises(InvalidInputError, match="empty file") as caught:
+        HotSearchImporter().read(empty)
+    assert "空文件" in caught.value.message_zh
+    binary = tmp_path / "2024-01-07.json"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe")
+    with pytest.raises(InvalidInputError, match="not a UTF-8 JSON file"):
+        HotSearchImporter().read(binary)
+    text = tmp_path / "2024-01-08.json"
+    text.write_text("title,url\n热搜,/weibo?q=a\n", "utf-8")
+    with pytest.raises(InvalidInputError, match="starts with 'title,url"):
+        HotSearchImporter().read(text)
 
 
 def test_registered() -> None:

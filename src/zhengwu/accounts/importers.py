@@ -4,7 +4,10 @@ Formats (written by ``zhengwu simulate`` and by hand or from spreadsheets):
 
 - ``zhengwu-orgs``: CSV ``org_id, name, level, sector, adcode, parent_id`` and optionally
   ``public_phones`` (公开电话: the body's published numbers, separated by ``;`` ``、`` or a
-  quoted ``,``; an empty cell removes them, a file without the column leaves them as they are)
+  quoted ``,``; an empty cell removes them, a file without the column leaves them as they are).
+  A row is quarantined when its adcode names no division (old codes become their
+  successor), when it is its own parent or its parent chain loops (within the file or
+  through the organisations on file), or when its org_id already came earlier in the file.
 - ``zhengwu-accounts``: CSV ``platform, uid, name, org_id, verified_type, created_at``
   (links platform accounts to organisations; a linked account is a government account)
 - ``zhengwu-matrices``: JSON list of ``{"id", "name", "kind", "adcode", "sector",
@@ -16,8 +19,10 @@ quarantine follow the same rules as the platform importers.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +44,7 @@ from zhengwu.errors import InvalidInputError
 from zhengwu.ingest.files import iter_csv_rows, read_text
 from zhengwu.ingest.registry import ImportItem, register
 from zhengwu.platforms.records import QuarantineRecord
-from zhengwu.platforms.timeparse import DateError, parse_time
+from zhengwu.platforms.timeparse import CHINA_TZ, DateError, parse_time
 from zhengwu.privacy import PhoneError, parse_phones
 
 
@@ -102,9 +107,72 @@ def _normalise_adcode(value: str) -> str | None:
         value = value[:6]
     if len(value) != 6 or not value.isdigit():
         raise ValueError(f"区划代码应为 6 位数字 / adcode must be 6 digits: {value!r}")
-    from zhengwu.regions import successor
+    from zhengwu import regions
 
-    return successor(value)
+    # A code that is six digits but names no division (999999) would later stop routing
+    # derivation; an old code is accepted and stored as its successor.
+    if regions.get(value) is None:
+        raise ValueError(f"区划代码不存在 / unknown adcode (no such division): {value!r}")
+    return regions.successor(value)
+
+
+@dataclass(slots=True)
+class _OrgRow:
+    """One organisation row that passed the field checks."""
+
+    source: str
+    row: dict[str, str]
+    external_id: str
+    parent: str | None
+    values: dict[str, Any]
+
+
+def _on_cycle(start: str, parents: dict[str, str | None]) -> bool:
+    """Tell whether following the parents of ``start`` comes back to it."""
+    seen = {start}
+    current = parents.get(start)
+    while current is not None:
+        if current == start:
+            return True
+        if current in seen:
+            return False  # a cycle further up, not through ``start``
+        seen.add(current)
+        current = parents.get(current)
+    return False
+
+
+def _check_hierarchy(
+    accepted: dict[str, _OrgRow], db_parents: dict[str, str | None], result: OperationalResult
+) -> None:
+    """Quarantine rows whose parent is missing or whose parent chain loops (in place).
+
+    The file's rows override the parents stored for the same organisations, so a cycle
+    is found within the file and against the database. Removing a row can leave its
+    children without a parent, so the checks repeat until nothing changes.
+    """
+    while True:
+        parents = {**db_parents, **{e: r.parent for e, r in accepted.items()}}
+        refused = {
+            ext: f"上级机构形成循环 / parent_id forms a cycle through {ext!r}"
+            for ext in accepted
+            if _on_cycle(ext, parents)
+        }
+        if not refused:
+            refused = {
+                ext: (
+                    f"上级机构不存在或未导入 / unknown parent_id {org.parent!r} "
+                    "(not on file, or its row was refused)"
+                )
+                for ext, org in accepted.items()
+                if org.parent is not None
+                and org.parent not in accepted
+                and org.parent not in db_parents
+            }
+        if not refused:
+            return
+        for ext, reason in refused.items():
+            org = accepted.pop(ext)
+            result.quarantine(org.source, reason, org.row)
 
 
 class _Operational:
@@ -133,72 +201,110 @@ class OrgsImporter(_Operational):
         """Insert or update every organisation of the list, then link parents."""
         result = OperationalResult()
         existing = {o.external_id: o for o in session.scalars(select(Organization))}
-        parents: list[tuple[Organization, str]] = []
+        by_id = {o.id: o.external_id for o in existing.values()}
+        db_parents = {
+            ext: by_id.get(o.parent_id) if o.parent_id is not None else None
+            for ext, o in existing.items()
+            if ext is not None
+        }
+        accepted = self._check_rows(path, result)
+        _check_hierarchy(accepted, db_parents, result)
         renamed: list[Organization] = []
-        rows = list(iter_csv_rows(path))
-        known = set(existing) | {r.get("org_id", "").strip() for _, r, _ in rows if r is not None}
-        for line, row, problem in rows:
+        for ext, checked in accepted.items():
+            org = existing.get(ext)
+            if org is None:
+                org = Organization(external_id=ext, **checked.values)
+                existing[ext] = org
+                if not dry_run:
+                    session.add(org)
+                _count(result, "imported")
+            else:
+                if not dry_run and org.name != checked.values["name"]:
+                    renamed.append(org)
+                _count(result, _assign(org, checked.values) if not dry_run else "duplicate")
+        if not dry_run:
+            session.flush()
+            for ext, checked in accepted.items():
+                if checked.parent is not None:
+                    existing[ext].parent_id = existing[checked.parent].id
+            session.flush()
+            _touch_accounts_of(session, [o.id for o in renamed])
+        return result
+
+    def _check_rows(self, path: Path, result: OperationalResult) -> dict[str, _OrgRow]:
+        """Return the rows whose own fields are valid, by org_id; quarantine the others."""
+        accepted: dict[str, _OrgRow] = {}
+        first_line: dict[str, int] = {}
+        for line, row, problem in iter_csv_rows(path):
             result.read += 1
             source = f"{path}:{line}"
             if row is None:
                 result.quarantine(source, problem or "unreadable row")
                 continue
-            missing = [
-                c for c in ("org_id", "name", "level", "sector") if not row.get(c, "").strip()
-            ]
-            if missing:
-                result.quarantine(source, f"缺少字段 / missing field(s): {', '.join(missing)}", row)
-                continue
-            level = row["level"].strip()
-            if level not in LEVELS:
-                result.quarantine(
-                    source, f"层级无效 / invalid level {level!r} (expected {'/'.join(LEVELS)})", row
+            reason, checked = self._check_row(source, row)
+            ext = row.get("org_id", "").strip()
+            if reason is None and ext in first_line:
+                reason = (
+                    f"机构编号在本文件第 {first_line[ext]} 行已出现 / "
+                    f"org_id {ext!r} repeated (first at line {first_line[ext]})"
                 )
+            if reason is not None or checked is None:
+                result.quarantine(source, reason or "invalid row", row)
                 continue
+            first_line[ext] = line
+            accepted[ext] = checked
+        return accepted
+
+    @staticmethod
+    def _check_row(source: str, row: dict[str, str]) -> tuple[str | None, _OrgRow | None]:
+        """Return ``(reason, None)`` for a row to quarantine, else ``(None, checked row)``."""
+        missing = [c for c in ("org_id", "name", "level", "sector") if not row.get(c, "").strip()]
+        if missing:
+            return f"缺少字段 / missing field(s): {', '.join(missing)}", None
+        level = row["level"].strip()
+        if level not in LEVELS:
+            return f"层级无效 / invalid level {level!r} (expected {'/'.join(LEVELS)})", None
+        try:
+            adcode = _normalise_adcode(row.get("adcode", ""))
+        except ValueError as exc:
+            return str(exc), None
+        ext = row["org_id"].strip()
+        parent = row.get("parent_id", "").strip() or None
+        if parent == ext:
+            return f"机构不能是自己的上级 / organisation {ext!r} is its own parent", None
+        values: dict[str, Any] = {
+            "name": row["name"].strip(),
+            "level": level,
+            "sector": row["sector"].strip(),
+            "adcode": adcode,
+        }
+        if "public_phones" in row:  # optional: a list without the column keeps them
             try:
-                adcode = _normalise_adcode(row.get("adcode", ""))
-            except ValueError as exc:
-                result.quarantine(source, str(exc), row)
-                continue
-            parent_ext = row.get("parent_id", "").strip()
-            if parent_ext and parent_ext not in known:
-                result.quarantine(source, f"上级机构不存在 / unknown parent_id {parent_ext!r}", row)
-                continue
-            values: dict[str, Any] = {
-                "name": row["name"].strip(),
-                "level": level,
-                "sector": row["sector"].strip(),
-                "adcode": adcode,
-            }
-            if "public_phones" in row:  # optional: a list without the column keeps them
-                try:
-                    values["public_phones"] = parse_phones(row["public_phones"]) or None
-                except PhoneError as exc:
-                    reason = (
-                        f"公开电话无效：{exc.message_zh} / invalid public_phones: {exc.message_en}"
-                    )
-                    result.quarantine(source, reason, row)
-                    continue
-            org = existing.get(row["org_id"].strip())
-            if org is None:
-                org = Organization(external_id=row["org_id"].strip(), **values)
-                existing[org.external_id] = org
-                if not dry_run:
-                    session.add(org)
-                _count(result, "imported")
-            else:
-                if not dry_run and org.name != values["name"]:
-                    renamed.append(org)
-                _count(result, _assign(org, values) if not dry_run else "duplicate")
-            if parent_ext:
-                parents.append((org, parent_ext))
-        if not dry_run:
-            session.flush()
-            for org, parent_ext in parents:
-                org.parent_id = existing[parent_ext].id
-            session.flush()
-            _touch_accounts_of(session, [o.id for o in renamed])
-        return result
+                values["public_phones"] = parse_phones(row["public_phones"]) or None
+            except PhoneError as exc:
+                return (
+                    f"公开电话无效：{exc.message_zh} / invalid public_phones: {exc.message_en}",
+                    None,
+                )
+        return None, _OrgRow(source, row, ext, parent, values)
+
+
+_DATE_ONLY = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
+
+
+def _same_day(text: str, stored: datetime | None) -> bool:
+    """Tell whether ``text`` is a bare date (no time) on the local day of ``stored``.
+
+    A list gives an account's creation as a date (``2013-09-29``), the platform as an
+    exact time; the less precise value must not overwrite the more precise one it agrees
+    with, or each import of one undoes the other.
+    """
+    if stored is None or not _DATE_ONLY.match(text):
+        return False
+    try:
+        return parse_time(text).date() == stored.astimezone(CHINA_TZ).date()
+    except DateError:
+        return False
 
 
 @register("zhengwu-accounts")
@@ -228,20 +334,26 @@ class AccountListImporter(_Operational):
             if org_ext and org_id is None:
                 result.quarantine(source, f"机构不存在 / unknown org_id {org_ext!r}", row)
                 continue
-            values: dict[str, Any] = {"name": row["name"].strip(), "organization_id": org_id}
+            values: dict[str, Any] = {"name": row["name"].strip()}
+            if "org_id" in row:  # a list without the column leaves the links as they are
+                values["organization_id"] = org_id
             if org_id is not None:
                 values["is_government"] = True
             vt = row.get("verified_type", "").strip()
+            created = row.get("created_at", "").strip()
             try:
                 if vt:
                     values["verified_type"] = int(vt)
-                if row.get("created_at", "").strip():
-                    values["platform_created_at"] = parse_time(row["created_at"].strip())
+                if created:
+                    values["platform_created_at"] = parse_time(created)
             except (ValueError, DateError) as exc:
                 result.quarantine(source, f"字段无效 / invalid value: {exc}", row)
                 continue
             key = (row["platform"].strip(), row["uid"].strip())
             account = accounts.get(key)
+            if account is not None and _same_day(created, account.platform_created_at):
+                # The list's date only, the platform's exact time on that day: keep the time.
+                del values["platform_created_at"]
             if account is None:
                 account = Account(platform=key[0], uid=key[1], **values)
                 accounts[key] = account

@@ -201,8 +201,11 @@ def _upsert(
     for rec in primary:
         key = (rec.platform, rec.uid)
         values = _values(rec)
+        stored = existing.get(key)
+        if stored is not None and stored[1] is not None and "is_government" in values:
+            values["is_government"] = True  # linked to an organisation: see below
         current = state.get(key)
-        if current is None and (stored := existing.get(key)) is not None:
+        if current is None and stored is not None:
             current = _state(stored)
         if current is None:
             result.primary_new += 1
@@ -223,9 +226,12 @@ def _upsert(
         if fields == old[2:]:
             continue  # every field as stored (one comparison in C; the common re-import)
         values = {col: v for col, v in zip(_COLUMNS, fields, strict=True) if v is not None}
+        if old[1] is not None and "is_government" in values:
+            # Linked to an organisation: government whatever the payload says. Set before
+            # comparing, or a payload saying "not government" counts as a change that
+            # changes nothing, on every import of it.
+            values["is_government"] = True
         if _differs(values, _state(old)):
-            if old[1] is not None:  # linked to an organisation
-                values["is_government"] = True
             updates.append({"id": old[0], **values})
     result.new, result.updated = len(inserts), len(updates)
     if dry_run:

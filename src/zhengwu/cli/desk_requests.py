@@ -419,12 +419,14 @@ def routing_derive(json_out: JsonOut = False) -> None:
     from zhengwu.servicedesk.routing import service as routing_service
 
     with unit_of_work() as session:
-        created = routing_service.derive_rules(session, actor=_system())
-        count = len(created)
+        derivation = routing_service.derive_rules(session, actor=_system())
+        count = len(derivation.rules)
     if json_out:
-        print_json({"added": count})
-    else:
-        console.print(f"已推导规则 added {count}")
+        print_json({"added": count, "warnings": derivation.warnings})
+        return
+    for warning in derivation.warnings:
+        console.print(warning, style="yellow", markup=False)
+    console.print(f"已推导规则 added {count}")
 
 
 @app.command("replay-events")

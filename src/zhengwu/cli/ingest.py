@@ -102,6 +102,10 @@ def import_command(
                     options=options, workers=workers,
                     on_progress=lambda n: progress.advance(task, n),
                 )  # fmt: skip
+    for warning in summary.warnings:  # stderr: the JSON summary stays the last stdout line
+        err_console.print(
+            f"警告 / warning: {warning}", style="yellow", markup=False, soft_wrap=True
+        )
     if dry_run:
         print_json(summary.to_dict() if json_out else {"summary": summary.to_dict()})
         return

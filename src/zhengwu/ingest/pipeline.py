@@ -59,6 +59,8 @@ class ImportSummary:
     files: list[str] = field(default_factory=list)
     seconds: float = 0.0
     run_id: int | None = None
+    # Bilingual notes about whole files: empty, or every record refused (wrong format?).
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the summary as the JSON object ``zhengwu import --json`` prints last."""
@@ -73,6 +75,7 @@ class ImportSummary:
             "files": self.files,
             "seconds": round(self.seconds, 3),
             "run_id": self.run_id,
+            "warnings": self.warnings,
         }
 
 
@@ -181,31 +184,16 @@ def run_import(
         summary.run_id = run.id
     writer = _Writer(session, analytics, run, fmt, summary, dry_run=dry_run)
     for path in paths:
-        if getattr(importer, "operational", False):
-            _apply_operational(importer, session, path, summary, run, fmt, dry_run=dry_run)
-            if on_progress is not None:
-                on_progress(summary.read)
-            continue
-        if on_item is not None:
-            chunks: Iterable[Parsed] = [
-                _collect_with_callback(fmt, options, path, observed_at, on_item)
-            ]
-        elif (
-            not dry_run
-            and _wants_fast(fast, path)
-            and (fast_chunk := _fast_parse(importer, options, path, analytics, observed_at))
-        ):
-            chunks = [fast_chunk]
-        else:
-            chunks = _chunks(fmt, options, path, workers, observed_at)
-        for chunk in chunks:
-            try:
-                writer.write(chunk)
-            finally:
-                if isinstance(chunk, FastImport):
-                    chunk.close()
-            if on_progress is not None:
-                on_progress(chunk.read)
+        before = (summary.read, summary.quarantined)
+        _import_file(
+            importer, fmt, options, path, writer, workers, observed_at,
+            dry_run=dry_run, on_item=on_item, on_progress=on_progress, fast=fast,
+        )  # fmt: skip
+        warning = _file_warning(
+            fmt, path, summary.read - before[0], summary.quarantined - before[1]
+        )
+        if warning is not None:
+            summary.warnings.append(warning)
     summary.seconds = (datetime.now(UTC) - started).total_seconds()
     if run is not None:
         run.finished_at = datetime.now(UTC)
@@ -216,6 +204,55 @@ def run_import(
         # new and changed accounts from their updated_at (`zhengwu import --refresh-search`
         # runs it right after an import), so a large import does not wait for jieba.
     return summary
+
+
+def _file_warning(fmt: str, path: Path, read: int, quarantined: int) -> str | None:
+    """Return the warning about a file that held no record or only refused ones, else None."""
+    if read == 0:
+        return f"文件中没有记录（空文件？）：{path} / no records in {path} (empty file?)"
+    if quarantined == read:
+        return (
+            f"{path} 的全部 {read} 条记录都被隔离，文件可能不是 {fmt} 格式（见 zhengwu formats）"
+            f" / all {read} records of {path} were quarantined: is it really {fmt}?"
+            " (see zhengwu formats)"
+        )
+    return None
+
+
+def _import_file(
+    importer: Any, fmt: str, options: dict[str, Any], path: Path, writer: _Writer,
+    workers: int, observed_at: datetime, *, dry_run: bool, on_item: ItemCallback | None,
+    on_progress: ProgressCallback | None, fast: bool | None,
+) -> None:  # fmt: skip
+    """Import one file of ``run_import`` through the route that suits it."""
+    summary = writer.summary
+    if getattr(importer, "operational", False):
+        _apply_operational(
+            importer, writer.session, path, summary, writer.run, fmt, dry_run=dry_run
+        )
+        if on_progress is not None:
+            on_progress(summary.read)
+        return
+    if on_item is not None:
+        chunks: Iterable[Parsed] = [
+            _collect_with_callback(fmt, options, path, observed_at, on_item)
+        ]
+    elif (
+        not dry_run
+        and _wants_fast(fast, path)
+        and (fast_chunk := _fast_parse(importer, options, path, writer.analytics, observed_at))
+    ):
+        chunks = [fast_chunk]
+    else:
+        chunks = _chunks(fmt, options, path, workers, observed_at)
+    for chunk in chunks:
+        try:
+            writer.write(chunk)
+        finally:
+            if isinstance(chunk, FastImport):
+                chunk.close()
+        if on_progress is not None:
+            on_progress(chunk.read)
 
 
 def _wants_fast(fast: bool | None, path: Path) -> bool:

@@ -37,10 +37,7 @@ class HotSearchImporter:
                 f"无法确定热搜存档的日期（文件名应为 YYYY-MM-DD.json）：{path}",
                 f"cannot tell the day of the hot-search archive (name it YYYY-MM-DD.json): {path}",
             )
-        if not _starts_with_array(path):
-            raise InvalidInputError(
-                f"热搜存档应为 JSON 数组：{path}", f"a hot-search archive is a JSON array: {path}"
-            )
+        _check_archive(path)
 
         def parse(record: dict[str, object], raw: RawRecord) -> ImportItem:
             return ImportItem(primary=parse_entry(record, day=day))
@@ -48,7 +45,48 @@ class HotSearchImporter:
         return import_items(iter_records(path, byte_range), parse)
 
 
-def _starts_with_array(path: Path) -> bool:
-    with path.open("rb") as fh:
-        head = fh.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
-    return head.startswith(b"[")
+def _check_archive(path: Path) -> None:
+    """Refuse a file that is not a UTF-8 JSON array, saying what it is instead.
+
+    An archive is one JSON document: a file in another encoding (GBK from a Windows
+    tool) is wrong as a whole, so it is refused with the fix rather than read as
+    replacement characters and quarantined entry by entry.
+    """
+    data = path.read_bytes()
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    head = data.lstrip(b" \t\r\n")
+    if not head:
+        raise InvalidInputError(
+            f"热搜存档是空文件（应为 JSON 数组）：{path}",
+            f"the hot-search archive is an empty file (expected a JSON array): {path}",
+        )
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(path, data, exc.start) from None
+    if not head.startswith(b"["):
+        start = head[:20].decode("utf-8", "replace")
+        raise InvalidInputError(
+            f"热搜存档应为 JSON 数组，但文件以 {start!r} 开头：{path}",
+            f"a hot-search archive is a JSON array, but the file starts with {start!r}: {path}",
+        )
+
+
+def _not_utf8(path: Path, data: bytes, offset: int) -> InvalidInputError:
+    if b"\x00" not in data:
+        try:
+            data.decode("gbk")
+        except UnicodeDecodeError:
+            pass
+        else:
+            return InvalidInputError(
+                f"热搜存档不是 UTF-8 编码（像是 GBK，第 {offset} 字节起）；请先转换为 UTF-8，"
+                f"例如 iconv -f GBK -t UTF-8：{path}",
+                f"the hot-search archive is not UTF-8 (it looks like GBK, from byte {offset}); "
+                f"convert it first, e.g. iconv -f GBK -t UTF-8: {path}",
+            )
+    return InvalidInputError(
+        f"热搜存档不是 UTF-8 编码的 JSON 文件（二进制文件？第 {offset} 字节起）：{path}",
+        f"the hot-search archive is not a UTF-8 JSON file (binary? from byte {offset}): {path}",
+    )

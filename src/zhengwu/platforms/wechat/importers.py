@@ -30,11 +30,13 @@ from zhengwu.platforms.wechat.sources import (
 
 @register("wechat-articles")
 class WechatArticlesImporter:
-    """Profile article lists (one item per push: lead article + the others) and wechat_spider rows.
+    """Profile article lists (one item per article of a push) and wechat_spider rows.
 
-    A push is one item whose primary record is its lead article (头条) and whose related
-    records are the push's other articles, so ``read`` counts pushes, not articles. A
-    wechat_spider row is one item: the article, plus its account when the row names it.
+    Every article of a push (群发: the lead article 头条 and the others) is one item, so
+    ``read`` counts articles and each is classified on its own (a push whose lead is
+    stored but which carries a new article imports that article). A push that cannot be
+    read at all is one quarantined item. A wechat_spider row is one item: the article,
+    plus its account when the row names it.
     """
 
     name = "wechat-articles"
@@ -47,15 +49,15 @@ class WechatArticlesImporter:
     def read(
         self, path: Path, *, byte_range: tuple[int, int] | None = None
     ) -> Iterator[ImportItem]:
-        """Yield one item per push or exported article; quarantine bad records."""
+        """Yield one item per article (of a push, or exported); quarantine bad records."""
         records = iter_records(path, byte_range, unwrap=unwrap_article_list)
         return import_items(records, _article_item)
 
 
-def _article_item(record: dict[str, object], raw: RawRecord) -> ImportItem:
+def _article_item(record: dict[str, object], raw: RawRecord) -> ImportItem | list[ImportItem]:
     if is_profile_push(record):
         lead, others = parse_profile_push(record)
-        return ImportItem(primary=lead, related=[*others])
+        return [ImportItem(primary=article) for article in (lead, *others)]
     if is_spider_row(record):
         post, account = parse_spider_row(record)
         return ImportItem(primary=post, related=[account] if account else [])

@@ -245,9 +245,14 @@ def _csv_records(path: Path) -> Iterator[RawRecord]:
 
 
 def import_items(
-    records: Iterator[RawRecord], parse: Callable[[dict[str, object], RawRecord], ImportItem]
+    records: Iterator[RawRecord],
+    parse: Callable[[dict[str, object], RawRecord], ImportItem | list[ImportItem]],
 ) -> Iterator[ImportItem]:
-    """Turn raw records into import items, quarantining unreadable, non-object and bad ones."""
+    """Turn raw records into import items, quarantining unreadable, non-object and bad ones.
+
+    ``parse`` returns one item, or a list when one input record holds several (the
+    articles of a WeChat push), each of which is then counted.
+    """
     for record in records:
         if record.problem is not None:
             yield quarantine(record.source, record.problem, record.raw)
@@ -258,9 +263,14 @@ def import_items(
             )
         else:
             try:
-                yield parse(record.value, record)
+                parsed = parse(record.value, record)
             except PayloadError as exc:
                 yield quarantine(record.source, str(exc), record.raw)
+                continue
+            if isinstance(parsed, list):
+                yield from parsed
+            else:
+                yield parsed
 
 
 # ---- field access: platform JSON is untyped; these turn values into typed ones or a reason.

@@ -8,6 +8,7 @@ and inside one division the most specific category (leaf → parent → any).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -167,17 +168,45 @@ def retire(session: Session, *, rule: RoutingRule, actor: Principal, reason: str
     return version
 
 
-def derive_rules(session: Session, *, actor: Principal) -> list[RoutingRule]:
-    """Propose and add rules from the bodies on file: each first-level category → the body of
-    its first matching sector (分类的 ``sectors``) in each city and county that has one."""
-    tree = category_service.get_tree(session)
-    orgs = list(
-        session.scalars(
-            select(Organization)
-            .where(Organization.adcode.is_not(None), Organization.level.in_(("市", "县")))
-            .order_by(Organization.id)
-        )
+@dataclass(slots=True)
+class Derivation:
+    """What :func:`derive_rules` did: the rules it added and the bodies it skipped (why)."""
+
+    rules: list[RoutingRule] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _routable_orgs(session: Session, warnings: list[str]) -> list[Organization]:
+    """Return the city and county bodies with a known division; warn about the others."""
+    orgs = session.scalars(
+        select(Organization)
+        .where(Organization.adcode.is_not(None), Organization.level.in_(("市", "县")))
+        .order_by(Organization.id)
     )
+    routable: list[Organization] = []
+    for org in orgs:
+        if org.adcode is not None and regions.get(org.adcode) is None:
+            # One body with a bad code (stored before the importer checked codes) must not
+            # stop the rules of every other body.
+            warnings.append(
+                f"已跳过机构 {org.name}（{org.external_id or org.id}）：区划代码无效 {org.adcode} / "
+                f"skipped organisation {org.name} ({org.external_id or org.id}): "
+                f"unknown adcode {org.adcode}"
+            )
+            continue
+        routable.append(org)
+    return routable
+
+
+def derive_rules(session: Session, *, actor: Principal) -> Derivation:
+    """Propose and add rules from the bodies on file: each first-level category → the body of
+    its first matching sector (分类的 ``sectors``) in each city and county that has one.
+
+    A body whose division code is unknown is skipped with a warning in the result.
+    """
+    tree = category_service.get_tree(session)
+    derivation = Derivation()
+    orgs = _routable_orgs(session, derivation.warnings)
     current = {(r.category_code, r.adcode) for r in active_rules(session)}
     proposals: list[RoutingRuleCreate] = []
     for category in tree:
@@ -198,6 +227,8 @@ def derive_rules(session: Session, *, actor: Principal) -> list[RoutingRule]:
                         note=f"由系统「{org.sector}」推导",
                     )
                 )
-    if not proposals:
-        return []
-    return add_rules(session, rules=proposals, actor=actor, note="derived from sectors")
+    if proposals:
+        derivation.rules = add_rules(
+            session, rules=proposals, actor=actor, note="derived from sectors"
+        )
+    return derivation

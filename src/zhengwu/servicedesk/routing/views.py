@@ -73,6 +73,5 @@ def list_versions(db: DB, principal: CurrentPrincipal) -> list[RoutingVersionRea
 def derive(db: DB, principal: WritingPrincipal) -> list[RoutingRuleRead]:
     """Add rules derived from the categories' sectors and the bodies on file (admin)."""
     principal.require("admin")
-    return [
-        RoutingRuleRead.model_validate(r) for r in routing_service.derive_rules(db, actor=principal)
-    ]
+    derivation = routing_service.derive_rules(db, actor=principal)
+    return [RoutingRuleRead.model_validate(r) for r in derivation.rules]
