@@ -418,7 +418,7 @@ def rank(
                f"{g['excluded_count']} excluded)",
                ["名次", "变化", "账号", "名称", "得分", "百分位", "合规"], rows)  # fmt: skip
     console.print(
-        f"未纳入排行 excluded by the compliance gate: {result['excluded_count']}"
+        f"未纳入排行 excluded (compliance gate, 无数据 no data): {result['excluded_count']}"
         + ("" if include_failing else " (--include-failing to rank them, --show-excluded to list)")
     )
     if show_excluded:
@@ -486,8 +486,8 @@ def explain(
     if above:
         gaps = "; ".join(f"{g['title_zh'] or g['indicator'] or g['dimension']} +{g['gap_points']:.2f}"
                          for g in above["largest_gaps"])  # fmt: skip
-        console.print(f"上一名 next above: {above['name']} ({above['uid']}) {above['score']:.2f}, "
-                      f"gap {above['gap_points']:.2f} points — largest: {gaps or '—'}")  # fmt: skip
+        console.print(f"上一名 next above: {above['name']} ({above['uid']}) {_fmt(above['score'])}, "
+                      f"gap {_fmt(above['gap_points'])} points — largest: {gaps or '—'}")  # fmt: skip
 
 
 # ---- compliance ---------------------------------------------------------------------------

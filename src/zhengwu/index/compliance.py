@@ -42,7 +42,9 @@ from zhengwu.index.periods import CHINA_OFFSET
 FLAGS_SCHEMA = pa.schema(
     [("account_id", pa.int64()), ("kind", pa.string()), ("reason", pa.string())]
 )
-REASONS_ZH = {"no_post": "检查日前无更新", "no_replies": "无互动回复"}
+# ``no_data`` is not a compliance check: the engine adds it to an account without usable
+# counts (no score), which is excluded from the ranking the same way.
+REASONS_ZH = {"no_post": "检查日前无更新", "no_replies": "无互动回复", "no_data": "无数据"}
 
 
 @dataclass(frozen=True, slots=True)

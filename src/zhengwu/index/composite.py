@@ -11,7 +11,8 @@
 3. Per dimension the weighted mean of the indicators that have data (weights re-normalised
    over them); fallback indicators only when no primary indicator has data. The score is
    the weighted mean of the dimensions that have data, re-normalised the same way; the
-   missing dimensions are recorded. Contribution of an indicator = normalised value ×
+   missing dimensions are recorded. An account with every dimension missing has no score
+   (NULL, not 0): the engine excludes it from the ranking with the reason ``no_data``. Contribution of an indicator = normalised value ×
    effective indicator weight × effective dimension weight, so contributions add up to
    the score exactly.
 
@@ -297,7 +298,7 @@ def score(con: duckdb.DuckDBPyConnection, system: IndicatorSystem, run_id: str) 
         f"""INSERT INTO index_scores
         WITH {_normalised_sql(system)},
         dm AS (SELECT *, {", ".join(dim_cols)}, {", ".join(eff_cols)} FROM nm),
-        sc AS (SELECT *, coalesce(({total}) / nullif({present}, 0), 0) AS score, {dweights} FROM dm)
+        sc AS (SELECT *, ({total}) / nullif({present}, 0) AS score, {dweights} FROM dm)
         SELECT {_q(run_id)}, platform, uid, account_id, score, tie_value, n_posts,
                list_filter([{missing}], lambda x: x IS NOT NULL)::VARCHAR[],
                [{", ".join(raw)}]::DOUBLE[], [{", ".join(normalised)}]::DOUBLE[],
