@@ -10,8 +10,8 @@ sums happen to add floating-point numbers in); then the system's tie-break metri
 descending (``posts`` for zhengwu-4d and the presets: the account that published more
 ranks first among equals); then the uid, ascending.
 
-An account without usable data (no score: every dimension missing, or for a preset every
-count it needs unreported) is not scored as 0: its score is NULL, it is excluded from the
+An account without usable data (no score: for zhengwu-4d no raw value at all, so every
+dimension missing; for a preset every count it needs unreported) is not scored as 0: its score is NULL, it is excluded from the
 ranking with the reason ``no_data`` (the path failing accounts take), it has no percentile,
 and the run notes say how many there were — and which peer groups had no usable data at all.
 """
@@ -164,7 +164,9 @@ def no_data_notes(con: duckdb.DuckDBPyConnection, run_id: str, period: Period) -
         )
     if len(blank_groups) > _BLANK_GROUPS_NAMED:
         rest = len(blank_groups) - _BLANK_GROUPS_NAMED
-        notes.append(f"另有 {rest} 个同组也没有可用数据 / {rest} more peer groups have no usable data")
+        notes.append(
+            f"另有 {rest} 个同组也没有可用数据 / {rest} more peer groups have no usable data"
+        )
     return notes
 
 
