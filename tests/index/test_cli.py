@@ -140,3 +140,15 @@ def test_compliance_flags_and_systems(tmp_path: Path) -> None:
     bad = runner.invoke(app, ["run", "--period", "July"])
     assert bad.exit_code == 2
     assert "people-2025" in bad.output
+
+
+def test_run_says_when_the_check_date_is_after_the_data(tmp_path: Path) -> None:
+    _setup()  # posts up to 2025-07-31
+    result = runner.invoke(app, ["run", "--period", "2025-08"])
+    assert result.exit_code == 0, result.output
+    text = "".join(result.output.split())  # the console wraps long lines anywhere in CJK
+    assert "检查日2025-08-31晚于最新数据2025-07-31" in text
+    assert "use--check-date2025-07-31" in text
+    result = runner.invoke(app, ["run", "--period", "2025-07"])
+    assert result.exit_code == 0, result.output
+    assert "晚于最新数据" not in result.output

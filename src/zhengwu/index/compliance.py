@@ -88,6 +88,32 @@ def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return bool(row and row[0])
 
 
+def newest_post_day(con: duckdb.DuckDBPyConnection, platforms: tuple[str, ...]) -> date | None:
+    """Return the China-time day of the newest stored post on ``platforms`` (None: no post)."""
+    if not platforms or not has_table(con, "posts"):
+        return None
+    marks = ", ".join("?" for _ in platforms)
+    row = con.execute(
+        f"SELECT max(created_at) FROM posts WHERE platform IN ({marks})", list(platforms)
+    ).fetchone()
+    newest = row[0] if row else None
+    return (newest + CHINA_OFFSET).date() if newest is not None else None
+
+
+def stale_check_note(check_date: date, newest: date | None) -> str | None:
+    """Return the run note for a check date after the newest data, or None when it is not."""
+    if newest is None or check_date <= newest:
+        return None
+    # Every account would fail ``no_post`` only because the data stops: say so, and how to
+    # check on the last day with data instead (the default stays the period end).
+    return (
+        f"检查日 {check_date} 晚于最新数据 {newest}，合规检查的“无更新”可能只是因为数据截止；"
+        f"请用 --check-date {newest} 指定检查日 / check date {check_date} is after the newest "
+        f"data {newest}: accounts may fail “no post” only because the data stops; "
+        f"use --check-date {newest}"
+    )
+
+
 # ---- manual flags (operational DB; the caller commits) --------------------------------
 
 

@@ -256,6 +256,10 @@ def run_index(
             composite.score(con, system, run_id)
         else:
             run_notes.extend(presets_run.score(con, system, period, run_id))
+        stale = compliance.stale_check_note(
+            check_date, compliance.newest_post_day(con, system.platforms)
+        )
+        run_notes.extend([stale] if stale else [])
         compliance.evaluate(con, "acc", flags, check_date, rules)
         _store_account_totals(con, system, run_id)
         run_notes.extend(no_data_notes(con, run_id, period))

@@ -231,8 +231,10 @@ def _no_score(n_inputs: int, runnable: Runnable) -> dict[str, Any]:
     """Return the stored lists of an account without data: no score, every block missing."""
     n_items = n_inputs + len(runnable.blocks)
     return {
-        "score": None, "dims_missing": [b for b, _ in runnable.blocks],
-        "raw": [None] * n_items, "normalised": [None] * n_items,
+        "score": None,
+        "dims_missing": [b for b, _ in runnable.blocks],
+        "raw": [None] * n_items,
+        "normalised": [None] * n_items,
         "weight": [None] * n_inputs + [w for _, w in runnable.blocks],
         "contribution": [None] * n_items,
     }
