@@ -38,6 +38,7 @@ from zhengwu.errors import ConflictError, InvalidInputError, NotFoundError
 from zhengwu.index.metrics import REPLIES_TABLE, REPLY_PREFIX
 from zhengwu.index.models import FLAG_KINDS, ComplianceFlag
 from zhengwu.index.periods import CHINA_OFFSET
+from zhengwu.platforms.timeparse import china_time
 
 FLAGS_SCHEMA = pa.schema(
     [("account_id", pa.int64()), ("kind", pa.string()), ("reason", pa.string())]
@@ -262,7 +263,7 @@ def evaluate(
             SELECT a.platform, a.uid, a.account_id,
                    coalesce(w.n_posts, 0) AS posts_in_window,
                    coalesce(w.n_replies, 0) AS replies_in_window,
-                   l.last_post + INTERVAL 8 HOUR AS last_post_at,
+                   l.last_post AS last_post_at,
                    coalesce(f.kinds, []::VARCHAR[]) AS flags,
                    $reply AND a.platform IN ({platforms}) AND coalesce(o.observable, false)
                        AS reply_checked,
@@ -308,6 +309,9 @@ def report(
         rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
     finally:
         con.unregister("compliance_accounts_in")
+    for r in rows:  # naive UTC in the store; aware China time (+08:00) for every reader
+        if r["last_post_at"] is not None:
+            r["last_post_at"] = china_time(r["last_post_at"])
     failing = [r for r in rows if r["status"] == "fail"]
     by_reason: dict[str, int] = {}
     for r in failing:
