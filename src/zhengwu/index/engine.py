@@ -10,10 +10,11 @@ sums happen to add floating-point numbers in); then the system's tie-break metri
 descending (``posts`` for zhengwu-4d and the presets: the account that published more
 ranks first among equals); then the uid, ascending.
 
-An account without usable data (no score: for zhengwu-4d no raw value at all, so every
-dimension missing; for a preset every count it needs unreported) is not scored as 0: its score is NULL, it is excluded from the
-ranking with the reason ``no_data`` (the path failing accounts take), it has no percentile,
-and the run notes say how many there were — and which peer groups had no usable data at all.
+An account without usable data (for zhengwu-4d no raw value at all, so every dimension
+missing; for a preset every count it needs unreported) is not scored as 0: its score is
+NULL, it is excluded from the ranking with the reason ``no_data`` (the path failing
+accounts take), it has no percentile, and the run notes say how many there were — and
+which peer groups had no usable data at all.
 """
 
 from __future__ import annotations
