@@ -170,7 +170,7 @@ def test_rank_with_failing_accounts_and_an_unknown_group() -> None:
     included = _text(["rank", "--period", "2025-07", "--include-failing"])
     assert "(3 ranked, 1 of them failing ✗)" in included
     assert "2 ranked, 1 excluded" not in included
-    assert "failing the compliance gate, ranked and marked ✗: 1" in included
+    assert "failing the compliance gate or without data, ranked and marked ✗: 1" in included
     unknown = _fails(["rank", "--period", "2025-07", "--group", "不存在"])
     assert "没有这个分组：'不存在'" in unknown and "no such group: '不存在'" in unknown
     assert "Groups: weibo" in unknown
@@ -187,10 +187,13 @@ def test_explain_counts_the_ranked_apart_from_the_peer_group() -> None:
         2, 2, 1, 3,
     )  # fmt: skip
     text = _text(["explain", "weibo:8002", "--period", "2025-07"])
-    assert "rank 2 of 2 ranked (3 in weibo, 1 excluded by the compliance gate)" in text
+    assert (
+        "rank 2 of 2 ranked (3 in weibo, 1 excluded by the compliance gate or for lack of data)"
+        in text
+    )
     assert "in peer group weibo (3)" in text
     silent = _text(["explain", "weibo:8003", "--period", "2025-07"])
-    assert "not ranked (excluded by the compliance gate; 3 of 3" in silent
+    assert "not ranked (excluded by the compliance gate or for lack of data; 3 of 3" in silent
 
 
 def test_bad_dates_are_bilingual_errors_naming_the_option() -> None:
@@ -241,3 +244,15 @@ def test_rank_export_paths_are_checked_before_any_work(tmp_path: Path) -> None:
         ["rank", "--period", "2025-07", "--xlsx", str(blocker / "r.xlsx")]
     )
     assert "--csv is a directory" in _fails(["rank", "--period", "2025-07", "--csv", str(tmp_path)])
+
+
+def test_run_says_when_the_check_date_is_after_the_data(tmp_path: Path) -> None:
+    _setup()  # posts up to 2025-07-31
+    result = runner.invoke(app, ["run", "--period", "2025-08"])
+    assert result.exit_code == 0, result.output
+    text = "".join(result.output.split())  # the console wraps long lines anywhere in CJK
+    assert "检查日2025-08-31晚于最新数据2025-07-31" in text
+    assert "use--check-date2025-07-31" in text
+    result = runner.invoke(app, ["run", "--period", "2025-07"])
+    assert result.exit_code == 0, result.output
+    assert "晚于最新数据" not in result.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
@@ -97,6 +98,8 @@ def test_systems_periods_and_methodology(as_role: OpenAs, world: ConsoleWorld) -
     periods = client.get("/api/index/periods").json()
     assert [p["run_id"] for p in periods] == [world.run_id]
     assert periods[0]["published"] is False
+    computed = datetime.fromisoformat(periods[0]["created_at"])
+    assert computed.utcoffset() == timedelta(0)  # an offset, like every API time
 
 
 def test_rankings_groupings_movement_and_explain(as_role: OpenAs, world: ConsoleWorld) -> None:
@@ -148,6 +151,10 @@ def test_compliance_report_of_a_run(as_role: OpenAs, world: ConsoleWorld) -> Non
     failing = {r["name"] for r in report["rows"] if r["status"] == "fail"}
     assert {"郑州12345", "中原文旅"} <= failing  # silent since 10 July / never posted
     assert "平安郑州" not in failing
+    # Stored as 02:00 UTC: the API gives China time with its offset, as desk times carry Z.
+    last = {r["name"]: r["last_post_at"] for r in report["rows"]}
+    assert last["郑州12345"] == "2025-07-10T10:00:00+08:00"
+    assert last["中原文旅"] is None
     only = client.get("/api/index/compliance", params={"failing_only": True}).json()
     assert {r["status"] for r in only["rows"]} == {"fail"}
 

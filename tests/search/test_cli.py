@@ -55,3 +55,27 @@ def test_the_worker_makes_imported_accounts_searchable_and_reindex_rebuilds(
     assert text.exit_code == 0 and "平安南京" in text.stdout
     bad = runner.invoke(app, ["search", "query", "  "])
     assert bad.exit_code != 0 and "请输入搜索词" in bad.output
+
+
+def test_post_hits_and_store_stats_show_china_time(
+    configured_database: str, tmp_path: Path
+) -> None:
+    # 23:58 in China is 15:58 UTC, which is how the store keeps it.
+    status = {
+        "created_at": "Thu Jul 03 23:58:00 +0800 2025", "id": 5183000000000001,
+        "idstr": "5183000000000001", "mid": "5183000000000001",
+        "text": "暴雨预警：请市民减少外出", "reposts_count": 1, "comments_count": 2,
+        "attitudes_count": 3, "user": {"id": 2803301701, "idstr": "2803301701",
+                                       "screen_name": "郑州发布"},
+    }  # fmt: skip
+    path = tmp_path / "statuses.jsonl"
+    path.write_bytes(orjson.dumps(status) + b"\n")
+    assert runner.invoke(app, ["import", "weibo-api", str(path)]).exit_code == 0
+    found = _json(["search", "query", "暴雨", "--kind", "posts", "--json"])
+    assert [h["title"] for h in found["hits"]] == ["weibo · 2025-07-03 23:58"]  # type: ignore[union-attr]
+    stats = _json(["store", "stats", "--json"])
+    (row,) = stats["platforms"]  # type: ignore[misc]
+    assert (row["first"], row["last"]) == ("2025-07-03T23:58:00+08:00",) * 2
+    text = runner.invoke(app, ["store", "stats"])
+    assert text.exit_code == 0, text.output
+    assert "2025-07-03 23:58" in text.output and "UTC+8" in text.output

@@ -433,12 +433,12 @@ def rank(
                ["名次", "变化", "账号", "名称", "得分", "百分位", "合规"], rows)  # fmt: skip
     if include_failing:
         console.print(
-            f"未通过合规（已参与排名，标记 ✗）failing the compliance gate, ranked and marked ✗: "
-            f"{result['excluded_count']}"
+            f"未通过合规或无数据（已参与排名，标记 ✗）failing the compliance gate or without "
+            f"data, ranked and marked ✗: {result['excluded_count']}"
         )
     else:
         console.print(
-            f"未纳入排行 excluded by the compliance gate: {result['excluded_count']}"
+            f"未纳入排行 excluded (compliance gate, 无数据 no data): {result['excluded_count']}"
             " (--include-failing to rank them, --show-excluded to list)"
         )
     if show_excluded:
@@ -526,17 +526,21 @@ def explain(
     if above:
         gaps = "; ".join(f"{g['title_zh'] or g['indicator'] or g['dimension']} +{g['gap_points']:.2f}"
                          for g in above["largest_gaps"])  # fmt: skip
-        console.print(f"上一名 next above: {above['name']} ({above['uid']}) {above['score']:.2f}, "
-                      f"gap {above['gap_points']:.2f} points — largest: {gaps or '—'}")  # fmt: skip
+        console.print(f"上一名 next above: {above['name']} ({above['uid']}) {_fmt(above['score'])}, "
+                      f"gap {_fmt(above['gap_points'])} points — largest: {gaps or '—'}")  # fmt: skip
 
 
 def _rank_text(out: dict[str, Any]) -> str:
     """Say where an explained entity ranks, with the ranked and excluded counts apart."""
     total = out["ranked_count"] + out["excluded_count"]
-    pool = f"{total} in {out['platform']}, {out['excluded_count']} excluded by the compliance gate"
+    pool = (
+        f"{total} in {out['platform']}, {out['excluded_count']} excluded by the compliance "
+        "gate or for lack of data"
+    )
     if out["rank"] is None:
         return (
-            f"not ranked (excluded by the compliance gate; {out['rank_with_failing']} of "
+            f"not ranked (excluded by the compliance gate or for lack of data; "
+            f"{out['rank_with_failing']} of "
             f"{total} with failing accounts included)"
         )
     return f"rank {out['rank']} of {out['ranked_count']} ranked ({pool})"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -34,9 +35,10 @@ def stats(json_out: Annotated[bool, typer.Option("--json", help="print JSON")] =
             if store.has_base_table(con, "comments")
             else 0
         )
+    # The store keeps naive UTC: first and last are given in China time with their offset.
     result = {
         "platforms": [
-            {"platform": p, "posts": n, "accounts": a, "first": str(f), "last": str(last)}
+            {"platform": p, "posts": n, "accounts": a, "first": _local(f), "last": _local(last)}
             for p, n, a, f, last in rows
         ],
         "snapshots": snapshots,
@@ -47,8 +49,23 @@ def stats(json_out: Annotated[bool, typer.Option("--json", help="print JSON")] =
         print_json(result)
         return
     for row in result["platforms"]:
-        console.print(row)
+        console.print(
+            f"{row['platform']}: {row['posts']} 条 posts · {row['accounts']} 账号 accounts · "
+            f"首条 first {_shown(row['first'])} · 末条 last {_shown(row['last'])} (北京时间 UTC+8)"
+        )
     console.print(f"snapshots: {snapshots} · hot search: {hot} · comments: {comments}")
+
+
+def _local(moment: datetime | None) -> str | None:
+    """Return a stored naive-UTC time as ISO China time with its offset (+08:00)."""
+    from zhengwu.platforms.timeparse import china_time
+
+    return None if moment is None else china_time(moment).isoformat()
+
+
+def _shown(iso: str | None) -> str:
+    """Return an ISO China time as ``YYYY-MM-DD HH:MM`` ("—" for none)."""
+    return "—" if iso is None else iso[:16].replace("T", " ")
 
 
 @app.command("export-parquet")

@@ -38,11 +38,14 @@ from zhengwu.errors import ConflictError, InvalidInputError, NotFoundError
 from zhengwu.index.metrics import REPLIES_TABLE, REPLY_PREFIX
 from zhengwu.index.models import FLAG_KINDS, ComplianceFlag
 from zhengwu.index.periods import CHINA_OFFSET
+from zhengwu.platforms.timeparse import china_time
 
 FLAGS_SCHEMA = pa.schema(
     [("account_id", pa.int64()), ("kind", pa.string()), ("reason", pa.string())]
 )
-REASONS_ZH = {"no_post": "检查日前无更新", "no_replies": "无互动回复"}
+# ``no_data`` is not a compliance check: the engine adds it to an account without usable
+# counts (no score), which is excluded from the ranking the same way.
+REASONS_ZH = {"no_post": "检查日前无更新", "no_replies": "无互动回复", "no_data": "无数据"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +87,32 @@ def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
         [name],
     ).fetchone()
     return bool(row and row[0])
+
+
+def newest_post_day(con: duckdb.DuckDBPyConnection, platforms: tuple[str, ...]) -> date | None:
+    """Return the China-time day of the newest stored post on ``platforms`` (None: no post)."""
+    if not platforms or not has_table(con, "posts"):
+        return None
+    marks = ", ".join("?" for _ in platforms)
+    row = con.execute(
+        f"SELECT max(created_at) FROM posts WHERE platform IN ({marks})", list(platforms)
+    ).fetchone()
+    newest = row[0] if row else None
+    return (newest + CHINA_OFFSET).date() if newest is not None else None
+
+
+def stale_check_note(check_date: date, newest: date | None) -> str | None:
+    """Return the run note for a check date after the newest data, or None when it is not."""
+    if newest is None or check_date <= newest:
+        return None
+    # Every account would fail ``no_post`` only because the data stops: say so, and how to
+    # check on the last day with data instead (the default stays the period end).
+    return (
+        f"检查日 {check_date} 晚于最新数据 {newest}，合规检查的“无更新”可能只是因为数据截止；"
+        f"请用 --check-date {newest} 指定检查日 / check date {check_date} is after the newest "
+        f"data {newest}: accounts may fail “no post” only because the data stops; "
+        f"use --check-date {newest}"
+    )
 
 
 # ---- manual flags (operational DB; the caller commits) --------------------------------
@@ -234,7 +263,7 @@ def evaluate(
             SELECT a.platform, a.uid, a.account_id,
                    coalesce(w.n_posts, 0) AS posts_in_window,
                    coalesce(w.n_replies, 0) AS replies_in_window,
-                   l.last_post + INTERVAL 8 HOUR AS last_post_at,
+                   l.last_post AS last_post_at,
                    coalesce(f.kinds, []::VARCHAR[]) AS flags,
                    $reply AND a.platform IN ({platforms}) AND coalesce(o.observable, false)
                        AS reply_checked,
@@ -280,6 +309,9 @@ def report(
         rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
     finally:
         con.unregister("compliance_accounts_in")
+    for r in rows:  # naive UTC in the store; aware China time (+08:00) for every reader
+        if r["last_post_at"] is not None:
+            r["last_post_at"] = china_time(r["last_post_at"])
     failing = [r for r in rows if r["status"] == "fail"]
     by_reason: dict[str, int] = {}
     for r in failing:

@@ -11,7 +11,10 @@
 3. Per dimension the weighted mean of the indicators that have data (weights re-normalised
    over them); fallback indicators only when no primary indicator has data. The score is
    the weighted mean of the dimensions that have data, re-normalised the same way; the
-   missing dimensions are recorded. Contribution of an indicator = normalised value ×
+   missing dimensions are recorded. An account without any raw value (every count it
+   needs unreported, so every dimension missing) has no score (NULL, not 0): the engine
+   excludes it from the ranking with the reason ``no_data``. Known values that are equal
+   across the peer group leave the dimensions missing too, but are data: score 0. Contribution of an indicator = normalised value ×
    effective indicator weight × effective dimension weight, so contributions add up to
    the score exactly.
 
@@ -281,6 +284,10 @@ def score(con: duckdb.DuckDBPyConnection, system: IndicatorSystem, run_id: str) 
     )
     total = " + ".join(f"coalesce({d.weight} * d{i}, 0)" for i, d in enumerate(dims))
     missing = ", ".join(f"CASE WHEN d{i} IS NULL THEN {_q(d.key)} END" for i, d in enumerate(dims))
+    # No raw value at all (every count unreported) is no data: no score, not a score of 0.
+    # Known values equal across the peer group carry no information but are data: 0.
+    no_raw = " AND ".join(f"r{k} IS NULL" for k in range(len(items)))
+    score = f"CASE WHEN {no_raw} THEN NULL ELSE coalesce(({total}) / nullif({present}, 0), 0) END"
     dweights = ", ".join(
         f"CASE WHEN d{i} IS NOT NULL THEN {d.weight} / nullif({present}, 0) ELSE 0 END AS w{i}"
         for i, d in enumerate(dims)
@@ -297,7 +304,7 @@ def score(con: duckdb.DuckDBPyConnection, system: IndicatorSystem, run_id: str) 
         f"""INSERT INTO index_scores
         WITH {_normalised_sql(system)},
         dm AS (SELECT *, {", ".join(dim_cols)}, {", ".join(eff_cols)} FROM nm),
-        sc AS (SELECT *, coalesce(({total}) / nullif({present}, 0), 0) AS score, {dweights} FROM dm)
+        sc AS (SELECT *, {score} AS score, {dweights} FROM dm)
         SELECT {_q(run_id)}, platform, uid, account_id, score, tie_value, n_posts,
                list_filter([{missing}], lambda x: x IS NOT NULL)::VARCHAR[],
                [{", ".join(raw)}]::DOUBLE[], [{", ".join(normalised)}]::DOUBLE[],

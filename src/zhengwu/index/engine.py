@@ -9,6 +9,12 @@ decimals, descending (rounding makes runs independent of the order DuckDB's para
 sums happen to add floating-point numbers in); then the system's tie-break metric,
 descending (``posts`` for zhengwu-4d and the presets: the account that published more
 ranks first among equals); then the uid, ascending.
+
+An account without usable data (for zhengwu-4d no raw value at all, so every dimension
+missing; for a preset every count it needs unreported) is not scored as 0: its score is
+NULL, it is excluded from the ranking with the reason ``no_data`` (the path failing
+accounts take), it has no percentile, and the run notes say how many there were — and
+which peer groups had no usable data at all.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from zhengwu.index.periods import Period
 from zhengwu.index.service_source import empty_rates, load_service_rates
 from zhengwu.index.system import IndicatorSystem
 
-ORDER = "round(score, 6) DESC, tie_value DESC NULLS LAST, {uid}"
+ORDER = "round(score, 6) DESC NULLS LAST, tie_value DESC NULLS LAST, {uid}"
 
 
 @dataclass(slots=True)
@@ -82,8 +88,9 @@ _RANKS = """
     SELECT key,
            CASE WHEN NOT excluded THEN sum(CASE WHEN excluded THEN 0 ELSE 1 END) OVER w END AS rank,
            row_number() OVER w AS rank_with_failing,
-           100 * cume_dist() OVER (PARTITION BY {peer} ORDER BY round(score, 6)) AS percentile,
-           count(*) OVER (PARTITION BY {peer}) AS peer_size
+           CASE WHEN score IS NOT NULL THEN 100 * cume_dist() OVER (
+               PARTITION BY {peer}, score IS NULL ORDER BY round(score, 6)) END AS percentile,
+           count(score) OVER (PARTITION BY {peer}) AS peer_size
     FROM base
     WINDOW w AS (PARTITION BY platform ORDER BY {order}
                  ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"""
@@ -93,6 +100,7 @@ def _ranks(peer: str) -> str:
     # One ordered window gives both ranks: the running count of compliant accounts is the
     # rank of a compliant account, the row number the rank with failing ones included. The
     # windows see only narrow rows (a window operator sorts every column it carries).
+    # Percentile and peer size count the scored entities only: no data is not a low score.
     return _RANKS.format(peer=peer, order=ORDER.format(uid="uid"))
 
 
@@ -107,7 +115,7 @@ def _store_account_totals(
         f"""CREATE OR REPLACE TEMP TABLE ranked AS
         WITH base AS (
             SELECT a.account_id AS key, a.platform, a.uid, {keys}, s.score, s.tie_value,
-                   c.status = 'fail' AS excluded
+                   c.status = 'fail' OR s.score IS NULL AS excluded
             FROM acc a JOIN index_scores s ON s.account_id = a.account_id AND s.run_id = {_q(run_id)}
             JOIN compliance c ON c.account_id = a.account_id)
         {_ranks(peer)}"""
@@ -117,11 +125,50 @@ def _store_account_totals(
         SELECT {_q(run_id)}, a.platform, 'account', a.uid, a.account_id, a.organization_id,
                a.name, a.org_name, a.sector, a.level, a.province, a.city, s.score, r.rank,
                r.rank_with_failing, concat_ws('|', {keys}), r.peer_size, r.percentile,
-               s.dims_missing, c.status, c.reasons, c.status = 'fail', s.tie_value, s.posts
+               s.dims_missing, c.status,
+               list_concat(c.reasons, CASE WHEN s.score IS NULL THEN ['no_data'] ELSE [] END
+                   )::VARCHAR[],
+               c.status = 'fail' OR s.score IS NULL, s.tie_value, s.posts
         FROM acc a JOIN index_scores s ON s.account_id = a.account_id AND s.run_id = {_q(run_id)}
         JOIN compliance c ON c.account_id = a.account_id
         JOIN ranked r ON r.key = a.account_id"""
     )
+
+
+_BLANK_GROUPS_NAMED = 5
+
+
+def no_data_notes(con: duckdb.DuckDBPyConnection, run_id: str, period: Period) -> list[str]:
+    """Return the notes on accounts without usable data, and on peer groups with none at all."""
+    notes: list[str] = []
+    rows = con.execute(
+        """SELECT peer_key, count(*) AS n, count(*) FILTER (WHERE score IS NULL),
+                  count(*) FILTER (WHERE score IS NULL OR score = 0)
+           FROM index_totals WHERE run_id = ? AND entity = 'account'
+           GROUP BY ALL ORDER BY peer_key""",
+        [run_id],
+    ).fetchall()
+    no_data = sum(int(r[2]) for r in rows)
+    if no_data:
+        notes.append(
+            f"{no_data} 个账号在 {period.label} 没有可用的计数（未报告，非 0），不计分、不排名（无数据 no_data）"
+            f" / {no_data} accounts had no usable counts in {period.label} (not reported, "
+            "which is not 0): no score, not ranked (reason no_data)"
+        )
+    # The peer key always starts with the platform.
+    blank_groups = [(peer, int(n), int(missing)) for peer, n, missing, blank in rows if blank == n]
+    for key, n, missing in blank_groups[:_BLANK_GROUPS_NAMED]:
+        notes.append(
+            f"同组 {key} 的 {n} 个账号在 {period.label} 都没有可用数据（{missing} 个无数据，其余得分为 0）："
+            f"该组排名没有意义 / peer group {key}: none of its {n} accounts has usable data in "
+            f"{period.label} ({missing} without counts, the rest score 0): its ranking says nothing"
+        )
+    if len(blank_groups) > _BLANK_GROUPS_NAMED:
+        rest = len(blank_groups) - _BLANK_GROUPS_NAMED
+        notes.append(
+            f"另有 {rest} 个同组也没有可用数据 / {rest} more peer groups have no usable data"
+        )
+    return notes
 
 
 def _combine_sql(system: IndicatorSystem) -> str:
@@ -132,31 +179,35 @@ def _combine_sql(system: IndicatorSystem) -> str:
         weights = rule.platform_weights
         case = " ".join(f"WHEN {_q(p)} THEN {w}" for p, w in weights.items())
         return f"sum(s * CASE platform {case} ELSE 0 END) / {sum(weights.values())}"
-    return f"list_avg(list_slice(list_reverse_sort(list(s)), 1, {rule.top}))"
+    return f"list_avg(list_slice(list_reverse_sort(list(s) FILTER (WHERE s IS NOT NULL)), 1, {rule.top}))"
 
 
 def _store_org_totals(con: duckdb.DuckDBPyConnection, system: IndicatorSystem, run_id: str) -> None:
     # An organisation is ranked on its compliant accounts (the best one per platform); one
-    # with no compliant account is scored on all of them and excluded like a failing account.
+    # with no compliant account is scored on all of them and excluded like a failing account;
+    # one whose accounts all lack data has no score and is excluded with ``no_data``.
     con.execute(
         f"""INSERT INTO index_totals
         WITH acct AS (SELECT * FROM index_totals
                       WHERE run_id = $run AND entity = 'account' AND organization_id IS NOT NULL),
-        ok AS (SELECT organization_id, bool_or(NOT excluded) AS any_ok FROM acct GROUP BY ALL),
+        ok AS (SELECT organization_id, bool_or(NOT excluded) AS any_ok,
+                      bool_and(score IS NULL) AS no_data FROM acct GROUP BY ALL),
         plat AS (SELECT a.organization_id, a.platform, max(a.score) AS s, sum(a.posts) AS posts
                  FROM acct a JOIN ok USING (organization_id)
                  WHERE NOT a.excluded OR NOT ok.any_ok GROUP BY ALL),
         base AS (SELECT organization_id AS key, organization_id, 'all' AS platform,
                         'org:' || organization_id AS uid,
                         {_combine_sql(system)} AS score, CAST(count(*) AS DOUBLE) AS tie_value,
-                        sum(posts) AS posts, NOT any_value(ok.any_ok) AS excluded
+                        sum(posts) AS posts, NOT any_value(ok.any_ok) AS excluded,
+                        any_value(ok.no_data) AS no_data
                  FROM plat JOIN ok USING (organization_id) GROUP BY organization_id),
         r AS ({_ranks("platform")})
         SELECT $run, 'all', 'organization', b.uid, NULL, b.organization_id, o.name, o.name,
                o.sector, o.level, o.province, o.city, b.score, r.rank, r.rank_with_failing,
                'all', r.peer_size, r.percentile, []::VARCHAR[],
                CASE WHEN b.excluded THEN 'fail' ELSE 'pass' END,
-               CASE WHEN b.excluded THEN ['no_compliant_account'] ELSE [] END::VARCHAR[],
+               CASE WHEN b.no_data THEN ['no_data'] WHEN b.excluded THEN ['no_compliant_account']
+                    ELSE [] END::VARCHAR[],
                b.excluded, b.tie_value, b.posts
         FROM base b JOIN orgs_in o USING (organization_id)
         JOIN r ON r.key = b.key""",
@@ -206,8 +257,13 @@ def run_index(
             composite.score(con, system, run_id)
         else:
             run_notes.extend(presets_run.score(con, system, period, run_id))
+        stale = compliance.stale_check_note(
+            check_date, compliance.newest_post_day(con, system.platforms)
+        )
+        run_notes.extend([stale] if stale else [])
         compliance.evaluate(con, "acc", flags, check_date, rules)
         _store_account_totals(con, system, run_id)
+        run_notes.extend(no_data_notes(con, run_id, period))
         _store_org_totals(con, system, run_id)
         con.execute(
             f"INSERT INTO index_matrix_members SELECT {_q(run_id)}, matrix_id, account_id FROM members_in"
@@ -216,7 +272,7 @@ def run_index(
         matrix.compute(con, system, run_id)
         counts = con.execute(
             "SELECT count(*) FILTER (WHERE entity = 'account'), "
-            "count(*) FILTER (WHERE entity = 'account' AND excluded), "
+            "count(*) FILTER (WHERE entity = 'account' AND compliance = 'fail'), "
             "count(*) FILTER (WHERE entity = 'organization') FROM index_totals WHERE run_id = ?",
             [run_id],
         ).fetchone()

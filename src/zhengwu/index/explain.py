@@ -163,7 +163,8 @@ def explain(
     out["above"] = {
         "uid": above["account_uid"], "name": above["name"], "score": above["score"],
         "rank": above["rank"], "rank_with_failing": above["rank_with_failing"],
-        "gap_points": above["score"] - row["score"],
+        # No gap can be measured to or from an entity without data (score NULL).
+        "gap_points": None if None in (above["score"], row["score"]) else above["score"] - row["score"],
         "largest_gaps": [g for g in indicator_gaps if g["gap_points"] > 0][:top_gaps],
         "dimension_gaps": [g for g in gaps if g["indicator"] is None],
     }  # fmt: skip

@@ -83,6 +83,9 @@ def _composite(system: IndicatorSystem) -> list[str]:
         "indicators of a dimension are used only when none of its primary indicators has data. "
         "A dimension without any data is left out of the score and the dimension weights are "
         "re-normalised the same way; the result lists the missing dimensions (`dims_missing`). "
+        "An account without any raw value (every count it needs unreported) has no score "
+        "(not 0): it is not ranked, is listed with the reason 无数据 no_data, and the run "
+        "notes count such accounts. "
         "Contribution of an indicator = normalised value × effective indicator weight × "
         "effective dimension weight, so the contributions add up to the score (0–100).",
         "",
@@ -123,7 +126,10 @@ def _preset(system: IndicatorSystem) -> list[str]:
         )
     lines += [
         f"- Weeks run {'Sunday to Saturday' if system.week_start == 'sunday' else 'Monday to Sunday'}.",
-        "- Counts the platform did not report count as 0.",
+        "- Counts the platform did not report count as 0 beside the counts it did report. An "
+        "account that published in the window without any of the counts its formula needs "
+        "(every one NULL, as in article lists without reads) has no score (not 0): it is not "
+        "ranked, is listed with the reason 无数据 no_data, and the run notes count such accounts.",
         f"- Contributions split the value over the final weighted blocks ({blocks}) in "
         "proportion to each weighted block, so they add up to the value.",
         "- Scores are on the publisher's own scale, not 0–100; percentiles are within the platform.",

@@ -11,7 +11,12 @@ DuckDB pass with the publisher's conventions:
 * d, the window in days, is 7 for a week, 30 for a month, 365 for a year (and 人民网's
   year), the actual number of days otherwise; 清博 weeks run Sunday to Saturday (the
   system's ``week_start``);
-* a count the platform did not report (NULL) counts as 0.
+* a count the platform did not report (NULL) counts as 0 when the account has other
+  counts in the window; an account that published in the window but none of whose posts
+  has any of the counts its formula needs (``Runnable.required``; followers also count for
+  the presets that use them) has *no data*: no score (NULL, not the formula's value of
+  zeros), and the engine excludes it from the ranking with the reason ``no_data``. An
+  account without posts in the window scores as the publisher says (0 for WCI and NRI).
 
 The value itself comes from :mod:`zhengwu.index.formulas` — the one tested implementation
 of each formula — evaluated per account. Contributions split the value over the blocks of
@@ -41,7 +46,12 @@ class Runnable:
     aggregates: Mapping[str, str]  # name → SQL aggregate over the effective post counts
     inputs: Inputs
     blocks: tuple[tuple[str, float], ...]  # final weighted sum: (breakdown name, weight)
+    required: tuple[str, ...]  # post counts the formula needs: all unreported → no data
     followers: bool = False
+
+    def known_sql(self) -> str:
+        """Return the SQL aggregate counting posts with at least one required count."""
+        return f"count(*) FILTER (WHERE {' OR '.join(f'{c} IS NOT NULL' for c in self.required)})"
 
 
 def qingbo_days(period: Period) -> int:
@@ -101,16 +111,25 @@ _COUNTS = {
     "occasions": "count(DISTINCT created_at)",
 }
 
+_WCI_COUNTS = ("reads", "zaikan", "likes", "shares")
+_NRI_COUNTS = ("reads", "likes")  # NRI uses reads and likes only
+
 RUNNABLE: Mapping[str, Runnable] = {
-    "qingbo_wci_v14_2": Runnable(_WECHAT, _wci_v14, (("O", 0.6), ("A", 0.2), ("H", 0.1), ("P", 0.1))),
-    "qingbo_wci_v2": Runnable(_WECHAT, _wci_v2, (("read_block", 0.8), ("like_block", 0.2))),
-    "qingbo_wci_2016": Runnable(_WECHAT, _wci_v2, (("read_block", 0.8), ("like_block", 0.2))),
+    "qingbo_wci_v14_2": Runnable(_WECHAT, _wci_v14, (("O", 0.6), ("A", 0.2), ("H", 0.1), ("P", 0.1)),
+                                 _WCI_COUNTS),
+    "qingbo_wci_v2": Runnable(_WECHAT, _wci_v2, (("read_block", 0.8), ("like_block", 0.2)),
+                              ("reads", "likes")),
+    "qingbo_wci_2016": Runnable(_WECHAT, _wci_v2, (("read_block", 0.8), ("like_block", 0.2)),
+                                ("reads", "likes")),
     "newrank_nri": Runnable(_WECHAT, _nri, (
         ("score_read_sum", 0.75), ("score_read_max", 0.05), ("score_read_avg", 0.10),
-        ("score_headline_read_sum", 0.05), ("score_like_sum", 0.05))),
-    "weibo_bci_simple": Runnable(_COUNTS, _bci, (("W1", 0.2), ("W2", 0.8))),
-    "qingbo_bvci_v2": Runnable(_COUNTS, _bvci, (("inner", 1.0),), followers=True),
-    "qingbo_qsci_v1": Runnable(_COUNTS, _qsci, (("publishing_block", 0.25), ("engagement_block", 0.75))),
+        ("score_headline_read_sum", 0.05), ("score_like_sum", 0.05)), _NRI_COUNTS),
+    "weibo_bci_simple": Runnable(_COUNTS, _bci, (("W1", 0.2), ("W2", 0.8)),
+                                 ("reposts", "comments", "likes")),
+    "qingbo_bvci_v2": Runnable(_COUNTS, _bvci, (("inner", 1.0),), ("plays", "comments"),
+                               followers=True),
+    "qingbo_qsci_v1": Runnable(_COUNTS, _qsci, (("publishing_block", 0.25), ("engagement_block", 0.75)),
+                               ("reads", "comments", "likes")),
 }  # fmt: skip
 
 
@@ -149,7 +168,8 @@ def score(
     preset = get_preset(system.preset)
     runnable = RUNNABLE[system.preset]
     source, notes = _effective_posts(system, period)
-    aggs = ", ".join(f"{sql} AS {name}" for name, sql in runnable.aggregates.items())
+    aggregates = {**runnable.aggregates, "known": runnable.known_sql()}
+    aggs = ", ".join(f"{sql} AS {name}" for name, sql in aggregates.items())
     follower_join = follower_cols = ""
     if runnable.followers:
         from zhengwu.index.composite import aggregate_followers
@@ -159,7 +179,7 @@ def score(
         follower_cols = (
             ", coalesce(f.followers_end, a.followers) AS followers_end, f.followers_start"
         )
-    zero = ", ".join(f"coalesce(g.{name}, 0) AS {name}" for name in runnable.aggregates)
+    zero = ", ".join(f"coalesce(g.{name}, 0) AS {name}" for name in aggregates)
     cur = con.execute(
         f"""SELECT a.platform, a.uid, a.account_id, {zero}{follower_cols}
             FROM acc a
@@ -174,17 +194,20 @@ def score(
     rows: list[dict[str, Any]] = []
     for values in cur.fetchall():
         row = dict(zip(names, values, strict=True))
+        n_posts = int(row.get("n", row.get("posts", 0)))
+        base = {"run_id": run_id, "platform": row["platform"], "account_uid": row["uid"],
+                "account_id": row["account_id"], "tie_value": float(n_posts), "posts": n_posts}  # fmt: skip
+        if _no_data(runnable, row, n_posts):
+            rows.append(base | _no_score(len(input_names), runnable))
+            continue
         inputs = runnable.inputs(row, period)
         result = preset.evaluate(inputs)
         terms = [w * result.breakdown[b] for b, w in runnable.blocks]
         total = sum(terms)
         shares = [result.value * term / total if total else 0.0 for term in terms]
         n_inputs = len(input_names)
-        n_posts = int(row.get("n", row.get("posts", 0)))
-        rows.append({
-            "run_id": run_id, "platform": row["platform"], "account_uid": row["uid"],
-            "account_id": row["account_id"], "score": result.value, "tie_value": float(n_posts), "posts": n_posts,
-            "dims_missing": [],
+        rows.append(base | {
+            "score": result.value, "dims_missing": [],
             "raw": [float(inputs[n]) for n in input_names] + [result.breakdown[b] for b, _ in runnable.blocks],
             "normalised": [None] * (n_inputs + len(terms)),
             "weight": [None] * n_inputs + [w for _, w in runnable.blocks],
@@ -195,6 +218,26 @@ def score(
     con.execute("INSERT INTO index_scores SELECT * FROM preset_scores_in")
     con.unregister("preset_scores_in")
     return [f"{preset.name}: {preset.source} (certainty: {preset.certainty})", *notes]
+
+
+def _no_data(runnable: Runnable, row: Mapping[str, Any], n_posts: int) -> bool:
+    """Tell whether an account published in the window without any count its formula needs."""
+    if n_posts == 0 or row["known"] > 0:
+        return False
+    return not (runnable.followers and row.get("followers_end") is not None)
+
+
+def _no_score(n_inputs: int, runnable: Runnable) -> dict[str, Any]:
+    """Return the stored lists of an account without data: no score, every block missing."""
+    n_items = n_inputs + len(runnable.blocks)
+    return {
+        "score": None,
+        "dims_missing": [b for b, _ in runnable.blocks],
+        "raw": [None] * n_items,
+        "normalised": [None] * n_items,
+        "weight": [None] * n_inputs + [w for _, w in runnable.blocks],
+        "contribution": [None] * n_items,
+    }
 
 
 _SCORES_SCHEMA = pa.schema([

@@ -27,6 +27,7 @@ replaces the earlier results, and "the previous period" of a run is found by its
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC
 from typing import Any
 
 import duckdb
@@ -125,7 +126,7 @@ def get_run(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
         cur = con.execute("SELECT * FROM index_runs WHERE run_id = ?", [run_id])
         names = [d[0] for d in cur.description or []]
         for row in cur.fetchall():
-            return dict(zip(names, row, strict=True))
+            return _aware(dict(zip(names, row, strict=True)))
     raise NotFoundError(
         f"没有计算结果 {run_id}；请先运行 zhengwu index run",
         f"no stored run {run_id}; run `zhengwu index run` first",
@@ -150,7 +151,15 @@ def list_runs(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
         "n_failing, created_at, seconds FROM index_runs ORDER BY end_date DESC, run_id"
     )
     names = [d[0] for d in cur.description or []]
-    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+    return [_aware(dict(zip(names, row, strict=True))) for row in cur.fetchall()]
+
+
+def _aware(run: dict[str, Any]) -> dict[str, Any]:
+    """Return a run row with ``created_at`` (naive UTC in the store) as an aware UTC time."""
+    # Every API time carries its offset: a naive one would be read as local time.
+    if run.get("created_at") is not None:
+        run["created_at"] = run["created_at"].replace(tzinfo=UTC)
+    return run
 
 
 def preferred_run(
@@ -178,7 +187,7 @@ def preferred_run(
     )
     names = [d[0] for d in cur.description or []]
     for row in cur.fetchall():
-        return dict(zip(names, row, strict=True))
+        return _aware(dict(zip(names, row, strict=True)))
     return None
 
 

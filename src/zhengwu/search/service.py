@@ -24,6 +24,7 @@ from zhengwu.accounts import phones as published_phones
 from zhengwu.accounts.models import Account
 from zhengwu.auth.principal import Principal
 from zhengwu.errors import InvalidInputError
+from zhengwu.platforms.timeparse import china_time
 from zhengwu.privacy import mask_text
 from zhengwu.search import access, indexer, posts
 from zhengwu.search.models import (
@@ -198,7 +199,8 @@ def _post_hits(
         plain, html = highlight(mask_text(post.text, keep=keep), terms)
         acc_id = accounts.get((post.platform, post.account_uid or ""))
         url = f"/console/accounts/{acc_id}" if acc_id else (post.url or "")
-        title = f"{post.platform} · {post.created_at:%Y-%m-%d %H:%M}"
+        # The store keeps naive UTC; a reader sees China time, as everywhere else.
+        title = f"{post.platform} · {china_time(post.created_at):%Y-%m-%d %H:%M}"
         hits.append(
             SearchHit(
                 kind="posts",
