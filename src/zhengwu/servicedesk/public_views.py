@@ -35,6 +35,7 @@ from zhengwu.servicedesk.schemas import (
 from zhengwu.servicedesk.throttle import SlidingWindow
 from zhengwu.servicedesk.workflow import STATE_LABELS
 from zhengwu.web.deps import DB, WritingPrincipal
+from zhengwu.web.localtime import local_time
 
 router = APIRouter(tags=["public 公众"])
 ANON_LIMIT, ANON_WINDOW_SECONDS = 10, 60.0
@@ -42,6 +43,7 @@ BOARD_MAX_AGE = 60
 _templates = Environment(
     loader=PackageLoader("zhengwu.servicedesk", "templates"), autoescape=select_autoescape()
 )
+_templates.filters["local"] = local_time
 _ATTRIBUTE = re.compile(r"^attribute\[([^\]]+)\](\[\])?$")
 _FORM_FIELDS = (
     "text", "category_code", "address", "lat", "lon", "adcode", "citizen_name",
