@@ -51,8 +51,7 @@ FIELD_ERRORS: dict[str, tuple[str, str]] = {
     ),
     "phone": (
         "电话号码无效：手机写 11 位，座机带区号，如 0371-66661234",
-        "not a phone number: a mobile has 11 digits, a landline its area code, "
-        "e.g. 0371-66661234",
+        "not a phone number: a mobile has 11 digits, a landline its area code, e.g. 0371-66661234",
     ),
     "people": (
         f"人数请填 1 到 {HELP_PEOPLE_MAX} 之间的整数",
