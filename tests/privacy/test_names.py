@@ -36,6 +36,10 @@ def names(text: str) -> list[str]:
         ("一位姓王的老人被困", ["王"]),  # the surname alone is reported; masking keeps it
         ("本人杨俊，身份证号码见附件", ["杨俊"]),
         ("我叫王建国家住金水区", ["王建国"]),  # 家住 ends the name; 国家 is no word here
+        ("如有疑问请与王建国联系", ["王建国"]),  # a phrase of getting in touch
+        ("可跟李明对接", ["李明"]),
+        ("已和欧阳娜娜沟通", ["欧阳娜娜"]),
+        ("请联系王建国，电话另告", ["王建国"]),
     ],
 )
 def test_names_found_from_context(text: str, expected: list[str]) -> None:
@@ -71,6 +75,15 @@ def test_names_found_from_context(text: str, expected: list[str]) -> None:
         "张先生",  # a surname with a form of address is not a full name
         "欧阳先生",
         "我叫欧阳",
+        "请与物业联系",
+        "请及时与我们联系",
+        "请与当地派出所联系",
+        "和孙女联系",
+        "请联系社区处理",
+        "请联系相关部门",
+        "联系方式：见附件",
+        "已与王府井小区物业联系",
+        "请与金水区住建局联系",
     ],
 )
 def test_places_organisations_and_words_are_no_names(text: str) -> None:

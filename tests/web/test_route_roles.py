@@ -59,7 +59,6 @@ ROUTES: dict[str, Rule] = {
     "/openapi.json": Rule(ALL),
     "/docs": Rule(ALL),
     "/docs/oauth2-redirect": Rule(ALL),
-    "/redoc": Rule(ALL),
     "/healthz": Rule(ALL),
     "/api/auth/me": Rule(ALL),
     # accounts and matrices
@@ -164,7 +163,7 @@ ROUTES: dict[str, Rule] = {
 # Filled into catch-all parameters (``{rest:path}``).
 CATCH_ALL = {"rest": "no-such-page"}
 # Routes answered as HTML pages (asked for with ``Accept: text/html`` and a session cookie).
-HTML_PREFIXES = ("/console", "/login", "/board", "/rankings", "/docs", "/redoc")
+HTML_PREFIXES = ("/console", "/login", "/board", "/rankings", "/docs")
 
 
 def _walk(routes: list[BaseRoute], prefix: str = "") -> Iterator[tuple[str, set[str]]]:

@@ -2,7 +2,8 @@
 
 A bare run of characters is never taken for a name: Chinese has no capitals and most
 two-character words can be read as surname + given name. A name counts only after a
-label (姓名 联系人 我叫 我是 【姓名】) or before a form of address (先生 女士 老人 …), it
+label (姓名 联系人 我叫 我是 【姓名】), before a form of address (先生 女士 老人 …) or in a
+phrase of getting in touch (请与王建国联系, 请联系王建国，…), it
 starts with a common surname, and it is 2–3 characters (3–4 with a compound surname).
 Candidates that are place or organisation names (金水区, 黄石, 王府井小区, 万科物业) are
 dropped: they end in a place character, are followed by one, or are division names.
@@ -211,7 +212,26 @@ def _surnames_alone(text: str) -> Iterator[Found]:
             yield "name", m.start("s"), m.end("s")
 
 
-_ANY_CONTEXT = re.compile(r"姓|名|人|户主|我叫|我是|本人|" + _ADDRESS.pattern)
+# A verb of getting in touch: 请与王建国联系, 可跟李明对接, 请联系王建国，电话….
+_CONTACT_VERBS = re.compile(r"联系|联络|沟通|对接")
+_CONTACT_LEADS = frozenset("与和跟同找")
+
+
+def _names_in_contact_phrases(text: str) -> Iterator[Found]:
+    for m in _CONTACT_VERBS.finditer(text):
+        # 与王建国联系: the name sits between 与 (和 跟 同 找) and the verb.
+        start = _start_before(text, m.start())
+        if start is not None and start > 0 and text[start - 1] in _CONTACT_LEADS:
+            yield "name", start, m.start()
+        # 请联系王建国，…: the name follows the verb and ends the phrase (联系社区 is no name).
+        end = _name_after(text, m.end())
+        if end is not None and _PHRASE_END.match(text, end):
+            yield "name", m.end(), end
+
+
+_ANY_CONTEXT = re.compile(
+    r"姓|名|人|户主|我叫|我是|本人|" + _CONTACT_VERBS.pattern + "|" + _ADDRESS.pattern
+)
 
 
 def find_names(text: str) -> Iterator[Found]:
@@ -220,4 +240,5 @@ def find_names(text: str) -> Iterator[Found]:
         return
     yield from _names_after_labels(text)
     yield from _names_before_address(text)
+    yield from _names_in_contact_phrases(text)
     yield from _surnames_alone(text)

@@ -104,6 +104,19 @@ def normalise_phone(value: str) -> str:
     raise _not_a_phone(written)
 
 
+def normalise_callback_phone(value: str) -> str:
+    """Return a number someone can be called back on, in its normal form, or raise PhoneError.
+
+    Only a mobile (11 digits) or a landline with its area code: a hotline (12345, 110) or a
+    400 number reaches an office, not the person who wrote it.
+    """
+    number = normalise_phone(value)
+    _, dash, local = number.partition("-")
+    if _MOBILE.fullmatch(number) or (dash and _LOCAL.fullmatch(local)):
+        return number
+    raise _not_a_phone(value.strip())
+
+
 def parse_phones(value: str | Iterable[object]) -> list[str]:
     """Return the normal forms of a list of numbers, in order, each once.
 

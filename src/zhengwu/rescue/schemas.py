@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from zhengwu.privacy.phones import normalise_callback_phone
+
 IncidentType = Literal["flood", "fire", "earthquake", "typhoon", "epidemic", "other"]
 TeamKind = Literal["fire_brigade", "ngo_rescue", "volunteer", "medical", "other"]
 State = Literal["new", "verified", "dispatched", "on_scene", "resolved", "announced"]
@@ -134,14 +136,42 @@ class TeamRead(TeamCreate):
     load: int = 0
 
 
+HELP_TEXT_MIN = 2  # characters of a help request's description, blanks not counted
+HELP_PEOPLE_MAX = 100_000
+
+
 class HelpSubmission(BaseModel):
     """A request for help sent through the public form or the JSON API."""
 
-    text: str = Field(min_length=2, max_length=4000, description="what happened, in words")
+    text: str = Field(min_length=HELP_TEXT_MIN, max_length=4000, description="what happened")
     name: str | None = Field(None, max_length=64)
-    phone: str | None = Field(None, max_length=32)
+    phone: str | None = Field(
+        None, max_length=32, description="a mobile, or a landline with its area code"
+    )
     address: str | None = Field(None, max_length=256)
-    people: int | None = Field(None, ge=1, le=100_000)
+    people: int | None = Field(None, ge=1, le=HELP_PEOPLE_MAX)
+
+    @field_validator("text")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        # "   " passes the length check: what counts is what is left once blanks are gone.
+        text = value.strip()
+        if len(text) < HELP_TEXT_MIN:
+            raise ValueError(f"text is blank or shorter than {HELP_TEXT_MIN} characters")
+        return text
+
+    @field_validator("name", "address", mode="before")
+    @classmethod
+    def _optional(cls, value: object) -> object:
+        return (value.strip() or None) if isinstance(value, str) else value
+
+    @field_validator("phone", mode="before")
+    @classmethod
+    def _phone(cls, value: object) -> object:
+        # A call-back number or nothing: "not-a-phone" would promise a call nobody can make.
+        if not isinstance(value, str):
+            return value
+        return normalise_callback_phone(value) if value.strip() else None
 
 
 class PostSubmission(BaseModel):

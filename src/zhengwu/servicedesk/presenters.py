@@ -47,6 +47,13 @@ def summary(request: ServiceRequest, *, unmasked: bool) -> RequestSummary:
     )  # fmt: skip
 
 
+def _reply(session: Session, request: ServiceRequest, unmasked: bool) -> str | None:
+    """Return the reply as a viewer sees it: masked unless they may see personal data."""
+    if unmasked or not request.reply_text:
+        return request.reply_text
+    return masking.mask_for(request.reply_text, request, keep=published_phones.directory(session))
+
+
 def detail(session: Session, request: ServiceRequest, principal: Principal) -> RequestDetail:
     """Return everything about a request that ``principal`` may see."""
     unmasked = access.can_read(principal, request)
@@ -79,7 +86,7 @@ def detail(session: Session, request: ServiceRequest, principal: Principal) -> R
         helper_organization_ids=helpers, duplicate_of=kept.public_id if kept else None,
         first_response_at=request.first_response_at, accepted_at=request.accepted_at,
         resolved_at=request.resolved_at, followed_up_at=request.followed_up_at,
-        satisfaction=request.satisfaction, reply_text=request.reply_text,
+        satisfaction=request.satisfaction, reply_text=_reply(session, request, unmasked),
         extension_days=request.extension_days, extension_reason=request.extension_reason,
         reopen_count=request.reopen_count, allowed_actions=allowed,
         sources=[SourceRead.model_validate(s) for s in sources] if unmasked else [],
@@ -124,7 +131,7 @@ def public_rows(
                 region=division.name if division else None,
                 organization=orgs.get(r.organization_id) if r.organization_id else None,
                 text=masking.mask(r.text_masked, keep=keep),
-                reply_text=masking.mask(r.reply_text, keep=keep) if r.reply_text else None,
+                reply_text=masking.mask_for(r.reply_text, r, keep=keep) if r.reply_text else None,
                 received_at=r.received_at,
                 first_response_at=r.first_response_at,
                 resolved_at=r.resolved_at,

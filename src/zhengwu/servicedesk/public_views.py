@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -21,9 +21,11 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 
 from zhengwu.accounts import phones as published_phones
+from zhengwu.auth.principal import PUBLIC
 from zhengwu.errors import InvalidInputError, NotFoundError
-from zhengwu.servicedesk import presenters, rates, service
+from zhengwu.servicedesk import presenters, public_form, rates, service
 from zhengwu.servicedesk.category import service as category_service
+from zhengwu.servicedesk.errors import IntakeThrottledError
 from zhengwu.servicedesk.models import ServiceRequest
 from zhengwu.servicedesk.schemas import (
     ActionInput,
@@ -35,6 +37,7 @@ from zhengwu.servicedesk.schemas import (
 from zhengwu.servicedesk.throttle import SlidingWindow
 from zhengwu.servicedesk.workflow import STATE_LABELS
 from zhengwu.web.deps import DB, WritingPrincipal
+from zhengwu.web.localtime import CHINA, local_time
 
 router = APIRouter(tags=["public 公众"])
 ANON_LIMIT, ANON_WINDOW_SECONDS = 10, 60.0
@@ -42,6 +45,9 @@ BOARD_MAX_AGE = 60
 _templates = Environment(
     loader=PackageLoader("zhengwu.servicedesk", "templates"), autoescape=select_autoescape()
 )
+_templates.filters["local"] = local_time
+_PRIVATE = {"Cache-Control": "private, no-store"}  # a form sent back, a receipt with a token
+_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 _ATTRIBUTE = re.compile(r"^attribute\[([^\]]+)\](\[\])?$")
 _FORM_FIELDS = (
     "text", "category_code", "address", "lat", "lon", "adcode", "citizen_name",
@@ -137,8 +143,7 @@ async def submit_request(request: Request, db: DB, principal: WritingPrincipal) 
     )  # fmt: skip
     status = 201 if outcome.status == "created" else 200
     if from_form and _wants_html(request):
-        page = _templates.get_template("receipt.html").render(receipt=receipt)
-        return HTMLResponse(page, status_code=status)
+        return HTMLResponse(_receipt_html(outcome), status_code=status)
     return JSONResponse(receipt.model_dump(mode="json"), status_code=status)
 
 
@@ -221,19 +226,30 @@ def _etag(db: DB, query: Any, *parts: object) -> str:
     return '"' + hashlib.sha256(raw.encode()).hexdigest()[:32] + '"'
 
 
+def _period(periods: list[str], asked: str | None) -> str:
+    """Return the month of the rates: the one asked for (``2025-07``), else the latest
+    month with requests, else this month (China time)."""
+    if asked and _MONTH.fullmatch(asked.strip()):
+        return asked.strip()
+    return periods[0] if periods else f"{datetime.now(CHINA):%Y-%m}"
+
+
 def _board(
-    db: DB, category: str | None, state: str | None, limit: int, offset: int
-) -> dict[str, Any]:
+    db: DB, category: str | None, state: str | None, limit: int, offset: int,
+    period: str | None = None,
+) -> dict[str, Any]:  # fmt: skip
     query = _board_query(category, state)
     rows = list(db.scalars(query.order_by(ServiceRequest.received_at.desc(), ServiceRequest.id.desc())
                            .limit(limit).offset(offset)))  # fmt: skip
     tree = category_service.get_tree(db, include_inactive=True)
-    now = datetime.now(UTC)
-    start, end = rates.period_bounds(f"{now:%Y-%m}")
+    periods = rates.months_with_requests(db)
+    chosen = _period(periods, period)
+    start, end = rates.period_bounds(chosen)
     return {
         "requests": [r.model_dump(mode="json") for r in presenters.public_rows(db, rows, tree)],
         "rates": rates.as_dicts(rates.compute(db, start=start, end=end, by="organization")),
-        "period": f"{now:%Y-%m}",
+        "period": chosen,
+        "periods": periods,
         "categories": [{"code": c.code, "name": c.name} for c in tree if c.parent_code is None],
         "states": STATE_LABELS,
     }
@@ -243,26 +259,81 @@ def _board(
 def public_board(
     request: Request, db: DB, category: str | None = None, state: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0)] = 0,
+    period: Annotated[str | None, Query(pattern=_MONTH.pattern)] = None,
 ) -> Response:  # fmt: skip
-    """Return the public board (#马上办#): masked requests, replies and this month's rates."""
-    etag = _etag(db, _board_query(category, state), category, state, limit, offset)
+    """Return the public board (#马上办#): masked requests, replies and one month's rates
+    (``period``, default the latest month with requests; ``periods`` lists those months)."""
+    etag = _etag(db, _board_query(category, state), category, state, limit, offset, period)
     headers = {"ETag": etag, "Cache-Control": f"public, max-age={BOARD_MAX_AGE}"}
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
-    return JSONResponse(_board(db, category, state, limit, offset), headers=headers)
+    return JSONResponse(_board(db, category, state, limit, offset, period), headers=headers)
+
+
+def _board_html(
+    db: DB, *, category: str | None = None, state: str | None = None, offset: int = 0,
+    period: str | None = None, values: dict[str, str] | None = None,
+    errors: public_form.FieldErrors | None = None, form_error: tuple[str, str] | None = None,
+) -> str:  # fmt: skip
+    """Render the public board page, its form with what was typed and each field's error."""
+    return _templates.get_template("board.html").render(
+        board=_board(db, category, state, 50, offset, period), category=category, state=state,
+        offset=offset, values=values or {}, errors=errors or {}, form_error=form_error,
+    )  # fmt: skip
 
 
 @router.get("/board/requests", response_class=HTMLResponse, include_in_schema=False)
 def board_page(
     db: DB, category: str | None = None, state: str | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0)] = 0, period: str | None = None,
 ) -> HTMLResponse:  # fmt: skip
     """Render the public board as a mobile-friendly page."""
-    board = _board(db, category, state, 50, offset)
-    page = _templates.get_template("board.html").render(
-        board=board, category=category, state=state, offset=offset
-    )
+    page = _board_html(db, category=category, state=state, offset=offset, period=period)
     return HTMLResponse(page, headers={"Cache-Control": f"public, max-age={BOARD_MAX_AGE}"})
+
+
+@router.post("/board/requests", response_class=HTMLResponse, include_in_schema=False)
+async def board_submit(request: Request, db: DB) -> HTMLResponse:
+    """Take in a request from the board's "我要反映" form, as the anonymous public.
+
+    A refused field is named next to it (Chinese, then English) and the board comes back
+    with everything typed; a new request gets the public receipt, its state in words.
+    """
+    values = public_form.typed_values(await request.form())
+
+    def take_in() -> HTMLResponse:
+        codes = {c.code for c in category_service.get_tree(db)}
+        intake, errors = public_form.check(values, categories=codes)
+        if intake is None:
+            page = _board_html(db, values=values, errors=errors)
+            return HTMLResponse(page, status_code=InvalidInputError.status_code, headers=_PRIVATE)
+        try:  # counted once valid: correcting a typo must not use up the allowance
+            request.app.state.desk_intake_limiter.hit(
+                request.client.host if request.client else "-"
+            )
+        except IntakeThrottledError as exc:
+            page = _board_html(db, values=values, form_error=(exc.message_zh, exc.message_en))
+            return HTMLResponse(page, status_code=exc.status_code, headers=_PRIVATE)
+        outcome = service.receive(db, intake=intake, actor=PUBLIC)
+        return HTMLResponse(
+            _receipt_html(outcome), status_code=201 if outcome.status == "created" else 200,
+            headers=_PRIVATE,
+        )  # fmt: skip
+
+    # The database work is blocking: run it off the event loop, as FastAPI does for sync routes.
+    return await run_in_threadpool(take_in)
+
+
+def _receipt_html(outcome: service.IntakeOutcome) -> str:
+    """Render the public receipt of a request just taken in (its state in words)."""
+    req = outcome.request
+    receipt = IntakeReceipt(
+        public_id=req.public_id, status=outcome.status, citizen_token=outcome.citizen_token,
+        state=req.state, category_code=req.category_code, organization_id=req.organization_id,
+    )  # fmt: skip
+    return _templates.get_template("receipt.html").render(
+        receipt=receipt, state_label=STATE_LABELS.get(receipt.state, receipt.state)
+    )
 
 
 @router.get("/board/requests/{public_id}", response_class=HTMLResponse, include_in_schema=False)

@@ -23,7 +23,7 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
@@ -110,6 +110,31 @@ def period_bounds(period: str) -> tuple[datetime, datetime]:
             f"无法识别的统计周期：{period}（如 2025-07、2025-Q3、2025）",
             f"unreadable period {period!r} (e.g. 2025-07, 2025-Q3, 2025)",
         ) from None
+
+
+def months_with_requests(session: Session, *, limit: int = 24) -> list[str]:
+    """Return the months (``2025-07``, China time) that received counted requests, newest
+    first, at most ``limit`` of them.
+
+    One indexed ``max(received_at)`` per month found, walking back from the newest: no scan
+    of the table, however many requests a month holds.
+    """
+    sr = ServiceRequest
+    months: list[str] = []
+    before: datetime | None = None
+    while len(months) < limit:
+        query = select(func.max(sr.received_at)).where(sr.state.not_in(_NOT_COUNTED))
+        if before is not None:
+            query = query.where(sr.received_at < before)
+        latest = session.scalar(query)
+        if latest is None:
+            break
+        if latest.tzinfo is None:  # stored as UTC; a backend may hand it back naive
+            latest = latest.replace(tzinfo=UTC)
+        month = f"{latest.astimezone(_CN):%Y-%m}"
+        months.append(month)
+        before = period_bounds(month)[0]
+    return months
 
 
 def _bound(value: date | datetime) -> datetime:

@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi_offline import FastAPIOffline
 from sqlalchemy import Engine
 
 from zhengwu import __version__
@@ -16,6 +17,7 @@ from zhengwu.db.engine import get_engine, session_factory
 from zhengwu.errors import BusyError, InvalidInputError, ZhengwuError
 
 log = logging.getLogger(__name__)
+DOCS_ASSETS = "/docs-assets"  # Swagger UI files, from the installed package
 
 # Routers of the domains, mounted when their module exists; each module exposes `router`.
 ROUTERS = (
@@ -35,7 +37,12 @@ ROUTERS = (
 
 def create_app(engine: Engine | None = None) -> FastAPI:
     """Create the app bound to ``engine`` (default: the configured operational DB)."""
-    app = FastAPI(
+    # /docs loads Swagger UI from the fastapi-offline package, served under DOCS_ASSETS,
+    # never from a CDN: the server may run without internet access. No /redoc: ReDoc's
+    # page always fetches its vendor's logo from the internet.
+    app = FastAPIOffline(
+        redoc_url=None,
+        static_url=DOCS_ASSETS,
         title="zhengwu 政务新媒体开放平台",
         version=__version__,
         description="JSON API of zhengwu: accounts and matrices, influence index, service desk "

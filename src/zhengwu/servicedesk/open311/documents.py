@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from zhengwu.privacy import coarse_address, mask_text
+from zhengwu.servicedesk import masking
 from zhengwu.servicedesk.category.models import Category
 from zhengwu.servicedesk.models import ServiceRequest
 from zhengwu.servicedesk.workflow import OPEN_STATES, STATE_LABELS, STATES
@@ -105,7 +106,7 @@ def request_record(
     readable in the description and the reply.
     """
     extra = request.attributes.get(EXTRA_KEY, {}) if request.attributes else {}
-    reply = mask_text(request.reply_text, keep=keep) if request.reply_text else None
+    reply = masking.mask_for(request.reply_text, request, keep=keep) if request.reply_text else None
     return {
         "service_request_id": request.public_id,
         "status": status_of(request.state),

@@ -10,7 +10,7 @@ logged in is sent to the login page instead of being shown a 403.
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date, datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -30,8 +30,8 @@ from zhengwu.errors import ForbiddenError, InvalidInputError, ZhengwuError
 from zhengwu.servicedesk.workflow import ACTION_LABELS
 from zhengwu.web.app import validation_error
 from zhengwu.web.deps import DB, CsrfToken, CurrentPrincipal, require_csrf
-
-CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
+from zhengwu.web.localtime import CHINA as CHINA  # re-exported: console pages read it here
+from zhengwu.web.localtime import local_time
 
 # (key, label, path, roles allowed; admin passes every check)
 NAV: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
@@ -131,18 +131,9 @@ Viewer = Annotated[Principal, Depends(_remember_viewer)]
 Writer = Annotated[Principal, Depends(_remember_writer)]
 
 
-def _china(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(CHINA)
-
-
 def fmt_dt(value: datetime | None) -> str:
     """Return a timestamp as China time ``YYYY-MM-DD HH:MM`` ("—" for None)."""
-    local = _china(value)
-    return local.strftime("%Y-%m-%d %H:%M") if local else "—"
+    return local_time(value)
 
 
 def fmt_date(value: date | datetime | None) -> str:
@@ -150,9 +141,7 @@ def fmt_date(value: date | datetime | None) -> str:
     if value is None:
         return "—"
     if isinstance(value, datetime):
-        local = _china(value)
-        assert local is not None
-        return local.strftime("%Y-%m-%d")
+        return local_time(value, "%Y-%m-%d")
     return value.isoformat()
 
 
@@ -182,7 +171,7 @@ templates = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-templates.filters.update(dt=fmt_dt, date=fmt_date, pct=fmt_pct, num=fmt_num)
+templates.filters.update(dt=fmt_dt, date=fmt_date, pct=fmt_pct, num=fmt_num, local=local_time)
 templates.globals.update(role_labels=ROLE_LABELS, svg=Markup, region_name=region_name)
 
 
