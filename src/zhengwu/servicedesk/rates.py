@@ -74,11 +74,12 @@ def latest_month(session: Session, query: Select[ServiceRequest]) -> str | None:
     latest = session.scalar(
         query.with_only_columns(func.max(ServiceRequest.received_at)).order_by(None)
     )
-    if latest is None:
-        return None
-    if latest.tzinfo is None:  # SQLite keeps UTC without a zone
-        latest = latest.replace(tzinfo=ZoneInfo("UTC"))
-    return f"{latest.astimezone(_CN):%Y-%m}"
+    return None if latest is None else _china_month(latest)
+
+
+def _china_month(at: datetime) -> str:
+    """Return the China month (``2025-07``) of a stored time (a backend may hand UTC back naive)."""
+    return f"{(at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(_CN):%Y-%m}"
 
 
 def period_bounds(period: str) -> tuple[datetime, datetime]:
@@ -129,9 +130,7 @@ def months_with_requests(session: Session, *, limit: int = 24) -> list[str]:
         latest = session.scalar(query)
         if latest is None:
             break
-        if latest.tzinfo is None:  # stored as UTC; a backend may hand it back naive
-            latest = latest.replace(tzinfo=UTC)
-        month = f"{latest.astimezone(_CN):%Y-%m}"
+        month = _china_month(latest)
         months.append(month)
         before = period_bounds(month)[0]
     return months
