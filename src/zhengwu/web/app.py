@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from zhengwu import __version__
 from zhengwu.db.engine import get_engine, session_factory
+from zhengwu.db.models import configure_models
 from zhengwu.errors import BusyError, InvalidInputError, ZhengwuError
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ ROUTERS = (
 
 def create_app(engine: Engine | None = None) -> FastAPI:
     """Create the app bound to ``engine`` (default: the configured operational DB)."""
+    configure_models()  # every mapper ready before the first request (or a worker thread)
     app = FastAPI(
         title="zhengwu 政务新媒体开放平台",
         version=__version__,
