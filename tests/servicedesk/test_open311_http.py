@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -280,6 +281,71 @@ def test_old_client_keys_in_the_query_string_and_empty_jurisdiction(api: Api) ->
         assert stored is not None
         assert stored.attributes["depth"] == 0.8
         assert stored.attributes["kinds"] == ["cover", "grate"]
+
+
+def _stored_text(api: Api, public_id: str) -> str:
+    with Session(api.engine) as session:
+        stored = session.scalar(select(ServiceRequest).where(ServiceRequest.public_id == public_id))
+        assert stored is not None
+        return stored.text
+
+
+FORM = "application/x-www-form-urlencoded"
+COMPLAINT = "小区物业乱收费"
+BODIES = [
+    ("raw utf-8", FORM, f"description={COMPLAINT}".encode()),
+    ("percent-encoded utf-8", FORM, b"description=" + quote(COMPLAINT).encode()),
+    ("raw utf-8 declared", f"{FORM}; charset=UTF-8", f"description={COMPLAINT}".encode()),
+    ("raw gbk declared", f"{FORM}; charset=gbk", f"description={COMPLAINT}".encode("gbk")),
+    ("percent-encoded gbk", f'{FORM}; charset="GB2312"',
+     b"description=" + quote(COMPLAINT, encoding="gbk").encode()),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("case", "content_type", "description"), BODIES, ids=[c[0] for c in BODIES]
+)
+def test_a_form_body_is_read_in_its_charset(
+    api: Api, case: str, content_type: str, description: bytes
+) -> None:
+    body = f"api_key={api.key}&service_code=0103&lat=34.8&long=113.66&".encode() + description
+    r = api.client.post("/requests.json", content=body, headers={"content-type": content_type})
+    assert r.status_code == 200, r.text
+    assert _stored_text(api, as_json(r)[0]["service_request_id"]) == COMPLAINT
+
+
+def test_a_multipart_body_is_read_as_before(api: Api) -> None:
+    form = {"api_key": api.key, "service_code": "0103", "lat": "34.8", "long": "113.66",
+            "description": COMPLAINT}  # fmt: skip
+    photo = {"media": ("light.jpg", b"\xff\xd8\xff", "image/jpeg")}  # files are ignored
+    r = api.client.post("/requests.json", data=form, files=photo)
+    assert r.status_code == 200, r.text
+    assert _stored_text(api, as_json(r)[0]["service_request_id"]) == COMPLAINT
+
+
+INVALID_BODIES = [
+    ("invalid utf-8 bytes", FORM, b"description=\xe5\xb0\x8f\xff", "not valid utf-8"),
+    ("invalid utf-8 escape", FORM, b"description=%E5%B0%FF", "not valid utf-8"),
+    ("gbk sent as utf-8", FORM, f"description={COMPLAINT}".encode("gbk"), "not valid utf-8"),
+    ("unknown charset", f"{FORM}; charset=klingon", b"description=x", "unsupported charset"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize(
+    ("case", "content_type", "description", "message"),
+    INVALID_BODIES,
+    ids=[c[0] for c in INVALID_BODIES],
+)
+def test_a_form_body_not_in_its_charset_is_400(
+    api: Api, fmt: str, case: str, content_type: str, description: bytes, message: str
+) -> None:
+    body = f"api_key={api.key}&service_code=0103&address_string=wenhua&".encode() + description
+    r = api.client.post(f"/requests.{fmt}", content=body, headers={"content-type": content_type})
+    assert r.status_code == 400
+    [(_, text)] = errors(r, fmt)
+    assert message in text and "\u4e00" <= text[0] <= "\u9fff"  # Chinese first, then English
+    assert as_json(api.client.get("/requests.json")) == []  # nothing was stored
 
 
 def _revoked_key(api: Api) -> str:
