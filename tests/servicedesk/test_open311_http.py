@@ -375,6 +375,10 @@ POST_ERRORS = [
                   "description": "灯" * 4001}, 400, "longer than 4000"),
     ("jurisdiction", {"api_key": "KEY", "service_code": "0103", "address_string": "文化路",
                       "jurisdiction_id": "zhengzhou"}, 404, "jurisdiction_id not found"),
+    ("bad email", {"api_key": "KEY", "service_code": "0103", "address_string": "文化路",
+                   "email": "notanemail"}, 400, "email is not a valid e-mail address"),
+    ("phone as email", {"api_key": "KEY", "service_code": "0103", "address_string": "文化路",
+                        "email": "13800001234"}, 400, "email is not a valid e-mail address"),
 ]  # fmt: skip
 
 
@@ -439,6 +443,17 @@ def test_default_is_the_last_90_days_of_public_requests_newest_first(
     assert as_xml(api.client.get("/requests")).tag == "service_requests"  # no suffix: XML
 
 
+def test_pages(api: Api, seeded: dict[str, str]) -> None:
+    def page(**params: str) -> list[str]:
+        return ids(api.client.get("/requests.json", params=params))
+
+    assert page(page="1", page_size="1") == [seeded["noise"]]
+    assert page(page="2", page_size="1") == [seeded["street"]]
+    assert page(page="3", page_size="1") == []
+    assert page(page="1") == [seeded["noise"], seeded["street"]]  # default size: 1000
+    assert page(page="2") == []
+
+
 def test_status_filter_and_closed_records(api: Api, seeded: dict[str, str]) -> None:
     assert ids(api.client.get("/requests.json", params={"status": "open"})) == [seeded["street"]]
     closed = api.client.get("/requests.json", params={"status": "closed"})
@@ -498,6 +513,10 @@ def test_jurisdiction_scopes_the_list(api: Api, seeded: dict[str, str]) -> None:
         ({"start_date": "2025-06-01", "end_date": "2025-05-01"}, "before start_date"),
         ({"start_date": "yesterday"}, "not ISO 8601"),
         ({"status": "pending"}, "open or closed"),
+        ({"page": "-1"}, "page must be a whole number from 1"),
+        ({"page": "0"}, "page must be a whole number from 1"),
+        ({"page": "two"}, "page must be a whole number from 1"),
+        ({"page_size": "1001"}, "page_size must be a whole number from 1 to 1000"),
     ],
 )
 def test_bad_list_filters_are_400(api: Api, fmt: str, params: dict[str, str], message: str) -> None:

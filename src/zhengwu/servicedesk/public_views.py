@@ -34,7 +34,7 @@ from zhengwu.servicedesk.schemas import (
 )
 from zhengwu.servicedesk.throttle import SlidingWindow
 from zhengwu.servicedesk.workflow import STATE_LABELS
-from zhengwu.web.deps import DB, WritingPrincipal
+from zhengwu.web.deps import DB, WritingPrincipal, check_choices
 
 router = APIRouter(tags=["public 公众"])
 ANON_LIMIT, ANON_WINDOW_SECONDS = 10, 60.0
@@ -203,6 +203,7 @@ async def citizen_rate(request: Request, db: DB, public_id: str) -> Response:
 
 
 def _board_query(category: str | None, state: str | None) -> Any:
+    check_choices("state", [state] if state else None, STATE_LABELS)
     query = service.public_requests()
     if category:
         query = query.where(ServiceRequest.category_code.like(f"{category}%"))
