@@ -179,3 +179,44 @@ def test_serve_no_worker_leaves_the_jobs_to_a_separate_worker(
     assert not indexed and _pending(committed_engine) == 1
     # Without a worker to stop, uvicorn ends the process with the signal itself.
     assert code in (0, -signal.SIGTERM) and "worker off" in output
+
+
+# Replays, in a fresh interpreter (real import order), the race `zhengwu serve` had: its
+# worker thread runs a job at the moment uvicorn's import of the app is half way through
+# rescue/models.py (HelpRequest defined, HelpSource not yet). A trace stops the import
+# there and runs the jobs; the app is then created as uvicorn does.
+_RACE = """
+import sys
+from zhengwu.cli.serve import background_worker
+from zhengwu.jobs.runner import run_jobs
+
+worker = background_worker(True)
+errors = []
+
+def trace(frame, event, arg):
+    code = frame.f_code
+    if event == "call" and code.co_name == "HelpSource" and code.co_filename.endswith(
+        "models.py"
+    ):
+        sys.settrace(None)
+        errors.extend(r.error for r in run_jobs(worker.jobs, engine=worker.engine) if r.error)
+    return None
+
+sys.settrace(trace)
+from zhengwu.web.app import create_app
+create_app()  # as uvicorn does: the routers' modules (and their models) are imported here
+sys.settrace(None)
+print("jobs failed:", errors if errors else "none")
+"""
+
+
+@pytest.mark.slow
+def test_serve_imports_every_model_before_its_worker_thread_runs_a_job(
+    configured_database: str, committed_engine: Engine
+) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", _RACE], capture_output=True, text=True, timeout=120,
+        env=os.environ.copy(),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "jobs failed: none" in result.stdout, result.stdout + result.stderr[-3000:]

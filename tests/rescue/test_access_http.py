@@ -122,3 +122,19 @@ def test_team_contacts_are_masked_but_for_dispatch_and_the_team(
     for role in ("verifier", "team", "other_team"):  # "team" is A队's member, not B队's
         assert seen[role]["contact_phone"] == "139****2222", role
         assert seen[role]["contact_name"] == "李*", role
+
+
+def test_unknown_states_are_422_not_an_empty_list(
+    world: tuple[str, dict[str, str], int, int, int],
+) -> None:
+    base, tokens, incident, _, _ = world
+    assert _get(base, "/api/rescue/incidents?status=active", None).status_code == 200
+    bad_status = _get(base, "/api/rescue/incidents?status=open", None)
+    assert bad_status.status_code == 422
+    assert "valid values: active, closed" in bad_status.json()["message_en"]
+    queue = f"/api/rescue/incidents/{incident}/queue"
+    assert _get(base, f"{queue}?state=new", tokens["dispatcher"]).status_code == 200
+    bad_state = _get(base, f"{queue}?state=new&state=pending", tokens["dispatcher"])
+    assert bad_state.status_code == 422
+    assert bad_state.json()["message_zh"].startswith("state 的取值无效：pending")
+    assert "new（待核实）" in bad_state.json()["message_zh"]

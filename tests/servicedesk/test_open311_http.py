@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -282,6 +283,71 @@ def test_old_client_keys_in_the_query_string_and_empty_jurisdiction(api: Api) ->
         assert stored.attributes["kinds"] == ["cover", "grate"]
 
 
+def _stored_text(api: Api, public_id: str) -> str:
+    with Session(api.engine) as session:
+        stored = session.scalar(select(ServiceRequest).where(ServiceRequest.public_id == public_id))
+        assert stored is not None
+        return stored.text
+
+
+FORM = "application/x-www-form-urlencoded"
+COMPLAINT = "小区物业乱收费"
+BODIES = [
+    ("raw utf-8", FORM, f"description={COMPLAINT}".encode()),
+    ("percent-encoded utf-8", FORM, b"description=" + quote(COMPLAINT).encode()),
+    ("raw utf-8 declared", f"{FORM}; charset=UTF-8", f"description={COMPLAINT}".encode()),
+    ("raw gbk declared", f"{FORM}; charset=gbk", f"description={COMPLAINT}".encode("gbk")),
+    ("percent-encoded gbk", f'{FORM}; charset="GB2312"',
+     b"description=" + quote(COMPLAINT, encoding="gbk").encode()),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("case", "content_type", "description"), BODIES, ids=[c[0] for c in BODIES]
+)
+def test_a_form_body_is_read_in_its_charset(
+    api: Api, case: str, content_type: str, description: bytes
+) -> None:
+    body = f"api_key={api.key}&service_code=0103&lat=34.8&long=113.66&".encode() + description
+    r = api.client.post("/requests.json", content=body, headers={"content-type": content_type})
+    assert r.status_code == 200, r.text
+    assert _stored_text(api, as_json(r)[0]["service_request_id"]) == COMPLAINT
+
+
+def test_a_multipart_body_is_read_as_before(api: Api) -> None:
+    form = {"api_key": api.key, "service_code": "0103", "lat": "34.8", "long": "113.66",
+            "description": COMPLAINT}  # fmt: skip
+    photo = {"media": ("light.jpg", b"\xff\xd8\xff", "image/jpeg")}  # files are ignored
+    r = api.client.post("/requests.json", data=form, files=photo)
+    assert r.status_code == 200, r.text
+    assert _stored_text(api, as_json(r)[0]["service_request_id"]) == COMPLAINT
+
+
+INVALID_BODIES = [
+    ("invalid utf-8 bytes", FORM, b"description=\xe5\xb0\x8f\xff", "not valid utf-8"),
+    ("invalid utf-8 escape", FORM, b"description=%E5%B0%FF", "not valid utf-8"),
+    ("gbk sent as utf-8", FORM, f"description={COMPLAINT}".encode("gbk"), "not valid utf-8"),
+    ("unknown charset", f"{FORM}; charset=klingon", b"description=x", "unsupported charset"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize(
+    ("case", "content_type", "description", "message"),
+    INVALID_BODIES,
+    ids=[c[0] for c in INVALID_BODIES],
+)
+def test_a_form_body_not_in_its_charset_is_400(
+    api: Api, fmt: str, case: str, content_type: str, description: bytes, message: str
+) -> None:
+    body = f"api_key={api.key}&service_code=0103&address_string=wenhua&".encode() + description
+    r = api.client.post(f"/requests.{fmt}", content=body, headers={"content-type": content_type})
+    assert r.status_code == 400
+    [(_, text)] = errors(r, fmt)
+    assert message in text and "\u4e00" <= text[0] <= "\u9fff"  # Chinese first, then English
+    assert as_json(api.client.get("/requests.json")) == []  # nothing was stored
+
+
 def _revoked_key(api: Api) -> str:
     with Session(api.engine) as session:
         _, key = keys.create_key(session, name="old-app")
@@ -309,6 +375,10 @@ POST_ERRORS = [
                   "description": "灯" * 4001}, 400, "longer than 4000"),
     ("jurisdiction", {"api_key": "KEY", "service_code": "0103", "address_string": "文化路",
                       "jurisdiction_id": "zhengzhou"}, 404, "jurisdiction_id not found"),
+    ("bad email", {"api_key": "KEY", "service_code": "0103", "address_string": "文化路",
+                   "email": "notanemail"}, 400, "email is not a valid e-mail address"),
+    ("phone as email", {"api_key": "KEY", "service_code": "0103", "address_string": "文化路",
+                        "email": "13800001234"}, 400, "email is not a valid e-mail address"),
 ]  # fmt: skip
 
 
@@ -373,6 +443,17 @@ def test_default_is_the_last_90_days_of_public_requests_newest_first(
     assert as_xml(api.client.get("/requests")).tag == "service_requests"  # no suffix: XML
 
 
+def test_pages(api: Api, seeded: dict[str, str]) -> None:
+    def page(**params: str) -> list[str]:
+        return ids(api.client.get("/requests.json", params=params))
+
+    assert page(page="1", page_size="1") == [seeded["noise"]]
+    assert page(page="2", page_size="1") == [seeded["street"]]
+    assert page(page="3", page_size="1") == []
+    assert page(page="1") == [seeded["noise"], seeded["street"]]  # default size: 1000
+    assert page(page="2") == []
+
+
 def test_status_filter_and_closed_records(api: Api, seeded: dict[str, str]) -> None:
     assert ids(api.client.get("/requests.json", params={"status": "open"})) == [seeded["street"]]
     closed = api.client.get("/requests.json", params={"status": "closed"})
@@ -432,6 +513,10 @@ def test_jurisdiction_scopes_the_list(api: Api, seeded: dict[str, str]) -> None:
         ({"start_date": "2025-06-01", "end_date": "2025-05-01"}, "before start_date"),
         ({"start_date": "yesterday"}, "not ISO 8601"),
         ({"status": "pending"}, "open or closed"),
+        ({"page": "-1"}, "page must be a whole number from 1"),
+        ({"page": "0"}, "page must be a whole number from 1"),
+        ({"page": "two"}, "page must be a whole number from 1"),
+        ({"page_size": "1001"}, "page_size must be a whole number from 1 to 1000"),
     ],
 )
 def test_bad_list_filters_are_400(api: Api, fmt: str, params: dict[str, str], message: str) -> None:

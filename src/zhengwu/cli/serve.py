@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from zhengwu.cli.common import console, handle_errors
+
+if TYPE_CHECKING:
+    from zhengwu.jobs.runner import Worker
 
 WORKER_STOP_SECONDS = 30  # how long the server waits for the worker's step in progress
 
@@ -35,15 +38,8 @@ def serve_command(
     Example: zhengwu serve --host 0.0.0.0 --port 8000
     Example: zhengwu serve --no-worker   (with `zhengwu worker` in its own service)
     """
-    from zhengwu.config import get_settings
-    from zhengwu.db.engine import get_engine
-    from zhengwu.jobs.runner import Worker
-
-    background: Worker | None = None
-    if get_settings().worker_in_server if worker is None else worker:
-        # Built before the server starts, so a bad ZHENGWU_WORKER_* setting stops it here;
-        # the engine (and its first-use migration) too, not raced by the app and the thread.
-        background = Worker.from_settings(engine=get_engine())
+    background = background_worker(worker)
+    if background is not None:
         names = ", ".join(job.name for job in background.jobs)
         console.print(f"后台任务 / worker (in this process): {names}")
     else:
@@ -64,6 +60,25 @@ def serve_command(
             background.stop()
             thread.join(timeout=WORKER_STOP_SECONDS)
     console.print("后台任务已停止 / worker stopped")
+
+
+def background_worker(worker: bool | None) -> Worker | None:
+    """Return the worker the server runs in a thread (None when off), ready to start.
+
+    Built before the server starts, so a bad ZHENGWU_WORKER_* setting stops it here; the
+    engine (and its first-use migration) too, not raced by the app and the thread. Every
+    model is imported and every mapper configured first: the thread's first query would
+    otherwise configure them while uvicorn is still importing the app's model modules.
+    """
+    from zhengwu.config import get_settings
+    from zhengwu.db.engine import get_engine
+    from zhengwu.db.models import configure_models
+    from zhengwu.jobs.runner import Worker
+
+    configure_models()
+    if not (get_settings().worker_in_server if worker is None else worker):
+        return None
+    return Worker.from_settings(engine=get_engine())
 
 
 def _run_server(host: str, port: int, workers: int) -> None:

@@ -1,6 +1,12 @@
-"""Import every model module so that ``Base.metadata`` knows every table (for Alembic)."""
+"""Import every model module so that ``Base.metadata`` knows every table (for Alembic).
+
+:func:`configure_models` also configures every mapper: the server, the worker and the app
+call it before a job or a request runs.
+"""
 
 from __future__ import annotations
+
+from sqlalchemy.orm import configure_mappers
 
 from zhengwu.accounts import models as accounts_models
 from zhengwu.audit import models as audit_models
@@ -21,6 +27,7 @@ __all__ = [
     "accounts_models",
     "audit_models",
     "auth_models",
+    "configure_models",
     "index_models",
     "ingest_models",
     "library_models",
@@ -31,3 +38,14 @@ __all__ = [
     "search_models",
     "servicedesk_models",
 ]
+
+
+def configure_models() -> None:
+    """Register every model class and configure the mappers, before any job or request runs.
+
+    The first query configures the mappers of every class defined so far; were a model
+    module still half imported by another thread (the server importing the app while its
+    worker thread runs a job), a relationship naming a class not yet defined would fail,
+    and that failure would stay with the mapper for the life of the process.
+    """
+    configure_mappers()

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from zhengwu.db.base import utcnow
 from zhengwu.db.engine import unit_of_work
+from zhengwu.db.models import configure_models
 from zhengwu.errors import InvalidInputError
 from zhengwu.jobs.registry import Job, get_job, select_jobs
 
@@ -144,6 +145,8 @@ class Worker:
         intervals: Mapping[str, float] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        # Every mapper is configured before a job's first query, whichever thread runs it.
+        configure_models()
         overrides = dict(intervals or {})
         _check_intervals(overrides)
         self.jobs = list(jobs)

@@ -13,6 +13,7 @@ from zhengwu.outbox import service as outbox_service
 from zhengwu.rescue import access, board, dispatch, intake, pages, spreadsheet
 from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.merge import HelpPostIn
+from zhengwu.rescue.models import INCIDENT_STATES
 from zhengwu.rescue.schemas import (
     AssignmentCreate,
     BoardView,
@@ -34,8 +35,8 @@ from zhengwu.rescue.schemas import (
     VerificationCreate,
 )
 from zhengwu.rescue.throttle import SubmissionLimiter, limit_anonymous
-from zhengwu.rescue.workflow import flush_or_conflict, transition
-from zhengwu.web.deps import DB, CurrentPrincipal, WritingPrincipal
+from zhengwu.rescue.workflow import STATE_LABELS, flush_or_conflict, transition
+from zhengwu.web.deps import DB, CurrentPrincipal, WritingPrincipal, check_choices
 
 api = APIRouter(prefix="/api/rescue", tags=["rescue 应急求助"])
 
@@ -53,6 +54,7 @@ def list_incidents(
     db: DB, principal: CurrentPrincipal, status: str | None = None
 ) -> list[IncidentRead]:
     """List incidents (public; descriptions masked but for rescue staff); status=active|closed."""
+    check_choices("status", [status] if status else None, INCIDENT_STATES)
     found = rescue_service.list_incidents(db, status=status)
     keep = published_phones.directory(db)
     return [access.incident_view(principal, i, keep=keep) for i in found]
@@ -180,6 +182,7 @@ def get_queue(
 ) -> QueuePage:
     """The dispatcher queue, by priority (rescue staff; personal data per access rule)."""
     access.require_staff(principal)
+    check_choices("state", state, STATE_LABELS)
     incident = rescue_service.get_incident(db, incident_id=incident_id)
     found = rescue_service.queue(db, incident=incident, states=state, team_id=team_id)
     page = found[offset : offset + limit]

@@ -36,7 +36,7 @@ from zhengwu.servicedesk.schemas import (
 )
 from zhengwu.servicedesk.throttle import SlidingWindow
 from zhengwu.servicedesk.workflow import STATE_LABELS
-from zhengwu.web.deps import DB, WritingPrincipal
+from zhengwu.web.deps import DB, WritingPrincipal, check_choices
 from zhengwu.web.localtime import CHINA, local_time
 
 router = APIRouter(tags=["public 公众"])
@@ -208,6 +208,7 @@ async def citizen_rate(request: Request, db: DB, public_id: str) -> Response:
 
 
 def _board_query(category: str | None, state: str | None) -> Any:
+    check_choices("state", [state] if state else None, STATE_LABELS)
     query = service.public_requests()
     if category:
         query = query.where(ServiceRequest.category_code.like(f"{category}%"))

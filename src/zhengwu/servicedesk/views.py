@@ -7,7 +7,6 @@ and the escalation job. Reading goes through :mod:`zhengwu.servicedesk.access`.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Query
@@ -30,7 +29,7 @@ from zhengwu.servicedesk.workflow import (
     TRANSITIONS,
     Action,
 )
-from zhengwu.web.deps import DB, CurrentPrincipal, WritingPrincipal
+from zhengwu.web.deps import DB, ChinaTime, CurrentPrincipal, WritingPrincipal, check_choices
 
 router = APIRouter(tags=["service desk 诉求办理"])
 router.include_router(category_views.router)
@@ -54,13 +53,18 @@ def queue(
     category: Annotated[list[str] | None, Query()] = None,
     organization_id: int | None = None,
     overdue: bool | None = None,
-    start: datetime | None = None,
-    end: datetime | None = None,
+    start: ChinaTime | None = None,
+    end: ChinaTime | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[RequestSummary]:
-    """List the requests you handle (or oversee), newest first, with filters."""
+    """List the requests you handle (or oversee), newest first, with filters.
+
+    ``start`` and ``end`` are ISO 8601; a bare date or a time without an offset is China
+    time. An unknown ``state`` is refused (422) with the list of valid ones.
+    """
     principal.require(*STAFF)
+    check_choices("state", state, STATE_LABELS)
     found = service.search(
         db, principal=principal, states=state, category_codes=category,
         organization_id=organization_id, overdue=overdue, start=start, end=end, limit=limit,

@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 
 from zhengwu import __version__
 from zhengwu.db.engine import get_engine, session_factory
+from zhengwu.db.models import configure_models
 from zhengwu.errors import BusyError, InvalidInputError, ZhengwuError
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ ROUTERS = (
 
 def create_app(engine: Engine | None = None) -> FastAPI:
     """Create the app bound to ``engine`` (default: the configured operational DB)."""
+    configure_models()  # every mapper ready before the first request (or a worker thread)
     # /docs loads Swagger UI from the fastapi-offline package, served under DOCS_ASSETS,
     # never from a CDN: the server may run without internet access. No /redoc: ReDoc's
     # page always fetches its vendor's logo from the internet.

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from pydantic import BeforeValidator
 from sqlalchemy.orm import Session
 
 from zhengwu.auth import service as auth_service
 from zhengwu.auth.principal import PUBLIC, Principal
-from zhengwu.errors import ForbiddenError
+from zhengwu.chinatime import in_china, parse_china_time
+from zhengwu.errors import ForbiddenError, InvalidInputError
 
 SESSION_COOKIE = "zw_session"
 
@@ -86,3 +89,43 @@ def require_csrf(request: Request, principal: CurrentPrincipal, token: CsrfToken
 
 
 WritingPrincipal = Annotated[Principal, Depends(require_csrf)]
+
+
+def _china_time(value: Any) -> Any:
+    """Read a query parameter's ISO 8601 date or time, China time when it has no offset."""
+    if isinstance(value, datetime):
+        return in_china(value)
+    if not isinstance(value, str):
+        return value  # left to pydantic, which refuses it
+    try:
+        return parse_china_time(value)
+    except ValueError:
+        raise ValueError(
+            f"不是 ISO 8601 日期或时间（如 2025-07-01 或 2025-07-01T08:00:00+08:00）：{value} / "
+            f"not an ISO 8601 date or time (e.g. 2025-07-01 or 2025-07-01T08:00:00+08:00)"
+        ) from None
+
+
+# A date or time parameter: a bare date is midnight in China, a time without an offset is
+# China time (the database refuses naive times; people in China do not type +08:00).
+ChinaTime = Annotated[datetime, BeforeValidator(_china_time)]
+
+
+def check_choices(
+    name: str, values: Iterable[str] | None, choices: Mapping[str, str] | Iterable[str]
+) -> None:
+    """Refuse (422) a filter value that is not one of ``choices``, listing the valid ones.
+
+    ``choices`` is a list of values or a mapping of value → Chinese label; an unknown
+    value must not quietly match nothing (an empty list reads as "no such requests").
+    """
+    wrong = [v for v in values or () if v not in choices]
+    if not wrong:
+        return
+    labels = dict(choices) if isinstance(choices, Mapping) else dict.fromkeys(choices, "")
+    zh = "、".join(f"{v}（{label}）" if label else v for v, label in labels.items())
+    bad = ", ".join(wrong)
+    raise InvalidInputError(
+        f"{name} 的取值无效：{bad}；可选：{zh}",
+        f"invalid {name}: {bad}; valid values: {', '.join(labels)}",
+    )

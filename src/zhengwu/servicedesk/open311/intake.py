@@ -24,6 +24,9 @@ from zhengwu.servicedesk.schemas import OPEN311_MAX_TEXT, RequestIntake
 
 Fields = Mapping[str, Sequence[str]]
 _ATTRIBUTE = re.compile(r"^attribute\[([^\]]+)\](\[\])?$")
+# One @, a name before it and a dotted domain after it, no spaces: enough to catch a
+# phone number or a name typed into the e-mail field, without refusing real addresses.
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
 
 
 def first(fields: Fields, name: str) -> str:
@@ -137,6 +140,12 @@ def build_intake(
     media_url = first(fields, "media_url")
     if media_url and not media_url.startswith(("http://", "https://")):
         errors.append("media_url 须为 http(s) 地址 / media_url must be an http(s) URL")
+    email = first(fields, "email")
+    if email and not _EMAIL.match(email):
+        errors.append(
+            "email 不是有效的电子邮件地址（如 name@example.com） / "
+            "email is not a valid e-mail address (like name@example.com)"
+        )
     if errors:
         raise bad(fmt, *errors)
     account_id, device_id = first(fields, "account_id"), first(fields, "device_id")
@@ -156,7 +165,7 @@ def build_intake(
             adcode=adcode if lat is None and not address else None,
             citizen_name=_citizen_name(fields),
             citizen_phone=first(fields, "phone") or None,
-            citizen_email=first(fields, "email") or None,
+            citizen_email=email or None,
             citizen_uid=f"{key_id}:{citizen}" if citizen else None,
             attributes={**stored, EXTRA_KEY: {k: v for k, v in extra.items() if v is not None}},
             media_url=media_url or None,

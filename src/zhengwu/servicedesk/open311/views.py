@@ -6,6 +6,8 @@ that format with status 404, 403 or 400. Old clients in the field are accepted a
 are: they always ask for ``.xml``, fetch definitions at the singular ``service/{code}.xml``,
 send ``api_key`` and ``jurisdiction_id`` in the query string of a POST whose fields are in
 the form body, and add an empty ``jurisdiction_id=`` to every GET (empty = absent).
+A urlencoded body is read in the charset it declares (UTF-8 when none), raw or
+percent-encoded; a body not valid in it is a 400 (:mod:`.form`).
 
 ``jurisdiction_id``, when given, is a 6-digit division code (adcode): it scopes
 ``GET /requests`` to that division and places a POSTed request that carries no finer
@@ -32,7 +34,7 @@ from zhengwu.errors import ZhengwuError
 from zhengwu.servicedesk import service
 from zhengwu.servicedesk.category import service as category_service
 from zhengwu.servicedesk.category.models import Category
-from zhengwu.servicedesk.open311 import documents, keys
+from zhengwu.servicedesk.open311 import documents, form, keys
 from zhengwu.servicedesk.open311.errors import Open311Error, bad, not_found
 from zhengwu.servicedesk.open311.intake import build_intake, first
 from zhengwu.servicedesk.open311.query import (
@@ -65,20 +67,31 @@ async def _fields(request: Request) -> dict[str, list[str]]:
     fields: dict[str, list[str]] = {}
     for name, value in request.query_params.multi_items():
         fields.setdefault(name, []).append(value)
-    content_type = request.headers.get("content-type", "")
-    if request.method == "POST" and content_type.startswith(
-        ("application/x-www-form-urlencoded", "multipart/form-data")
-    ):
+    if request.method == "POST":
         body: dict[str, list[str]] = {}
-        try:
-            form = await request.form()
-        except Exception as exc:  # malformed multipart: the client's fault, not a 500
-            raise bad("xml", f"请求体无法解析 / unreadable form body: {exc}") from None
-        for name, item in form.multi_items():
-            if isinstance(item, str):  # uploaded files are not part of GeoReport v2
-                body.setdefault(name, []).append(item)
+        for name, value in await _form_items(request):
+            body.setdefault(name, []).append(value)
         fields.update(body)
     return fields
+
+
+async def _form_items(request: Request) -> list[tuple[str, str]]:
+    """Return the fields of a POST's form body (none for another content type)."""
+    content_type = request.headers.get("content-type", "")
+    fmt = _path_format(request)
+    if form.is_urlencoded(content_type):
+        # Not Starlette's form parser: it reads raw bytes as Latin-1, whatever the charset.
+        return form.parse_urlencoded(await request.body(), content_type, fmt)
+    if not content_type.lower().startswith("multipart/form-data"):
+        return []
+    try:
+        parsed = await request.form()
+    except Exception as exc:  # malformed multipart: the client's fault, not a 500
+        raise bad(fmt, f"请求体无法解析 / unreadable form body: {exc}") from None
+    # Uploaded files are not part of GeoReport v2: dropped, and their temporary files closed.
+    items = [(name, item) for name, item in parsed.multi_items() if isinstance(item, str)]
+    await parsed.close()
+    return items
 
 
 Fields = Annotated[dict[str, list[str]], Depends(_fields)]
@@ -89,6 +102,12 @@ def _format(value: str) -> Format:
     if fmt not in FORMATS:
         raise Open311Error(400, [f"不支持的格式 {value} / unsupported format {value}"], "xml")
     return fmt
+
+
+def _path_format(request: Request) -> Format:
+    """Return the format the path's suffix asks for (XML when none or unknown)."""
+    suffix = request.url.path.rpartition("/")[2].rpartition(".")[2].lower()
+    return "json" if suffix == "json" else "xml"
 
 
 def _split(segment: str) -> tuple[str, Format]:

@@ -3,8 +3,6 @@ the bodies of its matrix)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter
 
 from zhengwu.auth.principal import Principal
@@ -16,7 +14,7 @@ from zhengwu.servicedesk.routing.models import (
     RoutingRuleRead,
     RoutingVersionRead,
 )
-from zhengwu.web.deps import DB, CurrentPrincipal, WritingPrincipal
+from zhengwu.web.deps import DB, ChinaTime, CurrentPrincipal, WritingPrincipal
 
 router = APIRouter(prefix="/api/desk/routing", tags=["service desk 诉求办理"])
 _STAFF = ("matrix_office", "handler", "operator")
@@ -33,9 +31,9 @@ def _may_route_to(db: DB, principal: Principal, organization_id: int) -> None:
 
 @router.get("/rules", response_model=list[RoutingRuleRead])
 def list_rules(
-    db: DB, principal: CurrentPrincipal, at: datetime | None = None
+    db: DB, principal: CurrentPrincipal, at: ChinaTime | None = None
 ) -> list[RoutingRuleRead]:
-    """Return the rules in force (at ``at``, default now)."""
+    """Return the rules in force (at ``at``, default now; no offset = China time)."""
     principal.require(*_STAFF)
     return [RoutingRuleRead.model_validate(r) for r in routing_service.active_rules(db, at=at)]
 
