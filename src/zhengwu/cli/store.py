@@ -58,7 +58,7 @@ def stats(json_out: Annotated[bool, typer.Option("--json", help="print JSON")] =
 
 def _local(moment: datetime | None) -> str | None:
     """Return a stored naive-UTC time as ISO China time with its offset (+08:00)."""
-    from zhengwu.platforms.timeparse import china_time
+    from zhengwu.chinatime import from_stored as china_time
 
     return None if moment is None else china_time(moment).isoformat()
 

@@ -33,12 +33,12 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from zhengwu.accounts.models import Account
+from zhengwu.chinatime import from_stored as china_time
 from zhengwu.config import get_settings
 from zhengwu.errors import ConflictError, InvalidInputError, NotFoundError
 from zhengwu.index.metrics import REPLIES_TABLE, REPLY_PREFIX
 from zhengwu.index.models import FLAG_KINDS, ComplianceFlag
 from zhengwu.index.periods import CHINA_OFFSET
-from zhengwu.platforms.timeparse import china_time
 
 FLAGS_SCHEMA = pa.schema(
     [("account_id", pa.int64()), ("kind", pa.string()), ("reason", pa.string())]

@@ -31,13 +31,6 @@ _MONTH_DAY = re.compile(r"^(\d{1,2})-(\d{1,2})(?:\s+(\d{1,2}):(\d{2}))?$")
 MIN_YEAR, MAX_YEAR = 2000, 2100
 
 
-def china_time(moment: datetime) -> datetime:
-    """Return ``moment`` (aware, or naive UTC as the stores keep it) as aware China time."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(CHINA_TZ)
-
-
 class DateError(ValueError):
     """A timestamp that cannot be read or is impossible."""
 

@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 from zhengwu.accounts import phones as published_phones
 from zhengwu.accounts.models import Account
 from zhengwu.auth.principal import Principal
+from zhengwu.chinatime import from_stored as china_time
 from zhengwu.errors import InvalidInputError
-from zhengwu.platforms.timeparse import china_time
 from zhengwu.privacy import mask_text
 from zhengwu.search import access, indexer, posts
 from zhengwu.search.models import (

@@ -6,9 +6,11 @@ One helper for every page (console and public boards), registered as the Jinja f
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime
 
-CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")  # no daylight saving since 1991
+from zhengwu.chinatime import CHINA as CHINA  # re-exported: pages read it here
+from zhengwu.chinatime import from_stored
+
 MINUTE = "%Y-%m-%d %H:%M"
 
 
@@ -16,11 +18,7 @@ def china_time(value: datetime | str | None) -> datetime | None:
     """Return a timestamp (aware, naive UTC, or ISO 8601 text) in China time."""
     if value is None or value == "":
         return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)  # the store keeps naive timestamps as UTC
-    return value.astimezone(CHINA)
+    return from_stored(datetime.fromisoformat(value) if isinstance(value, str) else value)
 
 
 def local_time(value: datetime | str | None, fmt: str = MINUTE, empty: str = "—") -> str:
