@@ -14,6 +14,7 @@ from zhengwu.errors import InvalidInputError
 from zhengwu.rescue import access, board, intake
 from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.dispatch import OUTCOME_LABELS
+from zhengwu.rescue.labels import vulnerability_label
 from zhengwu.rescue.schemas import HelpSubmission
 from zhengwu.rescue.throttle import limit_anonymous
 from zhengwu.rescue.workflow import STATE_LABELS
@@ -23,6 +24,7 @@ router = APIRouter(tags=["rescue pages"], include_in_schema=False)
 _templates = Environment(
     loader=PackageLoader("zhengwu.rescue", "templates"), autoescape=select_autoescape()
 )
+_templates.filters.update(vulnerability_label=vulnerability_label)
 _templates.globals.update(
     state_labels=STATE_LABELS,
     outcome_labels=OUTCOME_LABELS,
