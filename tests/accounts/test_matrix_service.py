@@ -63,6 +63,7 @@ def test_create_rename_and_move_are_audited(session: Session, world: World) -> N
     [("", "regional", None, InvalidInputError), ("   ", "regional", None, InvalidInputError),
      ("x" * 129, "regional", None, InvalidInputError), ("好名字", "other", None, InvalidInputError),
      ("好名字", "regional", "4101", InvalidInputError),
+     ("好名字", "regional", "999999", InvalidInputError),  # six digits, but no such division
      ("郑州公安新媒体矩阵", "vertical", None, ConflictError)],  # a sibling has that name
 )  # fmt: skip
 def test_bad_matrix_fields_are_refused(

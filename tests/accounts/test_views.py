@@ -165,6 +165,15 @@ def test_create_per_role(client: httpx.Client, world: World, committed_engine: E
     assert odd.json()["message_zh"].startswith("请求参数无效 — kind")
     assert odd.json()["message_en"].startswith("invalid request — kind")
     assert [f["loc"] for f in odd.json()["fields"]] == [["body", "kind"]]
+    assert "Input should" not in odd.json()["message_zh"]  # pydantic's English stays English
+    assert "Input should" in odd.json()["message_en"]
+    # A six-digit code that names no division is refused; a renamed one resolves.
+    nowhere = client.post("/api/matrices", headers=admin, json={"name": "无处", "adcode": "999999"})
+    assert nowhere.status_code == 422, nowhere.text
+    assert nowhere.json()["message_zh"] == "行政区划代码不存在：999999"
+    renamed = client.post("/api/matrices", headers=admin, json={"name": "崇文", "adcode": "110103"})
+    assert renamed.status_code == 201, renamed.text
+    created.append(renamed.json()["id"])
     assert (
         client.post(
             "/api/matrices", headers=admin, json={"name": "x", "parent_id": 987654}

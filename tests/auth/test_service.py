@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from zhengwu.accounts.models import Organization
 from zhengwu.auth import service as auth_service
+from zhengwu.auth.principal import Principal
 from zhengwu.errors import ConflictError, ForbiddenError, InvalidInputError
 
 
@@ -73,3 +74,11 @@ def test_sessions_and_tokens_resolve_to_the_user(session: Session) -> None:
     by_token = auth_service.principal_from_token(session, token)
     assert by_token is not None and by_token.username == "v"
     assert auth_service.principal_from_token(session, token + "x") is None
+
+
+def test_a_refused_role_is_named_in_chinese() -> None:
+    verifier = Principal(role="verifier", user_id=7, username="v")
+    with pytest.raises(ForbiddenError) as refused:
+        verifier.require("dispatcher")
+    assert refused.value.message_zh == "当前角色（信息核实员）无权执行此操作"
+    assert refused.value.message_en == "role 'verifier' may not do this"

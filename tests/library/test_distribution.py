@@ -91,3 +91,13 @@ def test_scheduled_targets_wait_for_their_time(session: Session, world: World) -
     with pytest.raises(InvalidInputError):
         distribution.plan(session, world["op_police"], item, DistributionPlan(
             account_ids=[world.accounts["police_weibo"]], scheduled_at=datetime(2026, 7, 2)))  # fmt: skip
+    # A time already past is refused (not sent at once as if it were "now"); a minute late is fine.
+    past = DistributionPlan(account_ids=[world.accounts["police_weibo"]],
+                            scheduled_at=now - timedelta(hours=1))  # fmt: skip
+    with pytest.raises(InvalidInputError) as refused:
+        distribution.plan(session, world["op_police"], item, past, now=now)
+    assert "计划时间已过（2026-07-01 15:00 北京时间）" in refused.value.message_zh
+    assert "in the past" in refused.value.message_en
+    late = DistributionPlan(account_ids=[world.accounts["police_weibo"]],
+                            scheduled_at=now - timedelta(minutes=1))  # fmt: skip
+    assert distribution.plan(session, world["op_police"], item, late, now=now)[0].state == "queued"

@@ -66,3 +66,28 @@ def test_many_false_candidates_are_skipped_in_batches(tmp_path: Path) -> None:
     count, hits = posts.search_posts(con, ["市长"], limit=10)
     assert count == 3
     assert [h.post_id for h in hits] == ["mayor0", "mayor1", "mayor2"]
+
+
+def test_the_window_ends_at_the_newest_post_and_can_span_everything(tmp_path: Path) -> None:
+    con = store.connect(tmp_path / "old.duckdb")
+    # An old dataset: the storm posts are 200 days before the newest post of the store.
+    newest = datetime(2021, 12, 31, 8)
+    rows = [("storm0", newest - timedelta(days=200), "许昌暴雨，请远离河道"),
+            ("storm1", newest - timedelta(days=201), "暴雨预警升级为红色"),
+            ("today", newest, "年终总结发布会今天举行")]  # fmt: skip
+    con.executemany(
+        "INSERT INTO posts (platform, post_id, account_uid, created_at, text) "
+        "VALUES ('weibo', ?, 'u1', ?, ?)",
+        rows,
+    )
+    week = posts.window(con, 7)
+    assert (week.days, week.start, week.end) == (7, newest - timedelta(days=7), newest)
+    assert posts.search_posts(con, ["暴雨"]) == (0, [])  # not in the 7 days up to the newest
+    assert posts.search_posts(con, ["暴雨"], days=365)[0] == 2
+    everything = posts.window(con, None)
+    assert (everything.start, everything.end) == (None, newest)
+    count, hits = posts.search_posts(con, ["暴雨"], days=None)
+    assert count == 2 and [h.post_id for h in hits] == ["storm0", "storm1"]
+    empty = store.connect(tmp_path / "empty.duckdb")
+    assert posts.window(empty, 30) == posts.PostWindow(30, None, None)
+    assert posts.search_posts(empty, ["暴雨"], days=None) == (0, [])

@@ -66,6 +66,7 @@ def test_matrix_office_creates_a_sub_matrix_and_manages_a_member(
     expect(members).to_contain_text("金水住建")
     shot(page, "matrix-02-member-added")
 
+    members.get_by_role("checkbox", name="确认移除 金水住建").check()
     members.get_by_role("button", name="移除 金水住建").click()
     expect(page.locator(".flash")).to_contain_text("已移除成员")
     expect(page.locator("#members")).not_to_contain_text("金水住建")

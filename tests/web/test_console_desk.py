@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 
@@ -112,7 +113,7 @@ def test_handler_takes_a_request_from_queue_to_resolution(
     for label in ("受理", "开始办理", "答复", "办结"):
         assert label in history
     outbox = page[page.index('id="outbox"') : page.index('id="sources"')]
-    assert "closing" in outbox
+    assert "办结答复" in outbox  # the kind by its label, not "closing"
     assert "电梯已修复" in outbox
     # The public board shows the request without the citizen's phone or full name.
     board = httpx.get(f"{client.base_url}/board/requests/{pid}").text
@@ -125,6 +126,13 @@ def test_office_transfers_extends_and_cohandles(client: httpx.Client, world: Con
     pid = world.requests["housing"]
     csrf = login(client, "handler")
     assert _act(client, csrf, pid, "accept").status_code == 303
+    # A bad value is explained in Chinese in the Chinese half, pydantic's English in the other.
+    zero = _act(client, csrf, pid, "request_extension", days="0", reason="需召开业主大会")
+    assert zero.status_code == 422
+    text = html.unescape(zero.text)
+    assert "延期工作日数 无效：不能小于 1" in text
+    assert "Input should be greater than or equal to 1" in text
+    assert "无效：Input should" not in text
     assert _act(client, csrf, pid, "request_extension", days="5",
                 reason="需召开业主大会").status_code == 303  # fmt: skip
     client.cookies.clear()
@@ -135,7 +143,11 @@ def test_office_transfers_extends_and_cohandles(client: httpx.Client, world: Con
     assert 'id="form-approve_extension"' in page
     assert 'id="form-resolve"' not in page
     assert _act(client, csrf, pid, "approve_extension", reason="同意").status_code == 303
-    assert "待批延期" not in client.get(f"/console/desk/{pid}").text
+    page = client.get(f"/console/desk/{pid}").text
+    assert "待批延期" not in page
+    # No extension pending: deciding on one is not offered (it could only fail with a 409).
+    assert 'id="form-approve_extension"' not in page
+    assert 'id="form-refuse_extension"' not in page
     cohandled = _act(client, csrf, pid, "cohandle",
                      helper_organization_ids=[str(world.orgs["police"])])  # fmt: skip
     assert cohandled.status_code == 303
@@ -143,6 +155,10 @@ def test_office_transfers_extends_and_cohandles(client: httpx.Client, world: Con
     assert "郑州市公安局" in facts[facts.index("协办单位") :][:200]
     missing_reason = _act(client, csrf, pid, "transfer", organization_id=str(world.orgs["hotline"]))
     assert missing_reason.status_code == 422
+    no_org = html.unescape(_act(client, csrf, pid, "transfer", reason="属于热线统筹").text)
+    assert "「转办」需要填写「承办单位」" in no_org
+    assert "transfer needs the handling organisation" in no_org
+    assert "organization_id" not in no_org.split('id="action-error"')[1].split("</p>")[0]
     transferred = _act(client, csrf, pid, "transfer", organization_id=str(world.orgs["hotline"]),
                        reason="属于热线统筹")  # fmt: skip
     assert transferred.status_code == 303
@@ -151,3 +167,28 @@ def test_office_transfers_extends_and_cohandles(client: httpx.Client, world: Con
     client.cookies.clear()
     login(client, "handler")
     assert client.get(f"/console/desk/{pid}").status_code == 404
+
+
+def test_assign_errors_name_assign_and_codes_show_as_labels(
+    client: httpx.Client, world: ConsoleWorld
+) -> None:
+    pid = world.requests["housing"]
+    csrf = login(client, "handler")
+    detail = client.get(f"/console/desk/{pid}").text
+    category = detail[detail.index("<th>分类</th>") :].split("</tr>")[0]
+    assert "（rules）" not in category and "（citizen）" not in category
+    sources = detail[detail.index('id="sources"') :]
+    assert '<span class="tag">原帖</span>' in sources
+    assert ">original<" not in sources
+    assert _act(client, csrf, pid, "return", reason="不属于本单位").status_code == 303
+    client.cookies.clear()
+    csrf = login(client, "office")
+    page = client.get(f"/console/desk/{pid}").text
+    assert 'id="form-assign"' in page
+    assert 'id="form-approve_extension"' not in page  # nothing to approve: not offered
+    no_org = _act(client, csrf, pid, "assign", reason="")
+    assert no_org.status_code == 422
+    error = html.unescape(no_org.text.split('id="action-error"')[1].split("</p>")[0])
+    assert "「派单」未执行：「派单」需要填写「承办单位」" in error  # the action taken, not 转办
+    assert "assign needs the handling organisation" in error
+    assert "转办" not in error and "organization_id" not in error

@@ -67,6 +67,9 @@ def test_operator_uploads_labels_and_distributes(client: httpx.Client, world: Wo
     assert planned.status_code == 303
     page = client.get(url).text
     assert "已排队 2" in page and "平安郑州" in page
+    targets = page[page.index('id="distribution"') :]
+    assert "<td>微博</td>" in targets and "<td>抖音</td>" in targets  # platforms by name
+    assert "<td>weibo</td>" not in targets and "<td>douyin</td>" not in targets
     listing = client.get("/console/library", params={"q": "暴雨预警", "label": "权威"}).text
     assert "暴雨红色预警" in listing
     no_csrf = client.post(f"{url}/edit", data={"title": "无令牌"})
@@ -79,6 +82,11 @@ def test_operator_uploads_labels_and_distributes(client: httpx.Client, world: Wo
     nobody = client.post(f"{url}/distribute", data={"csrf_token": csrf})
     assert nobody.status_code == 422 and "请至少选择一个账号" in nobody.text
     assert 'id="distribute-form"' in nobody.text
+    past = client.post(f"{url}/distribute", data={"csrf_token": csrf, "scheduled_at": "2020-01-01T10:00",
+                                                  "account_ids": [str(world.accounts["police_weibo"])]})  # fmt: skip
+    assert past.status_code == 422
+    assert "计划时间已过（2020-01-01 10:00 北京时间）" in past.text
+    assert "已排队 2" in client.get(url).text  # nothing more planned
 
 
 def test_other_roles_are_kept_out(client: httpx.Client, world: World) -> None:

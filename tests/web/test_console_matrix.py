@@ -88,6 +88,11 @@ def test_office_manages_its_subtree(
     assert empty.status_code == 422
     assert "请填写矩阵名称" in _section(empty.text, 'id="error-create"')
     assert 'id="form-create"' in empty.text  # the page with its forms, not a bare error page
+    nowhere = client.post(f"/console/matrix/{police}/children",
+                          data={"name": "无处矩阵", "adcode": "999999", "csrf_token": csrf})  # fmt: skip
+    assert nowhere.status_code == 422
+    assert "行政区划代码不存在：999999" in _section(nowhere.text, 'id="error-create"')
+    assert 'value="无处矩阵"' in nowhere.text  # what was typed stays in the form
     made = client.post(f"/console/matrix/{police}/children",
                        data={"name": "二七公安矩阵", "kind": "vertical", "csrf_token": csrf})  # fmt: skip
     assert made.status_code == 303
@@ -173,10 +178,19 @@ def test_office_adds_searches_and_removes_members(
     page = client.get(f"/console/matrix/{police}").text
     assert "郑州12345</a>" in _section(page, 'id="members"', "</table>")
 
-    removed = client.post(f"{url}/{world.accounts['js_weibo']}/remove", data={"csrf_token": csrf})
+    # Removal needs the row's confirm box: a bare click is refused and nothing changes.
+    unconfirmed = client.post(
+        f"{url}/{world.accounts['js_weibo']}/remove", data={"csrf_token": csrf}
+    )
+    assert unconfirmed.status_code == 422
+    assert "请勾选确认移除" in unconfirmed.text
+    assert f'data-account="{world.accounts["js_weibo"]}"' in unconfirmed.text  # still a member
+    removed = client.post(f"{url}/{world.accounts['js_weibo']}/remove",
+                          data={"csrf_token": csrf, "confirm": "yes"})  # fmt: skip
     assert removed.status_code == 303
     assert "已移除成员" in client.get(removed.headers["location"]).text
-    twice = client.post(f"{url}/{world.accounts['js_weibo']}/remove", data={"csrf_token": csrf})
+    twice = client.post(f"{url}/{world.accounts['js_weibo']}/remove",
+                        data={"csrf_token": csrf, "confirm": "yes"})  # fmt: skip
     assert twice.status_code == 404
     assert "不是矩阵" in _section(twice.text, 'id="error-remove"')
     assert world.accounts["js_weibo"] not in _members(committed_engine, police)

@@ -52,6 +52,14 @@ def test_triage_queue_explains_priorities(client: httpx.Client, world: ConsoleWo
     assert "13800001111" in queue.text  # dispatchers see the phone numbers
     assert queue.text.count("<svg") == 2  # states and the county grid
     assert "金水" in queue.text
+    # Codes are shown by their Chinese labels: groups, urgency reasons, on the public board too.
+    page = client.get(f"/console/rescue/requests/{world.help['flooded']}").text
+    urgency = page[page.index("<th>紧急程度</th>") :].split("</tr>")[0]
+    assert "标记词「急需」" in urgency and "老人" in urgency
+    assert "marker:" not in urgency and "elderly" not in urgency
+    board = httpx.get(f"{client.base_url}/board/rescue/{world.incident_id}").text
+    assert " · 老人" in board
+    assert "elderly" not in board
 
 
 def test_dispatcher_verifies_and_dispatches(client: httpx.Client, world: ConsoleWorld) -> None:
@@ -112,6 +120,8 @@ def test_other_roles_on_the_rescue_console(client: httpx.Client, world: ConsoleW
     refused = client.post(f"/console/rescue/requests/{help_id}/assign",
                           data={"csrf_token": csrf, "team_id": str(world.teams["fire"])})  # fmt: skip
     assert refused.status_code == 403
+    assert "当前角色（信息核实员）" in refused.text  # the role by its Chinese name
+    assert "（verifier）" not in refused.text
     assert _state(client, help_id) == "待核实"  # nothing of the refused dispatch stayed
     client.cookies.clear()
     login(client, "team")  # 蓝天救援队, with nothing assigned yet

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import datetime
 
 import httpx
 import pytest
@@ -11,6 +12,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from zhengwu.auth import service as auth_service
+from zhengwu.content import store
 from zhengwu.search import indexer
 
 from .test_console_world import ConsoleWorld, build_console_world, login
@@ -102,3 +104,36 @@ def test_the_page_says_when_the_index_is_behind_until_it_is_refreshed(
     after = client.get("/console/search", params={"q": "郑东新区"})
     assert 'class="search-stale"' not in after.text
     assert f'href="/console/accounts/{account_id}"' in after.text
+
+
+def test_posts_are_searched_in_a_chosen_window_up_to_the_newest_post(
+    client: httpx.Client, world: ConsoleWorld
+) -> None:
+    # Two storm posts two months before the test city's posts (July 2025).
+    with store.open_store() as con:
+        con.executemany(
+            "INSERT INTO posts (platform, post_id, account_uid, created_at, text) "
+            "VALUES ('weibo', ?, 'u1', ?, ?)",
+            [("storm0", datetime(2025, 5, 1, 2), "郑州暴雨，请远离河道"),
+             ("storm1", datetime(2025, 5, 2, 2), "暴雨预警升级为红色")],
+        )  # fmt: skip
+    login(client, "office")
+    week = client.get("/console/search", params={"q": "暴雨"})
+    assert week.status_code == 200
+    assert '<option value="7" selected>最近 7 天</option>' in week.text
+    assert 'data-kind="posts">帖文 <span class="count">0</span>' in week.text
+    window = re.search(r'id="post-window">([^<]+)<', week.text)
+    assert window is not None
+    assert "最近 7 天，截至库中最新帖文" in window[1]
+    assert "至 2025-07-" in window[1]  # ends at the newest post, not today
+    year = client.get("/console/search", params={"q": "暴雨", "days": "365"})
+    assert 'data-kind="posts">帖文 <span class="count">2</span>' in year.text
+    assert "<mark>暴雨</mark>" in year.text
+    assert '<option value="365" selected>' in year.text
+    assert "&amp;days=365" in year.text  # the tabs keep the window
+    everything = client.get("/console/search", params={"q": "暴雨", "days": "all"})
+    assert 'data-kind="posts">帖文 <span class="count">2</span>' in everything.text
+    assert "全部帖文（截至" in everything.text
+    odd = client.get("/console/search", params={"q": "暴雨", "days": "8"})
+    assert odd.status_code == 422
+    assert "帖文时间范围应为" in odd.text and "posts window must be one of" in odd.text

@@ -71,6 +71,15 @@ def test_admin_adds_and_retires_a_routing_rule(
     assert [(r["adcode"], r["organization_id"], r["table_version"]) for r in mine] == [
         ("410102", world.orgs["zy_culture"], 2)
     ]
+    # Retiring needs a reason: without one the page comes back with the error at the rule.
+    no_reason = client.post(f"/console/settings/routing/rules/{mine[0]['id']}/retire",
+                            data={"csrf_token": csrf, "reason": "  "})  # fmt: skip
+    assert no_reason.status_code == 422
+    assert "请填写停用理由" in no_reason.text
+    assert "give a reason for retiring the rule" in no_reason.text
+    row = no_reason.text.split(f'id="rule-{mine[0]["id"]}"')[1].split("</tr>")[0]
+    assert 'id="retire-error"' in row
+    assert _version(no_reason.text) == 2  # nothing retired
     retired = client.post(f"/console/settings/routing/rules/{mine[0]['id']}/retire",
                           data={"csrf_token": csrf, "reason": "并入12345"})  # fmt: skip
     assert retired.status_code == 303
@@ -80,7 +89,7 @@ def test_admin_adds_and_retires_a_routing_rule(
     assert f'id="rule-{mine[0]["id"]}"' not in page
     assert "并入12345" in page  # the version's note
     again = client.post(f"/console/settings/routing/rules/{mine[0]['id']}/retire",
-                        data={"csrf_token": csrf})  # fmt: skip
+                        data={"csrf_token": csrf, "reason": "再停一次"})  # fmt: skip
     assert again.status_code == 409
     with Session(committed_engine) as session:
         actions = session.scalars(
@@ -242,16 +251,23 @@ def test_system_errors_are_all_shown_with_the_text_kept(
 
 
 def test_only_the_admin_saves_systems(client: httpx.Client, world: ConsoleWorld) -> None:
-    csrf = login(client, "office")
-    form = client.get("/console/settings/systems/new").text
-    assert 'value="save"' not in form
-    checked = client.post("/console/settings/systems/new",
-                          data={"csrf_token": csrf, "toml": MINE, "action": "check"})  # fmt: skip
-    assert checked.status_code == 200
-    assert "只有平台管理员可以保存" in checked.text
-    refused = client.post("/console/settings/systems/new",
-                          data={"csrf_token": csrf, "toml": MINE, "action": "save"})  # fmt: skip
-    assert refused.status_code == 403
+    # Other staff see the systems read-only: no upload button, no form, no check or save.
+    for role in ("office", "operator", "handler"):
+        client.cookies.clear()
+        csrf = login(client, role)
+        listing = client.get("/console/settings/systems")
+        assert listing.status_code == 200
+        assert 'id="new-system"' not in listing.text
+        assert 'id="systems-read-only"' in listing.text
+        assert "zhengwu-4d" in listing.text
+        form = client.get("/console/settings/systems/new")
+        assert form.status_code == 403
+        assert 'id="system-form"' not in form.text
+        assert "只有平台管理员可以上传或保存指标体系" in form.text
+        for action in ("check", "save"):
+            refused = client.post("/console/settings/systems/new",
+                                  data={"csrf_token": csrf, "toml": MINE, "action": action})  # fmt: skip
+            assert refused.status_code == 403
     assert not (user_dir() / "my-index.toml").exists()
     client.cookies.clear()
     login(client, "admin")

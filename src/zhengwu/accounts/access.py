@@ -134,7 +134,7 @@ def _refuse(principal: Principal) -> ForbiddenError:
             "请先登录后再查看账号与矩阵", "please log in to see accounts and matrices"
         )
     return ForbiddenError(
-        f"当前角色（{principal.role}）无权管理账号与矩阵",
+        f"当前角色（{principal.role_label}）无权管理账号与矩阵",
         f"role {principal.role!r} has no access to accounts and matrices",
     )
 
@@ -152,7 +152,7 @@ def require_manager(principal: Principal) -> None:
         principal.role == "matrix_office" and principal.matrix_id is None
     ):
         raise ForbiddenError(
-            f"当前角色（{principal.role}）只能查看，不能修改矩阵",
+            f"当前角色（{principal.role_label}）只能查看，不能修改矩阵",
             f"role {principal.role!r} may read but not change matrices",
         )
 

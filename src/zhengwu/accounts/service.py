@@ -612,6 +612,10 @@ def _check_adcode(adcode: str | None) -> str | None:
         raise InvalidInputError(
             f"行政区划代码应为 6 位数字：{adcode}", f"adcode must be 6 digits: {adcode}"
         )
+    if regions.get(adcode.strip()) is None:  # an old code resolves to its successor
+        raise InvalidInputError(
+            f"行政区划代码不存在：{adcode.strip()}", f"no such administrative division: {adcode}"
+        )
     return adcode.strip()
 
 

@@ -7,21 +7,12 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from zhengwu.auth.principal import ROLE_LABELS as ROLE_LABELS  # re-exported
 from zhengwu.db.base import Base, utcnow
 
 # 角色: platform admin, matrix office (矩阵管理员), account operator (运营), request handler
 # (承办人, of one organisation), rescue dispatcher (调度), verifier (核实), rescue team member.
 ROLES = ("admin", "matrix_office", "operator", "handler", "dispatcher", "verifier", "team")
-ROLE_LABELS = {
-    "admin": "平台管理员",
-    "matrix_office": "矩阵管理员",
-    "operator": "账号运营",
-    "handler": "承办人",
-    "dispatcher": "救援调度",
-    "verifier": "信息核实员",
-    "team": "救援队员",
-    "public": "公众",
-}
 
 
 class User(Base):

@@ -39,7 +39,7 @@ def _refuse(principal: Principal, zh: str, en: str) -> ForbiddenError:
     if not principal.is_authenticated:
         return ForbiddenError("请先登录", "please log in")
     return ForbiddenError(
-        f"当前角色（{principal.role}）无权{zh}", f"role {principal.role!r} may not {en}"
+        f"当前角色（{principal.role_label}）无权{zh}", f"role {principal.role!r} may not {en}"
     )
 
 

@@ -10,7 +10,7 @@ delivered / failed status is read back from the outbox message.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -35,6 +35,9 @@ from zhengwu.outbox.models import OutboxMessage
 
 ENTITY = "library_distribution"
 MAX_BODY = 5000
+# A scheduled time this far back is taken as a mistake (a stale form, a wrong date), not "now".
+PAST_GRACE = timedelta(minutes=5)
+_CHINA = timezone(timedelta(hours=8))
 
 
 def message_text(item: ContentItem, text: str | None = None) -> str:
@@ -70,6 +73,18 @@ def _enqueue(session: Session, target: DistributionTarget, account: Account, bod
     target.state = "queued"
 
 
+def _refuse_past(when: datetime | None, now: datetime) -> None:
+    """Refuse a scheduled time more than :data:`PAST_GRACE` before ``now``."""
+    if when is None or when >= now - PAST_GRACE:
+        return
+    shown = when.astimezone(_CHINA).strftime("%Y-%m-%d %H:%M")
+    raise InvalidInputError(
+        f"计划时间已过（{shown} 北京时间）：请选择将来的时间，或留空立即排队",
+        f"the scheduled time {when.isoformat()} is in the past: "
+        "choose a future time, or leave it empty to queue now",
+    )
+
+
 def plan(
     session: Session,
     principal: Principal,
@@ -81,7 +96,8 @@ def plan(
     """Plan the distribution of ``item`` to accounts of the planner's matrix.
 
     The whole plan is refused (403) when one account is outside the planner's matrices, so
-    nothing half-planned is kept.
+    nothing half-planned is kept; a scheduled time in the past (beyond
+    :data:`PAST_GRACE`) is refused (422) rather than silently sent at once.
     """
     access.require_library(principal)
     if not access.can_read(session, principal, item):
@@ -90,6 +106,7 @@ def plan(
     if data.scheduled_at is not None and data.scheduled_at.tzinfo is None:
         raise InvalidInputError("计划时间须带时区（例如 +08:00）",
                                 "scheduled_at needs a time zone, e.g. +08:00")  # fmt: skip
+    _refuse_past(data.scheduled_at, now)
     allowed = {a.id: (a, m) for a, m in eligible_accounts(session, principal)}
     account_ids = list(dict.fromkeys(data.account_ids))
     for account_id in account_ids:

@@ -15,6 +15,7 @@ from zhengwu.errors import InvalidInputError
 from zhengwu.rescue import access, board, intake
 from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.dispatch import OUTCOME_LABELS
+from zhengwu.rescue.labels import vulnerability_label
 from zhengwu.rescue.models import Incident
 from zhengwu.rescue.schemas import HELP_PEOPLE_MAX, HELP_TEXT_MIN, HelpSubmission
 from zhengwu.rescue.throttle import limit_anonymous
@@ -26,7 +27,7 @@ router = APIRouter(tags=["rescue pages"], include_in_schema=False)
 _templates = Environment(
     loader=PackageLoader("zhengwu.rescue", "templates"), autoescape=select_autoescape()
 )
-_templates.filters["local"] = local_time
+_templates.filters.update(local=local_time, vulnerability_label=vulnerability_label)
 _templates.globals.update(
     state_labels=STATE_LABELS,
     outcome_labels=OUTCOME_LABELS,

@@ -84,6 +84,15 @@ class SearchHit(BaseModel):
     url: str
 
 
+class PostWindowRead(BaseModel):
+    """The window the posts were searched in: ``days`` up to the newest post in the store
+    (``days`` None: every post; ``end`` None: the store holds no post)."""
+
+    days: int | None
+    start: datetime | None
+    end: datetime | None
+
+
 class SearchResults(BaseModel):
     """The answer to a query: hits, counts per kind, and how the terms were combined."""
 
@@ -99,3 +108,5 @@ class SearchResults(BaseModel):
     # may search; a count at indexer.PENDING_CAP means "at least". Empty when up to date.
     stale: dict[str, int] = {}
     stale_note: str | None = None
+    # Set when posts were searched: the window, so a page can say what "posts" covered.
+    post_window: PostWindowRead | None = None

@@ -34,6 +34,8 @@ import duckdb
 from zhengwu.content import store
 
 DEFAULT_DAYS = 7  # measured: 7 days of 10 M posts/year answer in < 200 ms, 30 days do not
+# The windows the console offers (None: every post in the store — slow at national scale).
+WINDOW_CHOICES: tuple[int | None, ...] = (7, 30, 90, 365, None)
 COUNT_CAP = 100  # counts of posts stop here ("100+"): an exact count would scan the window
 # Substring candidates checked word by word per query, at most: past this many, the count
 # is what was confirmed so far (a query whose term sits inside other words that often is
@@ -52,6 +54,38 @@ class PostHit:
     created_at: datetime
     text: str
     url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PostWindow:
+    """The time window a post search covered: ``days`` up to the newest post in the store.
+
+    ``days`` None is the whole store; ``start`` is then None, and ``end`` is None when the
+    store holds no post at all.
+    """
+
+    days: int | None
+    start: datetime | None
+    end: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class PostSearch:
+    """What a post search found: the (capped) count, the newest hits, the window."""
+
+    count: int
+    hits: list[PostHit]
+    window: PostWindow
+
+
+def window(con: duckdb.DuckDBPyConnection, days: int | None = DEFAULT_DAYS) -> PostWindow:
+    """Return the window of ``days`` ending at the newest post (not today: old data stays
+    searchable), or the whole store for ``days`` None."""
+    row = con.execute("SELECT max(created_at) FROM posts").fetchone()
+    newest = row[0] if row else None
+    if newest is None or days is None:
+        return PostWindow(days, None, newest)
+    return PostWindow(days, newest - timedelta(days=days), newest)
 
 
 def usable_terms(terms: list[str]) -> list[str]:
@@ -75,25 +109,31 @@ def search_posts(
     terms: list[str],
     *,
     mode: str = "and",
-    days: int = DEFAULT_DAYS,
+    days: int | None = DEFAULT_DAYS,
     platform: str | None = None,
     limit: int = 20,
+    span: PostWindow | None = None,
 ) -> tuple[int, list[PostHit]]:
     """Return how many posts of the window match (at most :data:`COUNT_CAP`) and the newest.
 
-    One scan: the newest ``COUNT_CAP`` matches, newest first. DuckDB's top-N pushes a
-    ``created_at`` bound into the scan once it has them, so a common term stops early and
-    only a rare one reads the whole window.
+    The window is the last ``days`` days up to the newest post in the store (``days`` None:
+    every post); ``span`` passes one already read by :func:`window`. One scan: the newest
+    ``COUNT_CAP`` matches, newest first. DuckDB's top-N pushes a ``created_at`` bound into
+    the scan once it has them, so a common term stops early and only a rare one reads the
+    whole window.
     """
     terms = usable_terms(terms)
     if not terms:
         return 0, []
     match, params = _where(terms, mode)
-    newest = con.execute("SELECT max(created_at) FROM posts").fetchone()
-    if newest is None or newest[0] is None:
+    span = span or window(con, days)
+    if span.end is None:
         return 0, []
-    where = f"created_at >= ? AND {match}"
-    args: list[object] = [newest[0] - timedelta(days=days), *params]
+    where = match
+    args: list[object] = [*params]
+    if span.start is not None:
+        where = f"created_at >= ? AND {match}"
+        args = [span.start, *params]
     if platform:
         where += " AND platform = ?"
         args.append(platform)
@@ -123,8 +163,10 @@ def words_match(text: str, terms: list[str], mode: str) -> bool:
 
 
 def search_store(
-    terms: list[str], *, mode: str = "and", days: int = DEFAULT_DAYS, limit: int = 20
-) -> tuple[int, list[PostHit]]:
-    """Search the configured analytics store (read-only) for ``terms``."""
+    terms: list[str], *, mode: str = "and", days: int | None = DEFAULT_DAYS, limit: int = 20
+) -> PostSearch:
+    """Search the configured analytics store (read-only) for ``terms``, with the window."""
     with store.open_store(read_only=True) as con:
-        return search_posts(con, terms, mode=mode, days=days, limit=limit)
+        span = window(con, days)
+        count, hits = search_posts(con, terms, mode=mode, limit=limit, span=span)
+        return PostSearch(count, hits, span)

@@ -29,6 +29,7 @@ from zhengwu.privacy import mask_text
 from zhengwu.search import access, indexer, posts
 from zhengwu.search.models import (
     KINDS,
+    PostWindowRead,
     SearchDocument,
     SearchHit,
     SearchKind,
@@ -181,9 +182,11 @@ def _top(
 
 
 def _post_hits(
-    session: Session, terms: list[str], mode: str, limit: int, days: int
-) -> tuple[int, list[SearchHit]]:
-    total, found = posts.search_store(terms, mode=mode, days=days, limit=limit)
+    session: Session, terms: list[str], mode: str, limit: int, days: int | None
+) -> tuple[int, list[SearchHit], PostWindowRead]:
+    result = posts.search_store(terms, mode=mode, days=days, limit=limit)
+    total, found = result.count, result.hits
+    span = PostWindowRead(days=days, start=result.window.start, end=result.window.end)
     uids = {(p.platform, p.account_uid) for p in found if p.account_uid}
     accounts: dict[tuple[str, str], int] = {}
     if uids:
@@ -212,18 +215,19 @@ def _post_hits(
                 url=url,
             )
         )
-    return total, hits
+    return total, hits, span
 
 
 def _run(
     session: Session, principal: Principal, kinds: list[str], terms: list[str], mode: str,
-    limit: int, days: int,
-) -> tuple[dict[str, int], list[SearchHit]]:  # fmt: skip
+    limit: int, days: int | None,
+) -> tuple[dict[str, int], list[SearchHit], PostWindowRead | None]:  # fmt: skip
     counts: dict[str, int] = {}
     hits: list[SearchHit] = []
+    span = None
     for kind in kinds:
         if kind == "posts":
-            counts[kind], found_posts = _post_hits(session, terms, mode, limit, days)
+            counts[kind], found_posts, span = _post_hits(session, terms, mode, limit, days)
             hits.extend(found_posts)
             continue
         found = _matches(session, principal, kind, terms, mode)
@@ -231,7 +235,7 @@ def _run(
         if found:
             counts[kind], found_hits = _top(session, kind, found, terms, limit)
             hits.extend(found_hits)
-    return counts, hits
+    return counts, hits, span
 
 
 def index_lag(
@@ -270,12 +274,13 @@ def search(
     *,
     kinds: list[str] | None = None,
     limit: int = 20,
-    post_days: int = posts.DEFAULT_DAYS,
+    post_days: int | None = posts.DEFAULT_DAYS,
 ) -> SearchResults:
     """Search ``query`` in the kinds ``principal`` may see; hits per kind, best first.
 
-    Posts are searched in the last ``post_days`` days of the analytics store, newest first,
-    and their count stops at ``posts.COUNT_CAP`` (``capped`` lists such kinds).
+    Posts are searched in the last ``post_days`` days up to the newest post of the analytics
+    store (None: all of it), newest first, and their count stops at ``posts.COUNT_CAP``
+    (``capped`` lists such kinds); ``post_window`` says which window that was.
     """
     allowed = access.searchable_kinds(principal)  # the public is refused before anything else
     query = check_query(query)
@@ -295,13 +300,13 @@ def search(
             hits=[], note="搜索词只含标点或虚词，请换一个词（the query has no searchable words）",
             stale=lag, stale_note=lag_note(lag),
         )  # fmt: skip
-    counts, hits = _run(session, principal, wanted, terms, "and", limit, post_days)
+    counts, hits, span = _run(session, principal, wanted, terms, "and", limit, post_days)
     mode, note = "and", None
     if not any(counts.values()) and len(terms) > 1:
-        counts, hits = _run(session, principal, wanted, terms, "or", limit, post_days)
+        counts, hits, span = _run(session, principal, wanted, terms, "or", limit, post_days)
         mode, note = "or", FALLBACK_NOTE
     return SearchResults(
         query=query, terms=terms, mode=mode, fallback=mode == "or", counts=counts, hits=hits,
         note=note, capped=[k for k, n in counts.items() if k == "posts" and n >= posts.COUNT_CAP],
-        stale=lag, stale_note=lag_note(lag),
+        stale=lag, stale_note=lag_note(lag), post_window=span,
     )  # fmt: skip

@@ -22,7 +22,14 @@ def search(
         list[str] | None, Query(description=f"类别 (kind), repeatable: {', '.join(KINDS)}")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=service.MAX_LIMIT)] = 20,
-    days: Annotated[int, Query(ge=1, le=366, description="帖文时间窗 (days of posts)")] = 7,
+    days: Annotated[
+        int,
+        Query(
+            ge=1,
+            le=366,
+            description="帖文时间窗：截至库中最新帖文的天数 (days of posts, up to the newest post)",
+        ),
+    ] = 7,
 ) -> SearchResults:
     """Search accounts, requests, content items and posts within what the caller may see."""
     return service.search(db, principal, q, kinds=kind or None, limit=limit, post_days=days)

@@ -41,11 +41,25 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+# The fields of an action as its form labels them (Chinese, English).
+FIELD_NAMES: dict[str, tuple[str, str]] = {
+    "organization_id": ("承办单位", "handling organisation"),
+    "helper_organization_ids": ("协办单位", "helper organisations"),
+    "reason": ("理由 / 说明", "reason"),
+    "reply_text": ("公开答复内容", "public reply"),
+    "satisfaction": ("满意度", "satisfaction"),
+    "days": ("延期工作日数", "extension working days"),
+    "duplicate_of": ("保留的诉求编号", "request number to keep"),
+    "category_code": ("新分类", "new category"),
+}
+
+
 def _need(value: object, field: str, action: str) -> None:
     if value is None or value == "" or value == []:
+        zh, en = FIELD_NAMES.get(field, (field, field))
         raise InvalidInputError(
-            f"「{ACTION_LABELS.get(action, action)}」需要填写 {field}",
-            f"action {action!r} needs {field!r}",
+            f"「{ACTION_LABELS.get(action, action)}」需要填写「{zh}」",
+            f"{action.replace('_', ' ')} needs the {en}",
         )
 
 
@@ -80,8 +94,17 @@ def _accept(s: Session, r: ServiceRequest, d: ActionInput, now: datetime) -> dic
     return {"organization_id": r.organization_id}
 
 
-def _hand_over(s: Session, r: ServiceRequest, d: ActionInput, now: datetime) -> dict[str, object]:
-    org = _organization(s, d.organization_id, "transfer")
+def _assign(s: Session, r: ServiceRequest, d: ActionInput, now: datetime) -> dict[str, object]:
+    return _hand_over(s, r, d, "assign")
+
+
+def _transfer(s: Session, r: ServiceRequest, d: ActionInput, now: datetime) -> dict[str, object]:
+    return _hand_over(s, r, d, "transfer")
+
+
+def _hand_over(s: Session, r: ServiceRequest, d: ActionInput, action: str) -> dict[str, object]:
+    """Give the request to the organisation of ``d`` (``action``: assign or transfer)."""
+    org = _organization(s, d.organization_id, action)
     if org.id == r.organization_id:
         raise InvalidInputError("不能转办给当前承办单位", "already handled by that organisation")
     before = r.organization_id
@@ -229,8 +252,8 @@ def _reclassify(s: Session, r: ServiceRequest, d: ActionInput, now: datetime) ->
 
 EFFECTS: dict[str, Effect] = {
     "accept": _accept,
-    "assign": _hand_over,
-    "transfer": _hand_over,
+    "assign": _assign,
+    "transfer": _transfer,
     "return": _return,
     "start": _no_effect,
     "reply": _reply,

@@ -67,7 +67,8 @@ def detail(session: Session, request: ServiceRequest, principal: Principal) -> R
         .order_by(RequestSource.received_at, RequestSource.id)
     )  # fmt: skip
     kept = session.get(ServiceRequest, request.duplicate_of_id) if request.duplicate_of_id else None
-    allowed = [a for a in actions_from(request.state) if access.can(principal, a, request)]
+    allowed = [a for a in actions_from(request.state)
+               if access.can(principal, a, request) and _fits_extension(a, request)]  # fmt: skip
     base = summary(request, unmasked=unmasked).model_dump()
     if not unmasked:  # masked again, so a number withdrawn since (公开电话) is hidden at once
         base["text"] = masking.mask(request.text_masked, keep=published_phones.directory(session))
@@ -94,6 +95,21 @@ def detail(session: Session, request: ServiceRequest, principal: Principal) -> R
         outbox=[OutboxRead.model_validate(m) for m in outbox_service.for_entity(
             session, entity_type="request", entity_id=request.id)],
     )  # fmt: skip
+
+
+_DECIDE_EXTENSION = frozenset({"approve_extension", "refuse_extension"})
+
+
+def _fits_extension(action: str, request: ServiceRequest) -> bool:
+    """Return False for an extension step the request's pending extension rules out.
+
+    Approving or refusing needs a pending extension; asking needs none pending (the
+    action would only fail with a 409 otherwise).
+    """
+    pending = request.extension_days is not None
+    if action in _DECIDE_EXTENSION:
+        return pending
+    return not (action == "request_extension" and pending)
 
 
 def public_rows(

@@ -16,6 +16,7 @@ from zhengwu import __version__
 from zhengwu.db.engine import get_engine, session_factory
 from zhengwu.db.models import configure_models
 from zhengwu.errors import BusyError, InvalidInputError, ZhengwuError
+from zhengwu.validation_text import message_en, message_zh
 
 log = logging.getLogger(__name__)
 DOCS_ASSETS = "/docs-assets"  # Swagger UI files, from the installed package
@@ -103,8 +104,8 @@ def validation_error(exc: RequestValidationError) -> InvalidInputError:
     for error in errors[:5]:
         loc = error.get("loc", ())
         where = ".".join(str(p) for p in loc if p not in ("query", "body", "path", "form")) or "-"
-        parts_zh.append(f"{where}：{error.get('msg', 'invalid')}")
-        parts_en.append(f"{where}: {error.get('msg', 'invalid')}")
+        parts_zh.append(f"{where}：{message_zh(error)}")
+        parts_en.append(f"{where}: {message_en(error)}")
     if len(errors) > 5:
         parts_zh.append(f"另有 {len(errors) - 5} 处")
         parts_en.append(f"{len(errors) - 5} more")

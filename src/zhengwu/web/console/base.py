@@ -27,6 +27,7 @@ from zhengwu import regions
 from zhengwu.auth.models import ROLE_LABELS
 from zhengwu.auth.principal import PUBLIC, Principal
 from zhengwu.errors import ForbiddenError, InvalidInputError, ZhengwuError
+from zhengwu.rescue.labels import urgency_reason
 from zhengwu.servicedesk.workflow import ACTION_LABELS
 from zhengwu.web.app import validation_error
 from zhengwu.web.deps import DB, CsrfToken, CurrentPrincipal, require_csrf
@@ -165,13 +166,39 @@ def region_name(code: str | None) -> str:
     return division.name if division else "—"
 
 
+# Stored codes shown in Chinese (the code itself when a label is missing).
+PLATFORM_NAMES = {"weibo": "微博", "wechat": "微信", "douyin": "抖音", "all": "跨平台"}
+ACCOUNT_STATUS_LABELS = {"active": "正常", "closed": "已关闭"}
+OUTBOX_STATE_LABELS = {"queued": "待发送", "delivered": "已发送", "failed": "发送失败"}
+OUTBOX_KIND_LABELS = {"first_response": "首次回复", "progress": "进展答复", "closing": "办结答复",
+                      "rescue_notice": "救援通知", "distribution": "内容分发"}  # fmt: skip
+SOURCE_KIND_LABELS = {"original": "原帖", "repost": "转发", "copy": "抄送"}
+CLASSIFIED_BY_LABELS = {"citizen": "市民选择", "rules": "规则分类", "model": "模型分类",
+                        "staff": "人工分类"}  # fmt: skip
+
+
+def _labelled(labels: dict[str, str]) -> Callable[[str | None], str]:
+    """Return a filter that shows a code by its label ("—" for none)."""
+
+    def label(code: str | None) -> str:
+        return "—" if code is None else labels.get(code, code)
+
+    return label
+
+
 templates = Environment(
     loader=PackageLoader("zhengwu.web.console", "templates"),
     autoescape=select_autoescape(["html"]),
     trim_blocks=True,
     lstrip_blocks=True,
 )
-templates.filters.update(dt=fmt_dt, date=fmt_date, pct=fmt_pct, num=fmt_num, local=local_time)
+templates.filters.update(
+    dt=fmt_dt, date=fmt_date, pct=fmt_pct, num=fmt_num, local=local_time,
+    platform=_labelled(PLATFORM_NAMES), account_status=_labelled(ACCOUNT_STATUS_LABELS),
+    outbox_state=_labelled(OUTBOX_STATE_LABELS), outbox_kind=_labelled(OUTBOX_KIND_LABELS),
+    source_kind=_labelled(SOURCE_KIND_LABELS), classified_by=_labelled(CLASSIFIED_BY_LABELS),
+    urgency_reason=urgency_reason, role=_labelled(ROLE_LABELS),
+)  # fmt: skip
 templates.globals.update(role_labels=ROLE_LABELS, svg=Markup, region_name=region_name)
 
 

@@ -24,6 +24,7 @@ from zhengwu.auth.principal import Principal
 from zhengwu.db.base import utcnow
 from zhengwu.errors import InvalidInputError, ZhengwuError
 from zhengwu.servicedesk import access, presenters, service
+from zhengwu.servicedesk.actions import FIELD_NAMES
 from zhengwu.servicedesk.category import service as category_service
 from zhengwu.servicedesk.models import RequestHelper, ServiceRequest
 from zhengwu.servicedesk.schemas import ActionInput
@@ -33,6 +34,7 @@ from zhengwu.servicedesk.workflow import (
     REASON_REQUIRED,
     STATE_LABELS,
 )
+from zhengwu.validation_text import message_en, message_zh
 from zhengwu.web.console.base import (
     ConsoleDB,
     ConsoleRoute,
@@ -278,8 +280,9 @@ def _action_input(
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ()))
         label = FIELD_LABELS.get(where, where)
+        en = FIELD_NAMES.get(where, (where, where))[1]
         raise InvalidInputError(
-            f"{label} 无效：{first['msg']}", f"invalid {where}: {first['msg']}"
+            f"{label} 无效：{message_zh(first)}", f"invalid {en}: {message_en(first)}"
         ) from None
     except ValueError:
         raise InvalidInputError("协办单位编号无效", "invalid helper organisation id") from None

@@ -350,12 +350,15 @@ def add_member(
 
 @router.post("/{matrix_id}/members/{account_id}/remove", response_class=HTMLResponse)
 def remove_member(
-    request: Request, db: ConsoleDB, principal: Writer, matrix_id: int, account_id: int
-) -> Response:
-    """Take an account out of this matrix."""
+    request: Request, db: ConsoleDB, principal: Writer, matrix_id: int, account_id: int,
+    confirm: Annotated[str, Form()] = "",
+) -> Response:  # fmt: skip
+    """Take an account out of this matrix (the row's confirm box must be ticked)."""
     require(principal, "matrix")
     matrix = get_overseen(db, principal, matrix_id)
     try:
+        if confirm != "yes":
+            raise InvalidInputError("请勾选确认移除", "tick the box to confirm the removal")
         account = db.get(Account, account_id)
         if account is None:
             raise NotFoundError(f"账号不存在：{account_id}", f"no such account: {account_id}")

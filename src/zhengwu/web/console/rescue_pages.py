@@ -31,6 +31,7 @@ from zhengwu.outbox import service as outbox_service
 from zhengwu.regions.address import resolve_address
 from zhengwu.rescue import access, board, dispatch
 from zhengwu.rescue import service as rescue_service
+from zhengwu.rescue.labels import NEED_LABELS, URGENCY_LABELS, VULNERABILITY_LABELS
 from zhengwu.rescue.models import (
     OUTCOMES,
     VERIFY_METHODS,
@@ -40,6 +41,7 @@ from zhengwu.rescue.models import (
 )
 from zhengwu.rescue.schemas import DESCRIPTION_MAX, IncidentCreate, IncidentUpdate
 from zhengwu.rescue.workflow import STATE_LABELS
+from zhengwu.validation_text import message_en, message_zh
 from zhengwu.web import charts
 from zhengwu.web.console.base import (
     CHINA,
@@ -70,12 +72,9 @@ LABELS = {
                 "already_rescued": "已获救", "unverified": "未核实"},
     "outcomes": dict(dispatch.OUTCOME_LABELS),
     "fulfil_outcomes": {"rescued": "已救出", "relocated": "已转移"},
-    "urgency": {"critical": "超级紧急", "urgent": "紧急", "normal": "一般"},
-    "vulnerabilities": {"pregnant": "孕妇", "infant": "婴儿", "injured": "伤员", "elderly": "老人",
-                        "disabled": "残障人士", "ill": "病人", "child": "儿童",
-                        "on_medication": "需用药"},
-    "needs": {"trapped": "被困", "medical": "医疗", "evacuation": "转移", "supplies": "物资",
-              "missing_person": "寻人", "shelter": "安置", "power": "电力"},
+    "urgency": URGENCY_LABELS,
+    "vulnerabilities": VULNERABILITY_LABELS,
+    "needs": NEED_LABELS,
     "states": STATE_LABELS,
     "history": {"create": "登记", "verify": "核实", "fulfil": "记录救出人数", "merge": "合并镜像",
                 "unmerge": "拆分来源"},
@@ -304,7 +303,7 @@ def _pydantic_errors(exc: ValidationError, errors: dict[str, str]) -> None:
             "greater_than": f"应大于 {ctx.get('gt')} / must be greater than {ctx.get('gt')}",
             "greater_than_equal": f"不能小于 {ctx.get('ge')} / must be at least {ctx.get('ge')}",
             "less_than_equal": f"不能大于 {ctx.get('le')} / must be at most {ctx.get('le')}",
-        }.get(kind, f"无效 / invalid: {err.get('msg')}")
+        }.get(kind, f"{message_zh(err)} / {message_en(err)}")
         errors.setdefault(field, message)
 
 

@@ -43,6 +43,7 @@ from zhengwu.servicedesk.category import service as category_service
 from zhengwu.servicedesk.category.models import CategoryUpdate
 from zhengwu.servicedesk.routing import service as routing_service
 from zhengwu.servicedesk.routing.models import RoutingRuleCreate
+from zhengwu.validation_text import message_en, message_zh
 from zhengwu.web.console.base import ConsoleDB, ConsoleRoute, Viewer, Writer, render, require
 
 router = APIRouter(prefix="/console/settings", route_class=ConsoleRoute, include_in_schema=False)
@@ -70,7 +71,8 @@ def systems(request: Request, principal: Viewer) -> HTMLResponse:
             rows.append({"name": name, "path": path, "error": exc})
             continue
         rows.append({"name": name, "path": path, "system": system, "error": None})
-    return render(request, "settings_systems.html", area="settings", rows=rows)
+    return render(request, "settings_systems.html", area="settings", rows=rows,
+                  may_save=principal.role == "admin")  # fmt: skip
 
 
 @router.get("/categories", response_class=HTMLResponse)
@@ -156,7 +158,7 @@ def _message(err: Any) -> str:
         return "不能为空 / must not be empty"
     if kind == "string_too_long":
         return f"最多 {ctx.get('max_length')} 个字 / at most {ctx.get('max_length')} characters"
-    return str(err.get("msg", "无效 / invalid"))
+    return f"{message_zh(err)} / {message_en(err)}"
 
 
 # -- routing table: add and retire rules ---------------------------------------------------
@@ -180,6 +182,7 @@ def _routable_orgs(db: Session, principal: Principal) -> dict[int, str]:
 def _routing_page(
     request: Request, db: Session, principal: Principal, *, values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None, error: ZhengwuError | None = None,
+    retire_failed: int | None = None, retire_error: ZhengwuError | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:  # fmt: skip
     rules = routing_service.active_rules(db)
@@ -192,7 +195,8 @@ def _routing_page(
         category_names={c.code: c.name for c in tree},
         categories=[c for c in tree if c.active], versions=routing_service.versions(db)[:20],
         version=routing_service.table_version(db), may_edit=editable, routable=routable,
-        values=values or {}, errors=errors or {}, error=error, status_code=status_code,
+        values=values or {}, errors=errors or {}, error=error, retire_failed=retire_failed,
+        retire_error=retire_error, status_code=status_code,
     )  # fmt: skip
 
 
@@ -272,7 +276,7 @@ def routing_retire(
     rule_id: int,
     reason: Annotated[str, Form()] = "",
 ) -> Response:
-    """Retire (delete) a rule: it stays on file for the requests it routed; a new version."""
+    """Retire (delete) a rule with a reason: it stays on file for the requests it routed."""
     require(principal, "settings")
     principal.require("matrix_office")
     rule = routing_service.get(db, rule_id)
@@ -281,6 +285,10 @@ def routing_retire(
             f"机构 {rule.organization_id} 不在本矩阵内",
             f"organisation {rule.organization_id} is outside your matrix",
         )
+    if not reason.strip():  # a rule may route a whole city: say why it goes
+        refused = InvalidInputError("请填写停用理由", "give a reason for retiring the rule")
+        return _routing_page(request, db, principal, retire_failed=rule.id,
+                             retire_error=refused, status_code=refused.status_code)  # fmt: skip
     routing_service.retire(db, rule=rule, actor=principal, reason=reason.strip())
     return RedirectResponse("/console/settings/routing?done=routing-retired", status_code=303)
 
@@ -293,14 +301,15 @@ _ONE_INDICATOR = "dimensions[0].indicators[0]"
 
 
 def require_system_editor(principal: Principal) -> None:
-    """Raise 403 unless ``principal`` may save indicator systems (the platform admin only).
+    """Raise 403 unless ``principal`` may upload and save indicator systems (the admin only).
 
     The index's access rules (:mod:`zhengwu.index.access`) let only the admin run the
     index; a system file changes what every run computes, so saving one is the admin's too.
     """
     if principal.role != "admin":
         raise ForbiddenError(
-            "只有平台管理员可以保存指标体系", "only the platform admin may save indicator systems"
+            "只有平台管理员可以上传或保存指标体系",
+            "only the platform admin may upload or save indicator systems",
         )
 
 
@@ -414,8 +423,9 @@ def _system_form(
 
 @router.get("/systems/new", response_class=HTMLResponse)
 def system_new(request: Request, principal: Viewer) -> HTMLResponse:
-    """Show the form to paste or upload an indicator system (check: staff; save: admin)."""
+    """Show the form to paste or upload an indicator system (the admin only)."""
     require(principal, "settings")
+    require_system_editor(principal)
     shipped = available_systems().get("zhengwu-4d")
     example = shipped.read_text(encoding="utf-8") if shipped else ""
     return _system_form(request, text=example, replace_existing=False, errors=[])
@@ -423,12 +433,11 @@ def system_new(request: Request, principal: Viewer) -> HTMLResponse:
 
 @router.post("/systems/new", response_class=HTMLResponse)
 async def system_submit(request: Request, principal: Writer) -> Response:
-    """Check a pasted or uploaded system and show its methodology; save it (admin)."""
+    """Check a pasted or uploaded system and show its methodology; save it (admin only)."""
     require(principal, "settings")
+    require_system_editor(principal)
     form = await request.form()
     action = str(form.get("action") or "check")
-    if action == "save":
-        require_system_editor(principal)
     text = str(form.get("toml") or "")
     upload = form.get("file")
     replace_existing = form.get("replace") == "1"

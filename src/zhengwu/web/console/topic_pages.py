@@ -243,7 +243,7 @@ def county_map(
     may_help = principal.has_role(*HELP_MAP_ROLES)
     if not (may_requests or may_help):
         raise ForbiddenError(
-            f"当前角色（{principal.role}）无权查看地图",
+            f"当前角色（{principal.role_label}）无权查看地图",
             f"role {principal.role!r} may not open the map",
         )
     tab = tab or ("requests" if may_requests else "help")

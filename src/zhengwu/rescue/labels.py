@@ -1,0 +1,47 @@
+"""The rescue codes in Chinese: urgency, vulnerable groups, needs, and urgency reasons.
+
+The extractor stores codes (``elderly``, ``marker:急需``, ``rising_water+elderly+ill``);
+pages show these labels instead — the console and the public board alike.
+"""
+
+from __future__ import annotations
+
+URGENCY_LABELS = {"critical": "超级紧急", "urgent": "紧急", "normal": "一般"}
+VULNERABILITY_LABELS = {
+    "pregnant": "孕妇", "infant": "婴儿", "injured": "伤员", "elderly": "老人",
+    "disabled": "残障人士", "ill": "病人", "child": "儿童", "on_medication": "需用药",
+}  # fmt: skip
+NEED_LABELS = {
+    "trapped": "被困", "medical": "医疗", "evacuation": "转移", "supplies": "物资",
+    "missing_person": "寻人", "shelter": "安置", "power": "电力",
+}  # fmt: skip
+
+# The parts of an urgency reason (zhengwu.rescue.situation.urgency), joined by "+".
+_REASON_PARTS = {
+    **VULNERABILITY_LABELS, **NEED_LABELS,
+    "rising_water": "水位上涨", "severe_hazard": "严重险情", "needs": "有需求",
+    "power": "断电或电量不足",
+}  # fmt: skip
+# A reason's last part may quote the words that fired it: ``marker:急需``.
+_QUOTED = {"marker": "标记词", "acute_medical": "急症", "hazard": "险情"}
+
+
+def vulnerability_label(code: str) -> str:
+    """Return a vulnerable group in Chinese (the code itself when unknown)."""
+    return VULNERABILITY_LABELS.get(code, code)
+
+
+def urgency_reason(reason: str) -> str:
+    """Return one urgency reason in Chinese: ``marker:急需`` → 标记词「急需」.
+
+    ``rising_water+elderly+ill`` becomes 水位上涨+老人+病人; an unknown part stays as it is.
+    """
+    head, colon, quoted = reason.partition(":")
+    parts = head.split("+")
+    words = [_REASON_PARTS.get(p, p) for p in parts[:-1]]
+    last = parts[-1]
+    if colon:
+        words.append(f"{_QUOTED.get(last, last)}「{quoted}」")
+    else:
+        words.append(_REASON_PARTS.get(last, last))
+    return "+".join(words)
