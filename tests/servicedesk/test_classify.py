@@ -376,6 +376,7 @@ def test_cli_train_evaluate_retrain_round_trip(
     train_csv = _subset(train_set, tmp_path / "train.csv", 3)
     test_csv = _subset(test_set, tmp_path / "test.csv", 2)
     model = tmp_path / "out" / "model.pkl"
+    model.parent.mkdir()  # --out's directory must exist (checked before training)
 
     trained = runner.invoke(
         desk.app,

@@ -156,7 +156,7 @@ ROUTES: dict[str, Rule] = {
     "/console/settings/categories": Rule(STAFF),
     "/console/settings/categories/{code}": Rule(STAFF),
     "/console/settings/routing": Rule(STAFF),
-    "/console/settings/systems/new": Rule(STAFF),
+    "/console/settings/systems/new": Rule(frozenset({"admin"})),  # only the admin saves systems
     "/console/settings/systems/{name}": Rule(STAFF),
     "/console/{rest:path}": Rule(ALL, ok=404),  # unknown console address: 404 for everyone
 }

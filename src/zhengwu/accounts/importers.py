@@ -76,6 +76,18 @@ def _count(result: OperationalResult, outcome: str) -> None:
         result.duplicates += 1
 
 
+def _readable_rows(
+    path: Path, result: OperationalResult
+) -> Iterator[tuple[int, str, dict[str, str]]]:
+    """Yield ``(line, "file:line", row)`` of a CSV; count every row, quarantine unreadable ones."""
+    for line, row, problem in iter_csv_rows(path):
+        result.read += 1
+        if row is None:
+            result.quarantine(f"{path}:{line}", problem or "unreadable row")
+            continue
+        yield line, f"{path}:{line}", row
+
+
 def _assign(obj: Any, values: dict[str, Any]) -> str:
     changed = False
     for key, value in values.items():
@@ -235,12 +247,7 @@ class OrgsImporter(_Operational):
         """Return the rows whose own fields are valid, by org_id; quarantine the others."""
         accepted: dict[str, _OrgRow] = {}
         first_line: dict[str, int] = {}
-        for line, row, problem in iter_csv_rows(path):
-            result.read += 1
-            source = f"{path}:{line}"
-            if row is None:
-                result.quarantine(source, problem or "unreadable row")
-                continue
+        for line, source, row in _readable_rows(path, result):
             reason, checked = self._check_row(source, row)
             ext = row.get("org_id", "").strip()
             if reason is None and ext in first_line:
@@ -319,12 +326,7 @@ class AccountListImporter(_Operational):
         result = OperationalResult()
         orgs = {o.external_id: o.id for o in session.scalars(select(Organization))}
         accounts = {(a.platform, a.uid): a for a in session.scalars(select(Account))}
-        for line, row, problem in iter_csv_rows(path):
-            result.read += 1
-            source = f"{path}:{line}"
-            if row is None:
-                result.quarantine(source, problem or "unreadable row")
-                continue
+        for _, source, row in _readable_rows(path, result):
             missing = [c for c in ("platform", "uid", "name") if not row.get(c, "").strip()]
             if missing:
                 result.quarantine(source, f"缺少字段 / missing field(s): {', '.join(missing)}", row)
