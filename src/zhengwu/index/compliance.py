@@ -89,15 +89,27 @@ def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return bool(row and row[0])
 
 
-def newest_post_day(con: duckdb.DuckDBPyConnection, platforms: tuple[str, ...]) -> date | None:
-    """Return the China-time day of the newest stored post on ``platforms`` (None: no post)."""
+def newest_post_day(
+    con: duckdb.DuckDBPyConnection, platforms: tuple[str, ...], *, on_or_after: date | None = None
+) -> date | None:
+    """Return the China-time day of the newest stored post on ``platforms`` (None: no post).
+
+    With ``on_or_after``, the posts of that day and later are asked first: the store is in
+    time order, so DuckDB skips every older row group and a national year costs nothing
+    when the data reaches the day; only when it does not is the whole column read.
+    """
     if not platforms or not has_table(con, "posts"):
         return None
     marks = ", ".join("?" for _ in platforms)
-    row = con.execute(
-        f"SELECT max(created_at) FROM posts WHERE platform IN ({marks})", list(platforms)
-    ).fetchone()
-    newest = row[0] if row else None
+    query = f"SELECT max(created_at) FROM posts WHERE platform IN ({marks})"
+    newest = None
+    if on_or_after is not None:
+        since = datetime.combine(on_or_after, time()) - CHINA_OFFSET  # naive UTC, as stored
+        row = con.execute(f"{query} AND created_at >= ?", [*platforms, since]).fetchone()
+        newest = row[0] if row else None
+    if newest is None:
+        row = con.execute(query, list(platforms)).fetchone()
+        newest = row[0] if row else None
     return (newest + CHINA_OFFSET).date() if newest is not None else None
 
 

@@ -258,7 +258,8 @@ def run_index(
         else:
             run_notes.extend(presets_run.score(con, system, period, run_id))
         stale = compliance.stale_check_note(
-            check_date, compliance.newest_post_day(con, system.platforms)
+            check_date,
+            compliance.newest_post_day(con, system.platforms, on_or_after=check_date),
         )
         run_notes.extend([stale] if stale else [])
         compliance.evaluate(con, "acc", flags, check_date, rules)
