@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from zhengwu.auth import service as auth_service
 from zhengwu.auth.demo import create_demo_users
 from zhengwu.auth.models import User
-from zhengwu.content import store
-from zhengwu.ingest.pipeline import run_import
 from zhengwu.servicedesk.access import readable_requests
 from zhengwu.servicedesk.csvimport import import_csv
 from zhengwu.servicedesk.demo import replay_events
@@ -21,23 +18,16 @@ from zhengwu.servicedesk.models import ServiceRequest
 from zhengwu.servicedesk.posts import intake_from_posts
 from zhengwu.servicedesk.service import SYSTEM
 from zhengwu.servicedesk.workflow import OPEN_STATES
-from zhengwu.simulate.requests import write_requests
 
 from .conftest import World
-from .test_simulated_stream import ACCOUNTS
+from .test_simulated_stream import simulated_stream
 
 
 def test_handler_and_operator_get_the_body_with_the_most_open_requests(
     session: Session, world: World, tmp_path: Path
 ) -> None:
     # A small simulated city's requests through the real intake, routed, half handled.
-    out = write_requests(tmp_path, accounts=ACCOUNTS, rng=np.random.default_rng(3),
-                         start=date(2025, 7, 1), days=4, per_day=15)  # fmt: skip
-    paths = {k: Path(v) for k, v in out["paths"].items()}
-    con = store.connect(tmp_path / "analytics.duckdb")
-    run_import(
-        "weibo-api", [paths["weibo-requests.jsonl"]], session=session, analytics=con, workers=1
-    )
+    _, paths, con = simulated_stream(session, tmp_path)
     intake_from_posts(session, con, since=datetime(2025, 6, 30, tzinfo=UTC), actor=SYSTEM)
     import_csv(session, paths["12345-requests.csv"], actor=SYSTEM, source="12345")
     replay_events(session, paths["handling-events.json"], now=datetime(2025, 7, 4, tzinfo=UTC))

@@ -6,7 +6,9 @@ from collections import defaultdict
 from datetime import UTC, date, datetime
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
+import duckdb
 import numpy as np
 import orjson
 from sqlalchemy import func, select
@@ -52,9 +54,13 @@ def test_stream_is_deterministic_and_realistic(tmp_path: Path) -> None:
     assert {"accept", "resolve", "follow_up"} <= actions
 
 
-def test_stream_through_intake_dedup_replay_and_rates(
-    session: Session, world: World, tmp_path: Path
-) -> None:
+def simulated_stream(
+    session: Session, tmp_path: Path
+) -> tuple[dict[str, Any], dict[str, Path], duckdb.DuckDBPyConnection]:
+    """Simulate four days of a small city's requests and import its Weibo posts.
+
+    Returns the simulator's summary, its files by name and the analytics store.
+    """
     out = write_requests(tmp_path, accounts=ACCOUNTS, rng=np.random.default_rng(3),
                          start=date(2025, 7, 1), days=4, per_day=15)  # fmt: skip
     paths = {k: Path(v) for k, v in out["paths"].items()}
@@ -62,6 +68,13 @@ def test_stream_through_intake_dedup_replay_and_rates(
     run_import(
         "weibo-api", [paths["weibo-requests.jsonl"]], session=session, analytics=con, workers=1
     )
+    return out, paths, con
+
+
+def test_stream_through_intake_dedup_replay_and_rates(
+    session: Session, world: World, tmp_path: Path
+) -> None:
+    out, paths, con = simulated_stream(session, tmp_path)
     posts = intake_from_posts(session, con, since=datetime(2025, 6, 30, tzinfo=UTC), actor=SYSTEM)
     hotline = import_csv(session, paths["12345-requests.csv"], actor=SYSTEM, source="12345")
     form = import_csv(session, paths["form-requests.csv"], actor=SYSTEM, source="form")
