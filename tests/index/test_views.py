@@ -157,6 +157,15 @@ def test_compliance_report_of_a_run(as_role: OpenAs, world: ConsoleWorld) -> Non
     assert last["中原文旅"] is None
     only = client.get("/api/index/compliance", params={"failing_only": True}).json()
     assert {r["status"] for r in only["rows"]} == {"fail"}
+    # Another check day, with the run's rules: two days after its last post, 郑州12345 passes.
+    earlier = client.get(
+        "/api/index/compliance", params={"period": "2025-07", "date": "2025-07-12"}
+    ).json()
+    assert earlier["check_date"] == "2025-07-12"
+    assert earlier["window_days"] == report["window_days"]
+    assert "郑州12345" not in {r["name"] for r in earlier["rows"] if r["status"] == "fail"}
+    bad = client.get("/api/index/compliance", params={"period": "2025-07", "date": "2025-02-30"})
+    assert bad.status_code == 422
 
 
 def test_runs_are_admin_only(as_role: OpenAs, world: ConsoleWorld) -> None:

@@ -236,8 +236,14 @@ def explain_account(
 def compliance_report(
     db: DB, principal: CurrentPrincipal, period: str | None = None, system: str | None = None,
     failing_only: bool = False,
+    check_on: Annotated[date | None, Query(alias="date", description="check date")] = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """Return the compliance gate's report on the check date of a run (default: the latest)."""
+    """Return the compliance gate's report with a run's rules (default: the latest run).
+
+    ``date`` (YYYY-MM-DD): check on that day instead of the run's check date — e.g. the
+    last day with data — with the run's window and reply check; as ``zhengwu index
+    compliance --date`` does.
+    """
     from zhengwu.index.dimensions import load_dimensions
 
     access.require_read(principal)
@@ -246,7 +252,7 @@ def compliance_report(
         rules = compliance.ComplianceRules.from_settings(
             window_days=run["compliance_window_days"], reply_check=run["reply_check"]
         )
-        day: date = run["check_date"]
+        day: date = check_on or run["check_date"]
         flags = compliance.active_flags(db, day)
         report = compliance.report(con, load_dimensions(db).accounts, flags, day, rules)
     report["run_id"] = run["run_id"]
