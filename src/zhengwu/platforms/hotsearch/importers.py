@@ -74,19 +74,23 @@ def _check_archive(path: Path) -> None:
 
 
 def _not_utf8(path: Path, data: bytes, offset: int) -> InvalidInputError:
-    if b"\x00" not in data:
-        try:
-            data.decode("gbk")
-        except UnicodeDecodeError:
-            pass
-        else:
-            return InvalidInputError(
-                f"热搜存档不是 UTF-8 编码（像是 GBK，第 {offset} 字节起）；请先转换为 UTF-8，"
-                f"例如 iconv -f GBK -t UTF-8：{path}",
-                f"the hot-search archive is not UTF-8 (it looks like GBK, from byte {offset}); "
-                f"convert it first, e.g. iconv -f GBK -t UTF-8: {path}",
-            )
+    if b"\x00" not in data and _decodes(data, "gbk"):
+        return InvalidInputError(
+            f"热搜存档不是 UTF-8 编码（像是 GBK，第 {offset} 字节起）；请先转换为 UTF-8，"
+            f"例如 iconv -f GBK -t UTF-8：{path}",
+            f"the hot-search archive is not UTF-8 (it looks like GBK, from byte {offset}); "
+            f"convert it first, e.g. iconv -f GBK -t UTF-8: {path}",
+        )
     return InvalidInputError(
         f"热搜存档不是 UTF-8 编码的 JSON 文件（二进制文件？第 {offset} 字节起）：{path}",
         f"the hot-search archive is not a UTF-8 JSON file (binary? from byte {offset}): {path}",
     )
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    """Tell whether ``data`` is valid text in ``encoding``."""
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
