@@ -27,7 +27,20 @@ data directory (SQLite) or a fresh PostgreSQL schema (``--database-url``):
 
 Prints the load average, wall and CPU seconds, rows/s of each side, and the ratio
 zhengwu / baseline. Goal: ≥ 2,000 rows/s on SQLite on the 2-core machine. ``--profile``
-also prints the import's top functions by cumulative time (cProfile).
+also prints the import's top functions by cumulative time (cProfile) and keeps the
+profile in ``$BENCH_PROFILE_OUT`` (default /tmp/bench_desk_csv.prof).
+
+Where the time went before (one row at a time through ``service.receive`` and
+``actions.record_reply``, 2,000 rows, cProfile): ~10 queries, 3 flushes and a savepoint
+per row — ORM flushes 35 %, the merge candidates query 12 %, the history read to find
+the reply's event key 8 %, the snapshot stamp and the published numbers read per row 8 %,
+savepoints and queries for known sources most of the rest; the text work (masking,
+fingerprints, deadlines, classification, jurisdiction) about 10 %. Now (``servicedesk/csvbatch.py``, 500 rows a batch, 20,000 rows, CPU seconds at
+load 7): deciding the rows 11.9 — new requests 5.3 (masking, deadlines, public ids,
+classification, jurisdiction), near-copy comparisons 2.0, the merge candidates 1.4,
+normalised texts and the rest 3; writing them 4.2 (SQLAlchemy's parameter processing
+about half); reading and mapping the CSV ~1; once per process ~1.5 (the name dictionary
+of the masking, the division name index).
 """
 
 from __future__ import annotations
@@ -188,11 +201,13 @@ def _city(engine: Any) -> None:
 def _baseline(path: Path, engine: Any) -> dict[str, float]:
     """Read the file with csv and store every row with one executemany INSERT; commit."""
     columns = ", ".join(f"c{i} TEXT" for i in range(len(HEADER)))
-    marks = ", ".join(["%s" if engine.dialect.name == "postgresql" else "?"] * len(HEADER))
+    pg = engine.dialect.name == "postgresql"
+    marks = ", ".join(["%s" if pg else "?"] * len(HEADER))
+    key = "id SERIAL PRIMARY KEY" if pg else "id INTEGER PRIMARY KEY"
     raw = engine.raw_connection()
     try:
         cur = raw.cursor()
-        cur.execute(f"CREATE TABLE bare_rows (id INTEGER PRIMARY KEY, {columns})")
+        cur.execute(f"CREATE TABLE bare_rows ({key}, {columns})")
         raw.commit()
         start, cpu = time.perf_counter(), time.process_time()
         with path.open(encoding="utf-8-sig", newline="") as fh:
@@ -244,6 +259,15 @@ def _child(args: argparse.Namespace) -> None:
         _city(engine)
         result = _zhengwu(Path(args.child_input), engine, args.profile)
     engine.dispose()
+    if args.database_url:
+        from sqlalchemy import text
+
+        from zhengwu.db.engine import make_engine
+
+        admin = make_engine(args.database_url)
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+        admin.dispose()
     print(json.dumps(result))
 
 

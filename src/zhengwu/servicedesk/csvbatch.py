@@ -3,11 +3,12 @@
 Taking rows in one by one (:func:`service.receive` and :func:`actions.record_reply` under a
 savepoint each) costs about ten queries, three flushes and a savepoint per row: 70–150
 rows/s. :func:`take_in` decides a batch of rows in memory, from what it reads once per
-batch, and writes the batch in three statements:
+batch, and writes the batch in a few statements:
 
 * reads: which of the batch's sources are known (one ``IN`` query), the open requests of
-  its citizens inside the merge window (one query), the event keys in the history of
-  known requests a row brings a reply to, the desk snapshot and the published numbers;
+  its citizens inside the merge window (one query), the known requests a row brings a
+  reply to and their event keys, the desk snapshot and the published numbers (the event
+  keys of a request a row joins with a reply are read when that happens);
 * decides each row in file order as :func:`service.receive` would, the earlier rows of
   the batch counting as the database would count them after they were written: a known
   source is ``existing``; a citizen's open request with the same fingerprint or a
@@ -15,20 +16,22 @@ batch, and writes the batch in three statements:
   20 at most) takes the row in as a ``copy`` (``merged``); else a new request —
   classified, located, routed, with working-day deadlines and a masked text, as
   ``service._create`` builds it (the tests compare both paths column by column);
-* folds in the reply of a new request's own row, as :func:`actions.record_reply` leaves a
-  request just received: state ``replied``, the reply text, the first response at the
-  reply time, version 2, and a ``reply`` audit entry with the row's event key;
-* writes the requests (``INSERT … RETURNING id``), their sources and audit entries —
-  each table in the order the per-row path adds them — inside one savepoint.
+* records a row's reply as :func:`actions.record_reply` would: once per event key, state
+  ``replied`` where the workflow allows it (from 已接收 too), else refused with its reason
+  (the row is quarantined, and a copy it brought is not kept); the reply text, the first
+  response at the reply time, the version up by one, a ``reply`` audit entry;
+* writes the new requests (``INSERT … RETURNING``), the replies to requests already in
+  the database (``UPDATE … WHERE version =`` the version read), the sources and the audit
+  entries — each table in the order the per-row path writes them — in one savepoint.
 
-A row the batch does not decide ends it (:attr:`Batch.stopped`): a reply to a request that
-is not new in that row (a merge, or a known source without this reply yet), any reply
-under a social source (it queues a post under the source), or an intake field the CSV
-does not fill (repost root, coordinates, addressed account). The caller takes that row in
-through the per-row path and starts the next batch after it. When the batch's writes are
-refused (a source another import took in meanwhile, a public id drawn twice), the
-savepoint is rolled back and :class:`BatchFailed` raised: the caller then takes those rows
-in one by one, so that only the row at fault is quarantined, as before.
+A row the batch does not decide ends it (:attr:`Batch.stopped`): a reply to a request
+whose source is a social post (the reply is also queued under the post), or an intake
+field the CSV does not fill (repost root, coordinates, addressed account). The caller
+takes that row in through the per-row path and starts the next batch after it. When the
+batch's writes are refused (a source another import took in meanwhile, a public id drawn
+twice, a request changed meanwhile), the savepoint is rolled back and :class:`BatchFailed`
+raised: the caller then takes those rows in one by one, so that only the row at fault is
+quarantined, as before.
 """
 
 from __future__ import annotations
@@ -88,6 +91,7 @@ class _Target:
     first_response_at: datetime | None = None
     social_post: bool = False  # a reply to it is also posted under its source post
     keys: set[str] = field(default_factory=set)  # event keys in its history
+    keys_read: bool = True  # whether ``keys`` holds those of the database too
     values: dict[str, Any] | None = None  # the service_requests row of a new request
     update: dict[str, Any] | None = None  # what replies change on a request in the database
     norm: str | None = None  # the normalised text, once known
@@ -156,9 +160,10 @@ def decide(session: Session, rows: Sequence[Row], *, actor: Principal) -> _Plan:
     candidates, by_id = _open_requests(session, keyed)
     replied_known = {known[i.source_ref] for i, r in rows if r and i.source_ref in known}
     _load(session, replied_known - by_id.keys(), by_id)
-    if any(reply for _, reply in rows):
-        for request_id, keys in _event_keys(session, set(by_id)).items():
-            by_id[request_id].keys |= keys
+    for request_id, keys in _event_keys(session, replied_known).items():
+        by_id[request_id].keys |= keys
+    for request_id in replied_known:
+        by_id[request_id].keys_read = True
     config = snapshot.current(session)
     keep = published_phones.directory(session)
     nodes = {c.code: c for c in config.tree}
@@ -176,7 +181,7 @@ def decide(session: Session, rows: Sequence[Row], *, actor: Principal) -> _Plan:
             outcomes.append(("existing", False, None))
             continue
         if seen is not None:
-            check = _check_reply(seen, ref, reply)
+            check = _check_reply(session, seen, ref, reply)
             if check is _STOP:
                 plan.batch.stopped = True
                 break
@@ -196,7 +201,7 @@ def decide(session: Session, rows: Sequence[Row], *, actor: Principal) -> _Plan:
         target = _merge_target(candidates.get(key, []) if key else [], norm, fingerprint,
                                received)  # fmt: skip
         if target is not None:
-            check = _check_reply(target, ref, reply)
+            check = _check_reply(session, target, ref, reply)
             if check is _STOP:
                 plan.batch.stopped = True
                 break
@@ -236,11 +241,17 @@ _STOP = object()
 
 
 def _check_reply(
-    target: _Target, ref: str, reply: tuple[str, datetime] | None
+    session: Session, target: _Target, ref: str, reply: tuple[str, datetime] | None
 ) -> bool | str | object:
     """Return whether a row's reply is to be recorded on ``target`` (as record_reply decides):
     True, False (none, or recorded before), the reason it is refused, or _STOP (per row)."""
-    if reply is None or reply_key(ref) in target.keys:
+    if reply is None:
+        return False
+    if not target.keys_read:  # a request the row joins: its history, read when first needed
+        assert target.id is not None
+        target.keys |= _event_keys(session, {target.id}).get(target.id, set())
+        target.keys_read = True
+    if reply_key(ref) in target.keys:
         return False
     if _after_reply(target.state) is None:
         error = IllegalTransitionError(target.state, "reply")
@@ -383,7 +394,7 @@ _COLUMNS = (
 def _target(row: Any) -> _Target:
     rid, state, received, fingerprint, text, version, first, platform, post = row
     return _Target(rid, state, received, fingerprint, text, version=version,
-                   first_response_at=first,
+                   first_response_at=first, keys_read=False,
                    social_post=platform in SOCIAL_SOURCES and bool(post))  # fmt: skip
 
 
