@@ -18,7 +18,8 @@ def _tiles(area: str) -> dict[str, tuple[int, int]]:
 def test_xuchang_is_laid_out_as_on_the_ground() -> None:
     tiles = _tiles("411000")  # 许昌: 魏都 建安 禹州 长葛 鄢陵 襄城
     assert set(tiles) == {"魏都", "建安", "禹州", "长葛", "鄢陵", "襄城"}
-    (jc, jr), (xc, xr), (wc, wr) = tiles["建安"], tiles["襄城"], tiles["魏都"]
+    jr = tiles["建安"][1]
+    (xc, xr), (wc, wr) = tiles["襄城"], tiles["魏都"]
     assert jr < xr  # 建安 (around the city seat) lies north of 襄城
     assert xr > wr and xc < wc  # 襄城 lies south-west of 魏都
     assert tiles["禹州"][0] < wc  # 禹州 west of 魏都
