@@ -31,3 +31,22 @@ def test_the_cli_prints_it_without_a_traceback(monkeypatch: pytest.MonkeyPatch) 
     output = " ".join(result.output.split())
     assert "配置有误 ZHENGWU_PUBLIC_PHONES" in output and "invalid setting" in output
     assert "Traceback" not in output and "ValidationError" not in output
+
+
+def test_the_demo_server_leaves_out_the_live_escalation(monkeypatch: pytest.MonkeyPatch) -> None:
+    from zhengwu.cli.demo import demo_worker_jobs
+    from zhengwu.jobs.runner import Worker
+
+    monkeypatch.delenv("ZHENGWU_WORKER_JOBS", raising=False)
+    get_settings.cache_clear()
+    note = demo_worker_jobs()
+    assert note is not None and "desk-escalation" in note and "超期督办" in note
+    jobs = [job.name for job in Worker.from_settings().jobs]
+    assert "desk-escalation" not in jobs
+    assert {"outbox-delivery", "search-refresh"} <= set(jobs)
+    # The operator's own choice stands.
+    monkeypatch.setenv("ZHENGWU_WORKER_JOBS", '["desk-escalation"]')
+    get_settings.cache_clear()
+    assert demo_worker_jobs() is None
+    assert [job.name for job in Worker.from_settings().jobs] == ["desk-escalation"]
+    get_settings.cache_clear()

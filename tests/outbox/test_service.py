@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy.orm import Session
 
 from zhengwu.audit import service as audit_service
 from zhengwu.auth.principal import Principal
+from zhengwu.db.base import utcnow
 from zhengwu.errors import InvalidInputError
 from zhengwu.outbox import service as outbox_service
 from zhengwu.outbox.models import OutboxMessage
@@ -45,6 +47,18 @@ def test_enqueue_and_deliver(session: Session) -> None:
     assert [
         m.id for m in outbox_service.for_entity(session, entity_type="request", entity_id=7)
     ] == [ok.id, bad.id]
+
+
+def test_enqueue_is_stamped_with_the_given_time_or_the_real_clock(session: Session) -> None:
+    replayed_at = datetime(2025, 7, 3, 14, 5, tzinfo=UTC)
+    replayed = outbox_service.enqueue(session, kind="first_response", platform="weibo",
+                                      body="已受理", now=replayed_at)  # fmt: skip
+    before = utcnow()
+    live = outbox_service.enqueue(session, kind="first_response", platform="weibo", body="已受理")
+    session.flush()
+    session.expire_all()
+    assert replayed.created_at == replayed_at
+    assert before <= live.created_at <= utcnow()
 
 
 def test_enqueue_refuses_empty_or_unknown(session: Session) -> None:

@@ -4,6 +4,7 @@ taking the rows in one by one, across batch boundaries and with the database ref
 from __future__ import annotations
 
 import csv
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from zhengwu.audit.models import AuditEntry
+from zhengwu.chinatime import CHINA
 from zhengwu.ingest.models import QuarantineEntry
 from zhengwu.servicedesk import csvbatch, dedup, service
 from zhengwu.servicedesk.csvimport import BATCH_ROWS, import_csv
@@ -65,12 +67,15 @@ def _write(path: Path, rows: list[list[str]]) -> Path:
     return path
 
 
-def _dump(session: Session, run_ids: list[int | None]) -> dict[str, Any]:
-    """Everything the import leaves, keyed so that two runs compare (no ids, no clocks)."""
+def _dump(session: Session, run_ids: list[int | None], clocked: bool) -> dict[str, Any]:
+    """Everything the import leaves, keyed so that two runs compare (no ids; the desk's
+    times only on a simulated clock, where they are the rows' own)."""
     session.expire_all()
     requests = session.scalars(select(ServiceRequest).order_by(ServiceRequest.id)).all()
     ref = {r.id: r.source_ref for r in requests}
-    skip = {"id", "public_id", "citizen_token_hash", "created_at", "updated_at"}
+    skip = {"id", "public_id", "citizen_token_hash", "updated_at"} | (
+        set() if clocked else {"created_at"}
+    )
     columns = [c.key for c in ServiceRequest.__table__.columns if c.key not in skip]
     sources = session.scalars(select(RequestSource).order_by(RequestSource.id)).all()
     audits = session.scalars(
@@ -102,7 +107,7 @@ def _dump(session: Session, run_ids: list[int | None]) -> dict[str, Any]:
                 e.to_state,
                 e.reason,
                 e.data,
-                e.at if e.action == "reply" else None,
+                e.at if clocked or e.action == "reply" else None,
             )
             for e in audits
         ],
@@ -110,25 +115,36 @@ def _dump(session: Session, run_ids: list[int | None]) -> dict[str, Any]:
     }
 
 
-def _two_imports(session: Session, first: Path, second: Path, batch_rows: int) -> dict[str, Any]:
-    runs = [import_csv(session, p, actor=SYSTEM, batch_rows=batch_rows) for p in (first, second)]
+def _two_imports(
+    session: Session, first: Path, second: Path, batch_rows: int, as_of: datetime | None
+) -> dict[str, Any]:
+    runs = [
+        import_csv(session, p, actor=SYSTEM, batch_rows=batch_rows, as_of=as_of)
+        for p in (first, second)
+    ]
     counts = [{k: v for k, v in r.to_dict().items() if k != "run_id"} for r in runs]
-    return {"counts": counts, **_dump(session, [r.run_id for r in runs])}
+    return {"counts": counts, **_dump(session, [r.run_id for r in runs], as_of is not None)}
 
 
-@pytest.mark.parametrize("batch_rows", [3, 7, BATCH_ROWS])
+AS_OF = datetime(2025, 7, 6, 12, tzinfo=CHINA)  # the second C1 comes later: quarantined
+
+
+@pytest.mark.parametrize(
+    ("batch_rows", "as_of"), [(3, None), (7, None), (BATCH_ROWS, None), (4, AS_OF)]
+)
 def test_batches_leave_what_one_by_one_leaves(
-    session: Session, world: World, shared_data: Path, tmp_path: Path, batch_rows: int
-) -> None:
+    session: Session, world: World, shared_data: Path, tmp_path: Path, batch_rows: int,
+    as_of: datetime | None,
+) -> None:  # fmt: skip
     # First an export without replies, then the full one: known sources with new replies,
     # copies of requests from the first import and of the same file, replies refused.
     made_up = _made_up()
     first = _write(tmp_path / "first.csv", [*_real(shared_data, 15, replies=False), made_up[0]])
     second = _write(tmp_path / "second.csv", [*_real(shared_data, 30, replies=True), *made_up])
     savepoint = session.begin_nested()
-    one_by_one = _two_imports(session, first, second, 0)
+    one_by_one = _two_imports(session, first, second, 0, as_of)
     savepoint.rollback()
-    batched = _two_imports(session, first, second, batch_rows)
+    batched = _two_imports(session, first, second, batch_rows, as_of)
     assert batched["counts"] == one_by_one["counts"]
     assert batched["quarantine"] == one_by_one["quarantine"]
     assert batched["sources"] == one_by_one["sources"]
@@ -143,9 +159,11 @@ def test_batches_leave_what_one_by_one_leaves(
     reasons = [reason for _, reason, _ in batched["quarantine"]]
     assert any("不能执行「答复」" in r for r in reasons)
     assert any("缺少答复时间" in r for r in reasons)
+    assert any("晚于模拟时钟" in r for r in reasons) == (as_of is not None)
     c1 = batched["requests"]["12345:C1"]
     assert (c1["state"], c1["reply_text"], c1["version"]) == ("replied", "已责令停工", 2)
-    assert c1["organization_id"] == world.orgs["js_eco"]
+    # On the simulated clock the test city's rules (made today) were not in force yet.
+    assert c1["organization_id"] == (world.orgs["js_eco"] if as_of is None else None)
 
 
 def test_a_bad_row_inside_a_batch_is_quarantined_and_its_neighbours_taken_in(

@@ -70,3 +70,33 @@ def test_coordinator_describes_the_incident_and_stands_a_team_down(
     expect(page.locator("body")).not_to_contain_text("13812345678")
     shot(page, "23-rescue-board-description")
     assert offline.attempts == []
+
+
+def test_verifier_finds_a_call_back_by_street_and_phone_tail(
+    page: Page, committed_engine: Engine, offline: Offline
+) -> None:
+    auth_service._ip_attempts.clear()
+    world = build_console_world(committed_engine, with_index=False)
+    page.goto("/login")
+    page.fill("#username", "verifier")
+    page.fill("#password", PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(re.compile(r".*/console/.*"))
+
+    page.goto(f"/console/rescue/{world.incident_id}")
+    expect(page.locator("table.triage tr")).to_have_count(3)  # the header and two requests
+    page.fill("#f-q", "大学路 2222")
+    page.locator("#queue-search").get_by_role("button", name="查找").click()
+    expect(page).to_have_url(re.compile(r"[?&]q=[^&]*2222"))
+    rows = page.locator("table.triage tr")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(1)).to_contain_text("王芳")
+    expect(rows.nth(1)).to_contain_text("13900002222")
+    expect(page.locator("#search-count")).to_contain_text("找到 1 条")
+    page.select_option("#f-state", "resolved")
+    page.locator("#queue-search").get_by_role("button", name="查找").click()
+    expect(page.locator("table.triage")).to_contain_text("没有符合条件的求助")
+    shot(page, "24-rescue-queue-search")
+    page.locator("#queue-search").get_by_role("link", name="清除").click()
+    expect(page.locator("table.triage tr")).to_have_count(3)
+    assert offline.attempts == []

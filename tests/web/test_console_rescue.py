@@ -463,3 +463,37 @@ def test_team_edits_are_refused_to_other_roles(
         assert stored is not None
         assert (stored.name, stored.capacity, stored.active) == ("蓝天救援队", 3, True)
     assert _audit_actions(committed_engine, "rescue_team") == ["create", "create"]
+
+
+def test_queue_search_by_address_phone_tail_and_state(
+    client: httpx.Client, world: ConsoleWorld
+) -> None:
+    flooded, pregnant = world.help["flooded"], world.help["pregnant"]
+    login(client, "verifier")
+    page = client.get(f"/console/rescue/{world.incident_id}", params={"q": "大学路 2222"})
+    assert page.status_code == 200
+    rows = re.findall(r'href="/console/rescue/requests/(\d+)">处理', page.text)
+    assert rows == [str(pregnant)]
+    assert "王芳" in page.text and "13900002222" in page.text  # verifiers see it in full
+    assert "找到 1 条" in page.text
+    assert 'value="大学路 2222"' in page.text  # the search stays in its box
+    by_name = client.get(f"/console/rescue/{world.incident_id}", params={"q": "张建国"}).text
+    assert re.findall(r'requests/(\d+)">处理', by_name) == [str(flooded)]
+    none = client.get(f"/console/rescue/{world.incident_id}", params={"q": "大学路 1111"}).text
+    assert "没有符合条件的求助" in none
+    closed = client.get(f"/console/rescue/{world.incident_id}",
+                        params={"q": "2222", "state": "resolved"}).text  # fmt: skip
+    assert "没有符合条件的求助" in closed
+    everything = client.get(f"/console/rescue/{world.incident_id}",
+                            params={"q": "2222", "state": "all"}).text  # fmt: skip
+    assert re.findall(r'requests/(\d+)">处理', everything) == [str(pregnant)]
+    wrong = client.get(f"/console/rescue/{world.incident_id}", params={"state": "gone"})
+    assert wrong.status_code == 422
+    assert "未知的状态" in wrong.text and "unknown state" in wrong.text
+
+
+def test_a_team_searches_only_its_own_requests(client: httpx.Client, world: ConsoleWorld) -> None:
+    login(client, "team")  # 蓝天救援队 holds no request yet
+    page = client.get(f"/console/rescue/{world.incident_id}", params={"q": "1111"}).text
+    assert "没有符合条件的求助" in page
+    assert "13800001111" not in page and "张建国" not in page

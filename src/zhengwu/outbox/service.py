@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -28,8 +29,13 @@ def enqueue(
     account_uid: str | None = None,
     entity_type: str | None = None,
     entity_id: int | None = None,
+    now: datetime | None = None,
 ) -> OutboxMessage:
-    """Queue one message (in the caller's transaction, with the action that caused it)."""
+    """Queue one message (in the caller's transaction, with the action that caused it).
+
+    ``now`` is when it is queued (its ``created_at``): the real clock unless the caller
+    replays history on a simulated clock (the demo), where it is the action's own time.
+    """
     if kind not in KINDS:
         raise InvalidInputError(f"未知的消息类型 {kind!r}", f"unknown outbox kind {kind!r}")
     if not body.strip():
@@ -37,6 +43,7 @@ def enqueue(
     message = OutboxMessage(
         kind=kind, platform=platform, body=body, target_post_id=target_post_id,
         account_uid=account_uid, entity_type=entity_type, entity_id=entity_id,
+        created_at=now or utcnow(),
     )  # fmt: skip
     session.add(message)
     return message

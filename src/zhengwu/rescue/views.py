@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from zhengwu.accounts import phones as published_phones
 from zhengwu.auth.principal import Principal
 from zhengwu.outbox import service as outbox_service
-from zhengwu.rescue import access, board, dispatch, intake, pages, spreadsheet
+from zhengwu.rescue import access, board, dispatch, intake, lookup, pages, spreadsheet
 from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.merge import HelpPostIn
 from zhengwu.rescue.models import INCIDENT_STATES
@@ -177,16 +177,24 @@ def get_queue(
     principal: CurrentPrincipal,
     state: Annotated[list[str] | None, Query()] = None,
     team_id: int | None = None,
+    q: Annotated[str | None, Query(max_length=lookup.QUERY_MAX)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> QueuePage:
-    """The dispatcher queue, by priority (rescue staff; personal data per access rule)."""
+    """The dispatcher queue, by priority (rescue staff; personal data per access rule).
+
+    ``q`` searches it (``张家湾 1234``): words in the texts, address and county, and for
+    those who may see them the name and phones (a number finds a phone it is part of,
+    e.g. its last four digits); see :mod:`zhengwu.rescue.lookup`. It combines with the
+    other filters.
+    """
     access.require_staff(principal)
     check_choices("state", state, STATE_LABELS)
     incident = rescue_service.get_incident(db, incident_id=incident_id)
     found = rescue_service.queue(db, incident=incident, states=state, team_id=team_id)
-    page = found[offset : offset + limit]
     keep = published_phones.directory(db)
+    found = lookup.search(principal, found, q, keep=keep)
+    page = found[offset : offset + limit]
     return QueuePage(total=len(found), items=[access.view(principal, r, keep=keep) for r in page])
 
 

@@ -80,7 +80,7 @@ def _respond(session: Session, request: ServiceRequest, now: datetime, body: str
     request.first_response_at = now
     replies.queue(
         session, request=request, kind="first_response",
-        body=body or replies.first_response_text(session, request),
+        body=body or replies.first_response_text(session, request), now=now,
     )  # fmt: skip
 
 
@@ -134,7 +134,7 @@ def _reply(s: Session, r: ServiceRequest, d: ActionInput, now: datetime) -> dict
     if r.first_response_at is None:
         _respond(s, r, now, d.reply_text)
     else:
-        replies.queue(s, request=r, kind="progress", body=d.reply_text)
+        replies.queue(s, request=r, kind="progress", body=d.reply_text, now=now)
     return {}
 
 
@@ -145,7 +145,8 @@ def _resolve(s: Session, r: ServiceRequest, d: ActionInput, now: datetime) -> di
     r.resolved_at = now
     r.first_response_at = r.first_response_at or now
     r.extension_days = r.extension_reason = None
-    replies.queue(s, request=r, kind="closing", body=replies.closing_text(s, r, d.reply_text))
+    body = replies.closing_text(s, r, d.reply_text)
+    replies.queue(s, request=r, kind="closing", body=body, now=now)
     return {"on_time": not deadlines.is_overdue(r.resolve_due, now)}
 
 
@@ -350,6 +351,10 @@ def perform(
     data: ActionInput | None = None, now: datetime | None = None, event_key: str | None = None,
 ) -> ServiceRequest:  # fmt: skip
     """Perform a workflow action as staff (or a job): access, state, effect, audit.
+
+    ``now`` is when the action happens (default: the real clock). A replay of history or a
+    simulated clock passes the event's own time: the audit entry, the times the effect
+    sets (accepted, resolved, supervised …) and any reply it queues all carry it.
 
     ``event_key`` is an idempotency key of the outside event the action replays (an import
     or a replay): it is kept in the audit entry's data under ``event_key``, so a second

@@ -134,12 +134,16 @@ class _Plan:
     audits: list[tuple[_Target, dict[str, Any]]] = field(default_factory=list)
 
 
-def take_in(session: Session, rows: Sequence[Row], *, actor: Principal) -> Batch:
+def take_in(
+    session: Session, rows: Sequence[Row], *, actor: Principal, as_of: datetime | None = None
+) -> Batch:
     """Take in ``rows`` (in file order) as the per-row intake would; write them in one go.
 
-    Raises :class:`BatchFailed` (nothing written) when the database refuses the writes.
+    ``as_of``: the simulated clock of :func:`csvimport.import_csv` (each row taken in at its
+    own time, or at ``as_of`` without one). Raises :class:`BatchFailed` (nothing written)
+    when the database refuses the writes.
     """
-    plan = decide(session, rows, actor=actor)
+    plan = decide(session, rows, actor=actor, as_of=as_of)
     write(session, plan)
     return plan.batch
 
@@ -152,12 +156,19 @@ def _simple(intake: RequestIntake) -> bool:
     )  # fmt: skip
 
 
-def decide(session: Session, rows: Sequence[Row], *, actor: Principal) -> _Plan:
+def _clock(intake: RequestIntake, as_of: datetime | None) -> datetime:
+    """Return the desk's clock at a row's intake (the ``now`` of service.receive)."""
+    return utcnow() if as_of is None else intake.submitted_at or as_of
+
+
+def decide(
+    session: Session, rows: Sequence[Row], *, actor: Principal, as_of: datetime | None = None
+) -> _Plan:
     """Decide each row in order (reading once for the batch); return the writes to make."""
     plan = _Plan()
     known = _known_sources(session, [i.source_ref for i, _ in rows if i.source_ref])
     keyed = [(i, _citizen(i)) for i, _ in rows if i.source_ref not in known]
-    candidates, by_id = _open_requests(session, keyed)
+    candidates, by_id = _open_requests(session, keyed, as_of)
     replied_known = {known[i.source_ref] for i, r in rows if r and i.source_ref in known}
     _load(session, replied_known - by_id.keys(), by_id)
     for request_id, keys in _event_keys(session, replied_known).items():
@@ -175,7 +186,7 @@ def decide(session: Session, rows: Sequence[Row], *, actor: Principal) -> _Plan:
             break
         ref = intake.source_ref
         assert ref is not None
-        now = utcnow()
+        now = _clock(intake, as_of)
         seen = by_ref.get(ref) or (by_id.get(known[ref]) if ref in known else None)
         if seen is None and ref in known:  # known, and no reply with it
             outcomes.append(("existing", False, None))
@@ -191,7 +202,7 @@ def decide(session: Session, rows: Sequence[Row], *, actor: Principal) -> _Plan:
             replied = check is True and reply is not None
             if replied:
                 assert reply is not None
-                _reply(plan, seen, ref, reply, now, actor)
+                _reply(plan, seen, ref, reply, actor)
             outcomes.append(("existing", replied, None))
             continue
         key = _citizen(intake)
@@ -211,14 +222,14 @@ def decide(session: Session, rows: Sequence[Row], *, actor: Principal) -> _Plan:
             plan.sources.append((target, _source(intake, ref, "copy", key, fingerprint,
                                                   received, now)))  # fmt: skip
             plan.audits.append((target, _audit(
-                actor, "merge", target.state, target.state, now,
+                actor, "merge", target.state, target.state, max(now, target.received_at),
                 data={"source_ref": ref, "kind": "copy"},
             )))  # fmt: skip
             by_ref[ref] = target
             replied = check is True and reply is not None
             if replied:
                 assert reply is not None
-                _reply(plan, target, ref, reply, now, actor)
+                _reply(plan, target, ref, reply, actor)
             outcomes.append(("merged", replied, None))
             continue
         if reply is not None and intake.source in SOCIAL_SOURCES:
@@ -232,7 +243,7 @@ def decide(session: Session, rows: Sequence[Row], *, actor: Principal) -> _Plan:
         if key is not None:
             candidates.setdefault(key, []).append(target)
         if reply is not None:
-            _reply(plan, target, ref, reply, now, actor)
+            _reply(plan, target, ref, reply, actor)
         outcomes.append(("created", reply is not None, None))
     return plan
 
@@ -266,8 +277,7 @@ def _after_reply(state: str) -> str | None:
 
 
 def _reply(
-    plan: _Plan, target: _Target, ref: str, reply: tuple[str, datetime], now: datetime,
-    actor: Principal,
+    plan: _Plan, target: _Target, ref: str, reply: tuple[str, datetime], actor: Principal
 ) -> None:  # fmt: skip
     """Record a row's reply on ``target`` as actions.record_reply does (checked before)."""
     text, at = reply
@@ -278,8 +288,9 @@ def _reply(
     if target.first_response_at is None:
         target.first_response_at = at
     target.keys.add(reply_key(ref))
+    # updated_at: the real clock, as the per-row path's flush sets it, even on an as-of clock.
     changes = {"state": after, "version": target.version, "reply_text": text,
-               "first_response_at": target.first_response_at, "updated_at": now}  # fmt: skip
+               "first_response_at": target.first_response_at, "updated_at": utcnow()}  # fmt: skip
     if target.values is not None:
         target.values.update(changes)
     else:
@@ -399,15 +410,14 @@ def _target(row: Any) -> _Target:
 
 
 def _open_requests(
-    session: Session, keyed: list[tuple[RequestIntake, str | None]]
+    session: Session, keyed: list[tuple[RequestIntake, str | None]], as_of: datetime | None
 ) -> tuple[dict[str, list[_Target]], dict[int, _Target]]:
     """Return the open requests of the batch's citizens that a row could join (by citizen,
     and by id)."""
     keys = {key for _, key in keyed if key}
     if not keys:
         return {}, {}
-    now = utcnow()
-    earliest = min((i.submitted_at or now) for i, key in keyed if key)
+    earliest = min((i.submitted_at or _clock(i, as_of)) for i, key in keyed if key)
     r = ServiceRequest
     query = (
         select(r.citizen_key, *_COLUMNS)

@@ -15,7 +15,7 @@ events that have come due since — nothing twice, no second reply to the citize
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from zhengwu.accounts.models import Account
 from zhengwu.auth.principal import Principal
+from zhengwu.chinatime import CHINA
 from zhengwu.db.base import utcnow
 from zhengwu.errors import ZhengwuError
 from zhengwu.servicedesk import actions
@@ -125,35 +126,48 @@ def _try(session: Session, request: ServiceRequest, action: str, actor: Principa
     summary.applied += 1
 
 
+def period_end(truth: dict[str, Any]) -> datetime:
+    """Return the end of the simulated period: 00:00 China time of the window's end day."""
+    end = date.fromisoformat(truth["window"]["end"])  # the first day after the window
+    return datetime.combine(end, time(), tzinfo=CHINA)
+
+
 def run(
     session: Session, analytics: duckdb.DuckDBPyConnection, truth: dict[str, Any]
 ) -> dict[str, Any]:
-    """The service-desk step of ``zhengwu demo``: intake, routing, handling, rates."""
-    from datetime import date as date_type
+    """The service-desk step of ``zhengwu demo``: intake, routing, handling, 督办, rates.
 
+    Everything runs on the simulated clock, never today's: the routing table is in force
+    from the day before the period, each request is taken in and routed at its own time,
+    handling events are played up to the end of the period (:func:`period_end`), and the
+    overdue sweep judges the requests as of that moment.
+    """
     from zhengwu.servicedesk import rates
     from zhengwu.servicedesk.category import service as category_service
     from zhengwu.servicedesk.csvimport import import_csv
     from zhengwu.servicedesk.posts import DEFAULT_HASHTAGS, intake_from_posts
     from zhengwu.servicedesk.routing import service as routing_service
+    from zhengwu.servicedesk.scheduled import escalate_overdue
     from zhengwu.servicedesk.service import SYSTEM
 
     input_dir = Path(str(truth["_input_dir"]))
+    start = date.fromisoformat(truth["window"]["start"])
+    since = datetime.combine(start, time(), tzinfo=CHINA) - timedelta(days=1)
+    as_of = period_end(truth)
     category_service.ensure_default_tree(session)
-    routing_service.derive_rules(session, actor=SYSTEM)
-    start = date_type.fromisoformat(truth["window"]["start"])
-    since = datetime(start.year, start.month, start.day, tzinfo=UTC) - timedelta(days=1)
+    routing_service.derive_rules(session, actor=SYSTEM, now=since)
     posts = intake_from_posts(
-        session, analytics, since=since, actor=SYSTEM, hashtags=DEFAULT_HASHTAGS
+        session, analytics, since=since, actor=SYSTEM, hashtags=DEFAULT_HASHTAGS, as_of=as_of
     )
     created = posts.created
     for name, source in (("12345-requests.csv", "12345"), ("form-requests.csv", "form")):
         path = input_dir / "requests" / name
         if path.exists():
-            created += import_csv(session, path, actor=SYSTEM, source=source).created
+            created += import_csv(session, path, actor=SYSTEM, source=source, as_of=as_of).created
     events = input_dir / "requests" / "handling-events.json"
-    applied = replay_events(session, events).applied if events.exists() else 0
-    end = date_type.fromisoformat(truth["window"]["end"]) + timedelta(days=1)
+    applied = replay_events(session, events, now=as_of).applied if events.exists() else 0
+    supervised = len(escalate_overdue(session, now=as_of))
+    end = date.fromisoformat(truth["window"]["end"]) + timedelta(days=1)
     overall = rates.compute(session, start=start, end=end, by="category")
     n = sum(r.n for r in overall)
 
@@ -163,6 +177,7 @@ def run(
     return {
         "requests": created,
         "handled steps": applied,
+        "督办 supervised": supervised,
         "回应率": pct(sum(r.responded for r in overall), n),
         "办结率": pct(sum(r.resolved for r in overall), n),
         "按时办结率": pct(

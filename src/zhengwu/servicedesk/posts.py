@@ -56,15 +56,24 @@ def intake_from_posts(
     actor: Principal,
     hashtags: Sequence[str] = DEFAULT_HASHTAGS,
     until: datetime | None = None,
+    as_of: datetime | None = None,
 ) -> PostIntakeSummary:
-    """Create or merge requests from the posts created in [since, until) (see module doc)."""
+    """Create or merge requests from the posts created in [since, until) (see module doc).
+
+    Live (no ``as_of``): ``until`` defaults to the real clock and each post is taken in
+    now. ``as_of`` replays the scan on a simulated clock standing at that moment (the
+    demo's end of period): posts after it are not read, and each post is taken in, routed
+    and logged at its own time, as if the desk had read it when it was posted.
+    """
     accounts = _matrix_accounts(session)
     names = sorted({name for _, name in accounts})
     own = sorted(set(accounts.values()))
     tags = [t.strip("#") for t in hashtags]
     # DuckDB stores naive UTC timestamps.
     lo = since.astimezone(UTC).replace(tzinfo=None)
-    hi = (until or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
+    end = until or as_of or datetime.now(UTC)
+    end = min(end, as_of) if as_of is not None else end
+    hi = end.astimezone(UTC).replace(tzinfo=None)
     rows = analytics_con.execute(
         """SELECT platform, post_id, account_uid, created_at, text, mentions, is_repost,
                   root_post_id
@@ -90,7 +99,8 @@ def intake_from_posts(
                 root_ref=f"{platform}:{root}" if is_repost and root else None,
                 submitted_at=created.replace(tzinfo=UTC),
             )  # fmt: skip
-            outcome = service.receive(session, intake=intake, actor=actor)
+            clock = intake.submitted_at if as_of is not None else None
+            outcome = service.receive(session, intake=intake, actor=actor, now=clock)
         except (ValueError, ZhengwuError):  # an unusable post (blank text …): count it, go on
             summary.refused += 1
             continue

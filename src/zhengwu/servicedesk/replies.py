@@ -8,6 +8,7 @@ office numbers (公开电话) stay readable.
 
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -74,14 +75,19 @@ def closing_text(session: Session, request: ServiceRequest, reply: str) -> str:
 
 
 def queue(
-    session: Session, *, request: ServiceRequest, kind: str, body: str
-) -> OutboxMessage | None:
-    """Queue a reply under the source post; None when the request came in without a post."""
+    session: Session, *, request: ServiceRequest, kind: str, body: str,
+    now: datetime | None = None,
+) -> OutboxMessage | None:  # fmt: skip
+    """Queue a reply under the source post; None when the request came in without a post.
+
+    ``now`` is the time of the action that answers (default: the real clock), so a reply of
+    a replayed or simulated action is queued at that action's time.
+    """
     if request.platform not in SOCIAL_SOURCES or not request.source_post_id:
         return None
     return outbox_service.enqueue(
         session, kind=kind, platform=request.platform, target_post_id=request.source_post_id,
         account_uid=speaking_account(session, request),
         body=masking.mask_for(body, request, keep=published_phones.directory(session)),
-        entity_type="request", entity_id=request.id,
+        entity_type="request", entity_id=request.id, now=now,
     )  # fmt: skip

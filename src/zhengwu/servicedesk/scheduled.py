@@ -57,6 +57,9 @@ def escalate_overdue(
 
     ``within`` limits the run to the requests a principal oversees (a matrix office's own);
     ``limit`` to the first overdue requests by id (the worker commits between such runs).
+    ``now`` is the moment deadlines are judged against and the 督办 is stamped with: the
+    real clock for the worker and ``zhengwu desk escalate``; a simulated history (the demo)
+    passes the end of its period.
     """
     now = now or utcnow()
     base = access.readable_requests(within) if within is not None else select(ServiceRequest)

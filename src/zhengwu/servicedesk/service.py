@@ -177,7 +177,15 @@ def _add_source(
 def receive(
     session: Session, *, intake: RequestIntake, actor: Principal, now: datetime | None = None
 ) -> IntakeOutcome:
-    """Take in a request from any channel: merge repeats, else classify, locate and route."""
+    """Take in a request from any channel: merge repeats, else classify, locate and route.
+
+    ``now`` is the desk's clock at this intake (default: the real clock). Live intake
+    leaves it out: an export's request keeps its ``submitted_at`` as received time and is
+    taken in, routed and logged now. A replay of history or a simulated stream passes the
+    request's own time (the batch intakes' ``as_of``): the receive and route entries, the
+    routing table consulted (the rules in force then) and the record's created time all
+    carry it, and the deadlines run from the received time either way.
+    """
     now = now or utcnow()
     received = intake.submitted_at or now
     ref = _source_ref(intake)
@@ -199,9 +207,12 @@ def receive(
     if merge is not None:
         target, kind = merge
         _add_source(session, target, intake, ref, kind, key, received)
+        # Not before the request it joins (a replay may take in a later-received one first).
+        at = max(now, target.received_at)
         audit_service.record(
             session, entity_type="request", entity_id=target.id, action="merge", actor=actor,
             from_state=target.state, to_state=target.state, data={"source_ref": ref, "kind": kind},
+            at=at,
         )  # fmt: skip
         _flush(session)
         return IntakeOutcome(target, "merged")

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
+from zhengwu.web import tilemap
+
 PALETTE = ("#c0392b", "#2d6cdf", "#1e7e34", "#b7791f", "#6b46c1", "#0f766e")
 INK, MUTE, GRID = "#1f2933", "#66788a", "#e4e7eb"
 FONT = 'font-family="PingFang SC, Microsoft YaHei, WenQuanYi Micro Hei, sans-serif"'
@@ -219,31 +221,14 @@ def ranking_bars(
 
 
 def _grid_positions(cells: Sequence[CountyCell]) -> dict[str, tuple[int, int]]:
-    """Place counties on a square grid by longitude and latitude, one tile each.
+    """Place counties on a gap-free tile grid by their centroids (:mod:`zhengwu.web.tilemap`).
 
-    Each county goes to the free tile nearest its scaled position (west left, north up),
-    so neighbours stay roughly neighbours — a tile-grid map, not a projection.
+    Counties without a centroid go to a row of their own below the map.
     """
-    located = [(c, c.lon, c.lat) for c in cells if c.lon is not None and c.lat is not None]
-    side = max(math.ceil(math.sqrt(len(cells))) + 1, 1)
-    taken: set[tuple[int, int]] = set()
-    positions: dict[str, tuple[int, int]] = {}
-    if located:
-        west, east = min(p[1] for p in located), max(p[1] for p in located)
-        south, north = min(p[2] for p in located), max(p[2] for p in located)
-        lon_span, lat_span = max(east - west, 1e-9), max(north - south, 1e-9)
-        for c, lon, lat in sorted(located, key=lambda p: (-p[2], p[1], p[0].adcode)):
-            want = (
-                round((lon - west) / lon_span * (side - 1)),
-                round((north - lat) / lat_span * (side - 1)),
-            )
-            spot = min(
-                ((col, row) for col in range(side) for row in range(side + 1)
-                 if (col, row) not in taken),
-                key=lambda p: ((p[0] - want[0]) ** 2 + (p[1] - want[1]) ** 2, p[1], p[0]),
-            )  # fmt: skip
-            taken.add(spot)
-            positions[c.adcode] = spot
+    located = {c.adcode: (c.lon, c.lat) for c in cells if c.lon is not None and c.lat is not None}
+    positions = tilemap.layout(located)
+    cols = max((col for col, _ in positions.values()), default=-1) + 1
+    side = max(cols, math.ceil(math.sqrt(len(cells))), 1)
     last_row = max((r for _, r in positions.values()), default=-1) + 1
     for i, c in enumerate(c for c in cells if c.adcode not in positions):
         positions[c.adcode] = (i % side, last_row + i // side)

@@ -65,10 +65,11 @@ def versions(session: Session) -> list[RoutingTableVersion]:
     return list(session.scalars(query))
 
 
-def _new_version(session: Session, actor: Principal, note: str) -> int:
+def _new_version(session: Session, actor: Principal, note: str, now: datetime | None = None) -> int:
     # Two editors saving at once both try version n+1; the primary key refuses the second.
     version = table_version(session) + 1
-    session.add(RoutingTableVersion(version=version, actor_name=actor.display_name, note=note))
+    session.add(RoutingTableVersion(version=version, actor_name=actor.display_name, note=note,
+                                    created_at=now or utcnow()))  # fmt: skip
     return version
 
 
@@ -121,17 +122,23 @@ def _check(session: Session, data: RoutingRuleCreate) -> None:
 
 
 def add_rules(
-    session: Session, *, rules: Sequence[RoutingRuleCreate], actor: Principal, note: str = ""
-) -> list[RoutingRule]:
-    """Add rules as one new version of the table; a rule for the same key replaces the old."""
-    now = utcnow()
+    session: Session, *, rules: Sequence[RoutingRuleCreate], actor: Principal, note: str = "",
+    now: datetime | None = None,
+) -> list[RoutingRule]:  # fmt: skip
+    """Add rules as one new version of the table; a rule for the same key replaces the old.
+
+    The rules are in force from ``now`` (default: the real clock); a simulated history (the
+    demo) sets its table up as of the start of its period, so its requests, routed at their
+    own received time, find it.
+    """
+    now = now or utcnow()
     keys = {(r.category_code, r.adcode) for r in rules}
     if len(keys) != len(rules):
         raise InvalidInputError("同一版本中规则重复", "duplicate (category, adcode) in one change")
     for data in rules:
         _check(session, data)
     current = {(r.category_code, r.adcode): r for r in active_rules(session, at=now)}
-    version = _new_version(session, actor, note)
+    version = _new_version(session, actor, note, now)
     created: list[RoutingRule] = []
     for data in rules:
         old = current.get((data.category_code, data.adcode))
@@ -150,6 +157,7 @@ def add_rules(
             session, entity_type="routing_rule", entity_id=rule.id, action="create", actor=actor,
             reason=note or None, data={"version": version, "category_code": rule.category_code,
                                        "adcode": rule.adcode, "organization_id": rule.organization_id},
+            at=now,
         )  # fmt: skip
     return created
 
@@ -198,16 +206,18 @@ def _routable_orgs(session: Session, warnings: list[str]) -> list[Organization]:
     return routable
 
 
-def derive_rules(session: Session, *, actor: Principal) -> Derivation:
+def derive_rules(session: Session, *, actor: Principal, now: datetime | None = None) -> Derivation:
     """Propose and add rules from the bodies on file: each first-level category → the body of
     its first matching sector (分类的 ``sectors``) in each city and county that has one.
 
-    A body whose division code is unknown is skipped with a warning in the result.
+    A body whose division code is unknown is skipped with a warning in the result. ``now``
+    is when the new rules take force (default: the real clock; see :func:`add_rules`); a
+    key with a rule in force then is left as it is.
     """
     tree = category_service.get_tree(session)
     derivation = Derivation()
     orgs = _routable_orgs(session, derivation.warnings)
-    current = {(r.category_code, r.adcode) for r in active_rules(session)}
+    current = {(r.category_code, r.adcode) for r in active_rules(session, at=now)}
     proposals: list[RoutingRuleCreate] = []
     for category in tree:
         if category.parent_code is not None or not category.sectors:
@@ -229,6 +239,6 @@ def derive_rules(session: Session, *, actor: Principal) -> Derivation:
                 )
     if proposals:
         derivation.rules = add_rules(
-            session, rules=proposals, actor=actor, note="derived from sectors"
+            session, rules=proposals, actor=actor, note="derived from sectors", now=now
         )
     return derivation

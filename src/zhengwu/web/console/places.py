@@ -37,10 +37,27 @@ def grid_cells(
         division = regions.get(code)
         if division is None:  # pragma: no cover - codes come from the division table
             continue
+        lon, lat = centroid(division)
         cells.append(
             CountyCell(
-                adcode=code, name=division.short_name or division.name, lon=division.lon,
-                lat=division.lat, requests=requests[code], help_requests=helps[code],
+                adcode=code, name=division.short_name or division.name, lon=lon, lat=lat,
+                requests=requests[code], help_requests=helps[code],
             )
         )  # fmt: skip
     return cells
+
+
+def centroid(division: regions.Division) -> tuple[float | None, float | None]:
+    """Return a division's centroid, or its parent's when the table has none.
+
+    The division table lacks centroids for about 350 divisions, mostly renamed ones
+    (许昌县 → 建安区, 偃师市 → 偃师区). Such a district usually lies around its city's
+    seat (建安区 surrounds 魏都区), so the city's centroid places it near where it is
+    instead of off the map.
+    """
+    if division.lon is not None and division.lat is not None:
+        return division.lon, division.lat
+    parent = regions.get(division.parent) if division.parent else None
+    if parent is not None and parent.lon is not None and parent.lat is not None:
+        return parent.lon, parent.lat
+    return None, None

@@ -29,7 +29,7 @@ from zhengwu.auth.principal import Principal
 from zhengwu.errors import ConflictError, InvalidInputError, ZhengwuError
 from zhengwu.outbox import service as outbox_service
 from zhengwu.regions.address import resolve_address
-from zhengwu.rescue import access, board, dispatch
+from zhengwu.rescue import access, board, dispatch, lookup
 from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.labels import NEED_LABELS, URGENCY_LABELS, VULNERABILITY_LABELS
 from zhengwu.rescue.models import (
@@ -40,7 +40,7 @@ from zhengwu.rescue.models import (
     Incident,
 )
 from zhengwu.rescue.schemas import DESCRIPTION_MAX, IncidentCreate, IncidentUpdate
-from zhengwu.rescue.workflow import STATE_LABELS
+from zhengwu.rescue.workflow import OPEN_STATES, STATE_LABELS
 from zhengwu.validation_text import message_en, message_zh
 from zhengwu.web import charts
 from zhengwu.web.console.base import (
@@ -94,13 +94,24 @@ def incidents(request: Request, db: ConsoleDB, principal: Viewer) -> HTMLRespons
 
 
 @router.get("/{incident_id:int}", response_class=HTMLResponse)
-def triage(request: Request, db: ConsoleDB, principal: Viewer, incident_id: int) -> HTMLResponse:
-    """Show the incident's description and its triage queue, with why each is where it is."""
+def triage(
+    request: Request, db: ConsoleDB, principal: Viewer, incident_id: int, q: str = "",
+    state: str = "",
+) -> HTMLResponse:  # fmt: skip
+    """Show the incident's description and its triage queue, with why each is where it is.
+
+    ``q`` searches the queue (地址、内容、姓名、电话或尾号; :mod:`zhengwu.rescue.lookup`);
+    ``state`` is one state, ``all``, or empty for the open ones.
+    """
     require(principal, "rescue")
     incident = rescue_service.get_incident(db, incident_id=incident_id)
+    if state and state != "all" and state not in STATE_LABELS:
+        raise InvalidInputError(f"未知的状态：{state}", f"unknown state: {state}")
+    states = list(STATE_LABELS) if state == "all" else [state] if state else list(OPEN_STATES)
     team_id = principal.team_id if principal.role == "team" else None
-    queue = rescue_service.queue(db, incident=incident, team_id=team_id)
+    queue = rescue_service.queue(db, incident=incident, states=states, team_id=team_id)
     keep = published_phones.directory(db)  # 公开电话 stay readable where texts are masked
+    queue = lookup.search(principal, queue, q, keep=keep)
     views = [access.view(principal, r, keep=keep) for r in queue]
     everything = rescue_service.requests_of(db, incident=incident)
     by_state, _ = board.counts(everything)
@@ -116,7 +127,8 @@ def triage(request: Request, db: ConsoleDB, principal: Viewer, incident_id: int)
         request, "rescue_queue.html", area="rescue", incident=incident, views=views,
         by_state=by_state, state_chart=state_chart, county_map=county_map, labels=LABELS,
         description=access.incident_view(principal, incident).description,
-        may_manage=principal.has_role(*MANAGE_ROLES),
+        may_manage=principal.has_role(*MANAGE_ROLES), q=q, state=state,
+        query_max=lookup.QUERY_MAX,
     )  # fmt: skip
 
 

@@ -1,0 +1,65 @@
+"""The county tile map: gap-free, and neighbours where they are on the ground (许昌 first)."""
+
+from __future__ import annotations
+
+import pytest
+
+from zhengwu.web import charts, tilemap
+from zhengwu.web.console.places import grid_cells
+
+
+def _tiles(area: str) -> dict[str, tuple[int, int]]:
+    """Return each county name of ``area`` and its tile on the console's county map."""
+    cells = grid_cells(area, [], [])
+    positions = charts._grid_positions(cells)
+    return {c.name: positions[c.adcode] for c in cells}
+
+
+def test_xuchang_is_laid_out_as_on_the_ground() -> None:
+    tiles = _tiles("411000")  # 许昌: 魏都 建安 禹州 长葛 鄢陵 襄城
+    assert set(tiles) == {"魏都", "建安", "禹州", "长葛", "鄢陵", "襄城"}
+    jr = tiles["建安"][1]
+    (xc, xr), (wc, wr) = tiles["襄城"], tiles["魏都"]
+    assert jr < xr  # 建安 (around the city seat) lies north of 襄城
+    assert xr > wr and xc < wc  # 襄城 lies south-west of 魏都
+    assert tiles["禹州"][0] < wc  # 禹州 west of 魏都
+    assert tiles["长葛"][1] < wr  # 长葛 north of 魏都
+    assert tiles["鄢陵"][0] > wc  # 鄢陵 east of 魏都
+    assert tilemap.gap_free(tiles.values())
+    assert len(set(tiles.values())) == 6
+
+
+def test_a_district_without_centroid_is_placed_at_its_city() -> None:
+    cells = {c.name: c for c in grid_cells("411000", [], [])}
+    assert (cells["建安"].lon, cells["建安"].lat) == (113.852454, 34.035771)  # 许昌市's
+    assert cells["魏都"].lon == 113.822647  # its own where the table has one
+
+
+@pytest.mark.parametrize("area", ["410100", "410300", "410000", "420100", "510100", "110000"])
+def test_every_map_is_gap_free_and_keeps_clear_directions(area: str) -> None:
+    cells = [c for c in grid_cells(area, [], []) if c.lon is not None and c.lat is not None]
+    tiles = tilemap.layout({c.adcode: (c.lon, c.lat) for c in cells if c.lon and c.lat})
+    assert tilemap.gap_free(tiles.values())
+    assert len(set(tiles.values())) == len(cells)
+    assert min(c for c, _ in tiles.values()) == 0 and min(r for _, r in tiles.values()) == 0
+    # Two counties a whole degree of latitude apart are never level or upside down.
+    for a in cells:
+        for b in cells:
+            if a.lat is not None and b.lat is not None and a.lat - b.lat >= 1.0:
+                assert tiles[a.adcode][1] < tiles[b.adcode][1], (a.name, b.name)
+
+
+def test_gap_free_means_no_empty_tile_between_counties() -> None:
+    assert tilemap.gap_free([(0, 0), (1, 0), (1, 1), (2, 1)])  # a staircase
+    assert not tilemap.gap_free([(0, 0), (2, 0)])  # a hole in the row
+    assert not tilemap.gap_free([(0, 0), (1, 0), (0, 2), (1, 2), (1, 1)])  # a hole in column 0
+    assert not tilemap.gap_free([(0, 0), (1, 1)])  # corners only: not connected
+    assert tilemap.gap_free([])
+
+
+def test_the_same_counties_always_get_the_same_map() -> None:
+    points = {"a": (113.0, 34.0), "b": (113.0, 34.0), "c": (114.0, 34.5)}
+    first = tilemap.layout(points)
+    assert tilemap.layout(dict(reversed(list(points.items())))) == first
+    assert tilemap.gap_free(first.values()) and len(set(first.values())) == 3
+    assert first["c"][0] > max(first["a"][0], first["b"][0])  # c lies east
