@@ -35,9 +35,13 @@ Where the time went before (one row at a time through ``service.receive`` and
 per row — ORM flushes 35 %, the merge candidates query 12 %, the history read to find
 the reply's event key 8 %, the snapshot stamp and the published numbers read per row 8 %,
 savepoints and queries for known sources most of the rest; the text work (masking,
-fingerprints, deadlines, classification, jurisdiction) about 10 %. Now (``servicedesk/csvbatch.py``, 500 rows a batch, 20,000 rows, CPU seconds at
-load 7): deciding the rows 11.9 — new requests 5.3 (masking, deadlines, public ids,
-classification, jurisdiction), near-copy comparisons 2.0, the merge candidates 1.4,
+fingerprints, deadlines, classification, jurisdiction) about 10 %.
+
+Now (``servicedesk/csvbatch.py``, 500 rows a batch, 20,000 rows, CPU seconds at load 7;
+~0.85 ms a row in all): deciding the rows 11.9 — new requests 5.3 (masking ~2, working-day
+deadlines ~0.8, public ids, classification, jurisdiction), near-copy comparisons 2.0 and
+the merge candidates 1.4 (a worst case: the rows are not in time order, so each is
+compared with its citizen's later requests too, as ``service.receive`` compares them),
 normalised texts and the rest 3; writing them 4.2 (SQLAlchemy's parameter processing
 about half); reading and mapping the CSV ~1; once per process ~1.5 (the name dictionary
 of the masking, the division name index).

@@ -33,7 +33,7 @@ silently.
 
 Rows are taken in :data:`BATCH_ROWS` at a time by :mod:`zhengwu.servicedesk.csvbatch`
 (a few queries and one savepoint per batch instead of ~10 queries and a savepoint per row:
-about 15× faster), with the outcome of taking them in one by one through
+about 9× faster), with the outcome of taking them in one by one through
 :func:`service.receive` — which is what happens to the rows a batch leaves, and to every
 row of a batch the database refuses, so that one bad row never costs the others.
 """
