@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from zhengwu.audit.models import AuditEntry
 from zhengwu.chinatime import CHINA
 from zhengwu.ingest.models import QuarantineEntry
+from zhengwu.outbox.models import OutboxMessage
 from zhengwu.servicedesk import csvbatch, dedup, service
 from zhengwu.servicedesk.csvimport import BATCH_ROWS, import_csv
 from zhengwu.servicedesk.models import RequestSource, ServiceRequest
@@ -252,3 +253,28 @@ def test_headers_match_loosely_and_the_later_of_two_alike_counts(
     req = session.scalar(select(ServiceRequest).where(ServiceRequest.source == "12345"))
     assert req is not None
     assert (req.source_ref, req.text) == ("12345:X2", "路灯坏了")
+
+
+def test_a_reply_under_a_social_post_leaves_the_batch_for_the_per_row_path(
+    session: Session, world: World, tmp_path: Path
+) -> None:
+    at = datetime(2025, 7, 2, 9, tzinfo=CHINA)
+    rows = [
+        (RequestIntake(source="weibo", source_ref="weibo:W0", text="金水区第0号井盖丢失"), None),
+        (RequestIntake(source="weibo", source_ref="weibo:W1", text="金水区第1号井盖丢失"),
+         ("已修复", at)),
+        (RequestIntake(source="weibo", source_ref="weibo:W2", text="金水区第2号井盖丢失"), None),
+    ]  # fmt: skip
+    batch = csvbatch.take_in(session, rows, actor=SYSTEM)
+    # W1's reply is also queued under post W1: the batch stops there, W2 is not looked at.
+    assert (batch.outcomes, batch.stopped) == ([("created", False, None)], True)
+    path = _write(tmp_path / "w.csv", [
+        [f"W{i}", "2025-07-01 09:00", "", f"金水区第{i}号井盖丢失", "", "", "", "",
+         "已修复" if i == 1 else "", "2025-07-02 09:00" if i == 1 else ""] for i in range(3)
+    ])  # fmt: skip
+    summary = import_csv(session, path, actor=SYSTEM, source="weibo", batch_rows=2)
+    assert (summary.existing, summary.created, summary.replies) == (1, 2, 1)
+    queued = session.scalars(
+        select(OutboxMessage.body).where(OutboxMessage.target_post_id == "W1")
+    ).all()
+    assert queued == ["已修复"]

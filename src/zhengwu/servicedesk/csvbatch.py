@@ -25,13 +25,14 @@ batch, and writes the batch in a few statements:
   entries — each table in the order the per-row path writes them — in one savepoint.
 
 A row the batch does not decide ends it (:attr:`Batch.stopped`): a reply to a request
-whose source is a social post (the reply is also queued under the post), or an intake
-field the CSV does not fill (repost root, coordinates, addressed account). The caller
-takes that row in through the per-row path and starts the next batch after it. When the
-batch's writes are refused (a source another import took in meanwhile, a public id drawn
-twice, a request changed meanwhile), the savepoint is rolled back and :class:`BatchFailed`
-raised: the caller then takes those rows in one by one, so that only the row at fault is
-quarantined, as before.
+whose source is a social post (the reply is also queued under the post), an intake field
+the CSV does not fill (repost root, coordinates, addressed account), or a row whose
+request cannot be built (a category removed meanwhile: the per-row path quarantines it).
+The caller takes that row in through the per-row path and starts the next batch after it.
+When the batch's writes are refused (a source another import took in meanwhile, a public
+id drawn twice, a request changed meanwhile), the savepoint is rolled back and
+:class:`BatchFailed` raised: the caller then takes those rows in one by one, so that only
+the row at fault is quarantined, as before.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ from zhengwu.accounts import phones as published_phones
 from zhengwu.audit.models import AuditEntry
 from zhengwu.auth.principal import Principal
 from zhengwu.db.base import Base, utcnow
+from zhengwu.errors import ZhengwuError
 from zhengwu.servicedesk import deadlines, dedup, locate, masking, service, snapshot
 from zhengwu.servicedesk.actions import EVENT_KEY, token_hash
 from zhengwu.servicedesk.category import service as category_service
@@ -235,10 +237,14 @@ def decide(
         if reply is not None and intake.source in SOCIAL_SOURCES:
             plan.batch.stopped = True  # the reply goes out under the post: per row
             break
-        target = _new_request(
-            session, plan, intake, ref=ref, key=key, norm=norm, fingerprint=fingerprint,
-            received=received, now=now, actor=actor, config=config, nodes=nodes, keep=keep,
-        )  # fmt: skip
+        try:  # _new_request plans nothing before it has built the whole request
+            target = _new_request(
+                session, plan, intake, ref=ref, key=key, norm=norm, fingerprint=fingerprint,
+                received=received, now=now, actor=actor, config=config, nodes=nodes, keep=keep,
+            )  # fmt: skip
+        except ZhengwuError:  # e.g. a category removed meanwhile: the per-row path refuses it
+            plan.batch.stopped = True
+            break
         by_ref[ref] = target
         if key is not None:
             candidates.setdefault(key, []).append(target)
