@@ -12,8 +12,10 @@ masked by ``zhengwu.privacy.mask_text`` as the desk does). Then, in the same run
 1. **baseline — analyzer alone**: :func:`zhengwu.search.segment.analyze` of every title
    and body (what indexing can never be faster than), run cache emptied first;
 2. **baseline — analyzer + bare write**: the same, plus the document and posting rows it
-   gives written into the empty index tables with one executemany each (COPY on
-   PostgreSQL), rolled back — indexing's floor on this database;
+   gives written into the empty index tables in one statement each (executemany; COPY of
+   postings on PostgreSQL), rolled back. Not a strict floor: on SQLite one unbatched
+   executemany of every posting touches more B-tree pages than the indexer's sorted
+   batches, so reindex can come out below it;
 3. **reindex**: :func:`zhengwu.search.indexer.reindex` in one transaction, as
    ``zhengwu search reindex`` does (reads the rows, analyzes, writes, commits);
 4. **worker refresh**: the index cleared, then the job ``search-refresh``'s step

@@ -4,8 +4,10 @@ Other domains call :func:`index_document` / :func:`remove_document` when somethi
 searchable changes (the content library does). Accounts and service requests are pulled
 instead: :func:`refresh` indexes the rows changed since the kind's watermark (last
 ``updated_at``, then id), :func:`reindex` rebuilds a kind from scratch. Both work in
-batches of :data:`BATCH` rows — one multi-row INSERT of documents (ids back through
-RETURNING), one executemany of postings — so 1 M requests index in minutes, not hours.
+batches of :data:`BATCH` rows — one bulk write of documents (the driver's executemany on
+SQLite, COPY on PostgreSQL; ids read back by key in one query), one of postings, one
+DELETE per table for the keys re-indexed — so 1 M requests index in minutes, not hours.
+What a rebuild costs and where it goes: ``benchmarks/bench_search_index.py``.
 The periodic job ``search-refresh`` (:mod:`zhengwu.jobs`) calls :func:`refresh`, not the
 import; :func:`pending` counts what changed since, for the "index is behind" notice.
 
