@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -85,3 +88,19 @@ def test_add_refuses_a_missing_file_a_directory_and_an_unknown_owner(tmp_path: P
     with Session(get_engine()) as session:
         assert session.scalar(select(func.count()).select_from(ContentItem)) == 0
     assert not list(storage.root().glob("*/*"))  # nothing stored before the refusal
+
+
+def test_search_prints_nothing_on_stderr(configured_database: str) -> None:
+    world = _world()
+    org, matrix = str(world.orgs["police"]), str(world.matrices["zz"])
+    _ok(["add", "--title", "长江大桥暴雨红色预警", "--org", org, "--matrix", matrix])
+    # A process of its own: jieba loads its dictionary (and would announce it) once per process.
+    done = subprocess.run(
+        [sys.executable, "-m", "zhengwu.cli.main", "library", "search", "长江大桥 暴雨", "--json"],
+        capture_output=True, text=True, env=os.environ.copy(), timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    [found] = [json.loads(line) for line in done.stdout.splitlines()]
+    assert found["title"] == "长江大桥暴雨红色预警"
+    assert "prefix dict" not in done.stderr
+    assert done.stderr == ""

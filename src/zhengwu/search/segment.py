@@ -114,7 +114,12 @@ _lock = threading.Lock()
 _loaded = False
 
 
-def _load() -> None:
+def load() -> None:
+    """Load jieba's dictionary once per process, its start-up lines on stderr silenced.
+
+    Every user of jieba in zhengwu calls this first (the library's search too), so no
+    command prints "Building prefix dict …" to its stderr.
+    """
     global _loaded
     if _loaded:
         return
@@ -156,7 +161,7 @@ def _cut_short(run: str) -> tuple[str, ...]:
 
 def analyze(text: str) -> list[str]:
     """Return the search terms of ``text`` in order (documents and queries alike)."""
-    _load()
+    load()
     return [
         term
         for term in _terms(text)
