@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -106,3 +109,19 @@ def test_distribute_without_an_account_is_a_clear_error() -> None:
     assert "请至少用 --account 指定一个账号" in result.output
     assert "give at least one --account" in result.output
     assert "ValidationError" not in result.output
+
+
+def test_search_prints_nothing_on_stderr(configured_database: str) -> None:
+    world = _world()
+    org, matrix = str(world.orgs["police"]), str(world.matrices["zz"])
+    _ok(["add", "--title", "长江大桥暴雨红色预警", "--org", org, "--matrix", matrix])
+    # A process of its own: jieba loads its dictionary (and would announce it) once per process.
+    done = subprocess.run(
+        [sys.executable, "-m", "zhengwu.cli.main", "library", "search", "长江大桥 暴雨", "--json"],
+        capture_output=True, text=True, env=os.environ.copy(), timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    [found] = [json.loads(line) for line in done.stdout.splitlines()]
+    assert found["title"] == "长江大桥暴雨红色预警"
+    assert "prefix dict" not in done.stderr
+    assert done.stderr == ""

@@ -113,7 +113,12 @@ _lock = threading.Lock()
 _loaded = False
 
 
-def _load() -> None:
+def load() -> None:
+    """Load jieba's dictionary once per process, its start-up lines on stderr silenced.
+
+    Every user of jieba in zhengwu calls this first (the library's search too), so no
+    command prints "Building prefix dict …" to its stderr.
+    """
     global _loaded
     if _loaded:
         return
@@ -152,7 +157,7 @@ def analyze(text: str) -> list[str]:
     CPU here, so this is written for speed; the terms are those of cutting every run and
     filtering every term (``tests/search/test_segment.py`` checks it on real texts).
     """
-    _load()
+    load()
     terms: list[str] = []
     for run in _RUN.findall(normalize(text)):
         if run[0] < "\u3400":  # latin / digits / stars
