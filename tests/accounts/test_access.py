@@ -44,6 +44,8 @@ MATRICES = {
     "zz_police_sub": ("郑州公安分局矩阵", "vertical", "zz_police", []),
     "ly": ("洛阳政务新媒体矩阵", "regional", None, [("ly_weibo", "lead")]),
 }  # fmt: skip
+# The regional matrices' regions; the vertical ones lie in their parent's (no sector: legacy).
+REGIONS = {"zz": "410100", "ly": "410300"}
 USERS = {
     # key: (role, org key, matrix key)
     "admin": ("admin", None, None),
@@ -94,7 +96,8 @@ def build_world(session: Session, *, with_tokens: bool = False) -> World:
         session.flush()
         world.accounts[key] = account.id
     for key, (name, kind, parent, members) in MATRICES.items():
-        matrix = Matrix(name=name, kind=kind, parent_id=world.matrices[parent] if parent else None)
+        matrix = Matrix(name=name, kind=kind, parent_id=world.matrices[parent] if parent else None,
+                        adcode=REGIONS.get(key))  # fmt: skip
         session.add(matrix)
         session.flush()
         world.matrices[key] = matrix.id
@@ -155,6 +158,17 @@ READABLE_ORGS = {
     "ly_office": {"ly_housing"},
     "operator": {"police"},
     "handler": {"js_housing"},
+}
+
+
+# The accounts each role may put into a matrix (its account scope): the members of its
+# subtree, and the accounts of bodies in its matrix's region (郑州公安 lies in 郑州's).
+# 中牟发布 (no organisation, though its profile says 中牟县) is in no office's scope.
+ADDABLE_ACCOUNTS = {
+    "admin": set(ACCOUNTS),
+    "office": {"police_weibo", "police_douyin", "js_weibo", "hotline"},
+    "office_police": {"police_weibo", "police_douyin", "js_weibo"},
+    "ly_office": {"ly_weibo"},
 }
 
 
@@ -289,14 +303,67 @@ def test_where_each_role_may_place_a_matrix(
             check()
 
 
+@pytest.mark.parametrize("role", ROLES)
+def test_addable_accounts_per_role(session: Session, world: World, role: str) -> None:
+    p = world.principals[role]
+    found = set(session.scalars(access.addable_account_ids(session, p)))
+    assert _keys(world.accounts, found) == ADDABLE_ACCOUNTS.get(role, set())
+    for key, account_id in world.accounts.items():
+        account = session.get(Account, account_id)
+        assert account is not None
+        allowed = key in ADDABLE_ACCOUNTS.get(role, set())
+        assert access.can_add_account(session, p, account) is allowed, key
+        if not allowed:
+            with pytest.raises(ForbiddenError) as refused:
+                access.require_addable(session, p, account)
+            assert refused.value.message_zh and refused.value.message_en
+
+
+def test_scope_narrows_by_sector_and_without_a_region(session: Session, world: World) -> None:
+    police_office, office = world.principals["office_police"], world.principals["office"]
+    police = session.get(Matrix, world.matrices["zz_police"])
+    zz = session.get(Matrix, world.matrices["zz"])
+    assert police is not None and zz is not None
+    assert access.matrix_region(session, police) == "410100"  # its parent's
+    police.sector = "公安"
+    session.flush()
+    found = set(session.scalars(access.addable_account_ids(session, police_office)))
+    assert _keys(world.accounts, found) == {"police_weibo", "police_douyin"}
+    # A matrix with no region up its chain: only the members of its subtree.
+    zz.adcode = None
+    session.flush()
+    assert access.matrix_region(session, police) is None
+    found = set(session.scalars(access.addable_account_ids(session, office)))
+    assert _keys(world.accounts, found) == READABLE_ACCOUNTS["office"]
+    # An old code resolves to its successor: 江干区 (330104) became part of 上城区 (330102).
+    zz.adcode = "330104"
+    session.flush()
+    assert access.matrix_region(session, zz) == "330102"
+
+
+@pytest.mark.parametrize(
+    ("region", "adcode", "inside"),
+    [("410100", "410105", True), ("410100", "410100", True), ("410000", "410105", True),
+     ("410100", "410300", False), ("540100", "110101", False), ("110000", "110101", True),
+     ("410105", "410100", False), ("330100", "330104", True)],
+)  # fmt: skip
+def test_region_contains(region: str, adcode: str, inside: bool) -> None:
+    assert access.region_contains(region, adcode) is inside
+
+
 def test_subtree_survives_a_cycle_in_bad_data(session: Session, world: World) -> None:
     # zz → zz_police → zz_police_sub → zz: the CTE must end, not loop.
     zz = session.get(Matrix, world.matrices["zz"])
     assert zz is not None
     zz.parent_id = world.matrices["zz_police_sub"]
+    zz.adcode = None
     session.flush()
     ids = set(session.scalars(access.subtree_ids(world.matrices["zz_police"])))
     assert ids == {world.matrices[k] for k in ("zz", "zz_police", "zz_police_sub")}
+    # The region walk up the cycle ends too (no region anywhere on it).
+    police = session.get(Matrix, world.matrices["zz_police"])
+    assert police is not None
+    assert access.matrix_region(session, police) is None
 
 
 def test_committed_world_has_tokens(committed_engine: Engine) -> None:

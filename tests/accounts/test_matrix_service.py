@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from zhengwu.accounts import service
@@ -11,7 +11,7 @@ from zhengwu.accounts.models import Account, Matrix, MatrixMember
 from zhengwu.audit import service as audit
 from zhengwu.audit.models import AuditEntry
 from zhengwu.auth.models import User
-from zhengwu.errors import ConflictError, InvalidInputError, NotFoundError
+from zhengwu.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 
 from .test_access import World, build_world
 
@@ -59,20 +59,80 @@ def test_create_rename_and_move_are_audited(session: Session, world: World) -> N
 
 
 @pytest.mark.parametrize(
-    ("name", "kind", "adcode", "error"),
-    [("", "regional", None, InvalidInputError), ("   ", "regional", None, InvalidInputError),
-     ("x" * 129, "regional", None, InvalidInputError), ("好名字", "other", None, InvalidInputError),
-     ("好名字", "regional", "4101", InvalidInputError),
-     ("好名字", "regional", "999999", InvalidInputError),  # six digits, but no such division
-     ("郑州公安新媒体矩阵", "vertical", None, ConflictError)],  # a sibling has that name
+    ("name", "kind", "adcode", "sector", "error"),
+    [("", "regional", None, None, InvalidInputError),
+     ("   ", "regional", None, None, InvalidInputError),
+     ("x" * 129, "regional", None, None, InvalidInputError),
+     ("好名字", "other", None, None, InvalidInputError),
+     ("好名字", "regional", "4101", None, InvalidInputError),
+     ("好名字", "regional", "999999", None, InvalidInputError),  # six digits, no such division
+     ("好名字", "regional", "410300", None, InvalidInputError),  # 洛阳: outside 郑州
+     ("好名字", "regional", "110101", None, InvalidInputError),  # 北京东城: outside 郑州
+     ("好名字", "vertical", None, None, InvalidInputError),  # vertical: needs a sector
+     ("好名字", "vertical", None, "   ", InvalidInputError),
+     ("好名字", "vertical", None, "公" * 33, InvalidInputError),
+     ("郑州公安新媒体矩阵", "vertical", None, "公安", ConflictError)],  # a sibling's name
 )  # fmt: skip
 def test_bad_matrix_fields_are_refused(
-    session: Session, world: World, name: str, kind: str, adcode: str | None, error: type
-) -> None:
+    session: Session, world: World, name: str, kind: str, adcode: str | None,
+    sector: str | None, error: type,
+) -> None:  # fmt: skip
+    before = session.scalar(select(func.count()).select_from(Matrix))
     with pytest.raises(error) as refused:
-        service.create_matrix(session, name=name, kind=kind, adcode=adcode, actor=world.principals["admin"],
+        service.create_matrix(session, name=name, kind=kind, adcode=adcode, sector=sector,
+                              actor=world.principals["admin"],
                               parent=_matrix(session, world, "zz"))  # fmt: skip
     assert refused.value.message_zh and refused.value.message_en
+    assert session.scalar(select(func.count()).select_from(Matrix)) == before
+
+
+def test_a_sub_matrix_region_lies_inside_its_parents(session: Session, world: World) -> None:
+    admin, zz = world.principals["admin"], _matrix(session, world, "zz")
+    with pytest.raises(InvalidInputError) as refused:
+        service.create_matrix(session, name="东城", kind="regional", parent=zz, actor=admin,
+                              adcode="110101")  # fmt: skip
+    assert refused.value.message_zh == (
+        "矩阵「东城」的区域 东城区（110101） 不在上级矩阵「郑州政务新媒体矩阵」的区域 "
+        "郑州市（410100） 之内"
+    )
+    assert "is not inside the region 410100" in refused.value.message_en
+    # The vertical 郑州公安 has no region of its own: it lies in 郑州's, and so must its
+    # children; a county of 郑州 (and an old code of one) is inside.
+    police = _matrix(session, world, "zz_police")
+    with pytest.raises(InvalidInputError, match="不在上级矩阵「郑州公安新媒体矩阵」的区域 郑州市"):
+        service.create_matrix(session, name="洛阳公安", kind="vertical", sector="公安",
+                              parent=police, actor=admin, adcode="410300")  # fmt: skip
+    jinshui = service.create_matrix(session, name="金水公安", kind="vertical", sector=" 公安 ",
+                                    parent=police, actor=admin, adcode="410105")  # fmt: skip
+    assert (jinshui.sector, jinshui.adcode) == ("公安", "410105")
+    # A top-level matrix, or one under a matrix without any region, may lie anywhere.
+    assert service.create_matrix(session, name="北京", kind="regional", parent=None,
+                                 actor=admin, adcode="110000").adcode == "110000"  # fmt: skip
+    ly = _matrix(session, world, "ly")
+    ly.adcode = None
+    assert service.create_matrix(session, name="任意", kind="regional", parent=ly,
+                                 actor=admin, adcode="540102").parent_id == ly.id  # fmt: skip
+    # Moving a subtree under a matrix whose region does not hold it is refused too.
+    with pytest.raises(InvalidInputError, match="不在上级矩阵「北京」"):
+        service.update_matrix(session, matrix=police, actor=admin, move=True,
+                              parent=session.scalar(select(Matrix).where(Matrix.name == "北京")))  # fmt: skip
+    assert police.parent_id == zz.id
+
+
+def test_retyping_to_vertical_needs_a_sector(session: Session, world: World) -> None:
+    admin, zz = world.principals["admin"], _matrix(session, world, "zz")
+    sub = service.create_matrix(session, name="二七", kind="regional", parent=zz, actor=admin)
+    with pytest.raises(InvalidInputError, match="垂直矩阵须填写系统"):
+        service.update_matrix(session, matrix=sub, actor=admin, kind="vertical")
+    assert sub.kind == "regional"
+    changes = service.update_matrix(session, matrix=sub, actor=admin, kind="vertical",
+                                    sector="消防")  # fmt: skip
+    assert changes == {"kind": ["regional", "vertical"], "sector": [None, "消防"]}
+    # A legacy vertical matrix without a sector may still be renamed.
+    police = _matrix(session, world, "zz_police")
+    assert service.update_matrix(session, matrix=police, actor=admin, name="郑州公安") == {
+        "name": ["郑州公安新媒体矩阵", "郑州公安"]
+    }
 
 
 @pytest.mark.parametrize("target", ["zz", "zz_police", "zz_police_sub"])
@@ -124,7 +184,7 @@ def test_delete_refuses_children_and_references(session: Session, world: World) 
 def test_members_add_change_lead_and_remove(session: Session, world: World) -> None:
     office = world.principals["office"]
     zz = _matrix(session, world, "zz")
-    loose = _account(session, world, "loose")
+    loose = _account(session, world, "police_douyin")  # in 郑州公安, not yet in 郑州
     assert service.add_member(session, matrix=zz, account=loose, actor=office) == "added"
     assert service.add_member(session, matrix=zz, account=loose, actor=office) == "already"
     # A new lead replaces the old one, who stays a member.
@@ -134,11 +194,11 @@ def test_members_add_change_lead_and_remove(session: Session, world: World) -> N
     )
     assert zz.lead_account_id == loose.id
     members = _members(session, zz)
-    assert members["中牟发布"] == "lead"
+    assert members["郑州警方"] == "lead"
     assert members["郑州12345"] == "member"
     service.remove_member(session, matrix=zz, account=loose, actor=office)
     assert zz.lead_account_id is None
-    assert "中牟发布" not in _members(session, zz)
+    assert "郑州警方" not in _members(session, zz)
     with pytest.raises(NotFoundError):
         service.remove_member(session, matrix=zz, account=loose, actor=office)
     with pytest.raises(InvalidInputError):
@@ -170,8 +230,9 @@ weibo,1002,牵头
 
 def test_import_reports_every_bad_row(session: Session, world: World) -> None:
     zz = _matrix(session, world, "zz")
+    # As the admin: every account is in scope (an office's scope: the next test).
     report = service.import_members(session, matrix=zz, content=CSV.encode(),
-                                    actor=world.principals["office"], filename="list.csv")  # fmt: skip
+                                    actor=world.principals["admin"], filename="list.csv")  # fmt: skip
     # 9001 new; 1001 already a member; 2001 new lead.
     assert (report.added, report.already) == (2, 1)
     rejected = {r.row: r.reason for r in report.rejected}
@@ -194,6 +255,46 @@ def test_import_reports_every_bad_row(session: Session, world: World) -> None:
         5,
         "list.csv",
     )
+
+
+def test_an_office_adds_and_imports_only_accounts_in_its_scope(
+    session: Session, world: World
+) -> None:
+    office, police_office = world.principals["office"], world.principals["office_police"]
+    zz, police = _matrix(session, world, "zz"), _matrix(session, world, "zz_police")
+    # 中牟发布 is linked to no organisation, 洛阳住建 is another city's: neither is in scope,
+    # not as a member, not as a lead, not through a new sub-matrix.
+    sub = service.create_matrix(session, name="中牟", kind="regional", parent=zz, actor=office,
+                                adcode="410122")  # fmt: skip
+    for key in ("loose", "ly_weibo"):
+        for matrix in (zz, sub):
+            with pytest.raises(ForbiddenError) as refused:
+                service.add_member(session, matrix=matrix, account=_account(session, world, key),
+                                   actor=office)  # fmt: skip
+            assert "不在您管理的矩阵范围内" in refused.value.message_zh
+            assert "outside the scope" in refused.value.message_en
+        with pytest.raises(ForbiddenError):
+            service.update_matrix(session, matrix=sub, actor=office,
+                                  lead_account=_account(session, world, key))  # fmt: skip
+    # 金水住建 (410105) lies in 郑州: the 郑州公安 office may add it (legacy: no sector) …
+    js = _account(session, world, "js_weibo")
+    assert service.add_member(session, matrix=police, account=js, actor=police_office) == "added"
+    service.remove_member(session, matrix=police, account=js, actor=police_office)
+    # … but once 郑州公安 names its sector, only 公安 bodies' accounts are in scope.
+    police.sector = "公安"
+    session.flush()
+    with pytest.raises(ForbiddenError):
+        service.add_member(session, matrix=police, account=js, actor=police_office)
+    report = service.import_members(
+        session, matrix=sub, actor=office, filename="m.csv",
+        content=b"platform,uid,role\nweibo,9001,\nweibo,1002,lead\nweibo,2001,\ndouyin,d1001,\n",
+    )  # fmt: skip
+    assert (report.added, report.already) == (2, 0)
+    assert [(r.row, r.reason.split(" /")[0]) for r in report.rejected] == [
+        (2, "不在您管理的矩阵范围内，请联系平台管理员"),
+        (4, "不在您管理的矩阵范围内，请联系平台管理员"),
+    ]
+    assert _members(session, sub) == {"金水住建": "lead", "郑州警方": "member"}
 
 
 def test_import_by_name_in_gbk(session: Session, world: World) -> None:

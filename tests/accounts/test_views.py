@@ -152,8 +152,17 @@ def test_create_per_role(client: httpx.Client, world: World, committed_engine: E
     # Only the admin creates a top-level matrix; a sibling's name is a conflict.
     office, admin = world.headers("office"), world.headers("admin")
     assert client.post("/api/matrices", headers=office, json={"name": "顶级"}).status_code == 403
-    top = client.post("/api/matrices", headers=admin, json={"name": "顶级", "kind": "vertical"})
+    # A vertical matrix (one sector across levels) needs its sector, even for the admin.
+    no_sector = client.post(
+        "/api/matrices", headers=admin, json={"name": "顶级", "kind": "vertical"}
+    )
+    assert no_sector.status_code == 422
+    assert no_sector.json()["message_zh"].startswith("垂直矩阵须填写系统")
+    assert "needs a sector" in no_sector.json()["message_en"]
+    top = client.post("/api/matrices", headers=admin,
+                      json={"name": "顶级", "kind": "vertical", "sector": "公安"})  # fmt: skip
     assert top.status_code == 201
+    assert top.json()["sector"] == "公安"
     assert top.json()["parent_id"] is None
     again = client.post("/api/matrices", headers=admin, json={"name": "顶级"})
     assert again.status_code == 409
@@ -276,46 +285,96 @@ def test_published_phones_per_role(
 
 def test_members_per_role(client: httpx.Client, world: World, committed_engine: Engine) -> None:
     url = f"/api/matrices/{world.matrices['zz_police']}/members"
-    loose = world.accounts["loose"]
+    js = world.accounts["js_weibo"]  # 金水住建: a body inside 郑州, not yet in 郑州公安
     for role in ROLES:
-        added = client.post(url, headers=world.headers(role), json={"account_id": loose})
+        added = client.post(url, headers=world.headers(role), json={"account_id": js})
         allowed = "zz_police" in MANAGEABLE_MATRICES.get(role, set())
         assert added.status_code == (201 if allowed else 403), (role, added.text)
-        removed = client.delete(f"{url}/{loose}", headers=world.headers(role))
+        removed = client.delete(f"{url}/{js}", headers=world.headers(role))
         assert removed.status_code == (204 if allowed else 403), (role, removed.text)
     h = world.headers("office_police")
-    by_uid = client.post(url, headers=h, json={"platform": "weibo", "uid": "9001", "role": "lead"})
+    # Accounts outside the office's scope: refused, by id and by platform + uid.
+    for body in ({"account_id": world.accounts["loose"]}, {"platform": "weibo", "uid": "2001"}):
+        outside = client.post(url, headers=h, json=body)
+        assert outside.status_code == 403, outside.text
+        assert "不在您管理的矩阵范围内" in outside.json()["message_zh"]
+        assert "outside the scope" in outside.json()["message_en"]
+    by_uid = client.post(url, headers=h, json={"platform": "weibo", "uid": "1002", "role": "lead"})
     assert by_uid.status_code == 201
-    assert (by_uid.json()["outcome"], by_uid.json()["account"]["name"]) == ("added", "中牟发布")
-    again = client.post(url, headers=h, json={"platform": "weibo", "uid": "9001", "role": "lead"})
+    assert (by_uid.json()["outcome"], by_uid.json()["account"]["name"]) == ("added", "金水住建")
+    again = client.post(url, headers=h, json={"platform": "weibo", "uid": "1002", "role": "lead"})
     assert (again.status_code, again.json()["outcome"]) == (200, "already")
     assert client.post(url, headers=h, json={"platform": "weibo", "uid": "404"}).status_code == 404
     assert client.post(url, headers=h, json={"account_id": 987654}).status_code == 404
     assert client.post(url, headers=h, json={"platform": "weibo"}).status_code == 422
-    assert (
-        client.post(url, headers=h, json={"account_id": loose, "role": "boss"}).status_code == 422
-    )
+    assert client.post(url, headers=h, json={"account_id": js, "role": "boss"}).status_code == 422
     assert client.delete(f"{url}/{world.accounts['ly_weibo']}", headers=h).status_code == 404
     detail = client.get(f"/api/matrices/{world.matrices['zz_police']}", headers=h).json()
-    assert detail["lead_account_id"] == loose
+    assert detail["lead_account_id"] == js
     assert (detail["members"][0]["role"], detail["members"][0]["account"]["name"]) == (
         "lead",
-        "中牟发布",
+        "金水住建",
     )
     with Session(committed_engine) as session:
         entries = session.scalars(select(AuditEntry).where(AuditEntry.entity_type == "matrix")
                                   .order_by(AuditEntry.id)).all()  # fmt: skip
     assert [e.action for e in entries] == ["add_member", "remove_member"] * 3 + ["add_member"]
-    assert entries[-1].data == {
-        "account_id": loose,
-        "platform": "weibo",
-        "uid": "9001",
-        "role": "lead",
-    }
+    assert entries[-1].data == {"account_id": js, "platform": "weibo", "uid": "1002",
+                                "role": "lead"}  # fmt: skip
     assert {e.actor_name for e in entries} == {"用户admin", "用户office", "用户office_police"}
 
 
-IMPORT = "platform,uid,role\nweibo,9001,member\nweibo,1001,member\nweibo,404404,\nweibo,9001,\n"
+def test_an_office_cannot_take_over_accounts_through_a_new_sub_matrix(
+    client: httpx.Client, world: World, committed_engine: Engine
+) -> None:
+    """The tester's path: a new sub-matrix, the province's account in it, then publish."""
+    office, ly = world.headers("office"), world.accounts["ly_weibo"]
+    made = client.post("/api/matrices", headers=office, json={
+        "name": "金水区矩阵", "kind": "regional", "parent_id": world.matrices["zz"],
+        "adcode": "410105"})  # fmt: skip
+    assert made.status_code == 201, made.text
+    sub = made.json()["id"]
+    taken = client.post(f"/api/matrices/{sub}/members", headers=office, json={"account_id": ly})
+    assert taken.status_code == 403
+    assert taken.json()["message_zh"].startswith("账号「洛阳住建」不在您管理的矩阵范围内")
+    lead = client.patch(f"/api/matrices/{sub}", headers=office, json={"lead_account_id": ly})
+    assert lead.status_code == 403
+    imported = client.post(f"/api/matrices/{sub}/members/import", headers=office,
+                           files={"file": ("m.csv", b"platform,uid\nweibo,2001\n", "text/csv")})  # fmt: skip
+    assert imported.json()["added"] == 0 and imported.json()["rejected_count"] == 1
+    assert client.get(f"/api/accounts/{ly}", headers=office).status_code == 403
+    # Accounts of its own region are still its to add.
+    ok = client.post(f"/api/matrices/{sub}/members", headers=office,
+                     json={"account_id": world.accounts["js_weibo"]})  # fmt: skip
+    assert ok.status_code == 201
+    # A sub-matrix outside the parent's region, and a vertical one without a sector: 422.
+    beijing = client.post("/api/matrices", headers=office, json={
+        "name": "x", "kind": "regional", "parent_id": world.matrices["zz"], "adcode": "110101"})  # fmt: skip
+    assert beijing.status_code == 422
+    assert (
+        "不在上级矩阵「郑州政务新媒体矩阵」的区域 郑州市（410100） 之内"
+        in (beijing.json()["message_zh"])
+    )
+    assert "is not inside the region 410100" in beijing.json()["message_en"]
+    vertical = client.post("/api/matrices", headers=office,
+                           json={"name": "y", "kind": "vertical", "parent_id": world.matrices["zz"]})  # fmt: skip
+    assert vertical.status_code == 422
+    # An office keeps the kind and sector of its own root (they bound its scope).
+    root = f"/api/matrices/{world.matrices['zz']}"
+    for body in ({"kind": "vertical", "sector": "公安"}, {"sector": "公安"}):
+        assert client.patch(root, headers=office, json=body).status_code == 403
+    assert client.patch(root, headers=office, json={"kind": "regional"}).status_code == 200
+    with Session(committed_engine) as session:
+        members = set(session.scalars(select(MatrixMember.account_id)
+                                      .where(MatrixMember.matrix_id == sub)))  # fmt: skip
+        assert members == {world.accounts["js_weibo"]}
+        assert session.scalar(select(Matrix).where(Matrix.name == "x")) is None
+
+
+IMPORT = (
+    "platform,uid,role\ndouyin,d1001,member\nweibo,1001,member\nweibo,404404,\n"
+    "douyin,d1001,\nweibo,9001,\n"
+)
 
 
 def test_import_members(client: httpx.Client, world: World, committed_engine: Engine) -> None:
@@ -330,22 +389,26 @@ def test_import_members(client: httpx.Client, world: World, committed_engine: En
     done = upload("office", IMPORT.encode())
     assert done.status_code == 200, done.text
     body = done.json()
-    assert (body["added"], body["already"], body["rejected_count"]) == (1, 1, 2)
+    assert (body["added"], body["already"], body["rejected_count"]) == (1, 1, 3)
     assert [(r["row"], r["values"]) for r in body["rejected"]] == [
-        (4, ["weibo", "404404", ""]), (5, ["weibo", "9001", ""])]  # fmt: skip
+        (4, ["weibo", "404404", ""]), (5, ["douyin", "d1001", ""]),
+        (6, ["weibo", "9001", ""])]  # fmt: skip
     assert "账号不存在" in body["rejected"][0]["reason"]
     assert "与第 2 行重复" in body["rejected"][1]["reason"]
+    # 中牟发布 is linked to no organisation: outside the office's scope.
+    assert "不在您管理的矩阵范围内" in body["rejected"][2]["reason"]
     bad = upload("office", b"foo,bar\n1,2\n")
     assert bad.status_code == 422
     assert "表头" in bad.json()["message_zh"]
     with Session(committed_engine) as session:
         members = session.scalars(select(MatrixMember.account_id)
                                   .where(MatrixMember.matrix_id == world.matrices["zz"])).all()  # fmt: skip
-        assert world.accounts["loose"] in members
+        assert world.accounts["police_douyin"] in members
+        assert world.accounts["loose"] not in members
         entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "import_members"))
         assert entry is not None
         assert entry.data is not None
-        assert entry.data["rejected"] == 2
+        assert entry.data["rejected"] == 3
     assert client.post("/api/matrices/987654/members/import", headers=world.headers("admin"),
                        files={"file": ("m.csv", IMPORT.encode(), "text/csv")}).status_code == 404  # fmt: skip
 

@@ -169,3 +169,31 @@ def test_masking_state_migration_adds_and_drops_its_table(empty_engine: Engine) 
     _downgrade(empty_engine, "0011")
     assert "masking_state" not in inspect(empty_engine).get_table_names()
     assert "service_requests" in inspect(empty_engine).get_table_names()
+
+
+def test_api_token_prefix_migration_keeps_existing_tokens(empty_engine: Engine) -> None:
+    migrate.upgrade(empty_engine, "0003")  # the auth branch as it was before 0016
+    assert "prefix" not in _columns(empty_engine, "api_tokens")
+    with empty_engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO users (id, username, display_name, password_hash, role, is_active,"
+            " failed_logins, created_at) VALUES (3, 'wang', '王', 'x', 'admin', true, 0,"
+            " '2025-07-01 00:00:00')"
+        ))  # fmt: skip
+        conn.execute(text(
+            "INSERT INTO api_tokens (user_id, name, token_hash, created_at)"
+            " VALUES (3, 'old', 'h-old', '2025-07-01 00:00:00')"
+        ))  # fmt: skip
+    migrate.upgrade(empty_engine, "0016")
+    column = _columns(empty_engine, "api_tokens")["prefix"]
+    assert column["nullable"] is True and isinstance(column["type"], sa.String)
+    with empty_engine.connect() as conn:
+        rows = conn.execute(text("SELECT name, prefix FROM api_tokens")).all()
+    assert [tuple(r) for r in rows] == [("old", None)]  # an old token has no prefix
+    _downgrade(empty_engine, "0003")
+    assert "prefix" not in _columns(empty_engine, "api_tokens")
+    with empty_engine.connect() as conn:
+        assert conn.execute(text("SELECT name FROM api_tokens")).scalars().all() == ["old"]
+    migrate.upgrade(empty_engine)  # every head, as `zhengwu db upgrade` does
+    assert "prefix" in _columns(empty_engine, "api_tokens")
+    assert migrate.ensure_current(empty_engine) is False

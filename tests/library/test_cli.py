@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -53,6 +56,16 @@ def test_add_list_search_distribute_and_prune(tmp_path: Path) -> None:
     assert states["平安郑州"][0] == "queued"
     assert states["郑州住房头条号"][0] == "failed" and "toutiao" in states["郑州住房头条号"][1]
 
+    # The same again: nothing queued twice, the skipped account named; --again publishes.
+    again = json.loads(_ok(["distribute", str(labelled["id"]), "--account", weibo, "--json"]))
+    assert [(s["account_name"], s["state"]) for s in again["skipped"]] == [("平安郑州", "queued")]
+    assert again["counts"]["queued"] == 1
+    plain_out = _ok(["distribute", str(labelled["id"]), "--account", weibo])
+    assert "已跳过 skipped 平安郑州 (weibo)" in plain_out and "--again" in plain_out
+    forced = json.loads(_ok(["distribute", str(labelled["id"]), "--account", weibo, "--again",
+                             "--json"]))  # fmt: skip
+    assert forced["skipped"] == [] and forced["counts"]["queued"] == 2
+
     bad = runner.invoke(app, ["add", "--title", "坏文件", "--org", org, "--file", str(tmp_path)])
     assert bad.exit_code != 0
 
@@ -85,3 +98,30 @@ def test_add_refuses_a_missing_file_a_directory_and_an_unknown_owner(tmp_path: P
     with Session(get_engine()) as session:
         assert session.scalar(select(func.count()).select_from(ContentItem)) == 0
     assert not list(storage.root().glob("*/*"))  # nothing stored before the refusal
+
+
+def test_distribute_without_an_account_is_a_clear_error() -> None:
+    world = _world()
+    item = json.loads(_ok(["add", "--title", "稿件", "--org", str(world.orgs["police"]), "--json"]))
+    result = runner.invoke(app, ["distribute", str(item["id"])])
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit)  # no traceback
+    assert "请至少用 --account 指定一个账号" in result.output
+    assert "give at least one --account" in result.output
+    assert "ValidationError" not in result.output
+
+
+def test_search_prints_nothing_on_stderr(configured_database: str) -> None:
+    world = _world()
+    org, matrix = str(world.orgs["police"]), str(world.matrices["zz"])
+    _ok(["add", "--title", "长江大桥暴雨红色预警", "--org", org, "--matrix", matrix])
+    # A process of its own: jieba loads its dictionary (and would announce it) once per process.
+    done = subprocess.run(
+        [sys.executable, "-m", "zhengwu.cli.main", "library", "search", "长江大桥 暴雨", "--json"],
+        capture_output=True, text=True, env=os.environ.copy(), timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    [found] = [json.loads(line) for line in done.stdout.splitlines()]
+    assert found["title"] == "长江大桥暴雨红色预警"
+    assert "prefix dict" not in done.stderr
+    assert done.stderr == ""

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from zhengwu.audit import service as audit
 from zhengwu.errors import ForbiddenError, InvalidInputError
 from zhengwu.library import distribution, service
 from zhengwu.library.models import DistributionPlan, DistributionTarget
@@ -33,7 +34,7 @@ def test_plan_queue_deliver_and_report(session: Session, world: World) -> None:
     accounts = [world.accounts[k] for k in
                 ("police_weibo", "police_douyin", "housing_wechat", "housing_toutiao")]  # fmt: skip
     targets = distribution.plan(session, world["office_zz"], item,
-                                DistributionPlan(account_ids=accounts))  # fmt: skip
+                                DistributionPlan(account_ids=accounts)).targets  # fmt: skip
     assert [t.state for t in targets] == ["queued", "queued", "queued", "failed"]
     assert "toutiao" in (targets[3].reason or "")  # no connector: failed, with the reason
     messages = outbox_service.for_entity(session, entity_type="library_distribution",
@@ -70,7 +71,7 @@ def test_targets_outside_the_matrix_are_refused(session: Session, world: World) 
     wanted = DistributionPlan(
         account_ids=[world.accounts["ly_weibo"], world.accounts["prov_weibo"]]
     )
-    done = distribution.plan(session, world["office_henan"], province, wanted)
+    done = distribution.plan(session, world["office_henan"], province, wanted).targets
     assert [t.state for t in done] == ["queued", "queued"]
 
 
@@ -81,7 +82,7 @@ def test_scheduled_targets_wait_for_their_time(session: Session, world: World) -
     now = datetime(2026, 7, 1, 8, 0, tzinfo=UTC)
     plan = DistributionPlan(account_ids=[world.accounts["police_weibo"]],
                             scheduled_at=now + timedelta(hours=2), text="定时发布的文案")  # fmt: skip
-    [target] = distribution.plan(session, world["op_police"], item, plan, now=now)
+    [target] = distribution.plan(session, world["op_police"], item, plan, now=now).targets
     assert target.state == "planned" and target.outbox_id is None
     assert distribution.report(session, item).counts["planned"] == 1
     assert distribution.release_due(session, now=now + timedelta(hours=1)) == 0
@@ -99,5 +100,56 @@ def test_scheduled_targets_wait_for_their_time(session: Session, world: World) -
     assert "计划时间已过（2026-07-01 15:00 北京时间）" in refused.value.message_zh
     assert "in the past" in refused.value.message_en
     late = DistributionPlan(account_ids=[world.accounts["police_weibo"]],
-                            scheduled_at=now - timedelta(minutes=1))  # fmt: skip
-    assert distribution.plan(session, world["op_police"], item, late, now=now)[0].state == "queued"
+                            scheduled_at=now - timedelta(minutes=1), again=True)  # fmt: skip
+    [queued] = distribution.plan(session, world["op_police"], item, late, now=now).targets
+    assert queued.state == "queued"
+
+
+def _outbox(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(OutboxMessage)) or 0
+
+
+def test_an_item_is_published_once_per_account(session: Session, world: World) -> None:
+    item = service.create(session, world["op_police"], title="暴雨红色预警",
+                          matrix_id=world.matrices["zz"])  # fmt: skip
+    weibo, douyin = world.accounts["police_weibo"], world.accounts["police_douyin"]
+    wechat, toutiao = world.accounts["housing_wechat"], world.accounts["housing_toutiao"]
+    office = world["office_zz"]
+    first = distribution.plan(session, office, item,
+                              DistributionPlan(account_ids=[weibo, toutiao]))  # fmt: skip
+    assert [t.state for t in first.targets] == ["queued", "failed"] and first.skipped == []
+    # Again with more accounts: 平安郑州 is skipped (named), the others queued; the failed
+    # 头条号 target does not count as distributed, so it is planned (and fails) again.
+    more = [weibo, douyin, wechat, toutiao]
+    second = distribution.plan(session, office, item, DistributionPlan(account_ids=more))
+    assert [t.account_id for t in second.targets] == [douyin, wechat, toutiao]
+    assert [(s.account_id, s.account_name, s.state) for s in second.skipped] == [
+        (weibo, "平安郑州", "queued")]  # fmt: skip
+    assert _outbox(session) == 3
+    # Everything already there: nothing new, and the audit entry says what was skipped.
+    third = distribution.plan(session, office, item, DistributionPlan(account_ids=[weibo]))
+    assert third.targets == [] and [s.account_id for s in third.skipped] == [weibo]
+    assert _outbox(session) == 3
+    # Delivered still counts; a failed outbox message (WeChat down) does not; a planned
+    # (scheduled) target does.
+    outbox_service.deliver_pending(session, [BrokenConnector(), outbox_service.RecordingConnector()],
+                                   max_attempts=1)  # fmt: skip
+    found = distribution.already_distributed(session, item, more)
+    assert {k: v.state for k, v in found.items()} == {weibo: "delivered", douyin: "delivered"}
+    now = datetime.now(UTC)
+    later = DistributionPlan(account_ids=[wechat], scheduled_at=now + timedelta(hours=1))
+    assert distribution.plan(session, office, item, later, now=now).skipped == []
+    found = distribution.already_distributed(session, item, more)
+    assert {k: v.state for k, v in found.items()} == {
+        weibo: "delivered", douyin: "delivered", wechat: "planned"}  # fmt: skip
+    # Asked for explicitly, it is published again, and the audit entry says so.
+    again = distribution.plan(session, office, item,
+                              DistributionPlan(account_ids=[weibo], again=True))  # fmt: skip
+    assert [t.state for t in again.targets] == ["queued"] and again.skipped == []
+    assert _outbox(session) == 4
+    trail = audit.history(session, entity_type="library_item", entity_id=item.id)
+    plans = [e.data for e in trail if e.action == "distribute"]
+    assert [(d["skipped"], d["again"]) for d in plans] == [  # type: ignore[index]
+        ([], []), ([weibo], []), ([weibo], []), ([], []), ([], [weibo])]  # fmt: skip
+    report = distribution.report(session, item, again.skipped)
+    assert report.skipped == [] and report.counts["planned"] == 1

@@ -6,12 +6,13 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from zhengwu.auth import service as auth_service
 from zhengwu.auth.models import User
 from zhengwu.outbox import service as outbox_service
+from zhengwu.outbox.models import OutboxMessage
 
 from .world import PDF, PNG, World, build_world
 
@@ -130,7 +131,24 @@ def test_distribution_over_http(
         session.commit()
     status = client.get(url, headers=office).json()
     assert status["counts"]["delivered"] == 1 and status["counts"]["failed"] == 1
+    assert status["skipped"] == []
     assert client.get(url, headers={"Authorization": auth["handler"]}).status_code == 403
+    # A double click: the same plan again queues nothing and says which accounts it skipped.
+    twice = client.post(url, headers=office, json=plan)
+    assert twice.status_code == 201, twice.text
+    assert [(s["account_name"], s["state"]) for s in twice.json()["skipped"]] == [
+        ("平安郑州", "delivered")]  # fmt: skip
+    assert twice.json()["counts"] == {"planned": 0, "queued": 0, "delivered": 1, "failed": 2}
+    with Session(committed_engine) as session:
+        assert len(outbox_service.for_entity(session, entity_type="library_distribution",
+                                             entity_id=report.json()["targets"][0]["id"])) == 1  # fmt: skip
+        queued = session.scalar(select(func.count()).select_from(OutboxMessage))
+    assert queued == 1
+    # Asked for explicitly ("again"), it is published once more.
+    again = client.post(url, headers=office, json={**plan, "again": True})
+    assert again.json()["skipped"] == [] and again.json()["counts"]["queued"] == 1
+    with Session(committed_engine) as session:
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 2
 
 
 def test_cookie_writes_need_the_csrf_token(api: tuple[httpx.Client, World, dict[str, str]]) -> None:

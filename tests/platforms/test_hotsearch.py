@@ -112,11 +112,40 @@ def test_bad_entries_are_quarantined(tmp_path: Path) -> None:
     assert len(items) == 8
     quarantined = [i.primary for i in items if isinstance(i.primary, QuarantineRecord)]
     assert len(quarantined) == 7
-    assert [q.source for q in quarantined] == [f"{path}:item {n}" for n in range(2, 9)]
+    # Item n is on line n + 1 (after the "[" line).
+    assert [q.source for q in quarantined] == [f"{path}:{n + 1} (item {n})" for n in range(2, 9)]
     reasons = [q.reason for q in quarantined]
     expected = ["title", "title", "not a JSON object", "band_rank", "band_rank", "title", "url"]
     for reason, word in zip(reasons, expected, strict=True):
         assert word in reason
+
+
+def test_quarantine_names_the_line_of_a_bad_item(tmp_path: Path) -> None:
+    # Laid out like the real archive: short elements on one line, long ones over four.
+    text = (
+        "\ufeff[\r\n"  # BOM and Windows line ends change nothing
+        '  { "url": "/weibo?q=a&t=31&band_rank=1&Refer=top", "title": "a" },\r\n'  # line 2
+        "  {\r\n"  # line 3: item 2 opens here
+        '    "url": "/weibo?q=%23b%23&t=31&band_rank=2&Refer=top",\r\n'
+        '    "title": "b"\r\n'
+        "  },\r\n"
+        '  { "url": "/weibo?q=c&band_rank=x", "title": "c [1,2] {x}" },\r\n'  # line 7: bad
+        "\r\n"
+        "  {\r\n"  # line 9: item 4, no title
+        '    "url": "/weibo?q=d&t=31&band_rank=4&Refer=top"\r\n'
+        "  },\r\n"
+        '  "just text", {"title": "e"}\r\n'  # line 12: items 5 and 6
+        "]\r\n"
+    )
+    path = tmp_path / "2024-03-04.json"
+    path.write_bytes(text.encode("utf-8"))
+    items = list(HotSearchImporter().read(path))
+    assert [r.title for r in _records(items)] == ["a", "b", "e"]
+    quarantined = [i.primary for i in items if isinstance(i.primary, QuarantineRecord)]
+    assert [q.source for q in quarantined] == [
+        f"{path}:7 (item 3)", f"{path}:9 (item 4)", f"{path}:12 (item 5)",
+    ]  # fmt: skip
+    assert "band_rank" in quarantined[0].reason and "title" in quarantined[1].reason
 
 
 def test_whole_file_errors(tmp_path: Path) -> None:
@@ -206,7 +235,7 @@ def test_never_raises_on_malformed_entries(entries: list[object]) -> None:
     assert len(items) == len(entries)
     for item in items:
         if isinstance(item.primary, QuarantineRecord):
-            assert item.primary.source.startswith(f"{path}:item ")
+            assert item.primary.source.startswith(f"{path}:1 (item ")  # one line
             assert item.primary.reason
         else:
             assert isinstance(item.primary, HotSearchRecord)

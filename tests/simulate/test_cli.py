@@ -71,6 +71,17 @@ def test_simulate_summary_counts_articles_and_names_the_help_hashtag(tmp_path: P
         app, ["simulate", "--days", "3", "--seed", "1", "--out", str(tmp_path / "human")]
     )
     assert "求助 help posts: #许昌暴雨互助#" in human.output
+    hot = summary["hot_search"]
+    assert (hot["folder"], hot["days"]) == ("weibo/hot-search", 3)
+    assert hot["entries"] == sum(
+        len(orjson.loads(p.read_bytes())) for p in (out / "weibo" / "hot-search").glob("*.json")
+    )
+    assert (hot["event_title"], hot["event_days"]) == ("许昌暴雨", event["days"])
+    assert len([f for f in summary["files"] if f.startswith("weibo/hot-search/")]) == 3
+    said = " ".join(human.output.split())  # rich wraps long lines
+    assert f"热搜 hot search: 3 days · {hot['entries']:,} entries (weibo/hot-search/)" in said
+    assert "#许昌暴雨# on" in said
+    assert "weibo/hot-search/  3 files" in human.output  # one tree line for the folder
 
 
 def test_simulate_refuses_an_out_path_that_is_a_file(tmp_path: Path) -> None:

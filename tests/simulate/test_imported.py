@@ -91,3 +91,22 @@ def test_the_summary_counts_what_the_import_stores(imported: dict[str, Any]) -> 
     platforms = imported["truth"]["platforms"]
     assert stored == {p: _stored_posts(platforms[p]) for p in ("wechat", "douyin")}
     assert platforms["wechat"]["pushes"] < stored["wechat"]
+
+
+def test_the_hot_search_archive_is_imported_with_the_rest(imported: dict[str, Any]) -> None:
+    hot = imported["truth"]["hot_search"]
+    found = (
+        imported["con"]
+        .execute("SELECT count(DISTINCT day), count(*) FROM hot_search")
+        .fetchall()[0]
+    )
+    assert found == (len(hot["days"]), hot["total"])
+    on_event_days = (
+        imported["con"]
+        .execute(
+            "SELECT strftime(day, '%Y-%m-%d') FROM hot_search WHERE title = ? ORDER BY day",
+            [imported["truth"]["event"]["tag"]],
+        )
+        .fetchall()
+    )
+    assert [d for (d,) in on_event_days] == imported["truth"]["event"]["days"]

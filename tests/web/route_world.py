@@ -105,6 +105,7 @@ def build_route_world(engine: Engine) -> RouteWorld:
             "account_ref": "weibo:1002",  # 金水住建 (js_weibo)
             "system": SYSTEM_NAME,  # the report downloads
             "period": MONTH,
+            "username": "operator_js",  # the admin's user pages
         }
     with Session(engine) as session, store.open_store(read_only=True) as con:
         index_access.publish(session, con, principal=office, run_id=f"{SYSTEM_NAME}/{MONTH}")

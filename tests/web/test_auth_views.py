@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import httpx
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from zhengwu.auth import service as auth_service
@@ -52,3 +52,90 @@ def test_failed_logins_over_http_lead_to_a_lockout(
             "/api/auth/login", data={"username": "lock", "password": "long-enough-1"}
         )
         assert locked.status_code == 429
+
+
+def _login(client: httpx.Client, username: str) -> str:
+    r = client.post("/api/auth/login", data={"username": username, "password": "long-enough-1"})
+    assert r.status_code == 200, r.text
+    csrf: str = r.json()["csrf_token"]
+    return csrf
+
+
+def test_an_admin_revokes_a_token_and_disables_a_user_over_http(
+    live_server: str, committed_engine: Engine
+) -> None:
+    auth_service._ip_attempts.clear()
+    with Session(committed_engine) as s:
+        auth_service.create_user(s, username="boss", password="long-enough-1", role="admin")
+        wang = auth_service.create_user(
+            s, username="wang", password="long-enough-1", role="verifier"
+        )
+        leaked = auth_service.create_token(s, wang, "leaked")
+        kept = auth_service.create_token(s, wang, "kept")
+        s.commit()
+    paths = httpx.get(f"{live_server}/openapi.json").json()["paths"]
+    for path in ("/api/users", "/api/users/{username}/tokens",
+                 "/api/users/tokens/{token_id}/revoke", "/api/users/{username}/disable",
+                 "/api/users/{username}/enable"):  # fmt: skip
+        assert path in paths
+    bearer = {"Authorization": f"Bearer {leaked}"}
+    with (
+        httpx.Client(base_url=live_server) as wang_client,
+        httpx.Client(base_url=live_server) as admin,
+    ):
+        _login(wang_client, "wang")
+        # Not an admin: wang may neither list tokens nor revoke one, by token or by cookie.
+        assert httpx.get(f"{live_server}/api/users", headers=bearer).status_code == 403
+        assert wang_client.get("/api/users/wang/tokens").status_code == 403
+        csrf = _login(admin, "boss")
+        tokens = admin.get("/api/users/wang/tokens").json()
+        assert [(t["name"], t["prefix"], t["revoked_at"]) for t in tokens] == [
+            ("leaked", leaked[:11], None), ("kept", kept[:11], None)
+        ]  # fmt: skip
+        assert "token_hash" not in tokens[0]
+        leaked_id = tokens[0]["id"]
+        # A cookie-authenticated write needs the session's CSRF token.
+        assert admin.post(f"/api/users/tokens/{leaked_id}/revoke").status_code == 403
+        r = admin.post(f"/api/users/tokens/{leaked_id}/revoke", headers={"X-CSRF-Token": csrf})
+        assert r.status_code == 200 and r.json()["revoked_at"]
+        again = admin.post(f"/api/users/tokens/{leaked_id}/revoke", headers={"X-CSRF-Token": csrf})
+        assert again.status_code == 409
+        refused = httpx.get(f"{live_server}/api/auth/me", headers=bearer)
+        assert refused.status_code == 403
+        assert "revoked" in refused.json()["message_en"]
+        kept_auth = {"Authorization": f"Bearer {kept}"}
+        assert httpx.get(f"{live_server}/api/auth/me", headers=kept_auth).json()["username"] == (
+            "wang"
+        )
+        # Disabling: wang's live session and remaining token stop working on the next request.
+        assert wang_client.get("/api/auth/me").json()["username"] == "wang"
+        r = admin.post("/api/users/wang/disable", headers={"X-CSRF-Token": csrf})
+        assert r.status_code == 200 and r.json()["is_active"] is False
+        assert wang_client.get("/api/auth/me").json()["role"] == "public"
+        assert httpx.get(f"{live_server}/api/auth/me", headers=kept_auth).status_code == 403
+        bad = wang_client.post(
+            "/api/auth/login", data={"username": "wang", "password": "long-enough-1"}
+        )
+        assert bad.status_code == 403
+        users = {u["username"]: u["is_active"] for u in admin.get("/api/users").json()}
+        assert users == {"boss": True, "wang": False}
+        assert admin.post(
+            "/api/users/boss/disable", headers={"X-CSRF-Token": csrf}
+        ).status_code == (409)  # not yourself
+        assert admin.post(
+            "/api/users/nobody/disable", headers={"X-CSRF-Token": csrf}
+        ).status_code == (404)
+        r = admin.post("/api/users/wang/enable", headers={"X-CSRF-Token": csrf})
+        assert r.status_code == 200 and r.json()["is_active"] is True
+        assert httpx.get(f"{live_server}/api/auth/me", headers=kept_auth).json()["username"] == (
+            "wang"
+        )
+        _login(wang_client, "wang")
+        assert wang_client.get("/api/auth/me").json()["username"] == "wang"
+    with Session(committed_engine) as s:
+        from zhengwu.audit.models import AuditEntry
+
+        actions = s.scalars(
+            select(AuditEntry.action).where(AuditEntry.actor_name == "boss").order_by(AuditEntry.id)
+        ).all()
+    assert actions == ["revoke", "disable", "enable"]

@@ -77,8 +77,19 @@ def test_office_manages_its_subtree(
     page = client.get(f"/console/matrix/{zz}").text
     for form in ("form-create", "form-edit", "form-member", "form-import"):
         assert f'id="{form}"' in page
-    # Its own root cannot be moved: no parent select there.
-    assert 'name="parent_id"' not in _section(page, 'id="form-edit"', "</form>")
+    # Its own root cannot be moved, nor retyped: no parent select, kind and sector disabled.
+    edit_form = _section(page, 'id="form-edit"', "</form>")
+    assert 'name="parent_id"' not in edit_form
+    assert '<select name="kind" disabled>' in edit_form
+    assert 'maxlength="32" disabled>' in edit_form
+    renamed = client.post(f"/console/matrix/{zz}/edit",
+                          data={"name": "郑州政务新媒体矩阵", "csrf_token": csrf})  # fmt: skip
+    assert renamed.status_code == 303
+    retyped = client.post(f"/console/matrix/{zz}/edit",
+                          data={"name": "郑州政务新媒体矩阵", "kind": "vertical", "sector": "公安",
+                                "csrf_token": csrf})  # fmt: skip
+    assert retyped.status_code == 403
+    assert "不能修改您自己的根矩阵的类型或系统" in _section(retyped.text, 'id="error-edit"')
     assert page.count('aria-label="移除 ') == 5
 
     # Create a sub-matrix under the police matrix.
@@ -93,8 +104,19 @@ def test_office_manages_its_subtree(
     assert nowhere.status_code == 422
     assert "行政区划代码不存在：999999" in _section(nowhere.text, 'id="error-create"')
     assert 'value="无处矩阵"' in nowhere.text  # what was typed stays in the form
+    no_sector = client.post(f"/console/matrix/{police}/children",
+                            data={"name": "二七公安矩阵", "kind": "vertical", "csrf_token": csrf})  # fmt: skip
+    assert no_sector.status_code == 422
+    assert "垂直矩阵须填写系统" in _section(no_sector.text, 'id="error-create"')
+    beijing = client.post(f"/console/matrix/{police}/children",
+                          data={"name": "东城矩阵", "adcode": "110101", "csrf_token": csrf})  # fmt: skip
+    assert beijing.status_code == 422
+    assert "不在上级矩阵「郑州公安新媒体矩阵」的区域 郑州市（410100） 之内" in _section(
+        beijing.text, 'id="error-create"'
+    )
     made = client.post(f"/console/matrix/{police}/children",
-                       data={"name": "二七公安矩阵", "kind": "vertical", "csrf_token": csrf})  # fmt: skip
+                       data={"name": "二七公安矩阵", "kind": "vertical", "sector": "公安",
+                             "adcode": "410103", "csrf_token": csrf})  # fmt: skip
     assert made.status_code == 303
     assert made.headers["location"].endswith("?done=matrix-created")
     child_id = int(made.headers["location"].split("/")[-1].split("?")[0])
@@ -106,10 +128,11 @@ def test_office_manages_its_subtree(
     assert "洛阳" not in options
     assert "（无，顶级矩阵）" not in options
 
+    assert 'value="公安" maxlength="32">' in _section(child_page, 'id="form-edit"', "</form>")
     # Rename and move it under the root; then a cycle is refused in the form.
     moved = client.post(f"/console/matrix/{child_id}/edit",
-                        data={"name": "二七区公安矩阵", "kind": "vertical", "parent_id": str(zz),
-                              "csrf_token": csrf})  # fmt: skip
+                        data={"name": "二七区公安矩阵", "kind": "vertical", "sector": "公安",
+                              "parent_id": str(zz), "csrf_token": csrf})  # fmt: skip
     assert moved.status_code == 303
     assert "矩阵已保存" in client.get(moved.headers["location"]).text
     client.post(f"/console/matrix/{child_id}/edit",
@@ -152,6 +175,18 @@ def test_office_adds_searches_and_removes_members(
     nothing = client.post(url, data={"csrf_token": csrf})
     assert nothing.status_code == 422
     assert "请填写平台和 UID" in nothing.text
+    # 洛阳住建 is another city's account: not by UID, not by id, not even in a name search.
+    foreign = client.post(url, data={"platform": "weibo", "uid": "2001", "csrf_token": csrf})
+    assert foreign.status_code == 403
+    assert "不在您管理的矩阵范围内" in _section(foreign.text, 'id="error-member"')
+    by_id = client.post(
+        url, data={"account_id": str(world.accounts["ly_weibo"]), "csrf_token": csrf}
+    )
+    assert by_id.status_code == 403
+    searched = client.post(url, data={"q": "洛阳", "csrf_token": csrf})
+    assert searched.status_code == 404
+    assert "您可添加的账号中没有名称包含「洛阳」的" in _section(searched.text, 'id="error-member"')
+    assert world.accounts["ly_weibo"] not in _members(committed_engine, police)
 
     added = client.post(url, data={"platform": "weibo", "uid": "1002", "role": "member",
                                    "csrf_token": csrf})  # fmt: skip

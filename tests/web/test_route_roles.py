@@ -35,6 +35,7 @@ INDEX = frozenset({"admin", "matrix_office", "operator"})  # index readers, libr
 RESCUE = frozenset({"admin", "dispatcher", "verifier", "team"})
 OFFICE = frozenset({"admin", "matrix_office"})
 DISPATCH = frozenset({"admin", "dispatcher"})
+ADMIN = frozenset({"admin"})
 LOGGED_IN = ALL - {"public"}
 MAP = LOGGED_IN  # every staff role has the county map
 
@@ -61,6 +62,8 @@ ROUTES: dict[str, Rule] = {
     "/docs/oauth2-redirect": Rule(ALL),
     "/healthz": Rule(ALL),
     "/api/auth/me": Rule(ALL),
+    "/api/users": Rule(ADMIN),
+    "/api/users/{username}/tokens": Rule(ADMIN),
     # accounts and matrices
     "/api/accounts": Rule(STAFF),
     "/api/accounts/{account_id}": Rule(STAFF),

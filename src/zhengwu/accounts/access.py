@@ -4,24 +4,42 @@
 - matrix office (矩阵管理员, ``principal.matrix_id``): its matrix and every matrix below it
   (the tree through ``Matrix.parent_id``) — reads them and their member accounts and
   organisations; creates sub-matrices under them, renames, moves within that subtree
-  (never its own matrix out of it), adds, removes and imports members; registers the
-  published numbers (公开电话) of those organisations;
+  (never its own matrix out of it, never retypes it), adds, removes and imports members —
+  only accounts within its *account scope* (below); registers the published numbers
+  (公开电话) of those organisations;
 - operator / handler of organisation X (``principal.organization_id``): reads X's accounts,
   X itself, and the matrices those accounts sit in; changes nothing;
 - everyone else (dispatcher, verifier, team, the public): nothing here (403; the public is
   asked to log in first).
 
 Every route of ``accounts.views`` and the matrix console goes through these functions.
+
+Account scope of a matrix office (:func:`addable_account_ids`) — the accounts it may put
+into its matrices, so that it can never take over (and then publish on) an account that is
+not its own:
+
+1. the accounts already members of a matrix of its subtree, and
+2. the accounts of organisations whose region (``Organization.adcode``) lies inside the
+   region of its own matrix — the matrix's adcode, or the nearest ancestor's when it has
+   none (a vertical sub-matrix lies in its parent's region); for a vertical matrix with a
+   sector (系统) only the organisations of that sector.
+
+An account not linked to an organisation is in no region (its platform location is what
+its owner typed): only an admin adds it. A sub-matrix's region must lie inside its
+parent's (:func:`zhengwu.accounts.service.create_matrix`), and the scope is that of the
+office's own matrix, so creating sub-matrices never widens it. Admins add any account.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Select, false, select
+from sqlalchemy import Select, false, select, union
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from zhengwu import regions
 from zhengwu.accounts.models import Account, Matrix, MatrixMember, Organization
 from zhengwu.auth.principal import Principal
 from zhengwu.errors import ForbiddenError, NotFoundError
+from zhengwu.regions.codes import level_of
 
 MANAGING_ROLES = frozenset({"admin", "matrix_office"})
 READING_ROLES = frozenset({"admin", "matrix_office", "operator", "handler"})
@@ -189,6 +207,24 @@ def can_move_matrix(session: Session, principal: Principal, matrix: Matrix) -> b
     return matrix.id != principal.matrix_id and can_manage_matrix(session, principal, matrix)
 
 
+def require_retype(
+    principal: Principal, matrix: Matrix, *, kind: str | None, sector: str | None
+) -> None:
+    """Raise 403 when an office would change the kind or sector of its own root matrix.
+
+    They bound the office's account scope (a vertical matrix's sector narrows it), so
+    only an admin changes them.
+    """
+    retyped = kind is not None and kind != matrix.kind
+    resectored = sector is not None and (" ".join(sector.split()) or None) != matrix.sector
+    if (retyped or resectored) and principal.role != "admin" and matrix.id == principal.matrix_id:
+        raise ForbiddenError(
+            "不能修改您自己的根矩阵的类型或系统（它们决定您的管理范围），请联系平台管理员",
+            "a matrix office may not change the kind or sector of its own root matrix "
+            "(they bound its scope): ask an admin",
+        )
+
+
 def _matrix(session: Session, matrix_id: int) -> Matrix:
     matrix = session.get(Matrix, matrix_id)
     if matrix is None:
@@ -309,3 +345,81 @@ def can_manage_organization(session: Session, principal: Principal, org: Organiz
     if principal.role == "admin":
         return True
     return _is_office(principal) and can_read_organization(session, principal, org)
+
+
+# -- the account scope of a matrix office (see the module docstring) -------------------------
+
+
+def matrix_region(session: Session, matrix: Matrix) -> str | None:
+    """Return the region of ``matrix``: its adcode, else its nearest ancestor's (None: none).
+
+    Old codes resolve to their successor; a cycle in bad data ends the walk.
+    """
+    seen: set[int] = set()
+    current: Matrix | None = matrix
+    while current is not None and current.id not in seen:
+        seen.add(current.id)
+        if current.adcode:
+            division = regions.get(current.adcode)
+            return division.adcode if division is not None else current.adcode
+        current = session.get(Matrix, current.parent_id) if current.parent_id else None
+    return None
+
+
+def region_prefix(adcode: str) -> str:
+    """Return the code prefix every division inside ``adcode`` starts with (4101 for 410100)."""
+    level = level_of(adcode)
+    return adcode[:2] if level == "province" else adcode[:4] if level == "city" else adcode
+
+
+def region_contains(region: str, adcode: str) -> bool:
+    """Return whether division ``adcode`` lies inside (or is) division ``region``."""
+    inner, outer = regions.get(adcode), regions.get(region)
+    if inner is None or outer is None:  # not in the table: the codes themselves decide
+        return adcode.startswith(region_prefix(region))
+    return outer.adcode in regions.ancestors(inner.adcode)
+
+
+def addable_account_ids(session: Session, principal: Principal) -> Select[int]:
+    """Return a SELECT of the accounts ``principal`` may add to the matrices it manages.
+
+    Admin: every account. Matrix office: its account scope (module docstring). Others:
+    none.
+    """
+    if principal.role == "admin":
+        return select(Account.id)
+    if not _is_office(principal):
+        return select(Account.id).where(false())
+    root = session.get(Matrix, principal.matrix_id)
+    members = select(MatrixMember.account_id.label("id")).where(
+        MatrixMember.matrix_id.in_(manageable_matrix_ids(principal))
+    )
+    region = matrix_region(session, root) if root is not None else None
+    if root is None or region is None:
+        return select(members.subquery().c.id)
+    orgs = select(Organization.id).where(
+        Organization.adcode.startswith(region_prefix(region), autoescape=True)
+    )
+    if root.kind == "vertical" and root.sector:
+        orgs = orgs.where(Organization.sector == root.sector)
+    in_region = select(Account.id.label("id")).where(Account.organization_id.in_(orgs))
+    return select(union(members, in_region).subquery().c.id)
+
+
+def can_add_account(session: Session, principal: Principal, account: Account) -> bool:
+    """Return whether ``principal`` may put ``account`` into a matrix it manages."""
+    if principal.role == "admin":
+        return True
+    return _contains(session, Account.id, addable_account_ids(session, principal), account.id)
+
+
+def require_addable(session: Session, principal: Principal, account: Account) -> None:
+    """Raise 403 unless ``account`` lies within ``principal``'s account scope."""
+    if not can_add_account(session, principal, account):
+        raise ForbiddenError(
+            f"账号「{account.name}」不在您管理的矩阵范围内，不能加入矩阵"
+            "（只能添加本矩阵已有的账号，或所在区域内机构的账号；其他账号请联系平台管理员）",
+            f"account {account.id} is outside the scope of the matrices you manage: you may "
+            "add accounts already in your matrices, or of organisations in your matrix's "
+            "region; ask an admin for others",
+        )

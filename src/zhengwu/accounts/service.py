@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from zhengwu import regions
+from zhengwu.accounts import access
 from zhengwu.accounts.models import (
     MATRIX_KINDS,
     MEMBER_ROLES,
@@ -619,6 +620,39 @@ def _check_adcode(adcode: str | None) -> str | None:
     return adcode.strip()
 
 
+def _check_sector(kind: str, sector: str | None) -> str | None:
+    cleaned = " ".join((sector or "").split()) or None
+    if cleaned is not None and len(cleaned) > 32:
+        raise InvalidInputError("系统名称不能超过 32 个字", "sector is longer than 32 characters")
+    if kind == "vertical" and cleaned is None:
+        raise InvalidInputError(
+            "垂直矩阵须填写系统（sector，如 公安、消防、文旅）：它由同一系统上下级的账号组成",
+            "a vertical matrix needs a sector (e.g. 公安 police): it gathers one sector's "
+            "accounts across levels",
+        )
+    return cleaned
+
+
+def _region_label(adcode: str) -> str:
+    division = regions.get(adcode)
+    return f"{division.name}（{adcode}）" if division is not None else adcode
+
+
+def _check_inside(session: Session, adcode: str | None, parent: Matrix | None, name: str) -> None:
+    """Refuse (422) a region ``adcode`` outside the region of ``parent`` (or its ancestors)."""
+    if adcode is None or parent is None:
+        return
+    region = access.matrix_region(session, parent)
+    if region is None or access.region_contains(region, adcode):
+        return
+    raise InvalidInputError(
+        f"矩阵「{name}」的区域 {_region_label(adcode)} 不在上级矩阵「{parent.name}」的区域 "
+        f"{_region_label(region)} 之内",
+        f"the region {adcode} of matrix {name!r} is not inside the region {region} of its "
+        f"parent matrix {parent.name!r}",
+    )
+
+
 def _check_sibling_name(
     session: Session, name: str, parent_id: int | None, matrix_id: int | None = None
 ) -> None:
@@ -647,12 +681,20 @@ def create_matrix(
     adcode: str | None = None,
     sector: str | None = None,
 ) -> Matrix:
-    """Create a matrix (under ``parent``, or at the top level) and audit it."""
+    """Create a matrix (under ``parent``, or at the top level) and audit it.
+
+    A vertical matrix (垂直矩阵: one sector's bodies, like 湖南公安) needs its sector (系统);
+    a sub-matrix's region must lie inside its parent's (422 otherwise).
+    """
     name = _clean_name(name)
+    kind = _check_kind(kind)
+    sector = _check_sector(kind, sector)
+    adcode = _check_adcode(adcode)
+    _check_inside(session, adcode, parent, name)
     _check_sibling_name(session, name, parent.id if parent else None)
     matrix = Matrix(
-        name=name, kind=_check_kind(kind), adcode=_check_adcode(adcode),
-        sector=(sector or "").strip() or None, parent_id=parent.id if parent else None,
+        name=name, kind=kind, adcode=adcode, sector=sector,
+        parent_id=parent.id if parent else None,
     )  # fmt: skip
     session.add(matrix)
     session.flush()
@@ -667,14 +709,18 @@ def update_matrix(
     actor: Principal,
     name: str | None = None,
     kind: str | None = None,
+    sector: str | None = None,
     lead_account: Account | None = None,
     move: bool = False,
     parent: Matrix | None = None,
 ) -> dict[str, list[Any]]:
-    """Rename, retype, set the lead of, or (``move=True``) re-parent ``matrix``; audit it.
+    """Rename, retype, set the sector or lead of, or (``move=True``) re-parent ``matrix``.
 
     A move under the matrix itself or one of its descendants is refused (409): the tree
-    would become a cycle. Returns the changes as ``{field: [old, new]}``.
+    would become a cycle; so is (422) a move that puts a region of the moved subtree
+    outside the new parent's region, and a vertical matrix left without a sector. The
+    lead must be in the actor's account scope (403). Audited; returns the changes as
+    ``{field: [old, new]}``.
     """
     changes: dict[str, list[Any]] = {}
     new_parent_id = (
@@ -686,14 +732,27 @@ def update_matrix(
             f"moving matrix {matrix.id} under itself or a descendant would make a cycle",
         )
     new_name = _clean_name(name) if name is not None else matrix.name
+    new_kind = _check_kind(kind) if kind is not None else matrix.kind
+    new_sector = matrix.sector
+    if kind is not None or sector is not None:  # a legacy vertical matrix may still be renamed
+        new_sector = _check_sector(new_kind, sector if sector is not None else matrix.sector)
+    if move and parent is not None:
+        subtree = descendant_ids(session, matrix)
+        for code in session.scalars(
+            select(Matrix.adcode).where(Matrix.id.in_(subtree), Matrix.adcode.is_not(None))
+        ):
+            _check_inside(session, code, parent, matrix.name)
     if new_name != matrix.name or new_parent_id != matrix.parent_id:
         _check_sibling_name(session, new_name, new_parent_id, matrix.id)
     if new_name != matrix.name:
         changes["name"] = [matrix.name, new_name]
         matrix.name = new_name
-    if kind is not None and _check_kind(kind) != matrix.kind:
-        changes["kind"] = [matrix.kind, kind]
-        matrix.kind = kind
+    if new_kind != matrix.kind:
+        changes["kind"] = [matrix.kind, new_kind]
+        matrix.kind = new_kind
+    if new_sector != matrix.sector:
+        changes["sector"] = [matrix.sector, new_sector]
+        matrix.sector = new_sector
     if new_parent_id != matrix.parent_id:
         changes["parent_id"] = [matrix.parent_id, new_parent_id]
         matrix.parent_id = new_parent_id
@@ -752,8 +811,11 @@ def add_member(
     """Put ``account`` in ``matrix`` with ``role``; return "added", "changed" or "already".
 
     A new lead becomes the matrix's lead account, and the former lead an ordinary member.
+    An account outside ``actor``'s account scope is refused with 403
+    (:func:`zhengwu.accounts.access.addable_account_ids`).
     """
     _check_role(role)
+    access.require_addable(session, actor, account)
     member = _membership(session, matrix, account)
     if member is not None and member.role == role:
         return "already"
@@ -918,6 +980,20 @@ def _not_found(key: str, candidates: list[Account]) -> str:
     return f"账号不存在：{kind}/{rest} / no such account"
 
 
+def _in_scope(session: Session, actor: Principal, account_ids: list[int]) -> set[int]:
+    """Return those of ``account_ids`` that ``actor`` may add to a matrix (a few queries)."""
+    if actor.role == "admin":
+        return set(account_ids)
+    scope = access.addable_account_ids(session, actor)
+    found: set[int] = set()
+    wanted = sorted(set(account_ids))
+    for i in range(0, len(wanted), _CHUNK):
+        query = select(Account.id).where(Account.id.in_(wanted[i : i + _CHUNK]),
+                                         Account.id.in_(scope))  # fmt: skip
+        found.update(session.scalars(query))
+    return found
+
+
 def import_members(
     session: Session, *, matrix: Matrix, content: bytes, actor: Principal, filename: str = ""
 ) -> ImportReport:
@@ -926,8 +1002,10 @@ def import_members(
     Columns (first row a header): ``platform,uid[,role]`` or ``name[,role]`` (Chinese
     headers 平台/账号ID/角色/账号名称 too). Every row that cannot be imported — unknown
     account, ambiguous name, bad role, a repeat of an earlier row, a second lead — is
-    reported with its line number and reason; blank lines are skipped. One audit entry
-    records the import (who, the file, the counts and the accounts added).
+    reported with its line number and reason; blank lines are skipped, and so is (with
+    its reason) an account outside ``actor``'s account scope
+    (:func:`zhengwu.accounts.access.addable_account_ids`). One audit entry records the
+    import (who, the file, the counts and the accounts added).
     """
     reader = csv.reader(io.StringIO(_decode(content)))
     columns: dict[str, int] | None = None
@@ -946,6 +1024,7 @@ def import_members(
     if columns is None:
         raise InvalidInputError("文件是空的 / the file is empty")
     accounts = _lookup(session, rows)
+    in_scope = _in_scope(session, actor, [a.id for found in accounts.values() for a in found])
     current = {
         int(a): str(r)
         for a, r in session.execute(
@@ -967,6 +1046,9 @@ def import_members(
             reason = _not_found(row.key, candidates)
         elif role is None:
             reason = f"角色应为 lead/牵头 或 member/成员：{row.role} / bad role"
+        elif candidates[0].id not in in_scope:
+            reason = ("不在您管理的矩阵范围内，请联系平台管理员 / "
+                      "outside the scope of the matrices you manage: ask an admin")  # fmt: skip
         elif row.key in seen:
             reason = f"与第 {seen[row.key]} 行重复 / repeats row {seen[row.key]}"
         elif role == "lead" and lead is not None:

@@ -93,7 +93,10 @@ class MatrixDetail(MatrixRead):
 
 
 class MatrixCreate(BaseModel):
-    """A new matrix; without ``parent_id`` it is a top-level one (admin only)."""
+    """A new matrix; without ``parent_id`` it is a top-level one (admin only).
+
+    A vertical matrix needs a ``sector``; a sub-matrix's ``adcode`` lies inside its parent's.
+    """
 
     name: str = Field(min_length=1, max_length=128)
     kind: Kind = "regional"
@@ -107,6 +110,7 @@ class MatrixUpdate(BaseModel):
 
     name: str | None = Field(default=None, min_length=1, max_length=128)
     kind: Kind | None = None
+    sector: str | None = Field(default=None, max_length=32)
     lead_account_id: int | None = None
     parent_id: int | None = None
 
@@ -257,7 +261,11 @@ def get_matrix(matrix_id: int, db: DB, principal: CurrentPrincipal) -> MatrixDet
 
 @router.post("/matrices", response_model=MatrixDetail, status_code=201)
 def create_matrix(data: MatrixCreate, db: DB, principal: WritingPrincipal) -> MatrixDetail:
-    """Create a matrix under one you manage (admin: also at the top level)."""
+    """Create a matrix under one you manage (admin: also at the top level).
+
+    422 when a vertical matrix has no sector (系统) or the region (adcode) is not inside the
+    parent matrix's region.
+    """
     parent = access.require_parent(db, principal, data.parent_id)
     matrix = accounts_service.create_matrix(
         db, name=data.name, kind=data.kind, parent=parent, actor=principal,
@@ -277,8 +285,13 @@ def _account(db: DB, account_id: int) -> Account:
 def update_matrix(
     matrix_id: int, data: MatrixUpdate, db: DB, principal: WritingPrincipal
 ) -> MatrixDetail:
-    """Rename, retype, set the lead of, or move a matrix (a cycle is refused with 409)."""
+    """Rename, retype, set the sector or lead of, or move a matrix (a cycle: 409).
+
+    The lead must be within your account scope (403); an office keeps the kind and sector
+    of its own matrix (403); a vertical matrix needs a sector (422).
+    """
     matrix = access.get_manageable_matrix(db, principal, matrix_id)
+    access.require_retype(principal, matrix, kind=data.kind, sector=data.sector)
     move = "parent_id" in data.model_fields_set and data.parent_id != matrix.parent_id
     parent = None
     if move:
@@ -289,8 +302,8 @@ def update_matrix(
         parent = access.require_parent(db, principal, data.parent_id)
     lead = _account(db, data.lead_account_id) if data.lead_account_id is not None else None
     accounts_service.update_matrix(
-        db, matrix=matrix, actor=principal, name=data.name, kind=data.kind, lead_account=lead,
-        move=move, parent=parent,
+        db, matrix=matrix, actor=principal, name=data.name, kind=data.kind, sector=data.sector,
+        lead_account=lead, move=move, parent=parent,
     )  # fmt: skip
     return _detail(db, principal, matrix)
 
@@ -314,7 +327,11 @@ def delete_matrix(matrix_id: int, db: DB, principal: WritingPrincipal) -> Respon
 def add_member(
     matrix_id: int, data: MemberAdd, db: DB, principal: WritingPrincipal
 ) -> JSONResponse:
-    """Add an account (by id, or platform + uid) as lead or member; 200 when already one."""
+    """Add an account (by id, or platform + uid) as lead or member; 200 when already one.
+
+    A matrix office adds only accounts within its account scope — already in its matrices,
+    or of organisations in its matrix's region (and sector) — 403 otherwise.
+    """
     matrix = access.get_manageable_matrix(db, principal, matrix_id)
     if data.account_id is not None:
         account = _account(db, data.account_id)
@@ -351,7 +368,7 @@ async def import_members(
     """Import a CSV member list (platform,uid[,role] or name[,role]); bad rows are reported.
 
     The whole list is one transaction; every rejected row comes back with its line number
-    and reason.
+    and reason (an account outside a matrix office's account scope is one).
     """
     content = await file.read(IMPORT_MAX_BYTES + 1)
     if len(content) > IMPORT_MAX_BYTES:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -58,6 +59,39 @@ class ApiToken(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(64))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The token's first characters ("zw_AbCd1234"), so an operator can tell which token a
+    # leaked value is; None for tokens issued before revision 0016.
+    prefix: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+
+class UserRead(BaseModel):
+    """A user as the admin API shows them (never the password hash)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    username: str
+    display_name: str
+    role: str
+    organization_id: int | None
+    matrix_id: int | None
+    team_id: int | None
+    is_active: bool
+    created_at: datetime
+
+
+class ApiTokenRead(BaseModel):
+    """An API token as listed: its id and first characters, never the token itself."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    user_id: int
+    name: str
+    prefix: str | None
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None

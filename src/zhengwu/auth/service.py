@@ -13,14 +13,22 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from zhengwu.audit import service as audit_service
 from zhengwu.auth.models import ROLES, ApiToken, User, UserSession
 from zhengwu.auth.principal import Principal
-from zhengwu.errors import ConflictError, ForbiddenError, InvalidInputError, ZhengwuError
+from zhengwu.errors import (
+    ConflictError,
+    ForbiddenError,
+    InvalidInputError,
+    NotFoundError,
+    ZhengwuError,
+)
 
 _hasher = PasswordHasher()
 MAX_FAILED_LOGINS = 5
 LOCK_MINUTES = 5
 SESSION_HOURS = 12
+PREFIX_LEN = 11  # "zw_" and 8 characters of a token are kept to name it (48 bits of 256)
 # Per-client throttle (in-process): at most this many login attempts per window.
 IP_ATTEMPTS, IP_WINDOW_SECONDS = 20, 60.0
 _ip_attempts: dict[str, deque[float]] = defaultdict(deque)
@@ -57,7 +65,8 @@ def create_user(
     """Create a user with a role and the scope that role needs."""
     if role not in ROLES:
         raise InvalidInputError(
-            f"未知角色 {role!r}（可选：{', '.join(ROLES)}）", f"unknown role {role!r}"
+            f"未知角色 {role!r}（可选：{', '.join(ROLES)}）",
+            f"unknown role {role!r} (valid roles: {', '.join(ROLES)})",
         )
     if role in {"handler", "operator"} and organization_id is None:
         raise InvalidInputError("承办人/运营账号需要所属机构", f"role {role} needs an organisation")
@@ -160,7 +169,9 @@ def end_session(session: Session, token: str) -> None:
 def create_token(session: Session, user: User, name: str) -> str:
     """Create an API token for ``user``; the plain token is shown once."""
     token = "zw_" + secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, name=name, token_hash=_digest(token)))
+    session.add(
+        ApiToken(user_id=user.id, name=name, token_hash=_digest(token), prefix=token[:PREFIX_LEN])
+    )
     session.flush()
     return token
 
@@ -178,3 +189,88 @@ def principal_from_token(session: Session, token: str) -> Principal | None:
     if row[0].last_used_at is None or now - row[0].last_used_at > timedelta(minutes=5):
         row[0].last_used_at = now
     return principal_of(row[1])
+
+
+def get_user(session: Session, *, username: str) -> User:
+    """Return the user called ``username`` (NotFoundError when there is none)."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFoundError(f"用户不存在：{username}", f"no such user: {username}")
+    return user
+
+
+def list_tokens(session: Session, *, user: User) -> list[ApiToken]:
+    """Return a user's API tokens, revoked ones too, oldest first."""
+    return list(
+        session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id))
+    )
+
+
+def find_token(session: Session, *, key: str) -> ApiToken:
+    """Return the token with id ``key``, or whose full value is ``key`` (a leaked token)."""
+    key = key.strip()
+    if key.isdigit():
+        row = session.get(ApiToken, int(key))
+    else:
+        row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(key)))
+    if row is None:
+        shown = key if key.isdigit() else key[:PREFIX_LEN] + "…"
+        raise NotFoundError(f"API 令牌不存在：{shown}", f"no such API token: {shown}")
+    return row
+
+
+def revoke_token(session: Session, *, token: ApiToken, actor: Principal) -> ApiToken:
+    """Revoke an API token: every request that sends it is refused from now on (审计)."""
+    if token.revoked_at is not None:
+        raise ConflictError(
+            f"API 令牌 {token.id} 已于 {token.revoked_at:%Y-%m-%d %H:%M} UTC 吊销",
+            f"API token {token.id} was already revoked at {token.revoked_at:%Y-%m-%d %H:%M} UTC",
+        )
+    token.revoked_at = datetime.now(UTC)
+    audit_service.record(
+        session, entity_type="api_token", entity_id=token.id, action="revoke", actor=actor,
+        from_state="active", to_state="revoked",
+        data={"user_id": token.user_id, "name": token.name, "prefix": token.prefix},
+    )  # fmt: skip
+    session.flush()
+    return token
+
+
+def set_active(session: Session, *, user: User, active: bool, actor: Principal) -> User:
+    """Disable (停用) or enable (启用) a user, recorded in the audit log.
+
+    A disabled user cannot log in, and neither their sessions nor their API tokens are
+    accepted (both are checked against ``is_active`` on every request). Disabling also
+    deletes the user's sessions, so enabling again does not bring an old cookie back.
+    """
+    if user.is_active == active:
+        state = "启用" if active else "停用"
+        raise ConflictError(
+            f"用户 {user.username} 已是{state}状态",
+            f"user {user.username} is already {'enabled' if active else 'disabled'}",
+        )
+    if not active and actor.user_id == user.id:
+        raise ConflictError("不能停用自己的账号", "you cannot disable your own account")
+    user.is_active = active
+    sessions = 0
+    if active:
+        user.failed_logins = 0
+        user.locked_until = None
+    else:
+        sessions = len(
+            session.scalars(select(UserSession.id).where(UserSession.user_id == user.id)).all()
+        )
+        session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    audit_service.record(
+        session, entity_type="user", entity_id=user.id,
+        action="enable" if active else "disable", actor=actor,
+        from_state="disabled" if active else "active", to_state="active" if active else "disabled",
+        data={"username": user.username, "sessions_ended": sessions},
+    )  # fmt: skip
+    session.flush()
+    return user
+
+
+def list_users(session: Session) -> list[User]:
+    """Return every user, in order of creation."""
+    return list(session.scalars(select(User).order_by(User.id)))

@@ -1,12 +1,17 @@
-"""``zhengwu db``: create and migrate the operational database."""
+"""``zhengwu db``: create, migrate and back up the operational database."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
-from zhengwu.cli.common import console, handle_errors
+from zhengwu.cli.common import console, handle_errors, print_json
 
-app = typer.Typer(help="业务数据库 / operational database: migrations.", no_args_is_help=True)
+app = typer.Typer(
+    help="业务数据库 / operational database: migrations and backup.", no_args_is_help=True
+)
 
 
 @app.command("upgrade")
@@ -41,3 +46,24 @@ def current() -> None:
     from zhengwu.db.engine import get_engine
 
     console.print(migrate.current(get_engine()) or "(empty database)")
+
+
+@app.command("backup")
+@handle_errors
+def backup(
+    dest: Annotated[Path, typer.Argument(help="the backup file to write (must not exist)")],
+    json_out: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Copy the SQLite operational DB consistently, even while the server runs.
+
+    PostgreSQL: use pg_dump (docs/operations.md). Example: zhengwu db backup /backup/zhengwu.db
+    """
+    from zhengwu.db.backup import backup_sqlite
+    from zhengwu.db.engine import get_engine
+
+    size = backup_sqlite(get_engine(), dest)
+    if json_out:
+        print_json({"path": str(dest), "bytes": size})
+    else:
+        console.print(f"已备份业务数据库 / operational DB backed up: {dest} ({size} bytes)",
+                      markup=False, highlight=False)  # fmt: skip

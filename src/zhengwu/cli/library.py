@@ -12,6 +12,7 @@ import typer
 
 from zhengwu.auth.principal import Principal
 from zhengwu.cli.common import console, handle_errors, print_json
+from zhengwu.errors import InvalidInputError
 
 app = typer.Typer(
     name="library",
@@ -136,9 +137,16 @@ def distribute(
     release: Annotated[
         bool, typer.Option("--release-due", help="only queue the planned targets now due")
     ] = False,
+    again: Annotated[
+        bool,
+        typer.Option("--again", help="publish again where the item was already distributed"),
+    ] = False,
     json_out: JsonOut = False,
 ) -> None:
     """Plan an item's distribution to accounts, or queue the scheduled ones that are due.
+
+    An account the item is already planned, queued or delivered on is skipped (and named)
+    unless --again is given (audited).
 
     Example: zhengwu library distribute 12 --account 3 --account 5
     Example: zhengwu library distribute 0 --release-due
@@ -147,6 +155,11 @@ def distribute(
     from zhengwu.library import distribution, service
     from zhengwu.library.models import DistributionPlan
 
+    if not release and not account:
+        raise InvalidInputError(
+            "请至少用 --account 指定一个账号（或用 --release-due 排队到期的计划）",
+            "give at least one --account (or --release-due to queue the due plans)",
+        )
     admin = _admin()
     with unit_of_work() as session:
         if release:
@@ -157,16 +170,22 @@ def distribute(
                 console.print(f"已排队 queued {count}")
             return
         item = service.get(session, admin, item_id)
-        distribution.plan(session, admin, item, DistributionPlan(account_ids=account or []))
+        outcome = distribution.plan(
+            session, admin, item, DistributionPlan(account_ids=account or [], again=again)
+        )
         session.flush()
-        report = distribution.report(session, item).model_dump(mode="json")
+        report = distribution.report(session, item, outcome.skipped).model_dump(mode="json")
     if json_out:
         print_json(report)
-    else:
-        for t in report["targets"]:
-            console.print(
-                f"{t['account_name']} ({t['platform']}): {t['state']} {t['reason'] or ''}"
-            )
+        return
+    for t in report["targets"]:
+        console.print(f"{t['account_name']} ({t['platform']}): {t['state']} {t['reason'] or ''}")
+    for s in report["skipped"]:
+        console.print(
+            f"已跳过 skipped {s['account_name']} ({s['platform']})：已分发过 already "
+            f"{s['state']}（再次分发请加 --again / use --again to publish again）",
+            highlight=False,
+        )
 
 
 @app.command("prune")

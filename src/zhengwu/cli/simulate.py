@@ -25,7 +25,11 @@ class _RichProgress:
 
 
 def _size(path: Path) -> str:
-    size = float(path.stat().st_size)
+    return _size_of([path])
+
+
+def _size_of(paths: list[Path]) -> str:
+    size = float(sum(p.stat().st_size for p in paths))
     for unit in ("B", "KB", "MB", "GB"):
         if size < 1024 or unit == "GB":
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
@@ -48,6 +52,33 @@ def _event_summary(truth: dict[str, Any]) -> dict[str, Any]:
     if truth.get("help", {}).get("hashtag"):
         event["help_hashtag"] = truth["help"]["hashtag"]
     return event
+
+
+def _hot_search_summary(truth: dict[str, Any]) -> dict[str, Any] | None:
+    """Return the hot-search archive: its folder, days, entries and the rainstorm's days on it."""
+    section = truth.get("hot_search")
+    if not section:
+        return None
+    return {
+        "folder": section["folder"],
+        "days": len(section["days"]),
+        "entries": section["total"],
+        "event_title": section["event_title"],
+        "event_days": section["event_days"],
+    }
+
+
+def _tree_names(truth: dict[str, Any]) -> list[str]:
+    """Return the files to list, with the hot-search archive (one file a day) as its folder."""
+    folder = truth.get("hot_search", {}).get("folder")
+    names: list[str] = []
+    for name in truth["files"]:
+        if folder and name.startswith(f"{folder}/"):
+            if f"{folder}/" not in names:
+                names.append(f"{folder}/")
+            continue
+        names.append(name)
+    return names
 
 
 @handle_errors
@@ -125,6 +156,7 @@ def simulate(
         "posts": {p: _stored_posts(s) for p, s in platforms_truth.items()},
         "pushes": {p: s["pushes"] for p, s in platforms_truth.items() if "pushes" in s},
         "event": _event_summary(truth),
+        "hot_search": _hot_search_summary(truth),
         "files": truth["files"],
     }
     if as_json:
@@ -153,9 +185,21 @@ def simulate(
             f"求助 help posts: {event['help_hashtag']} · {help_truth['posts']:,} posts · "
             f"{help_truth['requests']:,} requests (help/posts.jsonl)"
         )
+    hot = summary["hot_search"]
+    if hot:
+        on_list = ", ".join(hot["event_days"]) or "—"
+        console.print(
+            f"热搜 hot search: {hot['days']} days · {hot['entries']:,} entries "
+            f"({hot['folder']}/) · #{hot['event_title']}# on {on_list}"
+        )
     tree = Tree(f"[bold]{out}[/]")
-    for name in truth["files"]:
-        tree.add(f"{name}  [dim]{_size(out / name)}[/]")
+    for name in _tree_names(truth):
+        if name.endswith("/"):
+            files = sorted((out / name).glob("*.json"))
+            size = _size_of(files)
+            tree.add(f"{name}  [dim]{len(files)} files, {size}[/]")
+        else:
+            tree.add(f"{name}  [dim]{_size(out / name)}[/]")
     console.print(tree)
     total = sum(summary["posts"].values())
     console.print(f"{total:,} posts in {elapsed:.1f} s ({total / max(elapsed, 1e-9):,.0f} posts/s)")

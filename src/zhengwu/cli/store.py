@@ -10,7 +10,32 @@ import typer
 
 from zhengwu.cli.common import console, handle_errors, print_json
 
-app = typer.Typer(help="分析库 / analytics store: stats and Parquet export.", no_args_is_help=True)
+app = typer.Typer(
+    help="分析库 / analytics store: stats, backup and Parquet export.", no_args_is_help=True
+)
+
+
+@app.command("backup")
+@handle_errors
+def backup(
+    dest: Annotated[Path, typer.Argument(help="the backup file to write (must not exist)")],
+    json_out: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Copy the DuckDB analytics store consistently, even while the server runs.
+
+    Waits (up to ZHENGWU_STORE_WRITE_WAIT) for an import or index run to finish.
+    Example: zhengwu store backup /backup/analytics.duckdb
+    """
+    from zhengwu.content import store
+
+    result = store.backup(dest)
+    if json_out:
+        print_json({"path": str(dest), **result})
+    else:
+        console.print(
+            f"已备份分析库 / analytics store backed up: {dest} ({result['bytes']} bytes, "
+            f"{result['posts']} posts)", markup=False, highlight=False,
+        )  # fmt: skip
 
 
 @app.command("stats")

@@ -1,12 +1,17 @@
-"""``zhengwu users``: create users, list them, issue API tokens."""
+"""``zhengwu users``: create, list, disable and enable users; issue, list and revoke tokens."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from zhengwu.cli.common import console, handle_errors, print_json
+
+if TYPE_CHECKING:
+    from zhengwu.auth.models import ApiToken
+    from zhengwu.auth.principal import Principal
 
 app = typer.Typer(help="用户与权限 / users, roles and API tokens.", no_args_is_help=True)
 
@@ -16,7 +21,8 @@ app = typer.Typer(help="用户与权限 / users, roles and API tokens.", no_args
 def create(
     username: Annotated[str, typer.Argument(help="login name")],
     role: Annotated[
-        str, typer.Option(help="admin|matrix_office|operator|handler|dispatcher|verifier|team")
+        str,
+        typer.Option(help="admin|matrix_office|operator|handler|dispatcher|verifier|team (角色)"),
     ],
     password: Annotated[
         str,
@@ -129,12 +135,134 @@ def list_users(
     if json_out:
         print_json(users)
         return
-    table = Table("id", "username", "role", "org", "matrix", "team")
+    table = Table("id", "username", "role", "org", "matrix", "team", "state")
     for u in users:
         table.add_row(
             *(
                 str(u[k])
                 for k in ("id", "username", "role", "organization_id", "matrix_id", "team_id")
-            )
+            ),
+            "启用 active" if u["active"] else "停用 disabled",
         )
     console.print(table)
+
+
+def _stamp(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _token_row(token: ApiToken) -> dict[str, Any]:
+    return {
+        "id": token.id, "user_id": token.user_id, "name": token.name, "prefix": token.prefix,
+        "created_at": _stamp(token.created_at), "last_used_at": _stamp(token.last_used_at),
+        "revoked_at": _stamp(token.revoked_at), "active": token.revoked_at is None,
+    }  # fmt: skip
+
+
+# The command line acts as the platform admin; its audit entries name it.
+def _cli_actor() -> Principal:
+    from zhengwu.auth.principal import Principal
+
+    return Principal(role="admin", username="cli", display_name="命令行")
+
+
+@app.command("tokens")
+@handle_errors
+def tokens(
+    username: Annotated[str, typer.Argument(help="whose tokens")],
+    json_out: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """List a user's API tokens (id, first characters, created, last used, revoked).
+
+    Example: zhengwu users tokens wang
+    """
+    from rich.table import Table
+
+    from zhengwu.auth import service as auth_service
+    from zhengwu.db.engine import unit_of_work
+
+    with unit_of_work() as session:
+        user = auth_service.get_user(session, username=username)
+        rows = [_token_row(t) for t in auth_service.list_tokens(session, user=user)]
+    if json_out:
+        print_json(rows)
+        return
+    table = Table("id", "prefix", "name", "created", "last used", "state")
+    for r in rows:
+        state = "有效 active" if r["active"] else f"已吊销 revoked {r['revoked_at'][:16]}"
+        table.add_row(str(r["id"]), f"{r['prefix']}…" if r["prefix"] else "-", r["name"],
+                      r["created_at"][:16], (r["last_used_at"] or "-")[:16], state)  # fmt: skip
+    console.print(table, markup=False, highlight=False)
+
+
+@app.command("revoke-token")
+@handle_errors
+def revoke_token(
+    token_id: Annotated[
+        str, typer.Argument(help="the token's id (zhengwu users tokens), or the leaked token")
+    ],
+    json_out: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Revoke an API token; requests that send it are refused at once (audited).
+
+    Example: zhengwu users revoke-token 12
+    """
+    from zhengwu.auth import service as auth_service
+    from zhengwu.db.engine import unit_of_work
+    from zhengwu.db.models import configure_models
+
+    configure_models()  # the user's organisation and matrix tables, for the flush
+    with unit_of_work() as session:
+        token = auth_service.find_token(session, key=token_id)
+        token = auth_service.revoke_token(session, token=token, actor=_cli_actor())
+        row = _token_row(token)
+    if json_out:
+        print_json(row)
+    else:
+        console.print(f"已吊销 API 令牌 revoked API token {row['id']} ({row['name']})",
+                      markup=False, highlight=False)  # fmt: skip
+
+
+def _set_active(username: str, active: bool, json_out: bool) -> None:
+    from zhengwu.auth import service as auth_service
+    from zhengwu.db.engine import unit_of_work
+    from zhengwu.db.models import configure_models
+
+    configure_models()  # the user's organisation and matrix tables, for the flush
+    with unit_of_work() as session:
+        user = auth_service.get_user(session, username=username)
+        auth_service.set_active(session, user=user, active=active, actor=_cli_actor())
+        result = {"id": user.id, "username": user.username, "active": user.is_active}
+    if json_out:
+        print_json(result)
+    elif active:
+        console.print(f"已启用用户 enabled user {username}", markup=False, highlight=False)
+    else:
+        console.print(f"已停用用户 disabled user {username}（会话已结束、令牌失效 / sessions "
+                      "ended, tokens refused）", markup=False, highlight=False)  # fmt: skip
+
+
+@app.command("disable")
+@handle_errors
+def disable(
+    username: Annotated[str, typer.Argument(help="the user to disable")],
+    json_out: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Disable a user: no console login, sessions ended, API tokens refused (audited).
+
+    Example: zhengwu users disable wang
+    """
+    _set_active(username, False, json_out)
+
+
+@app.command("enable")
+@handle_errors
+def enable(
+    username: Annotated[str, typer.Argument(help="the user to enable again")],
+    json_out: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Enable a disabled user again; their tokens that were not revoked work again (audited).
+
+    Example: zhengwu users enable wang
+    """
+    _set_active(username, True, json_out)

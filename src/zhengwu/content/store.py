@@ -13,6 +13,7 @@ Timestamps are stored as UTC ``TIMESTAMP``; China local time is ``ts + INTERVAL 
 from __future__ import annotations
 
 import re
+import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,7 +25,7 @@ import duckdb
 import pyarrow as pa
 
 from zhengwu.config import get_settings
-from zhengwu.errors import BusyError
+from zhengwu.errors import BusyError, ConflictError, NotFoundError
 
 COUNT_COLUMNS = ("reposts", "comments", "likes", "reads", "shares", "zaikan", "plays", "favorites")
 ACCOUNT_COUNT_COLUMNS = ("followers", "friends", "statuses")
@@ -533,3 +534,28 @@ def export_parquet(con: duckdb.DuckDBPyConnection, out_dir: Path) -> list[Path]:
             OVERWRITE_OR_IGNORE)"""
         )
     return sorted(out_dir.rglob("*.parquet"))
+
+
+def backup(dest: Path, *, wait: float | None = None) -> dict[str, int]:
+    """Copy the store file to ``dest`` while holding it open for reading; return bytes, posts.
+
+    A process that has the file open, even read-only, keeps every writer out (see
+    :func:`connect`), so the copy is one consistent state; an import or index run that
+    holds the store is waited for (``store_write_wait`` by default), like a writer would.
+    """
+    source = get_settings().resolved_analytics_path
+    if not source.exists():
+        raise NotFoundError(f"分析库文件不存在：{source}", f"no analytics store at {source}")
+    if dest.exists():
+        raise ConflictError(f"目标文件已存在：{dest}", f"the backup file already exists: {dest}")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    partial = dest.with_name(dest.name + ".partial")
+    wait = get_settings().store_write_wait if wait is None else wait
+    with open_store(source, read_only=True, wait=wait) as con:
+        row = con.execute("SELECT count(*) FROM posts").fetchone()
+        shutil.copyfile(source, partial)
+        wal = source.with_name(source.name + ".wal")  # left by a writer that did not close
+        if wal.exists():
+            shutil.copyfile(wal, dest.with_name(dest.name + ".wal"))
+    partial.replace(dest)
+    return {"bytes": dest.stat().st_size, "posts": int(row[0]) if row else 0}

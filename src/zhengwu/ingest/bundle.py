@@ -28,6 +28,7 @@ LAYOUT: tuple[tuple[str, str], ...] = (
     ("douyin/aweme.jsonl", "douyin-aweme"),
     ("requests/weibo-requests.jsonl", "weibo-api"),
     ("help/posts.jsonl", "weibo-api"),
+    ("weibo/hot-search/*.json", "hot-search"),
 )
 
 

@@ -5,11 +5,17 @@ platform has no publishing connector configured (``ZHENGWU_DISTRIBUTION_PLATFORM
 whose account is closed is recorded as failed with its reason — never dropped. The others
 are queued in the outbox at once, or at their scheduled time by :func:`release_due`; their
 delivered / failed status is read back from the outbox message.
+
+An item is published once per account: an account the item is already planned, queued or
+delivered on is skipped (and named in the answer) unless the planner asks for it again
+(``again``, recorded in the audit entry). A failed earlier target does not count, so a
+failed publication can simply be planned again.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
@@ -28,6 +34,7 @@ from zhengwu.library.models import (
     DistributionPlan,
     DistributionReport,
     DistributionTarget,
+    SkippedTarget,
     TargetRead,
 )
 from zhengwu.outbox import service as outbox_service
@@ -85,6 +92,44 @@ def _refuse_past(when: datetime | None, now: datetime) -> None:
     )
 
 
+@dataclass(slots=True)
+class PlanOutcome:
+    """What planning did: the new targets, and the accounts skipped as already distributed."""
+
+    targets: list[DistributionTarget] = field(default_factory=list)
+    skipped: list[SkippedTarget] = field(default_factory=list)
+
+
+def already_distributed(
+    session: Session, item: ContentItem, account_ids: list[int]
+) -> dict[int, SkippedTarget]:
+    """Return, per account of ``account_ids``, the earliest live target of ``item`` there.
+
+    Live: planned (waiting for its time), or in the outbox queued or delivered. Failed
+    targets and failed outbox messages are not live.
+    """
+    if not account_ids:
+        return {}
+    rows = session.execute(
+        select(DistributionTarget, Account, OutboxMessage.state)
+        .join(Account, Account.id == DistributionTarget.account_id)
+        .outerjoin(OutboxMessage, OutboxMessage.id == DistributionTarget.outbox_id)
+        .where(DistributionTarget.item_id == item.id,
+               DistributionTarget.account_id.in_(account_ids),
+               DistributionTarget.state != "failed")
+        .order_by(DistributionTarget.id)
+    ).all()  # fmt: skip
+    found: dict[int, SkippedTarget] = {}
+    for target, account, sent in rows:
+        state = sent if target.outbox_id is not None else target.state
+        if state in ("planned", "queued", "delivered") and account.id not in found:
+            found[account.id] = SkippedTarget(
+                account_id=account.id, account_name=account.name, platform=account.platform,
+                state=state, target_id=target.id,
+            )  # fmt: skip
+    return found
+
+
 def plan(
     session: Session,
     principal: Principal,
@@ -92,16 +137,20 @@ def plan(
     data: DistributionPlan,
     *,
     now: datetime | None = None,
-) -> list[DistributionTarget]:
+) -> PlanOutcome:
     """Plan the distribution of ``item`` to accounts of the planner's matrix.
 
     The whole plan is refused (403) when one account is outside the planner's matrices, so
     nothing half-planned is kept; a scheduled time in the past (beyond
-    :data:`PAST_GRACE`) is refused (422) rather than silently sent at once.
+    :data:`PAST_GRACE`) is refused (422) rather than silently sent at once. Accounts the
+    item is already distributed to (:func:`already_distributed`) are skipped unless
+    ``data.again``; the item's row is locked (PostgreSQL) so that two plans at once — a
+    double click — cannot both queue it.
     """
     access.require_library(principal)
     if not access.can_read(session, principal, item):
         raise NotFoundError(f"内容 {item.id} 不存在", f"library item {item.id} not found")
+    session.execute(select(ContentItem.id).where(ContentItem.id == item.id).with_for_update())
     now = now or utcnow()
     if data.scheduled_at is not None and data.scheduled_at.tzinfo is None:
         raise InvalidInputError("计划时间须带时区（例如 +08:00）",
@@ -117,11 +166,15 @@ def plan(
                 f"账号 {account_id} 不在您的矩阵中，不能分发",
                 f"account {account_id} is outside your matrix",
             )
+    earlier = already_distributed(session, item, account_ids)
+    outcome = PlanOutcome(skipped=[] if data.again else list(earlier.values()))
     platforms = set(get_settings().distribution_platforms)
     body = message_text(item, data.text)
     later = data.scheduled_at is not None and data.scheduled_at > now
-    targets: list[DistributionTarget] = []
+    targets = outcome.targets
     for account_id in account_ids:
+        if account_id in earlier and not data.again:
+            continue
         account, matrix_id = allowed[account_id]
         target = DistributionTarget(
             item_id=item.id, account_id=account.id, matrix_id=matrix_id, state="planned",
@@ -146,9 +199,11 @@ def plan(
         actor=principal,
         data={"accounts": account_ids, "text": body if data.text else None,
               "scheduled_at": data.scheduled_at.isoformat() if data.scheduled_at else None,
-              "failed": [t.account_id for t in targets if t.state == "failed"]},
+              "failed": [t.account_id for t in targets if t.state == "failed"],
+              "skipped": [s.account_id for s in outcome.skipped],
+              "again": sorted(earlier) if data.again else []},
     )  # fmt: skip
-    return targets
+    return outcome
 
 
 def release_due(session: Session, *, now: datetime | None = None) -> int:
@@ -166,8 +221,13 @@ def release_due(session: Session, *, now: datetime | None = None) -> int:
     return len(due)
 
 
-def report(session: Session, item: ContentItem) -> DistributionReport:
-    """Return every target of ``item`` with its status read back from the outbox."""
+def report(
+    session: Session, item: ContentItem, skipped: list[SkippedTarget] | None = None
+) -> DistributionReport:
+    """Return every target of ``item`` with its status read back from the outbox.
+
+    ``skipped``: the accounts a plan just left out (see :class:`PlanOutcome`).
+    """
     rows = session.execute(
         select(DistributionTarget, Account, OutboxMessage)
         .join(Account, Account.id == DistributionTarget.account_id)
@@ -199,5 +259,6 @@ def report(session: Session, item: ContentItem) -> DistributionReport:
         )
     counts = Counter(t.state for t in targets)
     return DistributionReport(
-        item_id=item.id, counts={s: counts.get(s, 0) for s in TARGET_STATES}, targets=targets
-    )
+        item_id=item.id, counts={s: counts.get(s, 0) for s in TARGET_STATES}, targets=targets,
+        skipped=skipped or [],
+    )  # fmt: skip

@@ -199,6 +199,11 @@ class DistributionPlan(BaseModel):
     account_ids: list[int] = Field(min_length=1)
     scheduled_at: datetime | None = None
     text: str | None = Field(None, description="text to publish; default: the title and body")
+    again: bool = Field(
+        False,
+        description="publish again on accounts the item is already planned, queued or "
+        "delivered on (otherwise they are skipped); audited",
+    )
 
 
 class TargetRead(BaseModel):
@@ -218,9 +223,24 @@ class TargetRead(BaseModel):
     delivered_at: datetime | None
 
 
+class SkippedTarget(BaseModel):
+    """An account a distribution left out: the item is already planned, queued or sent there."""
+
+    account_id: int
+    account_name: str
+    platform: str
+    state: str  # of the earlier target: planned, queued or delivered
+    target_id: int
+
+
 class DistributionReport(BaseModel):
-    """The distribution report of an item: every target and the counts per state."""
+    """The distribution report of an item: every target and the counts per state.
+
+    ``skipped`` (only in the answer to a new plan) lists the chosen accounts left out
+    because the item is already distributed to them.
+    """
 
     item_id: int
     counts: dict[str, int]
     targets: list[TargetRead]
+    skipped: list[SkippedTarget] = []

@@ -156,6 +156,10 @@ def search_terms(query: str) -> list[str]:
     """Return the words of a Chinese query, segmented by jieba (punctuation dropped)."""
     import jieba
 
+    from zhengwu.search import segment
+
+    segment.load()  # the dictionary, without jieba's start-up lines on stderr
+
     words: list[str] = []
     for chunk in query.split():
         parts = [w.strip() for w in jieba.cut(chunk) if w.strip()]

@@ -133,11 +133,16 @@ def download_file(
 def plan_distribution(
     db: DB, principal: WritingPrincipal, item_id: int, data: DistributionPlan
 ) -> DistributionReport:
-    """Plan publishing an item on accounts of your matrix; return the distribution report."""
+    """Plan publishing an item on accounts of your matrix; return the distribution report.
+
+    Accounts the item is already planned, queued or delivered on are not queued again:
+    they are listed in ``skipped``. Send ``"again": true`` to publish there once more
+    (audited).
+    """
     item = library_service.get(db, principal, item_id)
-    distribution.plan(db, principal, item, data)
+    outcome = distribution.plan(db, principal, item, data)
     db.flush()
-    return distribution.report(db, item)
+    return distribution.report(db, item, outcome.skipped)
 
 
 @router.get("/items/{item_id}/distributions", response_model=DistributionReport)

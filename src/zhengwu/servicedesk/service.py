@@ -238,6 +238,8 @@ def _create(
         at=now,
         rules=config.rules,
     )
+    if rule is None and not config.rules:
+        routing_service.note_unrouted_without_rules(intake.source)
     org_id = rule.organization_id if rule else None
     response_days = category.response_days if category else DEFAULT_RESPONSE_DAYS
     resolve_days = category.resolve_days if category else DEFAULT_RESOLVE_DAYS

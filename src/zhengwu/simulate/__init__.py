@@ -13,6 +13,9 @@
       weibo/comments-YYYY-MM.jsonl MediaCrawler Weibo comment rows under the government
                                    statuses of the month: citizens' comments and the
                                    replying accounts' own replies (weibo_comments.py)
+      weibo/hot-search/YYYY-MM-DD.json  the day's Weibo hot-search archive (热搜, a JSON
+                                   array as justjavac/weibo-trending-hot-search keeps it),
+                                   the rainstorm's hashtag on its days (hotsearch.py)
       wechat/articles.jsonl        wechat_spider export rows (one per article)
       douyin/aweme.jsonl           MediaCrawler aweme rows (+ play_count)
       douyin/creators.jsonl        MediaCrawler creator rows
@@ -26,7 +29,8 @@
       truth.json                   ground truth: window, scope, rainstorm and its posters,
                                    dormant (no post in the last 14 days), never-posting,
                                    zombie and replying accounts, counts per platform
-                                   (and of comments and own replies)
+                                   (and of comments and own replies), hot-search days
+                                   and entries
 
 Runs are deterministic: the same arguments give the same bytes (every random draw comes
 from ``numpy.random.PCG64`` keyed by the seed and a label; times derive from

@@ -11,6 +11,7 @@ from zhengwu.simulate.activity import build_activity
 from zhengwu.simulate.config import SimulationConfig, Window
 from zhengwu.simulate.douyin import DouyinStream
 from zhengwu.simulate.event import add_event, choose_rainstorm
+from zhengwu.simulate.hotsearch import HotSearchStream
 from zhengwu.simulate.population import build_population
 from zhengwu.simulate.scope import build_scope
 from zhengwu.simulate.streams import STREAMS, NullProgress, Progress, Stream, StreamContext, Truth
@@ -21,7 +22,9 @@ from zhengwu.simulate.weibo import WeiboStream
 
 # The citizen streams (requests/, help/) register themselves in zhengwu.simulate.citizens
 # and run after these.
-BUILTIN_STREAMS: tuple[type[Stream], ...] = (TablesStream, WeiboStream, WechatStream, DouyinStream)
+BUILTIN_STREAMS: tuple[type[Stream], ...] = (
+    TablesStream, WeiboStream, WechatStream, DouyinStream, HotSearchStream,
+)  # fmt: skip
 # Files and folders a previous run may have left; they are replaced, nothing else is touched.
 _OWN_OUTPUT = ("orgs.csv", "accounts.csv", "matrices.json", "truth.json")
 _OWN_FOLDERS = ("weibo", "wechat", "douyin", "requests", "help", ".parts")

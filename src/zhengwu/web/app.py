@@ -24,6 +24,7 @@ DOCS_ASSETS = "/docs-assets"  # Swagger UI files, from the installed package
 # Routers of the domains, mounted when their module exists; each module exposes `router`.
 ROUTERS = (
     "zhengwu.web.auth_views",
+    "zhengwu.auth.views",
     "zhengwu.accounts.views",
     "zhengwu.index.views",
     "zhengwu.servicedesk.views",

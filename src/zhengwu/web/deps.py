@@ -42,7 +42,10 @@ def _principal(request: Request, db: DB) -> Principal:
     if auth.lower().startswith("bearer "):
         principal = auth_service.principal_from_token(db, auth[7:].strip())
         if principal is None:
-            raise ForbiddenError("API 令牌无效或已吊销", "invalid or revoked API token")
+            raise ForbiddenError(
+                "API 令牌无效或已吊销，或其用户已停用",
+                "invalid or revoked API token, or its user is disabled",
+            )
         return principal
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:

@@ -126,11 +126,13 @@ def test_string_times_and_counts_and_root_comments(tmp_path: Path) -> None:
 def test_json_array_document(tmp_path: Path) -> None:
     path = tmp_path / "comments.json"
     rows = [_row(comment_id=str(n)) for n in range(1, 4)] + [["not", "a", "row"]]
-    path.write_text(json.dumps(rows, ensure_ascii=False, indent=2), "utf-8")
+    text = json.dumps(rows, ensure_ascii=False, indent=2)
+    path.write_text(text, "utf-8")
     items = _read(path)
     assert [c.comment_id for c in _comments(items)] == ["1", "2", "3"]
     (bad,) = _quarantined(items)
-    assert bad.source == f"{path}:item 4"
+    line = text.splitlines().index("  [") + 1  # where the fourth element opens
+    assert bad.source == f"{path}:{line} (item 4)"
     assert "not a JSON object" in bad.reason
 
 

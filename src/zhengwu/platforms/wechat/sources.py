@@ -16,12 +16,15 @@ Layouts:
   either.
 
 Sources are ``file:line`` for JSON Lines, ``file:line item N`` for the elements of a
-wrapper line, ``file:item N`` for the elements of a JSON document and ``file:row N`` for
-CSV rows (1-based, header = row 1).
+wrapper line, ``file:line (item N)`` for the elements of a JSON array document (the line
+the element starts on, so an editor can jump to it; ``file:item N`` for the elements of a
+wrapper object document) and ``file:row N`` for CSV rows (1-based, header = row 1).
 """
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -50,6 +53,8 @@ Unwrap = Callable[[dict[str, object]], list[object] | None]
 """Return the records a wrapper object holds, or None when the object is itself a record."""
 
 _NO_CONTEXT: Mapping[str, object] = {}
+_SPACE = re.compile(r"[ \t\n\r]*")  # JSON whitespace
+_SCANNER = json.JSONDecoder()
 
 
 class PayloadError(ValueError):
@@ -165,7 +170,8 @@ def iter_records(
             f"JSON 文件既不是数组也不是对象：{path}",
             f"JSON file is neither array nor object: {path}",
         )
-    return _document_records(path, value, problem, unwrap)
+    lines = _element_lines(text) if isinstance(value, list) else None
+    return _document_records(path, value, problem, unwrap, lines)
 
 
 def _dump(value: object) -> str:
@@ -208,12 +214,56 @@ def _expand(
         yield RawRecord(f"{prefix}item {n}", element, _dump(element), context=value)
 
 
+def _skip_space(text: str, pos: int) -> int:
+    found = _SPACE.match(text, pos)
+    return found.end() if found else pos
+
+
+def _element_lines(text: str) -> list[int] | None:
+    """Return the line each element of the JSON array ``text`` starts on (1-based).
+
+    orjson gives no positions, so the array is walked once more with the standard
+    library's scanner, which returns where each element ends. None when the walk does not
+    come out as the same array (it always should: orjson has accepted the text).
+    """
+    pos = _skip_space(text, 0)
+    if not text.startswith("[", pos):
+        return None
+    lines: list[int] = []
+    line, counted = 1, 0
+    pos = _skip_space(text, pos + 1)
+    if text.startswith("]", pos):
+        return lines
+    while True:
+        line += text.count("\n", counted, pos)
+        counted = pos
+        lines.append(line)
+        try:
+            _, pos = _SCANNER.raw_decode(text, pos)
+        except (ValueError, RecursionError):
+            return None
+        pos = _skip_space(text, pos)
+        if not text.startswith(",", pos):
+            return lines if text.startswith("]", pos) else None
+        pos = _skip_space(text, pos + 1)
+
+
 def _document_records(
-    path: Path, value: list[object] | dict[str, object], problem: str | None, unwrap: Unwrap | None
+    path: Path,
+    value: list[object] | dict[str, object],
+    problem: str | None,
+    unwrap: Unwrap | None,
+    lines: list[int] | None = None,
 ) -> Iterator[RawRecord]:
     if isinstance(value, list):
+        if lines is None or len(lines) != len(value):
+            lines = None
         records: Iterator[RawRecord] = (
-            RawRecord(f"{path}:item {n}", element, _dump(element))
+            RawRecord(
+                f"{path}:{lines[n - 1]} (item {n})" if lines else f"{path}:item {n}",
+                element,
+                _dump(element),
+            )
             for n, element in enumerate(value, start=1)
         )
     else:

@@ -7,6 +7,8 @@ and inside one division the most specific category (leaf → parent → any).
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,6 +28,8 @@ from zhengwu.servicedesk.routing.models import RoutingRule, RoutingRuleCreate, R
 
 if TYPE_CHECKING:
     from zhengwu.servicedesk.snapshot import RuleNode
+
+log = logging.getLogger(__name__)
 
 
 def _valid_at(at: datetime) -> list[object]:
@@ -51,6 +55,56 @@ def has_rules(session: Session, *, at: datetime | None = None) -> bool:
     """Return whether any routing rule is in force at ``at`` (default now)."""
     query = select(RoutingRule.id).where(*_valid_at(at or utcnow())).limit(1)  # type: ignore[arg-type]
     return session.scalar(query) is not None
+
+
+class Once:
+    """A flag raised at most once per process until it is reset (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._raised = False
+
+    def first(self) -> bool:
+        """Raise the flag; return True only for the call that raised it."""
+        with self._lock:
+            if self._raised:
+                return False
+            self._raised = True
+            return True
+
+    def reset(self) -> None:
+        """Lower the flag, so that the next :meth:`first` returns True again."""
+        with self._lock:
+            self._raised = False
+
+
+# Set when the warning below has been logged; adding rules lowers it again, so a later
+# period without rules is logged too.
+NO_RULES_LOGGED = Once()
+
+
+def note_unrouted_without_rules(source: str) -> None:
+    """Log :data:`NO_RULES_WARNING` for a request taken in while no rule exists, once a process.
+
+    The CLI import prints the warning, but Open311, the public form and the API have no
+    terminal: the server log (and the console notice, :func:`unrouted_without_rules`) is
+    where an operator learns that requests are piling up unassigned.
+    """
+    if NO_RULES_LOGGED.first():
+        log.warning("%s (first such request came in by %s)", NO_RULES_WARNING, source)
+
+
+def unrouted_without_rules(session: Session) -> int:
+    """Return the open requests with no body (未派单) while no rule is in force, else 0."""
+    if has_rules(session):
+        return 0
+    from zhengwu.servicedesk.models import ServiceRequest
+    from zhengwu.servicedesk.workflow import OPEN_STATES
+
+    query = select(func.count(ServiceRequest.id)).where(
+        ServiceRequest.organization_id.is_(None), ServiceRequest.state.in_(OPEN_STATES)
+    )
+    return int(session.scalar(query) or 0)
 
 
 def table_version(session: Session) -> int:
@@ -159,6 +213,7 @@ def add_rules(
                                        "adcode": rule.adcode, "organization_id": rule.organization_id},
             at=now,
         )  # fmt: skip
+    NO_RULES_LOGGED.reset()
     return created
 
 

@@ -27,6 +27,7 @@ from zhengwu.servicedesk import access, presenters, service
 from zhengwu.servicedesk.actions import FIELD_NAMES
 from zhengwu.servicedesk.category import service as category_service
 from zhengwu.servicedesk.models import RequestHelper, ServiceRequest
+from zhengwu.servicedesk.routing import service as routing_service
 from zhengwu.servicedesk.schemas import ActionInput
 from zhengwu.servicedesk.workflow import (
     ACTION_LABELS,
@@ -203,6 +204,7 @@ def queue(
         )
     )  # fmt: skip
     rows = [presenters.summary(r, unmasked=True) for r in found[:PAGE]]
+    overseer = principal.has_role("matrix_office")  # the admin too
     orgs = _org_names(db, {r.organization_id for r in rows})
     query = urlencode({k: v for k, v in (("state", state), ("category", category),
                                           ("overdue", overdue)) if v})  # fmt: skip
@@ -219,6 +221,8 @@ def queue(
         overdue=overdue, category=category, paged=bool(start or cursor), next_page=next_page,
         query=query, state_labels=STATE_LABELS, source_labels=SOURCE_LABELS,
         categories=[c for c in tree if c.active or c.code == category],
+        # Those who oversee the desk learn that requests wait because no rule exists.
+        unrouted=routing_service.unrouted_without_rules(db) if overseer else 0,
     )  # fmt: skip
 
 

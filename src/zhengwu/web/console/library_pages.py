@@ -14,7 +14,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
-from zhengwu.accounts.models import Matrix, Organization
+from zhengwu.accounts.models import Account, Matrix, Organization
 from zhengwu.errors import InvalidInputError, ZhengwuError
 from zhengwu.library import access, distribution
 from zhengwu.library import service as library_service
@@ -149,9 +149,18 @@ def _item_page(request: Request, db: Any, principal: Any, item_id: int, *,
         report=distribution.report(db, item), eligible=eligible,
         matrix_names=_names(db, Matrix, {item.matrix_id, *(m for _, m in eligible)}),
         org_name=_names(db, Organization, {item.organization_id}).get(item.organization_id or 0),
-        history=library_service.history(db, item),
+        history=library_service.history(db, item), skipped=_skipped(request, eligible),
         done=DONE.get(request.query_params.get("done", "")), **COMMON,
     )  # fmt: skip
+
+
+def _skipped(request: Request, eligible: list[tuple[Account, int]]) -> list[Account]:
+    """Return the accounts a plan just skipped as already distributed (``?skipped=1,2``).
+
+    Only accounts the viewer may distribute to are named: the ids come from the URL.
+    """
+    wanted = {int(p) for p in request.query_params.get("skipped", "").split(",") if p.isdigit()}
+    return [a for a, _ in eligible if a.id in wanted]
 
 
 @router.get("/{item_id}", response_class=HTMLResponse)
@@ -230,10 +239,16 @@ def distribute(
     account_ids: Annotated[list[int] | None, Form()] = None,
     scheduled_at: Annotated[str, Form()] = "",
     text: Annotated[str, Form()] = "",
+    again: Annotated[str, Form()] = "",
 ) -> Response:
-    """Plan the item's distribution to the chosen matrix accounts."""
+    """Plan the item's distribution to the chosen matrix accounts.
+
+    Accounts it is already distributed to are skipped and named on the page, unless the
+    "again" box is ticked (audited).
+    """
     require(principal, "library")
     item = library_service.get(db, principal, item_id)
+    skipped: list[int] = []
 
     def plan() -> None:
         if not account_ids:
@@ -244,10 +259,16 @@ def distribute(
                 when = datetime.fromisoformat(scheduled_at.strip()).replace(tzinfo=CHINA)
             except ValueError:
                 raise InvalidInputError("计划时间格式无效", "invalid scheduled time") from None
-        distribution.plan(db, principal, item, DistributionPlan(
-            account_ids=account_ids, scheduled_at=when, text=text or None))  # fmt: skip
+        outcome = distribution.plan(db, principal, item, DistributionPlan(
+            account_ids=account_ids, scheduled_at=when, text=text or None,
+            again=again == "yes"))  # fmt: skip
+        skipped.extend(s.account_id for s in outcome.skipped)
 
-    return _acted(request, db, principal, item_id, plan, "planned#distribution")
+    response = _acted(request, db, principal, item_id, plan, "planned")
+    if isinstance(response, RedirectResponse):
+        shown = f"&skipped={','.join(map(str, skipped))}" if skipped else ""
+        response.headers["location"] += f"{shown}#distribution"
+    return response
 
 
 @router.post("/{item_id}/delete", response_class=HTMLResponse)

@@ -249,12 +249,17 @@ def create_child(
 def edit(
     request: Request, db: ConsoleDB, principal: Writer, matrix_id: int,
     name: Annotated[str, Form()] = "", kind: Annotated[str, Form()] = "",
-    parent_id: Annotated[str | None, Form()] = None,
+    parent_id: Annotated[str | None, Form()] = None, sector: Annotated[str | None, Form()] = None,
 ) -> Response:  # fmt: skip
-    """Rename, retype or move this matrix (parent_id "" is the top level, admin only)."""
+    """Rename, retype, set the sector of or move this matrix ("" parent: top level, admin)."""
     require(principal, "matrix")
     matrix = get_overseen(db, principal, matrix_id)
     try:
+        # The form always sends the sector: only a changed one is a change.
+        changed_sector = sector
+        if sector is not None and (" ".join(sector.split()) or None) == matrix.sector:
+            changed_sector = None
+        access.require_retype(principal, matrix, kind=kind or None, sector=changed_sector)
         new_parent = int_or_none(parent_id) if parent_id is not None else matrix.parent_id
         move = parent_id is not None and new_parent != matrix.parent_id
         parent = None
@@ -265,9 +270,11 @@ def edit(
                 )
             parent = access.require_parent(db, principal, new_parent)
         accounts_service.update_matrix(db, matrix=matrix, actor=principal, name=name,
-                                       kind=kind or None, move=move, parent=parent)  # fmt: skip
+                                       kind=kind or None, sector=changed_sector, move=move,
+                                       parent=parent)  # fmt: skip
     except ZhengwuError as exc:
-        values = {"name": name, "kind": kind, "parent_id": parent_id or ""}
+        values = {"name": name, "kind": kind, "parent_id": parent_id or "",
+                  "sector": sector or ""}  # fmt: skip
         return _refused(request, db, principal, matrix_id, "edit", exc, values)
     return RedirectResponse(f"/console/matrix/{matrix_id}?done=matrix-updated", status_code=303)
 
@@ -299,9 +306,13 @@ def delete(
 
 
 def _find_account(
-    db: Session, *, account_id: str, platform: str, uid: str, q: str
+    db: Session, principal: Principal, *, account_id: str, platform: str, uid: str, q: str
 ) -> Account | list[Account]:
-    """Return the account a member form names, or the candidates of a name search."""
+    """Return the account a member form names, or the candidates of a name search.
+
+    A name search offers only the accounts ``principal`` may add (its account scope), so
+    it shows an office no account names from outside it.
+    """
     if account_id.strip():
         found = db.get(Account, int_or_none(account_id))
         if found is None:
@@ -316,11 +327,14 @@ def _find_account(
             "请填写平台和 UID，或输入账号名称搜索", "give a platform and uid, or a name to search"
         )
     query = select(Account).where(Account.name.contains(q.strip(), autoescape=True))
+    if principal.role != "admin":
+        query = query.where(Account.id.in_(access.addable_account_ids(db, principal)))
     if platform.strip():
         query = query.where(Account.platform == platform.strip())
     candidates = list(db.scalars(query.order_by(Account.name, Account.id).limit(CANDIDATES + 1)))
     if not candidates:
-        raise NotFoundError(f"没有名称包含「{q.strip()}」的账号", f"no account name contains {q!r}")
+        raise NotFoundError(f"您可添加的账号中没有名称包含「{q.strip()}」的",
+                            f"no account you may add has a name containing {q!r}")  # fmt: skip
     return candidates[0] if len(candidates) == 1 else candidates
 
 
@@ -336,7 +350,7 @@ def add_member(
     matrix = get_overseen(db, principal, matrix_id)
     values = {"platform": platform, "uid": uid, "q": q, "role": role}
     try:
-        found = _find_account(db, account_id=account_id, platform=platform, uid=uid, q=q)
+        found = _find_account(db, principal, account_id=account_id, platform=platform, uid=uid, q=q)
         if isinstance(found, list):
             return _overview(request, db, principal, matrix, failed="member", values=values,
                              candidates=found[:CANDIDATES], more=len(found) > CANDIDATES)  # fmt: skip

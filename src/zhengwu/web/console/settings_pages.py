@@ -197,6 +197,7 @@ def _routing_page(
         version=routing_service.table_version(db), may_edit=editable, routable=routable,
         values=values or {}, errors=errors or {}, error=error, retire_failed=retire_failed,
         retire_error=retire_error, status_code=status_code,
+        unrouted=routing_service.unrouted_without_rules(db) if not rules else 0,
     )  # fmt: skip
 
 
