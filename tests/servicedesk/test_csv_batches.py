@@ -4,6 +4,7 @@ taking the rows in one by one, across batch boundaries and with the database ref
 from __future__ import annotations
 
 import csv
+import logging
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,10 @@ from zhengwu.chinatime import CHINA
 from zhengwu.ingest.models import QuarantineEntry
 from zhengwu.outbox.models import OutboxMessage
 from zhengwu.servicedesk import csvbatch, dedup, service
+from zhengwu.servicedesk.category import service as category_service
 from zhengwu.servicedesk.csvimport import BATCH_ROWS, import_csv
 from zhengwu.servicedesk.models import RequestSource, ServiceRequest
+from zhengwu.servicedesk.routing import service as routing_service
 from zhengwu.servicedesk.schemas import RequestIntake
 from zhengwu.servicedesk.service import SYSTEM
 
@@ -278,3 +281,19 @@ def test_a_reply_under_a_social_post_leaves_the_batch_for_the_per_row_path(
         select(OutboxMessage.body).where(OutboxMessage.target_post_id == "W1")
     ).all()
     assert queued == ["已修复"]
+
+
+def test_a_batch_without_routing_rules_logs_it_once_as_intake_does(
+    session: Session, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    category_service.ensure_default_tree(session)
+    routing_service.NO_RULES_LOGGED.reset()
+    path = _write(tmp_path / "u.csv", [[f"U{i}", "2025-07-01 09:00", "", f"金水区第{i}号路灯不亮",
+                                        "", "", "", "", "", ""] for i in range(5)])  # fmt: skip
+    with caplog.at_level(logging.WARNING, logger=routing_service.__name__):
+        summary = import_csv(session, path, actor=SYSTEM, batch_rows=2)
+    assert summary.created == 5
+    warnings = [r.getMessage() for r in caplog.records if r.name == routing_service.__name__]
+    assert len(warnings) == 1
+    assert routing_service.NO_RULES_WARNING in warnings[0]
+    assert "12345" in warnings[0]

@@ -500,6 +500,8 @@ def _new_request(
         session, category_codes=category_service.lineage(config.tree, cls.code), adcode=adcode,
         at=now, rules=config.rules,
     )  # fmt: skip
+    if rule is None and not config.rules:
+        routing_service.note_unrouted_without_rules(intake.source)
     org_id = rule.organization_id if rule else None
     response_days = category.response_days if category else service.DEFAULT_RESPONSE_DAYS
     resolve_days = category.resolve_days if category else service.DEFAULT_RESOLVE_DAYS
