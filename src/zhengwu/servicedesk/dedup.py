@@ -30,20 +30,33 @@ def normalise(text: str) -> str:
 
 def fingerprint(text: str) -> str:
     """Return a hash of the normalised text (equal for copies that differ only in noise)."""
-    return hashlib.sha1(normalise(text).encode("utf-8")).hexdigest()
+    return digest(normalise(text))
+
+
+def digest(normalised: str) -> str:
+    """Return the fingerprint of a text already normalised (:func:`normalise`)."""
+    return hashlib.sha1(normalised.encode("utf-8")).hexdigest()
 
 
 def shingles(text: str, k: int = 3) -> set[str]:
     """Return the character k-grams of the normalised text."""
-    norm = normalise(text)
-    if len(norm) <= k:
-        return {norm} if norm else set()
-    return {norm[i : i + k] for i in range(len(norm) - k + 1)}
+    return grams(normalise(text), k)
+
+
+def grams(normalised: str, k: int = 3) -> set[str]:
+    """Return the character k-grams of a text already normalised (:func:`normalise`)."""
+    if len(normalised) <= k:
+        return {normalised} if normalised else set()
+    return {normalised[i : i + k] for i in range(len(normalised) - k + 1)}
 
 
 def similarity(a: str, b: str) -> float:
     """Return the Jaccard similarity of two texts' 3-gram sets."""
-    sa, sb = shingles(a), shingles(b)
+    return jaccard(shingles(a), shingles(b))
+
+
+def jaccard(sa: set[str], sb: set[str]) -> float:
+    """Return the Jaccard similarity of two 3-gram sets (0 when either is empty)."""
     if not sa or not sb:
         return 0.0
     return len(sa & sb) / len(sa | sb)

@@ -1,0 +1,299 @@
+"""The hotline CSV import by batches: the same requests, sources, audit trail and quarantine as
+taking the rows in one by one, across batch boundaries and with the database refusing a batch."""
+
+from __future__ import annotations
+
+import csv
+import logging
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from zhengwu.audit.models import AuditEntry
+from zhengwu.chinatime import CHINA
+from zhengwu.ingest.models import QuarantineEntry
+from zhengwu.outbox.models import OutboxMessage
+from zhengwu.servicedesk import csvbatch, dedup, service
+from zhengwu.servicedesk.category import service as category_service
+from zhengwu.servicedesk.csvimport import BATCH_ROWS, import_csv
+from zhengwu.servicedesk.models import RequestSource, ServiceRequest
+from zhengwu.servicedesk.routing import service as routing_service
+from zhengwu.servicedesk.schemas import RequestIntake
+from zhengwu.servicedesk.service import SYSTEM
+
+from .conftest import World
+
+HEADER = ["工单编号", "受理时间", "标题", "诉求内容", "问题分类", "区划代码", "联系电话", "联系人",
+          "答复意见", "答复时间"]  # fmt: skip
+NOISE = "金水区经三路夜间施工噪音扰民，凌晨两点还在打桩"
+LIFT = "金水区丰产路56号院电梯坏了一个月没人修"
+
+
+def _real(shared_data: Path, n: int, *, replies: bool) -> list[list[str]]:
+    """The first ``n`` real messages with replies, as hotline rows (phones from a small pool)."""
+    source = shared_data / "citizen-messages" / "messages_with_replies.csv"
+    with source.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))[:n]
+    return [
+        [r["留言编号"], r["留言时间"], r["留言主题"], r["留言详情"], "", "", f"1380000{i % 4:04d}",
+         r["留言用户"], r["答复意见"] if replies else "", r["答复时间"] if replies else ""]
+        for i, r in enumerate(rows)
+    ]  # fmt: skip
+
+
+def _made_up() -> list[list[str]]:
+    """Rows for every way a row can go: new, copy, copy with reply, reply refused, repeats."""
+    p1, p2 = "13912345678", "13698765432"
+    return [
+        ["C1", "2025-07-01 10:00", "", NOISE, "噪声污染", "410105", p1, "王五", "", ""],
+        ["C2", "2025-07-02 10:00", "", NOISE + "，还没人管吗？", "", "", p1, "王五", "", ""],
+        ["C3", "2025-07-03 10:00", "", NOISE, "", "", p1, "王五", "已责令停工", "2025-07-04 09:00"],
+        ["C4", "2025-07-05 10:00", "", NOISE, "", "", p1, "王五", "再次核查", "2025-07-06 09:00"],
+        ["C1", "2025-07-01 10:00", "", NOISE, "噪声污染", "410105", p1, "王五", "已处理", "2025-07-07"],
+        ["C5", "2025-07-02 11:00", "电梯", LIFT, "物业管理", "", p2, "", "已督促物业维修", "2025-07-03"],
+        ["C5", "2025-07-02 11:00", "电梯", LIFT, "物业管理", "", p2, "", "已督促物业维修", "2025-07-03"],
+        ["C6", "not a time", "", "内容", "", "", "", "", "", ""],
+        ["C7", "2025-07-03", "", "", "", "", "", "", "", ""],
+        ["C8", "2025-07-03", "", "中原区建设路井盖丢失", "", "", "", "", "已修复", ""],
+        ["", "2025-07-04 08:00", "", "二七区大学路路灯不亮", "", "", "", "", "", ""],
+        ["C9", "2025-07-04", "", "惠济区某小区停水三天", "", "12", "", "", "", ""],
+        ["C10", "2025-07-06 10:00", "", LIFT + "，物业说没钱修", "", "", p2, "", "", ""],
+    ]  # fmt: skip
+
+
+def _write(path: Path, rows: list[list[str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([HEADER, *rows])
+    return path
+
+
+def _dump(session: Session, run_ids: list[int | None], clocked: bool) -> dict[str, Any]:
+    """Everything the import leaves, keyed so that two runs compare (no ids; the desk's
+    times only on a simulated clock, where they are the rows' own)."""
+    session.expire_all()
+    requests = session.scalars(select(ServiceRequest).order_by(ServiceRequest.id)).all()
+    ref = {r.id: r.source_ref for r in requests}
+    skip = {"id", "public_id", "citizen_token_hash", "updated_at"} | (
+        set() if clocked else {"created_at"}
+    )
+    columns = [c.key for c in ServiceRequest.__table__.columns if c.key not in skip]
+    sources = session.scalars(select(RequestSource).order_by(RequestSource.id)).all()
+    audits = session.scalars(
+        select(AuditEntry).where(AuditEntry.entity_type == "request").order_by(AuditEntry.id)
+    ).all()
+    quarantine = session.execute(
+        select(QuarantineEntry.source, QuarantineEntry.reason, QuarantineEntry.raw)
+        .where(QuarantineEntry.run_id.in_(run_ids)).order_by(QuarantineEntry.id)
+    ).all()  # fmt: skip
+    return {
+        "requests": {r.source_ref: {c: getattr(r, c) for c in columns} for r in requests},
+        "sources": [
+            (
+                s.source_ref,
+                ref[s.request_id],
+                s.kind,
+                s.citizen_key,
+                s.fingerprint,
+                s.received_at,
+                s.text,
+            )
+            for s in sources
+        ],
+        "audit": [
+            (
+                ref[e.entity_id],
+                e.action,
+                e.from_state,
+                e.to_state,
+                e.reason,
+                e.data,
+                e.at if clocked or e.action == "reply" else None,
+            )
+            for e in audits
+        ],
+        "quarantine": [tuple(q) for q in quarantine],
+    }
+
+
+def _two_imports(
+    session: Session, first: Path, second: Path, batch_rows: int, as_of: datetime | None
+) -> dict[str, Any]:
+    runs = [
+        import_csv(session, p, actor=SYSTEM, batch_rows=batch_rows, as_of=as_of)
+        for p in (first, second)
+    ]
+    counts = [{k: v for k, v in r.to_dict().items() if k != "run_id"} for r in runs]
+    return {"counts": counts, **_dump(session, [r.run_id for r in runs], as_of is not None)}
+
+
+AS_OF = datetime(2025, 7, 6, 12, tzinfo=CHINA)  # the second C1 comes later: quarantined
+
+
+@pytest.mark.parametrize(
+    ("batch_rows", "as_of"), [(3, None), (7, None), (BATCH_ROWS, None), (4, AS_OF)]
+)
+def test_batches_leave_what_one_by_one_leaves(
+    session: Session, world: World, shared_data: Path, tmp_path: Path, batch_rows: int,
+    as_of: datetime | None,
+) -> None:  # fmt: skip
+    # First an export without replies, then the full one: known sources with new replies,
+    # copies of requests from the first import and of the same file, replies refused.
+    made_up = _made_up()
+    first = _write(tmp_path / "first.csv", [*_real(shared_data, 15, replies=False), made_up[0]])
+    second = _write(tmp_path / "second.csv", [*_real(shared_data, 30, replies=True), *made_up])
+    savepoint = session.begin_nested()
+    one_by_one = _two_imports(session, first, second, 0, as_of)
+    savepoint.rollback()
+    batched = _two_imports(session, first, second, batch_rows, as_of)
+    assert batched["counts"] == one_by_one["counts"]
+    assert batched["quarantine"] == one_by_one["quarantine"]
+    assert batched["sources"] == one_by_one["sources"]
+    assert batched["audit"] == one_by_one["audit"]
+    assert batched["requests"] == one_by_one["requests"]
+    # The scenario does reach every path.
+    second_run = batched["counts"][1]
+    assert second_run["created"] > 0
+    assert second_run["merged"] >= 2
+    assert second_run["existing"] >= 16
+    assert second_run["replies"] > 15
+    reasons = [reason for _, reason, _ in batched["quarantine"]]
+    assert any("不能执行「答复」" in r for r in reasons)
+    assert any("缺少答复时间" in r for r in reasons)
+    assert any("晚于模拟时钟" in r for r in reasons) == (as_of is not None)
+    c1 = batched["requests"]["12345:C1"]
+    assert (c1["state"], c1["reply_text"], c1["version"]) == ("replied", "已责令停工", 2)
+    # On the simulated clock the test city's rules (made today) were not in force yet.
+    assert c1["organization_id"] == (world.orgs["js_eco"] if as_of is None else None)
+
+
+def test_a_bad_row_inside_a_batch_is_quarantined_and_its_neighbours_taken_in(
+    session: Session, world: World, tmp_path: Path
+) -> None:
+    rows = [[f"B{i}", f"2025-07-{i + 1:02d} 09:00", "", f"金水区第{i}号路灯不亮", "", "", "", "",
+             "", ""] for i in range(10)]  # fmt: skip
+    rows[4][1] = "下周二"  # unreadable time: quarantined, the rows around it go in
+    rows[5][5] = "4101"  # not an adcode
+    path = _write(tmp_path / "b.csv", rows)
+    summary = import_csv(session, path, actor=SYSTEM, batch_rows=4)
+    assert (summary.read, summary.created, summary.quarantined) == (10, 8, 2)
+    entries = session.execute(
+        select(QuarantineEntry.source, QuarantineEntry.reason)
+        .where(QuarantineEntry.run_id == summary.run_id).order_by(QuarantineEntry.id)
+    ).all()  # fmt: skip
+    assert [source for source, _ in entries] == [f"{path}:6", f"{path}:7"]
+    assert "时间无法识别" in entries[0][1]
+    assert entries[1][1].startswith("字段 adcode 无效 / invalid field adcode")
+    taken = session.scalars(
+        select(ServiceRequest.source_ref).where(ServiceRequest.source_ref.like("12345:B%"))
+    ).all()
+    assert sorted(taken) == sorted(f"12345:B{i}" for i in range(10) if i not in (4, 5))
+
+
+def test_more_rows_than_one_batch(
+    session: Session, world: World, shared_data: Path, tmp_path: Path
+) -> None:
+    path = _write(tmp_path / "many.csv", _real(shared_data, BATCH_ROWS + 30, replies=True))
+    summary = import_csv(session, path, actor=SYSTEM)
+    assert summary.read == BATCH_ROWS + 30
+    assert summary.created > BATCH_ROWS
+    assert summary.created + summary.merged + summary.quarantined == summary.read
+    assert summary.replies == summary.created + summary.merged  # each row answered
+    stored = session.scalar(
+        select(func.count()).select_from(RequestSource).where(RequestSource.source == "12345")
+    )
+    assert stored == summary.created + summary.merged
+    again = import_csv(session, path, actor=SYSTEM)
+    assert (again.existing, again.created, again.replies, again.quarantined) == (
+        summary.created + summary.merged,
+        0,
+        0,
+        summary.quarantined,
+    )
+
+
+def test_a_batch_the_database_refuses_is_rolled_back_whole(
+    session: Session, world: World, tmp_path: Path
+) -> None:
+    rows = [
+        (RequestIntake(source="12345", source_ref=f"12345:K{i}", text=f"金水区第{i}号井盖丢失"),
+         None)
+        for i in range(3)
+    ]  # fmt: skip
+    plan = csvbatch.decide(session, rows, actor=SYSTEM)
+    # Another import takes the second source in before the batch is written.
+    service.receive(session, intake=rows[1][0], actor=SYSTEM)
+    before = session.scalar(select(func.count()).select_from(ServiceRequest))
+    with pytest.raises(csvbatch.BatchFailed):
+        csvbatch.write(session, plan)
+    assert session.scalar(select(func.count()).select_from(ServiceRequest)) == before
+    # Taken in again, the other rows go in and the second is known.
+    path = _write(tmp_path / "k.csv", [[f"K{i}", "", "", f"金水区第{i}号井盖丢失", "", "", "",
+                                        "", "", ""] for i in range(3)])  # fmt: skip
+    summary = import_csv(session, path, actor=SYSTEM)
+    assert (summary.created, summary.existing) == (2, 1)
+
+
+def test_dedup_parts_match_the_whole() -> None:
+    a, b = NOISE, NOISE + "，还没人管吗？"
+    na, nb = dedup.normalise(a), dedup.normalise(b)
+    assert dedup.digest(na) == dedup.fingerprint(a)
+    assert dedup.jaccard(dedup.grams(na), dedup.grams(nb)) == dedup.similarity(a, b)
+    assert dedup.grams(dedup.normalise("路灯")) == {"路灯"}
+    assert dedup.jaccard(set(), {"abc"}) == 0.0
+
+
+def test_headers_match_loosely_and_the_later_of_two_alike_counts(
+    session: Session, world: World, tmp_path: Path
+) -> None:
+    path = tmp_path / "h.csv"
+    path.write_text(" ID ,id,内容,诉求内容\nX1,X2,b,路灯坏了\n", encoding="utf-8")
+    summary = import_csv(session, path, actor=SYSTEM)
+    assert summary.created == 1
+    req = session.scalar(select(ServiceRequest).where(ServiceRequest.source == "12345"))
+    assert req is not None
+    assert (req.source_ref, req.text) == ("12345:X2", "路灯坏了")
+
+
+def test_a_reply_under_a_social_post_leaves_the_batch_for_the_per_row_path(
+    session: Session, world: World, tmp_path: Path
+) -> None:
+    at = datetime(2025, 7, 2, 9, tzinfo=CHINA)
+    rows = [
+        (RequestIntake(source="weibo", source_ref="weibo:W0", text="金水区第0号井盖丢失"), None),
+        (RequestIntake(source="weibo", source_ref="weibo:W1", text="金水区第1号井盖丢失"),
+         ("已修复", at)),
+        (RequestIntake(source="weibo", source_ref="weibo:W2", text="金水区第2号井盖丢失"), None),
+    ]  # fmt: skip
+    batch = csvbatch.take_in(session, rows, actor=SYSTEM)
+    # W1's reply is also queued under post W1: the batch stops there, W2 is not looked at.
+    assert (batch.outcomes, batch.stopped) == ([("created", False, None)], True)
+    path = _write(tmp_path / "w.csv", [
+        [f"W{i}", "2025-07-01 09:00", "", f"金水区第{i}号井盖丢失", "", "", "", "",
+         "已修复" if i == 1 else "", "2025-07-02 09:00" if i == 1 else ""] for i in range(3)
+    ])  # fmt: skip
+    summary = import_csv(session, path, actor=SYSTEM, source="weibo", batch_rows=2)
+    assert (summary.existing, summary.created, summary.replies) == (1, 2, 1)
+    queued = session.scalars(
+        select(OutboxMessage.body).where(OutboxMessage.target_post_id == "W1")
+    ).all()
+    assert queued == ["已修复"]
+
+
+def test_a_batch_without_routing_rules_logs_it_once_as_intake_does(
+    session: Session, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    category_service.ensure_default_tree(session)
+    routing_service.NO_RULES_LOGGED.reset()
+    path = _write(tmp_path / "u.csv", [[f"U{i}", "2025-07-01 09:00", "", f"金水区第{i}号路灯不亮",
+                                        "", "", "", "", "", ""] for i in range(5)])  # fmt: skip
+    with caplog.at_level(logging.WARNING, logger=routing_service.__name__):
+        summary = import_csv(session, path, actor=SYSTEM, batch_rows=2)
+    assert summary.created == 5
+    warnings = [r.getMessage() for r in caplog.records if r.name == routing_service.__name__]
+    assert len(warnings) == 1
+    assert routing_service.NO_RULES_WARNING in warnings[0]
+    assert "12345" in warnings[0]
