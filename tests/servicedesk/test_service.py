@@ -195,3 +195,26 @@ def test_search_is_scoped_by_access(session: Session, world: World) -> None:
     with pytest.raises(NotFoundError):
         service.get_readable(session, principal=handler, public_id=theirs.public_id)
     assert service.get_by_public_id(session, theirs.public_id).id == theirs.id
+
+
+def test_a_long_email_or_uid_still_fits_the_citizen_key(session: Session, world: World) -> None:
+    from zhengwu.servicedesk.dedup import CITIZEN_KEY_MAX, citizen_key
+
+    long_a = "a" * 115 + "@example.com"  # 127 characters: "email:" makes the key 133
+    long_b = "b" * 115 + "@example.com"
+    key_a = citizen_key(source="form", citizen_uid=None, phone=None, email=long_a)
+    key_b = citizen_key(source="form", citizen_uid=None, phone=None, email=long_b)
+    uid = citizen_key(source="weibo", citizen_uid="u" * 200, phone=None, email=None)
+    assert key_a and key_b and uid
+    assert max(len(key_a), len(key_b), len(uid)) <= CITIZEN_KEY_MAX
+    assert key_a != key_b
+    short = "zw@example.com"
+    assert citizen_key(source="form", citizen_uid=None, phone=None, email=short) == f"email:{short}"
+    # Stored on either database (PostgreSQL refused the whole import before), and a second
+    # submission of the same citizen still finds the first.
+    text = "金水区文化路小区物业不作为，电梯坏了一个月没人修"
+    first = service.receive(session, intake=intake(text, citizen_email=long_a), actor=PUBLIC)
+    session.flush()
+    again = service.receive(session, intake=intake(text, citizen_email=long_a), actor=PUBLIC)
+    assert first.request.citizen_key == key_a
+    assert again.request.id == first.request.id

@@ -65,13 +65,29 @@ def jaccard(sa: set[str], sb: set[str]) -> float:
 def citizen_key(
     *, source: str, citizen_uid: str | None, phone: str | None, email: str | None
 ) -> str | None:
-    """Return who the citizen is across submissions: platform account, else phone, else email."""
+    """Return who the citizen is across submissions: platform account, else phone, else email.
+
+    The key fits the 128-character column: a longer one (an e-mail address of 123 or more
+    characters, a long platform uid) keeps its first characters and ends in a digest of the
+    whole, so different citizens still get different keys.
+    """
     if citizen_uid:
-        return f"{source}:{citizen_uid}"
+        return _bounded(f"{source}:{citizen_uid}")
     if phone:
         digits = re.sub(r"\D", "", phone)
         if len(digits) >= 7:
             return f"phone:{digits[-11:]}"
     if email:
-        return f"email:{email.strip().lower()}"
+        return _bounded(f"email:{email.strip().lower()}")
     return None
+
+
+CITIZEN_KEY_MAX = 128  # service_requests.citizen_key and its sources' column
+
+
+def _bounded(key: str) -> str:
+    """Return ``key``, or its head and a SHA-1 digest of it when it is too long to store."""
+    if len(key) <= CITIZEN_KEY_MAX:
+        return key
+    digest = hashlib.sha1(key.encode("utf-8")).hexdigest()
+    return f"{key[: CITIZEN_KEY_MAX - len(digest) - 1]}#{digest}"
