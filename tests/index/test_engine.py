@@ -274,9 +274,11 @@ def test_compliance_window_and_check_date_options(world: World) -> None:
     world.post("weibo", "quiet", china("2025-07-20"))
     fourteen = world.run("2025-07")
     assert world.totals(fourteen.run_id, "weibo")[0]["compliance"] == "pass"
-    seven = world.run("2025-07", window_days=7)
+    seven = world.run("2025-07", window_days=7, replace=True)
     assert world.totals(seven.run_id, "weibo")[0]["compliance_reasons"] == ["no_post"]
-    earlier = world.run("2025-07", window_days=7, check_date=china("2025-07-25").date())
+    earlier = world.run(
+        "2025-07", window_days=7, check_date=china("2025-07-25").date(), replace=True
+    )
     assert world.totals(earlier.run_id, "weibo")[0]["compliance"] == "pass"
     rules = ComplianceRules(window_days=7)
     assert rules.reply_platforms == ("weibo",)
@@ -298,5 +300,5 @@ def test_own_replies_count_when_observable(world: World) -> None:
     )
     assert own["raw"] == pytest.approx(1.0)
     assert own["normalised"] == 100
-    off = world.run("2025-07", reply_check=False)
+    off = world.run("2025-07", reply_check=False, replace=True)
     assert all(r["compliance"] == "pass" for r in world.totals(off.run_id, "weibo"))

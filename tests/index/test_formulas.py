@@ -248,6 +248,11 @@ def test_non_numeric_input_is_an_error(bad: object) -> None:
     assert "number" in error.message_en
     assert isinstance(error, InvalidInputError)
     assert error.status_code == 422
+    assert "qingbo_read_count" not in error.message_en + error.message_zh
+    if not isinstance(bad, float | int) or isinstance(bad, bool):
+        # Not a number at all: say what a CLI or API user types, not a Python function.
+        assert "'10万+' is written 100001" in error.message_en
+        assert "写作 100001" in error.message_zh
 
 
 def test_unknown_input_is_rejected_with_the_known_names() -> None:

@@ -93,7 +93,7 @@ def test_peer_group_always_includes_the_platform() -> None:
     assert system.peer_group == ("platform", "sector")
 
 
-def test_user_files_extend_and_replace_shipped_systems(tmp_path: Path) -> None:
+def test_user_files_extend_the_shipped_systems(tmp_path: Path) -> None:
     from zhengwu.index.system import user_dir
 
     text = (BUILTIN_DIR / "zhengwu-4d.toml").read_text(encoding="utf-8")

@@ -135,6 +135,10 @@ def test_rankings_groupings_movement_and_explain(as_role: OpenAs, world: Console
     bad = client.get("/api/index/rankings", params={"by": "colour"})
     assert bad.status_code == 422
     assert "colour" in bad.json()["message_en"]
+    typo = client.get("/api/index/rankings", params={"period": "2025-07", "platform": "tiktok"})
+    assert typo.status_code == 422  # not 200 with no groups
+    assert "ranks no platform 'tiktok'; choose one of " in typo.json()["message_en"]
+    assert "weibo" in typo.json()["message_en"] and "tiktok" in typo.json()["message_zh"]
     account = world.accounts["police_weibo"]
     out = client.get(f"/api/index/accounts/{account}/explain", params={"period": "2025-07"}).json()
     assert out["uid"] == "1001"
@@ -183,6 +187,18 @@ def test_runs_are_admin_only(as_role: OpenAs, world: ConsoleWorld) -> None:
     done = admin.post("/api/index/runs", json={"period": "2025-07"}, headers=csrf)
     assert done.status_code == 201
     assert done.json()["accounts"] == 6
+    # Another configuration under the same run id: 409 unless asked to replace.
+    other = {"period": "2025-07", "compliance_days": 7}
+    clash = admin.post("/api/index/runs", json=other, headers=csrf)
+    assert clash.status_code == 409, clash.text
+    assert "compliance window 14 → 7 days" in clash.json()["message_en"]
+    assert '"replace": true' in clash.json()["message_en"]
+    replaced = admin.post("/api/index/runs", json={**other, "replace": True}, headers=csrf)
+    assert replaced.status_code == 201, replaced.text
+    assert any("replaces the earlier run" in n for n in replaced.json()["notes"])
+    periods = {p["run_id"]: p for p in admin.get("/api/index/periods").json()}
+    assert periods["zhengwu-4d/2025-07"]["compliance_window_days"] == 7
+    assert periods["zhengwu-4d/2025-07"]["system_digest"]
 
 
 def test_publish_and_withdraw(

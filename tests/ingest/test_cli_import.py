@@ -251,6 +251,14 @@ def test_a_file_of_refused_records_or_none_warns(tmp_path: Path) -> None:
     nothing = runner.invoke(app, ["import", "weibo-api", str(empty)])
     assert nothing.exit_code == 0, nothing.output
     assert "空文件" in nothing.stderr and f"no records in {empty}" in nothing.stderr
+    # A readable file warns only that its 公众号 is not a registered account (the article
+    # list names no account); once the account list registers it, nothing is said.
     fine = runner.invoke(app, ["import", "wechat-articles", str(WECHAT_SAMPLE), "--json"])
-    assert orjson.loads(fine.stdout.strip().splitlines()[-1])["warnings"] == []
-    assert "warning" not in fine.stderr
+    (unlinked,) = orjson.loads(fine.stdout.strip().splitlines()[-1])["warnings"]
+    assert "not linked to any registered account" in unlinked
+    accounts = tmp_path / "accounts.csv"
+    accounts.write_text("platform,uid,name\nwechat,MzA3NTE5MzQzMA==,共青团中央\n", "utf-8")
+    assert runner.invoke(app, ["import", "zhengwu-accounts", str(accounts)]).exit_code == 0
+    again = runner.invoke(app, ["import", "wechat-articles", str(WECHAT_SAMPLE), "--json"])
+    assert orjson.loads(again.stdout.strip().splitlines()[-1])["warnings"] == []
+    assert "warning" not in again.stderr

@@ -204,6 +204,13 @@ def test_admin_checks_and_saves_an_indicator_system(
     )
     assert uploaded.status_code == 303
     assert load_system("my-index").version.startswith("9")
+    # Not even "replace" puts an office's system in place of a shipped one.
+    taken = client.post("/console/settings/systems/new", data={
+        "csrf_token": csrf, "action": "save", "replace": "1",
+        "toml": SHIPPED.replace('version = "', 'version = "9', 1)})  # fmt: skip
+    assert taken.status_code == 409
+    assert "is taken by a shipped indicator system" in html.unescape(taken.text)
+    assert not (user_dir() / "zhengwu-4d.toml").exists()
 
 
 def test_system_errors_are_all_shown_with_the_text_kept(

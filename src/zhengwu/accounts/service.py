@@ -332,6 +332,31 @@ def _update(session: Session, rows: list[dict[str, Any]]) -> None:
             session.execute(stmt, params[i : i + _CHUNK])
 
 
+def unregistered(session: Session, keys: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Return the ``(platform, uid)`` pairs of ``keys`` that no account row has, sorted.
+
+    Posts whose author is not registered are stored but never scored: importers and index
+    runs say so (an article list names no account, so nothing registers it).
+    """
+    by_platform: dict[str, set[str]] = {}
+    for platform, uid in keys:
+        by_platform.setdefault(platform, set()).add(uid)
+    missing: list[tuple[str, str]] = []
+    for platform, uids in sorted(by_platform.items()):
+        wanted = sorted(uids)
+        found: set[str] = set()
+        for i in range(0, len(wanted), _CHUNK):
+            found.update(
+                session.scalars(
+                    select(Account.uid).where(
+                        Account.platform == platform, Account.uid.in_(wanted[i : i + _CHUNK])
+                    )
+                )
+            )
+        missing.extend((platform, uid) for uid in wanted if uid not in found)
+    return missing
+
+
 def get_account(session: Session, *, platform: str, uid: str) -> Account:
     """Return the account ``uid`` on ``platform`` or raise NotFoundError."""
     account = session.scalar(

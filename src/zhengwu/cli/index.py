@@ -286,9 +286,21 @@ def run(
     check_date: Annotated[
         str | None, typer.Option("--check-date", help="compliance date (default: period end)")
     ] = None,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="replace a stored (or published) run of the same system and period that "
+            "was computed with another configuration",
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Compute an indicator system over a period and store scores, ranks and the matrix index.
+
+    Running it again replaces the stored run of the same system and period; a run with
+    another configuration (system file, --compliance-days, --reply-check) is refused
+    unless --replace is given. A --system-file may not take a shipped system's name.
 
     Example: zhengwu index run --period 2025-Q3 --system zhengwu-4d
     """
@@ -300,7 +312,7 @@ def run(
     checked = parse_date(check_date, "--check-date")
     with unit_of_work() as session, _store(write=True) as con:
         summary = run_for_db(session, con, chosen, window, window_days=compliance_days,
-                             reply_check=reply_check, check_date=checked)  # fmt: skip
+                             reply_check=reply_check, check_date=checked, replace=replace)  # fmt: skip
     if as_json:
         print_json(summary.to_dict())
         return
@@ -316,10 +328,14 @@ def run(
 @app.command("runs")
 @handle_errors
 def runs(as_json: JsonOpt = False) -> None:
-    """List the stored index runs.
+    """List the stored index runs with their configuration.
+
+    "config" is the start of the system file's digest (SHA-256 of its text) and "gate" the
+    compliance window and own-reply check: runs configured otherwise differ there.
 
     Example: zhengwu index runs
     """
+    from zhengwu.index.configuration import short_digest
     from zhengwu.index.results import list_runs
 
     with _store() as con:
@@ -328,9 +344,12 @@ def runs(as_json: JsonOpt = False) -> None:
         print_json([{k: str(v) if k.endswith(("date", "_at")) else v for k, v in r.items()}
                     for r in listing])  # fmt: skip
         return
-    _table("计算结果 / runs", ["run", "period", "start", "end", "accounts", "failing"],
+    _table("计算结果 / runs",
+           ["run", "period", "start", "end", "accounts", "failing", "version", "config", "gate"],
            [[r["run_id"], r["period_kind"], r["start_date"], r["end_date"], r["n_accounts"],
-             r["n_failing"]] for r in listing])  # fmt: skip
+             r["n_failing"], r["system_version"], short_digest(r["system_digest"]),
+             f"{r['compliance_window_days']}d" + (" +replies" if r["reply_check"] else "")]
+            for r in listing])  # fmt: skip
 
 
 @app.command("publish")
@@ -398,7 +417,7 @@ def rank(
     Example: zhengwu index rank --platform weibo --by sector --period 2025-Q3 --top 20
     """
     from zhengwu.index import export, results
-    from zhengwu.index.ranking import ranking
+    from zhengwu.index.ranking import check_platform, ranking
 
     if csv_path:
         check_output(csv_path, "--csv")
@@ -406,7 +425,10 @@ def rank(
         check_output(xlsx_path, "--xlsx")
     with _store() as con:
         run_id = _run_id(con, system, period)
-        platform = platform or results.main_platform(con, run_id)
+        if platform is None:
+            platform = results.main_platform(con, run_id)
+        else:
+            check_platform(con, run_id, platform)  # a typo must not read as an empty ranking
         result = ranking(con, run_id, platform=platform, by=by, group=group, top=top,
                          include_failing=include_failing)  # fmt: skip
         if group is not None and not result["groups"]:

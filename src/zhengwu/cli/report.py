@@ -10,11 +10,16 @@ from __future__ import annotations
 import contextlib
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from zhengwu.cli.common import check_output, console, handle_errors, print_json
+from zhengwu.cli.common import check_output, console, err_console, handle_errors, print_json
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from zhengwu.reports.awards import Award
 
 app = typer.Typer(
     name="report",
@@ -27,6 +32,35 @@ AwardsOpt = Annotated[
     Path | None,
     typer.Option("--awards", help="a TOML file of award categories (default: the shipped one)"),
 ]
+
+
+def _check_sectors(awards: list[Award], path: Path | None, extra: list[str] | None = None) -> None:
+    """Check an office's award sectors against the organisations' (and ``extra``); warn if none."""
+    from sqlalchemy import inspect, select
+
+    from zhengwu.accounts.models import Organization
+    from zhengwu.accounts.service import organization_sectors
+    from zhengwu.db.engine import get_engine, unit_of_work
+    from zhengwu.reports.awards import check_sectors
+
+    if path is None:  # the shipped file: its sectors are the project's own vocabulary
+        return
+    known = list(extra or [])
+    if inspect(get_engine()).has_table(Organization.__tablename__):
+        with unit_of_work() as session:
+            known += organization_sectors(session, query=select(Organization))
+    warning = check_sectors(awards, known, source=str(path))
+    if warning:
+        err_console.print(f"警告 / warning: {warning}", style="yellow", markup=False)
+
+
+def _run_sectors(con: duckdb.DuckDBPyConnection, run_id: str) -> list[str]:
+    """Return the sectors of the accounts and organisations a stored run ranks."""
+    rows = con.execute(
+        "SELECT DISTINCT sector FROM index_totals WHERE run_id = ? AND sector IS NOT NULL",
+        [run_id],
+    ).fetchall()
+    return [str(r[0]) for r in rows]
 
 
 @app.command("build")
@@ -62,6 +96,7 @@ def build(
     with status:
         with open_store(read_only=True) as con:
             run_id = service.find_run(con, system, period)
+            _check_sectors(chosen, awards, _run_sectors(con, run_id))
             report, data = service.build(con, run_id, fmt, top=top, awards=chosen)
         out.write_bytes(data)
     summary = {
@@ -99,6 +134,7 @@ def awards_command(
     from zhengwu.reports.awards import load_awards
 
     found = load_awards(awards)
+    _check_sectors(found, awards)
     if as_json:
         print_json([a.to_dict() for a in found])
         return

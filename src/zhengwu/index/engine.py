@@ -2,7 +2,9 @@
 
 ``run_index`` works on Arrow dimension tables (so tests and benchmarks can hand them in);
 ``run_for_db`` reads them, the service-desk rates and the compliance flags from the
-operational DB first. Results replace any earlier run of the same system and period.
+operational DB first. Results replace any earlier run of the same system and period;
+``run_for_db`` refuses to replace one configured otherwise unless told to
+(:mod:`zhengwu.index.configuration`).
 
 Ranking order (deterministic, documented in every methodology): score rounded to 6
 decimals, descending (rounding makes runs independent of the order DuckDB's parallel
@@ -15,11 +17,16 @@ missing; for a preset every count it needs unreported) is not scored as 0: its s
 NULL, it is excluded from the ranking with the reason ``no_data`` (the path failing
 accounts take), it has no percentile, and the run notes say how many there were — and
 which peer groups had no usable data at all.
+
+Posts whose author is not a registered account (an article list names only the 公众号's
+biz, and nothing registers it) are never scored; ``run_for_db`` asks the operational DB
+which of the window's unscored authors have no account row, and the run notes count them.
 """
 
 from __future__ import annotations
 
 import time as clock
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -171,6 +178,46 @@ def no_data_notes(con: duckdb.DuckDBPyConnection, run_id: str, period: Period) -
     return notes
 
 
+Unregistered = Callable[[Iterable[tuple[str, str]]], list[tuple[str, str]]]
+
+
+def unscored_authors(
+    con: duckdb.DuckDBPyConnection, system: IndicatorSystem, period: Period
+) -> list[tuple[str, str]]:
+    """Return the ``(platform, uid)`` authors of the window's posts that the run did not score.
+
+    Composite systems read the one aggregation of the posts (``agg_posts``) made while
+    scoring; presets read the window's distinct authors.
+    """
+    if system.kind == "composite":
+        source = "SELECT platform, uid FROM agg_posts WHERE uid IS NOT NULL"
+    else:
+        platforms = ", ".join(_q(p) for p in system.platforms)
+        source = f"""SELECT DISTINCT platform, account_uid AS uid FROM posts
+                     WHERE created_at >= $start AND created_at < $end
+                       AND platform IN ({platforms}) AND account_uid IS NOT NULL"""
+    rows = con.execute(
+        f"SELECT platform, uid FROM ({source}) p ANTI JOIN acc USING (platform, uid)",
+        {"start": period.start_utc, "end": period.end_utc} if system.kind != "composite" else {},
+    ).fetchall()
+    return [(str(p), str(u)) for p, u in rows]
+
+
+def unregistered_note(missing: list[tuple[str, str]], period: Period) -> str | None:
+    """Return the run note on posts whose authors are not registered accounts, if any."""
+    if not missing:
+        return None
+    n = len(missing)
+    shown = ", ".join(f"{p}:{u}" for p, u in missing[:3]) + (" …" if n > 3 else "")
+    return (
+        f"{n} 个账号（{shown}）在 {period.label} 有发文，但没有对应的已登记账号，未计分："
+        "请先导入账号名录（zhengwu import zhengwu-accounts）"
+        f" / posts of {n} accounts in the store ({shown}) in {period.label} are not linked to "
+        "any registered account, so they are not scored (import zhengwu-accounts / your "
+        "account lists first)"
+    )
+
+
 def _combine_sql(system: IndicatorSystem) -> str:
     rule = system.combine
     if rule.method == "max":
@@ -226,8 +273,13 @@ def run_index(
     rules: ComplianceRules | None = None,
     check_date: date | None = None,
     notes: list[str] | None = None,
+    unregistered: Unregistered | None = None,
 ) -> RunSummary:
-    """Score every account of ``dims`` over ``period``, gate, rank and store the results."""
+    """Score every account of ``dims`` over ``period``, gate, rank and store the results.
+
+    ``unregistered`` (given by :func:`run_for_db`) returns which ``(platform, uid)`` pairs
+    have no account row; the authors of the window's posts it names are counted in a note.
+    """
     from zhengwu.index import methodology, presets_run
 
     started = clock.perf_counter()
@@ -257,6 +309,9 @@ def run_index(
             composite.score(con, system, run_id)
         else:
             run_notes.extend(presets_run.score(con, system, period, run_id))
+        if unregistered is not None:
+            note = unregistered_note(unregistered(unscored_authors(con, system, period)), period)
+            run_notes.extend([note] if note else [])
         stale = compliance.stale_check_note(
             check_date,
             compliance.newest_post_day(con, system.platforms, on_or_after=check_date),
@@ -314,10 +369,23 @@ def run_for_db(
     window_days: int | None = None,
     reply_check: bool | None = None,
     check_date: date | None = None,
+    replace: bool = False,
 ) -> RunSummary:
-    """Read dimensions, service rates and flags from the operational DB, then run the index."""
+    """Read dimensions, service rates and flags from the operational DB, then run the index.
+
+    A stored run of the same system and period configured otherwise (system file, gate
+    options) is replaced only with ``replace``; ConflictError otherwise.
+    """
+    from zhengwu.accounts import service as account_service
+    from zhengwu.index.configuration import check_rerun
+
+    rules = ComplianceRules.from_settings(
+        window_days=window_days,
+        reply_check=system.reply_check if reply_check is None else reply_check,
+        reply_platforms=system.reply_platforms,
+    )
+    notes = check_rerun(session, con, system, period, rules, replace=replace)
     dims = load_dimensions(session)
-    notes: list[str] = []
     rates = empty_rates()
     if system.kind == "composite" and any(
         i.metric in ("response_rate", "resolution_rate", "ontime_rate", "satisfaction_rate",
@@ -325,13 +393,9 @@ def run_for_db(
     ):  # fmt: skip
         rates, note = load_service_rates(session, period.start, period.end)
         notes.append(note)
-    rules = ComplianceRules.from_settings(
-        window_days=window_days,
-        reply_check=system.reply_check if reply_check is None else reply_check,
-        reply_platforms=system.reply_platforms,
-    )
     flags = compliance.active_flags(session, check_date or period.end)
     return run_index(
         con, system, period, dims, service_rates=rates, flags=flags, rules=rules,
         check_date=check_date, notes=notes,
+        unregistered=lambda keys: account_service.unregistered(session, keys),
     )  # fmt: skip

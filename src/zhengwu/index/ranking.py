@@ -30,6 +30,32 @@ def _check(by: str) -> None:
         )
 
 
+def platforms_of(con: duckdb.DuckDBPyConnection, run_id: str) -> list[str]:
+    """Return the platforms a stored run ranks (``all`` = its organisations), sorted."""
+    rows = con.execute(
+        "SELECT DISTINCT platform FROM index_totals WHERE run_id = ? ORDER BY platform",
+        [run_id],
+    ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def check_platform(con: duckdb.DuckDBPyConnection, run_id: str, platform: str) -> None:
+    """Raise a bilingual InvalidInputError, listing the valid ones, unless the run ranks ``platform``.
+
+    A platform the run does not rank would give an empty ranking that reads like "nobody
+    there" (a typo such as ``tiktok``, or ``douyin`` in a WeChat-only system).
+    """
+    ranked = platforms_of(con, run_id)
+    if platform in ranked:
+        return
+    choices = ", ".join(ranked) or "—"
+    raise InvalidInputError(
+        f"{run_id} 没有平台 {platform!r} 的排行；可用：{choices}（all = 机构跨平台排行）",
+        f"{run_id} ranks no platform {platform!r}; choose one of {choices} "
+        "(all = organisations across platforms)",
+    )
+
+
 def grouped(by: str, run: str, *, one_matrix: bool = False, entity: str | None = None) -> str:
     """Return SQL of the run's totals (param ``$<run>``) with ``group_key`` and ``group_name``.
 

@@ -21,7 +21,9 @@ stored platform order (one window over integer ranks), so nothing is recomputed 
 run does not write a row per account for every possible grouping.
 
 A run id is ``<system>/<period>``: running the same system over the same period again
-replaces the earlier results, and "the previous period" of a run is found by its label.
+replaces the earlier results (only with the same configuration, unless told otherwise:
+:mod:`zhengwu.index.configuration`), and "the previous period" of a run is found by its
+label.
 """
 
 from __future__ import annotations
@@ -148,7 +150,8 @@ def list_runs(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
         return []
     cur = con.execute(
         "SELECT run_id, system, period, period_kind, start_date, end_date, n_accounts, "
-        "n_failing, created_at, seconds FROM index_runs ORDER BY end_date DESC, run_id"
+        "n_failing, created_at, seconds, system_version, system_digest, "
+        "compliance_window_days, reply_check FROM index_runs ORDER BY end_date DESC, run_id"
     )
     names = [d[0] for d in cur.description or []]
     return [_aware(dict(zip(names, row, strict=True))) for row in cur.fetchall()]

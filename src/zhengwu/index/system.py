@@ -4,8 +4,9 @@ Two kinds exist. A *composite* system (the default ``zhengwu-4d``) scores every 
 within its peer group and combines weighted dimensions. A *preset* system runs one exact
 published formula (``zhengwu.index.formulas``) over stored data with its publisher's data
 conventions. Systems ship in ``zhengwu/index/systems/*.toml``; users add their own in
-``<data_dir>/index-systems/`` or pass ``--system-file``. A user file with a shipped name
-replaces the shipped one.
+``<data_dir>/index-systems/`` or pass ``--system-file``. A user file may not take the name
+of a shipped system (unless it is the shipped text itself): runs are stored and published
+under the system's name, so a ranking saying "zhengwu-4d" must be computed by zhengwu-4d.
 """
 
 from __future__ import annotations
@@ -412,6 +413,26 @@ def load_system_file(path: Path) -> IndicatorSystem:
     return parse_system(data, source=str(path), digest=digest)
 
 
+def refuse_shipped_name(system: IndicatorSystem, path: Path | None = None) -> None:
+    """Raise SystemConfigError when a user's system takes the name of a shipped one.
+
+    The shipped file itself (same text, same digest) is allowed wherever it is read from.
+    """
+    shipped = BUILTIN_DIR / f"{system.name}.toml"
+    if not shipped.is_file() or (path is not None and path.resolve() == shipped.resolve()):
+        return
+    if system.digest and system.digest == load_system_file(shipped).digest:
+        return
+    where = f"{path}: " if path is not None else ""
+    raise SystemConfigError(
+        f"{where}体系名称 {system.name!r} 与随 zhengwu 提供的指标体系重名；请给自己的体系另起"
+        f"名称（name = 与文件名），以免其结果被当作 {system.name} 的排行",
+        f"{where}the name {system.name!r} is taken by a shipped indicator system; give your "
+        f"system a name of its own (name = and the file name), so that its results are not "
+        f"taken for {system.name}'s rankings",
+    )
+
+
 def user_dir() -> Path:
     """Return the directory of the user's own system files (``<data_dir>/index-systems``)."""
     return get_settings().data_dir / USER_DIR_NAME
@@ -430,7 +451,11 @@ def system_titles() -> dict[str, str]:
 
 
 def available_systems() -> dict[str, Path]:
-    """Return every known system name with its file: shipped, then the user's (which win)."""
+    """Return every known system name with its file: shipped, then the user's.
+
+    A user file named like a shipped system is listed in its place, so that loading it
+    (:func:`load_system`) says the name is taken rather than quietly using either one.
+    """
     found: dict[str, Path] = {}
     for directory in (BUILTIN_DIR, user_dir()):
         if directory.is_dir():
@@ -442,7 +467,9 @@ def available_systems() -> dict[str, Path]:
 def load_system(name: str | None = None, *, path: Path | None = None) -> IndicatorSystem:
     """Return the system called ``name`` (default ``zhengwu-4d``) or the one in ``path``."""
     if path is not None:
-        return load_system_file(path)
+        found = load_system_file(path)
+        refuse_shipped_name(found, path)
+        return found
     name = name or DEFAULT_SYSTEM
     known = available_systems()
     if name not in known:
@@ -456,4 +483,5 @@ def load_system(name: str | None = None, *, path: Path | None = None) -> Indicat
             f"{known[name]} 的 name 为 {system.name!r}，应与文件名 {name!r} 一致",
             f"{known[name]} declares name {system.name!r}; it must match the file name {name!r}",
         )
+    refuse_shipped_name(system, known[name])
     return system

@@ -56,6 +56,11 @@ class RunCreate(BaseModel):
     compliance_days: int | None = Field(None, ge=1, le=366)
     reply_check: bool | None = None
     check_date: date | None = None
+    replace: bool = Field(
+        False,
+        description="replace a stored or published run of the same system and period "
+        "computed with another configuration (else 409)",
+    )
 
 
 class PublishCreate(BaseModel):
@@ -159,7 +164,11 @@ def list_periods(db: DB, principal: CurrentPrincipal) -> list[dict[str, Any]]:
 
 @router.post("/runs", status_code=201)
 def create_run(data: RunCreate, db: DB, principal: WritingPrincipal) -> dict[str, Any]:
-    """Compute a system over a period and store the results (admin); replaces an earlier run."""
+    """Compute a system over a period and store the results (admin); replaces an earlier run.
+
+    An earlier run configured otherwise (system file, compliance options) is replaced only
+    with ``"replace": true``: 409 otherwise.
+    """
     from zhengwu.index.engine import run_for_db
 
     access.require_run(principal)
@@ -168,7 +177,7 @@ def create_run(data: RunCreate, db: DB, principal: WritingPrincipal) -> dict[str
     with _store(write=True) as con:
         summary = run_for_db(
             db, con, system, period, window_days=data.compliance_days,
-            reply_check=data.reply_check, check_date=data.check_date,
+            reply_check=data.reply_check, check_date=data.check_date, replace=data.replace,
         )  # fmt: skip
     return summary.to_dict()
 
@@ -211,6 +220,8 @@ def get_ranking(
     by = _region_grouping(group) if by == "region" else by
     with _store() as con:
         run_id = _run_id(con, system, period)
+        if platform is not None:
+            ranking.check_platform(con, run_id, platform)  # 422 listing the platforms
         out = ranking.ranking(
             con, run_id, platform=platform or results.main_platform(con, run_id), by=by, group=group,
             top=top, include_failing=include_failing,

@@ -194,6 +194,13 @@ def run_import(
         )
         if warning is not None:
             summary.warnings.append(warning)
+    # Only an account row links posts to a body and lets the index score them: say so when
+    # the file named authors (an article list names only the 公众号's biz) nobody registered.
+    from zhengwu.accounts import service as account_service
+
+    warning = unregistered_warning(account_service.unregistered(session, writer.authors))
+    if warning is not None:
+        summary.warnings.append(warning)
     summary.seconds = (datetime.now(UTC) - started).total_seconds()
     if run is not None:
         run.finished_at = datetime.now(UTC)
@@ -291,6 +298,8 @@ class _Writer:
         self.fmt = fmt
         self.summary = summary
         self.dry_run = dry_run
+        # Authors of the posts written whose records brought no account (checked at the end).
+        self.authors: set[tuple[str, str]] = set()
 
     def write(self, chunk: Parsed) -> None:
         """Write one chunk: posts and snapshots, hot search, comments, accounts, quarantine."""
@@ -298,7 +307,10 @@ class _Writer:
 
         summary, dry_run = self.summary, self.dry_run
         summary.read += chunk.read
-        counts = store.write_posts(self.analytics, chunk.posts, dry_run=dry_run)
+        posts = chunk.posts
+        if isinstance(posts, pa.Table):  # (the weibo-api fast path: statuses carry their user)
+            self._note_authors(posts, chunk.accounts)
+        counts = store.write_posts(self.analytics, posts, dry_run=dry_run)
         summary.imported += counts.imported
         summary.updated += counts.updated
         summary.duplicates += counts.duplicates
@@ -321,6 +333,39 @@ class _Writer:
         summary.accounts_updated += acc.updated
         store.write_account_snapshots(self.analytics, chunk.account_snapshots, dry_run=dry_run)
         _quarantine(self.session, self.run, self.fmt, chunk.quarantines, summary)
+
+    def _note_authors(self, posts: pa.Table, accounts: list[AccountRecord]) -> None:
+        """Remember the posts' authors that the chunk carries no account record of."""
+        if not posts.num_rows:
+            return
+        pairs = posts.select(["platform", "account_uid"]).group_by(
+            ["platform", "account_uid"]
+        ).aggregate([])  # fmt: skip
+        carried = {(a.platform, a.uid) for a in accounts}
+        self.authors.update(
+            (platform, uid)
+            for platform, uid in zip(
+                pairs.column("platform").to_pylist(),
+                pairs.column("account_uid").to_pylist(),
+                strict=True,
+            )
+            if uid is not None and (platform, uid) not in carried
+        )
+
+
+def unregistered_warning(missing: list[tuple[str, str]]) -> str | None:
+    """Return the warning about posts whose authors are not registered accounts, if any."""
+    if not missing:
+        return None
+    shown = ", ".join(f"{p}:{u}" for p, u in missing[:3]) + (" …" if len(missing) > 3 else "")
+    n = len(missing)
+    return (
+        f"{n} 个账号（{shown}）的发文没有对应的已登记账号，影响力指数不会为其计分："
+        "请先导入账号名录（zhengwu import zhengwu-accounts）"
+        f" / posts of {n} accounts ({shown}) are not linked to any registered account, so "
+        "the influence index will not score them: import your account list first "
+        "(zhengwu import zhengwu-accounts)"
+    )
 
 
 def _collect_with_callback(

@@ -7,11 +7,17 @@ entities of the platform's stored ranking that match the filter
 (:func:`zhengwu.index.ranking.ranking_page`), so an award list never disagrees with the
 ranking it comes from. The package ships a default file (``awards.toml``); an office passes
 its own with ``--awards``.
+
+Every field is checked when the file is read, except the sector: the sectors (系统) are
+those of the deployment's organisations, which the file cannot know, so the CLI checks an
+office's file with :func:`check_sectors` against the organisations in the database (and
+the sectors of the run a report is built from) — a typo would otherwise give an empty list.
 """
 
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -160,6 +166,35 @@ def load_awards(path: Path | None = None) -> list[Award]:
             f"cannot read the awards file {chosen}: {exc.strerror}",
         ) from exc
     return parse_awards(text, source=str(chosen) if path else "awards.toml (default)")
+
+
+def check_sectors(awards: list[Award], known: Iterable[str], *, source: str) -> str | None:
+    """Refuse an award whose sector is not among ``known``; warn when none is known.
+
+    Raises InvalidInputError naming the unknown sector(s) and listing the known ones.
+    Returns a bilingual warning when ``known`` is empty (no organisations registered, so
+    the sectors cannot be checked), else None.
+    """
+    wanted = sorted({a.sector for a in awards if a.sector})
+    choices = sorted({k for k in known if k})
+    if not wanted:
+        return None
+    if not choices:
+        return (
+            f"奖项文件 {source}：尚无登记的机构，无法检查系统（sector）{'、'.join(wanted)}"
+            f" / awards file {source}: no organisations are registered, so the sector(s) "
+            f"{', '.join(wanted)} cannot be checked"
+        )
+    unknown = [s for s in wanted if s not in choices]
+    if unknown:
+        titles = ", ".join(a.title for a in awards if a.sector in unknown)
+        raise _bad(
+            source,
+            f"未知系统（sector）{'、'.join(unknown)}（奖项 {titles}）；已知系统：{'、'.join(choices)}",
+            f"unknown sector(s) {', '.join(unknown)} (award {titles}); known sectors: "
+            f"{', '.join(choices)}",
+        )
+    return None
 
 
 def winners(

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from zhengwu.errors import InvalidInputError
+from zhengwu.index.formulas.conventions import CAPPED_READS_STORED
 
 Certainty = Literal[
     "published",
@@ -171,8 +172,10 @@ def _number(name: str, raw: object) -> float:
     # bool is an int subclass, but true/false as a read count is always a caller mistake.
     if isinstance(raw, bool) or not isinstance(raw, int | float):
         raise FormulaError(
-            f"输入 {name} 必须是数字，收到 {raw!r}（“10万+”请先用 qingbo_read_count 换算）",
-            f"input {name} must be a number, got {raw!r} (convert '10万+' with qingbo_read_count)",
+            f"输入 {name} 必须是数字，收到 {raw!r}；请填写数字，显示为“10万+”的阅读数写作 "
+            f"{CAPPED_READS_STORED}",
+            f"input {name} must be a number, got {raw!r}; give a number (a read count shown "
+            f"as '10万+' is written {CAPPED_READS_STORED})",
             input_name=name,
         )
     try:

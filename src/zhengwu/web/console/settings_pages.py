@@ -35,6 +35,7 @@ from zhengwu.index.system import (
     available_systems,
     load_system,
     parse_system,
+    refuse_shipped_name,
     user_dir,
 )
 from zhengwu.regions.address import resolve_address
@@ -472,6 +473,11 @@ async def system_submit(request: Request, principal: Writer) -> Response:
     if action != "save":
         return _system_form(request, text=text, replace_existing=replace_existing, errors=[],
                             system=system)  # fmt: skip
+    try:  # even "replace" may not put a user's system in place of a shipped one
+        refuse_shipped_name(system)
+    except SystemConfigError as taken:
+        return _system_form(request, text=text, replace_existing=replace_existing,
+                            errors=[taken], system=system, status_code=409)  # fmt: skip
     if system.name in available_systems() and not replace_existing:
         conflict = ConflictError(
             f"已有名为 {system.name} 的指标体系；勾选「覆盖同名体系」后再保存",
