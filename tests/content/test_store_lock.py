@@ -78,5 +78,5 @@ def test_other_io_errors_are_not_taken_for_a_lock(tmp_path: Path) -> None:
     bad.write_bytes(b"this is not a DuckDB file" * 100)
     started = time.monotonic()
     with pytest.raises(duckdb.IOException, match="not a valid DuckDB database"):
-        store.connect(bad, wait=5)
-    assert time.monotonic() - started < 2  # raised at once, not retried as a lock
+        store.connect(bad, wait=60)
+    assert time.monotonic() - started < 30  # raised at once, not retried for the 60 s

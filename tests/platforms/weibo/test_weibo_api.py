@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -426,23 +424,6 @@ def test_pretty_document_of_another_shape_raises(tmp_path: Path) -> None:
     path.write_text('{\n  "errcode": 40001,\n  "errmsg": "invalid credential"\n}\n')
     with pytest.raises(InvalidInputError, match="errcode"):
         _read(path)
-
-
-# --- throughput ---------------------------------------------------------------------
-
-
-@pytest.mark.slow
-def test_jsonl_throughput_floor(
-    tmp_path: Path, write_synth_statuses: Callable[[Path, int], Path]
-) -> None:
-    """A loose floor (the benchmark measures the real figure): catches a 5x regression."""
-    path = write_synth_statuses(tmp_path / "synth.jsonl", 20_000)
-    start = time.process_time()
-    items = _read(path)
-    rate = len(items) / (time.process_time() - start)
-    assert len(items) == 20_000
-    assert all(isinstance(i.primary, PostRecord) for i in items)
-    assert rate > 10_000, f"{rate:,.0f} statuses/s"
 
 
 def test_counts_beyond_64_bits_are_quarantined(tmp_path: Path) -> None:
