@@ -95,7 +95,7 @@ def test_a_published_run_is_not_replaced_by_another_configuration(
     mine = tmp_path / "mine.toml"
     mine.write_text(_two_dimensions("mine"), encoding="utf-8")
     _json(["index", "run", "--system-file", str(mine), "--period", "2025-07", "--json"])
-    mine.write_text(_two_dimensions("mine").replace("weight = 0.5", "weight = 0.50", 1), "utf-8")
+    mine.write_text(_two_dimensions("mine").replace("top_k = 5", "top_k = 6", 1), "utf-8")
     edited = _fails(["index", "run", "--system-file", str(mine), "--period", "2025-07"])
     assert "mine/2025-07 is already stored with another configuration: system configuration" in (
         edited
@@ -205,3 +205,21 @@ def test_an_award_sector_must_be_a_known_one(configured_database: str, tmp_path:
     summary = _json(["report", "build", "--period", "2025-07", "--out", str(out),
                      "--awards", str(awards), "--json"])  # fmt: skip
     assert summary["awards"] == [{"title": "x", "winners": ["平安郑州"]}]
+
+
+def test_a_comment_does_not_change_a_systems_configuration(tmp_path: Path) -> None:
+    from zhengwu.index.system import load_system_file
+
+    plain = tmp_path / "a" / "mine.toml"
+    plain.parent.mkdir()
+    body = SHIPPED.replace('name = "zhengwu-4d"', 'name = "mine"')
+    plain.write_text(body, encoding="utf-8")
+    commented = tmp_path / "b" / "mine.toml"
+    commented.parent.mkdir()
+    commented.write_text("# edited after an upgrade\n\n" + body, encoding="utf-8")
+    changed = tmp_path / "c" / "mine.toml"
+    changed.parent.mkdir()
+    changed.write_text(body.replace("top_k = 5", "top_k = 6"), encoding="utf-8")
+    digests = [load_system_file(p).digest for p in (plain, commented, changed)]
+    assert digests[0] == digests[1]
+    assert digests[2] != digests[0]

@@ -6,8 +6,9 @@ period is published, the public ``/rankings`` page. Recomputing with the same
 configuration (new data) is what a re-run is for; a different configuration under the
 same name is not: the page would still say "指标体系 zhengwu-4d" over other numbers.
 
-The configuration of a run is the system file's digest (``system_digest``: SHA-256 of its
-text) and the compliance gate's options (window, own-reply check). :func:`check_rerun`
+The configuration of a run is the system's digest (``system_digest``: SHA-256 of the
+file's settings, not of its text, so comments and layout do not count;
+:func:`zhengwu.index.system.content_digest`) and the compliance gate's options (window, own-reply check). :func:`check_rerun`
 refuses a run whose configuration differs from the stored run of the same id unless the
 caller says ``replace``; a replacement is then named in the run notes, and so is a
 replaced publication.

@@ -12,6 +12,7 @@ under the system's name, so a ranking saying "zhengwu-4d" must be computed by zh
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import tomllib
 from collections.abc import Mapping
@@ -409,8 +410,18 @@ def load_system_file(path: Path) -> IndicatorSystem:
         raise SystemConfigError(
             f"{path} 不是合法的 TOML：{exc}", f"{path} is not valid TOML: {exc}"
         ) from exc
-    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
-    return parse_system(data, source=str(path), digest=digest)
+    return parse_system(data, source=str(path), digest=content_digest(data))
+
+
+def content_digest(data: dict[str, Any]) -> str:
+    """Return the digest of a system's settings (SHA-256 of them as sorted JSON, 16 hex).
+
+    Of what the file says, not of its text: a comment or a blank line changed (as in an
+    upgrade of a shipped file) leaves a run's configuration the same, so a stored period can
+    still be re-run without ``--replace``; any changed value, weight or text changes it.
+    """
+    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
 
 def refuse_shipped_name(system: IndicatorSystem, path: Path | None = None) -> None:
