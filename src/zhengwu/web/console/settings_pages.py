@@ -10,7 +10,6 @@ and status 422.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import tomllib
 from collections.abc import Mapping
@@ -33,6 +32,7 @@ from zhengwu.index.system import (
     IndicatorSystem,
     SystemConfigError,
     available_systems,
+    content_digest,
     load_system,
     parse_system,
     refuse_shipped_name,
@@ -406,8 +406,7 @@ def _read_system(text: str) -> tuple[IndicatorSystem | None, list[ZhengwuError]]
     errors = system_errors(data)
     if errors:
         return None, errors
-    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
-    return parse_system(data, source="console", digest=digest), []
+    return parse_system(data, source="console", digest=content_digest(data)), []
 
 
 def _system_form(
