@@ -197,3 +197,60 @@ def test_api_token_prefix_migration_keeps_existing_tokens(empty_engine: Engine) 
     migrate.upgrade(empty_engine)  # every head, as `zhengwu db upgrade` does
     assert "prefix" in _columns(empty_engine, "api_tokens")
     assert migrate.ensure_current(empty_engine) is False
+
+
+_STAMP_WATCHED = {"request_categories", "routing_rules", "routing_table_versions", "matrices",
+                  "matrix_members", "accounts", "organizations"}  # fmt: skip
+
+
+def _stamp_triggers(engine: Engine) -> dict[str, int]:
+    """Return {table: number of desk_config triggers on it} in the engine's schema."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            rows = conn.execute(text(
+                "SELECT tbl_name FROM sqlite_master WHERE type = 'trigger'"
+                " AND name LIKE 'desk_config_%'"
+            )).scalars().all()  # fmt: skip
+        else:
+            rows = conn.execute(text(
+                "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
+                " WHERE NOT t.tgisinternal AND t.tgname LIKE 'desk_config_%'"
+                " AND c.relnamespace = current_schema()::regnamespace"
+            )).scalars().all()  # fmt: skip
+    counts: dict[str, int] = {}
+    for table in rows:
+        counts[table] = counts.get(table, 0) + 1
+    return counts
+
+
+def test_every_head_keeps_the_desk_stamp_triggers(db_engine: Engine) -> None:
+    # A later migration that rebuilds a watched table (batch_alter_table on SQLite) drops
+    # its triggers: the desk snapshot would then miss that table's changes.
+    counts = _stamp_triggers(db_engine)
+    assert set(counts) == _STAMP_WATCHED
+    if db_engine.dialect.name == "sqlite":  # one per event: accounts has no insert trigger
+        assert counts == {t: 2 if t == "accounts" else 3 for t in _STAMP_WATCHED}
+    with db_engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM desk_config_stamp")).scalar() == 1
+
+
+def test_desk_stamp_migration_adds_and_drops_its_table_and_triggers(empty_engine: Engine) -> None:
+    migrate.upgrade(empty_engine, "0015")  # the service desk branch as it was before 0017
+    assert "desk_config_stamp" not in inspect(empty_engine).get_table_names()
+    migrate.upgrade(empty_engine, "0017")
+    assert set(_columns(empty_engine, "desk_config_stamp")) == {"id", "token"}
+    assert set(_stamp_triggers(empty_engine)) == _STAMP_WATCHED
+    with empty_engine.begin() as conn:
+        before = conn.execute(text("SELECT token FROM desk_config_stamp")).scalar_one()
+        conn.execute(text(
+            "INSERT INTO organizations (name, level, sector, created_at)"
+            " VALUES ('郑州市公安局', '市', '公安', '2025-07-01 00:00:00')"
+        ))  # fmt: skip
+        assert conn.execute(text("SELECT token FROM desk_config_stamp")).scalar_one() != before
+    _downgrade(empty_engine, "0015")
+    assert "desk_config_stamp" not in inspect(empty_engine).get_table_names()
+    assert _stamp_triggers(empty_engine) == {}
+    with empty_engine.begin() as conn:  # the watched tables are written as before
+        conn.execute(text("UPDATE organizations SET name = '郑州市公安局（新）'"))
+    migrate.upgrade(empty_engine)
+    assert set(_stamp_triggers(empty_engine)) == _STAMP_WATCHED

@@ -137,15 +137,17 @@ class _Plan:
 
 
 def take_in(
-    session: Session, rows: Sequence[Row], *, actor: Principal, as_of: datetime | None = None
-) -> Batch:
+    session: Session, rows: Sequence[Row], *, actor: Principal, as_of: datetime | None = None,
+    config: snapshot.DeskSnapshot | None = None,
+) -> Batch:  # fmt: skip
     """Take in ``rows`` (in file order) as the per-row intake would; write them in one go.
 
     ``as_of``: the simulated clock of :func:`csvimport.import_csv` (each row taken in at its
     own time, or at ``as_of`` without one). Raises :class:`BatchFailed` (nothing written)
-    when the database refuses the writes.
+    when the database refuses the writes. ``config``: the desk snapshot the caller holds
+    for the whole import (default: read it here).
     """
-    plan = decide(session, rows, actor=actor, as_of=as_of)
+    plan = decide(session, rows, actor=actor, as_of=as_of, config=config)
     write(session, plan)
     return plan.batch
 
@@ -164,8 +166,9 @@ def _clock(intake: RequestIntake, as_of: datetime | None) -> datetime:
 
 
 def decide(
-    session: Session, rows: Sequence[Row], *, actor: Principal, as_of: datetime | None = None
-) -> _Plan:
+    session: Session, rows: Sequence[Row], *, actor: Principal, as_of: datetime | None = None,
+    config: snapshot.DeskSnapshot | None = None,
+) -> _Plan:  # fmt: skip
     """Decide each row in order (reading once for the batch); return the writes to make."""
     plan = _Plan()
     known = _known_sources(session, [i.source_ref for i, _ in rows if i.source_ref])
@@ -177,7 +180,7 @@ def decide(
         by_id[request_id].keys |= keys
     for request_id in replied_known:
         by_id[request_id].keys_read = True
-    config = snapshot.current(session)
+    config = snapshot.current(session) if config is None else config
     keep = published_phones.directory(session)
     nodes = {c.code: c for c in config.tree}
     by_ref: dict[str, _Target] = {}

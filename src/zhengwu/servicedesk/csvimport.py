@@ -57,7 +57,7 @@ from zhengwu.errors import InvalidInputError, ZhengwuError
 from zhengwu.ingest.files import GBK_HINT, check_file, iter_csv_rows
 from zhengwu.ingest.models import ImportRun, QuarantineEntry
 from zhengwu.platforms.timeparse import DateError, parse_time
-from zhengwu.servicedesk import actions, csvbatch, service
+from zhengwu.servicedesk import actions, csvbatch, service, snapshot
 from zhengwu.servicedesk.category import service as category_service
 from zhengwu.servicedesk.schemas import MAX_TEXT, RequestIntake
 
@@ -280,6 +280,7 @@ class _Importer:
         self.items: list[_Item] = []
         self.parsed = 0
         self.quarantined: list[dict[str, object]] = []
+        self.config: snapshot.DeskSnapshot | None = None
 
     def add(self, item: _Item) -> None:
         """Queue a row; take the queued rows in once a batch is full."""
@@ -292,6 +293,9 @@ class _Importer:
     def drain(self) -> None:
         """Take in every queued row, in file order; write their quarantine entries."""
         items, self.items, self.parsed = self.items, [], 0
+        # One snapshot for the queued rows, batched or not: its stamp is read once per
+        # batch_rows rows, never per row (a change made meanwhile is seen by the next batch).
+        self.config = snapshot.current(self.session)
         start = 0
         while start < len(items):
             rest = items[start:]
@@ -301,7 +305,9 @@ class _Importer:
                 break
             rows = [(i.parsed.intake, i.parsed.reply) for i in rest if i.parsed is not None]
             try:
-                batch = csvbatch.take_in(self.session, rows, actor=self.actor, as_of=self.as_of)
+                batch = csvbatch.take_in(
+                    self.session, rows, actor=self.actor, as_of=self.as_of, config=self.config
+                )
             except csvbatch.BatchFailed:  # rolled back: one by one, only the faulty row fails
                 for item in rest:
                     self._one(item)
@@ -349,7 +355,9 @@ class _Importer:
         clock = None if self.as_of is None else parsed.intake.submitted_at or self.as_of
         try:
             with session.begin_nested():  # a refused row leaves the rest of the import intact
-                outcome = service.receive(session, intake=parsed.intake, actor=actor, now=clock)
+                outcome = service.receive(
+                    session, intake=parsed.intake, actor=actor, now=clock, config=self.config
+                )
                 if parsed.reply is not None and actions.record_reply(
                     session, request=outcome.request, text=parsed.reply[0], at=parsed.reply[1],
                     actor=actor, event_key=csvbatch.reply_key(outcome_ref(parsed)),

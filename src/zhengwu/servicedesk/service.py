@@ -175,8 +175,9 @@ def _add_source(
 
 
 def receive(
-    session: Session, *, intake: RequestIntake, actor: Principal, now: datetime | None = None
-) -> IntakeOutcome:
+    session: Session, *, intake: RequestIntake, actor: Principal, now: datetime | None = None,
+    config: snapshot.DeskSnapshot | None = None,
+) -> IntakeOutcome:  # fmt: skip
     """Take in a request from any channel: merge repeats, else classify, locate and route.
 
     ``now`` is the desk's clock at this intake (default: the real clock). Live intake
@@ -184,7 +185,8 @@ def receive(
     taken in, routed and logged now. A replay of history or a simulated stream passes the
     request's own time (the batch intakes' ``as_of``): the receive and route entries, the
     routing table consulted (the rules in force then) and the record's created time all
-    carry it, and the deadlines run from the received time either way.
+    carry it, and the deadlines run from the received time either way. ``config``: the
+    desk snapshot a batch intake already holds (default: :func:`snapshot.current`).
     """
     now = now or utcnow()
     received = intake.submitted_at or now
@@ -217,15 +219,16 @@ def receive(
         _flush(session)
         return IntakeOutcome(target, "merged")
     return _create(
-        session, intake=intake, actor=actor, ref=ref, key=key, received=received, now=now
-    )
+        session, intake=intake, actor=actor, ref=ref, key=key, received=received, now=now,
+        config=config,
+    )  # fmt: skip
 
 
 def _create(
     session: Session, *, intake: RequestIntake, actor: Principal, ref: str, key: str | None,
-    received: datetime, now: datetime,
+    received: datetime, now: datetime, config: snapshot.DeskSnapshot | None = None,
 ) -> IntakeOutcome:  # fmt: skip
-    config = snapshot.current(session)
+    config = snapshot.current(session) if config is None else config
     tree = config.tree
     cls = classify(intake.text, tree, given=intake.category_code)
     category = next((c for c in tree if c.code == cls.code), None)
