@@ -227,13 +227,53 @@ def test_orgs_refuse_unknown_adcode_self_parent_cycles_and_repeats(
     assert "own parent" in reasons["4"] and "自己的上级" in reasons["4"]
     assert "cycle" in reasons["5"] and "循环" in reasons["6"]
     assert "repeated (first at line 2)" in reasons["7"] and "第 2 行" in reasons["7"]
-    assert "unknown parent_id 'A4'" in reasons["8"]
+    assert "parent_id 'A4' was quarantined (line 5" in reasons["8"]
+    assert "第 5 行已被隔离" in reasons["8"]
     assert "cycle" in reasons["9"] and "cycle" in reasons["10"]
     stored = {o.external_id: o for o in session.scalars(select(Organization))}
     assert set(stored) == {"B1", "D1", "E1"}
     assert stored["B1"].name == "郑州市公安局"
     assert stored["D1"].parent_id is None
     assert stored["E1"].adcode == "520600"
+
+
+def test_central_bodies_have_no_division_and_their_children_import(
+    session: Session, tmp_path: Path
+) -> None:
+    orgs = tmp_path / "orgs.csv"
+    orgs.write_text(
+        "org_id,name,level,sector,adcode,parent_id\n"
+        "c1,国务院,中央,政府,,\n"  # line 2: no division
+        "c2,公安部,中央,公安,000000,c1\n"  # 3: 000000 = national, stored as empty
+        "c3,应急管理部,中央,应急,000000000000,c1\n"  # 4: the 12-digit form
+        "p1,河南省人民政府,省,政府,410000,c1\n"  # 5
+        "p2,河南省公安厅,省,公安,410000,c2\n"  # 6
+        "x1,某省某局,省,公安,000000,c2\n"  # 7: 000000 is for central bodies only
+        "x2,某市某局,市,公安,410100,x1\n"  # 8: its parent was refused on line 7
+        "x3,某县某所,县,公安,410105,x2\n"  # 9: and so on down the chain
+        "x4,某乡某所,乡,公安,410105,nowhere\n",  # 10: a parent that is nowhere
+        encoding="utf-8",
+    )
+    s = _run(session, "zhengwu-orgs", orgs)
+    _identity(s)
+    assert (s.read, s.imported, s.quarantined) == (9, 5, 4)
+    stored = {o.external_id: o for o in session.scalars(select(Organization))}
+    assert set(stored) == {"c1", "c2", "c3", "p1", "p2"}
+    assert [stored[k].adcode for k in ("c1", "c2", "c3", "p1")] == [None, None, None, "410000"]
+    assert stored["p2"].parent_id == stored["c2"].id
+    assert stored["c2"].parent_id == stored["c1"].id
+    reasons = {
+        q.source.rsplit(":", 1)[1]: q.reason for q in session.scalars(select(QuarantineEntry))
+    }
+    assert set(reasons) == {"7", "8", "9", "10"}
+    assert "000000 表示全国" in reasons["7"] and "only for central bodies" in reasons["7"]
+    assert "parent_id 'x1' was quarantined (line 7" in reasons["8"]
+    assert "上级机构 'x1' 在第 7 行已被隔离" in reasons["8"]
+    assert "parent_id 'x2' was quarantined (line 8" in reasons["9"]
+    assert "unknown parent_id 'nowhere'" in reasons["10"] and "上级机构不存在" in reasons["10"]
+    # Importing again (000000 and empty alike): nothing changes.
+    again = _run(session, "zhengwu-orgs", orgs)
+    assert (again.imported, again.updated, again.duplicates) == (0, 0, 5)
 
 
 def test_account_list_and_platform_profile_settle(session: Session, tmp_path: Path) -> None:

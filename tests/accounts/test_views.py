@@ -70,7 +70,8 @@ def test_reads_per_role(client: httpx.Client, world: World) -> None:
         assert {accounts[a["id"]] for a in page["items"]} == READABLE_ACCOUNTS[role], role
         flat = _flat(tree.json())
         assert {names[n["id"]] for n in flat} == READABLE_MATRICES[role], role
-        assert {orgs[o["id"]] for o in organizations.json()} == READABLE_ORGS[role], role
+        assert {orgs[o["id"]] for o in organizations.json()["items"]} == READABLE_ORGS[role], role
+        assert organizations.json()["total"] == len(READABLE_ORGS[role]), role
         for key, matrix_id in world.matrices.items():
             detail = client.get(f"/api/matrices/{matrix_id}", headers=h)
             if key in READABLE_MATRICES[role]:
@@ -131,7 +132,22 @@ def test_tree_counts_details_and_filters(client: httpx.Client, world: World) -> 
     assert client.get("/api/accounts", params={"limit": 0}, headers=h).status_code == 422
     assert client.get("/api/accounts", params={"adcode": "41x"}, headers=h).status_code == 422
     orgs = client.get("/api/organizations", params={"q": "洛阳"}, headers=h).json()
-    assert [o["name"] for o in orgs] == ["洛阳市住房和城乡建设局"]
+    assert [o["name"] for o in orgs["items"]] == ["洛阳市住房和城乡建设局"]
+    assert (orgs["total"], orgs["limit"], orgs["offset"]) == (1, 100, 0)
+    # Organisations are paged like accounts: by name, with the total of every page.
+    everything = client.get("/api/organizations", headers=h).json()
+    names = [o["name"] for o in everything["items"]]
+    assert everything["total"] == len(names) >= 3
+    org_pages = [
+        client.get("/api/organizations", params={"limit": 2, "offset": o}, headers=h).json()
+        for o in range(0, len(names), 2)
+    ]
+    assert [o["name"] for p in org_pages for o in p["items"]] == names
+    assert {p["total"] for p in org_pages} == {len(names)}
+    for bad in ({"limit": 0}, {"limit": 1001}, {"offset": -1}, {"limit": "x"}):
+        refused = client.get("/api/organizations", params=bad, headers=h)
+        assert refused.status_code == 422, bad
+        assert refused.json()["message_zh"] and refused.json()["message_en"], bad
 
 
 def test_create_per_role(client: httpx.Client, world: World, committed_engine: Engine) -> None:
@@ -257,9 +273,9 @@ def test_published_phones_per_role(
     changed = client.patch(url, headers=world.headers("admin"), json=body)
     assert changed.json()["public_phones"] == ["0371-66661234", "0371-66665678"]
     listed = client.get("/api/organizations", headers=world.headers("handler")).json()
-    assert [o["public_phones"] for o in listed] == [["0371-66661234", "0371-66665678"]]
+    assert [o["public_phones"] for o in listed["items"]] == [["0371-66661234", "0371-66665678"]]
     others = client.get("/api/organizations", headers=world.headers("admin")).json()
-    assert {o["name"]: o["public_phones"] for o in others}["郑州市公安局"] == []
+    assert {o["name"]: o["public_phones"] for o in others["items"]}["郑州市公安局"] == []
 
     bad = client.patch(url, headers=world.headers("office"), json={"public_phones": ["值班室"]})
     assert bad.status_code == 422

@@ -219,6 +219,8 @@ def test_compliance_table_lists_failing_first_up_to_a_limit() -> None:
     assert all(uid in everything for uid in ("8001", "8002", "8003"))
     assert "showing" not in everything
     assert len(_json(["compliance", "--date", "2025-07-31", "--limit", "1", "--json"])["rows"]) == 3
+    failing = _text(["compliance", "--date", "2025-07-31", "--failing-only", "--limit", "5"])
+    assert "8003" in failing and "8001" not in failing and "showing" not in failing
 
 
 def test_flags_name_the_account() -> None:

@@ -172,6 +172,39 @@ def test_compliance_report_of_a_run(as_role: OpenAs, world: ConsoleWorld) -> Non
     assert bad.status_code == 422
 
 
+def test_compliance_report_is_paged(as_role: OpenAs, world: ConsoleWorld) -> None:
+    client, _ = as_role("office")
+    full = client.get("/api/index/compliance", params={"period": "2025-07"}).json()
+    assert (full["total"], full["limit"], full["offset"]) == (full["accounts"], 100, 0)
+    assert len(full["rows"]) == full["accounts"] >= 3
+    statuses = [r["status"] for r in full["rows"]]
+    assert statuses == sorted(statuses)  # failing first ('fail' < 'pass')
+    # Pages of one row rebuild the report; the summary always covers every account.
+    pages = [
+        client.get(
+            "/api/index/compliance", params={"period": "2025-07", "limit": 1, "offset": o}
+        ).json()
+        for o in range(full["total"])
+    ]
+    assert [p["rows"][0] for p in pages] == full["rows"]
+    assert {(p["total"], p["failing"], str(p["by_reason"])) for p in pages} == {
+        (full["total"], full["failing"], str(full["by_reason"]))
+    }
+    failing = client.get(
+        "/api/index/compliance", params={"period": "2025-07", "failing_only": True, "limit": 1}
+    ).json()
+    assert failing["total"] == full["failing"] >= 2
+    assert failing["rows"] == full["rows"][:1] and failing["accounts"] == full["accounts"]
+    past = client.get(
+        "/api/index/compliance", params={"period": "2025-07", "offset": full["total"]}
+    ).json()
+    assert past["rows"] == [] and past["total"] == full["total"]
+    for bad in ({"limit": 0}, {"limit": 1001}, {"offset": -1}):
+        refused = client.get("/api/index/compliance", params={"period": "2025-07", **bad})
+        assert refused.status_code == 422, bad
+        assert refused.json()["message_zh"] and refused.json()["message_en"], bad
+
+
 def test_runs_are_admin_only(as_role: OpenAs, world: ConsoleWorld) -> None:
     for username in ("office", "operator", "handler", "dispatcher", "verifier", "team", None):
         client, csrf = as_role(username)

@@ -5,9 +5,13 @@ Formats (written by ``zhengwu simulate`` and by hand or from spreadsheets):
 - ``zhengwu-orgs``: CSV ``org_id, name, level, sector, adcode, parent_id`` and optionally
   ``public_phones`` (公开电话: the body's published numbers, separated by ``;`` ``、`` or a
   quoted ``,``; an empty cell removes them, a file without the column leaves them as they are).
-  A row is quarantined when its adcode names no division (old codes become their
-  successor), when it is its own parent or its parent chain loops (within the file or
-  through the organisations on file), or when its org_id already came earlier in the file.
+  Central bodies (层级 中央) have no division: their adcode is empty, or ``000000`` (全国,
+  stored as empty), which other levels may not use. A row is quarantined when its adcode
+  names no division (old codes become their successor), when it is its own parent or its
+  parent chain loops (within the file or through the organisations on file), when its
+  org_id already came earlier in the file, or when its parent is neither on file nor
+  imported — the reason of a child whose parent row was quarantined names that row's line,
+  so one bad row does not hide as a cascade of "unknown parent".
 - ``zhengwu-accounts``: CSV ``platform, uid, name, org_id, verified_type, created_at``
   (links platform accounts to organisations; a linked account is a government account)
 - ``zhengwu-matrices``: JSON list of ``{"id", "name", "kind", "adcode", "sector",
@@ -111,10 +115,22 @@ def _touch_accounts_of(session: Session, organization_ids: list[int]) -> None:
         )  # fmt: skip
 
 
-def _normalise_adcode(value: str) -> str | None:
+# GB/T 2260 has no code for the whole country; ``000000`` is what lists (and ``zhengwu
+# simulate`` before) write for a central body, which belongs to no division.
+NATIONAL_ADCODE = "000000"
+
+
+def _normalise_adcode(value: str, level: str) -> str | None:
     value = value.strip()
     if not value:
         return None
+    if value in (NATIONAL_ADCODE, NATIONAL_ADCODE * 2):
+        if level == "中央":
+            return None
+        raise ValueError(
+            f"区划代码 000000 表示全国，只用于中央机构（层级 {level}） / adcode 000000 means "
+            f"national and is only for central bodies (level 中央, not {level})"
+        )
     if len(value) == 12 and value.endswith("000000"):
         value = value[:6]
     if len(value) != 6 or not value.isdigit():
@@ -133,6 +149,7 @@ class _OrgRow:
     """One organisation row that passed the field checks."""
 
     source: str
+    line: int
     row: dict[str, str]
     external_id: str
     parent: str | None
@@ -153,14 +170,29 @@ def _on_cycle(start: str, parents: dict[str, str | None]) -> bool:
     return False
 
 
+def _missing_parent(parent: str, refused: dict[str, int]) -> str:
+    """Return why a row's parent is missing: quarantined on a line, or not on file at all."""
+    if parent in refused:
+        line = refused[parent]
+        return (
+            f"上级机构 {parent!r} 在第 {line} 行已被隔离 / parent_id {parent!r} was "
+            f"quarantined (line {line}; fix that row first)"
+        )
+    return f"上级机构不存在或未导入 / unknown parent_id {parent!r} (not on file, nor imported)"
+
+
 def _check_hierarchy(
-    accepted: dict[str, _OrgRow], db_parents: dict[str, str | None], result: OperationalResult
+    accepted: dict[str, _OrgRow],
+    db_parents: dict[str, str | None],
+    result: OperationalResult,
+    refused_lines: dict[str, int],
 ) -> None:
     """Quarantine rows whose parent is missing or whose parent chain loops (in place).
 
     The file's rows override the parents stored for the same organisations, so a cycle
     is found within the file and against the database. Removing a row can leave its
-    children without a parent, so the checks repeat until nothing changes.
+    children without a parent, so the checks repeat until nothing changes; each removed
+    row goes into ``refused_lines`` (org_id → line), so its children's reason names it.
     """
     while True:
         parents = {**db_parents, **{e: r.parent for e, r in accepted.items()}}
@@ -171,10 +203,7 @@ def _check_hierarchy(
         }
         if not refused:
             refused = {
-                ext: (
-                    f"上级机构不存在或未导入 / unknown parent_id {org.parent!r} "
-                    "(not on file, or its row was refused)"
-                )
+                ext: _missing_parent(org.parent, refused_lines)
                 for ext, org in accepted.items()
                 if org.parent is not None
                 and org.parent not in accepted
@@ -184,6 +213,7 @@ def _check_hierarchy(
             return
         for ext, reason in refused.items():
             org = accepted.pop(ext)
+            refused_lines.setdefault(ext, org.line)
             result.quarantine(org.source, reason, org.row)
 
 
@@ -219,8 +249,9 @@ class OrgsImporter(_Operational):
             for ext, o in existing.items()
             if ext is not None
         }
-        accepted = self._check_rows(path, result)
-        _check_hierarchy(accepted, db_parents, result)
+        refused_lines: dict[str, int] = {}
+        accepted = self._check_rows(path, result, refused_lines)
+        _check_hierarchy(accepted, db_parents, result, refused_lines)
         renamed: list[Organization] = []
         for ext, checked in accepted.items():
             org = existing.get(ext)
@@ -243,12 +274,17 @@ class OrgsImporter(_Operational):
             _touch_accounts_of(session, [o.id for o in renamed])
         return result
 
-    def _check_rows(self, path: Path, result: OperationalResult) -> dict[str, _OrgRow]:
-        """Return the rows whose own fields are valid, by org_id; quarantine the others."""
+    def _check_rows(
+        self, path: Path, result: OperationalResult, refused_lines: dict[str, int]
+    ) -> dict[str, _OrgRow]:
+        """Return the rows whose own fields are valid, by org_id; quarantine the others.
+
+        ``refused_lines`` gets the line of each org_id whose every row was refused.
+        """
         accepted: dict[str, _OrgRow] = {}
         first_line: dict[str, int] = {}
         for line, source, row in _readable_rows(path, result):
-            reason, checked = self._check_row(source, row)
+            reason, checked = self._check_row(source, line, row)
             ext = row.get("org_id", "").strip()
             if reason is None and ext in first_line:
                 reason = (
@@ -257,13 +293,18 @@ class OrgsImporter(_Operational):
                 )
             if reason is not None or checked is None:
                 result.quarantine(source, reason or "invalid row", row)
+                if ext and ext not in first_line:
+                    refused_lines.setdefault(ext, line)
                 continue
             first_line[ext] = line
+            refused_lines.pop(ext, None)  # a later good row of the same org_id is the one kept
             accepted[ext] = checked
         return accepted
 
     @staticmethod
-    def _check_row(source: str, row: dict[str, str]) -> tuple[str | None, _OrgRow | None]:
+    def _check_row(
+        source: str, line: int, row: dict[str, str]
+    ) -> tuple[str | None, _OrgRow | None]:
         """Return ``(reason, None)`` for a row to quarantine, else ``(None, checked row)``."""
         missing = [c for c in ("org_id", "name", "level", "sector") if not row.get(c, "").strip()]
         if missing:
@@ -272,7 +313,7 @@ class OrgsImporter(_Operational):
         if level not in LEVELS:
             return f"层级无效 / invalid level {level!r} (expected {'/'.join(LEVELS)})", None
         try:
-            adcode = _normalise_adcode(row.get("adcode", ""))
+            adcode = _normalise_adcode(row.get("adcode", ""), level)
         except ValueError as exc:
             return str(exc), None
         ext = row["org_id"].strip()
@@ -293,7 +334,7 @@ class OrgsImporter(_Operational):
                     f"公开电话无效：{exc.message_zh} / invalid public_phones: {exc.message_en}",
                     None,
                 )
-        return None, _OrgRow(source, row, ext, parent, values)
+        return None, _OrgRow(source, line, row, ext, parent, values)
 
 
 _DATE_ONLY = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")

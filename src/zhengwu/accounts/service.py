@@ -452,15 +452,6 @@ def list_accounts(
     return int(total), list(page)
 
 
-def list_organizations(
-    session: Session, *, query: Select[Organization], q: str | None = None
-) -> list[Organization]:
-    """Return the organisations of ``query`` (optionally by name substring), by name."""
-    if q and q.strip():
-        query = query.where(Organization.name.contains(q.strip(), autoescape=True))
-    return list(session.scalars(query.order_by(Organization.name, Organization.id)))
-
-
 def filter_organizations(
     query: Select[Organization],
     *,

@@ -47,6 +47,15 @@ class AccountPage(BaseModel):
     items: list[AccountRead]
 
 
+class OrganizationPage(BaseModel):
+    """One page of organisations and the total matching the filters."""
+
+    total: int
+    limit: int
+    offset: int
+    items: list[OrganizationRead]
+
+
 class MatrixRef(BaseModel):
     """A matrix an account belongs to, with the account's role in it."""
 
@@ -200,16 +209,20 @@ def get_account(account_id: int, db: DB, principal: CurrentPrincipal) -> Account
     return AccountDetail(**AccountRead.model_validate(account).model_dump(), matrices=matrices)
 
 
-@router.get("/organizations", response_model=list[OrganizationRead])
+@router.get("/organizations", response_model=OrganizationPage)
 def list_organizations(
-    db: DB, principal: CurrentPrincipal, q: Annotated[str | None, Query(max_length=64)] = None
-) -> list[OrganizationRead]:
-    """List the organisations you may read (q: a name substring)."""
+    db: DB,
+    principal: CurrentPrincipal,
+    q: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> OrganizationPage:
+    """List the organisations you may read (q: a name substring), by name, paged."""
     access.require_reader(principal)
-    found = accounts_service.list_organizations(
-        db, query=access.readable_organizations(principal), q=q
-    )
-    return [OrganizationRead.model_validate(o) for o in found]
+    query = accounts_service.filter_organizations(access.readable_organizations(principal), q=q)
+    total, found = accounts_service.organization_page(db, query=query, limit=limit, offset=offset)
+    items = [OrganizationRead.model_validate(o) for o in found]
+    return OrganizationPage(total=total, limit=limit, offset=offset, items=items)
 
 
 @router.patch("/organizations/{organization_id}", response_model=OrganizationRead)

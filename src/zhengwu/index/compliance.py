@@ -303,19 +303,46 @@ def report(
     flags: pa.Table,
     check_date: date,
     rules: ComplianceRules,
+    *,
+    failing_only: bool = False,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> dict[str, Any]:
-    """Return the compliance report of every account on ``check_date`` (rows and summary)."""
+    """Return the compliance report on ``check_date``: the summary and one page of rows.
+
+    The summary (``accounts``, ``failing``, ``by_reason``, ``reply_check_applied``) always
+    covers every account. ``rows`` are failing accounts first, then by platform and uid;
+    ``failing_only`` keeps the failing ones, ``total`` counts the rows that match, and
+    ``limit`` / ``offset`` cut the page in DuckDB (None: every row) — a national check has
+    ~150k failing accounts, which as Python rows cost gigabytes.
+    """
+    if (limit is not None and limit < 0) or offset < 0:
+        raise InvalidInputError("limit 和 offset 不能为负", "limit and offset must not be negative")
     con.complete()
     con.register("compliance_accounts_in", accounts)
     try:
         evaluate(con, "compliance_accounts_in", flags, check_date, rules, last_post=True)
+        n_accounts, n_failing, applied = con.execute(
+            """SELECT count(*), count(*) FILTER (WHERE status = 'fail'),
+                      list(DISTINCT platform ORDER BY platform) FILTER (WHERE reply_checked)
+               FROM compliance"""
+        ).fetchone() or (0, 0, None)
+        by_reason = dict(
+            con.execute(
+                """SELECT reason, count(*) FROM (SELECT unnest(reasons) AS reason FROM compliance
+                   WHERE status = 'fail') GROUP BY reason ORDER BY reason"""
+            ).fetchall()
+        )
+        where = "WHERE c.status = 'fail'" if failing_only else ""
+        page = "" if limit is None else f"LIMIT {int(limit)}"
         cur = con.execute(
-            """SELECT c.platform, c.uid, a.name, a.org_name, a.sector, a.level,
+            f"""SELECT c.platform, c.uid, a.name, a.org_name, a.sector, a.level,
                       c.posts_in_window, c.replies_in_window, c.last_post_at, c.flags,
                       c.reply_checked, c.reasons, c.status
                FROM compliance c JOIN compliance_accounts_in a
                  ON a.platform = c.platform AND a.uid = c.uid
-               ORDER BY c.status, c.platform, c.uid"""
+               {where}
+               ORDER BY c.status, c.platform, c.uid {page} OFFSET {int(offset)}"""
         )
         names = [d[0] for d in cur.description or []]
         rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
@@ -324,19 +351,17 @@ def report(
     for r in rows:  # naive UTC in the store; aware China time (+08:00) for every reader
         if r["last_post_at"] is not None:
             r["last_post_at"] = china_time(r["last_post_at"])
-    failing = [r for r in rows if r["status"] == "fail"]
-    by_reason: dict[str, int] = {}
-    for r in failing:
-        for reason in r["reasons"]:
-            by_reason[reason] = by_reason.get(reason, 0) + 1
     return {
         "check_date": check_date.isoformat(),
         "window_days": rules.window_days,
         "reply_check": rules.reply_check,
         "reply_platforms": list(rules.reply_platforms),
-        "reply_check_applied": sorted({r["platform"] for r in rows if r["reply_checked"]}),
-        "accounts": len(rows),
-        "failing": len(failing),
-        "by_reason": dict(sorted(by_reason.items())),
+        "reply_check_applied": list(applied or []),
+        "accounts": int(n_accounts),
+        "failing": int(n_failing),
+        "by_reason": {str(k): int(v) for k, v in by_reason.items()},
+        "total": int(n_failing if failing_only else n_accounts),
+        "limit": limit,
+        "offset": offset,
         "rows": rows,
     }

@@ -248,12 +248,16 @@ def compliance_report(
     db: DB, principal: CurrentPrincipal, period: str | None = None, system: str | None = None,
     failing_only: bool = False,
     check_on: Annotated[date | None, Query(alias="date", description="check date")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="rows per page")] = 100,
+    offset: Annotated[int, Query(ge=0, description="rows to skip")] = 0,
 ) -> dict[str, Any]:  # fmt: skip
-    """Return the compliance gate's report with a run's rules (default: the latest run).
+    """Return the compliance gate's report with a run's rules (default: the latest run), paged.
 
     ``date`` (YYYY-MM-DD): check on that day instead of the run's check date — e.g. the
     last day with data — with the run's window and reply check; as ``zhengwu index
-    compliance --date`` does.
+    compliance --date`` does. The summary (``accounts``, ``failing``, ``by_reason``) covers
+    every account; ``rows`` is one page (failing first, ``limit`` ≤ 1000 from ``offset``)
+    of the ``total`` rows that match (``failing_only``: the failing ones).
     """
     from zhengwu.index.dimensions import load_dimensions
 
@@ -265,10 +269,11 @@ def compliance_report(
         )
         day: date = check_on or run["check_date"]
         flags = compliance.active_flags(db, day)
-        report = compliance.report(con, load_dimensions(db).accounts, flags, day, rules)
+        report = compliance.report(
+            con, load_dimensions(db).accounts, flags, day, rules,
+            failing_only=failing_only, limit=limit, offset=offset,
+        )  # fmt: skip
     report["run_id"] = run["run_id"]
-    if failing_only:
-        report["rows"] = [r for r in report["rows"] if r["status"] == "fail"]
     return report
 
 

@@ -270,6 +270,22 @@ def _trim(orgs: list[Org], target: int, seed: int) -> list[Org]:
 
 def build_population(config: SimulationConfig, scope: Scope) -> Population:
     """Generate the organisations, accounts and matrices of a run."""
+    orgs = build_orgs(config, scope)
+    factory = IdentityFactory(config.seed, config.start, scope_places(scope))
+    accounts = factory.government_accounts(orgs)
+    add_non_government(accounts, scope, factory, config.seed)
+    from zhengwu.simulate.matrices import build_matrices
+
+    matrices = build_matrices(scope, orgs, accounts)
+    return Population(scope, orgs, accounts, matrices)
+
+
+def build_orgs(config: SimulationConfig, scope: Scope) -> list[Org]:
+    """Generate the organisations (机构) of a run, trimmed to the scale's Weibo target.
+
+    Central bodies (中央) carry the key ``000000`` (no division); ``orgs.csv`` writes
+    their adcode empty.
+    """
     b = _Builder(config.seed)
     central_gov: int | None = None
     if scope.central:
@@ -290,13 +306,7 @@ def build_population(config: SimulationConfig, scope: Scope) -> Population:
         _add_unit(b, unit, province_gov.get(unit.province.adcode), towns_mean)
     orgs = _trim(b.orgs, WEIBO_TARGETS[config.scale], config.seed)
     _force_leads(orgs)
-    factory = IdentityFactory(config.seed, config.start, scope_places(scope))
-    accounts = factory.government_accounts(orgs)
-    add_non_government(accounts, scope, factory, config.seed)
-    from zhengwu.simulate.matrices import build_matrices
-
-    matrices = build_matrices(scope, orgs, accounts)
-    return Population(scope, orgs, accounts, matrices)
+    return orgs
 
 
 def _force_leads(orgs: list[Org]) -> None:

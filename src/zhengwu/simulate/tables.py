@@ -1,7 +1,7 @@
 """The deployment's tables: ``orgs.csv``, ``accounts.csv`` and ``matrices.json``.
 
 These are what an operator would load into zhengwu before any platform data: the
-organisations (机构) with level, sector, region and parent; the platform accounts that
+organisations (机构) with level, sector, region (empty for central bodies) and parent; the platform accounts that
 belong to them (non-government accounts have an empty ``org_id``); the matrices.
 ``verified_type`` uses Weibo's codes on every platform (1 政府, 2 企业, 3 媒体, 4 校园,
 7 团体/机构, -1 普通用户).
@@ -13,10 +13,19 @@ import csv
 
 import orjson
 
+from zhengwu.simulate.population import Org
 from zhengwu.simulate.streams import StreamContext
 
 ORG_COLUMNS = ("org_id", "name", "level", "sector", "adcode", "parent_id")
 ACCOUNT_COLUMNS = ("platform", "uid", "name", "org_id", "verified_type", "created_at")
+
+
+def org_row(org: Org) -> tuple[str, str, str, str, str, str]:
+    """Return the ``orgs.csv`` row of an organisation, in the order of ``ORG_COLUMNS``."""
+    # A central body (中央) belongs to no division: the population keys it by "000000",
+    # the list leaves its adcode empty, which is what the zhengwu-orgs importer expects.
+    adcode = "" if org.level == "中央" else org.adcode
+    return (org.org_id, org.name, org.level, org.sector, adcode, org.parent_id)
 
 
 class TablesStream:
@@ -30,10 +39,7 @@ class TablesStream:
         with ctx.open("orgs.csv") as fh:
             writer = csv.writer(fh, lineterminator="\n")
             writer.writerow(ORG_COLUMNS)
-            for org in population.orgs:
-                writer.writerow(
-                    (org.org_id, org.name, org.level, org.sector, org.adcode, org.parent_id)
-                )
+            writer.writerows(org_row(org) for org in population.orgs)
         with ctx.open("accounts.csv") as fh:
             writer = csv.writer(fh, lineterminator="\n")
             writer.writerow(ACCOUNT_COLUMNS)
