@@ -45,6 +45,32 @@ def active_rules(session: Session, *, at: datetime | None = None) -> list[Routin
     return list(session.scalars(query.order_by(RoutingRule.adcode, RoutingRule.category_code)))
 
 
+def active_rules_page(
+    session: Session, *, adcode_prefix: str | None = None, category_code: str | None = None,
+    organization_name: str | None = None, limit: int, offset: int = 0,
+) -> tuple[int, list[RoutingRule]]:  # fmt: skip
+    """Return how many rules in force match, and one page of them (by division, category).
+
+    ``adcode_prefix`` keeps the rules of a division and below ("41": 河南); ``category_code``
+    the rules of one category; and
+    ``organization_name`` the rules routing to an organisation whose name contains it.
+    The national table has tens of thousands of rules: the console shows it a page at a time.
+    """
+    query = select(RoutingRule).where(*_valid_at(utcnow()))  # type: ignore[arg-type]
+    if adcode_prefix:
+        query = query.where(RoutingRule.adcode.startswith(adcode_prefix, autoescape=True))
+    if category_code:
+        query = query.where(RoutingRule.category_code == category_code)
+    if organization_name and organization_name.strip():
+        named = select(Organization.id).where(
+            Organization.name.contains(organization_name.strip(), autoescape=True)
+        )
+        query = query.where(RoutingRule.organization_id.in_(named))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    ordered = query.order_by(RoutingRule.adcode, RoutingRule.category_code, RoutingRule.id)
+    return total, list(session.scalars(ordered.limit(limit).offset(offset)))
+
+
 NO_RULES_WARNING = (
     "没有路由规则：新诉求将停留在未派单状态——请运行 `zhengwu desk routing derive` / "
     "no routing rules: requests stay unassigned — run `zhengwu desk routing derive`"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from datetime import date, datetime
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
@@ -287,3 +287,56 @@ def int_or_none(value: str | None) -> int | None:
         return int(value.strip())
     except ValueError:
         raise InvalidInputError(f"应为整数：{value}", f"not an integer: {value}") from None
+
+
+class Pager:
+    """One page of a long list: which rows to show and the links to the pages around it.
+
+    ``params`` are the page's other query parameters (search, filters); the links keep
+    them, so paging a filtered list stays filtered (the other lists' offsets too, when
+    a page has several, each with its own ``key``). ``key`` names the offset parameter
+    (a page with two paged lists gives each its own). ``anchor`` is appended to the links
+    so the browser returns to the list, not to the top of a long page.
+    """
+
+    def __init__(
+        self, *, total: int, offset: int, size: int, params: dict[str, Any] | None = None,
+        key: str = "offset", anchor: str = "", path: str = "",
+    ) -> None:  # fmt: skip
+        self.total = total
+        self.size = size
+        # An offset past the end (a stale link after removals) shows the last page.
+        last = max(total - 1, 0) // size * size
+        self.offset = min(max(offset, 0), last)
+        self.key = key
+        self.params = {k: v for k, v in (params or {}).items() if v not in (None, "")}
+        self.anchor = f"#{anchor}" if anchor else ""
+        self.path = path  # "" keeps the current path; a page re-rendered by a POST needs its own
+
+    @property
+    def first(self) -> int:
+        """Return the 1-based number of the first row shown (0 when there is none)."""
+        return self.offset + 1 if self.total else 0
+
+    @property
+    def last(self) -> int:
+        """Return the 1-based number of the last row shown."""
+        return min(self.offset + self.size, self.total)
+
+    def rows(self, items: list[Any]) -> list[Any]:
+        """Return the rows of ``items`` (the whole list) on this page."""
+        return items[self.offset : self.offset + self.size]
+
+    def _link(self, offset: int) -> str:
+        params = self.params | ({self.key: offset} if offset else {})
+        return f"{self.path}?{urlencode(params)}{self.anchor}"
+
+    @property
+    def prev_link(self) -> str | None:
+        """Return the link to the previous page, or None on the first."""
+        return self._link(max(self.offset - self.size, 0)) if self.offset else None
+
+    @property
+    def next_link(self) -> str | None:
+        """Return the link to the next page, or None on the last."""
+        return self._link(self.offset + self.size) if self.last < self.total else None

@@ -5,17 +5,18 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from zhengwu import regions
 from zhengwu.accounts import access
 from zhengwu.accounts import service as accounts_service
-from zhengwu.accounts.models import Account, Matrix
+from zhengwu.accounts.models import Account, Matrix, MatrixMember
 from zhengwu.auth.principal import Principal
 from zhengwu.errors import ForbiddenError, InvalidInputError, NotFoundError, ZhengwuError
 from zhengwu.index.compliance import REASONS_ZH
@@ -30,6 +31,7 @@ from zhengwu.web.console.base import (
     CHINA,
     ConsoleDB,
     ConsoleRoute,
+    Pager,
     Viewer,
     Writer,
     int_or_none,
@@ -44,6 +46,9 @@ KIND_LABELS = {"regional": "区域矩阵", "vertical": "垂直矩阵"}
 ROLE_LABELS = {"member": "成员", "lead": "牵头"}
 IMPORT_MAX_BYTES = 5 * 1024 * 1024
 CANDIDATES = 20
+# Rows per page of the member and failing-account tables: a national matrix has thousands
+# of members, and one row each (with its remove form) made a page of megabytes.
+MEMBER_PAGE = 100
 
 
 def _children(session: Session) -> dict[int | None, list[Matrix]]:
@@ -120,6 +125,24 @@ def create_top(
     return RedirectResponse(f"/console/matrix/{matrix.id}?done=matrix-created", status_code=303)
 
 
+def _member_counts(db: Session, matrix_ids: list[int]) -> dict[int, int]:
+    """Return how many member accounts each of ``matrix_ids`` has (one query)."""
+    rows = db.execute(
+        select(MatrixMember.matrix_id, func.count())
+        .where(MatrixMember.matrix_id.in_(matrix_ids))
+        .group_by(MatrixMember.matrix_id)
+    )
+    return {int(m): int(n) for m, n in rows}
+
+
+def _matching(members: list[tuple[Account, str]], text: str) -> list[tuple[Account, str]]:
+    """Return the members whose name or UID contains ``text`` (case-insensitive)."""
+    needle = text.strip().casefold()
+    if not needle:
+        return members
+    return [(a, r) for a, r in members if needle in a.name.casefold() or needle in a.uid.casefold()]
+
+
 def _rates_row(db: Session, matrix: Matrix, period: str) -> rates.RateRow | None:
     start, end = rates.period_bounds(period)
     found = rates.compute(db, start=start, end=end, by="matrix")
@@ -161,13 +184,16 @@ def _parent_options(db: Session, principal: Principal, matrix: Matrix) -> list[t
 def _overview(
     request: Request, db: Session, principal: Principal, matrix: Matrix, period: str | None = None,
     *, failed: str | None = None, error: ZhengwuError | None = None,
-    values: dict[str, str] | None = None, status_code: int | None = None, **extra: Any,
+    values: dict[str, str] | None = None, status_code: int | None = None,
+    member_q: str = "", member_offset: int = 0, failing_offset: int = 0, **extra: Any,
 ) -> HTMLResponse:  # fmt: skip
+    asked = period
     latest = None if period else rates.latest_month(db, desk_access.readable_requests(principal))
     period = period or latest or f"{datetime.now(CHINA):%Y-%m}"
     tree = _subtree(_children(db), matrix)
-    members_of = {m.id: accounts_service.matrix_members(db, m) for _, m in tree}
-    members = members_of[matrix.id]
+    # The tree shows counts only: each sub-matrix's members are on its own (paged) page.
+    member_counts = _member_counts(db, [m.id for _, m in tree])
+    members = accounts_service.matrix_members(db, matrix)
     by_platform = Counter(a.platform for a, _ in members)
     check, report = _compliance(db, members)
     rows = report["rows"]
@@ -188,9 +214,20 @@ def _overview(
     may_manage = access.can_manage_matrix(db, principal, matrix)
     may_move = may_manage and access.can_move_matrix(db, principal, matrix)
     parent = db.get(Matrix, matrix.parent_id) if matrix.parent_id else None
+    # Both paged tables keep the period, the member search and each other's page.
+    kept = {"period": asked, "mq": member_q.strip(), "moffset": member_offset or None,
+            "foffset": failing_offset or None}  # fmt: skip
+    path = f"/console/matrix/{matrix.id}"
+    shown = _matching(members, member_q)
+    member_pager = Pager(total=len(shown), offset=member_offset, size=MEMBER_PAGE, key="moffset",
+                         params=kept, anchor="members", path=path)  # fmt: skip
+    failing_pager = Pager(total=len(failing), offset=failing_offset, size=MEMBER_PAGE,
+                          key="foffset", params=kept, anchor="compliance", path=path)  # fmt: skip
     return render(
         request, "matrix.html", area="matrix", matrix=matrix, lead=lead, division=division,
-        tree=tree, members_of=members_of, members=members, by_platform=by_platform,
+        tree=tree, member_counts=member_counts, members=members, by_platform=by_platform,
+        member_rows=member_pager.rows(shown), member_pager=member_pager, member_q=member_q.strip(),
+        failing_rows=failing_pager.rows(failing), failing_pager=failing_pager, asked_period=asked,
         platform_labels=PLATFORM_LABELS, check=check, report=report, active=active,
         failing=failing, reasons_zh=REASONS_ZH, account_ids=account_ids,
         status_chart=status_chart, platform_chart=platform_chart, period=period,
@@ -208,12 +245,19 @@ def _overview(
 
 @router.get("/{matrix_id}", response_class=HTMLResponse)
 def overview(
-    request: Request, db: ConsoleDB, principal: Viewer, matrix_id: int, period: str | None = None
-) -> HTMLResponse:
-    """Show a matrix: accounts by platform, compliance gate, request rates, incidents, tree."""
+    request: Request, db: ConsoleDB, principal: Viewer, matrix_id: int, period: str | None = None,
+    mq: str = "", moffset: Annotated[int, Query(ge=0)] = 0,
+    foffset: Annotated[int, Query(ge=0)] = 0,
+) -> HTMLResponse:  # fmt: skip
+    """Show a matrix: accounts by platform, compliance gate, request rates, incidents, tree.
+
+    The member table is searched by ``mq`` (name or UID) and paged by ``moffset``; the
+    failing accounts are paged by ``foffset``; :data:`MEMBER_PAGE` rows a page each.
+    """
     require(principal, "matrix")
     matrix = get_overseen(db, principal, matrix_id)
-    return _overview(request, db, principal, matrix, period)
+    return _overview(request, db, principal, matrix, period, member_q=mq,
+                     member_offset=moffset, failing_offset=foffset)  # fmt: skip
 
 
 def _refused(
@@ -365,9 +409,13 @@ def add_member(
 @router.post("/{matrix_id}/members/{account_id}/remove", response_class=HTMLResponse)
 def remove_member(
     request: Request, db: ConsoleDB, principal: Writer, matrix_id: int, account_id: int,
-    confirm: Annotated[str, Form()] = "",
+    confirm: Annotated[str, Form()] = "", mq: Annotated[str, Form()] = "",
+    moffset: Annotated[str, Form()] = "",
 ) -> Response:  # fmt: skip
-    """Take an account out of this matrix (the row's confirm box must be ticked)."""
+    """Take an account out of this matrix (the row's confirm box must be ticked).
+
+    The member search and page it was removed from come back with the redirect.
+    """
     require(principal, "matrix")
     matrix = get_overseen(db, principal, matrix_id)
     try:
@@ -378,9 +426,11 @@ def remove_member(
             raise NotFoundError(f"账号不存在：{account_id}", f"no such account: {account_id}")
         accounts_service.remove_member(db, matrix=matrix, account=account, actor=principal)
     except ZhengwuError as exc:
-        return _refused(request, db, principal, matrix_id, "remove", exc, {})
-    return RedirectResponse(f"/console/matrix/{matrix_id}?done=member-removed#members",
-                            status_code=303)  # fmt: skip
+        return _refused(request, db, principal, matrix_id, "remove", exc, {}, member_q=mq,
+                        member_offset=int_or_none(moffset) or 0)  # fmt: skip
+    back = {"done": "member-removed", "mq": mq.strip(), "moffset": int_or_none(moffset) or ""}
+    query = urlencode({k: v for k, v in back.items() if v})
+    return RedirectResponse(f"/console/matrix/{matrix_id}?{query}#members", status_code=303)
 
 
 @router.post("/{matrix_id}/import", response_class=HTMLResponse)

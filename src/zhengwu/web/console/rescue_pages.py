@@ -16,7 +16,7 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
@@ -47,6 +47,7 @@ from zhengwu.web.console.base import (
     CHINA,
     ConsoleDB,
     ConsoleRoute,
+    Pager,
     Viewer,
     Writer,
     int_or_none,
@@ -58,6 +59,8 @@ from zhengwu.web.console.places import grid_cells
 # Who creates, edits and closes incidents and registers teams (admin passes every check),
 # as in the JSON API (``zhengwu.rescue.views``).
 MANAGE_ROLES = ("dispatcher",)
+
+QUEUE_PAGE = 100  # requests per page of the triage queue (an incident may have thousands)
 
 _M = TypeVar("_M", bound=BaseModel)
 router = APIRouter(prefix="/console/rescue", route_class=ConsoleRoute, include_in_schema=False)
@@ -96,12 +99,14 @@ def incidents(request: Request, db: ConsoleDB, principal: Viewer) -> HTMLRespons
 @router.get("/{incident_id:int}", response_class=HTMLResponse)
 def triage(
     request: Request, db: ConsoleDB, principal: Viewer, incident_id: int, q: str = "",
-    state: str = "",
+    state: str = "", offset: Annotated[int, Query(ge=0)] = 0,
 ) -> HTMLResponse:  # fmt: skip
     """Show the incident's description and its triage queue, with why each is where it is.
 
     ``q`` searches the queue (地址、内容、姓名、电话或尾号; :mod:`zhengwu.rescue.lookup`);
-    ``state`` is one state, ``all``, or empty for the open ones.
+    ``state`` is one state, ``all``, or empty for the open ones. The queue is shown
+    :data:`QUEUE_PAGE` requests at a time (``offset``), highest priority first; the page
+    links keep the search and the state.
     """
     require(principal, "rescue")
     incident = rescue_service.get_incident(db, incident_id=incident_id)
@@ -112,7 +117,9 @@ def triage(
     queue = rescue_service.queue(db, incident=incident, states=states, team_id=team_id)
     keep = published_phones.directory(db)  # 公开电话 stay readable where texts are masked
     queue = lookup.search(principal, queue, q, keep=keep)
-    views = [access.view(principal, r, keep=keep) for r in queue]
+    pager = Pager(total=len(queue), offset=offset, size=QUEUE_PAGE,
+                  params={"q": q, "state": state})  # fmt: skip
+    views = [access.view(principal, r, keep=keep) for r in pager.rows(queue)]
     everything = rescue_service.requests_of(db, incident=incident)
     by_state, _ = board.counts(everything)
     state_chart = charts.bar_chart(
@@ -128,7 +135,7 @@ def triage(
         by_state=by_state, state_chart=state_chart, county_map=county_map, labels=LABELS,
         description=access.incident_view(principal, incident).description,
         may_manage=principal.has_role(*MANAGE_ROLES), q=q, state=state,
-        query_max=lookup.QUERY_MAX,
+        query_max=lookup.QUERY_MAX, pager=pager,
     )  # fmt: skip
 
 

@@ -15,10 +15,10 @@ import tomllib
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
@@ -45,7 +45,16 @@ from zhengwu.servicedesk.category.models import CategoryUpdate
 from zhengwu.servicedesk.routing import service as routing_service
 from zhengwu.servicedesk.routing.models import RoutingRuleCreate
 from zhengwu.validation_text import message_en, message_zh
-from zhengwu.web.console.base import ConsoleDB, ConsoleRoute, Viewer, Writer, render, require
+from zhengwu.web.console.base import (
+    ConsoleDB,
+    ConsoleRoute,
+    Pager,
+    Viewer,
+    Writer,
+    render,
+    require,
+)
+from zhengwu.web.console.organization_pages import region_prefix
 
 router = APIRouter(prefix="/console/settings", route_class=ConsoleRoute, include_in_schema=False)
 EDITABLE = ("name", "response_days", "resolve_days")
@@ -170,43 +179,124 @@ def may_edit_routing(principal: Principal) -> bool:
     return principal.is_authenticated and principal.has_role("matrix_office")
 
 
-def _routable_orgs(db: Session, principal: Principal) -> dict[int, str]:
-    """Return the organisations ``principal`` may route to (all for the admin)."""
-    query = select(Organization.id, Organization.name).order_by(Organization.name)
+ROUTING_PAGE = 100  # rules per page: the national table has tens of thousands
+ORG_MATCHES = 20  # organisations offered for a typed name (the country has 255,000)
+
+
+def _routable_query(principal: Principal) -> Select[int, str] | None:
+    """Return the organisations ``principal`` may route to (all for the admin; None: none)."""
+    query = select(Organization.id, Organization.name)
     if principal.role != "admin":
         if principal.matrix_id is None:
-            return {}
+            return None
         query = query.where(Organization.id.in_(matrix_organizations(principal.matrix_id)))
-    return {int(i): str(n) for i, n in db.execute(query)}
+    return query
+
+
+def _org_matches(db: Session, principal: Principal, text: str) -> list[tuple[int, str]]:
+    """Return up to :data:`ORG_MATCHES` routable organisations whose name contains ``text``."""
+    query = _routable_query(principal)
+    if query is None or not text.strip():
+        return []
+    query = query.where(Organization.name.contains(text.strip(), autoescape=True))
+    rows = db.execute(query.order_by(Organization.name, Organization.id).limit(ORG_MATCHES))
+    return [(int(i), str(n)) for i, n in rows]
+
+
+def _routable_among(db: Session, principal: Principal, ids: set[int]) -> set[int]:
+    """Return which of ``ids`` ``principal`` may route to (the rows with a retire form)."""
+    query = _routable_query(principal)
+    if query is None or not ids:
+        return set()
+    return {int(i) for i, _ in db.execute(query.where(Organization.id.in_(ids)))}
 
 
 def _routing_page(
     request: Request, db: Session, principal: Principal, *, values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None, error: ZhengwuError | None = None,
     retire_failed: int | None = None, retire_error: ZhengwuError | None = None,
-    status_code: int = 200,
+    status_code: int = 200, filters: dict[str, str] | None = None, offset: int = 0,
+    org_q: str = "",
 ) -> HTMLResponse:  # fmt: skip
-    rules = routing_service.active_rules(db)
-    orgs = {int(i): str(n) for i, n in db.execute(select(Organization.id, Organization.name))}
+    filters = filters or {}
     tree = category_service.get_tree(db, include_inactive=True)
+    filter_error = None
+    try:
+        prefix = region_prefix(filters.get("region", ""))
+    except InvalidInputError as exc:
+        prefix, filter_error = None, exc
+    total, rules = routing_service.active_rules_page(
+        db, adcode_prefix=prefix, category_code=filters.get("category") or None,
+        organization_name=filters.get("org") or None, limit=ROUTING_PAGE, offset=offset,
+    )  # fmt: skip
+    pager = Pager(total=total, offset=offset, size=ROUTING_PAGE, params=filters,
+                  anchor="routing-rules", path="/console/settings/routing")  # fmt: skip
+    if not rules and total and offset:  # past the end (a stale link): show the last page
+        total, rules = routing_service.active_rules_page(
+            db, adcode_prefix=prefix, category_code=filters.get("category") or None,
+            organization_name=filters.get("org") or None, limit=ROUTING_PAGE,
+            offset=pager.offset,
+        )  # fmt: skip
+    shown = {r.organization_id for r in rules}
+    chosen = values.get("organization_id", "").strip() if values else ""
+    if chosen.isdigit():
+        shown.add(int(chosen))
+    orgs = {int(i): str(n) for i, n in
+            db.execute(select(Organization.id, Organization.name).where(Organization.id.in_(shown)))}  # fmt: skip
     editable = may_edit_routing(principal)
-    routable = _routable_orgs(db, principal) if editable else {}
+    matches = _org_matches(db, principal, org_q) if editable else []
+    values = dict(values or {})
+    if len(matches) == 1 and not values.get("organization_id"):  # one match: take it
+        values["organization_id"] = str(matches[0][0])
     return render(
         request, "settings_routing.html", area="settings", rules=rules, orgs=orgs,
-        category_names={c.code: c.name for c in tree},
-        categories=[c for c in tree if c.active], versions=routing_service.versions(db)[:20],
-        version=routing_service.table_version(db), may_edit=editable, routable=routable,
-        values=values or {}, errors=errors or {}, error=error, retire_failed=retire_failed,
-        retire_error=retire_error, status_code=status_code,
-        unrouted=routing_service.unrouted_without_rules(db) if not rules else 0,
+        category_names={c.code: c.name for c in tree}, pager=pager, filters=filters,
+        filter_error=filter_error, categories=[c for c in tree if c.active],
+        versions=routing_service.versions(db)[:20], version=routing_service.table_version(db),
+        may_edit=editable, routable=_routable_among(db, principal, shown) if editable else set(),
+        org_q=org_q.strip(), org_matches=matches, org_limit=ORG_MATCHES,
+        org_names=orgs | dict(matches),
+        values=values, errors=errors or {}, error=error, retire_failed=retire_failed,
+        retire_error=retire_error,
+        status_code=filter_error.status_code if filter_error and status_code == 200 else status_code,
+        unrouted=routing_service.unrouted_without_rules(db) if not total and not filters else 0,
     )  # fmt: skip
 
 
 @router.get("/routing", response_class=HTMLResponse)
-def routing(request: Request, db: ConsoleDB, principal: Viewer) -> HTMLResponse:
-    """Show the routing table in force (分类 × 区划 → 承办单位), its versions and the form."""
+def routing(
+    request: Request, db: ConsoleDB, principal: Viewer, region: str = "", category: str = "",
+    org: str = "", org_q: str = "", offset: Annotated[int, Query(ge=0)] = 0,
+) -> HTMLResponse:  # fmt: skip
+    """Show the routing table in force (分类 × 区划 → 承办单位), its versions and the form.
+
+    The rules are filtered by ``region`` (a division code or name: it and below),
+    ``category`` (a code) and ``org`` (part of the organisation's name), and shown
+    :data:`ROUTING_PAGE` a page. ``org_q`` looks up the organisations the add form offers.
+    """
     require(principal, "settings")
-    return _routing_page(request, db, principal)
+    filters = {k: v.strip() for k, v in
+               {"region": region, "category": category, "org": org}.items() if v.strip()}  # fmt: skip
+    return _routing_page(request, db, principal, filters=filters, offset=offset, org_q=org_q,
+                         status_code=200)  # fmt: skip
+
+
+def _org_by_name(
+    db: Session, principal: Principal, name: str, errors: dict[str, str]
+) -> int | None:
+    """Return the routable organisation named exactly ``name``; name what is wrong if none."""
+    query = _routable_query(principal)
+    found = [] if query is None else [int(i) for i, _ in db.execute(
+        query.where(Organization.name == name).limit(2))]  # fmt: skip
+    if len(found) == 1:
+        return found[0]
+    if found:
+        errors["organization_id"] = (f"有多个名为「{name}」的机构，请从候选中选择编号 / "
+                                     f"several organisations are named {name}: choose one by id")  # fmt: skip
+    else:
+        errors["organization_id"] = (f"找不到您可派单的机构「{name}」，请先查找 / "
+                                     f"no organisation you may route to is named {name}: search first")  # fmt: skip
+    return None
 
 
 def _region(raw: str, errors: dict[str, str]) -> str | None:
@@ -246,7 +336,9 @@ def routing_add(
         errors["category_code"] = f"未知的分类：{code} / unknown category: {code}"
     place = _region(adcode, errors)
     org_id = int(organization_id) if organization_id.strip().isdigit() else None
-    if org_id is None:
+    if org_id is None and organization_id.strip():  # typed a name: take it if unambiguous
+        org_id = _org_by_name(db, principal, organization_id.strip(), errors)
+    elif org_id is None:
         errors["organization_id"] = "请选择承办单位 / choose an organisation"
     elif db.get(Organization, org_id) is None:
         errors["organization_id"] = f"机构不存在：{org_id} / no such organisation: {org_id}"

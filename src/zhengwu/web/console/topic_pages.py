@@ -36,7 +36,15 @@ from zhengwu.servicedesk.models import ServiceRequest
 from zhengwu.web import charts
 from zhengwu.web.console import analytics
 from zhengwu.web.console.account_pages import visible_accounts
-from zhengwu.web.console.base import CHINA, ConsoleDB, ConsoleRoute, Viewer, render, require
+from zhengwu.web.console.base import (
+    CHINA,
+    ConsoleDB,
+    ConsoleRoute,
+    Pager,
+    Viewer,
+    render,
+    require,
+)
 from zhengwu.web.console.places import grid_cells
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
@@ -117,13 +125,18 @@ def word_trend(
     return [d.isoformat() for d in ordered], [found.get(d) for d in ordered], len(found)
 
 
-def post_topics(
-    con: duckdb.DuckDBPyConnection, accounts: list[Account], *, days: int, limit: int = 40
-) -> tuple[list[dict[str, Any]], date | None]:
-    """Return the topics (#话题#) of ``accounts``' posts in their last ``days`` days.
+TOPIC_ACCOUNTS = 10  # accounts named per topic row; the rest are one link away
+TOPIC_ACCOUNT_PAGE = 100  # accounts per page of one topic's account list
 
-    Each topic has its posts, the accounts posting it (names) and whether the same words
-    were on the hot-search list; the second value is the last China day counted.
+
+def _topic_rows(
+    con: duckdb.DuckDBPyConnection, accounts: list[Account], *, days: int, sql: str,
+    params: dict[str, Any],
+) -> tuple[list[dict[str, Any]], date | None]:  # fmt: skip
+    """Run ``sql`` over ``t`` (one row per account, post and topic in the last ``days`` days).
+
+    ``sql`` is the final SELECT; it reads the common table ``t`` (platform, post_id, name,
+    topic). Returns its rows and the last China day counted.
     """
     if not accounts or not _has_table(con, "posts"):
         return [], None
@@ -143,8 +156,6 @@ def post_topics(
             return [], None
         end = (last + timedelta(hours=8)).date()
         start = end - timedelta(days=days - 1)
-        hot = "(SELECT DISTINCT trim(title, $hashes) AS t FROM hot_search)"
-        on_hot = f"t.topic IN {hot}" if _has_table(con, "hot_search") else "false AND $hashes = ''"
         rows = _rows(
             con.execute(
                 f"""WITH t AS (
@@ -153,13 +164,8 @@ def post_topics(
                         FROM posts p JOIN topic_accounts_in a
                           ON a.platform = p.platform AND a.uid = p.account_uid
                         WHERE CAST(p.created_at + INTERVAL 8 HOUR AS DATE) BETWEEN $start AND $end)
-                    SELECT t.topic, count(DISTINCT (t.platform, t.post_id)) AS posts,
-                           count(DISTINCT t.name) AS n_accounts,
-                           list(DISTINCT t.name ORDER BY t.name) AS accounts,
-                           bool_or({on_hot}) AS on_hot_search
-                    FROM t WHERE t.topic <> '' GROUP BY t.topic
-                    ORDER BY posts DESC, t.topic LIMIT $limit""",
-                {"start": start, "end": end, "limit": limit, "hashes": _HASHES},
+                    {sql}""",
+                {"start": start, "end": end, "hashes": _HASHES} | params,
             )
         )
     finally:
@@ -167,16 +173,71 @@ def post_topics(
     return rows, end
 
 
+def post_topics(
+    con: duckdb.DuckDBPyConnection, accounts: list[Account], *, days: int, limit: int = 40
+) -> tuple[list[dict[str, Any]], date | None]:
+    """Return the topics (#话题#) of ``accounts``' posts in their last ``days`` days.
+
+    Each topic has its posts, how many accounts posted it, the :data:`TOPIC_ACCOUNTS`
+    accounts with most posts on it (``accounts``; a national hashtag is used by tens of
+    thousands) and whether the same words were on the hot-search list; the second value
+    is the last China day counted.
+    """
+    hot = "(SELECT DISTINCT trim(title, $hashes) AS t FROM hot_search)"
+    on_hot = f"p.topic IN {hot}" if _has_table(con, "hot_search") else "false"
+    sql = f"""
+        , c AS (SELECT t.topic, t.name, count(DISTINCT (t.platform, t.post_id)) AS n
+                FROM t WHERE t.topic <> '' GROUP BY t.topic, t.name)
+        , p AS (SELECT t.topic, count(DISTINCT (t.platform, t.post_id)) AS posts
+                FROM t WHERE t.topic <> '' GROUP BY t.topic
+                ORDER BY posts DESC, t.topic LIMIT $limit)
+        SELECT p.topic, any_value(p.posts) AS posts, count(*) AS n_accounts,
+               list_slice(list(c.name ORDER BY c.n DESC, c.name), 1, $shown) AS accounts,
+               bool_or({on_hot}) AS on_hot_search
+        FROM p JOIN c USING (topic) GROUP BY p.topic ORDER BY posts DESC, p.topic"""
+    return _topic_rows(con, accounts, days=days, sql=sql,
+                       params={"limit": limit, "shown": TOPIC_ACCOUNTS})  # fmt: skip
+
+
+def topic_accounts(
+    con: duckdb.DuckDBPyConnection, accounts: list[Account], topic: str, *, days: int,
+    offset: int, limit: int,
+) -> tuple[list[dict[str, Any]], int]:  # fmt: skip
+    """Return one page of the accounts that posted ``topic`` (name, posts), most posts first.
+
+    The second value is how many accounts posted it in the window.
+    """
+    sql = """
+        , c AS (SELECT t.name, count(DISTINCT (t.platform, t.post_id)) AS posts
+                FROM t WHERE t.topic = trim($topic, $hashes) GROUP BY t.name)
+        SELECT name, posts, count(*) OVER () AS total FROM c
+        ORDER BY posts DESC, name LIMIT $limit OFFSET $offset"""
+    rows, _ = _topic_rows(con, accounts, days=days, sql=sql,
+                          params={"topic": topic, "limit": limit, "offset": offset})  # fmt: skip
+    if rows or not offset:
+        return rows, int(rows[0]["total"]) if rows else 0
+    # Past the end (a stale link): count them, so the page can offer the last page.
+    counted, _ = _topic_rows(con, accounts, days=days, params={"topic": topic},
+                             sql="SELECT count(DISTINCT name) AS total FROM t WHERE t.topic = trim($topic, $hashes)")  # fmt: skip
+    return [], int(counted[0]["total"]) if counted else 0
+
+
 @router.get("/console/topics", response_class=HTMLResponse)
 def topics(
     request: Request, db: ConsoleDB, principal: Viewer, day: str = "", word: str = "",
     days: Annotated[int, Query(ge=1, le=366)] = 30,
-    limit: Annotated[int, Query(ge=1, le=2000)] = 60,
+    limit: Annotated[int, Query(ge=1, le=2000)] = 60, topic: str = "",
+    offset: Annotated[int, Query(ge=0)] = 0,
 ) -> HTMLResponse:  # fmt: skip
-    """Show the hot-search list of a day, a word's rank trend and the matrix's post topics."""
+    """Show the hot-search list of a day, a word's rank trend and the matrix's post topics.
+
+    Each topic row names its :data:`TOPIC_ACCOUNTS` busiest accounts; ``topic`` lists all
+    the accounts that posted it, :data:`TOPIC_ACCOUNT_PAGE` a page (``offset``).
+    """
     require(principal, "topics")
     chosen = _parse_day(day)
     accounts = list(db.scalars(visible_accounts(db, principal)))
+    topic = topic.strip().strip(_HASHES)
     with analytics.analytics() as con:
         archive = hot_days(con)
         if chosen is None and archive:
@@ -187,6 +248,17 @@ def topics(
             word = next((e["title"] for e in entries if e["rank"] is not None), "")
         labels, ranks, listed = word_trend(con, word, archive) if word else ([], [], 0)
         mine, topics_end = post_topics(con, accounts, days=days)
+        posters: list[dict[str, Any]] = []
+        pager: Pager | None = None
+        if topic:
+            posters, total = topic_accounts(con, accounts, topic, days=days,
+                                            offset=offset, limit=TOPIC_ACCOUNT_PAGE)  # fmt: skip
+            pager = Pager(total=total, offset=offset, size=TOPIC_ACCOUNT_PAGE,
+                          params={"days": days if days != 30 else None, "topic": topic},
+                          anchor="topic-accounts")  # fmt: skip
+            if not posters and total:  # past the end: show the last page
+                posters, _ = topic_accounts(con, accounts, topic, days=days,
+                                            offset=pager.offset, limit=TOPIC_ACCOUNT_PAGE)  # fmt: skip
     trend = charts.rank_trend(labels, ranks, title=f"「{word}」在各存档日的热搜名次")
     topic_chart = charts.bar_chart(
         [(f"#{t['topic']}#", float(t["posts"])) for t in mine[:15]],
@@ -196,6 +268,7 @@ def topics(
         request, "topics.html", area="topics", archive=archive, day=chosen, entries=entries,
         word=word, trend=trend, listed=listed, mine=mine, topics_end=topics_end, days=days,
         topic_chart=topic_chart, kind_labels=KIND_LABELS, n_accounts=len(accounts), limit=limit,
+        topic=topic, posters=posters, pager=pager, shown_per_topic=TOPIC_ACCOUNTS,
     )  # fmt: skip
 
 
