@@ -18,7 +18,9 @@ objects one by one):
 * the analytics store (a DuckDB file): stored index results of ``zhengwu-4d`` for two
   quarters (every account and organisation, ranks per platform, 3 % failing the
   compliance gate, 2 % new in the later quarter), so rankings show movement. The scores
-  are synthetic; the stored layout is the engine's (``zhengwu.index.results``).
+  are synthetic; the stored layout is the engine's (``zhengwu.index.results``). The later
+  quarter is published, so the public rankings (``/rankings``, ``/api/public/rankings``)
+  are measured too, with the index API's ranking (``/api/index/rankings``).
 
 Then one real server (uvicorn, one process, in a subprocess) on loopback serves the app;
 logged in as an admin, a matrix office and a handler, each page below is requested
@@ -47,7 +49,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -410,6 +412,8 @@ def build_db(url: str, dims: Any, n_requests: int) -> dict[str, Any]:
     from zhengwu.auth import service as auth_service
     from zhengwu.db import migrate
     from zhengwu.db.engine import make_engine
+    from zhengwu.index import results
+    from zhengwu.index.models import PublishedRun
     from zhengwu.regions.service import sync_regions
 
     if url.startswith("postgresql"):
@@ -506,6 +510,10 @@ def build_db(url: str, dims: Any, n_requests: int) -> dict[str, Any]:
                                  role="matrix_office", matrix_id=int(matrix_id))  # fmt: skip
         auth_service.create_user(s, username="bench_handler", password=PASSWORD,
                                  role="handler", organization_id=handler_org)  # fmt: skip
+        # The later quarter is published: the public rankings show it.
+        label, _, end = PERIODS[-1]
+        s.add(PublishedRun(run_id=results.run_id_for(SYSTEM, label), system=SYSTEM, period=label,
+                           period_end=date.fromisoformat(end), published_by="bench_office"))  # fmt: skip
         s.commit()
     engine.dispose()
     return {"url": url, "handler_org": handler_org, "handler_requests": handler_n,
@@ -604,6 +612,9 @@ def pages(info: dict[str, Any], deep: int) -> list[tuple[str, str, str]]:
         ("office", "rankings matrix · sector", f"/console/rankings?matrix={info['matrix_id']}&sector={sector}"),
         ("office", "rankings weibo deep page", f"/console/rankings?platform=weibo&page={deep}"),
         ("office", "rankings weibo incl. failing", "/console/rankings?platform=weibo&include_failing=true"),
+        ("office", "API rankings weibo top 20", "/api/index/rankings?platform=weibo&top=20"),
+        ("anon", "public /rankings", "/rankings"),
+        ("anon", "public API weibo top 10", "/api/public/rankings?platform=weibo&top=10"),
         ("admin", "queue admin default", "/console/desk"),
         ("admin", "queue admin state=in_progress", "/console/desk?state=in_progress"),
         ("admin", f"queue admin category={cat}", f"/console/desk?category={cat}"),

@@ -177,6 +177,14 @@ def test_rank_with_failing_accounts_and_an_unknown_group() -> None:
     by_sector = _fails(["rank", "--period", "2025-07", "--by", "sector", "--group", "不存在"])
     assert "Groups: 公安, 消防" in by_sector
     assert _json(["rank", "--period", "2025-07", "--by", "sector", "--group", "公安", "--json"])
+    # JSON counts the excluded; it lists them (a national run has ~150 000) only when asked.
+    counted = _json(["rank", "--period", "2025-07", "--json"])
+    assert counted["excluded_count"] == 1 and "excluded" not in counted
+    listed = _json(["rank", "--period", "2025-07", "--json", "--show-excluded"])
+    assert [e["compliance_reasons"] for e in listed["excluded"]] == [["no_post"]]
+    assert listed["groups"] == counted["groups"]
+    shown = _text(["rank", "--period", "2025-07", "--show-excluded"])
+    assert "未纳入 / excluded" in shown and "no_post" in shown
 
 
 def test_explain_counts_the_ranked_apart_from_the_peer_group() -> None:

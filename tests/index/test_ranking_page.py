@@ -167,3 +167,54 @@ def test_first_period_has_no_movement_and_bad_filters_are_refused(
     with pytest.raises(InvalidInputError) as err:
         ranking.ranking_page(con, "zhengwu-4d/2025-Q3", platform="weibo", filters={"x": "1"})
     assert "未知的筛选条件" in err.value.message_zh
+
+
+@pytest.mark.parametrize(("platform", "by", "group", "filters"), CASES)
+@pytest.mark.parametrize("top", [None, 3])
+def test_failing_accounts_are_counted_and_listed_only_when_asked(
+    con: duckdb.DuckDBPyConnection, platform: str, by: str, group: str | None,
+    filters: dict[str, str], top: int | None,
+) -> None:  # fmt: skip
+    run = "zhengwu-4d/2025-Q3"
+    ask = {"platform": platform, "by": by, "group": group, "top": top}
+    listed = ranking.ranking(con, run, **ask)
+    counted = ranking.ranking(con, run, **ask, list_excluded=False)
+    assert "excluded" not in counted
+    assert {k: v for k, v in listed.items() if k != "excluded"} == counted
+    # The list is the failing rows of the ranking that ranks them too, in its order.
+    marked = ranking.ranking(con, run, **{**ask, "top": None}, include_failing=True)
+    failing = [
+        {"group_key": g["group_key"], **{k: r[k] for k in ("account_uid", "name", "score",
+                                                          "compliance_reasons")}}
+        for g in marked["groups"] for r in g["rows"] if r["excluded"]
+    ]  # fmt: skip
+    assert failing and listed["excluded"] == failing
+    assert counted["excluded_count"] == len(failing)
+    pages = [
+        ranking.ranking(con, run, **ask, excluded_offset=offset, excluded_limit=5)["excluded"]
+        for offset in range(0, len(failing) + 5, 5)
+    ]
+    assert all(len(p) <= 5 for p in pages) and pages[-1] == []
+    assert [e for p in pages for e in p] == failing
+    # A page without its failing rows still says how many there are.
+    page = ranking.ranking_page(con, run, platform=platform, by=by, group=group, excluded_limit=0)
+    assert page["excluded"] == [] and page["excluded_count"] == len(failing)
+
+
+def test_a_group_failing_as_a_whole_is_still_shown_with_its_count() -> None:
+    con = _store(seed=11)
+    run = "zhengwu-4d/2025-Q3"
+    con.execute(
+        "UPDATE index_totals SET excluded = true, rank = NULL, compliance = 'fail', "
+        "compliance_reasons = ['no_post'] WHERE run_id = ? AND sector = '交通'",
+        [run],
+    )
+    for top in (None, 2):
+        listed = ranking.ranking(con, run, platform="weibo", by="sector", top=top)
+        counted = ranking.ranking(con, run, platform="weibo", by="sector", top=top,
+                                  list_excluded=False)  # fmt: skip
+        traffic = next(g for g in counted["groups"] if g["group_key"] == "交通")
+        assert traffic["rows"] == [] and traffic["size"] == 0
+        assert traffic["excluded_count"] == traffic["size_with_failing"] > 0
+        assert counted["groups"] == listed["groups"]
+        assert counted["excluded_count"] == len(listed["excluded"])

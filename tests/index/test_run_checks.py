@@ -177,7 +177,7 @@ def test_posts_of_unregistered_accounts_are_named_at_import_and_in_the_run(
     assert again["accounts"] == 1
     assert not any("not linked to any registered account" in n for n in again["notes"])
     ranked = _json(["index", "rank", "--system", "qingbo_wci_v14_2", "--period", "2019-09",
-                    "--platform", "wechat", "--json"])  # fmt: skip
+                    "--platform", "wechat", "--json", "--show-excluded"])  # fmt: skip
     assert [(e["account_uid"], e["compliance_reasons"]) for e in ranked["excluded"]] == [
         (GQT_BIZ, ["no_data"])
     ]

@@ -109,7 +109,9 @@ def test_rankings_groupings_movement_and_explain(as_role: OpenAs, world: Console
     assert june.status_code == 201, june.text
     assert june.json()["run_id"] == "zhengwu-4d/2025-06"
     client, _ = as_role("office")
-    july = client.get("/api/index/rankings", params={"period": "2025-07", "platform": "weibo"})
+    july = client.get(
+        "/api/index/rankings", params={"period": "2025-07", "platform": "weibo", "excluded": "list"}
+    )
     body = july.json()
     assert body["previous_run"] == "zhengwu-4d/2025-06"
     rows = body["groups"][0]["rows"]
@@ -145,6 +147,34 @@ def test_rankings_groupings_movement_and_explain(as_role: OpenAs, world: Console
     assert abs(out["contributions_total"] - out["score"]) < 1e-6
     assert client.get("/api/index/accounts/999999/explain").status_code == 404
     assert client.get("/api/index/rankings", params={"period": "2024-01"}).status_code == 404
+
+
+def test_rankings_count_the_excluded_and_list_them_on_request(
+    as_role: OpenAs, world: ConsoleWorld
+) -> None:
+    client, _ = as_role("operator")
+    weibo = {"period": "2025-07", "platform": "weibo"}
+    counted = client.get("/api/index/rankings", params=weibo)
+    assert counted.status_code == 200
+    body = counted.json()
+    assert "excluded" not in body  # a national run has ~150 000: the count alone by default
+    assert body["excluded_count"] == 1  # 郑州12345, silent since 10 July
+    assert body["excluded_count"] == sum(g["excluded_count"] for g in body["groups"])
+    listed = client.get("/api/index/rankings", params={**weibo, "excluded": "list"}).json()
+    assert [e["name"] for e in listed["excluded"]] == ["郑州12345"]
+    assert listed["excluded"][0]["compliance_reasons"] == ["no_post"]
+    assert (listed["excluded_offset"], listed["excluded_limit"]) == (0, 1000)
+    assert {k: v for k, v in listed.items() if not k.startswith("excluded")} == {
+        k: v for k, v in body.items() if not k.startswith("excluded")
+    }
+    page = {**weibo, "excluded": "list", "excluded_limit": 1}
+    first = client.get("/api/index/rankings", params={**page, "excluded_offset": 0}).json()
+    after = client.get("/api/index/rankings", params={**page, "excluded_offset": 1}).json()
+    assert first["excluded"] == listed["excluded"] and after["excluded"] == []
+    assert after["excluded_count"] == 1  # the count is of all, whatever the page
+    for bad in ({"excluded": "all"}, {"excluded_limit": 0}, {"excluded_offset": -1}):
+        r = client.get("/api/index/rankings", params={**weibo, **bad})
+        assert r.status_code == 422, bad
 
 
 def test_compliance_report_of_a_run(as_role: OpenAs, world: ConsoleWorld) -> None:
@@ -364,3 +394,8 @@ def test_openapi_documents_the_index(server: str) -> None:
                  "/api/public/rankings"):  # fmt: skip
         assert path in paths, path
     assert paths["/api/index/rankings"]["get"]["tags"] == ["index 影响力指数"]
+    rankings = paths["/api/index/rankings"]["get"]
+    assert "excluded=list" in rankings["description"]
+    params = {p["name"]: p for p in rankings["parameters"]}
+    assert {"excluded", "excluded_offset", "excluded_limit"} <= set(params)
+    assert "count" in params["excluded"]["description"]

@@ -14,7 +14,7 @@ from zhengwu.accounts.models import Account
 from zhengwu.auth import service as auth_service
 from zhengwu.auth.principal import Principal
 from zhengwu.content import store
-from zhengwu.index import access, results
+from zhengwu.index import access, ranking, results
 from zhengwu.index import engine as index_engine
 from zhengwu.index.periods import parse_period
 from zhengwu.index.system import load_system
@@ -200,3 +200,39 @@ def test_unknown_filters_are_named_and_unknown_sectors_hidden(
     assert "平安郑州" in tiktok.text
     unknown = httpx.get(f"{live_server}/rankings", params={"sector": "未知"}, timeout=60).text
     assert "没有「未知」系统的排行，显示全部系统" in unknown
+
+
+def test_public_board_is_the_published_rankings_top(
+    live_server: str, world: ConsoleWorld, committed_engine: Engine
+) -> None:
+    """The public answer is read the paged way: the same rows and excluded count as the
+    whole ranking, and of the failing accounts only their count, never a list."""
+    _publish(committed_engine, "2025-06")
+    _publish(committed_engine, "2025-07")  # movement against June
+    asks: list[dict[str, str | int]] = [
+        {"platform": "weibo", "top": 100}, {"platform": "weibo", "top": 1},
+        {"platform": "wechat", "top": 5}, {"platform": "douyin", "top": 5},
+        {"platform": "weibo", "sector": "住建", "top": 100},
+    ]  # fmt: skip
+    failing = shown = 0
+    for ask in asks:
+        body = httpx.get(f"{live_server}/api/public/rankings", params=ask, timeout=60).json()
+        sector = ask.get("sector")
+        with store.open_store(read_only=True) as con:
+            whole = ranking.ranking(
+                con, "zhengwu-4d/2025-07", platform=str(ask["platform"]),
+                by="sector" if sector else "platform", group=str(sector) if sector else None,
+                top=int(ask["top"]), list_excluded=False,
+            )  # fmt: skip
+        fields = {"rank", "previous_rank", "movement", "name", "org_name", "sector", "level",
+                  "score", "percentile"}  # fmt: skip
+        expected = [{k: r[k] for k in fields} for g in whole["groups"] for r in g["rows"]]
+        assert body["rows"] == expected, ask
+        assert len(body["rows"]) <= int(ask["top"])
+        shown += len(body["rows"])
+        assert body["excluded_count"] == whole["excluded_count"], ask
+        assert "excluded" not in body
+        failing += body["excluded_count"]
+        page = httpx.get(f"{live_server}/rankings", params=ask, timeout=60).text
+        assert f"的 {body['excluded_count']} 个账号不参与排行" in page
+    assert failing > 0 and shown > 0  # neither side is vacuous (WeChat's one account fails)

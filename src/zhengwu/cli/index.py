@@ -402,7 +402,10 @@ def rank(
         bool, typer.Option("--include-failing", help="rank failing accounts too (marked)")
     ] = False,
     show_excluded: Annotated[
-        bool, typer.Option("--show-excluded", help="list excluded accounts")
+        bool,
+        typer.Option(
+            "--show-excluded", help="list excluded accounts (also in --json; else their count)"
+        ),
     ] = False,
     as_json: JsonOpt = False,
     csv_path: Annotated[
@@ -413,6 +416,8 @@ def rank(
     ] = None,
 ) -> None:
     """Print a ranking with movement against the previous period; failing accounts are counted.
+
+    ``--json`` holds ``excluded_count``; the list ``excluded`` only with ``--show-excluded``.
 
     Example: zhengwu index rank --platform weibo --by sector --period 2025-Q3 --top 20
     """
@@ -429,8 +434,11 @@ def rank(
             platform = results.main_platform(con, run_id)
         else:
             check_platform(con, run_id, platform)  # a typo must not read as an empty ranking
+        # A national run excludes ~150 000 accounts: listed only when asked (the XLSX has
+        # a sheet of them); otherwise counted.
         result = ranking(con, run_id, platform=platform, by=by, group=group, top=top,
-                         include_failing=include_failing)  # fmt: skip
+                         include_failing=include_failing,
+                         list_excluded=show_excluded or xlsx_path is not None)  # fmt: skip
         if group is not None and not result["groups"]:
             _no_such_group(con, run_id, platform=platform, by=by, group=group)
     if csv_path:

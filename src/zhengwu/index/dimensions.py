@@ -9,11 +9,12 @@ code.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from zhengwu.accounts.models import Account, Matrix, MatrixMember, Organization
@@ -82,8 +83,37 @@ def region_parts(adcodes: Iterable[str | None]) -> dict[str, tuple[str | None, s
     return parts
 
 
-def load_dimensions(session: Session, platforms: Iterable[str] | None = None) -> Dimensions:
-    """Read government accounts, their organisations and matrix memberships from the DB."""
+# Ids per ``IN (…)`` list: well under SQLite's and PostgreSQL's bound-parameter limits.
+ID_CHUNK = 5000
+
+
+def _where_in(
+    session: Session,
+    query: Select[*tuple[Any, ...]],
+    column: Any,
+    ids: list[int],
+    *,
+    key: Callable[[Any], Any],
+) -> list[Any]:
+    """Return the rows of ``query`` whose ``column`` is in ``ids``, in ``key`` order."""
+    found: list[Any] = []
+    for i in range(0, len(ids), ID_CHUNK):
+        found += session.execute(query.where(column.in_(ids[i : i + ID_CHUNK]))).all()
+    return sorted(found, key=key)
+
+
+def load_dimensions(
+    session: Session,
+    platforms: Iterable[str] | None = None,
+    *,
+    account_ids: Iterable[int] | None = None,
+) -> Dimensions:
+    """Read government accounts, their organisations and matrix memberships from the DB.
+
+    With ``account_ids``, only those accounts, the organisations they belong to and their
+    matrix memberships are read (one account's page must not read a national registry);
+    each account's row is the same as in the whole load.
+    """
     query = (
         select(
             Account.id, Account.platform, Account.uid, Account.name, Account.organization_id,
@@ -98,11 +128,27 @@ def load_dimensions(session: Session, platforms: Iterable[str] | None = None) ->
     )  # fmt: skip
     if platforms is not None:
         query = query.where(Account.platform.in_(list(platforms)))
-    rows = session.execute(query).all()
-    org_rows = session.execute(
-        select(Organization.id, Organization.name, Organization.sector, Organization.level,
-               Organization.adcode).order_by(Organization.id)
-    ).all()  # fmt: skip
+    org_query = select(
+        Organization.id, Organization.name, Organization.sector, Organization.level,
+        Organization.adcode,
+    ).order_by(Organization.id)  # fmt: skip
+    member_query = (
+        select(Matrix.id, Matrix.name, MatrixMember.account_id)
+        .join(MatrixMember, MatrixMember.matrix_id == Matrix.id)
+        .order_by(Matrix.id, MatrixMember.account_id)
+    )
+    if account_ids is None:
+        rows = list(session.execute(query).all())
+        org_rows = list(session.execute(org_query).all())
+        member_rows = list(session.execute(member_query).all())
+    else:
+        wanted = sorted(set(account_ids))
+        rows = _where_in(session, query, Account.id, wanted, key=lambda r: r[0])
+        org_ids = sorted({r[4] for r in rows if r[4] is not None})
+        org_rows = _where_in(session, org_query, Organization.id, org_ids, key=lambda r: r[0])
+        member_rows = _where_in(
+            session, member_query, MatrixMember.account_id, wanted, key=lambda r: (r[0], r[2])
+        )
     parts = region_parts([r[8] or r[9] for r in rows] + [r[4] for r in org_rows])
     accounts = [
         {
@@ -122,14 +168,7 @@ def load_dimensions(session: Session, platforms: Iterable[str] | None = None) ->
         }
         for r in org_rows
     ]  # fmt: skip
-    members = [
-        {"matrix_id": r[0], "matrix_name": r[1], "account_id": r[2]}
-        for r in session.execute(
-            select(Matrix.id, Matrix.name, MatrixMember.account_id)
-            .join(MatrixMember, MatrixMember.matrix_id == Matrix.id)
-            .order_by(Matrix.id, MatrixMember.account_id)
-        ).all()
-    ]
+    members = [{"matrix_id": r[0], "matrix_name": r[1], "account_id": r[2]} for r in member_rows]
     return Dimensions(
         accounts=pa.Table.from_pylist(accounts, schema=ACCOUNTS_SCHEMA),
         organizations=pa.Table.from_pylist(organizations, schema=ORGANIZATIONS_SCHEMA),

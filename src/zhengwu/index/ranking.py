@@ -144,8 +144,18 @@ def ranking(
     group: str | None = None,
     top: int | None = None,
     include_failing: bool = False,
+    list_excluded: bool = True,
+    excluded_offset: int = 0,
+    excluded_limit: int | None = None,
 ) -> dict[str, Any]:
-    """Return a ranking of run ``run_id``: groups with their rows, movement and exclusions."""
+    """Return a ranking of run ``run_id``: groups with their rows, movement and exclusions.
+
+    ``excluded_count`` counts the accounts failing the compliance gate (or without data);
+    the key ``excluded`` lists them (group, then rank) only with ``list_excluded`` — a
+    national run has ~150 000 — from ``excluded_offset``, at most ``excluded_limit`` (None:
+    all).
+    Without ``list_excluded`` no failing row leaves DuckDB unless ``include_failing``.
+    """
     _check(by)
     run = results.get_run(con, run_id)
     prev = previous_run(con, run_id)
@@ -155,7 +165,11 @@ def ranking(
         where += " AND (group_key = $group OR group_name = $group)"
         params["group"] = group
     rank = "group_rank_with_failing" if include_failing else "group_rank"
-    shown = "true" if top is None else f"(c.excluded OR c.{rank} <= {int(top)})"
+    shown = "true" if include_failing else "NOT c.excluded"
+    if top is not None:
+        shown += f" AND c.{rank} <= {int(top)}"
+    # A group whose accounts all fail still appears (no rows, its counts): by its first row.
+    shown = f"({shown}) OR (c.group_size = 0 AND c.group_rank_with_failing = 1)"
     cur = con.execute(
         f"""WITH cur AS ({_ranked(by, "run", where)}),
                  before AS ({_ranked(by, "prev", where)})
@@ -171,7 +185,6 @@ def ranking(
         params,
     )
     groups: dict[str, dict[str, Any]] = {}
-    excluded: list[dict[str, Any]] = []
     for row in _rows(cur):
         entry = groups.setdefault(row["group_key"], {
             "group_key": row["group_key"], "group_name": row["group_name"],
@@ -180,23 +193,44 @@ def ranking(
         })  # fmt: skip
         for key in ("group_name", "group_size", "group_size_with_failing"):
             row.pop(key)
-        if row["excluded"]:
-            excluded.append({k: row[k] for k in ("group_key", "account_uid", "name", "score",
-                                                  "compliance_reasons")})  # fmt: skip
-            if not include_failing:
-                continue
+        if row["excluded"] and not include_failing:
+            continue
         if prev is None:
             row["movement"] = None
         elif row["previous_rank"] is None:
             row["movement"] = "new"
         if top is None or row["rank"] <= top:
             entry["rows"].append({k: v for k, v in row.items() if k != "group_key"})
-    return {
+    out = {
         "run_id": run_id, "system": run["system"], "period": run["period"],
         "previous_run": prev, "platform": platform, "by": by,
-        "include_failing": include_failing, "excluded_count": len(excluded),
-        "excluded": excluded, "groups": list(groups.values()),
+        "include_failing": include_failing,
+        "excluded_count": sum(g["excluded_count"] for g in groups.values()),
+        "groups": list(groups.values()),
     }  # fmt: skip
+    if list_excluded:
+        out["excluded"] = excluded_rows(con, by=by, where=where, params=params,
+                                        offset=excluded_offset, limit=excluded_limit)  # fmt: skip
+    return out
+
+
+def excluded_rows(
+    con: duckdb.DuckDBPyConnection, *, by: str, where: str,
+    params: dict[str, Any], offset: int = 0, limit: int | None = None,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Return the failing rows of a ranking (``where`` as :func:`ranking` builds it), paged.
+
+    Each is ``{group_key, account_uid, name, score, compliance_reasons}``, in the order of
+    the ranking (group, then rank with failing accounts), from ``offset``, at most ``limit``.
+    """
+    page = f"LIMIT {int(limit)} " if limit is not None else ""
+    cur = con.execute(
+        f"""SELECT group_key, account_uid, name, score, compliance_reasons
+            FROM ({_ranked(by, "run", where)}) WHERE excluded
+            ORDER BY group_key, group_rank_with_failing {page}OFFSET {max(int(offset), 0)}""",
+        {k: v for k, v in params.items() if k != "prev"},
+    )
+    return _rows(cur)
 
 
 def group_names(
@@ -391,15 +425,16 @@ def ranking_page(
         params,
     )
     narrow = _rows(cur)
+    narrow_params = {k: v for k, v in params.items() if k in ("run", "platform", "group")}
     bad = _rows(
         con.execute(
             f"""WITH cur AS ({_narrow(by, "run", where, one_matrix=one, entity=entity)})
                 SELECT account_uid, row_id, count(*) OVER () AS excluded_count
                 FROM cur WHERE excluded
                 ORDER BY group_key, group_rank_with_failing LIMIT {int(excluded_limit)}""",
-            {k: v for k, v in params.items() if k in ("run", "platform", "group")},
+            narrow_params,
         )
-    )
+    ) if excluded_limit > 0 else []  # fmt: skip
     ids = sorted({r["row_id"] for r in narrow} | {r["row_id"] for r in bad})
     wide = (
         {
@@ -436,7 +471,15 @@ def ranking_page(
         {"account_uid": b["account_uid"], **{k: wide[b["row_id"]][k] for k in _EXCLUDED}}
         for b in bad
     ]
-    excluded_count = bad[0]["excluded_count"] if bad else 0
+    if excluded_limit > 0:
+        excluded_count = bad[0]["excluded_count"] if bad else 0
+    else:  # no failing row asked for: the count alone
+        found = con.execute(
+            f"""SELECT count(*) FROM ({_narrow(by, "run", where, one_matrix=one, entity=entity)})
+                WHERE excluded""",
+            narrow_params,
+        ).fetchone()
+        excluded_count = int(found[0]) if found else 0
     return {
         "run_id": run_id, "system": run["system"], "period": run["period"],
         "previous_run": prev, "platform": platform, "by": by, "group_name": group_name,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import duckdb
 from fastapi import APIRouter, Query
@@ -214,8 +214,21 @@ def get_ranking(
     by: Annotated[str, Query(description=", ".join((*ranking.GROUPINGS, "region")))] = "platform",
     group: str | None = None, top: Annotated[int | None, Query(ge=1, le=10_000)] = None,
     include_failing: bool = False,
+    excluded: Annotated[Literal["count", "list"], Query(
+        description="count: only excluded_count (default); list: also the excluded accounts "
+        "(a page of them: excluded_offset, excluded_limit)")] = "count",
+    excluded_offset: Annotated[int, Query(ge=0, description="with excluded=list")] = 0,
+    excluded_limit: Annotated[int, Query(ge=1, le=10_000,
+                                         description="with excluded=list")] = 1000,
 ) -> dict[str, Any]:  # fmt: skip
-    """Return a ranking with movement: by platform, sector, level, province, city or matrix."""
+    """Return a ranking with movement: by platform, sector, level, province, city or matrix.
+
+    The accounts left out by the compliance gate (or for lack of data) are counted in
+    ``excluded_count``; a national run has ~150 000 of them, so they are listed only with
+    ``excluded=list``, as ``excluded`` (group, then rank; each group_key, account_uid,
+    name, score, compliance_reasons), a page at a time: ``excluded_offset`` (default 0)
+    and ``excluded_limit`` (default 1000, at most 10 000).
+    """
     access.require_read(principal)
     by = _region_grouping(group) if by == "region" else by
     with _store() as con:
@@ -224,8 +237,11 @@ def get_ranking(
             ranking.check_platform(con, run_id, platform)  # 422 listing the platforms
         out = ranking.ranking(
             con, run_id, platform=platform or results.main_platform(con, run_id), by=by, group=group,
-            top=top, include_failing=include_failing,
+            top=top, include_failing=include_failing, list_excluded=excluded == "list",
+            excluded_offset=excluded_offset, excluded_limit=excluded_limit,
         )  # fmt: skip
+    if excluded == "list":
+        out["excluded_offset"], out["excluded_limit"] = excluded_offset, excluded_limit
     out["published"] = run_id in access.publications(db)
     return out
 

@@ -16,8 +16,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import duckdb
-import pyarrow as pa
-import pyarrow.compute as pc
 from sqlalchemy.orm import Session
 
 from zhengwu.content.store import open_store
@@ -134,10 +132,11 @@ def latest_check(con: duckdb.DuckDBPyConnection, platforms: Iterable[str] | None
 def compliance_report(
     session: Session, con: duckdb.DuckDBPyConnection, account_ids: Iterable[int], check: Check
 ) -> dict[str, Any]:
-    """Return the compliance gate's report for ``account_ids`` on ``check``'s date."""
-    ids = pa.array(sorted(set(account_ids)), type=pa.int64())
-    accounts = load_dimensions(session).accounts
-    accounts = accounts.filter(pc.is_in(accounts["account_id"], value_set=ids))
+    """Return the compliance gate's report for ``account_ids`` on ``check``'s date.
+
+    Only those accounts (and their organisations) are read from the DB, not the registry.
+    """
+    accounts = load_dimensions(session, account_ids=account_ids).accounts
     rules = compliance.ComplianceRules.from_settings(
         window_days=check.window_days, reply_check=check.reply_check
     )
