@@ -308,8 +308,7 @@ class _Writer:
         summary, dry_run = self.summary, self.dry_run
         summary.read += chunk.read
         posts = chunk.posts
-        if isinstance(posts, pa.Table):  # (the weibo-api fast path: statuses carry their user)
-            self._note_authors(posts, chunk.accounts)
+        self._note_authors(posts, chunk.accounts)
         counts = store.write_posts(self.analytics, posts, dry_run=dry_run)
         summary.imported += counts.imported
         summary.updated += counts.updated
@@ -334,21 +333,31 @@ class _Writer:
         store.write_account_snapshots(self.analytics, chunk.account_snapshots, dry_run=dry_run)
         _quarantine(self.session, self.run, self.fmt, chunk.quarantines, summary)
 
-    def _note_authors(self, posts: pa.Table, accounts: list[AccountRecord]) -> None:
-        """Remember the posts' authors that the chunk carries no account record of."""
-        if not posts.num_rows:
-            return
-        pairs = posts.select(["platform", "account_uid"]).group_by(
-            ["platform", "account_uid"]
-        ).aggregate([])  # fmt: skip
+    def _note_authors(self, posts: pa.Table | str, accounts: list[AccountRecord]) -> None:
+        """Remember the posts' authors that the chunk carries no account record of.
+
+        ``posts`` is an Arrow table (the importers) or the name of a view of the analytics
+        connection (the weibo-api fast path); both routes note the same authors. Plain
+        column lists, not Arrow's group_by, which would import pandas on the import path.
+        """
+        if isinstance(posts, str):
+            pairs = self.analytics.execute(
+                f"SELECT DISTINCT platform, account_uid FROM {posts} WHERE account_uid IS NOT NULL"
+            ).fetchall()
+        else:
+            if not posts.num_rows:
+                return
+            pairs = list(
+                zip(
+                    posts.column("platform").to_pylist(),
+                    posts.column("account_uid").to_pylist(),
+                    strict=True,
+                )
+            )
         carried = {(a.platform, a.uid) for a in accounts}
         self.authors.update(
             (platform, uid)
-            for platform, uid in zip(
-                pairs.column("platform").to_pylist(),
-                pairs.column("account_uid").to_pylist(),
-                strict=True,
-            )
+            for platform, uid in pairs
             if uid is not None and (platform, uid) not in carried
         )
 
