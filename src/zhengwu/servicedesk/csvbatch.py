@@ -53,18 +53,14 @@ from zhengwu.audit.models import AuditEntry
 from zhengwu.auth.principal import Principal
 from zhengwu.db.base import Base, utcnow
 from zhengwu.errors import ZhengwuError
-from zhengwu.servicedesk import deadlines, dedup, locate, masking, service, snapshot
-from zhengwu.servicedesk.actions import EVENT_KEY, token_hash
-from zhengwu.servicedesk.category import service as category_service
-from zhengwu.servicedesk.classifying import classify
+from zhengwu.servicedesk import dedup, service, snapshot
+from zhengwu.servicedesk.actions import EVENT_KEY
 from zhengwu.servicedesk.errors import IllegalTransitionError
 from zhengwu.servicedesk.models import SOCIAL_SOURCES, RequestSource, ServiceRequest
-from zhengwu.servicedesk.routing import service as routing_service
 from zhengwu.servicedesk.schemas import RequestIntake
 from zhengwu.servicedesk.workflow import OPEN_STATES, next_state
 
 # The texts the per-row path writes (service._create, actions.record_reply).
-NO_RULE = "无匹配的路由规则，进入派单队列 / no rule matched: dispatch queue"
 IMPORTED_REPLY = "导入的答复 / reply imported from an export"
 MAX_CANDIDATES = 20  # the open requests of one citizen compared, newest first (as receive)
 
@@ -495,56 +491,21 @@ def _new_request(
     config: snapshot.DeskSnapshot, nodes: dict[str, snapshot.CategoryNode],
     keep: frozenset[str],
 ) -> _Target:  # fmt: skip
-    """Build a new request as service._create does; plan its writes."""
-    cls = classify(intake.text, config.tree, given=intake.category_code)
-    category = nodes.get(cls.code) if cls.code else None
-    adcode, located_by = locate.locate(intake, hint=None)
-    rule = routing_service.route(
-        session, category_codes=category_service.lineage(config.tree, cls.code), adcode=adcode,
-        at=now, rules=config.rules,
+    """Build a new request as the per-row intake does (:func:`service.build_new_request`)."""
+    built = service.build_new_request(
+        session, intake, ref=ref, key=key, fingerprint=fingerprint, received=received, now=now,
+        config=config, account=None, keep=keep,
+        citizen_token=secrets.token_urlsafe(18),  # never shown: an import
+        nodes=nodes,
     )  # fmt: skip
-    if rule is None and not config.rules:
-        routing_service.note_unrouted_without_rules(intake.source)
-    org_id = rule.organization_id if rule else None
-    response_days = category.response_days if category else service.DEFAULT_RESPONSE_DAYS
-    resolve_days = category.resolve_days if category else service.DEFAULT_RESOLVE_DAYS
-    values: dict[str, Any] = {
-        "public_id": service._public_id(received),
-        "citizen_token_hash": token_hash(secrets.token_urlsafe(18)),  # never shown: an import
-        "state": "received", "version": 1, "source": intake.source, "source_ref": ref,
-        "platform": intake.source if intake.source in SOCIAL_SOURCES else None,
-        "source_post_id": service._post_id(intake, ref), "account_uid": intake.account_uid,
-        "is_public": intake.public, "text": intake.text,
-        "text_masked": masking.mask(intake.text, name=intake.citizen_name,
-                                    phone=intake.citizen_phone, keep=keep),
-        "citizen_name": intake.citizen_name, "citizen_phone": intake.citizen_phone,
-        "citizen_email": intake.citizen_email, "citizen_key": key, "fingerprint": fingerprint,
-        "category_code": cls.code, "classified_by": cls.by,
-        "classification_confidence": cls.confidence, "address": intake.address,
-        "lat": intake.lat, "lon": intake.lon, "adcode": adcode, "located_by": located_by,
-        "attributes": intake.attributes, "media_url": intake.media_url,
-        "organization_id": org_id,
-        "matrix_id": service._matrix_for(session, config, None, adcode, org_id),
-        "routing_rule_id": rule.id if rule else None, "received_at": received,
-        "response_due": deadlines.add_working_days(received, response_days),
-        "resolve_due": deadlines.add_working_days(received, resolve_days),
-        "first_response_at": None, "reply_text": None, "supervision_count": 0,
-        "reopen_count": 0, "created_at": now, "updated_at": now,
-    }  # fmt: skip
+    values = built.values
     target = _Target(None, "received", received, fingerprint, intake.text, values=values,
                      norm=norm, social_post=bool(values["platform"] and values["source_post_id"]))  # fmt: skip
     plan.created.append(target)
     plan.sources.append((target, _source(intake, ref, "original", key, fingerprint, received,
                                          now)))  # fmt: skip
-    plan.audits.append((target, _audit(
-        actor, "receive", None, "received", now,
-        data={"source": intake.source, "source_ref": ref, "category_code": cls.code,
-              "classified_by": cls.by, "adcode": adcode, "located_by": located_by},
-    )))  # fmt: skip
-    plan.audits.append((target, _audit(
-        actor, "route", "received", "received", now, reason=None if rule else NO_RULE,
-        data={"routing_rule_id": rule.id if rule else None,
-              "table_version": rule.table_version if rule else None,
-              "organization_id": org_id, "category_code": cls.code, "adcode": adcode},
-    )))  # fmt: skip
+    plan.audits.append((target, _audit(actor, "receive", None, "received", now,
+                                       data=built.receive_data)))  # fmt: skip
+    plan.audits.append((target, _audit(actor, "route", "received", "received", now,
+                                       reason=built.route_reason, data=built.route_data)))  # fmt: skip
     return target

@@ -7,9 +7,10 @@ The workflow actions live in :mod:`zhengwu.servicedesk.actions`; this module re-
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, select
@@ -224,66 +225,112 @@ def receive(
     )  # fmt: skip
 
 
-def _create(
-    session: Session, *, intake: RequestIntake, actor: Principal, ref: str, key: str | None,
-    received: datetime, now: datetime, config: snapshot.DeskSnapshot | None = None,
-) -> IntakeOutcome:  # fmt: skip
-    config = snapshot.current(session) if config is None else config
+NO_RULE = "无匹配的路由规则，进入派单队列 / no rule matched: dispatch queue"
+
+
+@dataclass(slots=True)
+class NewRequest:
+    """A new request as intake builds it: its columns and its two audit entries' contents.
+
+    Built by :func:`build_new_request` for both the per-row intake (:func:`receive`, which
+    makes a :class:`ServiceRequest` of ``values``) and the batched CSV intake
+    (:mod:`zhengwu.servicedesk.csvbatch`, which inserts ``values`` as a row), so that the two
+    paths cannot drift apart.
+    """
+
+    values: dict[str, Any]
+    receive_data: dict[str, Any]  # the ``receive`` audit entry's data
+    route_data: dict[str, Any]  # the ``route`` audit entry's data
+    route_reason: str | None  # None when a rule matched; else why it waits for dispatch
+
+
+def build_new_request(
+    session: Session, intake: RequestIntake, *, ref: str, key: str | None, fingerprint: str,
+    received: datetime, now: datetime, config: snapshot.DeskSnapshot, account: Account | None,
+    keep: frozenset[str], citizen_token: str,
+    nodes: Mapping[str, snapshot.CategoryNode] | None = None,
+) -> NewRequest:  # fmt: skip
+    """Classify, locate and route ``intake``; return the new request's columns and audit data.
+
+    ``account``: the account the intake addresses (its region hints the place, its matrix
+    watches the request). ``keep``: the published numbers that stay unmasked.
+    ``citizen_token``: the secret shown to the citizen once (only its hash is stored).
+    ``nodes``: the snapshot's categories by code, when the caller holds them already.
+    Nothing is written; a category or rule the snapshot names is read as it stands.
+    """
     tree = config.tree
     cls = classify(intake.text, tree, given=intake.category_code)
-    category = next((c for c in tree if c.code == cls.code), None)
-    account = _addressed_account(session, intake)
+    if nodes is not None:
+        category = nodes.get(cls.code) if cls.code else None
+    else:
+        category = next((c for c in tree if c.code == cls.code), None)
     adcode, located_by = locate.locate(intake, hint=_region_hint(session, account))
     rule = routing_service.route(
-        session,
-        category_codes=category_service.lineage(tree, cls.code),
-        adcode=adcode,
-        at=now,
-        rules=config.rules,
-    )
+        session, category_codes=category_service.lineage(tree, cls.code), adcode=adcode,
+        at=now, rules=config.rules,
+    )  # fmt: skip
     if rule is None and not config.rules:
         routing_service.note_unrouted_without_rules(intake.source)
     org_id = rule.organization_id if rule else None
     response_days = category.response_days if category else DEFAULT_RESPONSE_DAYS
     resolve_days = category.resolve_days if category else DEFAULT_RESOLVE_DAYS
-    token = secrets.token_urlsafe(18)
-    request = ServiceRequest(
-        public_id=_public_id(received), citizen_token_hash=token_hash(token), state="received",
-        source=intake.source, source_ref=ref,
-        platform=intake.source if intake.source in SOCIAL_SOURCES else None,
-        source_post_id=_post_id(intake, ref),
-        account_uid=account.uid if account else intake.account_uid, is_public=intake.public,
-        text=intake.text,
-        text_masked=masking.mask(intake.text, name=intake.citizen_name, phone=intake.citizen_phone,
-                                 keep=published_phones.directory(session)),
-        citizen_name=intake.citizen_name, citizen_phone=intake.citizen_phone,
-        citizen_email=intake.citizen_email, citizen_key=key,
-        fingerprint=dedup.fingerprint(intake.text), category_code=cls.code,
-        classified_by=cls.by, classification_confidence=cls.confidence, address=intake.address,
-        lat=intake.lat, lon=intake.lon, adcode=adcode, located_by=located_by,
-        attributes=intake.attributes, media_url=intake.media_url, organization_id=org_id,
-        matrix_id=_matrix_for(session, config, account, adcode, org_id),
-        routing_rule_id=rule.id if rule else None, received_at=received,
-        response_due=deadlines.add_working_days(received, response_days),
-        resolve_due=deadlines.add_working_days(received, resolve_days), created_at=now,
-        updated_at=now,
+    values: dict[str, Any] = {
+        "public_id": _public_id(received), "citizen_token_hash": token_hash(citizen_token),
+        "state": "received", "version": 1, "source": intake.source, "source_ref": ref,
+        "platform": intake.source if intake.source in SOCIAL_SOURCES else None,
+        "source_post_id": _post_id(intake, ref),
+        "account_uid": account.uid if account else intake.account_uid,
+        "is_public": intake.public, "text": intake.text,
+        "text_masked": masking.mask(intake.text, name=intake.citizen_name,
+                                    phone=intake.citizen_phone, keep=keep),
+        "citizen_name": intake.citizen_name, "citizen_phone": intake.citizen_phone,
+        "citizen_email": intake.citizen_email, "citizen_key": key, "fingerprint": fingerprint,
+        "category_code": cls.code, "classified_by": cls.by,
+        "classification_confidence": cls.confidence, "address": intake.address,
+        "lat": intake.lat, "lon": intake.lon, "adcode": adcode, "located_by": located_by,
+        "attributes": intake.attributes, "media_url": intake.media_url,
+        "organization_id": org_id,
+        "matrix_id": _matrix_for(session, config, account, adcode, org_id),
+        "routing_rule_id": rule.id if rule else None, "received_at": received,
+        "response_due": deadlines.add_working_days(received, response_days),
+        "resolve_due": deadlines.add_working_days(received, resolve_days),
+        "first_response_at": None, "reply_text": None, "supervision_count": 0,
+        "reopen_count": 0, "created_at": now, "updated_at": now,
+    }  # fmt: skip
+    return NewRequest(
+        values=values,
+        receive_data={"source": intake.source, "source_ref": ref, "category_code": cls.code,
+                      "classified_by": cls.by, "adcode": adcode, "located_by": located_by},
+        route_data={"routing_rule_id": rule.id if rule else None,
+                    "table_version": rule.table_version if rule else None,
+                    "organization_id": org_id, "category_code": cls.code, "adcode": adcode},
+        route_reason=None if rule else NO_RULE,
     )  # fmt: skip
+
+
+def _create(
+    session: Session, *, intake: RequestIntake, actor: Principal, ref: str, key: str | None,
+    received: datetime, now: datetime, config: snapshot.DeskSnapshot | None = None,
+) -> IntakeOutcome:  # fmt: skip
+    token = secrets.token_urlsafe(18)
+    built = build_new_request(
+        session, intake, ref=ref, key=key, fingerprint=dedup.fingerprint(intake.text),
+        received=received, now=now, config=snapshot.current(session) if config is None else config,
+        account=_addressed_account(session, intake), keep=published_phones.directory(session),
+        citizen_token=token,
+    )  # fmt: skip
+    request = ServiceRequest(**built.values)
     session.add(request)
     _flush(session)
     _add_source(session, request, intake, ref, "original", key, received)
     audit_service.record(
         session, entity_type="request", entity_id=request.id, action="receive", actor=actor,
-        to_state="received", at=now,
-        data={"source": intake.source, "source_ref": ref, "category_code": cls.code,
-              "classified_by": cls.by, "adcode": adcode, "located_by": located_by},
+        to_state="received", at=now, data=built.receive_data,
     )  # fmt: skip
     audit_service.record(
         session, entity_type="request", entity_id=request.id, action="route", actor=actor,
-        from_state="received", to_state="received", at=now,
-        reason=None if rule else "无匹配的路由规则，进入派单队列 / no rule matched: dispatch queue",
-        data={"routing_rule_id": rule.id if rule else None,
-              "table_version": rule.table_version if rule else None,
-              "organization_id": org_id, "category_code": cls.code, "adcode": adcode},
+        from_state="received", to_state="received", at=now, reason=built.route_reason,
+        data=built.route_data,
     )  # fmt: skip
     _flush(session)
     return IntakeOutcome(request, "created", token)
