@@ -254,3 +254,72 @@ def test_desk_stamp_migration_adds_and_drops_its_table_and_triggers(empty_engine
         conn.execute(text("UPDATE organizations SET name = '郑州市公安局（新）'"))
     migrate.upgrade(empty_engine)
     assert set(_stamp_triggers(empty_engine)) == _STAMP_WATCHED
+
+
+def _search_triggers(engine: Engine) -> dict[str, int]:
+    """Return {table: number of search_pending triggers on it} in the engine's schema."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            rows = conn.execute(text(
+                "SELECT tbl_name FROM sqlite_master WHERE type = 'trigger'"
+                " AND name LIKE 'search_pending_%'"
+            )).scalars().all()  # fmt: skip
+        else:
+            rows = conn.execute(text(
+                "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
+                " WHERE NOT t.tgisinternal AND t.tgname LIKE 'search_pending_%'"
+                " AND c.relnamespace = current_schema()::regnamespace"
+            )).scalars().all()  # fmt: skip
+    counts: dict[str, int] = {}
+    for table in rows:
+        counts[table] = counts.get(table, 0) + 1
+    return counts
+
+
+_SEARCH_TRIGGERS = {"accounts": 3, "service_requests": 3, "organizations": 1}
+
+
+def test_every_head_keeps_the_search_queue_triggers(db_engine: Engine) -> None:
+    # A later migration that rebuilds accounts, service_requests or organizations
+    # (batch_alter_table on SQLite) drops their triggers: search would miss changes.
+    assert _search_triggers(db_engine) == _SEARCH_TRIGGERS
+
+
+def test_search_queue_migration_queues_what_the_watermark_had_not_reached(
+    empty_engine: Engine,
+) -> None:
+    migrate.upgrade(empty_engine, "0017")
+    migrate.upgrade(empty_engine, "0014")
+    migrate.upgrade(empty_engine, "0009")  # every table the queue watches, before 0018
+    with empty_engine.begin() as conn:
+        for uid, at in (
+            ("1", "2025-06-01 00:00:00"),
+            ("2", "2025-08-01 00:00:00"),
+            ("3", "2025-09-01 00:00:00"),
+        ):
+            conn.execute(text(
+                "INSERT INTO accounts (platform, uid, name, is_government, status, first_seen,"
+                " updated_at) VALUES ('weibo', :uid, '账号', true, 'active', :at, :at)"
+            ), {"uid": uid, "at": at})  # fmt: skip
+        # The accounts were indexed up to account 2; requests never were.
+        conn.execute(text(
+            "INSERT INTO search_kinds (kind, doc_count, total_length, watermark_at, watermark_id)"
+            " VALUES ('accounts', 2, 10, '2025-08-01 00:00:00', 2)"
+        ))  # fmt: skip
+    migrate.upgrade(empty_engine, "0018")
+    assert "watermark_at" not in _columns(empty_engine, "search_kinds")
+    assert _search_triggers(empty_engine) == _SEARCH_TRIGGERS
+    with empty_engine.begin() as conn:
+        queued = conn.execute(text("SELECT kind, row_id FROM search_pending ORDER BY id")).all()
+        ids = dict(conn.execute(text("SELECT uid, id FROM accounts")).all())
+        # At or after the watermark (its own row again: harmless, never lost).
+        assert [tuple(r) for r in queued] == [("accounts", ids["2"]), ("accounts", ids["3"])]
+        conn.execute(text("UPDATE accounts SET followers = 5"))  # no document changes
+        conn.execute(text("UPDATE accounts SET name = '新名' WHERE uid = '1'"))
+        assert conn.execute(text("SELECT count(*) FROM search_pending")).scalar() == 3
+    _downgrade(empty_engine, "0009")
+    assert "search_pending" not in inspect(empty_engine).get_table_names()
+    assert _search_triggers(empty_engine) == {}
+    assert "watermark_at" in _columns(empty_engine, "search_kinds")
+    migrate.upgrade(empty_engine)
+    assert _search_triggers(empty_engine) == _SEARCH_TRIGGERS

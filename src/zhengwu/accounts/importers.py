@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from zhengwu.accounts.models import (
@@ -43,7 +43,6 @@ from zhengwu.accounts.models import (
     MatrixMember,
     Organization,
 )
-from zhengwu.db.base import utcnow
 from zhengwu.errors import InvalidInputError
 from zhengwu.ingest.files import iter_csv_rows, read_text
 from zhengwu.ingest.registry import ImportItem, register
@@ -99,20 +98,6 @@ def _assign(obj: Any, values: dict[str, Any]) -> str:
             setattr(obj, key, value)
             changed = True
     return "updated" if changed else "duplicate"
-
-
-def _touch_accounts_of(session: Session, organization_ids: list[int]) -> None:
-    """Mark the accounts of renamed organisations changed, so search indexes the new name.
-
-    An account's search document carries its organisation's name; the search refresh
-    (:func:`zhengwu.search.indexer.refresh`) follows the accounts' ``updated_at``.
-    """
-    for start in range(0, len(organization_ids), 1000):
-        chunk = organization_ids[start : start + 1000]
-        session.execute(
-            update(Account).where(Account.organization_id.in_(chunk))
-            .values(updated_at=utcnow()).execution_options(synchronize_session=False)
-        )  # fmt: skip
 
 
 # GB/T 2260 has no code for the whole country; ``000000`` is what lists (and ``zhengwu
@@ -252,7 +237,6 @@ class OrgsImporter(_Operational):
         refused_lines: dict[str, int] = {}
         accepted = self._check_rows(path, result, refused_lines)
         _check_hierarchy(accepted, db_parents, result, refused_lines)
-        renamed: list[Organization] = []
         for ext, checked in accepted.items():
             org = existing.get(ext)
             if org is None:
@@ -262,16 +246,13 @@ class OrgsImporter(_Operational):
                     session.add(org)
                 _count(result, "imported")
             else:
-                if not dry_run and org.name != checked.values["name"]:
-                    renamed.append(org)
                 _count(result, _assign(org, checked.values) if not dry_run else "duplicate")
         if not dry_run:
             session.flush()
             for ext, checked in accepted.items():
                 if checked.parent is not None:
                     existing[ext].parent_id = existing[checked.parent].id
-            session.flush()
-            _touch_accounts_of(session, [o.id for o in renamed])
+            session.flush()  # a rename queues the body's accounts for search (0018)
         return result
 
     def _check_rows(

@@ -59,11 +59,7 @@ class Account(Base):
     """An account of an organisation (or anyone) on one platform."""
 
     __tablename__ = "accounts"
-    __table_args__ = (
-        UniqueConstraint("platform", "uid"),
-        # The search index pulls changed accounts in (updated_at, id) order (migration 0012).
-        Index("ix_accounts_updated_at_id", "updated_at", "id"),
-    )
+    __table_args__ = (UniqueConstraint("platform", "uid"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     platform: Mapped[str] = mapped_column(String(16), index=True)

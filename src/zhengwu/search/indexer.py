@@ -2,8 +2,9 @@
 
 Other domains call :func:`index_document` / :func:`remove_document` when something
 searchable changes (the content library does). Accounts and service requests are pulled
-instead: :func:`refresh` indexes the rows changed since the kind's watermark (last
-``updated_at``, then id), :func:`reindex` rebuilds a kind from scratch. Both work in
+instead: the database queues every change to them (``search_pending``, filled by the
+triggers of migration 0018), :func:`refresh` indexes the queued rows and :func:`reindex`
+rebuilds a kind from scratch. Both work in
 batches of :data:`BATCH` rows — one bulk write of documents (the driver's executemany on
 SQLite, COPY on PostgreSQL; ids read back by key in one query), one of postings, one
 DELETE per table for the keys re-indexed — so 1 M requests index in minutes, not hours.
@@ -15,11 +16,10 @@ Requests are indexed from their **masked** text only (``text_masked``, made by
 ``zhengwu.privacy.mask_text``), so a phone or ID number is neither stored here nor
 matchable; the analyzer also drops every masked run (``138****5678``).
 
-An account's document carries its organisation's name: the organisation list import
-(``zhengwu-orgs``) marks the accounts of a renamed body changed, so the next refresh
-indexes the new name. Limits: rows deleted in the database directly (the application
-deletes no accounts or requests) leave the index at the next ``reindex``. Services don't
-commit; the caller does.
+An account's document carries its organisation's name: a rename, however made, queues
+the body's accounts, so the next refresh indexes the new name. A row deleted (the
+application deletes no accounts or requests, but ``psql`` may) leaves the index at the
+next refresh. Services don't commit; the caller does.
 """
 
 from __future__ import annotations
@@ -27,11 +27,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     String,
     and_,
     any_,
@@ -39,7 +39,6 @@ from sqlalchemy import (
     delete,
     func,
     insert,
-    or_,
     select,
     update,
 )
@@ -49,7 +48,13 @@ from sqlalchemy.orm import Session
 from zhengwu.accounts.models import Account, Organization
 from zhengwu.db.base import utcnow
 from zhengwu.errors import InvalidInputError
-from zhengwu.search.models import KINDS, SearchDocument, SearchKind, SearchPosting
+from zhengwu.search.models import (
+    KINDS,
+    SearchDocument,
+    SearchKind,
+    SearchPending,
+    SearchPosting,
+)
 from zhengwu.search.segment import analyze
 from zhengwu.servicedesk.models import ServiceRequest
 
@@ -57,7 +62,7 @@ BATCH = 2000
 BODY_LIMIT = 2000  # characters of body kept for snippets
 TITLE_WEIGHT = 3  # a term in the title counts as three in the body
 PULLED_KINDS = ("accounts", "requests")
-PENDING_CAP = 10_000  # rows counted past the watermark before saying "10,000+"
+PENDING_CAP = 10_000  # queued changes counted before saying "10,000+"
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,7 +305,7 @@ def remove_document(session: Session, *, kind: str, key: str) -> None:
 
 
 def _account_docs(rows: Iterable[Sequence[Any]]) -> Iterator[Document]:
-    for acc_id, name, reason, org_id, is_gov, org_name, _ in rows:
+    for acc_id, name, reason, org_id, is_gov, org_name in rows:
         body = " ".join(p for p in (reason, org_name) if p)
         yield Document(
             "accounts", str(acc_id), name, body, acc_id, org_id, None, 1.2 if is_gov else 1.0
@@ -308,46 +313,74 @@ def _account_docs(rows: Iterable[Sequence[Any]]) -> Iterator[Document]:
 
 
 def _request_docs(rows: Iterable[Sequence[Any]]) -> Iterator[Document]:
-    for req_id, public_id, text_masked, org_id, matrix_id, _ in rows:
+    for req_id, public_id, text_masked, org_id, matrix_id in rows:
         # Only the masked text: search must never store, show or match personal data.
         yield Document("requests", public_id, public_id, text_masked, req_id, org_id, matrix_id)
 
 
-def _source(kind: str) -> tuple[Any, Any, Any]:
-    """Return the columns a pulled kind is indexed from, its updated_at and id columns."""
+def _source(kind: str) -> tuple[Any, Any]:
+    """Return the query a pulled kind is indexed from and its id column."""
     if kind == "accounts":
         query: Any = select(
             Account.id, Account.name, Account.verified_reason, Account.organization_id,
-            Account.is_government, Organization.name, Account.updated_at,
+            Account.is_government, Organization.name,
         ).outerjoin(Organization, Organization.id == Account.organization_id)  # fmt: skip
-        return query, Account.updated_at, Account.id
+        return query, Account.id
     if kind == "requests":
         query = select(
             ServiceRequest.id, ServiceRequest.public_id, ServiceRequest.text_masked,
-            ServiceRequest.organization_id, ServiceRequest.matrix_id, ServiceRequest.updated_at,
+            ServiceRequest.organization_id, ServiceRequest.matrix_id,
         )  # fmt: skip
-        return query, ServiceRequest.updated_at, ServiceRequest.id
+        return query, ServiceRequest.id
     raise InvalidInputError(
         f"类别「{kind}」不从业务库拉取（可选：{'、'.join(PULLED_KINDS)}）",
         f"kind {kind!r} is not pulled from the operational DB ({', '.join(PULLED_KINDS)})",
     )
 
 
-def _watermark(session: Session, kind: str) -> SearchKind:
-    state = session.get(SearchKind, kind)
-    if state is None:
-        state = SearchKind(kind=kind, doc_count=0, total_length=0)
-        session.add(state)
-        session.flush()
-    return state
+def _docs(kind: str, rows: Iterable[Sequence[Any]]) -> Iterator[Document]:
+    return _account_docs(rows) if kind == "accounts" else _request_docs(rows)
 
 
-def _past(updated_at: Any, id_column: Any, last_at: datetime, last_id: int) -> Any:
-    """Rows after the watermark ``(last_at, last_id)`` in ``(updated_at, id)`` order.
+def _ids_in(session: Session, column: Any, ids: Sequence[int]) -> ColumnElement[bool]:
+    """Return "``column`` is one of ``ids``" (one array parameter on PostgreSQL)."""
+    found: ColumnElement[bool]
+    if session.get_bind().dialect.name == "postgresql":
+        found = column == any_(bindparam("ids", list(ids), type_=ARRAY(Integer)))
+    else:
+        found = column.in_(ids)
+    return found
 
-    Written as a range on ``updated_at`` first, so the ``updated_at`` index serves it.
+
+def _claim(session: Session, kind: str, size: int) -> list[int]:
+    """Take the oldest ``size`` queued changes of ``kind`` off the queue; return their row ids.
+
+    The changes are deleted in the caller's transaction, so a rollback puts them back. On
+    PostgreSQL a change another refresh holds is skipped (``SKIP LOCKED``), and a change
+    whose transaction has not committed is not seen yet: it stays queued for the next one.
     """
-    return and_(updated_at >= last_at, or_(updated_at > last_at, id_column > last_id))
+    oldest = (
+        select(SearchPending.id).where(SearchPending.kind == kind)
+        .order_by(SearchPending.id).limit(size).with_for_update(skip_locked=True)
+    )  # fmt: skip
+    taken = session.execute(
+        delete(SearchPending).where(SearchPending.id.in_(oldest.scalar_subquery()))
+        .returning(SearchPending.row_id),
+        **_BULK,
+    ).scalars()  # fmt: skip
+    return sorted(set(taken))
+
+
+def _drop_missing(session: Session, kind: str, ids: set[int]) -> None:
+    """Remove the documents of rows that no longer exist (deleted outside the application)."""
+    if not ids:
+        return
+    keys = session.scalars(
+        select(SearchDocument.key).where(
+            SearchDocument.kind == kind, _ids_in(session, SearchDocument.ref_id, sorted(ids))
+        )
+    ).all()
+    _remove_keys(session, kind, keys)
 
 
 def refresh(
@@ -355,29 +388,24 @@ def refresh(
 ) -> dict[str, int]:
     """Index the accounts and requests changed since the last refresh; return counts per kind.
 
-    With ``limit``, a kind stops after that many rows (the watermark is kept), so a job can
-    commit and call again: each transaction stays short on a busy SQLite database.
+    The changes come from the queue the database's triggers fill (``search_pending``,
+    migration 0018): whatever wrote them and whenever it committed, each change is indexed
+    once its transaction has committed, from the row as it is then. With ``limit``, a kind
+    stops after about that many rows (the rest stay queued), so a job can commit and call
+    again: each transaction stays short on a busy SQLite database.
     """
     done: dict[str, int] = {}
     size = min(BATCH, limit) if limit else BATCH
     for kind in kinds or PULLED_KINDS:
-        query, updated_at, id_column = _source(kind)
-        state = _watermark(session, kind)
-        last_at: datetime | None = state.watermark_at
-        last_id: int = state.watermark_id or 0
+        query, id_column = _source(kind)
         done[kind] = 0
         while limit is None or done[kind] < limit:
-            page = query.order_by(updated_at, id_column).limit(size)
-            if last_at is not None:
-                page = page.where(_past(updated_at, id_column, last_at, last_id))
-            rows = session.execute(page).all()
-            if not rows:
+            ids = _claim(session, kind, size)
+            if not ids:
                 break
-            docs = _account_docs(rows) if kind == "accounts" else _request_docs(rows)
-            done[kind] += index_many(session, docs)
-            last_at, last_id = rows[-1][-1], rows[-1][0]
-            state = _watermark(session, kind)
-            state.watermark_at, state.watermark_id = last_at, last_id
+            rows = session.execute(query.where(_ids_in(session, id_column, ids))).all()
+            done[kind] += index_many(session, _docs(kind, rows))
+            _drop_missing(session, kind, set(ids) - {row[0] for row in rows})
             session.flush()
     return done
 
@@ -385,43 +413,56 @@ def refresh(
 def pending(
     session: Session, kinds: Sequence[str] | None = None, *, cap: int = PENDING_CAP
 ) -> dict[str, int]:
-    """Return per pulled kind how many rows changed since the last refresh (at most ``cap``).
+    """Return per pulled kind how many changes wait for the next refresh (at most ``cap``).
 
-    One count over the ``updated_at`` index per kind, stopped at ``cap`` rows, so asking
-    costs little even when the index is far behind.
+    One count over the queue's ``(kind, id)`` index per kind, stopped at ``cap`` rows, so
+    asking costs little even when the index is far behind. A row changed twice counts twice.
     """
     counts: dict[str, int] = {}
     for kind in kinds or PULLED_KINDS:
-        _, updated_at, id_column = _source(kind)
-        state = session.get(SearchKind, kind)
-        changed = select(id_column)
-        if state is not None and state.watermark_at is not None:
-            changed = changed.where(
-                _past(updated_at, id_column, state.watermark_at, state.watermark_id or 0)
-            )
-        counted = select(func.count()).select_from(changed.limit(cap).subquery())
-        counts[kind] = int(session.scalar(counted) or 0)
+        _source(kind)
+        queued = select(SearchPending.id).where(SearchPending.kind == kind).limit(cap)
+        counts[kind] = int(session.scalar(select(func.count()).select_from(queued.subquery())) or 0)
     return counts
 
 
 def clear(session: Session, kind: str) -> None:
-    """Drop every document of ``kind`` and reset its statistics and watermark."""
+    """Drop every document of ``kind`` and reset its statistics (the queue is kept)."""
     _check_kind(kind)
     ids = select(SearchDocument.id).where(SearchDocument.kind == kind)
     session.execute(delete(SearchPosting).where(SearchPosting.kind == kind), **_BULK)
     session.execute(delete(SearchDocument).where(SearchDocument.id.in_(ids)), **_BULK)
-    state = _watermark(session, kind)
-    state.doc_count, state.total_length = 0, 0
-    state.watermark_at, state.watermark_id = None, None
+    state = session.get(SearchKind, kind)
+    if state is None:
+        session.add(SearchKind(kind=kind, doc_count=0, total_length=0))
+    else:
+        state.doc_count, state.total_length = 0, 0
     session.flush()
 
 
 def reindex(session: Session, kinds: Sequence[str] | None = None) -> dict[str, int]:
-    """Rebuild the index of the pulled kinds from scratch; return counts per kind."""
+    """Rebuild the index of the pulled kinds from scratch; return counts per kind.
+
+    The queued changes of a kind are dropped first: every row is read afterwards, in id
+    order. (A change whose transaction commits meanwhile stays queued and is indexed again
+    by the next refresh: cheap, and never lost.)
+    """
+    done: dict[str, int] = {}
     for kind in kinds or PULLED_KINDS:
-        _source(kind)
+        query, id_column = _source(kind)
+        session.execute(delete(SearchPending).where(SearchPending.kind == kind), **_BULK)
         clear(session, kind)
-    return refresh(session, kinds)
+        done[kind], last = 0, 0
+        while True:
+            rows = session.execute(
+                query.where(id_column > last).order_by(id_column).limit(BATCH)
+            ).all()
+            if not rows:
+                break
+            done[kind] += index_many(session, _docs(kind, rows))
+            last = rows[-1][0]
+            session.flush()
+    return done
 
 
 def stats(session: Session) -> dict[str, int]:

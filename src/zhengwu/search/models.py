@@ -7,7 +7,9 @@
 - ``search_postings``: the inverted index, (term, kind, doc) → term frequency, with the
   document's length copied in so BM25 is computed from the postings alone.
 - ``search_kinds``: per kind, the document count and total length (for BM25's N and
-  average length) and the watermark of incremental refresh (last ``updated_at`` and id).
+  average length).
+- ``search_pending``: the queue of changed accounts and requests the next refresh indexes,
+  filled by database triggers (migration 0018), so no writer can forget it.
 """
 
 from __future__ import annotations
@@ -61,15 +63,30 @@ class SearchPosting(Base):
 
 
 class SearchKind(Base):
-    """Statistics and refresh watermark of one kind of document."""
+    """Statistics of one kind of document."""
 
     __tablename__ = "search_kinds"
 
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
     doc_count: Mapped[int] = mapped_column(Integer, default=0)
     total_length: Mapped[int] = mapped_column(BigInteger, default=0)
-    watermark_at: Mapped[datetime | None]
-    watermark_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class SearchPending(Base):
+    """A change the search index has not taken in yet: (kind, row id), in order of writing.
+
+    Written only by the triggers of migration 0018 (on accounts, service_requests and
+    organizations); :func:`zhengwu.search.indexer.refresh` takes rows off it.
+    """
+
+    __tablename__ = "search_pending"
+    __table_args__ = (Index("ix_search_pending_kind_id", "kind", "id"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    row_id: Mapped[int] = mapped_column(Integer)
 
 
 class SearchHit(BaseModel):
