@@ -96,9 +96,13 @@ class _Score:
 
     def __init__(self, placed: Mapping[str, Tile], want: Mapping[str, tuple[float, float]]):
         self.want = want
+        self._count(placed)
+
+    def _count(self, placed: Mapping[str, Tile]) -> None:
+        """Take ``placed`` as the layout and count its sums from scratch (O(n²))."""
         self.placed = dict(placed)
-        self.sx = sum(placed[k][0] - want[k][0] for k in placed)
-        self.sy = sum(placed[k][1] - want[k][1] for k in placed)
+        self.sx = sum(placed[k][0] - self.want[k][0] for k in placed)
+        self.sy = sum(placed[k][1] - self.want[k][1] for k in placed)
         self.s2 = sum(self._d2(k, placed[k]) for k in placed)
         keys = sorted(placed)
         self.violations = sum(
@@ -149,7 +153,7 @@ class _Score:
 
     def apply(self, moves: Mapping[str, Tile]) -> None:
         """Make ``moves`` (and recount, O(n²): accepted moves are few)."""
-        self.__init__(self.placed | dict(moves), self.want)  # type: ignore[misc]
+        self._count(self.placed | dict(moves))
 
 
 def _starts(want: Mapping[str, tuple[float, float]]) -> list[dict[str, Tile]]:
