@@ -81,6 +81,18 @@ def test_mask_a_complaint_with_every_kind() -> None:
     assert mask_text(masked) == masked
 
 
+def test_a_mistyped_id_is_masked_like_a_checked_one() -> None:
+    mistyped = ID[:17] + "1"  # the check character is X
+    text = f"求助人李娜，身份证号{mistyped}（最后一位可能写错了），电话13900005678"
+    masked = mask_text(text)
+    assert masked == "求助人李*，身份证号4101**********1231（最后一位可能写错了），电话139****5678"
+    assert mask_text(masked) == masked
+    assert mask_text(text, {"id_card"}) == text.replace(mistyped, "4101**********1231")
+    # Written in blocks with full-width digits and spaces, as pasted from a phone.
+    wide = "４１０１０５　１９９００３０７　１２３１"
+    assert mask_text(f"证件：{wide}。") == "证件：4101**********1231。"
+
+
 def test_mask_only_some_kinds() -> None:
     text = "张伟先生 13800001234 豫A12345"
     assert mask_text(text, {"phone"}) == "张伟先生 138****1234 豫A12345"

@@ -7,7 +7,14 @@ import itertools
 import pytest
 
 from zhengwu.privacy import PiiSpan, detect
-from zhengwu.privacy.numbers import id_check_char, is_valid_id15, is_valid_id18, luhn_ok
+from zhengwu.privacy.numbers import (
+    id_check_char,
+    is_checked_id,
+    is_plausible_id18,
+    is_valid_id15,
+    is_valid_id18,
+    luhn_ok,
+)
 
 
 def make_id(first17: str) -> str:
@@ -119,16 +126,120 @@ def test_id_with_spaces_between_blocks() -> None:
     assert kinds_and_values(f"证件 {spaced}") == [("id_card", spaced)]
 
 
-def test_wrong_check_digit_or_date_is_no_id() -> None:
-    good = make_id("41010519900307123")
-    bad_check = good[:17] + str((int(good[17]) + 1) % 10 if good[17] != "X" else 0)
-    assert not is_valid_id18(bad_check)
-    assert all(s.kind != "id_card" for s in detect(f"号码{bad_check}"))
+def wrong_check(number: str) -> str:
+    """Return ``number`` with another check character (a digit mistyped in the last place)."""
+    return number[:17] + ("0" if number[17] == "X" else "X")
+
+
+def test_a_wrong_date_is_no_id() -> None:
     bad_date = make_id("41010519901332123")  # month 13
     assert not is_valid_id18(bad_date)
+    assert not is_plausible_id18(bad_date)
     assert all(s.kind != "id_card" for s in detect(f"号码{bad_date}"))
     future = make_id("41010521990307123")
     assert not is_valid_id18(future)
+    assert not is_plausible_id18(future)
+    assert all(s.kind != "id_card" for s in detect(f"号码{future}"))
+
+
+def test_a_wrong_check_character_is_still_an_id() -> None:
+    # A citizen who mistypes one digit has still published their ID number.
+    good = make_id("41010519900307123")
+    bad_check = good[:17] + str((int(good[17]) + 1) % 10 if good[17] != "X" else 0)
+    assert not is_valid_id18(bad_check)
+    assert is_plausible_id18(bad_check)
+    assert not is_checked_id(bad_check)
+    assert is_checked_id(good) and is_checked_id("410105900307123")
+    assert kinds_and_values(f"身份证号：{bad_check}，户籍郑州") == [("id_card", bad_check)]
+    assert kinds_and_values(f"号码{wrong_check(good)}。") == [("id_card", wrong_check(good))]
+
+
+@pytest.mark.parametrize("position", [*range(2, 6), *range(14, 18)])
+def test_one_mistyped_digit_outside_province_and_date_is_found(position: int) -> None:
+    good = make_id("44030619851120002")
+    for digit in "0123456789":
+        typo = good[:position] + digit + good[position + 1 :]
+        if typo == good:
+            continue
+        # One typo in ten passes Luhn: that number is then masked as a card, not an ID.
+        kind = "bank_card" if luhn_ok(typo) else "id_card"
+        text = f"我的身份证{typo}，麻烦核实"
+        assert kinds_and_values(text) == [(kind, typo)], typo
+
+
+@pytest.mark.parametrize(
+    "province",
+    ["11", "15", "21", "23", "31", "37", "41", "46", "50", "54", "61", "65", "71", "81", "82"],
+)
+def test_every_province_prefix_opens_a_plausible_id(province: str) -> None:
+    number = wrong_check(make_id(f"{province}010519900307123"))
+    assert is_plausible_id18(number)
+    assert kinds_and_values(f"证件号 {number}") == [("id_card", number)]
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        "101010199003071234",  # 10: no province
+        "161010199003071234",
+        "201010199003071234",
+        "301010199003071234",
+        "471010199003071234",
+        "551010199003071234",
+        "721010199003071234",
+        "831010199003071234",
+        "911010199003071234",
+        "410105199002301234",  # 30 February
+        "410105187912311234",  # born before 1880
+        "4101051990030712A4",  # a letter inside
+    ],
+)
+def test_implausible_eighteen_digit_strings_are_no_ids(number: str) -> None:
+    if is_valid_id18(number):  # the check holds by chance: it is an ID, so mistype it
+        number = wrong_check(number)
+    assert not is_valid_id18(number) and not is_plausible_id18(number)
+    assert [s for s in detect(f"编号{number}") if s.kind == "id_card"] == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "订单号 202407201234567890 已发货",  # orders that open with their date: 20 is no province
+        "京东订单 2873456123456789 已签收",  # 16 digits
+        "淘宝订单 3456789012345678901",  # 19 digits
+        "顺丰 SF1234567890123",
+        "中通快递 78912345678901",
+        "工单 123456789012345678",  # 12 opens no real date at 7–14 (7890…)
+    ],
+)
+def test_order_and_tracking_numbers_are_no_ids(text: str) -> None:
+    assert [s for s in detect(text) if s.kind == "id_card"] == []
+
+
+def test_a_case_number_built_like_an_id_is_masked_as_one() -> None:
+    # The trade-off, on purpose: area code + date + sequence is an ID's very structure.
+    # Such a number is masked like an ID; a mistyped ID left readable would be worse.
+    number = "410105202407200001"
+    assert not is_valid_id18(number) and is_plausible_id18(number)
+    assert kinds_and_values(f"编号{number}") == [("id_card", number)]
+
+
+@pytest.mark.parametrize(
+    ("written", "compact"),
+    [
+        ("410105 19900307 1231", "410105199003071231"),
+        ("４１０１０５１９９００３０７１２３１", "410105199003071231"),
+        ("４１０１０５　１９９００３０７　１２３１", "410105199003071231"),  # ideographic spaces
+        ("４１０１０５１９９００３０７１２４ｘ", "41010519900307124x"),
+        ("410105\u200b19900307\u200b1231", "410105199003071231"),  # zero-width, pasted
+    ],
+)
+def test_mistyped_ids_with_separators_and_full_width_digits(written: str, compact: str) -> None:
+    assert not is_valid_id18(compact) and is_plausible_id18(compact)
+    text = f"身份证：{written}（户主）"
+    spans = detect(text)
+    assert [(s.kind, s.value) for s in spans] == [("id_card", written)]
+    assert text[spans[0].start : spans[0].end] == written
 
 
 def test_old_fifteen_digit_ids() -> None:
@@ -146,6 +257,29 @@ def test_an_id_is_never_read_as_a_card_or_phone() -> None:
     assert kinds_and_values(number) == [("id_card", number)]
     # And asking only for cards does not turn it into one.
     assert detect(number, {"bank_card"}) == []
+
+
+def test_a_luhn_valid_card_beats_a_mistyped_id() -> None:
+    # 18 digits opening with 62 (甘肃, and UnionPay) and a date: a card that passes Luhn is
+    # a card, not a mistyped ID; one that fails Luhn is read as the mistyped ID.
+    cards = [f"62010519900307{n:03d}" for n in range(1000)]
+    card = next(c + d for c in cards for d in "0123456789"
+                if luhn_ok(c + d) and not is_valid_id18(c + d))  # fmt: skip
+    assert is_plausible_id18(card)
+    assert kinds_and_values(f"卡号{card}") == [("bank_card", card)]
+    # Asking only for IDs does not turn the card into one.
+    assert detect(card, {"id_card"}) == []
+    not_luhn = card[:17] + str((int(card[17]) + 5) % 10)
+    assert not luhn_ok(not_luhn) and not is_valid_id18(not_luhn)
+    assert kinds_and_values(f"卡号{not_luhn}") == [("id_card", not_luhn)]
+
+
+def test_a_checked_id_still_beats_a_card() -> None:
+    number = next(
+        make_id(f"62010519900307{n:03d}") for n in range(1000)
+        if luhn_ok(make_id(f"62010519900307{n:03d}"))
+    )  # fmt: skip
+    assert kinds_and_values(number) == [("id_card", number)]
 
 
 # ---------------------------------------------------------------- bank cards

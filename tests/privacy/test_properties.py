@@ -28,13 +28,35 @@ def _is_valid_id(number: str) -> bool:
     return ok_check and number[0] != "0" and date(1880, 1, 1) <= born <= date.today()
 
 
+# Province-level codes (GB/T 2260) that open an ID number, written out once more here.
+_PROVINCES = (
+    "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37",
+    "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64",
+    "65", "71", "81", "82",
+)  # fmt: skip
+
+
+def _is_mistyped_id(number: str) -> bool:
+    """A province, a real birth date and any check character: someone's ID, mistyped."""
+    try:
+        born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        return False
+    return number[:2] in _PROVINCES and date(1880, 1, 1) <= born <= date.today()
+
+
 def _leftovers(text: str) -> list[str]:
     folded = fold(text)
-    ids = [m.group() for m in _ID_SHAPE.finditer(folded) if _is_valid_id(m.group())]
+    ids = [
+        m.group()
+        for m in _ID_SHAPE.finditer(folded)
+        if _is_valid_id(m.group()) or _is_mistyped_id(m.group())
+    ]
     return _LEFT_MOBILE.findall(folded) + ids
 
 
 _FULL_WIDTH = str.maketrans("0123456789-", "０１２３４５６７８９－")
+_FULL_WIDTH_ID = str.maketrans("0123456789Xx", "０１２３４５６７８９Ｘｘ")
 
 
 @st.composite
@@ -62,13 +84,25 @@ def id_numbers(draw: st.DrawFn) -> str:
     return first17 + ("X" if check == 10 else str(check))
 
 
+@st.composite
+def mistyped_ids(draw: st.DrawFn) -> str:
+    """An ID number with a real province and birth date whose check character is wrong."""
+    number = draw(id_numbers())
+    province = draw(st.sampled_from(_PROVINCES))
+    first17 = province + number[2:17]
+    check = (12 - sum(int(c) * w for c, w in zip(first17, _WEIGHTS, strict=True)) % 11) % 11
+    right = "X" if check == 10 else str(check)
+    wrong = draw(st.sampled_from([c for c in "0123456789Xx" if c.upper() != right]))
+    return first17 + wrong
+
+
 _WORDS = st.sampled_from(
     ["我叫", "我是", "姓名：", "联系人", "先生", "女士", "老人", "姓", "张伟", "王小明", "欧阳",
      "刘桂英", "金水区", "文化路", "32号", "求助", "电话", "，", "。", " ", "-", "+", "@", "豫A",
      "qq.com", "身份证", "卡号", "6222", "0371-", "（010）", "*"]
 )  # fmt: skip
 _FILLER = st.text(alphabet="0123456789 -+()@.abcXx张王李刘伟明区路号的了一", max_size=6)
-_PIECES = st.one_of(mobiles(), id_numbers(), _WORDS, _FILLER)
+_PIECES = st.one_of(mobiles(), id_numbers(), mistyped_ids(), _WORDS, _FILLER)
 _TEXTS = st.lists(_PIECES, max_size=12).map("".join)
 
 
@@ -92,6 +126,31 @@ def test_planted_numbers_are_always_found(mobile: str, number: str, sep: str) ->
     assert [s.kind for s in detect(text)] == ["phone", "id_card"]
     assert _leftovers(text) != []  # the independent check sees them before masking …
     assert _leftovers(mask_text(text)) == []  # … and not after
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    mistyped_ids(),
+    st.sampled_from(["plain", "spaced", "wide", "wide-spaced"]),
+    st.sampled_from(["，", "。", " ", "：", "张先生", "\n", "号"]),
+)
+def test_planted_mistyped_ids_are_always_masked(number: str, form: str, sep: str) -> None:
+    written = {
+        "plain": number,
+        "spaced": f"{number[:6]} {number[6:14]} {number[14:]}",
+        "wide": number.translate(_FULL_WIDTH_ID),
+        "wide-spaced": f"{number[:6]}\u3000{number[6:14]}\u3000{number[14:]}".translate(
+            _FULL_WIDTH_ID
+        ),
+    }[form]
+    text = f"身份证{written}{sep}电话13800001234"
+    spans = detect(text)
+    # A mistyped ID that happens to pass Luhn is masked as a bank card: masked all the same.
+    assert [s.kind for s in spans][1:] == ["phone"]
+    assert spans[0].value == written and spans[0].kind in ("id_card", "bank_card")
+    masked = mask_text(text)
+    assert _leftovers(masked) == []
+    assert re.search(r"\d{5}", fold(masked).replace(" ", "")) is None
 
 
 @settings(max_examples=300, deadline=None)

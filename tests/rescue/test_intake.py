@@ -4,7 +4,7 @@ updates flag a request, late mirrors of a closed request get their notice, unmer
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from zhengwu.audit import service as audit_service
 from zhengwu.content.store import connect
+from zhengwu.db.base import utcnow
 from zhengwu.errors import ConflictError
 from zhengwu.outbox import service as outbox_service
 from zhengwu.rescue import dispatch, intake
@@ -196,3 +197,82 @@ def test_incident_update_close_and_delete_rules(
         intake.submit(session, incident=used, data=HelpSubmission(text="被困了"), actor=DISPATCHER)
     rescue_service.delete_incident(session, incident=spare, actor=DISPATCHER)
     assert [i.name for i in rescue_service.list_incidents(session)] == [used.name]
+
+
+def test_intake_from_posts_as_of_replays_hour_by_hour_on_the_simulated_clock(
+    session: Session, make_incident: Callable[..., Incident], tmp_path: Path
+) -> None:
+    out = tmp_path / "sim"
+    write_help_posts(out, rng=np.random.default_rng(5), city_adcode="410100",
+                     start=datetime(2021, 7, 20, 8, tzinfo=UTC), n_posts=120)  # fmt: skip
+    from zhengwu.ingest.pipeline import run_import
+
+    con = connect(tmp_path / "analytics.duckdb")
+    run_import("weibo-api", [out / "help" / "posts.jsonl"], session=session, analytics=con,
+               workers=1)  # fmt: skip
+    live_incident = make_incident("郑州暴雨（实时）")
+    replayed = make_incident("郑州暴雨（回放）")
+    stamps = con.execute("SELECT min(created_at), max(created_at) FROM posts").fetchone()
+    assert stamps is not None
+    first, last = (t.replace(tzinfo=UTC) for t in stamps)
+    as_of = first + (last - first) * 3 / 4  # the clock stands before the last posts
+
+    before = utcnow()
+    live = intake_from_posts(session, con, incident=live_incident, actor=DISPATCHER)
+    after = utcnow()
+    report = intake_from_posts(session, con, incident=replayed, actor=DISPATCHER, as_of=as_of)
+    con.close()
+
+    # Live: everything read, and stamped with the real clock.
+    live_requests = rescue_service.requests_of(session, incident=live_incident)
+    assert len(live_requests) == live.new_requests > 10
+    for request in live_requests:
+        assert before <= request.created_at <= after
+        assert all(before <= s.created_at <= after for s in request.sources)
+        trail = audit_service.history(session, entity_type="help_request", entity_id=request.id)
+        assert all(before <= e.at <= after for e in trail)
+
+    # Replayed: the posts after the clock are not read; the rest are taken in hour by hour,
+    # each batch at its last post's time, so nothing is later than the clock.
+    assert 0 < report.read < live.read
+    requests = rescue_service.requests_of(session, incident=replayed)
+    assert len(requests) == report.new_requests > 5
+    hours = set()
+    for request in requests:
+        assert request.created_at <= as_of
+        hours.add(request.created_at.replace(minute=0, second=0, microsecond=0))
+        for source in request.sources:
+            assert source.posted_at <= source.created_at <= as_of
+            assert source.created_at - source.posted_at < timedelta(hours=1)
+            assert request.created_at <= source.created_at
+        trail = audit_service.history(session, entity_type="help_request", entity_id=request.id)
+        assert trail[0].action == "create" and trail[0].at == request.created_at
+        assert all(request.created_at <= e.at <= as_of for e in trail)
+    assert len(hours) > 1  # taken in as the posts came, not all at once
+    set_aside = session.scalars(
+        select(SetAside.created_at).where(SetAside.incident_id == replayed.id)
+    ).all()
+    assert set_aside and all(at <= as_of for at in set_aside)
+
+
+def test_a_late_mirror_replayed_on_a_simulated_clock_gets_its_notice_then(
+    session: Session, make_incident: Callable[..., Incident], make_team: Callable[..., Team]
+) -> None:
+    incident, team = make_incident(), make_team()
+    first = intake.take_in(
+        session, incident=incident, posts=[post("1", ORIGINAL)], actor=DISPATCHER
+    )
+    request = rescue_service.get_request(session, request_id=first.requests[("weibo", "1")].id)
+    dispatch.assign(session, request=request, team=team, actor=DISPATCHER)
+    dispatch.resolve(session, request=request, outcome="rescued", actor=DISPATCHER)
+    late = post("2", COPY, 2000)
+    at = late.posted_at
+    assert at is not None
+    intake.take_in(session, incident=incident, posts=[late], actor=DISPATCHER, now=at)
+    (message,) = [m for m in outbox_service.for_entity(
+        session, entity_type="help_request", entity_id=request.id) if m.target_post_id == "2"]  # fmt: skip
+    assert message.created_at == at
+    source = session.scalars(select(HelpSource).where(HelpSource.post_id == "2")).one()
+    assert source.notified_at == at and source.created_at == at
+    trail = audit_service.history(session, entity_type="help_request", entity_id=request.id)
+    assert [e.at for e in trail if e.action == "merge"] == [at]

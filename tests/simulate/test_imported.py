@@ -7,6 +7,7 @@ requests included, into a rolled-back transaction and a fresh analytics store.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -15,9 +16,14 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from zhengwu.accounts.models import Account
+from zhengwu.audit.models import AuditEntry
 from zhengwu.content import store
 from zhengwu.ingest.bundle import import_bundle
+from zhengwu.outbox.models import OutboxMessage
 from zhengwu.rescue import demo as rescue_demo
+from zhengwu.rescue import service as rescue_service
+from zhengwu.rescue.models import Incident, SetAside, Team
+from zhengwu.servicedesk.demo import period_end
 from zhengwu.simulate import SimulationConfig, run_simulation
 
 
@@ -68,8 +74,6 @@ def test_demo_incident_collects_the_help_posts_by_their_hashtag(
 ) -> None:
     truth = imported["truth"]
     figures = rescue_demo.run(imported["session"], imported["con"], truth)
-    from zhengwu.rescue import service as rescue_service
-
     incident = next(
         i
         for i in rescue_service.list_incidents(imported["session"])
@@ -78,6 +82,43 @@ def test_demo_incident_collects_the_help_posts_by_their_hashtag(
     assert [f"#{tag}#" for tag in incident.hashtags] == [truth["help"]["hashtag"]]
     # Nearly every true request is found (merging is scored exactly by the benchmark).
     assert figures["new_requests"] >= 0.9 * truth["help"]["requests"]
+    _rescue_runs_on_the_simulated_clock(imported["session"], incident, period_end(truth))
+
+
+def _rescue_runs_on_the_simulated_clock(
+    session: Session, incident: Incident, end: datetime
+) -> None:
+    """Like the desk's step: every rescue time lies within the simulated period, not today."""
+    start = incident.starts_at  # the incident and its teams are set up when it starts
+    assert incident.created_at == start
+    teams = list(session.scalars(select(Team)))
+    assert len(teams) == 3 and all(t.created_at == start for t in teams)
+    entries = list(
+        session.scalars(
+            select(AuditEntry).where(
+                AuditEntry.entity_type.in_(("rescue_incident", "rescue_team", "help_request"))
+            )
+        )
+    )
+    assert {e.action for e in entries} >= {"create", "merge"}
+    for entry in entries:
+        assert start <= entry.at <= end, (entry.entity_type, entry.entity_id, entry.action)
+    requests = rescue_service.requests_of(session, incident=incident)
+    for request in requests:
+        assert start <= request.created_at <= end
+        for source in request.sources:
+            # Taken in with the hour's batch its post came in (as if intake ran hourly).
+            assert source.posted_at <= source.created_at <= end
+            assert source.created_at - source.posted_at < timedelta(hours=1)
+    assert len({r.created_at.date() for r in requests}) > 1  # not all at one moment
+    set_aside = session.scalars(
+        select(SetAside.created_at).where(SetAside.incident_id == incident.id)
+    ).all()
+    assert set_aside and all(start <= at <= end for at in set_aside)
+    notices = session.scalars(
+        select(OutboxMessage.created_at).where(OutboxMessage.entity_type == "help_request")
+    ).all()
+    assert all(start <= at <= end for at in notices)
 
 
 def test_the_summary_counts_what_the_import_stores(imported: dict[str, Any]) -> None:

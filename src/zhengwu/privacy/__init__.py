@@ -2,9 +2,9 @@
 
 Used wherever citizens' words become visible to others: the service desk's public board,
 the rescue network's status pages, Open311 responses. ``detect`` finds phones (mobile and
-landline, every written form), ID numbers (checked), bank cards (Luhn), licence plates,
-e-mails and person names (from context); ``mask_text`` masks them; ``coarse_address``
-keeps an address down to the street. Published office numbers (公开电话) are no personal
+landline, every written form), ID numbers (checked, and mistyped ones of an ID's
+structure), bank cards (Luhn), licence plates, e-mails and person names (from context);
+``mask_text`` masks them; ``coarse_address`` keeps an address down to the street. Published office numbers (公开电话) are no personal
 data: ``mask_text(text, keep=…)`` leaves them readable, and ``parse_phones`` brings them to
 their normal form (:mod:`zhengwu.privacy.phones`).
 """

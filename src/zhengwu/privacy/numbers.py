@@ -34,6 +34,8 @@ LANDLINE = re.compile(
 )
 # 身份证: 6-digit area, birth date, 3-digit sequence and a check character; the old 15-digit
 # form has a 2-digit year and no check character. Spaces between the blocks are allowed.
+# A match is an ID when its check character is right (is_valid_id18) and also, ranked
+# lower, when only the check character is wrong (is_plausible_id18): a mistyped ID.
 ID18 = re.compile(
     r"[1-9](?<!\d\d)\d{5} ?(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]) ?\d{3}[\dXx]"
     r"(?![\dXx])"
@@ -60,6 +62,13 @@ EMAIL = re.compile(
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
+# The province-level codes an ID number opens with (GB/T 2260): 11–15 north, 21–23
+# north-east, 31–37 east, 41–46 centre and south, 50–54 south-west, 61–65 north-west,
+# 71 Taiwan, 81 Hong Kong, 82 Macao.
+ID_PROVINCES = frozenset(
+    f"{code}" for code in (*range(11, 16), *range(21, 24), *range(31, 38), *range(41, 47),
+                           *range(50, 55), *range(61, 66), 71, 81, 82)
+)  # fmt: skip
 
 
 def id_check_char(first17: str) -> str:
@@ -83,6 +92,31 @@ def is_valid_id18(number: str) -> bool:
     if not _valid_birth(int(number[6:10]), int(number[10:12]), int(number[12:14])):
         return False
     return id_check_char(number[:17]) == number[17].upper()
+
+
+def is_plausible_id18(number: str) -> bool:
+    """Return whether ``number`` is built like an 18-character ID number, check aside.
+
+    A province code first (:data:`ID_PROVINCES`), a real birth date in positions 7–14,
+    17 digits and a digit or X last. True for an ID whose check character is wrong — a
+    digit mistyped anywhere but the province and the date — as well as for a valid one.
+    """
+    if len(number) != 18 or not number[:17].isdigit() or number[:2] not in ID_PROVINCES:
+        return False
+    if not (number[17].isdigit() or number[17] in "Xx"):
+        return False
+    return _valid_birth(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+
+
+def is_checked_id(value: str) -> bool:
+    """Return whether an ID candidate (as :func:`find_numbers` found it) passes every check.
+
+    An old 15-digit number has only its date to check; an 18-character one must also
+    have the right check character. False for a mistyped ID (:func:`is_plausible_id18`),
+    which :func:`zhengwu.privacy.detect` ranks below checked IDs and bank cards.
+    """
+    number = value.replace(" ", "")
+    return len(number) != 18 or is_valid_id18(number)
 
 
 def is_valid_id15(number: str) -> bool:
@@ -120,9 +154,14 @@ def _overlapping(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]
 
 
 def find_numbers(folded: str) -> Iterator[Found]:
-    """Yield every phone, ID, bank card, plate and e-mail candidate in folded text."""
+    """Yield every phone, ID, bank card, plate and e-mail candidate in folded text.
+
+    18-character ID numbers come with a right check character or, mistyped, a wrong one
+    (:func:`is_plausible_id18`; :func:`is_checked_id` tells them apart).
+    """
     for m in _overlapping(ID18, folded):
-        if is_valid_id18(m.group().replace(" ", "")):
+        number = m.group().replace(" ", "")
+        if is_valid_id18(number) or is_plausible_id18(number):
             yield "id_card", m.start(), m.end()
     for m in _overlapping(ID15, folded):
         if is_valid_id15(m.group()):

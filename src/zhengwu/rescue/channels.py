@@ -3,6 +3,13 @@
 :func:`intake_from_posts` scans the posts already imported (any platform, any importer)
 for the incident's hashtags and keywords inside its time window, and takes them in; a
 repost is read with the text of its root. Re-running it takes in only what is new.
+
+Live, the posts are taken in at once, on the real clock. With ``as_of`` (the demo, which
+plays a past period) the intake is replayed on a simulated clock standing at that moment:
+posts after it are not read, and the posts are taken in hour by hour as they were
+posted, each hour's batch at the time of its last post — as if the intake had run every
+hour — so requests, sources, merges, their audit entries and any notice carry the
+period's times, never today's.
 """
 
 from __future__ import annotations
@@ -10,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
@@ -48,20 +56,28 @@ def _aware(moment: Any) -> datetime | None:
     return moment.replace(tzinfo=UTC) if isinstance(moment, datetime) else None
 
 
-def matching_posts(con: duckdb.DuckDBPyConnection, *, incident: Incident) -> list[HelpPostIn]:
-    """Return the stored posts carrying the incident's hashtags or keywords in its window."""
+def matching_posts(
+    con: duckdb.DuckDBPyConnection, *, incident: Incident, until: datetime | None = None
+) -> list[HelpPostIn]:
+    """Return the stored posts carrying the incident's hashtags or keywords in its window.
+
+    ``until`` ends the window earlier than the incident does (a simulated clock's now).
+    """
     terms = [f"#{tag}#" for tag in incident.hashtags] + list(incident.keywords)
     if not terms:
         raise InvalidInputError(
             f"灾情「{incident.name}」没有话题或关键词，无法从帖子中筛选求助",
             f"incident {incident.name} has no hashtags or keywords to select posts by",
         )
+    end = incident.ends_at
+    if until is not None:
+        end = until if end is None else min(end, until)
     con.complete()  # a caller's half-fetched result would block this query (DuckDB 2)
     rows = con.execute(
         _QUERY,
         {
             "start": _naive_utc(incident.starts_at),
-            "end": _naive_utc(incident.ends_at),
+            "end": _naive_utc(end),
             "tags": list(incident.hashtags) or [""],
             "pattern": "|".join(re.escape(t) for t in terms),
         },
@@ -90,10 +106,25 @@ def intake_from_posts(
     incident: Incident,
     actor: Principal,
     workers: int = 1,
+    as_of: datetime | None = None,
 ) -> IntakeReport:
-    """Take in the imported posts of an incident (idempotent by source post id)."""
-    return _take_all(session, incident, iter(matching_posts(analytics_con, incident=incident)),
-                     actor, workers)  # fmt: skip
+    """Take in the imported posts of an incident (idempotent by source post id).
+
+    ``as_of``: replay on a simulated clock standing at that moment (see the module doc).
+    """
+    posts = matching_posts(analytics_con, incident=incident, until=as_of)
+    if as_of is None:
+        return _take_all(session, incident, iter(posts), actor, workers)
+    total = IntakeReport()
+    for _, hour in groupby(posts, key=lambda p: _hour(p.posted_at or as_of)):
+        batch = list(hour)
+        at = max(p.posted_at or as_of for p in batch)
+        _add(total, _take_all(session, incident, iter(batch), actor, workers, now=at))
+    return total
+
+
+def _hour(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
 def intake_file(
@@ -120,16 +151,15 @@ def _take_all(
     posts: Iterator[HelpPostIn],
     actor: Principal,
     workers: int,
+    now: datetime | None = None,
 ) -> IntakeReport:
     total = IntakeReport()
     batch: list[HelpPostIn] = []
 
     def flush() -> None:
         done = intake.take_in(session, incident=incident, posts=batch, actor=actor,
-                              workers=workers).report  # fmt: skip
-        for name in ("read", "known", "ignored", "quarantined", "new_requests", "merged"):
-            setattr(total, name, getattr(total, name) + getattr(done, name))
-        total.request_ids.extend(done.request_ids)
+                              workers=workers, now=now).report  # fmt: skip
+        _add(total, done)
         batch.clear()
 
     for post in posts:
@@ -139,3 +169,9 @@ def _take_all(
     if batch:
         flush()
     return total
+
+
+def _add(total: IntakeReport, done: IntakeReport) -> None:
+    for name in ("read", "known", "ignored", "quarantined", "new_requests", "merged"):
+        setattr(total, name, getattr(total, name) + getattr(done, name))
+    total.request_ids.extend(done.request_ids)

@@ -1,4 +1,12 @@
-"""The emergency-help step of ``zhengwu demo``: an incident for the simulated flood."""
+"""The emergency-help step of ``zhengwu demo``: an incident for the simulated flood.
+
+Everything runs on the simulated clock, never today's, like the service desk's step
+(:func:`zhengwu.servicedesk.demo.run`): the incident and its teams are set up when the
+incident starts, the day before the flood, and the help posts are taken in hour by hour
+as they were posted, up to the end of the period
+(:func:`~zhengwu.rescue.channels.intake_from_posts` with ``as_of``). Requests, sources,
+merges, their audit entries and any closing notice carry the period's times.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +19,7 @@ from sqlalchemy.orm import Session
 from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.channels import intake_from_posts
 from zhengwu.rescue.schemas import IncidentCreate, TeamCreate
+from zhengwu.servicedesk.demo import period_end
 
 
 def run(
@@ -26,6 +35,7 @@ def run(
     # The hashtag the help posts carry (older runs' truth lacks it: the same name then).
     hashtag = help_truth.get("hashtag") or f"#{short}暴雨互助#"
     starts = datetime.fromisoformat(event["days"][0] + "T00:00:00+08:00") - timedelta(days=1)
+    as_of = period_end(truth)
     existing = [i for i in rescue_service.list_incidents(session) if i.name == f"{short}暴雨"]
     if existing:
         incident = existing[0]
@@ -38,6 +48,7 @@ def run(
                  "starts_at": starts.isoformat()}
             ),
             actor=rescue_service.SYSTEM,
+            now=starts,
         )  # fmt: skip
         for team in (
             TeamCreate(name=f"{short}消防救援支队", kind="fire_brigade", capabilities=["boat"],
@@ -47,8 +58,10 @@ def run(
             TeamCreate(name=f"{short}医疗救护队", kind="medical", capabilities=["medical"],
                        capacity=2, area=[city]),
         ):  # fmt: skip
-            rescue_service.create_team(session, data=team, actor=rescue_service.SYSTEM)
-    report = intake_from_posts(session, analytics, incident=incident, actor=rescue_service.SYSTEM)
+            rescue_service.create_team(session, data=team, actor=rescue_service.SYSTEM, now=starts)
+    report = intake_from_posts(
+        session, analytics, incident=incident, actor=rescue_service.SYSTEM, as_of=as_of
+    )
     return {
         "incident": incident.name,
         **{k: v for k, v in vars(report).items() if isinstance(v, int)},

@@ -10,7 +10,7 @@ stale can send ``expected_version`` to be told before anything is written.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -213,11 +213,19 @@ def notice_text(request: HelpRequest) -> str:
 
 
 def queue_notices(
-    session: Session, *, request: HelpRequest, sources: Sequence[HelpSource] | None = None
+    session: Session,
+    *,
+    request: HelpRequest,
+    sources: Sequence[HelpSource] | None = None,
+    now: datetime | None = None,
 ) -> int:
-    """Queue the closing notice under every mirror not yet told; return how many."""
+    """Queue the closing notice under every mirror not yet told; return how many.
+
+    ``now`` is when they are queued (the messages' ``created_at``, the sources'
+    ``notified_at``): the real clock unless the caller replays history (the demo).
+    """
     body = notice_text(request)
-    now = utcnow()
+    now = now or utcnow()
     count = 0
     for source in request.sources if sources is None else sources:
         if source.notified_at is not None or source.channel not in NOTICE_CHANNELS:
@@ -225,6 +233,7 @@ def queue_notices(
         outbox_service.enqueue(
             session, kind="rescue_notice", platform=source.platform, body=body,
             target_post_id=source.post_id, entity_type="help_request", entity_id=request.id,
+            now=now,
         )  # fmt: skip
         source.notified_at = now
         count += 1

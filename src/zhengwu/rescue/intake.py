@@ -190,14 +190,18 @@ def take_in(
     assume_help: bool = False,
     overrides: Mapping[str, Mapping[str, Any]] | None = None,
     workers: int = 1,
+    now: datetime | None = None,
 ) -> Outcome:
     """Take a batch of posts into an incident: set aside, merge, create (see module doc).
 
     ``assume_help``: the sender asked for help themselves (form, spreadsheet), so a post
     the extractor does not read as help is still a request. ``overrides``: facts the
     channel knows better than the text, by post id (a form's phone field, a spreadsheet's
-    紧急程度).
+    紧急程度). ``now``: when the batch is taken in — the time of the new requests,
+    sources and set-asides, their audit entries and any closing notice — the real clock
+    unless the caller replays history on a simulated clock (the demo).
     """
+    now = now or utcnow()
     outcome = Outcome()
     report = outcome.report
     unique = list({(p.platform, p.post_id): p for p in posts}.values())
@@ -219,7 +223,7 @@ def take_in(
         session.add(
             SetAside(incident_id=incident.id, kind="ignored", channel=channel,
                      platform=item.post.platform, post_id=item.post.post_id, reason=reason,
-                     text=item.post.text)
+                     text=item.post.text, created_at=now)
         )  # fmt: skip
         report.ignored += 1
     clusters = merge.group(helpful)
@@ -227,7 +231,7 @@ def take_in(
     candidates = _stored_candidates(session, incident, all_keys)
     for found in clusters:
         _store_cluster(
-            session, incident, found, candidates, actor, channel, overrides or {}, outcome
+            session, incident, found, candidates, actor, channel, overrides or {}, outcome, now
         )
     session.flush()
     return outcome
@@ -262,13 +266,14 @@ def _store_cluster(
     channel: str,
     overrides: Mapping[str, Mapping[str, Any]],
     outcome: Outcome,
+    now: datetime,
 ) -> None:
     stored = _match_stored(found, candidates)
-    now = utcnow()
     original = found.original
     data = {**fields_of(original), **overrides.get(original.post.post_id, {})}
     if stored is None:
         request = new_request(incident, data, original.post.text, original.post.posted_at or now)
+        request.created_at = now
         session.add(request)
         session.flush()
         outcome.report.new_requests += 1
@@ -298,7 +303,7 @@ def _store_cluster(
             posted_at=member.post.posted_at or now, kind=member.kind,
             merged_by=member.merged_by, score=member.score,
             root_post_id=member.post.root_post_id, fields=facts,
-            signature=member.features.signature,
+            signature=member.features.signature, created_at=now,
         )  # fmt: skip
         request.sources.append(source)  # keeps the loaded collection true to the DB
         added.append(source)
@@ -310,13 +315,13 @@ def _store_cluster(
             session.add(MatchKey(incident_id=incident.id, source_id=source.id, rule=rule, key=key))
     audit_service.record(
         session, entity_type="help_request", entity_id=request.id, action=action, actor=actor,
-        to_state=request.state,
+        to_state=request.state, at=now,
         data={"sources": [s.post_id for s in added], "rules": [s.merged_by for s in added]},
     )  # fmt: skip
     if request.state in ("resolved", "announced"):
         from zhengwu.rescue import dispatch  # a late mirror of a closed request
 
-        dispatch.queue_notices(session, request=request, sources=added)
+        dispatch.queue_notices(session, request=request, sources=added, now=now)
 
 
 def submit(

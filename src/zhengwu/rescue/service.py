@@ -12,6 +12,7 @@ from sqlalchemy.sql.base import ExecutableOption
 from zhengwu import regions
 from zhengwu.audit import service as audit_service
 from zhengwu.auth.principal import Principal
+from zhengwu.db.base import utcnow
 from zhengwu.errors import ConflictError, InvalidInputError, NotFoundError
 from zhengwu.rescue import priority
 from zhengwu.rescue.models import HelpRequest, HelpSource, Incident, MatchKey, SetAside, Team
@@ -69,19 +70,27 @@ def list_incidents(session: Session, *, status: str | None = None) -> list[Incid
     return list(session.scalars(query))
 
 
-def create_incident(session: Session, *, data: IncidentCreate, actor: Principal) -> Incident:
-    """Create an incident (name unique)."""
+def create_incident(
+    session: Session, *, data: IncidentCreate, actor: Principal, now: datetime | None = None
+) -> Incident:
+    """Create an incident (name unique).
+
+    ``now`` is when it is created (``created_at`` and the audit entry): the real clock
+    unless the caller replays history on a simulated clock (the demo).
+    """
     if session.scalar(select(Incident.id).where(Incident.name == data.name)) is not None:
         raise ConflictError(f"灾情名称已存在：{data.name}", f"incident exists: {data.name}")
     _check_window(data.starts_at, data.ends_at)
+    now = now or utcnow()
     incident = Incident(
-        **data.model_dump(exclude={"regions"}), regions=_check_regions(data.regions)
-    )
+        **data.model_dump(exclude={"regions"}), regions=_check_regions(data.regions),
+        created_at=now,
+    )  # fmt: skip
     session.add(incident)
     session.flush()
     audit_service.record(
         session, entity_type="rescue_incident", entity_id=incident.id, action="create",
-        actor=actor, to_state=incident.status,
+        actor=actor, to_state=incident.status, at=now,
     )  # fmt: skip
     return incident
 
@@ -153,15 +162,19 @@ def _team_name_free(session: Session, name: str, *, team: Team | None = None) ->
         raise ConflictError(f"队伍名称已存在：{name}", f"team exists: {name}")
 
 
-def create_team(session: Session, *, data: TeamCreate, actor: Principal) -> Team:
-    """Create a rescue team (name unique)."""
+def create_team(
+    session: Session, *, data: TeamCreate, actor: Principal, now: datetime | None = None
+) -> Team:
+    """Create a rescue team (name unique); ``now`` as in :func:`create_incident`."""
     _team_name_free(session, data.name)
-    team = Team(**data.model_dump(exclude={"area"}), area=_check_regions(data.area))
+    now = now or utcnow()
+    team = Team(**data.model_dump(exclude={"area"}), area=_check_regions(data.area), created_at=now)
     session.add(team)
     session.flush()
     audit_service.record(
-        session, entity_type="rescue_team", entity_id=team.id, action="create", actor=actor
-    )
+        session, entity_type="rescue_team", entity_id=team.id, action="create", actor=actor,
+        at=now,
+    )  # fmt: skip
     return team
 
 
