@@ -68,6 +68,12 @@ class Settings(BaseSettings):
     worker_intervals: dict[str, float] = Field(
         default_factory=dict, description="seconds between runs of a job, by name (overrides)"
     )
+    desk_calendar: Path | None = Field(
+        None,
+        description="the service desk's working-day calendar file (TOML: the State Council's "
+        "schedule of years the built-in calendar lacks, local days off); default "
+        "<data_dir>/desk-calendar.toml when it exists",
+    )
     public_phones: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="published numbers of no single organisation (a 12345 hotline with its "
@@ -103,6 +109,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'zhengwu.db').resolve()}"
+
+    @property
+    def resolved_desk_calendar(self) -> Path:
+        """Return the desk calendar file's path (it need not exist unless set explicitly)."""
+        return self.desk_calendar or self.data_dir / "desk-calendar.toml"
 
     @property
     def resolved_analytics_path(self) -> Path:

@@ -44,10 +44,10 @@ def test_handling_clock_equals_the_working_day_walk() -> None:
             else _moment(rng)
         )
         want = max(deadlines.working_days_between(a, b), 0.0)
-        assert rates._CLOCK.days(a, b) == want, (a, b)
+        assert rates._clock().days(a, b) == want, (a, b)
     # Before the clock's first day it falls back to the walk.
     old = datetime(1999, 12, 30, 3, tzinfo=UTC)
-    assert rates._CLOCK.days(old, old + timedelta(days=5)) == deadlines.working_days_between(
+    assert rates._clock().days(old, old + timedelta(days=5)) == deadlines.working_days_between(
         old, old + timedelta(days=5)
     )
 

@@ -72,16 +72,21 @@ def test_weekends_and_datetimes() -> None:
     assert not is_working_day(datetime(2025, 9, 30, 16, 30, tzinfo=UTC))
 
 
-def test_covered_years_and_the_weekend_fallback() -> None:
+def test_covered_years_and_the_statutory_fallback() -> None:
     years = covered_years()
     assert years[0] == 2004
     assert {2024, 2025} <= set(years)
     assert 2040 not in years
-    # 2040 is not covered: 1 January (a Sunday) is off, 2 January (Monday) counts, although
-    # the real calendar will make it a holiday one day.
+    # 2040 is not covered: its statutory holidays are off (1 January, a Sunday; 清明 on
+    # Wednesday 4 April), 2 January (Monday) counts, although the State Council will
+    # likely give it in lieu of the Sunday (补假): the provisional calendar cannot know.
     assert not is_working_day(date(2040, 1, 1))
     assert is_working_day(date(2040, 1, 2))
+    assert not is_working_day(date(2040, 4, 4))
     assert not is_working_day(date(2040, 1, 7))  # Saturday
+    # After the statutory table (2088): Monday to Friday only.
+    assert is_working_day(date(2095, 1, 3))  # a Monday
+    assert not is_working_day(date(2095, 1, 1))  # a Saturday
 
 
 # ---------------------------------------------------------------- deadlines
@@ -244,5 +249,5 @@ def test_bad_override_files_are_refused(tmp_path: Path, text: str, message: str)
 
 
 def test_a_missing_override_file_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(InvalidInputError, match="no working-day override file"):
+    with pytest.raises(InvalidInputError, match="no working-day calendar file"):
         is_working_day(date(2025, 7, 21), calendar=tmp_path / "missing.toml")

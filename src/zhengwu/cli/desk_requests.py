@@ -59,9 +59,10 @@ def import_csv(
     Example: zhengwu desk import-csv exports/12345-2025-07.csv
     """
     from zhengwu.db.engine import unit_of_work
+    from zhengwu.servicedesk import deadlines
     from zhengwu.servicedesk.csvimport import import_csv as run
 
-    with unit_of_work() as session:
+    with unit_of_work() as session, deadlines.collect_provisional() as provisional:
         summary = run(session, path, actor=_system(), source=source)
         warning = _unrouted_warning(session, summary.created)
     if json_out:
@@ -74,6 +75,7 @@ def import_csv(
             + (f"  (zhengwu quarantine --run {summary.run_id})" if summary.quarantined else "")
         )
     _warn(warning)
+    _warn(deadlines.provisional_notice(provisional))
 
 
 @app.command("intake-posts")
@@ -93,6 +95,7 @@ def intake_posts(
     from zhengwu.content import store
     from zhengwu.db.engine import unit_of_work
     from zhengwu.errors import InvalidInputError
+    from zhengwu.servicedesk import deadlines
     from zhengwu.servicedesk.posts import DEFAULT_HASHTAGS, intake_from_posts
 
     try:
@@ -103,7 +106,11 @@ def intake_posts(
             f"--since: invalid date or time {since!r} (e.g. 2025-07-01)",
         ) from None
     start = start if start.tzinfo else start.replace(tzinfo=UTC)
-    with store.open_store(read_only=True) as con, unit_of_work() as session:
+    with (
+        store.open_store(read_only=True) as con,
+        unit_of_work() as session,
+        deadlines.collect_provisional() as provisional,
+    ):
         summary = intake_from_posts(
             session, con, since=start, actor=_system(), hashtags=hashtag or DEFAULT_HASHTAGS
         )
@@ -114,6 +121,7 @@ def intake_posts(
         console.print(f"扫描 scanned {summary.scanned}  新建 created {summary.created}  "
                       f"合并 merged {summary.merged}  已有 existing {summary.existing}")  # fmt: skip
     _warn(warning)
+    _warn(deadlines.provisional_notice(provisional))
 
 
 @app.command("escalate")
@@ -152,6 +160,7 @@ def due_soon(
     from zhengwu.accounts.models import Organization
     from zhengwu.db.base import utcnow
     from zhengwu.db.engine import unit_of_work
+    from zhengwu.servicedesk import deadlines
     from zhengwu.servicedesk.scheduled import due_soon as find
     from zhengwu.servicedesk.scheduled import next_deadline
 
@@ -163,15 +172,19 @@ def due_soon(
             select(Organization.id, Organization.name).where(Organization.id.in_(org_ids))
         ).all()) if org_ids else {}  # fmt: skip
         rows = [_due_row(r, next_deadline(r, now), names) for r in found]
+        provisional = deadlines.provisional_years((r.received_at, r.resolve_due) for r in found)
     rows.sort(key=lambda row: (row["due"] or "", row["public_id"]))
     if json_out:
         print_json(rows)
-        return
-    for row in rows:
-        label = "响应期限 response due" if row["due_kind"] == "response" else "办结期限 resolve due"
-        body = row["organization"] or "未派单 unassigned"
-        console.print(f"{row['public_id']}  {row['state']:<12} 机构 {body}  "
-                      f"{label} {_china(row['due'])}", soft_wrap=True, markup=False)  # fmt: skip
+    else:
+        for row in rows:
+            label = (
+                "响应期限 response due" if row["due_kind"] == "response" else "办结期限 resolve due"
+            )
+            body = row["organization"] or "未派单 unassigned"
+            console.print(f"{row['public_id']}  {row['state']:<12} 机构 {body}  "
+                          f"{label} {_china(row['due'])}", soft_wrap=True, markup=False)  # fmt: skip
+    _warn(deadlines.provisional_notice(provisional))
 
 
 def _due_row(

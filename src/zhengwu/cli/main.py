@@ -12,6 +12,7 @@ from zhengwu.cli import (
     db,
     demo,
     desk,
+    desk_calendar,
     desk_requests,
     index,
     ingest,
@@ -45,6 +46,7 @@ app.add_typer(search.app, name="search")
 app.add_typer(report.app, name="report")
 # The desk group: the classifier model commands and the request commands side by side.
 desk.app.add_typer(desk_requests.app)
+desk.app.add_typer(desk_calendar.app, name="calendar")
 app.add_typer(desk.app, name="desk")
 app.command("serve")(serve.serve_command)
 app.command("worker")(worker.worker_command)

@@ -38,6 +38,10 @@ def serve_command(
     Example: zhengwu serve --host 0.0.0.0 --port 8000
     Example: zhengwu serve --no-worker   (with `zhengwu worker` in its own service)
     """
+    from zhengwu.servicedesk import deadlines
+
+    # The desk calendar: an unreadable file stops the start; a provisional year is logged.
+    deadlines.warn_at_start()
     background = background_worker(worker)
     if background is not None:
         names = ", ".join(job.name for job in background.jobs)

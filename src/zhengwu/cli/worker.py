@@ -113,6 +113,10 @@ def worker_command(
             if not all(r.ok for r in reports):
                 raise typer.Exit(1)
             return
+        from zhengwu.servicedesk import deadlines
+
+        # Not with --once: cron would mail the same warning every few minutes.
+        deadlines.warn_at_start()
         if not json_out:
             plan = ", ".join(f"{j.name} {worker.intervals[j.name]:g} s" for j in worker.jobs)
             console.print(f"后台任务运行中 / worker running: {plan}  (Ctrl+C 停止 / to stop)")

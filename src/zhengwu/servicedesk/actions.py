@@ -168,6 +168,7 @@ def _reopen(s: Session, r: ServiceRequest, d: ActionInput, now: datetime) -> dic
         **previous,
         "organization_id": r.organization_id,
         "resolve_due": r.resolve_due.isoformat(),
+        "days": days,
     }
 
 

@@ -173,12 +173,13 @@ class _Clock:
     _DAY_US = 86_400_000_000
     _START_US = 9 * 3_600_000_000  # the clock starts at 09:00 after a day off
 
-    def __init__(self) -> None:
+    def __init__(self, calendar: workdays.WorkCalendar) -> None:
+        self._calendar = calendar
         self._cum: list[int] = [0]  # working days before BASE + i
         self._working: list[bool] = []
 
     def _extend(self, upto: int) -> None:
-        cal = workdays.DEFAULT
+        cal = self._calendar
         while len(self._working) <= upto:
             day = self.BASE + timedelta(days=len(self._working))
             working = cal.is_working_day(day)
@@ -186,11 +187,11 @@ class _Clock:
             self._cum.append(self._cum[-1] + working)
 
     def days(self, a: datetime, b: datetime) -> float:
-        """Return ``max(working_days_between(a, b), 0)`` on the default calendar."""
+        """Return ``max(working_days_between(a, b), 0)`` on this clock's calendar."""
         la, lb = a.astimezone(_CN), b.astimezone(_CN)
         ia, ib = (la.date() - self.BASE).days, (lb.date() - self.BASE).days
         if ia < 0 or ib < 0:
-            return max(deadlines.working_days_between(a, b), 0.0)
+            return max(workdays.working_days_between(a, b, calendar=self._calendar), 0.0)
         self._extend(max(ia, ib) + 400)
         if b < a:
             return 0.0
@@ -210,7 +211,19 @@ def _us_of_day(local: datetime) -> int:
     return ((local.hour * 60 + local.minute) * 60 + local.second) * 1_000_000 + local.microsecond
 
 
-_CLOCK = _Clock()
+_CLOCKS: dict[workdays.WorkCalendar, _Clock] = {}
+
+
+def _clock() -> _Clock:
+    """Return the running-total clock of the desk's calendar in force (a new file: a new one)."""
+    cal = deadlines.calendar()
+    clock = _CLOCKS.get(cal)
+    if clock is None:
+        _CLOCKS.clear()  # the calendar changed: the old totals are of no more use
+        clock = _CLOCKS[cal] = _Clock(cal)
+    return clock
+
+
 _Q = TypeVar("_Q", bound=Select[*tuple[Any, ...]])
 _IN_LIMIT = 2000  # more ids than this: read the whole (small) table instead of a long IN
 
@@ -324,8 +337,9 @@ def compute(
     timed: Any = session.execute(
         select(*part, sr.received_at, sr.resolved_at).where(*where, resolved)
     )
+    clock = _clock()
     for r in timed:
-        spent = _CLOCK.days(r[width], r[width + 1])
+        spent = clock.days(r[width], r[width + 1])
         for key, _name in groups[tuple(r[:width])]:
             days[key].append(spent)
     return sorted((_finish(row, days[k]) for k, row in rows.items()), key=lambda x: (-x.n, x.key))

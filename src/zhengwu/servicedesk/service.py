@@ -299,8 +299,11 @@ def build_new_request(
     }  # fmt: skip
     return NewRequest(
         values=values,
+        # The working days of both deadlines: `zhengwu desk calendar recompute` counts them
+        # again on a newly loaded calendar from these.
         receive_data={"source": intake.source, "source_ref": ref, "category_code": cls.code,
-                      "classified_by": cls.by, "adcode": adcode, "located_by": located_by},
+                      "classified_by": cls.by, "adcode": adcode, "located_by": located_by,
+                      "response_days": response_days, "resolve_days": resolve_days},
         route_data={"routing_rule_id": rule.id if rule else None,
                     "table_version": rule.table_version if rule else None,
                     "organization_id": org_id, "category_code": cls.code, "adcode": adcode},

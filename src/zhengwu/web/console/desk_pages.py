@@ -23,7 +23,7 @@ from zhengwu.accounts.models import Organization
 from zhengwu.auth.principal import Principal
 from zhengwu.db.base import utcnow
 from zhengwu.errors import InvalidInputError, ZhengwuError
-from zhengwu.servicedesk import access, presenters, service
+from zhengwu.servicedesk import access, deadlines, presenters, service
 from zhengwu.servicedesk.actions import FIELD_NAMES
 from zhengwu.servicedesk.category import service as category_service
 from zhengwu.servicedesk.models import RequestHelper, ServiceRequest
@@ -84,7 +84,8 @@ FIELD_LABELS = {
     "category_code": "新分类",
 }
 # The audit log also holds steps that are not workflow actions.
-HISTORY_LABELS = {**ACTION_LABELS, "receive": "接收", "route": "自动派单", "merge": "合并重复件"}
+HISTORY_LABELS = {**ACTION_LABELS, "receive": "接收", "route": "自动派单", "merge": "合并重复件",
+                  "recompute_deadline": "重算期限"}  # fmt: skip
 SOURCE_LABELS = {"weibo": "微博", "wechat": "微信", "douyin": "抖音", "form": "网页表单",
                  "csv": "批量导入", "api": "接口", "open311": "Open311", "12345": "12345 热线"}  # fmt: skip
 
@@ -223,6 +224,8 @@ def queue(
         categories=[c for c in tree if c.active or c.code == category],
         # Those who oversee the desk learn that requests wait because no rule exists.
         unrouted=routing_service.unrouted_without_rules(db) if overseer else 0,
+        # Deadlines on the page that run into a year without an official schedule.
+        provisional=deadlines.provisional_years((r.received_at, r.resolve_due) for r in rows),
     )  # fmt: skip
 
 
@@ -253,6 +256,9 @@ def _detail_page(
         action_labels=ACTION_LABELS, history_labels=HISTORY_LABELS, action_fields=ACTION_FIELDS, field_labels=FIELD_LABELS,
         reason_required=REASON_REQUIRED, state_labels=STATE_LABELS, source_labels=SOURCE_LABELS,
         error=error, values=values or {}, failed_action=failed_action,
+        provisional=deadlines.provisional_years(
+            [(detail.received_at, detail.response_due), (detail.received_at, detail.resolve_due)]
+        ),
         status_code=error.status_code if error else 200,
     )  # fmt: skip
 
