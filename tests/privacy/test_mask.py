@@ -93,6 +93,22 @@ def test_a_mistyped_id_is_masked_like_a_checked_one() -> None:
     assert mask_text(f"证件：{wide}。") == "证件：4101**********1231。"
 
 
+def test_third_parties_and_mistyped_ids_are_masked() -> None:
+    text = (
+        "邻居李秀英占用楼道，我妈王桂兰为此摔伤。身份证号110105194912310021X（多打了一位），"
+        "证件410105-19900307-1231，补办的是410105.19900307.1231。"
+    )
+    masked = mask_text(text)
+    assert masked == (
+        "邻居李*占用楼道，我妈王*为此摔伤。身份证号1101***********021X（多打了一位），"
+        "证件4101**********1231，补办的是4101**********1231。"
+    )
+    assert mask_text(masked) == masked
+    # Without the cue, a 17- or 19-digit number stays: it is no ID's shape.
+    assert mask_text("订单11010519491231002已发货") == "订单11010519491231002已发货"
+    assert mask_text("邻居家漏水，邻居王大爷帮忙") == "邻居家漏水，邻居王大爷帮忙"
+
+
 def test_mask_only_some_kinds() -> None:
     text = "张伟先生 13800001234 豫A12345"
     assert mask_text(text, {"phone"}) == "张伟先生 138****1234 豫A12345"

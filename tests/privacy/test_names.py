@@ -90,6 +90,82 @@ def test_places_organisations_and_words_are_no_names(text: str) -> None:
     assert names(text) == []
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("邻居李秀英天天在楼道堆杂物", ["李秀英"]),
+        ("我邻居李秀英", ["李秀英"]),
+        ("我妈王桂兰住院了", ["王桂兰"]),
+        ("我爸叫张建军，今年70岁", ["张建军"]),
+        ("父亲刘斌云已去世", ["刘斌云"]),
+        ("母亲：沈元淑，75岁", ["沈元淑"]),
+        ("老公周辉明在外地打工", ["周辉明"]),
+        ("我的妻子王梅炎与我情况一致", ["王梅炎"]),
+        ("儿子张钒海（2014年出生）", ["张钒海"]),
+        ("女儿王晴舒于2016年确诊", ["王晴舒"]),
+        ("同事王伟说他也没拿到工资", ["王伟"]),
+        ("房东刘某不退押金", ["刘某"]),
+        ("租客赵德华拖欠房租", ["赵德华"]),
+        ("302业主王怀启的违章搭建", ["王怀启"]),
+        ("该健身房老板吴霖昆跑路了", ["吴霖昆"]),
+        ("本组村民胡军学强占我家自留地", ["胡军学"]),
+        ("患者姚茂江于2011年入院", ["姚茂江"]),
+        ("7旬老人陈云富拜叩", ["陈云富"]),
+        ("我的朋友欧阳娜娜", ["欧阳娜娜"]),
+        ("邻居李秀英、王建国都说", ["李秀英", "王建国"]),
+        # A list that moves on to another relative: each name after its own word.
+        ("儿子吴辉雄、孙女吴勤、孙子吴琪", ["吴辉雄", "吴勤", "吴琪"]),
+        # Forms of address after a full name, the older ones and the kin ones alike.
+        ("楼下王建国奶奶", ["王建国"]),
+        ("隔壁刘建华大叔", ["刘建华"]),
+    ],
+)
+def test_third_parties_named_after_a_relation_word(text: str, expected: list[str]) -> None:
+    assert names(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "邻居家漏水到我家",
+        "邻居楼上装修",
+        "邻居王大爷",  # a surname and a form of address: nothing to mask
+        "邻居王姐",
+        "业主李书记您好",
+        "邻居向政府反映",  # 向 is the preposition
+        "邻居白天上夜班",
+        "妇女儿童活动中心",  # 女儿 inside 妇女儿童
+        "物业主任不管",  # 业主 inside 物业主任
+        "厨房东侧",
+        "新老公司交接",
+        "业主方认为",  # 业主方: the owners' side
+        "居民房屋受损",
+        "居民房密集",
+        "业主车辆堵门",
+        "居民车无处可停",
+        "未经业主许可",  # jieba tags 许可 as a name
+        "骗取老人钱财",
+        "还居民安静舒适的生活",
+        "业主陈述的情况",
+        "业主高度关注",
+        "老人连呼吸都困难",
+        "老人辛辛苦苦",
+        "居民曾多次反映",
+        "我父亲曾无数次找过",
+        "尿毒症病人付不起",
+        "业主们",
+        "老人家",
+        "村民安置房",
+        "邻居张家界人",
+        "业主查看样板间",
+        "6点多钟由其奶奶和哥哥一起",  # 由其: function words before a form of address
+        "A7县基本任其同志们自由发言",
+    ],
+)
+def test_relation_words_followed_by_no_name(text: str) -> None:
+    assert names(text) == []
+
+
 def test_several_names_in_one_complaint() -> None:
     text = "投诉人：蒋诚、陈歌。我叫蒋诚，曾找过物业的王建军先生，他说让我找刘芳女士。"
     assert names(text) == ["蒋诚", "陈歌", "蒋诚", "王建军", "刘芳"]

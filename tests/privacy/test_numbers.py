@@ -242,6 +242,74 @@ def test_mistyped_ids_with_separators_and_full_width_digits(written: str, compac
     assert text[spans[0].start : spans[0].end] == written
 
 
+@pytest.mark.parametrize("sep", ["-", ".", "－", "．", " "])
+def test_ids_with_dashes_or_dots_between_blocks(sep: str) -> None:
+    good = make_id("41010519900307123")
+    for number in (good, wrong_check(good)):
+        written = f"{number[:6]}{sep}{number[6:14]}{sep}{number[14:]}"
+        text = f"我的证件{written}，请核实"
+        assert kinds_and_values(text) == [("id_card", written)]
+        assert kinds_and_values(f"号码：{written}") == [("id_card", written)]  # no cue needed
+
+
+def test_dashed_numbers_that_are_no_ids() -> None:
+    # The blocks must still be an ID's: province, a real date, sequence and check.
+    for text in ("编号 410105-19901332-1234", "版本 201.19900307.1234", "单号 2024-07-20-1234"):
+        assert [s for s in detect(text) if s.kind == "id_card"] == [], text
+
+
+@pytest.mark.parametrize(
+    "cue", ["身份证", "身份证号", "身份证号码", "身份证件号码", "证件号", "证件号码", "公民身份号码",
+            "身份证号：", "身份证号码为", "证件号码: ", "身份证 "],
+)  # fmt: skip
+@pytest.mark.parametrize(
+    "run",
+    [
+        "110105194912310021X",  # 19: a digit added (tests/servicedesk/test_open311_http.py)
+        "1101051949123100211",  # 19 digits
+        "11010519491231002",  # 17: the check character left out
+        "1101051949123102X",  # 17: a digit of the sequence left out
+        "110105194913310021",  # 18 with month 13: a typo in the date
+        "990105194912310021",  # 18 with no province: a typo in the first digit
+        "1101051949123100",  # 16 and 14: the old 15-digit form, a digit added or dropped
+        "11010549123100",
+        "110105 19491231 002",  # 17 in blocks
+        "110105-19491231-0021X",  # 19 in blocks
+    ],
+)
+def test_near_ids_right_after_an_id_cue_are_ids(cue: str, run: str) -> None:
+    text = f"求助人{cue}{run}，请核实"
+    assert kinds_and_values(text) == [("id_card", run)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "订单号 11010519491231002 已发货",  # 17 digits without a cue
+        "流水号1101051949123100211",  # 19 digits without a cue
+        "身份证已丢失，补办单号11010519491231002",  # the cue is not right before the number
+        "身份证号后四位1234",
+        "身份证号码13800001234",  # 11 digits after the cue: a phone, masked as one
+        "证件号 41010519900307123456789",  # 23 digits: too long for an ID however mistyped
+    ],
+)
+def test_near_ids_need_the_cue_and_an_id_length(text: str) -> None:
+    assert [s for s in detect(text) if s.kind == "id_card"] == []
+
+
+def test_a_near_id_after_a_cue_ends_at_the_sentence() -> None:
+    # A short group after a space belongs to the sentence; a long one after a full run
+    # is something else.
+    assert kinds_and_values("身份证号 41010519900307123 2人被困") == [
+        ("id_card", "41010519900307123")
+    ]
+    assert kinds_and_values("身份证号41010519900307123 456号楼")[0] == (
+        "id_card", "41010519900307123",
+    )  # fmt: skip
+    wide = "身份证号：４１０１０５１９９００３０７１２３"
+    assert kinds_and_values(wide) == [("id_card", "４１０１０５１９９００３０７１２３")]
+
+
 def test_old_fifteen_digit_ids() -> None:
     assert is_valid_id15("410105900307123")
     assert not is_valid_id15("410105901307123")  # month 13
@@ -272,6 +340,15 @@ def test_a_luhn_valid_card_beats_a_mistyped_id() -> None:
     not_luhn = card[:17] + str((int(card[17]) + 5) % 10)
     assert not luhn_ok(not_luhn) and not is_valid_id18(not_luhn)
     assert kinds_and_values(f"卡号{not_luhn}") == [("id_card", not_luhn)]
+
+
+def test_a_mistyped_id_ending_in_x_is_no_card_and_a_letter() -> None:
+    # Its first 17 digits pass Luhn, but a card is never glued to an X: masking the
+    # 17 digits as a card would leave the X behind (found by the property tests).
+    number = "65260420000217388X"
+    assert luhn_ok(number[:17]) and is_plausible_id18(number) and not is_valid_id18(number)
+    assert kinds_and_values(f"身份证{number}，电话") == [("id_card", number)]
+    assert kinds_and_values(f"编号{number}") == [("id_card", number)]
 
 
 def test_a_checked_id_still_beats_a_card() -> None:

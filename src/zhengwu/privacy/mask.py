@@ -24,7 +24,7 @@ from zhengwu.privacy.phones import kept_keys, span_digits
 from zhengwu.privacy.surnames import COMPOUND_SURNAMES
 
 _NON_DIGIT = re.compile(r"\D")
-_SEPARATORS = re.compile(r"[\s·-]")
+_SEPARATORS = re.compile(r"[\s·.-]")
 _LONG_DIGITS = re.compile(r"\d{5,}")
 # Passes with the readable masks before whatever is still found is starred outright: a
 # starred span holds no letter or digit any more, so masking always ends.

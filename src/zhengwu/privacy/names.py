@@ -2,8 +2,10 @@
 
 A bare run of characters is never taken for a name: Chinese has no capitals and most
 two-character words can be read as surname + given name. A name counts only after a
-label (姓名 联系人 我叫 我是 【姓名】), before a form of address (先生 女士 老人 …) or in a
-phrase of getting in touch (请与王建国联系, 请联系王建国，…), it
+label (姓名 联系人 我叫 我是 【姓名】), before a form of address (先生 女士 老人 阿姨 奶奶 …),
+in a phrase of getting in touch (请与王建国联系, 请联系王建国，…) or after a word of
+relation that introduces a third party (邻居李秀英, 我妈王桂兰, 房东刘某, 村民张建军; held to
+stricter word checks, since 业主车辆 and 老人钱财 are far more common), it
 starts with a common surname, and it is 2–3 characters (3–4 with a compound surname).
 Candidates that are place or organisation names (金水区, 黄石, 王府井小区, 万科物业) are
 dropped: they end in a place character, are followed by one, or are division names.
@@ -33,7 +35,39 @@ _LABELS = re.compile(
 )
 _WEAK_LABELS = frozenset({"我是", "本人"})
 # Forms of address after a name; longer forms first so that 老先生 wins over 先生.
-_ADDRESS = re.compile(r"老先生|老太太|老奶奶|老大爷|先生|女士|老人|阿姨|大爷|大妈|师傅|同志|小姐")
+_ADDRESS = re.compile(
+    r"老先生|老太太|老奶奶|老大爷|先生|女士|老人|阿姨|大爷|大妈|大娘|大婶|大叔|大姐|大哥|"
+    r"奶奶|爷爷|婆婆|叔叔|伯伯|师傅|同志|小姐"
+)
+# Words of relation before a third party's name (邻居李秀英, 我妈王桂兰, 房东刘某): the
+# citizen names someone else, whose name is personal data as much as their own.
+_RELATION_WORDS = (
+    "邻居", "我爸", "我妈", "老爸", "老妈", "爸爸", "妈妈", "父亲", "母亲", "爷爷", "奶奶",
+    "外公", "外婆", "姥姥", "姥爷", "老公", "丈夫", "妻子", "老婆", "爱人", "儿子", "女儿",
+    "儿媳", "女婿", "孙子", "孙女", "哥哥", "姐姐", "弟弟", "妹妹", "亲戚", "同事", "同学",
+    "朋友", "室友", "房东", "租客", "租户", "业主", "老板", "村民", "居民", "患者", "病人",
+    "老人",
+)  # fmt: skip
+_RELATIONS = re.compile(
+    rf"(?:{'|'.join(_RELATION_WORDS)})(?:叫|是)?[:：]?"
+    # Only where a surname follows: most relation words name nobody (业主们, 老人家), and
+    # the lookahead keeps them in the regex engine instead of a Python loop.
+    rf"(?=[{''.join(sorted(SURNAMES | {c[0] for c in COMPOUND_SURNAMES}))}])"
+)
+# Titles after a bare surname (王书记, 李老师, 刘总): no given name follows.
+_TITLES = re.compile(
+    r"书记|主任|经理|老板|老师|医生|护士|律师|警官|主席|[局科处所院校村组队站镇县市区乡]长|[总工姐哥叔婶伯嫂]"
+)
+# Word frequencies (jieba's) for the checks after a relation word: see _inside_a_word and
+# _relative_after. A name's first two characters are often a rare dictionary word (黄海燕,
+# 程志强: 黄海 399, 程志 261), a noun's a common one (车辆 1912, 白天 1456, 占用 480).
+_WORD_BEFORE_FREQ = 100
+_WORD_AFTER_FREQ = 10_000
+_RELATIVE_HEAD_FREQ = 450
+_KIN_MODIFIERS = frozenset("大小二三四长次亲我你他她的")
+# After a relation word these are nouns or adverbs, not surnames: 业主方, 居民房, 业主车,
+# 老人连呼吸都困难, 居民曾多次反映.
+_RELATION_NOUNS = frozenset("方房车连曾")
 _COMPOUND = "|".join(sorted(COMPOUND_SURNAMES))
 _SURNAME_ONLY = re.compile(
     rf"(?<!百)姓(?P<s>{_COMPOUND}|[\u4e00-\u9fff])(?=[^\u4e00-\u9fff]|$|[的名男女老先小师阿大同])"
@@ -42,8 +76,11 @@ _SURNAME_ONLY = re.compile(
 _STOP = frozenset(
     "今在家住被是的电手联年岁和与跟带我你他她它们现目已求急从有了着过也都就还要想会能"
     "请说来去到让把对向给于为因所及等这那个位名号男女老先姐士师傅同市区县镇乡村路街"
-    "省州局院校所站店厂司队委办部馆园楼室组户工人员记姓妻夫"
+    "省州局院校所站店厂司队委办部馆园楼室组户工人员记姓妻夫其"
 )
+# Characters that a given name after a relation word does not hold: 我父亲曾无数次,
+# 同学谢民又从…, 付不起.
+_RELATIVE_STOP = _STOP | frozenset("不却又吗呢吧无此次起将往入最很太更而且或即便虽但仍多")
 # Surname characters that are far more often a word of their own before a name:
 # 向张伟反映, 于李明处, 从高明处.
 _FUNCTION_LEADS = frozenset("向于和从同以由与及将把被给让对为在等经并")
@@ -66,21 +103,37 @@ _COMMON_PREFIX_FREQ = 2000
 _COMMON_TAIL_FREQ = 500
 
 
+# jieba tags many common words as person names (许可 陈述 安静 钱财 谢谢 高薪, all "nr");
+# after a relation word, one this frequent is read as the word (业主许可, 老人钱财).
+_COMMON_NR_FREQ = 300
+
+
 @cache
-def _dictionary() -> dict[str, int]:
-    """Return jieba's dictionary words of 2–3 characters that are not person names."""
+def _load_dictionary() -> tuple[dict[str, int], frozenset[str]]:
+    """Return jieba's 2–3 character words that are not person names, and the common "nr" ones."""
     # Read the file directly: initialising jieba itself takes seconds and is not needed.
     spec = importlib.util.find_spec("jieba")
     if spec is None or not spec.submodule_search_locations:
-        return {}
+        return {}, frozenset()
     words: dict[str, int] = {}
+    common_nr: set[str] = set()
     path = Path(next(iter(spec.submodule_search_locations))) / "dict.txt"
     with path.open(encoding="utf-8") as fh:
         for line in fh:
             word, freq, tag = line.split()
-            if 2 <= len(word) <= 3 and not tag.startswith("nr") and int(freq) >= 3:
-                words[word] = int(freq)
-    return words
+            if not 2 <= len(word) <= 3:
+                continue
+            if not tag.startswith("nr"):
+                if int(freq) >= 3:
+                    words[word] = int(freq)
+            elif int(freq) >= _COMMON_NR_FREQ:
+                common_nr.add(word)
+    return words, frozenset(common_nr)
+
+
+def _dictionary() -> dict[str, int]:
+    """Return jieba's dictionary words of 2–3 characters that are not person names."""
+    return _load_dictionary()[0]
 
 
 def _is_cjk(ch: str) -> bool:
@@ -119,13 +172,13 @@ def _is_person(text: str, start: int, end: int) -> bool:
     )
 
 
-def _name_after(text: str, pos: int) -> int | None:
+def _name_after(text: str, pos: int, stop: frozenset[str] = _STOP) -> int | None:
     """Return where a name that starts at ``pos`` ends, or None."""
     s = _surname_at(text, pos)
     if not s:
         return None
     end = given = pos + s
-    while end < len(text) and end - given < 2 and _is_cjk(text[end]) and text[end] not in _STOP:
+    while end < len(text) and end - given < 2 and _is_cjk(text[end]) and text[end] not in stop:
         end += 1
         if text[end - 1] == "某":  # 刘某, 刘某某: a name already hidden, nothing follows
             break
@@ -217,6 +270,73 @@ _CONTACT_VERBS = re.compile(r"联系|联络|沟通|对接")
 _CONTACT_LEADS = frozenset("与和跟同找")
 
 
+def _names_after_relations(text: str) -> Iterator[Found]:
+    for m in _RELATIONS.finditer(text):
+        if _inside_a_word(text, m.start(), m.end()):
+            continue
+        end = _relative_after(text, m.end())
+        if end is None:
+            continue
+        yield "name", m.end(), end
+        while text[end : end + 1] == "、":  # 邻居李秀英、王建国 (but not …、孙子吴琪)
+            start = end + 1
+            next_end = None if _RELATIONS.match(text, start) else _relative_after(text, start)
+            if next_end is None:
+                break
+            yield "name", start, next_end
+            end = next_end
+
+
+def _inside_a_word(text: str, start: int, end: int) -> bool:
+    """Return whether the relation word ``text[start:end]`` is part of another word.
+
+    妇女儿童, 物业主任, 合同事项, 企业主张: the character before and the relation word's first
+    make a common word (not after 大 小 我 的 …: 小儿子 is a son); 老公司: its last and the
+    next make a very common one.
+    """
+    words = _dictionary()
+    before = text[start - 1 : start + 1] if start > 0 else ""
+    if words.get(before, 0) >= _WORD_BEFORE_FREQ and before[0] not in _KIN_MODIFIERS:
+        return True
+    return words.get(text[end - 1 : end + 1], 0) >= _WORD_AFTER_FREQ
+
+
+def _relative_after(text: str, start: int) -> int | None:
+    """Return where a third party's name after a relation word ends, or None.
+
+    Stricter than after a label: what follows 业主 or 老人 is far more often a word
+    (业主车辆, 老人钱财, 居民安静, 邻居白天) than a name, so the name may be no dictionary
+    word (nor one of jieba's common two-character "nr" words: 许可, 钱财), its surname and
+    first given character no common one, and a given name stops at a function character.
+    """
+    lead = text[start : start + 1]
+    # 老人辛辛苦苦: a doubled character is a word's, not a surname and a given name.
+    if lead in _FUNCTION_LEADS or lead in _RELATION_NOUNS or text[start + 1 : start + 2] == lead:
+        return None
+    # 邻居王大爷, 业主李书记: a surname and a title, no given name to mask.
+    if _ADDRESS.match(text, start + 1) or _TITLES.match(text, start + 1):
+        return None
+    end = _name_after(text, start, _RELATIVE_STOP)
+    if end is None:
+        return None
+    words, common_nr = _load_dictionary()
+    name = text[start:end]
+    # jieba's common two-character "names" are mostly words (许可 陈述 钱财); its
+    # three-character ones are people (王晓东).
+    if name in words or name in _NOT_NAMES or (len(name) == 2 and name in common_nr):
+        return None
+    # The surname with the first given character: 车辆往, 白天上, 宿舍成 are no names; nor
+    # is a rarer word whose third character starts the next word (左眼失明, 钱财行为),
+    # while 黄海燕，… and 程志强反映 are.
+    head = text[start : start + _surname_at(text, start) + 1]
+    if head in _NOT_NAMES or words.get(head, 0) >= _RELATIVE_HEAD_FREQ:
+        return None
+    head_is_word = words.get(head, 0) >= _WORD_BEFORE_FREQ or head in common_nr
+    if head_is_word and len(name) > len(head) and text[end - 1 : end + 1] in words:
+        return None
+    return end
+
+
 def _names_in_contact_phrases(text: str) -> Iterator[Found]:
     for m in _CONTACT_VERBS.finditer(text):
         # 与王建国联系: the name sits between 与 (和 跟 同 找) and the verb.
@@ -230,7 +350,12 @@ def _names_in_contact_phrases(text: str) -> Iterator[Found]:
 
 
 _ANY_CONTEXT = re.compile(
-    r"姓|名|人|户主|我叫|我是|本人|" + _CONTACT_VERBS.pattern + "|" + _ADDRESS.pattern
+    r"姓|名|人|户主|我叫|我是|本人|"
+    + _CONTACT_VERBS.pattern
+    + "|"
+    + _ADDRESS.pattern
+    + "|"
+    + "|".join(_RELATION_WORDS)
 )
 
 
@@ -241,4 +366,5 @@ def find_names(text: str) -> Iterator[Found]:
     yield from _names_after_labels(text)
     yield from _names_before_address(text)
     yield from _names_in_contact_phrases(text)
+    yield from _names_after_relations(text)
     yield from _surnames_alone(text)

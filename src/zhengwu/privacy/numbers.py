@@ -33,19 +33,31 @@ LANDLINE = re.compile(
     rf"(?:[(（]{_AREA}[)）]|0(?<![\d+]0)(?:10|2\d|[3-9]\d{{2}}))[ -]?[1-9]\d{{2,3}}[ -]?\d{{4}}(?:-\d{{1,4}})?(?!\d)"
 )
 # 身份证: 6-digit area, birth date, 3-digit sequence and a check character; the old 15-digit
-# form has a 2-digit year and no check character. Spaces between the blocks are allowed.
+# form has a 2-digit year and no check character. A space, a dash or a dot may sit between
+# the blocks (410105 19900307 1234, 410105-19900307-1234, 410105.19900307.1234).
 # A match is an ID when its check character is right (is_valid_id18) and also, ranked
 # lower, when only the check character is wrong (is_plausible_id18): a mistyped ID.
 ID18 = re.compile(
-    r"[1-9](?<!\d\d)\d{5} ?(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]) ?\d{3}[\dXx]"
-    r"(?![\dXx])"
+    r"[1-9](?<!\d\d)\d{5}[ .-]?(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])[ .-]?"
+    r"\d{3}[\dXx](?![\dXx])"
 )
+ID_SEPARATORS = re.compile(r"[ .-]")
+# A word that says an ID number follows: 身份证, 身份证号(码), 身份证件号码, 证件号(码),
+# 公民身份号码, then perhaps 是/为, a colon or spaces. Right after one, a run of 14–19 ID
+# characters is someone's ID number however it is mistyped — a digit left out or added
+# (17 or 19 characters; 14 or 16 for the old form), a typo in the province code or the
+# birth date: the cue says what it is. The run's groups may be separated by a space, dash
+# or dot when each is at least three digits long ("… 123 2人": the 2 is the sentence's).
+ID_CUE = re.compile(r"(?:公民身份|身份证件?|证件)(?:号码|号)?(?:是|为)?[ :：]*(?=\d)")
+_CUE_RUN = re.compile(r"\d+(?:[ .-]\d{3,})*[Xx]?(?![\dXx])")
+CUE_RUN_LENGTHS = range(14, 20)
 ID15 = re.compile(r"[1-9](?<!\d\d)\d{7}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}(?!\d)")
 # Bank cards: 16–19 digits, grouped by four or not. Issuer prefixes 3 (Amex/JCB), 4 (Visa),
 # 5 (Mastercard), 6 (UnionPay 62…) and 9 (old domestic debit 95…): other leading digits
 # are order and tracking numbers far more often than cards. A card never starts right after
-# an ID's check letter X (…597X4952…: one glued string, not two numbers).
-CARD = re.compile(r"[3-69](?<![\dXx]\d)\d{3}(?:[ -]?\d{4}){3}(?:([ -]?)\d{1,3})?(?!\d)")
+# an ID's check letter X (…597X4952…: one glued string, not two numbers), nor ends right
+# before one (65260420000217388X is a mistyped ID whose first 17 digits pass Luhn).
+CARD = re.compile(r"[3-69](?<![\dXx]\d)\d{3}(?:[ -]?\d{4}){3}(?:([ -]?)\d{1,3})?(?![\dXx])")
 # Licence plates: province character, issuing-office letter, an optional dot or space, and
 # five characters (ordinary), six (new energy: D/F first or last), or four and 挂/学/警/港/澳.
 # Letters I and O are never used on plates.
@@ -111,11 +123,13 @@ def is_plausible_id18(number: str) -> bool:
 def is_checked_id(value: str) -> bool:
     """Return whether an ID candidate (as :func:`find_numbers` found it) passes every check.
 
-    An old 15-digit number has only its date to check; an 18-character one must also
-    have the right check character. False for a mistyped ID (:func:`is_plausible_id18`),
-    which :func:`zhengwu.privacy.detect` ranks below checked IDs and bank cards.
+    An old 15-digit number has only its date to check, and a run of another length was
+    found right after an ID cue (身份证号 …), which is check enough; an 18-character one must
+    have the right check character. False for a mistyped ID (:func:`is_plausible_id18`, or
+    an implausible 18 after a cue), which :func:`zhengwu.privacy.detect` ranks below
+    checked IDs and bank cards.
     """
-    number = value.replace(" ", "")
+    number = ID_SEPARATORS.sub("", value)
     return len(number) != 18 or is_valid_id18(number)
 
 
@@ -157,12 +171,14 @@ def find_numbers(folded: str) -> Iterator[Found]:
     """Yield every phone, ID, bank card, plate and e-mail candidate in folded text.
 
     18-character ID numbers come with a right check character or, mistyped, a wrong one
-    (:func:`is_plausible_id18`; :func:`is_checked_id` tells them apart).
+    (:func:`is_plausible_id18`; :func:`is_checked_id` tells them apart); right after an ID
+    cue (:data:`ID_CUE`), any run of 14–19 ID characters counts.
     """
     for m in _overlapping(ID18, folded):
-        number = m.group().replace(" ", "")
+        number = ID_SEPARATORS.sub("", m.group())
         if is_valid_id18(number) or is_plausible_id18(number):
             yield "id_card", m.start(), m.end()
+    yield from _ids_after_cues(folded)
     for m in _overlapping(ID15, folded):
         if is_valid_id15(m.group()):
             yield "id_card", m.start(), m.end()
@@ -181,6 +197,28 @@ def find_numbers(folded: str) -> Iterator[Found]:
     if "@" in folded:
         for m in EMAIL.finditer(folded):
             yield "email", m.start(), m.end()
+
+
+def _ids_after_cues(folded: str) -> Iterator[Found]:
+    """Yield the run of ID characters right after an ID cue, when it has 14–19 of them.
+
+    A run too long is tried without its last separated groups ("身份证号4101…123 456号楼":
+    the ID ends before the space).
+    """
+    if "证" not in folded and "身份" not in folded:
+        return
+    for cue in ID_CUE.finditer(folded):
+        run = _CUE_RUN.match(folded, cue.end())
+        if run is None:
+            continue
+        value = run.group()
+        while len(ID_SEPARATORS.sub("", value)) not in CUE_RUN_LENGTHS:
+            cut = max(value.rfind(" "), value.rfind("."), value.rfind("-"))
+            if cut <= 0:
+                break
+            value = value[:cut]
+        else:
+            yield "id_card", run.start(), run.start() + len(value)
 
 
 def _prefixed_mobiles(folded: str) -> Iterator[Found]:
