@@ -23,7 +23,7 @@ from zhengwu.accounts.models import Organization
 from zhengwu.auth.principal import Principal
 from zhengwu.db.base import utcnow
 from zhengwu.errors import InvalidInputError, ZhengwuError
-from zhengwu.servicedesk import access, presenters, service
+from zhengwu.servicedesk import access, presenters, scheduled, service
 from zhengwu.servicedesk.actions import FIELD_NAMES
 from zhengwu.servicedesk.category import service as category_service
 from zhengwu.servicedesk.models import RequestHelper, ServiceRequest
@@ -223,6 +223,9 @@ def queue(
         categories=[c for c in tree if c.active or c.code == category],
         # Those who oversee the desk learn that requests wait because no rule exists.
         unrouted=routing_service.unrouted_without_rules(db) if overseer else 0,
+        # Requests taken in past their deadline (imported history): the sweep leaves them.
+        late_intake=scheduled.overdue_at_intake(db, within=principal),
+        late_intake_cap=scheduled.NOTICE_CAP,
     )  # fmt: skip
 
 
