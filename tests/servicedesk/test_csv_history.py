@@ -316,33 +316,46 @@ def _closing_rows() -> tuple[list[list[str]], list[list[str]]]:
     return first, second
 
 
-@pytest.mark.parametrize("batch_rows", [2, 5, BATCH_ROWS])
+AS_OF = datetime(2025, 7, 8, 12, tzinfo=CHINA)  # K5's 办结 and K6 come later: quarantined
+
+
+@pytest.mark.parametrize(
+    ("batch_rows", "as_of"), [(2, None), (5, None), (BATCH_ROWS, None), (3, AS_OF)]
+)
 def test_batches_close_and_refuse_what_one_by_one_closes_and_refuses(
-    session: Session, world: World, tmp_path: Path, batch_rows: int
+    session: Session, world: World, tmp_path: Path, batch_rows: int, as_of: datetime | None
 ) -> None:
     first, second = _closing_rows()
     one, two = _write(tmp_path / "1.csv", first), _write(tmp_path / "2.csv", second)
     savepoint = session.begin_nested()
-    one_by_one = _two_imports(session, one, two, 0, None)
+    one_by_one = _two_imports(session, one, two, 0, as_of)
     savepoint.rollback()
-    batched = _two_imports(session, one, two, batch_rows, None)
+    batched = _two_imports(session, one, two, batch_rows, as_of)
     assert batched["counts"] == one_by_one["counts"]
     assert batched["quarantine"] == one_by_one["quarantine"]
     assert batched["sources"] == one_by_one["sources"]
     assert batched["audit"] == one_by_one["audit"]
     assert batched["requests"] == one_by_one["requests"]
-    # The scenario reaches every path.
-    counts = batched["counts"][1]
-    assert (counts["created"], counts["merged"], counts["existing"]) == (3, 1, 5)
-    assert (counts["closed"], counts["quarantined"], counts["replies"]) == (5, 2, 1)
     requests = batched["requests"]
-    assert (requests["12345:K1"]["state"], requests["12345:K1"]["satisfaction"]) == (
-        "followed_up", 4)  # fmt: skip
-    assert requests["12345:K2"]["state"] == "resolved"
-    assert requests["12345:K3"]["state"] == "resolved"  # by its copy K5
-    assert requests["12345:K4"]["state"] == "followed_up"
-    assert requests["12345:K6"]["state"] == "received"
-    assert requests["12345:K7"]["satisfaction"] == 5
     reasons = [reason for _, reason, _ in batched["quarantine"]]
     assert any(r.startswith("编号已存在但内容不同（诉求内容）") for r in reasons)
     assert any("（未办结），却有满意度" in r for r in reasons)
+    assert (requests["12345:K1"]["state"], requests["12345:K1"]["satisfaction"]) == (
+        "followed_up", 4)  # fmt: skip
+    assert requests["12345:K2"]["state"] == "resolved"
+    assert requests["12345:K4"]["state"] == "followed_up"
+    assert requests["12345:K7"]["satisfaction"] == 5
+    counts = batched["counts"][1]
+    if as_of is not None:  # on the simulated clock, each at its own time, none later
+        assert sum("晚于模拟时钟" in r for r in reasons) == 2
+        assert requests["12345:K3"]["state"] == "received"
+        assert "12345:K6" not in requests
+        k1 = requests["12345:K1"]
+        assert (k1["resolved_at"], k1["created_at"]) == (
+            datetime(2025, 7, 5, 10, tzinfo=CHINA), datetime(2025, 7, 1, 10, tzinfo=CHINA))  # fmt: skip
+        return
+    # The scenario reaches every path.
+    assert (counts["created"], counts["merged"], counts["existing"]) == (3, 1, 5)
+    assert (counts["closed"], counts["quarantined"], counts["replies"]) == (5, 2, 1)
+    assert requests["12345:K3"]["state"] == "resolved"  # by its copy K5
+    assert requests["12345:K6"]["state"] == "received"

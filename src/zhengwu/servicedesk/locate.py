@@ -116,9 +116,9 @@ def locate(
         if not text:
             continue
         bound = found[0] if found else home
-        match = regions.resolve_address(
-            _MENTION.sub(" ", text), hint=bound or hint, within=bound
-        )  # fmt: skip
+        # The account's region breaks ties while it lies inside the bound; else the bound.
+        near = hint if hint and (bound is None or bound in regions.ancestors(hint)) else bound
+        match = regions.resolve_address(_MENTION.sub(" ", text), hint=near, within=bound)
         if match is None or not _inside(match.adcode, found[0] if found else None):
             continue
         found = (match.adcode, how)
