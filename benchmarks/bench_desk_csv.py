@@ -11,8 +11,9 @@ a read at 696,625 members, paid by every intake and every CSV row).
 The input is a 12345 export built from the real city messages in ``../shared/data``
 (``citizen-messages/messages_with_replies.csv`` and ``messages_with_votes.csv``, 7,142
 messages, ~350 characters on average, up to 7,000), cycled to ``--rows`` rows with fresh
-ticket numbers, in the columns of the simulator's hotline file plus 答复意见/答复时间:
-half the rows carry the body's real reply, most a division code of 郑州 and a category
+ticket numbers, in the columns of the simulator's hotline file plus 答复意见/答复时间,
+所属区域 (郑州市) and 办理状态/办结时间/满意度: half the rows carry the body's real reply
+(60 % of those closed a day later, most rated), most a division code of 郑州 and a category
 name (some the organiser's own, unknown to the tree: classified from the text instead),
 a phone from a pool of citizens; 5 % are the same citizen calling again about the same
 problem a day later (merged; half of them answered as well, a reply that a request already
@@ -70,7 +71,9 @@ from typing import Any
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "citizen-messages"
 HEADER = ["工单编号", "受理时间", "标题", "诉求内容", "问题分类", "区划代码", "事发地址",
-          "联系人", "联系电话", "答复意见", "答复时间"]  # fmt: skip
+          "联系人", "联系电话", "答复意见", "答复时间", "所属区域", "办理状态", "办结时间",
+          "满意度"]  # fmt: skip
+RATINGS = ("满意", "基本满意", "一般", "不满意", "")
 COUNTIES = ("410102", "410103", "410104", "410105", "410106", "410108", "")
 CATEGORIES = ("物业管理", "市政设施", "噪声污染", "城乡建设", "交通运输", "劳动和社会保障",
               "教育文体", "卫生计生", "商贸旅游", "环境保护", "")  # fmt: skip
@@ -107,7 +110,8 @@ def build_csv(path: Path, rows: int, seed: int = 7) -> dict[str, int]:
                         "已并案办理，详见前次答复。",
                         f"{when + timedelta(days=3):%Y-%m-%d %H:%M:%S}",
                     ]
-                written.append([f"R{n:07d}", f"{when:%Y-%m-%d %H:%M:%S}", *earlier[2:9], *reply])
+                written.append([f"R{n:07d}", f"{when:%Y-%m-%d %H:%M:%S}", *earlier[2:9], *reply,
+                                "郑州市", "", "", ""])  # fmt: skip
                 kinds["repeat"] += 1
                 continue
         if written and roll < 0.07:  # a ticket exported twice
@@ -121,9 +125,20 @@ def build_csv(path: Path, rows: int, seed: int = 7) -> dict[str, int]:
         except ValueError:
             stamp = datetime(2019, 1, 1) + timedelta(minutes=n)
         reply, replied = m.get("答复意见", ""), m.get("答复时间", "")
+        closing = ["", "", ""]
+        if reply and replied and rng.random() < 0.6:  # closed a day after the reply, rated
+            try:
+                closed = datetime.strptime(replied.replace("/", "-"), "%Y-%m-%d %H:%M:%S")
+                closing = ["已办结", f"{closed + timedelta(days=1):%Y-%m-%d %H:%M:%S}",
+                           rng.choice(RATINGS)]  # fmt: skip
+            except ValueError:
+                closing = ["已办结", "", ""]  # closed at its reply
+        elif reply:
+            closing = ["已答复", "", ""]
         row = [f"T{n:07d}", f"{stamp:%Y-%m-%d %H:%M:%S}", m.get("留言主题", ""), m.get("留言详情", ""),
                rng.choice(CATEGORIES), rng.choice(COUNTIES), "", m.get("留言用户", ""),
-               rng.choice(phones) if rng.random() < 0.8 else "", reply, replied]  # fmt: skip
+               rng.choice(phones) if rng.random() < 0.8 else "", reply, replied, "郑州市",
+               *closing]  # fmt: skip
         if roll > 0.99:  # unusable: the three usual faults of an export
             fault = rng.randrange(3)
             if fault == 0:
@@ -131,7 +146,7 @@ def build_csv(path: Path, rows: int, seed: int = 7) -> dict[str, int]:
             elif fault == 1:
                 row[3] = ""
             else:
-                row[9], row[10] = row[9] or "已转交相关部门办理。", ""
+                row[9], row[10], row[12:15] = row[9] or "已转交相关部门办理。", "", ["", "", ""]
             kinds["bad"] += 1
         else:
             kinds["plain"] += 1
@@ -378,7 +393,7 @@ def main() -> None:
         print(f"zhengwu desk import-csv: {s['read']:,} rows in {z['seconds']:.2f} s "
               f"(CPU {z['cpu']:.2f} s) = {rate:,.0f} rows/s (created {s['created']:,}, "
               f"merged {s['merged']:,}, existing {s['existing']:,}, replies {s['replies']:,}, "
-              f"quarantined {s['quarantined']:,})")  # fmt: skip
+              f"closed {s.get('closed', '-')}, quarantined {s['quarantined']:,})")  # fmt: skip
         print(f"  ratio zhengwu / baseline: {rate / base_rate:.4f}  (goal ≥ 2,000 rows/s)")
         if "stamp" in z:
             print(f"desk stamp with {args.members:,} matrix members: one read "

@@ -80,6 +80,29 @@ class Settings(BaseSettings):
         "area code, an emergency command centre), comma-separated: readable on public pages",
     )
 
+    desk_home_adcode: str | None = Field(
+        None,
+        description="the service desk's home region (a division code, e.g. 430100): places "
+        "named in requests' texts count only inside it; default: anywhere in China",
+    )
+
+    @field_validator("desk_home_adcode", mode="before")
+    @classmethod
+    def _known_division(cls, value: Any) -> Any:
+        # A typo would silently confine every request to the wrong place: stop the start.
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        from zhengwu import regions
+
+        code = str(value).strip()
+        current = regions.current_adcode(code) if code.isdigit() and len(code) == 6 else None
+        if current is None:
+            raise ValueError(
+                f"不是已知的行政区划代码（6 位，如 430100）/ not a known division code "
+                f"(6 digits, e.g. 430100): {code!r}"
+            )
+        return current
+
     @field_validator("public_phones", mode="before")
     @classmethod
     def _normalise_public_phones(cls, value: Any) -> Any:

@@ -220,7 +220,7 @@ def test_a_batch_the_database_refuses_is_rolled_back_whole(
 ) -> None:
     rows = [
         (RequestIntake(source="12345", source_ref=f"12345:K{i}", text=f"金水区第{i}号井盖丢失"),
-         None)
+         None, None)
         for i in range(3)
     ]  # fmt: skip
     plan = csvbatch.decide(session, rows, actor=SYSTEM)
@@ -261,16 +261,16 @@ def test_headers_match_loosely_and_the_later_of_two_alike_counts(
 def test_a_reply_under_a_social_post_leaves_the_batch_for_the_per_row_path(
     session: Session, world: World, tmp_path: Path
 ) -> None:
-    at = datetime(2025, 7, 2, 9, tzinfo=CHINA)
+    at, posted = datetime(2025, 7, 2, 9, tzinfo=CHINA), datetime(2025, 7, 1, 9, tzinfo=CHINA)
     rows = [
-        (RequestIntake(source="weibo", source_ref="weibo:W0", text="金水区第0号井盖丢失"), None),
-        (RequestIntake(source="weibo", source_ref="weibo:W1", text="金水区第1号井盖丢失"),
-         ("已修复", at)),
-        (RequestIntake(source="weibo", source_ref="weibo:W2", text="金水区第2号井盖丢失"), None),
+        (RequestIntake(source="weibo", source_ref=f"weibo:W{i}", text=f"金水区第{i}号井盖丢失",
+                       submitted_at=posted), ("已修复", at) if i == 1 else None, None)
+        for i in range(3)
     ]  # fmt: skip
     batch = csvbatch.take_in(session, rows, actor=SYSTEM)
     # W1's reply is also queued under post W1: the batch stops there, W2 is not looked at.
-    assert (batch.outcomes, batch.stopped) == ([("created", False, None)], True)
+    # (Posted in July 2025 and taken in now: already past its resolve deadline.)
+    assert (batch.outcomes, batch.stopped) == ([csvbatch.Outcome("created", overdue=True)], True)
     path = _write(tmp_path / "w.csv", [
         [f"W{i}", "2025-07-01 09:00", "", f"金水区第{i}号井盖丢失", "", "", "", "",
          "已修复" if i == 1 else "", "2025-07-02 09:00" if i == 1 else ""] for i in range(3)

@@ -178,10 +178,11 @@ def test_duplicate_invalid_and_overdue_supervision_over_http(
         assert client.get(f"/api/public/requests/{junk}").status_code == 404
 
         _ok(_act(client, w, "js_housing", kept, "accept"))
-        # Let the deadline pass: move it into the past, as time would.
+        # Let the deadline pass: move it and the intake into the past, as time would.
         with Session(committed_engine) as s:
             s.execute(update(ServiceRequest).where(ServiceRequest.public_id == kept)
-                      .values(resolve_due=datetime.now(UTC) - timedelta(hours=1)))  # fmt: skip
+                      .values(resolve_due=datetime.now(UTC) - timedelta(hours=1),
+                              created_at=datetime.now(UTC) - timedelta(days=30)))  # fmt: skip
             s.commit()
         assert client.post("/api/desk/escalate", headers=w.headers("js_housing")).status_code == 403
         r = client.post("/api/desk/escalate", headers=w.headers("office"))

@@ -24,7 +24,7 @@ from zhengwu.servicedesk.category import service as category_service
 from zhengwu.servicedesk.csvimport import import_csv
 from zhengwu.servicedesk.models import RequestSource, ServiceRequest
 from zhengwu.servicedesk.routing import service as routing_service
-from zhengwu.servicedesk.scheduled import escalate_overdue
+from zhengwu.servicedesk.scheduled import escalate_overdue, overdue_at_intake
 from zhengwu.servicedesk.schemas import RequestIntake
 from zhengwu.servicedesk.workflow import OPEN_STATES
 
@@ -133,14 +133,24 @@ def test_live_intake_handling_and_sweep_use_the_real_clock(session: Session, wor
     assert reply.kind == "first_response"
     assert before <= reply.created_at <= utcnow()
 
-    # Judged on a clock the day after, it is not overdue; live, its deadline (July 2025)
-    # has passed, and the sweep supervises it now.
+    # Judged on a clock the day after, it is not overdue. Live, its deadline (July 2025)
+    # had passed before it was taken in: the sweep leaves it to the office.
     assert escalate_overdue(session, now=submitted + timedelta(days=1)) == []
+    assert escalate_overdue(session) == []
+    assert overdue_at_intake(session) == 1
+    # One taken in while its deadlines were ahead (a replay at its own time), overdue now,
+    # is supervised now.
+    timely = service.receive(
+        session, intake=intake.model_copy(update={"source_ref": "weibo:5100000000000002",
+                                                  "text": "二七区大学路路灯不亮"}),
+        actor=service.SYSTEM, now=submitted,
+    ).request  # fmt: skip
     before_sweep = utcnow()
-    assert [r.id for r in escalate_overdue(session)] == [request.id]
-    assert request.supervised_at is not None and request.supervised_at >= before_sweep
-    (entry,) = [e for e in _history(session, request) if e.action == "supervise"]
-    assert entry.at == request.supervised_at
+    assert [r.id for r in escalate_overdue(session)] == [timely.id]
+    assert timely.supervised_at is not None and timely.supervised_at >= before_sweep
+    (entry,) = [e for e in _history(session, timely) if e.action == "supervise"]
+    assert entry.at == timely.supervised_at
+    assert request.supervised_at is None
 
 
 def test_csv_import_as_of_takes_rows_in_at_their_own_time(

@@ -48,13 +48,25 @@ def _warn(warning: str | None) -> None:
 @handle_errors
 def import_csv(
     path: Annotated[Path, typer.Argument(help="CSV export of a 12345 hotline system")],
-    source: Annotated[str, typer.Option(help="source recorded on the requests")] = "12345",
+    source: Annotated[
+        str,
+        typer.Option(help="source recorded on the requests, and the prefix of their ticket "
+                     "numbers (12345 or csv): another channel's export with its own numbers "
+                     "needs its own"),
+    ] = "12345",
+    public: Annotated[
+        bool,
+        typer.Option("--public", help="show the requests (masked) on the public board and in "
+                     "Open311; default: private, unless a row's 是否公开 says 是"),
+    ] = False,
     json_out: JsonOut = False,
-) -> None:
+) -> None:  # fmt: skip
     """Import requests from a hotline CSV; bad rows go to the quarantine with their reason.
 
     Columns (any of the names): 工单编号, 受理时间, 标题, 诉求内容 (required), 问题分类, 区划代码,
-    事发地址, 联系人, 联系电话, 答复意见 + 答复时间 (the body's reply) — see docs/servicedesk.md.
+    所属区域, 事发地址, 联系人, 联系电话, 答复意见 + 答复时间 (the body's reply), 办理状态,
+    办结时间, 满意度, 是否公开 — see docs/servicedesk.md. Hotline calls are private unless
+    --public or 是否公开.
 
     Example: zhengwu desk import-csv exports/12345-2025-07.csv
     """
@@ -62,8 +74,9 @@ def import_csv(
     from zhengwu.servicedesk import deadlines
     from zhengwu.servicedesk.csvimport import import_csv as run
 
+    _check_source(source)
     with unit_of_work() as session, deadlines.collect_provisional() as provisional:
-        summary = run(session, path, actor=_system(), source=source)
+        summary = run(session, path, actor=_system(), source=source, public=public)
         warning = _unrouted_warning(session, summary.created)
     if json_out:
         print_json(summary.to_dict())
@@ -71,11 +84,34 @@ def import_csv(
         console.print(
             f"读取 read {summary.read}  新建 created {summary.created}  "
             f"合并 merged {summary.merged}  已有 existing {summary.existing}  "
-            f"答复 replies {summary.replies}  隔离 quarantined {summary.quarantined}"
+            f"答复 replies {summary.replies}  办结 closed {summary.closed}  "
+            f"隔离 quarantined {summary.quarantined}"
             + (f"  (zhengwu quarantine --run {summary.run_id})" if summary.quarantined else "")
         )
     _warn(warning)
     _warn(deadlines.provisional_notice(provisional))
+    if summary.overdue_at_intake:
+        n = summary.overdue_at_intake
+        _warn(
+            f"{n} 件新诉求接收时已超过办结期限（历史工单）：不自动督办，在诉求办理页显示为超期，"
+            f"请逐件决定 / {n} new request(s) were past their resolve deadline when taken in "
+            "(history): not supervised automatically; they show as overdue on the desk queue"
+        )
+
+
+def _check_source(source: str) -> None:
+    """Refuse a --source the requests cannot carry, before anything is read."""
+    from typing import get_args
+
+    from zhengwu.errors import InvalidInputError
+    from zhengwu.servicedesk.schemas import Source
+
+    allowed = get_args(Source)
+    if source not in allowed:
+        raise InvalidInputError(
+            f"--source 无效：{source!r}（可选：{'、'.join(allowed)}）",
+            f"invalid --source {source!r} (one of: {', '.join(allowed)})",
+        )
 
 
 @app.command("intake-posts")

@@ -28,14 +28,23 @@ How a text is read
 
 Confidence starts at 1.0 for a full name, 0.95 for a former name, 0.9 for a short form
 (0.85 for a former short form) and is ×0.9 when the chain has a single mention.
+
+Products and fixed phrases that contain a name (云南白药, 沙县小吃, 北京时间:
+:data:`~zhengwu.regions.names.NOT_PLACES`) are read as blanks. ``within`` confines the
+answer to one division and what lies inside it: mentions elsewhere are not read at all
+(a 长沙 request's "朝阳小学" or "大同市" cannot move it to 辽宁 or 山西), and a text that
+names nothing inside it resolves to None.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import cache
 
 from zhengwu.regions.codes import Level, is_prominent
 from zhengwu.regions.nameindex import NameIndex, Node, name_index
+from zhengwu.regions.names import NOT_PLACES
 from zhengwu.regions.table import ancestors, current_adcode
 
 _LEVEL_ORDER = {"province": 0, "city": 1, "county": 2}
@@ -53,16 +62,42 @@ class AddressMatch:
     confidence: float
 
 
-def resolve_address(text: str, hint: str | None = None) -> AddressMatch | None:
-    """Return the most specific division named in a Chinese text, or None."""
+@cache
+def _not_places() -> re.Pattern[str]:
+    return re.compile("|".join(sorted(map(re.escape, NOT_PLACES), key=len, reverse=True)))
+
+
+def _blank_not_places(text: str) -> str:
+    """Return the text with product names and fixed phrases blanked (spans kept)."""
+    return _not_places().sub(lambda m: " " * len(m.group()), text)
+
+
+def resolve_address(
+    text: str, hint: str | None = None, *, within: str | None = None
+) -> AddressMatch | None:
+    """Return the most specific division named in a Chinese text, or None.
+
+    ``hint``: a division the text is likely about (breaks ties, lets a bare short form
+    count). ``within``: only this division or one inside it may be the answer; names of
+    other places are ignored (None when the text names nothing inside it); it is the hint
+    too when none is given.
+    """
     if not text:
         return None
     index = name_index()
-    nodes = index.mentions(text)
+    nodes = index.mentions(_blank_not_places(text))
+    bound = current_adcode(within) if within else None
+    if bound is not None:
+        # Its ancestors stay: they chain down into it (湖南省长沙市岳麓区).
+        above = index.ancestors[bound]
+        nodes = [
+            n for n in nodes
+            if n[2].code == bound or bound in index.ancestors[n[2].code] or n[2].code in above
+        ]  # fmt: skip
     if not nodes:
         return None
-    hint_chain = _hint_chain(hint)
-    chains = _best_chains(nodes, index, hint_chain)
+    hint_chain = _hint_chain(hint or bound)
+    chains = _best_chains(nodes, index, hint_chain, bound)
     if not chains:
         return None
     return _decide(chains, index, hint_chain)
@@ -76,8 +111,11 @@ def _hint_chain(hint: str | None) -> tuple[str, ...]:
     return tuple(ancestors(code)) if code else ()
 
 
-def _best_chains(nodes: list[Node], index: NameIndex, hint_chain: tuple[str, ...]) -> list[_Chain]:
-    """Return the highest-scoring valid chains (all tied), each as its list of nodes."""
+def _best_chains(
+    nodes: list[Node], index: NameIndex, hint_chain: tuple[str, ...], bound: str | None = None
+) -> list[_Chain]:
+    """Return the highest-scoring valid chains (all tied), each as its list of nodes;
+    with a ``bound``, only the chains that end in it or inside it."""
     # Longest chain ending at each node; nodes come in reading order from the scan.
     score: list[float] = []
     back: list[int] = []
@@ -95,6 +133,12 @@ def _best_chains(nodes: list[Node], index: NameIndex, hint_chain: tuple[str, ...
     valid: list[tuple[float, _Chain]] = []
     for i, node in enumerate(nodes):
         candidate = node[2]
+        if (
+            bound is not None
+            and candidate.code != bound
+            and bound not in index.ancestors[candidate.code]
+        ):
+            continue
         if back[i] < 0 and candidate.needs_context:
             lineage = index.ancestors[candidate.code] | {candidate.code}
             if not (candidate.hint_may_rescue and hint_province in lineage):

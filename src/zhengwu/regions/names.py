@@ -100,3 +100,17 @@ def _strip_ethnic(stem: str) -> str:
     if stem.endswith("族") and len(stem) >= 3:
         stem = stem[:-1]
     return stem
+
+
+# Products, brands, dishes and fixed phrases that contain a division's name but never
+# say where something is (云南白药 is sold in every town; 沙县小吃 and 兰州拉面 are shops on
+# any street; 北京时间 is a clock). A text is read as if they were not there.
+NOT_PLACES = _words(
+    """
+    云南白药 北京时间 沙县小吃 兰州拉面 兰州牛肉面 桂林米粉 柳州螺蛳粉 重庆小面 重庆火锅
+    四川火锅 西湖龙井 金华火腿 德州扒鸡 青岛啤酒 哈尔滨啤酒 贵州茅台 泸州老窖 新疆大盘鸡
+    北京烤鸭 天津狗不理 扬州炒饭 武汉热干面 南京盐水鸭 宁夏枸杞 云南米线 海南鸡饭
+    台湾手抓饼 澳门豆捞 长安汽车 长安福特 北京现代 上海大众 上海通用 东风日产 广汽本田
+    安化黑茶 黄山毛峰 景德镇瓷器 新疆棉 长白山人参 东阿阿胶 片仔癀 马应龙
+    """
+)

@@ -28,7 +28,7 @@ from zhengwu.servicedesk.category.models import Category
 from zhengwu.servicedesk.errors import IllegalTransitionError, StaleRequestError
 from zhengwu.servicedesk.models import RequestHelper, ServiceRequest
 from zhengwu.servicedesk.schemas import ActionInput
-from zhengwu.servicedesk.workflow import ACTION_LABELS, REASON_REQUIRED, next_state
+from zhengwu.servicedesk.workflow import ACTION_LABELS, OPEN_STATES, REASON_REQUIRED, next_state
 
 # The audit data key of an action's idempotency key (see :func:`perform`).
 EVENT_KEY = "event_key"
@@ -345,6 +345,97 @@ def record_reply(
         data={EVENT_KEY: event_key}, at=at,
     )  # fmt: skip
     return True
+
+
+IMPORTED_RESOLUTION = "导入的办结 / resolution imported from an export"
+IMPORTED_FOLLOW_UP = "导入的回访 / follow-up imported from an export"
+
+
+def imported_resolution_target(state: str) -> str | None:
+    """Return the state an imported 办结 leads to from ``state``; None when it records nothing.
+
+    The hotline closed the ticket: a request not yet handled on the desk (已接收, 已转办)
+    is resolved as it is; others follow the transition table. One already closed (办结,
+    回访, 重复件, 无效件) records nothing — it is closed on the desk already.
+    """
+    if state in ("received", "assigned"):
+        return "resolved"
+    if state not in OPEN_STATES:
+        return None
+    return next_state(state, "resolve")
+
+
+def record_resolution(
+    session: Session, *, request: ServiceRequest, at: datetime, satisfaction: int | None,
+    followed_up_at: datetime | None, actor: Principal, resolve_key: str, follow_up_key: str,
+) -> tuple[bool, bool]:  # fmt: skip
+    """Record that the hotline closed a request (办结) at ``at``, and its 回访 rating if any.
+
+    For imports of hotline exports (办理状态 已办结 / 办结时间 / 满意度): the request becomes
+    已办结 at ``at`` (its first response then too, if it had none), audited ``resolve``
+    with ``resolve_key``; a satisfaction (1–5) becomes the 回访 at ``followed_up_at`` (else
+    ``at``), audited ``follow_up`` with ``follow_up_key``. Nothing is queued under a source
+    post (an export's history is not news to post). Each key is recorded once; returns
+    whether the resolution and the follow-up were recorded now. A request the transition
+    table does not let close (已退单) raises IllegalTransitionError.
+    """
+    keys = event_keys(session, request)
+    resolved = followed = False
+    if resolve_key not in keys:
+        before = request.state
+        target = imported_resolution_target(before)
+        if target is None and before in OPEN_STATES:
+            raise IllegalTransitionError(before, "resolve")
+        if target is not None:
+            _transition(session, request, target, lambda r: _close(r, at))
+            audit_service.record(
+                session, entity_type="request", entity_id=request.id, action="resolve",
+                actor=actor, from_state=before, to_state=target, reason=IMPORTED_RESOLUTION,
+                data={"on_time": not deadlines.is_overdue(request.resolve_due, at),
+                      EVENT_KEY: resolve_key}, at=at,
+            )  # fmt: skip
+            resolved = True
+    if satisfaction is not None and follow_up_key not in keys:
+        before = request.state
+        if before in OPEN_STATES:  # closed by an earlier import, reopened on the desk since
+            raise IllegalTransitionError(before, "follow_up")
+        if before != "resolved":  # rated (回访) or closed otherwise on the desk already
+            return resolved, followed
+        when = followed_up_at or at
+
+        def rate(r: ServiceRequest) -> None:
+            r.satisfaction, r.followed_up_at = satisfaction, when
+
+        _transition(session, request, "followed_up", rate)
+        audit_service.record(
+            session, entity_type="request", entity_id=request.id, action="follow_up",
+            actor=actor, from_state=before, to_state="followed_up", reason=IMPORTED_FOLLOW_UP,
+            data={"satisfaction": satisfaction, EVENT_KEY: follow_up_key}, at=when,
+        )  # fmt: skip
+        followed = True
+    return resolved, followed
+
+
+def _close(request: ServiceRequest, at: datetime) -> None:
+    """The effect of an imported 办结 (as :func:`_resolve`, without a closing post)."""
+    request.resolved_at = at
+    request.first_response_at = request.first_response_at or at
+    request.extension_days = request.extension_reason = None
+
+
+def _transition(
+    session: Session, request: ServiceRequest, target: str,
+    effect: Callable[[ServiceRequest], None],
+) -> None:  # fmt: skip
+    """Apply ``effect`` and move ``request`` to ``target`` in one versioned UPDATE."""
+    public_id = request.public_id
+    try:
+        with session.no_autoflush:
+            effect(request)
+        request.state = target
+        session.flush()
+    except StaleDataError:
+        raise StaleRequestError(public_id) from None
 
 
 def perform(

@@ -16,12 +16,16 @@ batch, and writes the batch in a few statements:
   20 at most) takes the row in as a ``copy`` (``merged``); else a new request —
   classified, located, routed, with working-day deadlines and a masked text, as
   ``service._create`` builds it (the tests compare both paths column by column);
+* refuses a row whose ticket number is known but whose text, time or caller differs
+  (:func:`conflict`: another channel's ticket), as the per-row path does before it;
 * records a row's reply as :func:`actions.record_reply` would: once per event key, state
   ``replied`` where the workflow allows it (from 已接收 too), else refused with its reason
   (the row is quarantined, and a copy it brought is not kept); the reply text, the first
-  response at the reply time, the version up by one, a ``reply`` audit entry;
-* writes the new requests (``INSERT … RETURNING``), the replies to requests already in
-  the database (``UPDATE … WHERE version =`` the version read), the sources and the audit
+  response at the reply time, the version up by one, a ``reply`` audit entry; then its
+  办结 and 回访 as :func:`actions.record_resolution` would (a closed request is no longer
+  a merge candidate for the rows after it);
+* writes the new requests (``INSERT … RETURNING``), the replies and closings of requests
+  already in the database (``UPDATE … WHERE version =`` the version read), the sources and the audit
   entries — each table in the order the per-row path writes them — in one savepoint.
 
 A row the batch does not decide ends it (:attr:`Batch.stopped`): a reply to a request
@@ -41,7 +45,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import DBAPIError
@@ -53,8 +57,13 @@ from zhengwu.audit.models import AuditEntry
 from zhengwu.auth.principal import Principal
 from zhengwu.db.base import Base, utcnow
 from zhengwu.errors import ZhengwuError
-from zhengwu.servicedesk import dedup, service, snapshot
-from zhengwu.servicedesk.actions import EVENT_KEY
+from zhengwu.servicedesk import deadlines, dedup, service, snapshot
+from zhengwu.servicedesk.actions import (
+    EVENT_KEY,
+    IMPORTED_FOLLOW_UP,
+    IMPORTED_RESOLUTION,
+    imported_resolution_target,
+)
 from zhengwu.servicedesk.errors import IllegalTransitionError
 from zhengwu.servicedesk.models import SOCIAL_SOURCES, RequestSource, ServiceRequest
 from zhengwu.servicedesk.schemas import RequestIntake
@@ -64,12 +73,71 @@ from zhengwu.servicedesk.workflow import OPEN_STATES, next_state
 IMPORTED_REPLY = "导入的答复 / reply imported from an export"
 MAX_CANDIDATES = 20  # the open requests of one citizen compared, newest first (as receive)
 
-Row = tuple[RequestIntake, tuple[str, datetime] | None]  # the intake, the reply and its time
+
+@dataclass(frozen=True, slots=True)
+class Closing:
+    """A ticket the hotline closed: 办结 at ``at``, and the 回访 rating (1–5) if any."""
+
+    at: datetime
+    satisfaction: int | None = None
+    followed_up_at: datetime | None = None
+
+
+Reply = tuple[str, datetime]  # the body's reply and its time
+Row = tuple[RequestIntake, Reply | None, Closing | None]
 
 
 def reply_key(source_ref: str) -> str:
     """Return the event key of a row's reply (what makes a second import record it once)."""
     return f"{source_ref}#reply"
+
+
+def resolve_key(source_ref: str) -> str:
+    """Return the event key of a row's 办结 (recorded once, like its reply)."""
+    return f"{source_ref}#resolve"
+
+
+def follow_up_key(source_ref: str) -> str:
+    """Return the event key of a row's 回访 rating."""
+    return f"{source_ref}#follow_up"
+
+
+StoredSource = tuple[str, datetime, str | None]  # fingerprint, received time, citizen key
+
+
+def stored_source(session: Session, ref: str) -> StoredSource | None:
+    """Return what a known source brought (for :func:`conflict`), None if it is new."""
+    row = session.execute(
+        select(RequestSource.fingerprint, RequestSource.received_at, RequestSource.citizen_key)
+        .where(RequestSource.source_ref == ref)
+    ).first()  # fmt: skip
+    return None if row is None else (row[0], row[1], row[2])
+
+
+def conflict(stored: StoredSource, intake: RequestIntake, fingerprint: str) -> str | None:
+    """Return why a row is not the ticket already on file under its number (None if it is).
+
+    The same ticket exported again (a re-import, a later export with its reply) has the
+    same text, time and caller; another channel's ticket that happens to have the same
+    number does not, and must not be taken for it.
+    """
+    differs: list[tuple[str, str]] = []
+    if stored[0] != fingerprint:
+        differs.append(("诉求内容", "text"))
+    if intake.submitted_at is not None and stored[1] != intake.submitted_at:
+        differs.append(("受理时间", "time"))
+    if stored[2] != _citizen(intake):
+        differs.append(("联系电话或邮箱", "phone or e-mail"))
+    if not differs:
+        return None
+    zh, en = "、".join(d[0] for d in differs), ", ".join(d[1] for d in differs)
+    ref = intake.source_ref
+    return (
+        f"编号已存在但内容不同（{zh}）：{ref} 已是另一条诉求——若这是另一渠道的工单，"
+        f"请用 --source 指定其来源再导入（如 --source csv）/ ticket number already on file "
+        f"with a different {en}: {ref} is another request — if this is another channel's "
+        f"ticket, import the file with --source (e.g. --source csv)"
+    )
 
 
 class BatchFailed(Exception):
@@ -87,6 +155,7 @@ class _Target:
     text: str
     version: int = 1
     first_response_at: datetime | None = None
+    resolve_due: datetime | None = None
     social_post: bool = False  # a reply to it is also posted under its source post
     keys: set[str] = field(default_factory=set)  # event keys in its history
     keys_read: bool = True  # whether ``keys`` holds those of the database too
@@ -104,15 +173,33 @@ class _Target:
         return self.gram_set
 
 
-Outcome = tuple[str, bool, str | None]  # created|merged|existing|quarantined, replied, reason
+class Outcome(NamedTuple):
+    """What became of one row: created, merged, existing or quarantined (with the reason),
+    whether its reply and its 办结 were recorded, and whether a new request was already
+    past its resolve deadline when taken in."""
+
+    status: str
+    replied: bool = False
+    closed: bool = False
+    overdue: bool = False
+    reason: str | None = None
+
+
+@dataclass(slots=True)
+class _Events:
+    """What a row records on a request (as the per-row path would)."""
+
+    reply: bool = False
+    resolve: bool = False
+    follow_up: bool = False
 
 
 @dataclass(slots=True)
 class Batch:
     """What :func:`take_in` did: one outcome per row decided, in order.
 
-    An outcome is (``created``/``merged``/``existing``, whether its reply was recorded,
-    None) or (``quarantined``, False, the reason the per-row path would give). ``stopped``:
+    An outcome (:class:`Outcome`) says what became of the row, with the reason the
+    per-row path would give when it is ``quarantined``. ``stopped``:
     the row after the decided ones (``rows[len(outcomes)]``) was left for the per-row
     path; the rows after it were not looked at.
     """
@@ -167,71 +254,75 @@ def decide(
 ) -> _Plan:  # fmt: skip
     """Decide each row in order (reading once for the batch); return the writes to make."""
     plan = _Plan()
-    known = _known_sources(session, [i.source_ref for i, _ in rows if i.source_ref])
-    keyed = [(i, _citizen(i)) for i, _ in rows if i.source_ref not in known]
+    stored = _known_sources(session, [i.source_ref for i, _, _ in rows if i.source_ref])
+    known = {ref: values[3] for ref, values in stored.items()}
+    sources: dict[str, StoredSource] = {ref: v[:3] for ref, v in stored.items()}
+    keyed = [(i, _citizen(i)) for i, _, _ in rows if i.source_ref not in known]
     candidates, by_id = _open_requests(session, keyed, as_of)
-    replied_known = {known[i.source_ref] for i, r in rows if r and i.source_ref in known}
-    _load(session, replied_known - by_id.keys(), by_id)
-    for request_id, keys in _event_keys(session, replied_known).items():
+    answered = {known[i.source_ref] for i, r, c in rows if (r or c) and i.source_ref in known}
+    _load(session, answered - by_id.keys(), by_id)
+    for request_id, keys in _event_keys(session, answered).items():
         by_id[request_id].keys |= keys
-    for request_id in replied_known:
+    for request_id in answered:
         by_id[request_id].keys_read = True
     config = snapshot.current(session) if config is None else config
     keep = published_phones.directory(session)
     nodes = {c.code: c for c in config.tree}
     by_ref: dict[str, _Target] = {}
     outcomes = plan.batch.outcomes
-    for intake, reply in rows:
+    for intake, reply, closing in rows:
         if not _simple(intake):
             plan.batch.stopped = True
             break
         ref = intake.source_ref
         assert ref is not None
         now = _clock(intake, as_of)
+        norm = dedup.normalise(intake.text)
+        fingerprint = dedup.digest(norm)
+        if ref in sources:  # the ticket number is known: only the same ticket is "existing"
+            reason = conflict(sources[ref], intake, fingerprint)
+            if reason is not None:
+                outcomes.append(Outcome("quarantined", reason=reason))
+                continue
         seen = by_ref.get(ref) or (by_id.get(known[ref]) if ref in known else None)
-        if seen is None and ref in known:  # known, and no reply with it
-            outcomes.append(("existing", False, None))
+        if seen is None and ref in known:  # known, and nothing to record on it
+            outcomes.append(Outcome("existing"))
             continue
         if seen is not None:
-            check = _check_reply(session, seen, ref, reply)
+            check = _check_events(session, seen, ref, reply, closing)
             if check is _STOP:
                 plan.batch.stopped = True
                 break
             if isinstance(check, str):
-                outcomes.append(("quarantined", False, check))
+                outcomes.append(Outcome("quarantined", reason=check))
                 continue
-            replied = check is True and reply is not None
-            if replied:
-                assert reply is not None
-                _reply(plan, seen, ref, reply, actor)
-            outcomes.append(("existing", replied, None))
+            assert isinstance(check, _Events)
+            _record(plan, seen, ref, reply, closing, check, actor)
+            outcomes.append(Outcome("existing", check.reply, check.resolve))
             continue
         key = _citizen(intake)
         received = intake.submitted_at or now
-        norm = dedup.normalise(intake.text)
-        fingerprint = dedup.digest(norm)
         target = _merge_target(candidates.get(key, []) if key else [], norm, fingerprint,
                                received)  # fmt: skip
         if target is not None:
-            check = _check_reply(session, target, ref, reply)
+            check = _check_events(session, target, ref, reply, closing)
             if check is _STOP:
                 plan.batch.stopped = True
                 break
             if isinstance(check, str):  # the per-row path rolls the merge back with it
-                outcomes.append(("quarantined", False, check))
+                outcomes.append(Outcome("quarantined", reason=check))
                 continue
+            assert isinstance(check, _Events)
             plan.sources.append((target, _source(intake, ref, "copy", key, fingerprint,
                                                   received, now)))  # fmt: skip
+            sources[ref] = (fingerprint, received, key)
             plan.audits.append((target, _audit(
                 actor, "merge", target.state, target.state, max(now, target.received_at),
                 data={"source_ref": ref, "kind": "copy"},
             )))  # fmt: skip
             by_ref[ref] = target
-            replied = check is True and reply is not None
-            if replied:
-                assert reply is not None
-                _reply(plan, target, ref, reply, actor)
-            outcomes.append(("merged", replied, None))
+            _record(plan, target, ref, reply, closing, check, actor)
+            outcomes.append(Outcome("merged", check.reply, check.resolve))
             continue
         if reply is not None and intake.source in SOCIAL_SOURCES:
             plan.batch.stopped = True  # the reply goes out under the post: per row
@@ -245,36 +336,76 @@ def decide(
             plan.batch.stopped = True
             break
         by_ref[ref] = target
+        sources[ref] = (fingerprint, received, key)
         if key is not None:
             candidates.setdefault(key, []).append(target)
-        if reply is not None:
-            _reply(plan, target, ref, reply, actor)
-        outcomes.append(("created", reply is not None, None))
+        events = _check_events(session, target, ref, reply, closing)
+        assert isinstance(events, _Events)  # a new request takes its reply and its closing
+        _record(plan, target, ref, reply, closing, events, actor)
+        values = target.values
+        assert values is not None
+        overdue = values["state"] in OPEN_STATES and values["resolve_due"] < values["created_at"]
+        outcomes.append(Outcome("created", events.reply, events.resolve, overdue))
     return plan
 
 
 _STOP = object()
 
 
-def _check_reply(
-    session: Session, target: _Target, ref: str, reply: tuple[str, datetime] | None
-) -> bool | str | object:
-    """Return whether a row's reply is to be recorded on ``target`` (as record_reply decides):
-    True, False (none, or recorded before), the reason it is refused, or _STOP (per row)."""
-    if reply is None:
-        return False
+def _check_events(
+    session: Session, target: _Target, ref: str, reply: Reply | None, closing: Closing | None
+) -> _Events | str | object:
+    """Return what a row records on ``target`` — as actions.record_reply and
+    record_resolution decide, in that order — or the reason the row is refused, or _STOP
+    (a reply to a social post: the per-row path)."""
+    events = _Events()
+    if reply is None and closing is None:
+        return events
     if not target.keys_read:  # a request the row joins: its history, read when first needed
         assert target.id is not None
         target.keys |= _event_keys(session, {target.id}).get(target.id, set())
         target.keys_read = True
-    if reply_key(ref) in target.keys:
-        return False
-    if _after_reply(target.state) is None:
-        error = IllegalTransitionError(target.state, "reply")
-        return error.message_zh + " / " + error.message_en
-    if target.social_post:
-        return _STOP  # the reply is also queued under the source post: per row
-    return True
+    state = target.state
+    if reply is not None and reply_key(ref) not in target.keys:
+        after = _after_reply(state)
+        if after is None:
+            return _refusal(state, "reply")
+        if target.social_post:
+            return _STOP  # the reply is also queued under the source post: per row
+        events.reply, state = True, after
+    if closing is not None:
+        if resolve_key(ref) not in target.keys:
+            after = imported_resolution_target(state)
+            if after is None and state in OPEN_STATES:
+                return _refusal(state, "resolve")
+            if after is not None:
+                events.resolve, state = True, after
+        if closing.satisfaction is not None and follow_up_key(ref) not in target.keys:
+            if state in OPEN_STATES:
+                return _refusal(state, "follow_up")
+            events.follow_up = state == "resolved"
+    return events
+
+
+def _refusal(state: str, action: str) -> str:
+    error = IllegalTransitionError(state, action)
+    return error.message_zh + " / " + error.message_en
+
+
+def _record(
+    plan: _Plan, target: _Target, ref: str, reply: Reply | None, closing: Closing | None,
+    events: _Events, actor: Principal,
+) -> None:  # fmt: skip
+    """Record the events :func:`_check_events` allowed, in the per-row path's order."""
+    if events.reply:
+        assert reply is not None
+        _reply(plan, target, ref, reply, actor)
+    if events.resolve:
+        assert closing is not None
+        _resolve(plan, target, ref, closing, actor)
+    if events.follow_up:
+        assert closing is not None
+        _follow_up(plan, target, ref, closing, actor)
 
 
 def _after_reply(state: str) -> str | None:
@@ -289,13 +420,55 @@ def _reply(
     before = target.state
     after = _after_reply(before)
     assert after is not None
-    target.state, target.version = after, target.version + 1
     if target.first_response_at is None:
         target.first_response_at = at
-    target.keys.add(reply_key(ref))
+    _change(plan, target, after, reply_key(ref),
+            {"reply_text": text, "first_response_at": target.first_response_at})  # fmt: skip
+    plan.audits.append((target, _audit(
+        actor, "reply", before, after, at, reason=IMPORTED_REPLY,
+        data={EVENT_KEY: reply_key(ref)},
+    )))  # fmt: skip
+
+
+def _resolve(plan: _Plan, target: _Target, ref: str, closing: Closing, actor: Principal) -> None:
+    """Record a row's 办结 on ``target`` as actions.record_resolution does (checked before)."""
+    before = target.state
+    after = imported_resolution_target(before)
+    assert after is not None
+    at = closing.at
+    if target.first_response_at is None:
+        target.first_response_at = at
+    _change(plan, target, after, resolve_key(ref), {
+        "resolved_at": at, "first_response_at": target.first_response_at,
+        "extension_days": None, "extension_reason": None,
+    })  # fmt: skip
+    on_time = not deadlines.is_overdue(target.resolve_due, at)
+    plan.audits.append((target, _audit(
+        actor, "resolve", before, after, at, reason=IMPORTED_RESOLUTION,
+        data={"on_time": on_time, EVENT_KEY: resolve_key(ref)},
+    )))  # fmt: skip
+
+
+def _follow_up(plan: _Plan, target: _Target, ref: str, closing: Closing, actor: Principal) -> None:
+    """Record a row's 回访 rating on ``target`` (resolved) as record_resolution does."""
+    when = closing.followed_up_at or closing.at
+    _change(plan, target, "followed_up", follow_up_key(ref),
+            {"satisfaction": closing.satisfaction, "followed_up_at": when})  # fmt: skip
+    plan.audits.append((target, _audit(
+        actor, "follow_up", "resolved", "followed_up", when, reason=IMPORTED_FOLLOW_UP,
+        data={"satisfaction": closing.satisfaction, EVENT_KEY: follow_up_key(ref)},
+    )))  # fmt: skip
+
+
+def _change(
+    plan: _Plan, target: _Target, state: str, key: str, columns: dict[str, Any]
+) -> None:  # fmt: skip
+    """Move ``target`` to ``state`` with ``columns`` changed: one versioned UPDATE per
+    event in the per-row path, so the version goes up by one each time."""
+    target.state, target.version = state, target.version + 1
+    target.keys.add(key)
     # updated_at: the real clock, as the per-row path's flush sets it, even on an as-of clock.
-    changes = {"state": after, "version": target.version, "reply_text": text,
-               "first_response_at": target.first_response_at, "updated_at": utcnow()}  # fmt: skip
+    changes = {"state": state, "version": target.version, **columns, "updated_at": utcnow()}
     if target.values is not None:
         target.values.update(changes)
     else:
@@ -303,10 +476,6 @@ def _reply(
             plan.updated.append(target)
             target.update = {"old_version": target.version - 1}
         target.update.update(changes)
-    plan.audits.append((target, _audit(
-        actor, "reply", before, after, at, reason=IMPORTED_REPLY,
-        data={EVENT_KEY: reply_key(ref)},
-    )))  # fmt: skip
 
 
 def write(session: Session, plan: _Plan) -> None:
@@ -340,23 +509,25 @@ def write(session: Session, plan: _Plan) -> None:
                 session.expire(obj)
 
 
-_REPLY_COLUMNS = ("state", "version", "reply_text", "first_response_at", "updated_at")
-
-
 def _update(session: Session, targets: list[_Target]) -> None:
-    """Write the replies to requests in the database, refusing any changed meanwhile."""
+    """Write the replies and closings to requests in the database, refusing any changed
+    meanwhile."""
     if not targets:
         return
     table = _table(ServiceRequest)
     c = table.c
-    statement = (
-        update(table)
-        .where(c.id == bindparam("target_id"), c.version == bindparam("old_version"))
-        .values({name: bindparam(f"new_{name}") for name in _REPLY_COLUMNS})
-    )
+    statements: dict[tuple[str, ...], Any] = {}  # by the columns changed (a few shapes)
     for target in targets:
         assert target.update is not None
-        params = {f"new_{name}": target.update[name] for name in _REPLY_COLUMNS}
+        names = tuple(sorted(k for k in target.update if k != "old_version"))
+        statement = statements.get(names)
+        if statement is None:
+            statement = statements[names] = (
+                update(table)
+                .where(c.id == bindparam("target_id"), c.version == bindparam("old_version"))
+                .values({name: bindparam(f"new_{name}") for name in names})
+            )  # fmt: skip
+        params = {f"new_{name}": target.update[name] for name in names}
         params |= {"target_id": target.id, "old_version": target.update["old_version"]}
         result = session.execute(statement, params)
         if result.rowcount != 1:  # type: ignore[attr-defined]
@@ -375,14 +546,18 @@ def _citizen(intake: RequestIntake) -> str | None:
     )  # fmt: skip
 
 
-def _known_sources(session: Session, refs: list[str]) -> dict[str, int]:
-    """Return {source_ref: request id} of the refs already taken in."""
+def _known_sources(
+    session: Session, refs: list[str]
+) -> dict[str, tuple[str, datetime, str | None, int]]:
+    """Return {source_ref: (fingerprint, received time, citizen key, request id)} of the
+    refs already taken in."""
     if not refs:
         return {}
-    query = select(RequestSource.source_ref, RequestSource.request_id).where(
-        RequestSource.source_ref.in_(set(refs))
+    s = RequestSource
+    query = select(s.source_ref, s.fingerprint, s.received_at, s.citizen_key, s.request_id).where(
+        s.source_ref.in_(set(refs))
     )
-    return dict(session.execute(query).all())
+    return {ref: (fp, at, key, rid) for ref, fp, at, key, rid in session.execute(query)}
 
 
 def _event_keys(session: Session, ids: set[int]) -> dict[int, set[str]]:
@@ -404,13 +579,14 @@ _COLUMNS = (
     ServiceRequest.id, ServiceRequest.state, ServiceRequest.received_at,
     ServiceRequest.fingerprint, ServiceRequest.text, ServiceRequest.version,
     ServiceRequest.first_response_at, ServiceRequest.platform, ServiceRequest.source_post_id,
+    ServiceRequest.resolve_due,
 )  # fmt: skip
 
 
 def _target(row: Any) -> _Target:
-    rid, state, received, fingerprint, text, version, first, platform, post = row
+    rid, state, received, fingerprint, text, version, first, platform, post, due = row
     return _Target(rid, state, received, fingerprint, text, version=version,
-                   first_response_at=first, keys_read=False,
+                   first_response_at=first, resolve_due=due, keys_read=False,
                    social_post=platform in SOCIAL_SOURCES and bool(post))  # fmt: skip
 
 
@@ -451,7 +627,8 @@ def _merge_target(
 ) -> _Target | None:
     """Return the open request a text (normalised) repeats, as service._merge_target does."""
     since = received - timedelta(days=dedup.COPY_WINDOW_DAYS)
-    window = [c for c in candidates if c.received_at >= since]
+    # Open ones only (as the per-row query asks): a row's 办结 may have closed one since.
+    window = [c for c in candidates if c.received_at >= since and c.state in OPEN_STATES]
     window.sort(key=lambda c: c.received_at, reverse=True)
     grams: set[str] | None = None
     for candidate in window[:MAX_CANDIDATES]:
@@ -500,7 +677,8 @@ def _new_request(
     )  # fmt: skip
     values = built.values
     target = _Target(None, "received", received, fingerprint, intake.text, values=values,
-                     norm=norm, social_post=bool(values["platform"] and values["source_post_id"]))  # fmt: skip
+                     resolve_due=values["resolve_due"], norm=norm,
+                     social_post=bool(values["platform"] and values["source_post_id"]))  # fmt: skip
     plan.created.append(target)
     plan.sources.append((target, _source(intake, ref, "original", key, fingerprint, received,
                                          now)))  # fmt: skip

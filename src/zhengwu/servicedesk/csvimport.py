@@ -12,12 +12,18 @@ subject             标题 主题 留言主题 subject       (put before the tex
 text (required)     诉求内容 反映内容 内容 留言详情 诉求描述 问题描述 text description
 category            问题分类 诉求分类 诉求类型 分类 一级分类 category service_code
 adcode              区划代码 adcode
-address             事发地址 事发地点 地址 所属区域 区域 address
+region              所属区域 区域 所属区县 所属地区 行政区域 region district
+address             事发地址 事发地点 地址 address
 citizen_name        联系人 来电人 姓名 留言用户 name
 citizen_phone       联系电话 来电号码 电话 手机 phone
 citizen_email       邮箱 电子邮箱 email
 reply_text          答复意见 答复内容 回复内容 reply_text
 replied_at          答复时间 回复时间 replied_at      (required with a reply)
+status              办理状态 工单状态 处理状态 办结状态 状态 status state
+resolved_at         办结时间 办结日期 结案时间 完成时间 关闭时间 resolved_at closed_at
+satisfaction        满意度 回访满意度 满意度评价 回访结果 评价结果 评价 satisfaction
+followed_up_at      回访时间 评价时间 followed_up_at
+public              是否公开 公开 public is_public
 ==================  ==============================================================
 
 A file without any of the text headers is refused as a whole (the message names the
@@ -26,6 +32,12 @@ tree; an unknown one is kept in the request's attributes (``source_category``) a
 is classified instead. A row without a ticket id gets a stable id from its time and text,
 so importing a file twice adds nothing. A reply with its time becomes the handling body's
 public reply on the request, given at that time (see :func:`actions.record_reply`), once.
+A closed ticket (办理状态 in :data:`CLOSED_STATUSES`, or a 办结时间) is imported closed at its
+own 办结时间, rated at its 回访时间 when it has a 满意度 (:func:`actions.record_resolution`),
+once. The 所属区域 is the request's region: its text may only refine it
+(:mod:`zhengwu.servicedesk.locate`). Hotline calls are private unless ``public`` or the
+row's 是否公开 says otherwise. A known ticket number whose text, time or caller differs is
+another channel's ticket: quarantined, never taken for the one on file.
 Rows that cannot become a request (no text, unreadable time, text over
 :data:`~zhengwu.servicedesk.schemas.MAX_TEXT` characters, a reply without a readable time,
 bad encoding) go to the quarantine as ``file:line`` with the reason — nothing is dropped
@@ -57,9 +69,10 @@ from zhengwu.errors import InvalidInputError, ZhengwuError
 from zhengwu.ingest.files import GBK_HINT, check_file, iter_csv_rows
 from zhengwu.ingest.models import ImportRun, QuarantineEntry
 from zhengwu.platforms.timeparse import DateError, parse_time
-from zhengwu.servicedesk import actions, csvbatch, service, snapshot
+from zhengwu.servicedesk import actions, csvbatch, dedup, service, snapshot
 from zhengwu.servicedesk.category import service as category_service
 from zhengwu.servicedesk.schemas import MAX_TEXT, RequestIntake
+from zhengwu.servicedesk.workflow import OPEN_STATES
 
 FORMAT = "desk-12345-csv"
 BATCH_ROWS = 500  # rows taken in per batch (see csvbatch); 0: one by one
@@ -71,29 +84,66 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "text": ("诉求内容", "反映内容", "内容", "留言详情", "诉求描述", "问题描述", "text", "description"),
     "category": ("问题分类", "诉求分类", "诉求类型", "分类", "一级分类", "category", "service_code"),
     "adcode": ("区划代码", "adcode"),
-    "address": ("事发地址", "事发地点", "地址", "所属区域", "区域", "address"),
+    "address": ("事发地址", "事发地点", "地址", "address"),
+    "region": ("所属区域", "区域", "所属区县", "所属地区", "行政区域", "region", "district"),
     "citizen_name": ("联系人", "来电人", "姓名", "留言用户", "name"),
     "citizen_phone": ("联系电话", "来电号码", "电话", "手机", "phone"),
     "citizen_email": ("邮箱", "电子邮箱", "email"),
     "reply_text": ("答复意见", "答复内容", "回复内容", "reply_text"),
     "replied_at": ("答复时间", "回复时间", "replied_at"),
+    "status": ("办理状态", "工单状态", "处理状态", "办结状态", "状态", "status", "state"),
+    "resolved_at": ("办结时间", "办结日期", "结案时间", "完成时间", "关闭时间", "resolved_at", "closed_at"),
+    "satisfaction": ("满意度", "回访满意度", "满意度评价", "回访结果", "评价结果", "评价", "satisfaction"),
+    "followed_up_at": ("回访时间", "评价时间", "followed_up_at"),
+    "public": ("是否公开", "公开", "public", "is_public"),
+}  # fmt: skip
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# 办理状态: what says the hotline closed the ticket, and what says it is still open. Any
+# other value is refused (quarantined with these lists), never guessed.
+CLOSED_STATUSES = _words(
+    "已办结 办结 已完成 完成 已结案 结案 已关闭 关闭 已解决 解决 已办毕 办毕 办理完毕 处理完毕 "
+    "已处理 待回访 已回访 已评价 closed resolved done completed finished"
+)
+OPEN_STATUSES = _words(
+    "待受理 未受理 已受理 受理 受理中 待办 在办 办理中 处理中 待处理 未处理 未办结 待办结 已派单 派单 "
+    "已转办 转办 已交办 交办 已签收 签收 已答复 答复 退回 已退回 延期 已延期 督办 已督办 重办 "
+    "open new pending received processing in_progress replied"
+)
+# 满意度: 1–5 (满意率 counts 4 and 5), the words of the usual 3- and 5-level scales, and
+# the words for "not rated".
+SATISFACTION_WORDS = {
+    "非常满意": 5, "满意": 5, "比较满意": 4, "基本满意": 4, "一般": 3, "不太满意": 2,
+    "不满意": 2, "很不满意": 1, "非常不满意": 1,
+}  # fmt: skip
+NOT_RATED = _words("未评价 未回访 无评价 暂无 无 拒评 拒绝评价 未参评 - — /")
+PUBLIC_WORDS = {
+    **dict.fromkeys(("是", "公开", "1", "yes", "y", "true"), True),
+    **dict.fromkeys(("否", "不公开", "保密", "0", "no", "n", "false"), False),
 }  # fmt: skip
 
 
 @dataclass(slots=True)
 class _Row:
-    """What one CSV row brings: the request, and the body's reply with its time if any."""
+    """What one CSV row brings: the request, the body's reply with its time, the 办结."""
 
     intake: RequestIntake
     reply: tuple[str, datetime] | None
+    closing: csvbatch.Closing | None = None
 
 
 @dataclass(slots=True)
 class CsvImportSummary:
     """Counts of one import: read = created + merged + existing + quarantined.
 
-    ``replies`` counts the replies recorded (a row's reply is recorded once, whatever its
-    row counts as).
+    ``replies`` counts the replies recorded and ``closed`` the 办结 recorded (each once,
+    whatever its row counts as); ``overdue_at_intake`` the new requests still open that
+    were already past their resolve deadline when taken in (the 督办 sweep leaves them to
+    the office: :mod:`zhengwu.servicedesk.scheduled`).
     """
 
     run_id: int | None = None
@@ -103,6 +153,8 @@ class CsvImportSummary:
     existing: int = 0
     quarantined: int = 0
     replies: int = 0
+    closed: int = 0
+    overdue_at_intake: int = 0
 
     def to_dict(self) -> dict[str, int | None]:
         """Return the counts, with the keys of ``zhengwu import`` too: imported = created,
@@ -111,8 +163,9 @@ class CsvImportSummary:
         return {
             "run_id": self.run_id, "read": self.read, "created": self.created,
             "merged": self.merged, "existing": self.existing, "quarantined": self.quarantined,
-            "replies": self.replies, "imported": self.created, "updated": self.merged,
-            "duplicates": self.existing,
+            "replies": self.replies, "closed": self.closed,
+            "overdue_at_intake": self.overdue_at_intake, "imported": self.created,
+            "updated": self.merged, "duplicates": self.existing,
         }  # fmt: skip
 
 
@@ -214,10 +267,104 @@ def _reply(
     return text, at
 
 
+def _public(row: dict[str, str], plan: dict[str, tuple[str, ...]], default: bool) -> bool:
+    """Return whether the row's request is shown on the public board (是否公开)."""
+    raw = _pick(row, plan, "public")
+    if raw is None:
+        return default
+    value = PUBLIC_WORDS.get(raw.lower())
+    if value is None:
+        raise ValueError(
+            f"是否公开无法识别：{raw!r}（是/否、1/0、yes/no）/ unreadable 是否公开 (public) "
+            f"{raw!r}: use 是/否, 1/0 or yes/no"
+        )
+    return value
+
+
+def _satisfaction(raw: str | None) -> int | None:
+    """Return a 满意度 cell as 1–5 (None: not rated); ValueError if unreadable."""
+    if raw is None or raw in NOT_RATED:
+        return None
+    cell = raw.removesuffix("分").removesuffix("星").strip()
+    if cell in SATISFACTION_WORDS:
+        return SATISFACTION_WORDS[cell]
+    if cell.isdigit() and 1 <= int(cell) <= 5:
+        return int(cell)
+    words = "、".join(SATISFACTION_WORDS)
+    raise ValueError(
+        f"满意度无法识别：{raw!r}（1–5 或 {words}）/ unreadable satisfaction {raw!r} "
+        "(1–5, or one of the words)"
+    )
+
+
+def _closing(
+    row: dict[str, str], plan: dict[str, tuple[str, ...]], submitted: datetime | None,
+    reply: tuple[str, datetime] | None,
+) -> csvbatch.Closing | None:  # fmt: skip
+    """Return the row's 办结 (None while the ticket is open); ValueError if unusable.
+
+    Closed: a 办理状态 of :data:`CLOSED_STATUSES`, or a 办结时间 without a 办理状态. Its time
+    is the 办结时间, else the reply's time; a 满意度 rates it (回访, at the 回访时间 if given).
+    """
+    status = _pick(row, plan, "status")
+    resolved_raw = _pick(row, plan, "resolved_at")
+    rating = _satisfaction(_pick(row, plan, "satisfaction"))
+    word = status.lower().replace(" ", "") if status else None
+    if word is not None and word not in CLOSED_STATUSES and word not in OPEN_STATUSES:
+        closed_words, open_words = (
+            "、".join(sorted(CLOSED_STATUSES)),
+            "、".join(sorted(OPEN_STATUSES)),
+        )
+        raise ValueError(
+            f"办理状态无法识别：{status!r}（已办结：{closed_words}；未办结：{open_words}）/ "
+            f"unreadable status {status!r}: see docs/servicedesk.md for the accepted words"
+        )
+    if word is not None and word in OPEN_STATUSES:
+        if resolved_raw or rating is not None:
+            what_zh, what_en = (
+                ("办结时间", "a resolution time") if resolved_raw else ("满意度", "a satisfaction")
+            )
+            raise ValueError(
+                f"办理状态为「{status}」（未办结），却有{what_zh} / status {status!r} says open, "
+                f"yet the row has {what_en}"
+            )
+        return None
+    if word is None and not resolved_raw:
+        if rating is not None:
+            raise ValueError("有满意度但没有办结时间或办理状态 / a satisfaction without a "
+                             "resolution time or status")  # fmt: skip
+        return None
+    if resolved_raw:
+        at = _time(resolved_raw, "办结时间", "resolution time")
+    elif reply is not None:
+        at = reply[1]
+    else:
+        raise ValueError("已办结但缺少办结时间 / closed without its resolution time (办结时间)")
+    if submitted is not None and at < submitted:
+        raise ValueError(
+            f"办结时间早于受理时间 / resolution time {at.astimezone(CHINA):%Y-%m-%d %H:%M} before the request"
+        )
+    if reply is not None and at < reply[1]:
+        raise ValueError(
+            f"办结时间早于答复时间 / resolution time {at.astimezone(CHINA):%Y-%m-%d %H:%M} before the reply"
+        )
+    followed = None
+    followed_raw = _pick(row, plan, "followed_up_at")
+    if rating is not None and followed_raw:
+        followed = _time(followed_raw, "回访时间", "follow-up time")
+        if followed < at:
+            raise ValueError("回访时间早于办结时间 / follow-up time before the resolution")
+    return csvbatch.Closing(at, rating, followed)
+
+
 def _row(
-    row: dict[str, str], plan: dict[str, tuple[str, ...]], source: str, codes: dict[str, str]
+    row: dict[str, str],
+    plan: dict[str, tuple[str, ...]],
+    source: str,
+    codes: dict[str, str],
+    public: bool = False,
 ) -> _Row:
-    """Build the intake (and reply) of one row; raise ValueError with an actionable reason."""
+    """Build the intake, reply and 办结 of one row; raise ValueError with an actionable reason."""
     text = _pick(row, plan, "text")
     if not text:
         raise ValueError("缺少诉求内容 / no request text")
@@ -237,10 +384,13 @@ def _row(
     intake = RequestIntake(
         source=source, source_ref=f"{source}:{ticket}", text=text, category_code=code,
         adcode=_pick(row, plan, "adcode"), address=_pick(row, plan, "address"),
+        region=_pick(row, plan, "region"),
         citizen_name=_pick(row, plan, "citizen_name"), citizen_phone=_pick(row, plan, "citizen_phone"),
         citizen_email=_pick(row, plan, "citizen_email"), attributes=attributes, submitted_at=submitted,
+        public=_public(row, plan, public),
     )  # fmt: skip
-    return _Row(intake, _reply(row, plan, submitted))
+    reply = _reply(row, plan, submitted)
+    return _Row(intake, reply, _closing(row, plan, submitted, reply))
 
 
 def _invalid(exc: ValidationError) -> str:
@@ -251,7 +401,11 @@ def _invalid(exc: ValidationError) -> str:
 
 def _later_than(parsed: _Row, as_of: datetime) -> str | None:
     """Return why a row has not happened yet on a clock standing at ``as_of`` (else None)."""
-    times = (parsed.intake.submitted_at, parsed.reply[1] if parsed.reply else None)
+    closing = parsed.closing
+    times = (
+        parsed.intake.submitted_at, parsed.reply[1] if parsed.reply else None,
+        closing.at if closing else None, closing.followed_up_at if closing else None,
+    )  # fmt: skip
     if not any(t is not None and t > as_of for t in times):
         return None
     when = as_of.astimezone(CHINA).isoformat()
@@ -303,7 +457,8 @@ class _Importer:
                 for item in rest:
                     self._one(item)
                 break
-            rows = [(i.parsed.intake, i.parsed.reply) for i in rest if i.parsed is not None]
+            rows = [(i.parsed.intake, i.parsed.reply, i.parsed.closing)
+                    for i in rest if i.parsed is not None]  # fmt: skip
             try:
                 batch = csvbatch.take_in(
                     self.session, rows, actor=self.actor, as_of=self.as_of, config=self.config
@@ -317,11 +472,11 @@ class _Importer:
                 if item.parsed is None:
                     self._refuse(item, item.refused or "")
                 elif done < len(batch.outcomes):
-                    status, replied, reason = batch.outcomes[done]
-                    if reason is not None:  # refused as the per-row path would refuse it
-                        self._refuse(item, reason)
+                    outcome = batch.outcomes[done]
+                    if outcome.reason is not None:  # refused as the per-row path would refuse it
+                        self._refuse(item, outcome.reason)
                     else:
-                        self._count(status, replied)
+                        self._count(outcome)
                     done += 1
                 else:
                     break
@@ -335,9 +490,12 @@ class _Importer:
             self.session.execute(insert(table), self.quarantined)
             self.quarantined = []
 
-    def _count(self, status: str, replied: bool) -> None:
-        setattr(self.summary, status, getattr(self.summary, status) + 1)
-        self.summary.replies += int(replied)
+    def _count(self, outcome: csvbatch.Outcome) -> None:
+        summary = self.summary
+        setattr(summary, outcome.status, getattr(summary, outcome.status) + 1)
+        summary.replies += int(outcome.replied)
+        summary.closed += int(outcome.closed)
+        summary.overdue_at_intake += int(outcome.overdue)
 
     def _refuse(self, item: _Item, reason: str) -> None:
         self.summary.quarantined += 1
@@ -351,22 +509,42 @@ class _Importer:
         if parsed is None:
             self._refuse(item, item.refused or "")
             return
-        session, actor, replied = self.session, self.actor, False
+        session, actor, replied, closed = self.session, self.actor, False, False
         clock = None if self.as_of is None else parsed.intake.submitted_at or self.as_of
+        ref = outcome_ref(parsed)
+        stored = csvbatch.stored_source(session, ref)
+        if stored is not None:  # the ticket number is known: only the same ticket is "existing"
+            reason = csvbatch.conflict(stored, parsed.intake, dedup.fingerprint(parsed.intake.text))
+            if reason is not None:
+                self._refuse(item, reason)
+                return
         try:
             with session.begin_nested():  # a refused row leaves the rest of the import intact
                 outcome = service.receive(
                     session, intake=parsed.intake, actor=actor, now=clock, config=self.config
                 )
+                request = outcome.request
                 if parsed.reply is not None and actions.record_reply(
-                    session, request=outcome.request, text=parsed.reply[0], at=parsed.reply[1],
-                    actor=actor, event_key=csvbatch.reply_key(outcome_ref(parsed)),
+                    session, request=request, text=parsed.reply[0], at=parsed.reply[1],
+                    actor=actor, event_key=csvbatch.reply_key(ref),
                 ):  # fmt: skip
                     replied = True
+                if parsed.closing is not None:
+                    closing = parsed.closing
+                    closed, _ = actions.record_resolution(
+                        session, request=request, at=closing.at,
+                        satisfaction=closing.satisfaction, followed_up_at=closing.followed_up_at,
+                        actor=actor, resolve_key=csvbatch.resolve_key(ref),
+                        follow_up_key=csvbatch.follow_up_key(ref),
+                    )  # fmt: skip
         except ZhengwuError as exc:
             self._refuse(item, exc.message_zh + " / " + exc.message_en)
             return
-        self._count(outcome.status, replied)
+        overdue = (
+            outcome.status == "created" and request.state in OPEN_STATES
+            and request.resolve_due is not None and request.resolve_due < request.created_at
+        )  # fmt: skip
+        self._count(csvbatch.Outcome(outcome.status, replied, closed, overdue))
 
 
 def outcome_ref(parsed: _Row) -> str:
@@ -377,7 +555,7 @@ def outcome_ref(parsed: _Row) -> str:
 
 def import_csv(
     session: Session, path: Path, *, actor: Principal, source: str = "12345",
-    as_of: datetime | None = None, batch_rows: int = BATCH_ROWS,
+    as_of: datetime | None = None, batch_rows: int = BATCH_ROWS, public: bool = False,
 ) -> CsvImportSummary:  # fmt: skip
     """Import a hotline CSV export as requests; quarantine the rows that cannot be used.
 
@@ -388,6 +566,9 @@ def import_csv(
     without one at ``as_of``), and a row or reply later than ``as_of`` is quarantined.
     Rows are taken in ``batch_rows`` at a time (:mod:`csvbatch`; the outcome is the one
     of taking them in one by one, which ``batch_rows=0`` does).
+
+    Hotline calls are private: the requests stay off the public board and Open311 unless
+    ``public`` (``--public``) or the row's 是否公开 says otherwise.
     """
     check_header(path)
     run = ImportRun(format=FORMAT, paths=str(path), started_at=datetime.now(UTC))
@@ -406,7 +587,7 @@ def import_csv(
             continue
         plan = plan or _plan(row)  # every row has the header's keys
         try:
-            parsed = _row(row, plan, source, codes)
+            parsed = _row(row, plan, source, codes, public)
         except ValidationError as exc:
             importer.add(_Item(where, row, refused=_invalid(exc)))
             continue

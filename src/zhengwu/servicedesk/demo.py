@@ -160,10 +160,13 @@ def run(
         session, analytics, since=since, actor=SYSTEM, hashtags=DEFAULT_HASHTAGS, as_of=as_of
     )
     created = posts.created
+    # Hotline calls stay private; the web form's citizens asked on the public board.
     for name, source in (("12345-requests.csv", "12345"), ("form-requests.csv", "form")):
         path = input_dir / "requests" / name
         if path.exists():
-            created += import_csv(session, path, actor=SYSTEM, source=source, as_of=as_of).created
+            created += import_csv(
+                session, path, actor=SYSTEM, source=source, as_of=as_of, public=source == "form"
+            ).created
     events = input_dir / "requests" / "handling-events.json"
     applied = replay_events(session, events, now=as_of).applied if events.exists() else 0
     supervised = len(escalate_overdue(session, now=as_of))

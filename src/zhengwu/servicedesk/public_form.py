@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from zhengwu.privacy.phones import PhoneError, normalise_callback_phone
 from zhengwu.servicedesk.schemas import MAX_TEXT, RequestIntake
 
-FIELDS = ("text", "category_code", "address", "citizen_name", "citizen_phone")
+FIELDS = ("text", "category_code", "address", "citizen_name", "citizen_phone", "private")
 TEXT_MIN = 2  # characters once surrounding blanks are trimmed
 
 FieldErrors = dict[str, tuple[str, str]]
@@ -47,10 +47,11 @@ def check(
     """Return the intake of a public form (source ``form``), or the errors of its fields.
 
     ``categories`` are the codes the form offers; an empty choice leaves the category to
-    the classifier.
+    the classifier. The citizen chooses whether the request shows on the board: it does
+    (masked) unless they tick 不公开 (``private=1``).
     """
     errors: FieldErrors = {}
-    data: dict[str, object] = {"source": "form"}
+    data: dict[str, object] = {"source": "form", "public": values.get("private", "") != "1"}
     text = values.get("text", "").strip()
     if len(text) < TEXT_MIN or len(text) > MAX_TEXT:
         errors["text"] = MESSAGES["text"]

@@ -3,6 +3,15 @@
 The worker's job ``desk-escalation`` (``zhengwu worker``, or the server's background
 thread) and ``zhengwu desk escalate`` run :func:`escalate_overdue` (every few minutes is
 fine: a request is supervised once per missed deadline, so repeated runs add nothing).
+
+**The sweep chases only deadlines the desk could have met.** A deadline that had already
+passed when the request was taken in — imported history (a hotline export of 2011–2020, a
+post found weeks late) — is not supervised automatically: supervising thousands of
+old tickets at once tells nobody anything, buries the real 督办, and rewrites every row.
+Such a request still shows as overdue (超期) in the queue and counts in the rates; the
+office decides on each (办结, 督办 by hand, 无效), and :func:`overdue_at_intake` counts
+those still open for the queue's notice. A new deadline set after intake (重启, 延期)
+is chased as usual.
 """
 
 from __future__ import annotations
@@ -10,7 +19,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from zhengwu.auth.principal import Principal
@@ -27,16 +36,33 @@ _CN = ZoneInfo("Asia/Shanghai")
 
 
 def _overdue_clause(now: datetime) -> object:
-    """Missed resolve deadline not yet supervised since it was set, or no response in time."""
+    """Missed resolve deadline not yet supervised since it was set, or no response in time —
+    each only if the deadline was still ahead when the request was taken in."""
     sr = ServiceRequest
     late_resolve = and_(
         sr.resolve_due < now,
+        sr.resolve_due >= sr.created_at,
         or_(sr.supervised_at.is_(None), sr.supervised_at < sr.resolve_due),
     )
     late_response = and_(
-        sr.first_response_at.is_(None), sr.response_due < now, sr.supervised_at.is_(None)
-    )
+        sr.first_response_at.is_(None), sr.response_due < now, sr.response_due >= sr.created_at,
+        sr.supervised_at.is_(None),
+    )  # fmt: skip
     return and_(sr.state.in_(OPEN_STATES), or_(late_resolve, late_response))
+
+
+NOTICE_CAP = 10_000  # the queue's notice counts this many at most ("10000+")
+
+
+def overdue_at_intake(session: Session, *, within: Principal | None = None) -> int:
+    """Count the open requests already past their resolve deadline when taken in (the ones
+    the sweep leaves to the office), up to :data:`NOTICE_CAP` + 1; ``within`` limits it to
+    those a principal may read."""
+    sr = ServiceRequest
+    base = access.readable_requests(within) if within is not None else select(sr)
+    late = base.where(sr.state.in_(OPEN_STATES), sr.resolve_due < sr.created_at)
+    capped = late.with_only_columns(sr.id).limit(NOTICE_CAP + 1).subquery()
+    return int(session.scalar(select(func.count()).select_from(capped)) or 0)
 
 
 def _reason(request: ServiceRequest, now: datetime) -> str:

@@ -24,6 +24,11 @@ class RequestIntake(BaseModel):
     text: str = Field(min_length=1, max_length=MAX_TEXT)
     category_code: str | None = Field(None, max_length=32)
     address: str | None = Field(None, max_length=256)
+    region: str | None = Field(
+        None, max_length=64,
+        description="the region a hotline export files it under (所属区域: 长沙市, 岳麓区 or a "
+        "code): authoritative, the text may only refine it to a division inside it",
+    )  # fmt: skip
     lat: float | None = Field(None, ge=-90, le=90)
     lon: float | None = Field(None, ge=-180, le=180)
     adcode: str | None = Field(None, pattern=r"^\d{6}$")
@@ -42,7 +47,9 @@ class RequestIntake(BaseModel):
     attributes: dict[str, Any] = Field(default_factory=dict)
     media_url: str | None = Field(None, max_length=512)
     submitted_at: AwareDatetime | None = None
-    public: bool = True
+    public: bool = Field(
+        True, description="shown (masked) on the public board and in Open311 GET requests"
+    )
 
     @field_validator("text")
     @classmethod

@@ -22,6 +22,7 @@ from zhengwu.accounts import phones as published_phones
 from zhengwu.accounts.models import Account, Matrix, MatrixMember, Organization
 from zhengwu.audit import service as audit_service
 from zhengwu.auth.principal import Principal
+from zhengwu.config import get_settings
 from zhengwu.db.base import utcnow
 from zhengwu.errors import ConflictError, NotFoundError
 from zhengwu.servicedesk import access, deadlines, dedup, locate, masking, snapshot
@@ -264,7 +265,9 @@ def build_new_request(
         category = nodes.get(cls.code) if cls.code else None
     else:
         category = next((c for c in tree if c.code == cls.code), None)
-    adcode, located_by = locate.locate(intake, hint=_region_hint(session, account))
+    adcode, located_by = locate.locate(
+        intake, hint=_region_hint(session, account), home=get_settings().desk_home_adcode
+    )
     rule = routing_service.route(
         session, category_codes=category_service.lineage(tree, cls.code), adcode=adcode,
         at=now, rules=config.rules,
@@ -286,7 +289,8 @@ def build_new_request(
         "citizen_name": intake.citizen_name, "citizen_phone": intake.citizen_phone,
         "citizen_email": intake.citizen_email, "citizen_key": key, "fingerprint": fingerprint,
         "category_code": cls.code, "classified_by": cls.by,
-        "classification_confidence": cls.confidence, "address": intake.address,
+        "classification_confidence": cls.confidence,
+        "address": intake.address or intake.region,
         "lat": intake.lat, "lon": intake.lon, "adcode": adcode, "located_by": located_by,
         "attributes": intake.attributes, "media_url": intake.media_url,
         "organization_id": org_id,
@@ -294,7 +298,9 @@ def build_new_request(
         "routing_rule_id": rule.id if rule else None, "received_at": received,
         "response_due": deadlines.add_working_days(received, response_days),
         "resolve_due": deadlines.add_working_days(received, resolve_days),
-        "first_response_at": None, "reply_text": None, "supervision_count": 0,
+        "first_response_at": None, "accepted_at": None, "resolved_at": None,
+        "followed_up_at": None, "satisfaction": None, "feedback": None, "extension_days": None,
+        "extension_reason": None, "supervised_at": None, "reply_text": None, "supervision_count": 0,
         "reopen_count": 0, "created_at": now, "updated_at": now,
     }  # fmt: skip
     return NewRequest(

@@ -13,6 +13,7 @@ from fastapi import APIRouter, FastAPI, Query
 
 from zhengwu.servicedesk import presenters, public_views, rates, scheduled, service
 from zhengwu.servicedesk.category import views as category_views
+from zhengwu.servicedesk.models import SOCIAL_SOURCES
 from zhengwu.servicedesk.rates import GroupBy, RateRow
 from zhengwu.servicedesk.routing import views as routing_views
 from zhengwu.servicedesk.schemas import (
@@ -85,8 +86,14 @@ def due_soon(
 
 @router.post("/api/desk/requests", response_model=IntakeReceipt, status_code=201)
 def staff_intake(db: DB, principal: WritingPrincipal, intake: RequestIntake) -> IntakeReceipt:
-    """Register a request on a citizen's behalf (phone call, letter, another system)."""
+    """Register a request on a citizen's behalf (phone call, letter, another system).
+
+    Private unless the body says ``"public": true`` — a phone call or a letter was not
+    addressed to the public — except a social post, which the citizen published already.
+    """
     principal.require(*STAFF)
+    if "public" not in intake.model_fields_set and intake.source not in SOCIAL_SOURCES:
+        intake = intake.model_copy(update={"public": False})
     outcome = service.receive(db, intake=intake, actor=principal)
     req = outcome.request
     return IntakeReceipt(

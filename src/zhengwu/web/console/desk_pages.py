@@ -23,7 +23,7 @@ from zhengwu.accounts.models import Organization
 from zhengwu.auth.principal import Principal
 from zhengwu.db.base import utcnow
 from zhengwu.errors import InvalidInputError, ZhengwuError
-from zhengwu.servicedesk import access, deadlines, presenters, service
+from zhengwu.servicedesk import access, deadlines, presenters, scheduled, service
 from zhengwu.servicedesk.actions import FIELD_NAMES
 from zhengwu.servicedesk.category import service as category_service
 from zhengwu.servicedesk.models import RequestHelper, ServiceRequest
@@ -226,6 +226,9 @@ def queue(
         unrouted=routing_service.unrouted_without_rules(db) if overseer else 0,
         # Deadlines on the page that run into a year without an official schedule.
         provisional=deadlines.provisional_years((r.received_at, r.resolve_due) for r in rows),
+        # Requests taken in past their deadline (imported history): the sweep leaves them.
+        late_intake=scheduled.overdue_at_intake(db, within=principal),
+        late_intake_cap=scheduled.NOTICE_CAP,
     )  # fmt: skip
 
 
