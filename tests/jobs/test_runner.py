@@ -61,7 +61,7 @@ def _world(engine: Engine) -> dict[str, int]:
 def test_without_a_connector_the_outbox_stays_queued(committed_engine: Engine) -> None:
     _world(committed_engine)
     reports = {r.name: r.counts for r in run_jobs(select_jobs(), engine=committed_engine)}
-    assert reports["outbox-delivery"] == {"delivered": 0, "failed": 0}
+    assert reports["outbox-delivery"] == {"delivered": 0, "failed": 0, "announced": 0}
     with Session(committed_engine) as session:
         states = set(session.scalars(select(OutboxMessage.state)))
     assert states == {"queued"}  # nothing is shown as published that reached no platform
@@ -82,7 +82,7 @@ def test_every_job_does_its_work_once(
         "distribution-release": {"queued": 1},
         "desk-escalation": {"supervised": 1},
         # the reply, and the distribution released earlier in the same round
-        "outbox-delivery": {"delivered": 2, "failed": 0},
+        "outbox-delivery": {"delivered": 2, "failed": 0, "announced": 0},
         "published-numbers": {"checked": 0, "remasked": 0, "reindexed": 0},
         "search-refresh": {"accounts": 1, "requests": 1},
     }
@@ -105,7 +105,7 @@ def test_every_job_does_its_work_once(
     assert again == {
         "distribution-release": {"queued": 0},
         "desk-escalation": {"supervised": 0},
-        "outbox-delivery": {"delivered": 0, "failed": 0},
+        "outbox-delivery": {"delivered": 0, "failed": 0, "announced": 0},
         "published-numbers": {"checked": 0, "remasked": 0, "reindexed": 0},
         "search-refresh": {"accounts": 0, "requests": 0},
     }

@@ -105,9 +105,15 @@ def test_merge_command_groups_a_file_without_a_database(tmp_path: Path) -> None:
 
 def test_team_update_deactivate_reactivate(database: None) -> None:
     created = _json(["team", "create", "许昌蓝天救援队", "--capability", "boat",
-                     "--contact-name", "王队长", "--contact-phone", "13800003333", "--json"])  # fmt: skip
+                     "--contact-name", "王队长", "--contact-phone", "138 0000 3333", "--json"])  # fmt: skip
     assert isinstance(created, dict)
+    assert created["contact_phone"] == "13800003333"  # stored like every other phone
     team_id = str(created["id"])
+    spaced = _json(["team", "update", team_id, "--contact-phone", "139 5555 3333", "--json"])
+    assert isinstance(spaced, dict) and spaced["contact_phone"] == "13955553333"
+    _json(["team", "update", team_id, "--contact-phone", "13800003333", "--json"])
+    hotline = runner.invoke(app, ["team", "create", "乙队", "--contact-phone", "12345"])
+    assert hotline.exit_code == 2 and "not a phone number" in " ".join(hotline.output.split())
     changed = _json(["team", "update", team_id, "--capacity", "4", "--capability", "boat",
                      "--capability", "medical", "--area", "411000", "--json"])  # fmt: skip
     assert isinstance(changed, dict)

@@ -41,15 +41,16 @@ def test_lifecycle_with_partial_fulfilment_and_notices_to_every_mirror(
     assert request.state == "on_scene"
     assert priority.fulfilment(request) == "partial"
     assert "partial" in priority.flags(request)
-    with pytest.raises(ConflictError):
-        dispatch.fulfil(session, request=request, people=4, outcome="rescued", actor=DISPATCHER)
+    with pytest.raises(dispatch.PartialRescueError):  # 3 of the 8 are still waiting
+        dispatch.resolve(session, request=request, outcome="rescued", actor=DISPATCHER)
     dispatch.fulfil(session, request=request, people=3, outcome="relocated", actor=DISPATCHER)
     assert priority.fulfilment(request) == "complete"
     assert dispatch.resolve(session, request=request, outcome="rescued", actor=DISPATCHER) == 3
-    assert request.state == "announced"
+    assert request.state == "resolved"  # queued is not published
     messages = outbox_service.for_entity(session, entity_type="help_request", entity_id=request.id)
     assert sorted(m.target_post_id or "" for m in messages) == ["1", "2", "3"]
-    assert all("请勿重复救援" in m.body and m.kind == "rescue_notice" for m in messages)
+    assert all("共 8 人" in m.body and "请勿重复救援" in m.body for m in messages)
+    assert all(m.kind == "rescue_notice" and m.state == "queued" for m in messages)
     assert all(s.notified_at is not None for s in request.sources)
 
 

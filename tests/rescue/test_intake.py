@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from zhengwu.audit import service as audit_service
 from zhengwu.content.store import connect
 from zhengwu.db.base import utcnow
-from zhengwu.errors import ConflictError
+from zhengwu.errors import ConflictError, InvalidInputError
 from zhengwu.outbox import service as outbox_service
 from zhengwu.rescue import dispatch, intake
 from zhengwu.rescue import service as rescue_service
@@ -99,7 +99,8 @@ def test_a_late_mirror_of_an_announced_request_gets_its_notice_at_once(
     )
     request = rescue_service.get_request(session, request_id=first.requests[("weibo", "1")].id)
     dispatch.assign(session, request=request, team=team, actor=DISPATCHER)
-    assert dispatch.resolve(session, request=request, outcome="rescued", actor=DISPATCHER) == 1
+    assert dispatch.resolve(session, request=request, outcome="rescued", actor=DISPATCHER,
+                            people_helped=8) == 1  # fmt: skip
     intake.take_in(session, incident=incident, posts=[post("2", COPY, 2000)], actor=DISPATCHER)
     targets = [m.target_post_id for m in outbox_service.for_entity(
         session, entity_type="help_request", entity_id=request.id)]  # fmt: skip
@@ -188,9 +189,26 @@ def test_incident_update_close_and_delete_rules(
 
     used, spare = make_incident(), make_incident("误建")
     intake.take_in(session, incident=used, posts=[post("1", ORIGINAL)], actor=DISPATCHER)
+    with pytest.raises(rescue_service.OpenRequestsError) as refused:  # one request still new
+        rescue_service.update_incident(session, incident=used, actor=DISPATCHER,
+                                       data=IncidentUpdate(status="closed"))  # fmt: skip
+    assert refused.value.to_dict()["open_requests"] == {"new": 1}
+    assert "待核实 1" in refused.value.message_zh and "(new 1)" in refused.value.message_en
+    assert used.status == "active"
+    with pytest.raises(InvalidInputError, match="needs a reason"):
+        rescue_service.update_incident(session, incident=used, actor=DISPATCHER,
+                                       data=IncidentUpdate(status="closed", force=True))  # fmt: skip
     rescue_service.update_incident(session, incident=used, actor=DISPATCHER,
-                                   data=IncidentUpdate(status="closed", hashtags=["#新话题#"]))  # fmt: skip
+                                   data=IncidentUpdate(status="closed", hashtags=["#新话题#"],
+                                                       force=True, reason="转交 119 跟进"))  # fmt: skip
     assert (used.status, used.hashtags) == ("closed", ["新话题"])
+    entry = audit_service.history(session, entity_type="rescue_incident", entity_id=used.id)[-1]
+    assert (entry.reason, entry.data["forced"], entry.data["open_requests"]) == (
+        "转交 119 跟进",
+        True,
+        {"new": 1},
+    )
+    assert "force" not in entry.data and "reason" not in entry.data
     with pytest.raises(ConflictError):
         rescue_service.delete_incident(session, incident=used, actor=DISPATCHER)
     with pytest.raises(ConflictError):
@@ -264,7 +282,7 @@ def test_a_late_mirror_replayed_on_a_simulated_clock_gets_its_notice_then(
     )
     request = rescue_service.get_request(session, request_id=first.requests[("weibo", "1")].id)
     dispatch.assign(session, request=request, team=team, actor=DISPATCHER)
-    dispatch.resolve(session, request=request, outcome="rescued", actor=DISPATCHER)
+    dispatch.resolve(session, request=request, outcome="rescued", actor=DISPATCHER, people_helped=8)
     late = post("2", COPY, 2000)
     at = late.posted_at
     assert at is not None

@@ -131,15 +131,19 @@ def _closed_loop(
     api.post(f"/api/rescue/requests/{rid}/fulfilments", headers=team, json={"people": 3})
     resolved = api.post(f"/api/rescue/requests/{rid}/resolve", headers=dispatcher,
                         json={"outcome": "rescued"})  # fmt: skip
-    assert resolved.json()["state"] == "announced"
+    assert resolved.json()["state"] == "resolved"  # queued, not yet on any platform
 
     notices = api.get(f"/api/rescue/requests/{rid}/notices", headers=dispatcher).json()
     assert sorted(n["target_post_id"] for n in notices) == ["1", "2", "3"]
     assert all("已获救" in n["body"] and "请勿重复救援" in n["body"] for n in notices)
+    assert {n["state"] for n in notices} == {"queued"}
+    assert all(n["delivered_at"] is None for n in notices)
 
     board = api.get(f"/api/rescue/incidents/{iid}/board").json()
-    assert board["by_state"]["announced"] == 1
+    assert board["by_state"]["resolved"] == 1
+    assert board["by_state"]["announced"] == 0
     assert board["notices"][0]["request_id"] == rid
+    assert board["notices"][0]["announced_at"] is None
     assert board["response_times"]["reported_to_resolved"]["count"] == 1
     assert all(r["masked"] and "13900002222" not in str(r) for r in board["requests"])
     page = api.get(f"/board/rescue/{iid}")

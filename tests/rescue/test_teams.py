@@ -156,6 +156,7 @@ def test_a_team_with_open_requests_cannot_stand_down_but_keeps_its_history(
     dispatch.fulfil(session, request=request_of_eight, people=8, outcome="rescued",
                     actor=DISPATCHER)  # fmt: skip
     dispatch.resolve(session, request=request_of_eight, outcome="rescued", actor=DISPATCHER)
+    assert request_of_eight.state == "resolved"  # its 3 notices wait in the outbox
     rescue_service.set_team_active(session, team=team, active=False, actor=DISPATCHER)
     session.expire_all()
     assert session.get(Team, team.id) is not None
@@ -164,5 +165,5 @@ def test_a_team_with_open_requests_cannot_stand_down_but_keeps_its_history(
     helped = session.scalars(select(Fulfilment).where(Fulfilment.team_id == team.id)).all()
     assert [f.people for f in helped] == [8]
     resolved = rescue_service.get_request(session, request_id=request_of_eight.id)
-    assert (resolved.team_id, resolved.state) == (team.id, "announced")
+    assert (resolved.team_id, resolved.state) == (team.id, "resolved")
     assert [e.action for e in _history(session, team)] == ["create", "deactivate"]

@@ -94,19 +94,24 @@ def test_dispatcher_verifies_and_dispatches(client: httpx.Client, world: Console
     again = client.post(f"/console/rescue/requests/{help_id}/assign",
                         data={"csrf_token": csrf, "team_id": str(world.teams["fire"])})  # fmt: skip
     assert again.status_code == 409  # already dispatched: release first
-    too_many = client.post(f"/console/rescue/requests/{help_id}/fulfil",
-                           data={"csrf_token": csrf, "people": "9", "outcome": "rescued"})  # fmt: skip
-    assert too_many.status_code == 409
+    assert "已派给队伍「蓝天救援队」" in again.text
     partial = client.post(f"/console/rescue/requests/{help_id}/fulfil",
-                          data={"csrf_token": csrf, "people": "2", "outcome": "rescued"})  # fmt: skip
+                          data={"csrf_token": csrf, "people": "2", "outcome": "rescued",
+                                "note": "二楼救出2人"})  # fmt: skip
     assert partial.status_code == 303
     page = client.get(f"/console/rescue/requests/{help_id}").text
     assert "已救 2 / 共 4" in page
-    assert "部分救出" in page
+    assert "部分救出" in page and "仍有 2 人待救" in page
+    assert "二楼救出2人" in page  # the field note, in the 救出记录 table
+    refused = client.post(f"/console/rescue/requests/{help_id}/resolve",
+                          data={"csrf_token": csrf, "outcome": "rescued", "people_helped": "2"})  # fmt: skip
+    assert refused.status_code == 409
+    assert "仍有 2 人待救" in refused.text and 'id="partial-confirm"' in refused.text
+    assert _state(client, help_id) == "救援中"
     resolved = client.post(f"/console/rescue/requests/{help_id}/resolve",
-                           data={"csrf_token": csrf, "outcome": "rescued"})  # fmt: skip
+                           data={"csrf_token": csrf, "outcome": "rescued", "people_helped": "4"})  # fmt: skip
     assert resolved.status_code == 303
-    assert _state(client, help_id) == "已公告"
+    assert _state(client, help_id) == "已结束·已公告"  # a form: no post to answer under
     board = httpx.get(f"{client.base_url}/board/rescue/{world.incident_id}").text
     assert "13800001111" not in board  # the public board is masked
 
@@ -271,7 +276,7 @@ def test_team_form_errors_keep_the_input(client: httpx.Client, world: ConsoleWor
         "area": "123456", "contact_name": "周六", "contact_phone": "12345",
     })  # fmt: skip
     assert bad.status_code == 422
-    assert "电话号码格式不对" in bad.text
+    assert "不是电话号码" in bad.text and "not a phone number" in bad.text
     assert "未知的区划：123456" in bad.text
     assert 'value="12345"' in bad.text
     assert 'value="周六"' in bad.text
@@ -396,7 +401,7 @@ def test_dispatcher_edits_deactivates_and_reactivates_a_team(
     assert 'value="郑州消防救援支队"' in edit.text and 'value="3"' in edit.text
     form = {"csrf_token": csrf, "name": "郑州消防救援支队", "kind": "fire_brigade",
             "capacity": "8", "capabilities": "冲锋舟 破拆", "area": "410100",
-            "contact_name": "周建华", "contact_phone": "13700002468"}  # fmt: skip
+            "contact_name": "周建华", "contact_phone": "137 0000 2468"}  # fmt: skip
     saved = client.post(f"/console/rescue/teams/{fire}/edit", data=form)
     assert saved.status_code == 303
     page = client.get(saved.headers["location"]).text
@@ -410,7 +415,7 @@ def test_dispatcher_edits_deactivates_and_reactivates_a_team(
     bad = client.post(f"/console/rescue/teams/{fire}/edit",
                       data=form | {"contact_phone": "110", "capacity": "0"})  # fmt: skip
     assert bad.status_code == 422
-    assert "电话号码格式不对" in bad.text
+    assert "不是电话号码" in bad.text and "not a phone number" in bad.text
     assert _offered(client, help_id) == {fire, blue}
     off = client.post(f"/console/rescue/teams/{fire}/deactivate", data={"csrf_token": csrf})
     assert off.status_code == 303

@@ -128,6 +128,10 @@ def incident_create(
     description: Annotated[
         str | None, typer.Option(help="灾情说明 shown on the board (phones masked for the public)")
     ] = None,
+    hotline: Annotated[
+        str | None,
+        typer.Option(help="求助热线 to call where the network cannot help online, e.g. 0371-12345"),
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Create an incident; several may be active at once.
@@ -146,7 +150,7 @@ def incident_create(
         data = IncidentCreate.model_validate(
             {"name": name, "type": type_, "regions": region or [], "hashtags": hashtag or [],
              "keywords": keyword or [], "starts_at": start, "ends_at": end,
-             "reverify_hours": reverify_hours, "description": description}
+             "reverify_hours": reverify_hours, "description": description, "hotline": hotline}
         )  # fmt: skip
     except ValidationError as exc:
         raise InvalidInputError(f"参数有误：{exc}", f"invalid incident: {exc}") from None
@@ -209,12 +213,18 @@ def team_create(
 
     Example: zhengwu rescue team create 郑州蓝天救援队 --capability boat --area 410100
     """
+    from pydantic import ValidationError
+
     from zhengwu.db.engine import unit_of_work
+    from zhengwu.errors import InvalidInputError
     from zhengwu.rescue import service as rescue_service
     from zhengwu.rescue.schemas import TeamCreate, TeamRead
 
-    data = TeamCreate(name=name, kind=kind, capabilities=capability or [], capacity=capacity,
-                      area=area or [], contact_name=contact_name, contact_phone=contact_phone)  # fmt: skip
+    try:
+        data = TeamCreate(name=name, kind=kind, capabilities=capability or [], capacity=capacity,
+                          area=area or [], contact_name=contact_name, contact_phone=contact_phone)  # fmt: skip
+    except ValidationError as exc:
+        raise InvalidInputError(f"参数有误：{exc}", f"invalid team: {exc}") from None
     with unit_of_work() as session:
         team = rescue_service.create_team(session, data=data, actor=rescue_service.SYSTEM)
         row = TeamRead.model_validate(team).model_dump(mode="json")

@@ -58,17 +58,26 @@ def _distribution_release(session: Session) -> Step:
 
 
 def _outbox_delivery(session: Session) -> Step:
-    """Deliver a batch of queued outbox messages through the configured connectors."""
+    """Deliver a batch of queued outbox messages through the configured connectors, then
+    mark the help requests whose every closing notice was delivered as announced."""
     from zhengwu.outbox import service as outbox_service
+    from zhengwu.rescue import notices
 
     connectors = outbox_service.default_connectors()
-    if not connectors:  # no connector configured: the messages wait, queued
-        return Step({"delivered": 0, "failed": 0})
-    report = outbox_service.deliver_pending(session, connectors, limit=OUTBOX_BATCH)
+    # No connector configured: the messages wait, queued (a gateway reading the table may
+    # still mark some delivered, so the announcement check runs all the same).
+    report = (
+        outbox_service.deliver_pending(session, connectors, limit=OUTBOX_BATCH)
+        if connectors
+        else outbox_service.DeliveryReport()
+    )
+    announced = notices.announce_delivered(session)
     # A failed message stays queued for its next attempt: only a full batch of
     # deliveries means more is waiting now (retrying failures at once would not help).
-    counts = {"delivered": report.delivered, "failed": report.failed}
-    return Step(counts, more=report.delivered >= OUTBOX_BATCH)
+    counts = {"delivered": report.delivered, "failed": report.failed, "announced": announced}
+    return Step(
+        counts, more=report.delivered >= OUTBOX_BATCH or announced >= notices.ANNOUNCE_BATCH
+    )
 
 
 def _desk_escalation(session: Session) -> Step:
@@ -96,7 +105,8 @@ JOBS: tuple[Job, ...] = (
     Job("desk-escalation", "超期督办", 300, _desk_escalation,
         "supervise open requests that missed a deadline"),
     Job("outbox-delivery", "消息发送", 30, _outbox_delivery,
-        "deliver queued outbox messages (replies, notices, distributions)"),
+        "deliver queued outbox messages (replies, notices, distributions); announce rescue "
+        "requests whose notices were all delivered"),
     Job("published-numbers", "公开电话更新", 60, _published_numbers,
         "re-mask stored request texts after published numbers (公开电话) change"),
     Job("search-refresh", "搜索索引更新", 60, _search_refresh,

@@ -184,6 +184,8 @@ def view(
         lon=request.lon if full else (place.lon if place else None),
         lat=request.lat if full else (place.lat if place else None),
         people_total=request.people_total, people_helped=request.people_helped,
+        people_remaining=(None if request.people_total is None
+                          else max(request.people_total - request.people_helped, 0)),
         fulfilment=priority.fulfilment(request),
         vulnerabilities=list(request.vulnerabilities), needs=list(request.needs),
         hazard=request.hazard, urgency=request.urgency,
@@ -204,7 +206,9 @@ def view(
             for v in request.verifications
         ],
         fulfilments=[
-            FulfilmentView(people=f.people, outcome=f.outcome, team_id=f.team_id, at=f.at)
+            FulfilmentView(people=f.people, outcome=f.outcome, team_id=f.team_id, at=f.at,
+                           team_name=f.team.name if f.team else None, note=f.note if full else None,
+                           recorded_by=f.recorded_by if full else None)
             for f in request.fulfilments
         ],
     )  # fmt: skip

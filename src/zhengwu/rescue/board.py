@@ -13,8 +13,11 @@ from zhengwu.auth.principal import Principal
 from zhengwu.rescue import access
 from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.models import STATES, HelpRequest, Incident
+from zhengwu.rescue.notices import HELPED_OUTCOMES, is_partial, notice_text, people_remaining
 from zhengwu.rescue.schemas import BoardView, Durations
 from zhengwu.rescue.workflow import OPEN_STATES
+
+CLOSED_STATES = ("resolved", "announced")
 
 # reported → verified → dispatched → resolved, each step and the whole way.
 STEPS = {
@@ -67,19 +70,27 @@ def counts(requests: Sequence[HelpRequest]) -> tuple[dict[str, int], dict[str, d
     return by_state, {area: dict(c) for area, c in sorted(by_area.items())}
 
 
-def notices(requests: Sequence[HelpRequest]) -> list[dict[str, str | int | None]]:
-    """Return the closing notices of announced requests, newest first."""
-    from zhengwu.rescue.dispatch import notice_text
+def notices(
+    requests: Sequence[HelpRequest], *, hotline: str | None = None
+) -> list[dict[str, str | int | bool | None]]:
+    """Return the closing statements of closed requests, newest first.
 
-    done = [r for r in requests if r.state == "announced"]
-    done.sort(key=lambda r: r.announced_at or r.reported_at, reverse=True)
+    The board is where the coordinators' statement is published; whether a notice also
+    reached the platforms is the outbox's business: ``announced_at`` is set only once
+    every mirror's notice was delivered.
+    """
+    done = [r for r in requests if r.state in CLOSED_STATES]
+    done.sort(key=lambda r: (r.resolved_at or r.reported_at, r.id), reverse=True)
     return [
         {
             "request_id": r.id,
             "area": access.area_name(r.adcode),
             "outcome": r.outcome,
+            "partial": is_partial(r),
+            "people_remaining": people_remaining(r) if r.outcome in HELPED_OUTCOMES else None,
+            "resolved_at": r.resolved_at.isoformat() if r.resolved_at else None,
             "announced_at": r.announced_at.isoformat() if r.announced_at else None,
-            "text": notice_text(r),
+            "text": notice_text(r, hotline=hotline),
         }
         for r in done
     ]
@@ -107,6 +118,6 @@ def board(
         people_total=sum(r.people_total or 1 for r in requests),
         people_helped=sum(r.people_helped for r in requests),
         response_times=response_times(requests),
-        notices=notices(requests)[:limit],
+        notices=notices(requests, hotline=incident.hotline)[:limit],
         requests=[access.view(principal, r, now=now, keep=keep) for r in shown],
     )

@@ -5,11 +5,18 @@ Two dispatchers racing to assign the same request cannot both win: the request's
 ``version`` column makes the second UPDATE match no row (see
 :func:`zhengwu.rescue.workflow.flush_or_conflict`), and a dispatcher whose screen is
 stale can send ``expected_version`` to be told before anything is written.
+
+People counts: the number a request lists (``people_total``) is what the posts said, so
+it can be wrong both ways. A coordinator corrects it with a reason (:func:`correct_people`);
+a team that finds more people than listed records them and the count rises with them
+(:func:`fulfil`, audited). Closing as rescued or relocated while fewer people were helped
+than listed is refused unless the coordinator confirms a partial closure with a reason
+(:func:`resolve`): the notice then says how many may still be waiting
+(:mod:`zhengwu.rescue.notices`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -18,26 +25,35 @@ from zhengwu.audit import service as audit_service
 from zhengwu.auth.principal import Principal
 from zhengwu.db.base import utcnow
 from zhengwu.errors import ConflictError, ForbiddenError, InvalidInputError
-from zhengwu.outbox import service as outbox_service
 from zhengwu.rescue import service as rescue_service
-from zhengwu.rescue.models import (
-    OUTCOMES,
-    Assignment,
-    Fulfilment,
-    HelpRequest,
-    HelpSource,
-    Team,
-    Verification,
-)
+from zhengwu.rescue.models import OUTCOMES, Assignment, Fulfilment, HelpRequest, Team, Verification
+from zhengwu.rescue.notices import HELPED_OUTCOMES, people_en, people_remaining, queue_notices
 from zhengwu.rescue.workflow import OPEN_STATES, flush_or_conflict, transition
 
-NOTICE_CHANNELS = ("post",)  # forms and spreadsheet rows have no post to answer under
-OUTCOME_LABELS = {
-    "rescued": "已获救",
-    "relocated": "已安全转移",
-    "no_longer_needed": "已无需救援",
-    "unreachable": "多次联系不上，已结束救援",
-}
+PEOPLE_EDITORS = ("dispatcher", "verifier")  # who corrects a request's people count
+
+
+class PartialRescueError(ConflictError):
+    """Closing as rescued or relocated while people may still wait, without confirming it."""
+
+    def __init__(
+        self, *, request_id: int, total: int, helped: int, remaining: int, outcome: str
+    ) -> None:
+        verb = "救出" if outcome == "rescued" else "转移"
+        super().__init__(
+            f"求助 #{request_id} 登记 {total} 人，只记录{verb} {helped} 人，仍有 {remaining} 人"
+            "待救或下落待核实：确属部分结束，请勾选「确认部分结束」并填写理由；人数登记有误请先更正人数",
+            f"help request #{request_id} lists {people_en(total)} but only {helped} "
+            f"{'was' if helped == 1 else 'were'} recorded as helped: {people_en(remaining)} may "
+            "still be waiting. To close it anyway, confirm a partial closure (confirm_partial) "
+            "with a reason; if the count is wrong, correct it first",
+        )
+        self.total, self.helped, self.remaining = total, helped, remaining
+
+    def to_dict(self) -> dict[str, object]:
+        """Return the error with the people counts it is about."""
+        return {**super().to_dict(), "people_total": self.total,
+                "people_helped": self.helped, "people_remaining": self.remaining}  # fmt: skip
 
 
 def _open(request: HelpRequest, action: str) -> None:
@@ -109,10 +125,11 @@ def assign(
     actor.require("dispatcher")
     _expect(request, expected_version)
     if request.team_id is not None and request.state in ("dispatched", "on_scene"):
+        held = session.get(Team, request.team_id)
+        name = held.name if held else f"#{request.team_id}"
         raise ConflictError(
-            f"求助 #{request.id} 已派给队伍 #{request.team_id}，请先撤回再改派",
-            f"help request #{request.id} is already dispatched to team #{request.team_id}; "
-            "release it first",
+            f"求助 #{request.id} 已派给队伍「{name}」，请先撤回再改派",
+            f"help request #{request.id} is already dispatched to team {name}; release it first",
         )
     if not team.active:
         raise ConflictError(f"队伍「{team.name}」已停用", f"team {team.name} is inactive")
@@ -170,74 +187,87 @@ def fulfil(
     actor: Principal,
     note: str | None = None,
 ) -> Fulfilment:
-    """Record people helped ("5 of 8 evacuated"); a dispatched team is then on scene."""
+    """Record people helped ("5 of 8 evacuated"); a dispatched team is then on scene.
+
+    A team that finds more people than the request lists records them all: the count
+    rises to what was helped (audited as ``people``), nobody is turned away by a number.
+    """
     _may_act_for_team(actor, request)
     if request.state not in ("dispatched", "on_scene"):
         raise ConflictError(
             f"求助 #{request.id} 尚未派出队伍，无法记录救出人数",
             f"help request #{request.id} has no team on it: cannot record people helped",
         )
-    remaining = (
-        None if request.people_total is None else request.people_total - request.people_helped
-    )
+    now = utcnow()
+    remaining = people_remaining(request)
     if remaining is not None and people > remaining:
-        raise ConflictError(
-            f"求助 #{request.id} 只剩 {remaining} 人待救，不能记录 {people} 人",
-            f"help request #{request.id} has {remaining} people left, not {people}",
-        )
+        _set_total(session, request, request.people_helped + people, actor=actor, at=now,
+                   reason=note or f"队伍记录救出 {people} 人，多于登记待救的 {remaining} 人",
+                   by="fulfil")  # fmt: skip
     if request.state == "dispatched":
-        transition(session, request=request, to="on_scene", actor=actor)
+        transition(session, request=request, to="on_scene", actor=actor, at=now)
+    event = _record_helped(session, request, people, outcome, actor=actor, note=note, at=now)
+    flush_or_conflict(session, request)
+    return event
+
+
+def _record_helped(
+    session: Session, request: HelpRequest, people: int, outcome: str, *, actor: Principal,
+    note: str | None, at: datetime, by: str = "team",
+) -> Fulfilment:  # fmt: skip
+    # The team on the request, if any, is credited; at closing there may be none.
     event = Fulfilment(request_id=request.id, team_id=request.team_id, people=people,
-                       outcome=outcome, note=note, recorded_by=actor.display_name)  # fmt: skip
+                       outcome=outcome, note=note, recorded_by=actor.display_name, at=at)  # fmt: skip
+    # Set, not loaded: the views read it (lazy="raise") before the session is refreshed.
+    event.team = session.get(Team, request.team_id) if request.team_id else None
     session.add(event)
     request.people_helped += people
     audit_service.record(
         session, entity_type="help_request", entity_id=request.id, action="fulfil", actor=actor,
-        reason=note, data={"people": people, "helped": request.people_helped,
-                           "total": request.people_total, "outcome": outcome},
+        reason=note, at=at, data={"people": people, "helped": request.people_helped,
+                                  "total": request.people_total, "outcome": outcome, "by": by},
     )  # fmt: skip
-    flush_or_conflict(session, request)
     request.fulfilments.append(event)
     return event
 
 
-def notice_text(request: HelpRequest) -> str:
-    """Return the closing notice posted under every mirror of a resolved request."""
-    when = (request.resolved_at or utcnow()).astimezone(rescue_service.CHINA_TZ)
-    label = OUTCOME_LABELS.get(request.outcome or "", "已处理")
-    helped = f"，共 {request.people_helped} 人" if request.people_helped else ""
-    return (
-        f"【{label}】此求助已于 {when:%m月%d日 %H:%M} 确认{label}{helped}，请勿重复救援，"
-        f"请勿再拨打求助电话。感谢转发的每一位网友！（求助编号 #{request.id}）"
-    )
+def _set_total(
+    session: Session, request: HelpRequest, total: int, *, actor: Principal, reason: str,
+    at: datetime, by: str,
+) -> None:  # fmt: skip
+    audit_service.record(
+        session, entity_type="help_request", entity_id=request.id, action="people", actor=actor,
+        reason=reason, at=at, data={"from": request.people_total, "to": total, "by": by},
+    )  # fmt: skip
+    request.people_total = total
 
 
-def queue_notices(
-    session: Session,
-    *,
-    request: HelpRequest,
-    sources: Sequence[HelpSource] | None = None,
-    now: datetime | None = None,
-) -> int:
-    """Queue the closing notice under every mirror not yet told; return how many.
+def correct_people(
+    session: Session, *, request: HelpRequest, people_total: int, actor: Principal, reason: str
+) -> None:
+    """Correct how many people an open request is for (更正人数), with the reason; audited.
 
-    ``now`` is when they are queued (the messages' ``created_at``, the sources'
-    ``notified_at``): the real clock unless the caller replays history (the demo).
+    The count may not fall below the people already helped (409).
     """
-    body = notice_text(request)
-    now = now or utcnow()
-    count = 0
-    for source in request.sources if sources is None else sources:
-        if source.notified_at is not None or source.channel not in NOTICE_CHANNELS:
-            continue
-        outbox_service.enqueue(
-            session, kind="rescue_notice", platform=source.platform, body=body,
-            target_post_id=source.post_id, entity_type="help_request", entity_id=request.id,
-            now=now,
-        )  # fmt: skip
-        source.notified_at = now
-        count += 1
-    return count
+    actor.require(*PEOPLE_EDITORS)
+    _open(request, "更正人数 correct the people count")
+    if not reason.strip():
+        raise InvalidInputError(
+            "更正人数需要填写理由", "correcting the people count needs a reason"
+        )
+    if people_total < 1:
+        raise InvalidInputError("人数应为正整数", "the people count must be a positive number")
+    if people_total < request.people_helped:
+        raise ConflictError(
+            f"求助 #{request.id} 已救出 {request.people_helped} 人，人数不能少于已救出的人数",
+            f"help request #{request.id} already has {people_en(request.people_helped)} helped: "
+            f"the count cannot be {people_total}",
+        )
+    if people_total == request.people_total:
+        return  # nothing changes, nothing is written
+    _set_total(session, request, people_total, actor=actor, reason=reason.strip(),
+               at=utcnow(), by="correction")  # fmt: skip
+    flush_or_conflict(session, request)
 
 
 def resolve(
@@ -247,21 +277,82 @@ def resolve(
     outcome: str,
     actor: Principal,
     note: str | None = None,
+    people_helped: int | None = None,
+    confirm_partial: bool = False,
+    partial_reason: str | None = None,
 ) -> int:
-    """Close ``request`` with ``outcome``, queue notices to every mirror, announce it."""
+    """Close ``request`` with ``outcome`` and queue its notice under every mirror.
+
+    ``people_helped``: for rescued or relocated, everyone helped in all; more than is
+    recorded records the difference now (people rescued by others, counted at closing).
+    Closing as rescued or relocated while fewer people were helped than the request lists
+    raises :class:`PartialRescueError` (409) unless ``confirm_partial`` is set with a
+    ``partial_reason`` (audited as ``confirm_partial``). Returns how many notices were
+    queued; the request is then resolved (已结束·公告待发送) until the outbox has delivered
+    them all, or announced at once when it has no post to answer under.
+    """
     actor.require("dispatcher")
     if outcome not in OUTCOMES:
         raise InvalidInputError(f"未知的结果 {outcome!r}", f"unknown outcome {outcome!r}")
+    _open(request, "结束 resolve")
+    more = _more_helped(request, outcome, people_helped)
+    total = request.people_total
+    if total is not None and request.people_helped + more > total:
+        total = request.people_helped + more
+    remaining = None if total is None else total - request.people_helped - more
+    partial = outcome in HELPED_OUTCOMES and bool(remaining)
+    reason = (partial_reason or "").strip()
+    if partial and not confirm_partial:
+        raise PartialRescueError(request_id=request.id, total=total or 0, outcome=outcome,
+                                 helped=request.people_helped + more, remaining=remaining or 0)  # fmt: skip
+    if partial and not reason:
+        raise InvalidInputError(
+            "确认部分结束需要填写理由（其余的人在哪里、由谁跟进）",
+            "a partial closure needs a reason (where the others are, who follows them up)",
+        )
     now = utcnow()
+    if more:
+        if total != request.people_total:
+            _set_total(session, request, total or 0, actor=actor, at=now, by="resolve",
+                       reason=note or "结束求助时登记的救出人数多于登记人数")  # fmt: skip
+        _record_helped(session, request, more, outcome, actor=actor, at=now, by="resolve",
+                       note=note or "结束求助时登记")  # fmt: skip
+    if partial:
+        audit_service.record(
+            session, entity_type="help_request", entity_id=request.id, action="confirm_partial",
+            actor=actor, reason=reason, at=now,
+            data={"outcome": outcome, "helped": request.people_helped, "total": total,
+                  "remaining": remaining},
+        )  # fmt: skip
     transition(session, request=request, to="resolved", actor=actor, reason=note, at=now,
-               data={"outcome": outcome, "helped": request.people_helped})  # fmt: skip
+               data={"outcome": outcome, "helped": request.people_helped, "total": total,
+                     "remaining": remaining if partial else 0})  # fmt: skip
     request.outcome = outcome
     for assignment in request.assignments:
         if assignment.active:
             assignment.active, assignment.released_at = False, now
     flush_or_conflict(session, request)
     count = queue_notices(session, request=request)
-    transition(session, request=request, to="announced", actor=actor, at=utcnow(),
-               data={"notices": count})  # fmt: skip
+    if count == 0:  # no post to answer under: the board's statement is the announcement
+        transition(session, request=request, to="announced", actor=actor, at=now,
+                   data={"notices": 0})  # fmt: skip
     flush_or_conflict(session, request)
     return count
+
+
+def _more_helped(request: HelpRequest, outcome: str, people_helped: int | None) -> int:
+    """Return how many helped people closing adds to the record (refusing a lower count)."""
+    if people_helped is None or people_helped == request.people_helped:
+        return 0
+    if outcome not in HELPED_OUTCOMES:
+        raise InvalidInputError(
+            "只有「已获救」「已安全转移」可以登记救出人数",
+            "people helped are recorded with rescued or relocated only",
+        )
+    if people_helped < request.people_helped:
+        raise InvalidInputError(
+            f"求助 #{request.id} 已记录救出 {request.people_helped} 人，结束时不能登记为 {people_helped} 人",
+            f"help request #{request.id} already has {people_en(request.people_helped)} "
+            f"helped: it cannot close with {people_helped}",
+        )
+    return people_helped - request.people_helped

@@ -319,9 +319,9 @@ def _store_cluster(
         data={"sources": [s.post_id for s in added], "rules": [s.merged_by for s in added]},
     )  # fmt: skip
     if request.state in ("resolved", "announced"):
-        from zhengwu.rescue import dispatch  # a late mirror of a closed request
+        from zhengwu.rescue import notices  # a late mirror of a closed request
 
-        dispatch.queue_notices(session, request=request, sources=added, now=now)
+        notices.queue_notices(session, request=request, sources=added, now=now)
 
 
 def submit(

@@ -56,6 +56,9 @@ class Incident(Base):
     # 灾情说明: what happened, where to go, official hotlines. Public, but shown masked
     # to the public (zhengwu.rescue.access.incident_view): coordinators paste contacts.
     description: Mapped[str | None] = mapped_column(Text)
+    # 求助热线: the published number the public is told to call where the network cannot
+    # help online (a closed incident's help form, a notice saying people may still wait).
+    hotline: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -230,7 +233,11 @@ class Assignment(Base):
 
 
 class Fulfilment(Base):
-    """People helped in one go ("5 of 8 evacuated"); they add up to the request's total."""
+    """People helped in one go ("5 of 8 evacuated"); they add up to the request's total.
+
+    ``note`` is the team's field note (where they took them, who is still missing);
+    ``team_id`` is None when a coordinator records people helped by others at closing.
+    """
 
     __tablename__ = "help_fulfilments"
 
@@ -242,3 +249,5 @@ class Fulfilment(Base):
     note: Mapped[str | None] = mapped_column(Text)
     recorded_by: Mapped[str] = mapped_column(String(128))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    team: Mapped[Team | None] = relationship(lazy="raise")

@@ -14,9 +14,9 @@ from zhengwu.auth.principal import Principal
 from zhengwu.errors import InvalidInputError
 from zhengwu.rescue import access, board, intake
 from zhengwu.rescue import service as rescue_service
-from zhengwu.rescue.dispatch import OUTCOME_LABELS
 from zhengwu.rescue.labels import vulnerability_label
 from zhengwu.rescue.models import Incident
+from zhengwu.rescue.notices import OUTCOME_LABELS
 from zhengwu.rescue.schemas import HELP_PEOPLE_MAX, HELP_TEXT_MIN, HelpSubmission
 from zhengwu.rescue.throttle import limit_anonymous
 from zhengwu.rescue.workflow import STATE_LABELS
@@ -67,12 +67,20 @@ def _form(
     db: DB, principal: Principal, incident: Incident, *,
     values: dict[str, str] | None = None, errors: dict[str, tuple[str, str]] | None = None,
 ) -> str:  # fmt: skip
-    """Render the help form, with what was typed and the error next to each refused field."""
+    """Render the help form, with what was typed and the error next to each refused field.
+
+    A closed incident gets no form: a page saying so, with the number to call instead.
+    """
+    description = access.incident_view(
+        principal, incident, keep=published_phones.directory(db)
+    ).description
+    if incident.status != "active":
+        return _templates.get_template("rescue_closed.html").render(
+            incident=incident, description=description
+        )
     return _templates.get_template("rescue_form.html").render(
         incident=incident, csrf=principal.csrf_token, values=values or {}, errors=errors or {},
-        description=access.incident_view(
-            principal, incident, keep=published_phones.directory(db)
-        ).description,
+        description=description,
     )  # fmt: skip
 
 
@@ -84,7 +92,8 @@ def _field_errors(exc: ValidationError) -> dict[str, tuple[str, str]]:
 
 @router.get("/board/rescue/{incident_id}/help", response_class=HTMLResponse)
 def form_page(incident_id: int, db: DB, principal: CurrentPrincipal) -> HTMLResponse:
-    """Show the help form of an incident, with its situation description (masked)."""
+    """Show the help form of an incident, with its situation description (masked); a
+    closed incident shows that it is closed and the hotline to call instead."""
     incident = rescue_service.get_incident(db, incident_id=incident_id)
     return HTMLResponse(_form(db, principal, incident))
 
@@ -108,6 +117,8 @@ def form_submit(
     there), but the receipt then says that nobody can call back.
     """
     incident = rescue_service.get_incident(db, incident_id=incident_id)
+    if incident.status != "active":  # a closed incident's form: nobody would read the request
+        return HTMLResponse(_form(db, principal, incident), status_code=409)
     values = {"text": text, "name": name, "phone": phone, "address": address, "people": people}
     try:
         data = HelpSubmission.model_validate({k: v.strip() or None for k, v in values.items()})

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from zhengwu.privacy.phones import normalise_callback_phone
+from zhengwu.privacy.phones import normalise_callback_phone, normalise_phone
 
 IncidentType = Literal["flood", "fire", "earthquake", "typhoon", "epidemic", "other"]
 TeamKind = Literal["fire_brigade", "ngo_rescue", "volunteer", "medical", "other"]
@@ -18,6 +18,7 @@ Result = Literal["confirmed", "false", "unreachable", "already_rescued"]
 
 
 DESCRIPTION_MAX = 4000  # characters of an incident's situation description (灾情说明)
+HOTLINE_MAX = 32
 
 
 def _tags(values: list[str]) -> list[str]:
@@ -32,6 +33,22 @@ def _description(value: object) -> object:
         return value
     text = value.replace("\r\n", "\n").replace("\r", "\n").strip()
     return text or None
+
+
+def _hotline(value: object) -> object:
+    # A published number the public may call: a hotline (12345, 0371-12345), a landline
+    # or a mobile, in its normal form; a blank one is none.
+    if not isinstance(value, str):
+        return value
+    return normalise_phone(value) if value.strip() else None
+
+
+def _contact_phone(value: object) -> object:
+    # A team's contact is called back: a mobile or a landline, in its normal form
+    # ("139 5555 3333" → "13955553333"), like the phones of help requests.
+    if not isinstance(value, str):
+        return value
+    return normalise_callback_phone(value) if value.strip() else None
 
 
 def _not_null(value: object) -> object:
@@ -57,9 +74,16 @@ class IncidentBase(BaseModel):
         max_length=DESCRIPTION_MAX,
         description="灾情说明: what happened, where to go, official hotlines (public, masked)",
     )
+    hotline: str | None = Field(
+        None,
+        max_length=HOTLINE_MAX,
+        examples=["0371-12345"],
+        description="求助热线: the published number to call (closed help form, notices), shown as is",
+    )
 
     _clean_tags = field_validator("hashtags")(_tags)
     _clean_description = field_validator("description", mode="before")(_description)
+    _clean_hotline = field_validator("hotline", mode="before")(_hotline)
 
 
 class IncidentCreate(IncidentBase):
@@ -67,7 +91,11 @@ class IncidentCreate(IncidentBase):
 
 
 class IncidentUpdate(BaseModel):
-    """A change to an incident; absent fields stay as they are."""
+    """A change to an incident; absent fields stay as they are.
+
+    Closing (``status: closed``) an incident that still has open requests is refused
+    (409, with their counts by state) unless ``force`` is true and a ``reason`` is given.
+    """
 
     name: str | None = Field(None, min_length=1, max_length=128)
     type: IncidentType | None = None
@@ -79,8 +107,12 @@ class IncidentUpdate(BaseModel):
     ends_at: datetime | None = None
     reverify_hours: float | None = Field(None, gt=0, le=168)
     description: str | None = Field(None, max_length=DESCRIPTION_MAX, description="null clears it")
+    hotline: str | None = Field(None, max_length=HOTLINE_MAX, description="null clears it")
+    force: bool = Field(False, description="close although requests are still open (needs reason)")
+    reason: str | None = Field(None, max_length=2000, description="why (audited); for force")
 
     _clean_description = field_validator("description", mode="before")(_description)
+    _clean_hotline = field_validator("hotline", mode="before")(_hotline)
 
     @field_validator("hashtags")
     @classmethod
@@ -97,8 +129,8 @@ class IncidentRead(IncidentBase):
     created_at: datetime
 
 
-class TeamCreate(BaseModel):
-    """A new rescue team."""
+class TeamFields(BaseModel):
+    """The fields of a rescue team."""
 
     name: str = Field(min_length=1, max_length=128, examples=["郑州蓝天救援队"])
     kind: TeamKind = "ngo_rescue"
@@ -107,6 +139,12 @@ class TeamCreate(BaseModel):
     area: list[str] = Field(default_factory=list, description="adcodes it covers")
     contact_name: str | None = Field(None, max_length=64)
     contact_phone: str | None = Field(None, max_length=32)
+
+
+class TeamCreate(TeamFields):
+    """A new rescue team; its contact phone is stored in its normal form."""
+
+    _clean_phone = field_validator("contact_phone", mode="before")(_contact_phone)
 
 
 class TeamUpdate(BaseModel):
@@ -125,9 +163,10 @@ class TeamUpdate(BaseModel):
     _required = field_validator(
         "name", "kind", "capabilities", "capacity", "area", "active", mode="before"
     )(_not_null)
+    _clean_phone = field_validator("contact_phone", mode="before")(_contact_phone)
 
 
-class TeamRead(TeamCreate):
+class TeamRead(TeamFields):
     """A rescue team as stored, with its current load."""
 
     model_config = ConfigDict(from_attributes=True)
@@ -225,10 +264,43 @@ class FulfilmentCreate(BaseModel):
 
 
 class ResolveCreate(BaseModel):
-    """Close a request with its outcome (queues the closing notices)."""
+    """Close a request with its outcome (queues the closing notices).
+
+    Closing as rescued or relocated while fewer people were helped than the request
+    lists is refused (409) unless ``confirm_partial`` is true and a ``partial_reason`` is
+    given: the notice then says how many may still be waiting.
+    """
 
     outcome: Outcome
     note: str | None = Field(None, max_length=2000)
+    people_helped: int | None = Field(
+        None, ge=0, le=HELP_PEOPLE_MAX,
+        description="people rescued or relocated in all, when more than recorded: "
+        "the difference is recorded now (rescued or relocated only)",
+    )  # fmt: skip
+    confirm_partial: bool = Field(False, description="close although people may still wait")
+    partial_reason: str | None = Field(
+        None, max_length=2000, description="why, for a partial close"
+    )
+
+    @field_validator("note", "partial_reason", mode="before")
+    @classmethod
+    def _blank(cls, value: object) -> object:
+        return (value.strip() or None) if isinstance(value, str) else value
+
+
+class PeopleCorrection(BaseModel):
+    """Correct the number of people a request is for (更正人数), with the reason."""
+
+    people_total: int = Field(ge=1, le=HELP_PEOPLE_MAX)
+    reason: str = Field(min_length=1, max_length=2000)
+
+    @field_validator("reason")
+    @classmethod
+    def _reason(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("a reason is required")
+        return value.strip()
 
 
 class TransitionCreate(BaseModel):
@@ -279,11 +351,14 @@ class VerificationView(BaseModel):
 
 
 class FulfilmentView(BaseModel):
-    """One fulfilment event."""
+    """One fulfilment event, with the team's field note (None where the data is masked)."""
 
     people: int
     outcome: str
     team_id: int | None
+    team_name: str | None = None
+    note: str | None = None
+    recorded_by: str | None = None
     at: datetime
 
 
@@ -306,6 +381,9 @@ class HelpRequestView(BaseModel):
     lat: float | None
     people_total: int | None
     people_helped: int
+    people_remaining: int | None = Field(
+        description="people listed but not (yet) helped; None when the count is unknown"
+    )
     fulfilment: Literal["none", "partial", "complete"]
     vulnerabilities: list[str]
     needs: list[str]
@@ -359,5 +437,5 @@ class BoardView(BaseModel):
     people_total: int
     people_helped: int
     response_times: dict[str, Durations]
-    notices: list[dict[str, str | int | None]]
+    notices: list[dict[str, str | int | bool | None]]
     requests: list[HelpRequestView]

@@ -15,7 +15,15 @@ from zhengwu.auth.principal import Principal
 from zhengwu.db.base import utcnow
 from zhengwu.errors import ConflictError, InvalidInputError, NotFoundError
 from zhengwu.rescue import priority
-from zhengwu.rescue.models import HelpRequest, HelpSource, Incident, MatchKey, SetAside, Team
+from zhengwu.rescue.models import (
+    Fulfilment,
+    HelpRequest,
+    HelpSource,
+    Incident,
+    MatchKey,
+    SetAside,
+    Team,
+)
 from zhengwu.rescue.schemas import IncidentCreate, IncidentUpdate, TeamCreate, TeamUpdate
 from zhengwu.rescue.workflow import OPEN_STATES
 
@@ -28,7 +36,7 @@ REQUEST_LOADS: tuple[ExecutableOption, ...] = (
     selectinload(HelpRequest.team),
     selectinload(HelpRequest.verifications),
     selectinload(HelpRequest.assignments),
-    selectinload(HelpRequest.fulfilments),
+    selectinload(HelpRequest.fulfilments).selectinload(Fulfilment.team),
 )
 
 
@@ -95,14 +103,63 @@ def create_incident(
     return incident
 
 
+class OpenRequestsError(ConflictError):
+    """Closing an incident that still has open help requests, without forcing it."""
+
+    def __init__(self, incident: Incident, counts: dict[str, int]) -> None:
+        from zhengwu.rescue.workflow import STATE_LABELS
+
+        total = sum(counts.values())
+        zh = "、".join(f"{STATE_LABELS[s]} {n}" for s, n in counts.items())
+        en = ", ".join(f"{s} {n}" for s, n in counts.items())
+        super().__init__(
+            f"灾情「{incident.name}」还有 {total} 件求助未结束（{zh}）：请先处理，"
+            "或确认强制结束并填写理由",
+            f"incident {incident.name} still has {total} open help request"
+            f"{'' if total == 1 else 's'} ({en}): handle them first, or force the closure "
+            "with a reason",
+        )
+        self.counts = counts
+
+    def to_dict(self) -> dict[str, object]:
+        """Return the error with the open requests counted by state."""
+        return {**super().to_dict(), "open_requests": self.counts}
+
+
+def open_counts(session: Session, *, incident: Incident) -> dict[str, int]:
+    """Return an incident's open requests counted by state (only states that have some)."""
+    rows = session.execute(
+        select(HelpRequest.state, func.count())
+        .where(HelpRequest.incident_id == incident.id, HelpRequest.state.in_(OPEN_STATES))
+        .group_by(HelpRequest.state)
+    )
+    found = {str(state): int(count) for state, count in rows}
+    return {state: found[state] for state in OPEN_STATES if found.get(state)}
+
+
 def update_incident(
     session: Session, *, incident: Incident, data: IncidentUpdate, actor: Principal
 ) -> Incident:
-    """Change an incident's fields, or close / reopen it."""
-    changes = data.model_dump(exclude_unset=True)
+    """Change an incident's fields, or close / reopen it.
+
+    Closing one whose requests are not all closed raises :class:`OpenRequestsError`
+    (409, counts by state) unless ``data.force`` is set with a ``data.reason``; the
+    forced closure is audited with the counts it left open.
+    """
+    changes = data.model_dump(exclude_unset=True, exclude={"force", "reason"})
     if "regions" in changes:
         changes["regions"] = _check_regions(changes["regions"] or [])
     before = incident.status
+    left_open: dict[str, int] = {}
+    if changes.get("status") == "closed" and before != "closed":
+        left_open = open_counts(session, incident=incident)
+        if left_open and not data.force:
+            raise OpenRequestsError(incident, left_open)
+        if left_open and not (data.reason or "").strip():
+            raise InvalidInputError(
+                "强制结束灾情需要填写理由（未结束的求助由谁跟进）",
+                "forcing the closure needs a reason (who follows up the open requests)",
+            )
     for name, value in changes.items():
         setattr(incident, name, value)
     _check_window(incident.starts_at, incident.ends_at)
@@ -110,7 +167,9 @@ def update_incident(
     audit_service.record(
         session, entity_type="rescue_incident", entity_id=incident.id, action="update",
         actor=actor, from_state=before, to_state=incident.status,
-        data={k: str(v) for k, v in changes.items()},
+        reason=(data.reason or "").strip() or None,
+        data={**{k: str(v) for k, v in changes.items()},
+              **({"forced": True, "open_requests": left_open} if left_open else {})},
     )  # fmt: skip
     return incident
 

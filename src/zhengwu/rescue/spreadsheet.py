@@ -34,6 +34,7 @@ from zhengwu.rescue import access, intake
 from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.merge import HelpPostIn
 from zhengwu.rescue.models import HelpSource, Incident, SetAside, Verification
+from zhengwu.rescue.notices import HELPED_OUTCOMES, is_partial
 from zhengwu.rescue.schemas import IntakeReport
 from zhengwu.rescue.workflow import STATE_LABELS, transition
 
@@ -221,8 +222,8 @@ def export_csv(session: Session, *, incident: Incident, principal: Principal) ->
     for number, request in enumerate(rescue_service.rank(requests), start=1):
         seen = access.view(principal, request)
         rescued = {"complete": "是", "partial": "部分", "none": "否"}[seen.fulfilment]
-        if request.outcome in ("rescued", "relocated"):
-            rescued = "是"
+        if request.outcome in HELPED_OUTCOMES:  # closed as done, unless people still wait
+            rescued = "部分" if is_partial(request) else "是"
         first_url = next((s.url for s in seen.sources if s.url), "")
         writer.writerow((
             number, request.id, _local(request.reported_at), seen.name or "", seen.address or "",

@@ -9,8 +9,8 @@ from fastapi.responses import Response
 
 from zhengwu.accounts import phones as published_phones
 from zhengwu.auth.principal import Principal
-from zhengwu.outbox import service as outbox_service
-from zhengwu.rescue import access, board, dispatch, intake, lookup, pages, spreadsheet
+from zhengwu.errors import ConflictError
+from zhengwu.rescue import access, board, dispatch, intake, lookup, notices, pages, spreadsheet
 from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.merge import HelpPostIn
 from zhengwu.rescue.models import INCIDENT_STATES
@@ -24,6 +24,7 @@ from zhengwu.rescue.schemas import (
     IncidentRead,
     IncidentUpdate,
     IntakeReport,
+    PeopleCorrection,
     PostSubmission,
     QueuePage,
     ReasonCreate,
@@ -79,7 +80,11 @@ def get_incident(incident_id: int, db: DB, principal: CurrentPrincipal) -> Incid
 def update_incident(
     incident_id: int, data: IncidentUpdate, db: DB, principal: WritingPrincipal
 ) -> IncidentRead:
-    """Change or close an incident (dispatcher)."""
+    """Change or close an incident (dispatcher).
+
+    Closing one with open requests is a 409 naming their counts by state
+    (``open_requests``) unless ``force`` is true with a ``reason`` (audited).
+    """
     principal.require("dispatcher")
     incident = rescue_service.get_incident(db, incident_id=incident_id)
     rescue_service.update_incident(db, incident=incident, data=data, actor=principal)
@@ -271,6 +276,11 @@ def move(
 ) -> HelpRequestView:
     """Move the request by hand: on_scene (its team or a dispatcher); others use their routes."""
     found = rescue_service.get_request(db, request_id=request_id)
+    if data.to in ("resolved", "announced"):
+        raise ConflictError(
+            "结束求助请用「结束求助并公告」（resolve）；「已公告」由消息发送结果决定",
+            "close a request with resolve; it becomes announced when its notices are delivered",
+        )
     if data.to == "on_scene":
         dispatch.arrive(db, request=found, actor=principal)
     else:
@@ -284,10 +294,22 @@ def move(
 def fulfil(
     request_id: int, data: FulfilmentCreate, db: DB, principal: WritingPrincipal
 ) -> HelpRequestView:
-    """Record people helped ("5 of 8 evacuated") (its team or a dispatcher)."""
+    """Record people helped ("5 of 8 evacuated") (its team or a dispatcher); more people
+    than the request lists raise its count (audited)."""
     found = rescue_service.get_request(db, request_id=request_id)
     dispatch.fulfil(db, request=found, people=data.people, outcome=data.outcome,
                     actor=principal, note=data.note)  # fmt: skip
+    return _reloaded(db, principal, request_id)
+
+
+@api.post("/requests/{request_id}/people", response_model=HelpRequestView)
+def correct_people(
+    request_id: int, data: PeopleCorrection, db: DB, principal: WritingPrincipal
+) -> HelpRequestView:
+    """Correct how many people the request is for, with the reason (dispatcher, verifier)."""
+    found = rescue_service.get_request(db, request_id=request_id)
+    dispatch.correct_people(db, request=found, people_total=data.people_total,
+                            actor=principal, reason=data.reason)  # fmt: skip
     return _reloaded(db, principal, request_id)
 
 
@@ -295,22 +317,39 @@ def fulfil(
 def resolve(
     request_id: int, data: ResolveCreate, db: DB, principal: WritingPrincipal
 ) -> HelpRequestView:
-    """Close the request; a notice goes under every mirror, then it is announced."""
+    """Close the request and queue its notice under every mirror (dispatcher).
+
+    Rescued or relocated with fewer people helped than listed is a 409 unless
+    ``confirm_partial`` is true with a ``partial_reason``; ``people_helped`` records people
+    helped at closing. The request stays ``resolved`` (公告待发送) until the outbox has
+    delivered every notice (see ``GET …/notices``), then it is ``announced``.
+    """
     found = rescue_service.get_request(db, request_id=request_id)
-    dispatch.resolve(db, request=found, outcome=data.outcome, actor=principal, note=data.note)
+    dispatch.resolve(db, request=found, outcome=data.outcome, actor=principal, note=data.note,
+                     people_helped=data.people_helped, confirm_partial=data.confirm_partial,
+                     partial_reason=data.partial_reason)  # fmt: skip
     return _reloaded(db, principal, request_id)
 
 
 @api.get("/requests/{request_id}/notices")
-def notices(request_id: int, db: DB, principal: CurrentPrincipal) -> list[dict[str, object]]:
-    """List the closing notices queued for the request (rescue staff)."""
+def list_notices(request_id: int, db: DB, principal: CurrentPrincipal) -> list[dict[str, object]]:
+    """List the closing notice of every mirror with its delivery state (rescue staff).
+
+    ``state``: queued (待发送), delivered (已发送), failed (发送失败); mirrors without a
+    post to answer under are not listed. Post ids are shown to those who see the request
+    in full.
+    """
     access.require_staff(principal)
-    rescue_service.get_request(db, request_id=request_id)
-    messages = outbox_service.for_entity(db, entity_type="help_request", entity_id=request_id)
+    found = rescue_service.get_request(db, request_id=request_id)
+    full = access.sees_full(principal, found)
     return [
-        {"id": m.id, "platform": m.platform, "target_post_id": m.target_post_id,
-         "body": m.body, "state": m.state, "created_at": m.created_at.isoformat()}
-        for m in messages
+        {"source_id": n.source_id, "platform": n.platform,
+         "target_post_id": n.post_id if full else None, "body": n.body, "state": n.state,
+         "created_at": n.queued_at.isoformat() if n.queued_at else None,
+         "delivered_at": n.delivered_at.isoformat() if n.delivered_at else None,
+         "attempts": n.attempts, "error": n.error}
+        for n in notices.deliveries(db, request=found)
+        if n.state != "none"
     ]  # fmt: skip
 
 

@@ -8,8 +8,10 @@
 - ``new → dispatched`` is allowed: a critical request whose phone does not answer cannot
   wait for a verification that may never come; the queue keeps flagging it "unverified".
 - A released team sends the request back to ``verified`` (or ``new`` if it never was).
-- ``resolved`` needs an outcome (rescued, relocated, no_longer_needed, unreachable);
-  ``announced`` follows once the closing notices are queued.
+- ``resolved`` needs an outcome (rescued, relocated, no_longer_needed, unreachable) and
+  queues the closing notices (已结束·公告待发送); ``announced`` (已结束·已公告) follows when
+  the outbox has delivered every one of them (:mod:`zhengwu.rescue.notices`), at once when
+  there is no post to answer under. Neither is reached by hand.
 Anything else raises :class:`ConflictError` (409).
 """
 
@@ -41,8 +43,8 @@ STATE_LABELS = {
     "verified": "已核实",
     "dispatched": "已派出",
     "on_scene": "救援中",
-    "resolved": "已解决",
-    "announced": "已公告",
+    "resolved": "已结束·公告待发送",
+    "announced": "已结束·已公告",
 }
 # The timestamp each state stamps when it is entered.
 _STAMPS = {

@@ -13,6 +13,7 @@ audits them) by the roles the JSON API allows.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
@@ -27,9 +28,9 @@ from zhengwu.accounts import phones as published_phones
 from zhengwu.audit import service as audit_service
 from zhengwu.auth.principal import Principal
 from zhengwu.errors import ConflictError, InvalidInputError, ZhengwuError
-from zhengwu.outbox import service as outbox_service
+from zhengwu.privacy.phones import PhoneError, normalise_phone
 from zhengwu.regions.address import resolve_address
-from zhengwu.rescue import access, board, dispatch, lookup
+from zhengwu.rescue import access, board, dispatch, lookup, notices
 from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.labels import NEED_LABELS, URGENCY_LABELS, VULNERABILITY_LABELS
 from zhengwu.rescue.models import (
@@ -73,14 +74,16 @@ LABELS = {
     "methods": {"phone": "电话核实", "on_site": "现场核实", "official_source": "官方信息"},
     "results": {"confirmed": "属实", "false": "不实", "unreachable": "联系不上",
                 "already_rescued": "已获救", "unverified": "未核实"},
-    "outcomes": dict(dispatch.OUTCOME_LABELS),
+    "outcomes": dict(notices.OUTCOME_LABELS),
     "fulfil_outcomes": {"rescued": "已救出", "relocated": "已转移"},
     "urgency": URGENCY_LABELS,
     "vulnerabilities": VULNERABILITY_LABELS,
     "needs": NEED_LABELS,
     "states": STATE_LABELS,
     "history": {"create": "登记", "verify": "核实", "fulfil": "记录救出人数", "merge": "合并镜像",
-                "unmerge": "拆分来源"},
+                "unmerge": "拆分来源", "people": "更正人数", "confirm_partial": "确认部分结束"},
+    "deliveries": {"queued": "待发送", "delivered": "已发送", "failed": "发送失败",
+                   "none": "无帖子可回复"},
 }  # fmt: skip
 
 
@@ -135,14 +138,16 @@ def triage(
         by_state=by_state, state_chart=state_chart, county_map=county_map, labels=LABELS,
         description=access.incident_view(principal, incident).description,
         may_manage=principal.has_role(*MANAGE_ROLES), q=q, state=state,
-        query_max=lookup.QUERY_MAX, pager=pager,
+        query_max=lookup.QUERY_MAX, pager=pager, connector=notices.connector_configured(),
     )  # fmt: skip
 
 
 def _request_page(
     request: Request, db: Session, principal: Principal, request_id: int, *,
     error: ZhengwuError | None = None, failed: str | None = None,
+    form: dict[str, str] | None = None,
 ) -> HTMLResponse:  # fmt: skip
+    """Render a request page; after a refusal, ``form`` keeps what the refused form said."""
     found = rescue_service.get_request(db, request_id=request_id, for_update=True)
     view = access.view(principal, found, keep=published_phones.directory(db))
     incident = rescue_service.get_incident(db, incident_id=found.incident_id)
@@ -150,13 +155,16 @@ def _request_page(
     teams = [(t, loads.get(t.id, 0)) for t in rescue_service.list_teams(db) if t.active]
     staff_view = access.sees_full(principal, found)
     history = audit_service.history(db, entity_type="help_request", entity_id=found.id)
-    notices = outbox_service.for_entity(db, entity_type="help_request", entity_id=found.id)
+    deliveries = notices.deliveries(db, request=found)
     return render(
         request, "rescue_request.html", area="rescue", v=view, incident=incident, teams=teams,
-        history=history if staff_view else [], notices=notices, labels=LABELS, error=error,
-        failed=failed, methods=VERIFY_METHODS, results=VERIFY_RESULTS, outcomes=OUTCOMES,
+        history=history if staff_view else [], deliveries=deliveries, labels=LABELS,
+        error=error, failed=failed, methods=VERIFY_METHODS, results=VERIFY_RESULTS,
+        outcomes=OUTCOMES, form=form or {}, connector=notices.connector_configured(),
+        partial=isinstance(error, dispatch.PartialRescueError),
         may_dispatch=principal.has_role("dispatcher"),
         may_verify=principal.has_role("verifier", "dispatcher"),
+        may_recount=principal.has_role(*dispatch.PEOPLE_EDITORS),
         may_fulfil=principal.has_role("dispatcher")
         or (principal.role == "team" and principal.team_id == found.team_id),
         status_code=error.status_code if error else 200,
@@ -172,7 +180,7 @@ def request_page(
     return _request_page(request, db, principal, request_id)
 
 
-OPERATIONS = ("verify", "assign", "release", "arrive", "fulfil", "resolve")
+OPERATIONS = ("verify", "assign", "release", "arrive", "fulfil", "recount", "resolve")
 
 
 @router.post("/requests/{request_id}/{operation}", response_class=HTMLResponse)
@@ -190,28 +198,48 @@ def operate(
     people: Annotated[str, Form()] = "",
     outcome: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
+    people_helped: Annotated[str, Form()] = "",
+    confirm_partial: Annotated[str, Form()] = "",
+    partial_reason: Annotated[str, Form()] = "",
 ) -> Response:
-    """Verify, dispatch, release, mark on scene, record people helped, or resolve."""
+    """Verify, dispatch, release, mark on scene, record people helped, correct the people
+    count, or resolve (a partial closure needs its checkbox and a reason)."""
     require(principal, "rescue")
     if operation not in OPERATIONS:
         raise InvalidInputError(f"未知操作：{operation}", f"unknown operation: {operation}")
     found = rescue_service.get_request(db, request_id=request_id, for_update=True)
+    closing = Closing(people_helped=people_helped, confirm=bool(confirm_partial),
+                      reason=partial_reason.strip())  # fmt: skip
     try:
         _apply(db, principal, found, operation, method=method, result=result,
                note=note.strip() or None, team_id=team_id, expected_version=expected_version,
-               people=people, outcome=outcome, reason=reason.strip())  # fmt: skip
+               people=people, outcome=outcome, reason=reason.strip(), closing=closing)  # fmt: skip
     except ZhengwuError as exc:
         db.rollback()  # the refused change leaves nothing behind
-        return _request_page(request, db, principal, request_id, error=exc, failed=operation)
+        typed = {"outcome": outcome, "note": note, "people": people, "reason": reason,
+                 "people_helped": people_helped, "confirm_partial": confirm_partial,
+                 "partial_reason": partial_reason}  # fmt: skip
+        return _request_page(request, db, principal, request_id, error=exc, failed=operation,
+                             form=typed)  # fmt: skip
     return RedirectResponse(
         f"/console/rescue/requests/{request_id}?done=rescue-{operation}", status_code=303
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Closing:
+    """What the resolve form says beyond the outcome: people helped in all, and a partial
+    closure's confirmation and reason."""
+
+    people_helped: str = ""
+    confirm: bool = False
+    reason: str = ""
+
+
 def _apply(
     db: Session, principal: Principal, found: HelpRequest, operation: str, *, method: str,
     result: str, note: str | None, team_id: str, expected_version: str, people: str,
-    outcome: str, reason: str,
+    outcome: str, reason: str, closing: Closing,
 ) -> None:  # fmt: skip
     if operation == "verify":
         if method not in VERIFY_METHODS or result not in VERIFY_RESULTS:
@@ -241,10 +269,26 @@ def _apply(
             raise InvalidInputError("请选择救助结果", "choose rescued or relocated")
         dispatch.fulfil(db, request=found, people=count, outcome=outcome, actor=principal,
                         note=note)  # fmt: skip
+    elif operation == "recount":
+        total = int_or_none(people)
+        if total is None or total < 1:
+            raise InvalidInputError("人数应为正整数", "the people count must be a positive number")
+        if not reason:
+            raise InvalidInputError(
+                "更正人数需要填写理由", "correcting the people count needs a reason"
+            )
+        dispatch.correct_people(db, request=found, people_total=total, actor=principal,
+                                reason=reason)  # fmt: skip
     else:
         if outcome not in OUTCOMES:
             raise InvalidInputError("请选择结束原因", "choose an outcome")
-        dispatch.resolve(db, request=found, outcome=outcome, actor=principal, note=note)
+        helped = closing.people_helped.strip()
+        in_all = int_or_none(helped)
+        if helped and (in_all is None or in_all < 0):
+            raise InvalidInputError("救出人数应为整数", "people helped must be a whole number")
+        dispatch.resolve(db, request=found, outcome=outcome, actor=principal, note=note,
+                         people_helped=in_all, confirm_partial=closing.confirm,
+                         partial_reason=closing.reason or None)  # fmt: skip
 
 
 # -- incidents and teams: the coordinator's forms ------------------------------------------
@@ -252,7 +296,7 @@ def _apply(
 INCIDENT_TYPES = {"flood": "洪涝", "fire": "火灾", "earthquake": "地震", "typhoon": "台风",
                   "epidemic": "疫情", "other": "其他"}  # fmt: skip
 INCIDENT_FIELDS = ("name", "type", "regions", "starts_at", "ends_at", "hashtags", "keywords",
-                   "reverify_hours", "status", "description")  # fmt: skip
+                   "reverify_hours", "status", "description", "hotline")  # fmt: skip
 _SPLIT = re.compile(r"[\s,，、;；]+")
 
 
@@ -333,18 +377,27 @@ def _incident_values(incident: Incident) -> dict[str, str]:
         "hashtags": " ".join(f"#{t}#" for t in incident.hashtags),
         "keywords": " ".join(incident.keywords), "reverify_hours": f"{incident.reverify_hours:g}",
         "status": incident.status, "description": incident.description or "",
+        "hotline": incident.hotline or "",
     }  # fmt: skip
 
 
 def _incident_form(
     request: Request, *, incident: Incident | None, values: dict[str, str],
     errors: dict[str, str] | None = None, error: ZhengwuError | None = None,
-    status_code: int = 200,
+    status_code: int = 200, db: Session | None = None,
 ) -> HTMLResponse:  # fmt: skip
+    """Render the incident form; for an open incident, with its open requests by state
+    (the close button then asks for a confirmation and a reason)."""
+    still_open = (
+        rescue_service.open_counts(db, incident=incident)
+        if db is not None and incident is not None and incident.status == "active"
+        else {}
+    )
     return render(
         request, "rescue_incident_form.html", area="rescue", incident=incident, values=values,
         errors=errors or {}, error=error, types=INCIDENT_TYPES, status_code=status_code,
-        description_max=DESCRIPTION_MAX,
+        description_max=DESCRIPTION_MAX, open_counts=still_open, labels=LABELS,
+        open_total=sum(still_open.values()),
     )  # fmt: skip
 
 
@@ -357,6 +410,7 @@ def _read_incident(form: dict[str, str], errors: dict[str, str]) -> dict[str, ob
         "starts_at": _local_time(form["starts_at"], errors, "starts_at", required=True),
         "ends_at": _local_time(form["ends_at"], errors, "ends_at", required=False),
         "description": form["description"],  # the schema trims it; blank clears it
+        "hotline": _hotline(form["hotline"], errors),
     }  # fmt: skip
     hours = form["reverify_hours"].strip()
     try:
@@ -369,14 +423,25 @@ def _read_incident(form: dict[str, str], errors: dict[str, str]) -> dict[str, ob
     return data
 
 
+def _hotline(raw: str, errors: dict[str, str]) -> str | None:
+    """Read the 求助热线 as a published number in its normal form (blank: none)."""
+    if not raw.strip():
+        return None
+    try:
+        return normalise_phone(raw)
+    except PhoneError as exc:
+        errors["hotline"] = f"{exc.message_zh} / {exc.message_en}"
+        return None
+
+
 def _incident_fields(
     name: str, type: str, regions: str, starts_at: str, ends_at: str, hashtags: str,
-    keywords: str, reverify_hours: str, status: str, description: str,
+    keywords: str, reverify_hours: str, status: str, description: str, hotline: str,
 ) -> dict[str, str]:  # fmt: skip
     return {"name": name, "type": type, "regions": regions, "starts_at": starts_at,
             "ends_at": ends_at, "hashtags": hashtags, "keywords": keywords,
             "reverify_hours": reverify_hours, "status": status,
-            "description": description}  # fmt: skip
+            "description": description, "hotline": hotline}  # fmt: skip
 
 
 TextField = Annotated[str, Form()]
@@ -398,13 +463,13 @@ def incident_create(
     request: Request, db: ConsoleDB, principal: Writer, name: TextField = "",
     type: TextField = "flood", regions: TextField = "", starts_at: TextField = "",
     ends_at: TextField = "", hashtags: TextField = "", keywords: TextField = "",
-    reverify_hours: TextField = "", description: TextField = "",
+    reverify_hours: TextField = "", description: TextField = "", hotline: TextField = "",
 ) -> Response:  # fmt: skip
     """Create an incident; errors come back in the form with what was typed."""
     require(principal, "rescue")
     principal.require(*MANAGE_ROLES)
     values = _incident_fields(name, type, regions, starts_at, ends_at, hashtags, keywords,
-                              reverify_hours, "active", description)  # fmt: skip
+                              reverify_hours, "active", description, hotline)  # fmt: skip
     errors: dict[str, str] = {}
     data = _read_incident(values, errors)
     payload = validated(IncidentCreate, data, errors)
@@ -442,7 +507,7 @@ def incident_edit(
     require(principal, "rescue")
     principal.require(*MANAGE_ROLES)
     incident = rescue_service.get_incident(db, incident_id=incident_id)
-    return _incident_form(request, incident=incident, values=_incident_values(incident))
+    return _incident_form(request, incident=incident, values=_incident_values(incident), db=db)
 
 
 @router.post("/incidents/{incident_id}/edit", response_class=HTMLResponse)
@@ -451,14 +516,14 @@ def incident_update(
     name: TextField = "", type: TextField = "flood", regions: TextField = "",
     starts_at: TextField = "", ends_at: TextField = "", hashtags: TextField = "",
     keywords: TextField = "", reverify_hours: TextField = "", status: TextField = "active",
-    description: TextField = "",
+    description: TextField = "", hotline: TextField = "",
 ) -> Response:  # fmt: skip
     """Save an incident's fields, description or status; errors come back in the form."""
     require(principal, "rescue")
     principal.require(*MANAGE_ROLES)
     incident = rescue_service.get_incident(db, incident_id=incident_id)
     values = _incident_fields(name, type, regions, starts_at, ends_at, hashtags, keywords,
-                              reverify_hours, status, description)  # fmt: skip
+                              reverify_hours, status, description, hotline)  # fmt: skip
     errors: dict[str, str] = {}
     data = _read_incident(values, errors) | {"status": status}
     if name.strip() != incident.name and _name_taken(db, name.strip()):
@@ -466,13 +531,13 @@ def incident_update(
     payload = validated(IncidentUpdate, data, errors)
     if errors or payload is None:
         return _incident_form(request, incident=incident, values=values, errors=errors,
-                              status_code=422)  # fmt: skip
+                              status_code=422, db=db)  # fmt: skip
     try:
         rescue_service.update_incident(db, incident=incident, data=payload, actor=principal)
     except ZhengwuError as exc:
         db.rollback()
         return _incident_form(request, incident=incident, values=values, error=exc,
-                              errors=_field_of(exc), status_code=exc.status_code)  # fmt: skip
+                              errors=_field_of(exc), status_code=exc.status_code, db=db)  # fmt: skip
     return RedirectResponse("/console/rescue?done=rescue-incident-updated", status_code=303)
 
 
@@ -482,15 +547,25 @@ def _name_taken(db: Session, name: str) -> bool:
 
 @router.post("/incidents/{incident_id}/close", response_class=HTMLResponse)
 def incident_close(
-    request: Request, db: ConsoleDB, principal: Writer, incident_id: int
-) -> Response:
-    """Close an incident (结束灾情): it stays readable; collection and the queue stop."""
+    request: Request, db: ConsoleDB, principal: Writer, incident_id: int,
+    force: TextField = "", reason: TextField = "",
+) -> Response:  # fmt: skip
+    """Close an incident (结束灾情): it stays readable; collection and the help form stop.
+
+    With requests still open, the form comes back with their counts by state unless
+    ``force`` is ticked and a ``reason`` given (audited).
+    """
     require(principal, "rescue")
     principal.require(*MANAGE_ROLES)
     incident = rescue_service.get_incident(db, incident_id=incident_id)
     if incident.status == "closed":
         raise ConflictError(f"灾情「{incident.name}」已结束", f"{incident.name} is already closed")
-    rescue_service.update_incident(
-        db, incident=incident, data=IncidentUpdate(status="closed"), actor=principal
-    )
+    data = IncidentUpdate(status="closed", force=bool(force), reason=reason.strip() or None)
+    try:
+        rescue_service.update_incident(db, incident=incident, data=data, actor=principal)
+    except ZhengwuError as exc:
+        db.rollback()
+        values = _incident_values(incident) | {"close_reason": reason, "force": force}
+        return _incident_form(request, incident=incident, values=values, error=exc,
+                              status_code=exc.status_code, db=db)  # fmt: skip
     return RedirectResponse("/console/rescue?done=rescue-incident-closed", status_code=303)

@@ -10,14 +10,13 @@ but is no longer offered on a request's dispatch form.
 
 from __future__ import annotations
 
-import re
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from zhengwu.auth.principal import Principal
 from zhengwu.errors import ZhengwuError
+from zhengwu.privacy.phones import PhoneError, normalise_callback_phone
 from zhengwu.rescue import access
 from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.models import Team
@@ -37,7 +36,6 @@ TEAM_KINDS = {"fire_brigade": "消防救援", "ngo_rescue": "社会救援队", "
               "medical": "医疗", "other": "其他"}  # fmt: skip
 TEAM_FIELDS = ("name", "kind", "capacity", "capabilities", "area", "contact_name",
                "contact_phone")  # fmt: skip
-_PHONE = re.compile(r"^(?:\+?86[ -]?)?(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 
 
 def _team_rows(db: Session, principal: Principal) -> list[dict[str, object]]:
@@ -98,10 +96,12 @@ def _read_team(values: dict[str, str], errors: dict[str, str]) -> dict[str, obje
         errors["capacity"] = "请输入正整数 / enter a whole number"
     else:
         data["capacity"] = int(values["capacity"])
-    phone = values["contact_phone"].strip().replace(" ", "")
-    if phone and not _PHONE.match(phone):
-        errors["contact_phone"] = "电话号码格式不对 / not a phone number"
-    data["contact_phone"] = phone or None
+    # Stored in its normal form, like every other phone ("139 5555 3333" → 13955553333).
+    phone = values["contact_phone"].strip()
+    try:
+        data["contact_phone"] = normalise_callback_phone(phone) if phone else None
+    except PhoneError as exc:
+        errors["contact_phone"] = f"{exc.message_zh} / {exc.message_en}"
     return data
 
 
