@@ -203,20 +203,20 @@ _STAMP_WATCHED = {"request_categories", "routing_rules", "routing_table_versions
                   "matrix_members", "accounts", "organizations"}  # fmt: skip
 
 
-def _stamp_triggers(engine: Engine) -> dict[str, int]:
-    """Return {table: number of desk_config triggers on it} in the engine's schema."""
+def _stamp_triggers(engine: Engine, prefix: str = "desk_config_") -> dict[str, int]:
+    """Return {table: number of triggers named ``prefix…`` on it} in the engine's schema."""
     with engine.connect() as conn:
         if engine.dialect.name == "sqlite":
             rows = conn.execute(text(
                 "SELECT tbl_name FROM sqlite_master WHERE type = 'trigger'"
-                " AND name LIKE 'desk_config_%'"
-            )).scalars().all()  # fmt: skip
+                " AND name LIKE :pattern"
+            ), {"pattern": prefix + "%"}).scalars().all()  # fmt: skip
         else:
             rows = conn.execute(text(
                 "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
-                " WHERE NOT t.tgisinternal AND t.tgname LIKE 'desk_config_%'"
+                " WHERE NOT t.tgisinternal AND t.tgname LIKE :pattern"
                 " AND c.relnamespace = current_schema()::regnamespace"
-            )).scalars().all()  # fmt: skip
+            ), {"pattern": prefix + "%"}).scalars().all()  # fmt: skip
     counts: dict[str, int] = {}
     for table in rows:
         counts[table] = counts.get(table, 0) + 1
@@ -256,33 +256,13 @@ def test_desk_stamp_migration_adds_and_drops_its_table_and_triggers(empty_engine
     assert set(_stamp_triggers(empty_engine)) == _STAMP_WATCHED
 
 
-def _search_triggers(engine: Engine) -> dict[str, int]:
-    """Return {table: number of search_pending triggers on it} in the engine's schema."""
-    with engine.connect() as conn:
-        if engine.dialect.name == "sqlite":
-            rows = conn.execute(text(
-                "SELECT tbl_name FROM sqlite_master WHERE type = 'trigger'"
-                " AND name LIKE 'search_pending_%'"
-            )).scalars().all()  # fmt: skip
-        else:
-            rows = conn.execute(text(
-                "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
-                " WHERE NOT t.tgisinternal AND t.tgname LIKE 'search_pending_%'"
-                " AND c.relnamespace = current_schema()::regnamespace"
-            )).scalars().all()  # fmt: skip
-    counts: dict[str, int] = {}
-    for table in rows:
-        counts[table] = counts.get(table, 0) + 1
-    return counts
-
-
 _SEARCH_TRIGGERS = {"accounts": 3, "service_requests": 3, "organizations": 1}
 
 
 def test_every_head_keeps_the_search_queue_triggers(db_engine: Engine) -> None:
     # A later migration that rebuilds accounts, service_requests or organizations
     # (batch_alter_table on SQLite) drops their triggers: search would miss changes.
-    assert _search_triggers(db_engine) == _SEARCH_TRIGGERS
+    assert _stamp_triggers(db_engine, "search_pending_") == _SEARCH_TRIGGERS
 
 
 def test_search_queue_migration_queues_what_the_watermark_had_not_reached(
@@ -308,7 +288,7 @@ def test_search_queue_migration_queues_what_the_watermark_had_not_reached(
         ))  # fmt: skip
     migrate.upgrade(empty_engine, "0018")
     assert "watermark_at" not in _columns(empty_engine, "search_kinds")
-    assert _search_triggers(empty_engine) == _SEARCH_TRIGGERS
+    assert _stamp_triggers(empty_engine, "search_pending_") == _SEARCH_TRIGGERS
     with empty_engine.begin() as conn:
         queued = conn.execute(text("SELECT kind, row_id FROM search_pending ORDER BY id")).all()
         ids = dict(conn.execute(text("SELECT uid, id FROM accounts")).all())
@@ -319,7 +299,7 @@ def test_search_queue_migration_queues_what_the_watermark_had_not_reached(
         assert conn.execute(text("SELECT count(*) FROM search_pending")).scalar() == 3
     _downgrade(empty_engine, "0009")
     assert "search_pending" not in inspect(empty_engine).get_table_names()
-    assert _search_triggers(empty_engine) == {}
+    assert _stamp_triggers(empty_engine, "search_pending_") == {}
     assert "watermark_at" in _columns(empty_engine, "search_kinds")
     migrate.upgrade(empty_engine)
-    assert _search_triggers(empty_engine) == _SEARCH_TRIGGERS
+    assert _stamp_triggers(empty_engine, "search_pending_") == _SEARCH_TRIGGERS
