@@ -1,4 +1,4 @@
-"""Page-load benchmark of the console at national scale: rankings and the request queue.
+"""Page-load benchmark of the console at national scale: rankings, the request queue, matrices.
 
     .venv/bin/python benchmarks/bench_console.py                    # PostgreSQL, 1 M requests
     .venv/bin/python benchmarks/bench_console.py --sqlite --repeat 10
@@ -28,7 +28,9 @@ logged in as an admin, a matrix office and a handler, each page below is request
 measured by the client on loopback** (request sent → body read), so it includes HTTP and
 rendering; the same server's ``/healthz`` and a bare page (one ``SELECT … ORDER BY
 received_at DESC LIMIT 50`` over the same requests table, rendered as a plain HTML table)
-are the baseline measured in the same run. Goal: p95 < 300 ms on every page.
+are the baseline measured in the same run. The matrix list and member APIs, the office's
+matrix page (members and compliance gate, paged), the topics page and the compliance API
+(both over every account) are measured too. Goal: p95 < 300 ms on every page.
 
 Database: ``--database-url`` (default ``postgresql+psycopg://postgres@127.0.0.1:5432/test``).
 """
@@ -629,6 +631,12 @@ def pages(info: dict[str, Any], deep: int) -> list[tuple[str, str, str]]:
         ("handler", "queue handler state=received", "/console/desk?state=received"),
         ("handler", "queue handler overdue", "/console/desk?overdue=1"),
         ("handler", "queue handler deep page (3 months back)", f"/console/desk?{back(90)}"),
+        ("admin", "API matrices page 1", "/api/matrices"),
+        ("admin", "API matrix members page 1", f"/api/matrices/{info['matrix_id']}/members"),
+        ("office", "matrix page (members, compliance)", f"/console/matrix/{info['matrix_id']}"),
+        ("admin", "topics (every account)", "/console/topics"),
+        ("admin", "API compliance page 1 (every account)",
+         f"/api/index/compliance?period={PERIODS[-1][0]}"),
     ]  # fmt: skip
 
 

@@ -79,7 +79,24 @@ class Settings(BaseSettings):
         description="published numbers of no single organisation (a 12345 hotline with its "
         "area code, an emergency command centre), comma-separated: readable on public pages",
     )
+    deployment_name: str = Field(
+        "",
+        max_length=64,
+        description="the deployment's name in the header and <title> of the public pages "
+        "(e.g. 某某市12345); default: zhengwu",
+    )
+    deployment_contact: str = Field(
+        "",
+        max_length=200,
+        description="a contact line under that name on the public pages (e.g. 服务热线 12345)",
+    )
 
+    rescue_help_limit: int = Field(
+        5, ge=1, description="help submissions one anonymous client may send per window"
+    )
+    rescue_help_window_seconds: float = Field(
+        600.0, gt=0, description="the window of rescue_help_limit, in seconds"
+    )
     desk_home_adcode: str | None = Field(
         None,
         description="the service desk's home region (a division code, e.g. 430100): places "
@@ -102,6 +119,12 @@ class Settings(BaseSettings):
                 f"(6 digits, e.g. 430100): {code!r}"
             )
         return current
+
+    @field_validator("deployment_name", "deployment_contact", mode="before")
+    @classmethod
+    def _one_line(cls, value: Any) -> Any:
+        # Shown in a header and a <title>: one line, without surrounding spaces.
+        return " ".join(value.split()) if isinstance(value, str) else value
 
     @field_validator("public_phones", mode="before")
     @classmethod

@@ -49,14 +49,32 @@ _ZH: dict[str, Callable[[_Ctx], str]] = {
     "url_scheme": lambda c: "网址协议不正确",
     "json_invalid": lambda c: "不是有效的 JSON",
     "extra_forbidden": lambda c: "不允许此字段",
+    "model_attributes_type": lambda c: "应为 JSON 对象",
+    "model_type": lambda c: "应为 JSON 对象",
     "value_error": lambda c: _own_words(c.get("error")),
 }
 
 
+def _has_chinese(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def _halves(error: object) -> tuple[str, str] | None:
+    """Split a validator's bilingual message ``中文 / English`` into its halves (or None)."""
+    zh, sep, en = str(error or "").partition(" / ")
+    if sep and _has_chinese(zh) and en and not _has_chinese(en):
+        return zh, en
+    return None
+
+
 def _own_words(error: object) -> str:
-    """Return a validator's own message when it has Chinese in it, else a generic one."""
+    """Return a validator's own Chinese (the Chinese half of ``中文 / English``), else a
+    generic one."""
+    halves = _halves(error)
+    if halves is not None:
+        return halves[0]
     text = str(error or "")
-    return text if any("\u4e00" <= ch <= "\u9fff" for ch in text) else "取值无效"
+    return text if _has_chinese(text) else "取值无效"
 
 
 def message_zh(error: Mapping[str, Any]) -> str:
@@ -66,5 +84,9 @@ def message_zh(error: Mapping[str, Any]) -> str:
 
 
 def message_en(error: Mapping[str, Any]) -> str:
-    """Return one pydantic error's own English message."""
+    """Return one pydantic error's own English message (a bilingual validator's English half)."""
+    if error.get("type") == "value_error":
+        halves = _halves((error.get("ctx") or {}).get("error"))
+        if halves is not None:
+            return halves[1]
     return str(error.get("msg") or "invalid")

@@ -116,21 +116,36 @@ def test_orgs_public_phones_column(session: Session, tmp_path: Path) -> None:
         'o1,金水区住房和城乡建设局,县,住建,410105,,"（0371）6666 1234；0371-66665678"\n'
         "o2,金水区生态环境分局,县,生态环境,410105,,\n"
         "o3,金水区应急管理局,县,应急,410105,,值班室电话\n"  # not a phone number
-        "o4,金水区公安分局,县,公安,410105,,66661234\n",  # a landline without its area code
+        "o4,金水区公安分局,县,公安,410105,,66661234\n"  # a landline without its area code
+        'o5,金水区教育局,县,教育,410105,,"0371-65550000；传真号待定"\n',  # one good, one bad
         encoding="utf-8",
     )
     s = _run(session, "zhengwu-orgs", orgs)
     _identity(s)
-    assert (s.read, s.imported, s.quarantined) == (4, 2, 2)
+    # Every organisation is kept: a bad number is quarantined on its own, not its body.
+    assert (s.read, s.imported, s.quarantined) == (5, 5, 0)
+    assert any("3 field value(s) quarantined" in w for w in s.warnings)
     by_id = {o.external_id: o for o in session.scalars(select(Organization))}
     assert by_id["o1"].public_phones == ["0371-66661234", "0371-66665678"]
     assert by_id["o2"].public_phones is None
-    assert set(by_id) == {"o1", "o2"}
+    assert by_id["o3"].public_phones is None and by_id["o4"].public_phones is None
+    assert by_id["o5"].public_phones == ["0371-65550000"]
+    assert set(by_id) == {"o1", "o2", "o3", "o4", "o5"}
     entries = list(session.scalars(select(QuarantineEntry).order_by(QuarantineEntry.id)))
-    assert [e.source.rsplit(":", 1)[1] for e in entries] == ["4", "5"]
+    assert [e.source.rsplit(":", 1)[1] for e in entries] == ["4", "5", "6"]
     assert entries[0].reason.startswith("公开电话无效：不是电话号码：'值班室电话'")
     assert "invalid public_phones: not a phone number: '值班室电话'" in entries[0].reason
     assert "'66661234'" in entries[1].reason and "area code" in entries[1].reason
+    assert "'传真号待定'" in entries[2].reason and "0371-65550000" not in entries[2].reason
+    # A cell whose every number is refused leaves the numbers on file as they are.
+    orgs.write_text(
+        "org_id,name,level,sector,adcode,parent_id,public_phones\n"
+        "o5,金水区教育局,县,教育,410105,,待定\n",
+        encoding="utf-8",
+    )
+    kept = _run(session, "zhengwu-orgs", orgs)
+    assert (kept.duplicates, kept.quarantined) == (1, 0)
+    assert by_id["o5"].public_phones == ["0371-65550000"]
 
     # The same numbers written otherwise: nothing changes (idempotent on the normal form).
     orgs.write_text(
@@ -318,3 +333,95 @@ def test_account_list_and_platform_profile_settle(session: Session, tmp_path: Pa
         encoding="utf-8",
     )
     assert _run(session, "zhengwu-accounts", accounts).updated == 1
+
+
+def _accounts(session: Session, tmp_path: Path) -> None:
+    path = tmp_path / "accounts.csv"
+    path.write_text(
+        "platform,uid,name,org_id,verified_type,created_at\n"
+        "weibo,100,平安郑州,,1,\nweibo,101,金水公安,,1,\nweibo,102,郑州发布,,1,\n",
+        encoding="utf-8",
+    )
+    assert _run(session, "zhengwu-accounts", path).imported == 3
+
+
+def test_matrices_without_lead_and_with_parents_in_any_order(
+    session: Session, tmp_path: Path
+) -> None:
+    _accounts(session, tmp_path)
+    path = tmp_path / "matrices.json"
+    entries = [
+        # a child before its parent, the parent named by name
+        {"id": "m2", "name": "金水区矩阵", "kind": "regional", "adcode": "410105",
+         "parent": "郑州政务矩阵", "members": [{"platform": "weibo", "uid": "101"}]},
+        # no lead yet, no members
+        {"id": "m1", "name": "郑州政务矩阵", "kind": "regional", "adcode": "410100"},
+        # parent by id; the lead as a member with role lead
+        {"id": "m3", "name": "金水公安矩阵", "kind": "vertical", "sector": "公安", "parent": "m2",
+         "members": [{"platform": "weibo", "uid": "100", "role": "lead"}]},
+        {"id": "m4", "name": "孤儿矩阵", "kind": "regional", "parent": "不存在的矩阵"},
+        {"id": "c1", "name": "环一", "kind": "regional", "parent": "c2"},
+        {"id": "c2", "name": "环二", "kind": "regional", "parent": "环一"},
+        {"id": "m5", "name": "坏矩阵", "kind": "other"},
+        {"id": "m6", "name": "坏矩阵的下级", "kind": "regional", "parent": "坏矩阵"},
+        {"id": "m7", "name": "自己", "kind": "regional", "parent": "m7"},
+    ]  # fmt: skip
+    path.write_text(json.dumps(entries, ensure_ascii=False), encoding="utf-8")
+    dry = _run(session, "zhengwu-matrices", path, dry_run=True)
+    assert (dry.imported, dry.quarantined) == (3, 6)
+    assert session.scalar(select(func.count()).select_from(Matrix)) == 0
+    s = _run(session, "zhengwu-matrices", path)
+    _identity(s)
+    assert (s.read, s.imported, s.quarantined) == (9, 3, 6)
+    by_ext = {m.external_id: m for m in session.scalars(select(Matrix))}
+    assert set(by_ext) == {"m1", "m2", "m3"}
+    assert by_ext["m1"].lead_account_id is None and by_ext["m1"].parent_id is None
+    assert by_ext["m2"].parent_id == by_ext["m1"].id and by_ext["m2"].lead_account_id is None
+    assert by_ext["m3"].parent_id == by_ext["m2"].id
+    ping_an = account_service.get_account(session, platform="weibo", uid="100")
+    assert by_ext["m3"].lead_account_id == ping_an.id
+    reasons = {
+        e.source.rsplit(":", 1)[1]: e.reason
+        for e in session.scalars(select(QuarantineEntry).where(QuarantineEntry.format == "zhengwu-matrices"))
+    }  # fmt: skip
+    assert "unknown parent '不存在的矩阵'" in reasons["[4]"]
+    assert "forms a cycle" in reasons["[5]"] and "forms a cycle" in reasons["[6]"]
+    assert "invalid kind" in reasons["[7]"]
+    assert "上级矩阵 '坏矩阵' 在第 7 行已被隔离" in reasons["[8]"]
+    assert "forms a cycle" in reasons["[9]"]
+
+    again = _run(session, "zhengwu-matrices", path)
+    assert (again.imported, again.updated, again.duplicates) == (0, 0, 3)
+
+    # Moving m3 to the top and giving m1 its lead: updates; an entry without "parent"
+    # keeps its parent.
+    path.write_text(json.dumps([
+        {"id": "m1", "name": "郑州政务矩阵", "kind": "regional", "adcode": "410100",
+         "lead": {"platform": "weibo", "uid": "102"}},
+        {"id": "m2", "name": "金水区矩阵", "kind": "regional", "adcode": "410105",
+         "members": [{"platform": "weibo", "uid": "101"}]},
+        {"id": "m3", "name": "金水公安矩阵", "kind": "vertical", "sector": "公安", "parent": None,
+         "members": [{"platform": "weibo", "uid": "100", "role": "lead"}]},
+    ], ensure_ascii=False), encoding="utf-8")  # fmt: skip
+    moved = _run(session, "zhengwu-matrices", path)
+    assert (moved.updated, moved.duplicates, moved.quarantined) == (2, 1, 0)
+    assert by_ext["m3"].parent_id is None
+    assert by_ext["m2"].parent_id == by_ext["m1"].id
+    assert by_ext["m1"].lead_account_id is not None
+
+
+def test_matrix_parent_named_ambiguously_lists_the_candidates(
+    session: Session, tmp_path: Path
+) -> None:
+    path = tmp_path / "matrices.json"
+    path.write_text(json.dumps([
+        {"id": "a", "name": "城区矩阵", "kind": "regional"},
+        {"id": "b", "name": "城区矩阵", "kind": "regional"},
+        {"id": "c", "name": "下级", "kind": "regional", "parent": "城区矩阵"},
+        {"id": "d", "name": "下级二", "kind": "regional", "parent": "b"},
+    ], ensure_ascii=False), encoding="utf-8")  # fmt: skip
+    s = _run(session, "zhengwu-matrices", path)
+    assert (s.imported, s.quarantined) == (3, 1)
+    entry = session.scalars(select(QuarantineEntry)).one()
+    assert entry.source.endswith("[3]")
+    assert "names several matrices, give its id: a, b" in entry.reason

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from zhengwu.accounts.models import Matrix, MatrixMember
+from zhengwu.accounts.models import Account, Matrix, MatrixMember
 from zhengwu.audit.models import AuditEntry
 from zhengwu.auth import service as auth_service
 
@@ -42,8 +42,26 @@ def client(live_server: str) -> Iterator[httpx.Client]:
         yield c
 
 
-def _flat(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [n for node in nodes for n in [node, *_flat(node["children"])]]
+def _all_pages(
+    client: httpx.Client, url: str, headers: dict[str, str], *, limit: int, **params: Any
+) -> list[dict[str, Any]]:
+    """Return every item of a paged list, page by page, checking each page's total."""
+    items: list[dict[str, Any]] = []
+    totals = set()
+    offset = 0
+    while True:
+        r = client.get(url, headers=headers, params={**params, "limit": limit, "offset": offset})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert (body["limit"], body["offset"]) == (limit, offset)
+        totals.add(body["total"])
+        items += body["items"]
+        if not body["items"]:
+            break
+        assert len(body["items"]) <= limit
+        offset += limit
+    assert totals == {len(items)}, (totals, len(items))
+    return items
 
 
 def test_reads_per_role(client: httpx.Client, world: World) -> None:
@@ -63,22 +81,30 @@ def test_reads_per_role(client: httpx.Client, world: World) -> None:
                 assert ("请先登录" in body["message_zh"]) == (role == "public")
             assert client.get(f"/api/matrices/{world.matrices['zz']}", headers=h).status_code == 403
             assert client.get("/api/matrices/987654", headers=h).status_code == 403
+            members = client.get(f"/api/matrices/{world.matrices['zz']}/members", headers=h)
+            assert members.status_code == 403
             continue
         assert listing.status_code == 200, (role, listing.text)
         page = listing.json()
         assert page["total"] == len(READABLE_ACCOUNTS[role])
         assert {accounts[a["id"]] for a in page["items"]} == READABLE_ACCOUNTS[role], role
-        flat = _flat(tree.json())
+        flat = _all_pages(client, "/api/matrices", h, limit=1)
+        assert len({n["id"] for n in flat}) == len(flat), role  # no matrix on two pages
+        assert tree.json()["total"] == len(flat)
         assert {names[n["id"]] for n in flat} == READABLE_MATRICES[role], role
         assert {orgs[o["id"]] for o in organizations.json()["items"]} == READABLE_ORGS[role], role
         assert organizations.json()["total"] == len(READABLE_ORGS[role]), role
         for key, matrix_id in world.matrices.items():
             detail = client.get(f"/api/matrices/{matrix_id}", headers=h)
+            members = client.get(f"/api/matrices/{matrix_id}/members", headers=h)
             if key in READABLE_MATRICES[role]:
                 assert detail.status_code == 200
                 assert detail.json()["may_manage"] is (key in MANAGEABLE_MATRICES.get(role, set()))
+                assert members.status_code == 200
+                assert members.json()["total"] == detail.json()["member_count"]
             else:
                 assert detail.status_code == 403, (role, key)
+                assert members.status_code == 403, (role, key)
         for key, account_id in world.accounts.items():
             detail = client.get(f"/api/accounts/{account_id}", headers=h)
             assert detail.status_code == (200 if key in READABLE_ACCOUNTS[role] else 403), (
@@ -86,24 +112,44 @@ def test_reads_per_role(client: httpx.Client, world: World) -> None:
                 key,
             )
         assert client.get("/api/matrices/987654", headers=h).status_code == 404
+        assert client.get("/api/matrices/987654/members", headers=h).status_code == 404
         assert client.get("/api/accounts/987654", headers=h).status_code == 404
 
 
 def test_tree_counts_details_and_filters(client: httpx.Client, world: World) -> None:
     h = world.headers("admin")
-    tree = client.get("/api/matrices", headers=h).json()
-    assert [(n["name"], n["member_count"]) for n in tree] == [
-        ("洛阳政务新媒体矩阵", 1), ("郑州政务新媒体矩阵", 3)]  # fmt: skip
-    police = tree[1]["children"][0]
-    assert (police["name"], police["member_count"], police["kind"]) == (
+    top = client.get("/api/matrices", headers=h, params={"top": "true"}).json()
+    assert top["total"] == 2
+    assert [(n["name"], n["member_count"], n["child_count"]) for n in top["items"]] == [
+        ("洛阳政务新媒体矩阵", 1, 0), ("郑州政务新媒体矩阵", 3, 1)]  # fmt: skip
+    below = client.get("/api/matrices", headers=h,
+                       params={"parent_id": top["items"][1]["id"]}).json()  # fmt: skip
+    police = below["items"][0]
+    assert below["total"] == 1
+    assert (police["name"], police["member_count"], police["kind"], police["child_count"]) == (
         "郑州公安新媒体矩阵",
         2,
         "vertical",
+        1,
     )
-    assert police["children"][0]["parent_id"] == police["id"]
+    sub = client.get("/api/matrices", headers=h, params={"parent_id": police["id"]}).json()
+    assert sub["items"][0]["parent_id"] == police["id"]
+    named = client.get("/api/matrices", headers=h, params={"q": "公安"}).json()
+    assert named["total"] == len(named["items"]) == 2
+    assert all("公安" in m["name"] for m in named["items"])
     detail = client.get(f"/api/matrices/{world.matrices['zz']}", headers=h).json()
-    assert [(m["role"], m["account"]["name"]) for m in detail["members"]] == [
+    assert "members" not in detail and detail["member_count"] == 3
+    members = client.get(f"/api/matrices/{world.matrices['zz']}/members", headers=h).json()
+    assert members["total"] == 3
+    assert [(m["role"], m["account"]["name"]) for m in members["items"]] == [
         ("lead", "郑州12345"), ("member", "平安郑州"), ("member", "金水住建")]  # fmt: skip
+    url = f"/api/matrices/{world.matrices['zz']}/members"
+    paged = _all_pages(client, url, h, limit=2)
+    assert [m["account"]["name"] for m in paged] == [m["account"]["name"] for m in members["items"]]
+    found = client.get(url, headers=h, params={"q": "郑州", "role": "member"}).json()
+    assert (found["total"], [m["account"]["name"] for m in found["items"]]) == (1, ["平安郑州"])
+    assert client.get(url, headers=h, params={"role": "boss"}).status_code == 422
+    assert client.get(url, headers=h, params={"limit": 0}).status_code == 422
     assert [c["name"] for c in detail["children"]] == ["郑州公安新媒体矩阵"]
     account = client.get(f"/api/accounts/{world.accounts['police_weibo']}", headers=h).json()
     assert {(m["name"], m["role"]) for m in account["matrices"]} == {
@@ -327,10 +373,9 @@ def test_members_per_role(client: httpx.Client, world: World, committed_engine: 
     assert client.delete(f"{url}/{world.accounts['ly_weibo']}", headers=h).status_code == 404
     detail = client.get(f"/api/matrices/{world.matrices['zz_police']}", headers=h).json()
     assert detail["lead_account_id"] == js
-    assert (detail["members"][0]["role"], detail["members"][0]["account"]["name"]) == (
-        "lead",
-        "金水住建",
-    )
+    members = client.get(f"/api/matrices/{world.matrices['zz_police']}/members", headers=h)
+    first = members.json()["items"][0]
+    assert (first["role"], first["account"]["name"]) == ("lead", "金水住建")
     with Session(committed_engine) as session:
         entries = session.scalars(select(AuditEntry).where(AuditEntry.entity_type == "matrix")
                                   .order_by(AuditEntry.id)).all()  # fmt: skip
@@ -466,3 +511,48 @@ def test_openapi_documents_the_routes(client: httpx.Client) -> None:
         for operation in paths[path].values():
             assert operation["tags"] == ["accounts 账号与矩阵"]
             assert operation["summary"] and operation.get("description")
+
+
+def test_pages_are_stable_over_ties(
+    client: httpx.Client, world: World, committed_engine: Engine
+) -> None:
+    """Matrices of one name and members of one name: every page split gives each once, in order."""
+    with Session(committed_engine) as session:
+        parents = [session.get(Matrix, world.matrices[k]) for k in ("zz", "ly", "zz_police")]
+        twins = [Matrix(name="同名矩阵", kind="regional", parent_id=p.id) for p in parents if p]
+        session.add_all(twins)
+        session.flush()
+        # Four members of one name (added in an order unlike their ids), one other, no lead.
+        same = [Account(platform="weibo", uid=f"twin-{i}", name="同名账号") for i in range(4)]
+        session.add_all(same)
+        session.flush()
+        for account_id in [same[2].id, world.accounts["ly_weibo"], same[0].id, same[3].id,
+                           same[1].id]:  # fmt: skip
+            session.add(MatrixMember(matrix_id=twins[0].id, account_id=account_id, role="member"))
+        session.commit()
+        twin_ids = [m.id for m in twins]
+    h = world.headers("admin")
+    everything = client.get("/api/matrices", headers=h, params={"limit": 1000}).json()
+    assert everything["total"] == len(everything["items"]) == len(world.matrices) + 3
+    expected = [m["id"] for m in everything["items"]]
+    for size in (1, 2, 3, 5):
+        ids = [m["id"] for m in _all_pages(client, "/api/matrices", h, limit=size)]
+        assert ids == expected, size
+    twins_seen = [m["id"] for m in everything["items"] if m["name"] == "同名矩阵"]
+    assert twins_seen == sorted(twin_ids)  # ties by id
+    by_name = _all_pages(client, "/api/matrices", h, limit=1, q="同名")
+    assert [m["id"] for m in by_name] == sorted(twin_ids)
+    url = f"/api/matrices/{twin_ids[0]}/members"
+    whole = client.get(url, headers=h).json()
+    assert whole["total"] == 5
+    order = [m["account"]["id"] for m in whole["items"]]
+    assert len(set(order)) == 5
+    for size in (1, 2, 3):
+        assert [m["account"]["id"] for m in _all_pages(client, url, h, limit=size)] == order
+    names = [m["account"]["name"] for m in whole["items"]]
+    assert names == sorted(names)
+    # Accounts of one name come by id.
+    tied = [m["account"]["id"] for m in whole["items"] if names.count(m["account"]["name"]) > 1]
+    assert tied == sorted(tied)
+    past = client.get(url, headers=h, params={"offset": 10}).json()
+    assert (past["total"], past["items"]) == (5, [])

@@ -303,3 +303,68 @@ def test_search_queue_migration_queues_what_the_watermark_had_not_reached(
     assert "watermark_at" in _columns(empty_engine, "search_kinds")
     migrate.upgrade(empty_engine)
     assert _stamp_triggers(empty_engine, "search_pending_") == _SEARCH_TRIGGERS
+
+
+def _filled(table: sa.Table, when: datetime, **values: Any) -> dict[str, Any]:
+    """Return ``values`` with every other NOT NULL column of ``table`` given a plain value."""
+    row = dict(values)
+    for column in table.columns:
+        if column.name in row or column.nullable or column.primary_key:
+            continue
+        kind = column.type
+        if isinstance(kind, sa.Boolean):
+            row[column.name] = False
+        elif isinstance(kind, sa.Integer):
+            row[column.name] = 0
+        elif isinstance(kind, sa.DateTime):
+            row[column.name] = when
+        elif isinstance(kind, sa.JSON):
+            row[column.name] = {}
+        else:
+            row[column.name] = "x"
+    return row
+
+
+def test_request_ratings_migration_brings_back_the_ratings_reopening_erased(
+    empty_engine: Engine,
+) -> None:
+    migrate.upgrade(empty_engine, "0017")  # the service desk branch as it was before 0020
+    assert "request_ratings" not in inspect(empty_engine).get_table_names()
+    at = datetime(2025, 7, 1, tzinfo=UTC)
+    meta = sa.MetaData()
+    requests = sa.Table("service_requests", meta, autoload_with=empty_engine)
+    audit = sa.Table("audit_log", meta, autoload_with=empty_engine)
+    with empty_engine.begin() as conn:
+        # 1: rated 2 (不满意), reopened (the row's rating cleared), rated 5 again.
+        # 2: rated 4 on its row with no audited rating (older data). 3: never rated.
+        for rid, satisfaction in ((1, 5), (2, 4), (3, None)):
+            conn.execute(requests.insert(), _filled(
+                requests, at, id=rid, public_id=f"SR{rid}", state="followed_up",
+                source_ref=f"form:{rid}", satisfaction=satisfaction, received_at=at,
+                followed_up_at=at + timedelta(days=9) if satisfaction else None,
+            ))  # fmt: skip
+        for action, data, days in (
+            ("follow_up", {"satisfaction": 2}, 3),
+            ("reopen", {"satisfaction": 2}, 4),
+            ("follow_up", {"satisfaction": 5}, 9),
+            ("note", {"satisfaction": 1}, 10),
+        ):
+            conn.execute(audit.insert(), _filled(
+                audit, at, entity_type="request", entity_id=1, action=action, actor_name="市民",
+                data=data, at=at + timedelta(days=days),
+            ))  # fmt: skip
+    migrate.upgrade(empty_engine, "0020")
+    with empty_engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT request_id, satisfaction, rated_at FROM request_ratings"
+            " ORDER BY request_id, rated_at"
+        )).all()  # fmt: skip
+    got = [(r[0], r[1], r[2] if isinstance(r[2], datetime) else datetime.fromisoformat(r[2]))
+           for r in rows]  # fmt: skip
+    assert [(g[0], g[1]) for g in got] == [(1, 2), (1, 5), (2, 4)]
+    assert got[0][2].replace(tzinfo=UTC) == at + timedelta(days=3)
+    _downgrade(empty_engine, "0017")
+    assert "request_ratings" not in inspect(empty_engine).get_table_names()
+    migrate.upgrade(empty_engine)  # every head, as `zhengwu db upgrade` does
+    assert "request_ratings" in inspect(empty_engine).get_table_names()
+    assert migrate.ensure_current(empty_engine) is False

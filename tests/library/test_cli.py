@@ -83,7 +83,7 @@ def test_add_refuses_a_missing_file_a_directory_and_an_unknown_owner(tmp_path: P
     cases = (
         (["--org", org, "--file", str(tmp_path / "missing.png")], "file not found"),
         (["--org", org, "--file", str(tmp_path)], "is a directory"),
-        (["--org", "999999"], "no such organisation: 999999"),
+        (["--org", "999999"], "no organisation '999999' (give its id, code or exact name)"),
         (["--org", org, "--matrix", "999999"], "no such matrix: 999999"),
     )
     for args, english in cases:
@@ -92,7 +92,7 @@ def test_add_refuses_a_missing_file_a_directory_and_an_unknown_owner(tmp_path: P
         assert isinstance(result.exception, SystemExit)  # no traceback
         assert "错误" in result.output and english in result.output
     assert (
-        "没有编号为 999999 的机构"
+        "找不到机构：999999"
         in runner.invoke(app, ["add", "--title", "x", "--org", "999999"]).output
     )
     with Session(get_engine()) as session:

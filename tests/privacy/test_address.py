@@ -1,10 +1,10 @@
-"""coarse_address keeps province, city, district and street; drops the door."""
+"""coarse_address keeps province, city, district and street; drops the door (also in text)."""
 
 from __future__ import annotations
 
 import pytest
 
-from zhengwu.privacy import coarse_address
+from zhengwu.privacy import coarse_address, mask_house_numbers
 
 
 @pytest.mark.parametrize(
@@ -39,3 +39,26 @@ def test_coarsening_is_idempotent_on_its_own_output() -> None:
     for address in ("郑州市金水区文化路32号院3号楼2单元", "卫辉市李源屯镇小屯村三组"):
         once = coarse_address(address)
         assert coarse_address(once) == once
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("家住幸福路12号3栋2单元501，水到二楼", "家住幸福路＊＊＊，水到二楼"),
+        ("5号楼602室三人被困", "＊＊＊三人被困"),
+        ("金水区文化路32号院3号楼", "金水区文化路＊＊＊"),
+        ("绿城小区２号楼", "绿城小区＊＊＊"),
+        ("幸福路1-2-301", "幸福路＊＊＊"),
+        ("B座1201有人", "＊＊＊有人"),
+        ("幸福路12号3人被困", "幸福路＊＊＊3人被困"),
+        ("三号楼二单元", "＊＊＊"),
+        # Not doors: dates, metro lines, floors, households, depths, a bare 号.
+        ("7月21号下午3点", "7月21号下午3点"),
+        ("2021-07-21 地铁5号线", "2021-07-21 地铁5号线"),
+        ("有5户人家房屋倒塌，水深一米五，水到二楼", "有5户人家房屋倒塌，水深一米五，水到二楼"),
+        ("第3号", "第3号"),
+        ("郑州市中原区建设路街道", "郑州市中原区建设路街道"),
+    ],
+)
+def test_mask_house_numbers(text: str, masked: str) -> None:
+    assert mask_house_numbers(text) == masked

@@ -134,3 +134,26 @@ def test_a_chain_of_digit_groups_is_masked_until_nothing_is_left() -> None:
     assert masked.count("*") >= 14
     assert re.search(r"(?<!\d)1[3-9]\d[ -]?\d{4}[ -]?\d{4}(?!\d)", masked) is None
     assert mask_text(masked) == masked
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("电话一三八一二三四五六七八 三人被困", "电话138****5678 三人被困"),
+        ("幺三八 幺二三四 五六七八", "138****5678"),
+        ("一三八００００一一一一", "138****1111"),
+        ("138  0000  1111，水深一米五", "138****1111，水深一米五"),
+        ("138.0000.1111 我家三人", "138****1111 我家三人"),
+        ("135 - 0000 - 5555", "135****5555"),
+        ("零三七一 六六六六 一二三四", "0371-****1234"),
+        # Not phones: dates, counts, depths, floors, ten-digit runs.
+        (
+            "二〇二一年七月二十一日 水深一米五 三人在二楼",
+            "二〇二一年七月二十一日 水深一米五 三人在二楼",
+        ),
+        ("一二三四五六七八九〇", "一二三四五六七八九〇"),
+    ],
+)
+def test_phones_in_chinese_numerals_and_odd_groupings_are_masked(text: str, masked: str) -> None:
+    assert mask_text(text) == masked
+    assert mask_text(masked) == masked

@@ -13,6 +13,7 @@ from zhengwu.privacy import (
     normalise_phone,
     parse_phones,
     phone_digits,
+    split_phones,
 )
 from zhengwu.privacy.phones import MAX_PHONES, kept_keys
 
@@ -77,6 +78,18 @@ def test_lists_split_on_separators_but_not_inside_a_number() -> None:
     with pytest.raises(PhoneError) as caught:
         parse_phones(too_many)
     assert caught.value.message_zh.startswith(f"公开电话最多 {MAX_PHONES} 个")
+
+
+def test_split_phones_keeps_the_good_numbers_and_returns_the_bad_ones() -> None:
+    found, refused = split_phones("0371-66661234；值班室、66661234,13812345678")
+    assert found == ["0371-66661234", "13812345678"]
+    assert [entry for entry, _ in refused] == ["值班室", "66661234"]
+    assert all(isinstance(exc, PhoneError) for _, exc in refused)
+    many = [f"0371-666612{i:02d}" for i in range(MAX_PHONES + 2)]
+    found, refused = split_phones(many)
+    assert found == many[:MAX_PHONES]
+    assert [entry for entry, _ in refused] == many[MAX_PHONES:]
+    assert "at most" in refused[0][1].message_en
 
 
 @pytest.mark.parametrize(

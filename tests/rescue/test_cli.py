@@ -61,7 +61,8 @@ def test_incident_team_import_intake_board_export(database: None, tmp_path: Path
     sheet.write_text(SHEET, encoding="utf-8-sig")
     imported = _json(["import-csv", "郑州暴雨", str(sheet), "--json"])
     assert isinstance(imported, dict)
-    assert (imported["new_requests"], imported["quarantined"]) == (2, 3)
+    assert (imported["new_requests"], imported["quarantined"]) == (3, 2)  # 不知道 is warned
+    assert len(imported["warnings"]) == 1
 
     write_help_posts(tmp_path, rng=np.random.default_rng(1), city_adcode="410100",
                      start=datetime(2021, 7, 20, 8, tzinfo=UTC), n_posts=60)  # fmt: skip
@@ -73,7 +74,7 @@ def test_incident_team_import_intake_board_export(database: None, tmp_path: Path
 
     board = _json(["board", "郑州暴雨", "--public", "--json"])
     assert isinstance(board, dict)
-    assert board["total"] == taken["new_requests"] + 2
+    assert board["total"] == taken["new_requests"] + 3  # the sheet's three rows
     assert all(r["masked"] for r in board["requests"])
     assert "13800001111" not in json.dumps(board, ensure_ascii=False)
     assert board["incident"]["description"] == "被困请拨 119；安置点电话 138****2222"
@@ -157,7 +158,7 @@ def test_import_reads_a_gbk_sheet_and_export_counts_rows(database: None, tmp_pat
     sheet.write_bytes((SHEET + multiline).encode("gbk"))
     imported = _json(["import-csv", "郑州暴雨", str(sheet), "--json"])
     assert isinstance(imported, dict)
-    assert (imported["new_requests"], imported["quarantined"]) == (3, 3)
+    assert (imported["new_requests"], imported["quarantined"]) == (4, 2)
 
     folder = runner.invoke(app, ["import-csv", "郑州暴雨", str(tmp_path)])
     assert folder.exit_code == 2
@@ -173,10 +174,10 @@ def test_import_reads_a_gbk_sheet_and_export_counts_rows(database: None, tmp_pat
     assert exported.exit_code == 0, exported.output
     with out.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.reader(handle))[1:]
-    assert len(rows) == 3
+    assert len(rows) == 4
     assert "张建国" in out.read_text(encoding="utf-8-sig")  # decoded, not mojibake
     assert out.read_text(encoding="utf-8-sig").count("\n") > len(rows) + 1  # a multi-line field
-    assert "已导出 exported 3 条" in exported.output
+    assert "已导出 exported 4 条" in exported.output
     missing = runner.invoke(app, ["export", "郑州暴雨", "--csv", str(tmp_path / "no" / "x.csv")])
     assert missing.exit_code == 2
     assert "--csv: directory does not exist" in missing.output

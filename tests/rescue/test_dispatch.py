@@ -144,3 +144,33 @@ def test_a_false_report_sinks_and_reported_rescue_is_flagged(
     assert priority.score(request_of_eight)[0] <= before - 60
     assert "false" in priority.flags(request_of_eight)
     assert request_of_eight.state == "new"
+
+
+def test_being_trapped_with_rising_water_or_the_frail_ranks_higher(
+    session: Session, make_incident: Callable[..., Incident]
+) -> None:
+    incident = make_incident()
+    base = "#郑州暴雨互助# 求助！郑州市金水区文化路，我家3人，隔壁老王家2人，"
+    texts = {
+        "rising": base + "都被困在家里出不去，水位在上升，电话13800005001",
+        "frail": base + "都被困在家里，有个80岁的老人，电话13800005002",
+        "both": base + "都被困在家里，有个80岁的老人，水涨得很快，电话13800005003",
+        "trapped": base + "都被困在家里，电话13800005004",
+        "free": base + "家里停电了，电话13800005005",
+    }
+    done = intake.take_in(session, incident=incident, actor=DISPATCHER,
+                          posts=[post(k, v) for k, v in texts.items()])  # fmt: skip
+    now = utcnow()
+    found = {k: done.requests[("weibo", k)] for k in texts}
+    assert {k: r.people_total for k, r in found.items()} == dict.fromkeys(texts, 5)
+    hazard = {k: priority.parts(r, now=now)["hazard"] for k, r in found.items()}
+    assert hazard["trapped"] == priority.TRAPPED
+    assert hazard["free"] == 0
+    assert hazard["frail"] == priority.TRAPPED + priority.TRAPPED_AT_RISK
+    assert hazard["rising"] == 10 + priority.TRAPPED + priority.TRAPPED_RISING
+    assert found["both"].urgency == "critical" and found["rising"].urgency == "urgent"
+    scores = {k: priority.score(r, now=now)[0] for k, r in found.items()}
+    assert scores["both"] > scores["rising"] > scores["trapped"] > scores["free"]
+    assert scores["frail"] > scores["trapped"]
+    queue = rescue_service.queue(session, incident=incident, now=now)
+    assert queue[0].id == found["both"].id

@@ -292,6 +292,14 @@ def test_chinese_numerals(token: str, value: int | None) -> None:
         ("老两口在家", 2),
         ("水一人多高，快来人", None),
         ("80岁老人被困", None),
+        # Households counted one by one are added up, once each.
+        ("我家3人，隔壁老王家2人，都被困了", 5),
+        ("我家三口人，邻居家4口人，被困", 7),
+        ("楼上2人，楼下3人", 5),
+        ("隔壁一家四口，我家三口", 7),
+        ("我家3人，邻居家2人，一共5人", 5),
+        ("一家五口被困，其中3个孩子", 5),
+        ("家里3人，其中老人2名", 3),
     ],
 )
 def test_people_counts(text: str, people: int | None) -> None:

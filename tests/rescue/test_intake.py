@@ -294,3 +294,42 @@ def test_a_late_mirror_replayed_on_a_simulated_clock_gets_its_notice_then(
     assert source.notified_at == at and source.created_at == at
     trail = audit_service.history(session, entity_type="help_request", entity_id=request.id)
     assert [e.at for e in trail if e.action == "merge"] == [at]
+
+
+def test_intake_from_the_store_takes_untagged_help_posts_by_area(
+    session: Session, make_incident: Callable[..., Incident], tmp_path: Path
+) -> None:
+    from zhengwu.rescue.channels import area_names, matching_posts
+
+    incident = make_incident(starts_at=datetime(2021, 7, 20, tzinfo=UTC), keywords=["暴雨求助"])
+    assert "郑州市" in area_names(incident) and "金水区" in area_names(incident)
+    assert "金水" in area_names(incident)  # short names too
+    con = connect(tmp_path / "analytics.duckdb")
+    when = datetime(2021, 7, 20, 9)
+    rows = [
+        ("1", "#郑州暴雨互助# 求助！文化路32号院被困8人 13800001111", ["郑州暴雨互助"]),
+        ("2", "暴雨求助：经三路12号院老人被困，电话13700001234", []),  # keyword, no tag
+        ("3", "救命！金水区经三路66号院一楼进水，3个人出不去了，电话13500005555", []),  # area
+        ("4", "郑州今天雨真大，金水区的路都淹了", []),  # area, no help marker: not read
+        ("5", "北京朝阳区有人被困，求助，电话13600006666", []),  # help, other area: not read
+        ("6", "救命！金水区一家人被困", []),  # before the window: not read
+    ]
+    for post_id, text, topics in rows:
+        at = when if post_id != "6" else datetime(2021, 7, 19, 9)
+        con.execute(
+            "INSERT INTO posts (platform, post_id, account_uid, created_at, text, topics, "
+            "is_repost) VALUES ('weibo', ?, 'u', ?, ?, ?, false)", [post_id, at, text, topics]
+        )  # fmt: skip
+    found = sorted(p.post_id for p in matching_posts(con, incident=incident))
+    assert found == ["1", "2", "3"]
+    report = intake_from_posts(session, con, incident=incident, actor=DISPATCHER)
+    assert report.read == 3 and report.new_requests == 3
+    taken = session.scalars(select(HelpSource).where(HelpSource.post_id == "3")).one()
+    request = rescue_service.get_request(session, request_id=taken.request_id)
+    assert request.phones == ["13500005555"] and request.people_total == 3
+    # An incident with neither tags nor keywords still reads its area (post 1 names 郑州
+    # in its hashtag and asks for help; post 2 names no place of the area).
+    bare = make_incident(name="无话题", hashtags=[], keywords=[],
+                         starts_at=datetime(2021, 7, 20, tzinfo=UTC))  # fmt: skip
+    assert sorted(p.post_id for p in matching_posts(con, incident=bare)) == ["1", "3"]
+    con.close()

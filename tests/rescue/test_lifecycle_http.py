@@ -7,11 +7,12 @@ import threading
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from zhengwu.rescue import service as rescue_service
-from zhengwu.rescue.schemas import TeamCreate
+from zhengwu.rescue.schemas import IncidentCreate, TeamCreate
 
 from .conftest import COPY, DISPATCHER, ORIGINAL, OTHER, PRAYER, START, make_users
 
@@ -155,8 +156,6 @@ def _closed_loop(
 
 def test_anonymous_help_is_rate_limited(live_server: str, committed_engine: Engine) -> None:
     with Session(committed_engine) as session:
-        from zhengwu.rescue.schemas import IncidentCreate
-
         incident = rescue_service.create_incident(session, data=IncidentCreate(
             name="表单测试", regions=["410100"], starts_at=START), actor=DISPATCHER)  # fmt: skip
         session.commit()
@@ -178,3 +177,40 @@ def test_anonymous_help_is_rate_limited(live_server: str, committed_engine: Engi
         assert codes == [201, 201, 201, 201, 429]
         masked = api.post(f"/api/rescue/incidents/{iid}/help", json={"text": "还是被困"})
         assert masked.status_code == 429
+
+
+@pytest.fixture
+def two_per_minute(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Configure the help form's limit before the server starts: 2 per 60 s."""
+    from zhengwu.config import get_settings
+
+    monkeypatch.setenv("ZHENGWU_RESCUE_HELP_LIMIT", "2")
+    monkeypatch.setenv("ZHENGWU_RESCUE_HELP_WINDOW_SECONDS", "60")
+    get_settings.cache_clear()
+
+
+def test_the_help_limit_is_a_setting(
+    two_per_minute: None, live_server: str, committed_engine: Engine
+) -> None:
+    with Session(committed_engine) as session:
+        incident = rescue_service.create_incident(session, data=IncidentCreate(
+            name="限流设置", regions=["410100"], starts_at=START), actor=DISPATCHER)  # fmt: skip
+        session.commit()
+        iid = incident.id
+    with httpx.Client(base_url=live_server, timeout=60) as api:
+        codes = [
+            api.post(f"/api/rescue/incidents/{iid}/help",
+                     json={"text": f"被困第{i}次求助", "phone": "13700007777"}).status_code
+            for i in range(3)
+        ]  # fmt: skip
+    assert codes == [201, 201, 429]
+
+
+def test_a_bad_help_limit_names_its_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    from zhengwu.config import get_settings
+    from zhengwu.errors import InvalidInputError
+
+    monkeypatch.setenv("ZHENGWU_RESCUE_HELP_LIMIT", "0")
+    get_settings.cache_clear()
+    with pytest.raises(InvalidInputError, match="ZHENGWU_RESCUE_HELP_LIMIT"):
+        get_settings()

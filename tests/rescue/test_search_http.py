@@ -116,3 +116,38 @@ def test_the_query_is_read_as_words_and_numbers() -> None:
     assert lookup.parse("１３８ ００００ １１１１").numbers == ("13800001111",)
     assert lookup.parse("文化路32号院") == lookup.Query(words=("文化路32号院",))
     assert not lookup.parse("   ")
+
+
+@pytest.fixture
+def odd_world(live_server: str, committed_engine: Engine) -> World:
+    """A request of the team user's team whose post spells its phones and door oddly."""
+    text = ("#郑州暴雨互助# 求助！我叫李秀英，郑州市金水区幸福路12号3栋2单元501，家里三人被困，"
+            "水已到二楼。电话一三八一二三四五六七八，或者 139  0000  2468，或 137.0000.1357")  # fmt: skip
+    with Session(committed_engine) as session:
+        incident = rescue_service.create_incident(session, data=IncidentCreate(
+            name="写法测试", regions=["410100"], starts_at=START), actor=DISPATCHER)  # fmt: skip
+        team = rescue_service.create_team(session, data=TeamCreate(name="B队"), actor=DISPATCHER)
+        done = intake.take_in(session, incident=incident, actor=DISPATCHER,
+                              posts=[post("1", text)])  # fmt: skip
+        request = rescue_service.get_request(session, request_id=done.requests[("weibo", "1")].id)
+        dispatch.assign(session, request=request, team=team, actor=DISPATCHER)
+        ids = (incident.id, request.id, team.id)
+        session.commit()
+    return live_server, make_users(committed_engine, team_id=ids[2]), ids[0], ids[1], 0
+
+
+def test_another_team_cannot_find_phones_and_doors_in_any_writing(odd_world: World) -> None:
+    _, _, _, request, _ = odd_world
+    guesses = ["李秀英", "一三八一二三四五六七八", "13812345678", "5678", "139 0000 2468",
+               "13900002468", "2468", "137.0000.1357", "13700001357", "1357", "12号", "3栋",
+               "2单元501", "501"]  # fmt: skip
+    for q in guesses:
+        assert _ids(odd_world, "other_team", q=q) == [], q
+        assert _ids(odd_world, "team", q=q) == [request], q  # the team it was sent to
+        assert _ids(odd_world, "dispatcher", q=q) == [request], q
+    shown = _queue(odd_world, "other_team", q="幸福路").json()["items"]
+    assert [i["id"] for i in shown] == [request] and shown[0]["masked"] is True
+    body = str(shown[0])
+    for secret in ("李秀英", "一三八一二三四五六七八", "2468", "1357", "12号3栋", "501"):
+        assert secret not in body.replace("****2468", "").replace("****1357", ""), secret
+    assert "三人" in shown[0]["text"] and "二楼" in shown[0]["text"]

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from zhengwu.rescue import intake
 from zhengwu.rescue import service as rescue_service
-from zhengwu.rescue.models import Incident, SetAside
+from zhengwu.rescue.models import HelpSource, Incident, SetAside
 from zhengwu.rescue.spreadsheet import EXPORT_HEADER, export_csv, import_csv
 
 from .conftest import DISPATCHER, ORIGINAL, post
@@ -42,21 +42,29 @@ def test_import_quarantines_bad_rows_with_reasons_and_merges_good_ones(
     )
     report = import_csv(session, incident=incident, path=_sheet(tmp_path), actor=DISPATCHER)
     assert report.read == 5
-    assert report.quarantined == 3
-    assert report.new_requests == 1  # row 1 repeats the Weibo request: merged by phone
+    assert report.quarantined == 2
+    assert report.new_requests == 2  # row 1 repeats the Weibo request: merged by phone
     assert report.merged == 1
     reasons = sorted(session.scalars(select(SetAside.reason).where(
         SetAside.incident_id == incident.id, SetAside.kind == "quarantined")))  # fmt: skip
     assert any("第 4 行" in r and "neither address nor contact" in r for r in reasons)
-    assert any("第 6 行" in r and "urgency" in r for r in reasons)
+    assert not any("第 6 行" in r for r in reasons)
+    # An urgency word the sheet invented does not refuse the row: it is taken in, warned.
+    [warning] = report.warnings
+    assert "第 6 行" in warning and "不知道" in warning and "unknown urgency" in warning
+    zhao = session.scalars(select(HelpSource).where(
+        HelpSource.incident_id == incident.id, HelpSource.text.contains("赵六"))).one()  # fmt: skip
+    assert "【紧急程度（无法识别）】不知道" in zhao.text
+    row6 = rescue_service.get_request(session, request_id=zhao.request_id)
+    assert row6.urgency in ("normal", "urgent", "critical") and row6.people_total == 3
     assert any("第 7 行" in r and "是否核实" in r for r in reasons)
     request = weibo.requests[("weibo", "1")]
     assert request.verification == "confirmed"  # the sheet said 是否核实 = 是
     assert request.state == "verified"
     again = import_csv(session, incident=incident, path=_sheet(tmp_path), actor=DISPATCHER)
-    assert (again.new_requests, again.merged, again.known) == (0, 0, 2)
+    assert (again.new_requests, again.merged, again.known) == (0, 0, 3)
     count = len(session.scalars(select(SetAside).where(SetAside.incident_id == incident.id)).all())
-    assert count == 3  # the quarantined rows are not recorded twice
+    assert count == 2  # the quarantined rows are not recorded twice
 
 
 def test_urgency_column_overrides_the_text(
@@ -64,7 +72,7 @@ def test_urgency_column_overrides_the_text(
 ) -> None:
     incident = make_incident()
     report = import_csv(session, incident=incident, path=_sheet(tmp_path), actor=DISPATCHER)
-    second = rescue_service.get_request(session, request_id=report.request_ids[-1])
+    second = rescue_service.get_request(session, request_id=report.request_ids[1])
     assert second.urgency in ("urgent", "critical")
     assert second.phones == ["13900002211"]
 
@@ -78,7 +86,7 @@ def test_export_writes_the_volunteers_layout(
         csv.reader(io.StringIO(export_csv(session, incident=incident, principal=DISPATCHER)))
     )
     assert tuple(rows[0]) == EXPORT_HEADER
-    assert len(rows) == 3
+    assert len(rows) == 4  # 张建国, 刘桂兰 and 赵六 (whose 紧急程度 was unknown)
     by_name = {row[3]: row for row in rows[1:]}
     assert by_name["张建国"][10] == "13800001111"
     assert by_name["张建国"][11] == "是"

@@ -20,7 +20,7 @@ from zhengwu.outbox.models import OutboxMessage
 from zhengwu.servicedesk import csvbatch, dedup, service
 from zhengwu.servicedesk.category import service as category_service
 from zhengwu.servicedesk.csvimport import BATCH_ROWS, import_csv
-from zhengwu.servicedesk.models import RequestSource, ServiceRequest
+from zhengwu.servicedesk.models import RequestRating, RequestSource, ServiceRequest
 from zhengwu.servicedesk.routing import service as routing_service
 from zhengwu.servicedesk.schemas import RequestIntake
 from zhengwu.servicedesk.service import SYSTEM
@@ -116,6 +116,10 @@ def _dump(session: Session, run_ids: list[int | None], clocked: bool) -> dict[st
             for e in audits
         ],
         "quarantine": [tuple(q) for q in quarantine],
+        "ratings": [
+            (ref[g.request_id], g.satisfaction, g.rated_at)
+            for g in session.scalars(select(RequestRating).order_by(RequestRating.id))
+        ],
     }
 
 
@@ -153,6 +157,12 @@ def test_batches_leave_what_one_by_one_leaves(
     assert batched["quarantine"] == one_by_one["quarantine"]
     assert batched["sources"] == one_by_one["sources"]
     assert batched["audit"] == one_by_one["audit"]
+    assert batched["ratings"] == one_by_one["ratings"]
+    assert [(ref, value) for ref, value, _ in batched["ratings"]] == [
+        (ref, row["satisfaction"])
+        for ref, row in batched["requests"].items()
+        if row["satisfaction"] is not None
+    ]  # every imported rating is kept, once
     assert batched["requests"] == one_by_one["requests"]
     # The scenario does reach every path.
     second_run = batched["counts"][1]
@@ -186,7 +196,8 @@ def test_a_bad_row_inside_a_batch_is_quarantined_and_its_neighbours_taken_in(
     ).all()  # fmt: skip
     assert [source for source, _ in entries] == [f"{path}:6", f"{path}:7"]
     assert "时间无法识别" in entries[0][1]
-    assert entries[1][1].startswith("字段 adcode 无效 / invalid field adcode")
+    zh, en = entries[1][1].split(" / ")
+    assert zh.startswith("字段 adcode 无效：") and en.startswith("invalid field adcode: ")
     taken = session.scalars(
         select(ServiceRequest.source_ref).where(ServiceRequest.source_ref.like("12345:B%"))
     ).all()

@@ -115,7 +115,9 @@ def test_hotline_csv_imports_and_quarantines_bad_rows(
     assert reasons[2] == (
         "诉求正文超过 20,000 字（20,001 字）/ request text longer than 20,000 characters (20,001)"
     )
-    assert reasons[3].startswith("字段 citizen_phone 无效 / invalid field citizen_phone: ")
+    assert reasons[3].startswith(
+        "字段 citizen_phone 无效：最多 32 个字 / invalid field citizen_phone: "
+    )
     t1 = session.scalar(select(ServiceRequest).where(ServiceRequest.source_ref == "12345:T1"))
     assert t1 is not None
     assert (t1.category_code, t1.classified_by) == ("0101", "citizen")

@@ -62,7 +62,9 @@ def test_each_channel_shows_the_public_what_it_should(
         hidden = client.post("/board/requests", data={**form, "text": "我家楼上漏水到我家",
                                                         "private": "1"})  # fmt: skip
         assert shown.status_code == hidden.status_code == 201
-        links = [r.text.split('href="')[1].split('"')[0] for r in (shown, hidden)]
+        links = [
+            r.text.split("<body>")[1].split('href="')[1].split('"')[0] for r in (shown, hidden)
+        ]
         ids = [link.split("/board/requests/")[1].split("?")[0] for link in links]
         assert (_public(committed_engine, ids[0]), _public(committed_engine, ids[1])) == (
             True, False)  # fmt: skip

@@ -46,7 +46,7 @@ def test_board_page_and_form_receipt(live_server: str, committed_world: World) -
                         headers={"Accept": "text/html"})  # fmt: skip
         assert r.status_code == 201
         assert "已收到您的诉求" in r.text
-        link = r.text.split('href="')[1].split('"')[0]
+        link = r.text.split("<body>")[1].split('href="')[1].split('"')[0]
         assert link.startswith("/board/requests/SR")
         assert "token=" in link
         mine = client.get(link)

@@ -71,7 +71,7 @@ def test_form_success_gives_a_public_receipt_in_words(
         assert "已收到您的诉求" in sent.text
         assert "当前状态：已" in sent.text
         assert "received" not in sent.text.split("<body>")[1]
-        link = sent.text.split('href="')[1].split('"')[0]
+        link = sent.text.split("<body>")[1].split('href="')[1].split('"')[0]
         assert link.startswith("/board/requests/SR") and "token=" in link
         mine = client.get(html.unescape(link))
         assert mine.status_code == 200

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from zhengwu.auth.principal import PUBLIC, Principal
 from zhengwu.errors import InvalidInputError
-from zhengwu.servicedesk import rates, service
+from zhengwu.servicedesk import presenters, rates, service
 from zhengwu.servicedesk.models import ServiceRequest
 from zhengwu.servicedesk.schemas import ActionInput, RequestIntake
 
@@ -67,6 +67,36 @@ def test_rates_by_organisation_follow_the_definitions(session: Session, world: W
     eco = rows[str(world.orgs["js_eco"])]
     assert (eco.n, eco.response_rate, eco.resolution_rate, eco.ontime_rate) == (1, 1.0, 0.0, None)
     assert eco.satisfaction_rate is None  # nothing followed up: unknown, not 0
+
+
+def test_a_reopened_request_keeps_its_rating_in_the_rate(session: Session, world: World) -> None:
+    """不满意 (2), 重启, 办结 again, 满意 (5): both ratings count; reopening erases neither."""
+    lead, office = world.principals["js_housing"], world.principals["office"]
+
+    def step(req: ServiceRequest, action: str, who: Principal, at: datetime, **kw: object) -> None:
+        service.perform(session, request=req, action=action, actor=who,
+                        data=ActionInput.model_validate(kw), now=at)  # fmt: skip
+
+    def housing() -> rates.RateRow:
+        start, end = rates.period_bounds("2025-07")
+        rows = rates.compute(session, start=start, end=end, by="organization")
+        return next(r for r in rows if r.key == str(world.orgs["js_housing"]))
+
+    a = _make(session, world, "金水区小区物业乱收费", JULY)
+    step(a, "accept", lead, JULY + timedelta(hours=2))
+    step(a, "resolve", lead, JULY + timedelta(days=2), reply_text="已退费")
+    step(a, "follow_up", office, JULY + timedelta(days=3), satisfaction=2)
+    assert (housing().followed_up, housing().satisfaction_rate) == (1, 0.0)
+    step(a, "reopen", office, JULY + timedelta(days=4), reason="市民不满意")
+    assert a.satisfaction is None  # the new handling has no rating yet …
+    assert (housing().followed_up, housing().satisfaction_rate) == (1, 0.0)  # … the 2 counts
+    step(a, "resolve", lead, JULY + timedelta(days=6), reply_text="已全部退费")
+    assert (housing().followed_up, housing().satisfaction_rate) == (1, 0.0)
+    step(a, "follow_up", office, JULY + timedelta(days=7), satisfaction=5)
+    row = housing()
+    assert (row.followed_up, row.satisfied, row.satisfaction_rate) == (2, 1, 0.5)
+    assert a.satisfaction == 5
+    assert [r.satisfaction for r in presenters.detail(session, a, office).ratings] == [2, 5]
 
 
 def test_rates_by_matrix_and_category(session: Session, world: World) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from zhengwu.accounts.models import Account, Matrix, MatrixMember, Organization
 from zhengwu.servicedesk import deadlines, rates
 from zhengwu.servicedesk.category import service as category_service
-from zhengwu.servicedesk.models import ServiceRequest
+from zhengwu.servicedesk.models import RequestRating, ServiceRequest
 
 from .conftest import World
 
@@ -69,7 +69,7 @@ def _random_requests(session: Session, world: World, n: int, seed: int) -> None:
         )
         first = received + timedelta(hours=rng.uniform(-1, 60)) if responded else None
         done = received + timedelta(hours=rng.uniform(-2, 600)) if resolved else None
-        session.add(ServiceRequest(
+        request = ServiceRequest(
             public_id=f"SRT{seed}{i:06d}", citizen_token_hash="x" * 64, state=state,
             source="form", source_ref=f"form:t{seed}-{i}", text="测试", text_masked="测试",
             fingerprint="f" * 40, category_code=rng.choice([*codes, None]),
@@ -79,7 +79,17 @@ def _random_requests(session: Session, world: World, n: int, seed: int) -> None:
             resolve_due=received + timedelta(days=rng.choice((5, 10, 15))) if rng.random() < 0.9 else None,
             first_response_at=first, resolved_at=done,
             satisfaction=rng.randint(1, 5) if state == "followed_up" and rng.random() < 0.8 else None,
-        ))  # fmt: skip
+        )  # fmt: skip
+        session.add(request)
+        session.flush()
+        # Earlier ratings of reopened handlings, then the current one (the row's).
+        earlier = rng.choice((0, 0, 0, 1, 2)) if state in ("reopened", "followed_up") else 0
+        values = [rng.randint(1, 5) for _ in range(earlier)]
+        if request.satisfaction is not None:
+            values.append(request.satisfaction)
+        for value in values:
+            session.add(RequestRating(request_id=request.id, satisfaction=value,
+                                      rated_at=received + timedelta(days=1)))  # fmt: skip
     session.flush()
 
 
@@ -114,6 +124,9 @@ def _plain(session: Session, start: datetime, end: datetime, by: str) -> list[ra
             ids.add(r.matrix_id)
         return [(str(m), matrix_names[m]) for m in sorted(ids)] or [("-", "无矩阵")]
 
+    given: dict[int, list[int]] = defaultdict(list)
+    for rating in session.scalars(select(RequestRating)):
+        given[rating.request_id].append(rating.satisfaction)
     rows: dict[str, rates.RateRow] = {}
     days: dict[str, list[float]] = defaultdict(list)
     for r in requests:
@@ -131,9 +144,9 @@ def _plain(session: Session, start: datetime, end: datetime, by: str) -> list[ra
                 days[key].append(
                     max(deadlines.working_days_between(r.received_at, r.resolved_at), 0.0)
                 )
-            if r.satisfaction is not None:
+            for value in given[r.id]:  # every rating the citizen gave, once each
                 row.followed_up += 1
-                row.satisfied += r.satisfaction >= 4
+                row.satisfied += value >= 4
     out = []
     for key, row in rows.items():
         row.response_rate = round(row.responded / row.n, 4)

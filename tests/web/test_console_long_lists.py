@@ -141,6 +141,35 @@ def test_matrix_members_come_a_page_at_a_time(
     assert world.accounts["ly_weibo"] in _members(committed_engine, zz)
 
 
+def _failing_ids(html: str) -> list[str]:
+    section = html[html.index('id="compliance"') : html.index('id="rates"')]
+    return re.findall(r'<tr class="failing">.*?/console/accounts/(\d+)"', section, re.S)
+
+
+def test_matrix_failing_accounts_pages_hold_each_once(
+    client: httpx.Client, world: ConsoleWorld, committed_engine: Engine
+) -> None:
+    """The failing table is cut in DuckDB: its pages give each failing member exactly once."""
+    zz = world.matrices["zz"]
+    _add_accounts(committed_engine, EXTRA, matrix_id=zz)
+    login(client, "office")
+    first = client.get(f"/console/matrix/{zz}").text
+    counted = re.search(r'id="stat-failing">(\d+)<', first)
+    assert counted is not None
+    failing = int(counted[1])
+    assert MEMBER_PAGE < failing <= 2 * MEMBER_PAGE
+    second = client.get(f"/console/matrix/{zz}", params={"foffset": MEMBER_PAGE}).text
+    seen = _failing_ids(first) + _failing_ids(second)
+    assert len(seen) == len(set(seen)) == failing
+    assert set(seen) <= {str(a) for a in _members(committed_engine, zz)}
+    # A stale link past the end shows the last page; the member table stays on its first.
+    stale = client.get(f"/console/matrix/{zz}", params={"foffset": 10 * MEMBER_PAGE}).text
+    assert _failing_ids(stale) == _failing_ids(second)
+    assert re.findall(r'<tr data-account="(\d+)">', stale) == re.findall(
+        r'<tr data-account="(\d+)">', first
+    )
+
+
 def test_matrix_tree_shows_counts_not_every_member(
     client: httpx.Client, world: ConsoleWorld, committed_engine: Engine
 ) -> None:

@@ -57,6 +57,11 @@ def test_admin_sees_the_tree_with_member_counts(client: httpx.Client, world: Con
     assert police is not None
     assert "2 个账号" in police[0]
     assert 'margin-left: 1.5em" data-matrix="{}"'.format(world.matrices["zz_police"]) in html
+    # A matrix set up before its lead account exists says so; one with a lead does not.
+    assert "未指定牵头账号" in police[0] and "未指定牵头账号" not in zz[0]
+    police_page = client.get(f"/console/matrix/{world.matrices['zz_police']}").text
+    assert "未指定牵头账号" in police_page
+    assert "未指定牵头账号" not in client.get(f"/console/matrix/{world.matrices['zz']}").text
     # A top-level matrix from the list page; a bad name comes back in the form.
     bad = client.post("/console/matrix", data={"name": " ", "kind": "regional", "csrf_token": csrf})
     assert bad.status_code == 422

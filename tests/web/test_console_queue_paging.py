@@ -21,6 +21,7 @@ from zhengwu.auth import service as auth_service
 from zhengwu.auth.models import User
 from zhengwu.servicedesk import service
 from zhengwu.servicedesk.category import service as category_service
+from zhengwu.servicedesk.filters import RequestFilters
 from zhengwu.servicedesk.models import RequestHelper, ServiceRequest
 
 from .test_console_world import ConsoleWorld, build_console_world, login
@@ -85,7 +86,7 @@ def _follow(client: httpx.Client, params: dict[str, str]) -> list[str]:
 
 @pytest.mark.parametrize("username", ["admin", "office", "handler"])
 def test_every_page_of_every_filter_matches_the_access_rule(
-    client: httpx.Client, committed_engine: Engine, username: str
+    client: httpx.Client, committed_engine: Engine, world: ConsoleWorld, username: str
 ) -> None:
     login(client, username)
     with Session(committed_engine) as s:
@@ -93,6 +94,7 @@ def test_every_page_of_every_filter_matches_the_access_rule(
         assert user is not None
         principal = auth_service.principal_of(user)
         top = category_service.get_tree(s)[0]
+        lead = world.orgs["js_housing"]
         under = [c.code for c in category_service.get_tree(s)
                  if top.code in category_service.lineage(category_service.get_tree(s), c.code)]  # fmt: skip
         filters: list[tuple[dict[str, str], dict[str, object]]] = [
@@ -100,12 +102,21 @@ def test_every_page_of_every_filter_matches_the_access_rule(
             ({"state": "accepted"}, {"states": ["accepted"]}),
             ({"overdue": "1"}, {"overdue": True}),
             ({"category": top.code}, {"category_codes": under}),
+            # Filters off the fast path, kept in the paging links.
+            (
+                {"channel": "form", "state": "received"},
+                {"filters": RequestFilters(channels=["form"], states=["received"])},
+            ),
+            ({"organization_id": str(lead)}, {"filters": RequestFilters(organization_id=lead)}),
         ]
         for params, search in filters:
             want = [r.public_id for r in service.search(
                 s, principal=principal, limit=10_000, **search)]  # type: ignore[arg-type]  # fmt: skip
             got = _follow(client, params)
             assert got == want, params
+            # The total: counted per way of access, the same as the rows listed.
+            first = client.get("/console/desk", params=params)
+            assert f"共 {len(want):,} 件" in first.text, params
             if not params:
                 assert len(want) > 100  # more than one page
     assert client.get("/console/desk", params={"before": "yesterday"}).status_code == 422

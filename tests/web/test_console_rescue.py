@@ -502,3 +502,33 @@ def test_a_team_searches_only_its_own_requests(client: httpx.Client, world: Cons
     page = client.get(f"/console/rescue/{world.incident_id}", params={"q": "1111"}).text
     assert "没有符合条件的求助" in page
     assert "13800001111" not in page and "张建国" not in page
+
+
+def test_a_claim_keeps_a_second_verifier_off_the_phone(
+    live_server: str, world: ConsoleWorld
+) -> None:
+    help_id = world.help["flooded"]
+    page_url = f"/console/rescue/requests/{help_id}"
+    with (
+        httpx.Client(base_url=live_server, timeout=60, headers={"Accept": "text/html"}) as first,
+        httpx.Client(base_url=live_server, timeout=60, headers={"Accept": "text/html"}) as second,
+    ):
+        csrf_d = login(first, "dispatcher")
+        csrf_v = login(second, "verifier")
+        assert 'id="form-claim"' in second.get(page_url).text
+        claimed = second.post(f"{page_url}/claim", data={"csrf_token": csrf_v})
+        assert claimed.status_code == 303
+        assert "您已认领" in second.get(page_url).text
+        seen = first.get(page_url).text
+        assert "verifier用户 核实中" in seen
+        assert "verifier用户 核实中" in first.get(f"/console/rescue/{world.incident_id}").text
+        blocked = first.post(f"{page_url}/verify", data={"csrf_token": csrf_d, "method": "phone",
+                                                         "result": "confirmed"})  # fmt: skip
+        assert blocked.status_code == 409 and "正由 verifier用户 核实中" in blocked.text
+        taken = first.post(f"{page_url}/claim", data={"csrf_token": csrf_d})
+        assert taken.status_code == 409
+        assert second.post(f"{page_url}/verify", data={"csrf_token": csrf_v, "method": "phone",
+                                                       "result": "confirmed"}).status_code == 303  # fmt: skip
+        after = first.get(page_url).text
+        assert "核实中" not in after
+        assert "释放认领" in after  # the history: the verification released the claim

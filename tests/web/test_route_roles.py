@@ -35,6 +35,7 @@ INDEX = frozenset({"admin", "matrix_office", "operator"})  # index readers, libr
 RESCUE = frozenset({"admin", "dispatcher", "verifier", "team"})
 OFFICE = frozenset({"admin", "matrix_office"})
 DISPATCH = frozenset({"admin", "dispatcher"})
+INTAKE = frozenset({"admin", "dispatcher", "verifier"})  # manual entry, set-aside inputs
 ADMIN = frozenset({"admin"})
 LOGGED_IN = ALL - {"public"}
 MAP = LOGGED_IN  # every staff role has the county map
@@ -61,6 +62,8 @@ ROUTES: dict[str, Rule] = {
     "/docs": Rule(ALL),
     "/docs/oauth2-redirect": Rule(ALL),
     "/healthz": Rule(ALL),
+    "/favicon.ico": Rule(ALL),  # the site icon, drawn in code (zhengwu.web.branding)
+    "/favicon.svg": Rule(ALL),
     "/api/auth/me": Rule(ALL),
     "/api/users": Rule(ADMIN),
     "/api/users/{username}/tokens": Rule(ADMIN),
@@ -70,6 +73,7 @@ ROUTES: dict[str, Rule] = {
     "/api/organizations": Rule(STAFF),
     "/api/matrices": Rule(STAFF),
     "/api/matrices/{matrix_id}": Rule(STAFF),
+    "/api/matrices/{matrix_id}/members": Rule(STAFF),
     # influence index
     "/api/index/systems": Rule(INDEX),
     "/api/index/systems/{name}": Rule(INDEX),
@@ -86,6 +90,7 @@ ROUTES: dict[str, Rule] = {
     "/api/desk/routing/versions": Rule(STAFF),
     "/api/desk/requests": Rule(STAFF),
     "/api/desk/requests/due-soon": Rule(STAFF),
+    "/api/desk/requests/export": Rule(LOGGED_IN),  # others: the public board's, masked
     "/api/desk/requests/{public_id}": Rule(STAFF),
     "/api/desk/workflow": Rule(ALL),
     "/api/desk/rates": Rule(STAFF, query="period=2025"),
@@ -112,10 +117,13 @@ ROUTES: dict[str, Rule] = {
     "/api/rescue/incidents/{incident_id}/queue": Rule(RESCUE),
     "/api/rescue/incidents/{incident_id}/board": Rule(ALL),
     "/api/rescue/incidents/{incident_id}/export.csv": Rule(DISPATCH),
+    "/api/rescue/incidents/{incident_id}/set-aside": Rule(INTAKE),
     "/api/rescue/requests/{request_id}": Rule(ALL),  # masked unless the role sees it all
     "/api/rescue/requests/{request_id}/notices": Rule(RESCUE),
     "/board/rescue/{incident_id}": Rule(ALL),
     "/board/rescue/{incident_id}/help": Rule(ALL),
+    "/board/rescue/followup": Rule(ALL),  # the look-up form (phone + query code)
+    "/board/rescue/followup/{token}": Rule(ALL, ok=404),  # a citizen's link; none valid here
     # content library, search
     "/api/library/items": Rule(INDEX),
     "/api/library/items/{item_id}": Rule(INDEX),
@@ -144,6 +152,8 @@ ROUTES: dict[str, Rule] = {
     "/console/desk/{public_id}": Rule(STAFF),
     "/console/rescue": Rule(RESCUE),
     "/console/rescue/{incident_id:int}": Rule(RESCUE),
+    "/console/rescue/{incident_id:int}/manual": Rule(INTAKE),
+    "/console/rescue/{incident_id:int}/set-aside": Rule(INTAKE),
     "/console/rescue/requests/{request_id}": Rule(RESCUE),
     "/console/rescue/incidents/new": Rule(DISPATCH),
     "/console/rescue/incidents/{incident_id}/edit": Rule(DISPATCH),
@@ -164,7 +174,7 @@ ROUTES: dict[str, Rule] = {
     "/console/{rest:path}": Rule(ALL, ok=404),  # unknown console address: 404 for everyone
 }
 # Filled into catch-all parameters (``{rest:path}``).
-CATCH_ALL = {"rest": "no-such-page"}
+CATCH_ALL = {"rest": "no-such-page", "token": "no-such-follow-up-token"}
 # Routes answered as HTML pages (asked for with ``Accept: text/html`` and a session cookie).
 HTML_PREFIXES = ("/console", "/login", "/board", "/rankings", "/docs")
 

@@ -46,13 +46,14 @@ READING_ROLES = frozenset({"admin", "matrix_office", "operator", "handler"})
 ORGANIZATION_ROLES = frozenset({"operator", "handler"})
 
 
-def subtree_ids(root_id: int) -> Select[int]:
+def subtree_ids(root_id: int, *, name: str = "matrix_subtree") -> Select[int]:
     """Return a SELECT of ``root_id`` and the ids of every matrix below it.
 
     A recursive CTE with UNION (not UNION ALL): a cycle in bad data ends the recursion
-    instead of looping, on SQLite and PostgreSQL alike.
+    instead of looping, on SQLite and PostgreSQL alike. ``name`` names the CTE: two
+    subtrees in one statement need two names.
     """
-    tree = select(Matrix.id).where(Matrix.id == root_id).cte("matrix_subtree", recursive=True)
+    tree = select(Matrix.id).where(Matrix.id == root_id).cte(name, recursive=True)
     tree = tree.union(select(Matrix.id).join(tree, Matrix.parent_id == tree.c.id))
     return select(tree.c.id)
 

@@ -15,7 +15,14 @@ Formats (written by ``zhengwu simulate`` and by hand or from spreadsheets):
 - ``zhengwu-accounts``: CSV ``platform, uid, name, org_id, verified_type, created_at``
   (links platform accounts to organisations; a linked account is a government account)
 - ``zhengwu-matrices``: JSON list of ``{"id", "name", "kind", "adcode", "sector",
-  "lead": {"platform", "uid"}, "members": [{"platform", "uid", "role"}]}``
+  "lead": {"platform", "uid"}, "members": [{"platform", "uid", "role"}], "parent"}``.
+  ``lead`` may be left out or null (a matrix set up before its lead account exists:
+  未指定牵头账号; a member with role ``lead`` is then the lead), and ``members`` too.
+  ``parent`` is the id or exact name of another matrix, in the file (any order) or on
+  file (``#N`` for one without an id: its database number); null or "" puts it at the
+  top, and an entry without the key keeps the parent it has. An unknown or ambiguous
+  parent (a name of several matrices: the reason lists their ids) and a parent chain that
+  loops are quarantined, like the organisations' ``parent_id``.
 
 These write to the operational DB directly (they are *operational* importers); counts and
 quarantine follow the same rules as the platform importers.
@@ -28,7 +35,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from sqlalchemy import delete, select
@@ -48,7 +55,7 @@ from zhengwu.ingest.files import iter_csv_rows, read_text
 from zhengwu.ingest.registry import ImportItem, register
 from zhengwu.platforms.records import QuarantineRecord
 from zhengwu.platforms.timeparse import CHINA_TZ, DateError, parse_time
-from zhengwu.privacy import PhoneError, parse_phones
+from zhengwu.privacy import split_phones
 
 
 @dataclass(slots=True)
@@ -60,14 +67,23 @@ class OperationalResult:
     updated: int = 0
     duplicates: int = 0
     quarantines: list[QuarantineRecord] = field(default_factory=list)
+    # Parts of records that were kept (one bad published number of an organisation): in
+    # the quarantine with their reason, but not counted as refused records.
+    partial: list[QuarantineRecord] = field(default_factory=list)
 
     def quarantine(self, source: str, reason: str, raw: Any = None) -> None:
         """Record one refused input record."""
-        self.quarantines.append(
-            QuarantineRecord(
-                source=source, reason=reason, raw=None if raw is None else str(raw)[:500]
-            )
-        )
+        self.quarantines.append(_record(source, reason, raw))
+
+    def quarantine_part(self, source: str, reason: str, raw: Any = None) -> None:
+        """Record one refused part of a record that was kept."""
+        self.partial.append(_record(source, reason, raw))
+
+
+def _record(source: str, reason: str, raw: Any) -> QuarantineRecord:
+    return QuarantineRecord(
+        source=source, reason=reason, raw=None if raw is None else str(raw)[:500]
+    )
 
 
 def _count(result: OperationalResult, outcome: str) -> None:
@@ -130,15 +146,28 @@ def _normalise_adcode(value: str, level: str) -> str | None:
 
 
 @dataclass(slots=True)
-class _OrgRow:
-    """One organisation row that passed the field checks."""
+class _ListRow:
+    """One row (organisation) or entry (matrix) of a list that passed the field checks."""
 
     source: str
     line: int
-    row: dict[str, str]
+    row: Any
     external_id: str
     parent: str | None
     values: dict[str, Any]
+    refused_parts: list[str] = field(default_factory=list)  # reasons of refused numbers
+
+
+@dataclass(slots=True)
+class _MatrixRow(_ListRow):
+    """A matrix entry: its members by account id, and its parent as written."""
+
+    members: dict[int, str] = field(default_factory=dict)
+    parent_ref: str | None = None
+    keep_parent: bool = False  # no "parent" key: the parent on file stays
+
+
+_Row = TypeVar("_Row", bound=_ListRow)
 
 
 def _on_cycle(start: str, parents: dict[str, str | None]) -> bool:
@@ -155,22 +184,37 @@ def _on_cycle(start: str, parents: dict[str, str | None]) -> bool:
     return False
 
 
-def _missing_parent(parent: str, refused: dict[str, int]) -> str:
+@dataclass(frozen=True, slots=True)
+class _Noun:
+    """How the hierarchy checks name what they check (机构 / 矩阵) and its parent field."""
+
+    zh: str
+    field: str
+
+
+_ORG = _Noun("机构", "parent_id")
+_MATRIX = _Noun("矩阵", "parent")
+
+
+def _missing_parent(parent: str, refused: dict[str, int], noun: _Noun = _ORG) -> str:
     """Return why a row's parent is missing: quarantined on a line, or not on file at all."""
     if parent in refused:
         line = refused[parent]
         return (
-            f"上级机构 {parent!r} 在第 {line} 行已被隔离 / parent_id {parent!r} was "
+            f"上级{noun.zh} {parent!r} 在第 {line} 行已被隔离 / {noun.field} {parent!r} was "
             f"quarantined (line {line}; fix that row first)"
         )
-    return f"上级机构不存在或未导入 / unknown parent_id {parent!r} (not on file, nor imported)"
+    return (
+        f"上级{noun.zh}不存在或未导入 / unknown {noun.field} {parent!r} (not on file, nor imported)"
+    )
 
 
 def _check_hierarchy(
-    accepted: dict[str, _OrgRow],
+    accepted: dict[str, _Row],
     db_parents: dict[str, str | None],
     result: OperationalResult,
     refused_lines: dict[str, int],
+    noun: _Noun = _ORG,
 ) -> None:
     """Quarantine rows whose parent is missing or whose parent chain loops (in place).
 
@@ -182,13 +226,13 @@ def _check_hierarchy(
     while True:
         parents = {**db_parents, **{e: r.parent for e, r in accepted.items()}}
         refused = {
-            ext: f"上级机构形成循环 / parent_id forms a cycle through {ext!r}"
+            ext: f"上级{noun.zh}形成循环 / {noun.field} forms a cycle through {ext!r}"
             for ext in accepted
             if _on_cycle(ext, parents)
         }
         if not refused:
             refused = {
-                ext: _missing_parent(org.parent, refused_lines)
+                ext: _missing_parent(org.parent, refused_lines, noun)
                 for ext, org in accepted.items()
                 if org.parent is not None
                 and org.parent not in accepted
@@ -238,6 +282,8 @@ class OrgsImporter(_Operational):
         accepted = self._check_rows(path, result, refused_lines)
         _check_hierarchy(accepted, db_parents, result, refused_lines)
         for ext, checked in accepted.items():
+            for reason in checked.refused_parts:
+                result.quarantine_part(checked.source, reason, checked.row)
             org = existing.get(ext)
             if org is None:
                 org = Organization(external_id=ext, **checked.values)
@@ -257,12 +303,12 @@ class OrgsImporter(_Operational):
 
     def _check_rows(
         self, path: Path, result: OperationalResult, refused_lines: dict[str, int]
-    ) -> dict[str, _OrgRow]:
+    ) -> dict[str, _ListRow]:
         """Return the rows whose own fields are valid, by org_id; quarantine the others.
 
         ``refused_lines`` gets the line of each org_id whose every row was refused.
         """
-        accepted: dict[str, _OrgRow] = {}
+        accepted: dict[str, _ListRow] = {}
         first_line: dict[str, int] = {}
         for line, source, row in _readable_rows(path, result):
             reason, checked = self._check_row(source, line, row)
@@ -285,7 +331,7 @@ class OrgsImporter(_Operational):
     @staticmethod
     def _check_row(
         source: str, line: int, row: dict[str, str]
-    ) -> tuple[str | None, _OrgRow | None]:
+    ) -> tuple[str | None, _ListRow | None]:
         """Return ``(reason, None)`` for a row to quarantine, else ``(None, checked row)``."""
         missing = [c for c in ("org_id", "name", "level", "sector") if not row.get(c, "").strip()]
         if missing:
@@ -307,15 +353,18 @@ class OrgsImporter(_Operational):
             "sector": row["sector"].strip(),
             "adcode": adcode,
         }
+        refused: list[str] = []
         if "public_phones" in row:  # optional: a list without the column keeps them
-            try:
-                values["public_phones"] = parse_phones(row["public_phones"]) or None
-            except PhoneError as exc:
-                return (
-                    f"公开电话无效：{exc.message_zh} / invalid public_phones: {exc.message_en}",
-                    None,
-                )
-        return None, _OrgRow(source, line, row, ext, parent, values)
+            phones, bad = split_phones(row["public_phones"])
+            refused = [
+                f"公开电话无效：{exc.message_zh} / invalid public_phones: {exc.message_en}"
+                + ("" if entry in exc.message_en else f" ({entry!r})")
+                for entry, exc in bad
+            ]
+            # A cell whose every number was refused leaves the stored numbers as they are.
+            if phones or not bad:
+                values["public_phones"] = phones or None
+        return None, _ListRow(source, line, row, ext, parent, values, refused)
 
 
 _DATE_ONLY = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
@@ -393,13 +442,17 @@ class AccountListImporter(_Operational):
 
 @register("zhengwu-matrices")
 class MatrixListImporter(_Operational):
-    """Matrices (lead + members) from a JSON list."""
+    """Matrices (lead, members, parent matrix) from a JSON list."""
 
     name = "zhengwu-matrices"
-    description = "矩阵 JSON: [{id, name, kind, adcode, sector, lead, members[]}]"
+    description = "矩阵 JSON: [{id, name, kind, adcode, sector, lead?, members[], parent?}]"
 
     def apply(self, session: Session, path: Path, *, dry_run: bool = False) -> OperationalResult:
-        """Create or update every matrix; a matrix naming an unknown account is quarantined."""
+        """Create or update every matrix, then link parents (resolved once all are read).
+
+        A matrix naming an unknown account, an unknown or ambiguous parent, or a parent
+        chain that loops is quarantined with its reason.
+        """
         text, problem = read_text(path)
         if problem:
             raise InvalidInputError(f"{path}: {problem}", f"{path}: {problem}")
@@ -411,17 +464,91 @@ class MatrixListImporter(_Operational):
             raise InvalidInputError("矩阵文件应为 JSON 数组", "a matrix file must be a JSON list")
         result = OperationalResult()
         accounts = {(a.platform, a.uid): a.id for a in session.scalars(select(Account))}
-        matrices = {m.external_id: m for m in session.scalars(select(Matrix))}
+        stored = list(session.scalars(select(Matrix).order_by(Matrix.id)))
+        # A matrix on file is known by its external id, or by "#id" when it has none.
+        by_key = {_matrix_key(m): m for m in stored}
+        key_of = {m.id: _matrix_key(m) for m in stored}
+        db_parents = {
+            key: key_of.get(m.parent_id) if m.parent_id is not None else None
+            for key, m in by_key.items()
+        }
+        refused_lines: dict[str, int] = {}
+        accepted = self._check_entries(path, data, accounts, result, refused_lines)
+        self._resolve_parents(accepted, by_key, db_parents, result, refused_lines)
+        _check_hierarchy(accepted, db_parents, result, refused_lines, _MATRIX)
+        if dry_run:
+            for ext in accepted:
+                _count(result, "duplicate" if ext in by_key else "imported")
+            return result
+        created = set()
+        for ext, checked in accepted.items():
+            if ext not in by_key:
+                by_key[ext] = Matrix(external_id=ext, **checked.values)
+                session.add(by_key[ext])
+                created.add(ext)
+        session.flush()
+        for ext, checked in accepted.items():
+            matrix = by_key[ext]
+            parent_id = by_key[checked.parent].id if checked.parent is not None else None
+            outcome = _assign(matrix, {**checked.values, "parent_id": parent_id})
+            current = dict(
+                session.execute(
+                    select(MatrixMember.account_id, MatrixMember.role).where(
+                        MatrixMember.matrix_id == matrix.id
+                    )
+                ).all()
+            )
+            if current != checked.members:
+                outcome = "updated"
+                session.execute(delete(MatrixMember).where(MatrixMember.matrix_id == matrix.id))
+                session.add_all(
+                    MatrixMember(matrix_id=matrix.id, account_id=a, role=r)
+                    for a, r in checked.members.items()
+                )
+            _count(result, "imported" if ext in created else outcome)
+        session.flush()
+        return result
+
+    def _check_entries(
+        self, path: Path, data: list[Any], accounts: dict[tuple[str, str], int],
+        result: OperationalResult, refused_lines: dict[str, int],
+    ) -> dict[str, _MatrixRow]:  # fmt: skip
+        """Return the entries whose own fields are valid, by id; quarantine the others.
+
+        ``refused_lines`` gets the position of each id and name of a refused entry, so a
+        child naming it as parent says where it was refused.
+        """
+        accepted: dict[str, _MatrixRow] = {}
         for index, entry in enumerate(data, start=1):
             result.read += 1
             source = f"{path}:[{index}]"
+            raw = orjson.dumps(entry).decode() if entry is not None else None
             reason = self._check(entry, accounts)
-            if reason:
-                result.quarantine(
-                    source, reason, orjson.dumps(entry).decode() if entry is not None else None
+            ext = str(entry["id"]) if reason is None else ""
+            if reason is None and ext in accepted:
+                first = accepted[ext].line
+                reason = (
+                    f"矩阵编号在本文件第 [{first}] 条已出现 / id {ext!r} repeated "
+                    f"(first at entry [{first}])"
                 )
+            if reason is not None:
+                result.quarantine(source, reason, raw)
+                if isinstance(entry, dict):
+                    for ref in (entry.get("id"), entry.get("name")):
+                        if ref is not None and str(ref) not in accepted:
+                            refused_lines.setdefault(str(ref), index)
                 continue
-            lead_id = accounts[(entry["lead"]["platform"], str(entry["lead"]["uid"]))]
+            lead = entry.get("lead")
+            members = {
+                accounts[(m["platform"], str(m["uid"]))]: m.get("role", "member")
+                for m in entry.get("members") or []
+            }
+            lead_id = accounts[(lead["platform"], str(lead["uid"]))] if lead else None
+            if lead_id is None:  # no lead given: the member listed as lead, if any
+                leads = [a for a, r in members.items() if r == "lead"]
+                lead_id = leads[0] if leads else None
+            else:
+                members.setdefault(lead_id, "lead")
             values = {
                 "name": entry["name"],
                 "kind": entry["kind"],
@@ -429,62 +556,80 @@ class MatrixListImporter(_Operational):
                 "sector": entry.get("sector"),
                 "lead_account_id": lead_id,
             }
-            matrix = matrices.get(str(entry["id"]))
-            members = {
-                accounts[(m["platform"], str(m["uid"]))]: m.get("role", "member")
-                for m in entry["members"]
-            }
-            members.setdefault(lead_id, "lead")
-            if dry_run:
-                _count(result, "duplicate" if matrix else "imported")
+            parent = entry.get("parent")
+            accepted[ext] = _MatrixRow(
+                source, index, raw, ext, None, values, members=members,
+                parent_ref=None if parent is None else str(parent).strip() or None,
+                keep_parent="parent" not in entry,
+            )  # fmt: skip
+        return accepted
+
+    @staticmethod
+    def _resolve_parents(
+        accepted: dict[str, _MatrixRow], by_key: dict[str, Matrix],
+        db_parents: dict[str, str | None], result: OperationalResult,
+        refused_lines: dict[str, int],
+    ) -> None:  # fmt: skip
+        """Turn each entry's parent (an id or an exact name) into a matrix key, in place.
+
+        Ids come first; a name must name one matrix (the file's entries, and those on file
+        that the file does not list). An ambiguous name is quarantined with its candidates;
+        an unknown one is left for the hierarchy check to report.
+        """
+        names: dict[str, list[str]] = {}
+        for key, matrix in by_key.items():
+            if key not in accepted:
+                names.setdefault(matrix.name, []).append(key)
+        for ext, checked in accepted.items():
+            names.setdefault(checked.values["name"], []).append(ext)
+        for ext, checked in list(accepted.items()):
+            if checked.keep_parent:
+                checked.parent = db_parents.get(ext)
                 continue
-            if matrix is None:
-                matrix = Matrix(external_id=str(entry["id"]), **values)
-                session.add(matrix)
-                session.flush()
-                matrices[matrix.external_id] = matrix
-                outcome = "imported"
-            else:
-                outcome = _assign(matrix, values)
-                rows = session.execute(
-                    select(MatrixMember.account_id, MatrixMember.role).where(
-                        MatrixMember.matrix_id == matrix.id
-                    )
-                ).all()
-                current = dict(rows)
-                if current != members:
-                    outcome = "updated"
-                    session.execute(delete(MatrixMember).where(MatrixMember.matrix_id == matrix.id))
-                else:
-                    _count(result, outcome)
-                    continue
-            session.add_all(
-                MatrixMember(matrix_id=matrix.id, account_id=a, role=r) for a, r in members.items()
-            )
-            _count(result, outcome)
-        if not dry_run:
-            session.flush()
-        return result
+            ref = checked.parent_ref
+            if ref is None or ref in accepted or ref in by_key:
+                checked.parent = ref
+                continue
+            found = names.get(ref, [])
+            if len(found) > 1:
+                accepted.pop(ext)
+                refused_lines.setdefault(ext, checked.line)
+                labels = ", ".join(found)
+                result.quarantine(
+                    checked.source,
+                    f"上级矩阵名称「{ref}」不唯一，请改用编号：{labels} / parent {ref!r} names "
+                    f"several matrices, give its id: {labels}",
+                    checked.row,
+                )
+                continue
+            checked.parent = found[0] if found else ref
 
     @staticmethod
     def _check(entry: Any, accounts: dict[tuple[str, str], int]) -> str | None:
         if not isinstance(entry, dict):
             return "矩阵条目不是对象 / matrix entry is not an object"
-        missing = [k for k in ("id", "name", "kind", "lead", "members") if k not in entry]
+        missing = [k for k in ("id", "name", "kind") if k not in entry]
         if missing:
             return f"缺少字段 / missing field(s): {', '.join(missing)}"
         if entry["kind"] not in MATRIX_KINDS:
             return f"类型无效 / invalid kind {entry['kind']!r} (regional|vertical)"
-        refs = [entry["lead"], *entry["members"]] if isinstance(entry["members"], list) else None
+        members = entry.get("members") or []
+        lead = entry.get("lead")
+        refs = (
+            [*([lead] if lead is not None else []), *members] if isinstance(members, list) else None
+        )
         if refs is None or not all(
             isinstance(r, dict) and "platform" in r and "uid" in r for r in refs
         ):
             return "lead/members 应为 {platform, uid} 对象 / lead and members must be {platform, uid} objects"
-        bad_roles = [
-            r.get("role") for r in entry["members"] if r.get("role", "member") not in MEMBER_ROLES
-        ]
+        parent = entry.get("parent")
+        if parent is not None and not isinstance(parent, str | int):
+            return "上级矩阵应为编号或名称 / parent must be a matrix id or name"
+        bad_roles = [r.get("role") for r in members if r.get("role", "member") not in MEMBER_ROLES]
         if bad_roles:
             return f"成员角色无效 / invalid member role(s): {bad_roles}"
+        if lead is None and sum(1 for r in members if r.get("role") == "lead") > 1:
+            return "牵头账号只能有一个 / only one member can be the lead"
         unknown = [
             f"{r['platform']}:{r['uid']}"
             for r in refs
@@ -495,3 +640,7 @@ class MatrixListImporter(_Operational):
                 " …" if len(unknown) > 5 else ""
             )
         return None
+
+
+def _matrix_key(matrix: Matrix) -> str:
+    return matrix.external_id if matrix.external_id is not None else f"#{matrix.id}"

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import Select, Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import Select, Table, bindparam, case, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -383,13 +383,109 @@ def find_account(session: Session, ref: str) -> Account:
 
 
 def matrix_members(session: Session, matrix: Matrix) -> list[tuple[Account, str]]:
-    """Return the member accounts of ``matrix`` with their roles, lead first."""
-    rows = session.execute(
+    """Return every member account of ``matrix`` with its role, lead first (small matrices:
+    the pages use :func:`member_page`)."""
+    return member_page(session, matrix.id, limit=-1)[1]
+
+
+def filter_members(
+    matrix_id: int, *, q: str | None = None, role: str | None = None
+) -> Select[Account, str]:
+    """Return a SELECT of (account, role) of the members of ``matrix_id`` matching the filters.
+
+    ``q`` is a case-insensitive substring of the account's name or UID; ``role`` lead / member.
+    """
+    query = (
         select(Account, MatrixMember.role)
         .join(MatrixMember, MatrixMember.account_id == Account.id)
-        .where(MatrixMember.matrix_id == matrix.id)
-    ).all()
-    return sorted(((a, r) for a, r in rows), key=lambda ar: (ar[1] != "lead", ar[0].name))
+        .where(MatrixMember.matrix_id == matrix_id)
+    )
+    if role:
+        query = query.where(MatrixMember.role == role)
+    if q and q.strip():
+        needle = q.strip()
+        query = query.where(
+            or_(
+                Account.name.icontains(needle, autoescape=True),
+                Account.uid.icontains(needle, autoescape=True),
+            )
+        )
+    return query
+
+
+def member_page(
+    session: Session,
+    matrix_id: int,
+    *,
+    q: str | None = None,
+    role: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[int, list[tuple[Account, str]]]:
+    """Return the total and one page of the members of ``matrix_id`` matching the filters.
+
+    ``limit`` < 0: every member. Counted, ordered and cut in SQL: the lead first, then by name, ties by account id (a
+    stable order, so pages neither repeat nor skip a member).
+    """
+    query = filter_members(matrix_id, q=q, role=role)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    lead_first = case((MatrixMember.role == "lead", 0), else_=1)
+    query = query.order_by(lead_first, Account.name, Account.id)
+    if limit >= 0:
+        query = query.limit(limit).offset(offset)
+    rows = session.execute(query).all()
+    return int(total), [(a, r) for a, r in rows]
+
+
+def member_platforms(session: Session, matrix_id: int) -> dict[str, int]:
+    """Return how many members of ``matrix_id`` each platform has (counted in SQL)."""
+    rows = session.execute(
+        select(Account.platform, func.count())
+        .join(MatrixMember, MatrixMember.account_id == Account.id)
+        .where(MatrixMember.matrix_id == matrix_id)
+        .group_by(Account.platform)
+    )
+    return {str(p): int(n) for p, n in rows}
+
+
+def matrix_page(
+    session: Session,
+    *,
+    query: Select[Matrix],
+    parent_id: int | None = None,
+    top: bool = False,
+    q: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[int, list[Matrix]]:
+    """Return the total and one page (by name, ties by id) of the matrices of ``query``.
+
+    ``parent_id`` keeps the direct sub-matrices of one matrix, ``top`` the top-level ones,
+    ``q`` a name substring.
+    """
+    if parent_id is not None:
+        query = query.where(Matrix.parent_id == parent_id)
+    if top:
+        query = query.where(Matrix.parent_id.is_(None))
+    if q and q.strip():
+        query = query.where(Matrix.name.contains(q.strip(), autoescape=True))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = session.scalars(query.order_by(Matrix.name, Matrix.id).limit(limit).offset(offset))
+    return int(total), list(page)
+
+
+def child_counts(
+    session: Session, matrix_ids: Iterable[int], *, among: Select[int] | None = None
+) -> dict[int, int]:
+    """Return the number of direct sub-matrices of each of ``matrix_ids`` (only ``among``)."""
+    query = (
+        select(Matrix.parent_id, func.count())
+        .where(Matrix.parent_id.in_(list(matrix_ids)))
+        .group_by(Matrix.parent_id)
+    )
+    if among is not None:
+        query = query.where(Matrix.id.in_(among))
+    return {int(m): int(n) for m, n in session.execute(query) if m is not None}
 
 
 def matrices_of(session: Session, account: Account) -> list[Matrix]:
@@ -407,6 +503,60 @@ def matrices_of(session: Session, account: Account) -> list[Matrix]:
 def organization_by_external_id(session: Session, external_id: str) -> Organization | None:
     """Return the organisation with a deployment's own id, if any."""
     return session.scalar(select(Organization).where(Organization.external_id == external_id))
+
+
+_ORG_REF_KINDS = {"id": "id", "#": "id", "code": "code", "name": "name"}
+_MAX_CANDIDATES = 10
+
+
+def resolve_organization(session: Session, ref: str) -> Organization:
+    """Return the one organisation that ``ref`` names: its id, its code or its exact name.
+
+    ``ref`` is what an operator types after ``--org``: ``42`` (the database id), ``o12``
+    (the code, ``org_id`` of the organisations list) or ``金水区住房和城乡建设局`` (the full
+    name). A ref that several organisations answer to — an id that is also another's code,
+    a name two bodies share — is refused with the candidates listed; ``#42`` or ``id:42``,
+    ``code:o12`` and ``name:…`` say which is meant. Raises NotFoundError when none does.
+    """
+    text = ref.strip()
+    kind = None
+    if text.startswith("#"):
+        kind, text = "id", text[1:].strip()
+    elif ":" in text and text.split(":", 1)[0] in _ORG_REF_KINDS:
+        prefix, text = text.split(":", 1)
+        kind, text = _ORG_REF_KINDS[prefix], text.strip()
+    if not text:
+        raise InvalidInputError(
+            "请给出机构编号、代码或名称", "give an organisation id, code or name"
+        )
+    conditions = []
+    if kind in (None, "id") and text.isdigit() and len(text) < 18:
+        conditions.append(Organization.id == int(text))
+    if kind in (None, "code"):
+        conditions.append(Organization.external_id == text)
+    if kind in (None, "name"):
+        conditions.append(Organization.name == text)
+    found = (
+        list(session.scalars(
+            select(Organization).where(or_(*conditions)).order_by(Organization.id)
+            .limit(_MAX_CANDIDATES + 1)
+        ))
+        if conditions else []
+    )  # fmt: skip
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise NotFoundError(
+            f"找不到机构：{ref}（可用编号、代码或全称）",
+            f"no organisation {ref!r} (give its id, code or exact name)",
+        )
+    listed = "; ".join(
+        f"#{o.id} code:{o.external_id or '-'} {o.name}" for o in found[:_MAX_CANDIDATES]
+    ) + (" …" if len(found) > _MAX_CANDIDATES else "")
+    raise InvalidInputError(
+        f"「{ref}」对应多个机构，请用 #编号 或 code:代码 指明：{listed}",
+        f"{ref!r} names several organisations, say which with #ID or code:CODE: {listed}",
+    )
 
 
 # -- reading accounts, organisations and matrices -------------------------------------------

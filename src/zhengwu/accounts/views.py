@@ -71,8 +71,13 @@ class AccountDetail(AccountRead):
     matrices: list[MatrixRef]
 
 
-class MatrixNodeRead(BaseModel):
-    """A matrix in the tree: its fields, member count and children."""
+class MatrixSummary(BaseModel):
+    """A matrix in a list: its fields and how many members and sub-matrices it has.
+
+    ``child_count`` counts the sub-matrices the caller may read; list them with
+    ``GET /api/matrices?parent_id=…``, and the members with
+    ``GET /api/matrices/{id}/members``.
+    """
 
     id: int
     name: str
@@ -82,7 +87,16 @@ class MatrixNodeRead(BaseModel):
     parent_id: int | None
     lead_account_id: int | None
     member_count: int
-    children: list[MatrixNodeRead]
+    child_count: int
+
+
+class MatrixPage(BaseModel):
+    """One page of matrices and the total matching the filters."""
+
+    total: int
+    limit: int
+    offset: int
+    items: list[MatrixSummary]
 
 
 class MemberRead(BaseModel):
@@ -92,12 +106,23 @@ class MemberRead(BaseModel):
     account: AccountRead
 
 
+class MemberPage(BaseModel):
+    """One page of a matrix's members (lead first, then by name) and their total."""
+
+    total: int
+    limit: int
+    offset: int
+    items: list[MemberRead]
+
+
 class MatrixDetail(MatrixRead):
-    """A matrix with its members, its direct sub-matrices and whether the caller may change it."""
+    """A matrix with its member count, its direct sub-matrices and whether the caller may change it.
+
+    The members themselves are paged: ``GET /api/matrices/{id}/members``.
+    """
 
     member_count: int
-    members: list[MemberRead]
-    children: list[MatrixNodeRead]
+    children: list[MatrixSummary]
     may_manage: bool
 
 
@@ -158,13 +183,20 @@ class ImportResult(BaseModel):
     rejected: list[RejectedRowRead]
 
 
-def _node(node: accounts_service.MatrixNode) -> MatrixNodeRead:
-    m = node.matrix
-    return MatrixNodeRead(
-        id=m.id, name=m.name, kind=m.kind, adcode=m.adcode, sector=m.sector,
-        parent_id=m.parent_id, lead_account_id=m.lead_account_id, member_count=node.members,
-        children=[_node(c) for c in node.children],
-    )  # fmt: skip
+def _summaries(db: DB, principal: Principal, matrices: list[Matrix]) -> list[MatrixSummary]:
+    """Return ``matrices`` with their member and (readable) sub-matrix counts, two queries."""
+    ids = [m.id for m in matrices]
+    members = accounts_service.member_counts(db, ids) if ids else {}
+    among = None if principal.role == "admin" else access.readable_matrix_ids(principal)
+    children = accounts_service.child_counts(db, ids, among=among) if ids else {}
+    return [
+        MatrixSummary(
+            id=m.id, name=m.name, kind=m.kind, adcode=m.adcode, sector=m.sector,
+            parent_id=m.parent_id, lead_account_id=m.lead_account_id,
+            member_count=members.get(m.id, 0), child_count=children.get(m.id, 0),
+        )
+        for m in matrices
+    ]  # fmt: skip
 
 
 # -- accounts and organisations ------------------------------------------------------------
@@ -244,23 +276,42 @@ def update_organization(
 # -- matrices ------------------------------------------------------------------------------
 
 
-@router.get("/matrices", response_model=list[MatrixNodeRead])
-def list_matrices(db: DB, principal: CurrentPrincipal) -> list[MatrixNodeRead]:
-    """The tree of the matrices you may read, with member counts."""
+@router.get("/matrices", response_model=MatrixPage)
+def list_matrices(
+    db: DB,
+    principal: CurrentPrincipal,
+    parent_id: int | None = None,
+    top: bool = False,
+    q: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> MatrixPage:
+    """List the matrices you may read by name, paged, with member and sub-matrix counts.
+
+    ``parent_id``: the direct sub-matrices of one matrix; ``top``: the top-level ones;
+    ``q``: a name substring. Members are listed by ``GET /api/matrices/{id}/members``.
+    """
     access.require_reader(principal)
-    matrices = list(db.scalars(access.readable_matrices(principal)))
-    return [_node(n) for n in accounts_service.matrix_tree(db, matrices)]
+    total, found = accounts_service.matrix_page(
+        db, query=access.readable_matrices(principal), parent_id=parent_id, top=top, q=q,
+        limit=limit, offset=offset,
+    )  # fmt: skip
+    items = _summaries(db, principal, found)
+    return MatrixPage(total=total, limit=limit, offset=offset, items=items)
 
 
 def _detail(db: DB, principal: Principal, matrix: Matrix) -> MatrixDetail:
-    members = accounts_service.matrix_members(db, matrix)
-    children = list(db.scalars(select(Matrix).where(Matrix.parent_id == matrix.id)))
+    children = list(
+        db.scalars(
+            select(Matrix).where(Matrix.parent_id == matrix.id).order_by(Matrix.name, Matrix.id)
+        )
+    )
     return MatrixDetail(
         id=matrix.id, external_id=matrix.external_id, name=matrix.name, kind=matrix.kind,
         adcode=matrix.adcode, sector=matrix.sector, lead_account_id=matrix.lead_account_id,
-        parent_id=matrix.parent_id, member_count=len(members),
-        members=[MemberRead(role=r, account=AccountRead.model_validate(a)) for a, r in members],
-        children=[_node(n) for n in accounts_service.matrix_tree(db, children)],
+        parent_id=matrix.parent_id,
+        member_count=accounts_service.member_counts(db, [matrix.id]).get(matrix.id, 0),
+        children=_summaries(db, principal, children),
         may_manage=access.can_manage_matrix(db, principal, matrix),
     )  # fmt: skip
 
@@ -270,6 +321,28 @@ def get_matrix(matrix_id: int, db: DB, principal: CurrentPrincipal) -> MatrixDet
     """Show a matrix with its members (and their roles) and its sub-matrices."""
     matrix = access.get_readable_matrix(db, principal, matrix_id)
     return _detail(db, principal, matrix)
+
+
+@router.get("/matrices/{matrix_id}/members", response_model=MemberPage)
+def list_members(
+    matrix_id: int,
+    db: DB,
+    principal: CurrentPrincipal,
+    q: Annotated[str | None, Query(max_length=64)] = None,
+    role: Role | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> MemberPage:
+    """List a matrix's members with their roles, the lead first, then by name, paged.
+
+    ``q``: a substring of the name or UID (case-insensitive); ``role``: lead or member.
+    """
+    matrix = access.get_readable_matrix(db, principal, matrix_id)
+    total, found = accounts_service.member_page(
+        db, matrix.id, q=q, role=role, limit=limit, offset=offset
+    )
+    items = [MemberRead(role=r, account=AccountRead.model_validate(a)) for a, r in found]
+    return MemberPage(total=total, limit=limit, offset=offset, items=items)
 
 
 @router.post("/matrices", response_model=MatrixDetail, status_code=201)

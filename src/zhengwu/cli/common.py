@@ -1,14 +1,16 @@
-"""Helpers shared by CLI commands: consoles, clean errors, output paths, dates, JSON output."""
+"""Helpers shared by CLI commands: consoles, clean errors, output paths, dates, JSON output,
+progress bars."""
 
 from __future__ import annotations
 
 import errno
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import orjson
 import typer
@@ -20,6 +22,25 @@ from zhengwu.errors import InvalidInputError, ZhengwuError
 console = Console()
 err_console = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
+
+ORG_HELP = (
+    "organisation: its id, code (org_id of the list) or exact name; #ID, code:CODE or "
+    "name:NAME when one ref names several (机构：编号、代码或全称)"
+)
+# Every ``--org`` of the CLI: resolved by :func:`org_id`, so all take the same forms.
+OrgOption = Annotated[str, typer.Option("--org", help=ORG_HELP)]
+
+
+def org_id(session: Any, ref: str) -> int:
+    """Return the id of the organisation ``ref`` names (id, code or exact name).
+
+    Raises a bilingual NotFoundError when none does, and InvalidInputError listing the
+    candidates when several do (:func:`zhengwu.accounts.service.resolve_organization`).
+    """
+    from zhengwu.accounts.service import resolve_organization
+
+    return resolve_organization(session, ref).id
+
 
 # Chinese for the operating-system errors a command line meets; others keep the OS wording.
 _ERRNO_ZH = {
@@ -119,3 +140,48 @@ def print_json(value: Any) -> None:
     """Print one JSON value on a line of its own (for scripts)."""
     sys.stdout.write(orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode() + "\n")
     sys.stdout.flush()
+
+
+class ProgressBar:
+    """A running progress bar: :meth:`advance` it by a count, :meth:`set_total` once known."""
+
+    def __init__(self, progress: Any, task: Any) -> None:
+        self._progress, self._task = progress, task
+
+    def advance(self, n: int) -> None:
+        """Count ``n`` more items done."""
+        self._progress.advance(self._task, n)
+
+    def set_total(self, total: int) -> None:
+        """Give the bar its total (it only counted until then)."""
+        self._progress.update(self._task, total=total)
+
+
+@contextmanager
+def progress_bar(
+    description: str, *, total: int | None = None, disable: bool = False,
+    to: Console | None = None,
+) -> Iterator[ProgressBar]:  # fmt: skip
+    """Show a Rich progress bar on stderr while a long step runs.
+
+    The bar counts items (done / total, elapsed and remaining time); with ``total``
+    None it only counts until :meth:`ProgressBar.set_total`. It is drawn on stderr and
+    cleared at the end, so stdout keeps only the results (a ``--json`` line stays
+    parseable); ``disable`` hides it (``--json``). ``to``: another console than stderr's.
+    """
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    columns = (
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), TimeRemainingColumn(),
+    )  # fmt: skip
+    with Progress(*columns, console=to or err_console, transient=True, disable=disable) as progress:
+        yield ProgressBar(progress, progress.add_task(description, total=total))

@@ -19,33 +19,50 @@ app = typer.Typer(
 def upgrade(revision: str = typer.Argument("heads", help="target revision")) -> None:
     """Create or migrate the operational DB to the latest schema and load the regions table.
 
+    Says what it did: created the database, upgraded it from one revision to another,
+    loaded regions — and "already up to date" only when there was nothing to do.
+
     Example: zhengwu db upgrade
     """
     from zhengwu.db import migrate
     from zhengwu.db.engine import get_engine, unit_of_work
     from zhengwu.regions import service as region_service
 
-    engine = get_engine()
+    # Not the migrating engine: it would bring the schema up to date before we look.
+    engine = get_engine(migrate=False)
+    before = migrate.current(engine)
     migrate.upgrade(engine, revision)
     with unit_of_work(engine) as session:
         added = region_service.sync_regions(session)
-    console.print(
-        f"数据库已是最新 / database at [bold]{migrate.current(engine)}[/]; "
-        f"区划 regions added: {added}"
-    )
+    console.print(describe_upgrade(before, migrate.current(engine), added))
+
+
+def describe_upgrade(before: str | None, after: str | None, regions_added: int) -> str:
+    """Return what ``zhengwu db upgrade`` did, in Chinese and English."""
+    if before is None and after is not None:
+        done = f"已创建数据库，结构版本 {after} / created the database at schema {after}"
+    elif before != after:
+        done = f"已从 {before} 升级到 {after} / upgraded the schema from {before} to {after}"
+    elif regions_added:
+        done = f"结构已是最新（{after}） / schema already at {after}"
+    else:
+        return f"数据库已是最新，未做改动 / database already up to date at {after}; nothing done"
+    if regions_added:
+        done += f"; 已载入区划 {regions_added} 个 / loaded {regions_added} regions"
+    return done
 
 
 @app.command("current")
 @handle_errors
 def current() -> None:
-    """Print the schema revision of the operational DB.
+    """Print the schema revision of the operational DB (without migrating it).
 
     Example: zhengwu db current
     """
     from zhengwu.db import migrate
     from zhengwu.db.engine import get_engine
 
-    console.print(migrate.current(get_engine()) or "(empty database)")
+    console.print(migrate.current(get_engine(migrate=False)) or "(empty database)")
 
 
 @app.command("backup")

@@ -12,7 +12,15 @@ from typing import Annotated, Any
 
 import typer
 
-from zhengwu.cli.common import check_output, console, err_console, handle_errors, print_json
+from zhengwu.cli.common import (
+    OrgOption,
+    check_output,
+    console,
+    err_console,
+    handle_errors,
+    org_id,
+    print_json,
+)
 
 app = typer.Typer(help="诉求办理 / service desk: requests, categories, routing, rates.")
 categories_app = typer.Typer(help="诉求分类 / the category tree.", no_args_is_help=True)
@@ -307,6 +315,221 @@ def _print_rates(rows: list[Any]) -> None:
     console.print(table)
 
 
+def _principal(session: Any, username: str | None) -> Any:
+    """Return the principal the command acts as: a user's (``--as``), else the system's."""
+    if username is None:
+        return _system()
+    from sqlalchemy import select
+
+    from zhengwu.auth import service as auth_service
+    from zhengwu.auth.models import User
+    from zhengwu.errors import NotFoundError
+
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFoundError(f"用户不存在：{username}", f"no such user: {username}")
+    return auth_service.principal_of(user)
+
+
+def _filters(
+    state: list[str] | None, category: list[str] | None, organization_id: int | None,
+    channel: list[str] | None, overdue: bool | None, since: str | None, until: str | None,
+    region: str | None, ticket: str | None,
+) -> Any:  # fmt: skip
+    """Return the request filters of the command line, checked (InvalidInputError)."""
+    from zhengwu.chinatime import parse_china_time
+    from zhengwu.errors import InvalidInputError
+    from zhengwu.servicedesk import filters as request_filters
+
+    def when(value: str | None, option: str) -> Any:
+        if value is None:
+            return None
+        try:
+            return parse_china_time(value)
+        except ValueError:
+            raise InvalidInputError(
+                f"{option} 不是 ISO 8601 日期或时间：{value}",
+                f"{option} is not an ISO 8601 date or time: {value}",
+            ) from None
+
+    found = request_filters.RequestFilters(
+        states=state or None, category_codes=category or None, organization_id=organization_id,
+        channels=channel or None, overdue=overdue, start=when(since, "--since"),
+        end=when(until, "--until"), region=region, ticket=ticket,
+    )  # fmt: skip
+    request_filters.check(found)
+    return found
+
+
+StateOpt = Annotated[list[str] | None, typer.Option("--state", help="state (repeatable)")]
+CategoryOpt = Annotated[
+    list[str] | None, typer.Option("--category", help="category code (repeatable)")
+]
+OrgOpt = Annotated[int | None, typer.Option("--organization", help="handling organisation id")]
+ChannelOpt = Annotated[
+    list[str] | None, typer.Option("--channel", help="source: 12345, weibo, form … (repeatable)")
+]
+OverdueOpt = Annotated[
+    bool | None, typer.Option("--overdue/--not-overdue", help="only (or no) overdue requests")
+]
+SinceOpt = Annotated[str | None, typer.Option("--since", help="received from (ISO date, China)")]
+UntilOpt = Annotated[str | None, typer.Option("--until", help="received before (ISO date)")]
+RegionOpt = Annotated[str | None, typer.Option("--region", help="division code (city: all its)")]
+AsOpt = Annotated[
+    str | None,
+    typer.Option("--as", help="export as this user may see it (default: everything, in full)"),
+]
+
+
+@app.command("export")
+@handle_errors
+def export_command(
+    out: Annotated[Path, typer.Option("--out", help="file to write")],
+    fmt: Annotated[str, typer.Option("--format", help="csv, xlsx or json")] = "csv",
+    state: StateOpt = None, category: CategoryOpt = None, organization: OrgOpt = None,
+    channel: ChannelOpt = None, overdue: OverdueOpt = None, since: SinceOpt = None,
+    until: UntilOpt = None, region: RegionOpt = None,
+    as_user: AsOpt = None,
+) -> None:  # fmt: skip
+    """Export requests as CSV, Excel or JSON with the hotline import's columns (re-importable).
+
+    Rows stream from the database (memory stays flat). As a user (--as), only what that
+    user may read, personal data masked unless their role handles requests. Audited.
+
+    Example: zhengwu desk export --format xlsx --state in_progress --region 410100 --out 在办.xlsx
+    """
+    from zhengwu.db.engine import unit_of_work
+    from zhengwu.errors import InvalidInputError
+    from zhengwu.servicedesk import export
+
+    if fmt not in export.FORMATS:
+        raise InvalidInputError(
+            f"未知格式：{fmt}（csv、xlsx、json）", f"unknown format: {fmt} (csv, xlsx or json)"
+        )
+    check_output(out, "--out")
+    rows = 0
+    with unit_of_work() as session:
+        principal = _principal(session, as_user)
+        filters = _filters(state, category, organization, channel, overdue, since, until,
+                           region, None)  # fmt: skip
+        export.record_export(session, principal=principal, filters=filters, fmt=fmt)
+
+        def counted() -> Any:
+            nonlocal rows
+            for record in export.iter_records(session, principal=principal, filters=filters):
+                rows += 1
+                yield record
+
+        with out.open("wb") as fh:
+            for chunk in export.chunks(fmt, counted()):
+                fh.write(chunk)
+    console.print(f"已导出 exported {rows} 条 → {out}")
+
+
+@app.command("find")
+@handle_errors
+def find_command(
+    ticket: Annotated[
+        str | None, typer.Option("--ticket", help="the hotline's ticket number (工单编号)")
+    ] = None,
+    phone: Annotated[str | None, typer.Option("--phone", help="the caller's phone")] = None,
+    as_user: AsOpt = None,
+    json_out: JsonOut = False,
+) -> None:
+    """Find requests by the hotline's ticket number or the caller's phone (staff only).
+
+    The phone may be written any way (138-1111-2222, +86 13811112222). As a user (--as),
+    only what that user may read; a phone lookup needs a role that handles requests.
+
+    Example: zhengwu desk find --ticket 2025070112345
+    """
+    from rich.table import Table
+
+    from zhengwu.db.engine import unit_of_work
+    from zhengwu.errors import InvalidInputError
+    from zhengwu.servicedesk import export, presenters, service
+    from zhengwu.servicedesk import filters as request_filters
+
+    if (ticket is None) == (phone is None):
+        raise InvalidInputError(
+            "请给出 --ticket 或 --phone 之一", "give one of --ticket or --phone"
+        )
+    with unit_of_work() as session:
+        principal = _principal(session, as_user)
+        principal.require("matrix_office", "handler", "operator")
+        found = request_filters.RequestFilters(ticket=ticket, phone=phone)
+        request_filters.check_phone_allowed(found, principal)
+        request_filters.check(found)
+        requests = service.search(session, principal=principal, filters=found, limit=200)
+        rows = [
+            {**presenters.summary(r, unmasked=True).model_dump(mode="json"),
+             "ticket": export.ticket_number(r.source, r.source_ref, r.public_id),
+             "citizen_phone": r.citizen_phone}
+            for r in requests
+        ]  # fmt: skip
+    if json_out:
+        print_json(rows)
+        return
+    if not rows:
+        console.print("没有找到诉求 no request found")
+        return
+    table = Table("诉求编号", "工单编号", "状态", "来源", "接收", "内容")
+    for row in rows:
+        table.add_row(row["public_id"], row["ticket"], row["state_label"], row["source"],
+                      _china(row["received_at"]), row["text"][:40])  # fmt: skip
+    console.print(table)
+
+
+@app.command("reclassify")
+@handle_errors
+def reclassify_command(
+    category: Annotated[
+        str | None, typer.Option("--category", help="only requests under this (old) category code")
+    ] = None,
+    since: SinceOpt = None,
+    include_closed: Annotated[
+        bool, typer.Option("--include-closed", help="closed requests too (default: open only)")
+    ] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="show the changes, write nothing")] = False,
+    json_out: JsonOut = False,
+) -> None:  # fmt: skip
+    """Run the classifier again on open requests after the category tree changed (audited).
+
+    A category chosen by staff or the citizen stays while it is in the tree; a text the
+    classifier cannot place keeps its category; routing and deadlines do not change.
+
+    Example: zhengwu desk reclassify --category 0103 --since 2025-01-01 --dry-run
+    """
+    from zhengwu.db.engine import unit_of_work
+    from zhengwu.servicedesk.reclassify import reclassify
+
+    start = _filters(None, None, None, None, None, since, None, None, None).start
+    with unit_of_work() as session:
+        summary = reclassify(
+            session, actor=_system(), category=category, since=start,
+            include_closed=include_closed, dry_run=dry_run,
+        )  # fmt: skip
+        if dry_run:
+            session.rollback()
+    data = summary.to_dict()
+    if json_out:
+        print_json(data)
+        return
+    from rich.table import Table
+
+    word = "将改变 would change" if dry_run else "已改变 changed"
+    console.print(
+        f"检查 examined {summary.examined} · {word} {summary.changed} · 未变 unchanged "
+        f"{summary.unchanged} · 人工分类保留 kept (staff/citizen) {summary.kept_person_choice} "
+        f"· 无法归类保留 not placed {summary.not_placed}"
+    )
+    if summary.moves:
+        table = Table("原分类 from", "新分类 to", "件数 count")
+        for (before, after), count in summary.moves.most_common():
+            table.add_row(before or "—", after, str(count))
+        console.print(table)
+
+
 @app.command("show")
 @handle_errors
 def show(public_id: Annotated[str, typer.Argument(help="the request's public id")]) -> None:
@@ -339,8 +562,12 @@ def categories_list(json_out: JsonOut = False) -> None:
     if json_out:
         print_json({"version": version, "categories": [r.model_dump(mode="json") for r in rows]})
         return
+    parents = {r.code: r.parent_code for r in rows}
     for r in rows:
-        indent = "  " if r.parent_code else ""
+        depth, parent = 0, r.parent_code
+        while parent in parents and depth < 16:  # two spaces a level (三级分类 and deeper)
+            depth, parent = depth + 1, parents[parent]
+        indent = "  " * depth
         console.print(
             f"{indent}{r.code:<6} {r.name:<12} 回应 {r.response_days} 日  办结 {r.resolve_days} 日"
         )
@@ -361,6 +588,45 @@ def categories_load_default() -> None:
     console.print(
         f"已加载 loaded {added} 个分类" if added else "分类表非空，未改动 (table not empty)"
     )
+
+
+@categories_app.command("import")
+@handle_errors
+def categories_import(
+    path: Annotated[Path, typer.Argument(help="level CSV: 一级分类,二级分类,三级分类 …")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="check and count, write nothing")
+    ] = False,
+    json_out: JsonOut = False,
+) -> None:
+    """Load or update the category tree from a level CSV (e.g. 政务留言 taxonomy.csv).
+
+    Categories are matched by parent and name (existing codes, and the routing rules that
+    use them, stay); new ones get the next code below their parent. Optional columns
+    回应时限 / 办结时限 set deadlines. Bad rows are quarantined with their reason; a second
+    import of the same file changes nothing. See docs/servicedesk.md.
+
+    Example: zhengwu desk categories import taxonomy.csv --dry-run
+    """
+    from zhengwu.db.engine import unit_of_work
+    from zhengwu.servicedesk.category.importer import import_tree
+
+    with unit_of_work() as session:
+        summary = import_tree(session, path, actor=_system(), dry_run=dry_run)
+        if dry_run:
+            session.rollback()
+    if json_out:
+        print_json(summary.to_dict())
+        return
+    console.print(
+        ("试运行，未写入 dry run, nothing written\n" if dry_run else "")
+        + f"读取 read {summary.read}  新增 imported {summary.imported}  "
+        f"更新 updated {summary.updated}  已有 existing {summary.duplicates}  "
+        f"隔离 quarantined {summary.quarantined}  新建分类 categories created {summary.created}"
+        + (f"  (zhengwu quarantine --run {summary.run_id})" if summary.run_id and summary.quarantined else "")
+    )  # fmt: skip
+    for q in summary.quarantines:
+        console.print(f"  隔离 {q.source}: {q.reason}", soft_wrap=True)
 
 
 @categories_app.command("edit")
@@ -419,21 +685,25 @@ def routing_list(json_out: JsonOut = False) -> None:
 @routing_app.command("add")
 @handle_errors
 def routing_add(
-    org: Annotated[int, typer.Option(help="organisation id that handles these requests")],
+    org: OrgOption,
     category: Annotated[str | None, typer.Option(help="category code (default: any)")] = None,
     adcode: Annotated[str | None, typer.Option(help="6-digit division (default: anywhere)")] = None,
     note: Annotated[str, typer.Option(help="why")] = "",
 ) -> None:
     """Add a rule as a new version of the routing table.
 
-    Example: zhengwu desk routing add --category 0201 --adcode 410105 --org 42
+    ``--org`` (the body that handles them) is its id, code or exact name.
+
+    Example: zhengwu desk routing add --category 0201 --adcode 410105 --org 金水区住房和城乡建设局
     """
     from zhengwu.db.engine import unit_of_work
     from zhengwu.servicedesk.routing import service as routing_service
     from zhengwu.servicedesk.routing.models import RoutingRuleCreate
 
-    rule = RoutingRuleCreate(category_code=category, adcode=adcode, organization_id=org, note=note)
     with unit_of_work() as session:
+        rule = RoutingRuleCreate(
+            category_code=category, adcode=adcode, organization_id=org_id(session, org), note=note
+        )
         created = routing_service.add_rules(session, rules=[rule], actor=_system(), note=note)
         console.print(f"已添加规则 #{created[0].id}（版本 version {created[0].table_version}）")
 

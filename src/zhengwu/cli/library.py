@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from zhengwu.auth.principal import Principal
-from zhengwu.cli.common import console, handle_errors, print_json
+from zhengwu.cli.common import OrgOption, console, handle_errors, org_id, print_json
 from zhengwu.errors import InvalidInputError
 
 app = typer.Typer(
@@ -35,7 +35,7 @@ def _admin() -> Principal:
 @handle_errors
 def add(
     title: Annotated[str, typer.Option(help="title")],
-    organization_id: Annotated[int, typer.Option("--org", help="owner organisation id")],
+    org: OrgOption,
     body: Annotated[str, typer.Option(help="text")] = "",
     kind: Annotated[str, typer.Option(help="article image video audio document")] = "article",
     matrix_id: Annotated[int | None, typer.Option("--matrix", help="matrix id")] = None,
@@ -48,6 +48,8 @@ def add(
     json_out: JsonOut = False,
 ) -> None:
     """Add an item with its files.
+
+    ``--org`` (the owner) is the organisation's id, code or exact name.
 
     Example: zhengwu library add --title 暴雨红色预警 --org 3 --matrix 1 --label 权威 --file 预警.png
     """
@@ -63,7 +65,7 @@ def add(
         try:
             item = service.create(
                 session, _admin(), title=title, body=body, kind=kind, visibility=visibility,
-                matrix_id=matrix_id, organization_id=organization_id, tags=tag or [],
+                matrix_id=matrix_id, organization_id=org_id(session, org), tags=tag or [],
                 labels=label or [],
                 files=[Upload(p.name, s) for p, s in zip(file or [], streams, strict=True)],
             )  # fmt: skip

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from zhengwu.cli.common import check_output, console, handle_errors, print_json
+from zhengwu.cli.common import check_output, console, handle_errors, print_json, progress_bar
 
 app = typer.Typer(
     name="rescue",
@@ -377,8 +377,19 @@ def _change_team(team_id: int, data: Any, json_out: bool, done: str) -> None:
         console.print(f"{done} #{row['id']} [bold]{row['name']}[/]")
 
 
-def _print_report(report: Any, json_out: bool) -> None:
+def _print_report(
+    report: Any, json_out: bool, *, seconds: float | None = None,
+    by_state: dict[str, int] | None = None,
+) -> None:  # fmt: skip
+    """Print what an intake or import did; with ``seconds`` and ``by_state`` (the
+    incident's requests by state afterwards), as the intake's final summary."""
+    from zhengwu.rescue.workflow import STATE_LABELS
+
     data = report.model_dump(mode="json")
+    if seconds is not None:
+        data["seconds"] = round(seconds, 2)
+    if by_state is not None:
+        data["by_state"] = by_state
     if json_out:
         print_json(data)
         return
@@ -387,6 +398,14 @@ def _print_report(report: Any, json_out: bool) -> None:
         f" · 合并 merged {data['merged']} · 非求助 ignored {data['ignored']}"
         f" · 隔离 quarantined {data['quarantined']}"
     )
+    if seconds is not None:
+        rate = data["read"] / seconds if seconds > 0 else 0.0
+        console.print(f"用时 took {seconds:.1f} s（{rate:.0f} 条/秒 posts/s）")
+    if by_state is not None:
+        states = " · ".join(f"{STATE_LABELS[s]} {n}" for s, n in by_state.items())
+        console.print(f"灾情现有求助 requests now {sum(by_state.values())}：{states}")
+    for warning in data.get("warnings", []):
+        console.print(f"[yellow]注意 warning[/yellow] {warning}")
 
 
 @app.command("intake")
@@ -402,24 +421,38 @@ def intake_command(
 ) -> None:
     """Take in help posts: the imported posts matching the incident, or a post file.
 
-    Re-running takes in only what is new. Example: zhengwu rescue intake 2021河南暴雨
+    A progress bar (on stderr; not with --json) counts the posts taken in, batch by
+    batch; the summary then gives what became of them, the time taken, and the
+    incident's requests by state. Re-running takes in only what is new.
+
+    Example: zhengwu rescue intake 2021河南暴雨
     """
+    import time
+
     from zhengwu.content.store import open_store
     from zhengwu.db.engine import unit_of_work
+    from zhengwu.rescue import listing
     from zhengwu.rescue import service as rescue_service
     from zhengwu.rescue.channels import intake_file, intake_from_posts
 
+    started = time.perf_counter()
     with unit_of_work() as session:
         found = rescue_service.find_incident(session, ref=incident)
         actor = rescue_service.SYSTEM
-        if file is not None:
-            report = intake_file(session, incident=found, path=file, fmt=fmt, actor=actor,
-                                 workers=workers)  # fmt: skip
-        else:
-            with open_store(read_only=True) as con:
-                report = intake_from_posts(session, con, incident=found, actor=actor,
-                                           workers=workers)  # fmt: skip
-    _print_report(report, json_out)
+        label = f"求助帖 intake · {found.name}"
+        with progress_bar(label, disable=json_out) as bar:
+            if file is not None:
+                report = intake_file(session, incident=found, path=file, fmt=fmt, actor=actor,
+                                     workers=workers, on_progress=bar.advance)  # fmt: skip
+            else:
+                with open_store(read_only=True) as con:
+                    report = intake_from_posts(
+                        session, con, incident=found, actor=actor, workers=workers,
+                        on_start=bar.set_total, on_progress=bar.advance,
+                    )  # fmt: skip
+        by_state = listing.state_counts(session, incident=found)
+    seconds = time.perf_counter() - started
+    _print_report(report, json_out, seconds=seconds, by_state=by_state)
 
 
 @app.command("import-csv")

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from zhengwu.cli.common import console, handle_errors, print_json
+from zhengwu.cli.common import ORG_HELP, console, handle_errors, print_json
+from zhengwu.cli.common import org_id as resolve_org_id
 
 if TYPE_CHECKING:
     from zhengwu.auth.models import ApiToken
@@ -29,9 +30,7 @@ def create(
         typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="≥ 8 characters"),
     ],
     name: Annotated[str | None, typer.Option(help="display name")] = None,
-    org: Annotated[
-        str | None, typer.Option(help="organisation (external id or numeric id)")
-    ] = None,
+    org: Annotated[str | None, typer.Option("--org", help=ORG_HELP)] = None,
     matrix: Annotated[str | None, typer.Option(help="matrix (external id or numeric id)")] = None,
     team: Annotated[int | None, typer.Option(help="rescue team id")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
@@ -42,7 +41,7 @@ def create(
     """
     from sqlalchemy import or_, select
 
-    from zhengwu.accounts.models import Matrix, Organization
+    from zhengwu.accounts.models import Matrix
     from zhengwu.auth import service as auth_service
     from zhengwu.db.engine import unit_of_work
     from zhengwu.errors import NotFoundError
@@ -50,16 +49,7 @@ def create(
     with unit_of_work() as session:
         org_id = matrix_id = None
         if org:
-            org_id = session.scalar(
-                select(Organization.id).where(
-                    or_(
-                        Organization.external_id == org,
-                        Organization.id == (int(org) if org.isdigit() else -1),
-                    )
-                )
-            )
-            if org_id is None:
-                raise NotFoundError(f"机构不存在：{org}", f"no such organisation: {org}")
+            org_id = resolve_org_id(session, org)
         if matrix:
             matrix_id = session.scalar(
                 select(Matrix.id).where(

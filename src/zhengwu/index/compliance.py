@@ -310,8 +310,8 @@ def report(
 ) -> dict[str, Any]:
     """Return the compliance report on ``check_date``: the summary and one page of rows.
 
-    The summary (``accounts``, ``failing``, ``by_reason``, ``reply_check_applied``) always
-    covers every account. ``rows`` are failing accounts first, then by platform and uid;
+    The summary (``accounts``, ``failing``, ``active`` — a post in the window —,
+    ``by_reason``, ``reply_check_applied``) always covers every account. ``rows`` are failing accounts first, then by platform and uid;
     ``failing_only`` keeps the failing ones, ``total`` counts the rows that match, and
     ``limit`` / ``offset`` cut the page in DuckDB (None: every row) — a national check has
     ~150k failing accounts, which as Python rows cost gigabytes.
@@ -322,11 +322,12 @@ def report(
     con.register("compliance_accounts_in", accounts)
     try:
         evaluate(con, "compliance_accounts_in", flags, check_date, rules, last_post=True)
-        n_accounts, n_failing, applied = con.execute(
+        n_accounts, n_failing, n_active, applied = con.execute(
             """SELECT count(*), count(*) FILTER (WHERE status = 'fail'),
+                      count(*) FILTER (WHERE posts_in_window > 0),
                       list(DISTINCT platform ORDER BY platform) FILTER (WHERE reply_checked)
                FROM compliance"""
-        ).fetchone() or (0, 0, None)
+        ).fetchone() or (0, 0, 0, None)
         by_reason = dict(
             con.execute(
                 """SELECT reason, count(*) FROM (SELECT unnest(reasons) AS reason FROM compliance
@@ -336,7 +337,7 @@ def report(
         where = "WHERE c.status = 'fail'" if failing_only else ""
         page = "" if limit is None else f"LIMIT {int(limit)}"
         cur = con.execute(
-            f"""SELECT c.platform, c.uid, a.name, a.org_name, a.sector, a.level,
+            f"""SELECT c.platform, c.uid, c.account_id, a.name, a.org_name, a.sector, a.level,
                       c.posts_in_window, c.replies_in_window, c.last_post_at, c.flags,
                       c.reply_checked, c.reasons, c.status
                FROM compliance c JOIN compliance_accounts_in a
@@ -359,6 +360,7 @@ def report(
         "reply_check_applied": list(applied or []),
         "accounts": int(n_accounts),
         "failing": int(n_failing),
+        "active": int(n_active or 0),
         "by_reason": {str(k): int(v) for k, v in by_reason.items()},
         "total": int(n_failing if failing_only else n_accounts),
         "limit": limit,

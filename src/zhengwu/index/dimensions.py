@@ -9,12 +9,14 @@ code.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import Select, or_, select
+import pyarrow.csv as pa_csv
+from sqlalchemy import Connection, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from zhengwu.accounts.models import Account, Matrix, MatrixMember, Organization
@@ -186,3 +188,91 @@ def region_names(adcodes: Iterable[str | None]) -> pa.Table:
         division = get(code)
         rows.append({"adcode": code, "name": division.name if division else code})
     return pa.Table.from_pylist(rows, schema=REGIONS_SCHEMA)
+
+
+# The columns the compliance gate reports (:func:`zhengwu.index.compliance.report`).
+CHECKED_SCHEMA = pa.schema(
+    [
+        ("account_id", pa.int64()),
+        ("platform", pa.string()),
+        ("uid", pa.string()),
+        ("name", pa.string()),
+        ("org_name", pa.string()),
+        ("sector", pa.string()),
+        ("level", pa.string()),
+    ]
+)
+BATCH_ROWS = 20_000
+
+
+def checked_accounts(session: Session, *, among: Select[Any] | None = None) -> pa.Table:
+    """Return the accounts the compliance gate checks, as an Arrow table of :data:`CHECKED_SCHEMA`.
+
+    The same accounts as :func:`load_dimensions` (government, active), optionally only those
+    whose id is in the SELECT ``among`` (a matrix's members, the accounts a user may read):
+    the filter runs in SQL and the rows come in batches of :data:`BATCH_ROWS` straight into
+    Arrow, so a national registry (180,000 accounts) never lives as Python objects at once.
+    """
+    query = (
+        select(
+            Account.id, Account.platform, Account.uid, Account.name, Organization.name,
+            func.coalesce(func.nullif(Organization.sector, ""), UNKNOWN),
+            func.coalesce(func.nullif(Organization.level, ""), UNKNOWN),
+        )
+        .outerjoin(Organization, Organization.id == Account.organization_id)
+        .where(or_(Account.is_government.is_(True), Account.organization_id.is_not(None)))
+        .where(Account.status == "active")
+        .order_by(Account.id)
+    )  # fmt: skip
+    if among is not None:
+        query = query.where(Account.id.in_(among))
+    return arrow_rows(session, query, CHECKED_SCHEMA)
+
+
+def arrow_rows(session: Session, query: Select[*tuple[Any, ...]], schema: pa.Schema) -> pa.Table:
+    """Return the rows of ``query`` (its columns in ``schema``'s order) as an Arrow table.
+
+    On PostgreSQL the rows come by ``COPY … TO STDOUT`` as CSV, parsed by Arrow; elsewhere
+    in batches of :data:`BATCH_ROWS`, each batch turned into columns at once. Either way a
+    national result (180,000 accounts) is never held as Python rows all together: the ORM
+    path took 4.5 s for it, ``COPY`` a few tenths.
+    """
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        return _copy_rows(conn, query, schema)
+    result = conn.execution_options(yield_per=BATCH_ROWS).execute(query)
+    batches = [
+        pa.RecordBatch.from_arrays(
+            [
+                pa.array(column, type=f.type)
+                for column, f in zip(zip(*rows, strict=True), schema, strict=True)
+            ],
+            schema=schema,
+        )
+        for rows in result.partitions()
+        if rows
+    ]
+    return pa.Table.from_batches(batches, schema=schema)
+
+
+def _copy_rows(conn: Connection, query: Select[*tuple[Any, ...]], schema: pa.Schema) -> pa.Table:
+    """Run ``query`` as PostgreSQL ``COPY (…) TO STDOUT`` in the session's transaction."""
+    # Only ids and constants are bound in these queries: inlined as SQL literals.
+    sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    dbapi: Any = conn.connection.dbapi_connection  # psycopg 3's connection
+    out = io.BytesIO()
+    with dbapi.cursor() as cur, cur.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)") as copy:
+        for chunk in copy:
+            out.write(chunk)
+    if not out.tell():
+        return schema.empty_table()
+    out.seek(0)
+    # NULL is an empty unquoted field, an empty string a quoted one ("").
+    return pa_csv.read_csv(
+        out,
+        read_options=pa_csv.ReadOptions(column_names=schema.names),
+        convert_options=pa_csv.ConvertOptions(
+            column_types=schema, null_values=[""], strings_can_be_null=True,
+            quoted_strings_can_be_null=False,
+        ),
+    ).select(schema.names).cast(schema)  # fmt: skip

@@ -275,7 +275,7 @@ def compliance_report(
     every account; ``rows`` is one page (failing first, ``limit`` ≤ 1000 from ``offset``)
     of the ``total`` rows that match (``failing_only``: the failing ones).
     """
-    from zhengwu.index.dimensions import load_dimensions
+    from zhengwu.index.dimensions import checked_accounts
 
     access.require_read(principal)
     with _store() as con:
@@ -286,7 +286,7 @@ def compliance_report(
         day: date = check_on or run["check_date"]
         flags = compliance.active_flags(db, day)
         report = compliance.report(
-            con, load_dimensions(db).accounts, flags, day, rules,
+            con, checked_accounts(db), flags, day, rules,
             failing_only=failing_only, limit=limit, offset=offset,
         )  # fmt: skip
     report["run_id"] = run["run_id"]

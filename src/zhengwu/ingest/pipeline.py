@@ -396,6 +396,12 @@ def _quarantine(
     summary: ImportSummary,
 ) -> None:
     summary.quarantined += len(records)
+    _store_quarantine(session, run, fmt, records)
+
+
+def _store_quarantine(
+    session: Session, run: ImportRun | None, fmt: str, records: list[QuarantineRecord]
+) -> None:
     if run is not None and records:
         session.add_all(
             QuarantineEntry(run_id=run.id, format=fmt, source=q.source, reason=q.reason, raw=q.raw)
@@ -419,3 +425,10 @@ def _apply_operational(
     summary.updated += result.updated
     summary.duplicates += result.duplicates
     _quarantine(session, run, fmt, result.quarantines, summary)
+    partial = getattr(result, "partial", [])
+    if partial:  # parts of kept records (a bad published number): in the quarantine, not counted
+        _store_quarantine(session, run, fmt, partial)
+        summary.warnings.append(
+            f"{len(partial)} 个字段值被隔离，所在记录已导入（见 zhengwu quarantine） / {len(partial)} "
+            "field value(s) quarantined, their records imported (see zhengwu quarantine)"
+        )

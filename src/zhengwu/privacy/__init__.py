@@ -4,14 +4,15 @@ Used wherever citizens' words become visible to others: the service desk's publi
 the rescue network's status pages, Open311 responses. ``detect`` finds phones (mobile and
 landline, every written form), ID numbers (checked, and mistyped ones of an ID's
 structure), bank cards (Luhn), licence plates, e-mails and person names (from context);
-``mask_text`` masks them; ``coarse_address`` keeps an address down to the street. Published office numbers (公开电话) are no personal
+``mask_text`` masks them; ``coarse_address`` keeps an address down to the street and
+``mask_house_numbers`` masks the door in free text (幸福路12号3栋 → 幸福路＊＊＊). Published office numbers (公开电话) are no personal
 data: ``mask_text(text, keep=…)`` leaves them readable, and ``parse_phones`` brings them to
 their normal form (:mod:`zhengwu.privacy.phones`).
 """
 
 from __future__ import annotations
 
-from zhengwu.privacy.address import coarse_address
+from zhengwu.privacy.address import coarse_address, mask_house_numbers
 from zhengwu.privacy.detect import PiiSpan, detect
 from zhengwu.privacy.kinds import ALL, Kind
 from zhengwu.privacy.mask import (
@@ -29,6 +30,7 @@ from zhengwu.privacy.phones import (
     normalise_phone,
     parse_phones,
     phone_digits,
+    split_phones,
 )
 
 __all__ = [
@@ -41,6 +43,7 @@ __all__ = [
     "is_published",
     "mask_bank_card",
     "mask_email",
+    "mask_house_numbers",
     "mask_id_card",
     "mask_name",
     "mask_phone",
@@ -49,4 +52,5 @@ __all__ = [
     "normalise_phone",
     "parse_phones",
     "phone_digits",
+    "split_phones",
 ]

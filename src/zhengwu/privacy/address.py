@@ -7,6 +7,10 @@ How: cut at the first house-level token (32号, 3号楼, 2单元, 501室, 7栋, 
 the 小区 of a compound …), then cut back to the end of the last division or road name
 (省 市 区 县 街道 镇 乡 村 社区 路 街 大道 巷 胡同 …) before it. An address with no house-level token is kept
 unchanged: it names a place, a crossing or a landmark, not a door.
+
+In free text (a help post shown on a public board) :func:`mask_house_numbers` masks the
+door instead: "幸福路12号3栋2单元501" → "幸福路＊＊＊", "5号楼602室" → "＊＊＊"; the road and
+the compound stay readable.
 """
 
 from __future__ import annotations
@@ -43,3 +47,47 @@ def coarse_address(address: str) -> str:
     head = text[: house.start()]
     ends = [m.end() for m in _STREET_LEVEL.finditer(head)]
     return head[: ends[-1]] if ends else ""
+
+
+# House numbers in free text. A chain of house-level tokens is a door when it opens with a
+# token only doors have (号院 号楼 栋 幢 单元 室, A座) or right after a road or
+# compound name (幸福路12号); a bare 号 elsewhere is a date (21号) or a ticket, a bare 楼/层
+# a floor (水到二楼), a bare 户 households (5户人家): those stay. Floors, rooms and
+# bare numbers continue a chain.
+_DOOR_NUM = r"(?:\d+|[零〇一二三四五六七八九十百两]+)"
+_DOOR_FIRST = rf"{_DOOR_NUM}(?:号院|号楼|栋|幢|单元|室)|[A-Za-z]\d*(?:座|栋)"
+# Dashed numbers (1-2-301) only after a road: alone they are dates (2021-07-21).
+_DOOR_AFTER_STREET = (
+    rf"{_DOOR_NUM}(?:号(?![线码称])|户(?![人家])|弄|排|组|座)|\d+(?:-\d+){{1,3}}(?![\d-])"
+)
+# A bare number continues a chain unless it counts something (3人, 2岁, 1米5).
+_DOOR_MORE = (
+    rf"(?:{_DOOR_FIRST}|{_DOOR_AFTER_STREET}|{_DOOR_NUM}(?:层|楼)"
+    r"|\d{1,5}(?![\d人个名口位岁米厘公斤小分天年月日点号度层楼户]))"
+)
+_STREET_BEFORE = re.compile(
+    r"(?:[路街巷道村里院苑园庄屯湾城寓厦府区]|小区|社区|花园|家园|大院|家属院|新村|公寓|大厦)$"
+)
+_DOOR = re.compile(rf"(?:{_DOOR_FIRST}|(?P<street>{_DOOR_AFTER_STREET}))(?:{_DOOR_MORE})*")
+DOOR_MASK = "＊＊＊"
+
+
+def mask_house_numbers(text: str, mask: str = DOOR_MASK) -> str:
+    """Return ``text`` with house, building, unit and room numbers replaced by ``mask``.
+
+    "家住幸福路12号3栋2单元501" → "家住幸福路＊＊＊"; dates (7月21号), floors (水到二楼),
+    counts (三人) and depths (一米五) stay.
+    """
+    folded = fold(text)
+    parts: list[str] = []
+    at = 0
+    for m in _DOOR.finditer(folded):
+        if m.group("street") and not re.search(
+            _STREET_BEFORE, folded[max(0, m.start() - 3) : m.start()]
+        ):
+            continue
+        parts.append(text[at : m.start()])
+        parts.append(mask)
+        at = m.end()
+    parts.append(text[at:])
+    return "".join(parts)

@@ -19,7 +19,7 @@ from collections.abc import Callable, Collection
 from zhengwu.privacy.detect import PiiSpan, detect
 from zhengwu.privacy.fold import fold
 from zhengwu.privacy.kinds import ALL, Kind
-from zhengwu.privacy.numbers import AREA_CODE
+from zhengwu.privacy.numbers import AREA_CODE, spelled_digits
 from zhengwu.privacy.phones import kept_keys, span_digits
 from zhengwu.privacy.surnames import COMPOUND_SURNAMES
 
@@ -38,8 +38,11 @@ def _keep_last(digits: str, keep: int = 4) -> str:
 
 
 def mask_phone(value: str) -> str:
-    """Mask a phone number as written: 138****1234 (mobile), 0371-****5678 (landline)."""
-    digits = _NON_DIGIT.sub("", fold(value))
+    """Mask a phone number as written: 138****1234 (mobile), 0371-****5678 (landline).
+
+    A number spelled in Chinese numerals (一三八…) is masked to the same digits form.
+    """
+    digits = spelled_digits(fold(value))
     for prefix in ("0086", "86"):
         if len(digits) == 11 + len(prefix) and digits.startswith(prefix + "1"):
             digits = digits[len(prefix) :]

@@ -32,6 +32,29 @@ AREA_CODE = re.compile(_AREA)
 LANDLINE = re.compile(
     rf"(?:[(（]{_AREA}[)）]|0(?<![\d+]0)(?:10|2\d|[3-9]\d{{2}}))[ -]?[1-9]\d{{2,3}}[ -]?\d{{4}}(?:-\d{{1,4}})?(?!\d)"
 )
+# Phones spelled out or spaced oddly: Chinese numerals (一三八…, 幺 for one, 零/〇 for zero,
+# the financial 壹贰叁…), mixed with digits, or grouped by several spaces, dashes, dots or
+# underscores ("138  0000  1111", "138.0000.1111"). Runs of at least ten such characters;
+# :func:`spelled_phones` keeps the groups whose digits make a mobile or a landline.
+# 十 and 两 are left out: no one reads a phone number with them, but counts use them.
+SPELLED_DIGITS = "0123456789零〇一幺壹二贰三叁四肆五伍六陆七柒八捌九玖"
+NUMERAL_TO_DIGIT = str.maketrans(
+    "零〇一幺壹二贰三叁四肆五伍六陆七柒八捌九玖", "001112233445566778899"
+)
+_SPELLED_SEP = r"[ \t\-.·_]"
+_SPELLED_RUN = re.compile(rf"[{SPELLED_DIGITS}](?:{_SPELLED_SEP}{{0,3}}[{SPELLED_DIGITS}]){{9,}}")
+_SPELLED_GROUP = re.compile(rf"[{SPELLED_DIGITS}]+")
+_NUMERALS = re.compile("[零〇一幺壹二贰三叁四肆五伍六陆七柒八捌九玖]")
+_SPELLED_MOBILE = re.compile(r"1[3-9]\d{9}")
+_SPELLED_LANDLINE = re.compile(rf"{_AREA}[1-9]\d{{6,7}}")
+_SPELLED_MAX = 12
+
+
+def spelled_digits(value: str) -> str:
+    """Return the digits of a number as written, Chinese numerals read as digits."""
+    return "".join(c for c in value.translate(NUMERAL_TO_DIGIT) if c.isdigit())
+
+
 # 身份证: 6-digit area, birth date, 3-digit sequence and a check character; the old 15-digit
 # form has a 2-digit year and no check character. A space, a dash or a dot may sit between
 # the blocks (410105 19900307 1234, 410105-19900307-1234, 410105.19900307.1234).
@@ -191,6 +214,7 @@ def find_numbers(folded: str) -> Iterator[Found]:
     yield from _prefixed_mobiles(folded)
     for m in _overlapping(LANDLINE, folded):
         yield "phone", m.start(), m.end()
+    yield from spelled_phones(folded)
     for m in PLATE.finditer(folded):
         if is_plate(m.group()):
             yield "plate", m.start(), m.end()
@@ -219,6 +243,29 @@ def _ids_after_cues(folded: str) -> Iterator[Found]:
             value = value[:cut]
         else:
             yield "id_card", run.start(), run.start() + len(value)
+
+
+def spelled_phones(folded: str) -> Iterator[Found]:
+    """Yield phones spelled in Chinese numerals or grouped oddly (:data:`_SPELLED_RUN`).
+
+    A run's groups (split at the separators) are tried in every consecutive stretch: the
+    stretch is a phone when its digits are exactly a mobile or a landline with area code,
+    so a count or a house number beside the phone ("… 七八 三人") does not hide it.
+    Runs the plain finders read already (digits grouped by one space or dash) add nothing.
+    """
+    for run in _SPELLED_RUN.finditer(folded):
+        groups = [(g.start(), g.end(), spelled_digits(g.group()))
+                  for g in _SPELLED_GROUP.finditer(run.group())]  # fmt: skip
+        if len(groups) == 1 and _NUMERALS.search(run.group()) is None:
+            continue  # one block of digits: MOBILE and LANDLINE have read it
+        for i, (start, _, _) in enumerate(groups):
+            digits = ""
+            for _, end, part in groups[i:]:
+                digits += part
+                if len(digits) > _SPELLED_MAX:
+                    break
+                if _SPELLED_MOBILE.fullmatch(digits) or _SPELLED_LANDLINE.fullmatch(digits):
+                    yield "phone", run.start() + start, run.start() + end
 
 
 def _prefixed_mobiles(folded: str) -> Iterator[Found]:

@@ -21,7 +21,7 @@ from collections.abc import Collection, Iterable
 from functools import lru_cache
 
 from zhengwu.privacy.fold import fold
-from zhengwu.privacy.numbers import AREA_CODE
+from zhengwu.privacy.numbers import AREA_CODE, spelled_digits
 
 MAX_PHONES = 20  # per organisation or setting: a directory, not a phone book
 _MAX_LENGTH = 32
@@ -117,6 +117,35 @@ def normalise_callback_phone(value: str) -> str:
     raise _not_a_phone(value.strip())
 
 
+def split_phones(value: str | Iterable[object]) -> tuple[list[str], list[tuple[str, PhoneError]]]:
+    """Return the normal forms of the numbers of a list, and the entries that are refused.
+
+    Like :func:`parse_phones`, but an entry that is not a phone number does not stop the
+    others: it is returned with its bilingual PhoneError, and so is each number past the
+    first :data:`MAX_PHONES` (an importer keeps the good numbers and reports the others).
+    """
+    entries = _LIST_SEPARATORS.split(value) if isinstance(value, str) else map(str, value)
+    found: list[str] = []
+    refused: list[tuple[str, PhoneError]] = []
+    for entry in entries:
+        if entry.strip():
+            try:
+                number = normalise_phone(entry)
+            except PhoneError as exc:
+                refused.append((entry.strip(), exc))
+                continue
+            if number not in found:
+                found.append(number)
+    if len(found) > MAX_PHONES:
+        error = PhoneError(
+            f"公开电话最多 {MAX_PHONES} 个，收到 {len(found)} 个",
+            f"at most {MAX_PHONES} published numbers, got {len(found)}",
+        )
+        refused.extend((extra, error) for extra in found[MAX_PHONES:])
+        found = found[:MAX_PHONES]
+    return found, refused
+
+
 def parse_phones(value: str | Iterable[object]) -> list[str]:
     """Return the normal forms of a list of numbers, in order, each once.
 
@@ -124,18 +153,9 @@ def parse_phones(value: str | Iterable[object]) -> list[str]:
     line breaks (a CSV cell, the setting). Raises a bilingual PhoneError for the first entry
     that is not a phone number, or when there are more than :data:`MAX_PHONES`.
     """
-    entries = _LIST_SEPARATORS.split(value) if isinstance(value, str) else map(str, value)
-    found: list[str] = []
-    for entry in entries:
-        if entry.strip():
-            number = normalise_phone(entry)
-            if number not in found:
-                found.append(number)
-    if len(found) > MAX_PHONES:
-        raise PhoneError(
-            f"公开电话最多 {MAX_PHONES} 个，收到 {len(found)} 个",
-            f"at most {MAX_PHONES} published numbers, got {len(found)}",
-        )
+    found, refused = split_phones(value)
+    if refused:
+        raise refused[0][1]
     return found
 
 
@@ -184,7 +204,7 @@ def span_digits(value: str) -> str:
     parts = _LANDLINE_PARTS.fullmatch(folded)
     if parts is not None:
         return parts.group("area") + _NON_DIGIT.sub("", parts.group("local"))
-    digits = _NON_DIGIT.sub("", folded)
+    digits = spelled_digits(folded)
     for prefix in ("0086", "86"):
         if len(digits) == 11 + len(prefix) and digits.startswith(prefix + "1"):
             return digits[len(prefix) :]

@@ -7,7 +7,8 @@ duplicate rescues). So:
 - dispatchers, verifiers and admins see everything: they call, verify and send teams;
 - a team member (role ``team``) sees everything of the requests assigned to their team;
 - everyone else — other teams, other roles, the public board — sees masked data: name
-  and phone masked, the address cut to the street (``privacy.coarse_address``), the place
+  and phone masked, the address cut to the street (``privacy.coarse_address``) and doors
+  in the texts masked (``privacy.mask_house_numbers``), the place
   as the county's centre, texts masked, the mirrors' authors and links hidden.
 
 :func:`view` is the only place that decides; every route and the board go through it.
@@ -31,7 +32,15 @@ from datetime import datetime
 from zhengwu import regions
 from zhengwu.auth.principal import Principal
 from zhengwu.errors import ForbiddenError
-from zhengwu.privacy import coarse_address, is_published, mask_name, mask_phone, mask_text
+from zhengwu.privacy import (
+    coarse_address,
+    is_published,
+    mask_house_numbers,
+    mask_name,
+    mask_phone,
+    mask_text,
+)
+from zhengwu.privacy.address import DOOR_MASK
 from zhengwu.rescue import priority
 from zhengwu.rescue.models import HelpRequest, HelpSource, Incident, Team
 from zhengwu.rescue.schemas import (
@@ -125,7 +134,11 @@ def mask_request_text(text: str, request: HelpRequest, *, keep: Collection[str] 
 
     The privacy module finds phones and names by their shape; the request's own name and
     the part of its address below the street ("32号院3号楼") are known here, so they are
-    masked wherever a mirror repeats them. Published numbers (``keep``) stay readable.
+    masked wherever a mirror repeats them; any other door (门牌号: 幸福路12号3栋2单元501,
+    5号楼602室) is masked by its shape (:func:`zhengwu.privacy.mask_house_numbers`), so the
+    road and the compound stay readable but not the door. Phones in any writing (一三八…,
+    幺三八…, full-width, oddly grouped) are masked by ``mask_text``. Published numbers
+    (``keep``) stay readable.
     """
     masked = mask_text(text, keep=keep)
     if request.name and len(request.name) >= 2:
@@ -134,8 +147,8 @@ def mask_request_text(text: str, request: HelpRequest, *, keep: Collection[str] 
         coarse = coarse_address(request.address)
         detail = request.address[len(coarse) :] if request.address.startswith(coarse) else ""
         if len(detail) >= 2:
-            masked = masked.replace(detail, "＊" * 3)
-    return masked
+            masked = masked.replace(detail, DOOR_MASK)
+    return mask_house_numbers(masked)
 
 
 def _phone(phone: str, keep: Collection[str]) -> str:
@@ -188,7 +201,9 @@ def view(
                           else max(request.people_total - request.people_helped, 0)),
         fulfilment=priority.fulfilment(request),
         vulnerabilities=list(request.vulnerabilities), needs=list(request.needs),
-        hazard=request.hazard, urgency=request.urgency,
+        hazard=(request.hazard if full or not request.hazard
+                else mask_request_text(request.hazard, request, keep=keep)),
+        urgency=request.urgency,
         urgency_reasons=list(request.urgency_reasons), completeness=request.completeness,
         missing=list(request.missing),
         text=request.text if full else mask_request_text(request.text, request, keep=keep),
@@ -199,6 +214,7 @@ def view(
         team_name=request.team.name if request.team else None,
         dispatched_at=request.dispatched_at, on_scene_at=request.on_scene_at,
         resolved_at=request.resolved_at, announced_at=request.announced_at,
+        merged_into_id=request.merged_into_id,
         mirrors=len(request.sources), sources=[_source(s, full, request, keep) for s in request.sources],
         verifications=[
             VerificationView(method=v.method, result=v.result, note=v.note if full else None,

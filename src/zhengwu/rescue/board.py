@@ -10,14 +10,17 @@ from sqlalchemy.orm import Session
 
 from zhengwu.accounts import phones as published_phones
 from zhengwu.auth.principal import Principal
-from zhengwu.rescue import access
-from zhengwu.rescue import service as rescue_service
-from zhengwu.rescue.models import STATES, HelpRequest, Incident
-from zhengwu.rescue.notices import HELPED_OUTCOMES, is_partial, notice_text, people_remaining
+from zhengwu.rescue import access, listing
+from zhengwu.rescue.listing import CLOSED_STATES
+from zhengwu.rescue.models import HelpRequest, Incident
+from zhengwu.rescue.notices import (
+    HELPED_OUTCOMES,
+    WITHDRAWN_OUTCOMES,
+    is_partial,
+    notice_text,
+    people_remaining,
+)
 from zhengwu.rescue.schemas import BoardView, Durations
-from zhengwu.rescue.workflow import OPEN_STATES
-
-CLOSED_STATES = ("resolved", "announced")
 
 # reported → verified → dispatched → resolved, each step and the whole way.
 STEPS = {
@@ -41,19 +44,33 @@ def quantile(values: Sequence[float], q: float) -> float | None:
 
 
 def response_times(requests: Sequence[HelpRequest]) -> dict[str, Durations]:
-    """Return median and p90 minutes of each step, over the requests that took it."""
-    out: dict[str, Durations] = {}
-    for step, (start, end) in STEPS.items():
-        minutes = [
+    """Return median and p90 minutes of each step, over the requests that took it.
+
+    A request its citizen withdrew was not resolved by the network: it counts for no
+    ``…_to_resolved`` step.
+    """
+    minutes = {
+        step: [
             (e - s).total_seconds() / 60
             for r in requests
-            if (s := getattr(r, start)) is not None
+            if not (end == "resolved_at" and r.outcome in WITHDRAWN_OUTCOMES)
+            and (s := getattr(r, start)) is not None
             and (e := getattr(r, end)) is not None
             and e >= s
         ]
-        median, p90 = quantile(minutes, 0.5), quantile(minutes, 0.9)
+        for step, (start, end) in STEPS.items()
+    }
+    return durations(minutes)
+
+
+def durations(minutes: dict[str, list[float]]) -> dict[str, Durations]:
+    """Return median and p90 of each step's minutes (the database may have computed them:
+    :func:`zhengwu.rescue.listing.step_minutes`)."""
+    out: dict[str, Durations] = {}
+    for step, values in minutes.items():
+        median, p90 = quantile(values, 0.5), quantile(values, 0.9)
         out[step] = Durations(
-            count=len(minutes),
+            count=len(values),
             median_minutes=None if median is None else round(median, 1),
             p90_minutes=None if p90 is None else round(p90, 1),
         )
@@ -62,7 +79,7 @@ def response_times(requests: Sequence[HelpRequest]) -> dict[str, Durations]:
 
 def counts(requests: Sequence[HelpRequest]) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
     """Return requests by state, and by county (区县) and state."""
-    by_state = dict.fromkeys(STATES, 0)
+    by_state = dict.fromkeys(listing.LISTED_STATES, 0)
     by_area: dict[str, Counter[str]] = defaultdict(Counter)
     for request in requests:
         by_state[request.state] += 1
@@ -96,28 +113,46 @@ def notices(
     ]
 
 
+BOARD_PAGE = 50  # waiting requests, and closing notices, per page of the board
+
+
 def board(
     session: Session,
     *,
     incident: Incident,
     principal: Principal,
-    limit: int = 200,
+    limit: int = BOARD_PAGE,
+    offset: int = 0,
+    notices_offset: int = 0,
     now: datetime | None = None,
 ) -> BoardView:
-    """Return an incident's board as ``principal`` may see it (the public: masked)."""
-    requests = rescue_service.requests_of(session, incident=incident)
-    by_state, by_area = counts(requests)
-    waiting = [r for r in requests if r.state in OPEN_STATES]
-    shown = rescue_service.rank(waiting, now=now)[:limit]
+    """Return an incident's board as ``principal`` may see it (the public: masked).
+
+    The counts are grouped by the database; the waiting requests (by priority) and the
+    closing notices (latest first) are one page each of ``limit``, from ``offset`` and
+    ``notices_offset``: a board of 50,000 requests loads two pages, not 50,000 rows.
+    """
+    by_state = listing.state_counts(session, incident=incident)
+    people_total, people_helped = listing.people_sums(session, incident=incident)
+    waiting = listing.page(
+        session, incident=incident, filters=listing.Filters(), offset=offset, limit=limit,
+        now=now,
+    )  # fmt: skip
+    closed = listing.notices_page(session, incident=incident, offset=notices_offset, limit=limit)
     keep = published_phones.directory(session)  # 公开电话 stay readable
     return BoardView(
         incident=access.incident_view(principal, incident, keep=keep),
-        total=len(requests),
+        total=sum(by_state.values()),
         by_state=by_state,
-        by_area=by_area,
-        people_total=sum(r.people_total or 1 for r in requests),
-        people_helped=sum(r.people_helped for r in requests),
-        response_times=response_times(requests),
-        notices=notices(requests, hotline=incident.hotline)[:limit],
-        requests=[access.view(principal, r, now=now, keep=keep) for r in shown],
+        by_area=listing.area_counts(session, incident=incident),
+        people_total=people_total,
+        people_helped=people_helped,
+        response_times=durations(listing.step_minutes(session, incident=incident, steps=STEPS)),
+        notices=notices(closed.items, hotline=incident.hotline),
+        notices_total=closed.total,
+        notices_offset=closed.offset,
+        requests=[access.view(principal, r, now=now, keep=keep) for r in waiting.items],
+        requests_total=waiting.total,
+        requests_offset=waiting.offset,
+        page_size=limit,
     )

@@ -1,8 +1,19 @@
 """Intake from imported posts: the analytics store (DuckDB ``posts``) and post files.
 
 :func:`intake_from_posts` scans the posts already imported (any platform, any importer)
-for the incident's hashtags and keywords inside its time window, and takes them in; a
-repost is read with the text of its root. Re-running it takes in only what is new.
+inside the incident's time window and takes in those that carry
+
+- one of the incident's hashtags (as a topic or ``#tag#`` in the text), or
+- one of its keywords anywhere in the text, or
+- a place of its area (the names, full and short, of its regions and of the divisions
+  one level below them: 郑州市/郑州, 金水区/金水 …) **together with** a help marker
+  (求助, 救命, 被困 … :data:`zhengwu.rescue.lexicon.HELP_MARKERS` and the "trapped" need):
+  people in trouble do not look up the hashtag first.
+
+A repost is read with the text of its root. What is read then goes through the same
+help test (:mod:`zhengwu.rescue.kind`) as every post: a post matched by place that is not
+a help post is set aside with its reason, never dropped. Re-running it takes in only what
+is new.
 
 Live, the posts are taken in at once, on the real clock. With ``as_of`` (the demo, which
 plays a past period) the intake is replayed on a simulated clock standing at that moment:
@@ -15,7 +26,7 @@ period's times, never today's.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from itertools import groupby
 from pathlib import Path
@@ -24,9 +35,11 @@ from typing import Any
 import duckdb
 from sqlalchemy.orm import Session
 
+from zhengwu import regions
 from zhengwu.auth.principal import Principal
 from zhengwu.errors import InvalidInputError
 from zhengwu.rescue import intake
+from zhengwu.rescue.lexicon import HELP_MARKERS
 from zhengwu.rescue.merge import HelpPostIn
 from zhengwu.rescue.models import Incident
 from zhengwu.rescue.posts import ReadReport, post_url, read_help_posts
@@ -41,10 +54,34 @@ FROM posts p
 LEFT JOIN posts r ON r.platform = p.platform AND r.post_id = p.root_post_id
 WHERE p.created_at >= $start AND ($end IS NULL OR p.created_at <= $end)
   AND (list_has_any(p.topics, $tags) OR list_has_any(coalesce(r.topics, []), $tags)
-       OR regexp_matches(coalesce(p.text, ''), $pattern)
-       OR regexp_matches(coalesce(r.text, ''), $pattern))
+       OR ($pattern <> '' AND (regexp_matches(coalesce(p.text, ''), $pattern)
+                               OR regexp_matches(coalesce(r.text, ''), $pattern)))
+       OR ($area <> '' AND regexp_matches(coalesce(p.text, '') || ' ' || coalesce(r.text, ''), $area)
+           AND regexp_matches(coalesce(p.text, '') || ' ' || coalesce(r.text, ''), $help)))
 ORDER BY p.created_at, p.platform, p.post_id
 """
+
+
+# What marks a post as asking for help, for posts matched by place only. DuckDB speaks
+# RE2 (no lookarounds): the help markers, and the trapped words without their guards.
+_TRAPPED = "被困|困在|困住|受困|围困|被水围|出不去|出不来|下不来|下不去"
+_HELP_PATTERN = "(?i)(?:" + HELP_MARKERS.pattern + "|" + _TRAPPED + ")"
+_SHORT_NAME_MIN = 2  # one-character short names (豫) would match everything
+
+
+def area_names(incident: Incident) -> list[str]:
+    """Return the place names of an incident's area, longest first: its regions' and their
+    direct subdivisions' full and short names (short ones of two characters or more)."""
+    names: set[str] = set()
+    for code in incident.regions:
+        division = regions.get(code)
+        if division is None:
+            continue
+        for place in (division, *regions.children(code)):
+            names.add(place.name)
+            if len(place.short_name) >= _SHORT_NAME_MIN:
+                names.add(place.short_name)
+    return sorted(names, key=lambda n: (-len(n), n))
 
 
 def _naive_utc(moment: datetime | None) -> datetime | None:
@@ -64,10 +101,11 @@ def matching_posts(
     ``until`` ends the window earlier than the incident does (a simulated clock's now).
     """
     terms = [f"#{tag}#" for tag in incident.hashtags] + list(incident.keywords)
-    if not terms:
+    places = area_names(incident)
+    if not terms and not places:
         raise InvalidInputError(
-            f"灾情「{incident.name}」没有话题或关键词，无法从帖子中筛选求助",
-            f"incident {incident.name} has no hashtags or keywords to select posts by",
+            f"灾情「{incident.name}」没有话题、关键词或区域，无法从帖子中筛选求助",
+            f"incident {incident.name} has no hashtags, keywords or regions to select posts by",
         )
     end = incident.ends_at
     if until is not None:
@@ -79,7 +117,9 @@ def matching_posts(
             "start": _naive_utc(incident.starts_at),
             "end": _naive_utc(end),
             "tags": list(incident.hashtags) or [""],
-            "pattern": "|".join(re.escape(t) for t in terms),
+            "pattern": "|".join(re.escape(t) for t in terms),  # '' (none): not searched
+            "area": "|".join(re.escape(p) for p in places),
+            "help": _HELP_PATTERN,
         },
     ).fetchall()
     return [
@@ -107,19 +147,27 @@ def intake_from_posts(
     actor: Principal,
     workers: int = 1,
     as_of: datetime | None = None,
+    on_start: Callable[[int], None] | None = None,
+    on_progress: Callable[[int], None] | None = None,
 ) -> IntakeReport:
     """Take in the imported posts of an incident (idempotent by source post id).
 
     ``as_of``: replay on a simulated clock standing at that moment (see the module doc).
+    ``on_start(n)`` is told how many posts match, ``on_progress(n)`` how many more were
+    taken in after each batch (a command line's progress bar).
     """
     posts = matching_posts(analytics_con, incident=incident, until=as_of)
+    if on_start is not None:
+        on_start(len(posts))
     if as_of is None:
-        return _take_all(session, incident, iter(posts), actor, workers)
+        return _take_all(session, incident, iter(posts), actor, workers, on_progress=on_progress)
     total = IntakeReport()
     for _, hour in groupby(posts, key=lambda p: _hour(p.posted_at or as_of)):
         batch = list(hour)
         at = max(p.posted_at or as_of for p in batch)
-        _add(total, _take_all(session, incident, iter(batch), actor, workers, now=at))
+        done = _take_all(session, incident, iter(batch), actor, workers, now=at,
+                         on_progress=on_progress)  # fmt: skip
+        _add(total, done)
     return total
 
 
@@ -135,11 +183,13 @@ def intake_file(
     fmt: str,
     actor: Principal,
     workers: int = 1,
+    on_progress: Callable[[int], None] | None = None,
 ) -> IntakeReport:
-    """Take in a file of posts in any importable format (quarantined records counted)."""
+    """Take in a file of posts in any importable format (quarantined records counted);
+    ``on_progress(n)``: ``n`` more posts were taken in (after each batch)."""
     read = ReadReport()
     report = _take_all(session, incident, read_help_posts(path, fmt=fmt, report=read), actor,
-                       workers)  # fmt: skip
+                       workers, on_progress=on_progress)  # fmt: skip
     report.read += read.quarantined
     report.quarantined += read.quarantined
     return report
@@ -152,6 +202,7 @@ def _take_all(
     actor: Principal,
     workers: int,
     now: datetime | None = None,
+    on_progress: Callable[[int], None] | None = None,
 ) -> IntakeReport:
     total = IntakeReport()
     batch: list[HelpPostIn] = []
@@ -160,6 +211,8 @@ def _take_all(
         done = intake.take_in(session, incident=incident, posts=batch, actor=actor,
                               workers=workers, now=now).report  # fmt: skip
         _add(total, done)
+        if on_progress is not None:
+            on_progress(len(batch))
         batch.clear()
 
     for post in posts:

@@ -10,14 +10,18 @@ merges, their audit entries and any closing notice carry the period's times.
 
 from __future__ import annotations
 
+import random
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 import duckdb
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.channels import intake_from_posts
+from zhengwu.rescue.models import HelpRequest, HelpSource
 from zhengwu.rescue.schemas import IncidentCreate, TeamCreate
 from zhengwu.servicedesk.demo import period_end
 
@@ -66,3 +70,77 @@ def run(
         "incident": incident.name,
         **{k: v for k, v in vars(report).items() if isinstance(v, int)},
     }
+
+
+# -- many requests at once (tests, benchmarks) ----------------------------------------------
+
+_COUNTIES = ("410102", "410103", "410104", "410105", "410122", None)
+_STATE_MIX = (("new", 40), ("verified", 20), ("dispatched", 10), ("on_scene", 5),
+              ("resolved", 15), ("announced", 10))  # fmt: skip
+_GROUPS = ("elderly", "child", "pregnant", "infant", "ill", "disabled", "injured", "on_medication")
+
+
+def simulate_requests(
+    session: Session, *, incident_id: int, count: int, now: datetime,
+    team_ids: Sequence[int] = (), seed: int = 1,
+) -> list[int]:  # fmt: skip
+    """Insert ``count`` varied help requests (and one post each) into an incident at once.
+
+    What a long flood leaves in the queue, without running the extraction: every state,
+    urgency, vulnerable group, need, people count and verification result, reported over
+    the two days before ``now`` (on the hour, some at the same time: ties), with a name,
+    a phone and a house-level address to mask. Dispatched and later requests go to
+    ``team_ids`` in turn. Deterministic for a ``seed``; returns the new ids, in order.
+    """
+    rng = random.Random(seed)
+    states = [s for s, weight in _STATE_MIX for _ in range(weight)]
+    # Numbered here: one executemany without RETURNING (far faster for many rows).
+    first = (session.scalar(select(func.max(HelpRequest.id))) or 0) + 1
+    rows: list[dict[str, Any]] = []
+    for i in range(count):
+        state = rng.choice(states)
+        reported = now - timedelta(hours=rng.randrange(0, 48))
+        total = rng.choice((None, 1, 2, 3, 5, 8, 12))
+        closed = state in ("resolved", "announced")
+        helped = (total or 1) if closed else rng.choice((0, 0, 0, 1))
+        phone = f"13{rng.randrange(10**9):09d}"
+        name = rng.choice("张王李赵刘陈杨黄") + rng.choice(("建国", "秀英", "伟", "芳", "强"))
+        groups = rng.sample(_GROUPS, rng.choice((0, 0, 1, 1, 2, 3)))
+        if rng.random() < 0.02:
+            groups.append("unknown_group")  # a code the score does not know weighs 4
+        address = f"郑州市金水区文化路{i % 300 + 1}号院{rng.randrange(1, 20)}号楼"
+        rows.append({
+            "id": first + i, "incident_id": incident_id, "state": state, "name": name,
+            "phones": [phone] if rng.random() < 0.9 else [], "address": address,
+            "adcode": rng.choice(_COUNTIES), "people_total": total, "people_helped": helped,
+            "vulnerabilities": groups, "needs": rng.sample(("trapped", "medical", "supplies"),
+                                                           rng.choice((0, 1, 2))),
+            "hazard": rng.choice((None, None, "水位上涨", "")),
+            "urgency": rng.choice(("critical", "urgent", "normal", "normal")),
+            "completeness": rng.choice((0.3, 0.6, 1.0)),
+            "text": f"求助！{address}，{name}，电话{phone}，共{total or '几'}人被困，水已到二楼。",
+            "reported_at": reported, "created_at": reported,
+            "verification": rng.choice(("unverified", "unverified", "confirmed", "unreachable",
+                                        "false", "already_rescued")),
+            "reported_rescued_at": reported if rng.random() < 0.05 else None,
+            "team_id": team_ids[i % len(team_ids)] if team_ids and state not in ("new", "verified")
+            else None,
+            "dispatched_at": reported + timedelta(hours=1) if state not in ("new", "verified")
+            else None,
+            "resolved_at": reported + timedelta(hours=rng.randrange(2, 12)) if closed else None,
+            "outcome": "rescued" if closed else None,
+        })  # fmt: skip
+    session.execute(insert(HelpRequest), rows)
+    ids = [row["id"] for row in rows]
+    if session.get_bind().dialect.name == "postgresql":  # the next request gets the next id
+        session.execute(text(
+            "SELECT setval(pg_get_serial_sequence('help_requests', 'id'), "
+            "(SELECT max(id) FROM help_requests))"
+        ))  # fmt: skip
+    session.execute(insert(HelpSource), [
+        {"incident_id": incident_id, "request_id": rid, "channel": "post", "platform": "weibo",
+         "post_id": f"sim-{seed}-{rid}", "text": row["text"], "posted_at": row["reported_at"],
+         "kind": "original", "created_at": row["reported_at"]}
+        for rid, row in zip(ids, rows, strict=True)
+    ])  # fmt: skip
+    return ids

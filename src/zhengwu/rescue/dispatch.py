@@ -25,6 +25,7 @@ from zhengwu.audit import service as audit_service
 from zhengwu.auth.principal import Principal
 from zhengwu.db.base import utcnow
 from zhengwu.errors import ConflictError, ForbiddenError, InvalidInputError
+from zhengwu.rescue import claims
 from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.models import OUTCOMES, Assignment, Fulfilment, HelpRequest, Team, Verification
 from zhengwu.rescue.notices import HELPED_OUTCOMES, people_en, people_remaining, queue_notices
@@ -64,7 +65,8 @@ def _open(request: HelpRequest, action: str) -> None:
         )
 
 
-def _expect(request: HelpRequest, expected_version: int | None) -> None:
+def check_version(request: HelpRequest, expected_version: int | None) -> None:
+    """Raise 409 when ``expected_version`` is given and ``request`` has changed since."""
     if expected_version is not None and expected_version != request.version:
         raise ConflictError(
             f"求助 #{request.id} 在您查看后已被修改（版本 {expected_version} → {request.version}），请刷新",
@@ -82,9 +84,14 @@ def verify(
     actor: Principal,
     note: str | None = None,
 ) -> Verification:
-    """Record a verification; "confirmed" moves a new request to verified."""
+    """Record a verification; "confirmed" moves a new request to verified.
+
+    Refused (409) while another verifier's claim holds; it releases the claim
+    (:mod:`zhengwu.rescue.claims`).
+    """
     actor.require("verifier", "dispatcher")
     _open(request, "核实 verify")
+    claims.check(session, request=request, actor=actor)
     now = utcnow()
     incident = rescue_service.get_incident(session, incident_id=request.incident_id)
     record = Verification(
@@ -109,6 +116,7 @@ def verify(
         reason=note, data={"method": method, "result": result}, at=now,
     )  # fmt: skip
     flush_or_conflict(session, request)
+    claims.release(session, request=request, actor=actor, reason="核实完成 verified")
     return record
 
 
@@ -123,7 +131,7 @@ def assign(
 ) -> Assignment:
     """Dispatch ``request`` to ``team`` (409 if it already has a team or changed meanwhile)."""
     actor.require("dispatcher")
-    _expect(request, expected_version)
+    check_version(request, expected_version)
     if request.team_id is not None and request.state in ("dispatched", "on_scene"):
         held = session.get(Team, request.team_id)
         name = held.name if held else f"#{request.team_id}"

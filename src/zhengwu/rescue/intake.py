@@ -28,13 +28,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import select, tuple_
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
 from zhengwu.audit import service as audit_service
 from zhengwu.auth.principal import Principal
 from zhengwu.db.base import utcnow
-from zhengwu.errors import ConflictError, InvalidInputError
+from zhengwu.errors import ConflictError, InvalidInputError, NotFoundError
 from zhengwu.rescue import merge, minhash
 from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.merge import Analysed, Cluster, Features, HelpPostIn, Member
@@ -355,6 +355,74 @@ def submit(
     request = result.requests.get((channel, post_id))
     if request is None:  # pragma: no cover - assume_help makes every post a request
         raise InvalidInputError("求助信息无法受理", "the request could not be taken in")
+    return request
+
+
+MANUAL_CHANNEL = "phone"  # 电话/人工: taken by phone or radio, entered by a coordinator
+MANUAL_ROLES = ("dispatcher", "verifier")  # who enters them, lists and promotes set-asides
+
+
+def enter_manual(
+    session: Session, *, incident: Incident, data: HelpSubmission, actor: Principal
+) -> HelpRequest:
+    """Take in a request a coordinator took by phone or radio (人工登记, channel ``phone``).
+
+    It goes through the same extraction, merge and triage as every other channel
+    (:func:`submit`), so a call about a family already posted joins their request.
+    """
+    actor.require(*MANUAL_ROLES)
+    return submit(session, incident=incident, data=data, actor=actor, channel=MANUAL_CHANNEL)
+
+
+def set_asides(
+    session: Session, *, incident: Incident, kind: str | None = None, offset: int = 0,
+    limit: int = 100,
+) -> tuple[int, list[SetAside]]:  # fmt: skip
+    """Return how many inputs intake set aside (``kind`` ignored | quarantined, or both)
+    and one page of them, newest first, each with its reason."""
+    query = select(SetAside).where(SetAside.incident_id == incident.id)
+    if kind:
+        query = query.where(SetAside.kind == kind)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = session.scalars(
+        query.order_by(SetAside.created_at.desc(), SetAside.id.desc()).offset(offset).limit(limit)
+    )
+    return int(total), list(page)
+
+
+def get_set_aside(session: Session, *, set_aside_id: int) -> SetAside:
+    """Return one set-aside input or raise 404."""
+    found = session.get(SetAside, set_aside_id)
+    if found is None:
+        raise NotFoundError(
+            f"没有编号为 {set_aside_id} 的未受理记录", f"no set-aside input {set_aside_id}"
+        )
+    return found
+
+
+def promote(session: Session, *, set_aside: SetAside, actor: Principal, reason: str) -> HelpRequest:
+    """Make a set-aside post or refused row a request after all (转为求助), with the reason.
+
+    The input is taken in as help (extraction, merge with the requests it repeats,
+    triage) on its own channel; the set-aside record goes, the audit keeps its reason.
+    """
+    actor.require(*MANUAL_ROLES)
+    if not reason.strip():
+        raise InvalidInputError("转为求助需要填写理由", "promoting an input needs a reason")
+    incident = rescue_service.get_incident(session, incident_id=set_aside.incident_id)
+    post = HelpPostIn(platform=set_aside.platform, post_id=set_aside.post_id,
+                      text=set_aside.text, posted_at=set_aside.created_at)  # fmt: skip
+    was = {"set_aside": set_aside.id, "kind": set_aside.kind, "why": set_aside.reason,
+           "post_id": set_aside.post_id}  # fmt: skip
+    session.delete(set_aside)
+    session.flush()  # the post is no longer "known": take_in takes it
+    result = take_in(session, incident=incident, posts=[post], actor=actor,
+                     channel=set_aside.channel, assume_help=True)  # fmt: skip
+    request = result.requests[(post.platform, post.post_id)]
+    audit_service.record(
+        session, entity_type="help_request", entity_id=request.id, action="promote",
+        actor=actor, reason=reason.strip(), to_state=request.state, data=was,
+    )  # fmt: skip
     return request
 
 

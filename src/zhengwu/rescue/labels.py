@@ -23,7 +23,7 @@ _REASON_PARTS = {
     "power": "断电或电量不足",
 }  # fmt: skip
 # A reason's last part may quote the words that fired it: ``marker:急需``.
-_QUOTED = {"marker": "标记词", "acute_medical": "急症", "hazard": "险情"}
+_QUOTED = {"marker": "标记词", "acute_medical": "急症", "hazard": "险情", "manual": "人工设定"}
 
 
 def vulnerability_label(code: str) -> str:

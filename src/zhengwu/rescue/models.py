@@ -31,11 +31,12 @@ from zhengwu.db.base import Base, utcnow
 INCIDENT_TYPES = ("flood", "fire", "earthquake", "typhoon", "epidemic", "other")
 INCIDENT_STATES = ("active", "closed")
 TEAM_KINDS = ("fire_brigade", "ngo_rescue", "volunteer", "medical", "other")
-STATES = ("new", "verified", "dispatched", "on_scene", "resolved", "announced")
+# ``merged``: merged by hand into another request (zhengwu.rescue.corrections).
+STATES = ("new", "verified", "dispatched", "on_scene", "resolved", "announced", "merged")
 OUTCOMES = ("rescued", "relocated", "no_longer_needed", "unreachable")
 VERIFY_METHODS = ("phone", "on_site", "official_source")
 VERIFY_RESULTS = ("confirmed", "false", "unreachable", "already_rescued")
-CHANNELS = ("post", "form", "csv", "api")
+CHANNELS = ("post", "form", "csv", "api", "phone")
 
 
 class Incident(Base):
@@ -87,7 +88,12 @@ class HelpRequest(Base):
     """One request for help (求助): who, where, how many, how urgent, and where it stands."""
 
     __tablename__ = "help_requests"
-    __table_args__ = (Index("ix_help_requests_incident_state", "incident_id", "state"),)
+    __table_args__ = (
+        Index("ix_help_requests_incident_state", "incident_id", "state"),
+        # The paged lists (zhengwu.rescue.listing): time order, counts by county (0022).
+        Index("ix_help_requests_incident_reported", "incident_id", "reported_at", "id"),
+        Index("ix_help_requests_incident_adcode_state", "incident_id", "adcode", "state"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("rescue_incidents.id"), index=True)
@@ -127,6 +133,8 @@ class HelpRequest(Base):
     on_scene_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
     announced_at: Mapped[datetime | None]
+    # Set when a coordinator merged this request into another (state ``merged``).
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("help_requests.id"))
 
     sources: Mapped[list[HelpSource]] = relationship(
         back_populates="request", lazy="raise", order_by="HelpSource.id"
@@ -251,3 +259,41 @@ class Fulfilment(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
     team: Mapped[Team | None] = relationship(lazy="raise")
+
+
+class HelpFollowup(Base):
+    """A citizen's private follow-up key to one request (跟进链接 / 查询码).
+
+    Only hashes are stored: the link's token (sha256) and, when a phone was given, the
+    phone with its short code (sha256 of ``phone:code``). The token is shown once, on the
+    receipt. See :mod:`zhengwu.rescue.followup`.
+    """
+
+    __tablename__ = "help_followups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("help_requests.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    lookup_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    # Whether the submission created the request; one that merged into an existing request
+    # (perhaps someone else's) may only ask to withdraw it, a coordinator confirms.
+    creator: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class VerificationClaim(Base):
+    """Who is verifying a request right now (认领核实), until when: one row per request.
+
+    The unique request id makes two verifiers' claims race on the database: one wins, the
+    other gets a 409 naming the claimer. See :mod:`zhengwu.rescue.claims`.
+    """
+
+    __tablename__ = "help_claims"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("help_requests.id"), unique=True)
+    username: Mapped[str] = mapped_column(String(64))
+    claimer_name: Mapped[str] = mapped_column(String(128))
+    team_name: Mapped[str | None] = mapped_column(String(128))
+    claimed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]

@@ -39,7 +39,13 @@ OUTCOME_LABELS = {
     "relocated": "已安全转移",
     "no_longer_needed": "已无需救援",
     "unreachable": "多次联系不上，停止跟进",
+    # Withdrawn by the citizen through their follow-up link (zhengwu.rescue.followup):
+    # never worded as rescued by a team.
+    "self_rescued": "求助人告知已脱险（撤回）",
+    "withdrawn": "求助人撤回（信息有误）",
 }
+# The outcomes a citizen sets by withdrawing their own request.
+WITHDRAWN_OUTCOMES = ("self_rescued", "withdrawn")
 # The outcomes that say people were helped: closing with one of them while people are
 # still listed needs the coordinator's explicit confirmation (zhengwu.rescue.dispatch).
 HELPED_OUTCOMES = ("rescued", "relocated")
@@ -101,6 +107,13 @@ def notice_text(request: HelpRequest, *, hotline: str | None = None) -> str:
         return (
             f"【联系不上】此求助多次联系求助人未果，已于 {when} 停止跟进{before}。"
             f"求助人是否脱险尚未核实：如知道他们的下落，或他们仍需救援，{_call(hotline)}。{ref}"
+        )
+    if outcome == "self_rescued":
+        return f"【求助人已脱险】求助人于 {when} 告知已自行脱险或已获救，撤回了此求助。{stop}{ref}"
+    if outcome == "withdrawn":
+        return (
+            f"【求助已撤回】求助人于 {when} 告知此求助信息有误，撤回了此求助，请勿据此前往救援。"
+            f"如发现有人仍需救援，{_call(hotline)}。{ref}"
         )
     return f"【已处理】此求助已于 {when} 结束。{ref}"
 

@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 from pydantic import ValidationError
 
 from zhengwu.accounts import phones as published_phones
 from zhengwu.auth.principal import Principal
-from zhengwu.errors import InvalidInputError
-from zhengwu.rescue import access, board, intake
+from zhengwu.errors import InvalidInputError, ZhengwuError
+from zhengwu.rescue import access, board, followup, intake
 from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.labels import vulnerability_label
 from zhengwu.rescue.models import Incident
 from zhengwu.rescue.notices import OUTCOME_LABELS
 from zhengwu.rescue.schemas import HELP_PEOPLE_MAX, HELP_TEXT_MIN, HelpSubmission
-from zhengwu.rescue.throttle import limit_anonymous
+from zhengwu.rescue.throttle import limit_anonymous, limit_followup
 from zhengwu.rescue.workflow import STATE_LABELS
+from zhengwu.web import branding
 from zhengwu.web.deps import DB, CurrentPrincipal, WritingPrincipal
 from zhengwu.web.localtime import local_time
 
@@ -28,6 +30,7 @@ _templates = Environment(
     loader=PackageLoader("zhengwu.rescue", "templates"), autoescape=select_autoescape()
 )
 _templates.filters.update(local=local_time, vulnerability_label=vulnerability_label)
+branding.install(_templates)
 _templates.globals.update(
     state_labels=STATE_LABELS,
     outcome_labels=OUTCOME_LABELS,
@@ -36,12 +39,46 @@ _templates.globals.update(
 
 
 @router.get("/board/rescue/{incident_id}", response_class=HTMLResponse)
-def board_page(incident_id: int, db: DB, principal: CurrentPrincipal) -> HTMLResponse:
-    """Show the public board of an incident (masked unless the viewer acts on requests)."""
+def board_page(
+    incident_id: int, db: DB, principal: CurrentPrincipal,
+    offset: Annotated[int, Query(ge=0)] = 0, notices_offset: Annotated[int, Query(ge=0)] = 0,
+) -> HTMLResponse:  # fmt: skip
+    """Show the public board of an incident (masked unless the viewer acts on requests).
+
+    The waiting requests (by priority) and the closing notices (latest first) are shown a
+    page at a time (``offset``, ``notices_offset``); each list's links keep the other's.
+    """
     incident = rescue_service.get_incident(db, incident_id=incident_id)
-    view = board.board(db, incident=incident, principal=principal, limit=100)
-    page = _templates.get_template("rescue_board.html").render(board=view)
+    view = board.board(db, incident=incident, principal=principal, offset=offset,
+                       notices_offset=notices_offset)  # fmt: skip
+    page = _templates.get_template("rescue_board.html").render(
+        board=view,
+        requests_links=page_links(view.requests_total, view.requests_offset, view.page_size,
+                                  key="offset", other={"notices_offset": view.notices_offset},
+                                  anchor="waiting"),
+        notices_links=page_links(view.notices_total, view.notices_offset, view.page_size,
+                                 key="notices_offset", other={"offset": view.requests_offset},
+                                 anchor="notices-heading"),
+    )  # fmt: skip
     return HTMLResponse(page)
+
+
+def page_links(
+    total: int, offset: int, size: int, *, key: str, other: dict[str, int], anchor: str
+) -> dict[str, object]:
+    """Return a board list's range and its previous / next links (None at either end);
+    a link keeps the other list's page (``other``) and returns to the list (``anchor``)."""
+
+    def link(to: int) -> str:
+        params = {k: v for k, v in other.items() if v} | ({key: to} if to else {})
+        return f"?{urlencode(params)}#{anchor}"
+
+    return {
+        "total": total, "size": size, "first": offset + 1 if total else 0,
+        "last": min(offset + size, total),
+        "prev": link(max(offset - size, 0)) if offset else None,
+        "next": link(offset + size) if offset + size < total else None,
+    }  # fmt: skip
 
 
 # What the form says next to a field it refuses (Chinese, then English).
@@ -128,11 +165,122 @@ def form_submit(
     # Counted once valid: correcting a typo must not use up a person's few submissions.
     limit_anonymous(request, principal)
     found = intake.submit(db, incident=incident, data=data, actor=principal, channel="form")
+    issued = followup.issue(db, request=found, phone=data.phone)
     view = access.view(
         principal, rescue_service.get_request(db, request_id=found.id),
         keep=published_phones.directory(db),
     )  # fmt: skip
     page = _templates.get_template("rescue_receipt.html").render(
-        incident=incident, request=view, callback=bool(found.phones)
+        incident=incident, request=view, callback=bool(found.phones), followup=issued
     )
-    return HTMLResponse(page, status_code=201)
+    return HTMLResponse(page, status_code=201, headers=PRIVATE_HEADERS)
+
+
+# -- a citizen's follow-up (zhengwu.rescue.followup) ---------------------------------------
+
+# Pages carrying a follow-up key: not cached, and the key never leaves in a Referer.
+PRIVATE_HEADERS = {"cache-control": "no-store", "referrer-policy": "no-referrer"}
+# Mounted before ``router``: /board/rescue/followup is not an incident number.
+followup_router = APIRouter(tags=["rescue pages"], include_in_schema=False)
+
+
+def _followup_page(
+    key: followup.FollowupKey | None, *, db: DB | None = None, status_code: int = 200,
+    message: tuple[str, str] | None = None, error: tuple[str, str] | None = None,
+) -> HTMLResponse:  # fmt: skip
+    """Render the follow-up page: the request's status and forms, or the look-up form."""
+    status = None
+    if key is not None and db is not None:
+        try:
+            status = followup.status(followup.find(db, key))
+        except ZhengwuError as exc:
+            error, status_code = (exc.message_zh, exc.message_en), exc.status_code
+    page = _templates.get_template("rescue_followup.html").render(
+        status=status, key=key, message=message, error=error
+    )
+    return HTMLResponse(page, status_code=status_code, headers=PRIVATE_HEADERS)
+
+
+@followup_router.get("/board/rescue/followup", response_class=HTMLResponse)
+def followup_lookup_page() -> HTMLResponse:
+    """Show the look-up form: the phone given with the request and its query code."""
+    return _followup_page(None)
+
+
+@followup_router.post("/board/rescue/followup", response_class=HTMLResponse)
+def followup_lookup(
+    request: Request, db: DB, _principal: WritingPrincipal,
+    phone: Annotated[str, Form()] = "", code: Annotated[str, Form()] = "",
+) -> HTMLResponse:  # fmt: skip
+    """Show the follow-up page of the request a phone and its query code open (rate-limited)."""
+    limit_followup(request)
+    return _followup_page(followup.FollowupKey(phone=phone, code=code), db=db)
+
+
+@followup_router.get("/board/rescue/followup/{token}", response_class=HTMLResponse)
+def followup_page(token: str, request: Request, db: DB) -> HTMLResponse:
+    """Show the private follow-up page of a request (its link's token; rate-limited)."""
+    limit_followup(request)
+    return _followup_page(followup.FollowupKey(token=token), db=db)
+
+
+@followup_router.post("/board/rescue/followup/update", response_class=HTMLResponse)
+def followup_update(
+    request: Request, db: DB, _principal: WritingPrincipal,
+    token: Annotated[str, Form()] = "", phone: Annotated[str, Form()] = "",
+    code: Annotated[str, Form()] = "", text: Annotated[str, Form()] = "",
+    people: Annotated[str, Form()] = "", new_phone: Annotated[str, Form()] = "",
+) -> HTMLResponse:  # fmt: skip
+    """Add the citizen's update to their request (rate-limited)."""
+    limit_followup(request)
+    key = followup.FollowupKey(token=token or None, phone=phone or None, code=code or None)
+    fields = {"text": text, "people": people.strip() or None, "new_phone": new_phone}
+    try:
+        data = followup.FollowupUpdateIn.model_validate({**key.model_dump(), **fields})
+        followup.add_update(db, request=followup.find(db, key), data=data)
+    except ValidationError:
+        return _followup_page(key, db=db, status_code=422, error=UPDATE_ERROR)
+    except ZhengwuError as exc:
+        return _followup_page(key, db=db, status_code=exc.status_code,
+                              error=(exc.message_zh, exc.message_en))  # fmt: skip
+    return _followup_page(key, db=db, message=UPDATE_DONE)
+
+
+@followup_router.post("/board/rescue/followup/withdraw", response_class=HTMLResponse)
+def followup_withdraw(
+    request: Request, db: DB, _principal: WritingPrincipal,
+    token: Annotated[str, Form()] = "", phone: Annotated[str, Form()] = "",
+    code: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
+) -> HTMLResponse:  # fmt: skip
+    """Withdraw the citizen's request: safe, or the information was wrong (rate-limited)."""
+    limit_followup(request)
+    key = followup.FollowupKey(token=token or None, phone=phone or None, code=code or None)
+    try:
+        data = followup.FollowupWithdrawIn.model_validate(
+            {**key.model_dump(), "reason": reason, "note": note.strip() or None}
+        )
+        found, held = followup.open_key(db, key)
+        closed = followup.withdraw(db, request=found, data=data, creator=held.creator)
+    except ValidationError:
+        return _followup_page(key, db=db, status_code=422, error=WITHDRAW_ERROR)
+    except ZhengwuError as exc:
+        return _followup_page(key, db=db, status_code=exc.status_code,
+                              error=(exc.message_zh, exc.message_en))  # fmt: skip
+    return _followup_page(key, db=db, message=WITHDRAW_DONE if closed else WITHDRAW_ASKED)
+
+
+UPDATE_DONE = ("已收到您的补充，核实员会看到并重新评估。", "your update was received; "
+               "the verifiers will see it and reassess the request")  # fmt: skip
+UPDATE_ERROR = (
+    f"请写明有什么变化（2 到 2000 个字）；人数填 1 到 {HELP_PEOPLE_MAX} 的整数；电话写 11 位手机或带区号的座机",
+    f"describe what changed (2 to 2000 characters); people is a whole number from 1 to "
+    f"{HELP_PEOPLE_MAX}; a phone is an 11-digit mobile or a landline with its area code",
+)
+WITHDRAW_DONE = ("求助已撤回，看板将注明由求助人撤回。平安就好！",
+                 "the request is withdrawn; the board says you withdrew it. Stay safe!")  # fmt: skip
+WITHDRAW_ASKED = ("已收到您的撤回请求：此求助还有其他人发布的信息，核实员确认后结束。",
+                  "your withdrawal was received: others also posted this request, so a "
+                  "verifier confirms before it is closed")  # fmt: skip
+WITHDRAW_ERROR = ("请选择撤回原因：已自行脱险/已获救，或信息有误",
+                  "choose why: you are safe, or the information was wrong")  # fmt: skip

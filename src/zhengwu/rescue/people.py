@@ -45,15 +45,30 @@ _LABELLED = re.compile(
     + r"(?:个|名|位|口)?(?:人|$|[^\u4e00-\u9fff])"
 )  # fmt: skip
 _UPPER_BOUND = 5000  # a larger figure is a news total, not a village to rescue
+# Households counted one by one: "我家3人，隔壁老王家2人" is five people. A household is
+# named (我家, 家里, 隔壁, 邻居, 楼上, 老王家 …, perhaps 一家) right before its count; the
+# counts of two or more households are added up. One household alone is an ordinary total.
+_HOUSEHOLD = re.compile(
+    r"(?:(?:隔壁|邻居|对门|楼上|楼下)(?:[老小]?[\u4e00-\u9fff]{0,2}家)?|(?:我们?|咱们?|他们?|她|亲戚)家"
+    r"|家里|[老小][\u4e00-\u9fff]家)(?:里|中)?(?:一家|还有|也有|有|共|一共)?("
+    + NUMBER + r")(?:个|名|位)?(?:口人|口|人)(?![次份民员工])"
+)  # fmt: skip
 
 
 def count_people(text: str) -> int | None:
-    """Return how many people need help (the larger of the totals and the sum of groups)."""
+    """Return how many people need help (the larger of the totals and the sum of groups).
+
+    Households counted one by one are a total of their own: "我家3人，隔壁老王家2人" → 5.
+    Groups inside a household ("一家五口，其中3个孩子") are part of it, never added to it.
+    """
     if m := _LABELLED.search(text):
         return _plausible(parse_number(m.group(1)))
     totals = [n for p in _TOTALS for m in p.finditer(text) if (n := _plausible(parse_number(m[1])))]
     if _COUPLE.search(text):
         totals.append(2)
+    households = [n for m in _HOUSEHOLD.finditer(text) if (n := _plausible(parse_number(m[1])))]
+    if len(households) >= 2:
+        totals.append(sum(households))
     # The same group named twice ("3个孩子……孩子3个") is counted once.
     parts: dict[str, int] = {}
     found = [(m[1], m[2]) for p in _PARTS for m in p.finditer(text)]

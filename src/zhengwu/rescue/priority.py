@@ -7,7 +7,9 @@ urgency        critical 40, urgent 25, normal 10 (from the extraction or the spr
 vulnerable     pregnant, infant, injured 12; elderly, disabled, ill 8; child,
                on_medication 6 — summed, at most 30
 people         people still waiting (total − helped): 5·log2(1 + n), at most 15
-hazard         10 for a stated hazard (rising water, landslide), +5 when trapped
+hazard         10 for a stated hazard (rising water, landslide); when trapped (被困, 困在,
+               出不去 …) +5, and +10 more each for rising water and for a high-risk
+               person (elderly, child, ill …: ``situation.HIGH_RISK``) trapped with it
 waiting        1 per hour since the request was reported, at most 24 (old requests rise)
 verification   confirmed +5, unreachable +3 (silence may mean worse), unverified 0,
                already_rescued −40, false −60; a citizen's "已获救" not yet confirmed −20
@@ -24,6 +26,8 @@ from datetime import datetime
 
 from zhengwu.db.base import utcnow
 from zhengwu.rescue.models import HelpRequest
+from zhengwu.rescue.situation import HIGH_RISK
+from zhengwu.rescue.workflow import OPEN_STATES
 
 URGENCY = {"critical": 40.0, "urgent": 25.0, "normal": 10.0}
 VULNERABLE = {
@@ -53,11 +57,27 @@ def waiting(request: HelpRequest) -> int:
     return max(total - request.people_helped, 0)
 
 
+TRAPPED, TRAPPED_RISING, TRAPPED_AT_RISK = 5.0, 10.0, 10.0
+
+
+def trapped(request: HelpRequest) -> float:
+    """Return what being trapped adds to the hazard part: more with rising water or the frail.
+
+    People who cannot leave (被困, 困在, 出不去) while the water still rises, or with an old
+    person, a child or someone ill among them, are the ones a late boat loses.
+    """
+    if "trapped" not in request.needs:
+        return 0.0
+    rising = any(r.startswith("rising_water") for r in request.urgency_reasons)
+    at_risk = bool(HIGH_RISK.intersection(request.vulnerabilities))
+    return TRAPPED + (TRAPPED_RISING if rising else 0.0) + (TRAPPED_AT_RISK if at_risk else 0.0)
+
+
 def parts(request: HelpRequest, *, now: datetime | None = None) -> dict[str, float]:
     """Return the named parts of ``request``'s priority score."""
     now = now or utcnow()
     hours = max((now - request.reported_at).total_seconds() / 3600, 0.0)
-    hazard = (10.0 if request.hazard else 0.0) + (5.0 if "trapped" in request.needs else 0.0)
+    hazard = (10.0 if request.hazard else 0.0) + trapped(request)
     verification = VERIFICATION.get(request.verification, 0.0)
     if request.reported_rescued_at and request.verification != "already_rescued":
         verification += REPORTED_RESCUED
@@ -89,6 +109,19 @@ def is_stale(request: HelpRequest, *, now: datetime | None = None) -> bool:
     )
 
 
+# The platform of the sources a citizen's follow-up updates become (zhengwu.rescue.followup).
+FOLLOWUP_PLATFORM = "followup"
+
+
+def has_new_info(request: HelpRequest) -> bool:
+    """Return whether the citizen sent an update since the request was last verified."""
+    since = request.verified_at or request.created_at
+    return request.state in OPEN_STATES and any(
+        s.platform == FOLLOWUP_PLATFORM and (since is None or s.posted_at > since)
+        for s in request.sources
+    )
+
+
 def flags(request: HelpRequest, *, now: datetime | None = None) -> list[str]:
     """Return the warnings the queue shows next to a request."""
     found: list[str] = []
@@ -104,6 +137,8 @@ def flags(request: HelpRequest, *, now: datetime | None = None) -> list[str]:
         found.append("partial")
     if not request.phones:
         found.append("no_contact")
+    if has_new_info(request):
+        found.append("new_info")
     if request.completeness < 0.5:
         found.append("incomplete")
     return found

@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from zhengwu.privacy.phones import normalise_callback_phone, normalise_phone
 
+
+def _required_reason(value: str) -> str:
+    if not value.strip():
+        raise ValueError("a reason is required")
+    return value.strip()
+
+
+# The reason a coordinator gives for a correction, merge or split: required, not blank.
+Reason = Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(_required_reason)]
+
 IncidentType = Literal["flood", "fire", "earthquake", "typhoon", "epidemic", "other"]
 TeamKind = Literal["fire_brigade", "ngo_rescue", "volunteer", "medical", "other"]
-State = Literal["new", "verified", "dispatched", "on_scene", "resolved", "announced"]
+State = Literal["new", "verified", "dispatched", "on_scene", "resolved", "announced", "merged"]
 Outcome = Literal["rescued", "relocated", "no_longer_needed", "unreachable"]
 Method = Literal["phone", "on_site", "official_source"]
 Result = Literal["confirmed", "false", "unreachable", "already_rescued"]
@@ -179,6 +189,33 @@ HELP_TEXT_MIN = 2  # characters of a help request's description, blanks not coun
 HELP_PEOPLE_MAX = 100_000
 
 
+class ClaimView(BaseModel):
+    """A verification claim (认领核实): who is calling the people, until when."""
+
+    by: str
+    team_name: str | None
+    claimed_at: datetime
+    expires_at: datetime
+    mine: bool = Field(description="whether the viewer holds it")
+
+
+class ClaimCreate(BaseModel):
+    """Claim a request for verification for ``minutes`` (default 15)."""
+
+    minutes: int = Field(15, ge=1, le=120)
+
+
+class FollowupIssued(BaseModel):
+    """The follow-up link's token and the query code, shown once at submission.
+
+    Keep them: only their hashes are stored (:mod:`zhengwu.rescue.followup`).
+    """
+
+    token: str
+    code: str | None = Field(None, description="used with the phone given; None without one")
+    url: str = Field(description="the private follow-up page (keep it private)")
+
+
 class HelpSubmission(BaseModel):
     """A request for help sent through the public form or the JSON API."""
 
@@ -237,6 +274,28 @@ class IntakeReport(BaseModel):
     new_requests: int = 0
     merged: int = 0  # posts that joined a request as a mirror (repost, copy, update)
     request_ids: list[int] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)  # taken in, but check (unknown urgency)
+
+
+class SetAsideView(BaseModel):
+    """An input intake did not take as a request (未受理), with the reason."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    kind: str  # ignored (not help, outside the regions) | quarantined (unusable row)
+    channel: str
+    platform: str
+    post_id: str
+    reason: str
+    text: str
+    created_at: datetime
+
+
+class SetAsidePage(BaseModel):
+    """One page of an incident's set-aside inputs, newest first."""
+
+    total: int
+    items: list[SetAsideView]
 
 
 class VerificationCreate(BaseModel):
@@ -293,14 +352,39 @@ class PeopleCorrection(BaseModel):
     """Correct the number of people a request is for (更正人数), with the reason."""
 
     people_total: int = Field(ge=1, le=HELP_PEOPLE_MAX)
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: Reason
 
-    @field_validator("reason")
-    @classmethod
-    def _reason(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("a reason is required")
-        return value.strip()
+
+class RequestEdit(BaseModel):
+    """Correct the facts the extractor read from a request (更正求助信息), with the reason.
+
+    Only the fields sent change; an empty ``address`` or ``hazard`` clears it. ``needs``
+    and ``vulnerabilities`` are codes (:mod:`zhengwu.rescue.labels`); ``text`` is the
+    request's description (the sources keep what was posted).
+    """
+
+    address: str | None = Field(None, max_length=256)
+    people_total: int | None = Field(None, ge=1, le=HELP_PEOPLE_MAX)
+    phones: list[str] | None = Field(None, max_length=10)
+    urgency: Literal["critical", "urgent", "normal"] | None = None
+    needs: list[str] | None = None
+    vulnerabilities: list[str] | None = None
+    hazard: str | None = Field(None, max_length=128)
+    text: str | None = Field(None, min_length=HELP_TEXT_MIN, max_length=4000)
+    reason: Reason
+    expected_version: int | None = None
+
+
+class RequestMerge(BaseModel):
+    """Merge another request into this one (人工合并), with the reason.
+
+    ``people_total``: the survivor's count after the merge; the larger of the two when
+    not given.
+    """
+
+    other_id: int = Field(description="the request merged away; it points to the survivor")
+    people_total: int | None = Field(None, ge=1, le=HELP_PEOPLE_MAX)
+    reason: Reason
 
 
 class TransitionCreate(BaseModel):
@@ -313,7 +397,7 @@ class TransitionCreate(BaseModel):
 class ReasonCreate(BaseModel):
     """An action that needs a reason (unmerge a source, release a team)."""
 
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: Reason
 
 
 class PriorityView(BaseModel):
@@ -406,10 +490,17 @@ class HelpRequestView(BaseModel):
     on_scene_at: datetime | None
     resolved_at: datetime | None
     announced_at: datetime | None
+    merged_into_id: int | None = None  # state merged: the request it was merged into
     mirrors: int
     sources: list[SourceView]
     verifications: list[VerificationView]
     fulfilments: list[FulfilmentView]
+    claim: ClaimView | None = Field(
+        None, description="who is verifying it now (认领核实), shown to rescue staff"
+    )
+    followup: FollowupIssued | None = Field(
+        None, description="only in the answer to a submission: the private follow-up key"
+    )
 
 
 class QueuePage(BaseModel):
@@ -439,3 +530,9 @@ class BoardView(BaseModel):
     response_times: dict[str, Durations]
     notices: list[dict[str, str | int | bool | None]]
     requests: list[HelpRequestView]
+    # The two lists are pages: their totals, where each page starts, and the page size.
+    requests_total: int = 0
+    requests_offset: int = 0
+    notices_total: int = 0
+    notices_offset: int = 0
+    page_size: int = 50

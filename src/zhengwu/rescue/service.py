@@ -346,10 +346,16 @@ def get_source(session: Session, *, source_id: int) -> HelpSource:
 def requests_of(
     session: Session, *, incident: Incident, states: Sequence[str] | None = None
 ) -> list[HelpRequest]:
-    """Return an incident's requests (optionally in ``states``), loaded for viewing."""
+    """Return an incident's requests (optionally in ``states``), loaded for viewing.
+
+    Requests merged by hand into another (state ``merged``) are left out unless
+    ``states`` names them: the survivor stands for them.
+    """
     query = select(HelpRequest).where(HelpRequest.incident_id == incident.id)
     if states:
         query = query.where(HelpRequest.state.in_(states))
+    else:
+        query = query.where(HelpRequest.state != "merged")
     return list(session.scalars(query.options(*REQUEST_LOADS).order_by(HelpRequest.id)))
 
 

@@ -8,7 +8,8 @@ dropped; re-importing the same sheet changes nothing except the 是否核实 / �
 volunteers have since filled in.
 
 Export writes the same layout back, with the state of each request, so the sheet people
-know stays usable while the system runs.
+know stays usable while the system runs; cells that would be read as formulas are
+neutralised (:mod:`zhengwu.sheetcells`).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from zhengwu.rescue.models import HelpSource, Incident, SetAside, Verification
 from zhengwu.rescue.notices import HELPED_OUTCOMES, is_partial
 from zhengwu.rescue.schemas import IntakeReport
 from zhengwu.rescue.workflow import STATE_LABELS, transition
+from zhengwu.sheetcells import safe_row
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "name": ("姓名", "求助人", "联系人", "被困人员"),
@@ -88,14 +90,23 @@ def _flag(value: str, column: str) -> bool:
 
 def _row(
     cells: dict[str, str], number: int, source: str
-) -> tuple[HelpPostIn, dict[str, Any], bool, bool]:
-    """Return the post, the facts it overrides, and its verified / rescued marks (or raise)."""
+) -> tuple[HelpPostIn, dict[str, Any], bool, bool, str | None]:
+    """Return the post, the facts it overrides, its verified / rescued marks and a warning
+    (or raise for a row that cannot be used).
+
+    An urgency word the sheet invented (十万火急, 较急) does not refuse the row — people
+    wait behind it: the row is taken in with the urgency read from its text (一般 when
+    none), the word kept in its text, and a warning in the report.
+    """
     if not cells.get("address") and not cells.get("phone"):
         raise ValueError("没有地址也没有联系方式 / neither address nor contact")
     urgency_text = cells.get("urgency", "").strip()
+    warning = None
     if urgency_text not in URGENCY:
-        raise ValueError(
-            f"紧急程度「{urgency_text}」无法识别（超级紧急/紧急/一般）/ unknown urgency"
+        warning = (
+            f"{source} 第 {number} 行：紧急程度「{urgency_text}」无法识别（超级紧急/紧急/一般），"
+            f"已按情况描述判断，请人工核定 / row {number}: unknown urgency {urgency_text!r}, "
+            "read from the text instead: check it"
         )
     people_text = cells.get("people", "").strip()
     if people_text and not _PEOPLE.match(people_text):
@@ -111,6 +122,8 @@ def _row(
     text = "".join(
         f"【{label}】{cells[key].strip()}" for label, key in labels if cells.get(key, "").strip()
     )
+    if warning:
+        text += f"【紧急程度（无法识别）】{urgency_text}"
     identity = "|".join(cells.get(k, "").strip() for k in ("name", "address", "phone", "situation"))
     post = HelpPostIn(
         platform="csv", post_id="csv-" + hashlib.sha1(identity.encode()).hexdigest()[:20],
@@ -125,7 +138,7 @@ def _row(
         known["name"] = cells["name"].strip()
     verified = _flag(cells.get("verified", ""), "是否核实")
     rescued = _flag(cells.get("rescued", ""), "是否获救")
-    return post, known, verified, rescued
+    return post, known, verified, rescued, warning
 
 
 def import_csv(
@@ -148,12 +161,13 @@ def import_csv(
     overrides: dict[str, dict[str, Any]] = {}
     marks: dict[str, tuple[bool, bool]] = {}
     bad: dict[str, SetAside] = {}
+    warnings: list[str] = []
     for number, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue  # a blank line between blocks of rows holds nothing
         cells = {f: row[i] if i < len(row) else "" for f, i in columns.items()}
         try:
-            post, known, verified, rescued = _row(cells, number, path.name)
+            post, known, verified, rescued, warning = _row(cells, number, path.name)
         except ValueError as exc:
             raw = ",".join(row)
             key = "csv-row-" + hashlib.sha1(raw.encode()).hexdigest()[:20]
@@ -161,6 +175,8 @@ def import_csv(
                                 platform="csv", post_id=key, text=raw,
                                 reason=f"{path.name} 第 {number} 行：{exc}")  # fmt: skip
             continue
+        if warning:
+            warnings.append(warning)
         posts.append(post)
         overrides[post.post_id] = known
         marks[post.post_id] = (verified, rescued)
@@ -174,6 +190,7 @@ def import_csv(
             session.add(aside)
     report.read += len(bad)
     report.quarantined = len(bad)
+    report.warnings.extend(warnings)
     _apply_marks(session, incident, marks, path.name, actor)
     session.flush()
     return report
@@ -214,7 +231,11 @@ def _apply_marks(
 
 
 def export_csv(session: Session, *, incident: Incident, principal: Principal) -> str:
-    """Return the incident's requests as CSV in the volunteers' layout (full data needs rights)."""
+    """Return the incident's requests as CSV in the volunteers' layout (full data needs rights).
+
+    Every text cell goes through :func:`zhengwu.sheetcells.safe_cell`: a post that begins
+    with = + - @ is shown as text, never run as a formula when the sheet is opened.
+    """
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(EXPORT_HEADER)
@@ -225,13 +246,13 @@ def export_csv(session: Session, *, incident: Incident, principal: Principal) ->
         if request.outcome in HELPED_OUTCOMES:  # closed as done, unless people still wait
             rescued = "部分" if is_partial(request) else "是"
         first_url = next((s.url for s in seen.sources if s.url), "")
-        writer.writerow((
+        writer.writerow(safe_row((
             number, request.id, _local(request.reported_at), seen.name or "", seen.address or "",
             seen.area or "", seen.people_total or "", seen.people_helped,
             seen.text, URGENCY_LABELS.get(seen.urgency, seen.urgency), " ".join(seen.phones),
             "是" if seen.verification == "confirmed" else "否", rescued,
             STATE_LABELS.get(seen.state, seen.state), seen.team_name or "", first_url or "",
-        ))  # fmt: skip
+        )))  # fmt: skip
     return out.getvalue()
 
 

@@ -3,6 +3,10 @@
 In-process and per app instance: one server process is what a city's deployment runs
 during an incident, and a restart forgetting the counts is harmless. A real person in
 need sends one or two requests; a script flooding the queue would bury them.
+
+The limit is a setting: ``ZHENGWU_RESCUE_HELP_LIMIT`` submissions (default 5) per
+``ZHENGWU_RESCUE_HELP_WINDOW_SECONDS`` (default 600) per client address. Behind a shared
+address (a shelter's Wi-Fi, a carrier's NAT) raise it; see docs/configuration.md.
 """
 
 from __future__ import annotations
@@ -14,9 +18,13 @@ from dataclasses import dataclass, field
 from starlette.requests import Request
 
 from zhengwu.auth.principal import Principal
+from zhengwu.config import get_settings
 from zhengwu.errors import ZhengwuError
 
-SUBMISSIONS, WINDOW_SECONDS = 5, 600.0
+SUBMISSIONS, WINDOW_SECONDS = 5, 600.0  # the settings' defaults
+# Follow-up calls (status, update, withdraw, phone + code look-ups) per client and window:
+# enough for a worried person to reload, too few to guess a six-digit code.
+FOLLOWUP_CALLS = 30
 
 
 class TooManySubmissionsError(ZhengwuError):
@@ -47,10 +55,25 @@ class SubmissionLimiter:
         times.append(now)
 
 
+def from_settings() -> SubmissionLimiter:
+    """Return a limiter with the configured limit and window (``ZHENGWU_RESCUE_HELP_*``)."""
+    settings = get_settings()
+    return SubmissionLimiter(
+        limit=settings.rescue_help_limit, window=settings.rescue_help_window_seconds
+    )
+
+
 def limit_anonymous(request: Request, principal: Principal) -> None:
     """Count an anonymous submission against its client address (429 when over)."""
     if principal.is_authenticated:
         return
     limiter: SubmissionLimiter | None = getattr(request.app.state, "rescue_limiter", None)
+    if limiter is not None:
+        limiter.check(request.client.host if request.client else "-")
+
+
+def limit_followup(request: Request) -> None:
+    """Count a follow-up call (any caller) against its client address (429 when over)."""
+    limiter: SubmissionLimiter | None = getattr(request.app.state, "rescue_followup_limiter", None)
     if limiter is not None:
         limiter.check(request.client.host if request.client else "-")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import Response
@@ -10,13 +10,29 @@ from fastapi.responses import Response
 from zhengwu.accounts import phones as published_phones
 from zhengwu.auth.principal import Principal
 from zhengwu.errors import ConflictError
-from zhengwu.rescue import access, board, dispatch, intake, lookup, notices, pages, spreadsheet
+from zhengwu.rescue import (
+    access,
+    board,
+    claims,
+    corrections,
+    dispatch,
+    followup,
+    intake,
+    listing,
+    lookup,
+    notices,
+    pages,
+    priority,
+    spreadsheet,
+    throttle,
+)
 from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.merge import HelpPostIn
 from zhengwu.rescue.models import INCIDENT_STATES
 from zhengwu.rescue.schemas import (
     AssignmentCreate,
     BoardView,
+    ClaimCreate,
     FulfilmentCreate,
     HelpRequestView,
     HelpSubmission,
@@ -28,23 +44,34 @@ from zhengwu.rescue.schemas import (
     PostSubmission,
     QueuePage,
     ReasonCreate,
+    RequestEdit,
+    RequestMerge,
     ResolveCreate,
+    SetAsidePage,
+    SetAsideView,
     TeamCreate,
     TeamRead,
     TeamUpdate,
     TransitionCreate,
     VerificationCreate,
 )
-from zhengwu.rescue.throttle import SubmissionLimiter, limit_anonymous
-from zhengwu.rescue.workflow import STATE_LABELS, flush_or_conflict, transition
+from zhengwu.rescue.throttle import (
+    FOLLOWUP_CALLS,
+    SubmissionLimiter,
+    limit_anonymous,
+    limit_followup,
+)
+from zhengwu.rescue.workflow import OPEN_STATES, STATE_LABELS, flush_or_conflict, transition
 from zhengwu.web.deps import DB, CurrentPrincipal, WritingPrincipal, check_choices
 
 api = APIRouter(prefix="/api/rescue", tags=["rescue 应急求助"])
 
 
 def setup(app: FastAPI) -> None:
-    """Give the app its own limiter for anonymous submissions."""
-    app.state.rescue_limiter = SubmissionLimiter()
+    """Give the app its own limiters for anonymous submissions (limit and window: settings)
+    and citizens' follow-ups."""
+    app.state.rescue_limiter = throttle.from_settings()
+    app.state.rescue_followup_limiter = SubmissionLimiter(limit=FOLLOWUP_CALLS)
 
 
 # -- incidents -----------------------------------------------------------------------------
@@ -145,8 +172,50 @@ def submit_help(
     incident = rescue_service.get_incident(db, incident_id=incident_id)
     channel = "form" if not principal.is_authenticated else "api"
     found = intake.submit(db, incident=incident, data=data, actor=principal, channel=channel)
+    issued = followup.issue(db, request=found, phone=data.phone)
     fresh = rescue_service.get_request(db, request_id=found.id, for_update=True)
-    return access.view(principal, fresh, keep=published_phones.directory(db))
+    shown = access.view(principal, fresh, keep=published_phones.directory(db))
+    return shown.model_copy(update={"followup": issued})
+
+
+# -- a citizen's follow-up (no login; rate-limited per client) -----------------------------
+
+
+@api.post("/followup/status", response_model=followup.FollowupStatus)
+def followup_status(
+    data: followup.FollowupKey, request: Request, db: DB
+) -> followup.FollowupStatus:
+    """The masked status of a request, for whoever holds its follow-up key (token, or phone
+    with query code): received / verified / dispatched / rescued / closed."""
+    limit_followup(request)
+    return followup.status(followup.find(db, data))
+
+
+@api.post("/followup/updates", response_model=followup.FollowupStatus, status_code=201)
+def followup_update(
+    data: followup.FollowupUpdateIn, request: Request, db: DB, _principal: WritingPrincipal
+) -> followup.FollowupStatus:
+    """Add the citizen's update (more people, changed situation, new phone): it joins the
+    request's history, re-triages it, and flags it ``new_info`` in the queue."""
+    limit_followup(request)
+    found = followup.find(db, data)
+    followup.add_update(db, request=found, data=data)
+    return followup.status(found)
+
+
+@api.post("/followup/withdraw", response_model=followup.FollowupStatus)
+def followup_withdraw(
+    data: followup.FollowupWithdrawIn, request: Request, db: DB, _principal: WritingPrincipal
+) -> followup.FollowupStatus:
+    """Withdraw a request: ``self_rescued`` (已自行脱险/已获救) or ``withdrawn`` (信息有误);
+    it is closed with that outcome and its own public wording (audited); 409 when closed.
+
+    A key from a submission that merged into an existing request only asks: the answer
+    stays ``open`` with ``withdrawal_requested`` until a coordinator confirms."""
+    limit_followup(request)
+    found, key = followup.open_key(db, data)
+    followup.withdraw(db, request=found, data=data, creator=key.creator)
+    return followup.status(found)
 
 
 @api.post("/incidents/{incident_id}/posts", response_model=IntakeReport)
@@ -172,6 +241,49 @@ def intake_imported(incident_id: int, db: DB, principal: WritingPrincipal) -> In
         return intake_from_posts(db, con, incident=incident, actor=principal)
 
 
+@api.post("/incidents/{incident_id}/manual", response_model=HelpRequestView, status_code=201)
+def enter_manual(
+    incident_id: int, data: HelpSubmission, db: DB, principal: WritingPrincipal
+) -> HelpRequestView:
+    """Enter a request taken by phone or radio (dispatcher, verifier; channel ``phone``):
+    extracted, merged and triaged like every other channel."""
+    principal.require(*intake.MANUAL_ROLES)
+    incident = rescue_service.get_incident(db, incident_id=incident_id)
+    found = intake.enter_manual(db, incident=incident, data=data, actor=principal)
+    return _reloaded(db, principal, found.id, fresh=True)
+
+
+@api.get("/incidents/{incident_id}/set-aside", response_model=SetAsidePage)
+def list_set_aside(
+    incident_id: int,
+    db: DB,
+    principal: CurrentPrincipal,
+    kind: Annotated[Literal["ignored", "quarantined"] | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> SetAsidePage:
+    """Inputs intake set aside (not help, outside the regions: ``ignored``) and spreadsheet
+    rows it refused (``quarantined``), newest first, with the reason (dispatcher, verifier:
+    the texts are unmasked)."""
+    principal.require(*intake.MANUAL_ROLES)
+    incident = rescue_service.get_incident(db, incident_id=incident_id)
+    total, items = intake.set_asides(db, incident=incident, kind=kind, offset=offset,
+                                     limit=limit)  # fmt: skip
+    return SetAsidePage(total=total, items=[SetAsideView.model_validate(i) for i in items])
+
+
+@api.post("/set-aside/{set_aside_id}/promote", response_model=HelpRequestView, status_code=201)
+def promote_set_aside(
+    set_aside_id: int, data: ReasonCreate, db: DB, principal: WritingPrincipal
+) -> HelpRequestView:
+    """Take a set-aside input as a help request after all, with the reason (dispatcher,
+    verifier); it joins the request it repeats, if any."""
+    principal.require(*intake.MANUAL_ROLES)
+    found = intake.get_set_aside(db, set_aside_id=set_aside_id)
+    request = intake.promote(db, set_aside=found, actor=principal, reason=data.reason)
+    return _reloaded(db, principal, request.id, fresh=True)
+
+
 # -- queue, board, export ------------------------------------------------------------------
 
 
@@ -182,32 +294,51 @@ def get_queue(
     principal: CurrentPrincipal,
     state: Annotated[list[str] | None, Query()] = None,
     team_id: int | None = None,
+    urgency: str | None = None,
+    sort: str = "priority",
     q: Annotated[str | None, Query(max_length=lookup.QUERY_MAX)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> QueuePage:
     """The dispatcher queue, by priority (rescue staff; personal data per access rule).
 
-    ``q`` searches it (``张家湾 1234``): words in the texts, address and county, and for
-    those who may see them the name and phones (a number finds a phone it is part of,
-    e.g. its last four digits); see :mod:`zhengwu.rescue.lookup`. It combines with the
-    other filters.
+    ``state`` (repeatable; default the open states), ``team_id`` and ``urgency`` filter
+    it; ``sort`` is ``priority`` (ties: the longest waiting first), ``oldest`` or
+    ``newest``. The database filters, counts and pages it. ``q`` searches it
+    (``张家湾 1234``): words in the texts, address and county, and for those who may see
+    them the name and phones (a number finds a phone it is part of, e.g. its last four
+    digits); see :mod:`zhengwu.rescue.lookup`. It combines with the other filters.
     """
     access.require_staff(principal)
     check_choices("state", state, STATE_LABELS)
+    check_choices("urgency", [urgency] if urgency else None, list(priority.URGENCY))
+    check_choices("sort", [sort], listing.SORTS)
     incident = rescue_service.get_incident(db, incident_id=incident_id)
-    found = rescue_service.queue(db, incident=incident, states=state, team_id=team_id)
+    filters = listing.Filters(states=tuple(state or OPEN_STATES), team_id=team_id,
+                              urgency=urgency, sort=sort)  # fmt: skip
     keep = published_phones.directory(db)
-    found = lookup.search(principal, found, q, keep=keep)
-    page = found[offset : offset + limit]
-    return QueuePage(total=len(found), items=[access.view(principal, r, keep=keep) for r in page])
+    found = listing.search_page(db, principal, incident=incident, filters=filters, q=q,
+                                offset=offset, limit=limit, keep=keep)  # fmt: skip
+    items = claims.attach(
+        db, principal, [access.view(principal, r, keep=keep) for r in found.items]
+    )
+    return QueuePage(total=found.total, items=items)
 
 
 @api.get("/incidents/{incident_id}/board", response_model=BoardView)
-def get_board(incident_id: int, db: DB, principal: CurrentPrincipal) -> BoardView:
-    """The incident's board: counts by state and area, response times, notices (public)."""
+def get_board(
+    incident_id: int,
+    db: DB,
+    principal: CurrentPrincipal,
+    limit: Annotated[int, Query(ge=1, le=200)] = board.BOARD_PAGE,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    notices_offset: Annotated[int, Query(ge=0)] = 0,
+) -> BoardView:
+    """The incident's board: counts by state and area, response times, and one page each
+    of the waiting requests and the closing notices (public; masked)."""
     incident = rescue_service.get_incident(db, incident_id=incident_id)
-    return board.board(db, incident=incident, principal=principal)
+    return board.board(db, incident=incident, principal=principal, limit=limit, offset=offset,
+                       notices_offset=notices_offset)  # fmt: skip
 
 
 @api.get("/incidents/{incident_id}/export.csv", response_class=Response)
@@ -230,11 +361,36 @@ def export_csv(incident_id: int, db: DB, principal: CurrentPrincipal) -> Respons
 def get_request(request_id: int, db: DB, principal: CurrentPrincipal) -> HelpRequestView:
     """Show one request as the caller may see it (masked unless they act on it)."""
     found = rescue_service.get_request(db, request_id=request_id)
-    return access.view(principal, found, keep=published_phones.directory(db))
+    shown = access.view(principal, found, keep=published_phones.directory(db))
+    return claims.attach(db, principal, [shown])[0]
 
 
-def _reloaded(db: DB, principal: Principal, request_id: int) -> HelpRequestView:
-    return access.view(principal, rescue_service.get_request(db, request_id=request_id))
+def _reloaded(
+    db: DB, principal: Principal, request_id: int, *, fresh: bool = False
+) -> HelpRequestView:
+    found = rescue_service.get_request(db, request_id=request_id, for_update=fresh)
+    return claims.attach(db, principal, [access.view(principal, found)])[0]
+
+
+@api.post("/requests/{request_id}/claim", response_model=HelpRequestView)
+def claim(
+    request_id: int, db: DB, principal: WritingPrincipal, data: ClaimCreate | None = None
+) -> HelpRequestView:
+    """Claim the request for verification (认领核实; verifier or dispatcher) for ``minutes``
+    (default 15), renewing one's own claim; 409 naming the claimer (and team) when taken.
+    Recording a verification releases it."""
+    found = rescue_service.get_request(db, request_id=request_id)
+    minutes = data.minutes if data else claims.CLAIM_MINUTES
+    claims.claim(db, request=found, actor=principal, minutes=minutes)
+    return _reloaded(db, principal, request_id)
+
+
+@api.delete("/requests/{request_id}/claim", response_model=HelpRequestView)
+def release_claim(request_id: int, db: DB, principal: WritingPrincipal) -> HelpRequestView:
+    """Release the verification claim (its holder or a dispatcher)."""
+    found = rescue_service.get_request(db, request_id=request_id)
+    claims.release(db, request=found, actor=principal)
+    return _reloaded(db, principal, request_id)
 
 
 @api.post("/requests/{request_id}/verifications", response_model=HelpRequestView)
@@ -313,6 +469,33 @@ def correct_people(
     return _reloaded(db, principal, request_id)
 
 
+@api.patch("/requests/{request_id}", response_model=HelpRequestView)
+def edit_request(
+    request_id: int, data: RequestEdit, db: DB, principal: WritingPrincipal
+) -> HelpRequestView:
+    """Correct the extracted fields of an open request, with the reason (dispatcher,
+    verifier); each change is audited old → new. 409 when closed, stale
+    (``expected_version``) or below the people already helped."""
+    found = rescue_service.get_request(db, request_id=request_id)
+    corrections.edit_request(db, request=found, data=data, actor=principal)
+    return _reloaded(db, principal, request_id)
+
+
+@api.post("/requests/{request_id}/merge", response_model=HelpRequestView)
+def merge_request(
+    request_id: int, data: RequestMerge, db: DB, principal: WritingPrincipal
+) -> HelpRequestView:
+    """Merge request ``other_id`` into this one (dispatcher): the survivor keeps every
+    source, phone and record; the other becomes ``merged`` and points here. 409 when
+    either is closed, or the other is held by a team (merge the other way round)."""
+    principal.require(*corrections.MERGERS)
+    survivor = rescue_service.get_request(db, request_id=request_id)
+    other = rescue_service.get_request(db, request_id=data.other_id)
+    corrections.merge_requests(db, survivor=survivor, other=other, actor=principal,
+                               reason=data.reason, people_total=data.people_total)  # fmt: skip
+    return _reloaded(db, principal, request_id, fresh=True)
+
+
 @api.post("/requests/{request_id}/resolve", response_model=HelpRequestView)
 def resolve(
     request_id: int, data: ResolveCreate, db: DB, principal: WritingPrincipal
@@ -367,4 +550,5 @@ def unmerge(
 # The app mounts ``router``: the JSON API and the public pages (/board/rescue/…).
 router = APIRouter()
 router.include_router(api)
+router.include_router(pages.followup_router)
 router.include_router(pages.router)

@@ -37,6 +37,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "on_scene": frozenset({"resolved", "verified", "new"}),
     "resolved": frozenset({"announced"}),
     "announced": frozenset(),
+    "merged": frozenset(),  # by hand only: zhengwu.rescue.corrections.merge_requests
 }
 STATE_LABELS = {
     "new": "待核实",
@@ -45,6 +46,7 @@ STATE_LABELS = {
     "on_scene": "救援中",
     "resolved": "已结束·公告待发送",
     "announced": "已结束·已公告",
+    "merged": "已合并",
 }
 # The timestamp each state stamps when it is entered.
 _STAMPS = {

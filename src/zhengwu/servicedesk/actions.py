@@ -26,7 +26,7 @@ from zhengwu.servicedesk import access, deadlines, replies
 from zhengwu.servicedesk.category import service as category_service
 from zhengwu.servicedesk.category.models import Category
 from zhengwu.servicedesk.errors import IllegalTransitionError, StaleRequestError
-from zhengwu.servicedesk.models import RequestHelper, ServiceRequest
+from zhengwu.servicedesk.models import RequestHelper, RequestRating, ServiceRequest
 from zhengwu.servicedesk.schemas import ActionInput
 from zhengwu.servicedesk.workflow import ACTION_LABELS, OPEN_STATES, REASON_REQUIRED, next_state
 
@@ -150,9 +150,17 @@ def _resolve(s: Session, r: ServiceRequest, d: ActionInput, now: datetime) -> di
     return {"on_time": not deadlines.is_overdue(r.resolve_due, now)}
 
 
+def rate(session: Session, request: ServiceRequest, satisfaction: int, at: datetime) -> None:
+    """Set the 回访 rating of ``request`` and keep it in its rating history for good."""
+    request.satisfaction, request.followed_up_at = satisfaction, at
+    session.add(RequestRating(request_id=request.id, satisfaction=satisfaction, rated_at=at))
+
+
 def _follow_up(s: Session, r: ServiceRequest, d: ActionInput, now: datetime) -> dict[str, object]:
     _need(d.satisfaction, "satisfaction", "follow_up")
-    r.satisfaction, r.feedback, r.followed_up_at = d.satisfaction, d.reason, now
+    assert d.satisfaction is not None
+    rate(s, r, d.satisfaction, now)
+    r.feedback = d.reason
     return {"satisfaction": d.satisfaction}
 
 
@@ -160,6 +168,7 @@ def _reopen(s: Session, r: ServiceRequest, d: ActionInput, now: datetime) -> dic
     previous = {"resolved_at": r.resolved_at.isoformat() if r.resolved_at else None,
                 "satisfaction": r.satisfaction}  # fmt: skip
     r.reopen_count += 1
+    # The new handling has no rating yet; the earlier one stays in RequestRating (满意率).
     r.resolved_at = r.followed_up_at = r.satisfaction = None
     category = _category(s, r)
     days = category.resolve_days if category else 15
@@ -403,10 +412,10 @@ def record_resolution(
             return resolved, followed
         when = followed_up_at or at
 
-        def rate(r: ServiceRequest) -> None:
-            r.satisfaction, r.followed_up_at = satisfaction, when
+        def rated(r: ServiceRequest) -> None:
+            rate(session, r, satisfaction, when)
 
-        _transition(session, request, "followed_up", rate)
+        _transition(session, request, "followed_up", rated)
         audit_service.record(
             session, entity_type="request", entity_id=request.id, action="follow_up",
             actor=actor, from_state=before, to_state="followed_up", reason=IMPORTED_FOLLOW_UP,

@@ -65,7 +65,12 @@ from zhengwu.servicedesk.actions import (
     imported_resolution_target,
 )
 from zhengwu.servicedesk.errors import IllegalTransitionError
-from zhengwu.servicedesk.models import SOCIAL_SOURCES, RequestSource, ServiceRequest
+from zhengwu.servicedesk.models import (
+    SOCIAL_SOURCES,
+    RequestRating,
+    RequestSource,
+    ServiceRequest,
+)
 from zhengwu.servicedesk.schemas import RequestIntake
 from zhengwu.servicedesk.workflow import OPEN_STATES, next_state
 
@@ -217,6 +222,7 @@ class _Plan:
     updated: list[_Target] = field(default_factory=list)
     sources: list[tuple[_Target, dict[str, Any]]] = field(default_factory=list)
     audits: list[tuple[_Target, dict[str, Any]]] = field(default_factory=list)
+    ratings: list[tuple[_Target, dict[str, Any]]] = field(default_factory=list)
 
 
 def take_in(
@@ -454,6 +460,8 @@ def _follow_up(plan: _Plan, target: _Target, ref: str, closing: Closing, actor: 
     when = closing.followed_up_at or closing.at
     _change(plan, target, "followed_up", follow_up_key(ref),
             {"satisfaction": closing.satisfaction, "followed_up_at": when})  # fmt: skip
+    plan.ratings.append((target, {"satisfaction": closing.satisfaction, "rated_at": when,
+                                  "created_at": utcnow()}))  # fmt: skip
     plan.audits.append((target, _audit(
         actor, "follow_up", "resolved", "followed_up", when, reason=IMPORTED_FOLLOW_UP,
         data={"satisfaction": closing.satisfaction, EVENT_KEY: follow_up_key(ref)},
@@ -500,6 +508,9 @@ def write(session: Session, plan: _Plan) -> None:
             if plan.audits:
                 session.execute(insert(_table(AuditEntry)),
                                 [{**row, "entity_id": t.id} for t, row in plan.audits])  # fmt: skip
+            if plan.ratings:
+                session.execute(insert(_table(RequestRating)),
+                                [{**row, "request_id": t.id} for t, row in plan.ratings])  # fmt: skip
     except (DBAPIError, StaleDataError) as exc:
         raise BatchFailed(str(exc)) from exc
     if plan.updated:  # what the session holds of these requests is out of date now

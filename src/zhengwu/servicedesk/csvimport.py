@@ -66,13 +66,14 @@ from sqlalchemy.orm import Session
 
 from zhengwu.auth.principal import Principal
 from zhengwu.errors import InvalidInputError, ZhengwuError
-from zhengwu.ingest.files import GBK_HINT, check_file, iter_csv_rows
+from zhengwu.ingest.files import GBK_HINT, check_file, iter_csv_rows, restore_cell
 from zhengwu.ingest.models import ImportRun, QuarantineEntry
 from zhengwu.platforms.timeparse import DateError, parse_time
 from zhengwu.servicedesk import actions, csvbatch, dedup, service, snapshot
 from zhengwu.servicedesk.category import service as category_service
-from zhengwu.servicedesk.schemas import MAX_TEXT, RequestIntake
+from zhengwu.servicedesk.schemas import MAX_REPLY, MAX_TEXT, RequestIntake
 from zhengwu.servicedesk.workflow import OPEN_STATES
+from zhengwu.validation_text import message_en, message_zh
 
 FORMAT = "desk-12345-csv"
 BATCH_ROWS = 500  # rows taken in per batch (see csvbatch); 0: one by one
@@ -186,7 +187,9 @@ def _pick(row: dict[str, str], plan: dict[str, tuple[str, ...]], field: str) -> 
     for key in plan[field]:
         value = row.get(key)
         if value is not None and value.strip():
-            return value.strip()
+            # An export of ours (or a careful spreadsheet) wrote ``'=…`` for a cell that
+            # starts like a formula (:func:`~zhengwu.ingest.files.neutralise_cell`).
+            return restore_cell(value.strip())
     return None
 
 
@@ -241,10 +244,10 @@ def _time(raw: str, what_zh: str, what_en: str) -> datetime:
         raise ValueError(f"{what_zh}无法识别 / unreadable {what_en} {raw!r}: {exc}") from None
 
 
-def _too_long(what_zh: str, what_en: str, text: str) -> ValueError:
+def _too_long(what_zh: str, what_en: str, text: str, limit: int = MAX_TEXT) -> ValueError:
     n = len(text)
     return ValueError(
-        f"{what_zh}超过 {MAX_TEXT:,} 字（{n:,} 字）/ {what_en} longer than {MAX_TEXT:,} "
+        f"{what_zh}超过 {limit:,} 字（{n:,} 字）/ {what_en} longer than {limit:,} "
         f"characters ({n:,})"
     )
 
@@ -256,8 +259,8 @@ def _reply(
     text = _pick(row, plan, "reply_text")
     if not text:
         return None
-    if len(text) > MAX_TEXT:
-        raise _too_long("答复意见", "reply text", text)
+    if len(text) > MAX_REPLY:  # what the desk's API and console accept too
+        raise _too_long("答复意见", "reply text", text, MAX_REPLY)
     when_raw = _pick(row, plan, "replied_at")
     if not when_raw:
         raise ValueError("有答复意见但缺少答复时间 / a reply without its reply time")
@@ -396,7 +399,7 @@ def _row(
 def _invalid(exc: ValidationError) -> str:
     error = exc.errors()[0]
     field = ".".join(str(part) for part in error["loc"]) or "?"
-    return f"字段 {field} 无效 / invalid field {field}: {error['msg']}"
+    return f"字段 {field} 无效：{message_zh(error)} / invalid field {field}: {message_en(error)}"
 
 
 def _later_than(parsed: _Row, as_of: datetime) -> str | None:

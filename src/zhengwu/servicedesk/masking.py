@@ -20,6 +20,13 @@ def mask_name(name: str) -> str:
     return name[:1] + "*" * max(len(name) - 1, 1)
 
 
+def mask_phone(phone: str) -> str:
+    """Return a phone with all but its first three and last two digits starred."""
+    if len(phone) < 7:
+        return "*" * len(phone)
+    return phone[:3] + "*" * (len(phone) - 5) + phone[-2:]
+
+
 def mask(
     text: str, *, name: str | None = None, phone: str | None = None, keep: Collection[str] = ()
 ) -> str:
@@ -31,7 +38,7 @@ def mask(
     if name and len(name) >= 2:
         text = text.replace(name, mask_name(name))
     if phone and len(phone) >= 7 and not is_published(phone, keep):
-        text = text.replace(phone, phone[:3] + "*" * (len(phone) - 5) + phone[-2:])
+        text = text.replace(phone, mask_phone(phone))
     return mask_text(text, keep=keep)
 
 

@@ -1,4 +1,4 @@
-"""Tables of the service desk: requests, their sources (provenance) and co-handlers.
+"""Tables of the service desk: requests, their sources (provenance), co-handlers and ratings.
 
 The Pydantic schemas live in :mod:`zhengwu.servicedesk.schemas` (this file would
 otherwise pass a few hundred lines).
@@ -18,7 +18,8 @@ from zhengwu.servicedesk.routing import models as routing_models
 
 # The sub-domains' tables belong to this module's metadata too (routing_rules is a foreign key).
 __all__ = [
-    "MaskingState", "RequestHelper", "RequestSource", "ServiceRequest", "category_models",
+    "MaskingState", "RequestHelper", "RequestRating", "RequestSource", "ServiceRequest",
+    "category_models",
     "routing_models",
 ]  # fmt: skip
 
@@ -87,7 +88,8 @@ class ServiceRequest(Base):
     accepted_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
     followed_up_at: Mapped[datetime | None]
-    satisfaction: Mapped[int | None] = mapped_column(Integer)  # 回访 1–5
+    # 回访 1–5 of the current handling; cleared on reopening (every rating: RequestRating).
+    satisfaction: Mapped[int | None] = mapped_column(Integer)
     feedback: Mapped[str | None] = mapped_column(Text)
     reply_text: Mapped[str | None] = mapped_column(Text)  # the latest public reply
     extension_days: Mapped[int | None] = mapped_column(Integer)  # pending 延期 request
@@ -132,6 +134,24 @@ class RequestHelper(Base):
         ForeignKey("organizations.id"), primary_key=True, index=True
     )
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RequestRating(Base):
+    """One 回访 rating a citizen gave a request (1–5), kept for good (migration 0020).
+
+    A reopened request (重启) starts a new handling with no rating on the request row, but
+    its earlier ratings stay here: 满意率 counts every rating (:mod:`.rates`).
+    """
+
+    __tablename__ = "request_ratings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("service_requests.id", ondelete="CASCADE"), index=True
+    )
+    satisfaction: Mapped[int] = mapped_column(Integer)
+    rated_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class MaskingState(Base):

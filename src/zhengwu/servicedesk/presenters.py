@@ -16,11 +16,17 @@ from zhengwu.db.base import utcnow
 from zhengwu.outbox import service as outbox_service
 from zhengwu.servicedesk import access, masking
 from zhengwu.servicedesk.category.models import Category
-from zhengwu.servicedesk.models import RequestHelper, RequestSource, ServiceRequest
+from zhengwu.servicedesk.models import (
+    RequestHelper,
+    RequestRating,
+    RequestSource,
+    ServiceRequest,
+)
 from zhengwu.servicedesk.schemas import (
     AuditRead,
     OutboxRead,
     PublicRequest,
+    RatingRead,
     RequestDetail,
     RequestSummary,
     SourceRead,
@@ -73,6 +79,10 @@ def detail(session: Session, request: ServiceRequest, principal: Principal) -> R
     if not unmasked:  # masked again, so a number withdrawn since (公开电话) is hidden at once
         base["text"] = masking.mask(request.text_masked, keep=published_phones.directory(session))
     history = audit_service.history(session, entity_type="request", entity_id=request.id)
+    ratings = session.scalars(
+        select(RequestRating).where(RequestRating.request_id == request.id)
+        .order_by(RequestRating.rated_at, RequestRating.id)
+    )  # fmt: skip
     return RequestDetail(
         **base, masked=not unmasked,
         citizen_name=request.citizen_name if unmasked else None,
@@ -90,6 +100,7 @@ def detail(session: Session, request: ServiceRequest, principal: Principal) -> R
         satisfaction=request.satisfaction, reply_text=_reply(session, request, unmasked),
         extension_days=request.extension_days, extension_reason=request.extension_reason,
         reopen_count=request.reopen_count, allowed_actions=allowed,
+        ratings=[RatingRead.model_validate(r) for r in ratings],
         sources=[SourceRead.model_validate(s) for s in sources] if unmasked else [],
         history=[AuditRead.model_validate(h) for h in history],
         outbox=[OutboxRead.model_validate(m) for m in outbox_service.for_entity(

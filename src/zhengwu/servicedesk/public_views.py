@@ -24,6 +24,7 @@ from zhengwu.accounts import phones as published_phones
 from zhengwu.auth.principal import PUBLIC
 from zhengwu.errors import InvalidInputError, NotFoundError
 from zhengwu.servicedesk import presenters, public_form, rates, service
+from zhengwu.servicedesk.actions import FIELD_NAMES
 from zhengwu.servicedesk.category import service as category_service
 from zhengwu.servicedesk.errors import IntakeThrottledError
 from zhengwu.servicedesk.models import ServiceRequest
@@ -36,6 +37,8 @@ from zhengwu.servicedesk.schemas import (
 )
 from zhengwu.servicedesk.throttle import SlidingWindow
 from zhengwu.servicedesk.workflow import STATE_LABELS
+from zhengwu.validation_text import message_en, message_zh
+from zhengwu.web import branding
 from zhengwu.web.deps import DB, WritingPrincipal, check_choices
 from zhengwu.web.localtime import CHINA, local_time
 
@@ -46,6 +49,7 @@ _templates = Environment(
     loader=PackageLoader("zhengwu.servicedesk", "templates"), autoescape=select_autoescape()
 )
 _templates.filters["local"] = local_time
+branding.install(_templates)
 _PRIVATE = {"Cache-Control": "private, no-store"}  # a form sent back, a receipt with a token
 _MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 _ATTRIBUTE = re.compile(r"^attribute\[([^\]]+)\](\[\])?$")
@@ -90,11 +94,26 @@ async def _intake_payload(request: Request) -> tuple[dict[str, Any], bool]:
     return body, False
 
 
+# The fields of the public form, the API intake and a citizen's action (Chinese, English).
+_FIELDS: dict[str, tuple[str, str]] = {
+    **FIELD_NAMES,
+    "text": ("诉求内容", "text"),
+    "address": ("地点", "address"),
+    "citizen_name": ("姓名", "name"),
+    "citizen_phone": ("电话", "phone"),
+    "citizen_email": ("邮箱", "email"),
+    "token": ("凭证", "token"),
+    "reason": ("理由", "reason"),
+}
+
+
 def _validation_error(exc: ValidationError) -> InvalidInputError:
+    """Return the first error of a form or body as a bilingual 422 (each half one language)."""
     first = exc.errors()[0]
     where = ".".join(str(p) for p in first.get("loc", ()))
+    zh, en = _FIELDS.get(where, (where, where))
     return InvalidInputError(
-        f"字段 {where} 无效：{first['msg']}", f"invalid field {where}: {first['msg']}"
+        f"「{zh}」无效：{message_zh(first)}", f"invalid {en}: {message_en(first)}"
     )
 
 

@@ -8,11 +8,18 @@ closed as duplicate or invalid are not counted — they are not separate problem
 - response_ontime_rate = first responses within the response deadline / n;
 - 办结率 resolution_rate = requests resolved (办结; a reopened one only once re-resolved) / n;
 - 按时办结率 ontime_rate = resolved by the (possibly extended) deadline / resolved;
-- 满意率 satisfaction_rate = follow-ups rated 4 or 5 / follow-ups (回访);
+- 满意率 satisfaction_rate = ratings of 4 or 5 / ratings (回访). **Every rating the citizen
+  gave counts, once each**, not only the latest: a 不满意 stays counted when the request is
+  reopened (重启), and the rating after the new handling counts as well (``followed_up`` is
+  the number of ratings). So reopening never erases a bad rating from the rate;
 - handling time: **working days** (fractional, on the desk's calendar) from receipt to
   resolution, mean and median over the resolved requests.
 
 A rate whose denominator is 0 is None (null), never 0 or 1.
+
+By matrix, a matrix's row counts the requests of its whole subtree (its own queue, its
+sub-matrices' queues and the organisations running accounts in any of them) — what its
+office sees (:mod:`zhengwu.servicedesk.access`).
 """
 
 from __future__ import annotations
@@ -36,7 +43,7 @@ from zhengwu.accounts.models import Account, Matrix, MatrixMember, Organization
 from zhengwu.errors import InvalidInputError
 from zhengwu.servicedesk import deadlines, workdays
 from zhengwu.servicedesk.category import service as category_service
-from zhengwu.servicedesk.models import ServiceRequest
+from zhengwu.servicedesk.models import RequestRating, ServiceRequest
 
 GroupBy = Literal["organization", "matrix", "category"]
 _CN = ZoneInfo("Asia/Shanghai")
@@ -255,7 +262,10 @@ def _group_maps(
             top = category_service.top_level(tree, part[0])
             out[part] = [(top, labels[top]) if top else ("-", "未分类")]
     else:
-        matrices = dict(session.execute(select(Matrix.id, Matrix.name)).all())
+        matrices: dict[int, str] = {}
+        parent: dict[int, int | None] = {}
+        for mid, name, up in session.execute(select(Matrix.id, Matrix.name, Matrix.parent_id)):
+            matrices[mid], parent[mid] = name, up
         of_org: dict[int, set[int]] = defaultdict(set)
         orgs = {p[0] for p in parts if p[0]}
         links = (
@@ -273,8 +283,20 @@ def _group_maps(
             ids = set(of_org.get(oid, set())) if oid else set()
             if matrix_id is not None:
                 ids.add(matrix_id)
+            ids = _with_ancestors(ids, parent)
             out[part] = [(str(m), matrices.get(m, "")) for m in sorted(ids)] or [("-", "无矩阵")]
     return out
+
+
+def _with_ancestors(ids: set[int], parent: dict[int, int | None]) -> set[int]:
+    """Return ``ids`` and every matrix above them: a matrix's row counts its subtree."""
+    found = set(ids)
+    for mid in ids:
+        up = parent.get(mid)
+        while up is not None and up not in found:
+            found.add(up)
+            up = parent.get(up)
+    return found
 
 
 _PART_COLUMNS = {
@@ -319,19 +341,30 @@ def compute(
             ),
             func.count(sr.resolved_at),
             flag(resolved & (sr.resolve_due.is_(None) | (sr.resolved_at <= sr.resolve_due))),
-            func.count(sr.satisfaction),
-            flag(sr.satisfaction >= 4),
         )
         .where(*where)
         .group_by(*part)
     ).all()  # type: ignore[assignment]
+    # Every 回访 rating counts, a reopened request's earlier ones too (RequestRating).
+    rating = RequestRating
+    given: Any = session.execute(
+        select(*part, func.count(), flag(rating.satisfaction >= 4))
+        .select_from(rating)
+        .join(sr, sr.id == rating.request_id)
+        .where(*where)
+        .group_by(*part)
+    )
+    rated: dict[tuple[Any, ...], tuple[int, int]] = {
+        tuple(r[: len(part)]): (int(r[-2]), int(r[-1])) for r in given
+    }
     width = len(part)
     groups = _group_maps(session, by, (tuple(r[:width]) for r in aggregates))
     rows: dict[str, RateRow] = {}
     for r in aggregates:
+        counts = (*r[width:], *rated.get(tuple(r[:width]), (0, 0)))
         for key, name in groups[tuple(r[:width])]:
             row = rows.setdefault(key, RateRow(key=key, name=name))
-            for attr, value in zip(_COUNTS, r[width:], strict=True):
+            for attr, value in zip(_COUNTS, counts, strict=True):
                 setattr(row, attr, getattr(row, attr) + int(value))
     days: dict[str, list[float]] = defaultdict(list)
     timed: Any = session.execute(

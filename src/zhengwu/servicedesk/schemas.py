@@ -12,6 +12,11 @@ Source = Literal["weibo", "wechat", "douyin", "form", "csv", "api", "open311", "
 # texts are refused with a clear error, not cut. Open311 keeps its own 4,000 (the spec's).
 MAX_TEXT = 20_000
 OPEN311_MAX_TEXT = 4000
+# A handling body's public reply (答复意见): as long as a request may be, the limit a hotline
+# export's reply column has on import (csvimport) — the API, the console form and the
+# import accept the same replies.
+MAX_REPLY = MAX_TEXT
+MAX_REASON = 2000  # a reason, note or citizen's feedback
 
 
 class RequestIntake(BaseModel):
@@ -55,7 +60,7 @@ class RequestIntake(BaseModel):
     @classmethod
     def _not_blank(cls, value: str) -> str:
         if not value.strip():
-            raise ValueError("text is blank")
+            raise ValueError("诉求内容不能为空白 / text is blank")
         return value.strip()
 
 
@@ -75,11 +80,15 @@ class IntakeReceipt(BaseModel):
 class ActionInput(BaseModel):
     """The body of a workflow action; which fields count depends on the action."""
 
-    reason: str | None = Field(None, max_length=2000, description="why (退单/转办/延期… need it)")
+    reason: str | None = Field(
+        None, max_length=MAX_REASON, description="why (退单/转办/延期… need it)"
+    )
     organization_id: int | None = Field(None, description="assign/transfer: the new lead body")
     helper_organization_ids: list[int] = Field(default_factory=list, description="cohandle")
     days: int | None = Field(None, ge=1, le=60, description="request_extension: working days")
-    reply_text: str | None = Field(None, max_length=2000, description="reply/resolve: public text")
+    reply_text: str | None = Field(
+        None, max_length=MAX_REPLY, description="reply/resolve: public text"
+    )
     satisfaction: int | None = Field(None, ge=1, le=5, description="follow_up: 1–5")
     duplicate_of: str | None = Field(None, description="duplicate: public id of the kept one")
     category_code: str | None = Field(None, description="reclassify: the new category")
@@ -92,7 +101,7 @@ class CitizenAction(BaseModel):
     """A citizen's reopen or rating, proven by the token from the intake receipt."""
 
     token: str = Field(min_length=8, max_length=128)
-    reason: str | None = Field(None, max_length=2000)
+    reason: str | None = Field(None, max_length=MAX_REASON)
     satisfaction: int | None = Field(None, ge=1, le=5)
 
 
@@ -116,6 +125,15 @@ class RequestSummary(BaseModel):
     overdue: bool
     supervision_count: int
     version: int
+
+
+class RatingRead(BaseModel):
+    """One 回访 rating the citizen gave (kept when the request is reopened)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    satisfaction: int
+    rated_at: datetime
 
 
 class AuditRead(BaseModel):
@@ -188,6 +206,9 @@ class RequestDetail(RequestSummary):
     extension_days: int | None
     extension_reason: str | None
     reopen_count: int
+    ratings: list[RatingRead] = Field(
+        default_factory=list, description="every 回访 rating, oldest first (满意率 counts each)"
+    )
     allowed_actions: list[str]
     sources: list[SourceRead]
     history: list[AuditRead]

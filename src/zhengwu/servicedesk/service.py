@@ -26,6 +26,7 @@ from zhengwu.config import get_settings
 from zhengwu.db.base import utcnow
 from zhengwu.errors import ConflictError, NotFoundError
 from zhengwu.servicedesk import access, deadlines, dedup, locate, masking, snapshot
+from zhengwu.servicedesk import filters as request_filters
 from zhengwu.servicedesk.actions import citizen_act, perform, token_hash
 from zhengwu.servicedesk.category import service as category_service
 from zhengwu.servicedesk.classifying import classify
@@ -387,7 +388,7 @@ def public_requests() -> Select[ServiceRequest]:
 
 def visible_query(principal: Principal) -> Select[ServiceRequest]:
     """Return what ``principal`` may list: its readable requests, or the public ones."""
-    if principal.role in {"admin", "matrix_office"} | access.HANDLING_ROLES:
+    if access.reads_requests(principal):
         return access.readable_requests(principal)
     return public_requests()
 
@@ -408,30 +409,25 @@ def search(
     states: list[str] | None = None,
     organization_id: int | None = None,
     overdue: bool | None = None,
+    filters: request_filters.RequestFilters | None = None,
     limit: int = 1000,
     offset: int = 0,
 ) -> list[ServiceRequest]:
     """Return the requests ``principal`` may list, newest first, filtered.
 
     Staff get their readable requests; anyone else the public ones, whose text the caller
-    must show masked (:func:`visible_text`).
+    must show masked (:func:`visible_text`). ``filters``, when given, replaces the single
+    filter arguments (:mod:`zhengwu.servicedesk.filters`).
     """
     query = visible_query(principal)
     if ids:
         query = query.where(ServiceRequest.public_id.in_(ids))
-    if category_codes:
-        query = query.where(ServiceRequest.category_code.in_(category_codes))
-    if start is not None:
-        query = query.where(ServiceRequest.received_at >= start)
-    if end is not None:
-        query = query.where(ServiceRequest.received_at < end)
-    if states:
-        query = query.where(ServiceRequest.state.in_(states))
-    if organization_id is not None:
-        query = query.where(ServiceRequest.organization_id == organization_id)
-    if overdue is not None:
-        late = ServiceRequest.resolve_due < utcnow()
-        open_ = ServiceRequest.state.in_(OPEN_STATES)
-        query = query.where(late & open_) if overdue else query.where(~(late & open_))
+    query = request_filters.apply(
+        query,
+        filters or request_filters.RequestFilters(
+            states=states, category_codes=category_codes, organization_id=organization_id,
+            overdue=overdue, start=start, end=end,
+        ),
+    )  # fmt: skip
     query = query.order_by(ServiceRequest.received_at.desc(), ServiceRequest.id.desc())
     return list(session.scalars(query.limit(limit).offset(offset)))

@@ -7,11 +7,16 @@ and the escalation job. Reading goes through :mod:`zhengwu.servicedesk.access`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Query
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi.responses import StreamingResponse
 
-from zhengwu.servicedesk import presenters, public_views, rates, scheduled, service
+from zhengwu.db.base import utcnow
+from zhengwu.errors import ForbiddenError
+from zhengwu.servicedesk import export, presenters, public_views, rates, scheduled, service
+from zhengwu.servicedesk import filters as request_filters
 from zhengwu.servicedesk.category import views as category_views
 from zhengwu.servicedesk.models import SOCIAL_SOURCES
 from zhengwu.servicedesk.rates import GroupBy, RateRow
@@ -46,32 +51,88 @@ def setup(app: FastAPI) -> None:
     public_views.setup(app)
 
 
-@router.get("/api/desk/requests", response_model=list[RequestSummary])
-def queue(
-    db: DB,
+def _filters(
     principal: CurrentPrincipal,
     state: Annotated[list[str] | None, Query()] = None,
     category: Annotated[list[str] | None, Query()] = None,
     organization_id: int | None = None,
+    channel: Annotated[list[str] | None, Query()] = None,
     overdue: bool | None = None,
     start: ChinaTime | None = None,
     end: ChinaTime | None = None,
+    region: str | None = None,
+    ticket: str | None = None,
+    phone: str | None = None,
+) -> request_filters.RequestFilters:
+    """Return the queue's filters from its query parameters, refusing unknown values (422).
+
+    ``start`` and ``end`` are ISO 8601; a bare date or a time without an offset is China
+    time. ``channel``: the source (12345, weibo, form …); ``region``: a division code, a city
+    or province taking in its divisions; ``ticket``: the hotline's ticket number (工单编号)
+    as imported; ``phone``: the caller's phone (any writing; desk staff only).
+    """
+    check_choices("state", state, STATE_LABELS)
+    found = request_filters.RequestFilters(
+        states=state, category_codes=category, organization_id=organization_id,
+        channels=channel, overdue=overdue, start=start, end=end, region=region or None,
+        ticket=ticket or None, phone=phone or None,
+    )  # fmt: skip
+    request_filters.check_phone_allowed(found, principal)
+    request_filters.check(found)
+    return found
+
+
+# The queue's filters as query parameters (the queue and its export take the same ones).
+QueueFilters = Annotated[request_filters.RequestFilters, Depends(_filters)]
+
+
+@router.get("/api/desk/requests", response_model=list[RequestSummary])
+def queue(
+    db: DB,
+    principal: CurrentPrincipal,
+    filters: QueueFilters,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[RequestSummary]:
-    """List the requests you handle (or oversee), newest first, with filters.
-
-    ``start`` and ``end`` are ISO 8601; a bare date or a time without an offset is China
-    time. An unknown ``state`` is refused (422) with the list of valid ones.
+    """List the requests you handle (or oversee), newest first, with filters (state,
+    category, organization_id, channel, overdue, start, end, region, ticket, phone: see
+    ``_filters``). An unknown ``state`` is refused (422) with the list of valid ones.
     """
     principal.require(*STAFF)
-    check_choices("state", state, STATE_LABELS)
-    found = service.search(
-        db, principal=principal, states=state, category_codes=category,
-        organization_id=organization_id, overdue=overdue, start=start, end=end, limit=limit,
-        offset=offset,
-    )  # fmt: skip
+    found = service.search(db, principal=principal, limit=limit, offset=offset, filters=filters)
     return [presenters.summary(r, unmasked=True) for r in found]
+
+
+@router.get("/api/desk/requests/export", response_class=StreamingResponse)
+def export_requests(
+    request: Request,
+    db: DB,
+    principal: CurrentPrincipal,
+    filters: QueueFilters,
+    format: export.Format = "csv",
+) -> StreamingResponse:
+    """Download the requests you may read as csv, xlsx or json, with the queue's filters.
+
+    The columns are the hotline import's, so the file imports again; rows stream from the
+    database. Staff get their requests in full; another logged-in role gets the public
+    board's requests with personal data masked. Every export is audited.
+    """
+    if not principal.is_authenticated:
+        raise ForbiddenError("请先登录", "please log in")
+    export.record_export(db, principal=principal, filters=filters, fmt=format)
+    factory = request.app.state.session_factory
+
+    def body() -> Iterator[bytes]:
+        # The request's session is closed before the body is sent: the rows get their own.
+        with factory() as session:
+            records = export.iter_records(session, principal=principal, filters=filters)
+            yield from export.chunks(format, records)
+
+    name = f"requests-{utcnow():%Y%m%d-%H%M%S}.{format}"
+    return StreamingResponse(
+        body(), media_type=export.MEDIA_TYPES[format],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )  # fmt: skip
 
 
 @router.get("/api/desk/requests/due-soon", response_model=list[RequestSummary])

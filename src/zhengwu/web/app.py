@@ -35,6 +35,7 @@ ROUTERS = (
     "zhengwu.search.views",
     "zhengwu.web.console",
     "zhengwu.web.public",
+    "zhengwu.web.branding",
 )
 
 

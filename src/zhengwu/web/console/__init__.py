@@ -32,6 +32,7 @@ PAGE_MODULES = (
     "desk_pages",
     "rescue_pages",
     "rescue_team_pages",
+    "rescue_intake_pages",
     "library_pages",
     "search_pages",
     "settings_pages",

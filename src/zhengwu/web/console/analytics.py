@@ -16,11 +16,13 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import duckdb
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from zhengwu.accounts.models import Account
 from zhengwu.content.store import open_store
 from zhengwu.index import compliance, results
-from zhengwu.index.dimensions import load_dimensions
+from zhengwu.index.dimensions import checked_accounts
 from zhengwu.index.periods import china_date
 from zhengwu.index.system import DEFAULT_SYSTEM, system_titles
 from zhengwu.web.console.base import CHINA
@@ -130,15 +132,25 @@ def latest_check(con: duckdb.DuckDBPyConnection, platforms: Iterable[str] | None
 
 
 def compliance_report(
-    session: Session, con: duckdb.DuckDBPyConnection, account_ids: Iterable[int], check: Check
+    session: Session,
+    con: duckdb.DuckDBPyConnection,
+    accounts: Select[Any] | Iterable[int],
+    check: Check,
+    **page: Any,
 ) -> dict[str, Any]:
-    """Return the compliance gate's report for ``account_ids`` on ``check``'s date.
+    """Return the compliance gate's report for ``accounts`` on ``check``'s date.
 
-    Only those accounts (and their organisations) are read from the DB, not the registry.
+    ``accounts`` are ids, or a SELECT of ids (a matrix's members) that filters in SQL;
+    only those accounts (with their organisations' names) are read from the DB, in
+    batches straight into Arrow. ``page`` is passed to :func:`zhengwu.index.compliance.report`
+    (``failing_only``, ``limit``, ``offset``): the counting, sorting and paging run in DuckDB.
     """
-    accounts = load_dimensions(session, account_ids=account_ids).accounts
+    among = accounts if isinstance(accounts, Select) else select(Account.id).where(
+        Account.id.in_(list(accounts))
+    )  # fmt: skip
     rules = compliance.ComplianceRules.from_settings(
         window_days=check.window_days, reply_check=check.reply_check
     )
     flags = compliance.active_flags(session, check.check_date)
-    return compliance.report(con, accounts, flags, check.check_date, rules)
+    table = checked_accounts(session, among=among)
+    return compliance.report(con, table, flags, check.check_date, rules, **page)

@@ -29,6 +29,7 @@ from zhengwu.auth.principal import PUBLIC, Principal
 from zhengwu.errors import ForbiddenError, InvalidInputError, ZhengwuError
 from zhengwu.rescue.labels import urgency_reason
 from zhengwu.servicedesk.workflow import ACTION_LABELS
+from zhengwu.web import branding
 from zhengwu.web.app import validation_error
 from zhengwu.web.deps import DB, CsrfToken, CurrentPrincipal, require_csrf
 from zhengwu.web.localtime import CHINA as CHINA  # re-exported: console pages read it here
@@ -167,7 +168,13 @@ def region_name(code: str | None) -> str:
 
 
 # Stored codes shown in Chinese (the code itself when a label is missing).
-PLATFORM_NAMES = {"weibo": "微博", "wechat": "微信", "douyin": "抖音", "all": "跨平台"}
+PLATFORM_NAMES = {
+    "weibo": "微博",
+    "wechat": "微信",
+    "douyin": "抖音",
+    "all": "跨平台",
+    "phone": "电话/人工",
+}  # rescue: a request entered by hand
 ACCOUNT_STATUS_LABELS = {"active": "正常", "closed": "已关闭"}
 OUTBOX_STATE_LABELS = {"queued": "待发送", "delivered": "已发送", "failed": "发送失败"}
 OUTBOX_KIND_LABELS = {"first_response": "首次回复", "progress": "进展答复", "closing": "办结答复",
@@ -200,6 +207,7 @@ templates.filters.update(
     urgency_reason=urgency_reason, role=_labelled(ROLE_LABELS),
 )  # fmt: skip
 templates.globals.update(role_labels=ROLE_LABELS, svg=Markup, region_name=region_name)
+branding.install(templates)
 
 
 def nav_for(principal: Principal) -> list[dict[str, str]]:

@@ -8,6 +8,7 @@ the actions the presenter says this reader may take from the request's state.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 from urllib.parse import urlencode
@@ -21,14 +22,16 @@ from sqlalchemy.orm import Session
 from zhengwu import regions
 from zhengwu.accounts.models import Organization
 from zhengwu.auth.principal import Principal
+from zhengwu.chinatime import parse_china_time
 from zhengwu.db.base import utcnow
 from zhengwu.errors import InvalidInputError, ZhengwuError
 from zhengwu.servicedesk import access, deadlines, presenters, scheduled, service
+from zhengwu.servicedesk import filters as request_filters
 from zhengwu.servicedesk.actions import FIELD_NAMES
 from zhengwu.servicedesk.category import service as category_service
 from zhengwu.servicedesk.models import RequestHelper, ServiceRequest
 from zhengwu.servicedesk.routing import service as routing_service
-from zhengwu.servicedesk.schemas import ActionInput
+from zhengwu.servicedesk.schemas import MAX_REASON, MAX_REPLY, ActionInput
 from zhengwu.servicedesk.workflow import (
     ACTION_LABELS,
     OPEN_STATES,
@@ -51,6 +54,7 @@ PAGE = 100
 # The deepest ``offset`` read (it reads every row before the page; the pager's links use a
 # cursor instead).
 MAX_OFFSET = 10_000
+COUNT_CAP = 10_000  # the queue's total is counted this far ("10,000+" beyond)
 _HELPED_IN_LIMIT = 20_000  # more co-handled requests than this: a join instead of IN (…)
 # The fields each action's form asks for (its ActionInput fields).
 ACTION_FIELDS: dict[str, tuple[str, ...]] = {
@@ -131,9 +135,11 @@ def _candidates(
         where.append(sr.received_at < before)
     helpers: ColumnElement[bool] | None
     if principal.role == "matrix_office" and principal.matrix_id is not None:
+        # The office's matrix and every matrix below it: a short id list (one CTE query).
+        matrices = sorted(db.scalars(access.office_matrices(principal.matrix_id)))
         orgs = sorted({o for o in db.scalars(access.matrix_organizations(principal.matrix_id))
                        if o is not None})  # fmt: skip
-        ways: list[ColumnElement[bool]] = [sr.matrix_id == principal.matrix_id]
+        ways: list[ColumnElement[bool]] = [sr.matrix_id.in_(matrices)]
         if orgs:
             ways.append(sr.organization_id.in_(orgs))
         helpers = RequestHelper.organization_id.in_(orgs) if orgs else None
@@ -172,15 +178,18 @@ def _candidates(
 @router.get("", response_class=HTMLResponse)
 def queue(
     request: Request, db: ConsoleDB, principal: Viewer, state: str = "", overdue: str = "",
-    category: str = "", offset: int = 0, before: str = "", skip: int = 0,
+    category: str = "", offset: int = 0, before: str = "", skip: int = 0, ticket: str = "",
+    phone: str = "", channel: str = "", region: str = "", organization_id: str = "",
+    start: str = "", end: str = "",
 ) -> HTMLResponse:  # fmt: skip
     """List the requests you handle or oversee, newest first (filters: state, category with
-    its subcategories, overdue), ``PAGE`` at a time.
+    its subcategories, overdue; the search box: ticket number or caller's phone; more:
+    channel, region, organisation, received from / to), ``PAGE`` at a time.
 
     Pages go on from a cursor (``before`` = just after the last row's receipt time,
     ``skip`` = rows of that same instant already shown), so a deep page costs what the
-    first does; ``offset`` (up to ``MAX_OFFSET``) is still read. No count: one row more
-    than the page tells whether there is a next one.
+    first does; ``offset`` (up to ``MAX_OFFSET``) is still read. The total is counted up
+    to ``COUNT_CAP`` (shown as "10,000+" beyond).
     """
     require(principal, "desk")
     if state and state not in STATE_LABELS:
@@ -192,35 +201,67 @@ def queue(
         if not codes:
             raise InvalidInputError(f"未知分类：{category}", f"unknown category: {category}")
     cursor = _before(before)
-    start = min(max(offset, 0), MAX_OFFSET) + min(max(skip, 0), MAX_OFFSET)
+    first = min(max(offset, 0), MAX_OFFSET) + min(max(skip, 0), MAX_OFFSET)
     states = [state] if state else None
-    ids = _candidates(db, principal, states=states, codes=codes, overdue=overdue == "1",
-                      before=cursor, k=start + PAGE + 1)  # fmt: skip
+    asked = request_filters.RequestFilters(
+        states=states, category_codes=codes, overdue=True if overdue == "1" else None,
+        ticket=ticket.strip() or None, phone=phone.strip() or None,
+        channels=[channel] if channel else None, region=region.strip() or None,
+        organization_id=int_or_none(organization_id), start=_day(start, "start"),
+        end=_day(end, "end", next_day=True),
+    )  # fmt: skip
+    request_filters.check_phone_allowed(asked, principal)
+    request_filters.check(asked)
+    total = request_filters.count(db, principal, asked, cap=COUNT_CAP)
+    ends = [e for e in (cursor, asked.end) if e is not None]
+    paged_filters = replace(asked, end=min(ends) if ends else None)
+    # The fast path reads the newest rows per way of access under state, category and
+    # overdue alone: with another filter the newest of those may all miss it.
+    plain = asked == request_filters.RequestFilters(
+        states=states, category_codes=codes, overdue=asked.overdue
+    )
+    ids = (
+        _candidates(db, principal, states=states, codes=codes, overdue=overdue == "1",
+                    before=cursor, k=first + PAGE + 1)
+        if plain else None
+    )  # fmt: skip
     found = (
         []
         if ids == []
         else service.search(
-            db, principal=principal, ids=ids, states=states, category_codes=codes,
-            end=cursor, overdue=True if overdue == "1" else None, limit=PAGE + 1, offset=start,
+            db, principal=principal, ids=ids, filters=paged_filters, limit=PAGE + 1, offset=first
         )
     )  # fmt: skip
     rows = [presenters.summary(r, unmasked=True) for r in found[:PAGE]]
     overseer = principal.has_role("matrix_office")  # the admin too
     orgs = _org_names(db, {r.organization_id for r in rows})
-    query = urlencode({k: v for k, v in (("state", state), ("category", category),
-                                          ("overdue", overdue)) if v})  # fmt: skip
+    kept = (("state", state), ("category", category), ("overdue", overdue), ("ticket", ticket),
+            ("phone", phone), ("channel", channel), ("region", region),
+            ("organization_id", organization_id), ("start", start), ("end", end))  # fmt: skip
+    query = urlencode({k: v for k, v in kept if v})
+    # The download carries the same filters (the API takes category codes, not a subtree).
+    download = urlencode(
+        [(k, v) for k, v in kept if v and k not in ("category", "overdue", "start", "end")]
+        + [("category", c) for c in codes or ()]
+        + ([("overdue", "true")] if overdue == "1" else [])
+        + [(k, v.isoformat()) for k, v in (("start", asked.start), ("end", asked.end)) if v]
+    )
     next_page = ""
     if len(found) > PAGE:
         last = rows[-1].received_at
         after = last + timedelta(microseconds=1)
         same = sum(1 for r in rows if r.received_at == last)
         if cursor is not None and after == cursor:  # the whole page was one instant
-            same += start
+            same += first
         next_page = urlencode({"before": after.isoformat(), "skip": same})
     return render(
         request, "desk_queue.html", area="desk", rows=rows, orgs=orgs, state=state,
-        overdue=overdue, category=category, paged=bool(start or cursor), next_page=next_page,
+        overdue=overdue, category=category, paged=bool(first or cursor), next_page=next_page,
         query=query, state_labels=STATE_LABELS, source_labels=SOURCE_LABELS,
+        ticket=ticket, phone=phone, channel=channel, region=region,
+        organization_id=organization_id, start=start, end=end, total=total,
+        count_cap=COUNT_CAP, download=download, organizations=_organizations(db, principal),
+        phone_allowed=access.reads_requests(principal),
         categories=[c for c in tree if c.active or c.code == category],
         # Those who oversee the desk learn that requests wait because no rule exists.
         unrouted=routing_service.unrouted_without_rules(db) if overseer else 0,
@@ -230,6 +271,27 @@ def queue(
         late_intake=scheduled.overdue_at_intake(db, within=principal),
         late_intake_cap=scheduled.NOTICE_CAP,
     )  # fmt: skip
+
+
+def _day(value: str, name: str, *, next_day: bool = False) -> datetime | None:
+    """Parse a date (or date-time) of the filter form, China time; ``end`` takes its whole day."""
+    if not value.strip():
+        return None
+    try:
+        moment = parse_china_time(value)
+    except ValueError:
+        raise InvalidInputError(
+            f"{name} 不是日期：{value}", f"{name} is not a date: {value}"
+        ) from None
+    return moment + timedelta(days=1) if next_day and len(value.strip()) == 10 else moment
+
+
+def _organizations(db: Session, principal: Principal) -> list[tuple[int, str]]:
+    """Return the organisations the organisation filter offers (those handling requests)."""
+    query = select(Organization.id, Organization.name).order_by(Organization.name).limit(500)
+    if principal.role in access.HANDLING_ROLES and principal.organization_id is not None:
+        query = query.where(Organization.id == principal.organization_id)
+    return [(int(i), str(n)) for i, n in db.execute(query)]
 
 
 def _org_names(db: Session, ids: set[int | None]) -> dict[int, str]:
@@ -259,6 +321,7 @@ def _detail_page(
         action_labels=ACTION_LABELS, history_labels=HISTORY_LABELS, action_fields=ACTION_FIELDS, field_labels=FIELD_LABELS,
         reason_required=REASON_REQUIRED, state_labels=STATE_LABELS, source_labels=SOURCE_LABELS,
         error=error, values=values or {}, failed_action=failed_action,
+        max_lengths={"reply_text": MAX_REPLY, "reason": MAX_REASON},
         provisional=deadlines.provisional_years(
             [(detail.received_at, detail.response_due), (detail.received_at, detail.resolve_due)]
         ),

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from zhengwu import regions
@@ -127,20 +127,24 @@ def create_top(
 
 def _member_counts(db: Session, matrix_ids: list[int]) -> dict[int, int]:
     """Return how many member accounts each of ``matrix_ids`` has (one query)."""
-    rows = db.execute(
-        select(MatrixMember.matrix_id, func.count())
-        .where(MatrixMember.matrix_id.in_(matrix_ids))
-        .group_by(MatrixMember.matrix_id)
-    )
-    return {int(m): int(n) for m, n in rows}
+    return accounts_service.member_counts(db, matrix_ids)
 
 
-def _matching(members: list[tuple[Account, str]], text: str) -> list[tuple[Account, str]]:
-    """Return the members whose name or UID contains ``text`` (case-insensitive)."""
-    needle = text.strip().casefold()
-    if not needle:
-        return members
-    return [(a, r) for a, r in members if needle in a.name.casefold() or needle in a.uid.casefold()]
+def _member_page(
+    db: Session, matrix: Matrix, text: str, offset: int, path: str, kept: dict[str, Any]
+) -> tuple[Pager, list[tuple[Account, str]]]:
+    """Return the pager and rows of the member table (name or UID contains ``text``).
+
+    Counted, ordered and cut in SQL; an offset past the end shows the last page.
+    """
+    total, rows = accounts_service.member_page(db, matrix.id, q=text, limit=MEMBER_PAGE,
+                                               offset=offset)  # fmt: skip
+    pager = Pager(total=total, offset=offset, size=MEMBER_PAGE, key="moffset", params=kept,
+                  anchor="members", path=path)  # fmt: skip
+    if pager.offset != offset:
+        _, rows = accounts_service.member_page(db, matrix.id, q=text, limit=MEMBER_PAGE,
+                                               offset=pager.offset)  # fmt: skip
+    return pager, rows
 
 
 def _rates_row(db: Session, matrix: Matrix, period: str) -> rates.RateRow | None:
@@ -150,11 +154,22 @@ def _rates_row(db: Session, matrix: Matrix, period: str) -> rates.RateRow | None
 
 
 def _compliance(
-    db: Session, members: list[tuple[Account, str]]
+    db: Session, matrix: Matrix, platforms: list[str], offset: int
 ) -> tuple[analytics.Check, dict[str, Any]]:
+    """Return the check and the compliance report of ``matrix``'s members.
+
+    The summary covers every member; ``rows`` are one page of the failing ones
+    (:data:`MEMBER_PAGE` from ``offset``), evaluated, counted and cut in DuckDB.
+    """
+    members = select(MatrixMember.account_id).where(MatrixMember.matrix_id == matrix.id)
     with analytics.analytics() as con:
-        check = analytics.latest_check(con, {a.platform for a, _ in members} or None)
-        report = analytics.compliance_report(db, con, [a.id for a, _ in members], check)
+        check = analytics.latest_check(con, platforms or None)
+        report = analytics.compliance_report(db, con, members, check, failing_only=True,
+                                             limit=MEMBER_PAGE, offset=offset)  # fmt: skip
+        last = max(report["failing"] - 1, 0) // MEMBER_PAGE * MEMBER_PAGE
+        if offset > last:  # a stale link past the end: the last page
+            report = analytics.compliance_report(db, con, members, check, failing_only=True,
+                                                 limit=MEMBER_PAGE, offset=last)  # fmt: skip
     return check, report
 
 
@@ -193,15 +208,13 @@ def _overview(
     tree = _subtree(_children(db), matrix)
     # The tree shows counts only: each sub-matrix's members are on its own (paged) page.
     member_counts = _member_counts(db, [m.id for _, m in tree])
-    members = accounts_service.matrix_members(db, matrix)
-    by_platform = Counter(a.platform for a, _ in members)
-    check, report = _compliance(db, members)
-    rows = report["rows"]
-    active = sum(1 for r in rows if r["posts_in_window"] > 0)
-    failing = [r for r in rows if r["status"] == "fail"]
+    n_members = member_counts.get(matrix.id, 0)
+    by_platform = Counter(accounts_service.member_platforms(db, matrix.id))
+    check, report = _compliance(db, matrix, sorted(by_platform), failing_offset)
+    active = report["active"]
     status_chart = charts.bar_chart(
-        [("活跃 active", active), ("休眠 dormant", len(rows) - active),
-         ("未通过合规 failing", len(failing))],
+        [("活跃 active", active), ("休眠 dormant", report["accounts"] - active),
+         ("未通过合规 failing", report["failing"])],
         title="账号状态（合规检查）", color=charts.PALETTE[2],
     )  # fmt: skip
     platform_chart = charts.bar_chart(
@@ -210,7 +223,6 @@ def _overview(
     )
     lead = db.get(Account, matrix.lead_account_id) if matrix.lead_account_id else None
     division = regions.get(matrix.adcode) if matrix.adcode else None
-    account_ids = {(a.platform, a.uid): a.id for a, _ in members}
     may_manage = access.can_manage_matrix(db, principal, matrix)
     may_move = may_manage and access.can_move_matrix(db, principal, matrix)
     parent = db.get(Matrix, matrix.parent_id) if matrix.parent_id else None
@@ -218,18 +230,16 @@ def _overview(
     kept = {"period": asked, "mq": member_q.strip(), "moffset": member_offset or None,
             "foffset": failing_offset or None}  # fmt: skip
     path = f"/console/matrix/{matrix.id}"
-    shown = _matching(members, member_q)
-    member_pager = Pager(total=len(shown), offset=member_offset, size=MEMBER_PAGE, key="moffset",
-                         params=kept, anchor="members", path=path)  # fmt: skip
-    failing_pager = Pager(total=len(failing), offset=failing_offset, size=MEMBER_PAGE,
+    member_pager, member_rows = _member_page(db, matrix, member_q, member_offset, path, kept)
+    failing_pager = Pager(total=report["failing"], offset=failing_offset, size=MEMBER_PAGE,
                           key="foffset", params=kept, anchor="compliance", path=path)  # fmt: skip
     return render(
         request, "matrix.html", area="matrix", matrix=matrix, lead=lead, division=division,
-        tree=tree, member_counts=member_counts, members=members, by_platform=by_platform,
-        member_rows=member_pager.rows(shown), member_pager=member_pager, member_q=member_q.strip(),
-        failing_rows=failing_pager.rows(failing), failing_pager=failing_pager, asked_period=asked,
+        tree=tree, member_counts=member_counts, n_members=n_members, by_platform=by_platform,
+        member_rows=member_rows, member_pager=member_pager, member_q=member_q.strip(),
+        failing_rows=report["rows"], failing_pager=failing_pager, asked_period=asked,
         platform_labels=PLATFORM_LABELS, check=check, report=report, active=active,
-        failing=failing, reasons_zh=REASONS_ZH, account_ids=account_ids,
+        reasons_zh=REASONS_ZH,
         status_chart=status_chart, platform_chart=platform_chart, period=period,
         period_is_latest=latest is not None,
         rates=_rates_row(db, matrix, period),

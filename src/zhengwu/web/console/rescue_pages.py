@@ -13,6 +13,7 @@ audits them) by the roles the JSON API allows.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
@@ -30,7 +31,16 @@ from zhengwu.auth.principal import Principal
 from zhengwu.errors import ConflictError, InvalidInputError, ZhengwuError
 from zhengwu.privacy.phones import PhoneError, normalise_phone
 from zhengwu.regions.address import resolve_address
-from zhengwu.rescue import access, board, dispatch, lookup, notices
+from zhengwu.rescue import (
+    access,
+    claims,
+    corrections,
+    dispatch,
+    intake,
+    listing,
+    lookup,
+    notices,
+)
 from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.labels import NEED_LABELS, URGENCY_LABELS, VULNERABILITY_LABELS
 from zhengwu.rescue.models import (
@@ -40,7 +50,13 @@ from zhengwu.rescue.models import (
     HelpRequest,
     Incident,
 )
-from zhengwu.rescue.schemas import DESCRIPTION_MAX, IncidentCreate, IncidentUpdate
+from zhengwu.rescue.schemas import (
+    DESCRIPTION_MAX,
+    IncidentCreate,
+    IncidentUpdate,
+    RequestEdit,
+    RequestMerge,
+)
 from zhengwu.rescue.workflow import OPEN_STATES, STATE_LABELS
 from zhengwu.validation_text import message_en, message_zh
 from zhengwu.web import charts
@@ -70,7 +86,8 @@ LABELS = {
               "hazard": "险情", "waiting": "等待时长", "verification": "核实结果"},
     "flags": {"unverified": "未核实", "false": "信息不实", "unreachable": "联系不上",
               "already_rescued": "已获救", "stale": "需重新核实", "reported_rescued": "自称已获救",
-              "partial": "部分救出", "no_contact": "无联系方式", "incomplete": "信息不全"},
+              "partial": "部分救出", "no_contact": "无联系方式", "incomplete": "信息不全",
+              "new_info": "求助人有新补充"},
     "methods": {"phone": "电话核实", "on_site": "现场核实", "official_source": "官方信息"},
     "results": {"confirmed": "属实", "false": "不实", "unreachable": "联系不上",
                 "already_rescued": "已获救", "unverified": "未核实"},
@@ -81,7 +98,11 @@ LABELS = {
     "needs": NEED_LABELS,
     "states": STATE_LABELS,
     "history": {"create": "登记", "verify": "核实", "fulfil": "记录救出人数", "merge": "合并镜像",
-                "unmerge": "拆分来源", "people": "更正人数", "confirm_partial": "确认部分结束"},
+                "unmerge": "拆分来源", "people": "更正人数", "confirm_partial": "确认部分结束",
+                "edit": "更正信息", "merge_manual": "人工合并", "merged_into": "合并到其他求助",
+                "split_from": "拆分而来", "claim": "认领核实", "release_claim": "释放认领",
+                "citizen_update": "求助人补充", "withdraw": "求助人撤回",
+                "withdraw_request": "求助人请求撤回"},
     "deliveries": {"queued": "待发送", "delivered": "已发送", "failed": "发送失败",
                    "none": "无帖子可回复"},
 }  # fmt: skip
@@ -93,7 +114,7 @@ def incidents(request: Request, db: ConsoleDB, principal: Viewer) -> HTMLRespons
     require(principal, "rescue")
     found = rescue_service.list_incidents(db)
     found.sort(key=lambda i: i.status != "active")
-    counts = {i.id: board.counts(rescue_service.requests_of(db, incident=i))[0] for i in found}
+    counts = listing.counts_by_incident(db, incident_ids=[i.id for i in found])
     return render(request, "rescue_incidents.html", area="rescue", incidents=found,
                   counts=counts, labels=LABELS, types=INCIDENT_TYPES,
                   may_manage=principal.has_role(*MANAGE_ROLES))  # fmt: skip
@@ -102,54 +123,64 @@ def incidents(request: Request, db: ConsoleDB, principal: Viewer) -> HTMLRespons
 @router.get("/{incident_id:int}", response_class=HTMLResponse)
 def triage(
     request: Request, db: ConsoleDB, principal: Viewer, incident_id: int, q: str = "",
-    state: str = "", offset: Annotated[int, Query(ge=0)] = 0,
+    state: str = "", urgency: str = "", sort: str = "priority",
+    offset: Annotated[int, Query(ge=0)] = 0,
 ) -> HTMLResponse:  # fmt: skip
     """Show the incident's description and its triage queue, with why each is where it is.
 
     ``q`` searches the queue (地址、内容、姓名、电话或尾号; :mod:`zhengwu.rescue.lookup`);
-    ``state`` is one state, ``all``, or empty for the open ones. The queue is shown
-    :data:`QUEUE_PAGE` requests at a time (``offset``), highest priority first; the page
-    links keep the search and the state.
+    ``state`` is one state, ``all``, or empty for the open ones; ``urgency`` one urgency;
+    ``sort`` the order (:data:`zhengwu.rescue.listing.SORTS`, by priority unless told).
+    The database filters, orders, counts and pages the queue (:mod:`zhengwu.rescue.listing`):
+    :data:`QUEUE_PAGE` requests at a time (``offset``); the page links keep the filters.
+    A team sees only the requests dispatched to it.
     """
     require(principal, "rescue")
     incident = rescue_service.get_incident(db, incident_id=incident_id)
     if state and state != "all" and state not in STATE_LABELS:
         raise InvalidInputError(f"未知的状态：{state}", f"unknown state: {state}")
-    states = list(STATE_LABELS) if state == "all" else [state] if state else list(OPEN_STATES)
+    states = () if state == "all" else (state,) if state else OPEN_STATES
     team_id = principal.team_id if principal.role == "team" else None
-    queue = rescue_service.queue(db, incident=incident, states=states, team_id=team_id)
+    filters = listing.Filters(states=tuple(states), team_id=team_id, urgency=urgency or None,
+                              sort=sort)  # fmt: skip
     keep = published_phones.directory(db)  # 公开电话 stay readable where texts are masked
-    queue = lookup.search(principal, queue, q, keep=keep)
-    pager = Pager(total=len(queue), offset=offset, size=QUEUE_PAGE,
-                  params={"q": q, "state": state})  # fmt: skip
-    views = [access.view(principal, r, keep=keep) for r in pager.rows(queue)]
-    everything = rescue_service.requests_of(db, incident=incident)
-    by_state, _ = board.counts(everything)
+    found = listing.search_page(db, principal, incident=incident, filters=filters, q=q,
+                                offset=offset, limit=QUEUE_PAGE, keep=keep)  # fmt: skip
+    pager = Pager(total=found.total, offset=found.offset, size=QUEUE_PAGE,
+                  params={"q": q, "state": state, "urgency": urgency,
+                          "sort": "" if sort == "priority" else sort})  # fmt: skip
+    views = claims.attach(db, principal, [access.view(principal, r, keep=keep)
+                                          for r in found.items])  # fmt: skip
+    by_state = listing.state_counts(db, incident=incident)
     state_chart = charts.bar_chart(
         [(STATE_LABELS[s], n) for s, n in by_state.items()], title="求助状态分布",
         color=charts.PALETTE[0],
     )  # fmt: skip
     area = incident.regions[0] if len(incident.regions) == 1 else None
     county_map = charts.county_grid(
-        grid_cells(area, [], [r.adcode for r in everything]), title=f"{incident.name}：各区县求助"
+        grid_cells(area, [], listing.adcodes_repeated(db, incident=incident)),
+        title=f"{incident.name}：各区县求助",
     )
     return render(
         request, "rescue_queue.html", area="rescue", incident=incident, views=views,
         by_state=by_state, state_chart=state_chart, county_map=county_map, labels=LABELS,
         description=access.incident_view(principal, incident).description,
-        may_manage=principal.has_role(*MANAGE_ROLES), q=q, state=state,
-        query_max=lookup.QUERY_MAX, pager=pager, connector=notices.connector_configured(),
+        may_manage=principal.has_role(*MANAGE_ROLES), q=q, state=state, urgency=urgency,
+        sort=sort, sorts=listing.SORTS, query_max=lookup.QUERY_MAX, pager=pager,
+        may_enter=principal.has_role(*intake.MANUAL_ROLES),
+        connector=notices.connector_configured(),
     )  # fmt: skip
 
 
 def _request_page(
     request: Request, db: Session, principal: Principal, request_id: int, *,
     error: ZhengwuError | None = None, failed: str | None = None,
-    form: dict[str, str] | None = None,
+    form: Mapping[str, object] | None = None,
 ) -> HTMLResponse:  # fmt: skip
     """Render a request page; after a refusal, ``form`` keeps what the refused form said."""
     found = rescue_service.get_request(db, request_id=request_id, for_update=True)
     view = access.view(principal, found, keep=published_phones.directory(db))
+    view = claims.attach(db, principal, [view])[0]
     incident = rescue_service.get_incident(db, incident_id=found.incident_id)
     loads = rescue_service.team_loads(db)
     teams = [(t, loads.get(t.id, 0)) for t in rescue_service.list_teams(db) if t.active]
@@ -165,6 +196,9 @@ def _request_page(
         may_dispatch=principal.has_role("dispatcher"),
         may_verify=principal.has_role("verifier", "dispatcher"),
         may_recount=principal.has_role(*dispatch.PEOPLE_EDITORS),
+        may_edit=principal.has_role(*corrections.EDITORS),
+        may_merge=principal.has_role(*corrections.MERGERS),
+        edit_fields={**EDIT_FIELDS, "adcode": "区划", "lon": "经度", "lat": "纬度"},
         may_fulfil=principal.has_role("dispatcher")
         or (principal.role == "team" and principal.team_id == found.team_id),
         status_code=error.status_code if error else 200,
@@ -180,7 +214,131 @@ def request_page(
     return _request_page(request, db, principal, request_id)
 
 
-OPERATIONS = ("verify", "assign", "release", "arrive", "fulfil", "recount", "resolve")
+EDIT_FIELDS = {"address": "地址", "people_total": "人数", "phones": "电话", "urgency": "紧急程度",
+               "needs": "需求", "vulnerabilities": "弱势人群", "hazard": "险情", "text": "情况描述",
+               "reason": "理由"}  # fmt: skip
+
+
+def _checked(model: type[_M], data: dict[str, Any]) -> _M:
+    """Return ``model`` of ``data``, or raise one bilingual 422 naming the fields at fault."""
+    errors: dict[str, str] = {}
+    found = validated(model, data, errors)
+    if found is None:
+        said = "；".join(f"{EDIT_FIELDS.get(k, k)}：{v}" for k, v in errors.items())
+        raise InvalidInputError(f"填写有误 / invalid input: {said}", said)
+    return found
+
+
+@router.post("/requests/{request_id}/edit", response_class=HTMLResponse)
+def edit(
+    request: Request,
+    db: ConsoleDB,
+    principal: Writer,
+    request_id: int,
+    address: Annotated[str, Form()] = "",
+    people_total: Annotated[str, Form()] = "",
+    phones: Annotated[str, Form()] = "",
+    urgency: Annotated[str, Form()] = "",
+    needs: Annotated[list[str] | None, Form()] = None,
+    vulnerabilities: Annotated[list[str] | None, Form()] = None,
+    hazard: Annotated[str, Form()] = "",
+    text: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+    expected_version: Annotated[str, Form()] = "",
+) -> Response:
+    """Correct the request's extracted fields (更正求助信息; dispatcher, verifier), with
+    the reason: :func:`zhengwu.rescue.corrections.edit_request`. The form sends every
+    field as shown; only the changed ones are written and audited."""
+    require(principal, "rescue")
+    typed = {"address": address, "people_total": people_total, "phones": phones,
+             "urgency": urgency, "needs": needs or [], "vulnerabilities": vulnerabilities or [],
+             "hazard": hazard, "text": text, "reason": reason}  # fmt: skip
+    try:
+        found = rescue_service.get_request(db, request_id=request_id, for_update=True)
+        data: dict[str, Any] = {"address": address, "hazard": hazard, "reason": reason,
+                                "phones": [p for p in _PHONES_SPLIT.split(phones) if p.strip()],
+                                "needs": needs or [], "vulnerabilities": vulnerabilities or [],
+                                "expected_version": int_or_none(expected_version)}  # fmt: skip
+        if people_total.strip():
+            data["people_total"] = people_total.strip()
+        if urgency:
+            data["urgency"] = urgency
+        if text.strip():
+            data["text"] = text
+        corrections.edit_request(db, request=found, data=_checked(RequestEdit, data),
+                                 actor=principal)  # fmt: skip
+    except ZhengwuError as exc:
+        db.rollback()
+        return _request_page(request, db, principal, request_id, error=exc, failed="edit",
+                             form=typed)  # fmt: skip
+    return RedirectResponse(
+        f"/console/rescue/requests/{request_id}?done=rescue-edit", status_code=303
+    )
+
+
+@router.post("/requests/{request_id}/merge", response_class=HTMLResponse)
+def merge(
+    request: Request,
+    db: ConsoleDB,
+    principal: Writer,
+    request_id: int,
+    other_id: Annotated[str, Form()] = "",
+    people_total: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    """Merge another request (by its number) into this one (人工合并, dispatcher):
+    :func:`zhengwu.rescue.corrections.merge_requests`; a refusal comes back in the form."""
+    require(principal, "rescue")
+    typed = {"other_id": other_id, "people_total": people_total, "reason": reason}
+    try:
+        data = _checked(RequestMerge, {"other_id": other_id.strip().lstrip("#"),
+                                       "people_total": people_total.strip() or None,
+                                       "reason": reason})  # fmt: skip
+        survivor = rescue_service.get_request(db, request_id=request_id, for_update=True)
+        other = rescue_service.get_request(db, request_id=data.other_id, for_update=True)
+        corrections.merge_requests(db, survivor=survivor, other=other, actor=principal,
+                                   reason=data.reason, people_total=data.people_total)  # fmt: skip
+    except ZhengwuError as exc:
+        db.rollback()
+        return _request_page(request, db, principal, request_id, error=exc, failed="merge",
+                             form=typed)  # fmt: skip
+    return RedirectResponse(
+        f"/console/rescue/requests/{request_id}?done=rescue-merge", status_code=303
+    )
+
+
+@router.post("/requests/{request_id}/split", response_class=HTMLResponse)
+def split(
+    request: Request,
+    db: ConsoleDB,
+    principal: Writer,
+    request_id: int,
+    source_id: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    """Split one source post of this request back out into a request of its own (拆分来源,
+    dispatcher): undoes a wrong automatic merge (:func:`zhengwu.rescue.intake.unmerge`)."""
+    require(principal, "rescue")
+    try:
+        principal.require(*corrections.MERGERS)
+        chosen = int_or_none(source_id)
+        source = rescue_service.get_source(db, source_id=chosen) if chosen else None
+        if source is None or source.request_id != request_id:
+            raise InvalidInputError("请选择要拆分的来源", "choose the source to split off")
+        if not reason.strip():
+            raise InvalidInputError("拆分来源需要填写理由", "splitting a source needs a reason")
+        created = intake.unmerge(db, source=source, actor=principal, reason=reason.strip())
+    except ZhengwuError as exc:
+        db.rollback()
+        return _request_page(request, db, principal, request_id, error=exc, failed="split",
+                             form={"source_id": source_id, "reason": reason})  # fmt: skip
+    return RedirectResponse(
+        f"/console/rescue/requests/{created.id}?done=rescue-split", status_code=303
+    )
+
+
+OPERATIONS = ("claim", "unclaim", "verify", "assign", "release", "arrive", "fulfil", "recount",
+              "resolve")  # fmt: skip
 
 
 @router.post("/requests/{request_id}/{operation}", response_class=HTMLResponse)
@@ -202,8 +360,9 @@ def operate(
     confirm_partial: Annotated[str, Form()] = "",
     partial_reason: Annotated[str, Form()] = "",
 ) -> Response:
-    """Verify, dispatch, release, mark on scene, record people helped, correct the people
-    count, or resolve (a partial closure needs its checkbox and a reason)."""
+    """Claim or release a verification (认领核实), verify, dispatch, release, mark on scene,
+    record people helped, correct the people count, or resolve (a partial closure needs
+    its checkbox and a reason)."""
     require(principal, "rescue")
     if operation not in OPERATIONS:
         raise InvalidInputError(f"未知操作：{operation}", f"unknown operation: {operation}")
@@ -241,7 +400,11 @@ def _apply(
     result: str, note: str | None, team_id: str, expected_version: str, people: str,
     outcome: str, reason: str, closing: Closing,
 ) -> None:  # fmt: skip
-    if operation == "verify":
+    if operation == "claim":
+        claims.claim(db, request=found, actor=principal)
+    elif operation == "unclaim":
+        claims.release(db, request=found, actor=principal)
+    elif operation == "verify":
         if method not in VERIFY_METHODS or result not in VERIFY_RESULTS:
             raise InvalidInputError(
                 "请选择核实方式和结果", "choose a verification method and result"
@@ -298,6 +461,7 @@ INCIDENT_TYPES = {"flood": "洪涝", "fire": "火灾", "earthquake": "地震", "
 INCIDENT_FIELDS = ("name", "type", "regions", "starts_at", "ends_at", "hashtags", "keywords",
                    "reverify_hours", "status", "description", "hotline")  # fmt: skip
 _SPLIT = re.compile(r"[\s,，、;；]+")
+_PHONES_SPLIT = re.compile(r"[\n,，、;；/]+")  # "139 0000 3333" is one phone
 
 
 def _items(raw: str) -> list[str]:

@@ -1,0 +1,252 @@
+"""Per-page CPU and wall time of the rescue lists at 8,000 and 50,000 help requests.
+
+    .venv/bin/python benchmarks/bench_rescue_pages.py                 # SQLite, 8k and 50k
+    .venv/bin/python benchmarks/bench_rescue_pages.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test
+    .venv/bin/python benchmarks/bench_rescue_pages.py --sizes 8k --repeat 10
+
+What is built: one incident per size with that many simulated requests
+(:func:`zhengwu.rescue.demo.simulate_requests`: every state, urgency, vulnerable group,
+people count, verification, a post each; two teams), in a temporary SQLite file or in its
+own PostgreSQL schema (``zw_bench_rescue``, dropped afterwards).
+
+What is measured: the app runs in this process (FastAPI's test client, no network), so
+the CPU time of a page (``time.process_time``) is the server's work — SQL, Python and
+rendering — plus the client's small share. Each page is requested ``--repeat`` times
+after one warm-up; the median is printed. The pages: the dispatcher's triage queue in the
+console (first page, a deep page, a filtered page), a team's queue, the JSON queue, and
+the public board (first page and a deep page of waiting requests).
+
+Baselines measured in the same run: **bare** is ``SELECT … FROM help_requests WHERE
+incident_id = ? ORDER BY id LIMIT 50`` on the same table (what any page of 50 must at least
+cost), and each page's ratio to it is printed. **before** replays what the pages did
+until the lists moved into SQL (every request of the incident loaded with its relations,
+ranked, counted and cut in Python; the functions still exist), for the queue and the
+board, so the gain is shown without checking out an older commit.
+
+The old pages are replayed up to ``--before-max`` requests (10,000 by default: at 50,000
+they take a minute of wall time themselves). The run takes about a minute and a half on
+SQLite or PostgreSQL (two shared cores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+SCHEMA = "zw_bench_rescue"
+PASSWORD = "zhengwu-bench"
+
+
+def parse_size(raw: str) -> int:
+    """Parse 8k / 50k / 5000."""
+    raw = raw.strip().lower()
+    return int(float(raw[:-1]) * 1000) if raw.endswith("k") else int(raw)
+
+
+def _engine(url: str | None, tmp: Path) -> Engine:
+    from zhengwu.db.engine import make_engine
+    from zhengwu.db.migrate import upgrade
+
+    if url is None:
+        engine = make_engine(f"sqlite:///{tmp / 'rescue.db'}")
+    else:
+        with make_engine(url).begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+            conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
+        sep = "&" if "?" in url else "?"
+        engine = make_engine(f"{url}{sep}options=-csearch_path%3D{SCHEMA}")
+    upgrade(engine)
+    return engine
+
+
+def build(engine: Engine, size: int, now: datetime) -> dict[str, int]:
+    """Create an incident of ``size`` simulated requests, two teams and the users."""
+    from zhengwu.auth import service as auth_service
+    from zhengwu.rescue import service as rescue_service
+    from zhengwu.rescue.demo import simulate_requests
+    from zhengwu.rescue.schemas import IncidentCreate, TeamCreate
+
+    actor = rescue_service.SYSTEM
+    with Session(engine) as session:
+        incident = rescue_service.create_incident(session, data=IncidentCreate(
+            name=f"基准 {size}", regions=["410100"], starts_at=datetime(2021, 7, 19, tzinfo=UTC),
+            hashtags=["郑州暴雨互助"]), actor=actor)  # fmt: skip
+        teams = [rescue_service.create_team(session, data=TeamCreate(name=f"{size}-{n}"),
+                                            actor=actor) for n in ("A", "B")]  # fmt: skip
+        for start in range(0, size, 10_000):  # in chunks: the executemany stays moderate
+            simulate_requests(session, incident_id=incident.id, count=min(10_000, size - start),
+                              now=now, team_ids=[t.id for t in teams], seed=start + 1)  # fmt: skip
+        for name, role, team in (("dispatcher", "dispatcher", None), ("team", "team", teams[0])):
+            auth_service.create_user(session, username=f"{name}{size}", password=PASSWORD,
+                                     role=role, team_id=team.id if team else None)  # fmt: skip
+        session.commit()
+        return {"incident": incident.id, "team": teams[0].id}
+
+
+def login(client: Any, username: str) -> None:
+    """Log a test client in through the console's form."""
+    page = client.get("/login")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert csrf is not None
+    done = client.post("/login", data={"username": username, "password": PASSWORD,
+                                       "csrf_token": csrf[1], "next": ""},
+                       follow_redirects=False)  # fmt: skip
+    assert done.status_code == 303, done.text
+
+
+def measure(run: Callable[[], object], repeat: int) -> tuple[float, float]:
+    """Return the median CPU and wall milliseconds of ``run`` (after one warm-up)."""
+    run()
+    cpu: list[float] = []
+    wall: list[float] = []
+    for _ in range(repeat):
+        c, w = time.process_time(), time.perf_counter()
+        run()
+        cpu.append((time.process_time() - c) * 1000)
+        wall.append((time.perf_counter() - w) * 1000)
+    return statistics.median(cpu), statistics.median(wall)
+
+
+def _get(client: Any, url: str) -> Callable[[], object]:
+    def run() -> object:
+        reply = client.get(url)
+        assert reply.status_code == 200, (url, reply.status_code, reply.text[:300])
+        return reply
+
+    return run
+
+
+def before_queue(engine: Engine, incident_id: int) -> Callable[[], object]:
+    """The queue as it was computed before: all requests loaded, ranked, cut, viewed."""
+    from zhengwu.accounts import phones as published_phones
+    from zhengwu.rescue import access, board
+    from zhengwu.rescue import service as rescue_service
+
+    def run() -> object:
+        with Session(engine) as session:
+            incident = rescue_service.get_incident(session, incident_id=incident_id)
+            queue = rescue_service.queue(session, incident=incident)
+            keep = published_phones.directory(session)
+            views = [access.view(rescue_service.SYSTEM, r, keep=keep) for r in queue[:100]]
+            everything = rescue_service.requests_of(session, incident=incident)
+            return views, board.counts(everything)
+
+    return run
+
+
+def before_board(engine: Engine, incident_id: int) -> Callable[[], object]:
+    """The public board as it was computed before (all requests loaded, 100 shown)."""
+    from zhengwu.auth.principal import PUBLIC
+    from zhengwu.rescue import access, board
+    from zhengwu.rescue import service as rescue_service
+    from zhengwu.rescue.workflow import OPEN_STATES
+
+    def run() -> object:
+        with Session(engine) as session:
+            incident = rescue_service.get_incident(session, incident_id=incident_id)
+            requests = rescue_service.requests_of(session, incident=incident)
+            counted = board.counts(requests)
+            waiting = [r for r in requests if r.state in OPEN_STATES]
+            shown = rescue_service.rank(waiting)[:100]
+            views = [access.view(PUBLIC, r) for r in shown]
+            done = board.notices(requests, hotline=incident.hotline)[:100]
+            return counted, board.response_times(requests), views, done
+
+    return run
+
+
+def bare(engine: Engine, incident_id: int) -> Callable[[], object]:
+    """The baseline: one page of 50 rows of the same table, no ordering work."""
+
+    def run() -> object:
+        with engine.connect() as conn:
+            return conn.execute(
+                text("SELECT id, state, urgency, reported_at, text FROM help_requests "
+                     "WHERE incident_id = :i ORDER BY id LIMIT 50"), {"i": incident_id},
+            ).all()  # fmt: skip
+
+    return run
+
+
+def main() -> None:
+    """Build, measure, print a table per size."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default=None, help="PostgreSQL URL (default: SQLite)")
+    parser.add_argument("--sizes", default="8k,50k")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--before-repeat", type=int, default=1,
+                        help="repeats of the old in-Python pages")  # fmt: skip
+    parser.add_argument("--before-max", default="10k",
+                        help="replay the old in-Python pages up to this size only (at 50k "
+                             "they take about a minute of wall time: --before-max 50k)")  # fmt: skip
+    args = parser.parse_args()
+
+    from fastapi.testclient import TestClient
+
+    from zhengwu.web.app import create_app
+
+    started = time.perf_counter()
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = _engine(args.database_url, Path(tmp))
+        backend = engine.dialect.name
+        try:
+            for size in (parse_size(s) for s in args.sizes.split(",")):
+                t0 = time.perf_counter()
+                ids = build(engine, size, now)
+                print(f"\n== {size:,} requests ({backend}; built in "
+                      f"{time.perf_counter() - t0:.1f} s) ==")  # fmt: skip
+                app = create_app(engine)
+                incident, deep = ids["incident"], size // 4
+                with TestClient(app) as staff, TestClient(app) as team, TestClient(app) as public:
+                    login(staff, f"dispatcher{size}")
+                    login(team, f"team{size}")
+                    base_cpu, base_wall = measure(bare(engine, incident), args.repeat)
+                    rows: list[tuple[str, float, float]] = [("bare SELECT … LIMIT 50", base_cpu,
+                                                             base_wall)]  # fmt: skip
+                    pages = [
+                        ("console queue, page 1", staff, f"/console/rescue/{incident}"),
+                        ("console queue, deep page", staff,
+                         f"/console/rescue/{incident}?state=all&offset={deep // 100 * 100}"),
+                        ("console queue, filtered", staff,
+                         f"/console/rescue/{incident}?state=new&urgency=critical&sort=newest"),
+                        ("console queue, team", team, f"/console/rescue/{incident}"),
+                        ("JSON queue, 50", staff,
+                         f"/api/rescue/incidents/{incident}/queue?limit=50"),
+                        ("public board, page 1", public, f"/board/rescue/{incident}"),
+                        ("public board, deep page", public,
+                         f"/board/rescue/{incident}?offset={deep // 50 * 50}"),
+                    ]  # fmt: skip
+                    for label, client, url in pages:
+                        rows.append((label, *measure(_get(client, url), args.repeat)))
+                    befores = (("before: queue (all in Python)", before_queue),
+                               ("before: board (all in Python)", before_board))  # fmt: skip
+                    for label, make in befores if size <= parse_size(args.before_max) else ():
+                        rows.append((label, *measure(make(engine, incident), args.before_repeat)))
+                print(f"{'page':34} {'CPU ms':>9} {'wall ms':>9} {'× bare CPU':>11}")
+                for label, cpu, wall in rows:
+                    ratio = cpu / base_cpu if base_cpu > 0 else float("nan")
+                    print(f"{label:34} {cpu:9.1f} {wall:9.1f} {ratio:11.1f}")
+        finally:
+            engine.dispose()
+            if args.database_url is not None:
+                from zhengwu.db.engine import make_engine
+
+                with make_engine(args.database_url).begin() as conn:
+                    conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+    print(f"\ntotal run {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

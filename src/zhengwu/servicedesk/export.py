@@ -1,0 +1,237 @@
+"""Export of requests as CSV, Excel (xlsx) or JSON (``zhengwu desk export``, the desk API).
+
+The columns are the hotline import's (:mod:`zhengwu.servicedesk.csvimport`: 工单编号,
+受理时间, 诉求内容, 问题分类, 区划代码, 事发地址, 联系人, 联系电话, 邮箱, 答复意见, 答复时间,
+办理状态, 办结时间, 满意度, 回访时间, 是否公开), so an export imports again
+(``zhengwu desk import-csv``); a few more columns for people (诉求编号, 区划名称, 来源渠道,
+承办单位, 办理期限, 是否超期) have names the import ignores.
+
+- 工单编号 is the hotline's own ticket number for an imported request (its ``12345:`` or
+  ``csv:`` prefix taken off), else the request's public id: re-importing an export of
+  imported tickets into the same desk finds them ("existing"), never doubles them.
+- 办理状态 is a word the import reads (:data:`STATUS_WORDS`); a duplicate or invalid
+  request (重复件 / 无效件) has no hotline status and is quarantined by the import.
+- 答复时间 is the first response's time (the import needs one with a reply).
+- Rows stream from the database (``yield_per``: a server-side cursor on PostgreSQL), so
+  memory stays flat however many rows; Excel is written in openpyxl's write-only mode.
+- Access: the reader's readable requests (:mod:`zhengwu.servicedesk.access`), in full, as
+  the request page shows them to their handlers; any other role gets the public board's
+  requests with the personal data masked (name 张**, phone 138******21, masked text and
+  reply, no e-mail).
+- CSV and Excel cells that start like a formula (= + - @) get a ``'`` before them
+  (:func:`zhengwu.ingest.files.neutralise_cell`); the import takes it off again.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timedelta, timezone
+from typing import IO, Any, Literal
+
+import orjson
+from sqlalchemy import Select
+from sqlalchemy.orm import Session, aliased
+
+from zhengwu import regions
+from zhengwu.accounts import phones as published_phones
+from zhengwu.accounts.models import Organization
+from zhengwu.auth.principal import Principal
+from zhengwu.db.base import utcnow
+from zhengwu.ingest.files import neutralise_cell
+from zhengwu.servicedesk import access, masking, service
+from zhengwu.servicedesk.filters import RequestFilters, apply
+from zhengwu.servicedesk.models import ServiceRequest
+from zhengwu.servicedesk.workflow import OPEN_STATES, STATE_LABELS
+
+Format = Literal["csv", "xlsx", "json"]
+FORMATS: tuple[Format, ...] = ("csv", "xlsx", "json")
+MEDIA_TYPES: dict[Format, str] = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "json": "application/json",
+}
+BATCH = 1000  # rows fetched per round trip (yield_per)
+CHINA = timezone(timedelta(hours=8))
+COLUMNS = (
+    "工单编号", "诉求编号", "受理时间", "诉求内容", "问题分类", "区划代码", "区划名称", "事发地址",
+    "联系人", "联系电话", "邮箱", "答复意见", "答复时间", "办理状态", "办结时间", "满意度", "回访时间",
+    "是否公开", "来源渠道", "承办单位", "办理期限", "是否超期",
+)  # fmt: skip
+# 办理状态 as the hotline import reads it (csvimport.OPEN_STATUSES / CLOSED_STATUSES).
+STATUS_WORDS = {
+    "received": "待受理", "accepted": "已受理", "assigned": "已转办", "in_progress": "办理中",
+    "replied": "已答复", "returned": "已退回", "reopened": "重办", "resolved": "已办结",
+    "followed_up": "已回访",
+}  # fmt: skip
+# The sources whose source_ref is ``<source>:<the hotline's ticket number>``.
+TICKET_SOURCES = ("12345", "csv")
+
+_SR = ServiceRequest
+_ORG = aliased(Organization)
+_FIELDS = (
+    _SR.id, _SR.public_id, _SR.source, _SR.source_ref, _SR.received_at, _SR.text,
+    _SR.text_masked, _SR.category_code, _SR.adcode, _SR.address, _SR.citizen_name,
+    _SR.citizen_phone, _SR.citizen_email, _SR.reply_text, _SR.first_response_at, _SR.state,
+    _SR.resolved_at, _SR.satisfaction, _SR.followed_up_at, _SR.is_public, _SR.resolve_due,
+    _ORG.name.label("organization"),
+)  # fmt: skip
+
+
+def export_query(
+    principal: Principal, filters: RequestFilters
+) -> tuple[Select[*tuple[Any, ...]], bool]:
+    """Return the SELECT of the rows ``principal`` may export, and whether they are unmasked."""
+    narrowed = apply(service.visible_query(principal), filters)
+    query: Select[*tuple[Any, ...]] = (
+        narrowed.with_only_columns(*_FIELDS)
+        .outerjoin(_ORG, _ORG.id == _SR.organization_id)
+        .order_by(_SR.received_at.desc(), _SR.id.desc())
+    )
+    return query, access.reads_requests(principal)
+
+
+def ticket_number(source: str, source_ref: str, public_id: str) -> str:
+    """Return the 工单编号 of a request: the hotline's own number, else the public id."""
+    prefix = f"{source}:"
+    if source in TICKET_SOURCES and source_ref.startswith(prefix):
+        return source_ref[len(prefix) :]
+    return public_id
+
+
+def _time(moment: datetime | None) -> str:
+    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S") if moment else ""
+
+
+def _region_name(adcode: str | None) -> str:
+    division = regions.get(adcode) if adcode else None
+    return division.name if division else ""
+
+
+def iter_records(
+    session: Session, *, principal: Principal, filters: RequestFilters, batch: int = BATCH
+) -> Iterator[dict[str, str]]:
+    """Yield the export's rows (column → cell text), newest first, ``batch`` rows a fetch."""
+    query, unmasked = export_query(principal, filters)
+    keep = frozenset() if unmasked else published_phones.directory(session)
+    now = utcnow()
+    result = session.execute(query.execution_options(yield_per=batch))
+    for row in result:
+        text, reply = row.text, row.reply_text
+        name, phone, email = row.citizen_name or "", row.citizen_phone or "", row.citizen_email
+        if not unmasked:
+            text = masking.mask(row.text_masked, keep=keep)
+            if reply:
+                reply = masking.mask(reply, name=row.citizen_name, phone=row.citizen_phone,
+                                     keep=keep)  # fmt: skip
+            name = masking.mask_name(name) if name else ""
+            phone = masking.mask_phone(phone) if phone else ""
+            email = None
+        replied = row.first_response_at or row.resolved_at or row.received_at if reply else None
+        overdue = (row.state in OPEN_STATES and row.resolve_due is not None
+                   and row.resolve_due < now)  # fmt: skip
+        yield {
+            "工单编号": ticket_number(row.source, row.source_ref, row.public_id),
+            "诉求编号": row.public_id,
+            "受理时间": _time(row.received_at),
+            "诉求内容": text,
+            "问题分类": row.category_code or "",
+            "区划代码": row.adcode or "",
+            "区划名称": _region_name(row.adcode),
+            "事发地址": row.address or "",
+            "联系人": name,
+            "联系电话": phone,
+            "邮箱": email or "",
+            "答复意见": reply or "",
+            "答复时间": _time(replied),
+            "办理状态": STATUS_WORDS.get(row.state, STATE_LABELS.get(row.state, row.state)),
+            "办结时间": _time(row.resolved_at),
+            "满意度": str(row.satisfaction) if row.satisfaction is not None else "",
+            "回访时间": _time(row.followed_up_at) if row.satisfaction is not None else "",
+            "是否公开": "是" if row.is_public else "否",
+            "来源渠道": row.source,
+            "承办单位": row.organization or "",
+            "办理期限": _time(row.resolve_due),
+            "是否超期": "是" if overdue else "否",
+        }
+
+
+def _sheet_rows(records: Iterable[dict[str, str]]) -> Iterator[list[str]]:
+    """Yield the header, then each record as neutralised cells (no formula runs)."""
+    yield list(COLUMNS)
+    for record in records:
+        yield [neutralise_cell(record[c]) for c in COLUMNS]
+
+
+def csv_chunks(records: Iterable[dict[str, str]], *, rows_per_chunk: int = 500) -> Iterator[bytes]:
+    """Yield the CSV (UTF-8 with a BOM, so Excel reads Chinese) in chunks of rows."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write("\ufeff")
+    for n, cells in enumerate(_sheet_rows(records), start=1):
+        writer.writerow(cells)
+        if n % rows_per_chunk == 0:
+            yield buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode()
+
+
+def json_chunks(records: Iterable[dict[str, str]], *, rows_per_chunk: int = 500) -> Iterator[bytes]:
+    """Yield a JSON array of objects (column → text) in chunks; no cell is altered."""
+    parts: list[bytes] = [b"["]
+    for n, record in enumerate(records):
+        parts.append((b",\n" if n else b"\n") + orjson.dumps(record))
+        if len(parts) >= rows_per_chunk:
+            yield b"".join(parts)
+            parts = []
+    parts.append(b"\n]\n")
+    yield b"".join(parts)
+
+
+def write_xlsx(records: Iterable[dict[str, str]], out: IO[bytes]) -> None:
+    """Write the rows to ``out`` as an Excel workbook (write-only: rows are not kept)."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("诉求")
+    for cells in _sheet_rows(records):
+        sheet.append(cells)
+    book.save(out)
+
+
+def xlsx_chunks(records: Iterable[dict[str, str]], *, chunk: int = 1 << 16) -> Iterator[bytes]:
+    """Yield an Excel workbook built in a temporary file (a zip is only whole at its end)."""
+    with tempfile.TemporaryFile() as spool:
+        write_xlsx(records, spool)
+        spool.seek(0)
+        while data := spool.read(chunk):
+            yield data
+
+
+def chunks(fmt: Format, records: Iterable[dict[str, str]]) -> Iterator[bytes]:
+    """Yield the export in format ``fmt``."""
+    if fmt == "csv":
+        return csv_chunks(records)
+    if fmt == "json":
+        return json_chunks(records)
+    return xlsx_chunks(records)
+
+
+def record_export(
+    session: Session, *, principal: Principal, filters: RequestFilters, fmt: Format
+) -> None:
+    """Write the audit entry of an export: who took which requests out, masked or not."""
+    from dataclasses import asdict
+
+    from zhengwu.audit import service as audit_service
+
+    asked = {k: v if not isinstance(v, datetime) else v.isoformat()
+             for k, v in asdict(filters).items() if v not in (None, [], ())}  # fmt: skip
+    audit_service.record(
+        session, entity_type="request_export", entity_id=principal.user_id or 0, action="export",
+        actor=principal, data={"format": fmt, "filters": asked,
+                               "unmasked": access.reads_requests(principal)},
+    )  # fmt: skip

@@ -1,0 +1,103 @@
+"""救援调度 · 受理: what the coordinator adds to intake by hand.
+
+- 人工登记 (``/console/rescue/{id}/manual``): a request taken by phone or radio, entered in
+  a form and taken in through the same extraction, merge and triage as the posts
+  (:func:`zhengwu.rescue.intake.enter_manual`, channel ``phone`` 电话/人工);
+- 未受理 (``/console/rescue/{id}/set-aside``): the posts intake set aside (not help,
+  outside the regions) and the spreadsheet rows it refused, each with its reason, and a
+  form to take one as a request after all (:func:`zhengwu.rescue.intake.promote`).
+
+Both are for dispatchers and verifiers: the texts are shown unmasked.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from zhengwu.errors import InvalidInputError, ZhengwuError
+from zhengwu.rescue import intake
+from zhengwu.rescue import service as rescue_service
+from zhengwu.rescue.schemas import HelpSubmission
+from zhengwu.web.console.base import ConsoleDB, ConsoleRoute, Pager, Viewer, Writer, render, require
+from zhengwu.web.console.rescue_pages import validated
+
+router = APIRouter(prefix="/console/rescue", route_class=ConsoleRoute, include_in_schema=False)
+SET_ASIDE_PAGE = 50
+KINDS = {"ignored": "非求助或区域外", "quarantined": "表格无法使用的行"}
+TextField = Annotated[str, Form()]
+
+
+@router.get("/{incident_id:int}/manual", response_class=HTMLResponse)
+def manual_form(
+    request: Request, db: ConsoleDB, principal: Viewer, incident_id: int
+) -> HTMLResponse:
+    """The form for a request taken by phone or radio (dispatcher, verifier)."""
+    require(principal, "rescue")
+    principal.require(*intake.MANUAL_ROLES)
+    incident = rescue_service.get_incident(db, incident_id=incident_id)
+    return render(request, "rescue_manual.html", area="rescue", incident=incident, values={},
+                  errors={})  # fmt: skip
+
+
+@router.post("/{incident_id:int}/manual", response_class=HTMLResponse)
+def manual_enter(
+    request: Request, db: ConsoleDB, principal: Writer, incident_id: int, text: TextField = "",
+    name: TextField = "", phone: TextField = "", address: TextField = "", people: TextField = "",
+) -> Response:  # fmt: skip
+    """Take in the request; errors come back in the form with what was typed."""
+    require(principal, "rescue")
+    principal.require(*intake.MANUAL_ROLES)
+    incident = rescue_service.get_incident(db, incident_id=incident_id)
+    values = {"text": text, "name": name, "phone": phone, "address": address, "people": people}
+    errors: dict[str, str] = {}
+    data = validated(HelpSubmission, {**values, "people": people.strip() or None}, errors)
+    error: ZhengwuError | None = None
+    if data is not None and not errors:
+        try:
+            found = intake.enter_manual(db, incident=incident, data=data, actor=principal)
+        except ZhengwuError as exc:
+            db.rollback()
+            error = exc
+        else:
+            return RedirectResponse(
+                f"/console/rescue/requests/{found.id}?done=rescue-manual", status_code=303
+            )
+    return render(request, "rescue_manual.html", area="rescue", incident=incident,
+                  values=values, errors=errors, error=error,
+                  status_code=error.status_code if error else 422)  # fmt: skip
+
+
+@router.get("/{incident_id:int}/set-aside", response_class=HTMLResponse)
+def set_aside_list(
+    request: Request, db: ConsoleDB, principal: Viewer, incident_id: int, kind: str = "",
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> HTMLResponse:  # fmt: skip
+    """The inputs intake set aside and the rows it refused, newest first, with the reason."""
+    require(principal, "rescue")
+    principal.require(*intake.MANUAL_ROLES)
+    if kind and kind not in KINDS:
+        raise InvalidInputError(f"未知的类别：{kind}", f"unknown kind: {kind}")
+    incident = rescue_service.get_incident(db, incident_id=incident_id)
+    total, _ = intake.set_asides(db, incident=incident, kind=kind or None, limit=1)
+    pager = Pager(total=total, offset=offset, size=SET_ASIDE_PAGE, params={"kind": kind})
+    _, items = intake.set_asides(db, incident=incident, kind=kind or None, offset=pager.offset,
+                                 limit=SET_ASIDE_PAGE)  # fmt: skip
+    return render(request, "rescue_set_aside.html", area="rescue", incident=incident,
+                  items=items, pager=pager, kind=kind, kinds=KINDS)  # fmt: skip
+
+
+@router.post("/set-aside/{set_aside_id}/promote", response_class=HTMLResponse)
+def set_aside_promote(
+    request: Request, db: ConsoleDB, principal: Writer, set_aside_id: int,
+    reason: TextField = "",
+) -> Response:  # fmt: skip
+    """Take a set-aside input as a request after all (转为求助), with the reason."""
+    require(principal, "rescue")
+    found = intake.get_set_aside(db, set_aside_id=set_aside_id)
+    created = intake.promote(db, set_aside=found, actor=principal, reason=reason)
+    return RedirectResponse(
+        f"/console/rescue/requests/{created.id}?done=rescue-promote", status_code=303
+    )

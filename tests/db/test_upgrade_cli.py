@@ -1,0 +1,81 @@
+"""``zhengwu db upgrade`` says what it did: created, upgraded from X to Y, or nothing."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from typer.testing import CliRunner
+
+from zhengwu.cli.db import app, describe_upgrade
+from zhengwu.config import get_settings
+from zhengwu.db import migrate
+from zhengwu.db.engine import get_engine, make_engine
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def empty_url(db_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The URL of an empty database of the test's backend, set as the configured one."""
+    schema = f"zw_upgrade_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    if db_engine.dialect.name == "sqlite":
+        url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    else:
+        with db_engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+        url = db_engine.url.update_query_dict({"options": f"-csearch_path={schema}"})
+        url = url.render_as_string(hide_password=False)
+    monkeypatch.setenv("ZHENGWU_DATABASE_URL", url)
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    yield url
+    get_engine(migrate=False).dispose()
+    get_engine.cache_clear()
+    if db_engine.dialect.name != "sqlite":
+        with db_engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+
+
+def _run(*args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return " ".join(result.stdout.split())  # rich wraps long lines
+
+
+def test_fresh_database_is_created_then_up_to_date(empty_url: str) -> None:
+    assert _run("current") == "(empty database)"  # looking does not migrate
+    created = _run("upgrade")
+    assert "created the database at schema" in created and "已创建数据库" in created
+    assert "loaded" in created and "regions" in created
+    assert "已是最新" not in created and "up to date" not in created
+    heads = _run("current")
+    assert heads and heads != "(empty database)" and heads in created
+    again = _run("upgrade")
+    assert (
+        again == f"数据库已是最新，未做改动 / database already up to date at {heads}; nothing done"
+    )
+
+
+def test_older_database_is_upgraded_from_its_revision(empty_url: str) -> None:
+    engine = make_engine(empty_url)
+    migrate.upgrade(engine, "0017")
+    engine.dispose()
+    before = _run("current")
+    assert "0017" in before
+    done = _run("upgrade")
+    heads = _run("current")
+    assert heads != before
+    assert f"upgraded the schema from {before} to {heads}" in done
+    assert f"已从 {before} 升级到 {heads}" in done
+
+
+def test_describe_upgrade_says_what_was_done() -> None:
+    assert describe_upgrade("0019", "0019", 0).startswith("数据库已是最新")
+    only_regions = describe_upgrade("0019", "0019", 3)
+    assert "schema already at 0019" in only_regions and "loaded 3 regions" in only_regions
+    assert "up to date" not in only_regions

@@ -1,0 +1,68 @@
+"""The compliance gate's accounts read straight into Arrow (COPY on PostgreSQL, batches elsewhere)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from zhengwu.accounts.models import Account, Matrix, MatrixMember, Organization
+from zhengwu.index import dimensions
+from zhengwu.index.dimensions import CHECKED_SCHEMA, UNKNOWN, checked_accounts, load_dimensions
+
+# Names CSV must quote: commas, quotes, line breaks, an empty one, a lone backslash.
+AWKWARD = ["a,b", 'say "hi"', "two\nlines", "", "back\\slash", "  spaced  "]
+
+
+@pytest.fixture
+def registry(session: Session) -> Matrix:
+    """Accounts with awkward names, with and without a body; one closed, one not governmental."""
+    body = Organization(name='公安局,"一"', sector="", level="市", adcode="410100")
+    bare = Organization(name="无系统", sector="", level="")
+    session.add_all([body, bare])
+    session.flush()
+    matrix = Matrix(name="矩阵", kind="regional")
+    session.add(matrix)
+    session.flush()
+    for i, name in enumerate(AWKWARD):
+        account = Account(platform="weibo", uid=f"u{i}", name=name, is_government=True,
+                          organization_id=(body.id, bare.id, None)[i % 3])  # fmt: skip
+        session.add(account)
+        session.flush()
+        if i % 2 == 0:
+            session.add(MatrixMember(matrix_id=matrix.id, account_id=account.id, role="member"))
+    session.add(Account(platform="weibo", uid="closed", name="关停", is_government=True,
+                        status="closed"))  # fmt: skip
+    session.add(Account(platform="weibo", uid="private", name="个人"))
+    session.flush()
+    return matrix
+
+
+def test_checked_accounts_match_the_dimensions(session: Session, registry: Matrix) -> None:
+    table = checked_accounts(session)
+    assert table.schema == CHECKED_SCHEMA
+    full = load_dimensions(session).accounts
+    expected = full.select(CHECKED_SCHEMA.names).cast(CHECKED_SCHEMA)
+    assert table.to_pylist() == expected.to_pylist()
+    rows = {r["uid"]: r for r in table.to_pylist()}
+    assert "closed" not in rows and "private" not in rows
+    assert [rows[f"u{i}"]["name"] for i in range(len(AWKWARD))] == AWKWARD
+    assert rows["u0"]["org_name"] == '公安局,"一"' and rows["u0"]["sector"] == UNKNOWN
+    assert (rows["u1"]["sector"], rows["u1"]["level"]) == (UNKNOWN, UNKNOWN)
+    assert rows["u2"]["org_name"] is None  # no body: NULL, not ""
+
+
+def test_checked_accounts_among_a_matrix(session: Session, registry: Matrix) -> None:
+    members = select(MatrixMember.account_id).where(MatrixMember.matrix_id == registry.id)
+    table = checked_accounts(session, among=members)
+    assert table.column("uid").to_pylist() == ["u0", "u2", "u4"]
+    nobody = select(MatrixMember.account_id).where(MatrixMember.matrix_id == -1)
+    empty = checked_accounts(session, among=nobody)
+    assert (empty.num_rows, empty.schema) == (0, CHECKED_SCHEMA)
+
+
+def test_rows_arrive_in_batches(
+    session: Session, registry: Matrix, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dimensions, "BATCH_ROWS", 2)
+    assert checked_accounts(session).num_rows == len(AWKWARD)
