@@ -73,7 +73,9 @@ def test_an_admin_revokes_a_token_and_disables_a_user_over_http(
         leaked = auth_service.create_token(s, wang, "leaked")
         kept = auth_service.create_token(s, wang, "kept")
         s.commit()
-    paths = httpx.get(f"{live_server}/openapi.json").json()["paths"]
+    paths = httpx.get(f"{live_server}/openapi.json", timeout=60).json()[
+        "paths"
+    ]  # built on first use: seconds on a busy machine
     for path in ("/api/users", "/api/users/{username}/tokens",
                  "/api/users/tokens/{token_id}/revoke", "/api/users/{username}/disable",
                  "/api/users/{username}/enable"):  # fmt: skip
