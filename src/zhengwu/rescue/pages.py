@@ -187,8 +187,10 @@ followup_router = APIRouter(tags=["rescue pages"], include_in_schema=False)
 def _followup_page(
     key: followup.FollowupKey | None, *, db: DB | None = None, status_code: int = 200,
     message: tuple[str, str] | None = None, error: tuple[str, str] | None = None,
+    confirm: dict[str, object] | None = None,
 ) -> HTMLResponse:  # fmt: skip
-    """Render the follow-up page: the request's status and forms, or the look-up form."""
+    """Render the follow-up page: the request's status and forms, or the look-up form;
+    with ``confirm`` (reason, its label, note, creator) the withdrawal's confirmation."""
     status = None
     if key is not None and db is not None:
         try:
@@ -196,8 +198,9 @@ def _followup_page(
         except ZhengwuError as exc:
             error, status_code = (exc.message_zh, exc.message_en), exc.status_code
     page = _templates.get_template("rescue_followup.html").render(
-        status=status, key=key, message=message, error=error
-    )
+        status=status, key=key, message=message, error=error,
+        confirm=confirm if status is not None and status.open else None,
+    )  # fmt: skip
     return HTMLResponse(page, status_code=status_code, headers=PRIVATE_HEADERS)
 
 
@@ -251,9 +254,14 @@ def followup_withdraw(
     request: Request, db: DB, _principal: WritingPrincipal,
     token: Annotated[str, Form()] = "", phone: Annotated[str, Form()] = "",
     code: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "",
-    note: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "", confirm: Annotated[str, Form()] = "",
 ) -> HTMLResponse:  # fmt: skip
-    """Withdraw the citizen's request: safe, or the information was wrong (rate-limited)."""
+    """Withdraw the citizen's request: safe, or the information was wrong (rate-limited).
+
+    Two steps, no script needed: the form on the follow-up page only asks (a page says
+    what withdrawing does, with 「确认撤回」 and 「返回，不撤回」); the request is withdrawn
+    when that confirmation is posted (``confirm=yes``).
+    """
     limit_followup(request)
     key = followup.FollowupKey(token=token or None, phone=phone or None, code=code or None)
     try:
@@ -261,6 +269,10 @@ def followup_withdraw(
             {**key.model_dump(), "reason": reason, "note": note.strip() or None}
         )
         found, held = followup.open_key(db, key)
+        if confirm != "yes":
+            asked = {"reason": data.reason, "label": followup.WITHDRAW_REASONS[data.reason],
+                     "note": data.note or "", "creator": held.creator}  # fmt: skip
+            return _followup_page(key, db=db, confirm=asked)
         closed = followup.withdraw(db, request=found, data=data, creator=held.creator)
     except ValidationError:
         return _followup_page(key, db=db, status_code=422, error=WITHDRAW_ERROR)
