@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -40,34 +41,40 @@ _templates.globals.update(
 
 @router.get("/board/rescue/{incident_id}", response_class=HTMLResponse)
 def board_page(
-    incident_id: int, db: DB, principal: CurrentPrincipal,
+    incident_id: int, request: Request, db: DB, principal: CurrentPrincipal,
     offset: Annotated[int, Query(ge=0)] = 0, notices_offset: Annotated[int, Query(ge=0)] = 0,
 ) -> HTMLResponse:  # fmt: skip
     """Show the public board of an incident (masked unless the viewer acts on requests).
 
     The waiting requests (by priority) and the closing notices (latest first) are shown a
-    page at a time (``offset``, ``notices_offset``); each list's links keep the other's.
+    page at a time (``offset``, ``notices_offset``), each with 上一页 / 下一页 links in a
+    labelled ``nav``; a list's links keep the other list's page and every other query
+    parameter of the address (a shared link's ``from=…``).
     """
     incident = rescue_service.get_incident(db, incident_id=incident_id)
     view = board.board(db, incident=incident, principal=principal, offset=offset,
                        notices_offset=notices_offset)  # fmt: skip
+    kept = {k: v for k, v in request.query_params.items() if k not in ("offset", "notices_offset")}
     page = _templates.get_template("rescue_board.html").render(
         board=view,
         requests_links=page_links(view.requests_total, view.requests_offset, view.page_size,
-                                  key="offset", other={"notices_offset": view.notices_offset},
+                                  key="offset",
+                                  other={**kept, "notices_offset": view.notices_offset},
                                   anchor="waiting"),
         notices_links=page_links(view.notices_total, view.notices_offset, view.page_size,
-                                 key="notices_offset", other={"offset": view.requests_offset},
+                                 key="notices_offset",
+                                 other={**kept, "offset": view.requests_offset},
                                  anchor="notices-heading"),
     )  # fmt: skip
     return HTMLResponse(page)
 
 
 def page_links(
-    total: int, offset: int, size: int, *, key: str, other: dict[str, int], anchor: str
+    total: int, offset: int, size: int, *, key: str, other: Mapping[str, object], anchor: str
 ) -> dict[str, object]:
-    """Return a board list's range and its previous / next links (None at either end);
-    a link keeps the other list's page (``other``) and returns to the list (``anchor``)."""
+    """Return a board list's range, page number and its previous / next links (None at
+    either end); a link keeps the other parameters (``other``; empty and zero ones are
+    left out) and returns to the list (``anchor``)."""
 
     def link(to: int) -> str:
         params = {k: v for k, v in other.items() if v} | ({key: to} if to else {})
@@ -75,7 +82,8 @@ def page_links(
 
     return {
         "total": total, "size": size, "first": offset + 1 if total else 0,
-        "last": min(offset + size, total),
+        "last": min(offset + size, total), "page": offset // size + 1 if size else 1,
+        "pages": max(-(-total // size), 1) if size else 1,
         "prev": link(max(offset - size, 0)) if offset else None,
         "next": link(offset + size) if offset + size < total else None,
     }  # fmt: skip
