@@ -247,7 +247,9 @@ def test_withdrawing_on_the_follow_up_page_asks_for_confirmation(
     with httpx.Client(base_url=live_server, timeout=60) as web:
         receipt = web.post(f"/board/rescue/{iid}/help", data=FORM)
         assert receipt.status_code == 201
-        token = re.search(r'id="followup-link" href="/board/rescue/followup/([\w-]+)"', receipt.text)
+        token = re.search(
+            r'id="followup-link" href="/board/rescue/followup/([\w-]+)"', receipt.text
+        )
         code = re.search(r'id="followup-code">(\d{6})<', receipt.text)
         assert token and code
         page = web.get(f"/board/rescue/followup/{token[1]}").text
@@ -268,7 +270,10 @@ def test_withdrawing_on_the_follow_up_page_asks_for_confirmation(
         assert "确认撤回求助？" in asked.text and "救援队伍将不再前往" in asked.text
         assert "如果您或身边还有人没有脱险，请不要撤回" in asked.text
         assert "撤回原因：<b>信息有误</b>" in asked.text and "发错了&lt;b&gt;" in asked.text
-        assert f'href="/board/rescue/followup/{token[1]}" id="withdraw-cancel">返回，不撤回' in asked.text
+        assert (
+            f'href="/board/rescue/followup/{token[1]}" id="withdraw-cancel">返回，不撤回'
+            in asked.text
+        )
         assert 'id="followup-message"' not in asked.text
         assert is_open()
         fields = _form_fields(asked.text, "withdraw-confirm")

@@ -151,5 +151,8 @@ def test_a_cell_a_spreadsheet_kept_as_text_loses_its_apostrophe(
     request = rescue_service.get_request(session, request_id=report.request_ids[0])
     assert request.phones == ["13800138000"]
     assert (request.name, request.address, request.people_total) == (
-        "李四", "郑州市金水区文化路32号院", 4)
+        "李四",
+        "郑州市金水区文化路32号院",
+        4,
+    )
     assert "'" not in request.sources[0].text

@@ -130,12 +130,14 @@ def rekey(session: Session, request: HelpRequest) -> None:
     posted = dict(anchor.fields)
     posted.pop("edited", None)
     phones = sorted({p for p in request.phones if p.startswith("1")})
-    edited = {"phones": phones, "address_key": merge.address_key(request.address, request.adcode),
-              "county": merge.county_key(request.adcode)}  # fmt: skip
+    address = merge.address_key(request.address, request.adcode)
+    edited = {"phones": phones, "address_key": address, "county": merge.county_key(request.adcode)}
     anchor.fields = {**posted, "edited": edited}  # a new dict: the JSON column sees the change
     posted_phones = [str(p) for p in posted.get("phones", ()) if str(p).startswith("1")]
-    keys = {*merge.fact_keys(posted_phones, posted.get("address_key")),
-            *merge.fact_keys(phones, edited["address_key"])}  # fmt: skip
+    keys = {
+        *merge.fact_keys(posted_phones, posted.get("address_key")),
+        *merge.fact_keys(phones, address),
+    }
     session.flush()
     stored = session.scalars(
         select(MatchKey).where(MatchKey.source_id == anchor.id, MatchKey.rule.in_(EDITED_RULES))
