@@ -103,6 +103,48 @@ def test_coordinator_edits_the_extracted_fields(world: World, committed_engine: 
     assert len(_audit(committed_engine, rid, "edit")) == 1
 
 
+def _post(api: httpx.Client, iid: int, token: str, post_id: str, text: str) -> dict[str, Any]:
+    sent = [{"post_id": post_id, "text": text, "posted_at": START.isoformat()}]
+    report = api.post(f"/api/rescue/incidents/{iid}/posts", json=sent, headers=_auth(token))
+    assert report.status_code == 200, report.text
+    body: dict[str, Any] = report.json()
+    return body
+
+
+def test_a_corrected_phone_or_address_merges_later_posts(world: World) -> None:
+    """Editing the phones or address recomputes the request's match keys: a later post
+    with the corrected phone (or address) joins it, a copy of the first post still does,
+    and a phone replaced by a second correction no longer leads to it."""
+    api, tokens, iid, _ = world
+    dispatcher = tokens["dispatcher"]
+    rid = _ids(api, iid, dispatcher)["3"]  # TWO: 大学路78号院, 13900002222
+    path = f"/api/rescue/requests/{rid}"
+    first = api.patch(path, json={"phones": ["13655556666"], "reason": "电话打错了一位"},
+                      headers=_auth(dispatcher))  # fmt: skip
+    assert first.status_code == 200, first.text
+    fixed = api.patch(path, json={"phones": ["13655557777"], "reason": "家属给的正确号码"},
+                      headers=_auth(dispatcher))  # fmt: skip
+    assert fixed.json()["phones"] == ["13655557777"]
+    # A post in other words, with only the corrected phone, joins the request.
+    later = "#郑州暴雨互助# 求助！我爸妈被困在家里没出来，水很深了，请打13655557777"
+    joined = _post(api, iid, dispatcher, "10", later)
+    assert (joined["new_requests"], joined["merged"]) == (0, 1), joined
+    sources = api.get(path, headers=_auth(dispatcher)).json()["sources"]
+    assert [s["post_id"] for s in sources] == ["3", "10"]
+    assert sources[1]["merged_by"] == "phone"
+    # The number the first correction gave (and then replaced) leads nowhere now.
+    stale = "#郑州暴雨互助# 有人被困，水很深，不知道具体在哪，电话13655556666"
+    assert _post(api, iid, dispatcher, "11", stale)["new_requests"] == 1
+    # A post with the corrected address (and no phone) joins it too.
+    moved = api.patch(path, json={"address": "郑州市二七区大学路80号院5号楼", "reason": "门牌核实"},
+                      headers=_auth(dispatcher))  # fmt: skip
+    assert moved.status_code == 200, moved.text
+    there = "#郑州暴雨互助# 求助！郑州市二七区大学路80号院5号楼还有人被困没撤出来"
+    assert _post(api, iid, dispatcher, "12", there)["new_requests"] == 0
+    sources = api.get(path, headers=_auth(dispatcher)).json()["sources"]
+    assert [s["post_id"] for s in sources] == ["3", "10", "12"]
+
+
 def test_edits_are_refused_when_they_should_be(world: World) -> None:
     api, tokens, iid, tid = world
     ids = _ids(api, iid, tokens["dispatcher"])

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from zhengwu.rescue import intake
 from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.schemas import IncidentCreate, TeamCreate
-from zhengwu.sheetcells import safe_cell
+from zhengwu.sheetcells import read_cell, safe_cell
 
 from .conftest import DISPATCHER, START, make_users, post
 
@@ -30,10 +30,21 @@ ATTACKS = [
     ("value", "safe"),
     [("=1+1", "'=1+1"), ("+86", "'+86"), ("-3", "'-3"), ("@x", "'@x"), ("\t=1", "'\t=1"),
      ("\r=1", "'\r=1"), ("  =1", "'  =1"), ("＝1", "'＝1"), ("张三", "张三"), ("a=1", "a=1"),
-     ("", ""), (3, 3), (-3, -3)],
+     ("", ""), (3, 3), (-3, -3), ("'引号", "''引号")],
 )  # fmt: skip
 def test_safe_cell(value: object, safe: object) -> None:
     assert safe_cell(value) == safe
+    if isinstance(value, str):
+        assert read_cell(str(safe)) == value  # what an import reads back is what was written
+
+
+@pytest.mark.parametrize(
+    ("cell", "read"),
+    [("'13800138000", "13800138000"), ("'=1+1", "=1+1"), ("  '0371-6718", "0371-6718"),
+     ("''x", "'x"), ("13800138000", "13800138000"), ("a'b", "a'b"), ("'", ""), ("", "")],
+)  # fmt: skip
+def test_read_cell_takes_one_text_mark_off(cell: str, read: str) -> None:
+    assert read_cell(cell) == read
 
 
 def test_a_malicious_help_post_exports_as_text(live_server: str, committed_engine: Engine) -> None:

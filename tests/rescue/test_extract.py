@@ -300,6 +300,16 @@ def test_chinese_numerals(token: str, value: int | None) -> None:
         ("我家3人，邻居家2人，一共5人", 5),
         ("一家五口被困，其中3个孩子", 5),
         ("家里3人，其中老人2名", 3),
+        # Three households or more: every one of them counts, however they are named.
+        ("三户人家共11人被困", 11),
+        ("张家4人、李家3人、王家5人被困在楼顶", 12),
+        ("张家4口人，李家3口人，王家5口人，都在三楼", 12),
+        ("老张家4人、老李家3人、老王家5人", 12),
+        ("我家三口人，隔壁张家两口人，楼下李家四个人", 9),
+        ("我家3人，隔壁老王家2人，楼上老李家4人", 9),
+        ("有三户人家：我家3人、张家4人、李家3人、赵家2人", 12),
+        ("张家4人、李家3人、王家5人，一共12人", 12),
+        ("张家湾村3人被困", 3),  # a village named 张家湾 is not a household
     ],
 )
 def test_people_counts(text: str, people: int | None) -> None:

@@ -228,3 +228,69 @@ def test_a_key_to_a_request_someone_else_created_only_asks_to_withdraw(
         done = api.post("/api/rescue/followup/withdraw",
                         json={"token": first.json()["followup"]["token"], "reason": "self_rescued"})  # fmt: skip
         assert done.json()["withdrawn"] is True and done.json()["open"] is False
+
+
+def _form_fields(page: str, form_id: str) -> dict[str, str]:
+    """Return the named inputs of the form ``form_id`` of an HTML page, as a browser sends them."""
+    form = re.search(rf'<form[^>]*id="{form_id}".*?</form>', page, re.S)
+    assert form, page
+    return {html.unescape(n): html.unescape(v)
+            for n, v in re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', form[0])}  # fmt: skip
+
+
+def test_withdrawing_on_the_follow_up_page_asks_for_confirmation(
+    live_server: str, committed_engine: Engine
+) -> None:
+    """The page's withdraw form only asks: a confirmation page says what withdrawing does,
+    offers to go back, and only its 「确认撤回」 closes the request."""
+    iid, _ = _setup(committed_engine)
+    with httpx.Client(base_url=live_server, timeout=60) as web:
+        receipt = web.post(f"/board/rescue/{iid}/help", data=FORM)
+        assert receipt.status_code == 201
+        token = re.search(
+            r'id="followup-link" href="/board/rescue/followup/([\w-]+)"', receipt.text
+        )
+        code = re.search(r'id="followup-code">(\d{6})<', receipt.text)
+        assert token and code
+        page = web.get(f"/board/rescue/followup/{token[1]}").text
+        assert 'action="/board/rescue/followup/withdraw"' in page and "下一步还会请您确认" in page
+
+        def is_open() -> bool:
+            found = web.post("/api/rescue/followup/status", json={"token": token[1]}).json()
+            return bool(found["open"])
+
+        # No reason chosen: the error, no confirmation.
+        bare = web.post("/board/rescue/followup/withdraw", data={"token": token[1]})
+        assert bare.status_code == 422 and 'id="withdraw-confirm"' not in bare.text
+        # The first step asks, and changes nothing.
+        asked = web.post("/board/rescue/followup/withdraw",
+                         data={"token": token[1], "reason": "withdrawn", "note": "发错了<b>"})  # fmt: skip
+        assert asked.status_code == 200
+        assert asked.headers["cache-control"] == "no-store"
+        assert "确认撤回求助？" in asked.text and "救援队伍将不再前往" in asked.text
+        assert "如果您或身边还有人没有脱险，请不要撤回" in asked.text
+        assert "撤回原因：<b>信息有误</b>" in asked.text and "发错了&lt;b&gt;" in asked.text
+        assert (
+            f'href="/board/rescue/followup/{token[1]}" id="withdraw-cancel">返回，不撤回'
+            in asked.text
+        )
+        assert 'id="followup-message"' not in asked.text
+        assert is_open()
+        fields = _form_fields(asked.text, "withdraw-confirm")
+        assert fields == {"token": token[1], "reason": "withdrawn", "note": "发错了<b>",
+                          "confirm": "yes"}  # fmt: skip
+        # Asking by phone and query code: going back is a form with the same key.
+        by_code = web.post("/board/rescue/followup/withdraw", data={
+            "phone": "13700007777", "code": code[1], "reason": "self_rescued"})  # fmt: skip
+        assert by_code.status_code == 200 and "撤回原因：<b>已自行脱险/已获救</b>" in by_code.text
+        assert re.search(r'<form class="card" method="post" action="/board/rescue/followup">\s*'
+                         rf'<input type="hidden" name="phone" value="13700007777"><input '
+                         rf'type="hidden" name="code" value="{code[1]}">', by_code.text)  # fmt: skip
+        assert is_open()
+        # Confirming withdraws it.
+        done = web.post("/board/rescue/followup/withdraw", data=fields)
+        assert done.status_code == 200 and "求助已撤回" in done.text
+        assert 'id="withdraw-confirm"' not in done.text
+        assert not is_open()
+        again = web.post("/board/rescue/followup/withdraw", data=fields)
+        assert again.status_code == 409 and 'id="withdraw-confirm"' not in again.text

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from zhengwu.rescue import intake
 from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.models import HelpSource, Incident, SetAside
+from zhengwu.rescue.schemas import HelpSubmission
 from zhengwu.rescue.spreadsheet import EXPORT_HEADER, export_csv, import_csv
 
 from .conftest import DISPATCHER, ORIGINAL, post
@@ -92,3 +93,66 @@ def test_export_writes_the_volunteers_layout(
     assert by_name["张建国"][11] == "是"
     assert by_name["张建国"][9] == "超级紧急"
     assert by_name["刘桂兰"][5] == "二七区"
+
+
+FORMULA_LEADS = tuple("=+-@\t\r＝＋－＠")
+
+
+def _csv_rows(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text, newline="")))
+
+
+def test_a_sheet_of_ours_reads_back_as_it_was_exported(
+    session: Session, make_incident: Callable[..., Incident], tmp_path: Path
+) -> None:
+    """Export → re-import gives the same names, addresses, phones and texts; the cells
+    that start like a formula are read back as written and neutralised again on export."""
+    first, second = make_incident("郑州暴雨"), make_incident("郑州暴雨（复核）")
+    intake.take_in(session, incident=first, posts=[post("1", ORIGINAL)], actor=DISPATCHER)
+    attack = HelpSubmission(name="=cmd|' /C calc'!A0", address="-2+3 郑州市中原区建设路18号院",
+                            phone="13700007777", text="+1+cmd|' /C notepad'!A0 三人被困")  # fmt: skip
+    quoted = HelpSubmission(name="'老王", address="郑州市二七区大学路78号院", phone="13900002222",
+                            text="'引号开头的求助：两人被困二楼")  # fmt: skip
+    for data in (attack, quoted):
+        intake.submit(session, incident=first, data=data, actor=DISPATCHER)
+    exported = export_csv(session, incident=first, principal=DISPATCHER)
+    cells = [c for row in _csv_rows(exported)[1:] for c in row]
+    assert "'=cmd|' /C calc'!A0" in cells and "''老王" in cells
+    assert not [c for c in cells if c.startswith(FORMULA_LEADS)]
+    path = tmp_path / "导出.csv"
+    path.write_text("\ufeff" + exported, encoding="utf-8")
+    report = import_csv(session, incident=second, path=path, actor=DISPATCHER)
+    assert (report.new_requests, report.quarantined) == (3, 0)
+    before = {tuple(r.phones): r for r in rescue_service.requests_of(session, incident=first)}
+    after = {tuple(r.phones): r for r in rescue_service.requests_of(session, incident=second)}
+    assert sorted(after) == sorted(before) == [("13700007777",), ("13800001111",),
+                                               ("13900002222",)]  # fmt: skip
+    for phones, was in before.items():
+        now = after[phones]
+        assert (now.name, now.address) == (was.name, was.address), phones
+        assert now.sources[0].text.endswith(f"【情况描述】{was.text}"), now.sources[0].text
+    assert after[("13700007777",)].name == "=cmd|' /C calc'!A0"  # as written, no '
+    assert after[("13900002222",)].name == "'老王"
+    again = [c for row in _csv_rows(export_csv(session, incident=second,
+                                               principal=DISPATCHER))[1:] for c in row]  # fmt: skip
+    assert "'=cmd|' /C calc'!A0" in again and "'-2+3 郑州市中原区建设路18号院" in again
+    assert not [c for c in again if c.startswith(FORMULA_LEADS)]
+
+
+def test_a_cell_a_spreadsheet_kept_as_text_loses_its_apostrophe(
+    session: Session, make_incident: Callable[..., Incident], tmp_path: Path
+) -> None:
+    """``'13800138000`` (a number a spreadsheet keeps as text) is the phone 13800138000."""
+    sheet = ("姓名,地址,人数,情况,联系方式\n"
+             "'李四,'郑州市金水区文化路32号院,'4,一家四口被困,'13800138000\n")  # fmt: skip
+    report = import_csv(session, incident=make_incident(), path=_sheet(tmp_path, sheet),
+                        actor=DISPATCHER)  # fmt: skip
+    assert (report.new_requests, report.quarantined) == (1, 0)
+    request = rescue_service.get_request(session, request_id=report.request_ids[0])
+    assert request.phones == ["13800138000"]
+    assert (request.name, request.address, request.people_total) == (
+        "李四",
+        "郑州市金水区文化路32号院",
+        4,
+    )
+    assert "'" not in request.sources[0].text

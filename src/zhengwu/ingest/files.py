@@ -16,19 +16,6 @@ from pathlib import Path
 from zhengwu.errors import InvalidInputError
 
 GBK_HINT = "不是 UTF-8 编码（可能是 GBK）/ not UTF-8 (GBK file read as UTF-8?)"
-# A spreadsheet cell starting with one of these is run as a formula (CSV/formula injection):
-# ``=HYPERLINK(...)``, ``+cmd|...``, ``@SUM(...)``; tab and carriage return hide such a lead.
-FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise_cell(value: str) -> str:
-    """Return a cell a spreadsheet shows as text: a formula lead gets a ``'`` before it."""
-    return "'" + value if value.startswith(FORMULA_LEADS) else value
-
-
-def restore_cell(value: str) -> str:
-    """Undo :func:`neutralise_cell` on a cell read back (``'=1+1`` → ``=1+1``)."""
-    return value[1:] if value.startswith("'") and value[1:].startswith(FORMULA_LEADS) else value
 
 
 def check_file(path: Path) -> None:

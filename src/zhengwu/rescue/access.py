@@ -114,6 +114,25 @@ def require_staff(principal: Principal) -> None:
     principal.require(*STAFF_ROLES)
 
 
+def queue_team(principal: Principal, team_id: int | None = None) -> int | None:
+    """Return the team a queue of ``principal`` is limited to (None: every request).
+
+    A team member (role ``team``) sees in a queue only the requests dispatched to their
+    own team, whatever ``team_id`` they ask for: asking for their own team (or none) gives
+    it, asking for another team's is a 403, and so is a team account without a team.
+    Other roles get the ``team_id`` they asked for as a plain filter.
+    """
+    if principal.role != "team":
+        return team_id
+    if principal.team_id is None:
+        raise ForbiddenError("该救援队账号未关联救援队，无法查看求助列表",
+                             "this team account belongs to no team: it lists no requests")  # fmt: skip
+    if team_id is not None and team_id != principal.team_id:
+        raise ForbiddenError("救援队成员只能查看本队的求助",
+                             "a team member may list only their own team's requests")  # fmt: skip
+    return principal.team_id
+
+
 def county_of(adcode: str | None) -> str | None:
     """Return the county-level adcode of ``adcode`` (the city's when no county is known)."""
     if not adcode:

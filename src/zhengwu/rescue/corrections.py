@@ -9,6 +9,8 @@ other words. A coordinator who has called the people knows better:
   audited old → new (action ``edit``), like the people-count correction
   (:func:`zhengwu.rescue.dispatch.correct_people`, whose rules the count follows here).
   The sources keep what was posted; the views mask the new values as they mask the old.
+  Corrected phones and addresses are matched like posted ones: a later post with the
+  corrected phone joins the request (:func:`zhengwu.rescue.intake.rekey`).
 - :func:`merge_requests` merges a request the de-duplicator missed into another: the
   survivor takes every source post, phone, need, verification, assignment and fulfilment
   (and the newer verification result: a new survivor of a verified request is verified);
@@ -134,6 +136,8 @@ def edit_request(
     (adcode, coordinates) when the regions know it. The people count may not fall below
     the people already helped (409). ``data.expected_version`` refuses a stale form (409).
     A request already closed cannot be edited (409). Nothing changes, nothing is written.
+    Corrected phones or a corrected address become match keys of the request
+    (:func:`zhengwu.rescue.intake.rekey`): a later post with them joins it.
     """
     actor.require(*EDITORS)
     _open(request, "更正", "edit it")
@@ -158,6 +162,8 @@ def edit_request(
     if "urgency" in changed:
         request.urgency_reasons = [*request.urgency_reasons, f"manual:{actor.display_name}"]
     request.completeness, request.missing = completeness(request)
+    if changed.keys() & {"phones", "address", "adcode"}:
+        intake.rekey(session, request)  # a later post with the corrected phone joins it
     audit_service.record(
         session, entity_type="help_request", entity_id=request.id, action="edit", actor=actor,
         reason=data.reason, from_state=request.state, to_state=request.state, data=changed,

@@ -85,16 +85,69 @@ def fields_of(analysed: Analysed | Member) -> dict[str, Any]:
 
 
 def features_of_source(source: HelpSource) -> Features:
-    """Rebuild the merge features of a stored source."""
+    """Rebuild the merge features of a stored source.
+
+    A request a coordinator corrected (phones, address: :func:`rekey`) carries the
+    corrected facts on its anchor source under ``edited``: its phones join the posted
+    ones, and its address and county replace the posted ones.
+    """
     data = source.fields
+    edited: Mapping[str, Any] = data.get("edited") or {}
+    phones = [*data.get("phones", ()), *edited.get("phones", ())]
     return Features(
         post_key=merge.post_key(source.platform, source.post_id),
         root_key=None,
-        phones=frozenset(p for p in data.get("phones", ()) if str(p).startswith("1")),
-        address_key=data.get("address_key"),
-        county=data.get("county"),
+        phones=frozenset(str(p) for p in phones if str(p).startswith("1")),
+        address_key=edited["address_key"] if "address_key" in edited else data.get("address_key"),
+        county=edited["county"] if "county" in edited else data.get("county"),
         signature=source.signature or b"",
     )
+
+
+EDITED_RULES = ("phone", "address")  # the match keys a correction recomputes
+
+
+def anchor_source(request: HelpRequest) -> HelpSource:
+    """Return the source that stands for ``request``: its original, else its first post."""
+    return min(request.sources, key=lambda s: (s.kind != "original", s.posted_at, s.id))
+
+
+def rekey(session: Session, request: HelpRequest) -> None:
+    """Recompute the phone and address match keys of ``request`` after a correction.
+
+    Intake finds the request a new post repeats through its sources' match keys
+    (:class:`MatchKey`), which hold what was posted. When a coordinator corrects the
+    phones or the address (:func:`zhengwu.rescue.corrections.edit_request`), the corrected
+    facts are kept on the request's anchor source (``fields["edited"]``, the text stays as
+    posted) and its phone and address keys become the posted ones plus the corrected ones,
+    so a later post with the corrected phone or address joins the request. The posted
+    keys stay: a copy of the first post still joins too. Editing again replaces the
+    previous correction's keys.
+    """
+    if not request.sources:
+        return
+    anchor = anchor_source(request)
+    posted = dict(anchor.fields)
+    posted.pop("edited", None)
+    phones = sorted({p for p in request.phones if p.startswith("1")})
+    address = merge.address_key(request.address, request.adcode)
+    edited = {"phones": phones, "address_key": address, "county": merge.county_key(request.adcode)}
+    anchor.fields = {**posted, "edited": edited}  # a new dict: the JSON column sees the change
+    posted_phones = [str(p) for p in posted.get("phones", ()) if str(p).startswith("1")]
+    keys = {
+        *merge.fact_keys(posted_phones, posted.get("address_key")),
+        *merge.fact_keys(phones, address),
+    }
+    session.flush()
+    stored = session.scalars(
+        select(MatchKey).where(MatchKey.source_id == anchor.id, MatchKey.rule.in_(EDITED_RULES))
+    )
+    for old in stored:
+        session.delete(old)
+    session.flush()
+    for rule, key in sorted(keys):
+        session.add(MatchKey(incident_id=request.incident_id, source_id=anchor.id, rule=rule,
+                             key=key))  # fmt: skip
 
 
 def _time(value: Any) -> datetime | None:

@@ -82,9 +82,7 @@ class Features:
         keys: list[tuple[Rule, str]] = [("repost", self.post_key)]
         if self.root_key:
             keys.append(("repost", self.root_key))
-        keys.extend(("phone", f"m:{phone}") for phone in sorted(self.phones))
-        if self.address_key:
-            keys.append(("address", f"a:{self.address_key}"))
+        keys.extend(fact_keys(self.phones, self.address_key))
         keys.extend(
             ("text", key) for key in minhash.band_keys(np.frombuffer(self.signature, np.uint32))
         )
@@ -129,6 +127,14 @@ class Cluster:
         return any(m.kind == "update" for m in self.members)
 
 
+def fact_keys(phones: Iterable[str], address: str | None) -> list[tuple[Rule, str]]:
+    """Return the phone and address bucket keys of a post's mobiles and address key."""
+    keys: list[tuple[Rule, str]] = [("phone", f"m:{phone}") for phone in sorted(set(phones))]
+    if address:
+        keys.append(("address", f"a:{address}"))
+    return keys
+
+
 def post_key(platform: str, post_id: str) -> str:
     """Return the bucket key of a post's identity."""
     return f"p:{platform}:{post_id}"
@@ -170,6 +176,11 @@ def _county(adcode: str | None) -> str | None:
         return None
     division = regions.get(adcode)
     return adcode if division is not None and division.level == "county" else None
+
+
+def county_key(adcode: str | None) -> str | None:
+    """Return ``adcode`` when it names a county (区县): what a post's county is compared by."""
+    return _county(adcode)
 
 
 def address_key(address: str | None, adcode: str | None) -> str | None:

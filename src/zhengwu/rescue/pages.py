@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -40,34 +41,40 @@ _templates.globals.update(
 
 @router.get("/board/rescue/{incident_id}", response_class=HTMLResponse)
 def board_page(
-    incident_id: int, db: DB, principal: CurrentPrincipal,
+    incident_id: int, request: Request, db: DB, principal: CurrentPrincipal,
     offset: Annotated[int, Query(ge=0)] = 0, notices_offset: Annotated[int, Query(ge=0)] = 0,
 ) -> HTMLResponse:  # fmt: skip
     """Show the public board of an incident (masked unless the viewer acts on requests).
 
     The waiting requests (by priority) and the closing notices (latest first) are shown a
-    page at a time (``offset``, ``notices_offset``); each list's links keep the other's.
+    page at a time (``offset``, ``notices_offset``), each with 上一页 / 下一页 links in a
+    labelled ``nav``; a list's links keep the other list's page and every other query
+    parameter of the address (a shared link's ``from=…``).
     """
     incident = rescue_service.get_incident(db, incident_id=incident_id)
     view = board.board(db, incident=incident, principal=principal, offset=offset,
                        notices_offset=notices_offset)  # fmt: skip
+    kept = {k: v for k, v in request.query_params.items() if k not in ("offset", "notices_offset")}
     page = _templates.get_template("rescue_board.html").render(
         board=view,
         requests_links=page_links(view.requests_total, view.requests_offset, view.page_size,
-                                  key="offset", other={"notices_offset": view.notices_offset},
+                                  key="offset",
+                                  other={**kept, "notices_offset": view.notices_offset},
                                   anchor="waiting"),
         notices_links=page_links(view.notices_total, view.notices_offset, view.page_size,
-                                 key="notices_offset", other={"offset": view.requests_offset},
+                                 key="notices_offset",
+                                 other={**kept, "offset": view.requests_offset},
                                  anchor="notices-heading"),
     )  # fmt: skip
     return HTMLResponse(page)
 
 
 def page_links(
-    total: int, offset: int, size: int, *, key: str, other: dict[str, int], anchor: str
+    total: int, offset: int, size: int, *, key: str, other: Mapping[str, object], anchor: str
 ) -> dict[str, object]:
-    """Return a board list's range and its previous / next links (None at either end);
-    a link keeps the other list's page (``other``) and returns to the list (``anchor``)."""
+    """Return a board list's range, page number and its previous / next links (None at
+    either end); a link keeps the other parameters (``other``; empty and zero ones are
+    left out) and returns to the list (``anchor``)."""
 
     def link(to: int) -> str:
         params = {k: v for k, v in other.items() if v} | ({key: to} if to else {})
@@ -75,7 +82,8 @@ def page_links(
 
     return {
         "total": total, "size": size, "first": offset + 1 if total else 0,
-        "last": min(offset + size, total),
+        "last": min(offset + size, total), "page": offset // size + 1 if size else 1,
+        "pages": max(-(-total // size), 1) if size else 1,
         "prev": link(max(offset - size, 0)) if offset else None,
         "next": link(offset + size) if offset + size < total else None,
     }  # fmt: skip
@@ -187,8 +195,10 @@ followup_router = APIRouter(tags=["rescue pages"], include_in_schema=False)
 def _followup_page(
     key: followup.FollowupKey | None, *, db: DB | None = None, status_code: int = 200,
     message: tuple[str, str] | None = None, error: tuple[str, str] | None = None,
+    confirm: dict[str, object] | None = None,
 ) -> HTMLResponse:  # fmt: skip
-    """Render the follow-up page: the request's status and forms, or the look-up form."""
+    """Render the follow-up page: the request's status and forms, or the look-up form;
+    with ``confirm`` (reason, its label, note, creator) the withdrawal's confirmation."""
     status = None
     if key is not None and db is not None:
         try:
@@ -196,8 +206,9 @@ def _followup_page(
         except ZhengwuError as exc:
             error, status_code = (exc.message_zh, exc.message_en), exc.status_code
     page = _templates.get_template("rescue_followup.html").render(
-        status=status, key=key, message=message, error=error
-    )
+        status=status, key=key, message=message, error=error,
+        confirm=confirm if status is not None and status.open else None,
+    )  # fmt: skip
     return HTMLResponse(page, status_code=status_code, headers=PRIVATE_HEADERS)
 
 
@@ -251,9 +262,14 @@ def followup_withdraw(
     request: Request, db: DB, _principal: WritingPrincipal,
     token: Annotated[str, Form()] = "", phone: Annotated[str, Form()] = "",
     code: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "",
-    note: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "", confirm: Annotated[str, Form()] = "",
 ) -> HTMLResponse:  # fmt: skip
-    """Withdraw the citizen's request: safe, or the information was wrong (rate-limited)."""
+    """Withdraw the citizen's request: safe, or the information was wrong (rate-limited).
+
+    Two steps, no script needed: the form on the follow-up page only asks (a page says
+    what withdrawing does, with 「确认撤回」 and 「返回，不撤回」); the request is withdrawn
+    when that confirmation is posted (``confirm=yes``).
+    """
     limit_followup(request)
     key = followup.FollowupKey(token=token or None, phone=phone or None, code=code or None)
     try:
@@ -261,6 +277,10 @@ def followup_withdraw(
             {**key.model_dump(), "reason": reason, "note": note.strip() or None}
         )
         found, held = followup.open_key(db, key)
+        if confirm != "yes":
+            asked = {"reason": data.reason, "label": followup.WITHDRAW_REASONS[data.reason],
+                     "note": data.note or "", "creator": held.creator}  # fmt: skip
+            return _followup_page(key, db=db, confirm=asked)
         closed = followup.withdraw(db, request=found, data=data, creator=held.creator)
     except ValidationError:
         return _followup_page(key, db=db, status_code=422, error=WITHDRAW_ERROR)

@@ -45,13 +45,23 @@ _LABELLED = re.compile(
     + r"(?:个|名|位|口)?(?:人|$|[^\u4e00-\u9fff])"
 )  # fmt: skip
 _UPPER_BOUND = 5000  # a larger figure is a news total, not a village to rescue
-# Households counted one by one: "我家3人，隔壁老王家2人" is five people. A household is
-# named (我家, 家里, 隔壁, 邻居, 楼上, 老王家 …, perhaps 一家) right before its count; the
-# counts of two or more households are added up. One household alone is an ordinary total.
+# Surnames that name a household ("张家4人"); 全 is left out (全家 is the whole family).
+_SURNAME_CHARS = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
+    "苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付傅方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾"
+    "毛郝龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关"
+    "兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻"
+    "祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿"
+    "桂佟应臧闵苟邬边卞姬师仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩佘池查麻苑迟邝井"
+)
+# Households counted one by one: "我家3人，隔壁老王家2人" is five people, and so is
+# "张家4人、李家3人、王家5人" twelve. A household is named (我家, 家里, 隔壁, 邻居, 楼上,
+# 老王家, 张家 …, perhaps 一家) right before its count; the counts of two or more
+# households — however many — are added up. One household alone is an ordinary total.
 _HOUSEHOLD = re.compile(
     r"(?:(?:隔壁|邻居|对门|楼上|楼下)(?:[老小]?[\u4e00-\u9fff]{0,2}家)?|(?:我们?|咱们?|他们?|她|亲戚)家"
-    r"|家里|[老小][\u4e00-\u9fff]家)(?:里|中)?(?:一家|还有|也有|有|共|一共)?("
-    + NUMBER + r")(?:个|名|位)?(?:口人|口|人)(?![次份民员工])"
+    r"|家里|[老小][\u4e00-\u9fff]家|[" + _SURNAME_CHARS + r"]家)(?:里|中)?"
+    r"(?:一家|还有|也有|有|共|一共)?(" + NUMBER + r")(?:个|名|位)?(?:口人|口|人)(?![次份民员工])"
 )  # fmt: skip
 
 

@@ -38,7 +38,7 @@ from zhengwu.rescue.models import HelpSource, Incident, SetAside, Verification
 from zhengwu.rescue.notices import HELPED_OUTCOMES, is_partial
 from zhengwu.rescue.schemas import IntakeReport
 from zhengwu.rescue.workflow import STATE_LABELS, transition
-from zhengwu.sheetcells import safe_row
+from zhengwu.sheetcells import read_cell, safe_row
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "name": ("姓名", "求助人", "联系人", "被困人员"),
@@ -165,7 +165,7 @@ def import_csv(
     for number, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue  # a blank line between blocks of rows holds nothing
-        cells = {f: row[i] if i < len(row) else "" for f, i in columns.items()}
+        cells = {f: read_cell(row[i]) if i < len(row) else "" for f, i in columns.items()}
         try:
             post, known, verified, rescued, warning = _row(cells, number, path.name)
         except ValueError as exc:

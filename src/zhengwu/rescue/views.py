@@ -308,8 +308,12 @@ def get_queue(
     (``张家湾 1234``): words in the texts, address and county, and for those who may see
     them the name and phones (a number finds a phone it is part of, e.g. its last four
     digits); see :mod:`zhengwu.rescue.lookup`. It combines with the other filters.
+
+    A team member sees only their own team's requests (``team_id`` is forced to it;
+    another team's is a 403): :func:`zhengwu.rescue.access.queue_team`.
     """
     access.require_staff(principal)
+    team_id = access.queue_team(principal, team_id)
     check_choices("state", state, STATE_LABELS)
     check_choices("urgency", [urgency] if urgency else None, list(priority.URGENCY))
     check_choices("sort", [sort], listing.SORTS)

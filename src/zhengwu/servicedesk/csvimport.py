@@ -66,13 +66,14 @@ from sqlalchemy.orm import Session
 
 from zhengwu.auth.principal import Principal
 from zhengwu.errors import InvalidInputError, ZhengwuError
-from zhengwu.ingest.files import GBK_HINT, check_file, iter_csv_rows, restore_cell
+from zhengwu.ingest.files import GBK_HINT, check_file, iter_csv_rows
 from zhengwu.ingest.models import ImportRun, QuarantineEntry
 from zhengwu.platforms.timeparse import DateError, parse_time
 from zhengwu.servicedesk import actions, csvbatch, dedup, service, snapshot
 from zhengwu.servicedesk.category import service as category_service
 from zhengwu.servicedesk.schemas import MAX_REPLY, MAX_TEXT, RequestIntake
 from zhengwu.servicedesk.workflow import OPEN_STATES
+from zhengwu.sheetcells import read_cell
 from zhengwu.validation_text import message_en, message_zh
 
 FORMAT = "desk-12345-csv"
@@ -187,9 +188,9 @@ def _pick(row: dict[str, str], plan: dict[str, tuple[str, ...]], field: str) -> 
     for key in plan[field]:
         value = row.get(key)
         if value is not None and value.strip():
-            # An export of ours (or a careful spreadsheet) wrote ``'=…`` for a cell that
-            # starts like a formula (:func:`~zhengwu.ingest.files.neutralise_cell`).
-            return restore_cell(value.strip())
+            # An export of ours wrote ``'=…`` for a cell that starts like a formula, and
+            # a spreadsheet ``'138…`` for a number kept as text (:mod:`zhengwu.sheetcells`).
+            return read_cell(value.strip())
     return None
 
 

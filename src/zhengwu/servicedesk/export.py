@@ -19,7 +19,8 @@ The columns are the hotline import's (:mod:`zhengwu.servicedesk.csvimport`: 工�
   requests with the personal data masked (name 张**, phone 138******21, masked text and
   reply, no e-mail).
 - CSV and Excel cells that start like a formula (= + - @) get a ``'`` before them
-  (:func:`zhengwu.ingest.files.neutralise_cell`); the import takes it off again.
+  (:func:`zhengwu.sheetcells.safe_text`); the import takes it off again
+  (:func:`zhengwu.sheetcells.read_cell`).
 """
 
 from __future__ import annotations
@@ -40,11 +41,11 @@ from zhengwu.accounts import phones as published_phones
 from zhengwu.accounts.models import Organization
 from zhengwu.auth.principal import Principal
 from zhengwu.db.base import utcnow
-from zhengwu.ingest.files import neutralise_cell
 from zhengwu.servicedesk import access, masking, service
 from zhengwu.servicedesk.filters import RequestFilters, apply
 from zhengwu.servicedesk.models import ServiceRequest
 from zhengwu.servicedesk.workflow import OPEN_STATES, STATE_LABELS
+from zhengwu.sheetcells import safe_text
 
 Format = Literal["csv", "xlsx", "json"]
 FORMATS: tuple[Format, ...] = ("csv", "xlsx", "json")
@@ -162,7 +163,7 @@ def _sheet_rows(records: Iterable[dict[str, str]]) -> Iterator[list[str]]:
     """Yield the header, then each record as neutralised cells (no formula runs)."""
     yield list(COLUMNS)
     for record in records:
-        yield [neutralise_cell(record[c]) for c in COLUMNS]
+        yield [safe_text(record[c]) for c in COLUMNS]
 
 
 def csv_chunks(records: Iterable[dict[str, str]], *, rows_per_chunk: int = 500) -> Iterator[bytes]:

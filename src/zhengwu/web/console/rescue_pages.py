@@ -140,7 +140,7 @@ def triage(
     if state and state != "all" and state not in STATE_LABELS:
         raise InvalidInputError(f"未知的状态：{state}", f"unknown state: {state}")
     states = () if state == "all" else (state,) if state else OPEN_STATES
-    team_id = principal.team_id if principal.role == "team" else None
+    team_id = access.queue_team(principal)
     filters = listing.Filters(states=tuple(states), team_id=team_id, urgency=urgency or None,
                               sort=sort)  # fmt: skip
     keep = published_phones.directory(db)  # 公开电话 stay readable where texts are masked
