@@ -1,4 +1,4 @@
-"""rate limits shared by every server process; paged matrix listings
+"""rate limits shared by every server process
 
 ``rate_limit_windows`` counts login attempts and public submissions per client and window
 in the database, so ``zhengwu serve --workers N`` and several servers behind a proxy share
