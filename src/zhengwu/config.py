@@ -97,6 +97,11 @@ class Settings(BaseSettings):
     rescue_help_window_seconds: float = Field(
         600.0, gt=0, description="the window of rescue_help_limit, in seconds"
     )
+    rate_limit_store: Literal["database", "memory"] = Field(
+        "database",
+        description="where rate limits (login attempts, public submissions) are counted: "
+        "database (shared by every server process) or memory (each process on its own)",
+    )
     desk_home_adcode: str | None = Field(
         None,
         description="the service desk's home region (a division code, e.g. 430100): places "

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
@@ -80,3 +80,60 @@ def test_matrix_office_creates_a_sub_matrix_and_manages_a_member(
     page.goto(f"/console/matrix/{world.matrices['zz']}")
     expect(page.locator("#tree")).to_contain_text("二七区政务新媒体矩阵")
     assert offline.attempts == []
+
+
+def test_the_matrix_tree_loads_a_level_when_it_is_expanded(
+    page: Page, committed_engine: Engine, browser: Browser, live_server: str
+) -> None:
+    auth_service._ip_attempts.clear()
+    world = build_console_world(committed_engine, with_index=False)
+    with Session(committed_engine) as session:  # a level longer than one page of the API
+        session.add_all(
+            Matrix(name=f"洛阳下级矩阵{i:03d}", kind="regional", parent_id=world.matrices["ly"])
+            for i in range(105)
+        )
+        session.commit()
+    page.goto("/login")
+    page.fill("#username", "admin")
+    page.fill("#password", PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.goto("/console/matrix")
+    zz = page.locator(f'li[data-matrix="{world.matrices["zz"]}"]')
+    police = page.locator(f'li[data-matrix="{world.matrices["zz_police"]}"]')
+    expect(zz).to_contain_text("郑州政务新媒体矩阵")
+    expect(police).to_have_count(0)  # only the top level is loaded
+
+    with page.expect_response(lambda r: "/api/matrices?parent_id=" in r.url) as answer:
+        zz.get_by_role("link", name="1 个下级矩阵").click()
+    assert answer.value.status == 200
+    expect(page).to_have_url(re.compile(r"/console/matrix$"))  # expanded in place
+    expect(zz.locator("ul.matrix-children > li")).to_have_count(1)
+    expect(police).to_contain_text("郑州公安新媒体矩阵")
+    expect(police).to_contain_text("2 个账号")
+    shot(page, "matrix-tree-expanded")
+    zz.get_by_role("link", name="1 个下级矩阵").click()  # folds it again
+    expect(police).to_be_hidden()
+
+    ly = page.locator(f'li[data-matrix="{world.matrices["ly"]}"]')
+    ly.get_by_role("link", name="105 个下级矩阵").click()
+    expect(ly.locator("ul.matrix-children > li[data-matrix]")).to_have_count(100)
+    ly.get_by_role("button", name=re.compile("更多")).click()
+    expect(ly.locator("ul.matrix-children > li[data-matrix]")).to_have_count(105)
+    expect(ly.locator("ul.matrix-children")).to_contain_text("洛阳下级矩阵104")
+
+    # Without JavaScript the same link opens the level's own page.
+    cookies = page.context.cookies()
+    plain = browser.new_context(base_url=live_server, java_script_enabled=False)
+    try:
+        plain.add_cookies(cookies)
+        nojs = plain.new_page()
+        nojs.goto("/console/matrix")
+        nojs.locator(f'li[data-matrix="{world.matrices["zz"]}"]').get_by_role(
+            "link", name="1 个下级矩阵"
+        ).click()
+        expect(nojs).to_have_url(re.compile(rf"/console/matrix\?parent={world.matrices['zz']}$"))
+        expect(nojs.locator(f'li[data-matrix="{world.matrices["zz_police"]}"]')).to_contain_text(
+            "2 个账号"
+        )
+    finally:
+        plain.close()

@@ -53,10 +53,14 @@ def test_admin_sees_the_tree_with_member_counts(client: httpx.Client, world: Con
     assert zz is not None
     assert "5 个账号" in zz[0]
     assert "1 个下级矩阵" in zz[0]
-    police = re.search(rf'data-matrix="{world.matrices["zz_police"]}".*?</li>', html, re.S)
+    # The top level only: a sub-matrix is one link (or one click) away, never loaded with it.
+    assert f'data-matrix="{world.matrices["zz_police"]}"' not in html
+    assert f'href="/console/matrix?parent={world.matrices["zz"]}"' in zz[0]
+    level = client.get("/console/matrix", params={"parent": world.matrices["zz"]}).text
+    police = re.search(rf'data-matrix="{world.matrices["zz_police"]}".*?</li>', level, re.S)
     assert police is not None
     assert "2 个账号" in police[0]
-    assert 'margin-left: 1.5em" data-matrix="{}"'.format(world.matrices["zz_police"]) in html
+    assert "郑州政务新媒体矩阵</a> 的下级矩阵" in level  # the trail back up
     # A matrix set up before its lead account exists says so; one with a lead does not.
     assert "未指定牵头账号" in police[0] and "未指定牵头账号" not in zz[0]
     police_page = client.get(f"/console/matrix/{world.matrices['zz_police']}").text

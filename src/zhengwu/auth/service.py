@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import time
-from collections import defaultdict, deque
 from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -23,15 +21,18 @@ from zhengwu.errors import (
     NotFoundError,
     ZhengwuError,
 )
+from zhengwu.ratelimit import service as ratelimit_service
 
 _hasher = PasswordHasher()
 MAX_FAILED_LOGINS = 5
 LOCK_MINUTES = 5
 SESSION_HOURS = 12
 PREFIX_LEN = 11  # "zw_" and 8 characters of a token are kept to name it (48 bits of 256)
-# Per-client throttle (in-process): at most this many login attempts per window.
+# Per-client throttle: at most this many login attempts per window, counted in the database
+# (shared by every server process) unless ZHENGWU_RATE_LIMIT_STORE=memory.
 IP_ATTEMPTS, IP_WINDOW_SECONDS = 20, 60.0
-_ip_attempts: dict[str, deque[float]] = defaultdict(deque)
+_login_limiter = ratelimit_service.WindowLimiter("login", IP_ATTEMPTS, IP_WINDOW_SECONDS)
+_ip_attempts = _login_limiter.events  # the in-process counts (tests clear them)
 
 
 class LoginThrottledError(ZhengwuError):
@@ -95,21 +96,18 @@ def principal_of(user: User, csrf_token: str | None = None) -> Principal:
     )  # fmt: skip
 
 
-def _throttle_ip(client: str) -> None:
-    now = time.monotonic()
-    attempts = _ip_attempts[client]
-    while attempts and now - attempts[0] > IP_WINDOW_SECONDS:
-        attempts.popleft()
-    if len(attempts) >= IP_ATTEMPTS:
+def _throttle_ip(session: Session, client: str) -> None:
+    # Counted in a transaction of its own: the failed login's rollback must not undo it.
+    bind = session.get_bind() if ratelimit_service.shared() else None
+    if not _login_limiter.allow(client, bind=bind):
         raise LoginThrottledError(
             "登录尝试过于频繁，请稍后再试", "too many login attempts; try later"
         )
-    attempts.append(now)
 
 
 def authenticate(session: Session, *, username: str, password: str, client: str = "-") -> User:
     """Check a password; lock the user for a while after repeated failures."""
-    _throttle_ip(client)
+    _throttle_ip(session, client)
     user = session.scalar(select(User).where(User.username == username))
     now = datetime.now(UTC)
     bad = ForbiddenError("用户名或密码错误", "wrong username or password")

@@ -84,3 +84,60 @@ def backup(
     else:
         console.print(f"已备份业务数据库 / operational DB backed up: {dest} ({size} bytes)",
                       markup=False, highlight=False)  # fmt: skip
+
+
+@app.command("restore")
+@handle_errors
+def restore(
+    backup: Annotated[
+        Path | None,
+        typer.Argument(help="SQLite backup file to restore (none: finish a pg_restore or a copy)"),
+    ] = None,
+    revocations_from: Annotated[
+        str | None,
+        typer.Option(
+            "--revocations-from",
+            help="URL of the previous database whose revoked tokens, disabled users and "
+            "passwords are kept (default with a backup file: the database being replaced)",
+        ),
+    ] = None,
+    revoke_all_tokens: Annotated[
+        bool, typer.Option(help="no previous database: revoke every API token of the backup")
+    ] = False,
+    keep_tokens: Annotated[
+        bool,
+        typer.Option(help="no previous database: keep the backup's tokens (none revoked since)"),
+    ] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Restore the operational DB; tokens and users revoked since the backup stay revoked.
+
+    Every login session is ended. Stop the server first.
+
+    Example: zhengwu db restore /backup/zhengwu.db
+    Example: zhengwu db restore --revocations-from postgresql+psycopg://zhengwu@db/zhengwu
+    """
+    from zhengwu.db.engine import get_engine
+    from zhengwu.db.restore import restore as restore_database
+
+    engine = get_engine(migrate=False)
+    try:
+        report = restore_database(
+            engine, backup=backup, revocations_from=revocations_from,
+            revoke_all_tokens=revoke_all_tokens, keep_tokens=keep_tokens,
+        )  # fmt: skip
+    finally:
+        engine.dispose()  # the next command (zhengwu db upgrade) reads the restored state
+    if json_out:
+        print_json(report.as_dict())
+        return
+    console.print(
+        f"已恢复业务数据库 / operational DB restored; 吊销记录来自 / revocations from: "
+        f"{report.previous}\n"
+        f"  结束会话 / sessions ended: {report.sessions_ended}; "
+        f"吊销令牌 / tokens revoked: {report.tokens_revoked}; "
+        f"停用用户 / users disabled: {report.users_disabled}; "
+        f"沿用现密码 / current passwords kept: {report.passwords_kept}\n"
+        "下一步 / next: zhengwu db upgrade",
+        markup=False, highlight=False,
+    )  # fmt: skip

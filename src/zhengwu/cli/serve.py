@@ -38,8 +38,13 @@ def serve_command(
     Example: zhengwu serve --host 0.0.0.0 --port 8000
     Example: zhengwu serve --no-worker   (with `zhengwu worker` in its own service)
     """
+    from zhengwu.db.engine import get_engine
+    from zhengwu.db.restore import refuse_pending
     from zhengwu.servicedesk import deadlines
 
+    unmigrated = get_engine(migrate=False)
+    refuse_pending(unmigrated)  # a copied backup: `zhengwu db restore` first
+    unmigrated.dispose()
     # The desk calendar: an unreadable file stops the start; a provisional year is logged.
     deadlines.warn_at_start()
     background = background_worker(worker)

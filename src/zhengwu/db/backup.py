@@ -2,7 +2,8 @@
 
 SQLite is copied with its online backup API, page by page inside read transactions, so the
 copy is one consistent state even while the server and the worker write. PostgreSQL has
-its own tool for that (``pg_dump``); this module refuses it with that advice.
+its own tool for that (``pg_dump``); this module refuses it with that advice. The copy is
+marked as not yet restored (see :mod:`zhengwu.db.restore`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from zhengwu.db.restore import RESTORE_PENDING
 from zhengwu.errors import ConflictError, InvalidInputError
 
 
@@ -34,6 +36,9 @@ def backup_sqlite(engine: Engine, dest: Path) -> int:
         out = sqlite3.connect(partial)
         try:
             src.backup(out)
+            # Marked as a copy not yet restored: a server refuses it until `zhengwu db
+            # restore` has carried the later revocations in (zhengwu.db.restore).
+            out.execute(f"PRAGMA user_version = {RESTORE_PENDING}")
         finally:
             out.close()
     finally:

@@ -16,6 +16,7 @@ from zhengwu.index import models as index_models
 from zhengwu.ingest import models as ingest_models
 from zhengwu.library import models as library_models
 from zhengwu.outbox import models as outbox_models
+from zhengwu.ratelimit import models as ratelimit_models
 from zhengwu.regions import models as regions_models
 from zhengwu.rescue import models as rescue_models
 from zhengwu.search import models as search_models
@@ -33,6 +34,7 @@ __all__ = [
     "library_models",
     "open311_models",
     "outbox_models",
+    "ratelimit_models",
     "regions_models",
     "rescue_models",
     "search_models",

@@ -70,8 +70,10 @@ api = APIRouter(prefix="/api/rescue", tags=["rescue 应急求助"])
 def setup(app: FastAPI) -> None:
     """Give the app its own limiters for anonymous submissions (limit and window: settings)
     and citizens' follow-ups."""
-    app.state.rescue_limiter = throttle.from_settings()
-    app.state.rescue_followup_limiter = SubmissionLimiter(limit=FOLLOWUP_CALLS)
+    app.state.rescue_limiter = throttle.from_settings(app.state.engine)
+    app.state.rescue_followup_limiter = SubmissionLimiter(
+        limit=FOLLOWUP_CALLS, scope="rescue-followup", engine=app.state.engine
+    )
 
 
 # -- incidents -----------------------------------------------------------------------------

@@ -61,7 +61,7 @@ _FORM_FIELDS = (
 
 def setup(app: FastAPI) -> None:
     """Give the app its own limiter of anonymous submissions."""
-    app.state.desk_intake_limiter = SlidingWindow(ANON_LIMIT, ANON_WINDOW_SECONDS)
+    app.state.desk_intake_limiter = SlidingWindow(ANON_LIMIT, ANON_WINDOW_SECONDS, app.state.engine)
 
 
 def _wants_html(request: Request) -> bool:

@@ -1,36 +1,28 @@
-"""A per-client sliding-window limit for anonymous submissions (in-process).
+"""A per-client sliding-window limit for anonymous submissions.
 
-One server process counts its own clients; behind several workers each counts apart, which
-still bounds a flood by workers × limit — enough against a script, and it needs no store.
+Counted in the database by default, so every server process (``--workers N``, several
+servers behind a proxy) shares one limit; see :mod:`zhengwu.ratelimit.service`.
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import defaultdict, deque
+from sqlalchemy import Engine
 
+from zhengwu.ratelimit import service as ratelimit_service
 from zhengwu.servicedesk.errors import IntakeThrottledError
 
 
 class SlidingWindow:
     """Allow at most ``limit`` events per ``window`` seconds for each key."""
 
-    def __init__(self, limit: int, window: float) -> None:
+    def __init__(self, limit: int, window: float, engine: Engine | None = None) -> None:
         self.limit = limit
         self.window = window
-        self._events: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
+        self._limiter = ratelimit_service.limiter("desk-intake", limit, window, engine)
 
     def hit(self, key: str) -> None:
         """Count one event for ``key``; raise IntakeThrottledError (429) over the limit."""
-        now = time.monotonic()
-        with self._lock:
-            events = self._events[key]
-            while events and now - events[0] > self.window:
-                events.popleft()
-            if len(events) >= self.limit:
-                raise IntakeThrottledError(
-                    "提交过于频繁，请稍后再试", "too many submissions from this client; try later"
-                )
-            events.append(now)
+        if not self._limiter.allow(key):
+            raise IntakeThrottledError(
+                "提交过于频繁，请稍后再试", "too many submissions from this client; try later"
+            )

@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from zhengwu import __version__
 from zhengwu.db.engine import get_engine, session_factory
 from zhengwu.db.models import configure_models
+from zhengwu.db.restore import refuse_pending
 from zhengwu.errors import BusyError, InvalidInputError, ZhengwuError
 from zhengwu.validation_text import message_en, message_zh
 
@@ -54,6 +55,8 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         "(诉求办理), emergency help (应急求助). Open311 GeoReport v2 lives under /open311/v2/.",
     )
     app.state.engine = engine or get_engine()
+    # A copied backup would revive the tokens and sessions revoked since it was taken.
+    refuse_pending(app.state.engine)
     app.state.session_factory = session_factory(app.state.engine)
 
     @app.exception_handler(ZhengwuError)

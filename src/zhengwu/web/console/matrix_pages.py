@@ -49,6 +49,8 @@ CANDIDATES = 20
 # Rows per page of the member and failing-account tables: a national matrix has thousands
 # of members, and one row each (with its remove form) made a page of megabytes.
 MEMBER_PAGE = 100
+# Matrices per page of one level of the tree (the top level, or one matrix's sub-matrices).
+TREE_PAGE = 100
 
 
 def _children(session: Session) -> dict[int | None, list[Matrix]]:
@@ -86,24 +88,66 @@ def get_overseen(session: Session, principal: Principal, matrix_id: int) -> Matr
 
 
 @router.get("", response_class=HTMLResponse)
-def matrices(request: Request, db: ConsoleDB, principal: Viewer) -> Response:
-    """List the matrices as a tree with member counts (admin) or open the office's own."""
+def matrices(
+    request: Request, db: ConsoleDB, principal: Viewer,
+    parent: Annotated[int | None, Query()] = None, offset: Annotated[int, Query()] = 0,
+) -> Response:  # fmt: skip
+    """List one level of the matrix tree (admin) or open the office's own matrix.
+
+    The top level first, 100 a page; ``parent`` lists the sub-matrices of one matrix. With
+    JavaScript the page expands a matrix in place from ``GET /api/matrices?parent_id=``.
+    """
     require(principal, "matrix")
     if principal.role == "matrix_office" and principal.matrix_id is not None:
         return RedirectResponse(f"/console/matrix/{principal.matrix_id}", status_code=303)
-    return _list_page(request, db, principal)
+    return _list_page(request, db, principal, parent_id=parent, offset=offset)
 
 
 def _list_page(
     request: Request, db: Session, principal: Principal, *, error: ZhengwuError | None = None,
-    values: dict[str, str] | None = None,
+    values: dict[str, str] | None = None, parent_id: int | None = None, offset: int = 0,
 ) -> HTMLResponse:  # fmt: skip
-    found = list(db.scalars(access.manageable_matrices(principal)))
-    rows = [row for root in accounts_service.matrix_tree(db, found) for row in root.walk()]
-    return render(
-        request, "matrix_list.html", area="matrix", rows=rows, error=error, values=values or {},
-        kinds=KIND_LABELS, status_code=error.status_code if error else 200,
+    """Render one level of the tree: a page of matrices with their member and child counts.
+
+    A national tree has hundreds of thousands of matrices: the page never reads more than
+    one page of one level (counted, sorted and cut in the database).
+    """
+    parent = get_overseen(db, principal, parent_id) if parent_id is not None else None
+    query = access.manageable_matrices(principal)
+    total = accounts_service.matrix_page(
+        db, query=query, parent_id=parent_id, top=parent is None, limit=1
+    )[0]
+    pager = Pager(total=total, offset=offset, size=TREE_PAGE,
+                  params={"parent": parent_id}, anchor="tree")  # fmt: skip
+    _, found = accounts_service.matrix_page(
+        db, query=query, parent_id=parent_id, top=parent is None, limit=TREE_PAGE,
+        offset=pager.offset,
     )  # fmt: skip
+    ids = [m.id for m in found]
+    among = None if principal.role == "admin" else access.manageable_matrix_ids(principal)
+    members = accounts_service.member_counts(db, ids) if ids else {}
+    children = accounts_service.child_counts(db, ids, among=among) if ids else {}
+    rows = [(m, members.get(m.id, 0), children.get(m.id, 0)) for m in found]
+    return render(
+        request, "matrix_list.html", area="matrix", rows=rows, pager=pager, parent=parent,
+        trail=_ancestors(db, parent), error=error, values=values or {}, kinds=KIND_LABELS,
+        status_code=error.status_code if error else 200,
+    )  # fmt: skip
+
+
+def _ancestors(db: Session, matrix: Matrix | None) -> list[Matrix]:
+    """Return the matrices above ``matrix``, the top first (for the page's trail)."""
+    trail: list[Matrix] = []
+    seen: set[int] = set()
+    parent_id = matrix.parent_id if matrix is not None else None
+    while parent_id is not None and parent_id not in seen:  # a cycle in bad data ends it
+        seen.add(parent_id)
+        above = db.get(Matrix, parent_id)
+        if above is None:
+            break
+        trail.insert(0, above)
+        parent_id = above.parent_id
+    return trail
 
 
 @router.post("", response_class=HTMLResponse)
