@@ -13,11 +13,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from zhengwu.audit import service as audit_service
+from zhengwu.auth.principal import Principal
 from zhengwu.content.store import connect
 from zhengwu.db.base import utcnow
 from zhengwu.errors import ConflictError, InvalidInputError
 from zhengwu.outbox import service as outbox_service
-from zhengwu.auth.principal import Principal
 from zhengwu.rescue import access, dispatch, intake, priority
 from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.channels import intake_file, intake_from_posts

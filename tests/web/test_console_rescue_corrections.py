@@ -170,8 +170,10 @@ def test_manual_entry_and_set_aside_pages(
     listing = client.get(f"/console/rescue/{world.incident_id}/set-aside").text
     assert "经三路那边还有人吗" in listing and "not a help post" in listing
     # The post's link, author and post time (Beijing), as its source will keep them.
-    assert ('<a class="set-aside-link" href="https://m.weibo.cn/detail/77" rel="noopener'
-            ' noreferrer" target="_blank">77</a>') in listing
+    assert (
+        '<a class="set-aside-link" href="https://m.weibo.cn/detail/77" rel="noopener'
+        ' noreferrer" target="_blank">77</a>'
+    ) in listing
     assert "发布者 经三路街坊" in listing and "发帖 2021-07-20 20:05" in listing
     # A link that is not a web address is shown as text, never as a link to follow.
     assert 'href="javascript:' not in listing and "javascript:alert(1)" in listing
