@@ -368,3 +368,49 @@ def test_request_ratings_migration_brings_back_the_ratings_reopening_erased(
     migrate.upgrade(empty_engine)  # every head, as `zhengwu db upgrade` does
     assert "request_ratings" in inspect(empty_engine).get_table_names()
     assert migrate.ensure_current(empty_engine) is False
+
+
+def test_set_aside_origin_migration_keeps_old_rows_which_still_promote(
+    empty_engine: Engine,
+) -> None:
+    from zhengwu.auth.principal import Principal
+    from zhengwu.rescue import intake
+    from zhengwu.rescue.models import SetAside
+
+    migrate.upgrade(empty_engine, "0024")  # the rescue branch as it was before 0027
+    assert "url" not in _columns(empty_engine, "help_set_aside")
+    with empty_engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO rescue_incidents (id, name, type, status, regions, hashtags, keywords,"
+            " starts_at, reverify_hours, created_at) VALUES (5, '旧灾情', 'flood', 'active',"
+            " '[\"410100\"]', '[]', '[]', '2021-07-20 00:00:00', 6.0, '2021-07-20 00:00:00')"
+        ))  # fmt: skip
+        conn.execute(text(
+            "INSERT INTO help_set_aside (incident_id, kind, channel, platform, post_id, reason,"
+            " text, created_at) VALUES (5, 'ignored', 'post', 'weibo', '10', '不是求助信息',"
+            " '#郑州暴雨互助# 经三路12号院那边还有人吗，好几天没消息了', '2021-07-20 03:00:00')"
+        ))  # fmt: skip
+    migrate.upgrade(empty_engine, "0027")
+    columns = _columns(empty_engine, "help_set_aside")
+    assert all(columns[name]["nullable"] for name in ("url", "author", "posted_at"))
+    assert isinstance(columns["url"]["type"], sa.String)
+    assert (columns["url"]["type"].length, columns["author"]["type"].length) == (256, 128)
+    assert isinstance(columns["posted_at"]["type"], sa.DateTime)
+    with empty_engine.connect() as conn:
+        rows = conn.execute(text("SELECT post_id, url, author, posted_at FROM help_set_aside"))
+        assert [tuple(r) for r in rows] == [("10", None, None, None)]
+    _downgrade(empty_engine, "0024")
+    assert "url" not in _columns(empty_engine, "help_set_aside")
+    with empty_engine.connect() as conn:  # the row stays
+        assert conn.execute(text("SELECT post_id FROM help_set_aside")).scalars().all() == ["10"]
+    migrate.upgrade(empty_engine)  # every head, as `zhengwu db upgrade` does
+    assert migrate.ensure_current(empty_engine) is False
+    # The old row, with no link, author or post time, still promotes: from when it was set aside.
+    dispatcher = Principal(role="dispatcher", username="d", display_name="调度员")
+    with Session(empty_engine) as session:
+        old = session.scalars(select(SetAside)).one()
+        request = intake.promote(session, set_aside=old, actor=dispatcher, reason="家属来电")
+        source = request.sources[0]
+        assert (source.url, source.author) == (None, None)
+        assert source.posted_at == request.reported_at == datetime(2021, 7, 20, 3, 0, tzinfo=UTC)
+        session.commit()

@@ -3,6 +3,7 @@ edit a request's fields, merge two requests the de-duplicator missed, split one 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -265,7 +266,8 @@ def test_manual_entry_and_set_aside_inputs(world: World, committed_engine: Engin
                    json={"text": "x", "phone": "not-a-phone"})  # fmt: skip
     assert bad.status_code == 422
     # Set-aside posts are listed with their reason and can be promoted.
-    posts = [{"post_id": i, "text": t, "posted_at": START.isoformat()}
+    posts = [{"post_id": i, "text": t, "posted_at": START.isoformat(), "author": f"u{i}",
+              "url": f"https://m.weibo.cn/detail/{i}"}
              for i, t in (("9", PRAYER), ("10", TERSE))]  # fmt: skip
     report = api.post(f"/api/rescue/incidents/{iid}/posts", json=posts, headers=dispatcher).json()
     assert report["ignored"] == 2
@@ -277,6 +279,9 @@ def test_manual_entry_and_set_aside_inputs(world: World, committed_engine: Engin
     assert page["total"] == 2
     terse = next(i for i in page["items"] if i["post_id"] == "10")
     assert "not a help post" in terse["reason"] and terse["text"] == TERSE
+    # Where it came from, as its source will show it (a verifier sees requests in full).
+    assert (terse["url"], terse["author"]) == ("https://m.weibo.cn/detail/10", "u10")
+    assert datetime.fromisoformat(terse["posted_at"]) == START
     assert api.get(f"/api/rescue/incidents/{iid}/set-aside?kind=quarantined",
                    headers=verifier).json()["total"] == 0  # fmt: skip
     no_reason = api.post(f"/api/rescue/set-aside/{terse['id']}/promote", json={"reason": " "},
@@ -286,6 +291,9 @@ def test_manual_entry_and_set_aside_inputs(world: World, committed_engine: Engin
                         json={"reason": "邻居在找人，需核实"}, headers=dispatcher)  # fmt: skip
     assert promoted.status_code == 201, promoted.text
     assert [s["post_id"] for s in promoted.json()["sources"]] == ["10"]
+    (source,) = promoted.json()["sources"]
+    assert (source["url"], source["author"]) == ("https://m.weibo.cn/detail/10", "u10")
+    assert source["posted_at"] == promoted.json()["reported_at"] == terse["posted_at"]
     assert _audit(committed_engine, promoted.json()["id"], "promote")[0].data["post_id"] == "10"
     after = api.get(f"/api/rescue/incidents/{iid}/set-aside", headers=verifier).json()
     assert [i["post_id"] for i in after["items"]] == ["9"]

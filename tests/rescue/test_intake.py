@@ -13,11 +13,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from zhengwu.audit import service as audit_service
+from zhengwu.auth.principal import Principal
 from zhengwu.content.store import connect
 from zhengwu.db.base import utcnow
 from zhengwu.errors import ConflictError, InvalidInputError
 from zhengwu.outbox import service as outbox_service
-from zhengwu.rescue import dispatch, intake
+from zhengwu.rescue import access, dispatch, intake, priority
 from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.channels import intake_file, intake_from_posts
 from zhengwu.rescue.merge import HelpPostIn
@@ -25,7 +26,7 @@ from zhengwu.rescue.models import HelpSource, Incident, SetAside, Team
 from zhengwu.rescue.schemas import HelpSubmission
 from zhengwu.simulate.helpposts import write_help_posts
 
-from .conftest import COPY, DISPATCHER, ORIGINAL, OTHER, PRAYER, UPDATE, post, repost
+from .conftest import COPY, DISPATCHER, ORIGINAL, OTHER, PRAYER, UPDATE, at, post, repost
 
 
 def _first_batch() -> list[HelpPostIn]:
@@ -333,3 +334,67 @@ def test_intake_from_the_store_takes_untagged_help_posts_by_area(
                          starts_at=datetime(2021, 7, 20, tzinfo=UTC))  # fmt: skip
     assert sorted(p.post_id for p in matching_posts(con, incident=bare)) == ["1", "3"]
     con.close()
+
+
+# A help post the extractor does not read as help: no phone, no count, no need words.
+TERSE = "#郑州暴雨互助# 经三路12号院那边还有人吗，好几天没消息了"
+
+
+def _origin(source: HelpSource) -> tuple[str | None, str | None, datetime]:
+    return source.url, source.author, source.posted_at
+
+
+def test_a_promoted_post_keeps_its_link_author_and_post_time(
+    session: Session, make_incident: Callable[..., Incident]
+) -> None:
+    incident = make_incident()
+    # Posted at 00:00, crawled and set aside ten hours later; a help post beside it.
+    terse, help_post = post("10", TERSE), post("1", ORIGINAL)
+    batch = intake.take_in(session, incident=incident, posts=[terse, help_post],
+                           actor=DISPATCHER, now=at(600))  # fmt: skip
+    assert batch.report.ignored == 1
+    aside = session.scalars(select(SetAside).where(SetAside.post_id == "10")).one()
+    assert (aside.url, aside.author, aside.posted_at, aside.created_at) == (
+        "https://m.weibo.cn/detail/10", "u10", at(0), at(600),
+    )  # fmt: skip
+    request = intake.promote(session, set_aside=aside, actor=DISPATCHER, reason="邻居在找人")
+    (source,) = request.sources
+    # The same link, author and post time as the help post taken in at once.
+    extracted = batch.requests[("weibo", "1")].sources[0]
+    assert _origin(extracted) == (help_post.url, help_post.author, at(0))
+    assert _origin(source) == (terse.url, terse.author, at(0))
+    assert request.reported_at == at(0)
+    # Two hours after it was set aside it has waited twelve: counted from the post.
+    assert priority.parts(request, now=at(720))["waiting"] == 12.0
+    assert session.scalar(select(func.count()).select_from(SetAside)) == 0
+
+
+def test_a_row_set_aside_before_its_origin_was_kept_still_promotes(
+    session: Session, make_incident: Callable[..., Incident]
+) -> None:
+    incident = make_incident()
+    # As a row set aside before migration 0027 reads: no link, author or post time.
+    old = SetAside(incident_id=incident.id, kind="ignored", channel="post", platform="weibo",
+                   post_id="11", reason="不是求助信息", text=TERSE, created_at=at(90))  # fmt: skip
+    session.add(old)
+    session.flush()
+    request = intake.promote(session, set_aside=old, actor=DISPATCHER, reason="家属来电")
+    assert _origin(request.sources[0]) == (None, None, at(90))
+    assert request.reported_at == at(90)  # when it was set aside: all that is known
+    assert priority.parts(request, now=at(150))["waiting"] == 1.0
+
+
+@pytest.mark.parametrize(("role", "shown"), [("dispatcher", True), ("verifier", True),
+                                             ("admin", True), ("team", False),
+                                             ("public", False)])  # fmt: skip
+def test_set_aside_link_and_author_are_shown_like_a_sources(
+    session: Session, make_incident: Callable[..., Incident], role: str, shown: bool
+) -> None:
+    incident = make_incident()
+    intake.take_in(session, incident=incident, posts=[post("12", TERSE)], actor=DISPATCHER)
+    aside = session.scalars(select(SetAside).where(SetAside.post_id == "12")).one()
+    viewer = Principal(role=role, username=role, display_name=role, team_id=1)
+    seen = access.set_aside_view(viewer, aside)
+    expected = ("https://m.weibo.cn/detail/12", "u12") if shown else (None, None)
+    assert (seen.url, seen.author) == expected
+    assert seen.posted_at == at(0) and seen.text == TERSE

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -156,3 +157,41 @@ def test_a_cell_a_spreadsheet_kept_as_text_loses_its_apostrophe(
         4,
     )
     assert "'" not in request.sources[0].text
+
+
+DATED = """姓名,地址,人数,情况,紧急程度,联系方式,是否核实,时间,链接
+张建国,郑州市金水区文化路32号院3号楼,8,老人孩子被困,超级紧急,13800001111,否,2021-07-20 09:30,https://weibo.com/1/A1
+孙七,郑州市惠济区江山路8号院,2,车被困,一般,13600004444,是的吧,2021-07-20 10:15,https://weibo.com/1/B2
+周八,郑州市中原区桐柏路9号院,2,被困,一般,13500005555,否,某天,https://weibo.com/1/C3
+"""
+
+
+def test_a_refused_row_promoted_keeps_its_link_sheet_and_time(
+    session: Session, make_incident: Callable[..., Incident], tmp_path: Path
+) -> None:
+    incident = make_incident()
+    path = _sheet(tmp_path, DATED)
+    report = import_csv(session, incident=incident, path=path, actor=DISPATCHER)
+    assert (report.new_requests, report.quarantined) == (1, 2)
+    taken = session.scalars(select(HelpSource).where(HelpSource.incident_id == incident.id)).one()
+    assert (taken.url, taken.author, taken.posted_at) == (
+        "https://weibo.com/1/A1", path.name, datetime(2021, 7, 20, 1, 30, tzinfo=UTC),
+    )  # fmt: skip
+    refused = {a.url: a for a in session.scalars(select(SetAside).where(
+        SetAside.incident_id == incident.id))}  # fmt: skip
+    sun, zhou = refused["https://weibo.com/1/B2"], refused["https://weibo.com/1/C3"]
+    assert "是否核实" in sun.reason and "unreadable time" in zhou.reason
+    assert (sun.author, sun.posted_at) == (path.name, datetime(2021, 7, 20, 2, 15, tzinfo=UTC))
+    assert (zhou.author, zhou.posted_at) == (path.name, None)  # its 时间 could not be read
+    request = intake.promote(session, set_aside=sun, actor=DISPATCHER, reason="电话核实有人被困")
+    (source,) = request.sources
+    # Like the row taken in at once: the sheet's link, the sheet as author, the row's time.
+    assert (source.channel, source.url, source.author, source.posted_at) == (
+        "csv", "https://weibo.com/1/B2", path.name, datetime(2021, 7, 20, 2, 15, tzinfo=UTC),
+    )  # fmt: skip
+    # It counts from the row's time, not from the import (the refused row's raw text also
+    # carries its time, which the extractor may read as a stated time: the earlier wins).
+    assert request.reported_at <= source.posted_at < sun.created_at
+    late = intake.promote(session, set_aside=zhou, actor=DISPATCHER, reason="家属来电")
+    assert late.sources[0].url == "https://weibo.com/1/C3"
+    assert late.reported_at == zhou.created_at  # no readable time: when it was set aside

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from zhengwu.audit.models import AuditEntry
 from zhengwu.auth import service as auth_service
+from zhengwu.rescue.models import HelpSource
 
 from .test_console_world import ConsoleWorld, build_console_world, login
 
@@ -159,17 +161,33 @@ def test_manual_entry_and_set_aside_pages(
     with Session(committed_engine) as session:
         incident = rescue_service.get_incident(session, incident_id=world.incident_id)
         intake.take_in(session, incident=incident, actor=rescue_service.SYSTEM, posts=[
-            HelpPostIn(post_id="77", text="#郑州暴雨互助# 经三路那边还有人吗，好几天没消息了")])  # fmt: skip
+            HelpPostIn(post_id="77", text="#郑州暴雨互助# 经三路那边还有人吗，好几天没消息了",
+                       author="经三路街坊", url="https://m.weibo.cn/detail/77",
+                       posted_at=datetime(2021, 7, 20, 12, 5, tzinfo=UTC)),
+            HelpPostIn(post_id="78", text="#郑州暴雨互助# 祈福郑州，愿大家平安！",
+                       url="javascript:alert(1)")])  # fmt: skip
         session.commit()
     listing = client.get(f"/console/rescue/{world.incident_id}/set-aside").text
     assert "经三路那边还有人吗" in listing and "not a help post" in listing
-    found = re.search(r'id="set-aside-(\d+)"', listing)
-    assert found is not None
-    promoted = client.post(f"/console/rescue/set-aside/{found[1]}/promote",
+    # The post's link, author and post time (Beijing), as its source will keep them.
+    assert (
+        '<a class="set-aside-link" href="https://m.weibo.cn/detail/77" rel="noopener'
+        ' noreferrer" target="_blank">77</a>'
+    ) in listing
+    assert "发布者 经三路街坊" in listing and "发帖 2021-07-20 20:05" in listing
+    # A link that is not a web address is shown as text, never as a link to follow.
+    assert 'href="javascript:' not in listing and "javascript:alert(1)" in listing
+    rows = dict(re.findall(r'<tr id="set-aside-(\d+)">(.*?)</tr>', listing, re.S))
+    found = next(i for i, row in rows.items() if "/detail/77" in row)
+    promoted = client.post(f"/console/rescue/set-aside/{found}/promote",
                            data={"csrf_token": csrf, "reason": "家属来电确认在找人"})  # fmt: skip
     assert promoted.status_code == 303
+    with Session(committed_engine) as session:
+        source = session.scalars(select(HelpSource).where(HelpSource.post_id == "77")).one()
+        assert (source.url, source.author) == ("https://m.weibo.cn/detail/77", "经三路街坊")
+        assert source.posted_at == datetime(2021, 7, 20, 12, 5, tzinfo=UTC)
     assert "经三路那边还有人吗" in client.get(promoted.headers["location"]).text
-    assert "没有未受理的记录" in client.get(f"/console/rescue/{world.incident_id}/set-aside").text
+    assert "/detail/77" not in client.get(f"/console/rescue/{world.incident_id}/set-aside").text
     client.cookies.clear()
     login(client, "team")
     assert client.get(f"/console/rescue/{world.incident_id}/set-aside").status_code == 403

@@ -12,6 +12,8 @@ duplicate rescues). So:
   as the county's centre, texts masked, the mirrors' authors and links hidden.
 
 :func:`view` is the only place that decides; every route and the board go through it.
+The inputs intake set aside (未受理) show their posts' links and authors by the same rule
+(:func:`set_aside_view`): to the roles that see requests in full, to no one else.
 A team's own contact person is personal data too: :func:`team_view` shows it to the
 dispatchers who call teams out and to the team's members, masked to everyone else.
 An incident's situation description (灾情说明) is written for the public, but coordinators
@@ -42,12 +44,13 @@ from zhengwu.privacy import (
 )
 from zhengwu.privacy.address import DOOR_MASK
 from zhengwu.rescue import priority
-from zhengwu.rescue.models import HelpRequest, HelpSource, Incident, Team
+from zhengwu.rescue.models import HelpRequest, HelpSource, Incident, SetAside, Team
 from zhengwu.rescue.schemas import (
     FulfilmentView,
     HelpRequestView,
     IncidentRead,
     PriorityView,
+    SetAsideView,
     SourceView,
     TeamRead,
     VerificationView,
@@ -186,6 +189,16 @@ def _source(
         kind=source.kind, merged_by=source.merged_by, score=source.score,
         notified_at=source.notified_at,
     )  # fmt: skip
+
+
+def set_aside_view(principal: Principal, item: SetAside) -> SetAsideView:
+    """Return a set-aside input as ``principal`` may see it: its link and author as on a
+    request's sources (:func:`_source`), shown to the roles that see requests in full and
+    hidden from everyone else (a set-aside input belongs to no team)."""
+    shown = SetAsideView.model_validate(item)
+    if principal.role in FULL_ROLES:
+        return shown
+    return shown.model_copy(update={"url": None, "author": None})
 
 
 def view(

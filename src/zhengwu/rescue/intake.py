@@ -276,7 +276,8 @@ def take_in(
         session.add(
             SetAside(incident_id=incident.id, kind="ignored", channel=channel,
                      platform=item.post.platform, post_id=item.post.post_id, reason=reason,
-                     text=item.post.text, created_at=now)
+                     text=item.post.text, url=item.post.url, author=item.post.author,
+                     posted_at=item.post.posted_at, created_at=now)
         )  # fmt: skip
         report.ignored += 1
     clusters = merge.group(helpful)
@@ -458,13 +459,19 @@ def promote(session: Session, *, set_aside: SetAside, actor: Principal, reason: 
 
     The input is taken in as help (extraction, merge with the requests it repeats,
     triage) on its own channel; the set-aside record goes, the audit keeps its reason.
+    Its source keeps the link, author and post time recorded when it was set aside, as
+    a post taken in at once would, and the request counts as reported when it was posted
+    (its waiting time and priority). An input set aside before these were recorded
+    (migration 0027), or one that did not say when it was posted, counts from when it was
+    set aside.
     """
     actor.require(*MANUAL_ROLES)
     if not reason.strip():
         raise InvalidInputError("转为求助需要填写理由", "promoting an input needs a reason")
     incident = rescue_service.get_incident(session, incident_id=set_aside.incident_id)
     post = HelpPostIn(platform=set_aside.platform, post_id=set_aside.post_id,
-                      text=set_aside.text, posted_at=set_aside.created_at)  # fmt: skip
+                      text=set_aside.text, url=set_aside.url, author=set_aside.author,
+                      posted_at=set_aside.posted_at or set_aside.created_at)  # fmt: skip
     was = {"set_aside": set_aside.id, "kind": set_aside.kind, "why": set_aside.reason,
            "post_id": set_aside.post_id}  # fmt: skip
     session.delete(set_aside)

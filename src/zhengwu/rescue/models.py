@@ -194,7 +194,7 @@ class MatchKey(Base):
 
 class SetAside(Base):
     """An input that did not become a request: a non-help post (ignored) or a bad CSV row
-    (quarantined), with the reason — recorded, never dropped."""
+    (quarantined), with the reason and where it came from — recorded, never dropped."""
 
     __tablename__ = "help_set_aside"
     __table_args__ = (UniqueConstraint("incident_id", "platform", "post_id"),)
@@ -207,6 +207,12 @@ class SetAside(Base):
     post_id: Mapped[str] = mapped_column(String(80))
     reason: Mapped[str] = mapped_column(String(256))
     text: Mapped[str] = mapped_column(Text)
+    # Where the post came from, as on its source once taken in (0027): a promoted post
+    # keeps its link and author, and counts as reported when it was posted. None for
+    # inputs set aside before 0027, and for what the input did not say.
+    url: Mapped[str | None] = mapped_column(String(256))
+    author: Mapped[str | None] = mapped_column(String(128))
+    posted_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -288,6 +288,11 @@ class SetAsideView(BaseModel):
     post_id: str
     reason: str
     text: str
+    # The post's link, author (handle or user id; a sheet row: the sheet) and post time,
+    # None when not recorded (set aside before 0027) or not for this viewer to see.
+    url: str | None = None
+    author: str | None = None
+    posted_at: datetime | None = None
     created_at: datetime
 
 

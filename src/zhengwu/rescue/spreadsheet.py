@@ -111,12 +111,9 @@ def _row(
     people_text = cells.get("people", "").strip()
     if people_text and not _PEOPLE.match(people_text):
         raise ValueError(f"人数「{people_text}」不是人数 / people is not a count")
-    posted = None
-    if cells.get("time", "").strip():
-        try:
-            posted = parse_time(cells["time"].strip())
-        except DateError:
-            raise ValueError(f"时间「{cells['time']}」无法识别 / unreadable time") from None
+    posted = _row_time(cells)
+    if posted is None and cells.get("time", "").strip():
+        raise ValueError(f"时间「{cells['time']}」无法识别 / unreadable time")
     labels = (("姓名", "name"), ("地址", "address"), ("人数", "people"), ("联系方式", "phone"),
               ("情况描述", "situation"))  # fmt: skip
     text = "".join(
@@ -139,6 +136,14 @@ def _row(
     verified = _flag(cells.get("verified", ""), "是否核实")
     rescued = _flag(cells.get("rescued", ""), "是否获救")
     return post, known, verified, rescued, warning
+
+
+def _row_time(cells: dict[str, str]) -> datetime | None:
+    """Return the 时间 of a row, or None when it has none or it cannot be read."""
+    try:
+        return parse_time(cells["time"].strip()) if cells.get("time", "").strip() else None
+    except DateError:
+        return None
 
 
 def import_csv(
@@ -173,7 +178,8 @@ def import_csv(
             key = "csv-row-" + hashlib.sha1(raw.encode()).hexdigest()[:20]
             bad[key] = SetAside(incident_id=incident.id, kind="quarantined", channel="csv",
                                 platform="csv", post_id=key, text=raw,
-                                reason=f"{path.name} 第 {number} 行：{exc}")  # fmt: skip
+                                reason=f"{path.name} 第 {number} 行：{exc}", author=path.name,
+                                url=cells.get("url") or None, posted_at=_row_time(cells))  # fmt: skip
             continue
         if warning:
             warnings.append(warning)

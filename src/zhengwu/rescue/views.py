@@ -48,7 +48,6 @@ from zhengwu.rescue.schemas import (
     RequestMerge,
     ResolveCreate,
     SetAsidePage,
-    SetAsideView,
     TeamCreate,
     TeamRead,
     TeamUpdate,
@@ -265,13 +264,13 @@ def list_set_aside(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> SetAsidePage:
     """Inputs intake set aside (not help, outside the regions: ``ignored``) and spreadsheet
-    rows it refused (``quarantined``), newest first, with the reason (dispatcher, verifier:
-    the texts are unmasked)."""
+    rows it refused (``quarantined``), newest first, with the reason, the post's link,
+    author and post time (dispatcher, verifier: the texts are unmasked)."""
     principal.require(*intake.MANUAL_ROLES)
     incident = rescue_service.get_incident(db, incident_id=incident_id)
     total, items = intake.set_asides(db, incident=incident, kind=kind, offset=offset,
                                      limit=limit)  # fmt: skip
-    return SetAsidePage(total=total, items=[SetAsideView.model_validate(i) for i in items])
+    return SetAsidePage(total=total, items=[access.set_aside_view(principal, i) for i in items])
 
 
 @api.post("/set-aside/{set_aside_id}/promote", response_model=HelpRequestView, status_code=201)

@@ -4,7 +4,8 @@
   a form and taken in through the same extraction, merge and triage as the posts
   (:func:`zhengwu.rescue.intake.enter_manual`, channel ``phone`` 电话/人工);
 - 未受理 (``/console/rescue/{id}/set-aside``): the posts intake set aside (not help,
-  outside the regions) and the spreadsheet rows it refused, each with its reason, and a
+  outside the regions) and the spreadsheet rows it refused, each with its reason, the
+  post's link, author and post time (:func:`zhengwu.rescue.access.set_aside_view`), and a
   form to take one as a request after all (:func:`zhengwu.rescue.intake.promote`).
 
 Both are for dispatchers and verifiers: the texts are shown unmasked.
@@ -18,7 +19,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from zhengwu.errors import InvalidInputError, ZhengwuError
-from zhengwu.rescue import intake
+from zhengwu.rescue import access, intake
 from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.schemas import HelpSubmission
 from zhengwu.web.console.base import ConsoleDB, ConsoleRoute, Pager, Viewer, Writer, render, require
@@ -85,8 +86,9 @@ def set_aside_list(
     pager = Pager(total=total, offset=offset, size=SET_ASIDE_PAGE, params={"kind": kind})
     _, items = intake.set_asides(db, incident=incident, kind=kind or None, offset=pager.offset,
                                  limit=SET_ASIDE_PAGE)  # fmt: skip
+    shown = [access.set_aside_view(principal, i) for i in items]
     return render(request, "rescue_set_aside.html", area="rescue", incident=incident,
-                  items=items, pager=pager, kind=kind, kinds=KINDS)  # fmt: skip
+                  items=shown, pager=pager, kind=kind, kinds=KINDS)  # fmt: skip
 
 
 @router.post("/set-aside/{set_aside_id}/promote", response_class=HTMLResponse)
