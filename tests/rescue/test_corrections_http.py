@@ -300,3 +300,29 @@ def test_manual_entry_and_set_aside_inputs(world: World, committed_engine: Engin
     # Re-sending the post changes nothing: it is now a request's source.
     again = api.post(f"/api/rescue/incidents/{iid}/posts", json=posts, headers=dispatcher).json()
     assert again["known"] == 2 and again["ignored"] == 0
+
+
+WECHAT = "#郑州暴雨互助# 求助！郑州市中原区桐柏路56号院，一家3口被困三楼，电话13566667777"
+
+
+def test_a_long_wechat_link_and_author_are_kept(world: World) -> None:
+    """A WeChat article's link runs past 256 characters and a display name past 128: the
+    post is taken in (PostgreSQL refused the whole batch before 0028) and its source shows
+    both whole; a link past 2,048 characters is a 422 naming the field."""
+    api, tokens, iid, _ = world
+    dispatcher = _auth(tokens["dispatcher"])
+    link = ("https://mp.weixin.qq.com/s?__biz=MzA3NjE1NzYxNQ==&mid=2651234567&idx=1"
+            "&sn=" + "0123456789abcdef" * 4 + "&chksm=" + "84f1c2a9b3" * 20 + "#rd")  # fmt: skip
+    author = "郑州市金水区应急管理局官方微信公众号转发" * 8
+    assert len(link) > 256 and len(author) > 128
+    sent = [{"post_id": "wx-1", "text": WECHAT, "posted_at": START.isoformat(),
+             "url": link, "author": author}]  # fmt: skip
+    report = api.post(f"/api/rescue/incidents/{iid}/posts", json=sent, headers=dispatcher)
+    assert report.status_code == 200, report.text
+    items = api.get(f"/api/rescue/incidents/{iid}/queue?limit=50", headers=dispatcher).json()
+    sources = [s for r in items["items"] for s in r["sources"] if s["post_id"] == "wx-1"]
+    assert sources and sources[0]["url"] == link
+    too_long = [{**sent[0], "post_id": "wx-2", "url": "https://a.cn/" + "x" * 2048}]
+    refused = api.post(f"/api/rescue/incidents/{iid}/posts", json=too_long, headers=dispatcher)
+    assert refused.status_code == 422
+    assert "url" in refused.text

@@ -345,6 +345,17 @@ def test_people_counts(text: str, people: int | None) -> None:
             datetime(2021, 7, 21, 7, tzinfo=BJ),
             datetime(2021, 7, 20, 22, 30, tzinfo=BJ),
         ),
+        # A post time in UTC, as the databases return it: 13:00 UTC is 21:00 in Beijing.
+        (
+            "晚上8点半被困",
+            datetime(2021, 7, 20, 13, tzinfo=timezone.utc),
+            datetime(2021, 7, 20, 20, 30, tzinfo=BJ),
+        ),
+        (
+            "昨晚11点半水进了家",
+            datetime(2021, 7, 20, 23, tzinfo=timezone.utc),
+            datetime(2021, 7, 20, 23, 30, tzinfo=BJ),
+        ),
         ("快一点来人", datetime(2021, 7, 21, 7, tzinfo=BJ), None),
         ("7月20日晚8点被困", None, None),
         ("2021年7月20日晚8点被困", None, datetime(2021, 7, 20, 20, tzinfo=BJ)),

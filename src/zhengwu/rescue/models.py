@@ -161,8 +161,8 @@ class HelpSource(Base):
     channel: Mapped[str] = mapped_column(String(8))  # post | form | csv | api
     platform: Mapped[str] = mapped_column(String(16))  # weibo … or the channel for others
     post_id: Mapped[str] = mapped_column(String(80))  # for forms/CSV: a generated id
-    url: Mapped[str | None] = mapped_column(String(256))
-    author: Mapped[str | None] = mapped_column(String(128))
+    url: Mapped[str | None] = mapped_column(String(2048))  # 0028: WeChat links are long
+    author: Mapped[str | None] = mapped_column(String(256))
     text: Mapped[str] = mapped_column(Text)
     posted_at: Mapped[datetime]
     kind: Mapped[str] = mapped_column(String(12))  # original | repost | copy | update
@@ -210,8 +210,8 @@ class SetAside(Base):
     # Where the post came from, as on its source once taken in (0027): a promoted post
     # keeps its link and author, and counts as reported when it was posted. None for
     # inputs set aside before 0027, and for what the input did not say.
-    url: Mapped[str | None] = mapped_column(String(256))
-    author: Mapped[str | None] = mapped_column(String(128))
+    url: Mapped[str | None] = mapped_column(String(2048))  # 0028: WeChat links are long
+    author: Mapped[str | None] = mapped_column(String(256))
     posted_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

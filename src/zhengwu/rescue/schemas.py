@@ -257,8 +257,8 @@ class PostSubmission(BaseModel):
     post_id: str = Field(min_length=1, max_length=80)
     text: str = Field(min_length=1, max_length=10_000)
     posted_at: datetime | None = None
-    author: str | None = None
-    url: str | None = None
+    author: str | None = Field(None, max_length=256)
+    url: str | None = Field(None, max_length=2048)
     is_repost: bool = False
     root_post_id: str | None = None
     root_text: str | None = None

@@ -95,7 +95,9 @@ def _matches(text: str) -> Iterator[re.Match[str]]:
 
 
 def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=BEIJING)
+    """Return ``value`` in Beijing time, where a post's clock times are read: a post time
+    kept in UTC (as the databases return it) must not turn "晚上8点半" into 04:30."""
+    return value.astimezone(BEIJING) if value.tzinfo else value.replace(tzinfo=BEIJING)
 
 
 def _clock(g: dict[str, str | None]) -> tuple[int, int] | None:
