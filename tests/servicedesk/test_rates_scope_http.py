@@ -34,8 +34,9 @@ def period(committed_engine: Engine, committed_world: World) -> str:
     """Take in one request per queue; return the month they were received in."""
     with Session(committed_engine) as s:
         made = {
-            key: service.create_request(s, intake=RequestIntake(source="form", text=text),
-                                        actor=PUBLIC)  # fmt: skip
+            key: service.create_request(
+                s, intake=RequestIntake(source="form", text=text), actor=PUBLIC
+            )
             for key, text in TEXTS.items()
         }
         s.commit()

@@ -599,10 +599,8 @@ def resolve_matrix(session: Session, ref: str) -> Matrix:
             f"no matrix {ref!r} (give its id, code or exact name)",
         )
     parents = {m.parent_id for m in found if m.parent_id is not None}
-    above: dict[int, str] = {
-        mid: name
-        for mid, name in session.execute(select(Matrix.id, Matrix.name).where(Matrix.id.in_(parents)))
-    }
+    named = select(Matrix.id, Matrix.name).where(Matrix.id.in_(parents))
+    above: dict[int, str] = {row.id: row.name for row in session.execute(named)}
 
     def described(m: Matrix) -> str:
         where = f" {m.adcode}" if m.adcode else ""

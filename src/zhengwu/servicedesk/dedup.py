@@ -15,7 +15,7 @@ import re
 import unicodedata
 from collections.abc import Collection
 
-from zhengwu.privacy import detect, is_published, phone_digits
+from zhengwu.privacy import Kind, detect, is_published, phone_digits
 
 COPY_SIMILARITY = 0.7
 COPY_WINDOW_DAYS = 30
@@ -89,6 +89,9 @@ def phone_digits_key(phone: str) -> str | None:
     return digits[-11:] if len(digits) >= 7 else None
 
 
+_PHONE: tuple[Kind, ...] = ("phone",)
+
+
 def phone_in_text(text: str, *, keep: Collection[str] = ()) -> str | None:
     """Return the first phone written in ``text`` (its last 11 digits), published numbers
     (``keep``) aside, or None.
@@ -96,7 +99,7 @@ def phone_in_text(text: str, *, keep: Collection[str] = ()) -> str | None:
     A social post's author often writes their number in the post ("电话13811112222"): intake
     keeps it as the request's phone, so that a lookup by phone finds the post's request.
     """
-    for span in detect(text, kinds=("phone",)):
+    for span in detect(text, kinds=_PHONE):
         if not is_published(span.value, keep):
             found = phone_digits_key(phone_digits(span.value))
             if found is not None:

@@ -133,7 +133,8 @@ def http_error(request: Request, exc: StarletteHTTPException) -> ZhengwuError | 
         allowed = (exc.headers or {}).get("Allow", "")
         return MethodNotAllowedError(
             f"{path} 不支持 {request.method} 请求" + (f"（可用：{allowed}）" if allowed else ""),
-            f"{request.method} is not allowed on {path}" + (f" (allowed: {allowed})" if allowed else ""),
+            f"{request.method} is not allowed on {path}"
+            + (f" (allowed: {allowed})" if allowed else ""),
         )
     return None
 
