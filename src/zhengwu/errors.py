@@ -36,6 +36,12 @@ class NotFoundError(ZhengwuError):
     status_code = 404
 
 
+class MethodNotAllowedError(ZhengwuError):
+    """The address exists, but not for this HTTP method."""
+
+    status_code = 405
+
+
 class ConflictError(ZhengwuError):
     """The action conflicts with the current state (illegal transition, concurrent edit)."""
 

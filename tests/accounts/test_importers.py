@@ -415,13 +415,78 @@ def test_matrix_parent_named_ambiguously_lists_the_candidates(
 ) -> None:
     path = tmp_path / "matrices.json"
     path.write_text(json.dumps([
-        {"id": "a", "name": "城区矩阵", "kind": "regional"},
-        {"id": "b", "name": "城区矩阵", "kind": "regional"},
+        {"id": "p1", "name": "郑州矩阵", "kind": "regional"},
+        {"id": "p2", "name": "洛阳矩阵", "kind": "regional"},
+        {"id": "a", "name": "城区矩阵", "kind": "regional", "parent": "p1"},
+        {"id": "b", "name": "城区矩阵", "kind": "regional", "parent": "p2"},
         {"id": "c", "name": "下级", "kind": "regional", "parent": "城区矩阵"},
         {"id": "d", "name": "下级二", "kind": "regional", "parent": "b"},
     ], ensure_ascii=False), encoding="utf-8")  # fmt: skip
     s = _run(session, "zhengwu-matrices", path)
-    assert (s.imported, s.quarantined) == (3, 1)
+    assert (s.imported, s.quarantined) == (5, 1)
     entry = session.scalars(select(QuarantineEntry)).one()
-    assert entry.source.endswith("[3]")
+    assert entry.source.endswith("[5]")
     assert "names several matrices, give its id: a, b" in entry.reason
+
+
+def _matrix_reasons(session: Session) -> dict[str, str]:
+    entries = session.scalars(
+        select(QuarantineEntry).where(QuarantineEntry.format == "zhengwu-matrices")
+    )
+    return {e.source.rsplit(":", 1)[1]: e.reason for e in entries}
+
+
+def test_a_matrix_adcode_must_name_a_division(session: Session, tmp_path: Path) -> None:
+    path = tmp_path / "matrices.json"
+    path.write_text(json.dumps([
+        {"id": "zz", "name": "郑州政务矩阵", "kind": "regional", "adcode": 410100},
+        {"id": "x", "name": "不存在的区", "kind": "regional", "adcode": "419999"},
+        {"id": "y", "name": "写错的区", "kind": "regional", "adcode": "4101"},
+        {"id": "cn", "name": "全国消防矩阵", "kind": "vertical", "sector": "消防", "adcode": "000000"},
+        {"id": "x1", "name": "不存在区的下级", "kind": "regional", "parent": "x"},
+    ], ensure_ascii=False), encoding="utf-8")  # fmt: skip
+    s = _run(session, "zhengwu-matrices", path)
+    _identity(s)
+    assert (s.imported, s.quarantined) == (2, 3)
+    by_ext = {m.external_id: m for m in session.scalars(select(Matrix))}
+    assert by_ext["zz"].adcode == "410100" and by_ext["cn"].adcode is None
+    reasons = _matrix_reasons(session)
+    assert "区划代码不存在 / unknown adcode (no such division): '419999'" in reasons["[2]"]
+    assert "adcode must be 6 digits: '4101'" in reasons["[3]"]
+    assert "第 2 行已被隔离" in reasons["[5]"]
+
+
+def test_siblings_of_one_name_are_quarantined_not_merged(session: Session, tmp_path: Path) -> None:
+    on_file = Matrix(name="金水区矩阵", kind="regional", external_id="old-js")
+    session.add(on_file)
+    session.flush()
+    path = tmp_path / "matrices.json"
+    path.write_text(json.dumps([
+        {"id": "zz", "name": "郑州矩阵", "kind": "regional"},
+        {"id": "ly", "name": "洛阳矩阵", "kind": "regional"},
+        {"id": "zz-sm", "name": "市场监管", "kind": "vertical", "sector": "市场监管", "parent": "zz"},
+        {"id": "ly-sm", "name": "市场监管", "kind": "vertical", "sector": "市场监管", "parent": "ly"},
+        {"id": "zz-sm2", "name": "市场监管", "kind": "vertical", "sector": "市场监管", "parent": "zz"},
+        {"id": "js", "name": "金水区矩阵", "kind": "regional"},  # a top-level one is on file
+        {"id": "zz", "name": "郑州矩阵", "kind": "regional"},  # the same id again
+    ], ensure_ascii=False), encoding="utf-8")  # fmt: skip
+    s = _run(session, "zhengwu-matrices", path)
+    _identity(s)
+    assert (s.imported, s.quarantined) == (4, 3)
+    named = sorted(
+        (m.name, m.external_id)
+        for m in session.scalars(select(Matrix).where(Matrix.name == "市场监管"))
+    )
+    assert named == [("市场监管", "ly-sm"), ("市场监管", "zz-sm")]  # one per city
+    assert (
+        session.scalar(select(func.count()).select_from(Matrix).where(Matrix.name == "金水区矩阵"))
+        == 1
+    )
+    reasons = _matrix_reasons(session)
+    assert "same parent) is already named '市场监管': [3] zz-sm" in reasons["[5]"]
+    assert "同一上级矩阵下已有同名矩阵「市场监管」" in reasons["[5]"]
+    assert "already named '金水区矩阵': old-js（库中 / on file）" in reasons["[6]"]
+    assert "repeated" in reasons["[7]"]
+    # Updating a matrix under its own name is no clash.
+    again = _run(session, "zhengwu-matrices", path)
+    assert (again.imported, again.quarantined) == (0, 3)

@@ -83,3 +83,56 @@ def test_an_unknown_role_lists_the_roles_in_both_languages(configured_database: 
     zh, en = [line for line in result.output.splitlines() if "king" in line]
     assert roles in zh and zh.startswith("错误")
     assert roles in en and en.startswith("Error")
+
+
+def test_create_resolves_the_matrix_by_id_code_or_name_and_lists_ambiguous_ones(
+    configured_database: str, committed_engine: Engine
+) -> None:
+    from zhengwu.accounts.models import Matrix
+
+    with Session(committed_engine) as s:
+        zz = Matrix(name="郑州政务新媒体矩阵", kind="regional", adcode="410100")
+        ly = Matrix(name="洛阳政务新媒体矩阵", kind="regional", adcode="410300")
+        s.add_all([zz, ly])
+        s.flush()
+        # Two cities' 市场监管 sub-matrices share a name; another's external id is zz's id.
+        zz_sm = Matrix(name="市场监管矩阵", kind="vertical", parent_id=zz.id, external_id="zz-sm")
+        ly_sm = Matrix(name="市场监管矩阵", kind="vertical", parent_id=ly.id)
+        tricky = Matrix(name="测试矩阵", kind="vertical", external_id=str(zz.id))
+        s.add_all([zz_sm, ly_sm, tricky])
+        s.commit()
+        ids = {"zz": zz.id, "ly": ly.id, "zz_sm": zz_sm.id, "ly_sm": ly_sm.id,
+               "tricky": tricky.id}  # fmt: skip
+
+    def matrix_of(username: str) -> int | None:
+        with Session(committed_engine) as s:
+            return auth_service.get_user(s, username=username).matrix_id
+
+    password = ["--role", "matrix_office", "--password", "long-enough-1"]
+    _ok(["create", "office_ly", *password, "--matrix", "洛阳政务新媒体矩阵"])
+    assert matrix_of("office_ly") == ids["ly"]  # by its name, which only it has
+    _ok(["create", "office_sm", *password, "--matrix", "zz-sm"])
+    assert matrix_of("office_sm") == ids["zz_sm"]
+
+    # A name two matrices share: refused, both listed with their parent.
+    twice = runner.invoke(app, ["create", "office_x", *password, "--matrix", "市场监管矩阵"])
+    assert twice.exit_code == 2, twice.output
+    out = " ".join(twice.output.split())
+    assert "对应多个矩阵" in out and "names several matrices" in out
+    assert f"#{ids['zz_sm']}" in out and f"#{ids['ly_sm']}" in out
+    assert "↑郑州政务新媒体矩阵" in out and "↑洛阳政务新媒体矩阵" in out
+    # An id that is also another matrix's external id: refused, then said which.
+    both = runner.invoke(app, ["create", "office_y", *password, "--matrix", str(ids["zz"])])
+    assert both.exit_code == 2 and f"#{ids['tricky']}" in both.output
+    _ok(["create", "office_y", *password, "--matrix", f"#{ids['zz']}"])
+    assert matrix_of("office_y") == ids["zz"]
+    _ok(["create", "office_z", *password, "--matrix", f"code:{ids['zz']}"])
+    assert matrix_of("office_z") == ids["tricky"]
+    _ok(["create", "office_w", *password, "--matrix", f"#{ids['ly_sm']}"])
+    assert matrix_of("office_w") == ids["ly_sm"]
+    # Unknown: a clear error, no traceback, no user.
+    missing = runner.invoke(app, ["create", "office_v", *password, "--matrix", "开封矩阵"])
+    assert missing.exit_code == 2
+    assert "找不到矩阵：开封矩阵" in missing.output and "no matrix '开封矩阵'" in missing.output
+    assert "Traceback" not in missing.output
+    assert "office_x" not in _ok(["list"]) and "office_v" not in _ok(["list"])

@@ -187,3 +187,54 @@ def test_cli_import_dry_run_and_list(
     assert third.startswith("    ") and not third.startswith("     ")  # two levels deep
     again = runner.invoke(app, ["categories", "import", str(path), "--json"])
     assert orjson.loads(again.stdout)["created"] == 0
+
+
+def test_sectors_come_from_the_file_or_the_parent_and_route(
+    session: Session, tmp_path: Path
+) -> None:
+    from zhengwu.accounts.models import Organization
+    from zhengwu.servicedesk.routing import service as routing_service
+
+    category_service.ensure_default_tree(session)
+    path = tmp_path / "tree.csv"
+    path.write_text(
+        "一级分类,二级分类,三级分类,系统\n"
+        "城乡建设,供水,水压不足,水务\n"  # its own 系统; 供水 takes 城乡建设's
+        "城乡建设,物业管理,电梯故障,\n"  # none given: 物业管理's (none) — nothing to take
+        "卫生健康,,,卫健；医保\n"  # a new first level with two 系统
+        "卫生健康,医院服务,挂号难,\n"  # both new: 卫生健康's
+        "卫生健康,医院服务,挂号难,卫健\n",  # the same leaf with other sectors: refused
+        encoding="utf-8",
+    )
+    summary = import_tree(session, path, actor=SYSTEM)
+    assert (summary.imported, summary.quarantined) == (4, 1)
+    assert "with other sectors" in summary.quarantines[0].reason
+    tree = _tree_paths(session)
+    town = tree[("城乡建设",)].sectors
+    assert town == ["住建", "城管", "自然资源", "水利"]
+    assert tree[("城乡建设", "供水")].sectors == town
+    assert tree[("城乡建设", "供水", "水压不足")].sectors == ["水务"]
+    assert tree[("城乡建设", "物业管理", "电梯故障")].sectors == []
+    assert tree[("卫生健康",)].sectors == ["卫健", "医保"]
+    assert tree[("卫生健康", "医院服务")].sectors == ["卫健", "医保"]
+    assert tree[("卫生健康", "医院服务", "挂号难")].sectors == ["卫健", "医保"]
+
+    # Routing by sector reaches them: the new first level, and the leaf with its own 系统.
+    water = Organization(name="郑州市水务局", level="市", sector="水务", adcode="410100")
+    health = Organization(name="郑州市卫生健康委员会", level="市", sector="卫健", adcode="410100")
+    session.add_all([water, health])
+    session.flush()
+    rules = routing_service.derive_rules(session, actor=SYSTEM).rules
+    routed = {(r.category_code, r.organization_id) for r in rules}
+    assert (tree[("卫生健康",)].code, health.id) in routed
+    assert (tree[("城乡建设", "供水", "水压不足")].code, water.id) in routed
+    # A subcategory that shares its parent's sectors is routed by the parent's rule.
+    assert tree[("卫生健康", "医院服务")].code not in {r.category_code for r in rules}
+
+    # Changing a leaf's 系统 in the file updates it; the same file again changes nothing.
+    path.write_text("一级分类,二级分类,三级分类,sectors\n城乡建设,供水,水压不足,水务、住建\n",
+                    encoding="utf-8")  # fmt: skip
+    changed = import_tree(session, path, actor=SYSTEM)
+    assert changed.updated == 1
+    assert _tree_paths(session)[("城乡建设", "供水", "水压不足")].sectors == ["水务", "住建"]
+    assert import_tree(session, path, actor=SYSTEM).duplicates == 1

@@ -15,8 +15,12 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from zhengwu.accounts import phones
+from zhengwu.accounts.models import Organization
+from zhengwu.servicedesk import service
 from zhengwu.servicedesk.csvimport import import_csv
 from zhengwu.servicedesk.models import ServiceRequest
+from zhengwu.servicedesk.schemas import RequestIntake
 from zhengwu.servicedesk.service import SYSTEM
 
 from .conftest import World
@@ -134,3 +138,49 @@ def test_console_queue_search_filters_total_and_paging(
     )
     assert imported["T1"] in dates.text and imported["T2"] in dates.text
     assert imported["T3"] not in dates.text and "共 2 件" in dates.text
+
+
+POST_PHONE = "13955556666"
+
+
+def test_a_phone_written_in_a_social_post_finds_its_request(
+    http: httpx.Client, committed_world: World, committed_engine: Engine,
+    imported: dict[str, str],
+) -> None:  # fmt: skip
+    # A weibo post is filed under its author's account: the phone is only in its text.
+    with Session(committed_engine) as s:
+        housing = s.get(Organization, committed_world.orgs["js_housing"])
+        assert housing is not None
+        phones.set_public_phones(s, organization=housing, phones=["0371-66661234"], actor=SYSTEM)
+        post = service.create_request(s, intake=RequestIntake(
+            source="weibo", source_ref="weibo:9001", citizen_uid="c9001", account_uid="1002",
+            text="@金水住建 郑州市金水区丰庆路小区物业乱收停车费，联系我 139-5555-6666",
+        ), actor=SYSTEM)  # fmt: skip
+        # A post that only quotes a published office number is not filed under it.
+        office = service.create_request(s, intake=RequestIntake(
+            source="weibo", source_ref="weibo:9002", citizen_uid="c9002", account_uid="1002",
+            text="郑州市金水区丰庆路路灯不亮，打了0371-66661234没人接",
+        ), actor=SYSTEM)  # fmt: skip
+        s.commit()
+        assert post.citizen_key == "weibo:c9001" and post.citizen_phone == POST_PHONE
+        assert office.citizen_phone is None
+        pid = post.public_id
+    admin = committed_world.headers("admin")
+    for phone in (POST_PHONE, "139 5555 6666", "+86-139-5555-6666"):
+        assert _ids(http.get("/api/desk/requests", headers=admin, params={"phone": phone})) == [
+            pid
+        ], phone
+    # The hotline caller's lookup is unchanged.
+    found = _ids(http.get("/api/desk/requests", headers=admin, params={"phone": "13811112222"}))
+    assert found == [imported["T1"]]
+    # The handler the post was routed to finds it; another city's handler does not.
+    mine = committed_world.headers("js_housing")
+    assert _ids(http.get("/api/desk/requests", headers=mine, params={"phone": POST_PHONE})) == [pid]
+    other = committed_world.headers("ly_housing")
+    assert _ids(http.get("/api/desk/requests", headers=other, params={"phone": POST_PHONE})) == []
+    # The console queue's search box finds it too.
+    page = http.get("/console/desk", headers=admin, params={"phone": "139-5555-6666"})
+    assert pid in page.text and "共 1 件" in page.text
+    # The public never sees the phone: the board masks the post's text.
+    board = http.get("/api/public/requests", params={"limit": 200})
+    assert POST_PHONE not in board.text and "5555-6666" not in board.text

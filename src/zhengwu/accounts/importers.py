@@ -22,7 +22,11 @@ Formats (written by ``zhengwu simulate`` and by hand or from spreadsheets):
   file (``#N`` for one without an id: its database number); null or "" puts it at the
   top, and an entry without the key keeps the parent it has. An unknown or ambiguous
   parent (a name of several matrices: the reason lists their ids) and a parent chain that
-  loops are quarantined, like the organisations' ``parent_id``.
+  loops are quarantined, like the organisations' ``parent_id``. So are an ``adcode`` that
+  names no division (an old code is stored as its successor; ``000000`` or empty is no
+  region) and an entry named like a sibling — an earlier entry or a matrix on file with
+  the same parent (top level included) — instead of making two matrices nobody can tell
+  apart.
 
 These write to the operational DB directly (they are *operational* importers); counts and
 quarantine follow the same rules as the platform importers.
@@ -475,6 +479,7 @@ class MatrixListImporter(_Operational):
         refused_lines: dict[str, int] = {}
         accepted = self._check_entries(path, data, accounts, result, refused_lines)
         self._resolve_parents(accepted, by_key, db_parents, result, refused_lines)
+        self._check_sibling_names(accepted, by_key, db_parents, result, refused_lines)
         _check_hierarchy(accepted, db_parents, result, refused_lines, _MATRIX)
         if dry_run:
             for ext in accepted:
@@ -524,6 +529,12 @@ class MatrixListImporter(_Operational):
             source = f"{path}:[{index}]"
             raw = orjson.dumps(entry).decode() if entry is not None else None
             reason = self._check(entry, accounts)
+            adcode: str | None = None
+            if reason is None:
+                try:
+                    adcode = _matrix_adcode(entry.get("adcode"))
+                except ValueError as exc:
+                    reason = str(exc)
             ext = str(entry["id"]) if reason is None else ""
             if reason is None and ext in accepted:
                 first = accepted[ext].line
@@ -552,7 +563,7 @@ class MatrixListImporter(_Operational):
             values = {
                 "name": entry["name"],
                 "kind": entry["kind"],
-                "adcode": entry.get("adcode"),
+                "adcode": adcode,
                 "sector": entry.get("sector"),
                 "lead_account_id": lead_id,
             }
@@ -605,6 +616,37 @@ class MatrixListImporter(_Operational):
             checked.parent = found[0] if found else ref
 
     @staticmethod
+    def _check_sibling_names(
+        accepted: dict[str, _MatrixRow], by_key: dict[str, Matrix],
+        db_parents: dict[str, str | None], result: OperationalResult,
+        refused_lines: dict[str, int],
+    ) -> None:  # fmt: skip
+        """Quarantine an entry named like a sibling (same parent, top level included).
+
+        The sibling is an earlier entry of the file or a matrix on file that the file does
+        not list; two matrices of one name under one parent could not be told apart (the
+        console refuses them too), and merging them would lose one.
+        """
+        taken: dict[tuple[str | None, str], str] = {}
+        for key, matrix in by_key.items():
+            if key not in accepted:
+                taken.setdefault((db_parents.get(key), matrix.name), f"{key}（库中 / on file）")
+        for ext, checked in list(accepted.items()):
+            name = checked.values["name"]
+            holder = taken.setdefault((checked.parent, name), f"[{checked.line}] {ext}")
+            if holder == f"[{checked.line}] {ext}":
+                continue
+            accepted.pop(ext)
+            refused_lines.setdefault(ext, checked.line)
+            result.quarantine(
+                checked.source,
+                f"同一上级矩阵下已有同名矩阵「{name}」：{holder}，请改名或改上级 / a sibling "
+                f"matrix (same parent) is already named {name!r}: {holder}; rename one or "
+                f"give it another parent",
+                checked.row,
+            )
+
+    @staticmethod
     def _check(entry: Any, accounts: dict[tuple[str, str], int]) -> str | None:
         if not isinstance(entry, dict):
             return "矩阵条目不是对象 / matrix entry is not an object"
@@ -640,6 +682,19 @@ class MatrixListImporter(_Operational):
                 " …" if len(unknown) > 5 else ""
             )
         return None
+
+
+def _matrix_adcode(value: Any) -> str | None:
+    """Return a matrix entry's adcode checked (its successor when old), or None.
+
+    Empty, null or ``000000`` (全国: a national vertical matrix) is no region; anything
+    else must name a division — raises ValueError with the bilingual reason otherwise.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        raise ValueError(f"区划代码应为 6 位数字 / adcode must be 6 digits: {value!r}")
+    return _normalise_adcode(str(value), "中央")
 
 
 def _matrix_key(matrix: Matrix) -> str:

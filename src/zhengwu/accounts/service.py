@@ -559,6 +559,63 @@ def resolve_organization(session: Session, ref: str) -> Organization:
     )
 
 
+def resolve_matrix(session: Session, ref: str) -> Matrix:
+    """Return the one matrix that ``ref`` names: its id, its external id or its exact name.
+
+    Like :func:`resolve_organization`: ``7`` (the database id), ``zz-2024`` (the external
+    id a matrices file gave it) or ``郑州政务新媒体矩阵`` (the full name). A ref several
+    matrices answer to — an id that is another's external id, a name two cities' matrices
+    share — is refused with the candidates listed (id, external id, name, region and parent);
+    ``#7`` or ``id:7``, ``code:zz-2024`` and ``name:…`` say which is meant. Raises
+    NotFoundError when none does.
+    """
+    text = ref.strip()
+    kind = None
+    if text.startswith("#"):
+        kind, text = "id", text[1:].strip()
+    elif ":" in text and text.split(":", 1)[0] in _ORG_REF_KINDS:
+        prefix, text = text.split(":", 1)
+        kind, text = _ORG_REF_KINDS[prefix], text.strip()
+    if not text:
+        raise InvalidInputError("请给出矩阵编号、外部编号或名称", "give a matrix id, code or name")
+    conditions = []
+    if kind in (None, "id") and text.isdigit() and len(text) < 18:
+        conditions.append(Matrix.id == int(text))
+    if kind in (None, "code"):
+        conditions.append(Matrix.external_id == text)
+    if kind in (None, "name"):
+        conditions.append(Matrix.name == text)
+    found = (
+        list(session.scalars(
+            select(Matrix).where(or_(*conditions)).order_by(Matrix.id).limit(_MAX_CANDIDATES + 1)
+        ))
+        if conditions else []
+    )  # fmt: skip
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise NotFoundError(
+            f"找不到矩阵：{ref}（可用编号、外部编号或全称）",
+            f"no matrix {ref!r} (give its id, code or exact name)",
+        )
+    parents = {m.parent_id for m in found if m.parent_id is not None}
+    named = select(Matrix.id, Matrix.name).where(Matrix.id.in_(parents))
+    above: dict[int, str] = {row.id: row.name for row in session.execute(named)}
+
+    def described(m: Matrix) -> str:
+        where = f" {m.adcode}" if m.adcode else ""
+        up = f" ↑{above.get(m.parent_id, m.parent_id)}" if m.parent_id is not None else ""
+        return f"#{m.id} code:{m.external_id or '-'} {m.name}{where}{up}"
+
+    listed = "; ".join(described(m) for m in found[:_MAX_CANDIDATES]) + (
+        " …" if len(found) > _MAX_CANDIDATES else ""
+    )
+    raise InvalidInputError(
+        f"「{ref}」对应多个矩阵，请用 #编号 或 code:外部编号 指明：{listed}",
+        f"{ref!r} names several matrices, say which with #ID or code:CODE: {listed}",
+    )
+
+
 # -- reading accounts, organisations and matrices -------------------------------------------
 
 

@@ -14,6 +14,11 @@ if TYPE_CHECKING:
     from zhengwu.auth.models import ApiToken
     from zhengwu.auth.principal import Principal
 
+MATRIX_HELP = (
+    "matrix: its id, external id or exact name; #ID, code:CODE or name:NAME when one ref "
+    "names several (矩阵：编号、外部编号或全称)"
+)
+
 app = typer.Typer(help="用户与权限 / users, roles and API tokens.", no_args_is_help=True)
 
 
@@ -31,7 +36,7 @@ def create(
     ],
     name: Annotated[str | None, typer.Option(help="display name")] = None,
     org: Annotated[str | None, typer.Option("--org", help=ORG_HELP)] = None,
-    matrix: Annotated[str | None, typer.Option(help="matrix (external id or numeric id)")] = None,
+    matrix: Annotated[str | None, typer.Option(help=MATRIX_HELP)] = None,
     team: Annotated[int | None, typer.Option(help="rescue team id")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
@@ -39,28 +44,16 @@ def create(
 
     Example: zhengwu users create wang --role handler --org o12 --password 'S3cret-pass'
     """
-    from sqlalchemy import or_, select
-
-    from zhengwu.accounts.models import Matrix
+    from zhengwu.accounts.service import resolve_matrix
     from zhengwu.auth import service as auth_service
     from zhengwu.db.engine import unit_of_work
-    from zhengwu.errors import NotFoundError
 
     with unit_of_work() as session:
         org_id = matrix_id = None
         if org:
             org_id = resolve_org_id(session, org)
         if matrix:
-            matrix_id = session.scalar(
-                select(Matrix.id).where(
-                    or_(
-                        Matrix.external_id == matrix,
-                        Matrix.id == (int(matrix) if matrix.isdigit() else -1),
-                    )
-                )
-            )
-            if matrix_id is None:
-                raise NotFoundError(f"矩阵不存在：{matrix}", f"no such matrix: {matrix}")
+            matrix_id = resolve_matrix(session, matrix).id
         user = auth_service.create_user(
             session, username=username, password=password, role=role, display_name=name,
             organization_id=org_id, matrix_id=matrix_id, team_id=team,

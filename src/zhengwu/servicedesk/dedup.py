@@ -13,6 +13,9 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Collection
+
+from zhengwu.privacy import Kind, detect, is_published, phone_digits
 
 COPY_SIMILARITY = 0.7
 COPY_WINDOW_DAYS = 30
@@ -73,12 +76,34 @@ def citizen_key(
     """
     if citizen_uid:
         return _bounded(f"{source}:{citizen_uid}")
-    if phone:
-        digits = re.sub(r"\D", "", phone)
-        if len(digits) >= 7:
-            return f"phone:{digits[-11:]}"
+    if phone and (digits := phone_digits_key(phone)) is not None:
+        return f"phone:{digits}"
     if email:
         return _bounded(f"email:{email.strip().lower()}")
+    return None
+
+
+def phone_digits_key(phone: str) -> str | None:
+    """Return the digits a phone is filed and looked up under (its last 11), or None."""
+    digits = re.sub(r"\D", "", phone)
+    return digits[-11:] if len(digits) >= 7 else None
+
+
+_PHONE: tuple[Kind, ...] = ("phone",)
+
+
+def phone_in_text(text: str, *, keep: Collection[str] = ()) -> str | None:
+    """Return the first phone written in ``text`` (its last 11 digits), published numbers
+    (``keep``) aside, or None.
+
+    A social post's author often writes their number in the post ("电话13811112222"): intake
+    keeps it as the request's phone, so that a lookup by phone finds the post's request.
+    """
+    for span in detect(text, kinds=_PHONE):
+        if not is_published(span.value, keep):
+            found = phone_digits_key(phone_digits(span.value))
+            if found is not None:
+                return found
     return None
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, select, union
+from sqlalchemy import Select, func, or_, select, union
 from sqlalchemy.orm import Session
 
 from zhengwu.auth.principal import Principal
@@ -143,7 +143,12 @@ def apply(query: _Q, filters: RequestFilters) -> _Q:
     if filters.phone:
         # A caller without a platform account is filed under their phone (dedup.citizen_key):
         # the (citizen_key, fingerprint) index finds their requests, whatever the channel.
-        query = query.where(sr.citizen_key == phone_key(filters.phone))
+        # A social post is filed under its account; the phone written in it is kept as the
+        # request's phone, by its digits (service._citizen_phone).
+        key = phone_key(filters.phone)
+        query = query.where(
+            or_(sr.citizen_key == key, sr.citizen_phone == key.removeprefix("phone:"))
+        )
     return query
 
 

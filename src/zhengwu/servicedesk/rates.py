@@ -20,6 +20,13 @@ A rate whose denominator is 0 is None (null), never 0 or 1.
 By matrix, a matrix's row counts the requests of its whole subtree (its own queue, its
 sub-matrices' queues and the organisations running accounts in any of them) — what its
 office sees (:mod:`zhengwu.servicedesk.access`).
+
+Scoped to a principal (``within``, what ``GET /api/desk/rates`` does), the rates count only
+the requests that principal reads (:func:`zhengwu.servicedesk.access.readable_ways`), and
+keep only its own groups: a handler (operator) gets the row of its own organisation (by
+category: its organisation's requests by category) and no matrix rows; a matrix office gets
+the organisations handling its requests, its matrix and the matrices below it (never a
+parent's or a sibling's row), and the categories of its requests. An admin sees everything.
 """
 
 from __future__ import annotations
@@ -36,12 +43,13 @@ from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import ColumnElement, Select, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from zhengwu.accounts.models import Account, Matrix, MatrixMember, Organization
-from zhengwu.errors import InvalidInputError
-from zhengwu.servicedesk import deadlines, workdays
+from zhengwu.auth.principal import Principal
+from zhengwu.errors import ForbiddenError, InvalidInputError
+from zhengwu.servicedesk import access, deadlines, workdays
 from zhengwu.servicedesk.category import service as category_service
 from zhengwu.servicedesk.models import RequestRating, ServiceRequest
 
@@ -308,10 +316,42 @@ _COUNTS = ("n", "responded", "responded_on_time", "resolved", "resolved_on_time"
            "satisfied")  # fmt: skip
 
 
+def _scope(
+    session: Session, principal: Principal | None, by: GroupBy
+) -> tuple[list[ColumnElement[bool]], set[str] | None]:
+    """Return the extra WHERE and the group keys kept (None: all) of ``principal``'s rates.
+
+    Raises ForbiddenError for a role that reads no request, or a handler asking by matrix.
+    """
+    if principal is None or principal.role == "admin":
+        return [], None
+    ways = access.readable_ways(principal) if access.reads_requests(principal) else []
+    if not ways:
+        raise ForbiddenError("无权查看诉求办理统计", "not allowed to read the desk's rates")
+    where: list[ColumnElement[bool]] = [or_(*ways)]
+    if principal.role == "matrix_office" and principal.matrix_id is not None:
+        if by == "matrix":
+            below = session.scalars(access.office_matrices(principal.matrix_id))
+            return where, {str(m) for m in below}
+        return where, None  # only its requests are counted: their organisations, categories
+    if by == "matrix":
+        raise ForbiddenError(
+            "经办单位只能按单位或类别查看办理统计（by=organization 或 by=category）",
+            "a handler reads its rates by organisation or category, not by matrix",
+        )
+    if by == "organization":
+        return where, {str(principal.organization_id)}
+    return where, None
+
+
 def compute(
-    session: Session, *, start: date | datetime, end: date | datetime, by: GroupBy = "organization"
-) -> list[RateRow]:
+    session: Session, *, start: date | datetime, end: date | datetime,
+    by: GroupBy = "organization", within: Principal | None = None,
+) -> list[RateRow]:  # fmt: skip
     """Return the rates of every group over the requests received in [start, end).
+
+    ``within``: only the requests and groups that principal oversees (see the module's
+    docstring); None counts everything (the CLI, the public board, the index).
 
     The counts are one GROUP BY in the database (by organisation, category, or organisation
     and matrix — a bounded number of rows, merged here into the groups). Handling time needs
@@ -320,10 +360,12 @@ def compute(
     """
     sr = ServiceRequest
     part = _PART_COLUMNS[by]
+    scoped, kept = _scope(session, within, by)
     where = (
         sr.received_at >= _bound(start),
         sr.received_at < _bound(end),
         sr.state.not_in(_NOT_COUNTED),
+        *scoped,
     )
 
     def flag(cond: Any) -> Any:
@@ -359,6 +401,8 @@ def compute(
     }
     width = len(part)
     groups = _group_maps(session, by, (tuple(r[:width]) for r in aggregates))
+    if kept is not None:
+        groups = {p: [g for g in gs if g[0] in kept] for p, gs in groups.items()}
     rows: dict[str, RateRow] = {}
     for r in aggregates:
         counts = (*r[width:], *rated.get(tuple(r[:width]), (0, 0)))

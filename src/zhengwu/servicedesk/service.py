@@ -287,7 +287,7 @@ def build_new_request(
         "is_public": intake.public, "text": intake.text,
         "text_masked": masking.mask(intake.text, name=intake.citizen_name,
                                     phone=intake.citizen_phone, keep=keep),
-        "citizen_name": intake.citizen_name, "citizen_phone": intake.citizen_phone,
+        "citizen_name": intake.citizen_name, "citizen_phone": _citizen_phone(intake, keep),
         "citizen_email": intake.citizen_email, "citizen_key": key, "fingerprint": fingerprint,
         "category_code": cls.code, "classified_by": cls.by,
         "classification_confidence": cls.confidence,
@@ -316,6 +316,15 @@ def build_new_request(
                     "organization_id": org_id, "category_code": cls.code, "adcode": adcode},
         route_reason=None if rule else NO_RULE,
     )  # fmt: skip
+
+
+def _citizen_phone(intake: RequestIntake, keep: frozenset[str]) -> str | None:
+    """Return the phone kept with a new request: the one given, else — for a social post,
+    whose author has no phone field — the first phone written in the post (its digits),
+    so that the lookup by phone finds it (:func:`zhengwu.servicedesk.filters.apply`)."""
+    if intake.citizen_phone or intake.source not in SOCIAL_SOURCES:
+        return intake.citizen_phone
+    return dedup.phone_in_text(intake.text, keep=keep)
 
 
 def _create(

@@ -11,12 +11,19 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi_offline import FastAPIOffline
 from sqlalchemy import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from zhengwu import __version__
 from zhengwu.db.engine import get_engine, session_factory
 from zhengwu.db.models import configure_models
 from zhengwu.db.restore import refuse_pending
-from zhengwu.errors import BusyError, InvalidInputError, ZhengwuError
+from zhengwu.errors import (
+    BusyError,
+    InvalidInputError,
+    MethodNotAllowedError,
+    NotFoundError,
+    ZhengwuError,
+)
 from zhengwu.validation_text import message_en, message_zh
 
 log = logging.getLogger(__name__)
@@ -71,6 +78,25 @@ def create_app(engine: Engine | None = None) -> FastAPI:
             response.headers["Retry-After"] = "5"  # the store is written for a while
         return response
 
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # The router's own 404 (no such address) and 405 (wrong method): the same bilingual
+        # body as every other error under /api/, the HTML error page for a browser elsewhere.
+        error = http_error(request, exc)
+        if error is None:
+            body = {"error": "HTTPException", "status": exc.status_code,
+                    "message_zh": str(exc.detail), "message_en": str(exc.detail)}  # fmt: skip
+            return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+        handler = getattr(request.app.state, "html_error_handler", None)
+        response: Response
+        html = "text/html" in request.headers.get("accept", "")
+        if handler is not None and html and not request.url.path.startswith("/api/"):
+            response = handler(request, error)
+        else:
+            response = JSONResponse(error.to_dict(), status_code=error.status_code)
+        response.headers.update(exc.headers or {})
+        return response
+
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, exc: RequestValidationError) -> Response:
         # The same bilingual body as every other error, plus FastAPI's list of the fields
@@ -99,6 +125,21 @@ def create_app(engine: Engine | None = None) -> FastAPI:
             setup(app)
         app.include_router(module.router)
     return app
+
+
+def http_error(request: Request, exc: StarletteHTTPException) -> ZhengwuError | None:
+    """Return the router's 404 or 405 as a bilingual error (None for any other status)."""
+    path = request.url.path
+    if exc.status_code == 404:
+        return NotFoundError(f"地址不存在：{path}", f"no such address: {path}")
+    if exc.status_code == 405:
+        allowed = (exc.headers or {}).get("Allow", "")
+        return MethodNotAllowedError(
+            f"{path} 不支持 {request.method} 请求" + (f"（可用：{allowed}）" if allowed else ""),
+            f"{request.method} is not allowed on {path}"
+            + (f" (allowed: {allowed})" if allowed else ""),
+        )
+    return None
 
 
 def validation_error(exc: RequestValidationError) -> InvalidInputError:

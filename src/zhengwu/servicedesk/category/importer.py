@@ -3,7 +3,9 @@
 The file is what 12345 systems and the 政务留言 data export (``taxonomy.csv``): a header
 with one column per level (一级分类, 二级分类, 三级分类 … or level1, level2 …), one row per
 leaf. Optional columns 回应时限 / response_days and 办结时限 / resolve_days (working days)
-set the deadlines of the row's last category.
+set the deadlines of the row's last category, and 系统 / sectors (one or several, separated
+by ``;`` ``、`` or ``,``: 住建;城管) the 系统 that handle it — what ``zhengwu desk routing
+derive`` routes by. A new category without a 系统 of its own takes its parent's.
 
 A node is matched to the tree on file by its parent and name, so existing categories keep
 their codes — and the routing rules, requests and rates that reference them by code stay
@@ -15,7 +17,8 @@ the same file twice changes nothing the second time.
 
 Rows that cannot be used are quarantined with their reason (in the import run, like every
 import, see ``zhengwu quarantine --run``): a gap between levels, a name too long or with a
-``/``, a deadline out of range, or a leaf repeated with other deadlines. Every created or
+``/``, a deadline out of range, a sector over 32 characters, or a leaf repeated with other
+deadlines or other sectors. Every created or
 edited category is audited (``category`` create/update) and the import itself is audited
 on its run (``import_run`` / ``categories-import``).
 """
@@ -48,8 +51,11 @@ _DAYS = {
     "response_days": ("回应时限", "response_days", "回应期限"),
     "resolve_days": ("办结时限", "resolve_days", "办结期限"),
 }
+_SECTORS = ("系统", "所属系统", "主管系统", "sectors", "sector")
+_SECTOR_SPLIT = re.compile(r"[;；、,，|]")
 _MAX_NAME = 64
 _MAX_CODE = 32
+_MAX_SECTOR = 32
 
 
 @dataclass(slots=True)
@@ -78,6 +84,7 @@ class _Row:
     line: int
     names: tuple[str, ...]
     days: dict[str, int]
+    sectors: tuple[str, ...] | None = None  # None: the row gives none
 
 
 def level_columns(header: list[str]) -> list[str]:
@@ -123,7 +130,27 @@ def _parse(row: dict[str, str], levels: list[str], line: int) -> _Row:
     except ValidationError as exc:
         problems = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())
         raise ValueError(f"时限无效 / invalid deadline: {problems}") from None
-    return _Row(line, tuple(cells), days)
+    return _Row(line, tuple(cells), days, _sectors(row))
+
+
+def _sectors(row: dict[str, str]) -> tuple[str, ...] | None:
+    """Return the 系统 of a row's sector cell, in order and each once (None: no cell).
+
+    Raises ValueError for a sector longer than an organisation's sector may be.
+    """
+    raw = next((row[c].strip() for c in _SECTORS if (row.get(c) or "").strip()), "")
+    if not raw:
+        return None
+    found: list[str] = []
+    for part in _SECTOR_SPLIT.split(raw):
+        sector = " ".join(part.split())
+        if len(sector) > _MAX_SECTOR:
+            raise ValueError(
+                f"系统名称超过 {_MAX_SECTOR} 字：{sector[:20]}… / sector longer than {_MAX_SECTOR}"
+            )
+        if sector and sector not in found:
+            found.append(sector)
+    return tuple(found) or None
 
 
 class _Tree:
@@ -193,6 +220,13 @@ def import_tree(
                 "with other deadlines", "/".join(item.names),
             )  # fmt: skip
             continue
+        if first is not item and first.sectors != item.sectors:
+            _refuse(
+                summary, f"{path}:{item.line}",
+                f"与第 {first.line} 行同一分类但系统不同 / same category as line {first.line} "
+                "with other sectors", "/".join(item.names),
+            )  # fmt: skip
+            continue
         try:
             outcome = _apply(session, tree, item, summary, actor=actor, dry_run=dry_run)
         except ValueError as exc:
@@ -224,11 +258,15 @@ def _apply(
         found = tree.by_key.get((parent_code, name))
         if found is None:
             days = item.days if leaf else {}
+            # The row's 系统 for its last category; else the parent's (the 系统 that handle
+            # a class handle its subclasses), so routing and rates by sector reach it.
+            given = item.sectors if leaf else None
+            sectors = list(given) if given else list(parent.sectors or []) if parent else []
             data = CategoryCreate(
                 code=tree.new_code(parent_code), name=name, parent_code=parent_code,
                 response_days=days.get("response_days", parent.response_days if parent else 1),
                 resolve_days=days.get("resolve_days", parent.resolve_days if parent else 15),
-                sectors=[], sort_order=tree.next_sort,
+                sectors=sectors, sort_order=tree.next_sort,
             )  # fmt: skip
             tree.next_sort += 1
             if dry_run:
@@ -240,6 +278,8 @@ def _apply(
             outcome = "imported"
         else:
             changes: dict[str, Any] = dict(item.days) if leaf else {}
+            if leaf and item.sectors is not None:
+                changes["sectors"] = list(item.sectors)
             changes = {k: v for k, v in changes.items() if getattr(found, k) != v}
             if not found.active:
                 changes["active"] = True

@@ -290,6 +290,9 @@ def _routable_orgs(session: Session, warnings: list[str]) -> list[Organization]:
 def derive_rules(session: Session, *, actor: Principal, now: datetime | None = None) -> Derivation:
     """Propose and add rules from the bodies on file: each first-level category → the body of
     its first matching sector (分类的 ``sectors``) in each city and county that has one.
+    A subcategory gets rules of its own only when its sectors differ from its parent's (a
+    city tree's 供水 under 城乡建设, handled by 水务); one that shares them is routed by its
+    parent's rule.
 
     A body whose division code is unknown is skipped with a warning in the result. ``now``
     is when the new rules take force (default: the real clock; see :func:`add_rules`); a
@@ -300,8 +303,12 @@ def derive_rules(session: Session, *, actor: Principal, now: datetime | None = N
     orgs = _routable_orgs(session, derivation.warnings)
     current = {(r.category_code, r.adcode) for r in active_rules(session, at=now)}
     proposals: list[RoutingRuleCreate] = []
+    by_code = {c.code: c for c in tree}
     for category in tree:
-        if category.parent_code is not None or not category.sectors:
+        if not category.sectors:
+            continue
+        parent = by_code.get(category.parent_code) if category.parent_code else None
+        if parent is not None and list(parent.sectors or []) == list(category.sectors):
             continue
         chosen: dict[str, Organization] = {}
         for sector in category.sectors:
