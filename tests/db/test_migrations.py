@@ -414,3 +414,16 @@ def test_set_aside_origin_migration_keeps_old_rows_which_still_promote(
         assert (source.url, source.author) == (None, None)
         assert source.posted_at == request.reported_at == datetime(2021, 7, 20, 3, 0, tzinfo=UTC)
         session.commit()
+
+
+def test_citizen_phone_index_migration_adds_and_drops_it(empty_engine: Engine) -> None:
+    def indexes() -> set[str]:
+        return {str(i["name"]) for i in inspect(empty_engine).get_indexes("service_requests")}
+
+    migrate.upgrade(empty_engine, "0020")  # the service desk branch as it was before 0029
+    assert "ix_service_requests_citizen_phone" not in indexes()
+    migrate.upgrade(empty_engine, "0029")
+    assert "ix_service_requests_citizen_phone" in indexes()
+    _downgrade(empty_engine, "0020")
+    assert "ix_service_requests_citizen_phone" not in indexes()
+    assert "ix_service_requests_citizen_fp" in indexes()

@@ -41,6 +41,8 @@ class ServiceRequest(Base):
         Index("ix_service_requests_org_received", "organization_id", "received_at", "id"),
         Index("ix_service_requests_matrix_received", "matrix_id", "received_at", "id"),
         Index("ix_service_requests_state_due", "state", "resolve_due", "received_at", "id"),
+        # Lookup by phone also matches the phone a social post wrote (migration 0029).
+        Index("ix_service_requests_citizen_phone", "citizen_phone"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
