@@ -24,7 +24,8 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import event
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from zhengwu.db.base import Base, utcnow
 
@@ -135,6 +136,11 @@ class HelpRequest(Base):
     announced_at: Mapped[datetime | None]
     # Set when a coordinator merged this request into another (state ``merged``).
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("help_requests.id"))
+    # The clock-free part of the priority score in tenths, and that less the clock mark of
+    # ``reported_at`` (zhengwu.rescue.priority.stored): the queue's order reads them from
+    # an index. Recomputed at every flush of a new or changed request (0025).
+    priority_base: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    priority_fresh: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     sources: Mapped[list[HelpSource]] = relationship(
         back_populates="request", lazy="raise", order_by="HelpSource.id"
@@ -147,6 +153,34 @@ class HelpRequest(Base):
     fulfilments: Mapped[list[Fulfilment]] = relationship(lazy="raise", order_by="Fulfilment.id")
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy API
+
+
+# The priority order by index (zhengwu.rescue.listing): requests waiting 24 hours or more
+# by their base, newer ones by base less their clock mark; ties by time, then number.
+Index("ix_help_requests_priority", HelpRequest.incident_id, HelpRequest.priority_base.desc(),
+      HelpRequest.reported_at, HelpRequest.id)  # fmt: skip
+Index("ix_help_requests_priority_fresh", HelpRequest.incident_id,
+      HelpRequest.priority_fresh.desc(), HelpRequest.reported_at, HelpRequest.id)  # fmt: skip
+
+
+@event.listens_for(Session, "before_flush")
+def restore_priorities(session: Session, _context: object, _instances: object) -> None:
+    """Store the priority of every new or changed request before it is written.
+
+    Every write that goes through the ORM — intake, edits, verification, dispatch, state
+    changes, merges and splits, a citizen's update — passes here, so the stored columns
+    never lag behind the fields they are computed from. (Bulk ``insert()`` of rows, as
+    :func:`zhengwu.rescue.demo.simulate_requests` does, computes them itself.)
+    """
+    from zhengwu.rescue.priority import stored
+
+    for obj in (*session.new, *session.dirty):
+        if isinstance(obj, HelpRequest) and obj.reported_at is not None:
+            base, fresh = stored(obj)
+            if obj.priority_base != base:
+                obj.priority_base = base
+            if obj.priority_fresh != fresh:
+                obj.priority_fresh = fresh
 
 
 class HelpSource(Base):
