@@ -97,6 +97,11 @@ def test_upgrade_from_0024_scores_every_request(empty_engine: Engine) -> None:
              != priority.stored(SimpleNamespace(**r._mapping))]  # type: ignore[arg-type]  # fmt: skip
     assert wrong == []
     assert len({r.priority_base for r in rows}) > 10  # the inputs did vary
+    with empty_engine.connect() as conn:
+        searched = conn.execute(text(
+            "SELECT search_words, search_digits FROM help_requests ORDER BY id")).all()  # fmt: skip
+    assert [tuple(r) for r in searched[:2]] == [("求助 0\n\n\n", "0"), ("求助 1\n\n\n", "1")]
+    assert searched[1234] == ("求助 1234\n\n\n", "1234")
     indexes = {i["name"]: i["column_names"] for i in inspect(empty_engine).get_indexes(
         "help_requests")}  # fmt: skip
     declared = {i.name: [c.name for c in i.columns] for i in HelpRequest.__table__.indexes}

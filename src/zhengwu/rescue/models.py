@@ -23,7 +23,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    bindparam,
     event,
+    inspect,
+    select,
+    update,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -141,6 +145,13 @@ class HelpRequest(Base):
     # an index. Recomputed at every flush of a new or changed request (0025).
     priority_base: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     priority_fresh: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # What a full viewer's search reads, folded (zhengwu.rescue.lookup.index_texts): the
+    # texts of the request and its mirrors, address, county, name; their digit runs and
+    # the phones. Written after every flush that changes them (0025); never loaded.
+    search_words: Mapped[str] = mapped_column(Text, default="", server_default="",
+                                              deferred=True)  # fmt: skip
+    search_digits: Mapped[str] = mapped_column(Text, default="", server_default="",
+                                               deferred=True)  # fmt: skip
 
     sources: Mapped[list[HelpSource]] = relationship(
         back_populates="request", lazy="raise", order_by="HelpSource.id"
@@ -181,6 +192,73 @@ def restore_priorities(session: Session, _context: object, _instances: object) -
                 obj.priority_base = base
             if obj.priority_fresh != fresh:
                 obj.priority_fresh = fresh
+
+
+_SEARCHED = ("text", "address", "adcode", "name", "phones")
+_REINDEX = "zhengwu.rescue.reindex"
+
+
+@event.listens_for(Session, "after_flush")
+def _note_searched_changes(session: Session, _context: object) -> None:
+    """Note the requests whose searched texts this flush changed (or their mirrors')."""
+    found: set[int] = session.info.setdefault(_REINDEX, set())
+    for obj in session.new:
+        if isinstance(obj, HelpRequest):
+            found.add(obj.id)
+        elif isinstance(obj, HelpSource):
+            found.add(obj.request_id)
+    for obj in (*session.dirty, *session.deleted):
+        if isinstance(obj, HelpRequest) and obj not in session.deleted:
+            state = inspect(obj)
+            if any(state.attrs[name].history.has_changes() for name in _SEARCHED):
+                found.add(obj.id)
+        elif isinstance(obj, HelpSource):
+            moved = inspect(obj).attrs.request_id.history
+            found.update(i for i in (*moved.deleted, *moved.added) if i is not None)
+            if obj.request_id is not None:
+                found.add(obj.request_id)
+
+
+@event.listens_for(Session, "after_flush_postexec")
+def _reindex(session: Session, _context: object) -> None:
+    """Rewrite the search columns of the requests noted (zhengwu.rescue.lookup)."""
+    ids = session.info.pop(_REINDEX, set())
+    if ids:
+        write_search_columns(session.connection(), sorted(i for i in ids if i is not None))
+
+
+def write_search_columns(conn: Any, ids: list[int], *, batch: int = 500) -> None:
+    """Compute and store ``search_words`` and ``search_digits`` of the requests ``ids``
+    from what the database holds (``conn``: a connection)."""
+    from zhengwu.rescue.lookup import index_texts
+
+    requests, sources = HelpRequest.__table__, HelpSource.__table__
+    for start in range(0, len(ids), batch):
+        part = ids[start : start + batch]
+        texts: dict[int, list[str]] = {}
+        for rid, text in conn.execute(
+            select(sources.c.request_id, sources.c.text)
+            .where(sources.c.request_id.in_(part))
+            .order_by(sources.c.id)
+        ):
+            texts.setdefault(rid, []).append(text)
+        rows = conn.execute(
+            select(requests.c.id, *(requests.c[n] for n in _SEARCHED)).where(
+                requests.c.id.in_(part)
+            )
+        ).all()
+        values = []
+        for row in rows:
+            words, digits = index_texts([row.text, *texts.get(row.id, [])], address=row.address,
+                                        adcode=row.adcode, name=row.name, phones=row.phones or [])  # fmt: skip
+            values.append({"rid": row.id, "words": words, "digits": digits})
+        if values:
+            conn.execute(
+                update(requests)
+                .where(requests.c.id == bindparam("rid"))
+                .values(search_words=bindparam("words"), search_digits=bindparam("digits")),
+                values,
+            )
 
 
 class HelpSource(Base):

@@ -1,4 +1,4 @@
-"""help_requests: the stored priority score and the indexes the queue is ordered by
+"""help_requests: the stored priority score and search texts the queue reads
 
 The dispatcher queue was ordered by the priority score computed over every request of the
 incident on each page (a full scan before LIMIT/OFFSET). The clock-free part of the score
@@ -6,7 +6,9 @@ is now stored with each request in tenths (``priority_base``), with that less th
 mark of ``reported_at`` (``priority_fresh``: see ``zhengwu.rescue.priority``), and two
 indexes read the order: ``incident_id, priority_base DESC, reported_at, id`` for requests
 waiting 24 hours or more, ``incident_id, priority_fresh DESC, reported_at, id`` for the
-newer ones. Existing requests are scored here, in batches.
+newer ones. The search (``q``) reads ``search_words`` and ``search_digits``: what a full
+viewer searches, folded (``zhengwu.rescue.lookup.index_texts``). Existing requests are
+scored and indexed here, in batches.
 
 Revision ID: 0025
 Revises: 0024
@@ -56,6 +58,10 @@ def upgrade() -> None:
                                    server_default="0"))  # fmt: skip
         batch.add_column(sa.Column("priority_fresh", sa.Integer(), nullable=False,
                                    server_default="0"))  # fmt: skip
+        batch.add_column(sa.Column("search_words", sa.Text(), nullable=False,
+                                   server_default=""))  # fmt: skip
+        batch.add_column(sa.Column("search_digits", sa.Text(), nullable=False,
+                                   server_default=""))  # fmt: skip
     conn = op.get_bind()
     columns = [c for c in _requests.c if c.name not in ("priority_base", "priority_fresh")]
     update = (
@@ -75,6 +81,7 @@ def upgrade() -> None:
             base, fresh = stored(SimpleNamespace(**row._mapping))  # type: ignore[arg-type]
             values.append({"rid": row.id, "base": base, "fresh": fresh})
         conn.execute(update, values)
+        _index_search(conn, [row.id for row in rows])
         last = rows[-1].id
     op.create_index(
         "ix_help_requests_priority", "help_requests",
@@ -86,9 +93,18 @@ def upgrade() -> None:
     )  # fmt: skip
 
 
+def _index_search(conn: sa.Connection, ids: list[int]) -> None:
+    """Store the search texts of the requests ``ids`` (as the app does after a flush)."""
+    from zhengwu.rescue.models import write_search_columns
+
+    write_search_columns(conn, ids)
+
+
 def downgrade() -> None:
     op.drop_index("ix_help_requests_priority_fresh", table_name="help_requests")
     op.drop_index("ix_help_requests_priority", table_name="help_requests")
     with op.batch_alter_table("help_requests") as batch:
+        batch.drop_column("search_digits")
+        batch.drop_column("search_words")
         batch.drop_column("priority_fresh")
         batch.drop_column("priority_base")
