@@ -126,10 +126,13 @@ def ordered_ids(
     long_ago = _mark_start(mark - priority.MAX_MARKS + 1)  # reported before: waited 24 h
     ahead = _mark_start(mark + 1)  # reported from then on: not waiting yet
     reported, rid = HelpRequest.reported_at, HelpRequest.id
+    # SQLite's planner would rather read the time range by its index and sort it: there
+    # the range is put as an expression no index serves, so the priority indexes are read.
+    ranged = func.coalesce(reported, reported) if _dialect(session) == "sqlite" else reported
     groups = (
-        (reported < long_ago, HelpRequest.priority_base, priority.MAX_MARKS),
-        (and_(reported >= long_ago, reported < ahead), HelpRequest.priority_fresh, mark),
-        (reported >= ahead, HelpRequest.priority_base, 0),
+        (ranged < long_ago, HelpRequest.priority_base, priority.MAX_MARKS),
+        (and_(ranged >= long_ago, ranged < ahead), HelpRequest.priority_fresh, mark),
+        (reported >= ahead, HelpRequest.priority_base, 0),  # rare (a time ahead): sorted
     )
     legs = []
     for condition, key, plus in groups:
