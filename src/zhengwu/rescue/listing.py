@@ -83,7 +83,7 @@ def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-def filtered_ids(incident: Incident, filters: Filters) -> Select[tuple[int]]:
+def filtered_ids(incident: Incident, filters: Filters) -> Select[int]:
     """Return the SELECT of the ids of ``incident``'s requests matching ``filters`` (no order)."""
     query = select(HelpRequest.id).where(HelpRequest.incident_id == incident.id)
     if filters.states:
@@ -110,7 +110,7 @@ def ordered_ids(
     now: datetime | None = None,
     first: int | None = None,
     where: Sequence[ColumnElement[bool]] = (),
-) -> Select[tuple[int]]:
+) -> Select[int]:
     """Return the SELECT of the ids of ``incident``'s requests matching ``filters`` (and the
     extra conditions ``where``), in order.
 
@@ -159,7 +159,7 @@ def load(session: Session, ids: Sequence[int]) -> list[HelpRequest]:
     return [found[i] for i in ids if i in found]
 
 
-def count(session: Session, query: Select[tuple[int]]) -> int:
+def count(session: Session, query: Select[int]) -> int:
     """Return how many rows ``query`` (a SELECT of ids) has."""
     return int(
         session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
@@ -203,7 +203,7 @@ def _clamp(total: int, offset: int, limit: int) -> int:
 
 
 def _cut(
-    session: Session, query: Select[tuple[int]], *, offset: int, limit: int
+    session: Session, query: Select[int], *, offset: int, limit: int
 ) -> tuple[int, int, list[int]]:
     """Return the total of ``query``, the offset clamped to its last page, and that page's ids."""
     total = count(session, query)
@@ -233,7 +233,7 @@ def search_page(
     shown, before the page is cut — a few rows, not the incident.
     """
     query = lookup.parse(q)
-    where = lookup.sql_conditions(query)
+    where = lookup.sql_conditions(query, _dialect(session))
     if principal.role in access.FULL_ROLES or not query:
         return page(session, incident=incident, filters=filters, offset=offset, limit=limit,
                     now=now, where=where)  # fmt: skip

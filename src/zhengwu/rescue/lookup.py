@@ -20,7 +20,7 @@ viewer searches, folded as :func:`parse` folds a query — ``search_words`` (its
 mirrors', address, county, name) and ``search_digits`` (the digit runs of those texts once
 spaces and dashes are taken out, and the phones) — kept by every flush that changes the
 request or its mirrors (:func:`index_texts`, migration 0025). For a full viewer every
-word and number is a ``LIKE`` on those columns, exactly as :func:`matches` decides. What a
+word and number is a substring test on those columns, exactly as :func:`matches` decides. What a
 masked viewer may find is a part of what a full viewer finds (masking only takes away),
 so the same conditions narrow the rows first and only those few are read in Python, as
 they would be shown (:func:`zhengwu.rescue.listing.search_page`).
@@ -31,8 +31,9 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, func
 
 from zhengwu.auth.principal import Principal
 from zhengwu.errors import InvalidInputError
@@ -156,12 +157,17 @@ def index_texts(
     return haystack, " ".join(runs)
 
 
-def _like(text: str) -> str:
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+def _contains(column: Any, needle: str, dialect: str) -> ColumnElement[bool]:
+    """``needle in column`` as SQL: a plain substring test (both sides are folded and
+    lower-cased already), cheaper than a ``LIKE`` pattern and free of its wildcards."""
+    if dialect == "postgresql":
+        return func.strpos(column, needle) > 0
+    return func.instr(column, needle) > 0
 
 
-def sql_conditions(query: Query) -> list[ColumnElement[bool]]:
-    """Return the SQL conditions of ``query`` on the stored search columns (all must hold)."""
-    return [HelpRequest.search_words.like(_like(w), escape="\\") for w in query.words] + [
-        HelpRequest.search_digits.like(_like(n), escape="\\") for n in query.numbers
-    ]
+def sql_conditions(query: Query, dialect: str = "sqlite") -> list[ColumnElement[bool]]:
+    """Return the SQL conditions of ``query`` on the stored search columns (all must hold);
+    ``dialect`` is the session's (``sqlite`` or ``postgresql``)."""
+    found = [_contains(HelpRequest.search_words, w, dialect) for w in query.words]
+    found += [_contains(HelpRequest.search_digits, n, dialect) for n in query.numbers]
+    return found

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Table,
     Text,
     UniqueConstraint,
     bindparam,
@@ -232,7 +233,8 @@ def write_search_columns(conn: Any, ids: list[int], *, batch: int = 500) -> None
     from what the database holds (``conn``: a connection)."""
     from zhengwu.rescue.lookup import index_texts
 
-    requests, sources = HelpRequest.__table__, HelpSource.__table__
+    requests: Table = HelpRequest.__table__  # type: ignore[assignment]
+    sources: Table = HelpSource.__table__  # type: ignore[assignment]
     for start in range(0, len(ids), batch):
         part = ids[start : start + batch]
         texts: dict[int, list[str]] = {}
