@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/bench_rescue_pages.py                 # SQLite, 8k and 50k
     .venv/bin/python benchmarks/bench_rescue_pages.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test
     .venv/bin/python benchmarks/bench_rescue_pages.py --sizes 8k --repeat 10
+    .venv/bin/python benchmarks/bench_rescue_pages.py --sizes 100k --before-max 0   # national
 
 What is built: one incident per size with that many simulated requests
 (:func:`zhengwu.rescue.demo.simulate_requests`: every state, urgency, vulnerable group,
@@ -13,8 +14,10 @@ What is measured: the app runs in this process (FastAPI's test client, no networ
 the CPU time of a page (``time.process_time``) is the server's work — SQL, Python and
 rendering — plus the client's small share. Each page is requested ``--repeat`` times
 after one warm-up; the median is printed. The pages: the dispatcher's triage queue in the
-console (first page, a deep page, a filtered page), a team's queue, the JSON queue, and
-the public board (first page and a deep page of waiting requests).
+console (first page, a deep page, a filtered page, a search), a team's queue and a team
+member's search in the JSON queue (other teams' requests are searched as masked), the JSON
+queue (first page, and a search at offset 500), and the public board (first page and a deep page of
+waiting requests).
 
 Baselines measured in the same run: **bare** is ``SELECT … FROM help_requests WHERE
 incident_id = ? ORDER BY id LIMIT 50`` on the same table (what any page of 50 must at least
@@ -222,6 +225,12 @@ def main() -> None:
                         ("console queue, filtered", staff,
                          f"/console/rescue/{incident}?state=new&urgency=critical&sort=newest"),
                         ("console queue, team", team, f"/console/rescue/{incident}"),
+                        ("console queue, search", staff,
+                         f"/console/rescue/{incident}?state=all&q=文化路12号院"),
+                        ("JSON queue, team member's search", team,
+                         f"/api/rescue/incidents/{incident}/queue?q=文化路12号院&limit=50"),
+                        ("JSON queue, search 50", staff,
+                         f"/api/rescue/incidents/{incident}/queue?q=文化路&limit=50&offset=500"),
                         ("JSON queue, 50", staff,
                          f"/api/rescue/incidents/{incident}/queue?limit=50"),
                         ("public board, page 1", public, f"/board/rescue/{incident}"),

@@ -50,21 +50,22 @@ def _all_pages(
     return ids
 
 
-def test_sql_scores_equal_the_python_scores(session: Session, seeded) -> None:  # type: ignore[no-untyped-def]
+def test_stored_scores_equal_the_python_scores(session: Session, seeded) -> None:  # type: ignore[no-untyped-def]
     incident, _ = seeded
-    dialect = session.get_bind().dialect.name
     rows = session.execute(
-        select(HelpRequest.id, listing.score_expr(dialect, now=NOW))
+        select(HelpRequest.id, HelpRequest.priority_base, HelpRequest.priority_fresh)
         .where(HelpRequest.incident_id == incident.id)
     ).all()  # fmt: skip
     requests = {r.id: r for r in rescue_service.requests_of(session, incident=incident)}
     assert len(rows) == COUNT
-    mismatched = [
-        (rid, float(sql), priority.score(requests[rid], now=NOW)[0])
-        for rid, sql in rows
-        if abs(float(sql) - priority.score(requests[rid], now=NOW)[0]) > 1e-9
+    assert [(rid, base, fresh) for rid, base, fresh in rows] == [
+        (rid, *priority.stored(requests[rid])) for rid, _, _ in rows
     ]
-    assert mismatched == []
+    for request in requests.values():  # the score shown is the stored base + the marks waited
+        shown, parts = priority.score(request, now=NOW)
+        waited = priority.marks_waited(request.reported_at, NOW)
+        assert round(shown * 10) == request.priority_base + waited
+        assert abs(shown - sum(parts.values())) < 1e-9
 
 
 @pytest.mark.parametrize("size", [7, 50])

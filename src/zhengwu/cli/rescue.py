@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import csv
-import io
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -528,15 +527,21 @@ def export_command(
     """
     from zhengwu.db.engine import unit_of_work
     from zhengwu.rescue import service as rescue_service
-    from zhengwu.rescue.spreadsheet import export_csv
+    from zhengwu.rescue.spreadsheet import csv_chunks, export_rows
 
     check_output(csv_path, "--csv")
-    with unit_of_work() as session:
+    rows = -1  # the header is not a record
+    with unit_of_work() as session, csv_path.open("w", encoding="utf-8-sig", newline="") as out:
         found = rescue_service.find_incident(session, ref=incident)
-        body = export_csv(session, incident=found, principal=rescue_service.SYSTEM)
-    csv_path.write_text(body, encoding="utf-8-sig")
-    # Count records, not newlines: a quoted field (情况描述) may span several lines.
-    rows = sum(1 for _ in csv.reader(io.StringIO(body, newline=""))) - 1
+
+        def counted() -> Iterator[list[object]]:
+            nonlocal rows
+            for row in export_rows(session, incident=found, principal=rescue_service.SYSTEM):
+                rows += 1
+                yield row
+
+        for chunk in csv_chunks(counted()):  # streamed: the file grows batch by batch
+            out.write(chunk)
     console.print(f"已导出 exported {rows} 条 → {csv_path}")
 
 

@@ -19,6 +19,7 @@ import duckdb
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
+from zhengwu.rescue import lookup, priority
 from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.channels import intake_from_posts
 from zhengwu.rescue.models import HelpRequest, HelpSource
@@ -130,6 +131,12 @@ def simulate_requests(
             "resolved_at": reported + timedelta(hours=rng.randrange(2, 12)) if closed else None,
             "outcome": "rescued" if closed else None,
         })  # fmt: skip
+    for row in rows:  # an insert() passes no flush: the stored priority is computed here
+        row["urgency_reasons"] = []
+        row["priority_base"], row["priority_fresh"] = priority.stored(HelpRequest(**row))
+        row["search_words"], row["search_digits"] = lookup.index_texts(
+            [row["text"], row["text"]], address=row["address"], adcode=row["adcode"],
+            name=row["name"], phones=row["phones"])  # its text, and its one post's  # fmt: skip
     session.execute(insert(HelpRequest), rows)
     ids = [row["id"] for row in rows]
     if session.get_bind().dialect.name == "postgresql":  # the next request gets the next id

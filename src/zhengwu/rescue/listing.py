@@ -5,21 +5,31 @@ public board show a page of them. Everything that decides which rows are on the 
 the filters, the priority order, the totals and the counts by state or county — is one
 SQL query, and only the page's rows are loaded as objects (with what their views need).
 
-The priority order is :mod:`zhengwu.rescue.priority`'s score written as a SQL expression
-(:func:`score_expr`), part for part, so the database sorts by the score a page shows.
-Ties go to the request waiting longest, then the lower number: the order is total, so
-consecutive pages never repeat or skip a request.
+The priority order is :mod:`zhengwu.rescue.priority`'s score, read from an index rather
+than computed over every row: a request stores the clock-free part of its score in tenths
+(``priority_base``) and that less the clock mark of its ``reported_at``
+(``priority_fresh``). At the moment ``now`` (clock mark ``M``) a request scores, in tenths,
+
+- ``priority_base + 240`` when reported 240 marks (24 hours) or more before ``M``,
+- ``priority_fresh + M`` when reported since (its base plus the marks it waited),
+- ``priority_base`` when reported after ``M`` (a stated time ahead of the clock),
+
+and each of these three groups, read in its index order (``ix_help_requests_priority``,
+``…_priority_fresh``), is already in score order. The page takes the first ``offset +
+limit`` of each group and merges them (:func:`ordered_ids`): the cost grows with the
+depth of the page, not with the size of the incident. Ties go to the request waiting
+longest, then the lower number: the order is total, so consecutive pages never repeat or
+skip a request, and it is exactly :func:`zhengwu.rescue.service.rank`'s.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Numeric, Select, String, and_, case, cast, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, union_all
 from sqlalchemy.orm import Session, selectinload
 
 from zhengwu.auth.principal import Principal
@@ -29,7 +39,6 @@ from zhengwu.rescue import access, lookup, priority
 from zhengwu.rescue.models import STATES, HelpRequest, Incident
 from zhengwu.rescue.notices import WITHDRAWN_OUTCOMES
 from zhengwu.rescue.service import REQUEST_LOADS
-from zhengwu.rescue.situation import HIGH_RISK
 from zhengwu.rescue.workflow import OPEN_STATES
 
 # The orders a list can take: by priority (the triage order), or by when people asked.
@@ -44,98 +53,6 @@ LISTED_STATES = tuple(s for s in STATES if s != "merged")
 def _listed(incident_ids: Collection[int]) -> ColumnElement[bool]:
     """The requests of ``incident_ids`` that lists and counts take: all but merged ones."""
     return and_(HelpRequest.incident_id.in_(incident_ids), HelpRequest.state != "merged")
-
-
-_UNIX_EPOCH_JULIAN = 2440587.5  # julianday('1970-01-01')
-
-
-def _round1(expr: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
-    """Round to one decimal (PostgreSQL rounds only numerics to a given scale)."""
-    if dialect == "postgresql":
-        return func.round(cast(expr, Numeric), 1)
-    return func.round(expr, 1)
-
-
-def _json_has(column: Any, code: str) -> ColumnElement[bool]:
-    """Whether the JSON list ``column`` holds the code ``code`` (codes are plain ASCII)."""
-    return cast(column, String).like(f'%"{code}"%')
-
-
-def _hours_since(now: datetime, dialect: str) -> ColumnElement[Any]:
-    """Hours from ``reported_at`` to ``now`` (both UTC)."""
-    if dialect == "postgresql":
-        epoch = func.extract("epoch", HelpRequest.reported_at)
-        return (now.timestamp() - epoch) / 3600.0
-    days = now.timestamp() / 86400.0 + _UNIX_EPOCH_JULIAN
-    return (days - func.julianday(HelpRequest.reported_at)) * 24.0
-
-
-def score_expr(dialect: str, *, now: datetime | None = None) -> ColumnElement[Any]:
-    """Return :func:`zhengwu.rescue.priority.score` as a SQL expression over a request row.
-
-    ``dialect`` is the session's dialect name (``sqlite`` or ``postgresql``); ``now`` the
-    moment the waiting time is counted to. Each part is rounded as the Python score
-    rounds it, so both order the same requests the same way.
-    """
-    now = now or utcnow()
-    urgency = case(
-        *((HelpRequest.urgency == k, v) for k, v in priority.URGENCY.items()),
-        else_=priority.URGENCY["normal"],
-    )
-    known = [(_json_has(HelpRequest.vulnerabilities, k), w) for k, w in priority.VULNERABLE.items()]
-    weights = sum((case((has, w), else_=0.0) for has, w in known), start=cast(0.0, Numeric))
-    listed = func.coalesce(func.json_array_length(HelpRequest.vulnerabilities), 0)
-    unknown = listed - sum((case((has, 1), else_=0) for has, _ in known), start=cast(0, Numeric))
-    raw_vulnerable = weights + unknown * 4.0  # an unknown group weighs 4, as in priority
-    vulnerable = case(
-        (cast(HelpRequest.vulnerabilities, String) == "[]", 0.0),  # most: nothing to weigh
-        (raw_vulnerable > priority.MAX_VULNERABLE, priority.MAX_VULNERABLE),
-        else_=raw_vulnerable,
-    )
-    total = func.coalesce(func.nullif(HelpRequest.people_total, 0), 1)
-    waiting_people = total - HelpRequest.people_helped
-    # 5·log2(1 + n) rounded, capped at 15 from n = 7 on: a table, the same on every database.
-    steps = [(n, round(min(5 * math.log2(1 + n), priority.MAX_PEOPLE), 1)) for n in range(1, 7)]
-    people = case(
-        (waiting_people <= 0, 0.0),
-        *((waiting_people == n, v) for n, v in steps),
-        else_=priority.MAX_PEOPLE,
-    )
-    # Trapped adds more with rising water and with a high-risk person (priority.trapped).
-    rising = cast(HelpRequest.urgency_reasons, String).like('%"rising_water%')
-    at_risk = or_(*(_json_has(HelpRequest.vulnerabilities, code) for code in sorted(HIGH_RISK)))
-    trapped = case(
-        (
-            _json_has(HelpRequest.needs, "trapped"),
-            priority.TRAPPED
-            + case((rising, priority.TRAPPED_RISING), else_=0.0)
-            + case((at_risk, priority.TRAPPED_AT_RISK), else_=0.0),
-        ),
-        else_=0.0,
-    )
-    hazard = (
-        case((and_(HelpRequest.hazard.is_not(None), HelpRequest.hazard != ""), 10.0), else_=0.0)
-        + trapped
-    )
-    hours = _hours_since(now, dialect)
-    waited = _round1(
-        case((hours <= 0, 0.0), (hours >= priority.MAX_WAITING, priority.MAX_WAITING), else_=hours),
-        dialect,
-    )
-    verification = case(
-        *((HelpRequest.verification == k, v) for k, v in priority.VERIFICATION.items()),
-        else_=0.0,
-    ) + case(
-        (
-            and_(
-                HelpRequest.reported_rescued_at.is_not(None),
-                HelpRequest.verification != "already_rescued",
-            ),
-            priority.REPORTED_RESCUED,
-        ),
-        else_=0.0,
-    )
-    return _round1(urgency + vulnerable + people + hazard + waited + verification, dialect)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,10 +83,8 @@ def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-def ordered_ids(
-    session: Session, *, incident: Incident, filters: Filters, now: datetime | None = None
-) -> Select[int]:
-    """Return the SELECT of the ids of ``incident``'s requests matching ``filters``, in order."""
+def filtered_ids(incident: Incident, filters: Filters) -> Select[int]:
+    """Return the SELECT of the ids of ``incident``'s requests matching ``filters`` (no order)."""
     query = select(HelpRequest.id).where(HelpRequest.incident_id == incident.id)
     if filters.states:
         query = query.where(HelpRequest.state.in_(filters.states))
@@ -179,12 +94,58 @@ def ordered_ids(
         query = query.where(HelpRequest.team_id == filters.team_id)
     if filters.urgency is not None:
         query = query.where(HelpRequest.urgency == filters.urgency)
+    return query
+
+
+def _mark_start(mark: int) -> datetime:
+    """The moment clock mark ``mark`` begins (UTC)."""
+    return datetime.fromtimestamp(mark * priority.MARK_SECONDS, tz=UTC)
+
+
+def ordered_ids(
+    session: Session,
+    *,
+    incident: Incident,
+    filters: Filters,
+    now: datetime | None = None,
+    first: int | None = None,
+    where: Sequence[ColumnElement[bool]] = (),
+) -> Select[int]:
+    """Return the SELECT of the ids of ``incident``'s requests matching ``filters`` (and the
+    extra conditions ``where``), in order.
+
+    ``first`` (offset + limit of the page wanted) bounds how many rows of each priority
+    group are read; None reads them all (an export).
+    """
+    query = filtered_ids(incident, filters).where(*where)
     if filters.sort == "newest":
         return query.order_by(HelpRequest.reported_at.desc(), HelpRequest.id.desc())
     if filters.sort == "oldest":
         return query.order_by(HelpRequest.reported_at, HelpRequest.id)
-    score = score_expr(_dialect(session), now=now)
-    return query.order_by(score.desc(), HelpRequest.reported_at, HelpRequest.id)
+    mark = priority.mark(now or utcnow())
+    long_ago = _mark_start(mark - priority.MAX_MARKS + 1)  # reported before: waited 24 h
+    ahead = _mark_start(mark + 1)  # reported from then on: not waiting yet
+    reported, rid = HelpRequest.reported_at, HelpRequest.id
+    # SQLite's planner would rather read the time range by its index and sort it: there
+    # the range is put as an expression no index serves, so the priority indexes are read.
+    ranged = func.coalesce(reported, reported) if _dialect(session) == "sqlite" else reported
+    groups = (
+        (ranged < long_ago, HelpRequest.priority_base, priority.MAX_MARKS),
+        (and_(ranged >= long_ago, ranged < ahead), HelpRequest.priority_fresh, mark),
+        (reported >= ahead, HelpRequest.priority_base, 0),  # rare (a time ahead): sorted
+    )
+    legs = []
+    for condition, key, plus in groups:
+        leg = (
+            query.add_columns((key + plus).label("tenths"), reported.label("reported"))
+            .where(condition)
+            .order_by(key.desc(), reported, rid)
+        )
+        if first is not None:
+            leg = leg.limit(first)
+        legs.append(select(leg.subquery()))  # a subquery: SQLite orders no compound member
+    merged = union_all(*legs).subquery()
+    return select(merged.c.id).order_by(merged.c.tenths.desc(), merged.c.reported, merged.c.id)
 
 
 def load(session: Session, ids: Sequence[int]) -> list[HelpRequest]:
@@ -222,14 +183,23 @@ def page(
     offset: int,
     limit: int,
     now: datetime | None = None,
+    where: Sequence[ColumnElement[bool]] = (),
 ) -> Page:
     """Return one page of ``incident``'s requests matching ``filters`` (count, then rows).
 
     An offset past the end (a stale link) gives the last page, as the console's pager does.
     """
-    query = ordered_ids(session, incident=incident, filters=filters, now=now)
-    total, offset, ids = _cut(session, query, offset=offset, limit=limit)
+    total = count(session, filtered_ids(incident, filters).where(*where))
+    offset = _clamp(total, offset, limit)
+    query = ordered_ids(session, incident=incident, filters=filters, now=now,
+                        first=offset + limit, where=where)  # fmt: skip
+    ids = list(session.scalars(query.offset(offset).limit(limit)))
     return Page(total=total, offset=offset, items=load(session, ids))
+
+
+def _clamp(total: int, offset: int, limit: int) -> int:
+    """Return ``offset`` clamped to the last page of ``total`` rows (a stale link)."""
+    return min(max(offset, 0), max(total - 1, 0) // limit * limit)
 
 
 def _cut(
@@ -237,26 +207,8 @@ def _cut(
 ) -> tuple[int, int, list[int]]:
     """Return the total of ``query``, the offset clamped to its last page, and that page's ids."""
     total = count(session, query)
-    last = max(total - 1, 0) // limit * limit
-    offset = min(max(offset, 0), last)
+    offset = _clamp(total, offset, limit)
     return total, offset, list(session.scalars(query.offset(offset).limit(limit)))
-
-
-def candidates(
-    session: Session, *, incident: Incident, filters: Filters, now: datetime | None = None
-) -> list[HelpRequest]:
-    """Return every request matching ``filters`` in order, with the mirrors a text search
-    reads (:mod:`zhengwu.rescue.lookup` decides what a viewer may search): the search
-    path, where what matches depends on who looks and cannot be asked of SQL."""
-    inner = ordered_ids(session, incident=incident, filters=filters, now=now)
-    ids = list(session.scalars(inner))
-    rows = session.scalars(
-        select(HelpRequest)
-        .where(HelpRequest.id.in_(select(inner.order_by(None).subquery().c.id)))
-        .options(selectinload(HelpRequest.sources))
-    )
-    found = {r.id: r for r in rows}
-    return [found[i] for i in ids if i in found]
 
 
 def search_page(
@@ -273,21 +225,35 @@ def search_page(
 ) -> Page:
     """Return one page of the requests matching ``filters`` and the search ``q``.
 
-    Without a search the database does it all (:func:`page`). A search matches only what
-    ``principal`` may read (:mod:`zhengwu.rescue.lookup`: masked texts for the public),
-    which SQL cannot tell: the filtered rows are then searched here, lightly loaded, and
-    only the page found is loaded for viewing.
+    The search is SQL on the stored search texts (:func:`lookup.sql_conditions`), with
+    the filters, the order, the count and the page. For a viewer who sees every request
+    in full (dispatcher, verifier, admin) that is the whole answer. A team member sees
+    other teams' requests masked, and may find in them only what the mask leaves
+    (:mod:`zhengwu.rescue.lookup`): those the SQL found are read once more in Python, as
+    shown, before the page is cut — a few rows, not the incident.
     """
-    if not lookup.parse(q):
+    query = lookup.parse(q)
+    where = lookup.sql_conditions(query, _dialect(session))
+    if principal.role in access.FULL_ROLES or not query:
         return page(session, incident=incident, filters=filters, offset=offset, limit=limit,
-                    now=now)  # fmt: skip
-    found = lookup.search(
-        principal, candidates(session, incident=incident, filters=filters, now=now), q, keep=keep
+                    now=now, where=where)  # fmt: skip
+    ordered = ordered_ids(session, incident=incident, filters=filters, now=now, where=where)
+    ids = list(session.scalars(ordered))
+    own = HelpRequest.team_id == principal.team_id if principal.team_id is not None else None
+    masked = filtered_ids(incident, filters).where(*where)
+    if own is not None:
+        masked = masked.where(or_(HelpRequest.team_id.is_(None), ~own))
+    readers = session.scalars(
+        select(HelpRequest)
+        .where(HelpRequest.id.in_(masked.scalar_subquery()))
+        .options(selectinload(HelpRequest.sources))
     )
-    total = len(found)
-    offset = min(max(offset, 0), max(total - 1, 0) // limit * limit)
-    return Page(total=total, offset=offset,
-                items=load(session, [r.id for r in found[offset : offset + limit]]))  # fmt: skip
+    dropped = {r.id for r in readers if not lookup.matches(principal, r, query, keep=keep)}
+    found = [i for i in ids if i not in dropped]
+    offset = _clamp(len(found), offset, limit)
+    return Page(
+        total=len(found), offset=offset, items=load(session, found[offset : offset + limit])
+    )
 
 
 # -- counts --------------------------------------------------------------------------------

@@ -14,13 +14,26 @@ What is searched is what the viewer may see (:mod:`zhengwu.rescue.access`):
   number (``138****1111``, ID numbers) blanked out entirely. A name or a phone never
   matches through a field the viewer cannot read, and not even the four digits a mask
   leaves show find a request, so a search cannot be used to test a guess.
+
+The database does the searching (:func:`sql_conditions`): each request stores what a full
+viewer searches, folded as :func:`parse` folds a query — ``search_words`` (its texts, its
+mirrors', address, county, name) and ``search_digits`` (the digit runs of those texts once
+spaces and dashes are taken out, and the phones) — kept by every flush that changes the
+request or its mirrors (:func:`index_texts`, migration 0025). For a full viewer every
+word and number is a substring test on those columns, exactly as :func:`matches` decides. What a
+masked viewer may find is a part of what a full viewer finds (masking only takes away),
+so the same conditions narrow the rows first and only those few are read in Python, as
+they would be shown (:func:`zhengwu.rescue.listing.search_page`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, func
 
 from zhengwu.auth.principal import Principal
 from zhengwu.errors import InvalidInputError
@@ -119,3 +132,42 @@ def search(
     if not query:
         return requests
     return [r for r in requests if matches(principal, r, query, keep=keep)]
+
+
+_DIGIT_RUN = re.compile(r"\d+")
+
+
+def index_texts(
+    texts: Iterable[str],
+    *,
+    address: str | None,
+    adcode: str | None,
+    name: str | None,
+    phones: Iterable[str],
+) -> tuple[str, str]:
+    """Return ``(search_words, search_digits)`` of a request: what a full viewer searches.
+
+    ``texts`` are the request's text and its mirrors'. A number matches ``search_digits``
+    exactly when :func:`matches` finds it in the texts or the phones of a full view.
+    """
+    parts = [*texts, address or "", access.area_name(adcode) or "", name or ""]
+    haystack = fold("\n".join(parts)).casefold()
+    runs = _DIGIT_RUN.findall(re.sub(r"[ -]", "", haystack))
+    runs += [d for d in (phone_digits(p) for p in phones) if d]
+    return haystack, " ".join(runs)
+
+
+def _contains(column: Any, needle: str, dialect: str) -> ColumnElement[bool]:
+    """``needle in column`` as SQL: a plain substring test (both sides are folded and
+    lower-cased already), cheaper than a ``LIKE`` pattern and free of its wildcards."""
+    if dialect == "postgresql":
+        return func.strpos(column, needle) > 0
+    return func.instr(column, needle) > 0
+
+
+def sql_conditions(query: Query, dialect: str = "sqlite") -> list[ColumnElement[bool]]:
+    """Return the SQL conditions of ``query`` on the stored search columns (all must hold);
+    ``dialect`` is the session's (``sqlite`` or ``postgresql``)."""
+    found = [_contains(HelpRequest.search_words, w, dialect) for w in query.words]
+    found += [_contains(HelpRequest.search_digits, n, dialect) for n in query.numbers]
+    return found

@@ -21,10 +21,16 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Table,
     Text,
     UniqueConstraint,
+    bindparam,
+    event,
+    inspect,
+    select,
+    update,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from zhengwu.db.base import Base, utcnow
 
@@ -135,6 +141,18 @@ class HelpRequest(Base):
     announced_at: Mapped[datetime | None]
     # Set when a coordinator merged this request into another (state ``merged``).
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("help_requests.id"))
+    # The clock-free part of the priority score in tenths, and that less the clock mark of
+    # ``reported_at`` (zhengwu.rescue.priority.stored): the queue's order reads them from
+    # an index. Recomputed at every flush of a new or changed request (0025).
+    priority_base: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    priority_fresh: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # What a full viewer's search reads, folded (zhengwu.rescue.lookup.index_texts): the
+    # texts of the request and its mirrors, address, county, name; their digit runs and
+    # the phones. Written after every flush that changes them (0025); never loaded.
+    search_words: Mapped[str] = mapped_column(Text, default="", server_default="",
+                                              deferred=True)  # fmt: skip
+    search_digits: Mapped[str] = mapped_column(Text, default="", server_default="",
+                                               deferred=True)  # fmt: skip
 
     sources: Mapped[list[HelpSource]] = relationship(
         back_populates="request", lazy="raise", order_by="HelpSource.id"
@@ -147,6 +165,102 @@ class HelpRequest(Base):
     fulfilments: Mapped[list[Fulfilment]] = relationship(lazy="raise", order_by="Fulfilment.id")
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy API
+
+
+# The priority order by index (zhengwu.rescue.listing): requests waiting 24 hours or more
+# by their base, newer ones by base less their clock mark; ties by time, then number.
+Index("ix_help_requests_priority", HelpRequest.incident_id, HelpRequest.priority_base.desc(),
+      HelpRequest.reported_at, HelpRequest.id)  # fmt: skip
+Index("ix_help_requests_priority_fresh", HelpRequest.incident_id,
+      HelpRequest.priority_fresh.desc(), HelpRequest.reported_at, HelpRequest.id)  # fmt: skip
+
+
+@event.listens_for(Session, "before_flush")
+def restore_priorities(session: Session, _context: object, _instances: object) -> None:
+    """Store the priority of every new or changed request before it is written.
+
+    Every write that goes through the ORM — intake, edits, verification, dispatch, state
+    changes, merges and splits, a citizen's update — passes here, so the stored columns
+    never lag behind the fields they are computed from. (Bulk ``insert()`` of rows, as
+    :func:`zhengwu.rescue.demo.simulate_requests` does, computes them itself.)
+    """
+    from zhengwu.rescue.priority import stored
+
+    for obj in (*session.new, *session.dirty):
+        if isinstance(obj, HelpRequest) and obj.reported_at is not None:
+            base, fresh = stored(obj)
+            if obj.priority_base != base:
+                obj.priority_base = base
+            if obj.priority_fresh != fresh:
+                obj.priority_fresh = fresh
+
+
+_SEARCHED = ("text", "address", "adcode", "name", "phones")
+_REINDEX = "zhengwu.rescue.reindex"
+
+
+@event.listens_for(Session, "after_flush")
+def _note_searched_changes(session: Session, _context: object) -> None:
+    """Note the requests whose searched texts this flush changed (or their mirrors')."""
+    found: set[int] = session.info.setdefault(_REINDEX, set())
+    for obj in session.new:
+        if isinstance(obj, HelpRequest):
+            found.add(obj.id)
+        elif isinstance(obj, HelpSource):
+            found.add(obj.request_id)
+    for obj in (*session.dirty, *session.deleted):
+        if isinstance(obj, HelpRequest) and obj not in session.deleted:
+            state = inspect(obj)
+            if any(state.attrs[name].history.has_changes() for name in _SEARCHED):
+                found.add(obj.id)
+        elif isinstance(obj, HelpSource):
+            moved = inspect(obj).attrs.request_id.history
+            found.update(i for i in (*moved.deleted, *moved.added) if i is not None)
+            if obj.request_id is not None:
+                found.add(obj.request_id)
+
+
+@event.listens_for(Session, "after_flush_postexec")
+def _reindex(session: Session, _context: object) -> None:
+    """Rewrite the search columns of the requests noted (zhengwu.rescue.lookup)."""
+    ids = session.info.pop(_REINDEX, set())
+    if ids:
+        write_search_columns(session.connection(), sorted(i for i in ids if i is not None))
+
+
+def write_search_columns(conn: Any, ids: list[int], *, batch: int = 500) -> None:
+    """Compute and store ``search_words`` and ``search_digits`` of the requests ``ids``
+    from what the database holds (``conn``: a connection)."""
+    from zhengwu.rescue.lookup import index_texts
+
+    requests: Table = HelpRequest.__table__  # type: ignore[assignment]
+    sources: Table = HelpSource.__table__  # type: ignore[assignment]
+    for start in range(0, len(ids), batch):
+        part = ids[start : start + batch]
+        texts: dict[int, list[str]] = {}
+        for rid, text in conn.execute(
+            select(sources.c.request_id, sources.c.text)
+            .where(sources.c.request_id.in_(part))
+            .order_by(sources.c.id)
+        ):
+            texts.setdefault(rid, []).append(text)
+        rows = conn.execute(
+            select(requests.c.id, *(requests.c[n] for n in _SEARCHED)).where(
+                requests.c.id.in_(part)
+            )
+        ).all()
+        values = []
+        for row in rows:
+            words, digits = index_texts([row.text, *texts.get(row.id, [])], address=row.address,
+                                        adcode=row.adcode, name=row.name, phones=row.phones or [])  # fmt: skip
+            values.append({"rid": row.id, "words": words, "digits": digits})
+        if values:
+            conn.execute(
+                update(requests)
+                .where(requests.c.id == bindparam("rid"))
+                .values(search_words=bindparam("words"), search_digits=bindparam("digits")),
+                values,
+            )
 
 
 class HelpSource(Base):
