@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -348,12 +348,12 @@ def test_people_counts(text: str, people: int | None) -> None:
         # A post time in UTC, as the databases return it: 13:00 UTC is 21:00 in Beijing.
         (
             "晚上8点半被困",
-            datetime(2021, 7, 20, 13, tzinfo=timezone.utc),
+            datetime(2021, 7, 20, 13, tzinfo=UTC),
             datetime(2021, 7, 20, 20, 30, tzinfo=BJ),
         ),
         (
             "昨晚11点半水进了家",
-            datetime(2021, 7, 20, 23, tzinfo=timezone.utc),
+            datetime(2021, 7, 20, 23, tzinfo=UTC),
             datetime(2021, 7, 20, 23, 30, tzinfo=BJ),
         ),
         ("快一点来人", datetime(2021, 7, 21, 7, tzinfo=BJ), None),
