@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from zhengwu.accounts.models import Organization
 from zhengwu.db import migrate
-from zhengwu.db.engine import make_engine
 from zhengwu.db.models import Base
 from zhengwu.regions.models import Region
 
@@ -58,26 +54,6 @@ def test_regions_are_loaded_with_hierarchy(session: Session) -> None:
     assert guangzhou.level == "city"
     assert guangzhou.parent_adcode == "440000"
     assert session.scalar(select(Region).where(Region.adcode == "440106")) is not None
-
-
-@pytest.fixture
-def empty_engine(db_engine: Engine, tmp_path: Path) -> Iterator[Engine]:
-    """A database of the same backend with nothing in it, for migrating step by step."""
-    if db_engine.dialect.name == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'steps.db'}")
-        yield engine
-        engine.dispose()
-        return
-    schema = f"zw_steps_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
-    with db_engine.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    url = db_engine.url.update_query_dict({"options": f"-csearch_path={schema}"})
-    engine = make_engine(url.render_as_string(hide_password=False))
-    yield engine
-    engine.dispose()
-    with db_engine.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
 
 
 def _columns(engine: Engine, table: str) -> dict[str, Any]:

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from types import SimpleNamespace
 
-import pytest
 import sqlalchemy as sa
 from alembic import command
 from sqlalchemy import Engine, inspect, text
 
 from zhengwu.db import migrate
 from zhengwu.db.base import UtcDateTime
-from zhengwu.db.engine import make_engine
 from zhengwu.rescue import priority
 from zhengwu.rescue.models import HelpRequest
 
@@ -31,26 +26,6 @@ _rows = sa.table(
     sa.column("completeness", sa.Float()),
     *(sa.column(n, UtcDateTime()) for n in ("reported_at", "created_at", "reported_rescued_at")),
 )  # fmt: skip
-
-
-@pytest.fixture
-def empty_engine(db_engine: Engine, tmp_path: Path) -> Iterator[Engine]:
-    """A database of the same backend with nothing in it, for migrating step by step."""
-    if db_engine.dialect.name == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'score.db'}")
-        yield engine
-        engine.dispose()
-        return
-    schema = f"zw_score_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
-    with db_engine.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    url = db_engine.url.update_query_dict({"options": f"-csearch_path={schema}"})
-    engine = make_engine(url.render_as_string(hide_password=False))
-    yield engine
-    engine.dispose()
-    with db_engine.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
 
 
 def _row(i: int) -> dict[str, object]:

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, Table, bindparam, case, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -509,6 +509,37 @@ _ORG_REF_KINDS = {"id": "id", "#": "id", "code": "code", "name": "name"}
 _MAX_CANDIDATES = 10
 
 
+_Named = TypeVar("_Named", Organization, Matrix)
+
+
+def _named_by(
+    session: Session, model: type[_Named], ref: str, empty_zh: str, empty_en: str
+) -> list[_Named]:
+    """Return the rows of ``model`` (at most ``_MAX_CANDIDATES + 1``, by id) that ``ref``
+    names: its database id, its external id (code) or its exact name, any of the three
+    unless ``#``/``id:``, ``code:`` or ``name:`` says which. An empty ref is refused."""
+    text = ref.strip()
+    kind = None
+    if text.startswith("#"):
+        kind, text = "id", text[1:].strip()
+    elif ":" in text and text.split(":", 1)[0] in _ORG_REF_KINDS:
+        prefix, text = text.split(":", 1)
+        kind, text = _ORG_REF_KINDS[prefix], text.strip()
+    if not text:
+        raise InvalidInputError(empty_zh, empty_en)
+    conditions = []
+    if kind in (None, "id") and text.isdigit() and len(text) < 18:
+        conditions.append(model.id == int(text))
+    if kind in (None, "code"):
+        conditions.append(model.external_id == text)
+    if kind in (None, "name"):
+        conditions.append(model.name == text)
+    if not conditions:  # "#abc": an id that is not a number names nothing
+        return []
+    query = select(model).where(or_(*conditions)).order_by(model.id).limit(_MAX_CANDIDATES + 1)
+    return list(session.scalars(query))
+
+
 def resolve_organization(session: Session, ref: str) -> Organization:
     """Return the one organisation that ``ref`` names: its id, its code or its exact name.
 
@@ -518,31 +549,8 @@ def resolve_organization(session: Session, ref: str) -> Organization:
     a name two bodies share — is refused with the candidates listed; ``#42`` or ``id:42``,
     ``code:o12`` and ``name:…`` say which is meant. Raises NotFoundError when none does.
     """
-    text = ref.strip()
-    kind = None
-    if text.startswith("#"):
-        kind, text = "id", text[1:].strip()
-    elif ":" in text and text.split(":", 1)[0] in _ORG_REF_KINDS:
-        prefix, text = text.split(":", 1)
-        kind, text = _ORG_REF_KINDS[prefix], text.strip()
-    if not text:
-        raise InvalidInputError(
-            "请给出机构编号、代码或名称", "give an organisation id, code or name"
-        )
-    conditions = []
-    if kind in (None, "id") and text.isdigit() and len(text) < 18:
-        conditions.append(Organization.id == int(text))
-    if kind in (None, "code"):
-        conditions.append(Organization.external_id == text)
-    if kind in (None, "name"):
-        conditions.append(Organization.name == text)
-    found = (
-        list(session.scalars(
-            select(Organization).where(or_(*conditions)).order_by(Organization.id)
-            .limit(_MAX_CANDIDATES + 1)
-        ))
-        if conditions else []
-    )  # fmt: skip
+    found = _named_by(session, Organization, ref, "请给出机构编号、代码或名称",
+                      "give an organisation id, code or name")  # fmt: skip
     if len(found) == 1:
         return found[0]
     if not found:
@@ -569,28 +577,8 @@ def resolve_matrix(session: Session, ref: str) -> Matrix:
     ``#7`` or ``id:7``, ``code:zz-2024`` and ``name:…`` say which is meant. Raises
     NotFoundError when none does.
     """
-    text = ref.strip()
-    kind = None
-    if text.startswith("#"):
-        kind, text = "id", text[1:].strip()
-    elif ":" in text and text.split(":", 1)[0] in _ORG_REF_KINDS:
-        prefix, text = text.split(":", 1)
-        kind, text = _ORG_REF_KINDS[prefix], text.strip()
-    if not text:
-        raise InvalidInputError("请给出矩阵编号、外部编号或名称", "give a matrix id, code or name")
-    conditions = []
-    if kind in (None, "id") and text.isdigit() and len(text) < 18:
-        conditions.append(Matrix.id == int(text))
-    if kind in (None, "code"):
-        conditions.append(Matrix.external_id == text)
-    if kind in (None, "name"):
-        conditions.append(Matrix.name == text)
-    found = (
-        list(session.scalars(
-            select(Matrix).where(or_(*conditions)).order_by(Matrix.id).limit(_MAX_CANDIDATES + 1)
-        ))
-        if conditions else []
-    )  # fmt: skip
+    found = _named_by(session, Matrix, ref, "请给出矩阵编号、外部编号或名称",
+                      "give a matrix id, code or name")  # fmt: skip
     if len(found) == 1:
         return found[0]
     if not found:
