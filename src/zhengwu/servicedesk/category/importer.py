@@ -98,6 +98,18 @@ def level_columns(header: list[str]) -> list[str]:
     return [name for _, name in sorted(levels)]
 
 
+def _clash(first: _Row, item: _Row) -> tuple[str, str] | None:
+    """Return what a repeated category row says otherwise than its first row (in Chinese
+    and English), or None when it is the first row or says the same."""
+    if first is item:
+        return None
+    if first.days != item.days:
+        return "时限", "deadlines"
+    if first.sectors != item.sectors:
+        return "系统", "sectors"
+    return None
+
+
 def _parse(row: dict[str, str], levels: list[str], line: int) -> _Row:
     """Return the row's path and deadlines, or raise ValueError with the reason."""
     cells = [row.get(c, "").strip() for c in levels]
@@ -213,18 +225,13 @@ def import_tree(
     leaves: dict[tuple[str, ...], _Row] = {}
     for item in parsed:
         first = leaves.setdefault(item.names, item)
-        if first is not item and first.days != item.days:
+        clash = _clash(first, item)
+        if clash is not None:
+            zh, en = clash
             _refuse(
                 summary, f"{path}:{item.line}",
-                f"与第 {first.line} 行同一分类但时限不同 / same category as line {first.line} "
-                "with other deadlines", "/".join(item.names),
-            )  # fmt: skip
-            continue
-        if first is not item and first.sectors != item.sectors:
-            _refuse(
-                summary, f"{path}:{item.line}",
-                f"与第 {first.line} 行同一分类但系统不同 / same category as line {first.line} "
-                "with other sectors", "/".join(item.names),
+                f"与第 {first.line} 行同一分类但{zh}不同 / same category as line {first.line} "
+                f"with other {en}", "/".join(item.names),
             )  # fmt: skip
             continue
         try:
