@@ -21,7 +21,7 @@ demo: install
 ## make test: the whole test suite (SQLite always; PostgreSQL when ZHENGWU_TEST_DATABASE_URL is set)
 test: install
 	./scripts/ensure-chromium.sh
-	$(BIN)/pytest -n auto -q
+	$(BIN)/pytest -n auto --dist worksteal -q --durations=15
 
 lint: install
 	$(BIN)/ruff format --check src tests benchmarks
