@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from typer.testing import CliRunner
 
 from zhengwu.cli.main import app
 from zhengwu.config import get_settings
 from zhengwu.errors import InvalidInputError
+
+_WORKER_JOBS_BEFORE = os.environ.get("ZHENGWU_WORKER_JOBS")
 
 
 def test_a_bad_setting_names_its_variable(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -37,7 +41,11 @@ def test_the_demo_server_leaves_out_the_live_escalation(monkeypatch: pytest.Monk
     from zhengwu.cli.demo import demo_worker_jobs
     from zhengwu.jobs.runner import Worker
 
-    monkeypatch.delenv("ZHENGWU_WORKER_JOBS", raising=False)
+    # demo_worker_jobs() sets os.environ itself: set the variable through monkeypatch
+    # first, so that the end of the test restores what was there before (nothing), and
+    # the demo's choice does not leak into the worker tests run after this one.
+    monkeypatch.setenv("ZHENGWU_WORKER_JOBS", "[]")
+    monkeypatch.delenv("ZHENGWU_WORKER_JOBS")
     get_settings.cache_clear()
     note = demo_worker_jobs()
     assert note is not None and "desk-escalation" in note and "超期督办" in note
@@ -50,3 +58,8 @@ def test_the_demo_server_leaves_out_the_live_escalation(monkeypatch: pytest.Monk
     assert demo_worker_jobs() is None
     assert [job.name for job in Worker.from_settings().jobs] == ["desk-escalation"]
     get_settings.cache_clear()
+
+
+def test_the_demo_worker_jobs_do_not_outlive_their_test() -> None:
+    """Runs after the test above (same file, same worker): its environment is gone."""
+    assert os.environ.get("ZHENGWU_WORKER_JOBS") == _WORKER_JOBS_BEFORE
