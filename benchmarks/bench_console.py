@@ -9,8 +9,9 @@ objects one by one):
 
 * the operational DB in its own schema (``zw_bench_console``, dropped afterwards) or a
   temporary SQLite file: 120,000 organisations in real counties, 180,000 accounts on Weibo,
-  WeChat and Douyin and about 1,000 matrices (one per city, one per province × sector) —
-  the synthetic national dimensions of ``bench_index.py`` — and 1,000,000 service requests
+  WeChat and Douyin and about 800 matrices (one per city, one per province × sector) —
+  the synthetic national dimensions of ``bench_index.py`` — all of them below one national
+  matrix that holds every account (180,000 members), and 1,000,000 service requests
   over the last year: a state mix that depends on age (recent ones mostly open, older ones
   mostly resolved and followed up, some duplicates and invalid ones, a tail left open and
   overdue), the migration's categories, organisations with a skewed load (a few busy
@@ -28,9 +29,12 @@ logged in as an admin, a matrix office and a handler, each page below is request
 measured by the client on loopback** (request sent → body read), so it includes HTTP and
 rendering; the same server's ``/healthz`` and a bare page (one ``SELECT … ORDER BY
 received_at DESC LIMIT 50`` over the same requests table, rendered as a plain HTML table)
-are the baseline measured in the same run. The matrix list and member APIs, the office's
-matrix page (members and compliance gate, paged), the topics page and the compliance API
-(both over every account) are measured too. Goal: p95 < 300 ms on every page.
+are the baseline measured in the same run. The matrix list and member APIs (the national
+matrix's sub-matrices and 180,000 members, first and deep pages, as the console's lazy tree
+reads them), the office's matrix page (members and compliance gate, paged), the topics page
+and the compliance API (both over every account) are measured too. Goal: p95 < 300 ms on
+every page. ``--only matri`` measures the matrix pages alone (with the baselines;
+several parts: ``--only 'API mat,API sub,matrix tree'``).
 
 Database: ``--database-url`` (default ``postgresql+psycopg://postgres@127.0.0.1:5432/test``).
 """
@@ -63,9 +67,11 @@ import pyarrow as pa
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-SCHEMA = "zw_bench_console"
+# Its own schema (ZHENGWU_BENCH_SCHEMA): two runs on one server must not drop each other's.
+SCHEMA = os.environ.get("ZHENGWU_BENCH_SCHEMA", "zw_bench_console")
 PASSWORD = "zhengwu-bench"
 GOAL_MS = 300.0
+NATIONAL = "全国政务新媒体矩阵"
 SYSTEM = "zhengwu-4d"
 PERIODS = (("2025-Q2", "2025-04-01", "2025-06-30"), ("2025-Q3", "2025-07-01", "2025-09-30"))
 PLACES = ("小区", "路口", "学校门口", "菜市场", "公交站", "工地", "医院", "公园")
@@ -453,13 +459,24 @@ def build_db(url: str, dims: Any, n_requests: int) -> dict[str, Any]:
          "first_seen": now, "updated_at": now} for a in accs
     ), 20_000)  # fmt: skip
     matrices = _matrices(dims)
+    # One national matrix holding every account, with every other matrix below it: the
+    # sub-matrix and member lists of a national-size matrix (its lead is the first account).
+    national = max(mid for mid, _ in matrices) + 1
+    _insert_rows(engine, "matrices", iter([
+        {"id": national, "name": NATIONAL, "kind": "regional", "parent_id": None,
+         "created_at": now}
+    ]), 1)  # fmt: skip
     _insert_rows(engine, "matrices", (
         {"id": mid, "name": name, "kind": "regional" if name.endswith("矩阵") else "vertical",
-         "created_at": now} for mid, name in matrices
+         "parent_id": national, "created_at": now} for mid, name in matrices
     ), 20_000)  # fmt: skip
     _insert_rows(engine, "matrix_members", (
         {"matrix_id": m["matrix_id"], "account_id": m["account_id"], "role": "member",
          "added_at": now} for m in dims.members.to_pylist()
+    ), 50_000)  # fmt: skip
+    _insert_rows(engine, "matrix_members", (
+        {"matrix_id": national, "account_id": a["account_id"],
+         "role": "lead" if i == 0 else "member", "added_at": now} for i, a in enumerate(accs)
     ), 50_000)  # fmt: skip
     print(f"  dimensions inserted in {time.perf_counter() - t0:.1f} s", flush=True)
     t0 = time.perf_counter()
@@ -519,7 +536,8 @@ def build_db(url: str, dims: Any, n_requests: int) -> dict[str, Any]:
         s.commit()
     engine.dispose()
     return {"url": url, "handler_org": handler_org, "handler_requests": handler_n,
-            "matrix_id": int(matrix_id), "category": str(category)}  # fmt: skip
+            "matrix_id": int(matrix_id), "category": str(category),
+            "national": national, "national_children": len(matrices)}  # fmt: skip
 
 
 def drop_db(base_url: str) -> None:
@@ -604,6 +622,8 @@ def pages(info: dict[str, Any], deep: int) -> list[tuple[str, str, str]]:
     region = info.get("region", "")
     sector = info.get("sector", "")
     cat = info["category"]
+    nat = info["national"]
+    last_child = max(0, (info["national_children"] - 1) // 100 * 100)
     return [
         ("anon", "baseline /healthz", "/healthz"),
         ("anon", "baseline bare SELECT … LIMIT 50", "/bench/bare"),
@@ -634,6 +654,13 @@ def pages(info: dict[str, Any], deep: int) -> list[tuple[str, str, str]]:
         ("admin", "API matrices page 1", "/api/matrices"),
         ("admin", "API matrix members page 1", f"/api/matrices/{info['matrix_id']}/members"),
         ("office", "matrix page (members, compliance)", f"/console/matrix/{info['matrix_id']}"),
+        ("admin", "API sub-matrices of the national matrix, page 1", f"/api/matrices?parent_id={nat}"),
+        ("admin", "API sub-matrices of the national matrix, last page", f"/api/matrices?parent_id={nat}&offset={last_child}"),
+        ("admin", "console matrix tree, one level", f"/console/matrix?parent={nat}"),
+        ("admin", "API matrix members, national, page 1", f"/api/matrices/{nat}/members"),
+        ("admin", "API matrix members, national, offset 10,000", f"/api/matrices/{nat}/members?offset=10000"),
+        ("admin", "API matrix members, national, role=member", f"/api/matrices/{nat}/members?role=member"),
+        ("admin", "API matrix members, national, q=账号1234", f"/api/matrices/{nat}/members?q=账号1234"),
         ("admin", "topics (every account)", "/console/topics"),
         ("admin", "API compliance page 1 (every account)",
          f"/api/index/compliance?period={PERIODS[-1][0]}"),
@@ -647,7 +674,7 @@ def _cpu_seconds(pid: int) -> float:
 
 
 def measure(
-    base: str, info: dict[str, Any], repeat: int, deep: int, pid: int
+    base: str, info: dict[str, Any], repeat: int, deep: int, pid: int, only: str = ""
 ) -> list[dict[str, Any]]:
     """Request every page ``repeat`` times; return the timing per page (and the server's CPU
     time per request, read from /proc: the steadier figure on a shared machine)."""
@@ -658,6 +685,9 @@ def measure(
     out = []
     try:
         for who, label, path in pages(info, deep):
+            wanted = [part for part in only.split(",") if part]
+            if wanted and not label.startswith("baseline") and not any(w in label for w in wanted):
+                continue
             client = clients[who]
             first = client.get(path)  # warm-up (and the check that it works)
             if first.status_code != 200:
@@ -704,7 +734,7 @@ def run_backend(name: str, url: str, dims: Any, args: argparse.Namespace, data_d
         _wait_up(base)
         print(f"  load average before: {os.getloadavg()[0]:.1f}", flush=True)
         assert proc.pid is not None
-        rows = measure(base, info, args.repeat, args.deep_page, proc.pid)
+        rows = measure(base, info, args.repeat, args.deep_page, proc.pid, args.only)
         print(f"  load average after:  {os.getloadavg()[0]:.1f}", flush=True)
     finally:
         proc.terminate()
@@ -730,7 +760,10 @@ def main() -> None:
     parser.add_argument("--requests", type=parse_size, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--deep-page", type=int, default=200, help="page of the deep ranking")
-    parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL schema")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the PostgreSQL schema and the SQLite file")  # fmt: skip
+    parser.add_argument("--only", default="", help="measure only the pages whose label "
+                        "contains one of these (comma-separated, e.g. matri); the baselines always")  # fmt: skip
     args = parser.parse_args()
     import bench_index
 
@@ -753,7 +786,10 @@ def main() -> None:
         if args.sqlite or args.sqlite_only:
             run_backend("SQLite", f"sqlite:///{work / 'zhengwu.db'}", dims, args, work)
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if args.keep:
+            print(f"kept: {work} (the SQLite file and the analytics store)", flush=True)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
     print(f"\nload average at the end: {os.getloadavg()}", flush=True)
 
 

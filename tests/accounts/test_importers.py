@@ -490,3 +490,102 @@ def test_siblings_of_one_name_are_quarantined_not_merged(session: Session, tmp_p
     # Updating a matrix under its own name is no clash.
     again = _run(session, "zhengwu-matrices", path)
     assert (again.imported, again.quarantined) == (0, 3)
+
+
+def test_a_sub_matrix_region_must_lie_inside_its_parents(session: Session, tmp_path: Path) -> None:
+    # On file: a matrix of 铜仁 stored with the old code of 铜仁地区 (522200, now 520600).
+    session.add(Matrix(name="铜仁矩阵", kind="regional", adcode="522200", external_id="tr"))
+    session.flush()
+    path = tmp_path / "matrices.json"
+    path.write_text(json.dumps([
+        {"id": "gz", "name": "广州矩阵", "kind": "regional", "adcode": "440100"},
+        {"id": "th", "name": "天河区矩阵", "kind": "regional", "adcode": "440106", "parent": "gz"},
+        {"id": "xw", "name": "玄武区矩阵", "kind": "regional", "adcode": "320102", "parent": "gz"},
+        {"id": "gd", "name": "广东矩阵", "kind": "regional", "adcode": "440000", "parent": "gz"},
+        {"id": "xw1", "name": "玄武区下级", "kind": "regional", "parent": "xw"},
+        # a vertical matrix without a region lies in its parent's: so must its children
+        {"id": "gz-ga", "name": "广州公安", "kind": "vertical", "sector": "公安", "parent": "gz"},
+        {"id": "ga-yx", "name": "越秀公安", "kind": "vertical", "sector": "公安",
+         "adcode": "440104", "parent": "gz-ga"},
+        {"id": "ga-nj", "name": "南京公安", "kind": "vertical", "sector": "公安",
+         "adcode": "320100", "parent": "gz-ga"},
+        # a vertical one with a region is checked like any other
+        {"id": "hn-ga", "name": "湖南公安", "kind": "vertical", "sector": "公安",
+         "adcode": "430000", "parent": "gz"},
+        # an old parent code holds today's districts of its successor; an old child code
+        # is stored as its successor and checked as that
+        {"id": "bj", "name": "碧江区矩阵", "kind": "regional", "adcode": "520602", "parent": "tr"},
+        {"id": "tr-new", "name": "铜仁地区矩阵", "kind": "regional", "adcode": "522200"},
+        {"id": "bj2", "name": "碧江区矩阵", "kind": "regional", "adcode": "520602",
+         "parent": "tr-new"},
+        # the whole country (no region) holds anything; so does a parent's own region
+        {"id": "cn", "name": "全国矩阵", "kind": "vertical", "sector": "发布", "adcode": "000000"},
+        {"id": "cn-gz", "name": "广州发布", "kind": "regional", "adcode": "440100", "parent": "cn"},
+        {"id": "gz-sz", "name": "广州市直", "kind": "regional", "adcode": 440100, "parent": "gz"},
+    ], ensure_ascii=False), encoding="utf-8")  # fmt: skip
+    dry = _run(session, "zhengwu-matrices", path, dry_run=True)
+    assert (dry.imported, dry.quarantined) == (10, 5)
+    s = _run(session, "zhengwu-matrices", path)
+    _identity(s)
+    assert (s.imported, s.quarantined) == (10, 5)
+    by_ext = {m.external_id: m for m in session.scalars(select(Matrix))}
+    assert {"xw", "gd", "xw1", "ga-nj", "hn-ga"}.isdisjoint(by_ext)
+    assert by_ext["th"].parent_id == by_ext["gz"].id
+    assert by_ext["ga-yx"].parent_id == by_ext["gz-ga"].id
+    assert by_ext["bj"].parent_id == by_ext["tr"].id
+    assert (by_ext["bj2"].parent_id, by_ext["tr-new"].adcode) == (by_ext["tr-new"].id, "520600")
+    reasons = _matrix_reasons(session)
+    assert reasons["[3]"] == (
+        "矩阵「玄武区矩阵」的区域 玄武区（320102） 不在上级矩阵「广州矩阵」的区域 广州市（440100） "
+        "之内 / the region 320102 of matrix '玄武区矩阵' is not inside the region 440100 of its "
+        "parent matrix '广州矩阵'"
+    )
+    assert "广东省（440000） 不在上级矩阵「广州矩阵」" in reasons["[4]"]
+    assert "上级矩阵 'xw' 在第 3 行已被隔离" in reasons["[5]"]
+    assert "不在上级矩阵「广州公安」的区域 广州市（440100） 之内" in reasons["[8]"]
+    assert "the region 430000 of matrix '湖南公安' is not inside" in reasons["[9]"]
+    assert len(reasons) == 5
+
+
+def test_a_matrix_update_may_not_leave_a_sub_matrix_on_file_outside(
+    session: Session, tmp_path: Path
+) -> None:
+    gd = Matrix(name="广东矩阵", kind="regional", adcode="440000", external_id="gd")
+    session.add(gd)
+    session.flush()
+    sz = Matrix(name="深圳矩阵", kind="regional", adcode="440300", parent_id=gd.id)
+    # made outside before the region check existed: not the next import's fault
+    old = Matrix(name="南京矩阵", kind="regional", adcode="320100", parent_id=gd.id)
+    police = Matrix(name="广东公安", kind="vertical", sector="公安", parent_id=gd.id,
+                    external_id="gd-ga")  # fmt: skip
+    session.add_all([sz, old, police])
+    session.flush()
+    session.add(Matrix(name="深圳公安", kind="vertical", sector="公安", adcode="440300",
+                       parent_id=police.id))  # fmt: skip
+    session.flush()
+    path = tmp_path / "matrices.json"
+    path.write_text(json.dumps([
+        # narrowing 广东 to 广州 would leave 深圳 (on file, not listed) outside
+        {"id": "gd", "name": "广东矩阵", "kind": "regional", "adcode": "440100"},
+        # moving 广东公安 under a new 广州 matrix would leave its 深圳公安 outside
+        {"id": "gz", "name": "广州矩阵", "kind": "regional", "adcode": "440100"},
+        {"id": "gd-ga", "name": "广东公安", "kind": "vertical", "sector": "公安", "parent": "gz"},
+    ], ensure_ascii=False), encoding="utf-8")  # fmt: skip
+    s = _run(session, "zhengwu-matrices", path)
+    _identity(s)
+    assert (s.imported, s.updated, s.quarantined) == (1, 0, 2)
+    session.refresh(gd)
+    session.refresh(police)
+    assert (gd.adcode, police.parent_id) == ("440000", gd.id)
+    reasons = _matrix_reasons(session)
+    assert reasons["[1]"].startswith(
+        "库中的下级矩阵将越出上级区域：矩阵「深圳矩阵」的区域 深圳市（440300） 不在上级矩阵「广东矩阵」"
+        "的区域 广州市（440100） 之内，请一并修改它 / a matrix on file below this one would leave"
+    )
+    assert "matrix '深圳公安'" in reasons["[3]"] and "'广东公安'" in reasons["[3]"]
+    # A change that keeps every matrix below inside is imported, the old 南京 notwithstanding.
+    path.write_text(json.dumps([
+        {"id": "gd", "name": "广东省矩阵", "kind": "regional", "adcode": "440000"},
+    ], ensure_ascii=False), encoding="utf-8")  # fmt: skip
+    renamed = _run(session, "zhengwu-matrices", path)
+    assert (renamed.updated, renamed.quarantined) == (1, 0)

@@ -119,6 +119,48 @@ def test_a_sub_matrix_region_lies_inside_its_parents(session: Session, world: Wo
     assert police.parent_id == zz.id
 
 
+def test_old_codes_higher_levels_and_moves_use_the_one_region_check(
+    session: Session, world: World
+) -> None:
+    admin = world.principals["admin"]
+
+    def create(name: str, parent: Matrix | None, adcode: str | None) -> Matrix:
+        return service.create_matrix(session, name=name, kind="regional", parent=parent,
+                                     actor=admin, adcode=adcode)  # fmt: skip
+
+    gz = create("广州", None, "440100")
+    assert create("天河区", gz, "440106").parent_id == gz.id
+    assert create("广州市直", gz, "440100").parent_id == gz.id  # a region holds itself
+    for adcode, place in (("320102", "玄武区（320102）"), ("440000", "广东省（440000）")):
+        with pytest.raises(InvalidInputError) as refused:
+            create("越界", gz, adcode)
+        assert f"的区域 {place} 不在上级矩阵「广州」的区域 广州市（440100） 之内" in (
+            refused.value.message_zh
+        )
+        assert f"the region {adcode} of matrix '越界' is not inside" in refused.value.message_en
+    # A parent stored with an old code (522200 铜仁地区, now 铜仁市 520600) holds today's
+    # districts; 110100 (北京市市辖区) stands for 北京 itself.
+    tongren = create("铜仁", None, "522200")
+    assert create("碧江区", tongren, "520602").parent_id == tongren.id
+    with pytest.raises(InvalidInputError, match="铜仁市（520600）"):
+        create("贵阳", tongren, "520100")
+    beijing = create("北京市辖区", None, "110100")
+    assert create("朝阳区", beijing, "110105").parent_id == beijing.id
+    # Moving 天河区 under 铜仁 is refused by the same check; under 广东 it is fine.
+    tianhe = session.scalar(select(Matrix).where(Matrix.name == "天河区"))
+    assert tianhe is not None
+    with pytest.raises(
+        InvalidInputError, match="矩阵「天河区」的区域 天河区（440106） 不在上级矩阵「铜仁」"
+    ):
+        service.update_matrix(session, matrix=tianhe, actor=admin, move=True, parent=tongren)
+    gd = create("广东", None, "440000")
+    service.update_matrix(session, matrix=tianhe, actor=admin, move=True, parent=gd)
+    assert tianhe.parent_id == gd.id
+    # Moving 广州 (holding 广州市直) under 铜仁 names the first region that does not fit.
+    with pytest.raises(InvalidInputError, match="矩阵「广州」的区域 广州市（440100）"):
+        service.update_matrix(session, matrix=gz, actor=admin, move=True, parent=tongren)
+
+
 def test_retyping_to_vertical_needs_a_sector(session: Session, world: World) -> None:
     admin, zz = world.principals["admin"], _matrix(session, world, "zz")
     sub = service.create_matrix(session, name="二七", kind="regional", parent=zz, actor=admin)
@@ -179,6 +221,43 @@ def test_delete_refuses_children_and_references(session: Session, world: World) 
     assert entry is not None
     assert entry.data == {"name": "郑州公安分局矩阵", "parent_id": world.matrices["zz_police"],
                           "members": 1}  # fmt: skip
+
+
+def test_member_pages_put_the_leads_first_then_names_and_ids(session: Session) -> None:
+    # Two leads (bad data the page still shows first) and tied names across both roles.
+    matrix = Matrix(name="分页", kind="regional")
+    session.add(matrix)
+    names = ["乙", "甲", "乙", "丙", "甲", "乙", "丁"]
+    accounts = [Account(platform="weibo", uid=f"p{i}", name=n) for i, n in enumerate(names)]
+    session.add_all(accounts)
+    session.flush()
+    leads = {accounts[2].id, accounts[6].id}
+    session.add_all(
+        MatrixMember(matrix_id=matrix.id, account_id=a.id,
+                     role="lead" if a.id in leads else "member")
+        for a in accounts
+    )  # fmt: skip
+    session.flush()
+    expected = sorted((0 if a.id in leads else 1, a.name, a.id) for a in accounts)
+    ids = [i for _, _, i in expected]
+    assert service.member_page(session, matrix.id, limit=-1) == (7, [
+        (session.get(Account, i), "lead" if i in leads else "member") for i in ids
+    ])  # fmt: skip
+    for size in (1, 2, 3, 5, 7, 9):
+        walked: list[int] = []
+        for offset in range(0, 10, size):
+            total, page = service.member_page(session, matrix.id, limit=size, offset=offset)
+            assert total == 7 and len(page) == max(0, min(size, 7 - offset))
+            walked += [a.id for a, _ in page]
+        assert walked == ids, size
+    total, page = service.member_page(session, matrix.id, role="lead", limit=1, offset=1)
+    assert (total, [a.id for a, _ in page]) == (2, ids[1:2])
+    total, page = service.member_page(session, matrix.id, role="member", limit=2, offset=1)
+    assert (total, [a.id for a, _ in page]) == (5, ids[3:5])
+    total, page = service.member_page(session, matrix.id, q="乙", limit=2, offset=1)
+    in_yi = [i for i in ids if session.get(Account, i).name == "乙"]  # type: ignore[union-attr]
+    assert (total, [a.id for a, _ in page]) == (3, in_yi[1:3])
+    assert service.member_page(session, matrix.id, q="p6")[1] == [(accounts[6], "lead")]
 
 
 def test_members_add_change_lead_and_remove(session: Session, world: World) -> None:

@@ -283,6 +283,23 @@ def test_update_move_and_delete(
     assert moved.json()["parent_id"] == m["zz"]
     lead = patch(office, "zz_police", lead_account_id=world.accounts["police_douyin"])
     assert lead.json()["lead_account_id"] == world.accounts["police_douyin"]
+    # A move out of the new parent's region: 422 with the reason in both languages.
+    beijing = client.post("/api/matrices", headers=world.headers("admin"),
+                          json={"name": "北京", "kind": "regional", "adcode": "110000"})  # fmt: skip
+    assert beijing.status_code == 201
+    jinshui = client.post("/api/matrices", headers=office, json={
+        "name": "金水", "kind": "regional", "parent_id": m["zz"], "adcode": "410105"})  # fmt: skip
+    assert jinshui.status_code == 201
+    refused = client.patch(f"/api/matrices/{jinshui.json()['id']}", headers=world.headers("admin"),
+                           json={"parent_id": beijing.json()["id"]})  # fmt: skip
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["message_zh"] == (
+        "矩阵「金水」的区域 金水区（410105） 不在上级矩阵「北京」的区域 北京市（110000） 之内"
+    )
+    assert (
+        "is not inside the region 110000 of its parent matrix '北京'"
+        in (refused.json()["message_en"])
+    )
     assert patch(world.headers("admin"), "zz", parent_id=None).status_code == 200  # no move
     assert patch(world.headers("admin"), "zz_police", parent_id=None).json()["parent_id"] is None
 
@@ -301,7 +318,8 @@ def test_update_move_and_delete(
     assert client.get(f"/api/matrices/{m['zz_police_sub']}", headers=office).status_code == 404
     with Session(committed_engine) as session:
         actions = [e.action for e in session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
-    assert actions == ["update", "move", "change_member", "update", "move", "delete"]
+    assert actions == ["update", "move", "change_member", "update", "create", "create", "move",
+                       "delete"]  # fmt: skip
 
 
 def test_published_phones_per_role(

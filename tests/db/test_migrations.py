@@ -403,3 +403,22 @@ def test_citizen_phone_index_migration_adds_and_drops_it(empty_engine: Engine) -
     _downgrade(empty_engine, "0020")
     assert "ix_service_requests_citizen_phone" not in indexes()
     assert "ix_service_requests_citizen_fp" in indexes()
+
+
+def test_matrix_page_indexes_migration_adds_and_drops_them(empty_engine: Engine) -> None:
+    def indexes(table: str) -> dict[str, list[str | None]]:
+        return {str(i["name"]): i["column_names"] for i in inspect(empty_engine).get_indexes(table)}
+
+    migrate.upgrade(empty_engine, "0014")  # the accounts branch as it was before 0030
+    assert indexes("matrices")["ix_matrices_parent_id"] == ["parent_id"]
+    assert "ix_matrix_members_matrix_id_role_account_id" not in indexes("matrix_members")
+    migrate.upgrade(empty_engine, "0030")
+    assert indexes("matrices")["ix_matrices_parent_id_name_id"] == ["parent_id", "name", "id"]
+    assert "ix_matrices_parent_id" not in indexes("matrices")
+    assert indexes("matrix_members")["ix_matrix_members_matrix_id_role_account_id"] == [
+        "matrix_id", "role", "account_id"
+    ]  # fmt: skip
+    _downgrade(empty_engine, "0014")
+    assert indexes("matrices")["ix_matrices_parent_id"] == ["parent_id"]
+    assert "ix_matrices_parent_id_name_id" not in indexes("matrices")
+    assert "ix_matrix_members_matrix_id_role_account_id" not in indexes("matrix_members")

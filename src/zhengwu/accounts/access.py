@@ -38,7 +38,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from zhengwu import regions
 from zhengwu.accounts.models import Account, Matrix, MatrixMember, Organization
 from zhengwu.auth.principal import Principal
-from zhengwu.errors import ForbiddenError, NotFoundError
+from zhengwu.errors import ForbiddenError, InvalidInputError, NotFoundError
 from zhengwu.regions.codes import level_of
 
 MANAGING_ROLES = frozenset({"admin", "matrix_office"})
@@ -379,6 +379,40 @@ def region_contains(region: str, adcode: str) -> bool:
     if inner is None or outer is None:  # not in the table: the codes themselves decide
         return adcode.startswith(region_prefix(region))
     return outer.adcode in regions.ancestors(inner.adcode)
+
+
+def region_label(adcode: str) -> str:
+    """Return ``名称（代码）`` of a division for messages (the bare code when unknown)."""
+    division = regions.get(adcode)
+    return f"{division.name}（{adcode}）" if division is not None else adcode
+
+
+def check_region_inside(
+    *, name: str, adcode: str | None, parent_name: str, parent_region: str | None
+) -> None:
+    """Refuse (422) a matrix whose region ``adcode`` is not inside its parent's region.
+
+    The one check of a matrix's place in the tree, for the API, the console and the
+    importer alike. ``parent_region`` is the parent's adcode, or its nearest ancestor's
+    (:func:`matrix_region`); None — a top-level matrix or a parent without any region —
+    and a matrix without an adcode of its own (it lies in its parent's region) always
+    pass. A region holds itself and what lies below it (区县 in their 市, 市 in their 省),
+    so a child in another place (320102 under 广州 440100) or at a higher level (广东
+    440000 under 广州) is refused. Old codes count as their successors on both sides: a
+    parent stored with 522200 铜仁地区 holds 520602 碧江区 of today's 铜仁市 520600.
+
+    The rule is the same for vertical matrices (垂直矩阵): one with an adcode (湖南公安
+    430000) lies inside its parent's region; its sector (系统) is not compared with the
+    parent's (a 政法 matrix may hold 公安 and 法院 ones).
+    """
+    if adcode is None or parent_region is None or region_contains(parent_region, adcode):
+        return
+    raise InvalidInputError(
+        f"矩阵「{name}」的区域 {region_label(adcode)} 不在上级矩阵「{parent_name}」的区域 "
+        f"{region_label(parent_region)} 之内",
+        f"the region {adcode} of matrix {name!r} is not inside the region {parent_region} of "
+        f"its parent matrix {parent_name!r}",
+    )
 
 
 def addable_account_ids(session: Session, principal: Principal) -> Select[int]:

@@ -26,7 +26,9 @@ Formats (written by ``zhengwu simulate`` and by hand or from spreadsheets):
   names no division (an old code is stored as its successor; ``000000`` or empty is no
   region) and an entry named like a sibling — an earlier entry or a matrix on file with
   the same parent (top level included) — instead of making two matrices nobody can tell
-  apart.
+  apart, and an entry whose region is not inside its parent's (the check of
+  ``access.check_region_inside``, as in the API), or whose change would leave a matrix on
+  file below it outside.
 
 These write to the operational DB directly (they are *operational* importers); counts and
 quarantine follow the same rules as the platform importers.
@@ -45,6 +47,7 @@ import orjson
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from zhengwu.accounts.access import check_region_inside
 from zhengwu.accounts.models import (
     LEVELS,
     MATRIX_KINDS,
@@ -481,6 +484,10 @@ class MatrixListImporter(_Operational):
         self._resolve_parents(accepted, by_key, db_parents, result, refused_lines)
         self._check_sibling_names(accepted, by_key, db_parents, result, refused_lines)
         _check_hierarchy(accepted, db_parents, result, refused_lines, _MATRIX)
+        # A refused entry can take a child's parent away or give it back its stored
+        # region: check again until nothing changes.
+        while _check_regions(accepted, by_key, db_parents, result, refused_lines):
+            _check_hierarchy(accepted, db_parents, result, refused_lines, _MATRIX)
         if dry_run:
             for ext in accepted:
                 _count(result, "duplicate" if ext in by_key else "imported")
@@ -682,6 +689,83 @@ class MatrixListImporter(_Operational):
                 " …" if len(unknown) > 5 else ""
             )
         return None
+
+
+def _region_of(
+    key: str | None, parents: dict[str, str | None], codes: dict[str, str | None]
+) -> str | None:
+    """Return the region of matrix ``key``: its adcode, else its nearest ancestor's (None)."""
+    seen: set[str] = set()
+    while key is not None and key not in seen:
+        seen.add(key)
+        if codes.get(key):
+            return codes[key]
+        key = parents.get(key)
+    return None
+
+
+def _check_regions(
+    accepted: dict[str, _MatrixRow], by_key: dict[str, Matrix],
+    db_parents: dict[str, str | None], result: OperationalResult,
+    refused_lines: dict[str, int],
+) -> bool:  # fmt: skip
+    """Quarantine entries that put a region outside its parent's; return whether any was.
+
+    The tree checked is the one the import would leave: the file's entries over the
+    matrices on file. An entry whose adcode is not inside its parent's region (the
+    parent's adcode or its nearest ancestor's) is refused with the reason of
+    :func:`zhengwu.accounts.access.check_region_inside`, the check the API and the console
+    use. So is an entry whose new adcode or parent would leave a matrix on file below it
+    (one the file does not list) outside — unless that matrix was already outside before
+    the import, which is no fault of the entry.
+    """
+    stored_codes = {key: m.adcode for key, m in by_key.items()}
+    names = {key: m.name for key, m in by_key.items()}
+    parents = {**db_parents, **{e: r.parent for e, r in accepted.items()}}
+    codes = {**stored_codes, **{e: r.values["adcode"] for e, r in accepted.items()}}
+    names.update({e: r.values["name"] for e, r in accepted.items()})
+    refused: dict[str, str] = {}
+    for ext, checked in accepted.items():
+        parent = checked.parent
+        if parent is None:
+            continue
+        try:
+            check_region_inside(
+                name=checked.values["name"], adcode=checked.values["adcode"],
+                parent_name=names.get(parent, parent),
+                parent_region=_region_of(parent, parents, codes),
+            )  # fmt: skip
+        except InvalidInputError as exc:
+            refused[ext] = f"{exc.message_zh} / {exc.message_en}"
+    for key, matrix in by_key.items():
+        parent = parents.get(key)
+        if key in accepted or not matrix.adcode or parent is None:
+            continue
+        try:
+            check_region_inside(name=matrix.name, adcode=matrix.adcode, parent_name=names[parent],
+                                parent_region=_region_of(parent, parents, codes))  # fmt: skip
+        except InvalidInputError as exc:
+            try:  # outside before the import too: not this file's doing
+                check_region_inside(
+                    name=matrix.name, adcode=matrix.adcode, parent_name=names[parent],
+                    parent_region=_region_of(parent, db_parents, stored_codes),
+                )  # fmt: skip
+            except InvalidInputError:
+                continue
+            above: str | None = parent  # the nearest entry of the file above made the change
+            while above is not None and above not in accepted:
+                above = parents.get(above)
+            if above is not None and above not in refused:
+                refused[above] = (
+                    f"库中的下级矩阵将越出上级区域：{exc.message_zh}，请一并修改它 / a matrix "
+                    f"on file below this one would leave its parent's region: "
+                    f"{exc.message_en}; change it too"
+                )
+    for ext, reason in refused.items():
+        checked = accepted.pop(ext)
+        refused_lines.setdefault(ext, checked.line)
+        result.quarantine(checked.source, reason, checked.row)
+    return bool(refused)
 
 
 def _matrix_adcode(value: Any) -> str | None:

@@ -89,6 +89,9 @@ class Matrix(Base):
     """A matrix (矩阵): a lead account and member accounts, regional or vertical."""
 
     __tablename__ = "matrices"
+    # The sub-matrices of one matrix, a page by (name, id), straight from the index
+    # (migration 0030; it replaced the index on parent_id alone).
+    __table_args__ = (Index("ix_matrices_parent_id_name_id", "parent_id", "name", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
@@ -97,7 +100,7 @@ class Matrix(Base):
     adcode: Mapped[str | None] = mapped_column(String(6), index=True)
     sector: Mapped[str | None] = mapped_column(String(32))
     lead_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
-    parent_id: Mapped[int | None] = mapped_column(ForeignKey("matrices.id"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("matrices.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -105,6 +108,11 @@ class MatrixMember(Base):
     """Membership of an account in a matrix; an account may sit in several matrices."""
 
     __tablename__ = "matrix_members"
+    # A matrix's members counted by role from the index alone, and probed per account
+    # while a page walks the accounts by name (migration 0030).
+    __table_args__ = (
+        Index("ix_matrix_members_matrix_id_role_account_id", "matrix_id", "role", "account_id"),
+    )
 
     matrix_id: Mapped[int] = mapped_column(
         ForeignKey("matrices.id", ondelete="CASCADE"), primary_key=True

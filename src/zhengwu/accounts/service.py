@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, Table, bindparam, case, delete, func, insert, or_, select, update
+from sqlalchemy import Select, Table, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -424,17 +424,38 @@ def member_page(
 ) -> tuple[int, list[tuple[Account, str]]]:
     """Return the total and one page of the members of ``matrix_id`` matching the filters.
 
-    ``limit`` < 0: every member. Counted, ordered and cut in SQL: the lead first, then by name, ties by account id (a
-    stable order, so pages neither repeat nor skip a member).
+    ``limit`` < 0: every member. Counted, ordered and cut in SQL: the lead first, then by
+    name, ties by account id (a stable order, so pages neither repeat nor skip a member).
+
+    The lead (one at most, a few in bad data) is read apart from the others, so the page of
+    the others is ordered by the account's name and id alone: on a national matrix
+    (180,000 members) the database walks the accounts by name and probes each one's
+    membership in ``ix_matrix_members_matrix_id_role_account_id`` until the page is full,
+    where one ordering expression over both tables made it join and sort every member.
+    Without ``q`` the total is counted on that index alone.
     """
-    query = filter_members(matrix_id, q=q, role=role)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    lead_first = case((MatrixMember.role == "lead", 0), else_=1)
-    query = query.order_by(lead_first, Account.name, Account.id)
+    if q and q.strip():
+        query = filter_members(matrix_id, q=q, role=role)
+        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    else:  # every membership has its account (foreign key, ON DELETE CASCADE)
+        counted = select(func.count()).where(MatrixMember.matrix_id == matrix_id)
+        if role:
+            counted = counted.where(MatrixMember.role == role)
+        total = session.scalar(counted) or 0
+    in_order = (Account.name, Account.id)
+    leads: list[tuple[Account, str]] = []
+    if role in (None, "", "lead"):
+        found = filter_members(matrix_id, q=q, role="lead").order_by(*in_order)
+        leads = [(a, r) for a, r in session.execute(found)]
+    page = leads[offset:] if limit < 0 else leads[offset : offset + limit]
+    if role == "lead" or (limit >= 0 and len(page) >= limit):
+        return int(total), page
+    # The others, by role (roles are lead or member): one key of the index per account.
+    others = filter_members(matrix_id, q=q, role=role or "member").order_by(*in_order)
+    others = others.offset(max(0, offset - len(leads)))
     if limit >= 0:
-        query = query.limit(limit).offset(offset)
-    rows = session.execute(query).all()
-    return int(total), [(a, r) for a, r in rows]
+        others = others.limit(limit - len(page))
+    return int(total), page + [(a, r) for a, r in session.execute(others)]
 
 
 def member_platforms(session: Session, matrix_id: int) -> dict[str, int]:
@@ -844,24 +865,12 @@ def _check_sector(kind: str, sector: str | None) -> str | None:
     return cleaned
 
 
-def _region_label(adcode: str) -> str:
-    division = regions.get(adcode)
-    return f"{division.name}（{adcode}）" if division is not None else adcode
-
-
 def _check_inside(session: Session, adcode: str | None, parent: Matrix | None, name: str) -> None:
     """Refuse (422) a region ``adcode`` outside the region of ``parent`` (or its ancestors)."""
     if adcode is None or parent is None:
         return
-    region = access.matrix_region(session, parent)
-    if region is None or access.region_contains(region, adcode):
-        return
-    raise InvalidInputError(
-        f"矩阵「{name}」的区域 {_region_label(adcode)} 不在上级矩阵「{parent.name}」的区域 "
-        f"{_region_label(region)} 之内",
-        f"the region {adcode} of matrix {name!r} is not inside the region {region} of its "
-        f"parent matrix {parent.name!r}",
-    )
+    access.check_region_inside(name=name, adcode=adcode, parent_name=parent.name,
+                               parent_region=access.matrix_region(session, parent))  # fmt: skip
 
 
 def _check_sibling_name(
@@ -948,11 +957,15 @@ def update_matrix(
     if kind is not None or sector is not None:  # a legacy vertical matrix may still be renamed
         new_sector = _check_sector(new_kind, sector if sector is not None else matrix.sector)
     if move and parent is not None:
+        # Every region of the moved subtree must lie inside the new parent's (the matrix
+        # itself, and those below it that take their region from above it).
         subtree = descendant_ids(session, matrix)
-        for code in session.scalars(
-            select(Matrix.adcode).where(Matrix.id.in_(subtree), Matrix.adcode.is_not(None))
+        for below, code in session.execute(
+            select(Matrix.name, Matrix.adcode)
+            .where(Matrix.id.in_(subtree), Matrix.adcode.is_not(None))
+            .order_by(Matrix.id != matrix.id, Matrix.id)
         ):
-            _check_inside(session, code, parent, matrix.name)
+            _check_inside(session, code, parent, below)
     if new_name != matrix.name or new_parent_id != matrix.parent_id:
         _check_sibling_name(session, new_name, new_parent_id, matrix.id)
     if new_name != matrix.name:
