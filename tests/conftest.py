@@ -35,6 +35,37 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing() -> Iterator[None]:
+    """Hash passwords with argon2id at its lowest cost in this test session.
+
+    The production hasher (64 MiB, 3 passes, 4 lanes) takes 0.1–0.4 s per hash and per
+    login on the 2-core CI machine, and the suite creates and logs in thousands of users.
+    The code paths are the same (argon2id, verify, rehash check); ``tests/auth`` asks for
+    :func:`production_password_hasher` to check passwords as production stores them.
+    """
+    from argon2 import PasswordHasher
+
+    from zhengwu.auth import service
+
+    production = service._hasher
+    service._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    _PRODUCTION_HASHER.append(production)
+    yield
+    service._hasher = production
+
+
+_PRODUCTION_HASHER: list[object] = []
+
+
+@pytest.fixture
+def production_password_hasher(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Use the production argon2id parameters for this test (see _cheap_password_hashing)."""
+    from zhengwu.auth import service
+
+    monkeypatch.setattr(service, "_hasher", _PRODUCTION_HASHER[0])
+
+
 @pytest.fixture(autouse=True)
 def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Point every test at its own data directory and fresh settings."""
