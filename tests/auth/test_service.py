@@ -28,6 +28,7 @@ def test_passwords_are_hashed_with_argon2(session: Session) -> None:
         session, username="admin1", password="long-enough-1", role="admin"
     )
     assert user.password_hash.startswith("$argon2id$")
+    assert "$m=65536,t=3,p=4$" in user.password_hash  # argon2-cffi's defaults, as deployed
     assert "long-enough-1" not in user.password_hash
     assert (
         auth_service.authenticate(session, username="admin1", password="long-enough-1").id

@@ -30,7 +30,8 @@ PASSWORD = "long-enough-1"
 @contextmanager
 def _server(engine: Engine) -> Iterator[str]:
     """Serve a new app on ``engine`` on a free loopback port (another 'process')."""
-    sock = socket.socket()
+    # IPPROTO_TCP named: asyncio then sets TCP_NODELAY (see tcp_socket in tests/conftest.py)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(create_app(engine), host="127.0.0.1", port=port, log_level="warning")
