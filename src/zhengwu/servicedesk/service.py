@@ -65,8 +65,14 @@ class IntakeOutcome:
 
 
 def _public_id(at: datetime) -> str:
-    suffix = "".join(secrets.choice(_ID_LETTERS) for _ in range(6))
-    return f"SR{at.astimezone(_CN):%y%m%d}{suffix}"
+    """Return a new public id: SR, the day received (China) and six random letters (one
+    draw of the system's random source for the six, uniform over the 24⁶ suffixes)."""
+    n = secrets.randbelow(len(_ID_LETTERS) ** 6)
+    letters = []
+    for _ in range(6):
+        n, i = divmod(n, len(_ID_LETTERS))
+        letters.append(_ID_LETTERS[i])
+    return f"SR{at.astimezone(_CN):%y%m%d}{''.join(letters)}"
 
 
 def _source_ref(intake: RequestIntake) -> str:
