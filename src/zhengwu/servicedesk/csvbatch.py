@@ -64,6 +64,7 @@ from zhengwu.servicedesk.actions import (
     IMPORTED_RESOLUTION,
     imported_resolution_target,
 )
+from zhengwu.servicedesk.classifying import Classification, classify_texts
 from zhengwu.servicedesk.errors import IllegalTransitionError
 from zhengwu.servicedesk.models import (
     SOCIAL_SOURCES,
@@ -274,6 +275,13 @@ def decide(
     config = snapshot.current(session) if config is None else config
     keep = published_phones.directory(session)
     nodes = {c.code: c for c in config.tree}
+    # The texts without a category that may make new requests, classified at once (the
+    # model, when trained, predicts them in one call); a row merged after all wastes little.
+    unclassified = [i for i, _, _ in rows if not i.category_code and i.source_ref not in known]
+    classified = dict(
+        zip(map(id, unclassified),
+            classify_texts([i.text for i in unclassified], config.tree), strict=True)
+    )  # fmt: skip
     by_ref: dict[str, _Target] = {}
     outcomes = plan.batch.outcomes
     for intake, reply, closing in rows:
@@ -337,6 +345,7 @@ def decide(
             target = _new_request(
                 session, plan, intake, ref=ref, key=key, norm=norm, fingerprint=fingerprint,
                 received=received, now=now, actor=actor, config=config, nodes=nodes, keep=keep,
+                classified=classified.get(id(intake)),
             )  # fmt: skip
         except ZhengwuError:  # e.g. a category removed meanwhile: the per-row path refuses it
             plan.batch.stopped = True
@@ -677,14 +686,14 @@ def _new_request(
     session: Session, plan: _Plan, intake: RequestIntake, *, ref: str, key: str | None,
     norm: str, fingerprint: str, received: datetime, now: datetime, actor: Principal,
     config: snapshot.DeskSnapshot, nodes: dict[str, snapshot.CategoryNode],
-    keep: frozenset[str],
+    keep: frozenset[str], classified: Classification | None,
 ) -> _Target:  # fmt: skip
     """Build a new request as the per-row intake does (:func:`service.build_new_request`)."""
     built = service.build_new_request(
         session, intake, ref=ref, key=key, fingerprint=fingerprint, received=received, now=now,
         config=config, account=None, keep=keep,
         citizen_token=secrets.token_urlsafe(18),  # never shown: an import
-        nodes=nodes,
+        nodes=nodes, classified=classified,
     )  # fmt: skip
     values = built.values
     target = _Target(None, "received", received, fingerprint, intake.text, values=values,
