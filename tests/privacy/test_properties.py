@@ -240,3 +240,18 @@ def test_spans_are_well_formed_for_any_text(text: str) -> None:
     assert all(a.end <= b.start for a, b in itertools.pairwise(spans))
     once = mask_text(text)
     assert mask_text(once) == once
+
+
+_FOLD_ALPHABET = st.sampled_from(
+    [*"０９ＡＺａｚ＋－＠．＿＃\u3000‐—−﹣•・\u200b\ufeff", *"，！（）一二京A·1-x 号楼路灯"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(_FOLD_ALPHABET, max_size=40))
+def test_fold_replaces_what_the_table_folds_and_nothing_else(text: str) -> None:
+    from zhengwu.privacy.fold import _TABLE
+
+    folded = fold(text)
+    assert folded == text.translate(_TABLE)
+    assert len(folded) == len(text)

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import csv
 import logging
+import unicodedata
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -255,6 +258,36 @@ def test_dedup_parts_match_the_whole() -> None:
     assert dedup.jaccard(dedup.grams(na), dedup.grams(nb)) == dedup.similarity(a, b)
     assert dedup.grams(dedup.normalise("路灯")) == {"路灯"}
     assert dedup.jaccard(set(), {"abc"}) == 0.0
+
+
+_NFKC_ALPHABET = st.sampled_from(
+    [
+        *"，！？：（）；…\u3000\xa0 ,.!?:;()abcAZ09路灯不亮①㎡Ａ１＃＠［］",
+        "\u0301",
+        "\u0308",
+        "\u3099",
+    ]
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(_NFKC_ALPHABET, max_size=40))
+def test_normalise_is_nfkc_without_the_noise(text: str) -> None:
+    # The full-width punctuation replaced before NFKC leaves what NFKC makes of the text,
+    # combining marks after it included.
+    reference = dedup._NOISE.sub("", unicodedata.normalize("NFKC", text)).lower()
+    assert dedup.normalise(text) == reference
+
+
+def test_normalise_on_real_messages(shared_data: Path) -> None:
+    source = shared_data / "citizen-messages" / "messages_with_replies.csv"
+    with source.open(encoding="utf-8-sig", newline="") as fh:
+        texts = [row["留言详情"] for row in csv.DictReader(fh)][:500]
+    for text in texts:
+        assert (
+            dedup.normalise(text)
+            == dedup._NOISE.sub("", unicodedata.normalize("NFKC", text)).lower()
+        )
 
 
 def test_headers_match_loosely_and_the_later_of_two_alike_counts(

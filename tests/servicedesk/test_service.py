@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -218,3 +219,12 @@ def test_a_long_email_or_uid_still_fits_the_citizen_key(session: Session, world:
     again = service.receive(session, intake=intake(text, citizen_email=long_a), actor=PUBLIC)
     assert first.request.citizen_key == key_a
     assert again.request.id == first.request.id
+
+
+def test_public_ids_are_the_day_received_and_six_letters() -> None:
+    at = datetime(2025, 7, 1, 20, tzinfo=UTC)  # 2 July in China
+    ids = {service._public_id(at) for _ in range(200)}
+    assert len(ids) == 200
+    assert all(re.fullmatch(r"SR250702[A-HJ-NP-Z]{6}", i) for i in ids)
+    letters = {ch for i in ids for ch in i[8:]}
+    assert letters <= set(service._ID_LETTERS) and len(letters) > 20  # every letter drawn

@@ -309,6 +309,19 @@ def test_a_file_broken_after_it_was_read_keeps_the_last_calendar(
     assert "cannot read the working-day calendar file" in errors[0]
 
 
+def test_a_pinned_calendar_holds_until_the_block_ends() -> None:
+    # A CSV import reads the desk's calendar once per batch: an edit made meanwhile is
+    # seen by the next batch, not half-way through this one.
+    path = get_settings().resolved_desk_calendar
+    path.parent.mkdir(parents=True, exist_ok=True)
+    friday = cn(2031, 1, 10, 17)
+    with deadlines.pinned() as held:
+        assert held == deadlines.calendar()
+        path.write_text(SCHEDULE_2031, encoding="utf-8")  # Saturday 11 January: working
+        assert deadlines.add_working_days(friday, 1) == cn(2031, 1, 13, 17)
+    assert deadlines.add_working_days(friday, 1) == cn(2031, 1, 11, 17)
+
+
 def test_provisional_deadlines_are_logged_once_per_year(caplog: pytest.LogCaptureFixture) -> None:
     deadlines._provisional_seen.discard(2031)
     with (

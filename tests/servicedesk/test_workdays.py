@@ -21,6 +21,7 @@ from zhengwu.servicedesk.workdays import (
     load_calendar,
     next_working_day,
     previous_working_day,
+    provisional_years,
     working_days_between,
 )
 
@@ -188,6 +189,55 @@ def test_more_days_never_means_an_earlier_deadline(start: datetime, a: int, b: i
 def test_backwards_undoes_forwards_from_a_working_day(start: datetime, days: int) -> None:
     start = clock_start(start)
     assert add_working_days(add_working_days(start, days), -days) == start
+
+
+def _walked(start: datetime, days: float, calendar: WorkCalendar) -> datetime:
+    """The deadline walked day by day, as add_working_days counted it before it looked
+    the working days up (the reference it must keep to)."""
+    cursor = clock_start(start, calendar=calendar).astimezone(CN).replace(tzinfo=None)
+    left = timedelta(days=days)
+    while True:
+        day_end = datetime.combine(cursor.date() + timedelta(days=1), datetime.min.time())
+        if calendar.is_working_day(cursor.date()):
+            if cursor + left <= day_end:
+                return (cursor + left).replace(tzinfo=CN).astimezone(start.tzinfo)
+            left -= day_end - cursor
+        cursor = day_end
+
+
+_OVERRIDE = WorkCalendar(
+    extra_holidays=frozenset({date(2025, 3, 5), date(2031, 5, 6)}),
+    extra_workdays=frozenset({date(2025, 3, 8)}),
+)
+_ANY_ZONE = st.sampled_from([CN, UTC, ZoneInfo("America/New_York"), ZoneInfo("Pacific/Kiritimati")])
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.datetimes(datetime(2018, 1, 1), datetime(2032, 12, 1), timezones=_ANY_ZONE),
+    st.integers(0, 60) | st.floats(0, 60, allow_nan=False) | st.sampled_from([1, 2, 15]),
+    st.sampled_from([WorkCalendar(), _OVERRIDE]),
+    st.booleans(),
+)
+def test_deadlines_are_the_day_by_day_walk(
+    start: datetime, days: float, calendar: WorkCalendar, midnight: bool
+) -> None:
+    if midnight:  # a deadline may end exactly at a midnight
+        start = start.astimezone(CN).replace(hour=0, minute=0, second=0, microsecond=0)
+    due = add_working_days(start, days, calendar=calendar)
+    assert due == _walked(start, days, calendar)
+    assert due.tzinfo is start.tzinfo
+    assert add_working_days(start, days, calendar=calendar) == due  # looked up the same again
+
+
+def test_provisional_years_around_new_year_in_any_zone() -> None:
+    # 31 December 2030 20:00 in New York is already 2031 in China: provisional.
+    new_york = ZoneInfo("America/New_York")
+    late = datetime(2030, 12, 31, 20, tzinfo=new_york)
+    assert provisional_years([(late, late)]) == [2031]
+    assert provisional_years([(datetime(2025, 12, 31, 15, tzinfo=UTC), None)]) == []
+    assert provisional_years([(date(2026, 12, 31), date(2027, 1, 4))]) == [2027]
+    assert provisional_years([(None, None)]) == []
 
 
 # ---------------------------------------------------------------- deployment overrides

@@ -138,16 +138,20 @@ def iter_csv_rows(path: Path) -> Iterator[tuple[int, dict[str, str] | None, str 
     raw_lines = path.read_bytes()
     if raw_lines.startswith(b"\xef\xbb\xbf"):
         raw_lines = raw_lines[3:]
-    # Decode per physical line so that one GBK row does not poison the whole file.
-    decoded: list[str] = []
     bad_lines: set[int] = set()
-    for i, raw in enumerate(raw_lines.splitlines(keepends=True), start=1):
-        try:
-            decoded.append(raw.decode("utf-8"))
-        except UnicodeDecodeError:
-            decoded.append(raw.decode("utf-8", errors="replace"))
-            bad_lines.add(i)
-    reader = csv.reader(io.StringIO("".join(decoded), newline=""))
+    try:  # valid UTF-8 as a whole, so line by line too (line ends are single bytes)
+        text = raw_lines.decode("utf-8")
+    except UnicodeDecodeError:
+        # Decode per physical line so that one GBK row does not poison the whole file.
+        decoded: list[str] = []
+        for i, raw in enumerate(raw_lines.splitlines(keepends=True), start=1):
+            try:
+                decoded.append(raw.decode("utf-8"))
+            except UnicodeDecodeError:
+                decoded.append(raw.decode("utf-8", errors="replace"))
+                bad_lines.add(i)
+        text = "".join(decoded)
+    reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader)
     except StopIteration:

@@ -44,31 +44,39 @@ def _own_score(category: TreeNode, text: str) -> int:
     return sum(len(k) for k in category.keywords if k and k in text)
 
 
-def _rules(text: str, tree: Sequence[TreeNode], within: str | None = None) -> Classification:
-    """Pick the first-level branch with the most keyword weight, then its best child.
+class _Rules:
+    """The keyword rules over one tree (its branches indexed once for many texts)."""
 
-    A branch scores its own keywords plus its best child's, so a text full of one
-    sub-category's words reaches that sub-category even when the parent's words are generic.
-    """
-    children: dict[str, list[TreeNode]] = {}
-    for c in tree:
-        if c.parent_code is not None:
-            children.setdefault(c.parent_code, []).append(c)
-    tops = [c for c in tree if (c.code == within if within else c.parent_code is None)]
-    branches: list[tuple[int, int, str]] = []  # (branch score, child score, chosen code)
-    for top in tops:
-        best_child = max(
-            ((_own_score(ch, text), ch.code) for ch in children.get(top.code, [])),
-            default=(0, top.code),
-        )
-        own = _own_score(top, text) if within is None else 0
-        code = best_child[1] if best_child[0] > 0 else top.code
-        branches.append((own + best_child[0], best_child[0], code))
-    branches = sorted((b for b in branches if b[0] > 0), reverse=True)
-    if not branches:
-        return Classification(None, None, None)
-    best = branches[0]
-    return Classification(best[2], "rules", round(best[0] / sum(b[0] for b in branches), 3))
+    def __init__(self, tree: Sequence[TreeNode]) -> None:
+        self.tree = tree
+        self.children: dict[str, list[TreeNode]] = {}
+        for c in tree:
+            if c.parent_code is not None:
+                self.children.setdefault(c.parent_code, []).append(c)
+        self.tops = [c for c in tree if c.parent_code is None]
+
+    def pick(self, text: str, within: str | None = None) -> Classification:
+        """Pick the first-level branch with the most keyword weight, then its best child.
+
+        A branch scores its own keywords plus its best child's, so a text full of one
+        sub-category's words reaches that sub-category even when the parent's words are
+        generic.
+        """
+        tops = [c for c in self.tree if c.code == within] if within else self.tops
+        branches: list[tuple[int, int, str]] = []  # (branch score, child score, chosen code)
+        for top in tops:
+            best_child = max(
+                ((_own_score(ch, text), ch.code) for ch in self.children.get(top.code, [])),
+                default=(0, top.code),
+            )
+            own = _own_score(top, text) if within is None else 0
+            code = best_child[1] if best_child[0] > 0 else top.code
+            branches.append((own + best_child[0], best_child[0], code))
+        branches = sorted((b for b in branches if b[0] > 0), reverse=True)
+        if not branches:
+            return Classification(None, None, None)
+        best = branches[0]
+        return Classification(best[2], "rules", round(best[0] / sum(b[0] for b in branches), 3))
 
 
 class _ModelCache:
@@ -108,26 +116,36 @@ def model_path() -> Path:
     return get_settings().data_dir / "models" / "classifier.pkl"
 
 
-def _model_label(text: str) -> tuple[str, float] | None:
+def classify_texts(texts: Sequence[str], tree: Sequence[TreeNode]) -> list[Classification]:
+    """Return the category of each text no category was given for, as :func:`classify` does.
+
+    For many texts at once (a CSV import's batch): the trained model, when there is one,
+    is looked up once and predicts all of them in one call, and the tree is indexed once.
+    """
+    if not texts:
+        return []
+    rules = _Rules(tree)
     model = _models.get(model_path())
-    if model is None:
-        return None
-    prediction = model.predict([text])[0]
-    return str(prediction.label), float(prediction.confidence)
+    predictions = model.predict(list(texts)) if model is not None else [None] * len(texts)
+    out: list[Classification] = []
+    for text, prediction in zip(texts, predictions, strict=True):
+        if prediction is not None:
+            label, confidence = str(prediction.label), float(prediction.confidence)
+            top = next(
+                (c for c in rules.tops if label in (c.code, c.name)), None
+            )  # a first-level class
+            if top is not None and confidence >= MODEL_MIN_CONFIDENCE:
+                inner = rules.pick(text, within=top.code)  # the sub-category inside it
+                out.append(Classification(inner.code or top.code, "model", round(confidence, 3)))
+                continue
+        out.append(rules.pick(text))
+    return out
 
 
 def classify(text: str, tree: Sequence[TreeNode], *, given: str | None = None) -> Classification:
     """Return the category of a request text (see the module docstring for the order)."""
-    codes = {c.code for c in tree}
     if given:
-        if given not in codes:
+        if given not in {c.code for c in tree}:
             raise InvalidInputError(f"诉求分类不存在：{given}", f"unknown category: {given}")
         return Classification(given, "citizen", 1.0)
-    predicted = _model_label(text)
-    if predicted is not None:
-        label, confidence = predicted
-        top = next((c for c in tree if label in (c.code, c.name) and c.parent_code is None), None)
-        if top is not None and confidence >= MODEL_MIN_CONFIDENCE:
-            inner = _rules(text, tree, within=top.code)  # the sub-category inside it
-            return Classification(inner.code or top.code, "model", round(confidence, 3))
-    return _rules(text, tree)
+    return classify_texts([text], tree)[0]

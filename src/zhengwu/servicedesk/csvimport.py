@@ -69,7 +69,7 @@ from zhengwu.errors import InvalidInputError, ZhengwuError
 from zhengwu.ingest.files import GBK_HINT, check_file, iter_csv_rows
 from zhengwu.ingest.models import ImportRun, QuarantineEntry
 from zhengwu.platforms.timeparse import DateError, parse_time
-from zhengwu.servicedesk import actions, csvbatch, dedup, service, snapshot
+from zhengwu.servicedesk import actions, csvbatch, deadlines, dedup, service, snapshot
 from zhengwu.servicedesk.category import service as category_service
 from zhengwu.servicedesk.schemas import MAX_REPLY, MAX_TEXT, RequestIntake
 from zhengwu.servicedesk.workflow import OPEN_STATES
@@ -451,9 +451,19 @@ class _Importer:
     def drain(self) -> None:
         """Take in every queued row, in file order; write their quarantine entries."""
         items, self.items, self.parsed = self.items, [], 0
-        # One snapshot for the queued rows, batched or not: its stamp is read once per
-        # batch_rows rows, never per row (a change made meanwhile is seen by the next batch).
+        # One snapshot and one working-day calendar for the queued rows, batched or not:
+        # read once per batch_rows rows, never per row (a change made meanwhile is seen by
+        # the next batch).
         self.config = snapshot.current(self.session)
+        with deadlines.pinned():
+            self._take_in(items)
+        if self.quarantined:
+            table = QuarantineEntry.metadata.tables[QuarantineEntry.__tablename__]
+            self.session.execute(insert(table), self.quarantined)
+            self.quarantined = []
+
+    def _take_in(self, items: list[_Item]) -> None:
+        """Take in ``items`` in file order: by batches, the rows a batch leaves one by one."""
         start = 0
         while start < len(items):
             rest = items[start:]
@@ -489,10 +499,6 @@ class _Importer:
                 self._one(rest[taken])
                 taken += 1
             start += taken
-        if self.quarantined:
-            table = QuarantineEntry.metadata.tables[QuarantineEntry.__tablename__]
-            self.session.execute(insert(table), self.quarantined)
-            self.quarantined = []
 
     def _count(self, outcome: csvbatch.Outcome) -> None:
         summary = self.summary

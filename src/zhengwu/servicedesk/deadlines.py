@@ -37,6 +37,7 @@ _broken_logged: set[tuple[Path, str]] = set()
 _provisional_seen: set[int] = set()
 _seen_lock = threading.Lock()
 _collecting: ContextVar[set[int] | None] = ContextVar("provisional_collect", default=None)
+_pinned: ContextVar[workdays.WorkCalendar | None] = ContextVar("calendar_pinned", default=None)
 
 
 def calendar_path() -> Path | None:
@@ -59,8 +60,12 @@ def calendar() -> workdays.WorkCalendar:
 
     A file made unreadable by a hand edit after it was read once keeps the calendar last
     read from it, with an error in the log (once per version of the file), so intake goes
-    on; a file that never read (at start) is an error.
+    on; a file that never read (at start) is an error. Inside :func:`pinned`, the calendar
+    read when the block began.
     """
+    held = _pinned.get()
+    if held is not None:
+        return held
     path = calendar_path()
     if path is None:
         return workdays.DEFAULT
@@ -97,6 +102,22 @@ def add_working_days(start: datetime, days: int) -> datetime:
             zh, en = workdays.provisional_message(year)
             log.warning("%s / %s", zh, en)
     return due
+
+
+@contextmanager
+def pinned() -> Iterator[workdays.WorkCalendar]:
+    """Read the desk's calendar once and set every deadline inside the block on it.
+
+    For code that sets many deadlines at once (a CSV import's batch of rows): the file is
+    looked at once per block instead of once per deadline (a stat of the file, and a read
+    when it changed); an edit made meanwhile is seen by the next block.
+    """
+    cal = calendar()
+    token = _pinned.set(cal)
+    try:
+        yield cal
+    finally:
+        _pinned.reset(token)
 
 
 @contextmanager

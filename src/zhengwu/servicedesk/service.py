@@ -29,7 +29,7 @@ from zhengwu.servicedesk import access, deadlines, dedup, locate, masking, snaps
 from zhengwu.servicedesk import filters as request_filters
 from zhengwu.servicedesk.actions import citizen_act, perform, token_hash
 from zhengwu.servicedesk.category import service as category_service
-from zhengwu.servicedesk.classifying import classify
+from zhengwu.servicedesk.classifying import Classification, classify
 from zhengwu.servicedesk.models import SOCIAL_SOURCES, RequestSource, ServiceRequest
 from zhengwu.servicedesk.routing import service as routing_service
 from zhengwu.servicedesk.schemas import RequestIntake
@@ -65,8 +65,14 @@ class IntakeOutcome:
 
 
 def _public_id(at: datetime) -> str:
-    suffix = "".join(secrets.choice(_ID_LETTERS) for _ in range(6))
-    return f"SR{at.astimezone(_CN):%y%m%d}{suffix}"
+    """Return a new public id: SR, the day received (China) and six random letters (one
+    draw of the system's random source for the six, uniform over the 24⁶ suffixes)."""
+    n = secrets.randbelow(len(_ID_LETTERS) ** 6)
+    letters = []
+    for _ in range(6):
+        n, i = divmod(n, len(_ID_LETTERS))
+        letters.append(_ID_LETTERS[i])
+    return f"SR{at.astimezone(_CN):%y%m%d}{''.join(letters)}"
 
 
 def _source_ref(intake: RequestIntake) -> str:
@@ -251,6 +257,7 @@ def build_new_request(
     received: datetime, now: datetime, config: snapshot.DeskSnapshot, account: Account | None,
     keep: frozenset[str], citizen_token: str,
     nodes: Mapping[str, snapshot.CategoryNode] | None = None,
+    classified: Classification | None = None,
 ) -> NewRequest:  # fmt: skip
     """Classify, locate and route ``intake``; return the new request's columns and audit data.
 
@@ -258,10 +265,16 @@ def build_new_request(
     watches the request). ``keep``: the published numbers that stay unmasked.
     ``citizen_token``: the secret shown to the citizen once (only its hash is stored).
     ``nodes``: the snapshot's categories by code, when the caller holds them already.
+    ``classified``: the text's classification, when the caller made it already (a batch
+    classifies its texts at once: :func:`classifying.classify_texts`); only for an intake
+    without a category.
     Nothing is written; a category or rule the snapshot names is read as it stands.
     """
     tree = config.tree
-    cls = classify(intake.text, tree, given=intake.category_code)
+    if classified is not None and not intake.category_code:
+        cls = classified
+    else:
+        cls = classify(intake.text, tree, given=intake.category_code)
     if nodes is not None:
         category = nodes.get(cls.code) if cls.code else None
     else:

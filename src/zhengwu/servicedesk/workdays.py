@@ -263,6 +263,22 @@ class WorkCalendar:
         """Return whether ``year``'s days are provisional (no official schedule known)."""
         return year not in self.known_years
 
+    @cached_property
+    def _days_after(self) -> dict[tuple[date, int], date]:
+        """The working days found by :meth:`working_day_after`, by (day, n): deadlines are
+        set from a few hundred distinct days, so each walk is done once per calendar."""
+        return {}
+
+    def working_day_after(self, d: date, n: int) -> date:
+        """Return the ``n``-th working day after ``d`` (``d`` itself for 0)."""
+        found = self._days_after.get((d, n))
+        if found is None:
+            found = d
+            for _ in range(n):
+                found = _walk(found, 1, self)
+            self._days_after[(d, n)] = found
+        return found
+
 
 DEFAULT = WorkCalendar()
 # The calendar of the versions before statutory holidays were known: Monday to Friday in
@@ -525,9 +541,16 @@ def provisional_years(
     cal = _resolve(calendar)
     found: set[int] = set()
     for a, b in spans:
-        ends = [_year(x) for x in (a, b) if x is not None]
-        if ends:
-            found.update(y for y in range(min(ends), max(ends) + 1) if cal.is_provisional(y))
+        ends = [x for x in (a, b) if x is not None]
+        if not ends:
+            continue
+        # A moment's year in China is at most one off the year it was given in: when all
+        # the years around are known, none is provisional (and no time needs converting).
+        around = range(min(x.year for x in ends) - 1, max(x.year for x in ends) + 2)
+        if all(y in cal.known_years for y in around):
+            continue
+        years = [_year(x) for x in ends]
+        found.update(y for y in range(min(years), max(years) + 1) if cal.is_provisional(y))
     return sorted(found)
 
 
@@ -592,12 +615,16 @@ def _back(local: datetime, like: datetime) -> datetime:
 
 def clock_start(received: datetime, *, calendar: CalendarArg = None) -> datetime:
     """Return when the deadline clock starts for something received at ``received``."""
-    cal = _resolve(calendar)
     local = _local(received)
+    start = _local_clock_start(local, _resolve(calendar))
+    return received if start is local else _back(start, received)
+
+
+def _local_clock_start(local: datetime, cal: WorkCalendar) -> datetime:
+    """Return :func:`clock_start` of a naive China wall-clock time, as one."""
     if cal.is_working_day(local.date()):
-        return received
-    start = datetime.combine(_walk(local.date(), 1, cal), CLOCK_START)
-    return _back(start, received)
+        return local
+    return datetime.combine(_walk(local.date(), 1, cal), CLOCK_START)
 
 
 def add_working_days(
@@ -607,15 +634,15 @@ def add_working_days(
     cal = _resolve(calendar)
     if days < 0:
         return _back(_subtract(_local(start), timedelta(days=-days), cal), start)
-    cursor = _local(clock_start(start, calendar=cal))
-    left = timedelta(days=days)
-    while True:
-        day_end = datetime.combine(cursor.date() + _DAY, time())
-        if cal.is_working_day(cursor.date()):
-            if cursor + left <= day_end:
-                return _back(cursor + left, start)
-            left -= day_end - cursor
-        cursor = day_end
+    cursor = _local_clock_start(_local(start), cal)
+    # Working time is counted in whole working days, midnight to midnight, from midnight of
+    # the clock start's day (a working day): the time already gone that day plus ``days``
+    # ends in the j-th working day from it, j = ⌈spent⌉ - 1, at the time of day left over
+    # (a deadline that ends exactly at a midnight stays on the day it ends).
+    spent = cursor - datetime.combine(cursor.date(), time()) + timedelta(days=days)
+    j = max(-(-spent // _DAY) - 1, 0)
+    day = cal.working_day_after(cursor.date(), j)
+    return _back(datetime.combine(day, time()) + (spent - j * _DAY), start)
 
 
 def _subtract(cursor: datetime, left: timedelta, cal: WorkCalendar) -> datetime:
