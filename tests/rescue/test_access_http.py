@@ -42,7 +42,12 @@ def _get(base: str, path: str, token: str | None) -> httpx.Response:
 def test_request_detail_per_role(world: tuple[str, dict[str, str], int, int, int]) -> None:
     base, tokens, _, assigned, _ = world
     for role in ROLES:
-        body = _get(base, f"/api/rescue/requests/{assigned}", tokens.get(role)).json()
+        reply = _get(base, f"/api/rescue/requests/{assigned}", tokens.get(role))
+        if role == "other_team":  # another team's member opens none of it
+            assert reply.status_code == 403
+            assert "13800001111" not in reply.text and "张建国" not in reply.text
+            continue
+        body = reply.json()
         if role in FULL:
             assert body["masked"] is False, role
             assert body["phones"] == ["13800001111"]
@@ -103,13 +108,16 @@ def test_queue_of_a_team_member_is_their_teams_only(
         assert [i["id"] for i in by_team["items"]] == [assigned], role
 
 
-def test_team_sees_others_masked_and_public_cannot_act(
+def test_team_cannot_open_others_and_public_cannot_act(
     world: tuple[str, dict[str, str], int, int, int],
 ) -> None:
+    """A team member opens only their team's requests, as their queue lists them (403,
+    showing nothing of it; see test_team_scope_http); the public sees it masked."""
     base, tokens, _, _, unassigned = world
-    team_view = _get(base, f"/api/rescue/requests/{unassigned}", tokens["team"]).json()
-    assert team_view["masked"] is True
-    assert "13900002222" not in str(team_view)
+    team_view = _get(base, f"/api/rescue/requests/{unassigned}", tokens["team"])
+    assert team_view.status_code == 403
+    assert team_view.json()["message_zh"] == "救援队成员只能查看本队的求助"
+    assert "13900002222" not in team_view.text
     actions = (
         (
             f"/api/rescue/requests/{unassigned}/verifications",

@@ -89,9 +89,10 @@ def test_partial_rescue_people_counts_and_notices_over_http(
         assert noted["people_remaining"] == 3
         assert noted["fulfilments"][0]["note"] == "二楼救出老人2名，三楼还有3人"
         assert noted["fulfilments"][0]["team_name"] == "郑州蓝天救援队"
-        masked = api.get(f"/api/rescue/requests/{five}",
-                         headers=_auth(tokens["other_team"])).json()  # fmt: skip
+        masked = api.get(f"/api/rescue/requests/{five}").json()  # the public's view
         assert masked["masked"] and masked["fulfilments"][0]["note"] is None
+        other_team = api.get(f"/api/rescue/requests/{five}", headers=_auth(tokens["other_team"]))
+        assert other_team.status_code == 403 and "三楼还有3人" not in other_team.text
         refused = api.post(f"/api/rescue/requests/{five}/resolve", headers=dispatcher,
                            json={"outcome": "rescued"})  # fmt: skip
         assert refused.status_code == 409
@@ -117,10 +118,11 @@ def test_partial_rescue_people_counts_and_notices_over_http(
         assert [n["state"] for n in queued] == ["queued", "queued"]
         assert all("已救出 2 人，仍有 3 人待救" in n["body"] for n in queued)
         assert all("请勿重复救援" not in n["body"] for n in queued)
+        # Another team's member may not open this request's notices (nor the request).
         hidden = api.get(
             f"/api/rescue/requests/{five}/notices", headers=_auth(tokens["other_team"])
         )
-        assert [n["target_post_id"] for n in hidden.json()] == [None, None]
+        assert hidden.status_code == 403 and "仍有 3 人待救" not in hidden.text
 
         # 1 of 2: the same refusal; a team that finds 5 raises the count instead of a 409.
         half = api.post(f"/api/rescue/requests/{two}/fulfilments", headers=team,

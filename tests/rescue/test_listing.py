@@ -128,13 +128,31 @@ def test_counts_are_grouped_by_the_database(session: Session, seeded) -> None:  
         sum(r.people_total or 1 for r in every),
         sum(r.people_helped for r in every),
     )
-    assert sorted(listing.adcodes_repeated(session, incident=incident), key=str) == sorted(
-        (r.adcode for r in every), key=str)  # fmt: skip
+    assert listing.adcode_totals(session, incident=incident) == Counter(r.adcode for r in every)
     assert board.durations(listing.step_minutes(session, incident=incident, steps=board.STEPS)) == (
         board.response_times(every)
     )
     counted = listing.counts_by_incident(session, incident_ids=[incident.id])[incident.id]
     assert counted == by_state and sum(counted.values()) == COUNT
+
+
+def test_counts_of_one_team_are_its_requests_only(session: Session, seeded) -> None:  # type: ignore[no-untyped-def]
+    """The queue page's counts for a team member take the list's own condition
+    (``listing.of_team``): the team's requests by state and by place, none of the other
+    team's nor of the unassigned ones."""
+    incident, teams = seeded
+    every = rescue_service.requests_of(session, incident=incident)
+    for team in teams:
+        own = [r for r in every if r.team_id == team.id]
+        assert 0 < len(own) < len(every)
+        by_state, _ = board.counts(own)
+        assert listing.state_counts(session, incident=incident, team_id=team.id) == by_state
+        assert listing.adcode_totals(session, incident=incident, team_id=team.id) == Counter(
+            r.adcode for r in own
+        )
+        listed = listing.count(session, listing.filtered_ids(incident, listing.Filters(
+            states=(), team_id=team.id)))  # fmt: skip
+        assert listed == sum(by_state.values())
 
 
 def test_board_pages_are_masked_and_complete(session: Session, seeded) -> None:  # type: ignore[no-untyped-def]

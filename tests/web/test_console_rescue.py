@@ -132,10 +132,12 @@ def test_other_roles_on_the_rescue_console(client: httpx.Client, world: ConsoleW
     login(client, "team")  # 蓝天救援队, with nothing assigned yet
     queue = client.get(f"/console/rescue/{world.incident_id}").text
     assert "队列为空" in queue
-    masked = client.get(f"/console/rescue/requests/{help_id}").text
-    assert "13900002222" not in masked
-    assert "已脱敏" in masked
-    assert 'id="form-fulfil"' not in masked
+    # A request not dispatched to the team does not open for its members (their queue's rule).
+    refused = client.get(f"/console/rescue/requests/{help_id}")
+    assert refused.status_code == 403
+    assert "救援队成员只能查看本队的求助" in refused.text
+    assert "13900002222" not in refused.text
+    assert 'id="form-fulfil"' not in refused.text
     client.cookies.clear()
     login(client, "handler")
     forbidden = client.get(f"/console/rescue/{world.incident_id}")

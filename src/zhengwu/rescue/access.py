@@ -5,8 +5,10 @@ they must; the 2021 Henan spreadsheet showed what happens next (harassing calls,
 duplicate rescues). So:
 
 - dispatchers, verifiers and admins see everything: they call, verify and send teams;
-- a team member (role ``team``) sees everything of the requests assigned to their team;
-- everyone else — other teams, other roles, the public board — sees masked data: name
+- a team member (role ``team``) sees everything of the requests assigned to their team,
+  and may open no other (:func:`team_scope`: their queue, its counts and every route of a
+  single request use the same rule; another team's request is a 403);
+- everyone else — other roles, the public board — sees masked data: name
   and phone masked, the address cut to the street (``privacy.coarse_address``) and doors
   in the texts masked (``privacy.mask_house_numbers``), the place
   as the county's centre, texts masked, the mirrors' authors and links hidden.
@@ -67,7 +69,7 @@ def sees_full(principal: Principal, request: HelpRequest) -> bool:
     return bool(
         principal.role == "team"
         and principal.team_id is not None
-        and request.team_id == principal.team_id
+        and request.held_by(principal.team_id)
     )
 
 
@@ -117,23 +119,55 @@ def require_staff(principal: Principal) -> None:
     principal.require(*STAFF_ROLES)
 
 
+NO_TEAM = ("该救援队账号未关联救援队，无法查看求助",
+           "this team account belongs to no team: it may see no requests")  # fmt: skip
+NOT_OWN_TEAM = ("救援队成员只能查看本队的求助",
+                "a team member may see only their own team's requests")  # fmt: skip
+
+
+def team_scope(principal: Principal) -> int | None:
+    """Return the team whose requests ``principal`` is limited to (None: no such limit).
+
+    This is the one rule of what a team member may open or list: the requests their team
+    holds — dispatched to it, on scene, or closed by it (a request taken back from the
+    team is no longer theirs). A team account without a team is a 403 here. Every other
+    role gets None: dispatchers, verifiers and admins see every request, the public and
+    other roles see them masked where a route lets them (:func:`view`). "Held by the
+    team" has one definition, :meth:`HelpRequest.held_by`: the queue and its counts
+    filter on it in SQL (:func:`queue_team`, :func:`zhengwu.rescue.listing.of_team`), and
+    a single request's routes test it on the request (:func:`require_request`).
+    """
+    if principal.role != "team":
+        return None
+    if principal.team_id is None:
+        raise ForbiddenError(*NO_TEAM)
+    return principal.team_id
+
+
 def queue_team(principal: Principal, team_id: int | None = None) -> int | None:
     """Return the team a queue of ``principal`` is limited to (None: every request).
 
     A team member (role ``team``) sees in a queue only the requests dispatched to their
-    own team, whatever ``team_id`` they ask for: asking for their own team (or none) gives
-    it, asking for another team's is a 403, and so is a team account without a team.
-    Other roles get the ``team_id`` they asked for as a plain filter.
+    own team (:func:`team_scope`), whatever ``team_id`` they ask for: asking for their own
+    team (or none) gives it, asking for another team's is a 403, and so is a team account
+    without a team. Other roles get the ``team_id`` they asked for as a plain filter.
     """
-    if principal.role != "team":
+    scope = team_scope(principal)
+    if scope is None:
         return team_id
-    if principal.team_id is None:
-        raise ForbiddenError("该救援队账号未关联救援队，无法查看求助列表",
-                             "this team account belongs to no team: it lists no requests")  # fmt: skip
-    if team_id is not None and team_id != principal.team_id:
-        raise ForbiddenError("救援队成员只能查看本队的求助",
-                             "a team member may list only their own team's requests")  # fmt: skip
-    return principal.team_id
+    if team_id is not None and team_id != scope:
+        raise ForbiddenError(*NOT_OWN_TEAM)
+    return scope
+
+
+def require_request(principal: Principal, request: HelpRequest) -> None:
+    """Raise 403 unless ``principal`` may open ``request`` at all (its page, JSON view,
+    history, notices, actions): a team member only their own team's requests, the very
+    ones their queue lists (:func:`team_scope`); everyone else as before (masked or not:
+    :func:`view`)."""
+    scope = team_scope(principal)
+    if scope is not None and not request.held_by(scope):
+        raise ForbiddenError(*NOT_OWN_TEAM)
 
 
 def county_of(adcode: str | None) -> str | None:

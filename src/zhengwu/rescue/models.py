@@ -30,6 +30,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from zhengwu.db.base import Base, utcnow
@@ -165,6 +166,16 @@ class HelpRequest(Base):
     fulfilments: Mapped[list[Fulfilment]] = relationship(lazy="raise", order_by="Fulfilment.id")
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy API
+
+    @hybrid_method
+    def held_by(self, team_id: int) -> bool:
+        """Whether the request is ``team_id``'s — what a team member may list and open.
+
+        One definition for both uses: on a request it is a plain test
+        (:func:`zhengwu.rescue.access.require_request`), on the class the SQL condition of
+        a team's lists and counts (:func:`zhengwu.rescue.listing.of_team`).
+        """
+        return self.team_id == team_id
 
 
 # The priority order by index (zhengwu.rescue.listing): requests waiting 24 hours or more

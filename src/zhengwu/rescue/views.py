@@ -30,7 +30,7 @@ from zhengwu.rescue import (
 )
 from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.merge import HelpPostIn
-from zhengwu.rescue.models import INCIDENT_STATES
+from zhengwu.rescue.models import INCIDENT_STATES, HelpRequest
 from zhengwu.rescue.schemas import (
     AssignmentCreate,
     BoardView,
@@ -378,10 +378,20 @@ def export_csv(
 # -- one request ---------------------------------------------------------------------------
 
 
+def _opened(db: DB, principal: Principal, request_id: int) -> HelpRequest:
+    """Return the request ``request_id`` if ``principal`` may open it: 404 when there is
+    none, 403 for a team member when it is not their team's (the rule of their queue:
+    :func:`zhengwu.rescue.access.require_request`). Every route of one request starts here."""
+    found = rescue_service.get_request(db, request_id=request_id)
+    access.require_request(principal, found)
+    return found
+
+
 @api.get("/requests/{request_id}", response_model=HelpRequestView)
 def get_request(request_id: int, db: DB, principal: CurrentPrincipal) -> HelpRequestView:
-    """Show one request as the caller may see it (masked unless they act on it)."""
-    found = rescue_service.get_request(db, request_id=request_id)
+    """Show one request as the caller may see it (masked unless they act on it); a team
+    member may open only their own team's requests (403 otherwise)."""
+    found = _opened(db, principal, request_id)
     shown = access.view(principal, found, keep=published_phones.directory(db))
     return claims.attach(db, principal, [shown])[0]
 
@@ -400,7 +410,7 @@ def claim(
     """Claim the request for verification (认领核实; verifier or dispatcher) for ``minutes``
     (default 15), renewing one's own claim; 409 naming the claimer (and team) when taken.
     Recording a verification releases it."""
-    found = rescue_service.get_request(db, request_id=request_id)
+    found = _opened(db, principal, request_id)
     minutes = data.minutes if data else claims.CLAIM_MINUTES
     claims.claim(db, request=found, actor=principal, minutes=minutes)
     return _reloaded(db, principal, request_id)
@@ -409,7 +419,7 @@ def claim(
 @api.delete("/requests/{request_id}/claim", response_model=HelpRequestView)
 def release_claim(request_id: int, db: DB, principal: WritingPrincipal) -> HelpRequestView:
     """Release the verification claim (its holder or a dispatcher)."""
-    found = rescue_service.get_request(db, request_id=request_id)
+    found = _opened(db, principal, request_id)
     claims.release(db, request=found, actor=principal)
     return _reloaded(db, principal, request_id)
 
@@ -419,7 +429,7 @@ def verify(
     request_id: int, data: VerificationCreate, db: DB, principal: WritingPrincipal
 ) -> HelpRequestView:
     """Record a verification: method, result, note (verifier or dispatcher)."""
-    found = rescue_service.get_request(db, request_id=request_id)
+    found = _opened(db, principal, request_id)
     dispatch.verify(db, request=found, method=data.method, result=data.result, actor=principal,
                     note=data.note)  # fmt: skip
     return _reloaded(db, principal, request_id)
@@ -430,7 +440,7 @@ def assign(
     request_id: int, data: AssignmentCreate, db: DB, principal: WritingPrincipal
 ) -> HelpRequestView:
     """Dispatch the request to a team; 409 when it already has one or changed meanwhile."""
-    found = rescue_service.get_request(db, request_id=request_id)
+    found = _opened(db, principal, request_id)
     team = rescue_service.get_team(db, team_id=data.team_id)
     dispatch.assign(db, request=found, team=team, actor=principal,
                     expected_version=data.expected_version, note=data.note)  # fmt: skip
@@ -442,7 +452,7 @@ def release(
     request_id: int, data: ReasonCreate, db: DB, principal: WritingPrincipal
 ) -> HelpRequestView:
     """Take the request back from its team, with the reason (dispatcher)."""
-    found = rescue_service.get_request(db, request_id=request_id)
+    found = _opened(db, principal, request_id)
     dispatch.release(db, request=found, actor=principal, reason=data.reason)
     return _reloaded(db, principal, request_id)
 
@@ -452,7 +462,7 @@ def move(
     request_id: int, data: TransitionCreate, db: DB, principal: WritingPrincipal
 ) -> HelpRequestView:
     """Move the request by hand: on_scene (its team or a dispatcher); others use their routes."""
-    found = rescue_service.get_request(db, request_id=request_id)
+    found = _opened(db, principal, request_id)
     if data.to in ("resolved", "announced"):
         raise ConflictError(
             "结束求助请用「结束求助并公告」（resolve）；「已公告」由消息发送结果决定",
@@ -473,7 +483,7 @@ def fulfil(
 ) -> HelpRequestView:
     """Record people helped ("5 of 8 evacuated") (its team or a dispatcher); more people
     than the request lists raise its count (audited)."""
-    found = rescue_service.get_request(db, request_id=request_id)
+    found = _opened(db, principal, request_id)
     dispatch.fulfil(db, request=found, people=data.people, outcome=data.outcome,
                     actor=principal, note=data.note)  # fmt: skip
     return _reloaded(db, principal, request_id)
@@ -484,7 +494,7 @@ def correct_people(
     request_id: int, data: PeopleCorrection, db: DB, principal: WritingPrincipal
 ) -> HelpRequestView:
     """Correct how many people the request is for, with the reason (dispatcher, verifier)."""
-    found = rescue_service.get_request(db, request_id=request_id)
+    found = _opened(db, principal, request_id)
     dispatch.correct_people(db, request=found, people_total=data.people_total,
                             actor=principal, reason=data.reason)  # fmt: skip
     return _reloaded(db, principal, request_id)
@@ -497,7 +507,7 @@ def edit_request(
     """Correct the extracted fields of an open request, with the reason (dispatcher,
     verifier); each change is audited old → new. 409 when closed, stale
     (``expected_version``) or below the people already helped."""
-    found = rescue_service.get_request(db, request_id=request_id)
+    found = _opened(db, principal, request_id)
     corrections.edit_request(db, request=found, data=data, actor=principal)
     return _reloaded(db, principal, request_id)
 
@@ -510,7 +520,7 @@ def merge_request(
     source, phone and record; the other becomes ``merged`` and points here. 409 when
     either is closed, or the other is held by a team (merge the other way round)."""
     principal.require(*corrections.MERGERS)
-    survivor = rescue_service.get_request(db, request_id=request_id)
+    survivor = _opened(db, principal, request_id)
     other = rescue_service.get_request(db, request_id=data.other_id)
     corrections.merge_requests(db, survivor=survivor, other=other, actor=principal,
                                reason=data.reason, people_total=data.people_total)  # fmt: skip
@@ -528,7 +538,7 @@ def resolve(
     helped at closing. The request stays ``resolved`` (公告待发送) until the outbox has
     delivered every notice (see ``GET …/notices``), then it is ``announced``.
     """
-    found = rescue_service.get_request(db, request_id=request_id)
+    found = _opened(db, principal, request_id)
     dispatch.resolve(db, request=found, outcome=data.outcome, actor=principal, note=data.note,
                      people_helped=data.people_helped, confirm_partial=data.confirm_partial,
                      partial_reason=data.partial_reason)  # fmt: skip
@@ -544,7 +554,7 @@ def list_notices(request_id: int, db: DB, principal: CurrentPrincipal) -> list[d
     in full.
     """
     access.require_staff(principal)
-    found = rescue_service.get_request(db, request_id=request_id)
+    found = _opened(db, principal, request_id)
     full = access.sees_full(principal, found)
     return [
         {"source_id": n.source_id, "platform": n.platform,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from zhengwu import regions
 from zhengwu.web.charts import CountyCell
@@ -28,9 +28,23 @@ def grid_cells(
     Without an area the cells are the counties that have anything. Codes outside the area
     are not counted: a matrix's map shows its own territory.
     """
+    return counted_cells(area, Counter(request_codes), Counter(help_codes))
+
+
+def counted_cells(
+    area: str | None,
+    request_counts: Mapping[str | None, int],
+    help_counts: Mapping[str | None, int],
+) -> list[CountyCell]:
+    """Return :func:`grid_cells` from counts per code (a ``GROUP BY adcode``): each
+    distinct code is placed once, whatever the number of requests behind it."""
     units = {d.adcode for d in regions.children(area)} if area else set()
-    requests = Counter(b for c in request_codes if (b := _bucket(c, units)))
-    helps = Counter(b for c in help_codes if (b := _bucket(c, units)))
+    requests: Counter[str] = Counter()
+    helps: Counter[str] = Counter()
+    for counts, into in ((request_counts, requests), (help_counts, helps)):
+        for code, n in counts.items():
+            if bucket := _bucket(code, units):
+                into[bucket] += n
     codes = sorted(units or (set(requests) | set(helps)))
     cells = []
     for code in codes:

@@ -71,7 +71,7 @@ from zhengwu.web.console.base import (
     render,
     require,
 )
-from zhengwu.web.console.places import grid_cells
+from zhengwu.web.console.places import counted_cells
 
 # Who creates, edits and closes incidents and registers teams (admin passes every check),
 # as in the JSON API (``zhengwu.rescue.views``).
@@ -133,7 +133,8 @@ def triage(
     ``sort`` the order (:data:`zhengwu.rescue.listing.SORTS`, by priority unless told).
     The database filters, orders, counts and pages the queue (:mod:`zhengwu.rescue.listing`):
     :data:`QUEUE_PAGE` requests at a time (``offset``); the page links keep the filters.
-    A team sees only the requests dispatched to it.
+    A team member sees only the requests dispatched to their team, and the counts by state
+    and the county map are theirs too (:func:`zhengwu.rescue.access.team_scope`).
     """
     require(principal, "rescue")
     incident = rescue_service.get_incident(db, incident_id=incident_id)
@@ -151,19 +152,22 @@ def triage(
                           "sort": "" if sort == "priority" else sort})  # fmt: skip
     views = claims.attach(db, principal, [access.view(principal, r, keep=keep)
                                           for r in found.items])  # fmt: skip
-    by_state = listing.state_counts(db, incident=incident)
+    # The counts are over what the viewer may list (a team member: their team's), one
+    # GROUP BY each; the map places each county once from its count.
+    mine = "（本队）" if team_id is not None else ""
+    by_state = listing.state_counts(db, incident=incident, team_id=team_id)
     state_chart = charts.bar_chart(
-        [(STATE_LABELS[s], n) for s, n in by_state.items()], title="求助状态分布",
+        [(STATE_LABELS[s], n) for s, n in by_state.items()], title=f"求助状态分布{mine}",
         color=charts.PALETTE[0],
     )  # fmt: skip
     area = incident.regions[0] if len(incident.regions) == 1 else None
     county_map = charts.county_grid(
-        grid_cells(area, [], listing.adcodes_repeated(db, incident=incident)),
-        title=f"{incident.name}：各区县求助",
+        counted_cells(area, {}, listing.adcode_totals(db, incident=incident, team_id=team_id)),
+        title=f"{incident.name}：各区县求助{mine}",
     )
     return render(
         request, "rescue_queue.html", area="rescue", incident=incident, views=views,
-        by_state=by_state, state_chart=state_chart, county_map=county_map, labels=LABELS,
+        by_state=by_state, state_chart=state_chart, county_map=county_map, labels=LABELS, mine=mine,
         description=access.incident_view(principal, incident).description,
         may_manage=principal.has_role(*MANAGE_ROLES), q=q, state=state, urgency=urgency,
         sort=sort, sorts=listing.SORTS, query_max=lookup.QUERY_MAX, pager=pager,
@@ -177,8 +181,13 @@ def _request_page(
     error: ZhengwuError | None = None, failed: str | None = None,
     form: Mapping[str, object] | None = None,
 ) -> HTMLResponse:  # fmt: skip
-    """Render a request page; after a refusal, ``form`` keeps what the refused form said."""
+    """Render a request page; after a refusal, ``form`` keeps what the refused form said.
+
+    A team member may open only their own team's requests (403 otherwise: the rule of
+    their queue, :func:`zhengwu.rescue.access.require_request`).
+    """
     found = rescue_service.get_request(db, request_id=request_id, for_update=True)
+    access.require_request(principal, found)
     view = access.view(principal, found, keep=published_phones.directory(db))
     view = claims.attach(db, principal, [view])[0]
     incident = rescue_service.get_incident(db, incident_id=found.incident_id)
@@ -367,6 +376,7 @@ def operate(
     if operation not in OPERATIONS:
         raise InvalidInputError(f"未知操作：{operation}", f"unknown operation: {operation}")
     found = rescue_service.get_request(db, request_id=request_id, for_update=True)
+    access.require_request(principal, found)  # a team member: their team's requests only
     closing = Closing(people_helped=people_helped, confirm=bool(confirm_partial),
                       reason=partial_reason.strip())  # fmt: skip
     try:
