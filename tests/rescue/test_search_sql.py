@@ -51,10 +51,12 @@ def _every(session: Session, incident: Incident) -> list[HelpRequest]:
 
 def _former(every: list[HelpRequest], principal: Principal,
             filters: listing.Filters, q: str) -> list[int]:  # fmt: skip
-    """The search as it was: every filtered request loaded, ranked, matched in Python."""
+    """The search as it was: every filtered request loaded, ranked, matched in Python
+    (a team member's: their own team's requests, whatever team the filters name)."""
+    team = principal.team_id if principal.role == "team" else filters.team_id
     wanted = [r for r in every if (r.state in filters.states if filters.states
                                    else r.state != "merged")
-              and (filters.team_id is None or r.team_id == filters.team_id)]  # fmt: skip
+              and (team is None or r.team_id == team)]  # fmt: skip
     return [r.id for r in lookup.search(principal, rescue_service.rank(wanted, now=NOW), q)]
 
 

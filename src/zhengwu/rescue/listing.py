@@ -25,12 +25,12 @@ skip a request, and it is exactly :func:`zhengwu.rescue.service.rank`'s.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, true, union_all
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from zhengwu.auth.principal import Principal
 from zhengwu.db.base import utcnow
@@ -255,40 +255,23 @@ def search_page(
     q: str | None,
     offset: int,
     limit: int,
-    keep: Collection[str] = (),
     now: datetime | None = None,
 ) -> Page:
     """Return one page of the requests matching ``filters`` and the search ``q``.
 
     The search is SQL on the stored search texts (:func:`lookup.sql_conditions`), with
-    the filters, the order, the count and the page. For a viewer who sees every request
-    in full (dispatcher, verifier, admin) that is the whole answer. A team member sees
-    other teams' requests masked, and may find in them only what the mask leaves
-    (:mod:`zhengwu.rescue.lookup`): those the SQL found are read once more in Python, as
-    shown, before the page is cut — a few rows, not the incident.
+    the filters, the order, the count and the page. Everyone who may search a queue sees
+    what it lists in full: dispatchers, verifiers and admins every request, a team member
+    only their own team's (:func:`zhengwu.rescue.access.team_scope`, forced here too), so
+    what the SQL finds is the answer — no request is matched on text its viewer could
+    not read.
     """
-    query = lookup.parse(q)
-    where = lookup.sql_conditions(query, _dialect(session))
-    if principal.role in access.FULL_ROLES or not query:
-        return page(session, incident=incident, filters=filters, offset=offset, limit=limit,
-                    now=now, where=where)  # fmt: skip
-    ordered = ordered_ids(session, incident=incident, filters=filters, now=now, where=where)
-    ids = list(session.scalars(ordered))
-    own = HelpRequest.team_id == principal.team_id if principal.team_id is not None else None
-    masked = filtered_ids(incident, filters).where(*where)
-    if own is not None:
-        masked = masked.where(or_(HelpRequest.team_id.is_(None), ~own))
-    readers = session.scalars(
-        select(HelpRequest)
-        .where(HelpRequest.id.in_(masked.scalar_subquery()))
-        .options(selectinload(HelpRequest.sources))
-    )
-    dropped = {r.id for r in readers if not lookup.matches(principal, r, query, keep=keep)}
-    found = [i for i in ids if i not in dropped]
-    offset = _clamp(len(found), offset, limit)
-    return Page(
-        total=len(found), offset=offset, items=load(session, found[offset : offset + limit])
-    )
+    scope = access.team_scope(principal)
+    if scope is not None and filters.team_id != scope:
+        filters = replace(filters, team_id=scope)
+    where = lookup.sql_conditions(lookup.parse(q), _dialect(session))
+    return page(session, incident=incident, filters=filters, offset=offset, limit=limit,
+                now=now, where=where)  # fmt: skip
 
 
 # -- counts --------------------------------------------------------------------------------

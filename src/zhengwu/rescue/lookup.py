@@ -20,10 +20,11 @@ viewer searches, folded as :func:`parse` folds a query — ``search_words`` (its
 mirrors', address, county, name) and ``search_digits`` (the digit runs of those texts once
 spaces and dashes are taken out, and the phones) — kept by every flush that changes the
 request or its mirrors (:func:`index_texts`, migration 0025). For a full viewer every
-word and number is a substring test on those columns, exactly as :func:`matches` decides. What a
-masked viewer may find is a part of what a full viewer finds (masking only takes away),
-so the same conditions narrow the rows first and only those few are read in Python, as
-they would be shown (:func:`zhengwu.rescue.listing.search_page`).
+word and number is a substring test on those columns, exactly as :func:`matches` decides.
+Everyone who searches a queue sees what it lists in full (a team member lists only their
+own team's requests), so the SQL is the whole search
+(:func:`zhengwu.rescue.listing.search_page`); :func:`matches` and :func:`search` remain the
+rule in Python, what the tests hold the SQL to, masked viewers included.
 """
 
 from __future__ import annotations

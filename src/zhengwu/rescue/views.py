@@ -325,7 +325,7 @@ def get_queue(
                               urgency=urgency, sort=sort)  # fmt: skip
     keep = published_phones.directory(db)
     found = listing.search_page(db, principal, incident=incident, filters=filters, q=q,
-                                offset=offset, limit=limit, keep=keep)  # fmt: skip
+                                offset=offset, limit=limit)  # fmt: skip
     items = claims.attach(
         db, principal, [access.view(principal, r, keep=keep) for r in found.items]
     )

@@ -146,7 +146,7 @@ def triage(
                               sort=sort)  # fmt: skip
     keep = published_phones.directory(db)  # 公开电话 stay readable where texts are masked
     found = listing.search_page(db, principal, incident=incident, filters=filters, q=q,
-                                offset=offset, limit=QUEUE_PAGE, keep=keep)  # fmt: skip
+                                offset=offset, limit=QUEUE_PAGE)  # fmt: skip
     pager = Pager(total=found.total, offset=found.offset, size=QUEUE_PAGE,
                   params={"q": q, "state": state, "urgency": urgency,
                           "sort": "" if sort == "priority" else sort})  # fmt: skip
