@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from zhengwu import regions
+from zhengwu.auth.principal import Principal
+from zhengwu.rescue.models import HelpRequest, Incident
+from zhengwu.servicedesk import access as desk_access
+from zhengwu.servicedesk.models import ServiceRequest
 from zhengwu.web.charts import CountyCell
 
 
@@ -28,9 +36,21 @@ def grid_cells(
     Without an area the cells are the counties that have anything. Codes outside the area
     are not counted: a matrix's map shows its own territory.
     """
+    return counted_cells(area, Counter(request_codes), Counter(help_codes))
+
+
+def counted_cells(
+    area: str | None, request_counts: Mapping[str | None, int],
+    help_counts: Mapping[str | None, int],
+) -> list[CountyCell]:  # fmt: skip
+    """:func:`grid_cells` from counts per code (``{adcode: n}``, as a GROUP BY answers)."""
     units = {d.adcode for d in regions.children(area)} if area else set()
-    requests = Counter(b for c in request_codes if (b := _bucket(c, units)))
-    helps = Counter(b for c in help_codes if (b := _bucket(c, units)))
+    requests: Counter[str] = Counter()
+    helps: Counter[str] = Counter()
+    for counts, into in ((request_counts, requests), (help_counts, helps)):
+        for code, n in counts.items():
+            if n and (unit := _bucket(code, units)):
+                into[unit] += n
     codes = sorted(units or (set(requests) | set(helps)))
     cells = []
     for code in codes:
@@ -61,3 +81,31 @@ def centroid(division: regions.Division) -> tuple[float | None, float | None]:
     if parent is not None and parent.lon is not None and parent.lat is not None:
         return parent.lon, parent.lat
     return None, None
+
+
+def request_adcodes(
+    session: Session, principal: Principal, start: datetime, end: datetime
+) -> Counter[str | None]:
+    """Return how many of the requests ``principal`` reads were received in [start, end),
+    by ``adcode`` (None: no place): one GROUP BY, no request read into the server."""
+    sr = ServiceRequest
+    period = (sr.received_at >= start, sr.received_at < end)
+    query = select(sr.adcode, func.count()).group_by(sr.adcode)
+    if principal.role == "admin":  # everything: no union
+        query = query.where(*period)
+    else:
+        rows = desk_access.readable_ids(session, principal, *period, columns=[sr.adcode])
+        found = rows.subquery()
+        query = select(found.c.adcode, func.count()).group_by(found.c.adcode)
+    return Counter({code: int(n) for code, n in session.execute(query)})
+
+
+def help_adcodes(session: Session, *, incident_id: int | None = None) -> Counter[str | None]:
+    """Return the help requests by ``adcode``: of one incident, or of every active one."""
+    query = select(HelpRequest.adcode, func.count()).group_by(HelpRequest.adcode)
+    if incident_id is not None:
+        query = query.where(HelpRequest.incident_id == incident_id)
+    else:
+        active = select(Incident.id).where(Incident.status == "active")
+        query = query.where(HelpRequest.incident_id.in_(active))
+    return Counter({code: int(n) for code, n in session.execute(query)})
