@@ -43,8 +43,8 @@ from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
-from sqlalchemy import ColumnElement, Select, case, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, case, func, or_, select, union
+from sqlalchemy.orm import Session, aliased
 
 from zhengwu.accounts.models import Account, Matrix, MatrixMember, Organization
 from zhengwu.auth.principal import Principal
@@ -89,6 +89,16 @@ def latest_month(session: Session, query: Select[ServiceRequest]) -> str | None:
     latest = session.scalar(
         query.with_only_columns(func.max(ServiceRequest.received_at)).order_by(None)
     )
+    return None if latest is None else _china_month(latest)
+
+
+def latest_readable_month(session: Session, principal: Principal) -> str | None:
+    """Return the China month of the latest request ``principal`` reads, or None.
+
+    ``latest_month(session, access.readable_requests(principal))``, by index probes
+    (:func:`zhengwu.servicedesk.access.latest_received`).
+    """
+    latest = access.latest_received(session, principal)
     return None if latest is None else _china_month(latest)
 
 
@@ -358,15 +368,82 @@ def compute(
     each resolved request's working days (for the median): only their two timestamps and
     group columns are read, and the working time is one subtraction each (:class:`_Clock`).
     """
-    sr = ServiceRequest
     part = _PART_COLUMNS[by]
     scoped, kept = _scope(session, within, by)
-    where = (
+    return _rates(
+        session, _counted(start, end, scoped), part,
+        lambda parts: _group_maps(session, by, parts), kept,
+    )  # fmt: skip
+
+
+def matrix_row(
+    session: Session, matrix: Matrix, *, start: date | datetime, end: date | datetime
+) -> RateRow | None:
+    """Return ``matrix``'s row of :func:`compute` (``by="matrix"``), or None without requests.
+
+    The same figures as picking the row out of ``compute(..., by="matrix")``, but only the
+    requests that row counts are read — those in the queue of the matrix or of one below it,
+    or led by an organisation running an account in one of them — instead of every request
+    of the period grouped for every matrix of the country.
+    """
+    sr = ServiceRequest
+    matrices, organizations = access.office_scope(session, matrix.id)
+    counted = _counted(start, end, [])
+    columns = (sr.id, sr.received_at, sr.first_response_at, sr.response_due, sr.resolved_at,
+               sr.resolve_due)  # fmt: skip
+    if isinstance(organizations, list):
+        # A few matrices and bodies: one query per way, each on its index (their OR in one
+        # query read every request of the period), and their union is counted.
+        ways = (sr.matrix_id.in_(matrices), sr.organization_id.in_(organizations))
+        rows = union(*(select(*columns).where(way, *counted) for way in ways)).subquery()
+    else:
+        # Most of the country: one pass over the period, joined to the (distinct) bodies and
+        # matrices. Not ``IN (subquery) OR …``: with too many ids to hash, the database ran
+        # the subquery again for every request.
+        bodies = organizations.subquery()
+        inside = select(Matrix.id).where(Matrix.id.in_(matrices)).subquery()
+        rows = (
+            select(*columns)
+            .outerjoin(bodies, bodies.c.organization_id == sr.organization_id)
+            .outerjoin(inside, inside.c.id == sr.matrix_id)
+            .where(*counted, or_(bodies.c.organization_id.is_not(None), inside.c.id.is_not(None)))
+            .subquery()
+        )
+    group = [(str(matrix.id), matrix.name)]
+    found = _rates(
+        session, (), (), lambda parts: dict.fromkeys(parts, group), None,
+        aliased(ServiceRequest, rows, adapt_on_names=True),
+    )  # fmt: skip
+    return next((row for row in found if row.n), None)
+
+
+def _counted(
+    start: date | datetime, end: date | datetime, scoped: Iterable[ColumnElement[bool]]
+) -> tuple[ColumnElement[bool], ...]:
+    """Return the WHERE of the requests counted in [start, end): received then, not closed
+    as duplicate or invalid, and within ``scoped``."""
+    sr = ServiceRequest
+    return (
         sr.received_at >= _bound(start),
         sr.received_at < _bound(end),
         sr.state.not_in(_NOT_COUNTED),
         *scoped,
     )
+
+
+def _rates(
+    session: Session,
+    where: tuple[ColumnElement[bool], ...],
+    part: tuple[Any, ...],
+    grouping: Any,
+    kept: set[str] | None,
+    sr: Any = ServiceRequest,
+) -> list[RateRow]:
+    """Return the rate rows of the requests ``where`` selects, grouped by ``part`` (SQL)
+    and then by ``grouping`` (each part's key → the (key, name) groups it counts in).
+
+    ``sr``: the requests table, or an alias of it over rows already selected.
+    """
 
     def flag(cond: Any) -> Any:
         return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
@@ -400,7 +477,9 @@ def compute(
         tuple(r[: len(part)]): (int(r[-2]), int(r[-1])) for r in given
     }
     width = len(part)
-    groups = _group_maps(session, by, (tuple(r[:width]) for r in aggregates))
+    groups: dict[tuple[Any, ...], list[tuple[str, str]]] = grouping(
+        tuple(r[:width]) for r in aggregates
+    )
     if kept is not None:
         groups = {p: [g for g in gs if g[0] in kept] for p, gs in groups.items()}
     rows: dict[str, RateRow] = {}

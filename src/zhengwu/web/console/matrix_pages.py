@@ -21,12 +21,9 @@ from zhengwu.auth.principal import Principal
 from zhengwu.errors import ForbiddenError, InvalidInputError, NotFoundError, ZhengwuError
 from zhengwu.index.compliance import REASONS_ZH
 from zhengwu.rescue import service as rescue_service
-from zhengwu.rescue.models import HelpRequest
-from zhengwu.servicedesk import access as desk_access
 from zhengwu.servicedesk import rates
-from zhengwu.servicedesk.models import ServiceRequest
 from zhengwu.web import charts
-from zhengwu.web.console import analytics
+from zhengwu.web.console import analytics, places
 from zhengwu.web.console.base import (
     CHINA,
     ConsoleDB,
@@ -38,7 +35,6 @@ from zhengwu.web.console.base import (
     render,
     require,
 )
-from zhengwu.web.console.places import grid_cells
 
 router = APIRouter(prefix="/console/matrix", route_class=ConsoleRoute, include_in_schema=False)
 PLATFORM_LABELS = {"weibo": "微博", "wechat": "微信", "douyin": "抖音", "all": "跨平台（机构）"}
@@ -53,9 +49,14 @@ MEMBER_PAGE = 100
 TREE_PAGE = 100
 
 
-def _children(session: Session) -> dict[int | None, list[Matrix]]:
+def _children(session: Session, root: Matrix) -> dict[int | None, list[Matrix]]:
+    """Return the matrices of ``root``'s subtree by parent, each level by name (ties by id).
+
+    Only the subtree is read (a recursive CTE), not every matrix of the country.
+    """
     tree: dict[int | None, list[Matrix]] = {}
-    for matrix in session.scalars(select(Matrix).order_by(Matrix.name, Matrix.id)):
+    below = select(Matrix).where(Matrix.id.in_(access.subtree_ids(root.id)))
+    for matrix in session.scalars(below.order_by(Matrix.name, Matrix.id)):
         tree.setdefault(matrix.parent_id, []).append(matrix)
     return tree
 
@@ -192,9 +193,9 @@ def _member_page(
 
 
 def _rates_row(db: Session, matrix: Matrix, period: str) -> rates.RateRow | None:
+    """Return ``matrix``'s row of the desk's rates by matrix in ``period`` (its subtree's)."""
     start, end = rates.period_bounds(period)
-    found = rates.compute(db, start=start, end=end, by="matrix")
-    return next((r for r in found if r.key == str(matrix.id)), None)
+    return rates.matrix_row(db, matrix, start=start, end=end)
 
 
 def _compliance(
@@ -218,17 +219,11 @@ def _compliance(
 
 
 def _map(db: Session, principal: Principal, matrix: Matrix, period: str) -> str:
+    """Return the county map of the requests ``principal`` reads in ``period`` and of the
+    help requests of every active incident, in ``matrix``'s region (counted in SQL)."""
     start, end = rates.period_bounds(period)
-    query = desk_access.readable_requests(principal).where(
-        ServiceRequest.received_at >= start, ServiceRequest.received_at < end
-    )
-    request_codes = [r.adcode for r in db.scalars(query)]
-    help_codes: list[str | None] = []
-    for incident in rescue_service.list_incidents(db, status="active"):
-        help_codes += list(
-            db.scalars(select(HelpRequest.adcode).where(HelpRequest.incident_id == incident.id))
-        )
-    cells = grid_cells(matrix.adcode, request_codes, help_codes)
+    requests = places.request_adcodes(db, principal, start, end)
+    cells = places.counted_cells(matrix.adcode, requests, places.help_adcodes(db))
     return charts.county_grid(cells, title=f"{matrix.name}：各区县诉求与求助（{period}）")
 
 
@@ -247,9 +242,9 @@ def _overview(
     member_q: str = "", member_offset: int = 0, failing_offset: int = 0, **extra: Any,
 ) -> HTMLResponse:  # fmt: skip
     asked = period
-    latest = None if period else rates.latest_month(db, desk_access.readable_requests(principal))
+    latest = None if period else rates.latest_readable_month(db, principal)
     period = period or latest or f"{datetime.now(CHINA):%Y-%m}"
-    tree = _subtree(_children(db), matrix)
+    tree = _subtree(_children(db, matrix), matrix)
     # The tree shows counts only: each sub-matrix's members are on its own (paged) page.
     member_counts = _member_counts(db, [m.id for _, m in tree])
     n_members = member_counts.get(matrix.id, 0)

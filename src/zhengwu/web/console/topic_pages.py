@@ -31,11 +31,9 @@ from zhengwu.errors import ForbiddenError, InvalidInputError
 from zhengwu.index.dimensions import arrow_rows
 from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.models import HelpRequest, Incident
-from zhengwu.servicedesk import access as desk_access
 from zhengwu.servicedesk import rates
-from zhengwu.servicedesk.models import ServiceRequest
 from zhengwu.web import charts
-from zhengwu.web.console import analytics
+from zhengwu.web.console import analytics, places
 from zhengwu.web.console.account_pages import visible_accounts
 from zhengwu.web.console.base import (
     CHINA,
@@ -302,11 +300,8 @@ def request_map(
 ) -> tuple[list[charts.CountyCell], int]:
     """Return the county cells of the requests ``principal`` may read in ``period``, and total."""
     start, end = rates.period_bounds(period)
-    query = desk_access.readable_requests(principal).where(
-        ServiceRequest.received_at >= start, ServiceRequest.received_at < end
-    )
-    codes = [r.adcode for r in session.scalars(query)]
-    return grid_cells(_map_area(session, principal), codes, []), len(codes)
+    counts = places.request_adcodes(session, principal, start, end)  # counted in SQL
+    return places.counted_cells(_map_area(session, principal), counts, {}), sum(counts.values())
 
 
 def help_map(session: Session, incident: Incident) -> tuple[list[charts.CountyCell], int]:
@@ -342,7 +337,7 @@ def county_map(
         )
     context: dict[str, Any] = {"tab": tab, "may_requests": may_requests, "may_help": may_help}
     if tab == "requests":
-        latest = rates.latest_month(db, desk_access.readable_requests(principal))
+        latest = rates.latest_readable_month(db, principal)
         asked = period.strip()
         period = asked or latest or f"{datetime.now(CHINA):%Y-%m}"
         cells, total = request_map(db, principal, period)

@@ -1,0 +1,182 @@
+"""The desk's reads by index for the matrix page equal the plain queries they replace.
+
+The matrix page (``/console/matrix/{id}``) used to read the newest request, a month's
+requests by county and a matrix's rates over every request of the office (or of the
+country); it now reads them way by way with lists of ids (:func:`access.office_scope`).
+Each is compared here with the old query on a random desk: a matrix tree three deep,
+co-handled requests, requests outside every matrix, on both paths of ``office_scope``
+(ids written into the statement, or the subqueries when there are too many).
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from zhengwu.accounts.models import Account, Matrix, MatrixMember, Organization
+from zhengwu.auth.principal import Principal
+from zhengwu.servicedesk import access, rates
+from zhengwu.servicedesk.models import RequestHelper, ServiceRequest
+
+from .conftest import World
+from .test_rates_sql import _random_requests
+
+PERIODS = ("2025-06", "2025-07", "2025-08", "2025-Q3", "2025", "2030-01")
+
+
+def _grow(session: Session, world: World) -> None:
+    """Add a sub-matrix (with a body of its own) and an empty one below it under 郑州."""
+    org = Organization(name="郑州市惠济区水利局", level="县", sector="水利", adcode="410108")
+    session.add(org)
+    session.flush()
+    world.orgs["hj_water"] = org.id
+    account = Account(platform="weibo", uid="1009", name="惠济水利", organization_id=org.id,
+                      is_government=True, adcode="410108")  # fmt: skip
+    session.add(account)
+    session.flush()
+    sub = Matrix(name="郑州惠济矩阵", kind="regional", adcode="410108",
+                 parent_id=world.matrices["zz"])  # fmt: skip
+    session.add(sub)
+    session.flush()
+    below = Matrix(name="惠济水利矩阵", kind="vertical", sector="水利", parent_id=sub.id)
+    session.add(below)
+    session.flush()
+    world.matrices |= {"zz_hj": sub.id, "zz_hj_water": below.id}
+    session.add(MatrixMember(matrix_id=sub.id, account_id=account.id))
+    session.flush()
+    world.principals["hj_office"] = Principal(role="matrix_office", user_id=990,
+                                              username="hj", matrix_id=sub.id)  # fmt: skip
+    world.principals["water_office"] = Principal(role="matrix_office", user_id=991,
+                                                 username="hjw", matrix_id=below.id)  # fmt: skip
+
+
+def _codes_and_helpers(session: Session, world: World, seed: int) -> None:
+    """Give the requests places (some outside 郑州, some none) and co-handlers (1 in 8)."""
+    rng = random.Random(seed)
+    codes = ["410105", "410102", "410108", "410100", "410300", "110101", None]
+    orgs = list(world.orgs.values())
+    for request in session.scalars(select(ServiceRequest).order_by(ServiceRequest.id)):
+        request.adcode = rng.choice(codes)
+        if rng.random() < 0.125:
+            for oid in rng.sample(orgs, rng.choice((1, 2))):
+                session.add(RequestHelper(request_id=request.id, organization_id=oid))
+    session.flush()
+
+
+@pytest.fixture
+def desk(session: Session, world: World) -> World:
+    """The test city with a deeper matrix tree and 500 random requests over three months."""
+    _grow(session, world)
+    _random_requests(session, world, 500, seed=11)
+    _codes_and_helpers(session, world, seed=11)
+    return world
+
+
+@pytest.fixture(params=["ids", "subqueries"])
+def scope_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Both paths of ``office_scope``: short lists of ids, or (limit 0) the subqueries."""
+    if request.param == "subqueries":
+        monkeypatch.setattr(access, "SCOPE_LIST_LIMIT", 0)
+    return str(request.param)
+
+
+def _plain_ids(session: Session, principal: Principal, start: datetime, end: datetime) -> set[int]:
+    sr = ServiceRequest
+    query = access.readable_requests(principal).where(sr.received_at >= start, sr.received_at < end)
+    return {r.id for r in session.scalars(query)}
+
+
+def test_office_scope_is_the_subtree_and_its_bodies(
+    session: Session, desk: World, scope_path: str
+) -> None:
+    matrices, orgs = access.office_scope(session, desk.matrices["zz"])
+    if scope_path == "ids":
+        assert sorted(matrices) == sorted(  # type: ignore[arg-type]
+            desk.matrices[k] for k in ("zz", "zz_hj", "zz_hj_water")
+        )
+        assert sorted(orgs) == sorted(  # type: ignore[arg-type]
+            desk.orgs[k] for k in ("police", "js_housing", "hotline", "js_eco", "hj_water")
+        )
+    else:  # too many for a list: the SELECTs, which read the same ids
+        assert not isinstance(matrices, list) and not isinstance(orgs, list)
+        assert set(session.scalars(matrices)) == {
+            desk.matrices[k] for k in ("zz", "zz_hj", "zz_hj_water")
+        }
+        assert set(session.scalars(orgs)) == {
+            desk.orgs[k] for k in ("police", "js_housing", "hotline", "js_eco", "hj_water")
+        }
+
+
+def test_readable_ids_are_the_readable_requests(
+    session: Session, desk: World, scope_path: str
+) -> None:
+    sr = ServiceRequest
+    sizes = {}
+    for name, principal in desk.principals.items():
+        for period in PERIODS:
+            start, end = rates.period_bounds(period)
+            got = set(session.scalars(access.readable_ids(
+                session, principal, sr.received_at >= start, sr.received_at < end
+            )))  # fmt: skip
+            assert got == _plain_ids(session, principal, start, end), (name, period)
+            sizes[name, period] = len(got)
+    # The comparison compared something: offices and handlers read some, not all, of 2025.
+    assert 0 < sizes["office", "2025"] < sizes["admin", "2025"]
+    assert 0 < sizes["hj_office", "2025"] < sizes["office", "2025"]
+    assert 0 < sizes["js_housing", "2025"] < sizes["office", "2025"]
+    assert sizes["dispatcher", "2025"] == 0 and sizes["admin", "2030-01"] == 0
+
+
+def test_latest_month_by_index_is_the_plain_max(
+    session: Session, desk: World, scope_path: str
+) -> None:
+    def both(principal: Principal) -> tuple[str | None, str | None]:
+        plain = rates.latest_month(session, access.readable_requests(principal))
+        return rates.latest_readable_month(session, principal), plain
+
+    for name, principal in desk.principals.items():
+        got, want = both(principal)
+        assert got == want, name
+    assert both(desk.principals["dispatcher"]) == (None, None)
+    # The newest request of all, outside every matrix and led by 洛阳, co-handled by 惠济水利:
+    # its month is the latest for the offices above that body (the helper way), not for 洛阳's
+    # handler's neighbours in 郑州 that do not help.
+    newest = ServiceRequest(
+        public_id="SRNEWEST", citizen_token_hash="x" * 64, state="received", source="form",
+        source_ref="form:newest", text="测试", text_masked="测试", fingerprint="f" * 40,
+        organization_id=desk.orgs["ly_housing"], matrix_id=None,
+        received_at=datetime(2025, 12, 3, tzinfo=UTC),
+    )  # fmt: skip
+    session.add(newest)
+    session.flush()
+    session.add(RequestHelper(request_id=newest.id, organization_id=desk.orgs["hj_water"]))
+    session.flush()
+    for name in ("office", "hj_office", "ly_housing", "ly_office", "admin"):
+        assert both(desk.principals[name]) == ("2025-12", "2025-12"), name
+    for name in ("water_office", "js_housing", "police"):
+        got, want = both(desk.principals[name])
+        assert got == want and got is not None and got < "2025-12", name
+
+
+def test_a_matrix_row_is_its_row_of_the_rates_by_matrix(
+    session: Session, desk: World, scope_path: str
+) -> None:
+    seen = 0
+    for period in PERIODS:
+        start, end = rates.period_bounds(period)
+        every = {r.key: r for r in rates.compute(session, start=start, end=end, by="matrix")}
+        for key, matrix_id in desk.matrices.items():
+            matrix = session.get(Matrix, matrix_id)
+            assert matrix is not None
+            got = rates.matrix_row(session, matrix, start=start, end=end)
+            assert got == every.get(str(matrix_id)), (key, period)
+            seen += got is not None and got.n > 0
+    assert seen >= 10  # most matrices have requests in most periods
+    # No request in 2030: no row (not a row of zeros), as before.
+    start, end = rates.period_bounds("2030-01")
+    zz = session.get(Matrix, desk.matrices["zz"])
+    assert zz is not None and rates.matrix_row(session, zz, start=start, end=end) is None
