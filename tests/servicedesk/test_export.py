@@ -167,7 +167,9 @@ def test_the_api_streams_the_export_the_reader_may_take(
     assert sheet["A2"].value == "T3"
     with Session(committed_engine) as session:
         audits = session.scalars(
-            select(AuditEntry).where(AuditEntry.entity_type == "request_export")
+            select(AuditEntry)
+            .where(AuditEntry.entity_type == "request_export")
+            .order_by(AuditEntry.id)
         ).all()
         assert [(a.action, a.data["format"]) for a in audits] == [("export", "csv"),
                                                                    ("export", "xlsx")]  # fmt: skip
