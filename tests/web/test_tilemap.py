@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
+from zhengwu.regions.table import divisions
 from zhengwu.web import charts, tilemap
 from zhengwu.web.console.places import grid_cells
 
@@ -63,3 +66,46 @@ def test_the_same_counties_always_get_the_same_map() -> None:
     assert tilemap.layout(dict(reversed(list(points.items())))) == first
     assert tilemap.gap_free(first.values()) and len(set(first.values())) == 3
     assert first["c"][0] > max(first["a"][0], first["b"][0])  # c lies east
+
+
+def _pairwise_violations(score: tilemap._Score) -> int:
+    """Count order violations pair by pair, as the score defines them."""
+    keys = sorted(score.placed)
+    return sum(
+        score._violation(a, score.placed[a], b, score.placed[b])
+        for i, a in enumerate(keys)
+        for b in keys[i + 1 :]
+    )
+
+
+def test_order_violations_are_counted_exactly_as_pair_by_pair() -> None:
+    rnd = random.Random(20261124)
+    # Coordinates on and around the CLEAR boundary (0.5 apart, 0.1 + 0.2 …) and ties.
+    choices = [0.0, 0.5, 1.0, 0.25, 1.5, 0.1 + 0.2, 0.3, 0.8, 2.0]
+    for _ in range(300):
+        n = rnd.randint(0, 40)
+        want = {
+            str(i): (rnd.choice(choices) if rnd.random() < 0.7 else rnd.random() * 3,
+                     rnd.choice(choices) if rnd.random() < 0.7 else rnd.random() * 3)
+            for i in range(n)
+        }  # fmt: skip
+        placed = {k: (rnd.randint(-3, 3), rnd.randint(-3, 3)) for k in want}
+        score = tilemap._Score(placed, want)
+        assert score.violations == _pairwise_violations(score)
+
+
+def test_the_national_county_map_is_laid_out_whole() -> None:
+    """Every county with a centroid gets its own tile; this took more than a minute before."""
+    points = {
+        code: (d.lon, d.lat)
+        for code, d in divisions().items()
+        if d.level == "county" and d.lon is not None and d.lat is not None
+    }
+    assert len(points) > 2_500
+    tiles = tilemap.layout(points)
+    assert set(tiles) == set(points)
+    assert len(set(tiles.values())) == len(points)
+    assert tilemap.gap_free(tiles.values())
+    # 塔河 (far north) is above 三亚's districts; 喀什 (far west) is left of 上海's.
+    assert tiles["232722"][1] < tiles["460202"][1]
+    assert tiles["653101"][0] < tiles["310101"][0]

@@ -20,15 +20,20 @@ How (:func:`layout`):
    but placed level or the wrong way round on the map.
 
 "Gap-free" (:func:`gap_free`) means the tiles are connected side by side and every row
-and every column is one unbroken run, so no empty tile lies between two counties. Cost
-is about n² per round, so beyond ``LOCAL_SEARCH_MAX`` counties only the start is used.
+and every column is one unbroken run, so no empty tile lies between two counties. A round of
+local search tries about n² moves, so beyond ``LOCAL_SEARCH_MAX`` counties only the start
+is used; scoring a start counts its order violations in O(n·k) for k rows or columns
+(:func:`_order_violations`), so the national map of about 3,000 counties takes half a
+second (it took more than a minute when every pair was visited).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from functools import lru_cache
+
+import numpy as np
 
 Tile = tuple[int, int]  # (column, row): column 0 is west, row 0 is north
 LOCAL_SEARCH_MAX = 60
@@ -99,16 +104,16 @@ class _Score:
         self._count(placed)
 
     def _count(self, placed: Mapping[str, Tile]) -> None:
-        """Take ``placed`` as the layout and count its sums from scratch (O(n²))."""
+        """Take ``placed`` as the layout and count its sums from scratch (O(n·k))."""
         self.placed = dict(placed)
         self.sx = sum(placed[k][0] - self.want[k][0] for k in placed)
         self.sy = sum(placed[k][1] - self.want[k][1] for k in placed)
         self.s2 = sum(self._d2(k, placed[k]) for k in placed)
-        keys = sorted(placed)
+        keys = list(placed)
         self.violations = sum(
-            self._violation(a, placed[a], b, placed[b])
-            for i, a in enumerate(keys) for b in keys[i + 1 :]
-        )  # fmt: skip
+            _order_violations([self.want[k][axis] for k in keys], [placed[k][axis] for k in keys])
+            for axis in (0, 1)
+        )
 
     def _d2(self, key: str, tile: Tile) -> float:
         return (tile[0] - self.want[key][0]) ** 2 + (tile[1] - self.want[key][1]) ** 2
@@ -152,8 +157,41 @@ class _Score:
         return spread + VIOLATION * (self.violations + changed) - self.value()
 
     def apply(self, moves: Mapping[str, Tile]) -> None:
-        """Make ``moves`` (and recount, O(n²): accepted moves are few)."""
+        """Make ``moves`` (and recount from scratch: accepted moves are few)."""
         self._count(self.placed | dict(moves))
+
+
+def _order_violations(ground: Sequence[float], tiles: Sequence[int]) -> int:
+    """Count the order violations along one axis, in O(n·k) for k distinct tiles.
+
+    The pairs counted are those of :meth:`_Score._violation` along this axis: ordered
+    pairs (p, q) with ``ground[p] - ground[q] >= CLEAR`` (p clearly east of, or south of,
+    q) but ``tiles[p] <= tiles[q]`` (placed level or the wrong way round). At most one
+    order of a pair can be clear, so this is the pairwise sum without visiting n² pairs
+    — a national map's 2,700 counties were 3.7 million pairs for each start, a minute
+    and more in all. The same floating-point comparison as the pairwise test decides
+    each pair, so the count is exactly the same.
+    """
+    n = len(ground)
+    if n < 2:
+        return 0
+    w = np.asarray(ground, dtype=np.float64)
+    order = np.argsort(w, kind="stable")
+    ws = w[order]
+    # j[p]: how many of the sorted points q have w[p] - ws[q] >= CLEAR (a prefix, as the
+    # difference only falls as ws[q] grows); searchsorted guesses, the exact test settles.
+    j = np.searchsorted(ws, w - CLEAR, side="right")
+    while (low := (j > 0) & ~(w - ws[np.maximum(j - 1, 0)] >= CLEAR)).any():
+        j[low] -= 1
+    while (high := (j < n) & (w - ws[np.minimum(j, n - 1)] >= CLEAR)).any():
+        j[high] += 1
+    t = np.asarray(tiles, dtype=np.int64)
+    t = t - t.min()
+    # at_least[k, c]: how many of the first k sorted points have a tile >= c.
+    hits = np.zeros((n + 1, int(t.max()) + 1), dtype=np.int64)
+    hits[np.arange(1, n + 1), t[order]] = 1
+    at_least = hits.cumsum(axis=0)[:, ::-1].cumsum(axis=1)[:, ::-1]
+    return int(at_least[j, t].sum())
 
 
 def _starts(want: Mapping[str, tuple[float, float]]) -> list[dict[str, Tile]]:
