@@ -23,6 +23,7 @@ from zhengwu.content import store
 from zhengwu.ingest.pipeline import run_import
 from zhengwu.rescue.models import HelpRequest
 from zhengwu.web import charts
+from zhengwu.web.console import places
 
 HTML = {"Accept": "text/html"}
 DAYS = ("2020-11-24", "2023-02-13", "2024-06-01", "2026-08-22")
@@ -164,7 +165,83 @@ def test_matrix_post_topics(live_server: str, world: ConsoleWorld) -> None:
 def _cells(html: str) -> dict[str, int]:
     table = _section(html, "map")
     return {code: int(n) for code, n in re.findall(
-        r'<tr data-adcode="(\d+)"><td>[^<]*</td><td>(\d+)</td>', table)}  # fmt: skip
+        r'<tr data-adcode="(\d+)"><td>(?:<a [^>]*>)?[^<]*(?:</a>)?</td><td>(\d+)</td>', table)}  # fmt: skip
+
+
+def _opens(html: str) -> dict[str, str]:
+    """Return the area links of the map's table: {adcode: href}."""
+    table = _section(html, "map")
+    return {code: href.replace("&amp;", "&") for code, href in re.findall(
+        r'<tr data-adcode="(\d+)"><td><a href="([^"]+)">', table)}  # fmt: skip
+
+
+def test_a_national_map_shows_provinces_and_opens_them() -> None:
+    counts: Counter[str | None] = Counter(
+        {code: 1 for code, d in regions.divisions().items() if d.level == "county"}
+    )
+    counts["410105"] += 5
+    counts[None] = 7  # no place: not on the map
+    cells = places.counted_cells(None, counts, {})
+    assert {regions.get(c.adcode).level for c in cells} == {"province"}  # type: ignore[union-attr]
+    by_code = {c.adcode: c.requests for c in cells}
+    assert sum(by_code.values()) == sum(counts.values()) - 7  # every county counted once
+    henan = sum(n for code, n in counts.items() if code and code.startswith("41"))
+    assert by_code["410000"] == henan
+    # One province's counties are few enough to be drawn as counties.
+    few = places.counted_cells(None, {c: n for c, n in counts.items() if c and c[:2] == "41"}, {})
+    assert {regions.get(c.adcode).level for c in few} == {"county"}  # type: ignore[union-attr]
+    # A county's map is that county (it used to be every county with anything).
+    assert [c.adcode for c in places.counted_cells("410105", counts, {})] == ["410105"]
+    # Cities when the counties are too many but the cities are not (河南 湖北 湖南).
+    central = {c: n for c, n in counts.items() if c and c[:2] in ("41", "42", "43")}
+    assert len(central) > places.MAX_TILES
+    cities = places.counted_cells(None, central, {})
+    assert len(cities) < 60
+    for cell in cities:
+        division = regions.get(cell.adcode)
+        assert division is not None
+        # a city, or a county under no city (仙桃 潜江 天门 神农架 济源)
+        assert division.level == "city" or regions.get(division.parent or "").level == "province"  # type: ignore[union-attr]
+    assert sum(c.requests for c in cities) == sum(central.values())
+    assert places.city_of("110105") == "110000"  # a municipality's district
+    assert places.city_of("429004") == "429004"  # 仙桃: a county under no city
+    assert places.city_of("410105") == "410100"
+
+
+def test_the_map_opens_an_area(live_server: str, world: ConsoleWorld) -> None:
+    with httpx.Client(base_url=live_server, timeout=60, headers=HTML) as c:
+        login(c, "admin")
+        whole = c.get("/console/map", params={"period": "2025-01"})
+        assert whole.status_code == 200
+        month = re.search(r'name="period" value="([^"]+)"', c.get("/console/map").text)
+        assert month
+        period = month[1]
+        henan = c.get("/console/map", params={"period": period, "area": "410000"})
+        assert henan.status_code == 200
+        assert _cells(henan.text) == {"410100": 2}  # 郑州's two requests of the month
+        assert "河南省 · 各市诉求" in henan.text
+        opens = _opens(henan.text)
+        assert set(opens) == {"410100"}
+        zz = c.get(opens["410100"])
+        assert _cells(zz.text) == {"410105": 1, "410102": 1}
+        assert "郑州市 · 各区县诉求" in zz.text
+        assert _opens(zz.text) == {}  # counties open nothing further
+        up = re.search(r'id="map-up"><a href="([^"]+)"', zz.text)
+        assert up and "area=410000" in up[1].replace("&amp;", "&")
+        assert 'name="area" value="410100"' in zz.text  # the form keeps the area
+        js = c.get("/console/map", params={"period": period, "area": "410105"})
+        assert _cells(js.text) == {"410105": 1}
+        bad = c.get("/console/map", params={"area": "999999"})
+        assert bad.status_code == 422 and "999999" in bad.text
+    with httpx.Client(base_url=live_server, timeout=60, headers=HTML) as c:
+        login(c, "office")  # 郑州's matrix office: its own city and below
+        own = c.get("/console/map", params={"area": "410100"})
+        assert own.status_code == 200 and 'id="map-up"' not in own.text
+        assert _cells(own.text) == {"410105": 1, "410102": 1}
+        assert c.get("/console/map", params={"area": "410102"}).status_code == 200
+        outside = c.get("/console/map", params={"area": "410000"})
+        assert outside.status_code == 403
+        assert c.get("/console/map", params={"area": "410300"}).status_code == 403
 
 
 def test_request_map_counts_readable_requests(live_server: str, world: ConsoleWorld) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -11,10 +11,37 @@ from sqlalchemy.orm import Session
 
 from zhengwu import regions
 from zhengwu.auth.principal import Principal
+from zhengwu.regions.codes import MUNICIPALITIES
 from zhengwu.rescue.models import HelpRequest, Incident
 from zhengwu.servicedesk import access as desk_access
 from zhengwu.servicedesk.models import ServiceRequest
 from zhengwu.web.charts import CountyCell
+
+MAX_TILES = 300  # cells of a map without an area before it groups by city, then province
+
+
+def city_of(county: str) -> str:
+    """Return the city a county lies in; a municipality's district its municipality, and a
+    county under no city (省直辖县级, such as 仙桃市) itself."""
+    chain = regions.ancestors(county)
+    for code in chain:
+        division = regions.get(code)
+        if division is not None and division.level == "city":
+            return code
+    return chain[-1] if chain and chain[-1] in MUNICIPALITIES else county
+
+
+def province_of(code: str) -> str:
+    """Return the province ``code`` lies in (``code`` itself when unknown)."""
+    chain = regions.ancestors(code)
+    return chain[-1] if chain else code
+
+
+def _regroup(counts: Counter[str], unit: Callable[[str], str]) -> Counter[str]:
+    grouped: Counter[str] = Counter()
+    for code, n in counts.items():
+        grouped[unit(code)] += n
+    return grouped
 
 
 def _bucket(code: str | None, units: set[str]) -> str | None:
@@ -45,14 +72,26 @@ def counted_cells(
     help_counts: Mapping[str | None, int],
 ) -> list[CountyCell]:
     """Return :func:`grid_cells` from counts per code (a ``GROUP BY adcode``): each
-    distinct code is placed once, whatever the number of requests behind it."""
+    distinct code is placed once, whatever the number of requests behind it.
+
+    Without an area, a map of more than ``MAX_TILES`` counties (a national one has about
+    2,900) shows cities instead, and provinces when even those are too many: a map a
+    person can read, each cell of which the map page opens as an area of its own.
+    """
     units = {d.adcode for d in regions.children(area)} if area else set()
+    if area and not units and (division := regions.get(area)) is not None:
+        units = {division.adcode}  # a county's map is that county
     requests: Counter[str] = Counter()
     helps: Counter[str] = Counter()
     for counts, into in ((request_counts, requests), (help_counts, helps)):
         for code, n in counts.items():
             if n and (unit := _bucket(code, units)):
                 into[unit] += n
+    if not units:  # no area: counties, or cities, or provinces when they are too many
+        for coarser in (city_of, province_of):
+            if len(set(requests) | set(helps)) <= MAX_TILES:
+                break
+            requests, helps = _regroup(requests, coarser), _regroup(helps, coarser)
     codes = sorted(units or (set(requests) | set(helps)))
     cells = []
     for code in codes:

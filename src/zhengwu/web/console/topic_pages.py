@@ -17,20 +17,21 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import duckdb
 import pyarrow as pa
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from zhengwu import regions
 from zhengwu.accounts.models import Account, Matrix
 from zhengwu.auth.principal import Principal
 from zhengwu.errors import ForbiddenError, InvalidInputError
 from zhengwu.index.dimensions import arrow_rows
 from zhengwu.rescue import service as rescue_service
-from zhengwu.rescue.models import HelpRequest, Incident
+from zhengwu.rescue.models import Incident
 from zhengwu.servicedesk import rates
 from zhengwu.web import charts
 from zhengwu.web.console import analytics, places
@@ -44,7 +45,6 @@ from zhengwu.web.console.base import (
     render,
     require,
 )
-from zhengwu.web.console.places import grid_cells
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 REQUEST_MAP_ROLES = ("matrix_office", "handler", "operator")  # who reads requests at all
@@ -296,29 +296,70 @@ def _map_area(session: Session, principal: Principal) -> str | None:
 
 
 def request_map(
-    session: Session, principal: Principal, period: str
+    session: Session, principal: Principal, period: str, area: str | None = None
 ) -> tuple[list[charts.CountyCell], int]:
-    """Return the county cells of the requests ``principal`` may read in ``period``, and total."""
+    """Return the cells of the requests ``principal`` may read in ``period`` (within ``area``
+    when given, else the viewer's whole map), and their total."""
     start, end = rates.period_bounds(period)
     counts = places.request_adcodes(session, principal, start, end)  # counted in SQL
-    return places.counted_cells(_map_area(session, principal), counts, {}), sum(counts.values())
+    cells = places.counted_cells(area or _map_area(session, principal), counts, {})
+    if area:  # the requests of the area drawn
+        return cells, sum(c.requests for c in cells)
+    return cells, sum(counts.values())
 
 
-def help_map(session: Session, incident: Incident) -> tuple[list[charts.CountyCell], int]:
-    """Return the county cells of an incident's help requests, and their total."""
-    codes = list(
-        session.scalars(select(HelpRequest.adcode).where(HelpRequest.incident_id == incident.id))
-    )
-    area = incident.regions[0] if len(incident.regions) == 1 else None
-    return grid_cells(area, [], codes), len(codes)
+def help_map(
+    session: Session, incident: Incident, area: str | None = None
+) -> tuple[list[charts.CountyCell], int]:
+    """Return the cells of an incident's help requests (within ``area`` when given), and
+    their total: one GROUP BY, no help request read into the server."""
+    counts = places.help_adcodes(session, incident_id=incident.id)
+    if area is None and len(incident.regions) == 1:
+        area = incident.regions[0]
+    cells = places.counted_cells(area, {}, counts)
+    return cells, sum(c.help_requests for c in cells) if area else sum(counts.values())
+
+
+_LEVEL_LABELS = {"province": "各省份", "city": "各市", "county": "各区县"}
+
+
+def _cells_label(cells: list[charts.CountyCell]) -> str:
+    """Return what the map's cells are (各区县 / 各市 / 各省份), by the coarsest of them."""
+    levels = {d.level for c in cells if (d := regions.get(c.adcode)) is not None}
+    for level in ("province", "city"):
+        if level in levels:
+            return _LEVEL_LABELS[level]
+    return _LEVEL_LABELS["county"]
+
+
+def _chosen_area(session: Session, principal: Principal, area: str) -> str | None:
+    """Return the division ``area`` names (None for the whole map), refusing one outside
+    the viewer's own map or unknown."""
+    area = area.strip()
+    if not area:
+        return None
+    division = regions.get(area)
+    if division is None:
+        raise InvalidInputError(f"未知的行政区划代码：{area}", f"unknown division code: {area}")
+    own = _map_area(session, principal)
+    if own is not None and own not in regions.ancestors(division.adcode):
+        raise ForbiddenError(
+            f"{division.name}不在本矩阵的地区内", f"{division.adcode} is outside your matrix's area"
+        )
+    return None if division.adcode == own else division.adcode
 
 
 @router.get("/console/map", response_class=HTMLResponse)
 def county_map(
     request: Request, db: ConsoleDB, principal: Viewer, tab: str = "", period: str = "",
-    incident: int | None = None,
+    incident: int | None = None, area: str = "",
 ) -> HTMLResponse:  # fmt: skip
-    """Show requests (诉求) by county in a month, or an incident's help posts (求助) by county."""
+    """Show requests (诉求) by county in a month, or an incident's help posts (求助) by county.
+
+    ``area`` (a division code) draws one province or city of the map; a map too large to
+    read by county shows cities or provinces (:func:`places.counted_cells`), each of which
+    the table below opens as such an area.
+    """
     if not principal.is_authenticated:
         require(principal, "desk")  # → login page
     may_requests = principal.has_role(*REQUEST_MAP_ROLES)
@@ -335,15 +376,19 @@ def county_map(
         raise ForbiddenError(
             "当前角色无权查看这张地图", f"role {principal.role!r} may not open the {tab} map"
         )
+    chosen_area = _chosen_area(db, principal, area)
+    division = regions.get(chosen_area) if chosen_area else None
     context: dict[str, Any] = {"tab": tab, "may_requests": may_requests, "may_help": may_help}
+    link: dict[str, str | int] = {"tab": tab}
     if tab == "requests":
         latest = rates.latest_readable_month(db, principal)
         asked = period.strip()
         period = asked or latest or f"{datetime.now(CHINA):%Y-%m}"
-        cells, total = request_map(db, principal, period)
-        title = f"各区县诉求（{period}）"
+        cells, total = request_map(db, principal, period, chosen_area)
+        title = f"{_cells_label(cells)}诉求（{period}）"
         context |= {"period": period, "period_is_latest": not asked and latest is not None,
                     "latest_period": latest}  # fmt: skip
+        link["period"] = period
     else:
         incidents = rescue_service.list_incidents(db)
         incidents.sort(key=lambda i: i.status != "active")
@@ -352,15 +397,26 @@ def county_map(
             if incident is not None
             else (incidents[0] if incidents else None)
         )
-        cells, total = help_map(db, chosen) if chosen else ([], 0)
-        title = f"{chosen.name}：各区县求助" if chosen else "各区县求助"
+        cells, total = help_map(db, chosen, chosen_area) if chosen else ([], 0)
+        title = f"{chosen.name}：{_cells_label(cells)}求助" if chosen else "各区县求助"
         context |= {"incidents": incidents, "incident": chosen}
+        if chosen:
+            link["incident"] = chosen.id
+    if division is not None:
+        title = f"{division.name} · {title}"
     counted = sorted(
         (c for c in cells if c.requests or c.help_requests),
         key=lambda c: (-(c.requests + c.help_requests), c.adcode),
     )
+    # A province or city cell opens as an area of its own; the way back goes one level up.
+    opens = {c.adcode: f"/console/map?{urlencode(link | {'area': c.adcode})}"
+             for c in counted if regions.children(c.adcode)}  # fmt: skip
+    up = None
+    if division is not None:
+        parent = division.parent if division.parent != _map_area(db, principal) else None
+        up = f"/console/map?{urlencode(link | ({'area': parent} if parent else {}))}"
     return render(
         request, "topics_map.html", area="map",
         chart=charts.county_grid(cells, title=title), cells=counted, total=total, title=title,
-        **context,
+        opens=opens, up=up, map_area=division, **context,
     )  # fmt: skip
