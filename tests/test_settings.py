@@ -27,6 +27,29 @@ def test_a_bad_setting_names_its_variable(monkeypatch: pytest.MonkeyPatch) -> No
     assert caught.value.message_zh.startswith("配置有误 ")
 
 
+@pytest.mark.parametrize("value", ["4GB", "8 GiB", "512MB", "50%", "12.5%"])
+def test_an_analytics_memory_limit_in_duckdb_units(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("ZHENGWU_ANALYTICS_MEMORY_LIMIT", value)
+    get_settings.cache_clear()
+    assert get_settings().analytics_memory_limit == value.replace(" ", "")
+    get_settings.cache_clear()
+
+
+@pytest.mark.parametrize("value", ["4", "lots", "0%", "150%", "4GB; DROP TABLE posts", "-1GB"])
+def test_a_bad_analytics_memory_limit_stops_the_start(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("ZHENGWU_ANALYTICS_MEMORY_LIMIT", value)
+    get_settings.cache_clear()
+    with pytest.raises(InvalidInputError) as caught:
+        get_settings()
+    assert "ZHENGWU_ANALYTICS_MEMORY_LIMIT" in caught.value.message_en
+    assert "a memory limit is an amount such as 4GB" in caught.value.message_en
+    get_settings.cache_clear()
+
+
 def test_the_cli_prints_it_without_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ZHENGWU_PUBLIC_PHONES", "abc")
     get_settings.cache_clear()

@@ -6,6 +6,7 @@ Every setting is declared here once; nothing else in the code reads ``os.environ
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -16,6 +17,10 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from zhengwu.errors import InvalidInputError
 
 DEFAULT_SECRET = "dev-only-insecure-secret"
+
+
+# A DuckDB memory_limit: an amount in its units, or a percentage of the machine's RAM.
+_MEMORY = re.compile(r"(?i)\d+(\.\d+)?(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB|%)")
 
 
 class Settings(BaseSettings):
@@ -43,6 +48,13 @@ class Settings(BaseSettings):
         120.0,
         ge=0,
         description="seconds a writer waits for readers of the analytics store",
+    )
+    analytics_memory_limit: str = Field(
+        "50%",
+        description="most memory DuckDB may hold for the analytics store in one process "
+        "(DuckDB's own units, e.g. 4GB, 8GiB, or a share of RAM, 50%); beyond it DuckDB "
+        "spills to a .tmp directory beside the store, so a large import or index run keeps "
+        "to it instead of DuckDB's default of 80% plus what Python holds",
     )
     import_batch_size: int = Field(50_000, ge=1, description="records per analytics write batch")
     import_workers: int = Field(0, ge=0, description="parser processes for imports; 0 = cores")
@@ -124,6 +136,19 @@ class Settings(BaseSettings):
                 f"(6 digits, e.g. 430100): {code!r}"
             )
         return current
+
+    @field_validator("analytics_memory_limit", mode="before")
+    @classmethod
+    def _memory_amount(cls, value: Any) -> Any:
+        # Checked here so that a typo stops the start with its variable, not a DuckDB
+        # parser error in the middle of an import.
+        text = str(value).strip().replace(" ", "")
+        if not _MEMORY.fullmatch(text) or (text.endswith("%") and not 0 < float(text[:-1]) <= 100):
+            raise ValueError(
+                f"内存上限应为如 4GB、8GiB 或 50% 的值 / a memory limit is an amount such as "
+                f"4GB, 8GiB or 50% of RAM: {value!r}"
+            )
+        return text
 
     @field_validator("deployment_name", "deployment_contact", mode="before")
     @classmethod

@@ -327,6 +327,45 @@ def test_simulated_city_and_quirks_store_the_same(
     assert len(tables["posts"]) > len(lines) * 0.9
 
 
+_POST_IDS = re.compile(rb'^(\{"created_at":"[^"]*","id":)(\d+)(,"idstr":")(\d+)(","mid":")(\d+)')
+
+
+def _copies(lines: list[bytes], n: int) -> list[bytes]:
+    """Return ``n`` copies of the statuses, each copy's post ids shifted (new posts)."""
+    out = list(lines)
+    for k in range(1, n):
+        for line in lines:
+            m = _POST_IDS.match(line)
+            assert m, line[:80]
+            new = str(int(m[2]) + k * 7_000_000_000).encode()
+            out.append(m[1] + new + m[3] + new + m[5] + new + line[m.end() :])
+    return out
+
+
+def test_a_small_memory_limit_stores_the_same(
+    city: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under a small ZHENGWU_ANALYTICS_MEMORY_LIMIT the import completes, the same rows stored."""
+    statuses = sorted((city / "weibo").glob("statuses-*.jsonl"))
+    lines = _copies([line for f in statuses for line in f.read_bytes().splitlines()], 16)
+    path = _write(tmp_path / "city.jsonl", lines)
+    assert path.stat().st_size > 64 << 20  # more than the limit below
+    free = _import_all([path], tmp_path / "free", monkeypatch, fast=True)
+    monkeypatch.setenv("ZHENGWU_ANALYTICS_MEMORY_LIMIT", "48MB")
+    tight = _import_all([path], tmp_path / "tight", monkeypatch, fast=True)
+    with store.open_store(read_only=True) as con:
+        limit = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    assert limit.endswith("MiB") and float(limit.split()[0]) < 48  # 48 MB = 45.7 MiB
+    # Whichever route DuckDB's memory allowed (the fast path spilling to disk, or the
+    # importer's when even that does not fit), the same rows are stored.
+    assert free[2] > 0.9 * len(lines)
+    assert tight[0] == free[0]
+    assert tight[0][0]["imported"] == len(lines)
+    for name in free[1]:
+        assert tight[1][name] == free[1][name], name
+    get_settings.cache_clear()
+
+
 def test_reimport_and_changed_counts_store_the_same(
     city: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

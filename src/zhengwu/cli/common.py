@@ -96,8 +96,37 @@ def handle_errors(func: F) -> F:
         except OSError as exc:
             _print_error(os_error(exc))
             raise typer.Exit(2) from None
+        except Exception as exc:
+            if not _out_of_memory(exc):
+                raise
+            _print_error(memory_error(exc))
+            raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _out_of_memory(exc: BaseException) -> bool:
+    """Tell whether ``exc`` is DuckDB's out-of-memory error (without importing DuckDB)."""
+    duckdb = sys.modules.get("duckdb")
+    return duckdb is not None and isinstance(exc, duckdb.OutOfMemoryException)
+
+
+def memory_error(exc: BaseException) -> ZhengwuError:
+    """Return DuckDB running out of its memory limit as a bilingual error naming the setting.
+
+    The command can run again once the limit is raised: imports are idempotent, and an
+    index run stores its results only when it completes.
+    """
+    from zhengwu.config import get_settings  # here: the CLI starts without the settings
+
+    limit = get_settings().analytics_memory_limit
+    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return ZhengwuError(
+        f"分析库内存不足（ZHENGWU_ANALYTICS_MEMORY_LIMIT={limit}）：请调高该上限后重新运行"
+        f"（导入可安全重跑）。DuckDB：{first}",
+        f"the analytics store ran out of memory (ZHENGWU_ANALYTICS_MEMORY_LIMIT={limit}): raise "
+        f"the limit and run the command again (re-running an import is safe). DuckDB: {first}",
+    )
 
 
 def check_output(path: Path, option: str) -> None:

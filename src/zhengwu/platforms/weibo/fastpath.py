@@ -424,7 +424,9 @@ def import_file(
     except duckdb.Error:
         scanner.join()
         _drop(con)
-        return None  # not readable as UTF-8 lines by DuckDB: the importer reads it
+        # Not readable as UTF-8 lines by DuckDB, or more than its memory limit allows
+        # (ZHENGWU_ANALYTICS_MEMORY_LIMIT): the importer reads it, in bounded chunks.
+        return None
     scanner.join()
     if scan.lines != total:
         _drop(con)
