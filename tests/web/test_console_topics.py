@@ -242,6 +242,13 @@ def test_the_map_opens_an_area(live_server: str, world: ConsoleWorld) -> None:
         outside = c.get("/console/map", params={"area": "410000"})
         assert outside.status_code == 403
         assert c.get("/console/map", params={"area": "410300"}).status_code == 403
+        # The help map is the incident's, whoever looks: its province opens for the office.
+        help_henan = c.get(
+            "/console/map", params={"tab": "help", "incident": world.incident_id, "area": "410000"}
+        )
+        assert help_henan.status_code == 200
+        assert _cells(help_henan.text) == {"410100": 2}
+        assert "河南省 · 郑州暴雨（测试）：各市求助" in help_henan.text
 
 
 def test_request_map_counts_readable_requests(live_server: str, world: ConsoleWorld) -> None:

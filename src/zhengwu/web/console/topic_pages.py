@@ -332,16 +332,15 @@ def _cells_label(cells: list[charts.CountyCell]) -> str:
     return _LEVEL_LABELS["county"]
 
 
-def _chosen_area(session: Session, principal: Principal, area: str) -> str | None:
-    """Return the division ``area`` names (None for the whole map), refusing one outside
-    the viewer's own map or unknown."""
+def _chosen_area(area: str, own: str | None) -> str | None:
+    """Return the division ``area`` names (None for the whole map), refusing one unknown
+    or outside ``own``, the area of the viewer's own map."""
     area = area.strip()
     if not area:
         return None
     division = regions.get(area)
     if division is None:
         raise InvalidInputError(f"未知的行政区划代码：{area}", f"unknown division code: {area}")
-    own = _map_area(session, principal)
     if own is not None and own not in regions.ancestors(division.adcode):
         raise ForbiddenError(
             f"{division.name}不在本矩阵的地区内", f"{division.adcode} is outside your matrix's area"
@@ -376,7 +375,10 @@ def county_map(
         raise ForbiddenError(
             "当前角色无权查看这张地图", f"role {principal.role!r} may not open the {tab} map"
         )
-    chosen_area = _chosen_area(db, principal, area)
+    # A matrix office's request map is its matrix's area; an incident's help map is the
+    # incident's, whoever looks at it.
+    own = _map_area(db, principal) if tab == "requests" else None
+    chosen_area = _chosen_area(area, own)
     division = regions.get(chosen_area) if chosen_area else None
     context: dict[str, Any] = {"tab": tab, "may_requests": may_requests, "may_help": may_help}
     link: dict[str, str | int] = {"tab": tab}
@@ -413,7 +415,7 @@ def county_map(
              for c in counted if regions.children(c.adcode)}  # fmt: skip
     up = None
     if division is not None:
-        parent = division.parent if division.parent != _map_area(db, principal) else None
+        parent = division.parent if division.parent != own else None
         up = f"/console/map?{urlencode(link | ({'area': parent} if parent else {}))}"
     return render(
         request, "topics_map.html", area="map",
