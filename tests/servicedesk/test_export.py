@@ -110,6 +110,23 @@ def test_cells_starting_like_a_formula_are_neutralised(
     assert {r["工单编号"]: r["诉求内容"] for r in data}["T3"] == FORMULA
 
 
+def test_an_export_longer_than_a_worksheet_goes_on_in_more_sheets() -> None:
+    records = [{c: f"{c}{i}" for c in export.COLUMNS} for i in range(7)]
+    out = io.BytesIO()
+    export.write_xlsx(iter(records), out, sheet_rows=3)  # header + 2 rows a sheet
+    book = load_workbook(io.BytesIO(out.getvalue()))
+    assert book.sheetnames == ["诉求", "诉求 (2)", "诉求 (3)", "诉求 (4)"]
+    first = export.COLUMNS[0]
+    seen = []
+    for sheet in book.worksheets:
+        rows = list(sheet.iter_rows(values_only=True))
+        assert list(rows[0]) == list(export.COLUMNS)  # every sheet has the header
+        assert 2 <= len(rows) <= 3
+        seen += [row[0] for row in rows[1:]]
+    assert seen == [f"{first}{i}" for i in range(7)]  # every row once, in order
+    assert export.EXCEL_MAX_ROWS == 1_048_576
+
+
 def test_filters_narrow_the_export(session: Session, world: World, tmp_path: Path) -> None:
     import_csv(session, _write(tmp_path / "hotline.csv", ROWS), actor=SYSTEM)
 

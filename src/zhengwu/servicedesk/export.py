@@ -13,7 +13,8 @@ The columns are the hotline import's (:mod:`zhengwu.servicedesk.csvimport`: 工�
   request (重复件 / 无效件) has no hotline status and is quarantined by the import.
 - 答复时间 is the first response's time (the import needs one with a reply).
 - Rows stream from the database (``yield_per``: a server-side cursor on PostgreSQL), so
-  memory stays flat however many rows; Excel is written in openpyxl's write-only mode.
+  memory stays flat however many rows; Excel is written in openpyxl's write-only mode,
+  in worksheets of at most 1,048,576 rows (诉求, 诉求 (2) …), Excel's limit.
 - Access: the reader's readable requests (:mod:`zhengwu.servicedesk.access`), in full, as
   the request page shows them to their handlers; any other role gets the public board's
   requests with the personal data masked (name 张**, phone 138******21, masked text and
@@ -192,14 +193,34 @@ def json_chunks(records: Iterable[dict[str, str]], *, rows_per_chunk: int = 500)
     yield b"".join(parts)
 
 
-def write_xlsx(records: Iterable[dict[str, str]], out: IO[bytes]) -> None:
-    """Write the rows to ``out`` as an Excel workbook (write-only: rows are not kept)."""
+EXCEL_MAX_ROWS = 1_048_576  # rows of one worksheet, its header included
+
+
+def write_xlsx(
+    records: Iterable[dict[str, str]], out: IO[bytes], *, sheet_rows: int = EXCEL_MAX_ROWS
+) -> None:
+    """Write the rows to ``out`` as an Excel workbook (write-only: rows are not kept).
+
+    A worksheet holds at most ``sheet_rows`` rows (Excel's limit, 1,048,576): a national
+    export of more requests goes on in 诉求 (2), 诉求 (3) …, each with the header, rather
+    than a sheet Excel cannot open.
+    """
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)
+    rows = _sheet_rows(records)
+    header = next(rows)
     sheet = book.create_sheet("诉求")
-    for cells in _sheet_rows(records):
+    sheet.append(header)
+    used, sheets = 1, 1
+    for cells in rows:
+        if used == sheet_rows:
+            sheets += 1
+            sheet = book.create_sheet(f"诉求 ({sheets})")
+            sheet.append(header)
+            used = 1
         sheet.append(cells)
+        used += 1
     book.save(out)
 
 
