@@ -127,6 +127,57 @@ def decode_sheet(path: Path) -> str:
     )
 
 
+CSV_BLOCK = 16 << 20  # bytes of a CSV file decoded at a time
+
+
+def _text_lines(path: Path, bad_lines: set[int]) -> Iterator[str]:
+    """Yield the physical lines of ``path`` as text (ends kept), a block at a time.
+
+    Lines end at \\n, \\r\\n or \\r, as ``open(newline="")`` splits them for the csv module.
+    A block is cut after its last \\n, so no line, character or \\r\\n is split; a block
+    that is not UTF-8 is decoded line by line, and the numbers (from 1) of the lines that
+    are not go into ``bad_lines`` (replacement characters in their text) before they are
+    yielded. Memory stays at a block however large the file (a year of a big city's
+    12345 export is gigabytes; it used to be read and decoded whole).
+    """
+    number = 0
+    rest = bytearray()
+    first = True
+    block = CSV_BLOCK  # read each time a file is opened (tests make it small)
+    with path.open("rb") as fh:
+        while True:
+            data = fh.read(block)
+            if data:
+                cut = data.rfind(b"\n") + 1
+                rest += data[:cut] if cut else data
+                if not cut:
+                    continue  # no line ends here yet (or only \r ones): read on
+                chunk, rest = bytes(rest), bytearray(data[cut:])
+            else:
+                chunk, rest = bytes(rest), bytearray()
+                if not chunk:
+                    return
+            if first:  # the file's start: a whole line, so a whole BOM if there is one
+                chunk = chunk.removeprefix(b"\xef\xbb\xbf")
+                first = False
+            try:
+                text = chunk.decode("utf-8")
+            except UnicodeDecodeError:
+                for raw in chunk.splitlines(keepends=True):
+                    number += 1
+                    try:
+                        yield raw.decode("utf-8")
+                    except UnicodeDecodeError:
+                        bad_lines.add(number)
+                        yield raw.decode("utf-8", errors="replace")
+            else:
+                for line in io.StringIO(text, newline=""):
+                    number += 1
+                    yield line
+            if not data:
+                return
+
+
 def iter_csv_rows(path: Path) -> Iterator[tuple[int, dict[str, str] | None, str | None]]:
     """Yield ``(row number, row dict, problem)`` for each data row of a CSV file.
 
@@ -135,23 +186,8 @@ def iter_csv_rows(path: Path) -> Iterator[tuple[int, dict[str, str] | None, str 
     a row with more fields than the header gets a problem too. Empty rows are skipped.
     """
     check_file(path)
-    raw_lines = path.read_bytes()
-    if raw_lines.startswith(b"\xef\xbb\xbf"):
-        raw_lines = raw_lines[3:]
     bad_lines: set[int] = set()
-    try:  # valid UTF-8 as a whole, so line by line too (line ends are single bytes)
-        text = raw_lines.decode("utf-8")
-    except UnicodeDecodeError:
-        # Decode per physical line so that one GBK row does not poison the whole file.
-        decoded: list[str] = []
-        for i, raw in enumerate(raw_lines.splitlines(keepends=True), start=1):
-            try:
-                decoded.append(raw.decode("utf-8"))
-            except UnicodeDecodeError:
-                decoded.append(raw.decode("utf-8", errors="replace"))
-                bad_lines.add(i)
-        text = "".join(decoded)
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(_text_lines(path, bad_lines))
     try:
         header = next(reader)
     except StopIteration:

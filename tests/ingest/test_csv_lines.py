@@ -1,0 +1,105 @@
+"""CSV files are read a block at a time: the rows, their numbers and problems as if read whole."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from zhengwu.ingest import files
+from zhengwu.ingest.files import GBK_HINT, iter_csv_rows
+
+
+def _whole(path: Path) -> list[tuple[int, dict[str, str] | None, str | None]]:
+    """The rows as the whole-file reader made them (read, decode, split, then csv)."""
+    raw = path.read_bytes().removeprefix(b"\xef\xbb\xbf")
+    bad: set[int] = set()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        parts = []
+        for i, line in enumerate(raw.splitlines(keepends=True), start=1):
+            try:
+                parts.append(line.decode("utf-8"))
+            except UnicodeDecodeError:
+                parts.append(line.decode("utf-8", errors="replace"))
+                bad.add(i)
+        text = "".join(parts)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = [h.strip() for h in next(reader, [])]
+    rows: list[tuple[int, dict[str, str] | None, str | None]] = []
+    while True:
+        start = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return rows
+        except csv.Error as exc:
+            rows.append((start, None, f"CSV 格式错误 / malformed CSV: {exc}"))
+            continue
+        if not any(c.strip() for c in row):
+            continue
+        if any(n in bad for n in range(start, reader.line_num + 1)):
+            rows.append((start, None, GBK_HINT))
+        elif len(row) > len(header):
+            rows.append((start, None, "more"))
+        else:
+            rows.append(
+                (start, dict(zip(header, row + [""] * (len(header) - len(row)), strict=True)), None)
+            )
+
+
+def _blockwise(path: Path) -> list[tuple[int, dict[str, str] | None, str | None]]:
+    return [
+        (n, row, "more" if p and p.startswith("字段数") else p) for n, row, p in iter_csv_rows(path)
+    ]
+
+
+_CELLS = st.sampled_from(
+    ["诉求", "金水区路灯不亮", '"带引号, 逗号"', '"跨\n行"', '"跨\r\n行"', "a\rb", "", " ",
+     "😀表情", "12345", '"引号""内"']
+)  # fmt: skip
+_ENDS = st.sampled_from(["\n", "\r\n", "\r"])
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rows=st.lists(st.lists(_CELLS, min_size=1, max_size=4), max_size=12),
+    ends=st.lists(_ENDS, min_size=1, max_size=12),
+    bom=st.booleans(),
+    gbk=st.sets(st.integers(0, 12), max_size=3),
+    block=st.integers(1, 64),
+)
+def test_blocks_read_like_the_whole_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    rows: list[list[str]], ends: list[str], bom: bool, gbk: set[int], block: int,
+) -> None:  # fmt: skip
+    data = bytearray(b"\xef\xbb\xbf" if bom else b"")
+    lines = [["编号", "内容", "备注"], *rows]
+    for i, cells in enumerate(lines):
+        line = ",".join(cells)
+        raw = line.encode("gbk", errors="replace") if i in gbk and i else line.encode()
+        data += raw + ends[i % len(ends)].encode()
+    path = tmp_path / "rows.csv"
+    path.write_bytes(bytes(data))
+    monkeypatch.setattr(files, "CSV_BLOCK", block)
+    assert _blockwise(path) == _whole(path)
+
+
+def test_a_large_file_is_read_in_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "big.csv"
+    body = "".join(f'{i},"第{i}条\n诉求",备注{i}\r\n' for i in range(3000))
+    path.write_bytes(("\ufeff编号,内容,备注\r\n" + body).encode() + "尾,行,无换行".encode("gbk"))
+    monkeypatch.setattr(files, "CSV_BLOCK", 4096)  # ~20 blocks
+    rows = list(iter_csv_rows(path))
+    assert rows == _whole(path)
+    assert len(rows) == 3001
+    assert rows[0] == (2, {"编号": "0", "内容": "第0条\n诉求", "备注": "备注0"}, None)
+    assert rows[2999][0] == 2 + 2 * 2999  # each row two physical lines
+    assert rows[-1] == (6002, None, GBK_HINT)
