@@ -4,8 +4,9 @@ the rows, and the board's pages stay masked for the public."""
 
 from __future__ import annotations
 
+import random
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -16,6 +17,7 @@ from zhengwu.rescue import board, listing, priority
 from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.demo import simulate_requests
 from zhengwu.rescue.models import HelpRequest, Incident, Team
+from zhengwu.rescue.notices import WITHDRAWN_OUTCOMES
 from zhengwu.rescue.workflow import OPEN_STATES
 
 NOW = datetime(2021, 7, 22, 12, 0, tzinfo=UTC)
@@ -134,6 +136,48 @@ def test_counts_are_grouped_by_the_database(session: Session, seeded) -> None:  
     )
     counted = listing.counts_by_incident(session, incident_ids=[incident.id])[incident.id]
     assert counted == by_state and sum(counted.values()) == COUNT
+
+
+def test_step_minutes_are_exactly_what_python_computes(session: Session, make_incident) -> None:  # type: ignore[no-untyped-def]
+    """The board's response times, read as integers or text from the database, are exactly
+    the minutes Python computes from the requests' datetimes — every value, not only the
+    rounded median and p90 — on random times to the microsecond, with ties, steps that end
+    before they start or never, withdrawn outcomes and merged requests."""
+    incident = make_incident()
+    simulate_requests(session, incident_id=incident.id, count=300, now=NOW, seed=11)
+    rng = random.Random(5)
+
+    def after(moment: datetime | None) -> datetime | None:
+        if moment is None or rng.random() < 0.15:
+            return None
+        return moment + rng.choice((
+            timedelta(seconds=rng.randrange(0, 7200, 3)),  # medians on a .x5 of a minute
+            timedelta(microseconds=rng.randrange(-10**6, 4 * 3600 * 10**6)),  # some before
+            timedelta(0),
+        ))  # fmt: skip
+
+    for r in session.scalars(select(HelpRequest).where(HelpRequest.incident_id == incident.id)):
+        r.reported_at = NOW - timedelta(microseconds=rng.randrange(48 * 3600 * 10**6))
+        r.first_verified_at = after(r.reported_at)
+        r.dispatched_at = after(r.first_verified_at or r.reported_at)
+        r.resolved_at = after(r.dispatched_at or r.reported_at)
+        r.outcome = rng.choice((None, "rescued", "self_rescued", "withdrawn"))
+        r.state = "merged" if rng.random() < 0.05 else r.state
+    session.flush()
+    session.expire_all()
+    requests = rescue_service.requests_of(session, incident=incident)
+    found = listing.step_minutes(session, incident=incident, steps=board.STEPS)
+    for step, (start, end) in board.STEPS.items():
+        expected = sorted(
+            (e - s).total_seconds() / 60
+            for r in requests
+            if not (end == "resolved_at" and r.outcome in WITHDRAWN_OUTCOMES)
+            and (s := getattr(r, start)) is not None
+            and (e := getattr(r, end)) is not None
+            and e >= s
+        )
+        assert len(expected) > 50 and found[step] == expected, step
+    assert board.durations(found) == board.response_times(requests)
 
 
 def test_counts_of_one_team_are_its_requests_only(session: Session, seeded) -> None:  # type: ignore[no-untyped-def]
