@@ -76,10 +76,12 @@ def _incident_in(
 ) -> ColumnElement[bool]:
     """``incident_id IN incident_ids``, put so that a team's count is read from the team's
     rows. SQLite keeps no statistics: given an incident and a team it would walk the whole
-    incident in ``ix_help_requests_incident_state`` and look every row up for its team (a
-    team's queue counts cost 5–8 times the incident's). ``incident_id + 0`` is served by no
-    index, so it reads the team's rows by ``ix_help_requests_team_id`` instead.
-    PostgreSQL chooses by its statistics: the plain column."""
+    incident in ``ix_help_requests_incident_state`` (or, for the county map,
+    ``…_incident_adcode_state``) and look every row up for its team (a team's queue counts
+    cost 5–20 times the incident's). ``incident_id + 0`` is served by no index, so it reads
+    the team's rows from ``ix_help_requests_team_queue``, which holds every
+    column the counts read (0032: no table lookups). PostgreSQL chooses by its statistics
+    (the same index, index-only): the plain column."""
     column = HelpRequest.incident_id
     if team_id is not None and dialect == "sqlite":
         return (column + 0).in_(incident_ids)
