@@ -41,6 +41,7 @@ from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.merge import Analysed, Cluster, Features, HelpPostIn, Member
 from zhengwu.rescue.models import HelpRequest, HelpSource, Incident, MatchKey, SetAside
 from zhengwu.rescue.schemas import HelpSubmission, IntakeReport
+from zhengwu.rescue.service import REQUEST_LOADS
 
 URGENCY_RANK = {"normal": 0, "urgent": 1, "critical": 2}
 _CHUNK = 500  # bound parameters per IN (...) query
@@ -245,21 +246,29 @@ def _match_stored(
 _LOADED = frozenset(("sources", "team", "verifications", "assignments", "fulfilments"))
 
 
-def _stored_request(session: Session, request_id: int) -> HelpRequest:
-    """Return the stored request ``request_id`` loaded as :func:`get_request` loads it.
+def _stored_requests(session: Session, ids: set[int]) -> dict[int, HelpRequest]:
+    """Return the stored requests ``ids`` loaded as :func:`get_request` loads them.
 
-    A request that many copies join is read once per session, not once per copy with all
-    its sources: the session's own instance is used when it holds one so loaded (a query
-    would not refresh it either: the identity map keeps what the session has).
+    The requests a batch joins are read in one query (with their mirrors, team,
+    verifications …), not one each; a request the session already holds so loaded is
+    not read again — a query would not refresh it either: the identity map keeps what the
+    session has. A request many copies join is thus read once per session.
     """
-    held = session.identity_map.get(identity_key(HelpRequest, request_id))
-    if (
-        held is not None
-        and not (inspect(held).unloaded & _LOADED)
-        and all("team" not in inspect(f).unloaded for f in held.fulfilments)
-    ):
-        return held
-    return rescue_service.get_request(session, request_id=request_id)
+    found: dict[int, HelpRequest] = {}
+    for request_id in ids:
+        held = session.identity_map.get(identity_key(HelpRequest, request_id))
+        if (
+            held is not None
+            and not (inspect(held).unloaded & _LOADED)
+            and all("team" not in inspect(f).unloaded for f in held.fulfilments)
+        ):
+            found[request_id] = held
+    for part in _chunks(sorted(ids - found.keys())):
+        query = select(HelpRequest).where(HelpRequest.id.in_(list(part)))
+        found.update((r.id, r) for r in session.scalars(query.options(*REQUEST_LOADS)))
+    for request_id in ids - found.keys():  # pragma: no cover - a match key's request exists
+        found[request_id] = rescue_service.get_request(session, request_id=request_id)
+    return found
 
 
 def take_in(
@@ -312,9 +321,13 @@ def take_in(
     clusters = merge.group(helpful)
     all_keys = {k for c in clusters for m in c.members for _, k in m.features.bucket_keys()}
     candidates = _stored_candidates(session, incident, all_keys)
+    matches = [_match_stored(found, candidates) for found in clusters]
+    joined = _stored_requests(session, {m[0] for m in matches if m is not None})
     stored = [
-        _store_cluster(session, incident, found, candidates, channel, overrides or {}, outcome, now)
-        for found in clusters
+        _store_cluster(
+            session, incident, found, match, joined, channel, overrides or {}, outcome, now
+        )
+        for found, match in zip(clusters, matches, strict=True)
     ]
     # One flush for the batch, not two per cluster: a flush costs the unit of work and the
     # search texts of every request it touched (rewritten after each flush).
@@ -358,14 +371,16 @@ def _store_cluster(
     session: Session,
     incident: Incident,
     found: Cluster,
-    candidates: Mapping[str, list[HelpSource]],
+    stored: tuple[int, str, float, int] | None,
+    joined: Mapping[int, HelpRequest],
     channel: str,
     overrides: Mapping[str, Mapping[str, Any]],
     outcome: Outcome,
     now: datetime,
 ) -> _Stored:
-    """Create or find the request of a cluster and add its sources (not flushed yet)."""
-    stored = _match_stored(found, candidates)
+    """Create the request of a cluster, or join the stored one it matched (``stored``: see
+    :func:`_match_stored`; ``joined``: those requests by id), and add its sources (not
+    flushed yet)."""
     original = found.original
     data = {**fields_of(original), **overrides.get(original.post.post_id, {})}
     if stored is None:
@@ -377,7 +392,7 @@ def _store_cluster(
         action = "create"
     else:
         request_id, rule, score, index = stored
-        request = _stored_request(session, request_id)
+        request = joined[request_id]
         # The member that matched joins by the stored rule; the rest follow it.
         linking = found.members[index]
         linking.merged_by, linking.score = rule, score  # type: ignore[assignment]
