@@ -422,3 +422,17 @@ def test_matrix_page_indexes_migration_adds_and_drops_them(empty_engine: Engine)
     assert indexes("matrices")["ix_matrices_parent_id"] == ["parent_id"]
     assert "ix_matrices_parent_id_name_id" not in indexes("matrices")
     assert "ix_matrix_members_matrix_id_role_account_id" not in indexes("matrix_members")
+
+
+def test_team_queue_index_migration_adds_and_drops_it(empty_engine: Engine) -> None:
+    def indexes() -> dict[str, list[str | None]]:
+        found = inspect(empty_engine).get_indexes("help_requests")
+        return {str(i["name"]): i["column_names"] for i in found}
+
+    migrate.upgrade(empty_engine, "0025")  # the rescue branch as it was before 0032
+    assert "ix_help_requests_team_queue" not in indexes()
+    migrate.upgrade(empty_engine, "0032")
+    assert indexes()["ix_help_requests_team_queue"] == ["team_id", "incident_id", "state", "adcode"]
+    _downgrade(empty_engine, "0025")
+    assert "ix_help_requests_team_queue" not in indexes()
+    assert indexes()["ix_help_requests_team_id"] == ["team_id"]

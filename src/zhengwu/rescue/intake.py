@@ -28,8 +28,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, insert, inspect, select, tuple_
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from zhengwu.audit import service as audit_service
 from zhengwu.auth.principal import Principal
@@ -40,6 +41,7 @@ from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.merge import Analysed, Cluster, Features, HelpPostIn, Member
 from zhengwu.rescue.models import HelpRequest, HelpSource, Incident, MatchKey, SetAside
 from zhengwu.rescue.schemas import HelpSubmission, IntakeReport
+from zhengwu.rescue.service import REQUEST_LOADS
 
 URGENCY_RANK = {"normal": 0, "urgent": 1, "critical": 2}
 _CHUNK = 500  # bound parameters per IN (...) query
@@ -205,19 +207,26 @@ def _keys_for(member_kind: str, features: Features, root_key: str | None) -> lis
 def _stored_candidates(
     session: Session, incident: Incident, keys: set[str]
 ) -> dict[str, list[HelpSource]]:
-    by_key: dict[str, list[HelpSource]] = defaultdict(list)
-    ordered = sorted(keys)
-    for part in _chunks(ordered):
+    """Return the stored sources that share a bucket key with the batch, by key (the first
+    :data:`merge.MAX_REPRESENTATIVES` stored under each)."""
+    ids_by_key: dict[str, list[int]] = defaultdict(list)
+    for part in _chunks(sorted(keys)):
         rows = session.execute(
-            select(MatchKey.key, HelpSource)
-            .join(HelpSource, HelpSource.id == MatchKey.source_id)
+            select(MatchKey.key, MatchKey.source_id)
             .where(MatchKey.incident_id == incident.id, MatchKey.key.in_(list(part)))
             .order_by(MatchKey.id)
         )
-        for key, source in rows:
-            if len(by_key[key]) < merge.MAX_REPRESENTATIVES:
-                by_key[key].append(source)
-    return by_key
+        for key, source_id in rows:
+            if len(ids_by_key[key]) < merge.MAX_REPRESENTATIVES:
+                ids_by_key[key].append(source_id)
+    # A source shares many keys with a batch: each is loaded once, not once per key (its
+    # JSON facts decoded once).
+    wanted = sorted({i for ids in ids_by_key.values() for i in ids})
+    sources: dict[int, HelpSource] = {}
+    for part in _chunks(wanted):
+        sources.update((s.id, s) for s in session.scalars(
+            select(HelpSource).where(HelpSource.id.in_(list(part)))))  # fmt: skip
+    return {key: [sources[i] for i in ids] for key, ids in ids_by_key.items()}
 
 
 def _match_stored(
@@ -231,6 +240,35 @@ def _match_stored(
                 if score is not None:
                     return source.request_id, rule, score, index
     return None
+
+
+# What :func:`zhengwu.rescue.service.get_request` loads with a request (REQUEST_LOADS).
+_LOADED = frozenset(("sources", "team", "verifications", "assignments", "fulfilments"))
+
+
+def _stored_requests(session: Session, ids: set[int]) -> dict[int, HelpRequest]:
+    """Return the stored requests ``ids`` loaded as :func:`get_request` loads them.
+
+    The requests a batch joins are read in one query (with their mirrors, team,
+    verifications …), not one each; a request the session already holds so loaded is
+    not read again — a query would not refresh it either: the identity map keeps what the
+    session has. A request many copies join is thus read once per session.
+    """
+    found: dict[int, HelpRequest] = {}
+    for request_id in ids:
+        held = session.identity_map.get(identity_key(HelpRequest, request_id))
+        if (
+            held is not None
+            and not (inspect(held).unloaded & _LOADED)
+            and all("team" not in inspect(f).unloaded for f in held.fulfilments)
+        ):
+            found[request_id] = held
+    for part in _chunks(sorted(ids - found.keys())):
+        query = select(HelpRequest).where(HelpRequest.id.in_(list(part)))
+        found.update((r.id, r) for r in session.scalars(query.options(*REQUEST_LOADS)))
+    for request_id in ids - found.keys():  # pragma: no cover - a match key's request exists
+        found[request_id] = rescue_service.get_request(session, request_id=request_id)
+    return found
 
 
 def take_in(
@@ -283,10 +321,18 @@ def take_in(
     clusters = merge.group(helpful)
     all_keys = {k for c in clusters for m in c.members for _, k in m.features.bucket_keys()}
     candidates = _stored_candidates(session, incident, all_keys)
-    for found in clusters:
+    matches = [_match_stored(found, candidates) for found in clusters]
+    joined = _stored_requests(session, {m[0] for m in matches if m is not None})
+    stored = [
         _store_cluster(
-            session, incident, found, candidates, actor, channel, overrides or {}, outcome, now
+            session, incident, found, match, joined, channel, overrides or {}, outcome, now
         )
+        for found, match in zip(clusters, matches, strict=True)
+    ]
+    # One flush for the batch, not two per cluster: a flush costs the unit of work and the
+    # search texts of every request it touched (rewritten after each flush).
+    session.flush()
+    _record(session, incident, stored, actor, outcome, now)
     session.flush()
     return outcome
 
@@ -311,32 +357,42 @@ def _set_aside_reason(incident: Incident, item: Analysed, *, check_region: bool)
     return None
 
 
+@dataclass(slots=True)
+class _Stored:
+    """A cluster put into the session: its request, its new sources, create or merge."""
+
+    found: Cluster
+    request: HelpRequest
+    added: list[HelpSource]
+    action: str
+
+
 def _store_cluster(
     session: Session,
     incident: Incident,
     found: Cluster,
-    candidates: Mapping[str, list[HelpSource]],
-    actor: Principal,
+    stored: tuple[int, str, float, int] | None,
+    joined: Mapping[int, HelpRequest],
     channel: str,
     overrides: Mapping[str, Mapping[str, Any]],
     outcome: Outcome,
     now: datetime,
-) -> None:
-    stored = _match_stored(found, candidates)
+) -> _Stored:
+    """Create the request of a cluster, or join the stored one it matched (``stored``: see
+    :func:`_match_stored`; ``joined``: those requests by id), and add its sources (not
+    flushed yet)."""
     original = found.original
     data = {**fields_of(original), **overrides.get(original.post.post_id, {})}
     if stored is None:
         request = new_request(incident, data, original.post.text, original.post.posted_at or now)
         request.created_at = now
         session.add(request)
-        session.flush()
         outcome.report.new_requests += 1
         outcome.report.merged += len(found.members) - 1
-        outcome.report.request_ids.append(request.id)
         action = "create"
     else:
         request_id, rule, score, index = stored
-        request = rescue_service.get_request(session, request_id=request_id)
+        request = joined[request_id]
         # The member that matched joins by the stored rule; the rest follow it.
         linking = found.members[index]
         linking.merged_by, linking.score = rule, score  # type: ignore[assignment]
@@ -351,7 +407,7 @@ def _store_cluster(
         if stored is not None or member is not original:
             absorb(request, facts, member.post.posted_at or now)
         source = HelpSource(
-            incident_id=incident.id, request_id=request.id, channel=channel,
+            incident_id=incident.id, channel=channel,
             platform=member.post.platform, post_id=member.post.post_id, url=member.post.url,
             author=member.post.author, text=member.post.text,
             posted_at=member.post.posted_at or now, kind=member.kind,
@@ -359,23 +415,47 @@ def _store_cluster(
             root_post_id=member.post.root_post_id, fields=facts,
             signature=member.features.signature, created_at=now,
         )  # fmt: skip
-        request.sources.append(source)  # keeps the loaded collection true to the DB
+        # Its request (and request_id, at the flush) by the relationship; keeps the
+        # loaded collection true to the DB.
+        request.sources.append(source)
         added.append(source)
         outcome.requests[(member.post.platform, member.post.post_id)] = request
-    session.flush()
-    for member, source in zip(found.members, added, strict=True):
-        root = member.features.root_key
-        for rule, key in _keys_for(member.kind, member.features, root):
-            session.add(MatchKey(incident_id=incident.id, source_id=source.id, rule=rule, key=key))
-    audit_service.record(
-        session, entity_type="help_request", entity_id=request.id, action=action, actor=actor,
-        to_state=request.state, at=now,
-        data={"sources": [s.post_id for s in added], "rules": [s.merged_by for s in added]},
-    )  # fmt: skip
-    if request.state in ("resolved", "announced"):
-        from zhengwu.rescue import notices  # a late mirror of a closed request
+    return _Stored(found, request, added, action)
 
-        notices.queue_notices(session, request=request, sources=added, now=now)
+
+def _record(
+    session: Session,
+    incident: Incident,
+    stored: Sequence[_Stored],
+    actor: Principal,
+    outcome: Outcome,
+    now: datetime,
+) -> None:
+    """After the batch's flush (the ids known): the sources' match keys, an audit entry
+    per cluster, the closing notice of a late mirror of a closed request."""
+    # Many keys per post and nothing reads them back as objects: inserted in one
+    # executemany rather than as ORM objects.
+    keys = [
+        {"incident_id": incident.id, "source_id": source.id, "rule": rule, "key": key}
+        for done in stored
+        for member, source in zip(done.found.members, done.added, strict=True)
+        for rule, key in _keys_for(member.kind, member.features, member.features.root_key)
+    ]
+    if keys:
+        session.execute(insert(MatchKey), keys)
+    for done in stored:
+        request, added = done.request, done.added
+        if done.action == "create":
+            outcome.report.request_ids.append(request.id)
+        audit_service.record(
+            session, entity_type="help_request", entity_id=request.id, action=done.action,
+            actor=actor, to_state=request.state, at=now,
+            data={"sources": [s.post_id for s in added], "rules": [s.merged_by for s in added]},
+        )  # fmt: skip
+        if request.state in ("resolved", "announced"):
+            from zhengwu.rescue import notices  # a late mirror of a closed request
+
+            notices.queue_notices(session, request=request, sources=added, now=now)
 
 
 def submit(

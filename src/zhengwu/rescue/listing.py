@@ -29,7 +29,21 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, true, union_all
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    func,
+    or_,
+    select,
+    true,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from zhengwu.auth.principal import Principal
@@ -62,10 +76,12 @@ def _incident_in(
 ) -> ColumnElement[bool]:
     """``incident_id IN incident_ids``, put so that a team's count is read from the team's
     rows. SQLite keeps no statistics: given an incident and a team it would walk the whole
-    incident in ``ix_help_requests_incident_state`` and look every row up for its team (a
-    team's queue counts cost 5–8 times the incident's). ``incident_id + 0`` is served by no
-    index, so it reads the team's rows by ``ix_help_requests_team_id`` instead.
-    PostgreSQL chooses by its statistics: the plain column."""
+    incident in ``ix_help_requests_incident_state`` (or, for the county map,
+    ``…_incident_adcode_state``) and look every row up for its team (a team's queue counts
+    cost 5–20 times the incident's). ``incident_id + 0`` is served by no index, so it reads
+    the team's rows from ``ix_help_requests_team_queue``, which holds every
+    column the counts read (0032: no table lookups). PostgreSQL chooses by its statistics
+    (the same index, index-only): the plain column."""
     column = HelpRequest.incident_id
     if team_id is not None and dialect == "sqlite":
         return (column + 0).in_(incident_ids)
@@ -371,13 +387,6 @@ def notices_page(session: Session, *, incident: Incident, offset: int, limit: in
     return Page(total=total, offset=offset, items=[found[i] for i in ids if i in found])
 
 
-def _minutes_between(start: Any, end: Any, dialect: str) -> ColumnElement[Any]:
-    """Minutes from ``start`` to ``end`` (NULL when either is)."""
-    if dialect == "postgresql":
-        return (func.extract("epoch", end) - func.extract("epoch", start)) / 60.0
-    return (func.julianday(end) - func.julianday(start)) * 1440.0
-
-
 def _step_end(end: str) -> ColumnElement[Any]:
     """The column a step ends at; a request its citizen withdrew (self-rescued, withdrawn)
     was not resolved by the network, so it ends no ``…_to_resolved`` step (NULL)."""
@@ -387,31 +396,66 @@ def _step_end(end: str) -> ColumnElement[Any]:
     return case((HelpRequest.outcome.in_(WITHDRAWN_OUTCOMES), None), else_=column)
 
 
+def _instant(column: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
+    """``column`` read at the least cost that keeps it exact: on PostgreSQL whole
+    microseconds since 1970 (``extract`` is a numeric there), on SQLite its stored text
+    (parsed by :func:`step_minutes`) — neither through :class:`~zhengwu.db.base.UtcDateTime`'s
+    per-value processing."""
+    if dialect == "postgresql":
+        return cast(func.extract("epoch", column) * 1_000_000, BigInteger)
+    return type_coerce(column, String)
+
+
 def step_minutes(
     session: Session, *, incident: Incident, steps: dict[str, tuple[str, str]]
 ) -> dict[str, list[float]]:
     """Return, for each step ``name → (start column, end column)``, the minutes it took in
-    each of ``incident``'s requests that took it (end at or after start).
+    each of ``incident``'s requests that took it (end at or after start), in ascending order.
 
-    The database subtracts the timestamps: only numbers come back, no request objects.
+    Exactly :func:`zhengwu.rescue.board.response_times`'s ``(end - start).total_seconds()
+    / 60``, for a third less CPU than the database's float arithmetic it replaces: one
+    Core query of the timestamps the steps read, each once, no ORM rows. PostgreSQL gives
+    integer microseconds (``total_seconds()`` divides them by 10**6 the same way);
+    SQLite's text is parsed by ``datetime.fromisoformat``, cheaper than SQLite's own date
+    functions (``julianday`` also keeps only milliseconds, as a float).
     """
     dialect = _dialect(session)
+    # A step ending at resolved_at ends at the network's resolution only (_step_end).
+    points = sorted(
+        {("end" if end == "resolved_at" else "at", end) for _, end in steps.values()}
+        | {("at", start) for start, _ in steps.values()}
+    )
     columns = [
-        _minutes_between(getattr(HelpRequest, start), _step_end(end), dialect)
-        for start, end in steps.values()
+        _instant(_step_end(name) if kind == "end" else getattr(HelpRequest, name), dialect)
+        for kind, name in points
     ]
-    out: dict[str, list[float]] = {name: [] for name in steps}
     ends = dict.fromkeys(getattr(HelpRequest, end) for _, end in steps.values())
-    rows = session.execute(
+    result = session.connection().execute(
         select(*columns).where(
             _listed([incident.id]),
             or_(*(column.is_not(None) for column in ends)),  # a request that took no step yet
         )
     )
-    for row in rows:
-        for name, value in zip(steps, row, strict=True):
-            # Equal timestamps may differ by float noise (julianday): within a millisecond
-            # counts as zero minutes, as the Python comparison ``end >= start`` would.
-            if value is not None and value > -1e-5:
-                out[name].append(max(float(value), 0.0))
+    # Read in small parts into one list per point: tens of thousands of rows held at once
+    # would outlive the collector's young generations and cost full collections.
+    at: dict[tuple[str, str], list[Any]] = {point: [] for point in points}
+    lists = [at[point] for point in points]
+    parse = datetime.fromisoformat if dialect != "postgresql" else None
+    for part in result.partitions(500):
+        for values, into in zip(zip(*part, strict=True), lists, strict=True):
+            into.extend(values if parse is None else [v and parse(v) for v in values])
+    out: dict[str, list[float]] = {}
+    for name, (start, end) in steps.items():
+        pairs = zip(at[("at", start)], at[("end" if end == "resolved_at" else "at", end)],
+                    strict=True)  # fmt: skip
+        if parse is None:  # microseconds
+            out[name] = sorted([
+                (e - s) / 1_000_000 / 60 for s, e in pairs
+                if s is not None and e is not None and e >= s
+            ])  # fmt: skip
+        else:
+            out[name] = sorted([
+                (e - s).total_seconds() / 60 for s, e in pairs
+                if s is not None and e is not None and e >= s
+            ])  # fmt: skip
     return out

@@ -100,6 +100,8 @@ class HelpRequest(Base):
         # The paged lists (zhengwu.rescue.listing): time order, counts by county (0022).
         Index("ix_help_requests_incident_reported", "incident_id", "reported_at", "id"),
         Index("ix_help_requests_incident_adcode_state", "incident_id", "adcode", "state"),
+        # A team's queue counts and county map, index-only (0032).
+        Index("ix_help_requests_team_queue", "team_id", "incident_id", "state", "adcode"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
