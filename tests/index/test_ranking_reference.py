@@ -128,8 +128,9 @@ def _expected(
             old = before.get(key, {}).get(row["account_uid"])
             previous = old[which] if old else None
             movement = "new" if previous is None else previous - rank
+            wide = {k: row[k] for k in WIDE}
             shown.append({"rank": rank, "previous_rank": previous, "movement": movement,
-                          "account_uid": row["account_uid"], **{k: row[k] for k in WIDE}})  # fmt: skip
+                          "account_uid": row["account_uid"], **wide})  # fmt: skip
         out.append({"group_key": key, "group_name": name, "size": size,
                     "size_with_failing": len(rows), "excluded_count": len(rows) - size,
                     "rows": shown})  # fmt: skip

@@ -177,7 +177,7 @@ def ranking(
             wide AS (SELECT rowid AS row_id, {", ".join(_WIDE)} FROM index_totals
                      WHERE run_id = $run)
             SELECT c.group_key, c.group_name, c.rank, b.rank AS previous_rank,
-                   b.rank - c.rank AS movement, c.account_uid, {", ".join(f"w.{k}" for k in _WIDE)},
+                   b.rank - c.rank AS movement, c.account_uid, w.* EXCLUDE (row_id),
                    c.group_size, c.group_size_with_failing
             FROM shown c JOIN wide w USING (row_id)
             LEFT JOIN before b ON b.group_key = c.group_key AND b.account_uid = c.account_uid
@@ -261,7 +261,7 @@ def group_names(
 def group_leaders(
     con: duckdb.DuckDBPyConnection, run_id: str, *, platforms: Sequence[str], by: str, top: int
 ) -> dict[str, list[dict[str, Any]]]:
-    """Return per platform the Top-``top`` compliant rows of every group, as :func:`ranking` ranks them.
+    """Return per platform the Top-``top`` compliant rows of every group, ranked as :func:`ranking`.
 
     For reports over every group of a national run (thousands of cities and matrices): one
     query for all ``platforms``, over the narrow columns only, and only the rows shown leave
@@ -281,8 +281,8 @@ def group_leaders(
                    WHERE list_contains($platforms, platform)"""
 
     # A compliant row's group rank is its place among the group's compliant rows in the
-    # stored order (what the running count of :func:`_narrow` gives), so one row_number over the
-    # compliant rows alone; the previous run's ranks are joined for the rows shown.
+    # stored order (what the running count of :func:`_narrow` gives), so one row_number
+    # over the compliant rows alone; the previous run's ranks are joined for the rows shown.
     cur = con.execute(
         f"""WITH g AS ({narrow("run")}),
             sz AS (SELECT platform, group_key, group_name,
