@@ -6,7 +6,13 @@ import io
 import re
 
 import pypdf
+import pytest
+from reportlab import rl_config
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Table
 
+from zhengwu.reports import pdf
 from zhengwu.reports.html import render_html
 from zhengwu.reports.markdown import to_blocks
 from zhengwu.reports.model import build_report
@@ -73,3 +79,30 @@ def test_methodology_blocks() -> None:
     assert kinds == [("heading", 1), ("bullet", 1), ("bullet", 2), ("table", 0), ("paragraph", 0)]
     assert blocks[1].text == 'a <font face="Courier">x</font>'
     assert blocks[3].rows == [["h1", "h2"], ["1", "&lt;2&gt;"]]
+
+
+def _table_pdf(cell: type[Paragraph]) -> bytes:
+    """Return a long table of wrapping Chinese cells of class ``cell``, laid out over pages."""
+    pdf._register_font()
+    style = pdf._styles()["cell"]
+    rows = [
+        [cell(str(i), style), cell(f"郑州市第{i}区政务新媒体账号" * (1 + i % 4), style),
+         cell("；".join(f"{k}. 平安郑州{i}号 ({99.5 - k:.1f}) ↑{k}" for k in range(1, 4)), style)]
+        for i in range(400)
+    ]  # fmt: skip
+    table = Table(rows, colWidths=[14 * mm, 50 * mm, 100 * mm], repeatRows=1)
+    buffer = io.BytesIO()
+    SimpleDocTemplate(buffer, pagesize=A4).build([table])
+    return buffer.getvalue()
+
+
+def test_cells_laid_out_once_give_the_same_pdf(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The cells keep their line breaks per width; the PDF must be the one plain
+    # paragraphs give, byte for byte (no dates or ids in an invariant PDF).
+    monkeypatch.setattr(rl_config, "invariant", 1)
+    fast, plain = _table_pdf(pdf._Cell), _table_pdf(Paragraph)
+    assert len(pypdf.PdfReader(io.BytesIO(plain)).pages) > 5  # the table splits over pages
+    assert fast == plain
+    cell = pdf._Cell("政务新媒体" * 20, pdf._styles()["cell"])
+    narrow, wide = cell.wrap(60, 1000), cell.wrap(300, 1000)
+    assert narrow[1] > wide[1] and cell.wrap(60, 1000) == narrow  # a new width, a new layout

@@ -11,6 +11,7 @@ before, None = no previous run stored.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import duckdb
@@ -20,6 +21,11 @@ from zhengwu.index import results
 from zhengwu.index.periods import parse_period
 
 GROUPINGS = ("platform", "sector", "level", "province", "city", "matrix")
+FILTERS = ("sector", "level", "region")
+# The columns a ranking's row shows (joined for the rows shown only, after the ranking).
+_WIDE = ("name", "org_name", "sector", "level", "score", "percentile", "compliance",
+         "compliance_reasons", "excluded", "dims_missing")  # fmt: skip
+_EXCLUDED = ("name", "score", "compliance_reasons")
 
 
 def _check(by: str) -> None:
@@ -106,23 +112,6 @@ def grouped(by: str, run: str, *, one_matrix: bool = False, entity: str | None =
     return f"{accounts}\n        UNION ALL{organizations}"
 
 
-def _ranked(by: str, run: str, where: str) -> str:
-    # Group ranks follow the stored platform order; the window sorts narrow rows only.
-    return f"""
-        WITH g AS (SELECT * FROM ({grouped(by, run)}) WHERE {where}),
-        k AS (SELECT group_key, account_uid,
-                     CASE WHEN NOT excluded THEN
-                          sum(CASE WHEN excluded THEN 0 ELSE 1 END) OVER w END AS group_rank,
-                     row_number() OVER w AS group_rank_with_failing
-              FROM g WINDOW w AS (PARTITION BY group_key ORDER BY rank_with_failing
-                                  ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)),
-        sz AS (SELECT group_key, count(*) FILTER (WHERE NOT excluded) AS group_size,
-                      count(*) AS group_size_with_failing FROM g GROUP BY ALL)
-        SELECT g.*, k.group_rank, k.group_rank_with_failing, sz.group_size,
-               sz.group_size_with_failing
-        FROM g JOIN k USING (group_key, account_uid) JOIN sz USING (group_key)"""
-
-
 def previous_run(con: duckdb.DuckDBPyConnection, run_id: str) -> str | None:
     """Return the stored run of the same system over the previous period, if any."""
     run = results.get_run(con, run_id)
@@ -164,23 +153,34 @@ def ranking(
     if group is not None:
         where += " AND (group_key = $group OR group_name = $group)"
         params["group"] = group
+    one = group is not None
+    entity = "organization" if platform == "all" else "account"  # as the engine stores them
     rank = "group_rank_with_failing" if include_failing else "group_rank"
     shown = "true" if include_failing else "NOT c.excluded"
     if top is not None:
         shown += f" AND c.{rank} <= {int(top)}"
     # A group whose accounts all fail still appears (no rows, its counts): by its first row.
-    shown = f"({shown}) OR (c.group_size = 0 AND c.group_rank_with_failing = 1)"
+    shown = f"({shown}) OR (s.group_size = 0 AND c.group_rank_with_failing = 1)"
+    # The ranks come from the narrow rows (:func:`_narrow`); the previous run's ranks are
+    # looked up for the rows shown only, and so are the wide columns, by row id.
     cur = con.execute(
-        f"""WITH cur AS ({_ranked(by, "run", where)}),
-                 before AS ({_ranked(by, "prev", where)})
-            SELECT c.group_key, c.group_name, c.{rank} AS rank, b.{rank} AS previous_rank,
-                   b.{rank} - c.{rank} AS movement, c.account_uid, c.name, c.org_name,
-                   c.sector, c.level, c.score, c.percentile, c.compliance,
-                   c.compliance_reasons, c.excluded, c.dims_missing, c.group_size,
-                   c.group_size_with_failing
-            FROM cur c LEFT JOIN before b
-              ON b.group_key = c.group_key AND b.account_uid = c.account_uid
-            WHERE {shown}
+        f"""WITH cur AS ({_narrow(by, "run", where, one_matrix=one, entity=entity)}),
+            sz AS (SELECT group_key, count(*) FILTER (WHERE NOT excluded) AS group_size,
+                          count(*) AS group_size_with_failing FROM cur GROUP BY group_key),
+            shown AS (SELECT c.group_key, c.group_name, c.account_uid, c.row_id,
+                             c.{rank} AS rank, c.group_rank_with_failing, s.group_size,
+                             s.group_size_with_failing
+                      FROM cur c JOIN sz s USING (group_key) WHERE {shown}),
+            before AS (SELECT group_key, account_uid, {rank} AS rank
+                       FROM ({_narrow(by, "prev", where, one_matrix=one, entity=entity)})
+                       WHERE account_uid IN (SELECT account_uid FROM shown)),
+            wide AS (SELECT rowid AS row_id, {", ".join(_WIDE)} FROM index_totals
+                     WHERE run_id = $run)
+            SELECT c.group_key, c.group_name, c.rank, b.rank AS previous_rank,
+                   b.rank - c.rank AS movement, c.account_uid, w.* EXCLUDE (row_id),
+                   c.group_size, c.group_size_with_failing
+            FROM shown c JOIN wide w USING (row_id)
+            LEFT JOIN before b ON b.group_key = c.group_key AND b.account_uid = c.account_uid
             ORDER BY c.group_key, c.group_rank_with_failing""",
         params,
     )
@@ -224,10 +224,19 @@ def excluded_rows(
     the ranking (group, then rank with failing accounts), from ``offset``, at most ``limit``.
     """
     page = f"LIMIT {int(limit)} " if limit is not None else ""
+    one = "group" in params
+    entity = "organization" if params["platform"] == "all" else "account"
+    # The page of failing rows from the narrow rows; their names etc. by row id.
     cur = con.execute(
-        f"""SELECT group_key, account_uid, name, score, compliance_reasons
-            FROM ({_ranked(by, "run", where)}) WHERE excluded
-            ORDER BY group_key, group_rank_with_failing {page}OFFSET {max(int(offset), 0)}""",
+        f"""WITH bad AS (
+                SELECT group_key, account_uid, row_id, group_rank_with_failing
+                FROM ({_narrow(by, "run", where, one_matrix=one, entity=entity)})
+                WHERE excluded
+                ORDER BY group_key, group_rank_with_failing {page}OFFSET {max(int(offset), 0)})
+            SELECT b.group_key, b.account_uid, w.name, w.score, w.compliance_reasons
+            FROM bad b JOIN (SELECT rowid AS row_id, name, score, compliance_reasons
+                             FROM index_totals WHERE run_id = $run) w USING (row_id)
+            ORDER BY b.group_key, b.group_rank_with_failing""",
         {k: v for k, v in params.items() if k != "prev"},
     )
     return _rows(cur)
@@ -250,47 +259,71 @@ def group_names(
 
 
 def group_leaders(
-    con: duckdb.DuckDBPyConnection, run_id: str, *, platform: str, by: str, top: int
-) -> list[dict[str, Any]]:
-    """Return the Top-``top`` compliant rows of every group, as :func:`ranking` ranks them.
+    con: duckdb.DuckDBPyConnection, run_id: str, *, platforms: Sequence[str], by: str, top: int
+) -> dict[str, list[dict[str, Any]]]:
+    """Return per platform the Top-``top`` compliant rows of every group, ranked as :func:`ranking`.
 
-    For reports over every group of a national run (thousands of cities and matrices):
-    only the rows shown leave DuckDB, where :func:`ranking` also returns every failing
-    account. Each group is ``{group_key, group_name, size, excluded_count, rows}``; a row
-    has rank, previous_rank, movement (as in :func:`ranking`), account_uid, name, org_name,
-    sector, level and score.
+    For reports over every group of a national run (thousands of cities and matrices): one
+    query for all ``platforms``, over the narrow columns only, and only the rows shown leave
+    DuckDB with their names, where :func:`ranking` also returns every failing account.
+    Each platform maps to its groups (by key), each ``{group_key, group_name, size,
+    excluded_count, rows}``; a row has rank, previous_rank, movement (as in
+    :func:`ranking`), account_uid, name, org_name, sector, level and score.
     """
     _check(by)
     prev = previous_run(con, run_id)
-    where = "platform = $platform"
+    entity = None if "all" in platforms else "account"  # organisations rank on "all" only
+
+    def narrow(run: str) -> str:
+        return f"""SELECT platform, group_key, group_name, account_uid, row_id, excluded,
+                          rank_with_failing
+                   FROM ({grouped(by, run, entity=entity)})
+                   WHERE list_contains($platforms, platform)"""
+
+    # A compliant row's group rank is its place among the group's compliant rows in the
+    # stored order (what the running count of :func:`_narrow` gives), so one row_number
+    # over the compliant rows alone; the previous run's ranks are joined for the rows shown.
     cur = con.execute(
-        f"""WITH cur AS ({_ranked(by, "run", where)}),
-                 before AS ({_ranked(by, "prev", where)})
-            SELECT c.group_key, c.group_name, c.group_size, c.group_size_with_failing,
-                   c.group_rank AS rank, b.group_rank AS previous_rank,
-                   b.group_rank - c.group_rank AS movement, c.account_uid, c.name,
-                   c.org_name, c.sector, c.level, c.score
-            FROM cur c LEFT JOIN before b
-              ON b.group_key = c.group_key AND b.account_uid = c.account_uid
-            WHERE NOT c.excluded AND c.group_rank <= {int(top)}
-            ORDER BY c.group_key, c.group_rank""",
-        {"run": run_id, "prev": prev or "", "platform": platform},
+        f"""WITH g AS ({narrow("run")}),
+            sz AS (SELECT platform, group_key, group_name,
+                          count(*) FILTER (WHERE NOT excluded) AS size,
+                          count(*) AS size_with_failing
+                   FROM g GROUP BY platform, group_key, group_name),
+            k AS (SELECT platform, group_key, account_uid, row_id,
+                         row_number() OVER (PARTITION BY platform, group_key
+                                            ORDER BY rank_with_failing) AS rank
+                  FROM g WHERE NOT excluded QUALIFY rank <= {int(top)}),
+            b AS (SELECT platform, group_key, account_uid,
+                         row_number() OVER (PARTITION BY platform, group_key
+                                            ORDER BY rank_with_failing) AS rank
+                  FROM ({narrow("prev")}) WHERE NOT excluded),
+            w AS (SELECT rowid AS row_id, name, org_name, sector, level, score
+                  FROM index_totals WHERE run_id = $run)
+            SELECT k.platform, k.group_key, sz.group_name, sz.size, sz.size_with_failing,
+                   k.rank, b.rank AS previous_rank, b.rank - k.rank AS movement,
+                   k.account_uid, w.name, w.org_name, w.sector, w.level, w.score
+            FROM k JOIN sz USING (platform, group_key)
+            JOIN w USING (row_id)
+            LEFT JOIN b USING (platform, group_key, account_uid)
+            ORDER BY k.platform, k.group_key, k.rank""",
+        {"run": run_id, "prev": prev or "", "platforms": list(platforms)},
     )
-    groups: dict[str, dict[str, Any]] = {}
+    out: dict[str, dict[str, dict[str, Any]]] = {p: {} for p in platforms}
     for row in _rows(cur):
+        groups = out[row.pop("platform")]
         entry = groups.setdefault(row["group_key"], {
             "group_key": row["group_key"], "group_name": row["group_name"],
-            "size": row["group_size"],
-            "excluded_count": row["group_size_with_failing"] - row["group_size"], "rows": [],
+            "size": row["size"],
+            "excluded_count": row["size_with_failing"] - row["size"], "rows": [],
         })  # fmt: skip
-        for key in ("group_key", "group_name", "group_size", "group_size_with_failing"):
+        for key in ("group_key", "group_name", "size", "size_with_failing"):
             row.pop(key)
         if prev is None:
             row["movement"] = None
         elif row["previous_rank"] is None:
             row["movement"] = "new"
         entry["rows"].append(row)
-    return list(groups.values())
+    return {p: list(groups.values()) for p, groups in out.items()}
 
 
 def top_lists(
@@ -311,13 +344,6 @@ def top_lists(
         " UNION ALL ".join(parts) + " ORDER BY platform, grouping, group_key", {"run": run_id}
     )
     return _rows(cur)
-
-
-FILTERS = ("sector", "level", "region")
-# The columns a page row shows (joined for the rows shown only, after the ranking).
-_WIDE = ("name", "org_name", "sector", "level", "score", "percentile", "compliance",
-         "compliance_reasons", "excluded", "dims_missing")  # fmt: skip
-_EXCLUDED = ("name", "score", "compliance_reasons")
 
 
 def _narrow(by: str, run: str, where: str, *, one_matrix: bool, entity: str) -> str:

@@ -284,8 +284,9 @@ def _group_lists(
     """Return the Top-``top`` of every group of every grouping, per platform."""
     out = []
     for by, zh, en in GROUPINGS:
+        leaders = ranking.group_leaders(con, run_id, platforms=platforms, by=by, top=top)
         for platform in platforms:
-            groups = ranking.group_leaders(con, run_id, platform=platform, by=by, top=top)
+            groups = leaders[platform]
             if groups:
                 out.append({"by": by, "title_zh": zh, "title_en": en, "platform": platform,
                             "label": platform_label(platform), "groups": groups})  # fmt: skip

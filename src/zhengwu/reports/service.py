@@ -90,7 +90,7 @@ def cache_key(con: duckdb.DuckDBPyConnection, run_id: str, fmt: Format) -> str:
 def cached(con: duckdb.DuckDBPyConnection, run_id: str, fmt: Format, *, directory: Path) -> bytes:
     """Return the rendering of a run's report with the default awards, built once.
 
-    A national report takes seconds to build (2.2 s HTML, 5.4 s PDF measured), and
+    A national report takes seconds to build (1.7 CPU-s HTML, 3.9 PDF measured), and
     downloads of a published period are public: the file is kept in ``directory`` under
     :func:`cache_key` and served from there until the run or its predecessor is computed
     again. Written to a temporary name and renamed, so a reader never sees half a file.
