@@ -661,6 +661,8 @@ def pages(info: dict[str, Any], deep: int) -> list[tuple[str, str, str]]:
         ("admin", "API matrix members, national, offset 10,000", f"/api/matrices/{nat}/members?offset=10000"),
         ("admin", "API matrix members, national, role=member", f"/api/matrices/{nat}/members?role=member"),
         ("admin", "API matrix members, national, q=账号1234", f"/api/matrices/{nat}/members?q=账号1234"),
+        ("admin", "API matrix members, national, q=号9 (2 characters)", f"/api/matrices/{nat}/members?q=号9"),
+        ("admin", "API matrix members, national, q=Abc (none)", f"/api/matrices/{nat}/members?q=Abc"),
         ("admin", "topics (every account)", "/console/topics"),
         ("admin", "API compliance page 1 (every account)",
          f"/api/index/compliance?period={PERIODS[-1][0]}"),
