@@ -48,12 +48,15 @@ def matrix_organizations(
 
     ``matrices`` is the subtree's SELECT (or its ids) when the caller already has one (one
     CTE in the statement); otherwise it is built from ``matrix_id``.
+
+    The member accounts are a subquery, not a join: SQLite, given the join, walked every
+    account and probed its membership once per matrix of the list (180,000 × 788 probes,
+    13 minutes for a national office) instead of reading the memberships of those matrices.
     """
     inside = matrices if matrices is not None else office_matrices(matrix_id)
-    return (
-        select(Account.organization_id)
-        .join(MatrixMember, MatrixMember.account_id == Account.id)
-        .where(MatrixMember.matrix_id.in_(inside), Account.organization_id.is_not(None))
+    members = select(MatrixMember.account_id).where(MatrixMember.matrix_id.in_(inside))
+    return select(Account.organization_id).where(
+        Account.id.in_(members), Account.organization_id.is_not(None)
     )
 
 
