@@ -10,8 +10,10 @@ PostgreSQL only, and only where pg_trgm can be had: it is created (in the schema
 ``public``, not the one the tables are in, so that dropping one of several schemas of a
 database does not drop the extension under the others) unless it is installed already —
 anywhere: its operator class is named with that schema. Without pg_trgm (not available, or
-the role may not create it: ask the DBA for ``CREATE EXTENSION pg_trgm``, then run the
-migration again from 0030) there is no index and the search reads the accounts as before.
+the role may not create it) there is no index and the search reads the accounts as before;
+once the DBA has run ``CREATE EXTENSION pg_trgm``, create the two indexes by hand
+(``CREATE INDEX ix_accounts_name_trgm ON accounts USING gin (name gin_trgm_ops)``, the same
+for ``uid``).
 SQLite: nothing (it has no such index; the search reads the accounts).
 
 The downgrade drops the indexes and leaves the extension: it belongs to the database, and
