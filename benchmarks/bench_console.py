@@ -31,7 +31,7 @@ rendering; the same server's ``/healthz`` and a bare page (one ``SELECT … ORDE
 received_at DESC LIMIT 50`` over the same requests table, rendered as a plain HTML table)
 are the baseline measured in the same run. The matrix list and member APIs (the national
 matrix's sub-matrices and 180,000 members, first and deep pages, as the console's lazy tree
-reads them), the office's matrix page (members and compliance gate, paged), the topics page
+reads them, and name searches in them), the office's matrix page (members and compliance gate, paged), the topics page
 and the compliance API (both over every account) are measured too. Goal: p95 < 300 ms on
 every page. ``--only matri`` measures the matrix pages alone (with the baselines;
 several parts: ``--only 'API mat,API sub,matrix tree'``).
@@ -661,6 +661,8 @@ def pages(info: dict[str, Any], deep: int) -> list[tuple[str, str, str]]:
         ("admin", "API matrix members, national, offset 10,000", f"/api/matrices/{nat}/members?offset=10000"),
         ("admin", "API matrix members, national, role=member", f"/api/matrices/{nat}/members?role=member"),
         ("admin", "API matrix members, national, q=账号1234", f"/api/matrices/{nat}/members?q=账号1234"),
+        ("admin", "API matrix members, national, q=号9 (2 characters)", f"/api/matrices/{nat}/members?q=号9"),
+        ("admin", "API matrix members, national, q=Abc (none)", f"/api/matrices/{nat}/members?q=Abc"),
         ("admin", "topics (every account)", "/console/topics"),
         ("admin", "API compliance page 1 (every account)",
          f"/api/index/compliance?period={PERIODS[-1][0]}"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from zhengwu.accounts import service
@@ -258,6 +258,75 @@ def test_member_pages_put_the_leads_first_then_names_and_ids(session: Session) -
     in_yi = [i for i in ids if session.get(Account, i).name == "乙"]  # type: ignore[union-attr]
     assert (total, [a.id for a, _ in page]) == (3, in_yi[1:3])
     assert service.member_page(session, matrix.id, q="p6")[1] == [(accounts[6], "lead")]
+
+
+SEARCHED = [  # (name, uid): substrings in the middle, ASCII case, LIKE's wildcards as text
+    ("郑州市公安局", "wb_1001"), ("公安", "1002"), ("郑州交警", "10086"), ("ZhengZhou Police", "zz9"),
+    ("zhengzhou 公安", "ZZ10"), ("满意度100%", "p%1"), ("a_b 公安局", "a_b"), ("axb", "axb"),
+    ("反斜杠\\号", "bs\\1"), ("甲", "wb_1002"), ("公安局", "WB_2000"), ("公安局", "wb_2001"),
+]  # fmt: skip
+QUERIES = [
+    "公安", "公", "安局", "州市公", "公安局", "zhengzhou", "ZHENG", "Police", "hou p", "10",
+    "wb_", "_", "%", "0%", "a_b", "x", "\\", "斜杠\\", "wb_2", "100", "  公安  ", "无此号",
+]  # fmt: skip
+
+
+def test_member_search_is_a_literal_case_blind_substring_of_name_or_uid(
+    session: Session,
+) -> None:
+    matrix = Matrix(name="搜索", kind="regional")
+    session.add(matrix)
+    accounts = [Account(platform="weibo", uid=u, name=n) for n, u in SEARCHED]
+    outsider = Account(platform="douyin", uid="wb_1003", name="郑州市公安局")  # not a member
+    session.add_all([*accounts, outsider])
+    session.flush()
+    lead = accounts[10].id  # a 公安局, so a lead matches too and comes first
+    session.add_all(
+        MatrixMember(matrix_id=matrix.id, account_id=a.id, role="lead" if a.id == lead else "member")
+        for a in accounts
+    )  # fmt: skip
+    session.flush()
+    seen = set()
+    for q in QUERIES:
+        needle = q.strip().lower()
+        want = [a.id for a in sorted(accounts, key=lambda a: (a.id != lead, a.name, a.id))
+                if needle in a.name.lower() or needle in a.uid.lower()]  # fmt: skip
+        total, page = service.member_page(session, matrix.id, q=q, limit=-1)
+        assert (total, [a.id for a, _ in page]) == (len(want), want), q
+        for size in (1, 2, 5):
+            walked = []
+            for offset in range(0, len(want) + size, size):
+                total, page = service.member_page(
+                    session, matrix.id, q=q, limit=size, offset=offset
+                )
+                assert total == len(want), (q, size, offset)
+                walked += [a.id for a, _ in page]
+            assert walked == want, (q, size)
+        seen.add(len(want))
+    # The queries found none, one, some and most of the members.
+    assert {0, 1} <= seen and max(seen) >= 6
+    by_role = service.member_page(session, matrix.id, q="公安局", role="member", limit=-1)
+    assert [a.name for a, _ in by_role[1]] == ["a_b 公安局", "公安局", "郑州市公安局"]
+    assert [r for _, r in service.member_page(session, matrix.id, q="公安局", limit=-1)[1]] == [
+        "lead", "member", "member", "member"
+    ]  # fmt: skip
+
+
+def test_member_search_can_use_the_trigram_indexes_on_postgresql(session: Session) -> None:
+    if session.bind is None or session.get_bind().dialect.name != "postgresql":
+        pytest.skip("trigram indexes are PostgreSQL's (migration 0031)")
+    # With every other way barred, the condition as written (LIKE or ILIKE, escaped) is one
+    # the trigram indexes answer; a form they cannot (lower() LIKE lower()) would seq scan.
+    session.execute(text("SET LOCAL enable_seqscan = off"))
+    for q in ("账号1234", "Police", "wb_1", "公安局", "100%"):
+        query = select(func.count()).where(service.name_or_uid_contains(q))
+        compiled = query.compile(session.get_bind())
+        connection = session.connection()
+        plan = "\n".join(
+            connection.exec_driver_sql(f"EXPLAIN {compiled}", compiled.params).scalars()
+        )
+        assert "ix_accounts_name_trgm" in plan and "ix_accounts_uid_trgm" in plan, (q, plan)
+        assert "Seq Scan" not in plan, (q, plan)
 
 
 def test_members_add_change_lead_and_remove(session: Session, world: World) -> None:

@@ -436,3 +436,38 @@ def test_team_queue_index_migration_adds_and_drops_it(empty_engine: Engine) -> N
     _downgrade(empty_engine, "0025")
     assert "ix_help_requests_team_queue" not in indexes()
     assert indexes()["ix_help_requests_team_id"] == ["team_id"]
+
+
+def test_account_trigram_migration_adds_and_drops_them_on_postgresql(
+    empty_engine: Engine,
+) -> None:
+    def indexes() -> dict[str, list[str | None]]:
+        return {
+            str(i["name"]): i["column_names"] for i in inspect(empty_engine).get_indexes("accounts")
+        }
+
+    migrate.upgrade(empty_engine, "0030")  # the accounts branch as it was before 0031
+    assert not {"ix_accounts_name_trgm", "ix_accounts_uid_trgm"} & set(indexes())
+    migrate.upgrade(empty_engine, "0031")
+    if empty_engine.dialect.name == "sqlite":  # nothing to do there
+        assert not {"ix_accounts_name_trgm", "ix_accounts_uid_trgm"} & set(indexes())
+    else:
+        assert indexes()["ix_accounts_name_trgm"] == ["name"]
+        assert indexes()["ix_accounts_uid_trgm"] == ["uid"]
+        with empty_engine.connect() as conn:
+            kind = conn.execute(text(
+                "SELECT am.amname FROM pg_class c JOIN pg_am am ON am.oid = c.relam"
+                " WHERE c.oid = 'ix_accounts_name_trgm'::regclass"
+            )).scalar_one()  # fmt: skip
+            home = conn.execute(text(
+                "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n"
+                " ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'"
+            )).scalar_one()  # fmt: skip
+            schema = conn.execute(text("SELECT current_schema()")).scalar_one()
+        assert kind == "gin"
+        # Not in the tables' schema: dropping that one must not drop the extension under others.
+        assert home != schema
+    _downgrade(empty_engine, "0030")
+    assert not {"ix_accounts_name_trgm", "ix_accounts_uid_trgm"} & set(indexes())
+    migrate.upgrade(empty_engine)  # every head, as `zhengwu db upgrade` does
+    assert ("ix_accounts_name_trgm" in indexes()) == (empty_engine.dialect.name == "postgresql")

@@ -14,7 +14,7 @@ import random
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from zhengwu.accounts.models import Account, Matrix, MatrixMember, Organization
@@ -160,6 +160,59 @@ def test_latest_month_by_index_is_the_plain_max(
     for name in ("water_office", "js_housing", "police"):
         got, want = both(desk.principals[name])
         assert got == want and got is not None and got < "2025-12", name
+
+
+@pytest.mark.parametrize("walk", [1, 3, 40, 1000])
+def test_a_large_office_walks_the_newest_requests_then_probes(
+    session: Session, desk: World, walk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Too many organisations for a list: the newest requests are walked first (as many as
+    ``walk``), the probes run only when the office reads none of them; the same newest."""
+    monkeypatch.setattr(access, "SCOPE_LIST_LIMIT", 0)
+    monkeypatch.setattr(access, "NEWEST_WALK", walk)
+    sr = ServiceRequest
+    offices = {k: p for k, p in desk.principals.items() if p.role == "matrix_office"}
+    assert len(offices) >= 4
+    by_walk = 0
+    for name, principal in offices.items():
+        plain = session.scalar(
+            access.readable_requests(principal).with_only_columns(func.max(sr.received_at))
+        )
+        assert access.latest_received(session, principal) == plain, name
+        assert rates.latest_readable_month(session, principal) == rates.latest_month(
+            session, access.readable_requests(principal)
+        ), name
+        matrices, _ = access.office_scope(session, principal.matrix_id)  # type: ignore[arg-type]
+        walked = session.scalar(access._newest_walked(matrices))
+        assert walked is None or walked == plain, name  # never a wrong answer, at most none
+        by_walk += walked is not None
+    # Both ways were taken: found in the walk (all of them when it covers every request),
+    # and (a walk of one) left to the probes.
+    if walk == 1000:
+        assert by_walk == len(offices)
+    if walk == 1:
+        assert 0 < by_walk < len(offices)
+    # The newest of all is read by one office only through a co-handler (the helper way).
+    newest = ServiceRequest(
+        public_id="SRWALKED", citizen_token_hash="x" * 64, state="received", source="form",
+        source_ref="form:walked", text="测试", text_masked="测试", fingerprint="e" * 40,
+        organization_id=desk.orgs["ly_housing"], matrix_id=None,
+        received_at=datetime(2026, 1, 5, tzinfo=UTC),
+    )  # fmt: skip
+    session.add(newest)
+    session.flush()
+    session.add(RequestHelper(request_id=newest.id, organization_id=desk.orgs["hj_water"]))
+    session.flush()
+    for name in ("office", "hj_office", "ly_office"):
+        assert access.latest_received(session, offices[name]) == newest.received_at, name
+    water = offices["water_office"]
+    assert (
+        access.latest_received(session, water)
+        == session.scalar(
+            access.readable_requests(water).with_only_columns(func.max(sr.received_at))
+        )
+        != newest.received_at
+    )
 
 
 def test_a_matrix_row_is_its_row_of_the_rates_by_matrix(

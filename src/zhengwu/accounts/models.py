@@ -64,6 +64,9 @@ class Account(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     platform: Mapped[str] = mapped_column(String(16), index=True)
     uid: Mapped[str] = mapped_column(String(64))
+    # On PostgreSQL with pg_trgm, name and uid also have trigram (GIN) indexes for the
+    # substring search of a matrix's members (migration 0031; not declared here: they exist
+    # only where the extension could be had).
     name: Mapped[str] = mapped_column(String(128), index=True)
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
     verified_type: Mapped[int | None] = mapped_column(Integer)

@@ -11,7 +11,18 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, Table, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -403,14 +414,26 @@ def filter_members(
     if role:
         query = query.where(MatrixMember.role == role)
     if q and q.strip():
-        needle = q.strip()
-        query = query.where(
-            or_(
-                Account.name.icontains(needle, autoescape=True),
-                Account.uid.icontains(needle, autoescape=True),
-            )
-        )
+        query = query.where(name_or_uid_contains(q.strip()))
     return query
+
+
+def name_or_uid_contains(needle: str) -> ColumnElement[bool]:
+    """Return the condition that an account's name or UID contains ``needle``, ignoring case.
+
+    ``%``, ``_`` and ``\\`` in ``needle`` are literal. A plain ``LIKE '%…%'`` (case cannot
+    matter when ``needle`` has no cased letter: Chinese, digits), else ``ILIKE`` on
+    PostgreSQL (``lower() LIKE lower()`` on SQLite). On PostgreSQL both use the trigram
+    indexes of migration 0031 from three characters on; shorter, or without pg_trgm, the
+    accounts are read, and ``LIKE`` reads them about six times faster than ``ILIKE``, which
+    lower-cases every name.
+    """
+    # Backslash is the escape pg_trgm reads when it takes a pattern apart for the index.
+    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = f"%{escaped}%"
+    if needle.lower() == needle == needle.upper():
+        return or_(Account.name.like(pattern, escape="\\"), Account.uid.like(pattern, escape="\\"))
+    return or_(Account.name.ilike(pattern, escape="\\"), Account.uid.ilike(pattern, escape="\\"))
 
 
 def member_page(
@@ -432,7 +455,9 @@ def member_page(
     (180,000 members) the database walks the accounts by name and probes each one's
     membership in ``ix_matrix_members_matrix_id_role_account_id`` until the page is full,
     where one ordering expression over both tables made it join and sort every member.
-    Without ``q`` the total is counted on that index alone.
+    Without ``q`` the total is counted on that index alone. With ``q`` on PostgreSQL the
+    trigram indexes of the accounts' names and UIDs find the matches (three characters or
+    more, :func:`name_or_uid_contains`), and they are joined to the membership.
     """
     if q and q.strip():
         query = filter_members(matrix_id, q=q, role=role)
@@ -442,6 +467,8 @@ def member_page(
         if role:
             counted = counted.where(MatrixMember.role == role)
         total = session.scalar(counted) or 0
+    if total <= offset:  # nothing on this page: spare the reads (a search finding none)
+        return int(total), []
     in_order = (Account.name, Account.id)
     leads: list[tuple[Account, str]] = []
     if role in (None, "", "lead"):
