@@ -82,6 +82,20 @@ def test_county_grid_places_each_county_once_west_to_east() -> None:
     assert at["999999"][1] > max(y for _, y in list(at.values())[:3])  # unplaced: a row below
     assert len(set(at.values())) == 4  # one tile each
     assert "求助 3" in ET.tostring(root, encoding="unicode")
+    assert root.find(f".//{SVG}a") is None  # no links unless asked for
+
+
+def test_county_grid_tiles_link_where_asked() -> None:
+    cells = [
+        charts.CountyCell("410000", "河南", 113.75, 34.77, requests=2),
+        charts.CountyCell("420000", "湖北", 114.34, 30.55, requests=1),
+    ]
+    root = _parse(charts.county_grid(cells, title="各省份", links={"410000": "/m?a=1&b=410000"}))
+    groups = {g.get("data-adcode"): g for g in root.findall(f"{SVG}g")}
+    link = groups["410000"].find(f"{SVG}a")
+    assert link is not None and link.get("href") == "/m?a=1&b=410000"  # escaped in the SVG
+    assert link.find(f"{SVG}rect") is not None and "河南" in "".join(link.itertext())
+    assert groups["420000"].find(f"{SVG}a") is None
 
 
 @pytest.mark.parametrize(

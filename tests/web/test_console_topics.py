@@ -222,6 +222,8 @@ def test_the_map_opens_an_area(live_server: str, world: ConsoleWorld) -> None:
         assert "河南省 · 各市诉求" in henan.text
         opens = _opens(henan.text)
         assert set(opens) == {"410100"}
+        tile = re.search(r'<g class="county" data-adcode="410100"><a href="([^"]+)">', henan.text)
+        assert tile and tile[1].replace("&amp;", "&") == opens["410100"]  # the tile opens it too
         zz = c.get(opens["410100"])
         assert _cells(zz.text) == {"410105": 1, "410102": 1}
         assert "郑州市 · 各区县诉求" in zz.text

@@ -8,7 +8,7 @@ XML-escaped here; templates insert the result as markup.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 
@@ -235,8 +235,18 @@ def _grid_positions(cells: Sequence[CountyCell]) -> dict[str, tuple[int, int]]:
     return positions
 
 
-def county_grid(cells: Sequence[CountyCell], *, title: str, tile: int = 92) -> str:
-    """Return a map-like grid of counties with their requests (诉求) and help requests (求助)."""
+def county_grid(
+    cells: Sequence[CountyCell],
+    *,
+    title: str,
+    tile: int = 92,
+    links: Mapping[str, str] | None = None,
+) -> str:
+    """Return a map-like grid of counties with their requests (诉求) and help requests (求助).
+
+    ``links`` (adcode → URL) makes those tiles links: the map page opens a province or a
+    city that way as a map of its own.
+    """
     if not cells:
         return _empty(480, 120, title, "grid")
     positions = _grid_positions(cells)
@@ -256,9 +266,11 @@ def county_grid(cells: Sequence[CountyCell], *, title: str, tile: int = 92) -> s
         col, row = positions[c.adcode]
         tx, ty = 4 + col * tile, legend + 4 + row * tile
         share = (c.requests + c.help_requests) / peak
+        href = (links or {}).get(c.adcode)
         parts.append(
             f'<g class="county" data-adcode="{_e(c.adcode)}">'
-            f'<rect x="{tx + 2}" y="{ty + 2}" width="{tile - 4}" height="{tile - 4}" rx="6" '
+            + (f'<a href="{_e(href)}">' if href else "")
+            + f'<rect x="{tx + 2}" y="{ty + 2}" width="{tile - 4}" height="{tile - 4}" rx="6" '
             f'fill="{PALETTE[1]}" fill-opacity="{0.08 + 0.32 * share:.2f}" stroke="{GRID}">'
             f"<title>{_e(c.name)}：诉求 {c.requests}，求助 {c.help_requests}</title></rect>"
             f'<text x="{tx + tile / 2:.0f}" y="{ty + 24}" text-anchor="middle" fill="{INK}" '
@@ -266,7 +278,7 @@ def county_grid(cells: Sequence[CountyCell], *, title: str, tile: int = 92) -> s
             f'<text x="{tx + tile / 2:.0f}" y="{ty + 50}" text-anchor="middle" '
             f'fill="{PALETTE[1]}">诉求 {c.requests}</text>'
             f'<text x="{tx + tile / 2:.0f}" y="{ty + 70}" text-anchor="middle" '
-            f'fill="{PALETTE[0]}">求助 {c.help_requests}</text></g>'
+            f'fill="{PALETTE[0]}">求助 {c.help_requests}</text>' + ("</a>" if href else "") + "</g>"
         )
     parts.append("</svg>")
     return "".join(parts)

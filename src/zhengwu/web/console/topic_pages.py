@@ -419,6 +419,6 @@ def county_map(
         up = f"/console/map?{urlencode(link | ({'area': parent} if parent else {}))}"
     return render(
         request, "topics_map.html", area="map",
-        chart=charts.county_grid(cells, title=title), cells=counted, total=total, title=title,
+        chart=charts.county_grid(cells, title=title, links=opens), cells=counted, total=total, title=title,
         opens=opens, up=up, map_area=division, **context,
     )  # fmt: skip
