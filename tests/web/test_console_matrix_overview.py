@@ -9,6 +9,7 @@ written out here and compared with what the page shows, over real HTTP.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -30,7 +31,7 @@ from zhengwu.servicedesk import rates
 from zhengwu.servicedesk.models import RequestHelper, ServiceRequest
 from zhengwu.web import charts
 from zhengwu.web.console import matrix_pages
-from zhengwu.web.console.places import grid_cells
+from zhengwu.web.console.places import counted_cells
 
 from .test_console_world import ConsoleWorld, build_console_world, login
 
@@ -112,7 +113,7 @@ def _old_map(session: Session, principal: Principal, matrix: Matrix, period: str
                 select(HelpRequest.adcode).where(HelpRequest.incident_id == incident.id)
             )
         )
-    cells = grid_cells(matrix.adcode, request_codes, help_codes)
+    cells = counted_cells(matrix.adcode, Counter(request_codes), Counter(help_codes))
     return charts.county_grid(cells, title=f"{matrix.name}：各区县诉求与求助（{period}）")
 
 

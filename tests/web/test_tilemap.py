@@ -8,12 +8,12 @@ import pytest
 
 from zhengwu.regions.table import divisions
 from zhengwu.web import charts, tilemap
-from zhengwu.web.console.places import grid_cells
+from zhengwu.web.console.places import counted_cells
 
 
 def _tiles(area: str) -> dict[str, tuple[int, int]]:
     """Return each county name of ``area`` and its tile on the console's county map."""
-    cells = grid_cells(area, [], [])
+    cells = counted_cells(area, {}, {})
     positions = charts._grid_positions(cells)
     return {c.name: positions[c.adcode] for c in cells}
 
@@ -33,14 +33,14 @@ def test_xuchang_is_laid_out_as_on_the_ground() -> None:
 
 
 def test_a_district_without_centroid_is_placed_at_its_city() -> None:
-    cells = {c.name: c for c in grid_cells("411000", [], [])}
+    cells = {c.name: c for c in counted_cells("411000", {}, {})}
     assert (cells["建安"].lon, cells["建安"].lat) == (113.852454, 34.035771)  # 许昌市's
     assert cells["魏都"].lon == 113.822647  # its own where the table has one
 
 
 @pytest.mark.parametrize("area", ["410100", "410300", "410000", "420100", "510100", "110000"])
 def test_every_map_is_gap_free_and_keeps_clear_directions(area: str) -> None:
-    cells = [c for c in grid_cells(area, [], []) if c.lon is not None and c.lat is not None]
+    cells = [c for c in counted_cells(area, {}, {}) if c.lon is not None and c.lat is not None]
     tiles = tilemap.layout({c.adcode: (c.lon, c.lat) for c in cells if c.lon and c.lat})
     assert tilemap.gap_free(tiles.values())
     assert len(set(tiles.values())) == len(cells)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -55,28 +55,20 @@ def _bucket(code: str | None, units: set[str]) -> str | None:
     return code if division is not None and division.level == "county" else None
 
 
-def grid_cells(
-    area: str | None, request_codes: Iterable[str | None], help_codes: Iterable[str | None]
-) -> list[CountyCell]:
-    """Return one cell per division under ``area`` (its counties for a city) with counts.
-
-    Without an area the cells are the counties that have anything. Codes outside the area
-    are not counted: a matrix's map shows its own territory.
-    """
-    return counted_cells(area, Counter(request_codes), Counter(help_codes))
-
-
 def counted_cells(
     area: str | None,
     request_counts: Mapping[str | None, int],
     help_counts: Mapping[str | None, int],
 ) -> list[CountyCell]:
-    """Return :func:`grid_cells` from counts per code (a ``GROUP BY adcode``): each
-    distinct code is placed once, whatever the number of requests behind it.
+    """Return one cell per division under ``area`` (its counties for a city) with its
+    requests and help requests, from counts per code (a ``GROUP BY adcode``): each distinct
+    code is placed once, whatever the number of requests behind it.
 
-    Without an area, a map of more than ``MAX_TILES`` counties (a national one has about
-    2,900) shows cities instead, and provinces when even those are too many: a map a
-    person can read, each cell of which the map page opens as an area of its own.
+    Codes outside the area are not counted: a matrix's map shows its own territory; a
+    county's map is that county. Without an area the cells are the counties that have
+    anything, and when they are more than ``MAX_TILES`` (a national map has about 2,900)
+    their cities, or their provinces when even those are too many: a map a person can
+    read, each cell of which the map page opens as an area of its own.
     """
     units = {d.adcode for d in regions.children(area)} if area else set()
     if area and not units and (division := regions.get(area)) is not None:
