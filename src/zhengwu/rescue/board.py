@@ -44,12 +44,18 @@ def quantile(values: Sequence[float], q: float) -> float | None:
 
 
 def response_times(requests: Sequence[HelpRequest]) -> dict[str, Durations]:
-    """Return median and p90 minutes of each step, over the requests that took it.
+    """Return median and p90 minutes of each step, over the requests that took it."""
+    return durations(step_minutes(requests))
+
+
+def step_minutes(requests: Sequence[HelpRequest]) -> dict[str, list[float]]:
+    """Return each step's minutes over ``requests`` that took it, in their order (what
+    :func:`zhengwu.rescue.listing.step_minutes` reads from the database, sorted).
 
     A request its citizen withdrew was not resolved by the network: it counts for no
     ``…_to_resolved`` step.
     """
-    minutes = {
+    return {
         step: [
             (e - s).total_seconds() / 60
             for r in requests
@@ -60,7 +66,6 @@ def response_times(requests: Sequence[HelpRequest]) -> dict[str, Durations]:
         ]
         for step, (start, end) in STEPS.items()
     }
-    return durations(minutes)
 
 
 def durations(minutes: dict[str, list[float]]) -> dict[str, Durations]:
