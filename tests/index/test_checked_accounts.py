@@ -8,7 +8,13 @@ from sqlalchemy.orm import Session
 
 from zhengwu.accounts.models import Account, Matrix, MatrixMember, Organization
 from zhengwu.index import dimensions
-from zhengwu.index.dimensions import CHECKED_SCHEMA, UNKNOWN, checked_accounts, load_dimensions
+from zhengwu.index.dimensions import (
+    CHECKED_SCHEMA,
+    UNKNOWN,
+    checked_accounts,
+    checked_names,
+    load_dimensions,
+)
 
 # Names CSV must quote: commas, quotes, line breaks, an empty one, a lone backslash.
 AWKWARD = ["a,b", 'say "hi"', "two\nlines", "", "back\\slash", "  spaced  "]
@@ -59,6 +65,28 @@ def test_checked_accounts_among_a_matrix(session: Session, registry: Matrix) -> 
     nobody = select(MatrixMember.account_id).where(MatrixMember.matrix_id == -1)
     empty = checked_accounts(session, among=nobody)
     assert (empty.num_rows, empty.schema) == (0, CHECKED_SCHEMA)
+
+
+@pytest.mark.parametrize("among", [False, True])
+def test_keys_then_names_are_the_whole_rows(
+    session: Session, registry: Matrix, among: bool
+) -> None:
+    """``names=False`` and :func:`checked_names` of any ids give back the full table's rows."""
+    members = select(MatrixMember.account_id).where(MatrixMember.matrix_id == registry.id)
+    whole = checked_accounts(session, among=members if among else None).to_pylist()
+    keys = checked_accounts(session, among=members if among else None, names=False)
+    assert keys.schema == CHECKED_SCHEMA and len(whole) == keys.num_rows > 0
+    extra = ("name", "org_name", "sector", "level")
+    assert all(keys.column(c).null_count == keys.num_rows for c in extra)
+    named = checked_names(session, [r["account_id"] for r in whole[::2]])
+    assert len(named) == len(whole[::2])
+    for row, key in zip(whole, keys.to_pylist(), strict=True):
+        assert {c: row[c] for c in ("account_id", "platform", "uid")} == {
+            c: key[c] for c in ("account_id", "platform", "uid")
+        }
+        if row["account_id"] in named:
+            assert named[row["account_id"]] == tuple(row[c] for c in extra)
+    assert checked_names(session, []) == {}
 
 
 def test_rows_arrive_in_batches(

@@ -11,6 +11,7 @@ co-handled requests, requests outside every matrix, on both paths of ``office_sc
 from __future__ import annotations
 
 import random
+import statistics
 from datetime import UTC, datetime
 
 import pytest
@@ -19,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from zhengwu.accounts.models import Account, Matrix, MatrixMember, Organization
 from zhengwu.auth.principal import Principal
-from zhengwu.servicedesk import access, rates
-from zhengwu.servicedesk.models import RequestHelper, ServiceRequest
+from zhengwu.servicedesk import access, deadlines, rates
+from zhengwu.servicedesk.models import RequestHelper, RequestRating, ServiceRequest
 
 from .conftest import World
 from .test_rates_sql import _random_requests
@@ -215,10 +216,65 @@ def test_a_large_office_walks_the_newest_requests_then_probes(
     )
 
 
+def _plain_row(
+    session: Session, matrix: Matrix, start: datetime, end: datetime
+) -> rates.RateRow | None:
+    """A matrix's rates row the straightforward way: its subtree and the bodies of its
+    accounts found in Python, then every request loaded and counted one by one."""
+    parent = dict(session.execute(select(Matrix.id, Matrix.parent_id)).all())
+
+    def inside(mid: int | None) -> bool:
+        while mid is not None and mid != matrix.id:
+            mid = parent[mid]
+        return mid == matrix.id
+
+    bodies = {
+        oid
+        for oid, mid in session.execute(
+            select(Account.organization_id, MatrixMember.matrix_id).join(
+                MatrixMember, MatrixMember.account_id == Account.id
+            )
+        )
+        if oid is not None and inside(mid)
+    }
+    ratings: dict[int, list[int]] = {}
+    for rating in session.scalars(select(RequestRating)):
+        ratings.setdefault(rating.request_id, []).append(rating.satisfaction)
+    row = rates.RateRow(key=str(matrix.id), name=matrix.name)
+    days: list[float] = []
+    for r in session.scalars(select(ServiceRequest)):
+        if not start <= r.received_at < end or r.state in ("duplicate", "invalid"):
+            continue
+        if not inside(r.matrix_id) and r.organization_id not in bodies:
+            continue
+        row.n += 1
+        if r.first_response_at is not None:
+            row.responded += 1
+            row.responded_on_time += r.response_due is None or r.first_response_at <= r.response_due
+        if r.resolved_at is not None:
+            row.resolved += 1
+            row.resolved_on_time += r.resolve_due is None or r.resolved_at <= r.resolve_due
+            days.append(max(deadlines.working_days_between(r.received_at, r.resolved_at), 0.0))
+        for value in ratings.get(r.id, []):  # every rating the citizen gave, once each
+            row.followed_up += 1
+            row.satisfied += value >= 4
+    if not row.n:
+        return None
+    row.response_rate = round(row.responded / row.n, 4)
+    row.response_ontime_rate = round(row.responded_on_time / row.n, 4)
+    row.resolution_rate = round(row.resolved / row.n, 4)
+    row.ontime_rate = round(row.resolved_on_time / row.resolved, 4) if row.resolved else None
+    row.satisfaction_rate = round(row.satisfied / row.followed_up, 4) if row.followed_up else None
+    if days:
+        row.mean_handling_days = round(statistics.fmean(days), 2)
+        row.median_handling_days = round(statistics.median(days), 2)
+    return row
+
+
 def test_a_matrix_row_is_its_row_of_the_rates_by_matrix(
     session: Session, desk: World, scope_path: str
 ) -> None:
-    seen = 0
+    seen = rated = timed = 0
     for period in PERIODS:
         start, end = rates.period_bounds(period)
         every = {r.key: r for r in rates.compute(session, start=start, end=end, by="matrix")}
@@ -227,8 +283,14 @@ def test_a_matrix_row_is_its_row_of_the_rates_by_matrix(
             assert matrix is not None
             got = rates.matrix_row(session, matrix, start=start, end=end)
             assert got == every.get(str(matrix_id)), (key, period)
+            assert got == _plain_row(session, matrix, start, end), (key, period)
             seen += got is not None and got.n > 0
+            # The counts, the ratings and the handling times are read in one statement:
+            # each part must be there (and right) in the rows compared.
+            rated += got is not None and got.followed_up > 0 and got.satisfaction_rate is not None
+            timed += got is not None and got.median_handling_days is not None
     assert seen >= 10  # most matrices have requests in most periods
+    assert rated >= 10 and timed >= 10
     # No request in 2030: no row (not a row of zeros), as before.
     start, end = rates.period_bounds("2030-01")
     zz = session.get(Matrix, desk.matrices["zz"])

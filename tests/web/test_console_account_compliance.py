@@ -13,14 +13,14 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
 
 from zhengwu.accounts.models import Account, MatrixMember
 from zhengwu.auth import service as auth_service
 from zhengwu.content import store
 from zhengwu.index import compliance
-from zhengwu.index.dimensions import load_dimensions
+from zhengwu.index.dimensions import checked_accounts, load_dimensions
 from zhengwu.web.console import analytics
 
 from .test_console_world import ConsoleWorld, build_console_world, login
@@ -69,6 +69,31 @@ def test_one_account_matches_the_whole_report(
         assert one["rows"] == [whole], key
         statuses.add(whole["status"])
     assert statuses == {"pass", "fail"}  # both outcomes compared, not only one
+
+
+def test_a_page_of_many_matches_the_whole_report(
+    committed_engine: Engine, world: ConsoleWorld
+) -> None:
+    """A matrix page's report (keys read, then the page's names) is a page of the whole one."""
+    ids = sorted(world.accounts.values())
+    with Session(committed_engine) as session, store.open_store(read_only=True) as con:
+        check = analytics.latest_check(con, None)
+        rules = compliance.ComplianceRules.from_settings(
+            window_days=check.window_days, reply_check=check.reply_check
+        )
+        flags = compliance.active_flags(session, check.check_date)
+        among = select(Account.id).where(Account.id.in_(ids))
+        table = checked_accounts(session, among=among)  # every column, as before
+        seen = 0
+        for failing_only in (False, True):
+            for offset in (0, 2, 5):
+                page = {"failing_only": failing_only, "limit": 3, "offset": offset}
+                got = analytics.compliance_report(session, con, ids, check, **page)
+                want = compliance.report(con, table, flags, check.check_date, rules, **page)
+                assert got == want, page
+                seen += len(got["rows"])
+                assert all(r["name"] for r in got["rows"])
+    assert seen >= 6
 
 
 def test_one_account_reads_only_its_own_rows(committed_engine: Engine, world: ConsoleWorld) -> None:

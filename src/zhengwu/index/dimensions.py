@@ -205,28 +205,58 @@ CHECKED_SCHEMA = pa.schema(
 BATCH_ROWS = 20_000
 
 
-def checked_accounts(session: Session, *, among: Select[Any] | None = None) -> pa.Table:
+def checked_accounts(
+    session: Session, *, among: Select[Any] | None = None, names: bool = True
+) -> pa.Table:
     """Return the accounts the compliance gate checks, as an Arrow table of :data:`CHECKED_SCHEMA`.
 
     The same accounts as :func:`load_dimensions` (government, active), optionally only those
     whose id is in the SELECT ``among`` (a matrix's members, the accounts a user may read):
     the filter runs in SQL and the rows come in batches of :data:`BATCH_ROWS` straight into
     Arrow, so a national registry (180,000 accounts) never lives as Python objects at once.
+
+    ``names=False`` reads only the id, platform and uid (what the gate evaluates; the other
+    columns are null): a caller that shows one page of the report reads that page's names
+    afterwards with :func:`checked_names`, not 180,000 accounts' names and organisations.
     """
-    query = (
+    query = _checked_query(names)
+    if among is not None:
+        query = query.where(Account.id.in_(among))
+    if names:
+        return arrow_rows(session, query, CHECKED_SCHEMA)
+    keys = arrow_rows(session, query, pa.schema(list(CHECKED_SCHEMA)[:3]))
+    for f in list(CHECKED_SCHEMA)[3:]:
+        keys = keys.append_column(f, pa.nulls(keys.num_rows, f.type))
+    return keys
+
+
+def checked_names(session: Session, ids: Iterable[int]) -> dict[int, tuple[Any, ...]]:
+    """Return account id → (name, org_name, sector, level) of :func:`checked_accounts`."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    query = _checked_query(True).where(Account.id.in_(wanted))
+    return {int(r[0]): tuple(r[3:]) for r in session.execute(query)}
+
+
+def _checked_query(names: bool) -> Select[*tuple[Any, ...]]:
+    """Return the SELECT of the checked accounts: every column of :data:`CHECKED_SCHEMA`,
+    or (``names=False``) the first three without the organisations' join."""
+    query: Select[*tuple[Any, ...]] = (
         select(
             Account.id, Account.platform, Account.uid, Account.name, Organization.name,
             func.coalesce(func.nullif(Organization.sector, ""), UNKNOWN),
             func.coalesce(func.nullif(Organization.level, ""), UNKNOWN),
         )
         .outerjoin(Organization, Organization.id == Account.organization_id)
-        .where(or_(Account.is_government.is_(True), Account.organization_id.is_not(None)))
+        if names
+        else select(Account.id, Account.platform, Account.uid)
+    )  # fmt: skip
+    return (
+        query.where(or_(Account.is_government.is_(True), Account.organization_id.is_not(None)))
         .where(Account.status == "active")
         .order_by(Account.id)
-    )  # fmt: skip
-    if among is not None:
-        query = query.where(Account.id.in_(among))
-    return arrow_rows(session, query, CHECKED_SCHEMA)
+    )
 
 
 def arrow_rows(session: Session, query: Select[*tuple[Any, ...]], schema: pa.Schema) -> pa.Table:
