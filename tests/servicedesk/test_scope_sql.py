@@ -146,21 +146,29 @@ def test_latest_month_by_index_is_the_plain_max(
     # The newest request of all, outside every matrix and led by 洛阳, co-handled by 惠济水利:
     # its month is the latest for the offices above that body (the helper way), not for 洛阳's
     # handler's neighbours in 郑州 that do not help.
-    newest = ServiceRequest(
-        public_id="SRNEWEST", citizen_token_hash="x" * 64, state="received", source="form",
-        source_ref="form:newest", text="测试", text_masked="测试", fingerprint="f" * 40,
-        organization_id=desk.orgs["ly_housing"], matrix_id=None,
-        received_at=datetime(2025, 12, 3, tzinfo=UTC),
-    )  # fmt: skip
-    session.add(newest)
-    session.flush()
-    session.add(RequestHelper(request_id=newest.id, organization_id=desk.orgs["hj_water"]))
-    session.flush()
+    _newest_co_handled(session, desk, "SRNEWEST", datetime(2025, 12, 3, tzinfo=UTC))
     for name in ("office", "hj_office", "ly_housing", "ly_office", "admin"):
         assert both(desk.principals[name]) == ("2025-12", "2025-12"), name
     for name in ("water_office", "js_housing", "police"):
         got, want = both(desk.principals[name])
         assert got == want and got is not None and got < "2025-12", name
+
+
+def _newest_co_handled(
+    session: Session, desk: World, public_id: str, received_at: datetime
+) -> ServiceRequest:
+    """Add a request outside every matrix, led by 洛阳住建 and co-handled by 惠济水利."""
+    request = ServiceRequest(
+        public_id=public_id, citizen_token_hash="x" * 64, state="received", source="form",
+        source_ref=f"form:{public_id}", text="测试", text_masked="测试",
+        fingerprint=public_id.lower().ljust(40, "0"), organization_id=desk.orgs["ly_housing"],
+        matrix_id=None, received_at=received_at,
+    )  # fmt: skip
+    session.add(request)
+    session.flush()
+    session.add(RequestHelper(request_id=request.id, organization_id=desk.orgs["hj_water"]))
+    session.flush()
+    return request
 
 
 @pytest.mark.parametrize("walk", [1, 3, 40, 1000])
@@ -194,16 +202,7 @@ def test_a_large_office_walks_the_newest_requests_then_probes(
     if walk == 1:
         assert 0 < by_walk < len(offices)
     # The newest of all is read by one office only through a co-handler (the helper way).
-    newest = ServiceRequest(
-        public_id="SRWALKED", citizen_token_hash="x" * 64, state="received", source="form",
-        source_ref="form:walked", text="测试", text_masked="测试", fingerprint="e" * 40,
-        organization_id=desk.orgs["ly_housing"], matrix_id=None,
-        received_at=datetime(2026, 1, 5, tzinfo=UTC),
-    )  # fmt: skip
-    session.add(newest)
-    session.flush()
-    session.add(RequestHelper(request_id=newest.id, organization_id=desk.orgs["hj_water"]))
-    session.flush()
+    newest = _newest_co_handled(session, desk, "SRWALKED", datetime(2026, 1, 5, tzinfo=UTC))
     for name in ("office", "hj_office", "ly_office"):
         assert access.latest_received(session, offices[name]) == newest.received_at, name
     water = offices["water_office"]
