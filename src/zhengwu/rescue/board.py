@@ -15,7 +15,6 @@ from zhengwu.rescue.listing import CLOSED_STATES
 from zhengwu.rescue.models import HelpRequest, Incident
 from zhengwu.rescue.notices import (
     HELPED_OUTCOMES,
-    WITHDRAWN_OUTCOMES,
     is_partial,
     notice_text,
     people_remaining,
@@ -41,31 +40,6 @@ def quantile(values: Sequence[float], q: float) -> float | None:
     low = int(position)
     high = min(low + 1, len(ordered) - 1)
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
-def response_times(requests: Sequence[HelpRequest]) -> dict[str, Durations]:
-    """Return median and p90 minutes of each step, over the requests that took it."""
-    return durations(step_minutes(requests))
-
-
-def step_minutes(requests: Sequence[HelpRequest]) -> dict[str, list[float]]:
-    """Return each step's minutes over ``requests`` that took it, in their order (what
-    :func:`zhengwu.rescue.listing.step_minutes` reads from the database, sorted).
-
-    A request its citizen withdrew was not resolved by the network: it counts for no
-    ``…_to_resolved`` step.
-    """
-    return {
-        step: [
-            (e - s).total_seconds() / 60
-            for r in requests
-            if not (end == "resolved_at" and r.outcome in WITHDRAWN_OUTCOMES)
-            and (s := getattr(r, start)) is not None
-            and (e := getattr(r, end)) is not None
-            and e >= s
-        ]
-        for step, (start, end) in STEPS.items()
-    }
 
 
 def durations(minutes: dict[str, list[float]]) -> dict[str, Durations]:
