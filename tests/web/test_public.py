@@ -179,6 +179,79 @@ def test_busy_store_gives_a_503_with_retry_after(
     assert httpx.get(f"{live_server}/api/public/rankings", timeout=60).status_code == 200
 
 
+def test_busy_store_serves_the_last_board_of_the_latest_publication(
+    live_server: str, world: ConsoleWorld, committed_engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """A board served once is served again while a writer holds the store, marked stale;
+    filters never served, and a withdrawn publication, still get the 503."""
+    import subprocess
+    import sys
+
+    from zhengwu.config import get_settings
+
+    _publish(committed_engine, "2025-06")
+    _publish(committed_engine, "2025-07")
+    fresh = httpx.get(f"{live_server}/api/public/rankings", timeout=60)
+    fresh_page = httpx.get(f"{live_server}/rankings", timeout=60)
+    assert fresh.status_code == fresh_page.status_code == 200
+    assert "X-Zhengwu-Stale" not in fresh.headers
+    monkeypatch.setenv("ZHENGWU_STORE_READ_WAIT", "0.2")
+    get_settings.cache_clear()
+    path = get_settings().resolved_analytics_path
+    hold = ("import sys, duckdb; con = duckdb.connect(sys.argv[1]); print('ready', flush=True); "
+            "sys.stdin.read()")  # fmt: skip
+    with subprocess.Popen([sys.executable, "-c", hold, str(path)], stdin=subprocess.PIPE,
+                          stdout=subprocess.PIPE, text=True) as proc:  # fmt: skip
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        kept = httpx.get(f"{live_server}/api/public/rankings", timeout=60)
+        kept_page = httpx.get(f"{live_server}/rankings", timeout=60)
+        again = httpx.get(f"{live_server}/api/public/rankings",
+                          headers={"If-None-Match": fresh.headers["etag"]}, timeout=60)  # fmt: skip
+        never = httpx.get(f"{live_server}/api/public/rankings", params={"platform": "douyin"},
+                          timeout=60)  # fmt: skip
+        with Session(committed_engine) as session:
+            access.withdraw(session, principal=OFFICE, run_id="zhengwu-4d/2025-07")
+            session.commit()
+        withdrawn = httpx.get(f"{live_server}/api/public/rankings", timeout=60)
+        withdrawn_page = httpx.get(f"{live_server}/rankings", timeout=60)
+        assert proc.stdin is not None
+        proc.stdin.close()
+        proc.wait(timeout=30)
+    assert kept.status_code == 200
+    assert kept.json() == fresh.json()
+    assert kept.json()["period"] == "2025-07"
+    assert kept.headers["etag"] == fresh.headers["etag"]
+    assert kept.headers["x-zhengwu-stale"] == "store-busy"
+    assert kept.headers["cache-control"] == "public, max-age=30"
+    assert kept_page.status_code == 200
+    assert kept_page.text == fresh_page.text
+    assert again.status_code == 304 and again.content == b""
+    assert never.status_code == 503  # a board of these filters was never served
+    # The withdrawal takes effect at once: July's board is no longer served, and June's
+    # (now the latest publication) was never served, so nothing stale stands in for it.
+    assert withdrawn.status_code == withdrawn_page.status_code == 503
+    june = httpx.get(f"{live_server}/api/public/rankings", timeout=60)
+    assert june.status_code == 200 and june.json()["period"] == "2025-06"
+    assert "X-Zhengwu-Stale" not in june.headers
+
+
+def test_a_board_that_cannot_be_kept_is_still_served(
+    live_server: str, world: ConsoleWorld, committed_engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """A data directory where the kept boards cannot be written costs nothing but the keeping."""
+    from zhengwu.config import get_settings
+
+    _publish(committed_engine, "2025-07")
+    cache = get_settings().data_dir / "cache"
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_text("a file where the cache directory would be")
+    r = httpx.get(f"{live_server}/api/public/rankings", params={"top": 3}, timeout=60)
+    assert r.status_code == 200
+    assert len(r.json()["rows"]) == 3
+
+
 def test_unknown_filters_are_named_and_unknown_sectors_hidden(
     live_server: str, world: ConsoleWorld, committed_engine: Engine
 ) -> None:

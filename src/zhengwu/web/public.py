@@ -5,27 +5,37 @@ is shown, and only what a published ranking says: rank, movement, account and bo
 names, sector, level, score. Compliance reasons, uids of people, explanations and
 unpublished runs stay inside the console. Both answers are cacheable (``Cache-Control:
 public``) and carry an ETag made from the run, its computation time and its publication,
-so a phone that asks again with ``If-None-Match`` gets an empty 304.
+so a phone that asks again with ``If-None-Match`` gets an empty 304. While an import or
+index run holds the analytics store, the last board served for the same filters is served
+again (see ``_answer``), so the public page does not go dark during a long import.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Any
 
 import duckdb
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from zhengwu.config import get_settings
 from zhengwu.content.store import open_store
-from zhengwu.errors import NotFoundError
+from zhengwu.errors import BusyError, NotFoundError
 from zhengwu.index import access, ranking, results
 from zhengwu.index.dimensions import UNKNOWN
 from zhengwu.index.models import PublishedRun
 from zhengwu.web.console.base import templates
 from zhengwu.web.deps import DB
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["public 公众"])
 MAX_AGE = 300
 PLATFORM_LABELS = {"weibo": "微博", "wechat": "微信", "douyin": "抖音", "all": "机构综合"}
@@ -53,8 +63,8 @@ def _etag(published: PublishedRun | None, created: Any, *parts: object) -> str:
     return '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
 
 
-def _headers(etag: str) -> dict[str, str]:
-    return {"ETag": etag, "Cache-Control": f"public, max-age={MAX_AGE}", "Vary": "Accept"}
+def _headers(etag: str, *, max_age: int = MAX_AGE) -> dict[str, str]:
+    return {"ETag": etag, "Cache-Control": f"public, max-age={max_age}", "Vary": "Accept"}
 
 
 def _not_modified(request: Request, etag: str) -> bool:
@@ -124,15 +134,12 @@ def public_rankings(
     top: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Response:  # fmt: skip
     """Return the rankings of the latest published period (public, cacheable, with ETag)."""
-    with open_store(read_only=True) as con:
-        published, created = _stamp(db, con)
-        if published is None:
-            raise NotFoundError("还没有已发布的排行", "no rankings have been published yet")
-        etag = _etag(published, created, "json", platform, sector, top)
-        if _not_modified(request, etag):
-            return Response(status_code=304, headers=_headers(etag))
-        board = _board(con, published, platform, sector, top)
-    return JSONResponse(board, headers=_headers(etag))
+    answer = _answer(request, db, "json", platform, sector, top)
+    if answer.response is not None:
+        return answer.response
+    if answer.board is None:
+        raise NotFoundError("还没有已发布的排行", "no rankings have been published yet")
+    return JSONResponse(answer.board, headers=answer.headers)
 
 
 @router.get("/rankings", response_class=HTMLResponse, include_in_schema=False)
@@ -141,13 +148,115 @@ def rankings_page(
     top: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Response:  # fmt: skip
     """Render the latest published rankings as a light, phone-friendly page."""
-    with open_store(read_only=True) as con:
-        published, created = _stamp(db, con)
-        etag = _etag(published, created, "html", platform, sector, top)
-        if _not_modified(request, etag):
-            return Response(status_code=304, headers=_headers(etag))
-        board = _board(con, published, platform, sector, top)
+    answer = _answer(request, db, "html", platform, sector, top)
+    if answer.response is not None:
+        return answer.response
     page = templates.get_template("public_rankings.html").render(
-        board=board, platform_labels=PLATFORM_LABELS
+        board=answer.board, platform_labels=PLATFORM_LABELS
     )
-    return HTMLResponse(page, headers=_headers(etag))
+    return HTMLResponse(page, headers=answer.headers)
+
+
+# ---- the answer, and the last one kept for when the store is busy ---------------------------
+#
+# The analytics store is one DuckDB file that a writing process (an import, an index run)
+# holds alone: a page that meets it waits ``store_read_wait`` seconds, then answers 503.
+# The public pages are what citizens and the press see, so they do not go dark while a long
+# import writes: each board served is also kept as a small JSON file under
+# ``<data dir>/cache/public-rankings/`` and, while the store is busy, the last board kept
+# for the same filters is served again, provided the operational database still names its
+# run as the latest publication (a withdrawal or a newer publication takes effect at once:
+# then, with no board of that run kept, the 503 stands). Such an answer says so in
+# ``X-Zhengwu-Stale`` and asks caches to come back sooner.
+
+STALE_MAX_AGE = 30
+
+
+@dataclass(slots=True)
+class _Answer:
+    board: dict[str, Any] | None
+    headers: dict[str, str]
+    response: Response | None = None  # a 304
+
+
+def _answer(
+    request: Request, db: Session, kind: str, platform: str | None, sector: str | None, top: int
+) -> _Answer:
+    """Return the board for these filters (fresh, or the kept one while the store is busy)."""
+    try:
+        with open_store(read_only=True) as con:
+            published, created = _stamp(db, con)
+            etag = _etag(published, created, kind, platform, sector, top)
+            if _not_modified(request, etag):
+                return _Answer(None, {}, Response(status_code=304, headers=_headers(etag)))
+            board = _board(con, published, platform, sector, top)
+    except BusyError:
+        kept = _kept(db, kind, platform, sector, top)
+        if kept is None:
+            raise
+        etag, board = kept
+        headers = _headers(etag, max_age=STALE_MAX_AGE)
+        headers["X-Zhengwu-Stale"] = "store-busy"
+        if _not_modified(request, etag):
+            return _Answer(None, {}, Response(status_code=304, headers=headers))
+        return _Answer(board, headers)
+    if board is not None:
+        _keep(kind, platform, sector, top, etag, board)
+    return _Answer(board, _headers(etag))
+
+
+def _kept_path(kind: str, platform: str | None, sector: str | None, top: int) -> Path:
+    key = json.dumps([kind, platform, sector, top], ensure_ascii=False)
+    name = hashlib.sha256(key.encode()).hexdigest()[:32] + ".json"
+    return get_settings().data_dir / "cache" / "public-rankings" / name
+
+
+# ETags of the boards this process has kept, so an unchanged board is not written again.
+_kept_etags: dict[Path, str] = {}
+
+
+def _keep(
+    kind: str, platform: str | None, sector: str | None, top: int, etag: str,
+    board: dict[str, Any],
+) -> None:  # fmt: skip
+    """Keep ``board`` for the busy store (atomically; a failure to write only logs)."""
+    path = _kept_path(kind, platform, sector, top)
+    if _kept_etags.get(path) == etag:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+        partial.write_text(json.dumps({"etag": etag, "board": board}, ensure_ascii=False),
+                           encoding="utf-8")  # fmt: skip
+        partial.replace(path)
+    except OSError as exc:  # a read-only or full disk must not break the public page
+        log.warning("could not keep the public board in %s: %s", path, exc)
+        return
+    _kept_etags[path] = etag
+
+
+def _kept(
+    db: Session, kind: str, platform: str | None, sector: str | None, top: int
+) -> tuple[str, dict[str, Any]] | None:
+    """Return the kept board for these filters if its run is still the latest publication."""
+    path = _kept_path(kind, platform, sector, top)
+    try:
+        kept = json.loads(path.read_text(encoding="utf-8"))
+        etag, board = str(kept["etag"]), kept["board"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    # Without the store, "latest" is the operational database's latest publication: the
+    # kept board must be of that run and that publication (not withdrawn, not superseded).
+    latest = db.scalars(
+        select(PublishedRun).order_by(
+            PublishedRun.period_end.desc(), PublishedRun.published_at.desc(), PublishedRun.run_id
+        ).limit(1)
+    ).first()  # fmt: skip
+    if (
+        latest is None
+        or not isinstance(board, dict)
+        or board.get("run_id") != latest.run_id
+        or board.get("published_at") != latest.published_at.isoformat()
+    ):
+        return None
+    return etag, board
