@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -13,6 +17,7 @@ from tests.web.test_console_world import USERS, ConsoleWorld, build_console_worl
 from zhengwu.accounts.models import Account
 from zhengwu.auth import service as auth_service
 from zhengwu.auth.principal import Principal
+from zhengwu.config import get_settings
 from zhengwu.content import store
 from zhengwu.index import access, ranking, results
 from zhengwu.index import engine as index_engine
@@ -37,6 +42,25 @@ def _publish(engine: Engine, period: str) -> None:
     with Session(engine) as session, store.open_store(read_only=True) as con:
         access.publish(session, con, principal=OFFICE, run_id=f"zhengwu-4d/{period}")
         session.commit()
+
+
+@contextmanager
+def _store_held(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Hold the analytics store open for writing in another process (as an import does)."""
+    monkeypatch.setenv("ZHENGWU_STORE_READ_WAIT", "0.2")
+    get_settings.cache_clear()
+    path = get_settings().resolved_analytics_path
+    hold = ("import sys, duckdb; con = duckdb.connect(sys.argv[1]); print('ready', flush=True); "
+            "sys.stdin.read()")  # fmt: skip
+    with subprocess.Popen([sys.executable, "-c", hold, str(path)], stdin=subprocess.PIPE,
+                          stdout=subprocess.PIPE, text=True) as proc:  # fmt: skip
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        try:
+            yield
+        finally:
+            assert proc.stdin is not None
+            proc.stdin.close()
+            proc.wait(timeout=30)
 
 
 def test_nothing_published_yet(live_server: str, world: ConsoleWorld) -> None:
@@ -151,25 +175,10 @@ def test_busy_store_gives_a_503_with_retry_after(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     """While another process writes the analytics store, pages answer 503, not 500."""
-    import subprocess
-    import sys
-
-    from zhengwu.config import get_settings
-
     _publish(committed_engine, "2025-06")
-    monkeypatch.setenv("ZHENGWU_STORE_READ_WAIT", "0.2")
-    get_settings.cache_clear()
-    path = get_settings().resolved_analytics_path
-    hold = ("import sys, duckdb; con = duckdb.connect(sys.argv[1]); print('ready', flush=True); "
-            "sys.stdin.read()")  # fmt: skip
-    with subprocess.Popen([sys.executable, "-c", hold, str(path)], stdin=subprocess.PIPE,
-                          stdout=subprocess.PIPE, text=True) as proc:  # fmt: skip
-        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    with _store_held(monkeypatch):
         busy = httpx.get(f"{live_server}/api/public/rankings", timeout=60)
         page = httpx.get(f"{live_server}/rankings", headers={"Accept": "text/html"}, timeout=60)
-        assert proc.stdin is not None
-        proc.stdin.close()
-        proc.wait(timeout=30)
     assert busy.status_code == 503
     assert busy.headers["retry-after"] == "5"
     assert busy.json()["error"] == "BusyError"
@@ -185,29 +194,25 @@ def test_busy_store_serves_the_last_board_of_the_latest_publication(
 ) -> None:  # fmt: skip
     """A board served once is served again while a writer holds the store, marked stale;
     filters never served, and a withdrawn publication, still get the 503."""
-    import subprocess
-    import sys
-
-    from zhengwu.config import get_settings
-
     _publish(committed_engine, "2025-06")
     _publish(committed_engine, "2025-07")
     fresh = httpx.get(f"{live_server}/api/public/rankings", timeout=60)
     fresh_page = httpx.get(f"{live_server}/rankings", timeout=60)
     assert fresh.status_code == fresh_page.status_code == 200
     assert "X-Zhengwu-Stale" not in fresh.headers
-    monkeypatch.setenv("ZHENGWU_STORE_READ_WAIT", "0.2")
-    get_settings.cache_clear()
-    path = get_settings().resolved_analytics_path
-    hold = ("import sys, duckdb; con = duckdb.connect(sys.argv[1]); print('ready', flush=True); "
-            "sys.stdin.read()")  # fmt: skip
-    with subprocess.Popen([sys.executable, "-c", hold, str(path)], stdin=subprocess.PIPE,
-                          stdout=subprocess.PIPE, text=True) as proc:  # fmt: skip
-        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    assert len(fresh.json()["rows"]) < 100  # the whole ranking was kept
+    notice = httpx.get(f"{live_server}/api/public/rankings", params={"platform": "tiktok"},
+                       timeout=60)  # fmt: skip
+    assert notice.status_code == 200 and notice.json()["notices"]
+    kept_files = list((get_settings().data_dir / "cache" / "public-rankings").iterdir())
+    assert len(kept_files) == 1  # one board per valid filter; a filter with a notice is not kept
+    with _store_held(monkeypatch):
         kept = httpx.get(f"{live_server}/api/public/rankings", timeout=60)
         kept_page = httpx.get(f"{live_server}/rankings", timeout=60)
         again = httpx.get(f"{live_server}/api/public/rankings",
                           headers={"If-None-Match": fresh.headers["etag"]}, timeout=60)  # fmt: skip
+        head = httpx.get(f"{live_server}/api/public/rankings", params={"top": 2}, timeout=60)
+        more = httpx.get(f"{live_server}/api/public/rankings", params={"top": 300}, timeout=60)
         never = httpx.get(f"{live_server}/api/public/rankings", params={"platform": "douyin"},
                           timeout=60)  # fmt: skip
         with Session(committed_engine) as session:
@@ -215,9 +220,6 @@ def test_busy_store_serves_the_last_board_of_the_latest_publication(
             session.commit()
         withdrawn = httpx.get(f"{live_server}/api/public/rankings", timeout=60)
         withdrawn_page = httpx.get(f"{live_server}/rankings", timeout=60)
-        assert proc.stdin is not None
-        proc.stdin.close()
-        proc.wait(timeout=30)
     assert kept.status_code == 200
     assert kept.json() == fresh.json()
     assert kept.json()["period"] == "2025-07"
@@ -227,6 +229,10 @@ def test_busy_store_serves_the_last_board_of_the_latest_publication(
     assert kept_page.status_code == 200
     assert kept_page.text == fresh_page.text
     assert again.status_code == 304 and again.content == b""
+    assert head.status_code == more.status_code == 200
+    assert head.json()["rows"] == fresh.json()["rows"][:2]
+    assert more.json()["rows"] == fresh.json()["rows"]  # fewer than 100: that was all of them
+    assert head.headers["etag"] not in (fresh.headers["etag"], more.headers["etag"])
     assert never.status_code == 503  # a board of these filters was never served
     # The withdrawal takes effect at once: July's board is no longer served, and June's
     # (now the latest publication) was never served, so nothing stale stands in for it.
@@ -241,8 +247,6 @@ def test_a_board_that_cannot_be_kept_is_still_served(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     """A data directory where the kept boards cannot be written costs nothing but the keeping."""
-    from zhengwu.config import get_settings
-
     _publish(committed_engine, "2025-07")
     cache = get_settings().data_dir / "cache"
     cache.parent.mkdir(parents=True, exist_ok=True)
@@ -250,6 +254,20 @@ def test_a_board_that_cannot_be_kept_is_still_served(
     r = httpx.get(f"{live_server}/api/public/rankings", params={"top": 3}, timeout=60)
     assert r.status_code == 200
     assert len(r.json()["rows"]) == 3
+
+
+def test_a_kept_board_serves_no_more_rows_than_were_asked_for(
+    live_server: str, world: ConsoleWorld, committed_engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    _publish(committed_engine, "2025-07")
+    two = httpx.get(f"{live_server}/api/public/rankings", params={"top": 2}, timeout=60)
+    assert len(two.json()["rows"]) == 2
+    with _store_held(monkeypatch):
+        one = httpx.get(f"{live_server}/api/public/rankings", params={"top": 1}, timeout=60)
+        five = httpx.get(f"{live_server}/api/public/rankings", params={"top": 5}, timeout=60)
+    assert one.status_code == 200 and one.json()["rows"] == two.json()["rows"][:1]
+    assert five.status_code == 503  # rows 3-5 were never read: not made up from the kept two
 
 
 def test_unknown_filters_are_named_and_unknown_sectors_hidden(

@@ -163,11 +163,13 @@ def rankings_page(
 # holds alone: a page that meets it waits ``store_read_wait`` seconds, then answers 503.
 # The public pages are what citizens and the press see, so they do not go dark while a long
 # import writes: each board served is also kept as a small JSON file under
-# ``<data dir>/cache/public-rankings/`` and, while the store is busy, the last board kept
-# for the same filters is served again, provided the operational database still names its
-# run as the latest publication (a withdrawal or a newer publication takes effect at once:
-# then, with no board of that run kept, the 503 stands). Such an answer says so in
-# ``X-Zhengwu-Stale`` and asks caches to come back sooner.
+# ``<data dir>/cache/public-rankings/`` — one per valid platform × sector filter (filters
+# that only earn a notice are not kept, so the files stay few whatever is asked), holding
+# the most rows asked for — and, while the store is busy, the kept board of the same filters
+# is served again (its first ``top`` rows), provided the operational database still names
+# its run and publication as the latest (a withdrawal or a newer publication takes effect at
+# once: then the 503 stands). Such an answer carries the same ETag as the fresh one would,
+# says so in ``X-Zhengwu-Stale`` and asks caches to come back sooner.
 
 STALE_MAX_AGE = 30
 
@@ -191,58 +193,62 @@ def _answer(
                 return _Answer(None, {}, Response(status_code=304, headers=_headers(etag)))
             board = _board(con, published, platform, sector, top)
     except BusyError:
-        kept = _kept(db, kind, platform, sector, top)
+        kept = _kept(db, platform, sector, top)
         if kept is None:
             raise
-        etag, board = kept
+        latest, kept_created, board = kept
+        etag = _etag(latest, kept_created, kind, platform, sector, top)
         headers = _headers(etag, max_age=STALE_MAX_AGE)
         headers["X-Zhengwu-Stale"] = "store-busy"
         if _not_modified(request, etag):
             return _Answer(None, {}, Response(status_code=304, headers=headers))
         return _Answer(board, headers)
-    if board is not None:
-        _keep(kind, platform, sector, top, etag, board)
+    if board is not None and not board["notices"]:
+        _keep(platform, sector, top, str(created), board)
     return _Answer(board, _headers(etag))
 
 
-def _kept_path(kind: str, platform: str | None, sector: str | None, top: int) -> Path:
-    key = json.dumps([kind, platform, sector, top], ensure_ascii=False)
+def _kept_path(platform: str | None, sector: str | None) -> Path:
+    key = json.dumps([platform, sector], ensure_ascii=False)
     name = hashlib.sha256(key.encode()).hexdigest()[:32] + ".json"
     return get_settings().data_dir / "cache" / "public-rankings" / name
 
 
-# ETags of the boards this process has kept, so an unchanged board is not written again.
-_kept_etags: dict[Path, str] = {}
+# What this process has kept per file (run, publication, computation, rows asked for), so
+# that a board already kept is not written again on every request.
+_kept_now: dict[Path, tuple[str, str, str, int]] = {}
 
 
 def _keep(
-    kind: str, platform: str | None, sector: str | None, top: int, etag: str,
-    board: dict[str, Any],
-) -> None:  # fmt: skip
+    platform: str | None, sector: str | None, top: int, created: str, board: dict[str, Any]
+) -> None:
     """Keep ``board`` for the busy store (atomically; a failure to write only logs)."""
-    path = _kept_path(kind, platform, sector, top)
-    if _kept_etags.get(path) == etag:
-        return
+    path = _kept_path(platform, sector)
+    run = (str(board["run_id"]), str(board["published_at"]), created)
+    before = _kept_now.get(path)
+    if before is not None and before[:3] == run and before[3] >= top:
+        return  # the same run's board with as many rows or more is kept already
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
-        partial.write_text(json.dumps({"etag": etag, "board": board}, ensure_ascii=False),
-                           encoding="utf-8")  # fmt: skip
+        body = {"created": created, "top": top, "board": board}
+        partial.write_text(json.dumps(body, ensure_ascii=False), encoding="utf-8")
         partial.replace(path)
     except OSError as exc:  # a read-only or full disk must not break the public page
         log.warning("could not keep the public board in %s: %s", path, exc)
         return
-    _kept_etags[path] = etag
+    _kept_now[path] = (*run, top)
 
 
 def _kept(
-    db: Session, kind: str, platform: str | None, sector: str | None, top: int
-) -> tuple[str, dict[str, Any]] | None:
-    """Return the kept board for these filters if its run is still the latest publication."""
-    path = _kept_path(kind, platform, sector, top)
+    db: Session, platform: str | None, sector: str | None, top: int
+) -> tuple[PublishedRun, str, dict[str, Any]] | None:
+    """Return the latest publication, its computation time and the kept board's first
+    ``top`` rows, if the kept board is of that publication and has them (None otherwise)."""
     try:
-        kept = json.loads(path.read_text(encoding="utf-8"))
-        etag, board = str(kept["etag"]), kept["board"]
+        kept = json.loads(_kept_path(platform, sector).read_text(encoding="utf-8"))
+        created, kept_top, board = str(kept["created"]), int(kept["top"]), dict(kept["board"])
+        rows = list(board["rows"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
     # Without the store, "latest" is the operational database's latest publication: the
@@ -254,9 +260,10 @@ def _kept(
     ).first()  # fmt: skip
     if (
         latest is None
-        or not isinstance(board, dict)
         or board.get("run_id") != latest.run_id
         or board.get("published_at") != latest.published_at.isoformat()
+        or (top > kept_top and len(rows) >= kept_top)  # more rows asked than were kept
     ):
         return None
-    return etag, board
+    board["rows"] = rows[:top]
+    return latest, created, board
