@@ -64,3 +64,13 @@ class BusyError(ZhengwuError):
     """A resource is held by another process for now (try again shortly)."""
 
     status_code = 503
+
+
+class StoreMemoryError(ZhengwuError):
+    """The analytics store (DuckDB) ran out of its memory limit for one request (HTTP 503).
+
+    Another request may fit (the limit is per process, shared by concurrent pages); a page
+    that never fits needs ``ZHENGWU_ANALYTICS_MEMORY_LIMIT`` raised.
+    """
+
+    status_code = 503

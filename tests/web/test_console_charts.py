@@ -98,6 +98,14 @@ def test_county_grid_tiles_link_where_asked() -> None:
     assert groups["420000"].find(f"{SVG}a") is None
 
 
+def test_a_one_tile_map_keeps_its_legend() -> None:
+    # A county's own map (opened from a tile) is one tile: the legend must still fit.
+    one = _parse(charts.county_grid([charts.CountyCell("410105", "金水", 113.66, 34.80)],
+                                    title="金水"))  # fmt: skip
+    legend = [t for t in one.iter(f"{SVG}text") if t.text == "求助 help requests"]
+    assert legend and float(one.get("width", "0")) >= float(legend[0].get("x", "0")) + 120
+
+
 @pytest.mark.parametrize(
     "svg",
     [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import logging
 
+import duckdb
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -14,6 +15,8 @@ from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from zhengwu import __version__
+from zhengwu.auth.principal import PUBLIC
+from zhengwu.config import get_settings
 from zhengwu.db.engine import get_engine, session_factory
 from zhengwu.db.models import configure_models
 from zhengwu.db.restore import refuse_pending
@@ -22,6 +25,7 @@ from zhengwu.errors import (
     InvalidInputError,
     MethodNotAllowedError,
     NotFoundError,
+    StoreMemoryError,
     ZhengwuError,
 )
 from zhengwu.validation_text import message_en, message_zh
@@ -97,6 +101,21 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         response.headers.update(exc.headers or {})
         return response
 
+    @app.exception_handler(duckdb.OutOfMemoryException)
+    async def _out_of_memory(request: Request, exc: duckdb.OutOfMemoryException) -> Response:
+        # A page or API call whose DuckDB query needed more than the analytics store's
+        # memory limit: a bilingual 503 (HTML page, or the API's JSON error), not a bare 500.
+        error = out_of_memory(request, exc)
+        handler = getattr(request.app.state, "html_error_handler", None)
+        html = "text/html" in request.headers.get("accept", "")
+        response: Response
+        if handler is not None and html and not request.url.path.startswith("/api/"):
+            response = handler(request, error)
+        else:
+            response = JSONResponse(error.to_dict(), status_code=error.status_code)
+        response.headers["Retry-After"] = str(MEMORY_RETRY_AFTER)
+        return response
+
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, exc: RequestValidationError) -> Response:
         # The same bilingual body as every other error, plus FastAPI's list of the fields
@@ -140,6 +159,42 @@ def http_error(request: Request, exc: StarletteHTTPException) -> ZhengwuError | 
             + (f" (allowed: {allowed})" if allowed else ""),
         )
     return None
+
+
+MEMORY_RETRY_AFTER = 30  # seconds: another moment may have the memory a page needs
+_STAFF_PATHS = ("/console/", "/api/")  # under /api/public/ everyone is the public
+
+
+def out_of_memory(request: Request, exc: BaseException) -> StoreMemoryError:
+    """Log DuckDB running out of the analytics store's memory limit in a request, and
+    return the error to answer it with.
+
+    The log (error level) names ``ZHENGWU_ANALYTICS_MEMORY_LIMIT`` and its value, the path
+    and DuckDB's first line. A logged-in user of the console or the API is told the same;
+    the public (a public page or ``/api/public/``, anyone not logged in) only that the
+    service is unavailable for now: the server's settings are not theirs to read.
+    """
+    limit = get_settings().analytics_memory_limit
+    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    path = request.url.path
+    log.error(
+        "analytics store out of memory on %s %s (ZHENGWU_ANALYTICS_MEMORY_LIMIT=%s): %s",
+        request.method, path, limit, first,
+    )  # fmt: skip
+    principal = getattr(request.state, "principal", PUBLIC)
+    staff = path.startswith(_STAFF_PATHS) and not path.startswith("/api/public/")
+    if not (staff and principal.is_authenticated):
+        return StoreMemoryError(
+            "服务暂时不可用，请稍后再试。",
+            "The service is temporarily unavailable; please try again later.",
+        )
+    return StoreMemoryError(
+        f"分析库内存不足：本次查询超出了分析库的内存上限 ZHENGWU_ANALYTICS_MEMORY_LIMIT={limit}。"
+        "请稍后重试；若一再出现，请运维人员调高该上限并重启服务。",
+        f"The analytics store ran out of memory: this query needed more than its limit, "
+        f"ZHENGWU_ANALYTICS_MEMORY_LIMIT={limit}. Try again shortly; if it keeps happening, "
+        "ask the operators to raise the limit and restart the server.",
+    )
 
 
 def validation_error(exc: RequestValidationError) -> InvalidInputError:

@@ -253,7 +253,8 @@ def county_grid(
     cols = max(c for c, _ in positions.values()) + 1
     rows = max(r for _, r in positions.values()) + 1
     legend = 22
-    width, height = cols * tile + 8, rows * tile + 8 + legend
+    # At least as wide as the legend: a county's own map is one tile.
+    width, height = max(cols * tile + 8, 280), rows * tile + 8 + legend
     peak = max(max(c.requests + c.help_requests for c in cells), 1)
     parts = _open(width, height, title, "grid")
     parts.append(

@@ -37,7 +37,17 @@ DB = Annotated[Session, Depends(_db, scope="function")]
 
 
 def _principal(request: Request, db: DB) -> Principal:
-    """Return who is asking: a bearer token, a session cookie, or the anonymous public."""
+    """Return who is asking: a bearer token, a session cookie, or the anonymous public.
+
+    It is kept on ``request.state.principal`` too: an error handler says more to staff than
+    to the public (:func:`zhengwu.web.app.out_of_memory`).
+    """
+    principal = _resolve(request, db)
+    request.state.principal = principal
+    return principal
+
+
+def _resolve(request: Request, db: Session) -> Principal:
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
         principal = auth_service.principal_from_token(db, auth[7:].strip())

@@ -218,13 +218,25 @@ def _compliance(
     return check, report
 
 
-def _map(db: Session, principal: Principal, matrix: Matrix, period: str) -> str:
-    """Return the county map of the requests ``principal`` reads in ``period`` and of the
-    help requests of every active incident, in ``matrix``'s region (counted in SQL)."""
+def _map(db: Session, principal: Principal, matrix: Matrix, period: str) -> tuple[str, str, bool]:
+    """Return the map of the requests ``principal`` reads in ``period`` and of the help
+    requests of every active incident, in ``matrix``'s region (counted in SQL), what its
+    cells are (各区县 …) and whether any tile is a link.
+
+    Each tile opens the request map (``/console/map``) of its division in the same period,
+    where the viewer may open it: a matrix office only inside its own matrix's area (a
+    sub-matrix without a region of its own is drawn nationwide).
+    """
     start, end = rates.period_bounds(period)
     requests = places.request_adcodes(db, principal, start, end)
     cells = places.counted_cells(matrix.adcode, requests, places.help_adcodes(db))
-    return charts.county_grid(cells, title=f"{matrix.name}：各区县诉求与求助（{period}）")
+    links: dict[str, str] = {}
+    if principal.has_role(*places.REQUEST_MAP_ROLES):
+        links = places.map_links(cells, {"tab": "requests", "period": period},
+                                 own=places.own_area(db, principal))  # fmt: skip
+    label = places.cells_label(cells)
+    title = f"{matrix.name}：{label}诉求与求助（{period}）"
+    return charts.county_grid(cells, title=title, links=links), label, bool(links)
 
 
 def _parent_options(db: Session, principal: Principal, matrix: Matrix) -> list[tuple[int, str]]:
@@ -245,6 +257,7 @@ def _overview(
     latest = None if period else rates.latest_readable_month(db, principal)
     period = period or latest or f"{datetime.now(CHINA):%Y-%m}"
     tree = _subtree(_children(db, matrix), matrix)
+    county_map, map_label, map_links = _map(db, principal, matrix, period)
     # The tree shows counts only: each sub-matrix's members are on its own (paged) page.
     member_counts = _member_counts(db, [m.id for _, m in tree])
     n_members = member_counts.get(matrix.id, 0)
@@ -283,7 +296,7 @@ def _overview(
         period_is_latest=latest is not None,
         rates=_rates_row(db, matrix, period),
         incidents=rescue_service.list_incidents(db, status="active"),
-        county_map=_map(db, principal, matrix, period),
+        county_map=county_map, map_label=map_label, map_links=map_links,
         may_manage=may_manage, may_move=may_move, parent=parent,
         parent_options=_parent_options(db, principal, matrix) if may_move else [],
         top_level=principal.role == "admin", kinds=KIND_LABELS, member_roles=ROLE_LABELS,

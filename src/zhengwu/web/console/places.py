@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from urllib.parse import urlencode
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from zhengwu import regions
+from zhengwu.accounts.models import Matrix
 from zhengwu.auth.principal import Principal
 from zhengwu.regions.codes import MUNICIPALITIES
 from zhengwu.rescue.models import HelpRequest, Incident
@@ -18,6 +20,10 @@ from zhengwu.servicedesk.models import ServiceRequest
 from zhengwu.web.charts import CountyCell
 
 MAX_TILES = 300  # cells of a map without an area before it groups by city, then province
+REQUEST_MAP_ROLES = ("matrix_office", "handler", "operator")  # who reads requests at all
+HELP_MAP_ROLES = ("dispatcher", "verifier", "team", "matrix_office")
+MAP_PATH = "/console/map"
+_LEVEL_LABELS = {"province": "各省份", "city": "各市", "county": "各区县"}
 
 
 def city_of(county: str) -> str:
@@ -142,3 +148,47 @@ def help_adcodes(session: Session, *, incident_id: int | None = None) -> Counter
         active = select(Incident.id).where(Incident.status == "active")
         query = query.where(HelpRequest.incident_id.in_(active))
     return Counter({code: int(n) for code, n in session.execute(query)})
+
+
+def cells_label(cells: Sequence[CountyCell]) -> str:
+    """Return what a map's cells are (各区县 / 各市 / 各省份), by the coarsest of them.
+
+    A municipality (北京 上海 天津 重庆) is a province by its level but stands for a city
+    on a map of cities (:func:`city_of`): it makes a map 各省份 only among provinces.
+    """
+    levels = {
+        "city" if c.adcode in MUNICIPALITIES else d.level
+        for c in cells
+        if (d := regions.get(c.adcode)) is not None
+    }
+    for level in ("province", "city"):
+        if level in levels:
+            return _LEVEL_LABELS[level]
+    return _LEVEL_LABELS["county"]
+
+
+def own_area(session: Session, principal: Principal) -> str | None:
+    """Return the division a matrix office's request map covers (its matrix's), else None
+    (the whole map: what the viewer reads decides what is counted)."""
+    if principal.role == "matrix_office" and principal.matrix_id is not None:
+        matrix = session.get(Matrix, principal.matrix_id)
+        return matrix.adcode if matrix else None
+    return None
+
+
+def within(own: str | None, code: str) -> bool:
+    """Tell whether division ``code`` lies within ``own`` (anywhere when ``own`` is None)."""
+    return own is None or own in regions.ancestors(code)
+
+
+def map_links(
+    cells: Sequence[CountyCell], params: Mapping[str, str | int], *, own: str | None = None
+) -> dict[str, str]:
+    """Return adcode → the map page (``/console/map``) opened on that division, for each
+    cell inside ``own`` (the viewer's own area, see :func:`own_area`; the page refuses any
+    other), with ``params`` (the tab, its period or incident) kept."""
+    return {
+        c.adcode: f"{MAP_PATH}?{urlencode({**params, 'area': c.adcode})}"
+        for c in cells
+        if within(own, c.adcode)
+    }

@@ -60,6 +60,7 @@ from zhengwu.rescue.schemas import (
 from zhengwu.rescue.workflow import OPEN_STATES, STATE_LABELS
 from zhengwu.validation_text import message_en, message_zh
 from zhengwu.web import charts
+from zhengwu.web.console import places
 from zhengwu.web.console.base import (
     CHINA,
     ConsoleDB,
@@ -71,7 +72,6 @@ from zhengwu.web.console.base import (
     render,
     require,
 )
-from zhengwu.web.console.places import counted_cells
 
 # Who creates, edits and closes incidents and registers teams (admin passes every check),
 # as in the JSON API (``zhengwu.rescue.views``).
@@ -161,13 +161,24 @@ def triage(
         color=charts.PALETTE[0],
     )  # fmt: skip
     area = incident.regions[0] if len(incident.regions) == 1 else None
+    cells = places.counted_cells(
+        area, {}, listing.adcode_totals(db, incident=incident, team_id=team_id)
+    )
+    # Each tile opens the incident's help map (/console/map) on its division, which every
+    # role of this page may open (its counts are the incident's, not only a team's).
+    links = (
+        places.map_links(cells, {"tab": "help", "incident": incident.id})
+        if principal.has_role(*places.HELP_MAP_ROLES)
+        else {}
+    )
+    map_label = places.cells_label(cells)
     county_map = charts.county_grid(
-        counted_cells(area, {}, listing.adcode_totals(db, incident=incident, team_id=team_id)),
-        title=f"{incident.name}：各区县求助{mine}",
+        cells, title=f"{incident.name}：{map_label}求助{mine}", links=links
     )
     return render(
         request, "rescue_queue.html", area="rescue", incident=incident, views=views,
         by_state=by_state, state_chart=state_chart, county_map=county_map, labels=LABELS, mine=mine,
+        map_label=map_label,
         description=access.incident_view(principal, incident).description,
         may_manage=principal.has_role(*MANAGE_ROLES), q=q, state=state, urgency=urgency,
         sort=sort, sorts=listing.SORTS, query_max=lookup.QUERY_MAX, pager=pager,

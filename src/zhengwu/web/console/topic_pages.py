@@ -26,7 +26,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from zhengwu import regions
-from zhengwu.accounts.models import Account, Matrix
+from zhengwu.accounts.models import Account
 from zhengwu.auth.principal import Principal
 from zhengwu.errors import ForbiddenError, InvalidInputError
 from zhengwu.index.dimensions import arrow_rows
@@ -47,8 +47,8 @@ from zhengwu.web.console.base import (
 )
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
-REQUEST_MAP_ROLES = ("matrix_office", "handler", "operator")  # who reads requests at all
-HELP_MAP_ROLES = ("dispatcher", "verifier", "team", "matrix_office")
+REQUEST_MAP_ROLES = places.REQUEST_MAP_ROLES  # who reads requests at all
+HELP_MAP_ROLES = places.HELP_MAP_ROLES
 KIND_LABELS = {"pinned": "置顶", "topic": "话题", "word": "搜索词"}
 _HASHES = " #＃"
 
@@ -287,14 +287,6 @@ def topics(
 # ---- 地图 -----------------------------------------------------------------------------------
 
 
-def _map_area(session: Session, principal: Principal) -> str | None:
-    """Return the division a matrix office's map covers (its matrix's), else None."""
-    if principal.role == "matrix_office" and principal.matrix_id is not None:
-        matrix = session.get(Matrix, principal.matrix_id)
-        return matrix.adcode if matrix else None
-    return None
-
-
 def request_map(
     session: Session, principal: Principal, period: str, area: str | None = None
 ) -> tuple[list[charts.CountyCell], int]:
@@ -302,7 +294,7 @@ def request_map(
     when given, else the viewer's whole map), and their total."""
     start, end = rates.period_bounds(period)
     counts = places.request_adcodes(session, principal, start, end)  # counted in SQL
-    cells = places.counted_cells(area or _map_area(session, principal), counts, {})
+    cells = places.counted_cells(area or places.own_area(session, principal), counts, {})
     if area:  # the requests of the area drawn
         return cells, sum(c.requests for c in cells)
     return cells, sum(counts.values())
@@ -320,18 +312,6 @@ def help_map(
     return cells, sum(c.help_requests for c in cells) if area else sum(counts.values())
 
 
-_LEVEL_LABELS = {"province": "各省份", "city": "各市", "county": "各区县"}
-
-
-def _cells_label(cells: list[charts.CountyCell]) -> str:
-    """Return what the map's cells are (各区县 / 各市 / 各省份), by the coarsest of them."""
-    levels = {d.level for c in cells if (d := regions.get(c.adcode)) is not None}
-    for level in ("province", "city"):
-        if level in levels:
-            return _LEVEL_LABELS[level]
-    return _LEVEL_LABELS["county"]
-
-
 def _chosen_area(area: str, own: str | None) -> str | None:
     """Return the division ``area`` names (None for the whole map), refusing one unknown
     or outside ``own``, the area of the viewer's own map."""
@@ -341,7 +321,7 @@ def _chosen_area(area: str, own: str | None) -> str | None:
     division = regions.get(area)
     if division is None:
         raise InvalidInputError(f"未知的行政区划代码：{area}", f"unknown division code: {area}")
-    if own is not None and own not in regions.ancestors(division.adcode):
+    if not places.within(own, division.adcode):
         raise ForbiddenError(
             f"{division.name}不在本矩阵的地区内", f"{division.adcode} is outside your matrix's area"
         )
@@ -353,11 +333,14 @@ def county_map(
     request: Request, db: ConsoleDB, principal: Viewer, tab: str = "", period: str = "",
     incident: int | None = None, area: str = "",
 ) -> HTMLResponse:  # fmt: skip
-    """Show requests (诉求) by county in a month, or an incident's help posts (求助) by county.
+    """Show requests (诉求) in a month, or an incident's help posts (求助), by division.
 
-    ``area`` (a division code) draws one province or city of the map; a map too large to
-    read by county shows cities or provinces (:func:`places.counted_cells`), each of which
-    the table below opens as such an area.
+    ``area`` (a division code) draws one province, city or county of the map; a map too
+    large to read by county shows cities or provinces (:func:`places.counted_cells`), each
+    of which the table below opens as such an area. The tabs are named by what they count
+    (诉求地图 / 求助地图); the title says what the cells are (各区县 / 各市 / 各省份). The
+    county maps of the matrix page and of an incident's queue open this page on a tile's
+    division (:func:`places.map_links`).
     """
     if not principal.is_authenticated:
         require(principal, "desk")  # → login page
@@ -377,7 +360,7 @@ def county_map(
         )
     # A matrix office's request map is its matrix's area; an incident's help map is the
     # incident's, whoever looks at it.
-    own = _map_area(db, principal) if tab == "requests" else None
+    own = places.own_area(db, principal) if tab == "requests" else None
     chosen_area = _chosen_area(area, own)
     division = regions.get(chosen_area) if chosen_area else None
     context: dict[str, Any] = {"tab": tab, "may_requests": may_requests, "may_help": may_help}
@@ -387,7 +370,7 @@ def county_map(
         asked = period.strip()
         period = asked or latest or f"{datetime.now(CHINA):%Y-%m}"
         cells, total = request_map(db, principal, period, chosen_area)
-        title = f"{_cells_label(cells)}诉求（{period}）"
+        title = f"{places.cells_label(cells)}诉求（{period}）"
         context |= {"period": period, "period_is_latest": not asked and latest is not None,
                     "latest_period": latest}  # fmt: skip
         link["period"] = period
@@ -400,7 +383,7 @@ def county_map(
             else (incidents[0] if incidents else None)
         )
         cells, total = help_map(db, chosen, chosen_area) if chosen else ([], 0)
-        title = f"{chosen.name}：{_cells_label(cells)}求助" if chosen else "各区县求助"
+        title = f"{chosen.name}：{places.cells_label(cells)}求助" if chosen else "求助地图"
         context |= {"incidents": incidents, "incident": chosen}
         if chosen:
             link["incident"] = chosen.id
@@ -411,8 +394,7 @@ def county_map(
         key=lambda c: (-(c.requests + c.help_requests), c.adcode),
     )
     # A province or city cell opens as an area of its own; the way back goes one level up.
-    opens = {c.adcode: f"/console/map?{urlencode(link | {'area': c.adcode})}"
-             for c in counted if regions.children(c.adcode)}  # fmt: skip
+    opens = places.map_links([c for c in counted if regions.children(c.adcode)], link, own=own)
     up = None
     if division is not None:
         parent = division.parent if division.parent != own else None

@@ -1,0 +1,250 @@
+"""The console's county maps over real HTTP: what the map page's tabs and titles say, and
+where the tiles of the matrix page's and an incident queue's maps lead (SQLite, PostgreSQL).
+
+The map page's tabs are named by what they count (诉求地图 / 求助地图), never 按区县: a map
+of more than 300 counties without an area draws cities or provinces, and its title says so.
+The matrix page's tiles open the request map of their division in the page's period — for
+a matrix office only inside its matrix's area, which is all the map page lets it open —
+and an incident queue's tiles open that incident's help map. Every link is followed as the
+viewer who was shown it: none may lead to a refusal. Roles that cannot open those pages get
+no map at all; the public is sent to the login page.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from zhengwu import regions
+from zhengwu.auth import service as auth_service
+from zhengwu.rescue import service as rescue_service
+from zhengwu.rescue.models import HelpRequest
+from zhengwu.rescue.schemas import IncidentCreate
+from zhengwu.servicedesk.models import ServiceRequest
+from zhengwu.web.console import places
+
+from .test_console_world import ConsoleWorld, build_console_world, login
+
+HTML = {"Accept": "text/html"}
+LUOYANG_COUNTY = "410302"  # 老城区: help requests of a second active incident, outside 郑州
+NATIONAL = "全国演练（测试）"
+
+
+def _tiles(html: str) -> dict[str, str | None]:
+    """Return the map's tiles: {adcode: the tile's link, or None}."""
+    found = re.findall(r'<g class="county" data-adcode="(\d+)">(?:<a href="([^"]+)">)?', html)
+    return {code: href.replace("&amp;", "&") if href else None for code, href in found}
+
+
+def _cells(html: str) -> dict[str, int]:
+    """Return the counted rows of the map page's table: {adcode: count}."""
+    table = html[html.index('id="map"') :]
+    return {code: int(n) for code, n in re.findall(
+        r'<tr data-adcode="(\d+)"><td>(?:<a [^>]*>)?[^<]*(?:</a>)?</td><td>(\d+)</td>', table)}  # fmt: skip
+
+
+def _query(href: str) -> dict[str, str]:
+    parts = urlsplit(href)
+    assert parts.path == "/console/map", href
+    return {k: v[0] for k, v in parse_qs(parts.query).items()}
+
+
+def _h2(html: str) -> str:
+    found = re.search(r'<section class="card" id="map">\s*<h2>([^<]+)</h2>', html)
+    assert found, html[:500]
+    return found[1]
+
+
+@pytest.fixture
+def world(committed_engine: Engine) -> ConsoleWorld:
+    """The console test city, and a second active incident with a help request in 洛阳."""
+    auth_service._ip_attempts.clear()
+    world = build_console_world(committed_engine, with_index=False)
+    with Session(committed_engine) as session:
+        incident = rescue_service.create_incident(
+            session, actor=rescue_service.SYSTEM,
+            data=IncidentCreate(name="洛阳山洪（测试）", type="flood", regions=[],
+                                starts_at=datetime.now(UTC) - timedelta(hours=2)),
+        )  # fmt: skip
+        session.add(HelpRequest(incident_id=incident.id, text="被困", adcode=LUOYANG_COUNTY,
+                                reported_at=datetime.now(UTC)))  # fmt: skip
+        session.commit()
+    return world
+
+
+@pytest.fixture
+def client(live_server: str, world: ConsoleWorld) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=live_server, timeout=60, headers=HTML) as c:
+        yield c
+
+
+def _many_counties(committed_engine: Engine, n: int = 320) -> tuple[list[str], int]:
+    """Add a request received now and a help request of a new incident in each of ``n``
+    counties outside 河南; return the counties and the incident's id."""
+    counties = sorted(c for c, d in regions.divisions().items()
+                      if d.level == "county" and not c.startswith("41"))[:n]  # fmt: skip
+    now = datetime.now(UTC)
+    with Session(committed_engine) as session:
+        incident = rescue_service.create_incident(
+            session,
+            actor=rescue_service.SYSTEM,
+            data=IncidentCreate(name=NATIONAL, type="flood", regions=[], starts_at=now),
+        )
+        for i, code in enumerate(counties):
+            session.add(ServiceRequest(
+                public_id=f"SRWIDE{i:04d}", citizen_token_hash="x" * 64, state="received",
+                source="form", source_ref=f"form:wide-{i}", text="测试", text_masked="测试",
+                fingerprint="f" * 40, adcode=code, received_at=now - timedelta(minutes=i),
+            ))  # fmt: skip
+            session.add(HelpRequest(incident_id=incident.id, text="被困", adcode=code,
+                                    reported_at=now))  # fmt: skip
+        session.commit()
+        return counties, incident.id
+
+
+def test_the_tabs_say_what_they_count_and_the_title_what_the_tiles_are(
+    client: httpx.Client, world: ConsoleWorld, committed_engine: Engine
+) -> None:
+    counties, national = _many_counties(committed_engine)
+    assert len(counties) > places.MAX_TILES
+    login(client, "admin")
+    page = client.get("/console/map").text
+    tiles = _tiles(page)
+    # Too many counties: their cities (北京 and 天津, municipalities, as cities too), and
+    # 郑州 of the world's own requests.
+    cities = {places.city_of(c) for c in counties}
+    assert cities | {"410100"} == set(tiles)
+    assert {"110000", "120000"} < set(tiles)
+    title = _h2(page)
+    assert re.fullmatch(r"各市诉求（\d{4}-\d\d）", title), title
+    assert f"<title>{title} · 地图" in page  # the browser's title says the same
+    assert ">诉求地图</a>" in page and ">求助地图</a>" in page
+    assert "按区县" not in page and "各区县" not in page
+    # An area of its own is drawn by county again, and said so.
+    zz = client.get("/console/map", params={"area": "410100"}).text
+    assert _h2(zz).startswith("郑州市 · 各区县诉求")
+    assert ">诉求地图</a>" in zz and "按区县" not in zz
+    # The help map of an incident over 320 counties: cities too, and the title says so.
+    wide = client.get("/console/map", params={"tab": "help", "incident": national}).text
+    assert _h2(wide) == f"{NATIONAL}：各市求助"
+    assert set(_tiles(wide)) == cities
+    assert sum(_cells(wide).values()) == len(counties)
+    zz_help = client.get("/console/map", params={"tab": "help", "incident": world.incident_id})
+    assert _h2(zz_help.text) == "郑州暴雨（测试）：各区县求助"
+    # The incident's queue says the same of its map, and its city tiles open a city's map.
+    queue = client.get(f"/console/rescue/{national}").text
+    assert 'id="county-map-heading">各市求助<' in queue
+    links = _tiles(queue)
+    city, href = next(iter(links.items()))
+    assert href is not None and _query(href) == {"tab": "help", "incident": str(national),
+                                                 "area": city}  # fmt: skip
+    opened = client.get(href)
+    assert opened.status_code == 200
+    name = regions.get(city).name  # type: ignore[union-attr]
+    assert _h2(opened.text) == f"{name} · {NATIONAL}：各区县求助"
+    assert sum(_cells(opened.text).values()) == sum(
+        1 for c in counties if places.city_of(c) == city
+    )
+
+
+def _follow(client: httpx.Client, links: dict[str, str | None]) -> dict[str, dict[str, int]]:
+    """Open every tile's link; each must open. Return the cells each shows."""
+    shown = {}
+    for code, href in links.items():
+        assert href is not None, code
+        response = client.get(href)
+        assert response.status_code == 200, (code, href, response.text[:300])
+        shown[code] = _cells(response.text)
+    return shown
+
+
+@pytest.mark.parametrize(
+    ("username", "matrix_key"),
+    [("office", "zz"), ("office", "zz_police"), ("admin", "zz"), ("admin", "zz_police"),
+     ("office_ly", "ly")],
+)  # fmt: skip
+def test_the_matrix_map_opens_the_request_map_of_a_tile(
+    client: httpx.Client, world: ConsoleWorld, username: str, matrix_key: str
+) -> None:
+    login(client, username)
+    page = client.get(f"/console/matrix/{world.matrices[matrix_key]}")
+    assert page.status_code == 200
+    html = page.text
+    period = re.search(r"诉求与求助（([^）]+)）", html)
+    assert period, html
+    tiles = _tiles(html)
+    assert tiles
+    own = {"office": "410100", "office_ly": "410300"}.get(username)
+    outside = {c for c in tiles if own and not places.within(own, c)}
+    for code, href in tiles.items():
+        if code in outside:
+            assert href is None, code  # the map page would refuse it: no link
+            continue
+        assert href is not None, code
+        assert _query(href) == {"tab": "requests", "period": period[1], "area": code}
+    shown = _follow(client, {c: h for c, h in tiles.items() if c not in outside})
+    if matrix_key == "zz_police":
+        # No region of its own: drawn nationwide, with the 洛阳 incident's help request.
+        assert LUOYANG_COUNTY in tiles
+        if username == "office":
+            assert outside == {LUOYANG_COUNTY}
+            refused = client.get("/console/map", params={"area": LUOYANG_COUNTY})
+            assert refused.status_code == 403  # why that tile is not a link
+        else:
+            assert outside == set() and tiles[LUOYANG_COUNTY] is not None
+    else:
+        assert outside == set()
+    if "410105" in shown:
+        # 金水: the month's housing request, as the office and the admin read it.
+        assert shown["410105"] == {"410105": 1}, shown["410105"]
+    assert "点击地区可打开它的诉求地图" in html
+
+
+@pytest.mark.parametrize("username", ["dispatcher", "verifier", "team", "admin"])
+def test_the_incident_map_opens_the_help_map_of_a_tile(
+    client: httpx.Client, world: ConsoleWorld, username: str
+) -> None:
+    login(client, username)
+    page = client.get(f"/console/rescue/{world.incident_id}")
+    assert page.status_code == 200
+    tiles = _tiles(page.text)
+    assert set(tiles) == {d.adcode for d in regions.children("410100")}  # the incident's city
+    for code, href in tiles.items():
+        assert href is not None, code
+        assert _query(href) == {"tab": "help", "incident": str(world.incident_id), "area": code}
+    shown = _follow(client, tiles)
+    # The help map counts the whole incident, whoever opens it (a team member too): the
+    # flooded family in 金水, the pregnant woman in 二七.
+    assert shown["410105"] == {"410105": 1}
+    assert shown["410103"] == {"410103": 1}
+    assert shown["410102"] == {}
+    jinshui = client.get(tiles["410105"] or "").text
+    assert _h2(jinshui) == "金水区 · 郑州暴雨（测试）：各区县求助"
+    assert "张建国" not in jinshui and "13800001111" not in jinshui  # counts only
+
+
+@pytest.mark.parametrize(
+    ("path", "roles"),
+    [("matrix", ("operator", "handler", "dispatcher", "verifier", "team")),
+     ("rescue", ("office", "operator", "handler"))],
+)  # fmt: skip
+def test_who_cannot_open_those_pages_gets_no_map(
+    live_server: str, world: ConsoleWorld, path: str, roles: tuple[str, ...]
+) -> None:
+    url = (f"/console/matrix/{world.matrices['zz']}" if path == "matrix"
+           else f"/console/rescue/{world.incident_id}")  # fmt: skip
+    for username in roles:
+        with httpx.Client(base_url=live_server, timeout=60, headers=HTML) as c:
+            login(c, username)
+            refused = c.get(url)
+            assert refused.status_code == 403, username
+            assert 'class="county"' not in refused.text and "/console/map?" not in refused.text
+    anonymous = httpx.get(f"{live_server}{url}", headers=HTML, timeout=60)
+    assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/login")
