@@ -30,7 +30,13 @@ def import_command(
     fmt: Annotated[
         str, typer.Argument(metavar="FORMAT", help="format name: see `zhengwu formats`")
     ],
-    paths: Annotated[list[Path], typer.Argument(metavar="PATH...", help="files to import")],
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="PATH...",
+            help="files to import; .gz, .bz2 and .xz files and .zip archives are read as they are",
+        ),
+    ],
     dry_run: Annotated[
         bool,
         typer.Option("--dry-run", help="write nothing; print normalised records as JSON Lines"),
@@ -65,6 +71,7 @@ def import_command(
     refreshes the search index, or at once with --refresh-search.
 
     Example: zhengwu import weibo-api statuses.jsonl --json
+    Example: zhengwu import weibo-api statuses-2025-07.jsonl.gz crawl.zip
     Example: zhengwu import zhengwu-accounts accounts.csv --refresh-search
     """
     import msgspec

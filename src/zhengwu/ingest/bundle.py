@@ -1,7 +1,8 @@
 """Import a whole directory laid out like ``zhengwu simulate`` output (or a real export).
 
 The layout maps file patterns to formats, in dependency order: organisations before the
-accounts that belong to them, accounts before matrices, profiles before posts.
+accounts that belong to them, accounts before matrices, profiles before posts. Any of the
+files may be compressed (``.gz``, ``.bz2``, ``.xz``: see :mod:`zhengwu.ingest.packed`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import duckdb
 from sqlalchemy.orm import Session
 
 from zhengwu.errors import InvalidInputError
+from zhengwu.ingest.packed import COMPRESSED
 from zhengwu.ingest.pipeline import ImportSummary, run_import
 
 LAYOUT: tuple[tuple[str, str], ...] = (
@@ -38,7 +40,10 @@ def bundle_files(directory: Path) -> list[tuple[str, list[Path]]]:
         raise InvalidInputError(f"目录不存在：{directory}", f"no such directory: {directory}")
     plan = []
     for pattern, fmt in LAYOUT:
-        files = sorted(directory.glob(pattern))
+        # Each file may also be kept compressed (statuses-2025-07.jsonl.gz; see packed).
+        files = sorted(
+            {f for suffix in ("", *COMPRESSED) for f in directory.glob(pattern + suffix)}
+        )
         if files:
             plan.append((fmt, files))
     if not plan:

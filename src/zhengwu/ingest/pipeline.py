@@ -13,9 +13,11 @@ whole JSON documents and dry runs (which print every record) go through the impo
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing import get_context
@@ -23,6 +25,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import duckdb
+import msgspec
 import pyarrow as pa
 from sqlalchemy.orm import Session
 
@@ -32,6 +35,7 @@ from zhengwu.content.comments import write_comments
 from zhengwu.ingest.collect import Chunk, Collector
 from zhengwu.ingest.files import check_file, split_ranges
 from zhengwu.ingest.models import ImportRun, QuarantineEntry
+from zhengwu.ingest.packed import PlainFile, check_packed, plain_files
 from zhengwu.ingest.registry import ImportItem, get_importer
 from zhengwu.platforms.records import AccountRecord, QuarantineRecord
 from zhengwu.platforms.weibo import fastpath
@@ -170,6 +174,7 @@ def run_import(
     paths = list(paths)
     for path in paths:
         check_file(path)
+        check_packed(path)  # a .gz that is no gzip stops here, before anything is written
     settings = get_settings()
     if workers is None:
         workers = settings.import_workers or os.cpu_count() or 1
@@ -184,16 +189,19 @@ def run_import(
         summary.run_id = run.id
     writer = _Writer(session, analytics, run, fmt, summary, dry_run=dry_run)
     for path in paths:
-        before = (summary.read, summary.quarantined)
-        _import_file(
-            importer, fmt, options, path, writer, workers, observed_at,
-            dry_run=dry_run, on_item=on_item, on_progress=on_progress, fast=fast,
-        )  # fmt: skip
-        warning = _file_warning(
-            fmt, path, summary.read - before[0], summary.quarantined - before[1]
-        )
-        if warning is not None:
-            summary.warnings.append(warning)
+        inputs = 0
+        # closing(): the copy of a compressed input goes even when its import fails.
+        with closing(plain_files(path, settings.data_dir / "tmp")) as plains:
+            for plain in plains:
+                inputs += 1
+                _import_plain(
+                    importer, fmt, options, plain, writer, workers, observed_at,
+                    dry_run=dry_run, on_item=on_item, on_progress=on_progress, fast=fast,
+                )  # fmt: skip
+        if inputs == 0:
+            summary.warnings.append(
+                f"压缩包中没有可导入的文件：{path} / the archive holds no file to import: {path}"
+            )
     # Only an account row links posts to a body and lets the index score them: say so when
     # the file named authors (an article list names only the 公众号's biz) nobody registered.
     from zhengwu.accounts import service as account_service
@@ -213,7 +221,40 @@ def run_import(
     return summary
 
 
-def _file_warning(fmt: str, path: Path, read: int, quarantined: int) -> str | None:
+def _import_plain(
+    importer: Any, fmt: str, options: dict[str, Any], plain: PlainFile, writer: _Writer,
+    workers: int, observed_at: datetime, *, dry_run: bool, on_item: ItemCallback | None,
+    on_progress: ProgressCallback | None, fast: bool | None,
+) -> None:  # fmt: skip
+    """Import one plain file of an input (see :mod:`zhengwu.ingest.packed`) under its shown name."""
+    summary = writer.summary
+    before = (summary.read, summary.quarantined)
+    writer.shown = None if plain.shown == str(plain.path) else (str(plain.path), plain.shown)
+    shown_item = on_item
+    if on_item is not None and writer.shown is not None:
+        shown_item = lambda item: on_item(writer.shown_item(item))  # noqa: E731
+    try:
+        _import_file(
+            importer, fmt, options, plain.path, writer, workers, observed_at,
+            dry_run=dry_run, on_item=shown_item, on_progress=on_progress, fast=fast,
+        )  # fmt: skip
+    finally:
+        writer.shown = None
+    if plain.damage is not None:
+        damage = QuarantineRecord(source=plain.shown, reason=plain.damage)
+        summary.read += 1
+        _quarantine(writer.session, writer.run, fmt, [damage], summary)
+        if on_item is not None:
+            on_item(ImportItem(primary=damage))
+        summary.warnings.append(f"{plain.shown}: {plain.damage}")
+    warning = _file_warning(
+        fmt, plain.shown, summary.read - before[0], summary.quarantined - before[1]
+    )
+    if warning is not None:
+        summary.warnings.append(warning)
+
+
+def _file_warning(fmt: str, path: Path | str, read: int, quarantined: int) -> str | None:
     """Return the warning about a file that held no record or only refused ones, else None."""
     if read == 0:
         return f"文件中没有记录（空文件？）：{path} / no records in {path} (empty file?)"
@@ -234,9 +275,7 @@ def _import_file(
     """Import one file of ``run_import`` through the route that suits it."""
     summary = writer.summary
     if getattr(importer, "operational", False):
-        _apply_operational(
-            importer, writer.session, path, summary, writer.run, fmt, dry_run=dry_run
-        )
+        _apply_operational(importer, writer, path, fmt, dry_run=dry_run)
         if on_progress is not None:
             on_progress(summary.read)
         return
@@ -300,6 +339,8 @@ class _Writer:
         self.dry_run = dry_run
         # Authors of the posts written whose records brought no account (checked at the end).
         self.authors: set[tuple[str, str]] = set()
+        # (decompressed copy, shown name) while a copy of a compressed input is imported.
+        self.shown: tuple[str, str] | None = None
 
     def write(self, chunk: Parsed) -> None:
         """Write one chunk: posts and snapshots, hot search, comments, accounts, quarantine."""
@@ -331,7 +372,27 @@ class _Writer:
         summary.accounts_new += acc.new
         summary.accounts_updated += acc.updated
         store.write_account_snapshots(self.analytics, chunk.account_snapshots, dry_run=dry_run)
-        _quarantine(self.session, self.run, self.fmt, chunk.quarantines, summary)
+        _quarantine(
+            self.session, self.run, self.fmt, self.shown_records(chunk.quarantines), summary
+        )
+
+    def shown_records(self, records: list[QuarantineRecord]) -> list[QuarantineRecord]:
+        """Name ``records`` by the input people gave, not by its decompressed copy."""
+        if self.shown is None:
+            return records
+        plain, shown = self.shown
+        return [
+            msgspec.structs.replace(q, source=shown + q.source[len(plain) :])
+            if q.source.startswith(plain)
+            else q
+            for q in records
+        ]
+
+    def shown_item(self, item: ImportItem) -> ImportItem:
+        """Return ``item`` with its quarantine record named by the input people gave."""
+        if not isinstance(item.primary, QuarantineRecord):
+            return item
+        return dataclasses.replace(item, primary=self.shown_records([item.primary])[0])
 
     def _note_authors(self, posts: pa.Table | str, accounts: list[AccountRecord]) -> None:
         """Remember the posts' authors that the chunk carries no account record of.
@@ -410,24 +471,18 @@ def _store_quarantine(
 
 
 def _apply_operational(
-    importer: Any,
-    session: Session,
-    path: Path,
-    summary: ImportSummary,
-    run: ImportRun | None,
-    fmt: str,
-    *,
-    dry_run: bool,
+    importer: Any, writer: _Writer, path: Path, fmt: str, *, dry_run: bool
 ) -> None:
+    session, run, summary = writer.session, writer.run, writer.summary
     result = importer.apply(session, path, dry_run=dry_run)
     summary.read += result.read
     summary.imported += result.imported
     summary.updated += result.updated
     summary.duplicates += result.duplicates
-    _quarantine(session, run, fmt, result.quarantines, summary)
+    _quarantine(session, run, fmt, writer.shown_records(result.quarantines), summary)
     partial = getattr(result, "partial", [])
     if partial:  # parts of kept records (a bad published number): in the quarantine, not counted
-        _store_quarantine(session, run, fmt, partial)
+        _store_quarantine(session, run, fmt, writer.shown_records(partial))
         summary.warnings.append(
             f"{len(partial)} 个字段值被隔离，所在记录已导入（见 zhengwu quarantine） / {len(partial)} "
             "field value(s) quarantined, their records imported (see zhengwu quarantine)"

@@ -1,0 +1,190 @@
+"""Compressed and archived inputs (压缩文件): ``.gz``, ``.bz2``, ``.xz`` files and ``.zip`` archives.
+
+Crawler dumps and platform exports are usually kept compressed (a national month of Weibo
+statuses is gigabytes of JSON Lines), so ``zhengwu import`` takes them as they are. Each
+compressed input is decompressed, as a stream in blocks of ``BLOCK`` bytes, into a plain
+file under ``<data dir>/tmp/`` named like the input without its compression suffix
+(``statuses-2025-07.jsonl.gz`` → ``statuses-2025-07.jsonl``; a hot-search archive keeps its
+date), which every importer reads like any other file; the copy is removed as soon as it
+has been imported. A ``.zip`` archive is one input per member, in the archive's order
+(directories, macOS ``__MACOSX/`` entries and hidden files such as ``.DS_Store`` are not
+inputs). People see the input's own name: a record of a member is ``archive.zip!member:line``.
+
+What cannot be read is said, not dropped:
+
+- an input that is not what its suffix says (not gzip data, not a zip archive) stops the
+  import before anything is written, like a missing file;
+- data damaged or cut short part-way (a download or a crawler stopped mid-write) keeps
+  everything before the damage: those lines are imported, and the damage itself becomes a
+  quarantine record naming the last whole line read (the cut line, if any, is quarantined
+  by the importer as a broken record);
+- an encrypted zip member is a quarantine record (there is no password to give);
+- a disk too full for the copy stops the import with the directory named.
+"""
+
+from __future__ import annotations
+
+import bz2
+import lzma
+import os
+import shutil
+import uuid
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from zhengwu.errors import InvalidInputError
+
+BLOCK = 1 << 20
+_ENCRYPTED = "压缩包成员已加密，无法读取 / the archive member is encrypted and cannot be read"
+
+
+def _gzip() -> Any:
+    return zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+
+
+# Compression suffix → (a new decompressor of one stream, magic bytes at the start of such
+# a file, the format's name). Decompressor objects, not gzip.open & co: they hand over all
+# the data before a damage, where a file object's read() loses the block it was reading.
+_FORMATS: dict[str, tuple[Callable[[], Any], bytes, str]] = {
+    ".gz": (_gzip, b"\x1f\x8b", "gzip"),
+    ".bz2": (bz2.BZ2Decompressor, b"BZh", "bzip2"),
+    ".xz": (lzma.LZMADecompressor, b"\xfd7zXZ\x00", "xz"),
+}
+COMPRESSED = tuple(_FORMATS)
+ARCHIVE = ".zip"
+SUFFIXES = (*COMPRESSED, ARCHIVE)
+# What damaged data raises while it is read.
+_DAMAGE: tuple[type[BaseException], ...] = (
+    EOFError, OSError, zlib.error, lzma.LZMAError, zipfile.BadZipFile,
+)  # fmt: skip
+
+
+def _decompressed(path: Path, new: Callable[[], Any]) -> Iterator[bytes]:
+    """Yield the decompressed data of ``path``, stream after stream (a .gz may hold several,
+    and zero bytes between or after them, as gzip itself allows)."""
+    with path.open("rb") as fh:
+        dec = new()
+        while True:
+            raw = fh.read(BLOCK)
+            if not raw:
+                if not dec.eof:
+                    raise EOFError("the file ends inside a compressed stream")
+                return
+            while raw:
+                if dec.eof:  # a stream has ended: the next one starts after any zero bytes
+                    raw = raw.lstrip(b"\0")
+                    if not raw:
+                        break
+                    dec = new()
+                yield dec.decompress(raw)
+                raw = dec.unused_data if dec.eof else b""
+
+
+@dataclass(frozen=True, slots=True)
+class PlainFile:
+    """One input as a plain file to read."""
+
+    shown: str  # how people see it: the input's path, or "archive.zip!member"
+    path: Path  # the file to read: the input itself, or its decompressed copy
+    damage: str | None = None  # why the copy stops early (it holds what came before)
+
+
+def is_packed(path: Path) -> bool:
+    """Tell whether ``path`` is a compressed file or archive by its suffix."""
+    return path.suffix.lower() in SUFFIXES
+
+
+def check_packed(path: Path) -> None:
+    """Raise a clear error when a compressed input is not what its suffix says."""
+    suffix = path.suffix.lower()
+    if suffix == ARCHIVE:
+        if not zipfile.is_zipfile(path):
+            raise InvalidInputError(
+                f"不是有效的 zip 压缩包：{path}", f"not a valid zip archive: {path}"
+            )
+        return
+    if suffix in _FORMATS:
+        _, magic, name = _FORMATS[suffix]
+        with path.open("rb") as fh:
+            head = fh.read(len(magic))
+        if head != magic:
+            raise InvalidInputError(
+                f"不是 {name} 压缩文件（文件头不符）：{path}",
+                f"not a {name} file (its first bytes are not {name}'s): {path}",
+            )
+
+
+def plain_files(path: Path, workdir: Path) -> Iterator[PlainFile]:
+    """Yield ``path`` as plain files to import; each copy is removed when the next is asked for.
+
+    A plain input is yielded as it is. ``workdir`` holds the copies (made on demand and
+    removed, with anything left in it, when the generator ends or is closed).
+    """
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        yield PlainFile(str(path), path)
+        return
+    scratch = workdir / f"unpack-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+    try:
+        if suffix == ARCHIVE:
+            yield from _members(path, scratch)
+        else:
+            target = scratch / path.name[: -len(suffix)]
+            damage = _copy(_decompressed(path, _FORMATS[suffix][0]), target, str(path))
+            yield PlainFile(str(path), target, damage)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _members(path: Path, scratch: Path) -> Iterator[PlainFile]:
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            name = PurePosixPath(info.filename)
+            if info.is_dir() or name.parts[0] == "__MACOSX" or name.name.startswith("."):
+                continue
+            shown = f"{path}!{info.filename}"
+            target = scratch / uuid.uuid4().hex[:8] / name.name
+            if info.flag_bits & 0x1:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.touch()
+                yield PlainFile(shown, target, _ENCRYPTED)
+                continue
+            damage: str | None
+            try:
+                with archive.open(info) as src:
+                    damage = _copy(iter(lambda: src.read(BLOCK), b""), target, shown)
+            except NotImplementedError as exc:  # a compression method zipfile does not know
+                damage = f"压缩方式不受支持 / unsupported compression method: {exc}"
+            yield PlainFile(shown, target, damage)
+            target.unlink(missing_ok=True)
+
+
+def _copy(blocks: Iterator[bytes], target: Path, shown: str) -> str | None:
+    """Write ``blocks`` into ``target``; return why they stopped early, or None."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    lines = 0
+    with target.open("wb") as out:
+        while True:
+            try:
+                block = next(blocks, None)
+            except _DAMAGE as exc:
+                return (
+                    f"压缩数据在第 {lines} 行之后损坏或被截断，其后内容无法读取"
+                    f" / the compressed data is damaged or cut short after line {lines}; "
+                    f"the rest could not be read ({type(exc).__name__}: {exc})"
+                )
+            if block is None:
+                return None
+            lines += block.count(b"\n")
+            try:
+                out.write(block)
+            except OSError as exc:
+                raise InvalidInputError(
+                    f"解压 {shown} 时磁盘写入失败（{exc.strerror or exc}）：{target.parent}",
+                    f"could not write the decompressed copy of {shown} "
+                    f"({exc.strerror or exc}): {target.parent}",
+                ) from exc

@@ -1,0 +1,284 @@
+"""Compressed and archived inputs (``.gz``, ``.bz2``, ``.xz``, ``.zip``): read whole, damage
+kept to its place, people's names for what they gave, nothing left behind."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import json
+import lzma
+import zipfile
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from tests.ingest.test_cli_import import _status, _summary
+from typer.testing import CliRunner
+
+from zhengwu.cli.main import app
+from zhengwu.config import get_settings
+from zhengwu.errors import InvalidInputError
+from zhengwu.ingest import packed
+from zhengwu.ingest.bundle import bundle_files
+from zhengwu.ingest.models import QuarantineEntry
+from zhengwu.ingest.packed import PlainFile, check_packed, plain_files
+
+runner = CliRunner()
+COMPRESS: dict[str, Callable[[bytes], bytes]] = {
+    ".gz": gzip.compress, ".bz2": bz2.compress, ".xz": lzma.compress,
+}  # fmt: skip
+
+
+def _read_all(path: Path, workdir: Path) -> list[tuple[str, bytes, str | None]]:
+    return [(p.shown, p.path.read_bytes(), p.damage) for p in plain_files(path, workdir)]
+
+
+def _lines(n: int, start: int = 0) -> bytes:
+    return b"".join(
+        json.dumps(_status(4091509081366576 + i, i % 7), ensure_ascii=False).encode() + b"\n"
+        for i in range(start, start + n)
+    )
+
+
+@pytest.mark.parametrize("suffix", sorted(COMPRESS))
+def test_each_format_reads_back_whole_and_leaves_nothing(tmp_path: Path, suffix: str) -> None:
+    data = _lines(300)
+    path = tmp_path / f"statuses-2025-07.jsonl{suffix}"
+    path.write_bytes(COMPRESS[suffix](data))
+    check_packed(path)
+    work = tmp_path / "work"
+    seen = []
+    for plain in plain_files(path, work):
+        assert plain.path.name == "statuses-2025-07.jsonl"  # the name without the suffix
+        assert plain.path.parent.parent == work
+        seen.append((plain.shown, plain.path.read_bytes(), plain.damage))
+    assert seen == [(str(path), data, None)]
+    assert list(work.iterdir()) == []  # the copy is gone
+
+
+def test_a_plain_file_is_read_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "statuses.jsonl"
+    path.write_bytes(_lines(2))
+    assert list(plain_files(path, tmp_path / "work")) == [PlainFile(str(path), path)]
+    assert not (tmp_path / "work").exists()
+    check_packed(path)  # nothing to check
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    parts=st.lists(st.binary(min_size=0, max_size=400), min_size=1, max_size=5),
+    padding=st.lists(st.integers(min_value=0, max_value=30), min_size=5, max_size=5),
+    block=st.integers(min_value=1, max_value=97),
+    suffix=st.sampled_from(sorted(COMPRESS)),
+)
+def test_streams_one_after_another_in_any_block_size(
+    tmp_path_factory: pytest.TempPathFactory, parts: list[bytes], padding: list[int],
+    block: int, suffix: str,
+) -> None:  # fmt: skip
+    """Several streams in one file (``cat a.gz b.gz``), zero bytes between and after them
+    (as gzip itself allows), read in blocks of any size: the same bytes as the whole."""
+    tmp = tmp_path_factory.mktemp("streams")
+    path = tmp / f"x.jsonl{suffix}"
+    path.write_bytes(
+        b"".join(COMPRESS[suffix](p) + b"\0" * pad for p, pad in zip(parts, padding, strict=False))
+    )
+    old = packed.BLOCK
+    packed.BLOCK = block
+    try:
+        [(_, data, damage)] = _read_all(path, tmp / "work")
+    finally:
+        packed.BLOCK = old
+    assert damage is None
+    assert data == b"".join(parts)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    cut=st.floats(min_value=0.05, max_value=0.98), block=st.integers(min_value=5, max_value=4096)
+)
+def test_a_cut_file_keeps_every_byte_before_the_cut(
+    tmp_path_factory: pytest.TempPathFactory, cut: float, block: int
+) -> None:
+    """A download cut short: all that zlib itself can recover is kept, and the damage is named."""
+    tmp = tmp_path_factory.mktemp("cut")
+    data = _lines(400)
+    whole = gzip.compress(data)
+    path = tmp / "cut.jsonl.gz"
+    path.write_bytes(whole[: max(11, int(len(whole) * cut))])
+    recoverable = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS).decompress(path.read_bytes())
+    old = packed.BLOCK
+    packed.BLOCK = block
+    try:
+        [(shown, got, damage)] = _read_all(path, tmp / "work")
+    finally:
+        packed.BLOCK = old
+    assert shown == str(path)
+    assert got == recoverable and data.startswith(got)
+    assert damage is not None
+    lines = got.count(b"\n")
+    assert f"第 {lines} 行之后" in damage and "cut short" in damage
+
+
+def test_damage_in_the_middle_is_named(tmp_path: Path) -> None:
+    data = _lines(2000)
+    whole = bytearray(bz2.compress(data))
+    whole[len(whole) // 2 : len(whole) // 2 + 40] = b"\xff" * 40
+    path = tmp_path / "broken.jsonl.bz2"
+    path.write_bytes(bytes(whole))
+    [(_, got, damage)] = _read_all(path, tmp_path / "work")
+    assert damage is not None and "damaged" in damage
+    assert data.startswith(got) and len(got) < len(data)
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "says"),
+    [
+        ("a.jsonl.gz", b"{}\n", "不是 gzip 压缩文件"),
+        ("a.jsonl.xz", gzip.compress(b"{}\n"), "not a xz file"),
+        ("a.jsonl.bz2", b"", "not a bzip2 file"),
+        ("a.zip", gzip.compress(b"{}\n"), "not a valid zip archive"),
+    ],
+)
+def test_a_file_that_is_not_what_its_suffix_says_is_refused(
+    tmp_path: Path, name: str, body: bytes, says: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(body)
+    with pytest.raises(InvalidInputError) as caught:
+        check_packed(path)
+    assert says in caught.value.message_zh + caught.value.message_en
+    assert str(path) in caught.value.message_en
+
+
+def test_zip_members_in_order_without_directories_or_mac_leftovers(tmp_path: Path) -> None:
+    path = tmp_path / "export.zip"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("weibo/", b"")
+        zf.writestr("weibo/b.jsonl", _lines(3))
+        zf.writestr("weibo/a.jsonl", _lines(2, start=10))
+        zf.writestr("__MACOSX/weibo/._a.jsonl", b"\x00\x05\x16\x07")
+        zf.writestr("weibo/.DS_Store", b"Bud1")
+        zf.writestr("weibo/locked.jsonl", b"scrambled")
+    _mark_encrypted(path, b"weibo/locked.jsonl")  # there is no password to give
+    check_packed(path)
+    got = _read_all(path, tmp_path / "work")
+    assert [(shown, damage is None) for shown, _, damage in got] == [
+        (f"{path}!weibo/b.jsonl", True), (f"{path}!weibo/a.jsonl", True),
+        (f"{path}!weibo/locked.jsonl", False),
+    ]  # fmt: skip
+    assert got[0][1] == _lines(3) and got[1][1] == _lines(2, start=10)
+    assert got[2][1] == b"" and "encrypted" in str(got[2][2])
+    assert list((tmp_path / "work").iterdir()) == []
+
+
+def _mark_encrypted(path: Path, member: bytes) -> None:
+    """Set the "encrypted" flag of ``member`` in its local and central headers (zipfile
+    itself writes no encrypted members)."""
+    data = bytearray(path.read_bytes())
+    for signature, flags_at, name_at in ((b"PK\x03\x04", 6, 30), (b"PK\x01\x02", 8, 46)):
+        at = data.find(signature)
+        while at >= 0 and data[at + name_at : at + name_at + len(member)] != member:
+            at = data.find(signature, at + 1)
+        assert at >= 0
+        data[at + flags_at] |= 0x1
+    path.write_bytes(bytes(data))
+
+
+def test_a_bundle_directory_may_hold_compressed_files(tmp_path: Path) -> None:
+    (tmp_path / "weibo").mkdir()
+    (tmp_path / "weibo" / "statuses-2025-07.jsonl.gz").write_bytes(gzip.compress(_lines(1)))
+    (tmp_path / "weibo" / "statuses-2025-08.jsonl").write_bytes(_lines(1))
+    (tmp_path / "weibo" / "statuses-2025-09.jsonl.xz").write_bytes(lzma.compress(_lines(1)))
+    (tmp_path / "weibo" / "statuses-2025-10.jsonl.zip").write_bytes(b"not taken: no pattern")
+    [(fmt, files)] = bundle_files(tmp_path)
+    assert fmt == "weibo-api"
+    assert [f.name for f in files] == [
+        "statuses-2025-07.jsonl.gz", "statuses-2025-08.jsonl", "statuses-2025-09.jsonl.xz",
+    ]  # fmt: skip
+
+
+# ---- through ``zhengwu import`` (SQLite and PostgreSQL) --------------------------------------
+
+
+def test_import_of_a_gzip_file_equals_the_plain_file(
+    tmp_path: Path, configured_database: str
+) -> None:
+    plain = tmp_path / "statuses.jsonl"
+    plain.write_bytes(_lines(50))
+    packed_file = tmp_path / "statuses.jsonl.gz"
+    packed_file.write_bytes(gzip.compress(plain.read_bytes()))
+    first = runner.invoke(app, ["import", "weibo-api", str(packed_file), "--json"])
+    assert first.exit_code == 0, first.output
+    assert _summary(first.stdout)["imported"] == 50
+    again = runner.invoke(app, ["import", "weibo-api", str(plain), "--json"])
+    assert _summary(again.stdout)["duplicates"] == 50  # the very same records
+    assert list((get_settings().data_dir / "tmp").iterdir()) == []
+
+
+def test_quarantine_names_the_archive_member_and_the_damage(
+    tmp_path: Path, configured_database: str, committed_engine: object
+) -> None:
+    from sqlalchemy import Engine
+
+    assert isinstance(committed_engine, Engine)
+    archive = tmp_path / "crawl.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("day1.jsonl", _lines(3) + b'{"id": broken\n')
+    cut = tmp_path / "day2.jsonl.gz"
+    cut.write_bytes(gzip.compress(_lines(300, start=100))[:4000])
+    result = runner.invoke(app, ["import", "weibo-api", str(archive), str(cut), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = _summary(result.stdout)
+    with Session(committed_engine) as session:
+        sources = dict(
+            session.execute(select(QuarantineEntry.source, QuarantineEntry.reason)).all()
+        )
+    assert f"{archive}!day1.jsonl:4" in sources
+    assert sources[str(cut)].startswith("压缩数据在第 ")
+    assert not any("/tmp/unpack-" in s or "unpack-" in s for s in sources)
+    assert summary["imported"] >= 3 + 1 and summary["quarantined"] == len(sources)
+    assert any(str(cut) in w and "cut short" in w for w in json.loads(
+        result.stdout.strip().splitlines()[-1])["warnings"])  # fmt: skip
+
+
+def test_dry_run_names_members_and_a_bad_gzip_stops_before_writing(
+    tmp_path: Path, configured_database: str
+) -> None:
+    archive = tmp_path / "crawl.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("in/day1.jsonl", _lines(1) + b"{oops\n")
+    dry = runner.invoke(app, ["import", "weibo-api", str(archive), "--dry-run", "--json"])
+    assert dry.exit_code == 0, dry.output
+    records = [orjson.loads(line) for line in dry.stdout.strip().splitlines()[:-1]]
+    assert [r["source"] for r in records if r["kind"] == "quarantine"] == [
+        f"{archive}!in/day1.jsonl:2"
+    ]
+    good = tmp_path / "good.jsonl"
+    good.write_bytes(_lines(1))
+    fake = tmp_path / "fake.jsonl.gz"
+    fake.write_bytes(_lines(1))  # not compressed at all
+    bad = runner.invoke(app, ["import", "weibo-api", str(good), str(fake), "--json"])
+    assert bad.exit_code == 2
+    assert "不是 gzip 压缩文件" in bad.output and "not a gzip file" in bad.output
+    later = runner.invoke(app, ["import", "weibo-api", str(good), "--json"])
+    assert _summary(later.stdout)["imported"] == 1  # the refused run wrote nothing
+
+
+def test_real_hot_search_archive_keeps_its_date_when_compressed(
+    tmp_path: Path, shared_data: Path, configured_database: str
+) -> None:
+    day = shared_data / "weibo-hot-search" / "2023-02-13.json"
+    as_is = runner.invoke(app, ["import", "hot-search", str(day), "--dry-run", "--json"])
+    path = tmp_path / "2023-02-13.json.gz"
+    path.write_bytes(gzip.compress(day.read_bytes()))
+    packed_run = runner.invoke(app, ["import", "hot-search", str(path), "--dry-run", "--json"])
+    assert packed_run.exit_code == as_is.exit_code == 0, packed_run.output
+    plain_records = as_is.stdout.strip().splitlines()[:-1]
+    assert plain_records and packed_run.stdout.strip().splitlines()[:-1] == plain_records
+    assert all(orjson.loads(r)["day"] == "2023-02-13" for r in plain_records)
