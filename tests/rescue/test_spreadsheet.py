@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -195,3 +196,24 @@ def test_a_refused_row_promoted_keeps_its_link_sheet_and_time(
     late = intake.promote(session, set_aside=zhou, actor=DISPATCHER, reason="家属来电")
     assert late.sources[0].url == "https://weibo.com/1/C3"
     assert late.reported_at == zhou.created_at  # no readable time: when it was set aside
+
+
+def test_the_volunteers_sheet_as_excel(
+    session: Session, make_incident: Callable[..., Incident], tmp_path: Path
+) -> None:
+    rows = list(csv.reader(io.StringIO(SHEET)))
+    book = tmp_path / "待救援人员信息.xlsx"
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    for row in [["7·20 待救援人员信息（志愿者汇总）"], *rows]:
+        sheet.append(row)
+    workbook.save(book)
+    incident = make_incident()
+    report = import_csv(session, incident=incident, path=book, actor=DISPATCHER)
+    assert (report.read, report.quarantined, report.new_requests) == (5, 2, 3)
+    reasons = session.scalars(
+        select(SetAside.reason).where(SetAside.incident_id == incident.id)
+    ).all()
+    # Rows are named as Excel shows them: the CSV's row 4 is the workbook's row 5.
+    assert any("第 5 行" in r and "neither address nor contact" in r for r in reasons)

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from zhengwu.errors import InvalidInputError
+from zhengwu.ingest.workbook import is_workbook, refuse_old_excel, workbook_rows
 
 GBK_HINT = "不是 UTF-8 编码（可能是 GBK）/ not UTF-8 (GBK file read as UTF-8?)"
 
@@ -182,10 +183,16 @@ def iter_csv_rows(path: Path) -> Iterator[tuple[int, dict[str, str] | None, str 
     """Yield ``(row number, row dict, problem)`` for each data row of a CSV file.
 
     The header is row 1, so the first data row is row 2 (as a spreadsheet shows it).
+    An Excel workbook (``.xlsx``) is read from its first sheet, rows numbered as Excel
+    shows them (:mod:`zhengwu.ingest.workbook`); an old ``.xls`` is refused.
     A row whose raw bytes are not UTF-8 gets ``problem`` = GBK_HINT and ``None`` as row;
     a row with more fields than the header gets a problem too. Empty rows are skipped.
     """
     check_file(path)
+    if is_workbook(path):
+        yield from _workbook_rows(path)
+        return
+    refuse_old_excel(path)
     bad_lines: set[int] = set()
     reader = csv.reader(_text_lines(path, bad_lines))
     try:
@@ -212,18 +219,42 @@ def iter_csv_rows(path: Path) -> Iterator[tuple[int, dict[str, str] | None, str 
         if any(n in bad_lines for n in range(start_line, end_line + 1)):
             yield start_line, None, GBK_HINT
             continue
-        if len(row) > len(header):
-            yield (
-                start_line,
-                None,
-                (
-                    f"字段数 {len(row)} 多于表头 {len(header)} / {len(row)} fields but header has "
-                    f"{len(header)}"
-                ),
-            )
-            continue
-        yield (
-            start_line,
-            dict(zip(header, row + [""] * (len(header) - len(row)), strict=True)),
-            None,
+        yield start_line, *_row_of(header, row)
+
+
+def _row_of(header: list[str], row: list[str]) -> tuple[dict[str, str] | None, str | None]:
+    """Return a data row as a dict by header, or None and why it cannot be one."""
+    if len(row) > len(header):
+        return None, (
+            f"字段数 {len(row)} 多于表头 {len(header)} / {len(row)} fields but header has "
+            f"{len(header)}"
         )
+    return dict(zip(header, row + [""] * (len(header) - len(row)), strict=True)), None
+
+
+def _workbook_rows(path: Path) -> Iterator[tuple[int, dict[str, str] | None, str | None]]:
+    """``iter_csv_rows`` of an Excel workbook's first sheet (see :mod:`workbook`)."""
+    rows = workbook_rows(path)
+    first = next(rows, None)
+    if first is None:
+        return
+    header = [h.strip() for h in first[1]]
+    for number, row in rows:
+        if any(cell.strip() for cell in row):
+            yield number, *_row_of(header, row)
+
+
+def sheet_header(path: Path) -> list[str]:
+    """Return the header of a CSV file or Excel workbook (``[]`` when it has none)."""
+    check_file(path)
+    if is_workbook(path):
+        first = next(workbook_rows(path), None)
+        return [h.strip() for h in first[1]] if first else []
+    refuse_old_excel(path)
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
+        try:
+            return [h.strip() for h in next(csv.reader(fh), [])]
+        except csv.Error as exc:
+            raise InvalidInputError(
+                f"CSV 表头无法读取：{exc}", f"unreadable CSV header: {exc}"
+            ) from None

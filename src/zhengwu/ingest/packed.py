@@ -31,7 +31,7 @@ import shutil
 import uuid
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -118,7 +118,7 @@ def check_packed(path: Path) -> None:
             )
 
 
-def plain_files(path: Path, workdir: Path) -> Iterator[PlainFile]:
+def plain_files(path: Path, workdir: Path) -> Generator[PlainFile]:
     """Yield ``path`` as plain files to import; each copy is removed when the next is asked for.
 
     A plain input is yielded as it is. ``workdir`` holds the copies (made on demand and

@@ -29,7 +29,8 @@ from sqlalchemy.orm import Session
 from zhengwu.auth.principal import Principal
 from zhengwu.db.base import utcnow
 from zhengwu.errors import InvalidInputError
-from zhengwu.ingest.files import decode_sheet
+from zhengwu.ingest.files import check_file, decode_sheet
+from zhengwu.ingest.workbook import is_workbook, refuse_old_excel, workbook_rows
 from zhengwu.platforms.timeparse import DateError, parse_time
 from zhengwu.rescue import access, intake, listing
 from zhengwu.rescue import service as rescue_service
@@ -151,23 +152,30 @@ def import_csv(
 ) -> IntakeReport:
     """Import a volunteers' sheet into ``incident``; bad rows are quarantined with reasons.
 
-    The sheet may be UTF-8 or GBK/GB18030 (as Excel saves it on Chinese Windows).
+    The sheet may be UTF-8 or GBK/GB18030 (as Excel saves it on Chinese Windows), or the
+    Excel workbook itself (``.xlsx``: :mod:`zhengwu.ingest.workbook`).
     """
-    try:
-        rows = list(csv.reader(io.StringIO(decode_sheet(path), newline="")))
-    except csv.Error as exc:
-        raise InvalidInputError(
-            f"无法读取表格 {path}：{exc}", f"unreadable CSV sheet {path}: {exc}"
-        ) from None
+    rows: list[tuple[int, list[str]]]
+    if is_workbook(path):  # Excel as it is (first sheet, rows numbered as Excel shows them)
+        check_file(path)
+        rows = list(workbook_rows(path))
+    else:
+        refuse_old_excel(path)
+        try:
+            rows = list(enumerate(csv.reader(io.StringIO(decode_sheet(path), newline="")), start=1))
+        except csv.Error as exc:
+            raise InvalidInputError(
+                f"无法读取表格 {path}：{exc}", f"unreadable CSV sheet {path}: {exc}"
+            ) from None
     if not rows:
         raise InvalidInputError(f"空表格：{path}", f"empty sheet: {path}")
-    columns = _header_map(rows[0])
+    columns = _header_map(rows[0][1])
     posts: list[HelpPostIn] = []
     overrides: dict[str, dict[str, Any]] = {}
     marks: dict[str, tuple[bool, bool]] = {}
     bad: dict[str, SetAside] = {}
     warnings: list[str] = []
-    for number, row in enumerate(rows[1:], start=2):
+    for number, row in rows[1:]:
         if not any(cell.strip() for cell in row):
             continue  # a blank line between blocks of rows holds nothing
         cells = {f: read_cell(row[i]) if i < len(row) else "" for f, i in columns.items()}

@@ -52,7 +52,6 @@ row of a batch the database refuses, so that one bad row never costs the others.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import re
 from collections.abc import Iterable
@@ -66,7 +65,7 @@ from sqlalchemy.orm import Session
 
 from zhengwu.auth.principal import Principal
 from zhengwu.errors import InvalidInputError, ZhengwuError
-from zhengwu.ingest.files import GBK_HINT, check_file, iter_csv_rows
+from zhengwu.ingest.files import GBK_HINT, iter_csv_rows, sheet_header
 from zhengwu.ingest.models import ImportRun, QuarantineEntry
 from zhengwu.platforms.timeparse import DateError, parse_time
 from zhengwu.servicedesk import actions, csvbatch, deadlines, dedup, service, snapshot
@@ -217,14 +216,7 @@ def _parse_time(value: str) -> datetime:
 
 def check_header(path: Path) -> list[str]:
     """Return the file's header; refuse a file none of whose headers names the request text."""
-    check_file(path)
-    with path.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
-        try:
-            header = [h.strip() for h in next(csv.reader(fh), [])]
-        except csv.Error as exc:
-            raise InvalidInputError(
-                f"CSV 表头无法读取：{exc}", f"unreadable CSV header: {exc}"
-            ) from None
+    header = sheet_header(path)
     found = {h.lower() for h in header}
     if not header or any(name.lower() in found for name in COLUMNS["text"]):
         return header
