@@ -522,3 +522,34 @@ def test_users_keep_their_matrix(session: Session, world: World) -> None:
     user = session.scalar(select(User).where(User.username == "u_office"))
     assert user is not None
     assert user.matrix_id == world.matrices["zz"]
+
+
+def test_import_of_the_excel_list_reports_the_same_rows_as_the_csv(
+    session: Session, world: World
+) -> None:
+    """The same list as ``CSV`` in a workbook, under a title row, uids typed as numbers: the
+    same members and the same rejected rows, numbered as Excel shows them (one lower)."""
+    import csv
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["郑州政务新媒体矩阵成员名单"])
+    for row in csv.reader(io.StringIO(CSV)):
+        sheet.append([int(c) if c.isdigit() else c for c in row] if row else [])
+    out = io.BytesIO()
+    book.save(out)
+    zz = _matrix(session, world, "zz")
+    report = service.import_members(session, matrix=zz, content=out.getvalue(),
+                                    actor=world.principals["admin"], filename="名单.xlsx")  # fmt: skip
+    assert (report.added, report.already) == (2, 1)
+    assert sorted(r.row for r in report.rejected) == [5, 6, 7, 9, 11]  # the CSV's 4 5 6 8 10
+    assert report.rejected[0].values == ["weibo", "404404", "member"]
+    assert _members(session, zz)["洛阳住建"] == "lead"
+    with pytest.raises(InvalidInputError) as refused:
+        service.import_members(session, matrix=zz, content=b"\xd0\xcf\x11\xe0",
+                               actor=world.principals["admin"], filename="名单.xls")  # fmt: skip
+    assert "另存为 .xlsx 或 CSV" in refused.value.message_zh

@@ -265,7 +265,7 @@ def test_office_imports_a_member_list(
     missing = client.post(url, data={"csrf_token": csrf},
                           files={"file": ("", b"", "application/octet-stream")})  # fmt: skip
     assert missing.status_code == 422
-    assert "请选择要导入的 CSV 文件" in missing.text
+    assert "请选择要导入的 CSV 或 Excel 文件" in missing.text
     forged = client.post(url, data={"csrf_token": "forged"},
                          files={"file": ("名单.csv", CSV.encode(), "text/csv")})  # fmt: skip
     assert forged.status_code == 403

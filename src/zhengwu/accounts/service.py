@@ -39,6 +39,7 @@ from zhengwu.accounts.models import (
 from zhengwu.audit import service as audit
 from zhengwu.auth.principal import Principal
 from zhengwu.errors import ConflictError, InvalidInputError, NotFoundError
+from zhengwu.ingest.workbook import is_workbook, refuse_old_excel, workbook_rows
 from zhengwu.platforms.records import AccountRecord
 
 # Record attribute → Account column, for the fields a platform payload can update.
@@ -1250,6 +1251,9 @@ def import_members(
 ) -> ImportReport:
     """Add the accounts of a CSV member list to ``matrix``, in the caller's transaction.
 
+    ``filename`` ending in ``.xlsx`` reads ``content`` as an Excel workbook instead
+    (:mod:`zhengwu.ingest.workbook`).
+
     Columns (first row a header): ``platform,uid[,role]`` or ``name[,role]`` (Chinese
     headers 平台/账号ID/角色/账号名称 too). Every row that cannot be imported — unknown
     account, ambiguous name, bad role, a repeat of an earlier row, a second lead — is
@@ -1258,10 +1262,16 @@ def import_members(
     (:func:`zhengwu.accounts.access.addable_account_ids`). One audit entry records the
     import (who, the file, the counts and the accounts added).
     """
-    reader = csv.reader(io.StringIO(_decode(content)))
+    lines: Iterator[tuple[int, list[str]]]
+    if is_workbook(filename):  # the Excel list as it is (first sheet, Excel's row numbers)
+        lines = workbook_rows(io.BytesIO(content), name=filename)
+    else:
+        refuse_old_excel(filename)
+        reader = csv.reader(io.StringIO(_decode(content)))
+        lines = ((reader.line_num, cells) for cells in reader)
     columns: dict[str, int] | None = None
     rows: list[_Row] = []
-    for cells in reader:
+    for number, cells in lines:
         if not any(c.strip() for c in cells):
             continue
         if columns is None:
@@ -1271,7 +1281,7 @@ def import_members(
                 f"名单过长：最多 {IMPORT_MAX_ROWS} 行", f"too many rows: at most {IMPORT_MAX_ROWS}"
             )
         else:
-            rows.append(_parse_row(columns, reader.line_num, cells))
+            rows.append(_parse_row(columns, number, cells))
     if columns is None:
         raise InvalidInputError("文件是空的 / the file is empty")
     accounts = _lookup(session, rows)

@@ -509,7 +509,9 @@ async def import_members(
         matrix = get_overseen(db, principal, matrix_id)
         try:
             if not filename:
-                raise InvalidInputError("请选择要导入的 CSV 文件", "choose a CSV file to import")
+                raise InvalidInputError(
+                    "请选择要导入的 CSV 或 Excel 文件", "choose a CSV or Excel file to import"
+                )
             if len(content) > IMPORT_MAX_BYTES:
                 raise InvalidInputError("文件超过 5 MB", "the file is larger than 5 MB")
             report = accounts_service.import_members(db, matrix=matrix, content=content,
