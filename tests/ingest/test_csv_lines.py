@@ -11,11 +11,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from zhengwu.ingest import files
-from zhengwu.ingest.files import GBK_HINT, iter_csv_rows
+from zhengwu.ingest.files import GBK_HINT, NOT_TEXT_HINT, iter_csv_rows, sheet_header
 
 
-def _whole(path: Path) -> list[tuple[int, dict[str, str] | None, str | None]]:
-    """The rows as the whole-file reader made them (read, decode, split, then csv)."""
+def _whole(path: Path, *, gbk: bool = False) -> list[tuple[int, dict[str, str] | None, str | None]]:
+    """The rows as the whole-file reader made them (read, decode, split, then csv); with
+    ``gbk`` a line that is not UTF-8 is decoded as GB18030 before it counts as bad."""
     raw = path.read_bytes().removeprefix(b"\xef\xbb\xbf")
     bad: set[int] = set()
     try:
@@ -23,9 +24,13 @@ def _whole(path: Path) -> list[tuple[int, dict[str, str] | None, str | None]]:
     except UnicodeDecodeError:
         parts = []
         for i, line in enumerate(raw.splitlines(keepends=True), start=1):
-            try:
-                parts.append(line.decode("utf-8"))
-            except UnicodeDecodeError:
+            for encoding in ("utf-8", "gb18030") if gbk else ("utf-8",):
+                try:
+                    parts.append(line.decode(encoding))
+                    break
+                except UnicodeDecodeError:
+                    continue
+            else:
                 parts.append(line.decode("utf-8", errors="replace"))
                 bad.add(i)
         text = "".join(parts)
@@ -44,7 +49,7 @@ def _whole(path: Path) -> list[tuple[int, dict[str, str] | None, str | None]]:
         if not any(c.strip() for c in row):
             continue
         if any(n in bad for n in range(start, reader.line_num + 1)):
-            rows.append((start, None, GBK_HINT))
+            rows.append((start, None, NOT_TEXT_HINT if gbk else GBK_HINT))
         elif len(row) > len(header):
             rows.append((start, None, "more"))
         else:
@@ -53,9 +58,12 @@ def _whole(path: Path) -> list[tuple[int, dict[str, str] | None, str | None]]:
             )
 
 
-def _blockwise(path: Path) -> list[tuple[int, dict[str, str] | None, str | None]]:
+def _blockwise(
+    path: Path, *, gbk: bool = False
+) -> list[tuple[int, dict[str, str] | None, str | None]]:
     return [
-        (n, row, "more" if p and p.startswith("字段数") else p) for n, row, p in iter_csv_rows(path)
+        (n, row, "more" if p and p.startswith("字段数") else p)
+        for n, row, p in iter_csv_rows(path, gbk=gbk)
     ]
 
 
@@ -74,22 +82,28 @@ _ENDS = st.sampled_from(["\n", "\r\n", "\r"])
     ends=st.lists(_ENDS, min_size=1, max_size=12),
     bom=st.booleans(),
     gbk=st.sets(st.integers(0, 12), max_size=3),
+    broken=st.sets(st.integers(0, 12), max_size=2),
     block=st.integers(1, 64),
 )
 def test_blocks_read_like_the_whole_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-    rows: list[list[str]], ends: list[str], bom: bool, gbk: set[int], block: int,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rows: list[list[str]], ends: list[str],
+    bom: bool, gbk: set[int], broken: set[int], block: int,
 ) -> None:  # fmt: skip
+    """In both modes: UTF-8 only (platform data: a GBK line is a quarantined record) and
+    UTF-8 or GBK (sheets people save from Excel); ``broken`` lines are neither."""
     data = bytearray(b"\xef\xbb\xbf" if bom else b"")
     lines = [["编号", "内容", "备注"], *rows]
     for i, cells in enumerate(lines):
         line = ",".join(cells)
         raw = line.encode("gbk", errors="replace") if i in gbk and i else line.encode()
+        if i in broken and i:
+            raw += b"\xff\xfe"  # no UTF-8 and no GB18030 has these bytes
         data += raw + ends[i % len(ends)].encode()
     path = tmp_path / "rows.csv"
     path.write_bytes(bytes(data))
     monkeypatch.setattr(files, "CSV_BLOCK", block)
     assert _blockwise(path) == _whole(path)
+    assert _blockwise(path, gbk=True) == _whole(path, gbk=True)
 
 
 def test_a_large_file_is_read_in_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -103,3 +117,22 @@ def test_a_large_file_is_read_in_blocks(tmp_path: Path, monkeypatch: pytest.Monk
     assert rows[0] == (2, {"编号": "0", "内容": "第0条\n诉求", "备注": "备注0"}, None)
     assert rows[2999][0] == 2 + 2 * 2999  # each row two physical lines
     assert rows[-1] == (6002, None, GBK_HINT)
+
+
+def test_a_sheet_saved_as_gbk_reads_as_text(tmp_path: Path) -> None:
+    """Excel's "CSV" on Chinese Windows is GBK: a sheet import reads it; a UTF-8 line pasted
+    in reads too; platform data (no ``gbk``) still quarantines every GBK line."""
+    path = tmp_path / "工单.csv"
+    path.write_bytes(
+        "工单编号,诉求内容\r\n1,金水区路灯不亮\r\n".encode("gbk")
+        + "2,二七区井盖丢失😀\r\n".encode()
+        + "3,中原区".encode("gbk") + b"\xff\r\n"
+    )  # fmt: skip
+    assert sheet_header(path, gbk=True) == ["工单编号", "诉求内容"]
+    assert list(iter_csv_rows(path, gbk=True)) == [
+        (2, {"工单编号": "1", "诉求内容": "金水区路灯不亮"}, None),
+        (3, {"工单编号": "2", "诉求内容": "二七区井盖丢失😀"}, None),
+        (4, None, NOT_TEXT_HINT),
+    ]
+    plain = list(iter_csv_rows(path))
+    assert [(n, p) for n, _, p in plain] == [(2, GBK_HINT), (3, None), (4, GBK_HINT)]

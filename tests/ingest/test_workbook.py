@@ -4,6 +4,7 @@ row numbers, title rows above the table skipped, cells as a person reads them.""
 from __future__ import annotations
 
 import csv
+import json
 from datetime import date, datetime, time
 from pathlib import Path
 
@@ -156,3 +157,32 @@ def test_account_and_organisation_lists_from_excel_equal_their_csv(
             app, ["import", fmt, str(_csv(tmp_path / f"{name}.csv", rows)), "--json"]
         )
         assert _summary(again.stdout)["duplicates"] == 2, again.output
+
+
+def test_desk_import_of_a_csv_that_excel_saved_as_gbk(
+    tmp_path: Path, shared_data: Path, configured_database: str
+) -> None:
+    """Excel's "CSV (逗号分隔)" on Chinese Windows is GBK: the desk reads it as it is (it used
+    to refuse the file, its header unreadable as UTF-8)."""
+    source = shared_data / "citizen-messages" / "messages_with_replies.csv"
+    with source.open(encoding="utf-8-sig", newline="") as fh:
+        messages = list(csv.DictReader(fh))[:30]
+    text_column = next(k for k in messages[0] if "详情" in k or "内容" in k)
+    rows = [["工单编号", "受理时间", "诉求内容"]] + [
+        [str(20250801000000 + i), f"2025-08-01 09:{i:02d}:00", m[text_column]]
+        for i, m in enumerate(messages)
+    ]
+    gbk = tmp_path / "工单-gbk.csv"
+    with gbk.open("w", encoding="gbk", errors="replace", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    first = runner.invoke(app, ["desk", "import-csv", str(gbk), "--json"])
+    assert first.exit_code == 0, first.output
+    summary = json.loads(first.stdout.strip().splitlines()[-1])
+    assert (summary["created"], summary["quarantined"]) == (30, 0)
+    export = runner.invoke(
+        app, ["desk", "export", "--format", "json", "--out", str(tmp_path / "out.json")]
+    )
+    assert export.exit_code == 0, export.output
+    texts = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
+    stored = json.dumps(texts, ensure_ascii=False)
+    assert messages[0][text_column][:12] in stored  # read as Chinese, not as mojibake

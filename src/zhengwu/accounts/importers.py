@@ -106,7 +106,7 @@ def _readable_rows(
     path: Path, result: OperationalResult
 ) -> Iterator[tuple[int, str, dict[str, str]]]:
     """Yield ``(line, "file:line", row)`` of a CSV; count every row, quarantine unreadable ones."""
-    for line, row, problem in iter_csv_rows(path):
+    for line, row, problem in iter_csv_rows(path, gbk=True):
         result.read += 1
         if row is None:
             result.quarantine(f"{path}:{line}", problem or "unreadable row")

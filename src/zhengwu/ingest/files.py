@@ -10,13 +10,14 @@ from __future__ import annotations
 import csv
 import io
 import os
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 from zhengwu.errors import InvalidInputError
 from zhengwu.ingest.workbook import is_workbook, refuse_old_excel, workbook_rows
 
 GBK_HINT = "不是 UTF-8 编码（可能是 GBK）/ not UTF-8 (GBK file read as UTF-8?)"
+NOT_TEXT_HINT = "既不是 UTF-8 也不是 GBK 编码的文本 / neither UTF-8 nor GBK text"
 
 
 def check_file(path: Path) -> None:
@@ -131,7 +132,9 @@ def decode_sheet(path: Path) -> str:
 CSV_BLOCK = 16 << 20  # bytes of a CSV file decoded at a time
 
 
-def _text_lines(path: Path, bad_lines: set[int]) -> Iterator[str]:
+def _text_lines(
+    path: Path, bad_lines: set[int], *, gbk: bool = False
+) -> Generator[str, None, None]:
     """Yield the physical lines of ``path`` as text (ends kept), a block at a time.
 
     Lines end at \\n, \\r\\n or \\r, as ``open(newline="")`` splits them for the csv module.
@@ -139,7 +142,10 @@ def _text_lines(path: Path, bad_lines: set[int]) -> Iterator[str]:
     that is not UTF-8 is decoded line by line, and the numbers (from 1) of the lines that
     are not go into ``bad_lines`` (replacement characters in their text) before they are
     yielded. Memory stays at a block however large the file (a year of a big city's
-    12345 export is gigabytes; it used to be read and decoded whole).
+    12345 export is gigabytes; it used to be read and decoded whole). With ``gbk`` a line
+    that is not UTF-8 is read as GB18030 (GBK's superset: Excel's "CSV" on Chinese Windows)
+    before it counts as bad; a line of GBK text is almost never valid UTF-8 by chance, so a
+    file of either encoding, or of both (a GBK line pasted into a UTF-8 file), reads right.
     """
     number = 0
     rest = bytearray()
@@ -168,9 +174,17 @@ def _text_lines(path: Path, bad_lines: set[int]) -> Iterator[str]:
                     number += 1
                     try:
                         yield raw.decode("utf-8")
+                        continue
                     except UnicodeDecodeError:
-                        bad_lines.add(number)
-                        yield raw.decode("utf-8", errors="replace")
+                        pass
+                    if gbk:
+                        try:
+                            yield raw.decode("gb18030")
+                            continue
+                        except UnicodeDecodeError:
+                            pass
+                    bad_lines.add(number)
+                    yield raw.decode("utf-8", errors="replace")
             else:
                 for line in io.StringIO(text, newline=""):
                     number += 1
@@ -179,13 +193,17 @@ def _text_lines(path: Path, bad_lines: set[int]) -> Iterator[str]:
                 return
 
 
-def iter_csv_rows(path: Path) -> Iterator[tuple[int, dict[str, str] | None, str | None]]:
+def iter_csv_rows(
+    path: Path, *, gbk: bool = False
+) -> Iterator[tuple[int, dict[str, str] | None, str | None]]:
     """Yield ``(row number, row dict, problem)`` for each data row of a CSV file.
 
     The header is row 1, so the first data row is row 2 (as a spreadsheet shows it).
     An Excel workbook (``.xlsx``) is read from its first sheet, rows numbered as Excel
     shows them (:mod:`zhengwu.ingest.workbook`); an old ``.xls`` is refused.
-    A row whose raw bytes are not UTF-8 gets ``problem`` = GBK_HINT and ``None`` as row;
+    A row whose raw bytes are not UTF-8 gets ``problem`` = GBK_HINT and ``None`` as row
+    (with ``gbk``, the sheets people save from Excel, such a row is read as GBK/GB18030, and
+    only one that is neither gets ``problem`` = NOT_TEXT_HINT);
     a row with more fields than the header gets a problem too. Empty rows are skipped.
     """
     check_file(path)
@@ -194,7 +212,8 @@ def iter_csv_rows(path: Path) -> Iterator[tuple[int, dict[str, str] | None, str 
         return
     refuse_old_excel(path)
     bad_lines: set[int] = set()
-    reader = csv.reader(_text_lines(path, bad_lines))
+    reader = csv.reader(_text_lines(path, bad_lines, gbk=gbk))
+    bad_hint = NOT_TEXT_HINT if gbk else GBK_HINT
     try:
         header = next(reader)
     except StopIteration:
@@ -217,7 +236,7 @@ def iter_csv_rows(path: Path) -> Iterator[tuple[int, dict[str, str] | None, str 
             continue
         end_line = reader.line_num
         if any(n in bad_lines for n in range(start_line, end_line + 1)):
-            yield start_line, None, GBK_HINT
+            yield start_line, None, bad_hint
             continue
         yield start_line, *_row_of(header, row)
 
@@ -244,17 +263,22 @@ def _workbook_rows(path: Path) -> Iterator[tuple[int, dict[str, str] | None, str
             yield number, *_row_of(header, row)
 
 
-def sheet_header(path: Path) -> list[str]:
-    """Return the header of a CSV file or Excel workbook (``[]`` when it has none)."""
+def sheet_header(path: Path, *, gbk: bool = False) -> list[str]:
+    """Return the header of a CSV file or Excel workbook (``[]`` when it has none).
+
+    With ``gbk`` a CSV header that is not UTF-8 is read as GBK/GB18030 (see iter_csv_rows).
+    """
     check_file(path)
     if is_workbook(path):
         first = next(workbook_rows(path), None)
         return [h.strip() for h in first[1]] if first else []
     refuse_old_excel(path)
-    with path.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
-        try:
-            return [h.strip() for h in next(csv.reader(fh), [])]
-        except csv.Error as exc:
-            raise InvalidInputError(
-                f"CSV 表头无法读取：{exc}", f"unreadable CSV header: {exc}"
-            ) from None
+    lines = _text_lines(path, set(), gbk=gbk)
+    try:
+        return [h.strip() for h in next(csv.reader(lines), [])]
+    except csv.Error as exc:
+        raise InvalidInputError(
+            f"CSV 表头无法读取：{exc}", f"unreadable CSV header: {exc}"
+        ) from None
+    finally:
+        lines.close()

@@ -118,7 +118,7 @@ def check_packed(path: Path) -> None:
             )
 
 
-def plain_files(path: Path, workdir: Path) -> Generator[PlainFile]:
+def plain_files(path: Path, workdir: Path) -> Generator[PlainFile, None, None]:
     """Yield ``path`` as plain files to import; each copy is removed when the next is asked for.
 
     A plain input is yielded as it is. ``workdir`` holds the copies (made on demand and

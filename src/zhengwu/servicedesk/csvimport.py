@@ -65,7 +65,7 @@ from sqlalchemy.orm import Session
 
 from zhengwu.auth.principal import Principal
 from zhengwu.errors import InvalidInputError, ZhengwuError
-from zhengwu.ingest.files import GBK_HINT, iter_csv_rows, sheet_header
+from zhengwu.ingest.files import NOT_TEXT_HINT, iter_csv_rows, sheet_header
 from zhengwu.ingest.models import ImportRun, QuarantineEntry
 from zhengwu.platforms.timeparse import DateError, parse_time
 from zhengwu.servicedesk import actions, csvbatch, deadlines, dedup, service, snapshot
@@ -216,11 +216,11 @@ def _parse_time(value: str) -> datetime:
 
 def check_header(path: Path) -> list[str]:
     """Return the file's header; refuse a file none of whose headers names the request text."""
-    header = sheet_header(path)
+    header = sheet_header(path, gbk=True)
     found = {h.lower() for h in header}
     if not header or any(name.lower() in found for name in COLUMNS["text"]):
         return header
-    hint = f"；{GBK_HINT}" if any("\ufffd" in h for h in header) else ""
+    hint = f"；{NOT_TEXT_HINT}" if any("\ufffd" in h for h in header) else ""
     accepted, shown = "、".join(COLUMNS["text"]), "、".join(header)
     raise InvalidInputError(
         f"{path} 不是可导入的诉求 CSV：缺少诉求内容列（需要其中之一：{accepted}）；"
@@ -581,7 +581,7 @@ def import_csv(
     codes = {c.code: c.code for c in tree} | {c.name: c.code for c in tree}
     importer = _Importer(session, run, summary, actor, batch_rows, as_of)
     plan: dict[str, tuple[str, ...]] | None = None
-    for number, row, problem in iter_csv_rows(path):
+    for number, row, problem in iter_csv_rows(path, gbk=True):
         summary.read += 1
         where = f"{path}:{number}"
         if row is None or problem:

@@ -205,7 +205,7 @@ def import_tree(
     summary = TreeImportSummary()
     parsed: list[_Row] = []
     levels: list[str] | None = None
-    for line, row, problem in iter_csv_rows(path):
+    for line, row, problem in iter_csv_rows(path, gbk=True):
         summary.read += 1
         if row is None:
             _refuse(summary, f"{path}:{line}", problem or "CSV 行无法读取 / unreadable row")
