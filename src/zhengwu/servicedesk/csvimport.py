@@ -434,7 +434,7 @@ class _Item:
 
 
 # Batches handed to the worker before the importer waits for the oldest one's text work.
-AHEAD = 4
+AHEAD = 16
 
 
 class _Importer:

@@ -278,7 +278,7 @@ def build_new_request(
     if classified is not None and not intake.category_code:
         cls = classified
     else:
-        cls = classify(intake.text, tree, given=intake.category_code)
+        cls = classify(intake.text, tree, given=intake.category_code, codes=nodes)
     if nodes is not None:
         category = nodes.get(cls.code) if cls.code else None
     else:
@@ -290,7 +290,8 @@ def build_new_request(
             intake, hint=_region_hint(session, account), home=get_settings().desk_home_adcode
         )
     rule = routing_service.route(
-        session, category_codes=category_service.lineage(tree, cls.code), adcode=adcode,
+        session, category_codes=category_service.lineage(tree, cls.code, by_code=nodes),
+        adcode=adcode,
         at=now, rules=config.rules,
     )  # fmt: skip
     if rule is None and not config.rules:
