@@ -14,8 +14,13 @@ the deployment's home region) travels with the job as :class:`Context`, and a ba
 the masked texts and the places only when its own context is the same (else it computes
 them itself, as without a worker). The worker is forked (it starts in milliseconds with
 the dictionaries the parent already loaded) when the importer runs no other thread, else
-started by a fork server; files under :data:`PARALLEL_MIN_BYTES` and single-core
-machines skip it.
+started by a fork server; files under :data:`PARALLEL_MIN_BYTES`, single-core machines
+and busy ones (:func:`usable`) skip it. If the worker fails, the importer does the work
+itself from the batch where it failed.
+
+Measured (20,000 rows, ``benchmarks/bench_desk_csv.py``): the importer's own CPU falls by
+~1.5–1.8 s (9.3–9.8 → 7.6–8.2 CPU-s) for ~2.5 CPU-s in the worker; that is wall time
+saved only while the second core is idle.
 """
 
 from __future__ import annotations
@@ -87,12 +92,22 @@ def _warm() -> None:
 
 
 def usable() -> bool:
-    """Return whether a worker process can run beside the importer (a second core)."""
+    """Return whether a worker process can run beside the importer: a second core, and
+    the machine not busy already (load average below the cores).
+
+    On a busy machine the worker only competes with the importer for the same cores, and
+    costs more than it saves (the rows handed over and back, the dictionaries it loads,
+    the texts of rows that turn out known): at load 3 on 2 cores it made the import slower.
+    """
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         cores = os.cpu_count() or 1
-    return cores >= 2
+    try:
+        load = os.getloadavg()[0]
+    except OSError:  # not known here
+        load = 0.0
+    return cores >= 2 and load < cores
 
 
 class Preparer:
