@@ -19,7 +19,7 @@ and busy ones (:func:`usable`) skip it. If the worker fails, the importer does t
 itself from the batch where it failed.
 
 Measured (20,000 rows, ``benchmarks/bench_desk_csv.py``): the importer's own CPU falls by
-~1.5–1.8 s (9.3–9.8 → 7.6–8.2 CPU-s) for ~2.5 CPU-s in the worker; that is wall time
+~1–1.7 s (8.8–9.5 → 7.4–7.8 CPU-s) for ~2.5 CPU-s in the worker; that is wall time
 saved only while the second core is idle.
 """
 
