@@ -71,6 +71,39 @@ service_requests INSERT 0.63 with its 13 indexes and search trigger, the audit e
 run side by side), ~1.9× on PostgreSQL (5,000 rows at load 6: 169 → 314 rows/s, 11.6 → 6.1 CPU-s); the
 goal (2,000 rows/s, 0.5 ms a row) is not met: what is left is spread over masking,
 writing and a dozen steps of 20–60 µs each.
+
+Then (2026-11-24): the figures above vary with the machine's load more than with the
+code: at load 1.1–1.6 the same code ran 2,030–2,070 rows/s (9.3–9.5 CPU-s for 20,000
+rows, 0.47 ms a row), at load 3 ~1,500. Changed: (1) the merge candidates are read by the
+citizen index — SQLite, without statistics, took the state and time index and read every
+open request since the batch's earliest row, all of them for an export not in time order,
+more with every batch (30–66 ms a batch at 20,000 rows, growing with the table: 0.66 →
+0.29 CPU-s at 20,000 rows, and 36.8 → 31.1 CPU-s for 60,000 rows at load 3.5); (2) the
+near-copy 3-grams are numbers and the Jaccard ratio is taken without building the union
+(5 µs a comparison instead of 22); (3) a new request's category is checked and its lineage
+walked on the batch's categories by code; (4) ``--ahead``: the rows' text work (masking,
+normalised texts and fingerprints, jurisdiction — ~1.7 CPU-s of 20,000 rows) done in a
+worker process while the importer decides and writes (``servicedesk/csvprep.py``; on by
+default for files of 2 MB or more on an idle 2-core machine). Same hour, load 3.1–4.0
+(another session's tests used a core throughout), 20,000 rows: before 9.69 and 9.91 CPU-s
+(1,472 and 1,528 rows/s); after, without the worker, 8.77 and 9.49 CPU-s (1,720 and 1,435
+rows/s); with it, 7.35 and 7.83 CPU-s in the importer + 2.37 and 2.56 in the worker
+(1,549 and 1,506 rows/s): at that load the worker has no idle core to run on and gains
+nothing in wall time, so it is only started when the load average is below the number of
+cores. PostgreSQL, 5,000 rows, load 3.5: 1,359 → 1,414 rows/s (2.31 → 2.21 CPU-s); with
+the worker 1.69 + 0.85 CPU-s, 1,188 rows/s. Where the importer's CPU goes with the
+worker (20,000 rows, 7.8 CPU-s): deciding 3.7 (new requests 1.4 — deadlines 0.5,
+classification, routing, public ids; near-copy comparisons 0.6; merge candidates 0.3;
+the batch's classification 0.2), writing 2.8 (the service_requests INSERT 1.8 with its 17
+indexes and search trigger; a plain executemany of the same rows costs more, not less),
+reading and parsing the CSV ~0.7. Moving the reading and parsing to the worker as well was
+tried: handing parsed rows back costs the importer as much as parsing them. With one
+other process busy (load 1.5–2.4, one core left), the worker ran 1,855–1,970 rows/s
+(10.2–10.8 s wall, 7.5–7.8 CPU-s). Goal: met on an idle machine only — 2,030–2,070
+rows/s measured before these changes at load 1.1–1.6; after them, with the worker, the
+importer's 7.5–8 CPU-s would be ~2,500 rows/s (an estimate: the machine was never idle
+again during the session). At load 3 it is ~1,500 rows/s either way, bound by SQLite's
+inserts and the per-row decisions of one process.
 """
 
 from __future__ import annotations
@@ -326,17 +359,25 @@ def _zhengwu(path: Path, engine: Any, profile: bool) -> dict[str, object]:
 
         profiler = cProfile.Profile()
         profiler.enable()
-    start, cpu = time.perf_counter(), time.process_time()
+    import resource
+
+    def children() -> float:  # the CPU of the worker process, once it has ended
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return usage.ru_utime + usage.ru_stime
+
+    ahead = {"on": True, "off": False}.get(os.environ.get("BENCH_AHEAD", "auto"))
+    start, cpu, worker = time.perf_counter(), time.process_time(), children()
     with unit_of_work(engine) as session:
-        summary = import_csv(session, path, actor=SYSTEM, source="12345")
+        summary = import_csv(session, path, actor=SYSTEM, source="12345", prepare_ahead=ahead)
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    worker = children() - worker
     if profiler is not None:
         import pstats
 
         profiler.disable()
         profiler.dump_stats(os.environ.get("BENCH_PROFILE_OUT", "/tmp/bench_desk_csv.prof"))
         pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(45)
-    return {"seconds": seconds, "cpu": cpu, "summary": summary.to_dict()}
+    return {"seconds": seconds, "cpu": cpu, "worker_cpu": worker, "summary": summary.to_dict()}
 
 
 def _child(args: argparse.Namespace) -> None:
@@ -388,6 +429,9 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="print the import's profile")
     parser.add_argument("--members", type=int, default=0,
                         help="matrix members to fill first (national scale: 700000)")  # fmt: skip
+    parser.add_argument("--ahead", choices=("auto", "on", "off"), default="auto",
+                        help="the worker process for the text work (default: as the CLI "
+                        "decides: on for large files on an idle 2-core machine)")  # fmt: skip
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--child-input", help=argparse.SUPPRESS)
     parser.add_argument("--child-data", help=argparse.SUPPRESS)
@@ -395,6 +439,7 @@ def main() -> None:
     if args.child:
         _child(args)
         return
+    os.environ["BENCH_AHEAD"] = args.ahead
     work = Path(tempfile.mkdtemp(prefix="zw-bench-desk-csv-"))
     try:
         path = work / "12345-export.csv"
@@ -411,7 +456,8 @@ def main() -> None:
         s = z["summary"]
         rate = s["read"] / float(z["seconds"])
         print(f"zhengwu desk import-csv: {s['read']:,} rows in {z['seconds']:.2f} s "
-              f"(CPU {z['cpu']:.2f} s) = {rate:,.0f} rows/s (created {s['created']:,}, "
+              f"(CPU {z['cpu']:.2f} s, worker {z['worker_cpu']:.2f} s, --ahead {args.ahead}) "
+              f"= {rate:,.0f} rows/s (created {s['created']:,}, "
               f"merged {s['merged']:,}, existing {s['existing']:,}, replies {s['replies']:,}, "
               f"closed {s.get('closed', '-')}, quarantined {s['quarantined']:,})")  # fmt: skip
         print(f"  ratio zhengwu / baseline: {rate / base_rate:.4f}  (goal ≥ 2,000 rows/s)")

@@ -18,7 +18,7 @@ from __future__ import annotations
 import importlib
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -142,10 +142,16 @@ def classify_texts(texts: Sequence[str], tree: Sequence[TreeNode]) -> list[Class
     return out
 
 
-def classify(text: str, tree: Sequence[TreeNode], *, given: str | None = None) -> Classification:
-    """Return the category of a request text (see the module docstring for the order)."""
+def classify(
+    text: str, tree: Sequence[TreeNode], *, given: str | None = None,
+    codes: Collection[str] | None = None,
+) -> Classification:  # fmt: skip
+    """Return the category of a request text (see the module docstring for the order).
+
+    ``codes``: the tree's codes, when the caller holds them already (a batch of rows).
+    """
     if given:
-        if given not in {c.code for c in tree}:
+        if given not in (codes if codes is not None else {c.code for c in tree}):
             raise InvalidInputError(f"诉求分类不存在：{given}", f"unknown category: {given}")
         return Classification(given, "citizen", 1.0)
     return classify_texts([text], tree)[0]

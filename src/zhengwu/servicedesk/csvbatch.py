@@ -55,9 +55,11 @@ from sqlalchemy.orm.exc import StaleDataError
 from zhengwu.accounts import phones as published_phones
 from zhengwu.audit.models import AuditEntry
 from zhengwu.auth.principal import Principal
+from zhengwu.config import get_settings
 from zhengwu.db.base import Base, utcnow
+from zhengwu.db.planner import unindexed
 from zhengwu.errors import ZhengwuError
-from zhengwu.servicedesk import deadlines, dedup, service, snapshot
+from zhengwu.servicedesk import csvprep, deadlines, dedup, service, snapshot
 from zhengwu.servicedesk.actions import (
     EVENT_KEY,
     IMPORTED_FOLLOW_UP,
@@ -91,6 +93,8 @@ class Closing:
 
 Reply = tuple[str, datetime]  # the body's reply and its time
 Row = tuple[RequestIntake, Reply | None, Closing | None]
+# The rows' text work done ahead (csvprep): the context it was done in, a value per row.
+Prepared = tuple[csvprep.Context, Sequence[csvprep.Prepared | None]]
 
 
 def reply_key(source_ref: str) -> str:
@@ -168,12 +172,12 @@ class _Target:
     values: dict[str, Any] | None = None  # the service_requests row of a new request
     update: dict[str, Any] | None = None  # what replies change on a request in the database
     norm: str | None = None  # the normalised text, once known
-    gram_set: set[str] | None = None  # its 3-grams, once compared
+    gram_set: dedup.Grams | None = None  # its 3-grams, once compared
 
-    def grams(self) -> set[str]:
+    def grams(self) -> dedup.Grams:
         """Return the text's 3-grams (computed once: a request is compared with many rows)."""
         if self.gram_set is None:
-            self.gram_set = dedup.grams(
+            self.gram_set = dedup.gram_codes(
                 self.norm if self.norm is not None else dedup.normalise(self.text)
             )
         return self.gram_set
@@ -228,16 +232,17 @@ class _Plan:
 
 def take_in(
     session: Session, rows: Sequence[Row], *, actor: Principal, as_of: datetime | None = None,
-    config: snapshot.DeskSnapshot | None = None,
+    config: snapshot.DeskSnapshot | None = None, prepared: Prepared | None = None,
 ) -> Batch:  # fmt: skip
     """Take in ``rows`` (in file order) as the per-row intake would; write them in one go.
 
     ``as_of``: the simulated clock of :func:`csvimport.import_csv` (each row taken in at its
     own time, or at ``as_of`` without one). Raises :class:`BatchFailed` (nothing written)
     when the database refuses the writes. ``config``: the desk snapshot the caller holds
-    for the whole import (default: read it here).
+    for the whole import (default: read it here). ``prepared``: the rows' text work done
+    ahead (:mod:`csvprep`), one value per row.
     """
-    plan = decide(session, rows, actor=actor, as_of=as_of, config=config)
+    plan = decide(session, rows, actor=actor, as_of=as_of, config=config, prepared=prepared)
     write(session, plan)
     return plan.batch
 
@@ -257,9 +262,14 @@ def _clock(intake: RequestIntake, as_of: datetime | None) -> datetime:
 
 def decide(
     session: Session, rows: Sequence[Row], *, actor: Principal, as_of: datetime | None = None,
-    config: snapshot.DeskSnapshot | None = None,
+    config: snapshot.DeskSnapshot | None = None, prepared: Prepared | None = None,
 ) -> _Plan:  # fmt: skip
-    """Decide each row in order (reading once for the batch); return the writes to make."""
+    """Decide each row in order (reading once for the batch); return the writes to make.
+
+    ``prepared``: the rows' text work done ahead (:mod:`csvprep`): the normalised texts
+    and fingerprints are used as they are; the masked texts and places only when they were
+    made with this batch's published numbers and home region.
+    """
     plan = _Plan()
     stored = _known_sources(session, [i.source_ref for i, _, _ in rows if i.source_ref])
     known = {ref: values[3] for ref, values in stored.items()}
@@ -275,6 +285,12 @@ def decide(
     config = snapshot.current(session) if config is None else config
     keep = published_phones.directory(session)
     nodes = {c.code: c for c in config.tree}
+    ready: Sequence[csvprep.Prepared | None] = [None] * len(rows)
+    texts_ready = False
+    if prepared is not None:
+        ready = prepared[1]
+        assert len(ready) == len(rows)
+        texts_ready = prepared[0] == csvprep.Context(keep, get_settings().desk_home_adcode)
     # The texts without a category that may make new requests, classified at once (the
     # model, when trained, predicts them in one call); a row merged after all wastes little.
     unclassified = [i for i, _, _ in rows if not i.category_code and i.source_ref not in known]
@@ -284,15 +300,19 @@ def decide(
     )  # fmt: skip
     by_ref: dict[str, _Target] = {}
     outcomes = plan.batch.outcomes
-    for intake, reply, closing in rows:
+    for n, (intake, reply, closing) in enumerate(rows):
+        done = ready[n]
         if not _simple(intake):
             plan.batch.stopped = True
             break
         ref = intake.source_ref
         assert ref is not None
         now = _clock(intake, as_of)
-        norm = dedup.normalise(intake.text)
-        fingerprint = dedup.digest(norm)
+        if done is not None:
+            norm, fingerprint = done.norm, done.fingerprint
+        else:
+            norm = dedup.normalise(intake.text)
+            fingerprint = dedup.digest(norm)
         if ref in sources:  # the ticket number is known: only the same ticket is "existing"
             reason = conflict(sources[ref], intake, fingerprint)
             if reason is not None:
@@ -345,7 +365,7 @@ def decide(
             target = _new_request(
                 session, plan, intake, ref=ref, key=key, norm=norm, fingerprint=fingerprint,
                 received=received, now=now, actor=actor, config=config, nodes=nodes, keep=keep,
-                classified=classified.get(id(intake)),
+                classified=classified.get(id(intake)), done=done if texts_ready else None,
             )  # fmt: skip
         except ZhengwuError:  # e.g. a category removed meanwhile: the per-row path refuses it
             plan.batch.stopped = True
@@ -644,8 +664,10 @@ def _open_requests(
     r = ServiceRequest
     query = (
         select(r.citizen_key, *_COLUMNS)
-        .where(r.citizen_key.in_(keys), r.state.in_(OPEN_STATES),
-               r.received_at >= earliest - timedelta(days=dedup.COPY_WINDOW_DAYS))
+        # By the citizen index: SQLite, without statistics, would take the state and time
+        # index and read every open request since ``earliest`` (zhengwu.db.planner).
+        .where(r.citizen_key.in_(keys), unindexed(r.state).in_(OPEN_STATES),
+               unindexed(r.received_at) >= earliest - timedelta(days=dedup.COPY_WINDOW_DAYS))
         .order_by(r.id)
     )  # fmt: skip
     found: dict[str, list[_Target]] = {}
@@ -672,11 +694,11 @@ def _merge_target(
     # Open ones only (as the per-row query asks): a row's 办结 may have closed one since.
     window = [c for c in candidates if c.received_at >= since and c.state in OPEN_STATES]
     window.sort(key=lambda c: c.received_at, reverse=True)
-    grams: set[str] | None = None
+    grams: dedup.Grams | None = None
     for candidate in window[:MAX_CANDIDATES]:
         if candidate.fingerprint == fingerprint:
             return candidate
-        grams = dedup.grams(norm) if grams is None else grams
+        grams = dedup.gram_codes(norm) if grams is None else grams
         if dedup.jaccard(candidate.grams(), grams) >= dedup.COPY_SIMILARITY:
             return candidate
     return None
@@ -708,7 +730,7 @@ def _new_request(
     session: Session, plan: _Plan, intake: RequestIntake, *, ref: str, key: str | None,
     norm: str, fingerprint: str, received: datetime, now: datetime, actor: Principal,
     config: snapshot.DeskSnapshot, nodes: dict[str, snapshot.CategoryNode],
-    keep: frozenset[str], classified: Classification | None,
+    keep: frozenset[str], classified: Classification | None, done: csvprep.Prepared | None,
 ) -> _Target:  # fmt: skip
     """Build a new request as the per-row intake does (:func:`service.build_new_request`)."""
     built = service.build_new_request(
@@ -716,6 +738,8 @@ def _new_request(
         config=config, account=None, keep=keep,
         citizen_token=secrets.token_urlsafe(18),  # never shown: an import
         nodes=nodes, classified=classified,
+        masked=None if done is None else done.masked,
+        located=None if done is None else (done.adcode, done.located_by),
     )  # fmt: skip
     values = built.values
     target = _Target(None, "received", received, fingerprint, intake.text, values=values,

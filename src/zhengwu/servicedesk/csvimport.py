@@ -53,8 +53,11 @@ row of a batch the database refuses, so that one bad row never costs the others.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
+from collections import deque
 from collections.abc import Iterable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -63,18 +66,21 @@ from pydantic import ValidationError
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from zhengwu.accounts import phones as published_phones
 from zhengwu.auth.principal import Principal
+from zhengwu.config import get_settings
 from zhengwu.errors import InvalidInputError, ZhengwuError
 from zhengwu.ingest.files import NOT_TEXT_HINT, iter_csv_rows, sheet_header
 from zhengwu.ingest.models import ImportRun, QuarantineEntry
 from zhengwu.platforms.timeparse import DateError, parse_time
-from zhengwu.servicedesk import actions, csvbatch, deadlines, dedup, service, snapshot
+from zhengwu.servicedesk import actions, csvbatch, csvprep, deadlines, dedup, service, snapshot
 from zhengwu.servicedesk.category import service as category_service
 from zhengwu.servicedesk.schemas import MAX_REPLY, MAX_TEXT, RequestIntake
 from zhengwu.servicedesk.workflow import OPEN_STATES
 from zhengwu.sheetcells import read_cell
 from zhengwu.validation_text import message_en, message_zh
 
+log = logging.getLogger(__name__)
 FORMAT = "desk-12345-csv"
 BATCH_ROWS = 500  # rows taken in per batch (see csvbatch); 0: one by one
 CHINA = timezone(timedelta(hours=8))
@@ -416,14 +422,23 @@ class _Item:
     raw: dict[str, str] | None
     parsed: _Row | None = None
     refused: str | None = None
+    prepared: csvprep.Prepared | None = None  # its text work, done ahead by the worker
+
+
+# Batches handed to the worker before the importer waits for the oldest one's text work.
+AHEAD = 16
 
 
 class _Importer:
-    """Takes rows in by batches (:mod:`csvbatch`), the rows a batch leaves one by one."""
+    """Takes rows in by batches (:mod:`csvbatch`), the rows a batch leaves one by one.
+
+    With a :class:`csvprep.Preparer`, a full batch is first handed to the worker and taken
+    in once its text work is back — in file order, while the worker prepares the next.
+    """
 
     def __init__(
         self, session: Session, run: ImportRun, summary: CsvImportSummary, actor: Principal,
-        batch_rows: int, as_of: datetime | None,
+        batch_rows: int, as_of: datetime | None, preparer: csvprep.Preparer | None = None,
     ) -> None:  # fmt: skip
         self.session, self.run, self.summary = session, run, summary
         self.actor, self.batch_rows, self.as_of = actor, batch_rows, as_of
@@ -431,18 +446,65 @@ class _Importer:
         self.parsed = 0
         self.quarantined: list[dict[str, object]] = []
         self.config: snapshot.DeskSnapshot | None = None
+        self.preparer = preparer
+        self.context: csvprep.Context | None = None
+        if preparer is not None:  # what the worker's text work depends on, as of the start
+            self.context = csvprep.Context(
+                published_phones.directory(session), get_settings().desk_home_adcode
+            )
+        self.pending: deque[tuple[list[_Item], Future[list[csvprep.Prepared]] | None]] = deque()
 
     def add(self, item: _Item) -> None:
-        """Queue a row; take the queued rows in once a batch is full."""
+        """Queue a row; hand the queued rows on once a batch is full."""
         self.items.append(item)
         if item.parsed is not None:
             self.parsed += 1
             if self.parsed >= max(self.batch_rows, 1):
-                self.drain()
+                self._hand_on()
+                # Take in the batches whose text work is back; wait only with AHEAD queued.
+                while self.pending and (
+                    len(self.pending) > AHEAD
+                    or self.pending[0][1] is None
+                    or self.pending[0][1].done()
+                ):  # fmt: skip
+                    self._drain(*self.pending.popleft())
+
+    def _hand_on(self) -> None:
+        """Queue the rows read so far as a batch, their text work to the worker if any."""
+        items, self.items, self.parsed = self.items, [], 0
+        future = None
+        if self.preparer is not None and self.context is not None:
+            jobs = [csvprep.job(i.parsed.intake) for i in items if i.parsed is not None]
+            try:
+                future = self.preparer.submit(jobs, self.context) if jobs else None
+            except Exception:  # a broken worker (its start failed): the work is done here
+                self._without_worker()
+        self.pending.append((items, future))
+
+    def _without_worker(self) -> None:
+        log.exception("CSV import: the text work worker failed; continuing without it")
+        self.preparer, self.context = None, None
 
     def drain(self) -> None:
-        """Take in every queued row, in file order; write their quarantine entries."""
-        items, self.items, self.parsed = self.items, [], 0
+        """Take in every row read, in file order; write their quarantine entries."""
+        if self.items:
+            self._hand_on()
+        while self.pending:
+            self._drain(*self.pending.popleft())
+
+    def _drain(
+        self, items: list[_Item], future: Future[list[csvprep.Prepared]] | None
+    ) -> None:  # fmt: skip
+        """Take in one queued batch of rows, in file order; write their quarantine entries."""
+        if future is not None:
+            try:
+                prepared = iter(future.result())
+            except Exception:  # the worker failed: the rows' text work is done here instead
+                self._without_worker()
+            else:
+                for item in items:
+                    if item.parsed is not None:
+                        item.prepared = next(prepared)
         # One snapshot and one working-day calendar for the queued rows, batched or not:
         # read once per batch_rows rows, never per row (a change made meanwhile is seen by
         # the next batch).
@@ -465,10 +527,14 @@ class _Importer:
                 break
             rows = [(i.parsed.intake, i.parsed.reply, i.parsed.closing)
                     for i in rest if i.parsed is not None]  # fmt: skip
+            prepared = None
+            if self.context is not None:
+                prepared = (self.context, [i.prepared for i in rest if i.parsed is not None])
             try:
                 batch = csvbatch.take_in(
-                    self.session, rows, actor=self.actor, as_of=self.as_of, config=self.config
-                )
+                    self.session, rows, actor=self.actor, as_of=self.as_of, config=self.config,
+                    prepared=prepared,
+                )  # fmt: skip
             except csvbatch.BatchFailed:  # rolled back: one by one, only the faulty row fails
                 for item in rest:
                     self._one(item)
@@ -558,6 +624,7 @@ def outcome_ref(parsed: _Row) -> str:
 def import_csv(
     session: Session, path: Path, *, actor: Principal, source: str = "12345",
     as_of: datetime | None = None, batch_rows: int = BATCH_ROWS, public: bool = False,
+    prepare_ahead: bool | None = None,
 ) -> CsvImportSummary:  # fmt: skip
     """Import a hotline CSV export as requests; quarantine the rows that cannot be used.
 
@@ -571,15 +638,34 @@ def import_csv(
 
     Hotline calls are private: the requests stay off the public board and Open311 unless
     ``public`` (``--public``) or the row's 是否公开 says otherwise.
+
+    ``prepare_ahead``: whether a worker process does the rows' text work (masking,
+    normalisation, jurisdiction) for the next batches while this one is taken in
+    (:mod:`csvprep`; the same outcome). Default: for batched files of at least
+    :data:`csvprep.PARALLEL_MIN_BYTES` on a machine with a second core.
     """
     check_header(path)
+    if prepare_ahead is None:
+        prepare_ahead = path.stat().st_size >= csvprep.PARALLEL_MIN_BYTES and csvprep.usable()
+    preparer = csvprep.Preparer() if prepare_ahead and batch_rows > 0 else None
+    try:
+        return _import(session, path, actor, source, as_of, batch_rows, public, preparer)
+    finally:
+        if preparer is not None:
+            preparer.close()
+
+
+def _import(
+    session: Session, path: Path, actor: Principal, source: str, as_of: datetime | None,
+    batch_rows: int, public: bool, preparer: csvprep.Preparer | None,
+) -> CsvImportSummary:  # fmt: skip
     run = ImportRun(format=FORMAT, paths=str(path), started_at=datetime.now(UTC))
     session.add(run)
     session.flush()
     summary = CsvImportSummary(run_id=run.id)
     tree = category_service.get_tree(session)
     codes = {c.code: c.code for c in tree} | {c.name: c.code for c in tree}
-    importer = _Importer(session, run, summary, actor, batch_rows, as_of)
+    importer = _Importer(session, run, summary, actor, batch_rows, as_of, preparer)
     plan: dict[str, tuple[str, ...]] | None = None
     for number, row, problem in iter_csv_rows(path, gbk=True):
         summary.read += 1

@@ -15,6 +15,8 @@ import re
 import unicodedata
 from collections.abc import Collection
 
+import numpy as np
+
 from zhengwu.privacy import Kind, detect, is_published, phone_digits
 
 COPY_SIMILARITY = 0.7
@@ -65,16 +67,38 @@ def grams(normalised: str, k: int = 3) -> set[str]:
     return {normalised[i : i + k] for i in range(len(normalised) - k + 1)}
 
 
+Grams = set[int] | set[str]  # a text's 3-grams: as numbers (gram_codes) or as strings
+
+
+def gram_codes(normalised: str) -> Grams:
+    """Return the 3-grams of a text already normalised as numbers: compared with each other
+    (:func:`jaccard`), they give what :func:`grams` gives, and are made faster.
+
+    Each 3-gram is its three code points in 21 bits each (distinct 3-grams, distinct
+    numbers); a text of one or two characters is its own only gram, as in :func:`grams`.
+    """
+    if len(normalised) < 3:
+        return grams(normalised)
+    points = np.frombuffer(normalised.encode("utf-32-le", "surrogatepass"), np.uint32)
+    wide = points.astype(np.uint64)
+    codes = (wide[:-2] << _SHIFT2) | (wide[1:-1] << _SHIFT1) | wide[2:]
+    return set(codes.tolist())
+
+
+_SHIFT1, _SHIFT2 = np.uint64(21), np.uint64(42)  # a code point has at most 21 bits
+
+
 def similarity(a: str, b: str) -> float:
     """Return the Jaccard similarity of two texts' 3-gram sets."""
     return jaccard(shingles(a), shingles(b))
 
 
-def jaccard(sa: set[str], sb: set[str]) -> float:
+def jaccard(sa: Grams, sb: Grams) -> float:
     """Return the Jaccard similarity of two 3-gram sets (0 when either is empty)."""
     if not sa or not sb:
         return 0.0
-    return len(sa & sb) / len(sa | sb)
+    common = len(sa & sb)
+    return common / (len(sa) + len(sb) - common)  # the union's size, without making it
 
 
 def citizen_key(

@@ -258,6 +258,8 @@ def build_new_request(
     keep: frozenset[str], citizen_token: str,
     nodes: Mapping[str, snapshot.CategoryNode] | None = None,
     classified: Classification | None = None,
+    masked: str | None = None,
+    located: tuple[str | None, str | None] | None = None,
 ) -> NewRequest:  # fmt: skip
     """Classify, locate and route ``intake``; return the new request's columns and audit data.
 
@@ -267,23 +269,29 @@ def build_new_request(
     ``nodes``: the snapshot's categories by code, when the caller holds them already.
     ``classified``: the text's classification, when the caller made it already (a batch
     classifies its texts at once: :func:`classifying.classify_texts`); only for an intake
-    without a category.
+    without a category. ``masked`` and ``located``: the masked text and (adcode, located_by)
+    when the caller computed them already with this ``keep``, no ``account`` and the
+    deployment's home region (the CSV import's worker: :mod:`zhengwu.servicedesk.csvprep`).
     Nothing is written; a category or rule the snapshot names is read as it stands.
     """
     tree = config.tree
     if classified is not None and not intake.category_code:
         cls = classified
     else:
-        cls = classify(intake.text, tree, given=intake.category_code)
+        cls = classify(intake.text, tree, given=intake.category_code, codes=nodes)
     if nodes is not None:
         category = nodes.get(cls.code) if cls.code else None
     else:
         category = next((c for c in tree if c.code == cls.code), None)
-    adcode, located_by = locate.locate(
-        intake, hint=_region_hint(session, account), home=get_settings().desk_home_adcode
-    )
+    if located is not None and account is None:
+        adcode, located_by = located
+    else:
+        adcode, located_by = locate.locate(
+            intake, hint=_region_hint(session, account), home=get_settings().desk_home_adcode
+        )
     rule = routing_service.route(
-        session, category_codes=category_service.lineage(tree, cls.code), adcode=adcode,
+        session, category_codes=category_service.lineage(tree, cls.code, by_code=nodes),
+        adcode=adcode,
         at=now, rules=config.rules,
     )  # fmt: skip
     if rule is None and not config.rules:
@@ -299,7 +307,8 @@ def build_new_request(
         "account_uid": account.uid if account else intake.account_uid,
         "is_public": intake.public, "text": intake.text,
         "text_masked": masking.mask(intake.text, name=intake.citizen_name,
-                                    phone=intake.citizen_phone, keep=keep),
+                                    phone=intake.citizen_phone, keep=keep)
+        if masked is None else masked,
         "citizen_name": intake.citizen_name, "citizen_phone": _citizen_phone(intake, keep),
         "citizen_email": intake.citizen_email, "citizen_key": key, "fingerprint": fingerprint,
         "category_code": cls.code, "classified_by": cls.by,

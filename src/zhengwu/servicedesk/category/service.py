@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from importlib.resources import files
 from typing import Any, Protocol
 
@@ -89,9 +89,15 @@ def get(session: Session, code: str) -> Category:
     return category
 
 
-def lineage(tree: Sequence[TreeNode], code: str | None) -> list[str]:
-    """Return ``code`` and its ancestors' codes, most specific first ([] for None/unknown)."""
-    by_code = {c.code: c for c in tree}
+def lineage(
+    tree: Sequence[TreeNode], code: str | None, *, by_code: Mapping[str, TreeNode] | None = None
+) -> list[str]:
+    """Return ``code`` and its ancestors' codes, most specific first ([] for None/unknown).
+
+    ``by_code``: the tree's categories by code, when the caller holds them already.
+    """
+    if by_code is None:
+        by_code = {c.code: c for c in tree}
     chain: list[str] = []
     while code is not None and code in by_code and code not in chain:
         chain.append(code)
