@@ -119,8 +119,11 @@ def test_a_cut_file_keeps_every_byte_before_the_cut(
     finally:
         packed.BLOCK = old
     assert shown == str(path)
-    assert got == recoverable and data.startswith(got)
+    # Every whole line zlib itself recovers; the line the cut fell in is named, not kept.
+    assert got == recoverable[: recoverable.rfind(b"\n") + 1] and data.startswith(got)
     assert damage is not None
+    if not recoverable.endswith(b"\n"):
+        assert f"被截断的第 {got.count(bytes([10])) + 1} 行未导入" in damage
     lines = got.count(b"\n")
     assert f"第 {lines} 行之后" in damage and "cut short" in damage
 
@@ -241,6 +244,10 @@ def test_quarantine_names_the_archive_member_and_the_damage(
         )
     assert f"{archive}!day1.jsonl:4" in sources
     assert sources[str(cut)].startswith("压缩数据在第 ")
+    assert "被截断的第" in sources[str(cut)] and "the cut line" in sources[str(cut)]
+    with Session(committed_engine) as session:
+        raw = session.scalar(select(QuarantineEntry.raw).where(QuarantineEntry.source == str(cut)))
+    assert raw is not None and raw.startswith('{"created_at"')  # the start of the cut line
     assert not any("/tmp/unpack-" in s or "unpack-" in s for s in sources)
     assert summary["imported"] >= 3 + 1 and summary["quarantined"] == len(sources)
     assert any(str(cut) in w and "cut short" in w for w in json.loads(
@@ -282,3 +289,46 @@ def test_real_hot_search_archive_keeps_its_date_when_compressed(
     plain_records = as_is.stdout.strip().splitlines()[:-1]
     assert plain_records and packed_run.stdout.strip().splitlines()[:-1] == plain_records
     assert all(orjson.loads(r)["day"] == "2023-02-13" for r in plain_records)
+
+
+def test_desk_import_of_a_compressed_export(tmp_path: Path, configured_database: str) -> None:
+    """A 12345 export as .csv.gz or in a .zip of one sheet reads as the CSV; a cut file keeps
+    its rows before the cut; an archive of several sheets is refused before anything is read."""
+    rows = ["工单编号,受理时间,诉求内容"] + [
+        f"2025090100{i:04d},2025-09-01 08:{i % 60:02d}:00,金水区第{i}号路灯不亮，晚上行人看不清路面"
+        for i in range(400)
+    ]
+    plain = tmp_path / "工单.csv"
+    plain.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    cut = tmp_path / "工单-cut.csv.gz"
+    cut.write_bytes(gzip.compress(plain.read_bytes())[:1500])
+    first = runner.invoke(app, ["desk", "import-csv", str(cut), "--json"])
+    assert first.exit_code == 0, first.output
+    got = json.loads(first.stdout.strip().splitlines()[-1])
+    assert 0 < got["created"] < 400 and got["quarantined"] >= 1
+    assert got["read"] == got["created"] + got["merged"] + got["existing"] + got["quarantined"]
+    archive = tmp_path / "工单.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.write(plain, "导出/工单.csv")
+        zf.writestr("__MACOSX/导出/._工单.csv", b"\0")
+    whole = runner.invoke(app, ["desk", "import-csv", str(archive), "--json"])
+    assert whole.exit_code == 0, whole.output
+    summary = json.loads(whole.stdout.strip().splitlines()[-1])
+    assert (summary["created"], summary["existing"]) == (400 - got["created"], got["created"])
+    assert summary["quarantined"] == 0  # the row the cut fell in was not stored shortened
+    gz = tmp_path / "工单.csv.gz"
+    gz.write_bytes(gzip.compress(plain.read_bytes()))
+    again = json.loads(
+        runner.invoke(app, ["desk", "import-csv", str(gz), "--json"])
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+    assert again["existing"] == 400
+    two = tmp_path / "两份.zip"
+    with zipfile.ZipFile(two, "w") as zf:
+        zf.write(plain, "a.csv")
+        zf.write(plain, "b.csv")
+    refused = runner.invoke(app, ["desk", "import-csv", str(two), "--json"])
+    assert refused.exit_code == 2
+    assert "恰好有一个表格文件" in refused.output and "exactly one sheet" in refused.output
+    assert list((get_settings().data_dir / "tmp").iterdir()) == []

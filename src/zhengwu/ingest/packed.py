@@ -15,9 +15,10 @@ What cannot be read is said, not dropped:
 - an input that is not what its suffix says (not gzip data, not a zip archive) stops the
   import before anything is written, like a missing file;
 - data damaged or cut short part-way (a download or a crawler stopped mid-write) keeps
-  everything before the damage: those lines are imported, and the damage itself becomes a
-  quarantine record naming the last whole line read (the cut line, if any, is quarantined
-  by the importer as a broken record);
+  every whole line before the damage: those are imported, and the damage itself becomes a
+  quarantine record naming the last whole line read, with the start of the line it cut
+  (that line is not imported: a CSV row cut inside its text would otherwise read as a
+  whole row with a shorter text);
 - an encrypted zip member is a quarantine record (there is no password to give);
 - a disk too full for the copy stops the import with the directory named.
 """
@@ -39,6 +40,7 @@ from typing import Any
 from zhengwu.errors import InvalidInputError
 
 BLOCK = 1 << 20
+RAW_HEAD = 2000  # bytes of a cut line kept for its quarantine record
 _ENCRYPTED = "压缩包成员已加密，无法读取 / the archive member is encrypted and cannot be read"
 
 
@@ -91,6 +93,7 @@ class PlainFile:
     shown: str  # how people see it: the input's path, or "archive.zip!member"
     path: Path  # the file to read: the input itself, or its decompressed copy
     damage: str | None = None  # why the copy stops early (it holds what came before)
+    cut_line: str | None = None  # the start of the line the damage cut (not in the copy)
 
 
 def is_packed(path: Path) -> bool:
@@ -134,18 +137,31 @@ def plain_files(path: Path, workdir: Path) -> Generator[PlainFile, None, None]:
             yield from _members(path, scratch)
         else:
             target = scratch / path.name[: -len(suffix)]
-            damage = _copy(_decompressed(path, _FORMATS[suffix][0]), target, str(path))
-            yield PlainFile(str(path), target, damage)
+            damage, cut = _copy(_decompressed(path, _FORMATS[suffix][0]), target, str(path))
+            yield PlainFile(str(path), target, damage, cut)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def input_count(path: Path) -> int:
+    """Return how many plain files :func:`plain_files` yields for ``path``."""
+    if path.suffix.lower() != ARCHIVE:
+        return 1
+    with zipfile.ZipFile(path) as archive:
+        return sum(1 for info in archive.infolist() if _is_input(info))
+
+
+def _is_input(info: zipfile.ZipInfo) -> bool:
+    name = PurePosixPath(info.filename)
+    return not (info.is_dir() or name.parts[0] == "__MACOSX" or name.name.startswith("."))
 
 
 def _members(path: Path, scratch: Path) -> Iterator[PlainFile]:
     with zipfile.ZipFile(path) as archive:
         for info in archive.infolist():
-            name = PurePosixPath(info.filename)
-            if info.is_dir() or name.parts[0] == "__MACOSX" or name.name.startswith("."):
+            if not _is_input(info):
                 continue
+            name = PurePosixPath(info.filename)
             shown = f"{path}!{info.filename}"
             target = scratch / uuid.uuid4().hex[:8] / name.name
             if info.flag_bits & 0x1:
@@ -154,32 +170,55 @@ def _members(path: Path, scratch: Path) -> Iterator[PlainFile]:
                 yield PlainFile(shown, target, _ENCRYPTED)
                 continue
             damage: str | None
+            cut: str | None = None
             try:
                 with archive.open(info) as src:
-                    damage = _copy(iter(lambda: src.read(BLOCK), b""), target, shown)
+                    damage, cut = _copy(iter(lambda: src.read(BLOCK), b""), target, shown)
             except NotImplementedError as exc:  # a compression method zipfile does not know
                 damage = f"压缩方式不受支持 / unsupported compression method: {exc}"
-            yield PlainFile(shown, target, damage)
+            yield PlainFile(shown, target, damage, cut)
             target.unlink(missing_ok=True)
 
 
-def _copy(blocks: Iterator[bytes], target: Path, shown: str) -> str | None:
-    """Write ``blocks`` into ``target``; return why they stopped early, or None."""
+def _copy(blocks: Iterator[bytes], target: Path, shown: str) -> tuple[str | None, str | None]:
+    """Write ``blocks`` into ``target``; return why they stopped early (or None) and the
+    start of the line the damage cut (or None).
+
+    A damage cuts the line it falls in: that line is not left in the copy (a CSV row cut in
+    its text would read as a whole row with a shorter text), but named in the damage and
+    its first characters returned for the quarantine.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
     lines = 0
+    tail_len, tail_head = 0, b""  # bytes after the last line end written, and their start
     with target.open("wb") as out:
         while True:
             try:
                 block = next(blocks, None)
             except _DAMAGE as exc:
+                cut = ""
+                if tail_len:
+                    out.truncate(out.tell() - tail_len)
+                    cut = f"；被截断的第 {lines + 1} 行未导入"
                 return (
-                    f"压缩数据在第 {lines} 行之后损坏或被截断，其后内容无法读取"
+                    f"压缩数据在第 {lines} 行之后损坏或被截断，其后内容无法读取{cut}"
                     f" / the compressed data is damaged or cut short after line {lines}; "
-                    f"the rest could not be read ({type(exc).__name__}: {exc})"
-                )
+                    f"the rest could not be read"
+                    + (f" and the cut line {lines + 1} is not imported" if tail_len else "")
+                    + f" ({type(exc).__name__}: {exc})"
+                ), (tail_head.decode("utf-8", errors="replace") if tail_len else None)
             if block is None:
-                return None
+                return None, None
+            if not block:
+                continue
             lines += block.count(b"\n")
+            end = block.rfind(b"\n")
+            if end < 0:
+                tail_len += len(block)
+                tail_head = (tail_head + block)[:RAW_HEAD]
+            else:
+                tail_len = len(block) - end - 1
+                tail_head = block[end + 1 : end + 1 + RAW_HEAD]
             try:
                 out.write(block)
             except OSError as exc:

@@ -241,7 +241,7 @@ def _import_plain(
     finally:
         writer.shown = None
     if plain.damage is not None:
-        damage = QuarantineRecord(source=plain.shown, reason=plain.damage)
+        damage = QuarantineRecord(source=plain.shown, reason=plain.damage, raw=plain.cut_line)
         summary.read += 1
         _quarantine(writer.session, writer.run, fmt, [damage], summary)
         if on_item is not None:

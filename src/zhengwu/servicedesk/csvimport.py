@@ -56,8 +56,9 @@ import hashlib
 import logging
 import re
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -70,8 +71,9 @@ from zhengwu.accounts import phones as published_phones
 from zhengwu.auth.principal import Principal
 from zhengwu.config import get_settings
 from zhengwu.errors import InvalidInputError, ZhengwuError
-from zhengwu.ingest.files import NOT_TEXT_HINT, iter_csv_rows, sheet_header
+from zhengwu.ingest.files import NOT_TEXT_HINT, check_file, iter_csv_rows, sheet_header
 from zhengwu.ingest.models import ImportRun, QuarantineEntry
+from zhengwu.ingest.packed import PlainFile, check_packed, input_count, plain_files
 from zhengwu.platforms.timeparse import DateError, parse_time
 from zhengwu.servicedesk import actions, csvbatch, csvprep, deadlines, dedup, service, snapshot
 from zhengwu.servicedesk.category import service as category_service
@@ -220,18 +222,22 @@ def _parse_time(value: str) -> datetime:
             raise DateError(str(exc)) from None
 
 
-def check_header(path: Path) -> list[str]:
-    """Return the file's header; refuse a file none of whose headers names the request text."""
+def check_header(path: Path, *, shown: str | None = None) -> list[str]:
+    """Return the file's header; refuse a file none of whose headers names the request text.
+
+    ``shown`` names the file in the message (the export a decompressed copy came from).
+    """
     header = sheet_header(path, gbk=True)
+    shown = shown or str(path)
     found = {h.lower() for h in header}
     if not header or any(name.lower() in found for name in COLUMNS["text"]):
         return header
     hint = f"；{NOT_TEXT_HINT}" if any("\ufffd" in h for h in header) else ""
     accepted, shown = "、".join(COLUMNS["text"]), "、".join(header)
     raise InvalidInputError(
-        f"{path} 不是可导入的诉求 CSV：缺少诉求内容列（需要其中之一：{accepted}）；"
+        f"{shown} 不是可导入的诉求 CSV：缺少诉求内容列（需要其中之一：{accepted}）；"
         f"文件中的列：{shown}{hint}",
-        f"{path} is not a request CSV: no request text column (one of: "
+        f"{shown} is not a request CSV: no request text column (one of: "
         f"{', '.join(COLUMNS['text'])}); the file's columns: {', '.join(header)}",
     )
 
@@ -644,22 +650,40 @@ def import_csv(
     (:mod:`csvprep`; the same outcome). Default: for batched files of at least
     :data:`csvprep.PARALLEL_MIN_BYTES` on a machine with a second core.
     """
-    check_header(path)
-    if prepare_ahead is None:
-        prepare_ahead = path.stat().st_size >= csvprep.PARALLEL_MIN_BYTES and csvprep.usable()
-    preparer = csvprep.Preparer() if prepare_ahead and batch_rows > 0 else None
-    try:
-        return _import(session, path, actor, source, as_of, batch_rows, public, preparer)
-    finally:
-        if preparer is not None:
-            preparer.close()
+    check_file(path)
+    check_packed(path)
+    with closing(plain_files(path, get_settings().data_dir / "tmp")) as plains:
+        plain = _one_sheet(path, plains)
+        check_header(plain.path, shown=plain.shown)
+        if prepare_ahead is None:
+            prepare_ahead = (
+                plain.path.stat().st_size >= csvprep.PARALLEL_MIN_BYTES and csvprep.usable()
+            )
+        preparer = csvprep.Preparer() if prepare_ahead and batch_rows > 0 else None
+        try:
+            return _import(session, plain, actor, source, as_of, batch_rows, public, preparer)
+        finally:
+            if preparer is not None:
+                preparer.close()
+
+
+def _one_sheet(path: Path, plains: Iterator[PlainFile]) -> PlainFile:
+    """Return the one sheet of a (possibly compressed) export; refuse an archive of several."""
+    if input_count(path) != 1:
+        raise InvalidInputError(
+            f"压缩包中应恰好有一个表格文件（CSV 或 .xlsx），请分别导入：{path}",
+            f"the archive should hold exactly one sheet (CSV or .xlsx); import them one by one: "
+            f"{path}",
+        )
+    return next(plains)
 
 
 def _import(
-    session: Session, path: Path, actor: Principal, source: str, as_of: datetime | None,
+    session: Session, plain: PlainFile, actor: Principal, source: str, as_of: datetime | None,
     batch_rows: int, public: bool, preparer: csvprep.Preparer | None,
 ) -> CsvImportSummary:  # fmt: skip
-    run = ImportRun(format=FORMAT, paths=str(path), started_at=datetime.now(UTC))
+    path, shown = plain.path, plain.shown
+    run = ImportRun(format=FORMAT, paths=shown, started_at=datetime.now(UTC))
     session.add(run)
     session.flush()
     summary = CsvImportSummary(run_id=run.id)
@@ -669,7 +693,7 @@ def _import(
     plan: dict[str, tuple[str, ...]] | None = None
     for number, row, problem in iter_csv_rows(path, gbk=True):
         summary.read += 1
-        where = f"{path}:{number}"
+        where = f"{shown}:{number}"
         if row is None or problem:
             importer.add(_Item(where, row, refused=problem or "CSV 行无法读取 / unreadable row"))
             continue
@@ -684,6 +708,9 @@ def _import(
             continue
         late = _later_than(parsed, as_of) if as_of is not None else None
         importer.add(_Item(where, row, parsed=None if late else parsed, refused=late))
+    if plain.damage is not None:  # a compressed export cut short: the rows before it stand
+        summary.read += 1
+        importer.add(_Item(shown, None, refused=plain.damage))
     importer.drain()
     run.finished_at = datetime.now(UTC)
     run.read, run.imported = summary.read, summary.created
