@@ -54,16 +54,21 @@ def _row(i: int) -> dict[str, object]:
     }  # fmt: skip
 
 
+def _add_incident(conn: sa.Connection) -> None:
+    """Write incident 1, as 0024 holds it: the requests' own."""
+    conn.execute(text(
+        "INSERT INTO rescue_incidents (id, name, type, status, regions, hashtags, keywords,"
+        " starts_at, reverify_hours, created_at) VALUES (1, '旧灾情', 'flood', 'active', '[]',"
+        " '[]', '[]', '2021-07-20 00:00:00', 6.0, '2021-07-20 00:00:00')"
+    ))  # fmt: skip
+
+
 def test_upgrade_from_0024_scores_every_request(empty_engine: Engine) -> None:
     migrate.upgrade(empty_engine, "0024")
     assert "priority_base" not in {c["name"] for c in inspect(empty_engine).get_columns(
         "help_requests")}  # fmt: skip
     with empty_engine.begin() as conn:
-        conn.execute(text(
-            "INSERT INTO rescue_incidents (id, name, type, status, regions, hashtags, keywords,"
-            " starts_at, reverify_hours, created_at) VALUES (1, '旧灾情', 'flood', 'active', '[]',"
-            " '[]', '[]', '2021-07-20 00:00:00', 6.0, '2021-07-20 00:00:00')"
-        ))  # fmt: skip
+        _add_incident(conn)
         conn.execute(_rows.insert(), [_row(i) for i in range(2500)])  # more than one batch
     migrate.upgrade(empty_engine, "0025")
     inputs = [
@@ -156,11 +161,7 @@ def test_upgrade_from_0024_indexes_what_a_full_viewer_searches(empty_engine: Eng
     places = {i: {"rid": i, "address": pick.choice(ADDRESSES), "adcode": pick.choice(ADCODES),
                   "name": pick.choice(NAMES)} for i in mirrors}  # fmt: skip
     with empty_engine.begin() as conn:
-        conn.execute(text(
-            "INSERT INTO rescue_incidents (id, name, type, status, regions, hashtags, keywords,"
-            " starts_at, reverify_hours, created_at) VALUES (1, '旧灾情', 'flood', 'active', '[]',"
-            " '[]', '[]', '2021-07-20 00:00:00', 6.0, '2021-07-20 00:00:00')"
-        ))  # fmt: skip
+        _add_incident(conn)
         conn.execute(_rows.insert(), requests)
         ids = conn.execute(text("SELECT id FROM help_requests ORDER BY id")).scalars().all()
         assert ids == list(mirrors)  # numbered 1, 2, … as written
