@@ -471,3 +471,20 @@ def test_account_trigram_migration_adds_and_drops_them_on_postgresql(
     assert not {"ix_accounts_name_trgm", "ix_accounts_uid_trgm"} & set(indexes())
     migrate.upgrade(empty_engine)  # every head, as `zhengwu db upgrade` does
     assert ("ix_accounts_name_trgm" in indexes()) == (empty_engine.dialect.name == "postgresql")
+
+
+def test_team_id_index_drop_migration_drops_and_restores_it(empty_engine: Engine) -> None:
+    def indexes() -> dict[str, list[str | None]]:
+        found = inspect(empty_engine).get_indexes("help_requests")
+        return {str(i["name"]): i["column_names"] for i in found}
+
+    migrate.upgrade(empty_engine, "0032")  # the rescue branch as it was before 0033
+    assert indexes()["ix_help_requests_team_id"] == ["team_id"]
+    migrate.upgrade(empty_engine, "0033")
+    assert "ix_help_requests_team_id" not in indexes()
+    assert indexes()["ix_help_requests_team_queue"] == ["team_id", "incident_id", "state", "adcode"]
+    _downgrade(empty_engine, "0032")
+    assert indexes()["ix_help_requests_team_id"] == ["team_id"]
+    migrate.upgrade(empty_engine)  # every head, as `zhengwu db upgrade` does
+    assert "ix_help_requests_team_id" not in indexes()
+    assert migrate.ensure_current(empty_engine) is False

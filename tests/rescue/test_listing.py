@@ -11,17 +11,21 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import delete, event, func, select, text
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from zhengwu.auth.principal import PUBLIC
+from zhengwu.auth.principal import PUBLIC, Principal
+from zhengwu.errors import ConflictError
 from zhengwu.rescue import board, listing, priority
 from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.demo import simulate_requests
 from zhengwu.rescue.models import HelpRequest, Incident, Team
 from zhengwu.rescue.notices import WITHDRAWN_OUTCOMES
 from zhengwu.rescue.workflow import OPEN_STATES
+
+from .conftest import DISPATCHER
 
 NOW = datetime(2021, 7, 22, 12, 0, tzinfo=UTC)
 COUNT = 240
@@ -305,3 +309,79 @@ def test_requests_made_after_the_simulator_get_fresh_numbers(session: Session, s
     session.add(later)
     session.flush()  # on PostgreSQL the id sequence was moved past the simulated ids
     assert highest is not None and later.id > highest
+
+
+def _seeks(plan: str, table: str = "help_requests") -> bool:
+    """Whether every read of ``table`` in ``plan`` goes through an index: SQLite ``SEARCH``
+    (never a ``SCAN`` of the table), PostgreSQL no ``Seq Scan`` (planned with
+    ``enable_seqscan`` off, so a sequential scan shows only where no index serves)."""
+    lines = [line for line in plan.splitlines() if table in line.split()]
+    scans = [line for line in lines if line.lstrip(" ->").startswith(("SCAN", "Seq Scan"))]
+    return bool(lines) and not scans
+
+
+def test_a_teams_lookups_use_an_index_without_team_ids_own(session: Session, seeded) -> None:  # type: ignore[no-untyped-def]
+    """0033 dropped ``ix_help_requests_team_id``: a team member's queue (every order), its
+    counts and county map, the teams' loads, the check before a team stands down and the
+    lookup behind the team's foreign key still read help_requests by an index — the last
+    two, by team alone, through ``ix_help_requests_team_queue``, which leads with it."""
+    incident, teams = seeded
+    team = teams[0]
+    member = Principal(role="team", username="m", display_name="队员", team_id=team.id)
+    indexes = {i["name"] for i in sa_inspect(session.connection()).get_indexes("help_requests")}
+    assert "ix_help_requests_team_id" not in indexes and "ix_help_requests_team_queue" in indexes
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:  # rolled back with the test's transaction
+        session.execute(text("SET LOCAL enable_seqscan = off"))
+    # Loaded (expired by the fixture): the runs send their own queries alone.
+    assert incident.id and team.id
+
+    def queue_page(sort: str) -> Callable[[], object]:
+        filters = listing.Filters(sort=sort)
+        return lambda: listing.search_page(session, member, incident=incident, filters=filters,
+                                           q="", offset=0, limit=20, now=NOW)  # fmt: skip
+
+    for run in (
+        *(queue_page(sort) for sort in listing.SORTS),
+        lambda: listing.state_counts(session, incident=incident, team_id=team.id),
+        lambda: listing.adcode_totals(session, incident=incident, team_id=team.id),
+        lambda: rescue_service.team_loads(session),  # every team's: by state on PostgreSQL
+    ):
+        plans = [p for p in _plans(session, run) if "help_requests" in p]
+        assert plans and all(_seeks(p) for p in plans), plans
+
+    def stand_down() -> None:
+        with pytest.raises(ConflictError):  # it holds open requests: refused, after the check
+            rescue_service.set_team_active(session, team=team, active=False, actor=DISPATCHER)
+
+    # The lookup a team's foreign key makes when a team is deleted or renumbered (no ON
+    # DELETE action): SQLite's (its foreign-key documentation) and PostgreSQL's RI check.
+    foreign_key = (
+        "SELECT 1 FROM ONLY help_requests x WHERE x.team_id = :team FOR KEY SHARE OF x"
+        if postgres
+        else "SELECT rowid FROM help_requests WHERE team_id = :team"
+    )
+    for run in (
+        stand_down,
+        lambda: session.execute(text(foreign_key), {"team": team.id}),
+    ):
+        (plan,) = _plans(session, run)
+        assert _seeks(plan) and "ix_help_requests_team_queue" in plan, plan
+
+
+def test_a_team_holding_requests_cannot_be_deleted(session: Session, seeded, make_team) -> None:  # type: ignore[no-untyped-def]
+    """help_requests.team_id has no ON DELETE action: deleting a team that holds requests
+    is refused (its requests keep their team), an unused one goes (its check is the index
+    lookup above)."""
+    _, teams = seeded
+    (key,) = [fk for fk in sa_inspect(session.connection()).get_foreign_keys("help_requests")
+              if fk["constrained_columns"] == ["team_id"]]  # fmt: skip
+    assert key["referred_table"] == "rescue_teams" and not key["options"].get("ondelete")
+    held = session.scalar(select(func.count()).where(HelpRequest.team_id == teams[0].id))
+    assert held
+    with pytest.raises(IntegrityError), session.begin_nested():
+        session.execute(delete(Team).where(Team.id == teams[0].id))
+    spare = make_team("备用队")
+    session.execute(delete(Team).where(Team.id == spare.id))
+    assert session.get(Team, spare.id, populate_existing=True) is None
+    assert session.scalar(select(func.count()).where(HelpRequest.team_id == teams[0].id)) == held

@@ -1,4 +1,9 @@
-"""Browser fixtures shared by the Playwright journeys: Debian's Chromium, offline.
+"""Fixtures shared by the console's tests: an HTTP client of the running console, and for
+the Playwright journeys Debian's Chromium, offline.
+
+The ``client`` of a module's tests is built after the module's own ``world`` (the data it
+serves); it asks for HTML and waits up to 60 s, unless the module says otherwise with
+``pytestmark = pytest.mark.client(timeout=…, headers=…)``.
 
 Every request to a host other than the loopback server is aborted and recorded, and each
 page's fixture asserts at the end that none was attempted: the console must work without a
@@ -9,8 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright
 
@@ -20,6 +27,19 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 LOOPBACK = {"127.0.0.1", "localhost"}
 TIMEOUT_MS = 60_000  # the machine may be busy: Playwright waits, it does not sleep
+HTML = {"Accept": "text/html"}
+
+
+@pytest.fixture
+def client(
+    request: pytest.FixtureRequest, live_server: str, world: object
+) -> Iterator[httpx.Client]:
+    """An HTTP client of the running console (cookies kept, redirects not followed), once
+    the module's ``world`` is built."""
+    marker = request.node.get_closest_marker("client")
+    options: dict[str, Any] = {"timeout": 60, "headers": HTML, **(marker.kwargs if marker else {})}
+    with httpx.Client(base_url=live_server, **options) as c:
+        yield c
 
 
 class Offline:

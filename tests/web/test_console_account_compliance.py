@@ -8,7 +8,6 @@ exactly what the whole compliance report says of it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -25,7 +24,6 @@ from zhengwu.web.console import analytics
 
 from .test_console_world import ConsoleWorld, build_console_world, login
 
-HTML = {"Accept": "text/html"}
 REGISTRY = ("accounts", "organizations", "matrix_members", "matrices")
 
 
@@ -123,13 +121,6 @@ def test_one_account_reads_only_its_own_rows(committed_engine: Engine, world: Co
     assert len(registry) == 3
     # Every read of the registry is narrowed by the ids asked for: no whole-table scan.
     assert all(re.search(r"\bIN \(", s) for s in registry), registry
-
-
-@pytest.fixture
-def client(live_server: str, world: ConsoleWorld) -> Iterator[httpx.Client]:
-    """An HTTP client of the running console."""
-    with httpx.Client(base_url=live_server, timeout=60, headers=HTML) as c:
-        yield c
 
 
 def test_account_page_shows_the_whole_reports_entry(

@@ -9,7 +9,6 @@ the default system, with titles, and say what they show instead of what was aske
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -24,7 +23,6 @@ from zhengwu.index.system import load_system
 
 from .test_console_world import MONTH, ConsoleWorld, build_console_world, login
 
-HTML = {"Accept": "text/html"}
 DEFAULT_TITLE = "政务新媒体影响力指数（四维）"
 
 
@@ -37,13 +35,6 @@ def world(committed_engine: Engine) -> ConsoleWorld:
     with store.open_store() as con, Session(committed_engine) as session:
         index_engine.run_for_db(session, con, wci, parse_period(MONTH, week_start=wci.week_start))
     return world
-
-
-@pytest.fixture
-def client(live_server: str, world: ConsoleWorld) -> Iterator[httpx.Client]:
-    """An HTTP client of the running console (cookies kept, redirects not followed)."""
-    with httpx.Client(base_url=live_server, timeout=60, headers=HTML) as c:
-        yield c
 
 
 def _text(html: str) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -24,13 +23,6 @@ def world(committed_engine: Engine) -> World:
         made = build_world(session)
         session.commit()
     return made
-
-
-@pytest.fixture
-def client(live_server: str, world: World) -> Iterator[httpx.Client]:
-    """An HTTP client of the running console."""
-    with httpx.Client(base_url=live_server, timeout=60, headers={"Accept": "text/html"}) as c:
-        yield c
 
 
 def test_operator_uploads_labels_and_distributes(client: httpx.Client, world: World) -> None:

@@ -9,7 +9,6 @@ rows than one page holds and follows the page's own next-page link.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -39,6 +38,7 @@ from .test_console_world import ConsoleWorld, build_console_world, login
 
 HTML = {"Accept": "text/html"}
 EXTRA = 120  # more than one page of every list below (each page holds 100)
+pytestmark = pytest.mark.client(timeout=120)  # long pages: the console's client waits longer
 
 
 @pytest.fixture
@@ -46,13 +46,6 @@ def world(committed_engine: Engine) -> ConsoleWorld:
     """The console test city, committed (no index run: these pages do not need one)."""
     auth_service._ip_attempts.clear()
     return build_console_world(committed_engine, with_index=False)
-
-
-@pytest.fixture
-def client(live_server: str, world: ConsoleWorld) -> Iterator[httpx.Client]:
-    """An HTTP client of the running console (cookies kept, redirects not followed)."""
-    with httpx.Client(base_url=live_server, timeout=120, headers=HTML) as c:
-        yield c
 
 
 def _next(html: str, pager_id: str) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -16,21 +15,12 @@ from zhengwu.auth import service as auth_service
 
 from .test_console_world import ConsoleWorld, build_console_world, login
 
-HTML = {"Accept": "text/html"}
-
 
 @pytest.fixture
 def world(committed_engine: Engine) -> ConsoleWorld:
     """The console test city, committed (no index run: these pages do not need one)."""
     auth_service._ip_attempts.clear()
     return build_console_world(committed_engine, with_index=False)
-
-
-@pytest.fixture
-def client(live_server: str, world: ConsoleWorld) -> Iterator[httpx.Client]:
-    """An HTTP client of the running console (cookies kept, redirects not followed)."""
-    with httpx.Client(base_url=live_server, timeout=60, headers=HTML) as c:
-        yield c
 
 
 def _section(html: str, start: str, end: str | None = None) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -35,7 +34,6 @@ from zhengwu.web.console.places import counted_cells
 
 from .test_console_world import ConsoleWorld, build_console_world, login
 
-HTML = {"Accept": "text/html"}
 # (adcode, lead organisation key, queue matrix key, co-handler organisation key)
 EXTRA = [
     ("410102", "zy_culture", None, None),
@@ -91,12 +89,6 @@ def world(committed_engine: Engine) -> ConsoleWorld:
         _extra(session, world)
         session.commit()
     return world
-
-
-@pytest.fixture
-def client(live_server: str, world: ConsoleWorld) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=live_server, timeout=60, headers=HTML) as c:
-        yield c
 
 
 def _old_map(session: Session, principal: Principal, matrix: Matrix, period: str) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html as html_lib
 import re
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -19,7 +18,6 @@ from zhengwu.privacy import mask_text
 
 from .test_console_world import ConsoleWorld, build_console_world, login
 
-HTML = {"Accept": "text/html"}
 CITIZEN = "13912345678"
 
 
@@ -44,13 +42,6 @@ def world(committed_engine: Engine) -> ConsoleWorld:
         session.commit()
         world.orgs |= {"province": province.id, "branch": branch.id}
     return world
-
-
-@pytest.fixture
-def client(live_server: str, world: ConsoleWorld) -> Iterator[httpx.Client]:
-    """An HTTP client of the running console (cookies kept, redirects not followed)."""
-    with httpx.Client(base_url=live_server, timeout=60, headers=HTML) as c:
-        yield c
 
 
 def _listed(page: str) -> list[str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -13,21 +12,12 @@ from zhengwu.auth import service as auth_service
 
 from .test_console_world import ConsoleWorld, build_console_world, login
 
-HTML = {"Accept": "text/html"}
-
 
 @pytest.fixture
 def world(committed_engine: Engine) -> ConsoleWorld:
     """The console test city, committed, with posts and an index run."""
     auth_service._ip_attempts.clear()  # every test logs in several times from 127.0.0.1
     return build_console_world(committed_engine)
-
-
-@pytest.fixture
-def client(live_server: str, world: ConsoleWorld) -> Iterator[httpx.Client]:
-    """An HTTP client of the running console (cookies kept, redirects not followed)."""
-    with httpx.Client(base_url=live_server, timeout=60, headers=HTML) as c:
-        yield c
 
 
 def _text(html: str) -> str:

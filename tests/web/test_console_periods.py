@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -16,7 +15,6 @@ from zhengwu.servicedesk.models import ServiceRequest
 
 from .test_console_world import ConsoleWorld, build_console_world, login
 
-HTML = {"Accept": "text/html"}
 OLD = datetime(2025, 7, 15, 2, 0, tzinfo=UTC)
 
 
@@ -34,12 +32,6 @@ def world(committed_engine: Engine) -> ConsoleWorld:
         )
         session.commit()
     return world
-
-
-@pytest.fixture
-def client(live_server: str, world: ConsoleWorld) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=live_server, timeout=60, headers=HTML) as c:
-        yield c
 
 
 def _text(html: str) -> str:

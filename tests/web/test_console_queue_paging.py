@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -61,13 +60,6 @@ def world(committed_engine: Engine) -> ConsoleWorld:
                 s.add(RequestHelper(request_id=req.id, organization_id=helper))
         s.commit()
     return world
-
-
-@pytest.fixture
-def client(live_server: str, world: ConsoleWorld) -> Iterator[httpx.Client]:
-    """An HTTP client of the running console."""
-    with httpx.Client(base_url=live_server, timeout=60, headers={"Accept": "text/html"}) as c:
-        yield c
 
 
 def _follow(client: httpx.Client, params: dict[str, str]) -> list[str]:

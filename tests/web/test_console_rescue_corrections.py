@@ -4,7 +4,6 @@ fields, merge two requests, split a source back out (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import httpx
@@ -24,13 +23,6 @@ def world(committed_engine: Engine) -> ConsoleWorld:
     """The console test city (no index run: rescue does not need one)."""
     auth_service._ip_attempts.clear()
     return build_console_world(committed_engine, with_index=False)
-
-
-@pytest.fixture
-def client(live_server: str, world: ConsoleWorld) -> Iterator[httpx.Client]:
-    """An HTTP client of the running console."""
-    with httpx.Client(base_url=live_server, timeout=60, headers={"Accept": "text/html"}) as c:
-        yield c
 
 
 def _version(client: httpx.Client, help_id: int) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import datetime
 
 import httpx
@@ -17,6 +16,9 @@ from zhengwu.search import indexer
 
 from .test_console_world import ConsoleWorld, build_console_world, login
 
+# The console's client, without its Accept: text/html, waiting 30 s.
+pytestmark = pytest.mark.client(timeout=30, headers={})
+
 
 @pytest.fixture
 def world(committed_engine: Engine) -> ConsoleWorld:
@@ -27,13 +29,6 @@ def world(committed_engine: Engine) -> ConsoleWorld:
         indexer.reindex(session)
         session.commit()
     return built
-
-
-@pytest.fixture
-def client(live_server: str, world: ConsoleWorld) -> Iterator[httpx.Client]:
-    """A client of the live server (not logged in)."""
-    with httpx.Client(base_url=live_server, timeout=30) as c:
-        yield c
 
 
 def test_office_searches_with_tabs_and_highlights(

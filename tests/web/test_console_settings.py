@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -28,13 +27,6 @@ def world(committed_engine: Engine) -> ConsoleWorld:
     """The console test city (no index run)."""
     auth_service._ip_attempts.clear()
     return build_console_world(committed_engine, with_index=False)
-
-
-@pytest.fixture
-def client(live_server: str, world: ConsoleWorld) -> Iterator[httpx.Client]:
-    """An HTTP client of the running console."""
-    with httpx.Client(base_url=live_server, timeout=60, headers={"Accept": "text/html"}) as c:
-        yield c
 
 
 def _version(page: str) -> int:

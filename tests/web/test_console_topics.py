@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -65,13 +64,6 @@ def world(committed_engine: Engine, shared_data: Path) -> ConsoleWorld:
         assert summary.imported > 1000
         store.write_posts(con, _topic_posts())
     return world
-
-
-@pytest.fixture
-def client(live_server: str, world: ConsoleWorld) -> Iterator[httpx.Client]:
-    """An HTTP client of the running console (cookies kept, redirects not followed)."""
-    with httpx.Client(base_url=live_server, timeout=60, headers=HTML) as c:
-        yield c
 
 
 def _section(html: str, start: str, end: str | None = None) -> str:

@@ -137,7 +137,8 @@ class HelpRequest(Base):
     first_verified_at: Mapped[datetime | None]  # first "confirmed" (response-time figures)
     reverify_due_at: Mapped[datetime | None]
     reported_rescued_at: Mapped[datetime | None]  # a "已获救" update said so (a claim)
-    team_id: Mapped[int | None] = mapped_column(ForeignKey("rescue_teams.id"), index=True)
+    # No index of its own: ix_help_requests_team_queue leads with it (0033).
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("rescue_teams.id"))
     dispatched_at: Mapped[datetime | None]
     on_scene_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]

@@ -7,7 +7,10 @@ Create Date: 2026-11-22 15:31:17.768696
 
 from __future__ import annotations
 
+import tomllib
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -243,15 +246,25 @@ def upgrade() -> None:
     _seed_default_categories()
 
 
-def _seed_default_categories() -> None:
-    """Load the category tree that ships with this version (later edits go through the API)."""
-    from zhengwu.servicedesk.category.service import default_tree
+# The tree as it shipped with this revision (a copy of servicedesk/category/default_tree.toml
+# of November 2026, beside this file): a later edit of the app's tree, or of its schema's
+# fields and defaults, does not change what this revision loads.
+_TREE = Path(__file__).with_name("0005_default_tree.toml")
+# What the schema filled in where the tree leaves a field out (CategoryCreate, in its order).
+_CATEGORY_FIELDS: dict[str, Any] = {"name": None, "parent_code": None, "description": "", "keywords": [],
+                    "attributes": [], "response_days": 1, "resolve_days": 15, "sectors": [],
+                    "sort_order": 0, "active": True, "code": None}  # fmt: skip
+_ATTRIBUTE_FIELDS: dict[str, Any] = {"code": None, "datatype": "string", "required": False, "description": "",
+                     "datatype_description": "", "order": 0, "values": []}  # fmt: skip
 
+
+def _seed_default_categories() -> None:
+    """Load the category tree that ships with this revision (later edits go through the API)."""
     json_columns = ("keywords", "attributes", "sectors")
     table = sa.table(
         "request_categories",
         *(sa.column(name, sa.JSON()) for name in json_columns),
-        sa.column("updated_at", zhengwu.db.base.UtcDateTime()),
+        sa.column("updated_at", sa.DateTime(timezone=True)),
         *(sa.column(name) for name in (
             "code", "name", "parent_code", "description", "response_days", "resolve_days",
             "group", "sort_order", "active", "version",
@@ -260,14 +273,23 @@ def _seed_default_categories() -> None:
     now = datetime.now(UTC)
     groups: dict[str, str] = {}
     rows = []
-    for data in default_tree():
-        group = groups.get(data.parent_code, data.name) if data.parent_code else data.name
-        groups[data.code] = group
-        row = data.model_dump()
-        row.update(attributes=[a.model_dump() for a in data.attributes], group=group, version=1,
-                   updated_at=now)  # fmt: skip
+    for i, item in enumerate(tomllib.loads(_TREE.read_text("utf-8"))["category"]):
+        given = {**item, "parent_code": item.get("parent"), "sort_order": i}
+        row = {name: given.get(name, default) for name, default in _CATEGORY_FIELDS.items()}
+        row["attributes"] = [_attribute(given) for given in row["attributes"]]
+        code, parent = row["code"], row["parent_code"]
+        group = groups.get(parent, row["name"]) if parent else row["name"]
+        groups[code] = group
+        row.update(group=group, version=1, updated_at=now)
         rows.append(row)
     op.bulk_insert(table, rows)
+
+
+def _attribute(given: dict[str, Any]) -> dict[str, Any]:
+    """Return a category's extra question with the fields the tree left out filled in."""
+    row = {name: given.get(name, default) for name, default in _ATTRIBUTE_FIELDS.items()}
+    row["values"] = [{"key": v["key"], "name": v["name"]} for v in row["values"]]
+    return row
 
 
 def downgrade() -> None:

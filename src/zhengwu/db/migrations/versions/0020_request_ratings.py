@@ -15,6 +15,8 @@ Create Date: 2026-11-23
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -51,26 +53,30 @@ def upgrade() -> None:
 
 
 def _backfill(bind: sa.Connection) -> None:
-    """Copy the ratings of the audit log (and of request rows without one) into the table."""
+    """Copy the ratings of the audit log (and of request rows without one) into the table.
+
+    Timestamps pass through as the database gives them (plain ``DateTime``, not the app's
+    ``UtcDateTime``): the backfill runs no application code.
+    """
     meta = sa.MetaData()
     audit = sa.Table(
         "audit_log", meta, sa.Column("id", sa.Integer), sa.Column("entity_type", sa.String),
         sa.Column("entity_id", sa.Integer), sa.Column("action", sa.String),
-        sa.Column("data", sa.JSON), sa.Column("at", zhengwu.db.base.UtcDateTime(timezone=True)),
+        sa.Column("data", sa.JSON), sa.Column("at", sa.DateTime(timezone=True)),
     )  # fmt: skip
     requests = sa.Table(
         "service_requests", meta, sa.Column("id", sa.Integer),
         sa.Column("satisfaction", sa.Integer),
-        sa.Column("followed_up_at", zhengwu.db.base.UtcDateTime(timezone=True)),
-        sa.Column("updated_at", zhengwu.db.base.UtcDateTime(timezone=True)),
+        sa.Column("followed_up_at", sa.DateTime(timezone=True)),
+        sa.Column("updated_at", sa.DateTime(timezone=True)),
     )  # fmt: skip
     ratings = sa.Table(
         "request_ratings", meta, sa.Column("request_id", sa.Integer),
         sa.Column("satisfaction", sa.Integer),
-        sa.Column("rated_at", zhengwu.db.base.UtcDateTime(timezone=True)),
-        sa.Column("created_at", zhengwu.db.base.UtcDateTime(timezone=True)),
+        sa.Column("rated_at", sa.DateTime(timezone=True)),
+        sa.Column("created_at", sa.DateTime(timezone=True)),
     )  # fmt: skip
-    now = zhengwu.db.base.utcnow()
+    now = datetime.now(UTC)
     rated: set[int] = set()
     last = 0
     while True:  # the audit log's ratings, a page of ids at a time
