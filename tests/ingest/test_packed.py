@@ -35,8 +35,16 @@ COMPRESS: dict[str, Callable[[bytes], bytes]] = {
 }  # fmt: skip
 
 
-def _read_all(path: Path, workdir: Path) -> list[tuple[str, bytes, str | None]]:
-    return [(p.shown, p.path.read_bytes(), p.damage) for p in plain_files(path, workdir)]
+def _read_all(
+    path: Path, workdir: Path, *, block: int | None = None
+) -> list[tuple[str, bytes, str | None]]:
+    """What ``plain_files`` gives for ``path`` (read ``block`` bytes at a time if given)."""
+    old = packed.BLOCK
+    packed.BLOCK = block or old
+    try:
+        return [(p.shown, p.path.read_bytes(), p.damage) for p in plain_files(path, workdir)]
+    finally:
+        packed.BLOCK = old
 
 
 def _lines(n: int, start: int = 0) -> bytes:
@@ -88,12 +96,7 @@ def test_streams_one_after_another_in_any_block_size(
     path.write_bytes(
         b"".join(COMPRESS[suffix](p) + b"\0" * pad for p, pad in zip(parts, padding, strict=False))
     )
-    old = packed.BLOCK
-    packed.BLOCK = block
-    try:
-        [(_, data, damage)] = _read_all(path, tmp / "work")
-    finally:
-        packed.BLOCK = old
+    [(_, data, damage)] = _read_all(path, tmp / "work", block=block)
     assert damage is None
     assert data == b"".join(parts)
 
@@ -112,12 +115,7 @@ def test_a_cut_file_keeps_every_byte_before_the_cut(
     path = tmp / "cut.jsonl.gz"
     path.write_bytes(whole[: max(11, int(len(whole) * cut))])
     recoverable = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS).decompress(path.read_bytes())
-    old = packed.BLOCK
-    packed.BLOCK = block
-    try:
-        [(shown, got, damage)] = _read_all(path, tmp / "work")
-    finally:
-        packed.BLOCK = old
+    [(shown, got, damage)] = _read_all(path, tmp / "work", block=block)
     assert shown == str(path)
     # Every whole line zlib itself recovers; the line the cut fell in is named, not kept.
     assert got == recoverable[: recoverable.rfind(b"\n") + 1] and data.startswith(got)
