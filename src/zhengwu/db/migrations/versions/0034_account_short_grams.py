@@ -3,7 +3,7 @@
 The name search in a matrix's members (``GET /api/matrices/{id}/members?q=``, the console's
 member search) finds a pattern of three characters or more by pg_trgm's indexes (0031).
 One or two characters — in Chinese the common case: 公安, 郑州, 发布 — have no trigram, so
-every account was read: 0.4–0.5 s for the national matrix's 180,000 members.
+every account was read: 0.2–0.5 s a page for the national matrix's 180,000 members.
 
 ``account_short_grams(name, uid)`` returns every character and every pair of adjacent
 characters of ``lower(name)`` and ``lower(uid)``; a GIN index of it
