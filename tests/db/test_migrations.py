@@ -488,3 +488,39 @@ def test_team_id_index_drop_migration_drops_and_restores_it(empty_engine: Engine
     migrate.upgrade(empty_engine)  # every head, as `zhengwu db upgrade` does
     assert "ix_help_requests_team_id" not in indexes()
     assert migrate.ensure_current(empty_engine) is False
+
+
+def test_short_gram_migration_adds_and_drops_the_function_and_index_on_postgresql(
+    empty_engine: Engine,
+) -> None:
+    def state() -> tuple[bool, bool]:
+        indexes = {str(i["name"]) for i in inspect(empty_engine).get_indexes("accounts")}
+        if empty_engine.dialect.name != "postgresql":
+            return "ix_accounts_short_grams" in indexes, False
+        with empty_engine.connect() as conn:
+            function = conn.execute(text(
+                "SELECT count(*) FROM pg_proc WHERE proname = 'account_short_grams'"
+                " AND pronamespace = current_schema()::regnamespace"
+            )).scalar_one()  # fmt: skip
+        return "ix_accounts_short_grams" in indexes, function == 1
+
+    migrate.upgrade(empty_engine, "0031")  # the accounts branch as it was before 0034
+    assert state() == (False, False)
+    migrate.upgrade(empty_engine, "0034")
+    postgres = empty_engine.dialect.name == "postgresql"
+    assert state() == (postgres, postgres)  # SQLite: nothing to do there
+    if postgres:
+        with empty_engine.begin() as conn:
+            kind, definition = conn.execute(text(
+                "SELECT am.amname, pg_get_indexdef(c.oid) FROM pg_class c"
+                " JOIN pg_am am ON am.oid = c.relam WHERE c.oid = 'ix_accounts_short_grams'::regclass"
+            )).one()  # fmt: skip
+            grams = conn.execute(text("SELECT account_short_grams('Ab公安', 'WB_1')")).scalar_one()
+        assert kind == "gin" and "account_short_grams((name)::text, (uid)::text)" in definition
+        # Lower-cased characters and pairs of the name and the UID, none across the two.
+        assert {"a", "b", "公", "ab", "b公", "公安", "wb", "b_", "_1"} <= set(grams)
+        assert not {"A", "WB", "安w", "安\x01w"} & set(grams)
+    _downgrade(empty_engine, "0031")
+    assert state() == (False, False)
+    migrate.upgrade(empty_engine)  # every head, as `zhengwu db upgrade` does
+    assert state() == (postgres, postgres)

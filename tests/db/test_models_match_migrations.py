@@ -22,6 +22,8 @@ KNOWN = {
     # PostgreSQL's trigram indexes of the member search (0031): GIN, not declared.
     ("remove_index", "ix_accounts_name_trgm"),
     ("remove_index", "ix_accounts_uid_trgm"),
+    # … and its index of one- and two-character grams (0034): GIN on a function, not declared.
+    ("remove_index", "ix_accounts_short_grams"),
     # 0009 named it before the naming convention took every column (uq_…_kind, not _kind_key):
     # the same constraint, proposed as dropped and added again.
     ("remove_constraint", "search_documents(kind, key)"),

@@ -66,7 +66,9 @@ class Account(Base):
     uid: Mapped[str] = mapped_column(String(64))
     # On PostgreSQL with pg_trgm, name and uid also have trigram (GIN) indexes for the
     # substring search of a matrix's members (migration 0031; not declared here: they exist
-    # only where the extension could be had).
+    # only where the extension could be had), and on PostgreSQL a GIN index of their 1- and
+    # 2-character grams, ix_accounts_short_grams on account_short_grams(name, uid), a
+    # function of migration 0034 (PostgreSQL only, so not declared here either).
     name: Mapped[str] = mapped_column(String(128), index=True)
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
     verified_type: Mapped[int | None] = mapped_column(Integer)

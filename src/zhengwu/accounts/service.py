@@ -17,8 +17,10 @@ from sqlalchemy import (
     Table,
     bindparam,
     delete,
+    exists,
     func,
     insert,
+    literal,
     or_,
     select,
     update,
@@ -28,6 +30,12 @@ from sqlalchemy.orm import Session
 
 from zhengwu import regions
 from zhengwu.accounts import access
+from zhengwu.accounts.member_search import (
+    name_or_uid_contains,
+    planned_for_their_values,
+    short_grams_contain,
+    uses_short_grams,
+)
 from zhengwu.accounts.models import (
     MATRIX_KINDS,
     MEMBER_ROLES,
@@ -407,6 +415,14 @@ def filter_members(
 
     ``q`` is a case-insensitive substring of the account's name or UID; ``role`` lead / member.
     """
+    match = name_or_uid_contains(q.strip()) if q and q.strip() else None
+    return _members_where(matrix_id, match, role)
+
+
+def _members_where(
+    matrix_id: int, match: ColumnElement[bool] | None, role: str | None
+) -> Select[Account, str]:
+    """Return a SELECT of (account, role) of the members of ``matrix_id`` (``match``, ``role``)."""
     query = (
         select(Account, MatrixMember.role)
         .join(MatrixMember, MatrixMember.account_id == Account.id)
@@ -414,27 +430,63 @@ def filter_members(
     )
     if role:
         query = query.where(MatrixMember.role == role)
-    if q and q.strip():
-        query = query.where(name_or_uid_contains(q.strip()))
+    if match is not None:
+        query = query.where(match)
     return query
 
 
-def name_or_uid_contains(needle: str) -> ColumnElement[bool]:
-    """Return the condition that an account's name or UID contains ``needle``, ignoring case.
+def _counted(query: Select[Account, str]) -> Select[int]:
+    """Return the count of the rows of ``query``."""
+    return select(func.count()).select_from(query.subquery())
 
-    ``%``, ``_`` and ``\\`` in ``needle`` are literal. A plain ``LIKE '%…%'`` (case cannot
-    matter when ``needle`` has no cased letter: Chinese, digits), else ``ILIKE`` on
-    PostgreSQL (``lower() LIKE lower()`` on SQLite). On PostgreSQL both use the trigram
-    indexes of migration 0031 from three characters on; shorter, or without pg_trgm, the
-    accounts are read, and ``LIKE`` reads them about six times faster than ``ILIKE``, which
-    lower-cases every name.
+
+def _search_condition(
+    session: Session, matrix_id: int, needle: str, role: str | None
+) -> ColumnElement[bool]:
+    """Return the condition of the name search ``needle`` in the members of ``matrix_id``.
+
+    On PostgreSQL a needle of one or two characters is looked up in the gram index
+    (migration 0034) when the planner reads that index for the count; otherwise (a needle
+    nearly every account holds, a small matrix walked by its members; SQLite) the plain
+    condition.
     """
-    # Backslash is the escape pg_trgm reads when it takes a pattern apart for the index.
-    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    pattern = f"%{escaped}%"
-    if needle.lower() == needle == needle.upper():
-        return or_(Account.name.like(pattern, escape="\\"), Account.uid.like(pattern, escape="\\"))
-    return or_(Account.name.ilike(pattern, escape="\\"), Account.uid.ilike(pattern, escape="\\"))
+    plain = name_or_uid_contains(needle)
+    if session.get_bind().dialect.name != "postgresql":
+        return plain
+    short = short_grams_contain(needle)
+    if short is None:
+        return plain
+    counted = _counted(_members_where(matrix_id, short, role))
+    return short if uses_short_grams(session, counted) else plain
+
+
+# SQLite reads a search's members from the membership index and sorts the matches; from
+# this many matches on, walking the accounts by name until the page is full reads fewer
+# rows (a rare needle in a small matrix would read every account that way).
+_SQLITE_WALK_FROM = 2_000
+
+
+# PostgreSQL walks the accounts by name to fill a page when it expects the matches spread
+# evenly along that order; but a search's matches often sit together (the names starting
+# with 郑州), maybe at the far end: 169,000 names read for q=号9 on the national matrix.
+# Up to this many matches the page sorts them instead (11,111: 11–18 ms against 33–67).
+_PG_SORT_UP_TO = 20_000
+
+
+def _is_sqlite(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def _walked_by_name(matrix_id: int, match: ColumnElement[bool], role: str) -> Select[Account, str]:
+    """Return the members of ``matrix_id`` with ``role`` matching ``match`` as a SELECT that
+    SQLite answers by walking ``ix_accounts_name`` and probing each account's membership
+    (the join form makes it read the membership first and sort)."""
+    member = exists().where(
+        MatrixMember.matrix_id == matrix_id,
+        MatrixMember.role == role,
+        MatrixMember.account_id == Account.id,
+    )
+    return select(Account, literal(role)).where(match, member)
 
 
 def member_page(
@@ -457,12 +509,28 @@ def member_page(
     membership in ``ix_matrix_members_matrix_id_role_account_id`` until the page is full,
     where one ordering expression over both tables made it join and sort every member.
     Without ``q`` the total is counted on that index alone. With ``q`` on PostgreSQL the
-    trigram indexes of the accounts' names and UIDs find the matches (three characters or
-    more, :func:`name_or_uid_contains`), and they are joined to the membership.
+    trigram indexes of the accounts' names and UIDs find the matches of three characters or
+    more (:func:`name_or_uid_contains`), the gram index those of one or two
+    (:func:`~zhengwu.accounts.member_search.short_grams_contain`), and they are joined to
+    the membership; up to ``_PG_SORT_UP_TO`` matches the page sorts them rather than walk
+    the names (matches often sit together in name order). SQLite has no such index: from
+    ``_SQLITE_WALK_FROM`` matches on it walks the accounts by name and stops when the page
+    is full.
     """
-    if q and q.strip():
-        query = filter_members(matrix_id, q=q, role=role)
-        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    needle = q.strip() if q else ""
+    if needle:  # plans that depend on the needle: no generic plan on PostgreSQL
+        with planned_for_their_values(session):
+            return _member_page(session, matrix_id, needle, role, limit, offset)
+    return _member_page(session, matrix_id, needle, role, limit, offset)
+
+
+def _member_page(
+    session: Session, matrix_id: int, needle: str, role: str | None, limit: int, offset: int
+) -> tuple[int, list[tuple[Account, str]]]:
+    """Return the total and one page of the members (see :func:`member_page`)."""
+    match = _search_condition(session, matrix_id, needle, role) if needle else None
+    if match is not None:
+        total = session.scalar(_counted(_members_where(matrix_id, match, role))) or 0
     else:  # every membership has its account (foreign key, ON DELETE CASCADE)
         counted = select(func.count()).where(MatrixMember.matrix_id == matrix_id)
         if role:
@@ -473,13 +541,21 @@ def member_page(
     in_order = (Account.name, Account.id)
     leads: list[tuple[Account, str]] = []
     if role in (None, "", "lead"):
-        found = filter_members(matrix_id, q=q, role="lead").order_by(*in_order)
+        found = _members_where(matrix_id, match, "lead").order_by(*in_order)
         leads = [(a, r) for a, r in session.execute(found)]
     page = leads[offset:] if limit < 0 else leads[offset : offset + limit]
     if role == "lead" or (limit >= 0 and len(page) >= limit):
         return int(total), page
     # The others, by role (roles are lead or member): one key of the index per account.
-    others = filter_members(matrix_id, q=q, role=role or "member").order_by(*in_order)
+    if match is not None and total >= _SQLITE_WALK_FROM and _is_sqlite(session):
+        others = _walked_by_name(matrix_id, match, role or "member").order_by(*in_order)
+    elif match is not None and total <= _PG_SORT_UP_TO and not _is_sqlite(session):
+        # The same order, by an expression no index gives: PostgreSQL fetches the matches
+        # and sorts them (bounded by their number) instead of walking ix_accounts_name.
+        by_name = (Account.name.concat(""), Account.id)
+        others = _members_where(matrix_id, match, role or "member").order_by(*by_name)
+    else:
+        others = _members_where(matrix_id, match, role or "member").order_by(*in_order)
     others = others.offset(max(0, offset - len(leads)))
     if limit >= 0:
         others = others.limit(limit - len(page))
