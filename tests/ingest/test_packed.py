@@ -330,3 +330,21 @@ def test_desk_import_of_a_compressed_export(tmp_path: Path, configured_database:
     assert refused.exit_code == 2
     assert "恰好有一个表格文件" in refused.output and "exactly one sheet" in refused.output
     assert list((get_settings().data_dir / "tmp").iterdir()) == []
+
+
+def test_an_unreadable_member_is_warned_about_once_for_what_it_is(
+    tmp_path: Path, configured_database: str
+) -> None:
+    archive = tmp_path / "crawl.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("locked.jsonl", _lines(2))
+        zf.writestr("open.jsonl", _lines(2, start=5))
+    _mark_encrypted(archive, b"locked.jsonl")
+    result = runner.invoke(app, ["import", "weibo-api", str(archive), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (summary["imported"], summary["quarantined"]) == (2, 1)
+    assert summary["warnings"] == [
+        f"{archive}!locked.jsonl: 压缩包成员已加密，无法读取 / the archive member is encrypted "
+        "and cannot be read"
+    ]  # not also "no records (empty file?)" about the member it could not open

@@ -240,18 +240,20 @@ def _import_plain(
         )  # fmt: skip
     finally:
         writer.shown = None
-    if plain.damage is not None:
-        damage = QuarantineRecord(source=plain.shown, reason=plain.damage, raw=plain.cut_line)
-        summary.read += 1
-        _quarantine(writer.session, writer.run, fmt, [damage], summary)
-        if on_item is not None:
-            on_item(ImportItem(primary=damage))
-        summary.warnings.append(f"{plain.shown}: {plain.damage}")
-    warning = _file_warning(
-        fmt, plain.shown, summary.read - before[0], summary.quarantined - before[1]
-    )
-    if warning is not None:
-        summary.warnings.append(warning)
+    if plain.damage is None:
+        warning = _file_warning(
+            fmt, plain.shown, summary.read - before[0], summary.quarantined - before[1]
+        )
+        if warning is not None:
+            summary.warnings.append(warning)
+        return
+    # The damage is the warning (not "empty file?" or "wrong format?" about what it cut).
+    damage = QuarantineRecord(source=plain.shown, reason=plain.damage, raw=plain.cut_line)
+    summary.read += 1
+    _quarantine(writer.session, writer.run, fmt, [damage], summary)
+    if on_item is not None:
+        on_item(ImportItem(primary=damage))
+    summary.warnings.append(f"{plain.shown}: {plain.damage}")
 
 
 def _file_warning(fmt: str, path: Path | str, read: int, quarantined: int) -> str | None:
