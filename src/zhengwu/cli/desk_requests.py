@@ -81,11 +81,12 @@ def import_csv(
     from zhengwu.db.engine import unit_of_work
     from zhengwu.servicedesk import deadlines
     from zhengwu.servicedesk.csvimport import import_csv as run
+    from zhengwu.servicedesk.upload import intake_warnings
 
     _check_source(source)
     with unit_of_work() as session, deadlines.collect_provisional() as provisional:
         summary = run(session, path, actor=_system(), source=source, public=public)
-        warning = _unrouted_warning(session, summary.created)
+        warnings = intake_warnings(session, summary, provisional)
     if json_out:
         print_json(summary.to_dict())
     else:
@@ -96,15 +97,8 @@ def import_csv(
             f"隔离 quarantined {summary.quarantined}"
             + (f"  (zhengwu quarantine --run {summary.run_id})" if summary.quarantined else "")
         )
-    _warn(warning)
-    _warn(deadlines.provisional_notice(provisional))
-    if summary.overdue_at_intake:
-        n = summary.overdue_at_intake
-        _warn(
-            f"{n} 件新诉求接收时已超过办结期限（历史工单）：不自动督办，在诉求办理页显示为超期，"
-            f"请逐件决定 / {n} new request(s) were past their resolve deadline when taken in "
-            "(history): not supervised automatically; they show as overdue on the desk queue"
-        )
+    for warning in warnings:
+        _warn(warning)
 
 
 def _check_source(source: str) -> None:

@@ -326,3 +326,26 @@ def can_route_to(session: Session, principal: Principal, organization_id: int) -
         )
         return session.scalar(select(query.exists())) is True
     return False
+
+
+# Who takes a hotline export in for the whole desk (web console and ``POST /api/desk/import``;
+# the CLI runs as the system): the admin and the matrix office. A handler or operator of one
+# organisation may not — the file's requests go to every body, not only to its own.
+IMPORT_ROLES = ("matrix_office",)  # admin passes every role check
+
+
+def may_import(principal: Principal) -> bool:
+    """Return whether ``principal`` may import a hotline export (12345 导出表) for the desk."""
+    return principal.is_authenticated and principal.has_role(*IMPORT_ROLES)
+
+
+def check_may_import(principal: Principal) -> None:
+    """Refuse (403) a principal who may not import a hotline export."""
+    if not principal.is_authenticated:
+        raise ForbiddenError("请先登录", "please log in")
+    if not may_import(principal):
+        raise ForbiddenError(
+            f"当前角色（{principal.role_label}）无权导入热线工单：只有矩阵管理员和平台管理员可以导入",
+            f"role {principal.role!r} may not import a hotline export "
+            "(matrix office and admin only)",
+        )

@@ -10,12 +10,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.responses import StreamingResponse
 
 from zhengwu.db.base import utcnow
 from zhengwu.errors import ForbiddenError
-from zhengwu.servicedesk import export, presenters, public_views, rates, scheduled, service
+from zhengwu.servicedesk import (
+    access,
+    export,
+    presenters,
+    public_views,
+    rates,
+    scheduled,
+    service,
+    upload,
+)
 from zhengwu.servicedesk import filters as request_filters
 from zhengwu.servicedesk.category import views as category_views
 from zhengwu.servicedesk.models import SOCIAL_SOURCES
@@ -161,6 +170,25 @@ def staff_intake(db: DB, principal: WritingPrincipal, intake: RequestIntake) -> 
         public_id=req.public_id, status=outcome.status, citizen_token=outcome.citizen_token,
         state=req.state, category_code=req.category_code, organization_id=req.organization_id,
     )  # fmt: skip
+
+
+@router.post("/api/desk/import")
+def import_export(
+    db: DB, principal: WritingPrincipal, file: Annotated[UploadFile, File()],
+    source: Annotated[str, Form()] = "12345", public: Annotated[bool, Form()] = False,
+) -> dict[str, object]:  # fmt: skip
+    """Import a hotline export (12345 导出表: CSV, .xlsx, .csv.gz, a .zip of one sheet).
+
+    As ``zhengwu desk import-csv``: the counts, the warnings, and the first quarantined rows
+    of this run (location and reason; ``zhengwu quarantine --run`` lists them all). The
+    matrix office and the admin only (:func:`access.check_may_import`); up to
+    :data:`upload.MAX_UPLOAD_BYTES`.
+    """
+    access.check_may_import(principal)
+    upload.check_source(source)
+    with upload.saved_upload(file.file, file.filename or "") as path:
+        outcome = upload.import_upload(db, path, actor=principal, source=source, public=public)
+    return outcome.to_dict()
 
 
 @router.get("/api/desk/requests/{public_id}", response_model=RequestDetail)

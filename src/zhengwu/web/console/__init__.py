@@ -30,6 +30,7 @@ PAGE_MODULES = (
     "report_pages",
     "topic_pages",
     "desk_pages",
+    "desk_import_pages",
     "rescue_pages",
     "rescue_team_pages",
     "rescue_intake_pages",

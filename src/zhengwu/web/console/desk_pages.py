@@ -25,7 +25,7 @@ from zhengwu.auth.principal import Principal
 from zhengwu.chinatime import parse_china_time
 from zhengwu.db.base import utcnow
 from zhengwu.errors import InvalidInputError, ZhengwuError
-from zhengwu.servicedesk import access, deadlines, presenters, scheduled, service
+from zhengwu.servicedesk import access, deadlines, presenters, scheduled, service, upload
 from zhengwu.servicedesk import filters as request_filters
 from zhengwu.servicedesk.actions import FIELD_NAMES
 from zhengwu.servicedesk.category import service as category_service
@@ -270,6 +270,9 @@ def queue(
         # Requests taken in past their deadline (imported history): the sweep leaves them.
         late_intake=scheduled.overdue_at_intake(db, within=principal),
         late_intake_cap=scheduled.NOTICE_CAP,
+        # The import form (导入热线工单), for those who take requests in for the whole desk.
+        may_import=access.may_import(principal), import_sources=upload.import_sources(),
+        max_mb=upload.MAX_UPLOAD_BYTES // (1024 * 1024), source="", public=False,
     )  # fmt: skip
 
 

@@ -1,0 +1,180 @@
+"""Import a hotline export uploaded through the console or the API (12345 导出表上传).
+
+The same import as ``zhengwu desk import-csv`` (:func:`zhengwu.servicedesk.csvimport.import_csv`)
+on a copy of the upload: the copy is written in chunks to a directory of its own under
+``<data_dir>/tmp`` (never held in memory), under the upload's own file name, so that the
+importer picks the reader by its suffix (.csv, .xlsx, .csv.gz, .zip …, an old .xls is
+refused) and the quarantine says which file a bad row came from; the directory is removed
+afterwards. The import runs in the caller's transaction. The outcome carries the counts, the
+warnings the CLI prints, and the quarantined rows of this run — location and reason only,
+never the raw row (it holds the caller's name and phone number).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO, get_args
+
+from sqlalchemy import func, literal, select, update
+from sqlalchemy.orm import Session
+
+from zhengwu.auth.principal import Principal
+from zhengwu.config import get_settings
+from zhengwu.errors import InvalidInputError, ZhengwuError
+from zhengwu.ingest.models import ImportRun, QuarantineEntry
+from zhengwu.servicedesk import deadlines
+from zhengwu.servicedesk.csvimport import CsvImportSummary, import_csv
+from zhengwu.servicedesk.routing import service as routing_service
+from zhengwu.servicedesk.schemas import Source
+
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # a month of a big city's hotline is ~20 MB of CSV
+CHUNK = 1024 * 1024
+QUARANTINE_SHOWN = 200  # rows of the quarantine the page and the answer list (all: the CLI)
+_UNSAFE = re.compile(r"[^\w.\-（）() ]+")
+
+
+@dataclass(slots=True)
+class UploadOutcome:
+    """What one uploaded export did: the counts, the warnings, the quarantined rows."""
+
+    filename: str
+    summary: CsvImportSummary
+    warnings: list[str] = field(default_factory=list)
+    quarantined: list[tuple[str, str]] = field(default_factory=list)  # (location, reason)
+
+    def to_dict(self) -> dict[str, object]:
+        """Return the outcome as the API answers it."""
+        return {
+            "filename": self.filename,
+            **self.summary.to_dict(),
+            "warnings": self.warnings,
+            "quarantine": [{"source": s, "reason": r} for s, r in self.quarantined],
+            "quarantine_shown": len(self.quarantined),
+        }
+
+
+def check_source(source: str) -> None:
+    """Refuse a source the requests cannot carry, before anything is read."""
+    allowed = import_sources()
+    if source not in allowed:
+        raise InvalidInputError(
+            f"来源无效：{source!r}（可选：{'、'.join(allowed)}）",
+            f"invalid source {source!r} (one of: {', '.join(allowed)})",
+        )
+
+
+def import_sources() -> tuple[str, ...]:
+    """Return the sources an import may record (``Source``), for a form's choice."""
+    return get_args(Source)
+
+
+def check_filename(filename: str) -> None:
+    """Refuse (422) an upload without a file (the form was sent with none chosen)."""
+    if not filename.strip():
+        raise InvalidInputError(
+            "请选择要导入的热线导出文件（CSV 或 Excel）", "choose a hotline export (CSV or Excel)"
+        )
+
+
+def safe_name(filename: str) -> str:
+    """Return the upload's file name without directories or odd characters, suffix kept."""
+    name = _UNSAFE.sub("_", Path(filename.replace("\\", "/")).name).strip(" .")
+    return name[-120:] if name else "upload.csv"
+
+
+@contextmanager
+def saved_upload(stream: BinaryIO, filename: str, *, limit: int | None = None) -> Iterator[Path]:
+    """Copy an upload in chunks to a directory of its own under the data dir; remove it after.
+
+    Refuses (422) an upload without a file name or larger than ``limit`` bytes
+    (default :data:`MAX_UPLOAD_BYTES`).
+    """
+    limit = MAX_UPLOAD_BYTES if limit is None else limit
+    check_filename(filename)
+    work = get_settings().data_dir / "tmp"
+    work.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="desk-upload-", dir=work))
+    try:
+        path = folder / safe_name(filename)
+        size = 0
+        with path.open("wb") as out:
+            while chunk := stream.read(CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    mb = limit // (1024 * 1024)
+                    raise InvalidInputError(
+                        f"文件超过 {mb} MB：请压缩（.zip / .gz）后上传，或用命令 zhengwu desk import-csv 导入",
+                        f"the file is larger than {mb} MB: upload it compressed (.zip / .gz) "
+                        "or import it with zhengwu desk import-csv",
+                    )
+                out.write(chunk)
+        yield path
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def import_upload(
+    session: Session, path: Path, *, actor: Principal, source: str = "12345", public: bool = False
+) -> UploadOutcome:
+    """Import a saved upload (:func:`saved_upload`) in ``session``'s transaction.
+
+    Locations in the quarantine, the import run and error messages name the upload's file
+    (``export.csv:12``), not the copy, which is gone once the request ends.
+    """
+    check_source(source)
+    copy, shown = str(path), path.name
+    try:
+        with deadlines.collect_provisional() as provisional:
+            summary = import_csv(session, path, actor=actor, source=source, public=public)
+    except ZhengwuError as exc:
+        exc.message_zh = exc.message_zh.replace(copy, shown)
+        exc.message_en = exc.message_en.replace(copy, shown)
+        exc.args = (f"{exc.message_zh} / {exc.message_en}",)
+        raise
+    outcome = UploadOutcome(shown, summary, intake_warnings(session, summary, provisional))
+    if summary.run_id is None:
+        return outcome
+    run_id = summary.run_id
+    q = QuarantineEntry
+    if summary.quarantined:
+        session.execute(
+            update(q)
+            .where(q.run_id == run_id, q.source.startswith(copy, autoescape=True))
+            .values(source=literal(shown) + func.substr(q.source, len(copy) + 1))
+        )
+    session.execute(update(ImportRun).where(ImportRun.id == run_id).values(paths=shown))
+    rows = session.execute(
+        select(q.source, q.reason).where(q.run_id == run_id).order_by(q.id).limit(QUARANTINE_SHOWN)
+    )
+    outcome.quarantined = [(str(s), str(r)) for s, r in rows]
+    return outcome
+
+
+def intake_warnings(
+    session: Session, summary: CsvImportSummary, provisional: Iterable[int]
+) -> list[str]:
+    """Return what an import says besides its counts (as ``zhengwu desk import-csv`` does).
+
+    No routing rules while requests came in; deadlines in a year without the official
+    holiday schedule; new requests already past their deadline when taken in (history).
+    """
+    warnings: list[str] = []
+    if summary.created and not routing_service.has_rules(session):
+        warnings.append(routing_service.NO_RULES_WARNING)
+    notice = deadlines.provisional_notice(provisional)
+    if notice:
+        warnings.append(notice)
+    if summary.overdue_at_intake:
+        n = summary.overdue_at_intake
+        warnings.append(
+            f"{n} 件新诉求接收时已超过办结期限（历史工单）：不自动督办，在诉求办理页显示为超期，"
+            f"请逐件决定 / {n} new request(s) were past their resolve deadline when taken in "
+            "(history): not supervised automatically; they show as overdue on the desk queue"
+        )
+    return warnings

@@ -1,0 +1,66 @@
+"""导入热线工单: upload a 12345 hotline export from the desk console.
+
+The form sits on the desk queue (``desk_queue.html``) for those who take requests in for
+the whole desk (:func:`zhengwu.servicedesk.access.may_import`: the matrix office and the
+admin); the import is :mod:`zhengwu.servicedesk.upload`, as ``POST /api/desk/import`` and
+``zhengwu desk import-csv`` do, in the request's transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, Response
+
+from zhengwu.errors import ZhengwuError
+from zhengwu.servicedesk import access, upload
+from zhengwu.web.console.base import ConsoleDB, ConsoleRoute, Writer, render, require
+from zhengwu.web.console.desk_pages import SOURCE_LABELS
+
+router = APIRouter(prefix="/console/desk", route_class=ConsoleRoute, include_in_schema=False)
+
+
+@router.post("/import", response_class=HTMLResponse)
+async def import_export(
+    request: Request, db: ConsoleDB, principal: Writer,
+    file: Annotated[UploadFile | None, File()] = None,
+    source: Annotated[str, Form()] = "12345", public: Annotated[str, Form()] = "",
+) -> Response:  # fmt: skip
+    """Import an uploaded hotline export; show its counts, warnings and quarantined rows."""
+    filename = (file.filename or "") if file is not None else ""
+
+    def work() -> Response:
+        require(principal, "desk")
+        access.check_may_import(principal)
+        shown = upload.safe_name(filename) if filename else ""
+        try:
+            upload.check_source(source)
+            upload.check_filename(filename)
+            assert file is not None  # it has a name
+            with upload.saved_upload(file.file, filename) as path:
+                outcome = upload.import_upload(
+                    db, path, actor=principal, source=source, public=public == "1"
+                )
+        except ZhengwuError as exc:
+            db.rollback()  # nothing of a refused file stays
+            return _page(request, filename=shown, source=source, public=public, error=exc,
+                         status_code=exc.status_code)  # fmt: skip
+        db.flush()
+        return _page(request, filename=shown, source=source, public=public, outcome=outcome)
+
+    return await run_in_threadpool(work)
+
+
+def _page(
+    request: Request, *, filename: str, source: str, public: str,
+    outcome: upload.UploadOutcome | None = None, error: ZhengwuError | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:  # fmt: skip
+    return render(
+        request, "desk_import.html", area="desk", status_code=status_code, filename=filename,
+        source=source, public=public == "1", outcome=outcome, error=error,
+        source_labels=SOURCE_LABELS, import_sources=upload.import_sources(),
+        max_mb=upload.MAX_UPLOAD_BYTES // (1024 * 1024), shown_cap=upload.QUARANTINE_SHOWN,
+    )  # fmt: skip
