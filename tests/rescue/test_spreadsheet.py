@@ -8,17 +8,19 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from zhengwu.errors import ForbiddenError, InvalidInputError
 from zhengwu.rescue import intake
 from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.models import HelpSource, Incident, SetAside
 from zhengwu.rescue.schemas import HelpSubmission
 from zhengwu.rescue.spreadsheet import EXPORT_HEADER, export_csv, import_csv
 
-from .conftest import DISPATCHER, ORIGINAL, post
+from .conftest import DISPATCHER, ORIGINAL, VERIFIER, post
 
 SHEET = """序号,姓名,地址,人数,情况,紧急程度,联系方式,是否核实,是否获救
 1,张建国,郑州市金水区文化路32号院3号楼,8,老人孩子被困水已到二楼,超级紧急,13800001111,是,否
@@ -217,3 +219,24 @@ def test_the_volunteers_sheet_as_excel(
     ).all()
     # Rows are named as Excel shows them: the CSV's row 4 is the workbook's row 5.
     assert any("第 5 行" in r and "neither address nor contact" in r for r in reasons)
+
+
+def test_only_dispatchers_import_and_the_sheet_keeps_its_own_name(
+    session: Session, make_incident: Callable[..., Incident], tmp_path: Path
+) -> None:
+    incident = make_incident()
+    path = tmp_path / ".sheet-x1y2.csv"  # an upload's temporary file
+    path.write_text(SHEET, encoding="utf-8")
+    with pytest.raises(ForbiddenError):
+        import_csv(session, incident=incident, path=path, actor=VERIFIER)
+    report = import_csv(session, incident=incident, path=path, actor=DISPATCHER,
+                        name="待救援人员信息.csv")  # fmt: skip
+    assert report.quarantined == 2
+    reasons = session.scalars(select(SetAside.reason).where(SetAside.incident_id == incident.id))
+    assert all(r.startswith("待救援人员信息.csv 第 ") for r in reasons)
+    assert ".sheet-" not in report.warnings[0]
+    old = tmp_path / ".sheet-z9.xls"
+    old.write_bytes(b"\xd0\xcf\x11\xe0")
+    with pytest.raises(InvalidInputError) as refused:
+        import_csv(session, incident=incident, path=old, actor=DISPATCHER, name="名单.xls")
+    assert "名单.xls" in str(refused.value) and str(tmp_path) not in str(refused.value)

@@ -459,11 +459,15 @@ def intake_command(
 def import_csv_command(
     incident: Annotated[str, typer.Argument(help="incident name or id")],
     path: Annotated[
-        Path, typer.Argument(help="volunteers' sheet: 姓名,地址,人数,情况,紧急程度,联系方式,…")
+        Path,
+        typer.Argument(
+            help="volunteers' sheet (.csv/.xlsx): 姓名,地址,人数,情况,紧急程度,联系方式,…"
+        ),
     ],
     json_out: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
-    """Import a volunteers' spreadsheet (CSV); bad rows are quarantined with their reason.
+    """Import a volunteers' spreadsheet (CSV in UTF-8 or GBK, or .xlsx); bad rows are
+    quarantined with their reason. The console and the API take it as an upload too.
 
     Example: zhengwu rescue import-csv 2021河南暴雨 待救援人员信息.csv
     """

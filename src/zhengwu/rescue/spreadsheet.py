@@ -17,7 +17,9 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
 import re
+import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -27,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from zhengwu.auth.principal import Principal
+from zhengwu.config import get_settings
 from zhengwu.db.base import utcnow
 from zhengwu.errors import InvalidInputError
 from zhengwu.ingest.files import check_file, decode_sheet
@@ -63,6 +66,11 @@ _PEOPLE = re.compile(
 EXPORT_HEADER = ("序号", "求助编号", "时间", "姓名", "地址", "区县", "人数", "已救出", "情况",
                  "紧急程度", "联系方式", "是否核实", "是否获救", "状态", "救援队伍", "链接")  # fmt: skip
 URGENCY_LABELS = {"critical": "超级紧急", "urgent": "紧急", "normal": "一般"}
+# Who takes a sheet into an incident (admin too): the roles that take posts in by the API.
+SHEET_IMPORTERS = ("dispatcher",)
+UPLOAD_MAX_BYTES = 5 * 1024 * 1024  # an upload from the console or the API
+# What an upload may be: CSV, the workbook, and .xls only to be refused with what to do.
+UPLOAD_SUFFIXES = (".csv", ".xlsx", ".xls")
 
 
 def _header_map(header: Sequence[str]) -> dict[str, int]:
@@ -148,27 +156,29 @@ def _row_time(cells: dict[str, str]) -> datetime | None:
 
 
 def import_csv(
-    session: Session, *, incident: Incident, path: Path, actor: Principal
+    session: Session, *, incident: Incident, path: Path, actor: Principal, name: str | None = None
 ) -> IntakeReport:
     """Import a volunteers' sheet into ``incident``; bad rows are quarantined with reasons.
 
     The sheet may be UTF-8 or GBK/GB18030 (as Excel saves it on Chinese Windows), or the
-    Excel workbook itself (``.xlsx``: :mod:`zhengwu.ingest.workbook`).
+    Excel workbook itself (``.xlsx``: :mod:`zhengwu.ingest.workbook`). ``name`` is what
+    the reasons, warnings and errors call the sheet (an upload's own file name, not the
+    temporary file's); by default the file's name. Dispatchers and admins only
+    (:data:`SHEET_IMPORTERS`).
     """
-    rows: list[tuple[int, list[str]]]
-    if is_workbook(path):  # Excel as it is (first sheet, rows numbered as Excel shows them)
-        check_file(path)
-        rows = list(workbook_rows(path))
-    else:
-        refuse_old_excel(path)
-        try:
-            rows = list(enumerate(csv.reader(io.StringIO(decode_sheet(path), newline="")), start=1))
-        except csv.Error as exc:
-            raise InvalidInputError(
-                f"无法读取表格 {path}：{exc}", f"unreadable CSV sheet {path}: {exc}"
-            ) from None
+    actor.require(*SHEET_IMPORTERS)
+    sheet = name or path.name
+    try:
+        rows = _read_rows(path, sheet if name else "")
+    except InvalidInputError as exc:
+        if not name:
+            raise
+        where = str(path)  # a temporary file's path is nothing to show the uploader
+        raise InvalidInputError(
+            exc.message_zh.replace(where, sheet), exc.message_en.replace(where, sheet)
+        ) from None
     if not rows:
-        raise InvalidInputError(f"空表格：{path}", f"empty sheet: {path}")
+        raise InvalidInputError(f"空表格：{sheet}", f"empty sheet: {sheet}")
     columns = _header_map(rows[0][1])
     posts: list[HelpPostIn] = []
     overrides: dict[str, dict[str, Any]] = {}
@@ -180,13 +190,13 @@ def import_csv(
             continue  # a blank line between blocks of rows holds nothing
         cells = {f: read_cell(row[i]) if i < len(row) else "" for f, i in columns.items()}
         try:
-            post, known, verified, rescued, warning = _row(cells, number, path.name)
+            post, known, verified, rescued, warning = _row(cells, number, sheet)
         except ValueError as exc:
             raw = ",".join(row)
             key = "csv-row-" + hashlib.sha1(raw.encode()).hexdigest()[:20]
             bad[key] = SetAside(incident_id=incident.id, kind="quarantined", channel="csv",
                                 platform="csv", post_id=key, text=raw,
-                                reason=f"{path.name} 第 {number} 行：{exc}", author=path.name,
+                                reason=f"{sheet} 第 {number} 行：{exc}", author=sheet,
                                 url=cells.get("url") or None, posted_at=_row_time(cells))  # fmt: skip
             continue
         if warning:
@@ -205,9 +215,67 @@ def import_csv(
     report.read += len(bad)
     report.quarantined = len(bad)
     report.warnings.extend(warnings)
-    _apply_marks(session, incident, marks, path.name, actor)
+    _apply_marks(session, incident, marks, sheet, actor)
     session.flush()
     return report
+
+
+def _read_rows(path: Path, name: str) -> list[tuple[int, list[str]]]:
+    """Return the sheet's rows with their numbers as a spreadsheet shows them."""
+    if is_workbook(path):  # Excel as it is (first sheet, rows numbered as Excel shows them)
+        check_file(path)
+        return list(workbook_rows(path, name=name))
+    refuse_old_excel(path)
+    try:
+        return list(enumerate(csv.reader(io.StringIO(decode_sheet(path), newline="")), start=1))
+    except csv.Error as exc:
+        raise InvalidInputError(
+            f"无法读取表格 {path}：{exc}", f"unreadable CSV sheet {path}: {exc}"
+        ) from None
+
+
+def import_upload(
+    session: Session, *, incident: Incident, content: bytes, filename: str, actor: Principal
+) -> IntakeReport:
+    """Import an uploaded sheet (console form, API): checked, written to a temporary file
+    under ``<data_dir>/tmp`` with its own suffix, imported by :func:`import_csv` in the
+    caller's transaction, and removed.
+
+    ``content`` is what was read of the upload: more than :data:`UPLOAD_MAX_BYTES` is
+    refused (the caller reads one byte past the cap to know), and so is a suffix other
+    than :data:`UPLOAD_SUFFIXES` (``.xls`` reaches the import's own refusal).
+    """
+    actor.require(*SHEET_IMPORTERS)
+    shown = Path(filename.replace("\\", "/")).name.strip()
+    if not shown:
+        raise InvalidInputError(
+            "请选择要导入的表格文件（CSV 或 Excel .xlsx）",
+            "choose a sheet to import (CSV or .xlsx)",
+        )
+    suffix = Path(shown).suffix.lower()
+    if suffix not in UPLOAD_SUFFIXES:
+        raise InvalidInputError(
+            f"不支持的文件类型「{shown}」：请上传 CSV（UTF-8 或 GBK）或 Excel（.xlsx）文件",
+            f"unsupported file {shown!r}: upload a CSV (UTF-8 or GBK) or Excel (.xlsx) file",
+        )
+    if len(content) > UPLOAD_MAX_BYTES:
+        limit = UPLOAD_MAX_BYTES // (1024 * 1024)
+        raise InvalidInputError(
+            f"文件「{shown}」超过 {limit} MB，请拆分后分批导入",
+            f"the file {shown!r} is larger than {limit} MB: split it and import the parts",
+        )
+    if not content:
+        raise InvalidInputError(f"空表格：{shown}", f"empty sheet: {shown}")
+    directory = get_settings().data_dir / "tmp"
+    directory.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=".sheet-", suffix=suffix, dir=directory)
+    path = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(content)
+        return import_csv(session, incident=incident, path=path, actor=actor, name=shown)
+    finally:
+        path.unlink(missing_ok=True)
 
 
 def _apply_marks(

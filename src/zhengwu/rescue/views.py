@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, FastAPI, File, Query, Request, UploadFile
 from fastapi.responses import Response, StreamingResponse
 
 from zhengwu.accounts import phones as published_phones
@@ -230,6 +230,20 @@ def submit_posts(
     incident = rescue_service.get_incident(db, incident_id=incident_id)
     batch = [HelpPostIn(**p.model_dump()) for p in posts]
     return intake.take_in(db, incident=incident, posts=batch, actor=principal).report
+
+
+@api.post("/incidents/{incident_id}/sheet", response_model=IntakeReport)
+def import_sheet(
+    incident_id: int, file: Annotated[UploadFile, File()], db: DB, principal: WritingPrincipal
+) -> IntakeReport:
+    """Import the volunteers' sheet (《待救援人员信息》: CSV in UTF-8 or GBK, or .xlsx; at
+    most 5 MB) into the incident (dispatcher): unusable rows are set aside (quarantined)
+    with their reason; importing the same sheet again creates nothing new."""
+    principal.require(*spreadsheet.SHEET_IMPORTERS)
+    incident = rescue_service.get_incident(db, incident_id=incident_id)
+    content = file.file.read(spreadsheet.UPLOAD_MAX_BYTES + 1)
+    return spreadsheet.import_upload(db, incident=incident, content=content,
+                                     filename=file.filename or "", actor=principal)  # fmt: skip
 
 
 @api.post("/incidents/{incident_id}/intake", response_model=IntakeReport)

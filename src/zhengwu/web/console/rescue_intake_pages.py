@@ -6,24 +6,31 @@
 - 未受理 (``/console/rescue/{id}/set-aside``): the posts intake set aside (not help,
   outside the regions) and the spreadsheet rows it refused, each with its reason, the
   post's link, author and post time (:func:`zhengwu.rescue.access.set_aside_view`), and a
-  form to take one as a request after all (:func:`zhengwu.rescue.intake.promote`).
+  form to take one as a request after all (:func:`zhengwu.rescue.intake.promote`);
+- 导入志愿者表格 (``POST /console/rescue/{id}/sheet``, the form on the triage page): the
+  volunteers' 《待救援人员信息》 sheet (CSV in UTF-8 or GBK, or .xlsx; 5 MB at most) taken
+  in by :func:`zhengwu.rescue.spreadsheet.import_upload` in the request's transaction; the
+  triage page comes back with the counts, the warnings and a link to the refused rows.
 
-Both are for dispatchers and verifiers: the texts are shown unmasked.
+The first two are for dispatchers and verifiers (the texts are shown unmasked); the
+sheet is for dispatchers (:data:`zhengwu.rescue.spreadsheet.SHEET_IMPORTERS`), as in the
+JSON API.
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from zhengwu.errors import InvalidInputError, ZhengwuError
-from zhengwu.rescue import access, intake
+from zhengwu.rescue import access, intake, spreadsheet
 from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.schemas import HelpSubmission
 from zhengwu.web.console.base import ConsoleDB, ConsoleRoute, Pager, Viewer, Writer, render, require
-from zhengwu.web.console.rescue_pages import validated
+from zhengwu.web.console.rescue_pages import queue_page, validated
 
 router = APIRouter(prefix="/console/rescue", route_class=ConsoleRoute, include_in_schema=False)
 SET_ASIDE_PAGE = 50
@@ -103,3 +110,31 @@ def set_aside_promote(
     return RedirectResponse(
         f"/console/rescue/requests/{created.id}?done=rescue-promote", status_code=303
     )
+
+
+@router.post("/{incident_id:int}/sheet", response_class=HTMLResponse)
+async def sheet_import(
+    request: Request, db: ConsoleDB, principal: Writer, incident_id: int,
+    file: Annotated[UploadFile | None, File()] = None,
+) -> Response:  # fmt: skip
+    """Import the volunteers' sheet; the triage page comes back with what the import did
+    (or why the whole file was refused)."""
+    require(principal, "rescue")
+    principal.require(*spreadsheet.SHEET_IMPORTERS)  # before the upload is read
+    content = await file.read(spreadsheet.UPLOAD_MAX_BYTES + 1) if file is not None else b""
+    filename = (file.filename or "") if file is not None else ""
+
+    def work() -> Response:
+        incident = rescue_service.get_incident(db, incident_id=incident_id)
+        try:
+            report = spreadsheet.import_upload(db, incident=incident, content=content,
+                                               filename=filename, actor=principal)  # fmt: skip
+        except ZhengwuError as exc:
+            db.rollback()
+            return queue_page(request, db, principal, incident_id, status_code=exc.status_code,
+                              sheet={"name": filename, "error": exc})  # fmt: skip
+        db.flush()
+        return queue_page(request, db, principal, incident_id,
+                          sheet={"name": filename, "report": report})  # fmt: skip
+
+    return await run_in_threadpool(work)

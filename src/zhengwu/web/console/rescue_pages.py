@@ -40,6 +40,7 @@ from zhengwu.rescue import (
     listing,
     lookup,
     notices,
+    spreadsheet,
 )
 from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.labels import NEED_LABELS, URGENCY_LABELS, VULNERABILITY_LABELS
@@ -137,6 +138,17 @@ def triage(
     and the county map are theirs too (:func:`zhengwu.rescue.access.team_scope`).
     """
     require(principal, "rescue")
+    return queue_page(request, db, principal, incident_id, q=q, state=state, urgency=urgency,
+                      sort=sort, offset=offset)  # fmt: skip
+
+
+def queue_page(
+    request: Request, db: Session, principal: Principal, incident_id: int, *, q: str = "",
+    state: str = "", urgency: str = "", sort: str = "priority", offset: int = 0,
+    sheet: Mapping[str, object] | None = None, status_code: int = 200,
+) -> HTMLResponse:  # fmt: skip
+    """Render the triage page; after a sheet upload, ``sheet`` holds its ``name`` and its
+    ``report`` or ``error`` (:mod:`zhengwu.web.console.rescue_intake_pages`)."""
     incident = rescue_service.get_incident(db, incident_id=incident_id)
     if state and state != "all" and state not in STATE_LABELS:
         raise InvalidInputError(f"未知的状态：{state}", f"unknown state: {state}")
@@ -147,9 +159,11 @@ def triage(
     keep = published_phones.directory(db)  # 公开电话 stay readable where texts are masked
     found = listing.search_page(db, principal, incident=incident, filters=filters, q=q,
                                 offset=offset, limit=QUEUE_PAGE)  # fmt: skip
+    # After an upload the page's address is …/sheet: its page links must name the queue.
     pager = Pager(total=found.total, offset=found.offset, size=QUEUE_PAGE,
                   params={"q": q, "state": state, "urgency": urgency,
-                          "sort": "" if sort == "priority" else sort})  # fmt: skip
+                          "sort": "" if sort == "priority" else sort},
+                  path=f"/console/rescue/{incident.id}" if sheet else "")  # fmt: skip
     views = claims.attach(db, principal, [access.view(principal, r, keep=keep)
                                           for r in found.items])  # fmt: skip
     # The counts are over what the viewer may list (a team member: their team's), one
@@ -184,6 +198,9 @@ def triage(
         sort=sort, sorts=listing.SORTS, query_max=lookup.QUERY_MAX, pager=pager,
         may_enter=principal.has_role(*intake.MANUAL_ROLES),
         connector=notices.connector_configured(),
+        may_import=principal.has_role(*spreadsheet.SHEET_IMPORTERS),
+        upload_max_mb=spreadsheet.UPLOAD_MAX_BYTES // (1024 * 1024), sheet=sheet or {},
+        status_code=status_code,
     )  # fmt: skip
 
 
