@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     library_max_upload_bytes: int = Field(
         100 * 1024 * 1024, ge=1, description="largest file the content library accepts"
     )
+    max_request_bytes: int = Field(
+        0,
+        ge=0,
+        description="largest request body the server reads (413 beyond, before reading it); "
+        "0 = the largest upload limit (library, hotline export, sheets) plus 1 MiB",
+    )
     distribution_platforms: list[str] = Field(
         ["weibo", "wechat", "douyin"],
         description="platforms with a publishing connector configured for distribution",

@@ -29,6 +29,7 @@ from zhengwu.errors import (
     ZhengwuError,
 )
 from zhengwu.validation_text import message_en, message_zh
+from zhengwu.web.bodylimit import BodyLimit, request_limit
 
 log = logging.getLogger(__name__)
 DOCS_ASSETS = "/docs-assets"  # Swagger UI files, from the installed package
@@ -65,6 +66,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         description="JSON API of zhengwu: accounts and matrices, influence index, service desk "
         "(诉求办理), emergency help (应急求助). Open311 GeoReport v2 lives under /open311/v2/.",
     )
+    app.add_middleware(BodyLimit, limit=request_limit())  # 413 before a body is read
     app.state.engine = engine or get_engine()
     # A copied backup would revive the tokens and sessions revoked since it was taken.
     refuse_pending(app.state.engine)
