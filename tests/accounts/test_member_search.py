@@ -82,7 +82,9 @@ def _check_pages(session: Session, matrix_id: int, in_order: list[Account]) -> N
             assert walked == want, (q, size)
 
 
-def test_short_needles_find_what_the_reference_finds(session: Session) -> None:
+def test_short_needles_find_what_the_reference_finds(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
     accounts = [Account(platform="weibo", uid=u, name=n) for n, u in NAMES]
     matrix = Matrix(name="搜索", kind="regional")
     session.add_all([*accounts, matrix])
@@ -123,6 +125,9 @@ def test_short_needles_find_what_the_reference_finds(session: Session) -> None:
         query = select(Account.id).where(short)
         assert SHORT_GRAMS_INDEX in _plan(session, query), q
         assert _found(session, short) == _reference(accounts, q), q
+    # The pages on the gram route whatever the planner would choose for a table this small
+    # (which route a national matrix takes is the next test's, on statistics of 3,000 rows).
+    monkeypatch.setattr(service, "uses_short_grams", lambda *_: True)
     with _statements(session) as sent:
         _check_pages(session, matrix.id, in_order)
     counts = [s for s in sent if "count(" in s and not s.startswith("EXPLAIN")]
