@@ -140,12 +140,14 @@ def test_damage_in_the_middle_is_named(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "body", "says"),
     [
-        ("a.jsonl.gz", b"{}\n", "不是 gzip 压缩文件"),
-        ("a.jsonl.xz", gzip.compress(b"{}\n"), "not a xz file"),
-        ("a.jsonl.bz2", b"", "not a bzip2 file"),
-        ("a.zip", gzip.compress(b"{}\n"), "not a valid zip archive"),
+        pytest.param("a.jsonl.gz", b"{}\n", "不是 gzip 压缩文件", id="gz-plain"),
+        pytest.param("a.jsonl.xz", gzip.compress(b"{}\n", mtime=0), "not a xz file", id="xz-gzip"),
+        pytest.param("a.jsonl.bz2", b"", "not a bzip2 file", id="bz2-empty"),
+        pytest.param(
+            "a.zip", gzip.compress(b"{}\n", mtime=0), "not a valid zip archive", id="zip-gzip"
+        ),
     ],
-)
+)  # ids, not bytes: every xdist worker must collect the same names
 def test_a_file_that_is_not_what_its_suffix_says_is_refused(
     tmp_path: Path, name: str, body: bytes, says: str
 ) -> None:
