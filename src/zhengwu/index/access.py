@@ -148,10 +148,21 @@ def withdraw(session: Session, *, principal: Principal, run_id: str) -> None:
     session.flush()
 
 
+_LATEST_FIRST = (
+    PublishedRun.period_end.desc(),
+    PublishedRun.published_at.desc(),
+    PublishedRun.run_id,
+)
+
+
 def latest_published(session: Session, con: duckdb.DuckDBPyConnection) -> PublishedRun | None:
     """Return the published run of the latest period whose results are still stored."""
     stored = {r["run_id"] for r in results.list_runs(con)}
-    query = select(PublishedRun).order_by(
-        PublishedRun.period_end.desc(), PublishedRun.published_at.desc(), PublishedRun.run_id
-    )
+    query = select(PublishedRun).order_by(*_LATEST_FIRST)
     return next((p for p in session.scalars(query) if p.run_id in stored), None)
+
+
+def latest_publication(session: Session) -> PublishedRun | None:
+    """Return the latest publication by the operational DB alone (the store unread: it may
+    be busy), in the order of :func:`latest_published`."""
+    return session.scalars(select(PublishedRun).order_by(*_LATEST_FIRST).limit(1)).first()

@@ -85,12 +85,15 @@ def _count_newlines(path: Path, upto: int) -> int:
     return count
 
 
-def decode_line(raw: bytes) -> str | None:
-    """Decode a UTF-8 line, or return None when it is not UTF-8 (quarantine it with GBK_HINT)."""
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
+def decode_line(raw: bytes, encodings: tuple[str, ...] = ("utf-8",)) -> str | None:
+    """Decode a line by the first of ``encodings`` that reads it (UTF-8 by default), or
+    return None when none does (quarantine it with GBK_HINT)."""
+    for encoding in encodings:
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return None
 
 
 def read_text(path: Path) -> tuple[str, str | None]:
@@ -172,19 +175,11 @@ def _text_lines(
             except UnicodeDecodeError:
                 for raw in chunk.splitlines(keepends=True):
                     number += 1
-                    try:
-                        yield raw.decode("utf-8")
-                        continue
-                    except UnicodeDecodeError:
-                        pass
-                    if gbk:
-                        try:
-                            yield raw.decode("gb18030")
-                            continue
-                        except UnicodeDecodeError:
-                            pass
-                    bad_lines.add(number)
-                    yield raw.decode("utf-8", errors="replace")
+                    line = decode_line(raw, ("utf-8", "gb18030") if gbk else ("utf-8",))
+                    if line is None:
+                        bad_lines.add(number)
+                        line = raw.decode("utf-8", errors="replace")
+                    yield line
             else:
                 for line in io.StringIO(text, newline=""):
                     number += 1

@@ -22,7 +22,7 @@ EN = "request body too large: at most {mb} MB (compress the file, or import it w
 
 
 class _TooLarge(Exception):
-    pass
+    """Raised into the route's body reading once the count passes the cap."""
 
 
 class BodyLimit:

@@ -23,7 +23,6 @@ from typing import Annotated, Any
 import duckdb
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from zhengwu.config import get_settings
@@ -253,11 +252,7 @@ def _kept(
         return None
     # Without the store, "latest" is the operational database's latest publication: the
     # kept board must be of that run and that publication (not withdrawn, not superseded).
-    latest = db.scalars(
-        select(PublishedRun).order_by(
-            PublishedRun.period_end.desc(), PublishedRun.published_at.desc(), PublishedRun.run_id
-        ).limit(1)
-    ).first()  # fmt: skip
+    latest = access.latest_publication(db)
     if (
         latest is None
         or board.get("run_id") != latest.run_id
