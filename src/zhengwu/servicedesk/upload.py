@@ -137,6 +137,7 @@ def import_upload(
         exc.message_en = exc.message_en.replace(copy, shown)
         exc.args = (f"{exc.message_zh} / {exc.message_en}",)
         raise
+    summary.sheets_left = [w.replace(copy, shown) for w in summary.sheets_left]
     outcome = UploadOutcome(shown, summary, intake_warnings(session, summary, provisional))
     if summary.run_id is None:
         return outcome
@@ -161,10 +162,10 @@ def intake_warnings(
 ) -> list[str]:
     """Return what an import says besides its counts (as ``zhengwu desk import-csv`` does).
 
-    No routing rules while requests came in; deadlines in a year without the official
+    The sheets of a workbook that were not read; no routing rules while requests came in; deadlines in a year without the official
     holiday schedule; new requests already past their deadline when taken in (history).
     """
-    warnings: list[str] = []
+    warnings = list(summary.sheets_left)  # a workbook's sheets not read, and why
     if summary.created and not routing_service.has_rules(session):
         warnings.append(routing_service.NO_RULES_WARNING)
     notice = deadlines.provisional_notice(provisional)
