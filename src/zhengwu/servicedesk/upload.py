@@ -3,7 +3,7 @@
 The same import as ``zhengwu desk import-csv`` (:func:`zhengwu.servicedesk.csvimport.import_csv`)
 on a copy of the upload: the copy is written in chunks to a directory of its own under
 ``<data_dir>/tmp`` (never held in memory), under the upload's own file name, so that the
-importer picks the reader by its suffix (.csv, .xlsx, .csv.gz, .zip …, an old .xls is
+importer picks the reader by its suffix (.csv, .xlsx, .csv.gz, .csv.zst, .zip …, an old .xls is
 refused) and the quarantine says which file a bad row came from; the directory is removed
 afterwards. The import runs in the caller's transaction. The outcome carries the counts, the
 warnings the CLI prints, and the quarantined rows of this run — location and reason only,
