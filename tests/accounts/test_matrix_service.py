@@ -518,6 +518,43 @@ def test_tree_keeps_matrices_caught_in_a_cycle(session: Session, world: World) -
     assert sorted(shown) == sorted(world.matrices.values())
 
 
+def test_a_member_list_over_two_sheets_is_read_whole_and_its_notes_sheet_said(
+    session: Session, world: World
+) -> None:
+    """The list of ``CSV`` cut in two sheets (the second without a title row) and a 说明
+    sheet: the same members as the CSV, the rejected rows named by sheet and row, and the
+    notes sheet a warning (it used to be: the first sheet only, the rest not imported)."""
+    import csv
+    import io
+
+    from openpyxl import Workbook
+
+    rows = list(csv.reader(io.StringIO(CSV)))
+    book = Workbook()
+    first = book.active
+    assert first is not None
+    first.title = "一批"
+    for row in [["郑州政务新媒体矩阵成员名单"], *rows[:5]]:  # header + 4 rows, under a title
+        first.append(row)
+    second = book.create_sheet("二批")
+    for row in [rows[0], *rows[5:]]:
+        second.append(row)
+    book.create_sheet("说明").append(["role 填 member 或 lead", "uid 填账号ID"])
+    out = io.BytesIO()
+    book.save(out)
+    zz = _matrix(session, world, "zz")
+    report = service.import_members(session, matrix=zz, content=out.getvalue(),
+                                    actor=world.principals["admin"], filename="名单.xlsx")  # fmt: skip
+    assert (report.added, report.already) == (2, 1)  # as from the CSV
+    rejected = {f"{r.sheet}:{r.row}": r.reason for r in report.rejected}
+    assert sorted(rejected) == ["一批:5", "一批:6", "二批:2", "二批:4", "二批:6"]
+    assert "与第 一批:3 行重复" in rejected["一批:6"]
+    assert "牵头账号只能有一个（第 二批:5 行" in rejected["二批:6"]
+    [warning] = report.warnings
+    assert warning.startswith("名单.xlsx!说明：") and "was not read" in warning
+    assert _members(session, zz)["洛阳住建"] == "lead"
+
+
 def test_users_keep_their_matrix(session: Session, world: World) -> None:
     user = session.scalar(select(User).where(User.username == "u_office"))
     assert user is not None

@@ -62,7 +62,7 @@ def _blockwise(
     path: Path, *, gbk: bool = False
 ) -> list[tuple[int, dict[str, str] | None, str | None]]:
     return [
-        (n, row, "more" if p and p.startswith("字段数") else p)
+        (n.number, row, "more" if p and p.startswith("字段数") else p)
         for n, row, p in iter_csv_rows(path, gbk=gbk)
     ]
 
@@ -111,7 +111,7 @@ def test_a_large_file_is_read_in_blocks(tmp_path: Path, monkeypatch: pytest.Monk
     body = "".join(f'{i},"第{i}条\n诉求",备注{i}\r\n' for i in range(3000))
     path.write_bytes(("\ufeff编号,内容,备注\r\n" + body).encode() + "尾,行,无换行".encode("gbk"))
     monkeypatch.setattr(files, "CSV_BLOCK", 4096)  # ~20 blocks
-    rows = list(iter_csv_rows(path))
+    rows = [(n.number, row, p) for n, row, p in iter_csv_rows(path)]
     assert rows == _whole(path)
     assert len(rows) == 3001
     assert rows[0] == (2, {"编号": "0", "内容": "第0条\n诉求", "备注": "备注0"}, None)
@@ -129,10 +129,11 @@ def test_a_sheet_saved_as_gbk_reads_as_text(tmp_path: Path) -> None:
         + "3,中原区".encode("gbk") + b"\xff\r\n"
     )  # fmt: skip
     assert sheet_header(path, gbk=True) == ["工单编号", "诉求内容"]
-    assert list(iter_csv_rows(path, gbk=True)) == [
+    assert [(n.number, row, p) for n, row, p in iter_csv_rows(path, gbk=True)] == [
         (2, {"工单编号": "1", "诉求内容": "金水区路灯不亮"}, None),
         (3, {"工单编号": "2", "诉求内容": "二七区井盖丢失😀"}, None),
         (4, None, NOT_TEXT_HINT),
     ]
     plain = list(iter_csv_rows(path))
-    assert [(n, p) for n, _, p in plain] == [(2, GBK_HINT), (3, None), (4, GBK_HINT)]
+    assert [(str(n), p) for n, _, p in plain] == [("2", GBK_HINT), ("3", None), ("4", GBK_HINT)]
+    assert plain[0][0].at(path) == f"{path}:2"  # a CSV file's location names no sheet

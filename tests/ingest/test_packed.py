@@ -1,5 +1,5 @@
-"""Compressed and archived inputs (``.gz``, ``.bz2``, ``.xz``, ``.zip``): read whole, damage
-kept to its place, people's names for what they gave, nothing left behind."""
+"""Compressed and archived inputs (``.gz``, ``.bz2``, ``.xz``, ``.zst``, ``.zip``): read whole,
+damage kept to its place, people's names for what they gave, nothing left behind."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+import zstandard
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -32,19 +33,35 @@ from zhengwu.ingest.packed import PlainFile, check_packed, plain_files
 runner = CliRunner()
 COMPRESS: dict[str, Callable[[bytes], bytes]] = {
     ".gz": gzip.compress, ".bz2": bz2.compress, ".xz": lzma.compress,
+    ".zst": zstandard.ZstdCompressor().compress,
 }  # fmt: skip
+
+
+def _recoverable(suffix: str, cut: bytes) -> bytes:
+    """What the format's own decompressor gives of a file cut short (all it can)."""
+    if suffix == ".gz":
+        return zlib.decompressobj(wbits=16 + zlib.MAX_WBITS).decompress(cut)
+    got = []
+    dec = zstandard.ZstdDecompressor().decompressobj()
+    for at in range(0, len(cut), 1000):
+        try:
+            got.append(dec.decompress(cut[at : at + 1000]))
+        except zstandard.ZstdError:
+            break
+    return b"".join(got)
 
 
 def _read_all(
     path: Path, workdir: Path, *, block: int | None = None
 ) -> list[tuple[str, bytes, str | None]]:
-    """What ``plain_files`` gives for ``path`` (read ``block`` bytes at a time if given)."""
-    old = packed.BLOCK
-    packed.BLOCK = block or old
+    """What ``plain_files`` gives for ``path`` (read and decompressed ``block`` bytes at a time
+    if given)."""
+    old = packed.BLOCK, packed.FEED
+    packed.BLOCK = packed.FEED = block or old[0]
     try:
         return [(p.shown, p.path.read_bytes(), p.damage) for p in plain_files(path, workdir)]
     finally:
-        packed.BLOCK = old
+        packed.BLOCK, packed.FEED = old
 
 
 def _lines(n: int, start: int = 0) -> bytes:
@@ -101,26 +118,33 @@ def test_streams_one_after_another_in_any_block_size(
     assert data == b"".join(parts)
 
 
+# Lines enough for several Zstandard blocks (128 KiB of data each: a block is whole or lost).
+CUT_LINES = {".gz": 400, ".zst": 2500}
+CUT_DATA = {suffix: _lines(n) for suffix, n in CUT_LINES.items()}
+
+
 @settings(max_examples=60, deadline=None)
 @given(
-    cut=st.floats(min_value=0.05, max_value=0.98), block=st.integers(min_value=5, max_value=4096)
-)
+    cut=st.floats(min_value=0.05, max_value=0.98), block=st.integers(min_value=5, max_value=4096),
+    suffix=st.sampled_from(sorted(CUT_LINES)),
+)  # fmt: skip
 def test_a_cut_file_keeps_every_byte_before_the_cut(
-    tmp_path_factory: pytest.TempPathFactory, cut: float, block: int
+    tmp_path_factory: pytest.TempPathFactory, cut: float, block: int, suffix: str
 ) -> None:
-    """A download cut short: all that zlib itself can recover is kept, and the damage is named."""
+    """A download cut short: all that zlib (zstd) itself can recover is kept, and the damage
+    is named."""
     tmp = tmp_path_factory.mktemp("cut")
-    data = _lines(400)
-    whole = gzip.compress(data)
-    path = tmp / "cut.jsonl.gz"
+    data = CUT_DATA[suffix]
+    whole = COMPRESS[suffix](data)
+    path = tmp / f"cut.jsonl{suffix}"
     path.write_bytes(whole[: max(11, int(len(whole) * cut))])
-    recoverable = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS).decompress(path.read_bytes())
+    recoverable = _recoverable(suffix, path.read_bytes())
     [(shown, got, damage)] = _read_all(path, tmp / "work", block=block)
     assert shown == str(path)
     # Every whole line zlib itself recovers; the line the cut fell in is named, not kept.
     assert got == recoverable[: recoverable.rfind(b"\n") + 1] and data.startswith(got)
     assert damage is not None
-    if not recoverable.endswith(b"\n"):
+    if recoverable and not recoverable.endswith(b"\n"):  # zstd may give nothing of a cut block
         assert f"被截断的第 {got.count(bytes([10])) + 1} 行未导入" in damage
     lines = got.count(b"\n")
     assert f"第 {lines} 行之后" in damage and "cut short" in damage
@@ -137,12 +161,51 @@ def test_damage_in_the_middle_is_named(tmp_path: Path) -> None:
     assert data.startswith(got) and len(got) < len(data)
 
 
+def _skippable(payload: bytes, nibble: int = 0) -> bytes:
+    """A Zstandard skippable frame (pzstd writes one before each of its frames)."""
+    return bytes([0x50 + nibble, 0x2A, 0x4D, 0x18]) + len(payload).to_bytes(4, "little") + payload
+
+
+def test_zstandard_frames_and_skippable_frames_read_as_zstd_reads_them(tmp_path: Path) -> None:
+    """``zstd -c a b`` (two frames) and pzstd's output (skippable frames first): the data of
+    every frame, in order; the skippable ones give nothing."""
+    first, second = _lines(3000), _lines(5, start=9000)
+    path = tmp_path / "statuses.jsonl.zst"
+    path.write_bytes(
+        _skippable(b"\x00\x10\x00\x00") + COMPRESS[".zst"](first)
+        + _skippable(b"", nibble=15) + COMPRESS[".zst"](second)
+    )  # fmt: skip
+    check_packed(path)  # a skippable frame first is Zstandard too
+    assert _read_all(path, tmp_path / "work", block=4096) == [(str(path), first + second, None)]
+    assert (
+        zstandard.ZstdDecompressor()
+        .stream_reader(path.read_bytes(), read_across_frames=True)
+        .read()
+        == first + second
+    )  # what zstandard itself reads
+
+
+def test_damage_in_the_middle_of_a_zstandard_file_is_named(tmp_path: Path) -> None:
+    data = _lines(3000)
+    whole = bytearray(COMPRESS[".zst"](data))
+    whole[len(whole) // 2 : len(whole) // 2 + 40] = b"\xff" * 40
+    path = tmp_path / "broken.jsonl.zst"
+    path.write_bytes(bytes(whole))
+    [(_, got, damage)] = _read_all(path, tmp_path / "work", block=1000)  # the blocks before it
+    assert damage is not None and "damaged" in damage and "ZstdError" in damage
+    assert data.startswith(got) and got.endswith(b"\n") and 0 < len(got) < len(data)
+
+
 @pytest.mark.parametrize(
     ("name", "body", "says"),
     [
         pytest.param("a.jsonl.gz", b"{}\n", "不是 gzip 压缩文件", id="gz-plain"),
         pytest.param("a.jsonl.xz", gzip.compress(b"{}\n", mtime=0), "not a xz file", id="xz-gzip"),
         pytest.param("a.jsonl.bz2", b"", "not a bzip2 file", id="bz2-empty"),
+        pytest.param(
+            "a.csv.zst", gzip.compress(b"{}\n", mtime=0), "不是 Zstandard 压缩文件", id="zst-gzip"
+        ),
+        pytest.param("a.csv.zst", b"\x28\xb5\x2f", "not a Zstandard file", id="zst-short"),
         pytest.param(
             "a.zip", gzip.compress(b"{}\n", mtime=0), "not a valid zip archive", id="zip-gzip"
         ),
@@ -275,6 +338,57 @@ def test_dry_run_names_members_and_a_bad_gzip_stops_before_writing(
     assert "不是 gzip 压缩文件" in bad.output and "not a gzip file" in bad.output
     later = runner.invoke(app, ["import", "weibo-api", str(good), "--json"])
     assert _summary(later.stdout)["imported"] == 1  # the refused run wrote nothing
+
+
+def test_import_and_desk_import_of_zstandard_files(
+    tmp_path: Path, configured_database: str, committed_engine: object
+) -> None:
+    """``.jsonl.zst`` through ``zhengwu import`` as the plain file; a 12345 export as
+    ``.csv.zst`` through ``desk import-csv``: cut short, the rows before the cut stand and
+    the damage is quarantined naming the cut row; whole, it finds them all."""
+    from sqlalchemy import Engine
+
+    assert isinstance(committed_engine, Engine)
+    plain = tmp_path / "statuses.jsonl"
+    plain.write_bytes(_lines(50))
+    zst = tmp_path / "statuses.jsonl.zst"
+    zst.write_bytes(COMPRESS[".zst"](plain.read_bytes()))
+    first = runner.invoke(app, ["import", "weibo-api", str(zst), "--json"])
+    assert first.exit_code == 0, first.output
+    assert _summary(first.stdout)["imported"] == 50
+    assert _summary(runner.invoke(app, ["import", "weibo-api", str(plain), "--json"]).stdout)[
+        "duplicates"
+    ] == 50  # fmt: skip
+    rows = ["工单编号,受理时间,诉求内容"] + [
+        f"2025100100{i:04d},2025-10-01 08:{i % 60:02d}:00,二七区第{i}号井盖松动，车辆经过响声很大"
+        for i in range(3000)
+    ]
+    export = ("\n".join(rows) + "\n").encode()
+    cut = tmp_path / "工单-cut.csv.zst"
+    whole = COMPRESS[".zst"](export)
+    cut.write_bytes(whole[: len(whole) * 2 // 3])
+    got = runner.invoke(app, ["desk", "import-csv", str(cut), "--json"])
+    assert got.exit_code == 0, got.output
+    summary = json.loads(got.stdout.strip().splitlines()[-1])
+    assert 0 < summary["created"] < 3000 and summary["quarantined"] == 1
+    with Session(committed_engine) as session:
+        entry = session.scalars(
+            select(QuarantineEntry).where(QuarantineEntry.source == str(cut))
+        ).one()
+    assert "被截断的第" in entry.reason and "the cut line" in entry.reason
+    full = tmp_path / "工单.csv.zst"
+    full.write_bytes(whole)
+    again = runner.invoke(app, ["desk", "import-csv", str(full), "--json"])
+    summary_again = json.loads(again.stdout.strip().splitlines()[-1])
+    assert (summary_again["existing"], summary_again["created"]) == (
+        summary["created"], 3000 - summary["created"],
+    )  # fmt: skip
+    assert summary_again["quarantined"] == 0  # the cut row was not stored shortened
+    fake = tmp_path / "假.csv.zst"
+    fake.write_bytes(export)  # not compressed at all
+    refused = runner.invoke(app, ["desk", "import-csv", str(fake), "--json"])
+    assert refused.exit_code == 2 and "不是 Zstandard 压缩文件" in refused.output
+    assert list((get_settings().data_dir / "tmp").iterdir()) == []
 
 
 def test_real_hot_search_archive_keeps_its_date_when_compressed(

@@ -221,6 +221,43 @@ def test_the_volunteers_sheet_as_excel(
     assert any("第 5 行" in r and "neither address nor contact" in r for r in reasons)
 
 
+def test_a_volunteers_workbook_of_one_sheet_per_district_is_read_whole(
+    session: Session, make_incident: Callable[..., Incident], tmp_path: Path
+) -> None:
+    """Two districts' sheets of one header and a 统计 sheet: every row of both is taken in
+    (the second sheet used to be dropped without a word), a bad row is named by its sheet,
+    the 统计 sheet is a warning, and importing again adds nothing."""
+    rows = list(csv.reader(io.StringIO(SHEET)))
+    book = tmp_path / "待救援人员信息.xlsx"
+    workbook = Workbook()
+    first = workbook.active
+    assert first is not None
+    first.title = "金水区"
+    for row in rows[:3]:  # header, 张建国, 刘桂兰
+        first.append(row)
+    second = workbook.create_sheet("其他区")
+    for row in [rows[0], *rows[3:]]:  # 王五 (no address nor contact) on row 2, then the rest
+        second.append(row)
+    workbook.create_sheet("统计").append(["区", "人数"])
+    workbook.save(book)
+    incident = make_incident()
+    report = import_csv(session, incident=incident, path=book, actor=DISPATCHER)
+    assert (report.read, report.quarantined, report.new_requests) == (5, 2, 3)
+    reasons = session.scalars(
+        select(SetAside.reason).where(SetAside.incident_id == incident.id)
+    ).all()
+    assert any(
+        r.startswith("待救援人员信息.xlsx!其他区 第 2 行：没有地址也没有联系方式") for r in reasons
+    )
+    [warning] = [w for w in report.warnings if "统计" in w]
+    assert (
+        warning.startswith("待救援人员信息.xlsx!统计：工作表「统计」未读取")
+        and "not read" in warning
+    )
+    again = import_csv(session, incident=incident, path=book, actor=DISPATCHER)
+    assert again.new_requests == 0 and again.quarantined == 2
+
+
 def test_only_dispatchers_import_and_the_sheet_keeps_its_own_name(
     session: Session, make_incident: Callable[..., Incident], tmp_path: Path
 ) -> None:

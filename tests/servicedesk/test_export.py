@@ -16,6 +16,8 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from zhengwu.audit.models import AuditEntry
+from zhengwu.ingest.files import iter_csv_rows
+from zhengwu.ingest.workbook import SheetLeft
 from zhengwu.servicedesk import export
 from zhengwu.servicedesk.csvimport import import_csv
 from zhengwu.servicedesk.filters import RequestFilters
@@ -110,7 +112,7 @@ def test_cells_starting_like_a_formula_are_neutralised(
     assert {r["工单编号"]: r["诉求内容"] for r in data}["T3"] == FORMULA
 
 
-def test_an_export_longer_than_a_worksheet_goes_on_in_more_sheets() -> None:
+def test_an_export_longer_than_a_worksheet_goes_on_in_more_sheets(tmp_path: Path) -> None:
     records = [{c: f"{c}{i}" for c in export.COLUMNS} for i in range(7)]
     out = io.BytesIO()
     export.write_xlsx(iter(records), out, sheet_rows=3)  # header + 2 rows a sheet
@@ -125,6 +127,13 @@ def test_an_export_longer_than_a_worksheet_goes_on_in_more_sheets() -> None:
         seen += [row[0] for row in rows[1:]]
     assert seen == [f"{first}{i}" for i in range(7)]  # every row once, in order
     assert export.EXCEL_MAX_ROWS == 1_048_576
+    # Read back as an import reads it: every sheet, in order, each row named by its sheet.
+    saved = tmp_path / "诉求.xlsx"
+    saved.write_bytes(out.getvalue())
+    left: list[SheetLeft] = []
+    back = list(iter_csv_rows(saved, left=left))
+    assert [row[first] for _, row, _ in back if row is not None] == seen and left == []
+    assert [str(n) for n, _, _ in back][1:3] == ["诉求:3", "诉求 (2):2"]
 
 
 def test_filters_narrow_the_export(session: Session, world: World, tmp_path: Path) -> None:

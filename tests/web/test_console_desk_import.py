@@ -169,6 +169,57 @@ def test_admin_imports_an_xlsx_and_the_api_returns_the_summary(
     assert _hotline_requests(committed_engine) == 8
 
 
+def test_a_workbook_of_monthly_sheets_is_read_whole_and_its_summary_sheet_said(
+    client: httpx.Client, world: ConsoleWorld, shared_data: Path, committed_engine: Engine
+) -> None:
+    """一月 and 二月 with the same header and a 汇总 pivot, uploaded on the console: both
+    months' tickets come in, the page says the pivot was not read and why (naming the
+    uploaded file, never the server's copy), a bad row is listed by its sheet, and the API
+    upload of the same workbook adds nothing."""
+    messages = _messages(shared_data, 7)
+    book = Workbook()
+    january = book.active
+    assert january is not None
+    january.title = "一月"
+    for row in [["郑州市12345热线工单导出 2025年1月"], HEADER, *_rows(messages[:3], 300)]:
+        january.append(row)
+    february = book.create_sheet("二月")
+    bad = ["20250801999997", "下周三", "无效时间", "小区门口路灯不亮", BAD_PHONE, "410105"]
+    for row in [HEADER, *_rows(messages[3:], 303), bad]:
+        february.append(row)
+    pivot = book.create_sheet("汇总")
+    for row in [["区域", "件数"], ["金水区", 7]]:
+        pivot.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    csrf = login(client, "office")
+    page = _upload(client, csrf, "工单-2025年1-2月.xlsx", out.getvalue())
+    assert page.status_code == 200, page.text
+    text = html.unescape(page.text)
+    assert (_count(text, "created"), _count(text, "quarantined")) == (7, 1)
+    assert re.search(
+        r'class="notice import-warning"[^>]*>警告 warning：工单-2025年1-2月\.xlsx!汇总：'
+        r"工作表「汇总」未读取，其表头（区域, 件数）与第一个表格「一月」的表头",
+        text,
+    ), text
+    assert "sheet '汇总' of 工单-2025年1-2月.xlsx was not read" in text
+    assert re.search(r"<td>工单-2025年1-2月\.xlsx!二月:6</td><td>时间无法识别", text), text
+    assert "desk-upload-" not in text
+    assert _hotline_requests(committed_engine) == 7
+    answer = client.post(
+        "/api/desk/import",
+        headers={"X-CSRF-Token": csrf, "Accept": "application/json"},
+        data={"source": "12345"},
+        files={"file": ("工单-2025年1-2月.xlsx", out.getvalue())},
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert (body["created"], body["existing"], body["quarantined"]) == (0, 7, 1)
+    [said] = [w for w in body["warnings"] if "汇总" in w]
+    assert said.startswith("工单-2025年1-2月.xlsx!汇总：") and "was not read" in said
+    assert _hotline_requests(committed_engine) == 7
+
+
 def test_old_excel_is_refused_clearly_and_nothing_stays(
     client: httpx.Client, world: ConsoleWorld, committed_engine: Engine
 ) -> None:

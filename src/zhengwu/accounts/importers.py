@@ -60,9 +60,14 @@ from zhengwu.accounts.models import (
 from zhengwu.errors import InvalidInputError
 from zhengwu.ingest.files import iter_csv_rows, read_text
 from zhengwu.ingest.registry import ImportItem, register
+from zhengwu.ingest.workbook import RowNo
 from zhengwu.platforms.records import QuarantineRecord
 from zhengwu.platforms.timeparse import CHINA_TZ, DateError, parse_time
 from zhengwu.privacy import split_phones
+
+# Where a list's row is, as its messages name it: a sheet's row (``12``, ``三月:12`` in a
+# workbook of several sheets) or a matrix entry's position in its JSON file.
+Line = int | RowNo
 
 
 @dataclass(slots=True)
@@ -104,14 +109,15 @@ def _count(result: OperationalResult, outcome: str) -> None:
 
 def _readable_rows(
     path: Path, result: OperationalResult
-) -> Iterator[tuple[int, str, dict[str, str]]]:
-    """Yield ``(line, "file:line", row)`` of a CSV; count every row, quarantine unreadable ones."""
+) -> Iterator[tuple[RowNo, str, dict[str, str]]]:
+    """Yield ``(line, "file:line", row)`` of a CSV (of an Excel list, ``file.xlsx!sheet:row``
+    when it has several sheets); count every row, quarantine unreadable ones."""
     for line, row, problem in iter_csv_rows(path, gbk=True):
         result.read += 1
         if row is None:
-            result.quarantine(f"{path}:{line}", problem or "unreadable row")
+            result.quarantine(line.at(path), problem or "unreadable row")
             continue
-        yield line, f"{path}:{line}", row
+        yield line, line.at(path), row
 
 
 def _assign(obj: Any, values: dict[str, Any]) -> str:
@@ -157,7 +163,7 @@ class _ListRow:
     """One row (organisation) or entry (matrix) of a list that passed the field checks."""
 
     source: str
-    line: int
+    line: Line  # a sheet's row, or a matrix entry's position in the file
     row: Any
     external_id: str
     parent: str | None
@@ -203,7 +209,7 @@ _ORG = _Noun("机构", "parent_id")
 _MATRIX = _Noun("矩阵", "parent")
 
 
-def _missing_parent(parent: str, refused: dict[str, int], noun: _Noun = _ORG) -> str:
+def _missing_parent(parent: str, refused: dict[str, Line], noun: _Noun = _ORG) -> str:
     """Return why a row's parent is missing: quarantined on a line, or not on file at all."""
     if parent in refused:
         line = refused[parent]
@@ -220,7 +226,7 @@ def _check_hierarchy(
     accepted: dict[str, _Row],
     db_parents: dict[str, str | None],
     result: OperationalResult,
-    refused_lines: dict[str, int],
+    refused_lines: dict[str, Line],
     noun: _Noun = _ORG,
 ) -> None:
     """Quarantine rows whose parent is missing or whose parent chain loops (in place).
@@ -285,7 +291,7 @@ class OrgsImporter(_Operational):
             for ext, o in existing.items()
             if ext is not None
         }
-        refused_lines: dict[str, int] = {}
+        refused_lines: dict[str, Line] = {}
         accepted = self._check_rows(path, result, refused_lines)
         _check_hierarchy(accepted, db_parents, result, refused_lines)
         for ext, checked in accepted.items():
@@ -309,14 +315,14 @@ class OrgsImporter(_Operational):
         return result
 
     def _check_rows(
-        self, path: Path, result: OperationalResult, refused_lines: dict[str, int]
+        self, path: Path, result: OperationalResult, refused_lines: dict[str, Line]
     ) -> dict[str, _ListRow]:
         """Return the rows whose own fields are valid, by org_id; quarantine the others.
 
         ``refused_lines`` gets the line of each org_id whose every row was refused.
         """
         accepted: dict[str, _ListRow] = {}
-        first_line: dict[str, int] = {}
+        first_line: dict[str, Line] = {}
         for line, source, row in _readable_rows(path, result):
             reason, checked = self._check_row(source, line, row)
             ext = row.get("org_id", "").strip()
@@ -337,7 +343,7 @@ class OrgsImporter(_Operational):
 
     @staticmethod
     def _check_row(
-        source: str, line: int, row: dict[str, str]
+        source: str, line: Line, row: dict[str, str]
     ) -> tuple[str | None, _ListRow | None]:
         """Return ``(reason, None)`` for a row to quarantine, else ``(None, checked row)``."""
         missing = [c for c in ("org_id", "name", "level", "sector") if not row.get(c, "").strip()]
@@ -479,7 +485,7 @@ class MatrixListImporter(_Operational):
             key: key_of.get(m.parent_id) if m.parent_id is not None else None
             for key, m in by_key.items()
         }
-        refused_lines: dict[str, int] = {}
+        refused_lines: dict[str, Line] = {}
         accepted = self._check_entries(path, data, accounts, result, refused_lines)
         self._resolve_parents(accepted, by_key, db_parents, result, refused_lines)
         self._check_sibling_names(accepted, by_key, db_parents, result, refused_lines)
@@ -523,7 +529,7 @@ class MatrixListImporter(_Operational):
 
     def _check_entries(
         self, path: Path, data: list[Any], accounts: dict[tuple[str, str], int],
-        result: OperationalResult, refused_lines: dict[str, int],
+        result: OperationalResult, refused_lines: dict[str, Line],
     ) -> dict[str, _MatrixRow]:  # fmt: skip
         """Return the entries whose own fields are valid, by id; quarantine the others.
 
@@ -586,7 +592,7 @@ class MatrixListImporter(_Operational):
     def _resolve_parents(
         accepted: dict[str, _MatrixRow], by_key: dict[str, Matrix],
         db_parents: dict[str, str | None], result: OperationalResult,
-        refused_lines: dict[str, int],
+        refused_lines: dict[str, Line],
     ) -> None:  # fmt: skip
         """Turn each entry's parent (an id or an exact name) into a matrix key, in place.
 
@@ -626,7 +632,7 @@ class MatrixListImporter(_Operational):
     def _check_sibling_names(
         accepted: dict[str, _MatrixRow], by_key: dict[str, Matrix],
         db_parents: dict[str, str | None], result: OperationalResult,
-        refused_lines: dict[str, int],
+        refused_lines: dict[str, Line],
     ) -> None:  # fmt: skip
         """Quarantine an entry named like a sibling (same parent, top level included).
 
@@ -707,7 +713,7 @@ def _region_of(
 def _check_regions(
     accepted: dict[str, _MatrixRow], by_key: dict[str, Matrix],
     db_parents: dict[str, str | None], result: OperationalResult,
-    refused_lines: dict[str, int],
+    refused_lines: dict[str, Line],
 ) -> bool:  # fmt: skip
     """Quarantine entries that put a region outside its parent's; return whether any was.
 

@@ -47,7 +47,13 @@ from zhengwu.accounts.models import (
 from zhengwu.audit import service as audit
 from zhengwu.auth.principal import Principal
 from zhengwu.errors import ConflictError, InvalidInputError, NotFoundError
-from zhengwu.ingest.workbook import is_workbook, refuse_old_excel, workbook_rows
+from zhengwu.ingest.workbook import (
+    RowNo,
+    SheetLeft,
+    is_workbook,
+    refuse_old_excel,
+    workbook_rows,
+)
 from zhengwu.platforms.records import AccountRecord
 
 # Record attribute → Account column, for the fields a platform payload can update.
@@ -1199,20 +1205,24 @@ _ROLE_ALIASES = {"": "member", "member": "member", "成员": "member", "lead": "
 
 @dataclass(slots=True)
 class RejectedRow:
-    """A row of a member list that was not imported, with its line number and the reason."""
+    """A row of a member list that was not imported, with its line number and the reason
+    (and its sheet, in a workbook of several sheets)."""
 
     row: int
     reason: str
     values: list[str]
+    sheet: str = ""
 
 
 @dataclass(slots=True)
 class ImportReport:
-    """What a member-list import did: added, already members, rejected rows."""
+    """What a member-list import did: added, already members, rejected rows, and the
+    sheets of a workbook that were not read (warnings, with their reason)."""
 
     added: int = 0
     already: int = 0
     rejected: list[RejectedRow] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def _decode(content: bytes) -> str:
@@ -1242,14 +1252,14 @@ def _header(row: list[str]) -> dict[str, int]:
 
 @dataclass(slots=True)
 class _Row:
-    line: int
+    line: RowNo
     cells: list[str]
     key: str  # "platform:uid" or "name:…" ("" when the row names no account)
     problem: str  # why the row names no account ("" when it does)
     role: str
 
 
-def _parse_row(columns: dict[str, int], line: int, cells: list[str]) -> _Row:
+def _parse_row(columns: dict[str, int], line: RowNo, cells: list[str]) -> _Row:
     def cell(key: str) -> str:
         i = columns.get(key)
         return cells[i].strip() if i is not None and i < len(cells) else ""
@@ -1328,7 +1338,8 @@ def import_members(
     """Add the accounts of a CSV member list to ``matrix``, in the caller's transaction.
 
     ``filename`` ending in ``.xlsx`` reads ``content`` as an Excel workbook instead
-    (:mod:`zhengwu.ingest.workbook`).
+    (:mod:`zhengwu.ingest.workbook`): every sheet with the first one's header; the others
+    are named in the report's warnings.
 
     Columns (first row a header): ``platform,uid[,role]`` or ``name[,role]`` (Chinese
     headers 平台/账号ID/角色/账号名称 too). Every row that cannot be imported — unknown
@@ -1338,13 +1349,14 @@ def import_members(
     (:func:`zhengwu.accounts.access.addable_account_ids`). One audit entry records the
     import (who, the file, the counts and the accounts added).
     """
-    lines: Iterator[tuple[int, list[str]]]
-    if is_workbook(filename):  # the Excel list as it is (first sheet, Excel's row numbers)
-        lines = workbook_rows(io.BytesIO(content), name=filename)
+    lines: Iterator[tuple[RowNo, list[str]]]
+    left: list[SheetLeft] = []
+    if is_workbook(filename):  # the Excel list as it is (its sheets, Excel's row numbers)
+        lines = workbook_rows(io.BytesIO(content), name=filename, left=left)
     else:
         refuse_old_excel(filename)
         reader = csv.reader(io.StringIO(_decode(content)))
-        lines = ((reader.line_num, cells) for cells in reader)
+        lines = ((RowNo(reader.line_num), cells) for cells in reader)
     columns: dict[str, int] | None = None
     rows: list[_Row] = []
     for number, cells in lines:
@@ -1370,9 +1382,9 @@ def import_members(
             )
         )
     }
-    report = ImportReport()
-    seen: dict[str, int] = {}
-    lead: tuple[int, Account] | None = None
+    report = ImportReport(warnings=[sheet.warning(filename) for sheet in left])
+    seen: dict[str, RowNo] = {}
+    lead: tuple[RowNo, Account] | None = None
     added: list[int] = []
     for row in rows:
         candidates = accounts.get(row.key, []) if row.key else []
@@ -1393,7 +1405,7 @@ def import_members(
         else:
             reason = ""
         if reason or role is None:
-            report.rejected.append(RejectedRow(row.line, reason, row.cells))
+            report.rejected.append(RejectedRow(row.line.number, reason, row.cells, row.line.sheet))
             continue
         account = candidates[0]
         seen[row.key] = row.line

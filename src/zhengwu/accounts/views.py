@@ -172,15 +172,17 @@ class RejectedRowRead(BaseModel):
     row: int
     reason: str
     values: list[str]
+    sheet: str = ""  # the row's sheet, in a workbook of several sheets
 
 
 class ImportResult(BaseModel):
-    """What a member-list import did."""
+    """What a member-list import did (``warnings``: the sheets of a workbook not read)."""
 
     added: int
     already: int
     rejected_count: int
     rejected: list[RejectedRowRead]
+    warnings: list[str] = []
 
 
 def _summaries(db: DB, principal: Principal, matrices: list[Matrix]) -> list[MatrixSummary]:
@@ -467,8 +469,9 @@ async def import_members(
         )
         return ImportResult(
             added=report.added, already=report.already, rejected_count=len(report.rejected),
-            rejected=[RejectedRowRead(row=r.row, reason=r.reason, values=r.values)
+            rejected=[RejectedRowRead(row=r.row, reason=r.reason, values=r.values, sheet=r.sheet)
                       for r in report.rejected],
+            warnings=report.warnings,
         )  # fmt: skip
 
     return await run_in_threadpool(work)

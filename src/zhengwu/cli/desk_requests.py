@@ -609,6 +609,8 @@ def categories_import(
         summary = import_tree(session, path, actor=_system(), dry_run=dry_run)
         if dry_run:
             session.rollback()
+    for warning in summary.warnings:  # a workbook's sheets not read (stderr)
+        _warn(warning)
     if json_out:
         print_json(summary.to_dict())
         return

@@ -34,7 +34,7 @@ def import_command(
         list[Path],
         typer.Argument(
             metavar="PATH...",
-            help="files to import; .gz, .bz2 and .xz files and .zip archives are read as they are",
+            help="files to import; .gz, .bz2, .xz and .zst files and .zip archives are read as they are",
         ),
     ],
     dry_run: Annotated[

@@ -2,7 +2,7 @@
 
 The layout maps file patterns to formats, in dependency order: organisations before the
 accounts that belong to them, accounts before matrices, profiles before posts. Any of the
-files may be compressed (``.gz``, ``.bz2``, ``.xz``: see :mod:`zhengwu.ingest.packed`).
+files may be compressed (``.gz``, ``.bz2``, ``.xz``, ``.zst``: see :mod:`zhengwu.ingest.packed`).
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from collections.abc import Generator, Iterator
 from pathlib import Path
 
 from zhengwu.errors import InvalidInputError
-from zhengwu.ingest.workbook import is_workbook, refuse_old_excel, workbook_rows
+from zhengwu.ingest.workbook import RowNo, SheetLeft, is_workbook, refuse_old_excel, workbook_rows
 
 GBK_HINT = "不是 UTF-8 编码（可能是 GBK）/ not UTF-8 (GBK file read as UTF-8?)"
 NOT_TEXT_HINT = "既不是 UTF-8 也不是 GBK 编码的文本 / neither UTF-8 nor GBK text"
@@ -189,13 +189,16 @@ def _text_lines(
 
 
 def iter_csv_rows(
-    path: Path, *, gbk: bool = False
-) -> Iterator[tuple[int, dict[str, str] | None, str | None]]:
-    """Yield ``(row number, row dict, problem)`` for each data row of a CSV file.
+    path: Path, *, gbk: bool = False, left: list[SheetLeft] | None = None
+) -> Iterator[tuple[RowNo, dict[str, str] | None, str | None]]:
+    """Yield ``(row, row dict, problem)`` for each data row of a CSV file.
 
-    The header is row 1, so the first data row is row 2 (as a spreadsheet shows it).
-    An Excel workbook (``.xlsx``) is read from its first sheet, rows numbered as Excel
-    shows them (:mod:`zhengwu.ingest.workbook`); an old ``.xls`` is refused.
+    The header is row 1, so the first data row is row 2 (as a spreadsheet shows it);
+    ``row.at(shown)`` is the row's location (``file.csv:12``).
+    An Excel workbook (``.xlsx``) is read sheet after sheet, every sheet with the first
+    table's header, rows numbered as Excel shows them and named by their sheet in a
+    workbook of several (``file.xlsx!三月:12``); the sheets not read (another header, a
+    chart) go into ``left`` (:mod:`zhengwu.ingest.workbook`). An old ``.xls`` is refused.
     A row whose raw bytes are not UTF-8 gets ``problem`` = GBK_HINT and ``None`` as row
     (with ``gbk``, the sheets people save from Excel, such a row is read as GBK/GB18030, and
     only one that is neither gets ``problem`` = NOT_TEXT_HINT);
@@ -203,7 +206,7 @@ def iter_csv_rows(
     """
     check_file(path)
     if is_workbook(path):
-        yield from _workbook_rows(path)
+        yield from _workbook_rows(path, left)
         return
     refuse_old_excel(path)
     bad_lines: set[int] = set()
@@ -225,15 +228,15 @@ def iter_csv_rows(
         except StopIteration:
             return
         except csv.Error as exc:
-            yield start_line, None, f"CSV 格式错误 / malformed CSV: {exc}"
+            yield RowNo(start_line), None, f"CSV 格式错误 / malformed CSV: {exc}"
             continue
         if not any(cell.strip() for cell in row):
             continue
         end_line = reader.line_num
         if any(n in bad_lines for n in range(start_line, end_line + 1)):
-            yield start_line, None, bad_hint
+            yield RowNo(start_line), None, bad_hint
             continue
-        yield start_line, *_row_of(header, row)
+        yield RowNo(start_line), *_row_of(header, row)
 
 
 def _row_of(header: list[str], row: list[str]) -> tuple[dict[str, str] | None, str | None]:
@@ -246,9 +249,11 @@ def _row_of(header: list[str], row: list[str]) -> tuple[dict[str, str] | None, s
     return dict(zip(header, row + [""] * (len(header) - len(row)), strict=True)), None
 
 
-def _workbook_rows(path: Path) -> Iterator[tuple[int, dict[str, str] | None, str | None]]:
-    """``iter_csv_rows`` of an Excel workbook's first sheet (see :mod:`workbook`)."""
-    rows = workbook_rows(path)
+def _workbook_rows(
+    path: Path, left: list[SheetLeft] | None
+) -> Iterator[tuple[RowNo, dict[str, str] | None, str | None]]:
+    """``iter_csv_rows`` of an Excel workbook's table (see :mod:`workbook`)."""
+    rows = workbook_rows(path, left=left)
     first = next(rows, None)
     if first is None:
         return
@@ -259,7 +264,8 @@ def _workbook_rows(path: Path) -> Iterator[tuple[int, dict[str, str] | None, str
 
 
 def sheet_header(path: Path, *, gbk: bool = False) -> list[str]:
-    """Return the header of a CSV file or Excel workbook (``[]`` when it has none).
+    """Return the header of a CSV file or Excel workbook (``[]`` when it has none; a
+    workbook's is the header of its first sheet with rows).
 
     With ``gbk`` a CSV header that is not UTF-8 is read as GBK/GB18030 (see iter_csv_rows).
     """

@@ -1,4 +1,5 @@
-"""Compressed and archived inputs (压缩文件): ``.gz``, ``.bz2``, ``.xz`` files and ``.zip`` archives.
+"""Compressed and archived inputs (压缩文件): ``.gz``, ``.bz2``, ``.xz``, ``.zst`` files and
+``.zip`` archives.
 
 Crawler dumps and platform exports are usually kept compressed (a national month of Weibo
 statuses is gigabytes of JSON Lines), so ``zhengwu import`` takes them as they are. Each
@@ -9,11 +10,15 @@ date), which every importer reads like any other file; the copy is removed as so
 has been imported. A ``.zip`` archive is one input per member, in the archive's order
 (directories, macOS ``__MACOSX/`` entries and hidden files such as ``.DS_Store`` are not
 inputs). People see the input's own name: a record of a member is ``archive.zip!member:line``.
+A ``.zst`` file (Zstandard, what recent crawlers and ``zstd`` write) is read like a ``.gz``:
+one or several frames, skippable frames (``pzstd``'s) passed over; a ``.zip`` member is
+not decompressed a second time (a ``.jsonl.zst`` inside a ``.zip`` is not read: unpack it,
+or keep the ``.zst`` as it is).
 
 What cannot be read is said, not dropped:
 
-- an input that is not what its suffix says (not gzip data, not a zip archive) stops the
-  import before anything is written, like a missing file;
+- an input that is not what its suffix says (not gzip data, not Zstandard data, not a zip
+  archive) stops the import before anything is written, like a missing file;
 - data damaged or cut short part-way (a download or a crawler stopped mid-write) keeps
   every whole line before the damage: those are imported, and the damage itself becomes a
   quarantine record naming the last whole line read, with the start of the line it cut
@@ -37,9 +42,16 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+import zstandard
+
 from zhengwu.errors import InvalidInputError
 
 BLOCK = 1 << 20
+# Compressed bytes given to a decompressor at a time. A damage loses what the call it falls
+# in would have given (the decompressor raises instead), so whole lines before a damage are
+# kept up to at most this much input before it (a Zstandard block, 128 KiB of data, is whole
+# or lost in any case).
+FEED = 1 << 16
 RAW_HEAD = 2000  # bytes of a cut line kept for its quarantine record
 _ENCRYPTED = "压缩包成员已加密，无法读取 / the archive member is encrypted and cannot be read"
 
@@ -48,30 +60,42 @@ def _gzip() -> Any:
     return zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
 
 
-# Compression suffix → (a new decompressor of one stream, magic bytes at the start of such
-# a file, the format's name). Decompressor objects, not gzip.open & co: they hand over all
-# the data before a damage, where a file object's read() loses the block it was reading.
-_FORMATS: dict[str, tuple[Callable[[], Any], bytes, str]] = {
-    ".gz": (_gzip, b"\x1f\x8b", "gzip"),
-    ".bz2": (bz2.BZ2Decompressor, b"BZh", "bzip2"),
-    ".xz": (lzma.LZMADecompressor, b"\xfd7zXZ\x00", "xz"),
+def _zstd() -> Any:
+    """A decompressor of one Zstandard frame (``eof`` and ``unused_data`` after it, as the
+    others; a skippable frame is a frame of no data). Not zstandard's stream_reader: it
+    ends a file cut inside a frame as if it were whole, with no error to quarantine."""
+    return zstandard.ZstdDecompressor().decompressobj()
+
+
+# Zstandard's frame, and its skippable frames (0x184D2A50–5F, little-endian), which pzstd
+# writes first.
+_ZSTD_MAGIC = (b"\x28\xb5\x2f\xfd", *(bytes([n, 0x2A, 0x4D, 0x18]) for n in range(0x50, 0x60)))
+
+# Compression suffix → (a new decompressor of one stream, the magic bytes one of which starts
+# such a file, the format's name). Decompressor objects, not gzip.open & co: they hand over
+# all the data before a damage, where a file object's read() loses the block it was reading.
+_FORMATS: dict[str, tuple[Callable[[], Any], tuple[bytes, ...], str]] = {
+    ".gz": (_gzip, (b"\x1f\x8b",), "gzip"),
+    ".bz2": (bz2.BZ2Decompressor, (b"BZh",), "bzip2"),
+    ".xz": (lzma.LZMADecompressor, (b"\xfd7zXZ\x00",), "xz"),
+    ".zst": (_zstd, _ZSTD_MAGIC, "Zstandard"),
 }
 COMPRESSED = tuple(_FORMATS)
 ARCHIVE = ".zip"
 SUFFIXES = (*COMPRESSED, ARCHIVE)
 # What damaged data raises while it is read.
 _DAMAGE: tuple[type[BaseException], ...] = (
-    EOFError, OSError, zlib.error, lzma.LZMAError, zipfile.BadZipFile,
+    EOFError, OSError, zlib.error, lzma.LZMAError, zipfile.BadZipFile, zstandard.ZstdError,
 )  # fmt: skip
 
 
 def _decompressed(path: Path, new: Callable[[], Any]) -> Iterator[bytes]:
     """Yield the decompressed data of ``path``, stream after stream (a .gz may hold several,
-    and zero bytes between or after them, as gzip itself allows)."""
+    and zero bytes between or after them, as gzip itself allows; a .zst several frames)."""
     with path.open("rb") as fh:
         dec = new()
         while True:
-            raw = fh.read(BLOCK)
+            raw = fh.read(FEED)
             if not raw:
                 if not dec.eof:
                     raise EOFError("the file ends inside a compressed stream")
@@ -111,10 +135,10 @@ def check_packed(path: Path) -> None:
             )
         return
     if suffix in _FORMATS:
-        _, magic, name = _FORMATS[suffix]
+        _, magics, name = _FORMATS[suffix]
         with path.open("rb") as fh:
-            head = fh.read(len(magic))
-        if head != magic:
+            head = fh.read(max(len(magic) for magic in magics))
+        if not head.startswith(magics):
             raise InvalidInputError(
                 f"不是 {name} 压缩文件（文件头不符）：{path}",
                 f"not a {name} file (its first bytes are not {name}'s): {path}",

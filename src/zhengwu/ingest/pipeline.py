@@ -37,6 +37,7 @@ from zhengwu.ingest.files import check_file, split_ranges
 from zhengwu.ingest.models import ImportRun, QuarantineEntry
 from zhengwu.ingest.packed import PlainFile, check_packed, plain_files
 from zhengwu.ingest.registry import ImportItem, get_importer
+from zhengwu.ingest.workbook import is_workbook, sheets_left
 from zhengwu.platforms.records import AccountRecord, QuarantineRecord
 from zhengwu.platforms.weibo import fastpath
 from zhengwu.platforms.weibo.fastpath import FastImport
@@ -240,6 +241,8 @@ def _import_plain(
         )  # fmt: skip
     finally:
         writer.shown = None
+    if is_workbook(plain.path):  # the sheets a list importer's reader passed over, and why
+        summary.warnings.extend(s.warning(plain.shown) for s in sheets_left(plain.path))
     if plain.damage is None:
         warning = _file_warning(
             fmt, plain.shown, summary.read - before[0], summary.quarantined - before[1]

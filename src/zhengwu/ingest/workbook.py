@@ -2,16 +2,26 @@
 
 12345 centres and new-media offices keep their lists in Excel (工单导出.xlsx, 账号名录.xlsx),
 so every sheet import that takes a CSV file (``desk import-csv``, account, organisation and
-category lists, the volunteers' sheet of an incident) takes a workbook as it is, without
-"save as CSV" (which on Chinese Windows writes GBK):
+category lists, the volunteers' sheet of an incident, a matrix's member list) takes a
+workbook as it is, without "save as CSV" (which on Chinese Windows writes GBK):
 
-- the **first worksheet** is read (a workbook's other sheets — notes, pivot tables — are
-  not); its cells' values as Excel last computed them (formulas are not evaluated);
-- title rows above the table (a merged 标题 such as "郑州市12345工单 2025年7月", or blank
-  rows) are skipped: the header is the first row with at least two filled cells (a list
-  of one column, with no such row, starts at its first filled row);
-- row numbers are the sheet's own, as Excel shows them, so a quarantined row is found at
-  ``file.xlsx:ROW``;
+- every worksheet that holds the **same table** is read, in the workbook's order: the first
+  sheet with rows sets the header, and each later sheet whose header is the same (the same
+  cells in the same order, spaces around them aside) goes on with its rows — a 12345
+  centre's export of one sheet per month (一月, 二月 …) or per district, or a 诉求 export
+  that ``zhengwu desk export`` continued past Excel's row limit in 诉求 (2), 诉求 (3) …;
+- a sheet whose header differs (a 汇总 pivot or summary, a 填表说明 notes sheet) and a chart
+  sheet are **not read, and said**: :class:`SheetLeft` names each with its reason, for the
+  caller's warnings (:func:`workbook_rows`'s ``left``, or :func:`sheets_left` alone);
+  an empty sheet (Excel's blank Sheet2) holds nothing and is passed over without a word;
+- cells' values are the ones Excel last computed (formulas are not evaluated); hidden
+  sheets are read like the others;
+- title rows above a table (a merged 标题 such as "郑州市12345工单 2025年7月", or blank
+  rows) are skipped, sheet by sheet: the header is the first row with at least two filled
+  cells (a list of one column, with no such row, starts at its first filled row);
+- row numbers are the sheet's own, as Excel shows them (:class:`RowNo`): a quarantined row
+  is found at ``file.xlsx:ROW`` in a workbook of one sheet and at ``file.xlsx!SHEET:ROW``
+  (``工单.xlsx!三月:12``) in a workbook of several;
 - cells become text as a person reads them: whole numbers without ``.0`` (a phone number
   or a ticket number typed as a number stays ``13812345678``), dates and times as
   ``YYYY-MM-DD HH:MM:SS`` (``YYYY-MM-DD`` for a date alone), empty cells as ``""``;
@@ -23,6 +33,7 @@ from __future__ import annotations
 
 import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import IO, Any
@@ -68,47 +79,150 @@ def cell_text(value: Any) -> str:
     return str(value)
 
 
-def workbook_rows(source: Path | IO[bytes], *, name: str = "") -> Iterator[tuple[int, list[str]]]:
-    """Yield ``(row number, cells)`` of the first sheet from its header row on.
+@dataclass(frozen=True, slots=True)
+class RowNo:
+    """Where a row is, as a person finds it: its number (a CSV file's line, a worksheet's
+    row as Excel shows it) and, in a workbook of several sheets, the sheet's name."""
+
+    number: int
+    sheet: str = ""  # "" in a CSV file and in a workbook of one sheet
+
+    def in_file(self, shown: object) -> str:
+        """Return ``shown`` (how people see the file), with ``!SHEET`` when there is one."""
+        return f"{shown}!{self.sheet}" if self.sheet else str(shown)
+
+    def at(self, shown: object) -> str:
+        """Return the row's location: ``file.csv:12``, ``工单.xlsx!三月:12``."""
+        return f"{self.in_file(shown)}:{self.number}"
+
+    def __str__(self) -> str:
+        """The row within its file, for "第 … 行" / "line …": ``12``, ``三月:12``."""
+        return f"{self.sheet}:{self.number}" if self.sheet else str(self.number)
+
+
+@dataclass(frozen=True, slots=True)
+class SheetLeft:
+    """A worksheet that was not read, and why (bilingual)."""
+
+    sheet: str
+    reason_zh: str
+    reason_en: str
+
+    def warning(self, shown: object) -> str:
+        """Return the warning people read about it, naming the file as ``shown``."""
+        return (
+            f"{shown}!{self.sheet}：工作表「{self.sheet}」未读取，{self.reason_zh} / "
+            f"sheet {self.sheet!r} of {shown} was not read: {self.reason_en}"
+        )
+
+
+SHOWN_HEADER = 6  # header cells a warning quotes
+
+
+def _quoted(header: list[str]) -> str:
+    cells = ", ".join(header[:SHOWN_HEADER])
+    return cells + (", …" if len(header) > SHOWN_HEADER else "") if header else "—"
+
+
+def workbook_rows(
+    source: Path | IO[bytes], *, name: str = "", left: list[SheetLeft] | None = None
+) -> Iterator[tuple[RowNo, list[str]]]:
+    """Yield ``(row, cells)`` of the workbook's table: its header row first, then the rows
+    of every sheet that has that header, sheet after sheet (each sheet's own title rows
+    and header row are not yielded again).
 
     Trailing empty cells are dropped from every row; empty rows are yielded as ``[]`` so
-    that the caller decides. ``name`` names an in-memory ``source`` in errors.
+    that the caller decides. The sheets not read go into ``left`` (when given) as they are
+    met. ``name`` names an in-memory ``source`` in errors.
     """
+    book = _open(source, name)
+    try:
+        yield from _tables(book, [] if left is None else left, rows=True)
+    finally:
+        book.close()
+
+
+def sheets_left(source: Path | IO[bytes], *, name: str = "") -> list[SheetLeft]:
+    """Return the worksheets :func:`workbook_rows` does not read, and why; reading only
+    each sheet's first rows (the importers that read the rows elsewhere warn with it)."""
+    book = _open(source, name)
+    left: list[SheetLeft] = []
+    try:
+        for _ in _tables(book, left, rows=False):
+            continue
+    finally:
+        book.close()
+    return left
+
+
+def _open(source: Path | IO[bytes], name: str) -> Any:
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
     shown = name or str(source)
     try:
-        book = load_workbook(source, read_only=True, data_only=True)
+        return load_workbook(source, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as exc:
         raise InvalidInputError(
             f"无法读取 Excel 文件 {shown}（文件损坏或不是 .xlsx）：{exc}",
             f"cannot read the Excel file {shown} (damaged, or not .xlsx): {exc}",
         ) from None
-    try:
-        if not book.worksheets:
-            return
-        # Rows of one filled cell before the header: titles, or a one-column list's header
-        # and first rows (then, with no wider row within TITLE_ROWS, they are the table).
-        pending: list[tuple[int, list[str]]] = []
-        header_seen = False
-        for number, values in enumerate(book.worksheets[0].iter_rows(values_only=True), 1):
-            cells = [cell_text(v) for v in values]
-            while cells and not cells[-1].strip():
-                cells.pop()
-            if not header_seen:
-                if len(cells) >= 2 and sum(1 for c in cells if c.strip()) >= 2:
-                    header_seen = True
-                else:
-                    if cells:
-                        pending.append((number, cells))
-                    if len(pending) <= TITLE_ROWS:
-                        continue
-                    header_seen = True
-                    yield from pending
-                    continue
-            yield number, cells
+
+
+def _tables(book: Any, left: list[SheetLeft], *, rows: bool) -> Iterator[tuple[RowNo, list[str]]]:
+    """Yield the header and (with ``rows``) the rows of the sheets of the first table's
+    header; put the other sheets with rows into ``left``."""
+    several = len(book.sheetnames) > 1
+    header: list[str] | None = None
+    first = ""
+    for title in book.sheetnames:
+        sheet = book[title]
+        if not hasattr(sheet, "iter_rows"):
+            left.append(SheetLeft(title, "它是图表，不是表格", "it is a chart, not a table"))
+            continue
+        table = _table(sheet)
+        top = next(table, None)
+        if top is None:
+            continue  # an empty sheet: nothing in it to read or to lose
+        label = title if several else ""
+        cells = [c.strip() for c in top[1]]
+        if header is None:
+            header, first = cells, title
+            yield RowNo(top[0], label), top[1]
+        elif cells != header:
+            left.append(SheetLeft(
+                title,
+                f"其表头（{_quoted(cells)}）与第一个表格「{first}」的表头（{_quoted(header)}）不同",
+                f"its header ({_quoted(cells)}) differs from that of the first table, "
+                f"{first!r} ({_quoted(header)})",
+            ))  # fmt: skip
+            continue
+        if rows:
+            for number, row in table:
+                yield RowNo(number, label), row
+
+
+def _table(sheet: Any) -> Iterator[tuple[int, list[str]]]:
+    """Yield ``(row number, cells)`` of one worksheet from its header row on."""
+    # Rows of one filled cell before the header: titles, or a one-column list's header
+    # and first rows (then, with no wider row within TITLE_ROWS, they are the table).
+    pending: list[tuple[int, list[str]]] = []
+    header_seen = False
+    for number, values in enumerate(sheet.iter_rows(values_only=True), 1):
+        cells = [cell_text(v) for v in values]
+        while cells and not cells[-1].strip():
+            cells.pop()
         if not header_seen:
-            yield from pending  # a list of one column
-    finally:
-        book.close()
+            if len(cells) >= 2 and sum(1 for c in cells if c.strip()) >= 2:
+                header_seen = True
+            else:
+                if cells:
+                    pending.append((number, cells))
+                if len(pending) <= TITLE_ROWS:
+                    continue
+                header_seen = True
+                yield from pending
+                continue
+        yield number, cells
+    if not header_seen:
+        yield from pending  # a list of one column

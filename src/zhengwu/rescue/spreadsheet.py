@@ -33,7 +33,13 @@ from zhengwu.config import get_settings
 from zhengwu.db.base import utcnow
 from zhengwu.errors import InvalidInputError
 from zhengwu.ingest.files import check_file, decode_sheet
-from zhengwu.ingest.workbook import is_workbook, refuse_old_excel, workbook_rows
+from zhengwu.ingest.workbook import (
+    RowNo,
+    SheetLeft,
+    is_workbook,
+    refuse_old_excel,
+    workbook_rows,
+)
 from zhengwu.platforms.timeparse import DateError, parse_time
 from zhengwu.rescue import access, intake, listing
 from zhengwu.rescue import service as rescue_service
@@ -168,8 +174,9 @@ def import_csv(
     """
     actor.require(*SHEET_IMPORTERS)
     sheet = name or path.name
+    left: list[SheetLeft] = []
     try:
-        rows = _read_rows(path, sheet if name else "")
+        rows = _read_rows(path, sheet if name else "", left)
     except InvalidInputError as exc:
         if not name:
             raise
@@ -184,19 +191,19 @@ def import_csv(
     overrides: dict[str, dict[str, Any]] = {}
     marks: dict[str, tuple[bool, bool]] = {}
     bad: dict[str, SetAside] = {}
-    warnings: list[str] = []
-    for number, row in rows[1:]:
+    warnings = [part.warning(sheet) for part in left]  # a workbook's sheets not read
+    for at, row in rows[1:]:
         if not any(cell.strip() for cell in row):
             continue  # a blank line between blocks of rows holds nothing
         cells = {f: read_cell(row[i]) if i < len(row) else "" for f, i in columns.items()}
         try:
-            post, known, verified, rescued, warning = _row(cells, number, sheet)
+            post, known, verified, rescued, warning = _row(cells, at.number, at.in_file(sheet))
         except ValueError as exc:
             raw = ",".join(row)
             key = "csv-row-" + hashlib.sha1(raw.encode()).hexdigest()[:20]
             bad[key] = SetAside(incident_id=incident.id, kind="quarantined", channel="csv",
                                 platform="csv", post_id=key, text=raw,
-                                reason=f"{sheet} 第 {number} 行：{exc}", author=sheet,
+                                reason=f"{at.in_file(sheet)} 第 {at.number} 行：{exc}", author=sheet,
                                 url=cells.get("url") or None, posted_at=_row_time(cells))  # fmt: skip
             continue
         if warning:
@@ -220,14 +227,16 @@ def import_csv(
     return report
 
 
-def _read_rows(path: Path, name: str) -> list[tuple[int, list[str]]]:
-    """Return the sheet's rows with their numbers as a spreadsheet shows them."""
-    if is_workbook(path):  # Excel as it is (first sheet, rows numbered as Excel shows them)
+def _read_rows(path: Path, name: str, left: list[SheetLeft]) -> list[tuple[RowNo, list[str]]]:
+    """Return the sheet's rows with their numbers as a spreadsheet shows them (a workbook's
+    sheets of the first one's header, in order; the others go into ``left``)."""
+    if is_workbook(path):  # Excel as it is (rows numbered as Excel shows them)
         check_file(path)
-        return list(workbook_rows(path, name=name))
+        return list(workbook_rows(path, name=name, left=left))
     refuse_old_excel(path)
     try:
-        return list(enumerate(csv.reader(io.StringIO(decode_sheet(path), newline="")), start=1))
+        reader = csv.reader(io.StringIO(decode_sheet(path), newline=""))
+        return [(RowNo(number), row) for number, row in enumerate(reader, start=1)]
     except csv.Error as exc:
         raise InvalidInputError(
             f"无法读取表格 {path}：{exc}", f"unreadable CSV sheet {path}: {exc}"

@@ -59,7 +59,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -74,6 +74,7 @@ from zhengwu.errors import InvalidInputError, ZhengwuError
 from zhengwu.ingest.files import NOT_TEXT_HINT, check_file, iter_csv_rows, sheet_header
 from zhengwu.ingest.models import ImportRun, QuarantineEntry
 from zhengwu.ingest.packed import PlainFile, check_packed, input_count, plain_files
+from zhengwu.ingest.workbook import SheetLeft
 from zhengwu.platforms.timeparse import DateError, parse_time
 from zhengwu.servicedesk import actions, csvbatch, csvprep, deadlines, dedup, service, snapshot
 from zhengwu.servicedesk.category import service as category_service
@@ -152,7 +153,8 @@ class CsvImportSummary:
     ``replies`` counts the replies recorded and ``closed`` the 办结 recorded (each once,
     whatever its row counts as); ``overdue_at_intake`` the new requests still open that
     were already past their resolve deadline when taken in (the 督办 sweep leaves them to
-    the office: :mod:`zhengwu.servicedesk.scheduled`).
+    the office: :mod:`zhengwu.servicedesk.scheduled`). ``sheets_left`` says which sheets
+    of a workbook were not read, and why (another header than the first table's, a chart).
     """
 
     run_id: int | None = None
@@ -164,6 +166,7 @@ class CsvImportSummary:
     replies: int = 0
     closed: int = 0
     overdue_at_intake: int = 0
+    sheets_left: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, int | None]:
         """Return the counts, with the keys of ``zhengwu import`` too: imported = created,
@@ -691,9 +694,10 @@ def _import(
     codes = {c.code: c.code for c in tree} | {c.name: c.code for c in tree}
     importer = _Importer(session, run, summary, actor, batch_rows, as_of, preparer)
     plan: dict[str, tuple[str, ...]] | None = None
-    for number, row, problem in iter_csv_rows(path, gbk=True):
+    left: list[SheetLeft] = []
+    for number, row, problem in iter_csv_rows(path, gbk=True, left=left):
         summary.read += 1
-        where = f"{shown}:{number}"
+        where = number.at(shown)
         if row is None or problem:
             importer.add(_Item(where, row, refused=problem or "CSV 行无法读取 / unreadable row"))
             continue
@@ -708,6 +712,7 @@ def _import(
             continue
         late = _later_than(parsed, as_of) if as_of is not None else None
         importer.add(_Item(where, row, parsed=None if late else parsed, refused=late))
+    summary.sheets_left = [sheet.warning(shown) for sheet in left]
     if plain.damage is not None:  # a compressed export cut short: the rows before it stand
         summary.read += 1
         importer.add(_Item(shown, None, refused=plain.damage))

@@ -3,7 +3,7 @@
 The same import as ``zhengwu desk import-csv`` (:func:`zhengwu.servicedesk.csvimport.import_csv`)
 on a copy of the upload: the copy is written in chunks to a directory of its own under
 ``<data_dir>/tmp`` (never held in memory), under the upload's own file name, so that the
-importer picks the reader by its suffix (.csv, .xlsx, .csv.gz, .zip …, an old .xls is
+importer picks the reader by its suffix (.csv, .xlsx, .csv.gz, .csv.zst, .zip …, an old .xls is
 refused) and the quarantine says which file a bad row came from; the directory is removed
 afterwards. The import runs in the caller's transaction. The outcome carries the counts, the
 warnings the CLI prints, and the quarantined rows of this run — location and reason only,
@@ -137,6 +137,7 @@ def import_upload(
         exc.message_en = exc.message_en.replace(copy, shown)
         exc.args = (f"{exc.message_zh} / {exc.message_en}",)
         raise
+    summary.sheets_left = [w.replace(copy, shown) for w in summary.sheets_left]
     outcome = UploadOutcome(shown, summary, intake_warnings(session, summary, provisional))
     if summary.run_id is None:
         return outcome
@@ -161,10 +162,10 @@ def intake_warnings(
 ) -> list[str]:
     """Return what an import says besides its counts (as ``zhengwu desk import-csv`` does).
 
-    No routing rules while requests came in; deadlines in a year without the official
+    The sheets of a workbook that were not read; no routing rules while requests came in; deadlines in a year without the official
     holiday schedule; new requests already past their deadline when taken in (history).
     """
-    warnings: list[str] = []
+    warnings = list(summary.sheets_left)  # a workbook's sheets not read, and why
     if summary.created and not routing_service.has_rules(session):
         warnings.append(routing_service.NO_RULES_WARNING)
     notice = deadlines.provisional_notice(provisional)

@@ -283,12 +283,13 @@ def _garbled(value: object) -> bool:
 
 def _csv_records(path: Path) -> Iterator[RawRecord]:
     lines: list[bytes] | None = None
-    for row_no, row, problem in iter_csv_rows(path):
-        source = f"{path}:row {row_no}"
+    for row_no, row, problem in iter_csv_rows(path):  # a .csv file (see sniff_layout)
+        number = row_no.number
+        source = f"{path}:row {number}"
         if row is None:
             if lines is None:
                 lines = path.read_bytes().splitlines()
-            raw = lines[row_no - 1] if row_no <= len(lines) else b""
+            raw = lines[number - 1] if number <= len(lines) else b""
             yield RawRecord(source, None, raw.decode("utf-8", "replace")[:RAW_CHARS], problem)
         else:
             yield RawRecord(source, row, _dump(row))

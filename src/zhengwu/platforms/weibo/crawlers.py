@@ -136,7 +136,7 @@ class _CrawlerCsv:
             return
         convert = self._converter(path, self._kind(path, header))
         for row_no, row, problem in iter_csv_rows(path):
-            where = f"{path}:{row_no}"
+            where = row_no.at(path)
             if row is None:
                 yield quarantine(where, problem or "CSV 行无法读取 / unreadable row", None)
                 continue

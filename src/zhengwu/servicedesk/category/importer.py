@@ -40,6 +40,7 @@ from zhengwu.auth.principal import Principal
 from zhengwu.errors import InvalidInputError
 from zhengwu.ingest.files import iter_csv_rows
 from zhengwu.ingest.models import ImportRun, QuarantineEntry
+from zhengwu.ingest.workbook import RowNo, SheetLeft
 from zhengwu.platforms.records import QuarantineRecord
 from zhengwu.servicedesk.category import service as category_service
 from zhengwu.servicedesk.category.models import Category, CategoryCreate, CategoryUpdate
@@ -71,6 +72,7 @@ class TreeImportSummary:
     quarantined: int = 0
     created: int = 0
     quarantines: list[QuarantineRecord] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # the sheets of a workbook not read
 
     def to_dict(self) -> dict[str, Any]:
         """Return the summary as JSON-ready data (quarantines with source and reason)."""
@@ -81,7 +83,7 @@ class TreeImportSummary:
 
 @dataclass(frozen=True, slots=True)
 class _Row:
-    line: int
+    line: RowNo
     names: tuple[str, ...]
     days: dict[str, int]
     sectors: tuple[str, ...] | None = None  # None: the row gives none
@@ -110,7 +112,7 @@ def _clash(first: _Row, item: _Row) -> tuple[str, str] | None:
     return None
 
 
-def _parse(row: dict[str, str], levels: list[str], line: int) -> _Row:
+def _parse(row: dict[str, str], levels: list[str], line: RowNo) -> _Row:
     """Return the row's path and deadlines, or raise ValueError with the reason."""
     cells = [row.get(c, "").strip() for c in levels]
     while cells and not cells[-1]:
@@ -205,10 +207,11 @@ def import_tree(
     summary = TreeImportSummary()
     parsed: list[_Row] = []
     levels: list[str] | None = None
-    for line, row, problem in iter_csv_rows(path, gbk=True):
+    left: list[SheetLeft] = []
+    for line, row, problem in iter_csv_rows(path, gbk=True, left=left):
         summary.read += 1
         if row is None:
-            _refuse(summary, f"{path}:{line}", problem or "CSV 行无法读取 / unreadable row")
+            _refuse(summary, line.at(path), problem or "CSV 行无法读取 / unreadable row")
             continue
         if levels is None:
             levels = level_columns(list(row))
@@ -220,7 +223,8 @@ def import_tree(
         try:
             parsed.append(_parse(row, levels, line))
         except ValueError as exc:
-            _refuse(summary, f"{path}:{line}", str(exc), row)
+            _refuse(summary, line.at(path), str(exc), row)
+    summary.warnings.extend(sheet.warning(path) for sheet in left)
     tree = _Tree(session)
     leaves: dict[tuple[str, ...], _Row] = {}
     for item in parsed:
@@ -229,7 +233,7 @@ def import_tree(
         if clash is not None:
             zh, en = clash
             _refuse(
-                summary, f"{path}:{item.line}",
+                summary, item.line.at(path),
                 f"与第 {first.line} 行同一分类但{zh}不同 / same category as line {first.line} "
                 f"with other {en}", "/".join(item.names),
             )  # fmt: skip
@@ -237,7 +241,7 @@ def import_tree(
         try:
             outcome = _apply(session, tree, item, summary, actor=actor, dry_run=dry_run)
         except ValueError as exc:
-            _refuse(summary, f"{path}:{item.line}", str(exc), "/".join(item.names))
+            _refuse(summary, item.line.at(path), str(exc), "/".join(item.names))
             continue
         setattr(summary, outcome, getattr(summary, outcome) + 1)
     if not dry_run:
