@@ -246,6 +246,8 @@ def test_a_csv_without_a_text_column_is_refused_whole(session: Session, tmp_path
     assert "缺少诉求内容列" in caught.value.message_zh
     assert "诉求内容、反映内容" in caught.value.message_zh
     assert "文件中的列：ticket、when、body" in caught.value.message_zh
+    assert caught.value.message_zh.startswith(f"{path} 不是可导入的诉求 CSV")
+    assert caught.value.message_en.startswith(f"{path} is not a request CSV")
     assert "no request text column (one of: 诉求内容, 反映内容" in caught.value.message_en
     assert "the file's columns: ticket, when, body" in caught.value.message_en
     assert session.scalar(select(func.count()).select_from(ImportRun)) == runs

@@ -236,10 +236,10 @@ def check_header(path: Path, *, shown: str | None = None) -> list[str]:
     if not header or any(name.lower() in found for name in COLUMNS["text"]):
         return header
     hint = f"；{NOT_TEXT_HINT}" if any("\ufffd" in h for h in header) else ""
-    accepted, shown = "、".join(COLUMNS["text"]), "、".join(header)
+    accepted, columns = "、".join(COLUMNS["text"]), "、".join(header)
     raise InvalidInputError(
         f"{shown} 不是可导入的诉求 CSV：缺少诉求内容列（需要其中之一：{accepted}）；"
-        f"文件中的列：{shown}{hint}",
+        f"文件中的列：{columns}{hint}",
         f"{shown} is not a request CSV: no request text column (one of: "
         f"{', '.join(COLUMNS['text'])}); the file's columns: {', '.join(header)}",
     )
