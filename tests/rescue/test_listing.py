@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, event, func, select, text
+from sqlalchemy import delete, event, func, insert, select, text, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -21,7 +21,7 @@ from zhengwu.errors import ConflictError
 from zhengwu.rescue import board, listing, priority
 from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.demo import simulate_requests
-from zhengwu.rescue.models import HelpRequest, Incident, Team
+from zhengwu.rescue.models import Fulfilment, HelpRequest, Incident, Team
 from zhengwu.rescue.notices import WITHDRAWN_OUTCOMES
 from zhengwu.rescue.workflow import OPEN_STATES
 
@@ -367,6 +367,49 @@ def test_a_teams_lookups_use_an_index_without_team_ids_own(session: Session, see
     ):
         (plan,) = _plans(session, run)
         assert _seeks(plan) and "ix_help_requests_team_queue" in plan, plan
+
+
+def test_a_teams_fulfilments_are_looked_up_by_index(session: Session, seeded, make_team) -> None:  # type: ignore[no-untyped-def]
+    """0035: ``help_fulfilments.team_id`` has an index of its own. The lookup behind
+    ``fk_help_fulfilments_team_id_rescue_teams`` (no ON DELETE action: deleting a team that
+    recorded people helped is refused) and the people a team helped read it instead of the
+    whole table; an unused team still goes."""
+    _, teams = seeded
+    team = teams[0]
+    indexes = {i["name"]: i["column_names"]
+               for i in sa_inspect(session.connection()).get_indexes("help_fulfilments")}  # fmt: skip
+    assert indexes.get("ix_help_fulfilments_team_id") == ["team_id"]
+    held = session.scalars(select(HelpRequest.id).where(HelpRequest.team_id == team.id)).all()
+    assert held
+    session.execute(insert(Fulfilment), [
+        {"request_id": rid, "team_id": team.id, "people": 2, "outcome": "rescued",
+         "recorded_by": "t", "at": NOW} for rid in held
+    ])  # fmt: skip
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:  # rolled back with the test's transaction
+        session.execute(text("SET LOCAL enable_seqscan = off"))
+    foreign_key = (
+        "SELECT 1 FROM ONLY help_fulfilments x WHERE x.team_id = :team FOR KEY SHARE OF x"
+        if postgres
+        else "SELECT rowid FROM help_fulfilments WHERE team_id = :team"
+    )
+    helped = select(func.coalesce(func.sum(Fulfilment.people), 0)).where(
+        Fulfilment.team_id == team.id
+    )
+    for run in (
+        lambda: session.execute(text(foreign_key), {"team": team.id}),
+        lambda: session.scalar(helped),
+    ):
+        (plan,) = _plans(session, run)
+        assert _seeks(plan, "help_fulfilments") and "ix_help_fulfilments_team_id" in plan, plan
+    assert session.scalar(helped) == 2 * len(held)
+    # Only the fulfilments hold the team: its requests and assignments are let go first.
+    session.execute(update(HelpRequest).where(HelpRequest.team_id == team.id).values(team_id=None))
+    with pytest.raises(IntegrityError), session.begin_nested():
+        session.execute(delete(Team).where(Team.id == team.id))
+    spare = make_team("误建队伍")
+    session.execute(delete(Team).where(Team.id == spare.id))
+    assert session.get(Team, spare.id, populate_existing=True) is None
 
 
 def test_a_team_holding_requests_cannot_be_deleted(session: Session, seeded, make_team) -> None:  # type: ignore[no-untyped-def]

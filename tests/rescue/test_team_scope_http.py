@@ -215,7 +215,7 @@ def _county_map(page: str) -> dict[str, int]:
     """The queue page's county map: county → help requests."""
     grid = page[page.index('id="county-map-heading"') :]
     grid = grid[: grid.index("</svg>")]
-    found = re.findall(r"<title>([^<：]+)：诉求 \d+，求助 (\d+)</title>", grid)
+    found = re.findall(r"<title>([^<：]+)：求助 (\d+)</title>", grid)  # help only: no 诉求
     return {name: int(n) for name, n in found if int(n)}
 
 

@@ -3,11 +3,14 @@ where the tiles of the matrix page's and an incident queue's maps lead (SQLite, 
 
 The map page's tabs are named by what they count (诉求地图 / 求助地图), never 按区县: a map
 of more than 300 counties without an area draws cities or provinces, and its title says so.
-The matrix page's tiles open the request map of their division in the page's period — for
-a matrix office only inside its matrix's area, which is all the map page lets it open —
-and an incident queue's tiles open that incident's help map. Every link is followed as the
-viewer who was shown it: none may lead to a refusal. Roles that cannot open those pages get
-no map at all; the public is sent to the login page.
+On the matrix page each count of a tile opens the map of its own kind on the tile's
+division: the 诉求 count the request map in the page's period — for a matrix office only
+inside its matrix's area, which is all the map page lets it open — the 求助 count the help
+map of every active incident (what the tile counts). An incident queue's counts open that
+incident's help map (a team member's: their team's). Every link is followed as the viewer
+who was shown it: none may lead to a refusal, and the map it opens totals the count that
+was clicked. Roles that cannot open those pages get no map at all; the public is sent to
+the login page.
 """
 
 from __future__ import annotations
@@ -39,8 +42,34 @@ NATIONAL = "全国演练（测试）"
 
 def _tiles(html: str) -> dict[str, str | None]:
     """Return the map's tiles: {adcode: the tile's link, or None}."""
-    found = re.findall(r'<g class="county" data-adcode="(\d+)">(?:<a href="([^"]+)">)?', html)
+    found = re.findall(
+        r'<g class="county(?: approx)?" data-adcode="(\d+)">(?:<a href="([^"]+)">)?', html
+    )
     return {code: href.replace("&amp;", "&") if href else None for code, href in found}
+
+
+def _groups(html: str) -> dict[str, str]:
+    """Return the map's tiles: {adcode: the tile's SVG}."""
+    return dict(re.findall(r'<g class="county(?: approx)?" data-adcode="(\d+)">(.*?)</g>', html))
+
+
+def _counts(html: str, kind: str) -> dict[str, int]:
+    """Return the count of ``kind`` (requests, help) each tile shows."""
+    return {code: int(m[1]) for code, body in _groups(html).items()
+            if (m := re.search(rf'class="count-{kind}"[^>]*>[^<]* (\d+)<', body))}  # fmt: skip
+
+
+def _count_links(html: str, kind: str) -> dict[str, str | None]:
+    """Return where each tile's count of ``kind`` leads: {adcode: href, or None}."""
+    return {code: m[1].replace("&amp;", "&") if (m := re.search(
+        rf'<a class="count-link" href="([^"]+)"><text class="count-{kind}"', body)) else None
+        for code, body in _groups(html).items()}  # fmt: skip
+
+
+def _total(html: str) -> int:
+    found = re.search(r'id="map-total">(\d+)<', html)
+    assert found, html[:500]
+    return int(found[1])
 
 
 def _cells(html: str) -> dict[str, int]:
@@ -141,7 +170,8 @@ def test_the_tabs_say_what_they_count_and_the_title_what_the_tiles_are(
     # The incident's queue says the same of its map, and its city tiles open a city's map.
     queue = client.get(f"/console/rescue/{national}").text
     assert 'id="county-map-heading">各市求助<' in queue
-    links = _tiles(queue)
+    assert _tiles(queue) == dict.fromkeys(cities)  # the counts are the links, not the tiles
+    links = _count_links(queue, "help")
     city, href = next(iter(links.items()))
     assert href is not None and _query(href) == {"tab": "help", "incident": str(national),
                                                  "area": city}  # fmt: skip
@@ -165,12 +195,28 @@ def _follow(client: httpx.Client, links: dict[str, str | None]) -> dict[str, dic
     return shown
 
 
+def _lands_on_the_same_count(
+    client: httpx.Client, html: str, kind: str, links: dict[str, str | None]
+) -> None:
+    """Each link of a ``kind`` count opens the map of that kind, whose total is the count."""
+    counts = _counts(html, kind)
+    tab = {"requests": "诉求地图", "help": "求助地图"}[kind]
+    for code, href in links.items():
+        assert href is not None, code
+        opened = client.get(href)
+        assert opened.status_code == 200, (code, href, opened.text[:300])
+        assert f'class="active">{tab}</a>' in opened.text, (code, href)
+        assert _total(opened.text) == counts[code], (kind, code, href)
+        name = regions.get(code).name  # type: ignore[union-attr]
+        assert _h2(opened.text).startswith(f"{name} · "), (code, _h2(opened.text))
+
+
 @pytest.mark.parametrize(
     ("username", "matrix_key"),
     [("office", "zz"), ("office", "zz_police"), ("admin", "zz"), ("admin", "zz_police"),
      ("office_ly", "ly")],
 )  # fmt: skip
-def test_the_matrix_map_opens_the_request_map_of_a_tile(
+def test_the_matrix_map_opens_the_map_of_each_count(
     client: httpx.Client, world: ConsoleWorld, username: str, matrix_key: str
 ) -> None:
     login(client, username)
@@ -179,55 +225,81 @@ def test_the_matrix_map_opens_the_request_map_of_a_tile(
     html = page.text
     period = re.search(r"诉求与求助（([^）]+)）", html)
     assert period, html
-    tiles = _tiles(html)
-    assert tiles
+    assert _tiles(html) and all(href is None for href in _tiles(html).values())
+    requests, helps = _count_links(html, "requests"), _count_links(html, "help")
+    assert set(requests) == set(helps) == set(_tiles(html))
     own = {"office": "410100", "office_ly": "410300"}.get(username)
-    outside = {c for c in tiles if own and not places.within(own, c)}
-    for code, href in tiles.items():
+    outside = {c for c in requests if own and not places.within(own, c)}
+    for code in requests:
         if code in outside:
-            assert href is None, code  # the map page would refuse it: no link
-            continue
-        assert href is not None, code
-        assert _query(href) == {"tab": "requests", "period": period[1], "area": code}
-    shown = _follow(client, {c: h for c, h in tiles.items() if c not in outside})
+            assert requests[code] is None, code  # the map page would refuse it: no link
+        else:
+            assert _query(requests[code] or "") == {"tab": "requests", "period": period[1],
+                                                    "area": code}  # fmt: skip
+        # Help maps are the incidents', whoever looks: every help count is a link, to the
+        # map of every active incident — what the tile counts (never the request map).
+        assert _query(helps[code] or "") == {"tab": "help", "incident": "active", "area": code}
+    _lands_on_the_same_count(client, html, "requests",
+                             {c: h for c, h in requests.items() if c not in outside})  # fmt: skip
+    _lands_on_the_same_count(client, html, "help", helps)
+    shown = _follow(client, {c: h for c, h in requests.items() if c not in outside})
     if matrix_key == "zz_police":
         # No region of its own: drawn nationwide, with the 洛阳 incident's help request.
-        assert LUOYANG_COUNTY in tiles
+        assert LUOYANG_COUNTY in requests
+        assert _counts(html, "help")[LUOYANG_COUNTY] == 1
         if username == "office":
             assert outside == {LUOYANG_COUNTY}
             refused = client.get("/console/map", params={"area": LUOYANG_COUNTY})
-            assert refused.status_code == 403  # why that tile is not a link
+            assert refused.status_code == 403  # why that count is not a link
         else:
-            assert outside == set() and tiles[LUOYANG_COUNTY] is not None
+            assert outside == set() and requests[LUOYANG_COUNTY] is not None
     else:
         assert outside == set()
     if "410105" in shown:
         # 金水: the month's housing request, as the office and the admin read it.
         assert shown["410105"] == {"410105": 1}, shown["410105"]
-    assert "点击地区可打开它的诉求地图" in html
+    if matrix_key == "zz":
+        # The flooded family (金水) and the pregnant woman (二七): help, on the help map.
+        assert (_counts(html, "help")["410105"], _counts(html, "help")["410103"]) == (1, 1)
+    assert "点击“诉求”数打开它的诉求地图" in html
 
 
 @pytest.mark.parametrize("username", ["dispatcher", "verifier", "team", "admin"])
 def test_the_incident_map_opens_the_help_map_of_a_tile(
-    client: httpx.Client, world: ConsoleWorld, username: str
+    client: httpx.Client, world: ConsoleWorld, username: str, committed_engine: Engine
 ) -> None:
+    blue_sky = world.teams["blue_sky"]
+    with Session(committed_engine) as session:  # the flooded family: sent to 蓝天救援队
+        flooded = session.get(HelpRequest, world.help["flooded"])
+        assert flooded is not None and flooded.adcode == "410105"
+        flooded.team_id, flooded.state = blue_sky, "dispatched"
+        session.commit()
     login(client, username)
     page = client.get(f"/console/rescue/{world.incident_id}")
     assert page.status_code == 200
-    tiles = _tiles(page.text)
-    assert set(tiles) == {d.adcode for d in regions.children("410100")}  # the incident's city
-    for code, href in tiles.items():
+    assert 'class="count-requests"' not in page.text  # a help map: no "诉求 0"
+    links = _count_links(page.text, "help")
+    assert set(links) == {d.adcode for d in regions.children("410100")}  # the incident's city
+    # A team member's map counts their team's requests; so does the map its counts open.
+    team = {"team": str(blue_sky)} if username == "team" else {}
+    for code, href in links.items():
         assert href is not None, code
-        assert _query(href) == {"tab": "help", "incident": str(world.incident_id), "area": code}
-    shown = _follow(client, tiles)
-    # The help map counts the whole incident, whoever opens it (a team member too): the
-    # flooded family in 金水, the pregnant woman in 二七.
-    assert shown["410105"] == {"410105": 1}
-    assert shown["410103"] == {"410103": 1}
+        assert _query(href) == {"tab": "help", "incident": str(world.incident_id), "area": code,
+                                **team}  # fmt: skip
+    _lands_on_the_same_count(client, page.text, "help", links)
+    shown = _follow(client, links)
+    assert shown["410105"] == {"410105": 1}  # the flooded family
+    # The pregnant woman in 二七: the incident's, not the team's.
+    assert shown["410103"] == ({} if team else {"410103": 1})
     assert shown["410102"] == {}
-    jinshui = client.get(tiles["410105"] or "").text
-    assert _h2(jinshui) == "金水区 · 郑州暴雨（测试）：各区县求助"
+    jinshui = client.get(links["410105"] or "").text
+    mine = "（本队）" if team else ""
+    assert _h2(jinshui) == f"金水区 · 郑州暴雨（测试）：各区县求助{mine}"
     assert "张建国" not in jinshui and "13800001111" not in jinshui  # counts only
+    if team:  # another team's map is refused to a team member, in both languages
+        other = client.get("/console/map", params={"tab": "help", "team": world.teams["fire"]})
+        assert other.status_code == 403
+        assert "救援队成员只能查看本队的求助" in other.text and "own team" in other.text
 
 
 @pytest.mark.parametrize(
@@ -248,3 +320,29 @@ def test_who_cannot_open_those_pages_gets_no_map(
             assert 'class="county"' not in refused.text and "/console/map?" not in refused.text
     anonymous = httpx.get(f"{live_server}{url}", headers=HTML, timeout=60)
     assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/login")
+
+
+def test_the_help_map_of_every_active_incident_and_of_a_team(
+    client: httpx.Client, world: ConsoleWorld, committed_engine: Engine
+) -> None:
+    """``incident=active`` totals the active incidents (郑州's two, 洛阳's one); ``team``
+    narrows a dispatcher's map to that team, named in the title; bad values are refused."""
+    with Session(committed_engine) as session:
+        flooded = session.get(HelpRequest, world.help["flooded"])
+        assert flooded is not None
+        flooded.team_id, flooded.state = world.teams["blue_sky"], "dispatched"
+        session.commit()
+    login(client, "dispatcher")
+    every = client.get("/console/map", params={"tab": "help", "incident": "active"}).text
+    assert _h2(every) == "进行中的灾情：各区县求助"
+    assert _total(every) == 3 and _cells(every) == {"410105": 1, "410103": 1, LUOYANG_COUNTY: 1}
+    assert '<option value="active" selected>全部进行中的灾情</option>' in every
+    team = client.get("/console/map", params={"tab": "help", "incident": world.incident_id,
+                                              "team": world.teams["blue_sky"]}).text  # fmt: skip
+    assert _h2(team) == "郑州暴雨（测试）：各区县求助（蓝天救援队）"
+    assert _total(team) == 1 and _cells(team) == {"410105": 1}
+    assert f'name="team" value="{world.teams["blue_sky"]}"' in team  # the form keeps it
+    missing = client.get("/console/map", params={"tab": "help", "team": 9999})
+    assert missing.status_code == 404 and "9999" in missing.text
+    bad = client.get("/console/map", params={"tab": "help", "incident": "abc"})
+    assert bad.status_code == 422 and "未知的灾情" in bad.text and "unknown incident" in bad.text

@@ -354,9 +354,19 @@ def adcode_totals(
 ) -> dict[str | None, int]:
     """Return how many of ``incident``'s requests (``team_id``'s only, when given) each
     adcode has, for the county map: one GROUP BY, a row per place, not per request."""
+    return adcode_totals_of(session, incident_ids=[incident.id], team_id=team_id)
+
+
+def adcode_totals_of(
+    session: Session, *, incident_ids: Sequence[int], team_id: int | None = None
+) -> dict[str | None, int]:
+    """Return how many listed requests of ``incident_ids`` (``team_id``'s only, when
+    given) each adcode has — merged ones left out, as in every list and count here."""
+    if not incident_ids:
+        return {}
     rows = session.execute(
         select(HelpRequest.adcode, func.count())
-        .where(_listed([incident.id], team_id, _dialect(session)))
+        .where(_listed(incident_ids, team_id, _dialect(session)))
         .group_by(HelpRequest.adcode)
     )
     return {adcode: int(n) for adcode, n in rows}

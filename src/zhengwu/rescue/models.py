@@ -385,7 +385,8 @@ class Fulfilment(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("help_requests.id"), index=True)
-    team_id: Mapped[int | None] = mapped_column(ForeignKey("rescue_teams.id"))
+    # Indexed (0035): the team's foreign-key check and the people a team helped.
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("rescue_teams.id"), index=True)
     people: Mapped[int] = mapped_column(Integer)
     outcome: Mapped[str] = mapped_column(String(24))  # rescued | relocated
     note: Mapped[str | None] = mapped_column(Text)

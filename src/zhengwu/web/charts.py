@@ -41,7 +41,11 @@ class RankBar:
 
 @dataclass(frozen=True, slots=True)
 class CountyCell:
-    """One county (区县) of the grid map with its counts."""
+    """One county (区县) of the grid map with its counts.
+
+    ``approximate``: the division table has no centroid for it, so ``lon``/``lat`` are an
+    ancestor's (:func:`zhengwu.web.console.places.centroid`) and its tile says so.
+    """
 
     adcode: str
     name: str
@@ -49,6 +53,7 @@ class CountyCell:
     lat: float | None
     requests: int = 0
     help_requests: int = 0
+    approximate: bool = False
 
 
 def _e(text: object) -> str:
@@ -235,17 +240,27 @@ def _grid_positions(cells: Sequence[CountyCell]) -> dict[str, tuple[int, int]]:
     return positions
 
 
+GRID_KINDS = {"requests": ("诉求", "requests", 1), "help": ("求助", "help requests", 0)}
+
+
 def county_grid(
     cells: Sequence[CountyCell],
     *,
     title: str,
     tile: int = 92,
     links: Mapping[str, str] | None = None,
+    kinds: Sequence[str] = ("requests", "help"),
+    count_links: Mapping[str, Mapping[str, str]] | None = None,
 ) -> str:
     """Return a map-like grid of counties with their requests (诉求) and help requests (求助).
 
-    ``links`` (adcode → URL) makes those tiles links: the map page opens a province or a
-    city that way as a map of its own.
+    ``kinds`` are the counts a tile shows (``requests``, ``help``; a map of one kind shows
+    one: a "求助 0" on the request map would say there is none). ``links`` (adcode → URL)
+    makes those whole tiles links: the map page opens a province or a city that way as a
+    map of its own. ``count_links`` (kind → adcode → URL) makes each count a link of its
+    own instead — the 诉求 count to the request map, the 求助 count to the help map — so a
+    tile showing both never sends one count to the other's map. A tile placed by an
+    ancestor's centroid (``approximate``) is drawn dashed, its name marked ``≈``.
     """
     if not cells:
         return _empty(480, 120, title, "grid")
@@ -255,32 +270,51 @@ def county_grid(
     legend = 22
     # At least as wide as the legend: a county's own map is one tile.
     width, height = max(cols * tile + 8, 280), rows * tile + 8 + legend
-    peak = max(max(c.requests + c.help_requests for c in cells), 1)
+    shown = [k for k in GRID_KINDS if k in kinds]
+
+    def count(c: CountyCell, kind: str) -> int:
+        return c.requests if kind == "requests" else c.help_requests
+
+    peak = max(max(sum(count(c, k) for k in shown) for c in cells), 1)
     parts = _open(width, height, title, "grid")
-    parts.append(
-        f'<rect x="4" y="5" width="10" height="10" fill="{PALETTE[1]}"/>'
-        f'<text x="18" y="14" fill="{INK}">诉求 requests</text>'
-        f'<rect x="130" y="5" width="10" height="10" fill="{PALETTE[0]}"/>'
-        f'<text x="144" y="14" fill="{INK}">求助 help requests</text>'
-    )
+    x = 4
+    for kind in shown:
+        label, english, color = GRID_KINDS[kind]
+        parts.append(
+            f'<rect x="{x}" y="5" width="10" height="10" fill="{PALETTE[color]}"/>'
+            f'<text x="{x + 14}" y="14" fill="{INK}">{label} {english}</text>'
+        )
+        x += 126
     for c in cells:
         col, row = positions[c.adcode]
         tx, ty = 4 + col * tile, legend + 4 + row * tile
-        share = (c.requests + c.help_requests) / peak
-        href = (links or {}).get(c.adcode)
+        share = sum(count(c, k) for k in shown) / peak
+        href = None if count_links else (links or {}).get(c.adcode)
+        where = "（位置近似：所在上级区划的中心）" if c.approximate else ""
+        counts = "，".join(f"{GRID_KINDS[k][0]} {count(c, k)}" for k in shown)
+        dashed = ' stroke-dasharray="4 3"' if c.approximate else ""
         parts.append(
-            f'<g class="county" data-adcode="{_e(c.adcode)}">'
+            f'<g class="county{" approx" if c.approximate else ""}" data-adcode="{_e(c.adcode)}">'
             + (f'<a href="{_e(href)}">' if href else "")
             + f'<rect x="{tx + 2}" y="{ty + 2}" width="{tile - 4}" height="{tile - 4}" rx="6" '
-            f'fill="{PALETTE[1]}" fill-opacity="{0.08 + 0.32 * share:.2f}" stroke="{GRID}">'
-            f"<title>{_e(c.name)}：诉求 {c.requests}，求助 {c.help_requests}</title></rect>"
+            f'fill="{PALETTE[1]}" fill-opacity="{0.08 + 0.32 * share:.2f}" stroke="{GRID}"{dashed}>'
+            f"<title>{_e(c.name)}：{counts}{where}</title></rect>"
             f'<text x="{tx + tile / 2:.0f}" y="{ty + 24}" text-anchor="middle" fill="{INK}" '
-            f'font-weight="bold">{_e(c.name)}</text>'
-            f'<text x="{tx + tile / 2:.0f}" y="{ty + 50}" text-anchor="middle" '
-            f'fill="{PALETTE[1]}">诉求 {c.requests}</text>'
-            f'<text x="{tx + tile / 2:.0f}" y="{ty + 70}" text-anchor="middle" '
-            f'fill="{PALETTE[0]}">求助 {c.help_requests}</text>' + ("</a>" if href else "") + "</g>"
+            f'font-weight="bold">{"≈" if c.approximate else ""}{_e(c.name)}</text>'
         )
+        for i, kind in enumerate(shown):
+            label, _, color = GRID_KINDS[kind]
+            text = (
+                f'<text class="count-{kind}" x="{tx + tile / 2:.0f}" y="{ty + 50 + 20 * i}" '
+                f'text-anchor="middle" fill="{PALETTE[color]}">{label} {count(c, kind)}</text>'
+            )
+            own = (count_links or {}).get(kind, {}).get(c.adcode)
+            if own:  # underlined: a count that opens its map looks like the link it is
+                text = text.replace(' text-anchor="middle"', ' text-anchor="middle" '
+                                    'text-decoration="underline"', 1)  # fmt: skip
+                text = f'<a class="count-link" href="{_e(own)}">{text}</a>'
+            parts.append(text)
+        parts.append(("</a>" if href else "") + "</g>")
     parts.append("</svg>")
     return "".join(parts)
 

@@ -218,25 +218,43 @@ def _compliance(
     return check, report
 
 
-def _map(db: Session, principal: Principal, matrix: Matrix, period: str) -> tuple[str, str, bool]:
+def _map(db: Session, principal: Principal, matrix: Matrix, period: str) -> dict[str, Any]:
     """Return the map of the requests ``principal`` reads in ``period`` and of the help
-    requests of every active incident, in ``matrix``'s region (counted in SQL), what its
-    cells are (各区县 …) and whether any tile is a link.
+    requests of every active incident, in ``matrix``'s region (counted in SQL): the SVG
+    (``county_map``), what its cells are (``map_label``), the counts it cannot draw as a
+    tile, listed beside it (``map_unplaced``: located only to the region itself …), the
+    links of those (``map_beside_links``) and whether any count is a link (``map_links``).
 
-    Each tile opens the request map (``/console/map``) of its division in the same period,
-    where the viewer may open it: a matrix office only inside its own matrix's area (a
-    sub-matrix without a region of its own is drawn nationwide).
+    Each count opens the map of its own kind on its division: the 诉求 count the request
+    map (``/console/map``) in the same period, where the viewer may open it (a matrix
+    office only inside its own matrix's area; a sub-matrix without a region of its own is
+    drawn nationwide), the 求助 count the help map of every active incident — the very
+    requests it counts — for the roles that read help maps.
     """
     start, end = rates.period_bounds(period)
     requests = places.request_adcodes(db, principal, start, end)
-    cells = places.counted_cells(matrix.adcode, requests, places.help_adcodes(db))
-    links: dict[str, str] = {}
-    if principal.has_role(*places.REQUEST_MAP_ROLES):
-        links = places.map_links(cells, {"tab": "requests", "period": period},
-                                 own=places.own_area(db, principal))  # fmt: skip
-    label = places.cells_label(cells)
+    counted = places.counted_map(matrix.adcode, requests, places.help_adcodes(db),
+                                 whole=matrix.adcode is None)  # fmt: skip
+    codes = [c.adcode for c in counted.cells]
+    beside_codes = [u.adcode for u in counted.unplaced if u.adcode]
+    links: dict[str, dict[str, str]] = {}
+    beside: dict[str, dict[str, str]] = {}
+    kinds = (
+        ("requests", places.REQUEST_MAP_ROLES, {"tab": "requests", "period": period},
+         places.own_area(db, principal)),
+        ("help", places.HELP_MAP_ROLES, {"tab": "help", "incident": "active"}, None),
+    )  # fmt: skip
+    for kind, roles, params, own in kinds:
+        if principal.has_role(*roles):
+            links[kind] = places.map_links(codes, params, own=own)
+            beside[kind] = places.map_links(beside_codes, params, own=own)
+    label = places.cells_label(counted.cells)
     title = f"{matrix.name}：{label}诉求与求助（{period}）"
-    return charts.county_grid(cells, title=title, links=links), label, bool(links)
+    return {
+        "county_map": charts.county_grid(counted.cells, title=title, count_links=links),
+        "map_label": label, "map_links": any(links.values()), "map_unplaced": counted.unplaced,
+        "map_beside_links": beside,
+    }  # fmt: skip
 
 
 def _parent_options(db: Session, principal: Principal, matrix: Matrix) -> list[tuple[int, str]]:
@@ -257,7 +275,7 @@ def _overview(
     latest = None if period else rates.latest_readable_month(db, principal)
     period = period or latest or f"{datetime.now(CHINA):%Y-%m}"
     tree = _subtree(_children(db, matrix), matrix)
-    county_map, map_label, map_links = _map(db, principal, matrix, period)
+    county_map = _map(db, principal, matrix, period)
     # The tree shows counts only: each sub-matrix's members are on its own (paged) page.
     member_counts = _member_counts(db, [m.id for _, m in tree])
     n_members = member_counts.get(matrix.id, 0)
@@ -296,7 +314,7 @@ def _overview(
         period_is_latest=latest is not None,
         rates=_rates_row(db, matrix, period),
         incidents=rescue_service.list_incidents(db, status="active"),
-        county_map=county_map, map_label=map_label, map_links=map_links,
+        **county_map,
         may_manage=may_manage, may_move=may_move, parent=parent,
         parent_options=_parent_options(db, principal, matrix) if may_move else [],
         top_level=principal.role == "admin", kinds=KIND_LABELS, member_roles=ROLE_LABELS,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlencode
 
@@ -14,7 +15,8 @@ from zhengwu import regions
 from zhengwu.accounts.models import Matrix
 from zhengwu.auth.principal import Principal
 from zhengwu.regions.codes import MUNICIPALITIES
-from zhengwu.rescue.models import HelpRequest, Incident
+from zhengwu.rescue import listing
+from zhengwu.rescue.models import Incident
 from zhengwu.servicedesk import access as desk_access
 from zhengwu.servicedesk.models import ServiceRequest
 from zhengwu.web.charts import CountyCell
@@ -50,46 +52,113 @@ def _regroup(counts: Counter[str], unit: Callable[[str], str]) -> Counter[str]:
     return grouped
 
 
-def _bucket(code: str | None, units: set[str]) -> str | None:
-    """Return the unit (child of the area, or county without an area) ``code`` falls in."""
-    if not code or regions.get(code) is None:
-        return None
-    chain = regions.ancestors(code)
-    if units:
-        return next((c for c in chain if c in units), None)
-    division = regions.get(code)
-    return code if division is not None and division.level == "county" else None
+_COARSE = {"county": ("city", "province"), "city": ("province",), "province": ()}
 
 
-def counted_cells(
+@dataclass(frozen=True, slots=True)
+class Unplaced:
+    """Counts a map holds but cannot draw as a tile, listed beside it (never dropped).
+
+    ``kind``: ``coarse`` — located only to ``adcode``, a division coarser than the map's
+    tiles (a request saying only 郑州市 on a map of 郑州's districts); ``outside`` — outside
+    the map's area (on the viewer's whole map only: a drilled-down area counts its own);
+    ``unknown`` — a code the division table does not know; ``none`` — no place at all.
+    """
+
+    kind: str
+    label: str
+    requests: int = 0
+    help_requests: int = 0
+    adcode: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CountedMap:
+    """A map's tiles and what it counts beside them; ``total`` is both, of one kind."""
+
+    cells: list[CountyCell]
+    unplaced: list[Unplaced]
+
+    def total(self, kind: str) -> int:
+        """Return the requests (``requests``) or help requests (``help``) the map holds."""
+        if kind == "requests":
+            return sum(c.requests for c in self.cells) + sum(u.requests for u in self.unplaced)
+        return sum(c.help_requests for c in self.cells) + sum(
+            u.help_requests for u in self.unplaced
+        )
+
+
+def _unit(chain: Sequence[str], units: set[str]) -> str | None:
+    return next((c for c in chain if c in units), None)
+
+
+def counted_map(
     area: str | None,
     request_counts: Mapping[str | None, int],
     help_counts: Mapping[str | None, int],
-) -> list[CountyCell]:
-    """Return one cell per division under ``area`` (its counties for a city) with its
-    requests and help requests, from counts per code (a ``GROUP BY adcode``): each distinct
-    code is placed once, whatever the number of requests behind it.
+    *,
+    whole: bool = False,
+) -> CountedMap:
+    """Return the tiles of ``area`` (one per division under it, its counties for a city)
+    with their requests and help requests from counts per code (a ``GROUP BY adcode``),
+    and what cannot be a tile, counted beside the map (:class:`Unplaced`).
 
-    Codes outside the area are not counted: a matrix's map shows its own territory; a
-    county's map is that county. Without an area the cells are the counties that have
-    anything, and when they are more than ``MAX_TILES`` (a national map has about 2,900)
-    their cities, or their provinces when even those are too many: a map a person can
-    read, each cell of which the map page opens as an area of its own.
+    Each distinct code is placed once, whatever the number of requests behind it. Without
+    an area the tiles are the divisions that have anything: counties, or when they are
+    more than ``MAX_TILES`` (a national map has about 2,900) their cities, or their
+    provinces when even those are too many — a map a person can read, each tile of which
+    the map page opens as an area of its own.
+
+    Nothing within the map is dropped: a code coarser than the tiles (located only to the
+    area itself, or to a city on a map of counties) is counted beside the map under that
+    division. ``whole``: this is the viewer's whole map (the request map of everything the
+    viewer reads, an incident's help map), so what lies outside ``area``, or has no place
+    or an unknown code, is counted beside it too, and the map's total is everything the
+    lists count. A drilled-down area (``whole`` false) counts only what lies inside it:
+    the sum of its tiles and of what is beside them is the count its parent's tile showed.
     """
     units = {d.adcode for d in regions.children(area)} if area else set()
     if area and not units and (division := regions.get(area)) is not None:
         units = {division.adcode}  # a county's map is that county
-    requests: Counter[str] = Counter()
-    helps: Counter[str] = Counter()
-    for counts, into in ((request_counts, requests), (help_counts, helps)):
+    area_division = regions.get(area) if area else None
+    area_code = area_division.adcode if area_division else None
+    tiles: list[Counter[str]] = [Counter(), Counter()]
+    beside: dict[tuple[str, str | None], list[int]] = {}
+    for i, counts in enumerate((request_counts, help_counts)):
         for code, n in counts.items():
-            if n and (unit := _bucket(code, units)):
-                into[unit] += n
+            if not n:
+                continue
+            division = regions.get(code) if code else None
+            key: tuple[str, str | None]
+            if division is None:
+                key = ("unknown", code) if code else ("none", None)
+            elif not units:  # no area: any level for now, the tiles' level is chosen below
+                tiles[i][division.adcode] += n
+                continue
+            elif unit := _unit(regions.ancestors(division.adcode), units):
+                tiles[i][unit] += n
+                continue
+            elif area_code in regions.ancestors(division.adcode):
+                key = ("coarse", division.adcode)  # the area itself, coarser than its tiles
+            else:
+                key = ("outside", None)
+            if whole or key[0] == "coarse":
+                beside.setdefault(key, [0, 0])[i] += n
+    requests, helps = tiles
+    level = "county"
     if not units:  # no area: counties, or cities, or provinces when they are too many
-        for coarser in (city_of, province_of):
+        for coarser, name in ((city_of, "city"), (province_of, "province")):
             if len(set(requests) | set(helps)) <= MAX_TILES:
                 break
             requests, helps = _regroup(requests, coarser), _regroup(helps, coarser)
+            level = name
+        for code in set(requests) | set(helps):
+            division = regions.get(code)
+            tier = "city" if code in MUNICIPALITIES else division.level  # type: ignore[union-attr]
+            if tier in _COARSE[level]:  # e.g. only 郑州市 on a map of counties
+                pair = beside.setdefault(("coarse", code), [0, 0])
+                pair[0] += requests.pop(code, 0)
+                pair[1] += helps.pop(code, 0)
     codes = sorted(units or (set(requests) | set(helps)))
     cells = []
     for code in codes:
@@ -101,24 +170,52 @@ def counted_cells(
             CountyCell(
                 adcode=code, name=division.short_name or division.name, lon=lon, lat=lat,
                 requests=requests[code], help_requests=helps[code],
+                approximate=division.lon is None or division.lat is None,
             )
         )  # fmt: skip
-    return cells
+    return CountedMap(cells, [_unplaced(k, c, n) for (k, c), n in sorted(
+        beside.items(), key=lambda item: (_ORDER.index(item[0][0]), item[0][1] or ""))])  # fmt: skip
+
+
+_ORDER = ("coarse", "outside", "unknown", "none")
+
+
+def _unplaced(kind: str, code: str | None, counts: list[int]) -> Unplaced:
+    division = regions.get(code) if kind == "coarse" and code else None
+    label = {
+        "coarse": f"只定位到{division.name if division else code}，未细到下级",
+        "outside": "本地图区域外",
+        "unknown": f"无法识别的区划代码 {code}",
+        "none": "未定位（没有地点）",
+    }[kind]
+    return Unplaced(kind, label, counts[0], counts[1], code if kind == "coarse" else None)
+
+
+def counted_cells(
+    area: str | None,
+    request_counts: Mapping[str | None, int],
+    help_counts: Mapping[str | None, int],
+) -> list[CountyCell]:
+    """Return the tiles of :func:`counted_map` (what is counted beside them left out)."""
+    return counted_map(area, request_counts, help_counts).cells
 
 
 def centroid(division: regions.Division) -> tuple[float | None, float | None]:
-    """Return a division's centroid, or its parent's when the table has none.
+    """Return a division's centroid, or its nearest ancestor's when the table has none.
 
-    The division table lacks centroids for about 350 divisions, mostly renamed ones
-    (许昌县 → 建安区, 偃师市 → 偃师区). Such a district usually lies around its city's
-    seat (建安区 surrounds 魏都区), so the city's centroid places it near where it is
-    instead of off the map.
+    The division table lacks centroids for 352 divisions (344 districts and counties, 8
+    cities), mostly renamed or new ones (许昌县 → 建安区, 偃师市 → 偃师区, 那曲市 and its
+    counties, 台湾's). Such a district usually lies around its city's seat (建安区
+    surrounds 魏都区), so the city's centroid places it near where it is instead of off the
+    map; when the city has none either (那曲市), the province's. The tile is drawn as
+    approximate (:attr:`CountyCell.approximate`). Only a division with no ancestor holding
+    a centroid gets None: the grid puts it in a row below the map, still counted.
     """
-    if division.lon is not None and division.lat is not None:
-        return division.lon, division.lat
-    parent = regions.get(division.parent) if division.parent else None
-    if parent is not None and parent.lon is not None and parent.lat is not None:
-        return parent.lon, parent.lat
+    found: regions.Division | None = division
+    while found is not None:
+        if found.lon is not None and found.lat is not None:
+            return found.lon, found.lat
+        found = regions.get(found.parent) if found.parent else None
     return None, None
 
 
@@ -139,15 +236,18 @@ def request_adcodes(
     return Counter({code: int(n) for code, n in session.execute(query)})
 
 
-def help_adcodes(session: Session, *, incident_id: int | None = None) -> Counter[str | None]:
-    """Return the help requests by ``adcode``: of one incident, or of every active one."""
-    query = select(HelpRequest.adcode, func.count()).group_by(HelpRequest.adcode)
+def help_adcodes(
+    session: Session, *, incident_id: int | None = None, team_id: int | None = None
+) -> Counter[str | None]:
+    """Return the help requests by ``adcode``: of one incident, or of every active one;
+    ``team_id``'s only when given. Counted as the queue counts them
+    (:func:`zhengwu.rescue.listing.adcode_totals_of`: a request merged into another is its
+    survivor, not counted twice), so a map and the lists say the same."""
     if incident_id is not None:
-        query = query.where(HelpRequest.incident_id == incident_id)
+        ids = [incident_id]
     else:
-        active = select(Incident.id).where(Incident.status == "active")
-        query = query.where(HelpRequest.incident_id.in_(active))
-    return Counter({code: int(n) for code, n in session.execute(query)})
+        ids = list(session.scalars(select(Incident.id).where(Incident.status == "active")))
+    return Counter(listing.adcode_totals_of(session, incident_ids=ids, team_id=team_id))
 
 
 def cells_label(cells: Sequence[CountyCell]) -> str:
@@ -182,13 +282,13 @@ def within(own: str | None, code: str) -> bool:
 
 
 def map_links(
-    cells: Sequence[CountyCell], params: Mapping[str, str | int], *, own: str | None = None
+    codes: Iterable[str], params: Mapping[str, str | int], *, own: str | None = None
 ) -> dict[str, str]:
     """Return adcode → the map page (``/console/map``) opened on that division, for each
-    cell inside ``own`` (the viewer's own area, see :func:`own_area`; the page refuses any
-    other), with ``params`` (the tab, its period or incident) kept."""
+    of ``codes`` inside ``own`` (the viewer's own area, see :func:`own_area`; the page
+    refuses any other), with ``params`` (the tab, its period or incident) kept."""
     return {
-        c.adcode: f"{MAP_PATH}?{urlencode({**params, 'area': c.adcode})}"
-        for c in cells
-        if within(own, c.adcode)
+        code: f"{MAP_PATH}?{urlencode({**params, 'area': code})}"
+        for code in codes
+        if within(own, code)
     }

@@ -175,24 +175,29 @@ def queue_page(
         color=charts.PALETTE[0],
     )  # fmt: skip
     area = incident.regions[0] if len(incident.regions) == 1 else None
-    cells = places.counted_cells(
-        area, {}, listing.adcode_totals(db, incident=incident, team_id=team_id)
+    # The incident's whole map: what lies outside its region or has no place is counted
+    # beside the tiles (the queue lists those too).
+    counted = places.counted_map(
+        area, {}, listing.adcode_totals(db, incident=incident, team_id=team_id), whole=True
     )
-    # Each tile opens the incident's help map (/console/map) on its division, which every
-    # role of this page may open (its counts are the incident's, not only a team's).
-    links = (
-        places.map_links(cells, {"tab": "help", "incident": incident.id})
-        if principal.has_role(*places.HELP_MAP_ROLES)
-        else {}
-    )
-    map_label = places.cells_label(cells)
+    # Each count opens the incident's help map (/console/map) on its division, which every
+    # role of this page may open, of the same requests: a team member's, their team's.
+    params: dict[str, str | int] = {"tab": "help", "incident": incident.id}
+    if team_id is not None:
+        params["team"] = team_id
+    may_open = principal.has_role(*places.HELP_MAP_ROLES)
+    links = places.map_links([c.adcode for c in counted.cells], params) if may_open else {}
+    beside = places.map_links([u.adcode for u in counted.unplaced if u.adcode], params)
+    map_label = places.cells_label(counted.cells)
     county_map = charts.county_grid(
-        cells, title=f"{incident.name}：{map_label}求助{mine}", links=links
-    )
+        counted.cells, title=f"{incident.name}：{map_label}求助{mine}", kinds=("help",),
+        count_links={"help": links},
+    )  # fmt: skip
     return render(
         request, "rescue_queue.html", area="rescue", incident=incident, views=views,
         by_state=by_state, state_chart=state_chart, county_map=county_map, labels=LABELS, mine=mine,
-        map_label=map_label,
+        map_label=map_label, map_unplaced=counted.unplaced,
+        map_beside_links={"help": beside} if may_open else {},
         description=access.incident_view(principal, incident).description,
         may_manage=principal.has_role(*MANAGE_ROLES), q=q, state=state, urgency=urgency,
         sort=sort, sorts=listing.SORTS, query_max=lookup.QUERY_MAX, pager=pager,

@@ -10,7 +10,8 @@ viewer may open (:func:`~zhengwu.web.console.account_pages.visible_accounts`), i
 
 The map page (``/console/map``) has two tabs: 诉求 — the service requests the viewer may
 read (:func:`zhengwu.servicedesk.access.readable_requests`) in a month, by county; 求助 —
-the help posts of one incident by county. Only counts are shown: no text, no names.
+the help posts of one incident (or of every active one) by county. Only counts are shown:
+no text, no names. What a map cannot draw as a tile is listed under it and in its total.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from zhengwu.accounts.models import Account
 from zhengwu.auth.principal import Principal
 from zhengwu.errors import ForbiddenError, InvalidInputError
 from zhengwu.index.dimensions import arrow_rows
+from zhengwu.rescue import access
 from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.models import Incident
 from zhengwu.servicedesk import rates
@@ -287,29 +289,38 @@ def topics(
 # ---- 地图 -----------------------------------------------------------------------------------
 
 
+ACTIVE = "active"  # the help map of every active incident (what the matrix page counts)
+
+
 def request_map(
     session: Session, principal: Principal, period: str, area: str | None = None
-) -> tuple[list[charts.CountyCell], int]:
-    """Return the cells of the requests ``principal`` may read in ``period`` (within ``area``
-    when given, else the viewer's whole map), and their total."""
+) -> places.CountedMap:
+    """Return the map of the requests ``principal`` may read in ``period``: within ``area``
+    when given, else the viewer's whole map — where what lies outside the viewer's own
+    area or has no place is counted beside the tiles, so its total is every request the
+    viewer reads in the period."""
     start, end = rates.period_bounds(period)
     counts = places.request_adcodes(session, principal, start, end)  # counted in SQL
-    cells = places.counted_cells(area or places.own_area(session, principal), counts, {})
-    if area:  # the requests of the area drawn
-        return cells, sum(c.requests for c in cells)
-    return cells, sum(counts.values())
+    if area:
+        return places.counted_map(area, counts, {})
+    return places.counted_map(places.own_area(session, principal), counts, {}, whole=True)
 
 
 def help_map(
-    session: Session, incident: Incident, area: str | None = None
-) -> tuple[list[charts.CountyCell], int]:
-    """Return the cells of an incident's help requests (within ``area`` when given), and
-    their total: one GROUP BY, no help request read into the server."""
-    counts = places.help_adcodes(session, incident_id=incident.id)
-    if area is None and len(incident.regions) == 1:
-        area = incident.regions[0]
-    cells = places.counted_cells(area, {}, counts)
-    return cells, sum(c.help_requests for c in cells) if area else sum(counts.values())
+    session: Session, incident: Incident | None, area: str | None = None,
+    team_id: int | None = None,
+) -> places.CountedMap:  # fmt: skip
+    """Return the map of an incident's help requests (``incident`` None: of every active
+    incident), ``team_id``'s only when given: within ``area`` when given, else the
+    incident's whole map (its region when it has one), whose total is every request its
+    queue lists. One GROUP BY, no help request read into the server."""
+    counts = places.help_adcodes(
+        session, incident_id=incident.id if incident else None, team_id=team_id
+    )
+    if area:
+        return places.counted_map(area, {}, counts)
+    own = incident.regions[0] if incident and len(incident.regions) == 1 else None
+    return places.counted_map(own, {}, counts, whole=True)
 
 
 def _chosen_area(area: str, own: str | None) -> str | None:
@@ -328,19 +339,37 @@ def _chosen_area(area: str, own: str | None) -> str | None:
     return None if division.adcode == own else division.adcode
 
 
+def _incident_choice(raw: str) -> int | str | None:
+    """Read the help map's ``incident``: an id, ``active`` (every active incident), or
+    nothing (the latest active one)."""
+    raw = raw.strip()
+    if not raw:
+        return None
+    if raw == ACTIVE:
+        return ACTIVE
+    if not raw.isdigit():
+        raise InvalidInputError(f"未知的灾情：{raw}", f"unknown incident: {raw}")
+    return int(raw)
+
+
 @router.get("/console/map", response_class=HTMLResponse)
 def county_map(
     request: Request, db: ConsoleDB, principal: Viewer, tab: str = "", period: str = "",
-    incident: int | None = None, area: str = "",
+    incident: str = "", area: str = "", team: int | None = None,
 ) -> HTMLResponse:  # fmt: skip
-    """Show requests (诉求) in a month, or an incident's help posts (求助), by division.
+    """Show requests (诉求) in a month, or help posts (求助) of an incident, by division.
 
     ``area`` (a division code) draws one province, city or county of the map; a map too
-    large to read by county shows cities or provinces (:func:`places.counted_cells`), each
+    large to read by county shows cities or provinces (:func:`places.counted_map`), each
     of which the table below opens as such an area. The tabs are named by what they count
     (诉求地图 / 求助地图); the title says what the cells are (各区县 / 各市 / 各省份). The
     county maps of the matrix page and of an incident's queue open this page on a tile's
-    division (:func:`places.map_links`).
+    division, each count on the map of its kind (:func:`places.map_links`). The help map's
+    ``incident`` is an id or ``active`` (every active incident, what the matrix page
+    counts); ``team`` limits it to one team's requests (a team member: only their own,
+    what their queue's map counts). What the map holds but cannot draw as a tile — located
+    only to a coarser division, outside the map's area, no place — is listed below it and
+    in its total: the total is what the lists count.
     """
     if not principal.is_authenticated:
         require(principal, "desk")  # → login page
@@ -369,38 +398,59 @@ def county_map(
         latest = rates.latest_readable_month(db, principal)
         asked = period.strip()
         period = asked or latest or f"{datetime.now(CHINA):%Y-%m}"
-        cells, total = request_map(db, principal, period, chosen_area)
-        title = f"{places.cells_label(cells)}诉求（{period}）"
+        counted = request_map(db, principal, period, chosen_area)
+        title = f"{places.cells_label(counted.cells)}诉求（{period}）"
         context |= {"period": period, "period_is_latest": not asked and latest is not None,
                     "latest_period": latest}  # fmt: skip
         link["period"] = period
     else:
         incidents = rescue_service.list_incidents(db)
         incidents.sort(key=lambda i: i.status != "active")
+        choice = _incident_choice(incident)
         chosen = (
-            rescue_service.get_incident(db, incident_id=incident)
-            if incident is not None
-            else (incidents[0] if incidents else None)
+            rescue_service.get_incident(db, incident_id=choice)
+            if isinstance(choice, int)
+            else (incidents[0] if incidents and choice is None else None)
         )
-        cells, total = help_map(db, chosen, chosen_area) if chosen else ([], 0)
-        title = f"{chosen.name}：{places.cells_label(cells)}求助" if chosen else "求助地图"
-        context |= {"incidents": incidents, "incident": chosen}
+        team_id = access.queue_team(principal, team) if team is not None else None
+        mine = ""
+        if team_id is not None:  # a 404 for a team that is not
+            named = rescue_service.get_team(db, team_id=team_id).name
+            mine = "（本队）" if principal.role == "team" else f"（{named}）"
+        if chosen is not None or choice == ACTIVE:
+            counted = help_map(db, chosen, chosen_area, team_id)
+        else:
+            counted = places.CountedMap([], [])
+        what = chosen.name if chosen else "进行中的灾情" if choice == ACTIVE else None
+        title = f"{what}：{places.cells_label(counted.cells)}求助{mine}" if what else "求助地图"
+        context |= {"incidents": incidents, "incident": chosen, "all_active": choice == ACTIVE,
+                    "team_id": team_id}  # fmt: skip
         if chosen:
             link["incident"] = chosen.id
+        elif choice == ACTIVE:
+            link["incident"] = ACTIVE
+        if team_id is not None:
+            link["team"] = team_id
     if division is not None:
         title = f"{division.name} · {title}"
-    counted = sorted(
+    cells = counted.cells
+    shown = sorted(
         (c for c in cells if c.requests or c.help_requests),
         key=lambda c: (-(c.requests + c.help_requests), c.adcode),
     )
     # A province or city cell opens as an area of its own; the way back goes one level up.
-    opens = places.map_links([c for c in counted if regions.children(c.adcode)], link, own=own)
+    opens = places.map_links([c.adcode for c in shown if regions.children(c.adcode)], link,
+                             own=own)  # fmt: skip
+    # What is listed beside the map under a division opens that division's map too.
+    beside = places.map_links([u.adcode for u in counted.unplaced if u.adcode], link, own=own)
     up = None
     if division is not None:
         parent = division.parent if division.parent != own else None
         up = f"/console/map?{urlencode(link | ({'area': parent} if parent else {}))}"
+    kind = "requests" if tab == "requests" else "help"
     return render(
         request, "topics_map.html", area="map",
-        chart=charts.county_grid(cells, title=title, links=opens), cells=counted, total=total, title=title,
-        opens=opens, up=up, map_area=division, **context,
+        chart=charts.county_grid(cells, title=title, links=opens, kinds=(kind,)),
+        cells=shown, total=counted.total(kind), title=title, unplaced=counted.unplaced,
+        beside=beside, opens=opens, up=up, map_area=division, **context,
     )  # fmt: skip
