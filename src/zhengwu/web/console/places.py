@@ -153,8 +153,9 @@ def counted_map(
             requests, helps = _regroup(requests, coarser), _regroup(helps, coarser)
             level = name
         for code in set(requests) | set(helps):
-            division = regions.get(code)
-            tier = "city" if code in MUNICIPALITIES else division.level  # type: ignore[union-attr]
+            division = regions.get(code)  # a tile's code is the division table's own
+            level_of_code = division.level if division is not None else "county"
+            tier = "city" if code in MUNICIPALITIES else level_of_code
             if tier in _COARSE[level]:  # e.g. only 郑州市 on a map of counties
                 pair = beside.setdefault(("coarse", code), [0, 0])
                 pair[0] += requests.pop(code, 0)
