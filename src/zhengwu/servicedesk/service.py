@@ -305,7 +305,7 @@ def build_new_request(
     rule = routing_service.route(
         session, category_codes=category_service.lineage(tree, cls.code, by_code=nodes),
         adcode=adcode,
-        at=now, rules=config.rules,
+        at=now, rules=config.routing,
     )  # fmt: skip
     if rule is None and not config.rules:
         routing_service.note_unrouted_without_rules(intake.source)
