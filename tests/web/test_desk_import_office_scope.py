@@ -14,9 +14,11 @@ import csv
 import html
 import io
 import re
+from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import Page, expect
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
@@ -27,7 +29,8 @@ from zhengwu.servicedesk.models import ServiceRequest
 from zhengwu.servicedesk.routing import service as routing_service
 from zhengwu.servicedesk.routing.models import RoutingRuleCreate
 
-from .test_console_world import ConsoleWorld, build_console_world, login
+from .conftest import shot
+from .test_console_world import PASSWORD, ConsoleWorld, build_console_world, login
 
 HEADER = ["工单编号", "受理时间", "标题", "诉求内容", "联系电话", "区划代码"]
 WHEN = "2025-08-01 09:30:00"
@@ -171,3 +174,28 @@ def test_an_admin_upload_routes_as_before(
     )
     assert answer.status_code == 200, answer.text
     assert (answer.json()["created"], answer.json()["kept_in_office_queue"]) == (3, 0)
+
+
+@pytest.mark.browser
+def test_an_office_sees_the_kept_rows_in_the_browser(
+    page: Page, world: ConsoleWorld, tmp_path: Path
+) -> None:
+    export = tmp_path / "12345导出-2025-08.csv"
+    export.write_bytes(_csv(_rows("44")))
+    p = page
+    p.goto("/login")
+    p.fill("#username", "office")
+    p.fill("#password", PASSWORD)
+    p.get_by_role("button", name="登录").click()
+    p.wait_for_url(re.compile(r".*/console/.*"))
+    p.goto("/console/desk")
+    p.locator("#desk-import summary").click()  # the form folds under 导入热线工单
+    form = p.locator("#form-desk-import")
+    form.locator("input[type=file]").set_input_files(str(export))
+    form.get_by_role("button", name="导入 Import").click()
+    expect(p.locator("#count-created")).to_have_text("3")
+    expect(p.locator("#count-office-queue")).to_have_text("2")
+    expect(p.locator(".import-warning").filter(has_text="留在本矩阵的队列")).to_be_visible()
+    shot(p, "desk-import-office-queue")
+    p.goto("/console/desk?channel=12345")  # the hotline's requests: every uploaded row
+    expect(p.locator("#desk-total")).to_contain_text("共 3 件")
