@@ -229,6 +229,47 @@ def test_more_rows_than_one_batch(
     )
 
 
+def test_an_office_import_keeps_the_same_rows_in_its_queue_by_batches_and_one_by_one(
+    session: Session, world: World, tmp_path: Path
+) -> None:
+    # A 洛阳 row (洛阳's rule, body and matrix) and a row with no place and no rule: both
+    # outside the 郑州 office's scope; the rest of the scenario stays inside it.
+    rows = [
+        *_made_up(),
+        ["L1", "2025-07-02 09:00", "", "涧西区某小区物业不作为，电梯坏了", "物业管理", "410305",
+         "13500000001", "", "", ""],
+        ["N1", "2025-07-02 09:30", "", "路灯不亮好几天了", "", "", "13500000002", "", "", ""],
+    ]  # fmt: skip
+    path = _write(tmp_path / "office.csv", rows)
+    office = world.principals["office"]
+    savepoint = session.begin_nested()
+    first = import_csv(session, path, actor=office, batch_rows=0)
+    one_by_one = {"counts": first.to_dict(), **_dump(session, [first.run_id], False)}
+    savepoint.rollback()
+    savepoint = session.begin_nested()
+    summary = import_csv(session, path, actor=office, batch_rows=4)
+    batched = {"counts": summary.to_dict(), **_dump(session, [summary.run_id], False)}
+    one_by_one["counts"]["run_id"] = batched["counts"]["run_id"]
+    assert batched == one_by_one
+    assert summary.kept_in_office_queue == 2
+    zz = world.matrices["zz"]
+    for ref in ("12345:L1", "12345:N1"):
+        kept = batched["requests"][ref]
+        assert (kept["matrix_id"], kept["organization_id"], kept["routing_rule_id"]) == (
+            zz, None, None,
+        ), ref  # fmt: skip
+    c1 = batched["requests"]["12345:C1"]  # inside the scope: routed as ever
+    assert (c1["matrix_id"], c1["organization_id"]) == (zz, world.orgs["js_eco"])
+    # The system's import of the same file routes the 洛阳 row to 洛阳.
+    savepoint.rollback()
+    system = import_csv(session, path, actor=SYSTEM, batch_rows=4)
+    assert system.kept_in_office_queue == 0
+    l1 = session.scalars(
+        select(ServiceRequest).where(ServiceRequest.source_ref == "12345:L1")
+    ).one()
+    assert (l1.matrix_id, l1.organization_id) == (world.matrices["ly"], world.orgs["ly_housing"])
+
+
 def test_a_batch_the_database_refuses_is_rolled_back_whole(
     session: Session, world: World, tmp_path: Path
 ) -> None:

@@ -6,7 +6,10 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
+from zhengwu.auth import service as auth_service
 from zhengwu.config import get_settings
 from zhengwu.web.bodylimit import request_limit
 
@@ -24,6 +27,20 @@ def cap(monkeypatch: pytest.MonkeyPatch) -> None:
 def capped(cap: None, live_server: str) -> str:
     """A live server whose request bodies are capped at CAP bytes."""
     return live_server
+
+
+@pytest.fixture
+def admin_token(committed_engine: Engine) -> str:
+    """An API token of an admin: the upload routes read the body only of a caller with the
+    right (a refused caller is answered before: tests/web/test_upload_permission_first.py)."""
+    with Session(committed_engine) as session:
+        user = auth_service.create_user(
+            session, username="cap-admin", password="cap-admin-pass-1", role="admin"
+        )
+        session.flush()
+        token = auth_service.create_token(session, user, "cap")
+        session.commit()
+    return token
 
 
 BOUNDARY = "zhengwu-test-boundary"
@@ -55,8 +72,9 @@ def test_a_declared_body_over_the_cap_is_refused_unread(capped: str) -> None:
     assert "请求体过大" in page.text and "request body too large" in page.text
 
 
-def test_a_streamed_body_is_cut_off_once_it_passes_the_cap(capped: str) -> None:
-    r = httpx.post(f"{capped}/api/desk/import", content=_chunks(CAP * 4), headers=MULTIPART,
+def test_a_streamed_body_is_cut_off_once_it_passes_the_cap(capped: str, admin_token: str) -> None:
+    headers = {**MULTIPART, "Authorization": f"Bearer {admin_token}"}
+    r = httpx.post(f"{capped}/api/desk/import", content=_chunks(CAP * 4), headers=headers,
                    timeout=60)  # fmt: skip
     assert "content-length" not in r.request.headers  # sent chunked, no declared length
     assert r.status_code == 413

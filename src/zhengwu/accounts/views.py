@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Query, UploadFile
+from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from zhengwu.accounts import access, phones
 from zhengwu.accounts import service as accounts_service
@@ -30,8 +31,9 @@ from zhengwu.accounts.models import (
 from zhengwu.auth.principal import Principal
 from zhengwu.errors import ForbiddenError, InvalidInputError, NotFoundError
 from zhengwu.web.deps import DB, CurrentPrincipal, WritingPrincipal
+from zhengwu.web.gate import GatedRoute, before_body, path_int
 
-router = APIRouter(prefix="/api", tags=["accounts 账号与矩阵"])
+router = APIRouter(prefix="/api", tags=["accounts 账号与矩阵"], route_class=GatedRoute)
 IMPORT_MAX_BYTES = 5 * 1024 * 1024
 
 Kind = Literal["regional", "vertical"]
@@ -449,7 +451,13 @@ def remove_member(matrix_id: int, account_id: int, db: DB, principal: WritingPri
     return Response(status_code=204)
 
 
+def _may_import_members(session: Session, principal: Principal, request: Request) -> None:
+    """Refuse a member list from anyone who may not change the matrix (before it is read)."""
+    access.get_manageable_matrix(session, principal, path_int(request, "matrix_id"))
+
+
 @router.post("/matrices/{matrix_id}/members/import", response_model=ImportResult)
+@before_body(_may_import_members)
 async def import_members(
     matrix_id: int, file: Annotated[UploadFile, File()], db: DB, principal: WritingPrincipal
 ) -> ImportResult:

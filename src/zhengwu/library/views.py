@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Form, Query, Response, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse
+from sqlalchemy.orm import Session
 
+from zhengwu.auth.principal import Principal
+from zhengwu.library import access as library_access
 from zhengwu.library import distribution, storage
 from zhengwu.library import service as library_service
 from zhengwu.library.models import (
@@ -20,8 +23,9 @@ from zhengwu.library.models import (
 )
 from zhengwu.library.service import ItemFilters, Upload
 from zhengwu.web.deps import DB, CurrentPrincipal, WritingPrincipal
+from zhengwu.web.gate import GatedRoute, before_body, path_int
 
-router = APIRouter(prefix="/api/library", tags=["library 内容库"])
+router = APIRouter(prefix="/api/library", tags=["library 内容库"], route_class=GatedRoute)
 
 
 @router.get("/items", response_model=ItemPage)
@@ -46,7 +50,18 @@ def list_items(
     return ItemPage(total=total, items=[library_service.to_read(i, principal) for i in items])
 
 
+def _may_create(session: Session, principal: Principal, request: Request) -> None:
+    """Refuse a new item's upload from anyone without the library (before it is read)."""
+    library_access.require_library(principal)
+
+
+def _may_add_file(session: Session, principal: Principal, request: Request) -> None:
+    """Refuse a file for an item the caller may not change (before the file is read)."""
+    library_service.get_manageable(session, principal, path_int(request, "item_id"))
+
+
 @router.post("/items", response_model=ItemRead, status_code=201)
+@before_body(_may_create)
 def create_item(
     db: DB,
     principal: WritingPrincipal,
@@ -95,6 +110,7 @@ def delete_item(db: DB, principal: WritingPrincipal, item_id: int) -> Response:
 
 
 @router.post("/items/{item_id}/files", response_model=FileRead, status_code=201)
+@before_body(_may_add_file)
 def add_file(
     db: DB, principal: WritingPrincipal, item_id: int, file: Annotated[UploadFile, File()]
 ) -> FileRead:

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, FastAPI, File, Query, Request, UploadFile
 from fastapi.responses import Response, StreamingResponse
+from sqlalchemy.orm import Session
 
 from zhengwu.accounts import phones as published_phones
 from zhengwu.auth.principal import Principal
@@ -64,8 +65,9 @@ from zhengwu.rescue.throttle import (
 )
 from zhengwu.rescue.workflow import OPEN_STATES, STATE_LABELS, flush_or_conflict, transition
 from zhengwu.web.deps import DB, CurrentPrincipal, WritingPrincipal, check_choices
+from zhengwu.web.gate import GatedRoute, before_body, path_int
 
-api = APIRouter(prefix="/api/rescue", tags=["rescue 应急求助"])
+api = APIRouter(prefix="/api/rescue", tags=["rescue 应急求助"], route_class=GatedRoute)
 
 
 def setup(app: FastAPI) -> None:
@@ -232,7 +234,15 @@ def submit_posts(
     return intake.take_in(db, incident=incident, posts=batch, actor=principal).report
 
 
+def _may_import_sheet(session: Session, principal: Principal, request: Request) -> None:
+    """Refuse a volunteers' sheet from anyone who may not import it, or for an unknown
+    incident (before the sheet is read)."""
+    principal.require(*spreadsheet.SHEET_IMPORTERS)
+    rescue_service.get_incident(session, incident_id=path_int(request, "incident_id"))
+
+
 @api.post("/incidents/{incident_id}/sheet", response_model=IntakeReport)
+@before_body(_may_import_sheet)
 def import_sheet(
     incident_id: int, file: Annotated[UploadFile, File()], db: DB, principal: WritingPrincipal
 ) -> IntakeReport:

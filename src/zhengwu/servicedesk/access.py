@@ -89,6 +89,60 @@ def office_scope(
     return matrices, [o for o in session.scalars(organizations) if o is not None]
 
 
+class OfficeQueue:
+    """The scope a matrix office's import keeps its new requests in (see :func:`office_queue`).
+
+    A new request of an office's upload that routing would place where the office does not
+    read it — on no matrix and with no body (未派单, no rule matched), or on another
+    matrix's queue with a body outside the office's subtree — is kept in the office's own
+    matrix queue instead, unassigned: the office dispatches it (派单) to a body of its
+    subtree, the only ones it may route to (:func:`can_route_to`). Those are exactly the
+    requests :func:`readable_ways` would not give the office at intake (a new request has no
+    co-handler yet).
+    """
+
+    def __init__(self, session: Session, matrix_id: int) -> None:
+        self.matrix_id = matrix_id
+        subtree = office_matrices(matrix_id)
+        ids = list(session.scalars(subtree.limit(SCOPE_LIST_LIMIT + 1)))
+        self._in: Select[int] | list[int] = ids if len(ids) <= SCOPE_LIST_LIMIT else subtree
+        self.matrices = frozenset(ids) if isinstance(self._in, list) else None
+        self._session = session
+        self._matrix_known: dict[int, bool] = {}
+        self._org_known: dict[int, bool] = {}  # one probe per organisation, whatever the file
+
+    def _has_matrix(self, matrix_id: int) -> bool:
+        if self.matrices is not None:
+            return matrix_id in self.matrices
+        if matrix_id not in self._matrix_known:
+            query = select(Matrix.id).where(Matrix.id == matrix_id, Matrix.id.in_(self._in))
+            self._matrix_known[matrix_id] = self._session.scalar(query) is not None
+        return self._matrix_known[matrix_id]
+
+    def _has_organization(self, organization_id: int) -> bool:
+        if organization_id not in self._org_known:
+            query = matrix_organizations(self.matrix_id, matrices=self._in).where(
+                Account.organization_id == organization_id
+            )
+            self._org_known[organization_id] = self._session.scalar(select(query.exists())) is True
+        return self._org_known[organization_id]
+
+    def covers(self, matrix_id: int | None, organization_id: int | None) -> bool:
+        """Return whether the office reads a new request queued on ``matrix_id`` and led by
+        ``organization_id`` (either may be None)."""
+        if matrix_id is not None and self._has_matrix(matrix_id):
+            return True
+        return organization_id is not None and self._has_organization(organization_id)
+
+
+def office_queue(session: Session, principal: Principal) -> OfficeQueue | None:
+    """Return the queue a matrix office's import keeps its rows in (None for anyone else:
+    an admin's or the system's import routes every row as the routing table says)."""
+    if principal.role == "matrix_office" and principal.matrix_id is not None:
+        return OfficeQueue(session, principal.matrix_id)
+    return None
+
+
 def reads_requests(principal: Principal) -> bool:
     """Return whether ``principal``'s role reads requests unmasked at all (staff of the desk).
 

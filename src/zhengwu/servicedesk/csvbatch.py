@@ -59,7 +59,7 @@ from zhengwu.config import get_settings
 from zhengwu.db.base import Base, utcnow
 from zhengwu.db.planner import unindexed
 from zhengwu.errors import ZhengwuError
-from zhengwu.servicedesk import csvprep, deadlines, dedup, service, snapshot
+from zhengwu.servicedesk import access, csvprep, deadlines, dedup, service, snapshot
 from zhengwu.servicedesk.actions import (
     EVENT_KEY,
     IMPORTED_FOLLOW_UP,
@@ -173,6 +173,7 @@ class _Target:
     update: dict[str, Any] | None = None  # what replies change on a request in the database
     norm: str | None = None  # the normalised text, once known
     gram_set: dedup.Grams | None = None  # its 3-grams, once compared
+    kept: bool = False  # a new request kept in the importing office's queue
 
     def grams(self) -> dedup.Grams:
         """Return the text's 3-grams (computed once: a request is compared with many rows)."""
@@ -185,14 +186,16 @@ class _Target:
 
 class Outcome(NamedTuple):
     """What became of one row: created, merged, existing or quarantined (with the reason),
-    whether its reply and its 办结 were recorded, and whether a new request was already
-    past its resolve deadline when taken in."""
+    whether its reply and its 办结 were recorded, whether a new request was already
+    past its resolve deadline when taken in, and whether it was kept in the importing
+    office's queue (:class:`access.OfficeQueue`)."""
 
     status: str
     replied: bool = False
     closed: bool = False
     overdue: bool = False
     reason: str | None = None
+    kept: bool = False
 
 
 @dataclass(slots=True)
@@ -233,6 +236,7 @@ class _Plan:
 def take_in(
     session: Session, rows: Sequence[Row], *, actor: Principal, as_of: datetime | None = None,
     config: snapshot.DeskSnapshot | None = None, prepared: Prepared | None = None,
+    office: access.OfficeQueue | None = None,
 ) -> Batch:  # fmt: skip
     """Take in ``rows`` (in file order) as the per-row intake would; write them in one go.
 
@@ -240,9 +244,11 @@ def take_in(
     own time, or at ``as_of`` without one). Raises :class:`BatchFailed` (nothing written)
     when the database refuses the writes. ``config``: the desk snapshot the caller holds
     for the whole import (default: read it here). ``prepared``: the rows' text work done
-    ahead (:mod:`csvprep`), one value per row.
+    ahead (:mod:`csvprep`), one value per row. ``office``: the importing matrix office's
+    queue (:func:`service.build_new_request`).
     """
-    plan = decide(session, rows, actor=actor, as_of=as_of, config=config, prepared=prepared)
+    plan = decide(session, rows, actor=actor, as_of=as_of, config=config, prepared=prepared,
+                  office=office)  # fmt: skip
     write(session, plan)
     return plan.batch
 
@@ -263,6 +269,7 @@ def _clock(intake: RequestIntake, as_of: datetime | None) -> datetime:
 def decide(
     session: Session, rows: Sequence[Row], *, actor: Principal, as_of: datetime | None = None,
     config: snapshot.DeskSnapshot | None = None, prepared: Prepared | None = None,
+    office: access.OfficeQueue | None = None,
 ) -> _Plan:  # fmt: skip
     """Decide each row in order (reading once for the batch); return the writes to make.
 
@@ -366,6 +373,7 @@ def decide(
                 session, plan, intake, ref=ref, key=key, norm=norm, fingerprint=fingerprint,
                 received=received, now=now, actor=actor, config=config, nodes=nodes, keep=keep,
                 classified=classified.get(id(intake)), done=done if texts_ready else None,
+                office=office,
             )  # fmt: skip
         except ZhengwuError:  # e.g. a category removed meanwhile: the per-row path refuses it
             plan.batch.stopped = True
@@ -380,7 +388,8 @@ def decide(
         values = target.values
         assert values is not None
         overdue = values["state"] in OPEN_STATES and values["resolve_due"] < values["created_at"]
-        outcomes.append(Outcome("created", events.reply, events.resolve, overdue))
+        outcomes.append(Outcome("created", events.reply, events.resolve, overdue,
+                                kept=target.kept))  # fmt: skip
     return plan
 
 
@@ -731,6 +740,7 @@ def _new_request(
     norm: str, fingerprint: str, received: datetime, now: datetime, actor: Principal,
     config: snapshot.DeskSnapshot, nodes: dict[str, snapshot.CategoryNode],
     keep: frozenset[str], classified: Classification | None, done: csvprep.Prepared | None,
+    office: access.OfficeQueue | None = None,
 ) -> _Target:  # fmt: skip
     """Build a new request as the per-row intake does (:func:`service.build_new_request`)."""
     built = service.build_new_request(
@@ -739,12 +749,13 @@ def _new_request(
         citizen_token=secrets.token_urlsafe(18),  # never shown: an import
         nodes=nodes, classified=classified,
         masked=None if done is None else done.masked,
-        located=None if done is None else (done.adcode, done.located_by),
+        located=None if done is None else (done.adcode, done.located_by), office=office,
     )  # fmt: skip
     values = built.values
     target = _Target(None, "received", received, fingerprint, intake.text, values=values,
                      resolve_due=values["resolve_due"], norm=norm,
-                     social_post=bool(values["platform"] and values["source_post_id"]))  # fmt: skip
+                     social_post=bool(values["platform"] and values["source_post_id"]),
+                     kept=built.kept_in_office)  # fmt: skip
     plan.created.append(target)
     plan.sources.append((target, _source(intake, ref, "original", key, fingerprint, received,
                                          now)))  # fmt: skip

@@ -76,7 +76,16 @@ from zhengwu.ingest.models import ImportRun, QuarantineEntry
 from zhengwu.ingest.packed import PlainFile, check_packed, input_count, plain_files
 from zhengwu.ingest.workbook import SheetLeft
 from zhengwu.platforms.timeparse import DateError, parse_time
-from zhengwu.servicedesk import actions, csvbatch, csvprep, deadlines, dedup, service, snapshot
+from zhengwu.servicedesk import (
+    access,
+    actions,
+    csvbatch,
+    csvprep,
+    deadlines,
+    dedup,
+    service,
+    snapshot,
+)
 from zhengwu.servicedesk.category import service as category_service
 from zhengwu.servicedesk.schemas import MAX_REPLY, MAX_TEXT, RequestIntake
 from zhengwu.servicedesk.workflow import OPEN_STATES
@@ -153,8 +162,11 @@ class CsvImportSummary:
     ``replies`` counts the replies recorded and ``closed`` the 办结 recorded (each once,
     whatever its row counts as); ``overdue_at_intake`` the new requests still open that
     were already past their resolve deadline when taken in (the 督办 sweep leaves them to
-    the office: :mod:`zhengwu.servicedesk.scheduled`). ``sheets_left`` says which sheets
-    of a workbook were not read, and why (another header than the first table's, a chart).
+    the office: :mod:`zhengwu.servicedesk.scheduled`); ``kept_in_office_queue`` the new
+    requests of a matrix office's import that routing would have placed outside its scope,
+    kept in its own matrix queue instead (:class:`access.OfficeQueue`). ``sheets_left``
+    says which sheets of a workbook were not read, and why (another header than the first
+    table's, a chart).
     """
 
     run_id: int | None = None
@@ -167,6 +179,7 @@ class CsvImportSummary:
     closed: int = 0
     overdue_at_intake: int = 0
     sheets_left: list[str] = field(default_factory=list)
+    kept_in_office_queue: int = 0
 
     def to_dict(self) -> dict[str, int | None]:
         """Return the counts, with the keys of ``zhengwu import`` too: imported = created,
@@ -451,6 +464,7 @@ class _Importer:
     ) -> None:  # fmt: skip
         self.session, self.run, self.summary = session, run, summary
         self.actor, self.batch_rows, self.as_of = actor, batch_rows, as_of
+        self.office = access.office_queue(session, actor)
         self.items: list[_Item] = []
         self.parsed = 0
         self.quarantined: list[dict[str, object]] = []
@@ -542,7 +556,7 @@ class _Importer:
             try:
                 batch = csvbatch.take_in(
                     self.session, rows, actor=self.actor, as_of=self.as_of, config=self.config,
-                    prepared=prepared,
+                    prepared=prepared, office=self.office,
                 )  # fmt: skip
             except csvbatch.BatchFailed:  # rolled back: one by one, only the faulty row fails
                 for item in rest:
@@ -573,6 +587,7 @@ class _Importer:
         summary.replies += int(outcome.replied)
         summary.closed += int(outcome.closed)
         summary.overdue_at_intake += int(outcome.overdue)
+        summary.kept_in_office_queue += int(outcome.kept)
 
     def _refuse(self, item: _Item, reason: str) -> None:
         self.summary.quarantined += 1
@@ -598,8 +613,9 @@ class _Importer:
         try:
             with session.begin_nested():  # a refused row leaves the rest of the import intact
                 outcome = service.receive(
-                    session, intake=parsed.intake, actor=actor, now=clock, config=self.config
-                )
+                    session, intake=parsed.intake, actor=actor, now=clock, config=self.config,
+                    office=self.office,
+                )  # fmt: skip
                 request = outcome.request
                 if parsed.reply is not None and actions.record_reply(
                     session, request=request, text=parsed.reply[0], at=parsed.reply[1],
@@ -621,7 +637,8 @@ class _Importer:
             outcome.status == "created" and request.state in OPEN_STATES
             and request.resolve_due is not None and request.resolve_due < request.created_at
         )  # fmt: skip
-        self._count(csvbatch.Outcome(outcome.status, replied, closed, overdue))
+        self._count(csvbatch.Outcome(outcome.status, replied, closed, overdue,
+                                     kept=outcome.kept_in_office))  # fmt: skip
 
 
 def outcome_ref(parsed: _Row) -> str:
@@ -647,6 +664,12 @@ def import_csv(
 
     Hotline calls are private: the requests stay off the public board and Open311 unless
     ``public`` (``--public``) or the row's 是否公开 says otherwise.
+
+    An import by a matrix office (``actor``, the console's and the API's upload) keeps each
+    new request that routing would place outside the office's scope in the office's own
+    matrix queue, unassigned (:func:`access.office_queue`; counted in
+    ``kept_in_office_queue``). The admin's and the CLI's (the system's) imports route every
+    row as the routing table says.
 
     ``prepare_ahead``: whether a worker process does the rows' text work (masking,
     normalisation, jurisdiction) for the next batches while this one is taken in

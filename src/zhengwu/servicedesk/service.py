@@ -62,6 +62,7 @@ class IntakeOutcome:
     request: ServiceRequest
     status: Literal["created", "merged", "existing"]
     citizen_token: str | None = None  # only for a new request; shown to the citizen once
+    kept_in_office: bool = False  # a new request kept in the importing office's queue
 
 
 def _public_id(at: datetime) -> str:
@@ -185,7 +186,7 @@ def _add_source(
 
 def receive(
     session: Session, *, intake: RequestIntake, actor: Principal, now: datetime | None = None,
-    config: snapshot.DeskSnapshot | None = None,
+    config: snapshot.DeskSnapshot | None = None, office: access.OfficeQueue | None = None,
 ) -> IntakeOutcome:  # fmt: skip
     """Take in a request from any channel: merge repeats, else classify, locate and route.
 
@@ -196,6 +197,8 @@ def receive(
     routing table consulted (the rules in force then) and the record's created time all
     carry it, and the deadlines run from the received time either way. ``config``: the
     desk snapshot a batch intake already holds (default: :func:`snapshot.current`).
+    ``office``: the importing matrix office's queue, which keeps a new request routing
+    would place outside the office's scope (:class:`access.OfficeQueue`).
     """
     now = now or utcnow()
     received = intake.submitted_at or now
@@ -229,11 +232,15 @@ def receive(
         return IntakeOutcome(target, "merged")
     return _create(
         session, intake=intake, actor=actor, ref=ref, key=key, received=received, now=now,
-        config=config,
+        config=config, office=office,
     )  # fmt: skip
 
 
 NO_RULE = "无匹配的路由规则，进入派单队列 / no rule matched: dispatch queue"
+OFFICE_QUEUE = (
+    "导入方矩阵管理员的范围之外：留在导入方矩阵的队列，待派单 / outside the importing "
+    "office's scope: kept unassigned in the office's own matrix queue"
+)
 
 
 @dataclass(slots=True)
@@ -250,6 +257,7 @@ class NewRequest:
     receive_data: dict[str, Any]  # the ``receive`` audit entry's data
     route_data: dict[str, Any]  # the ``route`` audit entry's data
     route_reason: str | None  # None when a rule matched; else why it waits for dispatch
+    kept_in_office: bool = False  # kept in the importing office's queue (``office``)
 
 
 def build_new_request(
@@ -260,6 +268,7 @@ def build_new_request(
     classified: Classification | None = None,
     masked: str | None = None,
     located: tuple[str | None, str | None] | None = None,
+    office: access.OfficeQueue | None = None,
 ) -> NewRequest:  # fmt: skip
     """Classify, locate and route ``intake``; return the new request's columns and audit data.
 
@@ -272,6 +281,10 @@ def build_new_request(
     without a category. ``masked`` and ``located``: the masked text and (adcode, located_by)
     when the caller computed them already with this ``keep``, no ``account`` and the
     deployment's home region (the CSV import's worker: :mod:`zhengwu.servicedesk.csvprep`).
+    ``office``: the queue of the matrix office importing the request; when the routed
+    matrix and body are both outside its scope (:meth:`access.OfficeQueue.covers`), the
+    request is queued on the office's matrix with no body and no rule, and the route entry
+    keeps what routing would have done (``outside_scope``).
     Nothing is written; a category or rule the snapshot names is read as it stands.
     """
     tree = config.tree
@@ -292,11 +305,17 @@ def build_new_request(
     rule = routing_service.route(
         session, category_codes=category_service.lineage(tree, cls.code, by_code=nodes),
         adcode=adcode,
-        at=now, rules=config.rules,
+        at=now, rules=config.routing,
     )  # fmt: skip
     if rule is None and not config.rules:
         routing_service.note_unrouted_without_rules(intake.source)
     org_id = rule.organization_id if rule else None
+    matrix_id = _matrix_for(session, config, account, adcode, org_id)
+    outside: dict[str, Any] | None = None
+    if office is not None and not office.covers(matrix_id, org_id):
+        outside = {"routing_rule_id": rule.id if rule else None, "organization_id": org_id,
+                   "matrix_id": matrix_id}  # fmt: skip
+        rule, org_id, matrix_id = None, None, office.matrix_id
     response_days = category.response_days if category else DEFAULT_RESPONSE_DAYS
     resolve_days = category.resolve_days if category else DEFAULT_RESOLVE_DAYS
     values: dict[str, Any] = {
@@ -317,7 +336,7 @@ def build_new_request(
         "lat": intake.lat, "lon": intake.lon, "adcode": adcode, "located_by": located_by,
         "attributes": intake.attributes, "media_url": intake.media_url,
         "organization_id": org_id,
-        "matrix_id": _matrix_for(session, config, account, adcode, org_id),
+        "matrix_id": matrix_id,
         "routing_rule_id": rule.id if rule else None, "received_at": received,
         "response_due": deadlines.add_working_days(received, response_days),
         "resolve_due": deadlines.add_working_days(received, resolve_days),
@@ -326,6 +345,15 @@ def build_new_request(
         "extension_reason": None, "supervised_at": None, "reply_text": None, "supervision_count": 0,
         "reopen_count": 0, "created_at": now, "updated_at": now,
     }  # fmt: skip
+    route_data: dict[str, Any] = {
+        "routing_rule_id": rule.id if rule else None,
+        "table_version": rule.table_version if rule else None,
+        "organization_id": org_id, "category_code": cls.code, "adcode": adcode,
+    }  # fmt: skip
+    route_reason = None if rule else NO_RULE
+    if outside is not None:
+        route_data |= {"office_matrix_id": matrix_id, "outside_scope": outside}
+        route_reason = OFFICE_QUEUE
     return NewRequest(
         values=values,
         # The working days of both deadlines: `zhengwu desk calendar recompute` counts them
@@ -333,10 +361,7 @@ def build_new_request(
         receive_data={"source": intake.source, "source_ref": ref, "category_code": cls.code,
                       "classified_by": cls.by, "adcode": adcode, "located_by": located_by,
                       "response_days": response_days, "resolve_days": resolve_days},
-        route_data={"routing_rule_id": rule.id if rule else None,
-                    "table_version": rule.table_version if rule else None,
-                    "organization_id": org_id, "category_code": cls.code, "adcode": adcode},
-        route_reason=None if rule else NO_RULE,
+        route_data=route_data, route_reason=route_reason, kept_in_office=outside is not None,
     )  # fmt: skip
 
 
@@ -352,13 +377,14 @@ def _citizen_phone(intake: RequestIntake, keep: frozenset[str]) -> str | None:
 def _create(
     session: Session, *, intake: RequestIntake, actor: Principal, ref: str, key: str | None,
     received: datetime, now: datetime, config: snapshot.DeskSnapshot | None = None,
+    office: access.OfficeQueue | None = None,
 ) -> IntakeOutcome:  # fmt: skip
     token = secrets.token_urlsafe(18)
     built = build_new_request(
         session, intake, ref=ref, key=key, fingerprint=dedup.fingerprint(intake.text),
         received=received, now=now, config=snapshot.current(session) if config is None else config,
         account=_addressed_account(session, intake), keep=published_phones.directory(session),
-        citizen_token=token,
+        citizen_token=token, office=office,
     )  # fmt: skip
     request = ServiceRequest(**built.values)
     session.add(request)
@@ -374,7 +400,7 @@ def _create(
         data=built.route_data,
     )  # fmt: skip
     _flush(session)
-    return IntakeOutcome(request, "created", token)
+    return IntakeOutcome(request, "created", token, built.kept_in_office)
 
 
 def _flush(session: Session) -> None:

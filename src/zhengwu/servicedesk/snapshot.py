@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from zhengwu.accounts.models import Account, Matrix, MatrixMember
 from zhengwu.servicedesk.category import service as category_service
+from zhengwu.servicedesk.routing.index import RuleIndex
 from zhengwu.servicedesk.routing.models import RoutingRule
 
 
@@ -63,6 +64,7 @@ class DeskSnapshot:
     rules: tuple[RuleNode, ...]
     regional_matrices: tuple[tuple[int, str], ...]  # (matrix id, adcode)
     organization_matrix: dict[int, int]  # organisation → first matrix one of its accounts is in
+    routing: RuleIndex  # ``rules`` by (division, category), built once per snapshot
 
 
 # Plain SQL on purpose: built with the ORM the same statement cost 3× the time to compile.
@@ -103,7 +105,7 @@ def _load(session: Session) -> DeskSnapshot:
     for org_id, matrix_id in members:
         if org_id is not None:
             organization_matrix.setdefault(org_id, matrix_id)
-    return DeskSnapshot(tree, rules, matrices, organization_matrix)
+    return DeskSnapshot(tree, rules, matrices, organization_matrix, RuleIndex(rules))
 
 
 class _Cache:

@@ -53,6 +53,8 @@ class UploadOutcome:
         return {
             "filename": self.filename,
             **self.summary.to_dict(),
+            # Only an upload can be a matrix office's (the CLI imports as the system).
+            "kept_in_office_queue": self.summary.kept_in_office_queue,
             "warnings": self.warnings,
             "quarantine": [{"source": s, "reason": r} for s, r in self.quarantined],
             "quarantine_shown": len(self.quarantined),
@@ -162,8 +164,11 @@ def intake_warnings(
 ) -> list[str]:
     """Return what an import says besides its counts (as ``zhengwu desk import-csv`` does).
 
-    The sheets of a workbook that were not read; no routing rules while requests came in; deadlines in a year without the official
-    holiday schedule; new requests already past their deadline when taken in (history).
+    The sheets of a workbook that were not read; no routing rules while requests came in;
+    deadlines in a year without the official holiday schedule; new requests already past
+    their deadline when taken in (history); a matrix office's new requests kept in its own
+    queue because routing would have placed them outside its scope
+    (:class:`zhengwu.servicedesk.access.OfficeQueue`).
     """
     warnings = list(summary.sheets_left)  # a workbook's sheets not read, and why
     if summary.created and not routing_service.has_rules(session):
@@ -177,5 +182,14 @@ def intake_warnings(
             f"{n} 件新诉求接收时已超过办结期限（历史工单）：不自动督办，在诉求办理页显示为超期，"
             f"请逐件决定 / {n} new request(s) were past their resolve deadline when taken in "
             "(history): not supervised automatically; they show as overdue on the desk queue"
+        )
+    if summary.kept_in_office_queue:
+        n = summary.kept_in_office_queue
+        warnings.append(
+            f"{n} 件新诉求按路由规则不在本矩阵的范围内（没有区划或规则，或属其他矩阵的单位），"
+            f"已留在本矩阵的队列、未派单：请派给本矩阵的承办单位 / {n} new request(s) would have "
+            "been routed outside your matrix (no place or rule, or another matrix's body): "
+            "they are kept in your matrix's queue, unassigned — dispatch them to a body of "
+            "your matrix"
         )
     return warnings

@@ -12,7 +12,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.responses import StreamingResponse
+from sqlalchemy.orm import Session
 
+from zhengwu.auth.principal import Principal
 from zhengwu.db.base import utcnow
 from zhengwu.errors import ForbiddenError
 from zhengwu.servicedesk import (
@@ -45,8 +47,9 @@ from zhengwu.servicedesk.workflow import (
     Action,
 )
 from zhengwu.web.deps import DB, ChinaTime, CurrentPrincipal, WritingPrincipal, check_choices
+from zhengwu.web.gate import GatedRoute, before_body
 
-router = APIRouter(tags=["service desk 诉求办理"])
+router = APIRouter(tags=["service desk 诉求办理"], route_class=GatedRoute)
 router.include_router(category_views.router)
 router.include_router(routing_views.router)
 router.include_router(public_views.router)
@@ -172,7 +175,13 @@ def staff_intake(db: DB, principal: WritingPrincipal, intake: RequestIntake) -> 
     )  # fmt: skip
 
 
+def _may_import(session: Session, principal: Principal, request: Request) -> None:
+    """Refuse an export upload from anyone who may not import (before the file is read)."""
+    access.check_may_import(principal)
+
+
 @router.post("/api/desk/import")
+@before_body(_may_import)
 def import_export(
     db: DB, principal: WritingPrincipal, file: Annotated[UploadFile, File()],
     source: Annotated[str, Form()] = "12345", public: Annotated[bool, Form()] = False,

@@ -3,7 +3,8 @@
 Each upload route checks its own limit (a member list 5 MB, a hotline export 50 MB, a
 library file ``ZHENGWU_LIBRARY_MAX_UPLOAD_BYTES``), but only once the framework has taken
 the whole body in (spooled to disk above 1 MB): a client could send gigabytes to any route
-first. This middleware refuses a body larger than the largest upload the server accepts
+first. (Who may upload is checked before the body, :mod:`zhengwu.web.gate`; the size
+only after it.) This middleware refuses a body larger than the largest upload the server accepts
 (``ZHENGWU_MAX_REQUEST_BYTES``; by default that largest limit plus 1 MiB for the form's
 own bytes): at once when the request declares its length, and as soon as the count passes
 the cap when it streams without one. A reverse proxy's own limit (nginx

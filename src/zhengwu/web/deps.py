@@ -42,12 +42,14 @@ def _principal(request: Request, db: DB) -> Principal:
     It is kept on ``request.state.principal`` too: an error handler says more to staff than
     to the public (:func:`zhengwu.web.app.out_of_memory`).
     """
-    principal = _resolve(request, db)
+    principal = resolve_principal(request, db)
     request.state.principal = principal
     return principal
 
 
-def _resolve(request: Request, db: Session) -> Principal:
+def resolve_principal(request: Request, db: Session) -> Principal:
+    """Return who is asking, from the request's headers alone (never its body): a bearer
+    token (403 when it is invalid or revoked), a session cookie, or the anonymous public."""
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
         principal = auth_service.principal_from_token(db, auth[7:].strip())

@@ -24,6 +24,7 @@ from zhengwu.auth.principal import Principal
 from zhengwu.db.base import utcnow
 from zhengwu.errors import ConflictError, InvalidInputError, NotFoundError
 from zhengwu.servicedesk.category import service as category_service
+from zhengwu.servicedesk.routing.index import RuleIndex
 from zhengwu.servicedesk.routing.models import RoutingRule, RoutingRuleCreate, RoutingTableVersion
 
 if TYPE_CHECKING:
@@ -161,22 +162,48 @@ def get(session: Session, rule_id: int) -> RoutingRule:
     return rule
 
 
+def _lookup_order(
+    category_codes: Sequence[str], adcode: str | None
+) -> tuple[list[str | None], list[str | None]]:
+    """Return the divisions (the place, its ancestors, then any) and the categories (the
+    category, its ancestors, then any) a rule may name to route a request, best first."""
+    places: list[str | None] = [*(regions.ancestors(adcode) if adcode else []), None]
+    return places, [*category_codes, None]
+
+
 def route(
     session: Session, *, category_codes: Sequence[str], adcode: str | None, at: datetime,
-    rules: Sequence[RuleNode] | None = None,
+    rules: RuleIndex | Sequence[RuleNode] | None = None,
 ) -> RuleNode | None:  # fmt: skip
     """Return the rule that routes a request, or None (it goes to the office queue).
 
     ``category_codes`` is the category and its ancestors, most specific first. The rules
-    come from the per-process snapshot (which follows every change of the table) unless the
-    caller passes the ones it already holds.
+    come from the per-process snapshot (which follows every change of the table, indexed
+    once per change: :class:`RuleIndex`) unless the caller passes the ones it already holds
+    (best as the snapshot's ``routing``; a plain sequence is indexed for this call).
+    The answer is :func:`route_by_scan`'s, found without testing every rule.
     """
     from zhengwu.servicedesk import snapshot
 
     if rules is None:
-        rules = snapshot.current(session).rules
-    places: list[str | None] = [*(regions.ancestors(adcode) if adcode else []), None]
-    kinds: list[str | None] = [*category_codes, None]
+        rules = snapshot.current(session).routing
+    index = rules if isinstance(rules, RuleIndex) else RuleIndex(rules)
+    places, kinds = _lookup_order(category_codes, adcode)
+    return index.find(places, kinds, at)
+
+
+def route_by_scan(
+    rules: Sequence[RuleNode], *, category_codes: Sequence[str], adcode: str | None,
+    at: datetime,
+) -> RuleNode | None:  # fmt: skip
+    """The definition of routing, testing every rule (what :func:`route` did before it was
+    indexed; the tests and ``benchmarks/bench_routing.py`` compare the two).
+
+    Among the rules in force at ``at`` whose division is the request's place, one of its
+    ancestors or none, and whose category is the request's, one of its ancestors or none:
+    the most specific division, then the most specific category, then the highest id.
+    """
+    places, kinds = _lookup_order(category_codes, adcode)
     candidates = [
         r for r in rules
         if r.valid_from <= at and (r.valid_to is None or r.valid_to > at)

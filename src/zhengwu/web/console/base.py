@@ -18,7 +18,6 @@ from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.routing import APIRoute
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 from sqlalchemy.orm import Session
@@ -32,6 +31,7 @@ from zhengwu.servicedesk.workflow import ACTION_LABELS
 from zhengwu.web import branding
 from zhengwu.web.app import validation_error
 from zhengwu.web.deps import DB, CsrfToken, CurrentPrincipal, require_csrf
+from zhengwu.web.gate import GatedRoute
 from zhengwu.web.localtime import CHINA as CHINA  # re-exported: console pages read it here
 from zhengwu.web.localtime import local_time
 
@@ -263,8 +263,17 @@ def login_redirect(request: Request) -> RedirectResponse:
     return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
 
 
-class ConsoleRoute(APIRoute):
-    """A route whose expected errors become HTML pages (and whose session rolls back)."""
+class ConsoleRoute(GatedRoute):
+    """A route whose expected errors become HTML pages (and whose session rolls back).
+
+    An upload's permission check (:func:`zhengwu.web.gate.before_body`) runs before its
+    body is read; its refusal becomes an HTML page like any other.
+    """
+
+    def remember(self, request: Request, principal: Principal) -> None:
+        """Keep the caller for the refusal page's navigation, as :data:`Writer` does."""
+        super().remember(request, principal)
+        request.state.console_principal = principal
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         """Wrap the FastAPI handler: ZhengwuError → error page, no login → login page."""

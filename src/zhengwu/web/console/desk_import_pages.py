@@ -13,16 +13,26 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
 
+from zhengwu.auth.principal import Principal
 from zhengwu.errors import ZhengwuError
 from zhengwu.servicedesk import access, upload
 from zhengwu.web.console.base import ConsoleDB, ConsoleRoute, Writer, render, require
 from zhengwu.web.console.desk_pages import SOURCE_LABELS
+from zhengwu.web.gate import before_body
 
 router = APIRouter(prefix="/console/desk", route_class=ConsoleRoute, include_in_schema=False)
 
 
+def _may_import(session: Session, principal: Principal, request: Request) -> None:
+    """Refuse an export upload from anyone who may not import (before the file is read)."""
+    require(principal, "desk")
+    access.check_may_import(principal)
+
+
 @router.post("/import", response_class=HTMLResponse)
+@before_body(_may_import)
 async def import_export(
     request: Request, db: ConsoleDB, principal: Writer,
     file: Annotated[UploadFile | None, File()] = None,

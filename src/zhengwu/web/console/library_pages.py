@@ -13,8 +13,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from zhengwu.accounts.models import Account, Matrix, Organization
+from zhengwu.auth.principal import Principal
 from zhengwu.errors import InvalidInputError, ZhengwuError
 from zhengwu.library import access, distribution
 from zhengwu.library import service as library_service
@@ -39,6 +41,7 @@ from zhengwu.web.console.base import (
     render,
     require,
 )
+from zhengwu.web.gate import before_body, path_int
 
 router = APIRouter(prefix="/console/library", route_class=ConsoleRoute, include_in_schema=False)
 PAGE = 30
@@ -108,7 +111,20 @@ def new_form(request: Request, db: ConsoleDB, principal: Viewer) -> HTMLResponse
     return _new_form(request, db, principal)
 
 
+def _may_create(session: Session, principal: Principal, request: Request) -> None:
+    """Refuse a new item's upload from anyone without the library (before it is read)."""
+    require(principal, "library")
+    access.require_library(principal)
+
+
+def _may_add_file(session: Session, principal: Principal, request: Request) -> None:
+    """Refuse a file for an item the caller may not change (before the file is read)."""
+    require(principal, "library")
+    library_service.get_manageable(session, principal, path_int(request, "item_id"))
+
+
 @router.post("/new", response_class=HTMLResponse)
+@before_body(_may_create)
 def create(
     request: Request,
     db: ConsoleDB,
@@ -211,6 +227,7 @@ def edit(
 
 
 @router.post("/{item_id}/files", response_class=HTMLResponse)
+@before_body(_may_add_file)
 def add_file(
     request: Request,
     db: ConsoleDB,

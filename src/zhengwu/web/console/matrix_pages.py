@@ -35,6 +35,7 @@ from zhengwu.web.console.base import (
     render,
     require,
 )
+from zhengwu.web.gate import before_body, path_int
 
 router = APIRouter(prefix="/console/matrix", route_class=ConsoleRoute, include_in_schema=False)
 PLATFORM_LABELS = {"weibo": "微博", "wechat": "微信", "douyin": "抖音", "all": "跨平台（机构）"}
@@ -513,7 +514,15 @@ def remove_member(
     return RedirectResponse(f"/console/matrix/{matrix_id}?{query}#members", status_code=303)
 
 
+def _may_import_members(session: Session, principal: Principal, request: Request) -> None:
+    """Refuse a member list upload from anyone who does not oversee the matrix (before the
+    list is read: :func:`zhengwu.web.gate.before_body`)."""
+    require(principal, "matrix")
+    get_overseen(session, principal, path_int(request, "matrix_id"))
+
+
 @router.post("/{matrix_id}/import", response_class=HTMLResponse)
+@before_body(_may_import_members)
 async def import_members(
     request: Request, db: ConsoleDB, principal: Writer, matrix_id: int,
     file: Annotated[UploadFile | None, File()] = None,

@@ -24,13 +24,16 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
+from zhengwu.auth.principal import Principal
 from zhengwu.errors import InvalidInputError, ZhengwuError
 from zhengwu.rescue import access, intake, spreadsheet
 from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.schemas import HelpSubmission
 from zhengwu.web.console.base import ConsoleDB, ConsoleRoute, Pager, Viewer, Writer, render, require
 from zhengwu.web.console.rescue_pages import queue_page, validated
+from zhengwu.web.gate import before_body
 
 router = APIRouter(prefix="/console/rescue", route_class=ConsoleRoute, include_in_schema=False)
 SET_ASIDE_PAGE = 50
@@ -112,7 +115,14 @@ def set_aside_promote(
     )
 
 
+def _may_import_sheet(session: Session, principal: Principal, request: Request) -> None:
+    """Refuse a volunteers' sheet from anyone who may not import it (before it is read)."""
+    require(principal, "rescue")
+    principal.require(*spreadsheet.SHEET_IMPORTERS)
+
+
 @router.post("/{incident_id:int}/sheet", response_class=HTMLResponse)
+@before_body(_may_import_sheet)
 async def sheet_import(
     request: Request, db: ConsoleDB, principal: Writer, incident_id: int,
     file: Annotated[UploadFile | None, File()] = None,
@@ -120,7 +130,7 @@ async def sheet_import(
     """Import the volunteers' sheet; the triage page comes back with what the import did
     (or why the whole file was refused)."""
     require(principal, "rescue")
-    principal.require(*spreadsheet.SHEET_IMPORTERS)  # before the upload is read
+    principal.require(*spreadsheet.SHEET_IMPORTERS)  # and before the body: _may_import_sheet
     content = await file.read(spreadsheet.UPLOAD_MAX_BYTES + 1) if file is not None else b""
     filename = (file.filename or "") if file is not None else ""
 

@@ -55,6 +55,7 @@ from zhengwu.web.console.base import (
     require,
 )
 from zhengwu.web.console.organization_pages import region_prefix
+from zhengwu.web.gate import before_body
 
 router = APIRouter(prefix="/console/settings", route_class=ConsoleRoute, include_in_schema=False)
 EDITABLE = ("name", "response_days", "resolve_days")
@@ -524,7 +525,14 @@ def system_new(request: Request, principal: Viewer) -> HTMLResponse:
     return _system_form(request, text=example, replace_existing=False, errors=[])
 
 
+def _may_edit_systems(session: Session, principal: Principal, request: Request) -> None:
+    """Refuse an indicator system's upload from anyone but the admin (before it is read)."""
+    require(principal, "settings")
+    require_system_editor(principal)
+
+
 @router.post("/systems/new", response_class=HTMLResponse)
+@before_body(_may_edit_systems)
 async def system_submit(request: Request, principal: Writer) -> Response:
     """Check a pasted or uploaded system and show its methodology; save it (admin only)."""
     require(principal, "settings")
