@@ -17,10 +17,12 @@ from __future__ import annotations
 import csv
 import html
 import io
+import re
 from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import Page, expect
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
@@ -33,6 +35,7 @@ from zhengwu.servicedesk.models import ServiceRequest
 from zhengwu.servicedesk.routing import service as routing_service
 from zhengwu.servicedesk.routing.models import RoutingRuleCreate
 
+from .conftest import shot
 from .test_console_world import PASSWORD, ConsoleWorld, build_console_world, login
 from .test_upload_permission_first import _as, _post_unfinished
 
@@ -266,3 +269,23 @@ def test_an_office_with_its_matrix_still_imports(
     )  # fmt: skip
     assert answer.status_code == 200, answer.text
     assert (answer.json()["created"], answer.json()["kept_in_office_queue"]) == (1, 1)
+
+
+@pytest.mark.browser
+def test_an_office_without_a_matrix_is_told_why_in_the_browser(
+    page: Page, world: ConsoleWorld
+) -> None:
+    p = page
+    p.goto("/login")
+    p.fill("#username", "office_none")
+    p.fill("#password", PASSWORD)
+    p.get_by_role("button", name="登录").click()
+    p.wait_for_url(re.compile(r".*/console/.*"))
+    p.goto("/console/desk")
+    notice = p.locator("#no-matrix-notice")
+    expect(notice).to_be_visible()
+    expect(notice).to_contain_text("请平台管理员为本账号设置所属矩阵")
+    expect(notice).to_contain_text("An admin must set the account's matrix")
+    expect(p.locator("#desk-import")).to_have_count(0)  # no import form to fail on
+    expect(p.locator("#desk-total")).to_contain_text("共 0 件")
+    shot(p, "desk-office-without-matrix")
