@@ -90,9 +90,9 @@ def office_scope(
 
 
 class OfficeQueue:
-    """The scope a matrix office's import keeps its new requests in (see :func:`office_queue`).
+    """The scope a matrix office's intake keeps its new requests in (see :func:`office_queue`).
 
-    A new request of an office's upload that routing would place where the office does not
+    A new request of an office's upload, or one it registers itself, that routing would place where the office does not
     read it — on no matrix and with no body (未派单, no rule matched), or on another
     matrix's queue with a body outside the office's subtree — is kept in the office's own
     matrix queue instead, unassigned: the office dispatches it (派单) to a body of its
@@ -136,11 +136,40 @@ class OfficeQueue:
 
 
 def office_queue(session: Session, principal: Principal) -> OfficeQueue | None:
-    """Return the queue a matrix office's import keeps its rows in (None for anyone else:
-    an admin's or the system's import routes every row as the routing table says)."""
-    if principal.role == "matrix_office" and principal.matrix_id is not None:
-        return OfficeQueue(session, principal.matrix_id)
-    return None
+    """Return the queue a matrix office's intake keeps its new requests in — an upload's
+    rows and a request it registers itself (``POST /api/desk/requests``) — or None for
+    anyone else: an admin's or the system's intake routes as the routing table says.
+
+    A matrix office without a matrix is refused (:func:`check_office_has_matrix`): it would
+    take requests in as an admin does and see none of them.
+    """
+    if principal.role != "matrix_office":
+        return None
+    check_office_has_matrix(principal)
+    assert principal.matrix_id is not None  # checked just above
+    return OfficeQueue(session, principal.matrix_id)
+
+
+def office_without_matrix(principal: Principal) -> bool:
+    """Return whether ``principal`` is a matrix office whose account has no matrix set.
+
+    Such an account reads no request (:func:`readable_ways` gives it none), so whatever it
+    took in — routed as an admin's would be — would vanish from its sight.
+    """
+    return principal.role == "matrix_office" and principal.matrix_id is None
+
+
+def check_office_has_matrix(principal: Principal) -> None:
+    """Refuse (403) a matrix office without a matrix: it may not take requests in (import an
+    export, register a request) until an admin sets the account's matrix."""
+    if office_without_matrix(principal):
+        raise ForbiddenError(
+            f"账号 {principal.username}（矩阵管理员）没有所属矩阵：导入或登记的诉求将不在任何矩阵的"
+            "队列中，本账号也看不到。请平台管理员先为该账号设置所属矩阵",
+            f"account {principal.username!r} is a matrix office without a matrix: the requests "
+            "it imported or registered would be in no matrix's queue and out of its sight. "
+            "An admin must set the account's matrix first",
+        )
 
 
 def reads_requests(principal: Principal) -> bool:
@@ -389,14 +418,21 @@ IMPORT_ROLES = ("matrix_office",)  # admin passes every role check
 
 
 def may_import(principal: Principal) -> bool:
-    """Return whether ``principal`` may import a hotline export (12345 导出表) for the desk."""
-    return principal.is_authenticated and principal.has_role(*IMPORT_ROLES)
+    """Return whether ``principal`` may import a hotline export (12345 导出表) for the desk
+    (not a matrix office without a matrix: :func:`check_office_has_matrix`)."""
+    return (
+        principal.is_authenticated
+        and principal.has_role(*IMPORT_ROLES)
+        and not office_without_matrix(principal)
+    )
 
 
 def check_may_import(principal: Principal) -> None:
-    """Refuse (403) a principal who may not import a hotline export."""
+    """Refuse (403) a principal who may not import a hotline export (a matrix office without
+    a matrix with its own reason)."""
     if not principal.is_authenticated:
         raise ForbiddenError("请先登录", "please log in")
+    check_office_has_matrix(principal)
     if not may_import(principal):
         raise ForbiddenError(
             f"当前角色（{principal.role_label}）无权导入热线工单：只有矩阵管理员和平台管理员可以导入",

@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from zhengwu.accounts import phones as published_phones
 from zhengwu.auth.principal import PUBLIC
 from zhengwu.errors import InvalidInputError, NotFoundError
-from zhengwu.servicedesk import presenters, public_form, rates, service
+from zhengwu.servicedesk import access, presenters, public_form, rates, service
 from zhengwu.servicedesk.actions import FIELD_NAMES
 from zhengwu.servicedesk.category import service as category_service
 from zhengwu.servicedesk.errors import IntakeThrottledError
@@ -34,6 +34,7 @@ from zhengwu.servicedesk.schemas import (
     IntakeReceipt,
     PublicRequest,
     RequestIntake,
+    StaffIntakeReceipt,
 )
 from zhengwu.servicedesk.throttle import SlidingWindow
 from zhengwu.servicedesk.workflow import STATE_LABELS
@@ -137,7 +138,14 @@ def _validation_error(exc: ValidationError) -> InvalidInputError:
     },
 )
 async def submit_request(request: Request, db: DB, principal: WritingPrincipal) -> Response:
-    """Submit a citizen request (form or JSON); anonymous submissions are rate-limited."""
+    """Submit a citizen request (form or JSON); anonymous submissions are rate-limited.
+
+    Logged-in staff registering a request here are answered as by
+    ``POST /api/desk/requests`` (:func:`service.staff_receipt`): a matrix office's request
+    that routing would place outside its matrix is kept in its own queue, and a matrix
+    office without a matrix is refused before its body is read.
+    """
+    access.check_office_has_matrix(principal)
     data, from_form = await _intake_payload(request)
     if not principal.is_authenticated:
         client = request.client.host if request.client else "-"
@@ -152,17 +160,25 @@ async def submit_request(request: Request, db: DB, principal: WritingPrincipal) 
         intake = RequestIntake.model_validate(data)
     except ValidationError as exc:
         raise _validation_error(exc) from None
+
+    def take_in() -> tuple[service.IntakeOutcome, IntakeReceipt]:
+        office = access.office_queue(db, principal)  # a matrix office's own queue
+        outcome = service.receive(db, intake=intake, actor=principal, office=office)
+        if access.reads_requests(principal):  # staff: the answer of POST /api/desk/requests
+            return outcome, service.staff_receipt(db, principal, outcome)
+        return outcome, IntakeReceipt(
+            public_id=outcome.request.public_id, status=outcome.status,
+            citizen_token=outcome.citizen_token, state=outcome.request.state,
+            category_code=outcome.request.category_code,
+            organization_id=outcome.request.organization_id,
+        )  # fmt: skip
+
     # The database work is blocking: run it off the event loop, as FastAPI does for sync routes.
-    outcome = await run_in_threadpool(service.receive, db, intake=intake, actor=principal)
-    receipt = IntakeReceipt(
-        public_id=outcome.request.public_id, status=outcome.status,
-        citizen_token=outcome.citizen_token, state=outcome.request.state,
-        category_code=outcome.request.category_code,
-        organization_id=outcome.request.organization_id,
-    )  # fmt: skip
+    outcome, receipt = await run_in_threadpool(take_in)
     status = 201 if outcome.status == "created" else 200
     if from_form and _wants_html(request):
-        return HTMLResponse(_receipt_html(outcome), status_code=status)
+        warnings = receipt.warnings if isinstance(receipt, StaffIntakeReceipt) else []
+        return HTMLResponse(_receipt_html(outcome, warnings), status_code=status)
     return JSONResponse(receipt.model_dump(mode="json"), status_code=status)
 
 
@@ -344,15 +360,18 @@ async def board_submit(request: Request, db: DB) -> HTMLResponse:
     return await run_in_threadpool(take_in)
 
 
-def _receipt_html(outcome: service.IntakeOutcome) -> str:
-    """Render the public receipt of a request just taken in (its state in words)."""
+def _receipt_html(outcome: service.IntakeOutcome, warnings: list[str] | None = None) -> str:
+    """Render the public receipt of a request just taken in (its state in words), with what
+    staff who registered it must know (``warnings``: :func:`service.staff_intake_warnings`)."""
     req = outcome.request
     receipt = IntakeReceipt(
         public_id=req.public_id, status=outcome.status, citizen_token=outcome.citizen_token,
         state=req.state, category_code=req.category_code, organization_id=req.organization_id,
     )  # fmt: skip
     return _templates.get_template("receipt.html").render(
-        receipt=receipt, state_label=STATE_LABELS.get(receipt.state, receipt.state)
+        receipt=receipt,
+        state_label=STATE_LABELS.get(receipt.state, receipt.state),
+        warnings=warnings or [],
     )
 
 

@@ -77,6 +77,25 @@ class IntakeReceipt(BaseModel):
     organization_id: int | None
 
 
+class StaffIntakeReceipt(IntakeReceipt):
+    """What staff get back when they register a request (``POST /api/desk/requests``, or
+    ``POST /api/requests`` logged in): the receipt, the queue it is on, and what a matrix
+    office must know about it."""
+
+    matrix_id: int | None = Field(None, description="the matrix whose queue holds the request")
+    kept_in_office_queue: bool = Field(
+        False,
+        description="a matrix office's new request that routing would have placed outside "
+        "its matrix (no place or rule, or another matrix's body): kept in its own matrix "
+        "queue, unassigned (未派单), for it to dispatch; ``warnings`` says why",
+    )
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="what the caller should know (Chinese / English): kept in the office's "
+        "queue and why, or merged into a request the caller cannot see",
+    )
+
+
 class ActionInput(BaseModel):
     """The body of a workflow action; which fields count depends on the action."""
 

@@ -32,7 +32,7 @@ from zhengwu.servicedesk.category import service as category_service
 from zhengwu.servicedesk.classifying import Classification, classify
 from zhengwu.servicedesk.models import SOCIAL_SOURCES, RequestSource, ServiceRequest
 from zhengwu.servicedesk.routing import service as routing_service
-from zhengwu.servicedesk.schemas import RequestIntake
+from zhengwu.servicedesk.schemas import RequestIntake, StaffIntakeReceipt
 from zhengwu.servicedesk.workflow import OPEN_STATES
 
 __all__ = [
@@ -63,6 +63,9 @@ class IntakeOutcome:
     status: Literal["created", "merged", "existing"]
     citizen_token: str | None = None  # only for a new request; shown to the citizen once
     kept_in_office: bool = False  # a new request kept in the importing office's queue
+    # What routing would have done with it then (rule, body, matrix: the route entry's
+    # ``outside_scope``), None when it was routed as the table says.
+    outside_scope: dict[str, Any] | None = None
 
 
 def _public_id(at: datetime) -> str:
@@ -197,8 +200,9 @@ def receive(
     routing table consulted (the rules in force then) and the record's created time all
     carry it, and the deadlines run from the received time either way. ``config``: the
     desk snapshot a batch intake already holds (default: :func:`snapshot.current`).
-    ``office``: the importing matrix office's queue, which keeps a new request routing
-    would place outside the office's scope (:class:`access.OfficeQueue`).
+    ``office``: the queue of the matrix office taking the request in (its upload, or a
+    request it registers itself), which keeps a new request routing would place outside the
+    office's scope (:class:`access.OfficeQueue`; :func:`office_queue_notice` says why).
     """
     now = now or utcnow()
     received = intake.submitted_at or now
@@ -400,7 +404,95 @@ def _create(
         data=built.route_data,
     )  # fmt: skip
     _flush(session)
-    return IntakeOutcome(request, "created", token, built.kept_in_office)
+    return IntakeOutcome(
+        request, "created", token, built.kept_in_office, built.route_data.get("outside_scope")
+    )
+
+
+def office_queue_notice(session: Session, outcome: IntakeOutcome) -> str | None:
+    """Return what a matrix office is told when a request it registered was kept in its own
+    matrix queue (:class:`access.OfficeQueue`), and why, in Chinese and English; None when
+    it was routed as the routing table says.
+
+    The why is what routing would have done: send it to another matrix's body (named), put
+    it on another matrix's queue with no body, or leave it on no queue at all (no place or
+    no rule). Bodies and matrices are public bodies: their names are no personal data.
+    """
+    outside = outcome.outside_scope
+    if not outcome.kept_in_office or outside is None:
+        return None
+    org = _named(session, Organization, outside.get("organization_id"))
+    matrix = _named(session, Matrix, outside.get("matrix_id"))
+    if org is not None:
+        queue_zh = f"（{matrix[1]}的队列）" if matrix else ""
+        queue_en = f" (the queue of {matrix[1]})" if matrix else ""
+        why_zh = f"按路由规则应派给{org[1]}{queue_zh}，不在本矩阵的范围内"
+        why_en = f"routing would send it to {org[1]}{queue_en}, outside your matrix"
+    elif matrix is not None:
+        why_zh = f"没有匹配的路由规则，按区划或所找账号应进入{matrix[1]}的队列，不在本矩阵的范围内"
+        why_en = (
+            f"no routing rule matched, and its place or the account addressed puts it on the "
+            f"queue of {matrix[1]}, outside your matrix"
+        )
+    else:
+        why_zh = "没有区划或匹配的路由规则，不会进入任何矩阵的队列"
+        why_en = "no place or routing rule matched: it would be on no matrix's queue"
+    public_id = outcome.request.public_id
+    return (
+        f"诉求 {public_id} 已留在本矩阵的队列、未派单：{why_zh}。请派给本矩阵的承办单位"
+        f" / request {public_id} is kept in your matrix's queue, unassigned: {why_en}. "
+        "Dispatch it to a body of your matrix"
+    )
+
+
+def staff_intake_warnings(
+    session: Session, principal: Principal, outcome: IntakeOutcome
+) -> list[str]:
+    """Return what a matrix office is told about a request it registered by hand: kept in
+    its own queue (:func:`office_queue_notice`), or merged into (or already on file as) a
+    request it does not read — which it then cannot open. Other roles: nothing."""
+    if principal.role != "matrix_office":
+        return []
+    notice = office_queue_notice(session, outcome)
+    if notice is not None:
+        return [notice]
+    if outcome.status != "created" and not access.can_read(principal, outcome.request):
+        public_id = outcome.request.public_id
+        how_zh, how_en = (
+            ("与已有诉求重复，并入了诉求", "repeats an open request and was merged into")
+            if outcome.status == "merged"
+            else ("的来源已登记过，属于诉求", "was registered before, as request")
+        )
+        return [
+            f"本次登记{how_zh} {public_id}，它不在本矩阵的范围内，本账号看不到；如需跟进请联系"
+            f"平台管理员 / this registration {how_en} {public_id}, which is outside your "
+            "matrix: you cannot see it — ask an admin to follow it up"
+        ]
+    return []
+
+
+def staff_receipt(
+    session: Session, principal: Principal, outcome: IntakeOutcome
+) -> StaffIntakeReceipt:
+    """Return the answer to staff who registered a request: the receipt, its queue, and
+    :func:`staff_intake_warnings`."""
+    req = outcome.request
+    return StaffIntakeReceipt(
+        public_id=req.public_id, status=outcome.status, citizen_token=outcome.citizen_token,
+        state=req.state, category_code=req.category_code, organization_id=req.organization_id,
+        matrix_id=req.matrix_id, kept_in_office_queue=outcome.kept_in_office,
+        warnings=staff_intake_warnings(session, principal, outcome),
+    )  # fmt: skip
+
+
+def _named(
+    session: Session, model: type[Organization] | type[Matrix], row_id: int | None
+) -> tuple[int, str] | None:
+    """Return (id, name) of an organisation or a matrix (None for None or a missing row)."""
+    if row_id is None:
+        return None
+    found = session.execute(select(model.id, model.name).where(model.id == row_id)).first()
+    return None if found is None else (found[0], found[1])
 
 
 def _flush(session: Session) -> None:

@@ -34,10 +34,10 @@ from zhengwu.servicedesk.rates import GroupBy, RateRow
 from zhengwu.servicedesk.routing import views as routing_views
 from zhengwu.servicedesk.schemas import (
     ActionInput,
-    IntakeReceipt,
     RequestDetail,
     RequestIntake,
     RequestSummary,
+    StaffIntakeReceipt,
 )
 from zhengwu.servicedesk.workflow import (
     ACTION_ACTORS,
@@ -157,22 +157,32 @@ def due_soon(
     return [presenters.summary(r, unmasked=True) for r in found]
 
 
-@router.post("/api/desk/requests", response_model=IntakeReceipt, status_code=201)
-def staff_intake(db: DB, principal: WritingPrincipal, intake: RequestIntake) -> IntakeReceipt:
+def _may_register(session: Session, principal: Principal, request: Request) -> None:
+    """Refuse a registration from anyone but desk staff, and from a matrix office without a
+    matrix (before the body is read and validated)."""
+    principal.require(*STAFF)
+    access.check_office_has_matrix(principal)
+
+
+@router.post("/api/desk/requests", response_model=StaffIntakeReceipt, status_code=201)
+@before_body(_may_register)
+def staff_intake(db: DB, principal: WritingPrincipal, intake: RequestIntake) -> StaffIntakeReceipt:
     """Register a request on a citizen's behalf (phone call, letter, another system).
 
     Private unless the body says ``"public": true`` — a phone call or a letter was not
     addressed to the public — except a social post, which the citizen published already.
+
+    A matrix office's new request that routing would place outside its matrix (no place or
+    rule, or another matrix's body) is kept in its own matrix queue, unassigned
+    (:class:`access.OfficeQueue`): the answer says so (``kept_in_office_queue``, and why in
+    ``warnings``). A matrix office whose account has no matrix is refused (403).
     """
     principal.require(*STAFF)
+    office = access.office_queue(db, principal)  # refuses an office without a matrix
     if "public" not in intake.model_fields_set and intake.source not in SOCIAL_SOURCES:
         intake = intake.model_copy(update={"public": False})
-    outcome = service.receive(db, intake=intake, actor=principal)
-    req = outcome.request
-    return IntakeReceipt(
-        public_id=req.public_id, status=outcome.status, citizen_token=outcome.citizen_token,
-        state=req.state, category_code=req.category_code, organization_id=req.organization_id,
-    )  # fmt: skip
+    outcome = service.receive(db, intake=intake, actor=principal, office=office)
+    return service.staff_receipt(db, principal, outcome)
 
 
 def _may_import(session: Session, principal: Principal, request: Request) -> None:

@@ -272,6 +272,7 @@ def queue(
         late_intake_cap=scheduled.NOTICE_CAP,
         # The import form (导入热线工单), for those who take requests in for the whole desk.
         may_import=access.may_import(principal), import_sources=upload.import_sources(),
+        no_matrix=access.office_without_matrix(principal),  # why it has neither form nor rows
         max_mb=upload.MAX_UPLOAD_BYTES // (1024 * 1024), source="", public=False,
     )  # fmt: skip
 
