@@ -136,3 +136,30 @@ def test_create_resolves_the_matrix_by_id_code_or_name_and_lists_ambiguous_ones(
     assert "找不到矩阵：开封矩阵" in missing.output and "no matrix '开封矩阵'" in missing.output
     assert "Traceback" not in missing.output
     assert "office_x" not in _ok(["list"]) and "office_v" not in _ok(["list"])
+
+
+def test_an_office_is_moved_to_another_matrix_from_the_cli(
+    configured_database: str, committed_engine: Engine
+) -> None:
+    from zhengwu.accounts.models import Matrix
+
+    with Session(committed_engine) as s:
+        zz = Matrix(name="郑州市政务矩阵", kind="regional", adcode="410100")
+        ly = Matrix(name="洛阳市政务矩阵", kind="regional", adcode="410300")
+        s.add_all([zz, ly])
+        s.commit()
+        zz_id, ly_id = zz.id, ly.id
+    _ok(["create", "zz", "--role", "matrix_office", "--matrix", "郑州市政务矩阵",
+         "--password", "long-enough-1"])  # fmt: skip
+    moved = json.loads(_ok(["set-scope", "zz", "--matrix", "洛阳市政务矩阵", "--json"]))
+    assert (moved["username"], moved["matrix_id"]) == ("zz", ly_id)
+    assert f"matrix_id={zz_id}" in _ok(["set-scope", "zz", "--matrix", f"#{zz_id}"])
+    nothing = runner.invoke(app, ["set-scope", "zz"])
+    assert nothing.exit_code == 2
+    assert "请指定要更改的范围" in nothing.output and "say which scope" in nothing.output
+    unknown = runner.invoke(app, ["set-scope", "zz", "--team", "4242"])
+    assert unknown.exit_code == 2 and "no such rescue team: 4242" in unknown.output
+    with Session(committed_engine) as s:
+        assert auth_service.get_user(s, username="zz").matrix_id == zz_id
+        actions = s.scalars(select(AuditEntry.action).where(AuditEntry.entity_type == "user")).all()
+    assert actions == ["set_scope", "set_scope"]

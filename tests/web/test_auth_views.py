@@ -141,3 +141,68 @@ def test_an_admin_revokes_a_token_and_disables_a_user_over_http(
             select(AuditEntry.action).where(AuditEntry.actor_name == "boss").order_by(AuditEntry.id)
         ).all()
     assert actions == ["revoke", "disable", "enable"]
+
+
+def test_an_admin_moves_an_office_to_another_matrix_over_http(
+    live_server: str, committed_engine: Engine
+) -> None:
+    from zhengwu.accounts.models import Matrix
+    from zhengwu.audit.models import AuditEntry
+
+    auth_service._ip_attempts.clear()
+    with Session(committed_engine) as s:
+        zz = Matrix(name="郑州市政务矩阵", kind="regional", adcode="410100")
+        ly = Matrix(name="洛阳市政务矩阵", kind="regional", adcode="410300")
+        s.add_all([zz, ly])
+        s.flush()
+        auth_service.create_user(s, username="chief", password="long-enough-1", role="admin")
+        office = auth_service.create_user(
+            s, username="zz-office", password="long-enough-1", role="matrix_office",
+            matrix_id=zz.id,
+        )  # fmt: skip
+        s.commit()
+        zz_id, ly_id, office_id = zz.id, ly.id, office.id
+    with (
+        httpx.Client(base_url=live_server) as admin,
+        httpx.Client(base_url=live_server) as moved,
+    ):
+        moved_csrf = _login(moved, "zz-office")
+        assert moved.get("/api/auth/me").json()["matrix_id"] == zz_id
+        # Only an admin changes a scope.
+        refused = moved.post(
+            "/api/users/zz-office/scope", json={"matrix_id": ly_id},
+            headers={"X-CSRF-Token": moved_csrf},
+        )  # fmt: skip
+        assert refused.status_code == 403
+        csrf = _login(admin, "chief")
+        headers = {"X-CSRF-Token": csrf}
+        r = admin.post("/api/users/zz-office/scope", json={"matrix_id": ly_id}, headers=headers)
+        assert r.status_code == 200, r.text
+        assert r.json()["matrix_id"] == ly_id
+        # The office's live session reads the new matrix on its next request.
+        assert moved.get("/api/auth/me").json()["matrix_id"] == ly_id
+        # A matrix office keeps a matrix; an unknown matrix, or a field the API has not, is refused.
+        cleared = admin.post("/api/users/zz-office/scope", json={"matrix_id": None},
+                             headers=headers)  # fmt: skip
+        assert cleared.status_code == 422
+        assert cleared.json()["message_zh"] == "矩阵管理员需要所属矩阵"
+        unknown = admin.post("/api/users/zz-office/scope", json={"matrix_id": 999_999},
+                             headers=headers)  # fmt: skip
+        assert unknown.status_code == 404
+        assert "no such matrix: 999999" in unknown.json()["message_en"]
+        extra = admin.post("/api/users/zz-office/scope", json={"role": "admin"}, headers=headers)
+        assert extra.status_code == 422
+        nothing = admin.post("/api/users/zz-office/scope", json={}, headers=headers)
+        assert nothing.status_code == 422
+        assert admin.get("/api/auth/me").json()["role"] == "admin"
+    with Session(committed_engine) as s:
+        entries = s.scalars(
+            select(AuditEntry).where(
+                AuditEntry.entity_type == "user", AuditEntry.entity_id == office_id,
+                AuditEntry.action == "set_scope",
+            )
+        ).all()  # fmt: skip
+        assert len(entries) == 1
+        assert entries[0].data["before"]["matrix_id"] == zz_id
+        assert entries[0].data["after"]["matrix_id"] == ly_id
+        assert s.get(auth_service.User, office_id).matrix_id == ly_id

@@ -269,6 +269,61 @@ def set_active(session: Session, *, user: User, active: bool, actor: Principal) 
     return user
 
 
+_SCOPES = ("organization_id", "matrix_id", "team_id")
+
+
+def set_scope(session: Session, *, user: User, actor: Principal, **changes: int | None) -> User:
+    """Change a user's scope — organisation, matrix, rescue team — recorded in the audit log.
+
+    ``changes`` holds only what changes (``organization_id=…``, ``matrix_id=…``,
+    ``team_id=…``; ``None`` clears one). The role's own need stays met: a matrix office
+    keeps a matrix, a handler or operator an organisation, a team member a team. It counts
+    from the user's next request: sessions and tokens read the user each time.
+    """
+    unknown = sorted(set(changes) - set(_SCOPES))
+    if unknown or not changes:
+        raise InvalidInputError(
+            f"请指定要更改的范围（机构、矩阵或队伍）{'：未知 ' + '、'.join(unknown) if unknown else ''}",
+            "say which scope to change (organisation, matrix or team)"
+            + (f": unknown {', '.join(unknown)}" if unknown else ""),
+        )
+    before = {k: getattr(user, k) for k in _SCOPES}
+    after = before | changes
+    if user.role in {"handler", "operator"} and after["organization_id"] is None:
+        raise InvalidInputError(
+            "承办人/运营账号需要所属机构", f"role {user.role} needs an organisation"
+        )
+    if user.role == "matrix_office" and after["matrix_id"] is None:
+        raise InvalidInputError("矩阵管理员需要所属矩阵", "role matrix_office needs a matrix")
+    if user.role == "team" and after["team_id"] is None:
+        raise InvalidInputError("救援队员需要所属队伍", "role team needs a rescue team")
+    _check_scope_rows(session, after)
+    for key, value in changes.items():
+        setattr(user, key, value)
+    audit_service.record(
+        session, entity_type="user", entity_id=user.id, action="set_scope", actor=actor,
+        data={"username": user.username, "before": before, "after": after},
+    )  # fmt: skip
+    session.flush()
+    return user
+
+
+def _check_scope_rows(session: Session, scope: dict[str, int | None]) -> None:
+    """Refuse (404) an organisation, matrix or team id that names no row."""
+    from zhengwu.accounts.models import Matrix, Organization
+    from zhengwu.rescue.models import Team
+
+    tables = (
+        ("organization_id", Organization, "机构", "organisation"),
+        ("matrix_id", Matrix, "矩阵", "matrix"),
+        ("team_id", Team, "救援队伍", "rescue team"),
+    )
+    for key, model, zh, en in tables:
+        value = scope[key]
+        if value is not None and session.get(model, value) is None:
+            raise NotFoundError(f"{zh}不存在：{value}", f"no such {en}: {value}")
+
+
 def list_users(session: Session) -> list[User]:
     """Return every user, in order of creation."""
     return list(session.scalars(select(User).order_by(User.id)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict
 
 from zhengwu.auth import service as auth_service
 from zhengwu.auth.models import ApiToken, ApiTokenRead, User, UserRead
@@ -47,3 +48,26 @@ def enable_user(db: DB, principal: WritingPrincipal, username: str) -> User:
     principal.require("admin")
     user = auth_service.get_user(db, username=username)
     return auth_service.set_active(db, user=user, active=True, actor=principal)
+
+
+class ScopeChange(BaseModel):
+    """The scope fields to change; a field left out stays, ``null`` clears it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    organization_id: int | None = None
+    matrix_id: int | None = None
+    team_id: int | None = None
+
+
+@router.post("/{username}/scope", response_model=UserRead)
+def set_scope(db: DB, principal: WritingPrincipal, username: str, change: ScopeChange) -> User:
+    """Change a user's organisation, matrix or rescue team (admin only, audited).
+
+    Only the fields sent change; the role keeps what it needs (a matrix office its matrix,
+    else 422). It counts from the user's next request.
+    """
+    principal.require("admin")
+    user = auth_service.get_user(db, username=username)
+    changes = change.model_dump(exclude_unset=True)
+    return auth_service.set_scope(db, user=user, actor=principal, **changes)

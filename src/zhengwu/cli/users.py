@@ -1,4 +1,4 @@
-"""``zhengwu users``: create, list, disable and enable users; issue, list and revoke tokens."""
+"""``zhengwu users``: create, list, scope, disable and enable users; issue, list and revoke tokens."""
 
 from __future__ import annotations
 
@@ -249,3 +249,48 @@ def enable(
     Example: zhengwu users enable wang
     """
     _set_active(username, True, json_out)
+
+
+@app.command("set-scope")
+@handle_errors
+def set_scope(
+    username: Annotated[str, typer.Argument(help="the user whose scope changes")],
+    org: Annotated[str | None, typer.Option("--org", help=ORG_HELP)] = None,
+    matrix: Annotated[str | None, typer.Option(help=MATRIX_HELP)] = None,
+    team: Annotated[int | None, typer.Option(help="rescue team id")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Change a user's organisation, matrix or rescue team (更改用户范围; audited).
+
+    Only the options given change; the role keeps what it needs (a matrix office its
+    matrix). It counts from the user's next request.
+
+    Example: zhengwu users set-scope office2 --matrix 郑州市政务新媒体矩阵
+    """
+    from zhengwu.accounts.service import resolve_matrix
+    from zhengwu.auth import service as auth_service
+    from zhengwu.db.engine import unit_of_work
+    from zhengwu.db.models import configure_models
+
+    configure_models()
+    with unit_of_work() as session:
+        changes: dict[str, int | None] = {}
+        if org is not None:
+            changes["organization_id"] = resolve_org_id(session, org)
+        if matrix is not None:
+            changes["matrix_id"] = resolve_matrix(session, matrix).id
+        if team is not None:
+            changes["team_id"] = team
+        user = auth_service.get_user(session, username=username)
+        auth_service.set_scope(session, user=user, actor=_cli_actor(), **changes)
+        result = {
+            "id": user.id, "username": user.username, "role": user.role,
+            "organization_id": user.organization_id, "matrix_id": user.matrix_id,
+            "team_id": user.team_id,
+        }  # fmt: skip
+    if json_out:
+        print_json(result)
+    else:
+        scope = "，".join(f"{k}={v}" for k, v in result.items() if k.endswith("_id") and v)
+        console.print(f"已更改用户范围 scope of {username} set: {scope}", markup=False,
+                      highlight=False)  # fmt: skip

@@ -242,8 +242,8 @@ def receive(
 
 NO_RULE = "无匹配的路由规则，进入派单队列 / no rule matched: dispatch queue"
 OFFICE_QUEUE = (
-    "导入方矩阵管理员的范围之外：留在导入方矩阵的队列，待派单 / outside the importing "
-    "office's scope: kept unassigned in the office's own matrix queue"
+    "登记方矩阵管理员的范围之外：留在登记方矩阵的队列，待派单 / outside the scope of the "
+    "office that took it in: kept unassigned in the office's own matrix queue"
 )
 
 
