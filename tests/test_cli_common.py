@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import typer
 from typer.testing import CliRunner
 
@@ -38,3 +39,30 @@ def test_an_os_error_is_a_bilingual_message_with_the_path(tmp_path: Path) -> Non
         assert isinstance(result.exception, SystemExit)  # no traceback
         assert f"错误：无法访问 {path}：{chinese}" in result.output
         assert f"Error: cannot use {path}: {english}" in result.output
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("sqlite:///{tmp}/missing-dir/zhengwu.db", "unable to open database file"),
+        ("postgresql+psycopg://zhengwu@127.0.0.1:1/zhengwu", "Connection refused"),
+    ],
+    ids=["sqlite-missing-directory", "postgresql-refused"],
+)
+def test_a_database_that_cannot_be_used_is_a_bilingual_message(
+    url: str, reason: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A wrong ZHENGWU_DATABASE_URL (no such directory, nothing listening): no traceback."""
+    from zhengwu.cli.main import app
+    from zhengwu.config import get_settings
+    from zhengwu.db.engine import get_engine
+
+    monkeypatch.setenv("ZHENGWU_DATABASE_URL", url.format(tmp=tmp_path))
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    result = runner.invoke(app, ["users", "list"])
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit)  # no traceback
+    assert "错误：数据库无法使用：" in result.output and reason in result.output
+    assert "Error: the database cannot be used:" in result.output
+    assert "ZHENGWU_DATABASE_URL" in result.output

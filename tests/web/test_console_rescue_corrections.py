@@ -104,6 +104,25 @@ def test_merge_and_split_in_the_console(client: httpx.Client, world: ConsoleWorl
     assert "13900002222" not in client.get(f"/console/rescue/requests/{survivor}").text
 
 
+def test_a_refused_merge_names_the_field_as_the_form_does(
+    client: httpx.Client, world: ConsoleWorld
+) -> None:
+    """A number that is not one: the error names the form's field, each language once."""
+    survivor = world.help["flooded"]
+    csrf = login(client, "dispatcher")
+    bad = client.post(f"/console/rescue/requests/{survivor}/merge",
+                      data={"csrf_token": csrf, "other_id": "abc", "reason": "同一楼"})  # fmt: skip
+    assert bad.status_code == 422
+    found = re.search(r'<p class="error" role="alert" id="action-error">(.*?)</p>', bad.text, re.S)
+    assert found is not None
+    chinese, english = found[1].split('<br><span lang="en">')
+    assert chinese.startswith("操作未执行：填写有误：要并入的求助编号：")
+    assert "invalid input" not in chinese  # the English says it, on its own line
+    assert english.startswith("invalid input: 要并入的求助编号：")
+    assert "other_id" not in found[1]
+    assert 'value="abc"' in bad.text  # what was typed stays in the form
+
+
 def test_verifier_edits_but_does_not_merge(client: httpx.Client, world: ConsoleWorld) -> None:
     help_id = world.help["pregnant"]
     csrf = login(client, "verifier")

@@ -81,7 +81,9 @@ def handle_errors(func: F) -> F:
     """Turn a :class:`ZhengwuError` or an :class:`OSError` into a bilingual message, exit 2.
 
     An OSError (a file that cannot be read or written) names the path and the reason, so
-    no command prints a traceback for a bad ``--out``, ``--csv`` or input path.
+    no command prints a traceback for a bad ``--out``, ``--csv`` or input path. A database
+    that cannot be reached or opened (a wrong ``ZHENGWU_DATABASE_URL``, a server that is
+    down) is a bilingual message too, exit 1 (:func:`database_error`).
     """
 
     @functools.wraps(func)
@@ -97,6 +99,10 @@ def handle_errors(func: F) -> F:
             _print_error(os_error(exc))
             raise typer.Exit(2) from None
         except Exception as exc:
+            unusable = database_error(exc)
+            if unusable is not None:
+                _print_error(unusable)
+                raise typer.Exit(1) from None
             if not _out_of_memory(exc):
                 raise
             _print_error(memory_error(exc))
@@ -109,6 +115,28 @@ def _out_of_memory(exc: BaseException) -> bool:
     """Tell whether ``exc`` is DuckDB's out-of-memory error (without importing DuckDB)."""
     duckdb = sys.modules.get("duckdb")
     return duckdb is not None and isinstance(exc, duckdb.OutOfMemoryException)
+
+
+def database_error(exc: BaseException) -> ZhengwuError | None:
+    """Return a database that cannot be used as a bilingual error; None for anything else.
+
+    SQLAlchemy's ``OperationalError`` and ``InterfaceError`` (connection refused, unknown
+    host, failed login, a SQLite file that cannot be opened, a lock held too long) say
+    something about the database's address or state, not about the command: the operator
+    gets the driver's first line and where to look instead of a traceback. Read without
+    importing SQLAlchemy (the CLI starts without it).
+    """
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    if sa_exc is None or not isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError):
+        return None
+    cause = getattr(exc, "orig", None) or exc
+    first = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+    return ZhengwuError(
+        f"数据库无法使用：{first}；请检查数据库地址（ZHENGWU_DATABASE_URL 或命令中给出的地址）"
+        "以及数据库服务是否在运行",
+        f"the database cannot be used: {first}; check its address (ZHENGWU_DATABASE_URL or "
+        "the one given to the command) and that the database server is running",
+    )
 
 
 def memory_error(exc: BaseException) -> ZhengwuError:

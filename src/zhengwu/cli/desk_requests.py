@@ -215,6 +215,9 @@ def due_soon(
     if json_out:
         print_json(rows)
     else:
+        if not rows:
+            console.print(f"{hours:g} 小时内没有到期的未办结诉求 / no open request is due "
+                          f"within {hours:g} hours")  # fmt: skip
         for row in rows:
             label = (
                 "响应期限 response due" if row["due_kind"] == "response" else "办结期限 resolve due"

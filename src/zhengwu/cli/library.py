@@ -84,6 +84,8 @@ def _print_items(rows: list[dict[str, object]], json_out: bool) -> None:
         for row in rows:
             print_json(row)
         return
+    if not rows:
+        console.print("没有找到内容 / no items found")
     for row in rows:
         labels = "".join(f"[{x['label']}]" for x in row["labels"])  # type: ignore[attr-defined]
         console.print(f"{row['id']:>6}  {labels} {row['title']}  ({row['kind']})")

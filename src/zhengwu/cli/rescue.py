@@ -263,6 +263,8 @@ def team_list(
     if json_out:
         print_json(rows)
         return
+    if not rows:
+        console.print("没有队伍 / no teams")
     for row in rows:
         state = "" if row["active"] else " [停用 inactive]"
         console.print(

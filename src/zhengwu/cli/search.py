@@ -10,7 +10,7 @@ from zhengwu.cli.common import console, handle_errors, print_json
 
 app = typer.Typer(
     help="搜索 / search: build the index, run a query.\n\n"
-    "Example: zhengwu search reindex && zhengwu search query 噪音 施工 --kind requests --json",
+    "Example: zhengwu search reindex && zhengwu search query '噪音 施工' --kind requests --json",
     no_args_is_help=True,
 )
 

@@ -122,7 +122,7 @@ def list_users(
     for u in users:
         table.add_row(
             *(
-                str(u[k])
+                "—" if u[k] is None else str(u[k])
                 for k in ("id", "username", "role", "organization_id", "matrix_id", "team_id")
             ),
             "启用 active" if u["active"] else "停用 disabled",

@@ -258,16 +258,20 @@ def request_page(
 
 EDIT_FIELDS = {"address": "地址", "people_total": "人数", "phones": "电话", "urgency": "紧急程度",
                "needs": "需求", "vulnerabilities": "弱势人群", "hazard": "险情", "text": "情况描述",
-               "reason": "理由"}  # fmt: skip
+               "reason": "理由", "other_id": "要并入的求助编号"}  # fmt: skip
 
 
 def _checked(model: type[_M], data: dict[str, Any]) -> _M:
-    """Return ``model`` of ``data``, or raise one bilingual 422 naming the fields at fault."""
+    """Return ``model`` of ``data``, or raise one bilingual 422 naming the fields at fault.
+
+    Each field by its label on the form (:data:`EDIT_FIELDS`); the messages are bilingual
+    already (``validated``), so the Chinese line and the English line each say them once.
+    """
     errors: dict[str, str] = {}
     found = validated(model, data, errors)
     if found is None:
         said = "；".join(f"{EDIT_FIELDS.get(k, k)}：{v}" for k, v in errors.items())
-        raise InvalidInputError(f"填写有误 / invalid input: {said}", said)
+        raise InvalidInputError(f"填写有误：{said}", f"invalid input: {said}")
     return found
 
 
