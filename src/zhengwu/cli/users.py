@@ -263,9 +263,10 @@ def set_scope(
     """Change a user's organisation, matrix or rescue team (更改用户范围; audited).
 
     Only the options given change; the role keeps what it needs (a matrix office its
-    matrix). It counts from the user's next request.
+    matrix). It counts from the user's next request. --matrix takes an id, external id or
+    exact name, like users create.
 
-    Example: zhengwu users set-scope office2 --matrix 郑州市政务新媒体矩阵
+    Example: zhengwu users set-scope office --matrix '#1'
     """
     from zhengwu.accounts.service import resolve_matrix
     from zhengwu.auth import service as auth_service
