@@ -84,3 +84,27 @@ def test_staff_still_read_the_door_and_the_phone(world: tuple[str, dict[str, str
     texts = "\n".join(r["text"] for r in reply.json()["items"])
     assert "幸福路12号3栋2单元501" in texts and "一三八一二三四五六七八" in texts
     assert "5号楼602室" in texts
+
+
+def test_the_board_stays_masked_for_a_logged_in_dispatcher(
+    world: tuple[str, dict[str, str], int],
+) -> None:
+    """A board is projected in a command room and shared as screenshots: a dispatcher's
+    login must not unmask it (the console's queue is where staff read in full)."""
+    base, tokens, incident = world
+    bearer = {"authorization": f"Bearer {tokens['dispatcher']}"}
+    reply = httpx.get(f"{base}/api/rescue/incidents/{incident}/board", headers=bearer, timeout=60)
+    assert reply.status_code == 200, reply.text
+    assert all(r["masked"] for r in reply.json()["requests"])
+    shown = json.dumps(reply.json(), ensure_ascii=False)
+    page = httpx.get(f"{base}/board/rescue/{incident}", headers=bearer, timeout=60)
+    assert page.status_code == 200
+    for hidden in HIDDEN:
+        assert hidden not in shown, hidden
+        assert hidden not in page.text, hidden
+    assert "138****5678" in page.text
+    # The dispatcher is told where the full record is; the public is not.
+    assert 'id="staff-board-note"' in page.text
+    assert f'href="/console/rescue/{incident}"' in page.text
+    public = httpx.get(f"{base}/board/rescue/{incident}", timeout=60)
+    assert 'id="staff-board-note"' not in public.text

@@ -107,6 +107,11 @@ def board(
 ) -> BoardView:
     """Return an incident's board as ``principal`` may see it (the public: masked).
 
+    The board pages and the board API pass the public (:data:`~zhengwu.auth.principal.PUBLIC`)
+    whoever is logged in: a board is what everyone sees, projected in a command room or
+    shared as a screenshot, so a dispatcher's session must not unmask it; staff read the
+    names, doors and phones in the console's queue.
+
     The counts are grouped by the database; the waiting requests (by priority) and the
     closing notices (latest first) are one page each of ``limit``, from ``offset`` and
     ``notices_offset``: a board of 50,000 requests loads two pages, not 50,000 rows.

@@ -12,7 +12,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from pydantic import ValidationError
 
 from zhengwu.accounts import phones as published_phones
-from zhengwu.auth.principal import Principal
+from zhengwu.auth.principal import PUBLIC, Principal
 from zhengwu.errors import InvalidInputError, ZhengwuError
 from zhengwu.rescue import access, board, followup, intake
 from zhengwu.rescue import service as rescue_service
@@ -44,7 +44,8 @@ def board_page(
     incident_id: int, request: Request, db: DB, principal: CurrentPrincipal,
     offset: Annotated[int, Query(ge=0)] = 0, notices_offset: Annotated[int, Query(ge=0)] = 0,
 ) -> HTMLResponse:  # fmt: skip
-    """Show the public board of an incident (masked unless the viewer acts on requests).
+    """Show the public board of an incident, masked for every viewer (staff included: a
+    board is projected and shared; the console's queue shows what staff may read).
 
     The waiting requests (by priority) and the closing notices (latest first) are shown a
     page at a time (``offset``, ``notices_offset``), each with 上一页 / 下一页 links in a
@@ -52,11 +53,14 @@ def board_page(
     parameter of the address (a shared link's ``from=…``).
     """
     incident = rescue_service.get_incident(db, incident_id=incident_id)
-    view = board.board(db, incident=incident, principal=principal, offset=offset,
+    view = board.board(db, incident=incident, principal=PUBLIC, offset=offset,
                        notices_offset=notices_offset)  # fmt: skip
     kept = {k: v for k, v in request.query_params.items() if k not in ("offset", "notices_offset")}
     page = _templates.get_template("rescue_board.html").render(
         board=view,
+        staff_console=(
+            f"/console/rescue/{incident.id}" if principal.role in access.FULL_ROLES else None
+        ),
         requests_links=page_links(view.requests_total, view.requests_offset, view.page_size,
                                   key="offset",
                                   other={**kept, "notices_offset": view.notices_offset},
