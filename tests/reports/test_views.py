@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 import pytest
@@ -124,3 +125,26 @@ def test_a_report_is_built_once_and_again_after_a_new_run(
     # The cache never lets anyone around the publication rule.
     with _client(live_server, None) as public:
         assert public.get(HTML).status_code == 403
+
+
+def test_a_new_page_layout_is_served_at_once(
+    live_server: str, world: ConsoleWorld, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from zhengwu.config import get_settings
+    from zhengwu.reports import service
+
+    cache = get_settings().data_dir / "reports" / "cache"
+    with _client(live_server, "admin") as client:
+        assert client.get(HTML).status_code == 200
+        [kept] = list(cache.glob("*.html"))
+        kept.write_bytes(b"<!doctype html><p>kept copy</p>")
+        assert client.get(HTML).text == "<!doctype html><p>kept copy</p>"
+        # The report page's template changed (a release that fixes its layout, no new run):
+        # the kept rendering is out of date and the page is built again.
+        changed = tmp_path / "report.html"
+        changed.write_bytes(service.HTML_TEMPLATE.read_bytes() + b"\n{# a new layout #}\n")
+        monkeypatch.setattr(service, "HTML_TEMPLATE", changed)
+        fresh = client.get(HTML)
+        assert fresh.status_code == 200
+        assert "kept copy" not in fresh.text and "平安郑州" in fresh.text
+        assert [f.read_bytes() for f in cache.glob("*.html")] == [fresh.content]

@@ -19,6 +19,7 @@ from zhengwu.reports.model import Report, build_report
 Format = Literal["html", "pdf"]
 FORMATS: tuple[Format, ...] = ("html", "pdf")
 MEDIA_TYPES = {"html": "text/html; charset=utf-8", "pdf": "application/pdf"}
+HTML_TEMPLATE = Path(__file__).parent / "templates" / "report.html"
 
 
 def find_run(con: duckdb.DuckDBPyConnection, system: str, period: str) -> str:
@@ -77,13 +78,16 @@ def cache_key(con: duckdb.DuckDBPyConnection, run_id: str, fmt: Format) -> str:
     """Return what a rendering with the default awards depends on, as a short digest.
 
     The run and the previous period's run (movement) by id and computation time — a run
-    computed again is a new report — the awards file shipped, and the zhengwu version.
+    computed again is a new report — the awards file shipped, the zhengwu version and, for
+    HTML, the page's template (a change of its layout is served at once, not after the
+    next release).
     """
     run = results.get_run(con, run_id)
     prev = ranking.previous_run(con, run_id)
     prev_at = results.get_run(con, prev)["created_at"] if prev else None
     awards = hashlib.sha256(DEFAULT_FILE.read_bytes()).hexdigest()
-    parts = (run_id, str(run["created_at"]), prev, str(prev_at), fmt, awards, __version__)
+    layout = hashlib.sha256(HTML_TEMPLATE.read_bytes()).hexdigest() if fmt == "html" else ""
+    parts = (run_id, str(run["created_at"]), prev, str(prev_at), fmt, awards, __version__, layout)
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
 
 

@@ -199,10 +199,13 @@ followup_router = APIRouter(tags=["rescue pages"], include_in_schema=False)
 def _followup_page(
     key: followup.FollowupKey | None, *, db: DB | None = None, status_code: int = 200,
     message: tuple[str, str] | None = None, error: tuple[str, str] | None = None,
-    confirm: dict[str, object] | None = None,
+    confirm: dict[str, object] | None = None, errors: dict[str, tuple[str, str]] | None = None,
+    values: dict[str, str] | None = None,
 ) -> HTMLResponse:  # fmt: skip
     """Render the follow-up page: the request's status and forms, or the look-up form;
-    with ``confirm`` (reason, its label, note, creator) the withdrawal's confirmation."""
+    with ``confirm`` (reason, its label, note, creator) the withdrawal's confirmation. A
+    refused field's error (``errors``, by field id) is shown next to it, and the forms keep
+    what was typed (``values``, by field id)."""
     status = None
     if key is not None and db is not None:
         try:
@@ -212,6 +215,7 @@ def _followup_page(
     page = _templates.get_template("rescue_followup.html").render(
         status=status, key=key, message=message, error=error,
         confirm=confirm if status is not None and status.open else None,
+        errors=errors or {}, values=values or {},
     )  # fmt: skip
     return HTMLResponse(page, status_code=status_code, headers=PRIVATE_HEADERS)
 
@@ -250,14 +254,19 @@ def followup_update(
     limit_followup(request)
     key = followup.FollowupKey(token=token or None, phone=phone or None, code=code or None)
     fields = {"text": text, "people": people.strip() or None, "new_phone": new_phone}
+    typed = {"text": text, "people": people, "new_phone": new_phone}
     try:
         data = followup.FollowupUpdateIn.model_validate({**key.model_dump(), **fields})
         followup.add_update(db, request=followup.find(db, key), data=data)
-    except ValidationError:
-        return _followup_page(key, db=db, status_code=422, error=UPDATE_ERROR)
+    except ValidationError as exc:
+        refused = {str(e["loc"][0]) for e in exc.errors() if e.get("loc")}
+        errors = {f: UPDATE_FIELD_ERRORS[f] for f in UPDATE_FIELD_ERRORS if f in refused}
+        return _followup_page(key, db=db, status_code=422,
+                              error=CORRECT_BELOW if errors else UPDATE_ERROR,
+                              errors=errors, values=typed)  # fmt: skip
     except ZhengwuError as exc:
         return _followup_page(key, db=db, status_code=exc.status_code,
-                              error=(exc.message_zh, exc.message_en))  # fmt: skip
+                              error=(exc.message_zh, exc.message_en), values=typed)  # fmt: skip
     return _followup_page(key, db=db, message=UPDATE_DONE)
 
 
@@ -286,8 +295,12 @@ def followup_withdraw(
                      "note": data.note or "", "creator": held.creator}  # fmt: skip
             return _followup_page(key, db=db, confirm=asked)
         closed = followup.withdraw(db, request=found, data=data, creator=held.creator)
-    except ValidationError:
-        return _followup_page(key, db=db, status_code=422, error=WITHDRAW_ERROR)
+    except ValidationError as exc:
+        refused = {str(e["loc"][0]) for e in exc.errors() if e.get("loc")}
+        errors = {f: WITHDRAW_FIELD_ERRORS[f] for f in WITHDRAW_FIELD_ERRORS if f in refused}
+        return _followup_page(key, db=db, status_code=422,
+                              error=CORRECT_BELOW if errors else WITHDRAW_ERROR,
+                              errors=errors, values={"note": note})  # fmt: skip
     except ZhengwuError as exc:
         return _followup_page(key, db=db, status_code=exc.status_code,
                               error=(exc.message_zh, exc.message_en))  # fmt: skip
@@ -301,6 +314,20 @@ UPDATE_ERROR = (
     f"describe what changed (2 to 2000 characters); people is a whole number from 1 to "
     f"{HELP_PEOPLE_MAX}; a phone is an 11-digit mobile or a landline with its area code",
 )
+CORRECT_BELOW = (
+    "请改正下面标出的内容后再提交。",
+    "Please correct the fields marked below and send again.",
+)
+# What the follow-up forms say next to a field they refuse (Chinese, then English).
+UPDATE_FIELD_ERRORS: dict[str, tuple[str, str]] = {
+    "text": ("请写明有什么变化，2 到 2000 个字", "describe what changed in 2 to 2000 characters"),
+    "people": FIELD_ERRORS["people"],
+    "new_phone": FIELD_ERRORS["phone"],
+}
+WITHDRAW_FIELD_ERRORS: dict[str, tuple[str, str]] = {
+    "reason": ("请选择撤回原因", "choose why you withdraw the request"),
+    "note": ("说明最多 500 个字", "the note is at most 500 characters"),
+}
 WITHDRAW_DONE = ("求助已撤回，看板将注明由求助人撤回。平安就好！",
                  "the request is withdrawn; the board says you withdrew it. Stay safe!")  # fmt: skip
 WITHDRAW_ASKED = ("已收到您的撤回请求：此求助还有其他人发布的信息，核实员确认后结束。",

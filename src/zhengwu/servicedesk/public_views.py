@@ -22,13 +22,14 @@ from sqlalchemy import func, select
 
 from zhengwu.accounts import phones as published_phones
 from zhengwu.auth.principal import PUBLIC
-from zhengwu.errors import InvalidInputError, NotFoundError
+from zhengwu.errors import ConflictError, InvalidInputError, NotFoundError
 from zhengwu.servicedesk import access, presenters, public_form, rates, service
 from zhengwu.servicedesk.actions import FIELD_NAMES
 from zhengwu.servicedesk.category import service as category_service
 from zhengwu.servicedesk.errors import IntakeThrottledError
 from zhengwu.servicedesk.models import ServiceRequest
 from zhengwu.servicedesk.schemas import (
+    MAX_REASON,
     ActionInput,
     CitizenAction,
     IntakeReceipt,
@@ -201,8 +202,21 @@ def public_request(db: DB, public_id: str, token: str | None = None) -> PublicRe
     ]
 
 
+async def _action_payload(request: Request) -> tuple[dict[str, Any], bool]:
+    """Return a citizen action's fields (token, reason, satisfaction) and whether they came
+    from a form (the private page's 评价 and 重新办理 forms), else from a JSON body."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()
+        return {k: v for k in _ACTION_FIELDS if isinstance(v := form.get(k), str)}, True
+    data, _ = await _intake_payload(request)
+    return data, False
+
+
 async def _citizen(request: Request, db: DB, public_id: str, action: str) -> Response:
-    data, from_form = await _intake_payload(request)
+    data, from_form = await _action_payload(request)
+    if from_form and _wants_html(request):
+        return await run_in_threadpool(_citizen_form, db, public_id, action, data)
     if isinstance(data.get("satisfaction"), str):
         data["satisfaction"] = data["satisfaction"] or None
     try:
@@ -218,16 +232,58 @@ async def _citizen(request: Request, db: DB, public_id: str, action: str) -> Res
         )  # fmt: skip
 
     req = await run_in_threadpool(act)
-    if from_form and _wants_html(request):
-        # Back to the request's page (post/redirect/get), token kept for a later rating.
-        url = f"/board/requests/{req.public_id}?token={quote(body.token)}"
-        return RedirectResponse(url, status_code=303)
 
     def present() -> PublicRequest:
         tree = category_service.get_tree(db, include_inactive=True)
         return presenters.public_rows(db, [req], tree)[0]
 
     return JSONResponse((await run_in_threadpool(present)).model_dump(mode="json"))
+
+
+_ACTION_FIELDS = ("token", "reason", "satisfaction")
+# The private page's forms: what each says next to a field it refuses (Chinese, English).
+_REOPEN_NEEDS_REASON = ("请说明问题为什么没有解决", "please say why the problem is not solved")
+_REASON_TOO_LONG = (f"最多 {MAX_REASON} 个字", f"at most {MAX_REASON} characters")
+_CHOOSE_SATISFACTION = ("请选择满意度（1 到 5）", "choose how satisfied you are (1 to 5)")
+
+
+def _citizen_form(db: DB, public_id: str, action: str, values: dict[str, str]) -> Response:
+    """Take a reopen or rating from the citizen's private page (``/board/requests/{id}?token=``).
+
+    A refused field is named next to it (Chinese, then English) and the page comes back with
+    what was typed; a request whose state changed meanwhile says so above the forms. Done,
+    it is back to the page (post/redirect/get), the token kept for a later rating.
+    """
+    token = values.get("token", "")
+    req = _public_or_owned(db, public_id, token or None)
+    reason = values.get("reason", "").strip()
+    satisfaction = values.get("satisfaction", "").strip()
+    errors: dict[str, tuple[str, str]] = {}
+    field = "reason" if action == "reopen" else "rate_reason"
+    if action == "reopen" and not reason:
+        errors[field] = _REOPEN_NEEDS_REASON
+    elif len(reason) > MAX_REASON:
+        errors[field] = _REASON_TOO_LONG
+    if action == "follow_up" and satisfaction not in {"1", "2", "3", "4", "5"}:
+        errors["satisfaction"] = _CHOOSE_SATISFACTION
+    form_error: tuple[str, str] | None = None
+    if not errors:
+        try:
+            req = service.citizen_act(
+                db, request=req, action=action, token=token,
+                data=ActionInput(reason=reason or None,
+                                 satisfaction=int(satisfaction) if satisfaction else None),
+            )  # fmt: skip
+        except (ConflictError, InvalidInputError) as exc:  # the state changed meanwhile
+            db.rollback()
+            req = _public_or_owned(db, public_id, token)
+            form_error = (exc.message_zh, exc.message_en)
+        else:
+            url = f"/board/requests/{req.public_id}?token={quote(token)}"
+            return RedirectResponse(url, status_code=303)
+    typed = {f"{action}:{k}": v for k, v in values.items() if k != "token"}
+    page = _request_html(db, req, token, errors=errors, values=typed, form_error=form_error)
+    return HTMLResponse(page, status_code=422 if errors else 409, headers=_PRIVATE)
 
 
 @router.post("/api/requests/{public_id}/reopen", response_model=PublicRequest)
@@ -379,8 +435,20 @@ def _receipt_html(outcome: service.IntakeOutcome, warnings: list[str] | None = N
 def board_request_page(db: DB, public_id: str, token: str | None = None) -> HTMLResponse:
     """Render one request; with the citizen's token, also the reopen and rating forms."""
     req = _public_or_owned(db, public_id, token)
-    row = presenters.public_rows(db, [req], category_service.get_tree(db, include_inactive=True))[0]
-    page = _templates.get_template("request.html").render(request=row, token=token)
+    page = _request_html(db, req, token)
     return HTMLResponse(
         page, headers={"Cache-Control": "private, no-store" if token else "public, max-age=60"}
+    )
+
+
+def _request_html(
+    db: DB, req: ServiceRequest, token: str | None, *,
+    errors: dict[str, tuple[str, str]] | None = None, values: dict[str, str] | None = None,
+    form_error: tuple[str, str] | None = None,
+) -> str:  # fmt: skip
+    """Render one request as the public sees it; with the citizen's token, its forms, with
+    what was typed (``values`` keyed ``action:field``) and each refused field's error."""
+    row = presenters.public_rows(db, [req], category_service.get_tree(db, include_inactive=True))[0]
+    return _templates.get_template("request.html").render(
+        request=row, token=token, errors=errors or {}, values=values or {}, form_error=form_error
     )
