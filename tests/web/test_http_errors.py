@@ -49,3 +49,18 @@ def test_pages_keep_the_html_error_page(http: httpx.Client) -> None:
     assert "不支持 PUT 请求" in wrong.text
     # A client that does not ask for HTML gets the same bilingual JSON outside /api/ too.
     assert http.get("/no-such-page").json()["message_en"] == "no such address: /no-such-page"
+
+
+def test_a_public_pages_error_wears_the_public_look(http: httpx.Client) -> None:
+    """A citizen following a stale link from a post sees the public page's look, not the
+    staff console's navigation and its 登录 button; console addresses keep the console's."""
+    html = {"Accept": "text/html,application/xhtml+xml"}
+    for path in ("/board/rescue/987654", "/board/requests/SR000000NOPE"):
+        page = http.get(path, headers=html)
+        assert page.status_code == 404, path
+        assert 'id="public-error"' in page.text, path
+        assert 'href="/login"' not in page.text and "main-nav" not in page.text, path
+        assert 'href="/board/requests"' in page.text
+        assert "404 · 页面不存在" in page.text
+    console = http.get("/console/rescue/987654", headers=html, follow_redirects=False)
+    assert 'id="public-error"' not in console.text

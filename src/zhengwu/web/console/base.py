@@ -248,10 +248,22 @@ def render(
     )
 
 
+# Pages citizens reach from a post or a shared link: their errors wear the public look.
+PUBLIC_PATHS = ("/board/", "/rankings")
+
+
 def error_page(request: Request, exc: ZhengwuError) -> HTMLResponse:
-    """Render ``exc`` as an HTML page with its status and bilingual message."""
+    """Render ``exc`` as an HTML page with its status and bilingual message.
+
+    Under a public page's address (a board, a citizen's link, the rankings) a visitor who is
+    not logged in gets the public look — the deployment's name, a way back to the public
+    board — not the staff console's navigation and 登录 button.
+    """
+    viewer = getattr(request.state, "console_principal", None) or PUBLIC
+    public = request.url.path.startswith(PUBLIC_PATHS) and not viewer.is_authenticated
     return render(
-        request, "error.html", status_code=exc.status_code, error=exc,
+        request, "public_error.html" if public else "error.html", status_code=exc.status_code,
+        error=exc,
         title={403: "无权访问", 404: "页面不存在", 409: "操作冲突", 422: "输入有误",
                429: "操作过于频繁", 503: "暂时无法访问"}.get(exc.status_code, "出错了"),
     )  # fmt: skip
