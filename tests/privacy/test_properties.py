@@ -255,3 +255,55 @@ def test_fold_replaces_what_the_table_folds_and_nothing_else(text: str) -> None:
     folded = fold(text)
     assert folded == text.translate(_TABLE)
     assert len(folded) == len(text)
+
+
+_CUES = st.sampled_from(
+    ["的电话：{p}", "电话{p}", "的手机：{p}", "手机号{p}", "：{p}", ":{p}", " {p}", "，电话：{p}",
+     "，联系电话{p}", "的联系方式：{p}", "電話：{p}"]
+)  # fmt: skip
+_BEFORE_NAME = st.sampled_from(["", "，", "。", "\n", "联系", "找", "负责人：", "村里的", "网格员"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(_BEFORE_NAME, _SURNAMES, _GIVEN, _CUES, mobiles(), st.sampled_from(["", "，", "。谢谢"]))
+def test_planted_names_beside_a_contact_cue_are_masked(
+    before: str, surname: str, given: str, cue: str, mobile: str, after: str
+) -> None:
+    text = f"{before}{surname}{given}{cue.format(p=mobile)}{after}"
+    masked = mask_text(text)
+    assert f"{surname}{given}" not in masked
+    assert f"{surname}*" in masked
+    assert _leftovers(masked) == []
+    # Idempotent, and masking the masked text changes nothing: no star becomes a
+    # character again, and the phone's mask is not grown back to a longer form.
+    assert mask_text(masked) == masked
+    digits = re.sub(r"\D", "", fold(mobile))[-11:]
+    assert f"{digits[:3]}****{digits[-4:]}" in masked
+
+
+@settings(max_examples=300, deadline=None)
+@given(_BEFORE_NAME, _SURNAMES, _GIVEN, _CUES, mobiles())
+def test_texts_stored_under_older_rules_get_their_names_masked(
+    before: str, surname: str, given: str, cue: str, mobile: str
+) -> None:
+    digits = re.sub(r"\D", "", fold(mobile))[-11:]
+    # What the old rules stored: the phone masked (by the text masker or the desk's own
+    # 138******78), the name still readable.
+    for masked_phone in (f"{digits[:3]}****{digits[-4:]}", f"{digits[:3]}******{digits[-2:]}"):
+        stored = f"{before}{surname}{given}{cue.format(p=masked_phone)}"
+        masked = mask_text(stored)
+        assert masked == stored.replace(f"{surname}{given}", f"{surname}*", 1)
+        assert mask_text(masked) == masked
+
+
+_MASKED_PIECES = st.one_of(_PIECES, _CUES.map(lambda c: c.format(p="138****5678")))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_MASKED_PIECES, max_size=12).map("".join))
+def test_masking_never_unmasks(text: str) -> None:
+    once = mask_text(text)
+    # Every star of the text is still there: masking only adds stars, never turns one back.
+    assert once.count("*") >= text.count("*")
+    assert mask_text(once) == once
+    assert len(mask_text(once)) == len(once)

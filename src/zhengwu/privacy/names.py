@@ -3,9 +3,11 @@
 A bare run of characters is never taken for a name: Chinese has no capitals and most
 two-character words can be read as surname + given name. A name counts only after a
 label (姓名 联系人 我叫 我是 【姓名】), before a form of address (先生 女士 老人 阿姨 奶奶 …),
-in a phrase of getting in touch (请与王建国联系, 请联系王建国，…) or after a word of
+in a phrase of getting in touch (请与王建国联系, 请联系王建国，…), after a word of
 relation that introduces a third party (邻居李秀英, 我妈王桂兰, 房东刘某, 村民张建军; held to
-stricter word checks, since 业主车辆 and 老人钱财 are far more common), it
+stricter word checks, since 业主车辆 and 老人钱财 are far more common), or right before a
+contact cue with no title at all (王芳的电话, 张伟：138…, 找李秀英 139…, 网格员史可心，电话…;
+see ``_names_before_contact_cues``), it
 starts with a common surname, and it is 2–3 characters (3–4 with a compound surname).
 Candidates that are place or organisation names (金水区, 黄石, 王府井小区, 万科物业) are
 dropped: they end in a place character, are followed by one, or are division names.
@@ -46,7 +48,11 @@ _RELATION_WORDS = (
     "外公", "外婆", "姥姥", "姥爷", "老公", "丈夫", "妻子", "老婆", "爱人", "儿子", "女儿",
     "儿媳", "女婿", "孙子", "孙女", "哥哥", "姐姐", "弟弟", "妹妹", "亲戚", "同事", "同学",
     "朋友", "室友", "房东", "租客", "租户", "业主", "老板", "村民", "居民", "患者", "病人",
-    "老人",
+    "老人", "家属", "监护人",
+    # Kin that are also forms of address after a name (王建国叔叔): only after 我.
+    "我婆婆", "我公公", "我岳父", "我岳母", "我舅舅", "我舅妈", "我姑姑", "我姑父", "我叔叔",
+    "我婶婶", "我伯伯", "我伯母", "我姨妈", "我小姨", "我大姨", "我表哥", "我表姐", "我表弟",
+    "我表妹", "我侄子", "我侄女", "我外甥", "我外孙",
 )  # fmt: skip
 _RELATIONS = re.compile(
     rf"(?:{'|'.join(_RELATION_WORDS)})(?:叫|是)?[:：]?"
@@ -94,7 +100,11 @@ _PLACE_AFTER = re.compile(
 # Words that the dictionary below misses or tags as names, but that are no person here.
 _NOT_NAMES = frozenset(
     ("车主", "高三", "高二", "高一", "查明", "洪水", "陈旧", "苗木", "华为", "林立", "杨柳", "孔雀",
-     "王府", "张家", "金水")
+     "王府", "张家", "金水", "施暴",
+     # Brands and companies whose number people ask for (申通的电话, 高德客服电话).
+     "申通", "丰巢", "蓝光", "荣盛", "武商", "江铃", "金立", "高德", "唐宫", "鲁能", "齐鲁", "万豪",
+     "金龙鱼", "康师傅", "麦当劳", "华莱士", "周黑鸭", "蔡林记", "江小白", "惠普", "戴尔", "柯达",
+     "夏普", "康佳", "万和", "方太", "景田", "杜康", "宋河", "张弓")
 )  # fmt: skip
 # A name whose first two characters are a word this common is that word (符合, 应当).
 _COMMON_PREFIX_FREQ = 2000
@@ -343,9 +353,120 @@ def _names_in_contact_phrases(text: str) -> Iterator[Found]:
         start = _start_before(text, m.start())
         if start is not None and start > 0 and text[start - 1] in _CONTACT_LEADS:
             yield "name", start, m.start()
-        # 请联系王建国，…: the name follows the verb and ends the phrase (联系社区 is no name).
-        end = _name_after(text, m.end())
+        # 请联系王建国，…: the name follows the verb and ends the phrase (联系社区 is no name);
+        # 帮我联系一下严红英，….
+        at = m.end() + 2 if text.startswith("一下", m.end()) else m.end()
+        end = _name_after(text, at)
         if end is not None and _PHRASE_END.match(text, end):
+            yield "name", at, end
+
+
+# Names beside a contact cue, with no title or label word: 王芳的电话, 张伟：138…, 找李秀英
+# 139…, 网格员史可心，电话137…. A phone number or the word for one right after a
+# surname and one or two characters is strong evidence of a person, but 王府井的电话,
+# 公安局电话, 周一的电话 and 车主电话 are as common: the candidate passes the place and
+# word checks of every name, is no surname with a title (王经理的电话, 张总：…) and no
+# two-character word jieba tags as a name (孙子的电话, 师傅：…).
+_CUE_WORDS = ("联系电话", "联系方式", "电话号码", "电话", "電話", "手机号码", "手机号", "手机",
+              "微信号", "微信")  # fmt: skip
+# A phone number as written, or as a mask left it (138****5678, the desk's 138******78,
+# 0371-****1234): a stored text masked under older rules still shows where the name is.
+_PHONE = (
+    r"1[3-9]\d(?:[ -]?\d){8}(?!\d)|1\d\d\*{4,6}\d{2,4}(?![\d*])|0\d{2,3}[ -]?[\d*]{7,8}(?![\d*])"
+    r"|\+86[ -]?1[3-9]\d(?:[ -]?\d){8}(?!\d)|86[ -]?1[3-9]\d(?:[ -]?\d){8}(?!\d)"
+)
+# Only the cue or the phone is searched for, in one pass (every branch opens with a
+# literal, so the regex engine skips through the text); what stands before it (的, spaces,
+# the name) is read backwards from there.
+# (No named groups: a group around the alternation costs the engine its skipping, 4×.)
+_CUE_OR_PHONE = re.compile("|".join(_CUE_WORDS) + "|" + _PHONE)
+_BLANKS = " \t"
+# Without a cue word the name must stand alone: at the start, after punctuation or 的,
+# or after a role or a verb of getting in touch (负责人：郭明亮 136…, 网格员史可心，电话…,
+# 找李秀英 139…).
+_ROLES_BEFORE = (
+    "负责人", "对接人", "联络人", "经办人", "网格员", "联络员", "管理员", "工作人员", "志愿者",
+    "队长", "组长", "村长", "楼长", "书记", "主任", "经理", "顾问", "师傅", "老师", "医生", "村医",
+    "民警", "社工", "司机", "社区", "村委", "居委", "物业", "住户", "租户", "找", "联系", "联络",
+)  # fmt: skip
+# 找 and a name, then what one finds someone for: 有需要可以找袁立新帮忙.
+_FIND = re.compile(r"找(?=[" + "".join(sorted(SURNAMES | {c[0] for c in COMPOUND_SURNAMES})) + "])")
+_FIND_FOR = re.compile(r"帮忙|联系|对接|咨询|报名|登记|领取|办理")
+# Characters that no given name before a cue holds: verbs of calling and locatives
+# (常打电话, 宣传单上的电话), places (安置点电话, 办事处电话), and the function characters
+# after a relation word.
+_CUE_STOP = _RELATIVE_STOP | frozenset("打接拨挂留上下里内外边面旁前后点处")
+_TITLE_ONLY = re.compile(rf"(?:{_TITLES.pattern}|{_ADDRESS.pattern})+")
+
+
+def _stands_alone(text: str, start: int) -> bool:
+    """Return whether a name at ``start`` opens its phrase (see _ROLES_BEFORE)."""
+    if start == 0 or not _is_cjk(text[start - 1]) or text[start - 1] == "的":
+        return True
+    return text.endswith(_ROLES_BEFORE, max(0, start - 4), start)
+
+
+def _cue_name_before(text: str, end: int, *, alone: bool) -> int | None:
+    """Return where a name that ends at ``end``, right before a contact cue, starts."""
+    if end == 0 or not _is_cjk(text[end - 1]):
+        return None
+    start = _start_before(text, end)
+    if start is None or (alone and not _stands_alone(text, start)):
+        return None
+    words, common_nr = _load_dictionary()
+    if text[start - 1 : start + 1] in words or text[max(start - 2, 0) : start + 1] in words:
+        return None  # 城管投诉电话, 一周才电话, 公积金中心的电话: the surname ends a word
+    name = text[start:end]
+    given = name[_surname_at(text, start) :]
+    if any(c in _CUE_STOP for c in given):
+        return None
+    if _TITLE_ONLY.fullmatch(given):
+        return None  # 王经理的电话, 张总：…, 刘师傅的电话: a surname and a title
+    if len(name) == 2 and name in common_nr:
+        return None  # 孙子的电话, 师傅：…: a word, though jieba tags it as a name
+    return start
+
+
+def _skip_blanks_back(text: str, at: int) -> int:
+    while at > 0 and text[at - 1] in _BLANKS:
+        at -= 1
+    return at
+
+
+def _name_end_before_phone(text: str, at: int) -> int:
+    """Return where a name before the phone at ``at`` would end.
+
+    Between them: nothing, spaces or a colon (张伟：138…, 曹文静 133…), or a comma, the word
+    for a phone and a colon (范秀云，联系电话159…).
+    """
+    end = _skip_blanks_back(text, at)
+    if end > 0 and text[end - 1] in ":：":
+        end = _skip_blanks_back(text, end - 1)
+    if end == 0 or (_is_cjk(text[end - 1]) and not text.endswith(_CUE_WORDS, 0, end)):
+        return end
+    cue = next((w for w in _CUE_WORDS if text.endswith(w, 0, end)), "")
+    comma = _skip_blanks_back(text, end - len(cue))
+    return comma - 1 if comma > 0 and text[comma - 1] in "，," else end
+
+
+def _names_before_contact_cues(text: str) -> Iterator[Found]:
+    for m in _CUE_OR_PHONE.finditer(text):
+        if _is_cjk(m.group()[0]):  # a cue word; a phone opens with a digit or +
+            end = _skip_blanks_back(text, m.start())
+            alone = end < m.start()  # 邱桂芳 电话：…: a name apart stands alone
+            if not alone and text[end - 1 : end] == "的":
+                end -= 1
+        else:
+            end, alone = _name_end_before_phone(text, m.start()), True
+        start = _cue_name_before(text, end, alone=alone)
+        if start is not None:
+            yield "name", start, end
+
+
+def _names_after_find(text: str) -> Iterator[Found]:
+    for m in _FIND.finditer(text):
+        end = _name_after(text, m.end())
+        if end is not None and _FIND_FOR.match(text, end):
             yield "name", m.end(), end
 
 
@@ -361,6 +482,9 @@ _ANY_CONTEXT = re.compile(
 
 def find_names(text: str) -> Iterator[Found]:
     """Yield ``("name", start, end)`` for every person name found from its context."""
+    # Each of these looks for its own cue in one pass: 王芳的电话, 张伟：138…, 找袁立新帮忙.
+    yield from _names_before_contact_cues(text)
+    yield from _names_after_find(text)
     if _ANY_CONTEXT.search(text) is None:
         return
     yield from _names_after_labels(text)
