@@ -527,6 +527,49 @@ def reclassify_command(
         console.print(table)
 
 
+@app.command("remask")
+@handle_errors
+def remask_command(
+    everything: Annotated[
+        bool, typer.Option("--all", help="mask every stored text again, even when the stored "
+                           "texts already follow this version's rules")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="count what would change, write nothing")
+    ] = False,
+    json_out: JsonOut = False,
+) -> None:  # fmt: skip
+    """Mask the stored public texts again: requests' text_masked and the search index.
+
+    Without --all, does what the worker job `published-numbers` would: the full pass when
+    the masking rules changed since the texts were masked (after an upgrade), the requests
+    mentioning a changed published number. 2,000 requests a transaction; interrupted, the
+    next run (or the worker) continues where it stopped. Only requests whose masked text
+    changes get a new updated_at, so the next search refresh re-indexes just those.
+
+    Example: zhengwu desk remask --all --dry-run --json
+    """
+    from zhengwu.db.engine import unit_of_work
+    from zhengwu.servicedesk import remask
+
+    if dry_run:
+        with unit_of_work() as session:
+            report = remask.preview(session, everything=everything)
+            session.rollback()
+    else:
+        report = remask.run(unit_of_work, everything=everything)
+    if json_out:
+        print_json(report.to_dict())
+        return
+    word = "将重新遮蔽 would change" if dry_run else "已重新遮蔽 re-masked"
+    again = "将重新索引 would re-index" if dry_run else "重新索引 re-indexed"
+    console.print(
+        f"遮蔽规则版本 masking rules version {report.rules_version}（存储文本此前 stored texts "
+        f"followed {report.stored_version}）· 检查 checked {report.checked} · {word} "
+        f"{report.remasked} · 资料库{again} library items {report.library_reindexed}"
+    )
+
+
 @app.command("show")
 @handle_errors
 def show(public_id: Annotated[str, typer.Argument(help="the request's public id")]) -> None:

@@ -307,6 +307,56 @@ def reindex_mentioning(session: Session, fragments: Iterable[str]) -> int:
     return n
 
 
+def remask_index(
+    session: Session, *, after: int = 0, limit: int = 500, dry_run: bool = False
+) -> tuple[int, int, int | None]:
+    """Index again the items whose masked title or body differs from what the index holds.
+
+    One batch of the masking-rules pass (:mod:`zhengwu.servicedesk.remask`): reads up to
+    ``limit`` items with an id above ``after`` and masks each with today's rules and
+    published numbers; an item whose indexed document differs is indexed again (with
+    ``dry_run`` only counted). Return (items read, items (to be) indexed again, the last
+    id read when the batch was full — else None: the pass is over). Items not in the
+    index are left out of it.
+    """
+    indexer = _indexer()
+    if indexer is None:
+        return 0, 0, None
+    from zhengwu.search.models import SearchDocument
+
+    items = session.scalars(
+        select(ContentItem).where(ContentItem.id > after)
+        .options(selectinload(ContentItem.tags)).order_by(ContentItem.id).limit(limit)
+    ).all()  # fmt: skip
+    if not items:
+        return 0, 0, None
+    stored = {
+        key: (title, body)
+        for key, title, body in session.execute(
+            select(SearchDocument.key, SearchDocument.title, SearchDocument.body).where(
+                SearchDocument.kind == SEARCH_KIND,
+                SearchDocument.key.in_([str(item.id) for item in items]),
+            )
+        )
+    }
+    keep = published_phones.directory(session)
+    changed = 0
+    for item in items:
+        indexed = stored.get(str(item.id))
+        if indexed is None:
+            continue
+        tags = " ".join(t.tag for t in item.tags)
+        masked = (
+            mask_text(item.title, keep=keep),
+            mask_text(f"{item.body}\n{tags}".strip(), keep=keep),
+        )
+        if masked != indexed:
+            changed += 1
+            if not dry_run:
+                _index(session, item, keep)
+    return len(items), changed, items[-1].id if len(items) == limit else None
+
+
 def _unindex(session: Session, item_id: int) -> None:
     indexer = _indexer()
     if indexer is not None:

@@ -7,7 +7,9 @@ structure), bank cards (Luhn), licence plates, e-mails and person names (from co
 ``mask_text`` masks them; ``coarse_address`` keeps an address down to the street and
 ``mask_house_numbers`` masks the door in free text (幸福路12号3栋 → 幸福路＊＊＊). Published office numbers (公开电话) are no personal
 data: ``mask_text(text, keep=…)`` leaves them readable, and ``parse_phones`` brings them to
-their normal form (:mod:`zhengwu.privacy.phones`).
+their normal form (:mod:`zhengwu.privacy.phones`). ``MASKING_RULES_VERSION`` names the rules
+stored masked texts were made with: bump it when a change alters the output
+(:mod:`zhengwu.privacy.version`).
 """
 
 from __future__ import annotations
@@ -32,9 +34,11 @@ from zhengwu.privacy.phones import (
     phone_digits,
     split_phones,
 )
+from zhengwu.privacy.version import MASKING_RULES_VERSION
 
 __all__ = [
     "ALL",
+    "MASKING_RULES_VERSION",
     "Kind",
     "PhoneError",
     "PiiSpan",

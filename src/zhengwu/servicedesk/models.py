@@ -162,7 +162,11 @@ class MaskingState(Base):
     One row (id 1), kept by the worker job ``published-numbers``
     (:mod:`zhengwu.servicedesk.remask`): ``numbers`` is the directory last taken up,
     ``pending`` the numbers whose requests are still being re-masked, ``cursor`` the last
-    request id done in that pass.
+    request id done in that pass. ``rules_version`` is the masking rules'
+    version (:data:`zhengwu.privacy.MASKING_RULES_VERSION`) every stored masked text was
+    last masked with (0: unknown, before versions were recorded); while it differs, a pass
+    over every stored text is under way: ``rules_kind`` is what it is at ("requests",
+    then "library"), ``rules_cursor`` the last id done there (0036).
     """
 
     __tablename__ = "masking_state"
@@ -171,4 +175,7 @@ class MaskingState(Base):
     numbers: Mapped[list[str]] = mapped_column(JSON, default=list)
     pending: Mapped[list[str]] = mapped_column(JSON, default=list)
     cursor: Mapped[int] = mapped_column(Integer, default=0)
+    rules_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    rules_kind: Mapped[str | None] = mapped_column(String(16))
+    rules_cursor: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -1,0 +1,253 @@
+"""Stored masked texts follow the masking rules' version: when the rules change, the worker
+job ``published-numbers`` and ``zhengwu desk remask`` mask every stored text again
+(SQLite and PostgreSQL).
+
+"Stored under the old rules" is simulated as the rules before the names rule left it: the
+masked text with the name readable, and the stored version one below the code's.
+"""
+
+from __future__ import annotations
+
+import orjson
+from sqlalchemy import select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from zhengwu.accounts import phones
+from zhengwu.accounts.models import Organization
+from zhengwu.auth.principal import Principal
+from zhengwu.cli.desk_requests import app
+from zhengwu.db.engine import unit_of_work
+from zhengwu.jobs.registry import get_job
+from zhengwu.jobs.runner import run_jobs
+from zhengwu.library import service as library
+from zhengwu.privacy import MASKING_RULES_VERSION
+from zhengwu.search import indexer
+from zhengwu.search import service as search
+from zhengwu.search.models import SearchDocument
+from zhengwu.servicedesk import remask, service
+from zhengwu.servicedesk.models import MaskingState, ServiceRequest
+from zhengwu.servicedesk.schemas import RequestIntake
+from zhengwu.servicedesk.service import SYSTEM
+
+from .conftest import World
+
+NAMED = "楼道堆满杂物，物业王芳的电话打不通"  # the names rule masks 王芳; the rules before did not
+OLD = NAMED  # what the rules before stored
+NEW = "楼道堆满杂物，物业王*的电话打不通"
+PLAIN = "文化路井盖丢失，请尽快处理"  # the same under both rules
+OFFICE = "0371-66661234"
+ADMIN = Principal(role="admin", user_id=1, username="admin")
+
+
+def _request(session: Session, text: str) -> int:
+    request = service.create_request(
+        session, intake=RequestIntake(source="form", text=text), actor=SYSTEM
+    )
+    session.flush()
+    return request.id
+
+
+def _old_rules(session: Session, *request_ids: int, cursor: int = 0) -> None:
+    """Store ``request_ids`` as the old rules masked them; record the old rules' version."""
+    for request_id in request_ids:
+        session.execute(
+            update(ServiceRequest.__table__)
+            .where(ServiceRequest.__table__.c.id == request_id)
+            .values(text_masked=OLD)
+        )  # fmt: skip
+    state = session.get(MaskingState, 1)
+    if state is None:
+        state = MaskingState(id=1, numbers=[], pending=[], cursor=0)
+        session.add(state)
+    state.rules_version, state.rules_kind, state.rules_cursor = MASKING_RULES_VERSION - 1, None, 0
+    session.flush()
+
+
+def _stored(session: Session, request_id: int) -> tuple[str, int, object]:
+    session.expire_all()
+    row = session.execute(
+        select(ServiceRequest.text_masked, ServiceRequest.version, ServiceRequest.updated_at)
+        .where(ServiceRequest.id == request_id)
+    ).one()  # fmt: skip
+    return row.text_masked, row.version, row.updated_at
+
+
+def _until_done(session: Session, limit: int = remask.BATCH) -> list[remask.RemaskReport]:
+    steps = [remask.step(session, limit=limit)]
+    while steps[-1].more:
+        steps.append(remask.step(session, limit=limit))
+    return steps
+
+
+def _state(session: Session) -> MaskingState:
+    session.expire_all()
+    state = session.get(MaskingState, 1)
+    assert state is not None
+    return state
+
+
+def test_a_text_stored_under_old_rules_is_masked_again_and_only_it_is_reindexed(
+    session: Session, world: World
+) -> None:
+    named, plain = _request(session, NAMED), _request(session, PLAIN)
+    assert _stored(session, named)[0] == NEW  # intake masks with today's rules
+    _old_rules(session, named)
+    indexer.refresh(session, ["requests"])
+    # The problem: the old mask lets a staff search match the name.
+    assert [h.key for h in search.search(session, ADMIN, "王芳", kinds=["requests"]).hits]
+    _, named_version, _ = _stored(session, named)
+    plain_before = _stored(session, plain)
+    assert indexer.pending(session)["requests"] == 0
+
+    steps = _until_done(session)
+    assert sum(s.checked for s in steps) == 2 and sum(s.remasked for s in steps) == 1
+    assert all(s.rules for s in steps)
+    text, version, _ = _stored(session, named)
+    assert text == NEW and version == named_version  # no edit: a handler's lock holds
+    assert _stored(session, plain) == plain_before  # unchanged: updated_at stays
+    assert indexer.pending(session)["requests"] == 1  # the refresh re-indexes just that one
+    indexer.refresh(session, ["requests"])
+    assert search.search(session, ADMIN, "王芳", kinds=["requests"]).hits == []
+    state = _state(session)
+    assert (state.rules_version, state.rules_kind, state.rules_cursor) == (
+        MASKING_RULES_VERSION, None, 0,
+    )  # fmt: skip
+
+
+def test_nothing_is_read_when_the_versions_match(session: Session, world: World) -> None:
+    named = _request(session, NAMED)
+    _old_rules(session, named)
+    _until_done(session)
+    assert _stored(session, named)[0] == NEW
+    # Stored with the name readable again, while the recorded version is the code's: the
+    # job reads nothing (it trusts the version), so the text stays as it is.
+    session.execute(
+        update(ServiceRequest.__table__)
+        .where(ServiceRequest.__table__.c.id == named).values(text_masked=OLD)
+    )  # fmt: skip
+    before = _stored(session, named)
+    report = remask.step(session)
+    assert report == remask.RemaskReport() and not report.rules
+    assert _stored(session, named) == before
+
+
+def test_an_interrupted_pass_continues_where_it_stopped(session: Session, world: World) -> None:
+    ids = [_request(session, NAMED) for _ in range(5)]
+    _old_rules(session, *ids)
+    first = remask.step(session, limit=2)
+    assert (first.checked, first.remasked, first.more, first.rules) == (2, 2, True, True)
+    state = _state(session)
+    assert (state.rules_kind, state.rules_cursor) == ("requests", ids[1])
+    assert state.rules_version == MASKING_RULES_VERSION - 1  # not recorded before the end
+
+    # Interrupted here (the step was committed). A row before the cursor is not read again
+    # by the rest of the pass: stored old once more, it stays so.
+    session.execute(
+        update(ServiceRequest.__table__)
+        .where(ServiceRequest.__table__.c.id == ids[0]).values(text_masked=OLD)
+    )  # fmt: skip
+    rest = _until_done(session, limit=2)
+    assert [(s.checked, s.remasked) for s in rest] == [(2, 2), (1, 1), (0, 0)]
+    assert _stored(session, ids[0])[0] == OLD
+    assert [_stored(session, i)[0] for i in ids[1:]] == [NEW] * 4
+    assert _state(session).rules_version == MASKING_RULES_VERSION
+
+
+def test_a_number_changed_during_the_rules_pass_is_taken_up_after_it(
+    session: Session, world: World
+) -> None:
+    ids = [_request(session, f"第{i}次拨打{OFFICE}没人接") for i in range(3)]
+    named = _request(session, NAMED)
+    _old_rules(session, named)
+    assert remask.step(session, limit=2).rules  # ids[0], ids[1] masked with no office number
+    org = session.get(Organization, world.orgs["js_housing"])
+    assert org is not None
+    phones.set_public_phones(session, organization=org, phones=[OFFICE], actor=SYSTEM)
+    _until_done(session, limit=2)
+    assert _stored(session, named)[0] == NEW
+    for request_id in ids:  # those before the cursor too: the numbers' pass followed
+        assert OFFICE in _stored(session, request_id)[0]
+    state = _state(session)
+    assert state.pending == [] and state.rules_version == MASKING_RULES_VERSION
+
+
+def test_library_items_indexed_under_old_rules_are_indexed_again(
+    session: Session, world: World
+) -> None:
+    item = library.create(
+        session, world.principals["admin"], title="物业服务", matrix_id=world.matrices["zz"],
+        body=NAMED,
+    )  # fmt: skip
+    other = library.create(session, world.principals["admin"], title="防汛提示",
+                           body="远离低洼地带", matrix_id=world.matrices["zz"])  # fmt: skip
+    session.flush()
+
+    def indexed(item_id: int) -> str:
+        return session.scalars(
+            select(SearchDocument.body).where(SearchDocument.kind == library.SEARCH_KIND,
+                                              SearchDocument.key == str(item_id))
+        ).one()  # fmt: skip
+
+    assert indexed(item.id) == NEW
+    session.execute(
+        update(SearchDocument).where(SearchDocument.kind == library.SEARCH_KIND,
+                                     SearchDocument.key == str(item.id)).values(body=OLD)
+    )  # fmt: skip
+    other_before = indexed(other.id)
+    _old_rules(session)
+    steps = _until_done(session)
+    assert sum(s.reindexed for s in steps) == 1
+    session.expire_all()
+    assert indexed(item.id) == NEW and indexed(other.id) == other_before
+
+
+def test_the_worker_job_and_the_command(configured_database: str, committed_engine: Engine,
+                                        committed_world: World) -> None:  # fmt: skip
+    runner = CliRunner()
+
+    def cli(*args: str) -> dict[str, object]:
+        result = runner.invoke(app, ["remask", *args, "--json"])
+        assert result.exit_code == 0, result.output
+        data = orjson.loads(result.stdout.splitlines()[-1])
+        assert isinstance(data, dict)
+        return data
+
+    with unit_of_work(committed_engine) as session:
+        named, plain = _request(session, NAMED), _request(session, PLAIN)
+        _old_rules(session, named)
+        _, _, plain_updated = _stored(session, plain)
+    old = MASKING_RULES_VERSION - 1
+
+    dry = cli("--dry-run")
+    assert dry == {"rules_version": MASKING_RULES_VERSION, "stored_version": old, "checked": 2,
+                   "remasked": 1, "library_reindexed": 0, "steps": 1, "dry_run": True}  # fmt: skip
+    with unit_of_work(committed_engine) as session:
+        assert _stored(session, named)[0] == OLD  # a dry run writes nothing
+        assert remask.stored_version(session) == old
+
+    done = cli()
+    assert (done["stored_version"], done["checked"], done["remasked"]) == (old, 2, 1)
+    assert done["dry_run"] is False
+    with unit_of_work(committed_engine) as session:
+        assert _stored(session, named)[0] == NEW
+        assert _stored(session, plain)[2] == plain_updated
+        assert remask.stored_version(session) == MASKING_RULES_VERSION
+
+    # Up to date: without --all nothing is read; --all reads everything, changes nothing.
+    assert cli()["checked"] == 0
+    assert (cli("--all")["checked"], cli("--all")["remasked"]) == (2, 0)
+    assert cli("--all", "--dry-run")["checked"] == 2
+
+    # The worker job does the same pass by itself.
+    with unit_of_work(committed_engine) as session:
+        _old_rules(session, named)
+    [report] = run_jobs([get_job("published-numbers")], engine=committed_engine)
+    assert report.ok and report.counts["remasked"] == 1
+    with unit_of_work(committed_engine) as session:
+        assert _stored(session, named)[0] == NEW
+        assert remask.stored_version(session) == MASKING_RULES_VERSION
+
+    text = runner.invoke(app, ["remask", "--all", "--dry-run"])
+    assert text.exit_code == 0 and "would change 0" in text.stdout
