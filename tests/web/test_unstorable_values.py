@@ -184,6 +184,36 @@ def test_null_on_an_incident_field_that_must_have_a_value_is_refused(
         assert incident is not None and incident.keywords == ["求助"]
 
 
+def test_renaming_an_incident_to_a_name_taken_is_a_409(
+    setup: Setup, committed_engine: Engine
+) -> None:
+    with httpx.Client(base_url=setup.url, timeout=60) as client:
+        other = client.post(
+            "/api/rescue/incidents",
+            json={"name": "郑州暴雨", "starts_at": "2025-07-01T00:00:00+08:00"},
+            headers=setup.admin,
+        )
+        assert other.status_code == 201, other.text
+        r = client.patch(
+            f"/api/rescue/incidents/{setup.incident_id}", json={"name": "郑州暴雨"},
+            headers=setup.admin,
+        )  # fmt: skip
+        assert r.status_code == 409, r.text  # the English half names it as it is written
+        assert (r.json()["message_zh"], r.json()["message_en"]) == (
+            "灾情名称已存在：郑州暴雨",
+            "incident exists: 郑州暴雨",
+        )
+        # Its own name again is no change of name, and no conflict.
+        same = client.patch(
+            f"/api/rescue/incidents/{setup.incident_id}", json={"name": "许昌暴雨"},
+            headers=setup.admin,
+        )  # fmt: skip
+        assert same.status_code == 200, same.text
+    with Session(committed_engine) as session:
+        names = sorted(session.scalars(select(Incident.name)))
+        assert names == ["许昌暴雨", "郑州暴雨"]
+
+
 def test_a_social_post_id_longer_than_a_request_keeps_is_refused(
     setup: Setup, committed_engine: Engine
 ) -> None:
