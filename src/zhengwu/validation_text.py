@@ -90,3 +90,18 @@ def message_en(error: Mapping[str, Any]) -> str:
         if halves is not None:
             return halves[1]
     return str(error.get("msg") or "invalid")
+
+
+NOT_NULL = "不能为 null（不改就不要发送此字段） / must not be null (leave the field out to keep it)"
+
+
+def refuse_null(value: object) -> object:
+    """Refuse an explicit ``null`` for a field a partial edit (PATCH) cannot clear.
+
+    A ``mode="before"`` field validator: an absent field stays as it is; ``null`` on a
+    column that must have a value is a bilingual 422 naming the field, not a database
+    error (500) or a row that later reads fail on.
+    """
+    if value is None:
+        raise ValueError(NOT_NULL)
+    return value

@@ -492,6 +492,28 @@ def test_import_members(client: httpx.Client, world: World, committed_engine: En
                        files={"file": ("m.csv", IMPORT.encode(), "text/csv")}).status_code == 404  # fmt: skip
 
 
+def test_a_member_list_with_carriage_returns_or_a_huge_cell_is_no_server_error(
+    client: httpx.Client, world: World
+) -> None:
+    url = f"/api/matrices/{world.matrices['zz']}/members/import"
+
+    def upload(content: bytes) -> httpx.Response:
+        return client.post(url, headers=world.headers("admin"),
+                           files={"file": ("members.csv", content, "text/csv")})  # fmt: skip
+
+    # Lines ended by a lone carriage return (classic Mac, some exports): read as lines,
+    # not a 500 ("new-line character seen in unquoted field").
+    done = upload(IMPORT.replace("\n", "\r").encode())
+    assert done.status_code == 200, done.text
+    assert (done.json()["added"], done.json()["rejected_count"]) == (2, 2)
+    assert [r["row"] for r in done.json()["rejected"]] == [4, 5]  # each line its own row
+    # A file the csv module cannot read at all: a bilingual 422 naming the line.
+    huge = upload(b"platform,uid\nweibo,1001\nweibo," + b"9" * 200_000 + b"\n")
+    assert huge.status_code == 422, huge.text
+    assert huge.json()["message_zh"] == "成员名单第 3 行无法按 CSV 读取（引号或换行不成对）"
+    assert huge.json()["message_en"].startswith("line 3 of the member list is not readable")
+
+
 def test_cookie_sessions_need_the_csrf_token(
     client: httpx.Client, world: World, committed_engine: Engine
 ) -> None:

@@ -80,3 +80,28 @@ def test_other_io_errors_are_not_taken_for_a_lock(tmp_path: Path) -> None:
     with pytest.raises(duckdb.IOException, match="not a valid DuckDB database"):
         store.connect(bad, wait=60)
     assert time.monotonic() - started < 30  # raised at once, not retried for the 60 s
+
+
+def test_within_one_process_a_writer_waits_for_a_reader_and_a_reader_for_a_writer(
+    tmp_path: Path,
+) -> None:
+    # The server's requests share one process: a page reading the store (read-only) while
+    # an API call opens it to write (an index run, a publication) is refused by DuckDB
+    # ("a different configuration than existing connections"), which was a 500. It is
+    # waited out like another process's lock, and then a bilingual 503.
+    path = tmp_path / "analytics.duckdb"
+    store.connect(path).close()
+    reader = store.connect(path, read_only=True)
+    threading.Timer(0.5, reader.close).start()
+    started = time.monotonic()
+    writer = store.connect(path, wait=30)
+    try:
+        assert time.monotonic() - started >= 0.4  # it did wait for the reader
+        assert writer.execute("SELECT count(*) FROM posts").fetchall() == [(0,)]
+        with pytest.raises(BusyError) as caught:
+            store.connect(path, read_only=True, wait=0.3)
+        assert "分析库正被本进程的另一个请求占用" in caught.value.message_zh
+        assert "in use by another request of this process" in caught.value.message_en
+    finally:
+        writer.close()
+    store.connect(path, read_only=True, wait=0.3).close()  # free again

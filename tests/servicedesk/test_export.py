@@ -229,6 +229,26 @@ def test_a_bad_filter_is_a_422(http: httpx.Client, committed_world: World) -> No
         assert r.status_code == 422, (params, r.text)
 
 
+def test_a_text_with_control_characters_still_exports_to_excel(
+    http: httpx.Client, committed_world: World
+) -> None:
+    # A text sent with characters no worksheet cell may hold (\x01, \x0b): the workbook
+    # stopped half-way, a 200 download cut short, for every reader whose export held it.
+    sent = http.post("/api/requests", json={"text": "金水区\x01路灯\x0b不亮", "public": True})
+    assert sent.status_code == 201, sent.text
+    x = http.get("/api/desk/requests/export", headers=committed_world.headers("admin"),
+                 params={"format": "xlsx"})  # fmt: skip
+    assert x.status_code == 200
+    sheet = load_workbook(io.BytesIO(x.content)).worksheets[0]
+    header, *rows = sheet.iter_rows(values_only=True)
+    text = header.index("诉求内容")
+    assert [row[text] for row in rows] == ["金水区路灯不亮"]
+    # The CSV and JSON keep the text as it came.
+    j = http.get("/api/desk/requests/export", headers=committed_world.headers("admin"),
+                 params={"format": "json"})  # fmt: skip
+    assert [r["诉求内容"] for r in j.json()] == ["金水区\x01路灯\x0b不亮"]
+
+
 def test_the_export_command_writes_each_format(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 

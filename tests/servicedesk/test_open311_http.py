@@ -380,6 +380,12 @@ POST_ERRORS = [
                    "email": "notanemail"}, 400, "email is not a valid e-mail address"),
     ("phone as email", {"api_key": "KEY", "service_code": "0103", "address_string": "文化路",
                         "email": "13800001234"}, 400, "email is not a valid e-mail address"),
+    # A field longer than a request keeps: each half in its own language (was pydantic's
+    # English after the Chinese name).
+    ("long address", {"api_key": "KEY", "service_code": "0103", "address_string": "文" * 257},
+     400, "address_string：最多 256 个字 / address_string: String should have at most 256"),
+    ("long name", {"api_key": "KEY", "service_code": "0103", "address_string": "文化路",
+                   "last_name": "张" * 65}, 400, "last_name：最多 64 个字 / last_name: String"),
 ]  # fmt: skip
 
 

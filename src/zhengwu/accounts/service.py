@@ -1332,6 +1332,24 @@ def _in_scope(session: Session, actor: Principal, account_ids: list[int]) -> set
     return found
 
 
+def _csv_lines(text: str) -> Iterator[tuple[RowNo, list[str]]]:
+    """Yield the rows of a CSV member list with their line numbers.
+
+    A lone carriage return ends a line as ``\n`` and ``\r\n`` do (the csv module's
+    ``newline=""``); a file the csv module still cannot read is a bilingual 422 naming the
+    line, not a server error.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        for cells in reader:
+            yield RowNo(reader.line_num), cells
+    except csv.Error as exc:
+        raise InvalidInputError(
+            f"成员名单第 {reader.line_num} 行无法按 CSV 读取（引号或换行不成对）",
+            f"line {reader.line_num} of the member list is not readable as CSV: {exc}",
+        ) from None
+
+
 def import_members(
     session: Session, *, matrix: Matrix, content: bytes, actor: Principal, filename: str = ""
 ) -> ImportReport:
@@ -1355,8 +1373,7 @@ def import_members(
         lines = workbook_rows(io.BytesIO(content), name=filename, left=left)
     else:
         refuse_old_excel(filename)
-        reader = csv.reader(io.StringIO(_decode(content)))
-        lines = ((RowNo(reader.line_num), cells) for cells in reader)
+        lines = _csv_lines(_decode(content))
     columns: dict[str, int] | None = None
     rows: list[_Row] = []
     for number, cells in lines:

@@ -233,14 +233,22 @@ def _open_waiting(path: Path, *, read_only: bool, wait: float | None) -> duckdb.
     while True:
         try:
             return duckdb.connect(str(path), read_only=read_only)
-        except duckdb.IOException as exc:
+        except (duckdb.IOException, duckdb.ConnectionException) as exc:
+            # Another process's lock (IOException), or in this process connections opened
+            # the other way (read-only vs. writing) that are still open: DuckDB refuses a
+            # second "configuration" of one file until they close (ConnectionException).
             holder = _LOCK_HOLDER.search(str(exc))
-            if holder is None and "lock" not in str(exc).lower():
+            text = str(exc).lower()
+            if holder is None and "lock" not in text and "different configuration" not in text:
                 raise
             left = deadline - time.monotonic()
             if left <= 0:
-                who = f"进程 {holder[2]}（{holder[1]}）" if holder else "另一个进程"
-                who_en = f"process {holder[2]} ({holder[1]})" if holder else "another process"
+                here = isinstance(exc, duckdb.ConnectionException)
+                who = (f"进程 {holder[2]}（{holder[1]}）" if holder
+                       else "本进程的另一个请求" if here else "另一个进程")  # fmt: skip
+                who_en = (f"process {holder[2]} ({holder[1]})" if holder
+                          else "another request of this process" if here
+                          else "another process")  # fmt: skip
                 raise BusyError(
                     f"分析库正被{who}占用（导入或指数计算进行中），请稍后再试：{path}",
                     f"the analytics store is in use by {who_en} (an import or index run); "

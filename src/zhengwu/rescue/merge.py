@@ -24,6 +24,7 @@ batch and then matches each cluster against stored requests with the same keys.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -48,6 +49,7 @@ RULES: tuple[Rule, ...] = ("repost", "phone", "address", "text", "manual")
 TEXT_THRESHOLD = 0.5
 REUSE_SIMILARITY = 0.85  # a near-copy this close takes the fields of the text it copies
 MAX_REPRESENTATIVES = 4  # bucket members a newcomer is compared with: bounds the work per key
+KEY_MAX = 96  # characters of a stored bucket key (help_match_keys.key)
 _PARALLEL_MIN = 2_000  # below this, starting worker processes costs more than it saves
 
 
@@ -127,17 +129,32 @@ class Cluster:
         return any(m.kind == "update" for m in self.members)
 
 
+def fitted_key(key: str) -> str:
+    """Return a bucket key as it is stored and looked up: at most :data:`KEY_MAX` characters.
+
+    A longer key (a 256-character address, an 80-character post id on a long platform
+    name) keeps its start and ends in a digest of the whole key, so equal keys still meet
+    and different ones stay apart, and it fits the column on every database.
+    """
+    if len(key) <= KEY_MAX:
+        return key
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+    return f"{key[: KEY_MAX - len(digest) - 1]}#{digest}"
+
+
 def fact_keys(phones: Iterable[str], address: str | None) -> list[tuple[Rule, str]]:
     """Return the phone and address bucket keys of a post's mobiles and address key."""
-    keys: list[tuple[Rule, str]] = [("phone", f"m:{phone}") for phone in sorted(set(phones))]
+    keys: list[tuple[Rule, str]] = [
+        ("phone", fitted_key(f"m:{phone}")) for phone in sorted(set(phones))
+    ]
     if address:
-        keys.append(("address", f"a:{address}"))
+        keys.append(("address", fitted_key(f"a:{address}")))
     return keys
 
 
 def post_key(platform: str, post_id: str) -> str:
     """Return the bucket key of a post's identity."""
-    return f"p:{platform}:{post_id}"
+    return fitted_key(f"p:{platform}:{post_id}")
 
 
 def conflict(a: Features, b: Features, *, phones: bool = True) -> bool:

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from zhengwu.privacy.phones import normalise_callback_phone, normalise_phone
+from zhengwu.validation_text import refuse_null
 
 
 def _required_reason(value: str) -> str:
@@ -59,13 +60,6 @@ def _contact_phone(value: object) -> object:
     if not isinstance(value, str):
         return value
     return normalise_callback_phone(value) if value.strip() else None
-
-
-def _not_null(value: object) -> object:
-    # PATCH semantics: an absent field stays; an explicit null on a required column is an error.
-    if value is None:
-        raise ValueError("must not be null")
-    return value
 
 
 class IncidentBase(BaseModel):
@@ -121,6 +115,16 @@ class IncidentUpdate(BaseModel):
     force: bool = Field(False, description="close although requests are still open (needs reason)")
     reason: str | None = Field(None, max_length=2000, description="why (audited); for force")
 
+    _required = field_validator(
+        "name",
+        "type",
+        "status",
+        "hashtags",
+        "keywords",
+        "starts_at",
+        "reverify_hours",
+        mode="before",
+    )(refuse_null)
     _clean_description = field_validator("description", mode="before")(_description)
     _clean_hotline = field_validator("hotline", mode="before")(_hotline)
 
@@ -172,7 +176,7 @@ class TeamUpdate(BaseModel):
 
     _required = field_validator(
         "name", "kind", "capabilities", "capacity", "area", "active", mode="before"
-    )(_not_null)
+    )(refuse_null)
     _clean_phone = field_validator("contact_phone", mode="before")(_contact_phone)
 
 
@@ -260,8 +264,8 @@ class PostSubmission(BaseModel):
     author: str | None = Field(None, max_length=256)
     url: str | None = Field(None, max_length=2048)
     is_repost: bool = False
-    root_post_id: str | None = None
-    root_text: str | None = None
+    root_post_id: str | None = Field(None, max_length=80)
+    root_text: str | None = Field(None, max_length=10_000)
 
 
 class IntakeReport(BaseModel):

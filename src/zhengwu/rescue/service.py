@@ -147,6 +147,11 @@ def update_incident(
     forced closure is audited with the counts it left open.
     """
     changes = data.model_dump(exclude_unset=True, exclude={"force", "reason"})
+    name = changes.get("name")
+    if name is not None and name != incident.name:
+        taken = select(Incident.id).where(Incident.name == name, Incident.id != incident.id)
+        if session.scalar(taken) is not None:
+            raise ConflictError(f"灾情名称已存在：{name}", f"incident exists: {name}")
     if "regions" in changes:
         changes["regions"] = _check_regions(changes["regions"] or [])
     before = incident.status

@@ -186,7 +186,13 @@ def _post_hits(
 ) -> tuple[int, list[SearchHit], PostWindowRead]:
     result = posts.search_store(terms, mode=mode, days=days, limit=limit)
     total, found = result.count, result.hits
-    span = PostWindowRead(days=days, start=result.window.start, end=result.window.end)
+    # The store keeps naive UTC; the API says which time it is (China time, with its offset).
+    start, end = result.window.start, result.window.end
+    span = PostWindowRead(
+        days=days,
+        start=china_time(start) if start is not None else None,
+        end=china_time(end) if end is not None else None,
+    )
     uids = {(p.platform, p.account_uid) for p in found if p.account_uid}
     accounts: dict[tuple[str, str], int] = {}
     if uids:

@@ -203,12 +203,16 @@ def write_xlsx(
 
     A worksheet holds at most ``sheet_rows`` rows (Excel's limit, 1,048,576): a national
     export of more requests goes on in 诉求 (2), 诉求 (3) …, each with the header, rather
-    than a sheet Excel cannot open.
+    than a sheet Excel cannot open. Control characters Excel does not allow in a cell
+    (C0 but tab, newline, carriage return) are dropped from the cell's text.
     """
     from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     book = Workbook(write_only=True)
-    rows = _sheet_rows(records)
+    # Control characters a worksheet cannot hold (a text sent with \x01 or \x0b in it)
+    # are left out of the cell: openpyxl would stop the workbook, and the download with it.
+    rows = ([ILLEGAL_CHARACTERS_RE.sub("", c) for c in cells] for cells in _sheet_rows(records))
     header = next(rows)
     sheet = book.create_sheet("诉求")
     sheet.append(header)

@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
+
+from zhengwu.servicedesk.models import SOCIAL_SOURCES
 
 Source = Literal["weibo", "wechat", "douyin", "form", "csv", "api", "open311", "12345"]
 # A request's text: generous (real 12345 messages run to 7,000 characters and more); longer
@@ -17,6 +26,7 @@ OPEN311_MAX_TEXT = 4000
 # import accept the same replies.
 MAX_REPLY = MAX_TEXT
 MAX_REASON = 2000  # a reason, note or citizen's feedback
+MAX_POST_ID = 64  # a social post's id (source_ref without "weibo:"), as the request keeps it
 
 
 class RequestIntake(BaseModel):
@@ -62,6 +72,22 @@ class RequestIntake(BaseModel):
         if not value.strip():
             raise ValueError("诉求内容不能为空白 / text is blank")
         return value.strip()
+
+    @field_validator("source_ref")
+    @classmethod
+    def _post_id_fits(cls, ref: str | None, info: ValidationInfo) -> str | None:
+        # A social post's source_ref is its platform post id (with or without "weibo:"),
+        # kept on the request to reply under the post: at most MAX_POST_ID characters.
+        source = info.data.get("source")
+        if source in SOCIAL_SOURCES and ref:
+            post_id = ref.removeprefix(f"{source}:")
+            if len(post_id) > MAX_POST_ID:
+                raise ValueError(
+                    f"{source} 帖子编号最多 {MAX_POST_ID} 个字符（收到 {len(post_id)} 个） / "
+                    f"a {source} post id has at most {MAX_POST_ID} characters "
+                    f"(got {len(post_id)})"
+                )
+        return ref
 
 
 class IntakeReceipt(BaseModel):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import re
 
 import duckdb
 from fastapi import FastAPI, Request
@@ -12,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi_offline import FastAPIOffline
 from sqlalchemy import Engine
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from zhengwu import __version__
@@ -118,6 +120,20 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         response.headers["Retry-After"] = str(MEMORY_RETRY_AFTER)
         return response
 
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(DataError)
+    async def _unstorable(request: Request, exc: Exception) -> Response:
+        # A value the request carried that the database cannot hold (an id beyond its
+        # integers, a text longer than its column, a NUL character on PostgreSQL): a
+        # bilingual 422 and nothing written (the unit of work rolled back), not a bare 500.
+        error = unstorable_value(request, exc)
+        handler = getattr(request.app.state, "html_error_handler", None)
+        html = "text/html" in request.headers.get("accept", "")
+        if handler is not None and html and not request.url.path.startswith("/api/"):
+            page: Response = handler(request, error)
+            return page
+        return JSONResponse(error.to_dict(), status_code=error.status_code)
+
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, exc: RequestValidationError) -> Response:
         # The same bilingual body as every other error, plus FastAPI's list of the fields
@@ -161,6 +177,50 @@ def http_error(request: Request, exc: StarletteHTTPException) -> ZhengwuError | 
             + (f" (allowed: {allowed})" if allowed else ""),
         )
     return None
+
+
+# The largest whole number every supported database stores in an id or count column
+# (PostgreSQL's INTEGER; SQLite's are wider, but a value beyond this works on neither).
+MAX_STORED_INT = 2**31 - 1
+_VARCHAR = re.compile(r"character varying\((\d+)\)")
+
+
+def unstorable_value(request: Request, exc: BaseException) -> InvalidInputError:
+    """Return the bilingual 422 for a request value the database could not store or compare.
+
+    ``exc`` is Python's :class:`OverflowError` (SQLite's driver refuses an integer beyond
+    64 bits; a date beyond year 9999) or SQLAlchemy's :class:`DataError` (PostgreSQL's
+    data exceptions: an integer beyond its column, a text longer than its column, a NUL
+    character). The database's own message is logged (warning level) with the path, so
+    the field at fault can be found and given a limit of its own in the API's schema.
+    """
+    orig = getattr(exc, "orig", exc)
+    detail = str(orig).splitlines()[0] if str(orig) else type(orig).__name__
+    log.warning("unstorable value on %s %s: %s", request.method, request.url.path, detail)
+    sqlstate = getattr(orig, "sqlstate", None)
+    too_long = _VARCHAR.search(detail)
+    if sqlstate == "22001" and too_long:
+        n = too_long.group(1)
+        return InvalidInputError(
+            f"请求中有一项文本过长：此项最多 {n} 个字",
+            f"a text in the request is too long: this field takes at most {n} characters",
+        )
+    if "0x00" in detail or sqlstate == "22P05":  # a NUL byte, or a \\u0000 in JSON
+        return InvalidInputError(
+            "文本中不能含有空字符（NUL，\\u0000）", "text must not contain NUL characters (\\u0000)"
+        )
+    if (isinstance(orig, OverflowError) and "date" in detail) or sqlstate == "22008":
+        return InvalidInputError(
+            "请求中的日期超出可计算的范围（太早或太晚）",
+            "a date in the request is too far in the past or the future to compute with",
+        )
+    if isinstance(orig, OverflowError) or sqlstate == "22003":
+        return InvalidInputError(
+            f"请求中的数字超出范围：编号、数量等整数最大为 {MAX_STORED_INT}",
+            f"a number in the request is out of range: ids, counts and other whole numbers "
+            f"go up to {MAX_STORED_INT}",
+        )
+    return InvalidInputError("请求中有一项取值无法保存", "a value in the request cannot be stored")
 
 
 MEMORY_RETRY_AFTER = 30  # seconds: another moment may have the memory a page needs

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import JSON, Boolean, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from zhengwu.db.base import Base, utcnow
+from zhengwu.validation_text import refuse_null
 
 # Open311 attribute datatypes (GeoReport v2 service definitions).
 DataType = Literal["string", "number", "datetime", "text", "singlevaluelist", "multivaluelist"]
@@ -79,7 +80,11 @@ class CategoryCreate(CategoryBase):
 
 
 class CategoryUpdate(BaseModel):
-    """A partial edit of a category (only the fields given change)."""
+    """A partial edit of a category (only the fields given change).
+
+    ``parent_code: null`` makes it a top-level category and ``attributes: null`` clears its
+    attributes; every other field must have a value (null is a 422 naming the field).
+    """
 
     name: str | None = Field(None, min_length=1, max_length=64)
     parent_code: str | None = None
@@ -91,6 +96,18 @@ class CategoryUpdate(BaseModel):
     sectors: list[str] | None = None
     sort_order: int | None = None
     active: bool | None = None
+
+    _required = field_validator(
+        "name",
+        "description",
+        "keywords",
+        "response_days",
+        "resolve_days",
+        "sectors",
+        "sort_order",
+        "active",
+        mode="before",
+    )(refuse_null)
 
 
 class CategoryRead(CategoryBase):

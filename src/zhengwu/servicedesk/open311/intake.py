@@ -21,6 +21,7 @@ from zhengwu.servicedesk.open311.documents import EXTRA_KEY
 from zhengwu.servicedesk.open311.errors import bad
 from zhengwu.servicedesk.open311.serialize import Format
 from zhengwu.servicedesk.schemas import OPEN311_MAX_TEXT, RequestIntake
+from zhengwu.validation_text import message_en, message_zh
 
 Fields = Mapping[str, Sequence[str]]
 _ATTRIBUTE = re.compile(r"^attribute\[([^\]]+)\](\[\])?$")
@@ -179,5 +180,7 @@ _FIELD_NAMES = {"text": "description", "lon": "long", "address": "address_string
 
 
 def _describe(error: Any) -> str:
+    """Return one refused field as Open311 describes errors: ``名：中文 / name: English``."""
     field = str(error["loc"][0]) if error.get("loc") else "request"
-    return f"{_FIELD_NAMES.get(field, field)}：{error['msg']}"
+    name = _FIELD_NAMES.get(field, field)
+    return f"{name}：{message_zh(error)} / {name}: {message_en(error)}"
