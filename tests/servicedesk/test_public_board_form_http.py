@@ -120,3 +120,28 @@ def test_rates_default_to_the_latest_month_with_requests(
         data = client.get("/api/public/requests").json()
         assert (data["period"], data["periods"]) == ("2025-07", ["2025-07", "2025-06"])
         assert client.get("/api/public/requests", params={"period": "2025-13"}).status_code == 422
+
+
+def test_a_form_of_raw_utf8_is_stored_as_written_and_a_wrong_charset_refused(
+    live_server: str, committed_world: World, committed_engine: Engine
+) -> None:
+    """``curl -d "text=路灯坏了…"`` sends the words unescaped: they are the citizen's words,
+    not Latin-1 mojibake; GBK declared is read as GBK; bytes valid in no declared charset
+    are refused, nothing stored."""
+    form = "application/x-www-form-urlencoded"
+    text = "金水区丰产路路灯坏了一个星期，晚上很黑"
+    with httpx.Client(base_url=live_server, timeout=30) as client:
+        raw = client.post("/api/requests", content=f"text={text}".encode(),
+                          headers={"content-type": form})  # fmt: skip
+        assert raw.status_code == 201, raw.text
+        gbk = client.post("/api/requests", content=f"text={text}（二）".encode("gbk"),
+                          headers={"content-type": f"{form}; charset=GBK"})  # fmt: skip
+        assert gbk.status_code == 201, gbk.text
+        broken = client.post("/api/requests", content=f"text={text}".encode("gbk"),
+                             headers={"content-type": form})  # fmt: skip
+        assert broken.status_code == 422
+        assert "不是有效的 utf-8" in broken.json()["message_zh"]
+        assert "not valid utf-8" in broken.json()["message_en"]
+    with Session(committed_engine) as session:
+        stored = sorted(session.scalars(select(ServiceRequest.text)))
+    assert stored == [text, f"{text}（二）"]

@@ -42,6 +42,7 @@ from zhengwu.servicedesk.workflow import STATE_LABELS
 from zhengwu.validation_text import message_en, message_zh
 from zhengwu.web import branding
 from zhengwu.web.deps import DB, WritingPrincipal, check_choices
+from zhengwu.web.forms import read_form
 from zhengwu.web.localtime import CHINA, local_time
 
 router = APIRouter(tags=["public 公众"])
@@ -74,7 +75,7 @@ async def _intake_payload(request: Request) -> tuple[dict[str, Any], bool]:
     """Return the submitted fields and whether they came from a form."""
     content_type = request.headers.get("content-type", "")
     if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-        form = await request.form()
+        form = await read_form(request)
         data: dict[str, Any] = {
             k: v for k in _FORM_FIELDS if isinstance(v := form.get(k), str) and v
         }
@@ -207,7 +208,7 @@ async def _action_payload(request: Request) -> tuple[dict[str, Any], bool]:
     from a form (the private page's 评价 and 重新办理 forms), else from a JSON body."""
     content_type = request.headers.get("content-type", "")
     if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-        form = await request.form()
+        form = await read_form(request)
         return {k: v for k in _ACTION_FIELDS if isinstance(v := form.get(k), str)}, True
     data, _ = await _intake_payload(request)
     return data, False
@@ -391,7 +392,7 @@ async def board_submit(request: Request, db: DB) -> HTMLResponse:
     A refused field is named next to it (Chinese, then English) and the board comes back
     with everything typed; a new request gets the public receipt, its state in words.
     """
-    values = public_form.typed_values(await request.form())
+    values = public_form.typed_values(await read_form(request))
 
     def take_in() -> HTMLResponse:
         codes = {c.code for c in category_service.get_tree(db)}

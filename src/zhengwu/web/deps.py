@@ -15,6 +15,7 @@ from zhengwu.auth import service as auth_service
 from zhengwu.auth.principal import PUBLIC, Principal
 from zhengwu.chinatime import in_china, parse_china_time
 from zhengwu.errors import ForbiddenError, InvalidInputError
+from zhengwu.web.forms import read_form
 
 SESSION_COOKIE = "zw_session"
 
@@ -87,7 +88,7 @@ async def csrf_header_or_form(request: Request) -> str | None:
         return token
     content_type = request.headers.get("content-type", "")
     if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-        form = await request.form()
+        form = await read_form(request)  # in its charset; the bytes stay for the route
         value = form.get("csrf_token")
         return value if isinstance(value, str) else None
     return None
