@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 import typer
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
 from zhengwu.cli.main import app
@@ -144,6 +144,21 @@ def test_every_command_has_an_example_that_parses() -> None:
             command.make_context(name, list(rest))
 
 
+def _restart_ids(engine: Engine) -> None:
+    """Start PostgreSQL's id sequences again, so that the demo's rows get the ids the examples
+    name (``team 3``, ``rule 17``, ``#1``) whatever ran before in this database: an earlier
+    test's rolled-back inserts used up sequence values that only TRUNCATE … RESTART IDENTITY
+    gives back (the committed engine's tables are empty here; SQLite's ids start from the
+    largest one left, none)."""
+    from zhengwu.db.models import Base
+
+    if engine.dialect.name != "postgresql":
+        return
+    names = ", ".join(t.name for t in Base.metadata.sorted_tables if t.name != "regions")
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
 @pytest.fixture
 def demo_dir(
     committed_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -153,6 +168,7 @@ def demo_dir(
     from zhengwu.config import get_settings
     from zhengwu.db.engine import get_engine
 
+    _restart_ids(committed_engine)
     monkeypatch.setenv("ZHENGWU_DATABASE_URL", committed_engine.url.render_as_string(False))
     get_settings.cache_clear()
     get_engine.cache_clear()
