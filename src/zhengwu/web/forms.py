@@ -4,22 +4,21 @@ Starlette reads an ``application/x-www-form-urlencoded`` body's raw bytes as Lat
 script that posts Chinese without percent-encoding it (``curl -d "text=路灯坏了"``) had its
 words stored as mojibake (``è·¯ç¯…``) without a word of warning. :func:`read_form` reads
 such a body — raw bytes and ``%XX`` escapes alike — in the charset the client declared
-(UTF-8 when none is), strictly: a body that is not valid in it is refused with a bilingual
-422, never stored garbled. A multipart body (files) is read by Starlette as before: each
-part's text is UTF-8 there. Read it with :func:`read_form` everywhere before Starlette's
-``request.form()`` (the CSRF check does), so that the bytes are still there to read.
+(UTF-8 when none is), strictly, as Open311 does
+(:func:`zhengwu.servicedesk.open311.form.decode_urlencoded`): a body that is not valid in
+it is refused with a bilingual 422, never stored garbled. A multipart body (files) is read
+by Starlette as before: each part's text is UTF-8 there. Read it with :func:`read_form`
+everywhere before Starlette's ``request.form()`` (the CSRF check does), so that the bytes
+are still there to read.
 """
 
 from __future__ import annotations
-
-import codecs
-from urllib.parse import parse_qsl
 
 from fastapi import Request
 from starlette.datastructures import FormData, UploadFile
 
 from zhengwu.errors import InvalidInputError
-from zhengwu.servicedesk.open311.form import declared_charset, is_urlencoded
+from zhengwu.servicedesk.open311.form import FormCharsetError, decode_urlencoded, is_urlencoded
 
 
 async def read_form(request: Request) -> FormData:
@@ -27,13 +26,6 @@ async def read_form(request: Request) -> FormData:
     content_type = request.headers.get("content-type", "")
     if not is_urlencoded(content_type):
         return await request.form()
-    charset = declared_charset(content_type)
-    try:
-        codecs.lookup(charset)
-    except LookupError:
-        raise InvalidInputError(
-            f"不支持的字符集：{charset}", f"unsupported charset: {charset}"
-        ) from None
     try:
         body = await request.body()
     except RuntimeError:
@@ -42,13 +34,8 @@ async def read_form(request: Request) -> FormData:
         # posted by browsers, which always percent-encode.
         return await request.form()
     try:
-        pairs = parse_qsl(
-            body.decode(charset), keep_blank_values=True, encoding=charset, errors="strict"
-        )
-    except UnicodeDecodeError:
-        raise InvalidInputError(
-            f"表单内容不是有效的 {charset} 编码文本，请以 UTF-8（或声明的字符集）提交",
-            f"the form body is not valid {charset}: send UTF-8 or declare its charset",
-        ) from None
+        pairs = decode_urlencoded(body, content_type)
+    except FormCharsetError as exc:
+        raise InvalidInputError(exc.message_zh, exc.message_en) from None
     fields: list[tuple[str, str | UploadFile]] = list(pairs)
     return FormData(fields)

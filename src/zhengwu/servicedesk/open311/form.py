@@ -38,21 +38,42 @@ def declared_charset(content_type: str) -> str:
     return DEFAULT_CHARSET
 
 
-def parse_urlencoded(body: bytes, content_type: str, fmt: Format) -> list[tuple[str, str]]:
-    """Return the fields of a urlencoded body, or raise a 400 when it is not in its charset."""
+class FormCharsetError(ValueError):
+    """A urlencoded body in a charset Python does not know, or not valid in its charset."""
+
+    def __init__(self, message_zh: str, message_en: str) -> None:
+        super().__init__(message_en)
+        self.message_zh, self.message_en = message_zh, message_en
+
+
+def decode_urlencoded(body: bytes, content_type: str) -> list[tuple[str, str]]:
+    """Return the fields of a urlencoded body read strictly in its declared charset.
+
+    Raises :class:`FormCharsetError` (bilingual) for an unknown charset or a body that is
+    not valid in it. Shared by Open311 and :func:`zhengwu.web.forms.read_form`.
+    """
     charset = declared_charset(content_type)
     try:
         codecs.lookup(charset)
     except LookupError:
-        raise bad(fmt, f"不支持的字符集：{charset} / unsupported charset: {charset}") from None
+        raise FormCharsetError(
+            f"不支持的字符集：{charset}", f"unsupported charset: {charset}"
+        ) from None
     try:
         # Raw bytes and %XX escapes are both decoded in the declared charset, strictly.
         return parse_qsl(
             body.decode(charset), keep_blank_values=True, encoding=charset, errors="strict"
         )
     except UnicodeDecodeError:
-        raise bad(
-            fmt,
-            f"请求体不是有效的 {charset} 编码文本，请以 UTF-8（或声明的字符集）提交 / "
+        raise FormCharsetError(
+            f"请求体不是有效的 {charset} 编码文本，请以 UTF-8（或声明的字符集）提交",
             f"the form body is not valid {charset}: send UTF-8 or declare its charset",
         ) from None
+
+
+def parse_urlencoded(body: bytes, content_type: str, fmt: Format) -> list[tuple[str, str]]:
+    """Return the fields of a urlencoded body, or raise a 400 when it is not in its charset."""
+    try:
+        return decode_urlencoded(body, content_type)
+    except FormCharsetError as exc:
+        raise bad(fmt, f"{exc.message_zh} / {exc.message_en}") from None
