@@ -382,3 +382,75 @@ def test_a_batch_without_routing_rules_logs_it_once_as_intake_does(
     assert len(warnings) == 1
     assert routing_service.NO_RULES_WARNING in warnings[0]
     assert "12345" in warnings[0]
+
+
+def _office_entries(session: Session, run_refs: dict[int, str]) -> list[tuple[Any, ...]]:
+    """The office matrices' merge_outside_scope entries, keyed like _dump (no ids)."""
+    entries = session.scalars(
+        select(AuditEntry).where(AuditEntry.entity_type == "matrix").order_by(AuditEntry.id)
+    ).all()
+    return [
+        (e.entity_id, e.action, run_refs[e.data["request_id"]], e.data["source_ref"])
+        for e in entries
+    ]
+
+
+def test_an_office_row_merged_outside_its_scope_is_the_same_by_batches_and_one_by_one(
+    session: Session, world: World, tmp_path: Path
+) -> None:
+    # 洛阳's request of a caller (the system's intake routes it to 洛阳's body and queue).
+    text = "涧西区某小区物业不作为，电梯坏了"
+    phone = "13500000009"
+    first = _write(tmp_path / "ly.csv", [
+        ["L1", "2025-07-02 09:00", "", text, "物业管理", "410305", phone, "", "", ""],
+    ])  # fmt: skip
+    import_csv(session, first, actor=SYSTEM)
+    ly = session.scalars(select(ServiceRequest).where(ServiceRequest.source_ref == "12345:L1")).one()
+    assert ly.matrix_id == world.matrices["ly"]
+    # The 郑州 office's export: the same caller calls again (merged into 洛阳's request, with
+    # a reply of its own hotline), and the 洛阳 ticket itself comes back with a reply.
+    office_rows = [
+        ["Z1", "2025-07-03 09:00", "", text + "，还没人管", "", "", phone, "", "已转洛阳", "2025-07-03 10:00"],
+        ["Z2", "2025-07-03 11:00", "", text, "", "", phone, "", "", ""],
+        ["L1", "2025-07-02 09:00", "", text, "物业管理", "410305", phone, "", "已答复", "2025-07-04"],
+        ["C1", "2025-07-01 10:00", "", NOISE, "噪声污染", "410105", "13912345678", "", "", ""],
+    ]  # fmt: skip
+    path = _write(tmp_path / "office.csv", office_rows)
+    office = world.principals["office"]
+    outcomes = []
+    for batch_rows in (0, 3):
+        savepoint = session.begin_nested()
+        summary = import_csv(session, path, actor=office, batch_rows=batch_rows)
+        refs = {r.id: r.source_ref for r in session.scalars(select(ServiceRequest))}
+        dump = {**_dump(session, [summary.run_id], False),
+                "office": _office_entries(session, refs)}  # fmt: skip
+        counts = {**summary.to_dict(), "run_id": None}
+        outcomes.append((counts, summary.merged_outside_scope, summary.outside_events_left,
+                         [(w.rsplit(":", 1)[1], p) for w, p in summary.merged_outside], dump))  # fmt: skip
+        savepoint.rollback()
+    assert outcomes[0] == outcomes[1]
+    counts, merged_outside, left, listed, dump = outcomes[1]
+    assert (counts["merged"], counts["existing"], counts["created"]) == (2, 1, 1)
+    assert (merged_outside, left) == (2, 2)  # Z1's reply and L1's reply: not recorded
+    assert listed == [("2", ly.public_id), ("3", ly.public_id)]  # file lines of Z1, Z2
+    assert counts["replies"] == 0
+    request = dump["requests"]["12345:L1"]
+    assert (request["state"], request["reply_text"]) == ("received", None)
+    zz = world.matrices["zz"]
+    merges = [a for a in dump["audit"] if a[1] == "merge"]
+    assert [(a[0], a[5]) for a in merges] == [
+        ("12345:L1", {"source_ref": "12345:Z1", "kind": "copy", "office_matrix_id": zz,
+                      "outside_scope": True}),
+        ("12345:L1", {"source_ref": "12345:Z2", "kind": "copy", "office_matrix_id": zz,
+                      "outside_scope": True}),
+    ]  # fmt: skip
+    assert dump["office"] == [
+        (zz, "merge_outside_scope", "12345:L1", "12345:Z1"),
+        (zz, "merge_outside_scope", "12345:L1", "12345:Z2"),
+    ]
+    # The system's import of the same file records the reply on 洛阳's request as ever.
+    system = import_csv(session, path, actor=SYSTEM, batch_rows=3)
+    assert (system.merged_outside_scope, system.outside_events_left) == (0, 0)
+    assert system.replies >= 1
+    session.refresh(ly)
+    assert ly.reply_text == "已转洛阳"

@@ -198,11 +198,11 @@ def test_admin_and_handler_registrations_route_as_before(
     )  # fmt: skip
 
 
-def test_an_office_is_told_when_its_call_joins_a_request_it_cannot_see(
+def test_an_office_is_told_when_its_call_joins_a_request_outside_its_scope(
     client: httpx.Client, world: ConsoleWorld, committed_engine: Engine
 ) -> None:
     csrf = login(client, "admin")
-    first = _register(client, csrf, _body("luoyang")).json()  # on 洛阳's queue
+    first = _register(client, csrf, _body("luoyang", source_ref="12345:LY-1")).json()
     client.cookies.clear()
     csrf = login(client, "office")
     again = _register(client, csrf, _body("luoyang"))  # the same caller, the same problem
@@ -210,11 +210,28 @@ def test_an_office_is_told_when_its_call_joins_a_request_it_cannot_see(
     body = again.json()
     assert (body["status"], body["public_id"]) == ("merged", first["public_id"])
     assert body["kept_in_office_queue"] is False  # nothing new: not moved
+    assert body["merged_outside_scope"] is True  # read-only for the office now
     [warning] = body["warnings"]
-    assert "本账号看不到" in warning and "you cannot see it" in warning
+    assert "只读" in warning and "read-only" in warning and first["public_id"] in warning
     assert _placed(committed_engine, first["public_id"]) == (
         world.matrices["ly"], world.orgs["ly_housing"],
     )  # fmt: skip
+    # Its source on file again: the office reads that request read-only, and is told so.
+    seen = _register(client, csrf, _body("jinshui", source_ref="12345:LY-1")).json()
+    assert (seen["status"], seen["merged_outside_scope"]) == ("existing", False)
+    [warning] = seen["warnings"]
+    assert "已登记过" in warning and "可只读查看" in warning and "read-only" in warning
+    # A source on file as a 洛阳 request no call of the office joined: out of its sight.
+    client.cookies.clear()
+    csrf = login(client, "admin")
+    other = _register(client, csrf, _body("luoyang", source_ref="12345:LY-2",
+                                          citizen_phone="13811119998")).json()  # fmt: skip
+    client.cookies.clear()
+    csrf = login(client, "office")
+    unseen = _register(client, csrf, _body("jinshui", source_ref="12345:LY-2")).json()
+    assert (unseen["status"], unseen["public_id"]) == ("existing", other["public_id"])
+    [warning] = unseen["warnings"]
+    assert "本账号看不到" in warning and "you cannot see it" in warning
 
 
 def test_an_office_without_a_matrix_may_not_register_or_import(

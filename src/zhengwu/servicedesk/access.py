@@ -134,6 +134,18 @@ class OfficeQueue:
             return True
         return organization_id is not None and self._has_organization(organization_id)
 
+    def reads(self, request_id: int, matrix_id: int | None, organization_id: int | None) -> bool:
+        """Return whether the office reads an existing request (:func:`readable_ways`): its
+        queue or lead body (:meth:`covers`), or one of its co-handlers (协办), is the
+        office's. A call merged into a request it does not read joins it read-only
+        (:mod:`zhengwu.servicedesk.office_merges`)."""
+        if self.covers(matrix_id, organization_id):
+            return True
+        helpers = select(RequestHelper.organization_id).where(
+            RequestHelper.request_id == request_id
+        )
+        return any(self._has_organization(org) for org in self._session.scalars(helpers))
+
 
 def office_queue(session: Session, principal: Principal) -> OfficeQueue | None:
     """Return the queue a matrix office's intake keeps its new requests in — an upload's

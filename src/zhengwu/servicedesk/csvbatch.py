@@ -59,7 +59,15 @@ from zhengwu.config import get_settings
 from zhengwu.db.base import Base, utcnow
 from zhengwu.db.planner import unindexed
 from zhengwu.errors import ZhengwuError
-from zhengwu.servicedesk import access, csvprep, deadlines, dedup, service, snapshot
+from zhengwu.servicedesk import (
+    access,
+    csvprep,
+    deadlines,
+    dedup,
+    office_merges,
+    service,
+    snapshot,
+)
 from zhengwu.servicedesk.actions import (
     EVENT_KEY,
     IMPORTED_FOLLOW_UP,
@@ -174,6 +182,19 @@ class _Target:
     norm: str | None = None  # the normalised text, once known
     gram_set: dedup.Grams | None = None  # its 3-grams, once compared
     kept: bool = False  # a new request kept in the importing office's queue
+    public_id: str = ""
+    matrix_id: int | None = None
+    organization_id: int | None = None
+    outside: bool | None = None  # outside the importing office's scope, once asked
+
+    def outside_of(self, office: access.OfficeQueue | None) -> bool:
+        """Return whether the importing office does not read this request (a request new
+        in the batch is the office's own intake: always inside)."""
+        if office is None or self.id is None or self.values is not None:
+            return False
+        if self.outside is None:
+            self.outside = not office.reads(self.id, self.matrix_id, self.organization_id)
+        return self.outside
 
     def grams(self) -> dedup.Grams:
         """Return the text's 3-grams (computed once: a request is compared with many rows)."""
@@ -187,8 +208,10 @@ class _Target:
 class Outcome(NamedTuple):
     """What became of one row: created, merged, existing or quarantined (with the reason),
     whether its reply and its 办结 were recorded, whether a new request was already
-    past its resolve deadline when taken in, and whether it was kept in the importing
-    office's queue (:class:`access.OfficeQueue`)."""
+    past its resolve deadline when taken in, whether it was kept in the importing
+    office's queue (:class:`access.OfficeQueue`), the request outside that office's scope it
+    was merged into (:mod:`office_merges`), and whether its reply or 办结 was left
+    unrecorded because its request is outside that scope."""
 
     status: str
     replied: bool = False
@@ -196,6 +219,8 @@ class Outcome(NamedTuple):
     overdue: bool = False
     reason: str | None = None
     kept: bool = False
+    joined_outside: str | None = None  # merged into this request outside the office's scope
+    left: bool = False  # its reply or 办结 not recorded: the request is outside that scope
 
 
 @dataclass(slots=True)
@@ -329,6 +354,9 @@ def decide(
         if seen is None and ref in known:  # known, and nothing to record on it
             outcomes.append(Outcome("existing"))
             continue
+        if seen is not None and seen.outside_of(office):  # another body's: not replied to here
+            outcomes.append(Outcome("existing", left=reply is not None or closing is not None))
+            continue
         if seen is not None:
             check = _check_events(session, seen, ref, reply, closing)
             if check is _STOP:
@@ -345,6 +373,14 @@ def decide(
         received = intake.submitted_at or now
         target = _merge_target(candidates.get(key, []) if key else [], norm, fingerprint,
                                received)  # fmt: skip
+        if target is not None and office is not None and target.outside_of(office):
+            _merge_outside(plan, target, intake, ref, key, fingerprint, received, now, actor,
+                           office.matrix_id)  # fmt: skip
+            sources[ref] = (fingerprint, received, key)
+            by_ref[ref] = target
+            outcomes.append(Outcome("merged", joined_outside=target.public_id,
+                                    left=reply is not None or closing is not None))  # fmt: skip
+            continue
         if target is not None:
             check = _check_events(session, target, ref, reply, closing)
             if check is _STOP:
@@ -359,7 +395,7 @@ def decide(
             sources[ref] = (fingerprint, received, key)
             plan.audits.append((target, _audit(
                 actor, "merge", target.state, target.state, max(now, target.received_at),
-                data={"source_ref": ref, "kind": "copy"},
+                data=office_merges.merge_data(ref, "copy", None),
             )))  # fmt: skip
             by_ref[ref] = target
             _record(plan, target, ref, reply, closing, check, actor)
@@ -394,6 +430,25 @@ def decide(
 
 
 _STOP = object()
+
+
+def _merge_outside(
+    plan: _Plan, target: _Target, intake: RequestIntake, ref: str, key: str | None,
+    fingerprint: str, received: datetime, now: datetime, actor: Principal, office_matrix: int,
+) -> None:  # fmt: skip
+    """Merge a row into a request outside the importing office's scope, as
+    service.receive does: the source, the request's merge entry naming the office, and the
+    office matrix's entry (:mod:`office_merges`); nothing recorded on the request."""
+    plan.sources.append((target, _source(intake, ref, "copy", key, fingerprint, received, now)))
+    at = max(now, target.received_at)
+    plan.audits.append((target, _audit(
+        actor, "merge", target.state, target.state, at,
+        data=office_merges.merge_data(ref, "copy", office_matrix),
+    )))  # fmt: skip
+    assert target.id is not None  # a request in the database (outside_of)
+    entry = _audit(actor, office_merges.ACTION, None, None, at,
+                   data=office_merges.office_entry_data((target.id, target.public_id), ref))  # fmt: skip
+    plan.audits.append((target, {**entry, "entity_type": "matrix", "entity_id": office_matrix}))
 
 
 def _check_events(
@@ -534,8 +589,9 @@ def write(session: Session, plan: _Plan) -> None:
                 session.execute(insert(_table(RequestSource)),
                                 [{**row, "request_id": t.id} for t, row in plan.sources])  # fmt: skip
             if plan.audits:
+                # A row naming its own entity (the office matrix's entry) keeps it.
                 session.execute(insert(_table(AuditEntry)),
-                                [{**row, "entity_id": t.id} for t, row in plan.audits])  # fmt: skip
+                                [{"entity_id": t.id, **row} for t, row in plan.audits])  # fmt: skip
             if plan.ratings:
                 session.execute(insert(_table(RequestRating)),
                                 [{**row, "request_id": t.id} for t, row in plan.ratings])  # fmt: skip
@@ -650,15 +706,18 @@ _COLUMNS = (
     ServiceRequest.id, ServiceRequest.state, ServiceRequest.received_at,
     ServiceRequest.fingerprint, ServiceRequest.text, ServiceRequest.version,
     ServiceRequest.first_response_at, ServiceRequest.platform, ServiceRequest.source_post_id,
-    ServiceRequest.resolve_due,
+    ServiceRequest.resolve_due, ServiceRequest.public_id, ServiceRequest.matrix_id,
+    ServiceRequest.organization_id,
 )  # fmt: skip
 
 
 def _target(row: Any) -> _Target:
-    rid, state, received, fingerprint, text, version, first, platform, post, due = row
+    rid, state, received, fingerprint, text, version, first, platform, post, due = row[:10]
+    public_id, matrix_id, organization_id = row[10:]
     return _Target(rid, state, received, fingerprint, text, version=version,
                    first_response_at=first, resolve_due=due, keys_read=False,
-                   social_post=platform in SOCIAL_SOURCES and bool(post))  # fmt: skip
+                   social_post=platform in SOCIAL_SOURCES and bool(post), public_id=public_id,
+                   matrix_id=matrix_id, organization_id=organization_id)  # fmt: skip
 
 
 def _open_requests(
@@ -725,7 +784,7 @@ def _source(
 
 
 def _audit(
-    actor: Principal, action: str, from_state: str | None, to_state: str, at: datetime, *,
+    actor: Principal, action: str, from_state: str | None, to_state: str | None, at: datetime, *,
     data: dict[str, Any], reason: str | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     return {
@@ -755,7 +814,8 @@ def _new_request(
     target = _Target(None, "received", received, fingerprint, intake.text, values=values,
                      resolve_due=values["resolve_due"], norm=norm,
                      social_post=bool(values["platform"] and values["source_post_id"]),
-                     kept=built.kept_in_office)  # fmt: skip
+                     kept=built.kept_in_office, public_id=values["public_id"],
+                     matrix_id=values["matrix_id"], organization_id=values["organization_id"])  # fmt: skip
     plan.created.append(target)
     plan.sources.append((target, _source(intake, ref, "original", key, fingerprint, received,
                                          now)))  # fmt: skip

@@ -83,6 +83,7 @@ from zhengwu.servicedesk import (
     csvprep,
     deadlines,
     dedup,
+    office_merges,
     service,
     snapshot,
 )
@@ -164,7 +165,11 @@ class CsvImportSummary:
     were already past their resolve deadline when taken in (the 督办 sweep leaves them to
     the office: :mod:`zhengwu.servicedesk.scheduled`); ``kept_in_office_queue`` the new
     requests of a matrix office's import that routing would have placed outside its scope,
-    kept in its own matrix queue instead (:class:`access.OfficeQueue`). ``sheets_left``
+    kept in its own matrix queue instead (:class:`access.OfficeQueue`);
+    ``merged_outside_scope`` the rows of such an import merged into an open request outside
+    its scope (read-only for it: :mod:`office_merges`), ``merged_outside`` the first of
+    them as (``file:line``, the request joined), and ``outside_events_left`` the rows whose
+    reply or 办结 was not recorded because their request is outside its scope. ``sheets_left``
     says which sheets of a workbook were not read, and why (another header than the first
     table's, a chart).
     """
@@ -180,6 +185,9 @@ class CsvImportSummary:
     overdue_at_intake: int = 0
     sheets_left: list[str] = field(default_factory=list)
     kept_in_office_queue: int = 0
+    merged_outside_scope: int = 0
+    merged_outside: list[tuple[str, str]] = field(default_factory=list)
+    outside_events_left: int = 0
 
     def to_dict(self) -> dict[str, int | None]:
         """Return the counts, with the keys of ``zhengwu import`` too: imported = created,
@@ -571,7 +579,7 @@ class _Importer:
                     if outcome.reason is not None:  # refused as the per-row path would refuse it
                         self._refuse(item, outcome.reason)
                     else:
-                        self._count(outcome)
+                        self._count(outcome, item)
                     done += 1
                 else:
                     break
@@ -581,13 +589,18 @@ class _Importer:
                 taken += 1
             start += taken
 
-    def _count(self, outcome: csvbatch.Outcome) -> None:
+    def _count(self, outcome: csvbatch.Outcome, item: _Item) -> None:
         summary = self.summary
         setattr(summary, outcome.status, getattr(summary, outcome.status) + 1)
         summary.replies += int(outcome.replied)
         summary.closed += int(outcome.closed)
         summary.overdue_at_intake += int(outcome.overdue)
         summary.kept_in_office_queue += int(outcome.kept)
+        summary.outside_events_left += int(outcome.left)
+        if outcome.joined_outside is not None:
+            summary.merged_outside_scope += 1
+            if len(summary.merged_outside) < office_merges.SHOWN:
+                summary.merged_outside.append((item.where, outcome.joined_outside))
 
     def _refuse(self, item: _Item, reason: str) -> None:
         self.summary.quarantined += 1
@@ -617,12 +630,20 @@ class _Importer:
                     office=self.office,
                 )  # fmt: skip
                 request = outcome.request
-                if parsed.reply is not None and actions.record_reply(
+                # Another body's request: the office's row neither replies to nor closes it.
+                brings = parsed.reply is not None or parsed.closing is not None
+                outside = outcome.merged_outside_scope or (
+                    brings and outcome.status == "existing" and self.office is not None
+                    and not self.office.reads(request.id, request.matrix_id,
+                                              request.organization_id)
+                )  # fmt: skip
+                left = outside and brings
+                if parsed.reply is not None and not outside and actions.record_reply(
                     session, request=request, text=parsed.reply[0], at=parsed.reply[1],
                     actor=actor, event_key=csvbatch.reply_key(ref),
                 ):  # fmt: skip
                     replied = True
-                if parsed.closing is not None:
+                if parsed.closing is not None and not outside:
                     closing = parsed.closing
                     closed, _ = actions.record_resolution(
                         session, request=request, at=closing.at,
@@ -637,8 +658,10 @@ class _Importer:
             outcome.status == "created" and request.state in OPEN_STATES
             and request.resolve_due is not None and request.resolve_due < request.created_at
         )  # fmt: skip
+        joined = request.public_id if outcome.merged_outside_scope else None
         self._count(csvbatch.Outcome(outcome.status, replied, closed, overdue,
-                                     kept=outcome.kept_in_office))  # fmt: skip
+                                     kept=outcome.kept_in_office, joined_outside=joined,
+                                     left=left), item)  # fmt: skip
 
 
 def outcome_ref(parsed: _Row) -> str:

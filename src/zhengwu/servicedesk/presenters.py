@@ -78,7 +78,19 @@ def detail(session: Session, request: ServiceRequest, principal: Principal) -> R
     base = summary(request, unmasked=unmasked).model_dump()
     if not unmasked:  # masked again, so a number withdrawn since (公开电话) is hidden at once
         base["text"] = masking.mask(request.text_masked, keep=published_phones.directory(session))
-    history = audit_service.history(session, entity_type="request", entity_id=request.id)
+    history = [
+        AuditRead.model_validate(h)
+        for h in audit_service.history(session, entity_type="request", entity_id=request.id)
+    ]
+    if not unmasked:  # staff's reasons may name the caller; the data may carry their refs
+        keep = published_phones.directory(session)
+        history = [
+            h.model_copy(update={
+                "reason": masking.mask_for(h.reason, request, keep=keep) if h.reason else None,
+                "data": None,
+            })
+            for h in history
+        ]  # fmt: skip
     ratings = session.scalars(
         select(RequestRating).where(RequestRating.request_id == request.id)
         .order_by(RequestRating.rated_at, RequestRating.id)
@@ -88,11 +100,15 @@ def detail(session: Session, request: ServiceRequest, principal: Principal) -> R
         citizen_name=request.citizen_name if unmasked else None,
         citizen_phone=request.citizen_phone if unmasked else None,
         citizen_email=request.citizen_email if unmasked else None,
-        address=request.address, lat=request.lat, lon=request.lon, located_by=request.located_by,
+        # A masked view places the request by its region (adcode), not the caller's address.
+        address=request.address if unmasked else None,
+        lat=request.lat if unmasked else None, lon=request.lon if unmasked else None,
+        located_by=request.located_by,
         classified_by=request.classified_by,
         classification_confidence=request.classification_confidence,
-        routing_rule_id=request.routing_rule_id, attributes=request.attributes or {},
-        media_url=request.media_url, platform=request.platform,
+        routing_rule_id=request.routing_rule_id,
+        attributes=(request.attributes or {}) if unmasked else {},
+        media_url=request.media_url if unmasked else None, platform=request.platform,
         source_post_id=request.source_post_id, account_uid=request.account_uid,
         helper_organization_ids=helpers, duplicate_of=kept.public_id if kept else None,
         first_response_at=request.first_response_at, accepted_at=request.accepted_at,
@@ -102,7 +118,7 @@ def detail(session: Session, request: ServiceRequest, principal: Principal) -> R
         reopen_count=request.reopen_count, allowed_actions=allowed,
         ratings=[RatingRead.model_validate(r) for r in ratings],
         sources=[SourceRead.model_validate(s) for s in sources] if unmasked else [],
-        history=[AuditRead.model_validate(h) for h in history],
+        history=history,
         outbox=[OutboxRead.model_validate(m) for m in outbox_service.for_entity(
             session, entity_type="request", entity_id=request.id)],
     )  # fmt: skip

@@ -115,10 +115,16 @@ class StaffIntakeReceipt(IntakeReceipt):
         "its matrix (no place or rule, or another matrix's body): kept in its own matrix "
         "queue, unassigned (未派单), for it to dispatch; ``warnings`` says why",
     )
+    merged_outside_scope: bool = Field(
+        False,
+        description="a matrix office's call merged into an open request outside its matrix "
+        "(same caller, same problem): the office reads that request read-only, masked",
+    )
     warnings: list[str] = Field(
         default_factory=list,
         description="what the caller should know (Chinese / English): kept in the office's "
-        "queue and why, or merged into a request the caller cannot see",
+        "queue and why, merged into a request outside its matrix (read-only for it), or "
+        "on file as a request the caller cannot see",
     )
 
 

@@ -25,7 +25,7 @@ from zhengwu.auth.principal import Principal
 from zhengwu.config import get_settings
 from zhengwu.db.base import utcnow
 from zhengwu.errors import ConflictError, NotFoundError
-from zhengwu.servicedesk import access, deadlines, dedup, locate, masking, snapshot
+from zhengwu.servicedesk import access, deadlines, dedup, locate, masking, office_merges, snapshot
 from zhengwu.servicedesk import filters as request_filters
 from zhengwu.servicedesk.actions import citizen_act, perform, token_hash
 from zhengwu.servicedesk.category import service as category_service
@@ -42,6 +42,7 @@ __all__ = [
     "create_request",
     "get_by_public_id",
     "get_readable",
+    "get_viewable",
     "perform",
     "receive",
     "search",
@@ -66,6 +67,9 @@ class IntakeOutcome:
     # What routing would have done with it then (rule, body, matrix: the route entry's
     # ``outside_scope``), None when it was routed as the table says.
     outside_scope: dict[str, Any] | None = None
+    # A matrix office's call merged into a request outside its scope: it reads that request
+    # read-only (:mod:`zhengwu.servicedesk.office_merges`).
+    merged_outside_scope: bool = False
 
 
 def _public_id(at: datetime) -> str:
@@ -227,13 +231,22 @@ def receive(
         _add_source(session, target, intake, ref, kind, key, received)
         # Not before the request it joins (a replay may take in a later-received one first).
         at = max(now, target.received_at)
+        outside = office is not None and not office.reads(
+            target.id, target.matrix_id, target.organization_id
+        )
+        office_matrix = office.matrix_id if office is not None and outside else None
         audit_service.record(
             session, entity_type="request", entity_id=target.id, action="merge", actor=actor,
-            from_state=target.state, to_state=target.state, data={"source_ref": ref, "kind": kind},
-            at=at,
+            from_state=target.state, to_state=target.state, at=at,
+            data=office_merges.merge_data(ref, kind, office_matrix),
         )  # fmt: skip
+        if office_matrix is not None:
+            audit_service.record(
+                session, entity_type="matrix", entity_id=office_matrix, actor=actor, at=at,
+                action=office_merges.ACTION, data=office_merges.office_entry_data(target, ref),
+            )  # fmt: skip
         _flush(session)
-        return IntakeOutcome(target, "merged")
+        return IntakeOutcome(target, "merged", merged_outside_scope=outside)
     return _create(
         session, intake=intake, actor=actor, ref=ref, key=key, received=received, now=now,
         config=config, office=office,
@@ -449,15 +462,24 @@ def staff_intake_warnings(
     session: Session, principal: Principal, outcome: IntakeOutcome
 ) -> list[str]:
     """Return what a matrix office is told about a request it registered by hand: kept in
-    its own queue (:func:`office_queue_notice`), or merged into (or already on file as) a
-    request it does not read — which it then cannot open. Other roles: nothing."""
+    its own queue (:func:`office_queue_notice`); merged into a request outside its scope,
+    which it reads read-only (:mod:`office_merges`); or already on file as a request it
+    does not read at all — which it then cannot open. Other roles: nothing."""
     if principal.role != "matrix_office":
         return []
     notice = office_queue_notice(session, outcome)
     if notice is not None:
         return [notice]
+    public_id = outcome.request.public_id
+    if outcome.merged_outside_scope:
+        return [office_merges.notice(1, [public_id], 0)]
     if outcome.status != "created" and not access.can_read(principal, outcome.request):
-        public_id = outcome.request.public_id
+        if office_merges.reads_read_only(session, principal, outcome.request):
+            return [
+                f"本次登记的来源已登记过，属于诉求 {public_id}：它不在本矩阵的范围内，本矩阵的来电已并入，"
+                f"可只读查看 / this registration was registered before, as request {public_id}: "
+                "outside your matrix, joined by a call of yours — you can read it read-only"
+            ]
         how_zh, how_en = (
             ("与已有诉求重复，并入了诉求", "repeats an open request and was merged into")
             if outcome.status == "merged"
@@ -481,6 +503,7 @@ def staff_receipt(
         public_id=req.public_id, status=outcome.status, citizen_token=outcome.citizen_token,
         state=req.state, category_code=req.category_code, organization_id=req.organization_id,
         matrix_id=req.matrix_id, kept_in_office_queue=outcome.kept_in_office,
+        merged_outside_scope=outcome.merged_outside_scope,
         warnings=staff_intake_warnings(session, principal, outcome),
     )  # fmt: skip
 
@@ -526,6 +549,21 @@ def get_readable(session: Session, *, principal: Principal, public_id: str) -> S
     if request is None:
         raise NotFoundError(f"诉求不存在：{public_id}", f"no such request: {public_id}")
     return request
+
+
+def get_viewable(session: Session, *, principal: Principal, public_id: str) -> ServiceRequest:
+    """Return a request ``principal`` may open: one it reads unmasked, or — for a matrix
+    office — one its call was merged into from outside its scope, read-only and masked
+    (:func:`office_merges.reads_read_only`); NotFoundError otherwise."""
+    try:
+        return get_readable(session, principal=principal, public_id=public_id)
+    except NotFoundError:
+        request = session.scalar(
+            select(ServiceRequest).where(ServiceRequest.public_id == public_id)
+        )
+        if request is None or not office_merges.reads_read_only(session, principal, request):
+            raise
+        return request
 
 
 def public_requests() -> Select[ServiceRequest]:

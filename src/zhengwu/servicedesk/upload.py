@@ -28,7 +28,7 @@ from zhengwu.auth.principal import Principal
 from zhengwu.config import get_settings
 from zhengwu.errors import InvalidInputError, ZhengwuError
 from zhengwu.ingest.models import ImportRun, QuarantineEntry
-from zhengwu.servicedesk import deadlines
+from zhengwu.servicedesk import deadlines, office_merges
 from zhengwu.servicedesk.csvimport import CsvImportSummary, import_csv
 from zhengwu.servicedesk.routing import service as routing_service
 from zhengwu.servicedesk.schemas import Source
@@ -55,6 +55,11 @@ class UploadOutcome:
             **self.summary.to_dict(),
             # Only an upload can be a matrix office's (the CLI imports as the system).
             "kept_in_office_queue": self.summary.kept_in_office_queue,
+            "merged_outside_scope": self.summary.merged_outside_scope,
+            "outside_events_left": self.summary.outside_events_left,
+            "merged_outside": [
+                {"source": s, "public_id": p} for s, p in self.summary.merged_outside
+            ],
             "warnings": self.warnings,
             "quarantine": [{"source": s, "reason": r} for s, r in self.quarantined],
             "quarantine_shown": len(self.quarantined),
@@ -140,6 +145,7 @@ def import_upload(
         exc.args = (f"{exc.message_zh} / {exc.message_en}",)
         raise
     summary.sheets_left = [w.replace(copy, shown) for w in summary.sheets_left]
+    summary.merged_outside = [(w.replace(copy, shown), p) for w, p in summary.merged_outside]
     outcome = UploadOutcome(shown, summary, intake_warnings(session, summary, provisional))
     if summary.run_id is None:
         return outcome
@@ -168,7 +174,8 @@ def intake_warnings(
     deadlines in a year without the official holiday schedule; new requests already past
     their deadline when taken in (history); a matrix office's new requests kept in its own
     queue because routing would have placed them outside its scope
-    (:class:`zhengwu.servicedesk.access.OfficeQueue`).
+    (:class:`zhengwu.servicedesk.access.OfficeQueue`); its calls merged into requests
+    outside its scope, which it reads read-only (:mod:`zhengwu.servicedesk.office_merges`).
     """
     warnings = list(summary.sheets_left)  # a workbook's sheets not read, and why
     if summary.created and not routing_service.has_rules(session):
@@ -192,4 +199,11 @@ def intake_warnings(
             "they are kept in your matrix's queue, unassigned — dispatch them to a body of "
             "your matrix"
         )
+    if summary.merged_outside_scope:
+        joined = list(dict.fromkeys(p for _, p in summary.merged_outside))
+        warnings.append(
+            office_merges.notice(summary.merged_outside_scope, joined, summary.outside_events_left)
+        )
+    elif summary.outside_events_left:  # rows on file before, their request outside the scope
+        warnings.append(office_merges.left_notice(summary.outside_events_left))
     return warnings

@@ -20,6 +20,7 @@ from zhengwu.errors import ForbiddenError
 from zhengwu.servicedesk import (
     access,
     export,
+    office_merges,
     presenters,
     public_views,
     rates,
@@ -157,6 +158,33 @@ def due_soon(
     return [presenters.summary(r, unmasked=True) for r in found]
 
 
+@router.get("/api/desk/merged-outside-scope")
+def merged_outside_scope(
+    db: DB, principal: CurrentPrincipal,
+    limit: Annotated[int, Query(ge=1, le=office_merges.SHOWN)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> dict[str, Any]:  # fmt: skip
+    """List your matrix's calls merged into open requests outside its scope, newest first.
+
+    Each with the request it joined (its number, state, handling body and queue), which you
+    may open read-only and masked (``GET /api/desk/requests/{public_id}``). A matrix office
+    only; anyone else reads an empty list.
+    """
+    principal.require(*STAFF)
+    total, calls = office_merges.merged_calls(db, principal, limit=limit, offset=offset)
+    return {
+        "total": total,
+        "calls": [
+            {"source_ref": c.source_ref, "merged_at": c.merged_at.isoformat(),
+             "public_id": c.public_id, "state": c.state,
+             "state_label": STATE_LABELS.get(c.state, c.state),
+             "organization_id": c.organization_id, "matrix_id": c.matrix_id,
+             "office_matrix_id": c.office_matrix_id}
+            for c in calls
+        ],
+    }  # fmt: skip
+
+
 def _may_register(session: Session, principal: Principal, request: Request) -> None:
     """Refuse a registration from anyone but desk staff, and from a matrix office without a
     matrix (before the body is read and validated)."""
@@ -212,9 +240,13 @@ def import_export(
 
 @router.get("/api/desk/requests/{public_id}", response_model=RequestDetail)
 def request_detail(db: DB, principal: CurrentPrincipal, public_id: str) -> RequestDetail:
-    """Return a request with its sources, audit history and public replies."""
+    """Return a request with its sources, audit history and public replies.
+
+    A matrix office also opens a request outside its scope that one of its calls was merged
+    into: read-only and masked (``masked``, no ``allowed_actions``; :mod:`office_merges`).
+    """
     principal.require(*STAFF)
-    req = service.get_readable(db, principal=principal, public_id=public_id)
+    req = service.get_viewable(db, principal=principal, public_id=public_id)
     return presenters.detail(db, req, principal)
 
 

@@ -25,7 +25,15 @@ from zhengwu.auth.principal import Principal
 from zhengwu.chinatime import parse_china_time
 from zhengwu.db.base import utcnow
 from zhengwu.errors import InvalidInputError, ZhengwuError
-from zhengwu.servicedesk import access, deadlines, presenters, scheduled, service, upload
+from zhengwu.servicedesk import (
+    access,
+    deadlines,
+    office_merges,
+    presenters,
+    scheduled,
+    service,
+    upload,
+)
 from zhengwu.servicedesk import filters as request_filters
 from zhengwu.servicedesk.actions import FIELD_NAMES
 from zhengwu.servicedesk.category import service as category_service
@@ -55,6 +63,7 @@ PAGE = 100
 # cursor instead).
 MAX_OFFSET = 10_000
 COUNT_CAP = 10_000  # the queue's total is counted this far ("10,000+" beyond)
+MERGED_SHOWN = 20  # an office's calls merged outside its scope listed under its queue
 _HELPED_IN_LIMIT = 20_000  # more co-handled requests than this: a join instead of IN (…)
 # The fields each action's form asks for (its ActionInput fields).
 ACTION_FIELDS: dict[str, tuple[str, ...]] = {
@@ -234,7 +243,11 @@ def queue(
     )  # fmt: skip
     rows = [presenters.summary(r, unmasked=True) for r in found[:PAGE]]
     overseer = principal.has_role("matrix_office")  # the admin too
-    orgs = _org_names(db, {r.organization_id for r in rows})
+    # The office's calls merged into requests outside its scope: read-only (office_merges).
+    merged_total, merged_calls = office_merges.merged_calls(db, principal, limit=MERGED_SHOWN)
+    orgs = _org_names(
+        db, {r.organization_id for r in rows} | {c.organization_id for c in merged_calls}
+    )
     kept = (("state", state), ("category", category), ("overdue", overdue), ("ticket", ticket),
             ("phone", phone), ("channel", channel), ("region", region),
             ("organization_id", organization_id), ("start", start), ("end", end))  # fmt: skip
@@ -274,6 +287,7 @@ def queue(
         may_import=access.may_import(principal), import_sources=upload.import_sources(),
         no_matrix=access.office_without_matrix(principal),  # why it has neither form nor rows
         max_mb=upload.MAX_UPLOAD_BYTES // (1024 * 1024), source="", public=False,
+        merged_total=merged_total, merged_calls=merged_calls,
     )  # fmt: skip
 
 
@@ -311,7 +325,7 @@ def _detail_page(
     error: ZhengwuError | None = None, values: dict[str, str] | None = None,
     failed_action: str | None = None,
 ) -> HTMLResponse:  # fmt: skip
-    req = service.get_readable(db, principal=principal, public_id=public_id)
+    req = service.get_viewable(db, principal=principal, public_id=public_id)
     detail = presenters.detail(db, req, principal)
     organizations = list(db.execute(select(Organization.id, Organization.name)
                                     .order_by(Organization.name).limit(1000)))  # fmt: skip
