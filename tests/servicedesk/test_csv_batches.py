@@ -405,7 +405,9 @@ def test_an_office_row_merged_outside_its_scope_is_the_same_by_batches_and_one_b
         ["L1", "2025-07-02 09:00", "", text, "物业管理", "410305", phone, "", "", ""],
     ])  # fmt: skip
     import_csv(session, first, actor=SYSTEM)
-    ly = session.scalars(select(ServiceRequest).where(ServiceRequest.source_ref == "12345:L1")).one()
+    ly = session.scalars(
+        select(ServiceRequest).where(ServiceRequest.source_ref == "12345:L1")
+    ).one()
     assert ly.matrix_id == world.matrices["ly"]
     # The 郑州 office's export: the same caller calls again (merged into 洛阳's request, with
     # a reply of its own hotline), and the 洛阳 ticket itself comes back with a reply.

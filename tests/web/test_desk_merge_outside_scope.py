@@ -15,22 +15,30 @@ from __future__ import annotations
 import csv
 import html
 import io
+import json
 import re
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import Page, expect
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
 from zhengwu.audit.models import AuditEntry
 from zhengwu.auth import service as auth_service
 from zhengwu.auth.principal import Principal
+from zhengwu.cli.desk_requests import app as desk_cli
+from zhengwu.config import get_settings
+from zhengwu.db.engine import get_engine
 from zhengwu.servicedesk import service as desk_service
 from zhengwu.servicedesk.routing import service as routing_service
 from zhengwu.servicedesk.routing.models import RoutingRuleCreate
 from zhengwu.servicedesk.schemas import ActionInput
 
+from .conftest import shot
 from .test_console_world import PASSWORD, ConsoleWorld, build_console_world, login
 
 JSON = {"Accept": "application/json"}
@@ -168,7 +176,11 @@ def test_an_office_call_merged_outside_its_scope_is_read_only_for_it(
     listed = _merged_list(client)
     assert listed["total"] == 1
     [call] = listed["calls"]
-    assert (call["public_id"], call["state"], call["office_matrix_id"]) == (public_id, "replied", zz)
+    assert (call["public_id"], call["state"], call["office_matrix_id"]) == (
+        public_id,
+        "replied",
+        zz,
+    )
     assert call["organization_id"] == world.orgs["ly_housing"]
 
     # The console: the read-only page, no action form, and the list under the queue.
@@ -181,7 +193,7 @@ def test_an_office_call_merged_outside_its_scope_is_read_only_for_it(
                       data={"csrf_token": csrf, "action": "supervise", "reason": "催办"})  # fmt: skip
     assert act.status_code in (403, 404)
     queue = html.unescape(client.get("/console/desk").text)
-    section = queue[queue.index('id="merged-outside"'):]
+    section = queue[queue.index('id="merged-outside"') :]
     assert f'href="/console/desk/{public_id}"' in section and "只读" in section
 
     # 郑州公安's office (below 郑州's) does not read 郑州's call.
@@ -252,7 +264,7 @@ def test_an_office_upload_lists_its_rows_merged_outside_its_scope(
     assert _count(text, "merged-outside") == 2
     assert "2 条来电与本矩阵范围外的在办诉求重复" in text and "merged into it" in text
     assert "1 行的答复或办结未记录" in text  # M02's reply: 洛阳住建's to give
-    table = text[text.index('id="merged-outside-rows"'):]
+    table = text[text.index('id="merged-outside-rows"') :]
     assert "12345导出.csv:2" in table and "12345导出.csv:3" in table
     assert f'href="/console/desk/{noise}"' in table and f'href="/console/desk/{lift}"' in table
     with Session(committed_engine) as session:
@@ -293,4 +305,58 @@ def test_an_office_upload_lists_its_rows_merged_outside_its_scope(
     body = answer.json()
     assert (body["merged"], body["quarantined"]) == (1, 1)
     assert (body["merged_outside_scope"], body["outside_events_left"]) == (0, 0)
-    assert "已答复" in body["quarantine"][0]["reason"] or "replied" in body["quarantine"][0]["reason"]
+    assert (
+        "已答复" in body["quarantine"][0]["reason"] or "replied" in body["quarantine"][0]["reason"]
+    )
+
+
+def test_the_cli_imports_as_an_office_with_the_same_outcome(
+    client: httpx.Client, world: ConsoleWorld, committed_engine: Engine, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    noise = _luoyang_request(client, committed_engine, world, NOISE, PHONE)
+    export = tmp_path / "12345导出.csv"
+    export.write_bytes(_csv([["K01", "2025-08-01 09:30:00", NOISE, PHONE, "", "", ""]]))
+    monkeypatch.setenv("ZHENGWU_DATABASE_URL", committed_engine.url.render_as_string(False))
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    try:
+        refused = CliRunner().invoke(desk_cli, ["import-csv", str(export), "--as", "handler"])
+        assert refused.exit_code != 0 and "无权导入" in refused.output, refused.output
+        done = CliRunner().invoke(desk_cli, ["import-csv", str(export), "--as", "office", "--json"])
+        assert done.exit_code == 0, done.output
+    finally:
+        get_engine().dispose()
+        get_engine.cache_clear()
+        get_settings.cache_clear()
+    counts = json.loads(done.stdout.strip().splitlines()[0])
+    assert (counts["merged"], counts["merged_outside_scope"]) == (1, 1)
+    assert counts["merged_outside"] == [{"source": f"{export}:2", "public_id": noise}]
+    assert "只读" in done.stderr or "只读" in done.output
+    _as(client, "office")
+    assert _merged_list(client)["total"] == 1
+    assert client.get(f"/api/desk/requests/{noise}", headers=JSON).json()["masked"] is True
+
+
+@pytest.mark.browser
+def test_an_office_follows_its_merged_call_in_the_browser(
+    page: Page, world: ConsoleWorld, committed_engine: Engine, client: httpx.Client
+) -> None:
+    public_id = _luoyang_request(client, committed_engine, world, NOISE, PHONE)
+    csrf = _as(client, "office")
+    _register(client, csrf, {"source": "12345", "text": NOISE, "citizen_phone": PHONE})
+    p = page
+    p.goto("/login")
+    p.fill("#username", "office")
+    p.fill("#password", PASSWORD)
+    p.get_by_role("button", name="登录").click()
+    p.wait_for_url(re.compile(r".*/console/.*"))
+    p.goto("/console/desk")
+    section = p.locator("#merged-outside")
+    expect(section).to_contain_text("并入范围外诉求的来电")
+    shot(p, "desk-merged-outside-list")
+    section.get_by_role("link", name=public_id).click()
+    expect(p.locator("#read-only-notice")).to_contain_text("只读")
+    expect(p.locator("#request-facts")).not_to_contain_text(PHONE)
+    expect(p.locator("#actions form")).to_have_count(0)
+    shot(p, "desk-merged-outside-read-only")

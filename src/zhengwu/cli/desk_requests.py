@@ -67,6 +67,12 @@ def import_csv(
         typer.Option("--public", help="show the requests (masked) on the public board and in "
                      "Open311; default: private, unless a row's 是否公开 says 是"),
     ] = False,
+    as_user: Annotated[
+        str | None,
+        typer.Option("--as", help="import as this user takes requests in: a matrix office's "
+                     "file, as its upload would (default: the system, routing every row as "
+                     "the routing table says)"),
+    ] = None,
     json_out: JsonOut = False,
 ) -> None:  # fmt: skip
     """Import requests from a hotline CSV; bad rows go to the quarantine with their reason.
@@ -74,21 +80,26 @@ def import_csv(
     Columns (any of the names): 工单编号, 受理时间, 标题, 诉求内容 (required), 问题分类, 区划代码,
     所属区域, 事发地址, 联系人, 联系电话, 答复意见 + 答复时间 (the body's reply), 办理状态,
     办结时间, 满意度, 是否公开 — see docs/servicedesk.md. Hotline calls are private unless
-    --public or 是否公开.
+    --public or 是否公开. With --as a matrix office, the rows stay in its sight as its
+    upload's do (kept in its queue; calls merged outside its matrix read-only for it).
 
     Example: zhengwu desk import-csv exports/12345-2025-07.csv
     """
     from zhengwu.db.engine import unit_of_work
-    from zhengwu.servicedesk import deadlines
+    from zhengwu.servicedesk import access, deadlines
     from zhengwu.servicedesk.csvimport import import_csv as run
     from zhengwu.servicedesk.upload import intake_warnings
 
     _check_source(source)
     with unit_of_work() as session, deadlines.collect_provisional() as provisional:
-        summary = run(session, path, actor=_system(), source=source, public=public)
+        actor = _principal(session, as_user)
+        if as_user is not None:
+            access.check_may_import(actor)
+        summary = run(session, path, actor=actor, source=source, public=public)
         warnings = intake_warnings(session, summary, provisional)
+    office = as_user is not None and actor.role == "matrix_office"
     if json_out:
-        print_json(summary.to_dict())
+        print_json({**summary.to_dict(), **(summary.office_dict() if office else {})})
     else:
         console.print(
             f"读取 read {summary.read}  新建 created {summary.created}  "
@@ -97,6 +108,11 @@ def import_csv(
             f"隔离 quarantined {summary.quarantined}"
             + (f"  (zhengwu quarantine --run {summary.run_id})" if summary.quarantined else "")
         )
+        if office:
+            console.print(
+                f"留在本矩阵队列 kept in its queue {summary.kept_in_office_queue}  "
+                f"并入范围外诉求 merged outside its matrix {summary.merged_outside_scope}"
+            )
     for warning in warnings:
         _warn(warning)
 

@@ -4,7 +4,9 @@
 - matrix office (矩阵管理员): requests in the queue of its matrix or of any matrix below it
   (a city office oversees its districts' sub-matrices, at any depth, through
   ``Matrix.parent_id``), or handled (lead or helper) by an organisation that runs an
-  account of one of those matrices. Never a sibling's or a parent's requests;
+  account of one of those matrices. Never a sibling's or a parent's requests — except,
+  read-only and masked, one its call was merged into (:mod:`.office_merges`, which this
+  module's reading rule leaves out: no action, no rates, no queue);
 - handler / operator of organisation X: requests X leads or co-handles (协办), nothing else;
 - everyone else (the public, rescue roles): nothing here — the public board shows masked
   requests without going through this module.

@@ -201,6 +201,16 @@ class CsvImportSummary:
             "updated": self.merged, "duplicates": self.existing,
         }  # fmt: skip
 
+    def office_dict(self) -> dict[str, object]:
+        """Return the counts only a matrix office's import has (an upload, or the CLI's
+        ``--as``): its rows kept in its queue, and its calls merged outside its scope."""
+        return {
+            "kept_in_office_queue": self.kept_in_office_queue,
+            "merged_outside_scope": self.merged_outside_scope,
+            "outside_events_left": self.outside_events_left,
+            "merged_outside": [{"source": s, "public_id": p} for s, p in self.merged_outside],
+        }
+
 
 def _plan(keys: Iterable[str]) -> dict[str, tuple[str, ...]]:
     """Return, per field, the row keys that may hold it, in the order of :data:`COLUMNS`.

@@ -53,13 +53,7 @@ class UploadOutcome:
         return {
             "filename": self.filename,
             **self.summary.to_dict(),
-            # Only an upload can be a matrix office's (the CLI imports as the system).
-            "kept_in_office_queue": self.summary.kept_in_office_queue,
-            "merged_outside_scope": self.summary.merged_outside_scope,
-            "outside_events_left": self.summary.outside_events_left,
-            "merged_outside": [
-                {"source": s, "public_id": p} for s, p in self.summary.merged_outside
-            ],
+            **self.summary.office_dict(),
             "warnings": self.warnings,
             "quarantine": [{"source": s, "reason": r} for s, r in self.quarantined],
             "quarantine_shown": len(self.quarantined),
