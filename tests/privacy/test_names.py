@@ -213,6 +213,14 @@ def test_a_name_from_a_form_in_full_width_punctuation() -> None:
         ("彭俊的电话：139****0000", ["彭俊"]),
         ("张伟：138******78", ["张伟"]),
         ("谢丽娟：0371-****1616", ["谢丽娟"]),
+        # Names that are words, where they open the phrase (rules version 3).
+        ("李娜的电话：13800003737", ["李娜"]),
+        ("联系人杜鹃 13912345678", ["杜鹃"]),
+        ("物资登记：方圆：13800004343", ["方圆"]),
+        # A name before 家, after 致电.
+        ("王芳家的电话：13800003838", ["王芳"]),
+        ("张丽家电话13800002222", ["张丽"]),
+        ("请致电王芳13812345678", ["王芳"]),
     ],
 )
 def test_names_beside_a_contact_cue(text: str, expected: list[str]) -> None:
@@ -256,6 +264,17 @@ def test_names_beside_a_contact_cue(text: str, expected: list[str]) -> None:
         "对家属施暴",
         "联系方式：13800005757",
         "我是金水区居民，电话13800006161",
+        # Words that are no names before a cue (房 管 全 商 are no common surnames; 顾客 and
+        # 余额 are too common; 孙子 is kin; 早晚高峰 and 请大家 do not open the phrase).
+        "方圆十里的电话亭都坏了",
+        "房东的电话一直打不通",
+        "物业管家微信我说设备坏了",
+        "全家的电话号码都被泄露了",
+        "顾客的电话：13600005678",
+        "余额：13800006464",
+        "早晚高峰的电话咨询量很大",
+        "请大家的电话保持畅通",
+        "老王家的电话坏了",
     ],
 )
 def test_contact_cues_after_places_words_and_titles(text: str) -> None:

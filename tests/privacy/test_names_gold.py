@@ -2,7 +2,8 @@
 
 The set holds realistic help posts and 12345 messages: names beside a contact cue with no
 title (王芳的电话, 张伟：138…, 找李秀英 139…), names after labels and kin words, and the
-tricky negatives (王府井的电话, 公安局电话, 周一的电话, 城管投诉电话, 王经理的电话). The
+tricky negatives (王府井的电话, 公安局电话, 周一的电话, 城管投诉电话, 王经理的电话, 方圆十里的电话亭,
+杜鹃花开, 房东的电话, 余额：138…). The
 figures are those of benchmarks/eval_names.py gold; the known misses are listed so that
 a change that fixes or adds one shows up here.
 """
@@ -41,8 +42,9 @@ def test_the_gold_set_is_large_and_mixed(evaluation: ModuleType) -> None:
 def test_precision_and_recall_on_the_gold_set(evaluation: ModuleType) -> None:
     tp, fp, fn, errors = evaluation.score(evaluation.read_gold())
     assert fp == 0, errors
-    assert tp / (tp + fn) >= 0.94, errors
-    # The known misses: two-character names that are dictionary words or that jieba
-    # tags as common "names" (李娜, 方圆, 杜鹃), and a name glued to 家 (王芳家的电话).
+    assert tp / (tp + fn) >= 0.98, errors
+    # The known miss: a two-character name that jieba counts as a common word (高峰, 1,556
+    # times: as common as 顾问 and 顾客, which are no names before 的电话). Names that are
+    # rarer words (李娜, 杜鹃, 方圆) are found where they open the phrase.
     missed = sorted(line.split("missed=")[1] for line in errors)
-    assert missed == ["['方圆']", "['李娜']", "['杜鹃']", "['王芳']"]
+    assert missed == ["['高峰']"]

@@ -23,7 +23,7 @@ from functools import cache
 from pathlib import Path
 
 from zhengwu.privacy.kinds import Found
-from zhengwu.privacy.surnames import COMPOUND_SURNAMES, SURNAMES
+from zhengwu.privacy.surnames import COMMON_SURNAMES, COMPOUND_SURNAMES, SURNAMES
 
 _LABEL_WORDS = (
     "姓名", "名字", "联系人", "求助人", "求助者", "报案人", "报警人", "当事人", "收件人", "户主",
@@ -116,29 +116,42 @@ _COMMON_TAIL_FREQ = 500
 # jieba tags many common words as person names (许可 陈述 安静 钱财 谢谢 高薪, all "nr");
 # after a relation word, one this frequent is read as the word (业主许可, 老人钱财).
 _COMMON_NR_FREQ = 300
+# Two-character words that may still be a person's whole name right before a contact cue:
+# jieba's "names" rarer than this (李娜 438, 杜鹃 406; not 顾问 顾客 高峰), and its nouns
+# rarer than the second (方圆 285; not 余额 540, 高铁, 金牌).
+_NAME_WORD_FREQ = 1000
+_NOUN_NAME_FREQ = 300
 
 
 @cache
-def _load_dictionary() -> tuple[dict[str, int], frozenset[str]]:
-    """Return jieba's 2–3 character words that are not person names, and the common "nr" ones."""
+def _load_dictionary() -> tuple[dict[str, int], frozenset[str], frozenset[str]]:
+    """Return jieba's 2–3 character words that are not person names, the common "nr" ones,
+    and the two-character "nr" words and nouns that may be a whole name (:data:`_NAME_WORD_FREQ`)."""
     # Read the file directly: initialising jieba itself takes seconds and is not needed.
     spec = importlib.util.find_spec("jieba")
     if spec is None or not spec.submodule_search_locations:
-        return {}, frozenset()
+        return {}, frozenset(), frozenset()
     words: dict[str, int] = {}
     common_nr: set[str] = set()
+    name_words: set[str] = set()
     path = Path(next(iter(spec.submodule_search_locations))) / "dict.txt"
     with path.open(encoding="utf-8") as fh:
         for line in fh:
             word, freq, tag = line.split()
             if not 2 <= len(word) <= 3:
                 continue
+            count = int(freq)
+            if len(word) == 2 and (
+                (tag.startswith("nr") and count < _NAME_WORD_FREQ)
+                or (tag == "n" and count < _NOUN_NAME_FREQ)
+            ):  # fmt: skip
+                name_words.add(word)
             if not tag.startswith("nr"):
-                if int(freq) >= 3:
-                    words[word] = int(freq)
-            elif int(freq) >= _COMMON_NR_FREQ:
+                if count >= 3:
+                    words[word] = count
+            elif count >= _COMMON_NR_FREQ:
                 common_nr.add(word)
-    return words, frozenset(common_nr)
+    return words, frozenset(common_nr), frozenset(name_words)
 
 
 def _dictionary() -> dict[str, int]:
@@ -329,7 +342,7 @@ def _relative_after(text: str, start: int) -> int | None:
     end = _name_after(text, start, _RELATIVE_STOP)
     if end is None:
         return None
-    words, common_nr = _load_dictionary()
+    words, common_nr, _ = _load_dictionary()
     name = text[start:end]
     # jieba's common two-character "names" are mostly words (许可 陈述 钱财); its
     # three-character ones are people (王晓东).
@@ -388,6 +401,7 @@ _ROLES_BEFORE = (
     "负责人", "对接人", "联络人", "经办人", "网格员", "联络员", "管理员", "工作人员", "志愿者",
     "队长", "组长", "村长", "楼长", "书记", "主任", "经理", "顾问", "师傅", "老师", "医生", "村医",
     "民警", "社工", "司机", "社区", "村委", "居委", "物业", "住户", "租户", "找", "联系", "联络",
+    "致电", *_LABEL_WORDS,
 )  # fmt: skip
 # 找 and a name, then what one finds someone for: 有需要可以找袁立新帮忙.
 _FIND = re.compile(r"找(?=[" + "".join(sorted(SURNAMES | {c[0] for c in COMPOUND_SURNAMES})) + "])")
@@ -411,9 +425,11 @@ def _cue_name_before(text: str, end: int, *, alone: bool) -> int | None:
     if end == 0 or not _is_cjk(text[end - 1]):
         return None
     start = _start_before(text, end)
-    if start is None or (alone and not _stands_alone(text, start)):
+    if start is None:
+        return _word_name_before(text, end)
+    if alone and not _stands_alone(text, start):
         return None
-    words, common_nr = _load_dictionary()
+    words, common_nr, _ = _load_dictionary()
     if text[start - 1 : start + 1] in words or text[max(start - 2, 0) : start + 1] in words:
         return None  # 城管投诉电话, 一周才电话, 公积金中心的电话: the surname ends a word
     name = text[start:end]
@@ -422,9 +438,31 @@ def _cue_name_before(text: str, end: int, *, alone: bool) -> int | None:
         return None
     if _TITLE_ONLY.fullmatch(given):
         return None  # 王经理的电话, 张总：…, 刘师傅的电话: a surname and a title
-    if len(name) == 2 and name in common_nr:
+    if len(name) == 2 and name in common_nr and _word_name_before(text, end) is None:
         return None  # 孙子的电话, 师傅：…: a word, though jieba tags it as a name
     return start
+
+
+def _word_name_before(text: str, end: int) -> int | None:
+    """Return where a two-character name that is also a word (李娜 杜鹃 方圆) starts, right
+    before a contact cue at ``end``, or None.
+
+    Only where nothing else reads: the name opens its phrase (李娜的电话, 联系人杜鹃 139…,
+    ，方圆：138…), its surname is one of the hundred most common (房东 车主 are words), and
+    the word is a noun or a "name" rarer than :data:`_NAME_WORD_FREQ` (顾客 顾问 are
+    common), no kin word, title, form of address, place or division.
+    """
+    start = end - 2
+    if start < 0 or text[start] not in COMMON_SURNAMES or not _name_chars(text[start:end]):
+        return None
+    name = text[start:end]
+    if name not in _load_dictionary()[2] or not _stands_alone(text, start):
+        return None
+    if name in _NOT_NAMES or name in _RELATION_WORDS or _TITLE_ONLY.fullmatch(name[1:]):
+        return None
+    if _ADDRESS.fullmatch(name) or name[-1] in _PLACE_END or name in _division_names():
+        return None
+    return None if _PLACE_AFTER.match(text, end) else start
 
 
 def _skip_blanks_back(text: str, at: int) -> int:
@@ -452,6 +490,8 @@ def _name_end_before_phone(text: str, at: int) -> int:
 def _names_before_contact_cues(text: str) -> Iterator[Found]:
     for m in _CUE_OR_PHONE.finditer(text):
         if _is_cjk(m.group()[0]):  # a cue word; a phone opens with a digit or +
+            if text.startswith("亭", m.end()):
+                continue  # 方圆十里的电话亭: a booth, nobody's number
             end = _skip_blanks_back(text, m.start())
             alone = end < m.start()  # 邱桂芳 电话：…: a name apart stands alone
             if not alone and text[end - 1 : end] == "的":
@@ -459,6 +499,9 @@ def _names_before_contact_cues(text: str) -> Iterator[Found]:
         else:
             end, alone = _name_end_before_phone(text, m.start()), True
         start = _cue_name_before(text, end, alone=alone)
+        if start is None and end > 1 and text[end - 1] == "家":
+            end -= 1  # 王芳家的电话: the number of 王芳's home
+            start = _cue_name_before(text, end, alone=False)
         if start is not None:
             yield "name", start, end
 

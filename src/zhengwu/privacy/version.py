@@ -17,4 +17,6 @@ from __future__ import annotations
 #
 # 1: the rules before versions were recorded (a stored version 0 means "unknown").
 # 2: names right before a contact cue are masked without a title word (王芳的电话, 张伟：138…).
-MASKING_RULES_VERSION = 2
+# 3: there also names that are rarer dictionary words where they open the phrase (李娜的电话,
+#    联系人杜鹃 139…, 方圆：…), names before 家 (王芳家的电话) and after 致电 (请致电王芳138…).
+MASKING_RULES_VERSION = 3
