@@ -70,6 +70,14 @@ def matrix_organizations(
 SCOPE_LIST_LIMIT = 2000
 
 
+def office_matrix_ids(session: Session, matrix_id: int) -> Select[int] | list[int]:
+    """Return the matrices an office of ``matrix_id`` oversees: the list of their ids when
+    short (:data:`SCOPE_LIST_LIMIT`), else :func:`office_matrices`' SELECT."""
+    subtree = office_matrices(matrix_id)
+    ids = list(session.scalars(subtree.limit(SCOPE_LIST_LIMIT + 1)))
+    return ids if len(ids) <= SCOPE_LIST_LIMIT else subtree
+
+
 def office_scope(
     session: Session, matrix_id: int
 ) -> tuple[Select[int] | list[int], Select[int | None] | list[int]]:
@@ -79,9 +87,7 @@ def office_scope(
     (:func:`office_matrices`, :func:`matrix_organizations`); either goes into ``in_()``.
     """
     limit = SCOPE_LIST_LIMIT
-    subtree = office_matrices(matrix_id)
-    ids = list(session.scalars(subtree.limit(limit + 1)))
-    matrices: Select[int] | list[int] = ids if len(ids) <= limit else subtree
+    matrices = office_matrix_ids(session, matrix_id)
     organizations = matrix_organizations(matrix_id, matrices=matrices).distinct()
     # At most as many organisations as member accounts: counting those first (from the
     # index, stopping at the limit) spares a national matrix the join of every account.
@@ -105,10 +111,8 @@ class OfficeQueue:
 
     def __init__(self, session: Session, matrix_id: int) -> None:
         self.matrix_id = matrix_id
-        subtree = office_matrices(matrix_id)
-        ids = list(session.scalars(subtree.limit(SCOPE_LIST_LIMIT + 1)))
-        self._in: Select[int] | list[int] = ids if len(ids) <= SCOPE_LIST_LIMIT else subtree
-        self.matrices = frozenset(ids) if isinstance(self._in, list) else None
+        self._in = office_matrix_ids(session, matrix_id)
+        self.matrices = frozenset(self._in) if isinstance(self._in, list) else None
         self._session = session
         self._matrix_known: dict[int, bool] = {}
         self._org_known: dict[int, bool] = {}  # one probe per organisation, whatever the file

@@ -119,7 +119,7 @@ def merged_calls(
     merged into requests outside its scope, and the newest ``limit`` of them."""
     if principal.role != "matrix_office" or principal.matrix_id is None:
         return 0, []
-    matrices, _ = access.office_scope(session, principal.matrix_id)
+    matrices = access.office_matrix_ids(session, principal.matrix_id)
     where = (AuditEntry.entity_type == "matrix", AuditEntry.entity_id.in_(matrices),
              AuditEntry.action == ACTION)  # fmt: skip
     total = session.scalar(select(func.count()).select_from(AuditEntry).where(*where)) or 0
