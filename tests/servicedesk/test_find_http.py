@@ -99,6 +99,25 @@ def test_the_find_command(tmp_path: Path) -> None:
     assert neither.exit_code != 0 and "give one of --ticket or --phone" in neither.output
 
 
+def test_desk_show_takes_a_public_id_or_a_ticket_number(
+    configured_database: str, imported: dict[str, str]
+) -> None:
+    """``desk show`` finds a request by its public id, its hotline ticket number (工单编号)
+    bare or with its channel prefix; an unknown one is refused in both languages."""
+    from typer.testing import CliRunner
+
+    from zhengwu.cli.desk_requests import app
+
+    runner = CliRunner()
+    for ref in (imported["T2"], "T2", "12345:T2", " T2 "):
+        shown = runner.invoke(app, ["show", ref])
+        assert shown.exit_code == 0, shown.output
+        assert orjson.loads(shown.stdout)["public_id"] == imported["T2"], ref
+    missing = runner.invoke(app, ["show", "T999"])
+    assert missing.exit_code == 2
+    assert "诉求不存在：T999" in missing.output and "no such request: T999" in missing.output
+
+
 def test_console_queue_search_filters_total_and_paging(
     http: httpx.Client, committed_world: World, committed_engine: Engine,
     imported: dict[str, str],

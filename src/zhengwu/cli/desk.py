@@ -91,7 +91,10 @@ def train_command(
 ) -> None:
     """Train the classifier on labelled requests and store it.
 
-    Example: zhengwu desk model train --data train.csv --tree taxonomy.csv
+    After ``zhengwu demo``, ``zhengwu-data/demo-input/requests/labelled.csv`` holds its simulated requests
+    with their true categories.
+
+    Example: zhengwu desk model train --data zhengwu-data/demo-input/requests/labelled.csv
     """
     from zhengwu.servicedesk.classify import read_labelled_csv
 
@@ -124,7 +127,7 @@ def evaluate_command(
 ) -> None:
     """Score the stored classifier (model and keyword rules) on labelled requests.
 
-    Example: zhengwu desk model evaluate --data test.csv --json
+    Example: zhengwu desk model evaluate --data zhengwu-data/demo-input/requests/labelled.csv --json
     """
     from zhengwu.servicedesk.classify import RuleSet, evaluate, load, read_labelled_csv
 
@@ -161,7 +164,7 @@ def retrain_command(
     was trained on rows that are now held out, its score there is optimistic, so the
     comparison leans towards the old model, never the new one.
 
-    Example: zhengwu desk model retrain --data all_labelled.csv
+    Example: zhengwu desk model retrain --data zhengwu-data/demo-input/requests/labelled.csv
     """
     from sklearn.model_selection import train_test_split
 
@@ -221,7 +224,10 @@ def predict_command(
 ) -> None:
     """Classify request texts with the stored model and rules (to try out rule edits).
 
-    Example: zhengwu desk model predict "小区门口出租车拒载" --rules my_rules.toml
+    Example: zhengwu desk model predict "小区门口出租车拒载"
+
+    Example: zhengwu desk model predict "小区门口出租车拒载" --rules my_rules.toml (with
+    my_rules.toml a copy of the shipped src/zhengwu/servicedesk/classify/default_rules.toml)
     """
     from dataclasses import asdict
 

@@ -588,16 +588,22 @@ def remask_command(
 
 @app.command("show")
 @handle_errors
-def show(public_id: Annotated[str, typer.Argument(help="the request's public id")]) -> None:
+def show(
+    ref: Annotated[
+        str, typer.Argument(help="the request's public id (SR…) or its hotline ticket number")
+    ],
+) -> None:
     """Print one request with its history and replies as JSON (all data: local admin use).
 
-    Example: zhengwu desk show SR250701KQXDMT
+    The demo's hotline export holds the ticket below (工单编号 2025070112345).
+
+    Example: zhengwu desk show 2025070112345
     """
     from zhengwu.db.engine import unit_of_work
     from zhengwu.servicedesk import presenters, service
 
     with unit_of_work() as session:
-        req = service.get_by_public_id(session, public_id)
+        req = service.get_by_reference(session, ref)
         print_json(presenters.detail(session, req, _system()).model_dump(mode="json"))
 
 
@@ -752,7 +758,7 @@ def routing_add(
 
     ``--org`` (the body that handles them) is its id, code or exact name.
 
-    Example: zhengwu desk routing add --category 0201 --adcode 410105 --org 金水区住房和城乡建设局
+    Example: zhengwu desk routing add --category 0201 --adcode 411002 --org 许昌市住房和城乡建设局
     """
     from zhengwu.db.engine import unit_of_work
     from zhengwu.servicedesk.routing import service as routing_service

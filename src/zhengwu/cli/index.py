@@ -534,7 +534,8 @@ def explain(
 ) -> None:
     """Explain a score: every indicator's raw, normalised, weight and points, and the gap above.
 
-    Example: zhengwu index explain weibo:2803301701 --period 2025-Q3
+    Example: zhengwu index explain weibo:3721262965 --period 2025-Q3 (with weibo:3721262965
+    the demo's 许昌发布)
     """
     from zhengwu.index.explain import explain as explain_score
 
@@ -662,7 +663,7 @@ def flag(
 ) -> None:
     """Record a manual compliance veto on an account (who, when, why).
 
-    Example: zhengwu index flag weibo:123 --kind bought_followers --reason "平台通报" --by 张三
+    Example: zhengwu index flag weibo:3721262965 --kind bought_followers --reason "平台通报" --by 张三
     """
     from zhengwu.db.engine import unit_of_work
     from zhengwu.index import compliance as gate
@@ -686,7 +687,8 @@ def unflag(
 ) -> None:
     """Lift a compliance flag (who, when, why).
 
-    Example: zhengwu index unflag 3 --reason "复核无误" --by 李四
+    Example: zhengwu index unflag 1 --reason "复核无误" --by 李四 (with 1 the id `index flag`
+    printed)
     """
     from zhengwu.db.engine import unit_of_work
     from zhengwu.index import compliance as gate

@@ -152,7 +152,7 @@ def distribute(
     An account the item is already planned, queued or delivered on is skipped (and named)
     unless --again is given (audited).
 
-    Example: zhengwu library distribute 12 --account 3 --account 5
+    Example: zhengwu library distribute 1 --account 3 --account 5
     Example: zhengwu library distribute 0 --release-due
     """
     from zhengwu.db.engine import unit_of_work

@@ -42,7 +42,7 @@ def create(
 ) -> None:
     """Create a user with a role and its scope.
 
-    Example: zhengwu users create wang --role handler --org o12 --password 'S3cret-pass'
+    Example: zhengwu users create wang --role handler --org 411000-024 --password 'S3cret-pass'
     """
     from zhengwu.accounts.service import resolve_matrix
     from zhengwu.auth import service as auth_service
@@ -188,7 +188,7 @@ def revoke_token(
 ) -> None:
     """Revoke an API token; requests that send it are refused at once (audited).
 
-    Example: zhengwu users revoke-token 12
+    Example: zhengwu users revoke-token 1 (with 1 the id `users token` printed)
     """
     from zhengwu.auth import service as auth_service
     from zhengwu.db.engine import unit_of_work

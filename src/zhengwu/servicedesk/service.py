@@ -24,7 +24,7 @@ from zhengwu.audit import service as audit_service
 from zhengwu.auth.principal import Principal
 from zhengwu.config import get_settings
 from zhengwu.db.base import utcnow
-from zhengwu.errors import ConflictError, NotFoundError
+from zhengwu.errors import ConflictError, InvalidInputError, NotFoundError
 from zhengwu.servicedesk import access, deadlines, dedup, locate, masking, office_merges, snapshot
 from zhengwu.servicedesk import filters as request_filters
 from zhengwu.servicedesk.actions import citizen_act, perform, token_hash
@@ -540,6 +540,34 @@ def get_by_public_id(session: Session, public_id: str) -> ServiceRequest:
     if request is None:
         raise NotFoundError(f"诉求不存在：{public_id}", f"no such request: {public_id}")
     return request
+
+
+def get_by_reference(session: Session, ref: str) -> ServiceRequest:
+    """Return a request by its public id (SR…), or by a hotline ticket number (工单编号) or
+    source reference (``weibo:…``) it carries, merged copies too; NotFoundError otherwise
+    (no access check)."""
+    ref = ref.strip()
+    request = session.scalar(select(ServiceRequest).where(ServiceRequest.public_id == ref))
+    if request is not None:
+        return request
+    carriers = select(RequestSource.request_id).where(
+        RequestSource.source_ref.in_(request_filters.ticket_refs(ref))
+    )
+    found = session.scalars(
+        select(ServiceRequest).where(ServiceRequest.id.in_(carriers)).order_by(ServiceRequest.id)
+    ).all()
+    if len(found) > 1:  # the same number from two channels (12345:… and csv:…)
+        ids = ", ".join(r.public_id for r in found)
+        raise InvalidInputError(
+            f"编号 {ref} 对应多条诉求：{ids}，请用诉求编号",
+            f"{ref} names several requests: {ids} — give the public id",
+        )
+    if not found:
+        raise NotFoundError(
+            f"诉求不存在：{ref}（诉求编号 SR… 或工单编号）",
+            f"no such request: {ref} (a public id SR… or a ticket number)",
+        )
+    return found[0]
 
 
 def get_readable(session: Session, *, principal: Principal, public_id: str) -> ServiceRequest:

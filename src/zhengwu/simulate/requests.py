@@ -12,7 +12,13 @@
   bodies are slow (they miss deadlines and get supervised), some requests are returned,
   extended, reopened by unhappy citizens; every request gets a satisfaction score;
 - ``truth.jsonl`` — per source: the true problem, category and place (to score the desk's
-  de-duplication, classification and jurisdiction).
+  de-duplication, classification and jurisdiction);
+- ``labelled.csv`` — each problem's text and its true first-level category (columns
+  ``label,text``): training data for ``zhengwu desk model train``.
+
+The hotline export always holds one documented ticket, :func:`documented_ticket` of the
+first day (``2025070112345`` for a stream from 2025-07-01): a request the commands' help
+examples can name (``zhengwu desk show 2025070112345``) whatever the seed and length.
 
 Texts carry personal data as people write it (names, 138-style mobile numbers), so the
 masking has something to do. Places are real divisions: the counties of the accounts' city.
@@ -154,6 +160,7 @@ class _Problem:
     posted: datetime
     channel: str
     events: list[dict[str, Any]] = field(default_factory=list)
+    documented: bool = False  # the documented hotline ticket (no handling events: stays open)
 
 
 class _Draw:
@@ -310,7 +317,20 @@ def write_requests(
                            name, phone, account, posted.astimezone(UTC), channel)  # fmt: skip
         problem.events = _handling(draw, problem, speed.get(account.uid, 1.0))
         problems.append(problem)
+    if problems:  # the documented ticket: the first problem's county, the first morning
+        first = problems[0]
+        place = regions.get(first.adcode)
+        problems.append(_Problem(
+            "P-DOC", "城乡建设", first.adcode,
+            f"{place.name if place else ''}幸福小区门口的路灯坏了一个多月，晚上出行很不方便，请尽快维修",
+            "张先生", "13800001234", None, (origin + timedelta(hours=9, minutes=30)).astimezone(UTC),
+            "12345", documented=True))  # fmt: skip
     return _write(out_dir / "requests", draw, problems)
+
+
+def documented_ticket(start: date) -> str:
+    """Return the hotline ticket number (工单编号) every simulated stream from ``start`` has."""
+    return f"{start:%Y%m%d}12345"
 
 
 def _write(folder: Path, draw: _Draw, problems: list[_Problem]) -> dict[str, Any]:
@@ -352,7 +372,7 @@ def _write(folder: Path, draw: _Draw, problems: list[_Problem]) -> dict[str, Any
                 statuses.append((when, again))
                 note(f"weibo:{again['idstr']}", p, "copy")
         elif p.channel == "12345":
-            ticket = f"{local:%Y%m%d}{n:06d}"
+            ticket = documented_ticket(local.date()) if p.documented else f"{local:%Y%m%d}{n:06d}"
             ref = f"12345:{ticket}"
             hotline_rows.append([ticket, f"{local:%Y-%m-%d %H:%M:%S}", p.text[:18], p.text,
                                  p.category, p.adcode, "", p.name, p.phone])  # fmt: skip
@@ -379,6 +399,10 @@ def _write(folder: Path, draw: _Draw, problems: list[_Problem]) -> dict[str, Any
         writer = csv.writer(fh)
         writer.writerow(["编号", "提交时间", "问题描述", "事发地址", "姓名", "电话"])
         writer.writerows(form_rows)
+    with (folder / "labelled.csv").open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["label", "text"])
+        writer.writerows([p.category, p.text] for p in problems)
     (folder / "handling-events.json").write_bytes(orjson.dumps(events, option=orjson.OPT_INDENT_2))
     with (folder / "truth.jsonl").open("wb") as out:
         for row in truth:
@@ -391,5 +415,5 @@ def _write(folder: Path, draw: _Draw, problems: list[_Problem]) -> dict[str, Any
         "kinds": dict(sorted(kinds.items())),
         "paths": {name: str(folder / name) for name in (
             "weibo-requests.jsonl", "12345-requests.csv", "form-requests.csv",
-            "handling-events.json", "truth.jsonl")},
+            "handling-events.json", "truth.jsonl", "labelled.csv")},
     }  # fmt: skip
