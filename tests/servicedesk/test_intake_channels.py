@@ -252,3 +252,42 @@ def test_a_csv_without_a_text_column_is_refused_whole(session: Session, tmp_path
     assert "the file's columns: ticket, when, body" in caught.value.message_en
     assert session.scalar(select(func.count()).select_from(ImportRun)) == runs
     assert session.scalar(select(func.count()).select_from(QuarantineEntry)) == 0
+
+
+def test_intake_posts_days_count_back_from_the_newest_stored_post(
+    configured_database: str, committed_world: World
+) -> None:
+    """``desk intake-posts --days N`` reads the last N days of stored posts, wherever they
+    end (the demo's period lies in the past); a window without stored posts says where
+    they are, and an empty store says to import first; --json stays one JSON document."""
+    import orjson
+    from typer.testing import CliRunner
+
+    from zhengwu.cli.desk_requests import app
+
+    runner = CliRunner()
+    empty = runner.invoke(app, ["intake-posts", "--days", "7"])
+    assert empty.exit_code == 0, empty.output
+    assert "no posts are stored: import some first" in empty.output
+    with store.open_store() as con:
+        store.write_posts(con, _posts([
+            {"post_id": "31", "account_uid": "c1", "created_at": datetime(2025, 7, 20, 2),
+             "text": "@金水住建 金水区丰产路消防通道被占", "mentions": ["金水住建"]},
+            {"post_id": "32", "account_uid": "c3", "created_at": datetime(2025, 7, 25, 4),
+             "text": "#马上办# 金水区经八路路灯不亮一个月了", "topics": ["马上办"]},
+            {"post_id": "33", "account_uid": "c6", "created_at": datetime(2025, 6, 1, 6),
+             "text": "#马上办# 金水区老问题", "topics": ["马上办"]},  # 54 days before the newest
+        ]))  # fmt: skip
+    taken = runner.invoke(app, ["intake-posts", "--days", "30", "--json"])
+    assert taken.exit_code == 0, taken.output
+    summary = orjson.loads(taken.stdout)
+    assert (summary["scanned"], summary["created"]) == (2, 2)
+    assert summary["since"] == "2025-06-25T04:00:00+00:00"  # 30 days before the newest post
+    assert "warning" not in taken.output
+    window = runner.invoke(app, ["intake-posts", "--days", "30"])
+    assert "窗口 window 2025-06-25 12:00" in window.stdout and "existing 2" in window.stdout
+    later = runner.invoke(app, ["intake-posts", "--since", "2026-01-01"])
+    assert later.exit_code == 0, later.output
+    assert "scanned 0" in later.stdout
+    assert "已存帖子在 2025-06-01 14:00 – 2025-07-25 12:00" in later.output
+    assert "the stored posts run from 2025-06-01 14:00 to 2025-07-25 12:00" in later.output

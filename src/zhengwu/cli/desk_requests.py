@@ -6,7 +6,7 @@ under ``zhengwu desk`` next to ``desk model``).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -136,11 +136,17 @@ def _check_source(source: str) -> None:
 @handle_errors
 def intake_posts(
     since: Annotated[str, typer.Option(help="scan posts created since (ISO date/time, UTC)")] = "",
-    days: Annotated[int, typer.Option(help="…or during the last N days")] = 7,
+    days: Annotated[
+        int, typer.Option(min=1, help="…or the last N days of stored posts (to the newest post)")
+    ] = 7,
     hashtag: Annotated[list[str] | None, typer.Option(help="service hashtag (repeatable)")] = None,
     json_out: JsonOut = False,
 ) -> None:
     """Turn imported posts that @mention matrix accounts or carry #马上办# (…) into requests.
+
+    --days counts back from the newest stored post, so the last days of imported data are
+    read even when they end before today (the demo's simulated period); the window read is
+    printed, and a window that holds none of the stored posts says where they are.
 
     Example: zhengwu desk intake-posts --days 30 --hashtag 马上办 --hashtag 问政
     """
@@ -150,30 +156,36 @@ def intake_posts(
     from zhengwu.db.engine import unit_of_work
     from zhengwu.errors import InvalidInputError
     from zhengwu.servicedesk import deadlines
-    from zhengwu.servicedesk.posts import DEFAULT_HASHTAGS, intake_from_posts
+    from zhengwu.servicedesk.posts import DEFAULT_HASHTAGS, intake_from_posts, post_window
 
     try:
-        start = datetime.fromisoformat(since) if since else datetime.now(UTC) - timedelta(days=days)
+        start = datetime.fromisoformat(since) if since else None
     except ValueError:
         raise InvalidInputError(
             f"--since 不是有效的日期或时间：{since!r}（例如 2025-07-01）",
             f"--since: invalid date or time {since!r} (e.g. 2025-07-01)",
         ) from None
-    start = start if start.tzinfo else start.replace(tzinfo=UTC)
+    start = start if start is None or start.tzinfo else start.replace(tzinfo=UTC)
     with (
         store.open_store(read_only=True) as con,
         unit_of_work() as session,
         deadlines.collect_provisional() as provisional,
     ):
+        window = post_window(con, since=start, days=days, now=datetime.now(UTC))
         summary = intake_from_posts(
-            session, con, since=start, actor=_system(), hashtags=hashtag or DEFAULT_HASHTAGS
-        )
+            session, con, since=window.since, until=window.until, actor=_system(),
+            hashtags=hashtag or DEFAULT_HASHTAGS,
+        )  # fmt: skip
         warning = _unrouted_warning(session, summary.created)
     if json_out:
-        print_json(asdict(summary))
+        print_json({**asdict(summary), "since": window.since.isoformat(),
+                    "until": window.until.isoformat()})  # fmt: skip
     else:
-        console.print(f"扫描 scanned {summary.scanned}  新建 created {summary.created}  "
-                      f"合并 merged {summary.merged}  已有 existing {summary.existing}")  # fmt: skip
+        console.print(f"窗口 window {_china(window.since.isoformat())} – "
+                      f"{_china(window.until.isoformat())}  扫描 scanned {summary.scanned}  "
+                      f"新建 created {summary.created}  合并 merged {summary.merged}  "
+                      f"已有 existing {summary.existing}")  # fmt: skip
+    _warn(window.note(summary.scanned))
     _warn(warning)
     _warn(deadlines.provisional_notice(provisional))
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 from sqlalchemy import select
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from zhengwu.accounts.models import Account, MatrixMember
 from zhengwu.auth.principal import Principal
+from zhengwu.chinatime import CHINA
 from zhengwu.errors import ZhengwuError
 from zhengwu.servicedesk import service
 from zhengwu.servicedesk.models import SOCIAL_SOURCES
@@ -37,6 +38,55 @@ class PostIntakeSummary:
     merged: int = 0
     existing: int = 0
     refused: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class PostWindow:
+    """The time window a scan reads, and where the stored posts lie (None: no post)."""
+
+    since: datetime
+    until: datetime
+    first_post: datetime | None
+    newest_post: datetime | None
+
+    def note(self, scanned: int) -> str | None:
+        """Return what to tell a person when the window holds none of the stored posts."""
+        if scanned:
+            return None
+        if self.newest_post is None or self.first_post is None:
+            return (
+                "没有已导入的帖子，请先导入（zhengwu import …） / no posts are stored: import "
+                "some first (zhengwu import …)"
+            )
+        if self.since <= self.newest_post and self.first_post < self.until:
+            return None  # posts in the window, none of them addressed to the desk
+        first, newest = _china_minute(self.first_post), _china_minute(self.newest_post)
+        return (
+            f"窗口 {_china_minute(self.since)} – {_china_minute(self.until)} 内没有帖子；已存帖子在 "
+            f"{first} – {newest}（用 --since 选择）/ no stored post lies in the window; the "
+            f"stored posts run from {first} to {newest} (choose with --since)"
+        )
+
+
+def _china_minute(moment: datetime) -> str:
+    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+
+
+def post_window(
+    con: duckdb.DuckDBPyConnection, *, since: datetime | None, days: int, now: datetime
+) -> PostWindow:
+    """Return the window of a scan: from ``since`` to ``now``, or the last ``days`` days of
+    stored posts — counted back from the newest post (today when the store is up to date,
+    the end of the simulated period on the demo)."""
+    row = con.execute("SELECT min(created_at), max(created_at) FROM posts").fetchone()
+    first, newest = (
+        (row[0].replace(tzinfo=UTC), row[1].replace(tzinfo=UTC))  # stored as naive UTC
+        if row and row[0] is not None
+        else (None, None)
+    )
+    if since is None:
+        since = min(newest or now, now) - timedelta(days=days)
+    return PostWindow(since, now, first, newest)
 
 
 def _matrix_accounts(session: Session) -> dict[tuple[str, str], str]:
