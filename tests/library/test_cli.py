@@ -42,11 +42,11 @@ def test_add_list_search_distribute_and_prune(tmp_path: Path) -> None:
                             "--json"]))  # fmt: skip
     labelled = json.loads(_ok(["add", "--title", "暴雨红色预警", "--org", org, "--matrix", matrix,
                                "--label", "权威", "--tag", "防汛", "--file", str(image), "--json"]))  # fmt: skip
-    listed = [json.loads(line) for line in _ok(["list", "--json"]).splitlines()]
+    listed = json.loads(_ok(["list", "--json"]))
     assert [row["id"] for row in listed] == [labelled["id"], plain["id"]]  # 权威 first
     assert [x["label"] for x in listed[0]["labels"]] == ["权威"] and listed[0]["tags"] == ["防汛"]
     assert "[权威] 暴雨红色预警" in _ok(["list"])
-    found = [json.loads(line) for line in _ok(["search", "暴雨预警", "--json"]).splitlines()]
+    found = json.loads(_ok(["search", "暴雨预警", "--json"]))
     assert [row["id"] for row in found] == [labelled["id"]]
 
     weibo, toutiao = str(world.accounts["police_weibo"]), str(world.accounts["housing_toutiao"])
@@ -121,7 +121,23 @@ def test_search_prints_nothing_on_stderr(configured_database: str) -> None:
         capture_output=True, text=True, env=os.environ.copy(), timeout=120, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    [found] = [json.loads(line) for line in done.stdout.splitlines()]
+    [found] = json.loads(done.stdout)
     assert found["title"] == "长江大桥暴雨红色预警"
     assert "prefix dict" not in done.stderr
     assert done.stderr == ""
+
+
+def test_list_and_search_json_is_one_array_even_when_empty(configured_database: str) -> None:
+    """``--json`` prints one JSON array as ``users list`` and ``rescue team list`` do: ``[]``
+    when nothing matches, never nothing at all."""
+    for args in (["list", "--json"], ["search", "暴雨预警", "--json"]):
+        assert json.loads(_ok(args)) == [], args
+    world = _world()
+    org = str(world.orgs["police"])
+    first = json.loads(_ok(["add", "--title", "暴雨预警一", "--org", org, "--json"]))
+    second = json.loads(_ok(["add", "--title", "暴雨预警二", "--org", org, "--json"]))
+    listed = _ok(["list", "--json"])
+    assert len(listed.splitlines()) == 1  # one document, not JSON Lines
+    assert {row["id"] for row in json.loads(listed)} == {first["id"], second["id"]}
+    assert json.loads(_ok(["list", "--label", "独家", "--json"])) == []
+    assert json.loads(_ok(["search", "地震", "--json"])) == []

@@ -80,9 +80,8 @@ def add(
 
 
 def _print_items(rows: list[dict[str, object]], json_out: bool) -> None:
-    if json_out:
-        for row in rows:
-            print_json(row)
+    if json_out:  # one JSON array, [] when nothing matches (as the other list commands)
+        print_json(rows)
         return
     if not rows:
         console.print("没有找到内容 / no items found")
