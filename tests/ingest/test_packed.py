@@ -306,11 +306,15 @@ def test_quarantine_names_the_archive_member_and_the_damage(
             session.execute(select(QuarantineEntry.source, QuarantineEntry.reason)).all()
         )
     assert f"{archive}!day1.jsonl:4" in sources
-    assert sources[str(cut)].startswith("压缩数据在第 ")
-    assert "被截断的第" in sources[str(cut)] and "the cut line" in sources[str(cut)]
+    # The damage is located at the line it cut (file:N, as every record), named in the
+    # reason, and its raw text is the start of that line.
+    [where] = [s for s in sources if s.startswith(f"{cut}:")]
+    line = int(where.rsplit(":", 1)[1])
+    assert sources[where].startswith(f"压缩数据在第 {line - 1} 行之后")
+    assert f"被截断的第 {line} 行未导入" in sources[where] and "the cut line" in sources[where]
     with Session(committed_engine) as session:
-        raw = session.scalar(select(QuarantineEntry.raw).where(QuarantineEntry.source == str(cut)))
-    assert raw is not None and raw.startswith('{"created_at"')  # the start of the cut line
+        raw = session.scalar(select(QuarantineEntry.raw).where(QuarantineEntry.source == where))
+    assert raw and _lines(300, start=100).decode().splitlines()[line - 1].startswith(raw)
     assert not any("/tmp/unpack-" in s or "unpack-" in s for s in sources)
     assert summary["imported"] >= 3 + 1 and summary["quarantined"] == len(sources)
     assert any(str(cut) in w and "cut short" in w for w in json.loads(
@@ -373,9 +377,12 @@ def test_import_and_desk_import_of_zstandard_files(
     assert 0 < summary["created"] < 3000 and summary["quarantined"] == 1
     with Session(committed_engine) as session:
         entry = session.scalars(
-            select(QuarantineEntry).where(QuarantineEntry.source == str(cut))
+            select(QuarantineEntry).where(QuarantineEntry.source.startswith(f"{cut}:"))
         ).one()
-    assert "被截断的第" in entry.reason and "the cut line" in entry.reason
+    # As zhengwu import records it: at the cut line, with the start of that line as raw.
+    line = int(entry.source.rsplit(":", 1)[1])
+    assert f"被截断的第 {line} 行未导入" in entry.reason and "the cut line" in entry.reason
+    assert entry.raw and rows[line - 1].startswith(entry.raw)
     full = tmp_path / "工单.csv.zst"
     full.write_bytes(whole)
     again = runner.invoke(app, ["desk", "import-csv", str(full), "--json"])

@@ -251,7 +251,7 @@ def _import_plain(
             summary.warnings.append(warning)
         return
     # The damage is the warning (not "empty file?" or "wrong format?" about what it cut).
-    damage = QuarantineRecord(source=plain.shown, reason=plain.damage, raw=plain.cut_line)
+    damage = QuarantineRecord(source=plain.damage_at, reason=plain.damage, raw=plain.near)
     summary.read += 1
     _quarantine(writer.session, writer.run, fmt, [damage], summary)
     if on_item is not None:

@@ -459,7 +459,7 @@ class _Item:
     """One data row: where it is, its cells, and what it brings or why it is refused."""
 
     where: str
-    raw: dict[str, str] | None
+    raw: dict[str, str] | str | None  # a row's cells, or the text near a damage (packed)
     parsed: _Row | None = None
     refused: str | None = None
     prepared: csvprep.Prepared | None = None  # its text work, done ahead by the worker
@@ -614,7 +614,8 @@ class _Importer:
 
     def _refuse(self, item: _Item, reason: str) -> None:
         self.summary.quarantined += 1
-        raw = None if item.raw is None else str(item.raw)[:500]
+        # A damage's text comes cut by packed.RAW_HEAD, as the platform importer keeps it.
+        raw = item.raw if isinstance(item.raw, str) or item.raw is None else str(item.raw)[:500]
         self.quarantined.append({"run_id": self.run.id, "format": FORMAT, "source": item.where,
                                  "reason": reason, "raw": raw, "created_at": datetime.now(UTC)})  # fmt: skip
 
@@ -771,7 +772,7 @@ def _import(
     summary.sheets_left = [sheet.warning(shown) for sheet in left]
     if plain.damage is not None:  # a compressed export cut short: the rows before it stand
         summary.read += 1
-        importer.add(_Item(shown, None, refused=plain.damage))
+        importer.add(_Item(plain.damage_at, plain.near, refused=plain.damage))
     importer.drain()
     run.finished_at = datetime.now(UTC)
     run.read, run.imported = summary.read, summary.created
