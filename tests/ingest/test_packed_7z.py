@@ -58,8 +58,9 @@ def test_a_7z_archive_imports_every_member_like_the_plain_files(
         "in/day1.jsonl": _lines(3) + b'{"id": broken\n',
         "day2.jsonl": _lines(2, start=10),
         ".DS_Store": b"\0\0\0\1Bud1",  # not an input
+        "empty.jsonl": b"",  # read, and said to hold nothing
     })  # fmt: skip
-    assert input_count(archive) == 2
+    assert input_count(archive) == 3
     dry = runner.invoke(app, ["import", "weibo-api", str(archive), "--dry-run", "--json"])
     assert dry.exit_code == 0, dry.output
     records = [json.loads(line) for line in dry.stdout.strip().splitlines()[:-1]]
@@ -71,6 +72,11 @@ def test_a_7z_archive_imports_every_member_like_the_plain_files(
     summary = _summary(result.stdout)
     assert (summary["imported"], summary["quarantined"]) == (5, 1)
     assert list(_quarantine(committed_engine)) == [f"{archive}!in/day1.jsonl:4"]
+    warnings = json.loads(result.stdout.strip().splitlines()[-1])["warnings"]
+    assert [w for w in warnings if "empty.jsonl" in w] == [
+        f"文件中没有记录（空文件？）：{archive}!empty.jsonl / no records in {archive}!empty.jsonl "
+        "(empty file?)"
+    ]
     plain = tmp_path / "day2.jsonl"
     plain.write_bytes(_lines(2, start=10))
     again = runner.invoke(app, ["import", "weibo-api", str(plain), "--json"])

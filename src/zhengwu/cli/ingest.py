@@ -34,7 +34,8 @@ def import_command(
         list[Path],
         typer.Argument(
             metavar="PATH...",
-            help="files to import; .gz, .bz2, .xz and .zst files and .zip archives are read as they are",
+            help="files to import; .gz, .bz2, .xz and .zst files and .zip and .7z archives are "
+            "read as they are (.rar: convert it to .zip or .7z)",
         ),
     ],
     dry_run: Annotated[

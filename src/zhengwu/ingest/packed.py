@@ -294,6 +294,7 @@ def _seven_zip_members(path: Path, scratch: Path) -> Iterator[PlainFile]:
     damage = _Damage()
     with py7zr.SevenZipFile(path) as archive:
         encrypted = archive.needs_password()
+        empty = {info.filename for info in archive.list() if not info.uncompressed}
         if not encrypted and names:
             try:
                 archive.extract(targets=names, factory=copies)
@@ -306,13 +307,15 @@ def _seven_zip_members(path: Path, scratch: Path) -> Iterator[PlainFile]:
                 for written in copies.copies.values():
                     written.out.close()
     for name in names:
-        shown, empty = f"{path}!{name}", scratch / uuid.uuid4().hex[:8] / PurePosixPath(name).name
+        shown, blank = f"{path}!{name}", scratch / uuid.uuid4().hex[:8] / PurePosixPath(name).name
         copy = copies.copies.get(name)
         if encrypted:
-            yield _unread(shown, empty, _ENCRYPTED)
-        elif copy is None:  # never written: after the damage, at it, or an empty member
-            after = damaged is not None and name != damaged
-            yield _unread(shown, empty, _NOT_REACHED if after else damage.reason)
+            yield _unread(shown, blank, _ENCRYPTED)
+        elif copy is None:  # never written: an empty member, or at or after the damage
+            if name in empty or damaged is None:
+                yield _unread(shown, blank, None)
+            else:
+                yield _unread(shown, blank, damage.reason if name == damaged else _NOT_REACHED)
         else:
             hit = damage if name == damaged else _Damage()
             yield PlainFile(shown, copy.target, hit.reason, hit.line, hit.near)
