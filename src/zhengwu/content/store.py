@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -156,18 +156,32 @@ _DDL = [
         content VARCHAR, likes BIGINT, sub_comments BIGINT, first_seen TIMESTAMP,
         observed_at TIMESTAMP)""",
 ]
+
+
 # The index's extension point account_replies(platform, account_uid, created_at): replaced
 # on every writable open, so an older store gets the current definition (unless the store
 # holds a table of that name from another source: that table is kept).
-_REPLIES_VIEW_DDL = f"""CREATE OR REPLACE VIEW {REPLIES_VIEW} AS
-    SELECT c.platform, c.account_uid, c.created_at, c.comment_id, c.note_id
+def replies_select(
+    *, starts_with: Callable[[str, str], str] | None = None, anti_join: str = "ANTI JOIN"
+) -> str:
+    """Return the SELECT of the own-reply view over ``comments`` and ``posts``.
+
+    ``starts_with`` and ``anti_join`` spell those two for another engine (the Spark version
+    of the index reads the same definition: :mod:`zhengwu.index.dialect`).
+    """
+    prefix = f"'{REPLY_PREFIX}'"
+    is_reply = starts_with("text", prefix) if starts_with else f"starts_with(text, {prefix})"
+    return f"""SELECT c.platform, c.account_uid, c.created_at, c.comment_id, c.note_id
     FROM comments c
-    ANTI JOIN (SELECT platform, account_uid, created_at, {_reply_body("text")} AS body
-               FROM posts WHERE starts_with(text, '{REPLY_PREFIX}')) p
+    {anti_join} (SELECT platform, account_uid, created_at, {_reply_body("text")} AS body
+               FROM posts WHERE {is_reply}) p
       ON p.platform = c.platform AND p.account_uid = c.account_uid
      AND p.body = {_reply_body("c.content")}
      AND p.created_at BETWEEN c.created_at - INTERVAL {REPLY_MATCH_MINUTES} MINUTE
                           AND c.created_at + INTERVAL {REPLY_MATCH_MINUTES} MINUTE"""
+
+
+_REPLIES_VIEW_DDL = f"CREATE OR REPLACE VIEW {REPLIES_VIEW} AS {replies_select()}"
 
 
 @dataclass(slots=True)
@@ -524,7 +538,7 @@ def write_hot_search(
 
 
 def export_parquet(con: duckdb.DuckDBPyConnection, out_dir: Path) -> list[Path]:
-    """Write posts, snapshots and comments as Parquet partitioned by platform and month."""
+    """Write posts, post and account snapshots and comments as Parquet by platform and month."""
     out_dir.mkdir(parents=True, exist_ok=True)
     con.execute(
         f"""COPY (SELECT *, strftime(created_at + INTERVAL 8 HOUR, '%Y-%m') AS month FROM posts)
@@ -535,6 +549,13 @@ def export_parquet(con: duckdb.DuckDBPyConnection, out_dir: Path) -> list[Path]:
         f"""COPY (SELECT *, strftime(observed_at + INTERVAL 8 HOUR, '%Y-%m') AS month
               FROM post_snapshots)
         TO '{out_dir / "post_snapshots"}' (FORMAT PARQUET, PARTITION_BY (platform, month),
+        OVERWRITE_OR_IGNORE)"""
+    )
+    # Follower counts over time (the index's follower metrics read them).
+    con.execute(
+        f"""COPY (SELECT *, strftime(observed_at + INTERVAL 8 HOUR, '%Y-%m') AS month
+              FROM account_snapshots)
+        TO '{out_dir / "account_snapshots"}' (FORMAT PARQUET, PARTITION_BY (platform, month),
         OVERWRITE_OR_IGNORE)"""
     )
     # A store last written before comments existed has no such table (read-only opens do

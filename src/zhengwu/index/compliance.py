@@ -36,6 +36,7 @@ from zhengwu.accounts.models import Account
 from zhengwu.chinatime import from_stored as china_time
 from zhengwu.config import get_settings
 from zhengwu.errors import ConflictError, InvalidInputError, NotFoundError
+from zhengwu.index.dialect import DUCKDB, Dialect
 from zhengwu.index.metrics import REPLIES_TABLE, REPLY_PREFIX
 from zhengwu.index.models import FLAG_KINDS, ComplianceFlag
 from zhengwu.index.periods import CHINA_OFFSET
@@ -240,61 +241,88 @@ def evaluate(
     start, end = window_bounds(check_date, rules.window_days)
     con.complete()  # DuckDB 2 refuses register() while a result is half-fetched
     con.register("compliance_flags_in", flags)
-    extra = ""
-    if has_table(con, REPLIES_TABLE):
-        # Only the replies of the accounts checked: a citizen's comment is nobody's reply
-        # and must not make replies "observable" on its platform.
-        extra = f"""UNION ALL SELECT r.platform, r.account_uid, 0, count(*) FROM {REPLIES_TABLE} r
-                    SEMI JOIN {accounts} a ON a.platform = r.platform AND a.uid = r.account_uid
-                    WHERE r.created_at >= $start AND r.created_at < $end GROUP BY ALL"""
-    last_sql = (
-        "(SELECT platform, account_uid AS uid, max(created_at) AS last_post FROM posts "
-        "WHERE created_at < $end GROUP BY ALL)"
-        if last_post
-        else "(SELECT NULL::VARCHAR AS platform, NULL::VARCHAR AS uid, NULL::TIMESTAMP AS last_post)"
-    )
-    platforms = ", ".join(f"'{p}'" for p in rules.reply_platforms) or "NULL"
+    sql = gate_sql(accounts, rules, has_replies=has_table(con, REPLIES_TABLE), last_post=last_post)
     try:
         con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE compliance AS
-            WITH w AS (
-                SELECT platform, uid, sum(n_posts) AS n_posts, sum(n_replies) AS n_replies
-                FROM (SELECT platform, account_uid AS uid, count(*) AS n_posts,
-                             count(*) FILTER (WHERE starts_with(text, '{REPLY_PREFIX}')) AS n_replies
-                      FROM posts WHERE created_at >= $start AND created_at < $end GROUP BY ALL
-                      {extra})
-                GROUP BY ALL
-            ), obs AS (
-                -- Own replies are observable on a platform only if someone shows one.
-                SELECT platform, sum(n_replies) > 0 AS observable FROM w GROUP BY ALL
-            ), f AS (
-                SELECT account_id, list(DISTINCT kind ORDER BY kind) AS kinds
-                FROM compliance_flags_in GROUP BY account_id
-            )
-            SELECT *, CASE WHEN len(reasons) = 0 THEN 'pass' ELSE 'fail' END AS status FROM (
-            SELECT a.platform, a.uid, a.account_id,
-                   coalesce(w.n_posts, 0) AS posts_in_window,
-                   coalesce(w.n_replies, 0) AS replies_in_window,
-                   l.last_post AS last_post_at,
-                   coalesce(f.kinds, []::VARCHAR[]) AS flags,
-                   $reply AND a.platform IN ({platforms}) AND coalesce(o.observable, false)
-                       AS reply_checked,
-                   list_concat(
-                       CASE WHEN coalesce(w.n_posts, 0) = 0 THEN ['no_post'] ELSE [] END,
-                       CASE WHEN $reply AND a.platform IN ({platforms}) AND coalesce(o.observable, false)
-                                 AND coalesce(w.n_replies, 0) = 0 THEN ['no_replies'] ELSE [] END,
-                       list_transform(coalesce(f.kinds, []::VARCHAR[]), lambda k: 'flag:' || k)
-                   )::VARCHAR[] AS reasons
-            FROM {accounts} a
-            LEFT JOIN w ON w.platform = a.platform AND w.uid = a.uid
-            LEFT JOIN obs o ON o.platform = a.platform
-            LEFT JOIN {last_sql} l ON l.platform = a.platform AND l.uid = a.uid
-            LEFT JOIN f ON f.account_id = a.account_id)""",
+            f"CREATE OR REPLACE TEMP TABLE compliance AS {sql}",
             {"start": start, "end": end, "reply": rules.reply_check},
         )
     finally:
         con.unregister("compliance_flags_in")
     return "compliance"
+
+
+def gate_sql(
+    accounts: str,
+    rules: ComplianceRules,
+    *,
+    has_replies: bool,
+    last_post: bool = False,
+    dialect: Dialect = DUCKDB,
+    params: tuple[str, str, str] = ("$start", "$end", "$reply"),
+) -> str:
+    """Return the SELECT of the gate's rows (see :func:`evaluate`) for relation ``accounts``.
+
+    It reads ``posts``, ``compliance_flags_in`` (the active flags) and, with
+    ``has_replies``, the own-reply relation; ``params`` are the SQL of the window's start,
+    its end and whether the reply check is on (parameters, or literals).
+    """
+    start, end, reply = params
+    d = dialect
+    extra = ""
+    if has_replies:
+        # Only the replies of the accounts checked: a citizen's comment is nobody's reply
+        # and must not make replies "observable" on its platform.
+        extra = f"""UNION ALL SELECT r.platform, r.account_uid, 0, count(*) FROM {REPLIES_TABLE} r
+                    {d.semi_join()} {accounts} a ON a.platform = r.platform AND a.uid = r.account_uid
+                    WHERE r.created_at >= {start} AND r.created_at < {end} GROUP BY ALL"""
+    last_sql = (
+        f"(SELECT platform, account_uid AS uid, max(created_at) AS last_post FROM posts "
+        f"WHERE created_at < {end} GROUP BY ALL)"
+        if last_post
+        else f"(SELECT CAST(NULL AS {d.text}) AS platform, CAST(NULL AS {d.text}) AS uid, "
+        "CAST(NULL AS TIMESTAMP) AS last_post)"
+    )
+    platforms = ", ".join(f"'{p}'" for p in rules.reply_platforms) or "NULL"
+    empty = d.string_list([])
+    replies_checked = f"{reply} AND a.platform IN ({platforms}) AND coalesce(o.observable, false)"
+    own_reply = d.starts_with("text", f"'{REPLY_PREFIX}'")
+    flags = f"coalesce(f.kinds, {empty})"
+    no_post = d.string_list(["'no_post'"])
+    no_replies = d.string_list(["'no_replies'"])
+    reasons = d.concat_lists(
+        f"CASE WHEN coalesce(w.n_posts, 0) = 0 THEN {no_post} ELSE {empty} END",
+        f"CASE WHEN {replies_checked} AND coalesce(w.n_replies, 0) = 0 "
+        f"THEN {no_replies} ELSE {empty} END",
+        d.transform(flags, "k", "'flag:' || k"),
+    ) + ("" if d.spark else "::VARCHAR[]")
+    return f"""WITH w AS (
+                SELECT platform, uid, sum(n_posts) AS n_posts, sum(n_replies) AS n_replies
+                FROM (SELECT platform, account_uid AS uid, count(*) AS n_posts,
+                             count(*) FILTER (WHERE {own_reply}) AS n_replies
+                      FROM posts WHERE created_at >= {start} AND created_at < {end} GROUP BY ALL
+                      {extra}) wp
+                GROUP BY ALL
+            ), obs AS (
+                -- Own replies are observable on a platform only if someone shows one.
+                SELECT platform, sum(n_replies) > 0 AS observable FROM w GROUP BY ALL
+            ), f AS (
+                SELECT account_id, {d.sorted_set('kind')} AS kinds
+                FROM compliance_flags_in GROUP BY account_id
+            )
+            SELECT *, CASE WHEN {d.list_len('reasons')} = 0 THEN 'pass' ELSE 'fail' END AS status FROM (
+            SELECT a.platform, a.uid, a.account_id,
+                   coalesce(w.n_posts, 0) AS posts_in_window,
+                   coalesce(w.n_replies, 0) AS replies_in_window,
+                   l.last_post AS last_post_at,
+                   {flags} AS flags,
+                   {replies_checked} AS reply_checked,
+                   {reasons} AS reasons
+            FROM {accounts} a
+            LEFT JOIN w ON w.platform = a.platform AND w.uid = a.uid
+            LEFT JOIN obs o ON o.platform = a.platform
+            LEFT JOIN {last_sql} l ON l.platform = a.platform AND l.uid = a.uid
+            LEFT JOIN f ON f.account_id = a.account_id) g"""  # fmt: skip
 
 
 def report(

@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 import duckdb
 
 from zhengwu.index.compliance import has_table
+from zhengwu.index.dialect import DUCKDB, Dialect
 from zhengwu.index.metrics import (
     REPLIES_TABLE,
     get_metric,
@@ -36,7 +37,6 @@ from zhengwu.index.metrics import (
 from zhengwu.index.periods import Period
 from zhengwu.index.system import Indicator, IndicatorSystem
 
-_US_PER_DAY = 86_400_000_000
 _EPOCH = datetime(1970, 1, 1)  # the store's timestamps are naive UTC
 # Base aggregates that count things: an account without posts has 0 of them, not NULL.
 _COUNTING = ("n_posts", "n_original", "own_replies", "service_posts")
@@ -63,39 +63,61 @@ def needed_bases(system: IndicatorSystem) -> tuple[list[str], list[str], list[st
     return posts, followers, service
 
 
+def posts_aggregate_sql(
+    system: IndicatorSystem,
+    period: Period,
+    bases: list[str],
+    dialect: Dialect = DUCKDB,
+    window: tuple[str, str] = ("$start", "$end"),
+) -> str:
+    """Return the SELECT of the one aggregation pass over the window's posts (``agg_posts``).
+
+    ``window`` is the SQL of the window's [start, end): parameters, or literals.
+    """
+    available = posts_base_aggregates(period.days, system.service_topics, dialect)
+    start_us = (period.start_utc - _EPOCH) // timedelta(microseconds=1)
+    day_index = dialect.day_index("created_at", start_us)
+    select = ", ".join(f"{available[b].replace('day_index', day_index)} AS {b}" for b in bases)
+    platforms = ", ".join(_q(p) for p in system.platforms)
+    return f"""SELECT platform, account_uid AS uid{", " + select if select else ""}
+        FROM posts
+        WHERE created_at >= {window[0]} AND created_at < {window[1]} AND platform IN ({platforms})
+        GROUP BY ALL"""
+
+
+def replies_aggregate_sql(
+    system: IndicatorSystem, window: tuple[str, str] = ("$start", "$end")
+) -> str:
+    """Return the SELECT of the window's replies written as comments, per account."""
+    platforms = ", ".join(_q(p) for p in system.platforms)
+    return f"""SELECT platform, account_uid AS uid, count(*) AS n FROM {REPLIES_TABLE}
+        WHERE created_at >= {window[0]} AND created_at < {window[1]} AND platform IN ({platforms})
+          AND account_uid IS NOT NULL
+        GROUP BY ALL"""
+
+
 def aggregate_posts(
     con: duckdb.DuckDBPyConnection, system: IndicatorSystem, period: Period, bases: list[str]
 ) -> None:
     """Create ``agg_posts``: the one aggregation pass over the window's posts."""
-    available = posts_base_aggregates(period.days, system.service_topics)
-    start_us = (period.start_utc - _EPOCH) // timedelta(microseconds=1)
-    day_index = f"CAST((epoch_us(created_at) - {start_us}) // {_US_PER_DAY} AS INTEGER)"
-    select = ", ".join(f"{available[b].replace('day_index', day_index)} AS {b}" for b in bases)
-    platforms = ", ".join(_q(p) for p in system.platforms)
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE agg_posts AS
-        SELECT platform, account_uid AS uid{", " + select if select else ""}
-        FROM posts
-        WHERE created_at >= $start AND created_at < $end AND platform IN ({platforms})
-        GROUP BY ALL""",
+        f"CREATE OR REPLACE TEMP TABLE agg_posts AS {posts_aggregate_sql(system, period, bases)}",
         {"start": period.start_utc, "end": period.end_utc},
     )
     if "own_replies" in bases and has_table(con, REPLIES_TABLE):
-        _add_comment_replies(con, period, platforms)
+        _add_comment_replies(con, system, period)
 
 
-def _add_comment_replies(con: duckdb.DuckDBPyConnection, period: Period, platforms: str) -> None:
+def _add_comment_replies(
+    con: duckdb.DuckDBPyConnection, system: IndicatorSystem, period: Period
+) -> None:
     """Add the window's rows of ``account_replies`` (replies written as comments) to agg_posts.
 
     An account that replied but published nothing in the window gets a row of its own:
     its other aggregates stay NULL, which build_values reads exactly like a missing row.
     """
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE agg_replies AS
-        SELECT platform, account_uid AS uid, count(*) AS n FROM {REPLIES_TABLE}
-        WHERE created_at >= $start AND created_at < $end AND platform IN ({platforms})
-          AND account_uid IS NOT NULL
-        GROUP BY ALL""",
+        f"CREATE OR REPLACE TEMP TABLE agg_replies AS {replies_aggregate_sql(system)}",
         {"start": period.start_utc, "end": period.end_utc},
     )
     try:
@@ -111,29 +133,35 @@ def _add_comment_replies(con: duckdb.DuckDBPyConnection, period: Period, platfor
         con.execute("DROP TABLE IF EXISTS agg_replies")
 
 
-def aggregate_followers(con: duckdb.DuckDBPyConnection, period: Period) -> None:
-    """Create ``agg_followers``: followers at the end and at the start of the window."""
+def followers_aggregate_sql(window: tuple[str, str] = ("$start", "$end")) -> str:
+    """Return the SELECT of followers at the end and at the start of the window."""
     # Snapshots are written only when a count changes, so the last one before the window
     # is the count at its start; without one, the first inside the window stands in
-    # (only when a later one exists: a single observation shows no growth).
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE agg_followers AS
-        SELECT platform, uid,
-               arg_max(followers, observed_at) AS followers_end,
+    # (only when a later one exists: a single observation shows no growth). max_by and
+    # min_by are DuckDB's arg_max and arg_min under the names Spark knows too.
+    start, end = window
+    return f"""SELECT platform, uid,
+               max_by(followers, observed_at) AS followers_end,
                coalesce(
-                   arg_max(followers, observed_at) FILTER (WHERE observed_at < $start),
-                   CASE WHEN count(*) FILTER (WHERE observed_at >= $start) >= 2
-                        THEN arg_min(followers, observed_at) FILTER (WHERE observed_at >= $start)
+                   max_by(followers, observed_at) FILTER (WHERE observed_at < {start}),
+                   CASE WHEN count(*) FILTER (WHERE observed_at >= {start}) >= 2
+                        THEN min_by(followers, observed_at) FILTER (WHERE observed_at >= {start})
                    END) AS followers_start
         FROM account_snapshots
-        WHERE observed_at < $end AND followers IS NOT NULL
-        GROUP BY ALL""",
+        WHERE observed_at < {end} AND followers IS NOT NULL
+        GROUP BY ALL"""
+
+
+def aggregate_followers(con: duckdb.DuckDBPyConnection, period: Period) -> None:
+    """Create ``agg_followers``: followers at the end and at the start of the window."""
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE agg_followers AS {followers_aggregate_sql()}",
         {"start": period.start_utc, "end": period.end_utc},
     )
 
 
-def _indicator_value(ind: Indicator, days: int) -> str:
-    expr = f"CAST(({get_metric(ind.metric).expression(days)}) AS DOUBLE)"
+def _indicator_value(ind: Indicator, days: int, dialect: Dialect) -> str:
+    expr = f"CAST(({get_metric(ind.metric).expression(days, dialect)}) AS DOUBLE)"
     if ind.zero_is_missing:
         expr = f"nullif({expr}, 0)"
     if ind.platforms:
@@ -145,13 +173,24 @@ def build_values(
     con: duckdb.DuckDBPyConnection, system: IndicatorSystem, period: Period, has_service: bool
 ) -> None:
     """Create ``vals``: one row per account with every indicator's raw value."""
-    posts, followers, service = needed_bases(system)
+    posts, followers, _ = needed_bases(system)
     aggregate_posts(con, system, period, posts)
+    if followers:
+        aggregate_followers(con, period)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE vals AS {values_sql(system, period, has_service=has_service)}"
+    )
+
+
+def values_sql(
+    system: IndicatorSystem, period: Period, *, has_service: bool, dialect: Dialect = DUCKDB
+) -> str:
+    """Return the SELECT of ``vals`` over ``acc``, ``agg_posts``, ``agg_followers``, ``svc_in``."""
+    posts, followers, service = needed_bases(system)
     joins = ["LEFT JOIN agg_posts p ON p.platform = a.platform AND p.uid = a.uid"]
     cols = [f"coalesce(p.{b}, 0) AS {b}" if b in _COUNTING or b.endswith("_n") else f"p.{b}"
             for b in posts]  # fmt: skip
     if followers:
-        aggregate_followers(con, period)
         joins.append("LEFT JOIN agg_followers f ON f.platform = a.platform AND f.uid = a.uid")
         cols += ["coalesce(f.followers_end, a.followers) AS followers_end", "f.followers_start"]
     if service:
@@ -162,27 +201,27 @@ def build_values(
         else:
             cols += [f"NULL::DOUBLE AS {b}" for b in service]
     values = [
-        f"{_indicator_value(ind, period.days)} AS r{k}"
+        f"{_indicator_value(ind, period.days, dialect)} AS r{k}"
         for k, (_, ind, _) in enumerate(system.indicators())
     ]
-    tie = f"CAST(({get_metric(system.tie_break).expression(period.days)}) AS DOUBLE) AS tie_value"
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE vals AS
-        SELECT a.account_id, a.platform, a.uid, a.sector, a.level,
+    tie_metric = get_metric(system.tie_break).expression(period.days, dialect)
+    tie = f"CAST(({tie_metric}) AS DOUBLE) AS tie_value"
+    return f"""SELECT a.account_id, a.platform, a.uid, a.sector, a.level,
                coalesce(a.province, '') AS province, n_posts,
                {", ".join(values)}, {tie}
         FROM (SELECT a.*, {", ".join(cols)} FROM acc a {" ".join(joins)}) a"""
-    )
 
 
-def _transformed(k: int, ind: Indicator) -> str:
+def _transformed(k: int, ind: Indicator, dialect: Dialect) -> str:
     """Return the capped-and-transformed expression of indicator ``k`` (``cap{k}`` = its cap)."""
     value = f"r{k}"
     # DuckDB's least/greatest skip NULLs; no data must stay NULL, hence the CASEs.
     if ind.cap_percentile is not None:
         value = f"CASE WHEN {value} IS NOT NULL THEN least({value}, cap{k}) END"
     elif ind.cap_value is not None:
-        value = f"CASE WHEN {value} IS NOT NULL THEN least({value}, {ind.cap_value}) END"
+        value = (
+            f"CASE WHEN {value} IS NOT NULL THEN least({value}, {dialect.num(ind.cap_value)}) END"
+        )
     if ind.transform == "log1p":
         value = f"sign({value}) * ln(1 + abs({value}))"
     return value
@@ -220,7 +259,7 @@ def _stats(k: int, ind: Indicator) -> list[str]:
     }.get(ind.scale, [])
 
 
-def _normalised_sql(system: IndicatorSystem) -> str:
+def _normalised_sql(system: IndicatorSystem, dialect: Dialect) -> str:
     """Return CTEs ending in ``nm``: every indicator's raw (r), transformed (t), 0–100 (n) value."""
     # Peer-group statistics come from GROUP BY + join (one small hash aggregate) rather
     # than window aggregates, which sort the accounts once per indicator. Percentile ranks
@@ -229,7 +268,7 @@ def _normalised_sql(system: IndicatorSystem) -> str:
     peer = peer_partition(system)
     on = " AND ".join(f"v.{key} = s.{key}" for key in system.peer_group)
     items = [(k, ind) for k, (_, ind, _) in enumerate(system.indicators())]
-    caps = [f"quantile_cont(r{k}, {ind.cap_percentile / 100}) AS cap{k}"
+    caps = [f"{dialect.quantile(f'r{k}', ind.cap_percentile / 100)} AS cap{k}"
             for k, ind in items if ind.cap_percentile is not None]  # fmt: skip
     capped = "vals v"
     if caps:
@@ -239,16 +278,17 @@ def _normalised_sql(system: IndicatorSystem) -> str:
              for k, ind in items if ind.scale == "percentile"]  # fmt: skip
     pr = f", pr AS (SELECT account_id, {', '.join(ranks)} FROM vals)" if ranks else ""
     pr_join = "JOIN pr USING (account_id)" if ranks else ""
-    return f"""tv AS (SELECT v.*, {", ".join(f"{_transformed(k, ind)} AS t{k}" for k, ind in items)}
+    return f"""tv AS (SELECT v.*, {", ".join(f"{_transformed(k, ind, dialect)} AS t{k}" for k, ind in items)}
                   FROM {capped}),
         st AS (SELECT {peer}, {", ".join(stats)} FROM tv GROUP BY ALL){pr},
         nm AS (SELECT v.*, {", ".join(f"{_scaled(k, ind)} AS n{k}" for k, ind in items)}
                FROM tv v JOIN st s ON {on} {pr_join})"""  # fmt: skip
 
 
-def _dimension_sql(system: IndicatorSystem) -> tuple[list[str], list[str]]:
+def _dimension_sql(system: IndicatorSystem, dialect: Dialect) -> tuple[list[str], list[str]]:
     """Return the dimension-score columns (d) and effective indicator weights (e)."""
     items = system.indicators()
+    w = [dialect.num(i.weight) for _, i, _ in items]
     dim_cols: list[str] = []
     eff_cols: list[str] = []
     for d_index, dim in enumerate(system.dimensions):
@@ -256,10 +296,8 @@ def _dimension_sql(system: IndicatorSystem) -> tuple[list[str], list[str]]:
         for fallback in (False, True):
             ks = [k for k, (d, _, fb) in enumerate(items) if d is dim and fb is fallback]
             if ks:
-                num = " + ".join(f"coalesce({items[k][1].weight} * n{k}, 0)" for k in ks)
-                den = " + ".join(
-                    f"CASE WHEN n{k} IS NOT NULL THEN {items[k][1].weight} ELSE 0 END" for k in ks
-                )
+                num = " + ".join(f"coalesce({w[k]} * n{k}, 0)" for k in ks)
+                den = " + ".join(f"CASE WHEN n{k} IS NOT NULL THEN {w[k]} ELSE 0 END" for k in ks)
                 groups.append((ks, f"({num}) / nullif({den}, 0)", den))
         primary = groups[0]
         expr = primary[1] if len(groups) == 1 else f"coalesce({primary[1]}, {groups[1][1]})"
@@ -267,7 +305,7 @@ def _dimension_sql(system: IndicatorSystem) -> tuple[list[str], list[str]]:
         for g, (ks, _, den) in enumerate(groups):
             # A fallback group counts only when the primary group has no data at all.
             use = "true" if g == 0 else f"({primary[2]}) = 0"
-            eff_cols += [f"CASE WHEN {use} AND n{k} IS NOT NULL THEN {items[k][1].weight} / ({den}) ELSE 0 END AS e{k}"
+            eff_cols += [f"CASE WHEN {use} AND n{k} IS NOT NULL THEN {w[k]} / ({den}) ELSE 0 END AS e{k}"
                          for k in ks]  # fmt: skip
     return dim_cols, eff_cols
 
@@ -276,21 +314,27 @@ def score(con: duckdb.DuckDBPyConnection, system: IndicatorSystem, run_id: str) 
     """Normalise, combine and write every account's score with its lists to index_scores."""
     # One statement from raw values to the stored rows: every intermediate stays inside
     # DuckDB's pipeline instead of being materialised as a wide temporary table.
+    con.execute(f"INSERT INTO index_scores {scores_sql(system, run_id)}")
+
+
+def scores_sql(system: IndicatorSystem, run_id: str, dialect: Dialect = DUCKDB) -> str:
+    """Return the SELECT of every account's score with its lists (the rows of index_scores)."""
     items = system.indicators()
     dims = system.dimensions
-    dim_cols, eff_cols = _dimension_sql(system)
+    dim_cols, eff_cols = _dimension_sql(system, dialect)
+    dw = [dialect.num(d.weight) for d in dims]
     present = " + ".join(
-        f"CASE WHEN d{i} IS NOT NULL THEN {d.weight} ELSE 0 END" for i, d in enumerate(dims)
+        f"CASE WHEN d{i} IS NOT NULL THEN {dw[i]} ELSE 0 END" for i in range(len(dims))
     )
-    total = " + ".join(f"coalesce({d.weight} * d{i}, 0)" for i, d in enumerate(dims))
-    missing = ", ".join(f"CASE WHEN d{i} IS NULL THEN {_q(d.key)} END" for i, d in enumerate(dims))
+    total = " + ".join(f"coalesce({dw[i]} * d{i}, 0)" for i in range(len(dims)))
+    missing = [f"CASE WHEN d{i} IS NULL THEN {_q(d.key)} END" for i, d in enumerate(dims)]
     # No raw value at all (every count unreported) is no data: no score, not a score of 0.
     # Known values equal across the peer group carry no information but are data: 0.
     no_raw = " AND ".join(f"r{k} IS NULL" for k in range(len(items)))
     score = f"CASE WHEN {no_raw} THEN NULL ELSE coalesce(({total}) / nullif({present}, 0), 0) END"
     dweights = ", ".join(
-        f"CASE WHEN d{i} IS NOT NULL THEN {d.weight} / nullif({present}, 0) ELSE 0 END AS w{i}"
-        for i, d in enumerate(dims)
+        f"CASE WHEN d{i} IS NOT NULL THEN {dw[i]} / nullif({present}, 0) ELSE 0 END AS w{i}"
+        for i in range(len(dims))
     )
     # Lists aligned with the run's items (indicators, then dimensions): one row per account
     # is far cheaper to write than one row per account and indicator.
@@ -300,17 +344,14 @@ def score(con: duckdb.DuckDBPyConnection, system: IndicatorSystem, run_id: str) 
     contribution = [
         f"coalesce(n{k} * e{k} * w{dims.index(dim)}, 0)" for k, (dim, _, _) in enumerate(items)
     ] + [f"coalesce(d{i} * w{i}, 0)" for i in range(len(dims))]
-    con.execute(
-        f"""INSERT INTO index_scores
-        WITH {_normalised_sql(system)},
+    return f"""WITH {_normalised_sql(system, dialect)},
         dm AS (SELECT *, {", ".join(dim_cols)}, {", ".join(eff_cols)} FROM nm),
         sc AS (SELECT *, {score} AS score, {dweights} FROM dm)
-        SELECT {_q(run_id)}, platform, uid, account_id, score, tie_value, n_posts,
-               list_filter([{missing}], lambda x: x IS NOT NULL)::VARCHAR[],
-               [{", ".join(raw)}]::DOUBLE[], [{", ".join(normalised)}]::DOUBLE[],
-               [{", ".join(weight)}]::DOUBLE[], [{", ".join(contribution)}]::DOUBLE[]
-        FROM sc"""
-    )  # fmt: skip
+        SELECT {_q(run_id)} AS run_id, platform, uid AS account_uid, account_id, score,
+               tie_value, n_posts AS posts, {dialect.strings(missing)} AS dims_missing,
+               {dialect.doubles(raw)} AS raw, {dialect.doubles(normalised)} AS normalised,
+               {dialect.doubles(weight)} AS weight, {dialect.doubles(contribution)} AS contribution
+        FROM sc"""  # fmt: skip
 
 
 def items_of(system: IndicatorSystem) -> list[tuple[str, str, bool]]:

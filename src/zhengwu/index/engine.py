@@ -37,7 +37,9 @@ from sqlalchemy.orm import Session
 
 from zhengwu.index import compliance, composite, matrix, results
 from zhengwu.index.compliance import ComplianceRules
+from zhengwu.index.dialect import DUCKDB, Dialect
 from zhengwu.index.dimensions import Dimensions, load_dimensions
+from zhengwu.index.metrics import get_metric
 from zhengwu.index.periods import Period
 from zhengwu.index.service_source import empty_rates, load_service_rates
 from zhengwu.index.system import IndicatorSystem
@@ -114,32 +116,39 @@ def _ranks(peer: str) -> str:
 def _store_account_totals(
     con: duckdb.DuckDBPyConnection, system: IndicatorSystem, run_id: str
 ) -> None:
-    peer = ", ".join(system.peer_group)
-    keys = ", ".join(f"a.{k}" for k in system.peer_group)
     # The windows run over a narrow temporary table (a window operator sorts every column
     # it carries); the wide row is assembled afterwards by joins on the integer account id.
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE ranked AS
-        WITH base AS (
+    con.execute(f"CREATE OR REPLACE TEMP TABLE ranked AS {ranked_sql(system, run_id)}")
+    con.execute(f"INSERT INTO index_totals {account_totals_sql(system, run_id)}")
+
+
+def ranked_sql(system: IndicatorSystem, run_id: str) -> str:
+    """Return the SELECT of every account's ranks over ``acc``, ``index_scores``, ``compliance``."""
+    keys = ", ".join(f"a.{k}" for k in system.peer_group)
+    return f"""WITH base AS (
             SELECT a.account_id AS key, a.platform, a.uid, {keys}, s.score, s.tie_value,
                    c.status = 'fail' OR s.score IS NULL AS excluded
             FROM acc a JOIN index_scores s ON s.account_id = a.account_id AND s.run_id = {_q(run_id)}
             JOIN compliance c ON c.account_id = a.account_id)
-        {_ranks(peer)}"""
-    )
-    con.execute(
-        f"""INSERT INTO index_totals
-        SELECT {_q(run_id)}, a.platform, 'account', a.uid, a.account_id, a.organization_id,
-               a.name, a.org_name, a.sector, a.level, a.province, a.city, s.score, r.rank,
-               r.rank_with_failing, concat_ws('|', {keys}), r.peer_size, r.percentile,
-               s.dims_missing, c.status,
-               list_concat(c.reasons, CASE WHEN s.score IS NULL THEN ['no_data'] ELSE [] END
-                   )::VARCHAR[],
-               c.status = 'fail' OR s.score IS NULL, s.tie_value, s.posts
+        {_ranks(", ".join(system.peer_group))}"""
+
+
+def account_totals_sql(system: IndicatorSystem, run_id: str, dialect: Dialect = DUCKDB) -> str:
+    """Return the SELECT of the rows of index_totals of the run's accounts (``ranked`` made)."""
+    keys = ", ".join(f"a.{k}" for k in system.peer_group)
+    empty, no_data = dialect.string_list([]), dialect.string_list(["'no_data'"])
+    reasons = dialect.concat_lists(
+        "c.reasons", f"CASE WHEN s.score IS NULL THEN {no_data} ELSE {empty} END"
+    ) + ("" if dialect.spark else "::VARCHAR[]")
+    return f"""SELECT {_q(run_id)} AS run_id, a.platform, 'account' AS entity, a.uid AS account_uid,
+               a.account_id, a.organization_id, a.name, a.org_name, a.sector, a.level,
+               a.province, a.city, s.score, r.rank, r.rank_with_failing,
+               concat_ws('|', {keys}) AS peer_key, r.peer_size, r.percentile, s.dims_missing,
+               c.status AS compliance, {reasons} AS compliance_reasons,
+               c.status = 'fail' OR s.score IS NULL AS excluded, s.tie_value, s.posts
         FROM acc a JOIN index_scores s ON s.account_id = a.account_id AND s.run_id = {_q(run_id)}
         JOIN compliance c ON c.account_id = a.account_id
-        JOIN ranked r ON r.key = a.account_id"""
-    )
+        JOIN ranked r ON r.key = a.account_id"""  # fmt: skip
 
 
 _BLANK_GROUPS_NAMED = 5
@@ -360,6 +369,13 @@ def run_index(
     )
 
 
+def uses_service_rates(system: IndicatorSystem) -> bool:
+    """Tell whether a run of ``system`` reads the service desk's rates (服务力)."""
+    return system.kind == "composite" and any(
+        get_metric(i.metric).source == "service" for _, i, _ in system.indicators()
+    )
+
+
 def run_for_db(
     session: Session,
     con: duckdb.DuckDBPyConnection,
@@ -387,10 +403,7 @@ def run_for_db(
     notes = check_rerun(session, con, system, period, rules, replace=replace)
     dims = load_dimensions(session)
     rates = empty_rates()
-    if system.kind == "composite" and any(
-        i.metric in ("response_rate", "resolution_rate", "ontime_rate", "satisfaction_rate",
-                     "service_requests") for _, i, _ in system.indicators()
-    ):  # fmt: skip
+    if uses_service_rates(system):
         rates, note = load_service_rates(session, period.start, period.end)
         notes.append(note)
     flags = compliance.active_flags(session, check_date or period.end)

@@ -36,6 +36,7 @@ from typing import Literal
 from zhengwu.content.store import REPLIES_VIEW
 from zhengwu.content.store import REPLY_PREFIX as REPLY_PREFIX
 from zhengwu.errors import NotFoundError
+from zhengwu.index.dialect import DUCKDB, Dialect
 
 Source = Literal["posts", "followers", "service"]
 REPLIES_TABLE = REPLIES_VIEW  # the own-reply extension point (see the module docstring)
@@ -70,31 +71,38 @@ class Metric:
     meaning: str
     source: Source
     needs: tuple[str, ...]  # base aggregates the expression reads
-    sql: str  # expression over the base columns; ``{days}`` is the window length
+    # Expression over the base columns; ``{days}`` is the window length, ``{active_days}``
+    # the number of days with a post (see :mod:`zhengwu.index.dialect`).
+    sql: str
 
-    def expression(self, days: int) -> str:
-        """Return the SQL expression with the window length filled in."""
-        return self.sql.replace("{days}", f"{days}.0")
+    def expression(self, days: int, dialect: Dialect = DUCKDB) -> str:
+        """Return the SQL expression for ``dialect`` with the window length filled in."""
+        sql = dialect.portable(self.sql, f"指标度量 / metric {self.name!r}")
+        return sql.replace("{days}", dialect.days(days)).replace(
+            "{active_days}", dialect.active_days("day_bits")
+        )
 
 
 def _sql_str(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def service_topic_filter(topics: Iterable[str]) -> str:
+def service_topic_filter(topics: Iterable[str], dialect: Dialect = DUCKDB) -> str:
     """Return the SQL condition "the post carries one of these service topics"."""
     exact = [t for t in topics if not t.endswith("*")]
     prefixes = [t[:-1] for t in topics if t.endswith("*")]
     # One list_contains per exact topic: measured on 10 M posts it costs a third of one
     # list_has_any (which builds a set per row); OR skips the later tests for rows already
     # true, so the prefix lambda runs only for posts without an exact service topic.
-    parts = [f"list_contains(topics, {_sql_str(t)})" for t in exact]
+    parts = [dialect.list_contains("topics", _sql_str(t)) for t in exact]
     if prefixes:
-        test = " OR ".join(f"starts_with(t, {_sql_str(p)})" for p in prefixes)
-        parts.append(f"len(list_filter(topics, lambda t: {test})) > 0")
+        test = " OR ".join(dialect.starts_with("t", _sql_str(p)) for p in prefixes)
+        parts.append(dialect.list_any("topics", "t", test))
     # CASE evaluates the list tests only for posts that have topics (most have none).
     return (
-        f"CASE WHEN len(topics) > 0 THEN {' OR '.join(parts)} ELSE false END" if parts else "false"
+        f"CASE WHEN {dialect.list_len('topics')} > 0 THEN {' OR '.join(parts)} ELSE false END"
+        if parts
+        else "false"
     )
 
 
@@ -103,16 +111,18 @@ def _value(field: str) -> str:
     return "coalesce(reads, plays)" if field == "views" else field
 
 
-def posts_base_aggregates(days: int, service_topics: Iterable[str]) -> dict[str, str]:
+def posts_base_aggregates(
+    days: int, service_topics: Iterable[str], dialect: Dialect = DUCKDB
+) -> dict[str, str]:
     """Return every base aggregate of the posts source as name → SQL aggregate."""
+    reply = dialect.starts_with("text", _sql_str(REPLY_PREFIX))
     base = {
         "n_posts": "count(*)",
         "n_original": "count(*) FILTER (WHERE coalesce(is_original, NOT coalesce(is_repost, false)))",
-        # A bitstring of the days with a post: active days, and the compliance window, in
-        # one aggregate (count(DISTINCT day) costs several times more).
-        "day_bits": f"bitstring_agg(day_index, 0, {days - 1})",
-        "own_replies": f"count(*) FILTER (WHERE starts_with(text, {_sql_str(REPLY_PREFIX)}))",
-        "service_posts": f"count(*) FILTER (WHERE {service_topic_filter(service_topics)})",
+        # The days with a post (``day_index``: filled in by the caller).
+        "day_bits": dialect.day_bits("day_index", days),
+        "own_replies": f"count(*) FILTER (WHERE {reply})",
+        "service_posts": f"count(*) FILTER (WHERE {service_topic_filter(service_topics, dialect)})",
     }
     for field in COUNT_FIELDS:
         value = _value(field)
@@ -158,9 +168,9 @@ def _builtin() -> list[Metric]:
                "share of posts that are original (WeChat 原创 mark; on other platforms: not a repost)",
                "posts", ("n_posts", "n_original"), "n_original / nullif(n_posts, 0)"),
         Metric("active_days", "活跃天数", "days (China time) with at least one post", "posts",
-               ("day_bits",), "coalesce(bit_count(day_bits), 0)"),
+               ("day_bits",), "coalesce({active_days}, 0)"),
         Metric("active_ratio", "活跃天数占比", "active days divided by the days of the window",
-               "posts", ("day_bits",), "coalesce(bit_count(day_bits), 0) / {days}"),
+               "posts", ("day_bits",), "coalesce({active_days}, 0) / {days}"),
         Metric("interactions_per_post", "篇均互动",
                "reposts + comments + likes per post", "posts",
                ("n_posts", "reposts_sum", "comments_sum", "likes_sum"),

@@ -25,13 +25,14 @@ its final weighted sum in proportion to each block's weighted term, so they add 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
+from zhengwu.index.dialect import DUCKDB, Dialect, UnsupportedOnSparkError
 from zhengwu.index.formulas import get_preset
 from zhengwu.index.periods import Period
 from zhengwu.index.system import IndicatorSystem
@@ -133,31 +134,82 @@ RUNNABLE: Mapping[str, Runnable] = {
 }  # fmt: skip
 
 
-def _effective_posts(system: IndicatorSystem, period: Period) -> tuple[str, list[str]]:
+def _effective_posts(
+    system: IndicatorSystem, period: Period, dialect: Dialect, window: tuple[str, str]
+) -> tuple[str, list[str]]:
     """Return SQL of the window's posts with the counts the publisher would use."""
     notes: list[str] = []
+    start, end = window
     platforms = ", ".join(f"'{p}'" for p in system.platforms)
     counts = ("reads", "zaikan", "likes", "shares", "reposts", "comments", "plays")
+    if system.cap_reads is not None:
+        cap = int(system.cap_reads)  # least() skips NULL: an unreported count must stay NULL
+        capped = {"reads": f"CASE WHEN reads IS NOT NULL THEN least(reads, {cap}) END AS reads"}
+        notes.append(f"reads above {system.cap_reads - 1} counted as {system.cap_reads} (10万+)")
+    else:
+        capped = {}
+    columns = ", ".join(capped.get(c, c) for c in counts)
     if period.kind in system.seventh_day_kinds:
+        if dialect.spark:
+            refuse_seventh_day(system, period)
         cols = ", ".join(f"coalesce(s.{c}, p.{c}) AS {c}" for c in counts)
         source = f"""(SELECT p.platform, p.account_uid, p.created_at, p.is_headline, {cols}
-                      FROM (SELECT * FROM posts WHERE created_at >= $start AND created_at < $end
+                      FROM (SELECT * FROM posts WHERE created_at >= {start} AND created_at < {end}
                             AND platform IN ({platforms})) p
                       ASOF LEFT JOIN post_snapshots s
                         ON s.platform = p.platform AND s.post_id = p.post_id
                        AND p.created_at + INTERVAL 7 DAY >= s.observed_at)"""
-        notes.append(
-            "counts of each article as of its 7th day (post_snapshots; latest counts without one)"
+        notes.insert(
+            0,
+            "counts of each article as of its 7th day (post_snapshots; latest counts without one)",
         )
+        if capped:
+            source = f"(SELECT platform, account_uid, created_at, is_headline, {columns} FROM {source} e)"
     else:
-        source = f"""(SELECT platform, account_uid, created_at, is_headline, {", ".join(counts)}
-                      FROM posts WHERE created_at >= $start AND created_at < $end
+        source = f"""(SELECT platform, account_uid, created_at, is_headline, {columns}
+                      FROM posts WHERE created_at >= {start} AND created_at < {end}
                       AND platform IN ({platforms}))"""
-    if system.cap_reads is not None:
-        cap = int(system.cap_reads)  # least() skips NULL: an unreported count must stay NULL
-        source = f"(SELECT * REPLACE (CASE WHEN reads IS NOT NULL THEN least(reads, {cap}) END AS reads) FROM {source})"
-        notes.append(f"reads above {system.cap_reads - 1} counted as {system.cap_reads} (10万+)")
     return source, notes
+
+
+def refuse_seventh_day(system: IndicatorSystem, period: Period) -> None:
+    """Raise UnsupportedOnSparkError when ``system`` takes 7th-day counts for ``period``."""
+    if period.kind in system.seventh_day_kinds:
+        raise UnsupportedOnSparkError(
+            f"{system.name} 在 {period.kind} 周期按第 7 天快照计数（seventh_day_reads），"
+            "Spark 版指数尚不支持；请用 DuckDB 运行（zhengwu index run）",
+            f"{system.name} takes each article's counts as of its 7th day for {period.kind} "
+            "periods (seventh_day_reads, an ASOF join), which the Spark version of the "
+            "index does not support yet; run it with DuckDB (zhengwu index run)",
+        )
+
+
+def inputs_sql(
+    system: IndicatorSystem,
+    period: Period,
+    dialect: Dialect = DUCKDB,
+    window: tuple[str, str] = ("$start", "$end"),
+) -> tuple[str, list[str]]:
+    """Return the SELECT of every account's formula inputs (over ``acc``) and the run notes."""
+    assert system.preset is not None
+    runnable = RUNNABLE[system.preset]
+    source, notes = _effective_posts(system, period, dialect, window)
+    aggregates = {**runnable.aggregates, "known": runnable.known_sql()}
+    aggs = ", ".join(f"{sql} AS {name}" for name, sql in aggregates.items())
+    follower_join = follower_cols = ""
+    if runnable.followers:
+        follower_join = "LEFT JOIN agg_followers f ON f.platform = a.platform AND f.uid = a.uid"
+        follower_cols = (
+            ", coalesce(f.followers_end, a.followers) AS followers_end, f.followers_start"
+        )
+    zero = ", ".join(f"coalesce(g.{name}, 0) AS {name}" for name in aggregates)
+    sql = f"""SELECT a.platform, a.uid, a.account_id, {zero}{follower_cols}
+            FROM acc a
+            LEFT JOIN (SELECT platform, account_uid AS uid, {aggs} FROM {source} src GROUP BY ALL) g
+              ON g.platform = a.platform AND g.uid = a.uid
+            {follower_join}
+            ORDER BY a.platform, a.uid"""
+    return sql, notes
 
 
 def score(
@@ -166,34 +218,36 @@ def score(
     """Compute a preset system for every account and write values, inputs and blocks to index_scores."""
     assert system.preset is not None
     preset = get_preset(system.preset)
-    runnable = RUNNABLE[system.preset]
-    source, notes = _effective_posts(system, period)
-    aggregates = {**runnable.aggregates, "known": runnable.known_sql()}
-    aggs = ", ".join(f"{sql} AS {name}" for name, sql in aggregates.items())
-    follower_join = follower_cols = ""
-    if runnable.followers:
+    sql, notes = inputs_sql(system, period)
+    if RUNNABLE[system.preset].followers:
         from zhengwu.index.composite import aggregate_followers
 
         aggregate_followers(con, period)
-        follower_join = "LEFT JOIN agg_followers f ON f.platform = a.platform AND f.uid = a.uid"
-        follower_cols = (
-            ", coalesce(f.followers_end, a.followers) AS followers_end, f.followers_start"
-        )
-    zero = ", ".join(f"coalesce(g.{name}, 0) AS {name}" for name in aggregates)
-    cur = con.execute(
-        f"""SELECT a.platform, a.uid, a.account_id, {zero}{follower_cols}
-            FROM acc a
-            LEFT JOIN (SELECT platform, account_uid AS uid, {aggs} FROM {source} GROUP BY ALL) g
-              ON g.platform = a.platform AND g.uid = a.uid
-            {follower_join}
-            ORDER BY a.platform, a.uid""",
-        {"start": period.start_utc, "end": period.end_utc},
-    )
+    cur = con.execute(sql, {"start": period.start_utc, "end": period.end_utc})
     names = [d[0] for d in cur.description or []]
+    table = score_rows(system, period, run_id, names, cur.fetchall())
+    con.complete()
+    con.register("preset_scores_in", table)
+    con.execute("INSERT INTO index_scores SELECT * FROM preset_scores_in")
+    con.unregister("preset_scores_in")
+    return [f"{preset.name}: {preset.source} (certainty: {preset.certainty})", *notes]
+
+
+def score_rows(
+    system: IndicatorSystem,
+    period: Period,
+    run_id: str,
+    names: list[str],
+    values: Iterable[Sequence[Any]],
+) -> pa.Table:
+    """Return the index_scores rows of a preset from its inputs (columns ``names``)."""
+    assert system.preset is not None
+    preset = get_preset(system.preset)
+    runnable = RUNNABLE[system.preset]
     input_names = [i.name for i in preset.inputs]
     rows: list[dict[str, Any]] = []
-    for values in cur.fetchall():
-        row = dict(zip(names, values, strict=True))
+    for value_row in values:
+        row = dict(zip(names, value_row, strict=True))
         n_posts = int(row.get("n", row.get("posts", 0)))
         base = {"run_id": run_id, "platform": row["platform"], "account_uid": row["uid"],
                 "account_id": row["account_id"], "tie_value": float(n_posts), "posts": n_posts}  # fmt: skip
@@ -213,11 +267,7 @@ def score(
             "weight": [None] * n_inputs + [w for _, w in runnable.blocks],
             "contribution": [None] * n_inputs + shares,
         })  # fmt: skip
-    con.complete()
-    con.register("preset_scores_in", pa.Table.from_pylist(rows, schema=_SCORES_SCHEMA))
-    con.execute("INSERT INTO index_scores SELECT * FROM preset_scores_in")
-    con.unregister("preset_scores_in")
-    return [f"{preset.name}: {preset.source} (certainty: {preset.certainty})", *notes]
+    return pa.Table.from_pylist(rows, schema=SCORES_SCHEMA)
 
 
 def _no_data(runnable: Runnable, row: Mapping[str, Any], n_posts: int) -> bool:
@@ -240,7 +290,7 @@ def _no_score(n_inputs: int, runnable: Runnable) -> dict[str, Any]:
     }
 
 
-_SCORES_SCHEMA = pa.schema([
+SCORES_SCHEMA = pa.schema([
     ("run_id", pa.string()), ("platform", pa.string()), ("account_uid", pa.string()),
     ("account_id", pa.int64()), ("score", pa.float64()), ("tie_value", pa.float64()), ("posts", pa.int64()),
     ("dims_missing", pa.list_(pa.string())), ("raw", pa.list_(pa.float64())), ("normalised", pa.list_(pa.float64())),
