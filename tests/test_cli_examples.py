@@ -44,6 +44,9 @@ SKIPPED = {
     "zhengwu serve --no-worker": "serves until stopped",
     "zhengwu worker --only search-refresh --every 30": "runs until stopped",
     "zhengwu db restore /backup/zhengwu.db": "replaces the test's database",
+    "zhengwu index spark-run --parquet /data/zhengwu-parquet --period 2025-Q3 --out /data/spark-2025-Q3": (
+        "starts a Spark JVM (~10 s and 1 GB more); tests/index/test_spark.py runs it"
+    ),
     "zhengwu db restore --revocations-from postgresql+psycopg://zhengwu@db/zhengwu": (
         "replaces the test's database"
     ),
@@ -54,6 +57,7 @@ SKIPPED = {
 REFUSED = {
     # `db backup` copies SQLite only; PostgreSQL is backed up with its own pg_dump.
     "zhengwu db backup /backup/zhengwu.db@postgresql": "pg_dump",
+    "zhengwu index compare-run /data/spark-2025-Q3 --period 2025-Q3": "没有 Spark 运行结果",
 }
 
 # Run first, in help order: the examples that make what later ones use (a run of 2025-Q3,

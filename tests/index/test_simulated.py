@@ -7,55 +7,16 @@ that did not post in the last 14 days of the window: the compliance report must 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-import orjson
-import pytest
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session
-
-from zhengwu.content import store
 from zhengwu.index import compliance as gate
 from zhengwu.index import engine, ranking
 from zhengwu.index.dimensions import load_dimensions
 from zhengwu.index.periods import parse_period
 from zhengwu.index.system import load_system
-from zhengwu.ingest.bundle import bundle_files
-from zhengwu.ingest.pipeline import run_import
-from zhengwu.simulate import SimulationConfig, run_simulation
 
-# Only the account and post files: the request and help-post streams have importers of
-# their own that this test does not exercise.
-_STREAMS = ("orgs.csv", "accounts.csv", "matrices.json", "weibo/", "wechat/", "douyin/")
-
-
-@pytest.fixture(scope="module")
-def city(db_engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """A simulated city imported into a rolled-back transaction and a fresh store."""
-    root = tmp_path_factory.mktemp("sim")
-    run_simulation(SimulationConfig(scale="city", days=30, seed=5, out=root / "in"))
-    truth = orjson.loads((root / "in" / "truth.json").read_bytes())
-    connection = db_engine.connect()
-    transaction = connection.begin()
-    session = Session(bind=connection, join_transaction_mode="create_savepoint")
-    with store.open_store(root / "analytics.duckdb") as con:
-        for fmt, files in bundle_files(root / "in"):
-            chosen = [f for f in files if str(f.relative_to(root / "in")).startswith(_STREAMS)]
-            if chosen:
-                run_import(fmt, chosen, session=session, analytics=con, workers=1)
-        session.flush()
-        yield {"session": session, "con": con, "truth": truth}
-    session.close()
-    transaction.rollback()
-    connection.close()
-
-
-def _period(truth: dict[str, Any]) -> str:
-    window = truth["window"]
-    last = date.fromordinal(date.fromisoformat(window["end"]).toordinal() - 1)
-    return f"{window['start']}..{last.isoformat()}"
+from .conftest import city_period
 
 
 def _rankings(con: Any, run_id: str) -> list[tuple[str, str, int | None, float]]:
@@ -70,7 +31,7 @@ def _rankings(con: Any, run_id: str) -> list[tuple[str, str, int | None, float]]
 
 def test_two_runs_give_identical_rankings(city: dict[str, Any]) -> None:
     system = load_system()
-    period = parse_period(_period(city["truth"]))
+    period = parse_period(city_period(city["truth"]))
     first = engine.run_for_db(city["session"], city["con"], system, period)
     before = _rankings(city["con"], first.run_id)
     second = engine.run_for_db(city["session"], city["con"], system, period)
@@ -86,7 +47,7 @@ def test_two_runs_give_identical_rankings(city: dict[str, Any]) -> None:
 
 def test_explanations_add_up_for_every_account(city: dict[str, Any]) -> None:
     run = engine.run_for_db(
-        city["session"], city["con"], load_system(), parse_period(_period(city["truth"]))
+        city["session"], city["con"], load_system(), parse_period(city_period(city["truth"]))
     )
     gaps = (
         city["con"]

@@ -15,6 +15,7 @@ from zhengwu.cli import (
     desk_calendar,
     desk_requests,
     index,
+    index_spark,
     ingest,
     library,
     open311,
@@ -36,6 +37,8 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 app.add_typer(db.app, name="db")
+# The index group: DuckDB runs and results, and the Spark version side by side.
+index.app.add_typer(index_spark.app)
 app.add_typer(index.app, name="index")
 app.add_typer(users.app, name="users")
 app.add_typer(store.app, name="store")

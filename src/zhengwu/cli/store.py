@@ -98,7 +98,9 @@ def _shown(iso: str | None) -> str:
 def export_parquet(
     out: Annotated[Path, typer.Argument(help="output directory")],
 ) -> None:
-    """Write posts, snapshots and comments as Parquet by platform and month (for Spark).
+    """Write posts, post and follower snapshots and comments as Parquet by platform and month.
+
+    For Spark (`zhengwu index export-inputs` and `spark-run`) and other tools.
 
     Example: zhengwu store export-parquet /data/zhengwu-parquet
     """

@@ -1,0 +1,109 @@
+"""What an index run reads from the operational DB, written as Parquet for a Spark cluster.
+
+The DuckDB engine reads the accounts (with organisation, sector, level, region), the
+compliance flags active on the check date and the service desk's rates from the
+operational DB (:func:`zhengwu.index.engine.run_for_db`). A Spark cluster reads files
+only: ``export_inputs`` writes the same tables, for one period, next to the analytics
+store's Parquet export (``zhengwu store export-parquet``), in ``<dir>/index-inputs/``:
+
+* ``accounts.parquet``, ``organizations.parquet``, ``members.parquet``, ``regions.parquet``
+  — :func:`zhengwu.index.dimensions.load_dimensions`;
+* ``flags.parquet`` — the flags active at the end of the check date;
+* ``service_rates.parquet`` — the service desk's rates for the period
+  (:mod:`zhengwu.index.service_source`; no rows when the desk has none);
+* ``manifest.json`` — the period, the check date and the notes the run repeats.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sqlalchemy.orm import Session
+
+from zhengwu.errors import InvalidInputError, NotFoundError
+from zhengwu.index import compliance
+from zhengwu.index.dimensions import load_dimensions
+from zhengwu.index.periods import Period
+from zhengwu.index.service_source import load_service_rates
+
+INPUTS_DIR = "index-inputs"
+MANIFEST = "manifest.json"
+TABLES = ("accounts", "organizations", "members", "regions", "flags", "service_rates")
+
+
+@dataclass(frozen=True, slots=True)
+class Inputs:
+    """The exported inputs of one period: where they are and what the manifest says."""
+
+    path: Path
+    period: dict[str, Any]
+    check_date: date
+    notes: list[str]
+
+    def table(self, name: str) -> Path:
+        """Return the Parquet file of one input table."""
+        return self.path / f"{name}.parquet"
+
+
+def export_inputs(
+    session: Session, out: Path, period: Period, *, check_date: date | None = None
+) -> Inputs:
+    """Write the run's inputs from the operational DB under ``out/index-inputs``."""
+    target = out / INPUTS_DIR
+    target.mkdir(parents=True, exist_ok=True)
+    check = check_date or period.end
+    dims = load_dimensions(session)
+    rates, note = load_service_rates(session, period.start, period.end)
+    tables: dict[str, pa.Table] = {
+        "accounts": dims.accounts, "organizations": dims.organizations,
+        "members": dims.members, "regions": dims.regions,
+        "flags": compliance.active_flags(session, check), "service_rates": rates,
+    }  # fmt: skip
+    for name, table in tables.items():
+        pq.write_table(table, target / f"{name}.parquet")
+    manifest: dict[str, Any] = {
+        "period": period.to_dict(),
+        "check_date": check.isoformat(),
+        "notes": [note],
+        "rows": {name: table.num_rows for name, table in tables.items()},
+        "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    (target / MANIFEST).write_text(
+        json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8"
+    )
+    return Inputs(target, manifest["period"], check, [note])
+
+
+def read_inputs(path: Path, period: Period) -> Inputs:
+    """Return the exported inputs at ``path``; refuse ones exported for another period."""
+    manifest_path = path / MANIFEST
+    if not manifest_path.is_file():
+        raise NotFoundError(
+            f"{path} 中没有指数输入（{MANIFEST}）：请先运行 zhengwu index export-inputs",
+            f"no index inputs in {path} ({MANIFEST} missing): run zhengwu index export-inputs "
+            "first",
+        )
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    exported = manifest["period"]
+    if (exported["start"], exported["end"]) != (period.start.isoformat(), period.end.isoformat()):
+        raise InvalidInputError(
+            f"{path} 中的输入是为 {exported['label']}（{exported['start']}…{exported['end']}）导出的，"
+            f"不是 {period.label}；请为该周期重新运行 zhengwu index export-inputs",
+            f"the inputs in {path} were exported for {exported['label']} ({exported['start']}…"
+            f"{exported['end']}), not {period.label}: run zhengwu index export-inputs for it",
+        )
+    missing = [name for name in TABLES if not (path / f"{name}.parquet").is_file()]
+    if missing:
+        raise NotFoundError(
+            f"{path} 缺少输入表 {', '.join(missing)}",
+            f"{path} lacks the input tables {', '.join(missing)}",
+        )
+    return Inputs(
+        path, exported, date.fromisoformat(manifest["check_date"]), list(manifest["notes"])
+    )
