@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from zhengwu.content import store
+from zhengwu.errors import InvalidInputError
 from zhengwu.index import compliance, engine
 from zhengwu.index.compare import compare_run
 from zhengwu.index.dialect import SPARK, UnsupportedOnSparkError
@@ -133,7 +134,7 @@ def test_seventh_day_counts_are_refused_on_spark(
 
 def test_inputs_of_another_period_are_refused(city: dict[str, Any], exported: Path) -> None:
     other = parse_period("2024-01")
-    with pytest.raises(Exception, match="export-inputs") as caught:
+    with pytest.raises(InvalidInputError, match="export-inputs") as caught:
         read_inputs(exported / "index-inputs", other)
     assert "2024-01" in str(caught.value)
 
