@@ -142,6 +142,7 @@ ROUTES: dict[str, Rule] = {
     "/console/organizations/{organization_id}": Rule(INDEX),  # the operator's own body
     "/console/rankings": Rule(INDEX),
     "/console/rankings/explain": Rule(INDEX, query="run={run_id}&ref={account_ref}"),
+    "/console/rankings/export": Rule(INDEX),
     "/console/reports": Rule(INDEX),
     # a report download: any stored run for index readers, a published one (as here) for all
     "/reports/{system}/{period}.html": Rule(ALL),

@@ -10,17 +10,19 @@ national run of 180,000 accounts costs what a city's does.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-from urllib.parse import urlencode
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import quote, urlencode
 
 import duckdb
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from zhengwu import regions
 from zhengwu.accounts.models import Account
 from zhengwu.errors import InvalidInputError, ZhengwuError
-from zhengwu.index import explain, ranking, results
+from zhengwu.index import explain, export, ranking, results
 from zhengwu.index.compliance import REASONS_ZH
 from zhengwu.index.system import DEFAULT_SYSTEM, load_system, system_titles
 from zhengwu.web import charts
@@ -161,6 +163,21 @@ def _filter_labels(
     return [labels[k] for k in order if labels.get(k)]
 
 
+def _rows_of(
+    con: duckdb.DuckDBPyConnection, run_id: str, platform: str, sector: str, level: str,
+    region: str, matrix: str, include_failing: bool, offset: int, limit: int,
+    excluded_limit: int = EXCLUDED_SHOWN,
+) -> dict[str, Any]:  # fmt: skip
+    """Return rows ``offset`` … ``offset + limit`` of the ranking the page's filters select."""
+    by, group, rest = _grouping(sector, level, region, matrix)
+    values = {"sector": sector, "level": level, "region": region}
+    return ranking.ranking_page(
+        con, run_id, platform=platform, by=by, group=group, include_failing=include_failing,
+        filters={k: values[k] for k in rest}, offset=offset, limit=limit,
+        excluded_limit=excluded_limit,
+    )  # fmt: skip
+
+
 @router.get("", response_class=HTMLResponse)
 def rankings(
     request: Request, principal: Viewer, system: str = "", period: str = "",
@@ -188,14 +205,10 @@ def rankings(
         options = _cached_options(con, run)
         platform = _chosen_platform(platform, options["platforms"], notices)
         by, group, rest = _grouping(sector, level, region, matrix)
-        values = {"sector": sector, "level": level, "region": region}
 
         def read(at: int) -> dict[str, Any]:
-            return ranking.ranking_page(
-                con, run_id, platform=platform, by=by, group=group,
-                include_failing=include_failing, filters={k: values[k] for k in rest},
-                offset=(at - 1) * top, limit=top, excluded_limit=EXCLUDED_SHOWN,
-            )  # fmt: skip
+            return _rows_of(con, run_id, platform, sector, level, region, matrix,
+                            include_failing, (at - 1) * top, top)  # fmt: skip
 
         result = read(page)
         pages = max((result["total"] + top - 1) // top, 1)
@@ -229,6 +242,61 @@ def rankings(
         excluded_shown=EXCLUDED_SHOWN, titles=titles, notices=notices,
         filter_labels=_filter_labels(options, by, sector, level, region, matrix),
     )  # fmt: skip
+
+
+EXPORT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+@router.get("/export")
+def export_ranking(
+    principal: Viewer, system: str = "", period: str = "", platform: str = "",
+    sector: str = "", level: str = "", region: str = "", matrix: str = "",
+    include_failing: bool = False, format: Literal["csv", "xlsx"] = "xlsx",
+) -> Response:  # fmt: skip
+    """Download the whole ranking the page shows (same filters, every page) as Excel or CSV:
+    the 排行 rows, and in Excel the 未纳入排行 accounts and a 说明 sheet naming the run.
+
+    A system, period or platform the stored runs do not have is refused (422) with the
+    valid ones, rather than exported as another ranking than the one asked for."""
+    require(principal, "rankings")
+    notices: list[str] = []
+    with analytics.analytics() as con:
+        runs = results.list_runs(con)
+        if not runs:
+            raise InvalidInputError(
+                "还没有指数计算结果，无排行可导出：请先运行 zhengwu index run。",
+                "no stored index run to export: run `zhengwu index run` first",
+            )
+        run = _chosen_run(con, runs, system, period, system_titles(), notices)
+        platform = _chosen_platform(platform, _cached_options(con, run)["platforms"], notices)
+        if notices:  # the page shows another ranking with a notice; a file must not
+            raise InvalidInputError(
+                "没有所要导出的排行，请从排行榜页面的导出链接下载：" + " ".join(notices),
+                "no such ranking to export; use the export links of the rankings page",
+            )
+        run_id = str(run["run_id"])
+        everything = _rows_of(con, run_id, platform, sector, level, region, matrix,
+                              include_failing, 0, 10_000_000, excluded_limit=10_000_000)  # fmt: skip
+    key = matrix or region or sector or level or platform
+    table = {
+        **{k: everything[k] for k in ("run_id", "system", "period", "platform", "by",
+                                      "previous_run", "excluded_count")},
+        "groups": [{"group_key": key, "group_name": everything["group_name"] or key,
+                    "rows": everything["rows"]}],
+        "excluded": [{"group_key": key, **e} for e in everything["excluded"]],
+    }  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="zhengwu-ranking-") as folder:
+        path = Path(folder) / f"ranking.{format}"
+        (export.to_xlsx if format == "xlsx" else export.to_csv)(table, path)
+        body = path.read_bytes()
+    name = f"排行_{run['system']}_{run['period']}_{platform}.{format}"
+    # An ASCII name for old clients, the Chinese one (RFC 5987) for the others.
+    disposition = f"attachment; filename=\"ranking.{format}\"; filename*=UTF-8''{quote(name)}"
+    return Response(body, media_type=EXPORT_TYPES[format],
+                    headers={"Content-Disposition": disposition})  # fmt: skip
 
 
 def _dimension_names(system: str) -> dict[str, str]:
