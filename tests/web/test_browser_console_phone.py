@@ -56,6 +56,7 @@ def test_an_offices_pages_fit_a_phone(phone: BrowserContext, committed_engine: E
     pages = [
         f"/console/matrix/{world.matrices['zz']}", "/console/accounts", "/console/rankings",
         "/console/reports", "/console/library", "/console/search", "/console/search?q=郑州",
+        f"/console/matrix/{world.matrices['zz']}/coverage",
     ]  # fmt: skip
     wide = {}
     for path in pages:

@@ -136,6 +136,7 @@ ROUTES: dict[str, Rule] = {
     "/login": Rule(ALL, ok=303, ok_for=(("public", 200),)),  # logged in: to the console
     "/console/matrix": Rule(OFFICE, ok_for=(("matrix_office", 303),)),  # to its own matrix
     "/console/matrix/{matrix_id}": Rule(OFFICE),
+    "/console/matrix/{matrix_id}/coverage": Rule(OFFICE),
     "/console/accounts": Rule(INDEX),
     "/console/accounts/{account_id}": Rule(INDEX),
     "/console/organizations": Rule(INDEX),

@@ -24,6 +24,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 PAGE_MODULES = (
     "auth_pages",
     "matrix_pages",
+    "coverage_pages",
     "account_pages",
     "organization_pages",
     "ranking_pages",
