@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -189,24 +191,20 @@ def tcp_socket() -> socket.socket:
     return socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
 
 
-@pytest.fixture
-def live_server(committed_engine: Engine) -> Iterator[str]:
-    """Run the real app in uvicorn on a free loopback port; yield its base URL."""
+@contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """Run ``app`` in uvicorn on a free loopback port; yield its base URL."""
     import threading
     import time
 
     import uvicorn
-
-    from zhengwu.web.app import create_app
 
     # The server is handed the socket this fixture bound, so no other process of the
     # parallel suite can take the port between choosing it and serving on it.
     sock = tcp_socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(committed_engine), host="127.0.0.1", port=port, log_level="warning"
-    )
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -215,10 +213,27 @@ def live_server(committed_engine: Engine) -> Iterator[str]:
         if time.monotonic() > deadline:  # pragma: no cover - only when the server is broken
             pytest.fail("server did not start")
         time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+@pytest.fixture
+def serve() -> Callable[[Any], AbstractContextManager[str]]:
+    """Return :func:`serving`: ``with serve(app) as url`` runs an app a test built."""
+    return serving
+
+
+@pytest.fixture
+def live_server(committed_engine: Engine) -> Iterator[str]:
+    """Run the real app in uvicorn on a free loopback port; yield its base URL."""
+    from zhengwu.web.app import create_app
+
+    with serving(create_app(committed_engine)) as url:
+        yield url
 
 
 @pytest.fixture

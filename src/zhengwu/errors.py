@@ -30,6 +30,27 @@ class ZhengwuError(Exception):
         }
 
 
+class BadRequestError(ZhengwuError):
+    """The request itself cannot be read (a malformed body, a form without its boundary)."""
+
+    status_code = 400
+
+
+class RequestStatusError(ZhengwuError):
+    """An error the web framework answers with a status of its own (401, 413 …), worded
+    in both languages like every other error."""
+
+    def __init__(self, status_code: int, message_zh: str, message_en: str) -> None:
+        super().__init__(message_zh, message_en)
+        self.status_code = status_code  # type: ignore[misc]
+
+
+class ServerError(ZhengwuError):
+    """A bug: the server could not answer (HTTP 500; the traceback is in the server's log)."""
+
+    status_code = 500
+
+
 class NotFoundError(ZhengwuError):
     """A thing that was asked for does not exist."""
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from zhengwu.auth import service as auth_service
 from zhengwu.auth.principal import Principal
 from zhengwu.rescue import service as rescue_service
-from zhengwu.rescue.models import HelpRequest, Incident, MatchKey
+from zhengwu.rescue.models import HelpRequest, Incident, MatchKey, SetAside, Team
 from zhengwu.rescue.schemas import IncidentCreate
 from zhengwu.servicedesk.category import service as category_service
 from zhengwu.servicedesk.category.models import Category
@@ -253,16 +253,78 @@ def test_a_help_request_with_a_long_address_is_kept_and_its_copy_joins_it(
         assert session.scalar(select(HelpRequest.address)) == address
 
 
-def test_a_nul_character_is_refused_where_the_database_cannot_keep_it(
+NUL_ZH, NUL_EN = (
+    "文本中不能含有空字符（NUL，\\u0000）",
+    "text must not contain NUL characters (\\u0000)",
+)
+HTML = {"Accept": "text/html,application/xhtml+xml"}
+
+
+def _rows(engine: Engine, *models: type) -> list[int]:
+    with Session(engine) as session:
+        return [session.scalar(select(func.count()).select_from(m)) or 0 for m in models]
+
+
+def test_a_nul_character_is_refused_on_both_databases_naming_the_field(
     setup: Setup, committed_engine: Engine
 ) -> None:
+    # SQLite kept the NUL and PostgreSQL refused the request: now both refuse it before
+    # anything is written, wherever it comes — a JSON body, a query string, a path.
     posts = [{"post_id": "9001", "text": "求助\u0000被困在家中，电话13700007777"}]
-    path = f"/api/rescue/incidents/{setup.incident_id}/posts"
     with httpx.Client(base_url=setup.url, timeout=60) as client:
-        r = client.post(path, json=posts, headers=setup.admin)
-    if committed_engine.dialect.name == "postgresql":
-        zh, en = _bilingual(r, 422)
-        assert zh == "文本中不能含有空字符（NUL，\\u0000）", zh
-        assert en == "text must not contain NUL characters (\\u0000)", en
-    else:  # SQLite keeps the character as it came
-        assert r.status_code == 200, r.text
+        cases = [
+            (client.post(f"/api/rescue/incidents/{setup.incident_id}/posts", json=posts,
+                         headers=setup.admin), "0.text"),
+            (client.post("/api/desk/requests", json={"text": "路灯\u0000坏了"},
+                         headers=setup.admin), "text"),
+            (client.get("/api/search", params={"q": "暴雨\u0000"}, headers=setup.admin), "q"),
+            (client.get("/api/public/requests/SR%00X"), "public_id"),
+        ]  # fmt: skip
+        for response, field in cases:
+            zh, en = _bilingual(response, 422)
+            assert (zh, en) == (f"{field}：{NUL_ZH}", f"{field}: {NUL_EN}"), response.request.url
+            assert response.json()["error"] == "NulTextError"
+        # The same texts without the NUL go through.
+        fine = client.post(f"/api/rescue/incidents/{setup.incident_id}/posts",
+                           json=[{**posts[0], "text": "求助被困在家中"}], headers=setup.admin)  # fmt: skip
+        assert fine.status_code == 200, fine.text
+    assert _rows(committed_engine, HelpRequest, SetAside, ServiceRequest) == [1, 0, 0]
+
+
+def test_a_nul_in_a_form_field_is_refused_with_the_pages_own_look(
+    setup: Setup, committed_engine: Engine
+) -> None:
+    with httpx.Client(base_url=setup.url, timeout=60) as client:
+        # The public request form, urlencoded (a citizen's browser) and multipart: the
+        # public error page, naming the field.
+        form = {"text": "小区路灯坏了\u0000", "address": "金水区"}
+        for kwargs in ({"data": form}, {"files": {k: (None, v) for k, v in form.items()}}):
+            page = client.post("/board/requests", headers=HTML, **kwargs)  # type: ignore[arg-type]
+            assert page.status_code == 422, page.text
+            assert 'id="public-error"' in page.text
+            assert f"text：{NUL_ZH}" in page.text and f"text: {NUL_EN}" in page.text
+        # The same form sent by a script (JSON answer), raw bytes in the body.
+        raw = client.post(
+            "/api/requests", content="text=路灯坏了%00&address=金水区".encode(),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )  # fmt: skip
+        assert _bilingual(raw, 422) == (f"text：{NUL_ZH}", f"text: {NUL_EN}")
+        # A console form: the console's error page.
+        console = client.post(
+            "/console/rescue/teams", data={"name": "蓝天\u0000救援队", "kind": "ngo_rescue"},
+            headers={**setup.admin, **HTML}, follow_redirects=False,
+        )  # fmt: skip
+        assert console.status_code == 422, console.text
+        assert 'id="public-error"' not in console.text
+        assert f"name：{NUL_ZH}" in console.text
+        # Open311 answers in its own error format (400, the spec's errors document).
+        o311 = client.post(
+            "/open311/v2/requests.json",
+            data={"service_code": "0103", "description": "井盖丢了\u0000", "lat": "34.8",
+                  "long": "113.66"},
+        )  # fmt: skip
+        assert o311.status_code == 400, o311.text
+        assert o311.json() == [
+            {"code": 400, "description": f"description：{NUL_ZH} / description: {NUL_EN}"}
+        ]
+    assert _rows(committed_engine, ServiceRequest, Team) == [0, 0]

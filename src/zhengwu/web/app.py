@@ -5,9 +5,10 @@ from __future__ import annotations
 import importlib
 import logging
 import re
+from http import HTTPStatus
 
 import duckdb
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -23,15 +24,19 @@ from zhengwu.db.engine import get_engine, session_factory
 from zhengwu.db.models import configure_models
 from zhengwu.db.restore import refuse_pending
 from zhengwu.errors import (
+    BadRequestError,
     BusyError,
     InvalidInputError,
     MethodNotAllowedError,
     NotFoundError,
+    RequestStatusError,
+    ServerError,
     StoreMemoryError,
     ZhengwuError,
 )
 from zhengwu.validation_text import message_en, message_zh
 from zhengwu.web.bodylimit import BodyLimit, request_limit
+from zhengwu.web.textcheck import refuse_nul_text
 
 log = logging.getLogger(__name__)
 DOCS_ASSETS = "/docs-assets"  # Swagger UI files, from the installed package
@@ -88,35 +93,30 @@ def create_app(engine: Engine | None = None) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        # The router's own 404 (no such address) and 405 (wrong method): the same bilingual
-        # body as every other error under /api/, the HTML error page for a browser elsewhere.
-        error = http_error(request, exc)
-        if error is None:
-            body = {"error": "HTTPException", "status": exc.status_code,
-                    "message_zh": str(exc.detail), "message_en": str(exc.detail)}  # fmt: skip
-            return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
-        handler = getattr(request.app.state, "html_error_handler", None)
-        response: Response
-        html = "text/html" in request.headers.get("accept", "")
-        if handler is not None and html and not request.url.path.startswith("/api/"):
-            response = handler(request, error)
-        else:
-            response = JSONResponse(error.to_dict(), status_code=error.status_code)
+        # The framework's own errors — the router's 404 and 405, a body it cannot parse
+        # (400) …: the same bilingual body as every other error under /api/, the HTML error
+        # page (console's or public) for a browser elsewhere.
+        response = error_response(request, http_error(request, exc))
         response.headers.update(exc.headers or {})
         return response
+
+    @app.exception_handler(Exception)
+    async def _server_error(request: Request, exc: Exception) -> Response:
+        # A bug (HTTP 500): the bilingual error shape instead of a bare "Internal Server
+        # Error". Starlette raises the exception again once this answer is sent, so the
+        # server logs its traceback as before.
+        error = ServerError(
+            "服务器内部错误，请稍后重试；若一再出现，请告知运维人员（时间与地址）。",
+            "internal server error: try again later; if it keeps happening, tell the "
+            "operators when and where it happened.",
+        )
+        return error_response(request, error)
 
     @app.exception_handler(duckdb.OutOfMemoryException)
     async def _out_of_memory(request: Request, exc: duckdb.OutOfMemoryException) -> Response:
         # A page or API call whose DuckDB query needed more than the analytics store's
         # memory limit: a bilingual 503 (HTML page, or the API's JSON error), not a bare 500.
-        error = out_of_memory(request, exc)
-        handler = getattr(request.app.state, "html_error_handler", None)
-        html = "text/html" in request.headers.get("accept", "")
-        response: Response
-        if handler is not None and html and not request.url.path.startswith("/api/"):
-            response = handler(request, error)
-        else:
-            response = JSONResponse(error.to_dict(), status_code=error.status_code)
+        response = error_response(request, out_of_memory(request, exc))
         response.headers["Retry-After"] = str(MEMORY_RETRY_AFTER)
         return response
 
@@ -124,15 +124,12 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     @app.exception_handler(DataError)
     async def _unstorable(request: Request, exc: Exception) -> Response:
         # A value the request carried that the database cannot hold (an id beyond its
-        # integers, a text longer than its column, a NUL character on PostgreSQL): a
+        # integers, a text longer than its column) or a date beyond the calendar: a
         # bilingual 422 and nothing written (the unit of work rolled back), not a bare 500.
-        error = unstorable_value(request, exc)
-        handler = getattr(request.app.state, "html_error_handler", None)
-        html = "text/html" in request.headers.get("accept", "")
-        if handler is not None and html and not request.url.path.startswith("/api/"):
-            page: Response = handler(request, error)
-            return page
-        return JSONResponse(error.to_dict(), status_code=error.status_code)
+        # Any other overflow or data error is a bug: raised again, a logged 500.
+        if not is_unstorable_value(exc):
+            raise exc
+        return error_response(request, unstorable_value(request, exc))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, exc: RequestValidationError) -> Response:
@@ -160,12 +157,40 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         setup = getattr(module, "setup", None)
         if setup is not None:
             setup(app)
-        app.include_router(module.router)
+        # A NUL in the request is refused before the route's unit of work opens; a router
+        # that answers in a format of its own (Open311) brings its own check.
+        check = getattr(module, "TEXT_CHECK", refuse_nul_text)
+        app.include_router(module.router, dependencies=[Depends(check)])
     return app
 
 
-def http_error(request: Request, exc: StarletteHTTPException) -> ZhengwuError | None:
-    """Return the router's 404 or 405 as a bilingual error (None for any other status)."""
+def error_response(request: Request, error: ZhengwuError) -> Response:
+    """Answer ``error`` as the HTML error page for a browser outside /api/ (the console's,
+    or the public look under a public address), else as the bilingual JSON error body."""
+    handler = getattr(request.app.state, "html_error_handler", None)
+    html = "text/html" in request.headers.get("accept", "")
+    if handler is not None and html and not request.url.path.startswith("/api/"):
+        page: Response = handler(request, error)
+        return page
+    return JSONResponse(error.to_dict(), status_code=error.status_code)
+
+
+# Starlette's own words for a form body it cannot parse, in Chinese ({n}: its number).
+_MULTIPART_ZH = (
+    (re.compile(r"Missing boundary in multipart"), "表单（multipart）缺少分隔符 boundary"),
+    (re.compile(r"Invalid multipart data"), "表单（multipart）格式错误，无法解析"),
+    (re.compile(r"Too many fields\. Maximum number of fields is (\d+)"), "表单字段过多：最多 {n} 个"),
+    (re.compile(r"Too many files\. Maximum number of files is (\d+)"), "表单中的文件过多：最多 {n} 个"),
+    (re.compile(r"(?:Field|Part) exceeded maximum size of (\d+)KB"), "表单中的一个字段超过 {n} KB"),
+    (re.compile(r'header field "name" must be provided'), "表单（multipart）的一部分缺少字段名 name"),
+    (re.compile(r"error parsing the body"), "请求体无法解析"),
+)  # fmt: skip
+_STATUS_ZH = {400: "请求无法解析", 401: "未授权", 413: "请求体过大", 415: "不支持的内容类型"}
+
+
+def http_error(request: Request, exc: StarletteHTTPException) -> ZhengwuError:
+    """Return an error the framework raised (the router's 404 and 405, an unreadable body's
+    400 …) as a bilingual error."""
     path = request.url.path
     if exc.status_code == 404:
         return NotFoundError(f"地址不存在：{path}", f"no such address: {path}")
@@ -176,7 +201,21 @@ def http_error(request: Request, exc: StarletteHTTPException) -> ZhengwuError | 
             f"{request.method} is not allowed on {path}"
             + (f" (allowed: {allowed})" if allowed else ""),
         )
-    return None
+    status = exc.status_code
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        phrase = f"HTTP {status}"
+    detail = str(exc.detail) if exc.detail and exc.detail != phrase else ""
+    zh = _STATUS_ZH.get(status, f"请求无法处理（HTTP {status}）")
+    for pattern, words in _MULTIPART_ZH:
+        if found := pattern.search(detail):
+            zh = words.format(n=found.group(1) if found.groups() else "")
+            break
+    en = (detail or phrase).rstrip(".")
+    if status == 400:
+        return BadRequestError(zh, f"bad request: {en[:1].lower()}{en[1:]}")
+    return RequestStatusError(status, zh, en)
 
 
 # The largest whole number every supported database stores in an id or count column
@@ -185,13 +224,47 @@ MAX_STORED_INT = 2**31 - 1
 _VARCHAR = re.compile(r"character varying\((\d+)\)")
 
 
+# PostgreSQL's data exceptions that mean "this value does not fit": a text longer than its
+# column, a number beyond its column, a date beyond the calendar, a NUL in a text (which
+# psycopg refuses before sending, with no SQLSTATE) or a \u0000 in JSON. Others of class 22
+# — division by zero, an invalid text representation, a bad regular expression — come
+# from a query the code got wrong: a bug, not the client's value.
+UNSTORABLE_SQLSTATES = frozenset({"22001", "22003", "22008", "22021", "22P05"})
+# Where an OverflowError means the database driver could not bind the value.
+_DRIVER_MODULES = ("sqlalchemy.", "sqlite3", "psycopg")
+
+
+def is_unstorable_value(exc: BaseException) -> bool:
+    """Return whether ``exc`` is a value the database cannot store (or a date beyond the
+    calendar), as opposed to a bug that happens to raise OverflowError or DataError.
+
+    An :class:`OverflowError` counts when the database driver raised it binding a value
+    (SQLite's "Python int too large to convert to SQLite INTEGER") or when date arithmetic
+    left the calendar ("date value out of range", from a date the client sent); a
+    :class:`DataError` when its SQLSTATE is one of :data:`UNSTORABLE_SQLSTATES`.
+    """
+    if isinstance(exc, DataError):
+        orig = exc.orig
+        sqlstate = getattr(orig, "sqlstate", None)
+        return sqlstate in UNSTORABLE_SQLSTATES or (sqlstate is None and "0x00" in str(orig))
+    if not isinstance(exc, OverflowError):
+        return False
+    if "date value out of range" in str(exc):
+        return True
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    module = "" if tb is None else str(tb.tb_frame.f_globals.get("__name__", ""))
+    return module.startswith(_DRIVER_MODULES)
+
+
 def unstorable_value(request: Request, exc: BaseException) -> InvalidInputError:
     """Return the bilingual 422 for a request value the database could not store or compare.
 
-    ``exc`` is Python's :class:`OverflowError` (SQLite's driver refuses an integer beyond
-    64 bits; a date beyond year 9999) or SQLAlchemy's :class:`DataError` (PostgreSQL's
-    data exceptions: an integer beyond its column, a text longer than its column, a NUL
-    character). The database's own message is logged (warning level) with the path, so
+    ``exc`` is one :func:`is_unstorable_value` accepts: Python's :class:`OverflowError`
+    (SQLite's driver refuses an integer beyond 64 bits; a date beyond year 9999) or
+    SQLAlchemy's :class:`DataError` (PostgreSQL's data exceptions: an integer beyond its
+    column, a text longer than its column, a NUL character). The database's own message is logged (warning level) with the path, so
     the field at fault can be found and given a limit of its own in the API's schema.
     """
     orig = getattr(exc, "orig", exc)

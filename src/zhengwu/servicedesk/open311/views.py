@@ -44,6 +44,7 @@ from zhengwu.servicedesk.open311.query import (
     parse_filter,
 )
 from zhengwu.servicedesk.open311.serialize import FORMATS, Format, errors_document, render
+from zhengwu.storable import NulTextError, refuse_nul
 from zhengwu.web.deps import DB
 
 PREFIX = "/open311/v2"
@@ -95,6 +96,25 @@ async def _form_items(request: Request) -> list[tuple[str, str]]:
 
 
 Fields = Annotated[dict[str, list[str]], Depends(_fields)]
+
+
+def refuse_nul_fields(request: Request, fields: Fields) -> None:
+    """Refuse a NUL character in the path, the query or the form (a 400 in the asked format).
+
+    The app runs it before every Open311 route (:data:`TEXT_CHECK`), as it runs
+    :func:`zhengwu.web.textcheck.refuse_nul_text` before the others: PostgreSQL cannot
+    store a NUL, and SQLite must not keep what PostgreSQL refuses.
+    """
+    try:
+        refuse_nul(dict(request.path_params))
+        for name, values in fields.items():
+            for value in values:
+                refuse_nul({name: value})
+    except NulTextError as exc:
+        raise Open311Error.wrap(exc, _path_format(request)) from None
+
+
+TEXT_CHECK = refuse_nul_fields
 
 
 def _format(value: str) -> Format:

@@ -264,8 +264,8 @@ def error_page(request: Request, exc: ZhengwuError) -> HTMLResponse:
     return render(
         request, "public_error.html" if public else "error.html", status_code=exc.status_code,
         error=exc,
-        title={403: "无权访问", 404: "页面不存在", 409: "操作冲突", 422: "输入有误",
-               429: "操作过于频繁", 503: "暂时无法访问"}.get(exc.status_code, "出错了"),
+        title={400: "请求有误", 403: "无权访问", 404: "页面不存在", 409: "操作冲突", 422: "输入有误",
+               429: "操作过于频繁", 500: "服务器内部错误", 503: "暂时无法访问"}.get(exc.status_code, "出错了"),
     )  # fmt: skip
 
 
