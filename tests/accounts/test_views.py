@@ -512,6 +512,12 @@ def test_a_member_list_with_carriage_returns_or_a_huge_cell_is_no_server_error(
     assert huge.status_code == 422, huge.text
     assert huge.json()["message_zh"] == "成员名单第 3 行无法按 CSV 读取（引号或换行不成对）"
     assert huge.json()["message_en"].startswith("line 3 of the member list is not readable")
+    # A NUL in a cell: PostgreSQL refused the lookup (a 500) and SQLite found nothing; now
+    # the row is refused on both, its reason naming the column; the other rows import.
+    nul = upload(b"platform,uid\nweibo,1001\nweibo,10\x0001\n")
+    assert nul.status_code == 200, nul.text
+    assert (nul.json()["rejected_count"], nul.json()["rejected"][0]["row"]) == (1, 3)
+    assert nul.json()["rejected"][0]["reason"].startswith("字段「uid」含有空字符（NUL，\\u0000）")
 
 
 def test_cookie_sessions_need_the_csrf_token(

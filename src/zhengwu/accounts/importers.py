@@ -64,6 +64,7 @@ from zhengwu.ingest.workbook import RowNo
 from zhengwu.platforms.records import QuarantineRecord
 from zhengwu.platforms.timeparse import CHINA_TZ, DateError, parse_time
 from zhengwu.privacy import split_phones
+from zhengwu.storable import find_nul, nul_reason
 
 # Where a list's row is, as its messages name it: a sheet's row (``12``, ``三月:12`` in a
 # workbook of several sheets) or a matrix entry's position in its JSON file.
@@ -663,6 +664,8 @@ class MatrixListImporter(_Operational):
     def _check(entry: Any, accounts: dict[tuple[str, str], int]) -> str | None:
         if not isinstance(entry, dict):
             return "矩阵条目不是对象 / matrix entry is not an object"
+        if (field := find_nul(entry)) is not None:  # PostgreSQL cannot store it: nobody does
+            return nul_reason(field)
         missing = [k for k in ("id", "name", "kind") if k not in entry]
         if missing:
             return f"缺少字段 / missing field(s): {', '.join(missing)}"

@@ -55,6 +55,7 @@ from zhengwu.ingest.workbook import (
     workbook_rows,
 )
 from zhengwu.platforms.records import AccountRecord
+from zhengwu.storable import find_nul, nul_reason
 
 # Record attribute → Account column, for the fields a platform payload can update.
 _FIELDS = {
@@ -1265,6 +1266,9 @@ def _parse_row(columns: dict[str, int], line: RowNo, cells: list[str]) -> _Row:
         return cells[i].strip() if i is not None and i < len(cells) else ""
 
     role = cell("role").lower()
+    if (at := find_nul(cells)) is not None:  # PostgreSQL cannot compare it: nobody does
+        header = {i: key for key, i in columns.items()}
+        return _Row(line, cells, "", nul_reason(header.get(int(at), f"#{int(at) + 1}")), role)
     if "platform" in columns and "uid" in columns and (cell("platform") or cell("uid")):
         platform = _PLATFORM_ALIASES.get(cell("platform"), cell("platform").lower())
         if not platform or not cell("uid"):

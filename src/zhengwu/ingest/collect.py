@@ -31,11 +31,13 @@ from zhengwu.platforms.records import (
     PostRecord,
     QuarantineRecord,
 )
+from zhengwu.storable import find_nul, nul_reason, shown
 
 # Rows of one input line are ordered by ``line << LINE_SHIFT | k`` when the caller gives
 # line numbers (the fast path merges its rows with the collector's this way). A line
 # holds far fewer than 2**24 records: DuckDB refuses longer lines before they get here.
 LINE_SHIFT = 24
+RAW_CHARS = 500  # of a quarantined record, as the importers keep of a bad line
 
 _ENCODE = msgspec.json.Encoder().encode
 # msgspec writes fields in declaration order: a post without observed_at ends like this,
@@ -112,8 +114,9 @@ class Collector:
     numbered in arrival order.
     """
 
-    def __init__(self, observed_at: datetime) -> None:
+    def __init__(self, observed_at: datetime, source: str = "") -> None:
         self.observed_at = observed_at
+        self.source = source  # the file the items come from (names a quarantined record)
         self.read = 0
         self.accounts: dict[tuple[str, str], AccountRecord] = {}
         # (first, last) order of each account and the order of its last snapshot: only
@@ -151,6 +154,10 @@ class Collector:
         if line is not None and self._order >> LINE_SHIFT != line:
             self._order = line << LINE_SHIFT
         primary = item.primary
+        refused = nul_quarantine(item, self.source)
+        if refused is not None:
+            self.quarantines.append(refused)
+            return
         if isinstance(primary, PostRecord):
             self.primary_posts += 1
             self._add_post(primary, b"true")
@@ -268,6 +275,38 @@ class Collector:
         """Forget the buffered posts (after they were written)."""
         self._posts.clear()
         self.primary_posts = 0
+
+
+def nul_quarantine(item: ImportItem, source: str = "") -> QuarantineRecord | None:
+    """Return the quarantine record of an item with a NUL character in a text (None when
+    it has none): PostgreSQL cannot store one, so no database is given it — neither the
+    record nor the records it carried (its author, its root post). ``source`` is the file.
+    """
+    for record in (item.primary, *item.related):
+        if isinstance(record, QuarantineRecord):
+            return None  # already refused, for a reason of its own
+        field = find_nul(record)
+        if field is None:
+            continue
+        kind = str(type(record).__struct_config__.tag)
+        primary = item.primary
+        name = f"{type(primary).__struct_config__.tag} {_record_id(primary)}".strip()
+        return QuarantineRecord(
+            source=f"{source} ({name})" if source else name,
+            reason=nul_reason(field if record is primary else f"{kind}.{field}"),
+            raw=_ENCODE(record).decode()[:RAW_CHARS],  # the record at fault; JSON: "\u0000"
+        )
+    return None
+
+
+def _record_id(record: object) -> str:
+    """Return what names a record among its kind (``weibo:123``; "" when nothing does)."""
+    platform = getattr(record, "platform", None)
+    for attribute in ("post_id", "uid", "comment_id", "title"):
+        value = getattr(record, attribute, None)
+        if isinstance(value, str):
+            return shown(f"{platform}:{value}" if platform else value)
+    return ""
 
 
 def _int64_scalar(value: int) -> pa.Scalar:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from zhengwu.errors import InvalidInputError
 from zhengwu.ingest.workbook import RowNo, SheetLeft, is_workbook, refuse_old_excel, workbook_rows
+from zhengwu.storable import find_nul, nul_reason
 
 GBK_HINT = "不是 UTF-8 编码（可能是 GBK）/ not UTF-8 (GBK file read as UTF-8?)"
 NOT_TEXT_HINT = "既不是 UTF-8 也不是 GBK 编码的文本 / neither UTF-8 nor GBK text"
@@ -240,13 +241,17 @@ def iter_csv_rows(
 
 
 def _row_of(header: list[str], row: list[str]) -> tuple[dict[str, str] | None, str | None]:
-    """Return a data row as a dict by header, or None and why it cannot be one."""
+    """Return a data row as a dict by header, or None and why it cannot be one (more
+    fields than the header; a NUL character, which PostgreSQL cannot store and so no
+    database keeps: the reason names its column)."""
     if len(row) > len(header):
         return None, (
             f"字段数 {len(row)} 多于表头 {len(header)} / {len(row)} fields but header has "
             f"{len(header)}"
         )
-    return dict(zip(header, row + [""] * (len(header) - len(row)), strict=True)), None
+    cells = dict(zip(header, row + [""] * (len(header) - len(row)), strict=True))
+    column = find_nul(cells)
+    return (None, nul_reason(column)) if column is not None else (cells, None)
 
 
 def _workbook_rows(

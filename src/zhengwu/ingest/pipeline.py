@@ -41,6 +41,7 @@ from zhengwu.ingest.workbook import is_workbook, sheets_left
 from zhengwu.platforms.records import AccountRecord, QuarantineRecord
 from zhengwu.platforms.weibo import fastpath
 from zhengwu.platforms.weibo.fastpath import FastImport
+from zhengwu.storable import shown
 
 # Below this size a weibo-api file is parsed by the importer alone (see run_import).
 FAST_MIN_BYTES = 16 << 20
@@ -113,7 +114,7 @@ def _parse_chunk(
 ) -> Chunk:  # fmt: skip
     """Parse one byte range of a file in a worker process (must be top-level to pickle)."""
     importer = get_importer(fmt, **options)
-    collector = Collector(observed_at=observed_at)
+    collector = Collector(observed_at=observed_at, source=path)
     for item in importer.read(Path(path), byte_range=byte_range):
         collector.add(item)
     return collector.chunk()
@@ -447,7 +448,7 @@ def _collect_with_callback(
     fmt: str, options: dict[str, Any], path: Path, observed_at: datetime, on_item: ItemCallback
 ) -> Chunk:
     importer = get_importer(fmt, **options)
-    collector = Collector(observed_at=observed_at)
+    collector = Collector(observed_at=observed_at, source=str(path))
     for item in importer.read(path):
         on_item(item)
         collector.add(item)
@@ -469,10 +470,12 @@ def _store_quarantine(
     session: Session, run: ImportRun | None, fmt: str, records: list[QuarantineRecord]
 ) -> None:
     if run is not None and records:
+        # A NUL the record held is shown as \u0000: PostgreSQL could not store the entry.
         session.add_all(
-            QuarantineEntry(run_id=run.id, format=fmt, source=q.source, reason=q.reason, raw=q.raw)
+            QuarantineEntry(run_id=run.id, format=fmt, source=shown(q.source),
+                            reason=shown(q.reason), raw=None if q.raw is None else shown(q.raw))
             for q in records
-        )
+        )  # fmt: skip
 
 
 def _apply_operational(

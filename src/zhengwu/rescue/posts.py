@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from zhengwu.ingest.collect import nul_quarantine
 from zhengwu.ingest.registry import ImportItem, get_importer
 from zhengwu.platforms.records import PostRecord, QuarantineRecord
 from zhengwu.rescue.merge import HelpPostIn
@@ -75,7 +76,7 @@ def read_help_posts(
     report = report if report is not None else ReadReport()
     report.reasons = report.reasons if report.reasons is not None else []
     for item in get_importer(fmt).read(path):
-        found = _from_item(item)
+        found = nul_quarantine(item, str(path)) or _from_item(item)
         if isinstance(found, QuarantineRecord):
             report.quarantined += 1
             report.reasons.append((found.source, found.reason))

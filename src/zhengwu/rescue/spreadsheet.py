@@ -49,6 +49,7 @@ from zhengwu.rescue.notices import HELPED_OUTCOMES, is_partial
 from zhengwu.rescue.schemas import HelpRequestView, IntakeReport
 from zhengwu.rescue.workflow import STATE_LABELS, transition
 from zhengwu.sheetcells import read_cell, safe_row
+from zhengwu.storable import find_nul, nul_reason, shown
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "name": ("姓名", "求助人", "联系人", "被困人员"),
@@ -187,6 +188,7 @@ def import_csv(
     if not rows:
         raise InvalidInputError(f"空表格：{sheet}", f"empty sheet: {sheet}")
     columns = _header_map(rows[0][1])
+    header = [title.strip().lstrip("\ufeff") for title in rows[0][1]]
     posts: list[HelpPostIn] = []
     overrides: dict[str, dict[str, Any]] = {}
     marks: dict[str, tuple[bool, bool]] = {}
@@ -197,14 +199,16 @@ def import_csv(
             continue  # a blank line between blocks of rows holds nothing
         cells = {f: read_cell(row[i]) if i < len(row) else "" for f, i in columns.items()}
         try:
+            if (column := find_nul(dict(zip(header, row, strict=False)))) is not None:
+                raise ValueError(nul_reason(column))  # PostgreSQL cannot store it
             post, known, verified, rescued, warning = _row(cells, at.number, at.in_file(sheet))
         except ValueError as exc:
-            raw = ",".join(row)
+            raw = shown(",".join(row))  # kept, a NUL written as \u0000
             key = "csv-row-" + hashlib.sha1(raw.encode()).hexdigest()[:20]
             bad[key] = SetAside(incident_id=incident.id, kind="quarantined", channel="csv",
                                 platform="csv", post_id=key, text=raw,
                                 reason=f"{at.in_file(sheet)} 第 {at.number} 行：{exc}", author=sheet,
-                                url=cells.get("url") or None, posted_at=_row_time(cells))  # fmt: skip
+                                url=shown(cells.get("url") or "") or None, posted_at=_row_time(cells))  # fmt: skip
             continue
         if warning:
             warnings.append(warning)

@@ -17,6 +17,7 @@ A line takes the fast path only when DuckDB and msgspec are sure to read it alik
   comma, NaN / Inf / Infinity as a value (any case) — which the importer quarantines as
   broken JSON (checked in SQL with patterns that start with a literal byte; a line that
   merely looks like one, e.g. ``"a": "x, ]"``, just takes the importer's route);
+* no text holds an escaped NUL (``\\u0000``): the importer quarantines that record;
 * no field that is read occurs twice (DuckDB keeps the first, msgspec the last);
 * every field the typed decoder declares has a JSON type the decoder accepts, the
   fields that change the record (``bid``, ``text_raw``, ``deleted``, ``page_info`` …)
@@ -86,6 +87,10 @@ _PATHS = (
 # importer's route.
 _NUMBER_WORD = r"[ \t]*[+-]?[NnIi][AaNn][NnFf]"
 _LENIENT = (r",[ \t]*([\]}]|[+-]?[NnIi][AaNn][NnFf])", ":" + _NUMBER_WORD, r"\[" + _NUMBER_WORD)
+# A NUL escaped in a text ("\u0000"): the importer's route, whose collector quarantines
+# the record (zhengwu.storable: PostgreSQL cannot store a NUL). An escaped backslash before
+# "u0000" matches too and just takes that route.
+_NUL_ESCAPE = r"\\u0000"
 _BLANK = "[ \t\x0b\x0c]*"  # a line bytes.strip() empties (it has no line breaks)
 # Where each field sits in the extracted list (1-based), for the status and its root.
 _I = {k: i + 1 for i, k in enumerate(_STATUS_KEYS)}
@@ -158,7 +163,7 @@ def _macros() -> list[str]:
         # trailing comma, or NaN / Inf / Infinity in any case as a value. Each pattern
         # starts with a literal byte, which RE2 finds with memchr.
         "CREATE OR REPLACE TEMP MACRO zw_fp_lenient(line) AS ("
-        + " OR ".join(f"regexp_matches(line, {_sql_string(p)})" for p in _LENIENT)
+        + " OR ".join(f"regexp_matches(line, {_sql_string(p)})" for p in (*_LENIENT, _NUL_ESCAPE))
         + ")",
         "CREATE OR REPLACE TEMP MACRO zw_fp_distinct(l) AS "
         "(list_filter(l, lambda x, i: x <> '' AND list_position(l, x) = i))",
@@ -472,7 +477,7 @@ def _parse_slow_lines(
     path: Path, parser: JsonLinesParser, con: duckdb.DuckDBPyConnection, observed_at: datetime
 ) -> Collector:
     """Run the importer's own parser over the lines the fast path left, in file order."""
-    collector = Collector(observed_at=observed_at)
+    collector = Collector(observed_at=observed_at, source=str(path))
     late = {
         n
         for (n,) in con.execute(
