@@ -17,7 +17,12 @@ or reads the mark: the rescue and service-desk exports and imports all go throug
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+
+# Control characters an Excel cell cannot hold (C0 but tab, newline, carriage return; as
+# openpyxl's ILLEGAL_CHARACTERS_RE): openpyxl refuses the value and the workbook with it.
+_NOT_IN_CELL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 FORMULA_STARTS = frozenset("=+-@\t\r＝＋－＠")
 TEXT_MARK = "'"  # the spreadsheet's "this cell is text" prefix
@@ -40,6 +45,16 @@ def safe_cell(value: object) -> object:
 def safe_row(values: Iterable[object]) -> list[object]:
     """Return a row with every cell passed through :func:`safe_cell`."""
     return [safe_cell(value) for value in values]
+
+
+def sheet_cell(value: object) -> object:
+    """Return ``value`` as an Excel cell can hold it: a text without the control characters
+    no cell may contain (a text sent with \x01 or \x0b in it), anything else unchanged.
+
+    Every workbook zhengwu writes passes its texts through here; the operational databases
+    keep those characters (zhengwu.storable), only the sheet leaves them out.
+    """
+    return _NOT_IN_CELL.sub("", value) if isinstance(value, str) else value
 
 
 def read_cell(value: str) -> str:

@@ -40,3 +40,18 @@ def test_csv_and_xlsx_round_trip(world: World, tmp_path: Path) -> None:
         (r["account_uid"], r["name"], r["rank"], r["group_name"]) for r in expected
     ]
     assert [r["score"] for r in sheet] == pytest.approx([r["score"] for r in expected])
+
+
+def test_an_account_name_with_control_characters_still_exports_to_excel(
+    world: World, tmp_path: Path
+) -> None:
+    # A name imported as the platform gave it (a \x01, a \x0b): openpyxl refused the cell
+    # and the whole workbook with it. The cell leaves them out; the CSV keeps the name.
+    police = world.org("郑州市公安局", sector="公安")
+    world.account("weibo", "7101", police, name="平安\x01郑州\x0b")
+    world.daily("weibo", "7101", "2025-07-01", 31, reposts=30, comments=20, likes=200)
+    result = ranking.ranking(world.con, world.run("2025-07").run_id, platform="weibo")
+    assert export.to_xlsx(result, tmp_path / "r.xlsx") == 1
+    assert [r["name"] for r in export.read_xlsx(tmp_path / "r.xlsx")] == ["平安郑州"]
+    export.to_csv(result, tmp_path / "r.csv")
+    assert [r["name"] for r in export.read_csv(tmp_path / "r.csv")] == ["平安\x01郑州\x0b"]

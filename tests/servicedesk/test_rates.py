@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -134,6 +135,11 @@ def test_export_csv_and_xlsx(session: Session, world: World, tmp_path: Path) -> 
     assert sheet is not None
     assert sheet["J1"].value == "回应率"
     assert sheet.max_row == 1 + len(rows)
+    # A body's name with a control character no cell may hold: left out of the cell only.
+    odd = [dataclasses.replace(rows[0], name="金水区\x01住建局\x0b")]
+    rates.write_xlsx(odd, tmp_path / "odd.xlsx")
+    odd_sheet = load_workbook(tmp_path / "odd.xlsx").active
+    assert odd_sheet is not None and odd_sheet["B2"].value == "金水区住建局"
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,8 @@ import csv
 from pathlib import Path
 from typing import Any
 
+from zhengwu.sheetcells import sheet_cell
+
 COLUMNS = (
     ("group_key", "分组"), ("group_name", "分组名称"), ("rank", "排名"),
     ("movement", "名次变化"), ("account_uid", "账号"), ("name", "名称"),
@@ -47,13 +49,16 @@ def to_xlsx(ranking: dict[str, Any], path: Path) -> int:
     sheet.title = "排行"
     sheet.append([key for key, _ in COLUMNS])
     sheet.append([zh for _, zh in COLUMNS])
+    # Account names come from the platforms as they were: a control character in one
+    # would stop the workbook (sheet_cell leaves it out of the cell).
     for row in rows:
-        sheet.append([row[k] for k, _ in COLUMNS])
+        sheet.append([sheet_cell(row[k]) for k, _ in COLUMNS])
     excluded = book.create_sheet("未纳入排行")
     excluded.append(["group_key", "account_uid", "name", "score", "compliance_reasons"])
     for item in ranking["excluded"]:
-        excluded.append([item["group_key"], item["account_uid"], item["name"], item["score"],
-                         ";".join(item["compliance_reasons"] or [])])  # fmt: skip
+        excluded.append([sheet_cell(v) for v in (
+            item["group_key"], item["account_uid"], item["name"], item["score"],
+            ";".join(item["compliance_reasons"] or []))])  # fmt: skip
     about = book.create_sheet("说明")
     for key in ("run_id", "system", "period", "platform", "by", "previous_run", "excluded_count"):
         about.append([key, str(ranking.get(key))])

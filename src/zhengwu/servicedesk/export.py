@@ -46,7 +46,7 @@ from zhengwu.servicedesk import access, masking, service
 from zhengwu.servicedesk.filters import RequestFilters, apply
 from zhengwu.servicedesk.models import ServiceRequest
 from zhengwu.servicedesk.workflow import OPEN_STATES, STATE_LABELS
-from zhengwu.sheetcells import safe_text
+from zhengwu.sheetcells import safe_text, sheet_cell
 
 Format = Literal["csv", "xlsx", "json"]
 FORMATS: tuple[Format, ...] = ("csv", "xlsx", "json")
@@ -207,12 +207,11 @@ def write_xlsx(
     (C0 but tab, newline, carriage return) are dropped from the cell's text.
     """
     from openpyxl import Workbook
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     book = Workbook(write_only=True)
     # Control characters a worksheet cannot hold (a text sent with \x01 or \x0b in it)
     # are left out of the cell: openpyxl would stop the workbook, and the download with it.
-    rows = ([ILLEGAL_CHARACTERS_RE.sub("", c) for c in cells] for cells in _sheet_rows(records))
+    rows = ([str(sheet_cell(c)) for c in cells] for cells in _sheet_rows(records))
     header = next(rows)
     sheet = book.create_sheet("诉求")
     sheet.append(header)

@@ -65,6 +65,7 @@ from zhengwu.errors import ForbiddenError, InvalidInputError
 from zhengwu.servicedesk import access, deadlines, workdays
 from zhengwu.servicedesk.category import service as category_service
 from zhengwu.servicedesk.models import RequestRating, ServiceRequest
+from zhengwu.sheetcells import sheet_cell
 
 GroupBy = Literal["organization", "matrix", "category"]
 _CN = ZoneInfo("Asia/Shanghai")
@@ -602,5 +603,5 @@ def write_xlsx(rows: Iterable[RateRow], path: Path, *, title: str = "rates") -> 
     sheet.title = title[:31]
     sheet.append([COLUMN_LABELS[n] for n in names])
     for row in rows:
-        sheet.append([getattr(row, n) for n in names])
+        sheet.append([sheet_cell(getattr(row, n)) for n in names])  # a body's name as sent
     book.save(path)
