@@ -24,6 +24,10 @@ import msgspec
 
 from zhengwu.errors import InvalidInputError
 
+# The largest whole number every supported database stores in an id or count column
+# (PostgreSQL's INTEGER; SQLite's are wider, but a value beyond this works on neither).
+# A page offset into the analytics store takes the same bound (DuckDB's is INT64).
+MAX_STORED_INT = 2**31 - 1
 NUL = "\x00"
 NUL_ESCAPE = "\\u0000"  # how the quarantine shows a NUL (and how JSON spells it)
 

@@ -27,6 +27,7 @@ from zhengwu.index import access, compliance, explain, methodology, ranking, res
 from zhengwu.index.models import FLAG_KINDS, ComplianceFlagRead
 from zhengwu.index.periods import parse_period
 from zhengwu.index.system import available_systems, load_system
+from zhengwu.storable import MAX_STORED_INT
 from zhengwu.web.deps import DB, CurrentPrincipal, WritingPrincipal
 
 router = APIRouter(prefix="/api/index", tags=["index 影响力指数"])
@@ -217,7 +218,8 @@ def get_ranking(
     excluded: Annotated[Literal["count", "list"], Query(
         description="count: only excluded_count (default); list: also the excluded accounts "
         "(a page of them: excluded_offset, excluded_limit)")] = "count",
-    excluded_offset: Annotated[int, Query(ge=0, description="with excluded=list")] = 0,
+    excluded_offset: Annotated[int, Query(ge=0, le=MAX_STORED_INT,
+                                          description="with excluded=list")] = 0,
     excluded_limit: Annotated[int, Query(ge=1, le=10_000,
                                          description="with excluded=list")] = 1000,
 ) -> dict[str, Any]:  # fmt: skip
@@ -265,7 +267,7 @@ def compliance_report(
     failing_only: bool = False,
     check_on: Annotated[date | None, Query(alias="date", description="check date")] = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="rows per page")] = 100,
-    offset: Annotated[int, Query(ge=0, description="rows to skip")] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_STORED_INT, description="rows to skip")] = 0,
 ) -> dict[str, Any]:  # fmt: skip
     """Return the compliance gate's report with a run's rules (default: the latest run), paged.
 

@@ -34,6 +34,7 @@ from zhengwu.errors import (
     StoreMemoryError,
     ZhengwuError,
 )
+from zhengwu.storable import MAX_STORED_INT
 from zhengwu.validation_text import message_en, message_zh
 from zhengwu.web.bodylimit import BodyLimit, request_limit
 from zhengwu.web.textcheck import refuse_nul_text
@@ -218,9 +219,6 @@ def http_error(request: Request, exc: StarletteHTTPException) -> ZhengwuError:
     return RequestStatusError(status, zh, en)
 
 
-# The largest whole number every supported database stores in an id or count column
-# (PostgreSQL's INTEGER; SQLite's are wider, but a value beyond this works on neither).
-MAX_STORED_INT = 2**31 - 1
 _VARCHAR = re.compile(r"character varying\((\d+)\)")
 
 

@@ -35,6 +35,7 @@ from zhengwu.rescue import access
 from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.models import Incident
 from zhengwu.servicedesk import rates
+from zhengwu.storable import MAX_STORED_INT
 from zhengwu.web import charts
 from zhengwu.web.console import analytics, places
 from zhengwu.web.console.account_pages import visible_accounts
@@ -241,7 +242,7 @@ def topics(
     request: Request, db: ConsoleDB, principal: Viewer, day: str = "", word: str = "",
     days: Annotated[int, Query(ge=1, le=366)] = 30,
     limit: Annotated[int, Query(ge=1, le=2000)] = 60, topic: str = "",
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_STORED_INT)] = 0,
 ) -> HTMLResponse:  # fmt: skip
     """Show the hot-search list of a day, a word's rank trend and the matrix's post topics.
 
