@@ -47,6 +47,7 @@ from zhengwu.servicedesk.workflow import (
     TRANSITIONS,
     Action,
 )
+from zhengwu.storable import MAX_STORED_INT
 from zhengwu.web.deps import DB, ChinaTime, CurrentPrincipal, WritingPrincipal, check_choices
 from zhengwu.web.gate import GatedRoute, before_body
 
@@ -68,7 +69,9 @@ def _filters(
     principal: CurrentPrincipal,
     state: Annotated[list[str] | None, Query()] = None,
     category: Annotated[list[str] | None, Query()] = None,
-    organization_id: int | None = None,
+    # Bounded as the column is: the export streams its rows, so a value PostgreSQL refuses
+    # would cut the download short instead of answering 422 (SQLite took it).
+    organization_id: Annotated[int | None, Query(ge=1, le=MAX_STORED_INT)] = None,
     channel: Annotated[list[str] | None, Query()] = None,
     overdue: bool | None = None,
     start: ChinaTime | None = None,
