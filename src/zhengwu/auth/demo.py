@@ -40,6 +40,13 @@ def busiest_organization(session: Session) -> Organization | None:
     ).first() or session.scalars(select(Organization).order_by(Organization.id)).first()  # fmt: skip
 
 
+def office_matrix(session: Session) -> Matrix | None:
+    """Return the matrix the demo's ``office`` login runs: the first regional matrix."""
+    return session.scalars(
+        select(Matrix).where(Matrix.kind == "regional").order_by(Matrix.id)
+    ).first()
+
+
 def create_demo_users(
     session: Session, analytics: duckdb.DuckDBPyConnection, truth: dict[str, Any]
 ) -> dict[str, Any]:
@@ -48,9 +55,7 @@ def create_demo_users(
     Runs after the service desk's step, so that the handler and the operator belong to the
     body with the most work (:func:`busiest_organization`).
     """
-    matrix = session.scalars(
-        select(Matrix).where(Matrix.kind == "regional").order_by(Matrix.id)
-    ).first()
+    matrix = office_matrix(session)
     org = busiest_organization(session)
     wanted = [
         ("admin", "admin", "平台管理员", {}),

@@ -142,7 +142,6 @@ def run(
     handling events are played up to the end of the period (:func:`period_end`), and the
     overdue sweep judges the requests as of that moment.
     """
-    from zhengwu.servicedesk import rates
     from zhengwu.servicedesk.category import service as category_service
     from zhengwu.servicedesk.csvimport import import_csv
     from zhengwu.servicedesk.posts import DEFAULT_HASHTAGS, intake_from_posts
@@ -171,20 +170,44 @@ def run(
     applied = replay_events(session, events, now=as_of).applied if events.exists() else 0
     supervised = len(escalate_overdue(session, now=as_of))
     end = date.fromisoformat(truth["window"]["end"]) + timedelta(days=1)
+    return {
+        "requests": created,
+        "handled steps": applied,
+        "督办 supervised": supervised,
+        **desk_figures(session, start=start, end=end),
+    }
+
+
+def desk_figures(session: Session, *, start: date, end: date) -> dict[str, str]:
+    """Return the demo summary's desk figures over [start, end): how many requests the whole
+    city counts and its office's matrix of them, and the rates — the matrix's, as the
+    office's matrix page shows them (the whole city's when there is no matrix).
+
+    A request the desk could not route into the matrix (no place and no body named) is
+    the city's, not the matrix's: the summary says both counts instead of rates that
+    disagree with the page.
+    """
+    from zhengwu.auth.demo import office_matrix
+    from zhengwu.servicedesk import rates
+
     overall = rates.compute(session, start=start, end=end, by="category")
     n = sum(r.n for r in overall)
+    matrix = office_matrix(session)
+    row = rates.matrix_row(session, matrix, start=start, end=end) if matrix else None
+    shown = [row] if row else overall
+    inside = sum(r.n for r in shown)
 
     def pct(num: int, den: int) -> str:
         return f"{100 * num / den:.1f}%" if den else "–"
 
     return {
-        "requests": created,
-        "handled steps": applied,
-        "督办 supervised": supervised,
-        "回应率": pct(sum(r.responded for r in overall), n),
-        "办结率": pct(sum(r.resolved for r in overall), n),
-        "按时办结率": pct(
-            sum(r.resolved_on_time for r in overall), sum(r.resolved for r in overall)
+        "受理 counted": (
+            f"全市 {n}，其中矩阵 {inside}（以下比率按矩阵，同矩阵页）"
+            if inside != n
+            else f"全市 {n}"
         ),
-        "满意率": pct(sum(r.satisfied for r in overall), sum(r.followed_up for r in overall)),
+        "回应率": pct(sum(r.responded for r in shown), inside),
+        "办结率": pct(sum(r.resolved for r in shown), inside),
+        "按时办结率": pct(sum(r.resolved_on_time for r in shown), sum(r.resolved for r in shown)),
+        "满意率": pct(sum(r.satisfied for r in shown), sum(r.followed_up for r in shown)),
     }
