@@ -57,6 +57,12 @@ def sheet_cell(value: object) -> object:
     return _NOT_IN_CELL.sub("", value) if isinstance(value, str) else value
 
 
+def sheet_row(values: Iterable[object]) -> list[object]:
+    """Return a row as an Excel sheet holds it: every cell formula-safe (:func:`safe_cell`)
+    and without the control characters no cell may contain (:func:`sheet_cell`)."""
+    return [sheet_cell(safe_cell(value)) for value in values]
+
+
 def read_cell(value: str) -> str:
     """Return a cell read from a sheet without its text mark: ``'13800138000`` →
     ``13800138000``, ``'=1+1`` → ``=1+1`` (the text as it was; exporting it again

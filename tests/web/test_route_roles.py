@@ -138,6 +138,7 @@ ROUTES: dict[str, Rule] = {
     "/console/matrix": Rule(OFFICE, ok_for=(("matrix_office", 303),)),  # to its own matrix
     "/console/matrix/{matrix_id}": Rule(OFFICE),
     "/console/matrix/{matrix_id}/coverage": Rule(OFFICE),
+    "/console/matrix/{matrix_id}/compliance/export": Rule(OFFICE, query="format=csv"),
     "/console/accounts": Rule(INDEX),
     "/console/accounts/{account_id}": Rule(INDEX),
     "/console/organizations": Rule(INDEX),

@@ -1,12 +1,18 @@
-"""Export a ranking to CSV (UTF-8 with BOM, so Excel shows Chinese) or XLSX."""
+"""Export a ranking — or any table of accounts — to CSV (UTF-8 with BOM, so Excel shows
+Chinese) or XLSX: a row of column keys, a row of their Chinese names, then the rows, each
+cell through :func:`zhengwu.sheetcells.safe_cell` (an imported account name never runs as a
+formula)."""
 
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from zhengwu.sheetcells import sheet_cell
+from zhengwu.sheetcells import safe_row, sheet_row
+
+Columns = Sequence[tuple[str, str]]  # (key, Chinese name) of each column
 
 COLUMNS = (
     ("group_key", "分组"), ("group_name", "分组名称"), ("rank", "排名"),
@@ -27,16 +33,38 @@ def ranking_rows(ranking: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def to_csv(ranking: dict[str, Any], path: Path) -> int:
-    """Write the ranking to ``path`` as CSV; return the number of rows."""
-    rows = ranking_rows(ranking)
+def table_csv(columns: Columns, rows: Sequence[dict[str, Any]], path: Path) -> int:
+    """Write ``rows`` (dicts by column key) to ``path`` as CSV; return the number of rows."""
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow([key for key, _ in COLUMNS])
-        writer.writerow([zh for _, zh in COLUMNS])
+        writer.writerow([key for key, _ in columns])
+        writer.writerow([zh for _, zh in columns])
         for row in rows:
-            writer.writerow(["" if row[k] is None else row[k] for k, _ in COLUMNS])
+            writer.writerow(safe_row("" if row[k] is None else row[k] for k, _ in columns))
     return len(rows)
+
+
+def table_sheet(book: Any, title: str, columns: Columns, rows: Iterable[dict[str, Any]]) -> Any:
+    """Fill the workbook's first sheet (named ``title``) as :func:`table_csv` writes a file."""
+    sheet = book.active
+    sheet.title = title
+    sheet.append([key for key, _ in columns])
+    sheet.append([zh for _, zh in columns])
+    for row in rows:
+        sheet.append(sheet_row(row[k] for k, _ in columns))
+    return sheet
+
+
+def about_sheet(book: Any, facts: Iterable[tuple[str, object]]) -> None:
+    """Add the 说明 sheet: what the export is (key, value), one fact a row."""
+    about = book.create_sheet("说明")
+    for key, value in facts:
+        about.append(sheet_row([key, str(value)]))
+
+
+def to_csv(ranking: dict[str, Any], path: Path) -> int:
+    """Write the ranking to ``path`` as CSV; return the number of rows."""
+    return table_csv(COLUMNS, ranking_rows(ranking), path)
 
 
 def to_xlsx(ranking: dict[str, Any], path: Path) -> int:
@@ -45,23 +73,14 @@ def to_xlsx(ranking: dict[str, Any], path: Path) -> int:
 
     rows = ranking_rows(ranking)
     book = Workbook()
-    sheet = book.active
-    sheet.title = "排行"
-    sheet.append([key for key, _ in COLUMNS])
-    sheet.append([zh for _, zh in COLUMNS])
-    # Account names come from the platforms as they were: a control character in one
-    # would stop the workbook (sheet_cell leaves it out of the cell).
-    for row in rows:
-        sheet.append([sheet_cell(row[k]) for k, _ in COLUMNS])
+    table_sheet(book, "排行", COLUMNS, rows)
     excluded = book.create_sheet("未纳入排行")
     excluded.append(["group_key", "account_uid", "name", "score", "compliance_reasons"])
     for item in ranking["excluded"]:
-        excluded.append([sheet_cell(v) for v in (
-            item["group_key"], item["account_uid"], item["name"], item["score"],
-            ";".join(item["compliance_reasons"] or []))])  # fmt: skip
-    about = book.create_sheet("说明")
-    for key in ("run_id", "system", "period", "platform", "by", "previous_run", "excluded_count"):
-        about.append([key, str(ranking.get(key))])
+        excluded.append(sheet_row([item["group_key"], item["account_uid"], item["name"],
+                                  item["score"], ";".join(item["compliance_reasons"] or [])]))  # fmt: skip
+    keys = ("run_id", "system", "period", "platform", "by", "previous_run", "excluded_count")
+    about_sheet(book, ((key, ranking.get(key)) for key in keys))
     book.save(path)
     return len(rows)
 
@@ -73,13 +92,13 @@ def read_csv(path: Path) -> list[dict[str, str]]:
         return [row for i, row in enumerate(reader) if i > 0]
 
 
-def read_xlsx(path: Path) -> list[dict[str, Any]]:
-    """Read the ranking sheet of an XLSX written by :func:`to_xlsx` back."""
+def read_xlsx(path: Path, sheet: str = "排行") -> list[dict[str, Any]]:
+    """Read the ranking sheet (or the table ``sheet``) of an XLSX written here back."""
     from openpyxl import load_workbook
 
     book = load_workbook(path, read_only=True)
     try:
-        values = list(book["排行"].iter_rows(values_only=True))
+        values = list(book[sheet].iter_rows(values_only=True))
     finally:
         book.close()  # read-only workbooks keep the file open until closed
     header = [str(v) for v in values[0]]

@@ -9,8 +9,10 @@ logged in is sent to the login page instead of being shown a 403.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Coroutine
 from datetime import date, datetime
+from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
@@ -131,6 +133,25 @@ def _remember_writer(request: Request, principal: CurrentPrincipal, token: CsrfT
 ConsoleDB = Annotated[Session, Depends(_remember_db)]
 Viewer = Annotated[Principal, Depends(_remember_viewer)]
 Writer = Annotated[Principal, Depends(_remember_writer)]
+
+
+EXPORT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def file_download(write: Callable[[Path], object], fmt: str, *, stem: str, name: str) -> Response:
+    """Return the file ``write`` makes (in a temporary folder) as a download of format
+    ``fmt`` (csv or xlsx): ``stem.fmt`` for old clients, the Chinese ``name`` (RFC 5987)
+    for the others."""
+    with tempfile.TemporaryDirectory(prefix=f"zhengwu-{stem}-") as folder:
+        path = Path(folder) / f"{stem}.{fmt}"
+        write(path)
+        body = path.read_bytes()
+    disposition = f"attachment; filename=\"{stem}.{fmt}\"; filename*=UTF-8''{quote(name)}"
+    return Response(body, media_type=EXPORT_TYPES[fmt],
+                    headers={"Content-Disposition": disposition})  # fmt: skip
 
 
 def fmt_dt(value: datetime | None) -> str:

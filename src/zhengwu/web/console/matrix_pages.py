@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime
-from typing import Annotated, Any
+from pathlib import Path
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from zhengwu import regions
@@ -19,6 +20,7 @@ from zhengwu.accounts import service as accounts_service
 from zhengwu.accounts.models import Account, Matrix, MatrixMember
 from zhengwu.auth.principal import Principal
 from zhengwu.errors import ForbiddenError, InvalidInputError, NotFoundError, ZhengwuError
+from zhengwu.index import export
 from zhengwu.index.compliance import REASONS_ZH
 from zhengwu.rescue import service as rescue_service
 from zhengwu.servicedesk import rates
@@ -31,6 +33,7 @@ from zhengwu.web.console.base import (
     Pager,
     Viewer,
     Writer,
+    file_download,
     int_or_none,
     render,
     require,
@@ -207,7 +210,7 @@ def _compliance(
     The summary covers every member; ``rows`` are one page of the failing ones
     (:data:`MEMBER_PAGE` from ``offset``), evaluated, counted and cut in DuckDB.
     """
-    members = select(MatrixMember.account_id).where(MatrixMember.matrix_id == matrix.id)
+    members = _members(matrix)
     with analytics.analytics() as con:
         check = analytics.latest_check(con, platforms or None)
         report = analytics.compliance_report(db, con, members, check, failing_only=True,
@@ -219,9 +222,39 @@ def _compliance(
     return check, report
 
 
+def _members(matrix: Matrix) -> Select[int]:
+    """Return the SELECT of ``matrix``'s member accounts (filtered in SQL)."""
+    return select(MatrixMember.account_id).where(MatrixMember.matrix_id == matrix.id)
+
+
+FAILING_COLUMNS = (
+    ("platform", "平台"), ("account_uid", "账号"), ("name", "名称"), ("org_name", "机构"),
+    ("sector", "系统"), ("level", "层级"), ("posts_in_window", "窗口内发文"),
+    ("last_post_at", "最后发文"), ("reasons", "原因"), ("check_date", "检查日期"),
+    ("window_days", "检查窗口（天）"),
+)  # fmt: skip
+
+
+def _failing_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Return the failing accounts of a compliance report as export rows (FAILING_COLUMNS)."""
+    return [
+        {
+            "platform": PLATFORM_LABELS.get(r["platform"], r["platform"]),
+            "account_uid": r["uid"], "name": r["name"], "org_name": r["org_name"],
+            "sector": r["sector"], "level": r["level"], "posts_in_window": r["posts_in_window"],
+            "last_post_at": (f"{r['last_post_at']:%Y-%m-%d %H:%M}" if r["last_post_at"]
+                             else "从未发文"),
+            "reasons": "；".join(REASONS_ZH.get(x, x) for x in r["reasons"] or []),
+            "check_date": report["check_date"], "window_days": report["window_days"],
+        }
+        for r in report["rows"]
+    ]  # fmt: skip
+
+
 def _map(db: Session, principal: Principal, matrix: Matrix, period: str) -> dict[str, Any]:
     """Return the map of the requests ``principal`` reads in ``period`` and of the help
-    requests of every active incident, in ``matrix``'s region (counted in SQL): the SVG
+    requests of every active incident, in ``matrix``'s region (counted in SQL; on the
+    viewer's own matrix, or one without a region, everything, see below): the SVG
     (``county_map``), what its cells are (``map_label``), the counts it cannot draw as a
     tile, listed beside it (``map_unplaced``: located only to the region itself …), the
     links of those (``map_beside_links``) and whether any count is a link (``map_links``).
@@ -234,8 +267,12 @@ def _map(db: Session, principal: Principal, matrix: Matrix, period: str) -> dict
     """
     start, end = rates.period_bounds(period)
     requests = places.request_adcodes(db, principal, start, end)
-    counted = places.counted_map(matrix.adcode, requests, places.help_adcodes(db),
-                                 whole=matrix.adcode is None)  # fmt: skip
+    # The office's own matrix is its whole map (as /console/map draws it): what has no
+    # place, an unknown code or lies outside the region is counted beside it, so the map
+    # totals what the office reads — the 受理量 beside it. Another matrix with a region is
+    # a drilled-down area of the viewer's map: only what lies in it.
+    whole = matrix.adcode is None or matrix.id == principal.matrix_id
+    counted = places.counted_map(matrix.adcode, requests, places.help_adcodes(db), whole=whole)
     codes = [c.adcode for c in counted.cells]
     beside_codes = [u.adcode for u in counted.unplaced if u.adcode]
     links: dict[str, dict[str, str]] = {}
@@ -322,6 +359,43 @@ def _overview(
         failed=failed, error=error, values=values or {},
         status_code=status_code or (error.status_code if error else 200), **extra,
     )  # fmt: skip
+
+
+@router.get("/{matrix_id}/compliance/export")
+def export_failing(
+    db: ConsoleDB, principal: Viewer, matrix_id: int,
+    format: Literal["csv", "xlsx"] = "xlsx",
+) -> Response:  # fmt: skip
+    """Download the matrix's accounts failing the compliance check, every platform and every
+    page of the table, as Excel or CSV: reasons, last post and the check's date and window."""
+    require(principal, "matrix")
+    matrix = get_overseen(db, principal, matrix_id)
+    platforms = sorted(set(accounts_service.member_platforms(db, matrix.id)))
+    with analytics.analytics() as con:
+        check = analytics.latest_check(con, platforms or None)
+        report = analytics.compliance_report(db, con, _members(matrix), check,
+                                             failing_only=True, limit=None)  # fmt: skip
+    rows = _failing_rows(report)
+    about = (
+        ("矩阵 matrix", matrix.name), ("检查日期 check_date", report["check_date"]),
+        ("检查窗口 window_days", report["window_days"]),
+        ("检查回复 reply_check", report["reply_check"]), ("指数运行 run_id", check.run_id or "—"),
+        ("参与检查账号 accounts", report["accounts"]), ("未通过 failing", report["failing"]),
+    )  # fmt: skip
+
+    def write(path: Path) -> None:
+        if format == "csv":
+            export.table_csv(FAILING_COLUMNS, rows, path)
+            return
+        from openpyxl import Workbook
+
+        book = Workbook()
+        export.table_sheet(book, "未通过合规", FAILING_COLUMNS, rows)
+        export.about_sheet(book, about)
+        book.save(path)
+
+    name = f"未通过合规_{matrix.name}_{report['check_date']}.{format}"
+    return file_download(write, format, stem="failing", name=name)
 
 
 @router.get("/{matrix_id}", response_class=HTMLResponse)

@@ -10,10 +10,8 @@ national run of 180,000 accounts costs what a city's does.
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 import duckdb
 from fastapi import APIRouter, Query, Request
@@ -28,7 +26,14 @@ from zhengwu.index.system import DEFAULT_SYSTEM, load_system, system_titles
 from zhengwu.web import charts
 from zhengwu.web.console import analytics
 from zhengwu.web.console.account_pages import visible_accounts
-from zhengwu.web.console.base import ConsoleDB, ConsoleRoute, Viewer, render, require
+from zhengwu.web.console.base import (
+    ConsoleDB,
+    ConsoleRoute,
+    Viewer,
+    file_download,
+    render,
+    require,
+)
 from zhengwu.web.console.matrix_pages import PLATFORM_LABELS
 
 router = APIRouter(prefix="/console/rankings", route_class=ConsoleRoute, include_in_schema=False)
@@ -244,12 +249,6 @@ def rankings(
     )  # fmt: skip
 
 
-EXPORT_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
-
-
 @router.get("/export")
 def export_ranking(
     principal: Viewer, system: str = "", period: str = "", platform: str = "",
@@ -288,15 +287,9 @@ def export_ranking(
                     "rows": everything["rows"]}],
         "excluded": [{"group_key": key, **e} for e in everything["excluded"]],
     }  # fmt: skip
-    with tempfile.TemporaryDirectory(prefix="zhengwu-ranking-") as folder:
-        path = Path(folder) / f"ranking.{format}"
-        (export.to_xlsx if format == "xlsx" else export.to_csv)(table, path)
-        body = path.read_bytes()
     name = f"排行_{run['system']}_{run['period']}_{platform}.{format}"
-    # An ASCII name for old clients, the Chinese one (RFC 5987) for the others.
-    disposition = f"attachment; filename=\"ranking.{format}\"; filename*=UTF-8''{quote(name)}"
-    return Response(body, media_type=EXPORT_TYPES[format],
-                    headers={"Content-Disposition": disposition})  # fmt: skip
+    write = export.to_xlsx if format == "xlsx" else export.to_csv
+    return file_download(lambda path: write(table, path), format, stem="ranking", name=name)
 
 
 def _dimension_names(system: str) -> dict[str, str]:
