@@ -5,8 +5,9 @@ example must parse (its options and arguments exist), and on a demo data directo
 (``zhengwu demo --days 5 --no-serve``, SQLite and PostgreSQL) it must work — never a
 traceback, never silence, never "not found". The ids they name are the demo's own and the
 same in every demo (hotline ticket 2025070112345, 许昌发布 weibo:3721262965, organisation
-code 411000-024, matrix 1, accounts 3 and 5), or made by an earlier example (FIRST: the
-library's item 1, user wang's token 1, compliance flag 1); the demo's files are named where
+code 411000-024, matrix 1, accounts 3 and 5, the library's item 1 — the first of the
+items the demo files), or made by an earlier example (FIRST: user wang's token 1,
+compliance flag 1); the demo's files are named where
 ``make demo`` leaves them (``zhengwu-data/demo-input/…``). The examples that name a
 deployment's own files get files made from the demo's input or the shipped defaults
 (``statuses.jsonl`` is the demo's Weibo statuses, ``taxonomy.csv`` a small category tree,
@@ -61,8 +62,9 @@ REFUSED = {
 }
 
 # Run first, in help order: the examples that make what later ones use (a run of 2025-Q3,
-# an incident, a stored classifier, the library's item 1, user wang and its token 1, the
-# compliance flag 1) — a new user following the help in order makes them the same way.
+# an incident, a stored classifier, a library item with a file, user wang and its token 1,
+# the compliance flag 1) — a new user following the help in order makes them the same way.
+# The library's item 1 is the demo's own (it files a few items: zhengwu.library.demo).
 FIRST = (
     "zhengwu simulate",
     "zhengwu desk model train",

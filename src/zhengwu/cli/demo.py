@@ -22,12 +22,14 @@ from zhengwu.cli.common import console, handle_errors
 
 # Each step: (title, "module:function"); the function takes (session, analytics, truth)
 # and returns a dict of figures for the summary. Missing modules are skipped with a note.
-# The logins come after the service desk, whose routed requests choose the handler's body.
+# The logins come after the service desk, whose routed requests choose the handler's body;
+# the library's items are the office login's, after it.
 DEMO_STEPS: tuple[tuple[str, str], ...] = (
     ("影响力指数 influence index", "zhengwu.index.demo:run"),
     ("影响力报告 influence report", "zhengwu.reports.demo:run"),
     ("诉求办理 service desk", "zhengwu.servicedesk.demo:run"),
     ("演示账号 demo logins", "zhengwu.auth.demo:create_demo_users"),
+    ("内容库 content library", "zhengwu.library.demo:run"),
     ("应急求助 emergency help", "zhengwu.rescue.demo:run"),
     ("搜索索引 search index", "zhengwu.search.demo:run"),
 )
