@@ -7,6 +7,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Engine
+from tests.web.test_console_world import build_console_world
 from typer.testing import CliRunner
 
 from zhengwu.accounts.models import Account, Organization
@@ -229,6 +231,27 @@ def test_compliance_table_lists_failing_first_up_to_a_limit() -> None:
     assert len(_json(["compliance", "--date", "2025-07-31", "--limit", "1", "--json"])["rows"]) == 3
     failing = _text(["compliance", "--date", "2025-07-31", "--failing-only", "--limit", "5"])
     assert "8003" in failing and "8001" not in failing and "showing" not in failing
+
+
+def test_compliance_of_one_matrix(configured_database: str, committed_engine: Engine) -> None:
+    """--matrix checks a matrix's accounts and those of the matrices below it, on both DBs."""
+    world = build_console_world(committed_engine, with_index=False)
+    every = ["compliance", "--date", "2025-07-31", "--json"]
+
+    def names(*matrix: str) -> set[str]:
+        report = _json([*every, *matrix])
+        assert report["accounts"] == report["total"] == len(report["rows"])
+        return {r["name"] for r in report["rows"]}
+
+    zz = {"平安郑州", "郑州警方", "金水住建", "郑州12345", "中原文旅"}
+    assert names() == zz | {"洛阳住建"}
+    assert names("--matrix", "郑州政务新媒体矩阵") == zz  # with the police matrix below it
+    assert names("--matrix", str(world.matrices["zz_police"])) == {"平安郑州", "郑州警方"}
+    assert names("--matrix", f"#{world.matrices['ly']}") == {"洛阳住建"}
+    table = _text(["compliance", "--date", "2025-07-31", "--matrix", "郑州公安新媒体矩阵"])
+    assert "0 / 2 未通过 failing" in table
+    output = _fails([*every, "--matrix", "没有这个矩阵"])
+    assert "找不到矩阵" in output and "no matrix" in output
 
 
 def test_flags_name_the_account() -> None:

@@ -235,6 +235,66 @@ def test_compliance_report_is_paged(as_role: OpenAs, world: ConsoleWorld) -> Non
         assert refused.json()["message_zh"] and refused.json()["message_en"], bad
 
 
+def _compliance_names(client: httpx.Client, **params: object) -> set[str]:
+    """Return the account names of a whole compliance report (one page of every row)."""
+    r = client.get("/api/index/compliance", params={"period": "2025-07", **params})
+    assert r.status_code == 200, r.text
+    report = r.json()
+    assert report["total"] == report["accounts"] == len(report["rows"])
+    return {row["name"] for row in report["rows"]}
+
+
+ZZ_NAMES = {"平安郑州", "郑州警方", "金水住建", "郑州12345", "中原文旅"}
+ZZ_POLICE_NAMES = {"平安郑州", "郑州警方"}
+
+
+def test_compliance_report_is_limited_to_the_office_matrix(
+    as_role: OpenAs, world: ConsoleWorld
+) -> None:
+    everyone = ZZ_NAMES | {"洛阳住建"}
+    for username in ("admin", "operator"):  # every account, as before
+        client, _ = as_role(username)
+        assert _compliance_names(client) == everyone, username
+    office, _ = as_role("office")
+    assert _compliance_names(office) == ZZ_NAMES  # its matrix and the police matrix below
+    office_ly, _ = as_role("office_ly")
+    assert _compliance_names(office_ly) == {"洛阳住建"}
+    # The summary counts the office's accounts only (郑州12345 and 中原文旅 fail).
+    summary = office.get("/api/index/compliance", params={"limit": 1}).json()
+    assert (summary["accounts"], summary["failing"]) == (5, 2)
+
+
+def test_compliance_report_by_matrix(as_role: OpenAs, world: ConsoleWorld) -> None:
+    police, zz, ly = (world.matrices[k] for k in ("zz_police", "zz", "ly"))
+    office, _ = as_role("office")
+    assert _compliance_names(office, matrix=police) == ZZ_POLICE_NAMES
+    assert _compliance_names(office, matrix=zz) == ZZ_NAMES
+    failing = office.get(
+        "/api/index/compliance", params={"matrix": police, "failing_only": True}
+    ).json()
+    assert (failing["accounts"], failing["failing"], failing["rows"]) == (2, 0, [])
+    for username in ("admin", "operator"):
+        client, _ = as_role(username)
+        assert _compliance_names(client, matrix=ly) == {"洛阳住建"}, username
+        assert _compliance_names(client, matrix=zz) == ZZ_NAMES, username
+    # Another city's matrix, or one above its own, is refused; an unknown one is not found.
+    office_ly, _ = as_role("office_ly")
+    for client, outside in ((office, ly), (office_ly, zz), (office_ly, police)):
+        refused = client.get("/api/index/compliance", params={"matrix": outside})
+        assert refused.status_code == 403, refused.text
+        body = refused.json()
+        assert "矩阵" in body["message_zh"] and str(outside) in body["message_en"], body
+    unknown = max(world.matrices.values()) + 1000
+    for username in ("office", "admin"):
+        client, _ = as_role(username)
+        missing = client.get("/api/index/compliance", params={"matrix": unknown})
+        assert missing.status_code == 404, missing.text
+        assert missing.json()["message_zh"] and missing.json()["message_en"]
+    for other in ("handler", None):  # the role is refused before the matrix is looked up
+        client, _ = as_role(other)
+        assert client.get("/api/index/compliance", params={"matrix": zz}).status_code == 403
+
+
 def test_runs_are_admin_only(as_role: OpenAs, world: ConsoleWorld) -> None:
     for username in ("office", "operator", "handler", "dispatcher", "verifier", "team", None):
         client, csrf = as_role(username)

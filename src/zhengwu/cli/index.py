@@ -595,6 +595,14 @@ def compliance(
         int, typer.Option("--limit", min=1, help="table rows to print (failing accounts first)")
     ] = 50,
     show_all: Annotated[bool, typer.Option("--all", help="print every row in the table")] = False,
+    matrix: Annotated[
+        str | None,
+        typer.Option(
+            "--matrix",
+            help="only the accounts of this matrix and of the matrices below it: its id, "
+            "external id or exact name (矩阵：编号、外部编号或全称)",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Check every government account against the 国办秘函〔2019〕19号 vetoes on a date.
@@ -602,12 +610,16 @@ def compliance(
     The table lists failing accounts first and stops after --limit rows (default 50; --all
     prints every row); a summary line counts the failing accounts by reason. --json always
     prints every row, with ``total`` (rows matching) as ``GET /api/index/compliance`` has.
+    --matrix checks only one matrix's accounts (and those of the matrices below it), as
+    ``GET /api/index/compliance?matrix=ID`` does.
 
     Example: zhengwu index compliance --date 2025-09-30 --failing-only --json
     """
+    from zhengwu.accounts.service import resolve_matrix
     from zhengwu.db.engine import unit_of_work
     from zhengwu.index import compliance as gate
-    from zhengwu.index.dimensions import load_dimensions
+    from zhengwu.index.access import matrix_account_ids
+    from zhengwu.index.dimensions import checked_accounts
 
     day = parse_date(check_date, "--date")
     assert day is not None  # --date is required
@@ -616,9 +628,9 @@ def compliance(
     # accounts, and a table of them is no use on a terminal.
     page = None if show_all or as_json else limit
     with unit_of_work() as session, _store() as con:
-        dims = load_dimensions(session)
+        among = None if matrix is None else matrix_account_ids(resolve_matrix(session, matrix).id)
         report = gate.report(
-            con, dims.accounts, gate.active_flags(session, day), day, rules,
+            con, checked_accounts(session, among=among), gate.active_flags(session, day), day, rules,
             failing_only=failing_only, limit=page,
         )  # fmt: skip
     if as_json:

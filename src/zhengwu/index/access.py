@@ -1,8 +1,11 @@
 """Who may read and do what with the influence index — the one access rule of the index.
 
 - admin, matrix office (矩阵管理员) and operator (运营人员): read every stored run — systems,
-  periods, rankings, explanations, compliance reports (rankings are public once published
-  anyway, and a ranking only means something against every other account);
+  periods, rankings, explanations (rankings are public once published anyway, and a
+  ranking only means something against every other account);
+- compliance reports (合规检查) name the accounts that fail: admin and operator read every
+  account's, a matrix office only those of its matrix and the matrices below it
+  (:func:`compliance_accounts`), and each may narrow the report to one matrix of its scope;
 - publishing a period (发布) — making its rankings public: admin and matrix office;
 - manual compliance flags: admin on any account, a matrix office on the accounts of its
   matrix (and its sub-matrices) only;
@@ -21,9 +24,11 @@ from __future__ import annotations
 from datetime import date
 
 import duckdb
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from zhengwu.accounts import access as accounts_access
+from zhengwu.accounts import service as accounts_service
 from zhengwu.accounts.models import Account, Matrix, MatrixMember
 from zhengwu.auth.principal import Principal
 from zhengwu.errors import ForbiddenError, NotFoundError
@@ -78,6 +83,37 @@ def overseen_matrices(session: Session, principal: Principal) -> set[int]:
         frontier = {m for m, parent in parents.items() if parent in frontier} - found
         found |= frontier
     return found & set(parents)
+
+
+def matrix_account_ids(matrix_id: int) -> Select[int]:
+    """Return a SELECT of the member accounts of matrix ``matrix_id`` and of every matrix
+    below it (one recursive CTE)."""
+    return select(MatrixMember.account_id).where(
+        MatrixMember.matrix_id.in_(accounts_access.subtree_ids(matrix_id))
+    )
+
+
+def compliance_accounts(
+    session: Session, principal: Principal, matrix_id: int | None = None
+) -> Select[int] | None:
+    """Return a SELECT of the accounts whose compliance ``principal`` reads (None: every one).
+
+    Admin and operator read every account; a matrix office the members of its matrix and
+    of the matrices below it (none without a matrix). ``matrix_id`` narrows that to one
+    matrix and the matrices below it: an unknown one is a 404, for an office one outside
+    its own subtree a 403.
+    """
+    require_read(principal)
+    office = principal.role == "matrix_office"
+    if matrix_id is not None:
+        if office:
+            accounts_access.get_readable_matrix(session, principal, matrix_id)
+        else:
+            accounts_service.get_matrix(session, matrix_id=matrix_id)
+        return matrix_account_ids(matrix_id)
+    if office:
+        return accounts_access.readable_account_ids(principal)
+    return None
 
 
 def can_flag(session: Session, principal: Principal, account: Account) -> bool:

@@ -266,6 +266,8 @@ def compliance_report(
     db: DB, principal: CurrentPrincipal, period: str | None = None, system: str | None = None,
     failing_only: bool = False,
     check_on: Annotated[date | None, Query(alias="date", description="check date")] = None,
+    matrix: Annotated[int | None, Query(
+        description="only this matrix's accounts and those of the matrices below it")] = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="rows per page")] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_STORED_INT, description="rows to skip")] = 0,
 ) -> dict[str, Any]:  # fmt: skip
@@ -276,10 +278,14 @@ def compliance_report(
     compliance --date`` does. The summary (``accounts``, ``failing``, ``by_reason``) covers
     every account; ``rows`` is one page (failing first, ``limit`` ≤ 1000 from ``offset``)
     of the ``total`` rows that match (``failing_only``: the failing ones).
+
+    Admin and operator read every account; a matrix office the accounts of its matrix and
+    of the matrices below it. ``matrix`` (an id) narrows the report to that matrix and the
+    matrices below it — for an office one of its own subtree (403 otherwise, 404 unknown).
     """
     from zhengwu.index.dimensions import checked_accounts
 
-    access.require_read(principal)
+    among = access.compliance_accounts(db, principal, matrix)
     with _store() as con:
         run = results.get_run(con, _run_id(con, system, period))
         rules = compliance.ComplianceRules.from_settings(
@@ -288,7 +294,7 @@ def compliance_report(
         day: date = check_on or run["check_date"]
         flags = compliance.active_flags(db, day)
         report = compliance.report(
-            con, checked_accounts(db), flags, day, rules,
+            con, checked_accounts(db, among=among), flags, day, rules,
             failing_only=failing_only, limit=limit, offset=offset,
         )  # fmt: skip
     report["run_id"] = run["run_id"]
