@@ -436,6 +436,34 @@ def _matrix_reasons(session: Session) -> dict[str, str]:
     return {e.source.rsplit(":", 1)[1]: e.reason for e in entries}
 
 
+def test_a_matrix_member_on_an_unknown_platform_is_named_so(
+    session: Session, tmp_path: Path
+) -> None:
+    """A member on a platform nobody is on is an unknown platform (with the valid ones),
+    not an unknown account; a known platform's missing account stays an unknown account."""
+    _accounts(session, tmp_path)
+    path = tmp_path / "matrices.json"
+    path.write_text(json.dumps([
+        {"id": "a", "name": "甲矩阵", "kind": "regional",
+         "members": [{"platform": "weibo", "uid": "100"}, {"platform": "foo", "uid": "123"}]},
+        {"id": "b", "name": "乙矩阵", "kind": "regional", "lead": {"platform": "foo", "uid": "1"}},
+        {"id": "c", "name": "丙矩阵", "kind": "regional",
+         "members": [{"platform": "weibo", "uid": "404"}]},
+        {"id": "d", "name": "丁矩阵", "kind": "regional",
+         "members": [{"platform": "weibo", "uid": "101"}]},
+    ], ensure_ascii=False), encoding="utf-8")  # fmt: skip
+    s = _run(session, "zhengwu-matrices", path)
+    _identity(s)
+    assert (s.imported, s.quarantined) == (1, 3)
+    reasons = _matrix_reasons(session)
+    foo = (
+        "未知平台「foo」，可选：weibo / wechat / douyin（微博 / 微信 / 抖音）/ "
+        "unknown platform 'foo'; valid: weibo / wechat / douyin"
+    )
+    assert reasons["[1]"] == reasons["[2]"] == foo
+    assert reasons["[3]"] == "账号不存在 / unknown account(s): weibo:404"
+
+
 def test_a_matrix_adcode_must_name_a_division(session: Session, tmp_path: Path) -> None:
     path = tmp_path / "matrices.json"
     path.write_text(json.dumps([

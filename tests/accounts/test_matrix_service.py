@@ -396,6 +396,7 @@ def test_import_reports_every_bad_row(session: Session, world: World) -> None:
     assert "platform 与 uid" in rejected[8]
     assert "牵头账号只能有一个（第 9 行" in rejected[10]
     assert report.rejected[0].values == ["weibo", "404404", "member"]
+    assert [r.number for r in report.blank_rows] == [7]  # the blank line, counted
     members = _members(session, zz)
     assert members["中牟发布"] == "member"
     assert members["洛阳住建"] == "lead"
@@ -550,9 +551,55 @@ def test_a_member_list_over_two_sheets_is_read_whole_and_its_notes_sheet_said(
     assert sorted(rejected) == ["一批:5", "一批:6", "二批:2", "二批:4", "二批:6"]
     assert "与第 一批:3 行重复" in rejected["一批:6"]
     assert "牵头账号只能有一个（第 二批:5 行" in rejected["二批:6"]
-    [warning] = report.warnings
+    warning, blank = report.warnings
     assert warning.startswith("名单.xlsx!说明：") and "was not read" in warning
+    # The CSV's blank line 7 is row 3 of the second sheet: counted and named, not silent.
+    assert [str(r) for r in report.blank_rows] == ["二批:3"]
+    assert blank.startswith("跳过了 1 个空行（第 二批:3 行）/ skipped 1 blank row(s)")
     assert _members(session, zz)["洛阳住建"] == "lead"
+
+
+def test_import_names_an_unknown_platform_and_counts_blank_rows(
+    session: Session, world: World
+) -> None:
+    """``foo,123`` is an unknown platform, not a missing account; blank rows between rows
+    of data are counted and named (the blank lines at the end are not data)."""
+    zz = _matrix(session, world, "zz")
+    content = b"platform,uid\nfoo,123\n\nweibo,9001\n, \nWEIBO,404404\n\n\n"
+    report = service.import_members(session, matrix=zz, content=content,
+                                    actor=world.principals["admin"], filename="m.csv")  # fmt: skip
+    assert report.added == 1
+    rejected = {r.row: r.reason for r in report.rejected}
+    assert sorted(rejected) == [2, 6]
+    assert rejected[2] == (
+        "未知平台「foo」，可选：weibo / wechat / douyin（微博 / 微信 / 抖音）/ "
+        "unknown platform 'foo'; valid: weibo / wechat / douyin"
+    )
+    assert "账号不存在" in rejected[6]  # a known platform, an unknown account
+    assert [r.number for r in report.blank_rows] == [3, 5]
+    assert report.warnings == [
+        "跳过了 2 个空行（第 3、5 行）/ skipped 2 blank row(s) between the rows of data (rows 3, 5)"
+    ]
+    entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "import_members"))
+    assert entry is not None and entry.data is not None
+    assert (entry.data["rejected"], entry.data["blank_rows"]) == (2, 2)
+
+
+def test_import_knows_the_platforms_of_the_registry(session: Session, world: World) -> None:
+    """A platform some registered account is on is valid (its account missing or not)."""
+    session.add(Account(platform="bilibili", uid="b1", name="郑州发布B站", is_government=True))
+    session.flush()
+    zz = _matrix(session, world, "zz")
+    content = "平台,账号ID\nbilibili,b1\nbilibili,b404\nqq,1\n".encode()
+    report = service.import_members(session, matrix=zz, content=content,
+                                    actor=world.principals["admin"], filename="m.csv")  # fmt: skip
+    assert report.added == 1 and report.blank_rows == [] and report.warnings == []
+    rejected = {r.row: r.reason for r in report.rejected}
+    assert "账号不存在" in rejected[3]
+    assert rejected[4].endswith("unknown platform 'qq'; valid: weibo / wechat / douyin / bilibili")
+    assert (
+        "可选：weibo / wechat / douyin / bilibili（微博 / 微信 / 抖音 / bilibili）" in rejected[4]
+    )
 
 
 def test_users_keep_their_matrix(session: Session, world: World) -> None:

@@ -492,6 +492,27 @@ def test_import_members(client: httpx.Client, world: World, committed_engine: En
                        files={"file": ("m.csv", IMPORT.encode(), "text/csv")}).status_code == 404  # fmt: skip
 
 
+def test_import_names_an_unknown_platform_and_counts_blank_rows(
+    client: httpx.Client, world: World
+) -> None:
+    url = f"/api/matrices/{world.matrices['zz']}/members/import"
+    content = b"platform,uid\nfoo,123\n\ndouyin,d1001\n\n"
+    done = client.post(url, headers=world.headers("office"),
+                       files={"file": ("members.csv", content, "text/csv")})  # fmt: skip
+    assert done.status_code == 200, done.text
+    body = done.json()
+    assert (body["added"], body["rejected_count"], body["blank_rows"]) == (1, 1, 1)
+    [row] = body["rejected"]
+    assert (row["row"], row["values"]) == (2, ["foo", "123"])
+    assert row["reason"] == (
+        "未知平台「foo」，可选：weibo / wechat / douyin（微博 / 微信 / 抖音）/ "
+        "unknown platform 'foo'; valid: weibo / wechat / douyin"
+    )
+    assert body["warnings"] == [
+        "跳过了 1 个空行（第 3 行）/ skipped 1 blank row(s) between the rows of data (rows 3)"
+    ]
+
+
 def test_a_member_list_with_carriage_returns_or_a_huge_cell_is_no_server_error(
     client: httpx.Client, world: World
 ) -> None:

@@ -261,6 +261,25 @@ def test_office_imports_a_member_list(
     assert forged.status_code == 403
 
 
+def test_member_list_import_names_an_unknown_platform_and_blank_rows(
+    client: httpx.Client, world: ConsoleWorld, committed_engine: Engine
+) -> None:
+    csrf = login(client, "office")
+    police = world.matrices["zz_police"]
+    content = b"platform,uid\nfoo,123\n,\nweibo,1002\n"
+    done = client.post(f"/console/matrix/{police}/import", data={"csrf_token": csrf},
+                       files={"file": ("名单.csv", content, "text/csv")})  # fmt: skip
+    assert done.status_code == 200
+    report = _section(done.text, 'id="import-report"', "</table>")
+    assert "新增 1 个，已是成员 0 个，未导入 1 行，跳过空行 1 行" in report
+    assert "跳过了 1 个空行（第 3 行）" in report
+    rows = re.findall(r"<tr><td>(\d+)</td><td>([^<]*)</td><td>([^<]*)</td></tr>", report)
+    assert [(r[0], r[1]) for r in rows] == [("2", "foo,123")]
+    assert "未知平台「foo」" in rows[0][2] and "unknown platform &#39;foo&#39;" in rows[0][2]
+    assert "账号不存在" not in rows[0][2]
+    assert world.accounts["js_weibo"] in _members(committed_engine, police)
+
+
 def test_other_roles_see_no_forms(client: httpx.Client, world: ConsoleWorld) -> None:
     csrf = login(client, "operator")
     assert client.get(f"/console/matrix/{world.matrices['zz']}").status_code == 403

@@ -47,6 +47,7 @@ import orjson
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from zhengwu.accounts import service as accounts_service
 from zhengwu.accounts.access import check_region_inside
 from zhengwu.accounts.models import (
     LEVELS,
@@ -538,11 +539,12 @@ class MatrixListImporter(_Operational):
         child naming it as parent says where it was refused.
         """
         accepted: dict[str, _MatrixRow] = {}
+        platforms = accounts_service.valid_platforms({platform for platform, _ in accounts})
         for index, entry in enumerate(data, start=1):
             result.read += 1
             source = f"{path}:[{index}]"
             raw = orjson.dumps(entry).decode() if entry is not None else None
-            reason = self._check(entry, accounts)
+            reason = self._check(entry, accounts, platforms)
             adcode: str | None = None
             if reason is None:
                 try:
@@ -661,7 +663,9 @@ class MatrixListImporter(_Operational):
             )
 
     @staticmethod
-    def _check(entry: Any, accounts: dict[tuple[str, str], int]) -> str | None:
+    def _check(
+        entry: Any, accounts: dict[tuple[str, str], int], platforms: list[str]
+    ) -> str | None:
         if not isinstance(entry, dict):
             return "矩阵条目不是对象 / matrix entry is not an object"
         if (field := find_nul(entry)) is not None:  # PostgreSQL cannot store it: nobody does
@@ -688,6 +692,9 @@ class MatrixListImporter(_Operational):
             return f"成员角色无效 / invalid member role(s): {bad_roles}"
         if lead is None and sum(1 for r in members if r.get("role") == "lead") > 1:
             return "牵头账号只能有一个 / only one member can be the lead"
+        strange = next((r["platform"] for r in refs if r["platform"] not in platforms), None)
+        if strange is not None:
+            return accounts_service.unknown_platform(str(strange), platforms)
         unknown = [
             f"{r['platform']}:{r['uid']}"
             for r in refs

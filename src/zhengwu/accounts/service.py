@@ -1201,6 +1201,8 @@ _HEADER_ALIASES = {
     "name": "name", "账号": "name", "账号名称": "name", "名称": "name",
 }  # fmt: skip
 _PLATFORM_ALIASES = {"微博": "weibo", "微信": "wechat", "抖音": "douyin"}
+_PLATFORM_LABELS = {v: k for k, v in _PLATFORM_ALIASES.items()}
+_BLANK_SHOWN = 20  # blank rows named in the report's warning
 _ROLE_ALIASES = {"": "member", "member": "member", "成员": "member", "lead": "lead", "牵头": "lead"}
 
 
@@ -1224,6 +1226,7 @@ class ImportReport:
     already: int = 0
     rejected: list[RejectedRow] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    blank_rows: list[RowNo] = field(default_factory=list)  # skipped between rows of data
 
 
 def _decode(content: bytes) -> str:
@@ -1312,6 +1315,44 @@ def _lookup(session: Session, rows: list[_Row]) -> dict[str, list[Account]]:
     return found
 
 
+# The platforms a member list may name before any account of another one is registered.
+MEMBER_PLATFORMS = ("weibo", "wechat", "douyin")
+
+
+def valid_platforms(registered: Iterable[str]) -> list[str]:
+    """Return the platforms a member may be on: :data:`MEMBER_PLATFORMS`, then the other
+    platforms of the registry's accounts (``registered``) by name."""
+    return [*MEMBER_PLATFORMS, *sorted(set(registered) - set(MEMBER_PLATFORMS))]
+
+
+def unknown_platform(platform: str, valid: Sequence[str]) -> str:
+    """Return the reason a member's ``platform`` is refused, listing the ``valid`` ones."""
+    listed = " / ".join(valid)
+    labels = " / ".join(_PLATFORM_LABELS.get(p, p) for p in valid)
+    return (f"未知平台「{platform}」，可选：{listed}（{labels}）/ "
+            f"unknown platform {platform!r}; valid: {listed}")  # fmt: skip
+
+
+def _unknown_platforms(session: Session, rows: list[_Row]) -> tuple[set[str], list[str]]:
+    """Return the platforms ``rows`` name that are not valid, and the valid ones (the
+    registry's platforms are read only when a row names one beyond the usual three)."""
+    named = {row.key.partition(":")[0] for row in rows if row.key} - {"name"}
+    if named <= set(MEMBER_PLATFORMS):
+        return set(), list(MEMBER_PLATFORMS)
+    valid = valid_platforms(session.scalars(select(Account.platform).distinct()))
+    return named - set(valid), valid
+
+
+def _blank_warning(blank: list[RowNo]) -> str:
+    """Say how many blank rows between the rows of data were skipped, and which."""
+    shown = [str(r) for r in blank[:_BLANK_SHOWN]]
+    more = len(blank) > _BLANK_SHOWN
+    zh = "、".join(shown) + (" 等" if more else "")
+    en = ", ".join(shown) + (" …" if more else "")
+    return (f"跳过了 {len(blank)} 个空行（第 {zh} 行）/ "
+            f"skipped {len(blank)} blank row(s) between the rows of data (rows {en})")  # fmt: skip
+
+
 def _not_found(key: str, candidates: list[Account]) -> str:
     kind, _, rest = key.partition(":")
     if kind == "name" and len(candidates) > 1:
@@ -1366,8 +1407,10 @@ def import_members(
     Columns (first row a header): ``platform,uid[,role]`` or ``name[,role]`` (Chinese
     headers 平台/账号ID/角色/账号名称 too). Every row that cannot be imported — unknown
     account, ambiguous name, bad role, a repeat of an earlier row, a second lead — is
-    reported with its line number and reason; blank lines are skipped, and so is (with
-    its reason) an account outside ``actor``'s account scope
+    reported with its line number and reason (a platform that is neither weibo, wechat,
+    douyin nor one of the registry's accounts' is named as unknown); blank rows between rows
+    of data are skipped and counted (``blank_rows``, and a warning naming them), and an
+    account outside ``actor``'s account scope is reported with its reason
     (:func:`zhengwu.accounts.access.addable_account_ids`). One audit entry records the
     import (who, the file, the counts and the accounts added).
     """
@@ -1380,9 +1423,18 @@ def import_members(
         lines = _csv_lines(_decode(content))
     columns: dict[str, int] | None = None
     rows: list[_Row] = []
+    # Blank rows after the header count once a row of data follows them on the same sheet
+    # (those at the end of a sheet or file hide nothing).
+    blank: list[RowNo] = []
+    pending: list[RowNo] = []
     for number, cells in lines:
         if not any(c.strip() for c in cells):
+            if columns is not None:
+                pending.append(number)
             continue
+        if pending:
+            blank.extend(r for r in pending if r.sheet == number.sheet)
+            pending.clear()
         if columns is None:
             columns = _header(cells)
         elif len(rows) >= IMPORT_MAX_ROWS:
@@ -1393,7 +1445,8 @@ def import_members(
             rows.append(_parse_row(columns, number, cells))
     if columns is None:
         raise InvalidInputError("文件是空的 / the file is empty")
-    accounts = _lookup(session, rows)
+    unknown, valid = _unknown_platforms(session, rows)
+    accounts = _lookup(session, [row for row in rows if row.key.partition(":")[0] not in unknown])
     in_scope = _in_scope(session, actor, [a.id for found in accounts.values() for a in found])
     current = {
         int(a): str(r)
@@ -1403,7 +1456,9 @@ def import_members(
             )
         )
     }
-    report = ImportReport(warnings=[sheet.warning(filename) for sheet in left])
+    report = ImportReport(warnings=[sheet.warning(filename) for sheet in left], blank_rows=blank)
+    if blank:
+        report.warnings.append(_blank_warning(blank))
     seen: dict[str, RowNo] = {}
     lead: tuple[RowNo, Account] | None = None
     added: list[int] = []
@@ -1412,6 +1467,8 @@ def import_members(
         role = _ROLE_ALIASES.get(row.role)
         if row.problem:
             reason = row.problem
+        elif (platform := row.key.partition(":")[0]) in unknown:
+            reason = unknown_platform(platform, valid)
         elif len(candidates) != 1:
             reason = _not_found(row.key, candidates)
         elif role is None:
@@ -1449,5 +1506,6 @@ def import_members(
             report.added += 1
             added.append(lead[1].id)
     _record(session, matrix, "import_members", actor, filename=filename, added=report.added,
-            already=report.already, rejected=len(report.rejected), account_ids=added)  # fmt: skip
+            already=report.already, rejected=len(report.rejected),
+            blank_rows=len(report.blank_rows), account_ids=added)  # fmt: skip
     return report

@@ -178,12 +178,14 @@ class RejectedRowRead(BaseModel):
 
 
 class ImportResult(BaseModel):
-    """What a member-list import did (``warnings``: the sheets of a workbook not read)."""
+    """What a member-list import did (``warnings``: the sheets of a workbook not read, the
+    blank rows skipped between rows of data — counted in ``blank_rows``)."""
 
     added: int
     already: int
     rejected_count: int
     rejected: list[RejectedRowRead]
+    blank_rows: int = 0
     warnings: list[str] = []
 
 
@@ -479,7 +481,7 @@ async def import_members(
             added=report.added, already=report.already, rejected_count=len(report.rejected),
             rejected=[RejectedRowRead(row=r.row, reason=r.reason, values=r.values, sheet=r.sheet)
                       for r in report.rejected],
-            warnings=report.warnings,
+            blank_rows=len(report.blank_rows), warnings=report.warnings,
         )  # fmt: skip
 
     return await run_in_threadpool(work)
