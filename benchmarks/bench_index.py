@@ -32,7 +32,7 @@ Runs on the quiet, faster machine of an earlier session (2 cores at load 1.9, wa
 seconds at 9.9 M / 19.8 M / 39.7 M posts): floor 0.50/0.98, 0.85/1.66, 2.03/3.93; engine +
 rankings 2.50/3.89, 3.68/5.86, 5.00/8.89, i.e. 4.96 / 4.33 / 2.47× the floor in wall time,
 3.96 / 3.53 / 2.26× in CPU. The latest figures, on a slower machine, are in the README
-(20 M: 3.88× wall, 3.26× CPU). Reading a per-post
+(2026-11-24, quiet machine, 20 M: 4.37× wall, 3.52× CPU; 40 M: 3.06×, 2.68×). Reading a per-post
 flag byte (own reply, service hashtag) instead of ``text`` and ``topics`` was tried on the
 20 M store: the byte costs +0.4 CPU-s over the floor's columns, the two columns +1.0, so it
 would save ~0.6 CPU-s (~0.3 s wall) — 3.5× → ~3.2× in CPU at 20 M — for a new store column
