@@ -221,6 +221,10 @@ def test_a_name_from_a_form_in_full_width_punctuation() -> None:
         ("王芳家的电话：13800003838", ["王芳"]),
         ("张丽家电话13800002222", ["张丽"]),
         ("请致电王芳13812345678", ["王芳"]),
+        # After asking for someone's number (rules version 4).
+        ("请帮我查一下李娜的电话", ["李娜"]),
+        ("帮忙问一下杜鹃的手机号", ["杜鹃"]),
+        ("能不能打听一下方圆的联系方式", ["方圆"]),
     ],
 )
 def test_names_beside_a_contact_cue(text: str, expected: list[str]) -> None:
@@ -275,6 +279,8 @@ def test_names_beside_a_contact_cue(text: str, expected: list[str]) -> None:
         "早晚高峰的电话咨询量很大",
         "请大家的电话保持畅通",
         "老王家的电话坏了",
+        "请帮我查一下高铁的电话",
+        "问一下胡同口超市的电话",
     ],
 )
 def test_contact_cues_after_places_words_and_titles(text: str) -> None:

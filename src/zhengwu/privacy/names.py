@@ -396,12 +396,12 @@ _CUE_OR_PHONE = re.compile("|".join(_CUE_WORDS) + "|" + _PHONE)
 _BLANKS = " \t"
 # Without a cue word the name must stand alone: at the start, after punctuation or 的,
 # or after a role or a verb of getting in touch (负责人：郭明亮 136…, 网格员史可心，电话…,
-# 找李秀英 139…).
+# 找李秀英 139…, 请帮我查一下李娜的电话).
 _ROLES_BEFORE = (
     "负责人", "对接人", "联络人", "经办人", "网格员", "联络员", "管理员", "工作人员", "志愿者",
     "队长", "组长", "村长", "楼长", "书记", "主任", "经理", "顾问", "师傅", "老师", "医生", "村医",
     "民警", "社工", "司机", "社区", "村委", "居委", "物业", "住户", "租户", "找", "联系", "联络",
-    "致电", *_LABEL_WORDS,
+    "致电", "查一下", "问一下", "打听一下", *_LABEL_WORDS,
 )  # fmt: skip
 # 找 and a name, then what one finds someone for: 有需要可以找袁立新帮忙.
 _FIND = re.compile(r"找(?=[" + "".join(sorted(SURNAMES | {c[0] for c in COMPOUND_SURNAMES})) + "])")

@@ -19,4 +19,5 @@ from __future__ import annotations
 # 2: names right before a contact cue are masked without a title word (王芳的电话, 张伟：138…).
 # 3: there also names that are rarer dictionary words where they open the phrase (李娜的电话,
 #    联系人杜鹃 139…, 方圆：…), names before 家 (王芳家的电话) and after 致电 (请致电王芳138…).
-MASKING_RULES_VERSION = 3
+# 4: and after 查一下, 问一下, 打听一下 (请帮我查一下李娜的电话).
+MASKING_RULES_VERSION = 4
