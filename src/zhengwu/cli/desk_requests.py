@@ -753,9 +753,15 @@ def routing_list(json_out: JsonOut = False) -> None:
         return
     console.print(f"路由表版本 routing table version {version}")
     for r in rules:
-        console.print(
-            f"#{r.id:<5} 分类 {r.category_code or '*':<6} 区划 {r.adcode or '*':<7} → 机构 {r.organization_id}"
-        )
+        console.print(_rule_line(r), markup=False)
+
+
+def _rule_line(r: Any) -> str:
+    """One rule as ``routing list`` and ``routing fallback`` print it (兜底: a fallback)."""
+    return (
+        f"#{r.id:<5} 分类 {r.category_code or '*':<6} 区划 {r.adcode or '*':<7} → 机构 "
+        f"{r.organization_id}{'  [兜底 fallback]' if r.fallback else ''}"
+    )
 
 
 @routing_app.command("add")
@@ -784,6 +790,72 @@ def routing_add(
         console.print(f"已添加规则 #{created[0].id}（版本 version {created[0].table_version}）")
 
 
+@routing_app.command("fallback")
+@handle_errors
+def routing_fallback(
+    org: Annotated[
+        str | None,
+        typer.Option("--org", help="the fallback body (id, code or exact name); none: list them"),
+    ] = None,
+    category: Annotated[
+        str | None, typer.Option(help="only this category's requests (default: any)")
+    ] = None,
+    adcode: Annotated[
+        str | None, typer.Option(help="only what lies in this division (default: anywhere)")
+    ] = None,
+    note: Annotated[str, typer.Option(help="why")] = "",
+    json_out: JsonOut = False,
+) -> None:
+    """Name the fallback body (兜底承办单位) that owns what no specific rule routes, or
+    list the fallback rules in force (without ``--org``).
+
+    With neither ``--category`` nor ``--adcode`` the body gets every request no other rule
+    routes — above all those with no place: the city-wide fallback, the city's 12345
+    centre, which dispatches them by hand or handles them. ``--category 05``: that
+    category's requests with no place or no rule where they are; ``--adcode 411000``:
+    whatever lies in that division with no rule for its category. A new fallback of the
+    same scope replaces the old one (a new version of the table).
+
+    Example: zhengwu desk routing fallback --org 许昌市12345政务服务便民热线
+    """
+    from zhengwu.db.engine import unit_of_work
+    from zhengwu.errors import InvalidInputError
+    from zhengwu.servicedesk.routing import service as routing_service
+    from zhengwu.servicedesk.routing.models import RoutingRuleCreate, RoutingRuleRead
+
+    if org is None and (category or adcode or note):
+        raise InvalidInputError("请用 --org 指定兜底承办单位", "name the fallback body with --org")
+    if category and adcode:
+        raise InvalidInputError(
+            "兜底规则不能同时限定分类和区划：请用 `zhengwu desk routing add`",
+            "a fallback names no category or no division: use `zhengwu desk routing add`",
+        )
+    with unit_of_work() as session:
+        if org is not None:
+            rule = RoutingRuleCreate(category_code=category, adcode=adcode,
+                                     organization_id=org_id(session, org),
+                                     note=note or "兜底承办单位")  # fmt: skip
+            routing_service.add_rules(session, rules=[rule], actor=_system(), note=note)
+        found = [RoutingRuleRead.model_validate(r) for r in routing_service.active_rules(session)]
+        version = routing_service.table_version(session)
+    fallbacks = [r for r in found if r.fallback]
+    if json_out:
+        print_json(
+            {"version": version, "fallbacks": [r.model_dump(mode="json") for r in fallbacks]}
+        )
+        return
+    if org is not None:
+        console.print(f"已设置兜底承办单位（版本 version {version}）")
+    if not fallbacks:
+        console.print(
+            "没有兜底规则：无区划或无匹配规则的诉求停留在未派单状态 / no fallback rule: requests "
+            "with no place or rule stay unassigned",
+            style="yellow", markup=False,
+        )  # fmt: skip
+    for r in fallbacks:
+        console.print(_rule_line(r), markup=False)
+
+
 @routing_app.command("retire")
 @handle_errors
 def routing_retire(
@@ -806,7 +878,8 @@ def routing_retire(
 @routing_app.command("derive")
 @handle_errors
 def routing_derive(json_out: JsonOut = False) -> None:
-    """Add rules from the categories' sectors and the bodies on file (one per city/county).
+    """Add rules from the categories' sectors and the bodies on file (one per city/county),
+    and each city's 12345 centre as its fallback (兜底; see ``routing fallback``).
 
     Example: zhengwu desk routing derive
     """
@@ -815,13 +888,14 @@ def routing_derive(json_out: JsonOut = False) -> None:
 
     with unit_of_work() as session:
         derivation = routing_service.derive_rules(session, actor=_system())
-        count = len(derivation.rules)
+        count, fallbacks = len(derivation.rules), len(derivation.fallbacks)
     if json_out:
-        print_json({"added": count, "warnings": derivation.warnings})
+        print_json({"added": count, "fallbacks": fallbacks, "warnings": derivation.warnings,
+                    "notes": derivation.notes})  # fmt: skip
         return
-    for warning in derivation.warnings:
+    for warning in [*derivation.warnings, *derivation.notes]:
         console.print(warning, style="yellow", markup=False)
-    console.print(f"已推导规则 added {count}")
+    console.print(f"已推导规则 added {count}（其中兜底 fallbacks {fallbacks}）")
 
 
 @app.command("replay-events")

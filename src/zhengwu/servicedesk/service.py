@@ -31,6 +31,7 @@ from zhengwu.servicedesk.actions import citizen_act, perform, token_hash
 from zhengwu.servicedesk.category import service as category_service
 from zhengwu.servicedesk.classifying import Classification, classify
 from zhengwu.servicedesk.models import SOCIAL_SOURCES, RequestSource, ServiceRequest
+from zhengwu.servicedesk.routing import fallback as routing_fallback
 from zhengwu.servicedesk.routing import service as routing_service
 from zhengwu.servicedesk.schemas import RequestIntake, StaffIntakeReceipt
 from zhengwu.servicedesk.workflow import OPEN_STATES
@@ -273,7 +274,8 @@ class NewRequest:
     values: dict[str, Any]
     receive_data: dict[str, Any]  # the ``receive`` audit entry's data
     route_data: dict[str, Any]  # the ``route`` audit entry's data
-    route_reason: str | None  # None when a rule matched; else why it waits for dispatch
+    # None when a specific rule matched; else why a fallback routed it or why it waits
+    route_reason: str | None
     kept_in_office: bool = False  # kept in the importing office's queue (``office``)
 
 
@@ -329,9 +331,12 @@ def build_new_request(
     org_id = rule.organization_id if rule else None
     matrix_id = _matrix_for(session, config, account, adcode, org_id)
     outside: dict[str, Any] | None = None
+    why = routing_fallback.why(rule, adcode=adcode, category_code=cls.code)
     if office is not None and not office.covers(matrix_id, org_id):
         outside = {"routing_rule_id": rule.id if rule else None, "organization_id": org_id,
                    "matrix_id": matrix_id}  # fmt: skip
+        if why is not None:
+            outside["fallback"] = why
         rule, org_id, matrix_id = None, None, office.matrix_id
     response_days = category.response_days if category else DEFAULT_RESPONSE_DAYS
     resolve_days = category.resolve_days if category else DEFAULT_RESOLVE_DAYS
@@ -368,6 +373,10 @@ def build_new_request(
         "organization_id": org_id, "category_code": cls.code, "adcode": adcode,
     }  # fmt: skip
     route_reason = None if rule else NO_RULE
+    if why is not None and outside is None:
+        # A fallback (兜底) routed it: say so, and why, to the handler and in the audit log.
+        route_data["fallback"] = why
+        route_reason = routing_fallback.reason(why)
     if outside is not None:
         route_data |= {"office_matrix_id": matrix_id, "outside_scope": outside}
         route_reason = OFFICE_QUEUE

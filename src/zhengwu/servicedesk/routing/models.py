@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from zhengwu.db.base import Base, utcnow
+from zhengwu.servicedesk.routing.fallback import is_fallback
 
 
 class RoutingRule(Base):
@@ -69,6 +70,12 @@ class RoutingRuleRead(BaseModel):
     valid_to: datetime | None
     retired_version: int | None
     created_by: str
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def fallback(self) -> bool:
+        """A fallback (兜底) rule: no division or no category (:mod:`.fallback`)."""
+        return is_fallback(self)
 
 
 class RoutingVersionRead(BaseModel):

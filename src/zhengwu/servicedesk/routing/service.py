@@ -21,9 +21,11 @@ from zhengwu import regions
 from zhengwu.accounts.models import Organization
 from zhengwu.audit import service as audit_service
 from zhengwu.auth.principal import Principal
+from zhengwu.config import get_settings
 from zhengwu.db.base import utcnow
 from zhengwu.errors import ConflictError, InvalidInputError, NotFoundError
 from zhengwu.servicedesk.category import service as category_service
+from zhengwu.servicedesk.routing import fallback
 from zhengwu.servicedesk.routing.index import RuleIndex
 from zhengwu.servicedesk.routing.models import RoutingRule, RoutingRuleCreate, RoutingTableVersion
 
@@ -121,17 +123,39 @@ def note_unrouted_without_rules(source: str) -> None:
         log.warning("%s (first such request came in by %s)", NO_RULES_WARNING, source)
 
 
-def unrouted_without_rules(session: Session) -> int:
-    """Return the open requests with no body (未派单) while no rule is in force, else 0."""
-    if has_rules(session):
-        return 0
+def _open_without_body(session: Session, *, on_no_matrix: bool = False) -> int:
+    """Return how many open requests have no body (未派单), of them on no matrix's queue."""
     from zhengwu.servicedesk.models import ServiceRequest
     from zhengwu.servicedesk.workflow import OPEN_STATES
 
     query = select(func.count(ServiceRequest.id)).where(
         ServiceRequest.organization_id.is_(None), ServiceRequest.state.in_(OPEN_STATES)
     )
+    if on_no_matrix:
+        query = query.where(ServiceRequest.matrix_id.is_(None))
     return int(session.scalar(query) or 0)
+
+
+def unrouted_without_rules(session: Session) -> int:
+    """Return the open requests with no body (未派单) while no rule is in force, else 0."""
+    return 0 if has_rules(session) else _open_without_body(session)
+
+
+def ownerless(session: Session) -> int:
+    """Return the open requests with no body on no matrix's queue while rules are in force
+    (no place and no rule, and no fallback then): only the admin reads them, so its
+    console counts them (with no rule at all, :func:`unrouted_without_rules` does)."""
+    return _open_without_body(session, on_no_matrix=True) if has_rules(session) else 0
+
+
+def has_city_fallback(session: Session, *, at: datetime | None = None) -> bool:
+    """Return whether a city-wide fallback (any category, anywhere: :mod:`.fallback`) is
+    in force at ``at`` (default now)."""
+    query = select(RoutingRule.id).where(
+        *_valid_at(at or utcnow()),  # type: ignore[arg-type]
+        RoutingRule.adcode.is_(None), RoutingRule.category_code.is_(None),
+    ).limit(1)  # fmt: skip
+    return session.scalar(query) is not None
 
 
 def table_version(session: Session) -> int:
@@ -290,6 +314,10 @@ class Derivation:
 
     rules: list[RoutingRule] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # The fallback rules among ``rules`` (the 12345 centres: :mod:`.fallback`), and what
+    # to know when no city-wide fallback is in force after it.
+    fallbacks: list[RoutingRule] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 def _routable_orgs(session: Session, warnings: list[str]) -> list[Organization]:
@@ -320,6 +348,12 @@ def derive_rules(session: Session, *, actor: Principal, now: datetime | None = N
     A subcategory gets rules of its own only when its sectors differ from its parent's (a
     city tree's 供水 under 城乡建设, handled by 水务); one that shares them is routed by its
     parent's rule.
+
+    It also proposes the fallback rules (兜底, :mod:`.fallback`): each city's 12345 centre
+    (its body of sector 政务服务 of level 市, a name with 12345 or 热线 first) for whatever
+    lies in the city with no rule of its own (区划 = the city, any category), and — when the
+    deployment has one home city (``ZHENGWU_DESK_HOME_ADCODE``, or only one city has a
+    centre) — for any place and any category: the requests with no place.
 
     A body whose division code is unknown is skipped with a warning in the result. ``now``
     is when the new rules take force (default: the real clock; see :func:`add_rules`); a
@@ -352,8 +386,32 @@ def derive_rules(session: Session, *, actor: Principal, now: datetime | None = N
                         note=f"由系统「{org.sector}」推导",
                     )
                 )
-    if proposals:
+    fallbacks = _fallback_proposals(orgs, current, derivation.notes)
+    if proposals or fallbacks:
         derivation.rules = add_rules(
-            session, rules=proposals, actor=actor, note="derived from sectors", now=now
-        )
+            session, rules=proposals + fallbacks, actor=actor, note="derived from sectors",
+            now=now,
+        )  # fmt: skip
+        derivation.fallbacks = derivation.rules[len(proposals) :]
     return derivation
+
+
+def _fallback_proposals(
+    orgs: Sequence[Organization], current: set[tuple[str | None, str | None]], notes: list[str]
+) -> list[RoutingRuleCreate]:
+    """Propose the 12345 centres as fallbacks (keys without a rule in force); note a gap."""
+    centres = fallback.city_centres(orgs)
+    anywhere = fallback.anywhere_centre(centres, get_settings().desk_home_adcode)
+    wanted: list[tuple[str | None, Organization]] = sorted(centres.items())
+    if anywhere is not None:
+        wanted.append((None, anywhere))
+    elif (None, None) not in current:
+        notes.extend(filter(None, [fallback.missing_note(centres, anywhere)]))
+    proposals = []
+    for adcode, org in wanted:
+        if (None, adcode) in current:
+            continue
+        scope = "全域" if adcode is None else "本市"
+        note = f"兜底：{scope}无匹配规则的诉求（由系统「{org.sector}」推导）"
+        proposals.append(RoutingRuleCreate(adcode=adcode, organization_id=org.id, note=note))
+    return proposals
