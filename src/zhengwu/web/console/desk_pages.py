@@ -267,6 +267,7 @@ def queue(
         if cursor is not None and after == cursor:  # the whole page was one instant
             same += first
         next_page = urlencode({"before": after.isoformat(), "skip": same})
+    ownerless = ownerless_notice(db, principal)
     return render(
         request, "desk_queue.html", area="desk", rows=rows, orgs=orgs, state=state,
         overdue=overdue, category=category, paged=bool(first or cursor), next_page=next_page,
@@ -278,6 +279,8 @@ def queue(
         categories=[c for c in tree if c.active or c.code == category],
         # Those who oversee the desk learn that requests wait because no rule exists.
         unrouted=routing_service.unrouted_without_rules(db) if overseer else 0,
+        # Requests on no one's queue (no place, no rule, no fallback): the admin alone reads them.
+        ownerless=ownerless[0], has_fallback=ownerless[1],
         # Deadlines on the page that run into a year without an official schedule.
         provisional=deadlines.provisional_years((r.received_at, r.resolve_due) for r in rows),
         # Requests taken in past their deadline (imported history): the sweep leaves them.
@@ -289,6 +292,15 @@ def queue(
         max_mb=upload.MAX_UPLOAD_BYTES // (1024 * 1024), source="", public=False,
         merged_total=merged_total, merged_calls=merged_calls,
     )  # fmt: skip
+
+
+def ownerless_notice(db: Session, principal: Principal) -> tuple[int, bool]:
+    """Return the notice of requests on no one's queue (``_ownerless_notice.html``, on the
+    desk queue and the routing page): how many, and whether a city-wide fallback is in
+    force — the admin's only (0 for everyone else)."""
+    if principal.role != "admin":
+        return 0, True
+    return routing_service.ownerless(db), routing_service.has_city_fallback(db)
 
 
 def _day(value: str, name: str, *, next_day: bool = False) -> datetime | None:

@@ -42,6 +42,7 @@ from zhengwu.regions.address import resolve_address
 from zhengwu.servicedesk.access import can_route_to, matrix_organizations
 from zhengwu.servicedesk.category import service as category_service
 from zhengwu.servicedesk.category.models import CategoryUpdate
+from zhengwu.servicedesk.routing import fallback as routing_fallback
 from zhengwu.servicedesk.routing import service as routing_service
 from zhengwu.servicedesk.routing.models import RoutingRuleCreate
 from zhengwu.validation_text import message_en, message_zh
@@ -54,6 +55,7 @@ from zhengwu.web.console.base import (
     render,
     require,
 )
+from zhengwu.web.console.desk_pages import ownerless_notice
 from zhengwu.web.console.organization_pages import region_prefix
 from zhengwu.web.gate import before_body
 
@@ -249,8 +251,10 @@ def _routing_page(
     values = dict(values or {})
     if len(matches) == 1 and not values.get("organization_id"):  # one match: take it
         values["organization_id"] = str(matches[0][0])
+    ownerless = ownerless_notice(db, principal)
     return render(
         request, "settings_routing.html", area="settings", rules=rules, orgs=orgs,
+        fallbacks={r.id for r in rules if routing_fallback.is_fallback(r)},
         category_names={c.code: c.name for c in tree}, pager=pager, filters=filters,
         filter_error=filter_error, categories=[c for c in tree if c.active],
         versions=routing_service.versions(db)[:20], version=routing_service.table_version(db),
@@ -261,6 +265,7 @@ def _routing_page(
         retire_error=retire_error,
         status_code=filter_error.status_code if filter_error and status_code == 200 else status_code,
         unrouted=routing_service.unrouted_without_rules(db) if not total and not filters else 0,
+        ownerless=ownerless[0], has_fallback=ownerless[1],
     )  # fmt: skip
 
 
