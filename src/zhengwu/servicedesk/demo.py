@@ -3,7 +3,9 @@
 Each event says what happened to a request how many hours after it was received: the
 handling body accepts, returns, asks for an extension, resolves; the office assigns and
 decides extensions; the citizen rates or reopens (played by the office's 回访 here, as the
-simulated citizens hold no tokens). Events later than ``now`` are left for the future, so a
+simulated citizens hold no tokens). A request a fallback rule gave to the city's 12345
+centre (no place: :mod:`zhengwu.servicedesk.routing.fallback`) is dispatched by the centre
+(转办) to the body the citizen meant before that body's first step. Events later than ``now`` are left for the future, so a
 demo shows work in progress, overdue requests and rates that move.
 
 A replay is idempotent: every action it applies keeps the key ``<source_ref>#<event index>``
@@ -31,10 +33,13 @@ from zhengwu.db.base import utcnow
 from zhengwu.errors import ZhengwuError
 from zhengwu.servicedesk import actions
 from zhengwu.servicedesk.models import RequestSource, ServiceRequest
+from zhengwu.servicedesk.routing.fallback import is_fallback
+from zhengwu.servicedesk.routing.models import RoutingRule
 from zhengwu.servicedesk.schemas import ActionInput
 
 OFFICE = Principal(role="admin", username="demo-office", display_name="12345热线（模拟）")
 _FIELDS = ("reason", "days", "reply_text", "satisfaction")
+DISPATCH_REASON = "兜底单位人工派单，转至承办单位 / dispatched by hand by the fallback body"
 
 
 @dataclass(slots=True)
@@ -59,6 +64,14 @@ def _addressed_org(session: Session, uid: str | None) -> int | None:
     if not uid:
         return None
     return session.scalar(select(Account.organization_id).where(Account.uid == uid).limit(1))
+
+
+def _routed_by_fallback(session: Session, request: ServiceRequest) -> bool:
+    """Return whether a fallback rule (兜底) gave ``request`` its body, and it is still there."""
+    if request.routing_rule_id is None:  # routed by no rule, or handed over since
+        return False
+    rule = session.get(RoutingRule, request.routing_rule_id)
+    return rule is not None and is_fallback(rule)
 
 
 def _replayed_up_to(session: Session, request: ServiceRequest, source_ref: str) -> int:
@@ -108,6 +121,13 @@ def replay_events(session: Session, path: Path, *, now: datetime | None = None) 
                 data.organization_id = org
                 if action != "assign":
                     _try(session, request, "assign", OFFICE, data, at, summary, key)
+            elif event["actor"] == "lead" and _routed_by_fallback(session, request):
+                # The fallback body (the city's 12345 centre) took it: it dispatches it by
+                # hand (转办) to the body the citizen meant, which then handles it.
+                org = _addressed_org(session, entry.get("addressed_uid"))
+                if org is not None and org != request.organization_id:
+                    dispatch = ActionInput(organization_id=org, reason=DISPATCH_REASON)
+                    _try(session, request, "transfer", _lead(request), dispatch, at, summary, key)
             actor = _lead(request) if event["actor"] == "lead" else OFFICE
             _try(session, request, action, actor, data, at, summary, key)
     return summary
