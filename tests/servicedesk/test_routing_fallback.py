@@ -14,6 +14,7 @@ from zhengwu.audit import service as audit_service
 from zhengwu.audit.models import AuditEntry
 from zhengwu.config import get_settings
 from zhengwu.servicedesk import rates, service
+from zhengwu.servicedesk.category import service as category_service
 from zhengwu.servicedesk.models import ServiceRequest
 from zhengwu.servicedesk.routing import fallback
 from zhengwu.servicedesk.routing import service as routing_service
@@ -216,6 +217,7 @@ def test_derive_sets_no_fallback_for_no_place_when_several_cities_have_a_centre(
 
 
 def test_derive_without_a_centre_says_requests_will_wait(session: Session) -> None:
+    category_service.ensure_default_tree(session)
     session.add(Organization(name="郑州市住房和城乡建设局", level="市", sector="住建",
                              adcode="410100"))  # fmt: skip
     session.flush()

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from zhengwu.accounts.models import Organization
 from zhengwu.cli.desk_requests import app
+from zhengwu.servicedesk.category import service as category_service
 from zhengwu.servicedesk.models import ServiceRequest
 
 runner = CliRunner()
@@ -31,6 +32,7 @@ def _json(*args: str) -> Any:
 
 def _orgs(engine: Engine) -> dict[str, int]:
     with Session(engine) as session:
+        category_service.ensure_default_tree(session)  # another test may have emptied it
         found = [
             Organization(name=HOTLINE, level="市", sector="政务服务", adcode="410100"),
             Organization(name="郑州市人力资源和社会保障局", level="市", sector="人社",

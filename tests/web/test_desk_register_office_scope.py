@@ -32,6 +32,7 @@ from zhengwu.auth.models import User
 from zhengwu.ingest.models import ImportRun
 from zhengwu.servicedesk import service as desk_service
 from zhengwu.servicedesk.models import ServiceRequest
+from zhengwu.servicedesk.routing import fallback as routing_fallback
 from zhengwu.servicedesk.routing import service as routing_service
 from zhengwu.servicedesk.routing.models import RoutingRuleCreate
 
@@ -142,6 +143,8 @@ def test_an_office_registration_outside_its_scope_is_kept_in_its_queue(
     assert route.data["outside_scope"] == {
         "routing_rule_id": route.data["outside_scope"]["routing_rule_id"],
         "organization_id": world.orgs["ly_housing"], "matrix_id": ly,
+        # 洛阳's rule names no category: a fallback for the city, and the entry says so.
+        "fallback": "no_rule_for_category",
     }  # fmt: skip
     assert route.data["outside_scope"]["routing_rule_id"] is not None
 
@@ -187,7 +190,10 @@ def test_admin_and_handler_registrations_route_as_before(
     assert _placed(committed_engine, luoyang["public_id"]) == (
         world.matrices["ly"], world.orgs["ly_housing"],
     )  # fmt: skip
-    assert _route_entry(committed_engine, luoyang["public_id"]).reason is None
+    # Routed by 洛阳's rule for any category (a fallback for the city): the entry says why.
+    route = _route_entry(committed_engine, luoyang["public_id"])
+    assert route.reason == routing_fallback.reason("no_rule_for_category")
+    assert route.data["fallback"] == "no_rule_for_category"
     client.cookies.clear()
     csrf = login(client, "handler")
     other = _register(client, csrf, _body("luoyang", citizen_phone="13811119999",
