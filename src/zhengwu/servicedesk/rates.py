@@ -181,16 +181,17 @@ def _bound(value: date | datetime) -> datetime:
     return datetime.combine(value, time(), tzinfo=_CN)
 
 
-def _ratio(a: int, b: int) -> float | None:
+def ratio(a: int, b: int) -> float | None:
+    """Return a / b rounded to 4 places, as every rate is shown (None when b is 0)."""
     return round(a / b, 4) if b else None
 
 
 def _finish(row: RateRow, days: list[float]) -> RateRow:
-    row.response_rate = _ratio(row.responded, row.n)
-    row.response_ontime_rate = _ratio(row.responded_on_time, row.n)
-    row.resolution_rate = _ratio(row.resolved, row.n)
-    row.ontime_rate = _ratio(row.resolved_on_time, row.resolved)
-    row.satisfaction_rate = _ratio(row.satisfied, row.followed_up)
+    row.response_rate = ratio(row.responded, row.n)
+    row.response_ontime_rate = ratio(row.responded_on_time, row.n)
+    row.resolution_rate = ratio(row.resolved, row.n)
+    row.ontime_rate = ratio(row.resolved_on_time, row.resolved)
+    row.satisfaction_rate = ratio(row.satisfied, row.followed_up)
     if days:
         row.mean_handling_days = round(statistics.fmean(days), 2)
         row.median_handling_days = round(statistics.median(days), 2)
