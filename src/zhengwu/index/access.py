@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from zhengwu.accounts import access as accounts_access
 from zhengwu.accounts import service as accounts_service
-from zhengwu.accounts.models import Account, Matrix, MatrixMember
+from zhengwu.accounts.models import Account, MatrixMember
 from zhengwu.auth.principal import Principal
 from zhengwu.errors import ForbiddenError, NotFoundError
 from zhengwu.index import results
@@ -72,17 +72,16 @@ def require_publish(principal: Principal) -> None:
 
 
 def overseen_matrices(session: Session, principal: Principal) -> set[int]:
-    """Return the ids of the matrix of a matrix office and of all its sub-matrices."""
+    """Return the ids of the matrix of a matrix office and of all its sub-matrices.
+
+    One statement: the subtree's recursive CTE (:func:`zhengwu.accounts.access.subtree_ids`,
+    SQLite and PostgreSQL alike), not every matrix of the country read and walked level by
+    level here. Empty without a matrix, or for a matrix that does not exist; a cycle in bad
+    data ends the walk.
+    """
     if principal.matrix_id is None:
         return set()
-    parents: dict[int, int | None] = {
-        row[0]: row[1] for row in session.execute(select(Matrix.id, Matrix.parent_id))
-    }
-    found, frontier = {principal.matrix_id}, {principal.matrix_id}
-    while frontier:
-        frontier = {m for m, parent in parents.items() if parent in frontier} - found
-        found |= frontier
-    return found & set(parents)
+    return set(session.scalars(accounts_access.subtree_ids(principal.matrix_id)))
 
 
 def matrix_account_ids(matrix_id: int) -> Select[int]:

@@ -1,0 +1,103 @@
+"""``index.access.overseen_matrices``: an office's matrix and every matrix below it, read in
+one statement (a recursive CTE) instead of every matrix of the country walked level by
+level in Python — with the answers of that walk (SQLite, PostgreSQL)."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session
+
+from zhengwu.accounts.models import Matrix
+from zhengwu.auth.principal import Principal
+from zhengwu.index.access import overseen_matrices
+
+
+def _python_walk(session: Session, matrix_id: int | None) -> set[int]:
+    """The walk as it was: every matrix read, the subtree found level by level."""
+    if matrix_id is None:
+        return set()
+    parents = {row[0]: row[1] for row in session.execute(select(Matrix.id, Matrix.parent_id))}
+    found, frontier = {matrix_id}, {matrix_id}
+    while frontier:
+        frontier = {m for m, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found & set(parents)
+
+
+def _office(matrix_id: int | None) -> Principal:
+    return Principal(role="matrix_office", username="o", display_name="o", matrix_id=matrix_id)
+
+
+@contextmanager
+def _statements(session: Session) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def record(*args: Any) -> None:
+        seen.append(str(args[2]))
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def _tree(session: Session, seed: int, size: int = 120) -> list[Matrix]:
+    """Two top-level matrices and ``size`` more, each below a random earlier one."""
+    rng = random.Random(seed)
+    made: list[Matrix] = []
+    for i in range(size + 2):
+        parent = rng.choice(made) if i >= 2 else None
+        matrix = Matrix(name=f"树{seed}-{i}", kind="regional",
+                        parent_id=parent.id if parent else None)  # fmt: skip
+        session.add(matrix)
+        session.flush()
+        made.append(matrix)
+    return made
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3], ids=["seed1", "seed2", "seed3"])
+def test_the_subtree_is_the_walk_s_in_one_statement(session: Session, seed: int) -> None:
+    made = _tree(session, seed)
+    rng = random.Random(seed)
+    for matrix in [made[0], made[1], *rng.sample(made[2:], 10)]:
+        expected = _python_walk(session, matrix.id)
+        with _statements(session) as seen:
+            found = overseen_matrices(session, _office(matrix.id))
+        assert found == expected
+        assert len(seen) == 1 and "RECURSIVE" in seen[0].upper(), seen  # not every matrix
+    # The two top-level subtrees split the tree between them.
+    both = (
+        overseen_matrices(session, _office(made[0].id)),
+        overseen_matrices(session, _office(made[1].id)),
+    )
+    assert both[0] | both[1] == {m.id for m in made} and not both[0] & both[1]
+
+
+def test_no_matrix_an_unknown_one_and_a_cycle(session: Session) -> None:
+    top = Matrix(name="环-顶", kind="regional")
+    session.add(top)
+    session.flush()
+    mid = Matrix(name="环-中", kind="regional", parent_id=top.id)
+    session.add(mid)
+    session.flush()
+    low = Matrix(name="环-底", kind="regional", parent_id=mid.id)
+    session.add(low)
+    session.flush()
+    assert overseen_matrices(session, _office(None)) == set()
+    missing = (session.scalar(select(Matrix.id).order_by(Matrix.id.desc()).limit(1)) or 0) + 1000
+    assert overseen_matrices(session, _office(missing)) == _python_walk(session, missing) == set()
+    assert overseen_matrices(session, _office(mid.id)) == {mid.id, low.id}
+    # Bad data: the top below its own grandchild. The walk ends, with each matrix once.
+    session.execute(update(Matrix).where(Matrix.id == top.id).values(parent_id=low.id))
+    session.expire_all()
+    for start in (top, mid, low):
+        assert overseen_matrices(session, _office(start.id)) == {top.id, mid.id, low.id}
+        assert _python_walk(session, start.id) == {top.id, mid.id, low.id}
