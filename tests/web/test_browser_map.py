@@ -111,7 +111,9 @@ def test_office_follows_a_help_count_of_the_matrix_map_to_the_help_map(
     page.locator('#county-map g.county[data-adcode="410105"] a.count-link').filter(
         has=page.locator("text.count-requests")
     ).click()
-    expect(page).to_have_url(re.compile(r"/console/map\?tab=requests&period=[^&]+&area=410105$"))
+    expect(page).to_have_url(
+        re.compile(r"/console/map\?tab=requests&period=[^&]+&matrix=\d+&area=410105$")
+    )
     expect(page.locator("nav.tabs a.active")).to_have_text("诉求地图")
     expect(page.locator("#map-total")).to_have_text("1")
     assert offline.attempts == []

@@ -25,7 +25,7 @@ from zhengwu.accounts.models import Account, MatrixMember
 from zhengwu.auth import service as auth_service
 from zhengwu.auth.demo import office_matrix
 from zhengwu.servicedesk.demo import desk_figures
-from zhengwu.servicedesk.models import ServiceRequest
+from zhengwu.servicedesk.models import RequestHelper, ServiceRequest
 
 from .test_console_world import MONTH, ConsoleWorld, build_console_world, login
 
@@ -86,6 +86,90 @@ def test_the_office_s_map_totals_its_intake(client: httpx.Client, world: Console
     assert 'data-unplaced="none">未定位（没有地点）' in page
     assert tiles >= 1
     assert tiles + sum(beside.values()) == _intake(page)
+
+
+# (adcode, lead body, queue matrix, state, co-handler) of more July requests, 郑州公安's
+# and around it: what its 受理量 counts and what it does not.
+POLICE_JULY = (
+    ("410102", "police", None, "received", None),  # its body's, on a tile (中原)
+    ("410100", "police", None, "received", None),  # located only to 郑州市: beside the map
+    (None, None, "zz_police", "received", None),  # its queue's, no place: 未定位
+    ("410305", "police", None, "received", None),  # its body's, in 洛阳: on its national map
+    ("410102", "police", None, "duplicate", None),  # a duplicate: not counted, not drawn
+    ("410305", "ly_housing", None, "received", "police"),  # only co-handled: 洛阳's
+)
+
+
+def _add_police_july(engine: Engine, world: ConsoleWorld) -> None:
+    when = datetime(2025, 7, 21, 3, tzinfo=UTC)
+    with Session(engine) as session:
+        for i, (adcode, org, matrix, state, helper) in enumerate(POLICE_JULY):
+            request = ServiceRequest(
+                public_id=f"SRPOLICE{i}", citizen_token_hash="x" * 64, state=state,
+                source="form", source_ref=f"form:police-{i}", text="测试", text_masked="测试",
+                fingerprint="f" * 40, adcode=adcode,
+                organization_id=world.orgs[org] if org else None,
+                matrix_id=world.matrices[matrix] if matrix else None, received_at=when,
+            )  # fmt: skip
+            session.add(request)
+            session.flush()
+            if helper:
+                session.add(
+                    RequestHelper(request_id=request.id, organization_id=world.orgs[helper])
+                )
+        session.commit()
+
+
+@pytest.mark.parametrize(
+    ("username", "matrix_key"),
+    [("office", "zz"), ("office", "zz_police"), ("admin", "zz"), ("admin", "zz_police")],
+    ids=["office-own", "office-sub", "admin-zz", "admin-sub"],
+)
+def test_every_matrix_map_totals_its_intake(
+    client: httpx.Client, world: ConsoleWorld, committed_engine: Engine, username: str,
+    matrix_key: str,
+) -> None:  # fmt: skip
+    """One rule for the office's own matrix and a sub-matrix, whoever looks: the map draws
+    the requests 受理量 counts, and its tiles plus what is beside it total 受理量. Before, a
+    sub-matrix's map (郑州公安, no region of its own) drew everything the viewer reads: 8
+    requests of the office's (9 of the admin's) against its 受理量 of 4 in July; and the
+    office's own map counted a duplicate and a request it only co-handles, which 受理量
+    does not (8 against 6)."""
+    _add_police_july(committed_engine, world)
+    login(client, username)
+    matrix_id = world.matrices[matrix_key]
+    page = client.get(f"/console/matrix/{matrix_id}", params={"period": MONTH}).text
+    tiles, beside = _map_total(page)
+    intake = _intake(page)
+    assert tiles + sum(beside.values()) == intake
+    assert f'<b id="map-requests">{intake}</b>' in page
+    if matrix_key == "zz_police":
+        # Its body's three placed ones and its queue's with no place; not the duplicate,
+        # not 洛阳's request it only co-handles.
+        assert intake == 4
+        assert beside == {"coarse": 1, "none": 1}
+        assert tiles == 2
+    else:
+        # 郑州's two (the fixture's) and the police's four.
+        assert intake == 6
+        assert beside == {"coarse": 1, "outside": 1, "none": 2}
+    # The map page of the same matrix (``matrix=``), whole, totals the same.
+    whole = client.get("/console/map", params={"tab": "requests", "period": MONTH,
+                                               "matrix": matrix_id})  # fmt: skip
+    assert whole.status_code == 200, whole.text[:300]
+    total = re.search(r'id="map-total">(\d+)<', whole.text)
+    assert total and int(total[1]) == intake
+    assert f'name="matrix" value="{matrix_id}"' in whole.text  # the form keeps it
+
+
+def test_the_map_page_of_a_matrix_is_refused_outside_the_office_s_subtree(
+    client: httpx.Client, world: ConsoleWorld
+) -> None:
+    login(client, "office_ly")
+    refused = client.get("/console/map", params={"tab": "requests", "period": MONTH,
+                                                 "matrix": world.matrices["zz_police"]})  # fmt: skip
+    assert refused.status_code == 403
+    assert "无权" in refused.text
 
 
 def _failing_on_page(page: str) -> tuple[int, set[str]]:

@@ -34,7 +34,7 @@ from __future__ import annotations
 import csv
 import re
 import statistics
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, date, datetime, time, timedelta
@@ -397,33 +397,13 @@ def matrix_row(
     """Return ``matrix``'s row of :func:`compute` (``by="matrix"``), or None without requests.
 
     The same figures as picking the row out of ``compute(..., by="matrix")``, but only the
-    requests that row counts are read — those in the queue of the matrix or of one below it,
-    or led by an organisation running an account in one of them — instead of every request
-    of the period grouped for every matrix of the country.
+    requests that row counts are read (:func:`_matrix_rows`) instead of every request of the
+    period grouped for every matrix of the country.
     """
     sr = ServiceRequest
-    matrices, organizations = access.office_scope(session, matrix.id)
-    counted = _counted(start, end, [])
     columns = (sr.id, sr.received_at, sr.first_response_at, sr.response_due, sr.resolved_at,
                sr.resolve_due)  # fmt: skip
-    if isinstance(organizations, list):
-        # A few matrices and bodies: one query per way, each on its index (their OR in one
-        # query read every request of the period), and their union is counted.
-        ways = (sr.matrix_id.in_(matrices), sr.organization_id.in_(organizations))
-        rows = union(*(select(*columns).where(way, *counted) for way in ways)).cte("counted_rows")
-    else:
-        # Most of the country: one pass over the period, joined to the (distinct) bodies and
-        # matrices. Not ``IN (subquery) OR …``: with too many ids to hash, the database ran
-        # the subquery again for every request.
-        bodies = organizations.subquery()
-        inside = select(Matrix.id).where(Matrix.id.in_(matrices)).subquery()
-        rows = (
-            select(*columns)
-            .outerjoin(bodies, bodies.c.organization_id == sr.organization_id)
-            .outerjoin(inside, inside.c.id == sr.matrix_id)
-            .where(*counted, or_(bodies.c.organization_id.is_not(None), inside.c.id.is_not(None)))
-            .cte("counted_rows")
-        )
+    rows = _matrix_rows(session, matrix, start, end, columns)
     group = [(str(matrix.id), matrix.name)]
     # The rows are a CTE and the counts and handling times one statement over it: the
     # database selects them once (for a national matrix, 0.4 s of PostgreSQL a statement).
@@ -432,6 +412,49 @@ def matrix_row(
         aliased(ServiceRequest, rows, adapt_on_names=True), together=True,
     )  # fmt: skip
     return next((row for row in found if row.n), None)
+
+
+def matrix_adcodes(
+    session: Session, matrix: Matrix, *, start: date | datetime, end: date | datetime
+) -> Counter[str | None]:
+    """Return the requests :func:`matrix_row` counts — ``matrix``'s 受理量 — by ``adcode``
+    (None: no place): one ``GROUP BY`` over the same rows, so the counts add up to the
+    row's ``n``. The matrix page draws its county map from them."""
+    sr = ServiceRequest
+    rows = _matrix_rows(session, matrix, start, end, (sr.id, sr.adcode))
+    query = select(rows.c.adcode, func.count()).group_by(rows.c.adcode)
+    return Counter({code: int(n) for code, n in session.execute(query)})
+
+
+def _matrix_rows(
+    session: Session, matrix: Matrix, start: date | datetime, end: date | datetime,
+    columns: tuple[Any, ...],
+) -> Any:  # fmt: skip
+    """Return a CTE of ``columns`` (the first: the request's id) of the requests ``matrix``'s
+    row counts in [start, end): in the queue of the matrix or of one below it, or led by an
+    organisation running an account in one of them (:func:`_counted`: not closed as
+    duplicate or invalid). Co-handled (协办) requests are the co-handler's office's to read,
+    not counted here."""
+    sr = ServiceRequest
+    matrices, organizations = access.office_scope(session, matrix.id)
+    counted = _counted(start, end, [])
+    if isinstance(organizations, list):
+        # A few matrices and bodies: one query per way, each on its index (their OR in one
+        # query read every request of the period), and their union is counted.
+        ways = (sr.matrix_id.in_(matrices), sr.organization_id.in_(organizations))
+        return union(*(select(*columns).where(way, *counted) for way in ways)).cte("counted_rows")
+    # Most of the country: one pass over the period, joined to the (distinct) bodies and
+    # matrices. Not ``IN (subquery) OR …``: with too many ids to hash, the database ran the
+    # subquery again for every request.
+    bodies = organizations.subquery()
+    inside = select(Matrix.id).where(Matrix.id.in_(matrices)).subquery()
+    return (
+        select(*columns)
+        .outerjoin(bodies, bodies.c.organization_id == sr.organization_id)
+        .outerjoin(inside, inside.c.id == sr.matrix_id)
+        .where(*counted, or_(bodies.c.organization_id.is_not(None), inside.c.id.is_not(None)))
+        .cte("counted_rows")
+    )
 
 
 def _counted(

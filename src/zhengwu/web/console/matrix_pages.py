@@ -252,36 +252,35 @@ def _failing_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _map(db: Session, principal: Principal, matrix: Matrix, period: str) -> dict[str, Any]:
-    """Return the map of the requests ``principal`` reads in ``period`` and of the help
-    requests of every active incident, in ``matrix``'s region (counted in SQL; on the
-    viewer's own matrix, or one without a region, everything, see below): the SVG
-    (``county_map``), what its cells are (``map_label``), the counts it cannot draw as a
-    tile, listed beside it (``map_unplaced``: located only to the region itself …), the
-    links of those (``map_beside_links``) and whether any count is a link (``map_links``).
+    """Return the map of ``matrix``'s requests in ``period`` — those its 受理量 counts
+    (:func:`zhengwu.servicedesk.rates.matrix_adcodes`) — and of the help requests of every
+    active incident, counted in SQL: the SVG (``county_map``), what its cells are
+    (``map_label``), the counts it cannot draw as a tile, listed beside it (``map_unplaced``:
+    located only to the region itself, outside it, an unknown code, no place), the links of
+    those (``map_beside_links``) and whether any count is a link (``map_links``).
+
+    One rule for every matrix page, the viewer's own matrix or one below it: the map is the
+    matrix's whole map (its region, or drawn nationwide without one) and nothing it counts
+    is dropped, so its tiles and what is listed beside them total the 受理量 next to it.
 
     Each count opens the map of its own kind on its division: the 诉求 count the request
-    map (``/console/map``) in the same period, where the viewer may open it (a matrix
-    office only inside its own matrix's area; a sub-matrix without a region of its own is
-    drawn nationwide), the 求助 count the help map of every active incident — the very
-    requests it counts — for the roles that read help maps.
+    map of this matrix (``/console/map?matrix=``) in the same period, where the viewer may
+    open it (a matrix office only inside its own matrix's area), the 求助 count the help map
+    of every active incident — the very requests it counts — for the roles that read help
+    maps.
     """
     start, end = rates.period_bounds(period)
-    requests = places.request_adcodes(db, principal, start, end)
-    # The office's own matrix is its whole map (as /console/map draws it): what has no
-    # place, an unknown code or lies outside the region is counted beside it, so the map
-    # totals what the office reads — the 受理量 beside it. Another matrix with a region is
-    # a drilled-down area of the viewer's map: only what lies in it.
-    whole = matrix.adcode is None or matrix.id == principal.matrix_id
-    counted = places.counted_map(matrix.adcode, requests, places.help_adcodes(db), whole=whole)
+    requests = rates.matrix_adcodes(db, matrix, start=start, end=end)
+    counted = places.counted_map(matrix.adcode, requests, places.help_adcodes(db), whole=True)
     codes = [c.adcode for c in counted.cells]
     beside_codes = [u.adcode for u in counted.unplaced if u.adcode]
     links: dict[str, dict[str, str]] = {}
     beside: dict[str, dict[str, str]] = {}
+    of_matrix: dict[str, str | int] = {"tab": "requests", "period": period, "matrix": matrix.id}
     kinds = (
-        ("requests", places.REQUEST_MAP_ROLES, {"tab": "requests", "period": period},
-         places.own_area(db, principal)),
+        ("requests", places.REQUEST_MAP_ROLES, of_matrix, places.own_area(db, principal)),
         ("help", places.HELP_MAP_ROLES, {"tab": "help", "incident": "active"}, None),
-    )  # fmt: skip
+    )
     for kind, roles, params, own in kinds:
         if principal.has_role(*roles):
             links[kind] = places.map_links(codes, params, own=own)
@@ -291,7 +290,7 @@ def _map(db: Session, principal: Principal, matrix: Matrix, period: str) -> dict
     return {
         "county_map": charts.county_grid(counted.cells, title=title, count_links=links),
         "map_label": label, "map_links": any(links.values()), "map_unplaced": counted.unplaced,
-        "map_beside_links": beside,
+        "map_beside_links": beside, "map_requests": counted.total("requests"),
     }  # fmt: skip
 
 

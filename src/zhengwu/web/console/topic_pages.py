@@ -27,7 +27,8 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from zhengwu import regions
-from zhengwu.accounts.models import Account
+from zhengwu.accounts import access as access_accounts
+from zhengwu.accounts.models import Account, Matrix
 from zhengwu.auth.principal import Principal
 from zhengwu.errors import ForbiddenError, InvalidInputError
 from zhengwu.index.dimensions import arrow_rows
@@ -294,17 +295,25 @@ ACTIVE = "active"  # the help map of every active incident (what the matrix page
 
 
 def request_map(
-    session: Session, principal: Principal, period: str, area: str | None = None
-) -> places.CountedMap:
-    """Return the map of the requests ``principal`` may read in ``period``: within ``area``
-    when given, else the viewer's whole map — where what lies outside the viewer's own
-    area or has no place is counted beside the tiles, so its total is every request the
-    viewer reads in the period."""
+    session: Session, principal: Principal, period: str, area: str | None = None,
+    matrix: Matrix | None = None,
+) -> places.CountedMap:  # fmt: skip
+    """Return the map of the requests ``principal`` may read in ``period``, or with a
+    ``matrix`` of the requests that matrix's 受理量 counts
+    (:func:`zhengwu.servicedesk.rates.matrix_adcodes`, what its page's map draws): within
+    ``area`` when given, else the whole map — the viewer's own area (the matrix's region)
+    with what lies outside it or has no place counted beside the tiles, so its total is
+    every request the viewer reads in the period (the matrix's 受理量)."""
     start, end = rates.period_bounds(period)
-    counts = places.request_adcodes(session, principal, start, end)  # counted in SQL
+    if matrix is not None:
+        counts = rates.matrix_adcodes(session, matrix, start=start, end=end)
+        own = matrix.adcode
+    else:
+        counts = places.request_adcodes(session, principal, start, end)  # counted in SQL
+        own = places.own_area(session, principal)
     if area:
         return places.counted_map(area, counts, {})
-    return places.counted_map(places.own_area(session, principal), counts, {}, whole=True)
+    return places.counted_map(own, counts, {}, whole=True)
 
 
 def help_map(
@@ -324,9 +333,9 @@ def help_map(
     return places.counted_map(own, {}, counts, whole=True)
 
 
-def _chosen_area(area: str, own: str | None) -> str | None:
-    """Return the division ``area`` names (None for the whole map), refusing one unknown
-    or outside ``own``, the area of the viewer's own map."""
+def _chosen_area(area: str, own: str | None, top: str | None) -> str | None:
+    """Return the division ``area`` names (None for the whole map, whose area is ``top``),
+    refusing one unknown or outside ``own``, the area of the viewer's own map."""
     area = area.strip()
     if not area:
         return None
@@ -337,7 +346,7 @@ def _chosen_area(area: str, own: str | None) -> str | None:
         raise ForbiddenError(
             f"{division.name}不在本矩阵的地区内", f"{division.adcode} is outside your matrix's area"
         )
-    return None if division.adcode == own else division.adcode
+    return None if division.adcode == top else division.adcode
 
 
 def _incident_choice(raw: str) -> int | str | None:
@@ -356,7 +365,7 @@ def _incident_choice(raw: str) -> int | str | None:
 @router.get("/console/map", response_class=HTMLResponse)
 def county_map(
     request: Request, db: ConsoleDB, principal: Viewer, tab: str = "", period: str = "",
-    incident: str = "", area: str = "", team: int | None = None,
+    incident: str = "", area: str = "", team: int | None = None, matrix: int | None = None,
 ) -> HTMLResponse:  # fmt: skip
     """Show requests (诉求) in a month, or help posts (求助) of an incident, by division.
 
@@ -368,7 +377,9 @@ def county_map(
     division, each count on the map of its kind (:func:`places.map_links`). The help map's
     ``incident`` is an id or ``active`` (every active incident, what the matrix page
     counts); ``team`` limits it to one team's requests (a team member: only their own,
-    what their queue's map counts). What the map holds but cannot draw as a tile — located
+    what their queue's map counts). The request map's ``matrix`` (an id: a matrix the viewer
+    oversees, as its page) counts that matrix's 受理量 instead of everything the viewer
+    reads — what the matrix page's map draws and links to. What the map holds but cannot draw as a tile — located
     only to a coarser division, outside the map's area, no place — is listed below it and
     in its total: the total is what the lists count.
     """
@@ -391,7 +402,13 @@ def county_map(
     # A matrix office's request map is its matrix's area; an incident's help map is the
     # incident's, whoever looks at it.
     own = places.own_area(db, principal) if tab == "requests" else None
-    chosen_area = _chosen_area(area, own)
+    of = (
+        access_accounts.get_manageable_matrix(db, principal, matrix)
+        if tab == "requests" and matrix is not None
+        else None
+    )
+    top = of.adcode if of is not None else own  # the area of the whole map
+    chosen_area = _chosen_area(area, own, top)
     division = regions.get(chosen_area) if chosen_area else None
     context: dict[str, Any] = {"tab": tab, "may_requests": may_requests, "may_help": may_help}
     link: dict[str, str | int] = {"tab": tab}
@@ -399,11 +416,15 @@ def county_map(
         latest = rates.latest_readable_month(db, principal)
         asked = period.strip()
         period = asked or latest or f"{datetime.now(CHINA):%Y-%m}"
-        counted = request_map(db, principal, period, chosen_area)
+        counted = request_map(db, principal, period, chosen_area, of)
         title = f"{places.cells_label(counted.cells)}诉求（{period}）"
+        if of is not None:
+            title = f"{of.name}：{title}"
         context |= {"period": period, "period_is_latest": not asked and latest is not None,
-                    "latest_period": latest}  # fmt: skip
+                    "latest_period": latest, "map_matrix": of}  # fmt: skip
         link["period"] = period
+        if of is not None:
+            link["matrix"] = of.id
     else:
         incidents = rescue_service.list_incidents(db)
         incidents.sort(key=lambda i: i.status != "active")
@@ -446,7 +467,7 @@ def county_map(
     beside = places.map_links([u.adcode for u in counted.unplaced if u.adcode], link, own=own)
     up = None
     if division is not None:
-        parent = division.parent if division.parent != own else None
+        parent = division.parent if division.parent != top else None
         up = f"/console/map?{urlencode(link | ({'area': parent} if parent else {}))}"
     kind = "requests" if tab == "requests" else "help"
     return render(
