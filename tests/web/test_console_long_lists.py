@@ -173,7 +173,12 @@ def test_matrix_tree_shows_counts_not_every_member(
     tree = page[page.index('id="tree"') :]
     row = re.search(rf'data-tree-matrix="{police}">(.*?)</li>', tree, re.S)
     assert row is not None and f"{EXTRA + 2} 个账号" in row[1]
-    assert "测试账号" not in page  # the sub-matrix's members are on its own page
+    members = page[page.index('id="members"') :]
+    members = members[: members.index("</section>")]
+    assert "测试账号" not in members  # the sub-matrix's members are on its own page
+    # The compliance check covers them (the office's subtree), each naming its matrix.
+    failing = page[page.index('class="compliance-table"') :]
+    assert "测试账号" in failing and ">郑州公安新媒体矩阵</td>" in failing
     own = client.get(f"/console/matrix/{police}").text
     assert len(re.findall(r"<tr data-account=", own)) == MEMBER_PAGE
 

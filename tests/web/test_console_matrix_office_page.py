@@ -235,6 +235,58 @@ def test_the_office_downloads_the_failing_accounts(
     assert refused.status_code == 403 and "无权" in refused.text
 
 
+def _failing_in_csv(client: httpx.Client, page: str) -> dict[str, dict[str, str]]:
+    got = client.get(_link(page, "CSV"))
+    assert got.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(got.content.decode("utf-8-sig"))))[1:]
+    return {r["name"].removeprefix("'"): r for r in rows}
+
+
+def _failing_in_api(client: httpx.Client, matrix_id: int) -> tuple[int, set[str]]:
+    got = client.get("/api/index/compliance", headers={"Accept": "application/json"},
+                     params={"matrix": matrix_id, "failing_only": "true", "limit": 1000})  # fmt: skip
+    assert got.status_code == 200, got.text
+    report = got.json()
+    return int(report["failing"]), {r["name"] for r in report["rows"]}
+
+
+def test_the_page_its_export_and_the_api_check_the_same_accounts(
+    client: httpx.Client, world: ConsoleWorld, committed_engine: Engine
+) -> None:
+    """The office is responsible for its matrix and every matrix below it: the page's
+    compliance table, its CSV/Excel export and ``GET /api/index/compliance?matrix=`` all
+    cover that subtree, and each failing row names the matrix it sits in. Before, the page
+    and the export covered the direct members only, while the API took the matrices below:
+    an account only in 郑州公安's matrix failed in the API and was missing from the page."""
+    with Session(committed_engine) as session:
+        traffic = Account(platform="weibo", uid="1009", name="郑州交警", is_government=True,
+                          organization_id=world.orgs["police"])  # fmt: skip
+        session.add(traffic)
+        session.flush()  # never posted: fails the check
+        session.add(MatrixMember(matrix_id=world.matrices["zz_police"], account_id=traffic.id))
+        session.commit()
+    login(client, "office")
+    for key in ("zz", "zz_police"):
+        matrix_id = world.matrices[key]
+        page = client.get(f"/console/matrix/{matrix_id}").text
+        assert "本矩阵及其全部下级矩阵的成员账号" in page
+        assert f"compliance?matrix={matrix_id}</code>" in page  # what it is the same as
+        failing, names = _failing_on_page(page)
+        exported = _failing_in_csv(client, page)
+        api_failing, api_names = _failing_in_api(client, matrix_id)
+        assert names == set(exported) == api_names, key
+        assert failing == len(names) == api_failing, key
+        assert "郑州交警" in names
+        assert exported["郑州交警"]["matrices"] == "郑州公安新媒体矩阵"
+        table = page[page.index('class="compliance-table"') :]
+        assert '<td class="member-matrices">郑州公安新媒体矩阵</td>' in table
+        if key == "zz":
+            assert exported["郑州12345"]["matrices"] == "郑州政务新媒体矩阵"
+            assert names > {"郑州交警", "郑州12345", "中原文旅"}
+        else:
+            assert names == {"郑州交警"}
+
+
 def test_the_demo_summary_says_what_the_matrix_page_says(
     client: httpx.Client, world: ConsoleWorld, committed_engine: Engine
 ) -> None:

@@ -569,15 +569,46 @@ def _member_page(
     return int(total), page + [(a, r) for a, r in session.execute(others)]
 
 
-def member_platforms(session: Session, matrix_id: int) -> dict[str, int]:
-    """Return how many members of ``matrix_id`` each platform has (counted in SQL)."""
-    rows = session.execute(
-        select(Account.platform, func.count())
-        .join(MatrixMember, MatrixMember.account_id == Account.id)
-        .where(MatrixMember.matrix_id == matrix_id)
-        .group_by(Account.platform)
-    )
+def member_platforms(session: Session, matrix_id: int, *, below: bool = False) -> dict[str, int]:
+    """Return how many members of ``matrix_id`` each platform has (counted in SQL).
+
+    ``below``: the accounts of the matrix and of every matrix below it, each once (an
+    account in two of them counts once) — the accounts its compliance check covers.
+    """
+    query = select(Account.platform, func.count())
+    if below:
+        members = select(MatrixMember.account_id).where(
+            MatrixMember.matrix_id.in_(access.subtree_ids(matrix_id))
+        )
+        query = query.where(Account.id.in_(members))
+    else:
+        query = query.join(MatrixMember, MatrixMember.account_id == Account.id).where(
+            MatrixMember.matrix_id == matrix_id
+        )
+    rows = session.execute(query.group_by(Account.platform))
     return {str(p): int(n) for p, n in rows}
+
+
+def member_matrices(
+    session: Session, account_ids: Iterable[int], *, below: int
+) -> dict[int, list[Matrix]]:
+    """Return, for each of ``account_ids``, the matrices it is a member of among matrix
+    ``below`` and the matrices below it, by name (ties by id): which of an office's
+    matrices an account of its compliance report sits in."""
+    wanted = sorted(set(account_ids))
+    if not wanted:
+        return {}
+    query = (
+        select(MatrixMember.account_id, Matrix)
+        .join(Matrix, Matrix.id == MatrixMember.matrix_id)
+        .where(MatrixMember.account_id.in_(wanted),
+               MatrixMember.matrix_id.in_(access.subtree_ids(below)))
+        .order_by(Matrix.name, Matrix.id)
+    )  # fmt: skip
+    found: dict[int, list[Matrix]] = {}
+    for account_id, matrix in session.execute(query):
+        found.setdefault(int(account_id), []).append(matrix)
+    return found
 
 
 def matrix_page(

@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 from zhengwu import regions
 from zhengwu.accounts import access
 from zhengwu.accounts import service as accounts_service
-from zhengwu.accounts.models import Account, Matrix, MatrixMember
+from zhengwu.accounts.models import Account, Matrix
 from zhengwu.auth.principal import Principal
 from zhengwu.errors import ForbiddenError, InvalidInputError, NotFoundError, ZhengwuError
+from zhengwu.index import access as index_access
 from zhengwu.index import export
 from zhengwu.index.compliance import REASONS_ZH
 from zhengwu.rescue import service as rescue_service
@@ -51,6 +52,11 @@ CANDIDATES = 20
 MEMBER_PAGE = 100
 # Matrices per page of one level of the tree (the top level, or one matrix's sub-matrices).
 TREE_PAGE = 100
+# What the compliance check of a matrix page (and its export, and the compliance API's
+# ``?matrix=``) covers.
+SCOPE_LABEL = (
+    "本矩阵及其全部下级矩阵的成员账号 / the members of this matrix and of every matrix below it"
+)
 
 
 def _children(session: Session, root: Matrix) -> dict[int | None, list[Matrix]]:
@@ -205,12 +211,14 @@ def _rates_row(db: Session, matrix: Matrix, period: str) -> rates.RateRow | None
 def _compliance(
     db: Session, matrix: Matrix, platforms: list[str], offset: int
 ) -> tuple[analytics.Check, dict[str, Any]]:
-    """Return the check and the compliance report of ``matrix``'s members.
+    """Return the check and the compliance report of ``matrix``'s accounts: its members and
+    those of every matrix below it (:func:`_checked`).
 
-    The summary covers every member; ``rows`` are one page of the failing ones
-    (:data:`MEMBER_PAGE` from ``offset``), evaluated, counted and cut in DuckDB.
+    The summary covers every such account; ``rows`` are one page of the failing ones
+    (:data:`MEMBER_PAGE` from ``offset``), evaluated, counted and cut in DuckDB, each with
+    the matrices of the subtree it sits in (``matrices``).
     """
-    members = _members(matrix)
+    members = _checked(matrix)
     with analytics.analytics() as con:
         check = analytics.latest_check(con, platforms or None)
         report = analytics.compliance_report(db, con, members, check, failing_only=True,
@@ -219,19 +227,33 @@ def _compliance(
         if offset > last:  # a stale link past the end: the last page
             report = analytics.compliance_report(db, con, members, check, failing_only=True,
                                                  limit=MEMBER_PAGE, offset=last)  # fmt: skip
+    _name_matrices(db, matrix, report)
     return check, report
 
 
-def _members(matrix: Matrix) -> Select[int]:
-    """Return the SELECT of ``matrix``'s member accounts (filtered in SQL)."""
-    return select(MatrixMember.account_id).where(MatrixMember.matrix_id == matrix.id)
+def _checked(matrix: Matrix) -> Select[int]:
+    """Return the SELECT of the accounts ``matrix``'s compliance check covers: the members
+    of the matrix and of every matrix below it — the office's responsibility, and what
+    ``GET /api/index/compliance?matrix=`` and ``zhengwu index compliance --matrix`` check
+    (:func:`zhengwu.index.access.matrix_account_ids`, filtered in SQL)."""
+    return index_access.matrix_account_ids(matrix.id)
+
+
+def _name_matrices(db: Session, matrix: Matrix, report: dict[str, Any]) -> None:
+    """Set each row's ``matrices``: the names of the matrices of ``matrix``'s subtree the
+    account is a member of (one query for the rows)."""
+    found = accounts_service.member_matrices(
+        db, (r["account_id"] for r in report["rows"]), below=matrix.id
+    )
+    for row in report["rows"]:
+        row["matrices"] = [m.name for m in found.get(row["account_id"], [])]
 
 
 FAILING_COLUMNS = (
-    ("platform", "平台"), ("account_uid", "账号"), ("name", "名称"), ("org_name", "机构"),
-    ("sector", "系统"), ("level", "层级"), ("posts_in_window", "窗口内发文"),
-    ("last_post_at", "最后发文"), ("reasons", "原因"), ("check_date", "检查日期"),
-    ("window_days", "检查窗口（天）"),
+    ("platform", "平台"), ("account_uid", "账号"), ("name", "名称"), ("matrices", "所属矩阵"),
+    ("org_name", "机构"), ("sector", "系统"), ("level", "层级"),
+    ("posts_in_window", "窗口内发文"), ("last_post_at", "最后发文"), ("reasons", "原因"),
+    ("check_date", "检查日期"), ("window_days", "检查窗口（天）"),
 )  # fmt: skip
 
 
@@ -240,8 +262,9 @@ def _failing_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         {
             "platform": PLATFORM_LABELS.get(r["platform"], r["platform"]),
-            "account_uid": r["uid"], "name": r["name"], "org_name": r["org_name"],
-            "sector": r["sector"], "level": r["level"], "posts_in_window": r["posts_in_window"],
+            "account_uid": r["uid"], "name": r["name"], "matrices": "、".join(r["matrices"]),
+            "org_name": r["org_name"], "sector": r["sector"], "level": r["level"],
+            "posts_in_window": r["posts_in_window"],
             "last_post_at": (f"{r['last_post_at']:%Y-%m-%d %H:%M}" if r["last_post_at"]
                              else "从未发文"),
             "reasons": "；".join(REASONS_ZH.get(x, x) for x in r["reasons"] or []),
@@ -317,7 +340,9 @@ def _overview(
     member_counts = _member_counts(db, [m.id for _, m in tree])
     n_members = member_counts.get(matrix.id, 0)
     by_platform = Counter(accounts_service.member_platforms(db, matrix.id))
-    check, report = _compliance(db, matrix, sorted(by_platform), failing_offset)
+    # The compliance check covers the subtree's accounts (the office's responsibility).
+    checked = accounts_service.member_platforms(db, matrix.id, below=True)
+    check, report = _compliance(db, matrix, sorted(checked), failing_offset)
     active = report["active"]
     status_chart = charts.bar_chart(
         [("活跃 active", active), ("休眠 dormant", report["accounts"] - active),
@@ -343,6 +368,7 @@ def _overview(
     return render(
         request, "matrix.html", area="matrix", matrix=matrix, lead=lead, division=division,
         tree=tree, member_counts=member_counts, n_members=n_members, by_platform=by_platform,
+        n_checked=sum(checked.values()),
         member_rows=member_rows, member_pager=member_pager, member_q=member_q.strip(),
         failing_rows=report["rows"], failing_pager=failing_pager, asked_period=asked,
         platform_labels=PLATFORM_LABELS, check=check, report=report, active=active,
@@ -369,14 +395,16 @@ def export_failing(
     page of the table, as Excel or CSV: reasons, last post and the check's date and window."""
     require(principal, "matrix")
     matrix = get_overseen(db, principal, matrix_id)
-    platforms = sorted(set(accounts_service.member_platforms(db, matrix.id)))
+    platforms = sorted(accounts_service.member_platforms(db, matrix.id, below=True))
     with analytics.analytics() as con:
         check = analytics.latest_check(con, platforms or None)
-        report = analytics.compliance_report(db, con, _members(matrix), check,
+        report = analytics.compliance_report(db, con, _checked(matrix), check,
                                              failing_only=True, limit=None)  # fmt: skip
+    _name_matrices(db, matrix, report)
     rows = _failing_rows(report)
     about = (
-        ("矩阵 matrix", matrix.name), ("检查日期 check_date", report["check_date"]),
+        ("矩阵 matrix", matrix.name), ("范围 scope", SCOPE_LABEL),
+        ("检查日期 check_date", report["check_date"]),
         ("检查窗口 window_days", report["window_days"]),
         ("检查回复 reply_check", report["reply_check"]), ("指数运行 run_id", check.run_id or "—"),
         ("参与检查账号 accounts", report["accounts"]), ("未通过 failing", report["failing"]),
