@@ -23,14 +23,12 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from zhengwu.audit.models import AuditEntry
-from zhengwu.auth import service as auth_service
 from zhengwu.servicedesk import service as desk_service
 from zhengwu.servicedesk.models import ServiceRequest
-from zhengwu.servicedesk.routing import service as routing_service
-from zhengwu.servicedesk.routing.models import RoutingRuleCreate
 
 from .conftest import shot
-from .test_console_world import PASSWORD, ConsoleWorld, build_console_world, login
+from .office_scope_world import build_office_scope_world
+from .test_console_world import PASSWORD, ConsoleWorld, login
 
 HEADER = ["工单编号", "受理时间", "标题", "诉求内容", "联系电话", "区划代码"]
 WHEN = "2025-08-01 09:30:00"
@@ -39,16 +37,7 @@ WHEN = "2025-08-01 09:30:00"
 @pytest.fixture
 def world(committed_engine: Engine) -> ConsoleWorld:
     """The console test city, with a rule that routes every 洛阳 request to 洛阳住建."""
-    auth_service._ip_attempts.clear()
-    world = build_console_world(committed_engine, with_index=False)
-    with Session(committed_engine) as session:
-        routing_service.add_rules(
-            session, actor=desk_service.SYSTEM, note="洛阳",
-            rules=[RoutingRuleCreate(category_code=None, adcode="410300",
-                                     organization_id=world.orgs["ly_housing"])],
-        )  # fmt: skip
-        session.commit()
-    return world
+    return build_office_scope_world(committed_engine)
 
 
 def _rows(prefix: str) -> list[list[str]]:

@@ -28,18 +28,16 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from zhengwu.audit.models import AuditEntry
-from zhengwu.auth import service as auth_service
 from zhengwu.auth.principal import Principal
 from zhengwu.cli.desk_requests import app as desk_cli
 from zhengwu.config import get_settings
 from zhengwu.db.engine import get_engine
 from zhengwu.servicedesk import service as desk_service
-from zhengwu.servicedesk.routing import service as routing_service
-from zhengwu.servicedesk.routing.models import RoutingRuleCreate
 from zhengwu.servicedesk.schemas import ActionInput
 
 from .conftest import shot
-from .test_console_world import PASSWORD, ConsoleWorld, build_console_world, login
+from .office_scope_world import build_office_scope_world
+from .test_console_world import PASSWORD, ConsoleWorld, login
 
 JSON = {"Accept": "application/json"}
 NAME, PHONE = "张建国", "13811110003"
@@ -51,20 +49,7 @@ LIFT = "涧西区南昌路小区电梯停运一个月，老人上下楼困难"
 def world(committed_engine: Engine) -> ConsoleWorld:
     """The console test city, a rule that routes every 洛阳 request to 洛阳住建, and an office
     of 郑州公安's matrix (below 郑州's)."""
-    auth_service._ip_attempts.clear()
-    world = build_console_world(committed_engine, with_index=False)
-    with Session(committed_engine) as session:
-        routing_service.add_rules(
-            session, actor=desk_service.SYSTEM, note="洛阳",
-            rules=[RoutingRuleCreate(category_code=None, adcode="410300",
-                                     organization_id=world.orgs["ly_housing"])],
-        )  # fmt: skip
-        auth_service.create_user(
-            session, username="office_police", password=PASSWORD, role="matrix_office",
-            matrix_id=world.matrices["zz_police"],
-        )  # fmt: skip
-        session.commit()
-    return world
+    return build_office_scope_world(committed_engine, offices={"office_police": "zz_police"})
 
 
 def _register(client: httpx.Client, csrf: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -23,21 +23,18 @@ from typing import Any
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from zhengwu.audit.models import AuditEntry
-from zhengwu.auth import service as auth_service
-from zhengwu.auth.models import User
 from zhengwu.ingest.models import ImportRun
 from zhengwu.servicedesk import service as desk_service
 from zhengwu.servicedesk.models import ServiceRequest
 from zhengwu.servicedesk.routing import fallback as routing_fallback
-from zhengwu.servicedesk.routing import service as routing_service
-from zhengwu.servicedesk.routing.models import RoutingRuleCreate
 
 from .conftest import shot
-from .test_console_world import PASSWORD, ConsoleWorld, build_console_world, login
+from .office_scope_world import build_office_scope_world
+from .test_console_world import PASSWORD, ConsoleWorld, login
 from .test_upload_permission_first import _as, _post_unfinished
 
 JSON = {"Accept": "application/json"}
@@ -54,22 +51,7 @@ CALLS = {
 def world(committed_engine: Engine) -> ConsoleWorld:
     """The console test city, with a rule that routes every 洛阳 request to 洛阳住建, and a
     matrix office whose matrix was emptied by hand (``office_none``)."""
-    auth_service._ip_attempts.clear()
-    world = build_console_world(committed_engine, with_index=False)
-    with Session(committed_engine) as session:
-        routing_service.add_rules(
-            session, actor=desk_service.SYSTEM, note="洛阳",
-            rules=[RoutingRuleCreate(category_code=None, adcode="410300",
-                                     organization_id=world.orgs["ly_housing"])],
-        )  # fmt: skip
-        # The service refuses to create such a user; SQL by hand (or an old row) does not.
-        auth_service.create_user(
-            session, username="office_none", password=PASSWORD, role="matrix_office",
-            matrix_id=world.matrices["zz"],
-        )  # fmt: skip
-        session.execute(update(User).where(User.username == "office_none").values(matrix_id=None))
-        session.commit()
-    return world
+    return build_office_scope_world(committed_engine, without_matrix=["office_none"])
 
 
 def _body(key: str, **extra: Any) -> dict[str, Any]:
