@@ -5,17 +5,16 @@ level in Python — with the answers of that walk (SQLite, PostgreSQL)."""
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from zhengwu.accounts.models import Matrix
 from zhengwu.auth.principal import Principal
 from zhengwu.index.access import overseen_matrices
+
+from ..accounts.test_member_search import _statements
 
 
 def _python_walk(session: Session, matrix_id: int | None) -> set[int]:
@@ -32,21 +31,6 @@ def _python_walk(session: Session, matrix_id: int | None) -> set[int]:
 
 def _office(matrix_id: int | None) -> Principal:
     return Principal(role="matrix_office", username="o", display_name="o", matrix_id=matrix_id)
-
-
-@contextmanager
-def _statements(session: Session) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(*args: Any) -> None:
-        seen.append(str(args[2]))
-
-    engine = session.get_bind()
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def _tree(session: Session, seed: int, size: int = 120) -> list[Matrix]:
