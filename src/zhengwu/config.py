@@ -58,6 +58,21 @@ class Settings(BaseSettings):
     )
     import_batch_size: int = Field(50_000, ge=1, description="records per analytics write batch")
     import_workers: int = Field(0, ge=0, description="parser processes for imports; 0 = cores")
+    unpack_max_bytes: int = Field(
+        256 << 30,
+        ge=1,
+        description="most bytes one compressed input (.gz, .zip, .7z …) may unpack to, all "
+        "its members together; counted as they are read",
+    )
+    unpack_max_ratio: float = Field(
+        200.0,
+        gt=1,
+        description="most times its compressed size a compressed input (a zip member) may "
+        "unpack to, past its first MiB",
+    )
+    unpack_max_members: int = Field(
+        500_000, ge=1, description="most files one .zip or .7z archive may hold"
+    )
     compliance_window_days: int = Field(14, ge=1, description="国办 veto: days without a post")
     library_max_upload_bytes: int = Field(
         100 * 1024 * 1024, ge=1, description="largest file the content library accepts"
