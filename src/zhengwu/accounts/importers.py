@@ -117,7 +117,7 @@ def _readable_rows(
     for line, row, problem in iter_csv_rows(path, gbk=True):
         result.read += 1
         if row is None:
-            result.quarantine(line.at(path), problem or "unreadable row")
+            result.quarantine(line.at(path), problem or "unreadable row", line.raw)
             continue
         yield line, line.at(path), row
 
@@ -166,7 +166,7 @@ class _ListRow:
 
     source: str
     line: Line  # a sheet's row, or a matrix entry's position in the file
-    row: Any
+    raw: str | None  # its text as read (a sheet's row) or its JSON, for a quarantine record
     external_id: str
     parent: str | None
     values: dict[str, Any]
@@ -258,7 +258,7 @@ def _check_hierarchy(
         for ext, reason in refused.items():
             org = accepted.pop(ext)
             refused_lines.setdefault(ext, org.line)
-            result.quarantine(org.source, reason, org.row)
+            result.quarantine(org.source, reason, org.raw)
 
 
 class _Operational:
@@ -298,7 +298,7 @@ class OrgsImporter(_Operational):
         _check_hierarchy(accepted, db_parents, result, refused_lines)
         for ext, checked in accepted.items():
             for reason in checked.refused_parts:
-                result.quarantine_part(checked.source, reason, checked.row)
+                result.quarantine_part(checked.source, reason, checked.raw)
             org = existing.get(ext)
             if org is None:
                 org = Organization(external_id=ext, **checked.values)
@@ -334,7 +334,7 @@ class OrgsImporter(_Operational):
                     f"org_id {ext!r} repeated (first at line {first_line[ext]})"
                 )
             if reason is not None or checked is None:
-                result.quarantine(source, reason or "invalid row", row)
+                result.quarantine(source, reason or "invalid row", line.raw)
                 if ext and ext not in first_line:
                     refused_lines.setdefault(ext, line)
                 continue
@@ -345,7 +345,7 @@ class OrgsImporter(_Operational):
 
     @staticmethod
     def _check_row(
-        source: str, line: Line, row: dict[str, str]
+        source: str, line: RowNo, row: dict[str, str]
     ) -> tuple[str | None, _ListRow | None]:
         """Return ``(reason, None)`` for a row to quarantine, else ``(None, checked row)``."""
         missing = [c for c in ("org_id", "name", "level", "sector") if not row.get(c, "").strip()]
@@ -379,7 +379,7 @@ class OrgsImporter(_Operational):
             # A cell whose every number was refused leaves the stored numbers as they are.
             if phones or not bad:
                 values["public_phones"] = phones or None
-        return None, _ListRow(source, line, row, ext, parent, values, refused)
+        return None, _ListRow(source, line, line.raw, ext, parent, values, refused)
 
 
 _DATE_ONLY = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
@@ -412,15 +412,16 @@ class AccountListImporter(_Operational):
         result = OperationalResult()
         orgs = {o.external_id: o.id for o in session.scalars(select(Organization))}
         accounts = {(a.platform, a.uid): a for a in session.scalars(select(Account))}
-        for _, source, row in _readable_rows(path, result):
+        for line, source, row in _readable_rows(path, result):
             missing = [c for c in ("platform", "uid", "name") if not row.get(c, "").strip()]
             if missing:
-                result.quarantine(source, f"缺少字段 / missing field(s): {', '.join(missing)}", row)
+                reason = f"缺少字段 / missing field(s): {', '.join(missing)}"
+                result.quarantine(source, reason, line.raw)
                 continue
             org_ext = row.get("org_id", "").strip()
             org_id = orgs.get(org_ext) if org_ext else None
             if org_ext and org_id is None:
-                result.quarantine(source, f"机构不存在 / unknown org_id {org_ext!r}", row)
+                result.quarantine(source, f"机构不存在 / unknown org_id {org_ext!r}", line.raw)
                 continue
             values: dict[str, Any] = {"name": row["name"].strip()}
             if "org_id" in row:  # a list without the column leaves the links as they are
@@ -435,7 +436,7 @@ class AccountListImporter(_Operational):
                 if created:
                     values["platform_created_at"] = parse_time(created)
             except (ValueError, DateError) as exc:
-                result.quarantine(source, f"字段无效 / invalid value: {exc}", row)
+                result.quarantine(source, f"字段无效 / invalid value: {exc}", line.raw)
                 continue
             key = (row["platform"].strip(), row["uid"].strip())
             account = accounts.get(key)
@@ -626,7 +627,7 @@ class MatrixListImporter(_Operational):
                     checked.source,
                     f"上级矩阵名称「{ref}」不唯一，请改用编号：{labels} / parent {ref!r} names "
                     f"several matrices, give its id: {labels}",
-                    checked.row,
+                    checked.raw,
                 )
                 continue
             checked.parent = found[0] if found else ref
@@ -659,7 +660,7 @@ class MatrixListImporter(_Operational):
                 f"同一上级矩阵下已有同名矩阵「{name}」：{holder}，请改名或改上级 / a sibling "
                 f"matrix (same parent) is already named {name!r}: {holder}; rename one or "
                 f"give it another parent",
-                checked.row,
+                checked.raw,
             )
 
     @staticmethod
@@ -780,7 +781,7 @@ def _check_regions(
     for ext, reason in refused.items():
         checked = accepted.pop(ext)
         refused_lines.setdefault(ext, checked.line)
-        result.quarantine(checked.source, reason, checked.row)
+        result.quarantine(checked.source, reason, checked.raw)
     return bool(refused)
 
 

@@ -185,15 +185,22 @@ def quarantine_command(
     limit: Annotated[int, typer.Option(min=1, help="at most this many rows")] = 50,
     offset: Annotated[int, typer.Option(min=0, help="skip this many rows (next page)")] = 0,
     json_out: Annotated[bool, typer.Option("--json", help="print JSON Lines")] = False,
+    raw: Annotated[
+        bool, typer.Option("--raw", help="add each record's raw text (the row as read)")
+    ] = False,
 ) -> None:
     """Show quarantined records with their location and reason.
 
     Without --run the newest records come first (the latest import's problems); with --run
     one import's records are listed in file order. --limit and --offset page through them.
+    --raw adds each record's text as it was read (a sheet's row as its line(s) in the file:
+    fix it and import it again); --json always carries it, as "raw". It may hold callers'
+    names and numbers, as the files did.
 
     Example: zhengwu quarantine --run 3
     """
     from rich.table import Table
+    from rich.text import Text
     from sqlalchemy import func, select
 
     from zhengwu.db.engine import unit_of_work
@@ -220,9 +227,10 @@ def quarantine_command(
                 }
             )
         return
-    table = Table("run", "source", "reason")
+    table = Table("run", "source", "reason", *(["raw"] if raw else []))
     for e in entries:
-        table.add_row(str(e.run_id), e.source, e.reason)
+        # The raw text as it is: a row's "[泪]" is no markup.
+        table.add_row(str(e.run_id), e.source, e.reason, *([Text(e.raw or "")] if raw else []))
     console.print(table)
     console.print(_quarantine_footer(len(entries), total, offset, limit, run))
 

@@ -8,6 +8,7 @@ decoded line or a reason to quarantine it, always with its location.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import os
 from collections.abc import Generator, Iterator
@@ -134,6 +135,10 @@ def decode_sheet(path: Path) -> str:
 
 
 CSV_BLOCK = 16 << 20  # bytes of a CSV file decoded at a time
+# Characters of a sheet's row kept as its raw text (RowNo.raw) for its quarantine record:
+# enough for a whole 12345 row with its reply (the city messages' longest is 8,002
+# characters, their median 582), unlike the 500 kept of a platform's JSON record.
+RAW_ROW = 10_000
 
 
 def _text_lines(
@@ -200,6 +205,7 @@ def iter_csv_rows(
     table's header, rows numbered as Excel shows them and named by their sheet in a
     workbook of several (``file.xlsx!三月:12``); the sheets not read (another header, a
     chart) go into ``left`` (:mod:`zhengwu.ingest.workbook`). An old ``.xls`` is refused.
+    Each row's ``raw`` is its text as read (:class:`RowNo`), for a quarantine record.
     A row whose raw bytes are not UTF-8 gets ``problem`` = GBK_HINT and ``None`` as row
     (with ``gbk``, the sheets people save from Excel, such a row is read as GBK/GB18030, and
     only one that is neither gets ``problem`` = NOT_TEXT_HINT);
@@ -211,7 +217,8 @@ def iter_csv_rows(
         return
     refuse_old_excel(path)
     bad_lines: set[int] = set()
-    reader = csv.reader(_text_lines(path, bad_lines, gbk=gbk))
+    lines = _Kept(_text_lines(path, bad_lines, gbk=gbk))
+    reader = csv.reader(lines)
     bad_hint = NOT_TEXT_HINT if gbk else GBK_HINT
     try:
         header = next(reader)
@@ -222,6 +229,7 @@ def iter_csv_rows(
             f"CSV 表头无法读取：{exc}", f"unreadable CSV header: {exc}"
         ) from None
     header = [h.strip() for h in header]
+    lines.take()
     while True:
         start_line = reader.line_num + 1
         try:
@@ -229,15 +237,49 @@ def iter_csv_rows(
         except StopIteration:
             return
         except csv.Error as exc:
-            yield RowNo(start_line), None, f"CSV 格式错误 / malformed CSV: {exc}"
+            yield RowNo(start_line, raw=lines.take()), None, f"CSV 格式错误 / malformed CSV: {exc}"
             continue
+        number = RowNo(start_line, raw=lines.take())
         if not any(cell.strip() for cell in row):
             continue
         end_line = reader.line_num
         if any(n in bad_lines for n in range(start_line, end_line + 1)):
-            yield RowNo(start_line), None, bad_hint
+            yield number, None, bad_hint
             continue
-        yield RowNo(start_line), *_row_of(header, row)
+        yield number, *_row_of(header, row)
+
+
+class _Kept:
+    """The lines a csv reader is given, kept (up to :data:`RAW_ROW` characters) until the
+    row they make is taken: its raw text, as it is in the file (csv reads no further)."""
+
+    def __init__(self, lines: Iterator[str]) -> None:
+        self.lines = lines
+        self.kept: list[str] = []
+        self.size = 0
+
+    def __iter__(self) -> _Kept:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self.lines)
+        if self.size < RAW_ROW:
+            self.kept.append(line)
+            self.size += len(line)
+        return line
+
+    def take(self) -> str:
+        """Return the lines read since the last call, without the last one's end."""
+        text = "".join(self.kept)[:RAW_ROW].removesuffix("\n").removesuffix("\r")
+        self.kept, self.size = [], 0
+        return text
+
+
+def _row_text(cells: list[str]) -> str:
+    """Return cells as one CSV line (a worksheet row's raw text), cut at :data:`RAW_ROW`."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow(cells)
+    return out.getvalue()[:RAW_ROW]
 
 
 def _row_of(header: list[str], row: list[str]) -> tuple[dict[str, str] | None, str | None]:
@@ -265,7 +307,7 @@ def _workbook_rows(
     header = [h.strip() for h in first[1]]
     for number, row in rows:
         if any(cell.strip() for cell in row):
-            yield number, *_row_of(header, row)
+            yield dataclasses.replace(number, raw=_row_text(row)), *_row_of(header, row)
 
 
 def sheet_header(path: Path, *, gbk: bool = False) -> list[str]:

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import IO, Any
@@ -82,10 +82,17 @@ def cell_text(value: Any) -> str:
 @dataclass(frozen=True, slots=True)
 class RowNo:
     """Where a row is, as a person finds it: its number (a CSV file's line, a worksheet's
-    row as Excel shows it) and, in a workbook of several sheets, the sheet's name."""
+    row as Excel shows it) and, in a workbook of several sheets, the sheet's name.
+
+    ``raw`` is the row as it was read, for its quarantine record (an operator fixes it and
+    imports it again): a CSV row's line or lines as they are in the file, a worksheet row's
+    cells as a CSV line; cut at :data:`zhengwu.ingest.files.RAW_ROW` characters. It takes
+    no part in comparing rows.
+    """
 
     number: int
     sheet: str = ""  # "" in a CSV file and in a workbook of one sheet
+    raw: str = field(default="", compare=False, repr=False)
 
     def in_file(self, shown: object) -> str:
         """Return ``shown`` (how people see the file), with ``!SHEET`` when there is one."""

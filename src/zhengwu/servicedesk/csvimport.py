@@ -67,6 +67,7 @@ from pydantic import ValidationError
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from zhengwu import storable
 from zhengwu.accounts import phones as published_phones
 from zhengwu.auth.principal import Principal
 from zhengwu.config import get_settings
@@ -459,7 +460,7 @@ class _Item:
     """One data row: where it is, its cells, and what it brings or why it is refused."""
 
     where: str
-    raw: dict[str, str] | str | None  # a row's cells, or the text near a damage (packed)
+    raw: str | None  # the row as read (RowNo.raw), or the text near a damage (packed)
     parsed: _Row | None = None
     refused: str | None = None
     prepared: csvprep.Prepared | None = None  # its text work, done ahead by the worker
@@ -614,10 +615,11 @@ class _Importer:
 
     def _refuse(self, item: _Item, reason: str) -> None:
         self.summary.quarantined += 1
-        # A damage's text comes cut by packed.RAW_HEAD, as the platform importer keeps it.
-        raw = item.raw if isinstance(item.raw, str) or item.raw is None else str(item.raw)[:500]
+        # The row's text comes cut by files.RAW_ROW, a damage's by packed.RAW_HEAD; a NUL
+        # in either is kept written as \u0000 (PostgreSQL could not store the entry).
+        raw = None if item.raw is None else storable.shown(item.raw)
         self.quarantined.append({"run_id": self.run.id, "format": FORMAT, "source": item.where,
-                                 "reason": reason, "raw": raw, "created_at": datetime.now(UTC)})  # fmt: skip
+                                 "reason": storable.shown(reason), "raw": raw, "created_at": datetime.now(UTC)})  # fmt: skip
 
     def _one(self, item: _Item) -> None:
         """Take one row in through service.receive and actions.record_reply (a savepoint)."""
@@ -754,21 +756,21 @@ def _import(
     left: list[SheetLeft] = []
     for number, row, problem in iter_csv_rows(path, gbk=True, left=left):
         summary.read += 1
-        where = number.at(shown)
+        where, raw = number.at(shown), number.raw
         if row is None or problem:
-            importer.add(_Item(where, row, refused=problem or "CSV 行无法读取 / unreadable row"))
+            importer.add(_Item(where, raw, refused=problem or "CSV 行无法读取 / unreadable row"))
             continue
         plan = plan or _plan(row)  # every row has the header's keys
         try:
             parsed = _row(row, plan, source, codes, public)
         except ValidationError as exc:
-            importer.add(_Item(where, row, refused=_invalid(exc)))
+            importer.add(_Item(where, raw, refused=_invalid(exc)))
             continue
         except ValueError as exc:
-            importer.add(_Item(where, row, refused=str(exc)))
+            importer.add(_Item(where, raw, refused=str(exc)))
             continue
         late = _later_than(parsed, as_of) if as_of is not None else None
-        importer.add(_Item(where, row, parsed=None if late else parsed, refused=late))
+        importer.add(_Item(where, raw, parsed=None if late else parsed, refused=late))
     summary.sheets_left = [sheet.warning(shown) for sheet in left]
     if plain.damage is not None:  # a compressed export cut short: the rows before it stand
         summary.read += 1

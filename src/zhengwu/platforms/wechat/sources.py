@@ -282,17 +282,10 @@ def _garbled(value: object) -> bool:
 
 
 def _csv_records(path: Path) -> Iterator[RawRecord]:
-    lines: list[bytes] | None = None
+    """The rows of a .csv file, each with its line(s) as read as its raw text."""
     for row_no, row, problem in iter_csv_rows(path):  # a .csv file (see sniff_layout)
-        number = row_no.number
-        source = f"{path}:row {number}"
-        if row is None:
-            if lines is None:
-                lines = path.read_bytes().splitlines()
-            raw = lines[number - 1] if number <= len(lines) else b""
-            yield RawRecord(source, None, raw.decode("utf-8", "replace")[:RAW_CHARS], problem)
-        else:
-            yield RawRecord(source, row, _dump(row))
+        source = f"{path}:row {row_no.number}"
+        yield RawRecord(source, row, row_no.raw[:RAW_CHARS], problem)
 
 
 def import_items(

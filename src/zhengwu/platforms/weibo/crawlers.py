@@ -111,10 +111,6 @@ def _list(row: Row, column: str, text: str, extract: Callable[[str], list[str]])
     return split_list(row[column]) if column in row else extract(text)
 
 
-def _raw(row: Row) -> str:
-    return ",".join(row.values())
-
-
 class _CrawlerCsv:
     """Shared reading: pick the file kind by header, convert rows, quarantine bad ones."""
 
@@ -138,12 +134,12 @@ class _CrawlerCsv:
         for row_no, row, problem in iter_csv_rows(path):
             where = row_no.at(path)
             if row is None:
-                yield quarantine(where, problem or "CSV 行无法读取 / unreadable row", None)
+                yield quarantine(where, problem or "CSV 行无法读取 / unreadable row", row_no.raw)
                 continue
             try:
                 item = convert(row)
             except RecordError as exc:
-                item = quarantine(where, str(exc), _raw(row))
+                item = quarantine(where, str(exc), row_no.raw)  # the row's line(s) as read
             yield item
 
     def _kind(self, path: Path, header: list[str]) -> str:

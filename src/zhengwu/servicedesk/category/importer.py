@@ -44,6 +44,7 @@ from zhengwu.ingest.workbook import RowNo, SheetLeft
 from zhengwu.platforms.records import QuarantineRecord
 from zhengwu.servicedesk.category import service as category_service
 from zhengwu.servicedesk.category.models import Category, CategoryCreate, CategoryUpdate
+from zhengwu.storable import shown
 
 FORMAT = "desk-categories"
 _LEVEL = re.compile(r"^(?:([一二三四五六七八九十])级(?:分类|类别)?|(?:level|l)\s*(\d+))$", re.I)
@@ -211,7 +212,7 @@ def import_tree(
     for line, row, problem in iter_csv_rows(path, gbk=True, left=left):
         summary.read += 1
         if row is None:
-            _refuse(summary, line.at(path), problem or "CSV 行无法读取 / unreadable row")
+            _refuse(summary, line.at(path), problem or "CSV 行无法读取 / unreadable row", line.raw)
             continue
         if levels is None:
             levels = level_columns(list(row))
@@ -223,7 +224,7 @@ def import_tree(
         try:
             parsed.append(_parse(row, levels, line))
         except ValueError as exc:
-            _refuse(summary, line.at(path), str(exc), row)
+            _refuse(summary, line.at(path), str(exc), line.raw)
     summary.warnings.extend(sheet.warning(path) for sheet in left)
     tree = _Tree(session)
     leaves: dict[tuple[str, ...], _Row] = {}
@@ -235,13 +236,13 @@ def import_tree(
             _refuse(
                 summary, item.line.at(path),
                 f"与第 {first.line} 行同一分类但{zh}不同 / same category as line {first.line} "
-                f"with other {en}", "/".join(item.names),
+                f"with other {en}", item.line.raw,
             )  # fmt: skip
             continue
         try:
             outcome = _apply(session, tree, item, summary, actor=actor, dry_run=dry_run)
         except ValueError as exc:
-            _refuse(summary, item.line.at(path), str(exc), "/".join(item.names))
+            _refuse(summary, item.line.at(path), str(exc), item.line.raw)
             continue
         setattr(summary, outcome, getattr(summary, outcome) + 1)
     if not dry_run:
@@ -249,11 +250,10 @@ def import_tree(
     return summary
 
 
-def _refuse(summary: TreeImportSummary, source: str, reason: str, raw: Any = None) -> None:
+def _refuse(summary: TreeImportSummary, source: str, reason: str, raw: str) -> None:
+    """Quarantine a row: where, why, and its text as read (a NUL kept as \\u0000)."""
     summary.quarantined += 1
-    summary.quarantines.append(
-        QuarantineRecord(source=source, reason=reason, raw=None if raw is None else str(raw)[:500])
-    )
+    summary.quarantines.append(QuarantineRecord(source=source, reason=reason, raw=shown(raw)))
 
 
 def _apply(
