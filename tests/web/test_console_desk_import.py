@@ -3,18 +3,22 @@
 A 12345 export built from real city messages (../shared/data/citizen-messages) is uploaded
 as CSV and as .xlsx: the requests reach the queue, a second upload finds them there, a bad
 row is listed with its reason (never its raw text), an old .xls is refused clearly, and a
-handler of one organisation may not import at all.
+handler of one organisation may not import at all. A compressed "bomb" (.zip, .gz, .7z)
+stops at the decompression limit with the rows before it taken in.
 """
 
 from __future__ import annotations
 
 import csv
+import gzip
 import html
 import io
 import re
+import zipfile
 from pathlib import Path
 
 import httpx
+import py7zr
 import pytest
 from openpyxl import Workbook
 from sqlalchemy import Engine, func, select
@@ -88,10 +92,12 @@ def _count(page: str, key: str) -> int:
 
 
 def _leftovers() -> list[Path]:
-    """Return the upload copies left in the data dir's scratch directory."""
+    """Return the upload copies (and their decompressed copies) left in the data dir's
+    scratch directory."""
     from zhengwu.config import get_settings
 
-    return list((get_settings().data_dir / "tmp").glob("desk-upload-*"))
+    scratch = get_settings().data_dir / "tmp"
+    return [*scratch.glob("desk-upload-*"), *scratch.glob("unpack-*")]
 
 
 def _hotline_requests(engine: Engine) -> int:
@@ -285,3 +291,55 @@ def test_an_upload_over_the_cap_is_refused(
     assert big.status_code == 422
     assert "文件超过" in big.text and "larger than" in big.text
     assert _leftovers() == []
+
+
+def _bomb_export(kind: str, rows: list[list[str]]) -> tuple[str, bytes, str]:
+    """A hotline export whose last "row" is 8 MiB of zeros (a few KiB compressed): the
+    upload's name, its bytes, and the quarantine location of the line the limit falls in."""
+    data = _csv(rows) + bytes(8 << 20)
+    line = len(rows) + 2
+    if kind == "gz":
+        return "工单.csv.gz", gzip.compress(data), f"工单.csv.gz:{line}"
+    out = io.BytesIO()
+    if kind == "zip":
+        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("工单.csv", data)
+    else:
+        with py7zr.SevenZipFile(out, "w") as seven:
+            seven.writestr(data, "工单.csv")
+    return f"工单.{kind}", out.getvalue(), f"工单.{kind}!工单.csv:{line}"
+
+
+@pytest.mark.parametrize("kind", ["zip", "gz", "7z"])
+def test_a_compressed_bomb_upload_stops_at_the_limit_and_keeps_the_rows_before(
+    client: httpx.Client, world: ConsoleWorld, shared_data: Path, committed_engine: Engine,
+    kind: str,
+) -> None:  # fmt: skip
+    """Over real HTTP: the rows before the bomb's zeros are taken in, the zeros are one
+    quarantined row naming the sheet and ZHENGWU_UNPACK_MAX_RATIO (never the server's copy),
+    the API says the same, and no copy stays in the data directory."""
+    messages = _messages(shared_data, 6)
+    csrf = login(client, "office")
+    name, content, where = _bomb_export(kind, _rows(messages[:3], 300))
+    page = _upload(client, csrf, name, content)
+    assert page.status_code == 200, page.text
+    text = html.unescape(page.text)
+    assert (_count(text, "read"), _count(text, "created"), _count(text, "quarantined")) == (4, 3, 1)
+    found = re.search(rf"<td>{re.escape(where)}</td><td>([^<]*)</td>", text)
+    assert found is not None, text
+    assert "超过压缩比上限 200:1（ZHENGWU_UNPACK_MAX_RATIO）" in found[1]
+    assert "compression ratio limit of 200:1 (ZHENGWU_UNPACK_MAX_RATIO)" in found[1]
+    assert "desk-upload-" not in text and "unpack-" not in text
+    name, content, where = _bomb_export(kind, _rows(messages[3:], 400))
+    api = client.post(
+        "/api/desk/import",
+        headers={"X-CSRF-Token": csrf, "Accept": "application/json"},
+        data={"source": "12345"},
+        files={"file": (name, content)},
+    )
+    assert api.status_code == 200, api.text
+    body = api.json()
+    assert (body["created"], body["quarantined"]) == (3, 1)
+    assert body["quarantine"][0]["source"] == where
+    assert "decompression bomb?" in body["quarantine"][0]["reason"]
+    assert _leftovers() == [] and _hotline_requests(committed_engine) == 6
