@@ -6,7 +6,10 @@ zhengwu refuses a NUL before it reaches either: at the HTTP edge a bilingual 422
 field (:mod:`zhengwu.web.textcheck`, Open311 in its own error format); in a file import
 the record goes to the quarantine with a reason naming the field. The quarantine shows
 the record with each NUL written as the six characters ``\\u0000`` (:func:`shown`), so
-nothing is lost and the entry itself can be stored.
+nothing is lost and the entry itself can be stored. A TOML file a person gives (an
+indicator system, a working-day calendar, rules, a category tree, award lists) may spell a
+NUL ``"\\u0000"`` in a string: it is refused whole, naming the file and the key
+(:func:`refuse_nul_document`).
 
 Other C0 control characters (``\\x01`` … ``\\x1f``) are stored alike by both databases and
 are kept as they came; the exports that cannot carry them leave them out of the cell or
@@ -84,6 +87,22 @@ class NulTextError(InvalidInputError):
         super().__init__(
             f"{where_zh}文本中不能含有空字符（NUL，\\u0000）",
             f"{where_en}text must not contain NUL characters (\\u0000)",
+        )
+
+
+def refuse_nul_document(
+    document: Any, source: str, error: type[InvalidInputError] = InvalidInputError
+) -> None:
+    """Raise ``error`` naming ``source`` and the key when a text of a parsed document holds
+    a NUL: a TOML file a person gives (an indicator system, a working-day calendar,
+    classification rules, a category tree, award lists) may spell one ``\\u0000`` in a
+    string, and what it says reaches the database."""
+    found = find_nul(document)
+    if found is not None:
+        raise error(
+            f"{source} 中的「{found}」含有空字符（NUL，\\u0000），数据库无法保存：请删去它",
+            f"{found!r} in {source} contains a NUL character (\\u0000), which the database "
+            "cannot store: remove it",
         )
 
 

@@ -24,6 +24,7 @@ from zhengwu.config import get_settings
 from zhengwu.errors import InvalidInputError, NotFoundError
 from zhengwu.index.metrics import DEFAULT_SERVICE_TOPICS, METRICS
 from zhengwu.index.periods import WeekStart
+from zhengwu.storable import refuse_nul_document
 
 Transform = Literal["none", "log1p"]
 Scale = Literal["minmax", "percentile", "zscore", "rate", "none"]
@@ -273,6 +274,7 @@ def parse_system(
     data: Mapping[str, Any], *, source: str = "builtin", digest: str = ""
 ) -> IndicatorSystem:
     """Validate a parsed TOML mapping and return the indicator system it describes."""
+    refuse_nul_document(data, source, SystemConfigError)  # a "\u0000" in a string
     _take(data, "top level", _TOP_KEYS)
     name = data.get("name")
     if not isinstance(name, str) or not name:

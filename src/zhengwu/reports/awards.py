@@ -29,6 +29,7 @@ from zhengwu.accounts.models import LEVELS
 from zhengwu.errors import InvalidInputError
 from zhengwu.index import ranking
 from zhengwu.index.system import PLATFORMS
+from zhengwu.storable import refuse_nul_document
 
 DEFAULT_FILE = Path(__file__).with_name("awards.toml")
 FIELDS = ("title", "title_en", "platform", "sector", "level", "region", "top", "note")
@@ -133,6 +134,7 @@ def parse_awards(text: str, *, source: str = "awards.toml") -> list[Award]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise _bad(source, f"不是合法的 TOML：{exc}", f"not valid TOML: {exc}") from exc
+    refuse_nul_document(data, source)
     unknown = sorted(set(data) - {"award"})
     if unknown:
         raise _bad(

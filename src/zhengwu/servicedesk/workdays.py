@@ -55,6 +55,7 @@ from zoneinfo import ZoneInfo
 import chinese_calendar
 
 from zhengwu.errors import InvalidInputError
+from zhengwu.storable import refuse_nul_document
 
 CHINA = ZoneInfo("Asia/Shanghai")
 CLOCK_START = time(9, 0)  # a request received on a day off starts its clock at 09:00
@@ -300,6 +301,7 @@ def load_calendar(path: str | Path) -> WorkCalendar:
         2027-02-20 = "春节调休"
 
     Refused, with a message in Chinese and English: a file that is not TOML, an unknown key,
+    a text spelling a NUL character (``"\\u0000"``: :func:`storable.refuse_nul_document`),
     a value that is no date (``2027-02-30``), a date outside 2004–2100, a year in
     ``years`` outside it, a date that is both a holiday and a working day, a working day
     that already is one (a Monday–Friday that is no holiday: 调休 working days are Saturdays
@@ -313,6 +315,7 @@ def load_calendar(path: str | Path) -> WorkCalendar:
             f"工作日历文件无法读取：{path}（{exc}）",
             f"cannot read the working-day calendar file {path}: {exc}",
         ) from exc
+    refuse_nul_document(data, str(path))  # a "\u0000" in a reason: stored with deadlines
     unknown = sorted(set(data) - _KEYS)
     if unknown:
         raise InvalidInputError(

@@ -30,6 +30,7 @@ from typing import Any, Literal
 from zhengwu.errors import InvalidInputError
 from zhengwu.servicedesk.classify.features import normalize_text
 from zhengwu.servicedesk.classify.tree import CategoryTree, load_tree
+from zhengwu.storable import refuse_nul_document
 
 RuleMode = Literal["override", "fallback"]
 DEFAULT_RULES_FILE = "default_rules.toml"
@@ -184,6 +185,7 @@ def parse_rules(text: str, *, source: str = "", tree: CategoryTree | None = None
         raise InvalidInputError(
             f"规则文件 {source} 不是有效的 TOML：{exc}", f"rules file {source} is not TOML: {exc}"
         ) from exc
+    refuse_nul_document(raw, source or "rules")
     tree = tree or load_tree()
     items = raw.get("rule", [])
     if not isinstance(items, list):

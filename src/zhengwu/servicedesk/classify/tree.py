@@ -17,6 +17,7 @@ from importlib.resources import files
 from pathlib import Path
 
 from zhengwu.errors import InvalidInputError
+from zhengwu.storable import refuse_nul_document
 
 DEFAULT_TREE_PACKAGE = "zhengwu.servicedesk.category"
 DEFAULT_TREE_FILE = "default_tree.toml"
@@ -153,6 +154,7 @@ def load_tree(path: Path | None = None) -> CategoryTree:
             ) from exc
     try:
         raw = tomllib.loads(text)
+        refuse_nul_document(raw, str(path or DEFAULT_TREE_FILE))
         nodes = [
             CategoryNode(str(item["code"]), str(item["name"]), item.get("parent"))
             for item in raw["category"]
