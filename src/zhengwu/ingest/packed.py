@@ -38,7 +38,8 @@ What cannot be read is said, not dropped:
 Limits (解压上限: against "zip bombs", a few kilobytes that unpack to terabytes). The bytes
 are counted as they are decompressed — never taken from an archive's headers, which say what
 the archive likes — and no decompression step hands over more than about ``BLOCK`` bytes at
-once (a 7z step at most py7zr's 128 MB), so nothing unpacks past a limit in memory or on disk:
+once (Zstandard 16 MiB, an LZMA zip member ~28 MB, a 7z step py7zr's 128 MB at most), so
+nothing unpacks past a limit on disk, nor in memory beyond one step:
 
 - one input unpacks to at most ``ZHENGWU_UNPACK_MAX_BYTES`` (all members of an archive
   together, non-input members of a .7z too);
