@@ -9,7 +9,11 @@ account carries a manual compliance flag, so the gate's flag path is compared to
 
 from __future__ import annotations
 
+import json
 import math
+import subprocess
+import sys
+import time
 from datetime import UTC, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +29,7 @@ from zhengwu.index.dimensions import load_dimensions
 from zhengwu.index.inputs import export_inputs, read_inputs
 from zhengwu.index.metrics import Metric
 from zhengwu.index.periods import parse_period
+from zhengwu.index.spark_run import JVM_NOISE
 from zhengwu.index.system import load_system
 
 from .conftest import city_period
@@ -145,3 +150,71 @@ def test_a_metric_spark_cannot_read_the_same_is_refused_by_name() -> None:
     assert "list_median" in metric.expression(30)
     with pytest.raises(UnsupportedOnSparkError, match=r"'median_gap' uses list_median"):
         metric.expression(30, SPARK)
+
+
+# What a user must not see on spark-run's stderr when nothing is wrong.
+NOISE = ("Setting default log level", "setLogLevel", "NativeCodeLoader", "incubator",
+         ":: loading settings", "Ivy Default Cache", "log4j", "WARN", "FutureWarning")  # fmt: skip
+
+
+def test_spark_run_is_quiet_and_writes_run_json_to_a_url(
+    city: dict[str, Any], exported: Path, spark: SparkSession, tmp_path: Path
+) -> None:
+    """The command in a fresh process (its own JVM start-up): empty stderr, file:// output.
+
+    ``run.json`` goes through Hadoop's FileSystem beside ``scores/``; compare-run reads
+    both back from the same URL and finds the DuckDB ranking.
+    """
+    system = load_system("zhengwu-4d")
+    label = city_period(city["truth"])
+    period = parse_period(label, week_start=system.week_start)
+    duck = engine.run_for_db(city["session"], city["con"], system, period)
+    url = (tmp_path / "out").as_uri() + "/"
+    done = subprocess.run(
+        [sys.executable, "-m", "zhengwu.cli.main", "index", "spark-run", "--parquet",
+         str(exported), "--period", label, "--out", url, "--driver-memory", "1g"],
+        capture_output=True, text=True, timeout=900, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert f"{duck.accounts} 账号 accounts" in done.stdout
+    assert not [n for n in NOISE if n in done.stderr], done.stderr
+    assert done.stderr.strip() == ""
+    assert (tmp_path / "out" / "run.json").is_file()
+    assert any((tmp_path / "out" / "scores").glob("*.parquet"))
+    report = compare_run(city["con"], duck.run_id, url)
+    assert report["identical"], report["shown"]
+    assert report["accounts"] == duck.accounts > 100
+    # run.json is read from the URL too: a different digest in it is a difference.
+    manifest = tmp_path / "out" / "run.json"
+    written = json.loads(manifest.read_text(encoding="utf-8"))
+    manifest.write_text(json.dumps(written | {"system_digest": "0" * 64}), encoding="utf-8")
+    changed = compare_run(city["con"], duck.run_id, url)
+    assert not changed["identical"]
+    assert changed["shown"][0].startswith("configuration system_digest: spark '000")
+
+
+def test_jvm_errors_reach_stderr_and_its_start_up_warning_does_not(
+    spark: SparkSession, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """The JVM's stderr is relayed line by line: an error logged by the JVM is shown."""
+    jvm = spark.sparkContext._jvm
+    assert jvm is not None
+    jvm.System.err.println(f"{JVM_NOISE[0].decode()}jdk.incubator.vector")
+    jvm.org.apache.logging.log4j.LogManager.getLogger("zhengwu.test").error("出错了 broken")
+    jvm.org.apache.logging.log4j.LogManager.getLogger("zhengwu.test").warn("quiet")
+    jvm.System.err.flush()
+    said, waited = "", 0.0
+    while "broken" not in said and waited < 10:  # the relay thread copies asynchronously
+        time.sleep(0.1)
+        waited += 0.1
+        said += capfd.readouterr().err
+    assert "ERROR test: 出错了 broken" in said
+    assert "incubator" not in said
+    assert "quiet" not in said  # warnings stay below the configured level
+
+
+def test_compare_run_refuses_a_url_duckdb_cannot_read() -> None:
+    import duckdb
+
+    with duckdb.connect() as con, pytest.raises(InvalidInputError, match="hdfs dfs -get"):
+        compare_run(con, "zhengwu-4d/2025-07", "hdfs://namenode:8020/spark/2025-07")

@@ -14,6 +14,7 @@ import typer
 
 from zhengwu.cli.common import console, handle_errors, parse_date, print_json
 from zhengwu.cli.index import JsonOpt, PeriodOpt, SystemFileOpt, SystemOpt, _period, _store, _system
+from zhengwu.errors import InvalidInputError
 
 app = typer.Typer()
 
@@ -76,6 +77,10 @@ def spark_run(
     reply_check: Annotated[
         bool | None, typer.Option("--reply-check/--no-reply-check", help="own-reply veto")
     ] = None,
+    conf: Annotated[
+        list[str] | None,
+        typer.Option("--conf", help="a Spark setting KEY=VALUE (repeatable), e.g. spark.jars=…"),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Compute an indicator system on Apache Spark over the Parquet export; write scores and ranks.
@@ -83,6 +88,9 @@ def spark_run(
     The same system and SQL as `zhengwu index run`, for every account and platform
     (organisations and matrices: run DuckDB). Needs PySpark and Java 17+. Compare the
     result with a DuckDB run of the same period with `zhengwu index compare-run`.
+
+    --out may be a URL of any Hadoop file system Spark can reach (file://, hdfs://, s3a://
+    with its jars, given by --conf spark.jars=…): scores/ and run.json are written there.
 
     Example: zhengwu index spark-run --parquet /data/zhengwu-parquet --period 2025-Q3 --out /data/spark-2025-Q3
     """
@@ -99,7 +107,7 @@ def spark_run(
         reply_check=chosen.reply_check if reply_check is None else reply_check,
         reply_platforms=chosen.reply_platforms,
     )
-    spark = spark_session(master, driver_memory=driver_memory)
+    spark = spark_session(master, driver_memory=driver_memory, extra=_settings(conf or []))
     try:
         run = run_on_spark(spark, chosen, window, parquet=parquet, inputs=inputs, rules=rules)
         write_run(run, out)
@@ -116,10 +124,24 @@ def spark_run(
         console.print(f"  · {note}", markup=False, highlight=False)
 
 
+def _settings(pairs: list[str]) -> dict[str, str]:
+    """Return ``--conf KEY=VALUE`` pairs as a mapping; refuse one without ``=``."""
+    settings: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise InvalidInputError(
+                f"--conf 需要 KEY=VALUE 形式，收到 {pair!r}",
+                f"--conf takes KEY=VALUE, got {pair!r}",
+            )
+        settings[key.strip()] = value
+    return settings
+
+
 @app.command("compare-run")
 @handle_errors
 def compare_run(
-    out: Annotated[Path, typer.Argument(help="the output directory of spark-run")],
+    out: Annotated[str, typer.Argument(help="the output directory or URL of spark-run")],
     period: PeriodOpt,
     system: SystemOpt = "zhengwu-4d",
     as_json: JsonOpt = False,
@@ -128,6 +150,9 @@ def compare_run(
 
     Identical means the same accounts in the same order on every platform, the same ranks,
     exclusions and compliance reasons, and scores equal to a relative 1e-9. Exit 1 when not.
+
+    OUT is a path or a URL DuckDB reads (file://; s3:// / s3a://, gs://, https:// with its
+    httpfs extension); copy an hdfs:// output out first.
 
     Example: zhengwu index compare-run /data/spark-2025-Q3 --period 2025-Q3
     """

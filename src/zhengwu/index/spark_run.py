@@ -23,11 +23,14 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import threading
 import time as clock
+import warnings
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import duckdb
 
@@ -91,39 +94,91 @@ def _missing_spark() -> InvalidInputError:
     )
 
 
+# Lines the JVM prints on stderr at start-up that configuration cannot silence: Spark's
+# launcher always adds ``--add-modules=jdk.incubator.vector``, and the JVM then warns on
+# stderr itself, before any logging exists. Everything else the JVM prints is passed on.
+JVM_NOISE = (b"WARNING: Using incubator modules: ",)
+
+
+def _relay_stderr(stream: IO[bytes]) -> None:
+    """Copy the JVM's stderr to ours line by line, dropping the start-up lines of JVM_NOISE."""
+    for line in iter(stream.readline, b""):
+        if not line.startswith(JVM_NOISE):
+            os.write(2, line)
+
+
+def _launch_gateway(options: dict[str, str]) -> None:
+    """Start the driver JVM with ``options`` on its command line and its stderr relayed.
+
+    Done once per process (PySpark keeps one JVM and reuses it for later sessions), as
+    PySpark itself does but with a pipe for stderr (``popen_kwargs``, PySpark's documented
+    hook for this), so that :data:`JVM_NOISE` is dropped and real errors still show.
+    """
+    from pyspark import SparkConf, SparkContext
+    from pyspark.java_gateway import launch_gateway
+
+    if SparkContext._gateway is not None:
+        return
+    conf = SparkConf(loadDefaults=False).setAll(list(options.items()))
+    gateway = launch_gateway(conf, popen_kwargs={"stderr": subprocess.PIPE})  # type: ignore[no-untyped-call]
+    proc = getattr(gateway, "proc", None)
+    if proc is not None and proc.stderr is not None:
+        threading.Thread(
+            target=_relay_stderr, args=(proc.stderr,), name="spark-stderr", daemon=True
+        ).start()
+    SparkContext._ensure_initialized(gateway=gateway)
+
+
 def spark_session(
-    master: str = "local[2]", *, driver_memory: str = "1g", shuffle_partitions: int | None = None
-) -> SparkSession:
+    master: str = "local[2]", *, driver_memory: str = "1g", shuffle_partitions: int | None = None,
+    extra: dict[str, str] | None = None,
+) -> SparkSession:  # fmt: skip
     """Start (or return the running) Spark session, quiet and in UTC like the store.
 
     A local master gets few shuffle partitions (the accounts fit in a handful); a cluster
-    keeps Spark's default unless told otherwise.
+    keeps Spark's default unless told otherwise. ``extra`` adds Spark settings
+    (``spark-run --conf KEY=VALUE``: ``spark.jars``, ``spark.hadoop.fs.s3a.endpoint`` …).
+    The JVM logs errors only (``spark-log4j2.properties``), and its start-up lines that
+    no setting silences (:data:`JVM_NOISE`) are dropped from stderr.
     """
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:
         raise _missing_spark() from exc
+    # PySpark warns about pandas 3 on import of its helpers; the index exchanges Arrow
+    # tables with Spark and never pandas frames.
+    warnings.filterwarnings(
+        "ignore", message="PySpark does not yet fully support pandas", category=FutureWarning
+    )
     if shuffle_partitions is None and master.startswith("local"):
         shuffle_partitions = 4
     quiet = f"-Dlog4j.configurationFile={LOG4J.as_uri()}"
-    builder = (
-        SparkSession.builder.master(master)
-        .appName("zhengwu-index")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.driver.memory", driver_memory)
-        .config("spark.driver.extraJavaOptions", quiet)
-        .config("spark.executor.extraJavaOptions", quiet)
+    options = {
+        "spark.master": master,
+        "spark.app.name": "zhengwu-index",
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.driver.memory": driver_memory,
+        "spark.driver.extraJavaOptions": quiet,
+        "spark.executor.extraJavaOptions": quiet,
         # The store's timestamps are naive UTC (TIMESTAMP_NTZ in Spark).
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
-    )
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
+    }
     if shuffle_partitions is not None:
-        builder = builder.config("spark.sql.shuffle.partitions", str(shuffle_partitions))
+        options["spark.sql.shuffle.partitions"] = str(shuffle_partitions)
+    for key, value in (extra or {}).items():
+        if key.endswith("extraJavaOptions"):  # keep the quiet logging, add the user's options
+            value = f"{quiet} {value}"
+        options[key] = value
     if master.startswith("local"):
         # Else the JVM warns that the hostname resolves to a loopback address.
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     try:
+        _launch_gateway(options)
+        builder = SparkSession.builder
+        for key, value in options.items():
+            builder = builder.config(key, value)
         session = builder.getOrCreate()
     except Exception as exc:  # the JVM did not start: no Java, or a bad master
         raise InvalidInputError(
@@ -329,13 +384,25 @@ def run_on_spark(
 
 
 def write_run(run: SparkRun, out: str) -> None:
-    """Write the run's account rows to ``<out>/scores/`` (Parquet) and ``<out>/run.json``."""
+    """Write the run's account rows to ``<out>/scores/`` (Parquet) and ``<out>/run.json``.
+
+    ``out`` is a local path or any URL Spark's Hadoop file systems know (``file://``,
+    ``hdfs://``, ``s3a://`` with its jars, …): ``run.json`` goes through the same Hadoop
+    FileSystem as the Parquet, so it lands beside ``scores/`` wherever that is (a bare
+    path too: on a cluster whose default file system is HDFS both go there).
+    """
+    base = out.rstrip("/") or out
     run.totals.orderBy("platform", "rank_with_failing").write.mode("overwrite").parquet(
-        f"{out.rstrip('/')}/scores"
+        f"{base}/scores"
     )
-    target = Path(out)
-    if "://" not in out:  # a cluster's object store gets the Parquet; run.json is local
-        target.mkdir(parents=True, exist_ok=True)
-        (target / "run.json").write_text(
-            json.dumps(run.manifest(), ensure_ascii=False, indent=2), encoding="utf-8"
-        )
+    text = json.dumps(run.manifest(), ensure_ascii=False, indent=2)
+    spark = run.totals.sparkSession
+    jvm = spark.sparkContext._jvm
+    assert jvm is not None
+    path = jvm.org.apache.hadoop.fs.Path(f"{base}/run.json")
+    filesystem = path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    stream = filesystem.create(path, True)  # overwrite, like the Parquet
+    try:
+        stream.write(bytearray(text.encode("utf-8")))
+    finally:
+        stream.close()
