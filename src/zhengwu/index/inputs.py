@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from zhengwu.errors import InvalidInputError, NotFoundError
 from zhengwu.index import compliance
-from zhengwu.index.dimensions import load_dimensions
+from zhengwu.index.dimensions import Dimensions, load_dimensions
 from zhengwu.index.periods import Period
 from zhengwu.index.service_source import load_service_rates
 
@@ -55,29 +55,43 @@ def export_inputs(
     session: Session, out: Path, period: Period, *, check_date: date | None = None
 ) -> Inputs:
     """Write the run's inputs from the operational DB under ``out/index-inputs``."""
+    check = check_date or period.end
+    rates, note = load_service_rates(session, period.start, period.end)
+    return write_inputs(
+        out, period, load_dimensions(session), flags=compliance.active_flags(session, check),
+        rates=rates, notes=[note], check_date=check,
+    )  # fmt: skip
+
+
+def write_inputs(
+    out: Path, period: Period, dims: Dimensions, *, flags: pa.Table, rates: pa.Table,
+    notes: list[str], check_date: date,
+) -> Inputs:  # fmt: skip
+    """Write given dimension, flag and rate tables as the inputs of ``period``.
+
+    :func:`export_inputs` reads them from the operational DB; a benchmark hands in the
+    tables it synthesised (as :func:`zhengwu.index.engine.run_index` takes them).
+    """
     target = out / INPUTS_DIR
     target.mkdir(parents=True, exist_ok=True)
-    check = check_date or period.end
-    dims = load_dimensions(session)
-    rates, note = load_service_rates(session, period.start, period.end)
     tables: dict[str, pa.Table] = {
         "accounts": dims.accounts, "organizations": dims.organizations,
-        "members": dims.members, "regions": dims.regions,
-        "flags": compliance.active_flags(session, check), "service_rates": rates,
+        "members": dims.members, "regions": dims.regions, "flags": flags,
+        "service_rates": rates,
     }  # fmt: skip
     for name, table in tables.items():
         pq.write_table(table, target / f"{name}.parquet")
     manifest: dict[str, Any] = {
         "period": period.to_dict(),
-        "check_date": check.isoformat(),
-        "notes": [note],
+        "check_date": check_date.isoformat(),
+        "notes": notes,
         "rows": {name: table.num_rows for name, table in tables.items()},
         "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     (target / MANIFEST).write_text(
         json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8"
     )
-    return Inputs(target, manifest["period"], check, [note])
+    return Inputs(target, manifest["period"], check_date, list(notes))
 
 
 def read_inputs(path: Path, period: Period) -> Inputs:
