@@ -657,6 +657,7 @@ def pages(info: dict[str, Any], deep: int) -> list[tuple[str, str, str]]:
         ("admin", "API sub-matrices of the national matrix, page 1", f"/api/matrices?parent_id={nat}"),
         ("admin", "API sub-matrices of the national matrix, last page", f"/api/matrices?parent_id={nat}&offset={last_child}"),
         ("admin", "console matrix tree, one level", f"/console/matrix?parent={nat}"),
+        ("admin", "national matrix page (180,000 members, the subtree's compliance)", f"/console/matrix/{nat}"),
         ("admin", "API matrix members, national, page 1", f"/api/matrices/{nat}/members"),
         ("admin", "API matrix members, national, offset 10,000", f"/api/matrices/{nat}/members?offset=10000"),
         ("admin", "API matrix members, national, role=member", f"/api/matrices/{nat}/members?role=member"),
