@@ -56,7 +56,7 @@ import hashlib
 import logging
 import re
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -213,8 +213,11 @@ class CsvImportSummary:
         }
 
 
-def _plan(keys: Iterable[str]) -> dict[str, tuple[str, ...]]:
-    """Return, per field, the row keys that may hold it, in the order of :data:`COLUMNS`.
+def column_plan(
+    keys: Iterable[str], columns: Mapping[str, tuple[str, ...]] = COLUMNS
+) -> dict[str, tuple[str, ...]]:
+    """Return, per field, the row keys that may hold it, in the order of ``columns`` (field →
+    accepted headers; default :data:`COLUMNS`, the routing table import has its own).
 
     Headers match case- and space-insensitively; of two headers that match alike, the
     later column counts. Made once per file: every row has the header's keys.
@@ -222,7 +225,7 @@ def _plan(keys: Iterable[str]) -> dict[str, tuple[str, ...]]:
     normalised = {k.strip().lower(): k for k in keys if k}
     return {
         field: tuple(normalised[h.lower()] for h in headers if h.lower() in normalised)
-        for field, headers in COLUMNS.items()
+        for field, headers in columns.items()
     }
 
 
@@ -760,7 +763,7 @@ def _import(
         if row is None or problem:
             importer.add(_Item(where, raw, refused=problem or "CSV 行无法读取 / unreadable row"))
             continue
-        plan = plan or _plan(row)  # every row has the header's keys
+        plan = plan or column_plan(row)  # every row has the header's keys
         try:
             parsed = _row(row, plan, source, codes, public)
         except ValidationError as exc:

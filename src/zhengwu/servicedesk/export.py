@@ -29,7 +29,7 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import IO, Any, Literal
 
@@ -160,19 +160,24 @@ def iter_records(
         }
 
 
-def _sheet_rows(records: Iterable[dict[str, str]]) -> Iterator[list[str]]:
+def _sheet_rows(
+    records: Iterable[dict[str, str]], columns: Sequence[str] = COLUMNS
+) -> Iterator[list[str]]:
     """Yield the header, then each record as neutralised cells (no formula runs)."""
-    yield list(COLUMNS)
+    yield list(columns)
     for record in records:
-        yield [safe_text(record[c]) for c in COLUMNS]
+        yield [safe_text(record[c]) for c in columns]
 
 
-def csv_chunks(records: Iterable[dict[str, str]], *, rows_per_chunk: int = 500) -> Iterator[bytes]:
+def csv_chunks(
+    records: Iterable[dict[str, str]], *, rows_per_chunk: int = 500,
+    columns: Sequence[str] = COLUMNS,
+) -> Iterator[bytes]:  # fmt: skip
     """Yield the CSV (UTF-8 with a BOM, so Excel reads Chinese) in chunks of rows."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write("\ufeff")
-    for n, cells in enumerate(_sheet_rows(records), start=1):
+    for n, cells in enumerate(_sheet_rows(records, columns), start=1):
         writer.writerow(cells)
         if n % rows_per_chunk == 0:
             yield buffer.getvalue().encode()
@@ -197,29 +202,32 @@ EXCEL_MAX_ROWS = 1_048_576  # rows of one worksheet, its header included
 
 
 def write_xlsx(
-    records: Iterable[dict[str, str]], out: IO[bytes], *, sheet_rows: int = EXCEL_MAX_ROWS
-) -> None:
+    records: Iterable[dict[str, str]], out: IO[bytes], *, sheet_rows: int = EXCEL_MAX_ROWS,
+    columns: Sequence[str] = COLUMNS, title: str = "诉求",
+) -> None:  # fmt: skip
     """Write the rows to ``out`` as an Excel workbook (write-only: rows are not kept).
 
-    A worksheet holds at most ``sheet_rows`` rows (Excel's limit, 1,048,576): a national
-    export of more requests goes on in 诉求 (2), 诉求 (3) …, each with the header, rather
-    than a sheet Excel cannot open. Control characters Excel does not allow in a cell
-    (C0 but tab, newline, carriage return) are dropped from the cell's text.
+    A worksheet (named ``title``) holds at most ``sheet_rows`` rows (Excel's limit,
+    1,048,576): a national export of more requests goes on in 诉求 (2), 诉求 (3) …, each
+    with the header, rather than a sheet Excel cannot open. Control characters Excel does
+    not allow in a cell (C0 but tab, newline, carriage return) are dropped from the cell's
+    text. ``columns`` are the record's keys written, in order (the request export's by
+    default; the routing table's: :mod:`zhengwu.servicedesk.routing.sheet`).
     """
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)
     # Control characters a worksheet cannot hold (a text sent with \x01 or \x0b in it)
     # are left out of the cell: openpyxl would stop the workbook, and the download with it.
-    rows = ([str(sheet_cell(c)) for c in cells] for cells in _sheet_rows(records))
+    rows = ([str(sheet_cell(c)) for c in cells] for cells in _sheet_rows(records, columns))
     header = next(rows)
-    sheet = book.create_sheet("诉求")
+    sheet = book.create_sheet(title)
     sheet.append(header)
     used, sheets = 1, 1
     for cells in rows:
         if used == sheet_rows:
             sheets += 1
-            sheet = book.create_sheet(f"诉求 ({sheets})")
+            sheet = book.create_sheet(f"{title} ({sheets})")
             sheet.append(header)
             used = 1
         sheet.append(cells)
@@ -227,22 +235,29 @@ def write_xlsx(
     book.save(out)
 
 
-def xlsx_chunks(records: Iterable[dict[str, str]], *, chunk: int = 1 << 16) -> Iterator[bytes]:
+def xlsx_chunks(
+    records: Iterable[dict[str, str]], *, chunk: int = 1 << 16, columns: Sequence[str] = COLUMNS,
+    title: str = "诉求",
+) -> Iterator[bytes]:  # fmt: skip
     """Yield an Excel workbook built in a temporary file (a zip is only whole at its end)."""
     with tempfile.TemporaryFile() as spool:
-        write_xlsx(records, spool)
+        write_xlsx(records, spool, columns=columns, title=title)
         spool.seek(0)
         while data := spool.read(chunk):
             yield data
 
 
-def chunks(fmt: Format, records: Iterable[dict[str, str]]) -> Iterator[bytes]:
-    """Yield the export in format ``fmt``."""
+def chunks(
+    fmt: Format, records: Iterable[dict[str, str]], *, columns: Sequence[str] = COLUMNS,
+    title: str = "诉求",
+) -> Iterator[bytes]:  # fmt: skip
+    """Yield the export in format ``fmt`` (``columns`` and the worksheet's ``title``: see
+    :func:`write_xlsx`)."""
     if fmt == "csv":
-        return csv_chunks(records)
+        return csv_chunks(records, columns=columns)
     if fmt == "json":
         return json_chunks(records)
-    return xlsx_chunks(records)
+    return xlsx_chunks(records, columns=columns, title=title)
 
 
 def record_export(

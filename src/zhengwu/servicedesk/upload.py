@@ -90,11 +90,15 @@ def safe_name(filename: str) -> str:
 
 
 @contextmanager
-def saved_upload(stream: BinaryIO, filename: str, *, limit: int | None = None) -> Iterator[Path]:
+def saved_upload(
+    stream: BinaryIO, filename: str, *, limit: int | None = None,
+    too_large: tuple[str, str] | None = None,
+) -> Iterator[Path]:  # fmt: skip
     """Copy an upload in chunks to a directory of its own under the data dir; remove it after.
 
     Refuses (422) an upload without a file name or larger than ``limit`` bytes
-    (default :data:`MAX_UPLOAD_BYTES`).
+    (default :data:`MAX_UPLOAD_BYTES`), with ``too_large`` (Chinese, English) as what to
+    do instead (default: a hotline export's advice).
     """
     limit = MAX_UPLOAD_BYTES if limit is None else limit
     check_filename(filename)
@@ -109,15 +113,31 @@ def saved_upload(stream: BinaryIO, filename: str, *, limit: int | None = None) -
                 size += len(chunk)
                 if size > limit:
                     mb = limit // (1024 * 1024)
+                    zh, en = too_large or (
+                        "请压缩（.zip / .gz）后上传，或用命令 zhengwu desk import-csv 导入",
+                        "upload it compressed (.zip / .gz) or import it with zhengwu desk import-csv",
+                    )
                     raise InvalidInputError(
-                        f"文件超过 {mb} MB：请压缩（.zip / .gz）后上传，或用命令 zhengwu desk import-csv 导入",
-                        f"the file is larger than {mb} MB: upload it compressed (.zip / .gz) "
-                        "or import it with zhengwu desk import-csv",
+                        f"文件超过 {mb} MB：{zh}", f"the file is larger than {mb} MB: {en}"
                     )
                 out.write(chunk)
         yield path
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def shown_as(path: Path) -> Iterator[None]:
+    """Name a saved upload by its own file name in the errors raised inside: the copy's
+    path (``<data_dir>/tmp/desk-upload-…/export.csv``) means nothing to who uploaded it."""
+    copy, shown = str(path), path.name
+    try:
+        yield
+    except ZhengwuError as exc:
+        exc.message_zh = exc.message_zh.replace(copy, shown)
+        exc.message_en = exc.message_en.replace(copy, shown)
+        exc.args = (f"{exc.message_zh} / {exc.message_en}",)
+        raise
 
 
 def import_upload(
@@ -130,14 +150,8 @@ def import_upload(
     """
     check_source(source)
     copy, shown = str(path), path.name
-    try:
-        with deadlines.collect_provisional() as provisional:
-            summary = import_csv(session, path, actor=actor, source=source, public=public)
-    except ZhengwuError as exc:
-        exc.message_zh = exc.message_zh.replace(copy, shown)
-        exc.message_en = exc.message_en.replace(copy, shown)
-        exc.args = (f"{exc.message_zh} / {exc.message_en}",)
-        raise
+    with shown_as(path), deadlines.collect_provisional() as provisional:
+        summary = import_csv(session, path, actor=actor, source=source, public=public)
     summary.sheets_left = [w.replace(copy, shown) for w in summary.sheets_left]
     summary.merged_outside = [(w.replace(copy, shown), p) for w, p in summary.merged_outside]
     outcome = UploadOutcome(shown, summary, intake_warnings(session, summary, provisional))

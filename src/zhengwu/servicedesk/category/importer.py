@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,11 +34,10 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from zhengwu.audit import service as audit_service
 from zhengwu.auth.principal import Principal
 from zhengwu.errors import InvalidInputError
 from zhengwu.ingest.files import iter_csv_rows
-from zhengwu.ingest.models import ImportRun, QuarantineEntry
+from zhengwu.ingest.runs import record_sheet_run
 from zhengwu.ingest.workbook import RowNo, SheetLeft
 from zhengwu.platforms.records import QuarantineRecord
 from zhengwu.servicedesk.category import service as category_service
@@ -307,22 +305,9 @@ def _apply(
 
 def _record_run(session: Session, path: Path, summary: TreeImportSummary, actor: Principal) -> None:
     """Store the import run, its quarantine and an audit entry for it."""
-    now = datetime.now(UTC)
-    run = ImportRun(
-        format=FORMAT, paths=str(path), started_at=now, finished_at=now, read=summary.read,
-        imported=summary.imported, updated=summary.updated, duplicates=summary.duplicates,
-        quarantined=summary.quarantined,
+    counts = {k: v for k, v in summary.to_dict().items() if k != "quarantines"}
+    summary.run_id = record_sheet_run(
+        session, fmt=FORMAT, shown=str(path), counts=counts, quarantines=summary.quarantines,
+        actor=actor, action="categories-import",
+        data={"path": str(path), "created": summary.created, **counts},
     )  # fmt: skip
-    session.add(run)
-    session.flush()
-    summary.run_id = run.id
-    session.add_all(
-        QuarantineEntry(run_id=run.id, format=FORMAT, source=q.source, reason=q.reason, raw=q.raw)
-        for q in summary.quarantines
-    )
-    audit_service.record(
-        session, entity_type="import_run", entity_id=run.id, action="categories-import",
-        actor=actor, data={"path": str(path), "created": summary.created,
-                           **{k: v for k, v in summary.to_dict().items() if k != "quarantines"}},
-    )  # fmt: skip
-    session.flush()

@@ -254,13 +254,14 @@ def _check(session: Session, data: RoutingRuleCreate) -> None:
 
 def add_rules(
     session: Session, *, rules: Sequence[RoutingRuleCreate], actor: Principal, note: str = "",
-    now: datetime | None = None,
+    now: datetime | None = None, retire: Sequence[RoutingRule] = (),
 ) -> list[RoutingRule]:  # fmt: skip
     """Add rules as one new version of the table; a rule for the same key replaces the old.
 
     The rules are in force from ``now`` (default: the real clock); a simulated history (the
     demo) sets its table up as of the start of its period, so its requests, routed at their
-    own received time, find it.
+    own received time, find it. ``retire`` ends these rules in the same version, each
+    audited as :func:`retire` audits one (the table import's ``--replace``).
     """
     now = now or utcnow()
     keys = {(r.category_code, r.adcode) for r in rules}
@@ -268,8 +269,12 @@ def add_rules(
         raise InvalidInputError("同一版本中规则重复", "duplicate (category, adcode) in one change")
     for data in rules:
         _check(session, data)
+    for ended in retire:
+        _check_in_force(ended)
     current = {(r.category_code, r.adcode): r for r in active_rules(session, at=now)}
     version = _new_version(session, actor, note, now)
+    for ended in retire:
+        _end(session, ended, version=version, actor=actor, reason=note, now=now)
     created: list[RoutingRule] = []
     for data in rules:
         old = current.get((data.category_code, data.adcode))
@@ -296,16 +301,28 @@ def add_rules(
 
 def retire(session: Session, *, rule: RoutingRule, actor: Principal, reason: str = "") -> int:
     """End a rule (it stays in the table for the requests it routed); return the new version."""
+    _check_in_force(rule)
+    version = _new_version(session, actor, reason or f"retire rule {rule.id}")
+    _end(session, rule, version=version, actor=actor, reason=reason, now=utcnow())
+    return version
+
+
+def _check_in_force(rule: RoutingRule) -> None:
     if rule.valid_to is not None:
         raise ConflictError(f"规则 {rule.id} 已停用", f"rule {rule.id} is already retired")
-    version = _new_version(session, actor, reason or f"retire rule {rule.id}")
-    rule.valid_to, rule.retired_version = utcnow(), version
+
+
+def _end(
+    session: Session, rule: RoutingRule, *, version: int, actor: Principal, reason: str,
+    now: datetime,
+) -> None:  # fmt: skip
+    """Retire ``rule`` in ``version`` and audit it (the rule stays for what it routed)."""
+    rule.valid_to, rule.retired_version = now, version
     session.flush()
     audit_service.record(
         session, entity_type="routing_rule", entity_id=rule.id, action="retire", actor=actor,
-        reason=reason or None, data={"version": version},
+        reason=reason or None, data={"version": version}, at=now,
     )  # fmt: skip
-    return version
 
 
 @dataclass(slots=True)
