@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
+from zhengwu.cli import desk_routing
 from zhengwu.cli.common import (
     OrgOption,
     check_output,
@@ -925,3 +926,6 @@ def replay_events(
                       f"跳过 skipped {summary.skipped}（其中已执行 already applied "
                       f"{summary.already}）  未到时间 pending {summary.pending}  "
                       f"未找到 missing {summary.missing}")  # fmt: skip
+
+
+desk_routing.register(routing_app)  # export, import (the table as a sheet)
