@@ -154,6 +154,59 @@ def test_routing_roles_and_csrf(client: httpx.Client, world: ConsoleWorld) -> No
     assert _version(client.get("/console/settings/routing").text) == 2  # only the office's rule
 
 
+def test_admin_checks_then_imports_the_table_from_the_routing_page(
+    client: httpx.Client, world: ConsoleWorld
+) -> None:
+    csrf = login(client, "admin")
+    page = client.get("/console/settings/routing").text
+    assert 'id="form-routing-import"' in page
+    assert 'href="/api/desk/routing/rules/export?format=xlsx"' in page
+    # The page's download link (the API, with the console's login) gives the table.
+    sheet = client.get("/api/desk/routing/rules/export?format=csv")
+    assert sheet.status_code == 200, sheet.text
+    assert "郑州市金水区住房和城乡建设局" in sheet.content.decode("utf-8-sig")
+    edited = sheet.content + ",二七区,,城乡建设,郑州市公安局,,,,,,,\n".encode()
+    files = {"file": ("派单表.csv", edited, "text/csv")}
+    checked = client.post("/console/settings/routing/import", files=files,
+                          data={"csrf_token": csrf, "dry_run": "1"})  # fmt: skip
+    assert checked.status_code == 200, checked.text
+    assert 'id="table-import-dry-run"' in checked.text
+    assert re.search(r'id="table-added">1<', checked.text)
+    assert re.search(r'id="table-unchanged">2<', checked.text)
+    plan = checked.text.split('id="table-plan"')[1].split("</table>")[0]
+    assert "新增" in plan and "二七区" in plan and "郑州市公安局" in plan
+    assert _version(checked.text) == 1  # a dry run writes nothing
+    done = client.post("/console/settings/routing/import", files=files,
+                       data={"csrf_token": csrf, "dry_run": "0"})  # fmt: skip
+    assert done.status_code == 200, done.text
+    assert "已导入 派单表.csv，路由表版本 2" in done.text
+    assert _version(done.text) == 2
+    assert "导入派单表 派单.csv" not in done.text and "导入派单表 派单表.csv" in done.text
+    # Replacing with a refused row: the page lists it, and nothing changes.
+    bad = b"\xe5\x8c\xba\xe5\x88\x92,\xe6\x89\xbf\xe5\x8a\x9e\xe5\x8d\x95\xe4\xbd\x8d\n"  # 区划,承办单位
+    bad += "金水区,不存在的单位\n".encode("gbk")
+    refused = client.post("/console/settings/routing/import", data={
+        "csrf_token": csrf, "dry_run": "0", "replace": "1"},
+        files={"file": ("bad.csv", bad, "text/csv")})  # fmt: skip
+    assert refused.status_code == 422, refused.text
+    assert 'id="table-import-error"' in refused.text and "未做任何改动" in refused.text
+    rows = refused.text.split('id="table-refused-rows"')[1].split("</table>")[0]
+    assert "bad.csv:2" in rows and "第 2 行「承办单位」" in rows and "不存在的单位" in rows
+    assert _version(refused.text) == 2
+    no_file = client.post("/console/settings/routing/import", data={"csrf_token": csrf})
+    assert no_file.status_code == 422 and 'id="table-import-error"' in no_file.text
+
+
+def test_only_the_admin_uploads_the_table(client: httpx.Client, world: ConsoleWorld) -> None:
+    csrf = login(client, "office")
+    page = client.get("/console/settings/routing").text
+    assert 'id="routing-export"' in page and 'id="form-routing-import"' not in page
+    refused = client.post("/console/settings/routing/import", data={"csrf_token": csrf},
+                          files={"file": ("t.csv", b"a,b\n", "text/csv")})  # fmt: skip
+    assert refused.status_code == 403 and "无权" in refused.text
+    assert _version(client.get("/console/settings/routing").text) == 1
+
+
 # -- indicator systems ---------------------------------------------------------------------
 
 

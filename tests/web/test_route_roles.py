@@ -87,6 +87,7 @@ ROUTES: dict[str, Rule] = {
     "/api/desk/categories": Rule(ALL),
     "/api/desk/categories/{code}": Rule(ALL),
     "/api/desk/routing/rules": Rule(STAFF),
+    "/api/desk/routing/rules/export": Rule(STAFF),
     "/api/desk/routing/versions": Rule(STAFF),
     "/api/desk/requests": Rule(STAFF),
     "/api/desk/requests/due-soon": Rule(STAFF),

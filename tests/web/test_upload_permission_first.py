@@ -109,6 +109,8 @@ ROUTES = [
     ("api-library-new", "/api/library/items", "dispatcher", "application/json"),
     ("api-library-file", "/api/library/items/1/files", "dispatcher", "application/json"),
     ("console-indicator-system", "/console/settings/systems/new", "office", "text/html"),
+    ("console-routing-table", "/console/settings/routing/import", "office", "text/html"),
+    ("api-routing-table", "/api/desk/routing/rules/import", "office", "application/json"),
 ]  # fmt: skip
 
 

@@ -3,11 +3,17 @@ the bodies of its matrix)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import StreamingResponse
+from sqlalchemy.orm import Session
 
 from zhengwu.auth.principal import Principal
+from zhengwu.db.base import utcnow
 from zhengwu.errors import ForbiddenError
-from zhengwu.servicedesk import access
+from zhengwu.servicedesk import access, export, upload
+from zhengwu.servicedesk.routing import importer, sheet
 from zhengwu.servicedesk.routing import service as routing_service
 from zhengwu.servicedesk.routing.models import (
     RoutingRuleCreate,
@@ -15,8 +21,10 @@ from zhengwu.servicedesk.routing.models import (
     RoutingVersionRead,
 )
 from zhengwu.web.deps import DB, ChinaTime, CurrentPrincipal, WritingPrincipal
+from zhengwu.web.gate import GatedRoute, before_body
 
-router = APIRouter(prefix="/api/desk/routing", tags=["service desk 诉求办理"])
+router = APIRouter(prefix="/api/desk/routing", tags=["service desk 诉求办理"],
+                   route_class=GatedRoute)  # fmt: skip
 _STAFF = ("matrix_office", "handler", "operator")
 
 
@@ -47,6 +55,64 @@ def add_rules(
         _may_route_to(db, principal, rule.organization_id)
     created = routing_service.add_rules(db, rules=rules, actor=principal, note=note)
     return [RoutingRuleRead.model_validate(r) for r in created]
+
+
+@router.get("/rules/export", response_class=StreamingResponse)
+def export_rules(
+    db: DB, principal: CurrentPrincipal, format: export.Format = "csv"
+) -> StreamingResponse:
+    """Download the rules in force as csv, xlsx or json (派单表: the columns of
+    ``zhengwu desk routing export``; the file uploads again as it is)."""
+    principal.require(*_STAFF)
+    records = list(sheet.iter_records(db))
+    name = f"routing-{utcnow():%Y%m%d-%H%M%S}.{format}"
+    return StreamingResponse(
+        sheet.chunks(format, iter(records)), media_type=export.MEDIA_TYPES[format],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )  # fmt: skip
+
+
+def _may_import(session: Session, principal: Principal, request: Request) -> None:
+    """Refuse a table upload from anyone but the admin (before the file is read)."""
+    principal.require("admin")
+
+
+@router.post("/rules/import")
+@before_body(_may_import)
+def import_rules(
+    db: DB, principal: WritingPrincipal, file: Annotated[UploadFile, File()],
+    dry_run: Annotated[bool, Form()] = False, replace: Annotated[bool, Form()] = False,
+) -> dict[str, Any]:  # fmt: skip
+    """Upload the routing table (CSV or .xlsx, as ``zhengwu desk routing import``; admin).
+
+    Answers what it added, changed and (``replace``) retired, or with ``dry_run`` would,
+    and the refused rows (where and why). A replacing upload with refused rows changes
+    nothing and is answered 422 with the same summary.
+    """
+    principal.require("admin")
+    summary = import_upload(db, principal, file.file, file.filename or "", dry_run=dry_run,
+                            replace=replace)  # fmt: skip
+    if summary.refused_whole and not dry_run:
+        raise importer.TableRefusedError(summary)
+    return summary.to_dict()
+
+
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # a national table of 30,000 rules is ~4 MB of CSV
+
+
+def import_upload(
+    db: Session, principal: Principal, stream: Any, filename: str, *, dry_run: bool,
+    replace: bool,
+) -> importer.TableImportSummary:  # fmt: skip
+    """Import an uploaded table (the API's and the console's), named by its own file name."""
+    too_large = ("请用命令 zhengwu desk routing import 导入",
+                 "import it with zhengwu desk routing import")  # fmt: skip
+    with (
+        upload.saved_upload(stream, filename, limit=MAX_UPLOAD_BYTES, too_large=too_large) as path,
+        upload.shown_as(path),
+    ):
+        return importer.import_table(db, path, actor=principal, dry_run=dry_run,
+                                     replace=replace, shown=path.name)  # fmt: skip
 
 
 @router.delete("/rules/{rule_id}", response_model=RoutingRuleRead)

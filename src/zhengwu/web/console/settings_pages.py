@@ -15,7 +15,9 @@ import tomllib
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, File, Form, Query, Request
+from fastapi import UploadFile as FormFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import Select, select
@@ -44,6 +46,8 @@ from zhengwu.servicedesk.category import service as category_service
 from zhengwu.servicedesk.category.models import CategoryUpdate
 from zhengwu.servicedesk.routing import fallback as routing_fallback
 from zhengwu.servicedesk.routing import service as routing_service
+from zhengwu.servicedesk.routing import views as routing_views
+from zhengwu.servicedesk.routing.importer import TableImportSummary, TableRefusedError
 from zhengwu.servicedesk.routing.models import RoutingRuleCreate
 from zhengwu.validation_text import message_en, message_zh
 from zhengwu.web.console.base import (
@@ -219,7 +223,8 @@ def _routing_page(
     errors: dict[str, str] | None = None, error: ZhengwuError | None = None,
     retire_failed: int | None = None, retire_error: ZhengwuError | None = None,
     status_code: int = 200, filters: dict[str, str] | None = None, offset: int = 0,
-    org_q: str = "",
+    org_q: str = "", table_import: TableImportSummary | None = None,
+    import_error: ZhengwuError | None = None,
 ) -> HTMLResponse:  # fmt: skip
     filters = filters or {}
     tree = category_service.get_tree(db, include_inactive=True)
@@ -266,6 +271,9 @@ def _routing_page(
         status_code=filter_error.status_code if filter_error and status_code == 200 else status_code,
         unrouted=routing_service.unrouted_without_rules(db) if not total and not filters else 0,
         ownerless=ownerless[0], has_fallback=ownerless[1],
+        may_import_table=principal.has_role("admin"), table_import=table_import,
+        import_error=import_error, plan_shown=PLAN_SHOWN,
+        import_max_mb=routing_views.MAX_UPLOAD_BYTES // (1024 * 1024),
     )  # fmt: skip
 
 
@@ -391,6 +399,47 @@ def routing_retire(
                              retire_error=refused, status_code=refused.status_code)  # fmt: skip
     routing_service.retire(db, rule=rule, actor=principal, reason=reason.strip())
     return RedirectResponse("/console/settings/routing?done=routing-retired", status_code=303)
+
+
+PLAN_SHOWN = 200  # planned changes the page lists after an upload (all: the API, the CLI)
+
+
+def _may_import_table(session: Session, principal: Principal, request: Request) -> None:
+    """Refuse a routing table upload from anyone but the admin (before the file is read)."""
+    require(principal, "settings")
+    principal.require("admin")
+
+
+@router.post("/routing/import", response_class=HTMLResponse)
+@before_body(_may_import_table)
+async def routing_import(
+    request: Request, db: ConsoleDB, principal: Writer,
+    file: Annotated[FormFile | None, File()] = None,
+    dry_run: Annotated[str, Form()] = "", replace: Annotated[str, Form()] = "",
+) -> Response:  # fmt: skip
+    """Check (dry run) or import an uploaded routing table; the page shows what it did."""
+    filename = (file.filename or "") if file is not None else ""
+
+    def work() -> Response:
+        require(principal, "settings")
+        principal.require("admin")
+        try:
+            summary = routing_views.import_upload(
+                db, principal, file.file if file is not None else None, filename,
+                dry_run=dry_run == "1", replace=replace == "1",
+            )  # fmt: skip
+        except ZhengwuError as exc:
+            db.rollback()  # nothing of a refused file stays
+            return _routing_page(request, db, principal, import_error=exc,
+                                 status_code=exc.status_code)  # fmt: skip
+        if summary.refused_whole and not summary.dry_run:
+            refused = TableRefusedError(summary)
+            return _routing_page(request, db, principal, table_import=summary,
+                                 import_error=refused, status_code=refused.status_code)  # fmt: skip
+        db.flush()
+        return _routing_page(request, db, principal, table_import=summary)
+
+    return await run_in_threadpool(work)
 
 
 # -- indicator systems: check, preview and save a TOML file --------------------------------
