@@ -134,8 +134,11 @@ def test_a_centres_own_sheet_applies_its_good_rows_and_refuses_the_others(
     assert "第 5 行「责任单位」" in reasons["5"] and "row 5, column 责任单位" in reasons["5"]
     assert "没有这个单位" in reasons["5"]
     assert "第 6 行「问题分类」" in reasons["6"] and "no category '没有的分类'" in reasons["6"]
-    assert "与第 8（郑州市住房和城乡建设局） 行" in reasons["7"]
+    assert (
+        "第 7 行「责任单位」：与第 8 行（郑州市住房和城乡建设局）的区划和分类相同" in reasons["7"]
+    )
     assert "same division and category as row 7 (郑州市公安局)" in reasons["8"]
+    assert "(this row: 郑州市住房和城乡建设局)" in reasons["8"]
     assert "110105" in reasons["9"] and "220104" in reasons["9"]
     assert "0199 城乡建设/其他" in reasons["10"] and "0299 环境保护/其他" in reasons["10"]
     table = _table(session)

@@ -84,7 +84,8 @@ def test_a_gbk_sheet_with_bad_rows_dry_run_then_import(
     assert "dry run, nothing written" in dry
     assert "+ 新增 add     区划 410102 分类 01 → 郑州市公安局" in dry
     assert "第 3 行「责任单位」" in dry and "不存在的单位" in dry
-    assert "第 4 行「承办单位」" in dry and "第 5 行「承办单位」" in dry
+    assert "第 4 行「责任单位」：与第 5 行（郑州市12345政务服务便民热线）" in dry
+    assert "第 5 行「责任单位」：与第 4 行（郑州市公安局）" in dry
     assert _state(committed_engine) == before
 
     done = _json("routing", "import", str(path))

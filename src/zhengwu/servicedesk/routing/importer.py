@@ -432,16 +432,17 @@ def import_table(
     for line, row, problem in iter_csv_rows(path, gbk=True, left=left):
         summary.read += 1
         if row is None:
-            _refuse(summary, shown, line, "", problem or "无法读取 / unreadable", None)
+            _refuse(summary, shown, line, "", problem or "无法读取 / unreadable", "", None)
             continue
         try:
             rows.append(resolver.row(row, plan, line))
         except _Refused as refused:
-            _refuse(summary, shown, line, refused.column, f"{refused.zh} / {refused.en}", row)
+            _refuse(summary, shown, line, refused.column, refused.zh, refused.en, row)
     summary.warnings.extend(sheet.warning(shown) for sheet in left)
     if not summary.read:
         raise InvalidInputError(f"{shown} 中没有规则行", f"{shown} holds no rule rows")
-    kept, conflicted = _without_conflicts(rows, summary, shown)
+    body = next((c for name in ("org", "org_id", "org_code") for c in plan[name]), "承办单位")
+    kept, conflicted = _without_conflicts(rows, summary, shown, body)
     changes = _compare(session, kept, conflicted, summary)
     if dry_run or summary.refused_whole:
         return summary
@@ -478,23 +479,24 @@ def _check_header(path: Path, shown: str) -> list[str]:
 
 
 def _refuse(
-    summary: TableImportSummary, shown: str, line: RowNo, column: str, reason: str,
+    summary: TableImportSummary, shown: str, line: RowNo, column: str, zh: str, en: str,
     row: Mapping[str, str] | None,
 ) -> None:  # fmt: skip
-    """Refuse a row: where (row and column), why, and its raw text."""
+    """Refuse a row: where (row and column), why (``en`` empty: ``zh`` is bilingual
+    already), and its raw text."""
     where = f"第 {line} 行" + (f"「{column}」" if column else "")
     where_en = f"row {line}" + (f", column {column}" if column else "")
-    zh, _, en = reason.partition(" / ")
-    text = f"{where}：{zh} / {where_en}: {en or zh}"
+    text = f"{where}：{zh} / {where_en}: {en}" if en else f"{where} / {where_en}：{zh}"
     raw = orjson.dumps(dict(row)).decode()[:_RAW_MAX] if row is not None else None
     summary.refused += 1
     summary.quarantines.append(QuarantineRecord(source=line.at(shown), reason=text, raw=raw))
 
 
 def _without_conflicts(
-    rows: list[_Row], summary: TableImportSummary, shown: str
+    rows: list[_Row], summary: TableImportSummary, shown: str, column: str
 ) -> tuple[list[_Row], set[Key]]:
-    """Return the rows to compare (one per key) and the keys refused for a conflict."""
+    """Return the rows to compare (one per key) and the keys refused for a conflict (named
+    in the body ``column``)."""
     groups: dict[Key, list[_Row]] = {}
     for row in rows:
         groups.setdefault(row.key, []).append(row)
@@ -515,12 +517,13 @@ def _without_conflicts(
         conflicted.add(key)
         for row in group:
             others = [o for o in group if o is not row]
-            named = "、".join(f"{o.line}（{o.org.name}）" for o in others)
-            named_en = ", ".join(f"{o.line} ({o.org.name})" for o in others)
+            named = "、".join(f"第 {o.line} 行（{o.org.name}）" for o in others)
+            named_en = ", ".join(f"row {o.line} ({o.org.name})" for o in others)
             _refuse(
-                summary, shown, row.line, "承办单位",
-                f"与第 {named} 行的区划和分类相同，承办单位不同（{row.org.name}） / same division "
-                f"and category as row {named_en} with another body ({row.org.name})",
+                summary, shown, row.line, column,
+                f"与{named}的区划和分类相同，承办单位不同（本行为{row.org.name}）",
+                f"same division and category as {named_en} with another body "
+                f"(this row: {row.org.name})",
                 row.raw,
             )  # fmt: skip
     kept.sort(key=lambda r: (r.line.sheet, r.line.number))

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from zhengwu.auth.principal import Principal
 from zhengwu.db.base import utcnow
-from zhengwu.errors import ForbiddenError
+from zhengwu.errors import ForbiddenError, InvalidInputError
 from zhengwu.servicedesk import access, export, upload
 from zhengwu.servicedesk.routing import importer, sheet
 from zhengwu.servicedesk.routing import service as routing_service
@@ -105,6 +105,10 @@ def import_upload(
     replace: bool,
 ) -> importer.TableImportSummary:  # fmt: skip
     """Import an uploaded table (the API's and the console's), named by its own file name."""
+    if not filename.strip():
+        raise InvalidInputError(
+            "请选择要导入的派单表（CSV 或 Excel）", "choose a routing table (CSV or Excel)"
+        )
     too_large = ("请用命令 zhengwu desk routing import 导入",
                  "import it with zhengwu desk routing import")  # fmt: skip
     with (
