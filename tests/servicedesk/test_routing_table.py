@@ -270,3 +270,23 @@ def test_only_the_admin_imports_and_a_sheet_without_a_body_is_refused(
     assert isinstance(office, Principal)
     with pytest.raises(ForbiddenError):
         import_table(session, path, actor=office)
+
+
+def test_a_rule_of_a_renamed_division_moves_to_its_successor(
+    session: Session, world: World, tmp_path: Path
+) -> None:
+    """A rule stored under an old code (江干区 330104, merged into 上城区 330102 in 2021)
+    routes no request (requests carry current codes): its exported row re-imports as the
+    same rule under the current code, and the old one is retired in that version."""
+    (old,) = routing_service.add_rules(session, actor=SYSTEM, rules=[
+        RoutingRuleCreate(adcode="330104", category_code="01", organization_id=world.orgs["police"]),
+    ])  # fmt: skip
+    text = _write(session, tmp_path / "t.csv").read_text(encoding="utf-8-sig")
+    assert "330104,上城区,01,城乡建设" in text
+    summary = import_table(session, tmp_path / "t.csv", actor=SYSTEM)
+    (moved,) = summary.plan
+    assert (moved.action, moved.adcode, moved.rule_id) == ("change", "330102", old.id)
+    session.refresh(old)
+    assert old.retired_version == summary.version
+    assert ("330102", "01", world.orgs["police"]) in _table(session)
+    assert not any(adcode == "330104" for adcode, _, _ in _table(session))
