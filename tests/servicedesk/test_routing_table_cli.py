@@ -4,32 +4,18 @@ the round trip, a centre's GBK sheet with bad rows, --dry-run, --replace and --a
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import orjson
 import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
-from typer.testing import CliRunner
 
-from zhengwu.cli.desk_requests import app
 from zhengwu.ingest.models import QuarantineEntry
 from zhengwu.servicedesk.routing import service as routing_service
 from zhengwu.servicedesk.routing.models import RoutingTableVersion
 
 from .conftest import World
-
-runner = CliRunner()
-
-
-def _run(*args: str, code: int = 0) -> Any:
-    result = runner.invoke(app, list(args))
-    assert result.exit_code == code, result.output
-    return result
-
-
-def _json(*args: str) -> Any:
-    return orjson.loads(_run(*args, "--json").stdout.splitlines()[-1])
+from .test_routing_fallback_cli import _json, _run
 
 
 def _state(engine: Engine) -> tuple[int, set[tuple[str | None, str | None, int]]]:
