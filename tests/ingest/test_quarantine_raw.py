@@ -14,6 +14,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from zhengwu.cli import common
 from zhengwu.cli.main import app
 from zhengwu.ingest import files
 from zhengwu.ingest.files import RAW_ROW, iter_csv_rows
@@ -79,8 +80,9 @@ def test_a_long_row_is_cut_and_a_worksheet_row_is_its_cells(tmp_path: Path) -> N
 
 
 def test_desk_import_quarantines_rows_with_their_raw_text_to_fix_and_import_again(
-    tmp_path: Path, configured_database: str, committed_engine: Engine
-) -> None:
+    tmp_path: Path, configured_database: str, committed_engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
     path = _export(tmp_path / "12345导出.csv")
     result = runner.invoke(app, ["desk", "import-csv", str(path), "--json"])
     assert result.exit_code == 0, result.output
@@ -95,7 +97,10 @@ def test_desk_import_quarantines_rows_with_their_raw_text_to_fix_and_import_agai
     listed = runner.invoke(app, ["quarantine", "--run", str(run), "--json"])
     listed_raw = [json.loads(line)["raw"] for line in listed.stdout.splitlines()]
     assert listed_raw == [raw for _, raw in entries.values()]
-    table = runner.invoke(app, ["quarantine", "--run", str(run), "--raw"], env={"COLUMNS": "400"})
+    # A table wide enough for the raw text: Rich fixes the console's width when the CLI is
+    # imported if COLUMNS is set then (pytest-xdist's workers set it to 80).
+    monkeypatch.setattr(common.console, "width", 400)
+    table = runner.invoke(app, ["quarantine", "--run", str(run), "--raw"])
     assert table.exit_code == 0 and "二七区路灯不亮" in table.output and "raw" in table.output
     assert "二七区路灯不亮" not in runner.invoke(app, ["quarantine", "--run", str(run)]).output
     # The operator fixes the raw rows and imports them: each one a request now.
