@@ -6,17 +6,16 @@ behind a proxy would have) serve over real HTTP; what one counts the other sees.
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
+from tests.conftest import serving
 
 from zhengwu.auth import service as auth_service
 from zhengwu.db.engine import make_engine
@@ -27,27 +26,9 @@ from zhengwu.web.app import create_app
 PASSWORD = "long-enough-1"
 
 
-@contextmanager
-def _server(engine: Engine) -> Iterator[str]:
+def _server(engine: Engine) -> AbstractContextManager[str]:
     """Serve a new app on ``engine`` on a free loopback port (another 'process')."""
-    # IPPROTO_TCP named: asyncio then sets TCP_NODELAY (see tcp_socket in tests/conftest.py)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(engine), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    return serving(create_app(engine))
 
 
 @pytest.fixture

@@ -145,6 +145,9 @@ SystemFileOpt = Annotated[
     Path | None, typer.Option("--system-file", help="a TOML indicator system file")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON")]
+CheckDateOpt = Annotated[
+    str | None, typer.Option("--check-date", help="compliance date (default: period end)")
+]
 
 
 @contextmanager
@@ -283,9 +286,7 @@ def run(
     reply_check: Annotated[
         bool | None, typer.Option("--reply-check/--no-reply-check", help="own-reply veto")
     ] = None,
-    check_date: Annotated[
-        str | None, typer.Option("--check-date", help="compliance date (default: period end)")
-    ] = None,
+    check_date: CheckDateOpt = None,
     replace: Annotated[
         bool,
         typer.Option(

@@ -13,7 +13,16 @@ from typing import Annotated
 import typer
 
 from zhengwu.cli.common import console, handle_errors, parse_date, print_json
-from zhengwu.cli.index import JsonOpt, PeriodOpt, SystemFileOpt, SystemOpt, _period, _store, _system
+from zhengwu.cli.index import (
+    CheckDateOpt,
+    JsonOpt,
+    PeriodOpt,
+    SystemFileOpt,
+    SystemOpt,
+    _period,
+    _store,
+    _system,
+)
 from zhengwu.errors import InvalidInputError
 
 app = typer.Typer()
@@ -25,9 +34,7 @@ def export_inputs(
     out: Annotated[Path, typer.Argument(help="the Parquet directory (of store export-parquet)")],
     period: PeriodOpt,
     system: SystemOpt = "zhengwu-4d",
-    check_date: Annotated[
-        str | None, typer.Option("--check-date", help="compliance date (default: period end)")
-    ] = None,
+    check_date: CheckDateOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Write what a Spark run reads from the database (accounts, flags, service rates) as Parquet.
