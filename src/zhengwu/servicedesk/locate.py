@@ -44,6 +44,7 @@ def _warm_up() -> None:
 
 @cache
 def _counties() -> tuple[regions.Division, ...]:
+    # A renamed county's centroid is its predecessor's (孟津区: 孟津县's), so it is found too.
     return tuple(
         d for d in regions.divisions().values()
         if d.level == "county" and d.lat is not None and d.lon is not None

@@ -204,13 +204,16 @@ def counted_cells(
 def centroid(division: regions.Division) -> tuple[float | None, float | None]:
     """Return a division's centroid, or its nearest ancestor's when the table has none.
 
-    The division table lacks centroids for 352 divisions (344 districts and counties, 8
-    cities), mostly renamed or new ones (许昌县 → 建安区, 偃师市 → 偃师区, 那曲市 and its
-    counties, 台湾's). Such a district usually lies around its city's seat (建安区
-    surrounds 魏都区), so the city's centroid places it near where it is instead of off the
-    map; when the city has none either (那曲市), the province's. The tile is drawn as
-    approximate (:attr:`CountyCell.approximate`). Only a division with no ancestor holding
-    a centroid gets None: the grid puts it in a row below the map, still counted.
+    A renamed or merged division takes its predecessors' centroid in the division table
+    (孟津区 孟津县's, :attr:`regions.Division.centroid_from`): the same seat or the merged
+    area, so its tile is not approximate. The table still lacks centroids for 244 divisions
+    (237 districts and counties, 7 cities): 台湾's, 香港's and 澳门's, and new ones carved
+    out of others (龙华区, 雄安新区) or whose predecessor the successor map lacks (建安区).
+    Such a district usually lies around or beside its city's seat (建安区 surrounds 魏都区),
+    so the city's centroid places it near where it is instead of off the map; when the city
+    has none either (台北市), the province's. The tile is drawn as approximate
+    (:attr:`CountyCell.approximate`). Only a division with no ancestor holding a centroid
+    gets None: the grid puts it in a row below the map, still counted.
     """
     found: regions.Division | None = division
     while found is not None:
