@@ -9,7 +9,8 @@ the record with each NUL written as the six characters ``\\u0000`` (:func:`shown
 nothing is lost and the entry itself can be stored. A TOML file a person gives (an
 indicator system, a working-day calendar, rules, a category tree, award lists) may spell a
 NUL ``"\\u0000"`` in a string: it is refused whole, naming the file and the key
-(:func:`refuse_nul_document`).
+(:func:`refuse_nul_document`). Behind all of these, the database refuses a NUL on any other
+path, naming the table and the column (:mod:`zhengwu.db.nulcheck`).
 
 Other C0 control characters (``\\x01`` … ``\\x1f``) are stored alike by both databases and
 are kept as they came; the exports that cannot carry them leave them out of the cell or

@@ -11,10 +11,15 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from zhengwu.config import get_settings
+from zhengwu.db import nulcheck
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine with the per-backend settings zhengwu relies on."""
+    """Create an engine with the per-backend settings zhengwu relies on.
+
+    Every engine refuses a NUL character in a statement's values alike on both backends
+    (:mod:`zhengwu.db.nulcheck`).
+    """
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
         engine = create_engine(url, **kwargs)
@@ -27,9 +32,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
 
-        return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    else:
+        kwargs.setdefault("pool_pre_ping", True)
+        engine = create_engine(url, **kwargs)
+    nulcheck.install(engine)
+    return engine
 
 
 @lru_cache(maxsize=4)
