@@ -360,7 +360,7 @@ def _principal(session: Any, username: str | None) -> Any:
 def _filters(
     state: list[str] | None, category: list[str] | None, organization_id: int | None,
     channel: list[str] | None, overdue: bool | None, since: str | None, until: str | None,
-    region: str | None, ticket: str | None,
+    region: str | None, ticket: str | None, unassigned: bool | None = None,
 ) -> Any:  # fmt: skip
     """Return the request filters of the command line, checked (InvalidInputError)."""
     from zhengwu.chinatime import parse_china_time
@@ -381,7 +381,7 @@ def _filters(
     found = request_filters.RequestFilters(
         states=state or None, category_codes=category or None, organization_id=organization_id,
         channels=channel or None, overdue=overdue, start=when(since, "--since"),
-        end=when(until, "--until"), region=region, ticket=ticket,
+        end=when(until, "--until"), region=region, ticket=ticket, unassigned=unassigned,
     )  # fmt: skip
     request_filters.check(found)
     return found
@@ -400,6 +400,12 @@ OverdueOpt = Annotated[
 ]
 SinceOpt = Annotated[str | None, typer.Option("--since", help="received from (ISO date, China)")]
 UntilOpt = Annotated[str | None, typer.Option("--until", help="received before (ISO date)")]
+UnassignedOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--unassigned/--assigned", help="only (or no) open requests with no body (未派单)"
+    ),
+]
 RegionOpt = Annotated[str | None, typer.Option("--region", help="division code (city: all its)")]
 AsOpt = Annotated[
     str | None,
@@ -414,7 +420,7 @@ def export_command(
     fmt: Annotated[str, typer.Option("--format", help="csv, xlsx or json")] = "csv",
     state: StateOpt = None, category: CategoryOpt = None, organization: OrgOpt = None,
     channel: ChannelOpt = None, overdue: OverdueOpt = None, since: SinceOpt = None,
-    until: UntilOpt = None, region: RegionOpt = None,
+    until: UntilOpt = None, region: RegionOpt = None, unassigned: UnassignedOpt = None,
     as_user: AsOpt = None,
 ) -> None:  # fmt: skip
     """Export requests as CSV, Excel or JSON with the hotline import's columns (re-importable).
@@ -437,7 +443,7 @@ def export_command(
     with unit_of_work() as session:
         principal = _principal(session, as_user)
         filters = _filters(state, category, organization, channel, overdue, since, until,
-                           region, None)  # fmt: skip
+                           region, None, unassigned)  # fmt: skip
         export.record_export(session, principal=principal, filters=filters, fmt=fmt)
 
         def counted() -> Any:
@@ -452,6 +458,9 @@ def export_command(
     console.print(f"已导出 exported {rows} 条 → {out}")
 
 
+FOUND = 200  # requests `desk find` lists
+
+
 @app.command("find")
 @handle_errors
 def find_command(
@@ -459,13 +468,18 @@ def find_command(
         str | None, typer.Option("--ticket", help="the hotline's ticket number (工单编号)")
     ] = None,
     phone: Annotated[str | None, typer.Option("--phone", help="the caller's phone")] = None,
+    unassigned: Annotated[
+        bool, typer.Option("--unassigned", help="the open requests with no body (未派单)")
+    ] = False,
     as_user: AsOpt = None,
     json_out: JsonOut = False,
 ) -> None:
-    """Find requests by the hotline's ticket number or the caller's phone (staff only).
+    """Find requests by the hotline's ticket number or the caller's phone, or list those
+    waiting with no body (--unassigned, 未派单), newest first, at most 200 (staff only).
 
     The phone may be written any way (138-1111-2222, +86 13811112222). As a user (--as),
     only what that user may read; a phone lookup needs a role that handles requests.
+    --unassigned alone lists what waits for a 派单 (with --as an office: in its queues).
 
     Example: zhengwu desk find --ticket 2025070112345
     """
@@ -476,17 +490,21 @@ def find_command(
     from zhengwu.servicedesk import export, presenters, service
     from zhengwu.servicedesk import filters as request_filters
 
-    if (ticket is None) == (phone is None):
+    if (ticket is not None and phone is not None) or not (ticket or phone or unassigned):
         raise InvalidInputError(
-            "请给出 --ticket 或 --phone 之一", "give one of --ticket or --phone"
+            "请给出 --ticket 或 --phone 之一，或 --unassigned",
+            "give one of --ticket or --phone, or --unassigned",
         )
     with unit_of_work() as session:
         principal = _principal(session, as_user)
         principal.require("matrix_office", "handler", "operator")
-        found = request_filters.RequestFilters(ticket=ticket, phone=phone)
+        found = request_filters.RequestFilters(
+            ticket=ticket, phone=phone, unassigned=True if unassigned else None
+        )
         request_filters.check_phone_allowed(found, principal)
         request_filters.check(found)
-        requests = service.search(session, principal=principal, filters=found, limit=200)
+        requests = service.search(session, principal=principal, filters=found, limit=FOUND)
+        total = request_filters.count(session, principal, found, cap=FOUND) if unassigned else 0
         rows = [
             {**presenters.summary(r, unmasked=True).model_dump(mode="json"),
              "ticket": export.ticket_number(r.source, r.source_ref, r.public_id),
@@ -499,6 +517,10 @@ def find_command(
     if not rows:
         console.print("没有找到诉求 no request found")
         return
+    if unassigned:
+        many = f"{FOUND}+" if total > FOUND else str(total)
+        console.print(f"未派单 unassigned {many} 件 request(s)"
+                      + (f"（列出最新 {FOUND} 件 newest {FOUND} listed）" if total > FOUND else ""))  # fmt: skip
     table = Table("诉求编号", "工单编号", "状态", "来源", "接收", "内容")
     for row in rows:
         table.add_row(row["public_id"], row["ticket"], row["state_label"], row["source"],
@@ -789,6 +811,7 @@ def routing_add(
         )
         created = routing_service.add_rules(session, rules=[rule], actor=_system(), note=note)
         console.print(f"已添加规则 #{created[0].id}（版本 version {created[0].table_version}）")
+        desk_routing.note_waiting(session)
 
 
 @routing_app.command("fallback")
@@ -837,6 +860,7 @@ def routing_fallback(
                                      organization_id=org_id(session, org),
                                      note=note or "兜底承办单位")  # fmt: skip
             routing_service.add_rules(session, rules=[rule], actor=_system(), note=note)
+            desk_routing.note_waiting(session)
         found = [RoutingRuleRead.model_validate(r) for r in routing_service.active_rules(session)]
         version = routing_service.table_version(session)
     fallbacks = [r for r in found if r.fallback]
@@ -890,6 +914,8 @@ def routing_derive(json_out: JsonOut = False) -> None:
     with unit_of_work() as session:
         derivation = routing_service.derive_rules(session, actor=_system())
         count, fallbacks = len(derivation.rules), len(derivation.fallbacks)
+        if count:
+            desk_routing.note_waiting(session)
     if json_out:
         print_json({"added": count, "fallbacks": fallbacks, "warnings": derivation.warnings,
                     "notes": derivation.notes})  # fmt: skip

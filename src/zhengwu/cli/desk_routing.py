@@ -1,4 +1,5 @@
-"""``zhengwu desk routing export|import``: the routing table as a sheet (派单表).
+"""``zhengwu desk routing export|import|reroute``: the routing table as a sheet (派单表),
+and re-routing the requests that wait with no body (未派单).
 
 Registered on ``desk routing`` by :mod:`zhengwu.cli.desk_requests` (:func:`register`),
 next to ``list``, ``add``, ``fallback``, ``retire`` and ``derive``.
@@ -12,15 +13,34 @@ from typing import Annotated, Any
 
 import typer
 
-from zhengwu.cli.common import check_output, console, handle_errors, print_json
+from zhengwu.cli.common import check_output, console, err_console, handle_errors, print_json
 
 SHOWN = 200  # planned changes printed (all: --json)
 
 
 def register(routing_app: typer.Typer) -> None:
-    """Add ``export`` and ``import`` to the ``desk routing`` group."""
+    """Add ``export``, ``import`` and ``reroute`` to the ``desk routing`` group."""
     routing_app.command("export")(routing_export)
     routing_app.command("import")(routing_import)
+    routing_app.command("reroute")(routing_reroute)
+
+
+def note_waiting(session: Any) -> None:
+    """Say on stderr how many requests wait with no body, and how to re-route them — after a
+    command that added rules (``add``, ``fallback``, ``derive``, ``import``): a rule routes
+    the requests taken in from now on, not those already waiting."""
+    from zhengwu.servicedesk.routing.reroute import waiting_count
+
+    n = waiting_count(session)
+    if n:
+        err_console.print(
+            f"提示 note：{n} 件诉求未派单、正在等待承办单位，新规则不会自动派给它们：先运行 "
+            "`zhengwu desk routing reroute --dry-run` 查看，再运行 `zhengwu desk routing reroute` "
+            f"按现行规则重新派单 / {n} request(s) wait with no body, and new rules do not route "
+            "them: see with `zhengwu desk routing reroute --dry-run`, then route them by the "
+            "rules in force with `zhengwu desk routing reroute`",
+            markup=False, soft_wrap=True,
+        )  # fmt: skip
 
 
 @handle_errors
@@ -113,6 +133,8 @@ def routing_import(
         summary = import_table(session, path, actor=actor, dry_run=dry_run, replace=replace)
         if not summary.applied:
             session.rollback()
+        elif summary.added or summary.changed:
+            note_waiting(session)
     for warning in summary.warnings:
         _warn(warning)
     if json_out:
@@ -150,3 +172,65 @@ def _print_summary(summary: Any) -> None:
             "the import would change nothing",
             style="yellow", markup=False,
         )  # fmt: skip
+
+
+@handle_errors
+def routing_reroute(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="print how the waiting requests would be routed; "
+                           "write nothing")
+    ] = False,
+    as_user: Annotated[
+        str | None,
+        typer.Option("--as", help="re-route as this user, an admin: the audit log names them "
+                     "(default: the system)"),
+    ] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:  # fmt: skip
+    """Route the requests waiting with no body (未派单) through the rules in force now.
+
+    A rule added later — a fallback (兜底) above all — routes the requests taken in from
+    then on; this routes those already waiting: open, 已接收, no body. Each is audited as a
+    route, saying it was re-routed and why it waited; deadlines do not move (they run from
+    receipt). Left as they are: returned ones (已退单), one a matrix office kept in its
+    own queue that the rules would send outside its matrix, and those still without a rule.
+    Admin only. See docs/servicedesk.md.
+
+    Example: zhengwu desk routing reroute --dry-run
+    """
+    from zhengwu.cli.desk_requests import _principal
+    from zhengwu.db.engine import unit_of_work
+    from zhengwu.servicedesk.routing.reroute import reroute
+
+    with unit_of_work() as session:
+        actor = _principal(session, as_user)
+        summary = reroute(session, actor=actor, dry_run=dry_run)
+    if json_out:
+        print_json(summary.to_dict())
+        return
+    _print_reroute(summary)
+
+
+def _print_reroute(summary: Any) -> None:
+    """Print a re-route's counts and the requests it routed (or would)."""
+    if summary.dry_run:
+        console.print("试运行，未写入 dry run, nothing written")
+    done = "将重新派单 would re-route" if summary.dry_run else "已重新派单 re-routed"
+    console.print(
+        f"未派单 waiting {summary.waiting}  {done} {summary.rerouted}（其中兜底 fallbacks "
+        f"{summary.fallbacks}）  仍无规则 no rule {summary.no_rule}  留在矩阵队列 kept in an "
+        f"office's queue {summary.kept_in_office}  已被处理 changed meanwhile {summary.changed}",
+        markup=False, soft_wrap=True,
+    )  # fmt: skip
+    if summary.returned or summary.other_states:
+        console.print(
+            f"未处理 left to the office：已退单 returned {summary.returned}  其他状态 other "
+            f"states {summary.other_states}",
+            markup=False, soft_wrap=True,
+        )  # fmt: skip
+    for r in summary.routed[:SHOWN]:
+        tag = f"  [兜底 fallback: {r.fallback}]" if r.fallback else ""
+        console.print(f"{r.public_id} → {r.organization} (#{r.organization_id}){tag}  等待原因 waited: "
+                      f"{r.waiting}", markup=False, soft_wrap=True)  # fmt: skip
+    if summary.rerouted > SHOWN:
+        console.print(f"… 另有 {summary.rerouted - SHOWN} 件 more (--json lists them)")

@@ -36,6 +36,8 @@ class RequestFilters:
     is the original hotline ticket number (工单编号) as imported, with or without its
     ``12345:`` / ``csv:`` prefix. ``phone`` is the caller's phone in any writing
     (``138-1111-2222``, ``+86 13811112222``): only for staff (:func:`check_phone_allowed`).
+    ``unassigned`` keeps the open requests with no body (未派单: waiting to be dispatched),
+    ``False`` the others.
     """
 
     states: Sequence[str] | None = None
@@ -48,6 +50,7 @@ class RequestFilters:
     region: str | None = None
     ticket: str | None = None
     phone: str | None = None
+    unassigned: bool | None = None
 
 
 def check(filters: RequestFilters) -> None:
@@ -133,6 +136,10 @@ def apply(query: _Q, filters: RequestFilters) -> _Q:
     if filters.overdue is not None:
         late = (sr.resolve_due < utcnow()) & sr.state.in_(OPEN_STATES)
         query = query.where(late) if filters.overdue else query.where(~late)
+    if filters.unassigned is not None:
+        # Open and no body: what waits for a 派单 (organization_id's index finds the NULLs).
+        waiting = sr.organization_id.is_(None) & sr.state.in_(OPEN_STATES)
+        query = query.where(waiting) if filters.unassigned else query.where(~waiting)
     if filters.ticket:
         # Every ticket a request carries is a source of it (merged copies too): the unique
         # index on request_sources.source_ref finds it.

@@ -95,12 +95,14 @@ def _post_id(intake: RequestIntake, source_ref: str) -> str | None:
     return source_ref[len(prefix) :] if source_ref.startswith(prefix) else source_ref
 
 
-def _addressed_account(session: Session, intake: RequestIntake) -> Account | None:
-    if not intake.account_uid:
+def addressed_account(session: Session, uid: str | None, source: str) -> Account | None:
+    """Return the account a request addresses: its ``account_uid``, on the source's own
+    platform for a social source (intake, and a re-route: :mod:`.routing.reroute`)."""
+    if not uid:
         return None
-    query = select(Account).where(Account.uid == intake.account_uid)
-    if intake.source in SOCIAL_SOURCES:
-        query = query.where(Account.platform == intake.source)
+    query = select(Account).where(Account.uid == uid)
+    if source in SOCIAL_SOURCES:
+        query = query.where(Account.platform == source)
     return session.scalar(query.order_by(Account.id).limit(1))
 
 
@@ -115,7 +117,7 @@ def _region_hint(session: Session, account: Account | None) -> str | None:
     return None
 
 
-def _matrix_for(
+def matrix_for(
     session: Session, config: snapshot.DeskSnapshot, account: Account | None, adcode: str | None,
     organization_id: int | None,
 ) -> int | None:  # fmt: skip
@@ -329,7 +331,7 @@ def build_new_request(
     if rule is None and not config.rules:
         routing_service.note_unrouted_without_rules(intake.source)
     org_id = rule.organization_id if rule else None
-    matrix_id = _matrix_for(session, config, account, adcode, org_id)
+    matrix_id = matrix_for(session, config, account, adcode, org_id)
     outside: dict[str, Any] | None = None
     why = routing_fallback.why(rule, adcode=adcode, category_code=cls.code)
     if office is not None and not office.covers(matrix_id, org_id):
@@ -367,11 +369,7 @@ def build_new_request(
         "extension_reason": None, "supervised_at": None, "reply_text": None, "supervision_count": 0,
         "reopen_count": 0, "created_at": now, "updated_at": now,
     }  # fmt: skip
-    route_data: dict[str, Any] = {
-        "routing_rule_id": rule.id if rule else None,
-        "table_version": rule.table_version if rule else None,
-        "organization_id": org_id, "category_code": cls.code, "adcode": adcode,
-    }  # fmt: skip
+    route_data = route_entry_data(rule, category_code=cls.code, adcode=adcode)
     route_reason = None if rule else NO_RULE
     if why is not None and outside is None:
         # A fallback (兜底) routed it: say so, and why, to the handler and in the audit log.
@@ -389,6 +387,19 @@ def build_new_request(
                       "response_days": response_days, "resolve_days": resolve_days},
         route_data=route_data, route_reason=route_reason, kept_in_office=outside is not None,
     )  # fmt: skip
+
+
+def route_entry_data(
+    rule: snapshot.RuleNode | None, *, category_code: str | None, adcode: str | None
+) -> dict[str, Any]:
+    """Return the data of a request's ``route`` audit entry: the rule that routed it (None:
+    it waits unassigned), the table version, the body, and what it was routed by."""
+    return {
+        "routing_rule_id": rule.id if rule else None,
+        "table_version": rule.table_version if rule else None,
+        "organization_id": rule.organization_id if rule else None,
+        "category_code": category_code, "adcode": adcode,
+    }  # fmt: skip
 
 
 def _citizen_phone(intake: RequestIntake, keep: frozenset[str]) -> str | None:
@@ -409,7 +420,7 @@ def _create(
     built = build_new_request(
         session, intake, ref=ref, key=key, fingerprint=dedup.fingerprint(intake.text),
         received=received, now=now, config=snapshot.current(session) if config is None else config,
-        account=_addressed_account(session, intake), keep=published_phones.directory(session),
+        account=addressed_account(session, intake.account_uid, intake.source), keep=published_phones.directory(session),
         citizen_token=token, office=office,
     )  # fmt: skip
     request = ServiceRequest(**built.values)

@@ -79,19 +79,21 @@ def _filters(
     region: str | None = None,
     ticket: str | None = None,
     phone: str | None = None,
+    unassigned: bool | None = None,
 ) -> request_filters.RequestFilters:
     """Return the queue's filters from its query parameters, refusing unknown values (422).
 
     ``start`` and ``end`` are ISO 8601; a bare date or a time without an offset is China
     time. ``channel``: the source (12345, weibo, form …); ``region``: a division code, a city
     or province taking in its divisions; ``ticket``: the hotline's ticket number (工单编号)
-    as imported; ``phone``: the caller's phone (any writing; desk staff only).
+    as imported; ``phone``: the caller's phone (any writing; desk staff only);
+    ``unassigned``: true for the open requests with no body (未派单), false for the others.
     """
     check_choices("state", state, STATE_LABELS)
     found = request_filters.RequestFilters(
         states=state, category_codes=category, organization_id=organization_id,
         channels=channel, overdue=overdue, start=start, end=end, region=region or None,
-        ticket=ticket or None, phone=phone or None,
+        ticket=ticket or None, phone=phone or None, unassigned=unassigned,
     )  # fmt: skip
     request_filters.check_phone_allowed(found, principal)
     request_filters.check(found)
@@ -111,8 +113,8 @@ def queue(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[RequestSummary]:
     """List the requests you handle (or oversee), newest first, with filters (state,
-    category, organization_id, channel, overdue, start, end, region, ticket, phone: see
-    ``_filters``). An unknown ``state`` is refused (422) with the list of valid ones.
+    category, organization_id, channel, overdue, start, end, region, ticket, phone,
+    unassigned: see ``_filters``). An unknown ``state`` is refused (422) with the list of valid ones.
     """
     principal.require(*STAFF)
     found = service.search(db, principal=principal, limit=limit, offset=offset, filters=filters)

@@ -13,7 +13,7 @@ from zhengwu.auth.principal import Principal
 from zhengwu.db.base import utcnow
 from zhengwu.errors import ForbiddenError, InvalidInputError
 from zhengwu.servicedesk import access, export, upload
-from zhengwu.servicedesk.routing import importer, sheet
+from zhengwu.servicedesk.routing import importer, reroute, sheet
 from zhengwu.servicedesk.routing import service as routing_service
 from zhengwu.servicedesk.routing.models import (
     RoutingRuleCreate,
@@ -143,3 +143,16 @@ def derive(db: DB, principal: WritingPrincipal) -> list[RoutingRuleRead]:
     principal.require("admin")
     derivation = routing_service.derive_rules(db, actor=principal)
     return [RoutingRuleRead.model_validate(r) for r in derivation.rules]
+
+
+@router.post("/reroute")
+def reroute_waiting(db: DB, principal: WritingPrincipal, dry_run: bool = False) -> dict[str, Any]:
+    """Route the requests waiting with no body (未派单) through the rules in force (admin).
+
+    Answers the counts (waiting, rerouted, no_rule, kept_in_office, changed, returned,
+    other_states, fallbacks) and the requests routed; with ``dry_run`` writes nothing, as
+    ``zhengwu desk routing reroute --dry-run``.
+    """
+    principal.require("admin")
+    summary = reroute.reroute(db, actor=principal, dry_run=dry_run)
+    return summary.to_dict()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, NamedTuple
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
@@ -38,6 +38,7 @@ from zhengwu.servicedesk import filters as request_filters
 from zhengwu.servicedesk.actions import FIELD_NAMES
 from zhengwu.servicedesk.category import service as category_service
 from zhengwu.servicedesk.models import RequestHelper, ServiceRequest
+from zhengwu.servicedesk.routing import reroute
 from zhengwu.servicedesk.routing import service as routing_service
 from zhengwu.servicedesk.schemas import MAX_REASON, MAX_REPLY, ActionInput
 from zhengwu.servicedesk.workflow import (
@@ -189,11 +190,12 @@ def queue(
     request: Request, db: ConsoleDB, principal: Viewer, state: str = "", overdue: str = "",
     category: str = "", offset: int = 0, before: str = "", skip: int = 0, ticket: str = "",
     phone: str = "", channel: str = "", region: str = "", organization_id: str = "",
-    start: str = "", end: str = "",
+    start: str = "", end: str = "", unassigned: str = "",
 ) -> HTMLResponse:  # fmt: skip
     """List the requests you handle or oversee, newest first (filters: state, category with
-    its subcategories, overdue; the search box: ticket number or caller's phone; more:
-    channel, region, organisation, received from / to), ``PAGE`` at a time.
+    its subcategories, overdue, 未派单 (open, no body); the search box: ticket number or
+    caller's phone; more: channel, region, organisation, received from / to), ``PAGE`` at
+    a time.
 
     Pages go on from a cursor (``before`` = just after the last row's receipt time,
     ``skip`` = rows of that same instant already shown), so a deep page costs what the
@@ -217,7 +219,7 @@ def queue(
         ticket=ticket.strip() or None, phone=phone.strip() or None,
         channels=[channel] if channel else None, region=region.strip() or None,
         organization_id=int_or_none(organization_id), start=_day(start, "start"),
-        end=_day(end, "end", next_day=True),
+        end=_day(end, "end", next_day=True), unassigned=True if unassigned == "1" else None,
     )  # fmt: skip
     request_filters.check_phone_allowed(asked, principal)
     request_filters.check(asked)
@@ -250,13 +252,19 @@ def queue(
     )
     kept = (("state", state), ("category", category), ("overdue", overdue), ("ticket", ticket),
             ("phone", phone), ("channel", channel), ("region", region),
-            ("organization_id", organization_id), ("start", start), ("end", end))  # fmt: skip
+            ("organization_id", organization_id), ("start", start), ("end", end),
+            ("unassigned", unassigned))  # fmt: skip
     query = urlencode({k: v for k, v in kept if v})
     # The download carries the same filters (the API takes category codes, not a subtree).
     download = urlencode(
-        [(k, v) for k, v in kept if v and k not in ("category", "overdue", "start", "end")]
+        [
+            (k, v)
+            for k, v in kept
+            if v and k not in ("category", "overdue", "start", "end", "unassigned")
+        ]
         + [("category", c) for c in codes or ()]
         + ([("overdue", "true")] if overdue == "1" else [])
+        + ([("unassigned", "true")] if unassigned == "1" else [])
         + [(k, v.isoformat()) for k, v in (("start", asked.start), ("end", asked.end)) if v]
     )
     next_page = ""
@@ -267,20 +275,20 @@ def queue(
         if cursor is not None and after == cursor:  # the whole page was one instant
             same += first
         next_page = urlencode({"before": after.isoformat(), "skip": same})
-    ownerless = ownerless_notice(db, principal)
     return render(
         request, "desk_queue.html", area="desk", rows=rows, orgs=orgs, state=state,
         overdue=overdue, category=category, paged=bool(first or cursor), next_page=next_page,
         query=query, state_labels=STATE_LABELS, source_labels=SOURCE_LABELS,
         ticket=ticket, phone=phone, channel=channel, region=region,
-        organization_id=organization_id, start=start, end=end, total=total,
+        organization_id=organization_id, start=start, end=end, unassigned=unassigned,
+        total=total,
         count_cap=COUNT_CAP, download=download, organizations=_organizations(db, principal),
         phone_allowed=access.reads_requests(principal),
         categories=[c for c in tree if c.active or c.code == category],
         # Those who oversee the desk learn that requests wait because no rule exists.
         unrouted=routing_service.unrouted_without_rules(db) if overseer else 0,
         # Requests on no one's queue (no place, no rule, no fallback): the admin alone reads them.
-        ownerless=ownerless[0], has_fallback=ownerless[1],
+        **ownerless_notice(db, principal)._asdict(),
         # Deadlines on the page that run into a year without an official schedule.
         provisional=deadlines.provisional_years((r.received_at, r.resolve_due) for r in rows),
         # Requests taken in past their deadline (imported history): the sweep leaves them.
@@ -294,13 +302,25 @@ def queue(
     )  # fmt: skip
 
 
-def ownerless_notice(db: Session, principal: Principal) -> tuple[int, bool]:
+class OwnerlessNotice(NamedTuple):
+    """The template variables of ``_ownerless_notice.html`` (and of its re-route form)."""
+
+    ownerless: int  # open requests with no body on no matrix's queue
+    has_fallback: bool  # a city-wide fallback is in force
+    reroutable: int  # received with no body while rules are in force: 重新派单 examines them
+
+
+def ownerless_notice(db: Session, principal: Principal) -> OwnerlessNotice:
     """Return the notice of requests on no one's queue (``_ownerless_notice.html``, on the
-    desk queue and the routing page): how many, and whether a city-wide fallback is in
-    force — the admin's only (0 for everyone else)."""
+    desk queue and the routing page): how many, whether a city-wide fallback is in force,
+    and how many waiting requests the re-route form (:mod:`.routing.reroute`) would examine
+    — the admin's only (0 for everyone else: no notice, no form)."""
     if principal.role != "admin":
-        return 0, True
-    return routing_service.ownerless(db), routing_service.has_city_fallback(db)
+        return OwnerlessNotice(0, True, 0)
+    waiting = reroute.waiting_count(db) if routing_service.has_rules(db) else 0
+    return OwnerlessNotice(
+        routing_service.ownerless(db), routing_service.has_city_fallback(db), waiting
+    )
 
 
 def _day(value: str, name: str, *, next_day: bool = False) -> datetime | None:

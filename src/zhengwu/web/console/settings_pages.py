@@ -45,10 +45,12 @@ from zhengwu.servicedesk.access import can_route_to, matrix_organizations
 from zhengwu.servicedesk.category import service as category_service
 from zhengwu.servicedesk.category.models import CategoryUpdate
 from zhengwu.servicedesk.routing import fallback as routing_fallback
+from zhengwu.servicedesk.routing import reroute
 from zhengwu.servicedesk.routing import service as routing_service
 from zhengwu.servicedesk.routing import views as routing_views
 from zhengwu.servicedesk.routing.importer import TableImportSummary, TableRefusedError
 from zhengwu.servicedesk.routing.models import RoutingRuleCreate
+from zhengwu.servicedesk.routing.reroute import RerouteSummary
 from zhengwu.validation_text import message_en, message_zh
 from zhengwu.web.console.base import (
     ConsoleDB,
@@ -224,7 +226,7 @@ def _routing_page(
     retire_failed: int | None = None, retire_error: ZhengwuError | None = None,
     status_code: int = 200, filters: dict[str, str] | None = None, offset: int = 0,
     org_q: str = "", table_import: TableImportSummary | None = None,
-    import_error: ZhengwuError | None = None,
+    import_error: ZhengwuError | None = None, rerouted: RerouteSummary | None = None,
 ) -> HTMLResponse:  # fmt: skip
     filters = filters or {}
     tree = category_service.get_tree(db, include_inactive=True)
@@ -256,7 +258,7 @@ def _routing_page(
     values = dict(values or {})
     if len(matches) == 1 and not values.get("organization_id"):  # one match: take it
         values["organization_id"] = str(matches[0][0])
-    ownerless = ownerless_notice(db, principal)
+    listed = rerouted.routed[:REROUTE_SHOWN] if rerouted else []
     return render(
         request, "settings_routing.html", area="settings", rules=rules, orgs=orgs,
         fallbacks={r.id for r in rules if routing_fallback.is_fallback(r)},
@@ -270,7 +272,10 @@ def _routing_page(
         retire_error=retire_error,
         status_code=filter_error.status_code if filter_error and status_code == 200 else status_code,
         unrouted=routing_service.unrouted_without_rules(db) if not total and not filters else 0,
-        ownerless=ownerless[0], has_fallback=ownerless[1],
+        **ownerless_notice(db, principal)._asdict(),
+        rerouted=rerouted, rerouted_listed=listed,
+        waiting_labels={k: zh for k, (zh, _) in reroute.WAITING.items()},
+        fallback_labels={k: zh for k, (zh, _) in routing_fallback.WHY.items()},
         may_import_table=principal.has_role("admin"), table_import=table_import,
         import_error=import_error, plan_shown=PLAN_SHOWN,
         import_max_mb=routing_views.MAX_UPLOAD_BYTES // (1024 * 1024),
@@ -440,6 +445,22 @@ async def routing_import(
         return _routing_page(request, db, principal, table_import=summary)
 
     return await run_in_threadpool(work)
+
+
+REROUTE_SHOWN = 50  # re-routed requests the page lists (all: the API, the CLI)
+
+
+@router.post("/routing/reroute", response_class=HTMLResponse)
+def routing_reroute(
+    request: Request, db: ConsoleDB, principal: Writer, dry_run: Annotated[str, Form()] = ""
+) -> Response:
+    """Check (dry run) or route the requests waiting with no body by the rules in force
+    (the 无人承办 notice's form; admin only); the routing page shows what it did."""
+    require(principal, "settings")
+    principal.require("admin")
+    summary = reroute.reroute(db, actor=principal, dry_run=dry_run == "1")
+    db.flush()
+    return _routing_page(request, db, principal, rerouted=summary)
 
 
 # -- indicator systems: check, preview and save a TOML file --------------------------------
