@@ -281,6 +281,9 @@ def test_a_rule_of_a_renamed_division_moves_to_its_successor(
     (old,) = routing_service.add_rules(session, actor=SYSTEM, rules=[
         RoutingRuleCreate(adcode="330104", category_code="01", organization_id=world.orgs["police"]),
     ])  # fmt: skip
+    assert old.adcode == "330102"  # `routing add` moves it now; before, it stored it as given
+    old.adcode = "330104"
+    session.flush()
     text = _write(session, tmp_path / "t.csv").read_text(encoding="utf-8-sig")
     assert "330104,上城区,01,城乡建设" in text
     summary = import_table(session, tmp_path / "t.csv", actor=SYSTEM)

@@ -787,6 +787,17 @@ def _rule_line(r: Any) -> str:
     )
 
 
+def _say_successor(given: str | None, stored: str | None, *, json_out: bool = False) -> None:
+    """Say that a rule given under an old division code was stored under its successor
+    (on stderr when the command prints JSON)."""
+    from zhengwu.servicedesk.routing import service as routing_service
+
+    said = routing_service.successor_note(given, stored)
+    if said:
+        out = err_console if json_out else console
+        out.print(said, style="yellow", markup=False, soft_wrap=True)
+
+
 @routing_app.command("add")
 @handle_errors
 def routing_add(
@@ -797,7 +808,9 @@ def routing_add(
 ) -> None:
     """Add a rule as a new version of the routing table.
 
-    ``--org`` (the body that handles them) is its id, code or exact name.
+    ``--org`` (the body that handles them) is its id, code or exact name. An old division
+    code (renamed or merged: 江干区 330104) is stored as its successor's (上城区 330102), and
+    the command says so; a rule of the same category and division replaces the one in force.
 
     Example: zhengwu desk routing add --category 0201 --adcode 411002 --org 许昌市住房和城乡建设局
     """
@@ -811,6 +824,7 @@ def routing_add(
         )
         created = routing_service.add_rules(session, rules=[rule], actor=_system(), note=note)
         console.print(f"已添加规则 #{created[0].id}（版本 version {created[0].table_version}）")
+        _say_successor(adcode, created[0].adcode)
         desk_routing.note_waiting(session)
 
 
@@ -859,7 +873,9 @@ def routing_fallback(
             rule = RoutingRuleCreate(category_code=category, adcode=adcode,
                                      organization_id=org_id(session, org),
                                      note=note or "兜底承办单位")  # fmt: skip
-            routing_service.add_rules(session, rules=[rule], actor=_system(), note=note)
+            (created,) = routing_service.add_rules(session, rules=[rule], actor=_system(),
+                                                   note=note)  # fmt: skip
+            _say_successor(adcode, created.adcode, json_out=json_out)
             desk_routing.note_waiting(session)
         found = [RoutingRuleRead.model_validate(r) for r in routing_service.active_rules(session)]
         version = routing_service.table_version(session)

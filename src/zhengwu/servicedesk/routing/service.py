@@ -252,6 +252,34 @@ def _check(session: Session, data: RoutingRuleCreate) -> None:
         category_service.get(session, data.category_code)
 
 
+def _current(adcode: str | None) -> str | None:
+    """Return the current code of a rule's division (None: any division)."""
+    return None if adcode is None else regions.current_adcode(adcode) or adcode
+
+
+def _under_successor(data: RoutingRuleCreate) -> RoutingRuleCreate:
+    """Return ``data`` with its division's current code (checked: :func:`_check`)."""
+    current = _current(data.adcode)
+    return data if current == data.adcode else data.model_copy(update={"adcode": current})
+
+
+def successor_note(given: str | None, stored: str | None) -> str | None:
+    """Return what the CLI says when a rule given under an old division code was stored
+    under its successor (:func:`add_rules`), in Chinese and English; None otherwise."""
+    if given is None or stored is None or given == stored:
+        return None
+    change = next((c for c in reversed(regions.changes()) if c.old_code == given), None)
+    division = regions.get(stored)
+    new_name = division.name if division is not None else stored
+    old_zh = f"（{change.old_name}，{change.year} 年区划调整）" if change else ""
+    old_en = f" ({change.old_name}, changed in {change.year})" if change else ""
+    return (
+        f"区划代码 {given}{old_zh}已由 {stored}（{new_name}）承继：规则按 {stored} 保存 / "
+        f"division code {given}{old_en} was replaced by {stored} ({new_name}): the rule is "
+        f"stored under {stored}"
+    )
+
+
 def add_rules(
     session: Session, *, rules: Sequence[RoutingRuleCreate], actor: Principal, note: str = "",
     now: datetime | None = None, retire: Sequence[RoutingRule] = (),
@@ -264,21 +292,25 @@ def add_rules(
     audited as :func:`retire` audits one (the table import's ``--replace``).
     """
     now = now or utcnow()
+    for data in rules:
+        _check(session, data)
+    # A renamed or merged division's old code routes nothing (requests are placed under
+    # current codes): the rule is stored under its successor, as the table import does.
+    rules = [_under_successor(data) for data in rules]
     keys = {(r.category_code, r.adcode) for r in rules}
     if len(keys) != len(rules):
         raise InvalidInputError("同一版本中规则重复", "duplicate (category, adcode) in one change")
-    for data in rules:
-        _check(session, data)
     for ended in retire:
         _check_in_force(ended)
-    current = {(r.category_code, r.adcode): r for r in active_rules(session, at=now)}
+    # A rule in force under an old code counts under its successor's key (and is replaced).
+    current = {(r.category_code, _current(r.adcode)): r for r in active_rules(session, at=now)}
     version = _new_version(session, actor, note, now)
     for ended in retire:
         _end(session, ended, version=version, actor=actor, reason=note, now=now)
     created: list[RoutingRule] = []
     for data in rules:
         old = current.get((data.category_code, data.adcode))
-        if old is not None:
+        if old is not None and old.valid_to is None:  # (unless ``retire`` ended it)
             old.valid_to, old.retired_version = now, version
         rule = RoutingRule(
             table_version=version, category_code=data.category_code, adcode=data.adcode,
