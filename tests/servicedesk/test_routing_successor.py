@@ -35,7 +35,9 @@ def test_a_rule_of_an_old_code_is_stored_under_its_successor_and_routes(
     assert (req.organization_id, req.routing_rule_id) == (world.orgs["police"], rule.id)
 
 
-def test_a_new_rule_replaces_one_in_force_under_the_old_code(session: Session, world: World) -> None:
+def test_a_new_rule_replaces_one_in_force_under_the_old_code(
+    session: Session, world: World
+) -> None:
     (legacy,) = routing_service.add_rules(session, actor=SYSTEM, rules=[
         RoutingRuleCreate(adcode="330102", category_code="01", organization_id=world.orgs["police"]),
     ])  # fmt: skip

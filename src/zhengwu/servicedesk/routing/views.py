@@ -3,6 +3,7 @@ the bodies of its matrix)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 from zhengwu.auth.principal import Principal
 from zhengwu.db.base import utcnow
 from zhengwu.errors import ForbiddenError, InvalidInputError
-from zhengwu.servicedesk import access, export, upload
+from zhengwu.servicedesk import access, export, kept_uploads, upload
 from zhengwu.servicedesk.routing import importer, reroute, sheet
 from zhengwu.servicedesk.routing import service as routing_service
 from zhengwu.servicedesk.routing.models import (
@@ -90,8 +91,8 @@ def import_rules(
     nothing and is answered 422 with the same summary.
     """
     principal.require("admin")
-    summary = import_upload(db, principal, file.file, file.filename or "", dry_run=dry_run,
-                            replace=replace)  # fmt: skip
+    summary, _ = import_upload(db, principal, file.file, file.filename or "", dry_run=dry_run,
+                               replace=replace)  # fmt: skip
     if summary.refused_whole and not dry_run:
         raise importer.TableRefusedError(summary)
     return summary.to_dict()
@@ -102,9 +103,14 @@ MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # a national table of 30,000 rules is ~4 MB
 
 def import_upload(
     db: Session, principal: Principal, stream: Any, filename: str, *, dry_run: bool,
-    replace: bool,
-) -> importer.TableImportSummary:  # fmt: skip
-    """Import an uploaded table (the API's and the console's), named by its own file name."""
+    replace: bool, keep: bool = False,
+) -> tuple[importer.TableImportSummary, str | None]:  # fmt: skip
+    """Import an uploaded table (the API's and the console's), named by its own file name.
+
+    With ``keep`` (the console's 检查), a dry run's checked copy is kept for its user
+    (:mod:`zhengwu.servicedesk.kept_uploads`): the second value is its token, which
+    :func:`import_kept` takes instead of the file.
+    """
     if not filename.strip():
         raise InvalidInputError(
             "请选择要导入的派单表（CSV 或 Excel）", "choose a routing table (CSV or Excel)"
@@ -115,8 +121,35 @@ def import_upload(
         upload.saved_upload(stream, filename, limit=MAX_UPLOAD_BYTES, too_large=too_large) as path,
         upload.shown_as(path),
     ):
-        return importer.import_table(db, path, actor=principal, dry_run=dry_run,
-                                     replace=replace, shown=path.name)  # fmt: skip
+        summary = _import_file(db, principal, path, dry_run=dry_run, replace=replace)
+        token = (
+            kept_uploads.keep(path, kind=KEPT_KIND, owner=principal) if keep and dry_run else None
+        )
+    return summary, token
+
+
+KEPT_KIND = "routing-table"
+
+
+def import_kept(
+    db: Session, principal: Principal, token: str, *, dry_run: bool, replace: bool
+) -> tuple[importer.TableImportSummary, str | None]:
+    """Check or import the copy the console kept after a check (the file not sent again);
+    the copy stays for another check or a refused import, and goes once imported."""
+    path = kept_uploads.kept_path(token, kind=KEPT_KIND, owner=principal)
+    with upload.shown_as(path):
+        summary = _import_file(db, principal, path, dry_run=dry_run, replace=replace)
+    if summary.applied and not dry_run:
+        kept_uploads.discard(token)
+        return summary, None
+    return summary, token
+
+
+def _import_file(
+    db: Session, principal: Principal, path: Path, *, dry_run: bool, replace: bool
+) -> importer.TableImportSummary:
+    return importer.import_table(db, path, actor=principal, dry_run=dry_run, replace=replace,
+                                 shown=path.name)  # fmt: skip
 
 
 @router.delete("/rules/{rule_id}", response_model=RoutingRuleRead)

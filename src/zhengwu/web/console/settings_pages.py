@@ -41,6 +41,7 @@ from zhengwu.index.system import (
     user_dir,
 )
 from zhengwu.regions.address import resolve_address
+from zhengwu.servicedesk import kept_uploads
 from zhengwu.servicedesk.access import can_route_to, matrix_organizations
 from zhengwu.servicedesk.category import service as category_service
 from zhengwu.servicedesk.category.models import CategoryUpdate
@@ -227,6 +228,7 @@ def _routing_page(
     status_code: int = 200, filters: dict[str, str] | None = None, offset: int = 0,
     org_q: str = "", table_import: TableImportSummary | None = None,
     import_error: ZhengwuError | None = None, rerouted: RerouteSummary | None = None,
+    checked: str | None = None,
 ) -> HTMLResponse:  # fmt: skip
     filters = filters or {}
     tree = category_service.get_tree(db, include_inactive=True)
@@ -277,7 +279,8 @@ def _routing_page(
         waiting_labels={k: zh for k, (zh, _) in reroute.WAITING.items()},
         fallback_labels={k: zh for k, (zh, _) in routing_fallback.WHY.items()},
         may_import_table=principal.has_role("admin"), table_import=table_import,
-        import_error=import_error, plan_shown=PLAN_SHOWN,
+        import_error=import_error, plan_shown=PLAN_SHOWN, checked=checked,
+        kept_minutes=int(kept_uploads.TTL.total_seconds() // 60),
         import_max_mb=routing_views.MAX_UPLOAD_BYTES // (1024 * 1024),
     )  # fmt: skip
 
@@ -421,28 +424,41 @@ async def routing_import(
     request: Request, db: ConsoleDB, principal: Writer,
     file: Annotated[FormFile | None, File()] = None,
     dry_run: Annotated[str, Form()] = "", replace: Annotated[str, Form()] = "",
+    checked: Annotated[str, Form()] = "",
 ) -> Response:  # fmt: skip
-    """Check (dry run) or import an uploaded routing table; the page shows what it did."""
+    """Check (dry run) or import an uploaded routing table; the page shows what it did.
+
+    A check keeps its copy for the admin (``checked``: its token in the page's form), so
+    that 导入 — or another check, say with 替换 — needs no file chosen again; a file chosen
+    anew is read instead.
+    """
     filename = (file.filename or "") if file is not None else ""
 
     def work() -> Response:
         require(principal, "settings")
         principal.require("admin")
+        token: str | None = None
         try:
-            summary = routing_views.import_upload(
-                db, principal, file.file if file is not None else None, filename,
-                dry_run=dry_run == "1", replace=replace == "1",
-            )  # fmt: skip
+            if not filename.strip() and checked.strip():
+                summary, token = routing_views.import_kept(
+                    db, principal, checked.strip(), dry_run=dry_run == "1",
+                    replace=replace == "1",
+                )  # fmt: skip
+            else:
+                summary, token = routing_views.import_upload(
+                    db, principal, file.file if file is not None else None, filename,
+                    dry_run=dry_run == "1", replace=replace == "1", keep=True,
+                )  # fmt: skip
         except ZhengwuError as exc:
             db.rollback()  # nothing of a refused file stays
             return _routing_page(request, db, principal, import_error=exc,
                                  status_code=exc.status_code)  # fmt: skip
         if summary.refused_whole and not summary.dry_run:
             refused = TableRefusedError(summary)
-            return _routing_page(request, db, principal, table_import=summary,
+            return _routing_page(request, db, principal, table_import=summary, checked=token,
                                  import_error=refused, status_code=refused.status_code)  # fmt: skip
         db.flush()
-        return _routing_page(request, db, principal, table_import=summary)
+        return _routing_page(request, db, principal, table_import=summary, checked=token)
 
     return await run_in_threadpool(work)
 
