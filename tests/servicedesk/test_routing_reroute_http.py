@@ -5,7 +5,6 @@ from the console's 无人承办 notice, and no other role sees or reaches the ac
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import httpx
 import pytest
@@ -18,14 +17,9 @@ from zhengwu.servicedesk import service as desk_service
 from zhengwu.servicedesk.routing import reroute
 
 from .conftest import World
+from .test_routing_fallback_http import NO_PLACE, OWNERLESS, _ok
 
-NO_PLACE = "公司一直没给我们交社保，离职时才发现断缴了8年，电话13912340000"
 JINSHUI = "郑州市金水区文化路小区物业乱收费，电梯停运"
-
-
-def _ok(response: httpx.Response, status: int = 200) -> Any:
-    assert response.status_code == status, response.text
-    return response.json()
 
 
 def _listed(client: httpx.Client, headers: dict[str, str], **params: str) -> list[str]:
@@ -81,7 +75,6 @@ def test_the_admin_reroutes_what_waits_through_the_api(
         assert _listed(client, admin, unassigned="true") == []
 
 
-OWNERLESS = re.compile(r'id="ownerless-notice">无人承办：(\d+) 件诉求')
 ROW = re.compile(r'href="/console/desk/(SR[0-9A-Z]+)"')
 
 

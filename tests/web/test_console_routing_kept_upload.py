@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -17,23 +18,12 @@ from zhengwu.config import get_settings
 from zhengwu.db.base import utcnow
 from zhengwu.servicedesk import kept_uploads
 
-from .test_console_world import PASSWORD, ConsoleWorld, build_console_world, login
+# ``world`` (the console test city) is the world the ``client`` fixture serves.
+from .test_console_settings import _version, world  # noqa: F401
+from .test_console_world import PASSWORD, login
 
 IMPORT = "/console/settings/routing/import"
 GONE = "已检查的文件不存在或已过期"
-
-
-@pytest.fixture
-def world(committed_engine: Engine) -> ConsoleWorld:
-    """The console test city (no index run)."""
-    auth_service._ip_attempts.clear()
-    return build_console_world(committed_engine, with_index=False)
-
-
-def _version(page: str) -> int:
-    found = re.search(r'id="current-version">当前版本 (\d+)<', page)
-    assert found is not None
-    return int(found[1])
 
 
 def _check(client: httpx.Client, csrf: str) -> tuple[str, bytes]:
@@ -53,17 +43,21 @@ def _check(client: httpx.Client, csrf: str) -> tuple[str, bytes]:
     return found[1], edited
 
 
+def _checked_as_admin(client: httpx.Client) -> tuple[str, str, bytes, Path]:
+    """Log in as the admin and check a table; return the CSRF token, the page's token, the
+    file and the folder its kept copy is in."""
+    csrf = login(client, "admin")
+    token, edited = _check(client, csrf)
+    return csrf, token, edited, get_settings().data_dir / "tmp" / "kept-uploads" / token
+
+
 def _post(client: httpx.Client, csrf: str, **data: str) -> httpx.Response:
     return client.post(IMPORT, data={"csrf_token": csrf, **data},
                        files={"file": ("", b"", "application/octet-stream")})  # fmt: skip
 
 
-def test_a_checked_table_imports_without_choosing_it_again(
-    client: httpx.Client, world: ConsoleWorld, committed_engine: Engine
-) -> None:
-    csrf = login(client, "admin")
-    token, edited = _check(client, csrf)
-    kept = get_settings().data_dir / "tmp" / "kept-uploads" / token
+def test_a_checked_table_imports_without_choosing_it_again(client: httpx.Client) -> None:
+    csrf, token, edited, kept = _checked_as_admin(client)
     assert (kept / "派单表.csv").read_bytes() == edited
 
     # Checked again without the file, now replacing: the same copy, nothing written.
@@ -84,7 +78,7 @@ def test_a_checked_table_imports_without_choosing_it_again(
 
 
 def test_the_token_is_the_checking_admins_alone(
-    client: httpx.Client, world: ConsoleWorld, committed_engine: Engine, live_server: str
+    client: httpx.Client, committed_engine: Engine, live_server: str
 ) -> None:
     with Session(committed_engine) as session:
         auth_service.create_user(session, username="admin2", password=PASSWORD, role="admin")
@@ -104,12 +98,8 @@ def test_the_token_is_the_checking_admins_alone(
 
 
 @pytest.mark.parametrize("spoilt", ["expired", "edited"])
-def test_an_expired_or_edited_copy_is_refused(
-    client: httpx.Client, world: ConsoleWorld, spoilt: str
-) -> None:
-    csrf = login(client, "admin")
-    token, _ = _check(client, csrf)
-    kept = get_settings().data_dir / "tmp" / "kept-uploads" / token
+def test_an_expired_or_edited_copy_is_refused(client: httpx.Client, spoilt: str) -> None:
+    csrf, token, _, kept = _checked_as_admin(client)
     if spoilt == "expired":
         later = utcnow() + kept_uploads.TTL + timedelta(minutes=1)
         assert kept_uploads.sweep(now=later) == 1

@@ -16,6 +16,11 @@ import typer
 from zhengwu.cli.common import check_output, console, err_console, handle_errors, print_json
 
 SHOWN = 200  # planned changes printed (all: --json)
+AsAdminOpt = Annotated[
+    str | None,
+    typer.Option("--as", help="act as this user, an admin: the audit log (and a new version "
+                 "of the table) name them (default: the system)"),
+]  # fmt: skip
 
 
 def register(routing_app: typer.Typer) -> None:
@@ -106,11 +111,7 @@ def routing_import(
         bool, typer.Option("--replace", help="retire the rules in force the file does not name "
                            "(a file with refused rows then changes nothing)")
     ] = False,
-    as_user: Annotated[
-        str | None,
-        typer.Option("--as", help="import as this user, an admin: the table's version and the "
-                     "audit log name them (default: the system)"),
-    ] = None,
+    as_user: AsAdminOpt = None,
     json_out: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:  # fmt: skip
     """Load the routing table from a sheet: add and change rules (and retire, --replace).
@@ -180,11 +181,7 @@ def routing_reroute(
         bool, typer.Option("--dry-run", help="print how the waiting requests would be routed; "
                            "write nothing")
     ] = False,
-    as_user: Annotated[
-        str | None,
-        typer.Option("--as", help="re-route as this user, an admin: the audit log names them "
-                     "(default: the system)"),
-    ] = None,
+    as_user: AsAdminOpt = None,
     json_out: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:  # fmt: skip
     """Route the requests waiting with no body (未派单) through the rules in force now.
