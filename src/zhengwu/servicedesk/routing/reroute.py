@@ -39,7 +39,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import Row, Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from zhengwu.accounts.models import Account, Organization
@@ -184,15 +184,36 @@ def _batches(session: Session) -> Iterator[Sequence[_Waiting]]:
         last = rows[-1].id
 
 
-def _route_entries(session: Session, ids: Sequence[int]) -> dict[int, AuditEntry]:
+_T: Table = ServiceRequest.__table__  # type: ignore[assignment]
+# One row's assignment, only while it is still received, unassigned and at the version read.
+# Core on the connection: no ORM bookkeeping per row, and no autoflush of the audit entries
+# added meanwhile (they go out together, once per batch).
+_ASSIGN = (
+    update(_T)
+    .where(_T.c.id == bindparam("rid"), _T.c.version == bindparam("read_version"),
+           _T.c.organization_id.is_(None), _T.c.state == "received")
+    .values(organization_id=bindparam("org"), routing_rule_id=bindparam("rule"),
+            matrix_id=bindparam("queue"), version=_T.c.version + 1, updated_at=bindparam("at"))
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class _RouteEntry:
+    """What a re-route reads of a request's latest ``route`` audit entry."""
+
+    at: datetime
+    data: dict[str, Any] | None
+
+
+def _route_entries(session: Session, ids: Sequence[int]) -> dict[int, _RouteEntry]:
     """Return each request's latest ``route`` audit entry (by the audit log's entity index)."""
-    entries = session.scalars(
-        select(AuditEntry)
-        .where(AuditEntry.entity_type == "request", AuditEntry.entity_id.in_(ids),
-               AuditEntry.action == "route")
-        .order_by(AuditEntry.id)
+    a = AuditEntry
+    rows = session.execute(
+        select(a.entity_id, a.at, a.data)
+        .where(a.entity_type == "request", a.entity_id.in_(ids), a.action == "route")
+        .order_by(a.id)
     )  # fmt: skip
-    return {entry.entity_id: entry for entry in entries}
+    return {entity_id: _RouteEntry(at, data) for entity_id, at, data in rows}
 
 
 def _left(session: Session, summary: RerouteSummary) -> None:
@@ -242,7 +263,7 @@ class _Rerouter:
             self.accounts[key] = service.addressed_account(self.session, uid, source)
         return self.accounts[key]
 
-    def _waited(self, row: _Waiting, entry: AuditEntry | None) -> tuple[str, int | None]:
+    def _waited(self, row: _Waiting, entry: _RouteEntry | None) -> tuple[str, int | None]:
         """Return why ``row`` waited (a key of :data:`WAITING`) and the office that kept it."""
         data = (entry.data if entry is not None else None) or {}
         office = data.get("office_matrix_id") if data.get("outside_scope") else None
@@ -251,7 +272,7 @@ class _Rerouter:
         return ("no_rule" if self.in_force.at(entry.at if entry else row.received_at)
                 else "no_rules"), None  # fmt: skip
 
-    def route(self, row: _Waiting, entry: AuditEntry | None, summary: RerouteSummary) -> None:
+    def route(self, row: _Waiting, entry: _RouteEntry | None, summary: RerouteSummary) -> None:
         """Route one waiting request (or, in a dry run, say how it would be routed)."""
         from zhengwu.servicedesk import service
 
@@ -292,16 +313,11 @@ class _Rerouter:
         """Give the request its body and audit it; False when it changed since it was read."""
         from zhengwu.servicedesk import service
 
-        sr = ServiceRequest
-        done = self.session.execute(
-            update(sr)
-            .where(sr.id == row.id, sr.version == row.version, sr.organization_id.is_(None),
-                   sr.state == "received")
-            .values(organization_id=rule.organization_id, routing_rule_id=rule.id,
-                    matrix_id=matrix_id, version=sr.version + 1, updated_at=self.now)
-            .execution_options(synchronize_session=False)
-        )  # fmt: skip
-        if done.rowcount != 1:  # type: ignore[attr-defined]
+        done = self.session.connection().execute(_ASSIGN, {
+            "rid": row.id, "read_version": row.version, "org": rule.organization_id,
+            "rule": rule.id, "queue": matrix_id, "at": self.now,
+        })  # fmt: skip
+        if done.rowcount != 1:
             return False
         data = service.route_entry_data(rule, category_code=row.category_code, adcode=row.adcode)
         if why is not None:
@@ -336,6 +352,7 @@ def reroute(
         for row in rows:
             summary.waiting += 1
             rerouter.route(row, entries.get(row.id), summary)
+        session.flush()  # the batch's route entries, in one go
     if not dry_run and summary.rerouted:
         _forget(session)
         audit_service.record(
