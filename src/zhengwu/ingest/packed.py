@@ -57,6 +57,10 @@ why. The defaults (:mod:`zhengwu.config`, docs/configuration.md) let real data t
 exports and crawls compress 2.5–45 times (gzip to xz -9), a national year of every
 platform is about 100 GB, and a crawl of every national account is one file per account.
 
+An Excel workbook is a zip archive that openpyxl reads itself: :func:`check_zip_contents`
+holds it to the same limits, decompressing each part once as a stream (nothing kept)
+before openpyxl opens it, and refuses it whole past one (:mod:`zhengwu.ingest.workbook`).
+
 A ``.7z`` is decompressed by py7zr in a thread of its own, member after member, into one
 copy at a time: py7zr waits while the member before is imported, and the copy is removed
 before it goes on (a solid archive is still decompressed once, from its start).
@@ -191,15 +195,21 @@ class _Meter:
             raise self.reached
 
 
-def _check_members(path: Path, count: int, limits: Limits) -> None:
-    """Refuse an archive of more files than ``limits`` allow, before anything is read."""
+_SPLIT = ("请分成几个压缩包导入", "split it into several archives")
+
+
+def _check_members(
+    path: Path | str, count: int, limits: Limits, advice: tuple[str, str] = _SPLIT
+) -> None:
+    """Refuse an archive of more files than ``limits`` allow, before anything is read;
+    ``advice`` (Chinese, English) says what to do instead."""
     if count > limits.max_members:
         cap = limits.max_members
         raise InvalidInputError(
             f"压缩包中的文件数 {count:,} 超过上限 {cap:,}（ZHENGWU_UNPACK_MAX_MEMBERS），"
-            f"请分成几个压缩包导入：{path}",
+            f"{advice[0]}：{path}",
             f"the archive holds {count:,} files, more than the limit of {cap:,} "
-            f"(ZHENGWU_UNPACK_MAX_MEMBERS): split it into several archives: {path}",
+            f"(ZHENGWU_UNPACK_MAX_MEMBERS): {advice[1]}: {path}",
         )
 
 
@@ -245,6 +255,9 @@ _DAMAGE: tuple[type[BaseException], ...] = (
     py7zr.exceptions.ArchiveError, py7zr.exceptions.CrcError,
     py7zr.exceptions.UnsupportedCompressionMethodError,
 )  # fmt: skip
+# What a damaged zip member raises when it is read (a compression method zipfile does not
+# know: NotImplementedError).
+ZIP_DAMAGE: tuple[type[BaseException], ...] = (*_DAMAGE, NotImplementedError)
 # What stops a copy part-way and is quarantined: a damage, or a limit reached.
 _STOPS: tuple[type[BaseException], ...] = (*_DAMAGE, LimitReached)
 
@@ -489,29 +502,34 @@ def _members(path: Path, scratch: Path, meter: _Meter) -> Iterator[PlainFile]:
 
 
 def _zip_blocks(
-    archive: zipfile.ZipFile, info: zipfile.ZipInfo, meter: _Meter, packed: int
-) -> Iterator[bytes]:
-    """Yield the data of a zip member as it is decompressed, counted by ``meter``.
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, meter: _Meter, packed: int,
+    shown: str | None = None,
+) -> Iterator[bytes]:  # fmt: skip
+    """Yield the data of a zip member as it is decompressed, counted by ``meter`` as
+    ``shown`` (default: the member's name).
 
     ``packed``: its compressed size, as the ratio's base (at most the archive's size, so a
     lying header gains nothing). zipfile bounds what a step of a deflated member gives, not
     of a bzip2 one (4 KiB of bzip2 unpack to gigabytes): those are read raw and decompressed
     here, their CRC checked as zipfile would.
     """
+    shown = shown or info.filename
     if info.compress_type == zipfile.ZIP_BZIP2:
-        yield from _zip_bzip2(archive, info, meter)
+        yield from _zip_bzip2(archive, info, meter, shown)
         return
     step = ZIP_LZMA_READ if info.compress_type == zipfile.ZIP_LZMA else BLOCK
     out = 0
     with archive.open(info) as src:
         while block := src.read(step):
-            kept = meter.take(info.filename, block, out, packed)
+            kept = meter.take(shown, block, out, packed)
             out += len(kept)
             yield kept
             meter.check()
 
 
-def _zip_bzip2(archive: zipfile.ZipFile, info: zipfile.ZipInfo, meter: _Meter) -> Iterator[bytes]:
+def _zip_bzip2(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, meter: _Meter, shown: str
+) -> Iterator[bytes]:
     """Yield the data of a bzip2 zip member, decompressed here from its raw bytes."""
     raw_info = copying.copy(info)
     raw_info.compress_type, raw_info.file_size = zipfile.ZIP_STORED, info.compress_size
@@ -521,7 +539,7 @@ def _zip_bzip2(archive: zipfile.ZipFile, info: zipfile.ZipInfo, meter: _Meter) -
         while not stream.eof and (raw := src.read(FEED)):
             packed += len(raw)
             for piece in stream.pieces(raw):
-                kept = meter.take(info.filename, piece, out, packed)
+                kept = meter.take(shown, piece, out, packed)
                 out += len(kept)
                 yield kept
                 meter.check()
@@ -530,6 +548,39 @@ def _zip_bzip2(archive: zipfile.ZipFile, info: zipfile.ZipInfo, meter: _Meter) -
         raise EOFError("the member ends inside its bzip2 stream")
     if crc != info.CRC:
         raise zipfile.BadZipFile(f"Bad CRC-32 for file {info.filename!r}")
+
+
+def check_zip_contents(
+    source: Path | IO[bytes], shown: str, advice: tuple[str, str], limits: Limits | None = None
+) -> None:
+    """Refuse a file that is a zip archive read by another library (an Excel workbook, which
+    openpyxl reads) when it would unpack past ``limits`` (default: the settings'), before
+    that library reads any of it: more members than allowed (``advice``, Chinese and
+    English, says what to do instead), or members that unpack past the total or the ratio,
+    counted as every member is decompressed here as a stream (a block at a time, nothing
+    kept: the zip's headers say what it likes). A damaged or encrypted member raises what
+    zipfile raises (:data:`ZIP_DAMAGE`), for the caller to name the file.
+    """
+    limits = limits or Limits.configured()
+    meter = _Meter(limits)
+    size = source.stat().st_size if isinstance(source, Path) else source.seek(0, os.SEEK_END)
+    try:
+        with zipfile.ZipFile(source) as archive:
+            members = [info for info in archive.infolist() if not info.is_dir()]
+            _check_members(shown, len(members), limits, advice)
+            for info in members:
+                if info.flag_bits & 0x1:
+                    raise zipfile.BadZipFile(f"member {info.filename!r} is encrypted")
+                packed = min(info.compress_size, size)
+                for _ in _zip_blocks(archive, info, meter, packed, f"{shown}!{info.filename}"):
+                    continue
+    except LimitReached as exc:
+        raise InvalidInputError(
+            f"{exc.zh}，该文件未读取", f"{exc.en}; the file was not read"
+        ) from None
+    finally:
+        if not isinstance(source, Path):
+            source.seek(0)
 
 
 def _unread(shown: str, target: Path, reason: str | None) -> PlainFile:

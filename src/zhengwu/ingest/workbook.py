@@ -26,12 +26,19 @@ workbook as it is, without "save as CSV" (which on Chinese Windows writes GBK):
   or a ticket number typed as a number stays ``13812345678``), dates and times as
   ``YYYY-MM-DD HH:MM:SS`` (``YYYY-MM-DD`` for a date alone), empty cells as ``""``;
 - an old ``.xls`` file (Excel 97–2003) is refused with a clear message: save it as
-  ``.xlsx`` or CSV.
+  ``.xlsx`` or CSV;
+- a workbook is a zip archive, so it is held to the limits of every compressed input
+  (:mod:`zhengwu.ingest.packed`, ``ZHENGWU_UNPACK_MAX_MEMBERS`` / ``_BYTES`` / ``_RATIO``)
+  before openpyxl reads it: its parts are counted, and each is decompressed as a stream and
+  its bytes counted (never taken from the zip's headers, which can lie); a workbook past a
+  limit (a "zip bomb" in a sheet's XML or in its shared strings, which openpyxl would hold
+  in memory) is refused with the limit named, and nothing of it is read. Every opening
+  checks it again (an importer that reads the header, then the rows, decompresses it a few
+  times: a small cost next to openpyxl's parsing of the XML).
 """
 
 from __future__ import annotations
 
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -162,14 +169,25 @@ def sheets_left(source: Path | IO[bytes], *, name: str = "") -> list[SheetLeft]:
     return left
 
 
+# What a workbook of more parts than ZHENGWU_UNPACK_MAX_MEMBERS is (Excel writes tens).
+_BOMB = (
+    "Excel 文件不会有这么多部件，疑为压缩炸弹",
+    "no Excel workbook has that many parts — a decompression bomb?",
+)
+
+
 def _open(source: Path | IO[bytes], name: str) -> Any:
+    """Open a workbook for reading, within the unpack limits (see the module's docstring)."""
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
+    from zhengwu.ingest.packed import ZIP_DAMAGE, check_zip_contents
+
     shown = name or str(source)
     try:
+        check_zip_contents(source, shown, _BOMB)
         return load_workbook(source, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as exc:
+    except (*ZIP_DAMAGE, InvalidFileException, KeyError, ValueError) as exc:
         raise InvalidInputError(
             f"无法读取 Excel 文件 {shown}（文件损坏或不是 .xlsx）：{exc}",
             f"cannot read the Excel file {shown} (damaged, or not .xlsx): {exc}",
