@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from zhengwu.cli import common
 from zhengwu.cli.main import app
 from zhengwu.ingest import files
-from zhengwu.ingest.files import RAW_ROW, iter_csv_rows
+from zhengwu.ingest.files import RAW_CHARS, iter_csv_rows
 from zhengwu.ingest.models import QuarantineEntry
 
 runner = CliRunner()
@@ -64,10 +64,12 @@ def test_each_row_carries_its_lines_as_read(
 
 def test_a_long_row_is_cut_and_a_worksheet_row_is_its_cells(tmp_path: Path) -> None:
     long = tmp_path / "long.csv"
-    long.write_text(f"{HEADER}\n1,2025-08-01,{'长' * (RAW_ROW + 50)},138\n", encoding="utf-8")
+    long.write_text(f"{HEADER}\n1,2025-08-01,{'长' * (RAW_CHARS + 50)},138\n", encoding="utf-8")
     [(number, row, _)] = iter_csv_rows(long)
     assert (
-        row is not None and len(number.raw) == RAW_ROW and number.raw.startswith("1,2025-08-01,长")
+        row is not None
+        and len(number.raw) == RAW_CHARS
+        and number.raw.startswith("1,2025-08-01,长")
     )
     book = Workbook()
     sheet = book.active
@@ -129,11 +131,36 @@ def test_category_and_account_lists_and_crawler_csvs_keep_the_row(
     assert runner.invoke(app, ["import", "zhengwu-accounts", str(accounts)]).exit_code == 0
     sample = (shared_data / "weibo-cov" / "weibo_cov_v2_readme_sample.csv").read_text("utf-8")
     header, first, *_ = sample.splitlines()
-    bad_post = first.replace("2020-12-01 00:00", "某天", 1)
+    # A long row (its last column past the 500 characters platform imports used to keep).
+    bad_post = first.replace("2020-12-01 00:00", "某天", 1) + "长" * 3000
     posts = tmp_path / "cov.csv"
     posts.write_text(f"{header}\n{first}\n{bad_post}\n", encoding="utf-8")
     assert runner.invoke(app, ["import", "weibo-cov-csv", str(posts)]).exit_code == 0
     entries = _entries(committed_engine)
     assert entries[f"{tree}:3"][1] == bad_tree
     assert entries[f"{accounts}:2"][1] == bad_account
-    assert entries[f"{posts}:3"][1] == bad_post[:500]  # a platform record's raw: 500 at most
+    assert entries[f"{posts}:3"][1] == bad_post  # whole, as a sheet's row
+
+
+def test_a_platforms_long_bad_line_is_kept_whole_up_to_the_limit(
+    tmp_path: Path, configured_database: str, committed_engine: Engine
+) -> None:
+    """A Weibo status of long text (a 长微博: ~9,000 characters of JSON) that cannot be
+    imported keeps its line whole, as a sheet's row does; a longer line keeps RAW_CHARS."""
+
+    def status(text: str, reposts: int) -> str:
+        return json.dumps(
+            {"created_at": "Sun Jul 30 09:12:40 +0800 2023", "id": 4929003466384131 + reposts,
+             "text": text, "user": {"id": 1288915263, "screen_name": "平安北京"},
+             "reposts_count": reposts, "comments_count": 0, "attitudes_count": 0},
+            ensure_ascii=False, separators=(",", ":"),
+        )  # fmt: skip
+
+    long_bad, longer = status("长" * 9000, -1), status("长" * (RAW_CHARS + 10), -2)
+    path = tmp_path / "statuses.jsonl"
+    path.write_text(f"{status('短', 1)}\n{long_bad}\n{longer}\n", encoding="utf-8")
+    result = runner.invoke(app, ["import", "weibo-api", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    entries = _entries(committed_engine)
+    assert len(long_bad) > 9000 and entries[f"{path}:2"][1] == long_bad
+    assert entries[f"{path}:3"][1] == longer[:RAW_CHARS]

@@ -59,7 +59,7 @@ from zhengwu.accounts.models import (
     Organization,
 )
 from zhengwu.errors import InvalidInputError
-from zhengwu.ingest.files import iter_csv_rows, read_text
+from zhengwu.ingest.files import RAW_CHARS, iter_csv_rows, read_text
 from zhengwu.ingest.registry import ImportItem, register
 from zhengwu.ingest.workbook import RowNo
 from zhengwu.platforms.records import QuarantineRecord
@@ -96,7 +96,7 @@ class OperationalResult:
 
 def _record(source: str, reason: str, raw: Any) -> QuarantineRecord:
     return QuarantineRecord(
-        source=source, reason=reason, raw=None if raw is None else str(raw)[:500]
+        source=source, reason=reason, raw=None if raw is None else str(raw)[:RAW_CHARS]
     )
 
 

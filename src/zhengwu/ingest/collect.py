@@ -23,6 +23,7 @@ from zhengwu.content.store import (
     POST_SCHEMA,
     table_from_json_lines,
 )
+from zhengwu.ingest.files import RAW_CHARS
 from zhengwu.ingest.registry import ImportItem
 from zhengwu.platforms.records import (
     AccountRecord,
@@ -37,7 +38,6 @@ from zhengwu.storable import find_nul, nul_reason, shown
 # line numbers (the fast path merges its rows with the collector's this way). A line
 # holds far fewer than 2**24 records: DuckDB refuses longer lines before they get here.
 LINE_SHIFT = 24
-RAW_CHARS = 500  # of a quarantined record, as the importers keep of a bad line
 
 _ENCODE = msgspec.json.Encoder().encode
 # msgspec writes fields in declaration order: a post without observed_at ends like this,

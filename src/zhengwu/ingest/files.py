@@ -135,10 +135,12 @@ def decode_sheet(path: Path) -> str:
 
 
 CSV_BLOCK = 16 << 20  # bytes of a CSV file decoded at a time
-# Characters of a sheet's row kept as its raw text (RowNo.raw) for its quarantine record:
-# enough for a whole 12345 row with its reply (the city messages' longest is 8,002
-# characters, their median 582), unlike the 500 kept of a platform's JSON record.
-RAW_ROW = 10_000
+# Characters of a bad record's raw text kept in its quarantine record, by every importer:
+# a sheet's row (RowNo.raw), a platform's line or JSON record. Enough for a whole 12345 row
+# with its reply (the city messages' longest is 8,002 characters, their median 582) and for
+# a Weibo status of long text (a 2,000-character 长微博 is ~8,000 characters of JSON), so an
+# operator can fix the record and import it again.
+RAW_CHARS = 10_000
 
 
 def _text_lines(
@@ -250,7 +252,7 @@ def iter_csv_rows(
 
 
 class _Kept:
-    """The lines a csv reader is given, kept (up to :data:`RAW_ROW` characters) until the
+    """The lines a csv reader is given, kept (up to :data:`RAW_CHARS` characters) until the
     row they make is taken: its raw text, as it is in the file (csv reads no further)."""
 
     def __init__(self, lines: Iterator[str]) -> None:
@@ -263,23 +265,23 @@ class _Kept:
 
     def __next__(self) -> str:
         line = next(self.lines)
-        if self.size < RAW_ROW:
+        if self.size < RAW_CHARS:
             self.kept.append(line)
             self.size += len(line)
         return line
 
     def take(self) -> str:
         """Return the lines read since the last call, without the last one's end."""
-        text = "".join(self.kept)[:RAW_ROW].removesuffix("\n").removesuffix("\r")
+        text = "".join(self.kept)[:RAW_CHARS].removesuffix("\n").removesuffix("\r")
         self.kept, self.size = [], 0
         return text
 
 
 def _row_text(cells: list[str]) -> str:
-    """Return cells as one CSV line (a worksheet row's raw text), cut at :data:`RAW_ROW`."""
+    """Return cells as one CSV line (a worksheet row's raw text), cut at :data:`RAW_CHARS`."""
     out = io.StringIO()
     csv.writer(out, lineterminator="").writerow(cells)
-    return out.getvalue()[:RAW_ROW]
+    return out.getvalue()[:RAW_CHARS]
 
 
 def _row_of(header: list[str], row: list[str]) -> tuple[dict[str, str] | None, str | None]:

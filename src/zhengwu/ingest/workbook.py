@@ -93,7 +93,7 @@ class RowNo:
 
     ``raw`` is the row as it was read, for its quarantine record (an operator fixes it and
     imports it again): a CSV row's line or lines as they are in the file, a worksheet row's
-    cells as a CSV line; cut at :data:`zhengwu.ingest.files.RAW_ROW` characters. It takes
+    cells as a CSV line; cut at :data:`zhengwu.ingest.files.RAW_CHARS` characters. It takes
     no part in comparing rows.
     """
 

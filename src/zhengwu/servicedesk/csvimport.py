@@ -618,7 +618,7 @@ class _Importer:
 
     def _refuse(self, item: _Item, reason: str) -> None:
         self.summary.quarantined += 1
-        # The row's text comes cut by files.RAW_ROW, a damage's by packed.RAW_HEAD; a NUL
+        # The row's text comes cut by files.RAW_CHARS, a damage's by packed.RAW_HEAD; a NUL
         # in either is kept written as \u0000 (PostgreSQL could not store the entry).
         raw = None if item.raw is None else storable.shown(item.raw)
         self.quarantined.append({"run_id": self.run.id, "format": FORMAT, "source": item.where,

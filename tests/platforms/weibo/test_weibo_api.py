@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from zhengwu.errors import InvalidInputError
-from zhengwu.ingest.files import GBK_HINT, split_ranges
+from zhengwu.ingest.files import GBK_HINT, RAW_CHARS, split_ranges
 from zhengwu.ingest.registry import ImportItem, formats, get_importer
 from zhengwu.platforms.records import AccountRecord, PostRecord, QuarantineRecord
 from zhengwu.platforms.timeparse import CHINA_TZ
@@ -335,13 +335,17 @@ def test_list_line_gives_one_item_per_element(tmp_path: Path) -> None:
     assert isinstance(items[2].primary, PostRecord)
 
 
-def test_quarantine_keeps_first_500_characters(tmp_path: Path) -> None:
+def test_quarantine_keeps_a_bad_line_whole_up_to_raw_chars(tmp_path: Path) -> None:
+    """A long status (a 2,000-character 长微博) is kept whole, as a sheet's row is; a line
+    past RAW_CHARS is cut there."""
     long_bad = orjson.dumps(_status(reposts_count=-1, text="长" * 2000))
-    path = _write(tmp_path / "long.jsonl", [_status(), long_bad])
-    bad = _quarantine(_read(path)[1])
-    assert bad.raw is not None
-    assert len(bad.raw) == 500
-    assert bad.raw.startswith('{"created_at"')
+    longer = orjson.dumps(_status(reposts_count=-1, text="长" * RAW_CHARS))
+    path = _write(tmp_path / "long.jsonl", [_status(), long_bad, longer])
+    items = _read(path)
+    bad, cut = _quarantine(items[1]).raw, _quarantine(items[2]).raw
+    assert bad == long_bad.decode() and len(bad) > 2000
+    assert cut is not None and len(cut) == RAW_CHARS
+    assert cut == longer.decode()[:RAW_CHARS]
 
 
 def test_blank_lines_and_bom_are_ignored(tmp_path: Path) -> None:

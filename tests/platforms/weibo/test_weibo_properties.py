@@ -18,7 +18,7 @@ import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from zhengwu.ingest.files import split_ranges
+from zhengwu.ingest.files import RAW_CHARS, split_ranges
 from zhengwu.ingest.registry import Importer, ImportItem, formats, get_importer
 from zhengwu.platforms.records import QuarantineRecord
 
@@ -139,7 +139,7 @@ def _check(items: list[ImportItem], expected: int, path: Path) -> None:
         if isinstance(item.primary, QuarantineRecord):
             assert item.primary.source.startswith(f"{path}:")
             assert item.primary.reason
-            assert item.primary.raw is None or len(item.primary.raw) <= 500
+            assert item.primary.raw is None or len(item.primary.raw) <= RAW_CHARS
 
 
 def _json_property(name: str, first: bytes, lines: list[bytes]) -> None:

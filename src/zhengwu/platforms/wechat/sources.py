@@ -36,6 +36,7 @@ import orjson
 from zhengwu.errors import InvalidInputError
 from zhengwu.ingest.files import (
     GBK_HINT,
+    RAW_CHARS,
     check_file,
     decode_line,
     iter_csv_rows,
@@ -47,7 +48,6 @@ from zhengwu.platforms.records import QuarantineRecord
 from zhengwu.platforms.text import CountError, parse_count
 from zhengwu.platforms.timeparse import DateError, parse_time
 
-RAW_CHARS = 500
 Layout = Literal["jsonl", "document", "csv"]
 Unwrap = Callable[[dict[str, object]], list[object] | None]
 """Return the records a wrapper object holds, or None when the object is itself a record."""

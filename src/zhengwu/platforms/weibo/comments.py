@@ -23,11 +23,11 @@ from pathlib import Path
 
 import orjson
 
+from zhengwu.ingest.files import RAW_CHARS
 from zhengwu.ingest.registry import ImportItem, register
 from zhengwu.platforms.records import CommentRecord
 from zhengwu.platforms.text import html_to_text
 from zhengwu.platforms.wechat.sources import (
-    RAW_CHARS,
     PayloadError,
     RawRecord,
     count_of,

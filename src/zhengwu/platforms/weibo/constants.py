@@ -34,9 +34,6 @@ CARD_GROUP_TYPE: Final = 11
 # A deleted status or retweet root carries "deleted": "1".
 DELETED_FLAG: Final = "1"
 
-# How much of a bad record the quarantine keeps.
-RAW_LIMIT: Final = 500
-
 # dataabc/weibo-search user_authentication values (svg ids woo_svg_vblue/…).
 SEARCH_INSTITUTIONAL: Final = "蓝V"
 

@@ -12,6 +12,7 @@ from datetime import datetime
 
 import msgspec
 
+from zhengwu.ingest.files import RAW_CHARS
 from zhengwu.ingest.registry import ImportItem
 from zhengwu.platforms.government import is_government_account
 from zhengwu.platforms.records import AccountRecord, PostRecord, QuarantineRecord
@@ -23,7 +24,7 @@ from zhengwu.platforms.text import (
     parse_count,
 )
 from zhengwu.platforms.timeparse import DateError, parse_time, parse_weibo_api_time
-from zhengwu.platforms.weibo.constants import DELETED_FLAG, PLATFORM, RAW_LIMIT
+from zhengwu.platforms.weibo.constants import DELETED_FLAG, PLATFORM
 from zhengwu.platforms.weibo.payloads import (
     MAX_COUNT,
     NULL_RAW,
@@ -56,12 +57,12 @@ class RecordError(ValueError):
 
 
 def quarantine(where: str, reason: str, raw: bytes | str | None) -> ImportItem:
-    """Return the item of a bad input record: where it is, why, and its first 500 chars."""
+    """Return the item of a bad input record: where it is, why, and its first ``RAW_CHARS`` characters."""
     if isinstance(raw, bytes):
-        raw = raw[: RAW_LIMIT * 4].decode("utf-8", errors="replace")
+        raw = raw[: RAW_CHARS * 4].decode("utf-8", errors="replace")
     return ImportItem(
         primary=QuarantineRecord(
-            source=where, reason=reason, raw=None if raw is None else raw[:RAW_LIMIT]
+            source=where, reason=reason, raw=None if raw is None else raw[:RAW_CHARS]
         )
     )
 
