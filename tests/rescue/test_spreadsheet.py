@@ -12,6 +12,7 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from tests.ingest.test_workbook_limits import bomb_workbook
 
 from zhengwu.errors import ForbiddenError, InvalidInputError
 from zhengwu.rescue import intake
@@ -277,3 +278,42 @@ def test_only_dispatchers_import_and_the_sheet_keeps_its_own_name(
     with pytest.raises(InvalidInputError) as refused:
         import_csv(session, incident=incident, path=old, actor=DISPATCHER, name="名单.xls")
     assert "名单.xls" in str(refused.value) and str(tmp_path) not in str(refused.value)
+
+
+def test_a_refused_row_keeps_its_line_as_it_is_in_the_file(
+    session: Session, make_incident: Callable[..., Incident], tmp_path: Path
+) -> None:
+    """As every sheet import's quarantine: the row's line or lines as they are in the file
+    (its quotes, a quoted cell's line break, a GBK line read as text), not its cells joined;
+    importing the sheet again sets nothing aside twice."""
+    header = SHEET.splitlines()[0]
+    quoted = '7,吴九,"郑州市金水区""花园""路1号",很多人,"水深\r\n一米",紧急,13900009999,否,否'
+    gbk = "8,郑九,,2,被困,一般,,否,否"  # neither address nor contact; saved as GBK
+    good = "9,钱十,郑州市二七区大学路9号,2,被困,一般,13900001010,否,否"
+    path = tmp_path / "待救援人员信息.csv"
+    path.write_bytes(f"{header}\n{quoted}\n".encode() + gbk.encode("gbk") + f"\n{good}\n".encode())
+    incident = make_incident()
+    report = import_csv(session, incident=incident, path=path, actor=DISPATCHER)
+    assert (report.read, report.quarantined, report.new_requests) == (3, 2, 1)
+    asides = {a.reason.split("：")[0]: a.text for a in session.scalars(
+        select(SetAside).where(SetAside.incident_id == incident.id))}  # fmt: skip
+    assert asides == {f"{path.name} 第 2 行": quoted, f"{path.name} 第 4 行": gbk}
+    again = import_csv(session, incident=incident, path=path, actor=DISPATCHER)
+    assert again.quarantined == 2
+    assert len(session.scalars(select(SetAside).where(
+        SetAside.incident_id == incident.id)).all()) == 2  # fmt: skip
+
+
+def test_a_bomb_workbook_is_refused_naming_the_limit_and_sets_nothing_aside(
+    session: Session, make_incident: Callable[..., Incident], tmp_path: Path
+) -> None:
+    """An .xlsx upload is a zip: one whose sheet unpacks ~1,000:1 is refused whole, named
+    by the upload's own name, before a row is read."""
+    path = bomb_workbook(tmp_path / ".sheet-b0mb.xlsx")
+    incident = make_incident()
+    with pytest.raises(InvalidInputError) as refused:
+        import_csv(session, incident=incident, path=path, actor=DISPATCHER, name="名单.xlsx")
+    assert "解压 名单.xlsx!xl/worksheets/sheet1.xml 超过压缩比上限" in refused.value.message_zh
+    assert "(ZHENGWU_UNPACK_MAX_RATIO)" in (refused.value.message_en or "")
+    assert str(tmp_path) not in str(refused.value)
+    assert session.scalars(select(SetAside).where(SetAside.incident_id == incident.id)).all() == []

@@ -115,25 +115,6 @@ def read_text(path: Path) -> tuple[str, str | None]:
         return data.decode("utf-8", errors="replace"), GBK_HINT
 
 
-def decode_sheet(path: Path) -> str:
-    """Read a whole spreadsheet export as text: UTF-8 (with or without BOM), else GBK/GB18030.
-
-    Excel on Chinese Windows saves CSV as GBK; like the member-list import, the file is read
-    as UTF-8 when it is valid UTF-8 and as GB18030 (a superset of GBK) otherwise. A file
-    that is neither is refused with a clear error.
-    """
-    check_file(path)
-    data = path.read_bytes()
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise InvalidInputError(
-        f"文件不是 UTF-8 或 GBK 编码的 CSV：{path}", f"not a UTF-8 or GBK CSV file: {path}"
-    )
-
-
 CSV_BLOCK = 16 << 20  # bytes of a CSV file decoded at a time
 # Characters of a bad record's raw text kept in its quarantine record, by every importer:
 # a sheet's row (RowNo.raw), a platform's line or JSON record. Enough for a whole 12345 row
@@ -213,6 +194,26 @@ def iter_csv_rows(
     only one that is neither gets ``problem`` = NOT_TEXT_HINT);
     a row with more fields than the header gets a problem too. Empty rows are skipped.
     """
+    rows = sheet_rows(path, gbk=gbk, left=left)
+    first = next(rows, None)
+    if first is None or first[1] is None:
+        return
+    header = [h.strip() for h in first[1]]
+    for number, row, problem in rows:
+        yield (number, None, problem) if row is None else (number, *_row_of(header, row))
+
+
+def sheet_rows(
+    path: Path, *, gbk: bool = False, left: list[SheetLeft] | None = None
+) -> Iterator[tuple[RowNo, list[str] | None, str | None]]:
+    """Yield ``(row, cells, problem)`` for the header row of a CSV file or Excel workbook
+    (first, always with its cells, ``problem`` the encoding's if it is not text) and each
+    of its non-empty data rows, as :func:`iter_csv_rows` reads them: each ``row`` with its
+    number and raw text (its line or lines as they are in the file; a worksheet row's
+    cells as a CSV line), ``cells`` None and ``problem`` saying why for a row that cannot
+    be read (malformed CSV, bad encoding). For an importer that takes the cells by
+    position rather than by header.
+    """
     check_file(path)
     if is_workbook(path):
         yield from _workbook_rows(path, left)
@@ -230,8 +231,10 @@ def iter_csv_rows(
         raise InvalidInputError(
             f"CSV 表头无法读取：{exc}", f"unreadable CSV header: {exc}"
         ) from None
-    header = [h.strip() for h in header]
-    lines.take()
+    header_problem = (
+        bad_hint if any(n in bad_lines for n in range(1, reader.line_num + 1)) else None
+    )
+    yield RowNo(1, raw=lines.take()), header, header_problem
     while True:
         start_line = reader.line_num + 1
         try:
@@ -248,7 +251,7 @@ def iter_csv_rows(
         if any(n in bad_lines for n in range(start_line, end_line + 1)):
             yield number, None, bad_hint
             continue
-        yield number, *_row_of(header, row)
+        yield number, row, None
 
 
 class _Kept:
@@ -300,16 +303,11 @@ def _row_of(header: list[str], row: list[str]) -> tuple[dict[str, str] | None, s
 
 def _workbook_rows(
     path: Path, left: list[SheetLeft] | None
-) -> Iterator[tuple[RowNo, dict[str, str] | None, str | None]]:
-    """``iter_csv_rows`` of an Excel workbook's table (see :mod:`workbook`)."""
-    rows = workbook_rows(path, left=left)
-    first = next(rows, None)
-    if first is None:
-        return
-    header = [h.strip() for h in first[1]]
-    for number, row in rows:
+) -> Iterator[tuple[RowNo, list[str] | None, str | None]]:
+    """``sheet_rows`` of an Excel workbook's table (see :mod:`workbook`)."""
+    for number, row in workbook_rows(path, left=left):
         if any(cell.strip() for cell in row):
-            yield dataclasses.replace(number, raw=_row_text(row)), *_row_of(header, row)
+            yield dataclasses.replace(number, raw=_row_text(row)), row, None
 
 
 def sheet_header(path: Path, *, gbk: bool = False) -> list[str]:

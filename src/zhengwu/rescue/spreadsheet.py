@@ -32,14 +32,8 @@ from zhengwu.auth.principal import Principal
 from zhengwu.config import get_settings
 from zhengwu.db.base import utcnow
 from zhengwu.errors import InvalidInputError
-from zhengwu.ingest.files import check_file, decode_sheet
-from zhengwu.ingest.workbook import (
-    RowNo,
-    SheetLeft,
-    is_workbook,
-    refuse_old_excel,
-    workbook_rows,
-)
+from zhengwu.ingest.files import sheet_rows
+from zhengwu.ingest.workbook import SheetLeft
 from zhengwu.platforms.timeparse import DateError, parse_time
 from zhengwu.rescue import access, intake, listing
 from zhengwu.rescue import service as rescue_service
@@ -177,7 +171,7 @@ def import_csv(
     sheet = name or path.name
     left: list[SheetLeft] = []
     try:
-        rows = _read_rows(path, sheet if name else "", left)
+        rows = list(sheet_rows(path, gbk=True, left=left))
     except InvalidInputError as exc:
         if not name:
             raise
@@ -187,26 +181,38 @@ def import_csv(
         ) from None
     if not rows:
         raise InvalidInputError(f"空表格：{sheet}", f"empty sheet: {sheet}")
-    columns = _header_map(rows[0][1])
-    header = [title.strip().lstrip("\ufeff") for title in rows[0][1]]
+    _, top, unreadable = rows[0]  # the header row (always read)
+    if unreadable or top is None:
+        raise InvalidInputError(
+            f"表格不是 UTF-8 或 GBK 编码的 CSV：{sheet}", f"not a UTF-8 or GBK CSV file: {sheet}"
+        )
+    columns = _header_map(top)
+    header = [title.strip().lstrip("\ufeff") for title in top]
     posts: list[HelpPostIn] = []
     overrides: dict[str, dict[str, Any]] = {}
     marks: dict[str, tuple[bool, bool]] = {}
     bad: dict[str, SetAside] = {}
     warnings = [part.warning(sheet) for part in left]  # a workbook's sheets not read
-    for at, row in rows[1:]:
-        if not any(cell.strip() for cell in row):
-            continue  # a blank line between blocks of rows holds nothing
-        cells = {f: read_cell(row[i]) if i < len(row) else "" for f, i in columns.items()}
+    for at, row, problem in rows[1:]:  # blank rows (between blocks of rows) left out
+        cells = (
+            {}
+            if row is None
+            else {f: read_cell(row[i]) if i < len(row) else "" for f, i in columns.items()}
+        )
         try:
+            if row is None:  # malformed CSV, neither UTF-8 nor GBK: quarantined as it is
+                raise ValueError(problem)
             if (column := find_nul(dict(zip(header, row, strict=False)))) is not None:
                 raise ValueError(nul_reason(column))  # PostgreSQL cannot store it
             post, known, verified, rescued, warning = _row(cells, at.number, at.in_file(sheet))
         except ValueError as exc:
-            raw = shown(",".join(row))  # kept, a NUL written as \u0000
-            key = "csv-row-" + hashlib.sha1(raw.encode()).hexdigest()[:20]
+            # The key is the row's cells (as before the raw line was kept: a sheet imported
+            # again finds its rows set aside); the text is the row as it is in the file,
+            # to fix and import again (a NUL written as \u0000).
+            content = at.raw if row is None else ",".join(row)
+            key = "csv-row-" + hashlib.sha1(shown(content).encode()).hexdigest()[:20]
             bad[key] = SetAside(incident_id=incident.id, kind="quarantined", channel="csv",
-                                platform="csv", post_id=key, text=raw,
+                                platform="csv", post_id=key, text=shown(at.raw),
                                 reason=f"{at.in_file(sheet)} 第 {at.number} 行：{exc}", author=sheet,
                                 url=shown(cells.get("url") or "") or None, posted_at=_row_time(cells))  # fmt: skip
             continue
@@ -229,22 +235,6 @@ def import_csv(
     _apply_marks(session, incident, marks, sheet, actor)
     session.flush()
     return report
-
-
-def _read_rows(path: Path, name: str, left: list[SheetLeft]) -> list[tuple[RowNo, list[str]]]:
-    """Return the sheet's rows with their numbers as a spreadsheet shows them (a workbook's
-    sheets of the first one's header, in order; the others go into ``left``)."""
-    if is_workbook(path):  # Excel as it is (rows numbered as Excel shows them)
-        check_file(path)
-        return list(workbook_rows(path, name=name, left=left))
-    refuse_old_excel(path)
-    try:
-        reader = csv.reader(io.StringIO(decode_sheet(path), newline=""))
-        return [(RowNo(number), row) for number, row in enumerate(reader, start=1)]
-    except csv.Error as exc:
-        raise InvalidInputError(
-            f"无法读取表格 {path}：{exc}", f"unreadable CSV sheet {path}: {exc}"
-        ) from None
 
 
 def import_upload(
