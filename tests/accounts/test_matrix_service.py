@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
+
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
+from tests.ingest.test_workbook_limits import bomb_workbook
 
 from zhengwu.accounts import service
 from zhengwu.accounts.models import Account, Matrix, MatrixMember
@@ -13,6 +17,7 @@ from zhengwu.audit import service as audit
 from zhengwu.audit.models import AuditEntry
 from zhengwu.auth.models import User
 from zhengwu.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
+from zhengwu.ingest.models import ImportRun, QuarantineEntry
 
 from .test_access import World, build_world
 
@@ -637,3 +642,84 @@ def test_import_of_the_excel_list_reports_the_same_rows_as_the_csv(
         service.import_members(session, matrix=zz, content=b"\xd0\xcf\x11\xe0",
                                actor=world.principals["admin"], filename="名单.xls")  # fmt: skip
     assert "另存为 .xlsx 或 CSV" in refused.value.message_zh
+
+
+def _quarantine(session: Session, run_id: int | None) -> dict[str, tuple[str, str | None]]:
+    assert run_id is not None
+    entries = session.scalars(
+        select(QuarantineEntry).where(QuarantineEntry.run_id == run_id).order_by(QuarantineEntry.id)
+    )
+    return {e.source: (e.reason, e.raw) for e in entries}
+
+
+def test_every_rejected_row_is_quarantined_with_its_line_as_in_the_file(
+    session: Session, world: World
+) -> None:
+    """The rows of the report, each in the import run's quarantine: its location
+    (``file:row``, the line it starts on), its reason and its line(s) as they are in the
+    file (a quoted cell's line break and quotes kept); the run counts them."""
+    zz = _matrix(session, world, "zz")
+    quoted = 'weibo,"4044\n04",member'  # a uid over two lines: no such account
+    content = CSV.replace("weibo,404404,member", quoted).encode()
+    report = service.import_members(session, matrix=zz, content=content,
+                                    actor=world.principals["admin"], filename="list.csv")  # fmt: skip
+    rejected = {r.row: r.reason for r in report.rejected}
+    assert sorted(rejected) == [4, 6, 7, 9, 11]  # the lines after the quoted row moved by one
+    lines = content.decode().split("\n")
+    assert _quarantine(session, report.run_id) == {
+        "list.csv:4": (rejected[4], quoted),
+        **{f"list.csv:{n}": (rejected[n], lines[n - 1]) for n in (6, 7, 9, 11)},
+    }
+    run = session.get(ImportRun, report.run_id)
+    assert run is not None and (run.format, run.paths) == ("matrix-members", "list.csv")
+    assert (run.read, run.imported, run.duplicates, run.quarantined) == (8, 2, 1, 5)
+    entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "import_members"))
+    assert entry is not None and entry.data is not None
+    assert entry.data["run_id"] == report.run_id
+
+
+def test_a_workbooks_rejected_rows_are_quarantined_by_sheet_and_row(
+    session: Session, world: World
+) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    first = book.active
+    assert first is not None
+    first.title = "一批"
+    for row in [["成员名单"], ["platform", "uid", "role"], ["weibo", "9001", ""],
+                ["weibo", 404404, "成员"]]:  # fmt: skip
+        first.append(row)
+    book.create_sheet("二批").append(["platform", "uid", "role"])
+    book["二批"].append(["douyin", "d1001", "boss, really"])
+    out = io.BytesIO()
+    book.save(out)
+    zz = _matrix(session, world, "zz")
+    report = service.import_members(session, matrix=zz, content=out.getvalue(),
+                                    actor=world.principals["admin"], filename="名单.xlsx")  # fmt: skip
+    assert report.added == 1
+    found = _quarantine(session, report.run_id)
+    assert list(found) == ["名单.xlsx!一批:4", "名单.xlsx!二批:2"]
+    assert found["名单.xlsx!一批:4"][1] == "weibo,404404,成员"  # a number cell as its text
+    assert found["名单.xlsx!二批:2"][1] == 'douyin,d1001,"boss, really"'  # a CSV line
+    assert "账号不存在" in found["名单.xlsx!一批:4"][0] and "角色" in found["名单.xlsx!二批:2"][0]
+
+
+def test_a_list_of_no_bad_rows_is_a_run_without_quarantine(session: Session, world: World) -> None:
+    zz = _matrix(session, world, "zz")
+    report = service.import_members(session, matrix=zz, content=b"platform,uid\nweibo,9001\n",
+                                    actor=world.principals["admin"], filename="m.csv")  # fmt: skip
+    assert report.rejected == [] and _quarantine(session, report.run_id) == {}
+
+
+def test_a_bomb_workbook_member_list_is_refused_naming_the_limit(
+    session: Session, world: World, tmp_path: Path
+) -> None:
+    zz = _matrix(session, world, "zz")
+    content = bomb_workbook(tmp_path / "bomb.xlsx").read_bytes()
+    with pytest.raises(InvalidInputError) as refused:
+        service.import_members(session, matrix=zz, content=content,
+                               actor=world.principals["admin"], filename="名单.xlsx")  # fmt: skip
+    assert "解压 名单.xlsx!xl/worksheets/sheet1.xml 超过压缩比上限" in refused.value.message_zh
+    assert "(ZHENGWU_UNPACK_MAX_RATIO)" in (refused.value.message_en or "")
+    assert session.scalar(select(func.count()).select_from(ImportRun)) == 0

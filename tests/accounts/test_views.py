@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from zhengwu.accounts.models import Account, Matrix, MatrixMember
 from zhengwu.audit.models import AuditEntry
 from zhengwu.auth import service as auth_service
+from zhengwu.ingest.models import QuarantineEntry
 
 from .test_access import (
     ACCOUNTS,
@@ -493,7 +494,7 @@ def test_import_members(client: httpx.Client, world: World, committed_engine: En
 
 
 def test_import_names_an_unknown_platform_and_counts_blank_rows(
-    client: httpx.Client, world: World
+    client: httpx.Client, world: World, committed_engine: Engine
 ) -> None:
     url = f"/api/matrices/{world.matrices['zz']}/members/import"
     content = b"platform,uid\nfoo,123\n\ndouyin,d1001\n\n"
@@ -511,6 +512,15 @@ def test_import_names_an_unknown_platform_and_counts_blank_rows(
     assert body["warnings"] == [
         "跳过了 1 个空行（第 3 行）/ skipped 1 blank row(s) between the rows of data (rows 3)"
     ]
+    # Answered as before, and quarantined: the upload's name and line, the reason, the line.
+    with Session(committed_engine) as session:
+        [entry] = session.scalars(select(QuarantineEntry)).all()
+        assert (entry.run_id, entry.format) == (body["run_id"], "matrix-members")
+        assert (entry.source, entry.reason, entry.raw) == (
+            "members.csv:2",
+            row["reason"],
+            "foo,123",
+        )
 
 
 def test_a_member_list_with_carriage_returns_or_a_huge_cell_is_no_server_error(

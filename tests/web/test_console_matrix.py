@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from zhengwu.accounts.models import Matrix, MatrixMember
 from zhengwu.audit.models import AuditEntry
 from zhengwu.auth import service as auth_service
+from zhengwu.ingest.models import QuarantineEntry
 
 from .test_console_world import ConsoleWorld, build_console_world, login
 
@@ -278,6 +279,12 @@ def test_member_list_import_names_an_unknown_platform_and_blank_rows(
     assert "未知平台「foo」" in rows[0][2] and "unknown platform &#39;foo&#39;" in rows[0][2]
     assert "账号不存在" not in rows[0][2]
     assert world.accounts["js_weibo"] in _members(committed_engine, police)
+    with Session(committed_engine) as session:
+        [entry] = session.scalars(select(QuarantineEntry)).all()
+    assert (entry.source, entry.raw) == ("名单.csv:2", "foo,123")
+    assert "未知平台「foo」" in entry.reason
+    note = _section(done.text, 'id="import-quarantine"', "</p>")
+    assert f"未导入的行已连同原因和原文记入隔离区（导入批次 {entry.run_id}）" in note
 
 
 def test_other_roles_see_no_forms(client: httpx.Client, world: ConsoleWorld) -> None:

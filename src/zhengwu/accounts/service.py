@@ -47,15 +47,11 @@ from zhengwu.accounts.models import (
 from zhengwu.audit import service as audit
 from zhengwu.auth.principal import Principal
 from zhengwu.errors import ConflictError, InvalidInputError, NotFoundError
-from zhengwu.ingest.workbook import (
-    RowNo,
-    SheetLeft,
-    is_workbook,
-    refuse_old_excel,
-    workbook_rows,
-)
-from zhengwu.platforms.records import AccountRecord
-from zhengwu.storable import find_nul, nul_reason
+from zhengwu.ingest.files import KeptLines, workbook_lines
+from zhengwu.ingest.runs import record_sheet_run
+from zhengwu.ingest.workbook import RowNo, SheetLeft, is_workbook, refuse_old_excel
+from zhengwu.platforms.records import AccountRecord, QuarantineRecord
+from zhengwu.storable import find_nul, nul_reason, shown
 
 # Record attribute → Account column, for the fields a platform payload can update.
 _FIELDS = {
@@ -1225,6 +1221,8 @@ def remove_member(session: Session, *, matrix: Matrix, account: Account, actor: 
 # -- importing a member list ---------------------------------------------------------------
 
 IMPORT_MAX_ROWS = 20_000
+MEMBERS_FORMAT = "matrix-members"  # the import run's format (the quarantine's too)
+MEMBER_LIST = "成员名单.csv"  # how the quarantine names an upload without a file name
 _HEADER_ALIASES = {
     "platform": "platform", "平台": "platform",
     "uid": "uid", "账号id": "uid", "账号uid": "uid",
@@ -1258,6 +1256,7 @@ class ImportReport:
     rejected: list[RejectedRow] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     blank_rows: list[RowNo] = field(default_factory=list)  # skipped between rows of data
+    run_id: int | None = None  # the import run: its quarantine holds the rejected rows
 
 
 def _decode(content: bytes) -> str:
@@ -1409,16 +1408,22 @@ def _in_scope(session: Session, actor: Principal, account_ids: list[int]) -> set
 
 
 def _csv_lines(text: str) -> Iterator[tuple[RowNo, list[str]]]:
-    """Yield the rows of a CSV member list with their line numbers.
+    """Yield the rows of a CSV member list with the line each starts on and its raw text
+    (its line or lines as they are in the file, as every sheet import keeps them).
 
     A lone carriage return ends a line as ``\n`` and ``\r\n`` do (the csv module's
     ``newline=""``); a file the csv module still cannot read is a bilingual 422 naming the
     line, not a server error.
     """
-    reader = csv.reader(io.StringIO(text, newline=""))
+    lines = KeptLines(io.StringIO(text, newline=""))
+    reader = csv.reader(lines)
     try:
-        for cells in reader:
-            yield RowNo(reader.line_num), cells
+        while True:
+            start = reader.line_num + 1
+            cells = next(reader, None)
+            if cells is None:
+                return
+            yield RowNo(start, raw=lines.take()), cells
     except csv.Error as exc:
         raise InvalidInputError(
             f"成员名单第 {reader.line_num} 行无法按 CSV 读取（引号或换行不成对）",
@@ -1439,7 +1444,9 @@ def import_members(
     headers 平台/账号ID/角色/账号名称 too). Every row that cannot be imported — unknown
     account, ambiguous name, bad role, a repeat of an earlier row, a second lead — is
     reported with its line number and reason (a platform that is neither weibo, wechat,
-    douyin nor one of the registry's accounts' is named as unknown); blank rows between rows
+    douyin nor one of the registry's accounts' is named as unknown) and quarantined in the
+    import's run (``report.run_id``: ``zhengwu quarantine --run N``) with its location
+    (``名单.csv:12``, ``名单.xlsx!一批:12``), reason and raw text; blank rows between rows
     of data are skipped and counted (``blank_rows``, and a warning naming them), and an
     account outside ``actor``'s account scope is reported with its reason
     (:func:`zhengwu.accounts.access.addable_account_ids`). One audit entry records the
@@ -1448,7 +1455,7 @@ def import_members(
     lines: Iterator[tuple[RowNo, list[str]]]
     left: list[SheetLeft] = []
     if is_workbook(filename):  # the Excel list as it is (its sheets, Excel's row numbers)
-        lines = workbook_rows(io.BytesIO(content), name=filename, left=left)
+        lines = workbook_lines(io.BytesIO(content), name=filename, left=left)
     else:
         refuse_old_excel(filename)
         lines = _csv_lines(_decode(content))
@@ -1493,6 +1500,8 @@ def import_members(
     seen: dict[str, RowNo] = {}
     lead: tuple[RowNo, Account] | None = None
     added: list[int] = []
+    where = filename or MEMBER_LIST  # how the quarantine names the upload
+    quarantines: list[QuarantineRecord] = []
     for row in rows:
         candidates = accounts.get(row.key, []) if row.key else []
         role = _ROLE_ALIASES.get(row.role)
@@ -1515,6 +1524,9 @@ def import_members(
             reason = ""
         if reason or role is None:
             report.rejected.append(RejectedRow(row.line.number, reason, row.cells, row.line.sheet))
+            quarantines.append(QuarantineRecord(
+                source=row.line.at(where), reason=reason, raw=shown(row.line.raw)
+            ))  # fmt: skip
             continue
         account = candidates[0]
         seen[row.key] = row.line
@@ -1536,7 +1548,14 @@ def import_members(
         else:
             report.added += 1
             added.append(lead[1].id)
+    counts = {"read": len(rows), "imported": report.added, "duplicates": report.already,
+              "quarantined": len(quarantines)}  # fmt: skip
+    report.run_id = record_sheet_run(
+        session, fmt=MEMBERS_FORMAT, shown=where, counts=counts, quarantines=quarantines,
+        actor=actor, action="matrix-members-import",
+        data={"matrix_id": matrix.id, "filename": filename, **counts},
+    )  # fmt: skip
     _record(session, matrix, "import_members", actor, filename=filename, added=report.added,
             already=report.already, rejected=len(report.rejected),
-            blank_rows=len(report.blank_rows), account_ids=added)  # fmt: skip
+            blank_rows=len(report.blank_rows), account_ids=added, run_id=report.run_id)  # fmt: skip
     return report

@@ -187,6 +187,7 @@ class ImportResult(BaseModel):
     rejected: list[RejectedRowRead]
     blank_rows: int = 0
     warnings: list[str] = []
+    run_id: int | None = None  # the import run, whose quarantine holds the rejected rows
 
 
 def _summaries(db: DB, principal: Principal, matrices: list[Matrix]) -> list[MatrixSummary]:
@@ -466,7 +467,8 @@ async def import_members(
     """Import a CSV member list (platform,uid[,role] or name[,role]); bad rows are reported.
 
     The whole list is one transaction; every rejected row comes back with its line number
-    and reason (an account outside a matrix office's account scope is one).
+    and reason (an account outside a matrix office's account scope is one), and is
+    quarantined in the import run ``run_id`` with its raw text.
     """
     content = await file.read(IMPORT_MAX_BYTES + 1)
     if len(content) > IMPORT_MAX_BYTES:
@@ -481,7 +483,7 @@ async def import_members(
             added=report.added, already=report.already, rejected_count=len(report.rejected),
             rejected=[RejectedRowRead(row=r.row, reason=r.reason, values=r.values, sheet=r.sheet)
                       for r in report.rejected],
-            blank_rows=len(report.blank_rows), warnings=report.warnings,
+            blank_rows=len(report.blank_rows), warnings=report.warnings, run_id=report.run_id,
         )  # fmt: skip
 
     return await run_in_threadpool(work)

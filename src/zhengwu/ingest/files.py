@@ -13,6 +13,7 @@ import io
 import os
 from collections.abc import Generator, Iterator
 from pathlib import Path
+from typing import IO
 
 from zhengwu.errors import InvalidInputError
 from zhengwu.ingest.workbook import RowNo, SheetLeft, is_workbook, refuse_old_excel, workbook_rows
@@ -220,7 +221,7 @@ def sheet_rows(
         return
     refuse_old_excel(path)
     bad_lines: set[int] = set()
-    lines = _Kept(_text_lines(path, bad_lines, gbk=gbk))
+    lines = KeptLines(_text_lines(path, bad_lines, gbk=gbk))
     reader = csv.reader(lines)
     bad_hint = NOT_TEXT_HINT if gbk else GBK_HINT
     try:
@@ -254,7 +255,7 @@ def sheet_rows(
         yield number, row, None
 
 
-class _Kept:
+class KeptLines:
     """The lines a csv reader is given, kept (up to :data:`RAW_CHARS` characters) until the
     row they make is taken: its raw text, as it is in the file (csv reads no further)."""
 
@@ -263,7 +264,7 @@ class _Kept:
         self.kept: list[str] = []
         self.size = 0
 
-    def __iter__(self) -> _Kept:
+    def __iter__(self) -> KeptLines:
         return self
 
     def __next__(self) -> str:
@@ -280,7 +281,7 @@ class _Kept:
         return text
 
 
-def _row_text(cells: list[str]) -> str:
+def row_text(cells: list[str]) -> str:
     """Return cells as one CSV line (a worksheet row's raw text), cut at :data:`RAW_CHARS`."""
     out = io.StringIO()
     csv.writer(out, lineterminator="").writerow(cells)
@@ -305,9 +306,18 @@ def _workbook_rows(
     path: Path, left: list[SheetLeft] | None
 ) -> Iterator[tuple[RowNo, list[str] | None, str | None]]:
     """``sheet_rows`` of an Excel workbook's table (see :mod:`workbook`)."""
-    for number, row in workbook_rows(path, left=left):
+    for number, row in workbook_lines(path, left=left):
         if any(cell.strip() for cell in row):
-            yield dataclasses.replace(number, raw=_row_text(row)), row, None
+            yield number, row, None
+
+
+def workbook_lines(
+    source: Path | IO[bytes], *, name: str = "", left: list[SheetLeft] | None = None
+) -> Iterator[tuple[RowNo, list[str]]]:
+    """Yield :func:`zhengwu.ingest.workbook.workbook_rows` (empty rows too), each row with
+    its raw text for a quarantine record: its cells as a CSV line (:func:`row_text`)."""
+    for number, row in workbook_rows(source, name=name, left=left):
+        yield dataclasses.replace(number, raw=row_text(row)), row
 
 
 def sheet_header(path: Path, *, gbk: bool = False) -> list[str]:
