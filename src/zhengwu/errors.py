@@ -7,6 +7,8 @@ and English, so the web layer never turns one into a 500 and the CLI prints it c
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import ClassVar
 
 
@@ -95,3 +97,17 @@ class StoreMemoryError(ZhengwuError):
     """
 
     status_code = 503
+
+
+@contextmanager
+def named_as(copy: str, shown: str) -> Iterator[None]:
+    """Name a file ``shown`` in the messages of the errors raised inside, where they say
+    ``copy``: the path of a copy (an upload's, a member unpacked from an archive under the
+    data directory) means nothing to who sent the file, and is not theirs to see."""
+    try:
+        yield
+    except ZhengwuError as exc:
+        exc.message_zh = exc.message_zh.replace(copy, shown)
+        exc.message_en = exc.message_en.replace(copy, shown)
+        exc.args = (f"{exc.message_zh} / {exc.message_en}",)
+        raise

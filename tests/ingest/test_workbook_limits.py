@@ -224,3 +224,21 @@ def test_cli_sheet_imports_refuse_a_bomb_workbook_and_write_nothing(
     with Session(committed_engine) as session:
         for model in (ServiceRequest, QuarantineEntry, ImportRun):
             assert session.scalar(select(func.count()).select_from(model)) == 0, model
+
+
+def test_a_bomb_workbook_in_a_zip_is_named_as_the_member_not_its_copy(
+    tmp_path: Path, configured_database: str, committed_engine: Engine
+) -> None:
+    """``desk import-csv`` of a .zip holding the workbook: the refusal names
+    ``archive.zip!工单.xlsx!part``, never the copy unpacked under the data directory."""
+    book = bomb_workbook(tmp_path / "工单.xlsx")
+    path = tmp_path / "export.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
+        archive.write(book, "工单.xlsx")
+    result = runner.invoke(app, ["desk", "import-csv", str(path), "--json"])
+    assert result.exit_code == 2, result.output
+    flat = "".join(result.output.split())
+    assert f"解压{path}!工单.xlsx!{SHEET}超过压缩比上限200:1" in flat
+    assert str(get_settings().data_dir) not in flat and "unpack-" not in flat
+    with Session(committed_engine) as session:
+        assert session.scalar(select(func.count()).select_from(ImportRun)) == 0

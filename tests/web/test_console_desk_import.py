@@ -23,6 +23,7 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
+from tests.ingest.test_workbook_limits import bomb_workbook
 
 from zhengwu.auth import service as auth_service
 from zhengwu.ingest.models import ImportRun, QuarantineEntry
@@ -343,3 +344,27 @@ def test_a_compressed_bomb_upload_stops_at_the_limit_and_keeps_the_rows_before(
     assert body["quarantine"][0]["source"] == where
     assert "decompression bomb?" in body["quarantine"][0]["reason"]
     assert _leftovers() == [] and _hotline_requests(committed_engine) == 6
+
+
+def test_a_bomb_workbook_upload_is_refused_naming_the_upload(
+    client: httpx.Client, world: ConsoleWorld, committed_engine: Engine, tmp_path: Path
+) -> None:
+    """Over real HTTP: an .xlsx whose sheet unpacks ~1,000:1 is a 422 naming the uploaded
+    workbook's part and ZHENGWU_UNPACK_MAX_RATIO (never the server's copy); nothing is
+    imported and no copy stays."""
+    csrf = login(client, "office")
+    content = bomb_workbook(tmp_path / "bomb.xlsx").read_bytes()
+    api = client.post(
+        "/api/desk/import",
+        headers={"X-CSRF-Token": csrf, "Accept": "application/json"},
+        data={"source": "12345"},
+        files={"file": ("工单.xlsx", content)},
+    )
+    assert api.status_code == 422, api.text
+    body = api.json()
+    assert "解压 工单.xlsx!xl/worksheets/sheet1.xml 超过压缩比上限 200:1" in body["message_zh"]
+    assert "(ZHENGWU_UNPACK_MAX_RATIO)" in body["message_en"]
+    assert "desk-upload-" not in api.text
+    assert _leftovers() == [] and _hotline_requests(committed_engine) == 0
+    with Session(committed_engine) as session:
+        assert session.scalar(select(func.count()).select_from(ImportRun)) == 0

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from zhengwu.auth.principal import Principal
 from zhengwu.config import get_settings
 from zhengwu.db.base import utcnow
-from zhengwu.errors import InvalidInputError
+from zhengwu.errors import InvalidInputError, named_as
 from zhengwu.ingest.files import sheet_rows
 from zhengwu.ingest.workbook import SheetLeft
 from zhengwu.platforms.timeparse import DateError, parse_time
@@ -170,15 +170,8 @@ def import_csv(
     actor.require(*SHEET_IMPORTERS)
     sheet = name or path.name
     left: list[SheetLeft] = []
-    try:
+    with named_as(str(path), sheet if name else str(path)):  # not an upload's temporary file
         rows = list(sheet_rows(path, gbk=True, left=left))
-    except InvalidInputError as exc:
-        if not name:
-            raise
-        where = str(path)  # a temporary file's path is nothing to show the uploader
-        raise InvalidInputError(
-            exc.message_zh.replace(where, sheet), exc.message_en.replace(where, sheet)
-        ) from None
     if not rows:
         raise InvalidInputError(f"空表格：{sheet}", f"empty sheet: {sheet}")
     _, top, unreadable = rows[0]  # the header row (always read)

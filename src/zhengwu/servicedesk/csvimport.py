@@ -71,7 +71,7 @@ from zhengwu import storable
 from zhengwu.accounts import phones as published_phones
 from zhengwu.auth.principal import Principal
 from zhengwu.config import get_settings
-from zhengwu.errors import InvalidInputError, ZhengwuError
+from zhengwu.errors import InvalidInputError, ZhengwuError, named_as
 from zhengwu.ingest.files import NOT_TEXT_HINT, check_file, iter_csv_rows, sheet_header
 from zhengwu.ingest.models import ImportRun, QuarantineEntry
 from zhengwu.ingest.packed import PlainFile, check_packed, input_count, plain_files
@@ -719,17 +719,20 @@ def import_csv(
     check_packed(path)
     with closing(plain_files(path, get_settings().data_dir / "tmp")) as plains:
         plain = _one_sheet(path, plains)
-        check_header(plain.path, shown=plain.shown)
-        if prepare_ahead is None:
-            prepare_ahead = (
-                plain.path.stat().st_size >= csvprep.PARALLEL_MIN_BYTES and csvprep.usable()
-            )
-        preparer = csvprep.Preparer() if prepare_ahead and batch_rows > 0 else None
-        try:
-            return _import(session, plain, actor, source, as_of, batch_rows, public, preparer)
-        finally:
-            if preparer is not None:
-                preparer.close()
+        # A member's copy under the data directory is named as the member in errors (a
+        # workbook refused at an unpack limit, a header that cannot be read).
+        with named_as(str(plain.path), plain.shown):
+            check_header(plain.path, shown=plain.shown)
+            if prepare_ahead is None:
+                prepare_ahead = (
+                    plain.path.stat().st_size >= csvprep.PARALLEL_MIN_BYTES and csvprep.usable()
+                )
+            preparer = csvprep.Preparer() if prepare_ahead and batch_rows > 0 else None
+            try:
+                return _import(session, plain, actor, source, as_of, batch_rows, public, preparer)
+            finally:
+                if preparer is not None:
+                    preparer.close()
 
 
 def _one_sheet(path: Path, plains: Iterator[PlainFile]) -> PlainFile:

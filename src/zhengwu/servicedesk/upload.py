@@ -16,7 +16,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, get_args
@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from zhengwu.auth.principal import Principal
 from zhengwu.config import get_settings
-from zhengwu.errors import InvalidInputError, ZhengwuError
+from zhengwu.errors import InvalidInputError, named_as
 from zhengwu.ingest.models import ImportRun, QuarantineEntry
 from zhengwu.servicedesk import deadlines, office_merges
 from zhengwu.servicedesk.csvimport import CsvImportSummary, import_csv
@@ -126,18 +126,10 @@ def saved_upload(
         shutil.rmtree(folder, ignore_errors=True)
 
 
-@contextmanager
-def shown_as(path: Path) -> Iterator[None]:
+def shown_as(path: Path) -> AbstractContextManager[None]:
     """Name a saved upload by its own file name in the errors raised inside: the copy's
     path (``<data_dir>/tmp/desk-upload-…/export.csv``) means nothing to who uploaded it."""
-    copy, shown = str(path), path.name
-    try:
-        yield
-    except ZhengwuError as exc:
-        exc.message_zh = exc.message_zh.replace(copy, shown)
-        exc.message_en = exc.message_en.replace(copy, shown)
-        exc.args = (f"{exc.message_zh} / {exc.message_en}",)
-        raise
+    return named_as(str(path), path.name)
 
 
 def import_upload(
