@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from zhengwu.content import store
-from zhengwu.errors import InvalidInputError
+from zhengwu.errors import InvalidInputError, NotFoundError
 from zhengwu.index import compliance, engine
 from zhengwu.index.compare import compare_run
 from zhengwu.index.dialect import SPARK, UnsupportedOnSparkError
 from zhengwu.index.dimensions import load_dimensions
-from zhengwu.index.inputs import export_inputs, read_inputs
+from zhengwu.index.inputs import LocalFiles, export_inputs, read_inputs
 from zhengwu.index.metrics import Metric
 from zhengwu.index.periods import parse_period
 from zhengwu.index.spark_run import JVM_NOISE
@@ -109,6 +109,7 @@ def test_spark_gives_the_duckdb_rankings(
     assert flagged == (1,)  # the flagged Weibo account, in both systems
     assert _same_values(city["con"], duck.run_id, tmp_path) == duck.accounts
     assert (tmp_path / "run.json").is_file()
+    assert not list(tmp_path.rglob("*.crc"))  # no hidden checksum files beside the output
     # compare_run is no rubber stamp: the output with the first two places swapped differs.
     run.totals = run.totals.selectExpr(
         "* EXCEPT (rank_with_failing)",
@@ -144,6 +145,51 @@ def test_inputs_of_another_period_are_refused(city: dict[str, Any], exported: Pa
     assert "2024-01" in str(caught.value)
 
 
+def test_an_export_behind_a_url_is_read_through_hadoop(
+    city: dict[str, Any], exported: Path, spark: SparkSession, tmp_path: Path
+) -> None:
+    """``file://`` goes through Hadoop's FileSystem as ``hdfs://`` or ``s3a://`` would."""
+    from zhengwu.index.spark_run import HadoopFiles, run_on_spark, store_files
+
+    period = parse_period(city_period(city["truth"]))
+    files = store_files(spark, exported.as_uri() + "/")
+    assert isinstance(files, HadoopFiles)
+    assert files.root == exported.as_uri()
+    local_files = LocalFiles(exported)
+    for name in ("posts", "index-inputs", "index-inputs/flags.parquet", "nothing-here"):
+        assert files.has_parquet(name) == local_files.has_parquet(name), name
+        assert files.is_file(name) == local_files.is_file(name), name
+    assert files.has_parquet("posts")
+    assert not files.has_parquet("index-inputs/flags.parquet")  # a file, not a folder
+    assert files.is_file("index-inputs/flags.parquet")
+    assert not files.has_parquet("nothing-here")
+    assert not files.is_file("posts")  # a directory
+    inputs = read_inputs(store_files(spark, f"{exported.as_uri()}/index-inputs"), period)
+    local = read_inputs(exported / "index-inputs", period)
+    assert (inputs.period, inputs.check_date, inputs.notes) == (
+        local.period,
+        local.check_date,
+        local.notes,
+    )
+    assert inputs.path == f"{exported.as_uri()}/index-inputs"
+    assert inputs.table("flags") == f"{exported.as_uri()}/index-inputs/flags.parquet"
+    with pytest.raises(InvalidInputError, match="2024-01"):
+        read_inputs(
+            store_files(spark, f"{exported.as_uri()}/index-inputs"), parse_period("2024-01")
+        )
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(NotFoundError, match="export-inputs"):
+        read_inputs(store_files(spark, empty.as_uri()), period)
+    system = load_system("zhengwu-4d")
+    with pytest.raises(InvalidInputError, match="export-parquet") as caught:
+        run_on_spark(spark, system, period, parquet=empty.as_uri(), inputs=inputs)
+    assert caught.value.message_zh.endswith("（再复制到该处）")
+    with pytest.raises(InvalidInputError, match="cannot open nosuchfs://x/y") as bad:
+        store_files(spark, "nosuchfs://x/y")
+    assert "无法打开" in bad.value.message_zh
+
+
 def test_a_metric_spark_cannot_read_the_same_is_refused_by_name() -> None:
     metric = Metric("median_gap", "中位差", "a plugin's DuckDB-only metric", "posts",
                     ("n_posts",), "list_median([n_posts, 1]) / {days}")  # fmt: skip
@@ -160,7 +206,7 @@ NOISE = ("Setting default log level", "setLogLevel", "NativeCodeLoader", "incuba
 def test_spark_run_is_quiet_and_writes_run_json_to_a_url(
     city: dict[str, Any], exported: Path, spark: SparkSession, tmp_path: Path
 ) -> None:
-    """The command in a fresh process (its own JVM start-up): empty stderr, file:// output.
+    """The command in a fresh process (its own JVM start-up): empty stderr, file:// in and out.
 
     ``run.json`` goes through Hadoop's FileSystem beside ``scores/``; compare-run reads
     both back from the same URL and finds the DuckDB ranking.
@@ -172,7 +218,7 @@ def test_spark_run_is_quiet_and_writes_run_json_to_a_url(
     url = (tmp_path / "out").as_uri() + "/"
     done = subprocess.run(
         [sys.executable, "-m", "zhengwu.cli.main", "index", "spark-run", "--parquet",
-         str(exported), "--period", label, "--out", url, "--driver-memory", "1g"],
+         exported.as_uri(), "--period", label, "--out", url, "--driver-memory", "1g"],
         capture_output=True, text=True, timeout=900, cwd=tmp_path,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
@@ -181,6 +227,7 @@ def test_spark_run_is_quiet_and_writes_run_json_to_a_url(
     assert done.stderr.strip() == ""
     assert (tmp_path / "out" / "run.json").is_file()
     assert any((tmp_path / "out" / "scores").glob("*.parquet"))
+    assert not list((tmp_path / "out").rglob("*.crc"))
     report = compare_run(city["con"], duck.run_id, url)
     assert report["identical"], report["shown"]
     assert report["accounts"] == duck.accounts > 100

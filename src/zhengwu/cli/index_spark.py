@@ -65,7 +65,8 @@ def export_inputs(
 @handle_errors
 def spark_run(
     parquet: Annotated[
-        Path, typer.Option("--parquet", help="directory of store export-parquet + export-inputs")
+        str,
+        typer.Option("--parquet", help="directory or URL of store export-parquet + export-inputs"),
     ],
     period: PeriodOpt,
     out: Annotated[str, typer.Option("--out", help="output directory (scores/ + run.json)")],
@@ -76,7 +77,7 @@ def spark_run(
     ] = "local[2]",
     driver_memory: Annotated[str, typer.Option("--driver-memory", help="e.g. 2g")] = "2g",
     inputs_dir: Annotated[
-        Path | None, typer.Option("--inputs", help="index inputs (default PARQUET/index-inputs)")
+        str | None, typer.Option("--inputs", help="index inputs (default PARQUET/index-inputs)")
     ] = None,
     compliance_days: Annotated[
         int | None, typer.Option("--compliance-days", help="veto window: 14 (default), 10, 7 …")
@@ -96,26 +97,38 @@ def spark_run(
     (organisations and matrices: run DuckDB). Needs PySpark and Java 17+. Compare the
     result with a DuckDB run of the same period with `zhengwu index compare-run`.
 
-    --out may be a URL of any Hadoop file system Spark can reach (file://, hdfs://, s3a://
-    with its jars, given by --conf spark.jars=…): scores/ and run.json are written there.
+    --parquet, --inputs and --out may be URLs of any Hadoop file system Spark can reach
+    (file://, hdfs://, s3a:// with its jars, given by --conf spark.jars=…): a cluster reads
+    the export where it was copied (hdfs dfs -put), and scores/ and run.json are written
+    to --out.
 
     Example: zhengwu index spark-run --parquet /data/zhengwu-parquet --period 2025-Q3 --out /data/spark-2025-Q3
     """
     from zhengwu.index.compliance import ComplianceRules
-    from zhengwu.index.inputs import INPUTS_DIR, read_inputs
-    from zhengwu.index.spark_run import check_supported, run_on_spark, spark_session, write_run
+    from zhengwu.index.inputs import INPUTS_DIR, is_url, joined, read_inputs
+    from zhengwu.index.spark_run import (
+        check_supported,
+        run_on_spark,
+        spark_session,
+        store_files,
+        write_run,
+    )
 
     chosen = _system(system, system_file)
     window = _period(period, chosen)
     check_supported(chosen, window)  # before the JVM starts
-    inputs = read_inputs(inputs_dir or parquet / INPUTS_DIR, window)
+    where = inputs_dir or joined(parquet, INPUTS_DIR)
+    # Local inputs are checked before the JVM starts; a URL's once Spark can read it.
+    inputs = None if is_url(where) else read_inputs(Path(where), window)
     rules = ComplianceRules.from_settings(
         window_days=compliance_days,
         reply_check=chosen.reply_check if reply_check is None else reply_check,
         reply_platforms=chosen.reply_platforms,
     )
-    spark = spark_session(master, driver_memory=driver_memory, extra=_settings(conf or []))
+    extra = _settings(conf or [])
+    spark = spark_session(master, driver_memory=driver_memory, extra=extra)
     try:
+        inputs = inputs or read_inputs(store_files(spark, where), window)
         run = run_on_spark(spark, chosen, window, parquet=parquet, inputs=inputs, rules=rules)
         write_run(run, out)
     finally:

@@ -39,7 +39,7 @@ from zhengwu.index import compliance, composite, engine, presets_run, results
 from zhengwu.index.compliance import ComplianceRules
 from zhengwu.index.dialect import SPARK
 from zhengwu.index.formulas import get_preset
-from zhengwu.index.inputs import Inputs
+from zhengwu.index.inputs import Files, Inputs, LocalFiles, is_url, joined
 from zhengwu.index.periods import CHINA_OFFSET, Period
 from zhengwu.index.system import IndicatorSystem
 
@@ -189,6 +189,73 @@ def spark_session(
     return session
 
 
+class HadoopFiles:
+    """:class:`~zhengwu.index.inputs.Files` behind a URL, through Hadoop's ``FileSystem``.
+
+    The JVM's own file systems (``hdfs://``, ``s3a://`` with its jars, ``file://`` …), so a
+    cluster reads the export where it keeps it; the same ones Spark's readers use.
+    """
+
+    def __init__(self, spark: SparkSession, root: str) -> None:
+        self.root = root.rstrip("/") or root
+        jvm, context = spark.sparkContext._jvm, spark.sparkContext._jsc
+        assert jvm is not None and context is not None
+        self._jvm: Any = jvm
+        conf = context.hadoopConfiguration()
+        try:
+            self._fs = self._path("").getFileSystem(conf)
+        except Exception as exc:  # an unknown scheme, a missing jar, an unreachable cluster
+            raise InvalidInputError(
+                f"无法打开 {self.root}：{_first_line(exc)}",
+                f"cannot open {self.root}: {_first_line(exc)} (for s3a:// give its jars with "
+                "--conf spark.jars=…)",
+            ) from exc
+
+    def _path(self, name: str) -> Any:
+        return self._jvm.org.apache.hadoop.fs.Path(self.location(name) if name else self.root)
+
+    def is_file(self, name: str) -> bool:
+        """Whether ``name`` is a file."""
+        path = self._path(name)
+        return bool(self._fs.exists(path) and self._fs.getFileStatus(path).isFile())
+
+    def has_parquet(self, name: str) -> bool:
+        """Whether ``name`` is a directory holding at least one ``.parquet`` file."""
+        path = self._path(name)
+        if not (self._fs.exists(path) and self._fs.getFileStatus(path).isDirectory()):
+            return False
+        found = self._fs.listFiles(path, True)  # recursive; a remote iterator
+        while found.hasNext():
+            if str(found.next().getPath().getName()).endswith(".parquet"):
+                return True
+        return False
+
+    def read_text(self, name: str) -> str:
+        """Return the UTF-8 text of the file ``name``."""
+        stream = self._fs.open(self._path(name))
+        try:  # byte[] comes back to Python as bytes (a bytearray handed in is a copy)
+            data: bytes = self._jvm.org.apache.commons.io.IOUtils.toByteArray(stream)
+        finally:
+            stream.close()
+        return data.decode("utf-8")
+
+    def location(self, name: str) -> str:
+        """Return the URL of ``name``."""
+        return joined(self.root, name)
+
+
+def store_files(spark: SparkSession, where: str | Path) -> Files:
+    """Return the files of a Parquet export at a local path or a URL."""
+    if is_url(where):
+        return HadoopFiles(spark, str(where))
+    return LocalFiles(Path(where))
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def _months(first: date, last: date) -> list[str]:
     """Return the ``YYYY-MM`` partitions (China time) from ``first`` to ``last``."""
     months, day = [], first.replace(day=1)
@@ -198,7 +265,7 @@ def _months(first: date, last: date) -> list[str]:
     return months
 
 
-def _register_store(spark: SparkSession, parquet: Path, months: list[str]) -> dict[str, bool]:
+def _register_store(spark: SparkSession, parquet: Files, months: list[str]) -> dict[str, bool]:
     """Register the store's Parquet tables as views; return which exist (have files).
 
     Posts and comments are read for the months the run looks at only (their partitions);
@@ -206,19 +273,20 @@ def _register_store(spark: SparkSession, parquet: Path, months: list[str]) -> di
     """
     present: dict[str, bool] = {}
     for table in STORE_TABLES:
-        path = parquet / table
-        present[table] = path.is_dir() and any(path.rglob("*.parquet"))
+        present[table] = parquet.has_parquet(table)
         if not present[table]:
             continue
-        frame = spark.read.parquet(str(path))
+        frame = spark.read.parquet(parquet.location(table))
         if table != "account_snapshots":
             frame = frame.where(frame["month"].isin(months))
         frame.createOrReplaceTempView(table)
     if not present["posts"]:
+        where = parquet.root
         raise InvalidInputError(
-            f"{parquet} 中没有帖子的 Parquet（posts/）：请先运行 zhengwu store export-parquet {parquet}",
-            f"no posts Parquet in {parquet} (posts/): run zhengwu store export-parquet {parquet} "
-            "first",
+            f"{where} 中没有帖子的 Parquet（posts/）：请先运行 zhengwu store export-parquet"
+            f"{'（再复制到该处）' if is_url(where) else ' ' + where}",
+            f"no posts Parquet in {where} (posts/): run zhengwu store export-parquet "
+            f"{'and copy its output there ' if is_url(where) else where + ' '}first",
         )
     if not present["account_snapshots"]:
         spark.sql(
@@ -238,10 +306,10 @@ def _register_store(spark: SparkSession, parquet: Path, months: list[str]) -> di
 def _register_inputs(spark: SparkSession, inputs: Inputs, system: IndicatorSystem) -> None:
     """Register ``acc`` (the system's platforms), ``svc_in`` and ``compliance_flags_in``."""
     platforms = list(system.platforms)
-    accounts = spark.read.parquet(str(inputs.table("accounts")))
+    accounts = spark.read.parquet(inputs.table("accounts"))
     accounts.where(accounts["platform"].isin(platforms)).createOrReplaceTempView("acc")
-    spark.read.parquet(str(inputs.table("service_rates"))).createOrReplaceTempView("svc_in")
-    spark.read.parquet(str(inputs.table("flags"))).createOrReplaceTempView("compliance_flags_in")
+    spark.read.parquet(inputs.table("service_rates")).createOrReplaceTempView("svc_in")
+    spark.read.parquet(inputs.table("flags")).createOrReplaceTempView("compliance_flags_in")
 
 
 def _score_composite(
@@ -319,11 +387,14 @@ def run_on_spark(
     system: IndicatorSystem,
     period: Period,
     *,
-    parquet: Path,
+    parquet: Path | str | Files,
     inputs: Inputs,
     rules: ComplianceRules | None = None,
 ) -> SparkRun:
-    """Compute ``system`` over ``period`` from the Parquet export and the exported inputs."""
+    """Compute ``system`` over ``period`` from the Parquet export and the exported inputs.
+
+    ``parquet`` is the export's local directory, its URL, or its :class:`Files`.
+    """
     started = clock.perf_counter()
     check_supported(system, period)
     rules = rules or ComplianceRules.from_settings(
@@ -333,7 +404,8 @@ def run_on_spark(
     gate_start, gate_end = compliance.window_bounds(check_date, rules.window_days)
     first = min(period.start, (gate_start + CHINA_OFFSET).date())
     last = max(period.end, check_date)
-    present = _register_store(spark, parquet, _months(first, last))
+    files = parquet if not isinstance(parquet, str | Path) else store_files(spark, parquet)
+    present = _register_store(spark, files, _months(first, last))
     _register_inputs(spark, inputs, system)
     run_id = results.run_id_for(system.name, period.label)
     window = (SPARK.timestamp(period.start_utc), SPARK.timestamp(period.end_utc))
@@ -392,15 +464,18 @@ def write_run(run: SparkRun, out: str) -> None:
     path too: on a cluster whose default file system is HDFS both go there).
     """
     base = out.rstrip("/") or out
-    run.totals.orderBy("platform", "rank_with_failing").write.mode("overwrite").parquet(
-        f"{base}/scores"
-    )
-    text = json.dumps(run.manifest(), ensure_ascii=False, indent=2)
     spark = run.totals.sparkSession
     jvm = spark.sparkContext._jvm
     assert jvm is not None
     path = jvm.org.apache.hadoop.fs.Path(f"{base}/run.json")
     filesystem = path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    # A local disk gets no hidden .crc file beside each file Hadoop writes (its
+    # ChecksumFileSystem; the instance is shared, so the Parquet writers skip them too).
+    filesystem.setWriteChecksum(False)
+    run.totals.orderBy("platform", "rank_with_failing").write.mode("overwrite").parquet(
+        f"{base}/scores"
+    )
+    text = json.dumps(run.manifest(), ensure_ascii=False, indent=2)
     stream = filesystem.create(path, True)  # overwrite, like the Parquet
     try:
         stream.write(bytearray(text.encode("utf-8")))
