@@ -80,6 +80,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from _peak import peak_rss_mb
+
 
 def _simulate(out: Path, posts: int) -> Path:
     """Write at least ``posts`` statuses of a simulated national population; return one file."""
@@ -166,7 +168,7 @@ def _child(args: argparse.Namespace) -> None:
         result: dict[str, object] = dict(_duckdb_baseline(path))
     else:
         result = _zhengwu_import(path, Path(args.child_data), args.workers, args.child == "fast")
-    result["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["rss_mb"] = peak_rss_mb()
     print(json.dumps(result))
 
 

@@ -67,7 +67,6 @@ import itertools
 import json
 import os
 import re
-import resource
 import subprocess
 import sys
 import tempfile
@@ -78,6 +77,8 @@ from typing import Any
 import duckdb
 import numpy as np
 import pyarrow as pa
+
+from _peak import peak_rss_mb
 
 N_ACCOUNTS = 180_000
 PERIOD = "people-2025"
@@ -518,7 +519,7 @@ def main() -> None:
     os.environ["BENCH_INDEX_SYSTEM"] = args.system  # inherited by the worker processes
     if args.worker:
         result = WORKERS[args.worker](args.db, args.threads, args.repeat)
-        result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        result["peak_mb"] = peak_rss_mb()
         print(json.dumps(result))
         return
     sizes = [1_000_000] if args.small else [parse_size(s) for s in args.posts.split(",")]

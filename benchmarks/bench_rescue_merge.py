@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,8 @@ import time
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+
+from _peak import peak_rss_mb
 
 SIZES = (25_000, 50_000, 100_000)
 CITY = "410100"  # 郑州市
@@ -159,7 +160,7 @@ def run_one(size: int, workers: int) -> dict[str, object]:
         "merge_s": round(t3 - t2, 2),
         "total_s": round(t3 - t1, 2),
         "cpu_s": round(own_cpu + worker_cpu, 1),
-        "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / kb, 1),
+        "peak_mb": round(peak_rss_mb(), 1),
         "tree_peak_mb": round(sampler.peak_rss / kb / kb, 1),
         "precision": round(precision, 4),
         "recall": round(recall, 4),
