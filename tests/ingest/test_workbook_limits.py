@@ -242,3 +242,96 @@ def test_a_bomb_workbook_in_a_zip_is_named_as_the_member_not_its_copy(
     assert str(get_settings().data_dir) not in flat and "unpack-" not in flat
     with Session(committed_engine) as session:
         assert session.scalar(select(func.count()).select_from(ImportRun)) == 0
+
+
+# ---- the XML inside: entity bombs and damage (expat parses each part as it streams by) ---
+
+LAUGHS = b'<!DOCTYPE lolz [<!ENTITY lol "lol">' + b"".join(
+    b'<!ENTITY lol%d "%s">' % (i, (b"&lol%s;" % (str(i - 1).encode() if i > 1 else b"")) * 10)
+    for i in range(1, 10)
+) + b"]>"  # fmt: skip
+
+
+def rewrite_part(path: Path, member: str, change: Callable[[bytes], bytes]) -> Path:
+    """Rewrite ``path`` (a real workbook) with ``member``'s XML changed (or added)."""
+    with zipfile.ZipFile(path) as source:
+        parts = {info.filename: source.read(info) for info in source.infolist()}
+    parts[member] = change(parts.get(member, b""))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for name, data in parts.items():
+            out.writestr(name, data)
+    return path
+
+
+def _with_laughs(xml: bytes) -> bytes:
+    """Put the entity bomb's DTD after the XML declaration and use its last entity."""
+    head, sep, rest = xml.partition(b"?>")
+    xml = head + sep + LAUGHS + rest if sep else LAUGHS + xml
+    return xml.replace(b"<t>", b"<t>&lol9;", 1)
+
+
+@pytest.mark.parametrize("reader", sorted(READERS))
+def test_an_entity_bomb_is_refused_before_expat_expands_it(tmp_path: Path, reader: str) -> None:
+    """ "Billion laughs" in a sheet: refused at its DTD, quickly and in little memory (expat
+    alone stops it only after ~2.5 s and ~130 MB)."""
+    path = rewrite_part(real_workbook(tmp_path / "laughs.xlsx"), SHEET, _with_laughs)
+    assert b"&lol9;" in zipfile.ZipFile(path).read(SHEET)
+    error, peak = _refused(lambda: READERS[reader](path))
+    shown = "名单.xlsx" if reader == "upload" else str(path)
+    assert f"Excel 文件 {shown}!{SHEET} 声明了 DTD 或实体" in error.message_zh
+    assert "疑为 XML 炸弹），该文件未读取" in error.message_zh
+    assert "declares a DTD or entities (Office Open XML never does" in (error.message_en or "")
+    assert peak < 16 << 20, peak
+
+
+def test_a_dtd_in_any_xml_part_is_refused(tmp_path: Path) -> None:
+    """Even a harmless DOCTYPE, in a part openpyxl never reads (docProps/app.xml)."""
+    path = rewrite_part(
+        real_workbook(tmp_path / "dtd.xlsx"), "docProps/app.xml",
+        lambda xml: b"<!DOCTYPE Properties>" + xml,
+    )  # fmt: skip
+    with pytest.raises(InvalidInputError, match=r"docProps/app\.xml 声明了 DTD 或实体"):
+        sheet_header(path)
+
+
+def test_damaged_sheet_xml_is_refused_before_any_row(tmp_path: Path) -> None:
+    """A sheet cut in its last row: refused as damaged XML naming the part, before a row is
+    yielded (an importer takes in nothing of it), never a ParseError's traceback."""
+    rows: list[list[object]] = [HEADER, *([20250701000000 + i, "已办结"] for i in range(200))]
+    path = rewrite_part(
+        real_workbook(tmp_path / "cut.xlsx", rows), SHEET, lambda xml: xml[: len(xml) - 40]
+    )
+    got: list[object] = []
+
+    def take() -> None:
+        got.extend(workbook_rows(path))  # row by row: what was yielded before the error stays
+
+    with pytest.raises(InvalidInputError) as caught:
+        take()
+    assert got == []
+    assert f"无法读取 Excel 文件 {path}!{SHEET}（XML 已损坏）" in caught.value.message_zh
+    assert "(damaged XML)" in (caught.value.message_en or "")
+    assert "the file was not read" in (caught.value.message_en or "")
+
+
+def test_damaged_xml_in_a_part_openpyxl_never_reads_does_not_stop_the_rows(
+    tmp_path: Path,
+) -> None:
+    """A tool's custom XML part (customXml/item1.xml), broken: the table is still read."""
+    path = rewrite_part(
+        real_workbook(tmp_path / "custom.xlsx"), "customXml/item1.xml", lambda _: b"<a><b></a>"
+    )
+    assert [cells for _, cells in workbook_rows(path)] == [HEADER, ["20250701000001", "井盖丢失"]]
+
+
+def test_cli_desk_import_refuses_damaged_xml_and_writes_nothing(
+    tmp_path: Path, configured_database: str, committed_engine: Engine
+) -> None:
+    path = rewrite_part(real_workbook(tmp_path / "工单.xlsx"), SHEET, lambda xml: xml[:-30])
+    result = runner.invoke(app, ["desk", "import-csv", str(path), "--json"])
+    assert result.exit_code == 2, result.output
+    flat = "".join(result.output.split())
+    assert "（XML已损坏）" in flat and "Traceback" not in result.output
+    with Session(committed_engine) as session:
+        for model in (ServiceRequest, QuarantineEntry, ImportRun):
+            assert session.scalar(select(func.count()).select_from(model)) == 0, model

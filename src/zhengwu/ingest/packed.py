@@ -81,7 +81,7 @@ import zlib
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 import py7zr
 import zstandard
@@ -550,9 +550,18 @@ def _zip_bzip2(
         raise zipfile.BadZipFile(f"Bad CRC-32 for file {info.filename!r}")
 
 
+class PartCheck(Protocol):
+    """A check of one member's data as :func:`check_zip_contents` decompresses it."""
+
+    def feed(self, data: bytes, *, final: bool = False) -> None:
+        """Take the next block (``final``: the member's data ends here)."""
+        ...
+
+
 def check_zip_contents(
-    source: Path | IO[bytes], shown: str, advice: tuple[str, str], limits: Limits | None = None
-) -> None:
+    source: Path | IO[bytes], shown: str, advice: tuple[str, str], limits: Limits | None = None,
+    *, inspect: Callable[[str], PartCheck | None] | None = None,
+) -> None:  # fmt: skip
     """Refuse a file that is a zip archive read by another library (an Excel workbook, which
     openpyxl reads) when it would unpack past ``limits`` (default: the settings'), before
     that library reads any of it: more members than allowed (``advice``, Chinese and
@@ -560,6 +569,10 @@ def check_zip_contents(
     counted as every member is decompressed here as a stream (a block at a time, nothing
     kept: the zip's headers say what it likes). A damaged or encrypted member raises what
     zipfile raises (:data:`ZIP_DAMAGE`), for the caller to name the file.
+
+    ``inspect`` (given a member's name) may return a :class:`PartCheck` that sees the
+    member's data as it streams by and raises to refuse the file (the workbook reader
+    checks the XML parts: :mod:`zhengwu.ingest.workbook`).
     """
     limits = limits or Limits.configured()
     meter = _Meter(limits)
@@ -572,8 +585,12 @@ def check_zip_contents(
                 if info.flag_bits & 0x1:
                     raise zipfile.BadZipFile(f"member {info.filename!r} is encrypted")
                 packed = min(info.compress_size, size)
-                for _ in _zip_blocks(archive, info, meter, packed, f"{shown}!{info.filename}"):
-                    continue
+                check = inspect(info.filename) if inspect is not None else None
+                for block in _zip_blocks(archive, info, meter, packed, f"{shown}!{info.filename}"):
+                    if check is not None:
+                        check.feed(block)
+                if check is not None:
+                    check.feed(b"", final=True)
     except LimitReached as exc:
         raise InvalidInputError(
             f"{exc.zh}，该文件未读取", f"{exc.en}; the file was not read"

@@ -34,16 +34,26 @@ workbook as it is, without "save as CSV" (which on Chinese Windows writes GBK):
   limit (a "zip bomb" in a sheet's XML or in its shared strings, which openpyxl would hold
   in memory) is refused with the limit named, and nothing of it is read. Every opening
   checks it again (an importer that reads the header, then the rows, decompresses it a few
-  times: a small cost next to openpyxl's parsing of the XML).
+  times: a small cost next to openpyxl's parsing of the XML);
+- in the same pass its XML parts are parsed by expat as they stream by (:class:`_XmlPart`):
+  a part that declares a DTD or entities is refused (Office Open XML never does; it is how
+  an "XML bomb" of nested entities, "billion laughs", is built — expat would stop one only
+  after ~2.5 s and 130 MB), and so is damaged XML in a part openpyxl reads for the rows
+  (the workbook, its relationships, the worksheets, the shared strings and styles), so a
+  damaged sheet is refused before any of its rows is imported rather than halfway. XML that
+  openpyxl still fails on while reading the rows is the same bilingual refusal, never a
+  traceback.
 """
 
 from __future__ import annotations
 
+import pyexpat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import IO, Any
+from xml.etree.ElementTree import ParseError
 
 from zhengwu.errors import InvalidInputError
 
@@ -152,6 +162,8 @@ def workbook_rows(
     book = _open(source, name)
     try:
         yield from _tables(book, [] if left is None else left, rows=True)
+    except ParseError as exc:  # what the checks before opening let through
+        raise _damaged_xml(name or str(source), "", exc) from None
     finally:
         book.close()
 
@@ -164,6 +176,8 @@ def sheets_left(source: Path | IO[bytes], *, name: str = "") -> list[SheetLeft]:
     try:
         for _ in _tables(book, left, rows=False):
             continue
+    except ParseError as exc:
+        raise _damaged_xml(name or str(source), "", exc) from None
     finally:
         book.close()
     return left
@@ -185,13 +199,72 @@ def _open(source: Path | IO[bytes], name: str) -> Any:
 
     shown = name or str(source)
     try:
-        check_zip_contents(source, shown, _BOMB)
+        check_zip_contents(source, shown, _BOMB, inspect=lambda part: _XmlPart.of(shown, part))
         return load_workbook(source, read_only=True, data_only=True)
+    except ParseError as exc:
+        raise _damaged_xml(shown, "", exc) from None
     except (*ZIP_DAMAGE, InvalidFileException, KeyError, ValueError) as exc:
         raise InvalidInputError(
             f"无法读取 Excel 文件 {shown}（文件损坏或不是 .xlsx）：{exc}",
             f"cannot read the Excel file {shown} (damaged, or not .xlsx): {exc}",
         ) from None
+
+
+# The parts openpyxl reads to give the rows: damaged XML in one of them is a damaged file.
+_READ_PARTS = ("[Content_Types].xml", "xl/workbook.xml", "xl/sharedStrings.xml", "xl/styles.xml")
+
+
+def _damaged_xml(shown: str, part: str, exc: Exception) -> InvalidInputError:
+    where = f"{shown}!{part}" if part else shown
+    return InvalidInputError(
+        f"无法读取 Excel 文件 {where}（XML 已损坏）：{exc}，该文件未读取",
+        f"cannot read the Excel file {where} (damaged XML): {exc}; the file was not read",
+    )
+
+
+class _XmlPart:
+    """Parse one XML part of a workbook with expat as it is decompressed (nothing kept).
+
+    A DTD or entity declaration refuses the file at once; a syntax error refuses it when the
+    part is one openpyxl reads for the rows (:data:`_READ_PARTS`, the worksheets, the
+    relationships), and is left to openpyxl in any other part (a custom XML part it never
+    opens need not stop the import).
+    """
+
+    def __init__(self, shown: str, part: str) -> None:
+        self.shown, self.part = shown, part
+        self.needed = (
+            part in _READ_PARTS or part.endswith(".rels")
+            or (part.startswith("xl/worksheets/") and part.endswith(".xml"))
+        )  # fmt: skip
+        self.parser = pyexpat.ParserCreate()
+        self.parser.StartDoctypeDeclHandler = self._declared
+        self.parser.EntityDeclHandler = self._declared
+        self.broken = False
+
+    @classmethod
+    def of(cls, shown: str, part: str) -> _XmlPart | None:
+        """Return the check of ``part`` when it is XML (not an image or a binary part)."""
+        return cls(shown, part) if part.endswith((".xml", ".rels")) else None
+
+    def _declared(self, *_: object) -> None:
+        raise InvalidInputError(
+            f"Excel 文件 {self.shown}!{self.part} 声明了 DTD 或实体（Office Open XML 从不如此，"
+            "疑为 XML 炸弹），该文件未读取",
+            f"the Excel file {self.shown}!{self.part} declares a DTD or entities (Office Open "
+            "XML never does: an XML bomb?); the file was not read",
+        )
+
+    def feed(self, data: bytes, *, final: bool = False) -> None:
+        """Parse the next block of the part."""
+        if self.broken:
+            return
+        try:
+            self.parser.Parse(data, final)
+        except pyexpat.ExpatError as exc:
+            if self.needed:
+                raise _damaged_xml(self.shown, self.part, exc) from None
+            self.broken = True  # openpyxl may never read this part
 
 
 def _tables(book: Any, left: list[SheetLeft], *, rows: bool) -> Iterator[tuple[RowNo, list[str]]]:
