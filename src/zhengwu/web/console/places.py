@@ -206,10 +206,10 @@ def centroid(division: regions.Division) -> tuple[float | None, float | None]:
 
     A renamed or merged division takes its predecessors' centroid in the division table
     (孟津区 孟津县's, :attr:`regions.Division.centroid_from`): the same seat or the merged
-    area, so its tile is not approximate. The table still lacks centroids for 244 divisions
-    (237 districts and counties, 7 cities): 台湾's, 香港's and 澳门's, and new ones carved
-    out of others (龙华区, 雄安新区) or whose predecessor the successor map lacks (建安区).
-    Such a district usually lies around or beside its city's seat (建安区 surrounds 魏都区),
+    area, so its tile is not approximate. The table still lacks centroids for 232 divisions
+    (225 districts and counties, 7 cities): 台湾's, 香港's and 澳门's, and new ones carved
+    out of others (龙华区, 雄安新区) or whose predecessors have no centroid (清江浦区).
+    Such a district usually lies around or beside its city's seat (清江浦区 holds 淮安's),
     so the city's centroid places it near where it is instead of off the map; when the city
     has none either (台北市), the province's. The tile is drawn as approximate
     (:attr:`CountyCell.approximate`). Only a division with no ancestor holding a centroid
