@@ -157,7 +157,11 @@ def test_a_centres_own_sheet_applies_its_good_rows_and_refuses_the_others(
         select(QuarantineEntry).where(QuarantineEntry.run_id == summary.run_id)
         .order_by(QuarantineEntry.id)).all()  # fmt: skip
     assert [q.source for q in quarantined] == [q.source for q in summary.quarantines]
-    assert quarantined[0].raw is not None and "没有这个单位" in quarantined[0].raw
+    # Each as its line is in the file (read as GBK), not its cells re-written.
+    assert [q.raw for q in quarantined[:2]] == [
+        "中原区,城乡建设,没有这个单位,",
+        "中原区,没有的分类,郑州市公安局,",
+    ]
     assert any("rows 3、12" in w or "第 3、12 行" in w for w in summary.warnings)
 
 

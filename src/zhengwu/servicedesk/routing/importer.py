@@ -75,7 +75,7 @@ from zhengwu.accounts.models import Organization
 from zhengwu.auth.principal import Principal
 from zhengwu.config import get_settings
 from zhengwu.errors import InvalidInputError, ZhengwuError
-from zhengwu.ingest.files import iter_csv_rows, sheet_header
+from zhengwu.ingest.files import RAW_CHARS, iter_csv_rows, sheet_header
 from zhengwu.ingest.runs import record_sheet_run
 from zhengwu.ingest.workbook import RowNo, SheetLeft
 from zhengwu.platforms.records import QuarantineRecord
@@ -101,7 +101,6 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 _ORG_FIELDS = ("org_id", "org_code", "org")
 _ANY = frozenset({"*", "任意", "全部", "any", ANY_DIVISION, ANY_CATEGORY})
 _PATH_SPLIT = re.compile(r"\s*[/／]\s*")
-_RAW_MAX = 2000  # characters of a refused row kept in the quarantine
 _CANDIDATES = 5  # candidates a refusal lists
 Key = tuple[str | None, str | None]  # (adcode, category_code)
 Action = Literal["add", "change", "retire"]
@@ -483,11 +482,12 @@ def _refuse(
     row: Mapping[str, str] | None,
 ) -> None:  # fmt: skip
     """Refuse a row: where (row and column), why (``en`` empty: ``zh`` is bilingual
-    already), and its raw text."""
+    already), and its raw text — its line as it is in the file (a worksheet row's cells as
+    a CSV line), as every sheet import keeps it."""
     where = f"第 {line} 行" + (f"「{column}」" if column else "")
     where_en = f"row {line}" + (f", column {column}" if column else "")
     text = f"{where}：{zh} / {where_en}: {en}" if en else f"{where} / {where_en}：{zh}"
-    raw = orjson.dumps(dict(row)).decode()[:_RAW_MAX] if row is not None else None
+    raw = line.raw or (orjson.dumps(dict(row)).decode()[:RAW_CHARS] if row is not None else None)
     summary.refused += 1
     summary.quarantines.append(QuarantineRecord(source=line.at(shown), reason=text, raw=raw))
 
