@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Route, expect, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -61,6 +61,16 @@ def shot(page: Page, name: str) -> None:
     """Save a full-page screenshot as a test artifact."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def check_kept(page: Page, form: str, path: Path) -> None:
+    """Choose ``path`` in a form with a kept upload (``form``: its ids' prefix, as
+    ``routing-import``), click 检查, and see the checked file kept: the note says it need not
+    be chosen again, and the new page's file input is empty."""
+    page.set_input_files(f"#{form}-file", str(path))
+    page.click(f"#{form}-check")
+    expect(page.locator("#checked-file")).to_contain_text("不必重新选择文件")
+    expect(page.locator(f"#{form}-file")).to_have_value("")
 
 
 @pytest.fixture(scope="module")

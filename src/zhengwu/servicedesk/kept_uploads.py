@@ -10,6 +10,10 @@ An import with the token reads that copy — for the same user and kind only, wi
 user's or another kind's is one answer (422: choose the file again), so a token tells
 nobody anything; it is a capability of the user who checked, behind the form's CSRF token.
 Expired copies are removed whenever a new one is kept.
+
+:func:`checked_or_chosen` is the flow a console form runs (the routing table's, the hotline
+export's): a file chosen anew is saved and read (and kept after a check), else the copy of
+the form's token is read; an import that took effect spends the token.
 """
 
 from __future__ import annotations
@@ -19,8 +23,11 @@ import json
 import re
 import secrets
 import shutil
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from zhengwu.auth.principal import Principal
 from zhengwu.config import get_settings
@@ -30,6 +37,7 @@ from zhengwu.errors import InvalidInputError
 TTL = timedelta(minutes=30)
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{32,64}")
 _OWNER = "owner.json"
+R = TypeVar("R")
 
 
 def _root() -> Path:
@@ -113,3 +121,29 @@ def discard(token: str) -> None:
     """Remove a kept copy (after its import)."""
     if _TOKEN.fullmatch(token):
         shutil.rmtree(_root() / token, ignore_errors=True)
+
+
+def checked_or_chosen(
+    work: Callable[[Path], R], *, kind: str, owner: Principal, filename: str, checked: str,
+    saved: Callable[[], AbstractContextManager[Path]], dry_run: bool,
+    took_effect: Callable[[R], bool] = lambda _: True,
+) -> tuple[R, str | None]:  # fmt: skip
+    """Run ``work`` (a check or an import) on a console form's file; return what it
+    returned and the token the page carries on (None: nothing kept).
+
+    With no file chosen (``filename`` blank) and a ``checked`` token, ``work`` reads the kept
+    copy: once an import took effect (``took_effect`` of its result; an import that raised
+    or was refused whole did not) the copy goes, else it stays for another check or a
+    second try. A file chosen anew is saved by ``saved`` (refusals of size and name are its
+    own) and read; after a check (``dry_run``) it is kept for ``owner``.
+    """
+    if not filename.strip() and checked.strip():
+        token = checked.strip()
+        result = work(kept_path(token, kind=kind, owner=owner))
+        if dry_run or not took_effect(result):
+            return result, token
+        discard(token)
+        return result, None
+    with saved() as path:
+        result = work(path)
+        return result, (keep(path, kind=kind, owner=owner) if dry_run else None)

@@ -3,6 +3,8 @@ the bodies of its matrix)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -91,65 +93,52 @@ def import_rules(
     nothing and is answered 422 with the same summary.
     """
     principal.require("admin")
-    summary, _ = import_upload(db, principal, file.file, file.filename or "", dry_run=dry_run,
-                               replace=replace)  # fmt: skip
+    with _saved(file.file, file.filename or "") as path:
+        summary = _import_file(db, principal, path, dry_run=dry_run, replace=replace)
     if summary.refused_whole and not dry_run:
         raise importer.TableRefusedError(summary)
     return summary.to_dict()
 
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # a national table of 30,000 rules is ~4 MB of CSV
+KEPT_KIND = "routing-table"
 
 
-def import_upload(
-    db: Session, principal: Principal, stream: Any, filename: str, *, dry_run: bool,
-    replace: bool, keep: bool = False,
+def import_checked(
+    db: Session, principal: Principal, stream: Any, filename: str, checked: str, *,
+    dry_run: bool, replace: bool,
 ) -> tuple[importer.TableImportSummary, str | None]:  # fmt: skip
-    """Import an uploaded table (the API's and the console's), named by its own file name.
+    """Check or import the console form's table: the file chosen, or (none chosen) the copy
+    kept by the check whose token is ``checked``; a check keeps its copy for its user
+    (:func:`kept_uploads.checked_or_chosen`). The second value is the token the page
+    carries on; an import that took effect spends it."""
+    return kept_uploads.checked_or_chosen(
+        lambda path: _import_file(db, principal, path, dry_run=dry_run, replace=replace),
+        kind=KEPT_KIND, owner=principal, filename=filename, checked=checked,
+        saved=lambda: _saved(stream, filename), dry_run=dry_run,
+        took_effect=lambda summary: summary.applied,
+    )  # fmt: skip
 
-    With ``keep`` (the console's 检查), a dry run's checked copy is kept for its user
-    (:mod:`zhengwu.servicedesk.kept_uploads`): the second value is its token, which
-    :func:`import_kept` takes instead of the file.
-    """
+
+@contextmanager
+def _saved(stream: Any, filename: str) -> Iterator[Path]:
+    """Save an uploaded table (the API's and the console's), named by its own file name."""
     if not filename.strip():
         raise InvalidInputError(
             "请选择要导入的派单表（CSV 或 Excel）", "choose a routing table (CSV or Excel)"
         )
     too_large = ("请用命令 zhengwu desk routing import 导入",
                  "import it with zhengwu desk routing import")  # fmt: skip
-    with (
-        upload.saved_upload(stream, filename, limit=MAX_UPLOAD_BYTES, too_large=too_large) as path,
-        upload.shown_as(path),
-    ):
-        summary = _import_file(db, principal, path, dry_run=dry_run, replace=replace)
-        token = (
-            kept_uploads.keep(path, kind=KEPT_KIND, owner=principal) if keep and dry_run else None
-        )
-    return summary, token
-
-
-KEPT_KIND = "routing-table"
-
-
-def import_kept(
-    db: Session, principal: Principal, token: str, *, dry_run: bool, replace: bool
-) -> tuple[importer.TableImportSummary, str | None]:
-    """Check or import the copy the console kept after a check (the file not sent again);
-    the copy stays for another check or a refused import, and goes once imported."""
-    path = kept_uploads.kept_path(token, kind=KEPT_KIND, owner=principal)
-    with upload.shown_as(path):
-        summary = _import_file(db, principal, path, dry_run=dry_run, replace=replace)
-    if summary.applied and not dry_run:
-        kept_uploads.discard(token)
-        return summary, None
-    return summary, token
+    with upload.saved_upload(stream, filename, limit=MAX_UPLOAD_BYTES, too_large=too_large) as path:
+        yield path
 
 
 def _import_file(
     db: Session, principal: Principal, path: Path, *, dry_run: bool, replace: bool
 ) -> importer.TableImportSummary:
-    return importer.import_table(db, path, actor=principal, dry_run=dry_run, replace=replace,
-                                 shown=path.name)  # fmt: skip
+    with upload.shown_as(path):
+        return importer.import_table(db, path, actor=principal, dry_run=dry_run,
+                                     replace=replace, shown=path.name)  # fmt: skip
 
 
 @router.delete("/rules/{rule_id}", response_model=RoutingRuleRead)

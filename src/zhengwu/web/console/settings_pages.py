@@ -437,18 +437,11 @@ async def routing_import(
     def work() -> Response:
         require(principal, "settings")
         principal.require("admin")
-        token: str | None = None
         try:
-            if not filename.strip() and checked.strip():
-                summary, token = routing_views.import_kept(
-                    db, principal, checked.strip(), dry_run=dry_run == "1",
-                    replace=replace == "1",
-                )  # fmt: skip
-            else:
-                summary, token = routing_views.import_upload(
-                    db, principal, file.file if file is not None else None, filename,
-                    dry_run=dry_run == "1", replace=replace == "1", keep=True,
-                )  # fmt: skip
+            summary, token = routing_views.import_checked(
+                db, principal, file.file if file is not None else None, filename, checked,
+                dry_run=dry_run == "1", replace=replace == "1",
+            )  # fmt: skip
         except ZhengwuError as exc:
             db.rollback()  # nothing of a refused file stays
             return _routing_page(request, db, principal, import_error=exc,
