@@ -47,11 +47,13 @@ class UploadOutcome:
     summary: CsvImportSummary
     warnings: list[str] = field(default_factory=list)
     quarantined: list[tuple[str, str]] = field(default_factory=list)  # (location, reason)
+    dry_run: bool = False  # a check (检查): what the import would do, nothing kept
 
     def to_dict(self) -> dict[str, object]:
         """Return the outcome as the API answers it."""
         return {
             "filename": self.filename,
+            "dry_run": self.dry_run,
             **self.summary.to_dict(),
             **self.summary.office_dict(),
             "warnings": self.warnings,
@@ -133,14 +135,34 @@ def shown_as(path: Path) -> AbstractContextManager[None]:
 
 
 def import_upload(
-    session: Session, path: Path, *, actor: Principal, source: str = "12345", public: bool = False
-) -> UploadOutcome:
+    session: Session, path: Path, *, actor: Principal, source: str = "12345", public: bool = False,
+    dry_run: bool = False,
+) -> UploadOutcome:  # fmt: skip
     """Import a saved upload (:func:`saved_upload`) in ``session``'s transaction.
 
     Locations in the quarantine, the import run and error messages name the upload's file
     (``export.csv:12``), not the copy, which is gone once the request ends.
+
+    ``dry_run`` (the console's 检查) runs the same import in a savepoint and rolls it back
+    once its outcome is read: the counts, warnings and quarantined rows are the ones the
+    import would have now, and nothing of it stays (no request, import run or quarantine
+    row; its ``run_id`` is None).
     """
     check_source(source)
+    if not dry_run:
+        return _import(session, path, actor=actor, source=source, public=public)
+    savepoint = session.begin_nested()
+    try:
+        outcome = _import(session, path, actor=actor, source=source, public=public)
+    finally:
+        savepoint.rollback()
+    outcome.dry_run, outcome.summary.run_id = True, None
+    return outcome
+
+
+def _import(
+    session: Session, path: Path, *, actor: Principal, source: str, public: bool
+) -> UploadOutcome:
     copy, shown = str(path), path.name
     with shown_as(path), deadlines.collect_provisional() as provisional:
         summary = import_csv(session, path, actor=actor, source=source, public=public)

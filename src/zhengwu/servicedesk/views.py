@@ -228,18 +228,21 @@ def _may_import(session: Session, principal: Principal, request: Request) -> Non
 def import_export(
     db: DB, principal: WritingPrincipal, file: Annotated[UploadFile, File()],
     source: Annotated[str, Form()] = "12345", public: Annotated[bool, Form()] = False,
+    dry_run: Annotated[bool, Form()] = False,
 ) -> dict[str, object]:  # fmt: skip
     """Import a hotline export (12345 导出表: CSV, .xlsx, .csv.gz, a .zip of one sheet).
 
     As ``zhengwu desk import-csv``: the counts, the warnings, and the first quarantined rows
     of this run (location and reason; ``zhengwu quarantine --run`` lists them all). The
     matrix office and the admin only (:func:`access.check_may_import`); up to
-    :data:`upload.MAX_UPLOAD_BYTES`.
+    :data:`upload.MAX_UPLOAD_BYTES`. With ``dry_run`` the answer is what the import would do
+    now, and nothing is written (``run_id`` null).
     """
     access.check_may_import(principal)
     upload.check_source(source)
     with upload.saved_upload(file.file, file.filename or "") as path:
-        outcome = upload.import_upload(db, path, actor=principal, source=source, public=public)
+        outcome = upload.import_upload(db, path, actor=principal, source=source, public=public,
+                                       dry_run=dry_run)  # fmt: skip
     return outcome.to_dict()
 
 

@@ -4,10 +4,15 @@ The form sits on the desk queue (``desk_queue.html``) for those who take request
 the whole desk (:func:`zhengwu.servicedesk.access.may_import`: the matrix office and the
 admin); the import is :mod:`zhengwu.servicedesk.upload`, as ``POST /api/desk/import`` and
 ``zhengwu desk import-csv`` do, in the request's transaction.
+
+检查 (a dry run: the import in a savepoint, rolled back) comes first if the user wishes; its
+copy is kept for the user (:mod:`zhengwu.servicedesk.kept_uploads`), so that 导入 needs no
+file chosen again — the form carries only the copy's token.
 """
 
 from __future__ import annotations
 
+import io
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -17,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from zhengwu.auth.principal import Principal
 from zhengwu.errors import ZhengwuError
-from zhengwu.servicedesk import access, upload
+from zhengwu.servicedesk import access, kept_uploads, upload
 from zhengwu.web.console.base import ConsoleDB, ConsoleRoute, Writer, render, require
 from zhengwu.web.console.desk_pages import SOURCE_LABELS
 from zhengwu.web.gate import before_body
@@ -37,9 +42,18 @@ async def import_export(
     request: Request, db: ConsoleDB, principal: Writer,
     file: Annotated[UploadFile | None, File()] = None,
     source: Annotated[str, Form()] = "12345", public: Annotated[str, Form()] = "",
+    dry_run: Annotated[str, Form()] = "", checked: Annotated[str, Form()] = "",
 ) -> Response:  # fmt: skip
-    """Import an uploaded hotline export; show its counts, warnings and quarantined rows."""
+    """Check (dry run) or import an uploaded hotline export; show its counts, warnings and
+    quarantined rows.
+
+    A check keeps its copy for the user (``checked``: its token in the page's form), so
+    that 导入 — or another check — needs no file chosen again; a file chosen anew is read
+    instead.
+    """
     filename = (file.filename or "") if file is not None else ""
+    stream = file.file if file is not None else io.BytesIO()  # none: refused as unnamed
+    checking = dry_run == "1"
 
     def work() -> Response:
         require(principal, "desk")
@@ -47,30 +61,35 @@ async def import_export(
         shown = upload.safe_name(filename) if filename else ""
         try:
             upload.check_source(source)
-            upload.check_filename(filename)
-            assert file is not None  # it has a name
-            with upload.saved_upload(file.file, filename) as path:
-                outcome = upload.import_upload(
-                    db, path, actor=principal, source=source, public=public == "1"
-                )
+            outcome, token = kept_uploads.checked_or_chosen(
+                lambda path: upload.import_upload(db, path, actor=principal, source=source,
+                                                  public=public == "1", dry_run=checking),
+                kind=KEPT_KIND, owner=principal, filename=filename, checked=checked,
+                saved=lambda: upload.saved_upload(stream, filename), dry_run=checking,
+            )  # fmt: skip
         except ZhengwuError as exc:
             db.rollback()  # nothing of a refused file stays
             return _page(request, filename=shown, source=source, public=public, error=exc,
                          status_code=exc.status_code)  # fmt: skip
         db.flush()
-        return _page(request, filename=shown, source=source, public=public, outcome=outcome)
+        return _page(request, filename=outcome.filename, source=source, public=public,
+                     outcome=outcome, checked=token)  # fmt: skip
 
     return await run_in_threadpool(work)
+
+
+KEPT_KIND = "hotline-export"
 
 
 def _page(
     request: Request, *, filename: str, source: str, public: str,
     outcome: upload.UploadOutcome | None = None, error: ZhengwuError | None = None,
-    status_code: int = 200,
+    checked: str | None = None, status_code: int = 200,
 ) -> HTMLResponse:  # fmt: skip
     return render(
         request, "desk_import.html", area="desk", status_code=status_code, filename=filename,
         source=source, public=public == "1", outcome=outcome, error=error,
         source_labels=SOURCE_LABELS, import_sources=upload.import_sources(),
         max_mb=upload.MAX_UPLOAD_BYTES // (1024 * 1024), shown_cap=upload.QUARANTINE_SHOWN,
+        checked=checked, kept_minutes=int(kept_uploads.TTL.total_seconds() // 60),
     )  # fmt: skip
