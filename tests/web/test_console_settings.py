@@ -91,6 +91,38 @@ def test_admin_adds_and_retires_a_routing_rule(
     assert actions.count("create") == 3  # two from the test city, one from the form
 
 
+def test_a_rule_under_an_old_division_code_says_where_it_is_stored(
+    client: httpx.Client, world: ConsoleWorld
+) -> None:
+    """江干区 330104 was merged into 上城区 330102 in 2021: the rule is stored under 330102,
+    and the page says so after adding it, in the CLI's words."""
+    csrf = login(client, "admin")
+    added = client.post("/console/settings/routing/rules", data={
+        "csrf_token": csrf, "category_code": "02", "adcode": "330104",
+        "organization_id": str(world.orgs["zy_culture"]),
+    })  # fmt: skip
+    assert added.status_code == 303
+    page = html.unescape(client.get(added.headers["location"]).text)
+    assert "路由规则已添加" in page and _version(page) == 2
+    note = re.search(r'<p class="notice" role="status" id="successor-note">([^<]+)</p>', page)
+    assert note is not None, page
+    assert note[1].startswith("区划代码 330104（江干区，2021 年区划调整）已由 330102（上城区）承继")
+    assert "division code 330104 (江干区, changed in 2021) was replaced by 330102" in note[1]
+    rules = client.get("/api/desk/routing/rules", headers={"Accept": "application/json"}).json()
+    assert [r["adcode"] for r in rules if r["category_code"] == "02"] == ["330102"]
+
+    # A rule under a current code says nothing; nor does a crafted link.
+    current = client.post("/console/settings/routing/rules", data={
+        "csrf_token": csrf, "category_code": "02", "adcode": "410102",
+        "organization_id": str(world.orgs["zy_culture"]),
+    })  # fmt: skip
+    assert current.status_code == 303 and "renamed" not in current.headers["location"]
+    for query in ("?renamed=330104", "?done=routing-added&renamed=410102",
+                  "?done=routing-added&renamed=x"):  # fmt: skip
+        shown = client.get(f"/console/settings/routing{query}")
+        assert shown.status_code == 200 and 'id="successor-note"' not in shown.text, query
+
+
 def test_routing_form_errors_keep_the_input(client: httpx.Client, world: ConsoleWorld) -> None:
     csrf = login(client, "admin")
     bad = client.post("/console/settings/routing/rules", data={

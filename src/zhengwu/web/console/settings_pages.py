@@ -228,7 +228,7 @@ def _routing_page(
     status_code: int = 200, filters: dict[str, str] | None = None, offset: int = 0,
     org_q: str = "", table_import: TableImportSummary | None = None,
     import_error: ZhengwuError | None = None, rerouted: RerouteSummary | None = None,
-    checked: str | None = None,
+    checked: str | None = None, successor: str | None = None,
 ) -> HTMLResponse:  # fmt: skip
     filters = filters or {}
     tree = category_service.get_tree(db, include_inactive=True)
@@ -280,7 +280,7 @@ def _routing_page(
         fallback_labels={k: zh for k, (zh, _) in routing_fallback.WHY.items()},
         may_import_table=principal.has_role("admin"), table_import=table_import,
         import_error=import_error, plan_shown=PLAN_SHOWN, checked=checked,
-        kept_minutes=int(kept_uploads.TTL.total_seconds() // 60),
+        kept_minutes=int(kept_uploads.TTL.total_seconds() // 60), successor=successor,
         import_max_mb=routing_views.MAX_UPLOAD_BYTES // (1024 * 1024),
     )  # fmt: skip
 
@@ -288,19 +288,30 @@ def _routing_page(
 @router.get("/routing", response_class=HTMLResponse)
 def routing(
     request: Request, db: ConsoleDB, principal: Viewer, region: str = "", category: str = "",
-    org: str = "", org_q: str = "", offset: Annotated[int, Query(ge=0)] = 0,
+    org: str = "", org_q: str = "", offset: Annotated[int, Query(ge=0)] = 0, renamed: str = "",
 ) -> HTMLResponse:  # fmt: skip
     """Show the routing table in force (分类 × 区划 → 承办单位), its versions and the form.
 
     The rules are filtered by ``region`` (a division code or name: it and below),
     ``category`` (a code) and ``org`` (part of the organisation's name), and shown
     :data:`ROUTING_PAGE` a page. ``org_q`` looks up the organisations the add form offers.
+    ``renamed`` (after a rule was added under an old division code) says, as the CLI does,
+    that the rule is stored under the division's successor.
     """
     require(principal, "settings")
     filters = {k: v.strip() for k, v in
                {"region": region, "category": category, "org": org}.items() if v.strip()}  # fmt: skip
     return _routing_page(request, db, principal, filters=filters, offset=offset, org_q=org_q,
-                         status_code=200)  # fmt: skip
+                         successor=_successor_note(request, renamed), status_code=200)  # fmt: skip
+
+
+def _successor_note(request: Request, renamed: str) -> str | None:
+    """Return the note on a rule just added under the old code ``renamed`` (None if the code
+    is no old one, or no rule was just added: a crafted link says nothing)."""
+    code = renamed.strip()
+    if request.query_params.get("done") != "routing-added" or not code.isdigit():
+        return None
+    return routing_service.successor_note(code, regions.current_adcode(code))
 
 
 def _org_by_name(
@@ -376,12 +387,15 @@ def routing_add(
     rule = RoutingRuleCreate(category_code=code, adcode=place, organization_id=org_id,
                              note=note.strip())  # fmt: skip
     try:
-        routing_service.add_rules(db, rules=[rule], actor=principal, note=note.strip())
+        added = routing_service.add_rules(db, rules=[rule], actor=principal, note=note.strip())
     except ZhengwuError as exc:
         db.rollback()
         return _routing_page(request, db, principal, values=values, error=exc,
                              status_code=exc.status_code)  # fmt: skip
-    return RedirectResponse("/console/settings/routing?done=routing-added", status_code=303)
+    # A renamed division's old code is stored under its successor: the page says so.
+    renamed = f"&renamed={place}" if place and added[0].adcode != place else ""
+    return RedirectResponse(f"/console/settings/routing?done=routing-added{renamed}",
+                            status_code=303)  # fmt: skip
 
 
 @router.post("/routing/rules/{rule_id}/retire", response_class=HTMLResponse)
