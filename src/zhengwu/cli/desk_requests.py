@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -22,6 +22,9 @@ from zhengwu.cli.common import (
     org_id,
     print_json,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 app = typer.Typer(help="诉求办理 / service desk: requests, categories, routing, rates.")
 categories_app = typer.Typer(help="诉求分类 / the category tree.", no_args_is_help=True)
@@ -74,6 +77,11 @@ def import_csv(
                      "file, as its upload would (default: the system, routing every row as "
                      "the routing table says)"),
     ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="check the file: what the import would do now (counts, "
+                     "warnings, quarantined rows), nothing written"),
+    ] = False,
     json_out: JsonOut = False,
 ) -> None:  # fmt: skip
     """Import requests from a hotline CSV; bad rows go to the quarantine with their reason.
@@ -83,6 +91,8 @@ def import_csv(
     办结时间, 满意度, 是否公开 — see docs/servicedesk.md. Hotline calls are private unless
     --public or 是否公开. With --as a matrix office, the rows stay in its sight as its
     upload's do (kept in its queue; calls merged outside its matrix read-only for it).
+    --dry-run runs the same import and rolls it back (the console's 检查): the counts and
+    warnings are the ones an import would have now, and the refused rows are listed.
 
     Example: zhengwu desk import-csv exports/12345-2025-07.csv
     """
@@ -96,19 +106,36 @@ def import_csv(
         actor = _principal(session, as_user)
         if as_user is not None:
             access.check_may_import(actor)
-        summary = run(session, path, actor=actor, source=source, public=public)
-        warnings = intake_warnings(session, summary, provisional)
+        savepoint = session.begin_nested() if dry_run else None
+        try:
+            summary = run(session, path, actor=actor, source=source, public=public)
+            warnings = intake_warnings(session, summary, provisional)
+            refused = _refused_rows(session, summary.run_id) if dry_run else []
+        finally:
+            if savepoint is not None:
+                savepoint.rollback()
+    if dry_run:
+        summary.run_id = None
     office = as_user is not None and actor.role == "matrix_office"
     if json_out:
-        print_json({**summary.to_dict(), **(summary.office_dict() if office else {})})
+        extra = {"dry_run": True, "refused": refused} if dry_run else {}
+        print_json({**summary.to_dict(), **(summary.office_dict() if office else {}), **extra})
     else:
+        if dry_run:
+            console.print("试运行，未写入任何内容 / dry run: nothing was written", style="bold")
         console.print(
             f"读取 read {summary.read}  新建 created {summary.created}  "
             f"合并 merged {summary.merged}  已有 existing {summary.existing}  "
             f"答复 replies {summary.replies}  办结 closed {summary.closed}  "
             f"隔离 quarantined {summary.quarantined}"
-            + (f"  (zhengwu quarantine --run {summary.run_id})" if summary.quarantined else "")
+            + (
+                f"  (zhengwu quarantine --run {summary.run_id})"
+                if summary.quarantined and summary.run_id is not None
+                else ""
+            )
         )
+        for row in refused:
+            console.print(f"  · {row['source']}: {row['reason']}", markup=False, highlight=False)
         if office:
             console.print(
                 f"留在本矩阵队列 kept in its queue {summary.kept_in_office_queue}  "
@@ -116,6 +143,22 @@ def import_csv(
             )
     for warning in warnings:
         _warn(warning)
+
+
+def _refused_rows(session: Session, run_id: int | None) -> list[dict[str, str]]:
+    """Return the rows an import run quarantined (where and why), in the file's order."""
+    from sqlalchemy import select
+
+    from zhengwu.ingest.models import QuarantineEntry
+
+    if run_id is None:
+        return []
+    entries = session.execute(
+        select(QuarantineEntry.source, QuarantineEntry.reason)
+        .where(QuarantineEntry.run_id == run_id)
+        .order_by(QuarantineEntry.id)
+    )
+    return [{"source": source, "reason": reason} for source, reason in entries]
 
 
 def _check_source(source: str) -> None:
