@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from zhengwu.accounts.models import Account, Matrix, MatrixMember, Organization
 from zhengwu.index import dimensions
+from zhengwu.index.access import matrix_account_ids, matrix_account_parts
 from zhengwu.index.dimensions import (
     CHECKED_SCHEMA,
     UNKNOWN,
@@ -15,6 +16,8 @@ from zhengwu.index.dimensions import (
     checked_names,
     load_dimensions,
 )
+
+from ..accounts.test_member_search import _statements
 
 # Names CSV must quote: commas, quotes, line breaks, an empty one, a lone backslash.
 AWKWARD = ["a,b", 'say "hi"', "two\nlines", "", "back\\slash", "  spaced  "]
@@ -94,3 +97,66 @@ def test_rows_arrive_in_batches(
 ) -> None:
     monkeypatch.setattr(dimensions, "BATCH_ROWS", 2)
     assert checked_accounts(session).num_rows == len(AWKWARD)
+
+
+def _subtree(session: Session, registry: Matrix) -> dict[str, Matrix]:
+    """Below ``registry``: a sub-matrix sharing one account with it and adding two (one
+    closed), and one below that repeating an account of the sub-matrix and adding one."""
+    sub = Matrix(name="下级", kind="regional", parent_id=registry.id)
+    session.add(sub)
+    session.flush()
+    low = Matrix(name="再下级", kind="regional", parent_id=sub.id)
+    session.add(low)
+    session.flush()
+    uid = {a.uid: a.id for a in session.scalars(select(Account))}
+    douyin = Account(platform="douyin", uid="d1", name="抖音号", is_government=True)
+    session.add(douyin)
+    session.flush()
+    for matrix, uids in ((sub, ["u0", "u1", "closed"]), (low, ["u1", "private"])):
+        for u in uids:
+            session.add(MatrixMember(matrix_id=matrix.id, account_id=uid[u], role="member"))
+    session.add(MatrixMember(matrix_id=low.id, account_id=douyin.id, role="member"))
+    session.flush()
+    return {"top": registry, "sub": sub, "low": low}
+
+
+@pytest.mark.parametrize("which", ["top", "sub", "low"])
+def test_member_keys_read_a_subtree_once_in_two_parts(
+    session: Session, registry: Matrix, which: str
+) -> None:
+    """A matrix's subtree read in two parts with nothing in common: together exactly the
+    accounts of ``matrix_account_ids``; the checked ones' keys as ``checked_accounts`` gives
+    them, and every account (closed, not governmental too) counted by platform."""
+    matrix = _subtree(session, registry)[which]
+    own, below = matrix_account_parts(matrix.id)
+    own_ids, below_ids = set(session.scalars(own)), set(session.scalars(below))
+    assert not own_ids & below_ids  # an account in two matrices below: read once still
+    every = set(session.scalars(matrix_account_ids(matrix.id)))
+    assert own_ids | below_ids == every
+    with _statements(session) as sent:
+        keys, platforms = dimensions.member_keys(session, (own, below))
+    # One read of the subtree; PostgreSQL's COPY goes by the driver's cursor, which
+    # SQLAlchemy's events do not see: no other statement either way.
+    assert len(sent) == (0 if session.get_bind().dialect.name == "postgresql" else 1), sent
+    assert keys.schema == CHECKED_SCHEMA
+    expected = checked_accounts(session, among=matrix_account_ids(matrix.id), names=False)
+    assert sorted(keys.to_pylist(), key=lambda r: r["account_id"]) == expected.to_pylist()
+    counted = session.execute(
+        select(Account.platform, func.count())
+        .where(Account.id.in_(every))
+        .group_by(Account.platform)
+    )
+    assert platforms == {str(row[0]): int(row[1]) for row in counted}
+    expected_uids = {
+        "top": {"u0", "u1", "u2", "u4", "closed", "private", "d1"},
+        "sub": {"u0", "u1", "closed", "private", "d1"},
+        "low": {"u1", "private", "d1"},
+    }[which]
+    assert set(session.scalars(select(Account.uid).where(Account.id.in_(every)))) == expected_uids
+    assert sum(platforms.values()) == len(expected_uids) > keys.num_rows  # closed, private
+
+
+def test_member_keys_of_nothing(session: Session, registry: Matrix) -> None:
+    nobody = select(MatrixMember.account_id).where(MatrixMember.matrix_id == -1)
+    keys, platforms = dimensions.member_keys(session, (nobody, nobody))
+    assert (keys.num_rows, keys.schema, platforms) == (0, CHECKED_SCHEMA, {})

@@ -23,6 +23,7 @@ from zhengwu.auth.principal import Principal
 from zhengwu.servicedesk import access, deadlines, rates
 from zhengwu.servicedesk.models import RequestHelper, RequestRating, ServiceRequest
 
+from ..accounts.test_member_search import _statements
 from .conftest import World
 from .test_rates_sql import _random_requests
 
@@ -294,3 +295,26 @@ def test_a_matrix_row_is_its_row_of_the_rates_by_matrix(
     start, end = rates.period_bounds("2030-01")
     zz = session.get(Matrix, desk.matrices["zz"])
     assert zz is not None and rates.matrix_row(session, zz, start=start, end=end) is None
+
+
+def test_a_matrix_s_figures_read_its_requests_once(
+    session: Session, desk: World, scope_path: str
+) -> None:
+    """The matrix page's rates row and map (:func:`rates.matrix_figures`): the row of
+    :func:`rates.matrix_row` and the places of :func:`rates.matrix_adcodes`, adding up to
+    the row's 受理量, from one statement over the requests (the page read them twice)."""
+    placed = unplaced = 0
+    for period in PERIODS:
+        start, end = rates.period_bounds(period)
+        for key, matrix_id in desk.matrices.items():
+            matrix = session.get(Matrix, matrix_id)
+            assert matrix is not None
+            with _statements(session) as sent:
+                figures = rates.matrix_figures(session, matrix, start=start, end=end)
+            assert len([s for s in sent if "service_requests" in s]) == 1, (key, period)
+            assert figures.row == rates.matrix_row(session, matrix, start=start, end=end)
+            assert figures.adcodes == rates.matrix_adcodes(session, matrix, start=start, end=end)
+            assert sum(figures.adcodes.values()) == (figures.row.n if figures.row else 0)
+            placed += len([c for c in figures.adcodes if c is not None]) >= 2
+            unplaced += None in figures.adcodes
+    assert placed >= 10 and unplaced >= 5  # several places, and requests with none

@@ -565,23 +565,17 @@ def _member_page(
     return int(total), page + [(a, r) for a, r in session.execute(others)]
 
 
-def member_platforms(session: Session, matrix_id: int, *, below: bool = False) -> dict[str, int]:
+def member_platforms(session: Session, matrix_id: int) -> dict[str, int]:
     """Return how many members of ``matrix_id`` each platform has (counted in SQL).
 
-    ``below``: the accounts of the matrix and of every matrix below it, each once (an
-    account in two of them counts once) — the accounts its compliance check covers.
+    Its subtree's accounts (the compliance check's): :func:`zhengwu.index.dimensions.member_keys`.
     """
-    query = select(Account.platform, func.count())
-    if below:
-        members = select(MatrixMember.account_id).where(
-            MatrixMember.matrix_id.in_(access.subtree_ids(matrix_id))
-        )
-        query = query.where(Account.id.in_(members))
-    else:
-        query = query.join(MatrixMember, MatrixMember.account_id == Account.id).where(
-            MatrixMember.matrix_id == matrix_id
-        )
-    rows = session.execute(query.group_by(Account.platform))
+    rows = session.execute(
+        select(Account.platform, func.count())
+        .join(MatrixMember, MatrixMember.account_id == Account.id)
+        .where(MatrixMember.matrix_id == matrix_id)
+        .group_by(Account.platform)
+    )
     return {str(p): int(n) for p, n in rows}
 
 

@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
@@ -134,7 +135,7 @@ def latest_check(con: duckdb.DuckDBPyConnection, platforms: Iterable[str] | None
 def compliance_report(
     session: Session,
     con: duckdb.DuckDBPyConnection,
-    accounts: Select[Any] | Iterable[int],
+    accounts: Select[Any] | Iterable[int] | pa.Table,
     check: Check,
     **page: Any,
 ) -> dict[str, Any]:
@@ -142,19 +143,24 @@ def compliance_report(
 
     ``accounts`` are ids, or a SELECT of ids (a matrix's members) that filters in SQL;
     only those accounts' keys are read from the DB, in batches straight into Arrow, and
-    the names (theirs, their organisations') of the rows returned. ``page`` is passed to :func:`zhengwu.index.compliance.report`
+    the names (theirs, their organisations') of the rows returned. Keys already read
+    (:func:`zhengwu.index.dimensions.member_keys`, a table of ``CHECKED_SCHEMA``) are
+    checked as they are. ``page`` is passed to :func:`zhengwu.index.compliance.report`
     (``failing_only``, ``limit``, ``offset``): the counting, sorting and paging run in DuckDB.
     """
-    among = accounts if isinstance(accounts, Select) else select(Account.id).where(
-        Account.id.in_(list(accounts))
-    )  # fmt: skip
     rules = compliance.ComplianceRules.from_settings(
         window_days=check.window_days, reply_check=check.reply_check
     )
     flags = compliance.active_flags(session, check.check_date)
     # The gate needs the accounts' keys only; the names of the page's rows are read after
     # (a national matrix: 180,000 accounts' names and organisations were read for 100).
-    table = checked_accounts(session, among=among, names=False)
+    if isinstance(accounts, pa.Table):
+        table = accounts
+    else:
+        among = accounts if isinstance(accounts, Select) else select(Account.id).where(
+            Account.id.in_(list(accounts))
+        )  # fmt: skip
+        table = checked_accounts(session, among=among, names=False)
     report = compliance.report(con, table, flags, check.check_date, rules, **page)
     named = checked_names(session, (r["account_id"] for r in report["rows"]))
     for row in report["rows"]:

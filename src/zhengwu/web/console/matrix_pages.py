@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
+import pyarrow as pa
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from zhengwu import regions
@@ -21,7 +22,7 @@ from zhengwu.accounts.models import Account, Matrix
 from zhengwu.auth.principal import Principal
 from zhengwu.errors import ForbiddenError, InvalidInputError, NotFoundError, ZhengwuError
 from zhengwu.index import access as index_access
-from zhengwu.index import export
+from zhengwu.index import dimensions, export
 from zhengwu.index.compliance import REASONS_ZH
 from zhengwu.rescue import service as rescue_service
 from zhengwu.servicedesk import rates
@@ -202,41 +203,45 @@ def _member_page(
     return pager, rows
 
 
-def _rates_row(db: Session, matrix: Matrix, period: str) -> rates.RateRow | None:
-    """Return ``matrix``'s row of the desk's rates by matrix in ``period`` (its subtree's)."""
+def _desk_figures(db: Session, matrix: Matrix, period: str) -> rates.MatrixFigures:
+    """Return ``matrix``'s row of the desk's rates in ``period`` (its subtree's) and the same
+    requests by place, for its map: one read of those requests (:func:`rates.matrix_figures`)."""
     start, end = rates.period_bounds(period)
-    return rates.matrix_row(db, matrix, start=start, end=end)
+    return rates.matrix_figures(db, matrix, start=start, end=end)
 
 
 def _compliance(
-    db: Session, matrix: Matrix, platforms: list[str], offset: int
-) -> tuple[analytics.Check, dict[str, Any]]:
-    """Return the check and the compliance report of ``matrix``'s accounts: its members and
-    those of every matrix below it (:func:`_checked`).
+    db: Session, matrix: Matrix, offset: int
+) -> tuple[analytics.Check, dict[str, Any], dict[str, int]]:
+    """Return the check and the compliance report of ``matrix``'s accounts — its members
+    and those of every matrix below it (:func:`_checked`) — and how many of those accounts
+    each platform has, checked or not.
 
     The summary covers every such account; ``rows`` are one page of the failing ones
     (:data:`MEMBER_PAGE` from ``offset``), evaluated, counted and cut in DuckDB, each with
     the matrices of the subtree it sits in (``matrices``).
     """
-    members = _checked(matrix)
+    keys, platforms = _checked(db, matrix)
     with analytics.analytics() as con:
-        check = analytics.latest_check(con, platforms or None)
-        report = analytics.compliance_report(db, con, members, check, failing_only=True,
+        check = analytics.latest_check(con, sorted(platforms) or None)
+        report = analytics.compliance_report(db, con, keys, check, failing_only=True,
                                              limit=MEMBER_PAGE, offset=offset)  # fmt: skip
         last = max(report["failing"] - 1, 0) // MEMBER_PAGE * MEMBER_PAGE
         if offset > last:  # a stale link past the end: the last page
-            report = analytics.compliance_report(db, con, members, check, failing_only=True,
+            report = analytics.compliance_report(db, con, keys, check, failing_only=True,
                                                  limit=MEMBER_PAGE, offset=last)  # fmt: skip
     _name_matrices(db, matrix, report)
-    return check, report
+    return check, report, platforms
 
 
-def _checked(matrix: Matrix) -> Select[int]:
-    """Return the SELECT of the accounts ``matrix``'s compliance check covers: the members
-    of the matrix and of every matrix below it — the office's responsibility, and what
+def _checked(db: Session, matrix: Matrix) -> tuple[pa.Table, dict[str, int]]:
+    """Return the keys of the accounts ``matrix``'s compliance check covers — the members
+    of the matrix and of every matrix below it: the office's responsibility, and what
     ``GET /api/index/compliance?matrix=`` and ``zhengwu index compliance --matrix`` check
-    (:func:`zhengwu.index.access.matrix_account_ids`, filtered in SQL)."""
-    return index_access.matrix_account_ids(matrix.id)
+    (:func:`zhengwu.index.access.matrix_account_ids`) — and how many of the subtree's
+    accounts each platform has, checked or not: one read of the subtree's accounts, in
+    its two parts (:func:`zhengwu.index.access.matrix_account_parts`)."""
+    return dimensions.member_keys(db, index_access.matrix_account_parts(matrix.id))
 
 
 def _name_matrices(db: Session, matrix: Matrix, report: dict[str, Any]) -> None:
@@ -274,10 +279,13 @@ def _failing_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-def _map(db: Session, principal: Principal, matrix: Matrix, period: str) -> dict[str, Any]:
-    """Return the map of ``matrix``'s requests in ``period`` — those its 受理量 counts
-    (:func:`zhengwu.servicedesk.rates.matrix_adcodes`) — and of the help requests of every
-    active incident, counted in SQL: the SVG (``county_map``), what its cells are
+def _map(
+    db: Session, principal: Principal, matrix: Matrix, period: str,
+    requests: Counter[str | None],
+) -> dict[str, Any]:  # fmt: skip
+    """Return the map of ``matrix``'s requests in ``period`` — ``requests``: those its 受理量
+    counts, by place (:func:`zhengwu.servicedesk.rates.matrix_figures`) — and of the help
+    requests of every active incident, counted in SQL: the SVG (``county_map``), what its cells are
     (``map_label``), the counts it cannot draw as a tile, listed beside it (``map_unplaced``:
     located only to the region itself, outside it, an unknown code, no place), the links of
     those (``map_beside_links``) and whether any count is a link (``map_links``).
@@ -292,8 +300,6 @@ def _map(db: Session, principal: Principal, matrix: Matrix, period: str) -> dict
     of every active incident — the very requests it counts — for the roles that read help
     maps.
     """
-    start, end = rates.period_bounds(period)
-    requests = rates.matrix_adcodes(db, matrix, start=start, end=end)
     counted = places.counted_map(matrix.adcode, requests, places.help_adcodes(db), whole=True)
     codes = [c.adcode for c in counted.cells]
     beside_codes = [u.adcode for u in counted.unplaced if u.adcode]
@@ -335,14 +341,14 @@ def _overview(
     latest = None if period else rates.latest_readable_month(db, principal)
     period = period or latest or f"{datetime.now(CHINA):%Y-%m}"
     tree = _subtree(_children(db, matrix), matrix)
-    county_map = _map(db, principal, matrix, period)
+    desk = _desk_figures(db, matrix, period)
+    county_map = _map(db, principal, matrix, period, desk.adcodes)
     # The tree shows counts only: each sub-matrix's members are on its own (paged) page.
     member_counts = _member_counts(db, [m.id for _, m in tree])
     n_members = member_counts.get(matrix.id, 0)
     by_platform = Counter(accounts_service.member_platforms(db, matrix.id))
     # The compliance check covers the subtree's accounts (the office's responsibility).
-    checked = accounts_service.member_platforms(db, matrix.id, below=True)
-    check, report = _compliance(db, matrix, sorted(checked), failing_offset)
+    check, report, checked = _compliance(db, matrix, failing_offset)
     active = report["active"]
     status_chart = charts.bar_chart(
         [("活跃 active", active), ("休眠 dormant", report["accounts"] - active),
@@ -375,7 +381,7 @@ def _overview(
         reasons_zh=REASONS_ZH,
         status_chart=status_chart, platform_chart=platform_chart, period=period,
         period_is_latest=latest is not None,
-        rates=_rates_row(db, matrix, period),
+        rates=desk.row,
         incidents=rescue_service.list_incidents(db, status="active"),
         **county_map,
         may_manage=may_manage, may_move=may_move, parent=parent,
@@ -395,11 +401,11 @@ def export_failing(
     page of the table, as Excel or CSV: reasons, last post and the check's date and window."""
     require(principal, "matrix")
     matrix = get_overseen(db, principal, matrix_id)
-    platforms = sorted(accounts_service.member_platforms(db, matrix.id, below=True))
+    keys, platforms = _checked(db, matrix)
     with analytics.analytics() as con:
-        check = analytics.latest_check(con, platforms or None)
-        report = analytics.compliance_report(db, con, _checked(matrix), check,
-                                             failing_only=True, limit=None)  # fmt: skip
+        check = analytics.latest_check(con, sorted(platforms) or None)
+        report = analytics.compliance_report(db, con, keys, check, failing_only=True,
+                                             limit=None)  # fmt: skip
     _name_matrices(db, matrix, report)
     rows = _failing_rows(report)
     about = (
