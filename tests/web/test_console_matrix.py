@@ -52,6 +52,14 @@ def test_admin_sees_the_tree_with_member_counts(client: httpx.Client, world: Con
     assert police is not None
     assert "2 个账号" in police[0]
     assert "郑州政务新媒体矩阵</a> 的下级矩阵" in level  # the trail back up
+    # Two levels down, the trail names every matrix above, the top first.
+    deeper = client.get("/console/matrix", params={"parent": world.matrices["zz_police"]}).text
+    trail = re.search(r'<p class="trail">(.*?)</p>', deeper, re.S)
+    assert trail is not None
+    assert re.findall(r'href="/console/matrix(?:\?parent=|/)(\d+)"', trail[1]) == [
+        str(world.matrices["zz"]),
+        str(world.matrices["zz_police"]),
+    ]
     # A matrix set up before its lead account exists says so; one with a lead does not.
     assert "未指定牵头账号" in police[0] and "未指定牵头账号" not in zz[0]
     police_page = client.get(f"/console/matrix/{world.matrices['zz_police']}").text

@@ -58,6 +58,18 @@ def subtree_ids(root_id: int, *, name: str = "matrix_subtree") -> Select[int]:
     return select(tree.c.id)
 
 
+def ancestor_ids(matrix_id: int, *, name: str = "matrix_ancestors") -> Select[int]:
+    """Return a SELECT of the ids of every matrix above ``matrix_id`` (its parent, the
+    parent's parent, … up to the top; not the matrix itself).
+
+    A recursive CTE climbing ``parent_id``, with UNION as in :func:`subtree_ids`: a cycle in
+    bad data ends the climb (each matrix once) on SQLite and PostgreSQL alike.
+    """
+    up = select(Matrix.id, Matrix.parent_id).where(Matrix.id == matrix_id).cte(name, recursive=True)
+    up = up.union(select(Matrix.id, Matrix.parent_id).join(up, Matrix.id == up.c.parent_id))
+    return select(up.c.id).where(up.c.id != matrix_id)
+
+
 def _is_office(principal: Principal) -> bool:
     return principal.role == "matrix_office" and principal.matrix_id is not None
 

@@ -933,18 +933,33 @@ def matrix_tree(session: Session, matrices: Sequence[Matrix]) -> list[MatrixNode
 
 
 def descendant_ids(session: Session, matrix: Matrix) -> set[int]:
-    """Return the ids of ``matrix`` and every matrix below it."""
-    children: dict[int | None, list[int]] = {}
-    for mid, pid in session.execute(select(Matrix.id, Matrix.parent_id)):
-        children.setdefault(pid, []).append(mid)
-    found: set[int] = set()
-    todo = [matrix.id]
-    while todo:
-        current = todo.pop()
-        if current not in found:
-            found.add(current)
-            todo.extend(children.get(current, []))
-    return found
+    """Return the ids of ``matrix`` and every matrix below it: one recursive CTE
+    (:func:`zhengwu.accounts.access.subtree_ids`), not every matrix of the country read
+    and walked here; a cycle in bad data ends it."""
+    return set(session.scalars(access.subtree_ids(matrix.id)))
+
+
+def ancestors(session: Session, matrix: Matrix) -> list[Matrix]:
+    """Return the matrices above ``matrix``, the top first (a page's trail).
+
+    One statement (:func:`zhengwu.accounts.access.ancestor_ids`), not one per level; the
+    chain is put in order here from each matrix's ``parent_id``. In a cycle of bad data
+    each matrix comes once and the chain stops before ``matrix`` itself.
+    """
+    found = {
+        m.id: m
+        for m in session.scalars(
+            select(Matrix).where(Matrix.id.in_(access.ancestor_ids(matrix.id)))
+        )
+    }
+    trail: list[Matrix] = []
+    parent_id = matrix.parent_id
+    while parent_id is not None and parent_id in found:
+        above = found.pop(parent_id)  # popped: a cycle cannot come back to it
+        trail.append(above)
+        parent_id = above.parent_id
+    trail.reverse()
+    return trail
 
 
 # -- changing matrices (every change is audited; the caller commits) ------------------------

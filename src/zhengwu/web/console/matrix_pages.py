@@ -149,17 +149,7 @@ def _list_page(
 
 def _ancestors(db: Session, matrix: Matrix | None) -> list[Matrix]:
     """Return the matrices above ``matrix``, the top first (for the page's trail)."""
-    trail: list[Matrix] = []
-    seen: set[int] = set()
-    parent_id = matrix.parent_id if matrix is not None else None
-    while parent_id is not None and parent_id not in seen:  # a cycle in bad data ends it
-        seen.add(parent_id)
-        above = db.get(Matrix, parent_id)
-        if above is None:
-            break
-        trail.insert(0, above)
-        parent_id = above.parent_id
-    return trail
+    return accounts_service.ancestors(db, matrix) if matrix is not None else []
 
 
 @router.post("", response_class=HTMLResponse)
