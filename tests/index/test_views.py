@@ -11,6 +11,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from tests.web.test_console_world import ConsoleWorld, build_console_world, login
 
+from zhengwu.accounts.models import Matrix, MatrixMember
 from zhengwu.audit.models import AuditEntry
 from zhengwu.auth import service as auth_service
 from zhengwu.index.models import ComplianceFlag, PublishedRun
@@ -293,6 +294,45 @@ def test_compliance_report_by_matrix(as_role: OpenAs, world: ConsoleWorld) -> No
     for other in ("handler", None):  # the role is refused before the matrix is looked up
         client, _ = as_role(other)
         assert client.get("/api/index/compliance", params={"matrix": zz}).status_code == 403
+
+
+def _row_matrices(client: httpx.Client, **params: object) -> dict[str, list[dict[str, object]]]:
+    """Return each account's ``matrices`` in a whole compliance report, by account name."""
+    r = client.get("/api/index/compliance", params={"period": "2025-07", **params})
+    assert r.status_code == 200, r.text
+    return {row["name"]: row["matrices"] for row in r.json()["rows"]}
+
+
+def test_compliance_rows_name_their_matrices(
+    as_role: OpenAs, world: ConsoleWorld, committed_engine: Engine
+) -> None:
+    """Each row names the matrices its account sits in (所属矩阵, as the matrix page and its
+    export do): those of the subtree asked for (``?matrix=``), the office's own subtree
+    without it, every matrix for admin and operator — by name, each ``{"id", "name"}``."""
+    with Session(committed_engine) as session:  # 洛阳住建 in 郑州公安's matrix too
+        session.add(MatrixMember(matrix_id=world.matrices["zz_police"],
+                                 account_id=world.accounts["ly_weibo"]))  # fmt: skip
+        session.commit()
+        names = {row[0]: row[1] for row in session.execute(select(Matrix.id, Matrix.name))}
+
+    def named(*keys: str) -> list[dict[str, object]]:
+        ids = sorted((world.matrices[k] for k in keys), key=lambda m: (names[m], m))
+        return [{"id": m, "name": names[m]} for m in ids]
+
+    both = named("ly", "zz_police")
+    assert [m["name"] for m in both] == ["洛阳政务新媒体矩阵", "郑州公安新媒体矩阵"]  # by name
+    admin, _ = as_role("admin")
+    every = _row_matrices(admin)
+    assert every["洛阳住建"] == both
+    assert every["平安郑州"] == named("zz", "zz_police") and every["郑州12345"] == named("zz")
+    assert _row_matrices(admin, matrix=world.matrices["ly"]) == {"洛阳住建": named("ly")}
+    office, _ = as_role("office")
+    for params in ({}, {"matrix": world.matrices["zz"]}):  # its own subtree either way
+        rows = _row_matrices(office, **params)
+        assert rows["洛阳住建"] == named("zz_police") and rows["郑州12345"] == named("zz")
+    police = _row_matrices(office, matrix=world.matrices["zz_police"])
+    assert set(police) == ZZ_POLICE_NAMES | {"洛阳住建"}
+    assert all(found == named("zz_police") for found in police.values())
 
 
 def test_runs_are_admin_only(as_role: OpenAs, world: ConsoleWorld) -> None:

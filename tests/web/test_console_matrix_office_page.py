@@ -242,12 +242,15 @@ def _failing_in_csv(client: httpx.Client, page: str) -> dict[str, dict[str, str]
     return {r["name"].removeprefix("'"): r for r in rows}
 
 
-def _failing_in_api(client: httpx.Client, matrix_id: int) -> tuple[int, set[str]]:
+def _failing_in_api(client: httpx.Client, matrix_id: int) -> tuple[int, dict[str, str]]:
+    """Return the API's failing count and each failing row's matrices, joined as exported."""
     got = client.get("/api/index/compliance", headers={"Accept": "application/json"},
                      params={"matrix": matrix_id, "failing_only": "true", "limit": 1000})  # fmt: skip
     assert got.status_code == 200, got.text
     report = got.json()
-    return int(report["failing"]), {r["name"] for r in report["rows"]}
+    return int(report["failing"]), {
+        r["name"]: "、".join(m["name"] for m in r["matrices"]) for r in report["rows"]
+    }
 
 
 def test_the_page_its_export_and_the_api_check_the_same_accounts(
@@ -255,7 +258,7 @@ def test_the_page_its_export_and_the_api_check_the_same_accounts(
 ) -> None:
     """The office is responsible for its matrix and every matrix below it: the page's
     compliance table, its CSV/Excel export and ``GET /api/index/compliance?matrix=`` all
-    cover that subtree, and each failing row names the matrix it sits in. Before, the page
+    cover that subtree, and each failing row names the matrix it sits in (all three). Before, the page
     and the export covered the direct members only, while the API took the matrices below:
     an account only in 郑州公安's matrix failed in the API and was missing from the page."""
     with Session(committed_engine) as session:
@@ -273,8 +276,10 @@ def test_the_page_its_export_and_the_api_check_the_same_accounts(
         assert f"compliance?matrix={matrix_id}</code>" in page  # what it is the same as
         failing, names = _failing_on_page(page)
         exported = _failing_in_csv(client, page)
-        api_failing, api_names = _failing_in_api(client, matrix_id)
-        assert names == set(exported) == api_names, key
+        api_failing, api_matrices = _failing_in_api(client, matrix_id)
+        assert names == set(exported) == set(api_matrices), key
+        # The API names each row's matrices (所属矩阵) as the export does.
+        assert api_matrices == {n: row["matrices"] for n, row in exported.items()}, key
         assert failing == len(names) == api_failing, key
         assert "郑州交警" in names
         assert exported["郑州交警"]["matrices"] == "郑州公安新媒体矩阵"

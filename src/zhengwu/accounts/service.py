@@ -580,21 +580,22 @@ def member_platforms(session: Session, matrix_id: int) -> dict[str, int]:
 
 
 def member_matrices(
-    session: Session, account_ids: Iterable[int], *, below: int
+    session: Session, account_ids: Iterable[int], *, below: int | None
 ) -> dict[int, list[Matrix]]:
     """Return, for each of ``account_ids``, the matrices it is a member of among matrix
-    ``below`` and the matrices below it, by name (ties by id): which of an office's
-    matrices an account of its compliance report sits in."""
+    ``below`` and the matrices below it (None: among every matrix), by name (ties by id):
+    which of an office's matrices an account of its compliance report sits in."""
     wanted = sorted(set(account_ids))
     if not wanted:
         return {}
     query = (
         select(MatrixMember.account_id, Matrix)
         .join(Matrix, Matrix.id == MatrixMember.matrix_id)
-        .where(MatrixMember.account_id.in_(wanted),
-               MatrixMember.matrix_id.in_(access.subtree_ids(below)))
+        .where(MatrixMember.account_id.in_(wanted))
         .order_by(Matrix.name, Matrix.id)
-    )  # fmt: skip
+    )
+    if below is not None:
+        query = query.where(MatrixMember.matrix_id.in_(access.subtree_ids(below)))
     found: dict[int, list[Matrix]] = {}
     for account_id, matrix in session.execute(query):
         found.setdefault(int(account_id), []).append(matrix)

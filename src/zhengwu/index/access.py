@@ -22,6 +22,7 @@ replaces the results in place, so a published period shows the latest computatio
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import duckdb
 from sqlalchemy import Select, select
@@ -138,6 +139,29 @@ def compliance_accounts(
     if office:
         return accounts_access.readable_account_ids(principal)
     return None
+
+
+def name_matrices(session: Session, report: dict[str, Any], below: int | None) -> None:
+    """Set each of ``report``'s rows' ``matrices`` (所属矩阵): the matrices its account is a
+    member of among matrix ``below`` and those below it (None: among every matrix), by name
+    (ties by id), each ``{"id", "name"}`` — one query for the rows.
+
+    The matrix page's failing table and its export name them (joined by 、), and so does
+    ``GET /api/index/compliance`` (below its ``?matrix=``, or an office's own matrix).
+    """
+    found = accounts_service.member_matrices(
+        session, (r["account_id"] for r in report["rows"]), below=below
+    )
+    for row in report["rows"]:
+        row["matrices"] = [{"id": m.id, "name": m.name} for m in found.get(row["account_id"], [])]
+
+
+def scope_root(principal: Principal, matrix_id: int | None) -> int | None:
+    """Return the matrix whose subtree a compliance report of ``principal`` covers: the one
+    asked for, else an office's own (None: every account, for admin and operator)."""
+    if matrix_id is not None:
+        return matrix_id
+    return principal.matrix_id if principal.role == "matrix_office" else None
 
 
 def can_flag(session: Session, principal: Principal, account: Account) -> bool:

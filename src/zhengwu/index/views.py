@@ -282,6 +282,9 @@ def compliance_report(
     Admin and operator read every account; a matrix office the accounts of its matrix and
     of the matrices below it. ``matrix`` (an id) narrows the report to that matrix and the
     matrices below it — for an office one of its own subtree (403 otherwise, 404 unknown).
+    Each row names the matrices of that subtree its account is a member of (``matrices``:
+    ``[{"id", "name"}]``, by name, as the matrix page's 所属矩阵); without ``matrix``, those
+    of the office's own subtree, or for admin and operator every matrix it is in.
     """
     from zhengwu.index.dimensions import checked_accounts
 
@@ -297,6 +300,7 @@ def compliance_report(
             con, checked_accounts(db, among=among), flags, day, rules,
             failing_only=failing_only, limit=limit, offset=offset,
         )  # fmt: skip
+    access.name_matrices(db, report, access.scope_root(principal, matrix))
     report["run_id"] = run["run_id"]
     return report
 

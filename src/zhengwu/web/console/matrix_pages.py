@@ -220,7 +220,7 @@ def _compliance(
         if offset > last:  # a stale link past the end: the last page
             report = analytics.compliance_report(db, con, keys, check, failing_only=True,
                                                  limit=MEMBER_PAGE, offset=last)  # fmt: skip
-    _name_matrices(db, matrix, report)
+    index_access.name_matrices(db, report, matrix.id)
     return check, report, platforms
 
 
@@ -232,16 +232,6 @@ def _checked(db: Session, matrix: Matrix) -> tuple[pa.Table, dict[str, int]]:
     accounts each platform has, checked or not: one read of the subtree's accounts, in
     its two parts (:func:`zhengwu.index.access.matrix_account_parts`)."""
     return dimensions.member_keys(db, index_access.matrix_account_parts(matrix.id))
-
-
-def _name_matrices(db: Session, matrix: Matrix, report: dict[str, Any]) -> None:
-    """Set each row's ``matrices``: the names of the matrices of ``matrix``'s subtree the
-    account is a member of (one query for the rows)."""
-    found = accounts_service.member_matrices(
-        db, (r["account_id"] for r in report["rows"]), below=matrix.id
-    )
-    for row in report["rows"]:
-        row["matrices"] = [m.name for m in found.get(row["account_id"], [])]
 
 
 FAILING_COLUMNS = (
@@ -257,7 +247,7 @@ def _failing_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         {
             "platform": PLATFORM_LABELS.get(r["platform"], r["platform"]),
-            "account_uid": r["uid"], "name": r["name"], "matrices": "、".join(r["matrices"]),
+            "account_uid": r["uid"], "name": r["name"], "matrices": "、".join(m["name"] for m in r["matrices"]),
             "org_name": r["org_name"], "sector": r["sector"], "level": r["level"],
             "posts_in_window": r["posts_in_window"],
             "last_post_at": (f"{r['last_post_at']:%Y-%m-%d %H:%M}" if r["last_post_at"]
@@ -396,7 +386,7 @@ def export_failing(
         check = analytics.latest_check(con, sorted(platforms) or None)
         report = analytics.compliance_report(db, con, keys, check, failing_only=True,
                                              limit=None)  # fmt: skip
-    _name_matrices(db, matrix, report)
+    index_access.name_matrices(db, report, matrix.id)
     rows = _failing_rows(report)
     about = (
         ("矩阵 matrix", matrix.name), ("范围 scope", SCOPE_LABEL),
