@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from zhengwu.accounts import service
 from zhengwu.accounts.models import Matrix
 
-from ..index.test_overseen_matrices import _python_walk, _tree
+from ..index.test_overseen_matrices import _matrices, _python_walk, _tree
 from .test_member_search import _statements
 
 DEPTH = 150
@@ -30,16 +30,9 @@ def _climb(session: Session, matrix: Matrix) -> list[int]:
     return trail
 
 
-def _chain(session: Session, depth: int, name: str) -> list[Matrix]:
-    """A top-level matrix and ``depth`` more, each below the one before."""
-    made: list[Matrix] = []
-    for i in range(depth + 1):
-        matrix = Matrix(name=f"{name}{i}", kind="regional",
-                        parent_id=made[-1].id if made else None)  # fmt: skip
-        session.add(matrix)
-        session.flush()
-        made.append(matrix)
-    return made
+def _chain(session: Session, depth: int, name: str, parent: Matrix | None = None) -> list[Matrix]:
+    """A matrix (top-level, or below ``parent``) and ``depth`` more, each below the one before."""
+    return _matrices(session, depth + 1, name, lambda made: made[-1] if made else parent)
 
 
 def _one_recursive_statement(seen: list[str]) -> None:

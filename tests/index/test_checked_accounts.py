@@ -17,6 +17,7 @@ from zhengwu.index.dimensions import (
     load_dimensions,
 )
 
+from ..accounts.test_matrix_tree_walks import _chain
 from ..accounts.test_member_search import _statements
 
 # Names CSV must quote: commas, quotes, line breaks, an empty one, a lone backslash.
@@ -102,12 +103,7 @@ def test_rows_arrive_in_batches(
 def _subtree(session: Session, registry: Matrix) -> dict[str, Matrix]:
     """Below ``registry``: a sub-matrix sharing one account with it and adding two (one
     closed), and one below that repeating an account of the sub-matrix and adding one."""
-    sub = Matrix(name="下级", kind="regional", parent_id=registry.id)
-    session.add(sub)
-    session.flush()
-    low = Matrix(name="再下级", kind="regional", parent_id=sub.id)
-    session.add(low)
-    session.flush()
+    sub, low = _chain(session, 1, "下级", parent=registry)
     uid = {a.uid: a.id for a in session.scalars(select(Account))}
     douyin = Account(platform="douyin", uid="d1", name="抖音号", is_government=True)
     session.add(douyin)

@@ -5,6 +5,7 @@ level in Python — with the answers of that walk (SQLite, PostgreSQL)."""
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import select, update
@@ -33,18 +34,28 @@ def _office(matrix_id: int | None) -> Principal:
     return Principal(role="matrix_office", username="o", display_name="o", matrix_id=matrix_id)
 
 
-def _tree(session: Session, seed: int, size: int = 120) -> list[Matrix]:
-    """Two top-level matrices and ``size`` more, each below a random earlier one."""
-    rng = random.Random(seed)
+def _matrices(
+    session: Session, count: int, name: str, parent_of: Callable[[list[Matrix]], Matrix | None]
+) -> list[Matrix]:
+    """``count`` matrices named ``name`` and a number, each below ``parent_of(those made
+    before it)`` (None: top-level)."""
     made: list[Matrix] = []
-    for i in range(size + 2):
-        parent = rng.choice(made) if i >= 2 else None
-        matrix = Matrix(name=f"树{seed}-{i}", kind="regional",
+    for i in range(count):
+        parent = parent_of(made)
+        matrix = Matrix(name=f"{name}{i}", kind="regional",
                         parent_id=parent.id if parent else None)  # fmt: skip
         session.add(matrix)
         session.flush()
         made.append(matrix)
     return made
+
+
+def _tree(session: Session, seed: int, size: int = 120) -> list[Matrix]:
+    """Two top-level matrices and ``size`` more, each below a random earlier one."""
+    rng = random.Random(seed)
+    return _matrices(
+        session, size + 2, f"树{seed}-", lambda made: rng.choice(made) if len(made) >= 2 else None
+    )
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3], ids=["seed1", "seed2", "seed3"])
