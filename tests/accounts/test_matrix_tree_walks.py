@@ -85,3 +85,34 @@ def test_a_cycle_of_bad_data_ends_both_walks(session: Session) -> None:
         assert service.descendant_ids(session, start) == every
         # Each matrix once, the matrix itself not among those above it.
         assert service.ancestors(session, start) == trail
+
+
+def test_the_matrices_of_more_accounts_than_one_statement_takes(session: Session) -> None:
+    """The compliance export of a national matrix names the matrices of 100,000 and more
+    failing accounts: more ids than PostgreSQL takes in one statement (65,535) are asked a
+    chunk at a time, and each account's matrices come back whole and by name."""
+    from zhengwu.accounts.models import Account, MatrixMember
+
+    top, sub = _chain(session, 1, "全国政务矩阵")
+    accounts = [Account(platform="weibo", uid=f"chunk-{i}", name=f"账号{i}") for i in range(3)]
+    session.add_all(accounts)
+    session.flush()
+    session.add_all([
+        MatrixMember(matrix_id=top.id, account_id=accounts[0].id),
+        MatrixMember(matrix_id=sub.id, account_id=accounts[0].id),
+        MatrixMember(matrix_id=sub.id, account_id=accounts[2].id),
+    ])  # fmt: skip
+    session.flush()
+    far = max(a.id for a in accounts) + 1
+    # The real accounts first and last among 70,000 ids, so they fall in different chunks.
+    ids = [accounts[0].id, *range(far, far + 70_000), accounts[2].id, accounts[1].id]
+    assert len(ids) > 65_535
+    found = service.member_matrices(session, ids, below=top.id)
+    assert {k: [m.id for m in v] for k, v in found.items()} == {
+        accounts[0].id: [m.id for m in sorted((top, sub), key=lambda m: (m.name, m.id))],
+        accounts[2].id: [sub.id],
+    }
+    assert set(service.member_matrices(session, ids, below=sub.id)) == {
+        accounts[0].id,
+        accounts[2].id,
+    }

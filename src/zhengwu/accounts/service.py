@@ -579,26 +579,33 @@ def member_platforms(session: Session, matrix_id: int) -> dict[str, int]:
     return {str(p): int(n) for p, n in rows}
 
 
+IN_CHUNK = 10_000  # ids per IN (…) list: PostgreSQL takes at most 65,535 parameters
+
+
 def member_matrices(
     session: Session, account_ids: Iterable[int], *, below: int | None
 ) -> dict[int, list[Matrix]]:
     """Return, for each of ``account_ids``, the matrices it is a member of among matrix
     ``below`` and the matrices below it (None: among every matrix), by name (ties by id):
-    which of an office's matrices an account of its compliance report sits in."""
+    which of an office's matrices an account of its compliance report sits in.
+
+    The ids are asked :data:`IN_CHUNK` at a time: the export of a national matrix's failing
+    accounts names the matrices of 100,000 and more, and PostgreSQL takes at most 65,535
+    parameters a statement.
+    """
     wanted = sorted(set(account_ids))
-    if not wanted:
-        return {}
-    query = (
-        select(MatrixMember.account_id, Matrix)
-        .join(Matrix, Matrix.id == MatrixMember.matrix_id)
-        .where(MatrixMember.account_id.in_(wanted))
-        .order_by(Matrix.name, Matrix.id)
-    )
-    if below is not None:
-        query = query.where(MatrixMember.matrix_id.in_(access.subtree_ids(below)))
     found: dict[int, list[Matrix]] = {}
-    for account_id, matrix in session.execute(query):
-        found.setdefault(int(account_id), []).append(matrix)
+    for start in range(0, len(wanted), IN_CHUNK):
+        query = (
+            select(MatrixMember.account_id, Matrix)
+            .join(Matrix, Matrix.id == MatrixMember.matrix_id)
+            .where(MatrixMember.account_id.in_(wanted[start : start + IN_CHUNK]))
+            .order_by(Matrix.name, Matrix.id)
+        )
+        if below is not None:
+            query = query.where(MatrixMember.matrix_id.in_(access.subtree_ids(below)))
+        for account_id, matrix in session.execute(query):
+            found.setdefault(int(account_id), []).append(matrix)
     return found
 
 
