@@ -67,3 +67,22 @@ def test_dry_run_counts_as_the_import_would_and_writes_nothing(
     after = _counts(committed_engine)
     assert after["ServiceRequest"] == before["ServiceRequest"] + 2
     assert after["QuarantineEntry"] == before["QuarantineEntry"] + 1
+
+
+def test_the_table_lists_the_first_refused_rows_and_json_every_one(
+    tmp_path: Path, configured_database: str, committed_engine: Engine
+) -> None:
+    from zhengwu.servicedesk.upload import QUARANTINE_SHOWN
+
+    path = tmp_path / "bad.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["工单编号", "受理时间", "诉求内容"])
+        for i in range(QUARANTINE_SHOWN + 5):
+            writer.writerow([f"B{i}", "2025-07-02 10:00:00", ""])  # no text: refused
+    shown = runner.invoke(app, ["desk", "import-csv", str(path), "--dry-run"])
+    assert shown.exit_code == 0, shown.output
+    assert shown.stdout.count("  · ") == QUARANTINE_SHOWN
+    assert "另有 5 行 and 5 more rows (--json lists every one)" in " ".join(shown.stdout.split())
+    listed = runner.invoke(app, ["desk", "import-csv", str(path), "--dry-run", "--json"])
+    assert len(orjson.loads(listed.stdout.splitlines()[-1])["refused"]) == QUARANTINE_SHOWN + 5

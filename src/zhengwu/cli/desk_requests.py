@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
@@ -22,9 +22,6 @@ from zhengwu.cli.common import (
     org_id,
     print_json,
 )
-
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
 
 app = typer.Typer(help="诉求办理 / service desk: requests, categories, routing, rates.")
 categories_app = typer.Typer(help="诉求分类 / the category tree.", no_args_is_help=True)
@@ -99,7 +96,7 @@ def import_csv(
     from zhengwu.db.engine import unit_of_work
     from zhengwu.servicedesk import access, deadlines
     from zhengwu.servicedesk.csvimport import import_csv as run
-    from zhengwu.servicedesk.upload import intake_warnings
+    from zhengwu.servicedesk.upload import QUARANTINE_SHOWN, intake_warnings, quarantined_rows
 
     _check_source(source)
     with unit_of_work() as session, deadlines.collect_provisional() as provisional:
@@ -110,7 +107,11 @@ def import_csv(
         try:
             summary = run(session, path, actor=actor, source=source, public=public)
             warnings = intake_warnings(session, summary, provisional)
-            refused = _refused_rows(session, summary.run_id) if dry_run else []
+            refused = (
+                quarantined_rows(session, summary.run_id)
+                if dry_run and summary.run_id is not None
+                else []
+            )
         finally:
             if savepoint is not None:
                 savepoint.rollback()
@@ -118,7 +119,10 @@ def import_csv(
         summary.run_id = None
     office = as_user is not None and actor.role == "matrix_office"
     if json_out:
-        extra = {"dry_run": True, "refused": refused} if dry_run else {}
+        extra = {
+            "dry_run": True,
+            "refused": [{"source": where, "reason": why} for where, why in refused],
+        } if dry_run else {}  # fmt: skip
         print_json({**summary.to_dict(), **(summary.office_dict() if office else {}), **extra})
     else:
         if dry_run:
@@ -134,8 +138,13 @@ def import_csv(
                 else ""
             )
         )
-        for row in refused:
-            console.print(f"  · {row['source']}: {row['reason']}", markup=False, highlight=False)
+        for where, why in refused[:QUARANTINE_SHOWN]:
+            console.print(f"  · {where}: {why}", markup=False, highlight=False)
+        if len(refused) > QUARANTINE_SHOWN:
+            console.print(
+                f"  … 另有 {len(refused) - QUARANTINE_SHOWN} 行 and {len(refused) - QUARANTINE_SHOWN}"
+                " more rows (--json lists every one)"
+            )
         if office:
             console.print(
                 f"留在本矩阵队列 kept in its queue {summary.kept_in_office_queue}  "
@@ -143,22 +152,6 @@ def import_csv(
             )
     for warning in warnings:
         _warn(warning)
-
-
-def _refused_rows(session: Session, run_id: int | None) -> list[dict[str, str]]:
-    """Return the rows an import run quarantined (where and why), in the file's order."""
-    from sqlalchemy import select
-
-    from zhengwu.ingest.models import QuarantineEntry
-
-    if run_id is None:
-        return []
-    entries = session.execute(
-        select(QuarantineEntry.source, QuarantineEntry.reason)
-        .where(QuarantineEntry.run_id == run_id)
-        .order_by(QuarantineEntry.id)
-    )
-    return [{"source": source, "reason": reason} for source, reason in entries]
 
 
 def _check_source(source: str) -> None:

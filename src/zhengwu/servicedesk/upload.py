@@ -180,11 +180,20 @@ def _import(
             .values(source=literal(shown) + func.substr(q.source, len(copy) + 1))
         )
     session.execute(update(ImportRun).where(ImportRun.id == run_id).values(paths=shown))
-    rows = session.execute(
-        select(q.source, q.reason).where(q.run_id == run_id).order_by(q.id).limit(QUARANTINE_SHOWN)
-    )
-    outcome.quarantined = [(str(s), str(r)) for s, r in rows]
+    outcome.quarantined = quarantined_rows(session, run_id, limit=QUARANTINE_SHOWN)
     return outcome
+
+
+def quarantined_rows(
+    session: Session, run_id: int, *, limit: int | None = None
+) -> list[tuple[str, str]]:
+    """Return ``(where, why)`` of the rows an import run quarantined, in the file's order
+    (the first ``limit``; None: all)."""
+    q = QuarantineEntry
+    rows = session.execute(
+        select(q.source, q.reason).where(q.run_id == run_id).order_by(q.id).limit(limit)
+    )
+    return [(str(s), str(r)) for s, r in rows]
 
 
 def intake_warnings(
