@@ -250,6 +250,18 @@ def test_compliance_of_one_matrix(configured_database: str, committed_engine: En
     assert names("--matrix", f"#{world.matrices['ly']}") == {"洛阳住建"}
     table = _text(["compliance", "--date", "2025-07-31", "--matrix", "郑州公安新媒体矩阵"])
     assert "0 / 2 未通过 failing" in table
+
+    def matrices(*matrix: str) -> dict[str, list[str]]:
+        rows = _json([*every, *matrix])["rows"]
+        assert all(r["org_name"] for r in rows), rows  # the page's rows are named after
+        return {r["name"]: [m["name"] for m in r["matrices"]] for r in rows}
+
+    # Each --json row names its account's matrices (by name), below --matrix or among
+    # every matrix, as GET /api/index/compliance's rows do.
+    police = ["郑州公安新媒体矩阵"]
+    assert matrices()["平安郑州"] == [*police, "郑州政务新媒体矩阵"]  # by name
+    assert matrices()["洛阳住建"] == ["洛阳政务新媒体矩阵"]
+    assert matrices("--matrix", "郑州公安新媒体矩阵") == {"平安郑州": police, "郑州警方": police}
     output = _fails([*every, "--matrix", "没有这个矩阵"])
     assert "找不到矩阵" in output and "no matrix" in output
 

@@ -612,15 +612,17 @@ def compliance(
     prints every row); a summary line counts the failing accounts by reason. --json always
     prints every row, with ``total`` (rows matching) as ``GET /api/index/compliance`` has.
     --matrix checks only one matrix's accounts (and those of the matrices below it), as
-    ``GET /api/index/compliance?matrix=ID`` does.
+    ``GET /api/index/compliance?matrix=ID`` does; with --json each row names the matrices
+    its account is a member of (``matrices``: ``[{"id", "name"}]``), below --matrix or
+    among every matrix, as the API's rows do.
 
     Example: zhengwu index compliance --date 2025-09-30 --failing-only --json
     """
     from zhengwu.accounts.service import resolve_matrix
     from zhengwu.db.engine import unit_of_work
+    from zhengwu.index import access
     from zhengwu.index import compliance as gate
-    from zhengwu.index.access import matrix_account_ids
-    from zhengwu.index.dimensions import checked_accounts
+    from zhengwu.index.dimensions import member_keys
 
     day = parse_date(check_date, "--date")
     assert day is not None  # --date is required
@@ -629,11 +631,15 @@ def compliance(
     # accounts, and a table of them is no use on a terminal.
     page = None if show_all or as_json else limit
     with unit_of_work() as session, _store() as con:
-        among = None if matrix is None else matrix_account_ids(resolve_matrix(session, matrix).id)
-        report = gate.report(
-            con, checked_accounts(session, among=among), gate.active_flags(session, day), day, rules,
-            failing_only=failing_only, limit=page,
-        )  # fmt: skip
+        below = None if matrix is None else resolve_matrix(session, matrix).id
+        among = None if below is None else member_keys(
+            session, access.matrix_account_parts(below)
+        )[0]  # fmt: skip
+        report = gate.named_report(
+            session, con, among, day, rules, failing_only=failing_only, limit=page
+        )
+        if as_json:  # each row's matrices, below --matrix (every one without), as the API's
+            access.name_matrices(session, report, below)
     if as_json:
         print_json(report)
         return

@@ -25,6 +25,7 @@ from datetime import date
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, aliased
 
@@ -120,14 +121,18 @@ def matrix_account_parts(matrix_id: int) -> tuple[Select[int], Select[int]]:
 
 def compliance_accounts(
     session: Session, principal: Principal, matrix_id: int | None = None
-) -> Select[int] | None:
-    """Return a SELECT of the accounts whose compliance ``principal`` reads (None: every one).
+) -> Select[int] | pa.Table | None:
+    """Return the accounts whose compliance ``principal`` reads (None: every one), as a
+    SELECT of their ids or (a matrix) the keys the gate checks, already read.
 
     Admin and operator read every account; a matrix office the members of its matrix and
     of the matrices below it (none without a matrix). ``matrix_id`` narrows that to one
-    matrix and the matrices below it: an unknown one is a 404, for an office one outside
-    its own subtree a 403.
+    matrix and the matrices below it — its own members, then what the matrices below add
+    (:func:`matrix_account_parts`, as the matrix page reads them) —: an unknown one is a
+    404, for an office one outside its own subtree a 403.
     """
+    from zhengwu.index.dimensions import member_keys
+
     require_read(principal)
     office = principal.role == "matrix_office"
     if matrix_id is not None:
@@ -135,7 +140,7 @@ def compliance_accounts(
             accounts_access.get_readable_matrix(session, principal, matrix_id)
         else:
             accounts_service.get_matrix(session, matrix_id=matrix_id)
-        return matrix_account_ids(matrix_id)
+        return member_keys(session, matrix_account_parts(matrix_id))[0]
     if office:
         return accounts_access.readable_account_ids(principal)
     return None

@@ -23,13 +23,14 @@ out of rankings unless asked for, and every ranking says how many were left out.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import duckdb
 import pyarrow as pa
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from zhengwu.accounts.models import Account
@@ -323,6 +324,43 @@ def gate_sql(
             LEFT JOIN obs o ON o.platform = a.platform
             LEFT JOIN {last_sql} l ON l.platform = a.platform AND l.uid = a.uid
             LEFT JOIN f ON f.account_id = a.account_id) g"""  # fmt: skip
+
+
+def named_report(
+    session: Session,
+    con: duckdb.DuckDBPyConnection,
+    accounts: Select[Any] | Iterable[int] | pa.Table | None,
+    check_date: date,
+    rules: ComplianceRules,
+    **page: Any,
+) -> dict[str, Any]:
+    """Return :func:`report` on ``check_date`` for ``accounts``, its rows named.
+
+    ``accounts``: None for every account the gate checks; ids, or a SELECT of ids (a
+    matrix's members, what a user may read) that filters in SQL; or keys already read
+    (:func:`zhengwu.index.dimensions.member_keys`, a table of ``CHECKED_SCHEMA``), checked
+    as they are. Only the accounts' keys are read from the DB, in batches straight into
+    Arrow, and then the names (theirs, their organisations') of the rows returned: a
+    national check read 180,000 accounts' names and organisations for a page of 100.
+    ``page`` is passed to :func:`report` (``failing_only``, ``limit``, ``offset``).
+
+    The console's pages, ``GET /api/index/compliance`` and ``zhengwu index compliance``
+    all read the report this way.
+    """
+    from zhengwu.index.dimensions import checked_accounts, checked_names
+
+    if isinstance(accounts, pa.Table):
+        table = accounts
+    else:
+        among = accounts if accounts is None or isinstance(accounts, Select) else (
+            select(Account.id).where(Account.id.in_(list(accounts)))
+        )  # fmt: skip
+        table = checked_accounts(session, among=among, names=False)
+    found = report(con, table, active_flags(session, check_date), check_date, rules, **page)
+    named = checked_names(session, (r["account_id"] for r in found["rows"]))
+    for row in found["rows"]:
+        row["name"], row["org_name"], row["sector"], row["level"] = named[row["account_id"]]
+    return found
 
 
 def report(

@@ -286,8 +286,6 @@ def compliance_report(
     ``[{"id", "name"}]``, by name, as the matrix page's 所属矩阵); without ``matrix``, those
     of the office's own subtree, or for admin and operator every matrix it is in.
     """
-    from zhengwu.index.dimensions import checked_accounts
-
     among = access.compliance_accounts(db, principal, matrix)
     with _store() as con:
         run = results.get_run(con, _run_id(con, system, period))
@@ -295,11 +293,9 @@ def compliance_report(
             window_days=run["compliance_window_days"], reply_check=run["reply_check"]
         )
         day: date = check_on or run["check_date"]
-        flags = compliance.active_flags(db, day)
-        report = compliance.report(
-            con, checked_accounts(db, among=among), flags, day, rules,
-            failing_only=failing_only, limit=limit, offset=offset,
-        )  # fmt: skip
+        report = compliance.named_report(
+            db, con, among, day, rules, failing_only=failing_only, limit=limit, offset=offset
+        )
     access.name_matrices(db, report, access.scope_root(principal, matrix))
     report["run_id"] = run["run_id"]
     return report

@@ -17,13 +17,11 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-from sqlalchemy import Select, select
+from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
-from zhengwu.accounts.models import Account
 from zhengwu.content.store import open_store
 from zhengwu.index import compliance, results
-from zhengwu.index.dimensions import checked_accounts, checked_names
 from zhengwu.index.periods import china_date
 from zhengwu.index.system import DEFAULT_SYSTEM, system_titles
 from zhengwu.web.console.base import CHINA
@@ -139,30 +137,11 @@ def compliance_report(
     check: Check,
     **page: Any,
 ) -> dict[str, Any]:
-    """Return the compliance gate's report for ``accounts`` on ``check``'s date.
-
-    ``accounts`` are ids, or a SELECT of ids (a matrix's members) that filters in SQL;
-    only those accounts' keys are read from the DB, in batches straight into Arrow, and
-    the names (theirs, their organisations') of the rows returned. Keys already read
-    (:func:`zhengwu.index.dimensions.member_keys`, a table of ``CHECKED_SCHEMA``) are
-    checked as they are. ``page`` is passed to :func:`zhengwu.index.compliance.report`
-    (``failing_only``, ``limit``, ``offset``): the counting, sorting and paging run in DuckDB.
-    """
+    """Return the compliance gate's report for ``accounts`` on ``check``'s date, with
+    ``check``'s window and reply check (:func:`zhengwu.index.compliance.named_report`:
+    ``accounts`` are ids, a SELECT of ids or keys already read; ``page`` is ``failing_only``,
+    ``limit``, ``offset``)."""
     rules = compliance.ComplianceRules.from_settings(
         window_days=check.window_days, reply_check=check.reply_check
     )
-    flags = compliance.active_flags(session, check.check_date)
-    # The gate needs the accounts' keys only; the names of the page's rows are read after
-    # (a national matrix: 180,000 accounts' names and organisations were read for 100).
-    if isinstance(accounts, pa.Table):
-        table = accounts
-    else:
-        among = accounts if isinstance(accounts, Select) else select(Account.id).where(
-            Account.id.in_(list(accounts))
-        )  # fmt: skip
-        table = checked_accounts(session, among=among, names=False)
-    report = compliance.report(con, table, flags, check.check_date, rules, **page)
-    named = checked_names(session, (r["account_id"] for r in report["rows"]))
-    for row in report["rows"]:
-        row["name"], row["org_name"], row["sector"], row["level"] = named[row["account_id"]]
-    return report
+    return compliance.named_report(session, con, accounts, check.check_date, rules, **page)
