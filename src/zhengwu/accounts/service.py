@@ -6,10 +6,11 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import Any, BinaryIO, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
@@ -46,6 +47,7 @@ from zhengwu.accounts.models import (
 )
 from zhengwu.audit import service as audit
 from zhengwu.auth.principal import Principal
+from zhengwu.db.engine import rolled_back_if
 from zhengwu.errors import ConflictError, InvalidInputError, NotFoundError
 from zhengwu.ingest.files import KeptLines, workbook_lines
 from zhengwu.ingest.runs import record_sheet_run
@@ -1238,6 +1240,7 @@ def remove_member(session: Session, *, matrix: Matrix, account: Account, actor: 
 # -- importing a member list ---------------------------------------------------------------
 
 IMPORT_MAX_ROWS = 20_000
+IMPORT_MAX_BYTES = 5 * 1024 * 1024  # an upload from the console or the API
 MEMBERS_FORMAT = "matrix-members"  # the import run's format (the quarantine's too)
 MEMBER_LIST = "成员名单.csv"  # how the quarantine names an upload without a file name
 _HEADER_ALIASES = {
@@ -1274,6 +1277,7 @@ class ImportReport:
     warnings: list[str] = field(default_factory=list)
     blank_rows: list[RowNo] = field(default_factory=list)  # skipped between rows of data
     run_id: int | None = None  # the import run: its quarantine holds the rejected rows
+    dry_run: bool = False  # a check (检查): what the import would do, nothing kept
 
 
 def _decode(content: bytes) -> str:
@@ -1449,8 +1453,9 @@ def _csv_lines(text: str) -> Iterator[tuple[RowNo, list[str]]]:
 
 
 def import_members(
-    session: Session, *, matrix: Matrix, content: bytes, actor: Principal, filename: str = ""
-) -> ImportReport:
+    session: Session, *, matrix: Matrix, content: bytes, actor: Principal, filename: str = "",
+    dry_run: bool = False,
+) -> ImportReport:  # fmt: skip
     """Add the accounts of a CSV member list to ``matrix``, in the caller's transaction.
 
     ``filename`` ending in ``.xlsx`` reads ``content`` as an Excel workbook instead
@@ -1468,7 +1473,45 @@ def import_members(
     account outside ``actor``'s account scope is reported with its reason
     (:func:`zhengwu.accounts.access.addable_account_ids`). One audit entry records the
     import (who, the file, the counts and the accounts added).
+
+    ``dry_run`` (the console's 检查, the API's ``dry_run``) runs the same import in a
+    savepoint and rolls it back once its report is read: the counts, warnings and refused
+    rows are the ones the import would have now, and nothing of it stays (no member, import
+    run, quarantine row or audit entry; ``run_id`` None).
     """
+    with rolled_back_if(session, dry_run):
+        report = _import_members(session, matrix=matrix, content=content, actor=actor,
+                                 filename=filename)  # fmt: skip
+    if dry_run:
+        report.dry_run, report.run_id = True, None
+    return report
+
+
+def saved_member_list(stream: BinaryIO, filename: str) -> AbstractContextManager[Path]:
+    """Save an uploaded member list (console form, API) under ``<data_dir>/tmp``, named
+    by its own file name (:func:`zhengwu.servicedesk.upload.saved_upload`), and remove it
+    after: none chosen, or more than :data:`IMPORT_MAX_BYTES`, is refused (422)."""
+    from zhengwu.servicedesk.upload import saved_upload
+
+    choose = ("请选择要导入的 CSV 或 Excel 文件", "choose a CSV or Excel file to import")
+    too_large = ("请拆分后分批导入", "split it and import the parts")
+    return saved_upload(stream, filename, limit=IMPORT_MAX_BYTES, too_large=too_large,
+                        choose=choose)  # fmt: skip
+
+
+def import_member_file(
+    session: Session, *, matrix: Matrix, path: Path, actor: Principal, dry_run: bool = False
+) -> ImportReport:
+    """Import a member list saved by :func:`saved_member_list` (named as the upload) by
+    :func:`import_members`."""
+    return import_members(session, matrix=matrix, content=path.read_bytes(), actor=actor,
+                          filename=path.name, dry_run=dry_run)  # fmt: skip
+
+
+def _import_members(
+    session: Session, *, matrix: Matrix, content: bytes, actor: Principal, filename: str
+) -> ImportReport:
+    """The import of :func:`import_members` (in the savepoint of a dry run)."""
     lines: Iterator[tuple[RowNo, list[str]]]
     left: list[SheetLeft] = []
     if is_workbook(filename):  # the Excel list as it is (its sheets, Excel's row numbers)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
@@ -34,7 +34,6 @@ from zhengwu.web.deps import DB, CurrentPrincipal, WritingPrincipal
 from zhengwu.web.gate import GatedRoute, before_body, path_int
 
 router = APIRouter(prefix="/api", tags=["accounts 账号与矩阵"], route_class=GatedRoute)
-IMPORT_MAX_BYTES = 5 * 1024 * 1024
 
 Kind = Literal["regional", "vertical"]
 Role = Literal["lead", "member"]
@@ -188,6 +187,7 @@ class ImportResult(BaseModel):
     blank_rows: int = 0
     warnings: list[str] = []
     run_id: int | None = None  # the import run, whose quarantine holds the rejected rows
+    dry_run: bool = False  # what the import would do: nothing written (run_id null)
 
 
 def _summaries(db: DB, principal: Principal, matrices: list[Matrix]) -> list[MatrixSummary]:
@@ -462,28 +462,28 @@ def _may_import_members(session: Session, principal: Principal, request: Request
 @router.post("/matrices/{matrix_id}/members/import", response_model=ImportResult)
 @before_body(_may_import_members)
 async def import_members(
-    matrix_id: int, file: Annotated[UploadFile, File()], db: DB, principal: WritingPrincipal
-) -> ImportResult:
+    matrix_id: int, file: Annotated[UploadFile, File()], db: DB, principal: WritingPrincipal,
+    dry_run: Annotated[bool, Form()] = False,
+) -> ImportResult:  # fmt: skip
     """Import a CSV member list (platform,uid[,role] or name[,role]); bad rows are reported.
 
     The whole list is one transaction; every rejected row comes back with its line number
     and reason (an account outside a matrix office's account scope is one), and is
-    quarantined in the import run ``run_id`` with its raw text.
+    quarantined in the import run ``run_id`` with its raw text. With ``dry_run`` the answer
+    is what the import would do now, and nothing is written (``run_id`` null).
     """
-    content = await file.read(IMPORT_MAX_BYTES + 1)
-    if len(content) > IMPORT_MAX_BYTES:
-        raise InvalidInputError("文件超过 5 MB", "the file is larger than 5 MB")
 
     def work() -> ImportResult:
         matrix = access.get_manageable_matrix(db, principal, matrix_id)
-        report = accounts_service.import_members(
-            db, matrix=matrix, content=content, actor=principal, filename=file.filename or ""
-        )
+        with accounts_service.saved_member_list(file.file, file.filename or "") as path:
+            report = accounts_service.import_member_file(db, matrix=matrix, path=path,
+                                                         actor=principal, dry_run=dry_run)  # fmt: skip
         return ImportResult(
             added=report.added, already=report.already, rejected_count=len(report.rejected),
             rejected=[RejectedRowRead(row=r.row, reason=r.reason, values=r.values, sheet=r.sheet)
                       for r in report.rejected],
             blank_rows=len(report.blank_rows), warnings=report.warnings, run_id=report.run_id,
+            dry_run=report.dry_run,
         )  # fmt: skip
 
     return await run_in_threadpool(work)

@@ -199,6 +199,16 @@ def print_json(value: Any) -> None:
     sys.stdout.flush()
 
 
+def print_refused(refused: list[str], shown: int) -> None:
+    """Print the first ``shown`` refused rows of an import or its dry run (each "where:
+    why"), and how many more there are (``--json`` lists every one)."""
+    for where_why in refused[:shown]:
+        console.print(f"  · {where_why}", markup=False, highlight=False)
+    if len(refused) > shown:
+        more = len(refused) - shown
+        console.print(f"  … 另有 {more} 行 and {more} more rows (--json lists every one)")
+
+
 class ProgressBar:
     """A running progress bar: :meth:`advance` it by a count, :meth:`set_total` once known."""
 

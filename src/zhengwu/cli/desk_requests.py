@@ -21,6 +21,7 @@ from zhengwu.cli.common import (
     handle_errors,
     org_id,
     print_json,
+    print_refused,
 )
 
 app = typer.Typer(help="诉求办理 / service desk: requests, categories, routing, rates.")
@@ -93,7 +94,7 @@ def import_csv(
 
     Example: zhengwu desk import-csv exports/12345-2025-07.csv
     """
-    from zhengwu.db.engine import unit_of_work
+    from zhengwu.db.engine import rolled_back_if, unit_of_work
     from zhengwu.servicedesk import access, deadlines
     from zhengwu.servicedesk.csvimport import import_csv as run
     from zhengwu.servicedesk.upload import QUARANTINE_SHOWN, intake_warnings, quarantined_rows
@@ -103,8 +104,7 @@ def import_csv(
         actor = _principal(session, as_user)
         if as_user is not None:
             access.check_may_import(actor)
-        savepoint = session.begin_nested() if dry_run else None
-        try:
+        with rolled_back_if(session, dry_run):
             summary = run(session, path, actor=actor, source=source, public=public)
             warnings = intake_warnings(session, summary, provisional)
             refused = (
@@ -112,9 +112,6 @@ def import_csv(
                 if dry_run and summary.run_id is not None
                 else []
             )
-        finally:
-            if savepoint is not None:
-                savepoint.rollback()
     if dry_run:
         summary.run_id = None
     office = as_user is not None and actor.role == "matrix_office"
@@ -138,13 +135,7 @@ def import_csv(
                 else ""
             )
         )
-        for where, why in refused[:QUARANTINE_SHOWN]:
-            console.print(f"  · {where}: {why}", markup=False, highlight=False)
-        if len(refused) > QUARANTINE_SHOWN:
-            console.print(
-                f"  … 另有 {len(refused) - QUARANTINE_SHOWN} 行 and {len(refused) - QUARANTINE_SHOWN}"
-                " more rows (--json lists every one)"
-            )
+        print_refused([f"{where}: {why}" for where, why in refused], QUARANTINE_SHOWN)
         if office:
             console.print(
                 f"留在本矩阵队列 kept in its queue {summary.kept_in_office_queue}  "

@@ -8,7 +8,14 @@ from typing import Annotated, Any
 
 import typer
 
-from zhengwu.cli.common import check_output, console, handle_errors, print_json, progress_bar
+from zhengwu.cli.common import (
+    check_output,
+    console,
+    handle_errors,
+    print_json,
+    print_refused,
+    progress_bar,
+)
 
 app = typer.Typer(
     name="rescue",
@@ -384,6 +391,7 @@ def _print_report(
 ) -> None:  # fmt: skip
     """Print what an intake or import did; with ``seconds`` and ``by_state`` (the
     incident's requests by state afterwards), as the intake's final summary."""
+    from zhengwu.rescue.spreadsheet import REFUSED_SHOWN
     from zhengwu.rescue.workflow import STATE_LABELS
 
     data = report.model_dump(mode="json")
@@ -394,6 +402,8 @@ def _print_report(
     if json_out:
         print_json(data)
         return
+    if data.get("dry_run"):
+        console.print("试运行，未写入任何内容 / dry run: nothing was written", style="bold")
     console.print(
         f"读入 read {data['read']} · 已有 known {data['known']} · 新求助 new {data['new_requests']}"
         f" · 合并 merged {data['merged']} · 非求助 ignored {data['ignored']}"
@@ -405,6 +415,7 @@ def _print_report(
     if by_state is not None:
         states = " · ".join(f"{STATE_LABELS[s]} {n}" for s, n in by_state.items())
         console.print(f"灾情现有求助 requests now {sum(by_state.values())}：{states}")
+    print_refused(data.get("refused", []), REFUSED_SHOWN)
     for warning in data.get("warnings", []):
         console.print(f"[yellow]注意 warning[/yellow] {warning}")
 
@@ -466,10 +477,17 @@ def import_csv_command(
             help="volunteers' sheet (.csv/.xlsx): 姓名,地址,人数,情况,紧急程度,联系方式,…"
         ),
     ],
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="check the sheet: what the import would do now "
+                     "(counts, warnings, refused rows), nothing written"),
+    ] = False,
     json_out: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
-) -> None:
+) -> None:  # fmt: skip
     """Import a volunteers' spreadsheet (CSV in UTF-8 or GBK, or .xlsx); bad rows are
     quarantined with their reason. The console and the API take it as an upload too.
+    --dry-run runs the same import and rolls it back (the console's 检查): the counts and
+    warnings are the ones an import would have now, and the refused rows are listed.
 
     Example: zhengwu rescue import-csv 2021河南暴雨 待救援人员信息.csv
     """
@@ -479,7 +497,8 @@ def import_csv_command(
 
     with unit_of_work() as session:
         found = rescue_service.find_incident(session, ref=incident)
-        report = import_csv(session, incident=found, path=path, actor=rescue_service.SYSTEM)
+        report = import_csv(session, incident=found, path=path, actor=rescue_service.SYSTEM,
+                            dry_run=dry_run)  # fmt: skip
     _print_report(report, json_out)
 
 

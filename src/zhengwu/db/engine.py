@@ -62,6 +62,22 @@ def session_factory(engine: Engine | None = None) -> sessionmaker[Session]:
 
 
 @contextmanager
+def rolled_back_if(session: Session, dry_run: bool) -> Iterator[None]:
+    """Run the block as it is, or with ``dry_run`` (a check, 检查; ``--dry-run``) in a
+    savepoint rolled back at its end, whatever happened: the block sees and answers what it
+    would do now, and nothing of it stays. The imports' dry runs share it (the hotline
+    export's, a matrix's member list, the volunteers' sheet)."""
+    if not dry_run:
+        yield
+        return
+    savepoint = session.begin_nested()
+    try:
+        yield
+    finally:
+        savepoint.rollback()
+
+
+@contextmanager
 def unit_of_work(engine: Engine | None = None) -> Iterator[Session]:
     """Open a session, commit on success and roll back on error (for CLI commands and jobs)."""
     session = session_factory(engine)()

@@ -279,6 +279,9 @@ class IntakeReport(BaseModel):
     merged: int = 0  # posts that joined a request as a mirror (repost, copy, update)
     request_ids: list[int] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)  # taken in, but check (unknown urgency)
+    # A sheet's rows quarantined (set aside), each as "where: why", in the sheet's order.
+    refused: list[str] = Field(default_factory=list)
+    dry_run: bool = False  # a check (检查): what the import would do, nothing kept
 
 
 class SetAsideView(BaseModel):

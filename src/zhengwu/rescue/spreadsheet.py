@@ -17,20 +17,19 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from zhengwu.auth.principal import Principal
-from zhengwu.config import get_settings
 from zhengwu.db.base import utcnow
+from zhengwu.db.engine import rolled_back_if
 from zhengwu.errors import InvalidInputError, named_as
 from zhengwu.ingest.files import sheet_rows
 from zhengwu.ingest.workbook import SheetLeft
@@ -72,6 +71,7 @@ SHEET_IMPORTERS = ("dispatcher",)
 UPLOAD_MAX_BYTES = 5 * 1024 * 1024  # an upload from the console or the API
 # What an upload may be: CSV, the workbook, and .xls only to be refused with what to do.
 UPLOAD_SUFFIXES = (".csv", ".xlsx", ".xls")
+REFUSED_SHOWN = 200  # refused rows a check's page and the CLI list (all: the JSON)
 
 
 def _header_map(header: Sequence[str]) -> dict[str, int]:
@@ -157,17 +157,35 @@ def _row_time(cells: dict[str, str]) -> datetime | None:
 
 
 def import_csv(
-    session: Session, *, incident: Incident, path: Path, actor: Principal, name: str | None = None
-) -> IntakeReport:
-    """Import a volunteers' sheet into ``incident``; bad rows are quarantined with reasons.
+    session: Session, *, incident: Incident, path: Path, actor: Principal, name: str | None = None,
+    dry_run: bool = False,
+) -> IntakeReport:  # fmt: skip
+    """Import a volunteers' sheet into ``incident``; bad rows are quarantined with reasons
+    (each one's in ``refused``: where and why).
 
     The sheet may be UTF-8 or GBK/GB18030 (as Excel saves it on Chinese Windows), or the
     Excel workbook itself (``.xlsx``: :mod:`zhengwu.ingest.workbook`). ``name`` is what
     the reasons, warnings and errors call the sheet (an upload's own file name, not the
     temporary file's); by default the file's name. Dispatchers and admins only
     (:data:`SHEET_IMPORTERS`).
+
+    ``dry_run`` (the console's 检查, the API's ``dry_run``, ``--dry-run``) runs the same
+    import in a savepoint and rolls it back once its report is read: the counts, warnings
+    and refused rows are the ones the import would have now, and nothing of it stays (no
+    request, set-aside row, mark or audit entry; ``request_ids`` empty).
     """
     actor.require(*SHEET_IMPORTERS)
+    with rolled_back_if(session, dry_run):
+        report = _import_sheet(session, incident=incident, path=path, actor=actor, name=name)
+    if dry_run:
+        report.dry_run, report.request_ids = True, []
+    return report
+
+
+def _import_sheet(
+    session: Session, *, incident: Incident, path: Path, actor: Principal, name: str | None
+) -> IntakeReport:
+    """The import of :func:`import_csv` (in the savepoint of a dry run)."""
     sheet = name or path.name
     left: list[SheetLeft] = []
     with named_as(str(path), sheet if name else str(path)):  # not an upload's temporary file
@@ -224,54 +242,48 @@ def import_csv(
             session.add(aside)
     report.read += len(bad)
     report.quarantined = len(bad)
+    report.refused = [aside.reason for aside in bad.values()]
     report.warnings.extend(warnings)
     _apply_marks(session, incident, marks, sheet, actor)
     session.flush()
     return report
 
 
-def import_upload(
-    session: Session, *, incident: Incident, content: bytes, filename: str, actor: Principal
-) -> IntakeReport:
-    """Import an uploaded sheet (console form, API): checked, written to a temporary file
-    under ``<data_dir>/tmp`` with its own suffix, imported by :func:`import_csv` in the
-    caller's transaction, and removed.
+def saved_sheet(stream: BinaryIO, filename: str) -> AbstractContextManager[Path]:
+    """Save an uploaded sheet (console form, API) under ``<data_dir>/tmp``, named by its
+    own file name (:func:`zhengwu.servicedesk.upload.saved_upload`), and remove it after:
+    none chosen, or more than :data:`UPLOAD_MAX_BYTES`, is refused (422)."""
+    from zhengwu.servicedesk.upload import saved_upload
 
-    ``content`` is what was read of the upload: more than :data:`UPLOAD_MAX_BYTES` is
-    refused (the caller reads one byte past the cap to know), and so is a suffix other
-    than :data:`UPLOAD_SUFFIXES` (``.xls`` reaches the import's own refusal).
+    choose = (
+        "请选择要导入的表格文件（CSV 或 Excel .xlsx）",
+        "choose a sheet to import (CSV or .xlsx)",
+    )
+    too_large = ("请拆分后分批导入", "split it and import the parts")
+    return saved_upload(stream, filename, limit=UPLOAD_MAX_BYTES, too_large=too_large,
+                        choose=choose)  # fmt: skip
+
+
+def import_upload(
+    session: Session, *, incident: Incident, path: Path, actor: Principal, dry_run: bool = False
+) -> IntakeReport:
+    """Import an uploaded sheet saved by :func:`saved_sheet` (its copy at ``path``, named
+    as the upload) by :func:`import_csv`, in the caller's transaction.
+
+    A suffix other than :data:`UPLOAD_SUFFIXES` is refused (``.xls`` reaches the import's
+    own refusal), and so is an empty file. ``dry_run``: as :func:`import_csv`.
     """
     actor.require(*SHEET_IMPORTERS)
-    shown = Path(filename.replace("\\", "/")).name.strip()
-    if not shown:
+    name = path.name
+    if path.suffix.lower() not in UPLOAD_SUFFIXES:
         raise InvalidInputError(
-            "请选择要导入的表格文件（CSV 或 Excel .xlsx）",
-            "choose a sheet to import (CSV or .xlsx)",
+            f"不支持的文件类型「{name}」：请上传 CSV（UTF-8 或 GBK）或 Excel（.xlsx）文件",
+            f"unsupported file {name!r}: upload a CSV (UTF-8 or GBK) or Excel (.xlsx) file",
         )
-    suffix = Path(shown).suffix.lower()
-    if suffix not in UPLOAD_SUFFIXES:
-        raise InvalidInputError(
-            f"不支持的文件类型「{shown}」：请上传 CSV（UTF-8 或 GBK）或 Excel（.xlsx）文件",
-            f"unsupported file {shown!r}: upload a CSV (UTF-8 or GBK) or Excel (.xlsx) file",
-        )
-    if len(content) > UPLOAD_MAX_BYTES:
-        limit = UPLOAD_MAX_BYTES // (1024 * 1024)
-        raise InvalidInputError(
-            f"文件「{shown}」超过 {limit} MB，请拆分后分批导入",
-            f"the file {shown!r} is larger than {limit} MB: split it and import the parts",
-        )
-    if not content:
-        raise InvalidInputError(f"空表格：{shown}", f"empty sheet: {shown}")
-    directory = get_settings().data_dir / "tmp"
-    directory.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=".sheet-", suffix=suffix, dir=directory)
-    path = Path(name)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(content)
-        return import_csv(session, incident=incident, path=path, actor=actor, name=shown)
-    finally:
-        path.unlink(missing_ok=True)
+    if path.stat().st_size == 0:
+        raise InvalidInputError(f"空表格：{name}", f"empty sheet: {name}")
+    return import_csv(session, incident=incident, path=path, actor=actor, name=name,
+                      dry_run=dry_run)  # fmt: skip
 
 
 def _apply_marks(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, FastAPI, File, Query, Request, UploadFile
+from fastapi import APIRouter, FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy.orm import Session
 
@@ -244,16 +244,19 @@ def _may_import_sheet(session: Session, principal: Principal, request: Request) 
 @api.post("/incidents/{incident_id}/sheet", response_model=IntakeReport)
 @before_body(_may_import_sheet)
 def import_sheet(
-    incident_id: int, file: Annotated[UploadFile, File()], db: DB, principal: WritingPrincipal
-) -> IntakeReport:
+    incident_id: int, file: Annotated[UploadFile, File()], db: DB, principal: WritingPrincipal,
+    dry_run: Annotated[bool, Form()] = False,
+) -> IntakeReport:  # fmt: skip
     """Import the volunteers' sheet (《待救援人员信息》: CSV in UTF-8 or GBK, or .xlsx; at
     most 5 MB) into the incident (dispatcher): unusable rows are set aside (quarantined)
-    with their reason; importing the same sheet again creates nothing new."""
+    with their reason (``refused``); importing the same sheet again creates nothing new.
+    With ``dry_run`` the answer is what the import would do now, and nothing is written
+    (``request_ids`` empty)."""
     principal.require(*spreadsheet.SHEET_IMPORTERS)
     incident = rescue_service.get_incident(db, incident_id=incident_id)
-    content = file.file.read(spreadsheet.UPLOAD_MAX_BYTES + 1)
-    return spreadsheet.import_upload(db, incident=incident, content=content,
-                                     filename=file.filename or "", actor=principal)  # fmt: skip
+    with spreadsheet.saved_sheet(file.file, file.filename or "") as path:
+        return spreadsheet.import_upload(db, incident=incident, path=path, actor=principal,
+                                         dry_run=dry_run)  # fmt: skip
 
 
 @api.post("/incidents/{incident_id}/intake", response_model=IntakeReport)

@@ -1,6 +1,6 @@
 """Uploads kept between a check (检查, a dry run) and their import (导入).
 
-The console's routing-table form checks a file, then imports it: without this the browser
+The console's upload forms check a file, then import it: without this the browser
 had to send the file twice, and the admin to choose it again. After a check that ran, the
 checked copy is kept under ``<data_dir>/tmp/kept-uploads/<token>/<file name>``, with an
 ``owner.json`` saying who checked it (user id), for what (``kind``), when, and the SHA-256
@@ -12,7 +12,8 @@ nobody anything; it is a capability of the user who checked, behind the form's C
 Expired copies are removed whenever a new one is kept.
 
 :func:`checked_or_chosen` is the flow a console form runs (the routing table's, the hotline
-export's): a file chosen anew is saved and read (and kept after a check), else the copy of
+export's, a matrix's member list's, the volunteers' sheet's; the last two bind the copy to
+their matrix or incident too, in ``kind``): a file chosen anew is saved and read (and kept after a check), else the copy of
 the form's token is read; an import that took effect spends the token.
 """
 
@@ -38,6 +39,11 @@ TTL = timedelta(minutes=30)
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{32,64}")
 _OWNER = "owner.json"
 R = TypeVar("R")
+
+
+def kept_minutes() -> int:
+    """Return :data:`TTL` in minutes (what a form's note says)."""
+    return int(TTL.total_seconds() // 60)
 
 
 def _root() -> Path:

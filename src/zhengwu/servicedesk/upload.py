@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from zhengwu.auth.principal import Principal
 from zhengwu.config import get_settings
+from zhengwu.db.engine import rolled_back_if
 from zhengwu.errors import InvalidInputError, named_as
 from zhengwu.ingest.models import ImportRun, QuarantineEntry
 from zhengwu.servicedesk import deadlines, office_merges
@@ -77,12 +78,17 @@ def import_sources() -> tuple[str, ...]:
     return get_args(Source)
 
 
-def check_filename(filename: str) -> None:
-    """Refuse (422) an upload without a file (the form was sent with none chosen)."""
+CHOOSE_EXPORT = (
+    "请选择要导入的热线导出文件（CSV 或 Excel）",
+    "choose a hotline export (CSV or Excel)",
+)
+
+
+def check_filename(filename: str, choose: tuple[str, str] = CHOOSE_EXPORT) -> None:
+    """Refuse (422) an upload without a file (the form was sent with none chosen), saying
+    what to choose (``choose``: Chinese, English)."""
     if not filename.strip():
-        raise InvalidInputError(
-            "请选择要导入的热线导出文件（CSV 或 Excel）", "choose a hotline export (CSV or Excel)"
-        )
+        raise InvalidInputError(*choose)
 
 
 def safe_name(filename: str) -> str:
@@ -94,16 +100,18 @@ def safe_name(filename: str) -> str:
 @contextmanager
 def saved_upload(
     stream: BinaryIO, filename: str, *, limit: int | None = None,
-    too_large: tuple[str, str] | None = None,
+    too_large: tuple[str, str] | None = None, choose: tuple[str, str] = CHOOSE_EXPORT,
 ) -> Iterator[Path]:  # fmt: skip
     """Copy an upload in chunks to a directory of its own under the data dir; remove it after.
 
-    Refuses (422) an upload without a file name or larger than ``limit`` bytes
-    (default :data:`MAX_UPLOAD_BYTES`), with ``too_large`` (Chinese, English) as what to
-    do instead (default: a hotline export's advice).
+    Refuses (422) an upload without a file name (``choose``: what to choose, Chinese and
+    English) or larger than ``limit`` bytes (default :data:`MAX_UPLOAD_BYTES`), with
+    ``too_large`` (Chinese, English) as what to do instead (default: a hotline export's
+    advice). The console's other uploads (the routing table, a matrix's member list, the
+    volunteers' sheet) are saved by it too, each with its own words.
     """
     limit = MAX_UPLOAD_BYTES if limit is None else limit
-    check_filename(filename)
+    check_filename(filename, choose)
     work = get_settings().data_dir / "tmp"
     work.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix="desk-upload-", dir=work))
@@ -149,14 +157,10 @@ def import_upload(
     row; its ``run_id`` is None).
     """
     check_source(source)
-    if not dry_run:
-        return _import(session, path, actor=actor, source=source, public=public)
-    savepoint = session.begin_nested()
-    try:
+    with rolled_back_if(session, dry_run):
         outcome = _import(session, path, actor=actor, source=source, public=public)
-    finally:
-        savepoint.rollback()
-    outcome.dry_run, outcome.summary.run_id = True, None
+    if dry_run:
+        outcome.dry_run, outcome.summary.run_id = True, None
     return outcome
 
 

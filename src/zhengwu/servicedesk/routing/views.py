@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from zhengwu.auth.principal import Principal
 from zhengwu.db.base import utcnow
-from zhengwu.errors import ForbiddenError, InvalidInputError
+from zhengwu.errors import ForbiddenError
 from zhengwu.servicedesk import access, export, kept_uploads, upload
 from zhengwu.servicedesk.routing import importer, reroute, sheet
 from zhengwu.servicedesk.routing import service as routing_service
@@ -123,13 +123,11 @@ def import_checked(
 @contextmanager
 def _saved(stream: Any, filename: str) -> Iterator[Path]:
     """Save an uploaded table (the API's and the console's), named by its own file name."""
-    if not filename.strip():
-        raise InvalidInputError(
-            "请选择要导入的派单表（CSV 或 Excel）", "choose a routing table (CSV or Excel)"
-        )
     too_large = ("请用命令 zhengwu desk routing import 导入",
                  "import it with zhengwu desk routing import")  # fmt: skip
-    with upload.saved_upload(stream, filename, limit=MAX_UPLOAD_BYTES, too_large=too_large) as path:
+    choose = ("请选择要导入的派单表（CSV 或 Excel）", "choose a routing table (CSV or Excel)")
+    with upload.saved_upload(stream, filename, limit=MAX_UPLOAD_BYTES, too_large=too_large,
+                             choose=choose) as path:  # fmt: skip
         yield path
 
 

@@ -91,5 +91,5 @@ def _page(
         source=source, public=public == "1", outcome=outcome, error=error,
         source_labels=SOURCE_LABELS, import_sources=upload.import_sources(),
         max_mb=upload.MAX_UPLOAD_BYTES // (1024 * 1024), shown_cap=upload.QUARANTINE_SHOWN,
-        checked=checked, kept_minutes=int(kept_uploads.TTL.total_seconds() // 60),
+        checked=checked, kept_minutes=kept_uploads.kept_minutes(),
     )  # fmt: skip

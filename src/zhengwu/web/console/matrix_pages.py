@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
@@ -25,7 +26,7 @@ from zhengwu.index import access as index_access
 from zhengwu.index import dimensions, export
 from zhengwu.index.compliance import REASONS_ZH
 from zhengwu.rescue import service as rescue_service
-from zhengwu.servicedesk import rates
+from zhengwu.servicedesk import kept_uploads, rates
 from zhengwu.web import charts
 from zhengwu.web.console import analytics, places
 from zhengwu.web.console.base import (
@@ -46,7 +47,6 @@ router = APIRouter(prefix="/console/matrix", route_class=ConsoleRoute, include_i
 PLATFORM_LABELS = {"weibo": "微博", "wechat": "微信", "douyin": "抖音", "all": "跨平台（机构）"}
 KIND_LABELS = {"regional": "区域矩阵", "vertical": "垂直矩阵"}
 ROLE_LABELS = {"member": "成员", "lead": "牵头"}
-IMPORT_MAX_BYTES = 5 * 1024 * 1024
 CANDIDATES = 20
 # Rows per page of the member and failing-account tables: a national matrix has thousands
 # of members, and one row each (with its remove form) made a page of megabytes.
@@ -613,26 +613,35 @@ def _may_import_members(session: Session, principal: Principal, request: Request
 async def import_members(
     request: Request, db: ConsoleDB, principal: Writer, matrix_id: int,
     file: Annotated[UploadFile | None, File()] = None,
+    dry_run: Annotated[str, Form()] = "", checked: Annotated[str, Form()] = "",
 ) -> Response:  # fmt: skip
-    """Import a CSV member list; the page comes back with the counts and every rejected row."""
-    content = await file.read(IMPORT_MAX_BYTES + 1) if file is not None else b""
+    """Check (检查: the import in a savepoint, rolled back) or import a member list; the
+    page comes back with the counts and every rejected row.
+
+    A check keeps its copy for the user (``checked``: its token in the page's form,
+    :mod:`zhengwu.servicedesk.kept_uploads`), for this matrix alone, so that 导入 — or
+    another check — needs no file chosen again; a file chosen anew is read instead.
+    """
     filename = (file.filename or "") if file is not None else ""
+    stream = file.file if file is not None else io.BytesIO()  # none: refused as unchosen
+    checking = dry_run == "1"
 
     def work() -> Response:
         require(principal, "matrix")
         matrix = get_overseen(db, principal, matrix_id)
         try:
-            if not filename:
-                raise InvalidInputError(
-                    "请选择要导入的 CSV 或 Excel 文件", "choose a CSV or Excel file to import"
-                )
-            if len(content) > IMPORT_MAX_BYTES:
-                raise InvalidInputError("文件超过 5 MB", "the file is larger than 5 MB")
-            report = accounts_service.import_members(db, matrix=matrix, content=content,
-                                                     actor=principal, filename=filename)  # fmt: skip
+            (report, shown), token = kept_uploads.checked_or_chosen(
+                lambda path: (accounts_service.import_member_file(
+                    db, matrix=matrix, path=path, actor=principal, dry_run=checking,
+                ), path.name),
+                kind=f"{accounts_service.MEMBERS_FORMAT}:{matrix.id}", owner=principal,
+                filename=filename, checked=checked, dry_run=checking,
+                saved=lambda: accounts_service.saved_member_list(stream, filename),
+            )  # fmt: skip
         except ZhengwuError as exc:
             return _refused(request, db, principal, matrix_id, "import", exc, {})
         db.flush()
-        return _overview(request, db, principal, matrix, import_report=report, filename=filename)
+        return _overview(request, db, principal, matrix, import_report=report, filename=shown,
+                         checked=token, kept_minutes=kept_uploads.kept_minutes())  # fmt: skip
 
     return await run_in_threadpool(work)

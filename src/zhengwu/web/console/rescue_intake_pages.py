@@ -10,7 +10,9 @@
 - 导入志愿者表格 (``POST /console/rescue/{id}/sheet``, the form on the triage page): the
   volunteers' 《待救援人员信息》 sheet (CSV in UTF-8 or GBK, or .xlsx; 5 MB at most) taken
   in by :func:`zhengwu.rescue.spreadsheet.import_upload` in the request's transaction; the
-  triage page comes back with the counts, the warnings and a link to the refused rows.
+  triage page comes back with the counts, the warnings and the refused rows. 检查 (a dry
+  run) comes first if the dispatcher wishes; its copy is kept for them, so that 导入 needs
+  no file chosen again (:mod:`zhengwu.servicedesk.kept_uploads`).
 
 The first two are for dispatchers and verifiers (the texts are shown unmasked); the
 sheet is for dispatchers (:data:`zhengwu.rescue.spreadsheet.SHEET_IMPORTERS`), as in the
@@ -19,6 +21,7 @@ JSON API.
 
 from __future__ import annotations
 
+import io
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
@@ -31,6 +34,7 @@ from zhengwu.errors import InvalidInputError, ZhengwuError
 from zhengwu.rescue import access, intake, spreadsheet
 from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.schemas import HelpSubmission
+from zhengwu.servicedesk import kept_uploads
 from zhengwu.web.console.base import ConsoleDB, ConsoleRoute, Pager, Viewer, Writer, render, require
 from zhengwu.web.console.rescue_pages import queue_page, validated
 from zhengwu.web.gate import before_body
@@ -126,25 +130,41 @@ def _may_import_sheet(session: Session, principal: Principal, request: Request) 
 async def sheet_import(
     request: Request, db: ConsoleDB, principal: Writer, incident_id: int,
     file: Annotated[UploadFile | None, File()] = None,
+    dry_run: TextField = "", checked: TextField = "",
 ) -> Response:  # fmt: skip
-    """Import the volunteers' sheet; the triage page comes back with what the import did
-    (or why the whole file was refused)."""
+    """Check (检查: the import in a savepoint, rolled back) or import the volunteers'
+    sheet; the triage page comes back with what the import did or would do (or why the
+    whole file was refused).
+
+    A check keeps its copy for the user (``checked``: its token in the page's form,
+    :mod:`zhengwu.servicedesk.kept_uploads`), for this incident alone, so that 导入 — or
+    another check — needs no file chosen again; a file chosen anew is read instead.
+    """
     require(principal, "rescue")
     principal.require(*spreadsheet.SHEET_IMPORTERS)  # and before the body: _may_import_sheet
-    content = await file.read(spreadsheet.UPLOAD_MAX_BYTES + 1) if file is not None else b""
     filename = (file.filename or "") if file is not None else ""
+    stream = file.file if file is not None else io.BytesIO()  # none: refused as unchosen
+    checking = dry_run == "1"
 
     def work() -> Response:
         incident = rescue_service.get_incident(db, incident_id=incident_id)
         try:
-            report = spreadsheet.import_upload(db, incident=incident, content=content,
-                                               filename=filename, actor=principal)  # fmt: skip
+            (report, shown), token = kept_uploads.checked_or_chosen(
+                lambda path: (spreadsheet.import_upload(
+                    db, incident=incident, path=path, actor=principal, dry_run=checking,
+                ), path.name),
+                kind=f"rescue-sheet:{incident.id}", owner=principal, filename=filename,
+                checked=checked, dry_run=checking,
+                saved=lambda: spreadsheet.saved_sheet(stream, filename),
+            )  # fmt: skip
         except ZhengwuError as exc:
             db.rollback()
             return queue_page(request, db, principal, incident_id, status_code=exc.status_code,
                               sheet={"name": filename, "error": exc})  # fmt: skip
         db.flush()
         return queue_page(request, db, principal, incident_id,
-                          sheet={"name": filename, "report": report})  # fmt: skip
+                          sheet={"name": shown, "report": report, "checked": token,
+                                 "kept_minutes": kept_uploads.kept_minutes(),
+                                 "shown_cap": spreadsheet.REFUSED_SHOWN})  # fmt: skip
 
     return await run_in_threadpool(work)

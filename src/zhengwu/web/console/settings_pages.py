@@ -280,7 +280,7 @@ def _routing_page(
         fallback_labels={k: zh for k, (zh, _) in routing_fallback.WHY.items()},
         may_import_table=principal.has_role("admin"), table_import=table_import,
         import_error=import_error, plan_shown=PLAN_SHOWN, checked=checked,
-        kept_minutes=int(kept_uploads.TTL.total_seconds() // 60), successor=successor,
+        kept_minutes=kept_uploads.kept_minutes(), successor=successor,
         import_max_mb=routing_views.MAX_UPLOAD_BYTES // (1024 * 1024),
     )  # fmt: skip
 
