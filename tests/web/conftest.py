@@ -12,6 +12,7 @@ CDN or any other outside asset. Screenshots go to ``test-artifacts/screenshots/`
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,27 @@ def shot(page: Page, name: str) -> None:
     """Save a full-page screenshot as a test artifact."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+GONE = "已检查的文件不存在或已过期"  # a kept upload's token refused (kept_uploads)
+
+
+def kept_token(text: str, form: str, name: str, apply: str = "") -> str:
+    """Return the kept upload's token of a checked form's page (``text``, unescaped), seeing
+    the form say so: its note, 导入 naming the file (``apply``: what the button adds), its
+    file input (``#{form}-file``) no longer required."""
+    assert 'id="checked-file"' in text and f"导入 {name}{apply} Import" in text
+    required = rf'<input type="file" name="file" id="{form}-file"[^>]*required'
+    assert re.search(required, text) is None
+    found = re.search(r'name="checked" value="([A-Za-z0-9_-]+)"', text)
+    assert found is not None
+    return found[1]
+
+
+def post_unchosen(client: httpx.Client, url: str, csrf: str, **data: str) -> httpx.Response:
+    """Send an upload form with no file chosen (as the browser does after a check)."""
+    return client.post(url, data={"csrf_token": csrf, **data},
+                       files={"file": ("", b"", "application/octet-stream")})  # fmt: skip
 
 
 def check_kept(page: Page, form: str, path: Path) -> None:

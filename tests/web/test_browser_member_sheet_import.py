@@ -27,6 +27,19 @@ def _count(engine: Engine, what: object) -> int:
         return int(session.scalar(select(func.count()).select_from(what)) or 0)  # type: ignore[call-overload]
 
 
+def _checked(
+    page: Page, engine: Engine, table: object, user: str, url: str, form: str, path: Path
+) -> int:
+    """Log in as ``user``, open ``url``, choose ``path`` in ``form`` and check it; return
+    the rows of ``table``, which the check left as they were."""
+    before = _count(engine, table)
+    _login(page, user)
+    page.goto(url)
+    check_kept(page, form, path)
+    assert _count(engine, table) == before
+    return before
+
+
 def test_office_checks_then_imports_a_member_list(
     page: Page, committed_engine: Engine, offline: Offline, tmp_path: Path
 ) -> None:
@@ -34,15 +47,12 @@ def test_office_checks_then_imports_a_member_list(
     police = world.matrices["zz_police"]
     path = tmp_path / "名单.csv"
     path.write_text(LIST, encoding="utf-8")
-    before = _count(committed_engine, MatrixMember)
-    _login(page, "office")
-    page.goto(f"/console/matrix/{police}")
-    check_kept(page, "member-import", path)
+    url = f"/console/matrix/{police}"
+    before = _checked(page, committed_engine, MatrixMember, "office", url, "member-import", path)
     expect(page.locator("#import-dry-run")).to_contain_text("试运行：名单.csv 未写入")
     expect(page.locator("#import-added")).to_have_text("2")
     expect(page.locator(".rejected-rows")).to_contain_text("weibo,404404,")
     expect(page.locator("#import-quarantine")).to_have_count(0)
-    assert _count(committed_engine, MatrixMember) == before
     shot(page, "member-import-checked")
 
     page.click("#member-import-apply")
@@ -59,15 +69,12 @@ def test_dispatcher_checks_then_imports_the_volunteers_sheet(
     world = _world(committed_engine)
     path = tmp_path / "待救援人员信息.csv"
     path.write_text(SHEET, encoding="utf-8-sig")
-    before = _count(committed_engine, HelpRequest)
-    _login(page, "dispatcher")
-    page.goto(f"/console/rescue/{world.incident_id}")
-    check_kept(page, "sheet-import", path)
+    url = f"/console/rescue/{world.incident_id}"
+    before = _checked(page, committed_engine, HelpRequest, "dispatcher", url, "sheet-import", path)
     expect(page.locator("#sheet-dry-run")).to_contain_text("未写入")
     expect(page.locator("#sheet-new")).to_have_text("2")
     expect(page.locator("#sheet-refused tr")).to_have_count(3)  # the header and two rows
     expect(page.locator("#sheet-refused")).to_contain_text("neither address nor contact")
-    assert _count(committed_engine, HelpRequest) == before
     shot(page, "sheet-import-checked")
 
     page.click("#sheet-import-apply")

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from zhengwu.config import get_settings
 from zhengwu.ingest.models import ImportRun, QuarantineEntry
 
+from .conftest import GONE, kept_token, post_unchosen
 from .test_console_desk_import import (
     BAD_PHONE,
     _count,
@@ -29,7 +30,6 @@ from .test_console_desk_import import (
 from .test_console_world import login
 
 IMPORT = "/console/desk/import"
-GONE = "已检查的文件不存在或已过期"
 NAME = "12345导出-2025-09.csv"
 
 
@@ -48,17 +48,11 @@ def _check(client: httpx.Client, csrf: str, content: bytes) -> str:
     assert 'id="import-dry-run"' in text and 'id="import-done"' not in text
     assert (_count(text, "read"), _count(text, "created"), _count(text, "quarantined")) == (6, 5, 1)
     assert re.search(rf"<td>{re.escape(NAME)}:7</td><td>时间无法识别", text), text
-    assert 'id="checked-file"' in text and f"导入 {NAME} Import" in text
-    assert re.search(r'<input type="file" name="file" id="desk-import-file"[^>]*required',
-                     text) is None  # fmt: skip
-    found = re.search(r'name="checked" value="([A-Za-z0-9_-]+)"', text)
-    assert found is not None
-    return found[1]
+    return kept_token(text, "desk-import", NAME)
 
 
 def _post(client: httpx.Client, csrf: str, url: str = IMPORT, **data: str) -> httpx.Response:
-    return client.post(url, data={"csrf_token": csrf, **data},
-                       files={"file": ("", b"", "application/octet-stream")})  # fmt: skip
+    return post_unchosen(client, url, csrf, **data)
 
 
 def _written(engine: Engine) -> tuple[int, int, int]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,15 +18,14 @@ from sqlalchemy.orm import Session
 
 from zhengwu.accounts.models import Matrix, MatrixMember
 from zhengwu.audit.models import AuditEntry
-from zhengwu.auth import service as auth_service
 from zhengwu.config import get_settings
 from zhengwu.db.base import utcnow
 from zhengwu.ingest.models import ImportRun, QuarantineEntry
 from zhengwu.servicedesk import kept_uploads
 
-from .test_console_world import ConsoleWorld, build_console_world, login
+from .conftest import GONE, kept_token, post_unchosen
+from .test_console_world import ConsoleWorld, fresh_city, login
 
-GONE = "已检查的文件不存在或已过期"
 NAME = "名单.csv"
 # Into the police matrix (members: police_weibo, police_douyin; no lead): 1002 is added,
 # 1001 is a member already, 404404 is no account, 1003 becomes the lead.
@@ -35,15 +35,34 @@ LIST = "platform,uid,role\nweibo,1002,member\nweibo,1001,member\nweibo,404404,\n
 @pytest.fixture
 def world(committed_engine: Engine) -> ConsoleWorld:
     """The console test city, committed (no index run: these pages do not need one)."""
-    auth_service._ip_attempts.clear()
-    return build_console_world(committed_engine, with_index=False)
+    return fresh_city(committed_engine)
+
+
+Written = tuple[frozenset[int], int | None, int, int, int]
+
+
+@dataclass(frozen=True)
+class Start:
+    """The office logged in on ``client``, the police matrix, and what was on file."""
+
+    police: int
+    csrf: str
+    before: Written
+
+
+@pytest.fixture
+def office(client: httpx.Client, world: ConsoleWorld, committed_engine: Engine) -> Start:
+    """Log the office in; return its CSRF token and the police matrix's state before."""
+    police = world.matrices["zz_police"]
+    before = _written(committed_engine, police)
+    return Start(police, login(client, "office"), before)
 
 
 def _url(matrix_id: int) -> str:
     return f"/console/matrix/{matrix_id}/import"
 
 
-def _written(engine: Engine, matrix_id: int) -> tuple[frozenset[int], int | None, int, int, int]:
+def _written(engine: Engine, matrix_id: int) -> Written:
     """Return the matrix's members and lead, and the import runs, quarantined rows and
     audit entries on file."""
     with Session(engine) as session:
@@ -71,38 +90,25 @@ def _check(client: httpx.Client, csrf: str, matrix_id: int) -> str:
     assert f"试运行：{NAME} 未写入" in text and _figures(text) == (2, 1, 1)
     assert re.search(r"<tr><td>4</td><td>weibo,404404,</td><td>[^<]*账号不存在", text), text
     assert 'id="import-quarantine"' not in text  # nothing was quarantined
-    assert 'id="checked-file"' in text and f"导入 {NAME} Import" in text
-    assert re.search(r'<input type="file" name="file" id="member-import-file"[^>]*required',
-                     text) is None  # fmt: skip
-    found = re.search(r'name="checked" value="([A-Za-z0-9_-]+)"', text)
-    assert found is not None
-    return found[1]
-
-
-def _post(client: httpx.Client, csrf: str, url: str, **data: str) -> httpx.Response:
-    """Send the form with no file chosen (as the browser does after a check)."""
-    return client.post(url, data={"csrf_token": csrf, **data},
-                       files={"file": ("", b"", "application/octet-stream")})  # fmt: skip
+    return kept_token(text, "member-import", NAME)
 
 
 def test_a_checked_list_imports_without_choosing_it_again(
-    client: httpx.Client, world: ConsoleWorld, committed_engine: Engine
+    client: httpx.Client, world: ConsoleWorld, committed_engine: Engine, office: Start
 ) -> None:
-    police = world.matrices["zz_police"]
-    before = _written(committed_engine, police)
-    csrf = login(client, "office")
+    police, csrf, before = office.police, office.csrf, office.before
     token = _check(client, csrf, police)
     assert _written(committed_engine, police) == before  # no member, run, row or audit entry
     kept = get_settings().data_dir / "tmp" / "kept-uploads" / token
     assert (kept / NAME).read_bytes() == LIST.encode()
 
     # Checked again from the kept copy: the same answer, still nothing written.
-    again = _post(client, csrf, _url(police), checked=token, dry_run="1")
+    again = post_unchosen(client, _url(police), csrf, checked=token, dry_run="1")
     assert again.status_code == 200, again.text
     assert _figures(again.text) == (2, 1, 1) and f'value="{token}"' in again.text
     assert _written(committed_engine, police) == before
 
-    done = _post(client, csrf, _url(police), checked=token, dry_run="0")
+    done = post_unchosen(client, _url(police), csrf, checked=token, dry_run="0")
     assert done.status_code == 200, done.text
     text = html.unescape(done.text)
     assert 'id="import-done"' in text and 'id="import-dry-run"' not in text
@@ -117,7 +123,7 @@ def test_a_checked_list_imports_without_choosing_it_again(
         assert entry is not None and (entry.source, entry.format) == (f"{NAME}:4", "matrix-members")
     assert f"（导入批次 {entry.run_id}）" in text
     # Imported once: the token is spent.
-    spent = _post(client, csrf, _url(police), checked=token, dry_run="0")
+    spent = post_unchosen(client, _url(police), csrf, checked=token, dry_run="0")
     assert spent.status_code == 422 and GONE in spent.text
     assert 'id="error-import"' in spent.text
     assert _written(committed_engine, police)[2] == runs
@@ -131,18 +137,20 @@ def test_the_token_is_the_users_for_this_matrix_alone(
     csrf = login(client, "office")
     token = _check(client, csrf, police)
     # Not for another matrix of the same office, nor for another form's upload.
-    other_matrix = _post(client, csrf, _url(zz), checked=token, dry_run="0")
+    other_matrix = post_unchosen(client, _url(zz), csrf, checked=token, dry_run="0")
     assert other_matrix.status_code == 422 and GONE in other_matrix.text
-    desk = _post(client, csrf, "/console/desk/import", checked=token, dry_run="0", source="12345")
+    desk = post_unchosen(
+        client, "/console/desk/import", csrf, checked=token, dry_run="0", source="12345"
+    )
     assert desk.status_code == 422 and GONE in desk.text
     with httpx.Client(base_url=live_server, timeout=60, headers={"Accept": "text/html"}) as other:
         admin_csrf = login(other, "admin")  # oversees every matrix, but did not check it
-        refused = _post(other, admin_csrf, _url(police), checked=token, dry_run="0")
+        refused = post_unchosen(other, _url(police), admin_csrf, checked=token, dry_run="0")
         assert refused.status_code == 422 and GONE in refused.text
         assert "the checked file is gone or expired" in refused.text
     assert _written(committed_engine, police) == before
     # Still the checking office's, untouched by the refusals.
-    done = _post(client, csrf, _url(police), checked=token, dry_run="0")
+    done = post_unchosen(client, _url(police), csrf, checked=token, dry_run="0")
     assert done.status_code == 200 and 'id="import-done"' in done.text
 
 
@@ -165,11 +173,9 @@ def test_who_may_not_import_may_not_check(
 
 @pytest.mark.parametrize("spoilt", ["expired", "edited"])
 def test_an_expired_or_edited_copy_is_refused(
-    client: httpx.Client, world: ConsoleWorld, committed_engine: Engine, spoilt: str
+    client: httpx.Client, world: ConsoleWorld, committed_engine: Engine, spoilt: str, office: Start
 ) -> None:
-    police = world.matrices["zz_police"]
-    before = _written(committed_engine, police)
-    csrf = login(client, "office")
+    police, csrf, before = office.police, office.csrf, office.before
     token = _check(client, csrf, police)
     kept = get_settings().data_dir / "tmp" / "kept-uploads" / token
     if spoilt == "expired":
@@ -178,18 +184,16 @@ def test_an_expired_or_edited_copy_is_refused(
     else:  # the bytes on disk are not the ones checked
         with (kept / NAME).open("ab") as fh:
             fh.write(b"weibo,2001,member\n")
-    refused = _post(client, csrf, _url(police), checked=token, dry_run="0")
+    refused = post_unchosen(client, _url(police), csrf, checked=token, dry_run="0")
     assert refused.status_code == 422 and GONE in refused.text
     assert "choose the file again" in refused.text
     assert _written(committed_engine, police) == before
 
 
 def test_the_api_dry_run_answers_and_writes_nothing(
-    client: httpx.Client, world: ConsoleWorld, committed_engine: Engine
+    client: httpx.Client, world: ConsoleWorld, committed_engine: Engine, office: Start
 ) -> None:
-    police = world.matrices["zz_police"]
-    before = _written(committed_engine, police)
-    csrf = login(client, "office")
+    police, csrf, before = office.police, office.csrf, office.before
     headers = {"Accept": "application/json", "X-CSRF-Token": csrf}
     url = f"/api/matrices/{police}/members/import"
     files = {"file": (NAME, LIST.encode(), "text/csv")}

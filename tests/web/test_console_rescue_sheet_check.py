@@ -29,25 +29,35 @@ from zhengwu.rescue.schemas import IncidentCreate
 from zhengwu.servicedesk import kept_uploads
 
 from ..rescue.test_spreadsheet import SHEET
-from .test_console_world import PASSWORD, ConsoleWorld, build_console_world, login
+from .conftest import GONE, kept_token, post_unchosen
+from .test_console_world import PASSWORD, ConsoleWorld, fresh_city, login
 
-GONE = "已检查的文件不存在或已过期"
 NAME = "待救援人员信息.csv"
 CONTENT = SHEET.encode("utf-8-sig")
 
 
 @pytest.fixture
 def world(committed_engine: Engine) -> ConsoleWorld:
-    """The console test city (no index run: rescue does not need one)."""
-    auth_service._ip_attempts.clear()
-    return build_console_world(committed_engine, with_index=False)
+    """The console test city, committed (no index run: these pages do not need one)."""
+    return fresh_city(committed_engine)
+
+
+Written = tuple[int, int, int, int]
+
+
+@pytest.fixture
+def dispatcher(client: httpx.Client, committed_engine: Engine) -> tuple[str, Written]:
+    """Log the dispatcher in (after the world is built); return the CSRF token and what
+    was on file before."""
+    before = _written(committed_engine)
+    return login(client, "dispatcher"), before
 
 
 def _url(incident_id: int) -> str:
     return f"/console/rescue/{incident_id}/sheet"
 
 
-def _written(engine: Engine) -> tuple[int, int, int, int]:
+def _written(engine: Engine) -> Written:
     """Return the help requests, set-aside rows, verifications and audit entries on file."""
     with Session(engine) as session:
         return tuple(  # type: ignore[return-value]
@@ -83,36 +93,25 @@ def _check(client: httpx.Client, csrf: str, incident_id: int) -> str:
     assert len(refused) == 2 and "neither address nor contact" in refused[0]
     assert refused[0].startswith(f"{NAME} 第 4 行") and refused[1].startswith(f"{NAME} 第 7 行")
     assert 'id="sheet-refused-link"' not in text  # nothing was set aside to look at
-    assert 'id="checked-file"' in text and f"导入 {NAME} Import" in text
-    assert re.search(r'<input type="file" name="file" id="sheet-import-file"[^>]*required',
-                     text) is None  # fmt: skip
-    found = re.search(r'name="checked" value="([A-Za-z0-9_-]+)"', text)
-    assert found is not None
-    return found[1]
-
-
-def _post(client: httpx.Client, csrf: str, url: str, **data: str) -> httpx.Response:
-    """Send the form with no file chosen (as the browser does after a check)."""
-    return client.post(url, data={"csrf_token": csrf, **data},
-                       files={"file": ("", b"", "application/octet-stream")})  # fmt: skip
+    return kept_token(text, "sheet-import", NAME)
 
 
 def test_a_checked_sheet_imports_without_choosing_it_again(
-    client: httpx.Client, world: ConsoleWorld, committed_engine: Engine
-) -> None:
-    before = _written(committed_engine)
-    csrf = login(client, "dispatcher")
+    client: httpx.Client, world: ConsoleWorld, committed_engine: Engine,
+    dispatcher: tuple[str, Written],
+) -> None:  # fmt: skip
+    csrf, before = dispatcher
     token = _check(client, csrf, world.incident_id)
     assert _written(committed_engine) == before  # no request, set-aside row, mark or audit
     kept = get_settings().data_dir / "tmp" / "kept-uploads" / token
     assert (kept / NAME).read_bytes() == CONTENT
 
-    again = _post(client, csrf, _url(world.incident_id), checked=token, dry_run="1")
+    again = post_unchosen(client, _url(world.incident_id), csrf, checked=token, dry_run="1")
     assert again.status_code == 200, again.text
     assert _counts(again.text) == EXPECTED and f'value="{token}"' in again.text
     assert _written(committed_engine) == before
 
-    done = _post(client, csrf, _url(world.incident_id), checked=token, dry_run="0")
+    done = post_unchosen(client, _url(world.incident_id), csrf, checked=token, dry_run="0")
     assert done.status_code == 200, done.text
     text = html.unescape(done.text)
     assert 'id="sheet-done"' in text and f"已导入「{NAME}」" in text
@@ -122,7 +121,7 @@ def test_a_checked_sheet_imports_without_choosing_it_again(
     requests, set_aside, verifications, audits = _written(committed_engine)
     assert (requests - before[0], set_aside - before[1]) == (2, 2)
     assert verifications == before[2] + 1 and audits > before[3]  # 张建国: 是否核实 = 是
-    spent = _post(client, csrf, _url(world.incident_id), checked=token, dry_run="0")
+    spent = post_unchosen(client, _url(world.incident_id), csrf, checked=token, dry_run="0")
     assert spent.status_code == 422 and GONE in spent.text and 'id="error-sheet"' in spent.text
     assert _written(committed_engine)[0] == requests
 
@@ -142,15 +141,17 @@ def test_the_token_is_the_dispatchers_for_this_incident_alone(
     before = _written(committed_engine)
     csrf = login(client, "dispatcher")
     token = _check(client, csrf, world.incident_id)
-    elsewhere = _post(client, csrf, _url(other_incident), checked=token, dry_run="0")
+    elsewhere = post_unchosen(client, _url(other_incident), csrf, checked=token, dry_run="0")
     assert elsewhere.status_code == 422 and GONE in elsewhere.text
     with httpx.Client(base_url=live_server, timeout=60, headers={"Accept": "text/html"}) as other:
         other_csrf = login(other, "dispatcher2")
-        refused = _post(other, other_csrf, _url(world.incident_id), checked=token, dry_run="0")
+        refused = post_unchosen(
+            other, _url(world.incident_id), other_csrf, checked=token, dry_run="0"
+        )
         assert refused.status_code == 422 and GONE in refused.text
         assert "the checked file is gone or expired" in refused.text
     assert _written(committed_engine) == before
-    done = _post(client, csrf, _url(world.incident_id), checked=token, dry_run="0")
+    done = post_unchosen(client, _url(world.incident_id), csrf, checked=token, dry_run="0")
     assert done.status_code == 200 and 'id="sheet-done"' in done.text
 
 
@@ -173,23 +174,23 @@ def test_who_may_not_import_may_not_check(
 
 
 def test_an_expired_copy_is_refused(
-    client: httpx.Client, world: ConsoleWorld, committed_engine: Engine
-) -> None:
-    before = _written(committed_engine)
-    csrf = login(client, "dispatcher")
+    client: httpx.Client, world: ConsoleWorld, committed_engine: Engine,
+    dispatcher: tuple[str, Written],
+) -> None:  # fmt: skip
+    csrf, before = dispatcher
     token = _check(client, csrf, world.incident_id)
     assert kept_uploads.sweep(now=utcnow() + kept_uploads.TTL + timedelta(minutes=1)) == 1
-    refused = _post(client, csrf, _url(world.incident_id), checked=token, dry_run="0")
+    refused = post_unchosen(client, _url(world.incident_id), csrf, checked=token, dry_run="0")
     assert refused.status_code == 422 and GONE in refused.text
     assert "choose the file again" in refused.text
     assert _written(committed_engine) == before
 
 
 def test_the_api_dry_run_answers_and_writes_nothing(
-    client: httpx.Client, world: ConsoleWorld, committed_engine: Engine
-) -> None:
-    before = _written(committed_engine)
-    csrf = login(client, "dispatcher")
+    client: httpx.Client, world: ConsoleWorld, committed_engine: Engine,
+    dispatcher: tuple[str, Written],
+) -> None:  # fmt: skip
+    csrf, before = dispatcher
     url = f"/api/rescue/incidents/{world.incident_id}/sheet"
     headers = {"Accept": "application/json", "X-CSRF-Token": csrf}
     sheet = {"file": (NAME, SHEET.encode("gbk"), "text/csv")}

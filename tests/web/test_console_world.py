@@ -205,6 +205,12 @@ def _users(session: Session, world: ConsoleWorld) -> None:
         )  # fmt: skip
 
 
+def fresh_city(engine: Engine) -> ConsoleWorld:
+    """The test city without an index run, its login throttle cleared (a test's ``world``)."""
+    auth_service._ip_attempts.clear()
+    return build_console_world(engine, with_index=False)
+
+
 def build_console_world(engine: Engine, *, with_index: bool = True) -> ConsoleWorld:
     """Create the test city (committed), its posts and (optionally) an index run."""
     world = ConsoleWorld()

@@ -6,11 +6,11 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from operator import attrgetter
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
@@ -54,6 +54,9 @@ from zhengwu.ingest.runs import record_sheet_run
 from zhengwu.ingest.workbook import RowNo, SheetLeft, is_workbook, refuse_old_excel
 from zhengwu.platforms.records import AccountRecord, QuarantineRecord
 from zhengwu.storable import find_nul, nul_reason, shown
+
+if TYPE_CHECKING:  # not imported at run time: the service desk is a heavy import
+    from zhengwu.servicedesk.upload import UploadRules
 
 # Record attribute → Account column, for the fields a platform payload can update.
 _FIELDS = {
@@ -1240,7 +1243,13 @@ def remove_member(session: Session, *, matrix: Matrix, account: Account, actor: 
 # -- importing a member list ---------------------------------------------------------------
 
 IMPORT_MAX_ROWS = 20_000
-IMPORT_MAX_BYTES = 5 * 1024 * 1024  # an upload from the console or the API
+# An uploaded member list (the console's form, the API): saved under its own file name by
+# zhengwu.servicedesk.upload.saved_upload(stream, name, **MEMBER_LIST_UPLOAD).
+MEMBER_LIST_UPLOAD: UploadRules = {
+    "limit": 5 * 1024 * 1024,
+    "choose": ("请选择要导入的 CSV 或 Excel 文件", "choose a CSV or Excel file to import"),
+    "too_large": ("请拆分后分批导入", "split it and import the parts"),
+}
 MEMBERS_FORMAT = "matrix-members"  # the import run's format (the quarantine's too)
 MEMBER_LIST = "成员名单.csv"  # how the quarantine names an upload without a file name
 _HEADER_ALIASES = {
@@ -1487,23 +1496,11 @@ def import_members(
     return report
 
 
-def saved_member_list(stream: BinaryIO, filename: str) -> AbstractContextManager[Path]:
-    """Save an uploaded member list (console form, API) under ``<data_dir>/tmp``, named
-    by its own file name (:func:`zhengwu.servicedesk.upload.saved_upload`), and remove it
-    after: none chosen, or more than :data:`IMPORT_MAX_BYTES`, is refused (422)."""
-    from zhengwu.servicedesk.upload import saved_upload
-
-    choose = ("请选择要导入的 CSV 或 Excel 文件", "choose a CSV or Excel file to import")
-    too_large = ("请拆分后分批导入", "split it and import the parts")
-    return saved_upload(stream, filename, limit=IMPORT_MAX_BYTES, too_large=too_large,
-                        choose=choose)  # fmt: skip
-
-
 def import_member_file(
     session: Session, *, matrix: Matrix, path: Path, actor: Principal, dry_run: bool = False
 ) -> ImportReport:
-    """Import a member list saved by :func:`saved_member_list` (named as the upload) by
-    :func:`import_members`."""
+    """Import an uploaded member list saved under its own file name (its rules:
+    :data:`MEMBER_LIST_UPLOAD`) by :func:`import_members`."""
     return import_members(session, matrix=matrix, content=path.read_bytes(), actor=actor,
                           filename=path.name, dry_run=dry_run)  # fmt: skip
 

@@ -30,6 +30,7 @@ from zhengwu.accounts.models import (
 )
 from zhengwu.auth.principal import Principal
 from zhengwu.errors import ForbiddenError, InvalidInputError, NotFoundError
+from zhengwu.servicedesk import upload
 from zhengwu.web.deps import DB, CurrentPrincipal, WritingPrincipal
 from zhengwu.web.gate import GatedRoute, before_body, path_int
 
@@ -475,7 +476,8 @@ async def import_members(
 
     def work() -> ImportResult:
         matrix = access.get_manageable_matrix(db, principal, matrix_id)
-        with accounts_service.saved_member_list(file.file, file.filename or "") as path:
+        rules = accounts_service.MEMBER_LIST_UPLOAD
+        with upload.saved_upload(file.file, file.filename or "", **rules) as path:
             report = accounts_service.import_member_file(db, matrix=matrix, path=path,
                                                          actor=principal, dry_run=dry_run)  # fmt: skip
         return ImportResult(

@@ -19,10 +19,9 @@ import hashlib
 import io
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -43,6 +42,9 @@ from zhengwu.rescue.schemas import HelpRequestView, IntakeReport
 from zhengwu.rescue.workflow import STATE_LABELS, transition
 from zhengwu.sheetcells import read_cell, safe_row
 from zhengwu.storable import find_nul, nul_reason, shown
+
+if TYPE_CHECKING:  # not imported at run time: the service desk is a heavy import
+    from zhengwu.servicedesk.upload import UploadRules
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "name": ("姓名", "求助人", "联系人", "被困人员"),
@@ -69,6 +71,16 @@ URGENCY_LABELS = {"critical": "超级紧急", "urgent": "紧急", "normal": "一
 # Who takes a sheet into an incident (admin too): the roles that take posts in by the API.
 SHEET_IMPORTERS = ("dispatcher",)
 UPLOAD_MAX_BYTES = 5 * 1024 * 1024  # an upload from the console or the API
+# An uploaded sheet (the console's form, the API): saved under its own file name by
+# zhengwu.servicedesk.upload.saved_upload(stream, name, **SHEET_UPLOAD).
+SHEET_UPLOAD: UploadRules = {
+    "limit": UPLOAD_MAX_BYTES,
+    "choose": (
+        "请选择要导入的表格文件（CSV 或 Excel .xlsx）",
+        "choose a sheet to import (CSV or .xlsx)",
+    ),
+    "too_large": ("请拆分后分批导入", "split it and import the parts"),
+}
 # What an upload may be: CSV, the workbook, and .xls only to be refused with what to do.
 UPLOAD_SUFFIXES = (".csv", ".xlsx", ".xls")
 REFUSED_SHOWN = 200  # refused rows a check's page and the CLI list (all: the JSON)
@@ -249,26 +261,11 @@ def _import_sheet(
     return report
 
 
-def saved_sheet(stream: BinaryIO, filename: str) -> AbstractContextManager[Path]:
-    """Save an uploaded sheet (console form, API) under ``<data_dir>/tmp``, named by its
-    own file name (:func:`zhengwu.servicedesk.upload.saved_upload`), and remove it after:
-    none chosen, or more than :data:`UPLOAD_MAX_BYTES`, is refused (422)."""
-    from zhengwu.servicedesk.upload import saved_upload
-
-    choose = (
-        "请选择要导入的表格文件（CSV 或 Excel .xlsx）",
-        "choose a sheet to import (CSV or .xlsx)",
-    )
-    too_large = ("请拆分后分批导入", "split it and import the parts")
-    return saved_upload(stream, filename, limit=UPLOAD_MAX_BYTES, too_large=too_large,
-                        choose=choose)  # fmt: skip
-
-
 def import_upload(
     session: Session, *, incident: Incident, path: Path, actor: Principal, dry_run: bool = False
 ) -> IntakeReport:
-    """Import an uploaded sheet saved by :func:`saved_sheet` (its copy at ``path``, named
-    as the upload) by :func:`import_csv`, in the caller's transaction.
+    """Import an uploaded sheet saved under its own file name (its copy at ``path``; its
+    rules: :data:`SHEET_UPLOAD`) by :func:`import_csv`, in the caller's transaction.
 
     A suffix other than :data:`UPLOAD_SUFFIXES` is refused (``.xls`` reaches the import's
     own refusal), and so is an empty file. ``dry_run``: as :func:`import_csv`.

@@ -64,6 +64,7 @@ from zhengwu.rescue.throttle import (
     limit_followup,
 )
 from zhengwu.rescue.workflow import OPEN_STATES, STATE_LABELS, flush_or_conflict, transition
+from zhengwu.servicedesk import upload
 from zhengwu.web.deps import DB, CurrentPrincipal, WritingPrincipal, check_choices
 from zhengwu.web.gate import GatedRoute, before_body, path_int
 
@@ -254,7 +255,7 @@ def import_sheet(
     (``request_ids`` empty)."""
     principal.require(*spreadsheet.SHEET_IMPORTERS)
     incident = rescue_service.get_incident(db, incident_id=incident_id)
-    with spreadsheet.saved_sheet(file.file, file.filename or "") as path:
+    with upload.saved_upload(file.file, file.filename or "", **spreadsheet.SHEET_UPLOAD) as path:
         return spreadsheet.import_upload(db, incident=incident, path=path, actor=principal,
                                          dry_run=dry_run)  # fmt: skip
 

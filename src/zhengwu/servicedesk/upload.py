@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, get_args
+from typing import BinaryIO, TypedDict, get_args
 
 from sqlalchemy import func, literal, select, update
 from sqlalchemy.orm import Session
@@ -82,6 +82,16 @@ CHOOSE_EXPORT = (
     "请选择要导入的热线导出文件（CSV 或 Excel）",
     "choose a hotline export (CSV or Excel)",
 )
+
+
+class UploadRules(TypedDict):
+    """What one form's upload may be and what its refusals say (Chinese, English): the
+    keywords of :func:`saved_upload` for the routing table, a matrix's member list and the
+    volunteers' sheet (``saved_upload(stream, name, **rules)``)."""
+
+    limit: int
+    choose: tuple[str, str]  # none chosen: what to choose
+    too_large: tuple[str, str]  # past ``limit``: what to do instead
 
 
 def check_filename(filename: str, choose: tuple[str, str] = CHOOSE_EXPORT) -> None:

@@ -3,8 +3,6 @@ the bodies of its matrix)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -93,7 +91,7 @@ def import_rules(
     nothing and is answered 422 with the same summary.
     """
     principal.require("admin")
-    with _saved(file.file, file.filename or "") as path:
+    with upload.saved_upload(file.file, file.filename or "", **TABLE_UPLOAD) as path:
         summary = _import_file(db, principal, path, dry_run=dry_run, replace=replace)
     if summary.refused_whole and not dry_run:
         raise importer.TableRefusedError(summary)
@@ -101,6 +99,15 @@ def import_rules(
 
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # a national table of 30,000 rules is ~4 MB of CSV
+# An uploaded table (the API's and the console's), saved under its own file name.
+TABLE_UPLOAD: upload.UploadRules = {
+    "limit": MAX_UPLOAD_BYTES,
+    "choose": ("请选择要导入的派单表（CSV 或 Excel）", "choose a routing table (CSV or Excel)"),
+    "too_large": (
+        "请用命令 zhengwu desk routing import 导入",
+        "import it with zhengwu desk routing import",
+    ),
+}
 KEPT_KIND = "routing-table"
 
 
@@ -115,20 +122,9 @@ def import_checked(
     return kept_uploads.checked_or_chosen(
         lambda path: _import_file(db, principal, path, dry_run=dry_run, replace=replace),
         kind=KEPT_KIND, owner=principal, filename=filename, checked=checked,
-        saved=lambda: _saved(stream, filename), dry_run=dry_run,
+        saved=lambda: upload.saved_upload(stream, filename, **TABLE_UPLOAD), dry_run=dry_run,
         took_effect=lambda summary: summary.applied,
     )  # fmt: skip
-
-
-@contextmanager
-def _saved(stream: Any, filename: str) -> Iterator[Path]:
-    """Save an uploaded table (the API's and the console's), named by its own file name."""
-    too_large = ("请用命令 zhengwu desk routing import 导入",
-                 "import it with zhengwu desk routing import")  # fmt: skip
-    choose = ("请选择要导入的派单表（CSV 或 Excel）", "choose a routing table (CSV or Excel)")
-    with upload.saved_upload(stream, filename, limit=MAX_UPLOAD_BYTES, too_large=too_large,
-                             choose=choose) as path:  # fmt: skip
-        yield path
 
 
 def _import_file(

@@ -26,7 +26,7 @@ from zhengwu.index import access as index_access
 from zhengwu.index import dimensions, export
 from zhengwu.index.compliance import REASONS_ZH
 from zhengwu.rescue import service as rescue_service
-from zhengwu.servicedesk import kept_uploads, rates
+from zhengwu.servicedesk import kept_uploads, rates, upload
 from zhengwu.web import charts
 from zhengwu.web.console import analytics, places
 from zhengwu.web.console.base import (
@@ -636,7 +636,8 @@ async def import_members(
                 ), path.name),
                 kind=f"{accounts_service.MEMBERS_FORMAT}:{matrix.id}", owner=principal,
                 filename=filename, checked=checked, dry_run=checking,
-                saved=lambda: accounts_service.saved_member_list(stream, filename),
+                saved=lambda: upload.saved_upload(stream, filename,
+                                                  **accounts_service.MEMBER_LIST_UPLOAD),
             )  # fmt: skip
         except ZhengwuError as exc:
             return _refused(request, db, principal, matrix_id, "import", exc, {})

@@ -34,7 +34,7 @@ from zhengwu.errors import InvalidInputError, ZhengwuError
 from zhengwu.rescue import access, intake, spreadsheet
 from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.schemas import HelpSubmission
-from zhengwu.servicedesk import kept_uploads
+from zhengwu.servicedesk import kept_uploads, upload
 from zhengwu.web.console.base import ConsoleDB, ConsoleRoute, Pager, Viewer, Writer, render, require
 from zhengwu.web.console.rescue_pages import queue_page, validated
 from zhengwu.web.gate import before_body
@@ -155,7 +155,7 @@ async def sheet_import(
                 ), path.name),
                 kind=f"rescue-sheet:{incident.id}", owner=principal, filename=filename,
                 checked=checked, dry_run=checking,
-                saved=lambda: spreadsheet.saved_sheet(stream, filename),
+                saved=lambda: upload.saved_upload(stream, filename, **spreadsheet.SHEET_UPLOAD),
             )  # fmt: skip
         except ZhengwuError as exc:
             db.rollback()
