@@ -310,6 +310,12 @@ def test_chinese_numerals(token: str, value: int | None) -> None:
         ("有三户人家：我家3人、张家4人、李家3人、赵家2人", 12),
         ("张家4人、李家3人、王家5人，一共12人", 12),
         ("张家湾村3人被困", 3),  # a village named 张家湾 is not a household
+        # A month after a group is an age, not a count ("孕妇8个月" is not 8 people).
+        ("孕妇8个月，羊水破了，急需救护车", None),
+        ("我家宝宝10个月，一家三口被困", 3),
+        ("宝宝3个月大，老人2个，被困", 2),
+        ("孩子2个半月，一家四口", 4),
+        ("老人2个孩子3个被困", 5),
     ],
 )
 def test_people_counts(text: str, people: int | None) -> None:

@@ -37,7 +37,10 @@ _PARTS = [
     ),
     re.compile(r"有(?:个|位|名)()" + _FILLER + _GROUP),
 ]
-_PARTS_AFTER = re.compile(_GROUP + r"(?:有)?(" + NUMBER + r")" + _VAGUE + r"(?:个|名|位|人|口)")
+# "孕妇8个月", "宝宝3个月大", "孩子2个半月" are ages too, not eight pregnant women.
+_PARTS_AFTER = re.compile(
+    _GROUP + r"(?:有)?(" + NUMBER + r")" + _VAGUE + r"(?:个(?!半?月)|名|位|人|口)"
+)
 _COUPLE = re.compile(r"老两口|两口子|夫妻俩|夫妻二人|老夫妻")
 # The number must end the count: "人数：一家三口" is read as a total, not as 1.
 _LABELLED = re.compile(
