@@ -183,6 +183,38 @@ def test_intake_file_reads_any_importable_format(
     assert report.new_requests > 5
 
 
+def test_intake_file_sets_aside_the_records_it_cannot_read(
+    session: Session, make_incident: Callable[..., Incident], tmp_path: Path
+) -> None:
+    """A help post with a bad date, or a broken line, was counted as quarantined and kept
+    nowhere: now it is on the 未受理 list with its place, reason and raw text, to promote."""
+    incident = make_incident()
+    dated = ('{"id": 4900000000000099, "created_at": "bad date", "user": {"id": 1}, '
+             '"text": "求助 郑州市金水区文化路32号院 被困 13812340000"}')  # fmt: skip
+    path = tmp_path / "statuses.jsonl"
+    path.write_text(dated + "\n{broken json\n", encoding="utf-8")
+    report = intake_file(session, incident=incident, path=path, fmt="weibo-api", actor=DISPATCHER)
+    assert (report.read, report.quarantined, report.new_requests) == (2, 2, 0)
+    kept = session.scalars(select(SetAside).where(SetAside.incident_id == incident.id)
+                           .order_by(SetAside.reason)).all()  # fmt: skip
+    assert [(a.kind, a.channel, a.platform, a.author) for a in kept] == [
+        ("quarantined", "post", "file", "statuses.jsonl")] * 2  # fmt: skip
+    assert [a.reason.split("：")[0] for a in kept] == ["statuses.jsonl:1", "statuses.jsonl:2"]
+    assert "created_at" in kept[0].reason and kept[0].text == dated
+    assert kept[1].text == "{broken json"
+    assert str(tmp_path) not in " ".join(report.warnings)  # the file's name, not its path
+    assert report.warnings[:2] == [kept[0].reason, kept[1].reason]
+    assert "未受理" in report.warnings[-1]
+    again = intake_file(session, incident=incident, path=path, fmt="weibo-api", actor=DISPATCHER)
+    assert again.quarantined == 2
+    assert session.scalar(select(func.count()).select_from(SetAside).where(
+        SetAside.incident_id == incident.id)) == 2  # fmt: skip
+    request = intake.promote(
+        session, set_aside=kept[0], actor=DISPATCHER, reason="电话核实有人被困"
+    )
+    assert request.phones == ["13812340000"]
+
+
 def test_incident_update_close_and_delete_rules(
     session: Session, make_incident: Callable[..., Incident]
 ) -> None:

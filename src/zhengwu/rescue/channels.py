@@ -25,6 +25,7 @@ period's times, never today's.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -33,17 +34,20 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from zhengwu import regions
 from zhengwu.auth.principal import Principal
 from zhengwu.errors import InvalidInputError
+from zhengwu.platforms.records import QuarantineRecord
 from zhengwu.rescue import intake
 from zhengwu.rescue.lexicon import HELP_MARKERS
 from zhengwu.rescue.merge import HelpPostIn
-from zhengwu.rescue.models import Incident
+from zhengwu.rescue.models import SET_ASIDE_REASON_MAX, Incident, SetAside
 from zhengwu.rescue.posts import ReadReport, post_url, read_help_posts
 from zhengwu.rescue.schemas import IntakeReport
+from zhengwu.storable import shown
 
 BATCH = 5_000
 
@@ -185,14 +189,64 @@ def intake_file(
     workers: int = 1,
     on_progress: Callable[[int], None] | None = None,
 ) -> IntakeReport:
-    """Take in a file of posts in any importable format (quarantined records counted);
-    ``on_progress(n)``: ``n`` more posts were taken in (after each batch)."""
+    """Take in a file of posts in any importable format; ``on_progress(n)``: ``n`` more
+    posts were taken in (after each batch).
+
+    A record the importer cannot read (broken JSON, a bad date …) is set aside as
+    ``quarantined`` with its place in the file, the reason and its raw text — on the
+    incident's 未受理 list, to fix and take in again or promote, as a refused sheet row
+    is — and the report's warnings name the first :data:`WARNED` of them. Taking in the
+    same file again sets none aside twice.
+    """
     read = ReadReport()
     report = _take_all(session, incident, read_help_posts(path, fmt=fmt, report=read), actor,
                        workers, on_progress=on_progress)  # fmt: skip
     report.read += read.quarantined
     report.quarantined += read.quarantined
+    report.warnings.extend(_set_aside_unreadable(session, incident, path, read.records or []))
     return report
+
+
+WARNED = 20  # unreadable records of a post file named one by one in the report
+
+
+def _set_aside_unreadable(
+    session: Session, incident: Incident, path: Path, records: list[QuarantineRecord]
+) -> list[str]:
+    """Keep the records of ``path`` its importer refused as set-aside inputs; return the
+    warnings that name them."""
+    warnings: list[str] = []
+    fresh: dict[str, SetAside] = {}
+    for record in records:
+        where = record.source
+        if where.startswith(str(path)):  # the file's name, as a sheet's rows are named
+            where = path.name + where[len(str(path)) :]
+        raw = shown(record.raw or "")
+        key = "file-" + hashlib.sha1(f"{where}\n{raw}".encode()).hexdigest()[:20]
+        reason = f"{where}：{record.reason}"
+        fresh[key] = SetAside(
+            incident_id=incident.id, kind="quarantined", channel="post", platform="file",
+            post_id=key, reason=reason[:SET_ASIDE_REASON_MAX], text=raw, author=path.name,
+        )  # fmt: skip
+        if len(warnings) < WARNED:
+            warnings.append(reason)
+    if not fresh:
+        return warnings
+    stored = set(session.scalars(select(SetAside.post_id).where(
+        SetAside.incident_id == incident.id, SetAside.platform == "file",
+        SetAside.post_id.in_(list(fresh)))))  # fmt: skip
+    session.add_all(aside for key, aside in fresh.items() if key not in stored)
+    session.flush()
+    more = len(records) - len(warnings)
+    warnings.append(
+        (f"另有 {more} 条无法读取的记录；" if more > 0 else "")
+        + f"无法读取的 {len(records)} 条记录已放入未受理列表（控制台「未受理的帖子和表格行」），"
+        f"可修正后重新导入或转为求助 / "
+        + (f"{more} more unreadable records; " if more > 0 else "")
+        + f"the {len(records)} unreadable records are on the set-aside list, to fix and take "
+        "in again or promote"
+    )
+    return warnings
 
 
 def _take_all(

@@ -320,6 +320,9 @@ class MatchKey(Base):
     key: Mapped[str] = mapped_column(String(96))
 
 
+SET_ASIDE_REASON_MAX = 256  # characters of a set-aside input's reason
+
+
 class SetAside(Base):
     """An input that did not become a request: a non-help post (ignored) or a bad CSV row
     (quarantined), with the reason and where it came from — recorded, never dropped."""
@@ -333,7 +336,7 @@ class SetAside(Base):
     channel: Mapped[str] = mapped_column(String(8))
     platform: Mapped[str] = mapped_column(String(16))
     post_id: Mapped[str] = mapped_column(String(80))
-    reason: Mapped[str] = mapped_column(String(256))
+    reason: Mapped[str] = mapped_column(String(SET_ASIDE_REASON_MAX))
     text: Mapped[str] = mapped_column(Text)
     # Where the post came from, as on its source once taken in (0027): a promoted post
     # keeps its link and author, and counts as reported when it was posted. None for

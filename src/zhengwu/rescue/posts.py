@@ -25,6 +25,9 @@ class ReadReport:
     posts: int = 0
     quarantined: int = 0
     reasons: list[tuple[str, str]] | None = None
+    # The quarantined records themselves (where, why, the raw text), for the caller to
+    # keep: :func:`zhengwu.rescue.channels.intake_file` sets them aside.
+    records: list[QuarantineRecord] | None = None
 
 
 def post_url(platform: str, post_id: str, account_uid: str | None, url: str | None) -> str | None:
@@ -75,11 +78,13 @@ def read_help_posts(
     """Yield the help-post candidates of a file in an importable format."""
     report = report if report is not None else ReadReport()
     report.reasons = report.reasons if report.reasons is not None else []
+    report.records = report.records if report.records is not None else []
     for item in get_importer(fmt).read(path):
         found = nul_quarantine(item, str(path)) or _from_item(item)
         if isinstance(found, QuarantineRecord):
             report.quarantined += 1
             report.reasons.append((found.source, found.reason))
+            report.records.append(found)
         elif found is not None:
             report.posts += 1
             yield found
