@@ -79,6 +79,11 @@ def test_incident_team_import_intake_board_export(database: None, tmp_path: Path
     assert "13800001111" not in json.dumps(board, ensure_ascii=False)
     assert board["incident"]["description"] == "被困请拨 119；安置点电话 138****2222"
     assert "金水区" in board["by_area"]
+    shown = runner.invoke(app, ["board", "郑州暴雨"])
+    assert shown.exit_code == 0, shown.output
+    lines = " ".join(shown.output.split())  # Rich may wrap at any width
+    assert f"待核实 {board['by_state']['new']}" in lines and "new " not in lines
+    assert "求助→核实 reported_to_verified: 件数 n=" in lines
 
     out = tmp_path / "export.csv"
     exported = runner.invoke(app, ["export", "郑州暴雨", "--csv", str(out)])

@@ -168,6 +168,9 @@ def test_partial_rescue_people_counts_and_notices_over_http(
         page = api.get(f"/board/rescue/{iid}").text
         assert "结束说明" in page and "已获救公告（请勿重复救援）" not in page
         assert "仍有 3 人待救" in page
+        # The response times name their steps in Chinese, not by their codes.
+        assert "<td>派出→结束</td><td>3</td>" in page and "<td>求助→结束（全程）</td>" in page
+        assert "dispatched_to_resolved" not in page and "reported_to_verified" not in page
 
 
 def test_closing_an_incident_with_open_requests_needs_force_and_a_reason(

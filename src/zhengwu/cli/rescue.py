@@ -519,6 +519,8 @@ def board_command(
     from zhengwu.db.engine import unit_of_work
     from zhengwu.rescue import board
     from zhengwu.rescue import service as rescue_service
+    from zhengwu.rescue.labels import STEP_LABELS
+    from zhengwu.rescue.workflow import STATE_LABELS
 
     with unit_of_work() as session:
         found = rescue_service.find_incident(session, ref=incident)
@@ -529,12 +531,17 @@ def board_command(
         return
     console.print(f"[bold]{view['incident']['name']}[/] 求助 {view['total']} · "
                   f"已救出 {view['people_helped']}/{view['people_total']} 人")  # fmt: skip
-    console.print("按状态 by state: " + ", ".join(f"{k} {v}" for k, v in view["by_state"].items()))
+
+    def states(counts: dict[str, int]) -> str:
+        return " · ".join(f"{STATE_LABELS.get(k, k)} {v}" for k, v in counts.items())
+
+    console.print("按状态 by state: " + states(view["by_state"]))
     for area, counts in view["by_area"].items():
-        console.print(f"  {area}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        console.print(f"  {area}: " + states(counts))
+    console.print("响应时间（分钟）response times (minutes):")
     for step, figures in view["response_times"].items():
-        console.print(f"  {step}: n={figures['count']} median={figures['median_minutes']} "
-                      f"p90={figures['p90_minutes']} min")  # fmt: skip
+        console.print(f"  {STEP_LABELS.get(step, step)} {step}: 件数 n={figures['count']} "
+                      f"中位数 median={figures['median_minutes']} 90% p90={figures['p90_minutes']}")  # fmt: skip
 
 
 @app.command("export")

@@ -1,4 +1,5 @@
-"""The rescue codes in Chinese: urgency, vulnerable groups, needs, and urgency reasons.
+"""The rescue codes in Chinese: urgency, vulnerable groups, needs, urgency reasons and the
+board's response-time steps.
 
 The extractor stores codes (``elderly``, ``marker:急需``, ``rising_water+elderly+ill``);
 pages show these labels instead — the console and the public board alike.
@@ -14,6 +15,13 @@ VULNERABILITY_LABELS = {
 NEED_LABELS = {
     "trapped": "被困", "medical": "医疗", "evacuation": "转移", "supplies": "物资",
     "missing_person": "寻人", "shelter": "安置", "power": "电力",
+}  # fmt: skip
+
+# The steps of the board's response times (zhengwu.rescue.board.STEPS): from … to ….
+STEP_LABELS = {
+    "reported_to_verified": "求助→核实", "verified_to_dispatched": "核实→派出",
+    "dispatched_to_resolved": "派出→结束", "reported_to_dispatched": "求助→派出",
+    "reported_to_resolved": "求助→结束（全程）",
 }  # fmt: skip
 
 # The parts of an urgency reason (zhengwu.rescue.situation.urgency), joined by "+".

@@ -16,7 +16,7 @@ from zhengwu.auth.principal import PUBLIC, Principal
 from zhengwu.errors import InvalidInputError, ZhengwuError
 from zhengwu.rescue import access, board, followup, intake
 from zhengwu.rescue import service as rescue_service
-from zhengwu.rescue.labels import vulnerability_label
+from zhengwu.rescue.labels import STEP_LABELS, vulnerability_label
 from zhengwu.rescue.models import Incident
 from zhengwu.rescue.notices import OUTCOME_LABELS
 from zhengwu.rescue.schemas import HELP_PEOPLE_MAX, HELP_TEXT_MIN, HelpSubmission
@@ -34,6 +34,7 @@ _templates.filters.update(local=local_time, vulnerability_label=vulnerability_la
 branding.install(_templates)
 _templates.globals.update(
     state_labels=STATE_LABELS,
+    step_labels=STEP_LABELS,
     outcome_labels=OUTCOME_LABELS,
     urgency_labels={"critical": "超级紧急", "urgent": "紧急", "normal": "一般"},
 )
