@@ -170,6 +170,28 @@ DATED = """姓名,地址,人数,情况,紧急程度,联系方式,是否核实,�
 """
 
 
+@pytest.mark.parametrize(
+    ("written", "people"),
+    [("三个", 3), ("10余人", 10), ("二十多个人", 20), ("5名", 5), ("3位", 3), ("共4人", 4)],
+)
+def test_people_written_in_words_are_a_count(
+    session: Session,
+    make_incident: Callable[..., Incident],
+    tmp_path: Path,
+    written: str,
+    people: int,
+) -> None:
+    """Volunteers write 三个 or 10余人 in 人数: those rows were refused (不是人数)."""
+    sheet = (
+        f"姓名,地址,人数,情况,联系方式\n李四,郑州市金水区文化路32号院,{written},被困,13800138000\n"
+    )
+    report = import_csv(session, incident=make_incident(), path=_sheet(tmp_path, sheet),
+                        actor=DISPATCHER)  # fmt: skip
+    assert (report.new_requests, report.quarantined) == (1, 0)
+    request = rescue_service.get_request(session, request_id=report.request_ids[0])
+    assert request.people_total == people
+
+
 def test_a_refused_row_promoted_keeps_its_link_sheet_and_time(
     session: Session, make_incident: Callable[..., Incident], tmp_path: Path
 ) -> None:
