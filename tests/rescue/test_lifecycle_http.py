@@ -111,10 +111,16 @@ def _closed_loop(
     detail = api.get(f"/api/rescue/requests/{rid}", headers=dispatcher).json()
     assert detail["state"] == "dispatched"
     assert detail["team_id"] in (team_a, team_b)
-    if detail["team_id"] != team_a:  # let the team user's own team hold it
-        api.post(f"/api/rescue/requests/{rid}/release", headers=dispatcher, json={"reason": "改派"})
-        api.post(f"/api/rescue/requests/{rid}/assignments", headers=dispatcher,
-                 json={"team_id": team_a})  # fmt: skip
+    # Taken back and sent to the team user's own team: each answer names the team the
+    # request is with now (the dispatch answered team_name null, the release the old team).
+    held = {team_a: "郑州蓝天救援队", team_b: "金水区消防救援大队"}[detail["team_id"]]
+    assert detail["team_name"] == held
+    released = api.post(f"/api/rescue/requests/{rid}/release", headers=dispatcher,
+                        json={"reason": "改派"})  # fmt: skip
+    assert (released.json()["team_id"], released.json()["team_name"]) == (None, None)
+    sent = api.post(f"/api/rescue/requests/{rid}/assignments", headers=dispatcher,
+                    json={"team_id": team_a})  # fmt: skip
+    assert (sent.json()["team_id"], sent.json()["team_name"]) == (team_a, "郑州蓝天救援队")
     conflict = api.post(f"/api/rescue/requests/{rid}/assignments", headers=dispatcher,
                         json={"team_id": team_b})  # fmt: skip
     assert conflict.status_code == 409

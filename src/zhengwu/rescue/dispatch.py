@@ -144,7 +144,7 @@ def assign(
     now = utcnow()
     transition(session, request=request, to="dispatched", actor=actor, at=now,
                data={"team_id": team.id}, reason=note)  # fmt: skip
-    request.team_id = team.id
+    request.team_id, request.team = team.id, team  # the answer names the team at once
     assignment = Assignment(request_id=request.id, team_id=team.id, note=note,
                             assigned_by=actor.display_name, assigned_at=now)  # fmt: skip
     session.add(assignment)
@@ -169,7 +169,7 @@ def release(session: Session, *, request: HelpRequest, actor: Principal, reason:
             assignment.active, assignment.released_at = False, now
     transition(session, request=request, to=back, actor=actor, reason=reason, at=now,
                data={"team_id": request.team_id})  # fmt: skip
-    request.team_id = None
+    request.team_id, request.team = None, None
     flush_or_conflict(session, request)
 
 
