@@ -158,6 +158,10 @@ def test_edits_are_refused_when_they_should_be(world: World) -> None:
     assert public.status_code in (401, 403)
     no_reason = api.patch(path, json={"urgency": "urgent"}, headers=dispatcher)
     assert no_reason.status_code == 422
+    blank = api.patch(path, json={"urgency": "urgent", "reason": "   "}, headers=dispatcher)
+    assert blank.status_code == 422
+    assert "reason：请填写理由" in blank.json()["message_zh"]  # was a bare 取值无效
+    assert "a reason is required" in blank.json()["message_en"]
     bad_phone = api.patch(path, json={"phones": ["12ab"], "reason": "x"}, headers=dispatcher)
     assert bad_phone.status_code == 422
     assert bad_phone.json()["message_zh"] and bad_phone.json()["message_en"]

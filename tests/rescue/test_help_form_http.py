@@ -57,6 +57,12 @@ def test_each_refused_field_is_named_and_the_form_keeps_what_was_typed(
             assert kept in page
         short = client.post(f"/board/rescue/{iid}/help", data={**GOOD, "text": "救"})
         assert short.status_code == 422
+        # The API says it in Chinese too (its Chinese half was a bare 取值无效).
+        blank = client.post(f"/api/rescue/incidents/{iid}/help", json={"text": "   "})
+        assert blank.status_code == 422
+        assert "请描述情况，至少 2 个字" in blank.json()["message_zh"]
+        assert "取值无效" not in blank.json()["message_zh"]
+        assert "text is blank" in blank.json()["message_en"]
         assert ">救</textarea>" in short.text
         assert "137 0000 7777" in short.text
         negative = client.post(f"/board/rescue/{iid}/help", data={**GOOD, "people": "-3"})

@@ -13,7 +13,7 @@ from zhengwu.validation_text import refuse_null
 
 def _required_reason(value: str) -> str:
     if not value.strip():
-        raise ValueError("a reason is required")
+        raise ValueError("请填写理由 / a reason is required")
     return value.strip()
 
 
@@ -237,7 +237,10 @@ class HelpSubmission(BaseModel):
         # "   " passes the length check: what counts is what is left once blanks are gone.
         text = value.strip()
         if len(text) < HELP_TEXT_MIN:
-            raise ValueError(f"text is blank or shorter than {HELP_TEXT_MIN} characters")
+            raise ValueError(
+                f"请描述情况，至少 {HELP_TEXT_MIN} 个字 / "
+                f"text is blank or shorter than {HELP_TEXT_MIN} characters"
+            )
         return text
 
     @field_validator("name", "address", mode="before")
