@@ -30,6 +30,7 @@ other landline (0371-6718xxxx) is masked like a home one.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from datetime import datetime
 
@@ -185,6 +186,12 @@ def area_name(adcode: str | None) -> str | None:
     return division.name if division else None
 
 
+# A platform handle in a post's text: the reposters' chain (//@小李在新乡:) and mentions.
+# Not the "@" of an e-mail address (its local part, masked or not, comes right before).
+_HANDLE = re.compile(r"(?<![A-Za-z0-9._%+\-*])@[\w\-]{1,30}")
+HANDLE_MASK = "@" + DOOR_MASK
+
+
 def mask_request_text(text: str, request: HelpRequest, *, keep: Collection[str] = ()) -> str:
     """Return ``text`` with personal data masked, and the request's house-level address cut.
 
@@ -194,9 +201,11 @@ def mask_request_text(text: str, request: HelpRequest, *, keep: Collection[str] 
     5号楼602室) is masked by its shape (:func:`zhengwu.privacy.mask_house_numbers`), so the
     road and the compound stay readable but not the door. Phones in any writing (一三八…,
     幺三八…, full-width, oddly grouped) are masked by ``mask_text``. Published numbers
-    (``keep``) stay readable.
+    (``keep``) stay readable. Handles (``//@小李在新乡:``, ``@刘小燕``) are masked: they name
+    the people who posted, which the masked views hide as the sources' authors, and a
+    nickname is often a real name.
     """
-    masked = mask_text(text, keep=keep)
+    masked = _HANDLE.sub(HANDLE_MASK, mask_text(text, keep=keep))
     if request.name and len(request.name) >= 2:
         masked = masked.replace(request.name, mask_name(request.name))
     if request.address:
