@@ -96,10 +96,14 @@ def test_incident_team_import_intake_board_export(database: None, tmp_path: Path
 def test_merge_command_groups_a_file_without_a_database(tmp_path: Path) -> None:
     write_help_posts(tmp_path, rng=np.random.default_rng(2), city_adcode="410100",
                      start=datetime(2021, 7, 20, 8, tzinfo=UTC), n_posts=80)  # fmt: skip
+    with (tmp_path / "help" / "posts.jsonl").open("a", encoding="utf-8") as handle:
+        handle.write("{broken json\n")
     result = runner.invoke(
         app, ["merge", str(tmp_path / "help" / "posts.jsonl"), "--json", "--workers", "1"]
     )
     assert result.exit_code == 0, result.output
+    # The line it cannot read is named on stderr (it was left out without a word).
+    assert "posts.jsonl:81：JSON 无法解析 / broken JSON" in " ".join(result.stderr.split())
     clusters = [json.loads(line) for line in result.stdout.splitlines()]
     assert clusters
     assert all(

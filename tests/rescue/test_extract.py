@@ -470,10 +470,19 @@ def test_cli_table(tmp_path: Path) -> None:
     path = _write_jsonl(
         tmp_path / "posts.jsonl", [json.dumps({"text": HELP[0].text}, ensure_ascii=False)]
     )
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write('{broken [json]\n{"id": "b", "text": 5}\n')
     result = CliRunner().invoke(app, ["extract", str(path)])
     assert result.exit_code == 0, result.output
     assert "13800000001" in result.stdout
     assert "critical" in result.stdout
+    # A refused line is named below the table, whole and in both languages.
+    lines = result.stdout.splitlines()
+    assert lines[-2].startswith("第 2 行 / line 2：JSON 无法解析 / invalid JSON:")
+    assert (
+        lines[-1]
+        == "第 3 行 / line 3：缺少文本字段 text，或它不是字符串 / missing or non-string 'text'"
+    )
 
 
 def test_cli_missing_file_is_a_clear_error(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ import typer
 from zhengwu.cli.common import (
     check_output,
     console,
+    err_console,
     handle_errors,
     print_json,
     print_refused,
@@ -50,6 +51,8 @@ def extract_command(
     Example: zhengwu rescue extract posts.jsonl --json
     Example: zhengwu rescue extract statuses.jsonl --format weibo-api --json
     """
+    from rich.markup import escape
+
     from zhengwu.rescue.extract import extract
     from zhengwu.rescue.sources import BadLine, iter_texts
 
@@ -66,6 +69,11 @@ def extract_command(
             rows.append(row)
     if not json_out:
         console.print(_table(rows))
+        # The refused lines below the table, whole: in a column they squeezed every other.
+        for row in rows:
+            if "error" in row:
+                console.print(f"[red]第 {row['line']} 行 / line {row['line']}[/]：{escape(row['error'])}",
+                              soft_wrap=True)  # fmt: skip
 
 
 def _fields(result: object) -> dict[str, Any]:
@@ -86,7 +94,7 @@ def _table(rows: list[dict[str, Any]]) -> Any:
     for i, row in enumerate(rows, start=1):
         label = row.get("id") or str(i)
         if "error" in row:
-            table.add_row(label, "[red]error[/]", "", "", "", row["error"], *[""] * 4)
+            table.add_row(label, "[red]无法读取[/]", *[""] * 8)
             continue
         table.add_row(
             label,
@@ -592,9 +600,13 @@ def merge_command(
     Example: zhengwu rescue merge help/posts.jsonl --json
     """
     from zhengwu.rescue.merge import cluster
-    from zhengwu.rescue.posts import read_help_posts
+    from zhengwu.rescue.posts import ReadReport, read_help_posts
 
-    clusters = cluster(read_help_posts(path, fmt=fmt), workers=workers or None)
+    read = ReadReport()
+    clusters = cluster(read_help_posts(path, fmt=fmt, report=read), workers=workers or None)
+    for source, reason in read.reasons or []:  # on stderr: --json's stdout stays clusters
+        err_console.print(f"警告 / warning: {source}：{reason}", style="yellow", markup=False,
+                          soft_wrap=True)  # fmt: skip
     for number, found in enumerate(clusters, start=1):
         members = [{"post_id": m.post.post_id, "kind": m.kind, "merged_by": m.merged_by,
                     "score": m.score} for m in found.members]  # fmt: skip
@@ -603,4 +615,6 @@ def merge_command(
                         "members": members})  # fmt: skip
     if not json_out:
         posts = sum(len(c.members) for c in clusters)
-        console.print(f"{posts} 条求助帖 → {len(clusters)} 个求助 help posts → requests")
+        console.print(f"{posts} 条求助帖 → {len(clusters)} 个求助 help posts → requests"
+                      + (f"；{read.quarantined} 条记录无法读取 / {read.quarantined} unreadable"
+                         if read.quarantined else ""))  # fmt: skip

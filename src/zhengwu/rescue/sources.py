@@ -52,19 +52,19 @@ def iter_texts(path: Path, fmt: str | None = None) -> Iterator[PostText | BadLin
             try:
                 record = decoder.decode(raw)
             except msgspec.DecodeError as exc:
-                yield BadLine(line=number, reason=f"invalid JSON: {exc}")
+                yield BadLine(line=number, reason=f"JSON 无法解析 / invalid JSON: {exc}")
                 continue
             yield _post(number, record)
 
 
 def _post(number: int, record: object) -> PostText | BadLine:
     if not isinstance(record, dict):
-        return BadLine(line=number, reason="not a JSON object")
+        return BadLine(line=number, reason="不是 JSON 对象 / not a JSON object")
     raw_id = record.get("id")
     post_id = None if raw_id is None else str(raw_id)
     text = record.get("text")
     if not isinstance(text, str):
-        return BadLine(line=number, reason="missing or non-string 'text'", id=post_id)
+        return BadLine(line=number, reason="缺少文本字段 text，或它不是字符串 / missing or non-string 'text'", id=post_id)
     posted_at = None
     if record.get("created_at") is not None:
         try:
@@ -85,4 +85,4 @@ def _iter_importer(path: Path, fmt: str) -> Iterator[PostText | BadLine]:
         elif isinstance(primary, QuarantineRecord):
             yield BadLine(line=number, reason=f"{primary.source}: {primary.reason}")
         else:
-            yield BadLine(line=number, reason=f"not a post ({type(primary).__name__})")
+            yield BadLine(line=number, reason=f"不是帖子记录 / not a post ({type(primary).__name__})")
