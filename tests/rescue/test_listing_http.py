@@ -97,6 +97,14 @@ def test_json_queue_pages_with_filters(world: World) -> None:
     refused = httpx.get(f"{world.base}/api/rescue/incidents/{world.incident}/queue",
                         params={"sort": "random"}, headers=headers, timeout=60)  # fmt: skip
     assert refused.status_code == 422
+    # state=all as on the console queue (全部): every state, where it was a 422.
+    total, ids = _api_pages(world, 1000, state="all", urgency="normal", sort="newest")
+    wanted = {i for i, (_, urgency, *_) in world.rows.items() if urgency == "normal"}
+    assert total == len(wanted) == len(ids) and set(ids) == wanted
+    assert {s for s, *_ in world.rows.values()} - set(OPEN_STATES)  # closed ones among them
+    unknown = httpx.get(f"{world.base}/api/rescue/incidents/{world.incident}/queue",
+                        params={"state": "everything"}, headers=headers, timeout=60)  # fmt: skip
+    assert unknown.status_code == 422 and "all（全部）" in unknown.json()["message_zh"]
 
 
 def _console_pages(client: httpx.Client, first: str) -> tuple[int, list[int], list[str]]:

@@ -64,7 +64,11 @@ def _post(number: int, record: object) -> PostText | BadLine:
     post_id = None if raw_id is None else str(raw_id)
     text = record.get("text")
     if not isinstance(text, str):
-        return BadLine(line=number, reason="缺少文本字段 text，或它不是字符串 / missing or non-string 'text'", id=post_id)
+        return BadLine(
+            line=number,
+            reason="缺少文本字段 text，或它不是字符串 / missing or non-string 'text'",
+            id=post_id,
+        )
     posted_at = None
     if record.get("created_at") is not None:
         try:
@@ -85,4 +89,6 @@ def _iter_importer(path: Path, fmt: str) -> Iterator[PostText | BadLine]:
         elif isinstance(primary, QuarantineRecord):
             yield BadLine(line=number, reason=f"{primary.source}: {primary.reason}")
         else:
-            yield BadLine(line=number, reason=f"不是帖子记录 / not a post ({type(primary).__name__})")
+            yield BadLine(
+                line=number, reason=f"不是帖子记录 / not a post ({type(primary).__name__})"
+            )

@@ -333,7 +333,7 @@ def get_queue(
 ) -> QueuePage:
     """The dispatcher queue, by priority (rescue staff; personal data per access rule).
 
-    ``state`` (repeatable; default the open states), ``team_id`` and ``urgency`` filter
+    ``state`` (repeatable; default the open states; ``all`` every state), ``team_id`` and ``urgency`` filter
     it; ``sort`` is ``priority`` (ties: the longest waiting first), ``oldest`` or
     ``newest``. The database filters, counts and pages it. ``q`` searches it
     (``张家湾 1234``): words in the texts, address and county, and for those who may see
@@ -345,12 +345,13 @@ def get_queue(
     """
     access.require_staff(principal)
     team_id = access.queue_team(principal, team_id)
-    check_choices("state", state, STATE_LABELS)
+    check_choices("state", state, {**STATE_LABELS, "all": "全部"})
     check_choices("urgency", [urgency] if urgency else None, list(priority.URGENCY))
     check_choices("sort", [sort], listing.SORTS)
     incident = rescue_service.get_incident(db, incident_id=incident_id)
-    filters = listing.Filters(states=tuple(state or OPEN_STATES), team_id=team_id,
-                              urgency=urgency, sort=sort)  # fmt: skip
+    # ``all``: every state, merged ones included — the console queue's 全部.
+    states = () if "all" in (state or ()) else tuple(state or OPEN_STATES)
+    filters = listing.Filters(states=states, team_id=team_id, urgency=urgency, sort=sort)
     keep = published_phones.directory(db)
     found = listing.search_page(db, principal, incident=incident, filters=filters, q=q,
                                 offset=offset, limit=limit)  # fmt: skip
