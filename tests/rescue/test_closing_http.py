@@ -214,7 +214,10 @@ def test_closing_an_incident_with_open_requests_needs_force_and_a_reason(
             f"/board/rescue/{iid}/help", data={"text": "还有人被困", "phone": "13700007777"}
         )
         assert sent.status_code == 409 and "0371-12345" in sent.text
-        assert api.post(f"/api/rescue/incidents/{iid}/help",
-                        json={"text": "还有人被困"}).status_code == 409  # fmt: skip
+        refused = api.post(f"/api/rescue/incidents/{iid}/help", json={"text": "还有人被困"})
+        assert refused.status_code == 409
+        # The API's refusal names the hotline too, as the form does (it named none).
+        assert "如仍需救援请拨打 0371-12345" in refused.json()["message_zh"]
+        assert "call 0371-12345" in refused.json()["message_en"]
         board = api.get(f"/board/rescue/{iid}").text
         assert "我要求助" not in board and "灾情已结束" in board and "0371-12345" in board

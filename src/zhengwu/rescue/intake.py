@@ -468,8 +468,14 @@ def submit(
 ) -> HelpRequest:
     """Take in one request sent through the public form or the JSON API."""
     if incident.status != "active":
+        # Whoever shows this to the person asking must be able to tell them whom to call,
+        # as the closed help form does (rescue_closed.html).
+        call = incident.hotline or "119 / 110"
         raise ConflictError(
-            f"灾情「{incident.name}」已结束，不再受理求助", f"incident {incident.name} is closed"
+            f"灾情「{incident.name}」已结束，不再受理网上求助；如仍需救援请拨打 {call}"
+            + ("，情况危急请拨打 119 / 110" if incident.hotline else ""),
+            f"incident {incident.name} is closed: help is no longer taken online; call {call}"
+            + (" (119 / 110 in an emergency)" if incident.hotline else ""),
         )
     labels = [("姓名", data.name), ("联系方式", data.phone), ("地址", data.address),
               ("人数", f"{data.people}人" if data.people else None)]  # fmt: skip
