@@ -53,6 +53,10 @@ def test_office_checks_then_imports_a_member_list(
     expect(page.locator("#import-added")).to_have_text("2")
     expect(page.locator(".rejected-rows")).to_contain_text("weibo,404404,")
     expect(page.locator("#import-quarantine")).to_have_count(0)
+    # The answer opens at the form and its result (the action's #form-import), not at the
+    # top of a long matrix page.
+    assert page.url.endswith("/import#form-import"), page.url
+    expect(page.locator("#import-dry-run")).to_be_in_viewport()
     shot(page, "member-import-checked")
 
     page.click("#member-import-apply")
@@ -75,6 +79,8 @@ def test_dispatcher_checks_then_imports_the_volunteers_sheet(
     expect(page.locator("#sheet-new")).to_have_text("2")
     expect(page.locator("#sheet-refused tr")).to_have_count(3)  # the header and two rows
     expect(page.locator("#sheet-refused")).to_contain_text("neither address nor contact")
+    assert page.url.endswith("/sheet#sheet-import"), page.url
+    expect(page.locator("#sheet-import h2")).to_be_in_viewport()
     shot(page, "sheet-import-checked")
 
     page.click("#sheet-import-apply")
