@@ -177,3 +177,44 @@ def test_citizen_comments_alone_do_not_make_the_check_apply(
     run = world.run("2025-07")
     totals = {r["account_uid"]: r["compliance_reasons"] for r in world.totals(run.run_id, "weibo")}
     assert totals == {POLICE: [], FIRE: [], BUREAU: ["no_post"]}
+
+
+def test_commenters_are_not_counted_as_unregistered_post_authors(
+    world: World, files: tuple[Path, Path]
+) -> None:
+    # A city's month of comments has thousands of citizens: the run note on posts of
+    # unregistered accounts (shown in the console and in a published report) counted and
+    # named them, uid by uid, as if they had posts to score.
+    statuses, comments = files
+    _import(world, "weibo-api", statuses)
+    _import(world, "weibo-comments", comments)
+    run = world.run("2025-07")
+    assert not [n for n in run.notes if "6000000001" in n or "已登记账号" in n], run.notes
+    stored = world.con.execute(
+        "SELECT notes, methodology FROM index_runs WHERE run_id = ?", [run.run_id]
+    ).fetchone()
+    assert stored is not None
+    assert "6000000001" not in " ".join(stored[0]) + stored[1]
+    # The bureau, registered, replied in comments and published nothing: still counted.
+    assert _own_replies(world, run.run_id)[BUREAU] == pytest.approx(7 / 31)
+
+
+def test_a_commenter_with_posts_but_no_account_row_is_still_named(
+    world: World, files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    statuses, comments = files
+    _import(world, "weibo-api", statuses)
+    _import(world, "weibo-comments", comments)
+    # Posts of an author the platform knows nothing else of (a Weibo-COV sample: hashed
+    # uid, no profile): no account row, so the run names it.
+    cov = tmp_path / "cov.csv"
+    cov.write_text(
+        "_id,user_id,crawl_time,created_at,like_num,repost_num,comment_num,content,"
+        "origin_weibo,geo_info\n"
+        "Jwm2cyhQQ,6000000001,1753000000,2025-07-10 10:00,1,0,0,路灯坏了,,\n",
+        encoding="utf-8",
+    )
+    _import(world, "weibo-cov-csv", cov)
+    run = world.run("2025-07")
+    (note,) = [n for n in run.notes if "已登记账号" in n]
+    assert "posts of 1 accounts in the store (weibo:6000000001)" in note

@@ -113,8 +113,11 @@ def _add_comment_replies(
 ) -> None:
     """Add the window's rows of ``account_replies`` (replies written as comments) to agg_posts.
 
-    An account that replied but published nothing in the window gets a row of its own:
-    its other aggregates stay NULL, which build_values reads exactly like a missing row.
+    An evaluated account (a row of ``acc``) that replied but published nothing in the window
+    gets a row of its own: its other aggregates stay NULL, which build_values reads exactly
+    like a missing row. Any other commenter — citizens, by the thousand — gets none: no
+    score reads it, and agg_posts also names the window's post authors for the run note on
+    unregistered accounts, which must not count (or name) people who only commented.
     """
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE agg_replies AS {replies_aggregate_sql(system)}",
@@ -127,7 +130,8 @@ def _add_comment_replies(
         )
         con.execute(
             """INSERT INTO agg_posts (platform, uid, own_replies)
-            SELECT platform, uid, n FROM agg_replies ANTI JOIN agg_posts USING (platform, uid)"""
+            SELECT platform, uid, n FROM agg_replies
+            SEMI JOIN acc USING (platform, uid) ANTI JOIN agg_posts USING (platform, uid)"""
         )
     finally:
         con.execute("DROP TABLE IF EXISTS agg_replies")
