@@ -206,6 +206,21 @@ def test_explain_counts_the_ranked_apart_from_the_peer_group() -> None:
     assert "not ranked (excluded by the compliance gate or for lack of data; 3 of 3" in silent
 
 
+def test_explain_an_organisation_prints_its_accounts_and_their_parts() -> None:
+    _setup(silent=True)
+    _json(["run", "--period", "2025-07", "--json"])
+    out = _json(["explain", "郑州市公安局", "--period", "2025-07", "--json"])
+    # Two police accounts on Weibo: the best compliant one stands for the platform.
+    assert [(p["account_uid"], p["weight"]) for p in out["combine"]["platforms"]] == [("8001", 1)]
+    assert out["contributions_total"] == out["score"]
+    text = _text(["explain", "郑州市公安局", "--period", "2025-07"])
+    assert "各平台账号 / accounts by platform" in text
+    assert re.search(r"weibo 8001 平安郑州 [\d.]+ 1 1\.00 [\d.]+", text), text
+    assert re.search(r"weibo 8003 沉默账号 [\d.]+ — — —", text), text
+    assert "the mean of the best 2 platform scores" in text
+    assert f"合计 total {out['score']:.2f}" in text
+
+
 def test_bad_dates_are_bilingual_errors_naming_the_option() -> None:
     _setup()
     for args, option in (

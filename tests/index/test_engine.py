@@ -225,6 +225,32 @@ def test_matrix_index_top_mean_coverage_and_activity(world: World) -> None:
     assert rows["all"]["coverage"] == pytest.approx((1 + 1 / 3 + 0) / 3)
 
 
+def test_explain_an_organisation_shows_the_platform_parts_of_its_score(world: World) -> None:
+    city = _city(world)
+    run = world.run("2025-07")
+    out = explain.explain(world.con, run.run_id, f"org:{city['police'].id}")
+    assert out["entity"] == "organization"
+    assert (out["indicators"], out["dimensions"]) == ([], [])
+    combine = out["combine"]
+    assert (combine["method"], combine["top"]) == ("mean_top", 2)
+    parts = {p["platform"]: p for p in combine["platforms"]}
+    assert set(parts) == {"weibo", "wechat"}
+    assert all(p["counted"] and p["weight"] == 0.5 for p in parts.values())
+    # The parts add up to the score (it was 0: no dimensions), and each platform's part is
+    # half its best account's score.
+    assert out["contributions_total"] == pytest.approx(out["score"])
+    scores = {r["account_uid"]: r["score"] for r in world.totals(run.run_id, "weibo")}
+    assert parts["weibo"]["contribution"] == pytest.approx(scores["1001"] / 2)
+    # A body whose only account fails the gate is scored on it, and excluded.
+    dormant = explain.explain(world.con, run.run_id, "郑州市文化广电和旅游局")
+    assert dormant["excluded"]
+    assert [p["account_uid"] for p in dormant["combine"]["platforms"]] == ["1003"]
+    assert dormant["contributions_total"] == pytest.approx(dormant["score"])
+    zh, en = explain.combination_text(combine)
+    assert "最高的 2 个平台得分的平均" in zh
+    assert "the mean of the best 2 platform scores" in en
+
+
 def test_explain_shows_parts_and_the_gap_to_the_rank_above(world: World) -> None:
     _city(world)
     run = world.run("2025-07")

@@ -205,6 +205,18 @@ def test_rankings_with_filters_and_explanation(client: httpx.Client, world: Cons
     assert "指标明细" in explained.text
     assert "各维度贡献" in explained.text
     assert f"/console/accounts/{world.accounts['police_weibo']}" in explained.text
+    # An organisation's score is its platforms' combined: the page shows those parts (they
+    # add up to it), not "各维度贡献之和 = 0 分" over an empty indicator table.
+    body = client.get(
+        "/console/rankings/explain",
+        params={"run": world.run_id, "ref": f"org:{world.orgs['police']}"},
+    )
+    assert body.status_code == 200
+    shown = _text(body.text)
+    assert "跨平台得分 = 最高的 2 个平台得分的平均" in shown
+    assert "各维度贡献之和" not in shown
+    assert "指标明细" not in shown
+    assert re.search(r"微博 平安郑州 [\d.]+ \d+ 0\.500 [\d.]+", shown), shown
     missing = client.get(
         "/console/rankings/explain", params={"run": world.run_id, "ref": "weibo:x"}
     )

@@ -551,15 +551,41 @@ def explain(
         f"peer group {out['peer_group']} ({out['peer_size']}), compliance "
         f"{out['compliance']} {_fmt(out['compliance_reasons'])}; missing {_fmt(out['dims_missing'])}"
     )
-    _table("指标 / indicators", ["维度", "指标", "原值", "标准化", "权重", "得分贡献"],
-           [[i["dimension"], i["title_zh"] or i["indicator"], i["raw"], i["normalised"], i["weight"],
-             i["contribution"]] for i in out["indicators"] + out["dimensions"]])  # fmt: skip
+    if out["entity"] == "organization":
+        _explain_organization(out)
+    else:
+        _table("指标 / indicators", ["维度", "指标", "原值", "标准化", "权重", "得分贡献"],
+               [[i["dimension"], i["title_zh"] or i["indicator"], i["raw"], i["normalised"],
+                 i["weight"], i["contribution"]] for i in out["indicators"] + out["dimensions"]])  # fmt: skip
     above = out["above"]
     if above:
         gaps = "; ".join(f"{g['title_zh'] or g['indicator'] or g['dimension']} +{g['gap_points']:.2f}"
                          for g in above["largest_gaps"])  # fmt: skip
         console.print(f"上一名 next above: {above['name']} ({above['uid']}) {_fmt(above['score'])}, "
                       f"gap {_fmt(above['gap_points'])} points — largest: {gaps or '—'}")  # fmt: skip
+
+
+def _explain_organization(out: dict[str, Any]) -> None:
+    """Print an organisation's accounts and the part each platform's best one gives its score."""
+    from zhengwu.index.explain import combination_text
+
+    parts = {
+        (p["platform"], p["account_uid"]): p for p in (out["combine"] or {}).get("platforms", [])
+    }
+    rows = []
+    for acct in out["platforms"]:
+        part = parts.get((acct["platform"], acct["account_uid"]))
+        rows.append([acct["platform"], acct["account_uid"], acct["name"], acct["score"],
+                     acct["rank"], part["weight"] if part else None,
+                     part["contribution"] if part else None])  # fmt: skip
+    _table(
+        "各平台账号 / accounts by platform",
+        ["平台", "账号", "名称", "得分", "名次", "权重", "得分贡献"],
+        rows,
+    )
+    console.print(
+        f"{combination_text(out['combine'])}; 合计 total {_fmt(out['contributions_total'])}"
+    )
 
 
 def _rank_text(out: dict[str, Any]) -> str:

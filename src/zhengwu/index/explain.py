@@ -115,6 +115,79 @@ def _ranked_counts(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> tuple
     return (int(found[0]), int(found[1])) if found else (0, 0)
 
 
+def combination(run: dict[str, Any], accounts: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Return how an organisation's accounts make its cross-platform score in ``run``.
+
+    Per platform its best compliant account stands for it (the best of all of them when
+    none is compliant, as the engine scores it); the system's ``[combine]`` rule then takes
+    the best ``top`` platform scores' mean, the best one, or a weighted sum. Each platform's
+    ``contribution`` is its part of the score: they add up to it. None when the run's
+    system is not at hand as it ran (a file since changed, or given once).
+    """
+    from zhengwu.errors import ZhengwuError
+    from zhengwu.index.system import load_system
+
+    try:
+        system = load_system(str(run["system"]))
+    except ZhengwuError:
+        return None
+    if system.digest != run.get("system_digest"):
+        return None
+    rule = system.combine
+    pool = [a for a in accounts if not a["excluded"]] or accounts
+    best: dict[str, dict[str, Any]] = {}
+    for acct in pool:
+        if acct["score"] is not None and (
+            acct["platform"] not in best or acct["score"] > best[acct["platform"]]["score"]
+        ):
+            best[acct["platform"]] = acct
+    order = sorted(best.values(), key=lambda a: -a["score"])
+    if rule.method == "weighted":
+        total = sum(rule.platform_weights.values())
+        share = {p: rule.platform_weights.get(p, 0.0) / total for p in best}
+    else:
+        taken = order[: 1 if rule.method == "max" else rule.top]
+        share = {a["platform"]: 1 / len(taken) for a in taken}
+    platforms = [
+        {"platform": a["platform"], "account_uid": a["account_uid"], "name": a["name"],
+         "score": a["score"], "counted": a["platform"] in share,
+         "weight": share.get(a["platform"], 0.0),
+         "contribution": a["score"] * share.get(a["platform"], 0.0)}
+        for a in order
+    ]  # fmt: skip
+    return {"method": rule.method, "top": rule.top,
+            "platform_weights": dict(rule.platform_weights), "platforms": platforms}  # fmt: skip
+
+
+def combination_text(combine: dict[str, Any] | None) -> tuple[str, str]:
+    """Say (Chinese, English) how an organisation's platform scores were combined."""
+    if combine is None:
+        return ("本次计算所用的指标体系已改动或不在手边，无法拆分各平台贡献",
+                "the run's indicator system has changed since (or was a file given once): "
+                "its parts are not shown")  # fmt: skip
+    if combine["method"] == "max":
+        return "跨平台得分 = 最高的平台得分", "cross-platform score = the best platform score"
+    if combine["method"] == "weighted":
+        weights = "、".join(f"{p} {w:g}" for p, w in combine["platform_weights"].items())
+        return (f"跨平台得分 = 各平台得分按权重（{weights}）加权，无账号的平台计 0",
+                f"cross-platform score = platform scores weighted ({weights}), 0 for a "
+                "platform without an account")  # fmt: skip
+    top = combine["top"]
+    return (f"跨平台得分 = 最高的 {top} 个平台得分的平均（每平台取最佳合规账号）",
+            f"cross-platform score = the mean of the best {top} platform scores (each "
+            "platform's best compliant account)")  # fmt: skip
+
+
+def _org_above(above: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
+    """Return the organisation ranked above: its name and score, and the gap in points."""
+    return {
+        "uid": above["account_uid"], "name": above["name"], "score": above["score"],
+        "rank": above["rank"], "rank_with_failing": above["rank_with_failing"],
+        "gap_points": None if None in (above["score"], row["score"]) else above["score"] - row["score"],
+        "largest_gaps": [], "dimension_gaps": [],
+    }  # fmt: skip
+
+
 def explain(
     con: duckdb.DuckDBPyConnection, run_id: str, ref: str, *, platform: str | None = None,
     top_gaps: int = 3,
@@ -142,6 +215,14 @@ def explain(
                ORDER BY platform, score DESC""",
             [run_id, row["organization_id"]],
         ))  # fmt: skip
+        out["combine"] = combination(run, out["platforms"])
+        out["indicators"], out["dimensions"] = [], []
+        # An organisation has no dimensions of its own: its score is its platform scores
+        # combined, and those parts add up to it (unknown when the system changed since).
+        parts = out["combine"] and [p["contribution"] for p in out["combine"]["platforms"]]
+        out["contributions_total"] = sum(p or 0.0 for p in parts) if parts else None
+        out["above"] = None if above is None else _org_above(above, row)
+        return out
     items = _items(con, run, row)
     out["indicators"] = [i for i in items if i["indicator"] is not None]
     out["dimensions"] = [i for i in items if i["indicator"] is None]

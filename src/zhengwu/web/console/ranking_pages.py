@@ -333,4 +333,6 @@ def explanation(
         request, "explain.html", area="rankings", out=out, run=run, ref=ref, account=account,
         dimension_chart=dimension_chart, gap_chart=gap_chart, reasons_zh=REASONS_ZH, names=names,
         platform_labels=PLATFORM_LABELS,
+        combination=explain.combination_text(out["combine"])[0]
+        if out["entity"] == "organization" else None,
     )  # fmt: skip
