@@ -85,6 +85,30 @@ def test_reading_routes_per_role(world: ConsoleWorld, as_role: OpenAs) -> None:
             assert body["message_zh"] and body["message_en"]
 
 
+def test_without_a_system_the_api_reads_the_default_system(
+    as_role: OpenAs, world: ConsoleWorld
+) -> None:
+    # A preset run over the same period (newrank_nri: WeChat only) sorts before zhengwu-4d:
+    # it was the API's default, so a Weibo ranking or explanation of 2025-07 was refused,
+    # where the CLI, the console and the report read zhengwu-4d.
+    admin, csrf = as_role("admin")
+    preset = admin.post("/api/index/runs", json={"system": "newrank_nri", "period": "2025-07"},
+                        headers=csrf)  # fmt: skip
+    assert preset.status_code == 201, preset.text
+    for query in ({}, {"period": "2025-07"}):
+        ranking = admin.get("/api/index/rankings", params={**query, "platform": "weibo"})
+        assert ranking.status_code == 200, ranking.text
+        assert ranking.json()["run_id"] == world.run_id == "zhengwu-4d/2025-07"
+        checked = admin.get("/api/index/compliance", params=query).json()
+        assert checked["run_id"] == world.run_id
+    account = world.accounts["police_weibo"]
+    explained = admin.get(f"/api/index/accounts/{account}/explain", params={"period": "2025-07"})
+    assert explained.status_code == 200, explained.text
+    assert explained.json()["system"] == "zhengwu-4d"
+    chosen = admin.get("/api/index/rankings", params={"system": "newrank_nri"}).json()
+    assert chosen["run_id"] == "newrank_nri/2025-07"
+
+
 def test_systems_periods_and_methodology(as_role: OpenAs, world: ConsoleWorld) -> None:
     client, _ = as_role("operator")
     names = {s["name"] for s in client.get("/api/index/systems").json()}

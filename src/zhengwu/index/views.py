@@ -26,7 +26,7 @@ from zhengwu.errors import InvalidInputError, NotFoundError
 from zhengwu.index import access, compliance, explain, methodology, ranking, results
 from zhengwu.index.models import FLAG_KINDS, ComplianceFlagRead
 from zhengwu.index.periods import parse_period
-from zhengwu.index.system import available_systems, load_system
+from zhengwu.index.system import DEFAULT_SYSTEM, available_systems, load_system
 from zhengwu.storable import MAX_STORED_INT
 from zhengwu.web.deps import DB, CurrentPrincipal, WritingPrincipal
 
@@ -78,13 +78,22 @@ def _store(*, write: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 def _run_id(con: duckdb.DuckDBPyConnection, system: str | None, period: str | None) -> str:
-    """Return the stored run of ``system`` over ``period`` (default: the latest run)."""
+    """Return the stored run of ``system`` over ``period``.
+
+    Without a system, the default system (``zhengwu-4d``, as the CLI, the console and the
+    report take it) when it has runs, else the system of the latest run; without a
+    period, that system's latest run. (The latest run's system alone was whichever system
+    sorted first among that period's runs — a WeChat-only preset, so ``?platform=weibo``
+    was refused once a preset had run over the same period.)
+    """
     runs = results.list_runs(con)
     if not runs:
         raise NotFoundError(
             "还没有计算结果；请先运行 zhengwu index run", "no stored runs; run `zhengwu index run`"
         )
-    system = system or runs[0]["system"]
+    if not system:
+        default = any(r["system"] == DEFAULT_SYSTEM for r in runs)
+        system = DEFAULT_SYSTEM if default else str(runs[0]["system"])
     if period is None:
         mine = [r for r in runs if r["system"] == system]
         if not mine:
@@ -271,7 +280,8 @@ def compliance_report(
     limit: Annotated[int, Query(ge=1, le=1000, description="rows per page")] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_STORED_INT, description="rows to skip")] = 0,
 ) -> dict[str, Any]:  # fmt: skip
-    """Return the compliance gate's report with a run's rules (default: the latest run), paged.
+    """Return the compliance gate's report with a run's rules, paged (default run: as
+    ``/rankings``, the default system's latest).
 
     ``date`` (YYYY-MM-DD): check on that day instead of the run's check date — e.g. the
     last day with data — with the run's window and reply check; as ``zhengwu index
