@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from tests.web.test_console_world import ConsoleWorld, build_console_world, login
 
 from zhengwu import regions
+from zhengwu.accounts.models import Account
 from zhengwu.auth import service as auth_service
 from zhengwu.content import store
 from zhengwu.ingest.pipeline import run_import
@@ -34,6 +35,7 @@ TOPIC_POSTS = [
     ("1002", "金水住建", 21, ["郑州暴雨", "台风"]),
     ("1002", "金水住建", 22, [CHILDREN_DAY]),
     ("2001", "洛阳住建", 22, ["洛阳牡丹"]),  # another city's matrix: not in 郑州's topics
+    ("9001", "网友甲", 21, ["郑州暴雨互助"]),  # a citizen's help post: in nobody's topics
 ]
 
 
@@ -63,6 +65,10 @@ def world(committed_engine: Engine, shared_data: Path) -> ConsoleWorld:
         session.commit()
         assert summary.imported > 1000
         store.write_posts(con, _topic_posts())
+        # Importing citizens' posts (help posts, requests on Weibo) registers their authors
+        # as accounts of no government.
+        session.add(Account(platform="weibo", uid="9001", name="网友甲", is_government=False))
+        session.commit()
     return world
 
 
@@ -152,6 +158,12 @@ def test_matrix_post_topics(live_server: str, world: ConsoleWorld) -> None:
         mine = _section(c.get("/console/topics").text, "post-topics")
     assert "#郑州暴雨#</td><td>2</td><td>1</td>" in mine
     assert "金水住建" not in mine
+    with httpx.Client(base_url=live_server, timeout=60, headers=HTML) as c:
+        login(c, "admin")  # every account: the government's, not the citizens' of help posts
+        every = _section(c.get("/console/topics").text, "post-topics")
+    assert "洛阳牡丹" in every
+    assert "郑州暴雨互助" not in every
+    assert "网友甲" not in every
 
 
 def _cells(html: str) -> dict[str, int]:

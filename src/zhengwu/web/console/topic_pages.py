@@ -4,9 +4,9 @@ post topics (#话题#), and grid maps of service requests and help posts by coun
 The hot-search archive (``hot_search`` in the analytics store) keeps, per day, each title
 with its ``band_rank``; it has no heat value and no category, so the page shows what can
 be read from it: the rank, the kind of entry (pinned, #topic#, plain search word) and how
-many archived days the word was on the list. Post topics are counted over the accounts the
-viewer may open (:func:`~zhengwu.web.console.account_pages.visible_accounts`), in the last
-``days`` days of their posts.
+many archived days the word was on the list. Post topics are counted over the government
+accounts the viewer may open (:func:`~zhengwu.web.console.account_pages.visible_accounts`),
+in the last ``days`` days of their posts.
 
 The map page (``/console/map``) has two tabs: 诉求 — the service requests the viewer may
 read (:func:`zhengwu.servicedesk.access.readable_requests`) in a month, by county; 求助 —
@@ -138,13 +138,18 @@ TOPIC_ACCOUNTS_SCHEMA = pa.schema(
 
 
 def topic_account_table(session: Session, principal: Principal) -> pa.Table:
-    """Return the accounts ``principal`` may open (platform, uid, name) as an Arrow table.
+    """Return the government accounts ``principal`` may open (platform, uid, name) as Arrow.
 
     Only the three columns are read, in batches, straight into Arrow (no ORM object per
-    account): an admin's topics cover the national registry of 180,000 accounts.
+    account): an admin's topics cover the national registry of 180,000 accounts. The
+    accounts an import of citizens' posts registered (help posts, requests on Weibo) are
+    no government's: an admin's 本矩阵发文话题 listed them by nickname (#暴雨互助# with
+    hundreds of private persons).
     """
-    query = visible_accounts(session, principal).with_only_columns(
-        Account.platform, Account.uid, Account.name
+    query = (
+        visible_accounts(session, principal)
+        .where(Account.is_government.is_(True))
+        .with_only_columns(Account.platform, Account.uid, Account.name)
     )
     return arrow_rows(session, query, TOPIC_ACCOUNTS_SCHEMA)
 
