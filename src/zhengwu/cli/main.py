@@ -28,6 +28,7 @@ from zhengwu.cli import (
     users,
     worker,
 )
+from zhengwu.cli.usage import BilingualGroup
 
 app = typer.Typer(
     name="zhengwu",
@@ -35,6 +36,7 @@ app = typer.Typer(
     "Example: zhengwu simulate --scale city --days 30 --seed 1 --out demo-data",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
+    cls=BilingualGroup,  # usage errors in Chinese and English
 )
 app.add_typer(db.app, name="db")
 # The index group: DuckDB runs and results, and the Spark version side by side.

@@ -1,0 +1,57 @@
+"""Command-line usage errors read in Chinese and English (zhengwu.cli.usage), through the
+``zhengwu`` command itself: Click's words stay, a Chinese line comes above them."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from zhengwu.cli.main import app
+from zhengwu.cli.usage import chinese
+
+runner = CliRunner()
+
+CASES = {
+    "unknown-command": (["index", "nosuch"], "没有这个命令：nosuch", "No such command"),
+    "unknown-top-command": (["nosuchcmd"], "没有这个命令：nosuchcmd", "No such command"),
+    "unknown-option": (
+        ["index", "rank", "--platfrom", "weibo"],
+        "没有这个选项：--platfrom（可用：--platform）",
+        "No such option: --platfrom",
+    ),
+    "unknown-top-option": (["--bogus"], "没有这个选项：--bogus", "No such option"),
+    "missing-option": (["index", "compliance"], "缺少选项 --date / -d", "Missing option"),
+    "missing-argument": (["import"], "缺少参数 FORMAT", "Missing argument"),
+    "not-a-number": (["index", "rank", "--top", "abc"], "--top 的值无效", "Invalid value for"),
+    "no-value": (["index", "rank", "--platform"], "选项 --platform 需要一个值", "requires an argument"),
+    "extra-argument": (["index", "publish", "a", "b", "c"], "多余的参数：c", "unexpected extra"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_usage_errors_are_bilingual(case: str) -> None:
+    args, zh, en = CASES[case]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    flat = " ".join(result.output.replace("│", " ").split())  # the panel's lines joined
+    assert zh in flat and en in flat, result.output
+    assert flat.index(zh) < flat.index(en), result.output  # Chinese first
+    assert "Traceback" not in result.output
+
+
+def test_the_projects_own_words_and_a_bare_group_are_left_alone() -> None:
+    """A bilingual refusal of the project's own is not worded twice, and a group run
+    without a command shows its help, not an error."""
+    dated = runner.invoke(app, ["index", "compliance", "--date", "2025-02-30"])
+    assert dated.exit_code == 2 and "命令行有误" not in dated.output, dated.output
+    assert dated.output.count("--date") >= 1
+    bare = runner.invoke(app, ["db"])
+    assert "upgrade" in bare.output and "缺少" not in bare.output and "有误" not in bare.output
+
+
+def test_chinese_leaves_a_message_with_chinese_alone() -> None:
+    from typer._click.exceptions import ClickException, UsageError
+
+    assert chinese(UsageError("日期无效 invalid date")) is None
+    assert chinese(UsageError("something unforeseen")) == "命令行有误"
+    assert chinese(ClickException("something unforeseen")) == "命令未能完成"
