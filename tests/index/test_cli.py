@@ -75,6 +75,14 @@ def test_run_rank_explain_matrix_coverage(tmp_path: Path) -> None:
     table = runner.invoke(app, ["rank", "--period", "2025-07", "--csv", str(tmp_path / "r.csv")])
     assert table.exit_code == 0
     assert (tmp_path / "r.csv").read_text(encoding="utf-8-sig").count("\n") == 4
+    # Organisations: named org:<id> in the table (what `explain` takes), not all:org:<id>.
+    orgs = _json(["rank", "--period", "2025-07", "--platform", "all", "--json"])
+    first = orgs["groups"][0]["rows"][0]
+    assert first["account_uid"].startswith("org:"), first
+    org_table = _text(["rank", "--period", "2025-07", "--platform", "all"])
+    assert "机构" in org_table and first["account_uid"] in org_table, org_table
+    assert "all:org:" not in org_table, org_table
+    assert _json(["explain", first["account_uid"], "--period", "2025-07", "--json"])
     out = _json(["explain", "weibo:8002", "--period", "2025-07", "--json"])
     assert out["above"]["name"] == "平安郑州"
     assert out["rank"] == 2

@@ -451,9 +451,12 @@ def rank(
         return
     if csv_path or xlsx_path:
         return
+    # Organisations (--platform all) are named as `index explain` takes them: org:<id>.
+    orgs = platform == "all"
     for g in result["groups"]:
-        rows = [[r["rank"], r["movement"], f"{platform}:{r['account_uid']}", r["name"],
-                 r["score"], r["percentile"], "✗ " + _fmt(r["compliance_reasons"]) if r["excluded"] else ""]
+        rows = [[r["rank"], r["movement"], r["account_uid"] if orgs else f"{platform}:{r['account_uid']}",
+                 r["name"], r["score"], r["percentile"],
+                 "✗ " + _fmt(r["compliance_reasons"]) if r["excluded"] else ""]
                 for r in g["rows"]]  # fmt: skip
         counts = (
             f"{g['size_with_failing']} ranked, {g['excluded_count']} of them failing ✗"
@@ -461,7 +464,8 @@ def rank(
             else f"{g['size']} ranked, {g['excluded_count']} excluded"
         )
         _table(f"{result['run_id']} · {by} {g['group_name']} ({counts})",
-               ["名次", "变化", "账号", "名称", "得分", "百分位", "合规"], rows)  # fmt: skip
+               ["名次", "变化", "机构" if orgs else "账号", "名称", "得分", "百分位", "合规"],
+               rows)  # fmt: skip
     if include_failing:
         console.print(
             f"未通过合规或无数据（已参与排名，标记 ✗）failing the compliance gate or without "
