@@ -322,6 +322,13 @@ def event_keys(session: Session, request: ServiceRequest) -> set[str]:
     return {key for key in keys if isinstance(key, str)}
 
 
+def already_replied(current: str | None, text: str) -> bool:
+    """Return whether the reply ``text`` of a row is the request's reply already: an
+    export's 答复意见 of a request answered on the desk (or by an earlier row) imported
+    again records nothing — nor is it refused because the request has moved on."""
+    return current is not None and current.strip() == text.strip()
+
+
 def record_reply(
     session: Session, *, request: ServiceRequest, text: str, at: datetime, actor: Principal,
     event_key: str,
@@ -333,9 +340,11 @@ def record_reply(
     ``at`` (so 回应率 and response times count it), the reply under the source post when
     the request came from one, an audit entry ``reply`` carrying ``event_key``. A request
     still ``received`` becomes ``replied`` (the hotline took it in and answered it); others
-    follow the transition table. Returns False when the history shows ``event_key`` already.
+    follow the transition table. Returns False when the history shows ``event_key`` already,
+    or when ``text`` is the request's reply already (an export of a request answered on the
+    desk, imported again: :func:`already_replied`).
     """
-    if event_key in event_keys(session, request):
+    if event_key in event_keys(session, request) or already_replied(request.reply_text, text):
         return False
     before, public_id = request.state, request.public_id
     target = "replied" if before == "received" else next_state(before, "reply")

@@ -72,6 +72,7 @@ from zhengwu.servicedesk.actions import (
     EVENT_KEY,
     IMPORTED_FOLLOW_UP,
     IMPORTED_RESOLUTION,
+    already_replied,
     imported_resolution_target,
 )
 from zhengwu.servicedesk.classifying import Classification, classify_texts
@@ -142,7 +143,7 @@ def conflict(stored: StoredSource, intake: RequestIntake, fingerprint: str) -> s
     differs: list[tuple[str, str]] = []
     if stored[0] != fingerprint:
         differs.append(("诉求内容", "text"))
-    if intake.submitted_at is not None and stored[1] != intake.submitted_at:
+    if intake.submitted_at is not None and not same_second(stored[1], intake.submitted_at):
         differs.append(("受理时间", "time"))
     if stored[2] != _citizen(intake):
         differs.append(("联系电话或邮箱", "phone or e-mail"))
@@ -156,6 +157,13 @@ def conflict(stored: StoredSource, intake: RequestIntake, fingerprint: str) -> s
         f"with a different {en}: {ref} is another request — if this is another channel's "
         f"ticket, import the file with --source (e.g. --source csv)"
     )
+
+
+def same_second(stored: datetime, given: datetime) -> bool:
+    """Return whether a row's time is the stored one to the second: an export writes whole
+    seconds (受理时间 2025-07-01 09:30:05), while a request taken in live (form, API,
+    Open311, a call registered on the desk) was stamped to the microsecond."""
+    return stored.replace(microsecond=0) == given.replace(microsecond=0)
 
 
 class BatchFailed(Exception):
@@ -174,6 +182,7 @@ class _Target:
     version: int = 1
     first_response_at: datetime | None = None
     resolve_due: datetime | None = None
+    reply_text: str | None = None
     social_post: bool = False  # a reply to it is also posted under its source post
     keys: set[str] = field(default_factory=set)  # event keys in its history
     keys_read: bool = True  # whether ``keys`` holds those of the database too
@@ -465,7 +474,10 @@ def _check_events(
         target.keys |= _event_keys(session, {target.id}).get(target.id, set())
         target.keys_read = True
     state = target.state
-    if reply is not None and reply_key(ref) not in target.keys:
+    if (
+        reply is not None and reply_key(ref) not in target.keys
+        and not already_replied(target.reply_text, reply[0])
+    ):  # fmt: skip
         after = _after_reply(state)
         if after is None:
             return _refusal(state, "reply")
@@ -521,6 +533,7 @@ def _reply(
     assert after is not None
     if target.first_response_at is None:
         target.first_response_at = at
+    target.reply_text = text
     _change(plan, target, after, reply_key(ref),
             {"reply_text": text, "first_response_at": target.first_response_at})  # fmt: skip
     plan.audits.append((target, _audit(
@@ -707,15 +720,16 @@ _COLUMNS = (
     ServiceRequest.fingerprint, ServiceRequest.text, ServiceRequest.version,
     ServiceRequest.first_response_at, ServiceRequest.platform, ServiceRequest.source_post_id,
     ServiceRequest.resolve_due, ServiceRequest.public_id, ServiceRequest.matrix_id,
-    ServiceRequest.organization_id,
+    ServiceRequest.organization_id, ServiceRequest.reply_text,
 )  # fmt: skip
 
 
 def _target(row: Any) -> _Target:
     rid, state, received, fingerprint, text, version, first, platform, post, due = row[:10]
-    public_id, matrix_id, organization_id = row[10:]
+    public_id, matrix_id, organization_id, reply_text = row[10:]
     return _Target(rid, state, received, fingerprint, text, version=version,
-                   first_response_at=first, resolve_due=due, keys_read=False,
+                   first_response_at=first, resolve_due=due, reply_text=reply_text,
+                   keys_read=False,
                    social_post=platform in SOCIAL_SOURCES and bool(post), public_id=public_id,
                    matrix_id=matrix_id, organization_id=organization_id)  # fmt: skip
 

@@ -64,7 +64,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 from pydantic import ValidationError
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from zhengwu import storable
@@ -89,6 +89,7 @@ from zhengwu.servicedesk import (
     snapshot,
 )
 from zhengwu.servicedesk.category import service as category_service
+from zhengwu.servicedesk.models import RequestSource, ServiceRequest
 from zhengwu.servicedesk.schemas import MAX_REPLY, MAX_TEXT, RequestIntake
 from zhengwu.servicedesk.workflow import OPEN_STATES
 from zhengwu.sheetcells import read_cell
@@ -117,7 +118,11 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "satisfaction": ("满意度", "回访满意度", "满意度评价", "回访结果", "评价结果", "评价", "satisfaction"),
     "followed_up_at": ("回访时间", "评价时间", "followed_up_at"),
     "public": ("是否公开", "公开", "public", "is_public"),
+    # The desk's own public id (an export's 诉求编号): see _own_requests.
+    "public_id": ("诉求编号",),
 }  # fmt: skip
+# A public id of this desk (service._public_id): SR, the day (yymmdd), six letters.
+_PUBLIC_ID = re.compile(r"^SR\d{6}[A-Z]{6}$")
 
 
 def _words(text: str) -> frozenset[str]:
@@ -155,6 +160,7 @@ class _Row:
     intake: RequestIntake
     reply: tuple[str, datetime] | None
     closing: csvbatch.Closing | None = None
+    own_id: str | None = None  # the desk's public id when the row is its own export's row
 
 
 @dataclass(slots=True)
@@ -436,7 +442,10 @@ def _row(
         public=_public(row, plan, public),
     )  # fmt: skip
     reply = _reply(row, plan, submitted)
-    return _Row(intake, reply, _closing(row, plan, submitted, reply))
+    # An export of ours writes a request that came in by no hotline (the form, Open311, a
+    # post) with its public id as 工单编号, and the same id as 诉求编号.
+    own = ticket if ticket == _pick(row, plan, "public_id") and _PUBLIC_ID.match(ticket) else None
+    return _Row(intake, reply, _closing(row, plan, submitted, reply), own)
 
 
 def _invalid(exc: ValidationError) -> str:
@@ -467,6 +476,7 @@ class _Item:
     parsed: _Row | None = None
     refused: str | None = None
     prepared: csvprep.Prepared | None = None  # its text work, done ahead by the worker
+    settled: csvbatch.Outcome | None = None  # decided before any batch (_own_requests)
 
 
 # Batches handed to the worker before the importer waits for the oldest one's text work.
@@ -554,6 +564,7 @@ class _Importer:
         # read once per batch_rows rows, never per row (a change made meanwhile is seen by
         # the next batch).
         self.config = snapshot.current(self.session)
+        _own_requests(self.session, items)
         with deadlines.pinned():
             self._take_in(items)
         if self.quarantined:
@@ -586,7 +597,9 @@ class _Importer:
                 break
             done, taken = 0, 0
             for item in rest:
-                if item.parsed is None:
+                if item.settled is not None:
+                    self._count(item.settled, item)
+                elif item.parsed is None:
                     self._refuse(item, item.refused or "")
                 elif done < len(batch.outcomes):
                     outcome = batch.outcomes[done]
@@ -627,6 +640,9 @@ class _Importer:
     def _one(self, item: _Item) -> None:
         """Take one row in through service.receive and actions.record_reply (a savepoint)."""
         parsed = item.parsed
+        if item.settled is not None:
+            self._count(item.settled, item)
+            return
         if parsed is None:
             self._refuse(item, item.refused or "")
             return
@@ -678,6 +694,53 @@ class _Importer:
         self._count(csvbatch.Outcome(outcome.status, replied, closed, overdue,
                                      kept=outcome.kept_in_office, joined_outside=joined,
                                      left=left), item)  # fmt: skip
+
+
+def _own_requests(session: Session, items: list[_Item]) -> None:
+    """Settle the rows of an export of this desk that name one of its requests by public id.
+
+    A request that came in by no hotline (the form, Open311, a post, a call registered on
+    the desk) is exported with its public id as 工单编号 and 诉求编号. Imported again into
+    the same desk, such a row is that request — ``existing``, nothing added — and not a new
+    12345 ticket doubling it. Its reply and 办结 were made on the desk: a row that brings
+    another reply, or a 办结 of a request still open, is refused with the reason (the
+    request page records them), as is a row whose text is not the request's. A public id
+    not on file (another desk's export) is imported as a ticket, as before.
+    """
+    own = {i.parsed.own_id: i for i in items if i.parsed is not None and i.parsed.own_id}
+    if not own:
+        return
+    refs = {i.parsed.intake.source_ref for i in own.values() if i.parsed is not None}
+    known = set(
+        session.scalars(select(RequestSource.source_ref).where(RequestSource.source_ref.in_(refs)))
+    )
+    query = select(
+        ServiceRequest.public_id, ServiceRequest.fingerprint, ServiceRequest.reply_text,
+        ServiceRequest.state, ServiceRequest.source,
+    ).where(ServiceRequest.public_id.in_(own))  # fmt: skip
+    for public_id, fingerprint, reply_text, state, source in session.execute(query):
+        item = own[public_id]
+        parsed = item.parsed
+        assert parsed is not None
+        if parsed.intake.source_ref in known:  # a ticket of that number on file: as ever
+            continue
+        if dedup.fingerprint(parsed.intake.text) != fingerprint:
+            reason = (
+                f"诉求编号 {public_id} 已是本平台的诉求（来源 {source}），但诉求内容不同：未导入 / "
+                f"request {public_id} is on file (source {source}) with another text: not imported"
+            )
+        elif (
+            parsed.reply is not None and not actions.already_replied(reply_text, parsed.reply[0])
+        ) or (parsed.closing is not None and state in OPEN_STATES):
+            reason = (
+                f"诉求 {public_id} 已在本平台（来源 {source}），导入不记录它的答复或办结："
+                f"请在诉求页办理 / request {public_id} is on file (source {source}): an import "
+                f"does not record its reply or 办结 — act on the request's page"
+            )
+        else:
+            item.parsed, item.settled = None, csvbatch.Outcome("existing")
+            continue
+        item.parsed, item.refused = None, reason
 
 
 def outcome_ref(parsed: _Row) -> str:
