@@ -65,7 +65,10 @@ def test_requests_answered_and_closed_on_the_desk_import_again_as_existing(
     _act(session, world, closed, "accept")
     _act(session, world, closed, "resolve", reply_text="路灯已修复")
     rows = _rows(_export(session, tmp_path / "b.csv"))
-    assert (rows[answered]["答复意见"], rows[answered]["办理状态"]) == ("已联系物业，三日内修复", "已答复")
+    assert (rows[answered]["答复意见"], rows[answered]["办理状态"]) == (
+        "已联系物业，三日内修复",
+        "已答复",
+    )
     assert (rows[closed]["答复意见"], rows[closed]["办理状态"]) == ("路灯已修复", "已办结")
     before = _count(session)
     again = import_csv(session, tmp_path / "b.csv", actor=SYSTEM, batch_rows=batch_rows)

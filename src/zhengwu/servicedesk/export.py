@@ -18,7 +18,7 @@ The columns are the hotline import's (:mod:`zhengwu.servicedesk.csvimport`: 工�
 - Access: the reader's readable requests (:mod:`zhengwu.servicedesk.access`), in full, as
   the request page shows them to their handlers; any other role gets the public board's
   requests with the personal data masked (name 张**, phone 138******21, masked text and
-  reply, no e-mail).
+  reply, no e-mail, the address cut to its street as Open311 shows it).
 - CSV and Excel cells that start like a formula (= + - @) get a ``'`` before them
   (:func:`zhengwu.sheetcells.safe_text`); the import takes it off again
   (:func:`zhengwu.sheetcells.read_cell`).
@@ -42,6 +42,7 @@ from zhengwu.accounts import phones as published_phones
 from zhengwu.accounts.models import Organization
 from zhengwu.auth.principal import Principal
 from zhengwu.db.base import utcnow
+from zhengwu.privacy import coarse_address
 from zhengwu.servicedesk import access, masking, service
 from zhengwu.servicedesk.filters import RequestFilters, apply
 from zhengwu.servicedesk.models import ServiceRequest
@@ -123,7 +124,9 @@ def iter_records(
     for row in result:
         text, reply = row.text, row.reply_text
         name, phone, email = row.citizen_name or "", row.citizen_phone or "", row.citizen_email
+        address = row.address or ""
         if not unmasked:
+            address = coarse_address(address)  # to the street, as Open311 shows it
             text = masking.mask(row.text_masked, keep=keep)
             if reply:
                 reply = masking.mask(reply, name=row.citizen_name, phone=row.citizen_phone,
@@ -142,7 +145,7 @@ def iter_records(
             "问题分类": row.category_code or "",
             "区划代码": row.adcode or "",
             "区划名称": _region_name(row.adcode),
-            "事发地址": row.address or "",
+            "事发地址": address,
             "联系人": name,
             "联系电话": phone,
             "邮箱": email or "",
