@@ -200,7 +200,10 @@ def test_a_bad_row_inside_a_batch_is_quarantined_and_its_neighbours_taken_in(
     assert [source for source, _ in entries] == [f"{path}:6", f"{path}:7"]
     assert "时间无法识别" in entries[0][1]
     zh, en = entries[1][1].split(" / ")
-    assert zh.startswith("字段 adcode 无效：") and en.startswith("invalid field adcode: ")
+    # Named by the file's column, the one a person fixing the sheet reads.
+    assert zh.startswith("字段「区划代码」无效：") and en.startswith(
+        "invalid column '区划代码' (adcode): "
+    )
     taken = session.scalars(
         select(ServiceRequest.source_ref).where(ServiceRequest.source_ref.like("12345:B%"))
     ).all()

@@ -116,7 +116,7 @@ def test_hotline_csv_imports_and_quarantines_bad_rows(
         "诉求正文超过 20,000 字（20,001 字）/ request text longer than 20,000 characters (20,001)"
     )
     assert reasons[3].startswith(
-        "字段 citizen_phone 无效：最多 32 个字 / invalid field citizen_phone: "
+        "字段「联系电话」无效：最多 32 个字 / invalid column '联系电话' (citizen_phone): "
     )
     t1 = session.scalar(select(ServiceRequest).where(ServiceRequest.source_ref == "12345:T1"))
     assert t1 is not None

@@ -448,10 +448,20 @@ def _row(
     return _Row(intake, reply, _closing(row, plan, submitted, reply), own)
 
 
-def _invalid(exc: ValidationError) -> str:
+def _invalid(exc: ValidationError, row: dict[str, str], plan: dict[str, tuple[str, ...]]) -> str:
+    """Return why a row's field is refused, naming the column of the file it came from
+    (字段「联系电话」, not the intake's citizen_phone: the person fixing the sheet reads it)."""
     error = exc.errors()[0]
     field = ".".join(str(part) for part in error["loc"]) or "?"
-    return f"字段 {field} 无效：{message_zh(error)} / invalid field {field}: {message_en(error)}"
+    column = next((k for k in plan.get(field, ()) if (row.get(k) or "").strip()), None)
+    if column is None:
+        return (
+            f"字段 {field} 无效：{message_zh(error)} / invalid field {field}: {message_en(error)}"
+        )
+    return (
+        f"字段「{column}」无效：{message_zh(error)} / invalid column '{column}' ({field}): "
+        f"{message_en(error)}"
+    )
 
 
 def _later_than(parsed: _Row, as_of: datetime) -> str | None:
@@ -833,7 +843,7 @@ def _import(
         try:
             parsed = _row(row, plan, source, codes, public)
         except ValidationError as exc:
-            importer.add(_Item(where, raw, refused=_invalid(exc)))
+            importer.add(_Item(where, raw, refused=_invalid(exc, row, plan)))
             continue
         except ValueError as exc:
             importer.add(_Item(where, raw, refused=str(exc)))
