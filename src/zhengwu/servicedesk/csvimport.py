@@ -52,6 +52,7 @@ row of a batch the database refuses, so that one bad row never costs the others.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import logging
 import re
@@ -264,6 +265,51 @@ def _parse_time(value: str) -> datetime:
             return datetime(y, mo, d, h, mi, sec, tzinfo=CHINA)
         except ValueError as exc:
             raise DateError(str(exc)) from None
+
+
+def _shape(ticket: str) -> str:
+    """Return the form of a ticket number (2549 and 188006 alike: digits; GD2025… another)."""
+    return re.sub(r"\d+", "9", re.sub(r"[A-Za-z]+", "a", ticket))
+
+
+def swallowed(row: dict[str, str], plan: dict[str, tuple[str, ...]], line: str) -> str | None:
+    """Return why a row seems to hold the rows after it in one cell (None when it does not).
+
+    A quote left open in a CSV cell ("他说"不行…) runs on to the next quote of the file:
+    every row between becomes text of that cell, and the file reads with fewer rows and no
+    error — tickets gone without a word. A cell's inner line that reads as a row of this
+    file — a ticket number of the same form (and about the row's own number's length) in
+    the ticket column and a time in the time column — gives it away; the row is refused (with the rows it holds as its raw text) so
+    that the quote is fixed and the file imported again.
+    """
+    keys = list(row)
+    ticket_keys, time_keys = plan.get("source_ref", ()), plan.get("submitted_at", ())
+    if not ticket_keys or not time_keys or not (row.get(ticket_keys[0]) or "").strip():
+        return None
+    ticket_at, time_at = keys.index(ticket_keys[0]), keys.index(time_keys[0])
+    own = row[ticket_keys[0]].strip()
+    form = _shape(own)
+    for column, value in row.items():
+        if "\n" not in value and "\r" not in value:
+            continue
+        for offset, inner in enumerate(value.splitlines()[1:], start=1):
+            cells = next(csv.reader([inner]), [])
+            if len(cells) <= max(ticket_at, time_at):
+                continue
+            ticket = cells[ticket_at].strip()
+            if not ticket or _shape(ticket) != form or abs(len(ticket) - len(own)) > 2:
+                continue
+            try:
+                _parse_time(cells[time_at].strip())
+            except (DateError, ValueError):
+                continue
+            return (
+                f'「{column}」里的第 {offset + 1} 行像是另一张工单（{ticket}）：可能是未闭合的引号（"）'
+                f"把后面的行并进了这一格，请检查第 {line} 行起的引号后再导入 / a line of '{column}' "
+                f'reads as another ticket ({ticket}): an unclosed quote (") may have merged the '
+                f"rows after it into this cell; check the quotes from line {line} and import again"
+            )
+    return None
 
 
 def check_header(path: Path, *, shown: str | None = None) -> list[str]:
@@ -840,6 +886,10 @@ def _import(
             importer.add(_Item(where, raw, refused=problem or "CSV 行无法读取 / unreadable row"))
             continue
         plan = plan or column_plan(row)  # every row has the header's keys
+        merged_rows = swallowed(row, plan, str(number))
+        if merged_rows is not None:
+            importer.add(_Item(where, raw, refused=merged_rows))
+            continue
         try:
             parsed = _row(row, plan, source, codes, public)
         except ValidationError as exc:
