@@ -329,6 +329,8 @@ INVALID_BODIES = [
     ("invalid utf-8 escape", FORM, b"description=%E5%B0%FF", "not valid utf-8"),
     ("gbk sent as utf-8", FORM, f"description={COMPLAINT}".encode("gbk"), "not valid utf-8"),
     ("unknown charset", f"{FORM}; charset=klingon", b"description=x", "unsupported charset"),
+    # Before: its fields unread, answered "service_code was not provided".
+    ("json body", "application/json", b'{"description": "x"}', "must be form-encoded"),
 ]  # fmt: skip
 
 

@@ -84,6 +84,13 @@ async def _form_items(request: Request) -> list[tuple[str, str]]:
         # Not Starlette's form parser: it reads raw bytes as Latin-1, whatever the charset.
         return form.parse_urlencoded(await request.body(), content_type, fmt)
     if not content_type.lower().startswith("multipart/form-data"):
+        if await request.body():  # a JSON body, say: its fields would be missed without a word
+            got = content_type.split(";", 1)[0].strip() or "未声明类型 / none"
+            raise bad(
+                fmt,
+                f"请求体须为表单编码（{form.URLENCODED}，GeoReport v2），收到：{got} / "
+                f"the body must be form-encoded ({form.URLENCODED}, GeoReport v2), got: {got}",
+            )
         return []
     try:
         parsed = await request.form()
