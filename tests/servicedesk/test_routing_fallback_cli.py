@@ -61,7 +61,10 @@ def test_the_fallback_round_trip(
         ("410100", None): hotline, (None, None): hotline,
     }  # fmt: skip
     assert all(not r["fallback"] for r in table["rules"] if r["adcode"] and r["category_code"])
-    assert "[兜底 fallback]" in _run("routing", "list").stdout
+    listed = _run("routing", "list").stdout
+    assert "[兜底 fallback]" in listed
+    # Each body by its name and number (before: "→ 机构 12", a number to look up).
+    assert f"→ {HOTLINE} (#{hotline})" in listed
 
     # A per-category fallback by name, listed with the others; a new version of the table.
     _run("routing", "fallback", "--category", "05", "--org", "郑州市人力资源和社会保障局")

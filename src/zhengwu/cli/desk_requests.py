@@ -798,19 +798,34 @@ def routing_list(json_out: JsonOut = False) -> None:
     with unit_of_work() as session:
         rules = [RoutingRuleRead.model_validate(r) for r in routing_service.active_rules(session)]
         version = routing_service.table_version(session)
+        names = _org_names(session, rules)
     if json_out:
         print_json({"version": version, "rules": [r.model_dump(mode="json") for r in rules]})
         return
     console.print(f"路由表版本 routing table version {version}")
     for r in rules:
-        console.print(_rule_line(r), markup=False)
+        console.print(_rule_line(r, names), markup=False, soft_wrap=True)
 
 
-def _rule_line(r: Any) -> str:
-    """One rule as ``routing list`` and ``routing fallback`` print it (兜底: a fallback)."""
+def _org_names(session: Any, rules: list[Any]) -> dict[int, str]:
+    """Return the names of the bodies ``rules`` route to (by id)."""
+    from sqlalchemy import select
+
+    from zhengwu.accounts.models import Organization
+
+    ids = {r.organization_id for r in rules}
+    query = select(Organization.id, Organization.name).where(Organization.id.in_(ids))
+    return {row[0]: row[1] for row in session.execute(query).all()} if ids else {}
+
+
+def _rule_line(r: Any, names: dict[int, str]) -> str:
+    """One rule as ``routing list`` and ``routing fallback`` print it, its body by name and
+    number (长沙市住房和城乡建设局 #3: the number is what --org and the API take); 兜底: a
+    fallback."""
+    body = names.get(r.organization_id, "?")
     return (
-        f"#{r.id:<5} 分类 {r.category_code or '*':<6} 区划 {r.adcode or '*':<7} → 机构 "
-        f"{r.organization_id}{'  [兜底 fallback]' if r.fallback else ''}"
+        f"#{r.id:<5} 分类 {r.category_code or '*':<6} 区划 {r.adcode or '*':<7} → {body} "
+        f"(#{r.organization_id}){'  [兜底 fallback]' if r.fallback else ''}"
     )
 
 
@@ -906,6 +921,7 @@ def routing_fallback(
             desk_routing.note_waiting(session)
         found = [RoutingRuleRead.model_validate(r) for r in routing_service.active_rules(session)]
         version = routing_service.table_version(session)
+        names = _org_names(session, [r for r in found if r.fallback])
     fallbacks = [r for r in found if r.fallback]
     if json_out:
         print_json(
@@ -921,7 +937,7 @@ def routing_fallback(
             style="yellow", markup=False,
         )  # fmt: skip
     for r in fallbacks:
-        console.print(_rule_line(r), markup=False)
+        console.print(_rule_line(r, names), markup=False, soft_wrap=True)
 
 
 @routing_app.command("retire")
