@@ -161,3 +161,13 @@ def test_periods(period: str, start: datetime, end: datetime) -> None:
 def test_bad_period() -> None:
     with pytest.raises(InvalidInputError):
         rates.period_bounds("July")
+
+
+def test_a_period_that_ends_before_it_starts_is_refused() -> None:
+    # Before: an empty period, every rate read over no request without a word.
+    with pytest.raises(InvalidInputError) as refused:
+        rates.period_bounds("2025-07-15..2025-07-01")
+    assert "结束日期 2025-07-01 早于开始日期 2025-07-15" in refused.value.message_zh
+    assert "before its first" in refused.value.message_en
+    start, end = rates.period_bounds("2025-07-01..2025-07-01")  # one day is a period
+    assert end - start == timedelta(days=1)

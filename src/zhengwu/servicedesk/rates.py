@@ -132,7 +132,13 @@ def period_bounds(period: str) -> tuple[datetime, datetime]:
     try:
         if ".." in p:
             a, b = p.split("..", 1)
-            return at(date.fromisoformat(a)), at(date.fromisoformat(b) + timedelta(days=1))
+            first, last = date.fromisoformat(a), date.fromisoformat(b)
+            if last < first:  # an empty period would read as rates of nothing, silently
+                raise InvalidInputError(
+                    f"统计周期的结束日期 {last} 早于开始日期 {first}：{period}",
+                    f"the period's last day {last} is before its first {first}: {period!r}",
+                )
+            return at(first), at(last + timedelta(days=1))
         if m := re.fullmatch(r"(\d{4})-[Qq]([1-4])", p):
             y, q = int(m[1]), int(m[2])
             start = date(y, 3 * q - 2, 1)
