@@ -99,6 +99,10 @@ def handle_errors(func: F) -> F:
             _print_error(os_error(exc))
             raise typer.Exit(2) from None
         except Exception as exc:
+            invalid = validation_error(exc)
+            if invalid is not None:  # an option a model refuses (--adcode 岳麓区): no traceback
+                _print_error(invalid)
+                raise typer.Exit(2) from None
             unusable = database_error(exc)
             if unusable is not None:
                 _print_error(unusable)
@@ -109,6 +113,26 @@ def handle_errors(func: F) -> F:
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def validation_error(exc: BaseException) -> ZhengwuError | None:
+    """Return a pydantic ValidationError (a value a command passes into a model) as a
+    bilingual error naming the field and why; None for anything else. Read without
+    importing pydantic."""
+    pydantic = sys.modules.get("pydantic")
+    if pydantic is None or not isinstance(exc, pydantic.ValidationError):
+        return None
+    from zhengwu.validation_text import message_en, message_zh
+
+    parts_zh, parts_en = [], []
+    for error in exc.errors():
+        field = ".".join(str(part) for part in error["loc"]) or "?"
+        shown = f"{field}={error['input']!r}" if isinstance(error.get("input"), str) else field
+        parts_zh.append(f"{shown}：{message_zh(error)}")
+        parts_en.append(f"{shown}: {message_en(error)}")
+    return InvalidInputError(
+        "取值无效 " + "；".join(parts_zh), "invalid value " + "; ".join(parts_en)
+    )
 
 
 def _out_of_memory(exc: BaseException) -> bool:
