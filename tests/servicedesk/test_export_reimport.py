@@ -40,6 +40,15 @@ def _rows(path: Path) -> dict[str, dict[str, str]]:
         return {r["诉求编号"]: r for r in csv.DictReader(fh)}
 
 
+def _sheet(path: Path, rows: list[dict[str, str]]) -> Path:
+    """Write ``rows`` (an export's, edited) under the export's header."""
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(export.COLUMNS))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
 def _count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(ServiceRequest)) or 0
 
@@ -117,20 +126,10 @@ def test_a_changed_row_of_a_request_of_another_channel_is_refused_with_why(
     path = _export(session, tmp_path / "e.csv")
     rows = list(_rows(path).values())
     rows[0]["答复意见"], rows[0]["答复时间"] = "已补装井盖", "2099-01-01 10:00:00"
-    edited = tmp_path / "edited.csv"
-    with edited.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(export.COLUMNS))
-        writer.writeheader()
-        writer.writerows(rows)
-    again = import_csv(session, edited, actor=SYSTEM)
+    again = import_csv(session, _sheet(tmp_path / "edited.csv", rows), actor=SYSTEM)
     assert (again.existing, again.created, again.quarantined) == (0, 0, 1)
     assert service.get_by_public_id(session, request.public_id).reply_text is None
     # Another desk's export (a public id not on file) is a ticket like any other.
     rows[0]["工单编号"] = rows[0]["诉求编号"] = "SR990101ABCDEF"
-    other = tmp_path / "other.csv"
-    with other.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(export.COLUMNS))
-        writer.writeheader()
-        writer.writerows(rows)
-    taken = import_csv(session, other, actor=SYSTEM)
+    taken = import_csv(session, _sheet(tmp_path / "other.csv", rows), actor=SYSTEM)
     assert (taken.created, taken.replies, taken.quarantined) == (1, 1, 0)
