@@ -190,3 +190,21 @@ def test_import_reads_a_gbk_sheet_and_export_counts_rows(database: None, tmp_pat
     missing = runner.invoke(app, ["export", "郑州暴雨", "--csv", str(tmp_path / "no" / "x.csv")])
     assert missing.exit_code == 2
     assert "--csv: directory does not exist" in missing.output
+
+
+def test_import_prints_the_warnings_of_rows_taken_in_unsure(database: None, tmp_path: Path) -> None:
+    """A row whose 是否核实 / 时间 cannot be read is imported; the CLI names row and cell."""
+    from .test_spreadsheet import UNSURE
+
+    runner.invoke(app, ["incident", "create", "郑州暴雨", "--start", "2021-07-20T00:00+08:00",
+                        "--region", "410100"])  # fmt: skip
+    sheet = tmp_path / "名单.csv"
+    sheet.write_text(UNSURE.format(verified="[待定]", rescued="否", time="昨天下午"), "utf-8")
+    result = runner.invoke(app, ["import-csv", "郑州暴雨", str(sheet)])
+    assert result.exit_code == 0, result.output
+    assert "新求助 new 1" in result.output and "隔离 quarantined 0" in result.output
+    printed = "".join(result.output.split())  # however wrapped at the terminal's width
+    for said in ("名单.csv 第 2 行：是否核实「[待定]」无法识别，按未核实导入",
+                 "verified '[待定]' not understood, taken in as not verified",
+                 "名单.csv 第 2 行：时间「昨天下午」无法识别"):  # fmt: skip
+        assert "".join(said.split()) in printed, result.output

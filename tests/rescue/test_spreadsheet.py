@@ -17,7 +17,7 @@ from tests.ingest.test_workbook_limits import bomb_workbook
 from zhengwu.errors import ForbiddenError, InvalidInputError
 from zhengwu.rescue import intake
 from zhengwu.rescue import service as rescue_service
-from zhengwu.rescue.models import HelpSource, Incident, SetAside
+from zhengwu.rescue.models import HelpSource, Incident, SetAside, Verification
 from zhengwu.rescue.schemas import HelpSubmission
 from zhengwu.rescue.spreadsheet import EXPORT_HEADER, export_csv, import_csv
 
@@ -29,7 +29,7 @@ SHEET = """序号,姓名,地址,人数,情况,紧急程度,联系方式,是否�
 3,王五,,很多人,,一般,,否,否
 
 4,赵六,郑州市中原区桐柏路绿城小区2号楼,3,被困,不知道,13700003333,否,否
-5,孙七,郑州市惠济区江山路8号院,2,车被困,一般,13600004444,是的吧,否
+5,孙七,郑州市惠济区江山路8号院,一车人,车被困,一般,13600004444,否,否
 """
 
 
@@ -57,13 +57,17 @@ def test_import_quarantines_bad_rows_with_reasons_and_merges_good_ones(
     assert not any("第 6 行" in r for r in reasons)
     # An urgency word the sheet invented does not refuse the row: it is taken in, warned.
     [warning] = report.warnings
-    assert "第 6 行" in warning and "不知道" in warning and "unknown urgency" in warning
+    assert (
+        "第 6 行" in warning
+        and "不知道" in warning
+        and "urgency '不知道' not understood" in warning
+    )
     zhao = session.scalars(select(HelpSource).where(
         HelpSource.incident_id == incident.id, HelpSource.text.contains("赵六"))).one()  # fmt: skip
     assert "【紧急程度（无法识别）】不知道" in zhao.text
     row6 = rescue_service.get_request(session, request_id=zhao.request_id)
     assert row6.urgency in ("normal", "urgent", "critical") and row6.people_total == 3
-    assert any("第 7 行" in r and "是否核实" in r for r in reasons)
+    assert any("第 7 行" in r and "人数「一车人」不是人数" in r for r in reasons)
     request = weibo.requests[("weibo", "1")]
     assert request.verification == "confirmed"  # the sheet said 是否核实 = 是
     assert request.state == "verified"
@@ -165,8 +169,8 @@ def test_a_cell_a_spreadsheet_kept_as_text_loses_its_apostrophe(
 
 DATED = """姓名,地址,人数,情况,紧急程度,联系方式,是否核实,时间,链接
 张建国,郑州市金水区文化路32号院3号楼,8,老人孩子被困,超级紧急,13800001111,否,2021-07-20 09:30,https://weibo.com/1/A1
-孙七,郑州市惠济区江山路8号院,2,车被困,一般,13600004444,是的吧,2021-07-20 10:15,https://weibo.com/1/B2
-周八,郑州市中原区桐柏路9号院,2,被困,一般,13500005555,否,某天,https://weibo.com/1/C3
+孙七,郑州市惠济区江山路8号院,一车人,车被困,一般,13600004444,否,2021-07-20 10:15,https://weibo.com/1/B2
+周八,郑州市中原区桐柏路9号院,好多,被困,一般,13500005555,否,某天,https://weibo.com/1/C3
 """
 
 
@@ -206,7 +210,7 @@ def test_a_refused_row_promoted_keeps_its_link_sheet_and_time(
     refused = {a.url: a for a in session.scalars(select(SetAside).where(
         SetAside.incident_id == incident.id))}  # fmt: skip
     sun, zhou = refused["https://weibo.com/1/B2"], refused["https://weibo.com/1/C3"]
-    assert "是否核实" in sun.reason and "unreadable time" in zhou.reason
+    assert "一车人" in sun.reason and "people is not a count" in zhou.reason
     assert (sun.author, sun.posted_at) == (path.name, datetime(2021, 7, 20, 2, 15, tzinfo=UTC))
     assert (zhou.author, zhou.posted_at) == (path.name, None)  # its 时间 could not be read
     request = intake.promote(session, set_aside=sun, actor=DISPATCHER, reason="电话核实有人被困")
@@ -339,3 +343,118 @@ def test_a_bomb_workbook_is_refused_naming_the_limit_and_sets_nothing_aside(
     assert "(ZHENGWU_UNPACK_MAX_RATIO)" in (refused.value.message_en or "")
     assert str(tmp_path) not in str(refused.value)
     assert session.scalars(select(SetAside).where(SetAside.incident_id == incident.id)).all() == []
+
+
+UNSURE = """姓名,地址,人数,情况,紧急程度,联系方式,是否核实,是否获救,时间
+吴九,郑州市金水区经三路66号,4,老人卧床水已到一楼,超级紧急,13500006666,{verified},{rescued},{time}
+"""
+
+
+@pytest.mark.parametrize("unsure", ["不知道", "待定", "?", "未知"])
+def test_an_unreadable_minor_cell_takes_the_row_in_with_a_warning(
+    session: Session, make_incident: Callable[..., Incident], tmp_path: Path, unsure: str
+) -> None:
+    """A 超级紧急 row whose 是否核实 / 是否获救 say neither 是 nor 否 and whose 时间 is
+    昨天下午 was refused whole: it is taken in as not verified, not rescued, at the import's
+    time, each cell a warning naming the row; a later sheet saying 是 still marks it."""
+    incident = make_incident()
+    path = _sheet(tmp_path, UNSURE.format(verified=unsure, rescued=unsure, time="昨天下午"))
+    before = datetime.now(UTC)
+    report = import_csv(session, incident=incident, path=path, actor=DISPATCHER)
+    assert (report.new_requests, report.quarantined, report.refused) == (1, 0, [])
+    at = f"{path.name} 第 2 行："
+    assert report.warnings == [
+        f"{at}时间「昨天下午」无法识别，已按导入时间记录，请人工核定 / row 2: time '昨天下午' "
+        "not understood, taken in at the import's time: check it",
+        f"{at}是否核实「{unsure}」无法识别，按未核实导入（应为 是/否） / row 2: verified "
+        f"{unsure!r} not understood, taken in as not verified (yes or no)",
+        f"{at}是否获救「{unsure}」无法识别，按未获救导入（应为 是/否） / row 2: rescued "
+        f"{unsure!r} not understood, taken in as not rescued (yes or no)",
+    ]
+    request = rescue_service.get_request(session, request_id=report.request_ids[0])
+    assert (request.verification, request.state, request.reported_rescued_at) == (
+        "unverified", "new", None,
+    )  # fmt: skip
+    assert request.urgency == "critical" and before <= request.reported_at <= datetime.now(UTC)
+    assert request.sources[0].text.endswith("【时间（无法识别）】昨天下午")
+    # The volunteers have since called: the same row, now 是 / 是 and a readable time.
+    later = _sheet(tmp_path, UNSURE.format(verified="是", rescued="是", time="2021-07-20 15:00"))
+    again = import_csv(session, incident=incident, path=later, actor=DISPATCHER)
+    assert (again.known, again.new_requests, again.warnings) == (1, 0, [])
+    session.refresh(request)
+    assert (request.verification, request.state) == ("confirmed", "verified")
+    assert request.reported_rescued_at is not None
+
+
+def test_a_sheet_without_address_and_situation_columns_is_imported_with_a_warning(
+    session: Session, make_incident: Callable[..., Incident], tmp_path: Path
+) -> None:
+    """Only 姓名 and 电话 (and a 家庭住址 the import does not know): the rows are taken in,
+    and the report says which columns the sheet lacks and which it did not read."""
+    sheet = "姓名,电话,家庭住址\n李四,13800138000,郑州市金水区文化路32号院\n"
+    path = _sheet(tmp_path, sheet)
+    report = import_csv(session, incident=make_incident(), path=path, actor=DISPATCHER)
+    assert (report.new_requests, report.quarantined) == (1, 0)
+    assert report.warnings == [
+        f"{path.name}：表格没有「地址」、「情况」列，各行导入后缺少这些信息，请核对表头并人工补充；"
+        f"未识别的列：家庭住址 / {path.name}: the sheet has no 地址 (address), 情况 (situation) "
+        "columns; its rows are taken in without them: check the header and complete the "
+        "requests; columns not read: 家庭住址"
+    ]
+    full = _sheet(tmp_path, "姓名,地址,情况,电话\n李四,郑州市金水区文化路32号院,被困,13800138000\n")
+    assert import_csv(session, incident=make_incident("另一灾情"), path=full,
+                      actor=DISPATCHER).warnings == []  # fmt: skip
+
+
+def test_long_file_names_and_cells_are_cut_to_their_columns(
+    session: Session, make_incident: Callable[..., Incident], tmp_path: Path
+) -> None:
+    """A file name near the file system's limit and cells of thousands of characters: the
+    reasons, the author, the verifier, the name, the address and the link are cut to what
+    their columns hold (PostgreSQL refused the whole import), the texts keep every cell."""
+    name = "待救援人员信息" + "（金水区志愿者汇总）" * 3 + "x" * 120 + ".csv"  # 235 bytes
+    path = tmp_path / name
+    long_cell = "水" * 3000
+    link = "https://weibo.com/1/" + "A" * 3000
+    note = "备注" + "说明" * 200  # a column the import does not read, named when refused
+    rows = [
+        ["姓名", "地址", "人数", "情况", "紧急程度", "联系方式", "是否核实", "时间", "链接", note],
+        ["张" * 300, "郑州市金水区" + "文化路" * 300, "3", long_cell, long_cell, "13800001111",
+         "是", long_cell, link, ""],
+        ["李四", "郑州市二七区大学路9号", long_cell, "被困", "一般", "13900002222", long_cell,
+         "", link, ""],
+        ["王五", "郑州市中原区建设路1号", "2", "被困", "一般", "13700003333", "否", "", "",
+         "\x00"],
+    ]  # fmt: skip
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+    incident = make_incident()
+    report = import_csv(session, incident=incident, path=path, actor=DISPATCHER)
+    assert (report.new_requests, report.quarantined) == (1, 2)
+    assert len(name) == 161
+    where = name[:49] + "…" + name[-50:]  # its start and its end
+    people, nul = report.refused
+    assert people == f"{where} 第 3 行：人数「{'水' * 39}…」不是人数 / people is not a count"
+    assert (
+        len(nul) == 256
+        and nul.startswith(f"{where} 第 4 行：字段「备注说明说明")
+        and nul[-1] == "…"
+    )
+    asides = session.scalars(select(SetAside).where(SetAside.incident_id == incident.id).order_by(
+        SetAside.reason)).all()  # fmt: skip
+    assert sorted(a.reason for a in asides) == sorted([people, nul])
+    assert {(a.author, a.url) for a in asides} == {(name, None)}
+    assert all(len(w) < 400 and "第 2 行" in w for w in report.warnings)
+    assert any("link too long (3020 characters, at most 2048)" in w for w in report.warnings)
+    request = rescue_service.get_request(session, request_id=report.request_ids[0])
+    assert (len(request.name or ""), len(request.address or "")) == (64, 256)
+    (source,) = request.sources
+    assert (source.author, source.url) == (name, None)
+    assert long_cell in source.text and "张" * 300 in source.text
+    assert request.verification == "confirmed"
+    verifier = session.scalars(select(Verification.verifier_name).where(
+        Verification.request_id == request.id)).one()  # fmt: skip
+    assert verifier == f"志愿者表格 {name}"[:127] + "…"
+    again = import_csv(session, incident=incident, path=path, actor=DISPATCHER)
+    assert (again.known, again.quarantined) == (1, 2)

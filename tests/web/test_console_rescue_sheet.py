@@ -15,7 +15,7 @@ from zhengwu.auth import service as auth_service
 from zhengwu.config import get_settings
 from zhengwu.rescue.spreadsheet import UPLOAD_MAX_BYTES
 
-from ..rescue.test_spreadsheet import SHEET
+from ..rescue.test_spreadsheet import SHEET, UNSURE
 from .test_console_world import ConsoleWorld, build_console_world, login
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -82,7 +82,7 @@ def test_dispatcher_uploads_the_sheet_twice(
     first = _upload(client, world, csrf, name, content, kind)
     assert first.status_code == 200, first.text
     # Row 1 repeats the world's 张建国 (same phone): merged; 刘桂兰 and 赵六 are new;
-    # 王五 (no address, no phone) and 孙七 (是否核实 "是的吧") are refused with reasons.
+    # 王五 (no address, no phone) and 孙七 (人数 "一车人") are refused with reasons.
     assert _counts(first.text) == {"new": 2, "merged": 1, "known": 0, "quarantined": 2}
     assert f"已导入「{name}」" in first.text
     assert f'href="/console/rescue/{world.incident_id}/set-aside?kind=quarantined"' in first.text
@@ -169,3 +169,36 @@ def test_refusals_come_back_on_the_page(client: httpx.Client, world: ConsoleWorl
     assert no_csrf.status_code == 403
     assert len(_queue_names(client, world)) == 2
     assert _no_temporary_files()
+
+
+def test_rows_taken_in_unsure_are_warned_on_the_page_and_in_the_api(
+    client: httpx.Client, world: ConsoleWorld
+) -> None:
+    """A 超级紧急 row whose 是否核实 is 不知道 and 时间 昨天下午 is imported; the page and
+    the API name the row and the cell; the API's answer for a later sheet saying 是 has
+    no warning and the request is verified."""
+    csrf = login(client, "dispatcher")
+    unsure = UNSURE.format(verified="不知道", rescued="否", time="昨天下午").encode()
+    page = _upload(client, world, csrf, "名单.csv", unsure, "text/csv")
+    assert page.status_code == 200, page.text
+    assert _counts(page.text) == {"new": 1, "merged": 0, "known": 0, "quarantined": 0}
+    warnings = page.text[page.text.index('id="sheet-warnings"') :].split("</ul>")[0]
+    assert "名单.csv 第 2 行：是否核实「不知道」无法识别，按未核实导入" in warnings
+    assert "名单.csv 第 2 行：时间「昨天下午」无法识别" in warnings
+    assert "row 2: verified &#39;不知道&#39; not understood" in warnings
+    url = f"/api/rescue/incidents/{world.incident_id}/sheet"
+    headers = {"Accept": "application/json", "X-CSRF-Token": csrf}
+    later = UNSURE.format(verified="是", rescued="否", time="2021-07-20 15:00").encode()
+    answer = client.post(url, headers=headers, files={"file": ("名单.csv", later, "text/csv")})
+    assert answer.status_code == 200, answer.text
+    report = answer.json()
+    assert (report["known"], report["new_requests"], report["warnings"]) == (1, 0, [])
+    queue = client.get(f"/api/rescue/incidents/{world.incident_id}/queue",
+                       headers={"Accept": "application/json"}).json()  # fmt: skip
+    [wu] = [item for item in queue["items"] if item["name"] == "吴九"]
+    assert (wu["verification"], wu["state"]) == ("confirmed", "verified")
+    # The first sheet again: warned again, and its 不知道 does not undo the verification.
+    again = client.post(url, headers=headers, files={"file": ("名单.csv", unsure, "text/csv")})
+    assert any("是否核实「不知道」" in w for w in again.json()["warnings"])
+    after = client.get(f"/api/rescue/requests/{wu['id']}", headers={"Accept": "application/json"})
+    assert after.json()["verification"] == "confirmed"

@@ -399,6 +399,8 @@ def _print_report(
 ) -> None:  # fmt: skip
     """Print what an intake or import did; with ``seconds`` and ``by_state`` (the
     incident's requests by state afterwards), as the intake's final summary."""
+    from rich.markup import escape
+
     from zhengwu.rescue.spreadsheet import REFUSED_SHOWN
     from zhengwu.rescue.workflow import STATE_LABELS
 
@@ -424,8 +426,12 @@ def _print_report(
         states = " · ".join(f"{STATE_LABELS[s]} {n}" for s, n in by_state.items())
         console.print(f"灾情现有求助 requests now {sum(by_state.values())}：{states}")
     print_refused(data.get("refused", []), REFUSED_SHOWN)
-    for warning in data.get("warnings", []):
-        console.print(f"[yellow]注意 warning[/yellow] {warning}")
+    warnings = data.get("warnings", [])
+    for warning in warnings[:REFUSED_SHOWN]:
+        console.print(f"[yellow]注意 warning[/yellow] {escape(warning)}", highlight=False)
+    if len(warnings) > REFUSED_SHOWN:
+        more = len(warnings) - REFUSED_SHOWN
+        console.print(f"  … 另有 {more} 条提示 and {more} more warnings (--json lists every one)")
 
 
 @app.command("intake")

@@ -23,7 +23,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+import msgspec
+from sqlalchemy import String, select
 from sqlalchemy.orm import Session
 
 from zhengwu.auth.principal import Principal
@@ -36,7 +37,14 @@ from zhengwu.platforms.timeparse import DateError, parse_time
 from zhengwu.rescue import access, intake, listing
 from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.merge import HelpPostIn
-from zhengwu.rescue.models import HelpRequest, HelpSource, Incident, SetAside, Verification
+from zhengwu.rescue.models import (
+    SET_ASIDE_REASON_MAX,
+    HelpRequest,
+    HelpSource,
+    Incident,
+    SetAside,
+    Verification,
+)
 from zhengwu.rescue.notices import HELPED_OUTCOMES, is_partial
 from zhengwu.rescue.schemas import HelpRequestView, IntakeReport
 from zhengwu.rescue.workflow import STATE_LABELS, transition
@@ -88,6 +96,22 @@ UPLOAD_SUFFIXES = (".csv", ".xlsx", ".xls")
 REFUSED_SHOWN = 200  # refused rows a check's page and the CLI list (all: the JSON)
 
 
+def _length(column: Any) -> int:
+    """The characters a text column holds (PostgreSQL refuses more; SQLite keeps them)."""
+    kind = column.property.columns[0].type
+    if not isinstance(kind, String) or kind.length is None:
+        raise TypeError(f"{column} is not a text column of bounded length")
+    return kind.length
+
+
+# What the columns a sheet row is stored in hold: a longer cell or name is cut to it.
+NAME_MAX = _length(HelpRequest.name)
+ADDRESS_MAX = _length(HelpRequest.address)
+URL_MAX = _length(HelpSource.url)
+AUTHOR_MAX = _length(HelpSource.author)
+VERIFIER_MAX = _length(Verification.verifier_name)
+
+
 def _header_map(header: Sequence[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for index, raw in enumerate(header):
@@ -103,63 +127,144 @@ def _header_map(header: Sequence[str]) -> dict[str, int]:
     return found
 
 
-def _flag(value: str, column: str) -> bool:
+# The columns a request is acted on by (where, how to call back, what is wrong): a sheet
+# without one of them is imported (it has an address or a contact), with a warning.
+EXPECTED = {"address": ("地址", "address"), "phone": ("联系方式", "contact"),
+            "situation": ("情况", "situation")}  # fmt: skip
+CELL_SHOWN = 40  # characters of a cell quoted in a warning or a refused row's reason
+WHERE_SHOWN = 100  # characters of the file (and worksheet) name in a reason or warning
+
+
+def _clipped(text: str, limit: int) -> str:
+    """Return ``text`` cut to ``limit`` characters, ending with … when it was cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _quoted(value: str) -> str:
+    """A cell as a warning or reason quotes it: its first :data:`CELL_SHOWN` characters."""
+    return _clipped(value, CELL_SHOWN)
+
+
+def _where(place: str) -> str:
+    """A file (or ``file!sheet``) as a reason or warning names it: a long name keeps its
+    start and its end (the suffix, the worksheet), … between."""
+    if len(place) <= WHERE_SHOWN:
+        return place
+    half = (WHERE_SHOWN - 1) // 2
+    return place[:half] + "…" + place[-(WHERE_SHOWN - 1 - half) :]
+
+
+def _missing_columns(columns: dict[str, int], header: Sequence[str], sheet: str) -> str | None:
+    """The warning of a sheet read without an address, contact or situation column (its
+    rows are taken in without them: a header the import does not know is named)."""
+    missing = [labels for field, labels in EXPECTED.items() if field not in columns]
+    if not missing:
+        return None
+    unknown = [t for i, t in enumerate(header) if t and i not in columns.values()]
+    zh_unknown = f"；未识别的列：{'、'.join(_quoted(t) for t in unknown)}" if unknown else ""
+    en_unknown = f"; columns not read: {', '.join(_quoted(t) for t in unknown)}" if unknown else ""
+    zh = "、".join(f"「{z}」" for z, _ in missing)
+    en = ", ".join(f"{z} ({e})" for z, e in missing)
+    return (
+        f"{_where(sheet)}：表格没有{zh}列，各行导入后缺少这些信息，请核对表头并人工补充{zh_unknown}"
+        f" / {_where(sheet)}: the sheet has no {en} column{'s' if len(missing) > 1 else ''}; "
+        "its rows are taken in without them: check the header and complete the requests"
+        f"{en_unknown}"
+    )
+
+
+def _flag(value: str) -> bool | None:
+    """Read a 是/否 cell: True, False, or None when it says neither (不知道, 待定, ?)."""
     value = value.strip().lower()
     if value in YES:
         return True
     if value in NO:
         return False
-    raise ValueError(f"{column}「{value}」应为 是/否 / {column} must be yes or no")
+    return None
 
 
-def _row(
-    cells: dict[str, str], number: int, source: str
-) -> tuple[HelpPostIn, dict[str, Any], bool, bool, str | None]:
-    """Return the post, the facts it overrides, its verified / rescued marks and a warning
-    (or raise for a row that cannot be used).
+class _Row(msgspec.Struct, frozen=True, kw_only=True):
+    """A sheet row read as a post: the facts it overrides, its marks, its warnings."""
 
-    An urgency word the sheet invented (十万火急, 较急) does not refuse the row — people
-    wait behind it: the row is taken in with the urgency read from its text (一般 when
-    none), the word kept in its text, and a warning in the report.
+    post: HelpPostIn
+    known: dict[str, Any]
+    verified: bool
+    rescued: bool
+    warnings: list[str]
+
+
+def _row(cells: dict[str, str], number: int, source: str) -> _Row:
+    """Return the row read as a post (or raise for a row that cannot be a request).
+
+    Only a row that cannot be a request is refused: no address and no contact, a 人数
+    that is not a count. A cell of a minor column that cannot be read does not refuse it
+    — people wait behind it: the row is taken in, with a warning naming the row and the
+    cell. An urgency word the sheet invented (十万火急, 较急): the urgency is read from its
+    text (一般 when none), the word kept in its text. A 是否核实 / 是否获救 that says
+    neither 是 nor 否 (不知道, 待定, ?): not verified / not rescued, which a later sheet
+    saying 是 still changes (:func:`_apply_marks`). A 时间 that cannot be read (昨天下午):
+    the import's time, the cell kept in its text (a clock time there, 昨晚11点, is read as
+    any stated time is).
     """
     if not cells.get("address") and not cells.get("phone"):
         raise ValueError("没有地址也没有联系方式 / neither address nor contact")
-    urgency_text = cells.get("urgency", "").strip()
-    warning = None
-    if urgency_text not in URGENCY:
-        warning = (
-            f"{source} 第 {number} 行：紧急程度「{urgency_text}」无法识别（超级紧急/紧急/一般），"
-            f"已按情况描述判断，请人工核定 / row {number}: unknown urgency {urgency_text!r}, "
-            "read from the text instead: check it"
-        )
     people_text = cells.get("people", "").strip()
     if people_text and not _PEOPLE.match(people_text):
-        raise ValueError(f"人数「{people_text}」不是人数 / people is not a count")
+        raise ValueError(f"人数「{_quoted(people_text)}」不是人数 / people is not a count")
+    at = f"{_where(source)} 第 {number} 行"
+    warnings: list[str] = []
+    unread: list[tuple[str, str]] = []  # (label, cell) kept in the text
+
+    def warn(column_zh: str, column_en: str, value: str, zh: str, en: str) -> None:
+        warnings.append(f"{at}：{column_zh}「{_quoted(value)}」无法识别，{zh} / row {number}: "
+                        f"{column_en} {_quoted(value)!r} not understood, {en}")  # fmt: skip
+
+    urgency_text = cells.get("urgency", "").strip()
+    if urgency_text not in URGENCY:
+        warn("紧急程度", "urgency", urgency_text, "已按情况描述判断（超级紧急/紧急/一般），请人工核定",
+             "read from the text instead: check it")  # fmt: skip
+        unread.append(("紧急程度", urgency_text))
+    time_text = cells.get("time", "").strip()
     posted = _row_time(cells)
-    if posted is None and cells.get("time", "").strip():
-        raise ValueError(f"时间「{cells['time']}」无法识别 / unreadable time")
+    if posted is None and time_text:
+        warn("时间", "time", time_text, "已按导入时间记录，请人工核定",
+             "taken in at the import's time: check it")  # fmt: skip
+        unread.append(("时间", time_text))
+    marks: list[bool] = []
+    for key, column_zh, column_en, meaning_zh, meaning_en in (
+        ("verified", "是否核实", "verified", "按未核实导入", "taken in as not verified"),
+        ("rescued", "是否获救", "rescued", "按未获救导入", "taken in as not rescued"),
+    ):
+        flag = _flag(cells.get(key, ""))
+        if flag is None:
+            warn(column_zh, column_en, cells[key].strip(), f"{meaning_zh}（应为 是/否）",
+                 f"{meaning_en} (yes or no)")  # fmt: skip
+        marks.append(bool(flag))
+    url = cells.get("url", "").strip() or None
+    if url is not None and len(url) > URL_MAX:
+        warnings.append(f"{at}：链接过长（{len(url)} 字符，上限 {URL_MAX}），未保存 / row {number}: "
+                        f"link too long ({len(url)} characters, at most {URL_MAX}), not kept")  # fmt: skip
+        url = None
     labels = (("姓名", "name"), ("地址", "address"), ("人数", "people"), ("联系方式", "phone"),
               ("情况描述", "situation"))  # fmt: skip
     text = "".join(
         f"【{label}】{cells[key].strip()}" for label, key in labels if cells.get(key, "").strip()
     )
-    if warning:
-        text += f"【紧急程度（无法识别）】{urgency_text}"
+    text += "".join(f"【{label}（无法识别）】{value}" for label, value in unread)
     identity = "|".join(cells.get(k, "").strip() for k in ("name", "address", "phone", "situation"))
     post = HelpPostIn(
         platform="csv", post_id="csv-" + hashlib.sha1(identity.encode()).hexdigest()[:20],
-        text=text, posted_at=posted, author=source, url=cells.get("url") or None,
+        text=text, posted_at=posted, author=_clipped(source, AUTHOR_MAX), url=url,
     )  # fmt: skip
     known: dict[str, Any] = {}
     if URGENCY.get(urgency_text):
         known["urgency"] = URGENCY[urgency_text]
-    if cells.get("address", "").strip():
-        known["address"] = cells["address"].strip()
-    if cells.get("name", "").strip():
-        known["name"] = cells["name"].strip()
-    verified = _flag(cells.get("verified", ""), "是否核实")
-    rescued = _flag(cells.get("rescued", ""), "是否获救")
-    return post, known, verified, rescued, warning
+    # A cell longer than the request's column is cut there (its source's text keeps it).
+    for key, limit in (("address", ADDRESS_MAX), ("name", NAME_MAX)):
+        if cells.get(key, "").strip():
+            known[key] = _clipped(cells[key].strip(), limit)
+    verified, rescued = marks
+    return _Row(post=post, known=known, verified=verified, rescued=rescued, warnings=warnings)
 
 
 def _row_time(cells: dict[str, str]) -> datetime | None:
@@ -218,6 +323,8 @@ def _import_sheet(
     marks: dict[str, tuple[bool, bool]] = {}
     bad: dict[str, SetAside] = {}
     warnings = [part.warning(sheet) for part in left]  # a workbook's sheets not read
+    if (missing := _missing_columns(columns, header, sheet)) is not None:
+        warnings.append(missing)
     for at, row, problem in rows[1:]:  # blank rows (between blocks of rows) left out
         cells = (
             {}
@@ -229,23 +336,27 @@ def _import_sheet(
                 raise ValueError(problem)
             if (column := find_nul(dict(zip(header, row, strict=False)))) is not None:
                 raise ValueError(nul_reason(column))  # PostgreSQL cannot store it
-            post, known, verified, rescued, warning = _row(cells, at.number, at.in_file(sheet))
+            read = _row(cells, at.number, at.in_file(sheet))
         except ValueError as exc:
             # The key is the row's cells (as before the raw line was kept: a sheet imported
             # again finds its rows set aside); the text is the row as it is in the file,
-            # to fix and import again (a NUL written as \u0000).
+            # to fix and import again (a NUL written as \u0000). The reason, author and
+            # link are cut to their columns (a long file name, a long cell).
             content = at.raw if row is None else ",".join(row)
             key = "csv-row-" + hashlib.sha1(shown(content).encode()).hexdigest()[:20]
+            link = shown(cells.get("url") or "")
+            reason = f"{_where(at.in_file(sheet))} 第 {at.number} 行：{exc}"
             bad[key] = SetAside(incident_id=incident.id, kind="quarantined", channel="csv",
                                 platform="csv", post_id=key, text=shown(at.raw),
-                                reason=f"{at.in_file(sheet)} 第 {at.number} 行：{exc}", author=sheet,
-                                url=shown(cells.get("url") or "") or None, posted_at=_row_time(cells))  # fmt: skip
+                                reason=_clipped(reason, SET_ASIDE_REASON_MAX),
+                                author=_clipped(sheet, AUTHOR_MAX),
+                                url=link if link and len(link) <= URL_MAX else None,
+                                posted_at=_row_time(cells))  # fmt: skip
             continue
-        if warning:
-            warnings.append(warning)
-        posts.append(post)
-        overrides[post.post_id] = known
-        marks[post.post_id] = (verified, rescued)
+        warnings.extend(read.warnings)
+        posts.append(read.post)
+        overrides[read.post.post_id] = read.known
+        marks[read.post.post_id] = (read.verified, read.rescued)
     outcome = intake.take_in(session, incident=incident, posts=posts, actor=actor, channel="csv",
                              assume_help=True, overrides=overrides)  # fmt: skip
     report = outcome.report
@@ -306,7 +417,7 @@ def _apply_marks(
             record = Verification(request_id=request.id, method="phone", result="confirmed",
                                   note=f"志愿者表格「{sheet}」标记为已核实",
                                   verifier_user_id=actor.user_id,
-                                  verifier_name=f"志愿者表格 {sheet}")  # fmt: skip
+                                  verifier_name=_clipped(f"志愿者表格 {sheet}", VERIFIER_MAX))  # fmt: skip
             session.add(record)
             now = utcnow()
             request.verification = "confirmed"
