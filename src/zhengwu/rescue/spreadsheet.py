@@ -3,9 +3,11 @@
 Import reads the columns volunteers already use — 姓名, 地址, 人数, 情况, 紧急程度,
 联系方式, 是否核实, 是否获救 (and 时间, 链接 when present; common variants of each name
 are accepted). Each row goes through the same intake as posts, so a row that repeats a
-Weibo request joins it. A row that cannot be used is quarantined with its reason, never
-dropped; re-importing the same sheet changes nothing except the 是否核实 / 是否获救 marks
-volunteers have since filled in.
+Weibo request joins it. A row that cannot be a request (no address and no contact, a 人数
+that is not a count) is quarantined with its reason, never dropped; a cell of a minor
+column the import cannot read (紧急程度, 是否核实, 是否获救, 时间) takes the row in with a
+warning naming the row and the cell (:func:`_row`). Re-importing the same sheet changes
+nothing except the 是否核实 / 是否获救 marks volunteers have since filled in.
 
 Export writes the same layout back, with the state of each request, so the sheet people
 know stays usable while the system runs; cells that would be read as formulas are
