@@ -202,3 +202,18 @@ def test_rows_taken_in_unsure_are_warned_on_the_page_and_in_the_api(
     assert any("是否核实「不知道」" in w for w in again.json()["warnings"])
     after = client.get(f"/api/rescue/requests/{wu['id']}", headers={"Accept": "application/json"})
     assert after.json()["verification"] == "confirmed"
+
+
+def test_the_page_lists_the_first_200_warnings(client: httpx.Client, world: ConsoleWorld) -> None:
+    """A sheet whose every 是否核实 says 待定: every row is imported, the page lists 200
+    warnings and says how many there are (the JSON has every one)."""
+    csrf = login(client, "dispatcher")
+    rows = "".join(f"志愿者{n},郑州市金水区经{n}路{n}号,2,被困,紧急,1370000{n:04d},待定\n"
+                   for n in range(201))  # fmt: skip
+    sheet = ("姓名,地址,人数,情况,紧急程度,联系方式,是否核实\n" + rows).encode()
+    page = _upload(client, world, csrf, "名单.csv", sheet, "text/csv")
+    assert page.status_code == 200, page.text
+    assert _counts(page.text)["quarantined"] == 0
+    listed = page.text[page.text.index('id="sheet-warnings"') :].split("</ul>")[0]
+    assert listed.count("<li>") == 200 and "第 201 行" in listed and "第 202 行" not in listed
+    assert "只列出前 200 条提示，共 201 条" in page.text
