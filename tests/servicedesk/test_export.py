@@ -276,6 +276,57 @@ def test_the_export_command_writes_each_format(tmp_path: Path) -> None:
     assert nobody.exit_code != 0 and "no such user" in nobody.output
 
 
+# The API export's filter (a parameter of servicedesk.views._filters) → the CLI's option.
+CLI_NAMES = {"organization_id": "organization", "start": "since", "end": "until"}
+
+
+def test_the_export_command_takes_every_filter_of_the_api_export() -> None:
+    import inspect
+
+    import typer
+
+    from zhengwu.cli.desk_requests import app
+    from zhengwu.servicedesk import views
+
+    api = [p for p in inspect.signature(views._filters).parameters if p != "principal"]
+    command = typer.main.get_command(app).commands["export"]  # type: ignore[attr-defined]
+    options = {p.name for p in command.params}
+    assert [p for p in api if CLI_NAMES.get(p, p) not in options] == []
+
+
+def test_the_export_command_filters_by_ticket_and_phone(
+    configured_database: str, imported: None, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from zhengwu.cli.desk_requests import app
+
+    runner = CliRunner()
+
+    def exported(*args: str) -> list[str]:
+        out = tmp_path / "out.csv"
+        done = runner.invoke(app, ["export", "--out", str(out), *args])
+        assert done.exit_code == 0, done.output
+        return [r["工单编号"] for r in _read(out)]
+
+    assert exported("--ticket", "T2") == ["T2"]
+    assert exported("--ticket", "12345:T3") == ["T3"]
+    assert exported("--phone", "138-1111-2222") == ["T1"]
+    assert exported("--ticket", "", "--region", "") == ["T4", "T3", "T2", "T1"]  # as the API
+    bad = runner.invoke(app, ["export", "--phone", "12", "--out", str(tmp_path / "p.csv")])
+    assert bad.exit_code != 0 and "invalid phone" in bad.output
+    # Bounded as the API's organization_id is (PostgreSQL refuses a larger integer).
+    big = ["export", "--organization", str(2**31), "--out", str(tmp_path / "o.csv")]
+    refused = runner.invoke(app, big)
+    assert refused.exit_code == 2 and "--organization" in refused.output
+    # A role that does not handle requests may not look a phone up (as the API: 403).
+    out = tmp_path / "p.csv"
+    as_dispatcher = ["export", "--as", "u_dispatcher", "--phone", "13811112222", "--out", str(out)]
+    denied = runner.invoke(app, as_dispatcher)
+    assert denied.exit_code != 0 and "only desk staff may look up a phone" in denied.output
+    assert not out.exists()
+
+
 def _bulk(session: Session, start: int, n: int) -> None:
     from datetime import UTC, datetime, timedelta
 

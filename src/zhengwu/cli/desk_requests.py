@@ -23,6 +23,7 @@ from zhengwu.cli.common import (
     print_json,
     print_refused,
 )
+from zhengwu.storable import MAX_STORED_INT
 
 app = typer.Typer(help="诉求办理 / service desk: requests, categories, routing, rates.")
 categories_app = typer.Typer(help="诉求分类 / the category tree.", no_args_is_help=True)
@@ -388,8 +389,13 @@ def _filters(
     state: list[str] | None, category: list[str] | None, organization_id: int | None,
     channel: list[str] | None, overdue: bool | None, since: str | None, until: str | None,
     region: str | None, ticket: str | None, unassigned: bool | None = None,
+    phone: str | None = None,
 ) -> Any:  # fmt: skip
-    """Return the request filters of the command line, checked (InvalidInputError)."""
+    """Return the request filters of the command line, checked (InvalidInputError).
+
+    The API's queue and export take the same (``servicedesk.views._filters``): an empty
+    region, ticket or phone leaves that filter off, as an empty query parameter does.
+    """
     from zhengwu.chinatime import parse_china_time
     from zhengwu.errors import InvalidInputError
     from zhengwu.servicedesk import filters as request_filters
@@ -408,7 +414,8 @@ def _filters(
     found = request_filters.RequestFilters(
         states=state or None, category_codes=category or None, organization_id=organization_id,
         channels=channel or None, overdue=overdue, start=when(since, "--since"),
-        end=when(until, "--until"), region=region, ticket=ticket, unassigned=unassigned,
+        end=when(until, "--until"), region=region or None, ticket=ticket or None,
+        phone=phone or None, unassigned=unassigned,
     )  # fmt: skip
     request_filters.check(found)
     return found
@@ -418,7 +425,11 @@ StateOpt = Annotated[list[str] | None, typer.Option("--state", help="state (repe
 CategoryOpt = Annotated[
     list[str] | None, typer.Option("--category", help="category code (repeatable)")
 ]
-OrgOpt = Annotated[int | None, typer.Option("--organization", help="handling organisation id")]
+# Bounded as the column is (the API's organization_id too): PostgreSQL refuses a larger one.
+OrgOpt = Annotated[
+    int | None,
+    typer.Option("--organization", min=1, max=MAX_STORED_INT, help="handling organisation id"),
+]
 ChannelOpt = Annotated[
     list[str] | None, typer.Option("--channel", help="source: 12345, weibo, form … (repeatable)")
 ]
@@ -434,6 +445,12 @@ UnassignedOpt = Annotated[
     ),
 ]
 RegionOpt = Annotated[str | None, typer.Option("--region", help="division code (city: all its)")]
+TicketOpt = Annotated[
+    str | None, typer.Option("--ticket", help="the hotline's ticket number (工单编号), as imported")
+]
+PhoneOpt = Annotated[
+    str | None, typer.Option("--phone", help="the caller's phone, any writing (staff only)")
+]
 AsOpt = Annotated[
     str | None,
     typer.Option("--as", help="export as this user may see it (default: everything, in full)"),
@@ -447,19 +464,22 @@ def export_command(
     fmt: Annotated[str, typer.Option("--format", help="csv, xlsx or json")] = "csv",
     state: StateOpt = None, category: CategoryOpt = None, organization: OrgOpt = None,
     channel: ChannelOpt = None, overdue: OverdueOpt = None, since: SinceOpt = None,
-    until: UntilOpt = None, region: RegionOpt = None, unassigned: UnassignedOpt = None,
-    as_user: AsOpt = None,
+    until: UntilOpt = None, region: RegionOpt = None, ticket: TicketOpt = None,
+    phone: PhoneOpt = None, unassigned: UnassignedOpt = None, as_user: AsOpt = None,
 ) -> None:  # fmt: skip
     """Export requests as CSV, Excel or JSON with the hotline import's columns (re-importable).
 
-    Rows stream from the database (memory stays flat). As a user (--as), only what that
-    user may read, personal data masked unless their role handles requests. Audited.
+    The filters are the API export's (GET /api/desk/requests/export): --organization is its
+    organization_id, --since / --until its start / end. Rows stream from the database
+    (memory stays flat). As a user (--as), only what that user may read, personal data
+    masked unless their role handles requests; --phone needs such a role. Audited.
 
     Example: zhengwu desk export --format xlsx --state in_progress --region 410100 --out 在办.xlsx
     """
     from zhengwu.db.engine import unit_of_work
     from zhengwu.errors import InvalidInputError
     from zhengwu.servicedesk import export
+    from zhengwu.servicedesk import filters as request_filters
 
     if fmt not in export.FORMATS:
         raise InvalidInputError(
@@ -470,7 +490,8 @@ def export_command(
     with unit_of_work() as session:
         principal = _principal(session, as_user)
         filters = _filters(state, category, organization, channel, overdue, since, until,
-                           region, None, unassigned)  # fmt: skip
+                           region, ticket, unassigned, phone)  # fmt: skip
+        request_filters.check_phone_allowed(filters, principal)
         export.record_export(session, principal=principal, filters=filters, fmt=fmt)
 
         def counted() -> Any:
