@@ -233,8 +233,41 @@ def test_unusable_replies_are_quarantined(session: Session, world: World, tmp_pa
         .order_by(QuarantineEntry.id)
     ).all()  # fmt: skip
     assert reasons[0] == "有答复意见但缺少答复时间 / a reply without its reply time"
-    assert reasons[1].startswith("答复时间无法识别 / unreadable reply time '昨天'")
+    assert reasons[1] == (
+        "答复时间无法识别：'昨天'（应为日期和时间，如 2025-07-01 09:30:00）/ unreadable reply "
+        "time '昨天': give a date and time such as 2025-07-01 09:30:00"
+    )
     assert reasons[2].startswith("答复时间早于留言时间 / reply time")
+
+
+@pytest.mark.parametrize(
+    ("received", "closed", "reason"),
+    [
+        ("昨天下午", "", "时间无法识别：'昨天下午'（应为日期和时间，如 2025-07-01 09:30:00）/ "
+         "unreadable time '昨天下午': give a date and time such as 2025-07-01 09:30:00"),
+        ("2025-02-30 10:00", "", "时间不存在：'2025-02-30 10:00'（没有这一天或时刻，或年份超出范围）/ "
+         "impossible time '2025-02-30 10:00': no such day or hour, or a year out of range"),
+        ("2025-07-01 09:00", "2025-07-02 25:00", "办结时间不存在：'2025-07-02 25:00'（没有这一天或时刻，"
+         "或年份超出范围）/ impossible resolution time '2025-07-02 25:00': no such day or hour, "
+         "or a year out of range"),
+    ],
+    ids=["no-date", "no-such-day", "no-such-hour"],
+)  # fmt: skip
+def test_an_unusable_time_is_one_line_per_language(
+    session: Session, world: World, tmp_path: Path, received: str, closed: str, reason: str
+) -> None:
+    path = tmp_path / "t.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([
+            ["工单编号", "受理时间", "诉求内容", "答复意见", "答复时间", "办理状态", "办结时间"],
+            ["T1", received, "金水区路灯不亮", "已修复", "2025-07-02 09:00", "已办结", closed],
+        ])  # fmt: skip
+    summary = import_csv(session, path, actor=SYSTEM)
+    assert summary.quarantined == 1
+    found = session.scalar(
+        select(QuarantineEntry.reason).where(QuarantineEntry.run_id == summary.run_id)
+    )
+    assert found == reason
 
 
 def test_a_csv_without_a_text_column_is_refused_whole(session: Session, tmp_path: Path) -> None:

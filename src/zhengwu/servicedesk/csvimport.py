@@ -333,10 +333,24 @@ def check_header(path: Path, *, shown: str | None = None) -> list[str]:
 
 
 def _time(raw: str, what_zh: str, what_en: str) -> datetime:
+    """Return the cell's time; ValueError with one line per language when it is unusable.
+
+    A date that cannot be (2025-02-30, hour 25, a year out of range) is told apart from a
+    text that is no date at all (昨天下午); the parser's own English is not repeated.
+    """
     try:
         return _parse_time(raw)
     except DateError as exc:
-        raise ValueError(f"{what_zh}无法识别 / unreadable {what_en} {raw!r}: {exc}") from None
+        shown = raw.strip()
+        if str(exc).startswith("impossible") or _LOOSE_TIME.match(shown):
+            raise ValueError(
+                f"{what_zh}不存在：{shown!r}（没有这一天或时刻，或年份超出范围）/ impossible "
+                f"{what_en} {shown!r}: no such day or hour, or a year out of range"
+            ) from None
+        raise ValueError(
+            f"{what_zh}无法识别：{shown!r}（应为日期和时间，如 2025-07-01 09:30:00）/ "
+            f"unreadable {what_en} {shown!r}: give a date and time such as 2025-07-01 09:30:00"
+        ) from None
 
 
 def _too_long(what_zh: str, what_en: str, text: str, limit: int = MAX_TEXT) -> ValueError:
