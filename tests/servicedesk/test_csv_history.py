@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from zhengwu.audit.models import AuditEntry
 from zhengwu.chinatime import CHINA
 from zhengwu.ingest.models import QuarantineEntry
-from zhengwu.servicedesk import rates, service
+from zhengwu.servicedesk import csvbatch, rates, service
 from zhengwu.servicedesk.csvimport import BATCH_ROWS, import_csv
 from zhengwu.servicedesk.models import ServiceRequest
 from zhengwu.servicedesk.scheduled import escalate_overdue, overdue_at_intake
@@ -263,6 +263,32 @@ def test_another_channels_ticket_with_a_known_number_is_quarantined_not_existing
     own = import_csv(session, other, actor=SYSTEM, batch_rows=batch_rows, source="csv")
     assert own.created == 1
     assert _get(session, "csv:2549").text == OTHER_CHANNEL
+
+
+@PATHS
+@pytest.mark.parametrize(
+    ("via", "named", "not_named"),
+    [
+        ("cli", "请用 --source 指定其来源", ("来源」下拉框", "source 字段")),
+        ("console", "请在「来源」下拉框中选择其来源", ("--source", "source 字段")),
+        ("api", "请在 source 字段中指定其来源", ("--source", "下拉框")),
+    ],
+    ids=["cli", "console", "api"],
+)  # fmt: skip
+def test_the_advice_on_a_known_number_names_where_the_source_is_chosen(
+    session: Session, world: World, tmp_path: Path, batch_rows: int, via: csvbatch.Via,
+    named: str, not_named: tuple[str, ...],
+) -> None:  # fmt: skip
+    header = ["编号", "来电时间", "诉求内容", "联系电话"]
+    first = _write(tmp_path / "a.csv", [["N1", "2025-07-01 08:00", "金水区路灯不亮", ""]], header)
+    assert import_csv(session, first, actor=SYSTEM, batch_rows=batch_rows).created == 1
+    other = _write(tmp_path / "b.csv", [["N1", "2025-07-02 08:00", OTHER_CHANNEL, ""]], header)
+    clash = import_csv(session, other, actor=SYSTEM, batch_rows=batch_rows, via=via)
+    assert clash.quarantined == 1
+    reason = _reasons(session, clash.run_id)["2"]
+    zh, en = csvbatch.SOURCE_CHOICE[via]
+    assert named in reason and reason.endswith(en) and f"{zh} / " in reason
+    assert [word for word in not_named if word in reason] == []
 
 
 def test_two_rows_of_one_number_in_one_file_differ_the_second_is_quarantined(

@@ -227,6 +227,33 @@ def test_a_workbook_of_monthly_sheets_is_read_whole_and_its_summary_sheet_said(
     assert _hotline_requests(committed_engine) == 7
 
 
+def test_a_known_number_of_another_channel_names_the_source_drop_down_or_field(
+    client: httpx.Client, world: ConsoleWorld, shared_data: Path
+) -> None:
+    rows = _rows(_messages(shared_data, 1), 0)
+    csrf = login(client, "office")
+    assert _count(html.unescape(_upload(client, csrf, "a.csv", _csv(rows)).text), "created") == 1
+    # Another channel's ticket with the same number: the advice names the 来源 drop-down.
+    other = [[rows[0][0], "2025-08-02 09:00:00", "", "岳麓区井盖丢失", "13900000000", "410105"]]
+    page = html.unescape(_upload(client, csrf, "b.csv", _csv(other)).text)
+    assert _count(page, "quarantined") == 1
+    assert "编号已存在但内容不同" in page
+    assert "请在「来源」下拉框中选择其来源再导入" in page
+    assert "choose its source in the 来源 (Source) drop-down" in page
+    assert "--source" not in page
+    # The API names its field.
+    answer = client.post(
+        "/api/desk/import",
+        headers={"X-CSRF-Token": csrf, "Accept": "application/json"},
+        data={"source": "12345"},
+        files={"file": ("b.csv", _csv(other))},
+    )
+    assert answer.status_code == 200, answer.text
+    [reason] = [q["reason"] for q in answer.json()["quarantine"]]
+    assert "请在 source 字段中指定其来源" in reason and "with the source field" in reason
+    assert "--source" not in reason and "下拉框" not in reason
+
+
 def test_old_excel_is_refused_clearly_and_nothing_stays(
     client: httpx.Client, world: ConsoleWorld, committed_engine: Engine
 ) -> None:

@@ -45,7 +45,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import Table, bindparam, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
@@ -133,12 +133,29 @@ def stored_source(session: Session, ref: str) -> StoredSource | None:
     return None if row is None else (row[0], row[1], row[2])
 
 
-def conflict(stored: StoredSource, intake: RequestIntake, fingerprint: str) -> str | None:
+# Where an import was started: each names its own way of choosing the source.
+Via = Literal["cli", "console", "api"]
+# The advice of a conflict, as each place offers the choice: (中文, English).
+SOURCE_CHOICE: dict[Via, tuple[str, str]] = {
+    "cli": ("请用 --source 指定其来源再导入（如 --source csv）",
+            "import the file with --source (e.g. --source csv)"),
+    "console": ("请在「来源」下拉框中选择其来源再导入（如 csv）",
+                "choose its source in the 来源 (Source) drop-down and import again (e.g. csv)"),
+    "api": ("请在 source 字段中指定其来源再导入（如 source=csv）",
+            "send the file again with the source field (e.g. source=csv)"),
+}  # fmt: skip
+
+
+def conflict(
+    stored: StoredSource, intake: RequestIntake, fingerprint: str, *, via: Via = "cli"
+) -> str | None:
     """Return why a row is not the ticket already on file under its number (None if it is).
 
     The same ticket exported again (a re-import, a later export with its reply) has the
     same text, time and caller; another channel's ticket that happens to have the same
-    number does not, and must not be taken for it.
+    number does not, and must not be taken for it. The advice names the choice of source
+    where the import was started (``via``): the CLI's option, the console's drop-down, the
+    API's field.
     """
     differs: list[tuple[str, str]] = []
     if stored[0] != fingerprint:
@@ -151,11 +168,11 @@ def conflict(stored: StoredSource, intake: RequestIntake, fingerprint: str) -> s
         return None
     zh, en = "、".join(d[0] for d in differs), ", ".join(d[1] for d in differs)
     ref = intake.source_ref
+    advice_zh, advice_en = SOURCE_CHOICE[via]
     return (
         f"编号已存在但内容不同（{zh}）：{ref} 已是另一条诉求——若这是另一渠道的工单，"
-        f"请用 --source 指定其来源再导入（如 --source csv）/ ticket number already on file "
-        f"with a different {en}: {ref} is another request — if this is another channel's "
-        f"ticket, import the file with --source (e.g. --source csv)"
+        f"{advice_zh} / ticket number already on file with a different {en}: {ref} is "
+        f"another request — if this is another channel's ticket, {advice_en}"
     )
 
 
@@ -270,7 +287,7 @@ class _Plan:
 def take_in(
     session: Session, rows: Sequence[Row], *, actor: Principal, as_of: datetime | None = None,
     config: snapshot.DeskSnapshot | None = None, prepared: Prepared | None = None,
-    office: access.OfficeQueue | None = None,
+    office: access.OfficeQueue | None = None, via: Via = "cli",
 ) -> Batch:  # fmt: skip
     """Take in ``rows`` (in file order) as the per-row intake would; write them in one go.
 
@@ -279,10 +296,11 @@ def take_in(
     when the database refuses the writes. ``config``: the desk snapshot the caller holds
     for the whole import (default: read it here). ``prepared``: the rows' text work done
     ahead (:mod:`csvprep`), one value per row. ``office``: the importing matrix office's
-    queue (:func:`service.build_new_request`).
+    queue (:func:`service.build_new_request`). ``via``: where the import was started
+    (:func:`conflict`'s advice).
     """
     plan = decide(session, rows, actor=actor, as_of=as_of, config=config, prepared=prepared,
-                  office=office)  # fmt: skip
+                  office=office, via=via)  # fmt: skip
     write(session, plan)
     return plan.batch
 
@@ -303,7 +321,7 @@ def _clock(intake: RequestIntake, as_of: datetime | None) -> datetime:
 def decide(
     session: Session, rows: Sequence[Row], *, actor: Principal, as_of: datetime | None = None,
     config: snapshot.DeskSnapshot | None = None, prepared: Prepared | None = None,
-    office: access.OfficeQueue | None = None,
+    office: access.OfficeQueue | None = None, via: Via = "cli",
 ) -> _Plan:  # fmt: skip
     """Decide each row in order (reading once for the batch); return the writes to make.
 
@@ -355,7 +373,7 @@ def decide(
             norm = dedup.normalise(intake.text)
             fingerprint = dedup.digest(norm)
         if ref in sources:  # the ticket number is known: only the same ticket is "existing"
-            reason = conflict(sources[ref], intake, fingerprint)
+            reason = conflict(sources[ref], intake, fingerprint, via=via)
             if reason is not None:
                 outcomes.append(Outcome("quarantined", reason=reason))
                 continue

@@ -563,8 +563,9 @@ class _Importer:
     def __init__(
         self, session: Session, run: ImportRun, summary: CsvImportSummary, actor: Principal,
         batch_rows: int, as_of: datetime | None, preparer: csvprep.Preparer | None = None,
+        via: csvbatch.Via = "cli",
     ) -> None:  # fmt: skip
-        self.session, self.run, self.summary = session, run, summary
+        self.session, self.run, self.summary, self.via = session, run, summary, via
         self.actor, self.batch_rows, self.as_of = actor, batch_rows, as_of
         self.office = access.office_queue(session, actor)
         self.items: list[_Item] = []
@@ -659,7 +660,7 @@ class _Importer:
             try:
                 batch = csvbatch.take_in(
                     self.session, rows, actor=self.actor, as_of=self.as_of, config=self.config,
-                    prepared=prepared, office=self.office,
+                    prepared=prepared, office=self.office, via=self.via,
                 )  # fmt: skip
             except csvbatch.BatchFailed:  # rolled back: one by one, only the faulty row fails
                 for item in rest:
@@ -721,7 +722,8 @@ class _Importer:
         ref = outcome_ref(parsed)
         stored = csvbatch.stored_source(session, ref)
         if stored is not None:  # the ticket number is known: only the same ticket is "existing"
-            reason = csvbatch.conflict(stored, parsed.intake, dedup.fingerprint(parsed.intake.text))
+            fingerprint = dedup.fingerprint(parsed.intake.text)
+            reason = csvbatch.conflict(stored, parsed.intake, fingerprint, via=self.via)
             if reason is not None:
                 self._refuse(item, reason)
                 return
@@ -822,7 +824,7 @@ def outcome_ref(parsed: _Row) -> str:
 def import_csv(
     session: Session, path: Path, *, actor: Principal, source: str = "12345",
     as_of: datetime | None = None, batch_rows: int = BATCH_ROWS, public: bool = False,
-    prepare_ahead: bool | None = None,
+    prepare_ahead: bool | None = None, via: csvbatch.Via = "cli",
 ) -> CsvImportSummary:  # fmt: skip
     """Import a hotline CSV export as requests; quarantine the rows that cannot be used.
 
@@ -847,6 +849,9 @@ def import_csv(
     normalisation, jurisdiction) for the next batches while this one is taken in
     (:mod:`csvprep`; the same outcome). Default: for batched files of at least
     :data:`csvprep.PARALLEL_MIN_BYTES` on a machine with a second core.
+
+    ``via``: where the import was started (``cli``, ``console``, ``api``): a reason that
+    advises choosing another source names that place's way of choosing it.
     """
     check_file(path)
     check_packed(path)
@@ -862,7 +867,9 @@ def import_csv(
                 )
             preparer = csvprep.Preparer() if prepare_ahead and batch_rows > 0 else None
             try:
-                return _import(session, plain, actor, source, as_of, batch_rows, public, preparer)
+                return _import(
+                    session, plain, actor, source, as_of, batch_rows, public, preparer, via
+                )
             finally:
                 if preparer is not None:
                     preparer.close()
@@ -881,7 +888,7 @@ def _one_sheet(path: Path, plains: Iterator[PlainFile]) -> PlainFile:
 
 def _import(
     session: Session, plain: PlainFile, actor: Principal, source: str, as_of: datetime | None,
-    batch_rows: int, public: bool, preparer: csvprep.Preparer | None,
+    batch_rows: int, public: bool, preparer: csvprep.Preparer | None, via: csvbatch.Via,
 ) -> CsvImportSummary:  # fmt: skip
     path, shown = plain.path, plain.shown
     run = ImportRun(format=FORMAT, paths=shown, started_at=datetime.now(UTC))
@@ -890,7 +897,7 @@ def _import(
     summary = CsvImportSummary(run_id=run.id)
     tree = category_service.get_tree(session)
     codes = {c.code: c.code for c in tree} | {c.name: c.code for c in tree}
-    importer = _Importer(session, run, summary, actor, batch_rows, as_of, preparer)
+    importer = _Importer(session, run, summary, actor, batch_rows, as_of, preparer, via)
     plan: dict[str, tuple[str, ...]] | None = None
     left: list[SheetLeft] = []
     for number, row, problem in iter_csv_rows(path, gbk=True, left=left):

@@ -30,6 +30,7 @@ from zhengwu.db.engine import rolled_back_if
 from zhengwu.errors import InvalidInputError, named_as
 from zhengwu.ingest.models import ImportRun, QuarantineEntry
 from zhengwu.servicedesk import deadlines, office_merges
+from zhengwu.servicedesk.csvbatch import Via
 from zhengwu.servicedesk.csvimport import CsvImportSummary, import_csv
 from zhengwu.servicedesk.routing import service as routing_service
 from zhengwu.servicedesk.schemas import Source
@@ -154,7 +155,7 @@ def shown_as(path: Path) -> AbstractContextManager[None]:
 
 def import_upload(
     session: Session, path: Path, *, actor: Principal, source: str = "12345", public: bool = False,
-    dry_run: bool = False,
+    dry_run: bool = False, via: Via,
 ) -> UploadOutcome:  # fmt: skip
     """Import a saved upload (:func:`saved_upload`) in ``session``'s transaction.
 
@@ -165,21 +166,24 @@ def import_upload(
     once its outcome is read: the counts, warnings and quarantined rows are the ones the
     import would have now, and nothing of it stays (no request, import run or quarantine
     row; its ``run_id`` is None).
+
+    ``via``: the API's upload (``api``) or the console's (``console``): a reason advising
+    another source names the ``source`` field or the 来源 drop-down.
     """
     check_source(source)
     with rolled_back_if(session, dry_run):
-        outcome = _import(session, path, actor=actor, source=source, public=public)
+        outcome = _import(session, path, actor=actor, source=source, public=public, via=via)
     if dry_run:
         outcome.dry_run, outcome.summary.run_id = True, None
     return outcome
 
 
 def _import(
-    session: Session, path: Path, *, actor: Principal, source: str, public: bool
+    session: Session, path: Path, *, actor: Principal, source: str, public: bool, via: Via
 ) -> UploadOutcome:
     copy, shown = str(path), path.name
     with shown_as(path), deadlines.collect_provisional() as provisional:
-        summary = import_csv(session, path, actor=actor, source=source, public=public)
+        summary = import_csv(session, path, actor=actor, source=source, public=public, via=via)
     summary.sheets_left = [w.replace(copy, shown) for w in summary.sheets_left]
     summary.merged_outside = [(w.replace(copy, shown), p) for w, p in summary.merged_outside]
     outcome = UploadOutcome(shown, summary, intake_warnings(session, summary, provisional))

@@ -242,7 +242,7 @@ def import_export(
     upload.check_source(source)
     with upload.saved_upload(file.file, file.filename or "") as path:
         outcome = upload.import_upload(db, path, actor=principal, source=source, public=public,
-                                       dry_run=dry_run)  # fmt: skip
+                                       dry_run=dry_run, via="api")  # fmt: skip
     return outcome.to_dict()
 
 

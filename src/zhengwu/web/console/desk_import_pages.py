@@ -63,7 +63,8 @@ async def import_export(
             upload.check_source(source)
             outcome, token = kept_uploads.checked_or_chosen(
                 lambda path: upload.import_upload(db, path, actor=principal, source=source,
-                                                  public=public == "1", dry_run=checking),
+                                                  public=public == "1", dry_run=checking,
+                                                  via="console"),
                 kind=KEPT_KIND, owner=principal, filename=filename, checked=checked,
                 saved=lambda: upload.saved_upload(stream, filename), dry_run=checking,
             )  # fmt: skip
