@@ -270,6 +270,37 @@ def test_an_unusable_time_is_one_line_per_language(
     assert found == reason
 
 
+@pytest.mark.parametrize("batch_rows", [0, 500], ids=["per-row", "batched"])
+def test_a_row_cut_short_says_its_cells_and_keeps_its_line(
+    session: Session, world: World, tmp_path: Path, batch_rows: int
+) -> None:
+    path = tmp_path / "short.csv"
+    path.write_text(
+        "工单编号,受理时间,诉求内容,联系电话,区划代码,是否公开\n"
+        "S1,2025-07-01 09:00,金水区路灯不亮,13800000000,410105,否\n"
+        "S2,2025-07-01 10:00\n"  # a line break in an unquoted text cut the row short
+        "S3,2025-07-01 11:00,,13800000003,410105,否\n"  # all its cells, no text
+        "S4,2025-07-01 12:00,金水区噪音扰民\n",  # its empty cells at the end left out: imported
+        encoding="utf-8",
+    )
+    summary = import_csv(session, path, actor=SYSTEM, batch_rows=batch_rows)
+    assert (summary.created, summary.quarantined) == (2, 2)
+    entries = session.execute(
+        select(QuarantineEntry.source, QuarantineEntry.reason, QuarantineEntry.raw)
+        .where(QuarantineEntry.run_id == summary.run_id).order_by(QuarantineEntry.id)
+    ).all()  # fmt: skip
+    assert [(source, raw.rstrip()) for source, _, raw in entries] == [
+        (f"{path}:3", "S2,2025-07-01 10:00"), (f"{path}:4", "S3,2025-07-01 11:00,,13800000003,410105,否"),
+    ]  # fmt: skip
+    assert entries[0].reason == (
+        "缺少诉求内容：该行只有 2 格，表头有 6 列，可能是逗号或引号有误（未闭合的引号把几格并成一格，"
+        "或内容里的换行没有加引号）/ no request text: the row has 2 cells where the header has "
+        "6, likely a comma or quote problem (a quote left open merging cells, or a line break "
+        "in an unquoted cell)"
+    )
+    assert entries[1].reason == "缺少诉求内容 / no request text"
+
+
 def test_a_csv_without_a_text_column_is_refused_whole(session: Session, tmp_path: Path) -> None:
     path = tmp_path / "wrong.csv"
     path.write_text("ticket,when,body\nT1,2025-07-01,路灯不亮\n", encoding="utf-8")

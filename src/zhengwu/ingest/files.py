@@ -245,7 +245,7 @@ def sheet_rows(
         except csv.Error as exc:
             yield RowNo(start_line, raw=lines.take()), None, f"CSV 格式错误 / malformed CSV: {exc}"
             continue
-        number = RowNo(start_line, raw=lines.take())
+        number = RowNo(start_line, raw=lines.take(), cells=len(row))
         if not any(cell.strip() for cell in row):
             continue
         end_line = reader.line_num

@@ -105,11 +105,17 @@ class RowNo:
     imports it again): a CSV row's line or lines as they are in the file, a worksheet row's
     cells as a CSV line; cut at :data:`zhengwu.ingest.files.RAW_CHARS` characters. It takes
     no part in comparing rows.
+
+    ``cells`` is how many cells a CSV row had as read (before :func:`~zhengwu.ingest.files.
+    iter_csv_rows` fills a short row up to the header): fewer than the header's usually
+    means a comma or a quote went wrong. None for a worksheet row, whose empty cells at the
+    end are not kept, and for a row that could not be read.
     """
 
     number: int
     sheet: str = ""  # "" in a CSV file and in a workbook of one sheet
     raw: str = field(default="", compare=False, repr=False)
+    cells: int | None = field(default=None, compare=False, repr=False)
 
     def in_file(self, shown: object) -> str:
         """Return ``shown`` (how people see the file), with ``!SHEET`` when there is one."""

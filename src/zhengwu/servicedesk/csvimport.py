@@ -469,6 +469,22 @@ def _closing(
     return csvbatch.Closing(at, rating, followed)
 
 
+class NoText(ValueError):
+    """A row without its request text (缺少诉求内容)."""
+
+
+def short_row(cells: int, width: int) -> str:
+    """Return why a CSV row without its text, with fewer cells than the header, is refused:
+    a row cut short (a quote left open merging cells, a line break in an unquoted cell)
+    rather than a ticket with no text."""
+    return (
+        f"缺少诉求内容：该行只有 {cells} 格，表头有 {width} 列，可能是逗号或引号有误（未闭合的引号"
+        f"把几格并成一格，或内容里的换行没有加引号）/ no request text: the row has {cells} "
+        f"cells where the header has {width}, likely a comma or quote problem (a quote left "
+        f"open merging cells, or a line break in an unquoted cell)"
+    )
+
+
 def _row(
     row: dict[str, str],
     plan: dict[str, tuple[str, ...]],
@@ -479,7 +495,7 @@ def _row(
     """Build the intake, reply and 办结 of one row; raise ValueError with an actionable reason."""
     text = _pick(row, plan, "text")
     if not text:
-        raise ValueError("缺少诉求内容 / no request text")
+        raise NoText("缺少诉求内容 / no request text")
     subject = _pick(row, plan, "subject")
     if subject and not text.startswith(subject):
         text = f"{subject}：{text}"
@@ -860,7 +876,7 @@ def import_csv(
         # A member's copy under the data directory is named as the member in errors (a
         # workbook refused at an unpack limit, a header that cannot be read).
         with named_as(str(plain.path), plain.shown):
-            check_header(plain.path, shown=plain.shown)
+            width = len(check_header(plain.path, shown=plain.shown))
             if prepare_ahead is None:
                 prepare_ahead = (
                     plain.path.stat().st_size >= csvprep.PARALLEL_MIN_BYTES and csvprep.usable()
@@ -868,7 +884,16 @@ def import_csv(
             preparer = csvprep.Preparer() if prepare_ahead and batch_rows > 0 else None
             try:
                 return _import(
-                    session, plain, actor, source, as_of, batch_rows, public, preparer, via
+                    session,
+                    plain,
+                    actor,
+                    source,
+                    as_of,
+                    batch_rows,
+                    public,
+                    preparer,
+                    via,
+                    width,
                 )
             finally:
                 if preparer is not None:
@@ -889,7 +914,9 @@ def _one_sheet(path: Path, plains: Iterator[PlainFile]) -> PlainFile:
 def _import(
     session: Session, plain: PlainFile, actor: Principal, source: str, as_of: datetime | None,
     batch_rows: int, public: bool, preparer: csvprep.Preparer | None, via: csvbatch.Via,
+    width: int,
 ) -> CsvImportSummary:  # fmt: skip
+    """Take the file's rows in; ``width``: how many columns its header has."""
     path, shown = plain.path, plain.shown
     run = ImportRun(format=FORMAT, paths=shown, started_at=datetime.now(UTC))
     session.add(run)
@@ -915,6 +942,11 @@ def _import(
             parsed = _row(row, plan, source, codes, public)
         except ValidationError as exc:
             importer.add(_Item(where, raw, refused=_invalid(exc, row, plan)))
+            continue
+        except NoText as exc:
+            cells = number.cells
+            why = short_row(cells, width) if cells is not None and cells < width else str(exc)
+            importer.add(_Item(where, raw, refused=why))
             continue
         except ValueError as exc:
             importer.add(_Item(where, raw, refused=str(exc)))
