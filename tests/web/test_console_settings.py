@@ -144,10 +144,37 @@ def test_routing_form_errors_keep_the_input(client: httpx.Client, world: Console
     })  # fmt: skip
     assert named.status_code == 422
     errors = _field_errors(named.text)
-    assert "未知的区划：火星市" in errors["adcode"]
+    assert "未知的区划「火星市」" in errors["adcode"]
     assert "机构不存在：999999" in errors["organization_id"]
     assert '<option value="01" selected>' in named.text
     assert _version(client.get("/console/settings/routing").text) == 1  # nothing changed
+
+
+def test_the_routing_form_reads_a_division_name_as_the_table_import_does(
+    client: httpx.Client, world: ConsoleWorld
+) -> None:
+    csrf = login(client, "admin")
+
+    def add(adcode: str) -> httpx.Response:
+        return client.post("/console/settings/routing/rules", data={
+            "csrf_token": csrf, "category_code": "02", "adcode": adcode,
+            "organization_id": str(world.orgs["zy_culture"]),
+        })  # fmt: skip
+
+    # 北京 and 长春 both have a 朝阳区: refused with the candidates, the typed name kept.
+    several = add("朝阳区")
+    assert several.status_code == 422
+    said = html.unescape(_field_errors(several.text)["adcode"])
+    assert "「朝阳区」对应多个区划（110105 北京市朝阳区、220104 吉林省长春市朝阳区）" in said
+    assert "names several divisions" in said
+    assert 'value="朝阳区"' in several.text
+    # A short form (岳麓 for 岳麓区) and a name under its city, as the import takes them.
+    assert add("岳麓").status_code == 303
+    assert add("长春市朝阳区").status_code == 303
+    rules = client.get("/api/desk/routing/rules", headers={"Accept": "application/json"}).json()
+    assert sorted(r["adcode"] for r in rules if r["category_code"] == "02") == [
+        "220104", "430104"
+    ]  # fmt: skip
 
 
 def test_routing_roles_and_csrf(client: httpx.Client, world: ConsoleWorld) -> None:

@@ -861,19 +861,52 @@ def _say_successor(given: str | None, stored: str | None, *, json_out: bool = Fa
         out.print(said, style="yellow", markup=False, soft_wrap=True)
 
 
+def _division(adcode: str | None, *, json_out: bool = False) -> str | None:
+    """Return ``--adcode`` as a division code: a name (岳麓区, 长沙市岳麓区) is read as the
+    派单表 import reads it and said with its code; one of several divisions is refused with
+    the candidates (exit 2). An empty text stays for the rule's model to refuse."""
+    from zhengwu.errors import InvalidInputError
+    from zhengwu.servicedesk.routing import division
+
+    if adcode is None:
+        return None
+    try:
+        code = division.rule_division(adcode)
+    except division.DivisionNameError as exc:
+        raise InvalidInputError(f"--adcode：{exc.zh}", f"--adcode: {exc.en}") from None
+    if code is None:
+        return adcode
+    if code != adcode.strip():
+        out = err_console if json_out else console
+        out.print(f"区划 division {adcode.strip()} → {code} {division.path_name(code)}",
+                  markup=False, soft_wrap=True)  # fmt: skip
+    return code
+
+
+AdcodeOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="division: its 6-digit code or its name (岳麓区, 长沙市岳麓区); default: anywhere"
+    ),
+]
+
+
 @routing_app.command("add")
 @handle_errors
 def routing_add(
     org: OrgOption,
     category: Annotated[str | None, typer.Option(help="category code (default: any)")] = None,
-    adcode: Annotated[str | None, typer.Option(help="6-digit division (default: anywhere)")] = None,
+    adcode: AdcodeOpt = None,
     note: Annotated[str, typer.Option(help="why")] = "",
 ) -> None:
     """Add a rule as a new version of the routing table.
 
-    ``--org`` (the body that handles them) is its id, code or exact name. An old division
-    code (renamed or merged: 江干区 330104) is stored as its successor's (上城区 330102), and
-    the command says so; a rule of the same category and division replaces the one in force.
+    ``--org`` (the body that handles them) is its id, code or exact name. ``--adcode`` is
+    the division's code or its name, read as the 派单表 import reads it (岳麓区, 长沙市岳麓区;
+    a name several divisions bear is taken within ZHENGWU_DESK_HOME_ADCODE, else refused
+    with the candidates). An old division code (renamed or merged: 江干区 330104) is stored
+    as its successor's (上城区 330102), and the command says so; a rule of the same category
+    and division replaces the one in force.
 
     Example: zhengwu desk routing add --category 0201 --adcode 411002 --org 许昌市住房和城乡建设局
     """
@@ -881,13 +914,14 @@ def routing_add(
     from zhengwu.servicedesk.routing import service as routing_service
     from zhengwu.servicedesk.routing.models import RoutingRuleCreate
 
+    code = _division(adcode)
     with unit_of_work() as session:
         rule = RoutingRuleCreate(
-            category_code=category, adcode=adcode, organization_id=org_id(session, org), note=note
+            category_code=category, adcode=code, organization_id=org_id(session, org), note=note
         )
         created = routing_service.add_rules(session, rules=[rule], actor=_system(), note=note)
         console.print(f"已添加规则 #{created[0].id}（版本 version {created[0].table_version}）")
-        _say_successor(adcode, created[0].adcode)
+        _say_successor(code, created[0].adcode)
         desk_routing.note_waiting(session)
 
 
@@ -902,7 +936,8 @@ def routing_fallback(
         str | None, typer.Option(help="only this category's requests (default: any)")
     ] = None,
     adcode: Annotated[
-        str | None, typer.Option(help="only what lies in this division (default: anywhere)")
+        str | None,
+        typer.Option(help="only what lies in this division, by code or name (default: anywhere)"),
     ] = None,
     note: Annotated[str, typer.Option(help="why")] = "",
     json_out: JsonOut = False,
@@ -931,14 +966,15 @@ def routing_fallback(
             "兜底规则不能同时限定分类和区划：请用 `zhengwu desk routing add`",
             "a fallback names no category or no division: use `zhengwu desk routing add`",
         )
+    code = _division(adcode, json_out=json_out) if org is not None else adcode
     with unit_of_work() as session:
         if org is not None:
-            rule = RoutingRuleCreate(category_code=category, adcode=adcode,
+            rule = RoutingRuleCreate(category_code=category, adcode=code,
                                      organization_id=org_id(session, org),
                                      note=note or "兜底承办单位")  # fmt: skip
             (created,) = routing_service.add_rules(session, rules=[rule], actor=_system(),
                                                    note=note)  # fmt: skip
-            _say_successor(adcode, created.adcode, json_out=json_out)
+            _say_successor(code, created.adcode, json_out=json_out)
             desk_routing.note_waiting(session)
         found = [RoutingRuleRead.model_validate(r) for r in routing_service.active_rules(session)]
         version = routing_service.table_version(session)

@@ -79,9 +79,9 @@ from zhengwu.ingest.files import RAW_CHARS, iter_csv_rows, sheet_header
 from zhengwu.ingest.runs import record_sheet_run
 from zhengwu.ingest.workbook import RowNo, SheetLeft
 from zhengwu.platforms.records import QuarantineRecord
-from zhengwu.regions.nameindex import surfaces
 from zhengwu.servicedesk.category import service as category_service
 from zhengwu.servicedesk.csvimport import column_plan
+from zhengwu.servicedesk.routing import division
 from zhengwu.servicedesk.routing import service as routing_service
 from zhengwu.servicedesk.routing.models import RoutingRule, RoutingRuleCreate
 from zhengwu.servicedesk.routing.sheet import ANY_CATEGORY, ANY_DIVISION, category_paths
@@ -224,11 +224,6 @@ def _given(text: str) -> bool:
     return bool(text) and text not in _ANY
 
 
-def _division_path(code: str) -> str:
-    found = [regions.get(a) for a in reversed(regions.ancestors(code))]
-    return "".join(d.name for d in found if d is not None)
-
-
 class _Resolver:
     """Reads a row's division, category and body; caches what it looked up."""
 
@@ -243,7 +238,6 @@ class _Resolver:
             self.by_name.setdefault(c.name, []).append(c.code)
         self.home = get_settings().desk_home_adcode
         self.orgs: dict[tuple[str, str], Organization | ZhengwuError] = {}
-        self._surfaces: dict[str, dict[str, tuple[bool, bool]]] | None = None
 
     # -- division ----------------------------------------------------------------------
 
@@ -257,7 +251,7 @@ class _Resolver:
             if found is None:
                 raise _Refused(code_col, f"未知的区划代码 {code_text}",
                                f"unknown division code {code_text!r}")  # fmt: skip
-            if _given(name_text) and found.adcode not in self._named(name_text):
+            if _given(name_text) and found.adcode not in division.named(name_text):
                 raise _Refused(
                     name_col, f"「{name_text}」与{code_col} {code_text}（{found.name}）不一致",
                     f"{name_text!r} is not the division of {code_col} {code_text} ({found.name})",
@@ -265,47 +259,10 @@ class _Resolver:
             return found.adcode
         if not _given(name_text):
             return None
-        codes = self._named(name_text)
-        if not codes:
-            raise _Refused(
-                name_col, f"未知的区划「{name_text}」", f"unknown division {name_text!r}"
-            )
-        if len(codes) > 1:
-            codes = self._narrowed(codes)
-        if len(codes) > 1:
-            listed = [f"{c} {_division_path(c)}" for c in codes[:_CANDIDATES]]
-            raise _Refused(
-                name_col,
-                f"「{name_text}」对应多个区划（{'、'.join(listed)}），请填写区划代码或上级名称",
-                f"{name_text!r} names several divisions ({', '.join(listed)}): give the code "
-                "or the name with its city",
-            )  # fmt: skip
-        return codes[0]
-
-    def _named(self, text: str) -> list[str]:
-        """Return the current codes a division name stands for (whole text only), sorted."""
-        if self._surfaces is None:  # every name, former name and short form (built once)
-            self._surfaces = surfaces()
-        known = self._surfaces.get(text)
-        if known:
-            return sorted(known)
-        match = regions.resolve_address(text)
-        if match is not None and match.span == (0, len(text)):
-            return [match.adcode]
-        return []
-
-    def _narrowed(self, codes: list[str]) -> list[str]:
-        """Return the candidates within the home region, or the one that holds the others."""
-        if self.home:
-            for depth in (4, 2):  # the home city, then its province
-                near = [c for c in codes if c[:depth] == self.home[:depth]]
-                if near:
-                    codes = near
-                    break
-        for code in codes:
-            if all(code == other or code in regions.ancestors(other) for other in codes):
-                return [code]  # 长沙 → 长沙市, not 长沙县 within it
-        return codes
+        try:
+            return division.by_name(name_text, home=self.home)
+        except division.DivisionNameError as exc:
+            raise _Refused(name_col, exc.zh, exc.en) from None
 
     # -- category ----------------------------------------------------------------------
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from zhengwu.db.base import Base, utcnow
+from zhengwu.servicedesk.routing.division import rule_division
 from zhengwu.servicedesk.routing.fallback import is_fallback
 
 
@@ -47,12 +48,24 @@ class RoutingTableVersion(Base):
 
 
 class RoutingRuleCreate(BaseModel):
-    """A new rule."""
+    """A new rule.
+
+    ``adcode``: the division's code, or its name as the 派单表 import reads one (岳麓区,
+    长沙市岳麓区; :mod:`.division`), stored as the code; a name of several divisions is
+    refused with the candidates. None: anywhere.
+    """
 
     category_code: str | None = Field(None, max_length=32)
-    adcode: str | None = Field(None, pattern=r"^\d{6}$")
+    adcode: str | None = Field(None, max_length=64, pattern=r"^\d{6}$")
     organization_id: int
     note: str = ""
+
+    @field_validator("adcode", mode="before")
+    @classmethod
+    def _division(cls, value: object) -> object:
+        """Read a division name as its code (the pattern then checks a code's form; an
+        empty text is refused by it, not taken as anywhere)."""
+        return rule_division(value) if isinstance(value, str) and value.strip() else value
 
 
 class RoutingRuleRead(BaseModel):

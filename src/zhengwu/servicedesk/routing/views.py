@@ -51,7 +51,11 @@ def list_rules(
 def add_rules(
     db: DB, principal: WritingPrincipal, rules: list[RoutingRuleCreate], note: str = ""
 ) -> list[RoutingRuleRead]:
-    """Add rules as one new version of the table (same key: the old rule is retired)."""
+    """Add rules as one new version of the table (same key: the old rule is retired).
+
+    A rule's ``adcode`` is a division code or name (岳麓区, 长沙市岳麓区), read as the 派单表
+    import reads it; a name several divisions bear is refused (422) with the candidates.
+    """
     for rule in rules:
         _may_route_to(db, principal, rule.organization_id)
     created = routing_service.add_rules(db, rules=rules, actor=principal, note=note)

@@ -40,13 +40,12 @@ from zhengwu.index.system import (
     refuse_shipped_name,
     user_dir,
 )
-from zhengwu.regions.address import resolve_address
 from zhengwu.servicedesk import kept_uploads
 from zhengwu.servicedesk.access import can_route_to, matrix_organizations
 from zhengwu.servicedesk.category import service as category_service
 from zhengwu.servicedesk.category.models import CategoryUpdate
+from zhengwu.servicedesk.routing import division, reroute
 from zhengwu.servicedesk.routing import fallback as routing_fallback
-from zhengwu.servicedesk.routing import reroute
 from zhengwu.servicedesk.routing import service as routing_service
 from zhengwu.servicedesk.routing import views as routing_views
 from zhengwu.servicedesk.routing.importer import TableImportSummary, TableRefusedError
@@ -333,19 +332,16 @@ def _org_by_name(
 
 
 def _region(raw: str, errors: dict[str, str]) -> str | None:
-    """Read a division code or name ("" = anywhere); name what is unknown."""
-    text = raw.strip()
-    if not text:
+    """Read a division code or name ("" = anywhere) as the 派单表 import reads it
+    (:mod:`zhengwu.servicedesk.routing.division`); name what is unknown or ambiguous."""
+    try:
+        code = division.rule_division(raw)
+    except division.DivisionNameError as exc:
+        errors["adcode"] = str(exc)
         return None
-    if text.isdigit():
-        if regions.get(text) is None:
-            errors["adcode"] = f"未知的区划代码：{text} / unknown adcode: {text}"
-        return text
-    found = resolve_address(text)
-    if found is None:
-        errors["adcode"] = f"未知的区划：{text} / unknown division: {text}"
-        return None
-    return found.adcode
+    if code is not None and regions.get(code) is None:
+        errors["adcode"] = f"未知的区划代码：{code} / unknown adcode: {code}"
+    return code
 
 
 @router.post("/routing/rules", response_class=HTMLResponse)
