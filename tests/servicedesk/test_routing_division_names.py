@@ -89,25 +89,18 @@ def test_the_api_takes_a_division_name(
 ) -> None:
     w = committed_world
     with httpx.Client(base_url=live_server, timeout=30) as client:
-        added = client.post(
-            "/api/desk/routing/rules", headers=w.headers("admin"),
-            json=[{"category_code": "02", "adcode": "郑州市二七区",
-                   "organization_id": w.orgs["js_eco"]}],
-        )  # fmt: skip
+
+        def add(adcode: str) -> httpx.Response:
+            rule = {"category_code": "02", "adcode": adcode, "organization_id": w.orgs["js_eco"]}
+            return client.post("/api/desk/routing/rules", headers=w.headers("admin"), json=[rule])
+
+        added = add("郑州市二七区")
         assert added.status_code == 201, added.text
         assert [r["adcode"] for r in added.json()] == ["410103"]
-        several = client.post(
-            "/api/desk/routing/rules", headers=w.headers("admin"),
-            json=[{"category_code": "02", "adcode": "朝阳区",
-                   "organization_id": w.orgs["js_eco"]}],
-        )  # fmt: skip
+        several = add("朝阳区")
         assert several.status_code == 422, several.text
         body = several.json()
         assert "110105 北京市朝阳区、220104 吉林省长春市朝阳区" in body["message_zh"]
         assert "names several divisions (110105 北京市朝阳区" in body["message_en"]
-        empty = client.post(
-            "/api/desk/routing/rules", headers=w.headers("admin"),
-            json=[{"adcode": "", "organization_id": w.orgs["js_eco"]}],
-        )  # fmt: skip
-        assert empty.status_code == 422  # not a city-wide fallback by accident
+        assert add("").status_code == 422  # not a rule anywhere by accident
     assert "410103" in _adcodes(committed_engine)
