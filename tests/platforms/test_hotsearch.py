@@ -11,8 +11,11 @@ import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy.orm import Session
 
+from zhengwu.content import store
 from zhengwu.errors import InvalidInputError
+from zhengwu.ingest.pipeline import run_import
 from zhengwu.ingest.registry import ImportItem, get_importer
 from zhengwu.platforms.hotsearch.importers import HotSearchImporter
 from zhengwu.platforms.hotsearch.payloads import rank_of, topic_of
@@ -240,3 +243,55 @@ def test_never_raises_on_malformed_entries(entries: list[object]) -> None:
         else:
             assert isinstance(item.primary, HotSearchRecord)
             assert item.primary.title.strip()
+
+
+# ---- stored: one row per (day, title), with the best band_rank of the day
+
+
+def test_real_archive_keeps_each_titles_best_rank_of_the_day(session: Session) -> None:
+    # 2023-02-13 is the union of hourly scrapes: 俄亥俄 comes at rank 2, then 1, then 1.
+    path = ARCHIVE / "2023-02-13.json"
+    raw = json.loads(path.read_text("utf-8"))
+    best: dict[str, int | None] = {}
+    for entry in raw:
+        rank = rank_of(entry["url"])
+        if entry["title"] not in best or (rank is not None and rank < (best[entry["title"]] or 99)):
+            best[entry["title"]] = rank
+    with store.open_store() as con:
+        summary = run_import("hot-search", [path], session=session, analytics=con)
+        stored = dict(con.execute("SELECT title, rank FROM hot_search").fetchall())
+        url = con.execute("SELECT url FROM hot_search WHERE title = '俄亥俄'").fetchall()[0][0]
+    assert stored == best
+    assert stored["俄亥俄"] == 1 and stored["姐弟坠亡案父亲连写三封信求原谅"] == 2
+    assert rank_of(url) == 1  # the URL of the best rank, not of the first element
+    assert (summary.read, summary.imported, summary.updated) == (1068, 304, 0)
+    assert summary.duplicates == 1068 - 304 and summary.quarantined == 0
+
+
+def test_a_later_better_rank_updates_the_stored_entry(tmp_path: Path, session: Session) -> None:
+    def archive(name: str, ranks: list[tuple[str, int | None]]) -> Path:
+        folder = tmp_path / name
+        folder.mkdir()
+        path = folder / "2024-01-02.json"
+        entries = [
+            {"url": f"/weibo?q=%23{t}%23&t=31&band_rank={r}&Refer=top" if r else
+             f"/weibo?q=%23{t}%23&Refer=top", "title": t}
+            for t, r in ranks
+        ]  # fmt: skip
+        path.write_text(json.dumps(entries, ensure_ascii=False), "utf-8")
+        return path
+
+    morning = archive("am", [("暴雨预警", 9), ("地铁停运", None), ("停课", 3)])
+    evening = archive("pm", [("暴雨预警", 12), ("暴雨预警", 2), ("地铁停运", 7), ("停课", 5)])
+    with store.open_store() as con:
+        first = run_import("hot-search", [morning], session=session, analytics=con)
+        dry = run_import("hot-search", [evening], session=session, analytics=con, dry_run=True)
+        unchanged = dict(con.execute("SELECT title, rank FROM hot_search").fetchall())
+        second = run_import("hot-search", [evening], session=session, analytics=con)
+        stored = dict(con.execute("SELECT title, rank FROM hot_search").fetchall())
+    assert (first.read, first.imported, first.updated, first.duplicates) == (3, 3, 0, 0)
+    assert unchanged == {"暴雨预警": 9, "地铁停运": None, "停课": 3}
+    for summary in (dry, second):
+        # 暴雨预警 2 < 9 and 地铁停运 7 (none before) update; 暴雨预警 12 and 停课 5 do not.
+        assert (summary.read, summary.imported, summary.updated, summary.duplicates) == (4, 0, 2, 2)
+    assert stored == {"暴雨预警": 2, "地铁停运": 7, "停课": 3}

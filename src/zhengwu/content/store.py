@@ -499,7 +499,14 @@ def write_account_snapshots(
 def write_hot_search(
     con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]], *, dry_run: bool = False
 ) -> WriteCounts:
-    """Store hot-search entries once per (day, title); classify them like posts."""
+    """Store hot-search entries once per (day, title), each with its best rank of the day.
+
+    A daily archive is the union of hourly scrapes: one title comes several times a day,
+    each with the ``band_rank`` of its hour (俄亥俄 is 2, then 1 on 2023-02-13). The row
+    kept is the one of the best (lowest) rank, its URL with it; an entry stored already is
+    updated when a later one ranks better, else it is a duplicate, as are the other
+    elements of the same (day, title).
+    """
     counts = WriteCounts()
     if not rows:
         return counts
@@ -517,19 +524,30 @@ def write_hot_search(
     try:
         con.execute(
             """CREATE OR REPLACE TEMP TABLE hs_cls AS
-            SELECT h.*, row_number() OVER (PARTITION BY h.day, h.title ORDER BY seq) AS k,
-                   s.title IS NOT NULL AS in_store
+            SELECT h.*,
+                   row_number() OVER (PARTITION BY h.day, h.title
+                                      ORDER BY h.rank NULLS LAST, h.seq) AS k,
+                   s.title IS NOT NULL AS in_store,
+                   h.rank IS NOT NULL AND s.title IS NOT NULL
+                       AND (s.rank IS NULL OR h.rank < s.rank) AS better
             FROM hs_in h LEFT JOIN hot_search s ON s.day = h.day AND s.title = h.title"""
         )
-        imported, duplicates = con.execute(
+        imported, updated, duplicates = con.execute(
             "SELECT count(*) FILTER (WHERE k = 1 AND NOT in_store), "
-            "count(*) FILTER (WHERE k > 1 OR in_store) FROM hs_cls"
+            "count(*) FILTER (WHERE k = 1 AND better), "
+            "count(*) FILTER (WHERE k > 1 OR (in_store AND NOT better)) FROM hs_cls"
         ).fetchall()[0]
-        counts.imported, counts.duplicates = int(imported), int(duplicates)
+        counts.imported, counts.updated = int(imported), int(updated)
+        counts.duplicates = int(duplicates)
         if not dry_run:
             con.execute(
                 "INSERT INTO hot_search SELECT day, title, url, rank, now()::TIMESTAMP "
                 "FROM hs_cls WHERE k = 1 AND NOT in_store"
+            )
+            con.execute(
+                """UPDATE hot_search SET rank = c.rank, url = c.url FROM hs_cls c
+                WHERE c.k = 1 AND c.better AND hot_search.day = c.day
+                  AND hot_search.title = c.title"""
             )
     finally:
         con.unregister("hs_in")

@@ -363,6 +363,7 @@ class _Writer:
         summary.related_posts += chunk.post_rows - chunk.primary_posts
         hot = store.write_hot_search(self.analytics, chunk.hot, dry_run=dry_run)
         summary.imported += hot.imported
+        summary.updated += hot.updated
         summary.duplicates += hot.duplicates
         if isinstance(chunk, Chunk) and chunk.comment_rows:  # the fast path reads no comments
             comments = write_comments(self.analytics, chunk.comments, dry_run=dry_run)
