@@ -122,6 +122,20 @@ def test_hot_search_by_day(client: httpx.Client, shared_data: Path) -> None:
     assert "YYYY-MM-DD" in bad.text
 
 
+def test_entries_without_band_rank_are_not_pinned(client: httpx.Client, shared_data: Path) -> None:
+    # The 2020 archive's URLs carry no band_rank: its Refer=top entries are the list itself,
+    # only the Refer=new_time ones are pinned.
+    login(client, "office")
+    raw = _archive(shared_data, "2020-11-24")
+    page = client.get("/console/topics", params={"day": "2020-11-24", "limit": 2000}).text
+    rows = re.findall(r'<tr class="kind-(\w+)">', _section(page, "hot-search", "trend"))
+    pinned = {e["title"] for e in raw if "Refer=new_time" in e["url"]}
+    assert len(pinned) == 5 and len(rows) == len({e["title"] for e in raw})
+    assert Counter(rows)["pinned"] == len(pinned)
+    assert rows[: len(pinned)] == ["pinned"] * len(pinned)  # listed first
+    assert Counter(rows)["topic"] + Counter(rows)["word"] == len(rows) - len(pinned)
+
+
 def test_word_trend_across_archived_days(client: httpx.Client) -> None:
     login(client, "operator")
     page = client.get("/console/topics", params={"word": "台风"}).text

@@ -70,8 +70,13 @@ def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
 
 
 def entry_kind(url: str | None, rank: int | None) -> str:
-    """Return the kind of a hot-search entry: pinned (置顶), #topic# (话题) or plain word."""
-    if rank is None or (url and "Refer=new_time" in url):
+    """Return the kind of a hot-search entry: pinned (置顶), #topic# (话题) or plain word.
+
+    Pinned entries are the ``Refer=new_time`` ones. An entry of the list without a rank
+    (``Refer=top`` before the archive's URLs carried ``band_rank``, all of 2020-11-24) is
+    a topic or a word like the ranked ones, not pinned.
+    """
+    if (url and "Refer=new_time" in url) or (url is None and rank is None):
         return "pinned"
     if url and ("%23" in url or "#" in url):
         return "topic"
@@ -98,14 +103,15 @@ def hot_days(con: duckdb.DuckDBPyConnection) -> list[date]:
 
 
 def hot_list(con: duckdb.DuckDBPyConnection, day: date, *, limit: int) -> list[dict[str, Any]]:
-    """Return a day's hot-search entries (pinned first, then by rank) with days on the list."""
+    """Return a day's hot-search entries (pinned first, then by rank, unranked last) with days on the list."""
     rows = _rows(
         con.execute(
             """WITH d AS (SELECT title, count(DISTINCT day) AS days_on_list
                           FROM hot_search GROUP BY title)
                SELECT h.rank, h.title, h.url, d.days_on_list
                FROM hot_search h JOIN d USING (title) WHERE h.day = ?
-               ORDER BY h.rank NULLS FIRST, h.title LIMIT ?""",
+               ORDER BY h.url LIKE '%Refer=new_time%' OR (h.url IS NULL AND h.rank IS NULL)
+                        DESC, h.rank NULLS LAST, h.title LIMIT ?""",
             [day, limit],
         )
     )
