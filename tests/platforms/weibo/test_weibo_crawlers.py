@@ -428,3 +428,35 @@ def test_missing_and_empty_csv(tmp_path: Path) -> None:
 def test_csv_importers_are_not_splittable() -> None:
     for name in ("weibo-crawler-csv", "weibo-search-csv", "weibospider-csv", "weibo-cov-csv"):
         assert get_importer(name).splittable is False
+
+
+@pytest.mark.parametrize("name", ["weibo-crawler-csv", "weibo-search-csv", "weibospider-csv",
+                                  "weibo-cov-csv"])  # fmt: skip
+def test_a_gbk_file_is_refused_saying_so(tmp_path: Path, name: str) -> None:
+    # Opened in Excel and saved as "CSV" on Chinese Windows: the whole file is GBK.
+    utf8 = _csv(tmp_path / "utf8" / "1234567890.csv", REPOST_COLUMNS, [_crawler_row()])
+    gbk = tmp_path / "1234567890.csv"
+    gbk.write_bytes(utf8.read_text("utf-8-sig").encode("gbk"))
+    with pytest.raises(InvalidInputError, match="looks like GBK") as caught:
+        list(get_importer(name).read(gbk))
+    assert "不是 UTF-8" in caught.value.message_zh and "iconv" in caught.value.message_en
+    assert "required columns" not in caught.value.message_en  # was: a header lacking columns
+    binary = tmp_path / "2.csv"
+    binary.write_bytes(b"\xff\xfe\x00\x01\x80\x80\r\n")
+    with pytest.raises(InvalidInputError, match="neither UTF-8 nor GBK"):
+        list(get_importer(name).read(binary))
+
+
+def test_a_workbook_saved_from_the_csv_is_read(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(list(CRAWLER_POST_COLUMNS))
+    row = _crawler_row()
+    sheet.append([row.get(c, "") for c in CRAWLER_POST_COLUMNS])
+    path = tmp_path / "1234567890.xlsx"
+    book.save(path)
+    (item,) = WeiboCrawlerCsvImporter().read(path)
+    assert _post(item).post_id == row["id"]
