@@ -183,3 +183,26 @@ def _check_page_cache(session: Session, monkeypatch: pytest.MonkeyPatch) -> None
     assert service.upsert_records(session, [_rec(str(i)) for i in range(2, 6)]).new == 4
     assert during == [before, -service.SQLITE_CACHE_KIB]
     assert conn.exec_driver_sql("PRAGMA cache_size").scalar_one() == before
+
+
+def test_a_record_without_verified_type_does_not_make_a_government_account_ordinary(
+    session: Session,
+) -> None:
+    # users.csv (or the API) says 认证类型 1; the crawler's post file and a repost's root
+    # author know the account by its name only.
+    service.upsert_records(session, [_rec("11", verified_type=1, is_government=True)])
+    service.upsert_records(session, [_rec("12", verified_type=7, is_government=True)])
+    session.flush()
+    name_only = [_rec("11", followers=4), _rec("12")]
+    result = service.upsert_records(session, name_only, name_only)
+    assert (result.updated, result.primary_updated, result.primary_unchanged) == (1, 1, 1)
+    session.expire_all()
+    assert (_row(session, "11").is_government, _row(session, "11").followers) == (True, 4)
+    assert _row(session, "12").is_government is True
+    # A profile that says what the account is still counts: 媒体 (3) is not government.
+    service.upsert_records(session, [_rec("12", verified_type=3, is_government=False)])
+    session.expire_all()
+    assert _row(session, "12").is_government is False
+    # A new account known by name only is not government.
+    service.upsert_records(session, [_rec("13")])
+    assert _row(session, "13").is_government is False

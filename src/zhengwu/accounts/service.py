@@ -94,7 +94,21 @@ _MARKERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 
 
 def _values(rec: AccountRecord) -> dict[str, Any]:
-    return {col: v for col, v in zip(_COLUMNS, _FIELD_VALUES(rec), strict=True) if v is not None}
+    return _known(rec, _FIELD_VALUES(rec))
+
+
+def _known(rec: AccountRecord, fields: tuple[Any, ...]) -> dict[str, Any]:
+    """Return the columns a record knows: its fields that are not None, as an update sets them.
+
+    ``is_government`` False is not known when the record has no ``verified_type``: a
+    crawler's post file names its account by its folder only (weibo/平安郑州/…), a
+    repost's root author comes with a name only; such a record does not make a
+    government account stored from its profile (verified_type 1) non-government.
+    """
+    values = {col: v for col, v in zip(_COLUMNS, fields, strict=True) if v is not None}
+    if rec.verified_type is None and not rec.is_government:
+        del values["is_government"]
+    return values
 
 
 # What _load_existing returns per account: id, organization_id, then the _COLUMNS.
@@ -254,7 +268,7 @@ def _upsert(
         fields = _FIELD_VALUES(rec)
         if fields == old[2:]:
             continue  # every field as stored (one comparison in C; the common re-import)
-        values = {col: v for col, v in zip(_COLUMNS, fields, strict=True) if v is not None}
+        values = _known(rec, fields)
         if old[1] is not None and "is_government" in values:
             # Linked to an organisation: government whatever the payload says. Set before
             # comparing, or a payload saying "not government" counts as a change that
@@ -289,8 +303,14 @@ def _insert(session: Session, records: list[AccountRecord]) -> None:
     marker = _MARKERS.get(dialect.paramstyle)
     table = _table()
     if marker is None:  # pragma: no cover - no such driver in use
-        blank = dict.fromkeys(_COLUMNS)
-        rows = [{"platform": r.platform, "uid": r.uid, **blank, **_values(r)} for r in records]
+        rows = [
+            {
+                "platform": r.platform,
+                "uid": r.uid,
+                **dict(zip(_COLUMNS, _FIELD_VALUES(r), strict=True)),
+            }
+            for r in records
+        ]
         for i in range(0, len(rows), _CHUNK):
             session.execute(insert(table), rows[i : i + _CHUNK])
         return
