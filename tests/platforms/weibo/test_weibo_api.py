@@ -406,6 +406,21 @@ def test_hot_search_archive_is_not_weibo_api() -> None:
         _read(SHARED / "weibo-hot-search" / "2020-11-24.json")
 
 
+@pytest.mark.parametrize("name", ["weibo-api", "weibo-mblog"])
+def test_not_this_format_says_what_it_takes_in_each_language(name: str) -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        list(
+            get_importer(name).read(
+                SHARED / "wechat" / "wnma3mz_gongqingtuan_zhongyang_article_list.jsonl"
+            )
+        )
+    zh, en = caught.value.message_zh, caught.value.message_en
+    assert "期望" in zh and "comm_msg_info" in zh
+    assert "expected" in en and "comm_msg_info" in en
+    # The English message is English (it carried 对象、列表 … 或 / 响应 … 或其列表).
+    assert not any("\u4e00" <= c <= "\u9fff" for c in en), en
+
+
 def test_wechat_article_list_is_not_weibo_api() -> None:
     with pytest.raises(InvalidInputError, match="comm_msg_info"):
         _read(SHARED / "wechat" / "wnma3mz_gongqingtuan_zhongyang_article_list.jsonl")

@@ -73,7 +73,7 @@ class _WeiboJson:
     name = ""
     description = ""
     splittable = True
-    expected = ""
+    expected: tuple[str, str] = ("", "")  # what the format takes, in Chinese and English
 
     def read(
         self, path: Path, *, byte_range: tuple[int, int] | None = None
@@ -184,8 +184,8 @@ class _WeiboJson:
         if not self._is_weibo(value):
             keys = ", ".join(list(value)[:8])
             raise InvalidInputError(
-                f"不是 {self.name} 格式：期望 {self.expected}，首条记录的字段是 {keys}",
-                f"not {self.name} data: expected {self.expected}; first record has keys {keys}",
+                f"不是 {self.name} 格式：期望 {self.expected[0]}，首条记录的字段是 {keys}",
+                f"not {self.name} data: expected {self.expected[1]}; first record has keys {keys}",
             )
 
     def _is_weibo(self, obj: dict[str, object]) -> bool:
@@ -203,7 +203,10 @@ class WeiboApiImporter(_WeiboJson):
 
     name = "weibo-api"
     description = "微博开放平台 API v2 statuses / users（JSON、JSON Lines、timeline 包装）"
-    expected = 'status / user 对象、列表、JSON Lines 或 {"statuses": [...]} / {"users": [...]}'
+    expected = (
+        'status / user 对象、列表、JSON Lines 或 {"statuses": [...]} / {"users": [...]}',
+        'status / user objects, a list, JSON Lines or {"statuses": [...]} / {"users": [...]}',
+    )
 
     def __init__(self, *, observed_at: datetime | None = None) -> None:
         self.observed_at = observed_at
@@ -300,7 +303,11 @@ class WeiboMblogImporter(_WeiboJson):
 
     name = "weibo-mblog"
     description = "m.weibo.cn 容器接口 cards / mblog（HTML 正文、“100万+” 计数、相对时间）"
-    expected = 'm.weibo.cn 响应 {"ok":1,"data":{"cards":[...]}}、card、mblog 或其列表 / JSON Lines'
+    expected = (
+        'm.weibo.cn 响应 {"ok":1,"data":{"cards":[...]}}、card、mblog 或其列表 / JSON Lines',
+        'm.weibo.cn responses {"ok":1,"data":{"cards":[...]}}, cards, mblogs, a list of them '
+        "or JSON Lines",
+    )
 
     def __init__(self, *, now: datetime | None = None) -> None:
         self.now = now
