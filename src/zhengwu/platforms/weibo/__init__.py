@@ -2,9 +2,9 @@
 
 Importing the package registers its importers (``weibo-api``, ``weibo-mblog``,
 ``weibo-crawler-csv``, ``weibo-search-csv``, ``weibospider-csv``, ``weibo-cov-csv``,
-``weibo-comments``).
+``weibo-comments``, ``weibo-notes``).
 """
 
-from zhengwu.platforms.weibo import comments, crawlers, importers
+from zhengwu.platforms.weibo import comments, crawlers, importers, notes
 
-__all__ = ["comments", "crawlers", "importers"]
+__all__ = ["comments", "crawlers", "importers", "notes"]

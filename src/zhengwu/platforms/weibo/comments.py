@@ -102,11 +102,15 @@ def _not_a_comment(record: Mapping[str, object]) -> PayloadError | None:
         return None
     if "note_id" in record and ("liked_count" in record or "note_url" in record):
         return PayloadError(
-            "这是微博正文，不是评论（本格式只导入评论）",
-            "a Weibo note row, not a comment (this format imports comments only)",
+            "这是微博正文，不是评论（本格式只导入评论；正文请用 weibo-notes 导入）",
+            "a Weibo note row, not a comment (this format imports comments only; import notes "
+            "with weibo-notes)",
         )
     if "fans" in record or "follows" in record:
-        return PayloadError("这是创作者资料，不是评论", "a creator row, not a comment")
+        return PayloadError(
+            "这是创作者资料，不是评论（博主资料请用 weibo-notes 导入）",
+            "a creator row, not a comment (import creators with weibo-notes)",
+        )
     return None
 
 
@@ -129,9 +133,8 @@ def parse_comment(record: Mapping[str, object]) -> CommentRecord:
                 "the author is anonymised (creator_hash): own replies cannot be recognised",
             )
         raise PayloadError("缺少评论者 id（user_id）", "missing user_id")
-    created_at = _created(record)
+    created_at = created_of(record, missing=("缺少评论时间（create_time）", "missing create_time"))
     parent = _id(record, "parent_comment_id")
-    modified = record.get("last_modify_ts")
     return CommentRecord(
         platform=PLATFORM,
         comment_id=comment_id,
@@ -143,14 +146,23 @@ def parse_comment(record: Mapping[str, object]) -> CommentRecord:
         parent_comment_id=parent if parent != comment_id else None,
         likes=count_of(record.get("comment_like_count"), "comment_like_count"),
         sub_comments=count_of(record.get("sub_comment_count"), "sub_comment_count"),
-        observed_at=time_of(modified, "last_modify_ts") if modified not in (None, "") else None,
+        observed_at=observed_of(record),
     )
 
 
-def _created(record: Mapping[str, object]) -> datetime:
-    """Return the comment's time: ``create_time``, else the China-time ``create_date_time``."""
+def created_of(record: Mapping[str, object], *, missing: tuple[str, str]) -> datetime:
+    """Return a MediaCrawler row's time: ``create_time``, else the China-time ``create_date_time``.
+
+    ``missing`` is the (Chinese, English) reason when the row has neither.
+    """
     for key in ("create_time", "create_date_time"):
         value = record.get(key)
         if value not in (None, ""):
             return time_of(value, key)
-    raise PayloadError("缺少评论时间（create_time）", "missing create_time")
+    raise PayloadError(*missing)
+
+
+def observed_of(record: Mapping[str, object]) -> datetime | None:
+    """Return when a MediaCrawler row was crawled (``last_modify_ts``), None when absent."""
+    modified = record.get("last_modify_ts")
+    return None if modified in (None, "") else time_of(modified, "last_modify_ts")
