@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from datetime import datetime
 from pathlib import Path
 
@@ -460,3 +461,72 @@ def test_a_workbook_saved_from_the_csv_is_read(tmp_path: Path) -> None:
     book.save(path)
     (item,) = WeiboCrawlerCsvImporter().read(path)
     assert _post(item).post_id == row["id"]
+
+
+# --- weibo-crawler JSON (<uid>.json) ----------------------------------------------------
+
+CRAWLER_JSON_USER = {
+    "id": "1234567890", "screen_name": "平安郑州", "gender": "m", "birthday": "",
+    "location": "河南 郑州", "ip_location": "IP属地：河南", "registration_time": "2011-06-13",
+    "sunshine": "信用极好", "statuses_count": 12000, "followers_count": 1000000,
+    "follow_count": 300, "description": "", "verified": True, "verified_type": 1,
+    "verified_reason": "郑州市公安局官方微博", "urank": 48, "mbrank": 0,
+}  # fmt: skip
+
+
+def _json_post(post_id: int, **values: object) -> dict[str, object]:
+    return {
+        "user_id": 1234567890, "screen_name": "平安郑州", "id": post_id, "bid": "Ncr1xAbCd",
+        "text": "#郑州暴雨# 请勿涉水 @郑州发布", "article_url": "", "pics": "", "video_url": "",
+        "live_photo_url": "", "location": "郑州", "created_at": "2023-07-30T09:12:40",
+        "source": "iPhone客户端", "attitudes_count": 1502, "comments_count": 88,
+        "reposts_count": 312, "topics": "郑州暴雨", "at_users": "郑州发布",
+        "full_created_at": "2023-07-30 09:12:40", "edited": False, "edit_count": 0, **values,
+    }  # fmt: skip
+
+
+def test_crawler_json_user_posts_and_retweet(tmp_path: Path) -> None:
+    root = _json_post(4929003466384000, user_id=1288739185, screen_name="北京发布", text="原文",
+                      created_at="2023-07-30T08:00:00", full_created_at="2023-07-30 08:00:00")  # fmt: skip
+    posts = [_json_post(4929003466384131), _json_post(4929003466384132, retweet=root),
+             _json_post(4929003466384133, created_at="", full_created_at=None), "x"]  # fmt: skip
+    path = tmp_path / "weibo" / "平安郑州" / "1234567890.json"
+    path.parent.mkdir(parents=True)
+    body = json.dumps({"user": CRAWLER_JSON_USER, "weibo": posts}, ensure_ascii=False, indent=4)
+    path.write_bytes(b"\xef\xbb\xbf" + body.encode("utf-8"))
+    user, original, repost, no_time, not_object = WeiboCrawlerCsvImporter().read(path)
+    account = user.primary
+    assert isinstance(account, AccountRecord)
+    assert (account.uid, account.name, account.is_government) == ("1234567890", "平安郑州", True)
+    assert (account.followers, account.friends, account.statuses, account.adcode) == (
+        1_000_000, 300, 12_000, "410100",
+    )  # fmt: skip
+    post = _post(original)
+    assert (post.post_id, post.account_uid, post.bid) == (
+        "4929003466384131",
+        "1234567890",
+        "Ncr1xAbCd",
+    )
+    assert post.created_at == datetime(2023, 7, 30, 9, 12, 40, tzinfo=CHINA_TZ)
+    assert (post.likes, post.comments, post.reposts) == (1502, 88, 312)
+    assert (post.topics, post.mentions, post.is_repost) == (["郑州暴雨"], ["郑州发布"], False)
+    shared = _post(repost)
+    assert (shared.is_repost, shared.root_post_id) == (True, "4929003466384000")
+    root_post, root_author = repost.related
+    assert isinstance(root_post, PostRecord) and isinstance(root_author, AccountRecord)
+    assert (root_post.account_uid, root_post.text) == ("1288739185", "原文")
+    assert (root_author.uid, root_author.name) == ("1288739185", "北京发布")
+    for item, where in ((no_time, "weibo[3]"), (not_object, "weibo[4]")):
+        assert isinstance(item.primary, QuarantineRecord)
+        assert item.primary.source == f"{path}:{where}"
+    assert isinstance(no_time.primary, QuarantineRecord) and "日期" in no_time.primary.reason
+
+
+def test_crawler_json_of_another_shape_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "1.json"
+    path.write_text('{"statuses": []}', "utf-8")
+    with pytest.raises(InvalidInputError, match="weibo-crawler JSON"):
+        list(WeiboCrawlerCsvImporter().read(path))
+    path.write_text('{"user": ', "utf-8")
+    with pytest.raises(InvalidInputError, match="readable JSON"):
+        list(WeiboCrawlerCsvImporter().read(path))

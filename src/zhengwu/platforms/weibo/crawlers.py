@@ -14,8 +14,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
 
+import orjson
+
 from zhengwu.errors import InvalidInputError
-from zhengwu.ingest.files import iter_csv_rows, sheet_rows
+from zhengwu.ingest.files import check_file, iter_csv_rows, sheet_rows
 from zhengwu.ingest.registry import ImportItem, register
 from zhengwu.platforms.records import AccountRecord, PostRecord
 from zhengwu.platforms.text import extract_mentions, extract_topics, split_list
@@ -29,6 +31,7 @@ from zhengwu.platforms.weibo.records import (
     AccountFacts,
     RecordError,
     count,
+    id_text,
     quarantine,
     timestamp,
 )
@@ -186,7 +189,7 @@ class WeiboCrawlerCsvImporter(_CrawlerCsv):
     """
 
     name = "weibo-crawler-csv"
-    description = "dataabc/weibo-crawler 微博 CSV（<uid>.csv）与 users.csv"
+    description = "dataabc/weibo-crawler 微博 CSV（<uid>.csv）、users.csv 与 JSON（<uid>.json）"
     kinds: ClassVar[dict[str, frozenset[str]]] = {
         "posts": frozenset({"id", "正文"}),
         "users": frozenset({"用户id", "昵称"}),
@@ -194,6 +197,14 @@ class WeiboCrawlerCsvImporter(_CrawlerCsv):
 
     def __init__(self, *, account_uid: str | None = None) -> None:
         self.account_uid = account_uid
+
+    def read(
+        self, path: Path, *, byte_range: tuple[int, int] | None = None
+    ) -> Iterator[ImportItem]:
+        """Yield one item per row of a CSV file, or per user and post of a JSON file."""
+        if _starts_with_brace(path):
+            return _crawler_json(path)
+        return super().read(path, byte_range=byte_range)
 
     def _converter(self, path: Path, kind: str) -> RowConverter:
         facts = AccountFacts()
@@ -255,6 +266,85 @@ def _crawler_root(row: Row, facts: AccountFacts) -> list[AccountRecord | PostRec
             AccountRecord(platform=PLATFORM, uid=root_uid, name=root_name, is_government=gov)
         )
     return related
+
+
+# weibo-crawler's JSON output ({"user": {…}, "weibo": [{…, "retweet": {…}}]}): its keys
+# are the CSV's columns under other names, so a JSON post or user is read as a CSV row.
+_JSON_POST_COLUMNS = dict(zip(
+    ("id", "bid", "text", "article_url", "pics", "video_url", "live_photo_url", "location",
+     "created_at", "source", "attitudes_count", "comments_count", "reposts_count", "topics",
+     "at_users", "full_created_at", "edited", "edit_count"),
+    CRAWLER_POST_COLUMNS, strict=True,
+))  # fmt: skip
+_JSON_USER_COLUMNS = {
+    "id": "用户id", "screen_name": "昵称", "location": "所在地", "registration_time": "注册时间",
+    "statuses_count": "微博数", "followers_count": "粉丝数", "follow_count": "关注数",
+    "description": "简介", "verified_type": "认证类型", "verified_reason": "认证信息",
+}  # fmt: skip
+
+
+def _starts_with_brace(path: Path) -> bool:
+    check_file(path)
+    with path.open("rb") as fh:
+        head = fh.read(64).removeprefix(b"\xef\xbb\xbf").lstrip()
+    return head.startswith(b"{")
+
+
+def _cells(obj: dict[str, object], columns: dict[str, str], prefix: str = "") -> Row:
+    row: Row = {}
+    for key, column in columns.items():
+        value = obj.get(key)
+        if value is not None and not isinstance(value, dict | list):
+            row[prefix + column] = str(value)
+    return row
+
+
+def _crawler_json(path: Path) -> Iterator[ImportItem]:
+    """Yield the user and the posts of a weibo-crawler ``<uid>.json`` file.
+
+    The user is one item, each post another (``file:weibo[N]`` when quarantined, N from
+    1); a post's ``retweet`` is read as the CSV's 源微博 columns.
+    """
+    try:
+        data = orjson.loads(path.read_bytes().removeprefix(b"\xef\xbb\xbf"))
+    except orjson.JSONDecodeError as exc:
+        raise InvalidInputError(
+            f"不是可读的 JSON 文件（{exc}）：{path}", f"not a readable JSON file ({exc}): {path}"
+        ) from None
+    user = data.get("user") if isinstance(data, dict) else None
+    posts = data.get("weibo") if isinstance(data, dict) else None
+    if not isinstance(user, dict) and not isinstance(posts, list):
+        raise InvalidInputError(
+            f'不是 weibo-crawler 的 JSON 文件（应为 {{"user": {{…}}, "weibo": [...]}}）：{path}',
+            f'not a weibo-crawler JSON file (expected {{"user": {{…}}, "weibo": [...]}}): {path}',
+        )
+    facts = AccountFacts()
+    uid = None
+    if isinstance(user, dict):
+        try:
+            account = _crawler_user(_cells(user, _JSON_USER_COLUMNS), facts)
+        except RecordError as exc:
+            yield quarantine(f"{path}:user", str(exc), orjson.dumps(user))
+        else:
+            uid = account.uid
+            yield ImportItem(primary=account)
+    for n, post in enumerate(posts if isinstance(posts, list) else [], start=1):
+        where = f"{path}:weibo[{n}]"
+        if not isinstance(post, dict):
+            yield quarantine(where, "不是 JSON 对象 / not a JSON object", orjson.dumps(post))
+            continue
+        row = _cells(post, _JSON_POST_COLUMNS)
+        if isinstance(root := post.get("retweet"), dict):
+            row |= _cells(root, _JSON_POST_COLUMNS, ROOT_PREFIX)
+            row["是否原创"] = "False"
+            row |= _cells(root, {"user_id": "源用户id", "screen_name": "源用户昵称"})
+        try:
+            record = _crawler_post(row, id_text(post.get("user_id")) or uid)
+            related = _crawler_root(row, facts) if record.root_post_id is not None else []
+        except RecordError as exc:
+            yield quarantine(where, str(exc), orjson.dumps(post))
+        else:
+            yield ImportItem(primary=record, related=related)
 
 
 def _crawler_user(row: Row, facts: AccountFacts) -> AccountRecord:
