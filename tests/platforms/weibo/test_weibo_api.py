@@ -421,6 +421,15 @@ def test_not_this_format_says_what_it_takes_in_each_language(name: str) -> None:
     assert not any("\u4e00" <= c <= "\u9fff" for c in en), en
 
 
+def test_weibo_crawler_json_is_pointed_to_its_format(tmp_path: Path) -> None:
+    path = tmp_path / "1234567890.json"
+    user = {"id": "1", "screen_name": "平安郑州"}
+    post = {"id": 2, "text": "x", "created_at": "2023-07-30T09:12:40"}
+    path.write_text(orjson.dumps({"user": user, "weibo": [post]}).decode(), "utf-8")
+    with pytest.raises(InvalidInputError, match="weibo-crawler-csv"):  # was: 1 record quarantined
+        _read(path)
+
+
 def test_wechat_article_list_is_not_weibo_api() -> None:
     with pytest.raises(InvalidInputError, match="comm_msg_info"):
         _read(SHARED / "wechat" / "wnma3mz_gongqingtuan_zhongyang_article_list.jsonl")

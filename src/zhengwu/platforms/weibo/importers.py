@@ -181,6 +181,13 @@ class _WeiboJson:
             value = next((v for v in value if isinstance(v, dict)), None)
         if not isinstance(value, dict):
             return  # scalars are quarantined one by one
+        if isinstance(value.get("weibo"), list) and "text" not in value:
+            raise InvalidInputError(
+                f"这是 dataabc/weibo-crawler 的 JSON 输出（user + weibo），请用 weibo-crawler-csv "
+                f"导入：{path}",
+                f"this is dataabc/weibo-crawler's JSON output (user + weibo): import it with "
+                f"weibo-crawler-csv: {path}",
+            )
         if not self._is_weibo(value):
             keys = ", ".join(list(value)[:8])
             raise InvalidInputError(
