@@ -85,3 +85,29 @@ def test_matrices_have_a_lead_and_members_that_exist(city: SimulatedOutput) -> N
             memberships[(member["platform"], member["uid"])] += 1
     # An account may sit in several matrices (regional and vertical).
     assert max(memberships.values()) >= 2
+
+
+def test_a_county_city_sharing_its_prefecture_name_does_not_double_it() -> None:
+    # 文山市 lies in 文山州: both are 文山, so the city's names are taken when the county's
+    # come. They read 文山市发布, 健康文山市 …, as real accounts do, not 文山文山发布.
+    from zhengwu.simulate.config import SimulationConfig
+    from zhengwu.simulate.population import build_population
+    from zhengwu.simulate.scope import build_scope
+
+    config = SimulationConfig(scale="city", seed=1, region="532600")
+    population = build_population(config, build_scope("city", 1, "532600"))
+    names = {
+        platform: {account.name: account for account in accounts if account.kind == "gov"}
+        for platform, accounts in population.accounts.items()
+    }
+    weibo = names["weibo"]
+    assert weibo["文山发布"].adcode == "532600"
+    assert weibo["文山市发布"].adcode == "532601"
+    assert "健康文山市" in weibo and "文山市市场监管" in weibo
+    doubled = [
+        name
+        for by_name in names.values()
+        for name in by_name
+        if any(name.count(place) > 1 for place in ("文山", "云南"))
+    ]
+    assert doubled == []

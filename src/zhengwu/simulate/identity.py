@@ -138,7 +138,18 @@ class IdentityFactory:
                     base = org.name
                 if platform == "douyin" and self.rand.random() < 0.15:
                     base = org.name
-                candidates = [base, *org.names[1:], *(p + base for p in prefixes)]
+                candidates = [
+                    base,
+                    *org.names[1:],
+                    *self._qualified(org, base),
+                    org.name,
+                    # Prefixed by a place the name does not already hold (not 文山文山发布).
+                    *(
+                        "".join(parts) + base
+                        for parts in prefixes
+                        if not any(part in base for part in parts)
+                    ),
+                ]
                 name = self.unique_name(platform, candidates)
                 verified = 1
                 if (
@@ -195,7 +206,25 @@ class IdentityFactory:
         place = self.places.get(adcode)
         return place.short if place else ""
 
-    def _prefixes(self, org: Org) -> list[str]:
+    def _qualified(self, org: Org, name: str) -> list[str]:
+        """Return ``name`` with its own place's short name written out (文山发布 → 文山市发布).
+
+        A county-level city often shares its short name with its prefecture (文山市 in
+        文山州): the second 文山发布 then reads 文山市发布, as real accounts do, rather than a
+        place name doubled.
+        """
+        place = self.places.get(org.adcode)
+        if place is None or place.name == place.short or place.short not in name:
+            return []
+        suffix = place.name[-1]  # 文山市, 金水区, 文山州 (not 文山壮族苗族自治州)
+        at = name.index(place.short) + len(place.short)
+        # Already written out (共青团文山市委), but 文山市场监管 is 文山 + 市场监管.
+        if name.startswith(suffix, at) and not name.startswith("市场", at):
+            return []
+        return [name[:at] + suffix + name[at:]]
+
+    def _prefixes(self, org: Org) -> list[tuple[str, ...]]:
+        """Return the places that can tell a taken name apart: city, province, both."""
         city = self._short(org.unit) if org.unit != org.province else ""
         province = self._short(org.province)
-        return [p for p in (city, province, province + city) if p]
+        return [parts for parts in ((city,), (province,), (province, city)) if all(parts)]
