@@ -52,6 +52,8 @@ VALID: dict[str, dict[str, float]] = {
     "people_city_competitiveness": {"传播力": 80, "服务力": 70, "互动力": 60},
     "chengdu_2015": {"活跃度": 50, "传播力": 40, "引导力": 30},
 }
+# Three articles (R/n = 3333.33…, for the 2016 rounding): the maxima at or above the averages.
+THIRDS: dict[str, float] = WORKED_V2 | {"n": 3, "Rmax": 5000, "Zmax": 2000}
 WCI = ("qingbo_wci_v14_2", "qingbo_wci_v2", "qingbo_wci_2016")
 ln = math.log
 
@@ -170,11 +172,11 @@ def test_wci_2016_rounds_the_average_read_half_up_by_default() -> None:
     # 1/4 = 0.25: half-up gives 0.3 where Python's round() would give 0.2.
     result = compute("qingbo_wci_2016", {"R": 1, "n": 4, "Rmax": 1, "Z": 0, "Zmax": 0})
     assert result.breakdown["read_avg"] == 0.3
-    assert compute("qingbo_wci_2016", WORKED_V2 | {"n": 3}).breakdown["read_avg"] == 3333.3
+    assert compute("qingbo_wci_2016", THIRDS).breakdown["read_avg"] == 3333.3
 
 
 def test_wci_2016_flag_switches_rounding_off() -> None:
-    inputs = WORKED_V2 | {"n": 3}
+    inputs = THIRDS
     rounded = compute("qingbo_wci_2016", inputs)
     exact = compute("qingbo_wci_2016", inputs, flags={"round_read_avg": False})
     assert exact.breakdown["read_avg"] == pytest.approx(10000 / 3, rel=1e-15)
@@ -262,6 +264,45 @@ def test_unknown_input_is_rejected_with_the_known_names() -> None:
     assert "Rmax" in error.message_en
 
 
+@pytest.mark.parametrize(
+    ("name", "change", "named"),
+    [
+        ("newrank_nri", {"read_avg": 12001}, ("read_avg (12001) exceeds read_max (12000)",)),
+        ("newrank_nri", {"read_max": 70001}, ("read_max (70001) exceeds read_sum (70000)",)),
+        ("newrank_nri", {"headline_read_sum": 70001}, ("headline_read_sum", "read_sum (70000)")),
+        ("qingbo_wci_v2", {"Rmax": 99}, ("R / n (10000 / 100 = 100) exceeds Rmax (99)",)),
+        ("qingbo_wci_v2", {"Zmax": 39.5}, ("Z / n (4000 / 100 = 40) exceeds Zmax (39.5)",)),
+        ("qingbo_wci_2016", {"Rmax": 10001}, ("Rmax (10001) exceeds R (10000)",)),
+        ("qingbo_wci_v14_2", {"REt": 2101}, ("REt (2101) exceeds RE (2100)",)),
+        ("qingbo_wci_v14_2", {"Lmax": 69}, ("L / n (1400 / 20 = 70) exceeds Lmax (69)",)),
+        ("qingbo_wci_v14_2", {"Zmax": 701}, ("Zmax (701) exceeds Z (700)",)),
+        ("qingbo_bvci_v2", {"X5": 88001}, ("X5 (88001) exceeds X4 (88000)",)),
+        ("qingbo_qsci_v1", {"X3": 41}, ("X3 (41) exceeds X1 (40)",)),
+        ("qingbo_qsci_v1", {"X2": 40.5}, ("X2 (40.5) exceeds X1 (40)",)),
+    ],
+)
+def test_impossible_combinations_are_refused_naming_both_inputs(
+    name: str, change: dict[str, float], named: tuple[str, ...]
+) -> None:
+    error = error_of(name, VALID[name] | change)
+    assert error.input_name in change or error.input_name in {"R", "Z", "L", "RE"}
+    assert all(text in error.message_en for text in named)
+    # The Chinese line names the same two inputs and says why, in Chinese.
+    first = named[0].split(" (")[0]
+    assert first in error.message_zh and "不可能" in error.message_zh
+    assert "exceeds" not in error.message_zh
+
+
+@pytest.mark.parametrize("name", ["newrank_nri", "qingbo_wci_v2", "qingbo_wci_v14_2"])
+def test_inputs_at_their_bounds_are_accepted(name: str) -> None:
+    edge = {
+        "newrank_nri": {"read_avg": 12000, "read_max": 12000, "headline_read_sum": 70000},
+        "qingbo_wci_v2": {"Rmax": 100, "Zmax": 4000},  # R/n = Rmax, Zmax = Z
+        "qingbo_wci_v14_2": {"Rt": 70000, "Rmax": 3500, "REmax": 2100},
+    }[name]
+    assert compute(name, VALID[name] | edge).value > 0
+
+
 def test_dimension_scores_above_100_are_rejected() -> None:
     error = error_of("people_city_competitiveness", {"reach": 101, "服务力": 70, "互动力": 60})
     assert error.input_name == "传播力"
@@ -328,6 +369,20 @@ def test_presets_cannot_be_replaced_at_run_time() -> None:
 # ---- properties -------------------------------------------------------------------------
 
 
+def consistent(preset: Preset, inputs: dict[str, float]) -> dict[str, float]:
+    """Return ``inputs`` with every bound's larger side raised until all bounds hold.
+
+    Only raises values, so a formula that never falls when a count rises gives the
+    repaired inputs at least the value of the inputs before a count was raised.
+    """
+    fixed = dict(inputs)
+    for _ in range(len(preset.bounds) + 1):
+        for bound in preset.bounds:
+            part = fixed[bound.part] / (fixed[bound.per] if bound.per else 1)
+            fixed[bound.whole] = max(fixed[bound.whole], part)
+    return fixed
+
+
 def inputs_for(preset: Preset) -> st.SearchStrategy[dict[str, float]]:
     """Return a strategy of valid inputs for ``preset`` at realistic magnitudes."""
     fields: dict[str, st.SearchStrategy[float]] = {}
@@ -338,7 +393,7 @@ def inputs_for(preset: Preset) -> st.SearchStrategy[dict[str, float]]:
             fields[spec.name] = st.floats(min_value=0.01, max_value=3650)
         else:
             fields[spec.name] = st.floats(min_value=0, max_value=spec.maximum or 1e12)
-    return st.fixed_dictionaries(fields)
+    return st.fixed_dictionaries(fields).map(lambda inputs: consistent(preset, inputs))
 
 
 @given(data=st.data())
@@ -366,9 +421,12 @@ READ_INPUTS = [
 def test_wci_never_falls_when_reads_rise(
     name: str, read_input: str, data: st.DataObject, extra: float
 ) -> None:
-    inputs = data.draw(inputs_for(get_preset(name)))
+    preset = get_preset(name)
+    inputs = data.draw(inputs_for(preset))
     lower = compute(name, inputs).value
-    higher = compute(name, inputs | {read_input: inputs[read_input] + extra}).value
+    # Raising one count may raise others that bound it (Rmax ≤ R): never lowers any.
+    raised = consistent(preset, inputs | {read_input: inputs[read_input] + extra})
+    higher = compute(name, raised).value
     # Exact, no tolerance: each float step (÷, log1p, ×, +, half-up rounding) is monotone.
     assert higher >= lower
 
@@ -468,7 +526,7 @@ def test_cli_formula_reads_an_input_file(tmp_path: Path) -> None:
 
 
 def test_cli_formula_passes_flags() -> None:
-    args = ["formula", "qingbo_wci_2016", "--input", json.dumps(WORKED_V2 | {"n": 3})]
+    args = ["formula", "qingbo_wci_2016", "--input", json.dumps(THIRDS)]
     rounded = runner.invoke(app, args)
     exact = runner.invoke(app, [*args, "--flag", "round_read_avg=false"])
     assert json.loads(rounded.stdout)["breakdown"]["read_avg"] == 3333.3
@@ -488,7 +546,7 @@ def test_cli_formula_passes_flags() -> None:
         (["formula", "nope", "--input", "{}"], "known presets: qingbo_wci_v14_2"),
         (
             ["formula", "qingbo_wci_v2", "--input", "@/nonexistent/in.json"],
-            "cannot read input file",
+            "cannot read the --input file /nonexistent/in.json: No such file",
         ),
         (["formula", "qingbo_wci_2016", "--input", json.dumps(WORKED_V2), "--flag", "x"], "--flag"),
     ],
@@ -497,8 +555,24 @@ def test_cli_formula_errors_exit_2_with_both_languages(args: list[str], english:
     result = runner.invoke(app, args)
     assert result.exit_code == 2
     assert result.stdout == ""
-    assert "错误：" in result.stderr
-    assert english in result.stderr
+    # One language a line: Chinese first, then English, and no English words in the Chinese.
+    zh, en = result.stderr.strip().splitlines()
+    assert zh.startswith("错误：") and en.startswith("Error: ")
+    assert english in en
+    assert not any(word in zh for word in ("Expecting", "No such", "input file", "must"))
+
+
+def test_cli_formula_json_and_file_errors_name_the_input(tmp_path: Path) -> None:
+    path = tmp_path / "in.json"
+    path.write_text('{"R": 1,}', encoding="utf-8")
+    zh, en = runner.invoke(app, ["formula", "qingbo_wci_v2", "--input", f"@{path}"]).stderr.split(
+        "\n"
+    )[:2]
+    assert zh == f"错误：--input 文件 {path} 不是合法的 JSON：名称应写在双引号中（第 1 行第 9 列）"
+    assert en.startswith(f"Error: --input file {path} is not valid JSON: Expecting property")
+    path.write_bytes(b"\xff\xfe")
+    result = runner.invoke(app, ["formula", "qingbo_wci_v2", "--input", f"@{path}"])
+    assert result.exit_code == 2 and f"--input 文件 {path} 不是 UTF-8 文本" in result.stderr
 
 
 def test_cli_formulas_json_lists_source_and_certainty() -> None:

@@ -7,6 +7,7 @@ blocks the publisher names, so worked examples can be checked block by block.
 
 from zhengwu.index.formulas.conventions import qingbo_read_count, qingbo_week, seventh_day_reads
 from zhengwu.index.formulas.model import (
+    Bound,
     Certainty,
     FormulaError,
     FormulaFlag,
@@ -18,6 +19,7 @@ from zhengwu.index.formulas.registry import PRESETS, UnknownPresetError, compute
 
 __all__ = [
     "PRESETS",
+    "Bound",
     "Certainty",
     "FormulaError",
     "FormulaFlag",

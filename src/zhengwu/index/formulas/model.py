@@ -58,6 +58,47 @@ class FormulaFlag:
 
 
 @dataclass(frozen=True, slots=True)
+class Bound:
+    """Input ``part`` (divided by input ``per`` when given) can never exceed input ``whole``.
+
+    Inputs that cannot all be true at once (an average above the maximum, one article's
+    reads above the total) are refused rather than scored: the formula would give a number
+    that means nothing. ``per`` = 0 skips the bound (the window holds no article).
+    """
+
+    part: str
+    whole: str
+    reason_zh: str
+    reason_en: str
+    per: str | None = None
+
+    def check(self, values: Mapping[str, float]) -> None:
+        """Raise a FormulaError naming both inputs if ``values`` break the bound."""
+        part, whole = values[self.part], values[self.whole]
+        shown = _show(part)
+        if self.per is not None:
+            if values[self.per] == 0:
+                return
+            part /= values[self.per]
+            shown = f"{_show(values[self.part])} / {_show(values[self.per])} = {_show(part)}"
+        if part <= whole:
+            return
+        named = f"{self.part} / {self.per}" if self.per else self.part
+        raise FormulaError(
+            f"输入 {named}（{shown}）大于 {self.whole}（{_show(whole)}）：{self.reason_zh}，"
+            "请检查这两项输入",
+            f"input {named} ({shown}) exceeds {self.whole} ({_show(whole)}): "
+            f"{self.reason_en}; check these two inputs",
+            input_name=self.part,
+        )
+
+
+def _show(value: float) -> str:
+    """Return ``value`` as a person writes it: 70000, 3333.33 (not 7e+04)."""
+    return str(int(value)) if value.is_integer() else f"{value:.2f}".rstrip("0")
+
+
+@dataclass(frozen=True, slots=True)
 class FormulaResult:
     """The value of a preset and the intermediate blocks it was built from."""
 
@@ -80,6 +121,7 @@ class Preset:
     calculation: Calculation = field(repr=False)
     flags: tuple[FormulaFlag, ...] = ()
     notes: str = ""
+    bounds: tuple[Bound, ...] = ()  # inputs that cannot all hold at once are refused
 
     def compute(
         self, inputs: Mapping[str, object], *, flags: Mapping[str, bool] | None = None
@@ -91,7 +133,10 @@ class Preset:
         self, inputs: Mapping[str, object], *, flags: Mapping[str, bool] | None = None
     ) -> FormulaResult:
         """Check ``inputs`` and return the value with its breakdown."""
-        value, breakdown = self.calculation(self._checked(inputs), self._chosen_flags(flags))
+        values = self._checked(inputs)
+        for bound in self.bounds:
+            bound.check(values)
+        value, breakdown = self.calculation(values, self._chosen_flags(flags))
         if not math.isfinite(value):
             raise FormulaError(
                 f"{self.name} 的结果溢出：输入数值过大",

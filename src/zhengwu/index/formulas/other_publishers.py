@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from math import log1p
 
-from zhengwu.index.formulas.model import FormulaInput, Preset
+from zhengwu.index.formulas.model import Bound, FormulaInput, Preset
 
 # ---- Weibo BCI, simplified --------------------------------------------------------------
 
@@ -79,6 +79,26 @@ NEWRANK_NRI = Preset(
         FormulaInput("n", "窗口天数", positive=True),
     ),
     calculation=_newrank_nri,
+    bounds=(
+        Bound(
+            "read_avg",
+            "read_max",
+            "篇均阅读数不可能超过单篇最高阅读数",
+            "the average reads per article cannot exceed the single-article maximum",
+        ),
+        Bound(
+            "read_max",
+            "read_sum",
+            "单篇最高阅读数不可能超过阅读数总和",
+            "one article's reads cannot exceed the total reads",
+        ),
+        Bound(
+            "headline_read_sum",
+            "read_sum",
+            "头条阅读数不可能超过全部文章的阅读数总和",
+            "the lead articles' reads cannot exceed the reads of all articles",
+        ),
+    ),
     notes=(
         "score(x, M) = ln(x+1)/ln(M+1)×1000; n is days, so n = 0 is an error; no article "
         "(all sums 0) gives 0."

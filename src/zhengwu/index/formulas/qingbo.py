@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from fractions import Fraction
 from math import floor, log1p
 
-from zhengwu.index.formulas.model import FormulaError, FormulaFlag, FormulaInput, Preset
+from zhengwu.index.formulas.model import Bound, FormulaError, FormulaFlag, FormulaInput, Preset
 
 N_ARTICLES = FormulaInput("n", "统计窗口内的发文篇数", whole=True)
 
@@ -29,6 +29,37 @@ def _no_articles(v: Mapping[str, float], counts: tuple[str, ...]) -> bool:
             input_name="n",
         )
     return True
+
+
+# What a count's letters mean in the bounds' messages (R reads, Z 在看 or likes …).
+_COUNT_WORDS = {
+    "R": ("阅读数", "reads"), "Z": ("在看数", "在看 counts"), "L": ("点赞数", "likes"),
+    "RE": ("转发数", "shares"),
+}  # fmt: skip
+
+
+def _article_bounds(total: str, words: tuple[str, str]) -> tuple[Bound, ...]:
+    """Return the bounds of a count over n articles: total/n ≤ max ≤ total.
+
+    The single-article maximum can neither exceed the total of the window's articles nor
+    fall below their average (Rmax < R/n would need an article above its maximum).
+    """
+    zh, en = words
+    peak = f"{total}max"
+    return (
+        Bound(peak, total, f"单篇最高{zh}不可能超过全部文章的{zh}总和",
+              f"one article's {en} cannot exceed the total {en} of the window's articles"),
+        Bound(total, peak, f"篇均{zh}不可能超过单篇最高{zh}",
+              f"the average {en} per article cannot exceed the single-article maximum",
+              per="n"),
+    )  # fmt: skip
+
+
+def _headline_bound(letter: str) -> Bound:
+    """Return the bound of a 头条 total: the lead articles are some of the window's articles."""
+    zh, en = _COUNT_WORDS[letter]
+    return Bound(f"{letter}t", letter, f"头条文章的{zh}不可能超过全部文章的{zh}总和",
+                 f"the {en} of the lead articles cannot exceed the {en} of all articles")  # fmt: skip
 
 
 # ---- WCI V14.2 -------------------------------------------------------------------------
@@ -84,6 +115,11 @@ QINGBO_WCI_V14_2 = Preset(
         FormulaInput("d", "窗口天数（周 7、月 30、年 365、自定义为实际天数）", positive=True),
     ),
     calculation=_wci_v14_2,
+    bounds=tuple(
+        bound
+        for letter, words in _COUNT_WORDS.items()
+        for bound in (_headline_bound(letter), *_article_bounds(letter, words))
+    ),
     notes=(
         "WCI = (0.6·O + 0.2·A + 0.1·H + 0.1·P)² × 1.2 × 10. d = 0 is an error; n = 0 with "
         "all counts 0 gives 0 (清博: no article → 0), n = 0 with a positive count is an error."
@@ -100,6 +136,10 @@ _V2_INPUTS = (
     FormulaInput("Rmax", "单篇文章最高阅读数"),
     FormulaInput("Zmax", "单篇文章最高点赞数"),
 )
+
+
+# V2.0's Z is likes, not 在看.
+_V2_BOUNDS = (*_article_bounds("R", _COUNT_WORDS["R"]), *_article_bounds("Z", _COUNT_WORDS["L"]))
 
 
 def _v2_block(total: float, average: float, peak: float) -> float:
@@ -149,6 +189,7 @@ QINGBO_WCI_V2 = Preset(
     certainty="published worked example",
     inputs=_V2_INPUTS,
     calculation=_wci_v2,
+    bounds=_V2_BOUNDS,
     notes=(
         "WCI = {0.8·[0.40·ln(R+1)+0.45·ln(R/n+1)+0.15·ln(Rmax+1)] + 0.2·[same for Z]}² × 10; "
         "Z is likes here. n = 0 with all counts 0 gives 0, with a positive count an error."
@@ -164,6 +205,7 @@ QINGBO_WCI_2016 = Preset(
     certainty="inferred",
     inputs=_V2_INPUTS,
     calculation=_wci_2016,
+    bounds=_V2_BOUNDS,
     flags=(
         FormulaFlag(
             "round_read_avg",
@@ -207,6 +249,14 @@ QINGBO_BVCI_V2 = Preset(
         FormulaInput("X5", "粉丝增量（净减少不受支持）"),
     ),
     calculation=_bvci_v2,
+    bounds=(
+        Bound(
+            "X5",
+            "X4",
+            "窗口内的粉丝增量不可能超过粉丝总数",
+            "the follower gain in the window cannot exceed the total followers",
+        ),
+    ),
     notes="BVCI = [0.15·ln(X1+1)+0.25·ln(X2+1)+0.30·ln(X3+1)+0.18·ln(X4+1)+0.12·ln(X5+1)] × 100.",
 )
 
@@ -238,6 +288,20 @@ QINGBO_QSCI_V1 = Preset(
         FormulaInput("X6", "点赞数"),
     ),
     calculation=_qsci_v1,
+    bounds=(
+        Bound(
+            "X2",
+            "X1",
+            "日均发文篇数不可能超过发文篇数",
+            "the articles per day cannot exceed the articles in the window",
+        ),
+        Bound(
+            "X3",
+            "X1",
+            "发文次数不可能超过发文篇数（每次至少发一篇）",
+            "the publishing occasions cannot exceed the articles (each has one at least)",
+        ),
+    ),
     notes=(
         "Weights are provisional (清博). The page's formula line repeats ln(X4+1); its "
         "variable table's X4, X5, X6 are used, as FORMULAS.md says."
