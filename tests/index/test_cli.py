@@ -106,9 +106,17 @@ def test_publish_and_withdraw_a_run(tmp_path: Path) -> None:
 
     _setup()
     _json(["run", "--period", "2025-07", "--json"])
-    missing = runner.invoke(app, ["publish", "zhengwu-4d", "2025-06"])
-    assert missing.exit_code != 0 and "2025-06" in missing.output
-    done = runner.invoke(app, ["publish", "zhengwu-4d", "2025-07", "--by", "王五"])
+    missing = runner.invoke(app, ["publish", "--period", "2025-06"])
+    assert missing.exit_code == 2
+    # Says which command stores the run, in both languages, one per line.
+    command = "zhengwu index run --system zhengwu-4d --period 2025-06"
+    zh, en = missing.output.strip().splitlines()
+    assert zh.startswith("错误") and command in zh and en.startswith("Error") and command in en
+    old_form = runner.invoke(app, ["publish", "zhengwu-4d", "2025-07"])
+    assert old_form.exit_code == 2 and "--period PERIOD --system SYSTEM" in old_form.output
+    done = runner.invoke(
+        app, ["publish", "--period", "2025-07", "--system", "zhengwu-4d", "--by", "王五"]
+    )
     assert done.exit_code == 0, done.output
     with unit_of_work() as session:
         published = session.get(PublishedRun, "zhengwu-4d/2025-07")
@@ -116,11 +124,11 @@ def test_publish_and_withdraw_a_run(tmp_path: Path) -> None:
         with store.open_store(read_only=True) as con:
             latest = access.latest_published(session, con)
             assert latest is not None and latest.run_id == "zhengwu-4d/2025-07"
-    gone = runner.invoke(app, ["publish", "zhengwu-4d", "2025-07", "--withdraw"])
+    gone = runner.invoke(app, ["publish", "--period", "2025-07", "--withdraw"])
     assert gone.exit_code == 0, gone.output
     with unit_of_work() as session:
         assert session.get(PublishedRun, "zhengwu-4d/2025-07") is None
-    again = runner.invoke(app, ["publish", "zhengwu-4d", "2025-07", "--withdraw"])
+    again = runner.invoke(app, ["publish", "--period", "2025-07", "--withdraw"])
     assert again.exit_code != 0 and "未发布" in again.output
 
 

@@ -55,11 +55,16 @@ _ERRNO_ZH = {
 }
 
 
+def os_reason(exc: OSError) -> tuple[str, str]:
+    """Return why an operating-system call failed, in Chinese and in English."""
+    reason_en = exc.strerror or type(exc).__name__
+    return _ERRNO_ZH.get(exc.errno or -1, reason_en), reason_en
+
+
 def os_error(exc: OSError) -> InvalidInputError:
     """Return an operating-system error (missing file, no permission …) as a bilingual error."""
     where = exc.filename if exc.filename is not None else ""
-    reason_en = exc.strerror or type(exc).__name__
-    reason_zh = _ERRNO_ZH.get(exc.errno or -1, reason_en)
+    reason_zh, reason_en = os_reason(exc)
     if where:
         return InvalidInputError(
             f"无法访问 {where}：{reason_zh}", f"cannot use {where}: {reason_en}"

@@ -17,7 +17,14 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
-from zhengwu.cli.common import check_output, console, handle_errors, parse_date, print_json
+from zhengwu.cli.common import (
+    check_output,
+    console,
+    handle_errors,
+    os_reason,
+    parse_date,
+    print_json,
+)
 from zhengwu.errors import InvalidInputError, NotFoundError, ZhengwuError
 
 if TYPE_CHECKING:
@@ -42,28 +49,54 @@ def _fail(error: ZhengwuError) -> NoReturn:
     raise typer.Exit(code=2)
 
 
+# Chinese for the messages of Python's JSON reader; others keep the reader's wording.
+_JSON_ZH = {
+    "Expecting value": "此处应有一个值",
+    "Expecting property name enclosed in double quotes": "名称应写在双引号中",
+    "Expecting ',' delimiter": "缺少逗号",
+    "Expecting ':' delimiter": "缺少冒号",
+    "Extra data": "JSON 之后还有多余的内容",
+    "Unterminated string starting at": "字符串缺少结束的引号",
+    "Invalid control character at": "字符串中有控制字符",
+    "Invalid \\escape": "无效的转义",
+    "Illegal trailing comma before end of object": "对象末尾多了逗号",
+    "Illegal trailing comma before end of array": "数组末尾多了逗号",
+}
+
+
 def _read_input(text: str) -> dict[str, object]:
-    """Return the JSON object given inline or as ``@file.json``."""
+    """Return the JSON object given inline or as ``@file.json``.
+
+    Each error names where the input came from (``--input`` or the file) and is worded in
+    Chinese on one line and in English on the next.
+    """
+    zh_source = en_source = "--input"
     if text.startswith("@"):
         path = Path(text[1:])
+        zh_source, en_source = f"--input 文件 {path}", f"--input file {path}"
         try:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
+            reason_zh, reason_en = os_reason(exc)
             raise InvalidInputError(
-                f"无法读取输入文件 {path}：{exc.strerror}",
-                f"cannot read input file {path}: {exc.strerror}",
+                f"无法读取 {zh_source}：{reason_zh}", f"cannot read the {en_source}: {reason_en}"
+            ) from exc
+        except UnicodeDecodeError as exc:
+            raise InvalidInputError(
+                f"{zh_source} 不是 UTF-8 文本", f"the {en_source} is not UTF-8 text"
             ) from exc
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
+        reason = _JSON_ZH.get(exc.msg, exc.msg)
         raise InvalidInputError(
-            f"--input 不是合法的 JSON：{exc.msg}（第 {exc.lineno} 行第 {exc.colno} 列）",
-            f"--input is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
+            f"{zh_source} 不是合法的 JSON：{reason}（第 {exc.lineno} 行第 {exc.colno} 列）",
+            f"{en_source} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
         ) from exc
     if not isinstance(data, dict):
         raise InvalidInputError(
-            '--input 必须是 JSON 对象，例如 {"R": 10000}',
-            '--input must be a JSON object such as {"R": 10000}',
+            f'{zh_source} 必须是 JSON 对象，例如 {{"R": 10000}}',
+            f'{en_source} must be a JSON object such as {{"R": 10000}}',
         )
     return data
 
@@ -353,11 +386,15 @@ def runs(as_json: JsonOpt = False) -> None:
             for r in listing])  # fmt: skip
 
 
-@app.command("publish")
+@app.command("publish", context_settings={"allow_extra_args": True})
 @handle_errors
 def publish(
-    system: Annotated[str, typer.Argument(help="indicator system, e.g. zhengwu-4d")],
-    period: Annotated[str, typer.Argument(help="period label, e.g. 2025-Q3")],
+    ctx: typer.Context,
+    # Optional here only so that the old form (two arguments) gets its own message.
+    period: Annotated[
+        str | None, typer.Option("--period", "-p", help="the run's period, e.g. 2025-Q3")
+    ] = None,
+    system: SystemOpt = "zhengwu-4d",
     by: Annotated[str, typer.Option("--by", help="who publishes (recorded)")] = "admin",
     withdraw: Annotated[
         bool, typer.Option("--withdraw", help="withdraw the publication instead")
@@ -365,12 +402,27 @@ def publish(
 ) -> None:
     """Publish a stored run: its rankings become the public /rankings page (or withdraw it).
 
-    Example: zhengwu index publish zhengwu-4d 2025-Q3 --by 王五
+    The run is named as `index run` and `index rank` name it: --period and --system.
+
+    Example: zhengwu index publish --period 2025-Q3 --system zhengwu-4d --by 王五
     """
     from zhengwu.auth.principal import Principal
     from zhengwu.db.engine import unit_of_work
     from zhengwu.index import access
 
+    legacy = ctx.args  # the old form `index publish SYSTEM PERIOD`: say how it is written now
+    if legacy:
+        raise InvalidInputError(
+            f"多余的参数 {' '.join(legacy)}：请写成 zhengwu index publish --period 期间 "
+            "--system 指标体系",
+            f"unexpected argument(s) {' '.join(legacy)}: write zhengwu index publish "
+            "--period PERIOD --system SYSTEM",
+        )
+    if period is None:
+        raise InvalidInputError(
+            "缺少 --period：要发布哪一期的计算结果，例如 --period 2025-Q3",
+            "missing --period: the period of the run to publish, e.g. --period 2025-Q3",
+        )
     operator = Principal(role="admin", user_id=0, username=by, display_name=by)
     with _store() as con, unit_of_work() as session:
         run_id = _run_id(con, system, period)

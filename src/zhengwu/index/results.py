@@ -129,9 +129,11 @@ def get_run(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
         names = [d[0] for d in cur.description or []]
         for row in cur.fetchall():
             return _aware(dict(zip(names, row, strict=True)))
+    system, _, label = run_id.partition("/")
+    command = f"zhengwu index run --system {system} --period {label}"
     raise NotFoundError(
-        f"没有计算结果 {run_id}；请先运行 zhengwu index run",
-        f"no stored run {run_id}; run `zhengwu index run` first",
+        f"没有计算结果 {run_id}；请先运行 {command}",
+        f"no stored run {run_id}; run `{command}` first",
     )
 
 
