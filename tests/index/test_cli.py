@@ -83,12 +83,20 @@ def test_run_rank_explain_matrix_coverage(tmp_path: Path) -> None:
     assert "机构" in org_table and first["account_uid"] in org_table, org_table
     assert "all:org:" not in org_table, org_table
     assert _json(["explain", first["account_uid"], "--period", "2025-07", "--json"])
+    # How the organisation's platforms combine: one line a language, not a Python tuple.
+    org_text = runner.invoke(app, ["explain", first["account_uid"], "--period", "2025-07"])
+    assert "('" not in org_text.stdout
+    assert "\ncross-platform score = " in org_text.stdout and "；合计 " in org_text.stdout
     out = _json(["explain", "weibo:8002", "--period", "2025-07", "--json"])
     assert out["above"]["name"] == "平安郑州"
     assert out["rank"] == 2
     text = runner.invoke(app, ["explain", "郑州消防", "--period", "2025-07", "--platform", "weibo"])
     assert text.exit_code == 0
     assert "next above" in text.stdout
+    # Dimensions by their names in the system, and the contributions' total.
+    flat = re.sub(r"[\s│┃]+", " ", text.stdout)
+    assert "互动力 engagement 日均评论" in flat and "传播力 reach 维度合计 dimension" in flat
+    assert f"得分贡献合计 contributions total {out['contributions_total']:.2f}" in flat
     assert _json(["matrix", "--period", "2025-07", "--json"]) == []  # no matrices defined
     coverage = _json(["coverage", "--period", "2025-07", "--json"])
     overall = next(
@@ -144,6 +152,10 @@ def test_compliance_flags_and_systems(tmp_path: Path) -> None:
     assert [(f["kind"], f["flagged_by"]) for f in flags] == [("coerced_likes", "督查组")]
     report = _json(["compliance", "--date", "2025-07-31", "--failing-only", "--json"])
     assert [(r["uid"], r["reasons"]) for r in report["rows"]] == [("8001", ["flag:coerced_likes"])]
+    # The table says each reason in Chinese too, as the console does.
+    table = _text(["compliance", "--date", "2025-07-31", "--failing-only"])
+    assert "强制点赞 / 刷量 flag:coerced_likes" in table
+    assert "按原因 by reason: 强制点赞 / 刷量 flag:coerced_likes 1" in table
     lifted = runner.invoke(
         app, ["unflag", str(flags[0]["id"]), "--reason", "整改完成", "--by", "督查组"]
     )
@@ -159,7 +171,7 @@ def test_compliance_flags_and_systems(tmp_path: Path) -> None:
     assert "## 合规门槛" in method.stdout
     missing = runner.invoke(app, ["rank", "--period", "2024-01"])
     assert missing.exit_code == 2
-    assert "zhengwu index run" in missing.output
+    assert "zhengwu index run --system zhengwu-4d --period 2024-01" in missing.output
     bad = runner.invoke(app, ["run", "--period", "July"])
     assert bad.exit_code == 2
     assert "people-2025" in bad.output
@@ -184,6 +196,10 @@ def test_rank_with_failing_accounts_and_an_unknown_group() -> None:
     _setup(silent=True)
     assert _json(["run", "--period", "2025-07", "--json"])["failing"] == 1
     default = _text(["rank", "--period", "2025-07"])
+    # A period typed otherwise than the stored one: the error lists the stored periods.
+    other = _fails(["rank", "--period", "2025-06"])
+    assert "zhengwu-4d 已有的期间：2025-07；或先运行" in other
+    assert "zhengwu-4d has the periods 2025-07; or run" in other
     assert "(2 ranked, 1 excluded)" in default
     included = _text(["rank", "--period", "2025-07", "--include-failing"])
     assert "(3 ranked, 1 of them failing ✗)" in included
@@ -234,7 +250,7 @@ def test_explain_an_organisation_prints_its_accounts_and_their_parts() -> None:
     assert re.search(r"weibo 8001 平安郑州 [\d.]+ 1 1\.00 [\d.]+", text), text
     assert re.search(r"weibo 8003 沉默账号 [\d.]+ — — —", text), text
     assert "the mean of the best 2 platform scores" in text
-    assert f"合计 total {out['score']:.2f}" in text
+    assert f"合计 {out['score']:.2f}" in text and f"total {out['score']:.2f}" in text
 
 
 def test_bad_dates_are_bilingual_errors_naming_the_option() -> None:
@@ -255,7 +271,7 @@ def test_compliance_table_lists_failing_first_up_to_a_limit() -> None:
     table = _text(["compliance", "--date", "2025-07-31", "--limit", "1"])
     assert "8003" in table and "8001" not in table and "8002" not in table
     assert "showing 1 of 3 rows" in table
-    assert "1 / 3 未通过 failing; 按原因 by reason: no_post 1" in table
+    assert "1 / 3 未通过 failing; 按原因 by reason: 检查日前无更新 no_post 1" in table
     everything = _text(["compliance", "--date", "2025-07-31", "--all"])
     assert all(uid in everything for uid in ("8001", "8002", "8003"))
     assert "showing" not in everything

@@ -238,6 +238,15 @@ def _fmt(value: Any, digits: int = 2) -> str:
     return str(value)
 
 
+def _reasons(codes: list[str] | None) -> str:
+    """Return compliance reasons as a person reads them: 无互动回复 no_replies, …"""
+    from zhengwu.index.compliance import REASONS_ZH
+    from zhengwu.index.models import FLAG_KINDS
+
+    labels = REASONS_ZH | {f"flag:{kind}": title for kind, title in FLAG_KINDS.items()}
+    return ", ".join(f"{labels[c]} {c}" if c in labels else c for c in codes or []) or "—"
+
+
 def _table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
     from rich.table import Table
 
@@ -508,7 +517,7 @@ def rank(
     for g in result["groups"]:
         rows = [[r["rank"], r["movement"], r["account_uid"] if orgs else f"{platform}:{r['account_uid']}",
                  r["name"], r["score"], r["percentile"],
-                 "✗ " + _fmt(r["compliance_reasons"]) if r["excluded"] else ""]
+                 "✗ " + _reasons(r["compliance_reasons"]) if r["excluded"] else ""]
                 for r in g["rows"]]  # fmt: skip
         counts = (
             f"{g['size_with_failing']} ranked, {g['excluded_count']} of them failing ✗"
@@ -530,7 +539,7 @@ def rank(
         )
     if show_excluded:
         _table("未纳入 / excluded", ["分组", "账号", "名称", "得分", "原因"],
-               [[e["group_key"], e["account_uid"], e["name"], e["score"], e["compliance_reasons"]]
+               [[e["group_key"], e["account_uid"], e["name"], e["score"], _reasons(e["compliance_reasons"])]
                 for e in result["excluded"]])  # fmt: skip
 
 
@@ -605,20 +614,38 @@ def explain(
         f"[bold]{out['name']}[/] ({out['platform']}:{out['uid']}) {out['run_id']}: score "
         f"{_fmt(out['score'])}, {_rank_text(out)}, percentile {_fmt(out['percentile'], 1)} in "
         f"peer group {out['peer_group']} ({out['peer_size']}), compliance "
-        f"{out['compliance']} {_fmt(out['compliance_reasons'])}; missing {_fmt(out['dims_missing'])}"
+        f"{out['compliance']} {_reasons(out['compliance_reasons'])}; missing {_fmt(out['dims_missing'])}"
     )
     if out["entity"] == "organization":
         _explain_organization(out)
     else:
+        names, part = _dimension_names(out["system"])
         _table("指标 / indicators", ["维度", "指标", "原值", "标准化", "权重", "得分贡献"],
-               [[i["dimension"], i["title_zh"] or i["indicator"], i["raw"], i["normalised"],
-                 i["weight"], i["contribution"]] for i in out["indicators"] + out["dimensions"]])  # fmt: skip
+               [[names.get(i["dimension"], i["dimension"]), i["title_zh"] or i["indicator"],
+                 i["raw"], i["normalised"], i["weight"], i["contribution"]]
+                for i in out["indicators"]]
+               + [[names.get(d["dimension"], d["dimension"]), part, d["raw"],
+                   d["normalised"], d["weight"], d["contribution"]] for d in out["dimensions"]])  # fmt: skip
+        console.print(f"得分贡献合计 contributions total {_fmt(out['contributions_total'])}")
     above = out["above"]
     if above:
         gaps = "; ".join(f"{g['title_zh'] or g['indicator'] or g['dimension']} +{g['gap_points']:.2f}"
                          for g in above["largest_gaps"])  # fmt: skip
         console.print(f"上一名 next above: {above['name']} ({above['uid']}) {_fmt(above['score'])}, "
                       f"gap {_fmt(above['gap_points'])} points — largest: {gaps or '—'}")  # fmt: skip
+
+
+def _dimension_names(system: str) -> tuple[dict[str, str], str]:
+    """Return a system's dimension keys with their names (reach → 传播力 reach), if it loads,
+    and what its summed rows are: a composite's dimensions or a preset's formula blocks."""
+    try:
+        chosen = _system(system, None)
+    except ZhengwuError:  # a --system-file run: its file is not known here, keys stay
+        return {}, "合计 total"
+    if chosen.kind == "preset":
+        return {}, "公式分项 block"
+    names = {d.key: f"{d.name} {d.key}" if d.name != d.key else d.key for d in chosen.dimensions}
+    return names, "维度合计 dimension"
 
 
 def _explain_organization(out: dict[str, Any]) -> None:
@@ -639,9 +666,9 @@ def _explain_organization(out: dict[str, Any]) -> None:
         ["平台", "账号", "名称", "得分", "名次", "权重", "得分贡献"],
         rows,
     )
-    console.print(
-        f"{combination_text(out['combine'])}; 合计 total {_fmt(out['contributions_total'])}"
-    )
+    zh, en = combination_text(out["combine"])
+    total = _fmt(out["contributions_total"])
+    console.print(f"{zh}；合计 {total}\n{en}; total {total}", highlight=False)
 
 
 def _rank_text(out: dict[str, Any]) -> str:
@@ -734,13 +761,13 @@ def _print_compliance(report: dict[str, Any]) -> None:
     _table(f"合规检查 {report['check_date']} ({report['window_days']} 天)",
            ["平台", "账号", "名称", "窗口发文", "回复", "最后发文", "结果", "原因"],
            [[r["platform"], r["uid"], r["name"], r["posts_in_window"], r["replies_in_window"],
-             r["last_post_at"], r["status"], r["reasons"]] for r in shown])  # fmt: skip
+             r["last_post_at"], r["status"], _reasons(r["reasons"])] for r in shown])  # fmt: skip
     if len(shown) < report["total"]:
         console.print(
             f"显示前 {len(shown)} / {report['total']} 行 showing {len(shown)} of "
             f"{report['total']} rows (--limit N or --all for more, --json for every row)"
         )
-    reasons = ", ".join(f"{k} {v}" for k, v in report["by_reason"].items()) or "—"
+    reasons = ", ".join(f"{_reasons([k])} {v}" for k, v in report["by_reason"].items()) or "—"
     console.print(
         f"{report['failing']} / {report['accounts']} 未通过 failing; 按原因 by reason: {reasons}"
     )

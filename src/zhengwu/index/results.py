@@ -131,6 +131,14 @@ def get_run(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
             return _aware(dict(zip(names, row, strict=True)))
     system, _, label = run_id.partition("/")
     command = f"zhengwu index run --system {system} --period {label}"
+    # The periods this system has (the demo's is 2025-07-01..2025-07-30, not 2025-07).
+    stored = [r["period"] for r in list_runs(con) if r["system"] == system]
+    if stored:
+        listing = ", ".join(stored[:5]) + (f" … (+{len(stored) - 5})" if len(stored) > 5 else "")
+        raise NotFoundError(
+            f"没有计算结果 {run_id}；{system} 已有的期间：{listing}；或先运行 {command}",
+            f"no stored run {run_id}; {system} has the periods {listing}; or run `{command}` first",
+        )
     raise NotFoundError(
         f"没有计算结果 {run_id}；请先运行 {command}",
         f"no stored run {run_id}; run `{command}` first",
