@@ -7,9 +7,14 @@ report cannot drift from what was computed.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from zhengwu.index.metrics import get_metric
 from zhengwu.index.periods import Period
 from zhengwu.index.system import Indicator, IndicatorSystem
+
+if TYPE_CHECKING:
+    from zhengwu.index.formulas import Preset
 
 _SCALE = {
     "minmax": "min–max 缩放到 0–100（同组最小值 0，最大值 100）/ min–max to 0–100",
@@ -111,6 +116,7 @@ def _preset(system: IndicatorSystem) -> list[str]:
         "|---|---|",
         *[f"| {i.name} | {i.meaning} |" for i in preset.inputs],
         "",
+        *_bounds(preset),
         "## 数据口径 / Data conventions",
         "",
     ]
@@ -207,3 +213,14 @@ def render(
     if notes:
         lines += ["## 说明 / Notes", "", *[f"- {n}" for n in notes], ""]
     return "\n".join(lines)
+
+
+def _bounds(preset: Preset) -> list[str]:
+    """Say which inputs cannot hold together (the preset refuses them), if any."""
+    if not preset.bounds:
+        return []
+    said = "; ".join(
+        f"{b.part}{' / ' + b.per if b.per else ''} ≤ {b.whole} ({b.reason_zh})"
+        for b in preset.bounds
+    )
+    return [f"- 输入约束 bounds（不满足即拒绝 / refused otherwise）: {said}", ""]
