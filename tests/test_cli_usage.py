@@ -24,7 +24,8 @@ CASES = {
     "missing-argument": (["import"], "缺少参数 FORMAT", "Missing argument"),
     "not-a-number": (["index", "rank", "--top", "abc"], "--top 的值无效", "Invalid value for"),
     "no-value": (["index", "rank", "--platform"], "选项 --platform 需要一个值", "requires an argument"),
-    "extra-argument": (["index", "publish", "a", "b", "c"], "多余的参数：c", "unexpected extra"),
+    "close-command": (["index", "rnu"], "没有这个命令：rnu（是否要用：run）", "Did you mean 'run'"),
+    "extra-argument": (["index", "runs", "a"], "多余的参数：a", "unexpected extra"),
 }  # fmt: skip
 
 

@@ -42,6 +42,38 @@ def test_csv_and_xlsx_round_trip(world: World, tmp_path: Path) -> None:
     assert [r["score"] for r in sheet] == pytest.approx([r["score"] for r in expected])
 
 
+def test_xlsx_excluded_sheet_is_headed_in_chinese_and_the_reasons_explained(
+    world: World, tmp_path: Path
+) -> None:
+    police = world.org("郑州市公安局", sector="公安")
+    world.account("weibo", "7001", police, name="平安郑州")
+    world.account("weibo", "7003", police, name="郑州交警")
+    world.daily("weibo", "7001", "2025-07-01", 31, reposts=30, comments=20, likes=200)
+    world.daily("weibo", "7003", "2025-07-01", 4, reposts=1)
+    result = ranking.ranking(
+        world.con, world.run("2025-07").run_id, platform="weibo", list_excluded=True
+    )
+    export.to_xlsx(result, tmp_path / "r.xlsx")
+    # Two header rows as on 排行, so the first excluded account is not read as a header.
+    excluded = export.read_xlsx(tmp_path / "r.xlsx", "未纳入排行")
+    assert [(r["account_uid"], r["name"], r["compliance_reasons"]) for r in excluded] == [
+        ("7003", "郑州交警", "no_post")
+    ]
+    about = {r[0]: r[1] for r in _rows(tmp_path / "r.xlsx", "说明")}
+    assert about["原因 no_post"] == "检查日前无更新"
+    assert about["原因 flag:bought_followers"] == "购买粉丝"
+
+
+def _rows(path: Path, sheet: str) -> list[tuple[object, ...]]:
+    from openpyxl import load_workbook
+
+    book = load_workbook(path, read_only=True)
+    try:
+        return list(book[sheet].iter_rows(values_only=True))
+    finally:
+        book.close()
+
+
 def test_an_account_name_with_control_characters_still_exports_to_excel(
     world: World, tmp_path: Path
 ) -> None:

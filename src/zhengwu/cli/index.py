@@ -240,10 +240,9 @@ def _fmt(value: Any, digits: int = 2) -> str:
 
 def _reasons(codes: list[str] | None) -> str:
     """Return compliance reasons as a person reads them: 无互动回复 no_replies, …"""
-    from zhengwu.index.compliance import REASONS_ZH
-    from zhengwu.index.models import FLAG_KINDS
+    from zhengwu.index.compliance import reason_titles
 
-    labels = REASONS_ZH | {f"flag:{kind}": title for kind, title in FLAG_KINDS.items()}
+    labels = reason_titles()
     return ", ".join(f"{labels[c]} {c}" if c in labels else c for c in codes or []) or "—"
 
 

@@ -47,7 +47,9 @@ _WORDED: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
     (re.compile(r"^No such option: (?P<option>\S+)"
                 r"(?: \(Possible options: (?P<possible>.+)\)| Did you mean (?P<mean>.+)\?)?"),
      _no_such_option),
-    (re.compile(r"^No such command '(.+)'"), lambda m: f"没有这个命令：{m[1]}"),
+    (re.compile(r"^No such command '(?P<command>[^']+)'(?:\. Did you mean (?P<mean>.+)\?)?"),
+     lambda m: f"没有这个命令：{m['command']}"
+     + (f"（是否要用：{_names(m['mean'])}）" if m["mean"] else "")),
     (re.compile(r"^Missing option (.+?)\.?$", re.M), lambda m: f"缺少选项 {_names(m[1])}"),
     (re.compile(r"^Missing argument (.+?)\.?$", re.M), lambda m: f"缺少参数 {_names(m[1])}"),
     (re.compile(r"^Missing parameter:? (.+?)\.?$", re.M), lambda m: f"缺少参数 {_names(m[1])}"),

@@ -50,6 +50,11 @@ FLAGS_SCHEMA = pa.schema(
 REASONS_ZH = {"no_post": "检查日前无更新", "no_replies": "无互动回复", "no_data": "无数据"}
 
 
+def reason_titles() -> dict[str, str]:
+    """Return every reason code a row can carry with its Chinese title (flags: flag:KIND)."""
+    return REASONS_ZH | {f"flag:{kind}": title for kind, title in FLAG_KINDS.items()}
+
+
 @dataclass(frozen=True, slots=True)
 class ComplianceRules:
     """The checks of one compliance evaluation."""

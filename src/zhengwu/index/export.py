@@ -22,6 +22,12 @@ COLUMNS = (
 )  # fmt: skip
 
 
+EXCLUDED_COLUMNS = (
+    ("group_key", "分组"), ("account_uid", "账号"), ("name", "名称"), ("score", "得分"),
+    ("compliance_reasons", "原因"),
+)  # fmt: skip
+
+
 def ranking_rows(ranking: dict[str, Any]) -> list[dict[str, Any]]:
     """Flatten a ranking (from ``ranking.ranking``) into one dict per row."""
     rows = []
@@ -44,9 +50,12 @@ def table_csv(columns: Columns, rows: Sequence[dict[str, Any]], path: Path) -> i
     return len(rows)
 
 
-def table_sheet(book: Any, title: str, columns: Columns, rows: Iterable[dict[str, Any]]) -> Any:
-    """Fill the workbook's first sheet (named ``title``) as :func:`table_csv` writes a file."""
-    sheet = book.active
+def table_sheet(
+    book: Any, title: str, columns: Columns, rows: Iterable[dict[str, Any]], *, first: bool = True
+) -> Any:
+    """Fill the workbook's first sheet (or, ``first=False``, a new one) named ``title`` as
+    :func:`table_csv` writes a file."""
+    sheet = book.active if first else book.create_sheet(title)
     sheet.title = title
     sheet.append([key for key, _ in columns])
     sheet.append([zh for _, zh in columns])
@@ -74,15 +83,24 @@ def to_xlsx(ranking: dict[str, Any], path: Path) -> int:
     rows = ranking_rows(ranking)
     book = Workbook()
     table_sheet(book, "排行", COLUMNS, rows)
-    excluded = book.create_sheet("未纳入排行")
-    excluded.append(["group_key", "account_uid", "name", "score", "compliance_reasons"])
-    for item in ranking["excluded"]:
-        excluded.append(sheet_row([item["group_key"], item["account_uid"], item["name"],
-                                  item["score"], ";".join(item["compliance_reasons"] or [])]))  # fmt: skip
+    # Headed as the 排行 sheet (keys, then Chinese names), so read_xlsx reads it too.
+    excluded = [
+        {key: item.get(key) for key, _ in EXCLUDED_COLUMNS}
+        | {"compliance_reasons": ";".join(item["compliance_reasons"] or [])}
+        for item in ranking["excluded"]
+    ]
+    table_sheet(book, "未纳入排行", EXCLUDED_COLUMNS, excluded, first=False)
     keys = ("run_id", "system", "period", "platform", "by", "previous_run", "excluded_count")
-    about_sheet(book, ((key, ranking.get(key)) for key in keys))
+    about_sheet(book, [*((key, ranking.get(key)) for key in keys), *_reason_facts()])
     book.save(path)
     return len(rows)
+
+
+def _reason_facts() -> list[tuple[str, object]]:
+    """Return what each code of the 原因 column means (no_post 检查日前无更新 …)."""
+    from zhengwu.index.compliance import reason_titles
+
+    return [(f"原因 {code}", title) for code, title in reason_titles().items()]
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
