@@ -81,7 +81,7 @@ def test_a_published_run_is_not_replaced_by_another_configuration(
     _setup()
     first = _json(["index", "run", "--period", "2025-07", "--json"])
     assert first["run_id"] == "zhengwu-4d/2025-07"
-    _ok(["index", "publish", "zhengwu-4d", "2025-07", "--by", "walk2"])
+    _ok(["index", "publish", "--period", "2025-07", "--by", "walk2"])
     # The same configuration again (new data, say) recomputes in place.
     _json(["index", "run", "--period", "2025-07", "--json"])
     # Other options under the same name are refused, naming the difference and the publication.
