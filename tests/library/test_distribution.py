@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from zhengwu.accounts.models import Account, MatrixMember
 from zhengwu.audit import service as audit
+from zhengwu.auth.models import User
 from zhengwu.errors import ForbiddenError, InvalidInputError
 from zhengwu.library import distribution, service
 from zhengwu.library.models import DistributionPlan, DistributionTarget
@@ -85,8 +87,8 @@ def test_scheduled_targets_wait_for_their_time(session: Session, world: World) -
     [target] = distribution.plan(session, world["op_police"], item, plan, now=now).targets
     assert target.state == "planned" and target.outbox_id is None
     assert distribution.report(session, item).counts["planned"] == 1
-    assert distribution.release_due(session, now=now + timedelta(hours=1)) == 0
-    assert distribution.release_due(session, now=now + timedelta(hours=2)) == 1
+    assert distribution.release_due(session, now=now + timedelta(hours=1)).queued == []
+    assert distribution.release_due(session, now=now + timedelta(hours=2)).queued == [target]
     assert target.state == "queued" and target.outbox_id is not None
     assert session.get(OutboxMessage, target.outbox_id).body == "定时发布的文案"  # type: ignore[union-attr]
     with pytest.raises(InvalidInputError):
@@ -103,6 +105,47 @@ def test_scheduled_targets_wait_for_their_time(session: Session, world: World) -
                             scheduled_at=now - timedelta(minutes=1), again=True)  # fmt: skip
     [queued] = distribution.plan(session, world["op_police"], item, late, now=now).targets
     assert queued.state == "queued"
+
+
+def test_a_refused_release_says_why(session: Session, world: World) -> None:
+    """What changed between the plan and its time refuses the release, with the reason."""
+    item = service.create(
+        session, world["op_police"], title="周末发布", matrix_id=world.matrices["zz"]
+    )
+    now = datetime(2026, 7, 1, 8, 0, tzinfo=UTC)
+    at = now + timedelta(hours=2)
+    office = [world.accounts[k] for k in ("police_weibo", "police_douyin", "housing_wechat")]
+    distribution.plan(session, world["office_zz"], item,
+                      DistributionPlan(account_ids=office, scheduled_at=at), now=now)  # fmt: skip
+    distribution.plan(session, world["op_police"], item, DistributionPlan(
+        account_ids=[world.accounts["police_weibo"]], scheduled_at=at, again=True), now=now)  # fmt: skip
+    # Since the plans: the Douyin account was closed, the housing account left the matrix,
+    # the operator who planned the second one was disabled.
+    douyin = session.get(Account, world.accounts["police_douyin"])
+    assert douyin is not None
+    douyin.status = "closed"
+    session.execute(delete(MatrixMember).where(
+        MatrixMember.account_id == world.accounts["housing_wechat"]))  # fmt: skip
+    operator = session.get(User, world["op_police"].user_id)
+    assert operator is not None
+    operator.is_active = False
+    session.flush()
+    done = distribution.release_due(session, now=at)
+    assert [t.account_id for t in done.queued] == [world.accounts["police_weibo"]]
+    reasons = {t.account_id: t.reason or "" for t in done.refused}
+    assert reasons == {
+        world.accounts["police_douyin"]: "账号已停用 / account is closed",
+        world.accounts["housing_wechat"]: "账号已不在计划时所在的矩阵中，未发布 / "
+        "the account has left the matrix it was planned in: not published",
+        world.accounts["police_weibo"]: "计划人的账户已停用，定时分发未发布 / "
+        "the user who planned it has been disabled: not published",
+    }
+    report = distribution.report(session, item)
+    assert report.counts == {"planned": 0, "queued": 1, "delivered": 0, "failed": 3}
+    assert all(t.reason for t in report.targets if t.state == "failed")
+    # Nothing is left waiting: a second release has nothing to do.
+    again = distribution.release_due(session, now=at + timedelta(minutes=1))
+    assert again.queued == [] and again.refused == []
 
 
 def _outbox(session: Session) -> int:

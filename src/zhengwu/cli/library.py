@@ -166,11 +166,19 @@ def distribute(
     admin = _admin()
     with unit_of_work() as session:
         if release:
-            count = distribution.release_due(session)
+            done = distribution.release_due(session)
+            refused = [{"target_id": t.id, "item_id": t.item_id, "account_id": t.account_id,
+                        "reason": t.reason} for t in done.refused]  # fmt: skip
             if json_out:
-                print_json({"queued": count})
-            else:
-                console.print(f"已排队 queued {count}")
+                print_json({"queued": len(done.queued), "refused": refused})
+                return
+            console.print(f"已排队 queued {len(done.queued)}")
+            for r in refused:
+                console.print(
+                    f"未发布 refused: 内容 item {r['item_id']} → 账号 account "
+                    f"{r['account_id']}：{r['reason']}",
+                    highlight=False,
+                )
             return
         item = service.get(session, admin, item_id)
         outcome = distribution.plan(

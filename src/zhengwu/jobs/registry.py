@@ -51,10 +51,11 @@ def _search_refresh(session: Session) -> Step:
 
 
 def _distribution_release(session: Session) -> Step:
-    """Queue the scheduled distributions whose time has come."""
+    """Queue the scheduled distributions whose time has come (refused ones say why)."""
     from zhengwu.library import distribution
 
-    return Step({"queued": distribution.release_due(session)})
+    done = distribution.release_due(session)
+    return Step({"queued": len(done.queued), "refused": len(done.refused)})
 
 
 def _outbox_delivery(session: Session) -> Step:

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from zhengwu.accounts.models import Account, MatrixMember
 from zhengwu.audit import service as audit_service
+from zhengwu.auth.models import User
 from zhengwu.auth.principal import Principal
 from zhengwu.config import get_settings
 from zhengwu.db.base import utcnow
@@ -182,13 +183,9 @@ def plan(
             planned_by_id=principal.user_id,
             planned_by_name=principal.display_name, planned_at=now,
         )  # fmt: skip
-        if account.platform not in platforms:
-            target.state = "failed"
-            target.reason = (f"未配置「{account.platform}」平台的发布通道 / "
-                             f"no publishing connector configured for {account.platform}")  # fmt: skip
-        elif account.status != "active":
-            target.state = "failed"
-            target.reason = f"账号已停用 / account is {account.status}"
+        refusal = _refusal(account, platforms)
+        if refusal is not None:
+            target.state, target.reason = "failed", refusal
         session.add(target)
         session.flush()
         if target.state == "planned" and not later:
@@ -206,8 +203,40 @@ def plan(
     return outcome
 
 
-def release_due(session: Session, *, now: datetime | None = None) -> int:
-    """Queue the planned targets whose time has come; return how many were queued."""
+def _refusal(
+    account: Account, platforms: set[str], *, in_matrix: bool = True, planner_active: bool = True
+) -> str | None:
+    """Return why ``account`` cannot be published on now (Chinese / English), or None."""
+    if account.platform not in platforms:
+        return (f"未配置「{account.platform}」平台的发布通道 / "
+                f"no publishing connector configured for {account.platform}")  # fmt: skip
+    if account.status != "active":
+        return f"账号已停用 / account is {account.status}"
+    if not in_matrix:
+        return ("账号已不在计划时所在的矩阵中，未发布 / "
+                "the account has left the matrix it was planned in: not published")  # fmt: skip
+    if not planner_active:
+        return ("计划人的账户已停用，定时分发未发布 / "
+                "the user who planned it has been disabled: not published")  # fmt: skip
+    return None
+
+
+@dataclass(slots=True)
+class Release:
+    """What :func:`release_due` did: the targets queued, and those refused with their reason."""
+
+    queued: list[DistributionTarget] = field(default_factory=list)
+    refused: list[DistributionTarget] = field(default_factory=list)
+
+
+def release_due(session: Session, *, now: datetime | None = None) -> Release:
+    """Queue the planned targets whose time has come; return what was queued and refused.
+
+    What was true when the release was planned is checked again at its time: a target whose
+    platform lost its connector, whose account was closed or left the matrix it was planned
+    in, or whose planner was disabled since is marked failed with the reason (bilingual,
+    shown in the distribution report), never released and never left waiting unexplained.
+    """
     now = now or utcnow()
     due = session.execute(
         select(DistributionTarget, Account, ContentItem)
@@ -216,9 +245,33 @@ def release_due(session: Session, *, now: datetime | None = None) -> int:
         .where(DistributionTarget.state == "planned", DistributionTarget.scheduled_at <= now)
         .order_by(DistributionTarget.id)
     ).all()
+    done = Release()
+    if not due:
+        return done
+    platforms = set(get_settings().distribution_platforms)
+    members = {
+        (matrix_id, account_id)
+        for matrix_id, account_id in session.execute(
+            select(MatrixMember.matrix_id, MatrixMember.account_id).where(
+                MatrixMember.account_id.in_({t.account_id for t, _, _ in due})
+            )
+        )
+    }
+    planners = {t.planned_by_id for t, _, _ in due if t.planned_by_id is not None}
+    disabled = set(
+        session.scalars(select(User.id).where(User.id.in_(planners), User.is_active.is_(False)))
+    )
     for target, account, item in due:
+        in_matrix = target.matrix_id is None or (target.matrix_id, account.id) in members
+        refusal = _refusal(account, platforms, in_matrix=in_matrix,
+                           planner_active=target.planned_by_id not in disabled)  # fmt: skip
+        if refusal is not None:
+            target.state, target.reason = "failed", refusal
+            done.refused.append(target)
+            continue
         _enqueue(session, target, account, message_text(item, target.text))
-    return len(due)
+        done.queued.append(target)
+    return done
 
 
 def report(
