@@ -7,7 +7,9 @@ import re
 import httpx
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
+from zhengwu.accounts.models import Account
 from zhengwu.auth import service as auth_service
 
 from .test_console_world import ConsoleWorld, build_console_world, login
@@ -153,6 +155,30 @@ def test_account_page(client: httpx.Client, world: ConsoleWorld) -> None:
     listing = client.get("/console/accounts").text
     assert "平安郑州" in listing
     assert "洛阳住建" not in listing
+
+
+def test_admin_lists_government_accounts_unless_asked(
+    client: httpx.Client, world: ConsoleWorld, committed_engine: Engine
+) -> None:
+    """An import stores citizens' accounts too: the list shows 政务账号 unless asked."""
+    with Session(committed_engine) as session:
+        session.add(
+            Account(platform="weibo", uid="77001", name="热心市民小王", is_government=False)
+        )
+        session.commit()
+    login(client, "admin")
+    default = client.get("/console/accounts").text
+    assert "平安郑州" in default and "热心市民小王" not in default
+    assert '<option value="government" selected>政务账号</option>' in default
+    other = client.get("/console/accounts", params={"kind": "other"}).text
+    assert "热心市民小王" in other and "平安郑州" not in other
+    both = client.get("/console/accounts", params={"kind": "all"}).text
+    assert "热心市民小王" in both and "平安郑州" in both
+    wrong = client.get(
+        "/console/accounts", params={"kind": "citizen"}, headers={"Accept": "text/html"}
+    )
+    assert wrong.status_code == 422
+    assert "账号类别「citizen」无效" in wrong.text and "unknown account kind" in wrong.text
 
 
 def test_operator_sees_only_its_organisations_accounts(

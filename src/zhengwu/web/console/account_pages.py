@@ -14,7 +14,7 @@ from zhengwu.accounts import access
 from zhengwu.accounts import service as accounts_service
 from zhengwu.accounts.models import Account, Organization
 from zhengwu.auth.principal import Principal
-from zhengwu.errors import ForbiddenError, NotFoundError
+from zhengwu.errors import ForbiddenError, InvalidInputError, NotFoundError
 from zhengwu.index import explain
 from zhengwu.index.compliance import REASONS_ZH
 from zhengwu.web import charts
@@ -31,14 +31,37 @@ def visible_accounts(session: Session, principal: Principal) -> Select[Account]:
     return access.readable_accounts(principal)
 
 
+# 类别 filter of the list: government accounts (政务账号) unless asked otherwise, since an
+# import also stores the citizens' accounts it meets (commenters, posters of requests).
+KINDS = {"government": "政务账号", "other": "非政务账号", "all": "全部账号"}
+
+
+def _kind_filter(kind: str) -> bool | None:
+    """Return the ``is_government`` value the 类别 ``kind`` selects (None: all)."""
+    if kind not in KINDS:
+        choices = "、".join(f"{k}（{label}）" for k, label in KINDS.items())
+        raise InvalidInputError(
+            f"账号类别「{kind}」无效，可选：{choices}",
+            f"unknown account kind {kind!r}: one of {', '.join(KINDS)}",
+        )
+    return None if kind == "all" else kind == "government"
+
+
 @router.get("", response_class=HTMLResponse)
 def accounts(
     request: Request, db: ConsoleDB, principal: Viewer, q: str = "",
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0)] = 0, kind: str = "government",
 ) -> HTMLResponse:  # fmt: skip
-    """List the accounts you may open (your organisation's, or your matrix's)."""
+    """List the accounts you may open (your organisation's, or your matrix's).
+
+    Government accounts (政务账号) by default; ``kind=other`` lists the others (citizens'
+    accounts an import stored), ``kind=all`` both.
+    """
     require(principal, "accounts")
     query = visible_accounts(db, principal)
+    government = _kind_filter(kind)
+    if government is not None:
+        query = query.where(Account.is_government.is_(government))
     if q.strip():
         query = query.where(Account.name.contains(q.strip(), autoescape=True))
     found = list(
@@ -49,6 +72,7 @@ def accounts(
     return render(
         request, "accounts.html", area="accounts", accounts=found[:PAGE], more=len(found) > PAGE,
         offset=offset, page=PAGE, q=q, orgs=orgs, platform_labels=PLATFORM_LABELS,
+        kind=kind, kinds=KINDS,
     )  # fmt: skip
 
 
