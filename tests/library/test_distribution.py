@@ -119,8 +119,15 @@ def test_a_refused_release_says_why(session: Session, world: World) -> None:
                       DistributionPlan(account_ids=office, scheduled_at=at), now=now)  # fmt: skip
     distribution.plan(session, world["op_police"], item, DistributionPlan(
         account_ids=[world.accounts["police_weibo"]], scheduled_at=at, again=True), now=now)  # fmt: skip
+    province = service.create(session, world["office_henan"], title="全省通稿")
+    distribution.plan(session, world["office_henan"], province, DistributionPlan(
+        account_ids=[world.accounts["ly_weibo"]], scheduled_at=at), now=now)  # fmt: skip
     # Since the plans: the Douyin account was closed, the housing account left the matrix,
-    # the operator who planned the second one was disabled.
+    # the operator who planned the second one was disabled, the provincial office was moved
+    # to 郑州's matrix (洛阳 is no longer within its reach).
+    office = session.get(User, world["office_henan"].user_id)
+    assert office is not None
+    office.matrix_id = world.matrices["zz"]
     douyin = session.get(Account, world.accounts["police_douyin"])
     assert douyin is not None
     douyin.status = "closed"
@@ -139,7 +146,13 @@ def test_a_refused_release_says_why(session: Session, world: World) -> None:
         "the account has left the matrix it was planned in: not published",
         world.accounts["police_weibo"]: "计划人的账户已停用，定时分发未发布 / "
         "the user who planned it has been disabled: not published",
+        world.accounts[
+            "ly_weibo"
+        ]: "计划人已无权在该账号发布（角色或范围已变更），定时分发未发布 / "
+        "the user who planned it may no longer publish on this account "
+        "(role or scope changed): not published",
     }
+    assert distribution.report(session, province).counts["failed"] == 1
     report = distribution.report(session, item)
     assert report.counts == {"planned": 0, "queued": 1, "delivered": 0, "failed": 3}
     assert all(t.reason for t in report.targets if t.state == "failed")

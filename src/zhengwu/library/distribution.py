@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from zhengwu.accounts.models import Account, MatrixMember
 from zhengwu.audit import service as audit_service
+from zhengwu.auth import service as auth_service
 from zhengwu.auth.models import User
 from zhengwu.auth.principal import Principal
 from zhengwu.config import get_settings
@@ -204,9 +205,12 @@ def plan(
 
 
 def _refusal(
-    account: Account, platforms: set[str], *, in_matrix: bool = True, planner_active: bool = True
+    account: Account, platforms: set[str], *, in_matrix: bool = True, planner: str | None = None
 ) -> str | None:
-    """Return why ``account`` cannot be published on now (Chinese / English), or None."""
+    """Return why ``account`` cannot be published on now (Chinese / English), or None.
+
+    ``planner``: what :func:`_planner_refusal` found about the user who planned it.
+    """
     if account.platform not in platforms:
         return (f"未配置「{account.platform}」平台的发布通道 / "
                 f"no publishing connector configured for {account.platform}")  # fmt: skip
@@ -215,10 +219,39 @@ def _refusal(
     if not in_matrix:
         return ("账号已不在计划时所在的矩阵中，未发布 / "
                 "the account has left the matrix it was planned in: not published")  # fmt: skip
-    if not planner_active:
-        return ("计划人的账户已停用，定时分发未发布 / "
-                "the user who planned it has been disabled: not published")  # fmt: skip
-    return None
+    return planner
+
+
+PLANNER_DISABLED = ("计划人的账户已停用，定时分发未发布 / "
+                    "the user who planned it has been disabled: not published")  # fmt: skip
+PLANNER_OUT_OF_SCOPE = (
+    "计划人已无权在该账号发布（角色或范围已变更），定时分发未发布 / "
+    "the user who planned it may no longer publish on this account "
+    "(role or scope changed): not published"
+)
+
+
+def _planner_refusal(
+    session: Session, planner_id: int | None, account_id: int, cache: dict[int, set[int] | None]
+) -> str | None:
+    """Return why the planner ``planner_id`` may no longer publish on ``account_id``, or None.
+
+    The planner as the user is now: disabled (or deleted), or with a role or scope that no
+    longer reaches the account. ``cache`` keeps each planner's accounts for one release.
+    """
+    if planner_id is None:  # planned by a local administrator (the CLI)
+        return None
+    if planner_id not in cache:
+        user = session.get(User, planner_id)
+        cache[planner_id] = (
+            {a.id for a, _ in eligible_accounts(session, auth_service.principal_of(user))}
+            if user is not None and user.is_active
+            else None
+        )
+    allowed = cache[planner_id]
+    if allowed is None:
+        return PLANNER_DISABLED
+    return None if account_id in allowed else PLANNER_OUT_OF_SCOPE
 
 
 @dataclass(slots=True)
@@ -234,8 +267,9 @@ def release_due(session: Session, *, now: datetime | None = None) -> Release:
 
     What was true when the release was planned is checked again at its time: a target whose
     platform lost its connector, whose account was closed or left the matrix it was planned
-    in, or whose planner was disabled since is marked failed with the reason (bilingual,
-    shown in the distribution report), never released and never left waiting unexplained.
+    in, or whose planner was disabled or may no longer publish on it (a new role or scope)
+    since is marked failed with the reason (bilingual, shown in the distribution report),
+    never released and never left waiting unexplained.
     """
     now = now or utcnow()
     due = session.execute(
@@ -257,14 +291,11 @@ def release_due(session: Session, *, now: datetime | None = None) -> Release:
             )
         )
     }
-    planners = {t.planned_by_id for t, _, _ in due if t.planned_by_id is not None}
-    disabled = set(
-        session.scalars(select(User.id).where(User.id.in_(planners), User.is_active.is_(False)))
-    )
+    planners: dict[int, set[int] | None] = {}
     for target, account, item in due:
         in_matrix = target.matrix_id is None or (target.matrix_id, account.id) in members
-        refusal = _refusal(account, platforms, in_matrix=in_matrix,
-                           planner_active=target.planned_by_id not in disabled)  # fmt: skip
+        planner = _planner_refusal(session, target.planned_by_id, account.id, planners)
+        refusal = _refusal(account, platforms, in_matrix=in_matrix, planner=planner)
         if refusal is not None:
             target.state, target.reason = "failed", refusal
             done.refused.append(target)
