@@ -78,6 +78,14 @@ def test_operator_uploads_labels_and_distributes(client: httpx.Client, world: Wo
                                                   "account_ids": [str(world.accounts["police_weibo"])]})  # fmt: skip
     assert past.status_code == 422
     assert "计划时间已过（2020-01-01 10:00 北京时间）" in past.text
+    # A time with its own offset keeps it (10:00 UTC is 18:00 in Beijing), not read as Beijing's.
+    utc = client.post(f"{url}/distribute", data={"csrf_token": csrf, "scheduled_at": "2020-01-01T10:00+00:00",
+                                                 "account_ids": [str(world.accounts["police_weibo"])]})  # fmt: skip
+    assert utc.status_code == 422 and "计划时间已过（2020-01-01 18:00 北京时间）" in utc.text
+    garbled = client.post(f"{url}/distribute", data={"csrf_token": csrf, "scheduled_at": "明天上午",
+                                                     "account_ids": [str(world.accounts["police_weibo"])]})  # fmt: skip
+    assert garbled.status_code == 422
+    assert "计划时间「明天上午」无法识别" in garbled.text and "2025-07-01 09:30" in garbled.text
     assert "已排队 2" in client.get(url).text  # nothing more planned
     # A second click on the same accounts queues nothing; the page names what it skipped.
     twice = client.post(f"{url}/distribute", data={"csrf_token": csrf, "account_ids": [

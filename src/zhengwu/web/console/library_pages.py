@@ -247,6 +247,19 @@ def add_file(
     return _acted(request, db, principal, item_id, attach, "file")
 
 
+def _scheduled_time(value: str) -> datetime:
+    """Read the form's 计划时间: Beijing time unless it carries its own offset."""
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInputError(
+            f"计划时间「{value}」无法识别：请按 2025-07-01 09:30 的格式填写（北京时间）",
+            f"the scheduled time {value!r} is not a date and time: write it as "
+            "2025-07-01 09:30 (Beijing time)",
+        ) from None
+    return when if when.tzinfo is not None else when.replace(tzinfo=CHINA)
+
+
 @router.post("/{item_id}/distribute", response_class=HTMLResponse)
 def distribute(
     request: Request,
@@ -272,10 +285,7 @@ def distribute(
             raise InvalidInputError("请至少选择一个账号", "choose at least one account")
         when = None
         if scheduled_at.strip():
-            try:
-                when = datetime.fromisoformat(scheduled_at.strip()).replace(tzinfo=CHINA)
-            except ValueError:
-                raise InvalidInputError("计划时间格式无效", "invalid scheduled time") from None
+            when = _scheduled_time(scheduled_at.strip())
         outcome = distribution.plan(db, principal, item, DistributionPlan(
             account_ids=account_ids, scheduled_at=when, text=text or None,
             again=again == "yes"))  # fmt: skip
