@@ -40,10 +40,18 @@ def test_enqueue_and_deliver(session: Session) -> None:
     report = outbox_service.deliver_pending(session, [FlakyConnector(), recorder], max_attempts=2)
     assert (report.delivered, report.failed) == (2, 1)
     assert ok.state == "delivered" and ok.external_id == f"wb-{ok.id}"
-    assert bad.state == "queued" and bad.error == "platform unavailable"
+    # The connector's own (English) words come after what happens next, in both languages.
+    assert bad.state == "queued" and bad.error == (
+        "第 1 次发送失败（共 2 次），稍后重试 / delivery attempt 1 of 2 failed, will retry: "
+        "platform unavailable"
+    )
     assert recorder.sent == [(other.id, "已办结", None)]
     outbox_service.deliver_pending(session, [FlakyConnector()], max_attempts=2)
     assert bad.state == "failed" and bad.attempts == 2
+    assert (
+        bad.error
+        == "发送 2 次均失败，已放弃 / delivery failed 2 times, given up: platform unavailable"
+    )
     assert [
         m.id for m in outbox_service.for_entity(session, entity_type="request", entity_id=7)
     ] == [ok.id, bad.id]

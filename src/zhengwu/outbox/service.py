@@ -130,6 +130,17 @@ class DeliveryReport:
     failed: int = 0
 
 
+def delivery_error(exc: Exception, attempt: int, max_attempts: int) -> str:
+    """Return a failed delivery's reason as pages show it: what happens next, in Chinese and
+    English, then the connector's own words (often English only: a platform's, a library's)."""
+    said = (str(exc) or type(exc).__name__)[:800]
+    if attempt >= max_attempts:
+        return (f"发送 {attempt} 次均失败，已放弃 / delivery failed {attempt} times, "
+                f"given up: {said}")  # fmt: skip
+    return (f"第 {attempt} 次发送失败（共 {max_attempts} 次），稍后重试 / delivery attempt "
+            f"{attempt} of {max_attempts} failed, will retry: {said}")  # fmt: skip
+
+
 def deliver_pending(
     session: Session, connectors: Sequence[Connector], *, limit: int = 500, max_attempts: int = 5
 ) -> DeliveryReport:
@@ -151,7 +162,7 @@ def deliver_pending(
         try:
             message.external_id = connector.send(message)
         except Exception as exc:  # a connector failure must not lose the message
-            message.error = str(exc)[:1000]
+            message.error = delivery_error(exc, message.attempts, max_attempts)
             if message.attempts >= max_attempts:
                 message.state = "failed"
             report.failed += 1
