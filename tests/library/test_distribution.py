@@ -66,6 +66,14 @@ def test_targets_outside_the_matrix_are_refused(session: Session, world: World) 
     with pytest.raises(ForbiddenError):  # an operator publishes on its own matrices only
         distribution.plan(session, world["op_police"], item,
                           DistributionPlan(account_ids=[world.accounts["prov_weibo"]]))  # fmt: skip
+    # Nor on another body's account of the same matrix (郑州住房 is not the police's).
+    with pytest.raises(ForbiddenError) as other_body:
+        distribution.plan(session, world["op_police"], item, DistributionPlan(
+            account_ids=[world.accounts["police_weibo"], world.accounts["housing_wechat"]]))  # fmt: skip
+    assert "不是本单位在矩阵中的账号" in other_body.value.message_zh
+    assert "not one of your organisation's" in other_body.value.message_en
+    assert {a.id for a, _ in distribution.eligible_accounts(session, world["op_police"])} == {
+        world.accounts["police_weibo"], world.accounts["police_douyin"]}  # fmt: skip
     assert session.scalar(select(func.count()).select_from(OutboxMessage)) == before
     assert session.scalar(select(func.count()).select_from(DistributionTarget)) == 0
     # The provincial office plans for its sub-matrices too.

@@ -35,7 +35,7 @@ def test_operator_uploads_labels_and_distributes(
 
     p = page
     p.goto("/login")
-    p.fill("#username", "op_police")
+    p.fill("#username", "op_housing")
     p.fill("#password", PASSWORD)
     p.get_by_role("button", name="登录").click()
     p.wait_for_url(re.compile(r".*/console/.*"))
@@ -60,11 +60,11 @@ def test_operator_uploads_labels_and_distributes(
     p.get_by_role("button", name="保存修改").click()
     expect(p.locator("#labels .content-label")).to_have_text("权威")
 
-    p.check(f"#acc-{world.accounts['police_weibo']}")
+    p.check(f"#acc-{world.accounts['housing_wechat']}")
     p.check(f"#acc-{world.accounts['housing_toutiao']}")
     p.get_by_role("button", name="计划分发").click()
     table = p.locator("table.distribution-table")
-    expect(table).to_contain_text("平安郑州")
+    expect(table).to_contain_text("郑州住房")
     expect(table.locator("tr.state-failed")).to_contain_text("未配置「toutiao」平台的发布通道")
     expect(p.locator("#distribution-counts")).to_contain_text("已排队 1")
     shot(p, "library-02-item-distribution")

@@ -87,9 +87,14 @@ def test_operator_uploads_labels_and_distributes(client: httpx.Client, world: Wo
     assert garbled.status_code == 422
     assert "计划时间「明天上午」无法识别" in garbled.text and "2025-07-01 09:30" in garbled.text
     assert "已排队 2" in client.get(url).text  # nothing more planned
+    # Another body's account of the same matrix is neither offered nor accepted.
+    assert f'id="acc-{world.accounts["housing_wechat"]}"' not in client.get(url).text
+    foreign = client.post(f"{url}/distribute", data={"csrf_token": csrf, "account_ids": [
+        str(world.accounts["police_weibo"]), str(world.accounts["housing_wechat"])]})  # fmt: skip
+    assert foreign.status_code == 403 and "不是本单位在矩阵中的账号" in foreign.text
     # A second click on the same accounts queues nothing; the page names what it skipped.
     twice = client.post(f"{url}/distribute", data={"csrf_token": csrf, "account_ids": [
-        str(world.accounts["police_weibo"]), str(world.accounts["housing_wechat"])]})  # fmt: skip
+        str(world.accounts["police_weibo"])]})  # fmt: skip
     assert twice.status_code == 303
     assert twice.headers["location"].endswith(
         f"?done=planned&skipped={world.accounts['police_weibo']}#distribution"
@@ -97,13 +102,13 @@ def test_operator_uploads_labels_and_distributes(client: httpx.Client, world: Wo
     page = client.get(twice.headers["location"]).text
     skipped = page[page.index('id="distribution-skipped"') :].split("</p>")[0]
     assert "已跳过 1 个已分发过的账号（未重复排队）：平安郑州" in skipped and "Skipped 1" in skipped
-    assert "已排队 3" in page  # only 郑州住房 was new
+    assert "已排队 2" in page  # nothing new
     assert 'name="again" value="yes"' in page
     # The "again" box publishes once more; skipped ids in the URL name only one's own accounts.
     again = client.post(f"{url}/distribute", data={"csrf_token": csrf, "again": "yes",
                                                    "account_ids": [str(world.accounts["police_weibo"])]})  # fmt: skip
     assert again.status_code == 303 and "skipped" not in again.headers["location"]
-    assert "已排队 4" in client.get(url).text
+    assert "已排队 3" in client.get(url).text
     forged = client.get(url, params={"done": "planned", "skipped": str(world.accounts["ly_weibo"])})
     assert "洛阳住建" not in forged.text and 'id="distribution-skipped"' not in forged.text
 

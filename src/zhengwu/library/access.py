@@ -78,7 +78,8 @@ def distribution_matrices(principal: Principal) -> Select[int]:
     """Return a SELECT of the matrices whose members ``principal`` may publish on.
 
     A matrix office plans for its matrix and the matrices below it; an operator for its
-    own matrices.
+    own matrices, and there only on its organisation's accounts
+    (:func:`zhengwu.library.distribution.eligible_accounts`).
     """
     if principal.role == "matrix_office":
         return descendants(own_matrices(principal))

@@ -56,13 +56,21 @@ def message_text(item: ContentItem, text: str | None = None) -> str:
 
 
 def eligible_accounts(session: Session, principal: Principal) -> list[tuple[Account, int]]:
-    """Return the accounts ``principal`` may publish on, each with the matrix it sits in."""
-    rows = session.execute(
+    """Return the accounts ``principal`` may publish on, each with the matrix it sits in.
+
+    The members of its distribution matrices (:func:`access.distribution_matrices`); for an
+    operator (账号运营) only its own organisation's among them: sitting in the same city
+    matrix does not let one body's operator post on another body's account.
+    """
+    query = (
         select(Account, MatrixMember.matrix_id)
         .join(MatrixMember, MatrixMember.account_id == Account.id)
         .where(MatrixMember.matrix_id.in_(access.distribution_matrices(principal)))
         .order_by(MatrixMember.matrix_id, Account.platform, Account.name, Account.id)
     )
+    if principal.role == "operator":
+        query = query.where(Account.organization_id == principal.organization_id)
+    rows = session.execute(query)
     seen: set[int] = set()
     out: list[tuple[Account, int]] = []
     for account, matrix_id in rows:
@@ -164,6 +172,12 @@ def plan(
         if account_id not in allowed:
             if session.get(Account, account_id) is None:
                 raise NotFoundError(f"账号 {account_id} 不存在", f"account {account_id} not found")
+            if principal.role == "operator":
+                raise ForbiddenError(
+                    f"账号 {account_id} 不是本单位在矩阵中的账号，不能分发（请由矩阵管理员分发）",
+                    f"account {account_id} is not one of your organisation's matrix accounts: "
+                    "ask the matrix office to distribute to it",
+                )
             raise ForbiddenError(
                 f"账号 {account_id} 不在您的矩阵中，不能分发",
                 f"account {account_id} is outside your matrix",
