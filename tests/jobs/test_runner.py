@@ -68,6 +68,31 @@ def test_without_a_connector_the_outbox_stays_queued(committed_engine: Engine) -
     assert not (get_settings().data_dir / "outbox").exists()
 
 
+def test_a_refused_release_is_counted_and_logged_with_its_reason(
+    committed_engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    ids = _world(committed_engine)
+    with Session(committed_engine) as session:  # the account was closed after the plan
+        target = session.get(DistributionTarget, ids["target"])
+        assert target is not None
+        account = session.get(Account, target.account_id)
+        assert account is not None
+        account.status = "closed"
+        account_id = account.id
+        session.commit()
+    with caplog.at_level(logging.WARNING, logger="zhengwu.jobs.registry"):
+        [report] = run_jobs(select_jobs(["distribution-release"]), engine=committed_engine)
+    assert report.ok and report.counts == {"queued": 0, "refused": 1}
+    [logged] = [
+        r.getMessage() for r in caplog.records if "scheduled distribution" in r.getMessage()
+    ]
+    assert f"账号 account {account_id}" in logged and "账号已停用 / account is closed" in logged
+    with Session(committed_engine) as session:
+        target = session.get(DistributionTarget, ids["target"])
+        assert target is not None and target.state == "failed" and target.outbox_id is None
+        assert target.reason == "账号已停用 / account is closed"
+
+
 def test_every_job_does_its_work_once(
     committed_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -10,11 +10,14 @@ Domain services do the work; each step only translates their result into counts.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from zhengwu.errors import InvalidInputError
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -55,6 +58,11 @@ def _distribution_release(session: Session) -> Step:
     from zhengwu.library import distribution
 
     done = distribution.release_due(session)
+    for target in done.refused:  # the log (journald, cron mail) says which, and why
+        log.warning(
+            "定时分发未发布 / scheduled distribution refused: 内容 item %s → 账号 account %s: %s",
+            target.item_id, target.account_id, target.reason,
+        )  # fmt: skip
     return Step({"queued": len(done.queued), "refused": len(done.refused)})
 
 
