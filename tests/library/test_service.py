@@ -10,9 +10,11 @@ from sqlalchemy.orm import Session
 
 from zhengwu.audit.models import AuditEntry
 from zhengwu.errors import ConflictError, InvalidInputError
-from zhengwu.library import service
-from zhengwu.library.models import ContentItem, ItemUpdate
+from zhengwu.library import distribution, service
+from zhengwu.library.models import ContentItem, DistributionPlan, ItemUpdate
 from zhengwu.library.service import ItemFilters, Upload
+from zhengwu.outbox import service as outbox_service
+from zhengwu.outbox.models import OutboxMessage
 
 from .world import PNG, World, upload
 
@@ -138,3 +140,31 @@ def test_delete_removes_the_item_and_keeps_its_audit(session: Session, world: Wo
     actions = session.scalars(select(AuditEntry.action).where(AuditEntry.entity_id == item_id,
                               AuditEntry.entity_type == "library_item")).all()  # fmt: skip
     assert list(actions) == ["create", "delete"]
+
+
+def test_deleting_an_item_withdraws_its_queued_distributions(
+    session: Session, world: World
+) -> None:
+    item = _item(session, world)
+    weibo, douyin = world.accounts["police_weibo"], world.accounts["police_douyin"]
+    [sent, waiting] = distribution.plan(session, world["op_police"], item,
+                                        DistributionPlan(account_ids=[weibo, douyin])).targets  # fmt: skip
+    sent_id, waiting_id = sent.outbox_id, waiting.outbox_id
+    recorder = outbox_service.RecordingConnector(platform="weibo")
+    outbox_service.deliver_pending(session, [recorder])  # the Weibo one is out already
+    service.remove(session, world["op_police"], item)
+    delivered, withdrawn = (
+        session.get(OutboxMessage, sent_id),
+        session.get(OutboxMessage, waiting_id),
+    )
+    assert delivered is not None and delivered.state == "delivered"
+    assert withdrawn is not None and withdrawn.state == "failed"
+    assert withdrawn.error == service.WITHDRAWN and "撤回" in withdrawn.error
+    # The worker publishes nothing of the deleted item afterwards.
+    assert (
+        outbox_service.deliver_pending(session, [outbox_service.RecordingConnector()]).delivered
+        == 0
+    )
+    entry = session.scalars(select(AuditEntry).where(AuditEntry.entity_id == item.id,
+                            AuditEntry.action == "delete")).one()  # fmt: skip
+    assert entry.data is not None and entry.data["withdrawn"] == 1

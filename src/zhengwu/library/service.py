@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session, selectinload
 
 from zhengwu.accounts import phones as published_phones
@@ -39,6 +40,7 @@ from zhengwu.library.models import (
     LabelRead,
     label_rank,
 )
+from zhengwu.outbox.models import OutboxMessage
 from zhengwu.privacy import mask_text
 
 ENTITY = "library_item"
@@ -545,13 +547,35 @@ def get_file(item: ContentItem, file_id: int) -> ContentFile:
     raise NotFoundError(f"文件 {file_id} 不存在", f"file {file_id} not found")
 
 
+WITHDRAWN = ("内容已删除，分发在发送前撤回 / "
+             "the item was deleted: the distribution was withdrawn before it was sent")  # fmt: skip
+
+
 def remove(session: Session, principal: Principal, item: ContentItem) -> None:
-    """Delete an item, its labels, tags, files and distribution plan (the audit log stays)."""
+    """Delete an item, its labels, tags, files and distribution plan (the audit log stays).
+
+    Its distributions still queued in the outbox are withdrawn (failed, with the reason):
+    a deleted item is not published afterwards. What was delivered stays on the platforms.
+    """
     if not access.can_manage(principal, item):
         raise ForbiddenError(f"无权删除内容 {item.id}", f"you may not delete item {item.id}")
+    queued = select(DistributionTarget.outbox_id).where(
+        DistributionTarget.item_id == item.id, DistributionTarget.outbox_id.is_not(None)
+    )
+    withdrawn = session.scalars(
+        select(OutboxMessage.id).where(
+            OutboxMessage.id.in_(queued), OutboxMessage.state == "queued"
+        )
+    ).all()
+    if withdrawn:
+        session.execute(
+            sql_update(OutboxMessage)
+            .where(OutboxMessage.id.in_(withdrawn), OutboxMessage.state == "queued")
+            .values(state="failed", error=WITHDRAWN)
+        )
     audit_service.record(
         session, entity_type=ENTITY, entity_id=item.id, action="delete", actor=principal,
-        data={"title": item.title, "version": item.version},
+        data={"title": item.title, "version": item.version, "withdrawn": len(withdrawn)},
     )  # fmt: skip
     session.execute(delete(DistributionTarget).where(DistributionTarget.item_id == item.id))
     _unindex(session, item.id)
