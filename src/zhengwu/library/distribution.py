@@ -3,8 +3,10 @@
 Planning writes one :class:`DistributionTarget` per account. A target whose account's
 platform has no publishing connector configured (``ZHENGWU_DISTRIBUTION_PLATFORMS``) or
 whose account is closed is recorded as failed with its reason — never dropped. The others
-are queued in the outbox at once, or at their scheduled time by :func:`release_due`; their
-delivered / failed status is read back from the outbox message.
+are queued in the outbox at once, or at their scheduled time by :func:`release_due`, which
+checks them again then (connector, account, matrix, planner) and fails, with the reason, what
+may no longer be published; their delivered / failed status is read back from the outbox
+message.
 
 An item is published once per account: an account the item is already planned, queued or
 delivered on is skipped (and named in the answer) unless the planner asks for it again
