@@ -35,7 +35,7 @@ KEPT = ["幸福路", "三人", "二楼", "一米五", "大学路", "7月21号", 
 HIDDEN = [
     "12号", "3栋", "2单元", "501", "5号楼", "602室", "18号院", "2号楼",
     "一三八一二三四五六七八", "幺三九", "八七六五", "１３７ ００００ ３３３３", "13700003333",
-    "136-0000-4444", "0000 - 5555",
+    "136-0000-4444", "0000 - 5555", "139 1111 2222", "13911112222",
 ]  # fmt: skip
 
 
@@ -47,6 +47,9 @@ def world(live_server: str, committed_engine: Engine) -> tuple[str, dict[str, st
             name="门牌测试", regions=["410100"], starts_at=START), actor=DISPATCHER)  # fmt: skip
         intake.take_in(session, incident=incident, actor=DISPATCHER,
                        posts=[post(k, v) for k, v in POSTS.items()])  # fmt: skip
+        # A copy of the first post passed on later with a second phone (转发补充).
+        intake.take_in(session, incident=incident, actor=DISPATCHER,
+                       posts=[post("4", "扩散！" + POSTS["1"] + "另一个电话 139 1111 2222", 30)])  # fmt: skip
         team = rescue_service.create_team(session, data=TeamCreate(name="A队"), actor=DISPATCHER)
         incident_id, team_id = incident.id, team.id
         session.commit()
@@ -70,11 +73,16 @@ def test_the_public_board_shows_no_door_and_no_phone(
         assert kept in texts, kept
     for masked in ("138****5678", "139****8765", "137****3333", "136****4444", "135****5555"):
         assert masked in texts, masked  # masked like any mobile
+    # What the copy added is shown with its request, masked as the text is.
+    assert [r["additions"] for r in body["requests"] if r["additions"]] == [
+        ["另一个电话 139****2222"]
+    ]
     page = httpx.get(f"{base}/board/rescue/{incident}", timeout=60)
     assert page.status_code == 200
     for hidden in HIDDEN:
         assert hidden not in page.text, hidden
     assert "幸福路" in page.text
+    assert "转发补充：另一个电话 139****2222" in page.text
 
 
 def test_staff_still_read_the_door_and_the_phone(world: tuple[str, dict[str, str], int]) -> None:
@@ -84,6 +92,8 @@ def test_staff_still_read_the_door_and_the_phone(world: tuple[str, dict[str, str
     texts = "\n".join(r["text"] for r in reply.json()["items"])
     assert "幸福路12号3栋2单元501" in texts and "一三八一二三四五六七八" in texts
     assert "5号楼602室" in texts
+    added = [r["additions"] for r in reply.json()["items"] if r["additions"]]
+    assert added == [["另一个电话 139 1111 2222"]]
 
 
 def test_the_board_stays_masked_for_a_logged_in_dispatcher(

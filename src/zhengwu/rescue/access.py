@@ -46,7 +46,7 @@ from zhengwu.privacy import (
     mask_text,
 )
 from zhengwu.privacy.address import DOOR_MASK
-from zhengwu.rescue import priority
+from zhengwu.rescue import additions, priority
 from zhengwu.rescue.models import HelpRequest, HelpSource, Incident, SetAside, Team
 from zhengwu.rescue.schemas import (
     FulfilmentView,
@@ -244,6 +244,17 @@ def set_aside_view(principal: Principal, item: SetAside) -> SetAsideView:
     return shown.model_copy(update={"url": None, "author": None})
 
 
+def copy_additions(request: HelpRequest) -> list[str]:
+    """Return what the copies merged into ``request`` add to its text (转发补充), unmasked
+    (:func:`zhengwu.rescue.additions.additions`; sources loaded)."""
+    copies = sorted((s for s in request.sources if s.kind == "copy"),
+                    key=lambda s: (s.posted_at, s.id or 0))  # fmt: skip
+    if not copies:
+        return []
+    base = [request.text, *(s.text for s in request.sources if s.kind == "original")]
+    return additions.additions(base, [s.text for s in copies])
+
+
 def view(
     principal: Principal,
     request: HelpRequest,
@@ -282,6 +293,8 @@ def view(
         urgency_reasons=list(request.urgency_reasons), completeness=request.completeness,
         missing=list(request.missing),
         text=request.text if full else mask_request_text(request.text, request, keep=keep),
+        additions=[a if full else mask_request_text(a, request, keep=keep)
+                   for a in copy_additions(request)],
         priority=PriorityView(score=score, parts=parts), flags=priority.flags(request, now=now),
         verification=request.verification, verified_at=request.verified_at,
         reverify_due_at=request.reverify_due_at, reported_at=request.reported_at,

@@ -492,6 +492,10 @@ class HelpRequestView(BaseModel):
     completeness: float
     missing: list[str]
     text: str
+    additions: list[str] = Field(
+        default_factory=list,
+        description="what copies of the post added that its text does not say (转发补充)",
+    )
     priority: PriorityView
     flags: list[str]
     verification: str

@@ -38,6 +38,7 @@ from zhengwu.ingest.workbook import SheetLeft
 from zhengwu.platforms.timeparse import DateError, parse_time
 from zhengwu.rescue import access, intake, listing
 from zhengwu.rescue import service as rescue_service
+from zhengwu.rescue.additions import with_additions
 from zhengwu.rescue.merge import HelpPostIn
 from zhengwu.rescue.models import (
     SET_ASIDE_REASON_MAX,
@@ -469,7 +470,7 @@ def _export_row(number: int, request: HelpRequest, seen: HelpRequestView) -> lis
     return safe_row((
         number, request.id, _local(request.reported_at), seen.name or "", seen.address or "",
         seen.area or "", seen.people_total or "", seen.people_helped,
-        seen.text, URGENCY_LABELS.get(seen.urgency, seen.urgency), " ".join(seen.phones),
+        with_additions(seen.text, seen.additions), URGENCY_LABELS.get(seen.urgency, seen.urgency), " ".join(seen.phones),
         "是" if seen.verification == "confirmed" else "否", rescued,
         STATE_LABELS.get(seen.state, seen.state), seen.team_name or "", first_url or "",
     ))  # fmt: skip

@@ -1,0 +1,66 @@
+"""What the copies of a help post add to it (转发补充).
+
+A post passed on by hand is often the original with a fact added: a second phone, more
+people, the room number (另一个电话139…, 现在共10人, 在302室). Merged as a copy, it
+became a mirror of its request, and the request's 情况 is the first post's text: the
+added facts were seen only by whoever opened that mirror. :func:`additions` finds them,
+clause by clause — a clause of a copy that neither the request's text nor an earlier post
+of it says — so the export's 情况 column, the request's page and the API show them
+(masked, as the rest of the text, on the public views: :func:`zhengwu.rescue.access.view`).
+A copy's own call to pass it on (扩散, 求转发, 谢谢大家) is not a fact, and is left out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from zhengwu.rescue.textnorm import normalise
+
+# Clauses end at punctuation, label brackets, hashtags and line breaks (not at a space, a
+# dash or a dot: phones are written 138 0000 1111, 138-0000-1111, 137.0000.1357).
+_CLAUSE = re.compile(r"[,，。!！?？;；、\n\r【】\[\]#()（）]+")
+# What a clause is compared by: no spaces, dashes, dots or colons (电话：138 → 电话138).
+_NOISE = re.compile(r"[\s\-.·:：~～…\"“”'‘’]+")
+# A call to pass the post on, a thanks, a plea: no fact of the people waiting.
+_FILLER = re.compile(
+    r"^(?:求|请|麻烦|拜托|恳请)?(?:大家|各位|好心人|网友)?"
+    r"(?:扩散|转发|转|帮忙|帮帮忙|帮帮|帮转|求转|求救|救救|救命|谢谢|感谢|多谢|拜托|急|速|顶|求助|"
+    r"救援|求扩散|互助|紧急|十万火急|在线等)*(?:大家|各位|了|啊|吧|呀|一下|他们|我们)*$"
+)
+SHOWN_MAX = 20  # clauses listed (a mirror pasted with a whole article adds no more)
+CLAUSE_MAX = 200  # characters of one listed clause
+LABEL = "转发补充"  # how the export's 情况 column introduces them
+
+
+def _key(text: str) -> str:
+    """Return ``text`` as clauses are compared: normalised, without spaces, dashes, dots,
+    colons or clause marks (a copy that swapped the commas for spaces says nothing new)."""
+    return _CLAUSE.sub("", _NOISE.sub("", normalise(text)))
+
+
+def additions(base: Iterable[str], copies: Sequence[str]) -> list[str]:
+    """Return the clauses of ``copies`` (in order) that no text of ``base`` and no earlier
+    copy says, leaving out calls to pass the post on.
+
+    ``base``: the request's own texts (its 情况, its original post); ``copies``: the texts
+    of the posts merged into it as copies, oldest first.
+    """
+    known = "\n".join(_key(text) for text in base)
+    found: list[str] = []
+    for text in copies:
+        for clause in _CLAUSE.split(text):
+            clause = clause.strip()
+            key = _key(clause)
+            if len(key) < 2 or key in known or _FILLER.match(key):
+                continue
+            found.append(clause[:CLAUSE_MAX])
+            known += "\n" + key
+            if len(found) == SHOWN_MAX:
+                return found
+    return found
+
+
+def with_additions(text: str, added: Sequence[str]) -> str:
+    """Return a request's 情况 followed by what its copies added (``【转发补充】a；b``)."""
+    return f"{text}\n【{LABEL}】{'；'.join(added)}" if added else text
