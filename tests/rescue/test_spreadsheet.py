@@ -29,7 +29,7 @@ SHEET = """序号,姓名,地址,人数,情况,紧急程度,联系方式,是否�
 3,王五,,很多人,,一般,,否,否
 
 4,赵六,郑州市中原区桐柏路绿城小区2号楼,3,被困,不知道,13700003333,否,否
-5,孙七,郑州市惠济区江山路8号院,一车人,车被困,一般,13600004444,否,否
+5,孙七,,一车人,车被困,一般,,否,否
 """
 
 
@@ -67,7 +67,9 @@ def test_import_quarantines_bad_rows_with_reasons_and_merges_good_ones(
     assert "【紧急程度（无法识别）】不知道" in zhao.text
     row6 = rescue_service.get_request(session, request_id=zhao.request_id)
     assert row6.urgency in ("normal", "urgent", "critical") and row6.people_total == 3
-    assert any("第 7 行" in r and "人数「一车人」不是人数" in r for r in reasons)
+    # 孙七's 人数「一车人」 no longer refuses a row (it is taken in with a warning:
+    # test_a_people_count_in_words_…); the row is refused for having no address or contact.
+    assert any("第 7 行" in r and "neither address nor contact" in r for r in reasons)
     request = weibo.requests[("weibo", "1")]
     assert request.verification == "confirmed"  # the sheet said 是否核实 = 是
     assert request.state == "verified"
@@ -169,8 +171,8 @@ def test_a_cell_a_spreadsheet_kept_as_text_loses_its_apostrophe(
 
 DATED = """姓名,地址,人数,情况,紧急程度,联系方式,是否核实,时间,链接
 张建国,郑州市金水区文化路32号院3号楼,8,老人孩子被困,超级紧急,13800001111,否,2021-07-20 09:30,https://weibo.com/1/A1
-孙七,郑州市惠济区江山路8号院,一车人,车被困,一般,13600004444,否,2021-07-20 10:15,https://weibo.com/1/B2
-周八,郑州市中原区桐柏路9号院,好多,被困,一般,13500005555,否,某天,https://weibo.com/1/C3
+孙七,,一车人,车被困,一般,,否,2021-07-20 10:15,https://weibo.com/1/B2
+周八,,好多,被困,一般,,否,某天,https://weibo.com/1/C3
 """
 
 
@@ -196,6 +198,55 @@ def test_people_written_in_words_are_a_count(
     assert request.people_total == people
 
 
+@pytest.mark.parametrize(
+    ("written", "people", "said"),
+    [
+        ("很多人", None, "按人数不详导入"),
+        ("若干", None, "按人数不详导入"),
+        ("一家人", None, "按人数不详导入"),
+        ("十几个", 10, "不是确切人数，按至少 10 人导入"),
+        ("几十人", 10, "不是确切人数，按至少 10 人导入"),
+        ("100以上", 100, "不是确切人数，按至少 100 人导入"),
+        ("一家三口", 3, "不是数字，按 3 人导入"),
+    ],
+)
+def test_a_people_count_in_words_takes_the_row_in_with_a_warning(
+    session: Session,
+    make_incident: Callable[..., Incident],
+    tmp_path: Path,
+    written: str,
+    people: int | None,
+    said: str,
+) -> None:
+    """A coordinator's sheet says 很多人 or 十几个 in 人数: the row was refused (不是人数);
+    people wait behind it, so it is taken in — the count unknown, or the lower bound the
+    words give — with a warning naming the row and the cell, the words kept in its text."""
+    sheet = (
+        f"姓名,地址,人数,情况,联系方式\n李四,郑州市金水区文化路32号院,{written},被困,13800138000\n"
+    )
+    report = import_csv(session, incident=make_incident(), path=_sheet(tmp_path, sheet),
+                        actor=DISPATCHER)  # fmt: skip
+    assert (report.new_requests, report.quarantined, report.refused) == (1, 0, [])
+    request = rescue_service.get_request(session, request_id=report.request_ids[0])
+    assert request.people_total == people
+    assert f"【人数】{written}" in request.text
+    [warning] = report.warnings
+    assert warning.startswith(
+        f"待救援人员信息.csv 第 2 行：人数「{written}」{'' if people else '无法识别，'}"
+    )
+    assert said in warning and f"row 2: people '{written}'" in warning
+
+
+def test_a_people_cell_in_words_does_not_hide_the_count_of_the_situation(
+    session: Session, make_incident: Callable[..., Incident], tmp_path: Path
+) -> None:
+    sheet = "姓名,地址,人数,情况,联系方式\n李四,郑州市金水区文化路32号院,很多人,一楼被困共12人,13800138000\n"
+    report = import_csv(session, incident=make_incident(), path=_sheet(tmp_path, sheet),
+                        actor=DISPATCHER)  # fmt: skip
+    request = rescue_service.get_request(session, request_id=report.request_ids[0])
+    assert request.people_total == 12
+
+
 def test_a_refused_row_promoted_keeps_its_link_sheet_and_time(
     session: Session, make_incident: Callable[..., Incident], tmp_path: Path
 ) -> None:
@@ -210,7 +261,7 @@ def test_a_refused_row_promoted_keeps_its_link_sheet_and_time(
     refused = {a.url: a for a in session.scalars(select(SetAside).where(
         SetAside.incident_id == incident.id))}  # fmt: skip
     sun, zhou = refused["https://weibo.com/1/B2"], refused["https://weibo.com/1/C3"]
-    assert "一车人" in sun.reason and "people is not a count" in zhou.reason
+    assert "一车人" in sun.text and "neither address nor contact" in zhou.reason
     assert (sun.author, sun.posted_at) == (path.name, datetime(2021, 7, 20, 2, 15, tzinfo=UTC))
     assert (zhou.author, zhou.posted_at) == (path.name, None)  # its 时间 could not be read
     request = intake.promote(session, set_aside=sun, actor=DISPATCHER, reason="电话核实有人被困")
@@ -313,7 +364,8 @@ def test_a_refused_row_keeps_its_line_as_it_is_in_the_file(
     (its quotes, a quoted cell's line break, a GBK line read as text), not its cells joined;
     importing the sheet again sets nothing aside twice."""
     header = SHEET.splitlines()[0]
-    quoted = '7,吴九,"郑州市金水区""花园""路1号",很多人,"水深\r\n一米",紧急,13900009999,否,否'
+    # Refused for having neither address nor contact (很多人 in 人数 no longer refuses).
+    quoted = '7,吴九,,很多人,"郑州市金水区""花园""路1号 水深\r\n一米",紧急,,否,否'
     gbk = "8,郑九,,2,被困,一般,,否,否"  # neither address nor contact; saved as GBK
     good = "9,钱十,郑州市二七区大学路9号,2,被困,一般,13900001010,否,否"
     path = tmp_path / "待救援人员信息.csv"
@@ -431,23 +483,30 @@ def test_long_file_names_and_cells_are_cut_to_their_columns(
     path.write_text(buffer.getvalue(), encoding="utf-8")
     incident = make_incident()
     report = import_csv(session, incident=incident, path=path, actor=DISPATCHER)
-    assert (report.new_requests, report.quarantined) == (1, 2)
+    # Row 3's long 人数 no longer refuses it (taken in with a warning, its cell quoted
+    # cut); the NUL row is refused with a reason cut to its column.
+    assert (report.new_requests, report.quarantined) == (2, 1)
     assert len(name) == 161
     where = name[:49] + "…" + name[-50:]  # its start and its end
-    people, nul = report.refused
-    assert people == f"{where} 第 3 行：人数「{'水' * 39}…」不是人数 / people is not a count"
+    [nul] = report.refused
     assert (
         len(nul) == 256
         and nul.startswith(f"{where} 第 4 行：字段「备注说明说明")
         and nul[-1] == "…"
     )
-    asides = session.scalars(select(SetAside).where(SetAside.incident_id == incident.id).order_by(
-        SetAside.reason)).all()  # fmt: skip
-    assert sorted(a.reason for a in asides) == sorted([people, nul])
+    asides = session.scalars(select(SetAside).where(SetAside.incident_id == incident.id)).all()
+    assert [a.reason for a in asides] == [nul]
     assert {(a.author, a.url) for a in asides} == {(name, None)}
-    assert all(len(w) < 400 and "第 2 行" in w for w in report.warnings)
+    assert all(len(w) < 400 and ("第 2 行" in w or "第 3 行" in w) for w in report.warnings)
+    assert f"{where} 第 3 行：人数「{'水' * 39}…」无法识别，按人数不详导入" in "\n".join(
+        report.warnings
+    )
     assert any("link too long (3020 characters, at most 2048)" in w for w in report.warnings)
-    request = rescue_service.get_request(session, request_id=report.request_ids[0])
+    [request] = [
+        found
+        for i in report.request_ids
+        if (found := rescue_service.get_request(session, request_id=i)).name != "李四"
+    ]
     assert (len(request.name or ""), len(request.address or "")) == (64, 256)
     (source,) = request.sources
     assert (source.author, source.url) == (name, None)
@@ -457,4 +516,4 @@ def test_long_file_names_and_cells_are_cut_to_their_columns(
         Verification.request_id == request.id)).one()  # fmt: skip
     assert verifier == f"志愿者表格 {name}"[:127] + "…"
     again = import_csv(session, incident=incident, path=path, actor=DISPATCHER)
-    assert (again.known, again.quarantined) == (1, 2)
+    assert (again.known, again.quarantined) == (2, 1)

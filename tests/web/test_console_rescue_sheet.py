@@ -82,7 +82,7 @@ def test_dispatcher_uploads_the_sheet_twice(
     first = _upload(client, world, csrf, name, content, kind)
     assert first.status_code == 200, first.text
     # Row 1 repeats the world's 张建国 (same phone): merged; 刘桂兰 and 赵六 are new;
-    # 王五 (no address, no phone) and 孙七 (人数 "一车人") are refused with reasons.
+    # 王五 (no address, no phone) and 孙七 (no address, no phone) are refused with reasons.
     assert _counts(first.text) == {"new": 2, "merged": 1, "known": 0, "quarantined": 2}
     assert f"已导入「{name}」" in first.text
     assert f'href="/console/rescue/{world.incident_id}/set-aside?kind=quarantined"' in first.text

@@ -77,7 +77,7 @@ def _refused(page: str) -> list[str]:
 
 
 # Row 1 repeats the world's 张建国 (same phone): merged; 刘桂兰 and 赵六 are new; 王五 (no
-# address, no phone, line 4) and 孙七 (人数 "一车人", line 7) are refused with reasons.
+# address, no phone, line 4) and 孙七 (the same, line 7) are refused with reasons.
 EXPECTED = {"new": 2, "merged": 1, "known": 0, "quarantined": 2}
 
 

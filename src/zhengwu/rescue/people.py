@@ -42,10 +42,11 @@ _PARTS_AFTER = re.compile(
     _GROUP + r"(?:有)?(" + NUMBER + r")" + _VAGUE + r"(?:个(?!半?月)|名|位|人|口)"
 )
 _COUPLE = re.compile(r"老两口|两口子|夫妻俩|夫妻二人|老夫妻")
-# The number must end the count: "人数：一家三口" is read as a total, not as 1.
+# The number must end the count: "人数：一家三口" is read as a total, not as 1; all its
+# digits are the number ("100以上" is 100, not 10), 二十来个 and 100以上 are 20 and 100.
 _LABELLED = re.compile(
-    r"(?:被困|受困|求助|需救援)?人数\s*(?:[::]|为|是|约)?\s*(" + NUMBER + r")" + _VAGUE
-    + r"(?:个|名|位|口)?(?:人|$|[^\u4e00-\u9fff])"
+    r"(?:被困|受困|求助|需救援)?人数\s*(?:[::]|为|是|约)?\s*(" + NUMBER + r")(?!\d)"
+    + r"(?:多|余|几|来)?(?:个|名|位|口)?(?:以上|左右)?(?:人|$|[^\u4e00-\u9fff])"
 )  # fmt: skip
 _UPPER_BOUND = 5000  # a larger figure is a news total, not a village to rescue
 # Surnames that name a household ("张家4人"); 全 is left out (全家 is the whole family).

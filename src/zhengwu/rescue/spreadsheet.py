@@ -3,10 +3,10 @@
 Import reads the columns volunteers already use — 姓名, 地址, 人数, 情况, 紧急程度,
 联系方式, 是否核实, 是否获救 (and 时间, 链接 when present; common variants of each name
 are accepted). Each row goes through the same intake as posts, so a row that repeats a
-Weibo request joins it. A row that cannot be a request (no address and no contact, a 人数
-that is not a count) is quarantined with its reason, never dropped; a cell of a minor
-column the import cannot read (紧急程度, 是否核实, 是否获救, 时间) takes the row in with a
-warning naming the row and the cell (:func:`_row`). Re-importing the same sheet changes
+Weibo request joins it. A row that cannot be a request (no address and no contact) is
+quarantined with its reason, never dropped; a cell the import cannot read (a 人数 of
+很多人 or 十几个, 紧急程度, 是否核实, 是否获救, 时间) takes the row in with a warning
+naming the row and the cell (:func:`_row`). Re-importing the same sheet changes
 nothing except the 是否核实 / 是否获救 marks volunteers have since filled in.
 
 Export writes the same layout back, with the state of each request, so the sheet people
@@ -36,7 +36,7 @@ from zhengwu.errors import InvalidInputError, named_as
 from zhengwu.ingest.files import sheet_rows
 from zhengwu.ingest.workbook import SheetLeft
 from zhengwu.platforms.timeparse import DateError, parse_time
-from zhengwu.rescue import access, intake, listing
+from zhengwu.rescue import access, intake, listing, people
 from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.additions import with_additions
 from zhengwu.rescue.merge import HelpPostIn
@@ -199,10 +199,11 @@ class _Row(msgspec.Struct, frozen=True, kw_only=True):
 def _row(cells: dict[str, str], number: int, source: str) -> _Row:
     """Return the row read as a post (or raise for a row that cannot be a request).
 
-    Only a row that cannot be a request is refused: no address and no contact, a 人数
-    that is not a count. A cell of a minor column that cannot be read does not refuse it
-    — people wait behind it: the row is taken in, with a warning naming the row and the
-    cell. An urgency word the sheet invented (十万火急, 较急): the urgency is read from its
+    Only a row that cannot be a request is refused: no address and no contact. A cell
+    that cannot be read does not refuse it — people wait behind it: the row is taken in,
+    with a warning naming the row and the cell. A 人数 that is no plain count (很多人,
+    若干, 一家人, 十几个): as the extractor reads it — unknown, or at least 10 for 十几个
+    (:func:`_people_warning`). An urgency word the sheet invented (十万火急, 较急): the urgency is read from its
     text (一般 when none), the word kept in its text. A 是否核实 / 是否获救 that says
     neither 是 nor 否 (不知道, 待定, ?): not verified / not rescued, which a later sheet
     saying 是 still changes (:func:`_apply_marks`). A 时间 that cannot be read (昨天下午):
@@ -211,9 +212,6 @@ def _row(cells: dict[str, str], number: int, source: str) -> _Row:
     """
     if not cells.get("address") and not cells.get("phone"):
         raise ValueError("没有地址也没有联系方式 / neither address nor contact")
-    people_text = cells.get("people", "").strip()
-    if people_text and not _PEOPLE.match(people_text):
-        raise ValueError(f"人数「{_quoted(people_text)}」不是人数 / people is not a count")
     at = f"{_where(source)} 第 {number} 行"
     warnings: list[str] = []
     unread: list[tuple[str, str]] = []  # (label, cell) kept in the text
@@ -221,6 +219,10 @@ def _row(cells: dict[str, str], number: int, source: str) -> _Row:
     def warn(column_zh: str, column_en: str, value: str, zh: str, en: str) -> None:
         warnings.append(f"{at}：{column_zh}「{_quoted(value)}」无法识别，{zh} / row {number}: "
                         f"{column_en} {_quoted(value)!r} not understood, {en}")  # fmt: skip
+
+    people_text = cells.get("people", "").strip()
+    if people_text and not _PEOPLE.match(people_text):
+        warnings.append(_people_warning(people_text, at, number))
 
     urgency_text = cells.get("urgency", "").strip()
     if urgency_text not in URGENCY:
@@ -268,6 +270,32 @@ def _row(cells: dict[str, str], number: int, source: str) -> _Row:
             known[key] = _clipped(cells[key].strip(), limit)
     verified, rescued = marks
     return _Row(post=post, known=known, verified=verified, rescued=rescued, warnings=warnings)
+
+
+# Words that make a count a lower bound: 十几个, 几十人, 二十来个, 100以上, 至少5人.
+_AT_LEAST = re.compile(r"几|多|余|来|以上|至少|不止|上百|上千")
+
+
+def _people_warning(cell: str, at: str, number: int) -> str:
+    """The warning of a 人数 that is no plain count (很多人, 若干, 一家人, 十几个).
+
+    The row is taken in, its cell kept in its text under 【人数】, which the extractor
+    reads as it reads a post's (:func:`zhengwu.rescue.people.count_people`): 十几个 as
+    10, 几十人 as 10 — taken as at least that many —, 一家三口 as 3; 很多人, 若干,
+    一家人 as no count (the people count stays unknown, unless the situation states one).
+    """
+    read = people.count_people(f"人数{cell}")
+    quoted = _quoted(cell)
+    if read is None:
+        return (f"{at}：人数「{quoted}」无法识别，按人数不详导入（情况中写明的人数仍会读取），"
+                f"请人工核定 / row {number}: people {quoted!r} not understood, taken in with "
+                "the count unknown (unless the situation states one): check it")  # fmt: skip
+    if _AT_LEAST.search(cell):
+        return (f"{at}：人数「{quoted}」不是确切人数，按至少 {read} 人导入，请人工核定 / "
+                f"row {number}: people {quoted!r} is not an exact count, taken in as at "
+                f"least {read}: check it")  # fmt: skip
+    return (f"{at}：人数「{quoted}」不是数字，按 {read} 人导入，请人工核定 / row {number}: "
+            f"people {quoted!r} is not a number, taken in as {read}: check it")  # fmt: skip
 
 
 def _row_time(cells: dict[str, str]) -> datetime | None:
