@@ -36,6 +36,22 @@ NUL = "\x00"
 NUL_ESCAPE = "\\u0000"  # how the quarantine shows a NUL (and how JSON spells it)
 
 
+def column_length(column: Any) -> int:
+    """Return the characters a bounded text column holds (PostgreSQL refuses more; SQLite
+    keeps them): ``column_length(HelpRequest.address)`` is 256."""
+    from sqlalchemy import String
+
+    kind = column.property.columns[0].type
+    if not isinstance(kind, String) or kind.length is None:
+        raise TypeError(f"{column} is not a text column of bounded length")
+    return int(kind.length)
+
+
+def clipped(text: str, limit: int) -> str:
+    """Return ``text`` cut to ``limit`` characters, ending with … when it was cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def find_nul(value: Any, where: str = "") -> str | None:
     """Return where the first text holding a NUL sits in ``value`` (None when none does).
 

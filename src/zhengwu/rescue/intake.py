@@ -42,6 +42,7 @@ from zhengwu.rescue.merge import Analysed, Cluster, Features, HelpPostIn, Member
 from zhengwu.rescue.models import HelpRequest, HelpSource, Incident, MatchKey, SetAside
 from zhengwu.rescue.schemas import HelpSubmission, IntakeReport
 from zhengwu.rescue.service import REQUEST_LOADS
+from zhengwu.storable import clipped, column_length
 
 URGENCY_RANK = {"normal": 0, "urgent": 1, "critical": 2}
 _CHUNK = 500  # bound parameters per IN (...) query
@@ -161,11 +162,37 @@ def _time(value: Any) -> datetime | None:
     return None
 
 
+# The extracted texts a request stores in bounded columns (PostgreSQL refuses more).
+FIELD_MAX = {
+    name: column_length(getattr(HelpRequest, name)) for name in ("name", "address", "hazard")
+}
+AUTHOR_MAX = column_length(HelpSource.author)
+URL_MAX = column_length(HelpSource.url)
+
+
+def _author(post: HelpPostIn) -> str | None:
+    """A post's author as its source stores it (cut to the column)."""
+    return clipped(post.author, AUTHOR_MAX) if post.author else post.author
+
+
+def _url(post: HelpPostIn) -> str | None:
+    """A post's link as its source stores it: one longer than the column is left out (a
+    link cut short leads nowhere; the post keeps its platform and id)."""
+    return post.url if post.url is None or len(post.url) <= URL_MAX else None
+
+
 def absorb(request: HelpRequest, data: Mapping[str, Any], posted_at: datetime) -> None:
-    """Fold one source's facts into its request: fill gaps, keep the larger, union lists."""
+    """Fold one source's facts into its request: fill gaps, keep the larger, union lists.
+
+    A text longer than its column (a whole paragraph read as the address) is cut to it,
+    ending with …: the source keeps the post whole.
+    """
     for name in ("name", "age", "address", "adcode", "lon", "lat", "hazard"):
         if getattr(request, name) is None and data.get(name) is not None:
-            setattr(request, name, data[name])
+            value = data[name]
+            if name in FIELD_MAX and isinstance(value, str):
+                value = clipped(value, FIELD_MAX[name])
+            setattr(request, name, value)
     request.phones = list(dict.fromkeys([*request.phones, *data.get("phones", ())]))
     request.vulnerabilities = list(
         dict.fromkeys([*request.vulnerabilities, *data.get("vulnerabilities", ())])
@@ -314,7 +341,7 @@ def take_in(
         session.add(
             SetAside(incident_id=incident.id, kind="ignored", channel=channel,
                      platform=item.post.platform, post_id=item.post.post_id, reason=reason,
-                     text=item.post.text, url=item.post.url, author=item.post.author,
+                     text=item.post.text, url=_url(item.post), author=_author(item.post),
                      posted_at=item.post.posted_at, created_at=now)
         )  # fmt: skip
         report.ignored += 1
@@ -408,8 +435,8 @@ def _store_cluster(
             absorb(request, facts, member.post.posted_at or now)
         source = HelpSource(
             incident_id=incident.id, channel=channel,
-            platform=member.post.platform, post_id=member.post.post_id, url=member.post.url,
-            author=member.post.author, text=member.post.text,
+            platform=member.post.platform, post_id=member.post.post_id, url=_url(member.post),
+            author=_author(member.post), text=member.post.text,
             posted_at=member.post.posted_at or now, kind=member.kind,
             merged_by=member.merged_by, score=member.score,
             root_post_id=member.post.root_post_id, fields=facts,

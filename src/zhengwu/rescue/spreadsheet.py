@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import msgspec
-from sqlalchemy import String, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from zhengwu.auth.principal import Principal
@@ -52,7 +52,7 @@ from zhengwu.rescue.notices import HELPED_OUTCOMES, is_partial
 from zhengwu.rescue.schemas import HelpRequestView, IntakeReport
 from zhengwu.rescue.workflow import STATE_LABELS, transition
 from zhengwu.sheetcells import read_cell, safe_row
-from zhengwu.storable import find_nul, nul_reason, shown
+from zhengwu.storable import clipped, column_length, find_nul, nul_reason, shown
 
 if TYPE_CHECKING:  # not imported at run time: the service desk is a heavy import
     from zhengwu.servicedesk.upload import UploadRules
@@ -99,20 +99,12 @@ UPLOAD_SUFFIXES = (".csv", ".xlsx", ".xls")
 REFUSED_SHOWN = 200  # refused rows a check's page and the CLI list (all: the JSON)
 
 
-def _length(column: Any) -> int:
-    """The characters a text column holds (PostgreSQL refuses more; SQLite keeps them)."""
-    kind = column.property.columns[0].type
-    if not isinstance(kind, String) or kind.length is None:
-        raise TypeError(f"{column} is not a text column of bounded length")
-    return kind.length
-
-
 # What the columns a sheet row is stored in hold: a longer cell or name is cut to it.
-NAME_MAX = _length(HelpRequest.name)
-ADDRESS_MAX = _length(HelpRequest.address)
-URL_MAX = _length(HelpSource.url)
-AUTHOR_MAX = _length(HelpSource.author)
-VERIFIER_MAX = _length(Verification.verifier_name)
+NAME_MAX = column_length(HelpRequest.name)
+ADDRESS_MAX = column_length(HelpRequest.address)
+URL_MAX = column_length(HelpSource.url)
+AUTHOR_MAX = column_length(HelpSource.author)
+VERIFIER_MAX = column_length(Verification.verifier_name)
 
 
 def _header_map(header: Sequence[str]) -> dict[str, int]:
@@ -138,14 +130,9 @@ CELL_SHOWN = 40  # characters of a cell quoted in a warning or a refused row's r
 WHERE_SHOWN = 100  # characters of the file (and worksheet) name in a reason or warning
 
 
-def _clipped(text: str, limit: int) -> str:
-    """Return ``text`` cut to ``limit`` characters, ending with … when it was cut."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _quoted(value: str) -> str:
     """A cell as a warning or reason quotes it: its first :data:`CELL_SHOWN` characters."""
-    return _clipped(value, CELL_SHOWN)
+    return clipped(value, CELL_SHOWN)
 
 
 def _where(place: str) -> str:
@@ -259,7 +246,7 @@ def _row(cells: dict[str, str], number: int, source: str) -> _Row:
     identity = "|".join(cells.get(k, "").strip() for k in ("name", "address", "phone", "situation"))
     post = HelpPostIn(
         platform="csv", post_id="csv-" + hashlib.sha1(identity.encode()).hexdigest()[:20],
-        text=text, posted_at=posted, author=_clipped(source, AUTHOR_MAX), url=url,
+        text=text, posted_at=posted, author=clipped(source, AUTHOR_MAX), url=url,
     )  # fmt: skip
     known: dict[str, Any] = {}
     if URGENCY.get(urgency_text):
@@ -267,7 +254,7 @@ def _row(cells: dict[str, str], number: int, source: str) -> _Row:
     # A cell longer than the request's column is cut there (its source's text keeps it).
     for key, limit in (("address", ADDRESS_MAX), ("name", NAME_MAX)):
         if cells.get(key, "").strip():
-            known[key] = _clipped(cells[key].strip(), limit)
+            known[key] = clipped(cells[key].strip(), limit)
     verified, rescued = marks
     return _Row(post=post, known=known, verified=verified, rescued=rescued, warnings=warnings)
 
@@ -379,8 +366,8 @@ def _import_sheet(
             reason = f"{_where(at.in_file(sheet))} 第 {at.number} 行：{exc}"
             bad[key] = SetAside(incident_id=incident.id, kind="quarantined", channel="csv",
                                 platform="csv", post_id=key, text=shown(at.raw),
-                                reason=_clipped(reason, SET_ASIDE_REASON_MAX),
-                                author=_clipped(sheet, AUTHOR_MAX),
+                                reason=clipped(reason, SET_ASIDE_REASON_MAX),
+                                author=clipped(sheet, AUTHOR_MAX),
                                 url=link if link and len(link) <= URL_MAX else None,
                                 posted_at=_row_time(cells))  # fmt: skip
             continue
@@ -448,7 +435,7 @@ def _apply_marks(
             record = Verification(request_id=request.id, method="phone", result="confirmed",
                                   note=f"志愿者表格「{sheet}」标记为已核实",
                                   verifier_user_id=actor.user_id,
-                                  verifier_name=_clipped(f"志愿者表格 {sheet}", VERIFIER_MAX))  # fmt: skip
+                                  verifier_name=clipped(f"志愿者表格 {sheet}", VERIFIER_MAX))  # fmt: skip
             session.add(record)
             now = utcnow()
             request.verification = "confirmed"
