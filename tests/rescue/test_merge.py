@@ -12,6 +12,7 @@ import orjson
 import pytest
 
 from zhengwu.rescue import merge, minhash
+from zhengwu.rescue.labels import history_reason
 from zhengwu.rescue.posts import read_help_posts
 from zhengwu.simulate.helpposts import write_help_posts
 
@@ -138,3 +139,11 @@ def test_parallel_extraction_gives_the_same_clusters(
     assert {(p, m.kind, m.merged_by) for p, (_, m) in one.items()} == {
         (p, m.kind, m.merged_by) for p, (_, m) in two.items()
     }
+
+
+def test_a_history_reason_written_with_english_reads_in_chinese() -> None:
+    """Entries written before the 处理记录 read in Chinese only show their Chinese."""
+    assert history_reason("核实完成 verified") == "核实完成"
+    assert history_reason("并入已核实的求助 #3 / merged with verified #3") == "并入已核实的求助 #3"
+    assert history_reason("电话确认 verified by phone") == "电话确认 verified by phone"  # typed
+    assert history_reason(None) == ""

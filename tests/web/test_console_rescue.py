@@ -526,3 +526,11 @@ def test_a_claim_keeps_a_second_verifier_off_the_phone(
         after = first.get(page_url).text
         assert "核实中" not in after
         assert "释放认领" in after  # the history: the verification released the claim
+        # The history reads in Chinese: no English word glued to a label or a reason
+        # ("核实完成 verified" was), and a verification says how and what it found.
+        history = after[after.index('id="history"') :].split("</table>")[0]
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", history, re.S)
+        rows = [cells[i : i + 5] for i in range(0, len(cells), 5)]
+        for _, action, state, _, reason in rows:
+            assert not re.search(r"[A-Za-z]{3,}", action + state + reason), (action, reason)
+        assert "核实完成" in history and "电话核实：属实" in history

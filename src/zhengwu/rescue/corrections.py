@@ -186,7 +186,7 @@ def _carry_verification(
     survivor.first_verified_at = min(firsts) if firsts else None
     if survivor.state == "new" and other.state == "verified":
         transition(session, request=survivor, to="verified", actor=actor,
-                   reason=f"并入已核实的求助 #{other.id} / merged with verified #{other.id}")  # fmt: skip
+                   reason=f"并入已核实的求助 #{other.id}")  # fmt: skip
 
 
 def merge_requests(

@@ -34,6 +34,10 @@ from zhengwu.rescue.workflow import OPEN_STATES, flush_or_conflict, transition
 PEOPLE_EDITORS = ("dispatcher", "verifier")  # who corrects a request's people count
 
 
+# The reason a verification gives the claim it ends (read in the 处理记录, in Chinese).
+VERIFIED_REASON = "核实完成"
+
+
 class PartialRescueError(ConflictError):
     """Closing as rescued or relocated while people may still wait, without confirming it."""
 
@@ -116,7 +120,7 @@ def verify(
         reason=note, data={"method": method, "result": result}, at=now,
     )  # fmt: skip
     flush_or_conflict(session, request)
-    claims.release(session, request=request, actor=actor, reason="核实完成 verified")
+    claims.release(session, request=request, actor=actor, reason=VERIFIED_REASON)
     return record
 
 

@@ -7,6 +7,8 @@ pages show these labels instead — the console and the public board alike.
 
 from __future__ import annotations
 
+import re
+
 URGENCY_LABELS = {"critical": "超级紧急", "urgent": "紧急", "normal": "一般"}
 VULNERABILITY_LABELS = {
     "pregnant": "孕妇", "infant": "婴儿", "injured": "伤员", "elderly": "老人",
@@ -53,3 +55,22 @@ def urgency_reason(reason: str) -> str:
     else:
         words.append(_REASON_PARTS.get(last, last))
     return "+".join(words)
+
+
+# Reasons written before the 处理记录 read in Chinese only: a Chinese label with its English
+# glued on ("核实完成 verified", "并入已核实的求助 #3 / merged with verified #3").
+_LEGACY_REASONS = (
+    (re.compile(r"^核实完成 verified$"), "核实完成"),
+    (re.compile(r"^(并入已核实的求助 #\d+) / merged with verified #\d+$"), r"\1"),
+)
+
+
+def history_reason(reason: str | None) -> str:
+    """Return the reason of a 处理记录 entry as the console shows it (the Chinese of an
+    entry written with English glued on; nothing for none)."""
+    if not reason:
+        return ""
+    for pattern, chinese in _LEGACY_REASONS:
+        if pattern.match(reason):
+            return pattern.sub(chinese, reason)
+    return reason

@@ -43,7 +43,12 @@ from zhengwu.rescue import (
     spreadsheet,
 )
 from zhengwu.rescue import service as rescue_service
-from zhengwu.rescue.labels import NEED_LABELS, URGENCY_LABELS, VULNERABILITY_LABELS
+from zhengwu.rescue.labels import (
+    NEED_LABELS,
+    URGENCY_LABELS,
+    VULNERABILITY_LABELS,
+    history_reason,
+)
 from zhengwu.rescue.models import (
     OUTCOMES,
     VERIFY_METHODS,
@@ -103,7 +108,7 @@ LABELS = {
                 "edit": "更正信息", "merge_manual": "人工合并", "merged_into": "合并到其他求助",
                 "split_from": "拆分而来", "claim": "认领核实", "release_claim": "释放认领",
                 "citizen_update": "求助人补充", "withdraw": "求助人撤回",
-                "withdraw_request": "求助人请求撤回"},
+                "withdraw_request": "求助人请求撤回", "promote": "从未受理中登记"},
     "deliveries": {"queued": "待发送", "delivered": "已发送", "failed": "发送失败",
                    "none": "无帖子可回复"},
 }  # fmt: skip
@@ -232,6 +237,7 @@ def _request_page(
     return render(
         request, "rescue_request.html", area="rescue", v=view, incident=incident, teams=teams,
         history=history if staff_view else [], deliveries=deliveries, labels=LABELS,
+        history_reason=history_reason,
         error=error, failed=failed, methods=VERIFY_METHODS, results=VERIFY_RESULTS,
         outcomes=OUTCOMES, form=form or {}, connector=notices.connector_configured(),
         partial=isinstance(error, dispatch.PartialRescueError),
