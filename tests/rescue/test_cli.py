@@ -208,3 +208,33 @@ def test_import_prints_the_warnings_of_rows_taken_in_unsure(database: None, tmp_
                  "verified '[待定]' not understood, taken in as not verified",
                  "名单.csv 第 2 行：时间「昨天下午」无法识别"):  # fmt: skip
         assert "".join(said.split()) in printed, result.output
+
+
+def test_board_prints_the_closing_notices_its_help_names(database: None, tmp_path: Path) -> None:
+    """``rescue board --help`` says it shows notices: it prints the closing statements
+    (newest first, as the public board), or says there is none yet."""
+    from zhengwu.db.engine import get_engine
+    from zhengwu.rescue import dispatch
+    from zhengwu.rescue import service as rescue_service
+
+    _json(["incident", "create", "郑州暴雨", "--start", "2021-07-20T00:00+08:00",
+           "--region", "410100", "--json"])  # fmt: skip
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text(SHEET, encoding="utf-8-sig")
+    imported = _json(["import-csv", "郑州暴雨", str(sheet), "--json"])
+    assert isinstance(imported, dict)
+    before = runner.invoke(app, ["board", "郑州暴雨"])
+    assert before.exit_code == 0, before.output
+    assert "结束说明 closing notices: 0" in " ".join(before.output.split())
+    closed = imported["request_ids"][0]
+    with Session(get_engine()) as session:
+        request = rescue_service.get_request(session, request_id=closed)
+        dispatch.resolve(
+            session, request=request, outcome="unreachable", actor=rescue_service.SYSTEM
+        )
+        session.commit()
+    shown = runner.invoke(app, ["board", "郑州暴雨", "--public"])
+    assert shown.exit_code == 0, shown.output
+    lines = " ".join(shown.output.split())
+    assert "结束说明 closing notices: 1" in lines
+    assert f"#{closed}" in lines and "【联系不上】" in lines and "（可能仍有人待救）" in lines

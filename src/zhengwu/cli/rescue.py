@@ -525,7 +525,8 @@ def board_command(
     ] = False,
     json_out: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
-    """Show an incident's board: counts by state and county, response times, notices.
+    """Show an incident's board: counts by state and county, response times, and the
+    closing notices (结束说明, the newest 50, as the public board shows them).
 
     Example: zhengwu rescue board 2021河南暴雨 --public --json
     """
@@ -554,8 +555,27 @@ def board_command(
         console.print(f"  {area}: " + states(counts))
     console.print("响应时间（分钟）response times (minutes):")
     for step, figures in view["response_times"].items():
+        median, p90 = (figures[k] if figures[k] is not None else "—"
+                       for k in ("median_minutes", "p90_minutes"))  # fmt: skip
         console.print(f"  {STEP_LABELS.get(step, step)} {step}: 件数 n={figures['count']} "
-                      f"中位数 median={figures['median_minutes']} 90% p90={figures['p90_minutes']}")  # fmt: skip
+                      f"中位数 median={median} 90% p90={p90}")  # fmt: skip
+    _print_notices(view)
+
+
+def _print_notices(view: dict[str, Any]) -> None:
+    """Print the board's closing statements (结束说明), newest first, as the public board
+    shows them; those that may leave people waiting (部分获救, 联系不上) are marked."""
+    from rich.markup import escape
+
+    shown, total = view["notices"], view["notices_total"]
+    more = f"（显示最新 {len(shown)} 条 / newest {len(shown)} shown）" if total > len(shown) else ""
+    console.print(f"结束说明 closing notices: {total}{more}")
+    for notice in shown:
+        waiting = (
+            "（可能仍有人待救）" if notice["partial"] or notice["outcome"] == "unreachable" else ""
+        )
+        console.print(f"  #{notice['request_id']} {escape(notice['area'] or '')}{waiting} "
+                      f"{escape(notice['text'])}")  # fmt: skip
 
 
 @app.command("export")
