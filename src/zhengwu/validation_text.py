@@ -8,6 +8,7 @@ not listed here falls back to a generic "取值无效" so no English leaks into 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -37,8 +38,8 @@ _ZH: dict[str, Callable[[_Ctx], str]] = {
     "too_long": lambda c: f"最多 {c.get('max_length')} 项",
     "list_type": lambda c: "应为列表",
     "dict_type": lambda c: "应为键值对象",
-    "literal_error": lambda c: f"应为以下之一：{c.get('expected')}",
-    "enum": lambda c: f"应为以下之一：{c.get('expected')}",
+    "literal_error": lambda c: f"应为以下之一：{_choices(c.get('expected'))}",
+    "enum": lambda c: f"应为以下之一：{_choices(c.get('expected'))}",
     "date_parsing": lambda c: "应为日期（YYYY-MM-DD）",
     "date_from_datetime_parsing": lambda c: "应为日期（YYYY-MM-DD）",
     "date_type": lambda c: "应为日期（YYYY-MM-DD）",
@@ -53,6 +54,27 @@ _ZH: dict[str, Callable[[_Ctx], str]] = {
     "model_type": lambda c: "应为 JSON 对象",
     "value_error": lambda c: _own_words(c.get("error")),
 }
+
+
+# Pydantic lists the choices of a "one of" error as 'a', 'b' or 'c' (each a repr; an enum
+# of numbers as 1, 2 or 3).
+_CHOICE = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|[^,'\"\s]+")
+
+
+def _choices(expected: object) -> str:
+    """Return pydantic's ``'a', 'b' or 'c'`` as Chinese lists it: ``'a'、'b' 或 'c'``.
+
+    The choices are read as the values pydantic writes, so a comma or an "or" inside a
+    quoted value stays in it; a list read otherwise is shown as it came.
+    """
+    text = str(expected or "")
+    items = [m.group(0) for m in _CHOICE.finditer(text)]
+    if len(items) < 3 or items[-2] != "or":
+        return text
+    first, last = items[:-2], items[-1]
+    if ", ".join(first) + " or " + last != text:
+        return text
+    return "、".join(first) + " 或 " + last
 
 
 def _has_chinese(text: str) -> bool:
