@@ -525,8 +525,10 @@ def board_command(
     ] = False,
     json_out: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
-    """Show an incident's board: counts by state and county, response times, and the
-    closing notices (结束说明, the newest 50, as the public board shows them).
+    """Show an incident's board: counts, response times and closing notices (结束说明).
+
+    Counts by state and county, the response times step by step, and the newest 50
+    closing notices as the public board shows them.
 
     Example: zhengwu rescue board 2021河南暴雨 --public --json
     """

@@ -20,13 +20,12 @@ from zhengwu.rescue.textnorm import normalise
 # Clauses end at punctuation, label brackets, hashtags and line breaks (not at a space, a
 # dash or a dot: phones are written 138 0000 1111, 138-0000-1111, 137.0000.1357).
 _CLAUSE = re.compile(r"[,，。!！?？;；、\n\r【】\[\]#()（）]+")
-# What a clause is compared by: no spaces, dashes, dots or colons (电话：138 → 电话138).
-_NOISE = re.compile(r"[\s\-.·:：~～…\"“”'‘’]+")
-# A call to pass the post on, a thanks, a plea: no fact of the people waiting.
+# Words that pass a post on, thank or plead: no fact of the people waiting, left out of
+# what a clause is compared by (情况：求转发 says nothing new, nor 被困 帮帮忙).
 _FILLER = re.compile(
-    r"^(?:求|请|麻烦|拜托|恳请)?(?:大家|各位|好心人|网友)?"
-    r"(?:扩散|转发|转|帮忙|帮帮忙|帮帮|帮转|求转|求救|救救|救命|谢谢|感谢|多谢|拜托|急|速|顶|求助|"
-    r"救援|求扩散|互助|紧急|十万火急|在线等)*(?:大家|各位|了|啊|吧|呀|一下|他们|我们)*$"
+    r"(?:求|请|麻烦|拜托|恳请)?(?:大家|各位|好心人|网友)?"
+    r"(?:扩散|转发|帮帮忙|帮忙|帮帮|帮转|求转|求救|救救|救命|谢谢|感谢|多谢|拜托|十万火急|在线等"
+    r"|急急急|互助)(?:大家|各位|了|啊|吧|呀|一下)*"
 )
 SHOWN_MAX = 20  # clauses listed (a mirror pasted with a whole article adds no more)
 CLAUSE_MAX = 200  # characters of one listed clause
@@ -34,9 +33,11 @@ LABEL = "转发补充"  # how the export's 情况 column introduces them
 
 
 def _key(text: str) -> str:
-    """Return ``text`` as clauses are compared: normalised, without spaces, dashes, dots,
-    colons or clause marks (a copy that swapped the commas for spaces says nothing new)."""
-    return _CLAUSE.sub("", _NOISE.sub("", normalise(text)))
+    """Return ``text`` as clauses are compared: normalised, its letters and digits only
+    (no spaces, punctuation, clause marks or emoji: a copy that swapped the commas for
+    spaces says nothing new), without words that pass it on."""
+    kept = "".join(ch for ch in normalise(text) if ch.isalnum())
+    return _FILLER.sub("", kept)
 
 
 def additions(base: Iterable[str], copies: Sequence[str]) -> list[str]:
@@ -52,7 +53,7 @@ def additions(base: Iterable[str], copies: Sequence[str]) -> list[str]:
         for clause in _CLAUSE.split(text):
             clause = clause.strip()
             key = _key(clause)
-            if len(key) < 2 or key in known or _FILLER.match(key):
+            if len(key) < 2 or key in known:
                 continue
             found.append(clause[:CLAUSE_MAX])
             known += "\n" + key
