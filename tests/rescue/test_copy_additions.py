@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
+from pathlib import Path
 
 from sqlalchemy.orm import Session
 
@@ -13,7 +14,7 @@ from zhengwu.auth.principal import PUBLIC
 from zhengwu.rescue import access, intake
 from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.models import Incident
-from zhengwu.rescue.spreadsheet import EXPORT_HEADER, export_csv
+from zhengwu.rescue.spreadsheet import EXPORT_HEADER, export_csv, import_csv
 
 from .conftest import DISPATCHER, ORIGINAL, post
 
@@ -41,3 +42,26 @@ def test_a_copy_s_extra_facts_show_on_the_merged_request(
     masked = access.view(PUBLIC, request)
     shown = " ".join(masked.additions)
     assert "13900005678" not in shown and "139****5678" in shown and "共10人" in shown
+
+
+def test_a_sheet_row_of_the_same_request_adds_nothing_but_its_new_facts(
+    session: Session, make_incident: Callable[..., Incident], tmp_path: Path
+) -> None:
+    """A volunteers' sheet row merged into a post writes the same facts its own way
+    (【姓名】…, the address whole, the phones in one cell): none of it is listed."""
+    incident = make_incident()
+    taken = intake.take_in(session, incident=incident, posts=[post("1", ORIGINAL)],
+                           actor=DISPATCHER)  # fmt: skip
+    sheet = tmp_path / "名单.csv"
+    sheet.write_text(
+        "姓名,地址,人数,情况,联系方式\n张建国,郑州市金水区文化路32号院3号楼,8,"
+        "家中老人2名孩子1名被困 水已到二楼 求转发,13800001111 13900005678\n",
+        encoding="utf-8",
+    )
+    report = import_csv(session, incident=incident, path=sheet, actor=DISPATCHER)
+    assert (report.new_requests, report.merged) == (0, 1)
+    request = rescue_service.get_request(session, request_id=taken.requests[("weibo", "1")].id)
+    # The sheet's labels, its address and its 求转发 are no news; its second phone is the
+    # request's now (read from the row), so it is not listed again either.
+    assert request.phones == ["13800001111", "13900005678"]
+    assert access.view(DISPATCHER, request).additions == []

@@ -251,7 +251,10 @@ def copy_additions(request: HelpRequest) -> list[str]:
                     key=lambda s: (s.posted_at, s.id or 0))  # fmt: skip
     if not copies:
         return []
+    facts = [request.name, request.address, *request.phones,
+             str(request.people_total) if request.people_total else None]  # fmt: skip
     base = [request.text, *(s.text for s in request.sources if s.kind == "original")]
+    base += [fact for fact in facts if fact]
     return additions.additions(base, [s.text for s in copies])
 
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+from zhengwu.rescue.phones import extract_phones
+from zhengwu.rescue.template import LABEL_WORDS
 from zhengwu.rescue.textnorm import normalise
 
 # Clauses end at punctuation, label brackets, hashtags and line breaks (not at a space, a
@@ -27,36 +29,48 @@ _FILLER = re.compile(
     r"(?:扩散|转发|帮帮忙|帮忙|帮帮|帮转|求转|求救|救救|救命|谢谢|感谢|多谢|拜托|十万火急|在线等"
     r"|急急急|互助)(?:大家|各位|了|啊|吧|呀|一下)*"
 )
+# A label alone (【姓名】, 地址：, 【转发补充】) is no fact: a sheet row or a form says them all.
+_LABELS = frozenset({*LABEL_WORDS, "转发补充", "求助信息", "求助人"})
 SHOWN_MAX = 20  # clauses listed (a mirror pasted with a whole article adds no more)
 CLAUSE_MAX = 200  # characters of one listed clause
 LABEL = "转发补充"  # how the export's 情况 column introduces them
 
 
-def _key(text: str) -> str:
-    """Return ``text`` as clauses are compared: normalised, its letters and digits only
-    (no spaces, punctuation, clause marks or emoji: a copy that swapped the commas for
-    spaces says nothing new), without words that pass it on."""
-    kept = "".join(ch for ch in normalise(text) if ch.isalnum())
-    return _FILLER.sub("", kept)
+def _plain(text: str) -> str:
+    """Return ``text`` normalised, its letters and digits only (no spaces, punctuation,
+    clause marks or emoji: a copy that swapped the commas for spaces says nothing new)."""
+    return "".join(ch for ch in normalise(text) if ch.isalnum())
+
+
+def _known(clause: str, known: str) -> bool:
+    """Tell whether ``clause`` says nothing ``known`` does not: a label alone, words that
+    pass it on (求转发, 帮帮忙), what is already said, or phones already known (a sheet's
+    联系方式 cell ``13500006666 13911112222``)."""
+    plain = _plain(clause)
+    key = _FILLER.sub("", plain)
+    if len(key) < 2 or key in known or plain in _LABELS:
+        return True
+    found = extract_phones(normalise(clause))
+    return bool(found) and key.isdigit() and all(phone.replace("-", "") in known for phone in found)
 
 
 def additions(base: Iterable[str], copies: Sequence[str]) -> list[str]:
     """Return the clauses of ``copies`` (in order) that no text of ``base`` and no earlier
     copy says, leaving out calls to pass the post on.
 
-    ``base``: the request's own texts (its 情况, its original post); ``copies``: the texts
-    of the posts merged into it as copies, oldest first.
+    ``base``: the request's own texts (its 情况, its original post, its name, address,
+    phones and count: a sheet row that merged into a post writes them its own way);
+    ``copies``: the texts of the posts merged into it as copies, oldest first.
     """
-    known = "\n".join(_key(text) for text in base)
+    known = "\n".join(_FILLER.sub("", _plain(text)) for text in base)
     found: list[str] = []
     for text in copies:
         for clause in _CLAUSE.split(text):
             clause = clause.strip()
-            key = _key(clause)
-            if len(key) < 2 or key in known:
+            if _known(clause, known):
                 continue
             found.append(clause[:CLAUSE_MAX])
-            known += "\n" + key
+            known += "\n" + _FILLER.sub("", _plain(clause))
             if len(found) == SHOWN_MAX:
                 return found
     return found

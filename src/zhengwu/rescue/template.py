@@ -39,6 +39,7 @@ _LABELS: dict[str, tuple[str, ...]] = {
     "time": ("求助时间", "发布时间", "时间"),
 }  # fmt: skip
 _KIND = {label: kind for kind, labels in _LABELS.items() for label in labels}
+LABEL_WORDS = frozenset(_KIND)  # every label a post or sheet row may name its fields by
 _ALTS = "|".join(sorted(_KIND, key=len, reverse=True))
 # 【label】 anywhere; "label:" only where a new field can start (not inside a word).
 _LABEL = re.compile(
