@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from zhengwu.audit.models import AuditEntry
+from zhengwu.chinatime import CHINA
 from zhengwu.content import store
 from zhengwu.errors import InvalidInputError
 from zhengwu.ingest.models import ImportRun, QuarantineEntry
@@ -234,8 +235,8 @@ def test_unusable_replies_are_quarantined(session: Session, world: World, tmp_pa
     ).all()  # fmt: skip
     assert reasons[0] == "有答复意见但缺少答复时间 / a reply without its reply time"
     assert reasons[1] == (
-        "答复时间无法识别：'昨天'（应为日期和时间，如 2025-07-01 09:30:00）/ unreadable reply "
-        "time '昨天': give a date and time such as 2025-07-01 09:30:00"
+        "「答复时间」的时间无法识别：'昨天'（应为日期和时间，如 2025-07-01 09:30:00）/ unreadable "
+        "reply time '昨天' in column '答复时间': give a date and time such as 2025-07-01 09:30:00"
     )
     assert reasons[2].startswith("答复时间早于留言时间 / reply time")
 
@@ -243,15 +244,40 @@ def test_unusable_replies_are_quarantined(session: Session, world: World, tmp_pa
 @pytest.mark.parametrize(
     ("received", "closed", "reason"),
     [
-        ("昨天下午", "", "时间无法识别：'昨天下午'（应为日期和时间，如 2025-07-01 09:30:00）/ "
-         "unreadable time '昨天下午': give a date and time such as 2025-07-01 09:30:00"),
-        ("2025-02-30 10:00", "", "时间不存在：'2025-02-30 10:00'（没有这一天或时刻，或年份超出范围）/ "
-         "impossible time '2025-02-30 10:00': no such day or hour, or a year out of range"),
-        ("2025-07-01 09:00", "2025-07-02 25:00", "办结时间不存在：'2025-07-02 25:00'（没有这一天或时刻，"
-         "或年份超出范围）/ impossible resolution time '2025-07-02 25:00': no such day or hour, "
-         "or a year out of range"),
+        ("昨天下午", "", "「受理时间」的时间无法识别：'昨天下午'（应为日期和时间，如 2025-07-01 09:30:00）/ "
+         "unreadable time '昨天下午' in column '受理时间': give a date and time such as "
+         "2025-07-01 09:30:00"),
+        ("2025-02-30 10:00", "", "「受理时间」的时间不存在：'2025-02-30 10:00'（没有这一天或时刻，或年份不在 "
+         "2000–2100 年之间）/ impossible time '2025-02-30 10:00' in column '受理时间': no such day "
+         "or hour, or a year outside 2000–2100"),
+        ("2025-07-01 09:00", "2025-07-02 25:00", "「办结时间」的时间不存在：'2025-07-02 25:00'（没有这一天或"
+         "时刻，或年份不在 2000–2100 年之间）/ impossible resolution time '2025-07-02 25:00' in "
+         "column '办结时间': no such day or hour, or a year outside 2000–2100"),
+        # A bare number is no date: before, 1751331000 was read as unix seconds (2025-07-01),
+        # and a year written as a date (1800/1/1) was taken as it was.
+        ("1751331000", "", "「受理时间」是一个数字 '1751331000'，不是日期和时间（应为如 2025-07-01 09:30:00 "
+         "的日期和时间；Excel 里请先把该列设为日期格式再导出）/ column '受理时间' holds the bare number "
+         "'1751331000', not a time: give a date and time such as 2025-07-01 09:30:00 (in Excel, "
+         "format the column as dates before exporting)"),
+        ("2025-07-01 09:00", "1800", "「办结时间」是一个数字 '1800'，不是日期和时间（应为如 2025-07-01 "
+         "09:30:00 的日期和时间；Excel 里请先把该列设为日期格式再导出）/ column '办结时间' holds the bare "
+         "number '1800', not a resolution time: give a date and time such as 2025-07-01 09:30:00 "
+         "(in Excel, format the column as dates before exporting)"),
+        ("1800/1/1 10:00", "", "「受理时间」的时间不存在：'1800/1/1 10:00'（没有这一天或时刻，或年份不在 "
+         "2000–2100 年之间）/ impossible time '1800/1/1 10:00' in column '受理时间': no such day "
+         "or hour, or a year outside 2000–2100"),
+        # Relative to the day of the import (the platform parser's 昨天 12:00, 06-14), or a
+        # time the pattern does not reach (9点): before, read as a day of this year, or as
+        # that day's midnight.
+        ("06-14", "", "「受理时间」的时间无法识别：'06-14'（应为日期和时间，如 2025-07-01 09:30:00）/ "
+         "unreadable time '06-14' in column '受理时间': give a date and time such as "
+         "2025-07-01 09:30:00"),
+        ("2025-07-01 9点", "", "「受理时间」的时间无法识别：'2025-07-01 9点'（应为日期和时间，如 2025-07-01 "
+         "09:30:00）/ unreadable time '2025-07-01 9点' in column '受理时间': give a date and time "
+         "such as 2025-07-01 09:30:00"),
     ],
-    ids=["no-date", "no-such-day", "no-such-hour"],
+    ids=["no-date", "no-such-day", "no-such-hour", "unix-seconds", "bare-year", "year-1800",
+         "no-year", "hour-unread"],
 )  # fmt: skip
 def test_an_unusable_time_is_one_line_per_language(
     session: Session, world: World, tmp_path: Path, received: str, closed: str, reason: str
@@ -268,6 +294,31 @@ def test_an_unusable_time_is_one_line_per_language(
         select(QuarantineEntry.reason).where(QuarantineEntry.run_id == summary.run_id)
     )
     assert found == reason
+
+
+def test_every_written_form_of_a_time_still_reads(
+    session: Session, world: World, tmp_path: Path
+) -> None:
+    forms = {
+        "2019/4/25 9:32:09": "2019-04-25 09:32:09", "2025年7月2日 10时": "2025-07-02 10:00:00",
+        "2025年7月2日10时30分15秒": "2025-07-02 10:30:15", "2025-7-2 10:00": "2025-07-02 10:00:00",
+        "2025.7.3": "2025-07-03 00:00:00", "2025/7/4 10:00:00.000": "2025-07-04 10:00:00",
+        "2025-07-05 09:30:00": "2025-07-05 09:30:00", "2025-07-06T01:30:00Z": "2025-07-06 09:30:00",
+        "2025-07-07 09:30:00+08:00": "2025-07-07 09:30:00",
+    }  # fmt: skip
+    path = tmp_path / "forms.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([["工单编号", "受理时间", "诉求内容"]] + [
+            [f"F{n}", written, f"金水区路灯不亮第{n}处"] for n, written in enumerate(forms)
+        ])  # fmt: skip
+    summary = import_csv(session, path, actor=SYSTEM)
+    assert (summary.created, summary.quarantined) == (len(forms), 0)
+    for n, read in enumerate(forms.values()):
+        request = session.scalar(
+            select(ServiceRequest).where(ServiceRequest.source_ref == f"12345:F{n}")
+        )
+        assert request is not None
+        assert request.received_at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S") == read
 
 
 @pytest.mark.parametrize("batch_rows", [0, 500], ids=["per-row", "batched"])

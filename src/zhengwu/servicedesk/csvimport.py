@@ -77,7 +77,7 @@ from zhengwu.ingest.files import NOT_TEXT_HINT, check_file, iter_csv_rows, sheet
 from zhengwu.ingest.models import ImportRun, QuarantineEntry
 from zhengwu.ingest.packed import PlainFile, check_packed, input_count, plain_files
 from zhengwu.ingest.workbook import SheetLeft
-from zhengwu.platforms.timeparse import DateError, parse_time
+from zhengwu.platforms.timeparse import MAX_YEAR, MIN_YEAR, DateError, parse_time
 from zhengwu.servicedesk import (
     access,
     actions,
@@ -236,35 +236,64 @@ def column_plan(
     }
 
 
-def _pick(row: dict[str, str], plan: dict[str, tuple[str, ...]], field: str) -> str | None:
+def _cell(
+    row: dict[str, str], plan: dict[str, tuple[str, ...]], field: str
+) -> tuple[str, str] | None:
+    """Return the column (the file's own header) and the text of ``field`` in ``row``."""
     for key in plan[field]:
         value = row.get(key)
         if value is not None and value.strip():
             # An export of ours wrote ``'=…`` for a cell that starts like a formula, and
             # a spreadsheet ``'138…`` for a number kept as text (:mod:`zhengwu.sheetcells`).
-            return read_cell(value.strip())
+            return key, read_cell(value.strip())
     return None
 
 
-# Spreadsheet exports write times loosely: 2019/4/25 9:32:09, 2025-7-2 10:00, 2025年7月2日 10时.
+def _pick(row: dict[str, str], plan: dict[str, tuple[str, ...]], field: str) -> str | None:
+    found = _cell(row, plan, field)
+    return found[1] if found else None
+
+
+# Spreadsheet exports write times loosely: 2019/4/25 9:32:09, 2025-7-2 10:00, 2025年7月2日 10时,
+# 2025年7月2日10时30分15秒. The whole cell must read so: a time the pattern does not reach
+# (2025-07-01 9点, 下午 3:00) is refused rather than taken as midnight.
 _LOOSE_TIME = re.compile(
-    r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[ T]+(\d{1,2})[:时](\d{1,2})?(?:[:分](\d{1,2}))?)?"
+    r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?"
+    r"(?:(?:[ T]+|(?<=日))(\d{1,2})[:：时](?:(\d{1,2})(?:[:：分](?:(\d{1,2})(?:\.\d+)?秒?)?)?)?)?"
 )
+# A time with its year: a date first (2025-07-01, 2019/4/25, 2025年7月2日), or the Weibo
+# API's "Fri Mar 31 23:47:24 +0800 2017". The platform parser's other forms are relative
+# to the day of the import (昨天 12:00, 06-14, 5分钟前) and wrong for a ticket's history.
+_DATED = re.compile(r"\d{4}[-/.年]|(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) ")
+# A bare number (1800, 45839, 1751331000): an Excel date serial, a unix time, a year or an
+# hour — never read as a date (the platform parser takes digits for unix seconds).
+_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
 
 
 def _parse_time(value: str) -> datetime:
-    """Return an aware time from a CSV cell (China local time unless it says otherwise)."""
+    """Return an aware time from a CSV cell (China local time unless it says otherwise).
+
+    Only a date with its year is a time: a bare number and a relative form are refused
+    (:class:`DateError`), and so is a year outside the platform parser's range (2000–2100).
+    """
+    text = value.strip()
+    if _NUMBER.fullmatch(text):
+        raise DateError(f"a bare number {text!r} is no date")
+    if not _DATED.match(text):
+        raise DateError(f"unrecognised time {text!r}")
     try:
-        return parse_time(value)
+        return parse_time(text)
     except DateError:
-        m = _LOOSE_TIME.match(value.strip())
+        m = _LOOSE_TIME.fullmatch(text)
         if m is None:
             raise
         y, mo, d, h, mi, sec = (int(g) if g else 0 for g in m.groups())
+        if not MIN_YEAR <= y <= MAX_YEAR:
+            raise DateError(f"impossible year {y}") from None
         try:
             return datetime(y, mo, d, h, mi, sec, tzinfo=CHINA)
         except ValueError as exc:
-            raise DateError(str(exc)) from None
+            raise DateError(f"impossible date {text!r}: {exc}") from None
 
 
 def _shape(ticket: str) -> str:
@@ -332,24 +361,36 @@ def check_header(path: Path, *, shown: str | None = None) -> list[str]:
     )
 
 
-def _time(raw: str, what_zh: str, what_en: str) -> datetime:
-    """Return the cell's time; ValueError with one line per language when it is unusable.
+def _time(found: tuple[str, str], what_en: str) -> datetime:
+    """Return the time of a cell (its column, its text); ValueError naming the column, one
+    line per language, when it is unusable.
 
-    A date that cannot be (2025-02-30, hour 25, a year out of range) is told apart from a
-    text that is no date at all (昨天下午); the parser's own English is not repeated.
+    A bare number (1800) is told apart from a date that cannot be (2025-02-30, hour 25, the
+    year 1800) and from a text that is no date at all (昨天下午); the parser's own English
+    is not repeated.
     """
+    column, raw = found
     try:
         return _parse_time(raw)
     except DateError as exc:
         shown = raw.strip()
-        if str(exc).startswith("impossible") or _LOOSE_TIME.match(shown):
+        if _NUMBER.fullmatch(shown):
             raise ValueError(
-                f"{what_zh}不存在：{shown!r}（没有这一天或时刻，或年份超出范围）/ impossible "
-                f"{what_en} {shown!r}: no such day or hour, or a year out of range"
+                f"「{column}」是一个数字 {shown!r}，不是日期和时间（应为如 2025-07-01 09:30:00 的日期和"
+                f"时间；Excel 里请先把该列设为日期格式再导出）/ column '{column}' holds the bare number "
+                f"{shown!r}, not a {what_en}: give a date and time such as 2025-07-01 09:30:00 "
+                "(in Excel, format the column as dates before exporting)"
+            ) from None
+        if str(exc).startswith("impossible") or _LOOSE_TIME.fullmatch(shown):
+            raise ValueError(
+                f"「{column}」的时间不存在：{shown!r}（没有这一天或时刻，或年份不在 {MIN_YEAR}–"
+                f"{MAX_YEAR} 年之间）/ impossible {what_en} {shown!r} in column '{column}': no "
+                f"such day or hour, or a year outside {MIN_YEAR}–{MAX_YEAR}"
             ) from None
         raise ValueError(
-            f"{what_zh}无法识别：{shown!r}（应为日期和时间，如 2025-07-01 09:30:00）/ "
-            f"unreadable {what_en} {shown!r}: give a date and time such as 2025-07-01 09:30:00"
+            f"「{column}」的时间无法识别：{shown!r}（应为日期和时间，如 2025-07-01 09:30:00）/ "
+            f"unreadable {what_en} {shown!r} in column '{column}': give a date and time such "
+            "as 2025-07-01 09:30:00"
         ) from None
 
 
@@ -370,10 +411,10 @@ def _reply(
         return None
     if len(text) > MAX_REPLY:  # what the desk's API and console accept too
         raise _too_long("答复意见", "reply text", text, MAX_REPLY)
-    when_raw = _pick(row, plan, "replied_at")
-    if not when_raw:
+    when = _cell(row, plan, "replied_at")
+    if not when:
         raise ValueError("有答复意见但缺少答复时间 / a reply without its reply time")
-    at = _time(when_raw, "答复时间", "reply time")
+    at, when_raw = _time(when, "reply time"), when[1]
     if submitted is not None and at < submitted:
         raise ValueError(f"答复时间早于留言时间 / reply time {when_raw!r} before the request time")
     return text, at
@@ -419,7 +460,8 @@ def _closing(
     is the 办结时间, else the reply's time; a 满意度 rates it (回访, at the 回访时间 if given).
     """
     status = _pick(row, plan, "status")
-    resolved_raw = _pick(row, plan, "resolved_at")
+    resolved = _cell(row, plan, "resolved_at")
+    resolved_raw = resolved[1] if resolved else None
     rating = _satisfaction(_pick(row, plan, "satisfaction"))
     word = status.lower().replace(" ", "") if status else None
     if word is not None and word not in CLOSED_STATUSES and word not in OPEN_STATUSES:
@@ -446,8 +488,8 @@ def _closing(
             raise ValueError("有满意度但没有办结时间或办理状态 / a satisfaction without a "
                              "resolution time or status")  # fmt: skip
         return None
-    if resolved_raw:
-        at = _time(resolved_raw, "办结时间", "resolution time")
+    if resolved:
+        at = _time(resolved, "resolution time")
     elif reply is not None:
         at = reply[1]
     else:
@@ -461,9 +503,9 @@ def _closing(
             f"办结时间早于答复时间 / resolution time {at.astimezone(CHINA):%Y-%m-%d %H:%M} before the reply"
         )
     followed = None
-    followed_raw = _pick(row, plan, "followed_up_at")
-    if rating is not None and followed_raw:
-        followed = _time(followed_raw, "回访时间", "follow-up time")
+    followed_cell = _cell(row, plan, "followed_up_at")
+    if rating is not None and followed_cell:
+        followed = _time(followed_cell, "follow-up time")
         if followed < at:
             raise ValueError("回访时间早于办结时间 / follow-up time before the resolution")
     return csvbatch.Closing(at, rating, followed)
@@ -501,8 +543,9 @@ def _row(
         text = f"{subject}：{text}"
     if len(text) > MAX_TEXT:
         raise _too_long("诉求正文", "request text", text)
-    when_raw = _pick(row, plan, "submitted_at")
-    submitted = _time(when_raw, "时间", "time") if when_raw else None
+    when = _cell(row, plan, "submitted_at")
+    when_raw = when[1] if when else None
+    submitted = _time(when, "time") if when else None
     ticket = _pick(row, plan, "source_ref")
     if not ticket:
         ticket = "h" + hashlib.sha1(f"{when_raw}|{text}".encode()).hexdigest()[:20]
