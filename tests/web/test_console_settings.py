@@ -177,6 +177,39 @@ def test_the_routing_form_reads_a_division_name_as_the_table_import_does(
     ]  # fmt: skip
 
 
+def test_the_routing_filter_reads_a_division_name_as_the_form_does(
+    client: httpx.Client, world: ConsoleWorld
+) -> None:
+    csrf = login(client, "admin")
+    for adcode in ("430104", "430102", "220104", "110105"):  # 岳麓区, 芙蓉区, two 朝阳区
+        added = client.post("/console/settings/routing/rules", data={
+            "csrf_token": csrf, "category_code": "02", "adcode": adcode,
+            "organization_id": str(world.orgs["zy_culture"]),
+        })  # fmt: skip
+        assert added.status_code == 303, added.text
+
+    def shown(region: str) -> tuple[int, list[str], str]:
+        page = client.get("/console/settings/routing", params={"region": region})
+        text = html.unescape(page.text)
+        error = re.search(r'id="filter-error">([^<]+)<br><span lang="en">([^<]+)<', text)
+        names = re.findall(r"<td>([^<]*(?:岳麓区|芙蓉区|朝阳区))</td>", text)
+        return page.status_code, sorted(names), " / ".join(error.groups()) if error else ""
+
+    assert shown("长沙市岳麓区")[:2] == (200, ["岳麓区"])
+    assert shown("岳麓")[:2] == (200, ["岳麓区"])  # before: 未知的区划 (read as an address)
+    assert shown("430104")[:2] == (200, ["岳麓区"])
+    assert shown("长沙市")[:2] == (200, ["岳麓区", "芙蓉区"])
+    # Before: 朝阳区 silently took 北京's, and the page listed every rule beside an error.
+    status, names, error = shown("朝阳区")
+    assert (status, names) == (422, [])
+    assert "「朝阳区」对应多个区划（110105 北京市朝阳区、220104 吉林省长春市朝阳区）" in error
+    assert "names several divisions" in error
+    status, _, error = shown("火星市")
+    assert status == 422
+    assert error == "未知的区划「火星市」 / unknown division '火星市'"
+    assert shown("长春市朝阳区")[:2] == (200, ["朝阳区"])
+
+
 def test_routing_roles_and_csrf(client: httpx.Client, world: ConsoleWorld) -> None:
     csrf = login(client, "office")  # the 郑州 matrix office
     page = client.get("/console/settings/routing").text

@@ -233,13 +233,15 @@ def _routing_page(
     tree = category_service.get_tree(db, include_inactive=True)
     filter_error = None
     try:
-        prefix = region_prefix(filters.get("region", ""))
+        prefix = _filter_prefix(filters.get("region", ""))
     except InvalidInputError as exc:
         prefix, filter_error = None, exc
-    total, rules = routing_service.active_rules_page(
-        db, adcode_prefix=prefix, category_code=filters.get("category") or None,
-        organization_name=filters.get("org") or None, limit=ROUTING_PAGE, offset=offset,
-    )  # fmt: skip
+    total, rules = 0, []  # a refused filter lists nothing, rather than every rule as "符合"
+    if filter_error is None:
+        total, rules = routing_service.active_rules_page(
+            db, adcode_prefix=prefix, category_code=filters.get("category") or None,
+            organization_name=filters.get("org") or None, limit=ROUTING_PAGE, offset=offset,
+        )  # fmt: skip
     pager = Pager(total=total, offset=offset, size=ROUTING_PAGE, params=filters,
                   anchor="routing-rules", path="/console/settings/routing")  # fmt: skip
     if not rules and total and offset:  # past the end (a stale link): show the last page
@@ -329,6 +331,24 @@ def _org_by_name(
         errors["organization_id"] = (f"找不到您可派单的机构「{name}」，请先查找 / "
                                      f"no organisation you may route to is named {name}: search first")  # fmt: skip
     return None
+
+
+def _filter_prefix(raw: str) -> str | None:
+    """Read the 区划 filter of the rules as a rule's division is read (岳麓区, 长沙市岳麓区, a
+    code: :mod:`zhengwu.servicedesk.routing.division`, as the CLI, the API and the add form
+    read it), or a code prefix (41, 4101); return the division's code prefix (it and below).
+
+    A name of several divisions or of none is a bilingual 422 with the candidates, never a
+    guess: an address reading would take 长沙市岳麓区 for all of 长沙市.
+    """
+    text = raw.strip()
+    if text.isdigit() and len(text) < 6:
+        return text
+    try:
+        code = division.rule_division(text)
+    except division.DivisionNameError as exc:
+        raise InvalidInputError(exc.zh, exc.en) from None
+    return region_prefix(code) if code else None
 
 
 def _region(raw: str, errors: dict[str, str]) -> str | None:
