@@ -24,6 +24,7 @@ resolved_at         办结时间 办结日期 结案时间 完成时间 关闭�
 satisfaction        满意度 回访满意度 满意度评价 回访结果 评价结果 评价 satisfaction
 followed_up_at      回访时间 评价时间 followed_up_at
 public              是否公开 公开 public is_public
+earlier_ratings …   历次满意度 首次响应时间 重启次数 办理期限   (a desk's export: see carried)
 ==================  ==============================================================
 
 A file without any of the text headers is refused as a whole (the message names the
@@ -81,6 +82,7 @@ from zhengwu.platforms.timeparse import MAX_YEAR, MIN_YEAR, DateError, parse_tim
 from zhengwu.servicedesk import (
     access,
     actions,
+    carried,
     csvbatch,
     csvprep,
     deadlines,
@@ -121,6 +123,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "public": ("是否公开", "公开", "public", "is_public"),
     # The desk's own public id (an export's 诉求编号): see _own_requests.
     "public_id": ("诉求编号",),
+    # What an export of a desk carries to a new one (历次满意度 …): see carried.
+    **carried.COLUMNS,
 }  # fmt: skip
 # A public id of this desk (service._public_id): SR, the day (yymmdd), six letters.
 _PUBLIC_ID = re.compile(r"^SR\d{6}[A-Z]{6}$")
@@ -162,6 +166,7 @@ class _Row:
     reply: tuple[str, datetime] | None
     closing: csvbatch.Closing | None = None
     own_id: str | None = None  # the desk's public id when the row is its own export's row
+    carries: carried.Carried | None = None  # earlier ratings … of a desk's export (carried)
 
 
 @dataclass(slots=True)
@@ -564,7 +569,11 @@ def _row(
     # An export of ours writes a request that came in by no hotline (the form, Open311, a
     # post) with its public id as 工单编号, and the same id as 诉求编号.
     own = ticket if ticket == _pick(row, plan, "public_id") and _PUBLIC_ID.match(ticket) else None
-    return _Row(intake, reply, _closing(row, plan, submitted, reply), own)
+    closing = _closing(row, plan, submitted, reply)
+    answered = reply[1] if reply else closing.at if closing else None
+    cells = {name: _cell(row, plan, name) for name in carried.COLUMNS}
+    carries = carried.read(cells, _time, answered, _pick(row, plan, "status"))
+    return _Row(intake, reply, closing, own, carries)
 
 
 def _invalid(exc: ValidationError, row: dict[str, str], plan: dict[str, tuple[str, ...]]) -> str:
@@ -638,6 +647,7 @@ class _Importer:
                 published_phones.directory(session), get_settings().desk_home_adcode
             )
         self.pending: deque[tuple[list[_Item], Future[list[csvprep.Prepared]] | None]] = deque()
+        self.carried: dict[str, carried.Carried] = {}  # of the rows that created a request
 
     def add(self, item: _Item) -> None:
         """Queue a row; hand the queued rows on once a batch is full."""
@@ -676,6 +686,8 @@ class _Importer:
             self._hand_on()
         while self.pending:
             self._drain(*self.pending.popleft())
+        carried.apply(self.session, self.carried, actor=self.actor)
+        self.carried = {}
 
     def _drain(
         self, items: list[_Item], future: Future[list[csvprep.Prepared]] | None
@@ -748,6 +760,8 @@ class _Importer:
 
     def _count(self, outcome: csvbatch.Outcome, item: _Item) -> None:
         summary = self.summary
+        if outcome.status == "created" and item.parsed is not None and item.parsed.carries:
+            self.carried[outcome_ref(item.parsed)] = item.parsed.carries
         setattr(summary, outcome.status, getattr(summary, outcome.status) + 1)
         summary.replies += int(outcome.replied)
         summary.closed += int(outcome.closed)

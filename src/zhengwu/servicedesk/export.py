@@ -3,8 +3,10 @@
 The columns are the hotline import's (:mod:`zhengwu.servicedesk.csvimport`: 工单编号,
 受理时间, 诉求内容, 问题分类, 区划代码, 事发地址, 联系人, 联系电话, 邮箱, 答复意见, 答复时间,
 办理状态, 办结时间, 满意度, 回访时间, 是否公开), so an export imports again
-(``zhengwu desk import-csv``); a few more columns for people (诉求编号, 区划名称, 来源渠道,
-承办单位, 办理期限, 是否超期) have names the import ignores.
+(``zhengwu desk import-csv``); 历次满意度, 首次响应时间, 重启次数 and 办理期限 carry what a
+new desk needs to count the same rates (:mod:`zhengwu.servicedesk.carried`); a few more
+columns for people (诉求编号, 区划名称, 来源渠道, 承办单位, 是否超期) have names the import
+ignores.
 
 - 工单编号 is the hotline's own ticket number for an imported request (its ``12345:`` or
   ``csv:`` prefix taken off), else the request's public id: re-importing an export of
@@ -34,7 +36,7 @@ from datetime import datetime, timedelta, timezone
 from typing import IO, Any, Literal
 
 import orjson
-from sqlalchemy import Select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, aliased
 
 from zhengwu import regions
@@ -43,9 +45,9 @@ from zhengwu.accounts.models import Organization
 from zhengwu.auth.principal import Principal
 from zhengwu.db.base import utcnow
 from zhengwu.privacy import coarse_address
-from zhengwu.servicedesk import access, masking, service
+from zhengwu.servicedesk import access, carried, masking, service
 from zhengwu.servicedesk.filters import RequestFilters, apply
-from zhengwu.servicedesk.models import ServiceRequest
+from zhengwu.servicedesk.models import RequestRating, ServiceRequest
 from zhengwu.servicedesk.workflow import OPEN_STATES, STATE_LABELS
 from zhengwu.sheetcells import safe_text, sheet_cell
 
@@ -61,7 +63,7 @@ CHINA = timezone(timedelta(hours=8))
 COLUMNS = (
     "工单编号", "诉求编号", "受理时间", "诉求内容", "问题分类", "区划代码", "区划名称", "事发地址",
     "联系人", "联系电话", "邮箱", "答复意见", "答复时间", "办理状态", "办结时间", "满意度", "回访时间",
-    "是否公开", "来源渠道", "承办单位", "办理期限", "是否超期",
+    "历次满意度", "首次响应时间", "重启次数", "是否公开", "来源渠道", "承办单位", "办理期限", "是否超期",
 )  # fmt: skip
 # 办理状态 as the hotline import reads it (csvimport.OPEN_STATUSES / CLOSED_STATUSES).
 STATUS_WORDS = {
@@ -79,7 +81,7 @@ _FIELDS = (
     _SR.text_masked, _SR.category_code, _SR.adcode, _SR.address, _SR.citizen_name,
     _SR.citizen_phone, _SR.citizen_email, _SR.reply_text, _SR.first_response_at, _SR.state,
     _SR.resolved_at, _SR.satisfaction, _SR.followed_up_at, _SR.is_public, _SR.resolve_due,
-    _ORG.name.label("organization"),
+    _SR.reopen_count, _ORG.name.label("organization"),
 )  # fmt: skip
 
 
@@ -113,6 +115,27 @@ def _region_name(adcode: str | None) -> str:
     return division.name if division else ""
 
 
+def _earlier_ratings(session: Session, rows: Sequence[Any]) -> dict[int, str]:
+    """Return the 历次满意度 cell of the reopened requests among ``rows``: their ratings
+    before the latest handling's (the latest is 满意度), oldest first."""
+    ids = [r.id for r in rows if r.reopen_count]
+    if not ids:
+        return {}
+    found: dict[int, list[tuple[int, datetime]]] = {}
+    query = (
+        select(RequestRating.request_id, RequestRating.satisfaction, RequestRating.rated_at)
+        .where(RequestRating.request_id.in_(ids))
+        .order_by(RequestRating.request_id, RequestRating.rated_at, RequestRating.id)
+    )
+    for request_id, satisfaction, rated_at in session.execute(query):
+        found.setdefault(request_id, []).append((satisfaction, rated_at))
+    latest = {r.id for r in rows if r.satisfaction is not None}
+    return {
+        i: carried.ratings_text(ratings[:-1] if i in latest else ratings)
+        for i, ratings in found.items()
+    }
+
+
 def iter_records(
     session: Session, *, principal: Principal, filters: RequestFilters, batch: int = BATCH
 ) -> Iterator[dict[str, str]]:
@@ -121,46 +144,57 @@ def iter_records(
     keep = frozenset() if unmasked else published_phones.directory(session)
     now = utcnow()
     result = session.execute(query.execution_options(yield_per=batch))
-    for row in result:
-        text, reply = row.text, row.reply_text
-        name, phone, email = row.citizen_name or "", row.citizen_phone or "", row.citizen_email
-        address = row.address or ""
-        if not unmasked:
-            address = coarse_address(address)  # to the street, as Open311 shows it
-            text = masking.mask(row.text_masked, keep=keep)
-            if reply:
-                reply = masking.mask(reply, name=row.citizen_name, phone=row.citizen_phone,
-                                     keep=keep)  # fmt: skip
-            name = masking.mask_name(name) if name else ""
-            phone = masking.mask_phone(phone) if phone else ""
-            email = None
-        replied = row.first_response_at or row.resolved_at or row.received_at if reply else None
-        overdue = (row.state in OPEN_STATES and row.resolve_due is not None
-                   and row.resolve_due < now)  # fmt: skip
-        yield {
-            "工单编号": ticket_number(row.source, row.source_ref, row.public_id),
-            "诉求编号": row.public_id,
-            "受理时间": _time(row.received_at),
-            "诉求内容": text,
-            "问题分类": row.category_code or "",
-            "区划代码": row.adcode or "",
-            "区划名称": _region_name(row.adcode),
-            "事发地址": address,
-            "联系人": name,
-            "联系电话": phone,
-            "邮箱": email or "",
-            "答复意见": reply or "",
-            "答复时间": _time(replied),
-            "办理状态": STATUS_WORDS.get(row.state, STATE_LABELS.get(row.state, row.state)),
-            "办结时间": _time(row.resolved_at),
-            "满意度": str(row.satisfaction) if row.satisfaction is not None else "",
-            "回访时间": _time(row.followed_up_at) if row.satisfaction is not None else "",
-            "是否公开": "是" if row.is_public else "否",
-            "来源渠道": row.source,
-            "承办单位": row.organization or "",
-            "办理期限": _time(row.resolve_due),
-            "是否超期": "是" if overdue else "否",
-        }
+    for part in result.partitions():
+        earlier = _earlier_ratings(session, part)
+        yield from (_record(row, earlier, unmasked, keep, now) for row in part)
+
+
+def _record(
+    row: Any, earlier: dict[int, str], unmasked: bool, keep: frozenset[str], now: datetime
+) -> dict[str, str]:
+    """Return one request's export row (masked unless ``unmasked``)."""
+    text, reply = row.text, row.reply_text
+    name, phone, email = row.citizen_name or "", row.citizen_phone or "", row.citizen_email
+    address = row.address or ""
+    if not unmasked:
+        address = coarse_address(address)  # to the street, as Open311 shows it
+        text = masking.mask(row.text_masked, keep=keep)
+        if reply:
+            reply = masking.mask(reply, name=row.citizen_name, phone=row.citizen_phone,
+                                 keep=keep)  # fmt: skip
+        name = masking.mask_name(name) if name else ""
+        phone = masking.mask_phone(phone) if phone else ""
+        email = None
+    replied = row.first_response_at or row.resolved_at or row.received_at if reply else None
+    overdue = (row.state in OPEN_STATES and row.resolve_due is not None
+               and row.resolve_due < now)  # fmt: skip
+    return {
+        "工单编号": ticket_number(row.source, row.source_ref, row.public_id),
+        "诉求编号": row.public_id,
+        "受理时间": _time(row.received_at),
+        "诉求内容": text,
+        "问题分类": row.category_code or "",
+        "区划代码": row.adcode or "",
+        "区划名称": _region_name(row.adcode),
+        "事发地址": address,
+        "联系人": name,
+        "联系电话": phone,
+        "邮箱": email or "",
+        "答复意见": reply or "",
+        "答复时间": _time(replied),
+        "办理状态": STATUS_WORDS.get(row.state, STATE_LABELS.get(row.state, row.state)),
+        "办结时间": _time(row.resolved_at),
+        "满意度": str(row.satisfaction) if row.satisfaction is not None else "",
+        "回访时间": _time(row.followed_up_at) if row.satisfaction is not None else "",
+        "历次满意度": earlier.get(row.id, ""),
+        "首次响应时间": _time(row.first_response_at),
+        "重启次数": str(row.reopen_count) if row.reopen_count else "",
+        "是否公开": "是" if row.is_public else "否",
+        "来源渠道": row.source,
+        "承办单位": row.organization or "",
+        "办理期限": _time(row.resolve_due),
+        "是否超期": "是" if overdue else "否",
+    }
 
 
 def _sheet_rows(

@@ -1,0 +1,158 @@
+"""A desk's export imported into a new desk (a migration: ``desk export``, then ``desk
+import-csv`` there) keeps every request as it was — its state, times, reply, category,
+text and ratings — so that 回应率, 按时办结率 and 满意率 are the same on both desks."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from zhengwu.ingest.models import QuarantineEntry
+from zhengwu.servicedesk import export, rates, service
+from zhengwu.servicedesk.actions import perform
+from zhengwu.servicedesk.csvimport import BATCH_ROWS, import_csv
+from zhengwu.servicedesk.filters import RequestFilters
+from zhengwu.servicedesk.models import RequestRating, ServiceRequest
+from zhengwu.servicedesk.schemas import ActionInput, RequestIntake
+from zhengwu.servicedesk.service import SYSTEM
+
+from .conftest import World
+
+HEADER = ["工单编号", "来电时间", "诉求内容", "问题分类", "所属区域", "联系人", "联系电话",
+          "答复意见", "答复时间", "办理状态", "办结时间", "满意度", "回访时间"]  # fmt: skip
+HOTLINE = [
+    ["H1", "2025-07-02 09:00:00", "金水区小区电梯停运三天，物业不修", "0101", "金水区", "王建国",
+     "13811112222", "已修复", "2025-07-03 10:00:00", "已回访", "2025-07-04 10:00:00", "满意",
+     "2025-07-05 10:00:00"],
+    ["H2", "2025-07-02 10:00:00", "金水区路灯不亮，晚上很黑", "0103", "金水区", "", "", "已修复",
+     "2025-07-03 10:00:00", "已办结", "2025-07-04 10:00:00", "不满意", ""],
+    ["H3", "2025-07-02 11:00:00", "金水区噪音扰民", "0201", "金水区", "", "", "正在处理",
+     "2025-07-03 10:00:00", "办理中", "", "", ""],
+]  # fmt: skip
+KEPT = ("state", "received_at", "first_response_at", "resolved_at",
+        "satisfaction", "followed_up_at", "reply_text", "category_code", "text", "is_public",
+        "adcode", "address", "citizen_name", "citizen_phone", "citizen_email", "resolve_due",
+        "organization_id", "reopen_count")  # fmt: skip
+
+
+def _act(
+    session: Session, world: World, request: ServiceRequest, action: str,
+    who: str = "js_housing", **data: object,
+) -> None:  # fmt: skip
+    perform(session, request=request, action=action, actor=world.principals[who],
+            data=ActionInput.model_validate(data))  # fmt: skip
+
+
+def _form(session: Session, text: str) -> ServiceRequest:
+    return service.receive(session, actor=SYSTEM, intake=RequestIntake(
+        source="form", text=text, region="金水区", category_code="0103",
+        citizen_phone="13900002222", citizen_email="a@example.cn",
+    )).request  # fmt: skip
+
+
+def _desk(session: Session, world: World, tmp_path: Path) -> None:
+    """A desk's history: imported tickets closed and rated, and requests of the desk
+    accepted, reopened after a bad rating, extended (延期)."""
+    hotline = tmp_path / "hotline.csv"
+    with hotline.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([HEADER, *HOTLINE])
+    assert import_csv(session, hotline, actor=SYSTEM).created == 3
+    rerated = _form(session, "金水区小区健身器材损坏")
+    _act(session, world, rerated, "accept")
+    _act(session, world, rerated, "resolve", reply_text="已更换器材")
+    _act(session, world, rerated, "follow_up", who="office", satisfaction=1)
+    _act(session, world, rerated, "reopen", who="office", reason="没修好")
+    _act(session, world, rerated, "resolve", reply_text="已再次更换")
+    _act(session, world, rerated, "follow_up", who="office", satisfaction=5)
+    accepted = _form(session, "金水区小区垃圾没人清运")
+    _act(session, world, accepted, "accept")  # a first response (受理) with no reply
+    reopened = _form(session, "金水区小区楼道灯坏了")
+    _act(session, world, reopened, "accept")
+    _act(session, world, reopened, "resolve", reply_text="已修")
+    _act(session, world, reopened, "follow_up", who="office", satisfaction=2)
+    _act(session, world, reopened, "reopen", who="office", reason="又坏了")  # open, rated once
+    extended = _form(session, "金水区小区道路破损")
+    _act(session, world, extended, "accept")
+    _act(session, world, extended, "start")
+    _act(session, world, extended, "request_extension", days=10, reason="需要施工")
+    _act(session, world, extended, "approve_extension", who="office")
+    session.flush()
+
+
+def _requests(session: Session) -> dict[str, dict[str, object]]:
+    """Each request by its text, with what a migration keeps (times to the second)."""
+    found = {}
+    for r in session.scalars(select(ServiceRequest)):
+        values = {k: getattr(r, k) for k in KEPT}
+        found[r.text] = {
+            k: v.replace(microsecond=0) if hasattr(v, "microsecond") else v
+            for k, v in values.items()
+        }
+    return found
+
+
+def _rates(session: Session) -> list[tuple[object, ...]]:
+    rows = rates.compute(session, start=date(2020, 1, 1), end=date(2040, 1, 1), by="category")
+    return sorted(
+        (r.key, r.n, r.responded, r.responded_on_time, r.resolved, r.resolved_on_time,
+         r.followed_up, r.satisfied, r.response_rate, r.ontime_rate, r.satisfaction_rate)
+        for r in rows
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("batch_rows", [BATCH_ROWS, 0], ids=["batched", "one-by-one"])
+def test_a_new_desk_keeps_every_rating_state_and_time_of_the_old_one(
+    session: Session, world: World, tmp_path: Path, batch_rows: int
+) -> None:
+    old_desk = session.begin_nested()
+    _desk(session, world, tmp_path)
+    before, rates_before = _requests(session), _rates(session)
+    ratings_before = session.scalar(select(func.count()).select_from(RequestRating))
+    out = tmp_path / "export.csv"
+    records = export.iter_records(session, principal=SYSTEM, filters=RequestFilters())
+    out.write_bytes(b"".join(export.chunks("csv", records)))
+    old_desk.rollback()  # the new desk: the same city, no request yet
+    assert session.scalar(select(func.count()).select_from(ServiceRequest)) == 0
+
+    summary = import_csv(session, out, actor=SYSTEM, batch_rows=batch_rows)
+    assert (summary.created, summary.quarantined) == (7, 0)
+    # Before: the reopened requests' first ratings (1分, 2分) were lost — 满意率 2/4 became
+    # 2/3 — the 受理 with no reply left 回应率, and the 延期 and the states were dropped.
+    assert _rates(session) == rates_before
+    assert session.scalar(select(func.count()).select_from(RequestRating)) == ratings_before == 5
+    assert _requests(session) == before
+    # Imported again on the new desk: nothing doubled, no rating counted twice.
+    again = import_csv(session, out, actor=SYSTEM, batch_rows=batch_rows)
+    assert (again.existing, again.created, again.quarantined) == (7, 0, 0)
+    assert _rates(session) == rates_before
+
+
+def test_an_unreadable_earlier_rating_is_refused_naming_its_column(
+    session: Session, world: World, tmp_path: Path
+) -> None:
+    path = tmp_path / "bad.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([
+            ["工单编号", "受理时间", "诉求内容", "办理状态", "历次满意度", "首次响应时间", "重启次数"],
+            ["B1", "2025-07-01 09:00:00", "金水区路灯不亮", "重办", "很差 2025-07-02", "", "1"],
+            ["B2", "2025-07-01 09:00:00", "金水区井盖丢失", "重办", "2分 1800", "", "1"],
+            ["B3", "2025-07-01 09:00:00", "金水区噪音扰民", "重办", "", "", "两次"],
+        ])  # fmt: skip
+    summary = import_csv(session, path, actor=SYSTEM)
+    assert (summary.created, summary.quarantined) == (0, 3)
+    assert session.scalar(select(func.count()).select_from(ServiceRequest)) == 0
+    found = session.scalars(
+        select(QuarantineEntry.reason).where(QuarantineEntry.run_id == summary.run_id)
+        .order_by(QuarantineEntry.id)
+    ).all()  # fmt: skip
+    assert found[0].startswith("「历次满意度」无法识别：'很差 2025-07-02'（应为「评分 时间」")
+    assert "in column '历次满意度'" in found[0]
+    assert found[1].startswith("「历次满意度」是一个数字 '1800'")
+    assert found[2] == (
+        "「重启次数」应为 0 或正整数：'两次' / column '重启次数' should be a count (0, 1, 2 …): '两次'"
+    )
