@@ -49,7 +49,7 @@ from zhengwu.servicedesk.routing import fallback as routing_fallback
 from zhengwu.servicedesk.routing import service as routing_service
 from zhengwu.servicedesk.routing import views as routing_views
 from zhengwu.servicedesk.routing.importer import TableImportSummary, TableRefusedError
-from zhengwu.servicedesk.routing.models import RoutingRuleCreate
+from zhengwu.servicedesk.routing.models import RoutingRule, RoutingRuleCreate
 from zhengwu.servicedesk.routing.reroute import RerouteSummary
 from zhengwu.validation_text import message_en, message_zh
 from zhengwu.web.console.base import (
@@ -236,7 +236,8 @@ def _routing_page(
         prefix = _filter_prefix(filters.get("region", ""))
     except InvalidInputError as exc:
         prefix, filter_error = None, exc
-    total, rules = 0, []  # a refused filter lists nothing, rather than every rule as "符合"
+    # A refused filter lists nothing, rather than every rule as 符合条件的规则.
+    total, rules = 0, list[RoutingRule]()
     if filter_error is None:
         total, rules = routing_service.active_rules_page(
             db, adcode_prefix=prefix, category_code=filters.get("category") or None,
