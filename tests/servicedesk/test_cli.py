@@ -95,6 +95,18 @@ def test_import_csv_refuses_a_file_with_wrong_headers(tmp_path: Path) -> None:
     assert "norequesttextcolumn" in said
 
 
+def test_import_csv_takes_a_hotline_source_only(tmp_path: Path) -> None:
+    """Before: --source weibo (or form, open311) was taken, and the calls counted as posts."""
+    migrate.upgrade(get_engine())
+    path = tmp_path / "calls.csv"
+    path.write_text("工单编号,受理时间,诉求内容\nT1,2025-07-01,路灯不亮\n", encoding="utf-8")
+    result = runner.invoke(app, ["import-csv", str(path), "--source", "weibo"])
+    assert result.exit_code == 2
+    said = "".join(result.stderr.split())
+    assert "--source无效：'weibo'（可选：12345、csv）" in said
+    assert "invalid--source'weibo'(oneof:12345,csv)" in said
+
+
 def test_import_csv_warns_only_without_routing_rules(tmp_path: Path) -> None:
     migrate.upgrade(get_engine())
     first = tmp_path / "first.csv"

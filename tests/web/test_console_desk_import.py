@@ -275,6 +275,14 @@ def test_old_excel_is_refused_clearly_and_nothing_stays(
     assert no_file.status_code == 422 and "请选择要导入的热线导出文件" in no_file.text
     bogus = _upload(client, csrf, "a.csv", _csv([]), source="fax")
     assert bogus.status_code == 422 and "来源无效" in bogus.text
+    # A hotline export is no channel's of its own (before: weibo, form, open311 … were taken,
+    # and the file's calls counted as that channel): 12345 or csv, as the docs say.
+    for channel in ("weibo", "form", "open311"):
+        refused = _upload(client, csrf, "a.csv", _csv([]), source=channel)
+        assert refused.status_code == 422, channel
+        assert f"来源无效：'{channel}'（可选：12345、csv）" in html.unescape(refused.text)
+    offered = client.get("/console/desk").text.split('name="source"')[1].split("</select>")[0]
+    assert re.findall(r'<option value="([^"]+)"', offered) == ["12345", "csv"]
     with Session(committed_engine) as session:
         assert session.scalar(select(func.count()).select_from(ImportRun)) == 0
 

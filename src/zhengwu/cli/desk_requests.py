@@ -148,12 +148,10 @@ def import_csv(
 
 def _check_source(source: str) -> None:
     """Refuse a --source the requests cannot carry, before anything is read."""
-    from typing import get_args
-
     from zhengwu.errors import InvalidInputError
-    from zhengwu.servicedesk.schemas import Source
+    from zhengwu.servicedesk.upload import import_sources
 
-    allowed = get_args(Source)
+    allowed = import_sources()
     if source not in allowed:
         raise InvalidInputError(
             f"--source 无效：{source!r}（可选：{'、'.join(allowed)}）",

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, TypedDict, get_args
+from typing import BinaryIO, TypedDict
 
 from sqlalchemy import func, literal, select, update
 from sqlalchemy.orm import Session
@@ -29,11 +29,10 @@ from zhengwu.config import get_settings
 from zhengwu.db.engine import rolled_back_if
 from zhengwu.errors import InvalidInputError, named_as
 from zhengwu.ingest.models import ImportRun, QuarantineEntry
-from zhengwu.servicedesk import deadlines, office_merges
+from zhengwu.servicedesk import deadlines, export, office_merges
 from zhengwu.servicedesk.csvbatch import Via
 from zhengwu.servicedesk.csvimport import CsvImportSummary, import_csv
 from zhengwu.servicedesk.routing import service as routing_service
-from zhengwu.servicedesk.schemas import Source
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # a month of a big city's hotline is ~20 MB of CSV
 CHUNK = 1024 * 1024
@@ -75,8 +74,13 @@ def check_source(source: str) -> None:
 
 
 def import_sources() -> tuple[str, ...]:
-    """Return the sources an import may record (``Source``), for a form's choice."""
-    return get_args(Source)
+    """Return the sources a hotline export may be imported as (12345, csv), for a form's
+    choice: those whose ticket numbers an export writes back (:data:`export.TICKET_SOURCES`).
+
+    A social or form channel (weibo, form, open311 …) is no hotline's: its requests come in
+    by their own intake, and a file imported under its name would count as that channel.
+    """
+    return export.TICKET_SOURCES
 
 
 CHOOSE_EXPORT = (
