@@ -262,3 +262,31 @@ def test_a_file_of_refused_records_or_none_warns(tmp_path: Path) -> None:
     again = runner.invoke(app, ["import", "wechat-articles", str(WECHAT_SAMPLE), "--json"])
     assert orjson.loads(again.stdout.strip().splitlines()[-1])["warnings"] == []
     assert "warning" not in again.stderr
+
+
+def test_quarantine_of_an_unknown_run_says_so(statuses: Path) -> None:
+    """`--run N` of an import that does not exist is an error, not an empty table."""
+    assert runner.invoke(app, ["import", "weibo-api", str(statuses)]).exit_code == 0
+    missing = runner.invoke(app, ["quarantine", "--run", "99"])
+    assert missing.exit_code == 2  # as every refused CLI input
+    text = " ".join(missing.output.split())
+    assert "没有第 99 次导入" in text and "no import run 99" in text
+    assert "最近一次导入是第 1 次" in text and "the latest is run 1" in text
+    assert runner.invoke(app, ["quarantine", "--run", "1"]).exit_code == 0
+
+
+def test_quarantine_raw_shows_the_whole_text_on_a_narrow_terminal(tmp_path: Path) -> None:
+    """--raw is there to fix a line and import it again: the table folds it, never cuts it."""
+    line = '{"id":"' + "4091509081366576" * 8 + '","text":坏}'  # no space to wrap at
+    bad = tmp_path / ("很长的目录名" * 6) / "statuses.jsonl"
+    bad.parent.mkdir()
+    bad.write_text(line + "\n", encoding="utf-8")
+    assert runner.invoke(app, ["import", "weibo-api", str(bad)]).exit_code == 0
+    shown = runner.invoke(app, ["quarantine", "--raw"], env={"COLUMNS": "80"})
+    assert shown.exit_code == 0, shown.output
+    assert "…" not in shown.stdout
+    cells = "".join(
+        "".join(row.split("│")[i].strip() for row in shown.stdout.splitlines() if "│" in row)
+        for i in (2, 4)
+    )
+    assert f"{bad}:1" in cells and line in cells

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -199,15 +199,17 @@ def quarantine_command(
 
     Example: zhengwu quarantine --run 3
     """
-    from rich.table import Table
+    from rich.table import Column, Table
     from rich.text import Text
     from sqlalchemy import func, select
 
     from zhengwu.db.engine import unit_of_work
-    from zhengwu.ingest.models import QuarantineEntry
+    from zhengwu.ingest.models import ImportRun, QuarantineEntry
 
     q = QuarantineEntry
     with unit_of_work() as session:
+        if run is not None and session.get(ImportRun, run) is None:
+            _no_such_run(run, session.scalar(select(func.max(ImportRun.id))))
         stmt = select(q)
         count = select(func.count()).select_from(q)
         if run is not None:
@@ -227,12 +229,30 @@ def quarantine_command(
                 }
             )
         return
-    table = Table("run", "source", "reason", *(["raw"] if raw else []))
+    # Folded, never cut: the source and the raw text are what one fixes and imports again.
+    columns = ["source", "reason", *(["raw"] if raw else [])]
+    table = Table("run", *(Column(name, overflow="fold") for name in columns))
     for e in entries:
         # The raw text as it is: a row's "[泪]" is no markup.
         table.add_row(str(e.run_id), e.source, e.reason, *([Text(e.raw or "")] if raw else []))
     console.print(table)
     console.print(_quarantine_footer(len(entries), total, offset, limit, run))
+
+
+def _no_such_run(run: int, latest: int | None) -> NoReturn:
+    """Refuse ``--run N`` of an import that never was, saying which runs there are."""
+    from zhengwu.errors import NotFoundError
+
+    there_zh, there_en = (
+        (f"最近一次导入是第 {latest} 次", f"the latest is run {latest}")
+        if latest
+        else ("还没有任何导入", "nothing has been imported yet")
+    )
+    raise NotFoundError(
+        f"没有第 {run} 次导入（{there_zh}；zhengwu quarantine 列出最新的隔离记录及其导入）",
+        f"no import run {run} ({there_en}; zhengwu quarantine lists the newest quarantined "
+        "records with their run)",
+    )
 
 
 def _quarantine_footer(shown: int, total: int, offset: int, limit: int, run: int | None) -> str:
