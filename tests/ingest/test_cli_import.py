@@ -290,3 +290,17 @@ def test_quarantine_raw_shows_the_whole_text_on_a_narrow_terminal(tmp_path: Path
         for i in (2, 4)
     )
     assert f"{bad}:1" in cells and line in cells
+
+
+def test_every_format_is_described_in_chinese_and_english() -> None:
+    """`zhengwu formats` reads in both languages, as every other line of the CLI."""
+    import re
+
+    from zhengwu.ingest.registry import formats
+
+    one_language = {
+        name: desc
+        for name, desc in formats().items()
+        if not re.search(r"[\u4e00-\u9fff].*/ .*\b[a-z]{4,} [a-z]{2,}", desc)
+    }
+    assert one_language == {}

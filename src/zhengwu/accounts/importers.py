@@ -281,7 +281,10 @@ class OrgsImporter(_Operational):
     """Organisations (机构) from a CSV list."""
 
     name = "zhengwu-orgs"
-    description = "机构名录 CSV: org_id, name, level, sector, adcode, parent_id[, public_phones]"
+    description = (
+        "机构名录 CSV: org_id, name, level, sector, adcode, parent_id[, public_phones] / "
+        "your list of organisations (CSV, the same columns)"
+    )
 
     def apply(self, session: Session, path: Path, *, dry_run: bool = False) -> OperationalResult:
         """Insert or update every organisation of the list, then link parents."""
@@ -405,7 +408,10 @@ class AccountListImporter(_Operational):
     """Links of platform accounts to organisations from a CSV list."""
 
     name = "zhengwu-accounts"
-    description = "账号名录 CSV: platform, uid, name, org_id, verified_type, created_at"
+    description = (
+        "账号名录 CSV: platform, uid, name, org_id, verified_type, created_at / "
+        "your list of account links (CSV or .xlsx, the same columns)"
+    )
 
     def apply(self, session: Session, path: Path, *, dry_run: bool = False) -> OperationalResult:
         """Create or link every listed account."""
@@ -461,7 +467,10 @@ class MatrixListImporter(_Operational):
     """Matrices (lead, members, parent matrix) from a JSON list."""
 
     name = "zhengwu-matrices"
-    description = "矩阵 JSON: [{id, name, kind, adcode, sector, lead?, members[], parent?}]"
+    description = (
+        "矩阵 JSON: [{id, name, kind, adcode, sector, lead?, members[], parent?}] / "
+        "your matrices as a JSON list of those objects"
+    )
 
     def apply(self, session: Session, path: Path, *, dry_run: bool = False) -> OperationalResult:
         """Create or update every matrix, then link parents (resolved once all are read).

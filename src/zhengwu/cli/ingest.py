@@ -165,7 +165,7 @@ def formats_command(
 
     Example: zhengwu formats
     """
-    from rich.table import Table
+    from rich.table import Column, Table
 
     from zhengwu.ingest.registry import formats
 
@@ -173,7 +173,7 @@ def formats_command(
     if json_out:
         print_json(known)
         return
-    table = Table("format", "description")
+    table = Table("format", Column("description", overflow="fold"))
     for name, desc in known.items():
         table.add_row(name, desc)
     console.print(table)

@@ -189,7 +189,10 @@ class WeiboCrawlerCsvImporter(_CrawlerCsv):
     """
 
     name = "weibo-crawler-csv"
-    description = "dataabc/weibo-crawler 微博 CSV（<uid>.csv）、users.csv 与 JSON（<uid>.json）"
+    description = (
+        "dataabc/weibo-crawler 微博 CSV（<uid>.csv）、users.csv 与 JSON（<uid>.json）/ "
+        "dataabc/weibo-crawler posts CSV (<uid>.csv), users.csv and JSON (<uid>.json)"
+    )
     kinds: ClassVar[dict[str, frozenset[str]]] = {
         "posts": frozenset({"id", "正文"}),
         "users": frozenset({"用户id", "昵称"}),
@@ -382,7 +385,10 @@ class WeiboSearchCsvImporter(_CrawlerCsv):
     """dataabc/weibo-search result CSV: posts with their authors (蓝V = institutional)."""
 
     name = "weibo-search-csv"
-    description = "dataabc/weibo-search 搜索结果 CSV（含作者与认证颜色）"
+    description = (
+        "dataabc/weibo-search 搜索结果 CSV（含作者与认证颜色）/ "
+        "dataabc/weibo-search result CSV (with the authors and their verification colour)"
+    )
     kinds: ClassVar[dict[str, frozenset[str]]] = {
         "posts": frozenset({"id", "user_id", "微博正文", "发布时间"})
     }
@@ -434,7 +440,10 @@ class WeiboSpiderCsvImporter(_CrawlerCsv):
     """
 
     name = "weibospider-csv"
-    description = "dataabc/weiboSpider 微博 CSV（weibo.cn，微博id 为 bid）"
+    description = (
+        "dataabc/weiboSpider 微博 CSV（weibo.cn，微博id 为 bid）/ "
+        "dataabc/weiboSpider posts CSV (weibo.cn; its 微博id column holds the bid)"
+    )
     kinds: ClassVar[dict[str, frozenset[str]]] = {
         "posts": frozenset({"微博id", "微博正文", "发布时间"})
     }
@@ -479,7 +488,10 @@ class WeiboCovCsvImporter(_CrawlerCsv):
     """
 
     name = "weibo-cov-csv"
-    description = "Weibo-COV v1/v2 微博 CSV 与用户池 CSV（user_id 已哈希）"
+    description = (
+        "Weibo-COV v1/v2 微博 CSV 与用户池 CSV（user_id 已哈希）/ "
+        "Weibo-COV v1/v2 posts CSV and user pool CSV (user_id hashed)"
+    )
     kinds: ClassVar[dict[str, frozenset[str]]] = {
         "posts": frozenset({"_id", "user_id", "crawl_time", "created_at", "content"}),
         "users": frozenset({"user_id", "fans_num"}),

@@ -209,7 +209,10 @@ class WeiboApiImporter(_WeiboJson):
     """
 
     name = "weibo-api"
-    description = "微博开放平台 API v2 statuses / users（JSON、JSON Lines、timeline 包装）"
+    description = (
+        "微博开放平台 API v2 statuses / users（JSON、JSON Lines、timeline 包装）/ "
+        "Weibo open API v2 statuses and users (JSON, JSON Lines, the timeline wrapper)"
+    )
     expected = (
         'status / user 对象、列表、JSON Lines 或 {"statuses": [...]} / {"users": [...]}',
         'status / user objects, a list, JSON Lines or {"statuses": [...]} / {"users": [...]}',
@@ -309,7 +312,11 @@ class WeiboMblogImporter(_WeiboJson):
     """
 
     name = "weibo-mblog"
-    description = "m.weibo.cn 容器接口 cards / mblog（HTML 正文、“100万+” 计数、相对时间）"
+    description = (
+        "m.weibo.cn 容器接口 cards / mblog（HTML 正文、“100万+” 计数、相对时间）/ "
+        "m.weibo.cn container cards (mblog): HTML text, counts such as 100万+, "
+        "relative dates such as 5分钟前"
+    )
     expected = (
         'm.weibo.cn 响应 {"ok":1,"data":{"cards":[...]}}、card、mblog 或其列表 / JSON Lines',
         'm.weibo.cn responses {"ok":1,"data":{"cards":[...]}}, cards, mblogs, a list of them '
