@@ -36,6 +36,10 @@ def test_wci_v14_2_month_uses_capped_seventh_day_reads(world: World) -> None:
     stored = world.con.execute("SELECT reads FROM posts WHERE post_id = 'late'").fetchall()
     assert stored == [(900,)]
     run = world.run("2025-07", "qingbo_wci_v14_2")
+    assert (
+        "阅读数超过 100000 的按 100001 计（10万+） / reads above 100000 counted as 100001 (10万+)"
+        in run.notes
+    )
     inputs = _inputs(world, run.run_id, "gh_zz")
     expected = {"R": 1000 + 100_001 + 500, "Z": 18, "L": 32, "RE": 37, "Rt": 1500, "Zt": 13,
                 "Lt": 24, "REt": 35, "Rmax": 100_001, "Zmax": 10, "Lmax": 20, "REmax": 30,

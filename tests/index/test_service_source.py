@@ -16,7 +16,10 @@ def test_the_service_desk_provider_is_found_and_conforms(session: Session) -> No
     table, note = load_service_rates(session, date(2025, 7, 1), date(2025, 7, 31))
     assert table.schema == SERVICE_RATES_SCHEMA
     assert table.num_rows == 0  # no requests in this database
-    assert note == "service desk returned no rates for the window"
+    assert note == (
+        "服务台在此期间没有办理诉求的比率：服务力改用服务话题发文计算 / the service desk has no "
+        "rates for the window: the service dimension uses posts with service hashtags"
+    )
 
 
 def test_a_missing_service_desk_means_the_fallback(
@@ -25,7 +28,7 @@ def test_a_missing_service_desk_means_the_fallback(
     monkeypatch.setattr(service_source, "PROVIDER", "zhengwu.no_such_desk:rates_for_index")
     table, note = load_service_rates(session, date(2025, 7, 1), date(2025, 7, 31))
     assert table.num_rows == 0
-    assert "unavailable" in note
+    assert "服务台不可用" in note and "unavailable" in note
 
 
 def test_conform_keeps_the_interface_columns_and_refuses_missing_ones() -> None:

@@ -84,7 +84,7 @@ def test_weights_can_be_rescaled_and_the_system_says_so() -> None:
     system = parse_system(data)
     assert sum(d.weight for d in system.dimensions) == pytest.approx(1)
     assert system.dimensions[1].weight == pytest.approx(0.5 / 1.2)
-    assert any("rescaled" in note for note in system.notes)
+    assert any("已按比例归一" in note and "rescaled" in note for note in system.notes)
     assert "rescaled" in render(system, notes=list(system.notes))
 
 

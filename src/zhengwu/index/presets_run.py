@@ -145,7 +145,11 @@ def _effective_posts(
     if system.cap_reads is not None:
         cap = int(system.cap_reads)  # least() skips NULL: an unreported count must stay NULL
         capped = {"reads": f"CASE WHEN reads IS NOT NULL THEN least(reads, {cap}) END AS reads"}
-        notes.append(f"reads above {system.cap_reads - 1} counted as {system.cap_reads} (10万+)")
+        above, counted = system.cap_reads - 1, system.cap_reads
+        notes.append(
+            f"阅读数超过 {above} 的按 {counted} 计（10万+） / reads above {above} counted as "
+            f"{counted} (10万+)"
+        )
     else:
         capped = {}
     columns = ", ".join(capped.get(c, c) for c in counts)

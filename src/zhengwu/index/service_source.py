@@ -64,8 +64,19 @@ def load_service_rates(session: Session, first: date, last: date) -> tuple[pa.Ta
     """Return the service desk's rates for the days ``first``…``last`` and where they came from."""
     provider = _provider()
     if provider is None:
-        return empty_rates(), f"service desk rates unavailable ({PROVIDER} not found)"
+        return empty_rates(), (
+            f"服务台不可用（找不到 {PROVIDER}）：服务力改用服务话题发文计算 / service desk rates "
+            f"unavailable ({PROVIDER} not found): the service dimension uses posts with "
+            "service hashtags"
+        )
     table = conform(provider(session, first, last + timedelta(days=1)))
     if table.num_rows == 0:
-        return table, "service desk returned no rates for the window"
-    return table, f"service desk rates for {table.num_rows} organisations"
+        return table, (
+            "服务台在此期间没有办理诉求的比率：服务力改用服务话题发文计算 / the service desk has no "
+            "rates for the window: the service dimension uses posts with service hashtags"
+        )
+    n = table.num_rows
+    return (
+        table,
+        f"服务力采用服务台 {n} 个机构的办理比率 / service desk rates for {n} organisations",
+    )

@@ -218,7 +218,10 @@ def _weights_sum_to_one(
             where, f"权重之和为 {total:g}，应为 1（或设 normalise_weights = true 自动归一）",
             f"weights sum to {total:g}, not 1 (or set normalise_weights = true to rescale them)",
         )  # fmt: skip
-    notes.append(f"{where}: weights summed to {total:g} and were rescaled to sum to 1")
+    notes.append(
+        f"{where}：权重之和为 {total:g}，已按比例归一为 1 / {where}: weights summed to {total:g} "
+        "and were rescaled to sum to 1"
+    )
     return [w / total for w in weights]
 
 
