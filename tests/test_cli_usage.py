@@ -56,3 +56,20 @@ def test_chinese_leaves_a_message_with_chinese_alone() -> None:
     assert chinese(UsageError("日期无效 invalid date")) is None
     assert chinese(UsageError("something unforeseen")) == "命令行有误"
     assert chinese(ClickException("something unforeseen")) == "命令未能完成"
+
+
+def test_a_prompt_with_nothing_to_read_is_a_bilingual_abort() -> None:
+    """`users create` without --password asks for it; with no input (cron, a script) it
+    stops saying why, in both languages, not with Click's bare "Aborted."."""
+    result = runner.invoke(app, ["users", "create", "wang", "--role", "handler"], input="")
+    assert result.exit_code == 1, result.output
+    flat = " ".join(result.output.split())
+    assert "已中止：没有可读的输入" in flat and "aborted: no input to read" in flat, flat
+    assert flat.index("已中止") < flat.index("aborted")
+
+
+def test_users_create_lists_every_role_on_a_narrow_terminal() -> None:
+    shown = runner.invoke(app, ["users", "create", "--help"], env={"COLUMNS": "80"})
+    flat = " ".join(shown.output.replace("│", " ").split())
+    roles = ("admin", "matrix_office", "operator", "handler", "dispatcher", "verifier", "team")
+    assert all(role in flat for role in roles), flat

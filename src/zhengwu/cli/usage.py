@@ -24,9 +24,11 @@ from typer.core import TyperGroup
 try:  # Typer carries its own copy of Click (0.29 here): its exceptions are that copy's
     from typer._click import exceptions as clicked
     from typer._click.core import Context
+    from typer.exceptions import Abort  # its prompts raise Typer's own Abort
 except ImportError:  # an older Typer runs on Click itself
     from click import exceptions as clicked  # type: ignore[no-redef]
     from click.core import Context  # type: ignore[assignment]
+    from click.exceptions import Abort  # type: ignore[assignment]
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -89,6 +91,17 @@ def bilingual(error: clicked.ClickException) -> clicked.ClickException:
     return worded
 
 
+def aborted() -> clicked.ClickException:
+    """Return the error for a prompt that got no answer, in place of Click's "Aborted."."""
+    worded = clicked.ClickException(
+        "已中止：没有可读的输入（或按了 Ctrl+C）；在脚本中请用选项给出所问的值，如 --password / "
+        "aborted: no input to read (or Ctrl+C); in a script give what was asked as an option, "
+        "such as --password"
+    )
+    worded.exit_code = 1
+    return worded
+
+
 class BilingualGroup(TyperGroup):
     """The ``zhengwu`` group: a usage error anywhere below it reads in Chinese and English.
 
@@ -109,6 +122,8 @@ class BilingualGroup(TyperGroup):
     def invoke(self, ctx: Context) -> Any:
         try:
             return super().invoke(ctx)
+        except Abort as error:  # a prompt (a password) met the end of its input
+            raise aborted() from error
         except clicked.ClickException as error:
             worded = bilingual(error)
             if worded is error:

@@ -28,7 +28,9 @@ def create(
     username: Annotated[str, typer.Argument(help="login name")],
     role: Annotated[
         str,
-        typer.Option(help="admin|matrix_office|operator|handler|dispatcher|verifier|team (角色)"),
+        typer.Option(
+            help="角色 role: admin, matrix_office, operator, handler, dispatcher, verifier, team"
+        ),
     ],
     password: Annotated[
         str,
