@@ -15,8 +15,10 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 ## make demo: simulate a city, import it, compute what exists, start the console
+## (DEMO_FLAGS: options of `zhengwu demo`, e.g. DEMO_FLAGS="--port 8001" or "--no-serve")
+DEMO_FLAGS ?=
 demo: install
-	$(BIN)/zhengwu demo
+	$(BIN)/zhengwu demo $(DEMO_FLAGS)
 
 ## make test: the whole test suite (SQLite always; PostgreSQL when ZHENGWU_TEST_DATABASE_URL is set)
 test: install

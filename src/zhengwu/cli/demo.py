@@ -73,6 +73,10 @@ def demo_command(
     from zhengwu.regions.service import sync_regions
     from zhengwu.simulate import SimulationConfig, run_simulation
 
+    if serve:  # a taken port is said now, not after minutes of simulating
+        from zhengwu.cli.serve import refuse_taken_port
+
+        refuse_taken_port(host, port)
     settings = get_settings()
     if reset and settings.data_dir.exists():
         shutil.rmtree(settings.data_dir)

@@ -42,6 +42,7 @@ def serve_command(
     from zhengwu.db.restore import refuse_pending
     from zhengwu.servicedesk import deadlines
 
+    refuse_taken_port(host, port)
     unmigrated = get_engine(migrate=False)
     refuse_pending(unmigrated)  # a copied backup: `zhengwu db restore` first
     unmigrated.dispose()
@@ -69,6 +70,38 @@ def serve_command(
             background.stop()
             thread.join(timeout=WORKER_STOP_SECONDS)
     console.print("后台任务已停止 / worker stopped")
+
+
+def refuse_taken_port(host: str, port: int) -> None:
+    """Refuse, in both languages, an address the server could not listen on.
+
+    Bound and let go at once, as uvicorn binds it (``SO_REUSEADDR``), so a port another
+    program holds (another ``zhengwu serve``) stops the start before "serving on …" is
+    printed — and before ``zhengwu demo`` simulates — instead of uvicorn's English-only
+    ``[Errno 98]`` after it.
+    """
+    import errno
+    import socket
+
+    from zhengwu.errors import InvalidInputError
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise InvalidInputError(
+                    f"端口 {host}:{port} 已被占用（另一个程序在用，也许是另一个 zhengwu "
+                    "serve）：请用 --port 换一个端口",
+                    f"port {port} on {host} is in use (another program, perhaps another "
+                    "zhengwu serve, listens there): choose another with --port",
+                ) from exc
+            raise InvalidInputError(
+                f"无法在 {host}:{port} 上监听：{exc.strerror or exc}（请检查 --host 与 --port）",
+                f"cannot listen on {host}:{port}: {exc.strerror or exc} (check --host and --port)",
+            ) from exc
 
 
 def background_worker(worker: bool | None) -> Worker | None:
