@@ -17,8 +17,19 @@ if TYPE_CHECKING:
     from zhengwu.jobs.runner import JobReport, Worker
 
 
+# The jobs' counts by their (English) names, as --json keeps them, with their Chinese.
+_COUNTED = {
+    "accounts": "账号", "requests": "诉求", "queued": "入队", "delivered": "已发送",
+    "failed": "失败", "announced": "已通告", "supervised": "督办", "checked": "检查",
+    "remasked": "重新遮蔽", "reindexed": "重新索引",
+}  # fmt: skip
+
+
 def _describe(report: JobReport) -> str:
-    done = " · ".join(f"{k} {n:,}" for k, n in report.counts.items()) or "—"
+    done = (
+        " · ".join(f"{_COUNTED.get(k, '')} {k} {n:,}".lstrip() for k, n in report.counts.items())
+        or "—"
+    )
     if report.skipped:
         done = "跳过：另一个进程正在运行 / skipped: another worker runs it"
     return f"{done}  ({report.seconds:.1f} s)"
