@@ -304,3 +304,19 @@ def test_every_format_is_described_in_chinese_and_english() -> None:
         if not re.search(r"[\u4e00-\u9fff].*/ .*\b[a-z]{4,} [a-z]{2,}", desc)
     }
     assert one_language == {}
+
+
+HOT_SEARCH_DAY = (
+    Path(__file__).resolve().parents[2].parent / "shared" / "data" / "weibo-hot-search"
+    / "2024-06-01.json"
+)  # fmt: skip
+
+
+def test_the_search_hint_only_when_something_waits_for_the_index(statuses: Path) -> None:
+    """Hot-search rows are not searched: their import does not point at --refresh-search;
+    a new account does."""
+    hot = runner.invoke(app, ["import", "hot-search", str(HOT_SEARCH_DAY)])
+    assert hot.exit_code == 0 and "新增 imported 386" in hot.stdout, hot.output
+    assert "--refresh-search" not in hot.stdout
+    posts = runner.invoke(app, ["import", "weibo-api", str(statuses)])
+    assert posts.exit_code == 0 and "--refresh-search" in posts.stdout, posts.output

@@ -133,7 +133,7 @@ def import_command(
     if indexed is not None:
         done = " · ".join(f"{kind} {n:,}" for kind, n in indexed.items())
         console.print(f"搜索索引已更新 / search index refreshed: {done}")
-    elif summary.imported or summary.updated:
+    elif (summary.imported or summary.updated) and _search_waits():
         console.print(
             "搜索索引由后台任务更新（zhengwu worker 或 zhengwu serve），立即更新请加 "
             "--refresh-search / the search index is refreshed by the worker "
@@ -237,6 +237,15 @@ def quarantine_command(
         table.add_row(str(e.run_id), e.source, e.reason, *([Text(e.raw or "")] if raw else []))
     console.print(table)
     console.print(_quarantine_footer(len(entries), total, offset, limit, run))
+
+
+def _search_waits() -> bool:
+    """Whether changes wait for the search index (not after hot search or posts alone)."""
+    from zhengwu.db.engine import unit_of_work
+    from zhengwu.search import indexer
+
+    with unit_of_work() as session:
+        return any(indexer.pending(session, cap=1).values())
 
 
 def _no_such_run(run: int, latest: int | None) -> NoReturn:
