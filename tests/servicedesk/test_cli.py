@@ -69,6 +69,11 @@ def test_desk_commands_end_to_end(tmp_path: Path) -> None:
     # office (it shows as overdue), however often it runs.
     assert _json(["escalate", "--json"]) == {"supervised": []}
     assert _json(["escalate", "--json"]) == {"supervised": []}
+    none = runner.invoke(app, ["escalate"]).stdout
+    assert (
+        none.strip()
+        == "督办 supervised 0（没有待督办的超期诉求 / no overdue request to supervise）"
+    )
     tree = _json(["categories", "list", "--json"])
     assert isinstance(tree, dict)
     assert len(tree["categories"]) == 32

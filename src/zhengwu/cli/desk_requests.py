@@ -231,8 +231,10 @@ def escalate(json_out: JsonOut = False) -> None:
         ids = [r.public_id for r in escalate_overdue(session)]
     if json_out:
         print_json({"supervised": ids})
-    else:
+    elif ids:
         console.print(f"督办 supervised {len(ids)}: {' '.join(ids)}")
+    else:
+        console.print("督办 supervised 0（没有待督办的超期诉求 / no overdue request to supervise）")
 
 
 @app.command("due-soon")
