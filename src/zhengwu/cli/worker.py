@@ -36,9 +36,10 @@ def _describe(report: JobReport) -> str:
 
 
 def _print_table(reports: list[JobReport]) -> None:
-    from rich.table import Table
+    from rich.table import Column, Table
 
-    table = Table("任务 job", "结果 result", "错误 error")
+    folded = (Column(name, overflow="fold") for name in ("结果 result", "错误 error"))
+    table = Table("任务 job", *folded)
     for r in reports:
         table.add_row(
             f"{r.name} {r.title}", _describe(r), r.error or "", style=None if r.ok else "red"
