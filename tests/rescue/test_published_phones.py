@@ -88,7 +88,7 @@ def test_public_incident_api_over_http(
         incident = rescue_service.create_incident(session, data=data, actor=DISPATCHER)
         session.commit()
         incident_id = incident.id
-    with httpx.Client(base_url=live_server, timeout=30) as client:
+    with httpx.Client(base_url=live_server, timeout=120) as client:
         one = client.get(f"/api/rescue/incidents/{incident_id}").json()["description"]
         page = client.get(f"/board/rescue/{incident_id}").text
         for shown in (one, page):

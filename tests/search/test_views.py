@@ -34,7 +34,7 @@ def base(live_server: str, world: ConsoleWorld) -> str:
 
 
 def _client(base: str, username: str | None) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=base, timeout=30) as client:
+    with httpx.Client(base_url=base, timeout=120) as client:
         if username:
             login(client, username)
         yield client

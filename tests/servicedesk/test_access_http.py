@@ -54,7 +54,7 @@ def test_each_role_sees_its_own_requests(live_server: str, committed_world: Worl
     w = committed_world
     ids = _requests(committed_engine, w)
     by_id = {v: k for k, v in ids.items()}
-    with httpx.Client(base_url=live_server, timeout=30) as client:
+    with httpx.Client(base_url=live_server, timeout=120) as client:
         for user, expected in VISIBLE.items():
             listed = client.get("/api/desk/requests", headers=w.headers(user))
             assert listed.status_code == 200, (user, listed.text)
@@ -74,7 +74,7 @@ def test_each_role_may_only_do_its_actions(live_server: str, committed_world: Wo
                                            committed_engine: Engine) -> None:  # fmt: skip
     w = committed_world
     ids = _requests(committed_engine, w)
-    with httpx.Client(base_url=live_server, timeout=30) as client:
+    with httpx.Client(base_url=live_server, timeout=120) as client:
 
         def post(user: str | None, key: str, action: str, **body: object) -> int:
             headers = w.headers(user) if user else {}
@@ -98,7 +98,7 @@ def test_each_role_may_only_do_its_actions(live_server: str, committed_world: Wo
 def test_public_sees_only_masked_data(live_server: str, committed_world: World,
                                       committed_engine: Engine) -> None:  # fmt: skip
     ids = _requests(committed_engine, committed_world)
-    with httpx.Client(base_url=live_server, timeout=30) as client:
+    with httpx.Client(base_url=live_server, timeout=120) as client:
         board = client.get("/api/public/requests")
         assert board.status_code == 200
         texts = [r["text"] for r in board.json()["requests"]]
@@ -121,7 +121,7 @@ def test_cookie_sessions_need_the_csrf_token(live_server: str, committed_world: 
         auth_service.create_user(s, username="wang", password="long-enough-1", role="handler",
                                  organization_id=committed_world.orgs["js_housing"])  # fmt: skip
         s.commit()
-    with httpx.Client(base_url=live_server, timeout=30) as client:
+    with httpx.Client(base_url=live_server, timeout=120) as client:
         assert (
             client.post(
                 "/api/auth/login", data={"username": "wang", "password": "long-enough-1"}

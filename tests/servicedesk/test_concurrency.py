@@ -75,7 +75,7 @@ def test_two_http_clients_accepting_one_request(live_server: str, committed_worl
         barrier = threading.Barrier(2)
 
         def accept(who: str, pid: str = public_id, gate: threading.Barrier = barrier) -> int:
-            with httpx.Client(base_url=live_server, timeout=30) as client:
+            with httpx.Client(base_url=live_server, timeout=120) as client:
                 gate.wait(timeout=10)
                 r = client.post(f"/api/desk/requests/{pid}/accept", headers=w.headers(who))
                 return r.status_code

@@ -38,7 +38,7 @@ def test_desk_errors_speak_each_language(
                                actor=PUBLIC)  # fmt: skip
         pid, token = made.request.public_id, made.citizen_token
         s.commit()
-    with httpx.Client(base_url=live_server, timeout=30) as c:
+    with httpx.Client(base_url=live_server, timeout=120) as c:
         # A handler may not rate (回访): the action is named in Chinese in the Chinese half.
         zh, en = _bilingual(c.post(f"/api/desk/requests/{pid}/follow_up",
                                    json={"satisfaction": 5}, headers=w.headers("js_housing")),

@@ -166,7 +166,7 @@ def imported(committed_engine: Engine, committed_world: World, tmp_path: Path) -
 
 @pytest.fixture
 def http(live_server: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=live_server, timeout=30) as client:
+    with httpx.Client(base_url=live_server, timeout=120) as client:
         yield client
 
 

@@ -49,7 +49,7 @@ def test_each_channel_shows_the_public_what_it_should(
             ])  # fmt: skip
         import_csv(session, path, actor=SYSTEM)
         session.commit()
-    with httpx.Client(base_url=live_server, timeout=30) as client:
+    with httpx.Client(base_url=live_server, timeout=120) as client:
         # A hotline call: not on the board, not in Open311.
         board = client.get("/board/requests").text
         assert "实名举报" not in board

@@ -27,7 +27,7 @@ def _ok(response: httpx.Response) -> dict[str, object]:
 
 def test_lifecycle_over_http(live_server: str, committed_world: World) -> None:
     w = committed_world
-    with httpx.Client(base_url=live_server, timeout=30) as client:
+    with httpx.Client(base_url=live_server, timeout=120) as client:
         # Intake: an anonymous citizen posts the web form.
         r = client.post("/api/requests", data={
             "text": "郑州市金水区花园路8号院小区物业乱收费，电梯停运两周，我叫李小红，电话13912345678",
@@ -135,7 +135,7 @@ def test_lifecycle_over_http(live_server: str, committed_world: World) -> None:
 
 def test_weibo_request_gets_public_replies(live_server: str, committed_world: World) -> None:
     w = committed_world
-    with httpx.Client(base_url=live_server, timeout=30) as client:
+    with httpx.Client(base_url=live_server, timeout=120) as client:
         r = client.post("/api/desk/requests", headers=w.headers("office"), json={
             "source": "weibo", "source_ref": "weibo:4990001", "citizen_uid": "88",
             "account_uid": "1002", "text": "#马上办# @金水住建 金水区纬五路小区电梯坏了半个月，物业一直不修",
@@ -160,7 +160,7 @@ def test_duplicate_invalid_and_overdue_supervision_over_http(
     live_server: str, committed_world: World, committed_engine: Engine
 ) -> None:
     w = committed_world
-    with httpx.Client(base_url=live_server, timeout=30) as client:
+    with httpx.Client(base_url=live_server, timeout=120) as client:
 
         def submit(text: str) -> str:
             r = client.post("/api/requests", json={"text": text})

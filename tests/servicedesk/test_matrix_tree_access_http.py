@@ -87,7 +87,7 @@ def test_a_city_office_sees_its_districts_and_a_district_only_its_own(
     live_server: str, committed_world: World, tree: Tree
 ) -> None:
     names = {v: k for k, v in tree.requests.items()}
-    with httpx.Client(base_url=live_server, timeout=30) as client:
+    with httpx.Client(base_url=live_server, timeout=120) as client:
         for user, expected in VISIBLE.items():
             listed = client.get("/api/desk/requests", headers=tree.headers(user))
             assert listed.status_code == 200, listed.text
@@ -109,7 +109,7 @@ def test_a_city_office_acts_on_a_district_request_and_siblings_cannot(
     live_server: str, committed_world: World, tree: Tree
 ) -> None:
     zy = tree.requests["zy"]
-    with httpx.Client(base_url=live_server, timeout=30) as client:
+    with httpx.Client(base_url=live_server, timeout=120) as client:
 
         def post(user: str, pid: str, action: str, **body: object) -> httpx.Response:
             return client.post(f"/api/desk/requests/{pid}/{action}", json=body,
@@ -176,7 +176,7 @@ def test_a_matrix_rates_count_its_subtree(live_server: str, committed_world: Wor
     with Session(committed_engine) as s:
         received = service.get_by_public_id(s, tree.requests["zy"]).received_at
     period = received.astimezone(CHINA).strftime("%Y-%m")
-    with httpx.Client(base_url=live_server, timeout=30) as client:
+    with httpx.Client(base_url=live_server, timeout=120) as client:
         got = client.get("/api/desk/rates", params={"period": period, "by": "matrix"},
                          headers=committed_world.headers("admin"))  # fmt: skip
         assert got.status_code == 200, got.text

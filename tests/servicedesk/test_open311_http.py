@@ -59,7 +59,7 @@ def api(live_server: str, committed_world: object, committed_engine: Engine) -> 
         )
         category_service.create(session, data=data, actor=SYSTEM)
         session.commit()
-    with httpx.Client(base_url=live_server + "/open311/v2", timeout=30) as client:
+    with httpx.Client(base_url=live_server + "/open311/v2", timeout=120) as client:
         yield Api(client, key, committed_engine)
 
 

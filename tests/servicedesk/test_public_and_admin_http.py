@@ -12,7 +12,7 @@ from .conftest import World
 def test_board_is_cacheable_and_changes_with_the_data(
     live_server: str, committed_world: World
 ) -> None:
-    with httpx.Client(base_url=live_server, timeout=30) as client:
+    with httpx.Client(base_url=live_server, timeout=120) as client:
         first = client.get("/api/public/requests")
         assert first.status_code == 200
         assert first.headers["cache-control"] == "public, max-age=60"
@@ -34,7 +34,7 @@ def test_board_is_cacheable_and_changes_with_the_data(
 
 
 def test_board_page_and_form_receipt(live_server: str, committed_world: World) -> None:
-    with httpx.Client(base_url=live_server, timeout=30) as client:
+    with httpx.Client(base_url=live_server, timeout=120) as client:
         page = client.get("/board/requests")
         assert page.status_code == 200
         assert "<form" in page.text
@@ -56,7 +56,7 @@ def test_board_page_and_form_receipt(live_server: str, committed_world: World) -
 
 
 def test_anonymous_submissions_are_rate_limited(live_server: str, committed_world: World) -> None:
-    with httpx.Client(base_url=live_server, timeout=30) as client:
+    with httpx.Client(base_url=live_server, timeout=120) as client:
         codes = [
             client.post("/api/requests", json={"text": f"金水区第{i}个小区路灯坏了"}).status_code
             for i in range(ANON_LIMIT + 1)
@@ -79,7 +79,7 @@ def test_categories_are_edited_by_admin_with_versions(
     live_server: str, committed_world: World
 ) -> None:
     w = committed_world
-    with httpx.Client(base_url=live_server, timeout=30) as client:
+    with httpx.Client(base_url=live_server, timeout=120) as client:
         tree = client.get("/api/desk/categories").json()
         assert len(tree) == 32
         assert tree[0]["code"] == "01"
@@ -116,7 +116,7 @@ def test_categories_are_edited_by_admin_with_versions(
 
 def test_routing_rules_are_versioned_and_scoped(live_server: str, committed_world: World) -> None:
     w = committed_world
-    with httpx.Client(base_url=live_server, timeout=30) as client:
+    with httpx.Client(base_url=live_server, timeout=120) as client:
         versions = client.get("/api/desk/routing/versions", headers=w.headers("office")).json()
         assert [v["version"] for v in versions] == [1]
         rule = {"category_code": "07", "adcode": "410102", "organization_id": w.orgs["hotline"]}
@@ -156,7 +156,7 @@ def test_routing_rules_are_versioned_and_scoped(live_server: str, committed_worl
 
 
 def test_workflow_and_openapi_are_published(live_server: str, committed_world: World) -> None:
-    with httpx.Client(base_url=live_server, timeout=30) as client:
+    with httpx.Client(base_url=live_server, timeout=120) as client:
         flow = client.get("/api/desk/workflow").json()
         assert {"from": "resolved", "action": "reopen", "to": "reopened",
                 "actors": ["citizen", "office"]} in flow["transitions"]  # fmt: skip

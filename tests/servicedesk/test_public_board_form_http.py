@@ -36,7 +36,7 @@ def _count(engine: Engine) -> int:
 def test_form_errors_are_named_by_field_with_the_typed_values_kept(
     live_server: str, committed_world: World, committed_engine: Engine
 ) -> None:
-    with httpx.Client(base_url=live_server, timeout=30) as client:
+    with httpx.Client(base_url=live_server, timeout=120) as client:
         board = client.get("/board/requests").text
         assert 'action="/board/requests#report"' in board
         assert 'action="/api/requests"' not in board
@@ -65,7 +65,7 @@ def test_form_errors_are_named_by_field_with_the_typed_values_kept(
 def test_form_success_gives_a_public_receipt_in_words(
     live_server: str, committed_world: World
 ) -> None:
-    with httpx.Client(base_url=live_server, timeout=30) as client:
+    with httpx.Client(base_url=live_server, timeout=120) as client:
         sent = client.post("/board/requests", data=TYPED)
         assert sent.status_code == 201
         assert "已收到您的诉求" in sent.text
@@ -88,7 +88,7 @@ def test_board_shows_beijing_time(
     _receive(
         committed_engine, "金水区文化路小区垃圾没人清运", datetime(2025, 7, 30, 12, 11, tzinfo=UTC)
     )
-    with httpx.Client(base_url=live_server, timeout=30) as client:
+    with httpx.Client(base_url=live_server, timeout=120) as client:
         page = client.get("/board/requests").text
     assert "2025-07-30 20:11" in page
     assert "2025-07-30 12:11" not in page
@@ -97,14 +97,14 @@ def test_board_shows_beijing_time(
 def test_rates_default_to_the_latest_month_with_requests(
     live_server: str, committed_world: World, committed_engine: Engine
 ) -> None:
-    with httpx.Client(base_url=live_server, timeout=30) as client:
+    with httpx.Client(base_url=live_server, timeout=120) as client:
         empty = client.get("/board/requests").text
         assert "本期无数据 / no data for this period" in empty
         assert 'id="period"' not in empty  # no month has data: nothing to choose
     _receive(committed_engine, "金水区文化路小区垃圾没人清运", datetime(2025, 7, 10, 2, tzinfo=UTC))
     # 2025-05-31 17:00 UTC is already June 1st in Beijing.
     _receive(committed_engine, "金水区丰产路路灯坏了", datetime(2025, 5, 31, 17, tzinfo=UTC))
-    with httpx.Client(base_url=live_server, timeout=30) as client:
+    with httpx.Client(base_url=live_server, timeout=120) as client:
         page = client.get("/board/requests").text
         assert "2025-07 办理情况" in page
         assert 'id="rates-empty"' not in page
@@ -130,7 +130,7 @@ def test_a_form_of_raw_utf8_is_stored_as_written_and_a_wrong_charset_refused(
     are refused, nothing stored."""
     form = "application/x-www-form-urlencoded"
     text = "金水区丰产路路灯坏了一个星期，晚上很黑"
-    with httpx.Client(base_url=live_server, timeout=30) as client:
+    with httpx.Client(base_url=live_server, timeout=120) as client:
         raw = client.post("/api/requests", content=f"text={text}".encode(),
                           headers={"content-type": form})  # fmt: skip
         assert raw.status_code == 201, raw.text

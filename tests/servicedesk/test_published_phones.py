@@ -34,7 +34,7 @@ def test_an_office_reply_shows_its_published_number_and_masks_the_citizen(
     live_server: str, committed_world: World
 ) -> None:
     w = committed_world
-    with httpx.Client(base_url=live_server, timeout=30) as client:
+    with httpx.Client(base_url=live_server, timeout=120) as client:
         r = client.post("/api/requests", data={
             "text": f"郑州市金水区花园路8号院电梯停运两周，我的电话{CITIZEN}",
             "citizen_phone": CITIZEN,

@@ -27,7 +27,7 @@ EVENING_JUNE_30 = datetime(2025, 6, 30, 20, 0, tzinfo=CHINA)
 def client(live_server: str, committed_world: World) -> Iterator[httpx.Client]:
     """A client of the running server, as the admin."""
     headers = committed_world.headers("admin")
-    with httpx.Client(base_url=live_server, timeout=30, headers=headers) as client:
+    with httpx.Client(base_url=live_server, timeout=120, headers=headers) as client:
         yield client
 
 
@@ -100,7 +100,7 @@ def test_an_unknown_state_is_422_listing_the_valid_ones(
 def test_the_public_board_refuses_an_unknown_state(
     live_server: str, requests: dict[str, str]
 ) -> None:
-    with httpx.Client(base_url=live_server, timeout=30) as public:
+    with httpx.Client(base_url=live_server, timeout=120) as public:
         assert public.get("/api/public/requests", params={"state": "received"}).status_code == 200
         r = public.get("/api/public/requests", params={"state": "open"})
         assert r.status_code == 422

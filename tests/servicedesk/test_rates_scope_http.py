@@ -50,7 +50,7 @@ def period(committed_engine: Engine, committed_world: World) -> str:
 
 @pytest.fixture
 def http(live_server: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=live_server, timeout=30) as client:
+    with httpx.Client(base_url=live_server, timeout=120) as client:
         yield client
 
 

@@ -222,7 +222,7 @@ def test_the_worker_job_brings_the_board_in_line(
     live_server: str, committed_world: World, committed_engine: Engine
 ) -> None:
     w = committed_world
-    with httpx.Client(base_url=live_server, timeout=30) as client:
+    with httpx.Client(base_url=live_server, timeout=120) as client:
         r = client.post("/api/requests", data={"text": TEXT, "citizen_phone": CITIZEN})
         assert r.status_code == 201, r.text
         pid = r.json()["public_id"]

@@ -46,7 +46,7 @@ def test_api_accepts_a_reply_of_20000_characters_and_refuses_one_more(
 ) -> None:
     pid = _accepted(committed_engine, committed_world)
     headers = committed_world.headers("js_housing")
-    with httpx.Client(base_url=live_server, timeout=30, headers=headers) as client:
+    with httpx.Client(base_url=live_server, timeout=120, headers=headers) as client:
         url = f"/api/desk/requests/{pid}/reply"
         too_long = client.post(url, json={"reply_text": "复" * (MAX_REPLY + 1)})
         assert too_long.status_code == 422

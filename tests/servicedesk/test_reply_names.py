@@ -47,7 +47,7 @@ def test_public_views_of_a_reply_mask_the_citizen_name(
     live_server: str, committed_world: World
 ) -> None:
     w = committed_world
-    with httpx.Client(base_url=live_server, timeout=30) as client:
+    with httpx.Client(base_url=live_server, timeout=120) as client:
         sent = client.post("/api/requests", json={
             "text": "郑州市金水区花园路8号院电梯停运两周", "citizen_name": NAME,
             "citizen_phone": PHONE,

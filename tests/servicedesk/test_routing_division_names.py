@@ -88,7 +88,7 @@ def test_the_api_takes_a_division_name(
     live_server: str, committed_world: World, committed_engine: Engine
 ) -> None:
     w = committed_world
-    with httpx.Client(base_url=live_server, timeout=30) as client:
+    with httpx.Client(base_url=live_server, timeout=120) as client:
 
         def add(adcode: str) -> httpx.Response:
             rule = {"category_code": "02", "adcode": adcode, "organization_id": w.orgs["js_eco"]}

@@ -48,7 +48,7 @@ def test_a_form_request_with_no_place_lands_in_the_fallback_bodys_queue(
 ) -> None:
     w = committed_world
     hotline = _hotline_handler(committed_engine, w)
-    with httpx.Client(base_url=live_server, timeout=30) as client:
+    with httpx.Client(base_url=live_server, timeout=120) as client:
         # No fallback yet: the request waits unassigned, on no body's queue.
         before = _ok(client.post("/api/requests", data={"text": NO_PLACE + "（第一次）"}), 201)
         assert before["organization_id"] is None

@@ -32,7 +32,7 @@ def test_the_admin_reroutes_what_waits_through_the_api(
 ) -> None:
     w = committed_world
     admin = w.headers("admin")
-    with httpx.Client(base_url=live_server, timeout=30) as client:
+    with httpx.Client(base_url=live_server, timeout=120) as client:
         pid = _ok(client.post("/api/requests", data={"text": NO_PLACE}), 201)["public_id"]
         routed = _ok(client.post("/api/requests", data={"text": JINSHUI}), 201)
         assert routed["organization_id"] == w.orgs["js_housing"]

@@ -43,7 +43,7 @@ def test_staff_download_the_table(
     live_server: str, committed_world: World, user: str | None, status: int
 ) -> None:
     headers = committed_world.headers(user) if user else {}
-    with httpx.Client(base_url=live_server, timeout=30) as client:
+    with httpx.Client(base_url=live_server, timeout=120) as client:
         got = client.get("/api/desk/routing/rules/export", headers=headers)
     assert got.status_code == status, got.text
     if status == 200:
@@ -59,7 +59,7 @@ def test_the_admin_uploads_the_table_others_may_not(
     live_server: str, committed_world: World
 ) -> None:
     w = committed_world
-    with httpx.Client(base_url=live_server, timeout=30) as client:
+    with httpx.Client(base_url=live_server, timeout=120) as client:
         before = _rules(client, w)
         sheet = client.get("/api/desk/routing/rules/export", params={"format": "xlsx"},
                            headers=w.headers("admin"))  # fmt: skip
@@ -92,7 +92,7 @@ def test_a_replacing_upload_with_refused_rows_is_refused_whole(
 ) -> None:
     w = committed_world
     body = "区划代码,分类代码,承办单位\n410105,01,郑州市金水区住房和城乡建设局\n410105,99,x\n"
-    with httpx.Client(base_url=live_server, timeout=30) as client:
+    with httpx.Client(base_url=live_server, timeout=120) as client:
         before = _rules(client, w)
         refused = _upload(client, w, "admin", "派单.csv", body.encode("gbk"), replace="true")
         assert refused.status_code == 422, refused.text

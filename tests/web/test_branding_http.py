@@ -44,7 +44,7 @@ def test_public_pages_carry_the_deployment_name_and_contact(
 ) -> None:
     iid = _incident(committed_engine)
     pages = ("/board/requests", "/rankings", f"/board/rescue/{iid}", f"/board/rescue/{iid}/help")
-    with httpx.Client(base_url=live_server, timeout=30) as client:
+    with httpx.Client(base_url=live_server, timeout=120) as client:
         for path in pages:  # not configured: "zhengwu", no contact line
             page = client.get(path)
             assert page.status_code == 200, path
@@ -68,7 +68,7 @@ def test_public_pages_carry_the_deployment_name_and_contact(
 
 
 def test_the_site_icon_is_served(live_server: str) -> None:
-    with httpx.Client(base_url=live_server, timeout=30) as client:
+    with httpx.Client(base_url=live_server, timeout=120) as client:
         ico = client.get("/favicon.ico")
         svg = client.get("/favicon.svg")
     assert ico.status_code == 200 and ico.headers["content-type"] == "image/x-icon"
