@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
@@ -86,9 +87,12 @@ def test_an_unknown_role_lists_the_roles_in_both_languages(configured_database: 
 
 
 def test_create_resolves_the_matrix_by_id_code_or_name_and_lists_ambiguous_ones(
-    configured_database: str, committed_engine: Engine
+    configured_database: str, committed_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from zhengwu.accounts.models import Matrix
+    from zhengwu.cli.common import console
+
+    monkeypatch.setattr(console, "width", 160)  # the list's rows on one line each
 
     with Session(committed_engine) as s:
         zz = Matrix(name="郑州政务新媒体矩阵", kind="regional", adcode="410100")
@@ -135,7 +139,11 @@ def test_create_resolves_the_matrix_by_id_code_or_name_and_lists_ambiguous_ones(
     assert missing.exit_code == 2
     assert "找不到矩阵：开封矩阵" in missing.output and "no matrix '开封矩阵'" in missing.output
     assert "Traceback" not in missing.output
-    assert "office_x" not in _ok(["list"]) and "office_v" not in _ok(["list"])
+    listed = _ok(["list"])
+    assert "office_x" not in listed and "office_v" not in listed
+    # The table names each scope (a number alone meant nothing to an administrator).
+    row = next(line for line in listed.splitlines() if "office_ly" in line)
+    assert "矩阵管理员 matrix_office" in row and f"矩阵 洛阳政务新媒体矩阵 #{ids['ly']}" in row
 
 
 def test_an_office_is_moved_to_another_matrix_from_the_cli(

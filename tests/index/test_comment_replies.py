@@ -217,4 +217,4 @@ def test_a_commenter_with_posts_but_no_account_row_is_still_named(
     _import(world, "weibo-cov-csv", cov)
     run = world.run("2025-07")
     (note,) = [n for n in run.notes if "已登记账号" in n]
-    assert "posts of 1 accounts in the store (weibo:6000000001)" in note
+    assert "posts of 1 account in the store (weibo:6000000001)" in note

@@ -156,12 +156,12 @@ def test_posts_of_unregistered_accounts_are_named_at_import_and_in_the_run(
     )
     assert imported["imported"] == 73
     (warning,) = imported["warnings"]
-    assert f"posts of 1 accounts (wechat:{GQT_BIZ}) are not linked to any registered" in warning
+    assert f"posts of 1 account (wechat:{GQT_BIZ}) are not linked to any registered" in warning
     assert "zhengwu import zhengwu-accounts" in warning
     run = _json(["index", "run", "--system", "qingbo_wci_v14_2", "--period", "2019-09", "--json"])
     assert run["accounts"] == 0
     assert any(
-        f"posts of 1 accounts in the store (wechat:{GQT_BIZ}) in 2019-09 are not linked" in n
+        f"posts of 1 account in the store (wechat:{GQT_BIZ}) in 2019-09 are not linked" in n
         and "没有对应的已登记账号" in n
         for n in run["notes"]
     ), run["notes"]

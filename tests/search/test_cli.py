@@ -53,6 +53,11 @@ def test_the_worker_makes_imported_accounts_searchable_and_reindex_rebuilds(
     }
     text = runner.invoke(app, ["search", "query", "平安"])
     assert text.exit_code == 0 and "平安南京" in text.stdout
+    assert "搜索词 terms：平安（全部词 every term）— 账号 accounts 1" in text.stdout
+    rebuilt_text = runner.invoke(app, ["search", "reindex", "--kind", "accounts"])
+    assert (
+        "账号 accounts：本次索引 2 条 indexed · 索引中共 2 条 in the index" in rebuilt_text.stdout
+    )
     bad = runner.invoke(app, ["search", "query", "  "])
     assert bad.exit_code != 0 and "请输入搜索词" in bad.output
 

@@ -285,7 +285,9 @@ def _print_report(report: Report, dry_run: bool) -> None:
         console.print(f"  {change.public_id}  {change.field}  {_china(change.old)} → "
                       f"{_china(change.new)}", highlight=False)  # fmt: skip
     if len(report.changed) > _SHOWN_CHANGES:
-        console.print(f"  … {len(report.changed) - _SHOWN_CHANGES} more (--json lists all)")
+        console.print(
+            f"  … 另有 {len(report.changed) - _SHOWN_CHANGES} 项 more (--json 列出全部 lists all)"
+        )
     for public_id, name in report.unexplained[:_SHOWN_CHANGES]:
         console.print(f"  {public_id}  {name}: 与其记录不符，未改 / does not follow from its "
                       "record, left as it is", highlight=False)  # fmt: skip

@@ -14,6 +14,9 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
+# How a query's terms were matched (SearchResults.mode).
+_MODE_LABELS = {"and": "全部词 every term", "or": "任一词 any term"}
+
 KindOption = Annotated[
     list[str] | None,
     typer.Option("--kind", help="accounts, requests, content or posts (repeatable)"),
@@ -37,6 +40,7 @@ def reindex(
 
     from zhengwu.db.engine import unit_of_work
     from zhengwu.search import indexer
+    from zhengwu.search.models import KIND_LABELS
 
     started = time.perf_counter()
     with unit_of_work() as session:
@@ -52,8 +56,12 @@ def reindex(
         print_json(result)
         return
     for name, count in done.items():
-        console.print(f"{name}: {count:,} indexed · {totals.get(name, 0):,} in the index")
-    console.print(f"{result['seconds']} s")
+        label = KIND_LABELS.get(name, name)
+        console.print(
+            f"{label} {name}：本次索引 {count:,} 条 indexed · 索引中共 {totals.get(name, 0):,} 条 "
+            "in the index"
+        )
+    console.print(f"用时 took {result['seconds']} s")
 
 
 @app.command("query")
@@ -71,6 +79,7 @@ def query(
     from zhengwu.auth.principal import Principal
     from zhengwu.db.engine import unit_of_work
     from zhengwu.search import service
+    from zhengwu.search.models import KIND_LABELS
 
     admin = Principal(role="admin", user_id=0, username="cli", display_name="命令行")
     with unit_of_work() as session:
@@ -78,8 +87,9 @@ def query(
     if json_out:
         print_json(results.model_dump(mode="json"))
         return
-    counts = " · ".join(f"{k} {n}" for k, n in results.counts.items())
-    console.print(f"terms: {' '.join(results.terms)} ({results.mode}) — {counts}", markup=False)
+    counts = " · ".join(f"{KIND_LABELS.get(k, k)} {k} {n}" for k, n in results.counts.items())
+    mode = _MODE_LABELS.get(results.mode, results.mode)
+    console.print(f"搜索词 terms：{' '.join(results.terms)}（{mode}）— {counts}", markup=False)
     if results.note:
         console.print(results.note, markup=False)
     for hit in results.hits:

@@ -105,11 +105,14 @@ def list_users(
 
     Example: zhengwu users list
     """
-    from rich.table import Table
+    from rich.table import Column, Table
     from sqlalchemy import select
 
+    from zhengwu.accounts.models import Matrix, Organization
     from zhengwu.auth.models import User
+    from zhengwu.auth.principal import ROLE_LABELS
     from zhengwu.db.engine import unit_of_work
+    from zhengwu.rescue.models import Team
 
     with unit_of_work() as session:
         users = [
@@ -117,18 +120,32 @@ def list_users(
              "matrix_id": u.matrix_id, "team_id": u.team_id, "active": u.is_active}
             for u in session.scalars(select(User).order_by(User.id))
         ]  # fmt: skip
-    if json_out:
-        print_json(users)
-        return
-    table = Table("id", "username", "role", "org", "matrix", "team", "state")
+        if json_out:
+            print_json(users)
+            return
+        models: dict[str, Any] = {"organization_id": Organization, "matrix_id": Matrix,
+                                  "team_id": Team}  # fmt: skip
+        names: dict[str, dict[Any, str]] = {}
+        for key, model in models.items():
+            ids = {u[key] for u in users if u[key] is not None}
+            found = session.execute(select(model.id, model.name).where(model.id.in_(ids)))
+            names[key] = {row.id: row.name for row in found}
+    table = Table(
+        "id", *(Column(h, overflow="fold") for h in ("用户名 username", "角色 role",
+                                                     "范围 scope", "状态 state"))
+    )  # fmt: skip
+    kinds = {"organization_id": "机构", "matrix_id": "矩阵", "team_id": "救援队"}
     for u in users:
-        table.add_row(
-            *(
-                "—" if u[k] is None else str(u[k])
-                for k in ("id", "username", "role", "organization_id", "matrix_id", "team_id")
-            ),
-            "启用 active" if u["active"] else "停用 disabled",
+        scope = "；".join(
+            f"{kind} {names[k].get(u[k], '?')} #{u[k]}"
+            for k, kind in kinds.items()
+            if u[k] is not None
         )
+        role = f"{ROLE_LABELS.get(str(u['role']), '')} {u['role']}".strip()
+        table.add_row(
+            str(u["id"]), str(u["username"]), role, scope or "—",
+            "启用 active" if u["active"] else "停用 disabled",
+        )  # fmt: skip
     console.print(table)
 
 

@@ -218,10 +218,11 @@ def unregistered_note(missing: list[tuple[str, str]], period: Period) -> str | N
         return None
     n = len(missing)
     shown = ", ".join(f"{p}:{u}" for p, u in missing[:3]) + (" …" if n > 3 else "")
+    noun = "account" if n == 1 else "accounts"
     return (
         f"{n} 个账号（{shown}）在 {period.label} 有发文，但没有对应的已登记账号，未计分："
         "请先导入账号名录（zhengwu import zhengwu-accounts）"
-        f" / posts of {n} accounts in the store ({shown}) in {period.label} are not linked to "
+        f" / posts of {n} {noun} in the store ({shown}) in {period.label} are not linked to "
         "any registered account, so they are not scored (import zhengwu-accounts / your "
         "account lists first)"
     )

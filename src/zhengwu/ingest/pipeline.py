@@ -436,10 +436,11 @@ def unregistered_warning(missing: list[tuple[str, str]]) -> str | None:
         return None
     shown = ", ".join(f"{p}:{u}" for p, u in missing[:3]) + (" …" if len(missing) > 3 else "")
     n = len(missing)
+    noun = "account" if n == 1 else "accounts"
     return (
         f"{n} 个账号（{shown}）的发文没有对应的已登记账号，影响力指数不会为其计分："
         "请先导入账号名录（zhengwu import zhengwu-accounts）"
-        f" / posts of {n} accounts ({shown}) are not linked to any registered account, so "
+        f" / posts of {n} {noun} ({shown}) are not linked to any registered account, so "
         "the influence index will not score them: import your account list first "
         "(zhengwu import zhengwu-accounts)"
     )
