@@ -63,7 +63,7 @@ def demo_command(
     """
     import orjson
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-    from rich.table import Table
+    from rich.table import Column, Table
 
     from zhengwu.config import get_settings
     from zhengwu.content import store
@@ -82,7 +82,9 @@ def demo_command(
         shutil.rmtree(settings.data_dir)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     input_dir = settings.data_dir / "demo-input"
-    summary = Table("步骤 step", "结果 result", title="zhengwu 演示 demo")
+    summary = Table(
+        "步骤 step", Column("结果 result", overflow="fold"), title="zhengwu 演示 demo"
+    )  # a long result folds onto the next line rather than being cut with …
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with Progress(*columns, console=console) as progress:
         task = progress.add_task(f"模拟 simulating {scale} ({days} days, seed {seed})", total=None)

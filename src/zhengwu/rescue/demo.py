@@ -69,7 +69,8 @@ def run(
     )
     return {
         "incident": incident.name,
-        **{k: v for k, v in vars(report).items() if isinstance(v, int)},
+        # The counts (read, known, ignored …), not the report's dry_run flag (a bool is an int).
+        **{k: v for k, v in vars(report).items() if type(v) is int},
     }
 
 
