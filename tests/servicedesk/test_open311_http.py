@@ -233,7 +233,7 @@ def test_post_a_request_and_read_it_back_masked(api: Api, fmt: str) -> None:
     public_id = created[0]["service_request_id"]
     assert public_id.startswith("SR")
     assert created[0]["account_id"] == "u-1"
-    assert "5个工作日" in created[0]["service_notice"]
+    assert created[0]["service_notice"] == "已收到，本类诉求一般在5个工作日内办结"
 
     got = api.client.get(f"/requests/{public_id}.{fmt}")
     assert got.status_code == 200
@@ -242,6 +242,7 @@ def test_post_a_request_and_read_it_back_masked(api: Api, fmt: str) -> None:
     assert record["status"] == "open"
     assert record["service_code"] == "0103"
     assert record["service_name"] == "市政设施"
+    assert record["service_notice"] == "本类诉求一般在5个工作日内办结"  # not 已受理: only received
     assert record["agency_responsible"] == "郑州市金水区住房和城乡建设局"
     assert record["address"] == "郑州市金水区文化路"
     assert float(record["lat"]) == 34.8

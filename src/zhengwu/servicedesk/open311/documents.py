@@ -82,11 +82,17 @@ def service_definition(category: Category) -> dict[str, Any]:
     return {"service_code": str(category.code), "attributes": [_attribute(a) for a in attributes]}
 
 
-def notice(category: Category | None) -> str:
-    """Return what a citizen is told about the handling time of a category."""
+def notice(category: Category | None, *, received: bool = False) -> str:
+    """Return what a citizen is told about the handling time of a category.
+
+    The record of a request says the handling time only: its state is in ``status`` and
+    ``status_notes`` (a request just received is not yet 已受理, accepted by a body).
+    ``received``: the answer to the POST that created it, which says it was received.
+    """
+    prefix = "已收到，" if received else ""
     if category is None:
-        return "已受理，将按规定时限办理"
-    return f"已受理，本类诉求一般在{category.resolve_days}个工作日内办结"
+        return f"{prefix}将按规定时限办理"
+    return f"{prefix}本类诉求一般在{category.resolve_days}个工作日内办结"
 
 
 def _coordinate(value: float | None) -> float | None:

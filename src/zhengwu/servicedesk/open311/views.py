@@ -224,7 +224,7 @@ def create_request(db: DB, fields: Fields, fmt: str = "xml") -> Response:
         request = service.create_request(db, intake=intake, actor=actor)
         body = {
             "service_request_id": request.public_id,
-            "service_notice": documents.notice(category),
+            "service_notice": documents.notice(category, received=True),
             "account_id": first(fields, "account_id") or None,
         }
         return render(f, "service_requests", [body])
