@@ -234,8 +234,11 @@ def test_explain_counts_the_ranked_apart_from_the_peer_group() -> None:
         in text
     )
     assert "in peer group weibo (3)" in text
+    assert "排行第 2 / 2 名（weibo 共 3 个，其中 1 个因合规门槛或缺数据未纳入）" in text
+    assert "（同组 weibo，3 个），合规通过" in text
     silent = _text(["explain", "weibo:8003", "--period", "2025-07"])
     assert "not ranked (excluded by the compliance gate or for lack of data; 3 of 3" in silent
+    assert "未纳入排行（合规门槛或缺数据；连同未通过者排第 3 / 3）" in silent
 
 
 def test_explain_an_organisation_prints_its_accounts_and_their_parts() -> None:

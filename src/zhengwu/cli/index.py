@@ -610,6 +610,13 @@ def explain(
         print_json(out)
         return
     console.print(
+        f"[bold]{out['name']}[/]（{out['platform']}:{out['uid']}）{out['run_id']}：得分 "
+        f"{_fmt(out['score'])}，{_rank_text_zh(out)}，同组百分位 {_fmt(out['percentile'], 1)}"
+        f"（同组 {out['peer_group']}，{out['peer_size']} 个），合规"
+        f"{_COMPLIANCE_ZH.get(out['compliance'], out['compliance'])}"
+        f"{_reasons(out['compliance_reasons'])}；缺数据的维度 {_fmt(out['dims_missing'])}"
+    )
+    console.print(
         f"[bold]{out['name']}[/] ({out['platform']}:{out['uid']}) {out['run_id']}: score "
         f"{_fmt(out['score'])}, {_rank_text(out)}, percentile {_fmt(out['percentile'], 1)} in "
         f"peer group {out['peer_group']} ({out['peer_size']}), compliance "
@@ -668,6 +675,22 @@ def _explain_organization(out: dict[str, Any]) -> None:
     zh, en = combination_text(out["combine"])
     total = _fmt(out["contributions_total"])
     console.print(f"{zh}；合计 {total}\n{en}; total {total}", highlight=False)
+
+
+_COMPLIANCE_ZH = {"pass": "通过", "fail": "未通过"}
+
+
+def _rank_text_zh(out: dict[str, Any]) -> str:
+    """Say in Chinese where an explained entity ranks (as :func:`_rank_text` in English)."""
+    total = out["ranked_count"] + out["excluded_count"]
+    pool = (
+        f"{out['platform']} 共 {total} 个，其中 {out['excluded_count']} 个因合规门槛或缺数据未纳入"
+    )
+    if out["rank"] is None:
+        return (
+            f"未纳入排行（合规门槛或缺数据；连同未通过者排第 {out['rank_with_failing']} / {total}）"
+        )
+    return f"排行第 {out['rank']} / {out['ranked_count']} 名（{pool}）"
 
 
 def _rank_text(out: dict[str, Any]) -> str:
