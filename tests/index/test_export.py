@@ -87,3 +87,20 @@ def test_an_account_name_with_control_characters_still_exports_to_excel(
     assert [r["name"] for r in export.read_xlsx(tmp_path / "r.xlsx")] == ["平安郑州"]
     export.to_csv(result, tmp_path / "r.csv")
     assert [r["name"] for r in export.read_csv(tmp_path / "r.csv")] == ["平安\x01郑州\x0b"]
+
+
+def test_float_noise_is_not_written_to_the_cells(tmp_path: Path) -> None:
+    """56.49999999999999 (the sum of weighted parts) reads 56.5 in Excel and in the CSV."""
+    columns = (("name", "名称"), ("score", "得分"), ("percentile", "百分位"), ("rank", "排名"))
+    rows = [{"name": "平安郑州", "score": 56.49999999999999, "percentile": 19.257448709397607,
+             "rank": 1}]  # fmt: skip
+    export.table_csv(columns, rows, tmp_path / "t.csv")
+    back = export.read_csv(tmp_path / "t.csv")
+    assert (back[0]["score"], back[0]["percentile"], back[0]["rank"]) == ("56.5", "19.257449", "1")
+    from openpyxl import Workbook
+
+    book = Workbook()
+    export.table_sheet(book, "排行", columns, rows)
+    book.save(tmp_path / "t.xlsx")
+    sheet = export.read_xlsx(tmp_path / "t.xlsx")
+    assert (sheet[0]["score"], sheet[0]["percentile"], sheet[0]["rank"]) == (56.5, 19.257449, 1)

@@ -39,6 +39,17 @@ def ranking_rows(ranking: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+# Decimals kept of a float cell: a score's float noise (56.49999999999999) is not shown to
+# the office reading the sheet, while every published index keeps its 1e-6 precision.
+CELL_DECIMALS = 6
+
+
+def _cells(row: dict[str, Any], columns: Columns) -> list[Any]:
+    """Return a row's cells in column order, floats rounded to :data:`CELL_DECIMALS`."""
+    cells = (row[k] for k, _ in columns)
+    return [round(v, CELL_DECIMALS) if isinstance(v, float) else v for v in cells]
+
+
 def table_csv(columns: Columns, rows: Sequence[dict[str, Any]], path: Path) -> int:
     """Write ``rows`` (dicts by column key) to ``path`` as CSV; return the number of rows."""
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
@@ -46,7 +57,7 @@ def table_csv(columns: Columns, rows: Sequence[dict[str, Any]], path: Path) -> i
         writer.writerow([key for key, _ in columns])
         writer.writerow([zh for _, zh in columns])
         for row in rows:
-            writer.writerow(safe_row("" if row[k] is None else row[k] for k, _ in columns))
+            writer.writerow(safe_row("" if v is None else v for v in _cells(row, columns)))
     return len(rows)
 
 
@@ -60,7 +71,7 @@ def table_sheet(
     sheet.append([key for key, _ in columns])
     sheet.append([zh for _, zh in columns])
     for row in rows:
-        sheet.append(sheet_row(row[k] for k, _ in columns))
+        sheet.append(sheet_row(_cells(row, columns)))
     return sheet
 
 
