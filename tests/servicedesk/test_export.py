@@ -16,6 +16,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from zhengwu.audit.models import AuditEntry
+from zhengwu.errors import InvalidInputError
 from zhengwu.ingest.files import iter_csv_rows
 from zhengwu.ingest.workbook import SheetLeft
 from zhengwu.servicedesk import export, service
@@ -149,6 +150,16 @@ def test_filters_narrow_the_export(session: Session, world: World, tmp_path: Pat
     assert tickets(ticket="nope") == []
     assert tickets(region="4101") == ["T4", "T3", "T2", "T1"]  # 郑州 takes in 金水区
     assert tickets(region="410300") == []
+    # By name as a routing rule reads it: the city, the district, another city.
+    assert tickets(region="郑州市") == tickets(region=" 金水区 ") == ["T4", "T3", "T2", "T1"]
+    assert tickets(region="洛阳市") == []
+    with pytest.raises(InvalidInputError) as several:  # no home region decides between them
+        tickets(region="朝阳区")
+    assert "对应多个区划" in several.value.message_zh and "110105" in several.value.message_zh
+    assert "names several divisions" in several.value.message_en
+    with pytest.raises(InvalidInputError) as unknown:
+        tickets(region="火星区")
+    assert unknown.value.message_zh == "未知的区划「火星区」"
     assert tickets(channels=["weibo"]) == []
     assert tickets(states=["resolved", "followed_up"]) == ["T1"]
 

@@ -444,7 +444,12 @@ UnassignedOpt = Annotated[
         "--unassigned/--assigned", help="only (or no) open requests with no body (未派单)"
     ),
 ]
-RegionOpt = Annotated[str | None, typer.Option("--region", help="division code (city: all its)")]
+RegionOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--region", help="division code or name (410100, 金水区): a city takes in all its"
+    ),
+]
 TicketOpt = Annotated[
     str | None, typer.Option("--ticket", help="the hotline's ticket number (工单编号), as imported")
 ]

@@ -17,6 +17,7 @@ from sqlalchemy import Select, func, or_, select, union
 from sqlalchemy.orm import Session
 
 from zhengwu.auth.principal import Principal
+from zhengwu.config import get_settings
 from zhengwu.db.base import utcnow
 from zhengwu.errors import ForbiddenError, InvalidInputError
 from zhengwu.regions.codes import level_of, normalize_code
@@ -31,8 +32,8 @@ _Q = TypeVar("_Q", bound=Select[Any])
 class RequestFilters:
     """What a request list is narrowed to; ``None`` (or empty) leaves a filter off.
 
-    ``region`` is a division code: a province or city code takes in every division under
-    it. ``channels`` are sources (:data:`~zhengwu.servicedesk.models.SOURCES`). ``ticket``
+    ``region`` is a division code or name (:func:`region_code`): a province or city takes
+    in every division under it. ``channels`` are sources (:data:`~zhengwu.servicedesk.models.SOURCES`). ``ticket``
     is the original hotline ticket number (工单编号) as imported, with or without its
     ``12345:`` / ``csv:`` prefix. ``phone`` is the caller's phone in any writing
     (``138-1111-2222``, ``+86 13811112222``): only for staff (:func:`check_phone_allowed`).
@@ -69,11 +70,8 @@ def check(filters: RequestFilters) -> None:
             )
     if filters.phone is not None:
         phone_key(filters.phone)
-    if filters.region is not None and region_prefix(filters.region) is None:
-        raise InvalidInputError(
-            f"区划代码无效：{filters.region}（应为 2、4 或 6 位数字）",
-            f"invalid division code: {filters.region} (2, 4 or 6 digits)",
-        )
+    if filters.region is not None:
+        region_code(filters.region)
 
 
 def check_phone_allowed(filters: RequestFilters, principal: Principal) -> None:
@@ -95,6 +93,26 @@ def phone_key(phone: str) -> str:
             f"来电号码无效：{phone}（至少 7 位数字）", f"invalid phone: {phone} (7 digits or more)"
         )
     return key
+
+
+def region_code(region: str) -> str:
+    """Return the division code a region filter names: a code (2, 4 or 6 digits) or a
+    name read as a routing rule's is (岳麓区, 长沙市岳麓区, 郑州市, 河南省: the deployment's
+    home region decides a name several divisions bear); InvalidInputError (422) otherwise."""
+    from zhengwu.servicedesk.routing.division import DivisionNameError, by_name
+
+    text = region.strip()
+    if text.isdigit():
+        if region_prefix(text) is None:
+            raise InvalidInputError(
+                f"区划代码无效：{text}（应为 2、4 或 6 位数字，或区划名称）",
+                f"invalid division code: {text} (2, 4 or 6 digits, or a division's name)",
+            )
+        return text
+    try:
+        return by_name(text, home=get_settings().desk_home_adcode)
+    except DivisionNameError as exc:
+        raise InvalidInputError(exc.zh, exc.en) from None
 
 
 def region_prefix(code: str) -> str | None:
@@ -130,7 +148,7 @@ def apply(query: _Q, filters: RequestFilters) -> _Q:
     if filters.end is not None:
         query = query.where(sr.received_at < filters.end)
     if filters.region:
-        prefix = region_prefix(filters.region)
+        prefix = region_prefix(region_code(filters.region))
         if prefix is not None:
             query = query.where(sr.adcode.startswith(prefix, autoescape=True))
     if filters.overdue is not None:
