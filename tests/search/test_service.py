@@ -125,6 +125,14 @@ def test_scope_per_role(session: Session) -> None:
     assert by_handler.counts == {"accounts": 1, "requests": 0}
     assert all(h.kind == "accounts" for h in by_handler.hits)
     assert list(service.search(session, dispatcher, "鼓楼").counts) == ["accounts"]
+    assert by_handler.note is None  # nothing asked that the role may not search
+    # Kinds the role may not search are said, not answered with an empty list.
+    posts = service.search(session, handler, "鼓楼", kinds=["posts", "requests", "posts"])
+    assert posts.counts == {"requests": 0}
+    assert posts.note == "承办人不能检索帖文（the handler role may not search posts）"
+    both = service.search(session, dispatcher, "鼓楼", kinds=["requests", "posts"])
+    assert both.counts == {} and both.note is not None
+    assert both.note.startswith("救援调度不能检索诉求、帖文")
     with pytest.raises(ForbiddenError):
         service.search(session, PUBLIC, "鼓楼")
 

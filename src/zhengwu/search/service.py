@@ -22,12 +22,13 @@ from sqlalchemy.orm import Session
 
 from zhengwu.accounts import phones as published_phones
 from zhengwu.accounts.models import Account
-from zhengwu.auth.principal import Principal
+from zhengwu.auth.principal import ROLE_LABELS, Principal
 from zhengwu.chinatime import from_stored as china_time
 from zhengwu.errors import InvalidInputError
 from zhengwu.privacy import mask_text
 from zhengwu.search import access, indexer, posts
 from zhengwu.search.models import (
+    KIND_LABELS,
     KINDS,
     PostWindowRead,
     SearchDocument,
@@ -45,6 +46,23 @@ MAX_TERMS = 12
 MAX_LIMIT = 100
 SNIPPET = 90  # characters around the first match
 FALLBACK_NOTE = "没有同时包含全部词语的结果，以下为包含任一词语的结果（no result has every term; showing results with any term）"
+
+
+def role_note(principal: Principal, kinds: Sequence[str]) -> str | None:
+    """Return what a search says of ``kinds`` asked for that ``principal``'s role may not
+    search (帖文 posts for a handler …), or None."""
+    if not kinds:
+        return None
+    role = ROLE_LABELS.get(principal.role, principal.role)
+    return (
+        f"{role}不能检索{'、'.join(KIND_LABELS.get(k, k) for k in kinds)}"
+        f"（the {principal.role} role may not search {', '.join(kinds)}）"
+    )
+
+
+def _notes(*notes: str | None) -> str | None:
+    """Join the notes that are set (None when none is)."""
+    return "；".join(n for n in notes if n) or None
 
 
 def check_query(query: str) -> str:
@@ -297,14 +315,16 @@ def search(
                 f"unknown search kind {kind!r} (one of {', '.join(KINDS)})",
             )
     wanted = [k for k in allowed if not kinds or k in kinds]
+    # Kinds asked for that the role may not search: said, not answered with an empty list.
+    refused = role_note(principal, [k for k in dict.fromkeys(kinds or []) if k not in allowed])
     limit = max(1, min(limit, MAX_LIMIT))
     terms = query_terms(query)[:MAX_TERMS]
     lag = index_lag(session, principal, wanted)
     if not terms:
+        empty = "搜索词只含标点或虚词，请换一个词（the query has no searchable words）"
         return SearchResults(
             query=query, terms=[], mode="and", fallback=False, counts=dict.fromkeys(wanted, 0),
-            hits=[], note="搜索词只含标点或虚词，请换一个词（the query has no searchable words）",
-            stale=lag, stale_note=lag_note(lag),
+            hits=[], note=_notes(empty, refused), stale=lag, stale_note=lag_note(lag),
         )  # fmt: skip
     counts, hits, span = _run(session, principal, wanted, terms, "and", limit, post_days)
     mode, note = "and", None
@@ -313,6 +333,6 @@ def search(
         mode, note = "or", FALLBACK_NOTE
     return SearchResults(
         query=query, terms=terms, mode=mode, fallback=mode == "or", counts=counts, hits=hits,
-        note=note, capped=[k for k, n in counts.items() if k == "posts" and n >= posts.COUNT_CAP],
+        note=_notes(note, refused), capped=[k for k, n in counts.items() if k == "posts" and n >= posts.COUNT_CAP],
         stale=lag, stale_note=lag_note(lag), post_window=span,
     )  # fmt: skip
