@@ -333,6 +333,7 @@ def search(
         mode, note = "or", FALLBACK_NOTE
     return SearchResults(
         query=query, terms=terms, mode=mode, fallback=mode == "or", counts=counts, hits=hits,
-        note=_notes(note, refused), capped=[k for k, n in counts.items() if k == "posts" and n >= posts.COUNT_CAP],
+        note=_notes(note, refused),
+        capped=[k for k, n in counts.items() if k == "posts" and n >= posts.COUNT_CAP],
         stale=lag, stale_note=lag_note(lag), post_window=span,
     )  # fmt: skip

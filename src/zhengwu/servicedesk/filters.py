@@ -33,10 +33,11 @@ class RequestFilters:
     """What a request list is narrowed to; ``None`` (or empty) leaves a filter off.
 
     ``region`` is a division code or name (:func:`region_code`): a province or city takes
-    in every division under it. ``channels`` are sources (:data:`~zhengwu.servicedesk.models.SOURCES`). ``ticket``
-    is the original hotline ticket number (工单编号) as imported, with or without its
-    ``12345:`` / ``csv:`` prefix. ``phone`` is the caller's phone in any writing
-    (``138-1111-2222``, ``+86 13811112222``): only for staff (:func:`check_phone_allowed`).
+    in every division under it. ``channels`` are sources
+    (:data:`~zhengwu.servicedesk.models.SOURCES`). ``ticket`` is the original hotline
+    ticket number (工单编号) as imported, with or without its ``12345:`` / ``csv:`` prefix.
+    ``phone`` is the caller's phone in any writing (``138-1111-2222``, ``+86 13811112222``):
+    only for staff (:func:`check_phone_allowed`).
     ``unassigned`` keeps the open requests with no body (未派单: waiting to be dispatched),
     ``False`` the others.
     """
