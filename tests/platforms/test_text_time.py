@@ -156,6 +156,8 @@ def test_api_time_rejects_impossible_or_malformed(text: str) -> None:
         (1587524917000, datetime.fromtimestamp(1587524917, CHINA_TZ)),
         ("刚刚", datetime(2019, 6, 20, 15, 30, 45, tzinfo=CHINA_TZ)),
         ("5分钟前", datetime(2019, 6, 20, 15, 25, tzinfo=CHINA_TZ)),
+        ("30秒前", datetime(2019, 6, 20, 15, 30, 15, tzinfo=CHINA_TZ)),
+        ("50 秒前", datetime(2019, 6, 20, 15, 29, 55, tzinfo=CHINA_TZ)),
         ("3小时前", datetime(2019, 6, 20, 12, 0, tzinfo=CHINA_TZ)),
         ("昨天 12:00", datetime(2019, 6, 19, 12, 0, tzinfo=CHINA_TZ)),
         ("今天 08:05", datetime(2019, 6, 20, 8, 5, tzinfo=CHINA_TZ)),

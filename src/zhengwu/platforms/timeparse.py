@@ -3,7 +3,7 @@
 Formats seen in the wild (FORMATS.md): the open API's ``"Fri Mar 31 23:47:24 +0800 2017"``,
 crawler ``"2019-12-28 12:00:00"`` / ``"2019-12-28T12:00:00"`` / ``"2019-12-28 12:00"`` /
 ``"2019-12-28"``, unix seconds, and m.weibo.cn's relative ``"刚刚"``, ``"5分钟前"``,
-``"3小时前"``, ``"昨天 12:00"``, ``"06-14"``. Naive times are China time (UTC+8).
+``"30秒前"``, ``"3小时前"``, ``"昨天 12:00"``, ``"06-14"``. Naive times are China time (UTC+8).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ _ISO_LIKE = re.compile(
     r"\s*(Z|[+-]\d{2}:?\d{2})?$",
     re.ASCII,
 )
+_SECONDS_AGO = re.compile(r"^(\d+)\s*秒前$")
 _MINUTES_AGO = re.compile(r"^(\d+)\s*分钟前$")
 _HOURS_AGO = re.compile(r"^(\d+)\s*小时前$")
 _YESTERDAY = re.compile(r"^昨天\s*(\d{1,2}):(\d{2})$")
@@ -96,7 +97,7 @@ def _parse_weibo_api_time_slow(text: str) -> datetime:
 def parse_time(value: object, *, now: datetime | None = None) -> datetime:
     """Parse any timestamp form seen in platform payloads into an aware datetime.
 
-    ``now`` anchors relative forms ("5分钟前", "昨天 12:00", "06-14"); it defaults to the
+    ``now`` anchors relative forms ("30秒前", "5分钟前", "昨天 12:00", "06-14"); it defaults to the
     current time. Raises :class:`DateError` on anything unreadable or impossible.
     """
     if isinstance(value, datetime):
@@ -142,6 +143,8 @@ def _parse_relative(text: str, now: datetime) -> datetime:
     now = now.astimezone(CHINA_TZ)
     if text in {"刚刚", "刚才"}:
         return now.replace(microsecond=0)
+    if m := _SECONDS_AGO.match(text):
+        return (now - timedelta(seconds=int(m.group(1)))).replace(microsecond=0)
     if m := _MINUTES_AGO.match(text):
         return (now - timedelta(minutes=int(m.group(1)))).replace(second=0, microsecond=0)
     if m := _HOURS_AGO.match(text):

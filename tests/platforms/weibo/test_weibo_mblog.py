@@ -134,6 +134,15 @@ def test_now_defaults_to_the_file_mtime(tmp_path: Path) -> None:
     assert post.observed_at == written
 
 
+def test_seconds_ago_counts_back_from_the_file_mtime(tmp_path: Path) -> None:
+    # "N秒前" is read like "刚刚" and "N分钟前", not quarantined as an unknown time.
+    path = _write(tmp_path / "page.jsonl", [_container(_mblog(created_at="45秒前"))])
+    written = datetime(2021, 7, 20, 18, 0, 30, tzinfo=CHINA_TZ)
+    os.utime(path, (written.timestamp(), written.timestamp()))
+    [item] = _read(path, now=None)
+    assert _post(item).created_at == written - timedelta(seconds=45)
+
+
 def test_naive_now_is_china_time(tmp_path: Path) -> None:
     path = _write(tmp_path / "one.jsonl", [_mblog()])
     [item] = _read(path, now=datetime(2019, 6, 20, 15, 30))

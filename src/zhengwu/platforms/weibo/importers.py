@@ -306,7 +306,7 @@ class JsonLinesParser:
 class WeiboMblogImporter(_WeiboJson):
     """m.weibo.cn container responses, cards and mblogs (HTML text, display counts).
 
-    Relative times ("刚刚", "5分钟前", "昨天 12:00", "06-14") are anchored at ``now``, which
+    Relative times ("刚刚", "30秒前", "5分钟前", "昨天 12:00", "06-14") are anchored at ``now``, which
     defaults to the file's modification time (when the crawler wrote it); ``now`` is also
     stamped as ``observed_at`` on every record.
     """
