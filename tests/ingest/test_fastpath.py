@@ -129,6 +129,24 @@ def _quirks() -> list[bytes]:
         _status(next(n), retweeted_status=_root(next(n), retweeted_status=_deleted(next(n)))),
         _status(next(n), deleted=None),
         _status(next(n), screen_name="奇怪"),
+        # Long posts: the full text replaces the cut one (topics and mentions after the cut).
+        _status(
+            next(n),
+            text="前半…全文",
+            isLongText=True,
+            longText={"longTextContent": "前半 #长文话题# @广东公安 后半"},
+        ),
+        _status(next(n), text="前半…全文", longTextContent="前半 <a>#话题二#</a> 后半"),
+        _status(next(n), text="前半…全文", longTextContent_raw="前半 @广东公安 后半"),
+        _status(next(n), text="前半…全文", isLongText=True, longText={"longTextContent": ""}),
+        _status(next(n), isLongText=True, longText=None),
+        _status(next(n), longText="not an object"),
+        _status(
+            next(n),
+            retweeted_status=_root(
+                next(n), text="前半…全文", longText={"longTextContent": "全文 #北京暴雨# @北京发布"}
+            ),
+        ),
         # Keys repeated, escaped, and JSON that only DuckDB accepts.
         b'{"created_at": "Fri Mar 31 23:47:24 +0800 2017", "idstr": "501", "id": 501, '
         b'"text": "first", "text": "second", "user": ' + orjson.dumps(USER) + b"}",

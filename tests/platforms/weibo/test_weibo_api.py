@@ -160,6 +160,54 @@ def test_truncated_long_text_is_kept_as_is() -> None:
     assert post.text.endswith("…全文： http://m.weibo.cn/2656274875/4091509081366576")
 
 
+# A long post (长微博) as the API gives it: the text cut at ~140 characters with "…全文",
+# the full text in longText.longTextContent (statuses with isGetLongText=1).
+_CUT = (
+    "【暴雨预警】今夜北京有大暴雨，请减少外出…全文： http://m.weibo.cn/1288915263/4929003466384131"
+)
+_FULL = "【暴雨预警】今夜北京有大暴雨，请减少外出，远离河道。#北京暴雨# 请转告 @北京发布 @平安北京"
+
+
+def test_long_post_is_read_with_its_full_text(tmp_path: Path) -> None:
+    full_html = (
+        "【暴雨预警】今夜北京有大暴雨，请减少外出，远离河道。<br />"
+        '<a href="https://m.weibo.cn/search?containerid=231522type%3D1%26q%3D%23北京暴雨%23">'
+        '#北京暴雨#</a> 请转告 <a href="/n/北京发布">@北京发布</a> <a href="/n/平安北京">@平安北京</a>'
+    )
+    root = _status(
+        id=4929003466384000, idstr="4929003466384000", text=_CUT, isLongText=True,
+        longText={"longTextContent": _FULL, "url_objects": []},
+        user={"id": 2418542712, "idstr": "2418542712", "screen_name": "北京发布"},
+    )  # fmt: skip
+    path = _write(
+        tmp_path / "long.jsonl",
+        [
+            _status(text=_CUT, isLongText=True, longText={"longTextContent": _FULL}),
+            # A crawler's merged m.weibo.cn statuses/extend (HTML) and weibo.com ajax (plain).
+            _status(idstr="2", text=_CUT, isLongText=True, longTextContent=full_html),
+            _status(idstr="3", text_raw=_CUT, longTextContent="x", longTextContent_raw=_FULL),
+            _status(idstr="4", text="转发", retweeted_status=root),
+            # No full text after all: the cut text is what there is.
+            _status(idstr="5", text=_CUT, isLongText=True, longText={"longTextContent": ""}),
+        ],
+    )
+    items = _read(path)
+    for item in items[:3]:
+        post = _post(item)
+        assert post.text.replace("\n", "") == _FULL, post.post_id
+        assert post.topics == ["北京暴雨"]
+        assert post.mentions == ["北京发布", "平安北京"]
+    [repost_root] = [r for r in items[3].related if isinstance(r, PostRecord)]
+    assert (repost_root.text, repost_root.topics) == (_FULL, ["北京暴雨"])
+    assert _post(items[4]).text == _CUT
+
+
+def test_long_text_of_another_shape_is_quarantined_with_its_path(tmp_path: Path) -> None:
+    path = _write(tmp_path / "bad.jsonl", [_status(longText="全文")])
+    [item] = _read(path)
+    assert "$.longText" in _quarantine(item).reason
+
+
 def test_old_sample_uses_id_not_mid() -> None:
     [item] = _read(FIXTURES / "api_old_sample.json")
     post = _post(item)

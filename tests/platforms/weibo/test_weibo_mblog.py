@@ -134,6 +134,22 @@ def test_now_defaults_to_the_file_mtime(tmp_path: Path) -> None:
     assert post.observed_at == written
 
 
+def test_long_mblog_is_read_with_its_full_html_text(tmp_path: Path) -> None:
+    # m.weibo.cn cuts a long post's HTML text ("…<a href=/status/…>全文</a>") and gives
+    # the whole in longText.longTextContent, HTML as well.
+    cut = '今晚有雨，出行请注意…<a href="/status/4383183661430868">全文</a>'
+    full = (
+        '今晚有雨，出行请注意安全。<br /><a href="https://m.weibo.cn/search?containerid=1">'
+        '#北京暴雨#</a> <a href="/n/北京发布">@北京发布</a> <img alt=[心] src="x.png" />'
+    )
+    mblog = _mblog(text=cut, isLongText=True, longText={"longTextContent": full})
+    path = _write(tmp_path / "page.jsonl", [_container(mblog)])
+    [item] = _read(path)
+    post = _post(item)
+    assert post.text == "今晚有雨，出行请注意安全。\n#北京暴雨# @北京发布 [心]"
+    assert (post.topics, post.mentions) == (["北京暴雨"], ["北京发布"])
+
+
 def test_seconds_ago_counts_back_from_the_file_mtime(tmp_path: Path) -> None:
     # "N秒前" is read like "刚刚" and "N分钟前", not quarantined as an unknown time.
     path = _write(tmp_path / "page.jsonl", [_container(_mblog(created_at="45秒前"))])

@@ -73,10 +73,12 @@ _STATUS_KEYS = (
     "reposts_count", "comments_count", "attitudes_count", "user",
 )  # fmt: skip
 # Fields that change the record or need the careful route when present at all.
+# A long post's full text (longText, longTextContent …) replaces its cut text.
+_LONG_TEXT = ("longText", "longTextContent", "longTextContent_raw")
 _TOP_ABSENT = ("bid", "mblogid", "text_raw", "uid", "deleted", "region_name", "page_info",
-               "screen_name")  # fmt: skip
+               "screen_name", *_LONG_TEXT)  # fmt: skip
 _ROOT_ABSENT = ("bid", "mblogid", "text_raw", "uid", "region_name", "page_info",
-                "screen_name", "retweeted_status")  # fmt: skip
+                "screen_name", "retweeted_status", *_LONG_TEXT)  # fmt: skip
 _PATHS = (
     [f"$.{k}" for k in _STATUS_KEYS]
     + [f"$.retweeted_status.{k}" for k in _STATUS_KEYS]

@@ -51,6 +51,12 @@ class PageInfo(msgspec.Struct, kw_only=True, gc=False):
     play_count: int | float | str | None = None  # "1.2万次播放" on video cards
 
 
+class LongTextPayload(msgspec.Struct, kw_only=True, gc=False):
+    """The full text of a long post (长微博): ``status.longText`` of the open API and m.weibo.cn."""
+
+    content: str | None = msgspec.field(default=None, name="longTextContent")
+
+
 class _StatusFields(msgspec.Struct, kw_only=True, gc=False):
     """The fields of a status other than its author and reposted root."""
 
@@ -62,6 +68,13 @@ class _StatusFields(msgspec.Struct, kw_only=True, gc=False):
     created_at: str | int | None = None
     text: str | None = None
     text_raw: str | None = None  # weibo.com ajax: text without HTML
+    # A long post (isLongText) has its text cut ("…全文"); the full text comes as
+    # longText.longTextContent (open API with isGetLongText, m.weibo.cn) or, in crawlers'
+    # merged records, as longTextContent (weibo.com ajax, statuses/extend) and its plain
+    # longTextContent_raw.
+    long_text: LongTextPayload | None = msgspec.field(default=None, name="longText")
+    long_text_content: str | None = msgspec.field(default=None, name="longTextContent")
+    long_text_raw: str | None = msgspec.field(default=None, name="longTextContent_raw")
     source: str | None = None
     uid: LooseId = None  # statuses fetched with trim_user carry only the author's id
     reposts_count: LooseCount = None

@@ -275,7 +275,16 @@ class StatusConverter:
         text = status.text_raw if status.text_raw is not None else status.text
         if text is None:
             raise RecordError("缺少正文 text / missing text")
-        if self._html:
+        full = None
+        if (
+            status.long_text is not None
+            or status.long_text_content is not None
+            or status.long_text_raw is not None
+        ):
+            full = self._long_text(status)  # a long post: its full text, not the cut one
+        if full is not None:
+            text = full
+        elif self._html:
             text = html_to_text(text)
         # Inlined fast cases (API time, int counts): this runs once per imported line.
         created_at = status.created_at
@@ -318,6 +327,22 @@ class StatusConverter:
         if status.page_info is not None:
             post.plays = _plays(status.page_info)
         return post
+
+    def _long_text(self, status: StatusPayload | StatusLine) -> str | None:
+        """Return the full text of a long post (长微博) as plain text, None when it has none.
+
+        ``longText.longTextContent`` (open API, m.weibo.cn) is text as the format's text
+        is (HTML in m.weibo.cn); a crawler's merged ``longTextContent`` (weibo.com ajax
+        longtext, m.weibo.cn statuses/extend) is HTML, its ``longTextContent_raw`` plain.
+        """
+        if status.long_text_raw:
+            return status.long_text_raw
+        nested = status.long_text
+        if nested is not None and nested.content:
+            return html_to_text(nested.content) if self._html else nested.content
+        if status.long_text_content:
+            return html_to_text(status.long_text_content)
+        return None
 
     def account(self, user: UserPayload, *, required: bool = False) -> AccountRecord | None:
         """Return the account of a user payload; None (or RecordError if required) without id/name."""
