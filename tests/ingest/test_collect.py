@@ -13,7 +13,13 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 
 from zhengwu.content.store import ACCOUNT_SNAPSHOT_SCHEMA, POST_SCHEMA
-from zhengwu.ingest.collect import LINE_SHIFT, Collector, utc_naive
+from zhengwu.ingest.collect import (
+    LINE_SHIFT,
+    Collector,
+    merge_account,
+    merge_by_order,
+    utc_naive,
+)
 from zhengwu.ingest.registry import ImportItem
 from zhengwu.platforms.records import AccountRecord, PostRecord, QuarantineRecord
 
@@ -159,3 +165,40 @@ assert "pandas" not in sys.modules, "pandas was imported"
 """
     env = {**os.environ, "ZHENGWU_DATA_DIR": str(tmp_path / "data")}
     subprocess.run([sys.executable, "-c", code, str(tmp_path)], check=True, env=env)
+
+
+def _account(**kw: object) -> AccountRecord:
+    return AccountRecord(platform="weibo", uid="7", **{"name": "平安郑州", **kw})  # type: ignore[arg-type]
+
+
+def test_a_later_account_record_completes_the_earlier_one() -> None:
+    # A creator row (followers, description), then a post's author by name only, then a
+    # profile with new counts: none of them erases what another knew; the last known wins.
+    creator = _account(followers=100, friends=3, description="公安", observed_at=SEEN)
+    named = _account(name="平安郑州2")
+    profile = _account(verified_type=1, is_government=True, followers=120, statuses=9)
+    by_name = _account()  # is_government False without verified_type: not known
+    collector = Collector(observed_at=SEEN)
+    for record in (creator, named, profile, by_name):
+        collector.add(ImportItem(primary=record))
+    [merged] = collector.accounts.values()
+    assert merged == _account(
+        name="平安郑州", verified_type=1, is_government=True, followers=120, friends=3,
+        statuses=9, description="公安", observed_at=SEEN,
+    )  # fmt: skip
+    assert merge_account(creator, named).followers == 100
+    # The last snapshot of the account with counts is the profile's.
+    assert [
+        (r["followers"], r["friends"], r["statuses"]) for r in collector.snapshots.values()
+    ] == [(120, None, 9)]
+
+
+def test_merge_by_order_takes_each_field_where_it_was_last_known() -> None:
+    a = _account(followers=1, friends=2)
+    b = _account(followers=5, description="d")
+    fields = AccountRecord.__struct_fields__[2:]
+    orders_a = [10 if getattr(a, f) is not None else -1 for f in fields]
+    orders_b = [20 if getattr(b, f) is not None else -1 for f in fields]
+    orders_a[fields.index("is_government")] = orders_b[fields.index("is_government")] = -1
+    merged = merge_by_order([(b, orders_b), (a, orders_a)])
+    assert merged == merge_account(a, b) == _account(followers=5, friends=2, description="d")

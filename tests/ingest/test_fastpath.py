@@ -492,3 +492,31 @@ def test_an_author_with_an_impossible_registration_date_goes_to_the_importer(
     taken, tables = _assert_same([path], tmp_path, monkeypatch)
     assert taken == 2
     assert {row[2] for row in tables["accounts"]} == {USER["idstr"], LEAD["idstr"]}
+
+
+def test_an_authors_records_merge_field_by_field_on_both_routes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The same authors on fast lines and on lines the importer reads (a bid sends a line
+    # there): each field of the account is the value known last, whichever route read it;
+    # a later record without followers (None) does not erase them.
+    x = {**USER, "description": "政法"}
+    y = {**LEAD, "description": None}
+    lines = [
+        _status(1, user=x),  # fast: followers 1.2M, friends 300, description
+        _status(2, bid="B2", user={**x, "followers_count": 20, "friends_count": None}),
+        _status(3, user={**x, "followers_count": None, "friends_count": 5, "description": None}),
+        _status(4, bid="B4", user={**y, "followers_count": 2, "description": "首都"}),
+        _status(5, user={**y, "followers_count": 3}),  # fast, after the slow line above
+        _status(6, bid="B6", user={**y, "followers_count": None, "statuses_count": None}),
+    ]
+    path = _write(tmp_path / "merge.jsonl", [_line(s) for s in lines])
+    taken, tables = _assert_same([path], tmp_path, monkeypatch)
+    assert taken == 3
+    accounts = {row[2]: row for row in tables["accounts"]}
+    # name, followers, friends, statuses, description
+    got = {uid: (r[3], r[8], r[9], r[10], r[13]) for uid, r in accounts.items()}
+    assert got == {
+        "2176235777": ("广东政法", 20, 5, 50000, "政法"),
+        "2418542712": ("北京发布", 3, 300, 50000, "首都"),
+    }

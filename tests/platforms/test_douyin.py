@@ -165,6 +165,24 @@ def test_creator_row(tmp_path: Path) -> None:
     assert company.primary.is_government is False  # blue V, but a company
 
 
+def test_a_creator_then_its_aweme_rows_keep_the_creators_counts(tmp_path: Path) -> None:
+    # MediaCrawler's creator row (fans, follows, videos_count), then a video of the same
+    # account whose row names its author without counts: the account keeps the counts.
+    from zhengwu.ingest.collect import Collector
+
+    creator = _creator(user_id="110000001", nickname="北京应急")
+    path = _write(tmp_path / "creator_and_awemes.jsonl", [creator, _row(), _row(aweme_id="2")])
+    collector = Collector(observed_at=datetime(2023, 11, 16, tzinfo=CHINA_TZ))
+    for item in DouyinAwemeImporter().read(path):
+        collector.add(item)
+    [account] = collector.accounts.values()
+    assert (account.name, account.followers, account.friends, account.statuses) == (
+        "北京应急", 3005000, 12, 2100,
+    )  # fmt: skip
+    assert account.description == "北京市应急管理局官方抖音号"  # the later row's signature
+    assert account.location == "北京"
+
+
 def test_raw_api_awemes_in_aweme_list(tmp_path: Path) -> None:
     police = _raw_aweme(
         "7300000000000000010",

@@ -46,6 +46,58 @@ _NO_OBSERVED = b'"observed_at":null}'
 _OBSERVED_LAST = PostRecord.__struct_fields__[-1] == "observed_at"
 
 
+# What an account record may know or not: every field but the key (platform, uid).
+ACCOUNT_FIELDS = tuple(f for f in AccountRecord.__struct_fields__ if f not in ("platform", "uid"))
+_GOVERNMENT = ACCOUNT_FIELDS.index("is_government")
+
+
+def account_known(account: AccountRecord) -> list[bool]:
+    """Return, per field of ``ACCOUNT_FIELDS``, whether ``account`` knows it (not None).
+
+    ``is_government`` False is not known without a ``verified_type`` (a crawler's folder
+    name, a repost's root author), as the account upsert reads it.
+    """
+    values = msgspec.structs.astuple(account)[2:]
+    known = [v is not None for v in values]
+    known[_GOVERNMENT] = account.is_government or account.verified_type is not None
+    return known
+
+
+def merge_account(old: AccountRecord, new: AccountRecord) -> AccountRecord:
+    """Return ``new`` with the fields it does not know taken from ``old`` (the same account).
+
+    A later record of an account (a note row naming its author) must not erase what an
+    earlier one knew (the creator row's followers); what the later one knows wins.
+    """
+    old_known, new_known = account_known(old), account_known(new)
+    changes = {
+        name: getattr(old, name)
+        for name, was, now in zip(ACCOUNT_FIELDS, old_known, new_known, strict=True)
+        if was and not now
+    }
+    return msgspec.structs.replace(new, **changes) if changes else new
+
+
+def merge_by_order(parts: list[tuple[AccountRecord, list[int]]]) -> AccountRecord:
+    """Return one account from records of it whose fields were last known at given orders.
+
+    Each part is a record and, per field of ``ACCOUNT_FIELDS``, the input order where that
+    field was last known (-1: never); each field takes the value known last. The same as
+    :func:`merge_account` over the records in input order.
+    """
+    base = max(parts, key=lambda part: max(part[1]))[0]
+    values: dict[str, object] = {}
+    for i, name in enumerate(ACCOUNT_FIELDS):
+        record, orders = max(parts, key=lambda part: part[1][i])
+        if orders[i] >= 0:
+            values[name] = getattr(record, name)
+        elif name == "is_government":
+            values[name] = False
+        else:
+            values[name] = None
+    return msgspec.structs.replace(base, **values)
+
+
 def utc_naive(dt: datetime | None) -> datetime | None:
     """Return ``dt`` as naive UTC (naive values are taken as they are)."""
     if dt is None or dt.tzinfo is None:
@@ -119,9 +171,11 @@ class Collector:
         self.source = source  # the file the items come from (names a quarantined record)
         self.read = 0
         self.accounts: dict[tuple[str, str], AccountRecord] = {}
-        # (first, last) order of each account and the order of its last snapshot: only
-        # kept when items come with line numbers.
+        # (first, last) order of each account, the order where each of its fields was last
+        # known (ACCOUNT_FIELDS, -1: never) and the order of its last snapshot: only kept
+        # when items come with line numbers.
         self.account_orders: dict[tuple[str, str], tuple[int, int]] = {}
+        self.account_field_orders: dict[tuple[str, str], list[int]] = {}
         self.snapshot_orders: dict[tuple[str, str], int] = {}
         self.primary_accounts: list[AccountRecord] = []
         self.quarantines: list[QuarantineRecord] = []
@@ -218,12 +272,21 @@ class Collector:
 
     def _add_account(self, account: AccountRecord, ordered: bool) -> None:
         key = (account.platform, account.uid)
-        self.accounts[key] = account
+        accounts = self.accounts
+        earlier = accounts.get(key)
+        # A later record completes the earlier ones: what it does not know (None) is kept.
+        accounts[key] = (
+            account if earlier is None or earlier == account else merge_account(earlier, account)
+        )
         order = self._order
         if ordered:
             self._order += 1
             first = self.account_orders.get(key)
             self.account_orders[key] = (order if first is None else first[0], order)
+            orders = self.account_field_orders.setdefault(key, [-1] * len(ACCOUNT_FIELDS))
+            for i, known in enumerate(account_known(account)):
+                if known:
+                    orders[i] = order
         if account.followers is not None or account.friends is not None:
             # The last snapshot of an account wins; it keeps the place of the first.
             self._snapshots[key] = {

@@ -110,3 +110,26 @@ def test_imported_counted_and_idempotent(tmp_path: Path, session: Session) -> No
     account = session.scalar(select(Account).where(Account.uid == "1234567890"))
     assert account is not None
     assert (account.name, account.followers, account.friends) == ("平安郑州", 1_000_000, 300)
+
+
+def test_a_later_note_row_does_not_erase_what_the_creator_row_knew(
+    tmp_path: Path, session: Session
+) -> None:
+    # One MediaCrawler JSON Lines file with the creator row first, then a note of the same
+    # account (user_id + nickname, no fans): the account keeps its followers, follows and
+    # description, and the note's later time; the snapshot keeps the creator's counts.
+    path = tmp_path / "weibo_2023-11-15.jsonl"
+    rows = [CREATOR, {**NOTE, "last_modify_ts": 1700000900000}]
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", "utf-8")
+    with store.open_store() as con:
+        summary = run_import("weibo-notes", [path], session=session, analytics=con)
+        snapshots = con.execute(
+            "SELECT uid, followers, friends FROM account_snapshots WHERE platform = 'weibo'"
+        ).fetchall()
+    assert (summary.read, summary.quarantined) == (2, 0)
+    account = session.scalar(select(Account).where(Account.uid == "1234567890"))
+    assert account is not None
+    assert (account.name, account.followers, account.friends, account.description) == (
+        "平安郑州", 1_000_000, 300, "郑州市公安局官方微博",
+    )  # fmt: skip
+    assert snapshots == [("1234567890", 1_000_000, 300)]

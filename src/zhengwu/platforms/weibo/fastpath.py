@@ -50,7 +50,13 @@ import msgspec
 import pyarrow as pa
 
 from zhengwu.content.store import ACCOUNT_SNAPSHOT_SCHEMA, table_from_json_lines
-from zhengwu.ingest.collect import LINE_SHIFT, Collector, utc_naive
+from zhengwu.ingest.collect import (
+    LINE_SHIFT,
+    Collector,
+    account_known,
+    merge_by_order,
+    utc_naive,
+)
 from zhengwu.ingest.files import iter_lines
 from zhengwu.platforms.records import AccountRecord, QuarantineRecord
 from zhengwu.platforms.weibo.constants import PLATFORM
@@ -641,32 +647,39 @@ class _SnapshotRow(msgspec.Struct, gc=False):
 def _merge_accounts(
     result: FastImport, users: dict[int, _User], collector: Collector, observed: datetime | None
 ) -> None:
-    """Keep the last record and snapshot of every account, in order of first appearance.
+    """Merge the records of every account and keep its last snapshot, in order of first appearance.
 
     The same rule as :class:`Collector`, over the authors of fast lines (one record per
-    distinct JSON, with where it was first and last seen) and the slow lines' accounts.
+    distinct JSON, with where it was first and last seen) and the slow lines' accounts:
+    each field is the value known last (:func:`merge_by_order`).
     """
-    # Authors in the order they were last seen: a later record simply overwrites an
-    # earlier one (no comparison, no tuple per author); most accounts come once.
-    last: dict[tuple[str, str], AccountRecord] = {}
-    last_at: dict[tuple[str, str], int] = {}
+    # Most accounts come as one record: only those with several are merged field by field.
+    parts: dict[tuple[str, str], list[tuple[AccountRecord, int]]] = {}
     first: dict[tuple[str, str], int] = {}
     snaps: dict[tuple[str, str], AccountRecord | dict[str, Any]] = {}
     snap_at: dict[tuple[str, str], int] = {}
     for _uid, record, first_o, last_o in sorted(users.values(), key=_last_seen):
         key = (record.platform, record.uid)
-        last[key] = record
-        last_at[key] = last_o
+        parts.setdefault(key, []).append((record, last_o))
         if first.setdefault(key, first_o) > first_o:
             first[key] = first_o
         if record.followers is not None or record.friends is not None:
             snaps[key] = record
             snap_at[key] = last_o
-    for key, record in collector.accounts.items():
-        first_o, last_o = collector.account_orders[key]
-        if key not in last or last_at[key] < last_o:
+    last: dict[tuple[str, str], AccountRecord] = {}
+    slow = collector.accounts
+    for key, found in parts.items():
+        if len(found) == 1 and key not in slow:
+            last[key] = found[0][0]
+            continue
+        pieces = [(rec, [o if k else -1 for k in account_known(rec)]) for rec, o in found]
+        if key in slow:
+            pieces.append((slow[key], collector.account_field_orders[key]))
+        last[key] = merge_by_order(pieces)
+    for key, record in slow.items():
+        first_o, _last_o = collector.account_orders[key]
+        if key not in last:
             last[key] = record
-            last_at[key] = last_o
         if first.setdefault(key, first_o) > first_o:
             first[key] = first_o
     for key, row in collector.snapshots.items():
