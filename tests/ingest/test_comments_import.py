@@ -141,3 +141,22 @@ def test_cli_dry_run_prints_comment_records(configured_database: str, comments: 
     assert (_summary(again.stdout)["imported"], _summary(again.stdout)["duplicates"]) == (0, 2)
     listed = runner.invoke(app, ["formats", "--json"])
     assert "weibo-comments" in orjson.loads(listed.stdout)
+
+
+@pytest.mark.parametrize("fmt", ["weibo-comments", "weibo-notes", "douyin-aweme"])
+def test_a_gbk_csv_fails_the_import_once_with_the_fix(tmp_path: Path, fmt: str) -> None:
+    # Saved from Excel as "CSV" on Chinese Windows: refused as a whole (exit code 2, the
+    # bilingual message with the iconv command), not quarantined row by row.
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(_row("1")))
+    writer.writeheader()
+    writer.writerows([_row("5150000000000001"), _row("5150000000000002")])
+    path = tmp_path / "comments.csv"
+    path.write_bytes(buffer.getvalue().encode("gbk"))
+    result = runner.invoke(app, ["import", fmt, str(path), "--json"])
+    assert result.exit_code == 2, result.output
+    assert "GBK" in result.output and "iconv -f GBK -t UTF-8" in result.output
+    assert "不是 UTF-8" in result.output
+    listing = runner.invoke(app, ["quarantine", "--json"])
+    assert listing.exit_code == 0
+    assert listing.stdout.strip() == ""  # no record of it quarantined (nor imported)

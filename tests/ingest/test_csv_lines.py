@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from zhengwu.errors import InvalidInputError
 from zhengwu.ingest import files
 from zhengwu.ingest.files import GBK_HINT, NOT_TEXT_HINT, iter_csv_rows, sheet_header
 
@@ -137,3 +138,41 @@ def test_a_sheet_saved_as_gbk_reads_as_text(tmp_path: Path) -> None:
     plain = list(iter_csv_rows(path))
     assert [(str(n), p) for n, _, p in plain] == [("2", GBK_HINT), ("3", None), ("4", GBK_HINT)]
     assert plain[0][0].at(path) == f"{path}:2"  # a CSV file's location names no sheet
+
+
+def _refusal(path: Path) -> str | None:
+    try:
+        files.refuse_not_utf8(path)
+    except InvalidInputError as exc:
+        return exc.message_en
+    return None
+
+
+@pytest.mark.parametrize("block", [files.CSV_BLOCK, 7, 64])
+def test_a_csv_that_is_not_utf8_as_a_whole_is_refused_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int
+) -> None:
+    """Refused: a GBK header, or GBK text and no UTF-8 text; read: UTF-8 with a GBK line."""
+    monkeypatch.setattr(files, "CSV_BLOCK", block)  # blocks cut mid-line, mid-character
+    header = b"comment_id,content\r\n"
+    gbk_rows = "1,路灯坏了\r\n2,ok\r\n3,已修好".encode("gbk")
+    cases = {
+        "ascii.csv": (header + b"1,a\r\n2,b", None),
+        "utf8.csv": ("\ufeff编号,内容\r\n1,路灯坏了\r\n".encode(), None),
+        "pasted.csv": (header + "1,路灯坏了\r\n".encode() + "2,已修好\r\n".encode("gbk"), None),
+        "pasted-late.csv": (header + "2,已修好\r\n".encode("gbk") + "1,路灯\r\n".encode(), None),
+        "gbk.csv": (header + gbk_rows, "looks like GBK"),
+        "bom-gbk.csv": (b"\xef\xbb\xbf" + header + gbk_rows, "looks like GBK"),
+        "gbk-header.csv": ("编号,内容\r\n".encode("gbk") + "1,路灯\r\n".encode(), "looks like GBK"),
+        "binary.csv": (header + b"1,\xff\xfe\x80\r\n", "neither UTF-8 nor GBK"),
+        "gbk-and-binary.csv": (header + gbk_rows + b"\n4,\xff\xff\n", "neither UTF-8 nor GBK"),
+    }
+    for name, (data, expected) in cases.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        refusal = _refusal(path)
+        if expected is None:
+            assert refusal is None, name
+        else:
+            assert refusal is not None and expected in refusal, name
+            assert "nothing of it was imported" in refusal

@@ -17,18 +17,26 @@ def csv_rows(
     return st.lists(st.tuples(row, st.booleans()), min_size=1, max_size=6)
 
 
-def write_csv(path: Path, header: list[str], rows: list[tuple[list[str], bool]], mark: str) -> int:
+def write_csv(
+    path: Path, header: list[str], rows: list[tuple[list[str], bool]], mark: str
+) -> int | None:
     """Write ``header`` and ``rows`` as CSV; return how many rows the importer must report.
 
     A row flagged True is written in GBK with ``mark`` (a Chinese character) added to its
     first cell, so that it is a GBK line in a UTF-8 file. Rows of blank cells are left out:
-    a CSV reader skips them, so they are not records.
+    a CSV reader skips them, so they are not records. None when the file is not UTF-8 as a
+    whole (GBK rows, and no other row with non-ASCII text): the importer refuses it.
     """
     rows = [(cells, gbk) for cells, gbk in rows if any(c.strip() for c in cells)]
     body = b""
+    utf8 = b""
     for cells, gbk in rows:
         buffer = io.StringIO()
         csv.writer(buffer).writerow([cells[0] + mark, *cells[1:]] if gbk else cells)
-        body += buffer.getvalue().encode("gbk", "replace") if gbk else buffer.getvalue().encode()
+        line = buffer.getvalue().encode("gbk", "replace") if gbk else buffer.getvalue().encode()
+        body += line
+        utf8 += b"" if gbk else line
     path.write_bytes(",".join(header).encode("utf-8") + b"\r\n" + body)
+    if any(gbk for _, gbk in rows) and utf8.isascii():
+        return None
     return len(rows)

@@ -260,6 +260,21 @@ def test_csv_rows(tmp_path: Path) -> None:
     assert gbk_row.raw is not None
 
 
+def test_a_gbk_csv_file_is_refused_once(tmp_path: Path) -> None:
+    # MediaCrawler's aweme and creator CSVs saved from Excel as GBK: refused whole, saying so.
+    for name, row in (("aweme.csv", _row()), ("creator.csv", _creator())):
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(row))
+        writer.writeheader()
+        writer.writerow(row)
+        path = tmp_path / name
+        path.write_bytes(buffer.getvalue().encode("gbk"))
+        with pytest.raises(InvalidInputError, match="looks like GBK") as caught:
+            DouyinAwemeImporter().read(path)
+        assert "iconv -f GBK -t UTF-8" in caught.value.message_en
+        assert "iconv -f GBK -t UTF-8" in caught.value.message_zh
+
+
 def test_csv_and_document_are_read_by_the_first_byte_range_only(tmp_path: Path) -> None:
     path = tmp_path / "aweme.json"
     path.write_text(json.dumps([_row(aweme_id=str(n)) for n in range(50)], indent=2), "utf-8")
@@ -431,4 +446,8 @@ def test_csv_never_raises_on_malformed_rows(rows: list[tuple[list[str], bool]]) 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "fuzz.csv"
         expected = write_csv(path, CSV_HEADER, rows, "政")
+        if expected is None:  # GBK rows in a file of no other text: GBK as a whole
+            with pytest.raises(InvalidInputError, match="GBK"):
+                DouyinAwemeImporter().read(path)
+            return
         _check(list(DouyinAwemeImporter().read(path)), expected, path)

@@ -178,6 +178,90 @@ def _text_lines(
                 return
 
 
+def refuse_not_utf8(path: Path) -> None:
+    """Raise InvalidInputError when the CSV file ``path`` is not UTF-8 as a whole.
+
+    That is when its header line is not UTF-8, or when none of its lines with non-ASCII
+    bytes is (a file Excel saved as "CSV" on Chinese Windows is GBK throughout). Read as
+    UTF-8 such a file would be quarantined row by row (or refused for garbled column
+    names); refused once, the message says what it is and how to convert it. A UTF-8 file
+    with a few lines that are not (a GBK line pasted in) is read, those rows quarantined
+    with GBK_HINT. A workbook is not text and is not checked. Cheap for a UTF-8 file: the
+    scan stops at its first block of non-ASCII UTF-8 text.
+    """
+    check_file(path)
+    if is_workbook(path):
+        return
+    found = _csv_encoding(path)
+    if found is None:
+        return
+    if found == "gbk":
+        raise InvalidInputError(
+            "文件不是 UTF-8 编码（像是 GBK，Excel 另存的 CSV 常是如此），整个文件未导入；请另存为"
+            f"“CSV UTF-8”或先转换，例如 iconv -f GBK -t UTF-8 原文件 > 新文件：{path}",
+            "the file is not UTF-8 (it looks like GBK, as Excel saves a CSV on Chinese "
+            'Windows), nothing of it was imported; save it as "CSV UTF-8" or convert it '
+            f"first, e.g. iconv -f GBK -t UTF-8 old.csv > new.csv: {path}",
+        )
+    raise InvalidInputError(
+        f"文件不是 UTF-8 编码的 CSV（既不是 UTF-8 也不是 GBK 编码的文本），整个文件未导入：{path}",
+        "the file is not a UTF-8 CSV (neither UTF-8 nor GBK text), nothing of it was "
+        f"imported: {path}",
+    )
+
+
+def _csv_encoding(path: Path) -> str | None:
+    """Return None for a UTF-8 CSV file, "gbk" for a GBK one, "other" for neither (see
+    :func:`refuse_not_utf8`). Blocks are cut after a line break, so no character is split."""
+    bad = gbk = False
+    first = True
+    rest = b""
+    with path.open("rb") as fh:
+        while True:
+            data = fh.read(CSV_BLOCK)
+            block = rest + data
+            if data:
+                cut = block.rfind(b"\n") + 1
+                if not cut:
+                    rest = block
+                    continue  # no line ends here yet: read on
+                block, rest = block[:cut], block[cut:]
+            if first:
+                block = block.removeprefix(b"\xef\xbb\xbf")
+                header = block.split(b"\n", 1)[0]
+                if not _decodes(header, "utf-8"):
+                    return "gbk" if _is_gbk(header) else "other"
+                first = False
+            if not block.isascii():
+                if _decodes(block, "utf-8"):
+                    return None  # UTF-8 text
+                for line in block.splitlines():
+                    if line.isascii():
+                        continue
+                    if _decodes(line, "utf-8"):
+                        return None  # UTF-8 text: its few bad lines are quarantined alone
+                    gbk = _is_gbk(line) and (gbk or not bad)
+                    bad = True
+            if not data:
+                break
+    if not bad:
+        return None
+    return "gbk" if gbk else "other"
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _is_gbk(line: bytes) -> bool:
+    # GB18030 (GBK's superset) reads a NUL too, which no text of Excel's holds.
+    return b"\x00" not in line and _decodes(line, "gb18030")
+
+
 def iter_csv_rows(
     path: Path, *, gbk: bool = False, left: list[SheetLeft] | None = None
 ) -> Iterator[tuple[RowNo, dict[str, str] | None, str | None]]:

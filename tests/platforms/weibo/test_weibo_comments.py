@@ -158,6 +158,22 @@ def test_csv_with_bom_string_counts_multiline_text_and_a_gbk_row(tmp_path: Path)
     assert gbk_row.reason == GBK_HINT
 
 
+def test_a_gbk_csv_file_is_refused_once_saying_how_to_convert(tmp_path: Path) -> None:
+    # MediaCrawler's CSV opened in Excel and saved as "CSV" on Chinese Windows: GBK
+    # throughout, its header ASCII. Refused whole, not quarantined row by row.
+    path = tmp_path / "comments.csv"
+    rows = [_row(comment_id="1"), _row(comment_id="2", content="路灯已修好，谢谢")]
+    path.write_bytes(_csv(rows).decode("utf-8").encode("gbk"))
+    with pytest.raises(InvalidInputError, match="looks like GBK") as caught:
+        _read(path)
+    assert "不是 UTF-8" in caught.value.message_zh and "GBK" in caught.value.message_zh
+    assert "iconv -f GBK -t UTF-8" in caught.value.message_zh
+    assert "iconv -f GBK -t UTF-8" in caught.value.message_en
+    # Converted as the message says, the same file imports.
+    path.write_bytes(path.read_bytes().decode("gbk").encode("utf-8"))
+    assert len(_comments(_read(path))) == 2
+
+
 def test_a_gbk_jsonl_file_is_quarantined_line_by_line(tmp_path: Path) -> None:
     path = tmp_path / "gbk.jsonl"
     lines = [json.dumps(_row(comment_id=str(n)), ensure_ascii=False) for n in range(1, 3)]
@@ -304,4 +320,8 @@ def test_csv_never_raises_on_malformed_rows(rows: list[tuple[list[str], bool]]) 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "fuzz.csv"
         expected = write_csv(path, COLUMNS, rows, "评")
+        if expected is None:  # GBK rows in a file of no other text: GBK as a whole
+            with pytest.raises(InvalidInputError, match="GBK"):
+                WeiboCommentsImporter().read(path)
+            return
         _check(list(WeiboCommentsImporter().read(path)), expected, path)

@@ -116,3 +116,18 @@ def test_bad_cov_rows_are_quarantined(tmp_path: Path) -> None:
     assert "created_at" in reasons[1]
     assert "_id" in reasons[2]
     assert isinstance(items[3].primary, PostRecord)
+
+
+@pytest.mark.parametrize("path", [V1, V2, USERS])
+def test_the_samples_saved_as_gbk_are_refused_once(tmp_path: Path, path: Path) -> None:
+    # Opened in Excel and saved as "CSV" on Chinese Windows (an emoji GBK lacks becomes
+    # "?"): the header is ASCII, every row with Chinese text GBK. Refused whole with the
+    # fix, not quarantined row by row.
+    from zhengwu.errors import InvalidInputError
+
+    gbk = tmp_path / path.name
+    gbk.write_bytes(path.read_text("utf-8").encode("gbk", errors="replace"))
+    with pytest.raises(InvalidInputError, match="looks like GBK") as caught:
+        _read(gbk)
+    assert "iconv -f GBK -t UTF-8" in caught.value.message_zh
+    assert "iconv -f GBK -t UTF-8" in caught.value.message_en

@@ -7,11 +7,13 @@ import json
 from datetime import datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from zhengwu.accounts.models import Account
 from zhengwu.content import store
+from zhengwu.errors import InvalidInputError
 from zhengwu.ingest.pipeline import run_import
 from zhengwu.ingest.registry import ImportItem, get_importer
 from zhengwu.platforms.records import AccountRecord, PostRecord, QuarantineRecord
@@ -90,6 +92,16 @@ def test_csv_with_bom_as_mediacrawler_writes_it(tmp_path: Path) -> None:
     assert isinstance(item.primary, PostRecord)
     assert item.primary.text == "第一行\n第二行 #防汛#" and item.primary.topics == ["防汛"]
     assert item.primary.likes == 12_000
+
+
+def test_a_gbk_csv_is_refused_once(tmp_path: Path) -> None:
+    path = tmp_path / "search_contents.csv"
+    with path.open("w", encoding="gbk", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(NOTE))
+        writer.writeheader()
+        writer.writerow(NOTE)
+    with pytest.raises(InvalidInputError, match="looks like GBK"):
+        _read(path)
 
 
 def test_imported_counted_and_idempotent(tmp_path: Path, session: Session) -> None:

@@ -13,7 +13,8 @@ Layouts:
   It cannot be split, so only the byte range that starts at 0 reads it; the other ranges
   yield nothing and the file is still read exactly once.
 * **CSV** (``.csv``, where the importer allows it): one record per data row; not split
-  either.
+  either. A CSV that is not UTF-8 as a whole (GBK, as Excel saves it) is refused at once
+  (:func:`zhengwu.ingest.files.refuse_not_utf8`); a GBK row in a UTF-8 file is quarantined.
 
 Sources are ``file:line`` for JSON Lines, ``file:line item N`` for the elements of a
 wrapper line, ``file:line (item N)`` for the elements of a JSON array document (the line
@@ -42,6 +43,7 @@ from zhengwu.ingest.files import (
     iter_csv_rows,
     iter_lines,
     read_text,
+    refuse_not_utf8,
 )
 from zhengwu.ingest.registry import ImportItem
 from zhengwu.platforms.records import QuarantineRecord
@@ -149,7 +151,8 @@ def iter_records(
     """Return every top-level record of ``path`` (layouts in the module docstring).
 
     Raises :class:`InvalidInputError` at once, not on first iteration, when the file is
-    missing or is not JSON, JSON Lines or (with ``csv_ok``) CSV at all.
+    missing or is not JSON, JSON Lines or (with ``csv_ok``) CSV at all, or is a CSV that is
+    not UTF-8 as a whole.
     """
     layout = sniff_layout(path, csv_ok=csv_ok)
     if layout == "jsonl":
@@ -157,6 +160,7 @@ def iter_records(
     if byte_range is not None and byte_range[0] > 0:
         return iter(())  # whole-file layouts are read by the range that starts the file
     if layout == "csv":
+        refuse_not_utf8(path)  # a GBK file is refused once, not quarantined row by row
         return _csv_records(path)
     text, problem = read_text(path)
     try:

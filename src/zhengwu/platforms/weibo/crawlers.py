@@ -17,7 +17,7 @@ from typing import ClassVar
 import orjson
 
 from zhengwu.errors import InvalidInputError
-from zhengwu.ingest.files import check_file, iter_csv_rows, sheet_rows
+from zhengwu.ingest.files import check_file, iter_csv_rows, refuse_not_utf8, sheet_rows
 from zhengwu.ingest.registry import ImportItem, register
 from zhengwu.platforms.records import AccountRecord, PostRecord
 from zhengwu.platforms.text import extract_mentions, extract_topics, split_list
@@ -51,36 +51,21 @@ ROOT_PREFIX = "源微博"
 def read_header(path: Path) -> list[str] | None:
     """Return the header row of a CSV file or workbook (BOM and spaces stripped), None when empty.
 
-    A CSV whose header is not UTF-8 is refused as a whole with what it is instead (GBK,
-    as Excel saves a CSV on Chinese Windows) and the fix: read as UTF-8 its column names
-    would be garbled and the file refused as "not a … file", which misleads. A single
-    non-UTF-8 row in a UTF-8 file is quarantined alone (GBK_HINT).
+    A CSV that is not UTF-8 as a whole is refused with what it is instead (GBK, as Excel
+    saves a CSV on Chinese Windows) and the fix (:func:`refuse_not_utf8`): read as UTF-8
+    its column names would be garbled and the file refused as "not a … file", which
+    misleads. A single non-UTF-8 row in a UTF-8 file is quarantined alone (GBK_HINT).
     """
+    refuse_not_utf8(path)
     first = next(sheet_rows(path), None)  # the generator closes the file when dropped
     if first is None:
         return None
     _, header, problem = first
-    if problem is not None:
-        raise _not_utf8(path)
-    return [h.strip() for h in header or []]
-
-
-def _not_utf8(path: Path) -> InvalidInputError:
-    with path.open("rb") as fh:
-        line = fh.readline(1 << 16).rstrip(b"\r\n")
-    try:
-        line.decode("gb18030")
-    except UnicodeDecodeError:
-        return InvalidInputError(
-            f"文件不是 UTF-8 编码的 CSV（表头既不是 UTF-8 也不是 GBK）：{path}",
-            f"the file is not a UTF-8 CSV (its header is neither UTF-8 nor GBK): {path}",
+    if problem is not None:  # a quoted header cell across lines, one of them not UTF-8
+        raise InvalidInputError(
+            f"CSV 表头不是 UTF-8 编码：{path}", f"the CSV header is not UTF-8: {path}"
         )
-    return InvalidInputError(
-        f"文件不是 UTF-8 编码（表头像是 GBK，Excel 另存的 CSV 常是如此）；请另存为"
-        f"“CSV UTF-8”或先转换，例如 iconv -f GBK -t UTF-8：{path}",
-        f"the file is not UTF-8 (its header looks like GBK, as Excel saves a CSV); save it "
-        f'as "CSV UTF-8" or convert it first, e.g. iconv -f GBK -t UTF-8: {path}',
-    )
+    return [h.strip() for h in header or []]
 
 
 def account_from_path(path: Path, account_uid: str | None) -> tuple[str | None, str | None]:
