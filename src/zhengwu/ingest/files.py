@@ -229,16 +229,16 @@ def _csv_encoding(path: Path) -> str | None:
             if first:
                 block = block.removeprefix(b"\xef\xbb\xbf")
                 header = block.split(b"\n", 1)[0]
-                if not _decodes(header, "utf-8"):
+                if not decodes(header, "utf-8"):
                     return "gbk" if _is_gbk(header) else "other"
                 first = False
             if not block.isascii():
-                if _decodes(block, "utf-8"):
+                if decodes(block, "utf-8"):
                     return None  # UTF-8 text
                 for line in block.splitlines():
                     if line.isascii():
                         continue
-                    if _decodes(line, "utf-8"):
+                    if decodes(line, "utf-8"):
                         return None  # UTF-8 text: its few bad lines are quarantined alone
                     gbk = _is_gbk(line) and (gbk or not bad)
                     bad = True
@@ -249,7 +249,8 @@ def _csv_encoding(path: Path) -> str | None:
     return "gbk" if gbk else "other"
 
 
-def _decodes(data: bytes, encoding: str) -> bool:
+def decodes(data: bytes, encoding: str) -> bool:
+    """Tell whether ``data`` is valid text in ``encoding``."""
     try:
         data.decode(encoding)
     except UnicodeDecodeError:
@@ -259,7 +260,7 @@ def _decodes(data: bytes, encoding: str) -> bool:
 
 def _is_gbk(line: bytes) -> bool:
     # GB18030 (GBK's superset) reads a NUL too, which no text of Excel's holds.
-    return b"\x00" not in line and _decodes(line, "gb18030")
+    return b"\x00" not in line and decodes(line, "gb18030")
 
 
 def iter_csv_rows(

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from zhengwu.errors import InvalidInputError
-from zhengwu.ingest.files import check_file
+from zhengwu.ingest.files import check_file, decodes
 from zhengwu.ingest.registry import ImportItem, register
 from zhengwu.platforms.hotsearch.payloads import day_of, parse_entry
 from zhengwu.platforms.wechat.sources import RawRecord, import_items, iter_records
@@ -74,7 +74,7 @@ def _check_archive(path: Path) -> None:
 
 
 def _not_utf8(path: Path, data: bytes, offset: int) -> InvalidInputError:
-    if b"\x00" not in data and _decodes(data, "gbk"):
+    if b"\x00" not in data and decodes(data, "gbk"):
         return InvalidInputError(
             f"热搜存档不是 UTF-8 编码（像是 GBK，第 {offset} 字节起）；请先转换为 UTF-8，"
             f"例如 iconv -f GBK -t UTF-8：{path}",
@@ -85,12 +85,3 @@ def _not_utf8(path: Path, data: bytes, offset: int) -> InvalidInputError:
         f"热搜存档不是 UTF-8 编码的 JSON 文件（二进制文件？第 {offset} 字节起）：{path}",
         f"the hot-search archive is not a UTF-8 JSON file (binary? from byte {offset}): {path}",
     )
-
-
-def _decodes(data: bytes, encoding: str) -> bool:
-    """Tell whether ``data`` is valid text in ``encoding``."""
-    try:
-        data.decode(encoding)
-    except UnicodeDecodeError:
-        return False
-    return True
