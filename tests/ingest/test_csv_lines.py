@@ -164,6 +164,7 @@ def test_a_csv_that_is_not_utf8_as_a_whole_is_refused_once(
         "gbk.csv": (header + gbk_rows, "looks like GBK"),
         "bom-gbk.csv": (b"\xef\xbb\xbf" + header + gbk_rows, "looks like GBK"),
         "gbk-header.csv": ("编号,内容\r\n".encode("gbk") + "1,路灯\r\n".encode(), "looks like GBK"),
+        "cr-pasted.csv": ("编号,内容\r1,路灯\r".encode() + "2,已修好\r".encode("gbk"), None),
         "binary.csv": (header + b"1,\xff\xfe\x80\r\n", "neither UTF-8 nor GBK"),
         "gbk-and-binary.csv": (header + gbk_rows + b"\n4,\xff\xff\n", "neither UTF-8 nor GBK"),
     }

@@ -228,7 +228,8 @@ def _csv_encoding(path: Path) -> str | None:
                 block, rest = block[:cut], block[cut:]
             if first:
                 block = block.removeprefix(b"\xef\xbb\xbf")
-                header = block.split(b"\n", 1)[0]
+                ends = [i for i in (block.find(b"\n"), block.find(b"\r")) if i >= 0]
+                header = block[: min(ends)] if ends else block  # csv ends lines at \r too
                 if not decodes(header, "utf-8"):
                     return "gbk" if _is_gbk(header) else "other"
                 first = False
