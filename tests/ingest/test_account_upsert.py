@@ -206,3 +206,18 @@ def test_a_record_without_verified_type_does_not_make_a_government_account_ordin
     # A new account known by name only is not government.
     service.upsert_records(session, [_rec("13")])
     assert _row(session, "13").is_government is False
+
+
+def test_an_empty_name_does_not_erase_the_stored_one(session: Session) -> None:
+    service.upsert_records(session, [_rec("1", followers=5)])
+    session.flush()
+    blank = AccountRecord(platform="weibo", uid="1", name="", followers=6)
+    result = service.upsert_records(session, [blank], [blank])
+    assert (result.updated, result.primary_updated) == (1, 1)
+    session.expire_all()
+    row = _row(session, "1")
+    assert (row.name, row.followers) == ("号1", 6)
+    # A new account with no name is still stored (its uid names it on the pages).
+    service.upsert_records(session, [AccountRecord(platform="weibo", uid="2", name="")])
+    session.flush()
+    assert _row(session, "2").name == ""

@@ -202,3 +202,17 @@ def test_merge_by_order_takes_each_field_where_it_was_last_known() -> None:
     orders_a[fields.index("is_government")] = orders_b[fields.index("is_government")] = -1
     merged = merge_by_order([(b, orders_b), (a, orders_a)])
     assert merged == merge_account(a, b) == _account(followers=5, friends=2, description="d")
+
+
+def test_an_empty_name_does_not_erase_a_known_one() -> None:
+    # A Weibo-COV user-pool row with nick_name blank, after a post's author with a name.
+    named, blank = _account(followers=3), _account(name=" ", followers=4)
+    assert merge_account(named, blank) == _account(followers=4)
+    assert merge_account(blank, named) == _account(followers=3)
+    fields = AccountRecord.__struct_fields__[2:]
+    orders_named = [10 if getattr(named, f) is not None else -1 for f in fields]
+    orders_blank = [20 if getattr(blank, f) is not None else -1 for f in fields]
+    orders_blank[fields.index("name")] = -1
+    assert merge_by_order([(blank, orders_blank), (named, orders_named)]).name == "平安郑州"
+    # No record knows a name: the record keeps the blank it came with.
+    assert merge_by_order([(blank, orders_blank)]).name == " "

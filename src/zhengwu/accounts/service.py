@@ -103,11 +103,14 @@ def _known(rec: AccountRecord, fields: tuple[Any, ...]) -> dict[str, Any]:
     ``is_government`` False is not known when the record has no ``verified_type``: a
     crawler's post file names its account by its folder only (weibo/平安郑州/…), a
     repost's root author comes with a name only; such a record does not make a
-    government account stored from its profile (verified_type 1) non-government.
+    government account stored from its profile (verified_type 1) non-government. An empty
+    name (a Weibo-COV user-pool row whose ``nick_name`` is blank) does not erase a stored one.
     """
     values = {col: v for col, v in zip(_COLUMNS, fields, strict=True) if v is not None}
     if rec.verified_type is None and not rec.is_government:
         del values["is_government"]
+    if not rec.name.strip():
+        values.pop("name", None)
     return values
 
 

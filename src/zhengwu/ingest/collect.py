@@ -49,17 +49,20 @@ _OBSERVED_LAST = PostRecord.__struct_fields__[-1] == "observed_at"
 # What an account record may know or not: every field but the key (platform, uid).
 ACCOUNT_FIELDS = tuple(f for f in AccountRecord.__struct_fields__ if f not in ("platform", "uid"))
 _GOVERNMENT = ACCOUNT_FIELDS.index("is_government")
+_NAME = ACCOUNT_FIELDS.index("name")
 
 
 def account_known(account: AccountRecord) -> list[bool]:
     """Return, per field of ``ACCOUNT_FIELDS``, whether ``account`` knows it (not None).
 
     ``is_government`` False is not known without a ``verified_type`` (a crawler's folder
-    name, a repost's root author), as the account upsert reads it.
+    name, a repost's root author), nor is an empty name (a Weibo-COV user-pool row with
+    ``nick_name`` blank), as the account upsert reads them.
     """
     values = msgspec.structs.astuple(account)[2:]
     known = [v is not None for v in values]
     known[_GOVERNMENT] = account.is_government or account.verified_type is not None
+    known[_NAME] = bool(account.name.strip())
     return known
 
 
@@ -89,12 +92,8 @@ def merge_by_order(parts: list[tuple[AccountRecord, list[int]]]) -> AccountRecor
     values: dict[str, object] = {}
     for i, name in enumerate(ACCOUNT_FIELDS):
         record, orders = max(parts, key=lambda part: part[1][i])
-        if orders[i] >= 0:
-            values[name] = getattr(record, name)
-        elif name == "is_government":
-            values[name] = False
-        else:
-            values[name] = None
+        # A field no record knows keeps the unknown value they all hold (None, False, "").
+        values[name] = getattr(record if orders[i] >= 0 else base, name)
     return msgspec.structs.replace(base, **values)
 
 
