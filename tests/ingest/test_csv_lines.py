@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -177,3 +179,57 @@ def test_a_csv_that_is_not_utf8_as_a_whole_is_refused_once(
         else:
             assert refusal is not None and expected in refusal, name
             assert "nothing of it was imported" in refusal
+
+
+def test_line_numbers_of_ranges_count_each_byte_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker numbering its ranges in file order counts on from its last range (the
+    file read once, not once per range), and the numbers stay exact in any order and
+    after the file changes."""
+    import random
+
+    path = tmp_path / "lines.jsonl"
+    lines = [b"x" * random.Random(i).randint(0, 300) for i in range(5000)]
+    data = b"\n".join(lines) + b"\n"
+    path.write_bytes(data)
+    read = 0
+    real_open = Path.open
+
+    class Counting:
+        def __init__(self, fh: Any) -> None:
+            self.fh = fh
+
+        def __enter__(self) -> Counting:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.fh.close()
+
+        def seek(self, offset: int) -> int:
+            return int(self.fh.seek(offset))
+
+        def read(self, size: int) -> bytes:
+            nonlocal read
+            chunk: bytes = self.fh.read(size)
+            read += len(chunk)
+            return chunk
+
+    monkeypatch.setattr(files, "_NEWLINES", {})
+    monkeypatch.setattr(Path, "open", lambda self, *a, **k: Counting(real_open(self, *a, **k)))
+    ranges = files.split_ranges(path, 20, min_bytes=1)
+    counts = [files._count_newlines(path, start - 1) for start, _ in ranges[1:]]
+    assert counts == [data[: start - 1].count(b"\n") for start, _ in ranges[1:]]
+    assert read <= len(data)  # was the sum of every range's start: ~10 times the file
+    monkeypatch.setattr(Path, "open", real_open)
+    rng = random.Random(3)
+    for upto in [rng.randrange(len(data)) for _ in range(30)]:
+        assert files._count_newlines(path, upto) == data[:upto].count(b"\n")
+    mtime = path.stat().st_mtime_ns
+    path.write_bytes(data.replace(b"x\n", b"\n\n"))  # same size, other lines
+    os.utime(path, ns=(mtime + 10**9, mtime + 10**9))  # written a second later
+    changed = path.read_bytes()
+    for upto in (len(data) // 2, len(data) // 3, len(data)):
+        assert files._count_newlines(path, upto) == changed[:upto].count(b"\n")
+    seen = [n for r in ranges for n, _ in files.iter_lines(path, r)]
+    assert seen == [n for n, line in enumerate(changed.split(b"\n")[:-1], 1) if line.strip()]

@@ -75,16 +75,32 @@ def iter_lines(
                 yield lineno, line
 
 
+# Where the last count of newlines stopped, per file (path, inode, size, modification
+# time): ``(offset, newlines before it)``. A parser worker reads its ranges in file
+# order, so it counts on from the start of its previous range instead of from the
+# file's start each time (a 2 GB file cut into 39 ranges: 2 GB read per worker, not
+# ~37 GB in all, 28 CPU-s of counting on the shared 2-core machine).
+_NEWLINES: dict[tuple[str, int, int, int], tuple[int, int]] = {}
+
+
 def _count_newlines(path: Path, upto: int) -> int:
-    count = 0
+    """Return the number of newlines in the first ``upto`` bytes of ``path``."""
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    start, count = _NEWLINES.get(key, (0, 0))
+    if start > upto:
+        start, count = 0, 0
     with path.open("rb") as fh:
-        remaining = upto
+        fh.seek(start)
+        remaining = upto - start
         while remaining > 0:
             chunk = fh.read(min(remaining, 16 << 20))
             if not chunk:
                 break
             count += chunk.count(b"\n")
             remaining -= len(chunk)
+    _NEWLINES.clear()  # one file at a time: keep one checkpoint
+    _NEWLINES[key] = (upto - remaining, count)
     return count
 
 
