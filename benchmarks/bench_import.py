@@ -60,6 +60,22 @@ Whole import, same file, before and after the changes above, run back to back: a
 with the load (DuckDB's threads spin or wait): summed phase by phase 40.4 → 34.6 at load
 1.5–2 and 45.8 → 41.5 at load 5; the benchmark's own figure 47–51 before, 38–48 after.
 
+Measured and not kept (2026-11-24, same file, runs alternating within 30 minutes at
+load 5–10): the importer's own msgspec decoder in 2 worker processes instead of DuckDB's
+JSON parse and checks (byte ranges, the common shape's fields as Arrow columns, topics
+and mentions by the Python helpers, times still in SQL). The main process fell from
+28.9/30.3 to 15.6/15.2 CPU-s, but the workers took 13.6 (10.7 µs a line in one process:
+reading the line 1.3, msgspec 2.9, Arrow columns 4 of which topics and mentions 1.5,
+checks and author keys 2): 29.3/28.9 CPU-s in all against 28.9/30.3, and 69/59 s wall
+against 56/114. Per line, Python costs what DuckDB's SQL costs, so no gain.
+
+The importers' route (``--python-path``; every splittable importer on a large file)
+numbered each byte range's lines by counting the newlines from the file's start: for
+this 2 GB file in 39 ranges, ~37 GB read and 28.5 CPU-s of counting. Each worker now
+counts on from its previous range (``zhengwu.ingest.files``). Parsing this file on
+that route (``pipeline._chunks``, 2 workers, runs alternating at load 6.5–10.5): 93.8
+and 92.7 → 65.9 and 69.3 CPU-s (wall, with the load: 268 and 106 → 176 and 154 s).
+
 The goal (≥ 0.35, i.e. ≤ ~6.5 CPU-s for the whole import) is below what the line checks
 alone cost in SQL; reaching it would take a compiled single-pass reader (parse, key
 checks and field types in one pass per line), not more SQL.
