@@ -49,6 +49,24 @@ plus their ranks 0.2, organisations 0.35, matrix index 0.35, rankings 0.3–0.45
 0.2–0.4, the values table 0.2, commit 0.2. Writing to the persistent store is about half
 of each storing stage (``force_compression = 'uncompressed'`` would save ~0.35 s in all).
 
+2026-11-24, late (20 M posts, the current store and code, same hour, before and after
+alternately, two runs each, load 4.0–6.3, wall / CPU seconds): floor 3.34/2.10 and
+1.49/1.71 before, 1.02/1.74 and 1.94/1.88 after; engine + rankings 7.45/7.00 and 6.47/6.56
+before, 5.87/6.61 and 7.42/6.68 after (3.3–3.8× the floor in CPU either way: the pass
+alone varies ±0.4 CPU-s between runs). The matrix index now counts a matrix's
+organisations on a platform by joining them to their platforms on the integer id instead
+of crossing every (matrix, organisation) with every platform: that stage 0.32 / 0.30 →
+0.22 / 0.25 CPU-s at 20 M (alone at 1 M, four runs: 0.18–0.22 → 0.13–0.17), the same
+3,148 rows. Tried, measured and not kept: the per-account stages on one thread (those
+statements −0.4 CPU-s, but a second thread no longer compresses the results during the
+INSERTs, so COMMIT costs +0.5 on one core, and a quiet machine would lose the wall time
+the second thread gives); disabling DuckDB's dict_fsst and ALP compression while storing
+(−0.2 CPU-s, but 61 → 119 MB per run in the store); counting own replies and service
+hashtags in filtered passes of their own (+0.4–0.8: each re-reads the posts); cheaper forms
+of the hashtag test (``list_bool_or``, one lambda for all topics, a regexp over the joined
+topics: within the noise). At 20 M each extra of the pass costs little alone (the ``text``
+test, the ``topics`` test, the platform filter: 0.1–0.4 CPU-s each) and ~1.5 together.
+
 Data: the simulator + importers would take hours for 40 M posts, so the posts table is
 synthesised inside DuckDB (``INSERT … SELECT … FROM range(n)``), month by month in time order
 like a store filled by daily imports: 180,000 accounts (Weibo 90k, WeChat 54k, Douyin 36k)

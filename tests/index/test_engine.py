@@ -223,6 +223,11 @@ def test_matrix_index_top_mean_coverage_and_activity(world: World) -> None:
     assert weibo["score"] == pytest.approx(0.6 * weibo["top_mean"] + 0.2 * 100 + 0.2 * 100)
     assert rows["wechat"]["coverage"] == pytest.approx(1 / 3)  # only the police have WeChat
     assert rows["all"]["coverage"] == pytest.approx((1 + 1 / 3 + 0) / 3)
+    douyin = rows["douyin"]  # no body of the matrix is on Douyin
+    assert (douyin["organizations"], douyin["organizations_on_platform"]) == (3, 0)
+    assert (douyin["coverage"], douyin["members"]) == (0, 0)
+    assert (rows["wechat"]["organizations"], rows["wechat"]["organizations_on_platform"]) == (3, 1)
+    assert rows["all"]["organizations_on_platform"] == 3
 
 
 def test_explain_an_organisation_shows_the_platform_parts_of_its_score(world: World) -> None:
