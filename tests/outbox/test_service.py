@@ -86,3 +86,34 @@ def test_audit_history_is_ordered(session: Session) -> None:
     trail = audit_service.history(session, entity_type="request", entity_id=1)
     assert [e.action for e in trail] == ["accept", "reply"]
     assert trail[1].reason == "已答复" and trail[0].actor_name == "王五"
+
+
+def test_a_batch_is_filled_with_sendable_messages_only(session: Session) -> None:
+    """Messages no connector sends (another platform) never fill the batch: with a batch
+    of 2 behind 5 Douyin messages, the 3 Weibo ones are sent in two passes, and the Douyin
+    ones stay queued, unattempted, with their reason."""
+    stuck = [outbox_service.enqueue(session, kind="other", platform="douyin", body=f"抖音 {i}")
+             for i in range(5)]  # fmt: skip
+    sendable = [outbox_service.enqueue(session, kind="other", platform="weibo", body=f"微博 {i}")
+                for i in range(3)]  # fmt: skip
+    session.flush()
+    recorder = outbox_service.RecordingConnector(platform="weibo")
+    first = outbox_service.deliver_pending(session, [recorder], limit=2)
+    assert (first.delivered, first.failed, first.waiting) == (2, 0, 5)
+    second = outbox_service.deliver_pending(session, [recorder], limit=2)
+    assert (second.delivered, second.waiting) == (1, 5)
+    assert [m.state for m in sendable] == ["delivered"] * 3
+    assert [sent[0] for sent in recorder.sent] == [m.id for m in sendable]
+    for message in stuck:
+        session.refresh(message)
+        assert (message.state, message.attempts) == ("queued", 0)
+        assert message.error == (
+            "未配置「douyin」平台的发送通道：保持待发送，配置后发送 / no connector for "
+            "platform 'douyin': stays queued, sent once one is configured"
+        )
+    # Once a connector sends them, they go and the waiting reason goes with it.
+    later = outbox_service.deliver_pending(session, [outbox_service.RecordingConnector()])
+    assert (later.delivered, later.waiting) == (5, 0)
+    for message in stuck:
+        session.refresh(message)
+        assert (message.state, message.error) == ("delivered", None)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Protocol
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from zhengwu.config import get_settings
@@ -128,6 +128,7 @@ class DeliveryReport:
 
     delivered: int = 0
     failed: int = 0
+    waiting: int = 0  # queued for a platform that no connector sends (not attempted)
 
 
 def delivery_error(exc: Exception, attempt: int, max_attempts: int) -> str:
@@ -141,23 +142,61 @@ def delivery_error(exc: Exception, attempt: int, max_attempts: int) -> str:
             f"{attempt} of {max_attempts} failed, will retry: {said}")  # fmt: skip
 
 
+def waiting_reason(platform: str) -> str:
+    """Return the reason a queued message of ``platform`` shows while no connector sends it."""
+    return (f"未配置「{platform}」平台的发送通道：保持待发送，配置后发送 / no connector for "
+            f"platform {platform!r}: stays queued, sent once one is configured")  # fmt: skip
+
+
+def _mark_waiting(session: Session, sendable: Sequence[str]) -> int:
+    """Give the queued messages of the platforms no connector sends their waiting reason;
+    return how many such messages are queued (they are never in a delivery batch)."""
+    waiting = dict(
+        session.execute(
+            select(OutboxMessage.platform, func.count())
+            .where(OutboxMessage.state == "queued", OutboxMessage.platform.not_in(sendable))
+            .group_by(OutboxMessage.platform)
+        ).all()
+    )
+    for platform in waiting:
+        reason = waiting_reason(platform)
+        session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.state == "queued",
+                OutboxMessage.platform == platform,
+                or_(OutboxMessage.error.is_(None), OutboxMessage.error != reason),
+            )
+            .values(error=reason)
+            .execution_options(synchronize_session=False)
+        )
+    return sum(waiting.values())
+
+
 def deliver_pending(
     session: Session, connectors: Sequence[Connector], *, limit: int = 500, max_attempts: int = 5
 ) -> DeliveryReport:
-    """Deliver queued messages through the connector of their platform (or a ``*`` one)."""
+    """Deliver queued messages through the connector of their platform (or a ``*`` one).
+
+    Only messages a connector can send fill the batch of ``limit``: without a ``*``
+    connector, those of other platforms stay queued with their reason
+    (:func:`waiting_reason`) and are counted in ``waiting``, so they never hold up the
+    sendable ones behind them.
+    """
     by_platform = {c.platform: c for c in connectors}
     report = DeliveryReport()
+    query = select(OutboxMessage).where(
+        OutboxMessage.state == "queued", OutboxMessage.attempts < max_attempts
+    )
+    if "*" not in by_platform:
+        sendable = sorted(by_platform)
+        report.waiting = _mark_waiting(session, sendable)
+        query = query.where(OutboxMessage.platform.in_(sendable))
     pending = session.scalars(
-        select(OutboxMessage)
-        .where(OutboxMessage.state == "queued", OutboxMessage.attempts < max_attempts)
-        .order_by(OutboxMessage.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+        query.order_by(OutboxMessage.id).limit(limit).with_for_update(skip_locked=True)
     )
     for message in pending:
-        connector = by_platform.get(message.platform) or by_platform.get("*")
-        if connector is None:
-            continue
+        connector = by_platform.get(message.platform) or by_platform["*"]
         message.attempts += 1
         try:
             message.external_id = connector.send(message)
@@ -167,6 +206,8 @@ def deliver_pending(
                 message.state = "failed"
             report.failed += 1
             continue
+        if message.error == waiting_reason(message.platform):
+            message.error = None  # it waited for a connector; now it has been sent
         message.state = "delivered"
         message.delivered_at = utcnow()
         report.delivered += 1
