@@ -140,6 +140,28 @@ def test_publish_and_withdraw_a_run(tmp_path: Path) -> None:
     assert again.exit_code != 0 and "未发布" in again.output
 
 
+def test_withdraw_a_publication_whose_run_was_deleted() -> None:
+    from zhengwu.index import results
+    from zhengwu.index.models import PublishedRun
+
+    _setup()
+    _json(["run", "--period", "2025-07", "--json"])
+    done = runner.invoke(app, ["publish", "--period", "2025-07"])
+    assert done.exit_code == 0, done.output
+    with store.open_store() as con:
+        results.delete_run(con, "zhengwu-4d/2025-07")
+    gone = runner.invoke(app, ["publish", "--period", "2025-07", "--withdraw"])
+    assert gone.exit_code == 0, gone.output
+    assert "已撤回 withdrawn: zhengwu-4d/2025-07" in gone.output
+    with unit_of_work() as session:
+        assert session.get(PublishedRun, "zhengwu-4d/2025-07") is None
+    # Nothing published: said, with what is published (nothing).
+    again = runner.invoke(app, ["publish", "--period", "2025-07", "--withdraw"])
+    assert again.exit_code != 0
+    assert "zhengwu-4d/2025-07 未发布（已发布的：—）" in again.output
+    assert "is not published (published: —)" in again.output
+
+
 def test_compliance_flags_and_systems(tmp_path: Path) -> None:
     _setup()
     report = _json(["compliance", "--date", "2025-08-20", "--json"])

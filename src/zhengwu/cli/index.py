@@ -197,6 +197,14 @@ def _system(name: str, path: Path | None) -> IndicatorSystem:
     return load_system(name, path=path)
 
 
+def _known_system(name: str) -> IndicatorSystem | None:
+    """Return indicator system ``name``, or None when it is no longer installed."""
+    try:
+        return _system(name, None)
+    except ZhengwuError:
+        return None
+
+
 def _period(text: str, system: IndicatorSystem | None = None) -> Period:
     from zhengwu.index.periods import parse_period
 
@@ -411,6 +419,7 @@ def publish(
     """Publish a stored run: its rankings become the public /rankings page (or withdraw it).
 
     The run is named as `index run` and `index rank` name it: --period and --system.
+    --withdraw needs no stored run: a publication whose run was deleted is withdrawn too.
 
     Example: zhengwu index publish --period 2025-Q3 --system zhengwu-4d --by 王五
     """
@@ -432,12 +441,16 @@ def publish(
             "missing --period: the period of the run to publish, e.g. --period 2025-Q3",
         )
     operator = Principal(role="admin", user_id=0, username=by, display_name=by)
+    if withdraw:  # the publication is in the database: its run need not be stored any more
+        from zhengwu.index import results
+
+        run_id = results.run_id_for(system, _period(period, _known_system(system)).label)
+        with unit_of_work() as session:
+            access.withdraw(session, principal=operator, run_id=run_id)
+        console.print(f"已撤回 withdrawn: {run_id}")
+        return
     with _store() as con, unit_of_work() as session:
         run_id = _run_id(con, system, period)
-        if withdraw:
-            access.withdraw(session, principal=operator, run_id=run_id)
-            console.print(f"已撤回 withdrawn: {run_id}")
-            return
         found = access.publish(session, con, principal=operator, run_id=run_id)
         console.print(f"已发布 published: {found.run_id} ({found.published_by})")
 

@@ -232,7 +232,12 @@ def withdraw(session: Session, *, principal: Principal, run_id: str) -> None:
     require_publish(principal)
     found = session.get(PublishedRun, run_id)
     if found is None:
-        raise NotFoundError(f"{run_id} 未发布", f"{run_id} is not published")
+        shown = sorted(publications(session))[:20]
+        listed = ", ".join(shown) or "—"
+        raise NotFoundError(
+            f"{run_id} 未发布（已发布的：{listed}）",
+            f"{run_id} is not published (published: {listed})",
+        )
     session.delete(found)
     session.flush()
 
