@@ -71,7 +71,7 @@ def test_reads_per_role(client: httpx.Client, world: World) -> None:
     orgs = {v: k for k, v in world.orgs.items()}
     for role in ROLES:
         h = world.headers(role)
-        listing = client.get("/api/accounts", headers=h)
+        listing = client.get("/api/accounts", headers=h, params={"kind": "all"})
         tree = client.get("/api/matrices", headers=h)
         organizations = client.get("/api/organizations", headers=h)
         if role not in READABLE_MATRICES:
@@ -167,11 +167,11 @@ def test_tree_counts_details_and_filters(client: httpx.Client, world: World) -> 
     assert total(platform="douyin") == (1, {"郑州警方"})
     assert total(adcode="4103") == (1, {"洛阳住建"})
     assert total(organization_id=world.orgs["police"])[0] == 2
-    assert total(matrix_id=world.matrices["zz"])[0] == 3
+    assert total(matrix_id=world.matrices["zz"], kind="all")[0] == 3  # 郑州12345 too
     assert total(is_government="false")[1] == {"中牟发布", "郑州12345"}
     assert total(q="住建")[0] == 2
     # Weibo sorts after Douyin; the pages together hold every account once.
-    pages = [total(limit=2, offset=o) for o in (0, 2, 4)]
+    pages = [total(limit=2, offset=o, kind="all") for o in (0, 2, 4)]
     assert {n for n, _ in pages} == {len(ACCOUNTS)}
     assert [len(p) for _, p in pages] == [2, 2, 2]
     assert set().union(*(p for _, p in pages)) == {a[2] for a in ACCOUNTS.values()}
@@ -195,6 +195,34 @@ def test_tree_counts_details_and_filters(client: httpx.Client, world: World) -> 
         refused = client.get("/api/organizations", params=bad, headers=h)
         assert refused.status_code == 422, bad
         assert refused.json()["message_zh"] and refused.json()["message_en"], bad
+
+
+def test_the_list_is_of_government_accounts_unless_asked(
+    client: httpx.Client, world: World
+) -> None:
+    """As /console/accounts: 政务账号 by default, kind=other / all for the others."""
+    h = world.headers("admin")
+
+    def names(**params: Any) -> tuple[int, set[str]]:
+        r = client.get("/api/accounts", params=params, headers=h)
+        assert r.status_code == 200, r.text
+        return r.json()["total"], {a["name"] for a in r.json()["items"]}
+
+    government = {a[2] for a in ACCOUNTS.values() if a[3] is not None}
+    assert names() == (len(government), government)
+    assert "中牟发布" not in names()[1] and "郑州12345" not in names()[1]
+    assert names(kind="government") == names()
+    assert names(kind="other") == (2, {"中牟发布", "郑州12345"})
+    assert names(kind="all")[0] == len(ACCOUNTS)
+    # The older parameter still works, alone or agreeing with kind.
+    assert names(is_government="false") == names(kind="other")
+    assert names(is_government="true", kind="government") == names()
+    bad = client.get("/api/accounts", params={"kind": "citizen"}, headers=h)
+    assert bad.status_code == 422
+    assert "账号类别「citizen」无效" in bad.json()["message_zh"]
+    assert "unknown account kind 'citizen'" in bad.json()["message_en"]
+    both = client.get("/api/accounts", params={"kind": "all", "is_government": "true"}, headers=h)
+    assert both.status_code == 422 and "contradicts" in both.json()["message_en"]
 
 
 def test_create_per_role(client: httpx.Client, world: World, committed_engine: Engine) -> None:

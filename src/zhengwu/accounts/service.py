@@ -796,6 +796,22 @@ def resolve_matrix(session: Session, ref: str) -> Matrix:
 # -- reading accounts, organisations and matrices -------------------------------------------
 
 
+# 类别 of an account list: government accounts (政务账号) unless asked otherwise, since an
+# import also stores the citizens' accounts it meets (commenters, posters of requests).
+ACCOUNT_KINDS = {"government": "政务账号", "other": "非政务账号", "all": "全部账号"}
+
+
+def government_filter(kind: str) -> bool | None:
+    """Return the ``is_government`` value the 类别 ``kind`` selects (None: all)."""
+    if kind not in ACCOUNT_KINDS:
+        choices = "、".join(f"{k}（{label}）" for k, label in ACCOUNT_KINDS.items())
+        raise InvalidInputError(
+            f"账号类别「{kind}」无效，可选：{choices}",
+            f"unknown account kind {kind!r}: one of {', '.join(ACCOUNT_KINDS)}",
+        )
+    return None if kind == "all" else kind == "government"
+
+
 def list_accounts(
     session: Session,
     *,

@@ -218,17 +218,32 @@ def list_accounts(
     organization_id: int | None = None,
     adcode: Annotated[str | None, Query(pattern=r"^\d{1,6}$")] = None,
     matrix_id: int | None = None,
+    kind: Annotated[str | None, Query(description="government (default), other or all")] = None,
     is_government: bool | None = None,
     q: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> AccountPage:
-    """List the accounts you may read (adcode is a prefix, q a name substring), paged."""
+    """List the accounts you may read (adcode is a prefix, q a name substring), paged.
+
+    Government accounts (政务账号) by default, as the console's list: ``kind=other`` the
+    others (citizens' accounts an import stored), ``kind=all`` both. ``is_government``
+    (true / false) is the older spelling of ``kind`` and must agree with it when both are given.
+    """
     access.require_reader(principal)
+    government = accounts_service.government_filter(kind or "government")
+    if is_government is not None:
+        if kind is not None and government is not is_government:
+            raise InvalidInputError(
+                f"kind={kind} 与 is_government={str(is_government).lower()} 矛盾，请只给其一",
+                f"kind={kind} contradicts is_government={str(is_government).lower()}: "
+                "give one of them",
+            )
+        government = is_government
     total, found = accounts_service.list_accounts(
         db, query=access.readable_accounts(principal), platform=platform,
         organization_id=organization_id, adcode=adcode, matrix_id=matrix_id,
-        is_government=is_government, q=q, limit=limit, offset=offset,
+        is_government=government, q=q, limit=limit, offset=offset,
     )  # fmt: skip
     items = [AccountRead.model_validate(a) for a in found]
     return AccountPage(total=total, limit=limit, offset=offset, items=items)

@@ -14,7 +14,7 @@ from zhengwu.accounts import access
 from zhengwu.accounts import service as accounts_service
 from zhengwu.accounts.models import Account, Organization
 from zhengwu.auth.principal import Principal
-from zhengwu.errors import ForbiddenError, InvalidInputError, NotFoundError
+from zhengwu.errors import ForbiddenError, NotFoundError
 from zhengwu.index import explain
 from zhengwu.index.compliance import REASONS_ZH
 from zhengwu.web import charts
@@ -31,20 +31,7 @@ def visible_accounts(session: Session, principal: Principal) -> Select[Account]:
     return access.readable_accounts(principal)
 
 
-# 类别 filter of the list: government accounts (政务账号) unless asked otherwise, since an
-# import also stores the citizens' accounts it meets (commenters, posters of requests).
-KINDS = {"government": "政务账号", "other": "非政务账号", "all": "全部账号"}
-
-
-def _kind_filter(kind: str) -> bool | None:
-    """Return the ``is_government`` value the 类别 ``kind`` selects (None: all)."""
-    if kind not in KINDS:
-        choices = "、".join(f"{k}（{label}）" for k, label in KINDS.items())
-        raise InvalidInputError(
-            f"账号类别「{kind}」无效，可选：{choices}",
-            f"unknown account kind {kind!r}: one of {', '.join(KINDS)}",
-        )
-    return None if kind == "all" else kind == "government"
+KINDS = accounts_service.ACCOUNT_KINDS
 
 
 @router.get("", response_class=HTMLResponse)
@@ -59,7 +46,7 @@ def accounts(
     """
     require(principal, "accounts")
     query = visible_accounts(db, principal)
-    government = _kind_filter(kind)
+    government = accounts_service.government_filter(kind)
     if government is not None:
         query = query.where(Account.is_government.is_(government))
     if q.strip():
