@@ -327,3 +327,56 @@ def test_results_say_when_the_index_is_behind(session: Session) -> None:
     assert (current.stale, current.stale_note) == ({}, None)
     assert service.lag_note({"requests": indexer.PENDING_CAP}) is not None
     assert "10,000+" in (service.lag_note({"requests": indexer.PENDING_CAP}) or "")
+
+
+def test_hits_link_only_to_pages_the_role_may_open(session: Session) -> None:
+    """An account's page for the accounts the role may read (console 账号 roles only), else
+    the post's own address on its platform, else no link — for post and account hits."""
+    from zhengwu.accounts.models import Matrix, MatrixMember
+    from zhengwu.content import store
+
+    mine_org, other_org = _org(session, "鼓楼区公安分局"), _org(session, "玄武区公安分局")
+    mine = _account(session, "u-mine", "平安鼓楼", "鼓楼区公安分局", mine_org)
+    other = _account(session, "u-other", "平安玄武", "玄武区公安分局", other_org)
+    matrix = Matrix(name="鼓楼矩阵", kind="regional", adcode="320106")
+    session.add(matrix)
+    session.flush()
+    session.add(MatrixMember(matrix_id=matrix.id, account_id=mine.id, role="lead"))
+    session.flush()
+    indexer.refresh(session, ["accounts"])
+    with store.open_store() as con:
+        con.executemany(
+            "INSERT INTO posts (platform, post_id, account_uid, created_at, text, url) "
+            "VALUES ('weibo', ?, ?, ?, ?, ?)",
+            [("p1", "u-mine", datetime(2025, 7, 1, 2), "公安分局夜巡提示", None),
+             ("p2", "u-other", datetime(2025, 7, 1, 3), "公安分局防诈提示",
+              "https://weibo.com/u-other/p2"),
+             ("p3", "u-unknown", datetime(2025, 7, 1, 4), "公安分局值班提示", None)],
+        )  # fmt: skip
+    mine_page, other_page = f"/console/accounts/{mine.id}", f"/console/accounts/{other.id}"
+    operator = Principal(role="operator", user_id=7, organization_id=mine_org.id)
+    office = Principal(role="matrix_office", user_id=8, matrix_id=matrix.id)
+    handler = Principal(role="handler", user_id=9, organization_id=mine_org.id)
+    expected = {  # role → (post links by post id, account links by account name)
+        "admin": ({"p1": mine_page, "p2": other_page, "p3": None},
+                  {"平安鼓楼": mine_page, "平安玄武": other_page}),
+        "operator": ({"p1": mine_page, "p2": "https://weibo.com/u-other/p2", "p3": None},
+                     {"平安鼓楼": mine_page, "平安玄武": None}),
+        "matrix_office": ({"p1": mine_page, "p2": "https://weibo.com/u-other/p2", "p3": None},
+                          {"平安鼓楼": mine_page, "平安玄武": None}),
+        # A handler opens no account page (and searches no posts).
+        "handler": (None, {"平安鼓楼": None, "平安玄武": None}),
+    }  # fmt: skip
+    for principal in (ADMIN, operator, office, handler):
+        post_links, account_links = expected[principal.role]
+        found = service.search(session, principal, "公安分局", post_days=None)
+        posts = {h.key.split(":")[1]: h.url for h in found.hits if h.kind == "posts"}
+        accounts = {h.title: h.url for h in found.hits if h.kind == "accounts"}
+        assert (posts or None, accounts) == (post_links, account_links), principal.role
+
+
+def test_account_page_roles_are_the_consoles() -> None:
+    from zhengwu.search.access import ACCOUNT_PAGE_ROLES
+    from zhengwu.web.console.base import AREA_ROLES
+
+    assert set(ACCOUNT_PAGE_ROLES) == set(AREA_ROLES["accounts"])

@@ -48,6 +48,23 @@ def test_office_searches_with_tabs_and_highlights(
     assert 'data-kind="requests"' not in only_accounts.text.split("search-hits")[-1]
 
 
+def test_an_account_hit_links_only_when_the_role_may_open_the_page(
+    client: httpx.Client, world: ConsoleWorld
+) -> None:
+    """The office of 郑州 opens no 洛阳 account page: the hit is listed, unlinked; the
+    handler opens no account page at all."""
+    ly = f'href="/console/accounts/{world.accounts["ly_weibo"]}"'
+    login(client, "admin")
+    assert ly in client.get("/console/search", params={"q": "洛阳住建", "kind": "accounts"}).text
+    for role in ("office", "handler"):
+        client.cookies.clear()  # a new session
+        login(client, role)
+        page = client.get("/console/search", params={"q": "洛阳住建", "kind": "accounts"})
+        hits = page.text.split('class="search-hits"')[-1]
+        assert page.status_code == 200 and ly not in page.text, role
+        assert '<span class="title">洛阳住建</span>' in hits, role
+
+
 def test_empty_and_too_long_queries_show_a_bilingual_error(client: httpx.Client) -> None:
     login(client, "handler")
     first = client.get("/console/search")
@@ -98,7 +115,9 @@ def test_the_page_says_when_the_index_is_behind_until_it_is_refreshed(
         session.commit()
     after = client.get("/console/search", params={"q": "郑东新区"})
     assert 'class="search-stale"' not in after.text
-    assert f'href="/console/accounts/{account_id}"' in after.text
+    # Found now; not of the office's matrix, so listed without a link to its page.
+    assert '<span class="title">郑东新区发布</span>' in after.text.split("search-hits")[-1]
+    assert f'href="/console/accounts/{account_id}"' not in after.text
 
 
 def test_posts_are_searched_in_a_chosen_window_up_to_the_newest_post(

@@ -93,4 +93,4 @@ def query(
     if results.note:
         console.print(results.note, markup=False)
     for hit in results.hits:
-        console.print(f"[{hit.kind}] {hit.title}  {hit.url}\n    {hit.snippet}", markup=False)
+        console.print(f"[{hit.kind}] {hit.title}  {hit.url or ''}\n    {hit.snippet}", markup=False)

@@ -7,15 +7,23 @@
   the masked text only;
 - content (内容库): only those ``zhengwu.library.access.readable_items`` allows;
 - posts (帖文): matrix office, operator and admin.
+
+A hit links only to a page the principal may open: an account's console page for the
+accounts :func:`openable_accounts` gives, else a post's own address on its platform, else
+no link.
 """
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import ColumnElement, false, select, true
+from sqlalchemy.orm import Session
 
+from zhengwu.accounts import access as accounts_access
+from zhengwu.accounts.models import Account
 from zhengwu.auth.principal import Principal
 from zhengwu.errors import ForbiddenError
 from zhengwu.search.models import KINDS, SearchDocument
@@ -24,6 +32,9 @@ from zhengwu.servicedesk import access as desk_access
 REQUEST_ROLES = ("matrix_office", "handler", "operator")
 CONTENT_ROLES = ("matrix_office", "operator")
 POST_ROLES = ("matrix_office", "operator")
+# Who may open an account's console page (/console/accounts/{id}): the console's 账号 area
+# (``zhengwu.web.console.base.NAV``), and only for the accounts they may read.
+ACCOUNT_PAGE_ROLES = ("matrix_office", "operator")
 
 
 def require_search(principal: Principal) -> None:
@@ -71,3 +82,15 @@ def document_scope(principal: Principal, kind: str) -> ColumnElement[bool]:
         items = library.readable_items(principal).subquery()
         return SearchDocument.ref_id.in_(select(items.c.id))
     return false()
+
+
+def openable_accounts(session: Session, principal: Principal, ids: Collection[int]) -> set[int]:
+    """Return those of account ``ids`` whose console page ``principal`` may open."""
+    if not ids or not principal.has_role(*ACCOUNT_PAGE_ROLES):
+        return set()
+    if principal.role == "admin":
+        return set(ids)
+    readable = accounts_access.readable_account_ids(principal)
+    return set(
+        session.scalars(select(Account.id).where(Account.id.in_(ids), Account.id.in_(readable)))
+    )

@@ -90,7 +90,8 @@ class SearchPending(Base):
 
 
 class SearchHit(BaseModel):
-    """One result: what it is, where to open it, and a highlighted masked snippet."""
+    """One result: what it is, where to open it (if the principal may), and a highlighted
+    masked snippet."""
 
     kind: str
     key: str
@@ -98,7 +99,7 @@ class SearchHit(BaseModel):
     snippet: str
     snippet_html: str
     score: float
-    url: str
+    url: str | None  # None: nothing the principal may open (an account page of another body)
 
 
 class PostWindowRead(BaseModel):

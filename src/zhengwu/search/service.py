@@ -107,9 +107,10 @@ def highlight(text: str, terms: Sequence[str], width: int = SNIPPET) -> tuple[st
     return plain, "".join(parts)
 
 
-def _url(kind: str, doc: SearchDocument) -> str:
+def _url(kind: str, doc: SearchDocument, accounts: set[int]) -> str | None:
+    """Return the page a hit opens; an account's only when in ``accounts`` (openable)."""
     if kind == "accounts":
-        return f"/console/accounts/{doc.ref_id or doc.key}"
+        return f"/console/accounts/{doc.ref_id}" if doc.ref_id in accounts else None
     if kind == "requests":
         return f"/console/desk/{doc.key}"
     return f"/console/library/{doc.key}"
@@ -163,6 +164,7 @@ def _matches(
 
 def _top(
     session: Session,
+    principal: Principal,
     kind: str,
     found: tuple[Any, ColumnElement[bool]],
     terms: list[str],
@@ -183,6 +185,11 @@ def _top(
     # The index holds text masked when it was indexed; masking it again with today's
     # directory hides a published number withdrawn since, before the next refresh.
     keep = published_phones.directory(session) if rows else frozenset()
+    openable = (
+        access.openable_accounts(session, principal, {d.ref_id for d, _, _ in rows if d.ref_id})
+        if kind == "accounts"
+        else set()
+    )
     for doc, rank, _ in rows:
         plain, html = highlight(mask_text(doc.body or doc.title, keep=keep), terms)
         hits.append(
@@ -193,15 +200,16 @@ def _top(
                 snippet=plain,
                 snippet_html=html,
                 score=round(float(rank), 4),
-                url=_url(kind, doc),
+                url=_url(kind, doc, openable),
             )
         )
     return (int(rows[0].total) if rows else 0), hits
 
 
 def _post_hits(
-    session: Session, terms: list[str], mode: str, limit: int, days: int | None
-) -> tuple[int, list[SearchHit], PostWindowRead]:
+    session: Session, principal: Principal, terms: list[str], mode: str, limit: int,
+    days: int | None,
+) -> tuple[int, list[SearchHit], PostWindowRead]:  # fmt: skip
     result = posts.search_store(terms, mode=mode, days=days, limit=limit)
     total, found = result.count, result.hits
     # The store keeps naive UTC; the API says which time it is (China time, with its offset).
@@ -222,10 +230,12 @@ def _post_hits(
         accounts = {(platform, uid): acc_id for platform, uid, acc_id in rows}
     hits = []
     keep = published_phones.directory(session) if found else frozenset()
+    openable = access.openable_accounts(session, principal, set(accounts.values()))
     for post in found:
         plain, html = highlight(mask_text(post.text, keep=keep), terms)
         acc_id = accounts.get((post.platform, post.account_uid or ""))
-        url = f"/console/accounts/{acc_id}" if acc_id else (post.url or "")
+        # The account's page when the role may open it, else the post on its platform.
+        url = f"/console/accounts/{acc_id}" if acc_id in openable else (post.url or None)
         # The store keeps naive UTC; a reader sees China time, as everywhere else.
         title = f"{post.platform} · {china_time(post.created_at):%Y-%m-%d %H:%M}"
         hits.append(
@@ -251,13 +261,15 @@ def _run(
     span = None
     for kind in kinds:
         if kind == "posts":
-            counts[kind], found_posts, span = _post_hits(session, terms, mode, limit, days)
+            counts[kind], found_posts, span = _post_hits(
+                session, principal, terms, mode, limit, days
+            )
             hits.extend(found_posts)
             continue
         found = _matches(session, principal, kind, terms, mode)
         counts[kind] = 0
         if found:
-            counts[kind], found_hits = _top(session, kind, found, terms, limit)
+            counts[kind], found_hits = _top(session, principal, kind, found, terms, limit)
             hits.extend(found_hits)
     return counts, hits, span
 
