@@ -243,6 +243,36 @@ def test_rank_with_failing_accounts_and_an_unknown_group() -> None:
     assert "未纳入 / excluded" in shown and "no_post" in shown
 
 
+def test_rank_by_sector_shows_the_percentile_within_the_sector(tmp_path: Path) -> None:
+    """Each sector holds one account: each is the best of its group (组内百分位 100), while
+    on the platform the fire brigade's lower score stands at 50 (同类百分位)."""
+    import csv
+
+    from openpyxl import load_workbook
+
+    _setup()
+    _json(["run", "--period", "2025-07", "--json"])
+    out = _json(["rank", "--period", "2025-07", "--by", "sector", "--json"])
+    rows = {r["name"]: r for g in out["groups"] for r in g["rows"]}
+    assert {n: (r["group_percentile"], r["percentile"]) for n, r in rows.items()} == {
+        "平安郑州": (100.0, 100.0), "郑州消防": (100.0, 50.0)}  # fmt: skip
+    table = _text(["rank", "--period", "2025-07", "--by", "sector"])
+    assert "组内百分位" in table and "同类百分位" in table
+    assert re.search(r"郑州消防 [\d.]+ 100\.00 50\.00 ", table), table
+    csv_path, xlsx_path = tmp_path / "rank.csv", tmp_path / "rank.xlsx"
+    _text(["rank", "--period", "2025-07", "--by", "sector", "--csv", str(csv_path),
+           "--xlsx", str(xlsx_path)])  # fmt: skip
+    with csv_path.open(encoding="utf-8-sig") as fh:
+        keys, names, *body = list(csv.reader(fh))
+    at = keys.index("group_percentile")
+    assert (names[at], names[keys.index("percentile")]) == ("组内百分位", "同类百分位")
+    assert sorted(r[at] for r in body) == ["100.0", "100.0"]
+    sheet = load_workbook(xlsx_path).worksheets[0]
+    head = [c.value for c in sheet[1]]
+    assert [row[head.index("group_percentile")].value for row in sheet.iter_rows(min_row=3)] == [
+        100, 100]  # fmt: skip
+
+
 def test_explain_counts_the_ranked_apart_from_the_peer_group() -> None:
     _setup(silent=True)
     _json(["run", "--period", "2025-07", "--json"])

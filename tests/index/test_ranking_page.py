@@ -218,3 +218,34 @@ def test_a_group_failing_as_a_whole_is_still_shown_with_its_count() -> None:
         assert traffic["excluded_count"] == traffic["size_with_failing"] > 0
         assert counted["groups"] == listed["groups"]
         assert counted["excluded_count"] == len(listed["excluded"])
+
+
+@pytest.mark.parametrize("by", ["platform", "sector", "city", "matrix"])
+def test_each_row_has_its_percentile_within_the_group_ranked(
+    con: duckdb.DuckDBPyConnection, by: str
+) -> None:
+    """``group_percentile``: the share of the group's scored entities (failing ones too, as
+    the run's peer percentile) scoring at most as much, × 100; ``percentile`` stays the
+    run's own (the platform, zhengwu-4d's peer group)."""
+    run = "zhengwu-4d/2025-Q3"
+    whole = ranking.ranking(con, run, platform="weibo", by=by, include_failing=True)
+    stored = dict(
+        con.execute(
+            "SELECT account_uid, percentile FROM index_totals WHERE run_id = ? "
+            "AND platform = 'weibo'",
+            [run],
+        ).fetchall()
+    )
+    differs = 0
+    for group in whole["groups"]:
+        scores = [r["score"] for r in group["rows"]]
+        assert len(group["rows"]) == group["size_with_failing"]
+        for row in group["rows"]:
+            expected = 100 * sum(s <= row["score"] for s in scores) / len(scores)
+            assert row["group_percentile"] == pytest.approx(expected), (group["group_key"], row)
+            assert row["percentile"] == stored[row["account_uid"]]
+            differs += row["group_percentile"] != pytest.approx(row["percentile"])
+    assert differs > 0 if by != "platform" else True
+    # The best of a group stands at 100 within it, whatever its place on the platform.
+    sector = ranking.ranking(con, run, platform="weibo", by="sector", group="住建", top=1)
+    assert sector["groups"][0]["rows"][0]["group_percentile"] == 100.0

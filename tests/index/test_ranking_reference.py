@@ -120,6 +120,9 @@ def _expected(
     out = []
     for key, (name, rows) in _groups(con, RUN, platform, by).items():
         size = sum(not r["excluded"] for r in rows)
+        # Percentile within the group: the share of its scored rows (failing ones too)
+        # scoring at most as much.
+        scored = [r["score"] for r in rows if r["score"] is not None]
         shown = []
         for row in rows:
             rank = _ranks(rows)[row["account_uid"]][which]
@@ -129,8 +132,13 @@ def _expected(
             previous = old[which] if old else None
             movement = "new" if previous is None else previous - rank
             wide = {k: row[k] for k in WIDE}
+            within = (
+                None if row["score"] is None
+                else 100 * (sum(x <= row["score"] for x in scored) / len(scored))
+            )  # fmt: skip
             shown.append({"rank": rank, "previous_rank": previous, "movement": movement,
-                          "account_uid": row["account_uid"], **wide})  # fmt: skip
+                          "account_uid": row["account_uid"], **wide,
+                          "group_percentile": within})  # fmt: skip
         out.append({"group_key": key, "group_name": name, "size": size,
                     "size_with_failing": len(rows), "excluded_count": len(rows) - size,
                     "rows": shown})  # fmt: skip

@@ -150,6 +150,11 @@ def test_rankings_groupings_movement_and_explain(as_role: OpenAs, world: Console
     ).json()
     assert [g["group_key"] for g in by_sector["groups"]] == ["公安"]
     assert {r["sector"] for g in by_sector["groups"] for r in g["rows"]} == {"公安"}
+    # The best of the sector stands at 100 within it (组内百分位), the platform's percentile
+    # is kept beside it.
+    police = by_sector["groups"][0]["rows"]
+    assert police[0]["group_percentile"] == 100.0
+    assert all(r["group_percentile"] is not None and "percentile" in r for r in police)
     henan = client.get(
         "/api/index/rankings",
         params={"period": "2025-07", "platform": "weibo", "by": "region", "group": "410300"},

@@ -528,7 +528,7 @@ def rank(
     orgs = platform == "all"
     for g in result["groups"]:
         rows = [[r["rank"], r["movement"], r["account_uid"] if orgs else f"{platform}:{r['account_uid']}",
-                 r["name"], r["score"], r["percentile"],
+                 r["name"], r["score"], r["group_percentile"], r["percentile"],
                  "✗ " + _reasons(r["compliance_reasons"]) if r["excluded"] else ""]
                 for r in g["rows"]]  # fmt: skip
         counts = (
@@ -537,7 +537,8 @@ def rank(
             else f"{g['size']} ranked, {g['excluded_count']} excluded"
         )
         _table(f"{result['run_id']} · {by} {g['group_name']} ({counts})",
-               ["名次", "变化", "机构" if orgs else "账号", "名称", "得分", "百分位", "合规"],
+               ["名次", "变化", "机构" if orgs else "账号", "名称", "得分", "组内百分位",
+                "同类百分位", "合规"],
                rows)  # fmt: skip
     if include_failing:
         console.print(

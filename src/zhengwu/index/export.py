@@ -18,7 +18,8 @@ COLUMNS = (
     ("group_key", "分组"), ("group_name", "分组名称"), ("rank", "排名"),
     ("movement", "名次变化"), ("account_uid", "账号"), ("name", "名称"),
     ("org_name", "机构"), ("sector", "系统"), ("level", "层级"), ("score", "得分"),
-    ("percentile", "百分位"), ("compliance", "合规"), ("compliance_reasons", "原因"),
+    ("group_percentile", "组内百分位"), ("percentile", "同类百分位"), ("compliance", "合规"),
+    ("compliance_reasons", "原因"),
 )  # fmt: skip
 
 

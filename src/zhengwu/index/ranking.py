@@ -144,6 +144,9 @@ def ranking(
     national run has ~150 000 — from ``excluded_offset``, at most ``excluded_limit`` (None:
     all).
     Without ``list_excluded`` no failing row leaves DuckDB unless ``include_failing``.
+    Each row has two percentiles: ``percentile``, the run's own in the system's peer group
+    (``peer_group``, the platform for zhengwu-4d), and ``group_percentile``, within the
+    ranking's group (the sector, the city … ranked), failing entities counted in both.
     """
     _check(by)
     run = results.get_run(con, run_id)
@@ -164,12 +167,14 @@ def ranking(
     # The ranks come from the narrow rows (:func:`_narrow`); the previous run's ranks are
     # looked up for the rows shown only, and so are the wide columns, by row id.
     cur = con.execute(
-        f"""WITH cur AS ({_narrow(by, "run", where, one_matrix=one, entity=entity)}),
+        f"""WITH cur AS ({
+            _narrow(by, "run", where, one_matrix=one, entity=entity, percentile=True)
+        }),
             sz AS (SELECT group_key, count(*) FILTER (WHERE NOT excluded) AS group_size,
                           count(*) AS group_size_with_failing FROM cur GROUP BY group_key),
             shown AS (SELECT c.group_key, c.group_name, c.account_uid, c.row_id,
                              c.{rank} AS rank, c.group_rank_with_failing, s.group_size,
-                             s.group_size_with_failing
+                             s.group_size_with_failing, c.group_percentile
                       FROM cur c JOIN sz s USING (group_key) WHERE {shown}),
             before AS (SELECT group_key, account_uid, {rank} AS rank
                        FROM ({_narrow(by, "prev", where, one_matrix=one, entity=entity)})
@@ -178,7 +183,7 @@ def ranking(
                      WHERE run_id = $run)
             SELECT c.group_key, c.group_name, c.rank, b.rank AS previous_rank,
                    b.rank - c.rank AS movement, c.account_uid, w.* EXCLUDE (row_id),
-                   c.group_size, c.group_size_with_failing
+                   c.group_percentile, c.group_size, c.group_size_with_failing
             FROM shown c JOIN wide w USING (row_id)
             LEFT JOIN before b ON b.group_key = c.group_key AND b.account_uid = c.account_uid
             ORDER BY c.group_key, c.group_rank_with_failing""",
@@ -346,27 +351,39 @@ def top_lists(
     return _rows(cur)
 
 
-def _narrow(by: str, run: str, where: str, *, one_matrix: bool, entity: str) -> str:
+# The percentile of a score within the ranking's group, as the run's peer percentile is
+# computed (:mod:`zhengwu.index.engine`): over the group's scored entities, failing ones
+# included, 100 = the best score; None without a score.
+_GROUP_PERCENTILE = """CASE WHEN score IS NOT NULL THEN 100 * cume_dist() OVER (
+               PARTITION BY group_key, score IS NULL ORDER BY round(score, 6)) END"""
+
+
+def _narrow(
+    by: str, run: str, where: str, *, one_matrix: bool, entity: str, percentile: bool = False
+) -> str:
     """Return SQL of a grouping's narrow rows with their group ranks (no wide columns).
 
     A platform's ranks are the stored ones (the run ranks per platform), so the platform
-    grouping needs no window; the other groupings derive theirs with one window.
+    grouping needs no window for them; the other groupings derive theirs with one window.
+    With ``percentile`` each row also has its ``group_percentile`` (one more window).
     """
     cols = "group_key, group_name, account_uid, row_id, excluded, province, city, sector, level"
+    extra = f", {_GROUP_PERCENTILE} AS group_percentile" if percentile else ""
     if by == "platform":
-        return f"""
+        rows = f"""
             SELECT * FROM (
                 SELECT platform, platform AS group_key, platform AS group_name, account_uid,
-                       rowid AS row_id, excluded, province, city, sector, level,
+                       rowid AS row_id, excluded, province, city, sector, level, score,
                        rank AS group_rank,
                        rank_with_failing AS group_rank_with_failing
                 FROM index_totals WHERE run_id = ${run}) WHERE {where}"""
+        return f"SELECT *{extra} FROM ({rows})" if percentile else rows
     return f"""
         SELECT {cols},
                CASE WHEN NOT excluded THEN sum(CASE WHEN excluded THEN 0 ELSE 1 END) OVER w
                END AS group_rank,
-               row_number() OVER w AS group_rank_with_failing
-        FROM (SELECT {cols}, rank_with_failing
+               row_number() OVER w AS group_rank_with_failing{extra}
+        FROM (SELECT {cols}, rank_with_failing, score
               FROM ({grouped(by, run, one_matrix=one_matrix, entity=entity)}) WHERE {where})
         WINDOW w AS (PARTITION BY group_key ORDER BY rank_with_failing
                      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"""
@@ -432,9 +449,11 @@ def ranking_page(
     # Top-N (a heap, not a sort of every row) up to the page's last row; the previous
     # run's ranks are looked up for those rows only, and so are the wide columns, by row id.
     cur = con.execute(
-        f"""WITH cur AS ({_narrow(by, "run", where, one_matrix=one, entity=entity)}),
+        f"""WITH cur AS ({
+            _narrow(by, "run", where, one_matrix=one, entity=entity, percentile=True)
+        }),
             upto AS (SELECT group_key, group_name, account_uid, row_id, {rank} AS rank,
-                            row_number() OVER (ORDER BY group_key, group_rank_with_failing)
+                            group_percentile, row_number() OVER (ORDER BY group_key, group_rank_with_failing)
                                 AS pos
                      FROM (SELECT * FROM cur WHERE {" AND ".join(shown)}
                            ORDER BY group_key, group_rank_with_failing LIMIT {last})),
@@ -444,7 +463,7 @@ def ranking_page(
                        WHERE account_uid IN (SELECT account_uid FROM page))
             SELECT c.pos, (SELECT count(*) FROM cur WHERE {" AND ".join(shown)}) AS total,
                    c.group_name, c.row_id, c.rank, b.rank AS previous_rank,
-                   b.rank - c.rank AS movement, c.account_uid
+                   b.rank - c.rank AS movement, c.account_uid, c.group_percentile
             FROM page c
             LEFT JOIN before b ON b.group_key = c.group_key AND b.account_uid = c.account_uid
             ORDER BY c.pos""",
@@ -485,6 +504,7 @@ def ranking_page(
         group_name = group_name or item["group_name"]
         row = {k: item[k] for k in ("rank", "previous_rank", "movement", "account_uid")}
         row.update({k: wide[item["row_id"]][k] for k in _WIDE})
+        row["group_percentile"] = item["group_percentile"]
         if prev is None:
             row["movement"] = None
         elif row["previous_rank"] is None:
