@@ -298,3 +298,24 @@ def test_the_outbox_file_connector_names_files_safely(tmp_path: Path) -> None:
     (written,) = (tmp_path / "out").iterdir()
     assert written.name == "___we_chat.jsonl"
     assert orjson.loads(written.read_bytes())["body"] == "通知"
+
+
+def test_on_the_demos_data_escalation_runs_on_the_demos_clock(committed_engine: Engine) -> None:
+    """The demo's data (its demo-input/truth.json in the data directory): 督办 judges the
+    deadlines as of the simulated period's end, as the demo's own sweep, never today."""
+    ids = _world(committed_engine)
+    truth = get_settings().data_dir / "demo-input" / "truth.json"
+    truth.parent.mkdir(parents=True, exist_ok=True)
+    # The period ends the day after the request came: its deadlines are still ahead.
+    truth.write_bytes(orjson.dumps({"window": {"start": "2025-07-01", "end": "2025-07-03"}}))
+    [report] = run_jobs(select_jobs(["desk-escalation"]), engine=committed_engine)
+    assert report.ok and report.counts == {"supervised": 0}  # today, it would be overdue
+    # A longer period: overdue at its end, and supervised as of then.
+    truth.write_bytes(orjson.dumps({"window": {"start": "2025-07-01", "end": "2025-09-01"}}))
+    [report] = run_jobs(select_jobs(["desk-escalation"]), engine=committed_engine)
+    assert report.counts == {"supervised": 1}
+    with Session(committed_engine) as session:
+        request = session.get(ServiceRequest, ids["request"])
+        assert request is not None and request.supervision_count == 1
+        # 00:00 China time of the window's end day, not today.
+        assert request.supervised_at == datetime(2025, 8, 31, 16, tzinfo=UTC)

@@ -222,13 +222,16 @@ def intake_posts(
 def escalate(json_out: JsonOut = False) -> None:
     """Supervise (督办) every open request past a deadline now (the worker does it every 5 min).
 
+    On the demo's data "now" is the demo's clock: the end of its simulated period.
+
     Example: zhengwu desk escalate --json
     """
     from zhengwu.db.engine import unit_of_work
+    from zhengwu.servicedesk.demo import demo_clock
     from zhengwu.servicedesk.scheduled import escalate_overdue
 
-    with unit_of_work() as session:
-        ids = [r.public_id for r in escalate_overdue(session)]
+    with unit_of_work() as session:  # on the demo's data, on its simulated clock
+        ids = [r.public_id for r in escalate_overdue(session, now=demo_clock())]
     if json_out:
         print_json({"supervised": ids})
     elif ids:

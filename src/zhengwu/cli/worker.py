@@ -109,12 +109,24 @@ def worker_command(
 
     `zhengwu serve` runs the same jobs in a thread unless started with --no-worker.
 
+    On the demo's data (`zhengwu demo`) the 督办 job judges deadlines on the demo's clock:
+    as of the simulated period's end, as the demo did, never today.
+
     Example: zhengwu worker --once --json
     Example: zhengwu worker --only search-refresh --every 30
     """
     from zhengwu.jobs.runner import Worker
+    from zhengwu.servicedesk.demo import demo_clock
 
     worker = Worker.from_settings(only, every=every)
+    simulated = demo_clock()
+    if simulated is not None and any(j.name == "desk-escalation" for j in worker.jobs):
+        err_console.print(  # stderr: --json's lines stay JSON
+            f"演示数据：超期督办按模拟时段的时钟（{simulated:%Y-%m-%d %H:%M}）判断 / demo data: "
+            f"desk-escalation judges deadlines as of the simulated period's end "
+            f"({simulated.isoformat()}), not today",
+            soft_wrap=True,
+        )
     with stop_on_signals(worker):
         if once:
             reports = worker.run_all()

@@ -90,10 +90,12 @@ def _outbox_delivery(session: Session) -> Step:
 
 
 def _desk_escalation(session: Session) -> Step:
-    """Supervise (督办) a batch of open requests that missed a deadline."""
+    """Supervise (督办) a batch of open requests that missed a deadline — as of now, or on
+    the demo's data as of its simulated period's end (the demo's own clock)."""
     from zhengwu.servicedesk import scheduled
+    from zhengwu.servicedesk.demo import demo_clock
 
-    done = scheduled.escalate_overdue(session, limit=ESCALATION_BATCH)
+    done = scheduled.escalate_overdue(session, limit=ESCALATION_BATCH, now=demo_clock())
     return Step({"supervised": len(done)}, more=len(done) >= ESCALATION_BATCH)
 
 

@@ -16,6 +16,7 @@ events that have come due since — nothing twice, no second reply to the citize
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -150,6 +151,32 @@ def period_end(truth: dict[str, Any]) -> datetime:
     """Return the end of the simulated period: 00:00 China time of the window's end day."""
     end = date.fromisoformat(truth["window"]["end"])  # the first day after the window
     return datetime.combine(end, time(), tzinfo=CHINA)
+
+
+def demo_clock(data_dir: Path | None = None) -> datetime | None:
+    """Return the demo's simulated "now" (:func:`period_end`) when the data directory holds
+    the data ``zhengwu demo`` made (its ``demo-input/truth.json``), else None (real data).
+
+    The periodic 督办 judges deadlines as of this moment on demo data, as the demo's own
+    sweep did, so a worker run later never stamps the simulated requests with today's 督办.
+    """
+    from zhengwu.config import get_settings
+
+    truth = (data_dir or get_settings().data_dir) / "demo-input" / "truth.json"
+    try:
+        stamp = truth.stat().st_mtime_ns
+    except OSError:
+        return None
+    return _period_end_of(truth, stamp)
+
+
+@functools.lru_cache(maxsize=4)
+def _period_end_of(truth: Path, stamp: int) -> datetime | None:
+    """Return the period end of ``truth`` (read once per file version ``stamp``)."""
+    try:
+        return period_end(orjson.loads(truth.read_bytes()))
+    except (OSError, ValueError, KeyError, TypeError):  # not a demo's truth file after all
+        return None
 
 
 def run(
