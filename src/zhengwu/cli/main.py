@@ -14,6 +14,7 @@ from zhengwu.cli import (
     desk,
     desk_calendar,
     desk_requests,
+    helptext,
     index,
     index_spark,
     ingest,
@@ -29,6 +30,8 @@ from zhengwu.cli import (
     worker,
 )
 from zhengwu.cli.usage import BilingualGroup
+
+helptext.install()  # --help: prose re-flowed, examples kept whole (at 80 columns too)
 
 app = typer.Typer(
     name="zhengwu",

@@ -1,0 +1,121 @@
+"""How a command's ``--help`` text is laid out: prose re-flowed, examples kept whole.
+
+Typer (0.29) keeps the single line breaks of a docstring and Rich then wraps each source
+line on its own, so at 80 columns a sentence broke wherever the source line ended
+(``… Hotline calls are`` / ``private unless``). :func:`reflow` joins the lines of each
+prose paragraph, so Rich wraps sentences as a whole; an ``Example:`` (or ``例：``) line
+starts a line of its own and is never run into the prose. An example wider than the help
+column goes on over lines that end with `` \\`` (a shell continuation, so it can still be
+copied and run), broken only between arguments, never inside a quoted one; a note after
+it (``(with …)``) goes on the next line. Lines that are indented or start a list item
+(``- ``, ``• ``) keep their own line; a ``\\b`` paragraph is left as Click leaves it.
+
+:func:`install` applies it to every command's rich help, once, when the CLI is built; the
+command's ``help`` itself (its docstring, which ``tests/test_cli_examples.py`` reads) is
+not changed.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from typing import Any
+
+from rich.cells import cell_len
+
+HELP_COLUMNS = 78  # the text column of `--help` at 80 columns (Typer pads it by one each side)
+_EXAMPLE = re.compile(r"^(Example:|例[:：])\s*")
+_OWN_LINE = re.compile(r"^(\s|[-•*] |\$ )")
+_CJK_END = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]$")
+_CJK_START = re.compile(r"^[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+# A shell word: unquoted characters and quoted runs, as the shell reads it.
+_WORD = re.compile(r"""(?:[^\s'"]+|'[^']*'|"[^"]*")+""")
+
+
+def _join(left: str, right: str) -> str:
+    """Join two lines of one paragraph; no space between two Chinese characters."""
+    right = right.strip()
+    if _CJK_END.search(left) and _CJK_START.match(right):
+        return left + right
+    return f"{left} {right}"
+
+
+def _example_lines(line: str, width: int) -> list[str]:
+    """Return an example line as lines of at most ``width`` columns (when its words allow),
+    continued with `` \\``; a trailing note in parentheses on a line of its own."""
+    if cell_len(line) <= width:
+        return [line]
+    prefix = _EXAMPLE.match(line)
+    head = prefix[0] if prefix else ""
+    words = _WORD.findall(line[len(head) :])
+    note_at = next((i for i, w in enumerate(words) if w.startswith("(")), len(words))
+    command, note = words[:note_at], " ".join(words[note_at:])
+    lines: list[str] = []
+    current = head.rstrip()
+    for word in command:
+        candidate = f"{current} {word}" if current else word
+        # The last word of a line still needs room for " \".
+        if current and cell_len(candidate) + 2 > width and current.strip() != head.strip():
+            lines.append(current + " \\")
+            current = "  " + word
+        else:
+            current = candidate
+    lines.append(current)
+    if note:
+        lines.append(note)
+    return lines
+
+
+def reflow(text: str, width: int = HELP_COLUMNS) -> str:
+    """Return ``text`` (a docstring) with its prose paragraphs joined and examples kept whole."""
+    body, formfeed, rest = inspect.cleandoc(text).partition("\f")
+    paragraphs = []
+    for paragraph in body.split("\n\n"):
+        if paragraph.startswith("\b"):
+            paragraphs.append(paragraph)
+            continue
+        lines: list[str] = []
+        # An example written after a sentence on the same source line starts its own line.
+        paragraph = re.sub(r"(?<=\S)[ \t]+(?=Example:|例[:：])", "\n", paragraph)
+        for line in paragraph.split("\n"):
+            if not lines or _EXAMPLE.match(line) or _OWN_LINE.match(line):
+                lines.append(line)
+            elif _OWN_LINE.match(lines[-1]):
+                lines.append(line)  # prose after an indented line or a list item
+            else:
+                lines[-1] = _join(lines[-1], line)  # prose, or an example's words going on
+        laid: list[str] = []
+        for line in lines:
+            laid.extend(_example_lines(line, width) if _EXAMPLE.match(line) else [line])
+        paragraphs.append("\n".join(laid))
+    return "\n\n".join(paragraphs) + formfeed + rest
+
+
+class _Reflowed:
+    """A command seen through :func:`reflow`: its help laid out, the rest its own."""
+
+    def __init__(self, command: Any) -> None:
+        self._command = command
+        self.help = reflow(command.help) if command.help else command.help
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._command, name)
+
+
+def install() -> None:
+    """Lay out every command's rich ``--help`` text with :func:`reflow` (idempotent)."""
+    try:
+        from typer import rich_utils
+    except ImportError:  # no Rich: Click's own formatter re-flows paragraphs itself
+        return
+    # Typer's own (private) step that reads a command's help; another Typer may not have it:
+    # then its help is left as Typer lays it out (tests/test_cli_help.py says so).
+    original = getattr(rich_utils, "_get_help_text", None)
+    if original is None or getattr(original, "_zhengwu_reflow", False):
+        return
+
+    def help_text(*, obj: Any, markup_mode: Any) -> Any:  # Rich's Group of the lines
+        return original(obj=_Reflowed(obj), markup_mode=markup_mode)
+
+    help_text._zhengwu_reflow = True  # type: ignore[attr-defined]
+    rich_utils._get_help_text = help_text

@@ -1,0 +1,122 @@
+"""Every command's ``--help`` at 80 columns: sentences wrap whole, examples stay whole.
+
+Typer keeps a docstring's line breaks and Rich wraps each source line on its own, which
+broke sentences wherever the source line ended; :mod:`zhengwu.cli.helptext` re-flows the
+prose and keeps each example on lines of its own (`` \\`` continuations when too wide).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+import typer
+from rich.cells import cell_len
+from typer.testing import CliRunner
+
+from zhengwu.cli.helptext import HELP_COLUMNS, reflow
+from zhengwu.cli.main import app
+
+runner = CliRunner()
+
+
+def _commands() -> list[tuple[list[str], Any]]:
+    found: list[tuple[list[str], Any]] = []
+
+    def walk(command: Any, path: list[str]) -> None:
+        found.append((path, command))
+        for name, sub in sorted(getattr(command, "commands", {}).items()):
+            walk(sub, [*path, name])
+
+    walk(typer.main.get_command(app), [])
+    return found
+
+
+COMMANDS = _commands()
+
+
+def _description(output: str) -> list[list[str]]:
+    """Return the paragraphs (lists of lines, margins stripped) above the option panels."""
+    lines = output.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip().startswith("Usage:")) + 1
+    end = next((i for i, line in enumerate(lines) if line.startswith("╭")), len(lines))
+    paragraphs: list[list[str]] = [[]]
+    for line in lines[start:end]:
+        text = line[1:].rstrip() if line.startswith(" ") else line.rstrip()
+        if text:
+            paragraphs[-1].append(text)
+        elif paragraphs[-1]:
+            paragraphs.append([])
+    return [p for p in paragraphs if p]
+
+
+def _first_word(line: str) -> str:
+    """Return the first word as Rich wraps (between spaces; Chinese runs too, unless they
+    are wider than the whole column, which Rich folds by the character)."""
+    word = line.split(" ")[0]
+    return word[0] if cell_len(word) > HELP_COLUMNS else word
+
+
+def _examples(help_text: str) -> list[str]:
+    """Return the docstring's examples, each as one line of whitespace-separated words."""
+    found = []
+    for paragraph in re.split(r"\n\s*\n", help_text):
+        for match in re.finditer(r"Example:\s*(.+?)(?=\s*Example:|\s*$)", paragraph, re.S):
+            found.append(" ".join(match[1].split()))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("path", "command"), COMMANDS, ids=[" ".join(p) or "zhengwu" for p, _ in COMMANDS]
+)
+def test_help_at_80_columns_wraps_sentences_whole_and_keeps_examples(
+    path: list[str], command: Any
+) -> None:
+    result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "80"}, terminal_width=80)
+    assert result.exit_code == 0, result.output
+    assert all(cell_len(line) <= 80 for line in result.output.splitlines()), result.output
+    shown: list[str] = []  # the examples as the help shows them, continuations joined
+    for paragraph in _description(result.output):
+        continued = False
+        for line, after in zip(paragraph, [*paragraph[1:], None], strict=True):
+            if line.startswith("Example:") or continued:
+                if not continued:
+                    shown.append("")
+                    line = line.removeprefix("Example:")
+                shown[-1] += " " + line.removesuffix(" \\").strip()
+                continued = line.endswith(" \\")
+                continue
+            # A prose line ends early only where its paragraph (or a line of its own) ends:
+            # the next line's first word would not have fitted on it.
+            if after is None or after.startswith(("Example:", " ", "- ", "• ", "(")):
+                continue
+            fits = cell_len(line) + 1 + cell_len(_first_word(after)) <= HELP_COLUMNS
+            assert not fits, f"a sentence breaks early:\n{line}\n{after}\n\n{result.output}"
+    # Every example of the docstring is shown whole, on lines of its own (a note after it,
+    # "(with …)", on the next line).
+    expected = [re.sub(r"\s+\(.*\)$", "", e) for e in _examples(command.help or "")]
+    shown = [re.sub(r"\s+\(.*\)$", "", " ".join(s.split())) for s in shown]
+    assert shown == expected, result.output
+
+
+def test_reflow_joins_prose_and_keeps_examples_and_lists() -> None:
+    text = """Do a thing with a long sentence that the source
+    broke in two; 中文句子在源码中
+    换行。
+
+    - a list item
+    - another
+
+    Example: zhengwu index rank --platform weibo --by sector --period 2025-Q3 --top 20
+    Example: zhengwu x '{"a": 1, "b": 2}' --long-option-name value --another-long-option value (with a note)
+    """
+    assert reflow(text) == (
+        "Do a thing with a long sentence that the source broke in two; 中文句子在源码中换行。\n\n"
+        "- a list item\n- another\n\n"
+        "Example: zhengwu index rank --platform weibo --by sector --period 2025-Q3 \\\n"
+        "  --top 20\n"
+        'Example: zhengwu x \'{"a": 1, "b": 2}\' --long-option-name value \\\n'
+        "  --another-long-option value\n"
+        "(with a note)"
+    )
