@@ -208,6 +208,11 @@ def test_rankings_with_filters_and_explanation(client: httpx.Client, world: Cons
     police_table = police[police.index('class="ranking-table"') :]
     assert "平安郑州" in police_table
     assert "金水住建" not in police_table
+    # Ranked within 公安, each row shows its percentile there beside the platform's.
+    assert "组内百分位" in police_table and "组内百分位" not in table
+    cells = re.findall(r"<td>([^<]*)</td>", police_table.split("平安郑州")[1].split("</tr>")[0])
+    assert len(cells) == 6, cells  # 机构, 系统, 层级, 得分, 同类百分位, 组内百分位
+    assert cells[5] == "100.0", cells  # the sector's first
     by_matrix = client.get(
         "/console/rankings", params={"platform": "weibo", "matrix": world.matrices["zz_police"]}
     ).text
