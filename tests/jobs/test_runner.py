@@ -61,7 +61,8 @@ def _world(engine: Engine) -> dict[str, int]:
 def test_without_a_connector_the_outbox_stays_queued(committed_engine: Engine) -> None:
     _world(committed_engine)
     reports = {r.name: r.counts for r in run_jobs(select_jobs(), engine=committed_engine)}
-    assert reports["outbox-delivery"] == {"delivered": 0, "failed": 0, "announced": 0}
+    # The reply and the released distribution: queued, counted as waiting.
+    assert reports["outbox-delivery"] == {"delivered": 0, "failed": 0, "waiting": 2, "announced": 0}
     with Session(committed_engine) as session:
         states = set(session.scalars(select(OutboxMessage.state)))
     assert states == {"queued"}  # nothing is shown as published that reached no platform
@@ -107,7 +108,7 @@ def test_every_job_does_its_work_once(
         "distribution-release": {"queued": 1, "refused": 0},
         "desk-escalation": {"supervised": 1},
         # the reply, and the distribution released earlier in the same round
-        "outbox-delivery": {"delivered": 2, "failed": 0, "announced": 0},
+        "outbox-delivery": {"delivered": 2, "failed": 0, "waiting": 0, "announced": 0},
         # A new database records no masking rules' version yet: the first run reads the
         # one request (already masked with today's rules: nothing changes) and records it.
         "published-numbers": {"checked": 1, "remasked": 0, "reindexed": 0},
@@ -132,7 +133,7 @@ def test_every_job_does_its_work_once(
     assert again == {
         "distribution-release": {"queued": 0, "refused": 0},
         "desk-escalation": {"supervised": 0},
-        "outbox-delivery": {"delivered": 0, "failed": 0, "announced": 0},
+        "outbox-delivery": {"delivered": 0, "failed": 0, "waiting": 0, "announced": 0},
         "published-numbers": {"checked": 0, "remasked": 0, "reindexed": 0},  # version recorded
         "search-refresh": {"accounts": 0, "requests": 0},
     }

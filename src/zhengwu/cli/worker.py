@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 # The jobs' counts by their (English) names, as --json keeps them, with their Chinese.
 _COUNTED = {
     "accounts": "账号", "requests": "诉求", "queued": "入队", "delivered": "已发送",
-    "failed": "失败", "announced": "已通告", "supervised": "督办", "checked": "检查",
+    "failed": "失败", "waiting": "待发送", "announced": "已通告", "supervised": "督办", "checked": "检查",
     "remasked": "重新遮蔽", "reindexed": "重新索引",
 }  # fmt: skip
 

@@ -78,12 +78,14 @@ def _outbox_delivery(session: Session) -> Step:
     report = (
         outbox_service.deliver_pending(session, connectors, limit=OUTBOX_BATCH)
         if connectors
-        else outbox_service.DeliveryReport()
+        else outbox_service.DeliveryReport(waiting=outbox_service.queued_count(session))
     )
     announced = notices.announce_delivered(session)
     # A failed message stays queued for its next attempt: only a full batch of
     # deliveries means more is waiting now (retrying failures at once would not help).
-    counts = {"delivered": report.delivered, "failed": report.failed, "announced": announced}
+    # ``waiting``: queued messages no connector here sends (a gateway may read them).
+    counts = {"delivered": report.delivered, "failed": report.failed,
+              "waiting": report.waiting, "announced": announced}  # fmt: skip
     return Step(
         counts, more=report.delivered >= OUTBOX_BATCH or announced >= notices.ANNOUNCE_BATCH
     )

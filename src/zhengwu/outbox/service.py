@@ -173,6 +173,16 @@ def _mark_waiting(session: Session, sendable: Sequence[str]) -> int:
     return sum(waiting.values())
 
 
+def queued_count(session: Session) -> int:
+    """Return how many messages are queued (with no connector configured, all of them wait)."""
+    return (
+        session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.state == "queued")
+        )
+        or 0
+    )
+
+
 def deliver_pending(
     session: Session, connectors: Sequence[Connector], *, limit: int = 500, max_attempts: int = 5
 ) -> DeliveryReport:
