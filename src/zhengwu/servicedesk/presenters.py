@@ -113,10 +113,13 @@ def detail(session: Session, request: ServiceRequest, principal: Principal) -> R
         helper_organization_ids=helpers, duplicate_of=kept.public_id if kept else None,
         first_response_at=request.first_response_at, accepted_at=request.accepted_at,
         resolved_at=request.resolved_at, followed_up_at=request.followed_up_at,
-        satisfaction=request.satisfaction, reply_text=_reply(session, request, unmasked),
+        # A rating is the citizen's own feedback (回访): its handlers read it, the public and
+        # other bodies see only the rates it is counted in (满意率).
+        satisfaction=request.satisfaction if unmasked else None,
+        reply_text=_reply(session, request, unmasked),
         extension_days=request.extension_days, extension_reason=request.extension_reason,
         reopen_count=request.reopen_count, allowed_actions=allowed,
-        ratings=[RatingRead.model_validate(r) for r in ratings],
+        ratings=[RatingRead.model_validate(r) for r in ratings] if unmasked else [],
         sources=[SourceRead.model_validate(s) for s in sources] if unmasked else [],
         history=history,
         outbox=[OutboxRead.model_validate(m) for m in outbox_service.for_entity(
@@ -140,9 +143,14 @@ def _fits_extension(action: str, request: ServiceRequest) -> bool:
 
 
 def public_rows(
-    session: Session, requests: Sequence[ServiceRequest], categories: Sequence[Category]
-) -> list[PublicRequest]:
+    session: Session, requests: Sequence[ServiceRequest], categories: Sequence[Category], *,
+    own: bool = False,
+) -> list[PublicRequest]:  # fmt: skip
     """Return board rows: masked text, names of category, region and handling body.
+
+    The satisfaction rating (回访) is the citizen's own feedback, not a public fact: it
+    is shown only to the citizen who gave it (``own``: the request's token was given);
+    the public sees the 满意率 it is counted in.
 
     Replies are masked here, at display, so a number published since (公开电话) shows; the
     stored masked text is masked again, so a number withdrawn since is hidden at once (the
@@ -178,7 +186,7 @@ def public_rows(
                 received_at=r.received_at,
                 first_response_at=r.first_response_at,
                 resolved_at=r.resolved_at,
-                satisfaction=r.satisfaction,
+                satisfaction=r.satisfaction if own else None,
                 duplicate_of=kept.get(r.duplicate_of_id) if r.duplicate_of_id else None,
             )
         )

@@ -184,11 +184,16 @@ async def submit_request(request: Request, db: DB, principal: WritingPrincipal) 
     return JSONResponse(receipt.model_dump(mode="json"), status_code=status)
 
 
-def _public_or_owned(db: DB, public_id: str, token: str | None) -> ServiceRequest:
-    req = service.get_by_public_id(db, public_id)
-    owned = token is not None and secrets.compare_digest(
+def _owned(req: ServiceRequest, token: str | None) -> bool:
+    """Tell whether ``token`` is the citizen's token of ``req`` (their own request)."""
+    return token is not None and secrets.compare_digest(
         service.token_hash(token), req.citizen_token_hash
     )
+
+
+def _public_or_owned(db: DB, public_id: str, token: str | None) -> ServiceRequest:
+    req = service.get_by_public_id(db, public_id)
+    owned = _owned(req, token)
     if not owned and (not req.is_public or req.state == "invalid"):
         raise NotFoundError(f"诉求不存在：{public_id}", f"no such request: {public_id}")
     return req
@@ -196,11 +201,11 @@ def _public_or_owned(db: DB, public_id: str, token: str | None) -> ServiceReques
 
 @router.get("/api/public/requests/{public_id}", response_model=PublicRequest)
 def public_request(db: DB, public_id: str, token: str | None = None) -> PublicRequest:
-    """Return one request as the public sees it (its own citizen may pass ``token``)."""
+    """Return one request as the public sees it (its own citizen may pass ``token``, and
+    then also sees their satisfaction rating)."""
     req = _public_or_owned(db, public_id, token)
-    return presenters.public_rows(db, [req], category_service.get_tree(db, include_inactive=True))[
-        0
-    ]
+    tree = category_service.get_tree(db, include_inactive=True)
+    return presenters.public_rows(db, [req], tree, own=_owned(req, token))[0]
 
 
 async def _action_payload(request: Request) -> tuple[dict[str, Any], bool]:
@@ -236,7 +241,7 @@ async def _citizen(request: Request, db: DB, public_id: str, action: str) -> Res
 
     def present() -> PublicRequest:
         tree = category_service.get_tree(db, include_inactive=True)
-        return presenters.public_rows(db, [req], tree)[0]
+        return presenters.public_rows(db, [req], tree, own=True)[0]  # the token was checked
 
     return JSONResponse((await run_in_threadpool(present)).model_dump(mode="json"))
 
@@ -449,7 +454,8 @@ def _request_html(
 ) -> str:  # fmt: skip
     """Render one request as the public sees it; with the citizen's token, its forms, with
     what was typed (``values`` keyed ``action:field``) and each refused field's error."""
-    row = presenters.public_rows(db, [req], category_service.get_tree(db, include_inactive=True))[0]
+    tree = category_service.get_tree(db, include_inactive=True)
+    row = presenters.public_rows(db, [req], tree, own=_owned(req, token))[0]
     return _templates.get_template("request.html").render(
         request=row, token=token, errors=errors or {}, values=values or {}, form_error=form_error
     )
