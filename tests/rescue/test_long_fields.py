@@ -55,3 +55,34 @@ def test_a_long_author_and_link_do_not_fail_the_intake(
     assert len(source.author or "") == author_max and source.url is None
     aside = session.scalars(select(SetAside).where(SetAside.incident_id == incident.id)).one()
     assert len(aside.author or "") == author_max and aside.url is None
+
+
+def test_a_post_id_longer_than_its_column_is_fitted_to_it(
+    session: Session, make_incident: Callable[..., Incident]
+) -> None:
+    """A post id of 120 characters failed the intake on PostgreSQL (String(80)). It is
+    stored as its start and a digest: the same post taken in again is known, two long ids
+    that begin alike stay two posts, a repost meets its long root, and the report says so."""
+    incident = make_incident()
+    first, second = "x" * 100 + "-first", "x" * 100 + "-second"
+    other = ORIGINAL.replace("13800001111", "13700002222").replace("张建国", "李秀英")
+    posts = [post(first, ORIGINAL),
+             post(second, other.replace("文化路32号院", "花园路8号院"), 10),
+             post("r" * 90, "扩散", 20, is_repost=True, root_post_id=first, root_text=ORIGINAL,
+                  root_posted_at=START)]  # fmt: skip
+    taken = intake.take_in(session, incident=incident, posts=posts, actor=DISPATCHER)
+    session.flush()
+    report = taken.report
+    assert (report.new_requests, report.merged) == (2, 1)
+    assert any("超过 80 个字符" in w and "longer than 80" in w for w in report.warnings)
+    stored = session.scalars(select(HelpSource).where(HelpSource.incident_id == incident.id)
+                             .order_by(HelpSource.posted_at)).all()  # fmt: skip
+    assert all(len(s.post_id) <= 80 for s in stored)
+    assert all(s.root_post_id is None or len(s.root_post_id) <= 80 for s in stored)
+    assert len({s.post_id for s in stored}) == 3
+    assert stored[0].post_id.startswith("x" * 40)
+    assert stored[2].request_id == stored[0].request_id and stored[2].kind == "repost"
+    # The caller finds the requests by the ids it gave.
+    assert taken.requests[("weibo", first)].id == stored[0].request_id
+    again = intake.take_in(session, incident=incident, posts=posts, actor=DISPATCHER).report
+    assert (again.known, again.new_requests, again.merged) == (3, 0, 0)

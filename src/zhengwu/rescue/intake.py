@@ -168,6 +168,39 @@ FIELD_MAX = {
 }
 AUTHOR_MAX = column_length(HelpSource.author)
 URL_MAX = column_length(HelpSource.url)
+POST_ID_MAX = column_length(HelpSource.post_id)  # SetAside.post_id and root_post_id alike
+
+
+def fitted_post(post: HelpPostIn) -> HelpPostIn:
+    """Return ``post`` with a post id (and a root post id) longer than its column
+    (:data:`POST_ID_MAX`) fitted to it: its start and a digest of the whole id
+    (:func:`zhengwu.rescue.merge.fitted_key`).
+
+    Not cut with … (:func:`zhengwu.storable.clipped`): two long ids that begin alike would
+    then be one, and the second post would count as already taken in. A fitted id is the
+    same every time, so taking the post in again still finds it, and a repost still meets
+    its root.
+    """
+    post_id = merge.fitted_key(post.post_id, POST_ID_MAX)
+    root = post.root_post_id
+    root = merge.fitted_key(root, POST_ID_MAX) if root is not None else None
+    if post_id == post.post_id and root == post.root_post_id:
+        return post
+    return msgspec.structs.replace(post, post_id=post_id, root_post_id=root)
+
+
+def _long_ids_warning(posts: Sequence[HelpPostIn]) -> str | None:
+    """The report's warning naming the posts whose id was fitted to its column."""
+    long = [p.post_id for p in posts if len(p.post_id) > POST_ID_MAX]
+    long += [p.root_post_id for p in posts if p.root_post_id and len(p.root_post_id) > POST_ID_MAX]
+    if not long:
+        return None
+    shown = "、".join(clipped(i, 40) for i in long[:3]) + ("…" if len(long) > 3 else "")
+    return (
+        f"{len(long)} 个帖子编号超过 {POST_ID_MAX} 个字符，已存为其开头加摘要（{shown}）"
+        f" / {len(long)} post ids longer than {POST_ID_MAX} characters are stored as their "
+        f"start and a digest ({shown})"
+    )
 
 
 def _author(post: HelpPostIn) -> str | None:
@@ -317,11 +350,21 @@ def take_in(
     channel knows better than the text, by post id (a form's phone field, a spreadsheet's
     紧急程度). ``now``: when the batch is taken in — the time of the new requests,
     sources and set-asides, their audit entries and any closing notice — the real clock
-    unless the caller replays history on a simulated clock (the demo).
+    unless the caller replays history on a simulated clock (the demo). A post id longer
+    than its column is stored fitted to it (:func:`fitted_post`), with a warning.
     """
     now = now or utcnow()
     outcome = Outcome()
     report = outcome.report
+    if (warning := _long_ids_warning(posts)) is not None:
+        report.warnings.append(warning)
+    fitted = [fitted_post(p) for p in posts]
+    # A caller finds its posts' requests by the ids it gave (outcome.requests).
+    given = {(f.platform, f.post_id): p.post_id for f, p in zip(fitted, posts, strict=True)
+             if f.post_id != p.post_id}  # fmt: skip
+    posts = fitted
+    if overrides:
+        overrides = {merge.fitted_key(k, POST_ID_MAX): v for k, v in overrides.items()}
     unique = list({(p.platform, p.post_id): p for p in posts}.values())
     report.read = len(posts)
     known = _known(session, incident, [(p.platform, p.post_id) for p in unique])
@@ -361,6 +404,9 @@ def take_in(
     session.flush()
     _record(session, incident, stored, actor, outcome, now)
     session.flush()
+    for (platform, post_id), own in given.items():
+        if (platform, post_id) in outcome.requests:
+            outcome.requests[(platform, own)] = outcome.requests[(platform, post_id)]
     return outcome
 
 

@@ -129,17 +129,18 @@ class Cluster:
         return any(m.kind == "update" for m in self.members)
 
 
-def fitted_key(key: str) -> str:
-    """Return a bucket key as it is stored and looked up: at most :data:`KEY_MAX` characters.
+def fitted_key(key: str, limit: int = KEY_MAX) -> str:
+    """Return a bucket key as it is stored and looked up: at most ``limit`` characters
+    (:data:`KEY_MAX`; a post id: its column's, :func:`zhengwu.rescue.intake.fitted_post`).
 
     A longer key (a 256-character address, an 80-character post id on a long platform
     name) keeps its start and ends in a digest of the whole key, so equal keys still meet
     and different ones stay apart, and it fits the column on every database.
     """
-    if len(key) <= KEY_MAX:
+    if len(key) <= limit:
         return key
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]
-    return f"{key[: KEY_MAX - len(digest) - 1]}#{digest}"
+    return f"{key[: limit - len(digest) - 1]}#{digest}"
 
 
 def fact_keys(phones: Iterable[str], address: str | None) -> list[tuple[Rule, str]]:
