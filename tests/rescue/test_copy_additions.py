@@ -8,8 +8,10 @@ import io
 from collections.abc import Callable
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from zhengwu.audit.models import AuditEntry
 from zhengwu.auth.principal import PUBLIC
 from zhengwu.rescue import access, intake
 from zhengwu.rescue import service as rescue_service
@@ -65,3 +67,58 @@ def test_a_sheet_row_of_the_same_request_adds_nothing_but_its_new_facts(
     # request's now (read from the row), so it is not listed again either.
     assert request.phones == ["13800001111", "13900005678"]
     assert access.view(DISPATCHER, request).additions == []
+
+
+# A longer post, and near-identical copies of it (they reused its fields): one adds a
+# second phone to the 联系方式, another says 10 people where it said 8.
+LONG = ORIGINAL.replace("求救援！", "家里断电断水，手机快没电了，老人有高血压需要按时吃药，孩子才两岁，"
+                        "一楼二楼都进水了，只能待在三楼楼顶等待救援，附近的路都被淹了，车开不进来，"
+                        "需要冲锋舟，楼里还有其他邻居也被困，水还在涨，昨天晚上开始下暴雨，小区门口"
+                        "的水已经齐腰深，物业联系不上，打119一直占线，家里的老人腿脚不方便走不了路，"
+                        "求救援！")  # fmt: skip
+PHONE_COPY = LONG.replace("13800001111", "13800001111 13900005678")
+COUNT_COPY = LONG.replace("共8人", "共10人")
+
+
+def test_a_near_copy_s_second_phone_and_larger_count_update_the_request(
+    session: Session, make_incident: Callable[..., Incident]
+) -> None:
+    """A near-identical copy took the fields of the post it copied: its second phone and
+    its larger count stayed in its text. Now the request takes them in (the phone masked
+    on public views), and its 处理记录 says that a copy added them — in the same batch and
+    when a copy comes a day later; a copy saying fewer people lowers nothing."""
+    incident = make_incident()
+    first = intake.take_in(session, incident=incident, posts=[post("1", LONG),
+                           post("2", PHONE_COPY, 20), post("3", COUNT_COPY, 30)],
+                           actor=DISPATCHER)  # fmt: skip
+    request = rescue_service.get_request(session, request_id=first.requests[("weibo", "1")].id)
+    assert len(request.sources) == 3
+    assert request.phones == ["13800001111", "13900005678"]
+    assert request.people_total == 10
+    public = access.view(PUBLIC, request)
+    assert "13900005678" not in " ".join(public.phones) and public.people_total == 10
+    phone, count = _gains(session, request.id)
+    assert phone.reason is not None and "副本 2 补充：新电话 139****5678" in phone.reason
+    assert "13900005678" not in phone.reason  # named masked; the data keeps it for staff
+    assert phone.data == {"source": "2", "kind": "copy", "phones": ["13900005678"],
+                          "people": {"from": 8, "to": 8}}  # fmt: skip
+    assert count.reason is not None and "副本 3 补充：人数 8 → 10" in count.reason
+
+    # A day later: a copy with a third phone and 12 people joins the stored request; one
+    # with fewer people (共5人) and no new phone changes nothing and writes no entry.
+    later = LONG.replace("求救援！", "求救援！再加一个电话13700009999，现在共12人")
+    intake.take_in(session, incident=incident, posts=[post("4", "求扩散 " + later, 1440),
+                   post("5", LONG.replace("共8人", "共5人"), 1500)], actor=DISPATCHER)  # fmt: skip
+    request = rescue_service.get_request(session, request_id=request.id)
+    assert len(request.sources) == 5
+    assert request.phones == ["13800001111", "13900005678", "13700009999"]
+    assert request.people_total == 12
+    entries = _gains(session, request.id)
+    assert [e.data["source"] for e in entries if e.data] == ["2", "3", "4"]
+    assert entries[-1].reason is not None and "人数 10 → 12" in entries[-1].reason
+
+
+def _gains(session: Session, request_id: int) -> list[AuditEntry]:
+    return list(session.scalars(select(AuditEntry).where(
+        AuditEntry.entity_type == "help_request", AuditEntry.entity_id == request_id,
+        AuditEntry.action == "copy_facts").order_by(AuditEntry.id)))  # fmt: skip

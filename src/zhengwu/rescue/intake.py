@@ -36,6 +36,7 @@ from zhengwu.audit import service as audit_service
 from zhengwu.auth.principal import Principal
 from zhengwu.db.base import utcnow
 from zhengwu.errors import ConflictError, InvalidInputError, NotFoundError
+from zhengwu.privacy.mask import mask_phone
 from zhengwu.rescue import merge, minhash
 from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.merge import Analysed, Cluster, Features, HelpPostIn, Member
@@ -438,6 +439,10 @@ class _Stored:
     request: HelpRequest
     added: list[HelpSource]
     action: str
+    # What a mirror (a copy) added to the request: its post id, new phones, count before/after.
+    gains: list[tuple[str, str, list[str], tuple[int | None, int | None]]] = field(
+        default_factory=list
+    )
 
 
 def _store_cluster(
@@ -475,10 +480,16 @@ def _store_cluster(
         outcome.report.merged += len(found.members)
         action = "merge"
     added: list[HelpSource] = []
+    gains: list[tuple[str, str, list[str], tuple[int | None, int | None]]] = []
     for member in found.members:
         facts = {**fields_of(member), **overrides.get(member.post.post_id, {})}
         if stored is not None or member is not original:
+            phones, count = list(request.phones), request.people_total
             absorb(request, facts, member.post.posted_at or now)
+            new_phones = [p for p in request.phones if p not in phones]
+            if member.kind != "original" and (new_phones or request.people_total != count):
+                gains.append((member.post.post_id, member.kind, new_phones,
+                              (count, request.people_total)))  # fmt: skip
         source = HelpSource(
             incident_id=incident.id, channel=channel,
             platform=member.post.platform, post_id=member.post.post_id, url=_url(member.post),
@@ -493,7 +504,7 @@ def _store_cluster(
         request.sources.append(source)
         added.append(source)
         outcome.requests[(member.post.platform, member.post.post_id)] = request
-    return _Stored(found, request, added, action)
+    return _Stored(found, request, added, action, gains)
 
 
 def _record(
@@ -525,10 +536,44 @@ def _record(
             actor=actor, to_state=request.state, at=now,
             data={"sources": [s.post_id for s in added], "rules": [s.merged_by for s in added]},
         )  # fmt: skip
+        for post_id, kind, phones, (before, after) in done.gains:
+            _record_gain(session, request, post_id, kind, phones, before, after, actor, now)
         if request.state in ("resolved", "announced"):
             from zhengwu.rescue import notices  # a late mirror of a closed request
 
             notices.queue_notices(session, request=request, sources=added, now=now)
+
+
+GAIN_KINDS = {"copy": ("副本", "a copy"), "repost": ("转发", "a repost"),
+              "update": ("更新", "an update")}  # fmt: skip
+
+
+def _record_gain(
+    session: Session, request: HelpRequest, post_id: str, kind: str, phones: list[str],
+    before: int | None, after: int | None, actor: Principal, now: datetime,
+) -> None:  # fmt: skip
+    """Write the 处理记录 entry ``copy_facts``: a mirror (a copy passed on with a second
+    phone, a larger count) added phones or people to ``request``. The phones are named
+    masked in the reason (the full ones in its data, for staff); a count only grows and a
+    phone is never dropped (:func:`absorb`)."""
+    zh_kind, en_kind = GAIN_KINDS.get(kind, (kind, kind))
+    zh: list[str] = []
+    en: list[str] = []
+    if phones:
+        shown = "、".join(mask_phone(p) for p in phones)
+        zh.append(f"新电话 {shown}")
+        en.append(f"new phone {shown.replace('、', ', ')}")
+    if after != before:
+        zh.append(f"人数 {before if before is not None else '不详'} → {after}")
+        en.append(f"people {before if before is not None else 'unknown'} → {after}")
+    audit_service.record(
+        session, entity_type="help_request", entity_id=request.id, action="copy_facts",
+        actor=actor, to_state=request.state, at=now,
+        reason=f"{zh_kind} {clipped(post_id, 40)} 补充：{'；'.join(zh)} / {en_kind} "
+        f"{clipped(post_id, 40)} added: {'; '.join(en)}",
+        data={"source": post_id, "kind": kind, "phones": phones,
+              "people": {"from": before, "to": after}},
+    )  # fmt: skip
 
 
 def submit(

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -38,8 +39,9 @@ import msgspec
 import numpy as np
 
 from zhengwu import regions
-from zhengwu.rescue import minhash, situation
+from zhengwu.rescue import minhash, people, situation
 from zhengwu.rescue.extract import HelpExtraction, extract
+from zhengwu.rescue.phones import extract_phones, mask_phones
 from zhengwu.rescue.textnorm import normalise
 
 Kind = Literal["original", "repost", "copy", "update"]
@@ -281,6 +283,29 @@ def _near_copies(signatures: np.ndarray) -> list[int]:
     return source
 
 
+# The numbers a text writes (digits, numerals, 夫妻): a copy that writes none its original
+# does not states no other phone or count, and is not read further (most copies).
+_NUMBER = re.compile(r"[0-9０-９〇零一二两俩三四五六七八九十百千几]+|夫妻")
+
+
+def _numbers(text: str) -> frozenset[str]:
+    """Return the runs of digits and numerals ``text`` writes."""
+    return frozenset(_NUMBER.findall(text))
+
+
+def _facts(text: str) -> tuple[set[str], int]:
+    """Return the phones and the people count (0: none) a text states."""
+    norm = normalise(text)
+    return set(extract_phones(norm)), people.count_people(mask_phones(norm)) or 0
+
+
+def _adds_facts(copy: tuple[set[str], int], copied: tuple[set[str], int]) -> bool:
+    """Tell whether a near-copy states a phone its original does not, or more people
+    (另一个电话139…, 现在共10人): then it is extracted on its own, not given the fields of
+    the text it copies, so its request takes the phone and the larger count in."""
+    return bool(copy[0] - copied[0]) or copy[1] > copied[1]
+
+
 def _extractions(
     jobs: list[tuple[str, datetime | None]], signatures: np.ndarray, workers: int, hint: str | None
 ) -> list[HelpExtraction]:
@@ -289,8 +314,23 @@ def _extractions(
     Copies re-posted with a prefix or different punctuation say the same thing, so they take
     the fields of the text they copy; only whether they report a rescue ("【已获救】" in
     front) is read again. This is what keeps extraction within the stream's time budget.
+    A copy that adds a phone or a larger count (:func:`_adds_facts`) is extracted itself.
     """
     source = _near_copies(signatures)
+    numbers: dict[int, frozenset[str]] = {}  # each copied text's numbers, once
+    facts: dict[int, tuple[set[str], int]] = {}  # and its phones and count
+    for i, (text, _) in enumerate(jobs):
+        if source[i] == i:
+            continue
+        first = source[i]
+        if first not in numbers:
+            numbers[first] = _numbers(jobs[first][0])
+        if _numbers(text) <= numbers[first]:
+            continue  # no number its original does not write: no new phone or count
+        if first not in facts:
+            facts[first] = _facts(jobs[first][0])
+        if _adds_facts(_facts(text), facts[first]):
+            source[i] = i  # a second phone or more people: read on its own
     firsts = sorted(set(source))
     found = dict(
         zip(firsts, _run_extractions([jobs[i] for i in firsts], workers, hint), strict=True)

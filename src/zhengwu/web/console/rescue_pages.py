@@ -108,7 +108,8 @@ LABELS = {
                 "edit": "更正信息", "merge_manual": "人工合并", "merged_into": "合并到其他求助",
                 "split_from": "拆分而来", "claim": "认领核实", "release_claim": "释放认领",
                 "citizen_update": "求助人补充", "withdraw": "求助人撤回",
-                "withdraw_request": "求助人请求撤回", "promote": "从未受理中登记"},
+                "withdraw_request": "求助人请求撤回", "promote": "从未受理中登记",
+                "copy_facts": "转发补充"},
     "deliveries": {"queued": "待发送", "delivered": "已发送", "failed": "发送失败",
                    "none": "无帖子可回复"},
 }  # fmt: skip
