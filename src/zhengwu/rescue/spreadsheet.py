@@ -7,7 +7,8 @@ Weibo request joins it. A row that cannot be a request (no address and no contac
 quarantined with its reason, never dropped; a cell the import cannot read (a 人数 of
 很多人 or 十几个, 紧急程度, 是否核实, 是否获救, 时间) takes the row in with a warning
 naming the row and the cell (:func:`_row`). Re-importing the same sheet changes
-nothing except the 是否核实 / 是否获救 marks volunteers have since filled in.
+nothing except the 是否核实 / 是否获救 marks volunteers have since filled in; so does
+importing a sheet zhengwu exported (its rows are known by their 求助编号).
 
 Export writes the same layout back, with the state of each request, so the sheet people
 know stays usable while the system runs; cells that would be read as formulas are
@@ -68,6 +69,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "rescued": ("是否获救", "获救", "已获救"),
     "time": ("时间", "发布时间", "求助时间"),
     "url": ("链接", "来源", "原微博"),
+    # zhengwu's own export (EXPORT_HEADER): the request a row was written from.
+    "request_id": ("求助编号",),
 }
 URGENCY = {"超级紧急": "critical", "特别紧急": "critical", "紧急": "urgent", "一般": "normal",
            "不紧急": "normal", "": None}  # fmt: skip
@@ -343,12 +346,18 @@ def _import_sheet(
     warnings = [part.warning(sheet) for part in left]  # a workbook's sheets not read
     if (missing := _missing_columns(columns, header, sheet)) is not None:
         warnings.append(missing)
+    ours = _exported_requests(session, incident, rows[1:], columns)
+    known_rows = 0
     for at, row, problem in rows[1:]:  # blank rows (between blocks of rows) left out
         cells = (
             {}
             if row is None
             else {f: read_cell(row[i]) if i < len(row) else "" for f, i in columns.items()}
         )
+        if (request := ours.get(cells.get("request_id", "").strip())) is not None:
+            known_rows += 1  # a row of this incident's own export: its request is known
+            _mark_exported(session, incident, request, cells, sheet, actor)
+            continue
         try:
             if row is None:  # malformed CSV, neither UTF-8 nor GBK: quarantined as it is
                 raise ValueError(problem)
@@ -378,6 +387,8 @@ def _import_sheet(
     outcome = intake.take_in(session, incident=incident, posts=posts, actor=actor, channel="csv",
                              assume_help=True, overrides=overrides)  # fmt: skip
     report = outcome.report
+    report.read += known_rows
+    report.known += known_rows
     stored = set(session.scalars(select(SetAside.post_id).where(
         SetAside.incident_id == incident.id, SetAside.post_id.in_(list(bad)))))  # fmt: skip
     for key, aside in bad.items():
@@ -390,6 +401,44 @@ def _import_sheet(
     _apply_marks(session, incident, marks, sheet, actor)
     session.flush()
     return report
+
+
+def _exported_requests(
+    session: Session, incident: Incident, rows: Sequence[tuple[Any, list[str] | None, str | None]],
+    columns: dict[str, int],
+) -> dict[str, HelpRequest]:  # fmt: skip
+    """Return the requests of ``incident`` that the rows' 求助编号 name, by that cell: the
+    rows of a sheet zhengwu exported (:data:`EXPORT_HEADER`). A 求助编号 of another
+    incident, or none (a row volunteers added below), is an ordinary row."""
+    at = columns.get("request_id")
+    if at is None:
+        return {}
+    cells = {read_cell(r[at]).strip() for _, r, _ in rows if r is not None and at < len(r)}
+    ids = sorted({int(c) for c in cells if c.isdigit() and len(c) <= 9})
+    found: dict[str, HelpRequest] = {}
+    for start in range(0, len(ids), EXPORT_BATCH):
+        query = select(HelpRequest).where(HelpRequest.incident_id == incident.id,
+                                          HelpRequest.id.in_(ids[start : start + EXPORT_BATCH]))  # fmt: skip
+        found.update((str(r.id), r) for r in session.scalars(query))
+    return found
+
+
+def _mark_exported(
+    session: Session, incident: Incident, request: HelpRequest, cells: dict[str, str],
+    sheet: str, actor: Principal,
+) -> None:  # fmt: skip
+    """Apply what volunteers marked on a row of an export since it was written: a 是 in
+    是否核实 of a request still unverified, a 是 in 是否获救 of one the export would not
+    call rescued (a 部分 or 否 it wrote stays as it was). An unchanged row changes nothing."""
+    verified = _flag(cells.get("verified", "")) is True
+    rescued = _flag(cells.get("rescued", "")) is True
+    if not (verified or rescued):
+        return
+    request = rescue_service.get_request(session, request_id=request.id)
+    if rescued:
+        seen = access.view(actor, request)
+        rescued = _export_row(0, request, seen)[EXPORT_HEADER.index("是否获救")] != "是"
+    _mark(session, incident, request, verified, rescued, sheet, actor)
 
 
 def import_upload(
@@ -430,22 +479,31 @@ def _apply_marks(
     for source in sources:
         verified, rescued = marks[source.post_id]
         request = rescue_service.get_request(session, request_id=source.request_id)
-        if verified and request.verification == "unverified":
-            # The volunteers verified it by phone; who exactly, the sheet does not say.
-            record = Verification(request_id=request.id, method="phone", result="confirmed",
-                                  note=f"志愿者表格「{sheet}」标记为已核实",
-                                  verifier_user_id=actor.user_id,
-                                  verifier_name=clipped(f"志愿者表格 {sheet}", VERIFIER_MAX))  # fmt: skip
-            session.add(record)
-            now = utcnow()
-            request.verification = "confirmed"
-            request.verified_at = request.first_verified_at = record.at = now
-            request.reverify_due_at = now + timedelta(hours=incident.reverify_hours)
-            if request.state == "new":
-                transition(session, request=request, to="verified", actor=actor,
-                           reason=f"志愿者表格「{sheet}」标记为已核实")  # fmt: skip
-        if rescued and request.reported_rescued_at is None:
-            request.reported_rescued_at = utcnow()
+        _mark(session, incident, request, verified, rescued, sheet, actor)
+
+
+def _mark(
+    session: Session, incident: Incident, request: HelpRequest, verified: bool, rescued: bool,
+    sheet: str, actor: Principal,
+) -> None:  # fmt: skip
+    """Record a sheet's 是否核实 = 是 (a phone verification by the volunteers) and 是否获救
+    = 是 (reported rescued) on ``request``, unless it already says so."""
+    if verified and request.verification == "unverified":
+        # The volunteers verified it by phone; who exactly, the sheet does not say.
+        record = Verification(request_id=request.id, method="phone", result="confirmed",
+                              note=f"志愿者表格「{sheet}」标记为已核实",
+                              verifier_user_id=actor.user_id,
+                              verifier_name=clipped(f"志愿者表格 {sheet}", VERIFIER_MAX))  # fmt: skip
+        session.add(record)
+        now = utcnow()
+        request.verification = "confirmed"
+        request.verified_at = request.first_verified_at = record.at = now
+        request.reverify_due_at = now + timedelta(hours=incident.reverify_hours)
+        if request.state == "new":
+            transition(session, request=request, to="verified", actor=actor,
+                       reason=f"志愿者表格「{sheet}」标记为已核实")  # fmt: skip
+    if rescued and request.reported_rescued_at is None:
+        request.reported_rescued_at = utcnow()
 
 
 EXPORT_BATCH = 500  # requests loaded (and rows written) at a time
