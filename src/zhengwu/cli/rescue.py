@@ -559,8 +559,10 @@ def board_command(
     for step, figures in view["response_times"].items():
         median, p90 = (figures[k] if figures[k] is not None else "—"
                        for k in ("median_minutes", "p90_minutes"))  # fmt: skip
+        left = figures.get("left_out") or 0
+        note = f"（另有 {left} 件求助时间不详，未计入 / {left} left out: report time unknown）"
         console.print(f"  {STEP_LABELS.get(step, step)} {step}: 件数 n={figures['count']} "
-                      f"中位数 median={median} 90% p90={p90}")  # fmt: skip
+                      f"中位数 median={median} 90% p90={p90}" + (note if left else ""))  # fmt: skip
     _print_notices(view)
 
 

@@ -42,9 +42,12 @@ def quantile(values: Sequence[float], q: float) -> float | None:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
-def durations(minutes: dict[str, list[float]]) -> dict[str, Durations]:
+def durations(
+    minutes: dict[str, list[float]], left_out: dict[str, int] | None = None
+) -> dict[str, Durations]:
     """Return median and p90 of each step's minutes (the database may have computed them:
-    :func:`zhengwu.rescue.listing.step_minutes`)."""
+    :func:`zhengwu.rescue.listing.step_minutes`), with how many requests each step left
+    out (``left_out``: their report time is unknown, :func:`listing.untimed_counts`)."""
     out: dict[str, Durations] = {}
     for step, values in minutes.items():
         median, p90 = quantile(values, 0.5), quantile(values, 0.9)
@@ -52,6 +55,7 @@ def durations(minutes: dict[str, list[float]]) -> dict[str, Durations]:
             count=len(values),
             median_minutes=None if median is None else round(median, 1),
             p90_minutes=None if p90 is None else round(p90, 1),
+            left_out=(left_out or {}).get(step, 0),
         )
     return out
 
@@ -131,7 +135,10 @@ def board(
         by_area=listing.area_counts(session, incident=incident),
         people_total=people_total,
         people_helped=people_helped,
-        response_times=durations(listing.step_minutes(session, incident=incident, steps=STEPS)),
+        response_times=durations(
+            listing.step_minutes(session, incident=incident, steps=STEPS),
+            listing.untimed_counts(session, incident=incident, steps=STEPS),
+        ),
         notices=notices(closed.items, hotline=incident.hotline),
         notices_total=closed.total,
         notices_offset=closed.offset,

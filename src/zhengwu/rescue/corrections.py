@@ -236,6 +236,7 @@ def merge_requests(
               "vulnerabilities", "needs", "urgency", "urgency_reasons", "completeness",
               "missing")}  # fmt: skip
     facts["reported_at"] = other.reported_at
+    facts["untimed"] = not other.reported_at_known
     intake.absorb(survivor, facts, other.reported_at)
     survivor.people_total = total
     survivor.people_helped = helped

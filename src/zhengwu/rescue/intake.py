@@ -218,6 +218,10 @@ def _url(post: HelpPostIn) -> str | None:
 def absorb(request: HelpRequest, data: Mapping[str, Any], posted_at: datetime) -> None:
     """Fold one source's facts into its request: fill gaps, keep the larger, union lists.
 
+    The report time is the earliest a source says; a source that says none (``untimed``:
+    a sheet row without a 时间, taken in at the import's time) gives it only while no
+    source does, and leaves it unknown (``reported_at_known``).
+
     A text longer than its column (a whole paragraph read as the address) is cut to it,
     ending with …: the source keeps the post whole.
     """
@@ -245,7 +249,12 @@ def absorb(request: HelpRequest, data: Mapping[str, Any], posted_at: datetime) -
     missing = set(data.get("missing", ()))
     request.missing = [m for m in request.missing if m in missing]
     reported = _time(data.get("reported_at")) or posted_at
-    if reported < request.reported_at:
+    if data.get("untimed"):  # taken in when the import ran: no time of the report
+        if not request.reported_at_known and reported < request.reported_at:
+            request.reported_at = reported
+    elif not request.reported_at_known:  # the first source that says when replaces it
+        request.reported_at, request.reported_at_known = reported, True
+    elif reported < request.reported_at:
         request.reported_at = reported
     if data.get("update") == "resolved" and request.reported_rescued_at is None:
         request.reported_rescued_at = posted_at
@@ -461,6 +470,8 @@ def _store_cluster(
     flushed yet)."""
     original = found.original
     data = {**fields_of(original), **overrides.get(original.post.post_id, {})}
+    if original.post.posted_at is None and data.get("reported_at") is None:
+        data["untimed"] = True
     if stored is None:
         request = new_request(incident, data, original.post.text, original.post.posted_at or now)
         request.created_at = now
@@ -483,6 +494,8 @@ def _store_cluster(
     gains: list[tuple[str, str, list[str], tuple[int | None, int | None]]] = []
     for member in found.members:
         facts = {**fields_of(member), **overrides.get(member.post.post_id, {})}
+        if member.post.posted_at is None and facts.get("reported_at") is None:
+            facts["untimed"] = True  # when the people asked, nothing says (see absorb)
         if stored is not None or member is not original:
             phones, count = list(request.phones), request.people_total
             absorb(request, facts, member.post.posted_at or now)
@@ -697,7 +710,8 @@ def refresh(request: HelpRequest) -> None:
     fresh = new_request_facts(first)
     for name in ("name", "age", "address", "adcode", "lon", "lat", "hazard", "people_total",
                  "phones", "vulnerabilities", "needs", "urgency", "urgency_reasons",
-                 "completeness", "missing", "reported_at", "text"):  # fmt: skip
+                 "completeness", "missing", "reported_at", "reported_at_known",
+                 "text"):  # fmt: skip
         setattr(request, name, getattr(fresh, name))
     if first.kind != "original":
         first.kind, first.merged_by = "original", None
@@ -721,6 +735,7 @@ def new_request_from(
         vulnerabilities=[], needs=[], urgency="normal", urgency_reasons=[], completeness=0.0,
         missing=list(data.get("missing", ())), people_helped=0, verification="unverified",
         sources=[], verifications=[], assignments=[], fulfilments=[],
+        reported_at_known=not data.get("untimed"),
     )  # fmt: skip
     absorb(request, data, posted_at)
     return request

@@ -406,6 +406,32 @@ def _step_end(end: str) -> ColumnElement[Any]:
     return case((HelpRequest.outcome.in_(WITHDRAWN_OUTCOMES), None), else_=column)
 
 
+def _step_start(start: str) -> ColumnElement[Any]:
+    """The column a step starts at; a request whose report time is unknown (a sheet row
+    without a 时间, taken in at the import's time) starts no step from ``reported_at``
+    (NULL): its 0 minutes to a verification by the same import are no response time."""
+    column: ColumnElement[Any] = getattr(HelpRequest, start)
+    if start != "reported_at":
+        return column
+    return case((HelpRequest.reported_at_known, column), else_=None)
+
+
+def untimed_counts(
+    session: Session, *, incident: Incident, steps: dict[str, tuple[str, str]]
+) -> dict[str, int]:
+    """Return, for each step from ``reported_at``, how many of ``incident``'s requests took
+    it but were left out of its times because their report time is unknown."""
+    ends = {name: _step_end(end) for name, (start, end) in steps.items() if start == "reported_at"}
+    if not ends:
+        return {}
+    row = session.execute(
+        select(*(func.count(column).label(name) for name, column in ends.items())).where(
+            _listed([incident.id]), HelpRequest.reported_at_known.is_(False)
+        )
+    ).one()
+    return {name: int(getattr(row, name) or 0) for name in ends}
+
+
 def _instant(column: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
     """``column`` read at the least cost that keeps it exact: on PostgreSQL whole
     microseconds since 1970 (``extract`` is a numeric there), on SQLite its stored text
@@ -436,7 +462,7 @@ def step_minutes(
         | {("at", start) for start, _ in steps.values()}
     )
     columns = [
-        _instant(_step_end(name) if kind == "end" else getattr(HelpRequest, name), dialect)
+        _instant(_step_end(name) if kind == "end" else _step_start(name), dialect)
         for kind, name in points
     ]
     ends = dict.fromkeys(getattr(HelpRequest, end) for _, end in steps.values())

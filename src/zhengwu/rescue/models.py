@@ -28,6 +28,7 @@ from sqlalchemy import (
     event,
     inspect,
     select,
+    true,
     update,
 )
 from sqlalchemy.ext.hybrid import hybrid_method
@@ -131,6 +132,9 @@ class HelpRequest(Base):
     text: Mapped[str] = mapped_column(Text)  # the original post or form text
 
     reported_at: Mapped[datetime]  # when the people first asked (post time or stated time)
+    # False while no source says when it was posted or written (a sheet row without a 时间,
+    # taken in at the import's time): the board's steps from the report leave it out (0037).
+    reported_at_known: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     verification: Mapped[str] = mapped_column(String(16), default="unverified")
     verified_at: Mapped[datetime | None]  # last verification of any result

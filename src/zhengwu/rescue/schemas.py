@@ -535,6 +535,9 @@ class Durations(BaseModel):
     count: int
     median_minutes: float | None
     p90_minutes: float | None
+    # Requests that took the step but were left out: their report time is unknown (a
+    # sheet row without a 时间), so a step from the report has no length.
+    left_out: int = 0
 
 
 class BoardView(BaseModel):

@@ -1,0 +1,54 @@
+"""A volunteers' sheet row without a 时间 is taken in at the import's time: when it is
+marked 是否核实 = 是, the same import verifies it, and the public board's 求助→核实 time
+counted 0 minutes for it. Such requests are left out of the steps from the report, and
+the board says how many (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from zhengwu.auth.principal import PUBLIC
+from zhengwu.rescue import intake
+from zhengwu.rescue import service as rescue_service
+from zhengwu.rescue.board import board
+from zhengwu.rescue.models import Incident
+from zhengwu.rescue.spreadsheet import import_csv
+
+from .conftest import DISPATCHER, ORIGINAL, post
+
+SHEET = """姓名,地址,人数,情况,联系方式,是否核实,是否获救,时间
+张建国,郑州市金水区文化路32号院3号楼,8,老人孩子被困水已到二楼,13800001111,是,否,
+刘桂兰,郑州市二七区航海中路158号院5号楼,1,老人心脏病药快吃完了,13900002211,是,否,2021-07-20 08:00
+"""
+
+
+def test_a_sheet_row_without_a_time_is_left_out_of_the_report_to_verification_time(
+    session: Session, make_incident: Callable[..., Incident], tmp_path: Path
+) -> None:
+    incident = make_incident()
+    path = tmp_path / "名单.csv"
+    path.write_text(SHEET, encoding="utf-8")
+    report = import_csv(session, incident=incident, path=path, actor=DISPATCHER)
+    assert report.new_requests == 2
+    requests = {r.phones[0]: r for r in rescue_service.requests_of(session, incident=incident)}
+    untimed, timed = requests["13800001111"], requests["13900002211"]
+    assert untimed.verification == timed.verification == "confirmed"
+    assert (untimed.reported_at_known, timed.reported_at_known) == (False, True)
+
+    step = board(session, incident=incident, principal=PUBLIC).response_times
+    reported = step["reported_to_verified"]
+    assert (reported.count, reported.left_out) == (1, 1)  # only the row with a 时间
+    assert reported.median_minutes is not None and reported.median_minutes > 0
+    assert step["verified_to_dispatched"].left_out == 0
+
+    # The family's own post, with its time, joins the request: its report time is known now.
+    intake.take_in(session, incident=incident, posts=[post("1", ORIGINAL)], actor=DISPATCHER)
+    session.flush()
+    joined = rescue_service.get_request(session, request_id=untimed.id)
+    assert len(joined.sources) == 2
+    assert joined.reported_at_known and joined.reported_at == post("1", ORIGINAL).posted_at
+    again = board(session, incident=incident, principal=PUBLIC).response_times
+    assert (again["reported_to_verified"].count, again["reported_to_verified"].left_out) == (2, 0)
