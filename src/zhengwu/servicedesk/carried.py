@@ -14,7 +14,12 @@ The import records them on the requests it creates, once (a row found ``existing
 nothing): each earlier rating as a :class:`~.models.RequestRating` with an audit entry
 ``follow_up`` (reason :data:`IMPORTED_EARLIER_RATING`), an earlier first response, the
 reopen count, a 办理期限 later than the one the new desk computes (an extension), and the
-open state of :data:`STATES` (audited with reason :data:`IMPORTED_STATE`).
+open state of :data:`STATES` (已受理, 办理中, 重办, 已转办, 已退回; audited with reason
+:data:`IMPORTED_STATE`). It keeps each request's handling as well, from the export's
+来源渠道, 承办单位, 签收时间, 协办单位, 督办次数 and 督办时间: the channel, the handling
+body and the co-handling bodies (by name), the 签收 time and the 督办 (audited with reason
+:data:`IMPORTED_HANDLING`), so the rates by organisation stay the same too. An export
+written before these columns imports as it did.
 """
 
 from __future__ import annotations
@@ -23,13 +28,22 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import get_args
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from zhengwu.accounts.models import Organization
 from zhengwu.audit import service as audit_service
 from zhengwu.auth.principal import Principal
-from zhengwu.servicedesk.models import RequestRating, RequestSource, ServiceRequest
+from zhengwu.servicedesk import actions
+from zhengwu.servicedesk.models import (
+    RequestHelper,
+    RequestRating,
+    RequestSource,
+    ServiceRequest,
+)
+from zhengwu.servicedesk.schemas import ActionInput, Source
 
 CHINA = timezone(timedelta(hours=8))
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -37,7 +51,20 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "first_response_at": ("首次响应时间",),
     "reopen_count": ("重启次数",),
     "resolve_due": ("办理期限",),
+    # Read from a desk's export only (a row with its 首次响应时间 or its 诉求编号):
+    "channel": ("来源渠道",),
+    "organization": ("承办单位",),
+    "accepted_at": ("签收时间",),
+    "helpers": ("协办单位",),
+    "supervision_count": ("督办次数",),
+    "supervised_at": ("督办时间",),
 }
+CHANNELS = frozenset(get_args(Source))  # a 来源渠道 the export writes (the request's source)
+# The channels whose 工单编号 is the hotline's or file's own number (``<channel>:<number>``
+# is the source_ref): a request imported with another source keeps the import's, so the
+# export writes its number again (export.ticket_number).
+TICKET_CHANNELS = ("12345", "csv")
+IMPORTED_HANDLING = "导入的办理记录 / handling imported from an export"
 IMPORTED_EARLIER_RATING = "导入的历次回访 / earlier follow-up imported from an export"
 IMPORTED_STATE = "导入的办理状态 / state imported from an export"
 # 办理状态 words of an export (export.STATUS_WORDS) that say more than "open": the state a
@@ -47,6 +74,8 @@ STATES: dict[str, tuple[str, str, frozenset[str]]] = {
     "已受理": ("accepted", "accept", frozenset({"received"})),
     "办理中": ("in_progress", "start", frozenset({"received", "replied"})),
     "重办": ("reopened", "reopen", frozenset({"received", "replied"})),
+    "已转办": ("assigned", "assign", frozenset({"received"})),
+    "已退回": ("returned", "return", frozenset({"received", "replied"})),
 }
 _RATING = re.compile(r"([1-5])\s*分?\s+(\S.*)")
 _SEPARATOR = re.compile(r"[；;]")
@@ -56,18 +85,26 @@ Cell = tuple[str, str]  # the file's column and the cell's text
 
 @dataclass(frozen=True, slots=True)
 class Carried:
-    """A row's earlier ratings (1–5, when), its first response and its reopen count."""
+    """A row's earlier ratings (1–5, when), its first response and its reopen count; its
+    channel, handling body, 签收, co-handling bodies and 督办 (a desk's export)."""
 
     ratings: tuple[tuple[int, datetime], ...] = ()
     first_response_at: datetime | None = None
     reopen_count: int = 0
     resolve_due: datetime | None = None
     state: str | None = None  # a word of STATES
+    channel: str | None = None  # a word of CHANNELS
+    organization: str | None = None  # the 承办单位's name
+    accepted_at: datetime | None = None
+    helpers: tuple[str, ...] = ()  # the 协办单位' names
+    supervision_count: int = 0
+    supervised_at: datetime | None = None
 
     def __bool__(self) -> bool:
         return bool(
             self.ratings or self.first_response_at or self.reopen_count or self.resolve_due
-            or self.state
+            or self.state or self.channel or self.organization or self.accepted_at
+            or self.helpers or self.supervision_count or self.supervised_at
         )  # fmt: skip
 
 
@@ -76,16 +113,30 @@ def ratings_text(ratings: Iterable[tuple[int, datetime]]) -> str:
     return "；".join(f"{s}分 {at.astimezone(CHINA):%Y-%m-%d %H:%M:%S}" for s, at in ratings)
 
 
+def _count(found: Cell | None) -> int:
+    """Read a count cell (重启次数, 督办次数): 0 when absent; ValueError naming the column."""
+    if found is None:
+        return 0
+    column, text = found
+    if not text.isdigit() or int(text) > 1000:
+        raise ValueError(
+            f"「{column}」应为 0 或正整数：{text!r} / column '{column}' should be a count "
+            f"(0, 1, 2 …): {text!r}"
+        )
+    return int(text)
+
+
 def read(
     cells: dict[str, Cell | None], time: Callable[[Cell, str], datetime],
-    answered: datetime | None, status: str | None,
+    answered: datetime | None, status: str | None, *, desk: bool = False,
 ) -> Carried | None:  # fmt: skip
     """Return what a row carries (None: nothing), from its cells by field; ValueError with
     a bilingual reason naming the column when a cell cannot be read.
 
     ``time`` reads a time cell as the import does; ``answered`` is the first response the
     import records anyway (the reply's time, else the 办结's): a 首次响应时间 not before it
-    carries nothing.
+    carries nothing. ``desk``: the row has a 诉求编号 of a desk (an export of ours, even
+    of a request never answered).
     """
     ratings: list[tuple[int, datetime]] = []
     found = cells.get("earlier_ratings")
@@ -104,23 +155,33 @@ def read(
     first_at = time(first, "first response time") if first is not None else None
     if first_at is not None and answered is not None and first_at >= answered:
         first_at = None
-    reopened = cells.get("reopen_count")
-    count = 0
-    if reopened is not None:
-        column, text = reopened
-        if not text.isdigit() or int(text) > 1000:
-            raise ValueError(
-                f"「{column}」应为 0 或正整数：{text!r} / column '{column}' should be a count "
-                f"(0, 1, 2 …): {text!r}"
-            )
-        count = int(text)
-    # Only a desk's export (a row with its 首次响应时间) says where an open request stands
-    # and what its deadline is: another hotline's 已受理 stays an open ticket, as it always
-    # was, and its 办理期限 (5个工作日, say) is not read.
-    due = cells.get("resolve_due") if first is not None else None
-    due_at = time(due, "deadline") if due is not None else None
-    state = status if status in STATES and first is not None else None
-    carried = Carried(tuple(ratings), first_at, count, due_at, state)
+    count = _count(cells.get("reopen_count"))
+    # Only a desk's export (a row with its 首次响应时间 or its 诉求编号) says where an open
+    # request stands, what its deadline is, who handles it and how: another hotline's 已受理
+    # stays an open ticket, as it always was, and its 办理期限 (5个工作日, say), 来源渠道
+    # (电话) or 承办单位 are not read.
+    ours = first is not None or desk
+    if not ours:
+        carried = Carried(tuple(ratings), first_at, count)
+        return carried if carried else None
+    due = cells.get("resolve_due")
+    channel = cells.get("channel")
+    accepted = cells.get("accepted_at")
+    supervised = cells.get("supervised_at")
+    organization = cells.get("organization")
+    helpers = cells.get("helpers")
+    carried = Carried(
+        tuple(ratings), first_at, count,
+        resolve_due=time(due, "deadline") if due is not None else None,
+        state=status if status in STATES else None,
+        channel=channel[1] if channel is not None and channel[1] in CHANNELS else None,
+        organization=organization[1] if organization is not None else None,
+        accepted_at=time(accepted, "accepted time") if accepted is not None else None,
+        helpers=tuple(filter(None, (h.strip() for h in _SEPARATOR.split(helpers[1]))))
+        if helpers is not None else (),
+        supervision_count=_count(cells.get("supervision_count")),
+        supervised_at=time(supervised, "supervision time") if supervised is not None else None,
+    )  # fmt: skip
     return carried if carried else None
 
 
@@ -134,10 +195,13 @@ def apply(session: Session, carried: dict[str, Carried], *, actor: Principal) ->
         RequestSource.source_ref.in_(carried)
     )
     ids: dict[str, int] = dict(session.execute(query).all())
+    names = {n for what in carried.values() for n in (what.organization, *what.helpers) if n}
+    orgs = _organizations(session, names)
     for ref, what in carried.items():
         request = session.get(ServiceRequest, ids[ref]) if ref in ids else None
         if request is None:
             continue
+        _carry_handling(session, request, what, orgs, actor)
         if what.first_response_at is not None and (
             request.first_response_at is None or what.first_response_at < request.first_response_at
         ):
@@ -161,13 +225,72 @@ def apply(session: Session, carried: dict[str, Carried], *, actor: Principal) ->
     session.flush()
 
 
+def _organizations(session: Session, names: set[str]) -> dict[str, int]:
+    """Return the organisations of the new desk by name (a name two bodies share: none)."""
+    if not names:
+        return {}
+    rows = session.execute(
+        select(Organization.name, Organization.id).where(Organization.name.in_(sorted(names)))
+    ).all()
+    found: dict[str, list[int]] = {}
+    for name, org_id in rows:
+        found.setdefault(name, []).append(org_id)
+    return {name: ids[0] for name, ids in found.items() if len(ids) == 1}
+
+
+def _carry_handling(
+    session: Session, request: ServiceRequest, what: Carried, orgs: dict[str, int],
+    actor: Principal,
+) -> None:  # fmt: skip
+    """Record on a created request its export's channel (来源渠道; a hotline's or a file's
+    ticket keeps the import's source, :data:`TICKET_CHANNELS`), handling body (承办单位),
+    签收 time, co-handling bodies (协办单位) and 督办. A body the new desk does not know by
+    that name is kept in the request's attributes (``source_organization``,
+    ``source_helpers``), never dropped: the routing's body stays."""
+    if what.channel is not None and what.channel not in TICKET_CHANNELS:
+        request.source = what.channel
+    unknown: dict[str, object] = {}
+    if what.organization:
+        org_id = orgs.get(what.organization)
+        if org_id is None:
+            unknown["source_organization"] = what.organization
+        elif org_id != request.organization_id:
+            request.organization_id, request.routing_rule_id = org_id, None
+    if what.accepted_at is not None:
+        request.accepted_at = what.accepted_at
+    at = request.accepted_at or request.first_response_at or request.received_at
+    helpers = [orgs[n] for n in what.helpers if n in orgs and orgs[n] != request.organization_id]
+    if missing := [n for n in what.helpers if n not in orgs]:
+        unknown["source_helpers"] = missing
+    for org_id in dict.fromkeys(helpers):
+        if session.get(RequestHelper, (request.id, org_id)) is None:
+            session.add(RequestHelper(request_id=request.id, organization_id=org_id, added_at=at))
+    if helpers:
+        audit_service.record(
+            session, entity_type="request", entity_id=request.id, action="cohandle",
+            actor=actor, reason=IMPORTED_HANDLING, at=at,
+            data={"helper_organization_ids": list(dict.fromkeys(helpers))},
+        )  # fmt: skip
+    if what.supervision_count > request.supervision_count:
+        request.supervision_count = what.supervision_count
+        request.supervised_at = what.supervised_at or request.supervised_at
+        audit_service.record(
+            session, entity_type="request", entity_id=request.id, action="supervise",
+            actor=actor, reason=IMPORTED_HANDLING, at=request.supervised_at or at,
+            data={"supervision_count": request.supervision_count},
+        )  # fmt: skip
+    if unknown:
+        request.attributes = {**(request.attributes or {}), **unknown}
+
+
 def _carry_state(session: Session, request: ServiceRequest, word: str, actor: Principal) -> None:
-    """Put a created request in the open state its export's 办理状态 says (已受理 …), when
-    the import left it where that state comes from and a body handles it."""
+    """Put a created request in the open state its export's 办理状态 says (已受理, 已转办,
+    已退回 …), when the import left it where that state comes from and a body handles it;
+    a request 已退回 goes back to the office's queue (no handling body), as a return does."""
     state, action, before = STATES[word]
     if request.state not in before or request.organization_id is None:
         return
-    at = request.first_response_at or request.received_at
+    at = request.accepted_at or request.first_response_at or request.received_at
     audit_service.record(
         session, entity_type="request", entity_id=request.id, action=action, actor=actor,
         from_state=request.state, to_state=state, reason=IMPORTED_STATE, at=at,
@@ -175,4 +298,6 @@ def _carry_state(session: Session, request: ServiceRequest, word: str, actor: Pr
     if state == "accepted":
         request.accepted_at = request.accepted_at or at
         request.first_response_at = request.first_response_at or at
+    if state == "returned":
+        actions.EFFECTS["return"](session, request, ActionInput(), at)
     request.state = state

@@ -24,7 +24,8 @@ resolved_at         办结时间 办结日期 结案时间 完成时间 关闭�
 satisfaction        满意度 回访满意度 满意度评价 回访结果 评价结果 评价 satisfaction
 followed_up_at      回访时间 评价时间 followed_up_at
 public              是否公开 公开 public is_public
-earlier_ratings …   历次满意度 首次响应时间 重启次数 办理期限   (a desk's export: see carried)
+earlier_ratings …   历次满意度 首次响应时间 重启次数 办理期限 来源渠道 承办单位 签收时间
+                    协办单位 督办次数 督办时间   (a desk's export: see carried)
 ==================  ==============================================================
 
 A file without any of the text headers is refused as a whole (the message names the
@@ -572,7 +573,8 @@ def _row(
     closing = _closing(row, plan, submitted, reply)
     answered = reply[1] if reply else closing.at if closing else None
     cells = {name: _cell(row, plan, name) for name in carried.COLUMNS}
-    carries = carried.read(cells, _time, answered, _pick(row, plan, "status"))
+    desk = bool(_PUBLIC_ID.match(_pick(row, plan, "public_id") or ""))  # an export of ours
+    carries = carried.read(cells, _time, answered, _pick(row, plan, "status"), desk=desk)
     return _Row(intake, reply, closing, own, carries)
 
 

@@ -3,10 +3,10 @@
 The columns are the hotline import's (:mod:`zhengwu.servicedesk.csvimport`: 工单编号,
 受理时间, 诉求内容, 问题分类, 区划代码, 事发地址, 联系人, 联系电话, 邮箱, 答复意见, 答复时间,
 办理状态, 办结时间, 满意度, 回访时间, 是否公开), so an export imports again
-(``zhengwu desk import-csv``); 历次满意度, 首次响应时间, 重启次数 and 办理期限 carry what a
-new desk needs to count the same rates (:mod:`zhengwu.servicedesk.carried`); a few more
-columns for people (诉求编号, 区划名称, 来源渠道, 承办单位, 是否超期) have names the import
-ignores.
+(``zhengwu desk import-csv``); 历次满意度, 首次响应时间, 重启次数, 办理期限, 来源渠道,
+承办单位, 签收时间, 协办单位, 督办次数 and 督办时间 carry what a new desk needs to keep each
+request's handling and count the same rates (:mod:`zhengwu.servicedesk.carried`); a few
+more columns for people (区划名称, 是否超期) have names the import ignores.
 
 - 工单编号 is the hotline's own ticket number for an imported request (its ``12345:`` or
   ``csv:`` prefix taken off), else the request's public id: re-importing an export of
@@ -47,7 +47,7 @@ from zhengwu.db.base import utcnow
 from zhengwu.privacy import coarse_address
 from zhengwu.servicedesk import access, carried, masking, service
 from zhengwu.servicedesk.filters import RequestFilters, apply
-from zhengwu.servicedesk.models import RequestRating, ServiceRequest
+from zhengwu.servicedesk.models import RequestHelper, RequestRating, ServiceRequest
 from zhengwu.servicedesk.workflow import OPEN_STATES, STATE_LABELS
 from zhengwu.sheetcells import safe_text, sheet_cell
 
@@ -64,6 +64,7 @@ COLUMNS = (
     "工单编号", "诉求编号", "受理时间", "诉求内容", "问题分类", "区划代码", "区划名称", "事发地址",
     "联系人", "联系电话", "邮箱", "答复意见", "答复时间", "办理状态", "办结时间", "满意度", "回访时间",
     "历次满意度", "首次响应时间", "重启次数", "是否公开", "来源渠道", "承办单位", "办理期限", "是否超期",
+    "签收时间", "协办单位", "督办次数", "督办时间",
 )  # fmt: skip
 # 办理状态 as the hotline import reads it (csvimport.OPEN_STATUSES / CLOSED_STATUSES).
 STATUS_WORDS = {
@@ -72,7 +73,7 @@ STATUS_WORDS = {
     "followed_up": "已回访",
 }  # fmt: skip
 # The sources whose source_ref is ``<source>:<the hotline's ticket number>``.
-TICKET_SOURCES = ("12345", "csv")
+TICKET_SOURCES = carried.TICKET_CHANNELS
 
 _SR = ServiceRequest
 _ORG = aliased(Organization)
@@ -81,7 +82,8 @@ _FIELDS = (
     _SR.text_masked, _SR.category_code, _SR.adcode, _SR.address, _SR.citizen_name,
     _SR.citizen_phone, _SR.citizen_email, _SR.reply_text, _SR.first_response_at, _SR.state,
     _SR.resolved_at, _SR.satisfaction, _SR.followed_up_at, _SR.is_public, _SR.resolve_due,
-    _SR.reopen_count, _ORG.name.label("organization"),
+    _SR.reopen_count, _SR.accepted_at, _SR.supervision_count, _SR.supervised_at,
+    _ORG.name.label("organization"),
 )  # fmt: skip
 
 
@@ -136,6 +138,21 @@ def _earlier_ratings(session: Session, rows: Sequence[Any]) -> dict[int, str]:
     }
 
 
+def _helpers(session: Session, rows: Sequence[Any]) -> dict[int, str]:
+    """Return the 协办单位 cell of ``rows``: their co-handling bodies' names, by id."""
+    ids = [r.id for r in rows]
+    found: dict[int, list[str]] = {}
+    query = (
+        select(RequestHelper.request_id, Organization.name)
+        .join(Organization, Organization.id == RequestHelper.organization_id)
+        .where(RequestHelper.request_id.in_(ids))
+        .order_by(RequestHelper.request_id, RequestHelper.added_at, Organization.id)
+    )
+    for request_id, name in session.execute(query):
+        found.setdefault(request_id, []).append(name)
+    return {i: "；".join(names) for i, names in found.items()}
+
+
 def iter_records(
     session: Session, *, principal: Principal, filters: RequestFilters, batch: int = BATCH
 ) -> Iterator[dict[str, str]]:
@@ -145,13 +162,14 @@ def iter_records(
     now = utcnow()
     result = session.execute(query.execution_options(yield_per=batch))
     for part in result.partitions():
-        earlier = _earlier_ratings(session, part)
-        yield from (_record(row, earlier, unmasked, keep, now) for row in part)
+        earlier, helpers = _earlier_ratings(session, part), _helpers(session, part)
+        yield from (_record(row, earlier, helpers, unmasked, keep, now) for row in part)
 
 
 def _record(
-    row: Any, earlier: dict[int, str], unmasked: bool, keep: frozenset[str], now: datetime
-) -> dict[str, str]:
+    row: Any, earlier: dict[int, str], helpers: dict[int, str], unmasked: bool,
+    keep: frozenset[str], now: datetime,
+) -> dict[str, str]:  # fmt: skip
     """Return one request's export row (masked unless ``unmasked``)."""
     text, reply = row.text, row.reply_text
     name, phone, email = row.citizen_name or "", row.citizen_phone or "", row.citizen_email
@@ -194,6 +212,10 @@ def _record(
         "承办单位": row.organization or "",
         "办理期限": _time(row.resolve_due),
         "是否超期": "是" if overdue else "否",
+        "签收时间": _time(row.accepted_at),
+        "协办单位": helpers.get(row.id, ""),
+        "督办次数": str(row.supervision_count) if row.supervision_count else "",
+        "督办时间": _time(row.supervised_at) if row.supervision_count else "",
     }
 
 
