@@ -397,3 +397,23 @@ def test_a_masked_export_cuts_the_address_to_its_street(session: Session, world:
     # The public board's request for a role that does not handle it: as Open311 shows it.
     assert address("dispatcher") == "郑州市金水区花园路"
     assert address("admin") == "郑州市金水区花园路12号院3号楼2单元501室"
+
+
+def test_a_masked_export_leaves_the_citizens_rating_out(
+    session: Session, world: World, tmp_path: Path
+) -> None:
+    import_csv(session, _write(tmp_path / "hotline.csv", ROWS), actor=SYSTEM)
+
+    def rated(user: str) -> dict[str, str]:
+        records = export.iter_records(
+            session, principal=world.principals[user], filters=RequestFilters()
+        )
+        return next(r for r in records if r["工单编号"] == "T1")
+
+    # A rating is the citizen's own feedback (docs/privacy.md): the role that reads the
+    # public board's requests masked sees neither the rating nor when it was given.
+    masked = rated("dispatcher")
+    assert (masked["满意度"], masked["回访时间"], masked["历次满意度"]) == ("", "", "")
+    assert masked["办理状态"] == "已回访"  # the state stays: the board shows it too
+    full = rated("admin")
+    assert (full["满意度"], full["回访时间"]) == ("5", "2025-07-05 10:00:00")

@@ -20,7 +20,8 @@ more columns for people (区划名称, 是否超期) have names the import ignor
 - Access: the reader's readable requests (:mod:`zhengwu.servicedesk.access`), in full, as
   the request page shows them to their handlers; any other role gets the public board's
   requests with the personal data masked (name 张**, phone 138******21, masked text and
-  reply, no e-mail, the address cut to its street as Open311 shows it).
+  reply, no e-mail, the address cut to its street as Open311 shows it) and without the
+  citizen's ratings (满意度, 回访时间, 历次满意度 blank).
 - CSV and Excel cells that start like a formula (= + - @) get a ``'`` before them
   (:func:`zhengwu.sheetcells.safe_text`); the import takes it off again
   (:func:`zhengwu.sheetcells.read_cell`).
@@ -183,6 +184,9 @@ def _record(
         name = masking.mask_name(name) if name else ""
         phone = masking.mask_phone(phone) if phone else ""
         email = None
+    # A rating is the citizen's own feedback (回访): only its handlers read it, as on the
+    # request's page; a masked export shows the state (已回访) as the board does.
+    rating = row.satisfaction if unmasked else None
     replied = row.first_response_at or row.resolved_at or row.received_at if reply else None
     overdue = (row.state in OPEN_STATES and row.resolve_due is not None
                and row.resolve_due < now)  # fmt: skip
@@ -202,9 +206,9 @@ def _record(
         "答复时间": _time(replied),
         "办理状态": STATUS_WORDS.get(row.state, STATE_LABELS.get(row.state, row.state)),
         "办结时间": _time(row.resolved_at),
-        "满意度": str(row.satisfaction) if row.satisfaction is not None else "",
-        "回访时间": _time(row.followed_up_at) if row.satisfaction is not None else "",
-        "历次满意度": earlier.get(row.id, ""),
+        "满意度": str(rating) if rating is not None else "",
+        "回访时间": _time(row.followed_up_at) if rating is not None else "",
+        "历次满意度": earlier.get(row.id, "") if unmasked else "",
         "首次响应时间": _time(row.first_response_at),
         "重启次数": str(row.reopen_count) if row.reopen_count else "",
         "是否公开": "是" if row.is_public else "否",
