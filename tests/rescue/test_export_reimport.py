@@ -84,3 +84,39 @@ def test_an_exported_sheet_carries_the_volunteers_marks_and_their_new_rows(
     request = rescue_service.get_request(session, request_id=taken.requests[("weibo", "1")].id)
     assert request.verification == "confirmed" and request.state == "verified"
     assert len(request.sources) == 1  # the exported row is no mirror of it
+
+
+def test_a_fact_changed_on_an_exported_row_is_not_dropped_silently(
+    session: Session, make_incident: Callable[..., Incident], tmp_path: Path
+) -> None:
+    """Volunteers write a second phone and a larger count into a row of the export: the
+    row is still known (nothing merged), and the report says which cells were not taken
+    in, so the coordinator corrects the request; unchanged rows, full or masked, say
+    nothing."""
+    incident = make_incident()
+    taken = intake.take_in(session, incident=incident,
+                           posts=[post("1", ORIGINAL), post("2", OTHER, 5)],
+                           actor=DISPATCHER)  # fmt: skip
+    session.flush()
+    request_id = taken.requests[("weibo", "1")].id
+    for principal in (DISPATCHER, PUBLIC):
+        rows = list(csv.reader(io.StringIO(export_csv(session, incident=incident,
+                                                      principal=principal))))  # fmt: skip
+        report = import_csv(session, incident=incident, path=_write(tmp_path, rows),
+                            actor=DISPATCHER)  # fmt: skip
+        assert report.warnings == [], principal
+    rows = list(csv.reader(io.StringIO(export_csv(session, incident=incident,
+                                                  principal=DISPATCHER))))  # fmt: skip
+    at = next(
+        i for i, r in enumerate(rows) if r[EXPORT_HEADER.index("求助编号")] == str(request_id)
+    )
+    rows[at][EXPORT_HEADER.index("联系方式")] += " 13999998888"
+    rows[at][EXPORT_HEADER.index("人数")] = "12"
+    before = _counts(session, incident)
+    report = import_csv(session, incident=incident, path=_write(tmp_path, rows),
+                        actor=DISPATCHER)  # fmt: skip
+    assert (report.known, report.new_requests, report.merged) == (2, 0, 0)
+    assert _counts(session, incident) == before
+    [warning] = report.warnings
+    assert f"第 {at + 1} 行（求助编号 {request_id}）：人数、联系方式与系统中该求助的不同" in warning
+    assert f"row {at + 1} (request {request_id}): people, phone differ" in warning

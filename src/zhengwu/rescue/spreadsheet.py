@@ -8,7 +8,8 @@ quarantined with its reason, never dropped; a cell the import cannot read (a 人
 很多人 or 十几个, 紧急程度, 是否核实, 是否获救, 时间) takes the row in with a warning
 naming the row and the cell (:func:`_row`). Re-importing the same sheet changes
 nothing except the 是否核实 / 是否获救 marks volunteers have since filled in; so does
-importing a sheet zhengwu exported (its rows are known by their 求助编号).
+importing a sheet zhengwu exported (its rows are known by their 求助编号; a fact changed on
+such a row is not taken in, and a warning names the row and the column).
 
 Export writes the same layout back, with the state of each request, so the sheet people
 know stays usable while the system runs; cells that would be read as formulas are
@@ -30,7 +31,7 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from zhengwu.auth.principal import Principal
+from zhengwu.auth.principal import PUBLIC, Principal
 from zhengwu.db.base import utcnow
 from zhengwu.db.engine import rolled_back_if
 from zhengwu.errors import InvalidInputError, named_as
@@ -356,6 +357,8 @@ def _import_sheet(
         )
         if (request := ours.get(cells.get("request_id", "").strip())) is not None:
             known_rows += 1  # a row of this incident's own export: its request is known
+            if edited := _edited_columns(request, cells, actor):
+                warnings.append(_edited_warning(at.in_file(sheet), at.number, request, edited))
             _mark_exported(session, incident, request, cells, sheet, actor)
             continue
         try:
@@ -419,8 +422,50 @@ def _exported_requests(
     for start in range(0, len(ids), EXPORT_BATCH):
         query = select(HelpRequest).where(HelpRequest.incident_id == incident.id,
                                           HelpRequest.id.in_(ids[start : start + EXPORT_BATCH]))  # fmt: skip
+        query = query.options(*rescue_service.REQUEST_LOADS)  # viewed below (_edited_columns)
         found.update((str(r.id), r) for r in session.scalars(query))
     return found
+
+
+# The cells of an exported row that say what its request is (not the marks volunteers
+# fill in): (field, the export's column, its English name).
+_FACT_CELLS = (("name", "姓名", "name"), ("address", "地址", "address"),
+               ("people", "人数", "people"), ("situation", "情况", "situation"),
+               ("urgency", "紧急程度", "urgency"), ("phone", "联系方式", "phone"))  # fmt: skip
+
+
+def _edited_columns(
+    request: HelpRequest, cells: dict[str, str], actor: Principal
+) -> list[tuple[str, str]]:
+    """Return the fact columns (Chinese, English) of an exported row whose cell is neither
+    what the export writes for ``request`` now in full nor what it writes masked: what
+    volunteers changed on the row (a second phone, a larger count), which the import
+    does not take in and must say so."""
+    written = [_export_row(0, request, access.view(who, request)) for who in (actor, PUBLIC)]
+    edited = []
+    for field, column, english in _FACT_CELLS:
+        if field not in cells:
+            continue  # the sheet has no such column
+        at = EXPORT_HEADER.index(column)
+        cell = " ".join(cells[field].split())
+        if all(cell != " ".join(read_cell(str(row[at])).split()) for row in written):
+            edited.append((column, english))
+    return edited
+
+
+def _edited_warning(
+    where: str, number: int, request: HelpRequest, edited: list[tuple[str, str]]
+) -> str:
+    """The warning for an exported row whose facts were changed (:func:`_edited_columns`)."""
+    zh = "、".join(c for c, _ in edited)
+    en = ", ".join(e for _, e in edited)
+    return (
+        f"{_where(where)} 第 {number} 行（求助编号 {request.id}）：{zh}与系统中该求助的不同，"
+        f"未导入（导出表的行只读取是否核实、是否获救）；如是新情况，请在求助页更正 / "
+        f"row {number} (request {request.id}): {en} differ from the request's and were not "
+        f"imported (a row of an export is read for its 是否核实 / 是否获救 marks only); if it "
+        f"is news, correct the request on its page"
+    )
 
 
 def _mark_exported(
