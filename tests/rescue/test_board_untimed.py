@@ -5,6 +5,8 @@ the board says how many (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,7 +17,7 @@ from zhengwu.rescue import intake
 from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.board import board
 from zhengwu.rescue.models import Incident
-from zhengwu.rescue.spreadsheet import import_csv
+from zhengwu.rescue.spreadsheet import export_csv, import_csv
 
 from .conftest import DISPATCHER, ORIGINAL, post
 
@@ -43,6 +45,12 @@ def test_a_sheet_row_without_a_time_is_left_out_of_the_report_to_verification_ti
     assert (reported.count, reported.left_out) == (1, 1)  # only the row with a 时间
     assert reported.median_minutes is not None and reported.median_minutes > 0
     assert step["verified_to_dispatched"].left_out == 0
+    # The export leaves its 时间 blank (not the import's time), so the sheet imported into
+    # another incident does not make it known there either.
+    exported = list(csv.DictReader(io.StringIO(export_csv(session, incident=incident,
+                                                          principal=DISPATCHER))))  # fmt: skip
+    times = {row["联系方式"]: row["时间"] for row in exported}
+    assert times["13800001111"] == "" and times["13900002211"].startswith("2021-07-20 08:00")
 
     # The family's own post, with its time, joins the request: its report time is known now.
     intake.take_in(session, incident=incident, posts=[post("1", ORIGINAL)], actor=DISPATCHER)

@@ -586,7 +586,8 @@ def _export_row(number: int, request: HelpRequest, seen: HelpRequestView) -> lis
         rescued = "部分" if is_partial(request) else "是"
     first_url = next((s.url for s in seen.sources if s.url), "")
     return safe_row((
-        number, request.id, _local(request.reported_at), seen.name or "", seen.address or "",
+        number, request.id, _local(request.reported_at) if request.reported_at_known else "",
+        seen.name or "", seen.address or "",
         seen.area or "", seen.people_total or "", seen.people_helped,
         with_additions(seen.text, seen.additions), URGENCY_LABELS.get(seen.urgency, seen.urgency), " ".join(seen.phones),
         "是" if seen.verification == "confirmed" else "否", rescued,
