@@ -109,7 +109,7 @@ def install() -> None:
     except ImportError:  # no Rich: Click's own formatter re-flows paragraphs itself
         return
     # Typer's own (private) step that reads a command's help; another Typer may not have it:
-    # then its help is left as Typer lays it out (tests/test_cli_help.py says so).
+    # then its help is left as Typer lays it out, and tests/test_cli_help.py fails to say so.
     original = getattr(rich_utils, "_get_help_text", None)
     if original is None or getattr(original, "_zhengwu_reflow", False):
         return
