@@ -7,6 +7,7 @@ prose and keeps each example on lines of its own (`` \\`` continuations when too
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Any
 
@@ -120,3 +121,71 @@ def test_reflow_joins_prose_and_keeps_examples_and_lists() -> None:
         "  --another-long-option value\n"
         "(with a note)"
     )
+
+
+def test_help_shows_no_doubled_backquotes() -> None:
+    # A docstring's ``--json`` (reStructuredText) reads as `--json`, as the rest of the help.
+    doubled = []
+    for path, _ in COMMANDS:
+        result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "80"}, terminal_width=80)
+        if "``" in result.output:
+            doubled.append(" ".join(path))
+    assert doubled == []
+
+
+GROUPS = [(p, c) for p, c in COMMANDS if getattr(c, "commands", None)]
+
+
+def _listed(output: str) -> dict[str, list[str]]:
+    """Return each command of a group's Commands panel with its description's lines."""
+    rows: dict[str, list[str]] = {}
+    inside = False
+    name = ""
+    for line in output.splitlines():
+        if line.startswith("╭─ Commands"):
+            inside, name = True, ""
+            continue
+        if not inside:
+            continue
+        if line.startswith("╰"):
+            inside = False
+            continue
+        cells = re.match(r"│ (\S*)(\s+)(.*?)\s*│$", line)
+        assert cells, line
+        if cells[1]:
+            name = cells[1]
+            rows[name] = [cells[3]]
+        else:
+            rows[name].append(cells[3])
+    return rows
+
+
+@pytest.mark.parametrize(
+    ("path", "group"), GROUPS, ids=[" ".join(p) or "zhengwu" for p, _ in GROUPS]
+)
+def test_group_lists_each_command_with_its_sentences_whole(path: list[str], group: Any) -> None:
+    # The list of a group's commands shows each command's first paragraph: a sentence
+    # there breaks only where the column ends, not where the docstring's source line did.
+    result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "80"}, terminal_width=80)
+    assert result.exit_code == 0, result.output
+    rows = _listed(result.output)
+    assert set(rows) == set(group.commands), result.output
+    panel = next(line for line in result.output.splitlines() if line.startswith("╭─ Commands"))
+    for name, lines in rows.items():
+        first = next(line for line in result.output.splitlines() if line.startswith(f"│ {name} "))
+        width = cell_len(panel) - 2 - cell_len(first[: first.index(lines[0])]) - 1
+        for line, after in itertools.pairwise(lines):
+            fits = cell_len(line) + 1 + cell_len(_first_word(after)) <= width
+            assert not fits, f"{name}: a sentence breaks early:\n{line}\n{after}\n\n{result.output}"
+
+
+def test_region_option_help_is_a_whole_sentence() -> None:
+    # desk find / export / rates: it once stopped at "a city takes in all its".
+    helps = {
+        " ".join(path): param.help
+        for path, command in COMMANDS
+        for param in getattr(command, "params", [])
+        if "--region" in getattr(param, "opts", []) and path[0] == "desk"
+    }
+    assert helps
+    assert {h for h in helps.values() if h.endswith(" its")} == set(), helps

@@ -450,7 +450,8 @@ UnassignedOpt = Annotated[
 RegionOpt = Annotated[
     str | None,
     typer.Option(
-        "--region", help="division code or name (410100, 金水区): a city takes in all its"
+        "--region",
+        help="division code or name (410100, 金水区): a city takes in all its divisions",
     ),
 ]
 TicketOpt = Annotated[

@@ -9,10 +9,13 @@ column goes on over lines that end with `` \\`` (a shell continuation, so it can
 copied and run), broken only between arguments, never inside a quoted one; a note after
 it (``(with …)``) goes on the next line. Lines that are indented or start a list item
 (``- ``, ``• ``) keep their own line; a ``\\b`` paragraph is left as Click leaves it.
+A docstring's doubled backquotes (reStructuredText literals) are shown single, as the rest
+of the help writes them, so none reaches the reader doubled.
 
 :func:`install` applies it to every command's rich help, once, when the CLI is built; the
 command's ``help`` itself (its docstring, which ``tests/test_cli_examples.py`` reads) is
-not changed.
+not changed. A group's list of its commands shows each one's first paragraph laid out the
+same way, so a sentence there does not break where its source line ended either.
 """
 
 from __future__ import annotations
@@ -69,6 +72,7 @@ def _example_lines(line: str, width: int) -> list[str]:
 def reflow(text: str, width: int = HELP_COLUMNS) -> str:
     """Return ``text`` (a docstring) with its prose paragraphs joined and examples kept whole."""
     body, formfeed, rest = inspect.cleandoc(text).partition("\f")
+    body = body.replace("``", "`")
     paragraphs = []
     for paragraph in body.split("\n\n"):
         if paragraph.startswith("\b"):
@@ -119,3 +123,11 @@ def install() -> None:
 
     help_text._zhengwu_reflow = True  # type: ignore[attr-defined]
     rich_utils._get_help_text = help_text
+    # A group's table of commands shows each command's first paragraph (its own step).
+    listed = getattr(rich_utils, "_make_command_help", None)
+    if listed is not None:
+
+        def command_help(*, help_text: str, markup_mode: Any) -> Any:
+            return listed(help_text=reflow(help_text), markup_mode=markup_mode)
+
+        rich_utils._make_command_help = command_help

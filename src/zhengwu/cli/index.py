@@ -491,6 +491,10 @@ def rank(
 ) -> None:
     """Print a ranking with movement against the previous period; failing accounts are counted.
 
+    Each row has two percentiles: 组内百分位 within the group ranked (the sector with --by
+    sector, the city with --by city …) and 同类百分位 within the run's peer group (the
+    platform for zhengwu-4d).
+
     ``--json`` holds ``excluded_count``; the list ``excluded`` only with ``--show-excluded``.
 
     Example: zhengwu index rank --platform weibo --by sector --period 2025-Q3 --top 20
