@@ -342,6 +342,11 @@ def build_new_request(
         rule, org_id, matrix_id = None, None, office.matrix_id
     response_days = category.response_days if category else DEFAULT_RESPONSE_DAYS
     resolve_days = category.resolve_days if category else DEFAULT_RESOLVE_DAYS
+    phone = _citizen_phone(intake, keep)
+    if masked is None or phone != intake.citizen_phone:
+        # Masked with the phone kept (for a post, the one found in its text), as the
+        # published-numbers pass masks it again: the stored text is the same either way.
+        masked = masking.mask(intake.text, name=intake.citizen_name, phone=phone, keep=keep)
     values: dict[str, Any] = {
         "public_id": _public_id(received), "citizen_token_hash": token_hash(citizen_token),
         "state": "received", "version": 1, "source": intake.source, "source_ref": ref,
@@ -349,10 +354,8 @@ def build_new_request(
         "source_post_id": _post_id(intake, ref),
         "account_uid": account.uid if account else intake.account_uid,
         "is_public": intake.public, "text": intake.text,
-        "text_masked": masking.mask(intake.text, name=intake.citizen_name,
-                                    phone=intake.citizen_phone, keep=keep)
-        if masked is None else masked,
-        "citizen_name": intake.citizen_name, "citizen_phone": _citizen_phone(intake, keep),
+        "text_masked": masked,
+        "citizen_name": intake.citizen_name, "citizen_phone": phone,
         "citizen_email": intake.citizen_email, "citizen_key": key, "fingerprint": fingerprint,
         "category_code": cls.code, "classified_by": cls.by,
         "classification_confidence": cls.confidence,
