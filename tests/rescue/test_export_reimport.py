@@ -120,3 +120,24 @@ def test_a_fact_changed_on_an_exported_row_is_not_dropped_silently(
     [warning] = report.warnings
     assert f"第 {at + 1} 行（求助编号 {request_id}）：人数、联系方式与系统中该求助的不同" in warning
     assert f"row {at + 1} (request {request_id}): people, phone differ" in warning
+
+
+def test_the_report_counts_the_marks_a_sheet_applied(
+    session: Session, make_incident: Callable[..., Incident], tmp_path: Path
+) -> None:
+    """A re-import whose rows are all known says what its 是 marks changed: a coordinator
+    sees that volunteers' 是否核实 / 是否获救 took effect, and the same sheet again changes
+    nothing (the CLI line and the console's report read these counts)."""
+    incident = make_incident()
+    intake.take_in(session, incident=incident, posts=[post("1", ORIGINAL), post("2", OTHER, 5)],
+                   actor=DISPATCHER)  # fmt: skip
+    rows = list(csv.reader(io.StringIO(export_csv(session, incident=incident,
+                                                  principal=DISPATCHER))))  # fmt: skip
+    rows[1][EXPORT_HEADER.index("是否核实")] = "是"
+    rows[2][EXPORT_HEADER.index("是否获救")] = "是"
+    path = _write(tmp_path, rows)
+    report = import_csv(session, incident=incident, path=path, actor=DISPATCHER)
+    assert (report.known, report.new_requests) == (2, 0)
+    assert (report.marked_verified, report.marked_rescued) == (1, 1)
+    again = import_csv(session, incident=incident, path=path, actor=DISPATCHER)
+    assert (again.known, again.marked_verified, again.marked_rescued) == (2, 0, 0)

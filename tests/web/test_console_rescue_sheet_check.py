@@ -70,6 +70,11 @@ def _counts(page: str) -> dict[str, int]:
     return {k: int(v) for k, v in re.findall(r'<b id="sheet-(\w+)">(\d+)</b>', page)}
 
 
+def _marks(page: str) -> dict[str, int]:
+    """Return what the sheet's 是 marks did (verified, reported rescued) as the page says."""
+    return {k: int(v) for k, v in re.findall(r'<b id="sheet-marked-(\w+)">(\d+)</b>', page)}
+
+
 def _refused(page: str) -> list[str]:
     table = re.search(r'<table class="rejected-rows" id="sheet-refused">(.*?)</table>', page, re.S)
     assert table is not None, page
@@ -89,6 +94,8 @@ def _check(client: httpx.Client, csrf: str, incident_id: int) -> str:
     text = html.unescape(page.text)
     assert 'id="sheet-dry-run"' in text and 'id="sheet-done"' not in text
     assert f"试运行：「{NAME}」未写入" in text and _counts(text) == EXPECTED
+    # 张建国's 是否核实 = 是 would verify the request the row joins (none reported rescued).
+    assert _marks(text) == {"verified": 1, "rescued": 0}
     refused = _refused(page.text)
     assert len(refused) == 2 and "neither address nor contact" in refused[0]
     assert refused[0].startswith(f"{NAME} 第 4 行") and refused[1].startswith(f"{NAME} 第 7 行")
@@ -116,6 +123,8 @@ def test_a_checked_sheet_imports_without_choosing_it_again(
     text = html.unescape(done.text)
     assert 'id="sheet-done"' in text and f"已导入「{NAME}」" in text
     assert _counts(text) == EXPECTED and len(_refused(done.text)) == 2
+    assert _marks(text) == {"verified": 1, "rescued": 0}
+    assert "已把 1 条求助标为已核实" in re.sub(r"<[^>]+>", "", text)
     assert 'id="sheet-refused-link"' in text
     assert 'name="checked"' not in text and not kept.exists()
     requests, set_aside, verifications, audits = _written(committed_engine)
@@ -218,10 +227,12 @@ def test_the_cli_dry_run_writes_nothing(
     checked = runner.invoke(app, ["import-csv", ref, str(sheet), "--dry-run"])
     assert checked.exit_code == 0, checked.output
     assert "dry run: nothing was written" in checked.output
+    assert "marks applied: 标为已核实 verified 1 · 报告已获救 reported rescued 0" in checked.output
     assert f"· {NAME} 第 4 行" in checked.output and f"· {NAME} 第 7 行" in checked.output
     as_json = runner.invoke(app, ["import-csv", ref, str(sheet), "--dry-run", "--json"])
     report = json.loads(as_json.stdout.strip().splitlines()[-1])
     assert (report["dry_run"], report["new_requests"], report["quarantined"]) == (True, 2, 2)
+    assert (report["marked_verified"], report["marked_rescued"]) == (1, 0)
     assert _written(committed_engine) == before
     done = runner.invoke(app, ["import-csv", ref, str(sheet), "--json"])
     assert done.exit_code == 0, done.output

@@ -419,6 +419,11 @@ def _print_report(
         f" · 合并 merged {data['merged']} · 非求助 ignored {data['ignored']}"
         f" · 隔离 quarantined {data['quarantined']}"
     )
+    if data.get("marked_verified") or data.get("marked_rescued"):
+        console.print(
+            f"表格标记 marks applied: 标为已核实 verified {data['marked_verified']}"
+            f" · 报告已获救 reported rescued {data['marked_rescued']}"
+        )
     if seconds is not None:
         rate = data["read"] / seconds if seconds > 0 else 0.0
         console.print(f"用时 took {seconds:.1f} s（{rate:.0f} 条/秒 posts/s）")

@@ -284,6 +284,10 @@ class IntakeReport(BaseModel):
     warnings: list[str] = Field(default_factory=list)  # taken in, but check (unknown urgency)
     # A sheet's rows quarantined (set aside), each as "where: why", in the sheet's order.
     refused: list[str] = Field(default_factory=list)
+    # A sheet's 是 in 是否核实 / 是否获救 applied to requests that did not say so yet (rows
+    # known or new alike): what volunteers marked, so a re-import says what it changed.
+    marked_verified: int = 0
+    marked_rescued: int = 0
     dry_run: bool = False  # a check (检查): what the import would do, nothing kept
 
 

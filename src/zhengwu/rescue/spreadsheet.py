@@ -23,6 +23,7 @@ import hashlib
 import io
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -349,6 +350,7 @@ def _import_sheet(
         warnings.append(missing)
     ours = _exported_requests(session, incident, rows[1:], columns)
     known_rows = 0
+    applied = _Applied()
     for at, row, problem in rows[1:]:  # blank rows (between blocks of rows) left out
         cells = (
             {}
@@ -359,7 +361,7 @@ def _import_sheet(
             known_rows += 1  # a row of this incident's own export: its request is known
             if edited := _edited_columns(request, cells, actor):
                 warnings.append(_edited_warning(at.in_file(sheet), at.number, request, edited))
-            _mark_exported(session, incident, request, cells, sheet, actor)
+            applied.add(*_mark_exported(session, incident, request, cells, sheet, actor))
             continue
         try:
             if row is None:  # malformed CSV, neither UTF-8 nor GBK: quarantined as it is
@@ -401,7 +403,8 @@ def _import_sheet(
     report.quarantined = len(bad)
     report.refused = [aside.reason for aside in bad.values()]
     report.warnings.extend(warnings)
-    _apply_marks(session, incident, marks, sheet, actor)
+    _apply_marks(session, incident, marks, sheet, actor, applied)
+    report.marked_verified, report.marked_rescued = applied.verified, applied.rescued
     session.flush()
     return report
 
@@ -468,22 +471,36 @@ def _edited_warning(
     )
 
 
+@dataclass
+class _Applied:
+    """How many requests a sheet's 是 marks changed (:class:`IntakeReport`'s ``marked_*``)."""
+
+    verified: int = 0
+    rescued: int = 0
+
+    def add(self, verified: bool, rescued: bool) -> None:
+        """Count one request's marks that took effect."""
+        self.verified += verified
+        self.rescued += rescued
+
+
 def _mark_exported(
     session: Session, incident: Incident, request: HelpRequest, cells: dict[str, str],
     sheet: str, actor: Principal,
-) -> None:  # fmt: skip
+) -> tuple[bool, bool]:  # fmt: skip
     """Apply what volunteers marked on a row of an export since it was written: a 是 in
     是否核实 of a request still unverified, a 是 in 是否获救 of one the export would not
-    call rescued (a 部分 or 否 it wrote stays as it was). An unchanged row changes nothing."""
+    call rescued (a 部分 or 否 it wrote stays as it was). An unchanged row changes nothing.
+    Return which marks took effect (verified, rescued)."""
     verified = _flag(cells.get("verified", "")) is True
     rescued = _flag(cells.get("rescued", "")) is True
     if not (verified or rescued):
-        return
+        return False, False
     request = rescue_service.get_request(session, request_id=request.id)
     if rescued:
         seen = access.view(actor, request)
         rescued = _export_row(0, request, seen)[EXPORT_HEADER.index("是否获救")] != "是"
-    _mark(session, incident, request, verified, rescued, sheet, actor)
+    return _mark(session, incident, request, verified, rescued, sheet, actor)
 
 
 def import_upload(
@@ -514,6 +531,7 @@ def _apply_marks(
     marks: dict[str, tuple[bool, bool]],
     sheet: str,
     actor: Principal,
+    applied: _Applied,
 ) -> None:
     ids = [k for k, (verified, rescued) in marks.items() if verified or rescued]
     if not ids:
@@ -524,16 +542,19 @@ def _apply_marks(
     for source in sources:
         verified, rescued = marks[source.post_id]
         request = rescue_service.get_request(session, request_id=source.request_id)
-        _mark(session, incident, request, verified, rescued, sheet, actor)
+        applied.add(*_mark(session, incident, request, verified, rescued, sheet, actor))
 
 
 def _mark(
     session: Session, incident: Incident, request: HelpRequest, verified: bool, rescued: bool,
     sheet: str, actor: Principal,
-) -> None:  # fmt: skip
+) -> tuple[bool, bool]:  # fmt: skip
     """Record a sheet's 是否核实 = 是 (a phone verification by the volunteers) and 是否获救
-    = 是 (reported rescued) on ``request``, unless it already says so."""
+    = 是 (reported rescued) on ``request``, unless it already says so; return which were
+    recorded (verified, rescued)."""
+    done_verified = done_rescued = False
     if verified and request.verification == "unverified":
+        done_verified = True
         # The volunteers verified it by phone; who exactly, the sheet does not say.
         record = Verification(request_id=request.id, method="phone", result="confirmed",
                               note=f"志愿者表格「{sheet}」标记为已核实",
@@ -549,6 +570,8 @@ def _mark(
                        reason=f"志愿者表格「{sheet}」标记为已核实")  # fmt: skip
     if rescued and request.reported_rescued_at is None:
         request.reported_rescued_at = utcnow()
+        done_rescued = True
+    return done_verified, done_rescued
 
 
 EXPORT_BATCH = 500  # requests loaded (and rows written) at a time
