@@ -212,12 +212,13 @@ def refuse_not_utf8(path: Path) -> None:
     if found is None:
         return
     if found == "gbk":
+        # The file is named before the fix, so its name does not read as part of the command.
         raise InvalidInputError(
-            "文件不是 UTF-8 编码（像是 GBK，Excel 另存的 CSV 常是如此），整个文件未导入；请另存为"
-            f"“CSV UTF-8”或先转换，例如 iconv -f GBK -t UTF-8 原文件 > 新文件：{path}",
+            f"文件不是 UTF-8 编码（像是 GBK，Excel 另存的 CSV 常是如此），整个文件未导入：{path}；"
+            "请另存为“CSV UTF-8”或先转换，例如 iconv -f GBK -t UTF-8 原文件 > 新文件",
             "the file is not UTF-8 (it looks like GBK, as Excel saves a CSV on Chinese "
-            'Windows), nothing of it was imported; save it as "CSV UTF-8" or convert it '
-            f"first, e.g. iconv -f GBK -t UTF-8 old.csv > new.csv: {path}",
+            f'Windows), nothing of it was imported: {path}; save it as "CSV UTF-8" or '
+            "convert it first, e.g. iconv -f GBK -t UTF-8 old.csv > new.csv",
         )
     raise InvalidInputError(
         f"文件不是 UTF-8 编码的 CSV（既不是 UTF-8 也不是 GBK 编码的文本），整个文件未导入：{path}",

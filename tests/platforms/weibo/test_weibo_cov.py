@@ -131,3 +131,9 @@ def test_the_samples_saved_as_gbk_are_refused_once(tmp_path: Path, path: Path) -
         _read(gbk)
     assert "iconv -f GBK -t UTF-8" in caught.value.message_zh
     assert "iconv -f GBK -t UTF-8" in caught.value.message_en
+    # The file is named where the sentence says what was not imported, not glued to the
+    # end of the command ("… > 新文件：x.csv" read as part of it).
+    assert f"整个文件未导入：{gbk}；" in caught.value.message_zh
+    assert caught.value.message_zh.endswith("iconv -f GBK -t UTF-8 原文件 > 新文件")
+    assert f"nothing of it was imported: {gbk};" in caught.value.message_en
+    assert caught.value.message_en.endswith("iconv -f GBK -t UTF-8 old.csv > new.csv")
