@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from typer.testing import CliRunner
 
 from zhengwu.cli.main import app
 from zhengwu.config import get_settings
 from zhengwu.errors import InvalidInputError
-
-_WORKER_JOBS_BEFORE = os.environ.get("ZHENGWU_WORKER_JOBS")
 
 
 def test_a_bad_setting_names_its_variable(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -58,31 +54,3 @@ def test_the_cli_prints_it_without_a_traceback(monkeypatch: pytest.MonkeyPatch) 
     output = " ".join(result.output.split())
     assert "配置有误 ZHENGWU_PUBLIC_PHONES" in output and "invalid setting" in output
     assert "Traceback" not in output and "ValidationError" not in output
-
-
-def test_the_demo_server_leaves_out_the_live_escalation(monkeypatch: pytest.MonkeyPatch) -> None:
-    from zhengwu.cli.demo import demo_worker_jobs
-    from zhengwu.jobs.runner import Worker
-
-    # demo_worker_jobs() sets os.environ itself: set the variable through monkeypatch
-    # first, so that the end of the test restores what was there before (nothing), and
-    # the demo's choice does not leak into the worker tests run after this one.
-    monkeypatch.setenv("ZHENGWU_WORKER_JOBS", "[]")
-    monkeypatch.delenv("ZHENGWU_WORKER_JOBS")
-    get_settings.cache_clear()
-    note = demo_worker_jobs()
-    assert note is not None and "desk-escalation" in note and "超期督办" in note
-    jobs = [job.name for job in Worker.from_settings().jobs]
-    assert "desk-escalation" not in jobs
-    assert {"outbox-delivery", "search-refresh"} <= set(jobs)
-    # The operator's own choice stands.
-    monkeypatch.setenv("ZHENGWU_WORKER_JOBS", '["desk-escalation"]')
-    get_settings.cache_clear()
-    assert demo_worker_jobs() is None
-    assert [job.name for job in Worker.from_settings().jobs] == ["desk-escalation"]
-    get_settings.cache_clear()
-
-
-def test_the_demo_worker_jobs_do_not_outlive_their_test() -> None:
-    """Runs after the test above (same file, same worker): its environment is gone."""
-    assert os.environ.get("ZHENGWU_WORKER_JOBS") == _WORKER_JOBS_BEFORE

@@ -9,8 +9,6 @@ console.
 from __future__ import annotations
 
 import importlib
-import json
-import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -136,31 +134,4 @@ def demo_command(
     if serve:
         from zhengwu.cli.serve import serve_command
 
-        note = demo_worker_jobs()
-        if note:
-            console.print(note, soft_wrap=True)
         serve_command(host=host, port=port, workers=1)
-
-
-def demo_worker_jobs() -> str | None:
-    """Leave 督办 out of the demo server's periodic jobs, unless the operator chose the jobs.
-
-    The demo's requests lie in a past, simulated period and its own sweep already
-    supervised them as of the period's end; the live ``desk-escalation`` job would stamp
-    every request still open with today's 督办. Sets ``ZHENGWU_WORKER_JOBS`` to every other
-    job (and clears the cached settings) and returns the note to print; returns None and
-    changes nothing when ``ZHENGWU_WORKER_JOBS`` is set.
-    """
-    from zhengwu.config import get_settings
-    from zhengwu.jobs.registry import names
-
-    if get_settings().worker_jobs is not None:
-        return None
-    jobs = [name for name in names() if name != "desk-escalation"]
-    os.environ["ZHENGWU_WORKER_JOBS"] = json.dumps(jobs)
-    get_settings.cache_clear()
-    return (
-        "后台任务 jobs: " + ", ".join(jobs) + " — 演示不运行超期督办（模拟时段已督办）/ "
-        "the demo server leaves out desk-escalation: its requests were supervised as of the "
-        "simulated period's end (set ZHENGWU_WORKER_JOBS to choose the jobs)"
-    )
