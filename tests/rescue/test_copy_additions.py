@@ -122,3 +122,37 @@ def _gains(session: Session, request_id: int) -> list[AuditEntry]:
     return list(session.scalars(select(AuditEntry).where(
         AuditEntry.entity_type == "help_request", AuditEntry.entity_id == request_id,
         AuditEntry.action == "copy_facts").order_by(AuditEntry.id)))  # fmt: skip
+
+
+# The same post saying who is waiting without a count; its near-identical copies raise it
+# in words only. The numerals they use are already in the post (32号院3号楼, 孩子才两岁):
+# the copy's 3 and 两 are new counts all the same.
+WORDS = LONG.replace("家中老人2名孩子1名被困，水已到二楼，共8人，", "家中老人被困，水已到二楼，")
+
+
+def test_a_near_copy_raising_the_count_in_words_raises_the_request_s(
+    session: Session, make_incident: Callable[..., Incident]
+) -> None:
+    """老两口 → 2, 全家3人 → 3, 一家五口 → 5 (each a copy of the same post, in words); 一家人
+    says no number and 就我1人 fewer: neither changes the count."""
+    incident = make_incident()
+    copies = [("2", "老两口被困"), ("3", "全家3人被困"), ("4", "一家五口被困"),
+              ("5", "一家人被困"), ("6", "就我1人被困")]  # fmt: skip
+    taken = intake.take_in(session, incident=incident, posts=[post("1", WORDS)] + [
+        post(pid, WORDS.replace("家中老人被困", said), 10 * i)
+        for i, (pid, said) in enumerate(copies, 1)], actor=DISPATCHER)  # fmt: skip
+    request = rescue_service.get_request(session, request_id=taken.requests[("weibo", "1")].id)
+    assert len(request.sources) == 6
+    assert request.people_total == 5
+    counts = [(e.data["source"], e.data["people"]) for e in _gains(session, request.id) if e.data]
+    assert counts == [("2", {"from": None, "to": 2}), ("3", {"from": 2, "to": 3}),
+                      ("4", {"from": 3, "to": 5})]  # fmt: skip
+
+    # A day later, one more copy: 老两口 again, where the stored request says nothing of
+    # the people; it raises a fresh request's count from none to 2.
+    other = make_incident("郑州暴雨二")
+    intake.take_in(session, incident=other, posts=[post("7", WORDS)], actor=DISPATCHER)
+    later = intake.take_in(session, incident=other, posts=[
+        post("8", "扩散 " + WORDS.replace("家中老人被困", "老两口被困"), 1440)], actor=DISPATCHER)  # fmt: skip
+    stored = rescue_service.get_request(session, request_id=later.requests[("weibo", "8")].id)
+    assert len(stored.sources) == 2 and stored.people_total == 2

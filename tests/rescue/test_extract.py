@@ -316,6 +316,16 @@ def test_chinese_numerals(token: str, value: int | None) -> None:
         ("宝宝3个月大，老人2个，被困", 2),
         ("孩子2个半月，一家四口", 4),
         ("老人2个孩子3个被困", 5),
+        # Counts in words: a family of five, a couple, 俩 and 仨; 一家人 and 我们几个 say no
+        # number and stay unknown (the coordinator asks).
+        ("一家大小5口被困", 5),
+        ("一家子三口在二楼", 3),
+        ("老俩口在家出不来", 2),
+        ("我们俩被困在车里", 2),
+        ("母子俩被困", 2),
+        ("娘仨在三楼", 3),
+        ("一家人被困", None),
+        ("我们几个被困在楼顶", None),
     ],
 )
 def test_people_counts(text: str, people: int | None) -> None:

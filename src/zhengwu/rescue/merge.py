@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -283,14 +284,17 @@ def _near_copies(signatures: np.ndarray) -> list[int]:
     return source
 
 
-# The numbers a text writes (digits, numerals, 夫妻): a copy that writes none its original
-# does not states no other phone or count, and is not read further (most copies).
-_NUMBER = re.compile(r"[0-9０-９〇零一二两俩三四五六七八九十百千几]+|夫妻")
+# The numbers a text writes (digits, numerals, 夫妻), each with the character after it: a
+# copy that writes none its original does not — as many times — states no other phone or
+# count, and is not read further (most copies). The character after tells the 3 of 全家3人
+# from the 3 of 3号楼, the 两 of 老两口 from that of 两岁.
+_NUMBER = re.compile(r"(?:[0-9０-９〇零一二两俩仨三四五六七八九十百千几]+|夫妻).?", re.DOTALL)
 
 
-def _numbers(text: str) -> frozenset[str]:
-    """Return the runs of digits and numerals ``text`` writes."""
-    return frozenset(_NUMBER.findall(text))
+def _numbers(text: str) -> Counter[str]:
+    """Return the runs of digits and numerals ``text`` writes (with the character after
+    each), counted."""
+    return Counter(_NUMBER.findall(text))
 
 
 def _facts(text: str) -> tuple[set[str], int]:
@@ -317,7 +321,7 @@ def _extractions(
     A copy that adds a phone or a larger count (:func:`_adds_facts`) is extracted itself.
     """
     source = _near_copies(signatures)
-    numbers: dict[int, frozenset[str]] = {}  # each copied text's numbers, once
+    numbers: dict[int, Counter[str]] = {}  # each copied text's numbers, once
     facts: dict[int, tuple[set[str], int]] = {}  # and its phones and count
     for i, (text, _) in enumerate(jobs):
         if source[i] == i:
@@ -325,7 +329,7 @@ def _extractions(
         first = source[i]
         if first not in numbers:
             numbers[first] = _numbers(jobs[first][0])
-        if _numbers(text) <= numbers[first]:
+        if not _numbers(text) - numbers[first]:
             continue  # no number its original does not write: no new phone or count
         if first not in facts:
             facts[first] = _facts(jobs[first][0])

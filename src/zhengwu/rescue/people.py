@@ -15,7 +15,7 @@ _GROUP = (
 # Totals: "一家五口", "共8人", "8个人". Lookbehinds keep "120人" out of masked phones (#).
 _TOTALS = [
     re.compile(
-        r"(?:一家|全家|家里|我家|一共|总共|共计?|合计)(?:有)?("
+        r"(?:一家|全家|家里|我家|一共|总共|共计?|合计)(?:老小|大小|子)?(?:有)?("
         + NUMBER
         + r")"
         + _VAGUE
@@ -41,7 +41,10 @@ _PARTS = [
 _PARTS_AFTER = re.compile(
     _GROUP + r"(?:有)?(" + NUMBER + r")" + _VAGUE + r"(?:个(?!半?月)|名|位|人|口)"
 )
-_COUPLE = re.compile(r"老两口|两口子|夫妻俩|夫妻二人|老夫妻")
+_COUPLE = re.compile(r"老[两俩]口|两口子|夫妻二人|老夫妻")
+# "我们俩", "母子俩" are two people; "我们仨", "娘仨" three.
+_KIN_GROUP = r"(?:我们|咱们|咱|俺们|他们|她们|娘儿|娘|母子|父子|母女|父女|姐妹|兄弟|姐弟|兄妹|爷孙|祖孙|婆媳|夫妻)"
+_PAIR = re.compile(_KIN_GROUP + r"([俩仨])")
 # The number must end the count: "人数：一家三口" is read as a total, not as 1; all its
 # digits are the number ("100以上" is 100, not 10), 二十来个 and 100以上 are 20 and 100.
 _LABELLED = re.compile(
@@ -80,6 +83,7 @@ def count_people(text: str) -> int | None:
     totals = [n for p in _TOTALS for m in p.finditer(text) if (n := _plausible(parse_number(m[1])))]
     if _COUPLE.search(text):
         totals.append(2)
+    totals += [2 if m[1] == "俩" else 3 for m in _PAIR.finditer(text)]
     households = [n for m in _HOUSEHOLD.finditer(text) if (n := _plausible(parse_number(m[1])))]
     if len(households) >= 2:
         totals.append(sum(households))
