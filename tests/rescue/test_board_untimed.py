@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from zhengwu.auth.principal import PUBLIC
-from zhengwu.rescue import intake
+from zhengwu.rescue import followup, intake
 from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.board import board
 from zhengwu.rescue.models import Incident
@@ -60,3 +60,34 @@ def test_a_sheet_row_without_a_time_is_left_out_of_the_report_to_verification_ti
     assert joined.reported_at_known and joined.reported_at == post("1", ORIGINAL).posted_at
     again = board(session, incident=incident, principal=PUBLIC).response_times
     assert (again["reported_to_verified"].count, again["reported_to_verified"].left_out) == (2, 0)
+
+
+def test_a_citizen_s_update_does_not_make_an_unknown_report_time_known(
+    session: Session, make_incident: Callable[..., Incident], tmp_path: Path
+) -> None:
+    """The citizen's update (their private link) is kept with its own time in the 处理记录;
+    it says nothing of when the people asked: the request stays untimed, left out of the
+    board's steps from the report, its 时间 blank in the export — also after its facts are
+    recomputed (an unmerge of another source)."""
+    incident = make_incident()
+    path = tmp_path / "名单.csv"
+    path.write_text(SHEET, encoding="utf-8")
+    import_csv(session, incident=incident, path=path, actor=DISPATCHER)
+    requests = {r.phones[0]: r for r in rescue_service.requests_of(session, incident=incident)}
+    untimed = requests["13800001111"]
+    imported_at = untimed.reported_at
+    followup.issue(session, request=untimed, phone=None)
+    update = followup.add_update(session, request=untimed, data=followup.FollowupUpdateIn(
+        text="水又涨了，现在一共10人", people=None))  # fmt: skip
+    session.flush()
+    request = rescue_service.get_request(session, request_id=untimed.id)
+    assert request.people_total == 10  # its facts are folded in
+    assert not request.reported_at_known and request.reported_at == imported_at
+    assert update.posted_at > imported_at  # the update keeps its own time
+    step = board(session, incident=incident, principal=PUBLIC).response_times
+    assert (step["reported_to_verified"].count, step["reported_to_verified"].left_out) == (1, 1)
+    exported = list(csv.DictReader(io.StringIO(export_csv(session, incident=incident,
+                                                          principal=DISPATCHER))))  # fmt: skip
+    assert {row["联系方式"]: row["时间"] for row in exported}["13800001111"] == ""
+    intake.refresh(request)  # the facts recomputed from the sources, the update among them
+    assert not request.reported_at_known and request.reported_at == imported_at

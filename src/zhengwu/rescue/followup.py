@@ -238,7 +238,14 @@ def _facts(session: Session, request: HelpRequest, post: merge.HelpPostIn) -> di
 
 
 def _add_source(request: HelpRequest, post: merge.HelpPostIn, facts: dict[str, Any]) -> HelpSource:
-    """Fold the facts in and keep the citizen's words as an update source (history)."""
+    """Fold the facts in and keep the citizen's words as an update source (history).
+
+    An update is no report: its time (the source's, shown in the 处理记录) is not when the
+    people asked, so it never gives the request a report time (``untimed``; a time its
+    words state is not read either) — a sheet row's unknown one stays unknown.
+    """
+    facts.pop("reported_at", None)
+    facts["untimed"] = True
     intake.absorb(request, facts, post.posted_at or utcnow())
     source = HelpSource(
         incident_id=request.incident_id, request_id=request.id, channel="form",
