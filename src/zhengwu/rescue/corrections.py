@@ -32,11 +32,10 @@ from sqlalchemy.orm import Session
 
 from zhengwu.audit import service as audit_service
 from zhengwu.auth.principal import Principal
-from zhengwu.db.base import utcnow
 from zhengwu.errors import ConflictError, InvalidInputError
 from zhengwu.privacy.phones import PhoneError, normalise_phone
 from zhengwu.rescue import address as addresses
-from zhengwu.rescue import dispatch, intake
+from zhengwu.rescue import clock, dispatch, intake
 from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.extract import COMPLETENESS_WEIGHTS
 from zhengwu.rescue.labels import NEED_LABELS, VULNERABILITY_LABELS
@@ -167,6 +166,7 @@ def edit_request(
     audit_service.record(
         session, entity_type="help_request", entity_id=request.id, action="edit", actor=actor,
         reason=data.reason, from_state=request.state, to_state=request.state, data=changed,
+        at=clock.now(session, request.incident_id),
     )  # fmt: skip
     flush_or_conflict(session, request)
     return changed
@@ -256,7 +256,7 @@ def merge_requests(
     was = other.state
     other.state, other.merged_into_id = MERGED, survivor.id
     other.people_helped = 0
-    now = utcnow()
+    now = clock.now(session, survivor.incident_id)
     audit_service.record(
         session, entity_type="help_request", entity_id=survivor.id, action="merge_manual",
         actor=actor, reason=reason.strip(), from_state=survivor.state, to_state=survivor.state,

@@ -23,9 +23,8 @@ from sqlalchemy.orm import Session
 
 from zhengwu.audit import service as audit_service
 from zhengwu.auth.principal import Principal
-from zhengwu.db.base import utcnow
 from zhengwu.errors import ConflictError, ForbiddenError, InvalidInputError
-from zhengwu.rescue import claims
+from zhengwu.rescue import claims, clock
 from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.models import OUTCOMES, Assignment, Fulfilment, HelpRequest, Team, Verification
 from zhengwu.rescue.notices import HELPED_OUTCOMES, people_en, people_remaining, queue_notices
@@ -96,7 +95,7 @@ def verify(
     actor.require("verifier", "dispatcher")
     _open(request, "核实 verify")
     claims.check(session, request=request, actor=actor)
-    now = utcnow()
+    now = clock.now(session, request.incident_id)
     incident = rescue_service.get_incident(session, incident_id=request.incident_id)
     record = Verification(
         request_id=request.id, method=method, result=result, note=note,
@@ -145,7 +144,7 @@ def assign(
         )
     if not team.active:
         raise ConflictError(f"队伍「{team.name}」已停用", f"team {team.name} is inactive")
-    now = utcnow()
+    now = clock.now(session, request.incident_id)
     transition(session, request=request, to="dispatched", actor=actor, at=now,
                data={"team_id": team.id}, reason=note)  # fmt: skip
     request.team_id, request.team = team.id, team  # the answer names the team at once
@@ -167,7 +166,7 @@ def release(session: Session, *, request: HelpRequest, actor: Principal, reason:
             f"求助 #{request.id} 未派出", f"help request #{request.id} is not dispatched"
         )
     back = "verified" if request.first_verified_at else "new"
-    now = utcnow()
+    now = clock.now(session, request.incident_id)
     for assignment in request.assignments:
         if assignment.active:
             assignment.active, assignment.released_at = False, now
@@ -210,7 +209,7 @@ def fulfil(
             f"求助 #{request.id} 尚未派出队伍，无法记录救出人数",
             f"help request #{request.id} has no team on it: cannot record people helped",
         )
-    now = utcnow()
+    now = clock.now(session, request.incident_id)
     remaining = people_remaining(request)
     if remaining is not None and people > remaining:
         _set_total(session, request, request.people_helped + people, actor=actor, at=now,
@@ -278,7 +277,7 @@ def correct_people(
     if people_total == request.people_total:
         return  # nothing changes, nothing is written
     _set_total(session, request, people_total, actor=actor, reason=reason.strip(),
-               at=utcnow(), by="correction")  # fmt: skip
+               at=clock.now(session, request.incident_id), by="correction")  # fmt: skip
     flush_or_conflict(session, request)
 
 
@@ -322,7 +321,7 @@ def resolve(
             "确认部分结束需要填写理由（其余的人在哪里、由谁跟进）",
             "a partial closure needs a reason (where the others are, who follows them up)",
         )
-    now = utcnow()
+    now = clock.now(session, request.incident_id)
     if more:
         if total != request.people_total:
             _set_total(session, request, total or 0, actor=actor, at=now, by="resolve",

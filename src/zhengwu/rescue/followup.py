@@ -34,7 +34,7 @@ from zhengwu.auth.principal import Principal
 from zhengwu.db.base import utcnow
 from zhengwu.errors import ConflictError, NotFoundError
 from zhengwu.privacy.phones import PhoneError, normalise_callback_phone
-from zhengwu.rescue import intake, merge, notices
+from zhengwu.rescue import clock, intake, merge, notices
 from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.models import HelpFollowup, HelpRequest, HelpSource
 from zhengwu.rescue.priority import FOLLOWUP_PLATFORM as PLATFORM
@@ -265,7 +265,7 @@ def _post(text: str, now: datetime) -> merge.HelpPostIn:
 def add_update(session: Session, *, request: HelpRequest, data: FollowupUpdateIn) -> HelpSource:
     """Add the citizen's update to ``request``'s history and re-triage it (audited)."""
     _still_open(request)
-    now = utcnow()
+    now = clock.now(session, request.incident_id)
     labels = [("更新", data.text), ("人数", f"{data.people}人" if data.people else None),
               ("新联系方式", data.new_phone)]  # fmt: skip
     text = "".join(f"【{k}】{v}" for k, v in labels if v)
@@ -300,7 +300,7 @@ def withdraw(
     marks the request reported rescued) for a coordinator to confirm by phone.
     """
     _still_open(request)
-    now = utcnow()
+    now = clock.now(session, request.incident_id)
     note = (data.note or "").strip() or None
     reason = f"求助人撤回：{WITHDRAW_REASONS[data.reason]}" + (f"（{note}）" if note else "")
     if not creator:

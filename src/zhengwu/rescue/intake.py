@@ -34,10 +34,9 @@ from sqlalchemy.orm.util import identity_key
 
 from zhengwu.audit import service as audit_service
 from zhengwu.auth.principal import Principal
-from zhengwu.db.base import utcnow
 from zhengwu.errors import ConflictError, InvalidInputError, NotFoundError
 from zhengwu.privacy.mask import mask_phone
-from zhengwu.rescue import merge, minhash
+from zhengwu.rescue import clock, merge, minhash
 from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.merge import Analysed, Cluster, Features, HelpPostIn, Member
 from zhengwu.rescue.models import HelpRequest, HelpSource, Incident, MatchKey, SetAside
@@ -363,7 +362,7 @@ def take_in(
     unless the caller replays history on a simulated clock (the demo). A post id longer
     than its column is stored fitted to it (:func:`fitted_post`), with a warning.
     """
-    now = now or utcnow()
+    now = now or clock.now(session, incident.id)
     outcome = Outcome()
     report = outcome.report
     if (warning := _long_ids_warning(posts)) is not None:
@@ -612,7 +611,7 @@ def submit(
               ("人数", f"{data.people}人" if data.people else None)]  # fmt: skip
     text = "".join(f"【{k}】{v}" for k, v in labels if v) + f"【情况描述】{data.text}"
     post_id = f"{channel}-{uuid.uuid4().hex[:16]}"
-    post = HelpPostIn(platform=channel, post_id=post_id, text=text, posted_at=utcnow(),
+    post = HelpPostIn(platform=channel, post_id=post_id, text=text, posted_at=clock.now(session, incident.id),
                       author=actor.username if actor.is_authenticated else None)  # fmt: skip
     known: dict[str, Any] = {}
     if data.people:
@@ -699,6 +698,7 @@ def promote(session: Session, *, set_aside: SetAside, actor: Principal, reason: 
     audit_service.record(
         session, entity_type="help_request", entity_id=request.id, action="promote",
         actor=actor, reason=reason.strip(), to_state=request.state, data=was,
+        at=clock.now(session, incident.id),
     )  # fmt: skip
     return request
 
@@ -760,7 +760,7 @@ def unmerge(session: Session, *, source: HelpSource, actor: Principal, reason: s
     for entity, action in ((old.id, "unmerge"), (request.id, "split_from")):
         audit_service.record(
             session, entity_type="help_request", entity_id=entity, action=action, actor=actor,
-            reason=reason,
+            reason=reason, at=clock.now(session, old.incident_id),
             data={"source_id": source.id, "from_request": old.id, "to_request": request.id,
                   "was": list(before)},
         )  # fmt: skip

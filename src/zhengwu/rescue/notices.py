@@ -28,6 +28,7 @@ from zhengwu.config import get_settings
 from zhengwu.db.base import utcnow
 from zhengwu.outbox import service as outbox_service
 from zhengwu.outbox.models import OutboxMessage
+from zhengwu.rescue import clock
 from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.models import HelpRequest, HelpSource, Incident
 from zhengwu.rescue.workflow import flush_or_conflict, transition
@@ -132,7 +133,7 @@ def queue_notices(
     """
     incident = session.get(Incident, request.incident_id)
     body = notice_text(request, hotline=incident.hotline if incident else None)
-    now = now or utcnow()
+    now = now or clock.now(session, request.incident_id)
     count = 0
     for source in request.sources if sources is None else sources:
         if source.notified_at is not None or source.channel not in NOTICE_CHANNELS:

@@ -39,7 +39,7 @@ from zhengwu.errors import InvalidInputError, named_as
 from zhengwu.ingest.files import sheet_rows
 from zhengwu.ingest.workbook import SheetLeft
 from zhengwu.platforms.timeparse import DateError, parse_time
-from zhengwu.rescue import access, intake, listing, people
+from zhengwu.rescue import access, clock, intake, listing, people
 from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.additions import with_additions
 from zhengwu.rescue.merge import HelpPostIn
@@ -561,7 +561,7 @@ def _mark(
                               verifier_user_id=actor.user_id,
                               verifier_name=clipped(f"志愿者表格 {sheet}", VERIFIER_MAX))  # fmt: skip
         session.add(record)
-        now = utcnow()
+        now = clock.now(session, incident.id)
         request.verification = "confirmed"
         request.verified_at = request.first_verified_at = record.at = now
         request.reverify_due_at = now + timedelta(hours=incident.reverify_hours)
@@ -569,7 +569,7 @@ def _mark(
             transition(session, request=request, to="verified", actor=actor,
                        reason=f"志愿者表格「{sheet}」标记为已核实")  # fmt: skip
     if rescued and request.reported_rescued_at is None:
-        request.reported_rescued_at = utcnow()
+        request.reported_rescued_at = clock.now(session, incident.id)
         done_rescued = True
     return done_verified, done_rescued
 

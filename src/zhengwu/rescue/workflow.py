@@ -25,8 +25,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from zhengwu.audit import service as audit_service
 from zhengwu.auth.principal import Principal
-from zhengwu.db.base import utcnow
 from zhengwu.errors import ConflictError
+from zhengwu.rescue import clock
 from zhengwu.rescue.models import HelpRequest
 
 OPEN_STATES = ("new", "verified", "dispatched", "on_scene")
@@ -79,7 +79,7 @@ def transition(
             f"不能转为「{STATE_LABELS.get(to, to)}」",
             f"help request #{request.id} cannot go from {request.state} to {to}",
         )
-    now = at or utcnow()
+    now = at or clock.now(session, request.incident_id)
     before = request.state
     request.state = to
     if to in _STAMPS:

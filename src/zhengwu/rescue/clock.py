@@ -1,0 +1,56 @@
+"""When the network acts on an incident: the real clock, or the demo's running clock.
+
+Live, verification, dispatch, closing, a coordinator's entries and a citizen's form or
+update are stamped with the real time. ``zhengwu demo`` plays a past period: its incident,
+posts and requests carry that period's times, up to its end
+(:func:`zhengwu.servicedesk.demo.period_end`). A coordinator who then verifies or closes
+one of its requests in the console acted, on the real clock, months after the people
+asked, and the board's 求助→核实 median said months.
+
+So on the demo's data (the data directory holds the demo's ``demo-input/truth.json``:
+:func:`zhengwu.servicedesk.demo.demo_clock`), an incident created on the simulated
+timeline (``created_at`` no later than the period's end: the demo's own) acts on the
+demo's running clock: the period's end plus the real time since the demo made its data
+(the file's modification time). Actions keep their order and the real minutes between
+them. An incident created live on the same data, and every incident on real data (no
+such file), acts on the real clock: no real deployment's time is ever shifted.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from zhengwu.db.base import utcnow
+from zhengwu.rescue.models import Incident
+
+
+def demo_started() -> tuple[datetime, datetime] | None:
+    """Return the demo's period end and when the demo made its data (``truth.json``'s
+    modification time), or None on real data."""
+    from zhengwu.config import get_settings
+    from zhengwu.servicedesk.demo import demo_clock
+
+    end = demo_clock()
+    if end is None:
+        return None
+    truth = get_settings().data_dir / "demo-input" / "truth.json"
+    try:
+        made = datetime.fromtimestamp(truth.stat().st_mtime, UTC)
+    except OSError:  # pragma: no cover - removed since demo_clock read it
+        return None
+    return end, made
+
+
+def now(session: Session, incident_id: int) -> datetime:
+    """Return the time of an action on ``incident_id``'s data now (see the module doc)."""
+    real = utcnow()
+    demo = demo_started()
+    if demo is None:
+        return real
+    end, made = demo
+    incident = session.get(Incident, incident_id)
+    if incident is None or incident.created_at > end:
+        return real
+    return end + max(real - made, timedelta(0))

@@ -1,0 +1,96 @@
+"""After ``zhengwu demo``, a coordinator's verification, dispatch and closing of the demo's
+requests in the console are stamped on the demo's running clock (the period's end plus
+the real time since the demo made its data), not on today's: the board's 求助→核实 is the
+minutes after the simulated reports, not months. An incident created live, and any
+incident on real data, stays on the real clock (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import orjson
+from sqlalchemy.orm import Session
+
+from zhengwu.auth.principal import PUBLIC
+from zhengwu.config import get_settings
+from zhengwu.db.base import utcnow
+from zhengwu.rescue import clock, dispatch, intake
+from zhengwu.rescue import service as rescue_service
+from zhengwu.rescue.board import board
+from zhengwu.rescue.merge import HelpPostIn
+from zhengwu.rescue.models import Incident, Team
+from zhengwu.rescue.schemas import IncidentCreate
+
+from .conftest import DISPATCHER, ORIGINAL, OTHER
+
+# The demo's period: 2025-07-01 to 2025-07-05; it ends at 00:00 China time on the 6th.
+PERIOD_END = datetime(2025, 7, 5, 16, tzinfo=UTC)
+
+
+def _post(post_id: str, text: str, at: datetime) -> HelpPostIn:
+    return HelpPostIn(platform="weibo", post_id=post_id, text=text, posted_at=at)
+
+
+def _demo_incident(session: Session) -> Incident:
+    """An incident made as the demo makes it: created at the period's start, its post
+    taken in at its own hour (an hour before the period's end)."""
+    starts = datetime(2025, 6, 30, 16, tzinfo=UTC)
+    incident = rescue_service.create_incident(session, data=IncidentCreate.model_validate(
+        {"name": "演示暴雨", "type": "flood", "regions": ["410100"], "hashtags": ["#郑州暴雨互助#"],
+         "keywords": ["求助"], "starts_at": starts}), actor=DISPATCHER, now=starts)  # fmt: skip
+    reported = PERIOD_END - timedelta(hours=1)
+    intake.take_in(session, incident=incident, actor=DISPATCHER, now=reported,
+                   posts=[_post("1", ORIGINAL, reported)])  # fmt: skip
+    return incident
+
+
+def _handle(session: Session, incident: Incident, team: Team) -> None:
+    """Verify, dispatch and close the incident's one request, as in the console."""
+    [request] = rescue_service.requests_of(session, incident=incident)
+    dispatch.verify(session, request=request, method="phone", result="confirmed",
+                    actor=DISPATCHER)  # fmt: skip
+    dispatch.assign(session, request=request, team=team, actor=DISPATCHER)
+    dispatch.resolve(session, request=request, outcome="rescued", actor=DISPATCHER,
+                     people_helped=8)  # fmt: skip
+    session.flush()
+
+
+def test_the_demo_incident_s_manual_actions_run_on_the_demo_s_clock(
+    session: Session, make_incident: Callable[..., Incident], make_team: Callable[..., Team]
+) -> None:
+    truth = get_settings().data_dir / "demo-input" / "truth.json"
+    truth.parent.mkdir(parents=True, exist_ok=True)
+    truth.write_bytes(orjson.dumps({"window": {"start": "2025-07-01", "end": "2025-07-06"}}))
+    team = make_team()
+    demo = _demo_incident(session)
+    _handle(session, demo, team)
+    [request] = rescue_service.requests_of(session, incident=demo)
+    stamps = (request.first_verified_at, request.dispatched_at, request.resolved_at)
+    assert all(s is not None and PERIOD_END <= s < PERIOD_END + timedelta(hours=1)
+               for s in stamps), stamps  # fmt: skip
+    step = board(session, incident=demo, principal=PUBLIC).response_times
+    median = step["reported_to_verified"].median_minutes
+    assert median is not None and 60 <= median < 120  # an hour and minutes, not months
+
+    # An incident created live on the demo's data acts on the real clock.
+    live = make_incident()
+    intake.take_in(session, incident=live, posts=[_post("2", OTHER, utcnow())],
+                   actor=DISPATCHER)  # fmt: skip
+    _handle(session, live, make_team("消防救援队"))
+    [other] = rescue_service.requests_of(session, incident=live)
+    assert other.first_verified_at is not None
+    assert abs(other.first_verified_at - utcnow()) < timedelta(minutes=5)
+
+
+def test_on_real_data_every_incident_acts_on_the_real_clock(
+    session: Session, make_team: Callable[..., Team]
+) -> None:
+    """No demo-input/truth.json: the incident made with simulated times is real data all
+    the same (an operator's history), and its actions carry today's time."""
+    demo = _demo_incident(session)
+    _handle(session, demo, make_team())
+    [request] = rescue_service.requests_of(session, incident=demo)
+    assert request.first_verified_at is not None
+    assert abs(request.first_verified_at - utcnow()) < timedelta(minutes=5)
+    assert abs(clock.now(session, demo.id) - utcnow()) < timedelta(minutes=5)
