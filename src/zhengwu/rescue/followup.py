@@ -171,8 +171,17 @@ def find(session: Session, key: FollowupKey) -> HelpRequest:
     return open_key(session, key)[0]
 
 
-def open_key(session: Session, key: FollowupKey) -> tuple[HelpRequest, HelpFollowup]:
-    """Return the request a token, or a phone with its code, opens, and the key; or 404."""
+MERGE_HOPS = 20  # a merged request's survivor may itself have been merged since
+
+
+def open_key(session: Session, key: FollowupKey) -> tuple[HelpRequest, bool]:
+    """Return the request a token, or a phone with its code, opens, and whether the key
+    made it (``creator``: it may close it); or 404.
+
+    A request a coordinator merged into another (``merged``) lives on in it: the key opens
+    the survivor — its status, its history for an update — but did not make it, so a
+    withdrawal there only asks (:func:`withdraw`).
+    """
     if key.token:
         where = HelpFollowup.token_hash == _hash(key.token.strip())
     elif key.phone and key.code:
@@ -187,7 +196,15 @@ def open_key(session: Session, key: FollowupKey) -> tuple[HelpRequest, HelpFollo
     if found is None:
         raise _not_found()
     request = rescue_service.get_request(session, request_id=found.request_id, for_update=True)
-    return request, found
+    creator = found.creator
+    for _ in range(MERGE_HOPS):
+        if request.merged_into_id is None:
+            break
+        request = rescue_service.get_request(
+            session, request_id=request.merged_into_id, for_update=True
+        )
+        creator = False
+    return request, creator
 
 
 def status_of(request: HelpRequest) -> Status:

@@ -290,12 +290,12 @@ def followup_withdraw(
         data = followup.FollowupWithdrawIn.model_validate(
             {**key.model_dump(), "reason": reason, "note": note.strip() or None}
         )
-        found, held = followup.open_key(db, key)
+        found, creator = followup.open_key(db, key)
         if confirm != "yes":
             asked = {"reason": data.reason, "label": followup.WITHDRAW_REASONS[data.reason],
-                     "note": data.note or "", "creator": held.creator}  # fmt: skip
+                     "note": data.note or "", "creator": creator}  # fmt: skip
             return _followup_page(key, db=db, confirm=asked)
-        closed = followup.withdraw(db, request=found, data=data, creator=held.creator)
+        closed = followup.withdraw(db, request=found, data=data, creator=creator)
     except ValidationError as exc:
         refused = {str(e["loc"][0]) for e in exc.errors() if e.get("loc")}
         errors = {f: WITHDRAW_FIELD_ERRORS[f] for f in WITHDRAW_FIELD_ERRORS if f in refused}

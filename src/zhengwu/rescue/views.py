@@ -219,8 +219,8 @@ def followup_withdraw(
     A key from a submission that merged into an existing request only asks: the answer
     stays ``open`` with ``withdrawal_requested`` until a coordinator confirms."""
     limit_followup(request)
-    found, key = followup.open_key(db, data)
-    followup.withdraw(db, request=found, data=data, creator=key.creator)
+    found, creator = followup.open_key(db, data)
+    followup.withdraw(db, request=found, data=data, creator=creator)
     return followup.status(found)
 
 
