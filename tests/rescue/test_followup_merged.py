@@ -52,3 +52,27 @@ def test_a_citizen_s_key_follows_their_request_into_the_one_it_was_merged_into(
     assert not followup.withdraw(session, request=found, data=followup.FollowupWithdrawIn(
         token=issued.token, reason="self_rescued"), creator=creator)  # fmt: skip
     assert rescue_service.get_request(session, request_id=survivor.id).state == "new"
+
+
+def test_a_key_sees_the_updates_of_a_shared_request_with_their_phones_masked(
+    session: Session, make_incident: Callable[..., Incident]
+) -> None:
+    """Two people asked for the same family (their submissions merged): each key sees the
+    request's updates, the other's too — a phone in them masked, as on the public board."""
+    incident = make_incident()
+    plea = HelpSubmission(text="一楼进水，老人出不去", address="郑州市中原区桐柏路2号院",
+                          people=2, name="李四", phone="13700007777")  # fmt: skip
+    first = intake.submit(session, incident=incident, data=plea, actor=DISPATCHER)
+    mine = followup.issue(session, request=first, phone="13700007777")
+    second = intake.submit(session, incident=incident, data=plea, actor=DISPATCHER)
+    assert second.id == first.id
+    theirs = followup.issue(session, request=second, phone=None)
+    followup.add_update(session, request=followup.find(session, followup.FollowupKey(
+        token=mine.token)), data=followup.FollowupUpdateIn(
+        text="我换了手机，打 13900001234", new_phone="13600005678"))  # fmt: skip
+    session.flush()
+    seen = followup.status(followup.find(session, followup.FollowupKey(token=theirs.token)))
+    [update] = seen.updates
+    assert "我换了手机" in update.text
+    assert "13900001234" not in update.text and "13600005678" not in update.text
+    assert "139****1234" in update.text

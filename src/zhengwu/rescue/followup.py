@@ -33,6 +33,7 @@ from zhengwu.audit import service as audit_service
 from zhengwu.auth.principal import Principal
 from zhengwu.db.base import utcnow
 from zhengwu.errors import ConflictError, NotFoundError
+from zhengwu.privacy import mask_text
 from zhengwu.privacy.phones import PhoneError, normalise_callback_phone
 from zhengwu.rescue import clock, intake, merge, notices
 from zhengwu.rescue import service as rescue_service
@@ -218,7 +219,9 @@ def status_of(request: HelpRequest) -> Status:
 
 
 def status(request: HelpRequest) -> FollowupStatus:
-    """Return the masked status of ``request`` for its citizen (sources loaded)."""
+    """Return the masked status of ``request`` for its citizen (sources loaded): the
+    updates' texts masked (:func:`zhengwu.privacy.mask_text`), since whoever else asked for
+    the same people holds a key to the same request."""
     code = status_of(request)
     zh, en = STATUS_LABELS[code]
     if request.outcome:
@@ -231,7 +234,8 @@ def status(request: HelpRequest) -> FollowupStatus:
         team_name=request.team.name if request.team else None,
         people_total=request.people_total, people_helped=request.people_helped,
         reported_at=request.reported_at,
-        updates=[FollowupUpdateView(at=s.posted_at, text=s.text)
+        # A key may share its request (submissions that merged): another's phone is masked.
+        updates=[FollowupUpdateView(at=s.posted_at, text=mask_text(s.text))
                  for s in request.sources if s.platform == PLATFORM],
         withdrawal_requested=request.state in OPEN_STATES and any(
             s.platform == PLATFORM and s.text.startswith(WITHDRAW_MARK) for s in request.sources),
