@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from zhengwu.auth.principal import PUBLIC
 from zhengwu.config import get_settings
 from zhengwu.db.base import utcnow
-from zhengwu.rescue import clock, dispatch, intake
+from zhengwu.rescue import clock, dispatch, intake, priority
 from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.board import board
 from zhengwu.rescue.merge import HelpPostIn
@@ -72,6 +72,22 @@ def test_the_demo_incident_s_manual_actions_run_on_the_demo_s_clock(
     step = board(session, incident=demo, principal=PUBLIC).response_times
     median = step["reported_to_verified"].median_minutes
     assert median is not None and 60 <= median < 120  # an hour and minutes, not months
+
+    # Verified just now on the demo's clock, a request is not due for re-verification: the
+    # queue and the board judge it on the same clock (not today's, 16 months on).
+    intake.take_in(session, incident=demo, now=PERIOD_END - timedelta(hours=2),
+                   posts=[_post("3", OTHER, PERIOD_END - timedelta(hours=2))],
+                   actor=DISPATCHER)  # fmt: skip
+    waiting = next(r for r in rescue_service.requests_of(session, incident=demo)
+                   if r.id != request.id)  # fmt: skip
+    dispatch.verify(session, request=waiting, method="phone", result="confirmed",
+                    actor=DISPATCHER)  # fmt: skip
+    session.flush()
+    assert "stale" not in priority.flags(waiting)
+    queue = rescue_service.queue(session, incident=demo)
+    assert [r.id for r in queue] == [waiting.id]
+    [shown] = board(session, incident=demo, principal=PUBLIC).requests
+    assert "stale" not in shown.flags and shown.priority.parts["waiting"] < 24
 
     # An incident created live on the demo's data acts on the real clock.
     live = make_incident()

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from zhengwu.db.base import utcnow
-from zhengwu.rescue.models import Incident
+from zhengwu.rescue.models import HelpRequest, Incident
 
 
 def demo_started() -> tuple[datetime, datetime] | None:
@@ -54,3 +54,12 @@ def now(session: Session, incident_id: int) -> datetime:
     if incident is None or incident.created_at > end:
         return real
     return end + max(real - made, timedelta(0))
+
+
+def of(request: HelpRequest) -> datetime:
+    """Return the time now for ``request``'s incident (the real clock for a request in no
+    session): what its waiting time and its re-verification are judged against."""
+    session = object_session(request)
+    if session is None or request.incident_id is None:
+        return utcnow()
+    return now(session, request.incident_id)

@@ -47,9 +47,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from zhengwu.auth.principal import Principal
-from zhengwu.db.base import utcnow
 from zhengwu.errors import InvalidInputError
-from zhengwu.rescue import access, lookup, priority
+from zhengwu.rescue import access, clock, lookup, priority
 from zhengwu.rescue.models import STATES, HelpRequest, Incident
 from zhengwu.rescue.notices import WITHDRAWN_OUTCOMES
 from zhengwu.rescue.service import REQUEST_LOADS
@@ -173,7 +172,7 @@ def ordered_ids(
         return query.order_by(HelpRequest.reported_at.desc(), HelpRequest.id.desc())
     if filters.sort == "oldest":
         return query.order_by(HelpRequest.reported_at, HelpRequest.id)
-    mark = priority.mark(now or utcnow())
+    mark = priority.mark(now or clock.now(session, incident.id))
     long_ago = _mark_start(mark - priority.MAX_MARKS + 1)  # reported before: waited 24 h
     ahead = _mark_start(mark + 1)  # reported from then on: not waiting yet
     reported, rid = HelpRequest.reported_at, HelpRequest.id

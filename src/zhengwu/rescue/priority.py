@@ -34,7 +34,7 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
-from zhengwu.db.base import utcnow
+from zhengwu.rescue import clock
 from zhengwu.rescue.models import HelpRequest
 from zhengwu.rescue.situation import HIGH_RISK
 from zhengwu.rescue.workflow import OPEN_STATES
@@ -116,7 +116,7 @@ def base_parts(request: HelpRequest) -> dict[str, float]:
 def parts(request: HelpRequest, *, now: datetime | None = None) -> dict[str, float]:
     """Return the named parts of ``request``'s priority score."""
     named = base_parts(request)
-    named["waiting"] = marks_waited(request.reported_at, now or utcnow()) / 10
+    named["waiting"] = marks_waited(request.reported_at, now or clock.of(request)) / 10
     return {k: named[k] for k in ("urgency", "vulnerable", "people", "hazard", "waiting",
                                   "verification")}  # fmt: skip
 
@@ -139,14 +139,15 @@ def score(request: HelpRequest, *, now: datetime | None = None) -> tuple[float, 
     The score is exactly ``(base_tenths + marks_waited) / 10``: the number the database
     orders by (:mod:`zhengwu.rescue.listing`).
     """
+    now = now or clock.of(request)
     named = parts(request, now=now)
-    tenths = base_tenths(request) + marks_waited(request.reported_at, now or utcnow())
+    tenths = base_tenths(request) + marks_waited(request.reported_at, now)
     return tenths / 10, named
 
 
 def is_stale(request: HelpRequest, *, now: datetime | None = None) -> bool:
     """Return whether a request still waiting for a team needs re-verification."""
-    now = now or utcnow()
+    now = now or clock.of(request)
     return bool(
         request.state in ("new", "verified")
         and request.reverify_due_at is not None

@@ -14,7 +14,7 @@ from zhengwu.audit import service as audit_service
 from zhengwu.auth.principal import Principal
 from zhengwu.db.base import utcnow
 from zhengwu.errors import ConflictError, InvalidInputError, NotFoundError
-from zhengwu.rescue import priority
+from zhengwu.rescue import clock, priority
 from zhengwu.rescue.models import (
     Fulfilment,
     HelpRequest,
@@ -376,7 +376,7 @@ def queue(
     found = requests_of(session, incident=incident, states=states or OPEN_STATES)
     if team_id is not None:
         found = [r for r in found if r.team_id == team_id]
-    return rank(found, now=now)
+    return rank(found, now=now or clock.now(session, incident.id))
 
 
 def rank(requests: Sequence[HelpRequest], *, now: datetime | None = None) -> list[HelpRequest]:

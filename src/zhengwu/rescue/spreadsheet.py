@@ -33,7 +33,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from zhengwu.auth.principal import PUBLIC, Principal
-from zhengwu.db.base import utcnow
 from zhengwu.db.engine import rolled_back_if
 from zhengwu.errors import InvalidInputError, named_as
 from zhengwu.ingest.files import sheet_rows
@@ -593,14 +592,15 @@ def export_rows(
     cell goes through :func:`zhengwu.sheetcells.safe_cell`.
     """
     yield list(EXPORT_HEADER)
+    now = now or clock.now(session, incident.id)
     query = listing.ordered_ids(session, incident=incident, filters=listing.Filters(states=()),
-                                now=now or utcnow())  # fmt: skip
+                                now=now)  # fmt: skip
     ids = session.execute(query.execution_options(yield_per=batch)).scalars()
     number = 0
     for chunk in ids.partitions(batch):
         for request in listing.load(session, list(chunk)):
             number += 1
-            yield _export_row(number, request, access.view(principal, request))
+            yield _export_row(number, request, access.view(principal, request, now=now))
 
 
 def _export_row(number: int, request: HelpRequest, seen: HelpRequestView) -> list[object]:

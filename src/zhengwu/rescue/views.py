@@ -11,12 +11,12 @@ from sqlalchemy.orm import Session
 
 from zhengwu.accounts import phones as published_phones
 from zhengwu.auth.principal import PUBLIC, Principal
-from zhengwu.db.base import utcnow
 from zhengwu.errors import ConflictError
 from zhengwu.rescue import (
     access,
     board,
     claims,
+    clock,
     corrections,
     dispatch,
     followup,
@@ -387,7 +387,7 @@ def export_csv(
     """
     principal.require("dispatcher")
     incident = rescue_service.get_incident(db, incident_id=incident_id)
-    factory, now = request.app.state.session_factory, utcnow()
+    factory, now = request.app.state.session_factory, clock.now(db, incident.id)
 
     def body() -> Iterator[bytes]:
         yield "\ufeff".encode()  # Excel needs the BOM to read UTF-8
