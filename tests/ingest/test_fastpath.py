@@ -520,3 +520,33 @@ def test_an_authors_records_merge_field_by_field_on_both_routes(
         "2176235777": ("广东政法", 20, 5, 50000, "政法"),
         "2418542712": ("北京发布", 3, 300, 50000, "首都"),
     }
+
+
+def test_an_author_without_a_screen_name_is_kept_on_both_routes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A blank or missing screen_name is an unknown name: the account and its counts are
+    # kept (the fast path takes such a line), and the name stored before stays.
+    nameless = {**USER, "screen_name": "", "name": "", "followers_count": 99}
+    lines = [
+        _status(1),
+        _status(2, user=nameless),
+        _status(3, user={"id": 81, "followers_count": 4, "verified_type": 1}),
+        _status(4, bid="B4", user={"id": 82, "screen_name": " ", "followers_count": 8}),
+        {"idstr": "83", "followers_count": 9},
+        {"users": [{"idstr": "84", "screen_name": "", "friends_count": 2}]},
+    ]
+    path = _write(tmp_path / "nameless.jsonl", [_line(s) for s in lines])
+    taken, tables = _assert_same([path, path], tmp_path, monkeypatch)
+    assert taken == 2 * 3
+    accounts = {row[2]: row for row in tables["accounts"]}
+    # name, is_government, followers, friends
+    got = {uid: (r[3], r[7], r[8], r[9]) for uid, r in accounts.items()}
+    assert got == {
+        "2176235777": ("广东政法", True, 99, 300),
+        "81": ("", True, 4, None),
+        "82": ("", False, 8, None),
+        "83": ("", False, 9, None),
+        "84": ("", False, None, 2),
+    }
+    assert tables["quarantine"] == []

@@ -278,6 +278,30 @@ def test_jsonl_mixes_statuses_users_lists_and_wrappers(tmp_path: Path) -> None:
     )
 
 
+def test_a_user_without_a_screen_name_is_kept_with_its_counts(tmp_path: Path) -> None:
+    """A blank or missing screen_name is an unknown name, not a reason to drop the user:
+    its followers and verified_type still count (the upsert keeps a stored name)."""
+    blank = {"idstr": "71", "screen_name": "", "followers_count": 5, "verified_type": 1}
+    missing = {"id": 72, "followers_count": 6, "created_at": "Mon Jun 13 09:37:44 +0800 2011"}
+    spaces = {"idstr": "73", "screen_name": "  ", "name": "备用名", "followers_count": 7}
+    path = _write(
+        tmp_path / "nameless.jsonl",
+        [blank, missing, {"users": [blank, missing]}, _status(user=missing), spaces],
+    )
+    items = _read(path)
+    accounts = [i.primary for i in items[:4]] + [items[4].related[0], items[5].primary]
+    assert all(isinstance(a, AccountRecord) for a in accounts), accounts
+    got = [(a.uid, a.name, a.followers) for a in accounts if isinstance(a, AccountRecord)]
+    twice = [("71", "", 5), ("72", "", 6)]
+    assert got == [*twice, *twice, ("72", "", 6), ("73", "备用名", 7)]
+    assert isinstance(accounts[0], AccountRecord) and accounts[0].is_government is True
+    assert _post(items[4]).account_uid == "72"
+    doc = tmp_path / "bare.json"
+    doc.write_bytes(orjson.dumps(missing, option=orjson.OPT_INDENT_2))
+    [bare] = _read(doc)
+    assert isinstance(bare.primary, AccountRecord) and bare.primary.followers == 6
+
+
 def test_quirky_values_are_read(tmp_path: Path) -> None:
     path = _write(
         tmp_path / "quirks.jsonl",
@@ -355,7 +379,7 @@ def test_observed_at_is_stamped_when_given(tmp_path: Path) -> None:
         (b'{"title": "not weibo"}', "neither a status nor a user"),
         (b'{"statuses": 5}', "statuses is not a list"),
         (orjson.dumps({"id": 1, "screen_name": "x", "followers_count": -7}), "$.followers_count"),
-        (orjson.dumps({"idstr": "9", "screen_name": ""}), "without id or screen_name"),
+        (orjson.dumps({"screen_name": "x", "followers_count": 3}), "user without id"),
     ],
 )
 def test_bad_lines_are_quarantined_with_location_and_reason(

@@ -49,7 +49,9 @@ def test_decode_author_raises_on_an_invalid_user() -> None:
         conv.decode_author(orjson.dumps({**USER, "followers_count": -1}))
     with pytest.raises(msgspec.DecodeError):
         conv.decode_author(b'{"id": 1,')
-    assert conv.decode_author(b'{"id": 1}') == ("1", None)  # no name: no account
+    assert conv.decode_author(b'{"screen_name": "x"}') == (None, None)  # no id: no account
+    uid, record = conv.decode_author(b'{"id": 1}')  # no name: an account of unknown name
+    assert uid == "1" and record is not None and record.name == ""
 
 
 def test_a_cached_profile_gives_the_same_account_as_a_fresh_one() -> None:

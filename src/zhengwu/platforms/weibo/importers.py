@@ -36,6 +36,8 @@ from zhengwu.platforms.weibo.records import RecordError, StatusConverter, quaran
 
 _STATUS_KEYS = ("text", "text_raw", "user", "retweeted_status", "deleted")
 _STATUS_LISTS = ("statuses", "reposts")
+# Keys only a user object has: a user whose screen_name is missing is still a user.
+_USER_KEYS = ("screen_name", "followers_count", "friends_count", "follow_count", "statuses_count")
 # Keys of which a Weibo record has at least one; a file whose first record has none is not
 # Weibo data at all (a WeChat article list, a hot-search archive …).
 _WEIBO_KEYS = frozenset(
@@ -135,7 +137,7 @@ class _WeiboJson:
             yield from self._list(obj["users"], "users", where, conv, self._user)
         elif any(key in obj for key in _STATUS_KEYS):
             yield self._status(obj, where, conv)
-        elif "screen_name" in obj:
+        elif any(key in obj for key in _USER_KEYS):
             yield self._user(obj, where, conv)
         elif "created_at" in obj:
             yield self._status(obj, where, conv)

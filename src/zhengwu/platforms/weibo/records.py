@@ -345,7 +345,12 @@ class StatusConverter:
         return None
 
     def account(self, user: UserPayload, *, required: bool = False) -> AccountRecord | None:
-        """Return the account of a user payload; None (or RecordError if required) without id/name."""
+        """Return the account of a user payload; None (or RecordError if required) without an id.
+
+        A user whose ``screen_name`` (and ``name``) is blank or missing is kept with an empty
+        name, which the account merge and upsert read as unknown: its followers and
+        verified_type still count, and a name stored before stays.
+        """
         # Authors repeat across lines: everything but the counts comes from a cache keyed
         # by the raw profile fields, so a known author costs one tuple and one lookup.
         key = (
@@ -362,7 +367,7 @@ class StatusConverter:
             self._profiles[key] = profile
         if profile is None:
             if required:
-                raise RecordError("用户缺少 id 或 screen_name / user without id or screen_name")
+                raise RecordError("用户缺少 id / user without id")
             return None
         uid, name, verified_type, gov, adcode, reason, description, location, created = profile
         friends = user.friends_count if user.friends_count is not None else user.follow_count
@@ -385,9 +390,10 @@ class StatusConverter:
 
     def _profile(self, user: UserPayload) -> _Profile | None:
         uid = _uid(user)
-        name = user.screen_name or user.name
-        if uid is None or not name:
+        if uid is None:
             return None
+        # The first name that is not blank; none: unknown (""), as a Weibo-COV blank nick_name.
+        name = next((n for n in (user.screen_name, user.name) if n and n.strip()), "")
         verified_type = _verified_type(user.verified_type)
         reason = user.verified_reason or None
         location = user.location or None
