@@ -111,6 +111,22 @@ def test_unusable_input_fails_with_a_clear_message(tmp_path: Path) -> None:
     assert unknown.exit_code == 2
     assert "unknown import format" in unknown.output
     assert "weibo-api" in unknown.output
+    # Under --json each refusal is a JSON object on stdout's last line too (exit code 2).
+    foreign = tmp_path / "foreign.jsonl"
+    foreign.write_text('{"title": "not weibo"}\n')
+    for args, part in (
+        ([str(tmp_path / "nope.jsonl")], "file not found"),
+        ([str(foreign)], "not weibo-api data"),
+    ):
+        refused = runner.invoke(app, ["import", "weibo-api", *args, "--json"])
+        assert refused.exit_code == 2
+        assert part in refused.stderr
+        last = orjson.loads(refused.stdout.splitlines()[-1])
+        assert last["error"] == "InvalidInputError" and part in last["message_en"]
+        assert (last["read"], last["quarantined"]) == (0, 0)
+    unknown_json = runner.invoke(app, ["import", "weibo-xml", str(tmp_path), "--json"])
+    assert unknown_json.exit_code == 2
+    assert "unknown import format" in orjson.loads(unknown_json.stdout)["message_en"]
 
 
 def test_gbk_file_is_quarantined_line_by_line(tmp_path: Path) -> None:

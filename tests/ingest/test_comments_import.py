@@ -157,6 +157,12 @@ def test_a_gbk_csv_fails_the_import_once_with_the_fix(tmp_path: Path, fmt: str) 
     assert result.exit_code == 2, result.output
     assert "GBK" in result.output and "iconv -f GBK -t UTF-8" in result.output
     assert "不是 UTF-8" in result.output
+    # --json: the last stdout line is an object too, nothing imported and the error.
+    refused = json.loads(result.stdout.splitlines()[-1])
+    assert (refused["read"], refused["imported"], refused["run_id"]) == (0, 0, None)
+    assert (refused["error"], refused["status"]) == ("InvalidInputError", 422)
+    assert "iconv -f GBK -t UTF-8" in refused["message_en"] and "GBK" in refused["message_zh"]
+    assert refused["files"] == [str(path)]
     listing = runner.invoke(app, ["quarantine", "--json"])
     assert listing.exit_code == 0
     assert listing.stdout.strip() == ""  # no record of it quarantined (nor imported)
