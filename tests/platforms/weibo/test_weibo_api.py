@@ -302,6 +302,27 @@ def test_a_user_without_a_screen_name_is_kept_with_its_counts(tmp_path: Path) ->
     assert isinstance(bare.primary, AccountRecord) and bare.primary.followers == 6
 
 
+def test_a_long_text_response_is_quarantined_with_how_to_import_it(tmp_path: Path) -> None:
+    """The separate long-text responses carry no status id (m.weibo.cn statuses/extend,
+    weibo.com ajax/statuses/longtext): not a status, said so with how to import it."""
+    extend = {"ok": 1, "data": {"ok": 1, "longTextContent": "全文", "reposts_count": 0}}
+    ajax = {"ok": 1, "data": {"longTextContent": "<p>全文</p>", "longTextContent_raw": "全文"}}
+    bare = {"longTextContent": "全文"}
+    with_id = {"idstr": "5", "longTextContent": "全文"}
+    for first in (_status(), bare):  # first in its file too: read, not refused
+        path = _write(tmp_path / "longtext.jsonl", [first, extend, ajax, bare, with_id])
+        items = _read(path)
+        reasons = [_quarantine(i).reason for i in items[1:]]
+        assert len(reasons) == 4
+        for reason in reasons:
+            assert "长微博全文响应" in reason and "不是微博" in reason
+            assert "a long-text response (statuses/extend or ajax/statuses/longtext)" in reason
+            assert "merge its longTextContent into the status as longText.longTextContent" in reason
+        assert all("it has no status id" in r for r in reasons[:3])
+        assert "it has status id 5 but no created_at, author or text" in reasons[3]
+        assert _quarantine(items[1]).raw == orjson.dumps(extend).decode()
+
+
 def test_quirky_values_are_read(tmp_path: Path) -> None:
     path = _write(
         tmp_path / "quirks.jsonl",

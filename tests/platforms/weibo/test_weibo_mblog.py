@@ -265,6 +265,12 @@ def test_video_card_without_play_count(tmp_path: Path) -> None:
         (_mblog(page_info={"type": "video", "play_count": "很多次播放"}), "play_count"),
         (_mblog(user={"id": 1, "screen_name": "x", "followers_count": "一万"}), "followers"),
         ({"data": [1, 2]}, "neither a status nor a user"),
+        # m.weibo.cn statuses/extend (gottaegbert/weiboAPI response.js): no status id.
+        (
+            {"ok": 1, "data": {"ok": 1, "longTextContent": "全文<br />", "reposts_count": 0}},
+            "long-text response (statuses/extend or ajax/statuses/longtext) is not a status: "
+            "it has no status id",
+        ),
     ],
 )
 def test_bad_records_are_quarantined(tmp_path: Path, line: object, reason_part: str) -> None:

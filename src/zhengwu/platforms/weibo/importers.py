@@ -5,6 +5,7 @@ One item comes out per status or user: a line, a list element, or an element of 
 wrapper (``{"statuses": […]}``, ``{"users": […]}``, a container response's cards).
 Quarantine sources are ``file:line``; records nested inside one line (or inside a
 whole-file document, which counts as line 1) are ``file:line#k`` with k counted from 1.
+A separate long-text response (no status id) is quarantined with how to import its text.
 
 The crawler CSV importers live in :mod:`zhengwu.platforms.weibo.crawlers`.
 """
@@ -45,6 +46,9 @@ _WEIBO_KEYS = frozenset(
     | {"reposts", "retweeted_status", "deleted", "followers_count"}
 )
 _MBLOG_KEYS = frozenset({"ok", "data", "cards", "card_type", "card_group", "mblog", "userInfo"})
+# A separate long-text response has the full text of a long post and none of the status.
+_LONG_TEXT_KEYS = ("longTextContent", "longTextContent_raw")
+_STATUS_PARTS = ("text", "text_raw", "created_at", "user", "retweeted_status")
 # Turns one JSON object of a known kind (status or user) into its item.
 _Convert = Callable[[dict[str, object], str, StatusConverter], ImportItem]
 
@@ -60,6 +64,43 @@ def _broken(raw: bytes, where: str, exc: Exception) -> ImportItem:
     if decode_line(raw) is None:
         return quarantine(where, GBK_HINT, raw)
     return quarantine(where, f"JSON 无法解析 / broken JSON: {exc}", raw)
+
+
+def _long_text_response(obj: dict[str, object]) -> dict[str, object] | None:
+    """Return the body of a separate long-text response, None for anything else.
+
+    m.weibo.cn ``statuses/extend`` gives ``{"ok":1,"data":{"ok":1,"longTextContent":…,
+    "reposts_count":…}}``, weibo.com ``ajax/statuses/longtext`` ``{"ok":1,"data":
+    {"longTextContent":…,"longTextContent_raw":…}}``: the full text of a long post (长微博),
+    asked for by the status's id, which the response does not repeat. Saved bare (the
+    ``data`` only) or whole, it is not a status: no id, time, author or cut text.
+    """
+    data = obj.get("data")
+    body = data if isinstance(data, dict) and not any(k in obj for k in _LONG_TEXT_KEYS) else obj
+    if any(k in body for k in _LONG_TEXT_KEYS) and not any(k in body for k in _STATUS_PARTS):
+        return body
+    return None
+
+
+def _long_text_quarantine(
+    body: dict[str, object], obj: dict[str, object], where: str
+) -> ImportItem:
+    # The full text belongs in its status, which the crawler fetched it for.
+    sid = next((body[k] for k in ("idstr", "id", "mid") if body.get(k) not in (None, "")), None)
+    if sid is None:
+        zh, en = "没有微博 id，无法对应到所属微博", "it has no status id to match it to its status"
+    else:
+        zh = f"只有微博 id {sid}，没有发布时间、作者和正文"
+        en = f"it has status id {sid} but no created_at, author or text"
+    return quarantine(
+        where,
+        f"长微博全文响应（statuses/extend 或 ajax/statuses/longtext）不是微博：{zh}；"
+        "请把其 longTextContent 并入所属微博的 longText.longTextContent 字段，再导入该微博 / "
+        "a long-text response (statuses/extend or ajax/statuses/longtext) is not a status: "
+        f"{en}; merge its longTextContent into the status as longText.longTextContent and "
+        "import that status",
+        encode_raw(obj),
+    )
 
 
 def _anchor(path: Path, now: datetime | None) -> datetime:
@@ -141,6 +182,8 @@ class _WeiboJson:
             yield self._user(obj, where, conv)
         elif "created_at" in obj:
             yield self._status(obj, where, conv)
+        elif (body := _long_text_response(obj)) is not None:
+            yield _long_text_quarantine(body, obj, where)
         else:
             keys = ", ".join(list(obj)[:8])
             yield quarantine(
@@ -198,7 +241,8 @@ class _WeiboJson:
             )
 
     def _is_weibo(self, obj: dict[str, object]) -> bool:
-        return not _WEIBO_KEYS.isdisjoint(obj)
+        # A long-text response is Weibo's: read, it is quarantined saying what to do with it.
+        return not _WEIBO_KEYS.isdisjoint(obj) or _long_text_response(obj) is not None
 
 
 @register("weibo-api")
@@ -282,6 +326,7 @@ class WeiboApiImporter(_WeiboJson):
             isinstance(probe, dict)
             and _WEIBO_KEYS.isdisjoint(probe)
             and (probe.keys() & _MBLOG_KEYS)
+            and _long_text_response(probe) is None
         ):
             raise InvalidInputError(
                 f"这是 m.weibo.cn 的数据，请使用 weibo-mblog 格式：{path}",
@@ -335,7 +380,9 @@ class WeiboMblogImporter(_WeiboJson):
     def _object(
         self, obj: dict[str, object], where: str, conv: StatusConverter
     ) -> Iterator[ImportItem]:
-        if "ok" in obj or ("data" in obj and isinstance(obj["data"], dict)):
+        if (body := _long_text_response(obj)) is not None:
+            yield _long_text_quarantine(body, obj, where)
+        elif "ok" in obj or ("data" in obj and isinstance(obj["data"], dict)):
             yield from self._response(obj, where, conv)
         elif "cards" in obj:
             yield from self._cards(obj["cards"], where, conv)
