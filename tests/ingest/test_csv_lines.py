@@ -142,6 +142,35 @@ def test_a_sheet_saved_as_gbk_reads_as_text(tmp_path: Path) -> None:
     assert plain[0][0].at(path) == f"{path}:2"  # a CSV file's location names no sheet
 
 
+class _Counting:
+    """A binary file that counts the bytes read from every file opened (``total``)."""
+
+    total = 0
+
+    def __init__(self, fh: Any) -> None:
+        self.fh = fh
+
+    @classmethod
+    def opener(cls, real_open: Any) -> Any:
+        """Return a ``Path.open`` whose files count what is read, the count set to 0."""
+        cls.total = 0
+        return lambda self, *a, **k: cls(real_open(self, *a, **k))
+
+    def __enter__(self) -> _Counting:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.fh.close()
+
+    def seek(self, offset: int) -> int:
+        return int(self.fh.seek(offset))
+
+    def read(self, size: int) -> bytes:
+        chunk: bytes = self.fh.read(size)
+        _Counting.total += len(chunk)
+        return chunk
+
+
 def _refusal(path: Path) -> str | None:
     try:
         files.refuse_not_utf8(path)
@@ -181,6 +210,31 @@ def test_a_csv_that_is_not_utf8_as_a_whole_is_refused_once(
             assert "nothing of it was imported" in refusal
 
 
+@pytest.mark.parametrize("block", [64, 1000])
+def test_an_ascii_csv_is_not_read_to_its_end_for_its_encoding(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int
+) -> None:
+    """The encoding check stops after CSV_ASCII_SCAN bytes of ASCII (an all-ASCII export was
+    read whole before each import); GBK text within them is still refused, and a GBK line
+    after them is quarantined alone, as in a UTF-8 file."""
+    monkeypatch.setattr(files, "CSV_BLOCK", block)
+    monkeypatch.setattr(files, "CSV_ASCII_SCAN", 4096, raising=False)
+    head = b"comment_id,content\r\n" + b"".join(b"%d,ok\r\n" % i for i in range(8000))
+    late = tmp_path / "late.csv"
+    late.write_bytes(head + "8000,已修好\r\n".encode("gbk"))
+    gbk = tmp_path / "gbk.csv"
+    gbk.write_bytes(head[:3000] + "\r\n1,路灯坏了\r\n2,已修好\r\n".encode("gbk") + head[3000:])
+    real_open = Path.open
+    monkeypatch.setattr(Path, "open", _Counting.opener(real_open))
+    assert _refusal(late) is None
+    assert _Counting.total <= 4096 + 2 * block < len(head) // 10
+    monkeypatch.setattr(Path, "open", real_open)
+    refusal = _refusal(gbk)
+    assert refusal is not None and "looks like GBK" in refusal
+    rows = list(iter_csv_rows(late))
+    assert [(str(n), p) for n, _, p in rows[-2:]] == [("8001", None), ("8002", GBK_HINT)]
+
+
 def test_line_numbers_of_ranges_count_each_byte_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -193,34 +247,13 @@ def test_line_numbers_of_ranges_count_each_byte_once(
     lines = [b"x" * random.Random(i).randint(0, 300) for i in range(5000)]
     data = b"\n".join(lines) + b"\n"
     path.write_bytes(data)
-    read = 0
     real_open = Path.open
-
-    class Counting:
-        def __init__(self, fh: Any) -> None:
-            self.fh = fh
-
-        def __enter__(self) -> Counting:
-            return self
-
-        def __exit__(self, *exc: object) -> None:
-            self.fh.close()
-
-        def seek(self, offset: int) -> int:
-            return int(self.fh.seek(offset))
-
-        def read(self, size: int) -> bytes:
-            nonlocal read
-            chunk: bytes = self.fh.read(size)
-            read += len(chunk)
-            return chunk
-
     monkeypatch.setattr(files, "_NEWLINES", {})
-    monkeypatch.setattr(Path, "open", lambda self, *a, **k: Counting(real_open(self, *a, **k)))
+    monkeypatch.setattr(Path, "open", _Counting.opener(real_open))
     ranges = files.split_ranges(path, 20, min_bytes=1)
     counts = [files._count_newlines(path, start - 1) for start, _ in ranges[1:]]
     assert counts == [data[: start - 1].count(b"\n") for start, _ in ranges[1:]]
-    assert read <= len(data)  # was the sum of every range's start: ~10 times the file
+    assert _Counting.total <= len(data)  # was the sum of every range's start: ~10 times the file
     monkeypatch.setattr(Path, "open", real_open)
     rng = random.Random(3)
     for upto in [rng.randrange(len(data)) for _ in range(30)]:

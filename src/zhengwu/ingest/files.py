@@ -133,6 +133,10 @@ def read_text(path: Path) -> tuple[str, str | None]:
 
 
 CSV_BLOCK = 16 << 20  # bytes of a CSV file decoded at a time
+# Bytes of ASCII-only text after which refuse_not_utf8 takes a CSV for UTF-8 and stops
+# reading (else an all-ASCII export is read to its end before each import); a GBK line
+# further on is then quarantined alone (GBK_HINT), as in a UTF-8 file.
+CSV_ASCII_SCAN = 64 << 20
 # Characters of a bad record's raw text kept in its quarantine record, by every importer:
 # a sheet's row (RowNo.raw), a platform's line or JSON record. Enough for a whole 12345 row
 # with its reply (the city messages' longest is 8,002 characters, their median 582) and for
@@ -203,7 +207,8 @@ def refuse_not_utf8(path: Path) -> None:
     names); refused once, the message says what it is and how to convert it. A UTF-8 file
     with a few lines that are not (a GBK line pasted in) is read, those rows quarantined
     with GBK_HINT. A workbook is not text and is not checked. Cheap for a UTF-8 file: the
-    scan stops at its first block of non-ASCII UTF-8 text.
+    scan stops at its first block of non-ASCII UTF-8 text, or after ``CSV_ASCII_SCAN`` bytes
+    of ASCII alone (a GBK line after those is quarantined alone).
     """
     check_file(path)
     if is_workbook(path):
@@ -233,6 +238,7 @@ def _csv_encoding(path: Path) -> str | None:
     bad = gbk = False
     first = True
     rest = b""
+    ascii_left = CSV_ASCII_SCAN  # read each time (tests make it small)
     with path.open("rb") as fh:
         while True:
             data = fh.read(CSV_BLOCK)
@@ -260,6 +266,10 @@ def _csv_encoding(path: Path) -> str | None:
                         return None  # UTF-8 text: its few bad lines are quarantined alone
                     gbk = _is_gbk(line) and (gbk or not bad)
                     bad = True
+            if not bad:  # every line so far ASCII, which is UTF-8
+                ascii_left -= len(block)
+                if ascii_left <= 0:
+                    return None  # no need to read the rest
             if not data:
                 break
     if not bad:
