@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -165,10 +166,23 @@ class _Counting:
     def seek(self, offset: int) -> int:
         return int(self.fh.seek(offset))
 
-    def read(self, size: int) -> bytes:
+    def read(self, size: int = -1) -> bytes:
         chunk: bytes = self.fh.read(size)
         _Counting.total += len(chunk)
         return chunk
+
+    def readline(self) -> bytes:
+        line: bytes = self.fh.readline()
+        _Counting.total += len(line)
+        return line
+
+    def tell(self) -> int:
+        return int(self.fh.tell())
+
+    def __iter__(self) -> Iterator[bytes]:
+        for line in self.fh:
+            _Counting.total += len(line)
+            yield line
 
 
 def _refusal(path: Path) -> str | None:
@@ -266,3 +280,39 @@ def test_line_numbers_of_ranges_count_each_byte_once(
         assert files._count_newlines(path, upto) == changed[:upto].count(b"\n")
     seen = [n for r in ranges for n, _ in files.iter_lines(path, r)]
     assert seen == [n for n, line in enumerate(changed.split(b"\n")[:-1], 1) if line.strip()]
+
+
+def test_a_worker_given_the_lines_before_its_range_reads_nothing_before_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The process that cuts a file into ranges counts the lines before each (the file
+    read once, in order); a parser worker given that count reads only its own range, and
+    its quarantine locations are the file's line numbers."""
+    from datetime import UTC, datetime
+
+    from zhengwu.ingest.pipeline import _parse_chunk
+
+    lines = [
+        b'{"title": "not weibo %d"}' % i if i % 97 == 0 else b"x" * (i % 50) for i in range(4000)
+    ]
+    lines[0] = b'{"created_at": "Fri Mar 31 23:47:24 +0800 2017", "idstr": "1", "text": "t"}'
+    data = b"\n".join(lines) + b"\n"
+    path = tmp_path / "ranges.jsonl"
+    path.write_bytes(data)
+    ranges = files.split_ranges(path, 9, min_bytes=1)
+    monkeypatch.setattr(files, "_NEWLINES", {})
+    counts = [files.lines_before(path, start) for start, _ in ranges]
+    assert counts == [data[:start].count(b"\n") for start, _ in ranges]
+    seen = datetime(2025, 7, 1, tzinfo=UTC)
+    sources: list[str] = []
+    real_open = Path.open
+    for (start, end), before in zip(ranges, counts, strict=True):
+        monkeypatch.setattr(files, "_NEWLINES", {})  # a fresh worker
+        monkeypatch.setattr(Path, "open", _Counting.opener(real_open))
+        chunk = _parse_chunk("weibo-api", {}, str(path), (start, end), seen, before)
+        monkeypatch.setattr(Path, "open", real_open)
+        # Its range, the line it ends in and the sniffed first line; not the file before it.
+        assert _Counting.total <= (end - start) + 2 * 4096 + 100, (start, _Counting.total)
+        sources += [q.source for q in chunk.quarantines]
+    numbered = [i + 1 for i, line in enumerate(lines) if line.strip() and i]
+    assert sources == [f"{path}:{n}" for n in numbered]

@@ -33,7 +33,7 @@ from zhengwu.config import get_settings
 from zhengwu.content import store
 from zhengwu.content.comments import write_comments
 from zhengwu.ingest.collect import Chunk, Collector
-from zhengwu.ingest.files import check_file, split_ranges
+from zhengwu.ingest.files import check_file, lines_before, note_lines_before, split_ranges
 from zhengwu.ingest.models import ImportRun, QuarantineEntry
 from zhengwu.ingest.packed import PlainFile, check_packed, plain_files
 from zhengwu.ingest.registry import ImportItem, get_importer
@@ -110,10 +110,15 @@ class Parsed(Protocol):
 
 def _parse_chunk(
     fmt: str, options: dict[str, Any], path: str, byte_range: tuple[int, int] | None,
-    observed_at: datetime,
+    observed_at: datetime, before: int | None = None,
 ) -> Chunk:  # fmt: skip
-    """Parse one byte range of a file in a worker process (must be top-level to pickle)."""
+    """Parse one byte range of a file in a worker process (must be top-level to pickle).
+
+    ``before``: how many lines start before the range, counted by the caller, so the
+    worker numbers its lines without reading the file up to its range."""
     importer = get_importer(fmt, **options)
+    if byte_range is not None and before is not None:
+        note_lines_before(Path(path), byte_range[0], before)
     collector = Collector(observed_at=observed_at, source=path)
     for item in importer.read(Path(path), byte_range=byte_range):
         collector.add(item)
@@ -133,19 +138,26 @@ def _chunks(
         yield _parse_chunk(fmt, options, str(path), None, observed_at)
         return
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
+
+        def submit(r: tuple[int, int] | None) -> Future[Chunk]:
+            # The lines before each range are counted here, in file order: the file is
+            # read once for them, not once per worker.
+            before = None if r is None else lines_before(path, r[0])
+            return pool.submit(_parse_chunk, fmt, options, str(path), r, observed_at, before)
+
         # A bounded window of ranges in flight: parsed chunks wait for the writer in
         # memory, so submitting the whole file at once would hold all of it.
         pending: list[Future[Chunk]] = []
         todo = iter(ranges)
         for r in todo:
-            pending.append(pool.submit(_parse_chunk, fmt, options, str(path), r, observed_at))
+            pending.append(submit(r))
             if len(pending) > workers:
                 break
         while pending:
             chunk = pending.pop(0).result()
             nxt = next(todo, None)
             if nxt is not None:
-                pending.append(pool.submit(_parse_chunk, fmt, options, str(path), nxt, observed_at))
+                pending.append(submit(nxt))
             yield chunk
 
 
