@@ -6,7 +6,8 @@ hashes are stored (:class:`HelpFollowup`); the receipt shows the link once. With
 citizen can
 
 - see the status of the request, masked: received / verified / dispatched / rescued /
-  closed, the team's name but none of its members' data;
+  closed, the team's name but none of its members' data, the updates sent with personal
+  data masked (a submission that merged gets a key to someone else's request);
 - add an update (more people, a changed situation, a new phone): it becomes a source of
   kind ``update`` on the request (its history), its facts are folded in and re-triage the
   request, and the queue flags it ``new_info`` until someone verifies again;
@@ -22,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any, Literal
 
@@ -33,9 +35,8 @@ from zhengwu.audit import service as audit_service
 from zhengwu.auth.principal import Principal
 from zhengwu.db.base import utcnow
 from zhengwu.errors import ConflictError, NotFoundError
-from zhengwu.privacy import mask_text
 from zhengwu.privacy.phones import PhoneError, normalise_callback_phone
-from zhengwu.rescue import clock, intake, merge, notices
+from zhengwu.rescue import access, clock, intake, merge, notices
 from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.models import HelpFollowup, HelpRequest, HelpSource
 from zhengwu.rescue.priority import FOLLOWUP_PLATFORM as PLATFORM
@@ -218,10 +219,14 @@ def status_of(request: HelpRequest) -> Status:
     return "verified" if request.state == "verified" else "received"
 
 
-def status(request: HelpRequest) -> FollowupStatus:
-    """Return the masked status of ``request`` for its citizen (sources loaded): the
-    updates' texts masked (:func:`zhengwu.privacy.mask_text`), since whoever else asked for
-    the same people holds a key to the same request."""
+def status(request: HelpRequest, *, keep: Collection[str] = ()) -> FollowupStatus:
+    """Return the masked status of ``request`` for its citizen (sources loaded).
+
+    The updates are masked as for any reader who may not see the request in full
+    (:func:`zhengwu.rescue.access.mask_request_text`: phones, IDs, names, the request's own
+    name and door; ``keep``: published numbers), since whoever else asked for the same
+    people holds a key to the same request, and a link or code may be passed on.
+    """
     code = status_of(request)
     zh, en = STATUS_LABELS[code]
     if request.outcome:
@@ -234,8 +239,8 @@ def status(request: HelpRequest) -> FollowupStatus:
         team_name=request.team.name if request.team else None,
         people_total=request.people_total, people_helped=request.people_helped,
         reported_at=request.reported_at,
-        # A key may share its request (submissions that merged): another's phone is masked.
-        updates=[FollowupUpdateView(at=s.posted_at, text=mask_text(s.text))
+        updates=[FollowupUpdateView(at=s.posted_at,
+                                    text=access.mask_request_text(s.text, request, keep=keep))
                  for s in request.sources if s.platform == PLATFORM],
         withdrawal_requested=request.state in OPEN_STATES and any(
             s.platform == PLATFORM and s.text.startswith(WITHDRAW_MARK) for s in request.sources),

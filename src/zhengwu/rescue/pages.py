@@ -210,7 +210,8 @@ def _followup_page(
     status = None
     if key is not None and db is not None:
         try:
-            status = followup.status(followup.find(db, key))
+            found = followup.find(db, key)
+            status = followup.status(found, keep=published_phones.directory(db))
         except ZhengwuError as exc:
             error, status_code = (exc.message_zh, exc.message_en), exc.status_code
     page = _templates.get_template("rescue_followup.html").render(

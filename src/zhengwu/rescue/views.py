@@ -194,7 +194,7 @@ def followup_status(
     """The masked status of a request, for whoever holds its follow-up key (token, or phone
     with query code): received / verified / dispatched / rescued / closed."""
     limit_followup(request)
-    return followup.status(followup.find(db, data))
+    return followup.status(followup.find(db, data), keep=published_phones.directory(db))
 
 
 @api.post("/followup/updates", response_model=followup.FollowupStatus, status_code=201)
@@ -206,7 +206,7 @@ def followup_update(
     limit_followup(request)
     found = followup.find(db, data)
     followup.add_update(db, request=found, data=data)
-    return followup.status(found)
+    return followup.status(found, keep=published_phones.directory(db))
 
 
 @api.post("/followup/withdraw", response_model=followup.FollowupStatus)
@@ -221,7 +221,7 @@ def followup_withdraw(
     limit_followup(request)
     found, creator = followup.open_key(db, data)
     followup.withdraw(db, request=found, data=data, creator=creator)
-    return followup.status(found)
+    return followup.status(found, keep=published_phones.directory(db))
 
 
 @api.post("/incidents/{incident_id}/posts", response_model=IntakeReport)

@@ -53,11 +53,15 @@ def summary(request: ServiceRequest, *, unmasked: bool) -> RequestSummary:
     )  # fmt: skip
 
 
-def _reply(session: Session, request: ServiceRequest, unmasked: bool) -> str | None:
-    """Return the reply as a viewer sees it: masked unless they may see personal data."""
-    if unmasked or not request.reply_text:
-        return request.reply_text
-    return masking.mask_for(request.reply_text, request, keep=published_phones.directory(session))
+def _staff_words(
+    session: Session, words: str | None, request: ServiceRequest, unmasked: bool
+) -> str | None:
+    """Return what staff wrote about ``request`` (its reply, an extension's reason) as a
+    viewer sees it: masked, the request's own caller included, unless they may see
+    personal data."""
+    if unmasked or not words:
+        return words
+    return masking.mask_for(words, request, keep=published_phones.directory(session))
 
 
 def detail(session: Session, request: ServiceRequest, principal: Principal) -> RequestDetail:
@@ -116,8 +120,10 @@ def detail(session: Session, request: ServiceRequest, principal: Principal) -> R
         # A rating is the citizen's own feedback (回访): its handlers read it, the public and
         # other bodies see only the rates it is counted in (满意率).
         satisfaction=request.satisfaction if unmasked else None,
-        reply_text=_reply(session, request, unmasked),
-        extension_days=request.extension_days, extension_reason=request.extension_reason,
+        reply_text=_staff_words(session, request.reply_text, request, unmasked),
+        # Staff's reason for more time may name the caller or quote their number.
+        extension_days=request.extension_days,
+        extension_reason=_staff_words(session, request.extension_reason, request, unmasked),
         reopen_count=request.reopen_count, allowed_actions=allowed,
         ratings=[RatingRead.model_validate(r) for r in ratings] if unmasked else [],
         sources=[SourceRead.model_validate(s) for s in sources] if unmasked else [],

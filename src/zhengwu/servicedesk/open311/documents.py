@@ -130,7 +130,10 @@ def request_record(
         "zipcode": None,
         "lat": _coordinate(request.lat),
         "long": _coordinate(request.lon),
-        "media_url": request.media_url,
+        # The attachment's link is the citizen's: its file name may carry their name or number.
+        "media_url": masking.mask_for(request.media_url, request, keep=keep)
+        if request.media_url
+        else None,
     }
 
 
