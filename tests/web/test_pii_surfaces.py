@@ -5,12 +5,13 @@ field they can fill — a desk request's text, name, phone, e-mail, address, att
 and form attributes; the citizen's rating comment and reopening reason; staff's reply, note
 and extension reason; an Open311 request's description, names, phone and address; a help
 request's text, name, phone and address, its update and withdrawal note; a mirrored post's
-text, author, link and root text; a verifier's note, a corrected hazard, a dispatcher's
-closing note; a Weibo post to the desk with its public replies — each field with its own
-values: a mobile with spaces, one with ``+86`` and dashes, one glued to the text, a
-landline with its area code (dashed, and bracketed), an 18-digit ID ending in X, a name
-before a contact cue (王芳的电话) and, where the design cuts addresses (a help request's
-texts, any address field), a house number.
+text, author, link and root text; a verifier's note, a corrected hazard, the name of the
+dispatcher who set the urgency, a dispatcher's closing note; a Weibo post to the desk with
+its public replies — each field with its own values: a mobile with spaces, one with
+``+86`` and dashes, one glued to the text, a landline with its area code (dashed, and
+bracketed), an 18-digit ID ending in X, a name before a contact cue (王芳的电话) and,
+where the design cuts addresses (a help request's texts, any address field), a house
+number.
 
 Then every GET route of the app (``test_route_roles.ROUTES``) is asked for, as the public
 and as each role that may read these requests only masked (a matrix office whose call
@@ -43,6 +44,7 @@ from zhengwu.outbox.models import OutboxMessage
 from zhengwu.servicedesk.open311 import keys as open311_keys
 
 from .route_world import ROLES, RouteWorld, build_route_world
+from .test_console_world import PASSWORD
 from .test_route_roles import ROUTES, _is_html, _url
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -285,6 +287,20 @@ def _seed(base: str, engine: Engine, world: RouteWorld) -> Seeded:
             "hazard": f"{hazard_.name}的电话{hazard_.mobile}，身份证{hazard_.id_number}",
             "reason": "核实后更正"}))  # fmt: skip
         seeded.help += [v_note, hazard_]
+        # A volunteer dispatcher, known by their real name, sets the urgency by hand.
+        signer = make("help urgency set by (staff's name)")
+        with Session(engine) as session:
+            volunteer = auth_service.create_user(
+                session, username="volunteer", password=PASSWORD, role="dispatcher",
+                display_name=signer.name,
+            )  # fmt: skip
+            signed = {
+                "Authorization": f"Bearer {auth_service.create_token(session, volunteer, 'pii')}"
+            }
+            session.commit()
+        _ok(client.patch(f"/api/rescue/requests/{seeded.help_id}", headers=signed, json={
+            "urgency": "critical", "reason": "电话核实：老人卧床"}))  # fmt: skip
+        seeded.help.append(signer)
         w_text, w_note = make("help text 2"), make("help withdrawal note")
         second = _ok(client.post(f"/api/rescue/incidents/{incident}/help", json={
             "text": "郑州" + w_text.sentence() + "，两位老人被困在家，需要救援",

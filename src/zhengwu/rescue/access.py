@@ -11,7 +11,8 @@ duplicate rescues). So:
 - everyone else — other roles, the public board — sees masked data: name
   and phone masked, the address cut to the street (``privacy.coarse_address``) and doors
   in the texts masked (``privacy.mask_house_numbers``), the place
-  as the county's centre, texts masked, the mirrors' authors and links hidden.
+  as the county's centre, texts masked, the mirrors' authors and links hidden, and so
+  are the names of the staff who verified, recorded or set its urgency.
 
 :func:`view` is the only place that decides; every route and the board go through it.
 The inputs intake set aside (未受理) show their posts' links and authors by the same rule
@@ -258,6 +259,12 @@ def copy_additions(request: HelpRequest) -> list[str]:
     return additions.additions(base, [s.text for s in copies])
 
 
+def _unsigned(reason: str) -> str:
+    """Return an urgency reason without the name of whoever set it (``manual:王调度`` →
+    ``manual``): masked views hide staff's names as they hide the verifier's."""
+    return "manual" if reason.startswith("manual:") else reason
+
+
 def view(
     principal: Principal,
     request: HelpRequest,
@@ -293,7 +300,8 @@ def view(
         hazard=(request.hazard if full or not request.hazard
                 else mask_request_text(request.hazard, request, keep=keep)),
         urgency=request.urgency,
-        urgency_reasons=list(request.urgency_reasons), completeness=request.completeness,
+        urgency_reasons=[r if full else _unsigned(r) for r in request.urgency_reasons],
+        completeness=request.completeness,
         missing=list(request.missing),
         text=request.text if full else mask_request_text(request.text, request, keep=keep),
         additions=[a if full else mask_request_text(a, request, keep=keep)
