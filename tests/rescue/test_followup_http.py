@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from zhengwu.audit.models import AuditEntry
 from zhengwu.rescue import followup, intake, notices
 from zhengwu.rescue import service as rescue_service
-from zhengwu.rescue.models import Assignment, HelpFollowup, HelpRequest
+from zhengwu.rescue.models import Assignment, HelpFollowup, HelpRequest, HelpSource
 from zhengwu.rescue.schemas import IncidentCreate, TeamCreate
 
 from .conftest import DISPATCHER, ORIGINAL, START, make_users, post
@@ -294,3 +294,43 @@ def test_withdrawing_on_the_follow_up_page_asks_for_confirmation(
         assert not is_open()
         again = web.post("/board/rescue/followup/withdraw", data=fields)
         assert again.status_code == 409 and 'id="withdraw-confirm"' not in again.text
+
+
+def test_a_key_follows_its_submission_split_off_by_a_dispatcher(
+    live_server: str, committed_engine: Engine
+) -> None:
+    """Two submissions merged by intake; the dispatcher splits the second off (拆分, the
+    API): its key opens, updates and closes the split-off request — not the first."""
+    iid, team_id = _setup(committed_engine)
+    tokens = make_users(committed_engine, team_id=team_id)
+    with httpx.Client(base_url=live_server, timeout=60) as api:
+        first = api.post(f"/api/rescue/incidents/{iid}/help", json={**FORM, "people": 2})
+        rid = first.json()["id"]
+        copy = api.post(f"/api/rescue/incidents/{iid}/help", json={**FORM, "people": 2})
+        assert copy.json()["id"] == rid
+        token = copy.json()["followup"]["token"]
+        with Session(committed_engine) as session:
+            key = session.scalars(select(HelpFollowup).where(
+                HelpFollowup.token_hash == hashlib.sha256(token.encode()).hexdigest())).one()  # fmt: skip
+            source = session.get_one(HelpSource, key.source_id)
+            assert (source.request_id, source.channel) == (rid, "form")
+        split = api.post(f"/api/rescue/sources/{source.id}/unmerge",
+                         json={"reason": "回电核实是两户"}, headers=_auth(tokens["dispatcher"]))  # fmt: skip
+        assert split.status_code == 201, split.text
+        sid = split.json()["id"]
+        seen = api.post("/api/rescue/followup/status", json={"token": token})
+        assert seen.json()["request_id"] == sid
+        page = api.get(f"/board/rescue/followup/{token}")
+        assert f"编号 #{sid}" in page.text
+        added = api.post("/api/rescue/followup/updates",
+                         json={"token": token, "text": "水到二楼了"})  # fmt: skip
+        assert added.status_code == 201 and added.json()["request_id"] == sid
+        done = api.post("/api/rescue/followup/withdraw",
+                        json={"token": token, "reason": "self_rescued"})  # fmt: skip
+        assert done.json()["withdrawn"] is True and done.json()["request_id"] == sid
+        kept = api.get(f"/api/rescue/requests/{rid}", headers=_auth(tokens["dispatcher"])).json()
+        assert kept["state"] == "new"
+    with Session(committed_engine) as session:
+        updated = session.scalars(select(HelpSource.request_id).where(
+            HelpSource.text.contains("水到二楼了"))).all()  # fmt: skip
+        assert updated == [sid]

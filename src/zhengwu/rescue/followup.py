@@ -133,12 +133,19 @@ def _lookup_hash(phone: str, code: str) -> str:
     return _hash(f"{phone}:{code}")
 
 
-def issue(session: Session, *, request: HelpRequest, phone: str | None) -> FollowupIssued:
+def issue(
+    session: Session, *, request: HelpRequest, phone: str | None, source: HelpSource | None = None
+) -> FollowupIssued:
     """Create a follow-up key to ``request``; return the token (and code) to show once.
 
     Called right after the submission was taken in: a request with more than this one
     source existed before, and the key does not make its holder the request's creator.
+    The key is bound to the submission's ``source`` (by default the request's newest
+    source that is not an update: the one just taken in), so it follows that source
+    wherever a coordinator merges or splits it (:func:`open_key`).
     """
+    if source is None:
+        source = max((s for s in request.sources if s.kind != "update"), key=lambda s: s.id)
     token = secrets.token_urlsafe(24)
     code = None
     lookup = None
@@ -151,7 +158,7 @@ def issue(session: Session, *, request: HelpRequest, phone: str | None) -> Follo
                 break
     creator = len(request.sources) == 1
     session.add(HelpFollowup(request_id=request.id, token_hash=_hash(token), lookup_hash=lookup,
-                             creator=creator))  # fmt: skip
+                             creator=creator, source_id=source.id))  # fmt: skip
     session.flush()
     return FollowupIssued(token=token, code=code, url=page_url(token))
 
@@ -180,9 +187,13 @@ def open_key(session: Session, key: FollowupKey) -> tuple[HelpRequest, bool]:
     """Return the request a token, or a phone with its code, opens, and whether the key
     made it (``creator``: it may close it); or 404.
 
-    A request a coordinator merged into another (``merged``) lives on in it: the key opens
-    the survivor — its status, its history for an update — but did not make it, so a
-    withdrawal there only asks (:func:`withdraw`).
+    The key opens the request its submission's source is on now: a coordinator's merge
+    (合并, the source moved to the survivor) takes it along — the key sees the survivor's
+    status and adds to its history, but did not make it, so a withdrawal there only asks
+    (:func:`withdraw`); a split (拆分, :func:`zhengwu.rescue.intake.unmerge`) takes it to
+    the split-off request, which it made — never to the family left behind. A key with
+    no source (older than migration 0039, not bound by it) opens its request, or the
+    request that one was merged into.
     """
     if key.token:
         where = HelpFollowup.token_hash == _hash(key.token.strip())
@@ -197,8 +208,12 @@ def open_key(session: Session, key: FollowupKey) -> tuple[HelpRequest, bool]:
     found = session.scalar(select(HelpFollowup).where(where).limit(1))
     if found is None:
         raise _not_found()
-    request = rescue_service.get_request(session, request_id=found.request_id, for_update=True)
-    creator = found.creator
+    home = None
+    if found.source_id is not None:
+        home = session.scalar(select(HelpSource.request_id).where(HelpSource.id == found.source_id))
+    request = rescue_service.get_request(session, request_id=home or found.request_id,
+                                         for_update=True)  # fmt: skip
+    creator = found.creator and request.id == found.request_id
     for _ in range(MERGE_HOPS):
         if request.merged_into_id is None:
             break

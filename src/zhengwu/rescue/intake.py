@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import func, insert, inspect, select, tuple_
+from sqlalchemy import func, insert, inspect, select, tuple_, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -39,7 +39,14 @@ from zhengwu.privacy.mask import mask_phone
 from zhengwu.rescue import clock, merge, minhash
 from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.merge import Analysed, Cluster, Features, HelpPostIn, Member
-from zhengwu.rescue.models import HelpRequest, HelpSource, Incident, MatchKey, SetAside
+from zhengwu.rescue.models import (
+    HelpFollowup,
+    HelpRequest,
+    HelpSource,
+    Incident,
+    MatchKey,
+    SetAside,
+)
 from zhengwu.rescue.schemas import HelpSubmission, IntakeReport
 from zhengwu.rescue.service import REQUEST_LOADS
 from zhengwu.storable import clipped, column_length
@@ -597,6 +604,19 @@ def submit(
     channel: str = "form",
 ) -> HelpRequest:
     """Take in one request sent through the public form or the JSON API."""
+    return take_submission(session, incident=incident, data=data, actor=actor, channel=channel)[0]
+
+
+def take_submission(
+    session: Session,
+    *,
+    incident: Incident,
+    data: HelpSubmission,
+    actor: Principal,
+    channel: str = "form",
+) -> tuple[HelpRequest, HelpSource]:
+    """:func:`submit`, returning the submission's own source with its request (the one
+    the citizen's follow-up key is bound to, :func:`zhengwu.rescue.followup.issue`)."""
     if incident.status != "active":
         # Whoever shows this to the person asking must be able to tell them whom to call,
         # as the closed help form does (rescue_closed.html).
@@ -625,7 +645,8 @@ def submit(
     request = result.requests.get((channel, post_id))
     if request is None:  # pragma: no cover - assume_help makes every post a request
         raise InvalidInputError("求助信息无法受理", "the request could not be taken in")
-    return request
+    source = next(s for s in request.sources if (s.platform, s.post_id) == (channel, post_id))
+    return request, source
 
 
 MANUAL_CHANNEL = "phone"  # 电话/人工: taken by phone or radio, entered by a coordinator
@@ -742,7 +763,11 @@ def new_request_from(
 
 
 def unmerge(session: Session, *, source: HelpSource, actor: Principal, reason: str) -> HelpRequest:
-    """Split ``source`` off its request into a new request of its own (audit-logged)."""
+    """Split ``source`` off its request into a new request of its own (audit-logged).
+
+    A citizen's follow-up key bound to ``source`` (:mod:`zhengwu.rescue.followup`) goes
+    with it: it made the new request (it may withdraw it), and no longer opens the old one.
+    """
     old = rescue_service.get_request(session, request_id=source.request_id)
     if len(old.sources) < 2:
         raise ConflictError(
@@ -757,6 +782,11 @@ def unmerge(session: Session, *, source: HelpSource, actor: Principal, reason: s
     source.kind, source.merged_by, source.score = "original", "manual", 1.0
     refresh(old)
     session.flush()
+    session.execute(
+        update(HelpFollowup)
+        .where(HelpFollowup.source_id == source.id)
+        .values(request_id=request.id, creator=True)
+    )
     for entity, action in ((old.id, "unmerge"), (request.id, "split_from")):
         audit_service.record(
             session, entity_type="help_request", entity_id=entity, action=action, actor=actor,

@@ -406,9 +406,11 @@ class Fulfilment(Base):
 class HelpFollowup(Base):
     """A citizen's private follow-up key to one request (跟进链接 / 查询码).
 
-    Only hashes are stored: the link's token (sha256) and, when a phone was given, the
-    phone with its short code (sha256 of ``phone:code``). The token is shown once, on the
-    receipt. See :mod:`zhengwu.rescue.followup`.
+    ``request_id`` is the request the key made or joined (or that a coordinator split its
+    submission off into), ``source_id`` the submission's source. Only hashes are stored:
+    the link's token (sha256) and, when a phone was given, the phone with its short code
+    (sha256 of ``phone:code``). The token is shown once, on the receipt. See
+    :mod:`zhengwu.rescue.followup`.
     """
 
     __tablename__ = "help_followups"
@@ -420,6 +422,9 @@ class HelpFollowup(Base):
     # Whether the submission created the request; one that merged into an existing request
     # (perhaps someone else's) may only ask to withdraw it, a coordinator confirms.
     creator: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The submission's own source (0039): the key opens the request that source is on now,
+    # after a coordinator's merges and splits; None for an older key it could not be found for.
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("help_sources.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -177,8 +177,9 @@ def form_submit(
         return HTMLResponse(page, status_code=InvalidInputError.status_code)
     # Counted once valid: correcting a typo must not use up a person's few submissions.
     limit_anonymous(request, principal)
-    found = intake.submit(db, incident=incident, data=data, actor=principal, channel="form")
-    issued = followup.issue(db, request=found, phone=data.phone)
+    found, source = intake.take_submission(db, incident=incident, data=data, actor=principal,
+                                           channel="form")  # fmt: skip
+    issued = followup.issue(db, request=found, phone=data.phone, source=source)
     view = access.view(
         principal, rescue_service.get_request(db, request_id=found.id),
         keep=published_phones.directory(db),

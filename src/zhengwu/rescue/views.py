@@ -177,8 +177,9 @@ def submit_help(
     limit_anonymous(request, principal)
     incident = rescue_service.get_incident(db, incident_id=incident_id)
     channel = "form" if not principal.is_authenticated else "api"
-    found = intake.submit(db, incident=incident, data=data, actor=principal, channel=channel)
-    issued = followup.issue(db, request=found, phone=data.phone)
+    found, source = intake.take_submission(db, incident=incident, data=data, actor=principal,
+                                           channel=channel)  # fmt: skip
+    issued = followup.issue(db, request=found, phone=data.phone, source=source)
     fresh = rescue_service.get_request(db, request_id=found.id, for_update=True)
     shown = access.view(principal, fresh, keep=published_phones.directory(db))
     return shown.model_copy(update={"followup": issued})
