@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from zhengwu.accounts.models import Organization
 from zhengwu.db import migrate
 from zhengwu.db.models import Base
+from zhengwu.errors import ServerError
 from zhengwu.regions.models import Region
 
 
@@ -524,3 +525,77 @@ def test_short_gram_migration_adds_and_drops_the_function_and_index_on_postgresq
     assert state() == (False, False)
     migrate.upgrade(empty_engine)  # every head, as `zhengwu db upgrade` does
     assert state() == (postgres, postgres)
+
+
+def test_rescue_data_of_0019_upgrades_through_the_table_rebuilds(empty_engine: Engine) -> None:
+    """0023 rebuilds ``help_requests`` on SQLite (batch mode) while ``help_sources`` rows
+    point at it: with foreign keys enforced the rebuild's DROP TABLE failed, so a
+    deployment with help requests could not upgrade. Upgrades run with the keys off, are
+    checked before they commit, and leave the pooled connection enforcing them again."""
+    migrate.upgrade(empty_engine, "0019")  # the rescue branch before 0023
+    at = "'2021-07-20 00:00:00'"
+    with empty_engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO rescue_incidents (id, name, type, status, regions, hashtags, keywords,"
+            f" starts_at, reverify_hours, created_at) VALUES (1, '旧灾情', 'flood', 'active',"
+            f" '[]', '[]', '[]', {at}, 6.0, {at})"
+        ))  # fmt: skip
+        conn.execute(text(
+            "INSERT INTO help_requests (id, incident_id, state, version, phones, people_helped,"
+            " vulnerabilities, needs, urgency, urgency_reasons, completeness, missing, text,"
+            " reported_at, created_at, verification) VALUES (1, 1, 'new', 1, '[]', 0, '[]',"
+            f" '[]', 'normal', '[]', 1.0, '[]', '求助', {at}, {at}, 'unverified')"
+        ))  # fmt: skip
+        conn.execute(text(
+            "INSERT INTO help_sources (id, incident_id, request_id, channel, platform, post_id,"
+            " text, posted_at, kind, score, fields, created_at) VALUES (1, 1, 1, 'post',"
+            f" 'weibo', 'p1', '求助', {at}, 'original', 1.0, '{{}}', {at})"
+        ))  # fmt: skip
+    migrate.upgrade(empty_engine)  # every head, as `zhengwu db upgrade` does
+    with empty_engine.connect() as conn:
+        assert conn.execute(text("SELECT id, merged_into_id FROM help_requests")).all() == [
+            (1, None)
+        ]
+        assert conn.execute(text("SELECT id, request_id FROM help_sources")).all() == [(1, 1)]
+        if empty_engine.dialect.name == "sqlite":
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    if empty_engine.dialect.name == "sqlite":  # still enforced on the pooled connection
+        with pytest.raises(sa.exc.IntegrityError), empty_engine.begin() as conn:
+            conn.execute(text("UPDATE help_sources SET request_id = 99"))
+    assert migrate.ensure_current(empty_engine) is False
+
+
+def test_a_sqlite_upgrade_that_breaks_a_key_is_rolled_back_but_old_breaks_do_not_stop_it(
+    empty_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A row written with the keys off (the ``sqlite3`` shell's default) does not stop an
+    upgrade; a row the upgrade itself leaves pointing nowhere rolls it all back."""
+    if empty_engine.dialect.name != "sqlite":
+        pytest.skip("foreign keys are switched off for upgrades on SQLite only")
+    migrate.upgrade(empty_engine, "0019")
+    at = "'2021-07-20 00:00:00'"
+    orphan = (
+        "INSERT INTO help_sources (incident_id, request_id, channel, platform, post_id, text,"
+        f" posted_at, kind, score, fields, created_at) VALUES (7, 7, 'post', 'weibo', 'p{{n}}',"
+        f" '求助', {at}, 'original', 1.0, '{{{{}}}}', {at})"
+    )
+    with empty_engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        conn.execute(text(orphan.format(n=1)))
+        conn.commit()
+        conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+        conn.commit()
+    real_upgrade = migrate.command.upgrade
+
+    def breaking_upgrade(cfg: Any, revision: str) -> None:
+        real_upgrade(cfg, "0023")
+        cfg.attributes["connection"].execute(text(orphan.format(n=2)))
+
+    monkeypatch.setattr(migrate.command, "upgrade", breaking_upgrade)
+    with pytest.raises(ServerError, match="help_sources 1"):
+        migrate.upgrade(empty_engine)
+    assert migrate.current(empty_engine) == "0019"  # rolled back, 0023 included
+    monkeypatch.setattr(migrate.command, "upgrade", real_upgrade)
+    migrate.upgrade(empty_engine)  # the old orphan alone does not stop it
+    with empty_engine.connect() as conn:
+        assert conn.execute(text("SELECT post_id FROM help_sources")).scalars().all() == ["p1"]

@@ -6,9 +6,14 @@ auth, service desk, rescue …), so domains evolve independently; ``heads`` upgr
 
 from __future__ import annotations
 
+from collections import Counter
+from typing import Any
+
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
+
+from zhengwu.errors import ServerError
 
 
 def alembic_config(url: str) -> Config:
@@ -20,11 +25,62 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "heads") -> None:
-    """Upgrade the database behind ``engine`` to ``revision``."""
+    """Upgrade the database behind ``engine`` to ``revision``.
+
+    On SQLite, a migration that changes a table in batch mode rebuilds it (a copy, the old
+    table dropped, the copy renamed); with foreign keys enforced — zhengwu's connections
+    enforce them — dropping a table that other rows point at fails, so a database with
+    data could not be upgraded past such a migration (0023 rebuilds ``help_requests``,
+    which ``help_sources`` rows point at). As SQLite's own procedure for changing a table
+    asks, the upgrade runs with foreign keys off, checks every key before it commits
+    (``PRAGMA foreign_key_check``: a key the upgrade broke rolls it all back, DDL
+    included), and turns them on again on the connection, which goes back to the pool.
+    """
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+    if engine.dialect.name != "sqlite":
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+        return
+    with engine.connect() as conn:
+        # Outside a transaction, or SQLite ignores it.
+        conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        conn.commit()
+        # Python's sqlite3 opens a transaction only before INSERT, UPDATE or DELETE: the
+        # DDL before them would run in autocommit, and a failed upgrade leave half a
+        # migration behind (a batch's ``_alembic_tmp_…`` table). The upgrade opens its
+        # own transaction instead, so that all of it commits or none.
+        raw: Any = conn.connection.driver_connection
+        implicit = raw.isolation_level
+        raw.isolation_level = None
+        try:
+            with conn.begin():
+                conn.exec_driver_sql("BEGIN")
+                before = _broken_keys(conn)
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, revision)
+                after = _broken_keys(conn)
+                added = {t: n - before.get(t, 0) for t, n in after.items() if n > before.get(t, 0)}
+                if added:
+                    tables = ", ".join(f"{t} {n}" for t, n in sorted(added.items()))
+                    raise ServerError(
+                        f"数据库升级使一些行的外键指向不存在的记录（{tables}），"
+                        "升级已撤销，数据未改动",
+                        f"the upgrade left rows whose foreign keys point at no row ({tables});"
+                        " it was rolled back and the data left as it was",
+                    )
+        finally:
+            raw.isolation_level = implicit
+            conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+            conn.commit()
+
+
+def _broken_keys(conn: Connection) -> dict[str, int]:
+    """Rows per table whose foreign key points at no row (SQLite). A database written
+    with the keys off — the ``sqlite3`` shell's default — may hold some already; only
+    those an upgrade adds stop it."""
+    rows = {(str(t), rowid) for t, rowid, *_ in conn.exec_driver_sql("PRAGMA foreign_key_check")}
+    return dict(Counter(table for table, _ in rows))
 
 
 def current(engine: Engine) -> str | None:
