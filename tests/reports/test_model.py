@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
+import pypdf
 import pytest
 
 from zhengwu.errors import InvalidInputError
 from zhengwu.index import explain, ranking, results
 from zhengwu.reports import demo
 from zhengwu.reports.awards import Award, load_awards, parse_awards
+from zhengwu.reports.html import render_html
 from zhengwu.reports.model import build_report
+from zhengwu.reports.pdf import render_pdf
 
 from .conftest import World
 
@@ -167,3 +171,31 @@ def test_demo_step_writes_both_files(scenario: World) -> None:
     assert html.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert pdf.read_bytes().startswith(b"%PDF")
     assert figures["url"] == "/reports/zhengwu-4d/2025-07.pdf"
+
+
+def test_an_account_without_counts_is_no_data_not_failing(world: World) -> None:
+    # A real WeChat article list has no read or like counts: its account passes the gate
+    # (it posts) but has no score. The run says "0 failing, 1 no data"; the report said
+    # "1 failing the gate" and "no account on this platform passed the compliance gate".
+    org = world.org("共青团中央", sector="共青团", level="中央", adcode="000000")
+    world.account("wechat", "w9", org, name="共青团中央")
+    world.daily("wechat", "w9", "2025-07-01", 31)  # posts, no counts
+    world.run("2025-07")
+    report = build_report(world.con, JULY)
+    [wechat] = report.platform_summary
+    assert (wechat["scored"], wechat["ranked"], wechat["failing"], wechat["no_data"]) == (
+        1, 0, 0, 1,
+    )  # fmt: skip
+    assert (report.headline["failing"], report.headline["no_data"]) == (0, 1)
+    assert report.compliance["failing"] == 0
+    [left_out] = report.compliance["accounts"]
+    assert (left_out["name"], left_out["reasons"]) == ("共青团中央", ["无数据"])
+    assert report.compliance["left_out"] == 1
+    page = render_html(report)
+    assert "No account on this platform passed the compliance gate" not in page
+    assert "没有可用数据" in page and "had no usable data" in page
+    text = "\n".join(
+        p.extract_text() for p in pypdf.PdfReader(io.BytesIO(render_pdf(report))).pages
+    )
+    assert "No account passed the gate" not in text
+    assert "没有可用数据" in text

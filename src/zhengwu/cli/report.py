@@ -103,7 +103,7 @@ def build(
         "run_id": run_id, "out": str(out), "format": fmt, "bytes": len(data),
         "previous_run": report.previous_run, "platforms": report.platforms,
         "accounts": report.headline["accounts"], "ranked": report.headline["ranked"],
-        "failing": report.headline["failing"], "top": top,
+        "failing": report.headline["failing"], "no_data": report.headline["no_data"], "top": top,
         "leaders": {t["platform"]: t["rows"][0]["name"] for t in report.top_lists if t["rows"]},
         "awards": [{"title": a["title"], "winners": [w["name"] for w in a["winners"]]}
                    for a in report.awards],
@@ -115,7 +115,8 @@ def build(
     console.print(
         f"已生成报告 report written: [bold]{out}[/] ({fmt}, {len(data):,} bytes) · {run_id} · "
         f"{summary['ranked']} ranked · {summary['failing']} failing · "
-        f"{len(report.awards)} awards"
+        + (f"{summary['no_data']} no data · " if summary["no_data"] else "")
+        + f"{len(report.awards)} awards"
     )
 
 

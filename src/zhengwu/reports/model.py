@@ -133,7 +133,8 @@ def _dimension_items(run: dict[str, Any]) -> list[tuple[int, str]]:
 def _platform_summary(con: duckdb.DuckDBPyConnection, run_id: str) -> list[dict[str, Any]]:
     rows = _rows(con.execute(
         """SELECT platform, count(*) AS scored, count(*) FILTER (WHERE NOT excluded) AS ranked,
-                  count(*) FILTER (WHERE excluded) AS failing,
+                  count(*) FILTER (WHERE compliance = 'fail') AS failing,
+                  count(*) FILTER (WHERE excluded AND compliance <> 'fail') AS no_data,
                   avg(score) FILTER (WHERE NOT excluded) AS mean_score,
                   max(score) FILTER (WHERE NOT excluded) AS best_score,
                   median(score) FILTER (WHERE NOT excluded) AS median_score
@@ -212,7 +213,9 @@ def _distribution(
 
 
 def _compliance(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
-    """Return the compliance gate's outcome: counts by reason and the failing accounts."""
+    """Return the compliance gate's outcome: counts by reason, how many failed it, and the
+    accounts left out of the rankings (``left_out``: those failing it and those without
+    usable counts, ``no_data``, which passed it)."""
     reasons = _rows(con.execute(
         """SELECT platform, reason, count(*) AS accounts FROM (
                SELECT platform, unnest(compliance_reasons) AS reason FROM index_totals
@@ -224,16 +227,18 @@ def _compliance(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
         row["label"] = reason_label(row["reason"])
     failing = _rows(con.execute(
         f"""SELECT platform, account_uid, name, org_name, sector, level, score, compliance_reasons,
-                   count(*) OVER () AS total
+                   count(*) OVER () AS total,
+                   count(*) FILTER (WHERE compliance = 'fail') OVER () AS gate
             FROM index_totals WHERE run_id = ? AND entity = 'account' AND excluded
             ORDER BY platform, rank_with_failing LIMIT {FAILING_SHOWN}""",
         [run_id],
     ))  # fmt: skip
-    total = failing[0]["total"] if failing else 0
+    total, gate = (failing[0]["total"], failing[0]["gate"]) if failing else (0, 0)
     for row in failing:
-        row.pop("total")
+        del row["total"], row["gate"]
         row["reasons"] = [reason_label(r) for r in row["compliance_reasons"] or []]
-    return {"failing": total, "by_reason": reasons, "accounts": failing, "shown": len(failing)}
+    return {"failing": gate, "left_out": total, "by_reason": reasons, "accounts": failing,
+            "shown": len(failing)}  # fmt: skip
 
 
 def _strongest(
@@ -315,10 +320,13 @@ def build_report(
         [run_id],
     ).fetchall()[0]
     top_lists = []
-    for platform in platforms:
+    for row in summary:
+        platform = row["platform"]
         rows = _top_list(con, run_id, platform, top)
         _strongest(con, run, platform, rows[:EXPLAINED], names)
-        top_lists.append({"platform": platform, "label": platform_label(platform), "rows": rows})
+        # failing / no_data: why a platform has no list (the gate, or no usable counts)
+        top_lists.append({"platform": platform, "label": platform_label(platform), "rows": rows,
+                          "failing": row["failing"], "no_data": row["no_data"]})  # fmt: skip
     organizations = _top_list(con, run_id, "all", top) if orgs[0] else []
     award_lists = []
     for award in awards if awards is not None else load_awards():
@@ -329,6 +337,7 @@ def build_report(
         "accounts": sum(r["scored"] for r in summary),
         "ranked": sum(r["ranked"] for r in summary),
         "failing": sum(r["failing"] for r in summary),
+        "no_data": sum(r["no_data"] for r in summary),
         "organizations": orgs[0],
         "organizations_ranked": orgs[1],
         "platforms": len(platforms),

@@ -201,9 +201,7 @@ def _top(r: Report) -> list[Flowable]:
     for t in r.top_lists:
         out += [CondPageBreak(60 * mm), _heading(t["label"], t["platform"], "h3")]
         if not t["rows"]:
-            out.append(
-                _p("本平台没有通过合规检查的账号，无排行。No account passed the gate.", "meta")
-            )
+            out.append(_p(_no_list(t), "meta"))
             continue
         out.append(_bars([(row["name"], row["score"] or 0.0) for row in t["rows"]],
                          f"{t['label']} Top {r.top} 得分 scores"))  # fmt: skip
@@ -268,6 +266,15 @@ def _groups(r: Report) -> list[Flowable]:
     return out
 
 
+def _no_list(t: dict[str, Any]) -> str:
+    """Say why a platform has no Top list: the gate, or accounts without usable counts."""
+    if not t["no_data"]:
+        return "本平台没有通过合规检查的账号，无排行。No account passed the gate."
+    return (f"本平台没有纳入排行的账号：未通过合规检查 {t['failing']} 个，没有可用数据"
+            f"（计数未报告）{t['no_data']} 个。No account is ranked: {t['failing']} failed the "
+            f"gate, {t['no_data']} had no usable data (counts not reported).")  # fmt: skip
+
+
 def _compliance(r: Report) -> list[Flowable]:
     c = r.compliance
     out: list[Flowable] = [
@@ -275,6 +282,11 @@ def _compliance(r: Report) -> list[Flowable]:
         _p(f"未通过合规检查的账号 {c['failing']} 个，已计分但未纳入排行。"
            f"{c['failing']} accounts failed the gate: scored, but left out of every ranking."),
     ]  # fmt: skip
+    if c["left_out"] > c["failing"]:
+        more = c["left_out"] - c["failing"]
+        out.append(_p(f"另有 {more} 个账号没有可用数据（计数未报告，不是 0），不计分、不排名。"
+                      f"{more} more had no usable data (counts not reported, which is not 0): "
+                      "no score, not ranked."))  # fmt: skip
     if c["by_reason"]:
         out.append(_table(["平台 platform", "原因 reason", "账号数 accounts"],
                           [[platform_label(x["platform"]), f"{x['label']} ({x['reason']})",
