@@ -189,3 +189,24 @@ def test_region_option_help_is_a_whole_sentence() -> None:
     }
     assert helps
     assert {h for h in helps.values() if h.endswith(" its")} == set(), helps
+
+
+@pytest.mark.parametrize(
+    ("path", "command"), COMMANDS, ids=[" ".join(p) or "zhengwu" for p, _ in COMMANDS]
+)
+def test_no_help_line_is_cut_short(path: list[str], command: Any) -> None:
+    # Rich cut a help column's line with "…": `zhengwu --help` showed "distribution t…"
+    # (a line with Chinese in it filling the column exactly) and `rescue incident create`
+    # "flood|fire|earthquake|typhoon|epide…". What does not fit goes on to the next line,
+    # so a line ending in "…" ends as the help text itself does ("weibo, form …").
+    result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "80"}, terminal_width=80)
+    assert result.exit_code == 0, result.output
+    texts = [command.help or "", *(getattr(p, "help", None) or "" for p in command.params)]
+    texts += [c.help or "" for c in getattr(command, "commands", {}).values()]
+    written = " ".join(" ".join(texts).replace("``", "`").split())
+    cut = []
+    for line in result.output.splitlines():
+        words = line.strip(" │").split()
+        if words and words[-1].endswith("…") and " ".join(words[-2:]) not in written:
+            cut.append(line)
+    assert cut == [], "\n".join(cut)

@@ -15,7 +15,8 @@ of the help writes them, so none reaches the reader doubled.
 :func:`install` applies it to every command's rich help, once, when the CLI is built; the
 command's ``help`` itself (its docstring, which ``tests/test_cli_examples.py`` reads) is
 not changed. A group's list of its commands shows each one's first paragraph laid out the
-same way, so a sentence there does not break where its source line ended either.
+same way, so a sentence there does not break where its source line ended either. No help
+line is cut short with "…": what does not fit goes on to the next line.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import re
 from typing import Any
 
 from rich.cells import cell_len
+from rich.text import Text
 
 HELP_COLUMNS = 78  # the text column of `--help` at 80 columns (Typer pads it by one each side)
 _EXAMPLE = re.compile(r"^(Example:|例[:：])\s*")
@@ -131,3 +133,17 @@ def install() -> None:
             return listed(help_text=reflow(help_text), markup_mode=markup_mode)
 
         rich_utils._make_command_help = command_help
+    # Rich cuts a line of a help column with "…" where it should not: a line with Chinese in
+    # it that fills the column exactly (its trailing space is measured in characters, not
+    # cells) lost its last word ("distribution t…"), and a value list too wide for the column
+    # ("flood|fire|…|epide…") its end. Folding loses nothing: such a line is shown whole.
+    made = getattr(rich_utils, "_make_rich_text", None)
+    if made is not None:
+
+        def rich_text(*, text: str, style: str = "", markup_mode: Any) -> Any:
+            shown = made(text=text, style=style, markup_mode=markup_mode)
+            if isinstance(shown, Text):
+                shown.overflow = "fold"
+            return shown
+
+        rich_utils._make_rich_text = rich_text
