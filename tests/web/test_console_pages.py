@@ -202,7 +202,7 @@ def test_rankings_with_filters_and_explanation(client: httpx.Client, world: Cons
     assert "金水住建" in table
     assert "洛阳住建" in table
     assert "郑州12345" not in table  # failing the gate: left out of the ranking …
-    assert "合规检查未通过 1 个" in page.text  # … and said so
+    assert "未纳入排行 1 个（合规检查未通过或无数据" in page.text  # … and said so
     assert "<svg" in page.text
     police = client.get("/console/rankings", params={"platform": "weibo", "sector": "公安"}).text
     police_table = police[police.index('class="ranking-table"') :]
@@ -234,6 +234,7 @@ def test_rankings_with_filters_and_explanation(client: httpx.Client, world: Cons
     assert "得分解释：平安郑州" in explained.text
     assert re.search(r"（\d+ 个纳入排行，另 \d+ 个未纳入：未通过合规或无数据）", explained.text)
     assert "指标明细" in explained.text
+    assert re.search(r"同组百分位（微博，\d+ 个）", explained.text)  # not "（weibo，…）"
     assert "各维度贡献" in explained.text
     assert f"/console/accounts/{world.accounts['police_weibo']}" in explained.text
     # An organisation's score is its platforms' combined: the page shows those parts (they
