@@ -86,6 +86,10 @@ def test_demo_incident_collects_the_help_posts_by_their_hashtag(
     assert "dry_run" not in figures and all(type(v) is int for k, v in figures.items()
                                             if k != "incident")  # fmt: skip
     _rescue_runs_on_the_simulated_clock(imported["session"], incident, period_end(truth))
+    # The teams' capabilities read in Chinese on the dispatcher's pages (not "boat", "medical").
+    teams = {t.name: t.capabilities for t in rescue_service.list_teams(imported["session"])}
+    assert teams == {"许昌消防救援支队": ["冲锋舟"], "许昌蓝天救援队": ["冲锋舟", "医疗"],
+                     "许昌医疗救护队": ["医疗"]}  # fmt: skip
 
 
 def _rescue_runs_on_the_simulated_clock(

@@ -215,7 +215,7 @@ def team_create(
         str, typer.Option(help="fire_brigade|ngo_rescue|volunteer|medical|other")
     ] = "ngo_rescue",
     capability: Annotated[
-        list[str] | None, typer.Option(help="boat, medical … (repeatable)")
+        list[str] | None, typer.Option(help="冲锋舟, 医疗 … (repeatable)")
     ] = None,
     capacity: Annotated[int, typer.Option(help="requests it can take at once")] = 1,
     area: Annotated[list[str] | None, typer.Option(help="adcode covered (repeatable)")] = None,
@@ -225,7 +225,7 @@ def team_create(
 ) -> None:
     """Register a rescue team; its members are users with --role team --team ID.
 
-    Example: zhengwu rescue team create 郑州蓝天救援队 --capability boat --area 410100
+    Example: zhengwu rescue team create 郑州蓝天救援队 --capability 冲锋舟 --area 410100
     """
     from pydantic import ValidationError
 
@@ -312,7 +312,7 @@ def team_update(
 ) -> None:
     """Change a team's fields; the ones not given stay as they are. Audited.
 
-    Example: zhengwu rescue team update 3 --capacity 4 --capability boat --capability medical
+    Example: zhengwu rescue team update 3 --capacity 4 --capability 冲锋舟 --capability 医疗
     Example: zhengwu rescue team update 3 --contact-name 王队长 --contact-phone 13800000000
     """
     from pydantic import ValidationError

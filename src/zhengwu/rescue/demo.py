@@ -56,11 +56,11 @@ def run(
             now=starts,
         )  # fmt: skip
         for team in (
-            TeamCreate(name=f"{short}消防救援支队", kind="fire_brigade", capabilities=["boat"],
+            TeamCreate(name=f"{short}消防救援支队", kind="fire_brigade", capabilities=["冲锋舟"],
                        capacity=5, area=[city]),
-            TeamCreate(name=f"{short}蓝天救援队", kind="ngo_rescue", capabilities=["boat", "medical"],
+            TeamCreate(name=f"{short}蓝天救援队", kind="ngo_rescue", capabilities=["冲锋舟", "医疗"],
                        capacity=3, area=[city]),
-            TeamCreate(name=f"{short}医疗救护队", kind="medical", capabilities=["medical"],
+            TeamCreate(name=f"{short}医疗救护队", kind="medical", capabilities=["医疗"],
                        capacity=2, area=[city]),
         ):  # fmt: skip
             rescue_service.create_team(session, data=team, actor=rescue_service.SYSTEM, now=starts)

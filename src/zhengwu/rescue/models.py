@@ -83,7 +83,9 @@ class Team(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(128), unique=True)
     kind: Mapped[str] = mapped_column(String(16))
-    capabilities: Mapped[list[str]] = mapped_column(JSON, default=list)  # boat, medical …
+    capabilities: Mapped[list[str]] = mapped_column(
+        JSON, default=list
+    )  # 冲锋舟, 医疗 … (free text)
     capacity: Mapped[int] = mapped_column(Integer, default=1)  # requests it can take at once
     area: Mapped[list[str]] = mapped_column(JSON, default=list)  # adcodes it covers
     contact_name: Mapped[str | None] = mapped_column(String(64))

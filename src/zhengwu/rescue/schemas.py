@@ -148,7 +148,7 @@ class TeamFields(BaseModel):
 
     name: str = Field(min_length=1, max_length=128, examples=["郑州蓝天救援队"])
     kind: TeamKind = "ngo_rescue"
-    capabilities: list[str] = Field(default_factory=list, examples=[["boat", "medical"]])
+    capabilities: list[str] = Field(default_factory=list, examples=[["冲锋舟", "医疗"]])
     capacity: int = Field(1, ge=1, le=1000, description="requests it can take at once")
     area: list[str] = Field(default_factory=list, description="adcodes it covers")
     contact_name: str | None = Field(None, max_length=64)
