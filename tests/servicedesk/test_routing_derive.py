@@ -28,3 +28,16 @@ def test_a_body_with_an_unknown_adcode_is_skipped_not_fatal(session: Session) ->
     (warning,) = derivation.warnings
     assert "999999" in warning and "区划代码无效" in warning and "unknown adcode" in warning
     assert "B1" in warning
+
+
+def test_the_derived_version_says_so_in_chinese(session: Session) -> None:
+    # The settings page lists the table's versions: "derived from sectors" alone read
+    # English in a Chinese changelog.
+    category_service.ensure_default_tree(session)
+    session.add(
+        Organization(name="郑州市住房和城乡建设局", level="市", sector="住建", adcode="410100")
+    )
+    session.flush()
+    routing_service.derive_rules(session, actor=SYSTEM)
+    newest = routing_service.versions(session)[0]
+    assert newest.note == "按机构系统推导 / derived from sectors"

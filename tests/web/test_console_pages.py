@@ -258,9 +258,12 @@ def test_rankings_with_filters_and_explanation(client: httpx.Client, world: Cons
 
 def test_settings_pages_and_category_form(client: httpx.Client, world: ConsoleWorld) -> None:
     login(client, "office")
-    assert "zhengwu-4d" in client.get("/console/settings/systems").text
+    systems = client.get("/console/settings/systems").text
+    assert "zhengwu-4d" in systems
+    assert "<td>微博、微信、抖音</td>" in systems  # not "weibo, wechat, douyin"
     system = client.get("/console/settings/systems/zhengwu-4d")
     assert system.status_code == 200
+    assert "平台 微博、微信、抖音 ·" in system.text
     assert "<table>" in system.text
     categories = client.get("/console/settings/categories").text
     assert "物业管理" in categories

@@ -438,8 +438,8 @@ def derive_rules(session: Session, *, actor: Principal, now: datetime | None = N
     fallbacks = _fallback_proposals(orgs, current, derivation.notes)
     if proposals or fallbacks:
         derivation.rules = add_rules(
-            session, rules=proposals + fallbacks, actor=actor, note="derived from sectors",
-            now=now,
+            session, rules=proposals + fallbacks, actor=actor,
+            note="按机构系统推导 / derived from sectors", now=now,
         )  # fmt: skip
         derivation.fallbacks = derivation.rules[len(proposals) :]
     return derivation
