@@ -49,6 +49,11 @@ def test_incident_team_import_intake_board_export(database: None, tmp_path: Path
     listed = _json(["incident", "list", "--json"])
     assert isinstance(listed, list)
     assert [i["name"] for i in listed] == ["郑州暴雨"]
+    # The table names the type and status in Chinese too, and the start in China time,
+    # whole at 80 columns (it read "flood", "active", "2021-07-19T16:00:…").
+    table = runner.invoke(app, ["incident", "list"], terminal_width=80).stdout
+    assert all(word in table for word in ("洪涝", "flood", "进行中", "active")), table
+    assert "2021-07-20" in table and "00:00" in table and "…" not in table, table
     duplicate = runner.invoke(app, ["incident", "create", "郑州暴雨", "--start", "2021-07-20"])
     assert duplicate.exit_code == 2
     team = _json(

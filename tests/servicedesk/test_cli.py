@@ -196,3 +196,36 @@ def test_rates_refuse_an_unusable_export_path(tmp_path: Path) -> None:
         assert isinstance(result.exception, SystemExit)
         assert "错误" in result.output and english in result.output
     assert not (tmp_path / "no").exists()
+
+
+def test_tables_show_ids_and_names_whole_at_80_columns(tmp_path: Path) -> None:
+    # `desk find` cut the public id and the ticket ("SR250701MWMD…", "20250701123…"), the
+    # two things a caller reads out or copies, and `desk rates` the names ("劳动和社会保…",
+    # four bodies as "许昌市建安区…"): they fold over lines instead.
+    migrate.upgrade(get_engine())
+    path = tmp_path / "export.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["工单编号", "受理时间", "诉求内容", "问题分类"])
+        writer.writerow(["2025070212345678", "2025-07-02 10:00:00",
+                         "金水区花园路8号院小区物业乱收停车费，每月涨到500元，业委会也不管", "05"])  # fmt: skip
+    assert runner.invoke(app, ["import-csv", str(path)]).exit_code == 0
+    found = runner.invoke(app, ["find", "--ticket", "2025070212345678"], terminal_width=80)
+    assert found.exit_code == 0, found.output
+    [public_id] = [
+        r["public_id"] for r in _json(["find", "--ticket", "2025070212345678", "--json"])
+    ]  # type: ignore[union-attr]
+    assert public_id in found.stdout and "2025070212345678" in found.stdout, found.stdout
+    assert _column(found.stdout, "│", 5).startswith("金水区花园路8号院小区物业乱收停车费")
+    rates = runner.invoke(app, ["rates", "--period", "2025-07", "--by", "category"])
+    assert rates.exit_code == 0, rates.output
+    assert "…" not in rates.stdout, rates.stdout
+    assert _column(rates.stdout, "│", 0) == "劳动和社会保障", rates.stdout
+    assert _column(rates.stdout, "┃", 6) == "平均用时(工作日)", rates.stdout
+
+
+def _column(table: str, border: str, n: int) -> str:
+    """Return column ``n`` of a one-row Rich table (body ``│`` or header ``┃``), its lines joined."""
+    return "".join(
+        line.split(border)[n + 1].strip() for line in table.splitlines() if line.startswith(border)
+    )

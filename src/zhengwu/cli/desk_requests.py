@@ -359,12 +359,14 @@ def rates_command(
 
 
 def _print_rates(rows: list[Any]) -> None:
-    from rich.table import Table
+    from rich.table import Column, Table
 
     def pct(v: float | None) -> str:
         return "—" if v is None else f"{v:.0%}"
 
-    table = Table("名称", "受理", "回应率", "办结率", "按时办结率", "满意率", "平均用时(工作日)")
+    # Names fold over lines rather than end in "…" (four bodies read "许昌市建安区…").
+    table = Table(Column("名称", overflow="fold"), "受理", "回应率", "办结率", "按时办结率",
+                  "满意率", Column("平均用时(工作日)", overflow="fold"))  # fmt: skip
     for r in rows:
         table.add_row(r.name, str(r.n), pct(r.response_rate), pct(r.resolution_rate),
                       pct(r.ontime_rate), pct(r.satisfaction_rate),
@@ -540,7 +542,7 @@ def find_command(
 
     Example: zhengwu desk find --ticket 2025070112345
     """
-    from rich.table import Table
+    from rich.table import Column, Table
 
     from zhengwu.db.engine import unit_of_work
     from zhengwu.errors import InvalidInputError
@@ -578,7 +580,10 @@ def find_command(
         many = f"{FOUND}+" if total > FOUND else str(total)
         console.print(f"未派单 unassigned {many} 件 request(s)"
                       + (f"（列出最新 {FOUND} 件 newest {FOUND} listed）" if total > FOUND else ""))  # fmt: skip
-    table = Table("诉求编号", "工单编号", "状态", "来源", "接收", "内容")
+    # The ids are read out and copied: whole, on one line; the text folds instead.
+    table = Table(Column("诉求编号", no_wrap=True, min_width=14),
+                  Column("工单编号", no_wrap=True), "状态", "来源", "接收",
+                  Column("内容", overflow="fold"))  # fmt: skip
     for row in rows:
         table.add_row(row["public_id"], row["ticket"], row["state_label"], row["source"],
                       _china(row["received_at"]), row["text"][:40])  # fmt: skip

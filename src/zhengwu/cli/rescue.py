@@ -189,8 +189,10 @@ def incident_list(
     """
     from rich.table import Table
 
+    from zhengwu.cli.desk_requests import _china
     from zhengwu.db.engine import unit_of_work
     from zhengwu.rescue import service as rescue_service
+    from zhengwu.rescue.labels import INCIDENT_STATUS_LABELS, INCIDENT_TYPE_LABELS
 
     with unit_of_work() as session:
         rows = [_incident_row(i) for i in rescue_service.list_incidents(session, status=status)]
@@ -199,11 +201,12 @@ def incident_list(
         return
     table = Table(title="灾情 incidents")
     for column in ("#", "名称", "类型", "状态", "区域", "话题", "开始"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")  # whole, not "2025-07-15T16:00:…"
     for row in rows:
-        table.add_row(str(row["id"]), row["name"], row["type"], row["status"],
-                      " ".join(row["regions"]), " ".join(f"#{t}#" for t in row["hashtags"]),
-                      row["starts_at"])  # fmt: skip
+        kind = f"{INCIDENT_TYPE_LABELS.get(row['type'], '')} {row['type']}".strip()
+        status = f"{INCIDENT_STATUS_LABELS.get(row['status'], '')} {row['status']}".strip()
+        table.add_row(str(row["id"]), row["name"], kind, status, " ".join(row["regions"]),
+                      " ".join(f"#{t}#" for t in row["hashtags"]), _china(row["starts_at"]))  # fmt: skip
     console.print(table)
 
 

@@ -1,5 +1,5 @@
-"""The rescue codes in Chinese: urgency, vulnerable groups, needs, urgency reasons and the
-board's response-time steps.
+"""The rescue codes in Chinese: urgency, vulnerable groups, needs, urgency reasons, the
+board's response-time steps and an incident's type and status.
 
 The extractor stores codes (``elderly``, ``marker:急需``, ``rising_water+elderly+ill``);
 pages show these labels instead — the console and the public board alike.
@@ -18,6 +18,10 @@ NEED_LABELS = {
     "trapped": "被困", "medical": "医疗", "evacuation": "转移", "supplies": "物资",
     "missing_person": "寻人", "shelter": "安置", "power": "电力",
 }  # fmt: skip
+
+INCIDENT_TYPE_LABELS = {"flood": "洪涝", "fire": "火灾", "earthquake": "地震", "typhoon": "台风",
+                        "epidemic": "疫情", "other": "其他"}  # fmt: skip
+INCIDENT_STATUS_LABELS = {"active": "进行中", "closed": "已结束"}
 
 # The steps of the board's response times (zhengwu.rescue.board.STEPS): from … to ….
 STEP_LABELS = {

@@ -44,6 +44,7 @@ from zhengwu.rescue import (
 )
 from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.labels import (
+    INCIDENT_TYPE_LABELS,
     NEED_LABELS,
     URGENCY_LABELS,
     VULNERABILITY_LABELS,
@@ -510,8 +511,7 @@ def _apply(
 
 # -- incidents and teams: the coordinator's forms ------------------------------------------
 
-INCIDENT_TYPES = {"flood": "洪涝", "fire": "火灾", "earthquake": "地震", "typhoon": "台风",
-                  "epidemic": "疫情", "other": "其他"}  # fmt: skip
+INCIDENT_TYPES = INCIDENT_TYPE_LABELS
 INCIDENT_FIELDS = ("name", "type", "regions", "starts_at", "ends_at", "hashtags", "keywords",
                    "reverify_hours", "status", "description", "hotline")  # fmt: skip
 _SPLIT = re.compile(r"[\s,，、;；]+")
