@@ -177,6 +177,13 @@ def test_compliance_flags_and_systems(tmp_path: Path) -> None:
     # The table says each reason in Chinese too, as the console does.
     table = _text(["compliance", "--date", "2025-07-31", "--failing-only"])
     assert "强制点赞 / 刷量 flag:coerced_likes" in table
+    # … and the platform and the result (not "weibo", "fail"), the last post to the minute.
+    out = runner.invoke(app, ["compliance", "--date", "2025-07-31", "--failing-only"]).stdout
+    cells = [line.split("│")[1:-1] for line in out.splitlines() if line.startswith("│")]
+    columns = ("".join(c).replace(" ", "") for c in zip(*cells, strict=True))
+    platform, _, _, _, _, last, result, _ = columns
+    assert (platform, result) == ("微博", "未通过fail"), out
+    assert re.fullmatch(r"20\d\d-\d\d-\d\d\d\d:\d\d", last), out
     assert "按原因 by reason: 强制点赞 / 刷量 flag:coerced_likes 1" in table
     lifted = runner.invoke(
         app, ["unflag", str(flags[0]["id"]), "--reason", "整改完成", "--by", "督查组"]

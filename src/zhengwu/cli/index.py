@@ -795,13 +795,32 @@ def compliance(
     _print_compliance(report)
 
 
+_PLATFORMS = {"weibo": "微博", "wechat": "微信", "douyin": "抖音"}
+_STATUS = {"pass": "通过 pass", "fail": "未通过 fail"}
+
+
+def _china_minute(moment: Any) -> Any:
+    """Return a time as China time to the minute (the table's width), or it as it is."""
+    from zhengwu.chinatime import CHINA
+
+    if isinstance(moment, str):
+        try:
+            moment = datetime.fromisoformat(moment)
+        except ValueError:
+            return moment
+    if isinstance(moment, datetime) and moment.tzinfo is not None:
+        return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+    return moment
+
+
 def _print_compliance(report: dict[str, Any]) -> None:
     """Print the page of compliance rows (failing first) and the summary by reason."""
     shown = report["rows"]
     _table(f"合规检查 {report['check_date']} ({report['window_days']} 天)",
            ["平台", "账号", "名称", "窗口发文", "回复", "最后发文", "结果", "原因"],
-           [[r["platform"], r["uid"], r["name"], r["posts_in_window"], r["replies_in_window"],
-             r["last_post_at"], r["status"], _reasons(r["reasons"])] for r in shown])  # fmt: skip
+           [[_PLATFORMS.get(r["platform"], r["platform"]), r["uid"], r["name"],
+             r["posts_in_window"], r["replies_in_window"], _china_minute(r["last_post_at"]),
+             _STATUS.get(r["status"], r["status"]), _reasons(r["reasons"])] for r in shown])  # fmt: skip
     if len(shown) < report["total"]:
         console.print(
             f"显示前 {len(shown)} / {report['total']} 行 showing {len(shown)} of "
