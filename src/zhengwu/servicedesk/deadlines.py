@@ -175,6 +175,16 @@ def working_days_between(a: datetime, b: datetime) -> float:
     return workdays.working_days_between(a, b, calendar=calendar())
 
 
+def desk_now() -> datetime:
+    """Return the moment deadlines are judged against (超期): now, or on the data ``zhengwu
+    demo`` made the end of its simulated period, the moment its 督办 judges them as of
+    (:func:`zhengwu.servicedesk.demo.demo_clock`), so the queue does not call every request
+    still open at the period's end overdue."""
+    from zhengwu.servicedesk.demo import demo_clock
+
+    return demo_clock() or utcnow()
+
+
 def is_overdue(due: datetime | None, done_at: datetime | None, now: datetime | None = None) -> bool:
     """Return whether a deadline was missed (done after it, or not done and past it)."""
     if due is None:

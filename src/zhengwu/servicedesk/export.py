@@ -44,9 +44,8 @@ from zhengwu import regions
 from zhengwu.accounts import phones as published_phones
 from zhengwu.accounts.models import Organization
 from zhengwu.auth.principal import Principal
-from zhengwu.db.base import utcnow
 from zhengwu.privacy import coarse_address
-from zhengwu.servicedesk import access, carried, masking, service
+from zhengwu.servicedesk import access, carried, deadlines, masking, service
 from zhengwu.servicedesk.filters import RequestFilters, apply
 from zhengwu.servicedesk.models import RequestHelper, RequestRating, ServiceRequest
 from zhengwu.servicedesk.workflow import OPEN_STATES, STATE_LABELS
@@ -160,7 +159,7 @@ def iter_records(
     """Yield the export's rows (column → cell text), newest first, ``batch`` rows a fetch."""
     query, unmasked = export_query(principal, filters)
     keep = frozenset() if unmasked else published_phones.directory(session)
-    now = utcnow()
+    now = deadlines.desk_now()
     result = session.execute(query.execution_options(yield_per=batch))
     for part in result.partitions():
         earlier, helpers = _earlier_ratings(session, part), _helpers(session, part)

@@ -18,10 +18,9 @@ from sqlalchemy.orm import Session
 
 from zhengwu.auth.principal import Principal
 from zhengwu.config import get_settings
-from zhengwu.db.base import utcnow
 from zhengwu.errors import ForbiddenError, InvalidInputError
 from zhengwu.regions.codes import level_of, normalize_code
-from zhengwu.servicedesk import access, dedup
+from zhengwu.servicedesk import access, deadlines, dedup
 from zhengwu.servicedesk.models import SOURCES, RequestSource, ServiceRequest
 from zhengwu.servicedesk.workflow import OPEN_STATES, STATE_LABELS
 
@@ -153,7 +152,7 @@ def apply(query: _Q, filters: RequestFilters) -> _Q:
         if prefix is not None:
             query = query.where(sr.adcode.startswith(prefix, autoescape=True))
     if filters.overdue is not None:
-        late = (sr.resolve_due < utcnow()) & sr.state.in_(OPEN_STATES)
+        late = (sr.resolve_due < deadlines.desk_now()) & sr.state.in_(OPEN_STATES)
         query = query.where(late) if filters.overdue else query.where(~late)
     if filters.unassigned is not None:
         # Open and no body: what waits for a 派单 (organization_id's index finds the NULLs).

@@ -12,9 +12,8 @@ from zhengwu.accounts import phones as published_phones
 from zhengwu.accounts.models import Organization
 from zhengwu.audit import service as audit_service
 from zhengwu.auth.principal import Principal
-from zhengwu.db.base import utcnow
 from zhengwu.outbox import service as outbox_service
-from zhengwu.servicedesk import access, masking
+from zhengwu.servicedesk import access, deadlines, masking
 from zhengwu.servicedesk.category.models import Category
 from zhengwu.servicedesk.models import (
     RequestHelper,
@@ -36,7 +35,7 @@ from zhengwu.servicedesk.workflow import OPEN_STATES, STATE_LABELS, actions_from
 
 def _overdue(request: ServiceRequest) -> bool:
     due = request.resolve_due
-    return due is not None and request.state in OPEN_STATES and due < utcnow()
+    return due is not None and request.state in OPEN_STATES and due < deadlines.desk_now()
 
 
 def summary(request: ServiceRequest, *, unmasked: bool) -> RequestSummary:

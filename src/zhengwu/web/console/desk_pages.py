@@ -23,7 +23,6 @@ from zhengwu import regions
 from zhengwu.accounts.models import Organization
 from zhengwu.auth.principal import Principal
 from zhengwu.chinatime import parse_china_time
-from zhengwu.db.base import utcnow
 from zhengwu.errors import InvalidInputError, ZhengwuError
 from zhengwu.servicedesk import (
     access,
@@ -139,7 +138,7 @@ def _candidates(
     if codes:
         where.append(sr.category_code.in_(codes))
     if overdue:  # a second later than search's "now": a superset, never fewer rows
-        where.append((sr.resolve_due < utcnow() + timedelta(seconds=1))
+        where.append((sr.resolve_due < deadlines.desk_now() + timedelta(seconds=1))
                      & sr.state.in_(OPEN_STATES))  # fmt: skip
     if before is not None:
         where.append(sr.received_at < before)
