@@ -261,7 +261,8 @@ def copy_additions(request: HelpRequest) -> list[str]:
 
 def _unsigned(reason: str) -> str:
     """Return an urgency reason without the name of whoever set it (``manual:王调度`` →
-    ``manual``): masked views hide staff's names as they hide the verifier's."""
+    ``manual``, shown 人工设定; set twice, shown once): masked views hide staff's names as
+    they hide the verifier's."""
     return "manual" if reason.startswith("manual:") else reason
 
 
@@ -300,7 +301,8 @@ def view(
         hazard=(request.hazard if full or not request.hazard
                 else mask_request_text(request.hazard, request, keep=keep)),
         urgency=request.urgency,
-        urgency_reasons=[r if full else _unsigned(r) for r in request.urgency_reasons],
+        urgency_reasons=list(request.urgency_reasons) if full
+        else list(dict.fromkeys(_unsigned(r) for r in request.urgency_reasons)),
         completeness=request.completeness,
         missing=list(request.missing),
         text=request.text if full else mask_request_text(request.text, request, keep=keep),

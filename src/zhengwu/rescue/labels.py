@@ -34,7 +34,7 @@ STEP_LABELS = {
 _REASON_PARTS = {
     **VULNERABILITY_LABELS, **NEED_LABELS,
     "rising_water": "水位上涨", "severe_hazard": "严重险情", "needs": "有需求",
-    "power": "断电或电量不足",
+    "power": "断电或电量不足", "manual": "人工设定",  # unsigned: the masked views' ``manual``
 }  # fmt: skip
 # A reason's last part may quote the words that fired it: ``marker:急需``.
 _QUOTED = {"marker": "标记词", "acute_medical": "急症", "hazard": "险情", "manual": "人工设定"}
