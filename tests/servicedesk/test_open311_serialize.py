@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta, timezone
+from urllib.parse import quote
 
 import orjson
 import pytest
 
+from zhengwu.servicedesk.models import ServiceRequest
+from zhengwu.servicedesk.open311.documents import request_record
 from zhengwu.servicedesk.open311.serialize import (
     errors_document,
     format_datetime,
@@ -104,3 +107,22 @@ def test_errors_document_and_render() -> None:
     json = render("json", "errors", errors, 400)
     assert json.headers["content-type"] == "application/json; charset=utf-8"
     assert orjson.loads(bytes(json.body)) == errors
+
+
+def test_a_photo_link_s_personal_data_is_masked_written_in_percent_escapes_too() -> None:
+    """A client sends media_url percent-encoded, as a URL is (王芳 → %E7%8E%8B%E8%8A%B3): the
+    name in the file name is masked all the same; a link that names no one stays as sent."""
+
+    def media(url: str) -> str:
+        request = ServiceRequest(public_id="SR1", state="new", text_masked="路灯坏了",
+                                 citizen_name="王芳", citizen_phone="13800138000", media_url=url)  # fmt: skip
+        return str(request_record(request, None, None)["media_url"])
+
+    for name in ("王芳", "李建国"):  # the request's own name, and one before a contact cue
+        raw = f"https://img.example.cn/u/{name}的电话13800138000.jpg"
+        for url in (raw, "https://img.example.cn/u/" + quote(raw.rsplit("/", 1)[1])):
+            shown = media(url)
+            assert name not in shown and quote(name) not in shown, (url, shown)
+            assert "13800138000" not in shown and "138" in shown
+    plain = "https://img.example.cn/u/%E8%B7%AF%E7%81%AF.jpg?id=20250712"  # 路灯.jpg
+    assert media(plain) == plain

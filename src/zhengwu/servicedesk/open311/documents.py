@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
+from urllib.parse import unquote
 
 from zhengwu.privacy import coarse_address, mask_text
 from zhengwu.servicedesk import masking
@@ -130,11 +131,19 @@ def request_record(
         "zipcode": None,
         "lat": _coordinate(request.lat),
         "long": _coordinate(request.lon),
-        # The attachment's link is the citizen's: its file name may carry their name or number.
-        "media_url": masking.mask_for(request.media_url, request, keep=keep)
-        if request.media_url
-        else None,
+        "media_url": _media_url(request, keep=keep) if request.media_url else None,
     }
+
+
+def _media_url(request: ServiceRequest, *, keep: Collection[str]) -> str:
+    """Return the link of a request's photo as the public sees it: the citizen's, its file
+    name may carry their name or number, written as text or in %-escapes (王芳 is
+    ``%E7%8E%8B%E8%8A%B3`` in a URL a client encoded). A link that names no one is
+    returned as sent; one that does, read as text and masked."""
+    url = request.media_url or ""
+    text = unquote(url)
+    masked = masking.mask_for(text, request, keep=keep)
+    return url if masked == text else masked
 
 
 def request_records(
