@@ -28,16 +28,24 @@ from .conftest import DISPATCHER, ORIGINAL, OTHER
 PERIOD_END = datetime(2025, 7, 5, 16, tzinfo=UTC)
 
 
+def _write_truth() -> None:
+    """Write the demo's truth.json (its period and city: the demo's incident is 演示暴雨)."""
+    truth = get_settings().data_dir / "demo-input" / "truth.json"
+    truth.parent.mkdir(parents=True, exist_ok=True)
+    truth.write_bytes(orjson.dumps({"window": {"start": "2025-07-01", "end": "2025-07-06"},
+                                    "event": {"city_name": "演示市"}}))  # fmt: skip
+
+
 def _post(post_id: str, text: str, at: datetime) -> HelpPostIn:
     return HelpPostIn(platform="weibo", post_id=post_id, text=text, posted_at=at)
 
 
-def _demo_incident(session: Session) -> Incident:
+def _demo_incident(session: Session, name: str = "演示暴雨") -> Incident:
     """An incident made as the demo makes it: created at the period's start, its post
     taken in at its own hour (an hour before the period's end)."""
     starts = datetime(2025, 6, 30, 16, tzinfo=UTC)
     incident = rescue_service.create_incident(session, data=IncidentCreate.model_validate(
-        {"name": "演示暴雨", "type": "flood", "regions": ["410100"], "hashtags": ["#郑州暴雨互助#"],
+        {"name": name, "type": "flood", "regions": ["410100"], "hashtags": ["#郑州暴雨互助#"],
          "keywords": ["求助"], "starts_at": starts}), actor=DISPATCHER, now=starts)  # fmt: skip
     reported = PERIOD_END - timedelta(hours=1)
     intake.take_in(session, incident=incident, actor=DISPATCHER, now=reported,
@@ -59,9 +67,7 @@ def _handle(session: Session, incident: Incident, team: Team) -> None:
 def test_the_demo_incident_s_manual_actions_run_on_the_demo_s_clock(
     session: Session, make_incident: Callable[..., Incident], make_team: Callable[..., Team]
 ) -> None:
-    truth = get_settings().data_dir / "demo-input" / "truth.json"
-    truth.parent.mkdir(parents=True, exist_ok=True)
-    truth.write_bytes(orjson.dumps({"window": {"start": "2025-07-01", "end": "2025-07-06"}}))
+    _write_truth()
     team = make_team()
     demo = _demo_incident(session)
     _handle(session, demo, team)
@@ -110,3 +116,20 @@ def test_on_real_data_every_incident_acts_on_the_real_clock(
     assert request.first_verified_at is not None
     assert abs(request.first_verified_at - utcnow()) < timedelta(minutes=5)
     assert abs(clock.now(session, demo.id) - utcnow()) < timedelta(minutes=5)
+
+
+def test_real_history_on_the_demo_s_data_keeps_the_real_clock(
+    session: Session, make_team: Callable[..., Team]
+) -> None:
+    """``zhengwu demo`` run into a data directory that already held real incidents: one
+    created before the demo's period ended (an operator's history, not the demo's
+    incident, which is named after the simulated city) acts on the real clock."""
+    _write_truth()
+    real = _demo_incident(session, name="去年的内涝")
+    _handle(session, real, make_team())
+    [request] = rescue_service.requests_of(session, incident=real)
+    assert request.first_verified_at is not None
+    assert abs(request.first_verified_at - utcnow()) < timedelta(minutes=5)
+    assert abs(clock.now(session, real.id) - utcnow()) < timedelta(minutes=5)
+    demo = _demo_incident(session)
+    assert PERIOD_END <= clock.now(session, demo.id) < PERIOD_END + timedelta(hours=1)

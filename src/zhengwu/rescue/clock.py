@@ -8,27 +8,32 @@ one of its requests in the console acted, on the real clock, months after the pe
 asked, and the board's 求助→核实 median said months.
 
 So on the demo's data (the data directory holds the demo's ``demo-input/truth.json``:
-:func:`zhengwu.servicedesk.demo.demo_clock`), an incident created on the simulated
-timeline (``created_at`` no later than the period's end: the demo's own) acts on the
-demo's running clock: the period's end plus the real time since the demo made its data
-(the file's modification time). Actions keep their order and the real minutes between
-them. An incident created live on the same data, and every incident on real data (no
-such file), acts on the real clock: no real deployment's time is ever shifted.
+:func:`zhengwu.servicedesk.demo.demo_clock`), the demo's own incident — named after the
+simulated city (:func:`zhengwu.rescue.demo.incident_name`) and created on the simulated
+timeline (``created_at`` no later than the period's end) — acts on the demo's running
+clock: the period's end plus the real time since the demo made its data (the file's
+modification time). Actions keep their order and the real minutes between them. Any
+other incident — created live on the same data, or real history already in a database
+the demo was run into — and every incident on real data (no such file) acts on the real
+clock: no real deployment's time is ever shifted.
 """
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import orjson
 from sqlalchemy.orm import Session, object_session
 
 from zhengwu.db.base import utcnow
 from zhengwu.rescue.models import HelpRequest, Incident
 
 
-def demo_started() -> tuple[datetime, datetime] | None:
-    """Return the demo's period end and when the demo made its data (``truth.json``'s
-    modification time), or None on real data."""
+def demo_started() -> tuple[datetime, datetime, str] | None:
+    """Return the demo's period end, when the demo made its data (``truth.json``'s
+    modification time) and the name of its incident, or None on real data."""
     from zhengwu.config import get_settings
     from zhengwu.servicedesk.demo import demo_clock
 
@@ -37,10 +42,24 @@ def demo_started() -> tuple[datetime, datetime] | None:
         return None
     truth = get_settings().data_dir / "demo-input" / "truth.json"
     try:
-        made = datetime.fromtimestamp(truth.stat().st_mtime, UTC)
+        stat = truth.stat()
     except OSError:  # pragma: no cover - removed since demo_clock read it
         return None
-    return end, made
+    name = _incident_name(truth, stat.st_mtime_ns)
+    if name is None:
+        return None
+    return end, datetime.fromtimestamp(stat.st_mtime, UTC), name
+
+
+@functools.lru_cache(maxsize=4)
+def _incident_name(truth: Path, stamp: int) -> str | None:
+    """Return the name of the demo's incident in ``truth`` (read once per version ``stamp``)."""
+    from zhengwu.rescue.demo import incident_name
+
+    try:
+        return incident_name(orjson.loads(truth.read_bytes()))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
 
 
 def now(session: Session, incident_id: int) -> datetime:
@@ -49,9 +68,9 @@ def now(session: Session, incident_id: int) -> datetime:
     demo = demo_started()
     if demo is None:
         return real
-    end, made = demo
+    end, made, name = demo
     incident = session.get(Incident, incident_id)
-    if incident is None or incident.created_at > end:
+    if incident is None or incident.name != name or incident.created_at > end:
         return real
     return end + max(real - made, timedelta(0))
 

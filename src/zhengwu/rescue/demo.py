@@ -27,6 +27,12 @@ from zhengwu.rescue.schemas import IncidentCreate, TeamCreate
 from zhengwu.servicedesk.demo import period_end
 
 
+def incident_name(truth: dict[str, Any]) -> str:
+    """Return the name of the incident the demo opens for its simulated city (郑州暴雨):
+    :mod:`zhengwu.rescue.clock` knows the demo's own incident by it."""
+    return f"{truth['event']['city_name'].removesuffix('市')}暴雨"
+
+
 def run(
     session: Session, analytics: duckdb.DuckDBPyConnection, truth: dict[str, Any]
 ) -> dict[str, Any]:
@@ -41,14 +47,14 @@ def run(
     hashtag = help_truth.get("hashtag") or f"#{short}暴雨互助#"
     starts = datetime.fromisoformat(event["days"][0] + "T00:00:00+08:00") - timedelta(days=1)
     as_of = period_end(truth)
-    existing = [i for i in rescue_service.list_incidents(session) if i.name == f"{short}暴雨"]
+    existing = [i for i in rescue_service.list_incidents(session) if i.name == incident_name(truth)]
     if existing:
         incident = existing[0]
     else:
         incident = rescue_service.create_incident(
             session,
             data=IncidentCreate.model_validate(
-                {"name": f"{short}暴雨", "type": "flood", "regions": [city],
+                {"name": incident_name(truth), "type": "flood", "regions": [city],
                  "hashtags": [hashtag], "keywords": ["求助", "被困", "救援"],
                  "starts_at": starts.isoformat()}
             ),
