@@ -299,10 +299,14 @@ def test_a_worker_given_the_lines_before_its_range_reads_nothing_before_it(
     data = b"\n".join(lines) + b"\n"
     path = tmp_path / "ranges.jsonl"
     path.write_bytes(data)
-    ranges = files.split_ranges(path, 9, min_bytes=1)
+    # Ranges cut mid-line, and some right at a line's start (after a newline).
+    cuts = [start for start, _ in files.split_ranges(path, 9, min_bytes=1)]
+    cuts = sorted({*cuts, *(data.index(b"\n", c) + 1 for c in cuts[1::2])})
+    ranges = list(zip(cuts, [*cuts[1:], len(data)], strict=True))
     monkeypatch.setattr(files, "_NEWLINES", {})
     counts = [files.lines_before(path, start) for start, _ in ranges]
-    assert counts == [data[:start].count(b"\n") for start, _ in ranges]
+    # What iter_lines numbers a range from: the newlines before the byte before it.
+    assert counts == [data[: max(start - 1, 0)].count(b"\n") for start, _ in ranges]
     seen = datetime(2025, 7, 1, tzinfo=UTC)
     sources: list[str] = []
     real_open = Path.open

@@ -91,7 +91,8 @@ def _file_key(path: Path) -> tuple[str, int, int, int]:
 
 
 def lines_before(path: Path, start: int) -> int:
-    """Return how many lines of ``path`` start before byte ``start`` (0 at the file's start).
+    """Return the count :func:`iter_lines` numbers a range starting at byte ``start`` from:
+    the newlines in the bytes before ``start - 1`` (0 at the file's start).
 
     The process that cuts a file into ranges counts them in file order, each byte once,
     and hands each range its count (:func:`note_lines_before`), so the parser workers
