@@ -12,14 +12,16 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from zhengwu.accounts.models import Matrix
 from zhengwu.ingest.models import QuarantineEntry
-from zhengwu.servicedesk import export, rates, service
+from zhengwu.servicedesk import deadlines, export, rates, service
 from zhengwu.servicedesk.actions import perform
 from zhengwu.servicedesk.csvimport import BATCH_ROWS, import_csv
 from zhengwu.servicedesk.filters import RequestFilters
 from zhengwu.servicedesk.models import RequestHelper, RequestRating, ServiceRequest
 from zhengwu.servicedesk.schemas import ActionInput, RequestIntake
 from zhengwu.servicedesk.service import SYSTEM
+from zhengwu.servicedesk.upload import intake_warnings
 
 from .conftest import World
 
@@ -247,3 +249,49 @@ def test_an_older_export_without_the_handling_columns_still_imports(
     assert (request.state, request.source) == ("accepted", "form")
     assert request.organization_id == world.orgs["js_housing"]  # the routing's body stays
     assert request.attributes["source_organization"] == "已撤并的住建局"
+
+
+def test_a_returned_request_keeps_its_matrix_when_the_new_desk_has_it(
+    session: Session, world: World, tmp_path: Path
+) -> None:
+    """A request 已退回 waits in its matrix's queue, with no body. Its matrix came from the
+    new desk's routing (the 郑州 matrix) instead of the export's 所属矩阵 (金水区's); a
+    matrix the new desk does not have falls back to the routing, and the import says so."""
+    jinshui = Matrix(name="金水区政务新媒体矩阵", kind="vertical", parent_id=world.matrices["zz"])
+    session.add(jinshui)
+    session.flush()
+    old_desk = session.begin_nested()
+    # On the old desk, 金水区's matrix was the regional one over the district.
+    jinshui.kind, jinshui.adcode = "regional", "410105"
+    gone = Matrix(name="已撤并的金水区矩阵", kind="vertical")
+    session.add(gone)
+    session.flush()
+    returned = _form(session, "金水区小区绿化带被毁")
+    _act(session, world, returned, "accept")
+    _act(session, world, returned, "return", reason="不属于本单位职责")
+    assert returned.matrix_id == jinshui.id
+    orphan = _form(session, "金水区小区井盖丢失")
+    _act(session, world, orphan, "accept")
+    _act(session, world, orphan, "return", reason="不属于本单位职责")
+    orphan.matrix_id = gone.id  # a matrix of the old desk only
+    session.flush()
+    records = list(export.iter_records(session, principal=SYSTEM, filters=RequestFilters()))
+    assert {r["所属矩阵"] for r in records} == {"金水区政务新媒体矩阵", "已撤并的金水区矩阵"}
+    out = tmp_path / "export.csv"
+    out.write_bytes(b"".join(export.chunks("csv", records)))
+    old_desk.rollback()  # the new desk: 金水区's matrix is not the district's regional one
+
+    with deadlines.collect_provisional() as provisional:
+        summary = import_csv(session, out, actor=SYSTEM)
+    assert (summary.created, summary.quarantined) == (2, 0)
+    found = {r.text: r for r in session.scalars(select(ServiceRequest))}
+    kept, fallen = found["金水区小区绿化带被毁"], found["金水区小区井盖丢失"]
+    assert (kept.state, kept.organization_id, kept.matrix_id) == ("returned", None, jinshui.id)
+    # Not in the new desk: the new desk's routing decides (郑州's regional matrix).
+    assert (fallen.state, fallen.organization_id) == ("returned", None)
+    assert fallen.matrix_id == world.matrices["zz"]
+    assert fallen.attributes["source_matrix"] == "已撤并的金水区矩阵"
+    assert summary.routed_instead == 1
+    warnings = intake_warnings(session, summary, provisional)
+    [said] = [w for w in warnings if "已撤并的金水区矩阵" in w]
+    assert "按本系统的派单规则" in said and "new desk's routing" in said

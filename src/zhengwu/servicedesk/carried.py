@@ -16,24 +16,27 @@ nothing): each earlier rating as a :class:`~.models.RequestRating` with an audit
 reopen count, a 办理期限 later than the one the new desk computes (an extension), and the
 open state of :data:`STATES` (已受理, 办理中, 重办, 已转办, 已退回; audited with reason
 :data:`IMPORTED_STATE`). It keeps each request's handling as well, from the export's
-来源渠道, 承办单位, 签收时间, 协办单位, 督办次数 and 督办时间: the channel, the handling
-body and the co-handling bodies (by name), the 签收 time and the 督办 (audited with reason
-:data:`IMPORTED_HANDLING`), so the rates by organisation stay the same too. An export
-written before these columns imports as it did.
+来源渠道, 承办单位, 签收时间, 协办单位, 督办次数, 督办时间 and 所属矩阵: the channel, the
+handling body and the co-handling bodies (by name), the 签收 time, the 督办 (audited with
+reason :data:`IMPORTED_HANDLING`) and the matrix whose queue holds it (a request 已退回
+waits there, with no body), so the rates by organisation stay the same too. A handling
+body or matrix the new desk does not have (by that name) leaves the new desk's routing in
+place: :func:`apply` counts those requests and :func:`routed_instead_notice` tells the
+import's reader. An export written before these columns imports as it did.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import get_args
+from typing import TYPE_CHECKING, get_args
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from zhengwu.accounts.models import Organization
+from zhengwu.accounts.models import Matrix, Organization
 from zhengwu.audit import service as audit_service
 from zhengwu.auth.principal import Principal
 from zhengwu.servicedesk import actions
@@ -44,6 +47,9 @@ from zhengwu.servicedesk.models import (
     ServiceRequest,
 )
 from zhengwu.servicedesk.schemas import ActionInput, Source
+
+if TYPE_CHECKING:
+    from zhengwu.servicedesk.access import OfficeQueue
 
 CHINA = timezone(timedelta(hours=8))
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -58,6 +64,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "helpers": ("协办单位",),
     "supervision_count": ("督办次数",),
     "supervised_at": ("督办时间",),
+    "matrix": ("所属矩阵",),
 }
 CHANNELS = frozenset(get_args(Source))  # a 来源渠道 the export writes (the request's source)
 # The channels whose 工单编号 is the hotline's or file's own number (``<channel>:<number>``
@@ -99,12 +106,13 @@ class Carried:
     helpers: tuple[str, ...] = ()  # the 协办单位' names
     supervision_count: int = 0
     supervised_at: datetime | None = None
+    matrix: str | None = None  # the name of the matrix whose queue holds it
 
     def __bool__(self) -> bool:
         return bool(
             self.ratings or self.first_response_at or self.reopen_count or self.resolve_due
             or self.state or self.channel or self.organization or self.accepted_at
-            or self.helpers or self.supervision_count or self.supervised_at
+            or self.helpers or self.supervision_count or self.supervised_at or self.matrix
         )  # fmt: skip
 
 
@@ -170,6 +178,7 @@ def read(
     supervised = cells.get("supervised_at")
     organization = cells.get("organization")
     helpers = cells.get("helpers")
+    matrix = cells.get("matrix")
     carried = Carried(
         tuple(ratings), first_at, count,
         resolve_due=time(due, "deadline") if due is not None else None,
@@ -181,27 +190,73 @@ def read(
         if helpers is not None else (),
         supervision_count=_count(cells.get("supervision_count")),
         supervised_at=time(supervised, "supervision time") if supervised is not None else None,
+        matrix=matrix[1] if matrix is not None else None,
     )  # fmt: skip
     return carried if carried else None
 
 
-def apply(session: Session, carried: dict[str, Carried], *, actor: Principal) -> None:
+@dataclass(slots=True)
+class RoutedInstead:
+    """The requests whose exported 承办单位 or 所属矩阵 the new desk does not have (by that
+    name, or two of its bodies or matrices share it): the new desk's routing stays."""
+
+    count: int = 0
+    names: list[str] = field(default_factory=list)  # the first few names, each once
+
+    def add(self, names: Iterable[str]) -> None:
+        """Count one request, keeping the first :data:`NAMES_SHOWN` names it brings."""
+        self.count += 1
+        for name in names:
+            if name not in self.names and len(self.names) < NAMES_SHOWN:
+                self.names.append(name)
+
+
+NAMES_SHOWN = 5
+
+
+def routed_instead_notice(count: int, names: Iterable[str]) -> str:
+    """Return the import's warning for ``count`` requests routed by the new desk instead."""
+    shown = "、".join(names)
+    return (
+        f"{count} 件诉求导出记录中的承办单位或所属矩阵在本系统中不存在（{shown}）：已按本系统的"
+        f"派单规则派单（原名称保存在诉求的 source_organization / source_matrix 属性中），请核对 / "
+        f"{count} request(s) name a handling body or matrix this desk does not have ({shown}): "
+        "the new desk's routing placed them instead (the exported names are kept in the "
+        "request's source_organization / source_matrix attributes); check them"
+    )
+
+
+def apply(
+    session: Session, carried: dict[str, Carried], *, actor: Principal,
+    office: OfficeQueue | None = None,
+) -> RoutedInstead:  # fmt: skip
     """Record on each request created by a row (its source ref → what it carries) the
-    earlier ratings, the earlier first response and the reopen count."""
+    earlier ratings, the earlier first response and the reopen count, its handling and its
+    matrix; return the requests left to the new desk's routing (a body or matrix it lacks).
+
+    ``office``: a matrix office's import, which carries a matrix only within its scope (its
+    requests stay in its sight, :class:`~zhengwu.servicedesk.access.OfficeQueue`)."""
+    routed = RoutedInstead()
     if not carried:
-        return
+        return routed
     session.flush()
     query = select(RequestSource.source_ref, RequestSource.request_id).where(
         RequestSource.source_ref.in_(carried)
     )
     ids: dict[str, int] = dict(session.execute(query).all())
     names = {n for what in carried.values() for n in (what.organization, *what.helpers) if n}
-    orgs = _organizations(session, names)
+    orgs = _by_name(session, Organization, names)
+    matrices = _by_name(session, Matrix, {w.matrix for w in carried.values() if w.matrix})
     for ref, what in carried.items():
         request = session.get(ServiceRequest, ids[ref]) if ref in ids else None
         if request is None:
             continue
         _carry_handling(session, request, what, orgs, actor)
+        _carry_matrix(request, what, matrices, office)
+        kept = request.attributes or {}
+        unknown = [kept.get(k) for k in ("source_organization", "source_matrix")]
+        if any(unknown):
+            routed.add(str(n) for n in unknown if n)
         if what.first_response_at is not None and (
             request.first_response_at is None or what.first_response_at < request.first_response_at
         ):
@@ -223,19 +278,37 @@ def apply(session: Session, carried: dict[str, Carried], *, actor: Principal) ->
                 data={"satisfaction": satisfaction, "earlier": True}, at=at,
             )  # fmt: skip
     session.flush()
+    return routed
 
 
-def _organizations(session: Session, names: set[str]) -> dict[str, int]:
-    """Return the organisations of the new desk by name (a name two bodies share: none)."""
+def _by_name(
+    session: Session, model: type[Organization | Matrix], names: set[str]
+) -> dict[str, int]:
+    """Return the organisations or matrices of the new desk by name (a name two of them
+    share: none)."""
     if not names:
         return {}
-    rows = session.execute(
-        select(Organization.name, Organization.id).where(Organization.name.in_(sorted(names)))
-    ).all()
+    rows = session.execute(select(model.name, model.id).where(model.name.in_(sorted(names)))).all()
     found: dict[str, list[int]] = {}
-    for name, org_id in rows:
-        found.setdefault(name, []).append(org_id)
+    for name, row_id in rows:
+        found.setdefault(name, []).append(row_id)
     return {name: ids[0] for name, ids in found.items() if len(ids) == 1}
+
+
+def _carry_matrix(
+    request: ServiceRequest, what: Carried, matrices: dict[str, int],
+    office: OfficeQueue | None,
+) -> None:  # fmt: skip
+    """Put a created request in the queue of its export's matrix (所属矩阵) when the new desk
+    has that matrix (and an office's import oversees it); otherwise the routing's stays and
+    the name is kept in the request's attributes (``source_matrix``)."""
+    if not what.matrix:
+        return
+    matrix_id = matrices.get(what.matrix)
+    if matrix_id is None:
+        request.attributes = {**(request.attributes or {}), "source_matrix": what.matrix}
+    elif office is None or office.covers(matrix_id, request.organization_id):
+        request.matrix_id = matrix_id
 
 
 def _carry_handling(

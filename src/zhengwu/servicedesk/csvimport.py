@@ -185,7 +185,9 @@ class CsvImportSummary:
     them as (``file:line``, the request joined), and ``outside_events_left`` the rows whose
     reply or 办结 was not recorded because their request is outside its scope. ``sheets_left``
     says which sheets of a workbook were not read, and why (another header than the first
-    table's, a chart).
+    table's, a chart). ``routed_instead`` counts the new requests of a desk's export whose
+    承办单位 or 所属矩阵 this desk does not have, left where its routing put them
+    (``routed_instead_names``: the first names; :mod:`carried`).
     """
 
     run_id: int | None = None
@@ -202,6 +204,8 @@ class CsvImportSummary:
     merged_outside_scope: int = 0
     merged_outside: list[tuple[str, str]] = field(default_factory=list)
     outside_events_left: int = 0
+    routed_instead: int = 0
+    routed_instead_names: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, int | None]:
         """Return the counts, with the keys of ``zhengwu import`` too: imported = created,
@@ -688,7 +692,11 @@ class _Importer:
             self._hand_on()
         while self.pending:
             self._drain(*self.pending.popleft())
-        carried.apply(self.session, self.carried, actor=self.actor)
+        routed = carried.apply(self.session, self.carried, actor=self.actor, office=self.office)
+        self.summary.routed_instead += routed.count
+        self.summary.routed_instead_names.extend(
+            n for n in routed.names if n not in self.summary.routed_instead_names
+        )
         self.carried = {}
 
     def _drain(

@@ -4,7 +4,7 @@ The columns are the hotline import's (:mod:`zhengwu.servicedesk.csvimport`: 工�
 受理时间, 诉求内容, 问题分类, 区划代码, 事发地址, 联系人, 联系电话, 邮箱, 答复意见, 答复时间,
 办理状态, 办结时间, 满意度, 回访时间, 是否公开), so an export imports again
 (``zhengwu desk import-csv``); 历次满意度, 首次响应时间, 重启次数, 办理期限, 来源渠道,
-承办单位, 签收时间, 协办单位, 督办次数 and 督办时间 carry what a new desk needs to keep each
+承办单位, 签收时间, 协办单位, 督办次数, 督办时间 and 所属矩阵 carry what a new desk needs to keep each
 request's handling and count the same rates (:mod:`zhengwu.servicedesk.carried`); a few
 more columns for people (区划名称, 是否超期) have names the import ignores.
 
@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session, aliased
 
 from zhengwu import regions
 from zhengwu.accounts import phones as published_phones
-from zhengwu.accounts.models import Organization
+from zhengwu.accounts.models import Matrix, Organization
 from zhengwu.auth.principal import Principal
 from zhengwu.privacy import coarse_address
 from zhengwu.servicedesk import access, carried, deadlines, masking, service
@@ -64,7 +64,7 @@ COLUMNS = (
     "工单编号", "诉求编号", "受理时间", "诉求内容", "问题分类", "区划代码", "区划名称", "事发地址",
     "联系人", "联系电话", "邮箱", "答复意见", "答复时间", "办理状态", "办结时间", "满意度", "回访时间",
     "历次满意度", "首次响应时间", "重启次数", "是否公开", "来源渠道", "承办单位", "办理期限", "是否超期",
-    "签收时间", "协办单位", "督办次数", "督办时间",
+    "签收时间", "协办单位", "督办次数", "督办时间", "所属矩阵",
 )  # fmt: skip
 # 办理状态 as the hotline import reads it (csvimport.OPEN_STATUSES / CLOSED_STATUSES).
 STATUS_WORDS = {
@@ -77,13 +77,14 @@ TICKET_SOURCES = carried.TICKET_CHANNELS
 
 _SR = ServiceRequest
 _ORG = aliased(Organization)
+_MATRIX = aliased(Matrix)
 _FIELDS = (
     _SR.id, _SR.public_id, _SR.source, _SR.source_ref, _SR.received_at, _SR.text,
     _SR.text_masked, _SR.category_code, _SR.adcode, _SR.address, _SR.citizen_name,
     _SR.citizen_phone, _SR.citizen_email, _SR.reply_text, _SR.first_response_at, _SR.state,
     _SR.resolved_at, _SR.satisfaction, _SR.followed_up_at, _SR.is_public, _SR.resolve_due,
     _SR.reopen_count, _SR.accepted_at, _SR.supervision_count, _SR.supervised_at,
-    _ORG.name.label("organization"),
+    _ORG.name.label("organization"), _MATRIX.name.label("matrix"),
 )  # fmt: skip
 
 
@@ -95,6 +96,7 @@ def export_query(
     query: Select[*tuple[Any, ...]] = (
         narrowed.with_only_columns(*_FIELDS)
         .outerjoin(_ORG, _ORG.id == _SR.organization_id)
+        .outerjoin(_MATRIX, _MATRIX.id == _SR.matrix_id)
         .order_by(_SR.received_at.desc(), _SR.id.desc())
     )
     return query, access.reads_requests(principal)
@@ -219,6 +221,7 @@ def _record(
         "协办单位": helpers.get(row.id, ""),
         "督办次数": str(row.supervision_count) if row.supervision_count else "",
         "督办时间": _time(row.supervised_at) if row.supervision_count else "",
+        "所属矩阵": row.matrix or "",
     }
 
 

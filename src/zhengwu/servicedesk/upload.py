@@ -29,7 +29,7 @@ from zhengwu.config import get_settings
 from zhengwu.db.engine import rolled_back_if
 from zhengwu.errors import InvalidInputError, named_as
 from zhengwu.ingest.models import ImportRun, QuarantineEntry
-from zhengwu.servicedesk import deadlines, export, office_merges
+from zhengwu.servicedesk import carried, deadlines, export, office_merges
 from zhengwu.servicedesk.csvbatch import Via
 from zhengwu.servicedesk.csvimport import CsvImportSummary, import_csv
 from zhengwu.servicedesk.routing import service as routing_service
@@ -228,7 +228,9 @@ def intake_warnings(
     their deadline when taken in (history); a matrix office's new requests kept in its own
     queue because routing would have placed them outside its scope
     (:class:`zhengwu.servicedesk.access.OfficeQueue`); its calls merged into requests
-    outside its scope, which it reads read-only (:mod:`zhengwu.servicedesk.office_merges`).
+    outside its scope, which it reads read-only (:mod:`zhengwu.servicedesk.office_merges`);
+    a desk's export naming a handling body or matrix this desk does not have, routed here
+    instead (:mod:`zhengwu.servicedesk.carried`).
     """
     warnings = list(summary.sheets_left)  # a workbook's sheets not read, and why
     if summary.created and not routing_service.has_rules(session):
@@ -259,4 +261,8 @@ def intake_warnings(
         )
     elif summary.outside_events_left:  # rows on file before, their request outside the scope
         warnings.append(office_merges.left_notice(summary.outside_events_left))
+    if summary.routed_instead:  # a desk's export naming bodies or matrices this desk lacks
+        warnings.append(
+            carried.routed_instead_notice(summary.routed_instead, summary.routed_instead_names)
+        )
     return warnings
