@@ -87,7 +87,8 @@ def import_csv(
 
     Columns (any of the names): 工单编号, 受理时间, 标题, 诉求内容 (required), 问题分类, 区划代码,
     所属区域, 事发地址, 联系人, 联系电话, 答复意见 + 答复时间 (the body's reply), 办理状态,
-    办结时间, 满意度, 是否公开 — see docs/servicedesk.md. Hotline calls are private unless
+    办结时间, 满意度, 是否公开, 来源 (the channel: 微博, 网站, 电话 …; a value the desk has no
+    channel for is warned about) — see docs/servicedesk.md. Hotline calls are private unless
     --public or 是否公开. With --as a matrix office, the rows stay in its sight as its
     upload's do (kept in its queue; calls merged outside its matrix read-only for it).
     --dry-run runs the same import and rolls it back (the console's 检查): the counts and
@@ -566,7 +567,7 @@ def find_command(
         total = request_filters.count(session, principal, found, cap=FOUND) if unassigned else 0
         rows = [
             {**presenters.summary(r, unmasked=True).model_dump(mode="json"),
-             "ticket": export.ticket_number(r.source, r.source_ref, r.public_id),
+             "ticket": export.ticket_number(r.source_ref, r.public_id),
              "citizen_phone": r.citizen_phone}
             for r in requests
         ]  # fmt: skip

@@ -57,16 +57,42 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "first_response_at": ("首次响应时间",),
     "reopen_count": ("重启次数",),
     "resolve_due": ("办理期限",),
+    # Read from every row: a hotline export's own channel column (来源 微博, 受理渠道 电话 …)
+    # or a desk's export's (来源渠道 weibo): see CHANNEL_WORDS.
+    "channel": ("来源渠道", "受理渠道", "诉求渠道", "诉求来源", "工单来源", "信息来源", "反映渠道",
+                "来源方式", "渠道", "来源", "channel"),
     # Read from a desk's export only (a row with its 首次响应时间 or its 诉求编号):
-    "channel": ("来源渠道",),
     "organization": ("承办单位",),
     "accepted_at": ("签收时间",),
     "helpers": ("协办单位",),
     "supervision_count": ("督办次数",),
     "supervised_at": ("督办时间",),
     "matrix": ("所属矩阵",),
-}
+}  # fmt: skip
 CHANNELS = frozenset(get_args(Source))  # a 来源渠道 the export writes (the request's source)
+# What a hotline's channel column says (lower case, spaces out) → the desk's channel. A
+# hotline's 12345 app sends its requests as a program does: 接口 (api). Letters, visits,
+# SMS … have no channel on the desk: such a row keeps the import's source, and the import
+# warns (:func:`unknown_channels_notice`).
+CHANNEL_WORDS: dict[str, str] = {
+    **{c: c for c in CHANNELS},
+    **dict.fromkeys(("微博", "新浪微博", "政务微博"), "weibo"),
+    **dict.fromkeys(("微信", "微信公众号", "公众号", "微信小程序", "小程序"), "wechat"),
+    **dict.fromkeys(("抖音",), "douyin"),
+    **dict.fromkeys(("网站", "网页", "网上", "网络", "网站留言", "网上留言", "网上信箱", "网络问政",
+                     "市长信箱", "领导信箱", "书记信箱", "门户网站", "政府网站", "网页表单", "表单"), "form"),
+    **dict.fromkeys(("电话", "热线", "热线电话", "来电", "12345热线", "市民热线", "政务热线",
+                     "便民热线", "服务热线"), "12345"),
+    **dict.fromkeys(("app", "手机app", "移动app", "客户端", "手机客户端", "接口"), "api"),
+    **dict.fromkeys(("批量导入",), "csv"),
+}  # fmt: skip
+
+
+def channel_of(text: str) -> str | None:
+    """Return the desk's channel a channel cell names (微博 → weibo …), None when none."""
+    return CHANNEL_WORDS.get("".join(text.split()).lower())
+
+
 # The channels whose 工单编号 is the hotline's or file's own number (``<channel>:<number>``
 # is the source_ref): a request imported with another source keeps the import's, so the
 # export writes its number again (export.ticket_number).
@@ -107,12 +133,14 @@ class Carried:
     supervision_count: int = 0
     supervised_at: datetime | None = None
     matrix: str | None = None  # the name of the matrix whose queue holds it
+    unknown_channel: tuple[str, str] | None = None  # a channel cell of no desk channel
 
     def __bool__(self) -> bool:
         return bool(
             self.ratings or self.first_response_at or self.reopen_count or self.resolve_due
             or self.state or self.channel or self.organization or self.accepted_at
             or self.helpers or self.supervision_count or self.supervised_at or self.matrix
+            or self.unknown_channel
         )  # fmt: skip
 
 
@@ -164,16 +192,18 @@ def read(
     if first_at is not None and answered is not None and first_at >= answered:
         first_at = None
     count = _count(cells.get("reopen_count"))
+    channel = cells.get("channel")
+    known = channel_of(channel[1]) if channel is not None else None
+    unknown = channel if channel is not None and known is None else None
     # Only a desk's export (a row with its 首次响应时间 or its 诉求编号) says where an open
     # request stands, what its deadline is, who handles it and how: another hotline's 已受理
-    # stays an open ticket, as it always was, and its 办理期限 (5个工作日, say), 来源渠道
-    # (电话) or 承办单位 are not read.
+    # stays an open ticket, as it always was, and its 办理期限 (5个工作日, say) or 承办单位
+    # are not read. Its channel (来源 微博, 受理渠道 电话 …) is, by CHANNEL_WORDS.
     ours = first is not None or desk
     if not ours:
-        carried = Carried(tuple(ratings), first_at, count)
+        carried = Carried(tuple(ratings), first_at, count, channel=known, unknown_channel=unknown)
         return carried if carried else None
     due = cells.get("resolve_due")
-    channel = cells.get("channel")
     accepted = cells.get("accepted_at")
     supervised = cells.get("supervised_at")
     organization = cells.get("organization")
@@ -183,7 +213,7 @@ def read(
         tuple(ratings), first_at, count,
         resolve_due=time(due, "deadline") if due is not None else None,
         state=status if status in STATES else None,
-        channel=channel[1] if channel is not None and channel[1] in CHANNELS else None,
+        channel=known, unknown_channel=unknown,
         organization=organization[1] if organization is not None else None,
         accepted_at=time(accepted, "accepted time") if accepted is not None else None,
         helpers=tuple(filter(None, (h.strip() for h in _SEPARATOR.split(helpers[1]))))
@@ -196,22 +226,60 @@ def read(
 
 
 @dataclass(slots=True)
-class RoutedInstead:
-    """The requests whose exported 承办单位 or 所属矩阵 the new desk does not have (by that
-    name, or two of its bodies or matrices share it): the new desk's routing stays."""
+class Report:
+    """What :func:`apply` could not carry, for the import's warnings.
 
-    count: int = 0
+    ``routed`` counts the requests whose exported 承办单位 or 所属矩阵 the new desk does not
+    have (by that name, or two of its bodies or matrices share it): the new desk's routing
+    stays; ``names`` the first few such names. ``unknown_channels`` counts the requests by
+    a channel cell no desk channel matches (信件 …), read from ``channel_column``; they keep
+    the import's source, ``kept_source``.
+    """
+
+    routed: int = 0
     names: list[str] = field(default_factory=list)  # the first few names, each once
+    unknown_channels: dict[str, int] = field(default_factory=dict)
+    channel_column: str = ""
+    kept_source: str = ""
 
-    def add(self, names: Iterable[str]) -> None:
+    def add_routed(self, names: Iterable[str]) -> None:
         """Count one request, keeping the first :data:`NAMES_SHOWN` names it brings."""
-        self.count += 1
+        self.routed += 1
+        self._keep(names)
+
+    def _keep(self, names: Iterable[str]) -> None:
         for name in names:
             if name not in self.names and len(self.names) < NAMES_SHOWN:
                 self.names.append(name)
 
+    def merge(self, other: Report) -> None:
+        """Add ``other``'s counts (a later batch of the same import)."""
+        self.routed += other.routed
+        self._keep(other.names)
+        for value, n in other.unknown_channels.items():
+            self.unknown_channels[value] = self.unknown_channels.get(value, 0) + n
+        self.channel_column = self.channel_column or other.channel_column
+        self.kept_source = self.kept_source or other.kept_source
+
 
 NAMES_SHOWN = 5
+
+
+def unknown_channels_notice(report: Report) -> str:
+    """Return the import's warning for the requests whose channel cell names no channel."""
+    n = sum(report.unknown_channels.values())
+    counts = sorted(report.unknown_channels.items(), key=lambda kv: (-kv[1], kv[0]))
+    zh = "、".join(f"{value}（{k} 件）" for value, k in counts[:NAMES_SHOWN])
+    en = ", ".join(f"{value} ({k})" for value, k in counts[:NAMES_SHOWN])
+    more = len(counts) > NAMES_SHOWN
+    column, kept = report.channel_column, report.kept_source
+    return (
+        f"「{column}」列中有 {n} 件新诉求的渠道本平台没有对应的来源渠道：{zh}{'等' if more else ''}"
+        f"——已记为导入的来源 {kept}，请核对（可识别：微博、微信、抖音、网站/信箱、电话/热线、APP）/ "
+        f"{n} new request(s) name an unknown channel in column '{column}': {en}"
+        f"{' …' if more else ''} — recorded as the import's source {kept}; check them (known: "
+        "微博 weibo, 微信 wechat, 抖音 douyin, 网站/信箱 form, 电话/热线 12345, APP api)"
+    )
 
 
 def routed_instead_notice(count: int, names: Iterable[str]) -> str:
@@ -229,16 +297,16 @@ def routed_instead_notice(count: int, names: Iterable[str]) -> str:
 def apply(
     session: Session, carried: dict[str, Carried], *, actor: Principal,
     office: OfficeQueue | None = None,
-) -> RoutedInstead:  # fmt: skip
+) -> Report:  # fmt: skip
     """Record on each request created by a row (its source ref → what it carries) the
     earlier ratings, the earlier first response and the reopen count, its handling and its
-    matrix; return the requests left to the new desk's routing (a body or matrix it lacks).
+    matrix; return what it could not carry (:class:`Report`).
 
     ``office``: a matrix office's import, which carries a matrix only within its scope (its
     requests stay in its sight, :class:`~zhengwu.servicedesk.access.OfficeQueue`)."""
-    routed = RoutedInstead()
+    report = Report()
     if not carried:
-        return routed
+        return report
     session.flush()
     query = select(RequestSource.source_ref, RequestSource.request_id).where(
         RequestSource.source_ref.in_(carried)
@@ -256,7 +324,12 @@ def apply(
         kept = request.attributes or {}
         unknown = [kept.get(k) for k in ("source_organization", "source_matrix")]
         if any(unknown):
-            routed.add(str(n) for n in unknown if n)
+            report.add_routed(str(n) for n in unknown if n)
+        if what.unknown_channel is not None:
+            column, value = what.unknown_channel
+            report.unknown_channels[value] = report.unknown_channels.get(value, 0) + 1
+            report.channel_column = report.channel_column or column
+            report.kept_source = report.kept_source or request.source
         if what.first_response_at is not None and (
             request.first_response_at is None or what.first_response_at < request.first_response_at
         ):
@@ -278,7 +351,7 @@ def apply(
                 data={"satisfaction": satisfaction, "earlier": True}, at=at,
             )  # fmt: skip
     session.flush()
-    return routed
+    return report
 
 
 def _by_name(

@@ -24,8 +24,10 @@ resolved_at         办结时间 办结日期 结案时间 完成时间 关闭�
 satisfaction        满意度 回访满意度 满意度评价 回访结果 评价结果 评价 satisfaction
 followed_up_at      回访时间 评价时间 followed_up_at
 public              是否公开 公开 public is_public
-earlier_ratings …   历次满意度 首次响应时间 重启次数 办理期限 来源渠道 承办单位 签收时间
-                    协办单位 督办次数 督办时间   (a desk's export: see carried)
+channel             来源渠道 受理渠道 诉求渠道 诉求来源 工单来源 信息来源 反映渠道 来源方式 渠道
+                    来源 channel   (微博 网站 电话 APP …: carried.CHANNEL_WORDS)
+earlier_ratings …   历次满意度 首次响应时间 重启次数 办理期限 承办单位 签收时间 协办单位
+                    督办次数 督办时间 所属矩阵   (a desk's export: see carried)
 ==================  ==============================================================
 
 A file without any of the text headers is refused as a whole (the message names the
@@ -185,10 +187,21 @@ class CsvImportSummary:
     them as (``file:line``, the request joined), and ``outside_events_left`` the rows whose
     reply or 办结 was not recorded because their request is outside its scope. ``sheets_left``
     says which sheets of a workbook were not read, and why (another header than the first
-    table's, a chart). ``routed_instead`` counts the new requests of a desk's export whose
-    承办单位 or 所属矩阵 this desk does not have, left where its routing put them
-    (``routed_instead_names``: the first names; :mod:`carried`).
+    table's, a chart). ``not_carried`` says what a desk's export or a channel column brought
+    that this desk could not take (:class:`carried.Report`): the new requests whose 承办单位
+    or 所属矩阵 it does not have (left where its routing put them), those whose channel cell
+    names no channel of the desk (``unknown_channels``, value → count).
     """
+
+    @property
+    def routed_instead(self) -> int:
+        """Return how many new requests name a body or matrix this desk does not have."""
+        return self.not_carried.routed
+
+    @property
+    def unknown_channels(self) -> dict[str, int]:
+        """Return the channel cells no desk channel matches, with their counts."""
+        return dict(self.not_carried.unknown_channels)
 
     run_id: int | None = None
     read: int = 0
@@ -204,8 +217,7 @@ class CsvImportSummary:
     merged_outside_scope: int = 0
     merged_outside: list[tuple[str, str]] = field(default_factory=list)
     outside_events_left: int = 0
-    routed_instead: int = 0
-    routed_instead_names: list[str] = field(default_factory=list)
+    not_carried: carried.Report = field(default_factory=carried.Report)
 
     def to_dict(self) -> dict[str, int | None]:
         """Return the counts, with the keys of ``zhengwu import`` too: imported = created,
@@ -692,11 +704,8 @@ class _Importer:
             self._hand_on()
         while self.pending:
             self._drain(*self.pending.popleft())
-        routed = carried.apply(self.session, self.carried, actor=self.actor, office=self.office)
-        self.summary.routed_instead += routed.count
-        self.summary.routed_instead_names.extend(
-            n for n in routed.names if n not in self.summary.routed_instead_names
-        )
+        report = carried.apply(self.session, self.carried, actor=self.actor, office=self.office)
+        self.summary.not_carried.merge(report)
         self.carried = {}
 
     def _drain(

@@ -102,11 +102,15 @@ def export_query(
     return query, access.reads_requests(principal)
 
 
-def ticket_number(source: str, source_ref: str, public_id: str) -> str:
-    """Return the 工单编号 of a request: the hotline's own number, else the public id."""
-    prefix = f"{source}:"
-    if source in TICKET_SOURCES and source_ref.startswith(prefix):
-        return source_ref[len(prefix) :]
+def ticket_number(source_ref: str, public_id: str) -> str:
+    """Return the 工单编号 of a request: the hotline's own number, else the public id.
+
+    The number is the source ref's (``12345:<number>``, ``csv:<number>``), whatever the
+    request's channel: a hotline ticket that came by 微博 (its export's 来源) is still that
+    hotline's ticket, and its number finds it again."""
+    for source in TICKET_SOURCES:
+        if source_ref.startswith(prefix := f"{source}:"):
+            return source_ref[len(prefix) :]
     return public_id
 
 
@@ -192,7 +196,7 @@ def _record(
     overdue = (row.state in OPEN_STATES and row.resolve_due is not None
                and row.resolve_due < now)  # fmt: skip
     return {
-        "工单编号": ticket_number(row.source, row.source_ref, row.public_id),
+        "工单编号": ticket_number(row.source_ref, row.public_id),
         "诉求编号": row.public_id,
         "受理时间": _time(row.received_at),
         "诉求内容": text,

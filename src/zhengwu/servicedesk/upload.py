@@ -230,7 +230,8 @@ def intake_warnings(
     (:class:`zhengwu.servicedesk.access.OfficeQueue`); its calls merged into requests
     outside its scope, which it reads read-only (:mod:`zhengwu.servicedesk.office_merges`);
     a desk's export naming a handling body or matrix this desk does not have, routed here
-    instead (:mod:`zhengwu.servicedesk.carried`).
+    instead, or a channel column's value (信件 …) no channel of the desk matches
+    (:mod:`zhengwu.servicedesk.carried`).
     """
     warnings = list(summary.sheets_left)  # a workbook's sheets not read, and why
     if summary.created and not routing_service.has_rules(session):
@@ -261,8 +262,10 @@ def intake_warnings(
         )
     elif summary.outside_events_left:  # rows on file before, their request outside the scope
         warnings.append(office_merges.left_notice(summary.outside_events_left))
-    if summary.routed_instead:  # a desk's export naming bodies or matrices this desk lacks
+    if summary.not_carried.routed:  # a desk's export naming bodies or matrices this desk lacks
         warnings.append(
-            carried.routed_instead_notice(summary.routed_instead, summary.routed_instead_names)
+            carried.routed_instead_notice(summary.not_carried.routed, summary.not_carried.names)
         )
+    if summary.not_carried.unknown_channels:  # a channel column's 信件 …: the import's source
+        warnings.append(carried.unknown_channels_notice(summary.not_carried))
     return warnings
