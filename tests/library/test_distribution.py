@@ -217,3 +217,22 @@ def test_an_item_is_published_once_per_account(session: Session, world: World) -
         ([], []), ([weibo], []), ([weibo], []), ([], []), ([], [weibo])]  # fmt: skip
     report = distribution.report(session, item, again.skipped)
     assert report.skipped == [] and report.counts["planned"] == 1
+
+
+def test_a_target_waiting_again_shows_its_last_delivery_error(
+    session: Session, world: World
+) -> None:
+    """A WeChat target failed once, then waits for a connector: the report gives the
+    waiting reason and keeps the last failure with its time (the page and CLI show both)."""
+    item = service.create(session, world["op_police"], title="暴雨防范提示", body="请远离低洼地带",
+                          matrix_id=world.matrices["zz"], labels=["权威"])  # fmt: skip
+    distribution.plan(session, world["office_zz"], item,
+                      DistributionPlan(account_ids=[world.accounts["housing_wechat"]]))  # fmt: skip
+    outbox_service.deliver_pending(session, [BrokenConnector()], max_attempts=3)
+    outbox_service.deliver_pending(session, [], max_attempts=3)  # WeChat's connector is gone
+    [target] = distribution.report(session, item).targets
+    assert (target.state, target.reason) == ("queued", outbox_service.waiting_reason("wechat"))
+    assert target.last_error is not None and target.last_error.endswith("WeChat API timeout")
+    assert target.last_error_at is not None
+    line = outbox_service.last_error_line(target.last_error, target.last_error_at.isoformat())
+    assert line.startswith("上次发送失败（20") and line.endswith("WeChat API timeout")

@@ -117,3 +117,34 @@ def test_a_batch_is_filled_with_sendable_messages_only(session: Session) -> None
     for message in stuck:
         session.refresh(message)
         assert (message.state, message.error) == ("delivered", None)
+
+
+def test_a_message_gone_back_to_waiting_keeps_its_last_delivery_error_and_its_time(
+    session: Session,
+) -> None:
+    """A Weibo message failed once; then no connector sends Weibo (its connector was taken
+    out): it waits, with the waiting reason — and the last delivery error, with when it
+    happened, stays for staff to read (it was overwritten by the waiting reason)."""
+    message = outbox_service.enqueue(session, kind="closing", platform="weibo", body="boom")
+    session.flush()
+    before = utcnow()
+    outbox_service.deliver_pending(session, [FlakyConnector()], max_attempts=3)
+    failed = "第 1 次发送失败（共 3 次），稍后重试 / delivery attempt 1 of 3 failed, will retry: "
+    assert message.error == f"{failed}platform unavailable"
+    assert message.last_error == message.error
+    assert message.last_error_at is not None and message.last_error_at >= before
+    failed_at = message.last_error_at
+    report = outbox_service.deliver_pending(session, [outbox_service.RecordingConnector("wechat")])
+    assert report.waiting == 1
+    session.refresh(message)
+    assert (message.state, message.error) == ("queued", outbox_service.waiting_reason("weibo"))
+    assert message.last_error == f"{failed}platform unavailable"
+    assert message.last_error_at == failed_at
+    # Sent at last: the waiting reason goes, the last error stays as history.
+    outbox_service.deliver_pending(session, [outbox_service.RecordingConnector("weibo")])
+    session.refresh(message)
+    assert (message.state, message.error) == ("delivered", None)
+    assert (message.last_error, message.last_error_at) == (
+        f"{failed}platform unavailable",
+        failed_at,
+    )

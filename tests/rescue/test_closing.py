@@ -229,3 +229,25 @@ def test_the_conflict_names_the_team_and_team_phones_are_normalised(
     assert TeamUpdate(contact_phone="+86 138-0000-4444").contact_phone == "13800004444"
     with pytest.raises(ValidationError):
         TeamCreate(name="丙队", contact_phone="12345")  # a hotline reaches no team member
+
+
+def test_a_notice_waiting_again_keeps_its_last_delivery_error(
+    session: Session, five: HelpRequest
+) -> None:
+    """A closing notice that failed once on its platform, then waits for a connector: the
+    request's deliveries give both the waiting reason and the last failure, with its time."""
+
+    class Down:
+        platform = "*"
+
+        def send(self, message: object) -> str:
+            raise RuntimeError("platform unavailable")
+
+    dispatch.resolve(session, request=five, outcome="no_longer_needed", actor=DISPATCHER)
+    outbox_service.deliver_pending(session, [Down()])
+    outbox_service.deliver_pending(session, [])
+    for notice in notices.deliveries(session, request=five):
+        assert notice.state == "queued"
+        assert notice.error == outbox_service.waiting_reason(notice.platform)
+        assert notice.last_error is not None and notice.last_error.endswith("platform unavailable")
+        assert notice.last_error_at is not None

@@ -7,9 +7,13 @@ import re
 
 import httpx
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from zhengwu.auth import service as auth_service
+from zhengwu.outbox import service as outbox_service
+from zhengwu.outbox.models import OutboxMessage
+from zhengwu.servicedesk.models import ServiceRequest
 
 from .test_console_world import ConsoleWorld, build_console_world, login
 
@@ -184,3 +188,43 @@ def test_assign_errors_name_assign_and_codes_show_as_labels(
     assert "「派单」未执行：「派单」需要填写「承办单位」" in error  # the action taken, not 转办
     assert "assign needs the handling organisation" in error
     assert "转办" not in error and "organization_id" not in error
+
+
+def test_a_waiting_reply_shows_its_waiting_reason_and_its_last_delivery_error(
+    client: httpx.Client, world: ConsoleWorld, committed_engine: Engine
+) -> None:
+    """A reply that failed on Weibo, then waits for a connector: the page says both why it
+    waits and the last delivery error, with its time (the waiting reason replaced it)."""
+
+    class Down:
+        platform = "weibo"
+
+        def send(self, message: OutboxMessage) -> str:
+            raise RuntimeError("weibo api timeout")
+
+    with Session(committed_engine) as session:
+        request = session.scalar(
+            select(ServiceRequest).where(ServiceRequest.public_id == world.requests["housing"])
+        )
+        assert request is not None
+        outbox_service.enqueue(session, kind="first_response", platform="weibo",
+                               body="已收到，正在办理", entity_type="request", entity_id=request.id)  # fmt: skip
+        session.flush()
+        outbox_service.deliver_pending(session, [Down()])
+        outbox_service.deliver_pending(session, [])  # no connector sends Weibo now
+        session.commit()
+    login(client, "handler")
+    page = html.unescape(client.get(f"/console/desk/{world.requests['housing']}").text)
+    outbox = page[page.index('id="outbox"') : page.index('id="sources"')]
+    assert "未配置「weibo」平台的发送通道：保持待发送" in outbox
+    last = re.search(r'class="meta outbox-last-error">([^<]*)<', outbox)
+    assert last is not None
+    assert last[1].startswith("上次发送失败（20") and "last delivery error" in last[1]
+    assert last[1].endswith("第 1 次发送失败（共 5 次），稍后重试 / delivery attempt 1 of 5 failed, "
+                            "will retry: weibo api timeout")  # fmt: skip
+    # The API (and desk show's JSON) carry both as well.
+    detail = client.get(f"/api/desk/requests/{world.requests['housing']}",
+                        headers={"Accept": "application/json"}).json()  # fmt: skip
+    [message] = detail["outbox"]
+    assert message["error"] == outbox_service.waiting_reason("weibo")
+    assert message["last_error"].endswith("weibo api timeout") and message["last_error_at"]

@@ -157,6 +157,7 @@ def distribute(
     from zhengwu.db.engine import unit_of_work
     from zhengwu.library import distribution, service
     from zhengwu.library.models import DistributionPlan
+    from zhengwu.outbox.service import last_error_line
 
     if not release and not account:
         raise InvalidInputError(
@@ -191,6 +192,9 @@ def distribute(
         return
     for t in report["targets"]:
         console.print(f"{t['account_name']} ({t['platform']}): {t['state']} {t['reason'] or ''}")
+        if t["last_error"] and t["last_error"] != t["reason"]:
+            console.print(f"  {last_error_line(t['last_error'], t['last_error_at'])}",
+                          highlight=False)  # fmt: skip
     for s in report["skipped"]:
         console.print(
             f"已跳过 skipped {s['account_name']} ({s['platform']})：已分发过 already "

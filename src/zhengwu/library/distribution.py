@@ -355,6 +355,8 @@ def report(
                 planned_by_name=target.planned_by_name,
                 planned_at=target.planned_at,
                 delivered_at=message.delivered_at if message else None,
+                last_error=message.last_error if message else None,
+                last_error_at=message.last_error_at if message else None,
             )
         )
     counts = Counter(t.state for t in targets)

@@ -221,6 +221,8 @@ class TargetRead(BaseModel):
     planned_by_name: str
     planned_at: datetime
     delivered_at: datetime | None
+    last_error: str | None = None  # the outbox's last delivery failure, kept while it waits
+    last_error_at: datetime | None = None
 
 
 class SkippedTarget(BaseModel):

@@ -13,6 +13,7 @@ import orjson
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from zhengwu.chinatime import CHINA
 from zhengwu.config import get_settings
 from zhengwu.db.base import utcnow
 from zhengwu.errors import InvalidInputError
@@ -142,6 +143,14 @@ def delivery_error(exc: Exception, attempt: int, max_attempts: int) -> str:
             f"{attempt} of {max_attempts} failed, will retry: {said}")  # fmt: skip
 
 
+def last_error_line(error: str, at: datetime | str | None) -> str:
+    """Return a message's last delivery failure as a line of the CLI: its time (China
+    time), then the failure (the pages show the same: ``_outbox_errors.html``)."""
+    when = datetime.fromisoformat(at) if isinstance(at, str) else at
+    shown = f"{when.astimezone(CHINA):%Y-%m-%d %H:%M}" if when else "时间不详 time unknown"
+    return f"上次发送失败（{shown}）/ last delivery error: {error}"
+
+
 def waiting_reason(platform: str) -> str:
     """Return the reason a queued message of ``platform`` shows while no connector sends it."""
     return (f"未配置「{platform}」平台的发送通道：保持待发送，配置后发送 / no connector for "
@@ -150,7 +159,10 @@ def waiting_reason(platform: str) -> str:
 
 def _mark_waiting(session: Session, sendable: Sequence[str]) -> int:
     """Give the queued messages of the platforms no connector sends their waiting reason;
-    return how many such messages are queued (they are never in a delivery batch)."""
+    return how many such messages are queued (they are never in a delivery batch).
+
+    The reason replaces ``error`` only: a message that failed before keeps its last
+    delivery error and its time (``last_error``, ``last_error_at``) for staff to read."""
     waiting = dict(
         session.execute(
             select(OutboxMessage.platform, func.count())
@@ -212,6 +224,8 @@ def deliver_pending(
             message.external_id = connector.send(message)
         except Exception as exc:  # a connector failure must not lose the message
             message.error = delivery_error(exc, message.attempts, max_attempts)
+            # Kept while the message later waits for a connector (_mark_waiting).
+            message.last_error, message.last_error_at = message.error, utcnow()
             if message.attempts >= max_attempts:
                 message.state = "failed"
             report.failed += 1

@@ -168,6 +168,8 @@ class MirrorNotice:
     delivered_at: datetime | None
     error: str | None
     attempts: int
+    last_error: str | None = None  # the last delivery failure, kept while it waits
+    last_error_at: datetime | None = None
 
 
 def deliveries(session: Session, *, request: HelpRequest) -> list[MirrorNotice]:
@@ -189,6 +191,8 @@ def deliveries(session: Session, *, request: HelpRequest) -> list[MirrorNotice]:
             queued_at=message.created_at if message else None,
             delivered_at=message.delivered_at if message else None,
             error=message.error if message else None, attempts=message.attempts if message else 0,
+            last_error=message.last_error if message else None,
+            last_error_at=message.last_error_at if message else None,
         ))  # fmt: skip
     return found
 

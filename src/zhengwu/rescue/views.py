@@ -591,7 +591,8 @@ def list_notices(request_id: int, db: DB, principal: CurrentPrincipal) -> list[d
          "target_post_id": n.post_id if full else None, "body": n.body, "state": n.state,
          "created_at": n.queued_at.isoformat() if n.queued_at else None,
          "delivered_at": n.delivered_at.isoformat() if n.delivered_at else None,
-         "attempts": n.attempts, "error": n.error}
+         "attempts": n.attempts, "error": n.error, "last_error": n.last_error,
+         "last_error_at": n.last_error_at.isoformat() if n.last_error_at else None}
         for n in notices.deliveries(db, request=found)
         if n.state != "none"
     ]  # fmt: skip

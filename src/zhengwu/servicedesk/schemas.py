@@ -213,6 +213,10 @@ class OutboxRead(BaseModel):
     body: str
     state: str
     created_at: datetime
+    attempts: int = 0
+    error: str | None = None  # why it waits (no connector) or the failure that stopped it
+    last_error: str | None = None  # the last delivery failure, kept while it waits
+    last_error_at: datetime | None = None
 
 
 class SourceRead(BaseModel):
