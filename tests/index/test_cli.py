@@ -263,6 +263,9 @@ def test_rank_by_sector_shows_the_percentile_within_the_sector(tmp_path: Path) -
     rows = {r["name"]: r for g in out["groups"] for r in g["rows"]}
     assert {n: (r["group_percentile"], r["percentile"]) for n, r in rows.items()} == {
         "平安郑州": (100.0, 100.0), "郑州消防": (100.0, 50.0)}  # fmt: skip
+    # In the order of the table, the files, the API and the console's page (组内, then 同类).
+    assert [k for k in rows["郑州消防"] if k.endswith("percentile")] == [
+        "group_percentile", "percentile"]  # fmt: skip
     table = _text(["rank", "--period", "2025-07", "--by", "sector"])
     assert "组内百分位" in table and "同类百分位" in table
     assert re.search(r"郑州消防 [\d.]+ 100\.00 50\.00 ", table), table

@@ -234,7 +234,7 @@ def test_rankings_with_filters_and_explanation(client: httpx.Client, world: Cons
     assert "得分解释：平安郑州" in explained.text
     assert re.search(r"（\d+ 个纳入排行，另 \d+ 个未纳入：未通过合规或无数据）", explained.text)
     assert "指标明细" in explained.text
-    assert re.search(r"同组百分位（微博，\d+ 个）", explained.text)  # not "（weibo，…）"
+    assert re.search(r"同类百分位（微博，\d+ 个）", explained.text)  # not "（weibo，…）"
     assert "各维度贡献" in explained.text
     assert f"/console/accounts/{world.accounts['police_weibo']}" in explained.text
     # An organisation's score is its platforms' combined: the page shows those parts (they

@@ -94,3 +94,31 @@ def test_export_of_a_ranking_that_does_not_exist_is_refused(
     client.cookies.clear()
     login(client, "handler")  # a desk handler does not read the index
     assert client.get("/console/rankings/export", params={"format": "csv"}).status_code == 403
+
+
+def test_the_two_percentiles_stand_in_one_order_on_the_page_its_export_and_the_api(
+    client: httpx.Client, world: ConsoleWorld
+) -> None:
+    """组内百分位, then 同类百分位 — as `zhengwu index rank` prints them and its CSV/XLSX and
+    the docs have them. The page showed 同类百分位 first."""
+    login(client, "office")
+    page = client.get("/console/rankings", params={"platform": "weibo", "sector": "公安"}).text
+    table = page[page.index('class="ranking-table"') :]
+    heads = re.findall(r"<th[^>]*>([^<]*百分位)</th>", table[: table.index("</tr>")])
+    assert heads == ["组内百分位", "同类百分位"]
+    got = client.get(_export_link(page, "CSV"))
+    keys, names = list(csv.reader(io.StringIO(got.content.decode("utf-8-sig"))))[:2]
+    assert [n for n in names if n.endswith("百分位")] == heads
+    assert [k for k in keys if k.endswith("percentile")] == ["group_percentile", "percentile"]
+    api = client.get("/api/index/rankings",
+                     params={"platform": "weibo", "by": "sector", "group": "公安"},
+                     headers={"Accept": "application/json"}).json()  # fmt: skip
+    row = api["groups"][0]["rows"][0]
+    assert [k for k in row if k.endswith("percentile")] == ["group_percentile", "percentile"]
+    # Each figure stands under its own heading: the first ranked row's cells, in order.
+    first = re.search(r"<tr>\s*<td>1</td>.*?</tr>", table, re.S)
+    assert first is not None
+    cells = re.findall(r"<td>([^<]*)</td>", first[0])
+    at = cells.index(f"{row['score']:.2f}") if f"{row['score']:.2f}" in cells else None
+    assert at is not None, cells
+    assert cells[at + 1 : at + 3] == [f"{row['group_percentile']:.1f}", f"{row['percentile']:.1f}"]

@@ -532,7 +532,7 @@ def rank(
     orgs = platform == "all"
     for g in result["groups"]:
         rows = [[r["rank"], r["movement"], r["account_uid"] if orgs else f"{platform}:{r['account_uid']}",
-                 r["name"], r["score"], r["group_percentile"], r["percentile"],
+                 r["name"], r["score"], *(r[k] for k, _ in export.PERCENTILES),
                  "✗ " + _reasons(r["compliance_reasons"]) if r["excluded"] else ""]
                 for r in g["rows"]]  # fmt: skip
         counts = (
@@ -541,8 +541,8 @@ def rank(
             else f"{g['size']} ranked, {g['excluded_count']} excluded"
         )
         _table(f"{result['run_id']} · {by} {g['group_name']} ({counts})",
-               ["名次", "变化", "机构" if orgs else "账号", "名称", "得分", "组内百分位",
-                "同类百分位", "合规"],
+               ["名次", "变化", "机构" if orgs else "账号", "名称", "得分",
+                *(zh for _, zh in export.PERCENTILES), "合规"],
                rows)  # fmt: skip
     if include_failing:
         console.print(
@@ -629,7 +629,7 @@ def explain(
         return
     console.print(
         f"[bold]{out['name']}[/]（{out['platform']}:{out['uid']}）{out['run_id']}：得分 "
-        f"{_fmt(out['score'])}，{_rank_text_zh(out)}，同组百分位 {_fmt(out['percentile'], 1)}"
+        f"{_fmt(out['score'])}，{_rank_text_zh(out)}，同类百分位 {_fmt(out['percentile'], 1)}"
         f"（同组 {out['peer_group']}，{out['peer_size']} 个），合规"
         f"{_COMPLIANCE_ZH.get(out['compliance'], out['compliance'])}"
         f"{_reasons(out['compliance_reasons'])}；缺数据的维度 {_fmt(out['dims_missing'])}"

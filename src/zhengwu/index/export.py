@@ -14,13 +14,32 @@ from zhengwu.sheetcells import safe_row, sheet_row
 
 Columns = Sequence[tuple[str, str]]  # (key, Chinese name) of each column
 
+# A ranking's two percentiles, in the one order every surface shows them (``index rank``'s
+# table, its JSON/CSV/XLSX, the API's rows, the console's page and export): within the
+# group ranked, then within the run's peer group (docs/index-systems.md, 两个百分位).
+PERCENTILES = (("group_percentile", "组内百分位"), ("percentile", "同类百分位"))
 COLUMNS = (
     ("group_key", "分组"), ("group_name", "分组名称"), ("rank", "排名"),
     ("movement", "名次变化"), ("account_uid", "账号"), ("name", "名称"),
     ("org_name", "机构"), ("sector", "系统"), ("level", "层级"), ("score", "得分"),
-    ("group_percentile", "组内百分位"), ("percentile", "同类百分位"), ("compliance", "合规"),
-    ("compliance_reasons", "原因"),
+    *PERCENTILES, ("compliance", "合规"), ("compliance_reasons", "原因"),
 )  # fmt: skip
+
+
+def percentiles_in_order(row: dict[str, Any]) -> dict[str, Any]:
+    """Return ``row`` with its percentiles next to each other in :data:`PERCENTILES`' order
+    (where the first of them stood), the other keys as they were."""
+    keys = [k for k, _ in PERCENTILES]
+    if not all(k in row for k in keys):
+        return row
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        if key in keys:
+            if key == next(k for k in row if k in keys):
+                out.update((k, row[k]) for k in keys)
+            continue
+        out[key] = value
+    return out
 
 
 EXCLUDED_COLUMNS = (

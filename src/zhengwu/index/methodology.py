@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 _SCALE = {
     "minmax": "min–max 缩放到 0–100（同组最小值 0，最大值 100）/ min–max to 0–100",
-    "percentile": "同组百分位排名 ×100 / percentile rank in the peer group × 100",
+    "percentile": "同类百分位排名 ×100 / percentile rank in the peer group × 100",
     "zscore": "z 分数，±3σ 映射到 0–100 / z-score, ±3σ mapped onto 0–100",
     "rate": "比率 ×100（0–1 → 0–100）/ a 0–1 rate × 100",
     "none": "原值 / the value as is",

@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 
 from zhengwu.errors import InvalidInputError
-from zhengwu.index import results
+from zhengwu.index import export, results
 from zhengwu.index.periods import parse_period
 
 GROUPINGS = ("platform", "sector", "level", "province", "city", "matrix")
@@ -205,7 +205,8 @@ def ranking(
         elif row["previous_rank"] is None:
             row["movement"] = "new"
         if top is None or row["rank"] <= top:
-            entry["rows"].append({k: v for k, v in row.items() if k != "group_key"})
+            kept = {k: v for k, v in row.items() if k != "group_key"}
+            entry["rows"].append(export.percentiles_in_order(kept))
     out = {
         "run_id": run_id, "system": run["system"], "period": run["period"],
         "previous_run": prev, "platform": platform, "by": by,
@@ -505,6 +506,7 @@ def ranking_page(
         row = {k: item[k] for k in ("rank", "previous_rank", "movement", "account_uid")}
         row.update({k: wide[item["row_id"]][k] for k in _WIDE})
         row["group_percentile"] = item["group_percentile"]
+        row = export.percentiles_in_order(row)
         if prev is None:
             row["movement"] = None
         elif row["previous_rank"] is None:
