@@ -166,3 +166,38 @@ def test_a_gbk_csv_fails_the_import_once_with_the_fix(tmp_path: Path, fmt: str) 
     listing = runner.invoke(app, ["quarantine", "--json"])
     assert listing.exit_code == 0
     assert listing.stdout.strip() == ""  # no record of it quarantined (nor imported)
+
+
+@pytest.mark.parametrize("gbk_first", [False, True])
+def test_a_gbk_csv_among_files_is_refused_and_the_others_are_imported_and_counted(
+    tmp_path: Path, gbk_first: bool
+) -> None:
+    # The posts of a file before the refused one are written already (the analytics store
+    # commits per batch): the import goes on, counts them and names the refused file,
+    # rather than ending with counts of 0 while those comments stayed stored.
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(_row("1")))
+    writer.writeheader()
+    writer.writerows([_row("5150000000000001"), _row("5150000000000002")])
+    good, gbk = tmp_path / "good.csv", tmp_path / "gbk.csv"
+    good.write_text(buffer.getvalue(), encoding="utf-8")
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(_row("1")))
+    writer.writeheader()
+    writer.writerows([_row("5150000000000003")])
+    gbk.write_bytes(buffer.getvalue().encode("gbk"))
+    files = [gbk, good] if gbk_first else [good, gbk]
+    result = runner.invoke(app, ["import", "weibo-comments", *map(str, files), "--json"])
+    assert result.exit_code == 2, result.output
+    summary = _summary(result.stdout)
+    assert (summary["read"], summary["imported"]) == (2, 2)
+    assert summary["run_id"] is not None
+    assert [(r["file"], r["error"]) for r in summary["refused"]] == [
+        (str(gbk), "InvalidInputError")
+    ]
+    assert "iconv -f GBK -t UTF-8" in summary["refused"][0]["message_en"]
+    assert "未导入" in result.stderr and "gbk.csv" in result.stderr
+    again = runner.invoke(app, ["import", "weibo-comments", str(good), "--json"])
+    assert again.exit_code == 0, again.output
+    assert (_summary(again.stdout)["imported"], _summary(again.stdout)["duplicates"]) == (0, 2)
+    assert _summary(again.stdout)["refused"] == []

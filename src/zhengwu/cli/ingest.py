@@ -105,6 +105,20 @@ def import_command(
         _import(fmt, paths, dry_run, json_out, option, observed_at, workers, refresh_search)
 
 
+def _exit_if_refused(refused: list[dict[str, Any]]) -> None:
+    """Exit with code 2 when a file was refused whole while the others were imported:
+    what they held is committed and counted above; the refused files are named on stderr
+    (and in the summary's ``refused``), so a script sees the import was not complete."""
+    if refused:
+        err_console.print(
+            f"其余文件已导入；{len(refused)} 个文件被拒绝，修正后可再次导入（重复的记录不会重复计入）"
+            f" / the other files were imported; {len(refused)} file(s) refused — fix and import"
+            " them again (records already imported count as duplicates)",
+            markup=False, soft_wrap=True,
+        )  # fmt: skip
+        raise typer.Exit(2)
+
+
 def _import(
     fmt: str, paths: list[Path], dry_run: bool, json_out: bool, option: list[str] | None,
     observed_at: datetime | None, workers: int | None, refresh_search: bool,
@@ -148,12 +162,20 @@ def _import(
         err_console.print(
             f"警告 / warning: {warning}", style="yellow", markup=False, soft_wrap=True
         )
+    for refused in summary.refused:
+        err_console.print(
+            f"错误：未导入 {refused['file']}：{refused['message_zh']} / error: {refused['file']}"
+            f" was not imported: {refused['message_en']}",
+            style="red", markup=False, soft_wrap=True,
+        )  # fmt: skip
     if dry_run:
         print_json(summary.to_dict() if json_out else {"summary": summary.to_dict()})
+        _exit_if_refused(summary.refused)
         return
     indexed = _refresh_search() if refresh_search else None
     if json_out:
         print_json(summary.to_dict() | ({"search_indexed": indexed} if indexed is not None else {}))
+        _exit_if_refused(summary.refused)
         return
     console.print(
         f"[bold]{fmt}[/]: 读取 read {summary.read} · 新增 imported {summary.imported} · "
@@ -173,6 +195,7 @@ def _import(
             "--refresh-search / the search index is refreshed by the worker "
             "(zhengwu worker, or zhengwu serve); --refresh-search refreshes it now"
         )
+    _exit_if_refused(summary.refused)
 
 
 def _refresh_search() -> dict[str, int]:

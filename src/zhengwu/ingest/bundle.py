@@ -66,6 +66,11 @@ def import_bundle(
         if on_step is not None:
             on_step(fmt, files)
         key = f"{fmt}:{files[0].relative_to(directory).parent}/{files[0].name if len(files) == 1 else '*'}"
-        results[key] = run_import(fmt, files, session=session, analytics=analytics)
+        results[key] = summary = run_import(fmt, files, session=session, analytics=analytics)
+        if summary.refused:  # the demo's own files: one refused stops the demo
+            first = summary.refused[0]
+            raise InvalidInputError(
+                f"{first['file']}：{first['message_zh']}", f"{first['file']}: {first['message_en']}"
+            )
         session.flush()
     return results

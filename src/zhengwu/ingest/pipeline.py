@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from zhengwu.config import get_settings
 from zhengwu.content import store
 from zhengwu.content.comments import write_comments
+from zhengwu.errors import InvalidInputError
 from zhengwu.ingest.collect import Chunk, Collector
 from zhengwu.ingest.files import check_file, lines_before, note_lines_before, split_ranges
 from zhengwu.ingest.models import ImportRun, QuarantineEntry
@@ -67,6 +68,9 @@ class ImportSummary:
     run_id: int | None = None
     # Bilingual notes about whole files: empty, or every record refused (wrong format?).
     warnings: list[str] = field(default_factory=list)
+    # Files refused whole (a GBK CSV, not this format …) while the others were imported:
+    # each the file and the error as the API gives it (error, status, message_zh/_en).
+    refused: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the summary as the JSON object ``zhengwu import --json`` prints last."""
@@ -82,6 +86,7 @@ class ImportSummary:
             "seconds": round(self.seconds, 3),
             "run_id": self.run_id,
             "warnings": self.warnings,
+            "refused": self.refused,
         }
 
 
@@ -202,20 +207,32 @@ def run_import(
         session.flush()
         summary.run_id = run.id
     writer = _Writer(session, analytics, run, fmt, summary, dry_run=dry_run)
+    refusals: list[InvalidInputError] = []
     for path in paths:
         inputs = 0
-        # closing(): the copy of a compressed input goes even when its import fails.
-        with closing(plain_files(path, settings.data_dir / "tmp")) as plains:
-            for plain in plains:
-                inputs += 1
-                _import_plain(
-                    importer, fmt, options, plain, writer, workers, observed_at,
-                    dry_run=dry_run, on_item=on_item, on_progress=on_progress, fast=fast,
-                )  # fmt: skip
+        # A file refused whole does not stop the others: the posts of the files before it
+        # are in the analytics store already (its writes commit per batch), so the import
+        # goes on, counts what it wrote and names what it refused (summary.refused); only
+        # when every file is refused does the refusal end the import, with nothing written.
+        try:
+            # closing(): the copy of a compressed input goes even when its import fails.
+            with closing(plain_files(path, settings.data_dir / "tmp")) as plains:
+                for plain in plains:
+                    inputs += 1
+                    _import_plain(
+                        importer, fmt, options, plain, writer, workers, observed_at,
+                        dry_run=dry_run, on_item=on_item, on_progress=on_progress, fast=fast,
+                    )  # fmt: skip
+        except InvalidInputError as exc:
+            refusals.append(exc)
+            summary.refused.append({"file": str(path)} | exc.to_dict())
+            continue
         if inputs == 0:
             summary.warnings.append(
                 f"压缩包中没有可导入的文件：{path} / the archive holds no file to import: {path}"
             )
+    if refusals and len(refusals) == len(paths) and summary.read == 0:
+        raise refusals[0]
     # Only an account row links posts to a body and lets the index score them: say so when
     # the file named authors (an article list names only the 公众号's biz) nobody registered.
     from zhengwu.accounts import service as account_service
