@@ -82,13 +82,54 @@ def _print_error(exc: ZhengwuError) -> None:
         )
 
 
+def _context() -> Any:
+    """Return the Click context of the command running now, or None outside one."""
+    try:  # Typer carries its own copy of Click (0.29 here); an older one runs on Click itself
+        from typer._click.globals import get_current_context
+    except ImportError:  # pragma: no cover - depends on the installed Typer
+        from click import get_current_context  # type: ignore[no-redef]
+    return get_current_context(silent=True)
+
+
+_JSON_ERROR_FIELDS = "zhengwu.json_error_fields"
+
+
+def json_error_fields(fields: dict[str, Any]) -> None:
+    """Give the JSON line :func:`handle_errors` prints for a failed ``--json`` command these
+    keys too, before the error's (``import``: its summary with the counts at 0)."""
+    ctx = _context()
+    if ctx is not None:
+        ctx.meta[_JSON_ERROR_FIELDS] = fields
+
+
+def _json_requested(ctx: Any) -> bool:
+    """Tell whether the running command has a ``--json`` option and was given it."""
+    return ctx is not None and any(
+        "--json" in getattr(param, "opts", ()) and ctx.params.get(param.name)
+        for param in ctx.command.params
+    )
+
+
+def _fail(exc: ZhengwuError, code: int) -> typer.Exit:
+    """Print ``exc`` in Chinese and English on stderr and, when the command was given
+    ``--json``, as the API gives it on stdout (one JSON line: ``error``, ``status``,
+    ``message_zh``, ``message_en``); return the exit to raise."""
+    _print_error(exc)
+    ctx = _context()
+    if _json_requested(ctx):
+        print_json(ctx.meta.get(_JSON_ERROR_FIELDS, {}) | exc.to_dict())
+    return typer.Exit(code)
+
+
 def handle_errors(func: F) -> F:
     """Turn a :class:`ZhengwuError` or an :class:`OSError` into a bilingual message, exit 2.
 
     An OSError (a file that cannot be read or written) names the path and the reason, so
     no command prints a traceback for a bad ``--out``, ``--csv`` or input path. A database
     that cannot be reached or opened (a wrong ``ZHENGWU_DATABASE_URL``, a server that is
-    down) is a bilingual message too, exit 1 (:func:`database_error`).
+    down) is a bilingual message too, exit 1 (:func:`database_error`). Under ``--json`` each
+    of these is also one JSON line on stdout, the error as the API gives it (:func:`_fail`),
+    so a script reading the last line always gets an object; a bug keeps its traceback.
     """
 
     @functools.wraps(func)
@@ -96,26 +137,21 @@ def handle_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except ZhengwuError as exc:
-            _print_error(exc)
-            raise typer.Exit(2) from None
+            raise _fail(exc, 2) from None
         except BrokenPipeError:
             raise typer.Exit(1) from None  # the reader (e.g. `| head`) went away: nothing to say
         except OSError as exc:
-            _print_error(os_error(exc))
-            raise typer.Exit(2) from None
+            raise _fail(os_error(exc), 2) from None
         except Exception as exc:
             invalid = validation_error(exc)
             if invalid is not None:  # an option a model refuses (--adcode 岳麓区): no traceback
-                _print_error(invalid)
-                raise typer.Exit(2) from None
+                raise _fail(invalid, 2) from None
             unusable = database_error(exc)
             if unusable is not None:
-                _print_error(unusable)
-                raise typer.Exit(1) from None
+                raise _fail(unusable, 1) from None
             if not _out_of_memory(exc):
                 raise
-            _print_error(memory_error(exc))
-            raise typer.Exit(1) from None
+            raise _fail(memory_error(exc), 1) from None
 
     return wrapper  # type: ignore[return-value]
 

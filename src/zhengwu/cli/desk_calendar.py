@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from zhengwu.cli.common import console, err_console, handle_errors, print_json
+from zhengwu.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from zhengwu.servicedesk.recompute import Report
@@ -109,6 +110,12 @@ def show(
     path = deadlines.calendar_path()
     this = _today().year
     years = sorted(set(year or [this, this + 1]))
+    for y in years:  # a year's last days look into the next one: 9999 has none
+        if not 1 <= y < date.max.year:
+            raise InvalidInputError(
+                f"--year 超出范围：{y}（应为 1–{date.max.year - 1}）",
+                f"--year out of range: {y} (expected 1–{date.max.year - 1})",
+            )
     infos = [_year_dict(y, cal) for y in years]
     if json_out:
         print_json({"file": str(path) if path else None, "source": cal.source if path else None,

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
 
-from zhengwu.cli.common import console, err_console, handle_errors, os_error, print_json
-from zhengwu.errors import InvalidInputError, ZhengwuError
+from zhengwu.cli.common import (
+    console,
+    err_console,
+    handle_errors,
+    json_error_fields,
+    print_json,
+)
+from zhengwu.errors import InvalidInputError
 
 
 def _parse_options(values: list[str]) -> dict[str, Any]:
@@ -25,27 +29,6 @@ def _parse_options(values: list[str]) -> dict[str, Any]:
         key, _, raw = value.partition("=")
         options[key.strip().replace("-", "_")] = raw
     return options
-
-
-@contextmanager
-def _refusal_as_json(json_out: bool, paths: list[Path]) -> Iterator[None]:
-    """Under ``--json``, print an import refused whole (a GBK CSV, not this format, a zip
-    bomb, a missing file …) as a JSON line too: the summary's keys, nothing imported, and
-    the error as the API gives it (``error``, ``status``, ``message_zh``, ``message_en``),
-    so a script reading the last line always gets an object. The message still goes to
-    stderr and the exit code stays 2 (:func:`handle_errors`)."""
-    try:
-        yield
-    except BrokenPipeError:
-        raise
-    except (ZhengwuError, OSError) as exc:
-        if json_out:
-            from zhengwu.ingest.pipeline import ImportSummary
-
-            error = os_error(exc) if isinstance(exc, OSError) else exc
-            files = [str(p) for p in paths]
-            print_json(ImportSummary(files=files).to_dict() | error.to_dict())
-        raise
 
 
 @handle_errors
@@ -101,8 +84,11 @@ def import_command(
     Example: zhengwu import weibo-api statuses-2025-07.jsonl.gz crawl.zip
     Example: zhengwu import zhengwu-accounts accounts.csv --refresh-search
     """
-    with _refusal_as_json(json_out, paths):
-        _import(fmt, paths, dry_run, json_out, option, observed_at, workers, refresh_search)
+    if json_out:  # a refused import's JSON line: these keys, nothing imported, and the error
+        from zhengwu.ingest.pipeline import ImportSummary
+
+        json_error_fields(ImportSummary(files=[str(p) for p in paths]).to_dict())
+    _import(fmt, paths, dry_run, json_out, option, observed_at, workers, refresh_search)
 
 
 def _exit_if_refused(refused: list[dict[str, Any]]) -> None:
