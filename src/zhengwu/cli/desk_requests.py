@@ -257,13 +257,12 @@ def due_soon(
     from sqlalchemy import select
 
     from zhengwu.accounts.models import Organization
-    from zhengwu.db.base import utcnow
     from zhengwu.db.engine import unit_of_work
     from zhengwu.servicedesk import deadlines
     from zhengwu.servicedesk.scheduled import due_soon as find
     from zhengwu.servicedesk.scheduled import next_deadline
 
-    now = utcnow()
+    now = deadlines.desk_now()  # the demo's clock on the demo's data, as 超期 is judged
     with unit_of_work() as session:
         found = find(session, principal=_system(), within_hours=hours, now=now)
         org_ids = {r.organization_id for r in found if r.organization_id is not None}

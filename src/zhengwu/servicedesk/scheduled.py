@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from zhengwu.auth.principal import Principal
 from zhengwu.db.base import utcnow
-from zhengwu.servicedesk import access
+from zhengwu.servicedesk import access, deadlines
 from zhengwu.servicedesk.actions import perform
 from zhengwu.servicedesk.errors import StaleRequestError
 from zhengwu.servicedesk.models import ServiceRequest
@@ -110,8 +110,12 @@ def escalate_overdue(
 def due_soon(
     session: Session, *, principal: Principal, within_hours: float = 24, now: datetime | None = None
 ) -> list[ServiceRequest]:
-    """Return the open requests ``principal`` handles whose next deadline falls within the window."""
-    now = now or utcnow()
+    """Return the open requests ``principal`` handles whose next deadline falls within the window.
+
+    The window starts at ``now``, by default :func:`deadlines.desk_now` — the demo's clock on
+    the data ``zhengwu demo`` made, as its 超期 is judged — else today.
+    """
+    now = now or deadlines.desk_now()
     until = now + timedelta(hours=within_hours)
     sr = ServiceRequest
     query = access.readable_requests(principal).where(
