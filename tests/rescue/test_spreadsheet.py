@@ -89,6 +89,26 @@ def test_urgency_column_overrides_the_text(
     assert second.phones == ["13900002211"]
 
 
+@pytest.mark.parametrize(
+    ("word", "level"),
+    [("非常紧急", "critical"), ("特别紧急", "critical"), ("十万火急", "critical"),
+     ("紧急", "urgent"), ("较急", "urgent"), ("一般", "normal"), ("不急", "normal")],
+)  # fmt: skip
+def test_common_urgency_words_are_mapped_without_a_warning(
+    session: Session, make_incident: Callable[..., Incident], tmp_path: Path, word: str, level: str
+) -> None:
+    """The words volunteers write in 紧急程度 set the level; only unknown words are warned."""
+    incident = make_incident()
+    sheet = (
+        "姓名,地址,人数,情况,紧急程度,联系方式\n"
+        f"周八,郑州市金水区纬五路12号院1号楼,2,需要饮用水,{word},13600004444\n"
+    )
+    report = import_csv(session, incident=incident, path=_sheet(tmp_path, sheet), actor=DISPATCHER)
+    assert report.warnings == [] and report.new_requests == 1
+    request = rescue_service.get_request(session, request_id=report.request_ids[0])
+    assert request.urgency == level
+
+
 def test_export_writes_the_volunteers_layout(
     session: Session, make_incident: Callable[..., Incident], tmp_path: Path
 ) -> None:

@@ -73,8 +73,15 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     # zhengwu's own export (EXPORT_HEADER): the request a row was written from.
     "request_id": ("求助编号",),
 }
-URGENCY = {"超级紧急": "critical", "特别紧急": "critical", "紧急": "urgent", "一般": "normal",
-           "不紧急": "normal", "": None}  # fmt: skip
+# The 紧急程度 words volunteers write, each to a level (critical 超级紧急, urgent 紧急,
+# normal 一般); any other word is warned and the urgency read from the row's text.
+URGENCY: dict[str, str | None] = {
+    **dict.fromkeys(("超级紧急", "特别紧急", "非常紧急", "极其紧急", "十万火急", "万分火急",
+                     "万分紧急", "特急", "危急"), "critical"),
+    **dict.fromkeys(("紧急", "较急", "比较急", "较紧急", "比较紧急", "急", "很急", "加急"), "urgent"),
+    **dict.fromkeys(("一般", "普通", "不急", "不紧急", "不太急", "较缓"), "normal"),
+    "": None,
+}  # fmt: skip
 YES = {"是", "已核实", "已获救", "y", "yes", "√", "✓", "1", "true"}
 NO = {"否", "未核实", "未获救", "n", "no", "×", "0", "false", ""}
 # A count as volunteers write it: 3, 3人, 三个, 约10人, 10余人, 二十多个人, 5名, 3位, 3口.
@@ -194,7 +201,7 @@ def _row(cells: dict[str, str], number: int, source: str) -> _Row:
     that cannot be read does not refuse it — people wait behind it: the row is taken in,
     with a warning naming the row and the cell. A 人数 that is no plain count (很多人,
     若干, 一家人, 十几个): as the extractor reads it — unknown, or at least 10 for 十几个
-    (:func:`_people_warning`). An urgency word the sheet invented (十万火急, 较急): the urgency is read from its
+    (:func:`_people_warning`). An urgency word the sheet invented (不知道, 待定): the urgency is read from its
     text (一般 when none), the word kept in its text. A 是否核实 / 是否获救 that says
     neither 是 nor 否 (不知道, 待定, ?): not verified / not rescued, which a later sheet
     saying 是 still changes (:func:`_apply_marks`). A 时间 that cannot be read (昨天下午):
