@@ -33,6 +33,27 @@ DEMO_STEPS: tuple[tuple[str, str], ...] = (
 )
 
 
+# The summary's figures in Chinese with the English beside (a key already in Chinese, such
+# as 回应率 or 督办 supervised, is shown as it is).
+FIGURE_LABELS = {
+    "run": "批次 run", "accounts": "账号 accounts", "failing": "未通过 failing",
+    "top": "各平台第一 top", "report": "报告 report", "html": "网页版 html", "pdf": "打印版 pdf",
+    "url": "下载 url", "requests": "诉求 requests", "handled steps": "办理步骤 handled steps",
+    "logins": "登录名 logins", "password": "密码 password",
+    "handler/operator": "承办与运营单位 handler/operator", "new": "新建 new",
+    "items": "内容 items", "distributed": "已分发 distributed", "note": "说明 note",
+    "help posts": "求助帖 help posts", "incident": "事件 incident", "read": "读入 read",
+    "known": "已有 known", "ignored": "非求助 ignored", "quarantined": "隔离 quarantined",
+    "new_requests": "新求助 new", "merged": "合并 merged", "marked_verified": "标为已核实 verified",
+    "marked_rescued": "报告已获救 rescued", "seconds": "耗时（秒） seconds",
+}  # fmt: skip
+
+
+def figures_text(figures: dict[str, Any]) -> str:
+    """Return a step's figures as the summary shows them: 中文 English value · …"""
+    return " · ".join(f"{FIGURE_LABELS.get(k, k)} {v}" for k, v in figures.items())
+
+
 def _load(target: str) -> Callable[..., dict[str, Any]] | None:
     module_name, _, func = target.partition(":")
     try:
@@ -90,7 +111,7 @@ def demo_command(
             SimulationConfig(scale=scale, days=days, seed=seed, out=input_dir)  # type: ignore[arg-type]
         )
         progress.update(task, completed=1, total=1)
-        summary.add_row("模拟 simulate", f"{len(result.files)} files in {input_dir}")
+        summary.add_row("模拟 simulate", f"文件 files {len(result.files)} · 目录 in {input_dir}")
         engine = get_engine()
         migrate.upgrade(engine)
         with unit_of_work(engine) as session:
@@ -106,8 +127,8 @@ def demo_command(
             for key, s in results.items():
                 summary.add_row(
                     f"导入 {key}",
-                    f"read {s.read} · imported {s.imported} · updated {s.updated} · "
-                    f"duplicates {s.duplicates} · quarantined {s.quarantined}",
+                    f"读取 read {s.read} · 新增 imported {s.imported} · 更新 updated {s.updated}"
+                    f" · 重复 duplicates {s.duplicates} · 隔离 quarantined {s.quarantined}",
                 )
         truth: dict[str, Any] = orjson.loads((input_dir / "truth.json").read_bytes())
         truth["_input_dir"] = str(input_dir)
@@ -120,7 +141,7 @@ def demo_command(
             with unit_of_work(engine) as session, store.open_store() as analytics:
                 figures = func(session, analytics, truth)
             progress.update(task, completed=1, total=1)
-            summary.add_row(title, " · ".join(f"{k} {v}" for k, v in figures.items()))
+            summary.add_row(title, figures_text(figures))
             if target == "zhengwu.reports.demo:run":
                 report = figures
     console.print(summary)
