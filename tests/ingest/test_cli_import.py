@@ -184,6 +184,33 @@ def test_import_leaves_search_to_the_worker_unless_refresh_search(
     assert again.exit_code == 0 and "search index refreshed" in again.stdout
 
 
+def test_the_worker_hint_only_when_this_import_queued_something_searchable(
+    configured_database: str, statuses: Path, tmp_path: Path, shared_data: Path
+) -> None:
+    """Hot search and an organisation list add nothing the search indexes: no worker hint,
+    even while an earlier import's accounts still wait for it."""
+    hint = "the search index is refreshed by the worker"
+    first = runner.invoke(app, ["import", "weibo-api", str(statuses)])
+    assert first.exit_code == 0 and hint in " ".join(first.stdout.split()), first.output
+    hot = runner.invoke(
+        app, ["import", "hot-search", str(shared_data / "weibo-hot-search" / "2024-06-01.json")]
+    )
+    assert hot.exit_code == 0 and "新增 imported" in hot.stdout, hot.output
+    assert hint not in " ".join(hot.stdout.split())
+    orgs = tmp_path / "orgs.csv"
+    orgs.write_text("org_id,name,level,sector,adcode\nO1,南京市公安局,市,公安,320100\n", "utf-8")
+    org_run = runner.invoke(app, ["import", "zhengwu-orgs", str(orgs)])
+    assert org_run.exit_code == 0 and hint not in " ".join(org_run.stdout.split())
+    accounts = tmp_path / "accounts.csv"
+    accounts.write_text("platform,uid,name,org_id\nweibo,100,平安南京,O1\n", "utf-8")
+    added = runner.invoke(app, ["import", "zhengwu-accounts", str(accounts)])
+    assert added.exit_code == 0 and hint in " ".join(added.stdout.split()), added.output
+    renamed = orgs.read_text("utf-8").replace("南京市公安局", "南京市公安局（更名）")
+    orgs.write_text(renamed, "utf-8")  # its account's document names the organisation
+    again = runner.invoke(app, ["import", "zhengwu-orgs", str(orgs)])
+    assert again.exit_code == 0 and hint in " ".join(again.stdout.split()), again.output
+
+
 def test_quarantine_lists_the_newest_first_and_says_how_to_page(
     statuses: Path, tmp_path: Path
 ) -> None:

@@ -130,6 +130,7 @@ def _import(
             out.write(encoder.encode(rec) + b"\n")
 
     with unit_of_work() as session, store.open_store(read_only=dry_run) as analytics:
+        queued_before = None if dry_run else _search_queue_mark(session)
         if dry_run:
             summary = run_import(
                 fmt, paths, session=session, analytics=analytics, dry_run=True,
@@ -175,7 +176,7 @@ def _import(
     if indexed is not None:
         done = " · ".join(f"{kind} {n:,}" for kind, n in indexed.items())
         console.print(f"搜索索引已更新 / search index refreshed: {done}")
-    elif (summary.imported or summary.updated) and _search_waits():
+    elif (summary.imported or summary.updated) and _search_waits(queued_before):
         console.print(
             "搜索索引由后台任务更新（zhengwu worker 或 zhengwu serve），立即更新请加 "
             "--refresh-search / the search index is refreshed by the worker "
@@ -282,13 +283,27 @@ def quarantine_command(
     console.print(_quarantine_footer(len(entries), total, offset, limit, run))
 
 
-def _search_waits() -> bool:
-    """Whether changes wait for the search index (not after hot search or posts alone)."""
+def _search_queue_mark(session: Any) -> int:
+    """Return the last change the search queue holds before an import (0: none)."""
+    from sqlalchemy import func, select
+
+    from zhengwu.search.models import SearchPending
+
+    return int(session.scalar(select(func.max(SearchPending.id))) or 0)
+
+
+def _search_waits(queued_before: int | None) -> bool:
+    """Whether this import queued changes for the search index: accounts it added or changed,
+    an organisation renamed (its accounts' documents name it). Hot search, posts and an
+    unchanged organisation list queue none — nor does an earlier import's backlog count."""
+    from sqlalchemy import select
+
     from zhengwu.db.engine import unit_of_work
-    from zhengwu.search import indexer
+    from zhengwu.search.models import SearchPending
 
     with unit_of_work() as session:
-        return any(indexer.pending(session, cap=1).values())
+        newer = select(SearchPending.id).where(SearchPending.id > (queued_before or 0)).limit(1)
+        return session.scalar(newer) is not None
 
 
 def _no_such_run(run: int, latest: int | None) -> NoReturn:
