@@ -17,6 +17,7 @@ from sqlalchemy import (
     Select,
     Table,
     bindparam,
+    case,
     delete,
     exists,
     func,
@@ -56,6 +57,8 @@ from zhengwu.platforms.records import AccountRecord, QuarantineRecord
 from zhengwu.storable import find_nul, nul_reason, shown
 
 if TYPE_CHECKING:  # not imported at run time: the service desk is a heavy import
+    from sqlalchemy.orm import InstrumentedAttribute
+
     from zhengwu.servicedesk.upload import UploadRules
 
 # Record attribute → Account column, for the fields a platform payload can update.
@@ -637,6 +640,18 @@ def member_matrices(
     return found
 
 
+def tree_order() -> tuple[ColumnElement[Any] | InstrumentedAttribute[Any], ...]:
+    """Return the order of a list of matrices: the top of a tree first — regional (lead)
+    matrices before vertical ones, each by level (no region, province, city, county), then
+    by name, ties by id. A level's page still reads only that level's rows by the index on
+    ``(parent_id, name, id)`` and sorts them (a few hundred at most, even nationally)."""
+    code = Matrix.adcode
+    level = case(
+        (code.is_(None), 0), (code.like("%0000"), 1), (code.like("%00"), 2), else_=3
+    )  # fmt: skip
+    return (case((Matrix.kind == "regional", 0), else_=1), level, Matrix.name, Matrix.id)
+
+
 def matrix_page(
     session: Session,
     *,
@@ -647,7 +662,7 @@ def matrix_page(
     limit: int = 100,
     offset: int = 0,
 ) -> tuple[int, list[Matrix]]:
-    """Return the total and one page (by name, ties by id) of the matrices of ``query``.
+    """Return the total and one page (:func:`tree_order`) of the matrices of ``query``.
 
     ``parent_id`` keeps the direct sub-matrices of one matrix, ``top`` the top-level ones,
     ``q`` a name substring.
@@ -659,7 +674,7 @@ def matrix_page(
     if q and q.strip():
         query = query.where(Matrix.name.contains(q.strip(), autoescape=True))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    page = session.scalars(query.order_by(Matrix.name, Matrix.id).limit(limit).offset(offset))
+    page = session.scalars(query.order_by(*tree_order()).limit(limit).offset(offset))
     return int(total), list(page)
 
 

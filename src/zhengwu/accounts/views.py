@@ -326,7 +326,9 @@ def list_matrices(
 def _detail(db: DB, principal: Principal, matrix: Matrix) -> MatrixDetail:
     children = list(
         db.scalars(
-            select(Matrix).where(Matrix.parent_id == matrix.id).order_by(Matrix.name, Matrix.id)
+            select(Matrix)
+            .where(Matrix.parent_id == matrix.id)
+            .order_by(*accounts_service.tree_order())
         )
     )
     return MatrixDetail(

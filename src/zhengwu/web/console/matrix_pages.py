@@ -61,13 +61,14 @@ SCOPE_LABEL = (
 
 
 def _children(session: Session, root: Matrix) -> dict[int | None, list[Matrix]]:
-    """Return the matrices of ``root``'s subtree by parent, each level by name (ties by id).
+    """Return the matrices of ``root``'s subtree by parent, each level in the tree's order
+    (:func:`zhengwu.accounts.service.tree_order`: regional first, by level, by name).
 
     Only the subtree is read (a recursive CTE), not every matrix of the country.
     """
     tree: dict[int | None, list[Matrix]] = {}
     below = select(Matrix).where(Matrix.id.in_(access.subtree_ids(root.id)))
-    for matrix in session.scalars(below.order_by(Matrix.name, Matrix.id)):
+    for matrix in session.scalars(below.order_by(*accounts_service.tree_order())):
         tree.setdefault(matrix.parent_id, []).append(matrix)
     return tree
 
