@@ -9,30 +9,19 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from zhengwu.cli.common import console
 from zhengwu.cli.main import app
-from zhengwu.config import get_settings
-from zhengwu.db.engine import get_engine
 
 CJK = re.compile(r"^[\u4e00-\u9fff]")
 
 
 def test_the_demo_summary_is_bilingual(
-    committed_engine: Engine, monkeypatch: pytest.MonkeyPatch
+    configured_database: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("ZHENGWU_DATABASE_URL", committed_engine.url.render_as_string(False))
     monkeypatch.setattr(console, "width", 400)  # one table row a line
-    get_settings.cache_clear()
-    get_engine.cache_clear()
-    try:
-        result = CliRunner().invoke(app, ["demo", "--days", "1", "--no-serve"])
-    finally:
-        get_engine().dispose()
-        get_engine.cache_clear()
-        get_settings.cache_clear()
+    result = CliRunner().invoke(app, ["demo", "--days", "1", "--no-serve"])
     assert result.exit_code == 0, result.output
     rows = [
         [cell.strip() for cell in line.strip("│").split("│")]
