@@ -297,7 +297,7 @@ def test_rerun_replaces_results_and_peer_groups_by_sector(world: World) -> None:
     }
     assert peers["1001"] == ("weibo|公安", 1)
     assert peers["1002"] == ("weibo|消防", 1)
-    assert results.get_run(world.con, run.run_id)["methodology"].count("系统 sector") == 1
+    assert results.get_run(world.con, run.run_id)["methodology"].count("平台×系统（行业）") == 1
 
 
 def test_compliance_window_and_check_date_options(world: World) -> None:

@@ -605,7 +605,8 @@ def test_methodology_of_a_preset_lists_its_bounds() -> None:
     from zhengwu.index.system import load_system
 
     text = render(load_system("qingbo_wci_v2"))
-    assert "- 输入约束 bounds" in text
-    assert "Rmax ≤ R (单篇最高阅读数不可能超过全部文章的阅读数总和)" in text
-    assert "R / n ≤ Rmax (篇均阅读数不可能超过单篇最高阅读数)" in text
+    assert "- 输入约束（不满足即拒绝计算）" in text
+    assert "`Rmax ≤ R`（单篇最高阅读数不可能超过全部文章的阅读数总和）" in text
+    assert "`R / n ≤ Rmax`（篇均阅读数不可能超过单篇最高阅读数）" in text
+    assert "R / n ≤ Rmax (篇均阅读数" in render(load_system("qingbo_wci_v2"), lang="en")
     assert "输入约束" not in render(load_system("weibo_bci_simple"))

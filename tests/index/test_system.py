@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -85,7 +86,8 @@ def test_weights_can_be_rescaled_and_the_system_says_so() -> None:
     assert sum(d.weight for d in system.dimensions) == pytest.approx(1)
     assert system.dimensions[1].weight == pytest.approx(0.5 / 1.2)
     assert any("已按比例归一" in note and "rescaled" in note for note in system.notes)
-    assert "rescaled" in render(system, notes=list(system.notes))
+    assert "已按比例归一为 1" in render(system, notes=list(system.notes))
+    assert "rescaled" in render(system, notes=list(system.notes), lang="en")
 
 
 def test_peer_group_always_includes_the_platform() -> None:
@@ -118,7 +120,7 @@ def test_bad_toml_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_methodology_is_generated_from_the_configuration() -> None:
     system = load_system()
-    text = render(system, period=parse_period("2025-Q3"))
+    text = render(system, period=parse_period("2025-Q3"), lang="en")
     assert text.startswith("# 政务新媒体影响力指数（四维）")
     for dim in system.dimensions:
         assert f"| {dim.name} {dim.key} | {dim.weight:.2f} |" in text
@@ -126,9 +128,54 @@ def test_methodology_is_generated_from_the_configuration() -> None:
     assert "2025-07-01 … 2025-09-30" in text
     assert "国办秘函〔2019〕19号" in text
     assert "mean of its best 2 platform scores" in text
-    preset = render(load_system("qingbo_wci_v14_2"))
+    preset = render(load_system("qingbo_wci_v14_2"), lang="en")
     assert "certainty: **published**" in preset
     assert "Sunday to Saturday" in preset
+
+
+# Four or more ASCII words in a row outside code spans: an English sentence in the text.
+_ENGLISH_RUN = re.compile(r"[A-Za-z][A-Za-z'’-]*(?:[ ,;:()]+[A-Za-z][A-Za-z'’-]*){3,}")
+
+
+def english_runs(markdown: str) -> list[str]:
+    """Return the runs of ≥ 4 ASCII words in ``markdown`` outside `code` spans and formulas."""
+    prose = re.sub(r"`[^`]*`", " ", markdown)
+    return _ENGLISH_RUN.findall(prose)
+
+
+@pytest.mark.parametrize("name", sorted(available_systems()))
+def test_methodology_is_chinese_and_follows_the_configuration(name: str) -> None:
+    system = load_system(name)
+    text = render(system, period=parse_period("people-2025"))
+    assert english_runs(text) == []
+    assert "合规门槛（国办秘函〔2019〕19号）" in text and "默认 14 天" in text
+    assert "上一年 11 月 1 日至当年 10 月 31 日" in text
+    if system.kind == "composite":
+        for dim in system.dimensions:  # every dimension with its configured weight
+            assert f"| {dim.name} | {dim.weight:.2f} |" in text
+            for ind in (*dim.indicators, *dim.fallback):
+                assert f"| `{ind.metric}` | {ind.weight:.2f} |" in text
+        weights = "，".join(f"{d.name} {d.weight:.2f}" for d in system.dimensions)
+        assert f"维度权重：{weights}。" in text
+        assert "缺失数据与权重重新归一" in text
+    else:
+        assert "可信度：**" in text
+    if system.week_start == "sunday":
+        assert "每周为周日至周六（清博口径）" in text
+    if system.cap_reads is not None:
+        assert f"（显示为“10万+”）的按 {system.cap_reads} 计" in text
+    if system.seventh_day_kinds:
+        assert "第 7 天的数据" in text
+
+
+def test_methodology_in_chinese_follows_changed_weights() -> None:
+    data = tomllib.loads((BUILTIN_DIR / "zhengwu-4d.toml").read_text(encoding="utf-8"))
+    data["dimensions"][0]["weight"], data["dimensions"][1]["weight"] = 0.4, 0.2
+    data["peer_group"] = ["platform", "sector", "level"]
+    text = render(parse_system(data))
+    assert "| 传播力 | 0.40 |" in text and "| 互动力 | 0.20 |" in text
+    assert "同组为平台×系统（行业）×层级×统计周期" in text
+    assert english_runs(text) == []
 
 
 def test_metric_registry_covers_the_brief() -> None:

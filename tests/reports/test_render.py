@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import re
 
@@ -31,8 +32,8 @@ def test_html_is_self_contained_with_lists_and_methodology(scenario: World) -> N
     for row in report.top_lists[0]["rows"]:
         assert row["name"] in page
     assert "平安郑州" in page
-    assert "合规门槛 / Compliance gate" in page  # the methodology appendix, as HTML
-    assert "<table>" in page and "<th>维度 dimension</th>" in page  # its tables rendered
+    assert "合规门槛（国办秘函〔2019〕19号）" in page  # the methodology appendix, as HTML
+    assert "<table>" in page and "<th>维度</th>" in page  # its tables rendered
     assert "最佳政务公安微博" in page  # the default awards
     assert "停更的账号" in page and "检查日前无更新" in page  # failing, with the reason
     assert "@page" in page and "size: A4" in page
@@ -40,6 +41,25 @@ def test_html_is_self_contained_with_lists_and_methodology(scenario: World) -> N
     assert EXTERNAL.search(page) is None, EXTERNAL.search(page)
     assert "<script" not in page and "<link" not in page and "@import" not in page
     assert "http" not in re.sub(r'xmlns="http://www.w3.org/2000/svg"', "", page)
+
+
+# Four or more ASCII words in a row: an English-only sentence (code spans are taken out).
+ENGLISH_RUN = re.compile(r"[A-Za-z][A-Za-z'’-]*(?:[ ,;:()]+[A-Za-z][A-Za-z'’-]*){3,}")
+
+
+def test_methodology_appendix_is_in_chinese(scenario: World) -> None:
+    report = build_report(scenario.con, JULY, top=3)
+    page = render_html(report)
+    section = page[page.index('<section id="methodology"') :]
+    section = section[: section.index("</section>")]
+    body = section[section.index("</h2>") :]  # the heading is 附录：方法说明 with its English
+    prose = re.sub(r"<code>.*?</code>", " ", body, flags=re.S)
+    text = html.unescape(re.sub(r"<[^>]+>", " ", prose))
+    assert ENGLISH_RUN.findall(text) == []
+    assert "每周为周一至周日" in text and "缺失数据与权重重新归一" in text
+    assert "合规门槛（国办秘函〔2019〕19号）" in text and "默认 14 天" in text
+    for dim in ("传播力", "互动力", "服务力", "认同度"):
+        assert f"<td>{dim}</td>" in body
 
 
 def test_html_escapes_names(scenario: World) -> None:

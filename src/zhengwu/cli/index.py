@@ -309,15 +309,24 @@ def methodology(
     system: Annotated[str, typer.Argument(help="system name")] = "zhengwu-4d",
     system_file: SystemFileOpt = None,
     period: Annotated[str | None, typer.Option("--period", "-p", help="add the period")] = None,
+    lang: Annotated[
+        str, typer.Option("--lang", help="zh 中文（默认，报告所用）| en English")
+    ] = "zh",
 ) -> None:
     """Print the methodology of an indicator system as Markdown (from its configuration).
 
+    Chinese by default, as in the reports; --lang en prints the English text.
     Example: zhengwu index methodology zhengwu-4d --period 2025-Q3 > methodology.md
     """
     from zhengwu.index.methodology import render
 
+    if lang not in ("zh", "en"):
+        raise InvalidInputError(
+            f"--lang 应为 zh 或 en，收到 {lang!r}", f"--lang must be zh or en, got {lang!r}"
+        )
     chosen = _system(system, system_file)
-    typer.echo(render(chosen, period=_period(period, chosen) if period else None))
+    period_ = _period(period, chosen) if period else None
+    typer.echo(render(chosen, period=period_, lang="en" if lang == "en" else "zh"))
 
 
 # ---- runs ---------------------------------------------------------------------------------

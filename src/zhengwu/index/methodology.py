@@ -1,5 +1,7 @@
 """Methodology text (Markdown) generated from the indicator system itself, for reports.
 
+Chinese by default (``lang="zh"``, the language of the reports, every sentence in Chinese;
+formulas and configuration keys stay in code spans); ``lang="en"`` gives the English text.
 Everything the text says comes from the loaded configuration — weights, normalisation,
 peer groups, fallbacks, combination, compliance and tie-breaking — so the appendix of a
 report cannot drift from what was computed.
@@ -7,15 +9,17 @@ report cannot drift from what was computed.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Literal
 
-from zhengwu.index.metrics import get_metric
+from zhengwu.index.metrics import Metric, get_metric
 from zhengwu.index.periods import Period
-from zhengwu.index.system import Indicator, IndicatorSystem
+from zhengwu.index.system import Dimension, Indicator, IndicatorSystem
 
 if TYPE_CHECKING:
     from zhengwu.index.formulas import Preset
 
+Lang = Literal["zh", "en"]
 _SCALE = {
     "minmax": "min–max 缩放到 0–100（同组最小值 0，最大值 100）/ min–max to 0–100",
     "percentile": "同类百分位排名 ×100 / percentile rank in the peer group × 100",
@@ -43,6 +47,16 @@ def _processing(ind: Indicator) -> str:
     return " → ".join(steps)
 
 
+def table_rows(
+    system: IndicatorSystem, fallback_label: str
+) -> Iterator[tuple[Dimension, Indicator, Metric, str]]:
+    """Yield each indicator of the table with its dimension, metric and fallback label."""
+    for dim in system.dimensions:
+        for group, label in ((dim.indicators, ""), (dim.fallback, fallback_label)):
+            for ind in group:
+                yield dim, ind, get_metric(ind.metric), label
+
+
 def _composite(system: IndicatorSystem) -> list[str]:
     lines = [
         "## 维度与指标 / Dimensions and indicators",
@@ -50,14 +64,11 @@ def _composite(system: IndicatorSystem) -> list[str]:
         "| 维度 dimension | 权重 weight | 指标 indicator | 度量 metric | 组内权重 weight | 处理 processing |",
         "|---|---|---|---|---|---|",
     ]
-    for dim in system.dimensions:
-        for group, label in ((dim.indicators, ""), (dim.fallback, "（备用 fallback）")):
-            for ind in group:
-                metric = get_metric(ind.metric)
-                lines.append(
-                    f"| {dim.name} {dim.key} | {dim.weight:.2f} | {metric.title_zh}{label} | "
-                    f"`{ind.metric}`: {metric.meaning} | {ind.weight:.2f} | {_processing(ind)} |"
-                )
+    for dim, ind, metric, label in table_rows(system, "（备用 fallback）"):
+        lines.append(
+            f"| {dim.name} {dim.key} | {dim.weight:.2f} | {metric.title_zh}{label} | "
+            f"`{ind.metric}`: {metric.meaning} | {ind.weight:.2f} | {_processing(ind)} |"
+        )
     lines += ["", "Notes per dimension:", ""]
     for dim in system.dimensions:
         if dim.note:
@@ -98,13 +109,18 @@ def _composite(system: IndicatorSystem) -> list[str]:
     return lines
 
 
-def _preset(system: IndicatorSystem) -> list[str]:
+def preset_of(system: IndicatorSystem) -> tuple[Preset, tuple[tuple[str, float], ...]]:
+    """Return the preset a preset system runs, and its final weighted blocks."""
     from zhengwu.index.formulas import get_preset
     from zhengwu.index.presets_run import RUNNABLE
 
     assert system.preset is not None
-    preset = get_preset(system.preset)
-    blocks = ", ".join(f"{b} × {w:g}" for b, w in RUNNABLE[system.preset].blocks)
+    return get_preset(system.preset), tuple(RUNNABLE[system.preset].blocks)
+
+
+def _preset(system: IndicatorSystem) -> list[str]:
+    preset, weighted = preset_of(system)
+    blocks = ", ".join(f"{b} × {w:g}" for b, w in weighted)
     lines = [
         "## 公式 / Formula",
         "",
@@ -145,9 +161,20 @@ def _preset(system: IndicatorSystem) -> list[str]:
 
 
 def render(
-    system: IndicatorSystem, *, period: Period | None = None, notes: list[str] | None = None
+    system: IndicatorSystem,
+    *,
+    period: Period | None = None,
+    notes: list[str] | None = None,
+    lang: Lang = "zh",
 ) -> str:
-    """Return the methodology of ``system`` (and of a run over ``period``) as Markdown."""
+    """Return the methodology of ``system`` (and of a run over ``period``) as Markdown.
+
+    ``lang="zh"`` (default) is the Chinese text of reports; ``lang="en"`` the English one.
+    """
+    if lang == "zh":
+        from zhengwu.index.methodology_zh import render_zh
+
+        return render_zh(system, period=period, notes=notes)
     lines = [
         f"# {system.title_zh} / {system.title_en}",
         "",

@@ -234,7 +234,7 @@ def score(
     con.register("preset_scores_in", table)
     con.execute("INSERT INTO index_scores SELECT * FROM preset_scores_in")
     con.unregister("preset_scores_in")
-    return [f"{preset.name}: {preset.source} (certainty: {preset.certainty})", *notes]
+    return [preset.source_note(), *notes]
 
 
 def score_rows(

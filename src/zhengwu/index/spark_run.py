@@ -360,7 +360,7 @@ def _score_preset(
     inputs = spark.sql(sql).toArrow()
     table = presets_run.score_rows(system, period, run_id, inputs.column_names, _rows(inputs))
     preset = get_preset(system.preset)
-    note = f"{preset.name}: {preset.source} (certainty: {preset.certainty})"
+    note = preset.source_note()
     return spark.createDataFrame(table), [note, *notes]
 
 

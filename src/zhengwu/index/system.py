@@ -57,6 +57,7 @@ class Indicator:
     zero_is_missing: bool = False  # 0 means "does not do this" → no data, not a zero score
     platforms: tuple[str, ...] = ()  # only observable there; elsewhere no data (empty = all)
     note: str = ""
+    note_zh: str = ""  # the note in Chinese, for the methodology of reports (else ``note``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,7 @@ class Dimension:
     indicators: tuple[Indicator, ...]
     fallback: tuple[Indicator, ...] = ()  # used for an account with no primary data
     note: str = ""
+    note_zh: str = ""  # the note in Chinese, for the methodology of reports (else ``note``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +103,7 @@ class IndicatorSystem:
     kind: Literal["composite", "preset"]
     description: str
     platforms: tuple[str, ...]
+    description_zh: str = ""  # the description in Chinese (else ``description``)
     week_start: WeekStart = "monday"
     peer_group: tuple[str, ...] = ("platform",)
     tie_break: str = "posts"
@@ -170,7 +173,7 @@ def _indicator(raw: Any, where: str) -> Indicator:
     if not isinstance(raw, dict):
         raise _err(where, "应为表", "must be a table")
     _take(raw, where, {"metric", "weight", "transform", "scale", "cap_percentile",
-                       "cap_value", "zero_is_missing", "platforms", "note"})  # fmt: skip
+                       "cap_value", "zero_is_missing", "platforms", "note", "note_zh"})  # fmt: skip
     metric = raw.get("metric")
     if metric not in METRICS:
         raise _err(
@@ -203,7 +206,7 @@ def _indicator(raw: Any, where: str) -> Indicator:
         cap_value=None if cap_v is None else _number(cap_v, f"{where}.cap_value"),
         zero_is_missing=bool(raw.get("zero_is_missing", False)),
         platforms=tuple(_choice(p, PLATFORMS, f"{where}.platforms") for p in raw.get("platforms", [])),
-        note=str(raw.get("note", "")),
+        note=str(raw.get("note", "")), note_zh=str(raw.get("note_zh", "")),
     )  # fmt: skip
 
 
@@ -228,7 +231,7 @@ def _weights_sum_to_one(
 def _dimension(raw: Any, where: str, normalise: bool, tol: float, notes: list[str]) -> Dimension:
     if not isinstance(raw, dict):
         raise _err(where, "应为表", "must be a table")
-    _take(raw, where, {"key", "name", "weight", "indicators", "fallback", "note"})
+    _take(raw, where, {"key", "name", "weight", "indicators", "fallback", "note", "note_zh"})
     key = raw.get("key")
     if not isinstance(key, str) or not key.isidentifier():
         raise _err(
@@ -258,6 +261,7 @@ def _dimension(raw: Any, where: str, normalise: bool, tol: float, notes: list[st
     return Dimension(
         key=key, name=str(raw.get("name", key)), weight=weight, indicators=groups["indicators"],
         fallback=groups["fallback"], note=str(raw.get("note", "")),
+        note_zh=str(raw.get("note_zh", "")),
     )  # fmt: skip
 
 
@@ -266,7 +270,7 @@ def _replace_weight(ind: Indicator, weight: float) -> Indicator:
 
 
 _TOP_KEYS = {
-    "name", "title_zh", "title_en", "version", "kind", "description", "platforms",
+    "name", "title_zh", "title_en", "version", "kind", "description", "description_zh", "platforms",
     "week_start", "peer_group", "tie_break", "normalise_weights", "weight_tolerance",
     "dimensions", "preset", "cap_reads", "seventh_day_reads", "service", "compliance",
     "combine", "matrix",
@@ -342,6 +346,7 @@ def parse_system(
         version=str(data.get("version", "1")),
         kind=cast(Literal["composite", "preset"], kind),
         description=str(data.get("description", "")).strip(),
+        description_zh=str(data.get("description_zh", "")).strip(),
         platforms=platforms,
         week_start=cast(WeekStart, _choice(data.get("week_start", "monday"), ("monday", "sunday"), "week_start")),
         peer_group=peer,

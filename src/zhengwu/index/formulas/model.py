@@ -24,6 +24,16 @@ Certainty = Literal[
     "provisional",
 ]
 
+# How each certainty reads in Chinese (the methodology of reports).
+CERTAINTY_ZH: dict[str, str] = {
+    "published": "已公布（发布方公开的公式）",
+    "published worked example": "已公布算例（按公开算例复现）",
+    "inferred": "推断（由公开数值反推，发布方未说明）",
+    "unofficial reconstruction": "非官方复原（发布方未公开）",
+    "dimension weights only": "仅知维度权重",
+    "provisional": "暂定（发布方称权重为暂定）",
+}
+
 # A preset's arithmetic: checked inputs (canonical names) and flags → value and breakdown.
 Calculation = Callable[[Mapping[str, float], Mapping[str, bool]], tuple[float, dict[str, float]]]
 
@@ -122,6 +132,16 @@ class Preset:
     flags: tuple[FormulaFlag, ...] = ()
     notes: str = ""
     bounds: tuple[Bound, ...] = ()  # inputs that cannot all hold at once are refused
+    source_zh: str = ""  # ``source`` in Chinese, for the methodology of reports
+    notes_zh: str = ""  # ``notes`` in Chinese
+
+    def source_note(self) -> str:
+        """Return the run note naming the source and certainty, Chinese / English."""
+        return (
+            f"{self.name}：来源 {self.source_zh or self.source}，可信度 "
+            f"{CERTAINTY_ZH[self.certainty]} / {self.name}: {self.source} "
+            f"(certainty: {self.certainty})"
+        )
 
     def compute(
         self, inputs: Mapping[str, object], *, flags: Mapping[str, bool] | None = None

@@ -34,6 +34,8 @@ WEIBO_BCI_SIMPLE = Preset(
         "BCI = (0.2·W1 + 0.8·W2) × 160. Not 清博's official multi-indicator BCI, which was "
         "not found and is not claimed."
     ),
+    source_zh="各省微博影响力指数数据登记（浙江数据知识产权平台等约十个省份）",
+    notes_zh="BCI = (0.2·W1 + 0.8·W2) × 160。并非清博官方的多指标 BCI（未找到，不声称复现）。",
 )
 
 # ---- 新榜 NRI (unofficial reconstruction) -----------------------------------------------
@@ -103,6 +105,8 @@ NEWRANK_NRI = Preset(
         "score(x, M) = ln(x+1)/ln(M+1)×1000; n is days, so n = 0 is an error; no article "
         "(all sums 0) gives 0."
     ),
+    source_zh="非官方复原（FORMULAS.md）；新榜未公布该公式",
+    notes_zh="score(x, M) = ln(x+1)/ln(M+1)×1000；n 为天数，n = 0 报错；无文章（各项总和为 0）得 0。",
 )
 
 # ---- dimension-score schemes ------------------------------------------------------------
@@ -133,6 +137,8 @@ PEOPLE_CITY_COMPETITIVENESS = Preset(
     ),
     calculation=_city_competitiveness,
     notes="竞争力 = 0.30·传播力 + 0.35·服务力 + 0.35·互动力 on 0–100 dimension scores.",
+    source_zh="人民网 / 微博 2023 年第三季度城市竞争力指数，由公布的 30 行榜单反推",
+    notes_zh="竞争力 = 0.30·传播力 + 0.35·服务力 + 0.35·互动力，维度得分为 0–100。",
 )
 
 
@@ -162,4 +168,6 @@ CHENGDU_2015 = Preset(
         "综合 = 活跃度 60 % + 传播力 20 % + 引导力 20 %. Only the weights are known: the "
         "inputs are dimension scores the caller computes; their scale was not published."
     ),
+    source_zh="成都 2015 年周榜（FORMULAS.md，其他已见方案）",
+    notes_zh="综合 = 活跃度 60 % + 传播力 20 % + 引导力 20 %。仅知权重：输入为调用方自行计算的维度得分，其量纲未公布。",
 )

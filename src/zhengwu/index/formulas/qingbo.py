@@ -124,6 +124,8 @@ QINGBO_WCI_V14_2 = Preset(
         "WCI = (0.6·O + 0.2·A + 0.1·H + 0.1·P)² × 1.2 × 10. d = 0 is an error; n = 0 with "
         "all counts 0 gives 0 (清博: no article → 0), n = 0 with a positive count is an error."
     ),
+    source_zh="gsdata.cn /site/usage-1 页面的副本",
+    notes_zh="WCI = (0.6·O + 0.2·A + 0.1·H + 0.1·P)² × 1.2 × 10。d = 0 报错；n = 0 且各项计数为 0 时得 0（清博：无文章 → 0），n = 0 而有正计数时报错。",
 )
 
 # ---- WCI V2.0 and its 2016 API-era variant ---------------------------------------------
@@ -194,6 +196,8 @@ QINGBO_WCI_V2 = Preset(
         "WCI = {0.8·[0.40·ln(R+1)+0.45·ln(R/n+1)+0.15·ln(Rmax+1)] + 0.2·[same for Z]}² × 10; "
         "Z is likes here. n = 0 with all counts 0 gives 0, with a positive count an error."
     ),
+    source_zh="gulangu.com/a/344.html",
+    notes_zh="WCI = {0.8·[0.40·ln(R+1)+0.45·ln(R/n+1)+0.15·ln(Rmax+1)] + 0.2·[Z 同式]}² × 10；此处 Z 为点赞数。n = 0 且各项计数为 0 时得 0，有正计数时报错。",
 )
 
 QINGBO_WCI_2016 = Preset(
@@ -217,6 +221,8 @@ QINGBO_WCI_2016 = Preset(
         "V2.0 with ln(10·x+1) in every like term. With round_read_avg (default on) R/n is "
         "rounded half up to one decimal, which is what reproduces the API's published values."
     ),
+    source_zh="由清博 2016 年 API 数值反推（FORMULAS.md）",
+    notes_zh="即 V2.0，但每个点赞项用 ln(10·x+1)。开启 round_read_avg（默认开启）时 R/n 四舍五入到一位小数，这样才能复现该 API 公布的数值。",
 )
 
 # ---- BVCI V2.0 (Bilibili) and QSCI V1.0 (QQ) --------------------------------------------
@@ -258,6 +264,8 @@ QINGBO_BVCI_V2 = Preset(
         ),
     ),
     notes="BVCI = [0.15·ln(X1+1)+0.25·ln(X2+1)+0.30·ln(X3+1)+0.18·ln(X4+1)+0.12·ln(X5+1)] × 100.",
+    source_zh="gsdata.cn/site/usage-8",
+    notes_zh="BVCI = [0.15·ln(X1+1)+0.25·ln(X2+1)+0.30·ln(X3+1)+0.18·ln(X4+1)+0.12·ln(X5+1)] × 100。",
 )
 
 
@@ -306,4 +314,6 @@ QINGBO_QSCI_V1 = Preset(
         "Weights are provisional (清博). The page's formula line repeats ln(X4+1); its "
         "variable table's X4, X5, X6 are used, as FORMULAS.md says."
     ),
+    source_zh="gsdata.cn/site/usage-6",
+    notes_zh="权重为暂定（清博）。页面公式行重复了 ln(X4+1)；按 FORMULAS.md，采用其变量表中的 X4、X5、X6。",
 )
