@@ -62,3 +62,30 @@ def test_coarsening_is_idempotent_on_its_own_output() -> None:
 )
 def test_mask_house_numbers(text: str, masked: str) -> None:
     assert mask_house_numbers(text) == masked
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("噪音扰民，家住幸福路12号3栋2单元501", "噪音扰民，家住幸福路＊＊＊"),
+        ("5号楼602室漏水", "＊＊＊漏水"),
+        ("我是洺悦城14栋1801业主", "我是洺悦城＊＊＊业主"),
+        ("八栋一单元301号", "＊＊＊"),
+        ("上江圩村七组163号", "上江圩村＊＊＊"),
+        ("荣盛花语书苑2-204的业主", "荣盛花语书苑＊＊＊的业主"),
+        # No home: a shop's street number, a block, a stairwell, a building's floor, rows
+        # of buildings, households, a layout, an area, a range of years, an office's room.
+        ("人民路88号商场门口占道经营", "人民路88号商场门口占道经营"),
+        ("我是13栋业主", "我是13栋业主"),
+        ("4栋3单元楼顶漏水", "4栋3单元楼顶漏水"),
+        ("红花坡社区17栋1楼麻将馆", "红花坡社区17栋1楼麻将馆"),
+        ("24栋25栋每个单元", "24栋25栋每个单元"),
+        ("共计68栋5000余户", "共计68栋5000余户"),
+        ("原设计3室2厅，其中有一室一厅", "原设计3室2厅，其中有一室一厅"),
+        ("3栋105m2户型", "3栋105m2户型"),
+        ("公路7-8年前修的", "公路7-8年前修的"),
+        ("人力资源和社会保障局517室", "人力资源和社会保障局517室"),
+    ],
+)
+def test_the_desk_masks_only_a_homes_door(text: str, masked: str) -> None:
+    assert mask_house_numbers(text, homes_only=True) == masked

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from zhengwu.accounts import phones
-from zhengwu.accounts.models import Organization
+from zhengwu.accounts.models import Account, Organization
 from zhengwu.auth.principal import Principal
 from zhengwu.cli.desk_requests import app
 from zhengwu.db.engine import unit_of_work
@@ -49,13 +49,14 @@ def _request(session: Session, text: str) -> int:
     return request.id
 
 
-def _old_rules(session: Session, *request_ids: int, cursor: int = 0) -> None:
-    """Store ``request_ids`` as the old rules masked them; record the old rules' version."""
+def _old_rules(session: Session, *request_ids: int, cursor: int = 0, text: str = OLD) -> None:
+    """Store ``request_ids`` as the old rules masked them (``text``); record the old rules'
+    version."""
     for request_id in request_ids:
         session.execute(
             update(ServiceRequest.__table__)
             .where(ServiceRequest.__table__.c.id == request_id)
-            .values(text_masked=OLD)
+            .values(text_masked=text)
         )  # fmt: skip
     state = session.get(MaskingState, 1)
     if state is None:
@@ -285,3 +286,22 @@ def test_a_library_item_with_tags_is_not_indexed_again_by_the_rules_pass(
     session.flush()
     session.expire_all()
     assert library.remask_index(session, after=item.id - 1, dry_run=True)[:2] == (1, 0)
+
+
+POST = "噪音扰民，家住幸福路12号3栋2单元501 //@雨夜小鹿:转发 @平安郑州 @人民路88号商场"
+POST_MASKED = "噪音扰民，家住幸福路＊＊＊ //@＊＊＊:转发 @平安郑州 @＊＊＊"
+
+
+def test_rules_5_mask_handles_and_a_homes_door_in_stored_texts(session: Session) -> None:
+    """Version 5: a citizen's handle and a home's door are masked, intake and the pass
+    alike; a government account's handle stays (a citizen's account of the same table
+    does not)."""
+    session.add_all([
+        Account(platform="weibo", uid="9001", name="平安郑州", is_government=True),
+        Account(platform="weibo", uid="9002", name="雨夜小鹿", is_government=False),
+    ])  # fmt: skip
+    request_id = _request(session, POST)
+    assert _stored(session, request_id)[0] == POST_MASKED
+    _old_rules(session, request_id, text=POST)
+    _until_done(session)
+    assert _stored(session, request_id)[0] == POST_MASKED

@@ -69,14 +69,42 @@ _STREET_BEFORE = re.compile(
     r"(?:[路街巷道村里院苑园庄屯湾城寓厦府区]|小区|社区|花园|家园|大院|家属院|新村|公寓|大厦)$"
 )
 _DOOR = re.compile(rf"(?:{_DOOR_FIRST}|(?P<street>{_DOOR_AFTER_STREET}))(?:{_DOOR_MORE})*")
+# One level of a door chain: a number and its token (3栋, 2单元, 502号, 六楼) or bare (502).
+_DOOR_PART = re.compile(
+    r"(?:\d+|[零〇一二三四五六七八九十百两]+|[A-Za-z]\d*)(?:号院|号楼|栋|幢|单元|室|号|户|弄|排|组|座|层|楼)?"
+)
 DOOR_MASK = "＊＊＊"
 
 
-def mask_house_numbers(text: str, mask: str = DOOR_MASK) -> str:
+_NOT_A_HOME_AFTER = re.compile(r"[\d一二两三四]*厅|[mM㎡平多余户年月日天个]")
+_OFFICE_BEFORE = re.compile(r"(?:[局院所委办处科厅站]|中心|大厦|大楼)$")
+
+
+def _is_home(door: str, before: str, after: str) -> bool:
+    """Return whether a door chain reaches a home: a room (501室), a dashed 1-2-301, or a
+    door below a first level (3栋2单元501, 33栋502号, 七组163号) — not a lone building,
+    unit or street number (13栋, 4栋3单元, 人民路88号: a block, a stairwell, a shop), a
+    building's floor (17栋1楼), a row of buildings (5栋6栋), a count of households
+    (68栋5000余户), a layout (3室2厅), an area (3栋105m2), a range of years (7-8年) or an
+    office's room (社会保障局517室). ``before``, ``after``: the text around the chain."""
+    if _NOT_A_HOME_AFTER.match(after) or _OFFICE_BEFORE.search(before):
+        return False
+    if "室" in door or "-" in door:
+        return True
+    parts = [m.group(0) for m in _DOOR_PART.finditer(door)]
+    return any(
+        (p.isdigit() and len(p) >= 3) or (p.endswith("号") and not p.endswith("号院"))
+        for p in parts[1:]
+    )
+
+
+def mask_house_numbers(text: str, mask: str = DOOR_MASK, *, homes_only: bool = False) -> str:
     """Return ``text`` with house, building, unit and room numbers replaced by ``mask``.
 
     "家住幸福路12号3栋2单元501" → "家住幸福路＊＊＊"; dates (7月21号), floors (水到二楼),
-    counts (三人) and depths (一米五) stay.
+    counts (三人) and depths (一米五) stay. ``homes_only``: mask only a door that reaches a
+    home (:func:`_is_home`), so a business address (人民路88号商场门口) and a compound's
+    block (13栋业主) stay readable — the service desk's rule for complaint texts.
     """
     folded = fold(text)
     parts: list[str] = []
@@ -85,6 +113,9 @@ def mask_house_numbers(text: str, mask: str = DOOR_MASK) -> str:
         if m.group("street") and not re.search(
             _STREET_BEFORE, folded[max(0, m.start() - 3) : m.start()]
         ):
+            continue
+        around = folded[max(0, m.start() - 4) : m.start()], folded[m.end() : m.end() + 4]
+        if homes_only and not _is_home(m.group(0), *around):
             continue
         parts.append(text[at : m.start()])
         parts.append(mask)

@@ -31,7 +31,6 @@ other landline (0371-6718xxxx) is masked like a home one.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection
 from datetime import datetime
 
@@ -47,6 +46,7 @@ from zhengwu.privacy import (
     mask_text,
 )
 from zhengwu.privacy.address import DOOR_MASK
+from zhengwu.privacy.handles import mask_handles
 from zhengwu.rescue import additions, priority
 from zhengwu.rescue.models import HelpRequest, HelpSource, Incident, SetAside, Team
 from zhengwu.rescue.schemas import (
@@ -187,12 +187,6 @@ def area_name(adcode: str | None) -> str | None:
     return division.name if division else None
 
 
-# A platform handle in a post's text: the reposters' chain (//@小李在新乡:) and mentions.
-# Not the "@" of an e-mail address (its local part, masked or not, comes right before).
-_HANDLE = re.compile(r"(?<![A-Za-z0-9._%+\-*])@[\w\-]{1,30}")
-HANDLE_MASK = "@" + DOOR_MASK
-
-
 def mask_request_text(text: str, request: HelpRequest, *, keep: Collection[str] = ()) -> str:
     """Return ``text`` with personal data masked, and the request's house-level address cut.
 
@@ -206,7 +200,7 @@ def mask_request_text(text: str, request: HelpRequest, *, keep: Collection[str] 
     the people who posted, which the masked views hide as the sources' authors, and a
     nickname is often a real name.
     """
-    masked = _HANDLE.sub(HANDLE_MASK, mask_text(text, keep=keep))
+    masked = mask_handles(mask_text(text, keep=keep))
     if request.name and len(request.name) >= 2:
         masked = masked.replace(request.name, mask_name(request.name))
     if request.address:

@@ -80,7 +80,7 @@ def prepare(jobs: Sequence[Job], context: Context) -> list[Prepared]:
             lat=None, lon=None,
         )  # fmt: skip
         code, how = locate.locate(where, hint=None, home=home)
-        masked = masking.mask(text, name=name, phone=phone, keep=keep)
+        masked = masking.mask(text, name=name, phone=phone, keep=keep)  # handles: at intake
         out.append(Prepared(norm, dedup.digest(norm), masked, code, how))
     return out
 

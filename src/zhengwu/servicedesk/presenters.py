@@ -11,8 +11,11 @@ from zhengwu import regions
 from zhengwu.accounts import phones as published_phones
 from zhengwu.accounts.models import Organization
 from zhengwu.audit import service as audit_service
-from zhengwu.auth.principal import Principal
+from zhengwu.audit.models import AuditEntry
+from zhengwu.auth.models import User
+from zhengwu.auth.principal import ROLE_LABELS, Principal
 from zhengwu.outbox import service as outbox_service
+from zhengwu.outbox.models import OutboxMessage
 from zhengwu.servicedesk import access, deadlines, masking
 from zhengwu.servicedesk.category.models import Category
 from zhengwu.servicedesk.models import (
@@ -81,18 +84,17 @@ def detail(session: Session, request: ServiceRequest, principal: Principal) -> R
     base = summary(request, unmasked=unmasked).model_dump()
     if not unmasked:  # masked again, so a number withdrawn since (公开电话) is hidden at once
         base["text"] = masking.mask(request.text_masked, keep=published_phones.directory(session))
-    history = [
-        AuditRead.model_validate(h)
-        for h in audit_service.history(session, entity_type="request", entity_id=request.id)
-    ]
+    entries = audit_service.history(session, entity_type="request", entity_id=request.id)
+    history = [AuditRead.model_validate(h) for h in entries]
     if not unmasked:  # staff's reasons may name the caller; the data may carry their refs
         keep = published_phones.directory(session)
+        signed = _signatures(session, entries)
         history = [
             h.model_copy(update={
                 "reason": masking.mask_for(h.reason, request, keep=keep) if h.reason else None,
-                "data": None,
+                "data": None, "actor_name": signed.get(n, h.actor_name),
             })
-            for h in history
+            for n, h in enumerate(history)
         ]  # fmt: skip
     ratings = session.scalars(
         select(RequestRating).where(RequestRating.request_id == request.id)
@@ -112,7 +114,10 @@ def detail(session: Session, request: ServiceRequest, principal: Principal) -> R
         routing_rule_id=request.routing_rule_id,
         attributes=(request.attributes or {}) if unmasked else {},
         media_url=request.media_url if unmasked else None, platform=request.platform,
-        source_post_id=request.source_post_id, account_uid=request.account_uid,
+        # A post id leads to the citizen's Weibo account (and the addressed account with
+        # the time to the post): the handlers' to read, as on the rescue side.
+        source_post_id=request.source_post_id if unmasked else None,
+        account_uid=request.account_uid if unmasked else None,
         helper_organization_ids=helpers, duplicate_of=kept.public_id if kept else None,
         first_response_at=request.first_response_at, accepted_at=request.accepted_at,
         resolved_at=request.resolved_at, followed_up_at=request.followed_up_at,
@@ -127,9 +132,42 @@ def detail(session: Session, request: ServiceRequest, principal: Principal) -> R
         ratings=[RatingRead.model_validate(r) for r in ratings] if unmasked else [],
         sources=[SourceRead.model_validate(s) for s in sources] if unmasked else [],
         history=history,
-        outbox=[OutboxRead.model_validate(m) for m in outbox_service.for_entity(
+        outbox=[_outbox(m, unmasked) for m in outbox_service.for_entity(
             session, entity_type="request", entity_id=request.id)],
     )  # fmt: skip
+
+
+def _outbox(message: OutboxMessage, unmasked: bool) -> OutboxRead:
+    """Return a public reply as a reader sees it: the post it answers (the citizen's) and
+    the account that speaks only to the request's handlers."""
+    shown = OutboxRead.model_validate(message)
+    return shown if unmasked else shown.model_copy(update={"target_post_id": None,
+                                                           "account_uid": None})  # fmt: skip
+
+
+def _signatures(session: Session, entries: Sequence[AuditEntry]) -> dict[int, str]:
+    """Return, by position in the request's history, who acted as a masked reader sees it:
+    a member of staff (``entries``: the request's history) as their organisation and role
+    (郑州市公安局·承办人), not by name —
+    the rescue side hides its staff's names from masked readers too. Entries of no user
+    (系统, 市民, an Open311 client) keep their name."""
+    ids = {e.actor_user_id for e in entries if e.actor_user_id is not None}
+    if not ids:
+        return {}
+    query = (
+        select(User.id, User.role, Organization.name)
+        .outerjoin(Organization, Organization.id == User.organization_id)
+        .where(User.id.in_(ids))
+    )
+    who = {
+        uid: "·".join(p for p in (org, ROLE_LABELS.get(role, role)) if p)
+        for uid, role, org in session.execute(query)
+    }
+    return {
+        n: who.get(e.actor_user_id, "工作人员")
+        for n, e in enumerate(entries)
+        if e.actor_user_id is not None
+    }
 
 
 _DECIDE_EXTENSION = frozenset({"approve_extension", "refuse_extension"})

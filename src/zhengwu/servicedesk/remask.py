@@ -99,8 +99,10 @@ def _remask(session: Session, rows: Sequence[_Row], keep: Collection[str], *,
             write: bool = True) -> int:  # fmt: skip
     """Mask ``rows`` again as intake does; store the texts that changed; return how many."""
     changed: list[dict[str, Any]] = []
+    officials = masking.officials(session, (row.text for row in rows))
     for row in rows:
-        text = masking.mask(row.text, name=row.citizen_name, phone=row.citizen_phone, keep=keep)
+        text = masking.mask(row.text, name=row.citizen_name, phone=row.citizen_phone, keep=keep,
+                            officials=officials)  # fmt: skip
         if text != row.text_masked:
             changed.append({"rid": row.id, "masked": text})
     if changed and write:

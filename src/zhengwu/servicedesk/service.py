@@ -343,10 +343,12 @@ def build_new_request(
     response_days = category.response_days if category else DEFAULT_RESPONSE_DAYS
     resolve_days = category.resolve_days if category else DEFAULT_RESOLVE_DAYS
     phone = _citizen_phone(intake, keep)
-    if masked is None or phone != intake.citizen_phone:
+    if masked is None or phone != intake.citizen_phone or "@" in masked:
         # Masked with the phone kept (for a post, the one found in its text), as the
         # published-numbers pass masks it again: the stored text is the same either way.
-        masked = masking.mask(intake.text, name=intake.citizen_name, phone=phone, keep=keep)
+        # A CSV worker masks no handles (it has no database to tell a government account).
+        masked = masking.mask(intake.text, name=intake.citizen_name, phone=phone, keep=keep,
+                              officials=masking.officials(session, [intake.text]))  # fmt: skip
     values: dict[str, Any] = {
         "public_id": _public_id(received), "citizen_token_hash": token_hash(citizen_token),
         "state": "received", "version": 1, "source": intake.source, "source_ref": ref,

@@ -1,7 +1,8 @@
 """The Open311 documents built from the desk's categories and requests (no HTTP here).
 
 Everything in a GET response is public: descriptions and replies are masked
-(:func:`zhengwu.privacy.mask_text`; published office numbers, ``keep``, stay readable),
+(:func:`zhengwu.servicedesk.masking.mask`: a home's door too; published office numbers,
+``keep``, stay readable),
 addresses cut to the street, coordinates rounded to about a hundred metres, and no citizen
 contact field is ever emitted.
 """
@@ -13,7 +14,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import unquote
 
-from zhengwu.privacy import coarse_address, mask_text
+from zhengwu.privacy import coarse_address
 from zhengwu.servicedesk import masking
 from zhengwu.servicedesk.category.models import Category
 from zhengwu.servicedesk.models import ServiceRequest
@@ -120,7 +121,7 @@ def request_record(
         "status_notes": reply or STATE_LABELS.get(request.state, request.state),
         "service_name": category.name if category else None,
         "service_code": request.category_code,
-        "description": mask_text(request.text_masked, keep=keep),
+        "description": masking.mask(request.text_masked, keep=keep),
         "agency_responsible": agency,
         "service_notice": notice(category),
         "requested_datetime": request.received_at,
