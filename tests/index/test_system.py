@@ -187,3 +187,18 @@ def test_metric_registry_covers_the_brief() -> None:
     assert get_metric("reads_per_day").expression(30).endswith("/ 30.0")
     with pytest.raises(NotFoundError):
         get_metric("vibes")
+
+
+def test_chinese_run_notes_keep_a_chinese_half_that_has_a_slash() -> None:
+    """A run note is 中文 / English; a Chinese half with its own ' / ' (人民网 / 微博 …, the
+    people_city_competitiveness source) is kept whole, not cut at that slash."""
+    from zhengwu.index.formulas import PRESETS
+    from zhengwu.index.formulas.model import CERTAINTY_ZH
+
+    preset = PRESETS["people_city_competitiveness"]
+    note = preset.source_note()
+    text = render(load_system("zhengwu-4d"), notes=[note, "3 个账号无数据 / 3 accounts no data"])
+    said = text.split("## 说明", 1)[1]
+    assert f"- {preset.name}：来源 {preset.source_zh}，可信度 {CERTAINTY_ZH['inferred']}\n" in said
+    assert "- 3 个账号无数据\n" in said
+    assert "certainty" not in said and "accounts no data" not in said

@@ -155,9 +155,16 @@ def _bounds(preset: Preset) -> list[str]:
 
 
 def _note_zh(note: str) -> str:
-    """Keep the Chinese half of a bilingual ``中文 / English`` run note."""
-    head, sep, _ = note.partition(" / ")
-    return head if sep and _CJK.search(head) else note
+    """Keep the Chinese half of a bilingual ``中文 / English`` run note: up to the first
+    `` / `` the English half starts after (an ASCII character), so a Chinese half with a
+    slash of its own (来源 人民网 / 微博 …) stays whole."""
+    at = note.find(" / ")
+    while at != -1:
+        head, tail = note[:at], note[at + 3 :]
+        if tail[:1].isascii() and _CJK.search(head):
+            return head
+        at = note.find(" / ", at + 3)
+    return note
 
 
 def render_zh(
