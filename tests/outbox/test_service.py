@@ -148,3 +148,19 @@ def test_a_message_gone_back_to_waiting_keeps_its_last_delivery_error_and_its_ti
         f"{failed}platform unavailable",
         failed_at,
     )
+
+
+def test_a_masked_reader_of_a_request_sees_no_delivery_error(session: Session) -> None:
+    """A connector's error is its own words and may quote what it was sent (the reply, a
+    citizen's post id): the request's handlers read it, a masked reader (an office whose
+    call merged into the request) sees only the reply's state."""
+    from zhengwu.servicedesk.presenters import _outbox
+
+    message = outbox_service.enqueue(session, kind="closing", platform="weibo", body="已处理")
+    session.flush()
+    message.error = message.last_error = "HTTP 400: reply to 4990000000000777 by 13800001111"
+    message.last_error_at = utcnow()
+    full, masked = _outbox(message, True), _outbox(message, False)
+    assert full.error == full.last_error == message.error and full.last_error_at is not None
+    assert (masked.error, masked.last_error, masked.last_error_at) == (None, None, None)
+    assert masked.state == full.state == "queued"

@@ -138,11 +138,13 @@ def detail(session: Session, request: ServiceRequest, principal: Principal) -> R
 
 
 def _outbox(message: OutboxMessage, unmasked: bool) -> OutboxRead:
-    """Return a public reply as a reader sees it: the post it answers (the citizen's) and
-    the account that speaks only to the request's handlers."""
+    """Return a public reply as a reader sees it: the post it answers (the citizen's), the
+    account that speaks and the delivery errors (a connector's own words, which may quote
+    what it was sent) only to the request's handlers."""
     shown = OutboxRead.model_validate(message)
-    return shown if unmasked else shown.model_copy(update={"target_post_id": None,
-                                                           "account_uid": None})  # fmt: skip
+    hidden = {"target_post_id": None, "account_uid": None, "error": None, "last_error": None,
+              "last_error_at": None}  # fmt: skip
+    return shown if unmasked else shown.model_copy(update=hidden)
 
 
 def _signatures(session: Session, entries: Sequence[AuditEntry]) -> dict[int, str]:
