@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from zhengwu.accounts.models import Organization
 from zhengwu.db import migrate
+from zhengwu.db.engine import make_engine
 from zhengwu.db.models import Base
 from zhengwu.errors import ServerError
 from zhengwu.regions.models import Region
@@ -566,12 +568,12 @@ def test_rescue_data_of_0019_upgrades_through_the_table_rebuilds(empty_engine: E
 
 
 def test_a_sqlite_upgrade_that_breaks_a_key_is_rolled_back_but_old_breaks_do_not_stop_it(
-    empty_engine: Engine, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A row written with the keys off (the ``sqlite3`` shell's default) does not stop an
-    upgrade; a row the upgrade itself leaves pointing nowhere rolls it all back."""
-    if empty_engine.dialect.name != "sqlite":
-        pytest.skip("foreign keys are switched off for upgrades on SQLite only")
+    upgrade; a row the upgrade itself leaves pointing nowhere rolls it all back. (SQLite
+    only: foreign keys are switched off for upgrades there alone.)"""
+    empty_engine = make_engine(f"sqlite:///{tmp_path / 'keys.db'}")
     migrate.upgrade(empty_engine, "0019")
     at = "'2021-07-20 00:00:00'"
     orphan = (
@@ -599,3 +601,4 @@ def test_a_sqlite_upgrade_that_breaks_a_key_is_rolled_back_but_old_breaks_do_not
     migrate.upgrade(empty_engine)  # the old orphan alone does not stop it
     with empty_engine.connect() as conn:
         assert conn.execute(text("SELECT post_id FROM help_sources")).scalars().all() == ["p1"]
+    empty_engine.dispose()
