@@ -23,14 +23,19 @@ def _json(args: list[str]) -> object:
     return orjson.loads(result.stdout.splitlines()[-1])
 
 
+def _export(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    """Write a 12345 export (UTF-8 CSV) of ``header`` and ``rows`` at ``path``."""
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([header, *rows])
+    return path
+
+
 def test_desk_commands_end_to_end(tmp_path: Path) -> None:
     migrate.upgrade(get_engine())
-    path = tmp_path / "export.csv"
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["工单编号", "受理时间", "诉求内容", "联系电话"])
-        writer.writerow(["A1", "2025-07-02 10:00:00", "金水区小区物业乱收费", "13811112222"])
-        writer.writerow(["A2", "2025-07-03 10:00:00", "", ""])
+    path = _export(tmp_path / "export.csv", ["工单编号", "受理时间", "诉求内容", "联系电话"], [
+        ["A1", "2025-07-02 10:00:00", "金水区小区物业乱收费", "13811112222"],
+        ["A2", "2025-07-03 10:00:00", "", ""],
+    ])  # fmt: skip
     imported = runner.invoke(app, ["import-csv", str(path), "--json"])
     assert imported.exit_code == 0, imported.output
     summary = orjson.loads(imported.stdout)
@@ -145,12 +150,9 @@ def test_due_soon_shows_the_deadline_that_is_near_and_the_body(tmp_path: Path) -
     migrate.upgrade(get_engine())
     china = ZoneInfo("Asia/Shanghai")
     received = (datetime.now(UTC) - timedelta(hours=1)).astimezone(china)
-    path = tmp_path / "export.csv"
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["工单编号", "受理时间", "诉求内容", "联系电话"])
-        for number, text in (("B1", "金水区小区物业乱收费"), ("B2", "二七区路灯不亮")):
-            writer.writerow([number, received.strftime("%Y-%m-%d %H:%M:%S"), text, ""])
+    at = received.strftime("%Y-%m-%d %H:%M:%S")
+    path = _export(tmp_path / "export.csv", ["工单编号", "受理时间", "诉求内容", "联系电话"],
+                   [["B1", at, "金水区小区物业乱收费", ""], ["B2", at, "二七区路灯不亮", ""]])  # fmt: skip
     assert _json(["import-csv", str(path), "--json"]) == {
         "run_id": 1, "read": 2, "created": 2, "merged": 0, "existing": 0, "quarantined": 0,
         "replies": 0, "closed": 0, "overdue_at_intake": 0, "imported": 2, "updated": 0,
@@ -203,12 +205,10 @@ def test_tables_show_ids_and_names_whole_at_80_columns(tmp_path: Path) -> None:
     # two things a caller reads out or copies, and `desk rates` the names ("劳动和社会保…",
     # four bodies as "许昌市建安区…"): they fold over lines instead.
     migrate.upgrade(get_engine())
-    path = tmp_path / "export.csv"
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["工单编号", "受理时间", "诉求内容", "问题分类"])
-        writer.writerow(["2025070212345678", "2025-07-02 10:00:00",
-                         "金水区花园路8号院小区物业乱收停车费，每月涨到500元，业委会也不管", "05"])  # fmt: skip
+    path = _export(tmp_path / "export.csv", ["工单编号", "受理时间", "诉求内容", "问题分类"], [
+        ["2025070212345678", "2025-07-02 10:00:00",
+         "金水区花园路8号院小区物业乱收停车费，每月涨到500元，业委会也不管", "05"],
+    ])  # fmt: skip
     assert runner.invoke(app, ["import-csv", str(path)]).exit_code == 0
     found = runner.invoke(app, ["find", "--ticket", "2025070212345678"], terminal_width=80)
     assert found.exit_code == 0, found.output
