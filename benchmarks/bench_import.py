@@ -76,6 +76,13 @@ status, author and root fields, unknown fields ignored) as the line reader: 2.64
 DuckDB's ``read_json`` of the same fields in the same run — 2.5–2.8× slower than the SQL
 it would replace, before any check.
 
+Measured and not kept (2026-11-25, the same 300,000 lines, load 4–6, two runs each,
+alternating): Polars 2.1's compiled NDJSON reader (``scan_ndjson`` with the baseline's
+seven fields as an explicit schema, ``strptime`` of created_at, 2 threads): 1.38 and 1.50
+CPU-s (1.40 and 0.80 s wall) against DuckDB's 0.72 and 0.62 (0.73 and 0.35 s) — about
+twice DuckDB, so no compiled reader on PyPI tried here (msgspec, Arrow, Polars) beats the
+baseline's own parser.
+
 The importers' route (``--python-path``; every splittable importer on a large file)
 numbered each byte range's lines by counting the newlines from the file's start: for
 this 2 GB file in 39 ranges, ~37 GB read and 28.5 CPU-s of counting. Each worker now
