@@ -14,9 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tests.ingest.test_workbook_limits import bomb_workbook
 
+from zhengwu.auth.principal import PUBLIC
 from zhengwu.errors import ForbiddenError, InvalidInputError
-from zhengwu.rescue import intake
+from zhengwu.rescue import access, intake
 from zhengwu.rescue import service as rescue_service
+from zhengwu.rescue.labels import urgency_reason
 from zhengwu.rescue.models import HelpSource, Incident, SetAside, Verification
 from zhengwu.rescue.schemas import HelpSubmission
 from zhengwu.rescue.spreadsheet import EXPORT_HEADER, export_csv, import_csv
@@ -107,6 +109,34 @@ def test_common_urgency_words_are_mapped_without_a_warning(
     assert report.warnings == [] and report.new_requests == 1
     request = rescue_service.get_request(session, request_id=report.request_ids[0])
     assert request.urgency == level
+
+
+@pytest.mark.parametrize(
+    ("word", "level"),
+    [("高", "critical"), ("高危", "critical"), ("中", "urgent"), ("中等", "urgent"),
+     ("低", "normal"), ("较低", "normal"), ("很紧急", "critical"), ("正常", "normal")],
+)  # fmt: skip
+def test_graded_urgency_words_are_mapped_and_read_as_set_by_hand(
+    session: Session, make_incident: Callable[..., Incident], tmp_path: Path, word: str, level: str
+) -> None:
+    """A sheet graded 高/中/低 (高危, 很紧急 …) sets the level without a warning, whatever
+    the text says (被困 reads 紧急, an elderly man's 老人 stays among the reasons); the
+    level reads as set by hand: 人工设定「表格·高」 for staff, 人工设定 masked."""
+    incident = make_incident()
+    sheet = (
+        "姓名,地址,人数,情况,紧急程度,联系方式\n"
+        f"周八,郑州市金水区纬五路12号院1号楼,2,老人被困,{word},13600004444\n"
+    )
+    report = import_csv(session, incident=incident, path=_sheet(tmp_path, sheet), actor=DISPATCHER)
+    assert report.warnings == [] and report.new_requests == 1
+    request = rescue_service.get_request(session, request_id=report.request_ids[0])
+    assert request.urgency == level
+    assert f"manual:表格·{word}" in request.urgency_reasons
+    assert any(r != f"manual:表格·{word}" for r in request.urgency_reasons)  # the text's
+    full = [urgency_reason(r) for r in access.view(DISPATCHER, request).urgency_reasons]
+    assert f"人工设定「表格·{word}」" in full
+    masked = [urgency_reason(r) for r in access.view(PUBLIC, request).urgency_reasons]
+    assert masked.count("人工设定") == 1 and not any(word in r for r in masked if "人工" in r)
 
 
 def test_export_writes_the_volunteers_layout(

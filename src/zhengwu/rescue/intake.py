@@ -460,6 +460,17 @@ class _Stored:
     )
 
 
+def _overridden(facts: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Return a post's facts with those its channel states instead (a sheet's cells); the
+    urgency reasons an override gives are added to the text's (人工设定 beside 老人)."""
+    merged = {**facts, **override}
+    if "urgency_reasons" in override:
+        merged["urgency_reasons"] = list(
+            dict.fromkeys([*override["urgency_reasons"], *facts.get("urgency_reasons", ())])
+        )
+    return merged
+
+
 def _store_cluster(
     session: Session,
     incident: Incident,
@@ -475,7 +486,7 @@ def _store_cluster(
     :func:`_match_stored`; ``joined``: those requests by id), and add its sources (not
     flushed yet)."""
     original = found.original
-    data = {**fields_of(original), **overrides.get(original.post.post_id, {})}
+    data = _overridden(fields_of(original), overrides.get(original.post.post_id, {}))
     if original.post.posted_at is None and data.get("reported_at") is None:
         data["untimed"] = True
     if stored is None:
@@ -499,7 +510,7 @@ def _store_cluster(
     added: list[HelpSource] = []
     gains: list[tuple[str, str, list[str], tuple[int | None, int | None]]] = []
     for member in found.members:
-        facts = {**fields_of(member), **overrides.get(member.post.post_id, {})}
+        facts = _overridden(fields_of(member), overrides.get(member.post.post_id, {}))
         if member.post.posted_at is None and facts.get("reported_at") is None:
             facts["untimed"] = True  # when the people asked, nothing says (see absorb)
         if stored is not None or member is not original:

@@ -74,12 +74,17 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "request_id": ("求助编号",),
 }
 # The 紧急程度 words volunteers write, each to a level (critical 超级紧急, urgent 紧急,
-# normal 一般); any other word is warned and the urgency read from the row's text.
+# normal 一般); any other word is warned and the urgency read from the row's text. A sheet
+# graded 高/中/低 (or 高危 …) uses three levels too: its top is ours (高 → critical).
 URGENCY: dict[str, str | None] = {
     **dict.fromkeys(("超级紧急", "特别紧急", "非常紧急", "极其紧急", "十万火急", "万分火急",
-                     "万分紧急", "特急", "危急"), "critical"),
-    **dict.fromkeys(("紧急", "较急", "比较急", "较紧急", "比较紧急", "急", "很急", "加急"), "urgent"),
-    **dict.fromkeys(("一般", "普通", "不急", "不紧急", "不太急", "较缓"), "normal"),
+                     "万分紧急", "十分紧急", "很紧急", "特紧急", "特急", "危急", "紧急危重",
+                     "非常急", "特别急", "高", "很高", "极高", "非常高", "高危", "极高危",
+                     "危重", "最高"), "critical"),
+    **dict.fromkeys(("紧急", "较急", "比较急", "较紧急", "比较紧急", "急", "很急", "加急",
+                     "中", "中等", "较高", "比较高", "中危", "中高"), "urgent"),
+    **dict.fromkeys(("一般", "普通", "不急", "不紧急", "不太急", "较缓", "暂缓",
+                     "可缓", "缓", "正常", "低", "较低", "很低", "低危", "不高"), "normal"),
     "": None,
 }  # fmt: skip
 YES = {"是", "已核实", "已获救", "y", "yes", "√", "✓", "1", "true"}
@@ -261,7 +266,10 @@ def _row(cells: dict[str, str], number: int, source: str) -> _Row:
     )  # fmt: skip
     known: dict[str, Any] = {}
     if URGENCY.get(urgency_text):
+        # Set by the volunteer who filled the sheet in: shown 人工设定「表格·高」 (masked:
+        # 人工设定), as a coordinator's hand-set urgency is; the text's reasons stay beside.
         known["urgency"] = URGENCY[urgency_text]
+        known["urgency_reasons"] = [f"manual:表格·{urgency_text}"]
     # A cell longer than the request's column is cut there (its source's text keeps it).
     for key, limit in (("address", ADDRESS_MAX), ("name", NAME_MAX)):
         if cells.get(key, "").strip():
