@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
 from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.orm import Session
 
@@ -132,10 +131,7 @@ def test_public_phones_migration_keeps_organisations_and_their_accounts(
 
 
 def _downgrade(engine: Engine, revision: str) -> None:
-    cfg = migrate.alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, revision)
+    migrate.downgrade(engine, revision)
 
 
 def test_masking_state_migration_adds_and_drops_its_table(empty_engine: Engine) -> None:
@@ -602,3 +598,39 @@ def test_a_sqlite_upgrade_that_breaks_a_key_is_rolled_back_but_old_breaks_do_not
     with empty_engine.connect() as conn:
         assert conn.execute(text("SELECT post_id FROM help_sources")).scalars().all() == ["p1"]
     empty_engine.dispose()
+
+
+def test_a_sqlite_downgrade_of_0038_keeps_the_rows_that_point_at_outbox(tmp_path: Path) -> None:
+    """0038's downgrade drops ``outbox``'s error columns by rebuilding ``outbox`` on SQLite:
+    with the keys enforced, dropping the old table failed on a distribution pointing at a
+    message (FOREIGN KEY constraint failed). It runs as the upgrade does — keys off, one
+    transaction, every key checked — and leaves the rows and their keys as they were.
+    (SQLite only: PostgreSQL drops the columns in place.)"""
+    engine = make_engine(f"sqlite:///{tmp_path / 'down.db'}")
+    migrate.upgrade(engine)
+    at = "'2025-07-01 00:00:00'"
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO accounts (id, platform, uid, name, is_government, status, first_seen,"
+            f" updated_at) VALUES (1, 'weibo', '1001', '郑州发布', 1, 'active', {at}, {at})"))  # fmt: skip
+        conn.execute(text(
+            "INSERT INTO outbox (id, kind, platform, body, state, attempts, last_error,"
+            f" last_error_at, created_at) VALUES (5, 'publish', 'weibo', '通报', 'failed', 1,"
+            f" '超时', {at}, {at})"))  # fmt: skip
+        conn.execute(text(
+            "INSERT INTO library_items (id, title, body, kind, visibility, label_rank, version,"
+            " created_by_name, updated_by_name, created_at, updated_at) VALUES (3, '通报', '',"
+            f" 'draft', 'matrix', 0, 1, '王', '王', {at}, {at})"))  # fmt: skip
+        conn.execute(text(
+            "INSERT INTO library_distributions (item_id, account_id, state, outbox_id,"
+            f" planned_by_name, planned_at) VALUES (3, 1, 'queued', 5, '王', {at})"))  # fmt: skip
+    migrate.downgrade(engine, "0038@-1")  # 0038 alone: the other branches stay
+    assert "last_error" not in _columns(engine, "outbox")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT id, body FROM outbox")).all() == [(5, "通报")]
+        assert conn.execute(text("SELECT outbox_id FROM library_distributions")).all() == [(5,)]
+        assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1  # on again
+    migrate.upgrade(engine)  # and up again
+    assert "last_error" in _columns(engine, "outbox")
+    engine.dispose()

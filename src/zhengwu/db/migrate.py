@@ -7,6 +7,7 @@ auth, service desk, rescue …), so domains evolve independently; ``heads`` upgr
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from alembic import command
@@ -36,20 +37,36 @@ def upgrade(engine: Engine, revision: str = "heads") -> None:
     (``PRAGMA foreign_key_check``: a key the upgrade broke rolls it all back, DDL
     included), and turns them on again on the connection, which goes back to the pool.
     """
+    _migrate(engine, command.upgrade, revision, ("升级", "upgrade"))
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Downgrade the database behind ``engine`` to ``revision``, as :func:`upgrade` runs:
+    on SQLite a downgrade rebuilds tables too (0038's drops ``outbox``'s error columns by
+    rebuilding ``outbox``, which ``library_distributions`` rows point at)."""
+    _migrate(engine, command.downgrade, revision, ("降级", "downgrade"))
+
+
+def _migrate(
+    engine: Engine, run: Callable[[Config, str], None], revision: str, words: tuple[str, str]
+) -> None:
+    """Run Alembic's ``run`` (upgrade or downgrade) to ``revision`` (see :func:`upgrade`);
+    ``words``: what it is called in Chinese and English, in the error."""
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
     if engine.dialect.name != "sqlite":
         with engine.begin() as conn:
             cfg.attributes["connection"] = conn
-            command.upgrade(cfg, revision)
+            run(cfg, revision)
         return
+    zh, en = words
     with engine.connect() as conn:
         # Outside a transaction, or SQLite ignores it.
         conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
         conn.commit()
         # Python's sqlite3 opens a transaction only before INSERT, UPDATE or DELETE: the
-        # DDL before them would run in autocommit, and a failed upgrade leave half a
-        # migration behind (a batch's ``_alembic_tmp_…`` table). The upgrade opens its
-        # own transaction instead, so that all of it commits or none.
+        # DDL before them would run in autocommit, and a failed migration leave half of
+        # it behind (a batch's ``_alembic_tmp_…`` table). It opens its own transaction
+        # instead, so that all of it commits or none.
         raw: Any = conn.connection.driver_connection
         implicit = raw.isolation_level
         raw.isolation_level = None
@@ -58,15 +75,15 @@ def upgrade(engine: Engine, revision: str = "heads") -> None:
                 conn.exec_driver_sql("BEGIN")
                 before = _broken_keys(conn)
                 cfg.attributes["connection"] = conn
-                command.upgrade(cfg, revision)
+                run(cfg, revision)
                 after = _broken_keys(conn)
                 added = {t: n - before.get(t, 0) for t, n in after.items() if n > before.get(t, 0)}
                 if added:
                     tables = ", ".join(f"{t} {n}" for t, n in sorted(added.items()))
                     raise ServerError(
-                        f"数据库升级使一些行的外键指向不存在的记录（{tables}），"
-                        "升级已撤销，数据未改动",
-                        f"the upgrade left rows whose foreign keys point at no row ({tables});"
+                        f"数据库{zh}使一些行的外键指向不存在的记录（{tables}），"
+                        f"{zh}已撤销，数据未改动",
+                        f"the {en} left rows whose foreign keys point at no row ({tables});"
                         " it was rolled back and the data left as it was",
                     )
         finally:
