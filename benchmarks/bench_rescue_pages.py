@@ -26,6 +26,12 @@ until the lists moved into SQL (every request of the incident loaded with its re
 ranked, counted and cut in Python; the functions still exist), for the queue and the
 board, so the gain is shown without checking out an older commit.
 
+``--demo-clock``: the data directory (a temporary one) holds a demo's ``truth.json``
+whose period ends today and the incident is the demo's (:mod:`zhengwu.rescue.clock`), so
+every page judges waiting times on the demo's running clock, which reads that file. The
+``stats`` column counts the filesystem calls (``os.stat``) on the demo's files per page
+(without the flag: on the ``truth.json`` a real deployment's data directory does not hold).
+
 The old pages are replayed up to ``--before-max`` requests (10,000 by default: at 50,000
 they take a minute of wall time themselves). The run takes about a minute and a half on
 SQLite or PostgreSQL (two shared cores).
@@ -34,13 +40,14 @@ SQLite or PostgreSQL (two shared cores).
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -73,8 +80,9 @@ def _engine(url: str | None, tmp: Path) -> Engine:
     return engine
 
 
-def build(engine: Engine, size: int, now: datetime) -> dict[str, int]:
-    """Create an incident of ``size`` simulated requests, two teams and the users."""
+def build(engine: Engine, size: int, now: datetime, demo: bool = False) -> dict[str, int]:
+    """Create an incident of ``size`` simulated requests, two teams and the users (with
+    ``demo``: the demo's incident, 基准暴雨, created before its period's end)."""
     from zhengwu.auth import service as auth_service
     from zhengwu.rescue import service as rescue_service
     from zhengwu.rescue.demo import simulate_requests
@@ -82,9 +90,10 @@ def build(engine: Engine, size: int, now: datetime) -> dict[str, int]:
 
     actor = rescue_service.SYSTEM
     with Session(engine) as session:
+        starts = datetime(2021, 7, 19, tzinfo=UTC)
         incident = rescue_service.create_incident(session, data=IncidentCreate(
-            name=f"基准 {size}", regions=["410100"], starts_at=datetime(2021, 7, 19, tzinfo=UTC),
-            hashtags=["郑州暴雨互助"]), actor=actor)  # fmt: skip
+            name="基准暴雨" if demo else f"基准 {size}", regions=["410100"], starts_at=starts,
+            hashtags=["郑州暴雨互助"]), actor=actor, now=starts if demo else None)  # fmt: skip
         teams = [rescue_service.create_team(session, data=TeamCreate(name=f"{size}-{n}"),
                                             actor=actor) for n in ("A", "B")]  # fmt: skip
         for start in range(0, size, 10_000):  # in chunks: the executemany stays moderate
@@ -108,17 +117,34 @@ def login(client: Any, username: str) -> None:
     assert done.status_code == 303, done.text
 
 
-def measure(run: Callable[[], object], repeat: int) -> tuple[float, float]:
-    """Return the median CPU and wall milliseconds of ``run`` (after one warm-up)."""
+STATS: list[int] = [0]  # os.stat calls on truth.json (counted by _counting_stat)
+
+
+def _counting_stat() -> None:
+    """Count the ``os.stat`` calls on a ``truth.json`` (the demo clock's file) in STATS."""
+    real = os.stat
+
+    def stat(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+        if str(path).endswith("truth.json"):
+            STATS[0] += 1
+        return real(path, *args, **kwargs)
+
+    os.stat = stat  # type: ignore[assignment]
+
+
+def measure(run: Callable[[], object], repeat: int) -> tuple[float, float, int]:
+    """Return the median CPU and wall milliseconds of ``run`` (after one warm-up) and the
+    stats of truth.json in one run."""
     run()
     cpu: list[float] = []
     wall: list[float] = []
+    STATS[0] = 0
     for _ in range(repeat):
         c, w = time.process_time(), time.perf_counter()
         run()
         cpu.append((time.process_time() - c) * 1000)
         wall.append((time.perf_counter() - w) * 1000)
-    return statistics.median(cpu), statistics.median(wall)
+    return statistics.median(cpu), statistics.median(wall), STATS[0] // max(repeat, 1)
 
 
 def _get(client: Any, url: str) -> Callable[[], object]:
@@ -182,6 +208,23 @@ def bare(engine: Engine, incident_id: int) -> Callable[[], object]:
     return run
 
 
+def _data_dir(tmp: Path, *, demo: bool, now: datetime) -> None:
+    """Point the settings at a data directory in ``tmp``; with ``demo``, one holding a
+    demo's truth.json whose period ends tomorrow (China time) in the city 基准市."""
+    import orjson
+
+    from zhengwu.config import get_settings
+
+    os.environ["ZHENGWU_DATA_DIR"] = str(tmp / "data")
+    get_settings.cache_clear()
+    if demo:
+        truth = tmp / "data" / "demo-input" / "truth.json"
+        truth.parent.mkdir(parents=True)
+        end = (now + timedelta(days=2)).date().isoformat()
+        truth.write_bytes(orjson.dumps({"window": {"start": "2021-07-19", "end": end},
+                                        "event": {"city_name": "基准市"}}))  # fmt: skip
+
+
 def main() -> None:
     """Build, measure, print a table per size."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -193,6 +236,8 @@ def main() -> None:
     parser.add_argument("--before-max", default="10k",
                         help="replay the old in-Python pages up to this size only (at 50k "
                              "they take about a minute of wall time: --before-max 50k)")  # fmt: skip
+    parser.add_argument("--demo-clock", action="store_true",
+                        help="measure the demo's incident, on the demo's running clock")  # fmt: skip
     args = parser.parse_args()
 
     from fastapi.testclient import TestClient
@@ -202,12 +247,14 @@ def main() -> None:
     started = time.perf_counter()
     now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     with tempfile.TemporaryDirectory() as tmp:
+        _data_dir(Path(tmp), demo=args.demo_clock, now=now)
+        _counting_stat()
         engine = _engine(args.database_url, Path(tmp))
         backend = engine.dialect.name
         try:
             for size in (parse_size(s) for s in args.sizes.split(",")):
                 t0 = time.perf_counter()
-                ids = build(engine, size, now)
+                ids = build(engine, size, now, demo=args.demo_clock)
                 print(f"\n== {size:,} requests ({backend}; built in "
                       f"{time.perf_counter() - t0:.1f} s) ==")  # fmt: skip
                 app = create_app(engine)
@@ -215,9 +262,9 @@ def main() -> None:
                 with TestClient(app) as staff, TestClient(app) as team, TestClient(app) as public:
                     login(staff, f"dispatcher{size}")
                     login(team, f"team{size}")
-                    base_cpu, base_wall = measure(bare(engine, incident), args.repeat)
-                    rows: list[tuple[str, float, float]] = [("bare SELECT … LIMIT 50", base_cpu,
-                                                             base_wall)]  # fmt: skip
+                    base_cpu, base_wall, _ = measure(bare(engine, incident), args.repeat)
+                    rows: list[tuple[str, float, float, int]] = [
+                        ("bare SELECT … LIMIT 50", base_cpu, base_wall, 0)]  # fmt: skip
                     pages = [
                         ("console queue, page 1", staff, f"/console/rescue/{incident}"),
                         ("console queue, deep page", staff,
@@ -243,10 +290,10 @@ def main() -> None:
                                ("before: board (all in Python)", before_board))  # fmt: skip
                     for label, make in befores if size <= parse_size(args.before_max) else ():
                         rows.append((label, *measure(make(engine, incident), args.before_repeat)))
-                print(f"{'page':34} {'CPU ms':>9} {'wall ms':>9} {'× bare CPU':>11}")
-                for label, cpu, wall in rows:
+                print(f"{'page':34} {'CPU ms':>9} {'wall ms':>9} {'× bare CPU':>11} {'stats':>6}")
+                for label, cpu, wall, stats in rows:
                     ratio = cpu / base_cpu if base_cpu > 0 else float("nan")
-                    print(f"{label:34} {cpu:9.1f} {wall:9.1f} {ratio:11.1f}")
+                    print(f"{label:34} {cpu:9.1f} {wall:9.1f} {ratio:11.1f} {stats:6}")
         finally:
             engine.dispose()
             if args.database_url is not None:

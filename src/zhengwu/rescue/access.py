@@ -47,7 +47,7 @@ from zhengwu.privacy import (
 )
 from zhengwu.privacy.address import DOOR_MASK
 from zhengwu.privacy.handles import mask_handles
-from zhengwu.rescue import additions, priority
+from zhengwu.rescue import additions, clock, priority
 from zhengwu.rescue.models import HelpRequest, HelpSource, Incident, SetAside, Team
 from zhengwu.rescue.schemas import (
     FulfilmentView,
@@ -274,6 +274,7 @@ def view(
     found in the request (an office line a citizen quotes is still the office's).
     """
     full = sees_full(principal, request)
+    now = now or clock.of(request)  # once for the score and the flags
     score, parts = priority.score(request, now=now)
     county = county_of(request.adcode)
     place = regions.get(county) if county and not full else None
