@@ -28,7 +28,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from zhengwu.audit import service as audit_service
@@ -193,8 +193,10 @@ def open_key(session: Session, key: FollowupKey) -> tuple[HelpRequest, bool]:
     (:func:`withdraw`); a split (拆分, :func:`zhengwu.rescue.intake.unmerge`) takes it to
     the split-off request, which it made — never to the family left behind. A key with
     no source (older than migration 0039, not bound by it) opens its request, or the
-    request that one was merged into.
+    request that one was merged into — unless a citizen's submission was split off them
+    since: it is bound then, or refused (:func:`_bind_older_key`).
     """
+    phone = None
     if key.token:
         where = HelpFollowup.token_hash == _hash(key.token.strip())
     elif key.phone and key.code:
@@ -202,12 +204,14 @@ def open_key(session: Session, key: FollowupKey) -> tuple[HelpRequest, bool]:
             phone = normalise_callback_phone(key.phone)
         except PhoneError:
             raise _not_found() from None
-        where = HelpFollowup.lookup_hash == _lookup_hash(phone, key.code.strip())
+        where = HelpFollowup.lookup_hash == _lookup_hash(phone or "", key.code.strip())
     else:
         raise _not_found()
     found = session.scalar(select(HelpFollowup).where(where).limit(1))
     if found is None:
         raise _not_found()
+    if found.source_id is None:
+        _bind_older_key(session, found, phone=phone)
     home = None
     if found.source_id is not None:
         home = session.scalar(select(HelpSource.request_id).where(HelpSource.id == found.source_id))
@@ -222,6 +226,76 @@ def open_key(session: Session, key: FollowupKey) -> tuple[HelpRequest, bool]:
         )
         creator = False
     return request, creator
+
+
+SUBMITTED = ("form-", "api-")  # the post ids intake.submit gives a form's or API's request
+
+
+def _bind_older_key(session: Session, key: HelpFollowup, *, phone: str | None) -> None:
+    """Bind a key older than migration 0039 that its backfill could not bind to its
+    submission's source when that can be told now, or refuse it when a split makes the
+    request it opens uncertain.
+
+    Unbound, a key opens the request it made or joined, following merges. That is right
+    as long as no citizen's submission (a ``form-…`` or ``api-…`` source: what a key is
+    issued for) was split off those requests since (拆分): the key's own is still there.
+    Once one was, the key's submission may be the one split off, and the request left
+    behind another family's. The submission is then the only candidate — the form and
+    API sources on the request the key opens now, and those split off the requests it
+    went through — or the only one that gave the ``phone`` the key was looked up with:
+    the key is bound to it for good (and moved with it, as :func:`zhengwu.rescue.intake.unmerge`
+    moves a bound key). Otherwise it is refused (409), never opening the wrong family's.
+    """
+    from zhengwu.audit.models import AuditEntry
+
+    chain = [key.request_id]
+    for _ in range(MERGE_HOPS):
+        survivor = session.scalar(
+            select(HelpRequest.merged_into_id).where(HelpRequest.id == chain[-1])
+        )
+        if survivor is None:
+            break
+        chain.append(survivor)
+    split: dict[int, int] = {}  # source id → the request it was split off into
+    for data in session.scalars(
+        select(AuditEntry.data)
+        .where(AuditEntry.entity_type == "help_request", AuditEntry.action == "unmerge",
+               AuditEntry.entity_id.in_(chain))
+        .order_by(AuditEntry.id)
+    ):  # fmt: skip
+        if isinstance(data, dict) and isinstance(data.get("source_id"), int):
+            split[data["source_id"]] = int(data.get("to_request") or 0)
+    if not split:
+        return  # nothing split off: the key's submission is where it was
+    submitted = or_(*(HelpSource.post_id.startswith(p) for p in SUBMITTED))
+    candidates = list(
+        session.scalars(
+            select(HelpSource)
+            .where(or_(HelpSource.request_id == chain[-1], HelpSource.id.in_(split)), submitted,
+                   HelpSource.kind != "update")
+            .order_by(HelpSource.id)
+        )
+    )  # fmt: skip
+    if not any(c.id in split for c in candidates):
+        return  # only other inputs (posts, calls) were split off: not a citizen's key's
+    if len(candidates) > 1 and phone:
+        candidates = [c for c in candidates if phone in ((c.fields or {}).get("phones") or ())]
+    if len(candidates) != 1:
+        raise ConflictError(
+            "此跟进链接（或查询码）签发于系统升级之前，它所在的求助后来被协调人拆分，"
+            "无法确定哪一条是您提交的，为免看到或改动他人的求助，已停止使用；"
+            "请用提交时填写的手机号和查询码查询，或联系救援热线；情况危急请直接拨打 119 / 110",
+            "this follow-up link (or code) was issued before an upgrade, and the request it "
+            "opened has since been split by a coordinator: which part is yours cannot be "
+            "told, so it is no longer used rather than show or change someone else's "
+            "request; look up with the phone you gave and its code, or call the hotline "
+            "(in danger: call 119 / 110)",
+        )
+    [source] = candidates
+    key.source_id = source.id
+    if source.id in split and source.request_id != key.request_id:
+        key.request_id, key.creator = source.request_id, True  # it made the split-off one
+    session.flush()
 
 
 def status_of(request: HelpRequest) -> Status:
