@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import typer
 
 from zhengwu.cli.common import console, handle_errors
+from zhengwu.errors import InvalidInputError
 
 # Each step: (title, "module:function"); the function takes (session, analytics, truth)
 # and returns a dict of figures for the summary. Missing modules are skipped with a note.
@@ -66,6 +67,63 @@ def _load(target: str) -> Callable[..., dict[str, Any]] | None:
     return step
 
 
+def earlier_demo(input_dir: Path, *, scale: str, days: int, seed: int) -> int | None:
+    """Return when the demo already in ``input_dir`` made its data (``truth.json``'s
+    modification time, ns) when it was made with the same options; None when there is none.
+
+    The demo's incident acts on the demo's running clock, which starts when the demo made
+    its data (:mod:`zhengwu.rescue.clock`). Run again without ``--reset``, the demo made
+    its data again and the clock started over: what a coordinator did since the first run
+    was stamped later than what they did next (a verification before the one it
+    followed, a re-verification due earlier). The same options make the same data: the
+    run continues the demo and its clock (:func:`keep_demo_clock`). Other options would
+    make another period or city on top of this one: refused before anything is changed.
+    """
+    from datetime import timedelta
+
+    import orjson
+
+    from zhengwu.simulate.config import SimulationConfig
+
+    truth = input_dir / "truth.json"
+    try:
+        made = truth.stat().st_mtime_ns
+        old = orjson.loads(truth.read_bytes())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        old = {}
+        made = None
+    window = old.get("window") if isinstance(old, dict) else None
+    end = (SimulationConfig(days=days).start + timedelta(days=days)).isoformat()
+    then = (old.get("scale"), old.get("seed"), (window or {}).get("end"))
+    if made is not None and then == (scale, seed, end):
+        return made
+    said = (f"--scale {old.get('scale')} --days {(window or {}).get('days')} --seed "
+            f"{old.get('seed')}" if window else "")  # fmt: skip
+    raise InvalidInputError(
+        f"数据目录 {input_dir.parent} 已有另一次演示（{said or '无法读取其 truth.json'}），"
+        "其应急求助事件按演示时钟运行，换参数会使时间前后错乱：用相同参数重新运行可接着这次演示，"
+        "加 --reset 则清空数据目录从头开始",
+        f"the data directory {input_dir.parent} already holds another demo "
+        f"({said or 'its truth.json cannot be read'}), whose emergency incident runs on the "
+        "demo's clock, which other options would put out of order: run it with the same "
+        "options to continue it, or add --reset to empty the data directory and start over",
+    )
+
+
+def keep_demo_clock(input_dir: Path, made: int) -> str:
+    """Give the data the demo made again the time it was first made (``made``, ns): its
+    incident's clock goes on from where it was. Return the summary's line."""
+    import os
+    from datetime import UTC, datetime
+
+    truth = input_dir / "truth.json"
+    os.utime(truth, ns=(made, made))
+    since = datetime.fromtimestamp(made / 1e9, UTC).astimezone().strftime("%Y-%m-%d %H:%M")
+    return f"接着 {since} 的演示 continues the demo of {since}"
+
+
 @handle_errors
 def demo_command(
     scale: Annotated[str, typer.Option(help="city | province | national")] = "city",
@@ -101,6 +159,7 @@ def demo_command(
         shutil.rmtree(settings.data_dir)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     input_dir = settings.data_dir / "demo-input"
+    made = earlier_demo(input_dir, scale=scale, days=days, seed=seed)
     summary = Table(
         "步骤 step", Column("结果 result", overflow="fold"), title="zhengwu 演示 demo"
     )  # a long result folds onto the next line rather than being cut with …
@@ -112,6 +171,8 @@ def demo_command(
         )
         progress.update(task, completed=1, total=1)
         summary.add_row("模拟 simulate", f"文件 files {len(result.files)} · 目录 in {input_dir}")
+        if made is not None:
+            summary.add_row("演示时钟 demo clock", keep_demo_clock(input_dir, made))
         engine = get_engine()
         migrate.upgrade(engine)
         with unit_of_work(engine) as session:
