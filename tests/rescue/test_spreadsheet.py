@@ -19,7 +19,7 @@ from zhengwu.errors import ForbiddenError, InvalidInputError
 from zhengwu.rescue import access, intake
 from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.labels import urgency_reason
-from zhengwu.rescue.models import HelpSource, Incident, SetAside, Verification
+from zhengwu.rescue.models import HelpRequest, HelpSource, Incident, SetAside, Verification
 from zhengwu.rescue.schemas import HelpSubmission
 from zhengwu.rescue.spreadsheet import EXPORT_HEADER, export_csv, import_csv
 
@@ -100,15 +100,22 @@ def test_common_urgency_words_are_mapped_without_a_warning(
     session: Session, make_incident: Callable[..., Incident], tmp_path: Path, word: str, level: str
 ) -> None:
     """The words volunteers write in 紧急程度 set the level; only unknown words are warned."""
-    incident = make_incident()
+    request = _urgency_row(session, make_incident(), tmp_path, "需要饮用水", word)
+    assert request.urgency == level
+
+
+def _urgency_row(
+    session: Session, incident: Incident, tmp_path: Path, situation: str, word: str
+) -> HelpRequest:
+    """Import a sheet of one row with ``situation`` and 紧急程度 ``word``: taken in without
+    a warning; return its request."""
     sheet = (
         "姓名,地址,人数,情况,紧急程度,联系方式\n"
-        f"周八,郑州市金水区纬五路12号院1号楼,2,需要饮用水,{word},13600004444\n"
+        f"周八,郑州市金水区纬五路12号院1号楼,2,{situation},{word},13600004444\n"
     )
     report = import_csv(session, incident=incident, path=_sheet(tmp_path, sheet), actor=DISPATCHER)
     assert report.warnings == [] and report.new_requests == 1
-    request = rescue_service.get_request(session, request_id=report.request_ids[0])
-    assert request.urgency == level
+    return rescue_service.get_request(session, request_id=report.request_ids[0])
 
 
 @pytest.mark.parametrize(
@@ -122,14 +129,7 @@ def test_graded_urgency_words_are_mapped_and_read_as_set_by_hand(
     """A sheet graded 高/中/低 (高危, 很紧急 …) sets the level without a warning, whatever
     the text says (被困 reads 紧急, an elderly man's 老人 stays among the reasons); the
     level reads as set by hand: 人工设定「表格·高」 for staff, 人工设定 masked."""
-    incident = make_incident()
-    sheet = (
-        "姓名,地址,人数,情况,紧急程度,联系方式\n"
-        f"周八,郑州市金水区纬五路12号院1号楼,2,老人被困,{word},13600004444\n"
-    )
-    report = import_csv(session, incident=incident, path=_sheet(tmp_path, sheet), actor=DISPATCHER)
-    assert report.warnings == [] and report.new_requests == 1
-    request = rescue_service.get_request(session, request_id=report.request_ids[0])
+    request = _urgency_row(session, make_incident(), tmp_path, "老人被困", word)
     assert request.urgency == level
     assert f"manual:表格·{word}" in request.urgency_reasons
     assert any(r != f"manual:表格·{word}" for r in request.urgency_reasons)  # the text's
