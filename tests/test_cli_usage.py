@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from typer.testing import CliRunner
 
@@ -73,3 +75,35 @@ def test_users_create_lists_every_role_on_a_narrow_terminal() -> None:
     flat = " ".join(shown.output.replace("│", " ").split())
     roles = ("admin", "matrix_office", "operator", "handler", "dispatcher", "verifier", "team")
     assert all(role in flat for role in roles), flat
+
+
+JSON_CASES = {
+    "unknown-option": (["import", "--json", "--nope"], "No such option: --nope", "没有这个选项"),
+    "missing-argument": (["import", "weibo-api", "--json"], "Missing argument", "缺少参数"),
+    "bad-value": (["quarantine", "--limit", "0", "--json"], "Invalid value for '--limit'",
+                  "--limit 的值无效"),
+    "unknown-command": (["index", "nosuch", "--json"], "No such command", "没有这个命令"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(JSON_CASES))
+def test_a_usage_error_under_json_is_a_json_line_too(case: str) -> None:
+    """With --json on the command line a usage error ends with the error as one JSON line on
+    stdout, as any failed --json command does; the usage text stays on stderr, exit code 2."""
+    args, en, zh = JSON_CASES[case]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1, result.stdout
+    error = json.loads(lines[0])
+    assert (error["error"], error["status"]) == ("UsageError", 2)
+    assert en in error["message_en"] and zh in error["message_zh"], error
+    flat = " ".join(result.stderr.replace("│", " ").split())
+    assert "Usage: zhengwu" in result.stderr and en in flat and zh in flat, result.stderr
+
+
+def test_without_json_a_usage_error_prints_nothing_on_stdout() -> None:
+    result = runner.invoke(app, ["import", "--nope"])
+    assert result.exit_code == 2 and result.stdout == "", result.stdout
+    after = runner.invoke(app, ["import", "weibo-api", "--", "--json"])  # a path, not --json
+    assert after.exit_code == 2 and after.stdout == "", after.stdout

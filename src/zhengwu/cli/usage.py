@@ -11,12 +11,19 @@ error of the command reads (``错误：… / error: …``)::
 What Click says is kept as it is (the option names, the values it would take); a message
 that already has Chinese in it — a ``typer.BadParameter`` of the project's own, which is
 bilingual — is left alone, and so is a bare ``zhengwu group`` that shows its help.
+
+A command line that carries ``--json`` gets the error as one JSON line on stdout too, the
+way a failed ``--json`` command's error reads (:func:`zhengwu.cli.common.handle_errors`):
+``{"error": "UsageError", "status": 2, "message_zh": …, "message_en": …}``, its status the
+exit code; the usage text and the message stay on stderr, and the exit code stays 2. A
+script reading the last stdout line gets an object even when the command never ran.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from typer.core import TyperGroup
@@ -102,30 +109,72 @@ def aborted() -> clicked.ClickException:
     return worded
 
 
+_JSON_ARGV = "zhengwu.json_argv"
+
+
+def _json_given(args: Sequence[str]) -> bool:
+    """Tell whether ``--json`` is among the command line's options (not after ``--``)."""
+    args = list(args)
+    return "--json" in (args[: args.index("--")] if "--" in args else args)
+
+
+def print_json_error(error: clicked.ClickException) -> None:
+    """Print Click's ``error`` as the JSON line of a failed ``--json`` command (stdout)."""
+    import orjson
+
+    en = error.format_message()
+    lines = en.split("\n", 1)
+    zh = chinese(error)
+    if zh is None:  # already bilingual (the project's own words), or worded by bilingual()
+        zh, en = (lines[0], lines[1]) if len(lines) == 2 and _CJK.search(lines[0]) else (en, en)
+    line = {
+        "error": "UsageError" if isinstance(error, clicked.UsageError) else "CommandError",
+        "status": error.exit_code, "message_zh": zh, "message_en": en,
+    }  # fmt: skip
+    sys.stdout.write(orjson.dumps(line).decode() + "\n")
+    sys.stdout.flush()
+
+
 class BilingualGroup(TyperGroup):
     """The ``zhengwu`` group: a usage error anywhere below it reads in Chinese and English.
 
     Click parses a sub-command's arguments inside its parent's :meth:`invoke`, so the top
     group's ``make_context`` (its own options) and ``invoke`` (everything below) see every
-    usage error before Typer prints it.
+    usage error before Typer prints it; with ``--json`` on the command line each is also
+    one JSON line on stdout (:func:`print_json_error`).
     """
 
-    def make_context(self, *args: Any, **kwargs: Any) -> Context:
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: Context | None = None,
+        **extra: Any,
+    ) -> Context:  # fmt: skip
+        wants_json = _json_given(args)
         try:
-            return super().make_context(*args, **kwargs)
+            ctx = super().make_context(info_name, args, parent, **extra)
         except clicked.ClickException as error:
-            worded = bilingual(error)
+            worded = self._worded(error, wants_json)
             if worded is error:
                 raise
             raise worded from error
+        ctx.meta[_JSON_ARGV] = wants_json
+        return ctx
 
     def invoke(self, ctx: Context) -> Any:
+        wants_json = bool(ctx.meta.get(_JSON_ARGV))
         try:
             return super().invoke(ctx)
         except Abort as error:  # a prompt (a password) met the end of its input
-            raise aborted() from error
+            raise self._worded(aborted(), wants_json) from error
         except clicked.ClickException as error:
-            worded = bilingual(error)
+            worded = self._worded(error, wants_json)
             if worded is error:
                 raise
             raise worded from error
+
+    @staticmethod
+    def _worded(error: clicked.ClickException, wants_json: bool) -> clicked.ClickException:
+        """Return ``error`` in both languages, printed as a JSON line too under ``--json``."""
+        worded = bilingual(error)
+        if wants_json and not isinstance(error, clicked.NoArgsIsHelpError):
+            print_json_error(worded)
+        return worded
