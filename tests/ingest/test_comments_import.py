@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -201,3 +202,60 @@ def test_a_gbk_csv_among_files_is_refused_and_the_others_are_imported_and_counte
     assert again.exit_code == 0, again.output
     assert (_summary(again.stdout)["imported"], _summary(again.stdout)["duplicates"]) == (0, 2)
     assert _summary(again.stdout)["refused"] == []
+
+
+def _comments_csv(*cids: str) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(_row("1")))
+    writer.writeheader()
+    writer.writerows([_row(cid) for cid in cids])
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("bad_first", [True, False])
+def test_a_member_of_a_zip_refused_whole_is_named_and_the_other_members_are_imported(
+    tmp_path: Path, bad_first: bool
+) -> None:
+    # One GBK CSV in an archive of exports: the refusal names the member to fix
+    # (archive.zip!member), not the archive, and the other members are imported.
+    archive = tmp_path / "exports.zip"
+    members = [
+        ("2025-07/gbk.csv", _comments_csv("5150000000000003").encode("gbk")),
+        ("2025-07/good.csv", _comments_csv("5150000000000001", "5150000000000002").encode()),
+    ]
+    with zipfile.ZipFile(archive, "w") as zf:
+        for name, data in members if bad_first else members[::-1]:
+            zf.writestr(name, data)
+    result = runner.invoke(app, ["import", "weibo-comments", str(archive), "--json"])
+    assert result.exit_code == 2, result.output
+    summary = _summary(result.stdout)
+    assert (summary["read"], summary["imported"]) == (2, 2)
+    member = f"{archive}!2025-07/gbk.csv"
+    assert [(r["file"], r["error"]) for r in summary["refused"]] == [(member, "InvalidInputError")]
+    assert "iconv -f GBK -t UTF-8" in summary["refused"][0]["message_en"]
+    assert "/tmp/" not in summary["refused"][0]["message_en"].replace(str(tmp_path), "")
+    flat = "".join(result.stderr.split())
+    assert f"未导入{member}" in flat and f"error:{member}wasnotimported" in flat, result.stderr
+    # Fixed (saved as UTF-8), the member is imported on its own; the others are duplicates.
+    members[0] = (members[0][0], _comments_csv("5150000000000003").encode())
+    with zipfile.ZipFile(archive, "w") as zf:
+        for name, data in members:
+            zf.writestr(name, data)
+    again = runner.invoke(app, ["import", "weibo-comments", str(archive), "--json"])
+    assert again.exit_code == 0, again.output
+    assert (_summary(again.stdout)["imported"], _summary(again.stdout)["duplicates"]) == (1, 2)
+
+
+def test_every_member_of_a_zip_refused_refuses_the_import_naming_the_first(
+    tmp_path: Path,
+) -> None:
+    archive = tmp_path / "exports.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("a.csv", _comments_csv("5150000000000001").encode("gbk"))
+        zf.writestr("b.csv", _comments_csv("5150000000000002").encode("gbk"))
+    result = runner.invoke(app, ["import", "weibo-comments", str(archive), "--json"])
+    assert result.exit_code == 2, result.output
+    refused = json.loads(result.stdout.splitlines()[-1])
+    assert (refused["read"], refused["run_id"], refused["error"]) == (0, None, "InvalidInputError")
+    assert f"{archive}!a.csv" in refused["message_en"], refused["message_en"]
+

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from zhengwu.config import get_settings
 from zhengwu.content import store
 from zhengwu.content.comments import write_comments
-from zhengwu.errors import InvalidInputError
+from zhengwu.errors import InvalidInputError, named_as
 from zhengwu.ingest.collect import Chunk, Collector
 from zhengwu.ingest.files import check_file, lines_before, note_lines_before, split_ranges
 from zhengwu.ingest.models import ImportRun, QuarantineEntry
@@ -208,30 +208,44 @@ def run_import(
         summary.run_id = run.id
     writer = _Writer(session, analytics, run, fmt, summary, dry_run=dry_run)
     refusals: list[InvalidInputError] = []
+    inputs = 0  # the plain files read (an archive's members), and the inputs refused whole
+
+    def refuse(shown: str, exc: InvalidInputError) -> None:
+        refusals.append(exc)
+        summary.refused.append({"file": shown} | exc.to_dict())
+
     for path in paths:
-        inputs = 0
-        # A file refused whole does not stop the others: the posts of the files before it
-        # are in the analytics store already (its writes commit per batch), so the import
-        # goes on, counts what it wrote and names what it refused (summary.refused); only
-        # when every file is refused does the refusal end the import, with nothing written.
+        members = 0
+        # A file refused whole does not stop the others, nor does a member of an archive
+        # stop the archive's other members: the posts of the files before it are in the
+        # analytics store already (its writes commit per batch), so the import goes on,
+        # counts what it wrote and names what it refused (summary.refused: a member as
+        # archive.zip!member); only when every file is refused does the refusal end the
+        # import, with nothing written.
         try:
             # closing(): the copy of a compressed input goes even when its import fails.
             with closing(plain_files(path, settings.data_dir / "tmp")) as plains:
                 for plain in plains:
-                    inputs += 1
-                    _import_plain(
-                        importer, fmt, options, plain, writer, workers, observed_at,
-                        dry_run=dry_run, on_item=on_item, on_progress=on_progress, fast=fast,
-                    )  # fmt: skip
-        except InvalidInputError as exc:
-            refusals.append(exc)
-            summary.refused.append({"file": str(path)} | exc.to_dict())
+                    members += 1
+                    try:  # a member's copy under the data dir is named as the member
+                        with named_as(str(plain.path), plain.shown):
+                            _import_plain(
+                                importer, fmt, options, plain, writer, workers, observed_at,
+                                dry_run=dry_run, on_item=on_item, on_progress=on_progress,
+                                fast=fast,
+                            )  # fmt: skip
+                    except InvalidInputError as exc:
+                        refuse(plain.shown, exc)
+        except InvalidInputError as exc:  # the input itself (not gzip data, a cut archive …)
+            inputs += members + 1
+            refuse(str(path), exc)
             continue
-        if inputs == 0:
+        inputs += members
+        if members == 0:
             summary.warnings.append(
                 f"压缩包中没有可导入的文件：{path} / the archive holds no file to import: {path}"
             )
-    if refusals and len(refusals) == len(paths) and summary.read == 0:
+    if refusals and len(refusals) >= inputs and summary.read == 0:
         raise refusals[0]
     # Only an account row links posts to a body and lets the index score them: say so when
     # the file named authors (an article list names only the 公众号's biz) nobody registered.
