@@ -103,6 +103,7 @@ NEED_THE_DATABASE: dict[str, list[str]] = {
     "desk remask": [],
     "desk routing derive": [],
     "desk routing list": [],
+    "imports": [],
     "library prune": [],
     "library search": ["x"],
     "open311 keys list": [],

@@ -634,3 +634,22 @@ def test_a_sqlite_downgrade_of_0038_keeps_the_rows_that_point_at_outbox(tmp_path
     migrate.upgrade(engine)  # and up again
     assert "last_error" in _columns(engine, "outbox")
     engine.dispose()
+
+
+def test_import_run_refused_migration_adds_and_drops_it(empty_engine: Engine) -> None:
+    def columns() -> set[str]:
+        return {c["name"] for c in inspect(empty_engine).get_columns("import_runs")}
+
+    migrate.upgrade(empty_engine, "0034")  # the foundation branch as it was before 0040
+    with empty_engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO import_runs (format, paths, started_at, read, imported, updated, "
+                 "duplicates, quarantined) VALUES ('weibo-api', 'a.jsonl', :t, 1, 1, 0, 0, 0)"),
+            {"t": datetime(2025, 7, 1, tzinfo=UTC)},
+        )  # fmt: skip
+    migrate.upgrade(empty_engine, "0040")
+    assert "refused" in columns()
+    with empty_engine.connect() as conn:  # a run from before: it refused none
+        assert conn.execute(text("SELECT refused FROM import_runs")).scalar_one() is None
+    _downgrade(empty_engine, "0034")
+    assert "refused" not in columns()

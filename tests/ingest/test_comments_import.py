@@ -259,3 +259,34 @@ def test_every_member_of_a_zip_refused_refuses_the_import_naming_the_first(
     assert (refused["read"], refused["run_id"], refused["error"]) == (0, None, "InvalidInputError")
     assert f"{archive}!a.csv" in refused["message_en"], refused["message_en"]
 
+
+def test_the_import_history_shows_the_files_a_run_refused_and_why(tmp_path: Path) -> None:
+    good, gbk = tmp_path / "good.csv", tmp_path / "exports.zip"
+    good.write_text(_comments_csv("5150000000000001"), encoding="utf-8")
+    with zipfile.ZipFile(gbk, "w") as zf:
+        zf.writestr("gbk.csv", _comments_csv("5150000000000002").encode("gbk"))
+    first = runner.invoke(app, ["import", "weibo-comments", str(good), "--json"])
+    assert first.exit_code == 0, first.output
+    partial = runner.invoke(app, ["import", "weibo-comments", str(good), str(gbk), "--json"])
+    assert partial.exit_code == 2, partial.output
+    run_id = _summary(partial.stdout)["run_id"]
+    history = runner.invoke(app, ["imports", "--json"])
+    assert history.exit_code == 0, history.output
+    runs = [orjson.loads(line) for line in history.stdout.splitlines()]
+    assert [r["id"] for r in runs] == [run_id, _summary(first.stdout)["run_id"]]  # newest first
+    assert runs[0]["files"] == [str(good), str(gbk)] and runs[1]["refused"] == []
+    assert (runs[0]["read"], runs[0]["duplicates"]) == (1, 1)
+    [refused] = runs[0]["refused"]
+    assert (refused["file"], refused["error"]) == (f"{gbk}!gbk.csv", "InvalidInputError")
+    assert "iconv -f GBK -t UTF-8" in refused["message_en"] and "GBK" in refused["message_zh"]
+    assert runs[0]["started_at"].endswith("+08:00")  # China time, as people read it
+    # The table (and the run's quarantine listing) name the refused member and why.
+    for args in (["imports"], ["quarantine", "--run", str(run_id)]):
+        shown = runner.invoke(app, args)
+        assert shown.exit_code == 0, shown.output
+        flat = "".join(shown.stdout.replace("│", "").split())
+        assert f"{gbk}!gbk.csv".replace(" ", "") in flat and "iconv-fGBK" in flat, shown.stdout
+    unrefused = runner.invoke(app, ["quarantine", "--run", str(runs[1]["id"])])
+    assert "not imported" not in unrefused.stdout
+    paged = runner.invoke(app, ["imports", "--limit", "1"])
+    assert "--offset 1" in paged.stdout and "2 import runs in all" in paged.stdout

@@ -252,8 +252,10 @@ def quarantine_command(
 
     q = QuarantineEntry
     with unit_of_work() as session:
-        if run is not None and session.get(ImportRun, run) is None:
+        the_run = None if run is None else session.get(ImportRun, run)
+        if run is not None and the_run is None:
             _no_such_run(run, session.scalar(select(func.max(ImportRun.id))))
+        refused = [] if the_run is None else (the_run.refused or [])
         stmt = select(q)
         count = select(func.count()).select_from(q)
         if run is not None:
@@ -281,6 +283,82 @@ def quarantine_command(
         table.add_row(str(e.run_id), e.source, e.reason, *([Text(e.raw or "")] if raw else []))
     console.print(table)
     console.print(_quarantine_footer(len(entries), total, offset, limit, run))
+    for r in refused:  # not records: files of the run refused whole (zhengwu imports)
+        console.print(
+            f"未导入的文件 file not imported: {r['file']}：{r['message_zh']} / {r['message_en']}",
+            style="red", markup=False, highlight=False, soft_wrap=True,
+        )  # fmt: skip
+
+
+@handle_errors
+def imports_command(
+    limit: Annotated[int, typer.Option(min=1, help="at most this many runs")] = 20,
+    offset: Annotated[int, typer.Option(min=0, help="skip this many runs (next page)")] = 0,
+    json_out: Annotated[bool, typer.Option("--json", help="print JSON Lines")] = False,
+) -> None:
+    """List the import runs (导入记录), newest first: files, counts and the files refused.
+
+    Each run of `zhengwu import`, `zhengwu desk import-csv` and the sheet imports, with its
+    files, when it ran (China time) and its counts. A file refused whole while the others
+    were imported (a GBK CSV, a member of an archive not in the format: archive.zip!member)
+    is listed under "refused" with why, to fix and import again. `zhengwu quarantine --run
+    N` lists a run's quarantined records.
+
+    Example: zhengwu imports --limit 5
+    """
+    from rich.table import Column, Table
+    from rich.text import Text
+    from sqlalchemy import func, select
+
+    from zhengwu.db.engine import unit_of_work
+    from zhengwu.ingest.models import ImportRun
+
+    with unit_of_work() as session:
+        newest = select(ImportRun).order_by(ImportRun.id.desc())
+        runs = [_run_dict(r) for r in session.scalars(newest.offset(offset).limit(limit))]
+        total = session.scalar(select(func.count()).select_from(ImportRun)) or 0
+    if json_out:
+        for run in runs:
+            print_json(run)
+        return
+    counts = ("read", "imported", "updated", "duplicates", "quarantined")
+    table = Table(
+        "run", "format", "started", Column("files", overflow="fold"), *counts,
+        Column("refused", overflow="fold"),
+    )  # fmt: skip
+    for run in runs:
+        refused = "\n".join(
+            f"{r['file']}：{r['message_zh']} / {r['message_en']}" for r in run["refused"]
+        )
+        table.add_row(
+            str(run["id"]), run["format"], run["started_at"][:19].replace("T", " "),
+            "\n".join(run["files"]), *(str(run[k]) for k in counts),
+            Text(refused, style="red"),
+        )  # fmt: skip
+    console.print(table)
+    more = f"；下一页 next page: --offset {offset + limit}" if offset + len(runs) < total else ""
+    console.print(f"共 {total} 次导入 / {total} import runs in all{more}")
+
+
+def _run_dict(run: Any) -> dict[str, Any]:
+    """Return an import run as ``zhengwu imports --json`` prints it (times in China time)."""
+    from zhengwu.chinatime import from_stored
+
+    return {
+        "id": run.id,
+        "format": run.format,
+        "files": run.paths.split("\n"),
+        "started_at": from_stored(run.started_at).isoformat(),
+        "finished_at": None
+        if run.finished_at is None
+        else from_stored(run.finished_at).isoformat(),
+        "read": run.read,
+        "imported": run.imported,
+        "updated": run.updated,
+        "duplicates": run.duplicates,
+        "quarantined": run.quarantined,
+        "refused": run.refused or [],
+    }
 
 
 def _search_queue_mark(session: Any) -> int:

@@ -63,6 +63,7 @@ app.command("simulate")(simulate.simulate)
 app.command("import")(ingest.import_command)
 app.command("formats")(ingest.formats_command)
 app.command("quarantine")(ingest.quarantine_command)
+app.command("imports")(ingest.imports_command)
 
 
 def main() -> None:

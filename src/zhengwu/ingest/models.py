@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from zhengwu.db.base import Base, utcnow
@@ -25,6 +26,10 @@ class ImportRun(Base):
     updated: Mapped[int] = mapped_column(Integer, default=0)
     duplicates: Mapped[int] = mapped_column(Integer, default=0)
     quarantined: Mapped[int] = mapped_column(Integer, default=0)
+    # The files refused whole while the others were imported (a GBK CSV, a member of an
+    # archive not in the format): each {"file", "error", "status", "message_zh",
+    # "message_en"}, as the summary's "refused" says; None: none (or a run before 0040).
+    refused: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
 
 class QuarantineEntry(Base):

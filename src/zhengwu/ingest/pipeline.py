@@ -259,6 +259,7 @@ def run_import(
         run.finished_at = datetime.now(UTC)
         run.read, run.imported, run.updated = summary.read, summary.imported, summary.updated
         run.duplicates, run.quarantined = summary.duplicates, summary.quarantined
+        run.refused = list(summary.refused) or None
         session.flush()
         # The search index is not refreshed here: the worker's job "search-refresh" picks up
         # new and changed accounts from their updated_at (`zhengwu import --refresh-search`
