@@ -363,3 +363,36 @@ def test_the_search_hint_only_when_something_waits_for_the_index(statuses: Path)
     assert "--refresh-search" not in hot.stdout
     posts = runner.invoke(app, ["import", "weibo-api", str(statuses)])
     assert posts.exit_code == 0 and "--refresh-search" in posts.stdout, posts.output
+
+
+def test_a_search_refresh_that_fails_after_the_import_ends_with_a_json_line(
+    statuses: Path, tmp_path: Path
+) -> None:
+    """The import is committed; the refresh fails (its postings table is gone): under --json
+    the last stdout line is the import's summary with the error, exit code 1."""
+    import sqlite3
+
+    from zhengwu.config import get_settings
+
+    first = runner.invoke(app, ["import", "weibo-api", str(statuses), "--json"])
+    assert first.exit_code == 0, first.output
+    database = get_settings().resolved_database_url.removeprefix("sqlite:///")
+    with sqlite3.connect(database) as conn:
+        conn.execute("DROP TABLE search_postings")
+    other = tmp_path / "other.jsonl"
+    other.write_text(json.dumps(_status(4100000000000001, 1), ensure_ascii=False) + "\n")
+    failed = runner.invoke(app, ["import", "weibo-api", str(other), "--refresh-search", "--json"])
+    assert failed.exit_code == 1, failed.output
+    lines = failed.stdout.splitlines()
+    assert len(lines) == 1, failed.stdout
+    line = orjson.loads(lines[0])
+    assert (line["imported"], line["run_id"]) == (1, _summary(first.stdout)["run_id"] + 1)
+    assert (line["error"], line["status"]) == ("ServerError", 500)
+    assert (
+        "search index refresh failed" in line["message_en"]
+        and "search_postings" in line["message_en"]
+    )
+    assert "搜索索引更新失败" in line["message_zh"]
+    assert "search index refresh failed" in " ".join(failed.stderr.split())
+    plain = runner.invoke(app, ["import", "weibo-api", str(other), "--refresh-search"])
+    assert plain.exit_code == 1 and plain.stdout.count("{") == 0, plain.output

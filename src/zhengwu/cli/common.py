@@ -110,7 +110,7 @@ def _json_requested(ctx: Any) -> bool:
     )
 
 
-def _fail(exc: ZhengwuError, code: int) -> typer.Exit:
+def fail(exc: ZhengwuError, code: int) -> typer.Exit:
     """Print ``exc`` in Chinese and English on stderr and, when the command was given
     ``--json``, as the API gives it on stdout (one JSON line: ``error``, ``status``,
     ``message_zh``, ``message_en``); return the exit to raise."""
@@ -128,7 +128,7 @@ def handle_errors(func: F) -> F:
     no command prints a traceback for a bad ``--out``, ``--csv`` or input path. A database
     that cannot be reached or opened (a wrong ``ZHENGWU_DATABASE_URL``, a server that is
     down) is a bilingual message too, exit 1 (:func:`database_error`). Under ``--json`` each
-    of these is also one JSON line on stdout, the error as the API gives it (:func:`_fail`),
+    of these is also one JSON line on stdout, the error as the API gives it (:func:`fail`),
     so a script reading the last line always gets an object; a bug keeps its traceback.
     """
 
@@ -137,21 +137,21 @@ def handle_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except ZhengwuError as exc:
-            raise _fail(exc, 2) from None
+            raise fail(exc, 2) from None
         except BrokenPipeError:
             raise typer.Exit(1) from None  # the reader (e.g. `| head`) went away: nothing to say
         except OSError as exc:
-            raise _fail(os_error(exc), 2) from None
+            raise fail(os_error(exc), 2) from None
         except Exception as exc:
             invalid = validation_error(exc)
             if invalid is not None:  # an option a model refuses (--adcode 岳麓区): no traceback
-                raise _fail(invalid, 2) from None
+                raise fail(invalid, 2) from None
             unusable = database_error(exc)
             if unusable is not None:
-                raise _fail(unusable, 1) from None
+                raise fail(unusable, 1) from None
             if not _out_of_memory(exc):
                 raise
-            raise _fail(memory_error(exc), 1) from None
+            raise fail(memory_error(exc), 1) from None
 
     return wrapper  # type: ignore[return-value]
 

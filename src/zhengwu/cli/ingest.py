@@ -12,6 +12,7 @@ import typer
 from zhengwu.cli.common import (
     console,
     err_console,
+    fail,
     handle_errors,
     json_error_fields,
     print_json,
@@ -159,7 +160,7 @@ def _import(
         print_json(summary.to_dict() if json_out else {"summary": summary.to_dict()})
         _exit_if_refused(summary.refused)
         return
-    indexed = _refresh_search() if refresh_search else None
+    indexed = _refresh_search(summary.to_dict()) if refresh_search else None
     if json_out:
         print_json(summary.to_dict() | ({"search_indexed": indexed} if indexed is not None else {}))
         _exit_if_refused(summary.refused)
@@ -185,19 +186,28 @@ def _import(
     _exit_if_refused(summary.refused)
 
 
-def _refresh_search() -> dict[str, int]:
-    """Run the worker's search refresh now (its own transactions, after the import's)."""
+def _refresh_search(summary: dict[str, Any]) -> dict[str, int]:
+    """Run the worker's search refresh now (its own transactions, after the import's).
+
+    A refresh that fails exits with code 1, the import committed: under ``--json`` the
+    last stdout line is the import's ``summary`` with the error (:func:`fail`)."""
+    from zhengwu.errors import ServerError
     from zhengwu.jobs.registry import get_job
     from zhengwu.jobs.runner import run_job
 
     with err_console.status("更新搜索索引 / refreshing the search index …"):
         report = run_job(get_job("search-refresh"))
     if report.error:
-        err_console.print(
-            f"[bold red]错误[/]：导入已完成，但搜索索引更新失败 / the import is done, but the "
-            f"search index refresh failed: {report.error}"
+        json_error_fields(summary)
+        raise fail(
+            ServerError(
+                f"导入已完成，但搜索索引更新失败（后台任务会再试，或再次运行 zhengwu worker --once "
+                f"--only search-refresh）：{report.error}",
+                "the import is done, but the search index refresh failed (the worker tries "
+                f"again, or run zhengwu worker --once --only search-refresh): {report.error}",
+            ),
+            1,
         )
-        raise typer.Exit(1)
     return report.counts
 
 
