@@ -39,6 +39,10 @@ def test_desk_commands_end_to_end(tmp_path: Path) -> None:
     imported = runner.invoke(app, ["import-csv", str(path), "--json"])
     assert imported.exit_code == 0, imported.output
     summary = orjson.loads(imported.stdout)
+    # The warnings of stderr are in the JSON too, for a script reading it.
+    warnings = summary.pop("warnings")
+    assert len(warnings) == 2 and all(w in imported.stderr for w in warnings), warnings
+    assert "no routing rules" in warnings[0] and "past their resolve deadline" in warnings[1]
     assert summary == {
         "run_id": 1,
         "read": 2,
@@ -153,7 +157,10 @@ def test_due_soon_shows_the_deadline_that_is_near_and_the_body(tmp_path: Path) -
     at = received.strftime("%Y-%m-%d %H:%M:%S")
     path = _export(tmp_path / "export.csv", ["工单编号", "受理时间", "诉求内容", "联系电话"],
                    [["B1", at, "金水区小区物业乱收费", ""], ["B2", at, "二七区路灯不亮", ""]])  # fmt: skip
-    assert _json(["import-csv", str(path), "--json"]) == {
+    imported = _json(["import-csv", str(path), "--json"])
+    assert isinstance(imported, dict)
+    assert any("no routing rules" in w for w in imported.pop("warnings"))
+    assert imported == {
         "run_id": 1, "read": 2, "created": 2, "merged": 0, "existing": 0, "quarantined": 0,
         "replies": 0, "closed": 0, "overdue_at_intake": 0, "imported": 2, "updated": 0,
         "duplicates": 0,

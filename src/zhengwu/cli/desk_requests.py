@@ -122,7 +122,11 @@ def import_csv(
             "dry_run": True,
             "refused": [{"source": where, "reason": why} for where, why in refused],
         } if dry_run else {}  # fmt: skip
-        print_json({**summary.to_dict(), **(summary.office_dict() if office else {}), **extra})
+        # The warnings go to stderr below as well; here a script reading the JSON sees them.
+        print_json(
+            {**summary.to_dict(), **(summary.office_dict() if office else {}), **extra,
+             "warnings": warnings}
+        )  # fmt: skip
     else:
         if dry_run:
             console.print("试运行，未写入任何内容 / dry run: nothing was written", style="bold")
