@@ -150,6 +150,39 @@ def test_a_message_gone_back_to_waiting_keeps_its_last_delivery_error_and_its_ti
     )
 
 
+def test_a_message_delivered_after_a_failure_no_longer_shows_the_failure_as_current(
+    session: Session,
+) -> None:
+    """A Weibo reply failed once, then went out on the next pass. It used to keep the
+    failure as its current reason (``error``: 第 1 次发送失败…稍后重试) under 已发送: once
+    delivered there is no current reason; the failure stays as an earlier attempt's, with
+    its time, and the message says when it was delivered."""
+    message = outbox_service.enqueue(session, kind="closing", platform="weibo", body="boom")
+    session.flush()
+    outbox_service.deliver_pending(session, [FlakyConnector()], max_attempts=3)
+    failed, failed_at = message.last_error, message.last_error_at
+    assert message.error == failed and failed is not None and failed_at is not None
+    report = outbox_service.deliver_pending(session, [FlakyConnector(fail_on="-")])
+    assert report.delivered == 1
+    session.refresh(message)
+    assert (message.state, message.error, message.attempts) == ("delivered", None, 2)
+    assert message.delivered_at is not None and message.delivered_at >= failed_at
+    assert (message.last_error, message.last_error_at) == (failed, failed_at)
+    # As the request's handlers read it: delivered, when, and the earlier failure.
+    from zhengwu.servicedesk.presenters import _outbox
+
+    shown = _outbox(message, True)
+    assert (shown.state, shown.error, shown.delivered_at) == (
+        "delivered",
+        None,
+        message.delivered_at,
+    )
+    assert shown.last_error == failed
+    assert outbox_service.last_error_line(failed, failed_at, delivered=True).startswith(
+        "此前发送失败（"
+    )
+
+
 def test_a_masked_reader_of_a_request_sees_no_delivery_error(session: Session) -> None:
     """A connector's error is its own words and may quote what it was sent (the reply, a
     citizen's post id): the request's handlers read it, a masked reader (an office whose

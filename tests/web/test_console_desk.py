@@ -228,3 +228,50 @@ def test_a_waiting_reply_shows_its_waiting_reason_and_its_last_delivery_error(
     [message] = detail["outbox"]
     assert message["error"] == outbox_service.waiting_reason("weibo")
     assert message["last_error"].endswith("weibo api timeout") and message["last_error_at"]
+
+
+def test_a_reply_delivered_after_a_failure_shows_it_was_delivered_not_the_failure(
+    client: httpx.Client, world: ConsoleWorld, committed_engine: Engine
+) -> None:
+    """A reply failed once on Weibo, then the next pass delivered it. Its page still said
+    上次发送失败 (and the API's ``error`` the failure) under 已发送: now it says when it
+    was delivered and, for its handlers, that an earlier attempt failed, with its time."""
+    attempts = iter([RuntimeError("weibo api timeout")])
+
+    class Flaky:
+        platform = "weibo"
+
+        def send(self, message: OutboxMessage) -> str:
+            failure = next(attempts, None)
+            if failure is not None:
+                raise failure
+            return f"wb-{message.id}"
+
+    with Session(committed_engine) as session:
+        request = session.scalar(
+            select(ServiceRequest).where(ServiceRequest.public_id == world.requests["housing"])
+        )
+        assert request is not None
+        outbox_service.enqueue(session, kind="first_response", platform="weibo",
+                               body="已收到，正在办理", entity_type="request", entity_id=request.id)  # fmt: skip
+        session.flush()
+        assert outbox_service.deliver_pending(session, [Flaky()]).failed == 1
+        assert outbox_service.deliver_pending(session, [Flaky()]).delivered == 1
+        session.commit()
+    login(client, "handler")
+    page = html.unescape(client.get(f"/console/desk/{world.requests['housing']}").text)
+    outbox = page[page.index('id="outbox"') : page.index('id="sources"')]
+    assert "上次发送失败" not in outbox and "稍后重试" not in outbox.split("此前")[0]
+    delivered = re.search(r'class="meta outbox-delivered">([^<]*)<', outbox)
+    assert delivered is not None and delivered[1].startswith("已发送（20")
+    assert "delivered" in delivered[1]
+    earlier = re.search(r'class="meta outbox-earlier-error">([^<]*)<', outbox)
+    assert earlier is not None
+    assert earlier[1].startswith("此前 1 次发送失败，最近一次（20")
+    assert earlier[1].endswith("weibo api timeout")
+    detail = client.get(f"/api/desk/requests/{world.requests['housing']}",
+                        headers={"Accept": "application/json"}).json()  # fmt: skip
+    [message] = detail["outbox"]
+    assert (message["state"], message["error"], message["attempts"]) == ("delivered", None, 2)
+    assert message["delivered_at"] and message["last_error_at"]
+    assert message["last_error"].endswith("weibo api timeout")

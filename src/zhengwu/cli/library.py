@@ -193,8 +193,9 @@ def distribute(
     for t in report["targets"]:
         console.print(f"{t['account_name']} ({t['platform']}): {t['state']} {t['reason'] or ''}")
         if t["last_error"] and t["last_error"] != t["reason"]:
-            console.print(f"  {last_error_line(t['last_error'], t['last_error_at'])}",
-                          highlight=False)  # fmt: skip
+            line = last_error_line(t["last_error"], t["last_error_at"],
+                                   delivered=t["state"] == "delivered")  # fmt: skip
+            console.print(f"  {line}", highlight=False)
     for s in report["skipped"]:
         console.print(
             f"已跳过 skipped {s['account_name']} ({s['platform']})：已分发过 already "

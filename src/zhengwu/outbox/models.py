@@ -28,8 +28,9 @@ class OutboxMessage(Base):
     entity_id: Mapped[int | None] = mapped_column(Integer, index=True)
     state: Mapped[str] = mapped_column(String(16), default="queued", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    # The current reason (waiting for a connector, or the last failure); the last delivery
-    # failure stays in last_error with its time while the message waits (migration 0038).
+    # The current reason (waiting for a connector, or the last failure), None once
+    # delivered; the last delivery failure stays in last_error with its time while the
+    # message waits (migration 0038), and after delivery as an earlier attempt's.
     error: Mapped[str | None] = mapped_column(Text)
     last_error: Mapped[str | None] = mapped_column(Text)
     last_error_at: Mapped[datetime | None]

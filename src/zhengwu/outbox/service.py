@@ -143,11 +143,16 @@ def delivery_error(exc: Exception, attempt: int, max_attempts: int) -> str:
             f"{attempt} of {max_attempts} failed, will retry: {said}")  # fmt: skip
 
 
-def last_error_line(error: str, at: datetime | str | None) -> str:
+def last_error_line(error: str, at: datetime | str | None, *, delivered: bool = False) -> str:
     """Return a message's last delivery failure as a line of the CLI: its time (China
-    time), then the failure (the pages show the same: ``_outbox_errors.html``)."""
+    time), then the failure (the pages show the same: ``_outbox_errors.html``).
+
+    ``delivered``: the message went out after that failure, which is then an earlier
+    attempt's, not where it stands."""
     when = datetime.fromisoformat(at) if isinstance(at, str) else at
     shown = f"{when.astimezone(CHINA):%Y-%m-%d %H:%M}" if when else "时间不详 time unknown"
+    if delivered:
+        return f"此前发送失败（{shown}），之后已发送 / an earlier attempt failed, then it was delivered: {error}"
     return f"上次发送失败（{shown}）/ last delivery error: {error}"
 
 
@@ -230,8 +235,9 @@ def deliver_pending(
                 message.state = "failed"
             report.failed += 1
             continue
-        if message.error == waiting_reason(message.platform):
-            message.error = None  # it waited for a connector; now it has been sent
+        # Sent: no reason is current any more (a waiting reason, an earlier failure). The
+        # last failure stays in last_error, with its time, as an earlier attempt's.
+        message.error = None
         message.state = "delivered"
         message.delivered_at = utcnow()
         report.delivered += 1

@@ -215,8 +215,11 @@ class OutboxRead(BaseModel):
     created_at: datetime
     attempts: int = 0
     error: str | None = None  # why it waits (no connector) or the failure that stopped it
-    last_error: str | None = None  # the last delivery failure, kept while it waits
+    # The last delivery failure, kept while it waits — and once delivered (``error`` is
+    # then None), an earlier attempt's: ``attempts - 1`` attempts failed before it went out.
+    last_error: str | None = None
     last_error_at: datetime | None = None
+    delivered_at: datetime | None = None
 
 
 class SourceRead(BaseModel):
