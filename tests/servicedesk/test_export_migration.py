@@ -13,6 +13,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from zhengwu.accounts.models import Matrix
+from zhengwu.audit import service as audit_service
+from zhengwu.audit.models import AuditEntry
 from zhengwu.ingest.models import QuarantineEntry
 from zhengwu.servicedesk import deadlines, export, rates, service
 from zhengwu.servicedesk.actions import perform
@@ -295,3 +297,63 @@ def test_a_returned_request_keeps_its_matrix_when_the_new_desk_has_it(
     warnings = intake_warnings(session, summary, provisional)
     [said] = [w for w in warnings if "已撤并的金水区矩阵" in w]
     assert "按本系统的派单规则" in said and "new desk's routing" in said
+
+
+def _returned_elsewhere(session: Session, world: World) -> dict[str, str]:
+    """The export row of a request 金水区住建局 transferred to the city's 住建局, which
+    returned it (退单); the old desk is rolled back (the new desk has no request)."""
+    old_desk = session.begin_nested()
+    returned = _form(session, "金水区小区绿化带被毁")
+    _act(session, world, returned, "transfer", organization_id=world.orgs["city_housing"],
+         reason="涉及全市")  # fmt: skip
+    _act(session, world, returned, "return", who="city_housing", reason="不属于本单位职责")
+    session.flush()
+    [record] = export.iter_records(session, principal=SYSTEM, filters=RequestFilters())
+    old_desk.rollback()
+    return record
+
+
+def _return_entry(session: Session, tmp_path: Path, record: dict[str, str]) -> AuditEntry:
+    """Import ``record`` into the new desk; return its request's return entry."""
+    out = tmp_path / "export.csv"
+    out.write_bytes(b"".join(export.chunks("csv", [record])))
+    assert import_csv(session, out, actor=SYSTEM).created == 1
+    [request] = session.scalars(select(ServiceRequest)).all()
+    assert (request.state, request.organization_id) == ("returned", None)
+    history = audit_service.history(session, entity_type="request", entity_id=request.id)
+    # The new desk's routing gave it to 金水区住建局 at import: a true entry of its own.
+    [route] = [h for h in history if h.action == "route"]
+    assert route.data is not None and route.data["organization_id"] is not None
+    [back] = [h for h in history if h.action == "return"]
+    return back
+
+
+def test_a_returned_request_s_history_names_the_body_that_returned_it(
+    session: Session, world: World, tmp_path: Path
+) -> None:
+    """On the new desk the routing gives the returned request to 金水区住建局 again: the
+    imported return entry named no body, and the history read as if the routing's body
+    had returned it. The export says who returned it (退回单位) and the import's return
+    entry names that body, as the old desk's did."""
+    record = _returned_elsewhere(session, world)
+    assert (record["办理状态"], record["承办单位"]) == ("已退回", "")
+    assert record["退回单位"] == "郑州市住房和城乡建设局"
+    back = _return_entry(session, tmp_path, record)
+    assert back.data == {"from_organization_id": world.orgs["city_housing"],
+                         "returned_by": "郑州市住房和城乡建设局"}  # fmt: skip
+    assert back.reason is not None and "由郑州市住房和城乡建设局退回" in back.reason
+    assert "returned by 郑州市住房和城乡建设局" in back.reason
+
+
+def test_a_returning_body_the_new_desk_lacks_is_named_as_the_export_names_it(
+    session: Session, world: World, tmp_path: Path
+) -> None:
+    """A 退回单位 the new desk does not have: the return entry names it by the export's
+    name (never the routing's body), and the request keeps it in its attributes."""
+    record = _returned_elsewhere(session, world)
+    record["退回单位"] = "已撤并的住建局"
+    back = _return_entry(session, tmp_path, record)
+    assert back.data == {"from_organization_id": None, "returned_by": "已撤并的住建局"}
+    assert back.reason is not None and "由已撤并的住建局退回" in back.reason
+    [request] = session.scalars(select(ServiceRequest)).all()
+    assert request.attributes["source_returned_by"] == "已撤并的住建局"

@@ -19,7 +19,8 @@ open state of :data:`STATES` (已受理, 办理中, 重办, 已转办, 已退回
 来源渠道, 承办单位, 签收时间, 协办单位, 督办次数, 督办时间 and 所属矩阵: the channel, the
 handling body and the co-handling bodies (by name), the 签收 time, the 督办 (audited with
 reason :data:`IMPORTED_HANDLING`) and the matrix whose queue holds it (a request 已退回
-waits there, with no body), so the rates by organisation stay the same too. A handling
+waits there, with no body; its return entry names the body of its 退回单位), so the rates
+by organisation stay the same too. A handling
 body or matrix the new desk does not have (by that name) leaves the new desk's routing in
 place: :func:`apply` counts those requests and :func:`routed_instead_notice` tells the
 import's reader. An export written before these columns imports as it did.
@@ -68,6 +69,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "supervision_count": ("督办次数",),
     "supervised_at": ("督办时间",),
     "matrix": ("所属矩阵",),
+    "returned_by": ("退回单位", "退单单位"),
 }  # fmt: skip
 CHANNELS = frozenset(get_args(Source))  # a 来源渠道 the export writes (the request's source)
 # What a hotline's channel column says (lower case, spaces out) → the desk's channel. A
@@ -133,6 +135,7 @@ class Carried:
     supervision_count: int = 0
     supervised_at: datetime | None = None
     matrix: str | None = None  # the name of the matrix whose queue holds it
+    returned_by: str | None = None  # the name of the body that returned it (已退回)
     unknown_channel: tuple[str, str] | None = None  # a channel cell of no desk channel
 
     def __bool__(self) -> bool:
@@ -140,7 +143,7 @@ class Carried:
             self.ratings or self.first_response_at or self.reopen_count or self.resolve_due
             or self.state or self.channel or self.organization or self.accepted_at
             or self.helpers or self.supervision_count or self.supervised_at or self.matrix
-            or self.unknown_channel
+            or self.returned_by or self.unknown_channel
         )  # fmt: skip
 
 
@@ -209,6 +212,7 @@ def read(
     organization = cells.get("organization")
     helpers = cells.get("helpers")
     matrix = cells.get("matrix")
+    returned_by = cells.get("returned_by")
     carried = Carried(
         tuple(ratings), first_at, count,
         resolve_due=time(due, "deadline") if due is not None else None,
@@ -221,6 +225,7 @@ def read(
         supervision_count=_count(cells.get("supervision_count")),
         supervised_at=time(supervised, "supervision time") if supervised is not None else None,
         matrix=matrix[1] if matrix is not None else None,
+        returned_by=returned_by[1] if returned_by is not None else None,
     )  # fmt: skip
     return carried if carried else None
 
@@ -312,7 +317,10 @@ def apply(
         RequestSource.source_ref.in_(carried)
     )
     ids: dict[str, int] = dict(session.execute(query).all())
-    names = {n for what in carried.values() for n in (what.organization, *what.helpers) if n}
+    names = {
+        n for what in carried.values()
+        for n in (what.organization, *what.helpers, what.returned_by) if n
+    }  # fmt: skip
     orgs = _by_name(session, Organization, names)
     matrices = _by_name(session, Matrix, {w.matrix for w in carried.values() if w.matrix})
     for ref, what in carried.items():
@@ -340,7 +348,7 @@ def apply(
         ):
             request.resolve_due = what.resolve_due
         if what.state is not None:
-            _carry_state(session, request, what.state, actor)
+            _carry_state(session, request, what, orgs, actor)
         for satisfaction, at in what.ratings:
             session.add(
                 RequestRating(request_id=request.id, satisfaction=satisfaction, rated_at=at)
@@ -429,21 +437,42 @@ def _carry_handling(
         request.attributes = {**(request.attributes or {}), **unknown}
 
 
-def _carry_state(session: Session, request: ServiceRequest, word: str, actor: Principal) -> None:
+def _carry_state(
+    session: Session, request: ServiceRequest, what: Carried, orgs: dict[str, int],
+    actor: Principal,
+) -> None:  # fmt: skip
     """Put a created request in the open state its export's 办理状态 says (已受理, 已转办,
     已退回 …), when the import left it where that state comes from and a body handles it;
-    a request 已退回 goes back to the office's queue (no handling body), as a return does."""
-    state, action, before = STATES[word]
+    a request 已退回 goes back to the office's queue (no handling body), as a return does.
+
+    The return entry names the body that returned it as the export does (退回单位:
+    ``from_organization_id`` when this desk has that body, ``returned_by`` its name), never
+    the body this desk's routing gave the request at import; a body this desk does not have
+    is kept in the request's attributes (``source_returned_by``)."""
+    assert what.state is not None
+    state, action, before = STATES[what.state]
+    returner = orgs.get(what.returned_by) if what.returned_by else None
+    if state == "returned" and returner is not None:
+        request.organization_id, request.routing_rule_id = returner, None
     if request.state not in before or request.organization_id is None:
         return
     at = request.accepted_at or request.first_response_at or request.received_at
-    audit_service.record(
-        session, entity_type="request", entity_id=request.id, action=action, actor=actor,
-        from_state=request.state, to_state=state, reason=IMPORTED_STATE, at=at,
-    )  # fmt: skip
+    reason, data = IMPORTED_STATE, None
     if state == "accepted":
         request.accepted_at = request.accepted_at or at
         request.first_response_at = request.first_response_at or at
     if state == "returned":
         actions.EFFECTS["return"](session, request, ActionInput(), at)
+        data = {"from_organization_id": returner, "returned_by": what.returned_by}
+        if what.returned_by:
+            reason = (f"导入的办理状态：由{what.returned_by}退回 / state imported from an "
+                      f"export: returned by {what.returned_by}")  # fmt: skip
+            if returner is None:
+                request.attributes = {
+                    **(request.attributes or {}), "source_returned_by": what.returned_by,
+                }  # fmt: skip
+    audit_service.record(
+        session, entity_type="request", entity_id=request.id, action=action, actor=actor,
+        from_state=request.state, to_state=state, reason=reason, data=data, at=at,
+    )  # fmt: skip
     request.state = state

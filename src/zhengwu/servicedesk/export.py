@@ -4,7 +4,8 @@ The columns are the hotline import's (:mod:`zhengwu.servicedesk.csvimport`: 工�
 受理时间, 诉求内容, 问题分类, 区划代码, 事发地址, 联系人, 联系电话, 邮箱, 答复意见, 答复时间,
 办理状态, 办结时间, 满意度, 回访时间, 是否公开), so an export imports again
 (``zhengwu desk import-csv``); 历次满意度, 首次响应时间, 重启次数, 办理期限, 来源渠道,
-承办单位, 签收时间, 协办单位, 督办次数, 督办时间 and 所属矩阵 carry what a new desk needs to keep each
+承办单位, 签收时间, 协办单位, 督办次数, 督办时间, 所属矩阵 and 退回单位 (the body that returned
+a request 已退回, from its latest 退单) carry what a new desk needs to keep each
 request's handling and count the same rates (:mod:`zhengwu.servicedesk.carried`); a few
 more columns for people (区划名称, 是否超期) have names the import ignores.
 
@@ -43,6 +44,7 @@ from sqlalchemy.orm import Session, aliased
 from zhengwu import regions
 from zhengwu.accounts import phones as published_phones
 from zhengwu.accounts.models import Matrix, Organization
+from zhengwu.audit.models import AuditEntry
 from zhengwu.auth.principal import Principal
 from zhengwu.privacy import coarse_address
 from zhengwu.servicedesk import access, carried, deadlines, masking, service
@@ -64,7 +66,7 @@ COLUMNS = (
     "工单编号", "诉求编号", "受理时间", "诉求内容", "问题分类", "区划代码", "区划名称", "事发地址",
     "联系人", "联系电话", "邮箱", "答复意见", "答复时间", "办理状态", "办结时间", "满意度", "回访时间",
     "历次满意度", "首次响应时间", "重启次数", "是否公开", "来源渠道", "承办单位", "办理期限", "是否超期",
-    "签收时间", "协办单位", "督办次数", "督办时间", "所属矩阵",
+    "签收时间", "协办单位", "督办次数", "督办时间", "所属矩阵", "退回单位",
 )  # fmt: skip
 # 办理状态 as the hotline import reads it (csvimport.OPEN_STATUSES / CLOSED_STATUSES).
 STATUS_WORDS = {
@@ -159,6 +161,28 @@ def _helpers(session: Session, rows: Sequence[Any]) -> dict[int, str]:
     return {i: "；".join(names) for i, names in found.items()}
 
 
+def _returned_by(session: Session, rows: Sequence[Any]) -> dict[int, str]:
+    """Return the 退回单位 cell of the requests 已退回 among ``rows``: the body its latest
+    退单 names (``from_organization_id``, or an imported return's ``returned_by``)."""
+    ids = [r.id for r in rows if r.state == "returned"]
+    if not ids:
+        return {}
+    entries = (
+        select(AuditEntry.entity_id, AuditEntry.data)
+        .where(AuditEntry.entity_type == "request", AuditEntry.action == "return",
+               AuditEntry.entity_id.in_(ids))
+        .order_by(AuditEntry.entity_id, AuditEntry.at, AuditEntry.id)
+    )  # fmt: skip
+    latest = {request_id: data or {} for request_id, data in session.execute(entries)}
+    org_ids = {d["from_organization_id"] for d in latest.values() if d.get("from_organization_id")}
+    query = select(Organization.id, Organization.name).where(Organization.id.in_(org_ids))
+    names: dict[object, str] = dict(session.execute(query).all()) if org_ids else {}
+    return {
+        request_id: names.get(data.get("from_organization_id"), "") or data.get("returned_by") or ""
+        for request_id, data in latest.items()
+    }
+
+
 def iter_records(
     session: Session, *, principal: Principal, filters: RequestFilters, batch: int = BATCH
 ) -> Iterator[dict[str, str]]:
@@ -169,12 +193,13 @@ def iter_records(
     result = session.execute(query.execution_options(yield_per=batch))
     for part in result.partitions():
         earlier, helpers = _earlier_ratings(session, part), _helpers(session, part)
-        yield from (_record(row, earlier, helpers, unmasked, keep, now) for row in part)
+        returned = _returned_by(session, part)
+        yield from (_record(row, earlier, helpers, unmasked, keep, now, returned) for row in part)
 
 
 def _record(
     row: Any, earlier: dict[int, str], helpers: dict[int, str], unmasked: bool,
-    keep: frozenset[str], now: datetime,
+    keep: frozenset[str], now: datetime, returned: dict[int, str],
 ) -> dict[str, str]:  # fmt: skip
     """Return one request's export row (masked unless ``unmasked``)."""
     text, reply = row.text, row.reply_text
@@ -226,6 +251,7 @@ def _record(
         "督办次数": str(row.supervision_count) if row.supervision_count else "",
         "督办时间": _time(row.supervised_at) if row.supervision_count else "",
         "所属矩阵": row.matrix or "",
+        "退回单位": returned.get(row.id, ""),
     }
 
 
