@@ -357,3 +357,47 @@ def test_a_returning_body_the_new_desk_lacks_is_named_as_the_export_names_it(
     assert back.reason is not None and "由已撤并的住建局退回" in back.reason
     [request] = session.scalars(select(ServiceRequest)).all()
     assert request.attributes["source_returned_by"] == "已撤并的住建局"
+
+
+def test_an_office_s_import_refuses_a_row_of_a_matrix_outside_its_scope(
+    session: Session, world: World, tmp_path: Path
+) -> None:
+    """郑州's office uploads a desk's export holding a 洛阳 request (所属矩阵 洛阳政务新媒体矩阵).
+    The office may not put a request in another matrix's queue, and the import silently
+    left the 所属矩阵 out: the row became a 郑州 request, the 洛阳 matrix never saw it. The
+    row is refused with a bilingual reason naming the matrix (quarantined, its raw row kept
+    for an admin or 洛阳's office to import); the office's own rows are imported; a row of
+    that matrix already on file stays ``existing``."""
+    old_desk = session.begin_nested()
+    _form(session, "金水区小区路灯不亮")
+    luoyang = service.receive(session, actor=SYSTEM, intake=RequestIntake(
+        source="form", text="洛阳市西工区小区电梯停运", region="洛阳市", category_code="0101",
+    )).request  # fmt: skip
+    assert luoyang.matrix_id == world.matrices["ly"]
+    session.flush()
+    records = list(export.iter_records(session, principal=SYSTEM, filters=RequestFilters()))
+    assert {r["所属矩阵"] for r in records} == {"郑州政务新媒体矩阵", "洛阳政务新媒体矩阵"}
+    out = tmp_path / "export.csv"
+    out.write_bytes(b"".join(export.chunks("csv", records)))
+    old_desk.rollback()
+
+    office = world.principals["office"]
+    summary = import_csv(session, out, actor=office)
+    assert (summary.created, summary.quarantined) == (1, 1)
+    [request] = session.scalars(select(ServiceRequest)).all()
+    assert (request.text, request.matrix_id) == ("金水区小区路灯不亮", world.matrices["zz"])
+    [entry] = session.scalars(
+        select(QuarantineEntry).where(QuarantineEntry.run_id == summary.run_id)
+    ).all()
+    assert entry.reason.startswith(
+        "所属矩阵「洛阳政务新媒体矩阵」不在本账号管理的矩阵（郑州政务新媒体矩阵"
+    )
+    assert "matrix '洛阳政务新媒体矩阵' (所属矩阵) is outside your matrix" in entry.reason
+    assert entry.raw is not None and "洛阳市西工区小区电梯停运" in entry.raw
+    # An admin imports it where it belongs; the office's upload of it again adds nothing.
+    admin = import_csv(session, out, actor=world.principals["admin"])
+    assert (admin.created, admin.existing, admin.quarantined) == (1, 1, 0)
+    moved = session.scalar(select(ServiceRequest).where(ServiceRequest.text.startswith("洛阳")))
+    assert moved is not None and moved.matrix_id == world.matrices["ly"]
+    again = import_csv(session, out, actor=office)
+    assert (again.created, again.existing, again.quarantined) == (0, 2, 0)

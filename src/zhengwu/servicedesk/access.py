@@ -133,6 +133,10 @@ class OfficeQueue:
             self._org_known[organization_id] = self._session.scalar(select(query.exists())) is True
         return self._org_known[organization_id]
 
+    def has_matrix(self, matrix_id: int) -> bool:
+        """Return whether ``matrix_id`` is the office's matrix or one below it."""
+        return self._has_matrix(matrix_id)
+
     def covers(self, matrix_id: int | None, organization_id: int | None) -> bool:
         """Return whether the office reads a new request queued on ``matrix_id`` and led by
         ``organization_id`` (either may be None)."""

@@ -299,6 +299,54 @@ def routed_instead_notice(count: int, names: Iterable[str]) -> str:
     )
 
 
+class OfficeScope:
+    """What a matrix office's import may carry: a 所属矩阵 of its own scope only.
+
+    A desk's export names the matrix whose queue holds each request. An office may not put
+    a request in another matrix's queue, and moving it into its own would misplace it (the
+    other matrix's office would never see it, both matrices' rates would be wrong): such a
+    row is refused with :meth:`refusal`'s reason (quarantined with its raw row, for an admin
+    or that matrix's office to import). A matrix this desk does not have by that name is not
+    refused: the routing places the request and the import warns, as for an admin.
+    """
+
+    def __init__(self, session: Session, office: OfficeQueue) -> None:
+        self.session, self.office = session, office
+        self._ids: dict[tuple[str, str], int | None] = {}
+        self._office_name: str | None = None
+
+    def _id(self, model: type[Organization | Matrix], name: str) -> int | None:
+        key = (model.__tablename__, name)
+        if key not in self._ids:
+            self._ids[key] = _by_name(self.session, model, {name}).get(name)
+        return self._ids[key]
+
+    def refusal(self, what: Carried) -> str | None:
+        """Return why the office's import refuses a row carrying ``what`` (else None): its
+        所属矩阵 is a matrix of this desk outside the office's, and its 承办单位 is not a
+        body the office oversees (which would keep the request in the office's sight)."""
+        if not what.matrix:
+            return None
+        matrix_id = self._id(Matrix, what.matrix)
+        if matrix_id is None or self.office.has_matrix(matrix_id):
+            return None
+        org_id = self._id(Organization, what.organization) if what.organization else None
+        if org_id is not None and self.office.covers(None, org_id):
+            return None
+        if self._office_name is None:
+            own = self.session.get(Matrix, self.office.matrix_id)
+            self._office_name = own.name if own is not None else f"#{self.office.matrix_id}"
+        mine = self._office_name
+        return (
+            f"所属矩阵「{what.matrix}」不在本账号管理的矩阵（{mine}及其下级矩阵）之内：该行未导入——"
+            f"矩阵管理员不能把诉求放入其他矩阵的队列，也不改放本矩阵。请由平台管理员或该矩阵的管理员"
+            f"导入此行 / matrix '{what.matrix}' (所属矩阵) is outside your matrix ({mine} and "
+            "the matrices below it): row not imported — a matrix office may not put a request "
+            "in another matrix's queue, nor is it moved into yours. An admin or that matrix's "
+            "office imports it"
+        )
+
+
 def apply(
     session: Session, carried: dict[str, Carried], *, actor: Principal,
     office: OfficeQueue | None = None,
@@ -382,14 +430,18 @@ def _carry_matrix(
 ) -> None:  # fmt: skip
     """Put a created request in the queue of its export's matrix (所属矩阵) when the new desk
     has that matrix (and an office's import oversees it); otherwise the routing's stays and
-    the name is kept in the request's attributes (``source_matrix``)."""
+    the name is kept in the request's attributes (``source_matrix``) — also for a matrix
+    outside an office's scope, which :class:`OfficeScope` refuses before the row is taken
+    in (so the import's warning counts it, never silently)."""
     if not what.matrix:
         return
     matrix_id = matrices.get(what.matrix)
-    if matrix_id is None:
-        request.attributes = {**(request.attributes or {}), "source_matrix": what.matrix}
-    elif office is None or office.covers(matrix_id, request.organization_id):
+    if matrix_id is not None and (
+        office is None or office.covers(matrix_id, request.organization_id)
+    ):
         request.matrix_id = matrix_id
+    else:
+        request.attributes = {**(request.attributes or {}), "source_matrix": what.matrix}
 
 
 def _carry_handling(

@@ -654,6 +654,7 @@ class _Importer:
         self.session, self.run, self.summary, self.via = session, run, summary, via
         self.actor, self.batch_rows, self.as_of = actor, batch_rows, as_of
         self.office = access.office_queue(session, actor)
+        self.scope = None if self.office is None else carried.OfficeScope(session, self.office)
         self.items: list[_Item] = []
         self.parsed = 0
         self.quarantined: list[dict[str, object]] = []
@@ -666,6 +667,24 @@ class _Importer:
             )
         self.pending: deque[tuple[list[_Item], Future[list[csvprep.Prepared]] | None]] = deque()
         self.carried: dict[str, carried.Carried] = {}  # of the rows that created a request
+
+    def outside_scope(self, parsed: _Row) -> str | None:
+        """Return why a matrix office's import refuses a new row whose 所属矩阵 is outside
+        its scope (:class:`carried.OfficeScope`); a row on file already (its ticket, or a
+        request of this desk by public id) stays ``existing`` as ever."""
+        if self.scope is None or parsed.carries is None:
+            return None
+        reason = self.scope.refusal(parsed.carries)
+        if reason is None:
+            return None
+        known = select(RequestSource.id).where(RequestSource.source_ref == outcome_ref(parsed))
+        if self.session.scalar(known) is not None:
+            return None
+        if parsed.own_id is not None and self.session.scalar(
+            select(ServiceRequest.id).where(ServiceRequest.public_id == parsed.own_id)
+        ) is not None:  # fmt: skip
+            return None
+        return reason
 
     def add(self, item: _Item) -> None:
         """Queue a row; hand the queued rows on once a batch is full."""
@@ -934,8 +953,9 @@ def import_csv(
     An import by a matrix office (``actor``, the console's and the API's upload) keeps each
     new request that routing would place outside the office's scope in the office's own
     matrix queue, unassigned (:func:`access.office_queue`; counted in
-    ``kept_in_office_queue``). The admin's and the CLI's (the system's) imports route every
-    row as the routing table says.
+    ``kept_in_office_queue``); a new row whose 所属矩阵 is another matrix of this desk is
+    refused with the reason (:class:`carried.OfficeScope`). The admin's and the CLI's (the
+    system's) imports route every row as the routing table says.
 
     ``prepare_ahead``: whether a worker process does the rows' text work (masking,
     normalisation, jurisdiction) for the next batches while this one is taken in
@@ -1028,7 +1048,8 @@ def _import(
             importer.add(_Item(where, raw, refused=str(exc)))
             continue
         late = _later_than(parsed, as_of) if as_of is not None else None
-        importer.add(_Item(where, raw, parsed=None if late else parsed, refused=late))
+        refused = late or importer.outside_scope(parsed)
+        importer.add(_Item(where, raw, parsed=None if refused else parsed, refused=refused))
     summary.sheets_left = [sheet.warning(shown) for sheet in left]
     if plain.damage is not None:  # a compressed export cut short: the rows before it stand
         summary.read += 1
