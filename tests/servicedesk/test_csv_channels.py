@@ -20,8 +20,10 @@ from zhengwu.servicedesk.upload import intake_warnings
 from .conftest import World
 
 # What 12345 systems write in their channel column, and the desk's channel it is.
-CHANNELS = ["微博", "网站", "电话", "APP", "信件", "", "微信公众号", "12345热线", "信件"]
-EXPECTED = ["weibo", "form", "12345", "api", "12345", "12345", "wechat", "12345", "12345"]
+CHANNELS = ["微博", "网站", "电话", "APP", "信件", "", "微信公众号", "12345热线", "来信", "来访",
+            "短信", "其他", "群众来访", "手机短信", "其他"]  # fmt: skip
+EXPECTED = ["weibo", "form", "12345", "api", "letter", "12345", "wechat", "12345", "letter",
+            "visit", "sms", "12345", "visit", "sms", "12345"]  # fmt: skip
 
 
 def _file(shared_data: Path, tmp_path: Path, header: str) -> Path:
@@ -53,10 +55,12 @@ def test_a_hotline_export_s_channel_column_is_each_ticket_s_channel(
     assert (summary.created, summary.quarantined) == (len(CHANNELS), 0)
     # Before: every ticket was 12345, whatever its 来源 said.
     assert _sources(session, path) == EXPECTED
-    # 信件 has no channel on the desk: the import says so, once per value, with the count.
-    assert summary.unknown_channels == {"信件": 2}
-    [said] = [w for w in intake_warnings(session, summary, provisional) if "信件" in w]
-    assert "「来源」" in said and "信件（2 件）" in said and "12345" in said
+    # Before, 信件, 来访 and 短信 had no channel on the desk and were taken as 12345. 其他
+    # has none: the import says so, once per value, with the count.
+    assert summary.unknown_channels == {"其他": 2}
+    [said] = [w for w in intake_warnings(session, summary, provisional) if "其他" in w]
+    assert "「来源」" in said and "其他（2 件）" in said and "12345" in said
+    assert "信件 letter" in said and "来访 visit" in said and "短信 sms" in said
     assert "unknown channel" in said
     # A ticket of another channel is still the hotline's ticket: private, its number kept
     # (an export writes it again, so the file imports again as "existing").
@@ -65,6 +69,9 @@ def test_a_hotline_export_s_channel_column_is_each_ticket_s_channel(
     assert (weibo.is_public, weibo.platform, weibo.source_ref) == (False, None, "12345:2549")
     records = list(export.iter_records(session, principal=SYSTEM, filters=RequestFilters()))
     assert {r["工单编号"] for r in records if r["来源渠道"] == "weibo"} == {"2549"}
+    assert sorted(r["来源渠道"] for r in records if r["来源渠道"] in ("letter", "visit", "sms")) == [
+        "letter", "letter", "sms", "sms", "visit", "visit",
+    ]  # fmt: skip
     again = import_csv(session, path, actor=SYSTEM)
     assert (again.existing, again.created, again.unknown_channels) == (len(CHANNELS), 0, {})
 

@@ -440,7 +440,8 @@ OrgOpt = Annotated[
     typer.Option("--organization", min=1, max=MAX_STORED_INT, help="handling organisation id"),
 ]
 ChannelOpt = Annotated[
-    list[str] | None, typer.Option("--channel", help="source: 12345, weibo, form … (repeatable)")
+    list[str] | None,
+    typer.Option("--channel", help="source: 12345, weibo, form, letter, visit, sms … (repeatable)"),
 ]
 OverdueOpt = Annotated[
     bool | None, typer.Option("--overdue/--not-overdue", help="only (or no) overdue requests")

@@ -73,9 +73,10 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 CHANNELS = frozenset(get_args(Source))  # a 来源渠道 the export writes (the request's source)
 # What a hotline's channel column says (lower case, spaces out) → the desk's channel. A
-# hotline's 12345 app sends its requests as a program does: 接口 (api). Letters, visits,
-# SMS … have no channel on the desk: such a row keeps the import's source, and the import
-# warns (:func:`unknown_channels_notice`).
+# hotline's 12345 app sends its requests as a program does: 接口 (api). Letters (信件),
+# walk-in visits (来访) and text messages (短信) are channels of their own. Another value
+# (传真, 其他 …) keeps the import's source, and the import warns
+# (:func:`unknown_channels_notice`).
 CHANNEL_WORDS: dict[str, str] = {
     **{c: c for c in CHANNELS},
     **dict.fromkeys(("微博", "新浪微博", "政务微博"), "weibo"),
@@ -87,6 +88,10 @@ CHANNEL_WORDS: dict[str, str] = {
                      "便民热线", "服务热线"), "12345"),
     **dict.fromkeys(("app", "手机app", "移动app", "客户端", "手机客户端", "接口"), "api"),
     **dict.fromkeys(("批量导入",), "csv"),
+    **dict.fromkeys(("信件", "来信", "书信", "群众来信", "人民来信", "信函", "邮寄", "写信"), "letter"),
+    **dict.fromkeys(("来访", "群众来访", "现场来访", "来人来访", "当面", "现场", "窗口", "接访"),
+                    "visit"),
+    **dict.fromkeys(("短信", "手机短信", "短消息", "sms", "12345短信"), "sms"),
 }  # fmt: skip
 
 
@@ -280,10 +285,12 @@ def unknown_channels_notice(report: Report) -> str:
     column, kept = report.channel_column, report.kept_source
     return (
         f"「{column}」列中有 {n} 件新诉求的渠道本平台没有对应的来源渠道：{zh}{'等' if more else ''}"
-        f"——已记为导入的来源 {kept}，请核对（可识别：微博、微信、抖音、网站/信箱、电话/热线、APP）/ "
+        f"——已记为导入的来源 {kept}，请核对（可识别：微博、微信、抖音、网站/信箱、电话/热线、APP、"
+        "信件、来访、短信）/ "
         f"{n} new request(s) name an unknown channel in column '{column}': {en}"
         f"{' …' if more else ''} — recorded as the import's source {kept}; check them (known: "
-        "微博 weibo, 微信 wechat, 抖音 douyin, 网站/信箱 form, 电话/热线 12345, APP api)"
+        "微博 weibo, 微信 wechat, 抖音 douyin, 网站/信箱 form, 电话/热线 12345, APP api, "
+        "信件 letter, 来访 visit, 短信 sms)"
     )
 
 

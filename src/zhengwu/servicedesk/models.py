@@ -23,7 +23,14 @@ __all__ = [
     "routing_models",
 ]  # fmt: skip
 
-SOURCES = ("weibo", "wechat", "douyin", "form", "csv", "api", "open311", "12345")
+# The channels a request comes in by: social posts, the web form, a file, a program (api,
+# open311), the hotline (12345), and what a 12345 centre registers by hand: letters (信件),
+# walk-in visits (来访) and text messages (短信). A plain string column (no enum, no check
+# constraint): a new channel needs no migration.
+SOURCES = (
+    "weibo", "wechat", "douyin", "form", "csv", "api", "open311", "12345", "letter", "visit",
+    "sms",
+)  # fmt: skip
 SOCIAL_SOURCES = ("weibo", "wechat", "douyin")
 
 

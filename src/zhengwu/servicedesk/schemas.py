@@ -16,7 +16,9 @@ from pydantic import (
 
 from zhengwu.servicedesk.models import SOCIAL_SOURCES
 
-Source = Literal["weibo", "wechat", "douyin", "form", "csv", "api", "open311", "12345"]
+Source = Literal[
+    "weibo", "wechat", "douyin", "form", "csv", "api", "open311", "12345", "letter", "visit", "sms"
+]  # models.SOURCES
 # A request's text: generous (real 12345 messages run to 7,000 characters and more); longer
 # texts are refused with a clear error, not cut. Open311 keeps its own 4,000 (the spec's).
 MAX_TEXT = 20_000

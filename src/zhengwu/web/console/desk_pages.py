@@ -100,7 +100,8 @@ FIELD_LABELS = {
 HISTORY_LABELS = {**ACTION_LABELS, "receive": "接收", "route": "自动派单", "merge": "合并重复件",
                   "recompute_deadline": "重算期限"}  # fmt: skip
 SOURCE_LABELS = {"weibo": "微博", "wechat": "微信", "douyin": "抖音", "form": "网页表单",
-                 "csv": "批量导入", "api": "接口", "open311": "Open311", "12345": "12345 热线"}  # fmt: skip
+                 "csv": "批量导入", "api": "接口", "open311": "Open311", "12345": "12345 热线",
+                 "letter": "信件", "visit": "来访", "sms": "短信"}  # fmt: skip
 
 
 def _before(value: str) -> datetime | None:
