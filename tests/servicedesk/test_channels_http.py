@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
@@ -19,6 +20,7 @@ TEXTS = {
     "sms": "短信反映：金水区花园路公交站牌倒伏",
 }
 LABELS = {"letter": "信件", "visit": "来访", "sms": "短信"}
+CHINA = timezone(timedelta(hours=8))
 
 
 @pytest.fixture
@@ -55,3 +57,29 @@ def test_letters_visits_and_sms_are_channels_of_the_desk(client: httpx.Client) -
     refused = client.get("/api/desk/requests", params={"channel": "fax"})
     assert refused.status_code == 422
     assert "letter" in refused.text and "visit" in refused.text and "sms" in refused.text
+
+
+def test_the_rates_count_each_channel(client: httpx.Client, committed_world: World) -> None:
+    """Stats by channel: 受理 and 回应率 … per channel (by=channel), as the rates by body,
+    matrix or category are; a handler reads those of its own organisation's requests."""
+    for channel, text in TEXTS.items():
+        answer = client.post("/api/desk/requests", json={"source": channel, "text": text,
+                                                        "region": "金水区", "category_code": "0101"})  # fmt: skip
+        assert answer.status_code == 201, answer.text
+    other = {
+        "source": "sms",
+        "text": "短信：洛阳市西工区小区电梯困人",
+        "region": "洛阳市",
+        "category_code": "0101",
+    }  # another body's: not the handler's
+    assert client.post("/api/desk/requests", json=other).status_code == 201
+    period = datetime.now(CHINA).strftime("%Y-%m")
+    rows = client.get("/api/desk/rates", params={"period": period, "by": "channel"})
+    assert rows.status_code == 200, rows.text
+    found = {r["key"]: (r["name"], r["n"]) for r in rows.json()}
+    assert found == {"letter": ("信件", 1), "visit": ("来访", 1), "sms": ("短信", 2)}
+    handler = committed_world.headers("js_housing")
+    mine = client.get("/api/desk/rates", params={"period": period, "by": "channel"},
+                      headers=handler)  # fmt: skip
+    assert mine.status_code == 200, mine.text
+    assert {r["key"]: r["n"] for r in mine.json()} == {"letter": 1, "visit": 1, "sms": 1}

@@ -89,8 +89,8 @@ def test_each_role_sees_the_rates_of_what_it_oversees(
     by_matrix = http.get("/api/desk/rates", params={"period": period, "by": "matrix"},
                          headers=w.headers("js_housing"))  # fmt: skip
     assert by_matrix.status_code == 403
-    assert "按单位或类别" in by_matrix.json()["message_zh"]
-    assert "by organisation or category" in by_matrix.json()["message_en"]
+    assert "按单位、类别或渠道" in by_matrix.json()["message_zh"]
+    assert "by organisation, category or channel" in by_matrix.json()["message_en"]
 
     # A role that handles no request gets none of it.
     refused = http.get("/api/desk/rates", params={"period": period},

@@ -324,7 +324,9 @@ def _china(moment: str | None) -> str:
 @handle_errors
 def rates_command(
     period: Annotated[str, typer.Option(help="2025-07, 2025-Q3, 2025 or 2025-07-01..2025-07-15")],
-    by: Annotated[str, typer.Option(help="organization | matrix | category")] = "organization",
+    by: Annotated[
+        str, typer.Option(help="organization | matrix | category | channel")
+    ] = "organization",
     csv_path: Annotated[
         Path | None, typer.Option("--csv", help="write CSV here (its directory must exist)")
     ] = None,
@@ -341,9 +343,9 @@ def rates_command(
     from zhengwu.errors import InvalidInputError
     from zhengwu.servicedesk import rates
 
-    if by not in ("organization", "matrix", "category"):
+    if by not in ("organization", "matrix", "category", "channel"):
         raise InvalidInputError(
-            f"--by 只能是 organization/matrix/category：{by}", f"bad --by {by!r}"
+            f"--by 只能是 organization/matrix/category/channel：{by}", f"bad --by {by!r}"
         )
     if csv_path:
         check_output(csv_path, "--csv")

@@ -32,6 +32,9 @@ SOURCES = (
     "sms",
 )  # fmt: skip
 SOCIAL_SOURCES = ("weibo", "wechat", "douyin")
+SOURCE_LABELS = {"weibo": "微博", "wechat": "微信", "douyin": "抖音", "form": "网页表单",
+                 "csv": "批量导入", "api": "接口", "open311": "Open311", "12345": "12345 热线",
+                 "letter": "信件", "visit": "来访", "sms": "短信"}  # fmt: skip
 
 
 class ServiceRequest(Base):

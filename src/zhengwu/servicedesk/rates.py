@@ -24,9 +24,11 @@ office sees (:mod:`zhengwu.servicedesk.access`).
 Scoped to a principal (``within``, what ``GET /api/desk/rates`` does), the rates count only
 the requests that principal reads (:func:`zhengwu.servicedesk.access.readable_ways`), and
 keep only its own groups: a handler (operator) gets the row of its own organisation (by
-category: its organisation's requests by category) and no matrix rows; a matrix office gets
-the organisations handling its requests, its matrix and the matrices below it (never a
-parent's or a sibling's row), and the categories of its requests. An admin sees everything.
+category or channel: its organisation's requests by category or channel) and no matrix rows;
+a matrix office gets the organisations handling its requests, its matrix and the matrices
+below it (never a parent's or a sibling's row), and the categories and channels of its
+requests. An admin sees everything. By channel, a request counts in the channel it first
+came by (``source``: 12345, 信件, 来访, 短信, 微博 …).
 """
 
 from __future__ import annotations
@@ -64,10 +66,10 @@ from zhengwu.auth.principal import Principal
 from zhengwu.errors import ForbiddenError, InvalidInputError
 from zhengwu.servicedesk import access, deadlines, workdays
 from zhengwu.servicedesk.category import service as category_service
-from zhengwu.servicedesk.models import RequestRating, ServiceRequest
+from zhengwu.servicedesk.models import SOURCE_LABELS, RequestRating, ServiceRequest
 from zhengwu.sheetcells import sheet_cell
 
-GroupBy = Literal["organization", "matrix", "category"]
+GroupBy = Literal["organization", "matrix", "category", "channel"]
 _CN = ZoneInfo("Asia/Shanghai")
 _NOT_COUNTED = ("duplicate", "invalid")
 
@@ -294,6 +296,9 @@ def _group_maps(
         for part in parts:
             oid = part[0]
             out[part] = [(str(oid), names.get(oid, "")) if oid else ("-", "未派单")]
+    elif by == "channel":
+        for part in parts:
+            out[part] = [(str(part[0]), SOURCE_LABELS.get(part[0], str(part[0])))]
     elif by == "category":
         tree = category_service.get_tree(session, include_inactive=True)
         labels = {c.code: c.name for c in tree}
@@ -341,6 +346,7 @@ def _with_ancestors(ids: set[int], parent: dict[int, int | None]) -> set[int]:
 _PART_COLUMNS = {
     "organization": (ServiceRequest.organization_id,),
     "category": (ServiceRequest.category_code,),
+    "channel": (ServiceRequest.source,),
     "matrix": (ServiceRequest.organization_id, ServiceRequest.matrix_id),
 }
 _COUNTS = ("n", "responded", "responded_on_time", "resolved", "resolved_on_time", "followed_up",
@@ -367,8 +373,8 @@ def _scope(
         return where, None  # only its requests are counted: their organisations, categories
     if by == "matrix":
         raise ForbiddenError(
-            "经办单位只能按单位或类别查看办理统计（by=organization 或 by=category）",
-            "a handler reads its rates by organisation or category, not by matrix",
+            "经办单位只能按单位、类别或渠道查看办理统计（by=organization、category 或 channel）",
+            "a handler reads its rates by organisation, category or channel, not by matrix",
         )
     if by == "organization":
         return where, {str(principal.organization_id)}

@@ -287,7 +287,7 @@ def workflow() -> dict[str, Any]:
 def desk_rates(
     db: DB, principal: CurrentPrincipal, period: str, by: GroupBy = "organization"
 ) -> list[RateRow]:
-    """Return 回应率 办结率 按时办结率 满意率 per organisation, matrix or category.
+    """Return 回应率 办结率 按时办结率 满意率 per organisation, matrix, category or channel.
 
     Only what the caller oversees: the requests it reads, and its own groups — a handler
     its organisation's row, a matrix office its matrix and the matrices below it

@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 from zhengwu.auth.principal import Principal
 from zhengwu.errors import ZhengwuError
 from zhengwu.servicedesk import access, kept_uploads, upload
+from zhengwu.servicedesk.models import SOURCE_LABELS
 from zhengwu.web.console.base import ConsoleDB, ConsoleRoute, Writer, render, require
-from zhengwu.web.console.desk_pages import SOURCE_LABELS
 from zhengwu.web.gate import before_body
 
 router = APIRouter(prefix="/console/desk", route_class=ConsoleRoute, include_in_schema=False)

@@ -36,7 +36,7 @@ from zhengwu.servicedesk import (
 from zhengwu.servicedesk import filters as request_filters
 from zhengwu.servicedesk.actions import FIELD_NAMES
 from zhengwu.servicedesk.category import service as category_service
-from zhengwu.servicedesk.models import RequestHelper, ServiceRequest
+from zhengwu.servicedesk.models import SOURCE_LABELS, RequestHelper, ServiceRequest
 from zhengwu.servicedesk.routing import reroute
 from zhengwu.servicedesk.routing import service as routing_service
 from zhengwu.servicedesk.schemas import MAX_REASON, MAX_REPLY, ActionInput
@@ -99,9 +99,6 @@ FIELD_LABELS = {
 # The audit log also holds steps that are not workflow actions.
 HISTORY_LABELS = {**ACTION_LABELS, "receive": "接收", "route": "自动派单", "merge": "合并重复件",
                   "recompute_deadline": "重算期限"}  # fmt: skip
-SOURCE_LABELS = {"weibo": "微博", "wechat": "微信", "douyin": "抖音", "form": "网页表单",
-                 "csv": "批量导入", "api": "接口", "open311": "Open311", "12345": "12345 热线",
-                 "letter": "信件", "visit": "来访", "sms": "短信"}  # fmt: skip
 
 
 def _before(value: str) -> datetime | None:
