@@ -190,6 +190,17 @@ def test_assign_errors_name_assign_and_codes_show_as_labels(
     assert "转办" not in error and "organization_id" not in error
 
 
+def _queue_first_response(session: Session, world: ConsoleWorld) -> None:
+    """Queue a Weibo first response of the housing request (flushed, not sent)."""
+    request = session.scalar(
+        select(ServiceRequest).where(ServiceRequest.public_id == world.requests["housing"])
+    )
+    assert request is not None
+    outbox_service.enqueue(session, kind="first_response", platform="weibo",
+                           body="已收到，正在办理", entity_type="request", entity_id=request.id)  # fmt: skip
+    session.flush()
+
+
 def test_a_waiting_reply_shows_its_waiting_reason_and_its_last_delivery_error(
     client: httpx.Client, world: ConsoleWorld, committed_engine: Engine
 ) -> None:
@@ -203,13 +214,7 @@ def test_a_waiting_reply_shows_its_waiting_reason_and_its_last_delivery_error(
             raise RuntimeError("weibo api timeout")
 
     with Session(committed_engine) as session:
-        request = session.scalar(
-            select(ServiceRequest).where(ServiceRequest.public_id == world.requests["housing"])
-        )
-        assert request is not None
-        outbox_service.enqueue(session, kind="first_response", platform="weibo",
-                               body="已收到，正在办理", entity_type="request", entity_id=request.id)  # fmt: skip
-        session.flush()
+        _queue_first_response(session, world)
         outbox_service.deliver_pending(session, [Down()])
         outbox_service.deliver_pending(session, [])  # no connector sends Weibo now
         session.commit()
@@ -248,13 +253,7 @@ def test_a_reply_delivered_after_a_failure_shows_it_was_delivered_not_the_failur
             return f"wb-{message.id}"
 
     with Session(committed_engine) as session:
-        request = session.scalar(
-            select(ServiceRequest).where(ServiceRequest.public_id == world.requests["housing"])
-        )
-        assert request is not None
-        outbox_service.enqueue(session, kind="first_response", platform="weibo",
-                               body="已收到，正在办理", entity_type="request", entity_id=request.id)  # fmt: skip
-        session.flush()
+        _queue_first_response(session, world)
         assert outbox_service.deliver_pending(session, [Flaky()]).failed == 1
         assert outbox_service.deliver_pending(session, [Flaky()]).delivered == 1
         session.commit()
