@@ -64,6 +64,9 @@ def _id_number(n: int) -> str:
 
 # Citizens' Weibo handles in a post to the desk (a repost chain, a mention): masked.
 HANDLES = ("雨夜小鹿2021", "吃面的老李头")
+# A citizen's handle in staff's words (a reply, a note, an extension's reason, written with
+# a full-width ＠ in one): masked wherever they are shown masked, as in a citizen's text.
+STAFF_HANDLES = ("楼下的王阿姨88",)
 # The post's id on Weibo: it leads to the citizen's account.
 POST_IDS = ("4990000000000777",)
 # A business address in a complaint: no one's home, it stays readable.
@@ -214,8 +217,9 @@ def _seed(base: str, engine: Engine, world: RouteWorld) -> Seeded:
         pid = seeded.public_id
         act(pid, "accept")
         reply_, note_, resolve_ = make("desk reply"), make("desk note"), make("desk resolve")
-        act(pid, "reply", reply_text="已转相关部门。" + reply_.sentence(door=False))
-        act(pid, "note", reason=note_.sentence(door=False))
+        act(pid, "reply",
+            reply_text=f"@{STAFF_HANDLES[0]} 已转相关部门。" + reply_.sentence(door=False))  # fmt: skip
+        act(pid, "note", reason=f"＠{STAFF_HANDLES[0]}：" + note_.sentence(door=False))
         act(pid, "resolve", reply_text="已处理。" + resolve_.sentence(door=False))
         rate_, reopen_ = make("desk rating comment"), make("desk reopen reason")
         _ok(client.post(f"/api/requests/{pid}/rate", json={
@@ -230,7 +234,8 @@ def _seed(base: str, engine: Engine, world: RouteWorld) -> Seeded:
             "citizen_phone": other_.mobile})).json()  # fmt: skip
         seeded.pending_id = pending["public_id"]
         act(seeded.pending_id, "accept")
-        act(seeded.pending_id, "request_extension", days=3, reason=ext_.sentence(door=False))
+        act(seeded.pending_id, "request_extension", days=3,
+            reason=ext_.sentence(door=False) + f" //@{STAFF_HANDLES[0]}:")  # fmt: skip
         seeded.desk_doorless += [other_, ext_]
         merged = _ok(client.post("/api/desk/requests", json={
             "source": "12345", "text": other_.sentence(door=False), "adcode": "410102",
@@ -257,7 +262,8 @@ def _seed(base: str, engine: Engine, world: RouteWorld) -> Seeded:
             "citizen_phone": s_text.mobile,
         }, headers={"Authorization": f"Bearer {world.tokens['office_ly']}"})).json()  # fmt: skip
         assert again["public_id"] == social["public_id"], again
-        act(social["public_id"], "reply", reply_text=s_reply.sentence(door=False))
+        act(social["public_id"], "reply",
+            reply_text=f"@{STAFF_HANDLES[0]} " + s_reply.sentence(door=False))  # fmt: skip
         act(social["public_id"], "resolve", reply_text=s_close.sentence(door=False))
         seeded.desk_doorless += [s_text, s_reply, s_close]
         seeded.extra_params["social_id"] = social["public_id"]
@@ -456,7 +462,7 @@ def test_no_personal_data_reaches_a_public_or_masked_reader(
                 if role in DESK_MASKED:
                     found += _leaks(body, seeded.desk, doors=True)
                     found += _leaks(body, seeded.desk_doorless, doors=False)
-                    found += [f"handle {h}" for h in HANDLES if h in body]
+                    found += [f"handle {h}" for h in (*HANDLES, *STAFF_HANDLES) if h in body]
                     found += [f"post id {p}" for p in POST_IDS if p in body]
                 if role in HELP_MASKED:
                     found += _leaks(body, seeded.help, doors=True)
@@ -478,6 +484,7 @@ def test_no_personal_data_reaches_a_public_or_masked_reader(
             posted_replies += message.target_post_id == "4990000000000777"
             found = _leaks(message.body, seeded.desk_doorless + seeded.desk, doors=False)
             found += _leaks(message.body, seeded.help, doors=True)
+            found += [f"handle {h}" for h in (*HANDLES, *STAFF_HANDLES) if h in message.body]
             leaks += [f"outbox #{message.id} ({message.kind}): {f}" for f in found]
     assert asked > 800
     # The check sees raw values where they are shown: to the staff who handle the requests.

@@ -194,14 +194,22 @@ def iter_records(
     for part in result.partitions():
         earlier, helpers = _earlier_ratings(session, part), _helpers(session, part)
         returned = _returned_by(session, part)
-        yield from (_record(row, earlier, helpers, unmasked, keep, now, returned) for row in part)
+        # Staff's replies are stored as written: a masked export keeps only the government
+        # accounts' handles in them.
+        officials = (
+            frozenset() if unmasked else masking.officials(session, (r.reply_text for r in part))
+        )
+        yield from (
+            _record(row, earlier, helpers, unmasked, keep, now, returned, officials) for row in part
+        )
 
 
 def _record(
     row: Any, earlier: dict[int, str], helpers: dict[int, str], unmasked: bool,
-    keep: frozenset[str], now: datetime, returned: dict[int, str],
+    keep: frozenset[str], now: datetime, returned: dict[int, str], officials: frozenset[str],
 ) -> dict[str, str]:  # fmt: skip
-    """Return one request's export row (masked unless ``unmasked``)."""
+    """Return one request's export row (masked unless ``unmasked``; ``officials``: the
+    government accounts' handles in the reply, :func:`masking.officials`)."""
     text, reply = row.text, row.reply_text
     name, phone, email = row.citizen_name or "", row.citizen_phone or "", row.citizen_email
     address = row.address or ""
@@ -210,7 +218,7 @@ def _record(
         text = masking.mask(row.text_masked, keep=keep)
         if reply:
             reply = masking.mask(reply, name=row.citizen_name, phone=row.citizen_phone,
-                                 keep=keep)  # fmt: skip
+                                 keep=keep, officials=officials)  # fmt: skip
         name = masking.mask_name(name) if name else ""
         phone = masking.mask_phone(phone) if phone else ""
         email = None

@@ -5,8 +5,10 @@ only the desk knows — the citizen's own name and phone from the intake form, w
 detector reading the text alone may miss ("我是张三丰" without a title or context), and
 which Weibo handles are government accounts: ``//@昵称:`` and ``@某人`` are masked like the
 rescue side masks them (:mod:`zhengwu.privacy.handles`), ``@平安郑州`` — an account of
-the accounts table (:func:`officials`) — stays. A home's door (幸福路12号3栋2单元501,
-5号楼602室) is masked; a street number (人民路88号商场门口: a shop) and a block (13栋) stay
+the accounts table (:func:`officials`), however written (``@cctv新闻``, ``＠ＳＺ交警``) —
+stays; in staff's words too (:func:`mask_for`, :func:`mask_staff`), masked when shown. A
+home's door (幸福路12号3栋2单元501, 5号楼602室, 我家在解放路23号) is masked; a street number
+(人民路88号商场门口: a shop), a shop's or an office's room (超市101室) and a block (13栋) stay
 (``mask_house_numbers(homes_only=True)``).
 Published office numbers (``keep``, from :func:`zhengwu.accounts.phones.directory`) stay
 readable: a reply that says "请拨打 0371-66661234" must be callable from the public board.
@@ -21,23 +23,42 @@ from sqlalchemy.orm import Session
 
 from zhengwu.accounts.models import Account
 from zhengwu.privacy import is_published, mask_house_numbers, mask_text
-from zhengwu.privacy.handles import handles, mask_handles
+from zhengwu.privacy.fold import fold
+from zhengwu.privacy.handles import handle_key, handles, mask_handles
 from zhengwu.servicedesk.models import ServiceRequest
+
+# Names a query looks up: a re-masking batch of 2,000 posts may hold thousands of handles,
+# each in up to five forms, and a statement takes only so many parameters.
+_FORMS_A_QUERY = 1000
 
 
 def officials(session: Session, texts: Iterable[str | None]) -> frozenset[str]:
-    """Return the handles written in ``texts`` that name a government account (the name of
-    an account marked ``is_government`` or run by an organisation; the table also holds
-    citizens' accounts from imports): they stay readable where other handles are masked."""
+    """Return the handles written in ``texts`` (as written) that name a government account
+    (the name of an account marked ``is_government`` or run by an organisation; the table
+    also holds citizens' accounts from imports): they stay readable where other handles are
+    masked. A handle names the account however it is written — ``@cctv新闻`` for CCTV新闻,
+    ``＠ＳＺ交警``, ``@平安北京-`` (:func:`zhengwu.privacy.handles.handle_key`); one that
+    only contains the name (``@平安北京求助``) does not."""
     found: set[str] = set()
     for text in texts:
         if text:
             found |= handles(text)
     if not found:
         return frozenset()
+    # Looked up by the name's index: as written, full-width folded, and in the cases a
+    # name with letters is written in (cctv新闻 → CCTV新闻, Cctv新闻); a name whose case
+    # is mixed inside (iZhengzhou) is found only as the table writes it.
+    keys = {handle_key(h) for h in found}
+    forms = found | keys | {fold(h).rstrip("-") for h in found}
+    forms |= {k.upper() for k in keys} | {k.capitalize() for k in keys}
     official = or_(Account.is_government.is_(True), Account.organization_id.is_not(None))
-    query = select(Account.name).where(Account.name.in_(found), official)
-    return frozenset(session.scalars(query))
+    named: set[str] = set()
+    ordered = sorted(forms)
+    for at in range(0, len(ordered), _FORMS_A_QUERY):
+        part = ordered[at : at + _FORMS_A_QUERY]
+        names = session.scalars(select(Account.name).where(Account.name.in_(part), official))
+        named |= {handle_key(name) for name in names}
+    return frozenset(h for h in found if handle_key(h) in named)
 
 
 def mask_name(name: str) -> str:
@@ -73,10 +94,21 @@ def mask(
 
 def mask_for(
     text: str, request: ServiceRequest, *, keep: Collection[str] = (),
-    officials: Collection[str] | None = None,
+    officials: Collection[str] = (),
 ) -> str:  # fmt: skip
-    """Return a text about ``request`` (its reply, a notice) masked, the request's own
-    citizen name and phone included: a reply that says "请与王建国联系" names the citizen
-    without any cue a detector could rely on."""
+    """Return a text about ``request`` (its reply, a notice, staff's reason) masked, the
+    request's own citizen name and phone included: a reply that says "请与王建国联系" names
+    the citizen without any cue a detector could rely on. Staff's words are stored as
+    written, so their handles are masked here as a citizen's text's are at intake: every
+    handle but the government accounts' ``officials`` (:func:`officials`; none given, every
+    handle is masked)."""
     return mask(text, name=request.citizen_name, phone=request.citizen_phone, keep=keep,
                 officials=officials)  # fmt: skip
+
+
+def mask_staff(
+    session: Session, text: str, request: ServiceRequest, *, keep: Collection[str] = ()
+) -> str:
+    """Return staff's words about ``request`` as a masked reader sees them
+    (:func:`mask_for`), the government accounts' handles looked up in ``session``."""
+    return mask_for(text, request, keep=keep, officials=officials(session, [text]))

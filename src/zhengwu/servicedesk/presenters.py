@@ -63,7 +63,7 @@ def _staff_words(
     personal data."""
     if unmasked or not words:
         return words
-    return masking.mask_for(words, request, keep=published_phones.directory(session))
+    return masking.mask_staff(session, words, request, keep=published_phones.directory(session))
 
 
 def detail(session: Session, request: ServiceRequest, principal: Principal) -> RequestDetail:
@@ -89,9 +89,11 @@ def detail(session: Session, request: ServiceRequest, principal: Principal) -> R
     if not unmasked:  # staff's reasons may name the caller; the data may carry their refs
         keep = published_phones.directory(session)
         signed = _signatures(session, entries)
+        officials = masking.officials(session, (h.reason for h in history))
         history = [
             h.model_copy(update={
-                "reason": masking.mask_for(h.reason, request, keep=keep) if h.reason else None,
+                "reason": (masking.mask_for(h.reason, request, keep=keep, officials=officials)
+                           if h.reason else None),
                 "data": None, "actor_name": signed.get(n, h.actor_name),
             })
             for n, h in enumerate(history)
@@ -215,6 +217,7 @@ def public_rows(
             ServiceRequest.id.in_(kept_ids)
         )
         kept = dict(session.execute(query2).all())
+    officials = masking.officials(session, (r.reply_text for r in requests))
     rows = []
     for r in requests:
         division = regions.get(r.adcode) if r.adcode else None
@@ -227,7 +230,11 @@ def public_rows(
                 region=division.name if division else None,
                 organization=orgs.get(r.organization_id) if r.organization_id else None,
                 text=masking.mask(r.text_masked, keep=keep),
-                reply_text=masking.mask_for(r.reply_text, r, keep=keep) if r.reply_text else None,
+                reply_text=(
+                    masking.mask_for(r.reply_text, r, keep=keep, officials=officials)
+                    if r.reply_text
+                    else None
+                ),
                 received_at=r.received_at,
                 first_response_at=r.first_response_at,
                 resolved_at=r.resolved_at,

@@ -88,6 +88,6 @@ def queue(
     return outbox_service.enqueue(
         session, kind=kind, platform=request.platform, target_post_id=request.source_post_id,
         account_uid=speaking_account(session, request),
-        body=masking.mask_for(body, request, keep=published_phones.directory(session)),
+        body=masking.mask_staff(session, body, request, keep=published_phones.directory(session)),
         entity_type="request", entity_id=request.id, now=now,
     )  # fmt: skip

@@ -25,6 +25,7 @@ from zhengwu.auth.principal import Principal
 from zhengwu.config import get_settings
 from zhengwu.db.base import utcnow
 from zhengwu.errors import ConflictError, InvalidInputError, NotFoundError
+from zhengwu.privacy.handles import has_handle
 from zhengwu.servicedesk import access, deadlines, dedup, locate, masking, office_merges, snapshot
 from zhengwu.servicedesk import filters as request_filters
 from zhengwu.servicedesk.actions import citizen_act, perform, token_hash
@@ -343,7 +344,7 @@ def build_new_request(
     response_days = category.response_days if category else DEFAULT_RESPONSE_DAYS
     resolve_days = category.resolve_days if category else DEFAULT_RESOLVE_DAYS
     phone = _citizen_phone(intake, keep)
-    if masked is None or phone != intake.citizen_phone or "@" in masked:
+    if masked is None or phone != intake.citizen_phone or has_handle(masked):
         # Masked with the phone kept (for a post, the one found in its text), as the
         # published-numbers pass masks it again: the stored text is the same either way.
         # A CSV worker masks no handles (it has no database to tell a government account).

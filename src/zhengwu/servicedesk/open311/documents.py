@@ -107,14 +107,17 @@ def request_record(
     agency: str | None,
     *,
     keep: Collection[str] = (),
+    officials: Collection[str] = (),
 ) -> dict[str, Any]:
     """Return one request as the spec's public record, personal data masked.
 
     ``keep``: the published numbers (:func:`zhengwu.accounts.phones.directory`) that stay
-    readable in the description and the reply.
+    readable in the description and the reply; ``officials``: the government accounts'
+    handles that stay readable in the reply (:func:`zhengwu.servicedesk.masking.officials`).
     """
     extra = request.attributes.get(EXTRA_KEY, {}) if request.attributes else {}
-    reply = masking.mask_for(request.reply_text, request, keep=keep) if request.reply_text else None
+    reply = (masking.mask_for(request.reply_text, request, keep=keep, officials=officials)
+             if request.reply_text else None)  # fmt: skip
     return {
         "service_request_id": request.public_id,
         "status": status_of(request.state),
@@ -153,8 +156,10 @@ def request_records(
     agencies: dict[int, str],
     *,
     keep: Collection[str] = (),
+    officials: Collection[str] = (),
 ) -> list[dict[str, Any]]:
-    """Return the public records of several requests (``keep``: published numbers)."""
+    """Return the public records of several requests (``keep``: published numbers,
+    ``officials``: the government accounts' handles in their replies)."""
     by_code = {c.code: c for c in tree}
     return [
         request_record(
@@ -162,6 +167,7 @@ def request_records(
             by_code.get(r.category_code or ""),
             agencies.get(r.organization_id) if r.organization_id is not None else None,
             keep=keep,
+            officials=officials,
         )
         for r in requests
     ]

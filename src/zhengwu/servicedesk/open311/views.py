@@ -16,10 +16,10 @@ location. An unknown jurisdiction is a 404.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import Response
@@ -31,9 +31,10 @@ from zhengwu.accounts import phones as published_phones
 from zhengwu.auth.principal import Principal
 from zhengwu.db.base import utcnow
 from zhengwu.errors import ZhengwuError
-from zhengwu.servicedesk import service
+from zhengwu.servicedesk import masking, service
 from zhengwu.servicedesk.category import service as category_service
 from zhengwu.servicedesk.category.models import Category
+from zhengwu.servicedesk.models import ServiceRequest
 from zhengwu.servicedesk.open311 import documents, form, keys
 from zhengwu.servicedesk.open311.errors import Open311Error, bad, not_found
 from zhengwu.servicedesk.open311.intake import build_intake, first
@@ -230,6 +231,17 @@ def create_request(db: DB, fields: Fields, fmt: str = "xml") -> Response:
         return render(f, "service_requests", [body])
 
 
+def _records(
+    db: Session, found: Sequence[ServiceRequest], tree: Sequence[Category]
+) -> list[dict[str, Any]]:
+    """Return the public records of ``found``: published numbers and the government
+    accounts' handles in their replies stay readable."""
+    return documents.request_records(
+        found, tree, agencies(db, found), keep=published_phones.directory(db),
+        officials=masking.officials(db, (r.reply_text for r in found)),
+    )  # fmt: skip
+
+
 @router.get("/requests.{fmt}")
 @router.get("/requests", include_in_schema=False)
 def list_requests(db: DB, fields: Fields, fmt: str = "xml") -> Response:
@@ -239,9 +251,7 @@ def list_requests(db: DB, fields: Fields, fmt: str = "xml") -> Response:
         criteria = parse_filter(fields, now=utcnow(), adcode=_jurisdiction(fields, f), fmt=f)
         tree = category_service.get_tree(db, include_inactive=True)
         found = find_requests(db, criteria, tree)
-        records = documents.request_records(
-            found, tree, agencies(db, found), keep=published_phones.directory(db)
-        )
+        records = _records(db, found, tree)
         return render(f, "service_requests", records)
 
 
@@ -255,9 +265,7 @@ def get_request(id_fmt: str, db: DB, fields: Fields) -> Response:
         found = find_requests(db, RequestFilter(ids=(public_id,)), tree)
         if not found:
             raise not_found(f, f"诉求不存在：{public_id} / service_request_id not found")
-        records = documents.request_records(
-            found, tree, agencies(db, found), keep=published_phones.directory(db)
-        )
+        records = _records(db, found, tree)
         return render(f, "service_requests", records)
 
 
