@@ -76,49 +76,105 @@ _DOOR_PART = re.compile(
 DOOR_MASK = "＊＊＊"
 
 
+# What follows a chain that is no door at all: a layout (3室2厅), an area (105m2), counts
+# of households, years, days (68栋5000余户, 7-8年).
 _NOT_A_HOME_AFTER = re.compile(r"[\d一二两三四]*厅|[mM㎡平多余户年月日天个]")
-_OFFICE_BEFORE = re.compile(r"(?:[局院所委办处科厅站]|中心|大厦|大楼)$")
+# Two dashed numbers before 栋 楼 层 are a range of blocks or floors (10-13栋, 1-4楼, 6-25层).
+_RANGE = re.compile(r"(?<![\d-])\d+-\d+$")
+_RANGE_AFTER = re.compile(r"[栋幢楼层]")
+# Words of a home right after the door (粮食局5栋105号房居住, 1栋105房主): a home, though
+# an institution's name stands before it (its staff's quarters).
+_HOME_AFTER = re.compile(r"号?房?(?:业主|房主|户主|住户|居住|的家)")
+# A shop front or an office after the door, also after more numbers of a list (5栋105商铺,
+# 9栋106、108号门面, C栋120、121两门面, 1-2-245号商铺).
+_SHOP_AFTER = re.compile(
+    r"(?:[、，,和及至到~～]\s*[A-Za-z]?\d+号?)*[两二三四几]?[号个]?"
+    r"(?:商铺|门面|门店|店面|铺面|商户|写字楼|办公)"
+)
+# Before the door, with its floor or a bracket between (超市101室, 政务服务中心3楼201室,
+# 接待中心(2101室), 商铺-117室): a shop or an office building …
+_FLOOR = r"(?:[-(（]|\d+[楼层]|[一二三四五六七八九十]+[楼层])?$"
+_SHOP_BEFORE = re.compile(
+    r"(?:中心|大厦|大楼|办公楼|写字楼|综合楼|超市|商场|商店|商城|商铺|门面|门店|酒店|宾馆|饭店"
+    r"|银行|商业街|商业广场|商业乐园)" + _FLOOR
+)
+# … or an institution (社会保障局517室) — not a compound named after one (家属院, 大院), nor
+# a residence (住所, 住处).
+_OFFICE_BEFORE = re.compile(r"(?:(?<![大属舍小])院|(?<!住)[所处]|[局委办科厅站]|公司)" + _FLOOR)
+# A home cue earlier in the door's clause (我家在解放路23号, 家住幸福路12号, 住址：…): a
+# street number after it is a home's door. Not 住院, nor 大家在 / 我家附近的 (no cue, or
+# 的 between: the door is near the home, not it).
+_HOME_CUE = re.compile(
+    r"(?:(?:我|我们|俺|咱|咱们|本人|自己)家(?:住|在|位于)|家住|住在|住于|居住于|租住|现住|现居"
+    r"|住址|家庭地址|居住地址|户籍地址)(?!院)[^，。；;！？!?,、\s的（）()【】\[\]]{0,24}$"
+)
+_CUE_REACH = 32  # characters before a door searched for its cue
+# After a home cue, a street number followed by an estate's name is the estate's (香樟路168号
+# 楚樟家园小区, 建设北路101号床单厂): the door, if given, comes after it.
+_ESTATE_AFTER = re.compile(
+    r"[^，。；;！？!?,、\s的（）()\d]{0,10}?"
+    r"(?:小区|花园|家园|苑|公寓|大厦|新村|宿舍|家属院|家属区|大院|广场|城|厂|公司)"
+)
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-def _is_home(door: str, before: str, after: str) -> bool:
-    """Return whether a door chain reaches a home: a room (501室), a dashed 1-2-301, or a
-    door below a first level (3栋2单元501, 33栋502号, 七组163号) — not a lone building,
-    unit or street number (13栋, 4栋3单元, 人民路88号: a block, a stairwell, a shop), a
-    building's floor (17栋1楼), a row of buildings (5栋6栋), a count of households
-    (68栋5000余户), a layout (3室2厅), an area (3栋105m2), a range of years (7-8年) or an
-    office's room (社会保障局517室). ``before``, ``after``: the text around the chain."""
-    if _NOT_A_HOME_AFTER.match(after) or _OFFICE_BEFORE.search(before):
+def _numbered(parts: list[str]) -> bool:
+    """Return whether a door chain's ``parts`` hold a street number (23号, not 32号院)."""
+    return any(p.endswith("号") and not p.endswith(("号院", "号楼")) for p in parts)
+
+
+def _is_home(door: str, folded: str, start: int, end: int, cued: bool) -> bool:
+    """Return whether the door chain ``door`` (``folded[start:end]``) reaches a home.
+
+    A room (501室), a dashed 1-2-301, or a door below a first level (3栋2单元501, 33栋502号,
+    七组163号) — not a lone building, unit or street number (13栋, 4栋3单元, 人民路88号: a
+    block, a stairwell, a shop), a building's floor (17栋1楼), a row or a range of buildings
+    (5栋6栋, 10-13栋), a count of households (68栋5000余户), a layout (3室2厅), an area
+    (3栋105m2), a range of years (7-8年), a shop (超市101室, 5栋105商铺, 9栋106、108号门面)
+    or an office's room (社会保障局517室, 政务服务中心3楼201室). ``cued``: a home cue stands
+    before it in its clause (:data:`_HOME_CUE`): a street number is a home's then (我家在解放路
+    23号), and so is a door in a building named like an office (家住金源大厦A座1203)."""
+    after = folded[end : end + 16]
+    if _NOT_A_HOME_AFTER.match(after) or (_RANGE.search(door) and _RANGE_AFTER.match(after)):
         return False
+    parts = [m.group(0) for m in _DOOR_PART.finditer(door)]
+    if cued and _numbered(parts) and not _ESTATE_AFTER.match(after):
+        return True
+    if not cued:
+        before = max(0, start - 10)
+        if _SHOP_AFTER.match(after) or _SHOP_BEFORE.search(folded, before, start):
+            return False
+        if _OFFICE_BEFORE.search(folded, before, start) and not _HOME_AFTER.match(after):
+            return False
     if "室" in door or "-" in door:
         return True
-    parts = [m.group(0) for m in _DOOR_PART.finditer(door)]
-    return any(
-        (p.isdigit() and len(p) >= 3) or (p.endswith("号") and not p.endswith("号院"))
-        for p in parts[1:]
-    )
+    return any((p.isdigit() and len(p) >= 3) or _numbered([p]) for p in parts[1:])
 
 
 def mask_house_numbers(text: str, mask: str = DOOR_MASK, *, homes_only: bool = False) -> str:
     """Return ``text`` with house, building, unit and room numbers replaced by ``mask``.
 
     "家住幸福路12号3栋2单元501" → "家住幸福路＊＊＊"; dates (7月21号), floors (水到二楼),
-    counts (三人) and depths (一米五) stay. ``homes_only``: mask only a door that reaches a
-    home (:func:`_is_home`), so a business address (人民路88号商场门口) and a compound's
-    block (13栋业主) stay readable — the service desk's rule for complaint texts.
+    counts (三人) and depths (一米五) stay. After a home cue (家住, 我家在, 住址 …) a street
+    number is a door after any place name (家住文星桥2号). ``homes_only``: mask only a door
+    that reaches a home (:func:`_is_home`), so a business address (人民路88号商场门口), an
+    office's room, a shop and a compound's block (13栋业主) stay readable — the service
+    desk's rule for complaint texts.
     """
     folded = fold(text)
     parts: list[str] = []
     at = 0
     for m in _DOOR.finditer(folded):
-        if m.group("street") and not re.search(
-            _STREET_BEFORE, folded[max(0, m.start() - 3) : m.start()]
-        ):
+        start, end = m.span()
+        cued = _HOME_CUE.search(folded, max(0, start - _CUE_REACH), start) is not None
+        if m.group("street") and not _STREET_BEFORE.search(folded, max(0, start - 3), start):
+            numbered = _numbered([p.group(0) for p in _DOOR_PART.finditer(m.group(0))])
+            if not (cued and numbered and _CJK.match(folded, start - 1)):
+                continue
+        if homes_only and not _is_home(m.group(0), folded, start, end, cued):
             continue
-        around = folded[max(0, m.start() - 4) : m.start()], folded[m.end() : m.end() + 4]
-        if homes_only and not _is_home(m.group(0), *around):
-            continue
-        parts.append(text[at : m.start()])
+        parts.append(text[at:start])
         parts.append(mask)
-        at = m.end()
+        at = end
     parts.append(text[at:])
     return "".join(parts)
