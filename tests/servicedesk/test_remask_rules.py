@@ -296,12 +296,43 @@ def test_rules_5_mask_handles_and_a_homes_door_in_stored_texts(session: Session)
     """Version 5: a citizen's handle and a home's door are masked, intake and the pass
     alike; a government account's handle stays (a citizen's account of the same table
     does not)."""
-    session.add_all([
+    _intake_and_pass(session, [
         Account(platform="weibo", uid="9001", name="平安郑州", is_government=True),
         Account(platform="weibo", uid="9002", name="雨夜小鹿", is_government=False),
-    ])  # fmt: skip
-    request_id = _request(session, POST)
-    assert _stored(session, request_id)[0] == POST_MASKED
-    _old_rules(session, request_id, text=POST)
+    ], POST, old=POST, masked=POST_MASKED)  # fmt: skip
+
+
+def _intake_and_pass(
+    session: Session, accounts: list[Account], post: str, *, old: str, masked: str
+) -> None:
+    """Intake masks ``post`` as ``masked`` (``accounts`` on file); stored as the rules
+    before masked it (``old``), the pass masks it as ``masked`` again."""
+    session.add_all(accounts)
+    request_id = _request(session, post)
+    assert _stored(session, request_id)[0] == masked
+    _old_rules(session, request_id, text=old)
     _until_done(session)
-    assert _stored(session, request_id)[0] == POST_MASKED
+    assert _stored(session, request_id)[0] == masked
+
+
+# Version 6: a government account however written (@cctv新闻 for CCTV新闻, ＠ＳＺ交警) stays,
+# a citizen's full-width ＠handle is masked, and so is a home written as a bare street
+# number after a home cue; a shop's room stays readable.
+POST_6 = ("我家在解放路23号，楼下华润万家超市101室通宵装修 ＠吃面的老李头 @cctv新闻 ＠ＳＺ交警 "
+          "@平安郑州- @平安郑州求助")  # fmt: skip
+POST_6_MASKED = ("我家在解放路＊＊＊，楼下华润万家超市101室通宵装修 @＊＊＊ @cctv新闻 ＠ＳＺ交警 "
+                 "@平安郑州- @＊＊＊")  # fmt: skip
+# What version 5 stored: the government accounts written otherwise masked, the citizen's
+# full-width handle and the home's number readable, the shop's room masked.
+POST_5_STORED = ("我家在解放路23号，楼下华润万家超市＊＊＊通宵装修 ＠吃面的老李头 @＊＊＊ @＊＊＊ "
+                 "@＊＊＊ @＊＊＊")  # fmt: skip
+
+
+def test_rules_6_recognise_government_handles_however_written_and_homes_by_their_cue(
+    session: Session, world: World
+) -> None:
+    _intake_and_pass(session, [
+        Account(platform="weibo", uid="9101", name="CCTV新闻", is_government=True),
+        Account(platform="weibo", uid="9102", name="SZ交警", organization_id=world.orgs["police"]),
+        Account(platform="weibo", uid="9103", name="吃面的老李头", is_government=False),
+    ], POST_6, old=POST_5_STORED, masked=POST_6_MASKED)  # fmt: skip
