@@ -154,7 +154,8 @@ def test_methodology_is_chinese_and_follows_the_configuration(name: str) -> None
         for dim in system.dimensions:  # every dimension with its configured weight
             assert f"| {dim.name} | {dim.weight:.2f} |" in text
             for ind in (*dim.indicators, *dim.fallback):
-                assert f"| `{ind.metric}` | {ind.weight:.2f} |" in text
+                meaning = METRICS[ind.metric].meaning_zh
+                assert f"| `{ind.metric}`：{meaning} | {ind.weight:.2f} |" in text
         weights = "，".join(f"{d.name} {d.weight:.2f}" for d in system.dimensions)
         assert f"维度权重：{weights}。" in text
         assert "缺失数据与权重重新归一" in text

@@ -462,3 +462,32 @@ def test_deadlines_must_be_positive_and_csrf_is_checked(
     assert no_csrf.status_code == 403
     api = client.get("/api/desk/categories/0101", headers={"Accept": "application/json"}).json()
     assert api["version"] == 1
+
+
+def test_a_system_without_chinese_reads_chinese_where_zhengwu_knows_the_words(
+    client: httpx.Client, world: ConsoleWorld
+) -> None:
+    """An English-only system: the form names each label without a Chinese form; its page
+    shows metric meanings and processing in Chinese and the user's own label as written."""
+    from tests.index.test_chinese_labels import ENGLISH_ONLY
+
+    from zhengwu.index.metrics import METRICS
+
+    csrf = login(client, "admin")
+    checked = client.post("/console/settings/systems/new",
+                          data={"csrf_token": csrf, "toml": ENGLISH_ONLY, "action": "check"})  # fmt: skip
+    assert checked.status_code == 200 and 'id="system-ok"' in checked.text
+    warnings = html.unescape(checked.text[checked.text.index('id="system-warnings"') :])
+    assert "dimensions[0].name 没有中文（可加 name_zh）" in warnings.split("</ul>")[0]
+    metrics = checked.text[checked.text.index('class="metric-list"') :]
+    assert METRICS["follower_growth_rate"].meaning_zh in html.unescape(metrics)
+    saved = client.post("/console/settings/systems/new",
+                        data={"csrf_token": csrf, "toml": ENGLISH_ONLY, "action": "save"})  # fmt: skip
+    assert saved.status_code == 303
+    page = html.unescape(client.get("/console/settings/systems/en-only").text)
+    table = page[page.index("<table>") : page.index("</table>")]
+    assert "<td>Reach</td>" in table and "<td>粉丝数</td>" in table
+    assert "截尾于同组 P99 → 对数 ln(x+1) → min–max 0–100" in table
+    assert METRICS["views_per_day"].meaning_zh in table
+    assert "log1p" not in table and "minmax" not in table
+    assert "同组比较 平台 × 层级" in page

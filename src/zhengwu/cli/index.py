@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn
 
 import typer
 
@@ -197,6 +197,14 @@ def _system(name: str, path: Path | None) -> IndicatorSystem:
     return load_system(name, path=path)
 
 
+def _warn_chinese_gaps(system: IndicatorSystem) -> None:
+    """Print on stderr each label of ``system`` that the Chinese texts show untranslated."""
+    from zhengwu.cli.common import err_console
+
+    for hint in system.warnings:
+        err_console.print(f"提示 note: {hint}", markup=False, highlight=False, soft_wrap=True)
+
+
 def _known_system(name: str) -> IndicatorSystem | None:
     """Return indicator system ``name``, or None when it is no longer installed."""
     try:
@@ -273,29 +281,36 @@ def _table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
 def systems(
     metrics: Annotated[bool, typer.Option("--metrics", help="list the metric registry")] = False,
     as_json: JsonOpt = False,
+    lang: Annotated[
+        str, typer.Option("--lang", help="含义的语言：zh 中文（默认）| en English (--metrics)")
+    ] = "zh",
 ) -> None:
     """List the indicator systems (shipped and user) or, with --metrics, the metrics.
 
-    Example: zhengwu index systems --json
+    Example: zhengwu index systems --metrics (meanings in Chinese; --lang en in English)
     """
     from zhengwu.index.metrics import METRICS
     from zhengwu.index.system import available_systems, load_system_file
 
+    chosen_lang = _lang(lang)
     if metrics:
         metric_rows = [{"name": m.name, "title_zh": m.title_zh, "source": m.source,
-                        "meaning": m.meaning} for m in METRICS.values()]  # fmt: skip
+                        "meaning": m.meaning, "meaning_zh": m.meaning_in("zh")}
+                       for m in METRICS.values()]  # fmt: skip
         if as_json:
             print_json(metric_rows)
             return
-        _table("指标度量 / metrics", ["name", "标题", "source", "meaning"],
-               [[m["name"], m["title_zh"], m["source"], m["meaning"]] for m in metric_rows])  # fmt: skip
+        key, head = ("meaning", "meaning") if chosen_lang == "en" else ("meaning_zh", "含义")
+        _table("指标度量 / metrics", ["name", "标题", "source", head],
+               [[m["name"], m["title_zh"], m["source"], m[key]] for m in metric_rows])  # fmt: skip
         return
     listing: list[dict[str, Any]] = []
     for name, path in available_systems().items():
         system = load_system_file(path)
         listing.append({"name": name, "kind": system.kind, "title_zh": system.title_zh,
                         "platforms": list(system.platforms), "version": system.version,
-                        "file": str(path), "notes": list(system.notes)})  # fmt: skip
+                        "file": str(path), "notes": list(system.notes),
+                        "warnings": list(system.warnings)})  # fmt: skip
     if as_json:
         print_json(listing)
         return
@@ -320,13 +335,21 @@ def methodology(
     """
     from zhengwu.index.methodology import render
 
+    chosen_lang = _lang(lang)
+    chosen = _system(system, system_file)
+    if chosen_lang == "zh":
+        _warn_chinese_gaps(chosen)
+    period_ = _period(period, chosen) if period else None
+    typer.echo(render(chosen, period=period_, lang=chosen_lang))
+
+
+def _lang(lang: str) -> Literal["zh", "en"]:
+    """Return a checked --lang value: zh (the default, as in reports) or en."""
     if lang not in ("zh", "en"):
         raise InvalidInputError(
             f"--lang 应为 zh 或 en，收到 {lang!r}", f"--lang must be zh or en, got {lang!r}"
         )
-    chosen = _system(system, system_file)
-    period_ = _period(period, chosen) if period else None
-    typer.echo(render(chosen, period=period_, lang="en" if lang == "en" else "zh"))
+    return "en" if lang == "en" else "zh"
 
 
 # ---- runs ---------------------------------------------------------------------------------
@@ -367,6 +390,7 @@ def run(
     from zhengwu.index.engine import run_for_db
 
     chosen = _system(system, system_file)
+    _warn_chinese_gaps(chosen)
     window = _period(period, chosen)
     checked = parse_date(check_date, "--check-date")
     with unit_of_work() as session, _store(write=True) as con:
@@ -660,6 +684,11 @@ def explain(
                + [[names.get(d["dimension"], d["dimension"]), part, d["raw"],
                    d["normalised"], d["weight"], d["contribution"]] for d in out["dimensions"]])  # fmt: skip
         console.print(f"得分贡献合计 contributions total {_fmt(out['contributions_total'])}")
+        for i in out["indicators"]:  # what each indicator measures, in the report's language
+            if i["meaning_zh"]:
+                console.print(
+                    f"  {i['title_zh']}（{i['indicator']}）：{i['meaning_zh']}", markup=False
+                )
     above = out["above"]
     if above:
         gaps = "; ".join(f"{g['title_zh'] or g['indicator'] or g['dimension']} +{g['gap_points']:.2f}"
@@ -677,7 +706,10 @@ def _dimension_names(system: str) -> tuple[dict[str, str], str]:
         return {}, "合计 total"
     if chosen.kind == "preset":
         return {}, "公式分项 block"
-    names = {d.key: f"{d.name} {d.key}" if d.name != d.key else d.key for d in chosen.dimensions}
+    names = {
+        d.key: f"{d.name_in('zh')} {d.key}" if d.name_in("zh") != d.key else d.key
+        for d in chosen.dimensions
+    }
     return names, "维度合计 dimension"
 
 

@@ -79,7 +79,9 @@ def _items(
         metric = METRICS.get(indicator)
         items.append({
             "dimension": dimension, "indicator": indicator or None, "is_fallback": fallback,
-            "title_zh": metric.title_zh if metric else None, "raw": raw[i],
+            "title_zh": metric.title_zh if metric else None,
+            "meaning_zh": metric.meaning_in("zh") if metric else None,
+            "meaning": metric.meaning if metric else None, "raw": raw[i],
             "normalised": normalised[i], "weight": weight[i], "contribution": contribution[i],
         })  # fmt: skip
     return items

@@ -29,7 +29,7 @@ _SCALE_ZH = {
     "rate": "比率 ×100（0–1 映射到 0–100）",
     "none": "取原值",
 }
-_PEER_ZH = {"platform": "平台", "sector": "系统（行业）", "level": "层级", "province": "省份"}
+PEER_ZH = {"platform": "平台", "sector": "系统（行业）", "level": "层级", "province": "省份"}
 _KIND_ZH = {"week": "周", "month": "月", "quarter": "季度", "year": "年",
             "custom": "自定义区间", "people": "人民网年度"}  # fmt: skip
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -39,7 +39,8 @@ def _platforms(names: tuple[str, ...] | list[str]) -> str:
     return "、".join(PLATFORM_ZH.get(p, p) for p in names)
 
 
-def _processing(ind: Indicator) -> str:
+def processing_zh(ind: Indicator) -> str:
+    """Return what is done to an indicator, in Chinese: cap → transform → scale …"""
     steps = []
     if ind.cap_percentile is not None:
         steps.append(f"截尾于同组 P{ind.cap_percentile:g}")
@@ -65,20 +66,20 @@ def _composite(system: IndicatorSystem) -> list[str]:
     ]
     for dim, ind, metric, label in table_rows(system, "（备用）"):
         lines.append(
-            f"| {dim.name} | {dim.weight:.2f} | {metric.title_zh}{label} | "
-            f"`{ind.metric}` | {ind.weight:.2f} | {_processing(ind)} |"
+            f"| {dim.name_in('zh')} | {dim.weight:.2f} | {metric.title_zh}{label} | "
+            f"`{ind.metric}`：{metric.meaning_in('zh')} | {ind.weight:.2f} | {processing_zh(ind)} |"
         )
-    weights = "，".join(f"{d.name} {d.weight:.2f}" for d in system.dimensions)
+    weights = "，".join(f"{d.name_in('zh')} {d.weight:.2f}" for d in system.dimensions)
     lines += ["", f"维度权重：{weights}。", "", "各维度说明：", ""]
     for dim in system.dimensions:
         if dim.note_zh or dim.note:
-            lines.append(f"- **{dim.name}**：{dim.note_zh or dim.note}")
+            lines.append(f"- **{dim.name_in('zh')}**：{dim.note_zh or dim.note}")
         for ind in (*dim.indicators, *dim.fallback):
             if ind.note_zh or ind.note:
                 title = get_metric(ind.metric).title_zh
                 lines.append(f"  - {title}（`{ind.metric}`）：{ind.note_zh or ind.note}")
     used = sorted({i.scale for _, i, _ in system.indicators()})
-    peers = "×".join(_PEER_ZH[k] for k in system.peer_group)
+    peers = "×".join(PEER_ZH[k] for k in system.peer_group)
     lines += [
         "",
         "## 标准化",
@@ -219,7 +220,7 @@ def render_zh(
         "## 排名与并列",
         "",
         "排序：得分四舍五入到 6 位小数后从高到低；并列时按"
-        f"{get_metric(system.tie_break).title_zh}（`{system.tie_break}`）从高到低；再按账号 "
+        f"{get_metric(system.tie_break).title_zh}（`{system.tie_break}`：{get_metric(system.tie_break).meaning_in('zh')}）从高到低；再按账号 "
         "uid 升序。百分位：同组中得分不高于该账号的账号所占比例。名次变化与同一体系上一个"
         "同类统计周期的结果比较。",
         "",

@@ -74,6 +74,13 @@ class Metric:
     # Expression over the base columns; ``{days}`` is the window length, ``{active_days}``
     # the number of days with a post (see :mod:`zhengwu.index.dialect`).
     sql: str
+    # The meaning in Chinese, the language of reports and the console (``meaning`` is the
+    # English one, for ``--lang en``). A plugin metric without it shows ``meaning`` as given.
+    meaning_zh: str = ""
+
+    def meaning_in(self, lang: str = "zh") -> str:
+        """Return the meaning in ``lang`` (``zh`` or ``en``); Chinese falls back to English."""
+        return self.meaning if lang == "en" else (self.meaning_zh or self.meaning)
 
     def expression(self, days: int, dialect: Dialect = DUCKDB) -> str:
         """Return the SQL expression for ``dialect`` with the window length filled in."""
@@ -148,73 +155,96 @@ def _counts(field: str) -> list[Metric]:
     total = f"CASE WHEN n_posts = 0 THEN 0 ELSE {field}_sum END"
     return [
         Metric(f"{field}_sum", f"{zh}总数", f"total {field} of the window's posts", "posts",
-               ("n_posts", f"{field}_sum"), total),
+               ("n_posts", f"{field}_sum"), total,
+               meaning_zh=f"窗口内发文的{zh}数之和"),
         Metric(f"{field}_per_day", f"日均{zh}", f"total {field} divided by the days of the window",
-               "posts", ("n_posts", f"{field}_sum"), f"({total}) / {{days}}"),
+               "posts", ("n_posts", f"{field}_sum"), f"({total}) / {{days}}",
+               meaning_zh=f"{zh}总数除以窗口天数"),
         Metric(f"{field}_per_post", f"篇均{zh}", f"mean {field} per post that shows the count",
-               "posts", (f"{field}_sum", f"{field}_n"), f"{field}_sum / nullif({field}_n, 0)"),
+               "posts", (f"{field}_sum", f"{field}_n"), f"{field}_sum / nullif({field}_n, 0)",
+               meaning_zh=f"显示该计数的发文平均每篇的{zh}数"),
         Metric(f"{field}_peak", f"单篇最高{zh}", f"largest {field} of a single post", "posts",
-               ("n_posts", f"{field}_max"), f"CASE WHEN n_posts = 0 THEN 0 ELSE {field}_max END"),
+               ("n_posts", f"{field}_max"), f"CASE WHEN n_posts = 0 THEN 0 ELSE {field}_max END",
+               meaning_zh=f"窗口内单篇发文的最高{zh}数"),
     ]  # fmt: skip
 
 
 def _builtin() -> list[Metric]:
     metrics = [
         Metric("posts", "发文数", "posts published in the window (reposts included)", "posts",
-               ("n_posts",), "n_posts"),
+               ("n_posts",), "n_posts",
+               meaning_zh="窗口内发布的发文数（含转发）"),
         Metric("posts_per_day", "日均发文", "posts divided by the days of the window", "posts",
-               ("n_posts",), "n_posts / {days}"),
+               ("n_posts",), "n_posts / {days}",
+               meaning_zh="发文数除以窗口天数"),
         Metric("original_ratio", "原创率",
                "share of posts that are original (WeChat 原创 mark; on other platforms: not a repost)",
-               "posts", ("n_posts", "n_original"), "n_original / nullif(n_posts, 0)"),
+               "posts", ("n_posts", "n_original"), "n_original / nullif(n_posts, 0)",
+               meaning_zh="原创发文所占比例（微信按“原创”标记；其他平台按非转发计）"),
         Metric("active_days", "活跃天数", "days (China time) with at least one post", "posts",
-               ("day_bits",), "coalesce({active_days}, 0)"),
+               ("day_bits",), "coalesce({active_days}, 0)",
+               meaning_zh="有发文的天数（北京时间）"),
         Metric("active_ratio", "活跃天数占比", "active days divided by the days of the window",
-               "posts", ("day_bits",), "coalesce({active_days}, 0) / {days}"),
+               "posts", ("day_bits",), "coalesce({active_days}, 0) / {days}",
+               meaning_zh="活跃天数除以窗口天数"),
         Metric("interactions_per_post", "篇均互动",
                "reposts + comments + likes per post", "posts",
                ("n_posts", "reposts_sum", "comments_sum", "likes_sum"),
                "(coalesce(reposts_sum, 0) + coalesce(comments_sum, 0) + coalesce(likes_sum, 0))"
-               " / nullif(n_posts, 0)"),
+               " / nullif(n_posts, 0)",
+               meaning_zh="平均每篇的转发 + 评论 + 点赞数"),
         # Only when every post shows its reads or plays: a ratio over a partial sum would
         # inflate it (and a separate filtered sum would cost one more aggregate per post).
         Metric("likes_per_read", "阅读点赞率",
                "likes per read (per play on video platforms); no data unless every post of "
                "the window shows its reads or plays", "posts",
                ("n_posts", "views_n", "likes_sum", "views_sum"),
-               "CASE WHEN views_n = n_posts THEN likes_sum / nullif(views_sum, 0) END"),
+               "CASE WHEN views_n = n_posts THEN likes_sum / nullif(views_sum, 0) END",
+               meaning_zh="每次阅读（视频平台为每次播放）的点赞数；窗口内须每篇发文都显示阅读或播放数，否则无数据"),
         Metric("own_replies", "自身回复数",
                f"the account's own replies: posts whose text starts with {REPLY_PREFIX}, plus "
                f"the comments it wrote ({REPLIES_TABLE}: imported weibo-comments, a comment "
                f"also posted as a {REPLY_PREFIX} post counted once)", "posts",
-               ("own_replies",), "own_replies"),
+               ("own_replies",), "own_replies",
+               meaning_zh=f"账号自身的回复：正文以 {REPLY_PREFIX} 开头的发文，加上账号所写的评论（{REPLIES_TABLE}：导入的微博评论；同时以 {REPLY_PREFIX} 发文的评论只计一次）"),
         Metric("own_replies_per_day", "日均自身回复", "own replies divided by the days of the window",
-               "posts", ("own_replies",), "own_replies / {days}"),
+               "posts", ("own_replies",), "own_replies / {days}",
+               meaning_zh="自身回复数除以窗口天数"),
         Metric("service_posts", "服务类发文数",
                "posts carrying a service hashtag (#马上办#, #你好，我是…# …)", "posts",
-               ("service_posts",), "service_posts"),
+               ("service_posts",), "service_posts",
+               meaning_zh="带服务类话题（#马上办#、#你好，我是…# 等）的发文数"),
         Metric("service_posts_per_day", "日均服务类发文",
                "service-hashtag posts divided by the days of the window", "posts",
-               ("service_posts",), "service_posts / {days}"),
+               ("service_posts",), "service_posts / {days}",
+               meaning_zh="服务类话题发文数除以窗口天数"),
         Metric("followers", "粉丝数", "followers at the end of the window (last snapshot)",
-               "followers", ("followers_end",), "followers_end"),
+               "followers", ("followers_end",), "followers_end",
+               meaning_zh="窗口结束时的粉丝数（最后一次快照）"),
         Metric("follower_growth", "粉丝增量",
                "followers at the end minus followers at the start (last snapshot before the "
                "window, else the first inside it)", "followers",
-               ("followers_end", "followers_start"), "followers_end - followers_start"),
+               ("followers_end", "followers_start"), "followers_end - followers_start",
+               meaning_zh="窗口结束时的粉丝数减去开始时的粉丝数（取窗口前最后一次快照，没有时取窗口内第一次）"),
         Metric("follower_growth_rate", "粉丝增长率", "follower growth divided by the start count",
                "followers", ("followers_end", "followers_start"),
-               "(followers_end - followers_start) / nullif(followers_start, 0)"),
+               "(followers_end - followers_start) / nullif(followers_start, 0)",
+               meaning_zh="粉丝增量除以开始时的粉丝数"),
         Metric("response_rate", "回应率", "service desk: share of requests answered", "service",
-               ("response_rate",), "response_rate"),
+               ("response_rate",), "response_rate",
+               meaning_zh="政务服务台：已回应诉求所占比例"),
         Metric("resolution_rate", "办结率", "service desk: share of requests resolved", "service",
-               ("resolution_rate",), "resolution_rate"),
+               ("resolution_rate",), "resolution_rate",
+               meaning_zh="政务服务台：已办结诉求所占比例"),
         Metric("ontime_rate", "按时办结率", "service desk: share resolved within the deadline",
-               "service", ("ontime_rate",), "ontime_rate"),
+               "service", ("ontime_rate",), "ontime_rate",
+               meaning_zh="政务服务台：在期限内办结的诉求所占比例"),
         Metric("satisfaction_rate", "满意率", "service desk: share of follow-ups satisfied",
-               "service", ("satisfaction_rate",), "satisfaction_rate"),
+               "service", ("satisfaction_rate",), "satisfaction_rate",
+               meaning_zh="政务服务台：回访中表示满意的比例"),
         Metric("service_requests", "诉求量", "service desk: requests handled in the window",
-               "service", ("service_requests",), "service_requests"),
+               "service", ("service_requests",), "service_requests",
+               meaning_zh="政务服务台：窗口内受理的诉求数"),
     ]  # fmt: skip
     for field in COUNT_FIELDS:
         metrics.extend(_counts(field))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from zhengwu.config import get_settings
-from zhengwu.errors import InvalidInputError, NotFoundError
+from zhengwu.errors import InvalidInputError, NotFoundError, ZhengwuError
 from zhengwu.index.metrics import DEFAULT_SERVICE_TOPICS, METRICS
 from zhengwu.index.periods import WeekStart
 from zhengwu.storable import refuse_nul_document
@@ -38,6 +39,7 @@ PLATFORMS = ("weibo", "wechat", "douyin", "bilibili", "qq")
 TRANSFORMS: tuple[Transform, ...] = ("none", "log1p")
 SCALES: tuple[Scale, ...] = ("minmax", "percentile", "zscore", "rate", "none")
 COMBINE_METHODS: tuple[CombineMethod, ...] = ("mean_top", "max", "weighted")
+_CJK = re.compile(r"[\u3400-\u9fff]")  # a Chinese character: a label with a Chinese form
 
 
 class SystemConfigError(InvalidInputError):
@@ -71,6 +73,22 @@ class Dimension:
     fallback: tuple[Indicator, ...] = ()  # used for an account with no primary data
     note: str = ""
     note_zh: str = ""  # the note in Chinese, for the methodology of reports (else ``note``)
+    name_zh: str = ""  # the name in Chinese when ``name`` is not (else see ``name_in``)
+
+    def name_in(self, lang: str = "zh") -> str:
+        """Return the dimension's name for a text in ``lang`` (``zh`` or ``en``).
+
+        English: ``name`` as written, followed by the key when the name is Chinese
+        (传播力 reach). Chinese: ``name_zh`` when given; else, when ``name`` (or the key it
+        defaults to) is a metric's name, that metric's Chinese title from the registry; else
+        ``name`` as written — a user's own label is never translated.
+        """
+        if lang == "en":
+            return f"{self.name} {self.key}" if _CJK.search(self.name) else self.name
+        if self.name_zh:
+            return self.name_zh
+        metric = METRICS.get(self.name)
+        return metric.title_zh if metric is not None else self.name
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +135,9 @@ class IndicatorSystem:
     combine: Combine = field(default_factory=Combine)
     matrix: MatrixRule = field(default_factory=MatrixRule)
     notes: tuple[str, ...] = ()  # what loading changed (e.g. weights normalised)
+    # Bilingual hints that do not stop loading: labels with no Chinese form, which the
+    # Chinese reports, methodology and console show as written (see ``chinese_gaps``).
+    warnings: tuple[str, ...] = ()
     source: str = "builtin"
     digest: str = ""
 
@@ -231,7 +252,8 @@ def _weights_sum_to_one(
 def _dimension(raw: Any, where: str, normalise: bool, tol: float, notes: list[str]) -> Dimension:
     if not isinstance(raw, dict):
         raise _err(where, "应为表", "must be a table")
-    _take(raw, where, {"key", "name", "weight", "indicators", "fallback", "note", "note_zh"})
+    _take(raw, where, {"key", "name", "name_zh", "weight", "indicators", "fallback", "note",
+                       "note_zh"})  # fmt: skip
     key = raw.get("key")
     if not isinstance(key, str) or not key.isidentifier():
         raise _err(
@@ -261,7 +283,7 @@ def _dimension(raw: Any, where: str, normalise: bool, tol: float, notes: list[st
     return Dimension(
         key=key, name=str(raw.get("name", key)), weight=weight, indicators=groups["indicators"],
         fallback=groups["fallback"], note=str(raw.get("note", "")),
-        note_zh=str(raw.get("note_zh", "")),
+        note_zh=str(raw.get("note_zh", "")), name_zh=str(raw.get("name_zh", "")),
     )  # fmt: skip
 
 
@@ -339,7 +361,7 @@ def parse_system(
     compliance = data.get("compliance", {})
     _take(service, "service", {"topics"})
     _take(compliance, "compliance", {"reply_check", "reply_platforms"})
-    return IndicatorSystem(
+    system = IndicatorSystem(
         name=name,
         title_zh=str(data.get("title_zh", name)),
         title_en=str(data.get("title_en", name)),
@@ -364,6 +386,40 @@ def parse_system(
         source=source,
         digest=digest,
     )  # fmt: skip
+    return replace(system, warnings=tuple(chinese_gaps(system, has_title_zh="title_zh" in data)))
+
+
+def chinese_gaps(system: IndicatorSystem, *, has_title_zh: bool = True) -> list[str]:
+    """Return a bilingual hint for each label of ``system`` that has no Chinese form.
+
+    The Chinese texts (reports, methodology, console) show such a label as written: a
+    user's own words are not translated. Metric names, normalisation and combination words
+    have Chinese forms of their own and are never listed.
+    """
+    gaps: list[str] = []
+
+    def gap(where: str, key: str, text: str) -> None:
+        gaps.append(
+            f"{where} 没有中文（可加 {key}），中文报告中按原文显示：{text!r} / {where} has no "
+            f"Chinese form (add {key}); Chinese reports show it as written: {text!r}"
+        )
+
+    if not has_title_zh and not _CJK.search(system.title_zh):
+        gap("title_zh", "title_zh", system.title_zh)
+    if system.description and not system.description_zh and not _CJK.search(system.description):
+        gap("description", "description_zh", system.description[:60])
+    for i, dim in enumerate(system.dimensions):
+        where = f"dimensions[{i}]"
+        name = dim.name_in("zh")
+        if not _CJK.search(name) and name == dim.name:
+            gap(f"{where}.name", "name_zh", dim.name)
+        if dim.note and not dim.note_zh and not _CJK.search(dim.note):
+            gap(f"{where}.note", "note_zh", dim.note[:60])
+        for part, group in (("indicators", dim.indicators), ("fallback", dim.fallback)):
+            for j, ind in enumerate(group):
+                if ind.note and not ind.note_zh and not _CJK.search(ind.note):
+                    gap(f"{where}.{part}[{j}].note", "note_zh", ind.note[:60])
+    return gaps
 
 
 def _dim_weight(dim: Dimension, weight: float) -> Dimension:
@@ -459,13 +515,15 @@ def user_dir() -> Path:
     return get_settings().data_dir / USER_DIR_NAME
 
 
-def system_titles() -> dict[str, str]:
-    """Return every known system name with its Chinese title (the name if it cannot be read)."""
+def system_titles(lang: str = "zh") -> dict[str, str]:
+    """Return every known system name with its title in ``lang`` (``title_zh``, or with
+    ``en`` ``title_en``; the name when the file has none or cannot be read)."""
+    key = "title_en" if lang == "en" else "title_zh"
     titles: dict[str, str] = {}
     for name, path in available_systems().items():
         try:
             with path.open("rb") as fh:
-                titles[name] = str(tomllib.load(fh).get("title_zh") or name)
+                titles[name] = str(tomllib.load(fh).get(key) or name)
         except (OSError, tomllib.TOMLDecodeError):  # a broken user file shows its name
             titles[name] = name
     return titles
@@ -483,6 +541,16 @@ def available_systems() -> dict[str, Path]:
             for path in sorted(directory.glob("*.toml")):
                 found[path.stem] = path
     return found
+
+
+def dimension_names(name: str, lang: str = "zh") -> dict[str, str]:
+    """Return dimension key → name in ``lang`` of the system called ``name`` (see
+    :meth:`Dimension.name_in`); empty when it cannot be loaded (a run of a system file
+    removed since: its keys are still readable)."""
+    try:
+        return {d.key: d.name_in(lang) for d in load_system(name).dimensions}
+    except ZhengwuError:
+        return {}
 
 
 def load_system(name: str | None = None, *, path: Path | None = None) -> IndicatorSystem:

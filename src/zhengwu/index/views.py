@@ -135,7 +135,7 @@ def list_systems(principal: CurrentPrincipal) -> list[dict[str, Any]]:
         out.append({
             "name": system.name, "title_zh": system.title_zh, "title_en": system.title_en,
             "kind": system.kind, "version": system.version, "platforms": list(system.platforms),
-            "dimensions": [{"key": d.key, "name": d.name, "weight": d.weight}
+            "dimensions": [{"key": d.key, "name": d.name, "name_zh": d.name_in("zh"), "weight": d.weight}
                            for d in system.dimensions],
         })  # fmt: skip
     return out
@@ -151,7 +151,8 @@ def get_system(name: str, principal: CurrentPrincipal) -> dict[str, Any]:
         "kind": system.kind, "version": system.version, "digest": system.digest,
         "description": system.description, "preset": system.preset,
         "platforms": list(system.platforms), "notes": list(system.notes),
-        "dimensions": [{"key": d.key, "name": d.name, "weight": d.weight}
+        "warnings": list(system.warnings),
+        "dimensions": [{"key": d.key, "name": d.name, "name_zh": d.name_in("zh"), "weight": d.weight}
                        for d in system.dimensions],
         "methodology": methodology.render(system),
     }  # fmt: skip

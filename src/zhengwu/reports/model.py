@@ -99,16 +99,6 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _dimension_names(system: str) -> dict[str, str]:
-    """Return dimension key → Chinese name of a system (keys only if it cannot be loaded)."""
-    from zhengwu.index.system import load_system
-
-    try:
-        return {d.key: d.name for d in load_system(system).dimensions}
-    except ZhengwuError:  # a run of a system file removed since: keys are still readable
-        return {}
-
-
 def _titles(system: str) -> tuple[str, str]:
     from zhengwu.index.system import load_system
 
@@ -309,7 +299,9 @@ def build_report(
     """Return the report of the stored run ``run_id`` (NotFoundError when it is not stored)."""
     run = results.get_run(con, run_id)
     previous = ranking.previous_run(con, run_id)
-    names = _dimension_names(run["system"])
+    from zhengwu.index.system import dimension_names
+
+    names = dimension_names(run["system"])
     title_zh, title_en = _titles(run["system"])
     summary = _platform_summary(con, run_id)
     platforms = [row["platform"] for row in summary]

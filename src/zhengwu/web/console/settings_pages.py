@@ -29,6 +29,7 @@ from zhengwu.accounts.models import Organization
 from zhengwu.auth.principal import Principal
 from zhengwu.errors import ConflictError, ForbiddenError, InvalidInputError, ZhengwuError
 from zhengwu.index import methodology
+from zhengwu.index.methodology_zh import PEER_ZH, processing_zh
 from zhengwu.index.metrics import METRICS
 from zhengwu.index.system import (
     IndicatorSystem,
@@ -715,4 +716,5 @@ def system_page(request: Request, principal: Viewer, name: str) -> HTMLResponse:
     require(principal, "settings")
     system = load_system(name)
     return render(request, "settings_system.html", area="settings", system=system,
-                  metrics=METRICS, methodology=methodology.render(system))  # fmt: skip
+                  metrics=METRICS, methodology=methodology.render(system),
+                  processing=processing_zh, peer_labels=PEER_ZH)  # fmt: skip
