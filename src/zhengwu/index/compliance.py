@@ -48,6 +48,16 @@ FLAGS_SCHEMA = pa.schema(
 # ``no_data`` is not a compliance check: the engine adds it to an account without usable
 # counts (no score), which is excluded from the ranking the same way.
 REASONS_ZH = {"no_post": "检查日前无更新", "no_replies": "无互动回复", "no_data": "无数据"}
+# The same in English (the console's index pages with ?lang=en), flags included.
+REASONS_EN = {
+    "no_post": "no post before the check date",
+    "no_replies": "no interaction replies",
+    "no_data": "no data",
+    "flag:security_incident": "flag: security or leak incident",
+    "flag:bought_followers": "flag: bought followers",
+    "flag:coerced_likes": "flag: coerced likes / inflated counts",
+    "flag:no_interaction": "flag: no working interaction, or poor responses",
+}
 
 
 def reason_titles() -> dict[str, str]:

@@ -20,7 +20,8 @@ from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
@@ -227,7 +228,16 @@ templates.filters.update(
     source_kind=_labelled(SOURCE_KIND_LABELS), classified_by=_labelled(CLASSIFIED_BY_LABELS),
     urgency_reason=urgency_reason, role=_labelled(ROLE_LABELS),
 )  # fmt: skip
-templates.globals.update(role_labels=ROLE_LABELS, svg=Markup, region_name=region_name)
+
+
+@pass_context
+def _say(context: Context, zh: str, en: str) -> str:
+    """``t('中文', 'English')`` in a template: the page's language (``lang``, Chinese unless
+    the page was asked for English, as the index pages can be with ``?lang=en``)."""
+    return en if context.get("lang") == "en" else zh
+
+
+templates.globals.update(role_labels=ROLE_LABELS, svg=Markup, region_name=region_name, t=_say)
 branding.install(templates)
 
 

@@ -19,10 +19,10 @@ from fastapi.responses import HTMLResponse, Response
 
 from zhengwu import regions
 from zhengwu.accounts.models import Account
-from zhengwu.errors import InvalidInputError, ZhengwuError
+from zhengwu.errors import InvalidInputError
 from zhengwu.index import explain, export, ranking, results
-from zhengwu.index.compliance import REASONS_ZH
-from zhengwu.index.system import DEFAULT_SYSTEM, load_system, system_titles
+from zhengwu.index.compliance import REASONS_EN, REASONS_ZH
+from zhengwu.index.system import DEFAULT_SYSTEM, dimension_names, system_titles
 from zhengwu.web import charts
 from zhengwu.web.console import analytics
 from zhengwu.web.console.account_pages import visible_accounts
@@ -39,6 +39,22 @@ from zhengwu.web.console.matrix_pages import PLATFORM_LABELS
 router = APIRouter(prefix="/console/rankings", route_class=ConsoleRoute, include_in_schema=False)
 # The accounts failing the compliance gate listed under a ranking (their count is always shown).
 EXCLUDED_SHOWN = 100
+# The index pages read Chinese; ``?lang=en`` (kept in their links and forms) reads English.
+PLATFORM_LABELS_EN = {"weibo": "Weibo", "wechat": "WeChat", "douyin": "Douyin",
+                      "bilibili": "Bilibili", "qq": "QQ", "all": "Cross-platform (organisations)"}  # fmt: skip
+
+
+def _lang(lang: str) -> Literal["zh", "en"]:
+    """Return the page's language: English only when asked for (``lang=en``)."""
+    return "en" if lang == "en" else "zh"
+
+
+def _lang_switch(request: Request, lang: str) -> str:
+    """Return this page's address in the other language (every other parameter kept)."""
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    if lang != "en":
+        params.append(("lang", "en"))
+    return request.url.path + (f"?{urlencode(params)}" if params else "")
 
 
 def _distinct(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[Any]:
@@ -188,7 +204,7 @@ def rankings(
     request: Request, principal: Viewer, system: str = "", period: str = "",
     platform: str = "", sector: str = "", level: str = "", region: str = "", matrix: str = "",
     include_failing: bool = False, top: Annotated[int, Query(ge=1, le=500)] = 50,
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1, lang: str = "",
 ) -> HTMLResponse:  # fmt: skip
     """Show a page of a ranking of a stored run, filtered by platform, sector, level, region,
     matrix; ``top`` rows a page, page ``page`` (only the rows shown are read).
@@ -197,12 +213,15 @@ def rankings(
     runs do not have, or a page past the last, is replaced by the default (the last page)
     with a notice naming what was asked and what is shown."""
     require(principal, "rankings")
+    lang = _lang(lang)
+    english: dict[str, Any] = {"lang": lang, "lang_switch": _lang_switch(request, lang)}
     notices: list[str] = []
-    titles = system_titles()
+    titles = system_titles(lang)
     with analytics.analytics() as con:
         runs = results.list_runs(con)
         if not runs:
-            return render(request, "rankings.html", area="rankings", runs=[], result=None)
+            return render(request, "rankings.html", area="rankings", runs=[], result=None,
+                          **english)  # fmt: skip
         run = _chosen_run(con, runs, system, period, titles, notices)
         system, period, run_id = str(run["system"]), str(run["period"]), str(run["run_id"])
         systems = sorted({r["system"] for r in runs}, key=lambda s: (s != DEFAULT_SYSTEM, s))
@@ -230,20 +249,21 @@ def rankings(
     chart = charts.ranking_bars(
         [charts.RankBar(r["rank"], r["name"] or r["account_uid"], r["score"] or 0.0,
                         excluded=bool(r["excluded"])) for r in result["top"]],
-        title=f"{title} {period} 前 20 名",
+        title=f"{title} {period} " + ("Top 20" if lang == "en" else "前 20 名"),
     )  # fmt: skip
     total = result["total"]
     query = {k: v for k, v in (("system", system), ("period", period), ("platform", platform),
              ("sector", sector), ("level", level), ("region", region), ("matrix", matrix),
              ("include_failing", "true" if include_failing else ""),
-             ("top", str(top) if top != 50 else "")) if v}  # fmt: skip
+             ("top", str(top) if top != 50 else ""), ("lang", "en" if lang == "en" else "")) if v}  # fmt: skip
     return render(
         request, "rankings.html", area="rankings", runs=runs, systems=systems, periods=periods,
         system=system, period=period, run_id=run_id, options=options, platform=platform,
         sector=sector, level=level, region=region, matrix=matrix, by=by, group_name=group_name,
         include_failing=include_failing, rows=rows, total=total, result=result,
-        chart=chart, rest=rest, platform_labels=PLATFORM_LABELS, reasons_zh=REASONS_ZH,
-        page=page, pages=pages, first=(page - 1) * top + 1, query=urlencode(query),
+        chart=chart, rest=rest, page=page, **english,
+        platform_labels=PLATFORM_LABELS_EN if lang == "en" else PLATFORM_LABELS,
+        reasons=REASONS_EN if lang == "en" else REASONS_ZH, pages=pages, first=(page - 1) * top + 1, query=urlencode(query),
         excluded_shown=EXCLUDED_SHOWN, titles=titles, notices=notices,
         filter_labels=_filter_labels(options, by, sector, level, region, matrix),
     )  # fmt: skip
@@ -292,35 +312,31 @@ def export_ranking(
     return file_download(lambda path: write(table, path), format, stem="ranking", name=name)
 
 
-def _dimension_names(system: str) -> dict[str, str]:
-    """Return dimension key → Chinese name of a system (keys only if it cannot be loaded)."""
-    try:
-        return {d.key: d.name for d in load_system(system).dimensions}
-    except ZhengwuError:  # a run of a system file removed since: keys are still readable
-        return {}
-
-
 @router.get("/explain", response_class=HTMLResponse)
 def explanation(
-    request: Request, db: ConsoleDB, principal: Viewer, run: str, ref: str
+    request: Request, db: ConsoleDB, principal: Viewer, run: str, ref: str, lang: str = ""
 ) -> HTMLResponse:
     """Explain one score: indicator and dimension parts, peer group, gap to the rank above."""
     require(principal, "rankings")
+    lang = _lang(lang)
+    en = lang == "en"
     with analytics.analytics() as con:
         out = explain.explain(con, run, ref)
-    names = _dimension_names(out["system"])
+    names = dimension_names(out["system"], lang)
     dimension_chart = charts.bar_chart(
         [
             (names.get(d["dimension"], d["dimension"]), d["contribution"] or 0.0)
             for d in out["dimensions"]
         ],
-        title="各维度得分贡献（分）",
-        unit=" 分",
+        title="Contribution of each dimension (points)" if en else "各维度得分贡献（分）",
+        unit=" pt" if en else " 分",
     )
     gaps = out["above"]["largest_gaps"] if out["above"] else []
     gap_chart = charts.bar_chart(
-        [(g["title_zh"] or g["indicator"] or g["dimension"], g["gap_points"]) for g in gaps],
-        title="与上一名差距最大的指标（分）", unit=" 分", color=charts.PALETTE[0],
+        [((g["indicator"] if en else g["title_zh"]) or g["indicator"] or g["dimension"],
+          g["gap_points"]) for g in gaps],
+        title="Largest gaps to the rank above (points)" if en else "与上一名差距最大的指标（分）",
+        unit=" pt" if en else " 分", color=charts.PALETTE[0],
     )  # fmt: skip
     account = None
     if out["entity"] == "account":
@@ -331,8 +347,10 @@ def explanation(
         )
     return render(
         request, "explain.html", area="rankings", out=out, run=run, ref=ref, account=account,
-        dimension_chart=dimension_chart, gap_chart=gap_chart, reasons_zh=REASONS_ZH, names=names,
-        platform_labels=PLATFORM_LABELS,
-        combination=explain.combination_text(out["combine"])[0]
+        dimension_chart=dimension_chart, gap_chart=gap_chart, names=names,
+        reasons=REASONS_EN if en else REASONS_ZH, lang=lang,
+        lang_switch=_lang_switch(request, lang),
+        platform_labels=PLATFORM_LABELS_EN if en else PLATFORM_LABELS,
+        combination=explain.combination_text(out["combine"])[1 if en else 0]
         if out["entity"] == "organization" else None,
     )  # fmt: skip
