@@ -170,3 +170,34 @@ def _json(args: list[str]) -> Any:
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
+
+def test_the_certainty_labels_are_documented_with_where_their_wording_comes_from() -> None:
+    """docs/index-systems.md lists every certainty with its presets and Chinese label, and
+    says the Chinese labels are ours (FORMULAS.md and the seeds give no Chinese wording)."""
+    from zhengwu.index.formulas import PRESETS
+    from zhengwu.index.formulas.model import CERTAINTY_ZH
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "index-systems.md").read_text(
+        encoding="utf-8"
+    )
+    rows = re.findall(r"^\| `([a-z ]+)` \| ((?:`\w+`(?:, )?)+) \| ([^|]+) \| [^|]+ \|$", doc, re.M)
+    table = {c: (set(re.findall(r"`(\w+)`", names)), label.strip()) for c, names, label in rows}
+    used = {p.certainty for p in PRESETS.values()}
+    assert set(table) == used
+    for certainty, (names, label) in table.items():
+        assert names == {p.name for p in PRESETS.values() if p.certainty == certainty}
+        assert label == CERTAINTY_ZH[certainty]
+    assert "**every Chinese label is ours**" in doc
+
+
+def test_preset_titles_use_the_certainty_label_word() -> None:
+    """A preset title that names its certainty uses the label's own word (推断, 非官方复原)."""
+    from zhengwu.index.formulas import PRESETS
+    from zhengwu.index.formulas.model import CERTAINTY_ZH
+
+    words = {c: label.split("（")[0] for c, label in CERTAINTY_ZH.items()}
+    for preset in PRESETS.values():
+        named = [c for c, word in words.items() if word in preset.title_zh]
+        assert named in ([], [preset.certainty]), (preset.name, preset.title_zh)
+    assert "非官方复原" in PRESETS["newrank_nri"].title_zh
+    assert "推断" in PRESETS["qingbo_wci_2016"].title_zh

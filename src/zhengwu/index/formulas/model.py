@@ -24,7 +24,9 @@ Certainty = Literal[
     "provisional",
 ]
 
-# How each certainty reads in Chinese (the methodology of reports).
+# How each certainty reads in Chinese (the methodology of reports). The English labels are
+# FORMULAS.md's words; it and its sources give no Chinese wording, so these are ours
+# (docs/index-systems.md, "The certainty labels of the presets", says so per label).
 CERTAINTY_ZH: dict[str, str] = {
     "published": "已公布（发布方公开的公式）",
     "published worked example": "已公布算例（按公开算例复现）",
