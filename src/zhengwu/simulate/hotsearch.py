@@ -72,7 +72,7 @@ _TITLES: tuple[tuple[str, bool], ...] = (
     ("{star}素颜出镜", False), ("{drama}定档{m}月", True), ("{star}方发声明", True),
     ("{city}一小区电梯困住{n}人", True), ("男子高速逆行被拘", True), ("外卖小哥暴雨中送餐", True),
     ("{city}地铁早高峰延误", True), ("{city}发布高温红色预警", True), ("多地开启烧烤模式", True),
-    ("{n}岁老人独自骑行{m}千公里", True), ("{city}街头现萌宠", False), ("{city}夜市有多火", True),
+    ("{n}岁老人独自骑行{m}000公里", True), ("{city}街头现萌宠", False), ("{city}夜市有多火", True),
     ("{city}文旅又整活了", True), ("在{city}挤地铁的体验", False), ("{city}天空出现彩虹", True),
     ("暑期带娃出游攻略", True), ("{m}月起这些新规施行", True), ("高考志愿填报指南", True),
     ("录取通知书开始寄送", True), ("年轻人开始流行{n}分钟散步", True), ("夏天最该吃的{m}种水果", False),
