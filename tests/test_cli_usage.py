@@ -28,6 +28,11 @@ CASES = {
     "no-value": (["index", "rank", "--platform"], "选项 --platform 需要一个值", "requires an argument"),
     "close-command": (["index", "rnu"], "没有这个命令：rnu（是否要用：run）", "Did you mean 'run'"),
     "extra-argument": (["index", "runs", "a"], "多余的参数：a", "unexpected extra"),
+    # A Chinese value of the user's own (a file name) once left Click's words English only.
+    "extra-chinese-argument": (["desk", "routing", "export", "派单表.xlsx"],
+                               "多余的参数：派单表.xlsx", "unexpected extra"),
+    "unknown-chinese-command": (["desk", "诉求"], "没有这个命令：诉求", "No such command"),
+    "chinese-not-a-number": (["index", "rank", "--top", "十"], "--top 的值无效", "Invalid value"),
 }  # fmt: skip
 
 

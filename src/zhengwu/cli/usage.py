@@ -9,7 +9,7 @@ error of the command reads (``错误：… / error: …``)::
     No such option: --period (Possible options: --platform)
 
 What Click says is kept as it is (the option names, the values it would take); a message
-that already has Chinese in it — a ``typer.BadParameter`` of the project's own, which is
+that already has Chinese in it outside what it quotes of the command line — a ``typer.BadParameter`` of the project's own, which is
 bilingual — is left alone, and so is a bare ``zhengwu group`` that shows its help.
 
 A command line that carries ``--json`` gets the error as one JSON line on stdout too, the
@@ -38,6 +38,9 @@ except ImportError:  # an older Typer runs on Click itself
     from click.exceptions import Abort  # type: ignore[assignment]
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+# What Click quotes of the command line (a value, a file name, a command's name): Chinese
+# there is the user's, not a message of the project's own (`desk routing export 派单表.xlsx`).
+_QUOTED = re.compile(r"\([^()]*\)|'[^']*'|\"[^\"]*\"")
 
 
 def _names(hint: str) -> str:
@@ -76,7 +79,7 @@ def chinese(error: clicked.ClickException) -> str | None:
     if isinstance(error, clicked.NoArgsIsHelpError):  # a bare group: its help, not an error
         return None
     text = error.format_message()
-    if _CJK.search(text):
+    if _CJK.search(_QUOTED.sub("", text)):
         return None
     for pattern, word in _WORDED:
         found = pattern.search(text)
