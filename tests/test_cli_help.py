@@ -210,3 +210,35 @@ def test_no_help_line_is_cut_short(path: list[str], command: Any) -> None:
         if words and words[-1].endswith("…") and " ".join(words[-2:]) not in written:
             cut.append(line)
     assert cut == [], "\n".join(cut)
+
+
+@pytest.mark.parametrize("width", [60, 80, 120])
+def test_an_example_going_on_stays_indented_under_its_first_line(width: int) -> None:
+    # `users create --help` showed its example's second line at the margin
+    # (" --password 'S3cret-pass'"): Typer strips the common indentation of the text after
+    # the first paragraph, which was just that line's. At 60 columns Rich broke the
+    # 78-column example again ("--org" / "411000-024 \" / "--password …"), each at the margin.
+    checked = 0
+    for path, command in COMMANDS:
+        result = runner.invoke(
+            app, [*path, "--help"], env={"COLUMNS": str(width)}, terminal_width=width
+        )
+        assert result.exit_code == 0, result.output
+        lines = result.output.splitlines()
+        for line, after in itertools.pairwise(lines):
+            if line.rstrip().endswith(" \\") and not line.startswith("│"):
+                checked += 1
+                assert after.startswith("   ") and after[3] != " ", result.output
+        shown = []
+        for paragraph in _description(result.output):
+            for line in paragraph:
+                if line.startswith("Example:"):
+                    shown.append(line.removeprefix("Example:"))
+                elif shown and (shown[-1].endswith(" \\") or line.startswith("  ")):
+                    shown[-1] = shown[-1].removesuffix(" \\") + " " + line.strip()
+        # Every example is shown whole (a quoted argument wider than the terminal folds
+        # onto a line of its own, indented too).
+        expected = [re.sub(r"\s+\(.*\)$", "", e) for e in _examples(command.help or "")]
+        shown = [re.sub(r"\s+\(.*\)$", "", " ".join(s.split())) for s in shown]
+        assert shown == expected, result.output
+    assert checked > (10 if width < 120 else 0)

@@ -100,12 +100,52 @@ def reflow(text: str, width: int = HELP_COLUMNS) -> str:
 class _Reflowed:
     """A command seen through :func:`reflow`: its help laid out, the rest its own."""
 
-    def __init__(self, command: Any) -> None:
+    def __init__(self, command: Any, width: int = HELP_COLUMNS, help: str | None = None) -> None:
         self._command = command
-        self.help = reflow(command.help) if command.help else command.help
+        self.help = help if help is not None else command.help
+        self.help = reflow(self.help, width) if self.help else self.help
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._command, name)
+
+
+def _help_width() -> int:
+    """Return the help text's column at the terminal's width (Typer pads it by one each side)."""
+    from typer import rich_utils
+
+    return max(20, rich_utils._get_rich_console().width - 2)
+
+
+def _laid_out(original: Any, obj: Any, markup_mode: Any) -> Any:
+    """Return the help as Typer shows it, with every indented line kept indented.
+
+    Typer removes the common indentation of the text after the first paragraph
+    (``inspect.cleandoc``), so an example's continuation line (``  --password …``) lost its
+    indentation when nothing else in that text was indented, and a line Rich wraps starts at
+    the margin. Each line is shown on its own here, an indented one padded by its indentation
+    so that all of its wrapped lines stay under its first one. Examples are laid out at the
+    terminal's width, not 80 columns, so a narrow terminal does not break them again.
+    """
+    from rich.console import Group
+    from rich.padding import Padding
+    from typer import rich_utils
+
+    width = _help_width()
+    text = _Reflowed(obj, width).help or ""
+    body = text.partition("\f")[0]
+    first, _, rest = body.partition("\n\n")
+    head = original(obj=_Reflowed(obj, width, help=first), markup_mode=markup_mode)
+    if not rest.strip():
+        return head
+    shown: list[Any] = [*head.renderables, Text("")]
+    for line in rest.split("\n"):
+        stripped = line.lstrip(" ")
+        made = rich_utils._make_rich_text(
+            text=stripped, style=rich_utils.STYLE_HELPTEXT, markup_mode=markup_mode
+        )
+        indent = len(line) - len(stripped)
+        shown.append(Padding(made, (0, 0, 0, indent)) if indent and stripped else made)
+    return Group(*shown)
 
 
 def install() -> None:
@@ -121,7 +161,9 @@ def install() -> None:
         return
 
     def help_text(*, obj: Any, markup_mode: Any) -> Any:  # Rich's Group of the lines
-        return original(obj=_Reflowed(obj), markup_mode=markup_mode)
+        if markup_mode != "rich" or not obj.help:
+            return original(obj=_Reflowed(obj), markup_mode=markup_mode)
+        return _laid_out(original, obj, markup_mode)
 
     help_text._zhengwu_reflow = True  # type: ignore[attr-defined]
     rich_utils._get_help_text = help_text
