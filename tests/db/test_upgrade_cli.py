@@ -79,3 +79,34 @@ def test_describe_upgrade_says_what_was_done() -> None:
     only_regions = describe_upgrade("0019", "0019", 3)
     assert "schema already at 0019" in only_regions and "loaded 3 regions" in only_regions
     assert "up to date" not in only_regions
+
+
+def test_processes_starting_together_migrate_the_database_once(
+    empty_url: str, tmp_path: Path
+) -> None:
+    # `zhengwu serve --workers 4` and `zhengwu worker` started together on a new database
+    # (or after an upgrade of the package) each brought the schema up to date at once; on
+    # PostgreSQL all but one died with a traceback (duplicate key … alembic_version).
+    import subprocess
+    import sys
+
+    cli = Path(sys.executable).parent / "zhengwu"
+    env = {**os.environ, "ZHENGWU_DATABASE_URL": empty_url, "ZHENGWU_DATA_DIR": str(tmp_path)}
+    commands = [["users", "list"], ["users", "list"], ["db", "upgrade"], ["users", "list"]]
+    started = [
+        subprocess.Popen([str(cli), *c], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for c in commands
+    ]
+    errors = [p.communicate(timeout=300)[1].decode() for p in started]
+    results = [(p.returncode, err) for p, err in zip(started, errors, strict=True)]
+    assert [rc for rc, _ in results] == [0] * len(commands), results
+    assert all("Traceback" not in err for _, err in results), results
+    engine = make_engine(empty_url)
+    try:
+        with engine.connect() as conn:
+            regions = conn.execute(text("SELECT count(*), count(DISTINCT adcode) FROM regions"))
+            total, distinct = regions.one()
+        assert total == distinct > 3000
+    finally:
+        engine.dispose()
+    assert _run("current") != "(empty database)"

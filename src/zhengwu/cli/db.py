@@ -30,10 +30,11 @@ def upgrade(revision: str = typer.Argument("heads", help="target revision")) -> 
 
     # Not the migrating engine: it would bring the schema up to date before we look.
     engine = get_engine(migrate=False)
-    before = migrate.current(engine)
-    migrate.upgrade(engine, revision)
-    with unit_of_work(engine) as session:
-        added = region_service.sync_regions(session)
+    with migrate.migration_lock(engine):  # a server or worker starting may migrate too
+        before = migrate.current(engine)
+        migrate.upgrade(engine, revision)
+        with unit_of_work(engine) as session:
+            added = region_service.sync_regions(session)
     console.print(describe_upgrade(before, migrate.current(engine), added))
 
 

@@ -6,8 +6,11 @@ auth, service desk, rescue …), so domains evolve independently; ``heads`` upgr
 
 from __future__ import annotations
 
+import fcntl
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from alembic import command
@@ -23,6 +26,44 @@ def alembic_config(url: str) -> Config:
     cfg.set_main_option("script_location", "zhengwu.db:migrations")
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return cfg
+
+
+# The key of the PostgreSQL advisory lock that migrations take ("zhengw" in ASCII).
+_MIGRATION_LOCK = 0x7A68656E6777
+
+
+@contextmanager
+def migration_lock(engine: Engine) -> Iterator[None]:
+    """Hold the database's migration lock: one process at a time migrates it.
+
+    Every command and server process brings the schema up to date on first use
+    (:func:`ensure_current`), so after an upgrade of the package, or on a new database,
+    ``zhengwu serve --workers 4`` and ``zhengwu worker`` started together all found it
+    behind and migrated it at once; all but one failed with a traceback (PostgreSQL:
+    ``duplicate key … (typname, typnamespace)=(alembic_version, …)``). The others now wait
+    here and find it done. PostgreSQL: a session advisory lock on a connection of its own;
+    a SQLite file: an exclusive lock of ``<file>.migrate-lock`` beside it.
+    """
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f"SELECT pg_advisory_lock({_MIGRATION_LOCK})")
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.exec_driver_sql(f"SELECT pg_advisory_unlock({_MIGRATION_LOCK})")
+                conn.commit()
+        return
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:" or database.startswith("file:"):
+        yield
+        return
+    with Path(f"{database}.migrate-lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def upgrade(engine: Engine, revision: str = "heads") -> None:
@@ -122,16 +163,25 @@ def ensure_current(engine: Engine) -> bool:
 
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
     script = ScriptDirectory.from_config(cfg)
-    have = tuple(sorted(set((current(engine) or "").split(",")) - {""}))
-    # The version table keeps only the tips: a revision another one depends on (0018 on
-    # 0014 and 0017) is applied without being listed, so compare what the tips cover.
-    applied = (
-        {r.revision for r in script.revision_map.iterate_revisions(have, "base")} if have else set()
-    )
-    if set(script.get_heads()) <= applied:
+
+    def behind() -> bool:
+        have = tuple(sorted(set((current(engine) or "").split(",")) - {""}))
+        # The version table keeps only the tips: a revision another one depends on (0018
+        # on 0014 and 0017) is applied without being listed, so compare what the tips cover.
+        applied = (
+            {r.revision for r in script.revision_map.iterate_revisions(have, "base")}
+            if have
+            else set()
+        )
+        return not set(script.get_heads()) <= applied
+
+    if not behind():
         return False
-    upgrade(engine)
-    with Session(engine) as session:
-        sync_regions(session)
-        session.commit()
+    with migration_lock(engine):
+        if not behind():  # another process migrated it while this one waited
+            return False
+        upgrade(engine)
+        with Session(engine) as session:
+            sync_regions(session)
+            session.commit()
     return True
