@@ -47,3 +47,19 @@ def test_demo_on_a_taken_port_is_refused_before_it_simulates(
     assert result.exit_code == 2, result.output
     _refused(result.output, taken_port)
     assert not (data / "demo-input").exists()  # nothing simulated
+
+
+@pytest.mark.parametrize(
+    ("command", "port"),
+    [("serve", "99999"), ("serve", "0"), ("serve", "-1"), ("demo", "99999")],
+)
+def test_a_port_out_of_range_is_a_bilingual_usage_error(command: str, port: str) -> None:
+    # `zhengwu serve --port 99999` ended in a traceback (OverflowError: bind(): port must be
+    # 0-65535); a port of 0 would have printed "serving on http://127.0.0.1:0".
+    off = "--no-worker" if command == "serve" else "--no-serve"
+    result = runner.invoke(app, [command, "--port", port, off])
+    assert result.exit_code == 2, result.output
+    flat = " ".join(result.output.replace("│", " ").split())
+    assert "--port 的值无效" in flat and "Invalid value for '--port'" in flat, flat
+    assert "or equal to 1" in flat or "or equal to 65535" in flat, flat
+    assert "Traceback" not in result.output and "serving on" not in flat

@@ -132,7 +132,7 @@ def demo_command(
     reset: Annotated[bool, typer.Option(help="delete the data directory first")] = False,
     serve: Annotated[bool, typer.Option(help="start the console when done")] = True,
     host: Annotated[str, typer.Option(help="console address")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="console port")] = 8000,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="console port")] = 8000,
 ) -> None:
     """Simulate a city, import it, compute everything, and open the console.
 

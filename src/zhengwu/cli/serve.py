@@ -17,7 +17,7 @@ WORKER_STOP_SECONDS = 30  # how long the server waits for the worker's step in p
 @handle_errors
 def serve_command(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="port to listen on")] = 8000,
     workers: Annotated[int, typer.Option(help="server processes")] = 1,
     worker: Annotated[
         bool | None,
