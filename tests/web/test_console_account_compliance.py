@@ -8,6 +8,7 @@ exactly what the whole compliance report says of it.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -142,3 +143,27 @@ def test_account_page_shows_the_whole_reports_entry(
             assert "通过" in section and "tag bad" not in section, key
         else:
             assert section.count("tag bad") == len(whole["reasons"]) > 0, key
+
+
+def test_a_flagged_account_reads_its_flag_in_chinese(
+    client: httpx.Client, committed_engine: Engine, world: ConsoleWorld
+) -> None:
+    """A manual flag shows as 人工标记 and its Chinese title on the account page and in the
+    matrix's compliance list, not as its code (``flag:coerced_likes``)."""
+    with Session(committed_engine) as session:
+        account = session.get(Account, world.accounts["police_weibo"])
+        assert account is not None
+        at = datetime(2025, 7, 1, tzinfo=UTC)
+        compliance.flag_account(
+            session, account=account, kind="coerced_likes", reason="刷量", by="督查", at=at
+        )
+        session.commit()
+    login(client, "office")
+    page = client.get(f"/console/accounts/{world.accounts['police_weibo']}").text
+    shown = page[page.index('id="compliance"') : page.index('id="metrics"')]
+    assert "人工标记：强制点赞 / 刷量" in shown
+    assert "flag:" not in shown
+    matrix = client.get(f"/console/matrix/{world.matrices['zz']}").text
+    failing = matrix[matrix.index('id="compliance"') : matrix.index('id="rates"')]
+    assert "人工标记：强制点赞 / 刷量" in failing
+    assert "flag:" not in failing

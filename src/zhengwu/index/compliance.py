@@ -47,7 +47,12 @@ FLAGS_SCHEMA = pa.schema(
 )
 # ``no_data`` is not a compliance check: the engine adds it to an account without usable
 # counts (no score), which is excluded from the ranking the same way.
-REASONS_ZH = {"no_post": "检查日前无更新", "no_replies": "无互动回复", "no_data": "无数据"}
+_CHECKS_ZH = {"no_post": "检查日前无更新", "no_replies": "无互动回复", "no_data": "无数据"}
+# Every reason a row can carry as the console and reports show it in Chinese: a manual flag
+# as 人工标记 and its title (the pages showed ``flag:coerced_likes`` as written).
+REASONS_ZH = _CHECKS_ZH | {
+    f"flag:{kind}": f"人工标记：{title}" for kind, title in FLAG_KINDS.items()
+}
 # The same in English (the console's index pages with ?lang=en), flags included.
 REASONS_EN = {
     "no_post": "no post before the check date",
@@ -62,7 +67,7 @@ REASONS_EN = {
 
 def reason_titles() -> dict[str, str]:
     """Return every reason code a row can carry with its Chinese title (flags: flag:KIND)."""
-    return REASONS_ZH | {f"flag:{kind}": title for kind, title in FLAG_KINDS.items()}
+    return _CHECKS_ZH | {f"flag:{kind}": title for kind, title in FLAG_KINDS.items()}
 
 
 @dataclass(frozen=True, slots=True)

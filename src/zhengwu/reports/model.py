@@ -20,7 +20,6 @@ import duckdb
 from zhengwu.errors import ZhengwuError
 from zhengwu.index import matrix, ranking, results
 from zhengwu.index.compliance import REASONS_ZH
-from zhengwu.index.models import FLAG_KINDS
 from zhengwu.reports.awards import Award, load_awards, winners
 
 PLATFORM_LABELS = {
@@ -45,8 +44,8 @@ def platform_label(platform: str) -> str:
 
 def reason_label(reason: str) -> str:
     """Return the Chinese label of a compliance reason (``no_post``, ``flag:<kind>``)."""
-    if reason.startswith("flag:"):
-        return f"人工标记：{FLAG_KINDS.get(reason[5:], reason[5:])}"
+    if reason.startswith("flag:") and reason not in REASONS_ZH:  # a kind no longer known
+        return f"人工标记：{reason[5:]}"
     return REASONS_ZH.get(reason, reason)
 
 
