@@ -54,3 +54,23 @@ def test_the_cli_prints_it_without_a_traceback(monkeypatch: pytest.MonkeyPatch) 
     output = " ".join(result.output.split())
     assert "配置有误 ZHENGWU_PUBLIC_PHONES" in output and "invalid setting" in output
     assert "Traceback" not in output and "ValidationError" not in output
+
+
+@pytest.mark.parametrize("value", ["dev-only-insecure-secret", "change-me", "CHANGEME", "short"])
+def test_production_refuses_a_placeholder_or_short_secret(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    """The operations guide's sample file says ``ZHENGWU_SECRET_KEY=change-me``: production
+    took it (only the built-in default was refused), so a copied sample served as is."""
+    monkeypatch.setenv("ZHENGWU_ENV", "production")
+    monkeypatch.setenv("ZHENGWU_SECRET_KEY", value)
+    get_settings.cache_clear()
+    with pytest.raises(InvalidInputError) as caught:
+        get_settings()
+    assert "ZHENGWU_SECRET_KEY" in caught.value.message_en
+    assert "secrets.token_urlsafe" in caught.value.message_en
+    assert "生产环境" in caught.value.message_zh
+    monkeypatch.setenv("ZHENGWU_SECRET_KEY", "k3Q9v0-Zx8tY2mLw7pR4sN1aB6cD5eF0gH2jK8lM")
+    get_settings.cache_clear()
+    assert get_settings().env == "production"  # a generated key is taken
+    get_settings.cache_clear()

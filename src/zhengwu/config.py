@@ -17,6 +17,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from zhengwu.errors import InvalidInputError
 
 DEFAULT_SECRET = "dev-only-insecure-secret"
+# Sample values production refuses as ZHENGWU_SECRET_KEY (compared lower-case, without - and _).
+_PLACEHOLDERS = frozenset({"changeme", "secret", "password", "yoursecretkey", "secretkey"})
 
 
 # A DuckDB memory_limit: an amount in its units, or a percentage of the machine's RAM.
@@ -36,7 +38,10 @@ class Settings(BaseSettings):
     analytics_path: Path | None = Field(
         None, description="DuckDB file of the analytics store; default data_dir/analytics.duckdb"
     )
-    secret_key: SecretStr = Field(SecretStr(DEFAULT_SECRET), description="session signing key")
+    secret_key: SecretStr = Field(
+        SecretStr(DEFAULT_SECRET),
+        description="the deployment's secret key (production: 32+ characters, no sample value)",
+    )
     timezone: str = Field("Asia/Shanghai", description="timezone of naive platform timestamps")
     store_read_wait: float = Field(
         3.0,
@@ -193,10 +198,19 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
-        if self.env == "production" and self.secret_key.get_secret_value() == DEFAULT_SECRET:
+        """Production refuses the built-in key, a placeholder (the operations guide's sample
+        file says ``change-me``) and any key shorter than 32 characters."""
+        if self.env != "production":
+            return self
+        value = self.secret_key.get_secret_value()
+        placeholder = value.strip().lower().replace("-", "").replace("_", "") in _PLACEHOLDERS
+        if value == DEFAULT_SECRET or placeholder or len(value) < 32:
             raise ValueError(
-                "ZHENGWU_SECRET_KEY 未设置：生产环境不能使用默认密钥 / "
-                "set ZHENGWU_SECRET_KEY: the default secret is refused in production"
+                "ZHENGWU_SECRET_KEY 未设置或是示例值（至少 32 个字符）：生产环境不能使用；"
+                "可用 python -c 'import secrets; print(secrets.token_urlsafe(48))' 生成 / "
+                "set ZHENGWU_SECRET_KEY to a key of at least 32 characters: production refuses "
+                "the default, sample values such as change-me and short keys; generate one "
+                "with python -c 'import secrets; print(secrets.token_urlsafe(48))'"
             )
         return self
 
