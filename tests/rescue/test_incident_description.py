@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from zhengwu.accounts.models import Account
 from zhengwu.audit import service as audit_service
 from zhengwu.auth.principal import PUBLIC, Principal
 from zhengwu.privacy.numbers import id_check_char
@@ -147,3 +148,22 @@ def test_description_over_http_per_role(live_server: str, committed_engine: Engi
                                headers=_auth(tokens["dispatcher"]))  # fmt: skip
         assert cleared.json()["description"] is None
         assert 'id="incident-description"' not in client.get(f"/board/rescue/{incident_id}").text
+
+
+def test_public_description_hides_citizens_handles_and_keeps_government_ones(
+    session: Session, make_incident: Callable[..., Incident]
+) -> None:
+    """A dispatcher's 灾情说明 quoting a citizen's Weibo handle showed it to the public: the
+    description masked phones, IDs and names, not handles. A government account's handle
+    (an account of the registry) stays readable, as on the desk."""
+    session.add(Account(platform="weibo", uid="9301", name="郑州发布", is_government=True))
+    session.flush()
+    incident = make_incident(description="请关注@郑州发布 通报；@吃面的老李头 反映家人被困。")
+    public = access.incident_view(PUBLIC, incident, session=session).description or ""
+    assert "吃面的老李头" not in public
+    assert "@郑州发布" in public and "反映家人被困" in public
+    assert board.board(session, incident=incident, principal=PUBLIC).incident.description == public
+    staff = access.incident_view(_staff("dispatcher"), incident, session=session).description
+    assert staff == incident.description
+    # Without the registry at hand every handle is hidden, never shown.
+    assert "@郑州发布" not in (access.incident_view(PUBLIC, incident).description or "")

@@ -34,6 +34,8 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
+from sqlalchemy.orm import Session
+
 from zhengwu import regions
 from zhengwu.auth.principal import Principal
 from zhengwu.errors import ForbiddenError
@@ -46,7 +48,7 @@ from zhengwu.privacy import (
     mask_text,
 )
 from zhengwu.privacy.address import DOOR_MASK
-from zhengwu.privacy.handles import mask_handles
+from zhengwu.privacy.handles import has_handle, mask_handles
 from zhengwu.rescue import additions, clock, priority
 from zhengwu.rescue.models import HelpRequest, HelpSource, Incident, SetAside, Team
 from zhengwu.rescue.schemas import (
@@ -104,16 +106,26 @@ def sees_incident_description(principal: Principal) -> bool:
 
 
 def incident_view(
-    principal: Principal, incident: Incident, *, keep: Collection[str] = ()
-) -> IncidentRead:
+    principal: Principal, incident: Incident, *, keep: Collection[str] = (),
+    session: Session | None = None,
+) -> IncidentRead:  # fmt: skip
     """Return ``incident`` as ``principal`` may see it: the description masked for the public.
 
     ``keep``: published numbers that stay readable (the hotlines the description names).
+    Weibo handles are masked too; with ``session``, those naming a government account of
+    the registry stay readable (``@郑州发布``), as on the desk; without it, all are masked.
     """
     shown = IncidentRead.model_validate(incident)
     if shown.description is None or sees_incident_description(principal):
         return shown
-    return shown.model_copy(update={"description": mask_text(shown.description, keep=keep)})
+    text = shown.description
+    officials: Collection[str] = ()
+    if session is not None and has_handle(text):
+        from zhengwu.servicedesk.masking import officials as government_handles
+
+        officials = government_handles(session, [text])
+    masked = mask_handles(mask_text(text, keep=keep), keep=officials)
+    return shown.model_copy(update={"description": masked})
 
 
 def require_staff(principal: Principal) -> None:

@@ -129,7 +129,7 @@ def board(
     closed = listing.notices_page(session, incident=incident, offset=notices_offset, limit=limit)
     keep = published_phones.directory(session)  # 公开电话 stay readable
     return BoardView(
-        incident=access.incident_view(principal, incident, keep=keep),
+        incident=access.incident_view(principal, incident, keep=keep, session=session),
         total=sum(by_state.values()),
         by_state=by_state,
         by_area=listing.area_counts(session, incident=incident),

@@ -122,7 +122,7 @@ def _form(
     A closed incident gets no form: a page saying so, with the number to call instead.
     """
     description = access.incident_view(
-        principal, incident, keep=published_phones.directory(db)
+        principal, incident, keep=published_phones.directory(db), session=db
     ).description
     if incident.status != "active":
         return _templates.get_template("rescue_closed.html").render(

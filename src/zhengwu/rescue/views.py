@@ -91,7 +91,7 @@ def list_incidents(
     check_choices("status", [status] if status else None, INCIDENT_STATES)
     found = rescue_service.list_incidents(db, status=status)
     keep = published_phones.directory(db)
-    return [access.incident_view(principal, i, keep=keep) for i in found]
+    return [access.incident_view(principal, i, keep=keep, session=db) for i in found]
 
 
 @api.post("/incidents", response_model=IncidentRead, status_code=201)
@@ -106,7 +106,9 @@ def create_incident(data: IncidentCreate, db: DB, principal: WritingPrincipal) -
 def get_incident(incident_id: int, db: DB, principal: CurrentPrincipal) -> IncidentRead:
     """Show one incident (public; its description masked but for rescue staff)."""
     incident = rescue_service.get_incident(db, incident_id=incident_id)
-    return access.incident_view(principal, incident, keep=published_phones.directory(db))
+    return access.incident_view(
+        principal, incident, keep=published_phones.directory(db), session=db
+    )
 
 
 @api.patch("/incidents/{incident_id}", response_model=IncidentRead)

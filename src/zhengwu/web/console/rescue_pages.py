@@ -205,7 +205,9 @@ def queue_page(
         by_state=by_state, state_chart=state_chart, county_map=county_map, labels=LABELS, mine=mine,
         map_label=map_label, map_unplaced=counted.unplaced,
         map_beside_links={"help": beside} if may_open else {},
-        description=access.incident_view(principal, incident).description,
+        description=access.incident_view(
+            principal, incident, keep=keep, session=db
+        ).description,
         may_manage=principal.has_role(*MANAGE_ROLES), q=q, state=state, urgency=urgency,
         sort=sort, sorts=listing.SORTS, query_max=lookup.QUERY_MAX, pager=pager,
         may_enter=principal.has_role(*intake.MANUAL_ROLES),
