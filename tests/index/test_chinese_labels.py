@@ -66,6 +66,8 @@ def _data() -> dict[str, Any]:
 def test_a_system_without_chinese_keys_reads_chinese_where_zhengwu_knows_the_words() -> None:
     system = parse_system(_data())
     text = render(system)
+    # No title_zh: the Chinese texts name it by its title as written, not by its key.
+    assert system.title_zh == "Reach and followers"
     # A dimension named by a metric (its key, no name) takes the metric's Chinese title.
     assert "| 粉丝数 | 0.30 | 粉丝数 | `followers`：" in text
     # The user's own label stays as written (not translated).
@@ -78,7 +80,7 @@ def test_a_system_without_chinese_keys_reads_chinese_where_zhengwu_knows_the_wor
     assert "机构跨平台得分（`platform = all`）为其最好的平台得分" in text
     # The only English left is what the user wrote.
     user_text = " ".join(
-        [system.description, *(d.note for d in system.dimensions),
+        [system.title_en, system.description, *(d.note for d in system.dimensions),
          *(i.note for _, i, _ in system.indicators())]
     )  # fmt: skip
     runs = english_runs(text)

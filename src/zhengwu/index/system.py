@@ -363,7 +363,7 @@ def parse_system(
     _take(compliance, "compliance", {"reply_check", "reply_platforms"})
     system = IndicatorSystem(
         name=name,
-        title_zh=str(data.get("title_zh", name)),
+        title_zh=str(data.get("title_zh", data.get("title_en", name))),  # the title, not its key
         title_en=str(data.get("title_en", name)),
         version=str(data.get("version", "1")),
         kind=cast(Literal["composite", "preset"], kind),
