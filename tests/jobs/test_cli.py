@@ -84,10 +84,15 @@ def test_once_exits_1_when_a_job_fails_and_still_runs_the_others(tmp_path: Path)
     _add_account(engine, "1001", "平安郑州")
     result = runner.invoke(app, ["worker", "--once", "--json"])
     assert result.exit_code == 1
-    report = orjson.loads(result.stdout)
+    (line,) = result.stdout.splitlines()  # one line: the report, ending as every --json error
+    report = orjson.loads(line)
     by_name = {j["name"]: j for j in report["jobs"]}
     assert report["ok"] is False and list(by_name) == names()
     assert "library_distributions" in by_name["distribution-release"]["error"]
+    assert report["error"] == "ServerError" and report["status"] == 500
+    assert report["message_en"].startswith("jobs failed: distribution-release: ")
+    assert "library_distributions" in report["message_zh"]
+    assert "jobs failed: distribution-release" in " ".join(result.stderr.split())
     assert [n for n, j in by_name.items() if j["error"] is None] == names()[1:]
     assert by_name["search-refresh"]["counts"] == {"accounts": 1, "requests": 0}
     engine.dispose()

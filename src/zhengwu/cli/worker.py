@@ -60,6 +60,18 @@ def _as_json(reports: list[JobReport]) -> dict[str, Any]:
     return {"ok": all(r.ok for r in reports), "jobs": [r.to_dict() for r in reports]}
 
 
+def _failed(reports: list[JobReport], json_out: bool) -> typer.Exit:
+    """Return the exit (1) of a --once run where a job failed, its message on stderr; under
+    --json the one stdout line is the report with the error's keys (:func:`fail`)."""
+    from zhengwu.cli.common import fail, json_error_fields
+    from zhengwu.errors import ServerError
+
+    failed = "; ".join(f"{r.name}: {r.error}" for r in reports if not r.ok)
+    if json_out:
+        json_error_fields(_as_json(reports))
+    return fail(ServerError(f"后台任务失败：{failed}", f"jobs failed: {failed}"), 1)
+
+
 @contextmanager
 def stop_on_signals(worker: Worker) -> Iterator[None]:
     """Ctrl+C or SIGTERM stops the worker after the step in progress; a second Ctrl+C
@@ -130,12 +142,12 @@ def worker_command(
     with stop_on_signals(worker):
         if once:
             reports = worker.run_all()
-            if json_out:
-                print_json(_as_json(reports))
-            else:
+            if not json_out:
                 _print_table(reports)
             if not all(r.ok for r in reports):
-                raise typer.Exit(1)
+                raise _failed(reports, json_out)
+            if json_out:
+                print_json(_as_json(reports))
             return
         from zhengwu.servicedesk import deadlines
 
