@@ -316,7 +316,7 @@ def _returned_elsewhere(session: Session, world: World) -> dict[str, str]:
 def _return_entry(session: Session, tmp_path: Path, record: dict[str, str]) -> AuditEntry:
     """Import ``record`` into the new desk; return its request's return entry."""
     out = tmp_path / "export.csv"
-    out.write_bytes(b"".join(export.chunks("csv", [record])))
+    out.write_bytes(b"".join(export.chunks("csv", [record], columns=list(record))))
     assert import_csv(session, out, actor=SYSTEM).created == 1
     [request] = session.scalars(select(ServiceRequest)).all()
     assert (request.state, request.organization_id) == ("returned", None)
@@ -333,16 +333,56 @@ def test_a_returned_request_s_history_names_the_body_that_returned_it(
 ) -> None:
     """On the new desk the routing gives the returned request to 金水区住建局 again: the
     imported return entry named no body, and the history read as if the routing's body
-    had returned it. The export says who returned it (退回单位) and the import's return
-    entry names that body, as the old desk's did."""
+    had returned it. The export says who returned it (退回单位) and why (退回原因), and the
+    import's return entry names that body and gives that reason, as the old desk's did."""
     record = _returned_elsewhere(session, world)
     assert (record["办理状态"], record["承办单位"]) == ("已退回", "")
     assert record["退回单位"] == "郑州市住房和城乡建设局"
+    assert record["退回原因"] == "不属于本单位职责"
+    back = _return_entry(session, tmp_path, record)
+    assert back.data == {"from_organization_id": world.orgs["city_housing"],
+                         "returned_by": "郑州市住房和城乡建设局",
+                         "return_reason": "不属于本单位职责"}  # fmt: skip
+    assert back.reason == "不属于本单位职责"
+    # The new desk's export says it again (not the import's own note).
+    [again] = export.iter_records(session, principal=SYSTEM, filters=RequestFilters())
+    assert (again["退回单位"], again["退回原因"]) == ("郑州市住房和城乡建设局", "不属于本单位职责")
+
+
+def test_an_export_without_a_return_reason_imports_with_the_import_s_note(
+    session: Session, world: World, tmp_path: Path
+) -> None:
+    """An export written before 退回原因 was added: the return entry's reason is the
+    import's note naming the body, and the next export's 退回原因 stays empty."""
+    record = _returned_elsewhere(session, world)
+    del record["退回原因"]
     back = _return_entry(session, tmp_path, record)
     assert back.data == {"from_organization_id": world.orgs["city_housing"],
                          "returned_by": "郑州市住房和城乡建设局"}  # fmt: skip
     assert back.reason is not None and "由郑州市住房和城乡建设局退回" in back.reason
     assert "returned by 郑州市住房和城乡建设局" in back.reason
+    [again] = export.iter_records(session, principal=SYSTEM, filters=RequestFilters())
+    assert (again["退回单位"], again["退回原因"]) == ("郑州市住房和城乡建设局", "")
+
+
+def test_a_masked_export_masks_the_return_reason(session: Session, world: World) -> None:
+    """退回原因 is staff's free text, as 答复意见 is: a role that gets the requests masked
+    sees the citizen's phone and name in it masked, the full export shows it as written."""
+    returned = _form(session, "金水区小区绿化带被毁")
+    _act(session, world, returned, "transfer", organization_id=world.orgs["city_housing"],
+         reason="涉及全市")  # fmt: skip
+    _act(session, world, returned, "return", who="city_housing",
+         reason="不属于本单位职责，已电话13900002222告知")  # fmt: skip
+    session.flush()
+
+    def why(user: str) -> str:
+        principal = world.principals[user]
+        [record] = export.iter_records(session, principal=principal, filters=RequestFilters())
+        return record["退回原因"]
+
+    assert why("admin") == "不属于本单位职责，已电话13900002222告知"
+    masked = why("dispatcher")
+    assert masked.startswith("不属于本单位职责") and "13900002222" not in masked, masked
 
 
 def test_a_returning_body_the_new_desk_lacks_is_named_as_the_export_names_it(
@@ -351,7 +391,7 @@ def test_a_returning_body_the_new_desk_lacks_is_named_as_the_export_names_it(
     """A 退回单位 the new desk does not have: the return entry names it by the export's
     name (never the routing's body), and the request keeps it in its attributes."""
     record = _returned_elsewhere(session, world)
-    record["退回单位"] = "已撤并的住建局"
+    record["退回单位"], record["退回原因"] = "已撤并的住建局", ""
     back = _return_entry(session, tmp_path, record)
     assert back.data == {"from_organization_id": None, "returned_by": "已撤并的住建局"}
     assert back.reason is not None and "由已撤并的住建局退回" in back.reason

@@ -70,6 +70,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "supervised_at": ("督办时间",),
     "matrix": ("所属矩阵",),
     "returned_by": ("退回单位", "退单单位"),
+    "return_reason": ("退回原因", "退单原因"),
 }  # fmt: skip
 CHANNELS = frozenset(get_args(Source))  # a 来源渠道 the export writes (the request's source)
 # What a hotline's channel column says (lower case, spaces out) → the desk's channel. A
@@ -141,6 +142,7 @@ class Carried:
     supervised_at: datetime | None = None
     matrix: str | None = None  # the name of the matrix whose queue holds it
     returned_by: str | None = None  # the name of the body that returned it (已退回)
+    return_reason: str | None = None  # why it was returned (退回原因), as the 退单 said
     unknown_channel: tuple[str, str] | None = None  # a channel cell of no desk channel
 
     def __bool__(self) -> bool:
@@ -218,6 +220,7 @@ def read(
     helpers = cells.get("helpers")
     matrix = cells.get("matrix")
     returned_by = cells.get("returned_by")
+    return_reason = cells.get("return_reason")
     carried = Carried(
         tuple(ratings), first_at, count,
         resolve_due=time(due, "deadline") if due is not None else None,
@@ -231,6 +234,7 @@ def read(
         supervised_at=time(supervised, "supervision time") if supervised is not None else None,
         matrix=matrix[1] if matrix is not None else None,
         returned_by=returned_by[1] if returned_by is not None else None,
+        return_reason=return_reason[1] if return_reason is not None else None,
     )  # fmt: skip
     return carried if carried else None
 
@@ -507,7 +511,8 @@ def _carry_state(
     The return entry names the body that returned it as the export does (退回单位:
     ``from_organization_id`` when this desk has that body, ``returned_by`` its name), never
     the body this desk's routing gave the request at import; a body this desk does not have
-    is kept in the request's attributes (``source_returned_by``)."""
+    is kept in the request's attributes (``source_returned_by``). Its reason is the 退单's
+    (退回原因, also kept as ``return_reason`` for the next export) when the export has one."""
     assert what.state is not None
     state, action, before = STATES[what.state]
     returner = orgs.get(what.returned_by) if what.returned_by else None
@@ -523,6 +528,8 @@ def _carry_state(
     if state == "returned":
         actions.EFFECTS["return"](session, request, ActionInput(), at)
         data = {"from_organization_id": returner, "returned_by": what.returned_by}
+        if what.return_reason:
+            data["return_reason"] = what.return_reason
         if what.returned_by:
             reason = (f"导入的办理状态：由{what.returned_by}退回 / state imported from an "
                       f"export: returned by {what.returned_by}")  # fmt: skip
@@ -530,6 +537,7 @@ def _carry_state(
                 request.attributes = {
                     **(request.attributes or {}), "source_returned_by": what.returned_by,
                 }  # fmt: skip
+        reason = what.return_reason or reason
     audit_service.record(
         session, entity_type="request", entity_id=request.id, action=action, actor=actor,
         from_state=request.state, to_state=state, reason=reason, data=data, at=at,

@@ -27,7 +27,7 @@ public              是否公开 公开 public is_public
 channel             来源渠道 受理渠道 诉求渠道 诉求来源 工单来源 信息来源 反映渠道 来源方式 渠道
                     来源 channel   (微博 网站 电话 APP …: carried.CHANNEL_WORDS)
 earlier_ratings …   历次满意度 首次响应时间 重启次数 办理期限 承办单位 签收时间 协办单位
-                    督办次数 督办时间 所属矩阵 退回单位   (a desk's export: see carried)
+                    督办次数 督办时间 所属矩阵 退回单位 退回原因   (a desk's export: see carried)
 ==================  ==============================================================
 
 A file without any of the text headers is refused as a whole (the message names the

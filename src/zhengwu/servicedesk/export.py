@@ -4,8 +4,8 @@ The columns are the hotline import's (:mod:`zhengwu.servicedesk.csvimport`: 工�
 受理时间, 诉求内容, 问题分类, 区划代码, 事发地址, 联系人, 联系电话, 邮箱, 答复意见, 答复时间,
 办理状态, 办结时间, 满意度, 回访时间, 是否公开), so an export imports again
 (``zhengwu desk import-csv``); 历次满意度, 首次响应时间, 重启次数, 办理期限, 来源渠道,
-承办单位, 签收时间, 协办单位, 督办次数, 督办时间, 所属矩阵 and 退回单位 (the body that returned
-a request 已退回, from its latest 退单) carry what a new desk needs to keep each
+承办单位, 签收时间, 协办单位, 督办次数, 督办时间, 所属矩阵, 退回单位 and 退回原因 (the body that
+returned a request 已退回 and why, from its latest 退单) carry what a new desk needs to keep each
 request's handling and count the same rates (:mod:`zhengwu.servicedesk.carried`); a few
 more columns for people (区划名称, 是否超期) have names the import ignores.
 
@@ -21,7 +21,7 @@ more columns for people (区划名称, 是否超期) have names the import ignor
 - Access: the reader's readable requests (:mod:`zhengwu.servicedesk.access`), in full, as
   the request page shows them to their handlers; any other role gets the public board's
   requests with the personal data masked (name 张**, phone 138******21, masked text and
-  reply, no e-mail, the address cut to its street as Open311 shows it) and without the
+  reply and 退回原因, no e-mail, the address cut to its street as Open311 shows it) and without the
   citizen's ratings (满意度, 回访时间, 历次满意度 blank).
 - CSV and Excel cells that start like a formula (= + - @) get a ``'`` before them
   (:func:`zhengwu.sheetcells.safe_text`); the import takes it off again
@@ -66,7 +66,7 @@ COLUMNS = (
     "工单编号", "诉求编号", "受理时间", "诉求内容", "问题分类", "区划代码", "区划名称", "事发地址",
     "联系人", "联系电话", "邮箱", "答复意见", "答复时间", "办理状态", "办结时间", "满意度", "回访时间",
     "历次满意度", "首次响应时间", "重启次数", "是否公开", "来源渠道", "承办单位", "办理期限", "是否超期",
-    "签收时间", "协办单位", "督办次数", "督办时间", "所属矩阵", "退回单位",
+    "签收时间", "协办单位", "督办次数", "督办时间", "所属矩阵", "退回单位", "退回原因",
 )  # fmt: skip
 # 办理状态 as the hotline import reads it (csvimport.OPEN_STATUSES / CLOSED_STATUSES).
 STATUS_WORDS = {
@@ -161,25 +161,32 @@ def _helpers(session: Session, rows: Sequence[Any]) -> dict[int, str]:
     return {i: "；".join(names) for i, names in found.items()}
 
 
-def _returned_by(session: Session, rows: Sequence[Any]) -> dict[int, str]:
-    """Return the 退回单位 cell of the requests 已退回 among ``rows``: the body its latest
-    退单 names (``from_organization_id``, or an imported return's ``returned_by``)."""
+def _returns(session: Session, rows: Sequence[Any]) -> dict[int, tuple[str, str]]:
+    """Return the 退回单位 and 退回原因 cells of the requests 已退回 among ``rows``: the body
+    its latest 退单 names (``from_organization_id``, or an imported return's
+    ``returned_by``) and that 退单's reason as written (an imported return's
+    ``return_reason``: its entry's reason may be the import's own note)."""
     ids = [r.id for r in rows if r.state == "returned"]
     if not ids:
         return {}
     entries = (
-        select(AuditEntry.entity_id, AuditEntry.data)
+        select(AuditEntry.entity_id, AuditEntry.data, AuditEntry.reason)
         .where(AuditEntry.entity_type == "request", AuditEntry.action == "return",
                AuditEntry.entity_id.in_(ids))
         .order_by(AuditEntry.entity_id, AuditEntry.at, AuditEntry.id)
     )  # fmt: skip
-    latest = {request_id: data or {} for request_id, data in session.execute(entries)}
-    org_ids = {d["from_organization_id"] for d in latest.values() if d.get("from_organization_id")}
+    latest = {i: (data or {}, reason) for i, data, reason in session.execute(entries)}
+    org_ids = {
+        d["from_organization_id"] for d, _ in latest.values() if d.get("from_organization_id")
+    }
     query = select(Organization.id, Organization.name).where(Organization.id.in_(org_ids))
     names: dict[object, str] = dict(session.execute(query).all()) if org_ids else {}
     return {
-        request_id: names.get(data.get("from_organization_id"), "") or data.get("returned_by") or ""
-        for request_id, data in latest.items()
+        request_id: (
+            names.get(data.get("from_organization_id"), "") or data.get("returned_by") or "",
+            (data.get("return_reason") if "returned_by" in data else reason) or "",
+        )
+        for request_id, (data, reason) in latest.items()
     }
 
 
@@ -193,12 +200,11 @@ def iter_records(
     result = session.execute(query.execution_options(yield_per=batch))
     for part in result.partitions():
         earlier, helpers = _earlier_ratings(session, part), _helpers(session, part)
-        returned = _returned_by(session, part)
-        # Staff's replies are stored as written: a masked export keeps only the government
-        # accounts' handles in them.
-        officials = (
-            frozenset() if unmasked else masking.officials(session, (r.reply_text for r in part))
-        )
+        returned = _returns(session, part)
+        # Staff's replies and reasons are stored as written: a masked export keeps only the
+        # government accounts' handles in them.
+        written = [*(r.reply_text for r in part), *(why for _, why in returned.values())]
+        officials = frozenset() if unmasked else masking.officials(session, written)
         yield from (
             _record(row, earlier, helpers, unmasked, keep, now, returned, officials) for row in part
         )
@@ -206,19 +212,23 @@ def iter_records(
 
 def _record(
     row: Any, earlier: dict[int, str], helpers: dict[int, str], unmasked: bool,
-    keep: frozenset[str], now: datetime, returned: dict[int, str], officials: frozenset[str],
+    keep: frozenset[str], now: datetime, returned: dict[int, tuple[str, str]],
+    officials: frozenset[str],
 ) -> dict[str, str]:  # fmt: skip
     """Return one request's export row (masked unless ``unmasked``; ``officials``: the
     government accounts' handles in the reply, :func:`masking.officials`)."""
     text, reply = row.text, row.reply_text
     name, phone, email = row.citizen_name or "", row.citizen_phone or "", row.citizen_email
     address = row.address or ""
+    returned_by, why = returned.get(row.id, ("", ""))
     if not unmasked:
         address = coarse_address(address)  # to the street, as Open311 shows it
         text = masking.mask(row.text_masked, keep=keep)
-        if reply:
-            reply = masking.mask(reply, name=row.citizen_name, phone=row.citizen_phone,
-                                 keep=keep, officials=officials)  # fmt: skip
+        reply, why = (
+            masking.mask(written, name=row.citizen_name, phone=row.citizen_phone, keep=keep,
+                         officials=officials) if written else written
+            for written in (reply, why)
+        )  # fmt: skip
         name = masking.mask_name(name) if name else ""
         phone = masking.mask_phone(phone) if phone else ""
         email = None
@@ -259,7 +269,8 @@ def _record(
         "督办次数": str(row.supervision_count) if row.supervision_count else "",
         "督办时间": _time(row.supervised_at) if row.supervision_count else "",
         "所属矩阵": row.matrix or "",
-        "退回单位": returned.get(row.id, ""),
+        "退回单位": returned_by,
+        "退回原因": why,
     }
 
 
