@@ -110,3 +110,42 @@ def test_processes_starting_together_migrate_the_database_once(
     finally:
         engine.dispose()
     assert _run("current") != "(empty database)"
+
+
+def test_a_pool_of_one_connection_migrates(empty_url: str) -> None:
+    # The lock held a connection of the engine's pool while the upgrade took another: an
+    # engine of one connection (pool_size=1, no overflow) waited for itself and failed
+    # with "QueuePool limit of size 1 overflow 0 reached" on PostgreSQL.
+    engine = make_engine(empty_url, pool_size=1, max_overflow=0, pool_timeout=5)
+    try:
+        assert migrate.ensure_current(engine) is True
+        assert migrate.current(engine)
+        assert migrate.ensure_current(engine) is False
+    finally:
+        engine.dispose()
+
+
+def test_the_migration_lock_is_released_when_the_migration_fails(empty_url: str) -> None:
+    import fcntl
+
+    engine = make_engine(empty_url)
+    try:
+        with pytest.raises(RuntimeError), migrate.migration_lock(engine):
+            raise RuntimeError("a migration failed")
+        if engine.dialect.name == "sqlite":
+            with Path(f"{engine.url.database}.migrate-lock").open("a") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # BlockingIOError if held
+                fcntl.flock(lock, fcntl.LOCK_UN)
+        else:
+            other = make_engine(empty_url)
+            try:
+                with other.connect() as conn:
+                    key = migrate._MIGRATION_LOCK
+                    assert conn.exec_driver_sql(f"SELECT pg_try_advisory_lock({key})").scalar()
+                    conn.exec_driver_sql(f"SELECT pg_advisory_unlock({key})")
+            finally:
+                other.dispose()
+        with migrate.migration_lock(engine):  # and taken again in this process
+            pass
+    finally:
+        engine.dispose()

@@ -15,7 +15,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, create_engine
+from sqlalchemy.pool import NullPool
 
 from zhengwu.errors import ServerError
 
@@ -43,16 +44,25 @@ def migration_lock(engine: Engine) -> Iterator[None]:
     ``duplicate key … (typname, typnamespace)=(alembic_version, …)``). The others now wait
     here and find it done. PostgreSQL: a session advisory lock on a connection of its own;
     a SQLite file: an exclusive lock of ``<file>.migrate-lock`` beside it.
+
+    The PostgreSQL connection is outside ``engine``'s pool: the migration inside takes the
+    pool's (an engine of one connection waited for itself), and closing it releases the
+    lock whatever happened — a pooled connection whose unlock failed would have gone back
+    to the pool still holding it.
     """
     if engine.dialect.name == "postgresql":
-        with engine.connect() as conn:
-            conn.exec_driver_sql(f"SELECT pg_advisory_lock({_MIGRATION_LOCK})")
-            conn.commit()
-            try:
-                yield
-            finally:
-                conn.exec_driver_sql(f"SELECT pg_advisory_unlock({_MIGRATION_LOCK})")
+        own = create_engine(engine.url, poolclass=NullPool)
+        try:
+            with own.connect() as conn:
+                conn.exec_driver_sql(f"SELECT pg_advisory_lock({_MIGRATION_LOCK})")
                 conn.commit()
+                try:
+                    yield
+                finally:
+                    conn.exec_driver_sql(f"SELECT pg_advisory_unlock({_MIGRATION_LOCK})")
+                    conn.commit()
+        finally:
+            own.dispose()
         return
     database = engine.url.database if engine.dialect.name == "sqlite" else None
     if not database or database == ":memory:" or database.startswith("file:"):
