@@ -136,6 +136,13 @@ def test_mask_house_numbers(text: str, masked: str) -> None:
         # …while a flat stays masked, a shop in a home too (住改商).
         ("领东汇小区3栋2单元5楼505室非法住改商", "领东汇小区＊＊＊非法住改商"),
         ("方茂苑5-4304房的认购协议", "方茂苑＊＊＊房的认购协议"),
+        # A flat after a shop's or a bank's name (its staff's quarters, a landmark): home
+        # words after the door, or a stairwell (单元) with a room, make it a home, as after
+        # an institution's name (rules 5 masked these; 6 left them readable).
+        ("华联超市5栋302住户投诉", "华联超市＊＊＊住户投诉"),
+        ("建设银行8栋801业主反映", "建设银行＊＊＊业主反映"),
+        ("工商银行3栋2单元501漏水", "工商银行＊＊＊漏水"),
+        ("教育局3栋2单元501漏水", "教育局＊＊＊漏水"),
     ],
 )
 def test_the_desk_masks_only_a_homes_door(text: str, masked: str) -> None:

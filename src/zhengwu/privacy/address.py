@@ -98,6 +98,8 @@ _SHOP_BEFORE = re.compile(
     r"(?:中心|大厦|大楼|办公楼|写字楼|综合楼|超市|商场|商店|商城|商铺|门面|门店|酒店|宾馆|饭店"
     r"|银行|商业街|商业广场|商业乐园)" + _FLOOR
 )
+# A shop's own unit before the door (商铺-117室业主: the shop's owner): never a home.
+_SHOP_UNIT_BEFORE = re.compile(r"(?:商铺|门面|门店|店面|铺面|商户)" + _FLOOR)
 # … or an institution (社会保障局517室) — not a compound named after one (家属院, 大院), nor
 # a residence (住所, 住处).
 _OFFICE_BEFORE = re.compile(r"(?:(?<![大属舍小])院|(?<!住)[所处]|[局委办科厅站]|公司)" + _FLOOR)
@@ -142,9 +144,16 @@ def _is_home(door: str, folded: str, start: int, end: int, cued: bool) -> bool:
         return True
     if not cued:
         before = max(0, start - 10)
-        if _SHOP_AFTER.match(after) or _SHOP_BEFORE.search(folded, before, start):
+        if _SHOP_AFTER.match(after) or _SHOP_UNIT_BEFORE.search(folded, before, start):
             return False
-        if _OFFICE_BEFORE.search(folded, before, start) and not _HOME_AFTER.match(after):
+        # Home words after the door (1栋105房主) or a stairwell with a room after it
+        # (3栋2单元501: offices and shops have no 单元) make it a home though a shop's or an
+        # institution's name stands before it (its staff's quarters, a landmark).
+        homely = _HOME_AFTER.match(after) or any(p.endswith("单元") for p in parts[:-1])
+        if not homely and (
+            _SHOP_BEFORE.search(folded, before, start)
+            or _OFFICE_BEFORE.search(folded, before, start)
+        ):
             return False
     if "室" in door or "-" in door:
         return True
