@@ -33,6 +33,13 @@ CASES = {
                                "多余的参数：派单表.xlsx", "unexpected extra"),
     "unknown-chinese-command": (["desk", "诉求"], "没有这个命令：诉求", "No such command"),
     "chinese-not-a-number": (["index", "rank", "--top", "十"], "--top 的值无效", "Invalid value"),
+    # Why a value is refused reads in Chinese too, not only in Click's English.
+    "not-an-integer": (["index", "rank", "--top", "1.5"], "--top 的值无效：应为整数",
+                       "valid integer"),
+    "below-the-range": (["imports", "--limit", "0"], "--limit 的值无效：应不小于 1",
+                        "greater than or equal to 1"),
+    "above-the-range": (["serve", "--port", "99999"], "--port 的值无效：应不大于 65535",
+                        "less than or equal to 65535"),
 }  # fmt: skip
 
 

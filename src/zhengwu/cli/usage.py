@@ -53,6 +53,33 @@ def _no_such_option(m: re.Match[str]) -> str:
     return f"没有这个选项：{m['option']}" + (f"（可用：{_names(close)}）" if close else "")
 
 
+# Why a value is refused, in Chinese (Click's and Typer's words after "Invalid value for
+# '--x': "): a number out of its range, not a number, not one of the choices …
+_REASONS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
+    (re.compile(r"greater than or equal to (-?\d+(?:\.\d+)?)"), lambda m: f"应不小于 {m[1]}"),
+    (re.compile(r"less than or equal to (-?\d+(?:\.\d+)?)"), lambda m: f"应不大于 {m[1]}"),
+    (re.compile(r"greater than (-?\d+(?:\.\d+)?)"), lambda m: f"应大于 {m[1]}"),
+    (re.compile(r"less than (-?\d+(?:\.\d+)?)"), lambda m: f"应小于 {m[1]}"),
+    (re.compile(r"is not in the range (\S+?)\.?$"), lambda m: f"应在 {m[1]} 范围内"),
+    (re.compile(r"valid integer"), lambda m: "应为整数"),
+    (re.compile(r"valid (?:number|float|decimal)"), lambda m: "应为数字"),
+    (re.compile(r"valid boolean"), lambda m: "应为 true 或 false"),
+    (re.compile(r"is not one of (.+?)\.?$"), lambda m: f"可选：{m[1]}"),
+    (re.compile(r"does not exist"), lambda m: "不存在"),
+)  # fmt: skip
+
+
+def _invalid(m: re.Match[str]) -> str:
+    """Return "--x 的值无效" (an argument's: "值无效"), with why in Chinese when Click's
+    words say it."""
+    said = m.string[m.end() :]
+    reason = next(
+        (word(found) for pattern, word in _REASONS if (found := pattern.search(said))), None
+    )
+    what = f"{_names(m[1])} 的值无效" if m.lastindex else "值无效"
+    return what + (f"：{reason}" if reason else "")
+
+
 # Click's messages by their English words (the same in Click and in Typer's copy of it,
 # which do not share their exceptions' attributes), first match wins.
 _WORDED: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
@@ -65,8 +92,8 @@ _WORDED: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
     (re.compile(r"^Missing option (.+?)\.?$", re.M), lambda m: f"缺少选项 {_names(m[1])}"),
     (re.compile(r"^Missing argument (.+?)\.?$", re.M), lambda m: f"缺少参数 {_names(m[1])}"),
     (re.compile(r"^Missing parameter:? (.+?)\.?$", re.M), lambda m: f"缺少参数 {_names(m[1])}"),
-    (re.compile(r"^Invalid value for (.+?): "), lambda m: f"{_names(m[1])} 的值无效"),
-    (re.compile(r"^Invalid value: "), lambda m: "值无效"),
+    (re.compile(r"^Invalid value for (.+?): "), _invalid),
+    (re.compile(r"^Invalid value: "), _invalid),
     (re.compile(r"unexpected extra argument(?:s|\(s\))? \((.*)\)"), lambda m: f"多余的参数：{m[1]}"),
     (re.compile(r"^Option '(.+)' requires an argument"), lambda m: f"选项 {m[1]} 需要一个值"),
     (re.compile(r"^Option '(.+)' does not take a value"), lambda m: f"选项 {m[1]} 不带值"),
