@@ -516,9 +516,11 @@ def _carry_state(
     assert what.state is not None
     state, action, before = STATES[what.state]
     returner = orgs.get(what.returned_by) if what.returned_by else None
+    if request.state not in before:  # the import moved it on: nothing carried, nothing changed
+        return
     if state == "returned" and returner is not None:
         request.organization_id, request.routing_rule_id = returner, None
-    if request.state not in before or request.organization_id is None:
+    if request.organization_id is None:
         return
     at = request.accepted_at or request.first_response_at or request.received_at
     reason, data = IMPORTED_STATE, None
