@@ -285,9 +285,10 @@ def systems(
         str, typer.Option("--lang", help="含义的语言：zh 中文（默认）| en English (--metrics)")
     ] = "zh",
 ) -> None:
-    """List the indicator systems (shipped and user) or, with --metrics, the metrics.
+    """List the indicator systems (shipped and user) or, with --metrics, the metrics
+    (their meanings in Chinese; with --lang en in English).
 
-    Example: zhengwu index systems --metrics (meanings in Chinese; --lang en in English)
+    Example: zhengwu index systems --metrics
     """
     from zhengwu.index.metrics import METRICS
     from zhengwu.index.system import available_systems, load_system_file
