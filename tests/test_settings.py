@@ -56,7 +56,16 @@ def test_the_cli_prints_it_without_a_traceback(monkeypatch: pytest.MonkeyPatch) 
     assert "Traceback" not in output and "ValidationError" not in output
 
 
-@pytest.mark.parametrize("value", ["dev-only-insecure-secret", "change-me", "CHANGEME", "short"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "dev-only-insecure-secret", "change-me", "CHANGEME", "short",
+        " " * 40,  # whitespace is no key: a key of spaces passed the length check
+        "short-key" + " " * 30,  # nor a short key padded with it (an env file's trailing blanks)
+        "\t dev-only-insecure-secret \t" + " " * 10,
+        "  ".join("abcdefghijklmnop"),  # 16 characters between the spaces
+    ],
+)  # fmt: skip
 def test_production_refuses_a_placeholder_or_short_secret(
     monkeypatch: pytest.MonkeyPatch, value: str
 ) -> None:

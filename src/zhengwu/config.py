@@ -199,12 +199,13 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
         """Production refuses the built-in key, a placeholder (the operations guide's sample
-        file says ``change-me``) and any key shorter than 32 characters."""
+        file says ``change-me``) and any key of fewer than 32 characters other than
+        whitespace (a key of spaces, or a short one padded with them, is no key)."""
         if self.env != "production":
             return self
         value = self.secret_key.get_secret_value()
         placeholder = value.strip().lower().replace("-", "").replace("_", "") in _PLACEHOLDERS
-        if value == DEFAULT_SECRET or placeholder or len(value) < 32:
+        if value.strip() == DEFAULT_SECRET or placeholder or len("".join(value.split())) < 32:
             raise ValueError(
                 "ZHENGWU_SECRET_KEY 未设置或是示例值（至少 32 个字符）：生产环境不能使用；"
                 "可用 python -c 'import secrets; print(secrets.token_urlsafe(48))' 生成 / "
