@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from typer.testing import CliRunner
 
@@ -21,6 +23,37 @@ def test_a_bad_setting_names_its_variable(monkeypatch: pytest.MonkeyPatch) -> No
     assert "ZHENGWU_WORKER_JOBS: Input should be a valid list" in message
     assert "ZHENGWU_PUBLIC_PHONES: " in message and "not a phone number: 'abc'" in message
     assert caught.value.message_zh.startswith("配置有误 ")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "zh", "en"),
+    [
+        ("ZHENGWU_WORKER_IN_SERVER", "maybe", "应为是或否（true / false）", "a valid boolean"),
+        ("ZHENGWU_IMPORT_WORKERS", "-1", "不能小于 0", "greater than or equal to 0"),
+        ("ZHENGWU_OUTBOX_CONNECTOR", "gateway", "应为以下之一：'none' 或 'file'", "'none' or 'file'"),
+        ("ZHENGWU_WORKER_INTERVALS", '{"search-refresh": "often"}', "应为数字", "a valid number"),
+        ("ZHENGWU_DESK_HOME_ADCODE", "999999", "不是已知的行政区划代码", "not a known division"),
+    ],
+)  # fmt: skip
+def test_a_bad_value_says_why_in_chinese_and_in_english(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, zh: str, en: str
+) -> None:
+    """Pydantic's own checks (a boolean, a range, a choice) gave its English reason in the
+    Chinese half too (配置有误 ZHENGWU_WORKER_IN_SERVER: Input should be a valid boolean)."""
+    monkeypatch.setenv(variable, value)
+    get_settings.cache_clear()
+    with pytest.raises(InvalidInputError) as caught:
+        get_settings()
+    assert (
+        caught.value.message_zh
+        == f"配置有误 {variable}：{caught.value.message_zh.split('：', 1)[1]}"
+    )
+    assert zh in caught.value.message_zh and not re.search(r"[A-Z][a-z]+ ", caught.value.message_zh)
+    assert en not in caught.value.message_zh  # only the Chinese half of a bilingual reason
+    assert caught.value.message_en.startswith(f"invalid setting {variable}: ")
+    assert en in caught.value.message_en and "Value error" not in caught.value.message_en
+    assert not re.search(r"[\u4e00-\u9fff]", caught.value.message_en)
+    get_settings.cache_clear()
 
 
 @pytest.mark.parametrize("value", ["4GB", "8 GiB", "512MB", "50%", "12.5%"])

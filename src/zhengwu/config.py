@@ -158,8 +158,8 @@ class Settings(BaseSettings):
         current = regions.current_adcode(code) if code.isdigit() and len(code) == 6 else None
         if current is None:
             raise ValueError(
-                f"不是已知的行政区划代码（6 位，如 430100）/ not a known division code "
-                f"(6 digits, e.g. 430100): {code!r}"
+                f"不是已知的行政区划代码（6 位，如 430100）：{code!r} / not a known division "
+                f"code (6 digits, e.g. 430100): {code!r}"
             )
         return current
 
@@ -207,10 +207,11 @@ class Settings(BaseSettings):
         placeholder = value.strip().lower().replace("-", "").replace("_", "") in _PLACEHOLDERS
         if value.strip() == DEFAULT_SECRET or placeholder or len("".join(value.split())) < 32:
             raise ValueError(
-                "ZHENGWU_SECRET_KEY 未设置或是示例值（至少 32 个字符）：生产环境不能使用；"
+                "ZHENGWU_SECRET_KEY 未设置、是示例值或太短（至少 32 个非空白字符）：生产环境不能使用；"
                 "可用 python -c 'import secrets; print(secrets.token_urlsafe(48))' 生成 / "
-                "set ZHENGWU_SECRET_KEY to a key of at least 32 characters: production refuses "
-                "the default, sample values such as change-me and short keys; generate one "
+                "set ZHENGWU_SECRET_KEY to a key of at least 32 characters other than "
+                "whitespace: production refuses the default, sample values such as change-me "
+                "and short keys; generate one "
                 "with python -c 'import secrets; print(secrets.token_urlsafe(48))'"
             )
         return self
@@ -247,12 +248,23 @@ def get_settings() -> Settings:
 
 
 def settings_error(exc: ValidationError) -> InvalidInputError:
-    """Return the bilingual error of invalid settings: each variable and what is wrong."""
-    problems = []
+    """Return the bilingual error of invalid settings: each variable and what is wrong.
+
+    Pydantic's own checks (a boolean, a number out of range, one of a list) are worded in
+    Chinese by :func:`zhengwu.validation_text.message_zh`, the English half keeps pydantic's;
+    a validator's own ``中文 / English`` message is split into its halves. The value itself
+    is never repeated: it may be the secret key."""
+    from zhengwu.validation_text import message_en, message_zh
+
+    problems_zh, problems_en = [], []
     for error in exc.errors():
         loc = error.get("loc") or ()
-        name = f"ZHENGWU_{str(loc[0]).upper()}" if loc else "ZHENGWU_*"
-        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
-        problems.append(f"{name}: {message}")
-    text = "; ".join(problems)
-    return InvalidInputError(f"配置有误 {text}", f"invalid setting {text}")
+        # A check of several settings together (the secret key in production) names them
+        # itself; pydantic's "Value error, " prefix is no reason.
+        name = f"ZHENGWU_{str(loc[0]).upper()}" if loc else ""
+        zh, en = message_zh(error), message_en(error).removeprefix("Value error, ")
+        problems_zh.append(f"{name}：{zh}" if name else zh)
+        problems_en.append(f"{name}: {en}" if name else en)
+    return InvalidInputError(
+        f"配置有误 {'；'.join(problems_zh)}", f"invalid setting {'; '.join(problems_en)}"
+    )
