@@ -288,5 +288,14 @@ def test_the_import_history_shows_the_files_a_run_refused_and_why(tmp_path: Path
         assert f"{gbk}!gbk.csv".replace(" ", "") in flat and "iconv-fGBK" in flat, shown.stdout
     unrefused = runner.invoke(app, ["quarantine", "--run", str(runs[1]["id"])])
     assert "not imported" not in unrefused.stdout
+    # --json names them too, after the run's records, once (not again on a later page).
+    listed = runner.invoke(app, ["quarantine", "--run", str(run_id), "--json"])
+    assert listed.exit_code == 0, listed.output
+    lines = [orjson.loads(line) for line in listed.stdout.splitlines()]
+    assert lines == [{"kind": "refused", "run": run_id, "format": "weibo-comments"} | refused]
+    assert runner.invoke(app, ["quarantine", "--run", str(run_id), "--json", "--offset", "1"]
+                         ).stdout.strip() == ""  # fmt: skip
+    none = runner.invoke(app, ["quarantine", "--run", str(runs[1]["id"]), "--json"])
+    assert none.exit_code == 0 and none.stdout.strip() == ""
     paged = runner.invoke(app, ["imports", "--limit", "1"])
     assert "--offset 1" in paged.stdout and "2 import runs in all" in paged.stdout

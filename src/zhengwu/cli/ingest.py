@@ -249,7 +249,10 @@ def quarantine_command(
     one import's records are listed in file order. --limit and --offset page through them.
     --raw adds each record's text as it was read (a sheet's row as its line(s) in the file:
     fix it and import it again); --json always carries it, as "raw". It may hold callers'
-    names and numbers, as the files did.
+    names and numbers, as the files did. With --run the files the run refused whole (a GBK
+    CSV, a member of an archive not in the format) follow the records and why; under --json
+    as lines of "kind": "refused" (the records' lines are "kind": "quarantine"), on the first
+    page only.
 
     Example: zhengwu quarantine --run 3
     """
@@ -277,6 +280,7 @@ def quarantine_command(
         for e in entries:
             print_json(
                 {
+                    "kind": "quarantine",
                     "run": e.run_id,
                     "format": e.format,
                     "source": e.source,
@@ -284,6 +288,11 @@ def quarantine_command(
                     "raw": e.raw,
                 }
             )
+        # Then the run's files refused whole, once (on the first page): each a line of its
+        # own, as `zhengwu imports --json` gives them under "refused".
+        if the_run is not None and offset == 0:
+            for r in refused:
+                print_json({"kind": "refused", "run": the_run.id, "format": the_run.format} | r)
         return
     # Folded, never cut: the source and the raw text are what one fixes and imports again.
     columns = ["source", "reason", *(["raw"] if raw else [])]
