@@ -246,18 +246,40 @@ def test_a_member_of_a_zip_refused_whole_is_named_and_the_other_members_are_impo
     assert (_summary(again.stdout)["imported"], _summary(again.stdout)["duplicates"]) == (1, 2)
 
 
-def test_every_member_of_a_zip_refused_refuses_the_import_naming_the_first(
-    tmp_path: Path,
-) -> None:
-    archive = tmp_path / "exports.zip"
+def test_every_member_of_a_zip_refused_refuses_the_import_naming_each(tmp_path: Path) -> None:
+    """Only the first refusal was said (a.csv), so b.csv came up only after a.csv was
+    fixed: every refused file is named with its reason, on stderr and in the JSON."""
+    archive, other = tmp_path / "exports.zip", tmp_path / "c.csv"
     with zipfile.ZipFile(archive, "w") as zf:
         zf.writestr("a.csv", _comments_csv("5150000000000001").encode("gbk"))
         zf.writestr("b.csv", _comments_csv("5150000000000002").encode("gbk"))
-    result = runner.invoke(app, ["import", "weibo-comments", str(archive), "--json"])
+    other.write_bytes(_comments_csv("5150000000000003").encode("gbk"))
+    result = runner.invoke(app, ["import", "weibo-comments", str(archive), str(other), "--json"])
     assert result.exit_code == 2, result.output
     refused = json.loads(result.stdout.splitlines()[-1])
     assert (refused["read"], refused["run_id"], refused["error"]) == (0, None, "InvalidInputError")
-    assert f"{archive}!a.csv" in refused["message_en"], refused["message_en"]
+    names = [f"{archive}!a.csv", f"{archive}!b.csv", str(other)]
+    assert [(r["file"], r["error"]) for r in refused["refused"]] == [
+        (name, "InvalidInputError") for name in names
+    ]
+    assert all("iconv -f GBK -t UTF-8" in r["message_en"] for r in refused["refused"])
+    assert refused["message_zh"].startswith("3 个文件都被拒绝，未导入任何记录：")
+    assert refused["message_en"].startswith("all 3 files were refused, nothing was imported: ")
+    for name in names:
+        assert f"{name}: the file is not UTF-8" in refused["message_en"]
+        assert f"{name}：文件不是 UTF-8 编码" in refused["message_zh"]
+    plain = runner.invoke(app, ["import", "weibo-comments", str(archive), str(other)])
+    assert plain.exit_code == 2, plain.output
+    flat = "".join(plain.stderr.split())
+    for name in names:
+        assert f"{name}:thefileisnotUTF-8".replace(" ", "") in flat, plain.stderr
+        assert f"{name}：文件不是UTF-8编码".replace(" ", "") in flat, plain.stderr
+    # One file refused alone keeps its own message, and is named in "refused" too.
+    alone = runner.invoke(app, ["import", "weibo-comments", str(other), "--json"])
+    one = json.loads(alone.stdout.splitlines()[-1])
+    assert one["message_en"].startswith("the file is not UTF-8")
+    assert [r["file"] for r in one["refused"]] == [str(other)]
+    assert runner.invoke(app, ["imports", "--json"]).stdout.strip() == ""  # no run was kept
 
 
 def test_the_import_history_shows_the_files_a_run_refused_and_why(tmp_path: Path) -> None:

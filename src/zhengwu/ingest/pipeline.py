@@ -90,6 +90,32 @@ class ImportSummary:
         }
 
 
+class ImportRefusedError(InvalidInputError):
+    """Every input of an import was refused whole, so nothing was imported.
+
+    One file refused: its own message. Several: each named with its reason, in the
+    message and in ``refused`` (each ``{"file", "error", "status", "message_zh",
+    "message_en"}``, as a summary's ``refused``), which :meth:`to_dict` carries too; its
+    ``error`` is the refusals' own kind (``InvalidInputError``), as before."""
+
+    def __init__(self, refusals: list[InvalidInputError], refused: list[dict[str, Any]]) -> None:
+        self.refused = list(refused)
+        self.kind = type(refusals[0]).__name__
+        if len(refused) == 1:
+            super().__init__(refusals[0].message_zh, refusals[0].message_en)
+            return
+        super().__init__(
+            f"{len(refused)} 个文件都被拒绝，未导入任何记录："
+            + "；".join(f"{r['file']}：{r['message_zh']}" for r in refused),
+            f"all {len(refused)} files were refused, nothing was imported: "
+            + "; ".join(f"{r['file']}: {r['message_en']}" for r in refused),
+        )
+
+    def to_dict(self) -> dict[str, object]:
+        """Return the error with every refused file, as ``zhengwu import --json`` ends."""
+        return super().to_dict() | {"error": self.kind, "refused": self.refused}
+
+
 class Parsed(Protocol):
     """One parsed chunk of input, whichever route produced it."""
 
@@ -221,7 +247,7 @@ def run_import(
         # analytics store already (its writes commit per batch), so the import goes on,
         # counts what it wrote and names what it refused (summary.refused: a member as
         # archive.zip!member); only when every file is refused does the refusal end the
-        # import, with nothing written.
+        # import, with nothing written, naming every refused file and why.
         try:
             # closing(): the copy of a compressed input goes even when its import fails.
             with closing(plain_files(path, settings.data_dir / "tmp")) as plains:
@@ -246,7 +272,7 @@ def run_import(
                 f"压缩包中没有可导入的文件：{path} / the archive holds no file to import: {path}"
             )
     if refusals and len(refusals) >= inputs and summary.read == 0:
-        raise refusals[0]
+        raise ImportRefusedError(refusals, summary.refused)
     # Only an account row links posts to a body and lets the index score them: say so when
     # the file named authors (an article list names only the 公众号's biz) nobody registered.
     from zhengwu.accounts import service as account_service
