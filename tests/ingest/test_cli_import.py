@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 import orjson
@@ -396,3 +397,23 @@ def test_a_search_refresh_that_fails_after_the_import_ends_with_a_json_line(
     assert "search index refresh failed" in " ".join(failed.stderr.split())
     plain = runner.invoke(app, ["import", "weibo-api", str(other), "--refresh-search"])
     assert plain.exit_code == 1 and plain.stdout.count("{") == 0, plain.output
+    # A file refused too: exit code 2, as the same import without --refresh-search (it
+    # exited 1, which read as "only the refresh failed", the refused file unmentioned).
+    archive = tmp_path / "with-old-sheet.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("old.xls", b"\xd0\xcf\x11\xe0 not json")
+    member = f"{archive}!old.xls"
+    for extra in (["--json"], []):
+        both = runner.invoke(
+            app, ["import", "weibo-api", str(other), str(archive), "--refresh-search", *extra]
+        )
+        assert both.exit_code == 2, both.output
+        flat = " ".join(both.stderr.split())
+        assert "search index refresh failed" in flat and f"error: {member} was not imported" in flat
+        assert "1 file(s) refused" in flat, both.stderr
+        if extra:
+            line = orjson.loads(both.stdout.splitlines()[-1])
+            assert [r["file"] for r in line["refused"]] == [member]
+            assert (line["duplicates"], line["error"]) == (1, "ServerError")
+    without = runner.invoke(app, ["import", "weibo-api", str(other), str(archive)])
+    assert without.exit_code == 2, without.output

@@ -96,6 +96,13 @@ def _exit_if_refused(refused: list[dict[str, Any]]) -> None:
     """Exit with code 2 when a file was refused whole while the others were imported:
     what they held is committed and counted above; the refused files are named on stderr
     (and in the summary's ``refused``), so a script sees the import was not complete."""
+    if _say_refused(refused):
+        raise typer.Exit(2)
+
+
+def _say_refused(refused: list[dict[str, Any]]) -> bool:
+    """Say on stderr that the other files were imported and these are to fix; return
+    whether there were any."""
     if refused:
         err_console.print(
             f"其余文件已导入；{len(refused)} 个文件被拒绝，修正后可再次导入（重复的记录不会重复计入）"
@@ -103,7 +110,7 @@ def _exit_if_refused(refused: list[dict[str, Any]]) -> None:
             " them again (records already imported count as duplicates)",
             markup=False, soft_wrap=True,
         )  # fmt: skip
-        raise typer.Exit(2)
+    return bool(refused)
 
 
 def _import(
@@ -190,7 +197,9 @@ def _refresh_search(summary: dict[str, Any]) -> dict[str, int]:
     """Run the worker's search refresh now (its own transactions, after the import's).
 
     A refresh that fails exits with code 1, the import committed: under ``--json`` the
-    last stdout line is the import's ``summary`` with the error (:func:`fail`)."""
+    last stdout line is the import's ``summary`` with the error (:func:`fail`). When files
+    were refused too, the code is 2, as without --refresh-search: the refused files need
+    fixing and importing again, while the worker retries the refresh by itself."""
     from zhengwu.errors import ServerError
     from zhengwu.jobs.registry import get_job
     from zhengwu.jobs.runner import run_job
@@ -199,15 +208,18 @@ def _refresh_search(summary: dict[str, Any]) -> dict[str, int]:
         report = run_job(get_job("search-refresh"))
     if report.error:
         json_error_fields(summary)
-        raise fail(
+        refused = summary.get("refused") or []
+        done = fail(
             ServerError(
                 f"导入已完成，但搜索索引更新失败（后台任务会再试，或再次运行 zhengwu worker --once "
                 f"--only search-refresh）：{report.error}",
                 "the import is done, but the search index refresh failed (the worker tries "
                 f"again, or run zhengwu worker --once --only search-refresh): {report.error}",
             ),
-            1,
+            2 if refused else 1,
         )
+        _say_refused(refused)
+        raise done
     return report.counts
 
 
