@@ -61,8 +61,11 @@ def current() -> None:
     Example: zhengwu db current
     """
     from zhengwu.db import migrate
-    from zhengwu.db.engine import get_engine
+    from zhengwu.db.engine import get_engine, nothing_stored_yet
 
+    if nothing_stored_yet():  # no database file: none is created just to say so
+        console.print("(empty database)")
+        return
     console.print(migrate.current(get_engine(migrate=False)) or "(empty database)")
 
 

@@ -272,22 +272,30 @@ def quarantine_command(
     from rich.text import Text
     from sqlalchemy import func, select
 
-    from zhengwu.db.engine import unit_of_work
+    from zhengwu.db.engine import nothing_stored_yet, unit_of_work
     from zhengwu.ingest.models import ImportRun, QuarantineEntry
 
     q = QuarantineEntry
-    with unit_of_work() as session:
-        the_run = None if run is None else session.get(ImportRun, run)
-        if run is not None and the_run is None:
-            _no_such_run(run, session.scalar(select(func.max(ImportRun.id))))
-        refused = [] if the_run is None else (the_run.refused or [])
-        stmt = select(q)
-        count = select(func.count()).select_from(q)
+    the_run: ImportRun | None = None
+    refused: list[dict[str, Any]] = []
+    entries: list[QuarantineEntry] = []
+    total = 0
+    if nothing_stored_yet():  # no database here yet: nothing to list, and none is created
         if run is not None:
-            stmt, count = stmt.where(q.run_id == run), count.where(q.run_id == run)
-        order = q.id if run is not None else q.id.desc()
-        entries = list(session.scalars(stmt.order_by(order).offset(offset).limit(limit)))
-        total = session.scalar(count) or 0
+            _no_such_run(run, None)
+    else:
+        with unit_of_work() as session:
+            the_run = None if run is None else session.get(ImportRun, run)
+            if run is not None and the_run is None:
+                _no_such_run(run, session.scalar(select(func.max(ImportRun.id))))
+            refused = [] if the_run is None else (the_run.refused or [])
+            stmt = select(q)
+            count = select(func.count()).select_from(q)
+            if run is not None:
+                stmt, count = stmt.where(q.run_id == run), count.where(q.run_id == run)
+            order = q.id if run is not None else q.id.desc()
+            entries = list(session.scalars(stmt.order_by(order).offset(offset).limit(limit)))
+            total = session.scalar(count) or 0
     if json_out:
         for e in entries:
             print_json(
@@ -341,13 +349,16 @@ def imports_command(
     from rich.text import Text
     from sqlalchemy import func, select
 
-    from zhengwu.db.engine import unit_of_work
+    from zhengwu.db.engine import nothing_stored_yet, unit_of_work
     from zhengwu.ingest.models import ImportRun
 
-    with unit_of_work() as session:
-        newest = select(ImportRun).order_by(ImportRun.id.desc())
-        runs = [_run_dict(r) for r in session.scalars(newest.offset(offset).limit(limit))]
-        total = session.scalar(select(func.count()).select_from(ImportRun)) or 0
+    runs: list[dict[str, Any]] = []
+    total = 0
+    if not nothing_stored_yet():  # no database here yet: no run, and none is created
+        with unit_of_work() as session:
+            newest = select(ImportRun).order_by(ImportRun.id.desc())
+            runs = [_run_dict(r) for r in session.scalars(newest.offset(offset).limit(limit))]
+            total = session.scalar(select(func.count()).select_from(ImportRun)) or 0
     if json_out:
         for run in runs:
             print_json(run)

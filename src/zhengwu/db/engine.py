@@ -56,6 +56,17 @@ def get_engine(url: str | None = None, *, migrate: bool = True) -> Engine:
     return engine
 
 
+def nothing_stored_yet() -> bool:
+    """Tell whether the configured database is the default SQLite file and it does not exist.
+
+    Then nothing was ever written here (no ``zhengwu db upgrade``, import or server in this
+    directory): a command that only reads (``zhengwu imports``, ``quarantine``, ``db
+    current``) answers "nothing yet" without creating ``./zhengwu-data`` where it was run.
+    """
+    settings = get_settings()
+    return settings.database_url is None and not (settings.data_dir / "zhengwu.db").exists()
+
+
 def session_factory(engine: Engine | None = None) -> sessionmaker[Session]:
     """Return a session factory bound to ``engine`` (default: the configured one)."""
     return sessionmaker(bind=engine or get_engine(), expire_on_commit=False)
