@@ -175,6 +175,7 @@ ROUTES: dict[str, Rule] = {
     "/console/settings/categories/{code}": Rule(STAFF),
     "/console/settings/routing": Rule(STAFF),
     "/console/settings/systems/new": Rule(frozenset({"admin"})),  # only the admin saves systems
+    "/console/settings/imports": Rule(ADMIN),  # the import history: server files of every area
     "/console/settings/systems/{name}": Rule(STAFF),
     "/console/{rest:path}": Rule(ALL, ok=404),  # unknown console address: 404 for everyone
 }

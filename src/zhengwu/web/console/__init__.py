@@ -38,6 +38,7 @@ PAGE_MODULES = (
     "library_pages",
     "search_pages",
     "settings_pages",
+    "import_pages",
 )
 
 router = APIRouter(include_in_schema=False)
