@@ -31,13 +31,16 @@ from zhengwu.errors import BusyError, NotFoundError
 from zhengwu.index import access, ranking, results
 from zhengwu.index.dimensions import UNKNOWN
 from zhengwu.index.models import PublishedRun
-from zhengwu.web.console.base import templates
+from zhengwu.web.console.base import lang_switch, templates
 from zhengwu.web.deps import DB
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["public 公众"])
 MAX_AGE = 300
 PLATFORM_LABELS = {"weibo": "微博", "wechat": "微信", "douyin": "抖音", "all": "机构综合"}
+# The page reads Chinese; ``?lang=en`` (kept by its links and its form) reads English.
+PLATFORM_LABELS_EN = {"weibo": "Weibo", "wechat": "WeChat", "douyin": "Douyin",
+                      "all": "Organisations (all platforms)"}  # fmt: skip
 _ROW_FIELDS = (
     "rank", "previous_rank", "movement", "name", "org_name", "sector", "level", "score",
     "percentile",
@@ -144,15 +147,18 @@ def public_rankings(
 @router.get("/rankings", response_class=HTMLResponse, include_in_schema=False)
 def rankings_page(
     request: Request, db: DB, platform: str | None = None, sector: str | None = None,
-    top: Annotated[int, Query(ge=1, le=500)] = 100,
+    top: Annotated[int, Query(ge=1, le=500)] = 100, lang: str = "",
 ) -> Response:  # fmt: skip
-    """Render the latest published rankings as a light, phone-friendly page."""
-    answer = _answer(request, db, "html", platform, sector, top)
+    """Render the latest published rankings as a light, phone-friendly page (Chinese; in
+    English with ``lang=en``, which its links and its filter form keep)."""
+    en = lang == "en"
+    answer = _answer(request, db, "html-en" if en else "html", platform, sector, top)
     if answer.response is not None:
         return answer.response
     page = templates.get_template("public_rankings.html").render(
-        board=answer.board, platform_labels=PLATFORM_LABELS
-    )
+        board=answer.board, platform_labels=PLATFORM_LABELS_EN if en else PLATFORM_LABELS,
+        lang="en" if en else "zh", lang_switch=lang_switch(request, lang),
+    )  # fmt: skip
     return HTMLResponse(page, headers=answer.headers)
 
 

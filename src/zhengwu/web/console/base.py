@@ -66,6 +66,21 @@ NAV: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("settings", "设置", "/console/settings", ("matrix_office", "handler", "operator")),
 )
 AREA_ROLES = {key: roles for key, _, _, roles in NAV}
+# The navigation's labels on a page read in English (``?lang=en``: the index pages). Only the
+# areas in ENGLISH_AREAS have English pages: their links keep ``lang=en``; the others open
+# in Chinese, as they are.
+NAV_EN = {
+    "matrix": "Matrix overview", "accounts": "Accounts", "organizations": "Organisations",
+    "rankings": "Rankings", "reports": "Reports", "topics": "Trending topics", "map": "Map",
+    "desk": "Service desk", "rescue": "Rescue dispatch", "library": "Content library",
+    "search": "Search", "settings": "Settings",
+}  # fmt: skip
+ENGLISH_AREAS = frozenset({"rankings"})
+ROLE_LABELS_EN = {
+    "admin": "administrator", "matrix_office": "matrix office", "operator": "account operator",
+    "handler": "handler", "dispatcher": "rescue dispatcher", "verifier": "verifier",
+    "team": "rescue team member", "public": "public",
+}  # fmt: skip
 
 
 # What a ``?done=`` after a redirect may announce (anything else is ignored, so a crafted
@@ -237,16 +252,34 @@ def _say(context: Context, zh: str, en: str) -> str:
     return en if context.get("lang") == "en" else zh
 
 
-templates.globals.update(role_labels=ROLE_LABELS, svg=Markup, region_name=region_name, t=_say)
+templates.globals.update(
+    role_labels=ROLE_LABELS, role_labels_en=ROLE_LABELS_EN, svg=Markup, region_name=region_name,
+    t=_say,
+)  # fmt: skip
 branding.install(templates)
 
 
-def nav_for(principal: Principal) -> list[dict[str, str]]:
-    """Return the navigation entries ``principal`` may open."""
+def lang_switch(request: Request, lang: str) -> str:
+    """Return this page's address in the other language (every other parameter kept): with
+    ``lang=en`` added, or without it (Chinese, the default) when the page is English."""
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    if lang != "en":
+        params.append(("lang", "en"))
+    return request.url.path + (f"?{urlencode(params)}" if params else "")
+
+
+def nav_for(principal: Principal, lang: str = "zh") -> list[dict[str, str]]:
+    """Return the navigation entries ``principal`` may open, labelled in ``lang`` (``en``:
+    English labels, and ``lang=en`` kept on the links to the pages that read English)."""
     if not principal.is_authenticated:
         return []
+    en = lang == "en"
     return [
-        {"key": key, "label": label, "href": href}
+        {
+            "key": key,
+            "label": NAV_EN[key] if en else label,
+            "href": f"{href}?lang=en" if en and key in ENGLISH_AREAS else href,
+        }
         for key, label, href, roles in NAV
         if principal.has_role(*roles)
     ]
@@ -264,7 +297,8 @@ def render(
     """Render a console template with the viewer, its navigation and the flash message."""
     viewer = principal or getattr(request.state, "console_principal", None) or PUBLIC
     page = templates.get_template(template).render(
-        principal=viewer, nav=nav_for(viewer), area=area, path=request.url.path,
+        principal=viewer, nav=nav_for(viewer, context.get("lang", "zh")), area=area,
+        path=request.url.path,
         flash=FLASH_LABELS.get(request.query_params.get("done", "")), **context,
     )  # fmt: skip
     return HTMLResponse(

@@ -31,6 +31,7 @@ from zhengwu.web.console.base import (
     ConsoleRoute,
     Viewer,
     file_download,
+    lang_switch,
     render,
     require,
 )
@@ -47,14 +48,6 @@ PLATFORM_LABELS_EN = {"weibo": "Weibo", "wechat": "WeChat", "douyin": "Douyin",
 def _lang(lang: str) -> Literal["zh", "en"]:
     """Return the page's language: English only when asked for (``lang=en``)."""
     return "en" if lang == "en" else "zh"
-
-
-def _lang_switch(request: Request, lang: str) -> str:
-    """Return this page's address in the other language (every other parameter kept)."""
-    params = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
-    if lang != "en":
-        params.append(("lang", "en"))
-    return request.url.path + (f"?{urlencode(params)}" if params else "")
 
 
 def _distinct(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[Any]:
@@ -214,7 +207,7 @@ def rankings(
     with a notice naming what was asked and what is shown."""
     require(principal, "rankings")
     lang = _lang(lang)
-    english: dict[str, Any] = {"lang": lang, "lang_switch": _lang_switch(request, lang)}
+    english: dict[str, Any] = {"lang": lang, "lang_switch": lang_switch(request, lang)}
     notices: list[str] = []
     titles = system_titles(lang)
     with analytics.analytics() as con:
@@ -349,7 +342,7 @@ def explanation(
         request, "explain.html", area="rankings", out=out, run=run, ref=ref, account=account,
         dimension_chart=dimension_chart, gap_chart=gap_chart, names=names,
         reasons=REASONS_EN if en else REASONS_ZH, lang=lang,
-        lang_switch=_lang_switch(request, lang),
+        lang_switch=lang_switch(request, lang),
         platform_labels=PLATFORM_LABELS_EN if en else PLATFORM_LABELS,
         combination=explain.combination_text(out["combine"])[1 if en else 0]
         if out["entity"] == "organization" else None,
