@@ -53,6 +53,8 @@ def test_methodology_appendix_is_in_chinese(scenario: World) -> None:
     section = page[page.index('<section id="methodology"') :]
     section = section[: section.index("</section>")]
     body = section[section.index("</h2>") :]  # the heading is 附录：方法说明 with its English
+    note = body[body.index('<p class="meta" id="methodology-note">') :]
+    body = body.replace(note[: note.index("</p>")], "")  # so is the note on the text's version
     prose = re.sub(r"<code>.*?</code>", " ", body, flags=re.S)
     text = html.unescape(re.sub(r"<[^>]+>", " ", prose))
     assert ENGLISH_RUN.findall(text) == []

@@ -5,21 +5,93 @@ formulas and configuration keys stay in code spans); ``lang="en"`` gives the Eng
 Everything the text says comes from the loaded configuration — weights, normalisation,
 peer groups, fallbacks, combination, compliance and tie-breaking — so the appendix of a
 report cannot drift from what was computed.
+
+A run stores the text of its run time (a published, reproducible record: a report shows
+that text, never a rewording). The text names the version of the generator that wrote it
+(:data:`GENERATOR_VERSION`); :func:`of_run` tells a report whether today's generator words
+the run's configuration otherwise, and gives that text too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Literal
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
 
+from zhengwu.errors import ZhengwuError
 from zhengwu.index.metrics import Metric, get_metric
 from zhengwu.index.periods import Period
-from zhengwu.index.system import Dimension, Indicator, IndicatorSystem
+from zhengwu.index.system import Dimension, Indicator, IndicatorSystem, load_system
 
 if TYPE_CHECKING:
     from zhengwu.index.formulas import Preset
 
 Lang = Literal["zh", "en"]
+# The version of the text this module and methodology_zh write. Raise it with every change
+# of the text they give for the same configuration (tests/index/test_methodology_version.py
+# pins the text of each version by its digest). A text that names no version was stored
+# before versions were written: version 1.
+GENERATOR_VERSION = 2
+_VERSION = re.compile(r"(?:方法说明生成器第 |methodology generator version )(\d+)")
+
+
+def generator_version(text: str) -> int:
+    """Return the version of the generator that wrote the methodology ``text`` (1: none named)."""
+    found = _VERSION.search(text)
+    return int(found.group(1)) if found else 1
+
+
+@dataclass(frozen=True, slots=True)
+class RunText:
+    """The methodology of a stored run: the text of its run time, and today's if it differs."""
+
+    text: str  # as stored with the run
+    version: int  # the generator version that wrote it
+    current: str | None  # today's generator's text of the same configuration, when newer
+    configuration_gone: bool  # a newer generator, but the run's configuration is not at hand
+
+    def note(self) -> tuple[str, str]:
+        """Return what a report says about the text (Chinese, English)."""
+        zh = f"以下为本次运行时存储的方法说明（方法说明生成器第 {self.version} 版）。"
+        en = (f"The text below is the one stored with the run (methodology generator version "
+              f"{self.version}).")  # fmt: skip
+        if self.version >= GENERATOR_VERSION:
+            return zh, en
+        now = GENERATOR_VERSION
+        if self.current is not None:
+            return (
+                f"{zh}现行生成器第 {now} 版对同一配置的文字有所不同，现行文本见其后的附录。",
+                f"{en} The current generator (version {now}) words the same configuration "
+                "otherwise: its text follows in the next appendix.",
+            )
+        return (
+            f"{zh}现行生成器为第 {now} 版；本次运行所用的配置已更改或已不可得，不能生成其现行文本。",
+            f"{en} The current generator is version {now}; the configuration this run used has "
+            "changed or is not at hand, so no current text can be made for it.",
+        )
+
+
+def of_run(run: Mapping[str, Any]) -> RunText:
+    """Return the methodology of the stored ``run`` (a row of ``index_runs``), with today's
+    text when the generator has changed since and the run's configuration is still the
+    same (the system of that name has the run's digest)."""
+    text = str(run["methodology"] or "")
+    version = generator_version(text)
+    if version >= GENERATOR_VERSION:
+        return RunText(text, version, None, False)
+    try:
+        system: IndicatorSystem | None = load_system(str(run["system"]))
+    except ZhengwuError:
+        system = None
+    if system is None or system.digest != run["system_digest"]:
+        return RunText(text, version, None, True)
+    period = Period(kind=run["period_kind"], label=run["period"], start=run["start_date"],
+                    end=run["end_date"], week_start=run["week_start"] or "monday")  # fmt: skip
+    current = render(system, period=period, notes=list(run["notes"] or []))
+    return RunText(text, version, current, False)
+
+
 _SCALE = {
     "minmax": "min–max 缩放到 0–100（同组最小值 0，最大值 100）/ min–max to 0–100",
     "percentile": "同类百分位排名 ×100 / percentile rank in the peer group × 100",
@@ -181,6 +253,7 @@ def render(
         f"- 体系 system: `{system.name}` version {system.version} ({system.kind}); "
         f"file {system.source}{f' (sha256 {system.digest})' if system.digest else ''}",
         f"- 平台 platforms: {', '.join(system.platforms)}",
+        f"- 生成 text: methodology generator version {GENERATOR_VERSION}",
     ]
     if period is not None:
         lines.append(

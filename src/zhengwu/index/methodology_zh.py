@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from zhengwu.index.methodology import preset_of, table_rows
+from zhengwu.index.methodology import GENERATOR_VERSION, preset_of, table_rows
 from zhengwu.index.metrics import get_metric
 from zhengwu.index.periods import Period
 from zhengwu.index.system import Indicator, IndicatorSystem
@@ -179,6 +179,7 @@ def render_zh(
         "",
         f"- 体系：`{system.name}`，版本 {system.version}（{kind}）；配置文件 `{system.source}`{digest}",
         f"- 平台：{_platforms(system.platforms)}",
+        f"- 文本：方法说明生成器第 {GENERATOR_VERSION} 版",
     ]
     if period is not None:
         lines.append(

@@ -83,6 +83,8 @@ def _charts(report: Report) -> dict[str, Any]:
 
 def render_html(report: Report) -> str:
     """Return the report as one self-contained HTML document."""
+    current = report.methodology_current
     return _ENV.get_template("report.html").render(
-        r=report, charts=_charts(report), methodology=Markup(markdown.to_html(report.methodology))
-    )
+        r=report, charts=_charts(report), methodology=Markup(markdown.to_html(report.methodology)),
+        current_methodology=Markup(markdown.to_html(current)) if current is not None else None,
+    )  # fmt: skip

@@ -305,8 +305,28 @@ def _methodology(r: Report) -> list[Flowable]:
     out: list[Flowable] = [
         PageBreak(),
         _heading("附录：方法说明", "Appendix: methodology (from the configuration this run used)"),
+        _p(" ".join(r.methodology_note), "meta"),
+        *_markdown(r.methodology),
     ]
-    for block in markdown.to_blocks(r.methodology):
+    if r.system_digest:
+        out.append(_p(f"配置文件摘要 configuration sha256 {r.system_digest}", "meta"))
+    if r.methodology_current is not None:
+        out += [
+            PageBreak(),
+            _heading("附录：方法说明（现行文本）",
+                     "Appendix: methodology as the current generator words the same configuration"),
+            _p("本次运行的结果不变；以下仅为现行生成器对同一配置的说明。 The run's results do not "
+               "change; this is only how the current generator describes the same configuration.",
+               "meta"),
+            *_markdown(r.methodology_current),
+        ]  # fmt: skip
+    return out
+
+
+def _markdown(text: str) -> list[Flowable]:
+    """Return the methodology's Markdown as flowables."""
+    out: list[Flowable] = []
+    for block in markdown.to_blocks(text):
         if block.kind == "heading":
             out.append(Paragraph(block.text, S["h3"]))
         elif block.kind == "bullet":
@@ -322,8 +342,6 @@ def _methodology(r: Report) -> list[Flowable]:
             out.append(table)
         else:
             out.append(Paragraph(block.text, S["body"]))
-    if r.system_digest:
-        out.append(_p(f"配置文件摘要 configuration sha256 {r.system_digest}", "meta"))
     return out
 
 

@@ -11,7 +11,7 @@ import duckdb
 
 from zhengwu import __version__
 from zhengwu.errors import InvalidInputError, NotFoundError
-from zhengwu.index import ranking, results
+from zhengwu.index import methodology, ranking, results
 from zhengwu.index.periods import parse_period
 from zhengwu.reports.awards import DEFAULT_FILE, Award
 from zhengwu.reports.model import Report, build_report
@@ -78,8 +78,9 @@ def cache_key(con: duckdb.DuckDBPyConnection, run_id: str, fmt: Format) -> str:
     """Return what a rendering with the default awards depends on, as a short digest.
 
     The run and the previous period's run (movement) by id and computation time — a run
-    computed again is a new report — the awards file shipped, the zhengwu version and, for
-    HTML, the page's template (a change of its layout is served at once, not after the
+    computed again is a new report — the awards file shipped, the zhengwu version, the
+    methodology generator's version (a run's appendix then offers the current text) and,
+    for HTML, the page's template (a change of its layout is served at once, not after the
     next release).
     """
     run = results.get_run(con, run_id)
@@ -87,7 +88,8 @@ def cache_key(con: duckdb.DuckDBPyConnection, run_id: str, fmt: Format) -> str:
     prev_at = results.get_run(con, prev)["created_at"] if prev else None
     awards = hashlib.sha256(DEFAULT_FILE.read_bytes()).hexdigest()
     layout = hashlib.sha256(HTML_TEMPLATE.read_bytes()).hexdigest() if fmt == "html" else ""
-    parts = (run_id, str(run["created_at"]), prev, str(prev_at), fmt, awards, __version__, layout)
+    parts = (run_id, str(run["created_at"]), prev, str(prev_at), fmt, awards, __version__, layout,
+             methodology.GENERATOR_VERSION)  # fmt: skip
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
 
 
