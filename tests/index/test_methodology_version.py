@@ -11,7 +11,7 @@ import tomllib
 
 from zhengwu.index import methodology
 from zhengwu.index.periods import parse_period
-from zhengwu.index.system import parse_system
+from zhengwu.index.system import BUILTIN_DIR, load_system, parse_system, user_dir
 
 # A system of the test's own (not a shipped file: editing those changes the configuration,
 # not the generator), with a dimension of every kind the text describes.
@@ -74,7 +74,10 @@ seventh_day_reads = ["week"]
 week_start = "sunday"
 """
 # GENERATOR_VERSION → sha256 of the texts below, Chinese and English.
-PINNED = {2: "7cda828bd42ef86a97f36e0ce0159710abd461103b36eba15d7c94822af4f726"}
+PINNED = {
+    2: "7cda828bd42ef86a97f36e0ce0159710abd461103b36eba15d7c94822af4f726",
+    3: "2f7c1cca3a1aa0f3c8427d023ecaaed71cb89f17d988e915e96ebda82ebd2504",  # no server paths
+}
 
 
 def _texts() -> str:
@@ -93,3 +96,31 @@ def test_the_generator_version_stands_for_its_text() -> None:
     assert PINNED.get(methodology.GENERATOR_VERSION) == digest, (
         "the methodology text changed: raise GENERATOR_VERSION and pin this digest under it"
     )
+
+
+def test_the_text_names_no_server_directory() -> None:
+    """A report is public: its text names a shipped file by its name and a user's file under
+    index-systems/, never the directories of the server's install or data."""
+    shipped = load_system("zhengwu-4d")
+    zh, en = methodology.render(shipped), methodology.render(shipped, lang="en")
+    assert "配置文件 随 zhengwu 提供的 `zhengwu-4d.toml`（sha256" in zh
+    assert "file `zhengwu-4d.toml` shipped with zhengwu (sha256" in en
+    user_dir().mkdir(parents=True)
+    (user_dir() / "pinned.toml").write_text(SYSTEM, encoding="utf-8")
+    mine = load_system("pinned")
+    assert "配置文件 `index-systems/pinned.toml`（sha256" in methodology.render(mine)
+    assert "file `index-systems/pinned.toml` (sha256" in methodology.render(mine, lang="en")
+    for text in (zh, en, methodology.render(mine), methodology.render(mine, lang="en")):
+        assert str(BUILTIN_DIR.parent) not in text and str(user_dir().parent) not in text
+
+
+def test_the_english_text_says_how_periods_run() -> None:
+    """As the Chinese text's 周期口径 does, for every kind of system."""
+    for name, weeks in (
+        ("zhengwu-4d", "Monday to Sunday"),
+        ("qingbo_wci_v2", "Sunday to Saturday"),
+    ):
+        text = methodology.render(load_system(name), lang="en")
+        periods = text[text.index("## 周期口径 / Periods") : text.index("## 矩阵指数")]
+        assert f"Weeks run {weeks}" in periods
+        assert "`people-YYYY`: 1 November of the year before to 31 October" in periods

@@ -17,12 +17,21 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from zhengwu.errors import ZhengwuError
 from zhengwu.index.metrics import Metric, get_metric
 from zhengwu.index.periods import Period
-from zhengwu.index.system import Dimension, Indicator, IndicatorSystem, load_system
+from zhengwu.index.system import (
+    BUILTIN_DIR,
+    USER_DIR_NAME,
+    Dimension,
+    Indicator,
+    IndicatorSystem,
+    load_system,
+    user_dir,
+)
 
 if TYPE_CHECKING:
     from zhengwu.index.formulas import Preset
@@ -32,8 +41,22 @@ Lang = Literal["zh", "en"]
 # of the text they give for the same configuration (tests/index/test_methodology_version.py
 # pins the text of each version by its digest). A text that names no version was stored
 # before versions were written: version 1.
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 _VERSION = re.compile(r"(?:方法说明生成器第 |methodology generator version )(\d+)")
+
+
+def shown_source(system: IndicatorSystem, lang: Lang = "zh") -> str:
+    """Return where the configuration came from without the server's own directories (a
+    public report names no install path, and the text is the same on every server): a
+    shipped file by its name, a user's file as ``index-systems/NAME.toml``, a file given
+    once as it was given."""
+    path = Path(system.source)
+    if path.parent == BUILTIN_DIR:
+        shipped = f"`{path.name}`"
+        return f"随 zhengwu 提供的 {shipped}" if lang == "zh" else f"{shipped} shipped with zhengwu"
+    if path.parent == user_dir():
+        return f"`{USER_DIR_NAME}/{path.name}`"
+    return f"`{system.source}`"
 
 
 def generator_version(text: str) -> int:
@@ -219,7 +242,6 @@ def _preset(system: IndicatorSystem) -> list[str]:
             "7 × 24 h; the latest stored counts when there is none)."
         )
     lines += [
-        f"- Weeks run {'Sunday to Saturday' if system.week_start == 'sunday' else 'Monday to Sunday'}.",
         "- Counts the platform did not report count as 0 beside the counts it did report. An "
         "account that published in the window without any of the counts its formula needs "
         "(every one NULL, as in article lists without reads) has no score (not 0): it is not "
@@ -251,7 +273,7 @@ def render(
         f"# {system.title_zh} / {system.title_en}",
         "",
         f"- 体系 system: `{system.name}` version {system.version} ({system.kind}); "
-        f"file {system.source}{f' (sha256 {system.digest})' if system.digest else ''}",
+        f"file {shown_source(system, 'en')}{f' (sha256 {system.digest})' if system.digest else ''}",
         f"- 平台 platforms: {', '.join(system.platforms)}",
         f"- 生成 text: methodology generator version {GENERATOR_VERSION}",
     ]
@@ -300,6 +322,13 @@ def render(
         f"`{system.tie_break}` ({get_metric(system.tie_break).meaning}), descending; then the "
         "uid, ascending. Percentile: share of the peer group scoring at or below the account. "
         "Movement compares with the same system's run over the previous period of the same kind.",
+        "",
+        "## 周期口径 / Periods",
+        "",
+        "Periods are whole days of China time: a week, a month, a (calendar) quarter, a year, "
+        "a custom range, and 人民网's year (`people-YYYY`: 1 November of the year before to "
+        "31 October). Weeks run "
+        f"{'Sunday to Saturday (清博)' if system.week_start == 'sunday' else 'Monday to Sunday'}.",
         "",
         "## 矩阵指数 / Matrix index",
         "",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from zhengwu.index.methodology import GENERATOR_VERSION, preset_of, table_rows
+from zhengwu.index.methodology import GENERATOR_VERSION, preset_of, shown_source, table_rows
 from zhengwu.index.metrics import get_metric
 from zhengwu.index.periods import Period
 from zhengwu.index.system import Indicator, IndicatorSystem
@@ -177,7 +177,7 @@ def render_zh(
     lines = [
         f"# {system.title_zh}",
         "",
-        f"- 体系：`{system.name}`，版本 {system.version}（{kind}）；配置文件 `{system.source}`{digest}",
+        f"- 体系：`{system.name}`，版本 {system.version}（{kind}）；配置文件 {shown_source(system)}{digest}",
         f"- 平台：{_platforms(system.platforms)}",
         f"- 文本：方法说明生成器第 {GENERATOR_VERSION} 版",
     ]
