@@ -341,7 +341,7 @@ def test_a_returned_request_s_history_names_the_body_that_returned_it(
     assert record["退回原因"] == "不属于本单位职责"
     back = _return_entry(session, tmp_path, record)
     assert back.data == {"from_organization_id": world.orgs["city_housing"],
-                         "returned_by": "郑州市住房和城乡建设局",
+                         "returned_by": "郑州市住房和城乡建设局", "dated_by": "returned_at",
                          "return_reason": "不属于本单位职责"}  # fmt: skip
     assert back.reason == "不属于本单位职责"
     # The new desk's export says it again (not the import's own note).
@@ -358,7 +358,7 @@ def test_an_export_without_a_return_reason_imports_with_the_import_s_note(
     del record["退回原因"]
     back = _return_entry(session, tmp_path, record)
     assert back.data == {"from_organization_id": world.orgs["city_housing"],
-                         "returned_by": "郑州市住房和城乡建设局"}  # fmt: skip
+                         "returned_by": "郑州市住房和城乡建设局", "dated_by": "returned_at"}  # fmt: skip
     assert back.reason is not None and "由郑州市住房和城乡建设局退回" in back.reason
     assert "returned by 郑州市住房和城乡建设局" in back.reason
     [again] = export.iter_records(session, principal=SYSTEM, filters=RequestFilters())
@@ -393,7 +393,8 @@ def test_a_returning_body_the_new_desk_lacks_is_named_as_the_export_names_it(
     record = _returned_elsewhere(session, world)
     record["退回单位"], record["退回原因"] = "已撤并的住建局", ""
     back = _return_entry(session, tmp_path, record)
-    assert back.data == {"from_organization_id": None, "returned_by": "已撤并的住建局"}
+    assert back.data == {"from_organization_id": None, "returned_by": "已撤并的住建局",
+                         "dated_by": "returned_at"}  # fmt: skip
     assert back.reason is not None and "由已撤并的住建局退回" in back.reason
     [request] = session.scalars(select(ServiceRequest)).all()
     assert request.attributes["source_returned_by"] == "已撤并的住建局"

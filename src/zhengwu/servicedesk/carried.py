@@ -71,6 +71,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "matrix": ("所属矩阵",),
     "returned_by": ("退回单位", "退单单位"),
     "return_reason": ("退回原因", "退单原因"),
+    "returned_at": ("退回时间", "退单时间"),
 }  # fmt: skip
 CHANNELS = frozenset(get_args(Source))  # a 来源渠道 the export writes (the request's source)
 # What a hotline's channel column says (lower case, spaces out) → the desk's channel. A
@@ -122,6 +123,16 @@ _RATING = re.compile(r"([1-5])\s*分?\s+(\S.*)")
 _SEPARATOR = re.compile(r"[；;]")
 
 Cell = tuple[str, str]  # the file's column and the cell's text
+# What an imported return is dated at when its row has no 退回时间 (an export written before
+# the column, another hotline's): the latest time the row shows before the return — it
+# cannot have been returned earlier — said in its entry's reason (``dated_by`` in its data).
+RETURN_DATED_BY = {
+    "accepted_at": "退回时间不详，按签收时间记 / return time unknown: dated at the 签收 time",
+    "first_response_at": "退回时间不详，按首次响应时间记 / return time unknown: dated at the "
+                         "first response",
+    "received_at": "退回时间不详，按受理时间记 / return time unknown: dated at the request's "
+                   "receipt",
+}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +154,7 @@ class Carried:
     matrix: str | None = None  # the name of the matrix whose queue holds it
     returned_by: str | None = None  # the name of the body that returned it (已退回)
     return_reason: str | None = None  # why it was returned (退回原因), as the 退单 said
+    returned_at: datetime | None = None  # when it was returned (退回时间)
     unknown_channel: tuple[str, str] | None = None  # a channel cell of no desk channel
 
     def __bool__(self) -> bool:
@@ -150,7 +162,8 @@ class Carried:
             self.ratings or self.first_response_at or self.reopen_count or self.resolve_due
             or self.state or self.channel or self.organization or self.accepted_at
             or self.helpers or self.supervision_count or self.supervised_at or self.matrix
-            or self.returned_by or self.unknown_channel
+            or self.returned_by or self.return_reason or self.returned_at
+            or self.unknown_channel
         )  # fmt: skip
 
 
@@ -175,6 +188,7 @@ def _count(found: Cell | None) -> int:
 def read(
     cells: dict[str, Cell | None], time: Callable[[Cell, str], datetime],
     answered: datetime | None, status: str | None, *, desk: bool = False,
+    received: datetime | None = None,
 ) -> Carried | None:  # fmt: skip
     """Return what a row carries (None: nothing), from its cells by field; ValueError with
     a bilingual reason naming the column when a cell cannot be read.
@@ -182,7 +196,8 @@ def read(
     ``time`` reads a time cell as the import does; ``answered`` is the first response the
     import records anyway (the reply's time, else the 办结's): a 首次响应时间 not before it
     carries nothing. ``desk``: the row has a 诉求编号 of a desk (an export of ours, even
-    of a request never answered).
+    of a request never answered). ``received``: the row's 受理时间, which a 退回时间 may not
+    precede.
     """
     ratings: list[tuple[int, datetime]] = []
     found = cells.get("earlier_ratings")
@@ -221,6 +236,15 @@ def read(
     matrix = cells.get("matrix")
     returned_by = cells.get("returned_by")
     return_reason = cells.get("return_reason")
+    returned = cells.get("returned_at")
+    returned_at = None
+    if returned is not None:
+        returned_at = time(returned, "return time")
+        if received is not None and returned_at < received:
+            raise ValueError(
+                f"「{returned[0]}」早于受理时间：{returned[1]!r} / return time {returned[1]!r} "
+                f"in column '{returned[0]}' before the request time"
+            )
     carried = Carried(
         tuple(ratings), first_at, count,
         resolve_due=time(due, "deadline") if due is not None else None,
@@ -235,6 +259,7 @@ def read(
         matrix=matrix[1] if matrix is not None else None,
         returned_by=returned_by[1] if returned_by is not None else None,
         return_reason=return_reason[1] if return_reason is not None else None,
+        returned_at=returned_at,
     )  # fmt: skip
     return carried if carried else None
 
@@ -500,6 +525,19 @@ def _carry_handling(
         request.attributes = {**(request.attributes or {}), **unknown}
 
 
+def return_time(request: ServiceRequest, what: Carried) -> tuple[datetime, str]:
+    """Return when an imported return happened and what says so: the row's 退回时间
+    (``returned_at``), else the latest of the request's 签收 (``accepted_at``), first
+    response (``first_response_at``) and receipt (``received_at``) — the earliest the return
+    can have been (:data:`RETURN_DATED_BY`)."""
+    if what.returned_at is not None:
+        return what.returned_at, "returned_at"
+    known = [(request.received_at, "received_at")]
+    known += [(t, k) for t, k in ((request.first_response_at, "first_response_at"),
+                                  (request.accepted_at, "accepted_at")) if t is not None]  # fmt: skip
+    return max(known, key=lambda found: found[0])
+
+
 def _carry_state(
     session: Session, request: ServiceRequest, what: Carried, orgs: dict[str, int],
     actor: Principal,
@@ -512,7 +550,10 @@ def _carry_state(
     ``from_organization_id`` when this desk has that body, ``returned_by`` its name), never
     the body this desk's routing gave the request at import; a body this desk does not have
     is kept in the request's attributes (``source_returned_by``). Its reason is the 退单's
-    (退回原因, also kept as ``return_reason`` for the next export) when the export has one."""
+    (退回原因, also kept as ``return_reason`` for the next export) when the export has one.
+    It is dated at the 退回时间 when the export has one; else (an older export, a hotline's)
+    at the latest time the row shows before the return (:func:`return_time`), which its data
+    names (``dated_by``) and its reason says."""
     assert what.state is not None
     state, action, before = STATES[what.state]
     returner = orgs.get(what.returned_by) if what.returned_by else None
@@ -528,8 +569,10 @@ def _carry_state(
         request.accepted_at = request.accepted_at or at
         request.first_response_at = request.first_response_at or at
     if state == "returned":
+        at, dated_by = return_time(request, what)
         actions.EFFECTS["return"](session, request, ActionInput(), at)
-        data = {"from_organization_id": returner, "returned_by": what.returned_by}
+        data = {"from_organization_id": returner, "returned_by": what.returned_by,
+                "dated_by": dated_by}  # fmt: skip
         if what.return_reason:
             data["return_reason"] = what.return_reason
         if what.returned_by:
@@ -540,6 +583,8 @@ def _carry_state(
                     **(request.attributes or {}), "source_returned_by": what.returned_by,
                 }  # fmt: skip
         reason = what.return_reason or reason
+        if dated_by != "returned_at":
+            reason = f"{reason}（{RETURN_DATED_BY[dated_by]}）"
     audit_service.record(
         session, entity_type="request", entity_id=request.id, action=action, actor=actor,
         from_state=request.state, to_state=state, reason=reason, data=data, at=at,

@@ -27,7 +27,8 @@ public              是否公开 公开 public is_public
 channel             来源渠道 受理渠道 诉求渠道 诉求来源 工单来源 信息来源 反映渠道 来源方式 渠道
                     来源 channel   (微博 网站 电话 APP …: carried.CHANNEL_WORDS)
 earlier_ratings …   历次满意度 首次响应时间 重启次数 办理期限 承办单位 签收时间 协办单位
-                    督办次数 督办时间 所属矩阵 退回单位 退回原因   (a desk's export: see carried)
+                    督办次数 督办时间 所属矩阵 退回单位 退回原因 退回时间
+                    (a desk's export: see carried)
 ==================  ==============================================================
 
 A file without any of the text headers is refused as a whole (the message names the
@@ -590,7 +591,9 @@ def _row(
     answered = reply[1] if reply else closing.at if closing else None
     cells = {name: _cell(row, plan, name) for name in carried.COLUMNS}
     desk = bool(_PUBLIC_ID.match(_pick(row, plan, "public_id") or ""))  # an export of ours
-    carries = carried.read(cells, _time, answered, _pick(row, plan, "status"), desk=desk)
+    carries = carried.read(
+        cells, _time, answered, _pick(row, plan, "status"), desk=desk, received=submitted
+    )
     return _Row(intake, reply, closing, own, carries)
 
 

@@ -4,8 +4,8 @@ The columns are the hotline import's (:mod:`zhengwu.servicedesk.csvimport`: 工�
 受理时间, 诉求内容, 问题分类, 区划代码, 事发地址, 联系人, 联系电话, 邮箱, 答复意见, 答复时间,
 办理状态, 办结时间, 满意度, 回访时间, 是否公开), so an export imports again
 (``zhengwu desk import-csv``); 历次满意度, 首次响应时间, 重启次数, 办理期限, 来源渠道,
-承办单位, 签收时间, 协办单位, 督办次数, 督办时间, 所属矩阵, 退回单位 and 退回原因 (the body that
-returned a request 已退回 and why, from its latest 退单) carry what a new desk needs to keep each
+承办单位, 签收时间, 协办单位, 督办次数, 督办时间, 所属矩阵, 退回单位, 退回原因 and 退回时间 (the
+body that returned a request 已退回, why and when, from its latest 退单) carry what a new desk needs to keep each
 request's handling and count the same rates (:mod:`zhengwu.servicedesk.carried`); a few
 more columns for people (区划名称, 是否超期) have names the import ignores.
 
@@ -67,6 +67,7 @@ COLUMNS = (
     "联系人", "联系电话", "邮箱", "答复意见", "答复时间", "办理状态", "办结时间", "满意度", "回访时间",
     "历次满意度", "首次响应时间", "重启次数", "是否公开", "来源渠道", "承办单位", "办理期限", "是否超期",
     "签收时间", "协办单位", "督办次数", "督办时间", "所属矩阵", "退回单位", "退回原因",
+    "退回时间",
 )  # fmt: skip
 # 办理状态 as the hotline import reads it (csvimport.OPEN_STATUSES / CLOSED_STATUSES).
 STATUS_WORDS = {
@@ -161,23 +162,27 @@ def _helpers(session: Session, rows: Sequence[Any]) -> dict[int, str]:
     return {i: "；".join(names) for i, names in found.items()}
 
 
-def _returns(session: Session, rows: Sequence[Any]) -> dict[int, tuple[str, str]]:
-    """Return the 退回单位 and 退回原因 cells of the requests 已退回 among ``rows``: the body
-    its latest 退单 names (``from_organization_id``, or an imported return's
-    ``returned_by``) and that 退单's reason as written (an imported return's
-    ``return_reason``: its entry's reason may be the import's own note)."""
+def _returns(session: Session, rows: Sequence[Any]) -> dict[int, tuple[str, str, str]]:
+    """Return the 退回单位, 退回原因 and 退回时间 cells of the requests 已退回 among ``rows``: the
+    body its latest 退单 names (``from_organization_id``, or an imported return's
+    ``returned_by``), that 退单's reason as written (an imported return's ``return_reason``:
+    its entry's reason may be the import's own note) and its time — left empty for an imported return
+    whose row had no 退回时间 (``dated_by``): the import's estimate is not passed on as a fact."""
     ids = [r.id for r in rows if r.state == "returned"]
     if not ids:
         return {}
     entries = (
-        select(AuditEntry.entity_id, AuditEntry.data, AuditEntry.reason)
+        select(AuditEntry.entity_id, AuditEntry.action, AuditEntry.data, AuditEntry.reason,
+               AuditEntry.at)
         .where(AuditEntry.entity_type == "request", AuditEntry.action == "return",
                AuditEntry.entity_id.in_(ids))
         .order_by(AuditEntry.entity_id, AuditEntry.at, AuditEntry.id)
     )  # fmt: skip
-    latest = {i: (data or {}, reason) for i, data, reason in session.execute(entries)}
+    latest: dict[int, tuple[dict[str, Any], str | None, datetime]] = {}
+    for request_id, _, data, reason, at in session.execute(entries):
+        latest[request_id] = (data or {}, reason, at)
     org_ids = {
-        d["from_organization_id"] for d, _ in latest.values() if d.get("from_organization_id")
+        d["from_organization_id"] for d, _, _ in latest.values() if d.get("from_organization_id")
     }
     query = select(Organization.id, Organization.name).where(Organization.id.in_(org_ids))
     names: dict[object, str] = dict(session.execute(query).all()) if org_ids else {}
@@ -185,8 +190,9 @@ def _returns(session: Session, rows: Sequence[Any]) -> dict[int, tuple[str, str]
         request_id: (
             names.get(data.get("from_organization_id"), "") or data.get("returned_by") or "",
             (data.get("return_reason") if "returned_by" in data else reason) or "",
+            _time(at) if data.get("dated_by", "returned_at") == "returned_at" else "",
         )
-        for request_id, (data, reason) in latest.items()
+        for request_id, (data, reason, at) in latest.items()
     }
 
 
@@ -203,7 +209,7 @@ def iter_records(
         returned = _returns(session, part)
         # Staff's replies and reasons are stored as written: a masked export keeps only the
         # government accounts' handles in them.
-        written = [*(r.reply_text for r in part), *(why for _, why in returned.values())]
+        written = [*(r.reply_text for r in part), *(why for _, why, _ in returned.values())]
         officials = frozenset() if unmasked else masking.officials(session, written)
         yield from (
             _record(row, earlier, helpers, unmasked, keep, now, returned, officials) for row in part
@@ -212,7 +218,7 @@ def iter_records(
 
 def _record(
     row: Any, earlier: dict[int, str], helpers: dict[int, str], unmasked: bool,
-    keep: frozenset[str], now: datetime, returned: dict[int, tuple[str, str]],
+    keep: frozenset[str], now: datetime, returned: dict[int, tuple[str, str, str]],
     officials: frozenset[str],
 ) -> dict[str, str]:  # fmt: skip
     """Return one request's export row (masked unless ``unmasked``; ``officials``: the
@@ -220,7 +226,7 @@ def _record(
     text, reply = row.text, row.reply_text
     name, phone, email = row.citizen_name or "", row.citizen_phone or "", row.citizen_email
     address = row.address or ""
-    returned_by, why = returned.get(row.id, ("", ""))
+    returned_by, why, returned_at = returned.get(row.id, ("", "", ""))
     if not unmasked:
         address = coarse_address(address)  # to the street, as Open311 shows it
         text = masking.mask(row.text_masked, keep=keep)
@@ -271,6 +277,7 @@ def _record(
         "所属矩阵": row.matrix or "",
         "退回单位": returned_by,
         "退回原因": why,
+        "退回时间": returned_at,
     }
 
 
