@@ -1,5 +1,5 @@
 """A request 已退回 carried by ``desk import-csv`` from a desk's export: its return is dated
-when it happened (退回时间)."""
+when it happened (退回时间), and a re-import brings the 退回原因 an earlier import lacked."""
 
 from __future__ import annotations
 
@@ -95,3 +95,32 @@ def test_a_退回时间_before_the_request_is_refused(
     assert (summary.created, summary.quarantined) == (0, 1)
     reason = session.scalars(select(QuarantineEntry.reason)).one()
     assert "「退回时间」早于受理时间" in reason and "before the request time" in reason
+
+
+@BATCHES
+def test_a_re_import_brings_the_退回原因_an_earlier_import_lacked(
+    session: Session, world: World, tmp_path: Path, batch_rows: int
+) -> None:
+    """A request imported 已退回 from an export without 退回原因, imported again from one
+    with it (found existing): the reason was dropped, since only created requests carried
+    anything. It is recorded once as a note, shown in the history and exported again; the
+    request's state and its return entry stay as they were."""
+    record = _returned_elsewhere(session, world)
+    older = {k: v for k, v in record.items() if k != "退回原因"}
+    assert _import(session, tmp_path / "a.csv", older, batch_rows).created == 1
+    [back] = _history(session, "return")
+    assert _again(session)["退回原因"] == ""
+    assert _import(session, tmp_path / "b.csv", record, batch_rows).existing == 1
+    [note] = _history(session, "note")
+    assert note.reason == (
+        "导入的退回原因：不属于本单位职责 / return reason imported from an export: 不属于本单位职责"
+    )
+    assert note.data == {"return_reason": "不属于本单位职责", "return_entry_id": back.id}
+    assert (note.from_state, note.to_state) == ("returned", "returned")
+    assert _history(session, "return") == [back]
+    assert _again(session)["退回原因"] == "不属于本单位职责"
+    # Once: a third import adds nothing, nor does an export with another reason.
+    record["退回原因"] = "另一个原因"
+    assert _import(session, tmp_path / "c.csv", record, batch_rows).existing == 1
+    assert len(_history(session, "note")) == 1
+    assert _again(session)["退回原因"] == "不属于本单位职责"

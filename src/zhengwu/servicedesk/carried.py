@@ -11,7 +11,7 @@ handling's: ``1分 2025-07-05 10:00:00；3分 2025-07-09 11:00:00``), 首次响�
 import-csv`` there) keeps 回应率, 按时办结率 and 满意率 as they were.
 
 The import records them on the requests it creates, once (a row found ``existing`` adds
-nothing): each earlier rating as a :class:`~.models.RequestRating` with an audit entry
+nothing, but for a 退回原因 an earlier import lacked: :func:`record_return_reasons`): each earlier rating as a :class:`~.models.RequestRating` with an audit entry
 ``follow_up`` (reason :data:`IMPORTED_EARLIER_RATING`), an earlier first response, the
 reopen count, a 办理期限 later than the one the new desk computes (an extension), and the
 open state of :data:`STATES` (已受理, 办理中, 重办, 已转办, 已退回; audited with reason
@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 
 from zhengwu.accounts.models import Matrix, Organization
 from zhengwu.audit import service as audit_service
+from zhengwu.audit.models import AuditEntry
 from zhengwu.auth.principal import Principal
 from zhengwu.servicedesk import actions
 from zhengwu.servicedesk.models import (
@@ -444,6 +445,70 @@ def apply(
             )  # fmt: skip
     session.flush()
     return report
+
+
+def imported_return_reason(why: str) -> str:
+    """Return the reason of the note recording a 退回原因 a re-import brings."""
+    return f"导入的退回原因：{why} / return reason imported from an export: {why}"
+
+
+def record_return_reasons(
+    session: Session, carried: dict[str, Carried], *, actor: Principal,
+    office: OfficeQueue | None = None,
+) -> int:  # fmt: skip
+    """Record the 退回原因 a re-import brings for requests on file (its source ref → what its
+    row carries) that an earlier import returned without one (an export written before the
+    column); return how many were recorded.
+
+    A request on file keeps its state and history (the import moves nothing on): only a
+    request 已退回 whose latest return was imported with no reason, and that no earlier
+    re-import gave one, gets a ``note`` entry (:func:`imported_return_reason`) with
+    the reason in its data (``return_reason``, ``return_entry_id``): the request's history
+    shows it and the next export's 退回原因 says it. ``office``: a matrix office's import
+    records it only on a request it reads."""
+    wanted = {ref: w.return_reason for ref, w in carried.items()
+              if w.state == "已退回" and w.return_reason}  # fmt: skip
+    if not wanted:
+        return 0
+    session.flush()
+    query = (
+        select(RequestSource.source_ref, ServiceRequest)
+        .join(ServiceRequest, ServiceRequest.id == RequestSource.request_id)
+        .where(RequestSource.source_ref.in_(wanted), ServiceRequest.state == "returned")
+    )
+    found = {request.id: (request, wanted[ref]) for ref, request in session.execute(query).all()}
+    if not found:
+        return 0
+    entries = (
+        select(AuditEntry)
+        .where(AuditEntry.entity_type == "request", AuditEntry.entity_id.in_(found),
+               AuditEntry.action.in_(("return", "note")))
+        .order_by(AuditEntry.entity_id, AuditEntry.at, AuditEntry.id)
+    )  # fmt: skip
+    latest: dict[int, AuditEntry] = {}  # the latest return, or a note giving its reason
+    for found_entry in session.scalars(entries):
+        if found_entry.action == "return" or "return_reason" in (found_entry.data or {}):
+            latest[found_entry.entity_id] = found_entry
+    recorded = 0
+    for request_id, (request, why) in found.items():
+        entry = latest.get(request_id)
+        if entry is None or entry.action != "return" or "returned_by" not in (entry.data or {}):
+            continue  # a return of this desk, or one whose reason is on file already
+        data = entry.data or {}
+        if data.get("return_reason"):
+            continue
+        if office is not None and not office.reads(
+            request.id, request.matrix_id, request.organization_id
+        ):
+            continue
+        audit_service.record(
+            session, entity_type="request", entity_id=request.id, action="note", actor=actor,
+            from_state="returned", to_state="returned",
+            reason=imported_return_reason(why),
+            data={"return_reason": why, "return_entry_id": entry.id},
+        )  # fmt: skip
+        recorded += 1
+    return recorded
 
 
 def _by_name(

@@ -670,6 +670,7 @@ class _Importer:
             )
         self.pending: deque[tuple[list[_Item], Future[list[csvprep.Prepared]] | None]] = deque()
         self.carried: dict[str, carried.Carried] = {}  # of the rows that created a request
+        self.on_file: dict[str, carried.Carried] = {}  # of the rows found existing
 
     def outside_scope(self, parsed: _Row) -> str | None:
         """Return why a matrix office's import refuses a new row whose 所属矩阵 is outside
@@ -728,7 +729,11 @@ class _Importer:
             self._drain(*self.pending.popleft())
         report = carried.apply(self.session, self.carried, actor=self.actor, office=self.office)
         self.summary.not_carried.merge(report)
-        self.carried = {}
+        # A request on file keeps its state; a return imported without its reason gets it.
+        carried.record_return_reasons(
+            self.session, self.on_file, actor=self.actor, office=self.office
+        )
+        self.carried, self.on_file = {}, {}
 
     def _drain(
         self, items: list[_Item], future: Future[list[csvprep.Prepared]] | None
@@ -803,6 +808,8 @@ class _Importer:
         summary = self.summary
         if outcome.status == "created" and item.parsed is not None and item.parsed.carries:
             self.carried[outcome_ref(item.parsed)] = item.parsed.carries
+        elif outcome.status == "existing" and item.parsed is not None and item.parsed.carries:
+            self.on_file[outcome_ref(item.parsed)] = item.parsed.carries
         setattr(summary, outcome.status, getattr(summary, outcome.status) + 1)
         summary.replies += int(outcome.replied)
         summary.closed += int(outcome.closed)

@@ -166,7 +166,8 @@ def _returns(session: Session, rows: Sequence[Any]) -> dict[int, tuple[str, str,
     """Return the 退回单位, 退回原因 and 退回时间 cells of the requests 已退回 among ``rows``: the
     body its latest 退单 names (``from_organization_id``, or an imported return's
     ``returned_by``), that 退单's reason as written (an imported return's ``return_reason``:
-    its entry's reason may be the import's own note) and its time — left empty for an imported return
+    its entry's reason may be the import's own note; or a later re-import's note giving it,
+    :func:`carried.record_return_reasons`) and its time — left empty for an imported return
     whose row had no 退回时间 (``dated_by``): the import's estimate is not passed on as a fact."""
     ids = [r.id for r in rows if r.state == "returned"]
     if not ids:
@@ -174,13 +175,19 @@ def _returns(session: Session, rows: Sequence[Any]) -> dict[int, tuple[str, str,
     entries = (
         select(AuditEntry.entity_id, AuditEntry.action, AuditEntry.data, AuditEntry.reason,
                AuditEntry.at)
-        .where(AuditEntry.entity_type == "request", AuditEntry.action == "return",
+        .where(AuditEntry.entity_type == "request", AuditEntry.action.in_(("return", "note")),
                AuditEntry.entity_id.in_(ids))
         .order_by(AuditEntry.entity_id, AuditEntry.at, AuditEntry.id)
     )  # fmt: skip
     latest: dict[int, tuple[dict[str, Any], str | None, datetime]] = {}
-    for request_id, _, data, reason, at in session.execute(entries):
-        latest[request_id] = (data or {}, reason, at)
+    for request_id, action, data, reason, at in session.execute(entries):
+        data = data or {}
+        if action == "return":
+            latest[request_id] = (data, reason, at)
+        elif "return_reason" in data and request_id in latest:  # a reason imported later
+            kept, kept_reason, kept_at = latest[request_id]
+            latest[request_id] = ({**kept, "return_reason": data["return_reason"]},
+                                  kept_reason, kept_at)  # fmt: skip
     org_ids = {
         d["from_organization_id"] for d, _, _ in latest.values() if d.get("from_organization_id")
     }
