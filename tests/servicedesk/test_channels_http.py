@@ -57,6 +57,13 @@ def test_letters_visits_and_sms_are_channels_of_the_desk(client: httpx.Client) -
     refused = client.get("/api/desk/requests", params={"channel": "fax"})
     assert refused.status_code == 422
     assert "letter" in refused.text and "visit" in refused.text and "sms" in refused.text
+    body = refused.json()
+    assert body["message_zh"].startswith("未知渠道：fax（可选：weibo、")
+    assert body["message_en"].startswith("unknown channel: fax (one of: weibo, ")
+    # The console's queue refuses it too, in both languages.
+    page = client.get("/console/desk", params={"channel": "fax"})
+    assert page.status_code == 422
+    assert "未知渠道：fax" in page.text and "unknown channel: fax" in page.text
 
 
 def test_the_rates_count_each_channel(client: httpx.Client, committed_world: World) -> None:

@@ -101,11 +101,12 @@ def errors(response: httpx.Response, fmt: str) -> list[tuple[int, str]]:
 def seed(
     api: Api, text: str, *, days_ago: float, code: str = "0103", address: str | None = None,
     state: str | None = None, reply: str | None = None, public: bool = True,
+    source: str = "api",
 ) -> str:  # fmt: skip
     """Create a request directly through the desk (in the past), return its public id."""
     with Session(api.engine) as session:
         intake = RequestIntake(
-            source="api", text=text, category_code=code, address=address, public=public,
+            source=source, text=text, category_code=code, address=address, public=public,
             submitted_at=utcnow() - timedelta(days=days_ago),
         )  # fmt: skip
         request = service.create_request(session, intake=intake, actor=SYSTEM)
@@ -513,6 +514,37 @@ def test_jurisdiction_scopes_the_list(api: Api, seeded: dict[str, str]) -> None:
     unknown = api.client.get("/requests.xml", params={"jurisdiction_id": "999999"})
     assert unknown.status_code == 404
     assert "jurisdiction_id not found" in errors(unknown, "xml")[0][1]
+
+
+def test_channel_filter_a_zhengwu_extension(api: Api, seeded: dict[str, str]) -> None:
+    """``channel`` (comma list, any case) narrows the list to the requests of those
+    channels, with the spec's other filters; left out, every channel is listed."""
+    letter = seed(api, "金水区农业路积水严重", days_ago=3, source="letter",
+                  address="郑州市金水区农业路")  # fmt: skip
+    visit = seed(api, "二七区大学路占道经营", days_ago=2, source="visit", code="0201")
+    seed(api, "金水区经八路来访私密诉求", days_ago=1, source="visit", public=False)
+
+    def listed(**params: str) -> list[str]:
+        return ids(api.client.get("/requests.json", params=params))
+
+    assert listed(channel="letter") == [letter]
+    assert listed(channel="visit,LETTER") == [visit, letter]  # never the private one
+    assert listed(channel="api") == [seeded["noise"], seeded["street"]]
+    assert listed(channel="letter,api", status="open") == [letter, seeded["street"]]
+    assert listed(channel="visit", jurisdiction_id="410105") == []
+    assert listed(channel="sms") == []
+    assert listed() == [visit, letter, seeded["noise"], seeded["street"]]
+    root = as_xml(api.client.get("/requests.xml", params={"channel": "visit"}))
+    assert [r.findtext("service_request_id") for r in root.findall("request")] == [visit]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_an_unknown_channel_is_400_in_chinese_and_english(api: Api, fmt: str) -> None:
+    r = api.client.get(f"/requests.{fmt}", params={"channel": "letter,fax"})
+    assert r.status_code == 400
+    [(_, description)] = errors(r, fmt)
+    assert description.startswith("channel 未知：fax（可选：weibo、")
+    assert "/ unknown channel: fax (one of: weibo, " in description and "sms)" in description
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

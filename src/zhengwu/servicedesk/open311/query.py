@@ -7,7 +7,10 @@
   90 days apart; one alone reaches 90 days from it; none means the last 90 days;
 - ``status`` = ``open``, ``closed`` or both; the newest 1000 requests at most;
 - ``page`` (from 1) and ``page_size`` (1–1000, default 1000), a common extension of the
-  spec, page through longer lists; anything but a positive whole number is a 400.
+  spec, page through longer lists; anything but a positive whole number is a 400;
+- ``channel`` (comma list), a zhengwu extension: the channels the requests came in by
+  (:data:`~zhengwu.servicedesk.models.SOURCES`: weibo, form, api, open311, 12345, letter,
+  visit, sms …); an unknown one is a 400 naming the valid ones.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from zhengwu.accounts.models import Organization
 from zhengwu.chinatime import parse_china_time
 from zhengwu.servicedesk import service
 from zhengwu.servicedesk.category.models import Category
-from zhengwu.servicedesk.models import ServiceRequest
+from zhengwu.servicedesk.models import SOURCES, ServiceRequest
 from zhengwu.servicedesk.open311.documents import CLOSED_STATES
 from zhengwu.servicedesk.open311.errors import bad
 from zhengwu.servicedesk.open311.intake import Fields, first
@@ -46,6 +49,7 @@ class RequestFilter:
     end: datetime | None = None
     states: frozenset[str] | None = None
     adcode: str | None = None
+    channels: tuple[str, ...] = ()
     page: int = 1
     page_size: int = MAX_REQUESTS
 
@@ -92,6 +96,20 @@ def _states(value: str, fmt: Format) -> frozenset[str] | None:
     return OPEN_STATES if wanted == {"open"} else CLOSED_STATES
 
 
+def _channels(value: str, fmt: Format) -> tuple[str, ...]:
+    """Return the channels of a ``channel`` parameter (any case), refusing an unknown one."""
+    wanted = _split(value.lower())
+    unknown = [c for c in wanted if c not in SOURCES]
+    if unknown:
+        shown = ", ".join(unknown)
+        raise bad(
+            fmt,
+            f"channel 未知：{'、'.join(unknown)}（可选：{'、'.join(SOURCES)}）/ unknown channel: "
+            f"{shown} (one of: {', '.join(SOURCES)})",
+        )
+    return wanted
+
+
 def _positive(fields: Fields, name: str, default: int, most: int, fmt: Format) -> int:
     """Return a paging parameter: a whole number from 1 to ``most`` (absent: ``default``)."""
     value = first(fields, name)
@@ -119,7 +137,7 @@ def parse_filter(
     return RequestFilter(
         codes=_split(first(fields, "service_code")), start=start, end=end,
         states=_states(first(fields, "status"), fmt), adcode=adcode, page=page,
-        page_size=page_size,
+        page_size=page_size, channels=_channels(first(fields, "channel"), fmt),
     )  # fmt: skip
 
 
@@ -150,6 +168,8 @@ def find_requests(
             query = query.where(ServiceRequest.state.in_(criteria.states))
         if criteria.adcode:
             query = query.where(ServiceRequest.adcode.startswith(_prefix(criteria.adcode)))
+        if criteria.channels:
+            query = query.where(ServiceRequest.source.in_(criteria.channels))
     query = query.order_by(ServiceRequest.received_at.desc(), ServiceRequest.id.desc())
     offset = (criteria.page - 1) * criteria.page_size
     return list(session.scalars(query.limit(criteria.page_size).offset(offset)))
