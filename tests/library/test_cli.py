@@ -15,7 +15,7 @@ from zhengwu.cli.library import app
 from zhengwu.db.engine import get_engine
 from zhengwu.library import storage
 
-from .world import PNG, World, build_world
+from .world import PNG, World, build_world, deliver_after_two_failures
 
 runner = CliRunner()
 
@@ -141,3 +141,27 @@ def test_list_and_search_json_is_one_array_even_when_empty(configured_database: 
     assert {row["id"] for row in json.loads(listed)} == {first["id"], second["id"]}
     assert json.loads(_ok(["list", "--label", "独家", "--json"])) == []
     assert json.loads(_ok(["search", "地震", "--json"])) == []
+
+
+def test_distribute_counts_the_failed_attempts_of_a_delivered_target() -> None:
+    """``library distribute`` prints the item's report: a target delivered on its third
+    attempt says 此前 2 次 and its --json carries ``attempts`` (the report had none)."""
+    world = _world()
+    org, matrix = str(world.orgs["police"]), str(world.matrices["zz"])
+    item = json.loads(
+        _ok(["add", "--title", "交通提示", "--org", org, "--matrix", matrix, "--json"])
+    )
+    weibo, douyin = str(world.accounts["police_weibo"]), str(world.accounts["police_douyin"])
+    _ok(["distribute", str(item["id"]), "--account", weibo])
+    with Session(get_engine()) as session:
+        deliver_after_two_failures(session)
+        session.commit()
+    out = " ".join(_ok(["distribute", str(item["id"]), "--account", douyin]).split())  # unwrapped
+    assert "平安郑州 (weibo): delivered" in out
+    assert (
+        "此前 2 次发送失败（最近一次 20" in out
+        and "2 earlier attempt(s) failed (the last 20" in out
+    )
+    report = json.loads(_ok(["distribute", str(item["id"]), "--account", weibo, "--json"]))
+    attempts = {t["account_name"]: (t["state"], t["attempts"]) for t in report["targets"]}
+    assert attempts == {"平安郑州": ("delivered", 3), "郑州警方": ("queued", 0)}

@@ -17,7 +17,7 @@ from zhengwu.library.models import DistributionPlan, DistributionTarget
 from zhengwu.outbox import service as outbox_service
 from zhengwu.outbox.models import OutboxMessage
 
-from .world import World
+from .world import World, deliver_after_two_failures
 
 
 class BrokenConnector:
@@ -236,3 +236,26 @@ def test_a_target_waiting_again_shows_its_last_delivery_error(
     assert target.last_error_at is not None
     line = outbox_service.last_error_line(target.last_error, target.last_error_at.isoformat())
     assert line.startswith("上次发送失败（20") and line.endswith("WeChat API timeout")
+
+
+def test_the_report_counts_the_attempts_of_a_target_delivered_after_failures(
+    session: Session, world: World
+) -> None:
+    """The report had no attempt count: a target delivered after two failed attempts read
+    as one earlier failure (the page could not say 此前 2 次, nor the CLI)."""
+    item = service.create(session, world["op_police"], title="暴雨防范提示", body="请远离低洼地带",
+                          matrix_id=world.matrices["zz"], labels=["权威"])  # fmt: skip
+    distribution.plan(session, world["office_zz"], item,
+                      DistributionPlan(account_ids=[world.accounts["police_weibo"]]))  # fmt: skip
+    [waiting] = distribution.report(session, item).targets
+    assert (waiting.state, waiting.attempts) == ("queued", 0)
+    deliver_after_two_failures(session)
+    [target] = distribution.report(session, item).targets
+    assert (target.state, target.attempts, target.reason) == ("delivered", 3, None)
+    assert target.last_error is not None and target.last_error.startswith("第 2 次发送失败")
+    line = outbox_service.last_error_line(
+        target.last_error, target.last_error_at, delivered=True, attempts=target.attempts
+    )
+    assert line.startswith("此前 2 次发送失败（最近一次 20") and "），之后已发送" in line
+    assert "/ 2 earlier attempt(s) failed (the last 20" in line
+    assert distribution.report(session, item).model_dump(mode="json")["targets"][0]["attempts"] == 3

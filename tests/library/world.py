@@ -16,6 +16,8 @@ from zhengwu.accounts.models import Account, Matrix, MatrixMember, Organization
 from zhengwu.auth import service as auth_service
 from zhengwu.auth.models import User
 from zhengwu.auth.principal import Principal
+from zhengwu.outbox import service as outbox_service
+from zhengwu.outbox.models import OutboxMessage
 
 PASSWORD = "library-pass-1"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(range(64))
@@ -111,3 +113,26 @@ def build_world(session: Session) -> World:
 def upload(name: str, data: bytes) -> tuple[str, io.BytesIO]:
     """Return a (filename, stream) pair for the service."""
     return name, io.BytesIO(data)
+
+
+class FailsTwice:
+    """A Weibo connector that is down for its first two sends, then publishes."""
+
+    platform = "weibo"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def send(self, message: OutboxMessage) -> str:
+        """Fail twice like an outage, then return the platform's id."""
+        self.calls += 1
+        if self.calls <= 2:
+            raise RuntimeError("微博接口超时 / Weibo API timeout")
+        return f"wb-{message.id}"
+
+
+def deliver_after_two_failures(session: Session) -> None:
+    """Deliver the queued Weibo messages on the third attempt (two failures first)."""
+    connector = FailsTwice()
+    for _ in range(3):
+        outbox_service.deliver_pending(session, [connector], max_attempts=5)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from zhengwu.auth import service as auth_service
 
-from ..library.world import PASSWORD, PNG, World, build_world
+from ..library.world import PASSWORD, PNG, World, build_world, deliver_after_two_failures
 from .test_console_world import login
 
 
@@ -134,3 +134,26 @@ def test_foreign_targets_are_refused_in_the_console(client: httpx.Client, world:
         "csrf_token": csrf, "account_ids": str(world.accounts["housing_toutiao"])})  # fmt: skip
     assert failed.status_code == 303
     assert "未配置「toutiao」平台的发布通道" in client.get(url).text
+
+
+def test_a_target_delivered_after_failures_says_how_many_failed(
+    client: httpx.Client, world: World, committed_engine: Engine
+) -> None:
+    """The item page's distribution table said 此前发送失败 with no count: the report it
+    reads had no attempts. A target delivered on its third attempt says 此前 2 次."""
+    csrf = login(client, "op_police", PASSWORD)
+    created = client.post("/console/library/new", data={"csrf_token": csrf, "title": "防汛提示"})
+    url = created.headers["location"].split("?")[0]
+    planned = client.post(f"{url}/distribute", data={
+        "csrf_token": csrf, "account_ids": str(world.accounts["police_weibo"])})  # fmt: skip
+    assert planned.status_code == 303
+    with Session(committed_engine) as session:
+        deliver_after_two_failures(session)
+        session.commit()
+    page = client.get(url).text
+    targets = page[page.index('id="distribution"') :]
+    earlier = re.search(r'class="meta outbox-earlier-error">([^<]*)<', targets)
+    assert earlier is not None, targets
+    assert earlier[1].startswith("此前 2 次发送失败，最近一次（20")
+    assert "/ 2 earlier attempt(s) failed, the last: 第 2 次发送失败" in earlier[1]
+    assert "已发送（20" in targets

@@ -194,7 +194,8 @@ def distribute(
         console.print(f"{t['account_name']} ({t['platform']}): {t['state']} {t['reason'] or ''}")
         if t["last_error"] and t["last_error"] != t["reason"]:
             line = last_error_line(t["last_error"], t["last_error_at"],
-                                   delivered=t["state"] == "delivered")  # fmt: skip
+                                   delivered=t["state"] == "delivered",
+                                   attempts=t["attempts"])  # fmt: skip
             console.print(f"  {line}", highlight=False)
     for s in report["skipped"]:
         console.print(

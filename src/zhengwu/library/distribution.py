@@ -357,6 +357,7 @@ def report(
                 delivered_at=message.delivered_at if message else None,
                 last_error=message.last_error if message else None,
                 last_error_at=message.last_error_at if message else None,
+                attempts=message.attempts if message else 0,
             )
         )
     counts = Counter(t.state for t in targets)

@@ -223,6 +223,8 @@ class TargetRead(BaseModel):
     delivered_at: datetime | None
     last_error: str | None = None  # the outbox's last delivery failure, kept while it waits
     last_error_at: datetime | None = None
+    # The outbox's delivery attempts (0 before any): once delivered, ``attempts - 1`` failed.
+    attempts: int = 0
 
 
 class SkippedTarget(BaseModel):

@@ -143,14 +143,20 @@ def delivery_error(exc: Exception, attempt: int, max_attempts: int) -> str:
             f"{attempt} of {max_attempts} failed, will retry: {said}")  # fmt: skip
 
 
-def last_error_line(error: str, at: datetime | str | None, *, delivered: bool = False) -> str:
+def last_error_line(
+    error: str, at: datetime | str | None, *, delivered: bool = False, attempts: int = 0
+) -> str:
     """Return a message's last delivery failure as a line of the CLI: its time (China
     time), then the failure (the pages show the same: ``_outbox_errors.html``).
 
     ``delivered``: the message went out after that failure, which is then an earlier
-    attempt's, not where it stands."""
+    attempt's, not where it stands; ``attempts`` (the message's, when known): the
+    ``attempts - 1`` attempts that failed before it went out are counted."""
     when = datetime.fromisoformat(at) if isinstance(at, str) else at
     shown = f"{when.astimezone(CHINA):%Y-%m-%d %H:%M}" if when else "时间不详 time unknown"
+    if delivered and attempts > 1:
+        return (f"此前 {attempts - 1} 次发送失败（最近一次 {shown}），之后已发送 / {attempts - 1} "
+                f"earlier attempt(s) failed (the last {shown}), then it was delivered: {error}")  # fmt: skip
     if delivered:
         return f"此前发送失败（{shown}），之后已发送 / an earlier attempt failed, then it was delivered: {error}"
     return f"上次发送失败（{shown}）/ last delivery error: {error}"
