@@ -140,6 +140,12 @@ class Settings(BaseSettings):
         description="where rate limits (login attempts, public submissions) are counted: "
         "database (shared by every server process) or memory (each process on its own)",
     )
+    migration_lock_timeout: float = Field(
+        600.0,
+        ge=0,
+        description="seconds a process waits for another process's migration lock (an "
+        "upgrade, a downgrade, a server starting) before giving up; 0: does not wait",
+    )
     desk_home_adcode: str | None = Field(
         None,
         description="the service desk's home region (a division code, e.g. 430100): places "

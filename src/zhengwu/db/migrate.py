@@ -7,6 +7,10 @@ auth, service desk, rescue …), so domains evolve independently; ``heads`` upgr
 from __future__ import annotations
 
 import fcntl
+import os
+import socket
+import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,7 +22,7 @@ from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.pool import NullPool
 
-from zhengwu.errors import ServerError
+from zhengwu.errors import BusyError, ServerError
 
 
 def alembic_config(url: str) -> Config:
@@ -31,10 +35,19 @@ def alembic_config(url: str) -> Config:
 
 # The key of the PostgreSQL advisory lock that migrations take ("zhengw" in ASCII).
 _MIGRATION_LOCK = 0x7A68656E6777
+# How often a process waiting for another's migration lock tries it again (seconds).
+_LOCK_POLL = 0.2
+
+# The migration locks this process holds, by database (:func:`_lock_key`): a re-entrant
+# lock per database, which the thread that holds the database's lock holds too, and how
+# deep its nested uses go. Guarded by ``_LOCKS_GUARD``.
+_LOCKS: dict[str, threading.RLock] = {}
+_DEPTH: dict[str, int] = {}
+_LOCKS_GUARD = threading.Lock()
 
 
 @contextmanager
-def migration_lock(engine: Engine) -> Iterator[None]:
+def migration_lock(engine: Engine, *, timeout: float | None = None) -> Iterator[None]:
     """Hold the database's migration lock: one process at a time migrates it.
 
     Every command and server process brings the schema up to date on first use
@@ -49,13 +62,90 @@ def migration_lock(engine: Engine) -> Iterator[None]:
     pool's (an engine of one connection waited for itself), and closing it releases the
     lock whatever happened — a pooled connection whose unlock failed would have gone back
     to the pool still holding it.
+
+    Re-entrant: a use nested in one that the same thread holds (a command holding it that
+    opens the migrating engine, :func:`ensure_current`) goes on at once; the lock was a
+    second connection's or file descriptor's and waited for itself for ever. Another
+    thread of the process waits as another process does. Waiting ends after ``timeout``
+    seconds (default: the ``migration_lock_timeout`` setting; 0: the lock is tried once)
+    with a :class:`~zhengwu.errors.BusyError` naming the process that holds it; before,
+    a process waited for ever behind one that hung.
     """
+    if timeout is None:
+        from zhengwu.config import get_settings
+
+        timeout = get_settings().migration_lock_timeout
+    key = _lock_key(engine)
+    if key is None:  # an in-memory SQLite database: no other process sees it
+        yield
+        return
+    deadline = time.monotonic() + timeout
+    with _LOCKS_GUARD:
+        local = _LOCKS.setdefault(key, threading.RLock())
+    if not local.acquire(timeout=timeout):  # another thread of this process migrates it
+        raise _lock_busy(timeout, _holder_name())
+    try:
+        if _DEPTH.get(key, 0):  # nested: this thread holds the database's lock already
+            _DEPTH[key] += 1
+            try:
+                yield
+            finally:
+                _DEPTH[key] -= 1
+            return
+        with _database_lock(engine, key, deadline, timeout):
+            _DEPTH[key] = 1
+            try:
+                yield
+            finally:
+                _DEPTH[key] = 0
+    finally:
+        local.release()
+
+
+def _lock_key(engine: Engine) -> str | None:
+    """Return which database's migration lock ``engine`` takes (None: no lock needed).
+
+    PostgreSQL's advisory locks are per database: its host, port and name. A SQLite
+    file's lock is the file beside it, by its real path."""
+    url = engine.url
     if engine.dialect.name == "postgresql":
-        own = create_engine(engine.url, poolclass=NullPool)
+        return f"postgresql://{url.host or ''}:{url.port or ''}/{url.database or ''}"
+    database = url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return str(Path(f"{database}.migrate-lock").resolve())
+
+
+@contextmanager
+def _database_lock(engine: Engine, key: str, deadline: float, timeout: float) -> Iterator[None]:
+    """Take the database's own lock, waiting until ``deadline`` (see :func:`migration_lock`)."""
+    if engine.dialect.name == "postgresql":
+        # The holder is named by its connection (PostgreSQL knows only its own pid).
+        own = create_engine(
+            engine.url, poolclass=NullPool, connect_args={"application_name": _holder_name()}
+        )
         try:
             with own.connect() as conn:
-                conn.exec_driver_sql(f"SELECT pg_advisory_lock({_MIGRATION_LOCK})")
-                conn.commit()
+
+                def take() -> bool:
+                    sql = f"SELECT pg_try_advisory_lock({_MIGRATION_LOCK})"
+                    got = bool(conn.exec_driver_sql(sql).scalar())
+                    conn.commit()  # no transaction stays open while it waits
+                    return got
+
+                def holder() -> str | None:
+                    high, low = divmod(_MIGRATION_LOCK, 1 << 32)
+                    name = conn.exec_driver_sql(
+                        "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a"
+                        " ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted"
+                        f" AND l.classid = {high} AND l.objid = {low} AND l.objsubid = 1"
+                        " AND l.database = (SELECT oid FROM pg_database"
+                        " WHERE datname = current_database())"
+                    ).scalar()
+                    conn.commit()
+                    return None if name is None else str(name)
+
+                _wait(take, holder, deadline, timeout)
                 try:
                     yield
                 finally:
@@ -64,16 +154,68 @@ def migration_lock(engine: Engine) -> Iterator[None]:
         finally:
             own.dispose()
         return
-    database = engine.url.database if engine.dialect.name == "sqlite" else None
-    if not database or database == ":memory:" or database.startswith("file:"):
-        yield
-        return
-    with Path(f"{database}.migrate-lock").open("a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    path = Path(key)
+    with path.open("a") as lock:
+
+        def take_file() -> bool:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False
+            return True
+
+        def file_holder() -> str | None:
+            try:  # the holder wrote its name into the file
+                return path.read_text().strip()
+            except OSError:
+                return None
+
+        _wait(take_file, file_holder, deadline, timeout)
         try:
+            lock.truncate(0)
+            lock.write(f"{_holder_name()}\n")
+            lock.flush()
             yield
         finally:
+            lock.truncate(0)
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _holder_name() -> str:
+    """Return how a waiting process is told who holds the lock: ``zhengwu-migrate:<pid>@<host>``."""
+    return f"zhengwu-migrate:{os.getpid()}@{socket.gethostname()}"[:63]
+
+
+def _wait(
+    take: Callable[[], bool], holder: Callable[[], str | None], deadline: float, timeout: float
+) -> None:
+    """Try ``take`` until it succeeds, or raise :func:`_lock_busy` past ``deadline``."""
+    while not take():
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise _lock_busy(timeout, holder())
+        time.sleep(min(_LOCK_POLL, left))
+
+
+def _lock_busy(timeout: float, holder: str | None) -> BusyError:
+    """The error of a migration lock another process (``holder``: :func:`_holder_name`)
+    held for all of ``timeout`` seconds."""
+    pid, _, host = (holder or "").removeprefix("zhengwu-migrate:").partition("@")
+    if not pid.isdigit():
+        zh_who, en_who = "另一个进程", "another process"
+    elif host and host != socket.gethostname():
+        zh_who, en_who = f"主机 {host} 上的进程 {pid} ", f"process {pid} on {host}"
+    else:
+        zh_who, en_who = f"进程 {pid} ", f"process {pid}"
+    return BusyError(
+        f"数据库迁移锁被{zh_who}占用，已等待 {timeout:g} 秒，放弃：它正在升级或降级数据库"
+        "（zhengwu db upgrade、zhengwu db downgrade，或正在启动的服务、worker）。"
+        "等它结束后重试；迁移需要更久时调大 ZHENGWU_MIGRATION_LOCK_TIMEOUT",
+        f"the database's migration lock is held by {en_who}; gave up after waiting "
+        f"{timeout:g} s: it is upgrading or downgrading the database (zhengwu db upgrade, "
+        "zhengwu db downgrade, or a server or worker starting). Try again when it is done; "
+        "for a migration that takes longer, raise ZHENGWU_MIGRATION_LOCK_TIMEOUT",
+    )
 
 
 def upgrade(engine: Engine, revision: str = "heads") -> None:
