@@ -43,6 +43,7 @@ def fresh_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         (["quarantine", "--json"], 0, ""),
         (["quarantine", "--run", "1"], 2, "nothing has been imported yet"),
         (["db", "current"], 0, "(empty database)"),
+        (["db", "downgrade", "0040@-1", "--yes"], 2, "the database is empty"),
     ],
 )
 def test_a_read_only_command_creates_no_data_directory(

@@ -45,6 +45,9 @@ SKIPPED = {
     "zhengwu serve --no-worker": "serves until stopped",
     "zhengwu worker --only search-refresh --every 30": "runs until stopped",
     "zhengwu db restore /backup/zhengwu.db": "replaces the test's database",
+    "zhengwu db downgrade 0040@-1 --yes": (
+        "takes the test's database back to an older schema; tests/db/test_upgrade_cli.py runs it"
+    ),
     "zhengwu index spark-run --parquet /data/zhengwu-parquet --period 2025-Q3 --out /data/spark-2025-Q3": (
         "starts a Spark JVM (~10 s and 1 GB more); tests/index/test_spark.py runs it"
     ),

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from zhengwu.config import get_settings
 from zhengwu.db import migrate
 from zhengwu.db.engine import make_engine
 from zhengwu.errors import BusyError
@@ -159,3 +160,23 @@ def test_another_thread_of_the_process_waits_like_another_process(lock_url: str)
         release.set()
         other.join(timeout=60)
         engine.dispose()
+
+
+def test_an_upgrade_or_a_downgrade_waits_for_the_lock(
+    empty_engine: Engine, lock_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A downgrade took no lock: it ran at once beside another process migrating.
+    migrate.upgrade(empty_engine, "0010")
+    monkeypatch.setenv("ZHENGWU_MIGRATION_LOCK_TIMEOUT", "1")
+    get_settings.cache_clear()
+    try:
+        with holding(lock_url):
+            with pytest.raises(BusyError, match="migration lock is held by process"):
+                migrate.downgrade(empty_engine, "0002")
+            with pytest.raises(BusyError, match="migration lock is held by process"):
+                migrate.upgrade(empty_engine, "0016")
+            assert migrate.current(empty_engine) == "0010"
+        migrate.downgrade(empty_engine, "0002")
+        assert migrate.current(empty_engine) == "0002"
+    finally:
+        get_settings.cache_clear()

@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import orjson
 import pytest
 from sqlalchemy import Engine, text
 from typer.testing import CliRunner
@@ -41,8 +42,8 @@ def empty_url(db_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
             conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
 
 
-def _run(*args: str) -> str:
-    result = runner.invoke(app, list(args))
+def _run(*args: str, input_text: str | None = None) -> str:
+    result = runner.invoke(app, list(args), input=input_text)
     assert result.exit_code == 0, result.output
     return " ".join(result.stdout.split())  # rich wraps long lines
 
@@ -149,3 +150,45 @@ def test_the_migration_lock_is_released_when_the_migration_fails(empty_url: str)
             pass
     finally:
         engine.dispose()
+
+
+def _refused(*args: str, given: str | None = None) -> str:
+    result = runner.invoke(app, list(args), input=given)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    return " ".join(result.output.split())
+
+
+def test_downgrade_asks_first_then_goes_back(empty_url: str) -> None:
+    # There was no `zhengwu db downgrade`: going back before installing an older version
+    # took Python (zhengwu.db.migrate.downgrade).
+    _run("upgrade")
+    heads = _run("current")
+    assert "0040" in heads.split(",")
+    said = _refused("downgrade", "0040@-1", given="n\n")
+    assert "将把数据库结构从" in said and "are dropped with their data" in said
+    assert "未降级：没有确认" in said and "not downgraded: not confirmed" in said
+    assert _refused("downgrade", "0040@-1").endswith("not confirmed (add --yes not to be asked)")
+    assert _run("current") == heads  # nothing changed
+    done = _run("downgrade", "0040@-1", input_text="y\n")
+    back = _run("current")
+    assert "0040" not in back.split(",") and "0034" in back.split(",")
+    assert f"已从 {heads} 降级到 {back} / downgraded the schema from {heads} to {back}" in done
+    result = runner.invoke(app, ["downgrade", "0034@-1", "--yes", "--json"])
+    assert result.exit_code == 0, result.output
+    answer = orjson.loads(result.stdout.strip().splitlines()[-1])
+    assert answer["before"] == back and answer["changed"] is True
+    assert "0031" in answer["after"].split(",") and answer["after"] == _run("current")
+    assert "已从" in _run("upgrade")  # and up again
+
+
+def test_downgrade_refuses_what_it_cannot_do(empty_url: str) -> None:
+    empty = _refused("downgrade", "0001", "--yes")
+    assert "数据库是空的" in empty and "the database is empty" in empty
+    _run("upgrade")
+    heads = _run("current")
+    unknown = _refused("downgrade", "9999", "--yes")
+    assert "无法降级到结构版本 9999" in unknown and "cannot downgrade to revision 9999" in unknown
+    json_alone = _refused("downgrade", "0040@-1", "--json")
+    assert "--json 需要同时给出 --yes" in json_alone and "--json needs --yes" in json_alone
+    assert _run("current") == heads

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from zhengwu.cli.common import console, handle_errors, print_json
+from zhengwu.errors import InvalidInputError
 
 app = typer.Typer(
     help="业务数据库 / operational database: migrations and backup.", no_args_is_help=True
@@ -51,6 +52,86 @@ def describe_upgrade(before: str | None, after: str | None, regions_added: int) 
     if regions_added:
         done += f"; 已载入区划 {regions_added} 个 / loaded {regions_added} regions"
     return done
+
+
+@app.command("downgrade")
+@handle_errors
+def downgrade(
+    revision: Annotated[
+        str,
+        typer.Argument(
+            help="the revision to go back to: one listed by `zhengwu db current` before an "
+            "upgrade, or <revision>@-1 (one step back on that revision's branch)"
+        ),
+    ],
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="do not ask: the data of what is undone is lost")
+    ] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="print JSON (needs --yes)")] = False,
+) -> None:
+    """Take the operational DB's schema back to an older revision, before installing an
+    older zhengwu (whose code does not know the newer revisions).
+
+    What the undone migrations added — tables, columns and their data — is dropped: take a
+    backup and stop the server and worker first. Asks before it changes anything, unless
+    --yes. Holds the migration lock like ``zhengwu db upgrade``; it is one transaction,
+    so one that fails leaves the schema as it was. Any command or server of this version
+    started afterwards upgrades the schema again: install the older version next.
+
+    Example: zhengwu db downgrade 0040@-1 --yes
+    """
+    from zhengwu.db import migrate
+    from zhengwu.db.engine import get_engine, nothing_stored_yet
+
+    empty = InvalidInputError(
+        "数据库是空的，没有可降级的结构", "the database is empty: there is no schema to downgrade"
+    )
+    if nothing_stored_yet():  # no database file: none is created just to say so
+        raise empty
+    # Not the migrating engine: it would bring the schema up to date before we look.
+    engine = get_engine(migrate=False)
+    with migrate.migration_lock(engine):  # a server or worker starting may migrate too
+        before = migrate.current(engine)
+        if before is None:
+            raise empty
+        if not yes:
+            if json_out:
+                raise InvalidInputError(
+                    "--json 需要同时给出 --yes：降级会删除较新迁移添加的表、列及其数据",
+                    "--json needs --yes: a downgrade drops the tables and columns the newer "
+                    "migrations added, with their data",
+                )
+            console.print(
+                f"将把数据库结构从 {before} 降级到 {revision}：较新迁移添加的表、列及其数据将被删除"
+                f"（请先备份并停止服务和 worker）。\nThis takes the schema from {before} back to "
+                f"{revision}: the tables and columns the newer migrations added are dropped with "
+                "their data (take a backup and stop the server and worker first).",
+                markup=False, highlight=False,
+            )  # fmt: skip
+            try:
+                confirmed = typer.confirm("确定降级吗？/ Downgrade?", default=False)
+            except typer.Abort:  # no answer (input closed)
+                console.print()
+                confirmed = False
+            if not confirmed:
+                raise InvalidInputError(
+                    "未降级：没有确认（无需询问请加 --yes）",
+                    "not downgraded: not confirmed (add --yes not to be asked)",
+                )
+        migrate.downgrade(engine, revision)
+        after = migrate.current(engine)
+    if json_out:
+        print_json({"revision": revision, "before": before, "after": after,
+                    "changed": before != after})  # fmt: skip
+    elif before == after:
+        console.print(f"结构已是 {after}，未做改动 / schema already at {after}; nothing done",
+                      markup=False, highlight=False)  # fmt: skip
+    else:
+        console.print(
+            f"已从 {before} 降级到 {after} / downgraded the schema from {before} to {after}",
+            markup=False,
+            highlight=False,
+        )
 
 
 @app.command("current")

@@ -22,7 +22,7 @@ from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.pool import NullPool
 
-from zhengwu.errors import BusyError, ServerError
+from zhengwu.errors import BusyError, InvalidInputError, ServerError
 
 
 def alembic_config(url: str) -> Config:
@@ -244,7 +244,29 @@ def _migrate(
     engine: Engine, run: Callable[[Config, str], None], revision: str, words: tuple[str, str]
 ) -> None:
     """Run Alembic's ``run`` (upgrade or downgrade) to ``revision`` (see :func:`upgrade`);
-    ``words``: what it is called in Chinese and English, in the error."""
+    ``words``: what it is called in Chinese and English, in the error.
+
+    Under the database's :func:`migration_lock` (re-entrant: the caller may hold it
+    already): a downgrade took none, and ran at once beside a server starting that was
+    upgrading the same database. A revision Alembic cannot find or reach from the
+    current one is an :class:`~zhengwu.errors.InvalidInputError`, not a traceback."""
+    from alembic.util import CommandError
+
+    with migration_lock(engine):
+        try:
+            _migrate_locked(engine, run, revision, words)
+        except CommandError as exc:
+            zh, en = words
+            raise InvalidInputError(
+                f"无法{zh}到结构版本 {revision}：{exc}",
+                f"cannot {en} to revision {revision}: {exc}",
+            ) from None
+
+
+def _migrate_locked(
+    engine: Engine, run: Callable[[Config, str], None], revision: str, words: tuple[str, str]
+) -> None:
+    """:func:`_migrate` once it holds the migration lock."""
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
     if engine.dialect.name != "sqlite":
         with engine.begin() as conn:
