@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
 from zhengwu.auth.principal import Principal
@@ -93,3 +93,19 @@ def make_users(engine: Engine, team_id: int | None = None) -> dict[str, str]:
             tokens[name] = auth_service.create_token(session, user, "test")
         session.commit()
     return tokens
+
+
+def sent_statements(session: Session, run: Callable[[], object]) -> list[tuple[str, Any]]:
+    """The statements ``run`` sends on the session's connection, with their parameters."""
+    sent: list[tuple[str, Any]] = []
+
+    def grab(_conn, _cursor, statement, parameters, _context, _many) -> None:  # type: ignore[no-untyped-def]
+        sent.append((statement, parameters))
+
+    connection = session.connection()
+    event.listen(connection, "before_cursor_execute", grab)
+    try:
+        run()
+    finally:
+        event.remove(connection, "before_cursor_execute", grab)
+    return sent

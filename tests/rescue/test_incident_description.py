@@ -14,12 +14,12 @@ from zhengwu.accounts.models import Account
 from zhengwu.audit import service as audit_service
 from zhengwu.auth.principal import PUBLIC, Principal
 from zhengwu.privacy.numbers import id_check_char
-from zhengwu.rescue import access, board
+from zhengwu.rescue import access, board, views
 from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.models import Incident
 from zhengwu.rescue.schemas import DESCRIPTION_MAX, IncidentCreate, IncidentUpdate, TeamCreate
 
-from .conftest import DISPATCHER, START, make_users
+from .conftest import DISPATCHER, START, make_users, sent_statements
 
 ID_NUMBER = "41010519800101123" + id_check_char("41010519800101123")
 MOBILE = "13812345678"
@@ -167,3 +167,30 @@ def test_public_description_hides_citizens_handles_and_keeps_government_ones(
     assert staff == incident.description
     # Without the registry at hand every handle is hidden, never shown.
     assert "@郑州发布" not in (access.incident_view(PUBLIC, incident).description or "")
+
+
+def test_the_public_incident_list_looks_handles_up_once(
+    session: Session, make_incident: Callable[..., Incident]
+) -> None:
+    """``GET /api/rescue/incidents`` looked the government handles up once per incident
+    whose description named one (N+1): 12 such incidents sent 12 more statements than 1.
+    One look-up now serves the whole list, whatever its length."""
+    session.add(Account(platform="weibo", uid="9302", name="郑州发布", is_government=True))
+    session.flush()
+
+    def listed() -> list[str | None]:
+        session.expire_all()
+        return [i.description for i in views.list_incidents(db=session, principal=PUBLIC)]
+
+    make_incident(name="暴雨 0", description="请关注@郑州发布 通报；@吃面的老李头 反映家人被困。")
+    one = [s for s, _ in sent_statements(session, listed)]
+    for n in range(1, 12):
+        make_incident(name=f"暴雨 {n}", description=f"@郑州发布 第{n}次通报，@邻居{n} 报告积水。")
+    shown: list[str | None] = []
+    twelve = [s for s, _ in sent_statements(session, lambda: shown.extend(listed()))]
+    assert len(shown) == 12
+    assert all(d and "@郑州发布" in d and "@邻居" not in d for d in shown[:-1])
+    assert "吃面的老李头" not in (shown[-1] or "") and "@郑州发布" in (shown[-1] or "")
+    handle_queries = [s for s in twelve if "FROM accounts" in s]
+    assert len(handle_queries) == 1, handle_queries
+    assert len(twelve) == len(one), (len(one), len(twelve))

@@ -8,10 +8,9 @@ import random
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
-from sqlalchemy import delete, event, func, insert, select, text, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -25,7 +24,7 @@ from zhengwu.rescue.models import Fulfilment, HelpRequest, Incident, Team
 from zhengwu.rescue.notices import WITHDRAWN_OUTCOMES
 from zhengwu.rescue.workflow import OPEN_STATES
 
-from .conftest import DISPATCHER
+from .conftest import DISPATCHER, sent_statements
 
 NOW = datetime(2021, 7, 22, 12, 0, tzinfo=UTC)
 COUNT = 240
@@ -217,17 +216,8 @@ def test_counts_of_one_team_are_its_requests_only(session: Session, seeded) -> N
 
 def _plans(session: Session, run: Callable[[], object]) -> list[str]:
     """The plans of the statements ``run`` sends (EXPLAIN QUERY PLAN / EXPLAIN)."""
-    sent: list[tuple[str, Any]] = []
-
-    def grab(_conn, _cursor, statement, parameters, _context, _many) -> None:  # type: ignore[no-untyped-def]
-        sent.append((statement, parameters))
-
+    sent = sent_statements(session, run)
     connection = session.connection()
-    event.listen(connection, "before_cursor_execute", grab)
-    try:
-        run()
-    finally:
-        event.remove(connection, "before_cursor_execute", grab)
     sqlite = connection.dialect.name == "sqlite"
     return [
         "\n".join(str(row[-1] if sqlite else row[0]) for row in connection.exec_driver_sql(

@@ -31,7 +31,7 @@ other landline (0371-6718xxxx) is masked like a home one.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -107,25 +107,47 @@ def sees_incident_description(principal: Principal) -> bool:
 
 def incident_view(
     principal: Principal, incident: Incident, *, keep: Collection[str] = (),
-    session: Session | None = None,
+    session: Session | None = None, officials: Collection[str] | None = None,
 ) -> IncidentRead:  # fmt: skip
     """Return ``incident`` as ``principal`` may see it: the description masked for the public.
 
     ``keep``: published numbers that stay readable (the hotlines the description names).
     Weibo handles are masked too; with ``session``, those naming a government account of
     the registry stay readable (``@郑州发布``), as on the desk; without it, all are masked.
+    ``officials``: those government handles, already looked up (:func:`incident_views`).
     """
     shown = IncidentRead.model_validate(incident)
     if shown.description is None or sees_incident_description(principal):
         return shown
     text = shown.description
-    officials: Collection[str] = ()
-    if session is not None and has_handle(text):
-        from zhengwu.servicedesk.masking import officials as government_handles
-
-        officials = government_handles(session, [text])
+    if officials is None:
+        officials = _government_handles(session, [text])
     masked = mask_handles(mask_text(text, keep=keep), keep=officials)
     return shown.model_copy(update={"description": masked})
+
+
+def incident_views(
+    principal: Principal, incidents: Sequence[Incident], *, keep: Collection[str] = (),
+    session: Session,
+) -> list[IncidentRead]:  # fmt: skip
+    """Return each of ``incidents`` as :func:`incident_view` does, with one look-up of the
+    government handles their descriptions name for the whole list: the list looked them
+    up once per incident whose description had a handle (N statements for N incidents)."""
+    officials: Collection[str] = ()
+    if not sees_incident_description(principal):
+        officials = _government_handles(session, [i.description for i in incidents])
+    return [incident_view(principal, i, keep=keep, officials=officials) for i in incidents]
+
+
+def _government_handles(session: Session | None, texts: Sequence[str | None]) -> Collection[str]:
+    """Return the handles in ``texts`` naming a government account; none without ``session``
+    (every handle is masked then), and no query when no text has a handle."""
+    written = [t for t in texts if t and has_handle(t)]
+    if session is None or not written:
+        return ()
+    from zhengwu.servicedesk.masking import officials
+
+    return officials(session, written)
 
 
 def require_staff(principal: Principal) -> None:

@@ -91,7 +91,7 @@ def list_incidents(
     check_choices("status", [status] if status else None, INCIDENT_STATES)
     found = rescue_service.list_incidents(db, status=status)
     keep = published_phones.directory(db)
-    return [access.incident_view(principal, i, keep=keep, session=db) for i in found]
+    return access.incident_views(principal, found, keep=keep, session=db)
 
 
 @api.post("/incidents", response_model=IncidentRead, status_code=201)
