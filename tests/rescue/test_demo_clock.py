@@ -133,3 +133,27 @@ def test_real_history_on_the_demo_s_data_keeps_the_real_clock(
     assert abs(clock.now(session, real.id) - utcnow()) < timedelta(minutes=5)
     demo = _demo_incident(session)
     assert PERIOD_END <= clock.now(session, demo.id) < PERIOD_END + timedelta(hours=1)
+
+
+def test_the_demo_s_clock_is_read_from_the_database_without_truth_json(
+    session: Session, make_incident: Callable[..., Incident], make_team: Callable[..., Team]
+) -> None:
+    """The demo stores its incident's clock: read from there, the clock goes on when
+    ``truth.json`` is gone (a run that crashed after deleting it), and only that incident's."""
+    demo = _demo_incident(session)
+    made = utcnow() - timedelta(hours=2)
+    clock.start_demo_clock(demo, period_end=PERIOD_END, made=made)
+    clock.start_demo_clock(demo, period_end=PERIOD_END, made=utcnow())  # a clock is kept
+    assert demo.demo_clock_from == made
+    session.flush()
+    assert not (get_settings().data_dir / "demo-input" / "truth.json").exists()
+    _handle(session, demo, make_team())
+    [request] = rescue_service.requests_of(session, incident=demo)
+    hours = PERIOD_END + timedelta(hours=2)
+    assert request.first_verified_at is not None
+    assert hours <= request.first_verified_at < hours + timedelta(minutes=5)
+    live = make_incident()  # another incident: the real clock
+    # One created live (after the period) is never put on the demo's clock.
+    clock.start_demo_clock(live, period_end=PERIOD_END, made=made)
+    assert live.demo_clock_from is None
+    assert abs(clock.now(session, live.id) - utcnow()) < timedelta(minutes=5)

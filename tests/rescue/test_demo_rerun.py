@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -35,13 +37,14 @@ DEMO = ["demo", "--days", "5", "--no-serve"]
 HOUR_NS = 3600 * 10**9
 
 
-def _verify_one() -> tuple[int, object]:
-    """Verify the demo incident's first unverified request now; return its id and time."""
-    truth = orjson.loads((get_settings().data_dir / "demo-input" / "truth.json").read_bytes())
+def _verify_one(name: str | None = None) -> tuple[int, Any]:
+    """Verify the demo incident (``name``: from its truth.json) first unverified request
+    now; return its id and time."""
+    if name is None:
+        truth = get_settings().data_dir / "demo-input" / "truth.json"
+        name = incident_name(orjson.loads(truth.read_bytes()))
     with Session(get_engine()) as session:
-        incident = session.scalars(
-            select(Incident).where(Incident.name == incident_name(truth))
-        ).one()
+        incident = session.scalars(select(Incident).where(Incident.name == name)).one()
         found = session.scalars(
             select(HelpRequest.id)
             .where(HelpRequest.incident_id == incident.id, HelpRequest.state == "new",
@@ -57,14 +60,19 @@ def _verify_one() -> tuple[int, object]:
                             clock.now(session, incident.id))  # fmt: skip
 
 
-def test_a_second_demo_run_continues_the_demo_s_clock(
-    configured_database: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _first_run(monkeypatch: pytest.MonkeyPatch) -> tuple[CliRunner, Path]:
+    """Run the demo once (as `make demo`); return the runner and its truth.json."""
     monkeypatch.setattr(console, "width", 400)
     runner = CliRunner()
     first = runner.invoke(app, DEMO)
     assert first.exit_code == 0, first.output
-    truth = get_settings().data_dir / "demo-input" / "truth.json"
+    return runner, get_settings().data_dir / "demo-input" / "truth.json"
+
+
+def test_a_second_demo_run_continues_the_demo_s_clock(
+    configured_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runner, truth = _first_run(monkeypatch)
     # The demo was made an hour ago: its clock stands an hour after the period's end.
     made = truth.stat().st_mtime_ns - HOUR_NS
     os.utime(truth, ns=(made, made))
@@ -88,3 +96,37 @@ def test_a_second_demo_run_continues_the_demo_s_clock(
     assert truth.stat().st_mtime_ns == made
     with Session(get_engine()) as session:
         assert len(rescue_service.list_incidents(session)) == 1
+
+
+def test_the_demo_s_clock_goes_on_after_a_run_that_deleted_truth_json(
+    configured_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A run of the demo clears its output first: one that crashed (or was stopped) then
+    # left no truth.json. The demo's incident went on today's clock — months after its
+    # simulated requests — and the next run made the file anew and started the clock
+    # over. The clock is kept in the database: both go on with it.
+    runner, truth = _first_run(monkeypatch)
+    name = incident_name(orjson.loads(truth.read_bytes()))
+    _, (verified, due, _) = _verify_one(name)
+
+    truth.unlink()  # the crashed run's
+    _, (verified_next, due_next, now) = _verify_one(name)
+    assert verified <= verified_next < verified + timedelta(minutes=5)  # not today's clock
+    assert due <= due_next < due + timedelta(minutes=5)
+
+    with Session(get_engine()) as session:  # the demo was made an hour ago
+        [incident] = rescue_service.list_incidents(session)
+        assert incident.demo_clock_from is not None and incident.demo_period_end is not None
+        back = incident.demo_clock_from - timedelta(hours=1)
+        incident.demo_clock_from = back
+        session.commit()
+    again = runner.invoke(app, DEMO)  # the next run makes the data anew, a new truth.json
+    assert again.exit_code == 0, again.output
+    assert truth.exists()
+    _, (verified_last, due_last, now_last) = _verify_one(name)
+    assert verified_next + timedelta(hours=1) <= verified_last  # an hour on, not started over
+    assert verified_last < verified_next + timedelta(hours=1, minutes=5)
+    assert due_next < due_last and now < now_last
+    with Session(get_engine()) as session:
+        [incident] = rescue_service.list_incidents(session)
+        assert incident.demo_clock_from == back  # kept

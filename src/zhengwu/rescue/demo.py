@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import duckdb
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
-from zhengwu.rescue import lookup, priority
+from zhengwu.db.base import utcnow
+from zhengwu.rescue import clock, lookup, priority
 from zhengwu.rescue import service as rescue_service
 from zhengwu.rescue.channels import intake_from_posts
 from zhengwu.rescue.models import HelpRequest, HelpSource
@@ -70,6 +72,8 @@ def run(
                        capacity=2, area=[city]),
         ):  # fmt: skip
             rescue_service.create_team(session, data=team, actor=rescue_service.SYSTEM, now=starts)
+    clock.start_demo_clock(incident, period_end=as_of, made=_made(truth))
+    session.flush()
     report = intake_from_posts(
         session, analytics, incident=incident, actor=rescue_service.SYSTEM, as_of=as_of
     )
@@ -78,6 +82,20 @@ def run(
         # The counts (read, known, ignored …), not the report's dry_run flag (a bool is an int).
         **{k: v for k, v in vars(report).items() if type(v) is int},
     }
+
+
+def _made(truth: dict[str, Any]) -> datetime:
+    """Return when the demo made its data: its ``truth.json``'s modification time (kept
+    by a run of the demo again: :func:`zhengwu.cli.demo.keep_demo_clock`); now, for a
+    truth read from elsewhere. The incident's clock starts there and is kept in the
+    database (:func:`zhengwu.rescue.clock.start_demo_clock`), so that one more run, or
+    one that crashed after deleting the file, does not start it over."""
+    folder = truth.get("_input_dir")
+    try:
+        made = (Path(str(folder)) / "truth.json").stat().st_mtime if folder else None
+    except OSError:
+        made = None
+    return utcnow() if made is None else datetime.fromtimestamp(made, UTC)
 
 
 # -- many requests at once (tests, benchmarks) ----------------------------------------------

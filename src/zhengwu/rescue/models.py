@@ -69,6 +69,10 @@ class Incident(Base):
     # help online (a closed incident's help form, a notice saying people may still wait).
     hotline: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # ``zhengwu demo``'s own incident only: its running clock starts at the simulated
+    # period's end, at this real time (:mod:`zhengwu.rescue.clock`; 0042).
+    demo_period_end: Mapped[datetime | None]
+    demo_clock_from: Mapped[datetime | None]
 
 
 class Team(Base):
