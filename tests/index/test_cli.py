@@ -297,10 +297,43 @@ def test_explain_counts_the_ranked_apart_from_the_peer_group() -> None:
     )
     assert "in peer group weibo (3)" in text
     assert "排行第 2 / 2 名（weibo 共 3 个，其中 1 个因合规门槛或缺数据未纳入）" in text
-    assert "（同组 weibo，3 个），合规通过" in text
+    assert "（同组 weibo，3 个），合规通过；缺数据的维度" in text
+    assert "compliance pass; missing" in text
     silent = _text(["explain", "weibo:8003", "--period", "2025-07"])
     assert "not ranked (excluded by the compliance gate or for lack of data; 3 of 3" in silent
     assert "未纳入排行（合规门槛或缺数据；连同未通过者排第 3 / 3）" in silent
+    # The gate's verdict and its reason read apart: not 合规未通过检查日前无更新.
+    assert "合规未通过：检查日前无更新 no_post；" in silent
+    assert "compliance fail: 检查日前无更新 no_post;" in silent
+
+
+def test_explain_says_an_account_without_counts_passed_the_gate_but_is_not_ranked() -> None:
+    """A WeChat article list carries no counts: the account passes the gate and is left out
+    for no data, which the explanation says apart (not 合规通过无数据, "compliance pass 无数据")."""
+    _setup()
+    with unit_of_work() as session:
+        org = session.query(Organization).filter_by(name="郑州消防").one()
+        session.add(Account(platform="wechat", uid="w9", name="郑州消防微信",
+                            organization_id=org.id, is_government=True))  # fmt: skip
+    collector = Collector(observed_at=china("2025-08-05"))
+    for day in range(1, 32):
+        collector.add(ImportItem(primary=PostRecord(
+            platform="wechat", post_id=f"w9-{day}", account_uid="w9",
+            created_at=china("2025-07-01").replace(day=day), text="推送",
+        )))  # fmt: skip
+    with store.open_store() as con:
+        store.write_posts(con, collector.posts_table())
+    _json(["run", "--period", "2025-07", "--json"])
+    out = _json(["explain", "wechat:w9", "--period", "2025-07", "--json"])
+    assert (out["compliance"], out["compliance_reasons"], out["rank"]) == (
+        "pass",
+        ["no_data"],
+        None,
+    )
+    text = _text(["explain", "wechat:w9", "--period", "2025-07"])
+    assert "合规通过；未纳入排行：无数据 no_data；缺数据的维度" in text
+    assert "compliance pass; not ranked: 无数据 no_data; missing" in text
+    assert "合规通过无数据" not in text and "pass 无数据" not in text
 
 
 def test_explain_an_organisation_prints_its_accounts_and_their_parts() -> None:

@@ -256,6 +256,29 @@ def test_rankings_with_filters_and_explanation(client: httpx.Client, world: Cons
     assert "中找不到" in missing.text
 
 
+def test_explain_of_an_unranked_account_does_not_call_it_first(
+    client: httpx.Client, world: ConsoleWorld
+) -> None:
+    """中原文旅, the only WeChat account, never posted: it is not ranked, so the gap card
+    says there is no rank above, not 已是第一名 (it was first only counting those left out)."""
+    login(client, "admin")
+    for lang, shown, wrong in (
+        (None, "未纳入排行，且连同未纳入者也排在最前：没有上一名可比较。", "已是第一名"),
+        ("en", "Not ranked, and first even with those left out counted", "Ranked first."),
+    ):
+        page = client.get(
+            "/console/rankings/explain",
+            params={"run": world.run_id, "ref": "wechat:w3001", **({"lang": lang} if lang else {})},
+        )
+        assert page.status_code == 200
+        assert shown in page.text
+        assert wrong not in page.text
+    ranked = client.get(
+        "/console/rankings/explain", params={"run": world.run_id, "ref": "weibo:1001"}
+    ).text
+    assert "未纳入者也排在最前" not in ranked
+
+
 def test_settings_pages_and_category_form(client: httpx.Client, world: ConsoleWorld) -> None:
     login(client, "office")
     systems = client.get("/console/settings/systems").text

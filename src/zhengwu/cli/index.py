@@ -664,15 +664,14 @@ def explain(
     console.print(
         f"[bold]{out['name']}[/]（{out['platform']}:{out['uid']}）{out['run_id']}：得分 "
         f"{_fmt(out['score'])}，{_rank_text_zh(out)}，同类百分位 {_fmt(out['percentile'], 1)}"
-        f"（同组 {out['peer_group']}，{out['peer_size']} 个），合规"
-        f"{_COMPLIANCE_ZH.get(out['compliance'], out['compliance'])}"
-        f"{_reasons(out['compliance_reasons'])}；缺数据的维度 {_fmt(out['dims_missing'])}"
+        f"（同组 {out['peer_group']}，{out['peer_size']} 个），{_compliance_zh(out)}"
+        f"；缺数据的维度 {_fmt(out['dims_missing'])}"
     )
     console.print(
         f"[bold]{out['name']}[/] ({out['platform']}:{out['uid']}) {out['run_id']}: score "
         f"{_fmt(out['score'])}, {_rank_text(out)}, percentile {_fmt(out['percentile'], 1)} in "
-        f"peer group {out['peer_group']} ({out['peer_size']}), compliance "
-        f"{out['compliance']} {_reasons(out['compliance_reasons'])}; missing {_fmt(out['dims_missing'])}"
+        f"peer group {out['peer_group']} ({out['peer_size']}), {_compliance_en(out)}; "
+        f"missing {_fmt(out['dims_missing'])}"
     )
     if out["entity"] == "organization":
         _explain_organization(out)
@@ -737,7 +736,21 @@ def _explain_organization(out: dict[str, Any]) -> None:
     console.print(f"{zh}；合计 {total}\n{en}; total {total}", highlight=False)
 
 
-_COMPLIANCE_ZH = {"pass": "通过", "fail": "未通过"}
+def _compliance_zh(out: dict[str, Any]) -> str:
+    """Say in Chinese whether an explained entity passed the compliance gate and, apart,
+    why it is not ranked: 合规未通过：检查日前无更新 no_post; 合规通过；未纳入排行：无数据 no_data."""
+    reasons = out["compliance_reasons"]
+    if out["compliance"] == "fail":
+        return f"合规未通过：{_reasons(reasons)}"
+    return "合规通过" + (f"；未纳入排行：{_reasons(reasons)}" if reasons else "")
+
+
+def _compliance_en(out: dict[str, Any]) -> str:
+    """Say in English what :func:`_compliance_zh` says in Chinese."""
+    reasons = out["compliance_reasons"]
+    if out["compliance"] == "fail":
+        return f"compliance fail: {_reasons(reasons)}"
+    return "compliance pass" + (f"; not ranked: {_reasons(reasons)}" if reasons else "")
 
 
 def _rank_text_zh(out: dict[str, Any]) -> str:
