@@ -321,3 +321,31 @@ def test_the_import_history_shows_the_files_a_run_refused_and_why(tmp_path: Path
     assert none.exit_code == 0 and none.stdout.strip() == ""
     paged = runner.invoke(app, ["imports", "--limit", "1"])
     assert "--offset 1" in paged.stdout and "2 import runs in all" in paged.stdout
+
+
+def test_the_import_history_and_quarantine_read_in_chinese_at_80_columns(tmp_path: Path) -> None:
+    """The tables a Chinese operator reads: headed in Chinese and English, nothing cut to
+    "form…" or "quar…" at 80 columns, the files refused under the files."""
+    good, gbk = tmp_path / "good.csv", tmp_path / "exports.zip"
+    good.write_text(_comments_csv("5150000000000001"), encoding="utf-8")
+    with zipfile.ZipFile(gbk, "w") as zf:
+        zf.writestr("gbk.csv", _comments_csv("5150000000000002").encode("gbk"))
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("not json\n", encoding="utf-8")
+    runner.invoke(app, ["import", "weibo-comments", str(good), str(gbk)])
+    runner.invoke(app, ["import", "weibo-comments", str(bad)])
+    history = runner.invoke(app, ["imports"], env={"COLUMNS": "80"})
+    assert history.exit_code == 0, history.output
+    assert max(len(line) for line in history.stdout.splitlines()) <= 80
+    assert "…" not in history.stdout
+    for header in ("批次 run", "格式 format", "开始 started", "文件 files", "条数 counts"):
+        assert header in history.stdout, history.stdout
+    for count in ("读取 read 1", "新增 imported 1", "重复 duplicates 0", "隔离 quarantined 1"):
+        assert count in history.stdout, history.stdout
+    flat = "".join(history.stdout.replace("│", "").split())
+    assert f"未导入refused:{gbk}!gbk.csv".replace(" ", "") in flat, history.stdout
+    held = runner.invoke(app, ["quarantine", "--raw"], env={"COLUMNS": "80"})
+    assert held.exit_code == 0, held.output
+    assert "…" not in held.stdout
+    for header in ("批次 run", "位置 source", "原因 reason", "原始文本 raw"):
+        assert header in held.stdout, held.stdout

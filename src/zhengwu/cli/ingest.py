@@ -315,8 +315,10 @@ def quarantine_command(
                 print_json({"kind": "refused", "run": the_run.id, "format": the_run.format} | r)
         return
     # Folded, never cut: the source and the raw text are what one fixes and imports again.
-    columns = ["source", "reason", *(["raw"] if raw else [])]
-    table = Table("run", *(Column(name, overflow="fold") for name in columns))
+    columns = ["位置 source", "原因 reason", *(["原始文本 raw"] if raw else [])]
+    table = Table(
+        Column("批次 run", no_wrap=True), *(Column(name, overflow="fold") for name in columns)
+    )
     for e in entries:
         # The raw text as it is: a row's "[泪]" is no markup.
         table.add_row(str(e.run_id), e.source, e.reason, *([Text(e.raw or "")] if raw else []))
@@ -363,23 +365,31 @@ def imports_command(
         for run in runs:
             print_json(run)
         return
-    counts = ("read", "imported", "updated", "duplicates", "quarantined")
+    # Four columns, headed in Chinese and English, so that the table reads at 80 columns:
+    # the format above its time, the files refused under the files, one count a line.
     table = Table(
-        "run", "format", "started", Column("files", overflow="fold"), *counts,
-        Column("refused", overflow="fold"),
+        Column("批次 run", no_wrap=True), Column("格式 format\n开始 started", no_wrap=True),
+        Column("文件 files", overflow="fold", ratio=1), Column("条数 counts", no_wrap=True),
     )  # fmt: skip
     for run in runs:
-        refused = "\n".join(
-            f"{r['file']}：{r['message_zh']} / {r['message_en']}" for r in run["refused"]
-        )
-        table.add_row(
-            str(run["id"]), run["format"], run["started_at"][:19].replace("T", " "),
-            "\n".join(run["files"]), *(str(run[k]) for k in counts),
-            Text(refused, style="red"),
-        )  # fmt: skip
+        files = Text("\n".join(run["files"]))
+        for r in run["refused"]:
+            files.append(
+                f"\n未导入 refused: {r['file']}：{r['message_zh']} / {r['message_en']}",
+                style="red",
+            )
+        counts = "\n".join(f"{zh} {en} {run[en]}" for zh, en in _RUN_COUNTS)
+        started = run["started_at"][:19].replace("T", " ")
+        table.add_row(str(run["id"]), f"{run['format']}\n{started}", files, counts)
     console.print(table)
     more = f"；下一页 next page: --offset {offset + limit}" if offset + len(runs) < total else ""
     console.print(f"共 {total} 次导入 / {total} import runs in all{more}")
+
+
+_RUN_COUNTS = (
+    ("读取", "read"), ("新增", "imported"), ("更新", "updated"), ("重复", "duplicates"),
+    ("隔离", "quarantined"),
+)  # fmt: skip
 
 
 def _run_dict(run: Any) -> dict[str, Any]:
