@@ -166,6 +166,39 @@ def test_relation_words_followed_by_no_name(text: str) -> None:
     assert names(text) == []
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Real 政务留言 the public board showed unmasked (rules version 8).
+        ("我是A市民，彭国建，现年70岁，随女儿住在", ["彭国建"]),
+        ("现在向大家求助。本村村民，谭文建，住A8县", ["谭文建"]),
+        ("A8县道林镇垅枫村村民，李林志。我住岳临高速", ["李林志"]),
+        ("我的名字叫做余成虎。可不可以帮我查询", ["余成虎"]),
+        ("此问题市民欧烨已在G市政府网站留言", ["欧烨"]),
+        ("居民，王建国，家住金水区", ["王建国"]),
+    ],
+)
+def test_names_set_off_by_commas_after_a_relation_word_and_after_a_naming_verb(
+    text: str, expected: list[str]
+) -> None:
+    assert names(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "《J11市民宿管理办法（试行）》",  # 民宿, no citizen named 宿管理
+        "居民，王先生反映",  # a surname and a form of address: nothing to mask
+        "老人，高血压，糖尿病",  # words, not names
+        "业主，张家界的房子",  # a place, and it does not close the clause
+        "市民高度关注",
+        "居民，李明反映",  # after a comma the name must close its clause
+    ],
+)
+def test_commas_after_a_relation_word_take_no_word_for_a_name(text: str) -> None:
+    assert names(text) == []
+
+
 def test_several_names_in_one_complaint() -> None:
     text = "投诉人：蒋诚、陈歌。我叫蒋诚，曾找过物业的王建军先生，他说让我找刘芳女士。"
     assert names(text) == ["蒋诚", "陈歌", "蒋诚", "王建军", "刘芳"]

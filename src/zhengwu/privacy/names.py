@@ -33,7 +33,7 @@ _LABEL_WORDS = (
 # to the next); "【姓名】" matches from its "姓名】". 我是 and 本人 are weak labels: they also
 # introduce roles (我是业主, 本人成绩).
 _LABELS = re.compile(
-    rf"(?P<word>{'|'.join(_LABEL_WORDS)}|名叫|我叫|我是|本人)】?(?P<verb>是|为|叫)?\s*[:：]?\s*"
+    rf"(?P<word>{'|'.join(_LABEL_WORDS)}|名叫|我叫|我是|本人)】?(?P<verb>是|为|叫做|叫)?\s*[:：]?\s*"
 )
 _WEAK_LABELS = frozenset({"我是", "本人"})
 # Forms of address after a name; longer forms first so that 老先生 wins over 先生.
@@ -47,7 +47,7 @@ _RELATION_WORDS = (
     "邻居", "我爸", "我妈", "老爸", "老妈", "爸爸", "妈妈", "父亲", "母亲", "爷爷", "奶奶",
     "外公", "外婆", "姥姥", "姥爷", "老公", "丈夫", "妻子", "老婆", "爱人", "儿子", "女儿",
     "儿媳", "女婿", "孙子", "孙女", "哥哥", "姐姐", "弟弟", "妹妹", "亲戚", "同事", "同学",
-    "朋友", "室友", "房东", "租客", "租户", "业主", "老板", "村民", "居民", "患者", "病人",
+    "朋友", "室友", "房东", "租客", "租户", "业主", "老板", "村民", "居民", "市民", "患者", "病人",
     "老人", "家属", "监护人",
     # Kin that are also forms of address after a name (王建国叔叔): only after 我.
     "我婆婆", "我公公", "我岳父", "我岳母", "我舅舅", "我舅妈", "我姑姑", "我姑父", "我叔叔",
@@ -55,7 +55,9 @@ _RELATION_WORDS = (
     "我表妹", "我侄子", "我侄女", "我外甥", "我外孙",
 )  # fmt: skip
 _RELATIONS = re.compile(
-    rf"(?:{'|'.join(_RELATION_WORDS)})(?:叫|是)?[:：]?"
+    # 本村村民，谭文建，住…: a name set off by commas after the relation word (its end is
+    # checked: the name must close the clause, see _names_after_relations).
+    rf"(?:{'|'.join(_RELATION_WORDS)})(?:(?P<comma>[，,])|(?:叫|是)?[:：]?)"
     # Only where a surname follows: most relation words name nobody (业主们, 老人家), and
     # the lookahead keeps them in the regex engine instead of a Python loop.
     rf"(?=[{''.join(sorted(SURNAMES | {c[0] for c in COMPOUND_SURNAMES}))}])"
@@ -72,8 +74,8 @@ _WORD_AFTER_FREQ = 10_000
 _RELATIVE_HEAD_FREQ = 450
 _KIN_MODIFIERS = frozenset("大小二三四长次亲我你他她的")
 # After a relation word these are nouns or adverbs, not surnames: 业主方, 居民房, 业主车,
-# 老人连呼吸都困难, 居民曾多次反映.
-_RELATION_NOUNS = frozenset("方房车连曾")
+# 老人连呼吸都困难, 居民曾多次反映, 《市民宿管理办法》 (民宿).
+_RELATION_NOUNS = frozenset("方房车连曾宿")
 _COMPOUND = "|".join(sorted(COMPOUND_SURNAMES))
 _SURNAME_ONLY = re.compile(
     rf"(?<!百)姓(?P<s>{_COMPOUND}|[\u4e00-\u9fff])(?=[^\u4e00-\u9fff]|$|[的名男女老先小师阿大同])"
@@ -298,7 +300,7 @@ def _names_after_relations(text: str) -> Iterator[Found]:
         if _inside_a_word(text, m.start(), m.end()):
             continue
         end = _relative_after(text, m.end())
-        if end is None:
+        if end is None or (m.group("comma") and text[end : end + 1] not in _CLAUSE_END):
             continue
         yield "name", m.end(), end
         while text[end : end + 1] == "、":  # 邻居李秀英、王建国 (but not …、孙子吴琪)
@@ -308,6 +310,10 @@ def _names_after_relations(text: str) -> Iterator[Found]:
                 break
             yield "name", start, next_end
             end = next_end
+
+
+# What closes a clause that is a name alone (村民，谭文建，住…; 市民，彭国建。).
+_CLAUSE_END = frozenset("，,。；;！!")
 
 
 def _inside_a_word(text: str, start: int, end: int) -> bool:

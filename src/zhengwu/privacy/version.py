@@ -31,4 +31,7 @@ from __future__ import annotations
 # 7: a flat after a shop's or a bank's name is a home when words of a home follow it
 #    (华联超市5栋302住户) or it has a stairwell (工商银行3栋2单元501, 教育局3栋2单元501): 6
 #    left them readable; a shop's own unit (商铺-117室业主) stays a shop.
-MASKING_RULES_VERSION = 7
+# 8: a name set off by commas after a word of relation (本村村民，谭文建，住…; 市民 is one
+#    now: 我是A市民，彭国建，…) and after 叫做 (我的名字叫做余成虎): 7 showed them on the
+#    public board.
+MASKING_RULES_VERSION = 8
