@@ -130,6 +130,27 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     # What an export of a desk carries to a new one (历次满意度 …): see carried.
     **carried.COLUMNS,
 }  # fmt: skip
+# Columns of a desk's own export that the import works out again rather than reads.
+_DERIVED = frozenset(("区划名称", "是否超期"))
+_ACCEPTED = frozenset(h.lower() for headers in COLUMNS.values() for h in headers) | _DERIVED
+
+
+def unread_columns(keys: Iterable[str]) -> list[str]:
+    """Return the header cells no field of :data:`COLUMNS` reads (msg_id, label, 点赞数 …):
+    their cells are not imported, which the import says (:func:`columns_left_notice`)."""
+    return [k.strip() for k in keys if k and k.strip() and k.strip().lower() not in _ACCEPTED]
+
+
+def columns_left_notice(columns: list[str]) -> str:
+    """Say, in Chinese and English, which columns of the file were not read."""
+    return (
+        f"未读取的列：{'、'.join(columns)}（不是可识别的表头，其内容未导入；可识别的表头如工单编号、"
+        f"受理时间、问题分类，见 docs/servicedesk.md） / columns not read: {', '.join(columns)} "
+        "(no header the desk reads, their cells were not imported; the headers it reads, such "
+        "as 工单编号, 受理时间, 问题分类, are in docs/servicedesk.md)"
+    )
+
+
 # A public id of this desk (service._public_id): SR, the day (yymmdd), six letters.
 _PUBLIC_ID = re.compile(r"^SR\d{6}[A-Z]{6}$")
 
@@ -188,7 +209,7 @@ class CsvImportSummary:
     them as (``file:line``, the request joined), and ``outside_events_left`` the rows whose
     reply or 办结 was not recorded because their request is outside its scope. ``sheets_left``
     says which sheets of a workbook were not read, and why (another header than the first
-    table's, a chart). ``not_carried`` says what a desk's export or a channel column brought
+    table's, a chart), ``columns_left`` the columns of the header no field reads. ``not_carried`` says what a desk's export or a channel column brought
     that this desk could not take (:class:`carried.Report`): the new requests whose 承办单位
     or 所属矩阵 it does not have (left where its routing put them), those whose channel cell
     names no channel of the desk (``unknown_channels``, value → count).
@@ -214,6 +235,7 @@ class CsvImportSummary:
     closed: int = 0
     overdue_at_intake: int = 0
     sheets_left: list[str] = field(default_factory=list)
+    columns_left: list[str] = field(default_factory=list)
     kept_in_office_queue: int = 0
     merged_outside_scope: int = 0
     merged_outside: list[tuple[str, str]] = field(default_factory=list)
@@ -1039,7 +1061,9 @@ def _import(
         if row is None or problem:
             importer.add(_Item(where, raw, refused=problem or "CSV 行无法读取 / unreadable row"))
             continue
-        plan = plan or column_plan(row)  # every row has the header's keys
+        if plan is None:  # every row has the header's keys
+            plan = column_plan(row)
+            summary.columns_left = unread_columns(row)
         merged_rows = swallowed(row, plan, str(number))
         if merged_rows is not None:
             importer.add(_Item(where, raw, refused=merged_rows))

@@ -31,7 +31,7 @@ from zhengwu.errors import InvalidInputError, named_as
 from zhengwu.ingest.models import ImportRun, QuarantineEntry
 from zhengwu.servicedesk import carried, deadlines, export, office_merges
 from zhengwu.servicedesk.csvbatch import Via
-from zhengwu.servicedesk.csvimport import CsvImportSummary, import_csv
+from zhengwu.servicedesk.csvimport import CsvImportSummary, columns_left_notice, import_csv
 from zhengwu.servicedesk.routing import service as routing_service
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # a month of a big city's hotline is ~20 MB of CSV
@@ -223,7 +223,7 @@ def intake_warnings(
 ) -> list[str]:
     """Return what an import says besides its counts (as ``zhengwu desk import-csv`` does).
 
-    The sheets of a workbook that were not read; no routing rules while requests came in;
+    The sheets of a workbook that were not read; the columns no field reads; no routing rules while requests came in;
     deadlines in a year without the official holiday schedule; new requests already past
     their deadline when taken in (history); a matrix office's new requests kept in its own
     queue because routing would have placed them outside its scope
@@ -234,6 +234,8 @@ def intake_warnings(
     (:mod:`zhengwu.servicedesk.carried`).
     """
     warnings = list(summary.sheets_left)  # a workbook's sheets not read, and why
+    if summary.columns_left:  # msg_id, label …: no header the desk reads
+        warnings.append(columns_left_notice(summary.columns_left))
     if summary.created and not routing_service.has_rules(session):
         warnings.append(routing_service.NO_RULES_WARNING)
     notice = deadlines.provisional_notice(provisional)
