@@ -9,7 +9,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from zhengwu.index import explain, ranking, results
+from zhengwu.index import explain, methodology, ranking, results
 from zhengwu.index.compliance import ComplianceRules
 from zhengwu.index.dimensions import load_dimensions
 from zhengwu.index.engine import run_index
@@ -313,6 +313,47 @@ def test_compliance_window_and_check_date_options(world: World) -> None:
     assert world.totals(earlier.run_id, "weibo")[0]["compliance"] == "pass"
     rules = ComplianceRules(window_days=7)
     assert rules.reply_platforms == ("weibo",)
+
+
+def _gate(text: str) -> str:
+    """Return the compliance section of a Chinese methodology text."""
+    return text[text.index("## 合规门槛") : text.index("## 排名与并列")]
+
+
+def test_a_runs_methodology_states_the_rules_the_run_used(world: World) -> None:
+    """A run with --no-reply-check, --compliance-days 7 and --check-date stores a text that
+    says so, not the system's own reply_check and the default window."""
+    world.account("weibo", "quiet", world.org("郑州气象"))
+    world.post("weibo", "quiet", china("2025-07-20"))
+    default = _gate(results.get_run(world.con, world.run("2025-07").run_id)["methodology"])
+    assert "在 2025-07-31（统计周期最后一天）检查" in default
+    assert "本次运行为截至检查日的 14 天" in default
+    assert "在微博上窗口内没有自身回复" in default
+    run = world.run("2025-07", reply_check=False, window_days=7,
+                    check_date=china("2025-07-25").date(), replace=True)  # fmt: skip
+    stored = results.get_run(world.con, run.run_id)
+    assert (stored["reply_check"], stored["compliance_window_days"]) == (False, 7)
+    gate = _gate(stored["methodology"])
+    assert "自身回复（" not in gate and "在微博上" not in gate
+    assert "（本次运行关闭了自身回复检查）" in gate
+    assert "本次运行为截至检查日的 7 天" in gate
+    assert "在 2025-07-25（本次运行指定的检查日）检查" in gate
+    system, period = load_system("zhengwu-4d"), parse_period("2025-07")
+    rules = ComplianceRules(window_days=7, reply_check=False)
+    english = methodology.render(system, period=period, lang="en", rules=rules,
+                                 check_date=china("2025-07-25").date())  # fmt: skip
+    assert "Checked on 2025-07-25, the check date given for this run." in english
+    assert "this run: the 7 days ending with the check date" in english
+    assert "(the own-reply check is off: this run turned it off)" in english
+    assert "no own reply" not in english
+    # Today's text of an older run's configuration states that run's rules too.
+    world.con.execute(
+        "UPDATE index_runs SET methodology = 'old text' WHERE run_id = ?", [run.run_id]
+    )
+    current = methodology.of_run(results.get_run(world.con, run.run_id)).current
+    assert current is not None
+    assert "（本次运行关闭了自身回复检查）" in _gate(current)
+    assert "本次运行为截至检查日的 7 天" in _gate(current)
 
 
 def test_own_replies_count_when_observable(world: World) -> None:

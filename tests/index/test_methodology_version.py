@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
+from datetime import timedelta
+from typing import Any
 
 from zhengwu.index import methodology
+from zhengwu.index.compliance import ComplianceRules
 from zhengwu.index.periods import parse_period
 from zhengwu.index.system import BUILTIN_DIR, load_system, parse_system, user_dir
 
@@ -77,17 +80,29 @@ week_start = "sunday"
 PINNED = {
     2: "7cda828bd42ef86a97f36e0ce0159710abd461103b36eba15d7c94822af4f726",
     3: "2f7c1cca3a1aa0f3c8427d023ecaaed71cb89f17d988e915e96ebda82ebd2504",  # no server paths
+    4: "e3403a84921d3d088d8f8d34a327da302aa8bb920cc54bf3115f07810b1dc59e",  # a run's own rules
 }
 
 
 def _texts() -> str:
+    """The texts of each system, of each language: the system's own, and a run's (since
+    version 4: a run's text states the run's compliance rules — default ones here, and a run
+    with its own window, check date and no reply check)."""
     period = parse_period("2025-W27", week_start="sunday")
     notes = ["说明一 / note one"]
     out = []
     for source in (SYSTEM, PRESET):
         system = parse_system(tomllib.loads(source), source="pinned.toml", digest="0" * 16)
-        for lang in ("zh", "en"):
-            out.append(methodology.render(system, period=period, notes=notes, lang=lang))  # type: ignore[arg-type]
+        runs: list[dict[str, Any]] = [
+            {},
+            {"rules": ComplianceRules(reply_platforms=system.reply_platforms),
+             "check_date": period.end},
+            {"rules": ComplianceRules(window_days=7, reply_check=False),
+             "check_date": period.end - timedelta(days=2)},
+        ]  # fmt: skip
+        for run in runs:
+            for lang in ("zh", "en"):
+                out.append(methodology.render(system, period=period, notes=notes, lang=lang, **run))  # type: ignore[arg-type]
     return "\n\n".join(out)
 
 

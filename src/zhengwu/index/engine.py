@@ -356,7 +356,8 @@ def run_index(
              rules.window_days, rules.reply_check, datetime.now(UTC).replace(tzinfo=None),
              seconds, n_accounts, n_failing, [i[0] for i in items], [i[1] for i in items],
              [i[2] for i in items], run_notes,
-             methodology.render(system, period=period, notes=run_notes)],
+             methodology.render(system, period=period, notes=run_notes, rules=rules,
+                                check_date=check_date)],
         )  # fmt: skip
         con.execute("COMMIT")
     except BaseException:

@@ -10,6 +10,12 @@ A run stores the text of its run time (a published, reproducible record: a repor
 that text, never a rewording). The text names the version of the generator that wrote it
 (:data:`GENERATOR_VERSION`); :func:`of_run` tells a report whether today's generator words
 the run's configuration otherwise, and gives that text too.
+
+A run's text (``rules`` and ``check_date`` given) states the compliance rules the run used:
+its check date, its window in days and whether the own-reply check applied — a run with
+``--no-reply-check`` or ``--compliance-days 7`` says so, whatever the system's own
+``reply_check`` and the server's ``compliance_window_days``. Without them (a system's text,
+``zhengwu index methodology``) the gate is described as the system configures it.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -34,14 +41,16 @@ from zhengwu.index.system import (
 )
 
 if TYPE_CHECKING:
+    from zhengwu.index.compliance import ComplianceRules
     from zhengwu.index.formulas import Preset
 
 Lang = Literal["zh", "en"]
 # The version of the text this module and methodology_zh write. Raise it with every change
 # of the text they give for the same configuration (tests/index/test_methodology_version.py
 # pins the text of each version by its digest). A text that names no version was stored
-# before versions were written: version 1.
-GENERATOR_VERSION = 3
+# before versions were written: version 1. Version 4: a run's text states the run's own
+# compliance rules (check date, window days, own-reply check on or off), not the system's.
+GENERATOR_VERSION = 4
 _VERSION = re.compile(r"(?:方法说明生成器第 |methodology generator version )(\d+)")
 
 
@@ -111,8 +120,22 @@ def of_run(run: Mapping[str, Any]) -> RunText:
         return RunText(text, version, None, True)
     period = Period(kind=run["period_kind"], label=run["period"], start=run["start_date"],
                     end=run["end_date"], week_start=run["week_start"] or "monday")  # fmt: skip
-    current = render(system, period=period, notes=list(run["notes"] or []))
+    current = render(system, period=period, notes=list(run["notes"] or []),
+                     rules=run_rules(run, system), check_date=run.get("check_date"))  # fmt: skip
     return RunText(text, version, current, False)
+
+
+def run_rules(run: Mapping[str, Any], system: IndicatorSystem) -> ComplianceRules | None:
+    """Return the compliance rules the stored ``run`` used (its window and own-reply check;
+    the reply platforms are the system's, as its digest is the run's), or None when the row
+    does not say."""
+    from zhengwu.index.compliance import ComplianceRules
+
+    days, reply = run.get("compliance_window_days"), run.get("reply_check")
+    if days is None or reply is None:
+        return None
+    return ComplianceRules(window_days=int(days), reply_check=bool(reply),
+                           reply_platforms=system.reply_platforms)  # fmt: skip
 
 
 _SCALE = {
@@ -260,15 +283,19 @@ def render(
     period: Period | None = None,
     notes: list[str] | None = None,
     lang: Lang = "zh",
+    rules: ComplianceRules | None = None,
+    check_date: date | None = None,
 ) -> str:
     """Return the methodology of ``system`` (and of a run over ``period``) as Markdown.
 
     ``lang="zh"`` (default) is the Chinese text of reports; ``lang="en"`` the English one.
+    ``rules`` and ``check_date``: the compliance rules and check date a run used, which its
+    text states instead of the system's own setting.
     """
     if lang == "zh":
         from zhengwu.index.methodology_zh import render_zh
 
-        return render_zh(system, period=period, notes=notes)
+        return render_zh(system, period=period, notes=notes, rules=rules, check_date=check_date)
     lines = [
         f"# {system.title_zh} / {system.title_en}",
         "",
@@ -302,16 +329,7 @@ def render(
         "",
         "## 合规门槛 / Compliance gate (国办秘函〔2019〕19号)",
         "",
-        "Checked on the last day of the period (or a given check date). An account fails on: no "
-        "post in the compliance window (the setting `compliance_window_days`, 14 by default, "
-        "or the run's option); "
-        + (
-            f"no own reply in the window on {', '.join(system.reply_platforms)} (own reply: a post "
-            "starting with 回复@, or a comment the account wrote — imported Weibo comments; a "
-            "comment also posted as a 回复@ post counts once); "
-            if system.reply_check
-            else "(the own-reply check is off); "
-        )
+        _gate_en(gate_of(system, period, rules, check_date))
         + "a manual flag active on the check date (security incident, bought followers, "
         "coerced likes, no interaction — recorded with who, when and why). Failing accounts "
         "are scored but left out of rankings; every ranking states how many were left out.",
@@ -342,6 +360,64 @@ def render(
     if notes:
         lines += ["## 说明 / Notes", "", *[f"- {n}" for n in notes], ""]
     return "\n".join(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """What the compliance section says: a run's own rules, or the system's (none given)."""
+
+    check_date: date | None  # None: the system's text (the period's last day, or as given)
+    at_period_end: bool
+    window_days: int | None  # None: the system's text (the setting, 14 by default)
+    reply: Literal["on", "off", "off_by_run"]
+    reply_platforms: tuple[str, ...]
+
+
+def gate_of(
+    system: IndicatorSystem,
+    period: Period | None,
+    rules: ComplianceRules | None,
+    check_date: date | None,
+) -> Gate:
+    """Return the compliance rules the text states: the run's ``rules`` and ``check_date``
+    when given, else as the system configures them."""
+    on = system.reply_check if rules is None else rules.reply_check
+    reply: Literal["on", "off", "off_by_run"] = (
+        "on" if on else "off_by_run" if rules is not None and system.reply_check else "off"
+    )
+    return Gate(
+        check_date=check_date,
+        at_period_end=period is not None and check_date == period.end,
+        window_days=None if rules is None else rules.window_days,
+        reply=reply,
+        reply_platforms=system.reply_platforms if rules is None else rules.reply_platforms,
+    )
+
+
+def _gate_en(gate: Gate) -> str:
+    """Say when the gate checks, its window and the own-reply check, in English."""
+    when = "Checked on the last day of the period (or a given check date)."
+    if gate.check_date is not None:
+        whose = (
+            "the last day of the period"
+            if gate.at_period_end
+            else "the check date given for this run"
+        )
+        when = f"Checked on {gate.check_date}, {whose}."
+    days = "" if gate.window_days is None else (
+        f"this run: the {gate.window_days} days ending with the check date; "
+    )  # fmt: skip
+    reply = {
+        "on": f"no own reply in the window on {', '.join(gate.reply_platforms)} (own reply: a "
+        "post starting with 回复@, or a comment the account wrote — imported Weibo comments; a "
+        "comment also posted as a 回复@ post counts once)",
+        "off": "(the own-reply check is off)",
+        "off_by_run": "(the own-reply check is off: this run turned it off)",
+    }[gate.reply]
+    return (
+        f"{when} An account fails on: no post in the compliance window ({days}the setting "
+        f"`compliance_window_days`, 14 by default, or the run's option); {reply}; "
+    )
 
 
 def _bounds(preset: Preset) -> list[str]:

@@ -10,14 +10,23 @@ configuration keys stay in code spans. A system's own texts use ``description_zh
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import TYPE_CHECKING
 
-from zhengwu.index.methodology import GENERATOR_VERSION, preset_of, shown_source, table_rows
+from zhengwu.index.methodology import (
+    GENERATOR_VERSION,
+    Gate,
+    gate_of,
+    preset_of,
+    shown_source,
+    table_rows,
+)
 from zhengwu.index.metrics import get_metric
 from zhengwu.index.periods import Period
 from zhengwu.index.system import Indicator, IndicatorSystem
 
 if TYPE_CHECKING:
+    from zhengwu.index.compliance import ComplianceRules
     from zhengwu.index.formulas import Preset
 
 PLATFORM_ZH = {"weibo": "微博", "wechat": "微信", "douyin": "抖音", "bilibili": "B 站",
@@ -168,10 +177,35 @@ def _note_zh(note: str) -> str:
     return note
 
 
+def _gate_zh(gate: Gate) -> str:
+    """Say when the gate checks, its window and the own-reply check, in Chinese."""
+    when = "在统计周期最后一天（或指定的检查日）检查。"
+    if gate.check_date is not None:
+        whose = "统计周期最后一天" if gate.at_period_end else "本次运行指定的检查日"
+        when = f"在 {gate.check_date}（{whose}）检查。"
+    days = "" if gate.window_days is None else f"本次运行为截至检查日的 {gate.window_days} 天；"
+    reply = {
+        "on": f"在{_platforms(gate.reply_platforms)}上窗口内没有自身回复（自身回复：以“回复@”开头"
+        "的发文，或账号自己写的评论——导入的微博评论；同时以“回复@”发文的评论只计一次）",
+        "off": "（自身回复检查已关闭）",
+        "off_by_run": "（本次运行关闭了自身回复检查）",
+    }[gate.reply]
+    return (
+        f"{when}账号有下列情形之一即不合规：合规窗口内没有发文（{days}设置项 "
+        f"`compliance_window_days`，默认 14 天，或运行时指定）；{reply}；"
+    )
+
+
 def render_zh(
-    system: IndicatorSystem, *, period: Period | None = None, notes: list[str] | None = None
+    system: IndicatorSystem,
+    *,
+    period: Period | None = None,
+    notes: list[str] | None = None,
+    rules: ComplianceRules | None = None,
+    check_date: date | None = None,
 ) -> str:
-    """Return the methodology of ``system`` (and of a run over ``period``) in Chinese."""
+    """Return the methodology of ``system`` (and of a run over ``period``) in Chinese; with
+    ``rules`` and ``check_date``, the compliance rules a run used."""
     digest = f"（sha256 `{system.digest}`）" if system.digest else ""
     kind = "综合指标体系" if system.kind == "composite" else "预设公式"
     lines = [
@@ -197,12 +231,6 @@ def render_zh(
         + "（没有账号的平台按 0 计）",
     }[combine.method]
     m = system.matrix
-    reply = (
-        f"在{_platforms(system.reply_platforms)}上窗口内没有自身回复（自身回复：以“回复@”开头的"
-        "发文，或账号自己写的评论——导入的微博评论；同时以“回复@”发文的评论只计一次）；"
-        if system.reply_check
-        else "（自身回复检查已关闭）；"
-    )
     members = "得分" if system.kind == "composite" else "百分位"
     lines += [
         "## 跨平台与机构",
@@ -212,9 +240,7 @@ def render_zh(
         "",
         "## 合规门槛（国办秘函〔2019〕19号）",
         "",
-        "在统计周期最后一天（或指定的检查日）检查。账号有下列情形之一即不合规：合规窗口内没有"
-        "发文（设置项 `compliance_window_days`，默认 14 天，或运行时指定）；"
-        + reply
+        _gate_zh(gate_of(system, period, rules, check_date))
         + "检查日有生效的人工标记（安全事故、买粉、强制点赞、无互动功能——记录标记人、时间和"
         "理由）。不合规账号照常计分，但不进入排名；每个榜单注明被排除的账号数。",
         "",
