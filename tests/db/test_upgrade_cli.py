@@ -8,6 +8,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
@@ -51,15 +52,27 @@ def _run(*args: str, input_text: str | None = None) -> str:
 def test_fresh_database_is_created_then_up_to_date(empty_url: str) -> None:
     assert _run("current") == "(empty database)"  # looking does not migrate
     created = _run("upgrade")
-    assert "created the database at schema" in created and "已创建数据库" in created
-    assert "loaded" in created and "regions" in created
-    assert "已是最新" not in created and "up to date" not in created
-    heads = _run("current")
-    assert heads and heads != "(empty database)" and heads in created
-    again = _run("upgrade")
-    assert (
-        again == f"数据库已是最新，未做改动 / database already up to date at {heads}; nothing done"
+    newest = max(ScriptDirectory.from_config(migrate.alembic_config(empty_url)).get_heads())
+    # Not the tips of the 13 migration branches (0006,0008,0010,…): the newest revision.
+    assert created.startswith(
+        f"已创建数据库，结构版本 {newest}（最新） / created the database at schema {newest} "
+        "(up to date); 已载入区划"
     )
+    assert "loaded" in created and "regions" in created and "," not in created
+    heads = _run("current")
+    assert heads and heads != "(empty database)" and heads not in created
+    again = _run("upgrade")
+    assert again == (
+        f"数据库已是最新（{newest}），未做改动 / database already up to date ({newest}); nothing done"
+    )
+    verbose = _run("upgrade", "-v")
+    assert verbose == f"{again} 各分支版本 / branch revisions: {heads}"
+    result = runner.invoke(app, ["upgrade", "--json"])
+    assert result.exit_code == 0, result.output
+    assert orjson.loads(result.stdout) == {
+        "before": heads, "after": heads, "newest": newest, "latest": newest,
+        "up_to_date": True, "applied": [], "regions_added": 0,
+    }  # fmt: skip
 
 
 def test_older_database_is_upgraded_from_its_revision(empty_url: str) -> None:
@@ -68,18 +81,37 @@ def test_older_database_is_upgraded_from_its_revision(empty_url: str) -> None:
     engine.dispose()
     before = _run("current")
     assert "0017" in before
-    done = _run("upgrade")
+    result = runner.invoke(app, ["upgrade", "--json"])
+    assert result.exit_code == 0, result.output
+    answer = orjson.loads(result.stdout)
     heads = _run("current")
-    assert heads != before
-    assert f"upgraded the schema from {before} to {heads}" in done
-    assert f"已从 {before} 升级到 {heads}" in done
+    assert answer["before"] == before and answer["after"] == heads != before
+    assert "0018" in answer["applied"] and "0017" not in answer["applied"]
+    assert answer["up_to_date"] is True and answer["newest"] == answer["latest"]
 
 
 def test_describe_upgrade_says_what_was_done() -> None:
-    assert describe_upgrade("0019", "0019", 0).startswith("数据库已是最新")
-    only_regions = describe_upgrade("0019", "0019", 3)
-    assert "schema already at 0019" in only_regions and "loaded 3 regions" in only_regions
-    assert "up to date" not in only_regions
+    code = ("0040", "0042")
+    old = migrate.SchemaState(("0019",), frozenset({"0001", "0019"}), code)
+    new = migrate.SchemaState(code, frozenset({"0001", "0019", "0040", "0042"}), code)
+    assert describe_upgrade(new, new, 0) == (
+        "数据库已是最新（0042），未做改动 / database already up to date (0042); nothing done"
+    )
+    assert describe_upgrade(old, new, 0) == (
+        "已升级数据库结构，应用迁移 2 个，现为 0042（最新） / upgraded the schema: "
+        "2 migrations applied, now at 0042 (up to date)"
+    )
+    only_regions = describe_upgrade(new, new, 3)
+    assert "schema unchanged at 0042 (up to date)" in only_regions
+    assert "loaded 3 regions" in only_regions and "nothing done" not in only_regions
+    behind = describe_upgrade(old, old, 0)  # `zhengwu db upgrade 0019`: not the latest
+    assert (
+        behind
+        == "结构版本 0019（最新为 0042），未变 / schema unchanged at 0019 (the latest is 0042)"
+    )
+    nothing = migrate.SchemaState((), frozenset(), code)
+    one = describe_upgrade(nothing, old, 0)
+    assert one.startswith("已创建数据库，结构版本 0019（最新为 0042）")
 
 
 def test_processes_starting_together_migrate_the_database_once(
@@ -179,7 +211,7 @@ def test_downgrade_asks_first_then_goes_back(empty_url: str) -> None:
     answer = orjson.loads(result.stdout.strip().splitlines()[-1])
     assert answer["before"] == back and answer["changed"] is True
     assert "0031" in answer["after"].split(",") and answer["after"] == _run("current")
-    assert "已从" in _run("upgrade")  # and up again
+    assert "应用迁移 2 个" in _run("upgrade")  # and up again: 0034 and 0040
 
 
 def test_downgrade_refuses_what_it_cannot_do(empty_url: str) -> None:

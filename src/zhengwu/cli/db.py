@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from zhengwu.cli.common import console, handle_errors, print_json
 from zhengwu.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from zhengwu.db.migrate import SchemaState
 
 app = typer.Typer(
     help="业务数据库 / operational database: migrations and backup.", no_args_is_help=True
@@ -17,11 +20,19 @@ app = typer.Typer(
 
 @app.command("upgrade")
 @handle_errors
-def upgrade(revision: str = typer.Argument("heads", help="target revision")) -> None:
+def upgrade(
+    revision: str = typer.Argument("heads", help="target revision"),
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="also list the revision of each branch")
+    ] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
     """Create or migrate the operational DB to the latest schema and load the regions table.
 
-    Says what it did: created the database, upgraded it from one revision to another,
-    loaded regions — and "already up to date" only when there was nothing to do.
+    Says what it did: created the database, upgraded it (how many migrations it applied),
+    loaded regions — and "already up to date" only when there was nothing to do — with
+    the newest revision applied. The revision of each domain's migration branch (what
+    ``zhengwu db current`` lists): with -v, and in --json.
 
     Example: zhengwu db upgrade
     """
@@ -32,23 +43,47 @@ def upgrade(revision: str = typer.Argument("heads", help="target revision")) -> 
     # Not the migrating engine: it would bring the schema up to date before we look.
     engine = get_engine(migrate=False)
     with migrate.migration_lock(engine):  # a server or worker starting may migrate too
-        before = migrate.current(engine)
+        before = migrate.schema_state(engine)
         migrate.upgrade(engine, revision)
         with unit_of_work(engine) as session:
             added = region_service.sync_regions(session)
-    console.print(describe_upgrade(before, migrate.current(engine), added))
+        after = migrate.schema_state(engine)
+    if json_out:
+        print_json({
+            "before": ",".join(before.heads) or None, "after": ",".join(after.heads) or None,
+            "newest": after.newest, "latest": after.latest, "up_to_date": after.up_to_date,
+            "applied": sorted(after.applied - before.applied), "regions_added": added,
+        })  # fmt: skip
+        return
+    said = describe_upgrade(before, after, added)
+    if verbose:
+        said += f"\n各分支版本 / branch revisions: {','.join(after.heads)}"
+    console.print(said, markup=False, highlight=False)
 
 
-def describe_upgrade(before: str | None, after: str | None, regions_added: int) -> str:
-    """Return what ``zhengwu db upgrade`` did, in Chinese and English."""
-    if before is None and after is not None:
-        done = f"已创建数据库，结构版本 {after} / created the database at schema {after}"
-    elif before != after:
-        done = f"已从 {before} 升级到 {after} / upgraded the schema from {before} to {after}"
-    elif regions_added:
-        done = f"结构已是最新（{after}） / schema already at {after}"
+def describe_upgrade(before: SchemaState, after: SchemaState, regions_added: int) -> str:
+    """Return what ``zhengwu db upgrade`` did, in Chinese and English: the newest revision
+    applied, not the tips of the 13 migration branches."""
+    if after.up_to_date:
+        at_zh, at_en = f"{after.newest}（最新）", f"{after.newest} (up to date)"
+    else:  # a revision older than the latest was asked for
+        at_zh = f"{after.newest}（最新为 {after.latest}）"
+        at_en = f"{after.newest} (the latest is {after.latest})"
+    applied = len(after.applied - before.applied)
+    if not before.heads and after.heads:
+        done = f"已创建数据库，结构版本 {at_zh} / created the database at schema {at_en}"
+    elif applied:
+        done = (
+            f"已升级数据库结构，应用迁移 {applied} 个，现为 {at_zh} / upgraded the schema: "
+            f"{applied} migration{'s' if applied != 1 else ''} applied, now at {at_en}"
+        )
+    elif regions_added or not after.up_to_date:
+        done = f"结构版本 {at_zh}，未变 / schema unchanged at {at_en}"
     else:
-        return f"数据库已是最新，未做改动 / database already up to date at {after}; nothing done"
+        return (
+            f"数据库已是最新（{after.newest}），未做改动 / database already up to date "
+            f"({after.newest}); nothing done"
+        )
     if regions_added:
         done += f"; 已载入区划 {regions_added} 个 / loaded {regions_added} regions"
     return done

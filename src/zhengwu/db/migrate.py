@@ -14,6 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -324,30 +325,65 @@ def current(engine: Engine) -> str | None:
     return ",".join(sorted(heads)) or None
 
 
+@dataclass(frozen=True)
+class SchemaState:
+    """Where a database's schema stands against the code's migrations.
+
+    ``heads``: the tips the version table lists, one per domain branch (13 on an up-to-date
+    database, meaningless to an operator); ``applied``: every revision they cover;
+    ``latest``: the code's newest revision.
+    """
+
+    heads: tuple[str, ...]
+    applied: frozenset[str]
+    code_heads: tuple[str, ...]
+
+    @property
+    def newest(self) -> str | None:
+        """The newest revision applied (revisions are numbered in order), None if none."""
+        return max(self.applied, default=None)
+
+    @property
+    def latest(self) -> str:
+        """The code's newest revision."""
+        return max(self.code_heads)
+
+    @property
+    def up_to_date(self) -> bool:
+        """Whether every migration of the code is applied."""
+        return set(self.code_heads) <= self.applied
+
+
+def schema_state(engine: Engine) -> SchemaState:
+    """Return where the schema of the database behind ``engine`` stands (no migrating)."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(
+        alembic_config(engine.url.render_as_string(hide_password=False))
+    )
+    have = tuple(sorted(set((current(engine) or "").split(",")) - {""}))
+    # The version table keeps only the tips: a revision another one depends on (0018 on
+    # 0014 and 0017) is applied without being listed, so count what the tips cover.
+    applied = (
+        frozenset(r.revision for r in script.revision_map.iterate_revisions(have, "base"))
+        if have
+        else frozenset()
+    )
+    return SchemaState(have, applied, tuple(sorted(script.get_heads())))
+
+
 def ensure_current(engine: Engine) -> bool:
     """Migrate the database (and load regions) when it is behind the code; return if it was.
 
     The CLI and the server call this on start, so a new user never meets "no such table":
     a fresh SQLite file is created and migrated on first use.
     """
-    from alembic.script import ScriptDirectory
     from sqlalchemy.orm import Session
 
     from zhengwu.regions.service import sync_regions
 
-    cfg = alembic_config(engine.url.render_as_string(hide_password=False))
-    script = ScriptDirectory.from_config(cfg)
-
     def behind() -> bool:
-        have = tuple(sorted(set((current(engine) or "").split(",")) - {""}))
-        # The version table keeps only the tips: a revision another one depends on (0018
-        # on 0014 and 0017) is applied without being listed, so compare what the tips cover.
-        applied = (
-            {r.revision for r in script.revision_map.iterate_revisions(have, "base")}
-            if have
-            else set()
-        )
-        return not set(script.get_heads()) <= applied
+        return not schema_state(engine).up_to_date
 
     if not behind():
         return False
