@@ -417,3 +417,14 @@ def test_a_search_refresh_that_fails_after_the_import_ends_with_a_json_line(
             assert (line["duplicates"], line["error"]) == (1, "ServerError")
     without = runner.invoke(app, ["import", "weibo-api", str(other), str(archive)])
     assert without.exit_code == 2, without.output
+
+
+def test_warnings_start_stderr_without_an_empty_line() -> None:
+    # The progress display, not drawn where stderr is no terminal, still ended with an
+    # empty line: stderr began "\n警告 / warning: 1 个账号…没有对应的已登记账号".
+    result = runner.invoke(app, ["import", "wechat-articles", str(WECHAT_SAMPLE)])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith("警告 / warning: 1 个账号（wechat:MzA3NTE5MzQzMA==）")
+    unknown = runner.invoke(app, ["import", "weibo-cov", str(WECHAT_SAMPLE)])
+    assert unknown.exit_code == 2
+    assert unknown.stderr.startswith("错误：未知的导入格式 'weibo-cov'")

@@ -315,5 +315,9 @@ def progress_bar(
         SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
         TimeElapsedColumn(), TimeRemainingColumn(),
     )  # fmt: skip
-    with Progress(*columns, console=to or err_console, transient=True, disable=disable) as progress:
+    shown_on = to or err_console
+    # Not drawn where the console is no terminal: rich's Progress then only ends with an
+    # empty line, which stood above what is printed next (warnings, results).
+    hidden = disable or not shown_on.is_interactive
+    with Progress(*columns, console=shown_on, transient=True, disable=hidden) as progress:
         yield ProgressBar(progress, progress.add_task(description, total=total))

@@ -146,7 +146,10 @@ def _import(
             )  # fmt: skip
             session.rollback()
         else:
-            with Progress(console=err_console, transient=True, disable=json_out) as progress:
+            # Not drawn where stderr is no terminal: rich's Progress then only ends with an
+            # empty line, which stood above the warnings.
+            hidden = json_out or not err_console.is_interactive
+            with Progress(console=err_console, transient=True, disable=hidden) as progress:
                 task = progress.add_task(f"导入 importing {fmt}", total=None)
                 summary = run_import(
                     fmt, paths, session=session, analytics=analytics, observed_at=observed_at,
