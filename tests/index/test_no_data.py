@@ -56,7 +56,11 @@ def test_real_article_list_without_counts_is_not_scored_as_zero(world: World) ->
     assert quiet["score"] == 0  # 清博: no article in the window → 0
     assert quiet["rank_with_failing"] == 1 and quiet["percentile"] == 100
     assert run.failing == 1  # gh_quiet fails the gate (no post); no data is not a failure
-    assert any("1 accounts had no usable counts in 2019-09" in n for n in run.notes)
+    assert any(
+        n.startswith("1 个账号在 2019-09 没有可用的计数（未报告，非 0）")
+        and "/ 1 account had no usable counts in 2019-09 (not reported" in n
+        for n in run.notes
+    )
     # Nobody in the peer group has usable data: the notes say its ranking says nothing.
     assert any("peer group wechat: none of its 2 accounts" in n for n in run.notes)
     stored = world.con.execute(
@@ -91,7 +95,7 @@ def test_unreported_counts_beside_reported_ones(world: World) -> None:
     assert rows[2]["peer_size"] == 2  # the scored accounts
     assert [r["percentile"] for r in rows] == [100, 50, None]
     assert not any("peer group" in n for n in run.notes)
-    assert any("1 accounts had no usable counts" in n for n in run.notes)
+    assert any("/ 1 account had no usable counts" in n for n in run.notes)
     org = world.totals(run.run_id, "all")
     reasons = {r["name"]: r["compliance_reasons"] for r in org}
     assert reasons == {"gh_a-org": [], "gh_b-org": [], "gh_null-org": ["no_data"]}
@@ -106,5 +110,32 @@ def test_zhengwu_4d_account_with_every_dimension_missing_is_excluded(world: Worl
     assert sorted(row["dims_missing"]) == sorted(["engagement", "reach", "recognition", "service"])
     assert row["excluded"] is True and row["rank"] is None
     assert "no_data" in row["compliance_reasons"]
-    assert any("1 accounts had no usable counts" in n for n in run.notes)
-    assert any("peer group wechat: none of its 1 accounts" in n for n in run.notes)
+    assert any("/ 1 account had no usable counts" in n for n in run.notes)
+    # Not "none of its 1 accounts has usable data (1 without counts, the rest score 0)".
+    assert (
+        "同组 wechat 唯一的账号在 2019-09-24..2019-09-30 没有可用数据（无数据）：该组排名没有意义"
+        " / peer group wechat: its one account has no usable data in 2019-09-24..2019-09-30"
+        " (no counts): its ranking says nothing"
+    ) in run.notes
+
+
+def test_notes_count_one_in_the_singular() -> None:
+    import duckdb
+
+    from zhengwu.index.engine import no_data_notes
+    from zhengwu.index.periods import parse_period
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE index_totals (run_id TEXT, entity TEXT, peer_key TEXT, score DOUBLE)")
+    groups = [f"weibo|g{i}" for i in range(6)]  # six peer groups, each of one unscored account
+    con.executemany(
+        "INSERT INTO index_totals VALUES ('r', 'account', ?, NULL)", [[g] for g in groups]
+    )
+    notes = no_data_notes(con, "r", parse_period("2025-07"))
+    assert notes[0].endswith(
+        "/ 6 accounts had no usable counts in 2025-07 (not reported, which is not 0): "
+        "no score, not ranked (reason no_data)"
+    )
+    assert notes[1].endswith("/ peer group weibo|g0: its one account has no usable data in "
+                             "2025-07 (no counts): its ranking says nothing")  # fmt: skip
+    assert notes[-1] == "另有 1 个同组也没有可用数据 / 1 more peer group has no usable data"

@@ -166,23 +166,33 @@ def no_data_notes(con: duckdb.DuckDBPyConnection, run_id: str, period: Period) -
     ).fetchall()
     no_data = sum(int(r[2]) for r in rows)
     if no_data:
+        noun = "account" if no_data == 1 else "accounts"
         notes.append(
             f"{no_data} 个账号在 {period.label} 没有可用的计数（未报告，非 0），不计分、不排名（无数据 no_data）"
-            f" / {no_data} accounts had no usable counts in {period.label} (not reported, "
+            f" / {no_data} {noun} had no usable counts in {period.label} (not reported, "
             "which is not 0): no score, not ranked (reason no_data)"
         )
     # The peer key always starts with the platform.
     blank_groups = [(peer, int(n), int(missing)) for peer, n, missing, blank in rows if blank == n]
     for key, n, missing in blank_groups[:_BLANK_GROUPS_NAMED]:
-        notes.append(
-            f"同组 {key} 的 {n} 个账号在 {period.label} 都没有可用数据（{missing} 个无数据，其余得分为 0）："
-            f"该组排名没有意义 / peer group {key}: none of its {n} accounts has usable data in "
-            f"{period.label} ({missing} without counts, the rest score 0): its ranking says nothing"
-        )
+        if n == 1:  # "all 1 accounts …, the rest score 0" said of one account
+            why_zh, why_en = ("无数据", "no counts") if missing else ("得分为 0", "it scores 0")
+            zh = f"同组 {key} 唯一的账号在 {period.label} 没有可用数据（{why_zh}）"
+            en = (
+                f"peer group {key}: its one account has no usable data in {period.label} ({why_en})"
+            )
+        else:
+            zh = (f"同组 {key} 的 {n} 个账号在 {period.label} 都没有可用数据"
+                  f"（{missing} 个无数据，其余得分为 0）")  # fmt: skip
+            en = (f"peer group {key}: none of its {n} accounts has usable data in "
+                  f"{period.label} ({missing} without counts, the rest score 0)")  # fmt: skip
+        notes.append(f"{zh}：该组排名没有意义 / {en}: its ranking says nothing")
     if len(blank_groups) > _BLANK_GROUPS_NAMED:
         rest = len(blank_groups) - _BLANK_GROUPS_NAMED
         notes.append(
-            f"另有 {rest} 个同组也没有可用数据 / {rest} more peer groups have no usable data"
+            f"另有 {rest} 个同组也没有可用数据 / {rest} more peer "
+            + ("group has" if rest == 1 else "groups have")
+            + " no usable data"
         )
     return notes
 
