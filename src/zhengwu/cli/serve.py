@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -54,9 +55,14 @@ def serve_command(
         console.print(f"后台任务 / worker (in this process): {names}")
     else:
         console.print("后台任务未在本进程运行 / worker off: run `zhengwu worker` separately")
-    console.print(f"zhengwu 正在运行 / serving on http://{host}:{port}  (Ctrl+C 停止 / to stop)")
+
+    def listening() -> None:
+        console.print(
+            f"zhengwu 正在运行 / serving on http://{host}:{port}  (Ctrl+C 停止 / to stop)"
+        )
+
     if background is None:
-        _run_server(host, port, workers)
+        _run_server(host, port, workers, listening)
         return
     from zhengwu.cli.worker import stop_on_signals
 
@@ -65,7 +71,7 @@ def serve_command(
     with stop_on_signals(background):
         thread = background.start_thread()
         try:
-            _run_server(host, port, workers)
+            _run_server(host, port, workers, listening)
         finally:
             background.stop()
             thread.join(timeout=WORKER_STOP_SECONDS)
@@ -123,10 +129,42 @@ def background_worker(worker: bool | None) -> Worker | None:
     return Worker.from_settings(engine=get_engine())
 
 
-def _run_server(host: str, port: int, workers: int) -> None:
-    import uvicorn
+def _run_server(host: str, port: int, workers: int, listening: Callable[[], None]) -> None:
+    """Run uvicorn as ``uvicorn.run`` does, calling ``listening`` once connections are taken.
 
-    uvicorn.run(
+    It was said before uvicorn started: a browser that came while the app was still being
+    imported (12 s on a busy machine) met "connection refused" under "serving on …". One
+    process: once the server's startup is done and its socket listens. Several: once the
+    shared socket listens — connections wait in its queue until a process takes them.
+    """
+    import socket
+    import sys
+
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    class AnnouncingServer(uvicorn.Server):
+        """A uvicorn server that says it is serving once its startup is done."""
+
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            if self.started:  # not when the app's startup failed
+                listening()
+
+    config = uvicorn.Config(
         "zhengwu.web.app:create_app", factory=True, host=host, port=port, workers=workers,
         log_level="warning",
     )  # fmt: skip
+    try:
+        if workers > 1:
+            sock = config.bind_socket()
+            sock.listen(config.backlog)
+            listening()
+            Multiprocess(config, sockets=[sock]).run()
+            return
+        server = AnnouncingServer(config)
+        server.run()
+    except KeyboardInterrupt:  # Ctrl+C, handed on by uvicorn once it stopped
+        return
+    if not server.started:
+        sys.exit(3)  # uvicorn's STARTUP_FAILURE, as uvicorn.run exits
