@@ -242,3 +242,20 @@ def test_an_example_going_on_stays_indented_under_its_first_line(width: int) -> 
         shown = [re.sub(r"\s+\(.*\)$", "", " ".join(s.split())) for s in shown]
         assert shown == expected, result.output
     assert checked > (10 if width < 120 else 0)
+
+
+@pytest.mark.parametrize(
+    ("path", "group"), GROUPS, ids=[" ".join(p) or "zhengwu" for p, _ in GROUPS]
+)
+def test_group_lists_each_command_in_chinese_and_english(path: list[str], group: Any) -> None:
+    # A group's list showed each command's docstring in English only (`zhengwu rescue
+    # --help`: "Detect help posts and extract their fields …") under a bilingual group help.
+    result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "200"}, terminal_width=200)
+    assert result.exit_code == 0, result.output
+    for name, lines in _listed(result.output).items():
+        summary = " ".join(lines)
+        parts = re.split(r" (?:/|—) ", summary, maxsplit=1)  # 中文 / English, 中文 — English
+        assert len(parts) == 2, f"{name}: not '中文 / English': {summary}"
+        zh, en = parts
+        assert re.search(r"[\u4e00-\u9fff]", zh), f"{name}: no Chinese summary: {summary}"
+        assert re.search(r"[A-Za-z]{3}", en), f"{name}: no English summary: {summary}"

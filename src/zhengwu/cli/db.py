@@ -18,7 +18,10 @@ app = typer.Typer(
 )
 
 
-@app.command("upgrade")
+@app.command(
+    "upgrade",
+    short_help="创建或升级业务数据库并载入区划 / create or migrate the database, load the regions",
+)
 @handle_errors
 def upgrade(
     revision: str = typer.Argument("heads", help="target revision"),
@@ -89,7 +92,9 @@ def describe_upgrade(before: SchemaState, after: SchemaState, regions_added: int
     return done
 
 
-@app.command("downgrade")
+@app.command(
+    "downgrade", short_help="把数据库结构降回旧版本 / take the schema back to an older revision"
+)
 @handle_errors
 def downgrade(
     revision: Annotated[
@@ -169,7 +174,9 @@ def downgrade(
         )
 
 
-@app.command("current")
+@app.command(
+    "current", short_help="显示数据库结构版本（不迁移） / print the schema revision (no migrating)"
+)
 @handle_errors
 def current() -> None:
     """Print the schema revision of the operational DB (without migrating it).
@@ -185,7 +192,10 @@ def current() -> None:
     console.print(migrate.current(get_engine(migrate=False)) or "(empty database)")
 
 
-@app.command("backup")
+@app.command(
+    "backup",
+    short_help="备份 SQLite 业务数据库（服务运行中亦可） / back up the SQLite database, even while serving",
+)
 @handle_errors
 def backup(
     dest: Annotated[Path, typer.Argument(help="the backup file to write (must not exist)")],
@@ -206,7 +216,10 @@ def backup(
                       markup=False, highlight=False)  # fmt: skip
 
 
-@app.command("restore")
+@app.command(
+    "restore",
+    short_help="恢复业务数据库，已吊销的令牌与用户保持吊销 / restore the database; revocations kept",
+)
 @handle_errors
 def restore(
     backup: Annotated[

@@ -84,7 +84,9 @@ def _tree(path: Path | None) -> Any:
     return load_tree(path) if path is not None else None
 
 
-@model_app.command("train")
+@model_app.command(
+    "train", short_help="用已标注诉求训练分类器 / train the classifier on labelled requests"
+)
 @handle_errors
 def train_command(
     data: DataOpt, out: OutOpt = None, tree: TreeOpt = None, json_out: JsonOut = False
@@ -116,7 +118,7 @@ def train_command(
     console.print("  ".join(f"{k} {v}" for k, v in clf.info["label_counts"].items()))
 
 
-@model_app.command("evaluate")
+@model_app.command("evaluate", short_help="评估已保存的分类器 / score the stored classifier")
 @handle_errors
 def evaluate_command(
     data: DataOpt,
@@ -141,7 +143,9 @@ def evaluate_command(
         _print_report(report, f"评估 evaluation of {model or 'the stored model'}")
 
 
-@model_app.command("retrain")
+@model_app.command(
+    "retrain", short_help="用全部已标注诉求重新训练 / retrain from all labelled requests"
+)
 @handle_errors
 def retrain_command(
     data: DataOpt,
@@ -214,7 +218,10 @@ def retrain_command(
     console.print(f"已替换模型 model replaced → {path}" if path else "未保存 not saved (--dry-run)")
 
 
-@model_app.command("predict")
+@model_app.command(
+    "predict",
+    short_help="用已保存的模型和规则分类文本 / classify texts with the stored model and rules",
+)
 @handle_errors
 def predict_command(
     text: Annotated[list[str], typer.Argument(help="request text(s)")],

@@ -89,7 +89,7 @@ def _print_year(info: dict[str, Any]) -> None:
         )  # fmt: skip
 
 
-@app.command("show")
+@app.command("show", short_help="查看工作日历 / show the desk's calendar")
 @handle_errors
 def show(
     year: Annotated[
@@ -134,7 +134,7 @@ def show(
     _warn(deadlines.provisional_notice(y for y in years if cal.is_provisional(y)))
 
 
-@app.command("check")
+@app.command("check", short_help="检查日历文件 / check a calendar file")
 @handle_errors
 def check(
     path: Annotated[
@@ -182,7 +182,7 @@ def check(
         _warn(f"{zh} / {en}")
 
 
-@app.command("import")
+@app.command("import", short_help="载入一年的放假安排 / load a year's official holiday schedule")
 @handle_errors
 def import_command(
     path: Annotated[Path, typer.Argument(help="calendar file with a year's official schedule")],
@@ -306,7 +306,9 @@ def _china(moment: datetime) -> str:
     return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
 
 
-@app.command("recompute")
+@app.command(
+    "recompute", short_help="按现行日历重算未结诉求期限 / count the open requests' deadlines again"
+)
 @handle_errors
 def recompute_command(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="report only; change nothing")]

@@ -55,7 +55,9 @@ def _warn(warning: str | None) -> None:
         err_console.print(f"[bold yellow]警告 warning[/]：{warning}", soft_wrap=True)
 
 
-@app.command("import-csv")
+@app.command(
+    "import-csv", short_help="从热线 CSV 导入诉求，坏行隔离 / import requests from a hotline CSV"
+)
 @handle_errors
 def import_csv(
     path: Annotated[Path, typer.Argument(help="CSV export of a 12345 hotline system")],
@@ -164,7 +166,10 @@ def _check_source(source: str) -> None:
         )
 
 
-@app.command("intake-posts")
+@app.command(
+    "intake-posts",
+    short_help="把@矩阵账号的发文转为诉求 / turn posts that mention matrix accounts into requests",
+)
 @handle_errors
 def intake_posts(
     since: Annotated[str, typer.Option(help="scan posts created since (ISO date/time, UTC)")] = "",
@@ -222,7 +227,9 @@ def intake_posts(
     _warn(deadlines.provisional_notice(provisional))
 
 
-@app.command("escalate")
+@app.command(
+    "escalate", short_help="督办所有超期未结诉求 / supervise every open request past a deadline"
+)
 @handle_errors
 def escalate(json_out: JsonOut = False) -> None:
     """Supervise (督办) every open request past a deadline now (the worker does it every 5 min).
@@ -245,7 +252,9 @@ def escalate(json_out: JsonOut = False) -> None:
         console.print("督办 supervised 0（没有待督办的超期诉求 / no overdue request to supervise）")
 
 
-@app.command("due-soon")
+@app.command(
+    "due-soon", short_help="列出即将到期的诉求 / list open requests whose deadline is near"
+)
 @handle_errors
 def due_soon(
     hours: Annotated[float, typer.Option(help="deadline within this many hours")] = 24,
@@ -320,7 +329,10 @@ def _china(moment: str | None) -> str:
     )
 
 
-@app.command("rates")
+@app.command(
+    "rates",
+    short_help="显示回应率、办结率、按时办结率、满意率 / show response, closing and satisfaction rates",
+)
 @handle_errors
 def rates_command(
     period: Annotated[str, typer.Option(help="2025-07, 2025-Q3, 2025 or 2025-07-01..2025-07-15")],
@@ -475,7 +487,9 @@ AsOpt = Annotated[
 ]
 
 
-@app.command("export")
+@app.command(
+    "export", short_help="导出诉求为 CSV、Excel 或 JSON / export requests as CSV, Excel or JSON"
+)
 @handle_errors
 def export_command(
     out: Annotated[Path, typer.Option("--out", help="file to write")],
@@ -527,7 +541,9 @@ def export_command(
 FOUND = 200  # requests `desk find` lists
 
 
-@app.command("find")
+@app.command(
+    "find", short_help="按工单号或来电号码查找诉求 / find requests by ticket number or phone"
+)
 @handle_errors
 def find_command(
     ticket: Annotated[
@@ -597,7 +613,7 @@ def find_command(
     console.print(table)
 
 
-@app.command("reclassify")
+@app.command("reclassify", short_help="分类树改动后重新分类未结诉求 / classify open requests again")
 @handle_errors
 def reclassify_command(
     category: Annotated[
@@ -647,7 +663,7 @@ def reclassify_command(
         console.print(table)
 
 
-@app.command("remask")
+@app.command("remask", short_help="重新脱敏已保存的公开文本 / mask the stored public texts again")
 @handle_errors
 def remask_command(
     everything: Annotated[
@@ -690,7 +706,9 @@ def remask_command(
     )
 
 
-@app.command("show")
+@app.command(
+    "show", short_help="以 JSON 输出一条诉求及其历史 / print one request with its history as JSON"
+)
 @handle_errors
 def show(
     ref: Annotated[
@@ -711,7 +729,9 @@ def show(
         print_json(presenters.detail(session, req, _system()).model_dump(mode="json"))
 
 
-@categories_app.command("list")
+@categories_app.command(
+    "list", short_help="输出分类树及办理期限 / print the category tree with deadlines"
+)
 @handle_errors
 def categories_list(json_out: JsonOut = False) -> None:
     """Print the category tree with deadlines (working days).
@@ -739,7 +759,7 @@ def categories_list(json_out: JsonOut = False) -> None:
         )
 
 
-@categories_app.command("load-default")
+@categories_app.command("load-default", short_help="载入默认分类树 / load the shipped default tree")
 @handle_errors
 def categories_load_default() -> None:
     """Load the shipped default tree into an empty category table.
@@ -756,7 +776,9 @@ def categories_load_default() -> None:
     )
 
 
-@categories_app.command("import")
+@categories_app.command(
+    "import", short_help="从分级 CSV 载入或更新分类树 / load or update the tree from a level CSV"
+)
 @handle_errors
 def categories_import(
     path: Annotated[Path, typer.Argument(help="level CSV: 一级分类,二级分类,三级分类 …")],
@@ -797,7 +819,7 @@ def categories_import(
         console.print(f"  隔离 {q.source}: {q.reason}", soft_wrap=True)
 
 
-@categories_app.command("edit")
+@categories_app.command("edit", short_help="编辑分类（版本加一，审计） / edit a category (audited)")
 @handle_errors
 def categories_edit(
     code: Annotated[str, typer.Argument(help="category code")],
@@ -826,7 +848,7 @@ def categories_edit(
         console.print(f"已更新 {code}（版本 version {category.version}）")
 
 
-@routing_app.command("list")
+@routing_app.command("list", short_help="输出生效的派单规则 / print the rules in force")
 @handle_errors
 def routing_list(json_out: JsonOut = False) -> None:
     """Print the rules in force.
@@ -912,7 +934,7 @@ AdcodeOpt = Annotated[
 ]
 
 
-@routing_app.command("add")
+@routing_app.command("add", short_help="添加派单规则 / add a routing rule")
 @handle_errors
 def routing_add(
     org: OrgOption,
@@ -946,7 +968,9 @@ def routing_add(
         desk_routing.note_waiting(session)
 
 
-@routing_app.command("fallback")
+@routing_app.command(
+    "fallback", short_help="指定或列出兜底承办单位 / name or list the fallback bodies"
+)
 @handle_errors
 def routing_fallback(
     org: Annotated[
@@ -1018,7 +1042,7 @@ def routing_fallback(
         console.print(_rule_line(r, names), markup=False, soft_wrap=True)
 
 
-@routing_app.command("retire")
+@routing_app.command("retire", short_help="停用派单规则 / retire a rule")
 @handle_errors
 def routing_retire(
     rule_id: Annotated[int, typer.Argument(help="rule id")],
@@ -1037,7 +1061,9 @@ def routing_retire(
     console.print(f"已停用规则 #{rule_id}（版本 version {version}）")
 
 
-@routing_app.command("derive")
+@routing_app.command(
+    "derive", short_help="按分类与单位推导派单规则 / derive rules from the categories and bodies"
+)
 @handle_errors
 def routing_derive(json_out: JsonOut = False) -> None:
     """Add rules from the categories' sectors and the bodies on file (one per city/county),
@@ -1062,7 +1088,10 @@ def routing_derive(json_out: JsonOut = False) -> None:
     console.print(f"已推导规则 added {count}（其中兜底 fallbacks {fallbacks}）")
 
 
-@app.command("replay-events")
+@app.command(
+    "replay-events",
+    short_help="回放模拟单位的办理（演示数据） / play the simulated handling up to now",
+)
 @handle_errors
 def replay_events(
     path: Annotated[Path, typer.Argument(help="requests/handling-events.json of a simulation")],

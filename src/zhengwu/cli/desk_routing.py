@@ -25,9 +25,15 @@ AsAdminOpt = Annotated[
 
 def register(routing_app: typer.Typer) -> None:
     """Add ``export``, ``import`` and ``reroute`` to the ``desk routing`` group."""
-    routing_app.command("export")(routing_export)
-    routing_app.command("import")(routing_import)
-    routing_app.command("reroute")(routing_reroute)
+    routing_app.command("export", short_help="导出派单表 / export the rules as a sheet")(
+        routing_export
+    )
+    routing_app.command(
+        "import", short_help="从派单表载入规则 / load the routing table from a sheet"
+    )(routing_import)
+    routing_app.command(
+        "reroute", short_help="按现行规则为未派单诉求派单 / route the requests waiting with no body"
+    )(routing_reroute)
 
 
 def note_waiting(session: Any) -> None:

@@ -14,8 +14,10 @@ of the help writes them, so none reaches the reader doubled.
 
 :func:`install` applies it to every command's rich help, once, when the CLI is built; the
 command's ``help`` itself (its docstring, which ``tests/test_cli_examples.py`` reads) is
-not changed. A group's list of its commands shows each one's first paragraph laid out the
-same way, so a sentence there does not break where its source line ended either. No help
+not changed. A group's list of its commands shows each one's ``short_help`` — every command
+has one, ``中文 / English`` on one line (tests/test_cli_help.py) — or else its first
+paragraph, laid out the same way, so a sentence there does not break where its source line
+ended either. No help
 line is cut short with "…": what does not fit goes on to the next line.
 """
 

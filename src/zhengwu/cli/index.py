@@ -115,7 +115,10 @@ def _read_flags(pairs: list[str]) -> dict[str, bool]:
     return flags
 
 
-@app.command("formula")
+@app.command(
+    "formula",
+    short_help="计算一个已发布公式并输出 JSON / compute one published-formula preset as JSON",
+)
 def formula(
     name: Annotated[str, typer.Argument(help="preset name, see `zhengwu index formulas`")],
     input_: Annotated[
@@ -139,7 +142,10 @@ def formula(
     typer.echo(json.dumps(payload, ensure_ascii=False))
 
 
-@app.command("formulas")
+@app.command(
+    "formulas",
+    short_help="列出已发布公式及其出处与可信度 / list the published formulas, source and certainty",
+)
 def formulas(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of a table")] = False,
 ) -> None:
@@ -276,7 +282,9 @@ def _table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
 # ---- systems ------------------------------------------------------------------------------
 
 
-@app.command("systems")
+@app.command(
+    "systems", short_help="列出指标体系或指标 / list the indicator systems, or the metrics"
+)
 @handle_errors
 def systems(
     metrics: Annotated[bool, typer.Option("--metrics", help="list the metric registry")] = False,
@@ -319,7 +327,10 @@ def systems(
            [[s["name"], s["kind"], s["platforms"], s["version"], s["title_zh"]] for s in listing])  # fmt: skip
 
 
-@app.command("methodology")
+@app.command(
+    "methodology",
+    short_help="以 Markdown 输出指标体系的方法说明 / print a system's methodology as Markdown",
+)
 @handle_errors
 def methodology(
     system: Annotated[str, typer.Argument(help="system name")] = "zhengwu-4d",
@@ -356,7 +367,10 @@ def _lang(lang: str) -> Literal["zh", "en"]:
 # ---- runs ---------------------------------------------------------------------------------
 
 
-@app.command("run")
+@app.command(
+    "run",
+    short_help="按时期计算指标体系并保存得分、排名和矩阵指数 / compute a system over a period and store it",
+)
 @handle_errors
 def run(
     period: PeriodOpt,
@@ -409,7 +423,7 @@ def run(
         console.print(f"  · {note}")
 
 
-@app.command("runs")
+@app.command("runs", short_help="列出已保存的指数计算及其配置 / list the stored index runs")
 @handle_errors
 def runs(as_json: JsonOpt = False) -> None:
     """List the stored index runs with their configuration.
@@ -436,7 +450,11 @@ def runs(as_json: JsonOpt = False) -> None:
             for r in listing])  # fmt: skip
 
 
-@app.command("publish", context_settings={"allow_extra_args": True})
+@app.command(
+    "publish",
+    context_settings={"allow_extra_args": True},
+    short_help="发布（或撤回）一次计算的排行榜 / publish a run's rankings (or withdraw them)",
+)
 @handle_errors
 def publish(
     ctx: typer.Context,
@@ -492,7 +510,10 @@ def publish(
 # ---- results ------------------------------------------------------------------------------
 
 
-@app.command("rank")
+@app.command(
+    "rank",
+    short_help="输出排行榜及与上期相比的变化 / print a ranking with movement against the last period",
+)
 @handle_errors
 def rank(
     period: PeriodOpt,
@@ -614,7 +635,9 @@ def _no_such_group(
     )
 
 
-@app.command("matrix")
+@app.command(
+    "matrix", short_help="输出矩阵指数（前 k 均值、开通率、活跃率） / print the matrix index"
+)
 @handle_errors
 def matrix(
     period: PeriodOpt,
@@ -638,7 +661,10 @@ def matrix(
              r["coverage"], r["activity"], r["members"]] for r in rows])  # fmt: skip
 
 
-@app.command("explain")
+@app.command(
+    "explain",
+    short_help="解释一个得分：各指标的原始值、权重与得分 / explain a score indicator by indicator",
+)
 @handle_errors
 def explain(
     account: Annotated[str, typer.Argument(help="platform:uid, org:<id> or a name")],
@@ -785,7 +811,10 @@ def _rank_text(out: dict[str, Any]) -> str:
 # ---- compliance ---------------------------------------------------------------------------
 
 
-@app.command("compliance")
+@app.command(
+    "compliance",
+    short_help="按国办秘函〔2019〕19号检查各政务账号 / check every account against the 2019 vetoes",
+)
 @handle_errors
 def compliance(
     check_date: Annotated[str, typer.Option("--date", "-d", help="check date YYYY-MM-DD")],
@@ -887,7 +916,7 @@ def _print_compliance(report: dict[str, Any]) -> None:
     )
 
 
-@app.command("flag")
+@app.command("flag", short_help="记录人工合规否决 / record a manual compliance veto")
 @handle_errors
 def flag(
     account: Annotated[str, typer.Argument(help="platform:uid or name")],
@@ -917,7 +946,7 @@ def flag(
         console.print(f"标记 flag {made.id}: {found.platform}:{found.uid} {kind}")
 
 
-@app.command("unflag")
+@app.command("unflag", short_help="撤销合规标记 / lift a compliance flag")
 @handle_errors
 def unflag(
     flag_id: Annotated[int, typer.Argument(help="flag id")],
@@ -940,7 +969,7 @@ def unflag(
         console.print(f"解除 lifted flag {lifted.id}")
 
 
-@app.command("flags")
+@app.command("flags", short_help="列出合规标记 / list the compliance flags")
 @handle_errors
 def flags(
     account: Annotated[str | None, typer.Option("--account", help="platform:uid or name")] = None,
@@ -978,7 +1007,7 @@ def flags(
              f["flagged_by"], f["flagged_at"], f["lifted_at"]] for f in listing])  # fmt: skip
 
 
-@app.command("coverage")
+@app.command("coverage", short_help="输出开通率与活跃率 / print coverage and activity")
 @handle_errors
 def coverage(
     period: PeriodOpt,

@@ -28,7 +28,10 @@ from zhengwu.errors import InvalidInputError
 app = typer.Typer()
 
 
-@app.command("export-inputs")
+@app.command(
+    "export-inputs",
+    short_help="导出 Spark 计算所需输入为 Parquet / write a Spark run's inputs as Parquet",
+)
 @handle_errors
 def export_inputs(
     out: Annotated[Path, typer.Argument(help="the Parquet directory (of store export-parquet)")],
@@ -61,7 +64,9 @@ def export_inputs(
     )  # fmt: skip
 
 
-@app.command("spark-run")
+@app.command(
+    "spark-run", short_help="在 Apache Spark 上计算指标体系 / compute an indicator system on Spark"
+)
 @handle_errors
 def spark_run(
     parquet: Annotated[
@@ -158,7 +163,10 @@ def _settings(pairs: list[str]) -> dict[str, str]:
     return settings
 
 
-@app.command("compare-run")
+@app.command(
+    "compare-run",
+    short_help="比较 Spark 与 DuckDB 的计算结果 / compare a Spark run with the DuckDB run",
+)
 @handle_errors
 def compare_run(
     out: Annotated[str, typer.Argument(help="the output directory or URL of spark-run")],

@@ -31,7 +31,7 @@ def _admin() -> Principal:
     return Principal(role="admin", username="cli", display_name="命令行")
 
 
-@app.command("add")
+@app.command("add", short_help="添加内容及其文件 / add an item with its files")
 @handle_errors
 def add(
     title: Annotated[str, typer.Option(help="title")],
@@ -90,7 +90,7 @@ def _print_items(rows: list[dict[str, object]], json_out: bool) -> None:
         console.print(f"{row['id']:>6}  {labels} {row['title']}  ({row['kind']})")
 
 
-@app.command("list")
+@app.command("list", short_help="列出内容（有标签的在前） / list items, labelled first")
 @handle_errors
 def list_command(
     label: Annotated[str | None, typer.Option(help="原创 首发 独家 权威")] = None,
@@ -106,7 +106,7 @@ def list_command(
     _run_list({"label": label, "tag": tag, "kind": kind, "limit": limit}, json_out)
 
 
-@app.command("search")
+@app.command("search", short_help="搜索标题、正文和标签 / search titles, texts and tags")
 @handle_errors
 def search_command(
     query: Annotated[str, typer.Argument(help="words; Chinese is segmented")],
@@ -132,7 +132,9 @@ def _run_list(args: dict[str, Any], json_out: bool) -> None:
     _print_items(rows, json_out)
 
 
-@app.command("distribute")
+@app.command(
+    "distribute", short_help="安排内容分发到账号 / plan an item's distribution to accounts"
+)
 @handle_errors
 def distribute(
     item_id: Annotated[int, typer.Argument(help="item id")],
@@ -205,7 +207,7 @@ def distribute(
         )
 
 
-@app.command("prune")
+@app.command("prune", short_help="释放不再使用的文件空间 / free the space of files no item uses")
 @handle_errors
 def prune(
     grace_minutes: Annotated[

@@ -56,14 +56,33 @@ app.add_typer(report.app, name="report")
 desk.app.add_typer(desk_requests.app)
 desk.app.add_typer(desk_calendar.app, name="calendar")
 app.add_typer(desk.app, name="desk")
-app.command("serve")(serve.serve_command)
-app.command("worker")(worker.worker_command)
-app.command("demo")(demo.demo_command)
-app.command("simulate")(simulate.simulate)
-app.command("import")(ingest.import_command)
-app.command("formats")(ingest.formats_command)
-app.command("quarantine")(ingest.quarantine_command)
-app.command("imports")(ingest.imports_command)
+app.command(
+    "serve", short_help="启动服务（控制台、API、Open311） / start the server: console, API, Open311"
+)(serve.serve_command)
+app.command(
+    "worker",
+    short_help="运行后台任务：搜索刷新、分发、外发、督办 / run the periodic jobs: search, distributions, outbox, escalation",
+)(worker.worker_command)
+app.command(
+    "demo",
+    short_help="模拟一座城市、导入、计算并打开控制台 / simulate a city, import it, compute, open the console",
+)(demo.demo_command)
+app.command(
+    "simulate",
+    short_help="模拟政务账号、发文和一场暴雨（平台真实格式） / simulate accounts, posts and a rainstorm in platform formats",
+)(simulate.simulate)
+app.command(
+    "import",
+    short_help="导入一种格式的文件，坏记录隔离并注明原因 / import files of one format; bad records quarantined",
+)(ingest.import_command)
+app.command("formats", short_help="列出导入格式 / list the import formats")(ingest.formats_command)
+app.command(
+    "quarantine",
+    short_help="查看被隔离的记录及其位置和原因 / show quarantined records with location and reason",
+)(ingest.quarantine_command)
+app.command("imports", short_help="列出导入记录（最新在前） / list the import runs, newest first")(
+    ingest.imports_command
+)
 
 
 def main() -> None:

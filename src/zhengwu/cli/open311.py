@@ -30,7 +30,10 @@ def _row(key: Open311ApiKey) -> dict[str, Any]:
     }  # fmt: skip
 
 
-@keys_app.command("create")
+@keys_app.command(
+    "create",
+    short_help="为客户端创建 API 密钥（只显示一次） / create a client's API key (shown once)",
+)
 @handle_errors
 def create(
     name: Annotated[str, typer.Option("--name", help="the client application, e.g. 郑州市民通")],
@@ -53,7 +56,9 @@ def create(
     console.print(key, markup=False, highlight=False)
 
 
-@keys_app.command("list")
+@keys_app.command(
+    "list", short_help="列出 API 密钥（不显示密钥本身） / list the API keys (never the keys)"
+)
 @handle_errors
 def list_keys(
     json_out: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
@@ -80,7 +85,7 @@ def list_keys(
     console.print(table)
 
 
-@keys_app.command("revoke")
+@keys_app.command("revoke", short_help="吊销 API 密钥 / revoke an API key")
 @handle_errors
 def revoke(
     key: Annotated[str, typer.Argument(help="the key's id, or the name of its app")],

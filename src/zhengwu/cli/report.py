@@ -63,7 +63,10 @@ def _run_sectors(con: duckdb.DuckDBPyConnection, run_id: str) -> list[str]:
     return [str(r[0]) for r in rows]
 
 
-@app.command("build")
+@app.command(
+    "build",
+    short_help="生成一次计算的影响力报告（HTML 或 PDF） / write a run's report as HTML or PDF",
+)
 @handle_errors
 def build(
     period: Annotated[str, typer.Option("--period", "-p", help="2025-Q3, 2025-07, 2025, A..B")],
@@ -120,7 +123,7 @@ def build(
     )
 
 
-@app.command("awards")
+@app.command("awards", short_help="列出报告使用的奖项 / list the award categories")
 @handle_errors
 def awards_command(
     awards: AwardsOpt = None,

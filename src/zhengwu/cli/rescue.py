@@ -30,7 +30,9 @@ def _group() -> None:
     """应急求助 — help posts: extract, merge, triage, dispatch."""
 
 
-@app.command("extract")
+@app.command(
+    "extract", short_help="识别求助帖并抽取字段 / detect help posts and extract their fields"
+)
 @handle_errors
 def extract_command(
     path: Annotated[Path, typer.Argument(help="JSON Lines: one post per line with a 'text' field")],
@@ -126,7 +128,7 @@ def _incident_row(incident: Any) -> dict[str, Any]:
     return row
 
 
-@incident_app.command("create")
+@incident_app.command("create", short_help="创建灾情 / create an incident")
 @handle_errors
 def incident_create(
     name: Annotated[str, typer.Argument(help="incident name, e.g. 2021河南暴雨")],
@@ -173,7 +175,7 @@ def incident_create(
         console.print(f"已创建灾情 created incident #{row['id']} [bold]{name}[/]")
 
 
-@incident_app.command("list")
+@incident_app.command("list", short_help="列出灾情（最新在前） / list incidents, newest first")
 @handle_errors
 def incident_list(
     status: Annotated[str | None, typer.Option(help="active|closed")] = None,
@@ -206,7 +208,7 @@ def incident_list(
     console.print(table)
 
 
-@team_app.command("create")
+@team_app.command("create", short_help="登记救援力量 / register a rescue team")
 @handle_errors
 def team_create(
     name: Annotated[str, typer.Argument(help="team name, e.g. 郑州蓝天救援队")],
@@ -242,7 +244,9 @@ def team_create(
         console.print(f"已登记队伍 created team #{row['id']} [bold]{name}[/]")
 
 
-@team_app.command("list")
+@team_app.command(
+    "list", short_help="列出救援力量及其未结求助 / list rescue teams with their open requests"
+)
 @handle_errors
 def team_list(
     active: Annotated[
@@ -282,7 +286,9 @@ def team_list(
         )
 
 
-@team_app.command("update")
+@team_app.command(
+    "update", short_help="修改救援力量信息（审计） / change a team's fields (audited)"
+)
 @handle_errors
 def team_update(
     team_id: Annotated[int, typer.Argument(help="team id (see `zhengwu rescue team list`)")],
@@ -333,7 +339,9 @@ def team_update(
     _change_team(team_id, data, json_out, "已修改队伍 updated team")
 
 
-@team_app.command("deactivate")
+@team_app.command(
+    "deactivate", short_help="停用救援力量，保留记录 / stand a team down, its history kept"
+)
 @handle_errors
 def team_deactivate(
     team_id: Annotated[int, typer.Argument(help="team id")],
@@ -350,7 +358,7 @@ def team_deactivate(
     _change_team(team_id, TeamUpdate(active=False), json_out, "已停用队伍 deactivated team")
 
 
-@team_app.command("reactivate")
+@team_app.command("reactivate", short_help="重新启用救援力量 / bring a stood-down team back")
 @handle_errors
 def team_reactivate(
     team_id: Annotated[int, typer.Argument(help="team id")],
@@ -429,7 +437,10 @@ def _print_report(
         console.print(f"  … 另有 {more} 条提示 and {more} more warnings (--json lists every one)")
 
 
-@app.command("intake")
+@app.command(
+    "intake",
+    short_help="接收求助帖（已导入的或文件） / take in help posts, imported or from a file",
+)
 @handle_errors
 def intake_command(
     incident: Annotated[str, typer.Argument(help="incident name or id")],
@@ -476,7 +487,10 @@ def intake_command(
     _print_report(report, json_out, seconds=seconds, by_state=by_state)
 
 
-@app.command("import-csv")
+@app.command(
+    "import-csv",
+    short_help="导入志愿者表格，坏行隔离 / import a volunteers' spreadsheet; bad rows quarantined",
+)
 @handle_errors
 def import_csv_command(
     incident: Annotated[str, typer.Argument(help="incident name or id")],
@@ -511,7 +525,9 @@ def import_csv_command(
     _print_report(report, json_out)
 
 
-@app.command("board")
+@app.command(
+    "board", short_help="查看灾情看板：数量、响应时间、结束说明 / show an incident's board"
+)
 @handle_errors
 def board_command(
     incident: Annotated[str, typer.Argument(help="incident name or id")],
@@ -577,7 +593,10 @@ def _print_notices(view: dict[str, Any]) -> None:
                       f"{escape(notice['text'])}")  # fmt: skip
 
 
-@app.command("export")
+@app.command(
+    "export",
+    short_help="按志愿者表格格式导出求助（全部数据） / export the requests as the volunteers' CSV",
+)
 @handle_errors
 def export_command(
     incident: Annotated[str, typer.Argument(help="incident name or id")],
@@ -610,7 +629,9 @@ def export_command(
     console.print(f"已导出 exported {rows} 条 → {csv_path}")
 
 
-@app.command("merge")
+@app.command(
+    "merge", short_help="不用数据库把求助帖合并成求助 / group a file of posts into help requests"
+)
 @handle_errors
 def merge_command(
     path: Annotated[Path, typer.Argument(help="post file in an importable format")],

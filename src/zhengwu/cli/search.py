@@ -23,7 +23,9 @@ KindOption = Annotated[
 ]
 
 
-@app.command("reindex")
+@app.command(
+    "reindex", short_help="重建账号与诉求索引 / rebuild the index of accounts and requests"
+)
 @handle_errors
 def reindex(
     kind: KindOption = None,
@@ -64,7 +66,10 @@ def reindex(
     console.print(f"用时 took {result['seconds']} s")
 
 
-@app.command("query")
+@app.command(
+    "query",
+    short_help="以本级管理员身份搜索（摘要脱敏） / search as a local administrator (masked)",
+)
 @handle_errors
 def query(
     text: Annotated[str, typer.Argument(help="搜索词 / the query")],

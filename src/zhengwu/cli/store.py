@@ -15,7 +15,10 @@ app = typer.Typer(
 )
 
 
-@app.command("backup")
+@app.command(
+    "backup",
+    short_help="备份 DuckDB 分析库（服务运行中亦可） / back up the analytics store, even while serving",
+)
 @handle_errors
 def backup(
     dest: Annotated[Path, typer.Argument(help="the backup file to write (must not exist)")],
@@ -38,7 +41,10 @@ def backup(
         )  # fmt: skip
 
 
-@app.command("stats")
+@app.command(
+    "stats",
+    short_help="统计各平台发文、快照、热搜和评论 / count posts, snapshots, hot searches, comments",
+)
 @handle_errors
 def stats(json_out: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
     """Count posts per platform, snapshots, hot-search entries and comments.
@@ -93,7 +99,10 @@ def _shown(iso: str | None) -> str:
     return "—" if iso is None else iso[:16].replace("T", " ")
 
 
-@app.command("export-parquet")
+@app.command(
+    "export-parquet",
+    short_help="按平台和月份导出 Parquet / write the store as Parquet by platform and month",
+)
 @handle_errors
 def export_parquet(
     out: Annotated[Path, typer.Argument(help="output directory")],

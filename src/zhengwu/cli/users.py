@@ -22,7 +22,7 @@ MATRIX_HELP = (
 app = typer.Typer(help="用户与权限 / users, roles and API tokens.", no_args_is_help=True)
 
 
-@app.command("create")
+@app.command("create", short_help="创建用户及其角色和范围 / create a user with a role and scope")
 @handle_errors
 def create(
     username: Annotated[str, typer.Argument(help="login name")],
@@ -67,7 +67,7 @@ def create(
         console.print(f"已创建用户 created user [bold]{username}[/] ({role})")
 
 
-@app.command("token")
+@app.command("token", short_help="签发 API 令牌（只显示一次） / issue an API token (shown once)")
 @handle_errors
 def token(
     username: Annotated[str, typer.Argument(help="the user the token acts as")],
@@ -96,7 +96,7 @@ def token(
         console.print(value)
 
 
-@app.command("list")
+@app.command("list", short_help="列出用户及其角色 / list users and their roles")
 @handle_errors
 def list_users(
     json_out: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
@@ -168,7 +168,7 @@ def _cli_actor() -> Principal:
     return Principal(role="admin", username="cli", display_name="命令行")
 
 
-@app.command("tokens")
+@app.command("tokens", short_help="列出用户的 API 令牌 / list a user's API tokens")
 @handle_errors
 def tokens(
     username: Annotated[str, typer.Argument(help="whose tokens")],
@@ -197,7 +197,7 @@ def tokens(
     console.print(table, markup=False, highlight=False)
 
 
-@app.command("revoke-token")
+@app.command("revoke-token", short_help="吊销 API 令牌（审计） / revoke an API token (audited)")
 @handle_errors
 def revoke_token(
     token_id: Annotated[
@@ -244,7 +244,9 @@ def _set_active(username: str, active: bool, json_out: bool) -> None:
                       "ended, tokens refused）", markup=False, highlight=False)  # fmt: skip
 
 
-@app.command("disable")
+@app.command(
+    "disable", short_help="停用用户：不能登录，令牌失效（审计） / disable a user (audited)"
+)
 @handle_errors
 def disable(
     username: Annotated[str, typer.Argument(help="the user to disable")],
@@ -257,7 +259,7 @@ def disable(
     _set_active(username, False, json_out)
 
 
-@app.command("enable")
+@app.command("enable", short_help="重新启用用户（审计） / enable a disabled user again (audited)")
 @handle_errors
 def enable(
     username: Annotated[str, typer.Argument(help="the user to enable again")],
@@ -270,7 +272,10 @@ def enable(
     _set_active(username, True, json_out)
 
 
-@app.command("set-scope")
+@app.command(
+    "set-scope",
+    short_help="更改用户范围（审计） / change a user's organisation, matrix or team (audited)",
+)
 @handle_errors
 def set_scope(
     username: Annotated[str, typer.Argument(help="the user whose scope changes")],
