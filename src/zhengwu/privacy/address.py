@@ -108,6 +108,8 @@ _OFFICE_BEFORE = re.compile(r"(?:(?<![大属舍小])院|(?<!住)[所处]|[局委
 # 的 between: the door is near the home, not it).
 _HOME_CUE = re.compile(
     r"(?:(?:我|我们|俺|咱|咱们|本人|自己)家(?:住|在|位于)|家住|住在|住于|居住于|租住|现住|现居"
+    # 我住人民路88号 — not 我住院, 我们住宅楼, 我们住户, 我住所, 我住过, 我们住进来.
+    r"|(?:我|我们|俺|咱|咱们|本人)住(?![院宅宿房户所过进下了着])"
     r"|住址|家庭地址|居住地址|户籍地址)(?!院)[^，。；;！？!?,、\s的（）()【】\[\]]{0,24}$"
 )
 _CUE_REACH = 32  # characters before a door searched for its cue
@@ -120,6 +122,14 @@ _ESTATE_AFTER = re.compile(
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
+# A household numbered like a flat after a block (43栋101户: floor 1, flat 01), not a count of
+# households (10栋460户, 44栋724户, 6栋180户) nor a layout (16栋08户型): three or four digits
+# whose last two number a flat on its floor (01–12), no word of counting before the block
+# (共3栋101户).
+_FLAT_HOUSEHOLD = re.compile(r"[1-9]\d?(?:0[1-9]|1[0-2])户")
+_COUNTED_BEFORE = re.compile(r"[共有计约近达每]$")
+
+
 def _numbered(parts: list[str]) -> bool:
     """Return whether a door chain's ``parts`` hold a street number (23号, not 32号院)."""
     return any(p.endswith("号") and not p.endswith(("号院", "号楼")) for p in parts)
@@ -128,8 +138,8 @@ def _numbered(parts: list[str]) -> bool:
 def _is_home(door: str, folded: str, start: int, end: int, cued: bool) -> bool:
     """Return whether the door chain ``door`` (``folded[start:end]``) reaches a home.
 
-    A room (501室), a dashed 1-2-301, or a door below a first level (3栋2单元501, 33栋502号,
-    七组163号) — not a lone building, unit or street number (13栋, 4栋3单元, 人民路88号: a
+    A room (501室), a dashed 1-2-301, a door below a first level (3栋2单元501, 33栋502号,
+    七组163号) or a household numbered like a flat (43栋101户) — not a lone building, unit or street number (13栋, 4栋3单元, 人民路88号: a
     block, a stairwell, a shop), a building's floor (17栋1楼), a row or a range of buildings
     (5栋6栋, 10-13栋), a count of households (68栋5000余户), a layout (3室2厅), an area
     (3栋105m2), a range of years (7-8年), a shop (超市101室, 5栋105商铺, 9栋106、108号门面)
@@ -156,6 +166,9 @@ def _is_home(door: str, folded: str, start: int, end: int, cued: bool) -> bool:
         ):
             return False
     if "室" in door or "-" in door:
+        return True
+    counted = _COUNTED_BEFORE.search(folded, max(0, start - 1), start) or after.startswith("型")
+    if not counted and any(_FLAT_HOUSEHOLD.fullmatch(p) for p in parts[1:]):
         return True
     return any((p.isdigit() and len(p) >= 3) or _numbered([p]) for p in parts[1:])
 
