@@ -133,6 +133,14 @@ def test_mask_house_numbers(text: str, masked: str) -> None:
         ("大家在人民路88号门口集合", "大家在人民路88号门口集合"),
         ("我家附近的解放路23号开了烧烤店", "我家附近的解放路23号开了烧烤店"),
         ("我家住院3号才出院", "我家住院3号才出院"),
+        # A shop named after the cue, before or after its door, is no home: the home is
+        # near it (rules 7 masked these) …
+        ("我家住在幸福小区对面华联超市101室楼上", "我家住在幸福小区对面华联超市101室楼上"),
+        ("我家在幸福路5栋105号门面旁边", "我家在幸福路5栋105号门面旁边"),
+        ("我家住在人民路88号华联超市隔壁", "我家住在人民路88号华联超市隔壁"),
+        # … while a flat in a compound named after a shop, or above it, is a home.
+        ("我家在华联超市5栋302", "我家在华联超市＊＊＊"),
+        ("我家住在超市楼上501室", "我家住在超市楼上＊＊＊"),
         # Shops and offices: the room of a shop, an office on a floor, an office building,
         # a reception room in brackets, a shop front after the door, ranges of blocks or
         # floors.

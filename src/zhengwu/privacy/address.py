@@ -94,10 +94,12 @@ _SHOP_AFTER = re.compile(
 # Before the door, with its floor or a bracket between (超市101室, 政务服务中心3楼201室,
 # 接待中心(2101室), 商铺-117室): a shop or an office building …
 _FLOOR = r"(?:[-(（]|\d+[楼层]|[一二三四五六七八九十]+[楼层])?$"
-_SHOP_BEFORE = re.compile(
-    r"(?:中心|大厦|大楼|办公楼|写字楼|综合楼|超市|商场|商店|商城|商铺|门面|门店|酒店|宾馆|饭店"
-    r"|银行|商业街|商业广场|商业乐园)" + _FLOOR
-)
+# Shops proper: no one lives in a supermarket's room, while a 大厦 or a 中心 may hold flats.
+_SHOPS = r"超市|商场|商店|商城|商铺|门面|门店|酒店|宾馆|饭店|银行|商业街|商业广场|商业乐园"
+_SHOP_BEFORE = re.compile(rf"(?:中心|大厦|大楼|办公楼|写字楼|综合楼|{_SHOPS})" + _FLOOR)
+# After a home cue only a shop proper is one (我家住在小区对面华联超市101室楼上): the cue
+# names the home's place, the shop a landmark on the way (家住金源大厦A座1203 is a home).
+_SHOP_PROPER_BEFORE = re.compile(rf"(?:{_SHOPS})" + _FLOOR)
 # A shop's own unit before the door (商铺-117室业主: the shop's owner): never a home.
 _SHOP_UNIT_BEFORE = re.compile(r"(?:商铺|门面|门店|店面|铺面|商户)" + _FLOOR)
 # … or an institution (社会保障局517室) — not a compound named after one (家属院, 大院), nor
@@ -117,7 +119,9 @@ _CUE_REACH = 32  # characters before a door searched for its cue
 # 楚樟家园小区, 建设北路101号床单厂): the door, if given, comes after it.
 _ESTATE_AFTER = re.compile(
     r"[^，。；;！？!?,、\s的（）()\d]{0,10}?"
-    r"(?:小区|花园|家园|苑|公寓|大厦|新村|宿舍|家属院|家属区|大院|广场|城|厂|公司)"
+    r"(?:小区|花园|家园|苑|公寓|大厦|新村|宿舍|家属院|家属区|大院|广场|城|厂|公司"
+    # … and so is one followed by a shop's name (我家在人民路88号华联超市隔壁: the shop's).
+    rf"|{_SHOPS})"
 )
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -150,21 +154,26 @@ def _is_home(door: str, folded: str, start: int, end: int, cued: bool) -> bool:
     if _NOT_A_HOME_AFTER.match(after) or (_RANGE.search(door) and _RANGE_AFTER.match(after)):
         return False
     parts = [m.group(0) for m in _DOOR_PART.finditer(door)]
+    before = max(0, start - 10)
+    # A shop front after the door (5栋105商铺) or a shop's own unit before it is a shop's,
+    # after a home cue too (我家在幸福路5栋105号门面旁边: the home is beside it).
+    if _SHOP_AFTER.match(after) or _SHOP_UNIT_BEFORE.search(folded, before, start):
+        return False
     if cued and _numbered(parts) and not _ESTATE_AFTER.match(after):
         return True
-    if not cued:
-        before = max(0, start - 10)
-        if _SHOP_AFTER.match(after) or _SHOP_UNIT_BEFORE.search(folded, before, start):
-            return False
-        # Home words after the door (1栋105房主) or a stairwell with a room after it
-        # (3栋2单元501: offices and shops have no 单元) make it a home though a shop's or an
-        # institution's name stands before it (its staff's quarters, a landmark).
-        homely = _HOME_AFTER.match(after) or any(p.endswith("单元") for p in parts[:-1])
-        if not homely and (
-            _SHOP_BEFORE.search(folded, before, start)
-            or _OFFICE_BEFORE.search(folded, before, start)
-        ):
-            return False
+    # Home words after the door (1栋105房主) or a stairwell with a room after it
+    # (3栋2单元501: offices and shops have no 单元) make it a home though a shop's or an
+    # institution's name stands before it (its staff's quarters, a landmark).
+    homely = _HOME_AFTER.match(after) or any(p.endswith("单元") for p in parts[:-1])
+    if not (homely or cued) and (
+        _SHOP_BEFORE.search(folded, before, start) or _OFFICE_BEFORE.search(folded, before, start)
+    ):
+        return False
+    # After a home cue a shop's room (华联超市101室) is still a shop's; a block in its name
+    # (我家在华联超市5栋302) is its staff's quarters, a home.
+    block = any(p.endswith(("栋", "幢", "号楼", "座")) for p in parts)
+    if not homely and cued and not block and _SHOP_PROPER_BEFORE.search(folded, before, start):
+        return False
     if "室" in door or "-" in door:
         return True
     counted = _COUNTED_BEFORE.search(folded, max(0, start - 1), start) or after.startswith("型")
