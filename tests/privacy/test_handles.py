@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from zhengwu.privacy.handles import handle_key, handles, mask_handles
+from zhengwu.privacy.handles import handle_key, handle_names, handles, mask_handles
 
 GOVERNMENT = ("深圳交警", "平安北京", "CCTV新闻", "SZ交警", "12345郑州")
 
@@ -28,11 +28,21 @@ GOVERNMENT = ("深圳交警", "平安北京", "CCTV新闻", "SZ交警", "12345�
         ("@１２３４５郑州 投诉", "@１２３４５郑州 投诉"),
         ("@平安北京- 请处理", "@平安北京- 请处理"),
         ("@平安北京—请处理", "@平安北京—请处理"),
+        # Run into the words addressed to it, no space between: the handle reads on, but
+        # the government name before those words is kept, the words with it.
+        ("@平安北京请处理一下", "@平安北京请处理一下"),
+        ("@平安北京请 路口有人打架", "@平安北京请 路口有人打架"),
+        ("@深圳交警麻烦管管这个路口", "@深圳交警麻烦管管这个路口"),
+        ("//@平安北京:转发 ＠cctv新闻你好，", "//@平安北京:转发 ＠cctv新闻你好，"),
+        ("@平安北京在2017年发布", "@平安北京在2017年发布"),
+        # … a citizen's is masked so, words and all, as before.
+        ("@吃面的老李头请处理 @李娜你好", "@＊＊＊ @＊＊＊"),
         # Citizens: masked, also with a full-width at sign, and when their handle only
         # contains a government name (an impersonation, a fan, a longer name).
         ("＠吃面的老李头 快看", "@＊＊＊ 快看"),
         ("//＠雨夜小鹿2021：转发", "//@＊＊＊：转发"),
         ("@平安北京求助 @我爱平安北京 @平安北京的粉丝", "@＊＊＊ @＊＊＊ @＊＊＊"),
+        ("@平安北京在线 @平安北京粉丝团", "@＊＊＊ @＊＊＊"),
         ("@深圳交警2 @cctv新闻网", "@＊＊＊ @＊＊＊"),
         ("@平安北京_ 请处理", "@＊＊＊ 请处理"),  # _ is a nickname's character, not punctuation
         # No handles: an e-mail (also in full-width letters) and a lone at sign.
@@ -50,6 +60,12 @@ def test_a_handle_key_ignores_case_width_and_a_trailing_dash_not_the_name() -> N
     assert handle_key("@平安北京") == handle_key(" 平安北京 ") == handle_key("平安北京")
     assert handle_key("平安北京_") != handle_key("平安北京")
     assert handle_key("平安北京2") != handle_key("平安北京")
+
+
+def test_a_handle_names_itself_and_the_name_before_words_addressed_to_it() -> None:
+    assert handle_names("广州发布请处理") == ["广州发布请处理", "广州发布"]
+    assert handle_names("平安北京求助") == ["平安北京求助"]
+    assert handle_names("请") == ["请"]  # no name before the word
 
 
 def test_handles_are_found_with_a_full_width_at_sign_as_written() -> None:

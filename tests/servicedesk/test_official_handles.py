@@ -33,6 +33,10 @@ def test_a_government_account_is_recognised_however_its_handle_is_written(
         "平安郑州", "cctv新闻", "ＣＣＴＶ新闻", "深圳交警", "深圳交警-", "金水住建",
     }  # fmt: skip
     assert masking.officials(session, ["没有提到任何账号", None]) == frozenset()
+    # Run into the words addressed to it (no space): the name before them; a citizen's
+    # handle run into them, or one that only contains the name, names no account.
+    texts = ["@金水住建请处理一下 @Cctv新闻你好 @张三请处理 @平安郑州的粉丝 @平安郑州求助"]
+    assert masking.officials(session, texts) == {"金水住建", "Cctv新闻"}
 
 
 def test_many_handles_are_looked_up_in_parts(session: Session, world: World) -> None:

@@ -12,6 +12,11 @@ CCTV新闻), in full-width letters or digits (``@ＳＺ交警``, ``＠平安北�
 after it (``@平安北京- 请处理``); what follows a handle (``:`` ``：`` a space) was never
 part of it. A handle that only contains a government name (``@平安北京求助``,
 ``@我爱平安北京``, ``@平安北京_``: ``_`` is a nickname's character) is a citizen's: masked.
+A government name run into the words addressed to it (``@广州发布请处理``, ``@平安北京你好``,
+``@深圳交警麻烦管管``: no space before them, so the handle reads on) stays readable
+with those words: :func:`handle_names` offers the name before such a word
+(:data:`ADDRESSING`) — a citizen's nickname seldom holds one — and the handle is kept
+only when that name is a government account's.
 """
 
 from __future__ import annotations
@@ -25,6 +30,13 @@ from zhengwu.privacy.fold import fold
 # Not right after what an e-mail's local part is made of (ASCII or full-width).
 HANDLE = re.compile(r"(?<![A-Za-z0-9._%+\-*Ａ-Ｚａ-ｚ０-９．＿％＋－＊])[@＠]([\w\-－]{1,30})")
 HANDLE_MASK = "@" + DOOR_MASK
+# Words that open what a citizen says to an account, or what a text says of it, run into
+# its handle without a space (@广州发布请处理, @A市交警官方微博在2017互联网…). Not 求助, 的
+# nor 在线: @平安北京求助, @平安北京的粉丝, @平安北京在线 are citizens' nicknames.
+ADDRESSING = re.compile(
+    r"请|您好|你好|麻烦|能否|能不能|可否|可不可以|为什么|为何|怎么|管管|管一管|看看|看一下"
+    r"|帮忙|帮帮|快来|速来|赶紧|救救|在(?!线)|已经|于|对于"
+)
 
 
 def handle_key(name: str) -> str:
@@ -32,6 +44,16 @@ def handle_key(name: str) -> str:
     ``@`` before or spaces and dashes after (``＠ＳＺ交警-`` → ``sz交警``)."""
     key = fold(name).strip().lower()
     return key.removeprefix("@").rstrip("- ")
+
+
+def handle_names(handle: str) -> list[str]:
+    """Return the names ``handle`` (as written, without its ``@``) may stand for: itself,
+    and the name before a word of :data:`ADDRESSING` it runs into (``广州发布请处理`` →
+    ``广州发布``; two characters at least)."""
+    names = [handle]
+    if len(handle) > 2:
+        names += [handle[: m.start()] for m in ADDRESSING.finditer(handle, 2)]
+    return names
 
 
 def handles(text: str) -> set[str]:
@@ -46,8 +68,15 @@ def has_handle(text: str) -> bool:
 
 def mask_handles(text: str, *, keep: Collection[str] = ()) -> str:
     """Return ``text`` with every handle masked but those naming one of ``keep`` (names,
-    with or without ``@``, compared by :func:`handle_key`)."""
+    with or without ``@``, compared by :func:`handle_key`; a handle names the name it is
+    or, run into words addressed to it, the one before them: :func:`handle_names`)."""
     if "@" not in text and "＠" not in text:
         return text
     kept = {handle_key(name) for name in keep}
-    return HANDLE.sub(lambda m: m.group(0) if handle_key(m.group(1)) in kept else HANDLE_MASK, text)
+
+    def masked(m: re.Match[str]) -> str:
+        if any(handle_key(name) in kept for name in handle_names(m.group(1))):
+            return m.group(0)
+        return HANDLE_MASK
+
+    return HANDLE.sub(masked, text)

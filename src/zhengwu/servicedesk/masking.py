@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from zhengwu.accounts.models import Account
 from zhengwu.privacy import is_published, mask_house_numbers, mask_text
 from zhengwu.privacy.fold import fold
-from zhengwu.privacy.handles import handle_key, handles, mask_handles
+from zhengwu.privacy.handles import handle_key, handle_names, handles, mask_handles
 from zhengwu.servicedesk.models import ServiceRequest
 
 # Names a query looks up: a re-masking batch of 2,000 posts may hold thousands of handles,
@@ -37,12 +37,14 @@ def officials(session: Session, texts: Iterable[str | None]) -> frozenset[str]:
     (the name of an account marked ``is_government`` or run by an organisation; the table
     also holds citizens' accounts from imports): they stay readable where other handles are
     masked. A handle names the account however it is written — ``@cctv新闻`` for CCTV新闻,
-    ``＠ＳＺ交警``, ``@平安北京-`` (:func:`zhengwu.privacy.handles.handle_key`); one that
-    only contains the name (``@平安北京求助``) does not."""
+    ``＠ＳＺ交警``, ``@平安北京-`` (:func:`zhengwu.privacy.handles.handle_key`), or run into
+    the words addressed to it (``@广州发布请处理``: then the name before them, ``广州发布``,
+    is returned: :func:`zhengwu.privacy.handles.handle_names`); one that only contains the
+    name (``@平安北京求助``) does not."""
     found: set[str] = set()
     for text in texts:
         if text:
-            found |= handles(text)
+            found |= {name for handle in handles(text) for name in handle_names(handle)}
     if not found:
         return frozenset()
     # Looked up by the name's index: as written, full-width folded, and in the cases a
