@@ -39,6 +39,20 @@ def test_a_government_account_is_recognised_however_its_handle_is_written(
     assert masking.officials(session, texts) == {"金水住建", "Cctv新闻"}
 
 
+def test_a_name_of_mixed_case_is_recognised_in_any_case(session: Session, world: World) -> None:
+    session.add_all([
+        Account(platform="weibo", uid="9211", name="iZhengzhou", is_government=True),
+        Account(platform="weibo", uid="9212", name="ZhengZhou发布", is_government=True),
+        Account(platform="weibo", uid="9213", name="xiaoLi_Home", is_government=False),
+    ])  # fmt: skip
+    session.flush()
+    texts = ["@izhengzhou @IZHENGZHOU ＠ＩＺｈｅｎｇｚｈｏｕ @zhengzhou发布请回复 @iZhengzhou",
+             "@xiaoli_home @iZhengzhou2 @izhengzhou_"]  # fmt: skip
+    assert masking.officials(session, texts) == {
+        "izhengzhou", "IZHENGZHOU", "ＩＺｈｅｎｇｚｈｏｕ", "zhengzhou发布", "iZhengzhou",
+    }  # fmt: skip
+
+
 def test_many_handles_are_looked_up_in_parts(session: Session, world: World) -> None:
     # A re-masking batch of posts: thousands of citizens' handles, each looked up in four
     # forms (Fan7x, fan7x, FAN7X), more than one statement may take.

@@ -16,9 +16,10 @@ readable: a reply that says "请拨打 0371-66661234" must be callable from the 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+import re
+from collections.abc import Callable, Collection, Iterable
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, SQLColumnExpression, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from zhengwu.accounts.models import Account
@@ -30,6 +31,8 @@ from zhengwu.servicedesk.models import ServiceRequest
 # Names a query looks up: a re-masking batch of 2,000 posts may hold thousands of handles,
 # each in up to five forms, and a statement takes only so many parameters.
 _FORMS_A_QUERY = 1000
+_KEYS_A_RANGE_QUERY = 200  # keys of mixed-case names a query looks up (two ranges each)
+_FIRST_LETTER = re.compile("[a-z]")
 
 
 def officials(session: Session, texts: Iterable[str | None]) -> frozenset[str]:
@@ -48,19 +51,46 @@ def officials(session: Session, texts: Iterable[str | None]) -> frozenset[str]:
     if not found:
         return frozenset()
     # Looked up by the name's index: as written, full-width folded, and in the cases a
-    # name with letters is written in (cctv新闻 → CCTV新闻, Cctv新闻); a name whose case
-    # is mixed inside (iZhengzhou) is found only as the table writes it.
+    # name with letters is written in (cctv新闻 → CCTV新闻, Cctv新闻) …
     keys = {handle_key(h) for h in found}
     forms = found | keys | {fold(h).rstrip("-") for h in found}
     forms |= {k.upper() for k in keys} | {k.capitalize() for k in keys}
     official = or_(Account.is_government.is_(True), Account.organization_id.is_not(None))
+    named = _named(session, forms, Account.name, official)
+    # … and a name whose case is mixed inside (iZhengzhou, written @izhengzhou or
+    # @IZHENGZHOU): by its lower case, among the names that begin as the key does up to its
+    # first letter in either case (two ranges of the name's index: i… and I…, 深圳s… and
+    # 深圳S…), so a statement reads a few names, not the table.
+    missing = sorted(k for k in keys - named if _FIRST_LETTER.search(k))
+    for at in range(0, len(missing), _KEYS_A_RANGE_QUERY):
+        part = missing[at : at + _KEYS_A_RANGE_QUERY]
+        starts = {_start(k, case) for k in part for case in (str.lower, str.upper)}
+        ranges = [and_(Account.name >= low, Account.name < high) for low, high in sorted(starts)]
+        named |= _named(session, part, func.lower(Account.name), official, or_(*ranges))
+    return frozenset(h for h in found if handle_key(h) in named)
+
+
+def _start(key: str, case: Callable[[str], str]) -> tuple[str, str]:
+    """Return the range of names that begin as ``key`` does up to its first ASCII letter,
+    that letter in ``case`` (``izhengzhou``, upper: from ``I`` up to ``J``)."""
+    head = key[: _FIRST_LETTER.search(key).end()]  # type: ignore[union-attr]
+    head = head[:-1] + case(head[-1])
+    return head, head[:-1] + chr(ord(head[-1]) + 1)
+
+
+def _named(
+    session: Session, forms: Collection[str], column: SQLColumnExpression[str],
+    *where: ColumnElement[bool],
+) -> set[str]:  # fmt: skip
+    """Return the keys of the names (of accounts that are ``where``) whose ``column`` is one
+    of ``forms`` (a statement per :data:`_FORMS_A_QUERY` forms)."""
     named: set[str] = set()
     ordered = sorted(forms)
     for at in range(0, len(ordered), _FORMS_A_QUERY):
         part = ordered[at : at + _FORMS_A_QUERY]
-        names = session.scalars(select(Account.name).where(Account.name.in_(part), official))
+        names = session.scalars(select(Account.name).where(column.in_(part), *where))
         named |= {handle_key(name) for name in names}
-    return frozenset(h for h in found if handle_key(h) in named)
+    return named
 
 
 def mask_name(name: str) -> str:
