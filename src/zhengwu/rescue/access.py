@@ -31,7 +31,7 @@ other landline (0371-6718xxxx) is masked like a home one.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -221,7 +221,19 @@ def area_name(adcode: str | None) -> str | None:
     return division.name if division else None
 
 
-def mask_request_text(text: str, request: HelpRequest, *, keep: Collection[str] = ()) -> str:
+def government_handles(session: Session, requests: Iterable[HelpRequest]) -> Collection[str]:
+    """Return the handles of government accounts (``@平安郑州``, ``@郑州发布请转发``) written
+    in the texts of ``requests`` (sources loaded): the ``officials`` of :func:`view` and
+    :func:`mask_request_text`, looked up once for a page of requests
+    (:func:`zhengwu.servicedesk.masking.officials`)."""
+    texts = [t for r in requests for t in (r.text, r.hazard, *(s.text for s in r.sources))]
+    return _government_handles(session, texts)
+
+
+def mask_request_text(
+    text: str, request: HelpRequest, *, keep: Collection[str] = (),
+    officials: Collection[str] = (),
+) -> str:  # fmt: skip
     """Return ``text`` with personal data masked, and the request's house-level address cut.
 
     The privacy module finds phones and names by their shape; the request's own name and
@@ -232,9 +244,11 @@ def mask_request_text(text: str, request: HelpRequest, *, keep: Collection[str] 
     幺三八…, full-width, oddly grouped) are masked by ``mask_text``. Published numbers
     (``keep``) stay readable. Handles (``//@小李在新乡:``, ``@刘小燕``) are masked: they name
     the people who posted, which the masked views hide as the sources' authors, and a
-    nickname is often a real name.
+    nickname is often a real name — but a government account's (``officials``:
+    :func:`government_handles`; ``@平安郑州``, ``@郑州发布``) stays, as on the desk: a help
+    post addresses that body.
     """
-    masked = mask_handles(mask_text(text, keep=keep))
+    masked = mask_handles(mask_text(text, keep=keep), keep=officials)
     if request.name and len(request.name) >= 2:
         masked = masked.replace(request.name, mask_name(request.name))
     if request.address:
@@ -250,13 +264,15 @@ def _phone(phone: str, keep: Collection[str]) -> str:
 
 
 def _source(
-    source: HelpSource, full: bool, request: HelpRequest, keep: Collection[str]
-) -> SourceView:
+    source: HelpSource, full: bool, request: HelpRequest, keep: Collection[str],
+    officials: Collection[str],
+) -> SourceView:  # fmt: skip
     return SourceView(
         id=source.id, channel=source.channel, platform=source.platform,
         post_id=source.post_id if full else None, url=source.url if full else None,
         author=source.author if full else None,
-        text=source.text if full else mask_request_text(source.text, request, keep=keep),
+        text=(source.text if full
+              else mask_request_text(source.text, request, keep=keep, officials=officials)),
         posted_at=source.posted_at,
         kind=source.kind, merged_by=source.merged_by, score=source.score,
         notified_at=source.notified_at,
@@ -300,12 +316,15 @@ def view(
     *,
     now: datetime | None = None,
     keep: Collection[str] = (),
+    officials: Collection[str] = (),
 ) -> HelpRequestView:
     """Return ``request`` as ``principal`` may see it (sources, verifications loaded).
 
     ``keep``: published numbers that stay readable where the rest is masked (the caller
     passes :func:`zhengwu.accounts.phones.directory`): in the texts, and among the phones
     found in the request (an office line a citizen quotes is still the office's).
+    ``officials``: the government accounts' handles that stay readable in the masked texts
+    (:func:`government_handles`); none given, every handle is masked.
     """
     full = sees_full(principal, request)
     now = now or clock.of(request)  # once for the score and the flags
@@ -328,14 +347,16 @@ def view(
         fulfilment=priority.fulfilment(request),
         vulnerabilities=list(request.vulnerabilities), needs=list(request.needs),
         hazard=(request.hazard if full or not request.hazard
-                else mask_request_text(request.hazard, request, keep=keep)),
+                else mask_request_text(request.hazard, request, keep=keep,
+                                   officials=officials)),
         urgency=request.urgency,
         urgency_reasons=list(request.urgency_reasons) if full
         else list(dict.fromkeys(_unsigned(r) for r in request.urgency_reasons)),
         completeness=request.completeness,
         missing=list(request.missing),
-        text=request.text if full else mask_request_text(request.text, request, keep=keep),
-        additions=[a if full else mask_request_text(a, request, keep=keep)
+        text=(request.text if full
+              else mask_request_text(request.text, request, keep=keep, officials=officials)),
+        additions=[a if full else mask_request_text(a, request, keep=keep, officials=officials)
                    for a in copy_additions(request)],
         priority=PriorityView(score=score, parts=parts), flags=priority.flags(request, now=now),
         verification=request.verification, verified_at=request.verified_at,
@@ -345,7 +366,8 @@ def view(
         dispatched_at=request.dispatched_at, on_scene_at=request.on_scene_at,
         resolved_at=request.resolved_at, announced_at=request.announced_at,
         merged_into_id=request.merged_into_id,
-        mirrors=len(request.sources), sources=[_source(s, full, request, keep) for s in request.sources],
+        mirrors=len(request.sources),
+        sources=[_source(s, full, request, keep, officials) for s in request.sources],
         verifications=[
             VerificationView(method=v.method, result=v.result, note=v.note if full else None,
                              verifier=v.verifier_name if full else None, at=v.at)

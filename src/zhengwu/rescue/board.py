@@ -128,6 +128,7 @@ def board(
     )  # fmt: skip
     closed = listing.notices_page(session, incident=incident, offset=notices_offset, limit=limit)
     keep = published_phones.directory(session)  # 公开电话 stay readable
+    officials = access.government_handles(session, waiting.items)  # @平安郑州 too
     return BoardView(
         incident=access.incident_view(principal, incident, keep=keep, session=session),
         total=sum(by_state.values()),
@@ -142,7 +143,10 @@ def board(
         notices=notices(closed.items, hotline=incident.hotline),
         notices_total=closed.total,
         notices_offset=closed.offset,
-        requests=[access.view(principal, r, now=now, keep=keep) for r in waiting.items],
+        requests=[
+            access.view(principal, r, now=now, keep=keep, officials=officials)
+            for r in waiting.items
+        ],
         requests_total=waiting.total,
         requests_offset=waiting.offset,
         page_size=limit,

@@ -308,12 +308,15 @@ def status_of(request: HelpRequest) -> Status:
     return "verified" if request.state == "verified" else "received"
 
 
-def status(request: HelpRequest, *, keep: Collection[str] = ()) -> FollowupStatus:
+def status(
+    request: HelpRequest, *, keep: Collection[str] = (), officials: Collection[str] = ()
+) -> FollowupStatus:
     """Return the masked status of ``request`` for its citizen (sources loaded).
 
     The updates are masked as for any reader who may not see the request in full
     (:func:`zhengwu.rescue.access.mask_request_text`: phones, IDs, names, the request's own
-    name and door; ``keep``: published numbers), since whoever else asked for the same
+    name and door; ``keep``: published numbers; ``officials``: government accounts' handles,
+    :func:`zhengwu.rescue.access.government_handles`), since whoever else asked for the same
     people holds a key to the same request, and a link or code may be passed on.
     """
     code = status_of(request)
@@ -329,7 +332,8 @@ def status(request: HelpRequest, *, keep: Collection[str] = ()) -> FollowupStatu
         people_total=request.people_total, people_helped=request.people_helped,
         reported_at=request.reported_at,
         updates=[FollowupUpdateView(at=s.posted_at,
-                                    text=access.mask_request_text(s.text, request, keep=keep))
+                                    text=access.mask_request_text(s.text, request, keep=keep,
+                                                                  officials=officials))
                  for s in request.sources if s.platform == PLATFORM],
         withdrawal_requested=request.state in OPEN_STATES and any(
             s.platform == PLATFORM and s.text.startswith(WITHDRAW_MARK) for s in request.sources),

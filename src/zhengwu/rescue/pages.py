@@ -180,9 +180,10 @@ def form_submit(
     found, source = intake.take_submission(db, incident=incident, data=data, actor=principal,
                                            channel="form")  # fmt: skip
     issued = followup.issue(db, request=found, phone=data.phone, source=source)
+    fresh = rescue_service.get_request(db, request_id=found.id)
     view = access.view(
-        principal, rescue_service.get_request(db, request_id=found.id),
-        keep=published_phones.directory(db),
+        principal, fresh, keep=published_phones.directory(db),
+        officials=access.government_handles(db, [fresh]),
     )  # fmt: skip
     page = _templates.get_template("rescue_receipt.html").render(
         incident=incident, request=view, callback=bool(found.phones), followup=issued
@@ -212,7 +213,11 @@ def _followup_page(
     if key is not None and db is not None:
         try:
             found = followup.find(db, key)
-            status = followup.status(found, keep=published_phones.directory(db))
+            status = followup.status(
+                found,
+                keep=published_phones.directory(db),
+                officials=access.government_handles(db, [found]),
+            )
         except ZhengwuError as exc:
             error, status_code = (exc.message_zh, exc.message_en), exc.status_code
     page = _templates.get_template("rescue_followup.html").render(

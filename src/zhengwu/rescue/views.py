@@ -183,11 +183,23 @@ def submit_help(
                                            channel=channel)  # fmt: skip
     issued = followup.issue(db, request=found, phone=data.phone, source=source)
     fresh = rescue_service.get_request(db, request_id=found.id, for_update=True)
-    shown = access.view(principal, fresh, keep=published_phones.directory(db))
+    shown = access.view(
+        principal,
+        fresh,
+        keep=published_phones.directory(db),
+        officials=access.government_handles(db, [fresh]),
+    )
     return shown.model_copy(update={"followup": issued})
 
 
 # -- a citizen's follow-up (no login; rate-limited per client) -----------------------------
+
+
+def _followup_status(db: Session, found: HelpRequest) -> followup.FollowupStatus:
+    """Return the masked status of ``found`` for its citizen (published numbers and
+    government accounts' handles readable)."""
+    return followup.status(found, keep=published_phones.directory(db),
+                           officials=access.government_handles(db, [found]))  # fmt: skip
 
 
 @api.post("/followup/status", response_model=followup.FollowupStatus)
@@ -197,7 +209,7 @@ def followup_status(
     """The masked status of a request, for whoever holds its follow-up key (token, or phone
     with query code): received / verified / dispatched / rescued / closed."""
     limit_followup(request)
-    return followup.status(followup.find(db, data), keep=published_phones.directory(db))
+    return _followup_status(db, followup.find(db, data))
 
 
 @api.post("/followup/updates", response_model=followup.FollowupStatus, status_code=201)
@@ -209,7 +221,7 @@ def followup_update(
     limit_followup(request)
     found = followup.find(db, data)
     followup.add_update(db, request=found, data=data)
-    return followup.status(found, keep=published_phones.directory(db))
+    return _followup_status(db, found)
 
 
 @api.post("/followup/withdraw", response_model=followup.FollowupStatus)
@@ -224,7 +236,7 @@ def followup_withdraw(
     limit_followup(request)
     found, creator = followup.open_key(db, data)
     followup.withdraw(db, request=found, data=data, creator=creator)
-    return followup.status(found, keep=published_phones.directory(db))
+    return _followup_status(db, found)
 
 
 @api.post("/incidents/{incident_id}/posts", response_model=IntakeReport)
@@ -358,8 +370,11 @@ def get_queue(
     keep = published_phones.directory(db)
     found = listing.search_page(db, principal, incident=incident, filters=filters, q=q,
                                 offset=offset, limit=limit)  # fmt: skip
+    officials = access.government_handles(db, found.items)
     items = claims.attach(
-        db, principal, [access.view(principal, r, keep=keep) for r in found.items]
+        db,
+        principal,
+        [access.view(principal, r, keep=keep, officials=officials) for r in found.items],
     )
     return QueuePage(total=found.total, items=items)
 
@@ -424,7 +439,12 @@ def get_request(request_id: int, db: DB, principal: CurrentPrincipal) -> HelpReq
     """Show one request as the caller may see it (masked unless they act on it); a team
     member may open only their own team's requests (403 otherwise)."""
     found = _opened(db, principal, request_id)
-    shown = access.view(principal, found, keep=published_phones.directory(db))
+    shown = access.view(
+        principal,
+        found,
+        keep=published_phones.directory(db),
+        officials=access.government_handles(db, [found]),
+    )
     return claims.attach(db, principal, [shown])[0]
 
 
@@ -432,7 +452,8 @@ def _reloaded(
     db: DB, principal: Principal, request_id: int, *, fresh: bool = False
 ) -> HelpRequestView:
     found = rescue_service.get_request(db, request_id=request_id, for_update=fresh)
-    return claims.attach(db, principal, [access.view(principal, found)])[0]
+    shown = access.view(principal, found, officials=access.government_handles(db, [found]))
+    return claims.attach(db, principal, [shown])[0]
 
 
 @api.post("/requests/{request_id}/claim", response_model=HelpRequestView)

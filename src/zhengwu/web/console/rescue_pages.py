@@ -171,7 +171,8 @@ def queue_page(
                   params={"q": q, "state": state, "urgency": urgency,
                           "sort": "" if sort == "priority" else sort},
                   path=f"/console/rescue/{incident.id}" if sheet else "")  # fmt: skip
-    views = claims.attach(db, principal, [access.view(principal, r, keep=keep)
+    officials = access.government_handles(db, found.items)
+    views = claims.attach(db, principal, [access.view(principal, r, keep=keep, officials=officials)
                                           for r in found.items])  # fmt: skip
     # The counts are over what the viewer may list (a team member: their team's), one
     # GROUP BY each; the map places each county once from its count.
@@ -230,7 +231,12 @@ def _request_page(
     """
     found = rescue_service.get_request(db, request_id=request_id, for_update=True)
     access.require_request(principal, found)
-    view = access.view(principal, found, keep=published_phones.directory(db))
+    view = access.view(
+        principal,
+        found,
+        keep=published_phones.directory(db),
+        officials=access.government_handles(db, [found]),
+    )
     view = claims.attach(db, principal, [view])[0]
     incident = rescue_service.get_incident(db, incident_id=found.incident_id)
     loads = rescue_service.team_loads(db)
