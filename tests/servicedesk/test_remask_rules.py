@@ -16,17 +16,19 @@ from typer.testing import CliRunner
 
 from zhengwu.accounts import phones
 from zhengwu.accounts.models import Account, Organization
-from zhengwu.auth.principal import Principal
+from zhengwu.auth.principal import PUBLIC, Principal
 from zhengwu.cli.desk_requests import app
 from zhengwu.db.engine import unit_of_work
 from zhengwu.jobs.registry import get_job
 from zhengwu.jobs.runner import run_jobs
 from zhengwu.library import service as library
+from zhengwu.outbox import service as outbox_service
+from zhengwu.outbox.models import OutboxMessage
 from zhengwu.privacy import MASKING_RULES_VERSION
 from zhengwu.search import indexer
 from zhengwu.search import service as search
 from zhengwu.search.models import SearchDocument
-from zhengwu.servicedesk import remask, service
+from zhengwu.servicedesk import presenters, remask, replies, service
 from zhengwu.servicedesk.models import MaskingState, ServiceRequest
 from zhengwu.servicedesk.schemas import RequestIntake
 from zhengwu.servicedesk.service import SYSTEM
@@ -223,7 +225,8 @@ def test_the_worker_job_and_the_command(configured_database: str, committed_engi
 
     dry = cli("--dry-run")
     assert dry == {"rules_version": MASKING_RULES_VERSION, "stored_version": old, "checked": 2,
-                   "remasked": 1, "library_reindexed": 0, "steps": 1, "dry_run": True}  # fmt: skip
+                   "remasked": 1, "library_reindexed": 0, "steps": 1, "dry_run": True,
+                   "outbox_remasked": 0}  # fmt: skip
     with unit_of_work(committed_engine) as session:
         assert _stored(session, named)[0] == OLD  # a dry run writes nothing
         assert remask.stored_version(session) == old
@@ -286,6 +289,51 @@ def test_a_library_item_with_tags_is_not_indexed_again_by_the_rules_pass(
     session.flush()
     session.expire_all()
     assert library.remask_index(session, after=item.id - 1, dry_run=True)[:2] == (1, 0)
+
+
+def test_replies_waiting_in_the_outbox_are_masked_again_delivered_ones_when_shown(
+    session: Session, world: World
+) -> None:
+    """A reply queued under the old rules went out with their masks: the rules pass covered
+    requests and library items, not the outbox. Now it masks the replies not yet delivered
+    (queued, failed) again; a delivered one stays the record of what was published, shown
+    masked by today's rules to a reader who may not see personal data."""
+    intake = RequestIntake(source="weibo", text=PLAIN, source_ref="weibo:7301",
+                           account_uid="1002", citizen_name="李秀英")  # fmt: skip
+    request = service.create_request(session, intake=intake, actor=SYSTEM)
+    session.flush()
+    queued = replies.queue(session, request=request, kind="first_response", body=NAMED)
+    failed = replies.queue(session, request=request, kind="progress", body=NAMED)
+    delivered = replies.queue(session, request=request, kind="closing", body=NAMED)
+    assert queued is not None and failed is not None and delivered is not None
+    # Not a reply: a distribution is the body's own published content, never masked.
+    other = outbox_service.enqueue(session, kind="distribution", platform="weibo", body=NAMED,
+                                   entity_type="library_distribution", entity_id=1)  # fmt: skip
+    session.flush()
+    assert queued.body == NEW  # queued today: masked by today's rules
+    table = OutboxMessage.__table__
+
+    def stored_under_old_rules() -> None:
+        for message, state in ((queued, "queued"), (failed, "failed"), (delivered, "delivered")):
+            session.execute(
+                update(table).where(table.c.id == message.id).values(body=OLD, state=state)
+            )  # fmt: skip
+        _old_rules(session)
+
+    stored_under_old_rules()
+    steps = _until_done(session)
+    session.expire_all()
+    assert (queued.body, failed.body) == (NEW, NEW)  # what a gateway publishes next
+    assert delivered.body == OLD and other.body == NAMED
+    assert _state(session).rules_version == MASKING_RULES_VERSION
+    assert sum(s.outbox for s in steps) == 2
+    shown = presenters.detail(session, request, PUBLIC)
+    assert shown.masked and [m.body for m in shown.outbox] == [NEW, NEW, NEW]
+    handler = presenters.detail(session, request, world.principals["js_housing"])
+    assert [m.body for m in handler.outbox] == [NEW, NEW, OLD]
+    # The dry run counts them.
+    stored_under_old_rules()
+    assert remask.preview(session).outbox_remasked == 2
 
 
 POST = "噪音扰民，家住幸福路12号3栋2单元501 //@雨夜小鹿:转发 @平安郑州 @人民路88号商场"

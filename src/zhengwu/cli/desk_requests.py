@@ -675,7 +675,8 @@ def remask_command(
     ] = False,
     json_out: JsonOut = False,
 ) -> None:  # fmt: skip
-    """Mask the stored public texts again: requests' text_masked and the search index.
+    """Mask the stored public texts again: requests' text_masked, the search index and
+    the public replies not yet delivered (outbox).
 
     Without --all, does what the worker job `published-numbers` would: the full pass when
     the masking rules changed since the texts were masked (after an upgrade), the requests
@@ -703,6 +704,7 @@ def remask_command(
         f"遮蔽规则版本 masking rules version {report.rules_version}（存储文本此前 stored texts "
         f"followed {report.stored_version}）· 检查 checked {report.checked} · {word} "
         f"{report.remasked} · 资料库{again} library items {report.library_reindexed}"
+        f" · 待发答复 outbox replies {report.outbox_remasked}"
     )
 
 

@@ -175,8 +175,9 @@ class MaskingState(Base):
     request id done in that pass. ``rules_version`` is the masking rules'
     version (:data:`zhengwu.privacy.MASKING_RULES_VERSION`) every stored masked text was
     last masked with (0: unknown, before versions were recorded); while it differs, a pass
-    over every stored text is under way: ``rules_kind`` is what it is at ("requests",
-    then "library"), ``rules_cursor`` the last id done there (0036).
+    over every stored text is under way: ``rules_kind`` is what it is at ("outbox": the
+    replies not yet delivered, "requests", then "library"), ``rules_cursor`` the last id
+    done there (0036).
     """
 
     __tablename__ = "masking_state"

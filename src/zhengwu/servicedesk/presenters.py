@@ -134,18 +134,22 @@ def detail(session: Session, request: ServiceRequest, principal: Principal) -> R
         ratings=[RatingRead.model_validate(r) for r in ratings] if unmasked else [],
         sources=[SourceRead.model_validate(s) for s in sources] if unmasked else [],
         history=history,
-        outbox=[_outbox(m, unmasked) for m in outbox_service.for_entity(
-            session, entity_type="request", entity_id=request.id)],
+        outbox=[_outbox(m, unmasked, _staff_words(session, m.body, request, unmasked))
+                for m in outbox_service.for_entity(
+                    session, entity_type="request", entity_id=request.id)],
     )  # fmt: skip
 
 
-def _outbox(message: OutboxMessage, unmasked: bool) -> OutboxRead:
+def _outbox(message: OutboxMessage, unmasked: bool, body: str | None = None) -> OutboxRead:
     """Return a public reply as a reader sees it: the post it answers (the citizen's), the
     account that speaks and the delivery errors (a connector's own words, which may quote
-    what it was sent) only to the request's handlers."""
+    what it was sent) only to the request's handlers. ``body``: the body as everyone else
+    reads it — masked when it was queued, masked by today's rules when shown (a reply
+    delivered before the rules changed keeps the masks of its day:
+    :mod:`zhengwu.servicedesk.remask`); None: as stored."""
     shown = OutboxRead.model_validate(message)
     hidden = {"target_post_id": None, "account_uid": None, "error": None, "last_error": None,
-              "last_error_at": None}  # fmt: skip
+              "last_error_at": None, "body": message.body if body is None else body}  # fmt: skip
     return shown if unmasked else shown.model_copy(update=hidden)
 
 

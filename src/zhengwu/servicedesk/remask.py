@@ -27,7 +27,14 @@ when they were made. :data:`zhengwu.privacy.MASKING_RULES_VERSION` names the rul
 with the intake's name and phone and today's published numbers, a batch per transaction
 (``rules_cursor`` keeps the place: an interrupted pass continues, it does not restart),
 then every library item whose indexed document the rules change — and records the
-version. As above, only a request whose masked text changed gets a new ``updated_at``, so
+version. First of all it masks again the public replies still waiting in the outbox
+(queued, or failed and never sent: a gateway may publish a queued one at any time) with
+the request's name and phone, as :func:`zhengwu.servicedesk.replies.queue` masked them:
+the body is the only text of a reply (a later reply overwrites ``reply_text``), so it is
+masked again as stored — what the new rules add is masked, what they leave readable that
+the old rules masked stays masked. A delivered reply's body stays the record of what was
+published (the platform holds that text); a reader who may not see personal data reads
+it masked by today's rules all the same (:func:`zhengwu.servicedesk.presenters.detail`). As above, only a request whose masked text changed gets a new ``updated_at``, so
 the search refresh re-indexes just those. ``zhengwu desk remask`` runs the same passes by
 hand (:func:`run`), ``--all`` forcing the full pass, ``--dry-run`` only counting
 (:func:`preview`).
@@ -44,29 +51,34 @@ from sqlalchemy.orm import Session
 
 from zhengwu.accounts import phones as published_phones
 from zhengwu.db.base import utcnow
+from zhengwu.outbox.models import OutboxMessage
 from zhengwu.privacy import MASKING_RULES_VERSION
 from zhengwu.servicedesk import masking
 from zhengwu.servicedesk.models import MaskingState, ServiceRequest
 
 BATCH = 2000  # requests read per transaction
 LIBRARY_BATCH = 500  # library items read per transaction (the rules pass)
+OUTBOX_BATCH = 500  # waiting replies read per transaction (the rules pass)
 TAIL = 4  # digits a request's text must contain to be read
 _FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 
 
 @dataclass(frozen=True, slots=True)
 class RemaskReport:
-    """What one step did: requests read and re-masked, library items re-indexed."""
+    """What one step did: requests read and re-masked, library items re-indexed, waiting
+    outbox replies re-masked."""
 
     checked: int = 0
     remasked: int = 0
     reindexed: int = 0
     more: bool = False
     rules: bool = False  # a step of the masking-rules pass (every stored text)
+    outbox: int = 0
 
     def counts(self) -> dict[str, int]:
         """Return the counts by name (for the worker's report)."""
-        return {"checked": self.checked, "remasked": self.remasked, "reindexed": self.reindexed}
+        return {"checked": self.checked, "remasked": self.remasked, "reindexed": self.reindexed,
+                "outbox": self.outbox}  # fmt: skip
 
 
 def tails(numbers: frozenset[str] | set[str] | list[str]) -> list[str]:
@@ -119,9 +131,49 @@ def _remask(session: Session, rows: Sequence[_Row], keep: Collection[str], *,
     return len(changed)
 
 
+def _remask_outbox(session: Session, keep: Collection[str], *, after: int, limit: int,
+                   write: bool = True) -> tuple[int, int | None]:  # fmt: skip
+    """Mask again up to ``limit`` replies with an id above ``after`` not yet delivered;
+    store the bodies that changed. Return (how many changed, the last id read when the
+    batch was full — else None: no more)."""
+    rows = session.execute(
+        select(OutboxMessage.id, OutboxMessage.body, ServiceRequest.citizen_name,
+               ServiceRequest.citizen_phone)
+        .join(ServiceRequest, ServiceRequest.id == OutboxMessage.entity_id)
+        .where(OutboxMessage.entity_type == "request", OutboxMessage.state != "delivered",
+               OutboxMessage.id > after)
+        .order_by(OutboxMessage.id).limit(limit)
+    ).all()  # fmt: skip
+    officials = masking.officials(session, (row.body for row in rows))
+    changed = [
+        {"mid": row.id, "body": body}
+        for row in rows
+        if (body := masking.mask(row.body, name=row.citizen_name, phone=row.citizen_phone,
+                                 keep=keep, officials=officials)) != row.body
+    ]  # fmt: skip
+    if changed and write:
+        table = OutboxMessage.__table__
+        assert isinstance(table, Table)
+        session.execute(
+            update(table).where(table.c.id == bindparam("mid")).values(body=bindparam("body")),
+            changed,
+        )
+    return len(changed), rows[-1].id if len(rows) == limit else None
+
+
 def _rules_step(session: Session, state: MaskingState, keep: frozenset[str],
                 limit: int) -> RemaskReport:  # fmt: skip
-    """One batch of the masking-rules pass: requests by id, then library items."""
+    """One batch of the masking-rules pass: waiting outbox replies, requests by id, then
+    library items."""
+    outbox = 0
+    if state.rules_kind in (None, "outbox"):
+        state.rules_kind = "outbox"
+        outbox, last = _remask_outbox(session, keep, after=state.rules_cursor,
+                                      limit=min(limit, OUTBOX_BATCH))  # fmt: skip
+        if last is not None:
+            state.rules_cursor = last
+            return RemaskReport(more=True, rules=True, outbox=outbox)
+        state.rules_kind, state.rules_cursor = "requests", 0  # and on to the requests
     if state.rules_kind != "library":
         state.rules_kind = "requests"
         rows = session.execute(
@@ -133,7 +185,7 @@ def _rules_step(session: Session, state: MaskingState, keep: frozenset[str],
             state.rules_cursor = rows[-1].id
         else:
             state.rules_kind, state.rules_cursor = "library", 0
-        return RemaskReport(len(rows), remasked, more=True, rules=True)
+        return RemaskReport(len(rows), remasked, more=True, rules=True, outbox=outbox)
     from zhengwu.library import service as library
 
     _, reindexed, last = library.remask_index(
@@ -202,6 +254,7 @@ class RunReport:
     library_reindexed: int = 0
     steps: int = 0
     dry_run: bool = False
+    outbox_remasked: int = 0  # replies waiting in the outbox
 
     def to_dict(self) -> dict[str, Any]:
         """Return the report as plain JSON values."""
@@ -209,7 +262,7 @@ class RunReport:
             "rules_version": self.rules_version, "stored_version": self.stored_version,
             "checked": self.checked, "remasked": self.remasked,
             "library_reindexed": self.library_reindexed, "steps": self.steps,
-            "dry_run": self.dry_run,
+            "dry_run": self.dry_run, "outbox_remasked": self.outbox_remasked,
         }  # fmt: skip
 
 
@@ -245,7 +298,7 @@ def run(
         was = stored_version(session)
         if everything:
             force_full_pass(session)
-    checked = remasked = reindexed = steps = 0
+    checked = remasked = reindexed = steps = outbox = 0
     while True:
         with begin() as session:
             report = step(session, limit=limit)
@@ -253,19 +306,22 @@ def run(
         checked += report.checked
         remasked += report.remasked
         reindexed += report.reindexed
+        outbox += report.outbox
         if progress is not None:
             progress(report)
         if not report.more:
             break
-    return RunReport(MASKING_RULES_VERSION, was, checked, remasked, reindexed, steps)
+    return RunReport(MASKING_RULES_VERSION, was, checked, remasked, reindexed, steps,
+                     outbox_remasked=outbox)  # fmt: skip
 
 
 def preview(session: Session, *, everything: bool = False, limit: int = BATCH) -> RunReport:
     """Count what the rules pass would change, writing nothing (``--dry-run``).
 
     Reads every request (with ``everything``, or when the stored version differs from
-    the code's) and every indexed library item, masks each as the pass would and counts
-    those whose stored text would change. Nothing to do: all counts 0.
+    the code's), every indexed library item and every reply waiting in the outbox, masks
+    each as the pass would and counts those whose stored text would change. Nothing to
+    do: all counts 0.
     """
     from zhengwu.library import service as library
 
@@ -273,7 +329,11 @@ def preview(session: Session, *, everything: bool = False, limit: int = BATCH) -
     if not everything and was == MASKING_RULES_VERSION:
         return RunReport(MASKING_RULES_VERSION, was, dry_run=True)
     keep = published_phones.directory(session)
-    checked = remasked = reindexed = steps = 0
+    checked = remasked = reindexed = steps = outbox = 0
+    last: int | None = 0
+    while last is not None:
+        changed, last = _remask_outbox(session, keep, after=last, limit=OUTBOX_BATCH, write=False)
+        outbox += changed
     cursor = 0
     while True:
         rows = session.execute(
@@ -292,4 +352,5 @@ def preview(session: Session, *, everything: bool = False, limit: int = BATCH) -
             session, after=after, limit=LIBRARY_BATCH, dry_run=True
         )
         reindexed += changed
-    return RunReport(MASKING_RULES_VERSION, was, checked, remasked, reindexed, steps, True)
+    return RunReport(MASKING_RULES_VERSION, was, checked, remasked, reindexed, steps, True,
+                     outbox)  # fmt: skip
