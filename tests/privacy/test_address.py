@@ -61,6 +61,7 @@ def test_coarsening_is_idempotent_on_its_own_output() -> None:
         # After a home cue a street number is a door wherever the place name ends.
         ("家住文星桥2号，水到腰了", "家住文星桥＊＊＊，水到腰了"),
         ("在文星桥2号集合", "在文星桥2号集合"),
+        ("紫鑫御湖湾一号栋405三人被困", "紫鑫御湖湾＊＊＊三人被困"),  # 号栋 as 号楼
     ],
 )
 def test_mask_house_numbers(text: str, masked: str) -> None:
@@ -76,10 +77,15 @@ def test_mask_house_numbers(text: str, masked: str) -> None:
         ("八栋一单元301号", "＊＊＊"),
         ("上江圩村七组163号", "上江圩村＊＊＊"),
         ("荣盛花语书苑2-204的业主", "荣盛花语书苑＊＊＊的业主"),
+        # 号栋 is a block as 号楼 is: the flat after it is masked with it (rules 7 masked
+        # only 一号, 栋405 stayed readable).
+        ("我住紫鑫御湖湾一号栋405，多次投诉", "我住紫鑫御湖湾＊＊＊，多次投诉"),
+        ("家住幸福小区3号栋405", "家住幸福小区＊＊＊"),
         # No home: a shop's street number, a block, a stairwell, a building's floor, rows
         # of buildings, households, a layout, an area, a range of years, an office's room.
         ("人民路88号商场门口占道经营", "人民路88号商场门口占道经营"),
         ("我是13栋业主", "我是13栋业主"),
+        ("我是3号栋业主", "我是3号栋业主"),
         ("4栋3单元楼顶漏水", "4栋3单元楼顶漏水"),
         ("红花坡社区17栋1楼麻将馆", "红花坡社区17栋1楼麻将馆"),
         ("24栋25栋每个单元", "24栋25栋每个单元"),

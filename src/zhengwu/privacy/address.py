@@ -50,12 +50,12 @@ def coarse_address(address: str) -> str:
 
 
 # House numbers in free text. A chain of house-level tokens is a door when it opens with a
-# token only doors have (号院 号楼 栋 幢 单元 室, A座) or right after a road or
+# token only doors have (号院 号楼 号栋 栋 幢 单元 室, A座) or right after a road or
 # compound name (幸福路12号); a bare 号 elsewhere is a date (21号) or a ticket, a bare 楼/层
 # a floor (水到二楼), a bare 户 households (5户人家): those stay. Floors, rooms and
 # bare numbers continue a chain.
 _DOOR_NUM = r"(?:\d+|[零〇一二三四五六七八九十百两]+)"
-_DOOR_FIRST = rf"{_DOOR_NUM}(?:号院|号楼|栋|幢|单元|室)|[A-Za-z]\d*(?:座|栋)"
+_DOOR_FIRST = rf"{_DOOR_NUM}(?:号院|号楼|号栋|号幢|栋|幢|单元|室)|[A-Za-z]\d*(?:座|栋)"
 # Dashed numbers (1-2-301) only after a road: alone they are dates (2021-07-21).
 _DOOR_AFTER_STREET = (
     rf"{_DOOR_NUM}(?:号(?![线码称])|户(?![人家])|弄|排|组|座)|\d+(?:-\d+){{1,3}}(?![\d-])"
@@ -71,7 +71,8 @@ _STREET_BEFORE = re.compile(
 _DOOR = re.compile(rf"(?:{_DOOR_FIRST}|(?P<street>{_DOOR_AFTER_STREET}))(?:{_DOOR_MORE})*")
 # One level of a door chain: a number and its token (3栋, 2单元, 502号, 六楼) or bare (502).
 _DOOR_PART = re.compile(
-    r"(?:\d+|[零〇一二三四五六七八九十百两]+|[A-Za-z]\d*)(?:号院|号楼|栋|幢|单元|室|号|户|弄|排|组|座|层|楼)?"
+    r"(?:\d+|[零〇一二三四五六七八九十百两]+|[A-Za-z]\d*)"
+    r"(?:号院|号楼|号栋|号幢|栋|幢|单元|室|号|户|弄|排|组|座|层|楼)?"
 )
 DOOR_MASK = "＊＊＊"
 
