@@ -34,4 +34,12 @@ from __future__ import annotations
 # 8: a name set off by commas after a word of relation (本村村民，谭文建，住…; 市民 is one
 #    now: 我是A市民，彭国建，…) and after 叫做 (我的名字叫做余成虎): 7 showed them on the
 #    public board.
-MASKING_RULES_VERSION = 8
+# 9: a flat counted as a household (43栋101户) and a street number after 我住 are a home's
+#    door; a shop named after a home cue keeps its room or number (我家住在小区对面华联超市
+#    101室楼上, 我家在人民路88号华联超市隔壁); a government handle run into the words after
+#    it (@广州发布请处理, @A市交警官方微博在2017…) and one whose name mixes cases written in
+#    another case (@izhengzhou for iZhengzhou) stay readable, on the rescue side too; the
+#    outbox's replies not yet delivered are masked again by the pass, and 号栋 is a block
+#    (一号栋405 masked whole). On the 20,620 real texts of citizen-messages the desk's
+#    masker changes 4 texts (all doors), the rescue masker 37 (blocks written 号栋).
+MASKING_RULES_VERSION = 9
