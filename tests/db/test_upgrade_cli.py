@@ -224,3 +224,23 @@ def test_downgrade_refuses_what_it_cannot_do(empty_url: str) -> None:
     json_alone = _refused("downgrade", "0040@-1", "--json")
     assert "--json 需要同时给出 --yes" in json_alone and "--json needs --yes" in json_alone
     assert _run("current") == heads
+
+
+def test_downgrade_to_the_list_db_current_printed_names_each_step(empty_url: str) -> None:
+    # `zhengwu db current`, noted before an upgrade, prints one revision a branch; given
+    # whole to `db downgrade`, Alembic said only "Can't locate revision identified by
+    # '0006,0008,…'". The refusal names the downgrade of each branch that moved.
+    _run("upgrade")
+    _run("downgrade", "0040@-1", "--yes")
+    noted = _run("current")  # the schema before the "upgrade"
+    _run("upgrade")
+    heads = _run("current")
+    said = _refused("downgrade", noted, "--yes")
+    assert "降级一次只给一个版本" in said and "a downgrade takes one revision at a time" in said
+    assert "请依次运行 zhengwu db downgrade 0034" in said
+    assert "run in turn zhengwu db downgrade 0034" in said and "Can't locate" not in said
+    assert _run("current") == heads  # nothing changed
+    same = _refused("downgrade", heads, "--yes")
+    assert "无需降级" in same and "nothing to downgrade" in same
+    _run("downgrade", "0034", "--yes")  # the step it named
+    assert _run("current") == noted

@@ -134,6 +134,8 @@ def downgrade(
         before = migrate.current(engine)
         if before is None:
             raise empty
+        if "," in revision:
+            raise _one_revision_at_a_time(revision, before)
         if not yes:
             if json_out:
                 raise InvalidInputError(
@@ -172,6 +174,29 @@ def downgrade(
             markup=False,
             highlight=False,
         )
+
+
+def _one_revision_at_a_time(listed: str, current: str) -> InvalidInputError:
+    """The refusal of a downgrade given the whole list ``zhengwu db current`` printed (one
+    revision a branch): Alembic takes one target, and said only "Can't locate revision
+    identified by '0006,0008,…'". Names the revisions of the list that differ from the
+    current ones, each a downgrade of its own branch, to run in turn."""
+    now = set(current.split(","))
+    steps = [r for r in dict.fromkeys(p.strip() for p in listed.split(",")) if r and r not in now]
+    if not steps:
+        return InvalidInputError(
+            f"结构已是 {current}，无需降级（降级一次只给一个版本）",
+            f"the schema is at {current} already: nothing to downgrade (a downgrade takes one "
+            "revision at a time)",
+        )
+    commands = "；".join(f"zhengwu db downgrade {r}" for r in steps)
+    commands_en = "; ".join(f"zhengwu db downgrade {r}" for r in steps)
+    return InvalidInputError(
+        f"降级一次只给一个版本（zhengwu db current 列出的是各分支的版本）：回到 {listed}，"
+        f"请依次运行 {commands}",
+        f"a downgrade takes one revision at a time (zhengwu db current lists one for each "
+        f"branch): to go back to {listed}, run in turn {commands_en}",
+    )
 
 
 @app.command(
