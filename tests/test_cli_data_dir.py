@@ -42,7 +42,7 @@ def fresh_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         (["quarantine"], 0, "nothing on this page, 0 in all"),
         (["quarantine", "--json"], 0, ""),
         (["quarantine", "--run", "1"], 2, "nothing has been imported yet"),
-        (["db", "current"], 0, "(empty database)"),
+        (["db", "current"], 0, "(空数据库 / empty database)"),
         (["db", "downgrade", "0040@-1", "--yes"], 2, "the database is empty"),
     ],
 )
@@ -71,4 +71,4 @@ def test_the_first_import_creates_it_and_the_listings_read_it(fresh_directory: P
     [run] = [orjson.loads(line) for line in listed.stdout.splitlines()]
     assert (run["format"], run["files"], run["imported"]) == ("weibo-api", ["users.jsonl"], 1)
     current = runner.invoke(app, ["db", "current"])
-    assert current.exit_code == 0 and "(empty database)" not in current.stdout
+    assert current.exit_code == 0 and "(空数据库 / empty database)" not in current.stdout

@@ -50,7 +50,7 @@ def _run(*args: str, input_text: str | None = None) -> str:
 
 
 def test_fresh_database_is_created_then_up_to_date(empty_url: str) -> None:
-    assert _run("current") == "(empty database)"  # looking does not migrate
+    assert _run("current") == "(空数据库 / empty database)"  # looking does not migrate
     created = _run("upgrade")
     newest = max(ScriptDirectory.from_config(migrate.alembic_config(empty_url)).get_heads())
     # Not the tips of the 13 migration branches (0006,0008,0010,…): the newest revision.
@@ -60,7 +60,7 @@ def test_fresh_database_is_created_then_up_to_date(empty_url: str) -> None:
     )
     assert "loaded" in created and "regions" in created and "," not in created
     heads = _run("current")
-    assert heads and heads != "(empty database)" and heads not in created
+    assert heads and heads != "(空数据库 / empty database)" and heads not in created
     again = _run("upgrade")
     assert again == (
         f"数据库已是最新（{newest}），未做改动 / database already up to date ({newest}); nothing done"
@@ -142,7 +142,7 @@ def test_processes_starting_together_migrate_the_database_once(
         assert total == distinct > 3000
     finally:
         engine.dispose()
-    assert _run("current") != "(empty database)"
+    assert _run("current") != "(空数据库 / empty database)"
 
 
 def test_a_pool_of_one_connection_migrates(empty_url: str) -> None:

@@ -13,6 +13,9 @@ from zhengwu.errors import InvalidInputError
 if TYPE_CHECKING:
     from zhengwu.db.migrate import SchemaState
 
+# What `zhengwu db current` prints for a database without a schema.
+EMPTY_DATABASE = "(空数据库 / empty database)"
+
 app = typer.Typer(
     help="业务数据库 / operational database: migrations and backup.", no_args_is_help=True
 )
@@ -204,7 +207,8 @@ def _one_revision_at_a_time(listed: str, current: str) -> InvalidInputError:
 )
 @handle_errors
 def current() -> None:
-    """Print the schema revision of the operational DB (without migrating it).
+    """Print the schema revision of the operational DB (without migrating it); a database
+    without a schema, or none yet: (空数据库 / empty database).
 
     Example: zhengwu db current
     """
@@ -212,9 +216,9 @@ def current() -> None:
     from zhengwu.db.engine import get_engine, nothing_stored_yet
 
     if nothing_stored_yet():  # no database file: none is created just to say so
-        console.print("(empty database)")
+        console.print(EMPTY_DATABASE)
         return
-    console.print(migrate.current(get_engine(migrate=False)) or "(empty database)")
+    console.print(migrate.current(get_engine(migrate=False)) or EMPTY_DATABASE)
 
 
 @app.command(
