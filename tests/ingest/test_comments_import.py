@@ -13,7 +13,7 @@ from typing import Any
 import duckdb
 import orjson
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
@@ -160,7 +160,8 @@ def test_a_gbk_csv_fails_the_import_once_with_the_fix(tmp_path: Path, fmt: str) 
     assert "不是 UTF-8" in result.output
     # --json: the last stdout line is an object too, nothing imported and the error.
     refused = json.loads(result.stdout.splitlines()[-1])
-    assert (refused["read"], refused["imported"], refused["run_id"]) == (0, 0, None)
+    assert (refused["read"], refused["imported"]) == (0, 0)
+    assert isinstance(refused["run_id"], int)  # kept in the history, nothing of it imported
     assert (refused["error"], refused["status"]) == ("InvalidInputError", 422)
     assert "iconv -f GBK -t UTF-8" in refused["message_en"] and "GBK" in refused["message_zh"]
     assert refused["files"] == [str(path)]
@@ -257,7 +258,7 @@ def test_every_member_of_a_zip_refused_refuses_the_import_naming_each(tmp_path: 
     result = runner.invoke(app, ["import", "weibo-comments", str(archive), str(other), "--json"])
     assert result.exit_code == 2, result.output
     refused = json.loads(result.stdout.splitlines()[-1])
-    assert (refused["read"], refused["run_id"], refused["error"]) == (0, None, "InvalidInputError")
+    assert (refused["read"], refused["error"]) == (0, "InvalidInputError")
     names = [f"{archive}!a.csv", f"{archive}!b.csv", str(other)]
     assert [(r["file"], r["error"]) for r in refused["refused"]] == [
         (name, "InvalidInputError") for name in names
@@ -279,7 +280,8 @@ def test_every_member_of_a_zip_refused_refuses_the_import_naming_each(tmp_path: 
     one = json.loads(alone.stdout.splitlines()[-1])
     assert one["message_en"].startswith("the file is not UTF-8")
     assert [r["file"] for r in one["refused"]] == [str(other)]
-    assert runner.invoke(app, ["imports", "--json"]).stdout.strip() == ""  # no run was kept
+    kept = runner.invoke(app, ["imports", "--json"]).stdout.splitlines()
+    assert [orjson.loads(line)["read"] for line in kept] == [0, 0, 0]  # each refused import
 
 
 def test_the_import_history_shows_the_files_a_run_refused_and_why(tmp_path: Path) -> None:
@@ -349,3 +351,46 @@ def test_the_import_history_and_quarantine_read_in_chinese_at_80_columns(tmp_pat
     assert "…" not in held.stdout
     for header in ("批次 run", "位置 source", "原因 reason", "原始文本 raw"):
         assert header in held.stdout, held.stdout
+
+
+def test_an_import_refusing_every_file_is_kept_in_the_history_alone(
+    configured_database: str, committed_engine: Engine, tmp_path: Path
+) -> None:
+    """An import whose every file was refused was rolled back whole, so neither `zhengwu
+    imports` nor 导入记录 knew of it — its error output was its only record. Its run is now
+    stored after the rollback, on its own: 0 read, the files refused and why, nothing else."""
+    good, archive, other = tmp_path / "good.csv", tmp_path / "exports.zip", tmp_path / "c.csv"
+    good.write_text(_comments_csv("5150000000000001"), encoding="utf-8")
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("a.csv", _comments_csv("5150000000000002").encode("gbk"))
+    other.write_bytes(_comments_csv("5150000000000003").encode("gbk"))
+    first = runner.invoke(app, ["import", "weibo-comments", str(good), "--json"])
+    assert first.exit_code == 0, first.output
+    dry = runner.invoke(app, ["import", "weibo-comments", str(archive), "--dry-run"])
+    assert dry.exit_code == 2, dry.output
+    result = runner.invoke(app, ["import", "weibo-comments", str(archive), str(other), "--json"])
+    assert result.exit_code == 2, result.output
+    error = json.loads(result.stdout.splitlines()[-1])
+    run_id = error["run_id"]
+    assert isinstance(run_id, int) and error["read"] == 0 and error["error"] == "InvalidInputError"
+    assert error["message_zh"].endswith(f"（已记入导入记录，第 {run_id} 次导入：zhengwu imports）")
+    assert error["message_en"].endswith(f"(recorded in the import history as run {run_id}: "
+                                        "zhengwu imports)")  # fmt: skip
+    said = "".join(result.stderr.split())  # stderr says it too, wrapped
+    assert f"第{run_id}次导入" in said and f"historyasrun{run_id}" in said, result.stderr
+    history = runner.invoke(app, ["imports", "--json"])
+    runs = [orjson.loads(line) for line in history.stdout.splitlines()]
+    # The refused import, and the clean one before it: no run of the dry run, no other row.
+    assert [r["id"] for r in runs] == [run_id, _summary(first.stdout)["run_id"]]
+    kept = runs[0]
+    assert kept["files"] == [str(archive), str(other)] and kept["format"] == "weibo-comments"
+    assert [kept[k] for k in ("read", "imported", "updated", "duplicates", "quarantined")] == [
+        0, 0, 0, 0, 0
+    ]  # fmt: skip
+    assert kept["finished_at"] is not None and kept["refused"] == error["refused"]
+    assert [r["file"] for r in kept["refused"]] == [f"{archive}!a.csv", str(other)]
+    assert all("iconv -f GBK -t UTF-8" in r["message_en"] for r in kept["refused"])
+    with Session(committed_engine) as session:  # nothing else of it: no quarantined record
+        assert session.scalars(select(QuarantineEntry.run_id)).all() == []
+    listed = runner.invoke(app, ["quarantine", "--run", str(run_id), "--json"])
+    assert [orjson.loads(line)["kind"] for line in listed.stdout.splitlines()] == ["refused"] * 2

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -18,6 +18,9 @@ from zhengwu.cli.common import (
     print_json,
 )
 from zhengwu.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from zhengwu.ingest.pipeline import ImportRefusedError
 
 
 def _parse_options(values: list[str]) -> dict[str, Any]:
@@ -77,7 +80,9 @@ def import_command(
 ) -> None:
     """Import files of one FORMAT; bad records are quarantined with their reason.
 
-    Prints a summary; read = imported + updated + duplicates + quarantined. New and changed
+    Prints a summary; read = imported + updated + duplicates + quarantined. An import whose
+    every file is refused whole writes nothing, but its run (0 read, the files and why) is
+    kept in the history, `zhengwu imports`, and named in the error. New and changed
     accounts become searchable when the worker (`zhengwu worker`, or `zhengwu serve`)
     refreshes the search index, or at once with --refresh-search.
 
@@ -122,7 +127,7 @@ def _import(
 
     from zhengwu.content import store
     from zhengwu.db.engine import unit_of_work
-    from zhengwu.ingest.pipeline import run_import
+    from zhengwu.ingest.pipeline import ImportRefusedError, run_import
     from zhengwu.ingest.registry import ImportItem
 
     options = _parse_options(option or [])
@@ -137,25 +142,30 @@ def _import(
         for rec in (item.primary, *item.related):
             out.write(encoder.encode(rec) + b"\n")
 
-    with unit_of_work() as session, store.open_store(read_only=dry_run) as analytics:
-        queued_before = None if dry_run else _search_queue_mark(session)
-        if dry_run:
-            summary = run_import(
-                fmt, paths, session=session, analytics=analytics, dry_run=True,
-                observed_at=observed_at, options=options, on_item=emit,
-            )  # fmt: skip
-            session.rollback()
-        else:
-            # Not drawn where stderr is no terminal: rich's Progress then only ends with an
-            # empty line, which stood above the warnings.
-            hidden = json_out or not err_console.is_interactive
-            with Progress(console=err_console, transient=True, disable=hidden) as progress:
-                task = progress.add_task(f"导入 importing {fmt}", total=None)
+    try:
+        with unit_of_work() as session, store.open_store(read_only=dry_run) as analytics:
+            queued_before = None if dry_run else _search_queue_mark(session)
+            if dry_run:
                 summary = run_import(
-                    fmt, paths, session=session, analytics=analytics, observed_at=observed_at,
-                    options=options, workers=workers,
-                    on_progress=lambda n: progress.advance(task, n),
+                    fmt, paths, session=session, analytics=analytics, dry_run=True,
+                    observed_at=observed_at, options=options, on_item=emit,
                 )  # fmt: skip
+                session.rollback()
+            else:
+                # Not drawn where stderr is no terminal: rich's Progress then only ends with an
+                # empty line, which stood above the warnings.
+                hidden = json_out or not err_console.is_interactive
+                with Progress(console=err_console, transient=True, disable=hidden) as progress:
+                    task = progress.add_task(f"导入 importing {fmt}", total=None)
+                    summary = run_import(
+                        fmt, paths, session=session, analytics=analytics,
+                        observed_at=observed_at, options=options, workers=workers,
+                        on_progress=lambda n: progress.advance(task, n),
+                    )  # fmt: skip
+    except ImportRefusedError as every_file_refused:
+        if not dry_run:  # rolled back above: the run alone is stored, in its own transaction
+            _record_refused(fmt, paths, every_file_refused)
+        raise
     for warning in summary.warnings:  # stderr: the JSON summary stays the last stdout line
         err_console.print(
             f"警告 / warning: {warning}", style="yellow", markup=False, soft_wrap=True
@@ -194,6 +204,21 @@ def _import(
             "(zhengwu worker, or zhengwu serve); --refresh-search refreshes it now"
         )
     _exit_if_refused(summary.refused)
+
+
+def _record_refused(fmt: str, paths: list[Path], refused: ImportRefusedError) -> None:
+    """Store the run of an import that refused every file, after its rollback, so that the
+    history lists it (0 read, the files refused and why) and the error names the run."""
+    from zhengwu.db.engine import unit_of_work
+    from zhengwu.ingest.pipeline import ImportSummary
+    from zhengwu.ingest.runs import record_refused_run
+
+    with unit_of_work() as session:
+        run_id = record_refused_run(
+            session, fmt=fmt, paths=paths, started=refused.started, refused=refused.refused
+        )
+    refused.recorded_as(run_id)
+    json_error_fields(ImportSummary(files=[str(p) for p in paths], run_id=run_id).to_dict())
 
 
 def _refresh_search(summary: dict[str, Any]) -> dict[str, int]:
@@ -345,8 +370,9 @@ def imports_command(
     Each run of `zhengwu import`, `zhengwu desk import-csv` and the sheet imports, with its
     files, when it ran (China time) and its counts. A file refused whole while the others
     were imported (a GBK CSV, a member of an archive not in the format: archive.zip!member)
-    is listed under "refused" with why, to fix and import again. `zhengwu quarantine --run
-    N` lists a run's quarantined records.
+    is listed under "refused" with why, to fix and import again; so is each file of an
+    import that refused them all (a run of 0 read: nothing of it was imported). `zhengwu
+    quarantine --run N` lists a run's quarantined records.
 
     Example: zhengwu imports --limit 5
     """

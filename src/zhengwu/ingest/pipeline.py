@@ -98,9 +98,14 @@ class ImportRefusedError(InvalidInputError):
     "message_en"}``, as a summary's ``refused``), which :meth:`to_dict` carries too; its
     ``error`` is the refusals' own kind (``InvalidInputError``), as before."""
 
-    def __init__(self, refusals: list[InvalidInputError], refused: list[dict[str, Any]]) -> None:
+    def __init__(
+        self, refusals: list[InvalidInputError], refused: list[dict[str, Any]],
+        started: datetime | None = None,
+    ) -> None:  # fmt: skip
         self.refused = list(refused)
         self.kind = type(refusals[0]).__name__
+        self.started = started or datetime.now(UTC)  # when the refused import began
+        self.run_id: int | None = None  # the run recorded after the rollback (recorded_as)
         if len(refused) == 1:
             super().__init__(refusals[0].message_zh, refusals[0].message_en)
             return
@@ -110,6 +115,14 @@ class ImportRefusedError(InvalidInputError):
             f"all {len(refused)} files were refused, nothing was imported: "
             + "; ".join(f"{r['file']}: {r['message_en']}" for r in refused),
         )
+
+    def recorded_as(self, run_id: int) -> None:
+        """Say that the refused import is in the history as run ``run_id`` (see
+        :func:`zhengwu.ingest.runs.record_refused_run`)."""
+        self.run_id = run_id
+        self.message_zh += f"（已记入导入记录，第 {run_id} 次导入：zhengwu imports）"
+        self.message_en += f" (recorded in the import history as run {run_id}: zhengwu imports)"
+        self.args = (f"{self.message_zh} / {self.message_en}",)
 
     def to_dict(self) -> dict[str, object]:
         """Return the error with every refused file, as ``zhengwu import --json`` ends."""
@@ -247,7 +260,8 @@ def run_import(
         # analytics store already (its writes commit per batch), so the import goes on,
         # counts what it wrote and names what it refused (summary.refused: a member as
         # archive.zip!member); only when every file is refused does the refusal end the
-        # import, with nothing written, naming every refused file and why.
+        # import, with nothing written, naming every refused file and why (the caller rolls
+        # back and may then store the run alone: zhengwu.ingest.runs.record_refused_run).
         try:
             # closing(): the copy of a compressed input goes even when its import fails.
             with closing(plain_files(path, settings.data_dir / "tmp")) as plains:
@@ -272,7 +286,7 @@ def run_import(
                 f"压缩包中没有可导入的文件：{path} / the archive holds no file to import: {path}"
             )
     if refusals and len(refusals) >= inputs and summary.read == 0:
-        raise ImportRefusedError(refusals, summary.refused)
+        raise ImportRefusedError(refusals, summary.refused, started)
     # Only an account row links posts to a body and lets the index score them: say so when
     # the file named authors (an article list names only the 公众号's biz) nobody registered.
     from zhengwu.accounts import service as account_service

@@ -1,14 +1,21 @@
-"""The import run of a sheet a service reads whole (a category tree, a routing table).
+"""Import runs stored whole, at the end: a sheet import's, and a refused import's.
 
-Such an import is one pass over one file: its run is stored when it ends, with its counts
-and the rows it refused (the quarantine, ``zhengwu quarantine --run N``), and an audit entry
-says who imported which file with what result.
+A sheet a service reads whole (a category tree, a routing table) is imported in one pass
+over one file: its run is stored when it ends, with its counts and the rows it refused (the
+quarantine, ``zhengwu quarantine --run N``), and an audit entry says who imported which file
+with what result.
+
+An import whose every file was refused whole (``ImportRefusedError``: a GBK CSV, archives
+of no file in the format) is rolled back — nothing of it is written — and its run is then
+stored on its own (:func:`record_refused_run`): 0 records read and the files refused with
+why, so that the history (``zhengwu imports``, 设置 › 导入记录) shows it as well.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -43,5 +50,22 @@ def record_sheet_run(
         session, entity_type="import_run", entity_id=run.id, action=action, actor=actor,
         data=dict(data),
     )  # fmt: skip
+    session.flush()
+    return run.id
+
+
+def record_refused_run(
+    session: Session, *, fmt: str, paths: Sequence[Path | str], started: datetime,
+    refused: list[dict[str, Any]],
+) -> int:  # fmt: skip
+    """Store the run of an import of ``paths`` that refused every file (``refused``: each
+    ``{"file", "error", "status", "message_zh", "message_en"}``), with nothing read;
+    return its id. Called after the import's own transaction was rolled back, in a
+    transaction of its own: the run is all that is written."""
+    run = ImportRun(
+        format=fmt, paths="\n".join(map(str, paths)), started_at=started,
+        finished_at=datetime.now(UTC), refused=list(refused),
+    )  # fmt: skip
+    session.add(run)
     session.flush()
     return run.id
