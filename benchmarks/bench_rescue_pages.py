@@ -54,30 +54,10 @@ from typing import Any
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
+from _db import bench_engine, drop_schema, parse_size
+
 SCHEMA = "zw_bench_rescue"
 PASSWORD = "zhengwu-bench"
-
-
-def parse_size(raw: str) -> int:
-    """Parse 8k / 50k / 5000."""
-    raw = raw.strip().lower()
-    return int(float(raw[:-1]) * 1000) if raw.endswith("k") else int(raw)
-
-
-def _engine(url: str | None, tmp: Path) -> Engine:
-    from zhengwu.db.engine import make_engine
-    from zhengwu.db.migrate import upgrade
-
-    if url is None:
-        engine = make_engine(f"sqlite:///{tmp / 'rescue.db'}")
-    else:
-        with make_engine(url).begin() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-            conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-        sep = "&" if "?" in url else "?"
-        engine = make_engine(f"{url}{sep}options=-csearch_path%3D{SCHEMA}")
-    upgrade(engine)
-    return engine
 
 
 def build(engine: Engine, size: int, now: datetime, demo: bool = False) -> dict[str, int]:
@@ -249,7 +229,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         _data_dir(Path(tmp), demo=args.demo_clock, now=now)
         _counting_stat()
-        engine = _engine(args.database_url, Path(tmp))
+        engine = bench_engine(args.database_url, Path(tmp), SCHEMA)
         backend = engine.dialect.name
         try:
             for size in (parse_size(s) for s in args.sizes.split(",")):
@@ -297,10 +277,7 @@ def main() -> None:
         finally:
             engine.dispose()
             if args.database_url is not None:
-                from zhengwu.db.engine import make_engine
-
-                with make_engine(args.database_url).begin() as conn:
-                    conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+                drop_schema(args.database_url, SCHEMA)
     print(f"\ntotal run {time.perf_counter() - started:.0f} s")
 
 

@@ -196,22 +196,22 @@ def test_downgrade_asks_first_then_goes_back(empty_url: str) -> None:
     # took Python (zhengwu.db.migrate.downgrade).
     _run("upgrade")
     heads = _run("current")
-    assert "0040" in heads.split(",")
-    said = _refused("downgrade", "0040@-1", given="n\n")
+    assert "0041" in heads.split(",")
+    said = _refused("downgrade", "0041@-1", given="n\n")
     assert "将把数据库结构从" in said and "are dropped with their data" in said
     assert "未降级：没有确认" in said and "not downgraded: not confirmed" in said
-    assert _refused("downgrade", "0040@-1").endswith("not confirmed (add --yes not to be asked)")
+    assert _refused("downgrade", "0041@-1").endswith("not confirmed (add --yes not to be asked)")
     assert _run("current") == heads  # nothing changed
-    done = _run("downgrade", "0040@-1", input_text="y\n")
+    done = _run("downgrade", "0041@-1", input_text="y\n")
     back = _run("current")
-    assert "0040" not in back.split(",") and "0034" in back.split(",")
+    assert "0041" not in back.split(",") and "0040" in back.split(",")
     assert f"已从 {heads} 降级到 {back} / downgraded the schema from {heads} to {back}" in done
-    result = runner.invoke(app, ["downgrade", "0034@-1", "--yes", "--json"])
+    result = runner.invoke(app, ["downgrade", "0040@-1", "--yes", "--json"])
     assert result.exit_code == 0, result.output
     answer = orjson.loads(result.stdout.strip().splitlines()[-1])
     assert answer["before"] == back and answer["changed"] is True
-    assert "0031" in answer["after"].split(",") and answer["after"] == _run("current")
-    assert "应用迁移 2 个" in _run("upgrade")  # and up again: 0034 and 0040
+    assert "0034" in answer["after"].split(",") and answer["after"] == _run("current")
+    assert "应用迁移 2 个" in _run("upgrade")  # and up again: 0040 and 0041
 
 
 def test_downgrade_refuses_what_it_cannot_do(empty_url: str) -> None:

@@ -20,7 +20,9 @@ from zhengwu.auth import service as auth_service
 from zhengwu.auth.models import User
 from zhengwu.content import store
 from zhengwu.index import access as index_access
+from zhengwu.ingest.runs import record_sheet_run
 from zhengwu.library import service as library_service
+from zhengwu.platforms.records import QuarantineRecord
 from zhengwu.rescue import dispatch
 from zhengwu.rescue import service as rescue_service
 
@@ -82,6 +84,14 @@ def build_route_world(engine: Engine) -> RouteWorld:
                         actor=dispatcher)  # fmt: skip
         team = rescue_service.get_team(session, team_id=city.teams["blue_sky"])
         dispatch.assign(session, request=flooded, team=team, actor=dispatcher)
+        admin = auth_service.principal_of(users["admin"])
+        housing = REQUESTS["housing"]  # a caller's row, quarantined: only the admin reads it
+        import_run = record_sheet_run(
+            session, fmt="zhengwu-desk-csv", shown="工单.csv", counts={"read": 1, "quarantined": 1},
+            quarantines=[QuarantineRecord(source="工单.csv:2", reason="日期无效 / bad date",
+                                          raw=f"{housing[3]},昨天,路灯不亮")],
+            actor=admin, action="import", data={},
+        )  # fmt: skip
         code = "01"  # 住房 (housing): the category of the handler's request
         file_id = item.files[0].id
         session.commit()
@@ -106,6 +116,7 @@ def build_route_world(engine: Engine) -> RouteWorld:
             "system": SYSTEM_NAME,  # the report downloads
             "period": MONTH,
             "username": "operator_js",  # the admin's user pages
+            "import_run": str(import_run),  # the quarantine page and its download
         }
     with Session(engine) as session, store.open_store(read_only=True) as con:
         index_access.publish(session, con, principal=office, run_id=f"{SYSTEM_NAME}/{MONTH}")

@@ -176,6 +176,9 @@ ROUTES: dict[str, Rule] = {
     "/console/settings/routing": Rule(STAFF),
     "/console/settings/systems/new": Rule(frozenset({"admin"})),  # only the admin saves systems
     "/console/settings/imports": Rule(ADMIN),  # the import history: server files of every area
+    # the quarantine's records (raw text masked) and a run's download: the admin's, as above
+    "/console/settings/imports/quarantine": Rule(ADMIN, query="run={import_run}"),
+    "/console/settings/imports/quarantine.jsonl": Rule(ADMIN, query="run={import_run}"),
     "/console/settings/systems/{name}": Rule(STAFF),
     "/console/{rest:path}": Rule(ALL, ok=404),  # unknown console address: 404 for everyone
 }

@@ -292,7 +292,8 @@ def quarantine_command(
     names and numbers, as the files did. With --run the files the run refused whole (a GBK
     CSV, a member of an archive not in the format) follow the records and why; under --json
     as lines of "kind": "refused" (the records' lines are "kind": "quarantine"), on the first
-    page only.
+    page only. The admin reads them in the console too (设置 › 导入记录 › 隔离记录), the raw
+    text masked there and in its download of these lines.
 
     Example: zhengwu quarantine --run 3
     """
@@ -302,6 +303,7 @@ def quarantine_command(
 
     from zhengwu.db.engine import nothing_stored_yet, unit_of_work
     from zhengwu.ingest.models import ImportRun, QuarantineEntry
+    from zhengwu.ingest.quarantine import record_line, refused_lines
 
     q = QuarantineEntry
     the_run: ImportRun | None = None
@@ -326,21 +328,12 @@ def quarantine_command(
             total = session.scalar(count) or 0
     if json_out:
         for e in entries:
-            print_json(
-                {
-                    "kind": "quarantine",
-                    "run": e.run_id,
-                    "format": e.format,
-                    "source": e.source,
-                    "reason": e.reason,
-                    "raw": e.raw,
-                }
-            )
+            print_json(record_line(e))
         # Then the run's files refused whole, once (on the first page): each a line of its
         # own, as `zhengwu imports --json` gives them under "refused".
         if the_run is not None and offset == 0:
-            for r in refused:
-                print_json({"kind": "refused", "run": the_run.id, "format": the_run.format} | r)
+            for line in refused_lines(the_run):
+                print_json(line)
         return
     # Folded, never cut: the source and the raw text are what one fixes and imports again.
     columns = ["位置 source", "原因 reason", *(["原始文本 raw"] if raw else [])]
@@ -467,18 +460,13 @@ def _search_waits(queued_before: int | None) -> bool:
 
 def _no_such_run(run: int, latest: int | None) -> NoReturn:
     """Refuse ``--run N`` of an import that never was, saying which runs there are."""
-    from zhengwu.errors import NotFoundError
+    from zhengwu.ingest.quarantine import no_such_run
 
-    there_zh, there_en = (
-        (f"最近一次导入是第 {latest} 次", f"the latest is run {latest}")
-        if latest
-        else ("还没有任何导入", "nothing has been imported yet")
-    )
-    raise NotFoundError(
-        f"没有第 {run} 次导入（{there_zh}；zhengwu quarantine 列出最新的隔离记录及其导入）",
-        f"no import run {run} ({there_en}; zhengwu quarantine lists the newest quarantined "
-        "records with their run)",
-    )
+    raise no_such_run(
+        run, latest,
+        ("；zhengwu quarantine 列出最新的隔离记录及其导入", "; zhengwu quarantine lists the newest "
+         "quarantined records with their run"),
+    )  # fmt: skip
 
 
 def _quarantine_footer(shown: int, total: int, offset: int, limit: int, run: int | None) -> str:

@@ -1,31 +1,55 @@
-"""设置 › 导入记录: the import runs, newest first, as ``zhengwu imports`` lists them.
+"""设置 › 导入记录: the import runs, newest first, as ``zhengwu imports`` lists them; and
+隔离记录, the quarantined records, as ``zhengwu quarantine`` lists them.
 
 Each run of ``zhengwu import``, ``zhengwu desk import-csv`` and the sheet imports (a hotline
 export, a category tree, a routing table, a matrix's member list): its format, files, when
 it ran, its counts, and the files it refused whole (a GBK CSV, a member of an archive not
-in the format) with why, to fix and import again. The console has no quarantine page: a
-run's quarantined records are listed by ``zhengwu quarantine --run N``, which the page
-names. Only the admin opens it (the runs name files on the server from every area), from
-a tile of the settings page the admin alone sees.
+in the format) with why, to fix and import again — an import that refused every file too
+(0 read). A run with quarantined records links to them (``zhengwu quarantine --run N``
+shown beside the link): 隔离记录 lists the records newest first, 50 a page, of one run
+or one format or all, each with its source (``file:line``), its reason (in Chinese and
+English, as the importer wrote it) and the start of its raw text, masked
+(:func:`zhengwu.privacy.excerpt.masked_excerpt`) as the service desk's upload page keeps
+the raw row out of sight: it may hold callers' names, phones and ID numbers. A run's
+records download as the JSON Lines of ``zhengwu quarantine --run N --json`` — every
+record in file order, then the files refused whole — their raw text masked too (the CLI,
+on the server, gives it as read); each download is audited. Only the admin opens these
+pages (the runs name files on the server from every area), from a tile of the settings
+page the admin alone sees.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated
 
+import orjson
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, StreamingResponse
 from sqlalchemy import func, select
 
+from zhengwu.audit import service as audit_service
 from zhengwu.auth.principal import Principal
 from zhengwu.errors import ForbiddenError
+from zhengwu.ingest import quarantine
 from zhengwu.ingest.models import ImportRun
-from zhengwu.web.console.base import ConsoleDB, ConsoleRoute, Pager, Viewer, render, require
+from zhengwu.privacy.excerpt import masked, masked_excerpt
+from zhengwu.web.console.base import (
+    ConsoleDB,
+    ConsoleRoute,
+    Pager,
+    Viewer,
+    int_or_none,
+    render,
+    require,
+)
 
 router = APIRouter(
     prefix="/console/settings/imports", route_class=ConsoleRoute, include_in_schema=False
 )
-PAGE = 50
+PAGE = 50  # runs a page of 导入记录 lists
+QUARANTINE_PAGE = 50  # records a page of 隔离记录 lists
+RAW_SHOWN = 200  # characters of a record's raw text the list shows (masked)
 
 
 def require_admin(principal: Principal) -> None:
@@ -48,3 +72,57 @@ def import_runs(
     newest = select(ImportRun).order_by(ImportRun.id.desc())
     runs = list(db.scalars(newest.offset(pager.offset).limit(PAGE)))
     return render(request, "imports.html", area="settings", runs=runs, pager=pager)
+
+
+@router.get("/quarantine", response_class=HTMLResponse)
+def quarantined_records(
+    request: Request, db: ConsoleDB, principal: Viewer, run: str | None = None,
+    format: str | None = None, offset: Annotated[int, Query(ge=0)] = 0,
+) -> HTMLResponse:  # fmt: skip
+    """List the quarantined records newest first, of one run and/or format; paged."""
+    require_admin(principal)
+    run_id = int_or_none(run)
+    the_run = None if run_id is None else quarantine.get_run(db, run_id)
+    fmt = (format or "").strip() or None
+    where = quarantine.filters(run_id, fmt)
+    total = quarantine.count(db, where)
+    params = {"run": run_id, "format": fmt}
+    pager = Pager(
+        total=total, offset=offset, size=QUARANTINE_PAGE, params=params, anchor="quarantine"
+    )
+    entries = quarantine.newest(db, where, offset=pager.offset, limit=QUARANTINE_PAGE)
+    rows = [(e, masked_excerpt(e.raw, RAW_SHOWN) if e.raw else "") for e in entries]
+    return render(
+        request, "quarantine.html", area="settings", rows=rows, pager=pager, run=the_run,
+        fmt=fmt, formats=quarantine.formats(db), raw_shown=RAW_SHOWN,
+    )  # fmt: skip
+
+
+@router.get("/quarantine.jsonl", response_class=StreamingResponse)
+def quarantine_download(
+    request: Request, db: ConsoleDB, principal: Viewer, run: int
+) -> StreamingResponse:
+    """Download run ``run``'s quarantine as ``zhengwu quarantine --run N --json`` prints it
+    (all of it: the records in file order, then the files refused whole), each record's
+    raw text masked; audited (``import_run`` / ``quarantine_download``)."""
+    require_admin(principal)
+    the_run = quarantine.get_run(db, run)
+    audit_service.record(
+        db, entity_type="import_run", entity_id=the_run.id, action="quarantine_download",
+        actor=principal, data={"records": quarantine.count(db, quarantine.filters(run))},
+    )  # fmt: skip
+    factory, refused = request.app.state.session_factory, quarantine.refused_lines(the_run)
+
+    def body() -> Iterator[bytes]:
+        # The request's session is closed before the body is sent: the rows get their own.
+        with factory() as session:
+            for entry in quarantine.of_run(session, run):
+                yield orjson.dumps(quarantine.record_line(entry, raw=masked)) + b"\n"
+        for line in refused:
+            yield orjson.dumps(line) + b"\n"
+
+    name = f"quarantine-run-{the_run.id}.jsonl"
+    return StreamingResponse(
+        body(), media_type="application/x-ndjson; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )  # fmt: skip
