@@ -30,7 +30,9 @@ BAD_PERIOD = ["--period", "2025-13"]
 # One cheap error per command: an unknown id or name, a bad period or date, a missing file.
 # "{tmp}" is the test's temporary directory. The value: (arguments, a regex in message_en).
 REFUSED: dict[str, tuple[list[str], str]] = {
+    "db downgrade": (["nope", "--yes"], "cannot downgrade to revision nope"),
     "db restore": (["{tmp}/nope.db"], "no such backup file|PostgreSQL: pg_restore"),
+    "db upgrade": (["nope"], "cannot upgrade to revision nope"),
     "desk calendar check": (["{tmp}/nope.toml"], "cannot read the working-day calendar"),
     "desk calendar import": (["{tmp}/nope.toml"], "cannot read the working-day calendar"),
     "desk calendar show": (["--year", "0"], "--year out of range"),
