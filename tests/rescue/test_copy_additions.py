@@ -156,3 +156,24 @@ def test_a_near_copy_raising_the_count_in_words_raises_the_request_s(
         post("8", "扩散 " + WORDS.replace("家中老人被困", "老两口被困"), 1440)], actor=DISPATCHER)  # fmt: skip
     stored = rescue_service.get_request(session, request_id=later.requests[("weibo", "8")].id)
     assert len(stored.sources) == 2 and stored.people_total == 2
+
+
+def test_a_copy_s_prefix_求助_or_转_is_no_addition() -> None:
+    """The simulator's (and people's) copy prefixes 【求助】 and 转： are no fact: on the
+    rainstorm's 800 posts they were the only 转发补充 the board showed (求助 on 9 requests,
+    转：求助信息 on 1), each beside a copy that added nothing."""
+    from zhengwu.rescue.additions import additions
+
+    original = (
+        "#许昌暴雨互助#【姓名】曾华伟【所在小区】建安区龙湖乡前陈营村"
+        "【联系方式】178 7052 3007【情况描述】老人有心脏病需要吃药，水已到二楼，共8人，求救援！"
+    )
+    assert additions([original], ["【求助】" + original.replace("，", " ")]) == []
+    assert additions([original], ["转：" + original]) == []
+    assert additions([original], ["转：求助信息\n" + original]) == []
+    assert additions([original], ["转:【求助】" + original + " 帮帮忙"]) == []
+    # what a copy does add is still listed, behind either prefix
+    assert additions([original], ["【求助】" + original + "另一个电话13900005678"]) == [
+        "另一个电话13900005678"
+    ]
+    assert additions([original], ["转：" + original + "，在302室"]) == ["在302室"]

@@ -29,8 +29,11 @@ _FILLER = re.compile(
     r"(?:扩散|转发|帮帮忙|帮忙|帮帮|帮转|求转|求救|救救|救命|谢谢|感谢|多谢|拜托|十万火急|在线等"
     r"|急急急|互助)(?:大家|各位|了|啊|吧|呀|一下)*"
 )
-# A label alone (【姓名】, 地址：, 【转发补充】) is no fact: a sheet row or a form says them all.
-_LABELS = frozenset({*LABEL_WORDS, "转发补充", "求助信息", "求助人"})
+# A label alone (【姓名】, 地址：, 【转发补充】) is no fact: a sheet row or a form says them all;
+# nor is a copy's heading (【求助】, 紧急求助) when its original has none.
+_LABELS = frozenset({*LABEL_WORDS, "转发补充", "求助信息", "求助人", "求助", "紧急求助", "求助帖"})
+# How a copy says it passes a post on, before what it copies (转：…, 转自…:, 转发:).
+_PASSED_ON = re.compile(r"^(?:转发?|转自[^:：]{0,20}|转载)\s*[:：]\s*")
 SHOWN_MAX = 20  # clauses listed (a mirror pasted with a whole article adds no more)
 CLAUSE_MAX = 200  # characters of one listed clause
 LABEL = "转发补充"  # how the export's 情况 column introduces them
@@ -46,7 +49,7 @@ def _known(clause: str, known: str) -> bool:
     """Tell whether ``clause`` says nothing ``known`` does not: a label alone, words that
     pass it on (求转发, 帮帮忙), what is already said, or phones already known (a sheet's
     联系方式 cell ``13500006666 13911112222``)."""
-    plain = _plain(clause)
+    plain = _plain(_PASSED_ON.sub("", clause))
     key = _FILLER.sub("", plain)
     if len(key) < 2 or key in known or plain in _LABELS:
         return True
