@@ -147,7 +147,7 @@ def test_a_corrected_phone_or_address_merges_later_posts(world: World) -> None:
     assert [s["post_id"] for s in sources] == ["3", "10", "12"]
 
 
-def test_edits_are_refused_when_they_should_be(world: World) -> None:
+def test_edits_are_refused_when_they_should_be(world: World, committed_engine: Engine) -> None:
     api, tokens, iid, tid = world
     ids = _ids(api, iid, tokens["dispatcher"])
     path = f"/api/rescue/requests/{ids['3']}"
@@ -165,6 +165,22 @@ def test_edits_are_refused_when_they_should_be(world: World) -> None:
     bad_phone = api.patch(path, json={"phones": ["12ab"], "reason": "x"}, headers=dispatcher)
     assert bad_phone.status_code == 422
     assert bad_phone.json()["message_zh"] and bad_phone.json()["message_en"]
+    # A hotline reaches no one of the family: typed over their number, it lost their only
+    # phone (the console's form stored 12345 in place of the mobile, with no error).
+    hotline = api.patch(path, json={"phones": ["12345"], "reason": "x"}, headers=dispatcher)
+    assert hotline.status_code == 422, hotline.text
+    assert "12345" in hotline.json()["message_zh"] and hotline.json()["message_en"]
+    assert api.get(path, headers=dispatcher).json()["phones"] == ["13900002222"]
+    # The console's text area sends its lines with CRLF: the same text is no change (every
+    # console edit recorded 情况 as changed and stored it with \r\n).
+    lines = api.patch(path, json={"text": "大学路78号院一共2个人被困\n电话13900002222",
+                                  "reason": "x"}, headers=dispatcher)  # fmt: skip
+    assert lines.is_success, lines.text
+    same = api.patch(path, json={"text": "大学路78号院一共2个人被困\r\n电话13900002222\r\n",
+                                 "urgency": "urgent", "reason": "y"}, headers=dispatcher)  # fmt: skip
+    assert same.is_success, same.text
+    assert same.json()["text"] == "大学路78号院一共2个人被困\n电话13900002222"
+    assert set(_audit(committed_engine, ids["3"], "edit")[-1].data) == {"urgency"}
     bad_need = api.patch(path, json={"needs": ["boat"], "reason": "x"}, headers=dispatcher)
     assert bad_need.status_code == 422 and "boat" in bad_need.json()["message_en"]
     stale = api.patch(path, json={"urgency": "urgent", "reason": "x", "expected_version": 99},

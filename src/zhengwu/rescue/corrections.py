@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from zhengwu.audit import service as audit_service
 from zhengwu.auth.principal import Principal
 from zhengwu.errors import ConflictError, InvalidInputError
-from zhengwu.privacy.phones import PhoneError, normalise_phone
+from zhengwu.privacy.phones import PhoneError, normalise_callback_phone
 from zhengwu.rescue import address as addresses
 from zhengwu.rescue import clock, dispatch, intake
 from zhengwu.rescue import service as rescue_service
@@ -61,12 +61,14 @@ def _open(request: HelpRequest, action_zh: str, action_en: str) -> None:
 
 
 def _phones(raw: list[str]) -> list[str]:
+    """Return the numbers the people can be called back on, in their normal form: a
+    hotline (12345, 110) reaches an office, not them (refused, as on the help form)."""
     found: list[str] = []
     for value in raw:
         if not value.strip():
             continue
         try:
-            found.append(normalise_phone(value))
+            found.append(normalise_callback_phone(value))
         except PhoneError as exc:
             raise InvalidInputError(exc.message_zh, exc.message_en) from None
     return list(dict.fromkeys(found))
@@ -120,8 +122,8 @@ def _wanted(session: Session, request: HelpRequest, data: RequestEdit) -> dict[s
         )
     if "hazard" in sent:
         wanted["hazard"] = (sent["hazard"] or "").strip() or None
-    if sent.get("text") is not None:
-        wanted["text"] = sent["text"].strip()
+    if sent.get("text") is not None:  # a form's text area sends its lines with CRLF
+        wanted["text"] = sent["text"].replace("\r\n", "\n").replace("\r", "\n").strip()
     return wanted
 
 
