@@ -31,6 +31,9 @@ whose period ends today and the incident is the demo's (:mod:`zhengwu.rescue.clo
 every page judges waiting times on the demo's running clock, which reads that file. The
 ``stats`` column counts the filesystem calls (``os.stat``) on the demo's files per page
 (without the flag: on the ``truth.json`` a real deployment's data directory does not hold).
+With ``--stored-clock`` too, the incident holds its clock (migration 0042,
+``demo_period_end`` and ``demo_clock_from``) as ``zhengwu demo`` stores it now; without it,
+it is a demo incident made before 0042, whose clock is read from the file.
 
 The old pages are replayed up to ``--before-max`` requests (10,000 by default: at 50,000
 they take a minute of wall time themselves). The run takes about a minute and a half on
@@ -60,9 +63,12 @@ SCHEMA = "zw_bench_rescue"
 PASSWORD = "zhengwu-bench"
 
 
-def build(engine: Engine, size: int, now: datetime, demo: bool = False) -> dict[str, int]:
+def build(
+    engine: Engine, size: int, now: datetime, demo: bool = False, stored: bool = False
+) -> dict[str, int]:
     """Create an incident of ``size`` simulated requests, two teams and the users (with
-    ``demo``: the demo's incident, 基准暴雨, created before its period's end)."""
+    ``demo``: the demo's incident, 基准暴雨, created before its period's end; with
+    ``stored`` too, holding its clock as the demo stores it since 0042)."""
     from zhengwu.auth import service as auth_service
     from zhengwu.rescue import service as rescue_service
     from zhengwu.rescue.demo import simulate_requests
@@ -74,6 +80,12 @@ def build(engine: Engine, size: int, now: datetime, demo: bool = False) -> dict[
         incident = rescue_service.create_incident(session, data=IncidentCreate(
             name="基准暴雨" if demo else f"基准 {size}", regions=["410100"], starts_at=starts,
             hashtags=["郑州暴雨互助"]), actor=actor, now=starts if demo else None)  # fmt: skip
+        if demo and stored:
+            from zhengwu.rescue.clock import demo_started, start_demo_clock
+
+            started = demo_started()
+            assert started is not None, "the demo's truth.json is not read as a demo's"
+            start_demo_clock(incident, period_end=started[0], made=started[1])
         teams = [rescue_service.create_team(session, data=TeamCreate(name=f"{size}-{n}"),
                                             actor=actor) for n in ("A", "B")]  # fmt: skip
         for start in range(0, size, 10_000):  # in chunks: the executemany stays moderate
@@ -218,6 +230,9 @@ def main() -> None:
                              "they take about a minute of wall time: --before-max 50k)")  # fmt: skip
     parser.add_argument("--demo-clock", action="store_true",
                         help="measure the demo's incident, on the demo's running clock")  # fmt: skip
+    parser.add_argument("--stored-clock", action="store_true",
+                        help="with --demo-clock: the incident holds its clock (0042), as "
+                             "zhengwu demo stores it now")  # fmt: skip
     args = parser.parse_args()
 
     from fastapi.testclient import TestClient
@@ -234,7 +249,7 @@ def main() -> None:
         try:
             for size in (parse_size(s) for s in args.sizes.split(",")):
                 t0 = time.perf_counter()
-                ids = build(engine, size, now, demo=args.demo_clock)
+                ids = build(engine, size, now, demo=args.demo_clock, stored=args.stored_clock)
                 print(f"\n== {size:,} requests ({backend}; built in "
                       f"{time.perf_counter() - t0:.1f} s) ==")  # fmt: skip
                 app = create_app(engine)
