@@ -58,6 +58,12 @@ def test_dispatcher_corrects_a_request_in_the_console(
     history = page[page.index('id="history"') :]
     assert "更正信息" in history and "电话核实" in history
     assert "人数：" in history and "→ 6" in history
+    # The changes read as the form does (紧急程度：超级紧急 → 一般), not as codes and Python
+    # lists (critical → normal, ['trapped', 'medical']).
+    assert "紧急程度：超级紧急 → 一般" in history, history
+    assert "需求：被困、转移 → 被困、医疗" in history
+    assert "电话：" in history and "13800001111、13900003333" in history
+    assert "critical" not in history and "[" not in history and "trapped" not in history
     with Session(committed_engine) as session:
         entry = session.scalars(select(AuditEntry).where(
             AuditEntry.entity_type == "help_request", AuditEntry.entity_id == help_id,

@@ -247,7 +247,7 @@ def _request_page(
     return render(
         request, "rescue_request.html", area="rescue", v=view, incident=incident, teams=teams,
         history=history if staff_view else [], deliveries=deliveries, labels=LABELS,
-        history_reason=history_reason,
+        history_reason=history_reason, edit_value=edit_value,
         error=error, failed=failed, methods=VERIFY_METHODS, results=VERIFY_RESULTS,
         outcomes=OUTCOMES, form=form or {}, connector=notices.connector_configured(),
         partial=isinstance(error, dispatch.PartialRescueError),
@@ -275,6 +275,19 @@ def request_page(
 EDIT_FIELDS = {"address": "地址", "people_total": "人数", "phones": "电话", "urgency": "紧急程度",
                "needs": "需求", "vulnerabilities": "弱势人群", "hazard": "险情", "text": "情况描述",
                "reason": "理由", "other_id": "要并入的求助编号"}  # fmt: skip
+
+
+_CODED = {"urgency": URGENCY_LABELS, "needs": NEED_LABELS, "vulnerabilities": VULNERABILITY_LABELS}
+
+
+def edit_value(field: str, value: Any) -> str:
+    """Return a value of an edit entry (更正信息) as the form shows it: labels for codes
+    (超级紧急, not critical), lists joined with 、 (not Python's ['trapped'])."""
+    if value is None or value == [] or value == "":
+        return "—"
+    labels = _CODED.get(field, {})
+    values = value if isinstance(value, list) else [value]
+    return "、".join(labels.get(str(v), str(v)) for v in values)
 
 
 def _checked(model: type[_M], data: dict[str, Any]) -> _M:
