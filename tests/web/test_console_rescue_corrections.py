@@ -76,6 +76,14 @@ def test_dispatcher_corrects_a_request_in_the_console(
     # The public board masks the corrected phone and the house-level address.
     board = httpx.get(f"{client.base_url}/board/rescue/{world.incident_id}").text
     assert "13900003333" not in board and "78号院2号楼" not in board
+    # The volunteers' sheet is one click from the queue for a dispatcher (there was no link:
+    # only the CLI or an API address the console named nowhere).
+    queue = client.get(f"/console/rescue/{world.incident_id}").text
+    link = re.search(r'<a href="([^"]+)" id="export-link"', queue)
+    assert link is not None, queue[:3000]
+    sheet = client.get(link[1])
+    assert sheet.status_code == 200 and sheet.headers["content-type"].startswith("text/csv")
+    assert "13900003333" in sheet.text and "求助编号" in sheet.text
 
 
 def test_merge_and_split_in_the_console(client: httpx.Client, world: ConsoleWorld) -> None:
@@ -159,6 +167,7 @@ def test_manual_entry_and_set_aside_pages(
     csrf = login(client, "verifier")
     queue = client.get(f"/console/rescue/{world.incident_id}").text
     assert 'id="manual-link"' in queue and 'id="set-aside-link"' in queue
+    assert 'id="export-link"' not in queue  # the full sheet is the dispatchers' (403)
     form = client.get(f"/console/rescue/{world.incident_id}/manual")
     assert form.status_code == 200 and 'id="manual-form"' in form.text
     refused = client.post(f"/console/rescue/{world.incident_id}/manual",

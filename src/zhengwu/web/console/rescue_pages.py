@@ -212,6 +212,7 @@ def queue_page(
         may_manage=principal.has_role(*MANAGE_ROLES), q=q, state=state, urgency=urgency,
         sort=sort, sorts=listing.SORTS, query_max=lookup.QUERY_MAX, pager=pager,
         may_enter=principal.has_role(*intake.MANUAL_ROLES),
+        may_export=principal.has_role("dispatcher"),  # as export.csv requires
         connector=notices.connector_configured(),
         may_import=principal.has_role(*spreadsheet.SHEET_IMPORTERS),
         upload_max_mb=spreadsheet.UPLOAD_MAX_BYTES // (1024 * 1024), sheet=sheet or {},
