@@ -8,6 +8,7 @@ transaction that is rolled back.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 from collections.abc import Callable, Iterator
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import uvicorn
 from hypothesis import HealthCheck, settings
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
@@ -191,13 +193,46 @@ def tcp_socket() -> socket.socket:
     return socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
 
 
+class QuickServer(uvicorn.Server):
+    """uvicorn's server, stopping in milliseconds instead of 0.15–0.3 s.
+
+    uvicorn looks at ``should_exit`` every 0.1 s, and its shutdown waits 0.1 s more before
+    it looks whether the connections closed: ~0.19 s of each of the 1,170 tests (both
+    backends) with a live server. This server looks every 5 ms; it stops as uvicorn's does
+    (stop listening, close the connections, wait until they and their tasks are done, then
+    the app's lifespan shutdown), only without the fixed wait.
+    """
+
+    TICK = 0.005
+
+    async def main_loop(self) -> None:
+        """Run uvicorn's tick (the Date header, ``should_exit``) every 5 ms, not 0.1 s."""
+        counter = 0
+        while not await self.on_tick(counter):
+            counter = (counter + 1) % 864_000
+            await asyncio.sleep(self.TICK)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        """Stop as uvicorn does, polling every 5 ms instead of sleeping 0.1 s first."""
+        for server in self.servers:
+            server.close()
+        for sock in sockets or []:
+            sock.close()
+        for connection in list(self.server_state.connections):
+            connection.shutdown()
+        while (self.server_state.connections or self.server_state.tasks) and not self.force_exit:
+            await asyncio.sleep(self.TICK)
+        for server in self.servers:
+            await server.wait_closed()
+        if not self.force_exit:
+            await self.lifespan.shutdown()
+
+
 @contextmanager
 def serving(app: Any) -> Iterator[str]:
     """Run ``app`` in uvicorn on a free loopback port; yield its base URL."""
     import threading
     import time
-
-    import uvicorn
 
     # The server is handed the socket this fixture bound, so no other process of the
     # parallel suite can take the port between choosing it and serving on it.
@@ -205,7 +240,7 @@ def serving(app: Any) -> Iterator[str]:
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
+    server = QuickServer(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
