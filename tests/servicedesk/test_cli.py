@@ -54,6 +54,7 @@ def test_desk_commands_end_to_end(tmp_path: Path) -> None:
         "closed": 0,
         # Received in July 2025: past its resolve deadline when taken in.
         "overdue_at_intake": 1,
+        "returned": 0,  # returns applied to requests on file
         # The keys of `zhengwu import --json`, alongside: read = imported + updated +
         # duplicates + quarantined.
         "imported": 1,
@@ -162,8 +163,8 @@ def test_due_soon_shows_the_deadline_that_is_near_and_the_body(tmp_path: Path) -
     assert any("no routing rules" in w for w in imported.pop("warnings"))
     assert imported == {
         "run_id": 1, "read": 2, "created": 2, "merged": 0, "existing": 0, "quarantined": 0,
-        "replies": 0, "closed": 0, "overdue_at_intake": 0, "imported": 2, "updated": 0,
-        "duplicates": 0,
+        "replies": 0, "closed": 0, "overdue_at_intake": 0, "returned": 0, "imported": 2,
+        "updated": 0, "duplicates": 0,
     }  # fmt: skip
     with unit_of_work() as session:
         requests = list(session.scalars(select(ServiceRequest).order_by(ServiceRequest.id)))

@@ -14,9 +14,11 @@ from zhengwu.audit import service as audit_service
 from zhengwu.audit.models import AuditEntry
 from zhengwu.ingest.models import QuarantineEntry
 from zhengwu.servicedesk import export
+from zhengwu.servicedesk.actions import perform
 from zhengwu.servicedesk.csvimport import BATCH_ROWS, CsvImportSummary, import_csv
 from zhengwu.servicedesk.filters import RequestFilters
 from zhengwu.servicedesk.models import ServiceRequest
+from zhengwu.servicedesk.schemas import ActionInput
 from zhengwu.servicedesk.service import SYSTEM
 
 from .conftest import World
@@ -124,3 +126,80 @@ def test_a_re_import_brings_the_退回原因_an_earlier_import_lacked(
     assert _import(session, tmp_path / "c.csv", record, batch_rows).existing == 1
     assert len(_history(session, "note")) == 1
     assert _again(session)["退回原因"] == "不属于本单位职责"
+
+
+def _transferred(record: dict[str, str]) -> dict[str, str]:
+    """The same ticket as an earlier export had it: 已转办 to the body that later returned it."""
+    earlier = {k: v for k, v in record.items() if not k.startswith("退回")}
+    return {**earlier, "办理状态": "已转办", "承办单位": record["退回单位"]}
+
+
+@BATCHES
+def test_a_re_import_returns_an_open_request_as_the_body_s_退单_would(
+    session: Session, world: World, tmp_path: Path, batch_rows: int
+) -> None:
+    """A ticket imported 已转办 to 市住建局, whose next export says 已退回 by 市住建局 (退回时间,
+    退回原因): the row was found existing and the return dropped — the request stayed with
+    the body that had returned it. It goes back to the office's queue as a 退单 does: no
+    body, in the matrix's queue, 已退单, one return entry at the 退回时间 with the 退回原因;
+    a second import of the file changes nothing."""
+    record = _returned_elsewhere(session, world)
+    record["退回时间"] = _later(record, hours=3)
+    assert _import(session, tmp_path / "a.csv", _transferred(record), batch_rows).created == 1
+    [request] = session.scalars(select(ServiceRequest)).all()
+    assert (request.state, request.organization_id) == ("assigned", world.orgs["city_housing"])
+    summary = _import(session, tmp_path / "b.csv", record, batch_rows)
+    assert (summary.existing, summary.returned) == (1, 1)
+    session.refresh(request)
+    assert (request.state, request.organization_id) == ("returned", None)
+    assert request.matrix_id == world.matrices["zz"]  # the dispatcher's queue holds it
+    [back] = _history(session, "return")
+    assert (back.from_state, back.to_state, back.reason) == (
+        "assigned",
+        "returned",
+        "不属于本单位职责",
+    )
+    assert f"{back.at.astimezone(export.CHINA):{FORMAT}}" == record["退回时间"]
+    assert back.data is not None
+    assert back.data["from_organization_id"] == world.orgs["city_housing"]
+    assert back.data["event_key"].startswith(f"{request.source_ref}#return@")
+    again = _again(session)
+    assert (again["办理状态"], again["退回单位"], again["退回原因"], again["退回时间"]) == (
+        "已退回",
+        "郑州市住房和城乡建设局",
+        "不属于本单位职责",
+        record["退回时间"],
+    )
+    summary = _import(session, tmp_path / "c.csv", record, batch_rows)
+    assert (summary.existing, summary.returned) == (1, 0)
+    assert _history(session, "return") == [back]
+    assert not _history(session, "note")
+
+
+def test_a_stale_return_leaves_a_request_another_body_handles_or_handled_since(
+    session: Session, world: World, tmp_path: Path
+) -> None:
+    """The return is the body's that handles the request, and no older than what the desk
+    did since: transferred on to 金水区住建局 after the first import, or accepted again by
+    市住建局 after the 退回时间, the request stays where the desk put it."""
+    record = _returned_elsewhere(session, world)
+    record["退回时间"] = _later(record, hours=3)
+    assert _import(session, tmp_path / "a.csv", _transferred(record), BATCH_ROWS).created == 1
+    [request] = session.scalars(select(ServiceRequest)).all()
+    city = world.principals["city_housing"]
+    perform(session, request=request, action="accept", actor=city,
+            now=datetime.strptime(record["退回时间"], FORMAT).replace(tzinfo=export.CHINA)
+            + timedelta(minutes=1))  # fmt: skip
+    assert _import(session, tmp_path / "b.csv", record, BATCH_ROWS).returned == 0
+    assert (request.state, request.organization_id) == ("accepted", world.orgs["city_housing"])
+    perform(
+        session,
+        request=request,
+        action="transfer",
+        actor=city,
+        data=ActionInput(organization_id=world.orgs["js_housing"], reason="属地"),
+    )
+    record["退回时间"] = _later(record, days=1)  # later than the accept, but not its body's
+    assert _import(session, tmp_path / "c.csv", record, BATCH_ROWS).returned == 0
+    assert (request.state, request.organization_id) == ("assigned", world.orgs["js_housing"])
+    assert not _history(session, "return")

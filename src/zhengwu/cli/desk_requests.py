@@ -136,7 +136,8 @@ def import_csv(
             f"读取 read {summary.read}  新建 created {summary.created}  "
             f"合并 merged {summary.merged}  已有 existing {summary.existing}  "
             f"答复 replies {summary.replies}  办结 closed {summary.closed}  "
-            f"隔离 quarantined {summary.quarantined}"
+            + (f"退回 returned {summary.returned}  " if summary.returned else "")
+            + f"隔离 quarantined {summary.quarantined}"
             + (
                 f"  (zhengwu quarantine --run {summary.run_id})"
                 if summary.quarantined and summary.run_id is not None

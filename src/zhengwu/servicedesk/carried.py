@@ -31,10 +31,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, get_args
+from datetime import UTC, datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any, get_args
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session
 
 from zhengwu.accounts.models import Matrix, Organization
@@ -49,6 +49,7 @@ from zhengwu.servicedesk.models import (
     ServiceRequest,
 )
 from zhengwu.servicedesk.schemas import ActionInput, Source
+from zhengwu.servicedesk.workflow import next_state
 
 if TYPE_CHECKING:
     from zhengwu.servicedesk.access import OfficeQueue
@@ -412,7 +413,7 @@ def apply(
         request = session.get(ServiceRequest, ids[ref]) if ref in ids else None
         if request is None:
             continue
-        _carry_handling(session, request, what, orgs, actor)
+        entries = _carry_handling(session, request, what, orgs)
         _carry_matrix(request, what, matrices, office)
         kept = request.attributes or {}
         unknown = [kept.get(k) for k in ("source_organization", "source_matrix")]
@@ -432,8 +433,15 @@ def apply(
             request.resolve_due is None or what.resolve_due > request.resolve_due
         ):
             request.resolve_due = what.resolve_due
+        # The history reads by time, then as recorded: at the same 签收 time the 受理 (办理中
+        # …) comes before the 协办 and 督办 it allows, a 退单 after what it ends.
+        returned = what.state == "已退回"
+        if returned:
+            _record_handling(session, request, entries, actor)
         if what.state is not None:
             _carry_state(session, request, what, orgs, actor)
+        if not returned:
+            _record_handling(session, request, entries, actor)
         for satisfaction, at in what.ratings:
             session.add(
                 RequestRating(request_id=request.id, satisfaction=satisfaction, rated_at=at)
@@ -445,6 +453,30 @@ def apply(
             )  # fmt: skip
     session.flush()
     return report
+
+
+def _record_handling(
+    session: Session, request: ServiceRequest, entries: list[dict[str, Any]], actor: Principal
+) -> None:
+    """Record the 协办 and 督办 entries :func:`_carry_handling` returned."""
+    for entry in entries:
+        audit_service.record(
+            session, entity_type="request", entity_id=request.id, actor=actor,
+            reason=IMPORTED_HANDLING, **entry,
+        )  # fmt: skip
+
+
+def _on_file(
+    refs: Iterable[str], *where: ColumnElement[bool]
+) -> Select[str, ServiceRequest]:  # fmt: skip
+    """Return the query of the requests on file of the tickets ``refs`` (source ref,
+    request) that match ``where``, in the order their tickets were taken in."""
+    return (
+        select(RequestSource.source_ref, ServiceRequest)
+        .join(ServiceRequest, ServiceRequest.id == RequestSource.request_id)
+        .where(RequestSource.source_ref.in_(refs), *where)
+        .order_by(RequestSource.id)
+    )
 
 
 def imported_return_reason(why: str) -> str:
@@ -471,11 +503,7 @@ def record_return_reasons(
     if not wanted:
         return 0
     session.flush()
-    query = (
-        select(RequestSource.source_ref, ServiceRequest)
-        .join(ServiceRequest, ServiceRequest.id == RequestSource.request_id)
-        .where(RequestSource.source_ref.in_(wanted), ServiceRequest.state == "returned")
-    )
+    query = _on_file(wanted, ServiceRequest.state == "returned")
     found = {request.id: (request, wanted[ref]) for ref, request in session.execute(query).all()}
     if not found:
         return 0
@@ -546,14 +574,14 @@ def _carry_matrix(
 
 
 def _carry_handling(
-    session: Session, request: ServiceRequest, what: Carried, orgs: dict[str, int],
-    actor: Principal,
-) -> None:  # fmt: skip
+    session: Session, request: ServiceRequest, what: Carried, orgs: dict[str, int]
+) -> list[dict[str, Any]]:  # fmt: skip
     """Record on a created request its export's channel (来源渠道; a hotline's or a file's
     ticket keeps the import's source, :data:`TICKET_CHANNELS`), handling body (承办单位),
     签收 time, co-handling bodies (协办单位) and 督办. A body the new desk does not know by
     that name is kept in the request's attributes (``source_organization``,
-    ``source_helpers``), never dropped: the routing's body stays."""
+    ``source_helpers``), never dropped: the routing's body stays. Return the audit entries
+    of the 协办 and 督办 (action, time, data), which :func:`apply` records after the state's."""
     if what.channel is not None and what.channel not in TICKET_CHANNELS:
         request.source = what.channel
     unknown: dict[str, object] = {}
@@ -572,22 +600,18 @@ def _carry_handling(
     for org_id in dict.fromkeys(helpers):
         if session.get(RequestHelper, (request.id, org_id)) is None:
             session.add(RequestHelper(request_id=request.id, organization_id=org_id, added_at=at))
+    entries: list[dict[str, Any]] = []
     if helpers:
-        audit_service.record(
-            session, entity_type="request", entity_id=request.id, action="cohandle",
-            actor=actor, reason=IMPORTED_HANDLING, at=at,
-            data={"helper_organization_ids": list(dict.fromkeys(helpers))},
-        )  # fmt: skip
+        entries.append({"action": "cohandle", "at": at,
+                        "data": {"helper_organization_ids": list(dict.fromkeys(helpers))}})  # fmt: skip
     if what.supervision_count > request.supervision_count:
         request.supervision_count = what.supervision_count
         request.supervised_at = what.supervised_at or request.supervised_at
-        audit_service.record(
-            session, entity_type="request", entity_id=request.id, action="supervise",
-            actor=actor, reason=IMPORTED_HANDLING, at=request.supervised_at or at,
-            data={"supervision_count": request.supervision_count},
-        )  # fmt: skip
+        entries.append({"action": "supervise", "at": request.supervised_at or at,
+                        "data": {"supervision_count": request.supervision_count}})  # fmt: skip
     if unknown:
         request.attributes = {**(request.attributes or {}), **unknown}
+    return entries
 
 
 def return_time(request: ServiceRequest, what: Carried) -> tuple[datetime, str]:
@@ -635,23 +659,113 @@ def _carry_state(
         request.first_response_at = request.first_response_at or at
     if state == "returned":
         at, dated_by = return_time(request, what)
-        actions.EFFECTS["return"](session, request, ActionInput(), at)
-        data = {"from_organization_id": returner, "returned_by": what.returned_by,
-                "dated_by": dated_by}  # fmt: skip
-        if what.return_reason:
-            data["return_reason"] = what.return_reason
-        if what.returned_by:
-            reason = (f"导入的办理状态：由{what.returned_by}退回 / state imported from an "
-                      f"export: returned by {what.returned_by}")  # fmt: skip
-            if returner is None:
-                request.attributes = {
-                    **(request.attributes or {}), "source_returned_by": what.returned_by,
-                }  # fmt: skip
-        reason = what.return_reason or reason
-        if dated_by != "returned_at":
-            reason = f"{reason}（{RETURN_DATED_BY[dated_by]}）"
+        reason, data = _give_back(session, request, what, returner, at, dated_by)
     audit_service.record(
         session, entity_type="request", entity_id=request.id, action=action, actor=actor,
         from_state=request.state, to_state=state, reason=reason, data=data, at=at,
     )  # fmt: skip
     request.state = state
+
+
+def _give_back(
+    session: Session, request: ServiceRequest, what: Carried, returner: int | None,
+    at: datetime, dated_by: str,
+) -> tuple[str, dict[str, object]]:  # fmt: skip
+    """Apply an imported return to ``request`` (back to the office's queue, no
+    handling body, as a 退单 does) and return its entry's reason and data: the body that
+    returned it (``from_organization_id`` when this desk has it, ``returned_by`` its name;
+    an unknown one kept as ``source_returned_by``), the 退回原因, and what dates it."""
+    actions.EFFECTS["return"](session, request, ActionInput(), at)
+    data: dict[str, object] = {"from_organization_id": returner,
+                               "returned_by": what.returned_by, "dated_by": dated_by}  # fmt: skip
+    if what.return_reason:
+        data["return_reason"] = what.return_reason
+    reason = IMPORTED_STATE
+    if what.returned_by:
+        reason = (f"导入的办理状态：由{what.returned_by}退回 / state imported from an "
+                  f"export: returned by {what.returned_by}")  # fmt: skip
+        if returner is None:
+            request.attributes = {
+                **(request.attributes or {}), "source_returned_by": what.returned_by,
+            }  # fmt: skip
+    reason = what.return_reason or reason
+    if dated_by != "returned_at":
+        reason = f"{reason}（{RETURN_DATED_BY[dated_by]}）"
+    return reason, data
+
+
+# What moves a request on (to a state, or to another body): a return dated before the
+# latest of these on file is older than the request's handling on this desk, and stale.
+MOVES = frozenset({"accept", "assign", "transfer", "return", "start", "reply", "resolve",
+                   "follow_up", "reopen", "duplicate", "invalid"})  # fmt: skip
+
+
+def return_key(ref: str, at: datetime) -> str:
+    """Return the event key of an imported return of the ticket ``ref`` dated ``at``."""
+    return f"{ref}#return@{at.astimezone(UTC):%Y-%m-%dT%H:%M:%S}"
+
+
+def apply_returns(
+    session: Session, carried: dict[str, Carried], *, actor: Principal,
+    office: OfficeQueue | None = None,
+) -> int:  # fmt: skip
+    """Apply the returns (已退回) a re-import brings to the open requests on file (its source
+    ref → what its row carries) that a body still handles; return how many were applied.
+
+    As a 退单 on the desk does: the request goes back to the office's (dispatcher's) queue
+    with no handling body, 已退单, with a ``return`` entry dated at the 退回时间 (else at the
+    latest time the row shows before it, :func:`return_time`), its reason the 退回原因, and
+    ``event_key`` :func:`return_key` — so importing the file again applies nothing. Left as
+    they are: a request whose state allows no 退单 (closed, 已退单 already: its missing
+    reason is :func:`record_return_reasons`'), one now handled by another body than the
+    退回单位 (transferred since), one moved on on this desk after the return's time
+    (:data:`MOVES`: the export is older than that), and for a matrix office's import one it
+    does not read."""
+    wanted = {ref: w for ref, w in carried.items() if w.state == "已退回"}
+    if not wanted:
+        return 0
+    session.flush()
+    query = _on_file(wanted, ServiceRequest.organization_id.is_not(None))
+    found = [(ref, r) for ref, r in session.execute(query).all()
+             if next_state(r.state, "return") is not None]  # fmt: skip
+    if not found:
+        return 0
+    latest: dict[int, datetime] = {}
+    keys: dict[int, set[str]] = {}
+    entries = select(AuditEntry.entity_id, AuditEntry.action, AuditEntry.at, AuditEntry.data).where(
+        AuditEntry.entity_type == "request", AuditEntry.entity_id.in_({r.id for _, r in found})
+    )  # fmt: skip
+    for request_id, action, at, data in session.execute(entries):
+        if action in MOVES and (request_id not in latest or at > latest[request_id]):
+            latest[request_id] = at
+        key = (data or {}).get(actions.EVENT_KEY)
+        if isinstance(key, str):
+            keys.setdefault(request_id, set()).add(key)
+    orgs = _by_name(
+        session, Organization, {w.returned_by for _, w in wanted.items() if w.returned_by}
+    )
+    applied = 0
+    for ref, request in found:
+        what = wanted[ref]
+        before, body = request.state, request.organization_id
+        if next_state(before, "return") is None or body is None:
+            continue  # returned by another row of this file already
+        returner = orgs.get(what.returned_by) if what.returned_by else body
+        if returner is not None and returner != body:
+            continue  # another body handles it now: that body's, not a stale 退单's
+        if office is not None and not office.reads(request.id, request.matrix_id, body):
+            continue
+        at, dated_by = return_time(request, what)
+        key = return_key(ref, at)
+        if (request.id in latest and at < latest[request.id]) or key in keys.get(request.id, ()):
+            continue
+        reason, data = _give_back(session, request, what, returner, at, dated_by)
+        request.state = "returned"
+        audit_service.record(
+            session, entity_type="request", entity_id=request.id, action="return", actor=actor,
+            from_state=before, to_state="returned", reason=reason,
+            data={**data, actions.EVENT_KEY: key}, at=at,
+        )  # fmt: skip
+        applied += 1
+    session.flush()
+    return applied

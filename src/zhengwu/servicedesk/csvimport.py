@@ -201,7 +201,8 @@ class CsvImportSummary:
     ``replies`` counts the replies recorded and ``closed`` the 办结 recorded (each once,
     whatever its row counts as); ``overdue_at_intake`` the new requests still open that
     were already past their resolve deadline when taken in (the 督办 sweep leaves them to
-    the office: :mod:`zhengwu.servicedesk.scheduled`); ``kept_in_office_queue`` the new
+    the office: :mod:`zhengwu.servicedesk.scheduled`); ``returned`` the returns (已退回)
+    applied to open requests on file (:func:`carried.apply_returns`); ``kept_in_office_queue`` the new
     requests of a matrix office's import that routing would have placed outside its scope,
     kept in its own matrix queue instead (:class:`access.OfficeQueue`);
     ``merged_outside_scope`` the rows of such an import merged into an open request outside
@@ -234,6 +235,7 @@ class CsvImportSummary:
     replies: int = 0
     closed: int = 0
     overdue_at_intake: int = 0
+    returned: int = 0
     sheets_left: list[str] = field(default_factory=list)
     columns_left: list[str] = field(default_factory=list)
     kept_in_office_queue: int = 0
@@ -250,7 +252,8 @@ class CsvImportSummary:
             "run_id": self.run_id, "read": self.read, "created": self.created,
             "merged": self.merged, "existing": self.existing, "quarantined": self.quarantined,
             "replies": self.replies, "closed": self.closed,
-            "overdue_at_intake": self.overdue_at_intake, "imported": self.created,
+            "overdue_at_intake": self.overdue_at_intake, "returned": self.returned,
+            "imported": self.created,
             "updated": self.merged, "duplicates": self.existing,
         }  # fmt: skip
 
@@ -751,7 +754,11 @@ class _Importer:
             self._drain(*self.pending.popleft())
         report = carried.apply(self.session, self.carried, actor=self.actor, office=self.office)
         self.summary.not_carried.merge(report)
-        # A request on file keeps its state; a return imported without its reason gets it.
+        # A request on file a body still handles goes back to the office's queue when the
+        # export says that body returned it; a return imported without its reason gets it.
+        self.summary.returned += carried.apply_returns(
+            self.session, self.on_file, actor=self.actor, office=self.office
+        )
         carried.record_return_reasons(
             self.session, self.on_file, actor=self.actor, office=self.office
         )
