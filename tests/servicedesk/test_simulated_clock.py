@@ -48,6 +48,8 @@ def test_demo_desk_step_runs_on_the_simulated_clock(
     con.close()
     requests = list(session.scalars(select(ServiceRequest).order_by(ServiceRequest.id)))
     assert len(requests) == figures["requests"] > 20
+    # Its clock is kept on its requests, for when demo-input/truth.json is gone.
+    assert {r.demo_period_end for r in requests} == {PERIOD_END}
 
     # Every timeline entry and queued reply lies within [received, end of period].
     seen_actions: set[str] = set()

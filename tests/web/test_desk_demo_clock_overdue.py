@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import httpx
 import orjson
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from tests.web.test_console_world import ConsoleWorld, build_console_world, login
 from typer.testing import CliRunner
@@ -23,7 +23,9 @@ from typer.testing import CliRunner
 from zhengwu.auth import service as auth_service
 from zhengwu.cli.desk_requests import app as desk_app
 from zhengwu.config import get_settings
+from zhengwu.servicedesk import demo
 from zhengwu.servicedesk import service as desk_service
+from zhengwu.servicedesk.models import ServiceRequest
 from zhengwu.servicedesk.schemas import RequestIntake
 
 END = datetime(2025, 7, 30, 16, tzinfo=UTC)  # 2025-07-31 00:00 China time: the period's end
@@ -40,7 +42,9 @@ def world(committed_engine: Engine) -> ConsoleWorld:
                 "source": "form", "text": f"金水区经三路{day}号小区物业不维修漏水的房顶",
                 "adcode": "410105", "submitted_at": datetime(2025, 7, day, 2, tzinfo=UTC),
             })  # fmt: skip
-            outcome = desk_service.receive(session, intake=intake, actor=desk_service.SYSTEM)
+            outcome = desk_service.receive(  # taken in on the simulated clock, as the demo does
+                session, intake=intake, actor=desk_service.SYSTEM, now=intake.submitted_at
+            )  # fmt: skip
             world.requests[key] = outcome.request.public_id
             due = outcome.request.resolve_due
             assert due is not None and (due < END) == (key == "early")
@@ -100,3 +104,38 @@ def test_due_soon_starts_on_the_demos_clock(
     result = CliRunner().invoke(desk_app, ["due-soon", "--hours", "720", "--json"])
     assert result.exit_code == 0, result.output
     assert [row["public_id"] for row in orjson.loads(result.stdout.splitlines()[-1])] == [late]
+
+
+def test_the_demos_clock_is_kept_in_the_database_without_truth_json(
+    client: httpx.Client, world: ConsoleWorld, committed_engine: Engine, configured_database: str
+) -> None:
+    """The clock was read from ``truth.json`` alone: with the file gone (deleted, or a demo
+    run that crashed after the simulation cleared its output) the demo's data fell on
+    today's clock — every open request 超期, and 督办 stamped today. The demo stores it on
+    its requests; a request taken in live gets none."""
+    with Session(committed_engine) as session:
+        assert demo.start_demo_clock(session, END) == 2  # the two taken in on the timeline
+        live = desk_service.receive(session, actor=desk_service.SYSTEM, intake=RequestIntake(
+            source="form", text="金水区经三路小区门口路灯不亮", adcode="410105"))  # fmt: skip
+        session.commit()
+        assert live.request.demo_period_end is None
+    (get_settings().data_dir / "demo-input" / "truth.json").unlink()
+    login(client, "admin")
+    early, late = world.requests["early"], world.requests["late"]
+    queue = client.get("/console/desk").text
+    assert "超期" in _row(queue, early)
+    assert "超期" not in _row(queue, late)
+    overdue = client.get("/console/desk", params={"overdue": "1"}).text
+    assert early in overdue and late not in overdue
+    exported = client.get("/api/desk/requests/export", params={"format": "csv"})
+    rows = {r["诉求编号"]: r for r in csv.DictReader(io.StringIO(exported.text.lstrip("\ufeff")))}
+    assert (rows[early]["是否超期"], rows[late]["是否超期"]) == ("是", "否")
+    result = CliRunner().invoke(desk_app, ["escalate", "--json"])
+    assert result.exit_code == 0, result.output
+    # Both missed a deadline by the period's end (late: its response); 督办 is dated then.
+    assert sorted(orjson.loads(result.stdout.splitlines()[-1])["supervised"]) == [early, late]
+    with Session(committed_engine) as session:
+        supervised = session.scalars(
+            select(ServiceRequest.supervised_at).where(ServiceRequest.public_id.in_([early, late]))
+        ).all()  # fmt: skip
+    assert supervised == [END, END]  # as of the period's end, not today

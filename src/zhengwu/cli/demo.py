@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import shutil
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -67,7 +68,57 @@ def _load(target: str) -> Callable[..., dict[str, Any]] | None:
     return step
 
 
-def earlier_demo(input_dir: Path, *, scale: str, days: int, seed: int) -> int | None:
+def stored_demo_period() -> datetime | None:
+    """Return the end of the simulated period a demo stored in the database — on its
+    requests (``service_requests.demo_period_end``) or its incident (``rescue_incidents``)
+    — the latest if several; None when none is stored (real data, a new database, or one
+    whose schema has not got the column yet)."""
+    from sqlalchemy import func, select
+    from sqlalchemy.exc import SQLAlchemyError
+    from sqlalchemy.orm import Session
+
+    from zhengwu.db.engine import get_engine
+    from zhengwu.rescue.models import Incident
+    from zhengwu.servicedesk.models import ServiceRequest
+
+    found = []
+    for column in (ServiceRequest.demo_period_end, Incident.demo_period_end):
+        try:
+            with Session(get_engine()) as session:
+                found.append(session.scalar(select(func.max(column))))
+        except SQLAlchemyError:  # no such table or column yet: nothing stored
+            continue
+    return max((end for end in found if end is not None), default=None)
+
+
+def refuse_other_period(days: int) -> None:
+    """Refuse ``--days`` that would make another period than the one whose clock a demo
+    stored in the database (:func:`stored_demo_period`), when its ``truth.json`` is gone."""
+    from datetime import time, timedelta
+
+    from zhengwu.chinatime import CHINA
+    from zhengwu.simulate.config import SimulationConfig
+
+    stored = stored_demo_period()
+    wanted = SimulationConfig(days=days).start + timedelta(days=days)
+    if stored is None or stored == datetime.combine(wanted, time(), tzinfo=CHINA):
+        return
+    shown = stored.astimezone(CHINA)
+    raise InvalidInputError(
+        f"数据库中已有另一次演示（模拟时段止于 {shown:%Y-%m-%d %H:%M}，其 truth.json 已不在），"
+        "其诉求办理与应急求助按演示时钟运行，换参数会使时间前后错乱：用原来的 --days 重新运行"
+        "可接着这次演示，加 --reset 则清空数据目录从头开始",
+        f"the database already holds another demo (its simulated period ends "
+        f"{shown:%Y-%m-%d %H:%M} China time; its truth.json is gone), whose service desk "
+        "and emergency incident run on the demo's clock, which other options would put "
+        "out of order: run it with its --days to continue it, or add --reset to empty "
+        "the data directory and start over",
+    )
+
+
+def earlier_demo(
+    input_dir: Path, *, scale: str, days: int, seed: int, check_database: bool = True
+) -> int | None:
     """Return when the demo already in ``input_dir`` made its data (``truth.json``'s
     modification time, ns) when it was made with the same options; None when there is none.
 
@@ -78,6 +129,11 @@ def earlier_demo(input_dir: Path, *, scale: str, days: int, seed: int) -> int | 
     followed, a re-verification due earlier). The same options make the same data: the
     run continues the demo and its clock (:func:`keep_demo_clock`). Other options would
     make another period or city on top of this one: refused before anything is changed.
+
+    Without ``truth.json`` (deleted, or a run that crashed after the simulation cleared its
+    output) the demo's clocks are still in the database (its requests', its incident's:
+    :func:`stored_demo_period`): other ``--days`` — another period — are refused as well,
+    unless ``check_database`` is off (``--reset``, which starts over).
     """
     from datetime import timedelta
 
@@ -90,6 +146,8 @@ def earlier_demo(input_dir: Path, *, scale: str, days: int, seed: int) -> int | 
         made = truth.stat().st_mtime_ns
         old = orjson.loads(truth.read_bytes())
     except FileNotFoundError:
+        if check_database:
+            refuse_other_period(days)
         return None
     except (OSError, ValueError):
         old = {}
@@ -159,7 +217,7 @@ def demo_command(
         shutil.rmtree(settings.data_dir)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     input_dir = settings.data_dir / "demo-input"
-    made = earlier_demo(input_dir, scale=scale, days=days, seed=seed)
+    made = earlier_demo(input_dir, scale=scale, days=days, seed=seed, check_database=not reset)
     summary = Table(
         "步骤 step", Column("结果 result", overflow="fold"), title="zhengwu 演示 demo"
     )  # a long result folds onto the next line rather than being cut with …

@@ -240,11 +240,11 @@ def escalate(json_out: JsonOut = False) -> None:
     Example: zhengwu desk escalate --json
     """
     from zhengwu.db.engine import unit_of_work
-    from zhengwu.servicedesk.demo import demo_clock
+    from zhengwu.servicedesk.demo import clock
     from zhengwu.servicedesk.scheduled import escalate_overdue
 
     with unit_of_work() as session:  # on the demo's data, on its simulated clock
-        ids = [r.public_id for r in escalate_overdue(session, now=demo_clock())]
+        ids = [r.public_id for r in escalate_overdue(session, now=clock(session))]
     if json_out:
         print_json({"supervised": ids})
     elif ids:
@@ -276,8 +276,8 @@ def due_soon(
     from zhengwu.servicedesk.scheduled import due_soon as find
     from zhengwu.servicedesk.scheduled import next_deadline
 
-    now = deadlines.desk_now()  # the demo's clock on the demo's data, as 超期 is judged
     with unit_of_work() as session:
+        now = deadlines.desk_now(session)  # the demo's clock on its data, as 超期 is judged
         found = find(session, principal=_system(), within_hours=hours, now=now)
         org_ids = {r.organization_id for r in found if r.organization_id is not None}
         names = dict(session.execute(

@@ -127,11 +127,18 @@ def worker_command(
     Example: zhengwu worker --once --json
     Example: zhengwu worker --only search-refresh --every 30
     """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from zhengwu.db.engine import unit_of_work
     from zhengwu.jobs.runner import Worker
-    from zhengwu.servicedesk.demo import demo_clock
+    from zhengwu.servicedesk.demo import clock, demo_clock
 
     worker = Worker.from_settings(only, every=every)
-    simulated = demo_clock()
+    try:  # the clock the demo stored on its requests, else its truth.json's
+        with unit_of_work() as session:
+            simulated = clock(session)
+    except SQLAlchemyError:  # a database not upgraded yet: the jobs will say so
+        simulated = demo_clock()
     if simulated is not None and any(j.name == "desk-escalation" for j in worker.jobs):
         err_console.print(  # stderr: --json's lines stay JSON
             f"演示数据：超期督办按模拟时段的时钟（{simulated:%Y-%m-%d %H:%M}）判断 / demo data: "

@@ -95,9 +95,9 @@ def _desk_escalation(session: Session) -> Step:
     """Supervise (督办) a batch of open requests that missed a deadline — as of now, or on
     the demo's data as of its simulated period's end (the demo's own clock)."""
     from zhengwu.servicedesk import scheduled
-    from zhengwu.servicedesk.demo import demo_clock
+    from zhengwu.servicedesk.demo import clock
 
-    done = scheduled.escalate_overdue(session, limit=ESCALATION_BATCH, now=demo_clock())
+    done = scheduled.escalate_overdue(session, limit=ESCALATION_BATCH, now=clock(session))
     return Step({"supervised": len(done)}, more=len(done) >= ESCALATION_BATCH)
 
 

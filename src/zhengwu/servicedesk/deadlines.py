@@ -21,10 +21,15 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from zhengwu.db.base import utcnow
 from zhengwu.errors import InvalidInputError
 from zhengwu.servicedesk import workdays
+
+if TYPE_CHECKING:
+    from sqlalchemy import ColumnElement
+    from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
@@ -175,14 +180,31 @@ def working_days_between(a: datetime, b: datetime) -> float:
     return workdays.working_days_between(a, b, calendar=calendar())
 
 
-def desk_now() -> datetime:
+def desk_now(session: Session | None = None) -> datetime:
     """Return the moment deadlines are judged against (超期): now, or on the data ``zhengwu
     demo`` made the end of its simulated period, the moment its 督办 judges them as of
-    (:func:`zhengwu.servicedesk.demo.demo_clock`), so the queue does not call every request
-    still open at the period's end overdue."""
-    from zhengwu.servicedesk.demo import demo_clock
+    (:func:`zhengwu.servicedesk.demo.clock`: stored on the demo's requests, read with
+    ``session``; else its ``truth.json``), so the queue does not call every request still
+    open at the period's end overdue."""
+    from zhengwu.servicedesk.demo import clock
 
-    return demo_clock() or utcnow()
+    return clock(session) or utcnow()
+
+
+def desk_now_clause() -> ColumnElement[datetime]:
+    """Return :func:`desk_now` as SQL, for a query built without a session (the queue's and
+    the export's ``overdue`` filter): the demo's clock stored on its requests (their largest
+    ``demo_period_end``, one step of its index), else the file's or the real clock."""
+    from sqlalchemy import func, literal, select
+    from sqlalchemy.orm import aliased
+
+    from zhengwu.db.base import UtcDateTime
+    from zhengwu.servicedesk.demo import demo_clock
+    from zhengwu.servicedesk.models import ServiceRequest
+
+    demo = aliased(ServiceRequest)
+    stored = select(func.max(demo.demo_period_end)).correlate(None).scalar_subquery()
+    return func.coalesce(stored, literal(demo_clock() or utcnow(), UtcDateTime()))
 
 
 def is_overdue(due: datetime | None, done_at: datetime | None, now: datetime | None = None) -> bool:

@@ -24,7 +24,7 @@ from typing import Any
 
 import duckdb
 import orjson
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from zhengwu.accounts.models import Account
@@ -170,6 +170,45 @@ def demo_clock(data_dir: Path | None = None) -> datetime | None:
     return _period_end_of(truth, stamp)
 
 
+# Where a session keeps the demo's clock it read from the database (None: none stored).
+_READ = "zhengwu.servicedesk.demo.clock"
+
+
+def clock(session: Session | None = None) -> datetime | None:
+    """Return the demo's simulated "now" on the data ``zhengwu demo`` made, else None (real
+    data): the clock the demo stored on its requests (``demo_period_end``:
+    :func:`start_demo_clock`), else — for a demo's data made before it stored it (revision
+    0046), or without a session — :func:`demo_clock`'s, from ``demo-input/truth.json``.
+
+    The stored clock is read once per session (one HTTP request, one command): the queue
+    judges every row it shows against it. Without the file it stays: the demo's data is
+    never judged on today's clock because the file was deleted, or a demo run crashed
+    after the simulation cleared its output.
+    """
+    if session is not None:
+        read: dict[str, datetime | None] = session.info.setdefault(_READ, {})
+        if "clock" not in read:
+            read["clock"] = session.scalar(select(func.max(ServiceRequest.demo_period_end)))
+        if read["clock"] is not None:
+            return read["clock"]
+    return demo_clock()
+
+
+def start_demo_clock(session: Session, period_end: datetime) -> int:
+    """Put the requests the demo made on its clock: those created on the simulated timeline
+    (``created_at`` no later than ``period_end``) that have no clock yet. A request taken in
+    live, or real history already in the database (taken in today), gets none; one that
+    has a clock keeps it. Return how many were put on it."""
+    done = session.execute(
+        update(ServiceRequest)
+        .where(ServiceRequest.demo_period_end.is_(None), ServiceRequest.created_at <= period_end)
+        .values(demo_period_end=period_end, updated_at=ServiceRequest.updated_at)  # as it was
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]  # fmt: skip
+    session.info.pop(_READ, None)
+    return int(done or 0)
+
+
 @functools.lru_cache(maxsize=4)
 def _period_end_of(truth: Path, stamp: int) -> datetime | None:
     """Return the period end of ``truth`` (read once per file version ``stamp``)."""
@@ -216,6 +255,7 @@ def run(
     events = input_dir / "requests" / "handling-events.json"
     applied = replay_events(session, events, now=as_of).applied if events.exists() else 0
     supervised = len(escalate_overdue(session, now=as_of))
+    start_demo_clock(session, as_of)  # kept in the database: the file may go
     end = date.fromisoformat(truth["window"]["end"]) + timedelta(days=1)
     return {
         "requests": created,

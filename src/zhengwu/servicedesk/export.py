@@ -209,7 +209,7 @@ def iter_records(
     """Yield the export's rows (column → cell text), newest first, ``batch`` rows a fetch."""
     query, unmasked = export_query(principal, filters)
     keep = frozenset() if unmasked else published_phones.directory(session)
-    now = deadlines.desk_now()
+    now = deadlines.desk_now(session)
     result = session.execute(query.execution_options(yield_per=batch))
     for part in result.partitions():
         earlier, helpers = _earlier_ratings(session, part), _helpers(session, part)

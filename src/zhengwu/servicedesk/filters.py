@@ -152,7 +152,7 @@ def apply(query: _Q, filters: RequestFilters) -> _Q:
         if prefix is not None:
             query = query.where(sr.adcode.startswith(prefix, autoescape=True))
     if filters.overdue is not None:
-        late = (sr.resolve_due < deadlines.desk_now()) & sr.state.in_(OPEN_STATES)
+        late = (sr.resolve_due < deadlines.desk_now_clause()) & sr.state.in_(OPEN_STATES)
         query = query.where(late) if filters.overdue else query.where(~late)
     if filters.unassigned is not None:
         # Open and no body: what waits for a 派单 (organization_id's index finds the NULLs).

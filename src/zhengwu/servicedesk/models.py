@@ -111,6 +111,9 @@ class ServiceRequest(Base):
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
+    # The demo's clock (the end of its simulated period), on the requests ``zhengwu demo``
+    # made only: :func:`zhengwu.servicedesk.demo.clock`. Real requests never have one.
+    demo_period_end: Mapped[datetime | None] = mapped_column(index=True)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy API
 

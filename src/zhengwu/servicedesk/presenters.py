@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from zhengwu import regions
 from zhengwu.accounts import phones as published_phones
@@ -38,7 +38,10 @@ from zhengwu.servicedesk.workflow import OPEN_STATES, STATE_LABELS, actions_from
 
 def _overdue(request: ServiceRequest) -> bool:
     due = request.resolve_due
-    return due is not None and request.state in OPEN_STATES and due < deadlines.desk_now()
+    return (
+        due is not None and request.state in OPEN_STATES
+        and due < deadlines.desk_now(object_session(request))
+    )  # fmt: skip
 
 
 def summary(request: ServiceRequest, *, unmasked: bool) -> RequestSummary:

@@ -115,7 +115,7 @@ def due_soon(
     The window starts at ``now``, by default :func:`deadlines.desk_now` — the demo's clock on
     the data ``zhengwu demo`` made, as its 超期 is judged — else today.
     """
-    now = now or deadlines.desk_now()
+    now = now or deadlines.desk_now(session)
     until = now + timedelta(hours=within_hours)
     sr = ServiceRequest
     query = access.readable_requests(principal).where(

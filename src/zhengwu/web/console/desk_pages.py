@@ -136,7 +136,7 @@ def _candidates(
     if codes:
         where.append(sr.category_code.in_(codes))
     if overdue:  # a second later than search's "now": a superset, never fewer rows
-        where.append((sr.resolve_due < deadlines.desk_now() + timedelta(seconds=1))
+        where.append((sr.resolve_due < deadlines.desk_now(db) + timedelta(seconds=1))
                      & sr.state.in_(OPEN_STATES))  # fmt: skip
     if before is not None:
         where.append(sr.received_at < before)
