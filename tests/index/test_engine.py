@@ -356,6 +356,39 @@ def test_a_runs_methodology_states_the_rules_the_run_used(world: World) -> None:
     assert "本次运行为截至检查日的 7 天" in _gate(current)
 
 
+def test_a_runs_methodology_names_where_the_reply_check_was_skipped(world: World) -> None:
+    """The gate skips the own-reply check on a platform where the store shows nobody's own
+    reply in the window; the text says that rule, and a run's text the platforms it skipped."""
+    org = world.org("郑州发布")
+    world.account("weibo", "plain", org)
+    world.daily("weibo", "plain", "2025-07-01", 31)
+    run = world.run("2025-07")
+    assert world.totals(run.run_id, "weibo")[0]["compliance"] == "pass"  # skipped, not failed
+    skipped = _gate(results.get_run(world.con, run.run_id)["methodology"])
+    assert "数据无法区分从不回复的账号和回复未被采集的账号，该平台跳过此项检查" in skipped
+    assert "本次运行在微博上跳过了此项检查。" in skipped
+    world.account("weibo", "talker", org)
+    world.daily("weibo", "talker", "2025-07-01", 31, text="回复@网友：收到")
+    run = world.run("2025-07", replace=True)
+    reasons = {r["account_uid"]: r["compliance_reasons"] for r in world.totals(run.run_id, "weibo")}
+    assert reasons == {"plain": ["no_replies"], "talker": []}
+    checked = _gate(results.get_run(world.con, run.run_id)["methodology"])
+    assert "本次运行在微博上进行了此项检查，没有跳过的平台。" in checked
+    assert "跳过了此项检查" not in checked
+    # A system's text (no run) states the rule alone; English says the same.
+    system, period = load_system("zhengwu-4d"), parse_period("2025-07")
+    plain = _gate(methodology.render(system))
+    assert "该平台跳过此项检查" in plain and "本次运行" not in plain
+    english = methodology.render(system, period=period, lang="en",
+                                 rules=ComplianceRules(), check_date=period.end,
+                                 reply_skipped=("weibo",))  # fmt: skip
+    assert "so the check is skipped on that platform and no account fails it there" in english
+    assert "This run skipped it on weibo." in english
+    # With the check off there is nothing to skip.
+    off = world.run("2025-07", reply_check=False, replace=True)
+    assert "跳过" not in _gate(results.get_run(world.con, off.run_id)["methodology"])
+
+
 def test_own_replies_count_when_observable(world: World) -> None:
     org = world.org("郑州发布")
     world.account("weibo", "talker", org)

@@ -81,13 +81,15 @@ PINNED = {
     2: "7cda828bd42ef86a97f36e0ce0159710abd461103b36eba15d7c94822af4f726",
     3: "2f7c1cca3a1aa0f3c8427d023ecaaed71cb89f17d988e915e96ebda82ebd2504",  # no server paths
     4: "e3403a84921d3d088d8f8d34a327da302aa8bb920cc54bf3115f07810b1dc59e",  # a run's own rules
+    5: "ef7cfc4d603234215355b5c7dea5e959a8ab86db533aae8a663c7d8cdf37df65",  # reply check skipped
 }
 
 
 def _texts() -> str:
     """The texts of each system, of each language: the system's own, and a run's (since
     version 4: a run's text states the run's compliance rules — default ones here, and a run
-    with its own window, check date and no reply check)."""
+    with its own window, check date and no reply check; since version 5: the platforms where
+    the run skipped the own-reply check, or that it skipped none)."""
     period = parse_period("2025-W27", week_start="sunday")
     notes = ["说明一 / note one"]
     out = []
@@ -96,7 +98,9 @@ def _texts() -> str:
         runs: list[dict[str, Any]] = [
             {},
             {"rules": ComplianceRules(reply_platforms=system.reply_platforms),
-             "check_date": period.end},
+             "check_date": period.end, "reply_skipped": ("weibo",)},
+            {"rules": ComplianceRules(reply_platforms=system.reply_platforms),
+             "check_date": period.end, "reply_skipped": ()},
             {"rules": ComplianceRules(window_days=7, reply_check=False),
              "check_date": period.end - timedelta(days=2)},
         ]  # fmt: skip

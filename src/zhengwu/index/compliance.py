@@ -273,6 +273,23 @@ def evaluate(
     return "compliance"
 
 
+def reply_skipped(
+    con: duckdb.DuckDBPyConnection, platforms: tuple[str, ...], rules: ComplianceRules
+) -> tuple[str, ...]:
+    """Return the ``platforms`` among the rules' reply platforms where the gate last built by
+    :func:`evaluate` skipped the own-reply check (nobody's own reply stored in the window);
+    () when the check is off."""
+    if not rules.reply_check:
+        return ()
+    checked = {
+        row[0]
+        for row in con.execute(
+            "SELECT DISTINCT platform FROM compliance WHERE reply_checked"
+        ).fetchall()
+    }
+    return tuple(p for p in rules.reply_platforms if p in platforms and p not in checked)
+
+
 def gate_sql(
     accounts: str,
     rules: ComplianceRules,

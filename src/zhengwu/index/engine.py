@@ -338,6 +338,7 @@ def run_index(
         )
         run_notes.extend([stale] if stale else [])
         compliance.evaluate(con, "acc", flags, check_date, rules)
+        skipped = compliance.reply_skipped(con, system.platforms, rules)
         _store_account_totals(con, system, run_id)
         run_notes.extend(no_data_notes(con, run_id, period))
         _store_org_totals(con, system, run_id)
@@ -367,7 +368,7 @@ def run_index(
              seconds, n_accounts, n_failing, [i[0] for i in items], [i[1] for i in items],
              [i[2] for i in items], run_notes,
              methodology.render(system, period=period, notes=run_notes, rules=rules,
-                                check_date=check_date)],
+                                check_date=check_date, reply_skipped=skipped)],
         )  # fmt: skip
         con.execute("COMMIT")
     except BaseException:

@@ -16,12 +16,17 @@ its check date, its window in days and whether the own-reply check applied — a
 ``--no-reply-check`` or ``--compliance-days 7`` says so, whatever the system's own
 ``reply_check`` and the server's ``compliance_window_days``. Without them (a system's text,
 ``zhengwu index methodology``) the gate is described as the system configures it.
+
+Both say that the own-reply check is skipped on a platform where the stored data shows
+nobody's own reply in the window (:func:`zhengwu.index.compliance.gate_sql`: the data cannot
+tell an account that never replies from one whose replies were not collected); a run's text
+(``reply_skipped`` given) names the platforms the run skipped it on.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -50,7 +55,9 @@ Lang = Literal["zh", "en"]
 # pins the text of each version by its digest). A text that names no version was stored
 # before versions were written: version 1. Version 4: a run's text states the run's own
 # compliance rules (check date, window days, own-reply check on or off), not the system's.
-GENERATOR_VERSION = 4
+# Version 5: the own-reply check is skipped where nobody's own reply is stored, and a run's
+# text names the platforms it was skipped on.
+GENERATOR_VERSION = 5
 _VERSION = re.compile(r"(?:方法说明生成器第 |methodology generator version )(\d+)")
 
 
@@ -285,17 +292,20 @@ def render(
     lang: Lang = "zh",
     rules: ComplianceRules | None = None,
     check_date: date | None = None,
+    reply_skipped: tuple[str, ...] | None = None,
 ) -> str:
     """Return the methodology of ``system`` (and of a run over ``period``) as Markdown.
 
     ``lang="zh"`` (default) is the Chinese text of reports; ``lang="en"`` the English one.
     ``rules`` and ``check_date``: the compliance rules and check date a run used, which its
-    text states instead of the system's own setting.
+    text states instead of the system's own setting. ``reply_skipped``: the platforms on
+    which the run skipped the own-reply check (None: not known, the rule alone is stated).
     """
+    gate = gate_of(system, period, rules, check_date, reply_skipped)
     if lang == "zh":
         from zhengwu.index.methodology_zh import render_zh
 
-        return render_zh(system, period=period, notes=notes, rules=rules, check_date=check_date)
+        return render_zh(system, period=period, notes=notes, gate=gate)
     lines = [
         f"# {system.title_zh} / {system.title_en}",
         "",
@@ -329,10 +339,11 @@ def render(
         "",
         "## 合规门槛 / Compliance gate (国办秘函〔2019〕19号)",
         "",
-        _gate_en(gate_of(system, period, rules, check_date))
+        _gate_en(gate)
         + "a manual flag active on the check date (security incident, bought followers, "
         "coerced likes, no interaction — recorded with who, when and why). Failing accounts "
-        "are scored but left out of rankings; every ranking states how many were left out.",
+        "are scored but left out of rankings; every ranking states how many were left out."
+        + _skipped_en(gate),
         "",
         "## 排名与并列 / Ranking and ties",
         "",
@@ -371,6 +382,10 @@ class Gate:
     window_days: int | None  # None: the system's text (the setting, 14 by default)
     reply: Literal["on", "off", "off_by_run"]
     reply_platforms: tuple[str, ...]
+    # The run's platforms where the own-reply check was skipped (no own reply stored for
+    # anyone in the window) and where it was made; None: not known (a system's text).
+    reply_skipped: tuple[str, ...] | None = None
+    reply_checked: tuple[str, ...] = ()
 
 
 def gate_of(
@@ -378,19 +393,26 @@ def gate_of(
     period: Period | None,
     rules: ComplianceRules | None,
     check_date: date | None,
+    reply_skipped: tuple[str, ...] | None = None,
 ) -> Gate:
     """Return the compliance rules the text states: the run's ``rules`` and ``check_date``
-    when given, else as the system configures them."""
+    when given, else as the system configures them; ``reply_skipped``: the platforms where
+    the run skipped the own-reply check."""
     on = system.reply_check if rules is None else rules.reply_check
     reply: Literal["on", "off", "off_by_run"] = (
         "on" if on else "off_by_run" if rules is not None and system.reply_check else "off"
     )
+    platforms = system.reply_platforms if rules is None else rules.reply_platforms
+    scored = tuple(p for p in platforms if p in system.platforms)
+    skipped = None if reply_skipped is None else tuple(p for p in scored if p in reply_skipped)
     return Gate(
         check_date=check_date,
         at_period_end=period is not None and check_date == period.end,
         window_days=None if rules is None else rules.window_days,
         reply=reply,
-        reply_platforms=system.reply_platforms if rules is None else rules.reply_platforms,
+        reply_platforms=platforms,
+        reply_skipped=skipped,
+        reply_checked=() if skipped is None else tuple(p for p in scored if p not in skipped),
     )
 
 
@@ -418,6 +440,39 @@ def _gate_en(gate: Gate) -> str:
         f"{when} An account fails on: no post in the compliance window ({days}the setting "
         f"`compliance_window_days`, 14 by default, or the run's option); {reply}; "
     )
+
+
+def skipped_sentence(
+    gate: Gate, rule: str, forms: tuple[str, str, str], names: Callable[[tuple[str, ...]], str]
+) -> str:
+    """Return ``rule`` (where the own-reply check is skipped) and, for a run, where it was:
+    ``forms`` are the run's sentence when it skipped the check (``{skipped}``, ``{also}``),
+    the ``{also}`` naming the platforms still checked (``{checked}``), and the sentence when
+    it skipped none (``{checked}``); ``names`` joins platform names. Nothing when the check
+    is off."""
+    if gate.reply != "on":
+        return ""
+    skipped, checked = gate.reply_skipped, names(gate.reply_checked)
+    if skipped:
+        also = forms[1].format(checked=checked) if checked else ""
+        return rule + forms[0].format(skipped=names(skipped), also=also)
+    if skipped is not None and checked:
+        return rule + forms[2].format(checked=checked)
+    return rule
+
+
+def _skipped_en(gate: Gate) -> str:
+    """Say where the own-reply check is skipped, and for a run where it was, in English."""
+    rule = (
+        " The own-reply check applies on a platform only when the stored data shows an own "
+        "reply there in the window (a post starting with 回复@, or a comment written by one of "
+        "the accounts checked): where nobody shows one, the data cannot tell an account that "
+        "never replies from one whose replies were not collected, so the check is skipped on "
+        "that platform and no account fails it there."
+    )
+    forms = (" This run skipped it on {skipped}{also}.", " (checked on {checked})",
+             " This run checked own replies on {checked} and skipped it nowhere.")  # fmt: skip
+    return skipped_sentence(gate, rule, forms, ", ".join)
 
 
 def _bounds(preset: Preset) -> list[str]:

@@ -10,15 +10,14 @@ configuration keys stay in code spans. A system's own texts use ``description_zh
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import TYPE_CHECKING
 
 from zhengwu.index.methodology import (
     GENERATOR_VERSION,
     Gate,
-    gate_of,
     preset_of,
     shown_source,
+    skipped_sentence,
     table_rows,
 )
 from zhengwu.index.metrics import get_metric
@@ -26,7 +25,6 @@ from zhengwu.index.periods import Period
 from zhengwu.index.system import Indicator, IndicatorSystem
 
 if TYPE_CHECKING:
-    from zhengwu.index.compliance import ComplianceRules
     from zhengwu.index.formulas import Preset
 
 PLATFORM_ZH = {"weibo": "微博", "wechat": "微信", "douyin": "抖音", "bilibili": "B 站",
@@ -196,16 +194,27 @@ def _gate_zh(gate: Gate) -> str:
     )
 
 
+def _skipped_zh(gate: Gate) -> str:
+    """Say where the own-reply check is skipped, and for a run where it was, in Chinese."""
+    rule = (
+        "自身回复检查只在窗口内能看到自身回复的平台上进行：某平台存储的数据在窗口内没有任何自身"
+        "回复（既没有以“回复@”开头的发文，受检账号也没有写过评论）时，数据无法区分从不回复的"
+        "账号和回复未被采集的账号，该平台跳过此项检查，不会有账号因此不合规。"
+    )
+    forms = ("本次运行在{skipped}上跳过了此项检查{also}。", "（在{checked}上照常检查）",
+             "本次运行在{checked}上进行了此项检查，没有跳过的平台。")  # fmt: skip
+    return skipped_sentence(gate, rule, forms, _platforms)
+
+
 def render_zh(
     system: IndicatorSystem,
     *,
     period: Period | None = None,
     notes: list[str] | None = None,
-    rules: ComplianceRules | None = None,
-    check_date: date | None = None,
+    gate: Gate,
 ) -> str:
-    """Return the methodology of ``system`` (and of a run over ``period``) in Chinese; with
-    ``rules`` and ``check_date``, the compliance rules a run used."""
+    """Return the methodology of ``system`` (and of a run over ``period``) in Chinese, with
+    the compliance rules ``gate`` (a run's own, or the system's)."""
     digest = f"（sha256 `{system.digest}`）" if system.digest else ""
     kind = "综合指标体系" if system.kind == "composite" else "预设公式"
     lines = [
@@ -240,9 +249,10 @@ def render_zh(
         "",
         "## 合规门槛（国办秘函〔2019〕19号）",
         "",
-        _gate_zh(gate_of(system, period, rules, check_date))
+        _gate_zh(gate)
         + "检查日有生效的人工标记（安全事故、买粉、强制点赞、无互动功能——记录标记人、时间和"
-        "理由）。不合规账号照常计分，但不进入排名；每个榜单注明被排除的账号数。",
+        "理由）。不合规账号照常计分，但不进入排名；每个榜单注明被排除的账号数。"
+        + _skipped_zh(gate),
         "",
         "## 排名与并列",
         "",
