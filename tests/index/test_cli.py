@@ -446,3 +446,42 @@ def test_run_says_when_the_check_date_is_after_the_data(tmp_path: Path) -> None:
     result = runner.invoke(app, ["run", "--period", "2025-07"])
     assert result.exit_code == 0, result.output
     assert "晚于最新数据" not in result.output
+
+
+def test_methodology_of_a_stored_run_prints_the_text_it_stored() -> None:
+    """`index methodology --run SYSTEM/PERIOD` prints the text stored with the run, with the
+    rules that run used (its check date, window and reply check), not today's system text."""
+    _setup()
+    _json(["run", "--period", "2025-07", "--compliance-days", "7", "--no-reply-check",
+           "--check-date", "2025-07-25", "--json"])  # fmt: skip
+    result = runner.invoke(app, ["methodology", "--run", "zhengwu-4d/2025-07"])
+    assert result.exit_code == 0, result.output
+    with store.open_store(read_only=True) as con:
+        stored = con.execute(
+            "SELECT methodology FROM index_runs WHERE run_id = 'zhengwu-4d/2025-07'"
+        ).fetchone()
+    assert stored is not None and result.stdout == stored[0] + "\n"
+    assert "在 2025-07-25（本次运行指定的检查日）检查" in result.stdout
+    assert "本次运行为截至检查日的 7 天" in result.stdout
+    assert "（本次运行关闭了自身回复检查）" in result.stdout
+    assert "统计周期：2025-07（月）" in result.stdout
+    missing = _fails(["methodology", "--run", "zhengwu-4d/2024-01"])
+    assert "错误：没有计算结果 zhengwu-4d/2024-01；zhengwu-4d 已有的期间：2025-07" in missing
+    assert "Error: no stored run zhengwu-4d/2024-01; zhengwu-4d has the periods 2025-07" in missing
+    assert "--run must be SYSTEM/PERIOD" in _fails(["methodology", "--run", "2025-07"])
+    # A text an older generator wrote may not state the run's rules: a note on stderr does.
+    with store.open_store() as con:
+        con.execute(
+            "UPDATE index_runs SET methodology = '# 旧文本' WHERE run_id = 'zhengwu-4d/2025-07'"
+        )
+    old = runner.invoke(app, ["methodology", "--run", "zhengwu-4d/2025-07"])
+    assert (old.exit_code, old.stdout) == (0, "# 旧文本\n"), old.output
+    assert "check date 2025-07-25, window 7 days, own-reply check off" in old.stderr
+    assert "检查日 2025-07-25，窗口 7 天，自身回复检查关" in old.stderr
+    # What a stored text cannot honour is refused, not silently ignored.
+    assert "--run cannot be given with --period" in _fails(
+        ["methodology", "--run", "zhengwu-4d/2025-07", "--period", "2025-08"]
+    )
+    assert "a run stores its text in Chinese only" in _fails(
+        ["methodology", "--run", "zhengwu-4d/2025-07", "--lang", "en"]
+    )

@@ -333,26 +333,99 @@ def systems(
 )
 @handle_errors
 def methodology(
-    system: Annotated[str, typer.Argument(help="system name")] = "zhengwu-4d",
+    system: Annotated[
+        str | None, typer.Argument(help="system name (default zhengwu-4d)", show_default=False)
+    ] = None,
     system_file: SystemFileOpt = None,
     period: Annotated[str | None, typer.Option("--period", "-p", help="add the period")] = None,
     lang: Annotated[
         str, typer.Option("--lang", help="zh 中文（默认，报告所用）| en English")
     ] = "zh",
+    run_id: Annotated[
+        str | None,
+        typer.Option(
+            "--run",
+            help="a stored run (SYSTEM/PERIOD, as `zhengwu index runs` lists them): print the "
+            "text stored with it, with the compliance rules that run used",
+        ),
+    ] = None,
 ) -> None:
     """Print the methodology of an indicator system as Markdown (from its configuration).
 
-    Chinese by default, as in the reports; --lang en prints the English text.
+    Chinese by default, as in the reports; --lang en prints the English text. With --run,
+    the text stored with that run (its check date, window and own-reply check; the text a
+    report's appendix shows), as the generator of its run time wrote it.
+
     Example: zhengwu index methodology zhengwu-4d --period 2025-Q3 > methodology.md
+
+    Example: zhengwu index methodology --run zhengwu-4d/2025-Q3
     """
     from zhengwu.index.methodology import render
 
     chosen_lang = _lang(lang)
-    chosen = _system(system, system_file)
+    if run_id is not None:
+        _print_run_methodology(run_id, system=system, system_file=system_file,
+                               period=period, lang=chosen_lang)  # fmt: skip
+        return
+    chosen = _system(system or "zhengwu-4d", system_file)
     if chosen_lang == "zh":
         _warn_chinese_gaps(chosen)
     period_ = _period(period, chosen) if period else None
     typer.echo(render(chosen, period=period_, lang=chosen_lang))
+
+
+def _print_run_methodology(
+    run_id: str, *, system: str | None, system_file: Path | None, period: str | None, lang: str
+) -> None:
+    """Print the methodology text stored with run ``run_id`` (``SYSTEM/PERIOD``); a note on
+    stderr when an older generator wrote it (it may not state the run's compliance rules)."""
+    from zhengwu.cli.common import err_console
+    from zhengwu.index.methodology import GENERATOR_VERSION, generator_version
+    from zhengwu.index.results import get_run
+
+    for given, zh, en in (
+        (system, "指标体系名称", "a system name"),
+        (system_file, "--system-file", "--system-file"),
+        (period, "--period", "--period"),
+    ):
+        if given is not None:
+            raise InvalidInputError(
+                f"--run 不能与{zh}同用：运行自有其体系和统计周期",
+                f"--run cannot be given with {en}: the run has its own system and period",
+            )
+    if lang != "zh":
+        raise InvalidInputError(
+            "运行只存储了中文方法说明；英文文本请用 zhengwu index methodology 体系 --period 期间 "
+            "--lang en（按现行配置生成）",
+            "a run stores its text in Chinese only; for English use zhengwu index methodology "
+            "SYSTEM --period PERIOD --lang en (today's text of today's configuration)",
+        )
+    if not run_id.strip("/").count("/"):
+        raise InvalidInputError(
+            f"--run 应为 体系/期间（如 zhengwu-4d/2025-Q3，zhengwu index runs 列出全部），收到 {run_id!r}",
+            f"--run must be SYSTEM/PERIOD (e.g. zhengwu-4d/2025-Q3; zhengwu index runs lists "
+            f"them), got {run_id!r}",
+        )
+    with _store() as con:
+        stored = get_run(con, run_id)
+    text = str(stored["methodology"] or "")
+    version = generator_version(text)
+    if version < GENERATOR_VERSION:
+        # An older text may not state the run's own compliance rules: the row does.
+        days, reply = stored["compliance_window_days"], stored["reply_check"]
+        rules_zh = rules_en = ""
+        if days is not None and reply is not None:
+            rules_zh = (f"；本次运行的合规规则：检查日 {stored['check_date']}，窗口 {days} 天，"
+                        f"自身回复检查{'开' if reply else '关'}")  # fmt: skip
+            rules_en = (f"; the run's compliance rules: check date {stored['check_date']}, "
+                        f"window {days} days, own-reply check {'on' if reply else 'off'}")  # fmt: skip
+        err_console.print(
+            f"提示 note: 此文本由方法说明生成器第 {version} 版写成（现行第 {GENERATOR_VERSION} 版）"
+            f"{rules_zh} / written by methodology generator version {version} (now "
+            f"{GENERATOR_VERSION}){rules_en}",
+            markup=False, highlight=False, soft_wrap=True,
+        )  # fmt: skip
+    typer.echo(text)
 
 
 def _lang(lang: str) -> Literal["zh", "en"]:
