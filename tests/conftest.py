@@ -75,7 +75,7 @@ def production_password_hasher(monkeypatch: pytest.MonkeyPatch) -> None:
 def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Point every test at its own data directory and fresh settings."""
     from zhengwu.config import get_settings
-    from zhengwu.db.engine import get_engine
+    from zhengwu.db.engine import dispose_cached_engines, get_engine
 
     monkeypatch.setenv("ZHENGWU_DATA_DIR", str(tmp_path / "zhengwu-data"))
     monkeypatch.delenv("ZHENGWU_DATABASE_URL", raising=False)
@@ -84,7 +84,9 @@ def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
     get_engine.cache_clear()
     yield
     get_settings.cache_clear()
-    get_engine.cache_clear()
+    # Every engine the test's commands made, closed: dropped open, their connections would
+    # be collected (and psycopg warn) in some later test.
+    dispose_cached_engines()
 
 
 def _backends() -> list[object]:
@@ -278,12 +280,13 @@ def configured_database(committed_engine: Engine, monkeypatch: pytest.MonkeyPatc
     Yields its URL; CLI commands then run on SQLite and on PostgreSQL like the other tests.
     """
     from zhengwu.config import get_settings
-    from zhengwu.db.engine import get_engine
+    from zhengwu.db.engine import dispose_cached_engines, get_engine
 
     url = committed_engine.url.render_as_string(hide_password=False)
     monkeypatch.setenv("ZHENGWU_DATABASE_URL", url)
     get_settings.cache_clear()
     get_engine.cache_clear()
     yield url
-    get_engine().dispose()  # the commands' pool, before the tables are emptied
-    get_engine.cache_clear()
+    # The commands' pools (get_engine() and get_engine(migrate=False): `db upgrade` uses the
+    # second), closed before the tables are emptied.
+    dispose_cached_engines()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -39,6 +40,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
+# Every engine get_engine made that is still alive (see dispose_cached_engines).
+_CACHED: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
 @lru_cache(maxsize=4)
 def get_engine(url: str | None = None, *, migrate: bool = True) -> Engine:
     """Return the process-wide engine for ``url`` (default: the configured database).
@@ -53,7 +58,22 @@ def get_engine(url: str | None = None, *, migrate: bool = True) -> Engine:
         from zhengwu.db.migrate import ensure_current
 
         ensure_current(engine)
+    _CACHED.add(engine)
     return engine
+
+
+def dispose_cached_engines() -> None:
+    """Close the pooled connections of every engine :func:`get_engine` made, then forget them.
+
+    ``get_engine.cache_clear()`` alone drops the engines with their connections still open:
+    the garbage collector closes them later, wherever it happens to run, and psycopg warns
+    then (``ResourceWarning: … was deleted while still open``) — in the test suite, an
+    error charged to whichever test runs at that moment. A disposed engine stays usable
+    (it opens new connections), so disposing one someone still holds is safe.
+    """
+    for engine in list(_CACHED):
+        engine.dispose()
+    get_engine.cache_clear()
 
 
 def nothing_stored_yet() -> bool:
