@@ -19,6 +19,7 @@ from zhengwu.cli.common import (
     console,
     err_console,
     handle_errors,
+    json_error_fields,
     org_id,
     print_json,
     print_refused,
@@ -98,24 +99,33 @@ def import_csv(
 
     Example: zhengwu desk import-csv exports/12345-2025-07.csv
     """
+    from zhengwu.cli.ingest import record_refused
     from zhengwu.db.engine import rolled_back_if, unit_of_work
+    from zhengwu.ingest.runs import ImportRefusedError
     from zhengwu.servicedesk import access, deadlines
+    from zhengwu.servicedesk.csvimport import FORMAT, CsvImportSummary
     from zhengwu.servicedesk.csvimport import import_csv as run
     from zhengwu.servicedesk.upload import QUARANTINE_SHOWN, intake_warnings, quarantined_rows
 
     _check_source(source)
-    with unit_of_work() as session, deadlines.collect_provisional() as provisional:
-        actor = _principal(session, as_user)
-        if as_user is not None:
-            access.check_may_import(actor)
-        with rolled_back_if(session, dry_run):
-            summary = run(session, path, actor=actor, source=source, public=public)
-            warnings = intake_warnings(session, summary, provisional)
-            refused = (
-                quarantined_rows(session, summary.run_id)
-                if dry_run and summary.run_id is not None
-                else []
-            )
+    try:
+        with unit_of_work() as session, deadlines.collect_provisional() as provisional:
+            actor = _principal(session, as_user)
+            if as_user is not None:
+                access.check_may_import(actor)
+            with rolled_back_if(session, dry_run):
+                summary = run(session, path, actor=actor, source=source, public=public)
+                warnings = intake_warnings(session, summary, provisional)
+                refused = (
+                    quarantined_rows(session, summary.run_id)
+                    if dry_run and summary.run_id is not None
+                    else []
+                )
+    except ImportRefusedError as file_refused:
+        if not dry_run:  # rolled back above: the run alone is stored, as zhengwu import's
+            run_id = record_refused(FORMAT, [path], file_refused)
+            json_error_fields(CsvImportSummary(run_id=run_id).to_dict())
+        raise
     if dry_run:
         summary.run_id = None
     office = as_user is not None and actor.role == "matrix_office"

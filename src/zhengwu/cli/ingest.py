@@ -20,7 +20,7 @@ from zhengwu.cli.common import (
 from zhengwu.errors import InvalidInputError
 
 if TYPE_CHECKING:
-    from zhengwu.ingest.pipeline import ImportRefusedError
+    from zhengwu.ingest.runs import ImportRefusedError
 
 
 def _parse_options(values: list[str]) -> dict[str, Any]:
@@ -127,8 +127,9 @@ def _import(
 
     from zhengwu.content import store
     from zhengwu.db.engine import unit_of_work
-    from zhengwu.ingest.pipeline import ImportRefusedError, run_import
+    from zhengwu.ingest.pipeline import run_import
     from zhengwu.ingest.registry import ImportItem
+    from zhengwu.ingest.runs import ImportRefusedError
 
     options = _parse_options(option or [])
     if observed_at is not None and observed_at.tzinfo is None:
@@ -207,10 +208,19 @@ def _import(
 
 
 def _record_refused(fmt: str, paths: list[Path], refused: ImportRefusedError) -> None:
-    """Store the run of an import that refused every file, after its rollback, so that the
-    history lists it (0 read, the files refused and why) and the error names the run."""
-    from zhengwu.db.engine import unit_of_work
+    """Store the run of an import that refused every file (:func:`record_refused`); its
+    --json error carries the summary with the counts at 0 and the run."""
     from zhengwu.ingest.pipeline import ImportSummary
+
+    run_id = record_refused(fmt, paths, refused)
+    json_error_fields(ImportSummary(files=[str(p) for p in paths], run_id=run_id).to_dict())
+
+
+def record_refused(fmt: str, paths: list[Path], refused: ImportRefusedError) -> int:
+    """Store the run of an import that refused every file, after its rollback, so that the
+    history lists it (0 read, the files refused and why) and the error names the run
+    (``zhengwu import``, ``zhengwu desk import-csv``); return its id."""
+    from zhengwu.db.engine import unit_of_work
     from zhengwu.ingest.runs import record_refused_run
 
     with unit_of_work() as session:
@@ -218,7 +228,7 @@ def _record_refused(fmt: str, paths: list[Path], refused: ImportRefusedError) ->
             session, fmt=fmt, paths=paths, started=refused.started, refused=refused.refused
         )
     refused.recorded_as(run_id)
-    json_error_fields(ImportSummary(files=[str(p) for p in paths], run_id=run_id).to_dict())
+    return run_id
 
 
 def _refresh_search(summary: dict[str, Any]) -> dict[str, int]:

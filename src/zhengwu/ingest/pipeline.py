@@ -38,6 +38,7 @@ from zhengwu.ingest.files import check_file, lines_before, note_lines_before, sp
 from zhengwu.ingest.models import ImportRun, QuarantineEntry
 from zhengwu.ingest.packed import PlainFile, check_packed, plain_files
 from zhengwu.ingest.registry import ImportItem, get_importer
+from zhengwu.ingest.runs import ImportRefusedError
 from zhengwu.ingest.workbook import is_workbook, sheets_left
 from zhengwu.platforms.records import AccountRecord, QuarantineRecord
 from zhengwu.platforms.weibo import fastpath
@@ -88,45 +89,6 @@ class ImportSummary:
             "warnings": self.warnings,
             "refused": self.refused,
         }
-
-
-class ImportRefusedError(InvalidInputError):
-    """Every input of an import was refused whole, so nothing was imported.
-
-    One file refused: its own message. Several: each named with its reason, in the
-    message and in ``refused`` (each ``{"file", "error", "status", "message_zh",
-    "message_en"}``, as a summary's ``refused``), which :meth:`to_dict` carries too; its
-    ``error`` is the refusals' own kind (``InvalidInputError``), as before."""
-
-    def __init__(
-        self, refusals: list[InvalidInputError], refused: list[dict[str, Any]],
-        started: datetime | None = None,
-    ) -> None:  # fmt: skip
-        self.refused = list(refused)
-        self.kind = type(refusals[0]).__name__
-        self.started = started or datetime.now(UTC)  # when the refused import began
-        self.run_id: int | None = None  # the run recorded after the rollback (recorded_as)
-        if len(refused) == 1:
-            super().__init__(refusals[0].message_zh, refusals[0].message_en)
-            return
-        super().__init__(
-            f"{len(refused)} 个文件都被拒绝，未导入任何记录："
-            + "；".join(f"{r['file']}：{r['message_zh']}" for r in refused),
-            f"all {len(refused)} files were refused, nothing was imported: "
-            + "; ".join(f"{r['file']}: {r['message_en']}" for r in refused),
-        )
-
-    def recorded_as(self, run_id: int) -> None:
-        """Say that the refused import is in the history as run ``run_id`` (see
-        :func:`zhengwu.ingest.runs.record_refused_run`)."""
-        self.run_id = run_id
-        self.message_zh += f"（已记入导入记录，第 {run_id} 次导入：zhengwu imports）"
-        self.message_en += f" (recorded in the import history as run {run_id}: zhengwu imports)"
-        self.args = (f"{self.message_zh} / {self.message_en}",)
-
-    def to_dict(self) -> dict[str, object]:
-        """Return the error with every refused file, as ``zhengwu import --json`` ends."""
-        return super().to_dict() | {"error": self.kind, "refused": self.refused}
 
 
 class Parsed(Protocol):

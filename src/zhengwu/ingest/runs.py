@@ -5,8 +5,9 @@ over one file: its run is stored when it ends, with its counts and the rows it r
 quarantine, ``zhengwu quarantine --run N``), and an audit entry says who imported which file
 with what result.
 
-An import whose every file was refused whole (``ImportRefusedError``: a GBK CSV, archives
-of no file in the format) is rolled back — nothing of it is written — and its run is then
+An import whose every file was refused whole (:class:`ImportRefusedError`: a GBK CSV,
+archives of no file in the format; ``zhengwu import``, and ``zhengwu desk import-csv`` of a
+file without a request text column) is rolled back — nothing of it is written — and its run is then
 stored on its own (:func:`record_refused_run`): 0 records read and the files refused with
 why, so that the history (``zhengwu imports``, 设置 › 导入记录) shows it as well.
 """
@@ -22,8 +23,48 @@ from sqlalchemy.orm import Session
 
 from zhengwu.audit import service as audit_service
 from zhengwu.auth.principal import Principal
+from zhengwu.errors import InvalidInputError
 from zhengwu.ingest.models import ImportRun, QuarantineEntry
 from zhengwu.platforms.records import QuarantineRecord
+
+
+class ImportRefusedError(InvalidInputError):
+    """Every input of an import was refused whole, so nothing was imported.
+
+    One file refused: its own message. Several: each named with its reason, in the
+    message and in ``refused`` (each ``{"file", "error", "status", "message_zh",
+    "message_en"}``, as a summary's ``refused``), which :meth:`to_dict` carries too; its
+    ``error`` is the refusals' own kind (``InvalidInputError``), as before."""
+
+    def __init__(
+        self, refusals: list[InvalidInputError], refused: list[dict[str, Any]],
+        started: datetime | None = None,
+    ) -> None:  # fmt: skip
+        self.refused = list(refused)
+        self.kind = type(refusals[0]).__name__
+        self.started = started or datetime.now(UTC)  # when the refused import began
+        self.run_id: int | None = None  # the run recorded after the rollback (recorded_as)
+        if len(refused) == 1:
+            super().__init__(refusals[0].message_zh, refusals[0].message_en)
+            return
+        super().__init__(
+            f"{len(refused)} 个文件都被拒绝，未导入任何记录："
+            + "；".join(f"{r['file']}：{r['message_zh']}" for r in refused),
+            f"all {len(refused)} files were refused, nothing was imported: "
+            + "; ".join(f"{r['file']}: {r['message_en']}" for r in refused),
+        )
+
+    def recorded_as(self, run_id: int) -> None:
+        """Say that the refused import is in the history as run ``run_id`` (see
+        :func:`zhengwu.ingest.runs.record_refused_run`)."""
+        self.run_id = run_id
+        self.message_zh += f"（已记入导入记录，第 {run_id} 次导入：zhengwu imports）"
+        self.message_en += f" (recorded in the import history as run {run_id}: zhengwu imports)"
+        self.args = (f"{self.message_zh} / {self.message_en}",)
+
+    def to_dict(self) -> dict[str, object]:
+        """Return the error with every refused file, as ``zhengwu import --json`` ends."""
+        return super().to_dict() | {"error": self.kind, "refused": self.refused}
 
 
 def record_sheet_run(

@@ -81,6 +81,7 @@ from zhengwu.errors import InvalidInputError, ZhengwuError, named_as
 from zhengwu.ingest.files import NOT_TEXT_HINT, check_file, iter_csv_rows, sheet_header
 from zhengwu.ingest.models import ImportRun, QuarantineEntry
 from zhengwu.ingest.packed import PlainFile, check_packed, input_count, plain_files
+from zhengwu.ingest.runs import ImportRefusedError
 from zhengwu.ingest.workbook import SheetLeft
 from zhengwu.platforms.timeparse import MAX_YEAR, MIN_YEAR, DateError, parse_time
 from zhengwu.servicedesk import (
@@ -1003,9 +1004,28 @@ def import_csv(
 
     ``via``: where the import was started (``cli``, ``console``, ``api``): a reason that
     advises choosing another source names that place's way of choosing it.
+
+    A file found but refused whole (no request text column, an archive of several sheets,
+    a workbook past an unpack limit) raises :class:`ImportRefusedError` naming it, with
+    nothing written: the caller rolls back and may then store the run alone, as ``zhengwu
+    import`` does (:func:`zhengwu.ingest.runs.record_refused_run`).
     """
+    started = datetime.now(UTC)
     check_file(path)
     check_packed(path)
+    try:
+        return _import_file(
+            session, path, actor, source, as_of, batch_rows, public, prepare_ahead, via
+        )
+    except InvalidInputError as exc:
+        raise ImportRefusedError([exc], [{"file": str(path)} | exc.to_dict()], started) from exc
+
+
+def _import_file(
+    session: Session, path: Path, actor: Principal, source: str, as_of: datetime | None,
+    batch_rows: int, public: bool, prepare_ahead: bool | None, via: csvbatch.Via,
+) -> CsvImportSummary:  # fmt: skip
+    """The import of :func:`import_csv` once the file is found."""
     with closing(plain_files(path, get_settings().data_dir / "tmp")) as plains:
         plain = _one_sheet(path, plains)
         # A member's copy under the data directory is named as the member in errors (a
