@@ -7,8 +7,9 @@ and English, so the web layer never turns one into a 500 and the CLI prints it c
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from difflib import SequenceMatcher
 from typing import ClassVar
 
 
@@ -111,3 +112,34 @@ def named_as(copy: str, shown: str) -> Iterator[None]:
         exc.message_en = exc.message_en.replace(copy, shown)
         exc.args = (f"{exc.message_zh} / {exc.message_en}",)
         raise
+
+
+def closest_names(name: object, known: Iterable[str], *, most: int = 3) -> list[str]:
+    """Return the names of ``known`` closest to a mistyped ``name``, best first (at most
+    ``most``): those difflib finds alike (ratio ≥ 0.6, case ignored) or that begin with it,
+    within 0.1 of the best, so that 'weibo-cov' gets weibo-cov-csv alone; none when none is
+    close."""
+    typed = str(name).casefold()
+    scored = []
+    for candidate in known:
+        ratio = SequenceMatcher(None, typed, candidate.casefold()).ratio()
+        if ratio >= 0.6 or (len(typed) >= 3 and candidate.casefold().startswith(typed)):
+            scored.append((ratio, candidate))
+    if not scored:
+        return []
+    best = max(ratio for ratio, _ in scored)
+    scored.sort(key=lambda pair: -pair[0])  # stable: equals keep the order given
+    return [candidate for ratio, candidate in scored if ratio >= best - 0.1][:most]
+
+
+def did_you_mean(name: object, known: Iterable[str]) -> tuple[str, str]:
+    """Return the notes that name the known names closest to a mistyped ``name``
+    (:func:`closest_names`), to follow it in an error — ``（是否指 a、b？）`` and
+    `` (did you mean a or b?)`` — or two empty strings when none is close. Every refusal
+    of an unknown name shares it (import formats, indicator systems, formula presets,
+    metrics, jobs)."""
+    close = closest_names(name, known)
+    if not close:
+        return "", ""
+    english = close[0] if len(close) == 1 else f"{', '.join(close[:-1])} or {close[-1]}"
+    return f"（是否指 {'、'.join(close)}？）", f" (did you mean {english}?)"

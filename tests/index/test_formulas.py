@@ -610,3 +610,20 @@ def test_methodology_of_a_preset_lists_its_bounds() -> None:
     assert "`R / n ≤ Rmax`（篇均阅读数不可能超过单篇最高阅读数）" in text
     assert "R / n ≤ Rmax (篇均阅读数" in render(load_system("qingbo_wci_v2"), lang="en")
     assert "输入约束" not in render(load_system("weibo_bci_simple"))
+
+
+def test_a_mistyped_preset_or_system_name_is_answered_with_the_closest_ones() -> None:
+    # The index's names are refused as an unknown import format is (one helper): the
+    # closest known names first, then the full list.
+    preset = runner.invoke(app, ["formula", "qingbo_wci_v3", "--input", "{}"])
+    assert preset.exit_code == 2
+    flat = "".join(preset.stderr.split())
+    assert "没有名为'qingbo_wci_v3'的公式预设（是否指qingbo_wci_v2、qingbo_wci_v14_2？）；" in flat
+    assert "(didyoumeanqingbo_wci_v2orqingbo_wci_v14_2?)" in flat
+    system = runner.invoke(app, ["methodology", "zhengwu4d", "--period", "2025-Q3"])
+    assert system.exit_code != 0
+    assert "没有名为'zhengwu4d'的指标体系（是否指zhengwu-4d？）" in "".join(system.stderr.split())
+    from zhengwu.index.metrics import get_metric
+
+    with pytest.raises(NotFoundError, match=r"unknown metric 'reads_per_dya' \(did you mean "):
+        get_metric("reads_per_dya")

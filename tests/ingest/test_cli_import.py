@@ -428,3 +428,26 @@ def test_warnings_start_stderr_without_an_empty_line() -> None:
     unknown = runner.invoke(app, ["import", "weibo-cov", str(WECHAT_SAMPLE)])
     assert unknown.exit_code == 2
     assert unknown.stderr.startswith("错误：未知的导入格式 'weibo-cov'")
+
+
+def test_an_unknown_format_names_the_closest_known_ones(tmp_path: Path) -> None:
+    # 'weibo-cov' for weibo-cov-csv: the refusal listed all 15 formats and left the
+    # reader to find the one meant.
+    typo = runner.invoke(app, ["import", "weibo-cov", str(tmp_path), "--json"])
+    assert typo.exit_code == 2
+    refused = orjson.loads(typo.stdout.splitlines()[-1])
+    assert refused["message_zh"].startswith(
+        "未知的导入格式 'weibo-cov'（是否指 weibo-cov-csv？）；"
+    )
+    assert refused["message_en"].startswith(
+        "unknown import format 'weibo-cov' (did you mean weibo-cov-csv?); known formats: "
+    )
+    assert "douyin-aweme" in refused["message_en"]  # the list is still there
+    assert "错误：未知的导入格式'weibo-cov'（是否指weibo-cov-csv？）" in "".join(
+        typo.stderr.split()
+    )
+    several = orjson.loads(runner.invoke(app, ["import", "wechat", str(tmp_path), "--json"]).stdout)
+    assert "(did you mean wechat-stats or wechat-articles?)" in several["message_en"]
+    assert "（是否指 wechat-stats、wechat-articles？）" in several["message_zh"]
+    nothing = orjson.loads(runner.invoke(app, ["import", "rss", str(tmp_path), "--json"]).stdout)
+    assert "did you mean" not in nothing["message_en"] and "是否指" not in nothing["message_zh"]

@@ -35,7 +35,7 @@ from typing import Literal
 
 from zhengwu.content.store import REPLIES_VIEW
 from zhengwu.content.store import REPLY_PREFIX as REPLY_PREFIX
-from zhengwu.errors import NotFoundError
+from zhengwu.errors import NotFoundError, did_you_mean
 from zhengwu.index.dialect import DUCKDB, Dialect
 
 Source = Literal["posts", "followers", "service"]
@@ -260,9 +260,10 @@ def get_metric(name: str) -> Metric:
     try:
         return _REGISTRY[name]
     except KeyError:
+        close_zh, close_en = did_you_mean(name, sorted(_REGISTRY))
         raise NotFoundError(
-            f"未知指标度量 {name!r}；可用：{', '.join(sorted(_REGISTRY))}",
-            f"unknown metric {name!r}; known metrics: {', '.join(sorted(_REGISTRY))}",
+            f"未知指标度量 {name!r}{close_zh}；可用：{', '.join(sorted(_REGISTRY))}",
+            f"unknown metric {name!r}{close_en}; known metrics: {', '.join(sorted(_REGISTRY))}",
         ) from None
 
 

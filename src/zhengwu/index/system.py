@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from zhengwu.config import get_settings
-from zhengwu.errors import InvalidInputError, NotFoundError, ZhengwuError
+from zhengwu.errors import InvalidInputError, NotFoundError, ZhengwuError, did_you_mean
 from zhengwu.index.metrics import DEFAULT_SERVICE_TOPICS, METRICS
 from zhengwu.index.periods import WeekStart
 from zhengwu.storable import refuse_nul_document
@@ -197,9 +197,11 @@ def _indicator(raw: Any, where: str) -> Indicator:
                        "cap_value", "zero_is_missing", "platforms", "note", "note_zh"})  # fmt: skip
     metric = raw.get("metric")
     if metric not in METRICS:
+        close_zh, close_en = did_you_mean(metric, METRICS)
         raise _err(
-            f"{where}.metric", f"未知指标度量 {metric!r}（`zhengwu index systems --metrics` 列出全部）",
-            f"unknown metric {metric!r} (`zhengwu index systems --metrics` lists them)",
+            f"{where}.metric",
+            f"未知指标度量 {metric!r}{close_zh}（`zhengwu index systems --metrics` 列出全部）",
+            f"unknown metric {metric!r}{close_en} (`zhengwu index systems --metrics` lists them)",
         )  # fmt: skip
     weight = _number(raw.get("weight"), f"{where}.weight")
     if weight <= 0:
@@ -562,9 +564,10 @@ def load_system(name: str | None = None, *, path: Path | None = None) -> Indicat
     name = name or DEFAULT_SYSTEM
     known = available_systems()
     if name not in known:
+        close_zh, close_en = did_you_mean(name, known)
         raise NotFoundError(
-            f"没有名为 {name!r} 的指标体系；可用：{', '.join(known)}",
-            f"no indicator system named {name!r}; known: {', '.join(known)}",
+            f"没有名为 {name!r} 的指标体系{close_zh}；可用：{', '.join(known)}",
+            f"no indicator system named {name!r}{close_en}; known: {', '.join(known)}",
         )
     system = load_system_file(known[name])
     if system.name != name:

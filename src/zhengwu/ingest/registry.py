@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from zhengwu.errors import InvalidInputError
+from zhengwu.errors import InvalidInputError, did_you_mean
 from zhengwu.platforms.records import (
     AccountRecord,
     CommentRecord,
@@ -100,9 +100,10 @@ def get_importer(name: str, **options: Any) -> Importer:
     factory = _REGISTRY.get(name)
     if factory is None:
         known = ", ".join(sorted(_REGISTRY))
+        close_zh, close_en = did_you_mean(name, sorted(_REGISTRY))
         raise InvalidInputError(
-            f"未知的导入格式 {name!r}；可用格式：{known}",
-            f"unknown import format {name!r}; known formats: {known}",
+            f"未知的导入格式 {name!r}{close_zh}；可用格式：{known}",
+            f"unknown import format {name!r}{close_en}; known formats: {known}",
         )
     try:
         return factory(**options)

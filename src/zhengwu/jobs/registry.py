@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from zhengwu.errors import InvalidInputError
+from zhengwu.errors import InvalidInputError, did_you_mean
 
 log = logging.getLogger(__name__)
 
@@ -137,9 +137,10 @@ def get_job(name: str) -> Job:
     for job in JOBS:
         if job.name == name:
             return job
+    close_zh, close_en = did_you_mean(name, names())
     raise InvalidInputError(
-        f"未知的后台任务：{name}（可选：{'、'.join(names())}）",
-        f"unknown job {name!r} (one of {', '.join(names())})",
+        f"未知的后台任务：{name}{close_zh}（可选：{'、'.join(names())}）",
+        f"unknown job {name!r}{close_en} (one of {', '.join(names())})",
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from zhengwu.errors import NotFoundError
+from zhengwu.errors import NotFoundError, did_you_mean
 from zhengwu.index.formulas.model import FormulaResult, Preset
 from zhengwu.index.formulas.other_publishers import (
     CHENGDU_2015,
@@ -49,9 +49,10 @@ def get_preset(name: str) -> Preset:
         return PRESETS[name]
     except KeyError:
         known = ", ".join(PRESETS)
+        close_zh, close_en = did_you_mean(name, PRESETS)
         raise UnknownPresetError(
-            f"没有名为 {name!r} 的公式预设；可用：{known}",
-            f"no formula preset named {name!r}; known presets: {known}",
+            f"没有名为 {name!r} 的公式预设{close_zh}；可用：{known}",
+            f"no formula preset named {name!r}{close_en}; known presets: {known}",
         ) from None
 
 
