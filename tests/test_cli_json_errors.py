@@ -98,6 +98,7 @@ REFUSED: dict[str, tuple[list[str], str]] = {
 # Commands that refuse nothing cheap to give them: they fail when the database cannot be used.
 NEED_THE_DATABASE: dict[str, list[str]] = {
     "db backup": ["{tmp}/copy.db"],
+    "db current": [],
     "desk calendar recompute": [],
     "desk categories list": [],
     "desk due-soon": [],

@@ -49,6 +49,13 @@ def _run(*args: str, input_text: str | None = None) -> str:
     return " ".join(result.stdout.split())  # rich wraps long lines
 
 
+def _heads() -> str:
+    """The revision of each branch, comma-separated (``db current --json``'s ``heads``)."""
+    result = runner.invoke(app, ["current", "--json"])
+    assert result.exit_code == 0, result.output
+    return str(orjson.loads(result.stdout)["heads"])
+
+
 def test_fresh_database_is_created_then_up_to_date(empty_url: str) -> None:
     assert _run("current") == "(空数据库 / empty database)"  # looking does not migrate
     created = _run("upgrade")
@@ -59,8 +66,19 @@ def test_fresh_database_is_created_then_up_to_date(empty_url: str) -> None:
         "(up to date); 已载入区划"
     )
     assert "loaded" in created and "regions" in created and "," not in created
-    heads = _run("current")
+    heads = _heads()
     assert heads and heads != "(空数据库 / empty database)" and heads not in created
+    # `db current` read the 13 branch tips on one line: now the newest revision as `db
+    # upgrade` says it, the tips with -v, and every field in --json.
+    at = f"结构版本 {newest}（最新） / schema at {newest} (up to date)"
+    assert _run("current") == at
+    assert _run("current", "-v") == f"{at} 各分支版本 / branch revisions: {heads}"
+    assert len(heads.split(",")) > 1
+    looked = orjson.loads(runner.invoke(app, ["current", "--json"]).stdout)
+    assert looked == {
+        "heads": heads, "newest": newest, "latest": newest, "up_to_date": True,
+        "pending": [], "unknown": [],
+    }  # fmt: skip
     again = _run("upgrade")
     assert again == (
         f"数据库已是最新（{newest}），未做改动 / database already up to date ({newest}); nothing done"
@@ -79,12 +97,15 @@ def test_older_database_is_upgraded_from_its_revision(empty_url: str) -> None:
     engine = make_engine(empty_url)
     migrate.upgrade(engine, "0017")
     engine.dispose()
-    before = _run("current")
+    before = _heads()
     assert "0017" in before
+    behind = _run("current")
+    assert behind.startswith("结构版本 0017，未应用迁移 ") and "（0002," in behind
+    assert behind.endswith(": run zhengwu db upgrade") and "0017 (" not in behind
     result = runner.invoke(app, ["upgrade", "--json"])
     assert result.exit_code == 0, result.output
     answer = orjson.loads(result.stdout)
-    heads = _run("current")
+    heads = _heads()
     assert answer["before"] == before and answer["after"] == heads != before
     assert "0018" in answer["applied"] and "0017" not in answer["applied"]
     assert answer["up_to_date"] is True and answer["newest"] == answer["latest"]
@@ -195,22 +216,28 @@ def test_downgrade_asks_first_then_goes_back(empty_url: str) -> None:
     # There was no `zhengwu db downgrade`: going back before installing an older version
     # took Python (zhengwu.db.migrate.downgrade).
     _run("upgrade")
-    heads = _run("current")
+    heads = _heads()
     assert "0041" in heads.split(",")
     said = _refused("downgrade", "0041@-1", given="n\n")
     assert "将把数据库结构从" in said and "are dropped with their data" in said
     assert "未降级：没有确认" in said and "not downgraded: not confirmed" in said
     assert _refused("downgrade", "0041@-1").endswith("not confirmed (add --yes not to be asked)")
-    assert _run("current") == heads  # nothing changed
+    assert _heads() == heads  # nothing changed
     done = _run("downgrade", "0041@-1", input_text="y\n")
-    back = _run("current")
+    back = _heads()
+    newest = max(back.split(","))  # 0041 is not the newest revision: the list says what is missing
+    assert _run("current") == (
+        f"结构版本 {newest}，未应用迁移 1 个（0041；最新为 {newest}）：请运行 zhengwu db upgrade / "
+        f"schema at {newest}, 1 migration not applied (0041; the latest is {newest}): run "
+        "zhengwu db upgrade"
+    )
     assert "0041" not in back.split(",") and "0040" in back.split(",")
     assert f"已从 {heads} 降级到 {back} / downgraded the schema from {heads} to {back}" in done
     result = runner.invoke(app, ["downgrade", "0040@-1", "--yes", "--json"])
     assert result.exit_code == 0, result.output
     answer = orjson.loads(result.stdout.strip().splitlines()[-1])
     assert answer["before"] == back and answer["changed"] is True
-    assert "0034" in answer["after"].split(",") and answer["after"] == _run("current")
+    assert "0034" in answer["after"].split(",") and answer["after"] == _heads()
     assert "应用迁移 2 个" in _run("upgrade")  # and up again: 0040 and 0041
 
 
@@ -218,12 +245,12 @@ def test_downgrade_refuses_what_it_cannot_do(empty_url: str) -> None:
     empty = _refused("downgrade", "0001", "--yes")
     assert "数据库是空的" in empty and "the database is empty" in empty
     _run("upgrade")
-    heads = _run("current")
+    heads = _heads()
     unknown = _refused("downgrade", "9999", "--yes")
     assert "无法降级到结构版本 9999" in unknown and "cannot downgrade to revision 9999" in unknown
     json_alone = _refused("downgrade", "0040@-1", "--json")
     assert "--json 需要同时给出 --yes" in json_alone and "--json needs --yes" in json_alone
-    assert _run("current") == heads
+    assert _heads() == heads
 
 
 def test_downgrade_to_the_list_db_current_printed_names_each_step(empty_url: str) -> None:
@@ -232,9 +259,9 @@ def test_downgrade_to_the_list_db_current_printed_names_each_step(empty_url: str
     # '0006,0008,…'". The refusal names the downgrade of each branch that moved.
     _run("upgrade")
     _run("downgrade", "0040@-1", "--yes")
-    noted = _run("current")  # the schema before the "upgrade"
+    noted = _heads()  # the schema before the "upgrade"
     _run("upgrade")
-    heads = _run("current")
+    heads = _heads()
     said = _refused("downgrade", noted, "--yes")
     # The one branch that moved, at its revision before the upgrade (whatever newer
     # migrations that branch has gained since this test was written).
@@ -244,8 +271,29 @@ def test_downgrade_to_the_list_db_current_printed_names_each_step(empty_url: str
     assert "降级一次只给一个版本" in said and "a downgrade takes one revision at a time" in said
     assert f"请依次运行 zhengwu db downgrade {step}" in said
     assert f"run in turn zhengwu db downgrade {step}" in said and "Can't locate" not in said
-    assert _run("current") == heads  # nothing changed
+    assert _heads() == heads  # nothing changed
     same = _refused("downgrade", heads, "--yes")
     assert "无需降级" in same and "nothing to downgrade" in same
     _run("downgrade", step, "--yes")  # the step it named
-    assert _run("current") == noted
+    assert _heads() == noted
+
+
+def test_current_names_revisions_of_a_newer_version(empty_url: str) -> None:
+    # An older zhengwu looking at a database a newer one migrated (before its downgrade).
+    _run("upgrade")
+    engine = make_engine(empty_url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE alembic_version SET version_num = '9001' "
+                "WHERE version_num = (SELECT max(version_num) FROM alembic_version)"
+            )
+        )
+    engine.dispose()
+    said = _run("current")
+    assert said.startswith("结构版本 9001（本版本不认识 9001：数据库属于较新的 zhengwu")
+    assert said.endswith(
+        "(9001 unknown to this version: the database belongs to a newer "
+        "zhengwu — downgrade it with that version first)"
+    )
+    assert orjson.loads(runner.invoke(app, ["current", "--json"]).stdout)["unknown"] == ["9001"]

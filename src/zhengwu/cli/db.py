@@ -63,8 +63,15 @@ def upgrade(
         return
     said = describe_upgrade(before, after, added)
     if verbose:
-        said += f"\n各分支版本 / branch revisions: {','.join(after.heads)}"
+        said += branch_revisions(after)
     console.print(said, markup=False, highlight=False)
+
+
+def branch_revisions(state: SchemaState) -> str:
+    """Return the line ``-v`` adds to ``db upgrade`` and ``db current``: the revision of each
+    domain's migration branch (the tips the version table lists; what ``db downgrade``
+    takes, one at a time)."""
+    return f"\n各分支版本 / branch revisions: {','.join(state.heads)}"
 
 
 def describe_upgrade(before: SchemaState, after: SchemaState, regions_added: int) -> str:
@@ -206,19 +213,64 @@ def _one_revision_at_a_time(listed: str, current: str) -> InvalidInputError:
     "current", short_help="显示数据库结构版本（不迁移） / print the schema revision (no migrating)"
 )
 @handle_errors
-def current() -> None:
-    """Print the schema revision of the operational DB (without migrating it); a database
-    without a schema, or none yet: (空数据库 / empty database).
+def current(
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="also list the revision of each branch")
+    ] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Print the schema revision of the operational DB (without migrating it): the newest
+    revision applied and whether it is the latest this version knows, as ``zhengwu db
+    upgrade`` says it; a database without a schema, or none yet: (空数据库 / empty database).
 
-    Example: zhengwu db current
+    The revision of each domain's migration branch (what ``db downgrade`` takes, one at a
+    time; note it before an upgrade): with -v, and in --json (``heads``, comma-separated as
+    ``db upgrade --json``'s ``after``; ``newest``, ``latest``, ``up_to_date``, ``pending``:
+    the migrations not applied, ``unknown``: revisions of a newer zhengwu).
+
+    Example: zhengwu db current -v
     """
     from zhengwu.db import migrate
     from zhengwu.db.engine import get_engine, nothing_stored_yet
 
-    if nothing_stored_yet():  # no database file: none is created just to say so
-        console.print(EMPTY_DATABASE)
+    # No database file: none is created just to say so.
+    state = migrate.schema_state(None if nothing_stored_yet() else get_engine(migrate=False))
+    if json_out:
+        print_json({
+            "heads": ",".join(state.heads) or None, "newest": state.newest,
+            "latest": state.latest, "up_to_date": state.up_to_date,
+            "pending": list(state.pending), "unknown": list(state.unknown),
+        })  # fmt: skip
         return
-    console.print(migrate.current(get_engine(migrate=False)) or EMPTY_DATABASE)
+    said = describe_current(state)
+    if verbose and state.heads:
+        said += branch_revisions(state)
+    console.print(said, markup=False, highlight=False, soft_wrap=True)
+
+
+def describe_current(state: SchemaState) -> str:
+    """Return what ``zhengwu db current`` prints, in Chinese and English: the newest
+    revision applied and whether it is the latest (or what to run), not the tips of the 13
+    migration branches."""
+    if state.newest is None:
+        return EMPTY_DATABASE
+    if state.unknown:  # an older zhengwu's look at a newer one's database
+        unknown = ",".join(state.unknown)
+        return (
+            f"结构版本 {state.newest}（本版本不认识 {unknown}：数据库属于较新的 zhengwu，请用它降级"
+            f"后再用本版本） / schema at {state.newest} ({unknown} unknown to this version: the "
+            "database belongs to a newer zhengwu — downgrade it with that version first)"
+        )
+    if state.up_to_date:
+        return f"结构版本 {state.newest}（最新） / schema at {state.newest} (up to date)"
+    count = len(state.pending)
+    shown = ",".join(state.pending[:5]) + ("…" if count > 5 else "")
+    return (
+        f"结构版本 {state.newest}，未应用迁移 {count} 个（{shown}；最新为 {state.latest}）："
+        f"请运行 zhengwu db upgrade / schema at {state.newest}, {count} migration"
+        f"{'s' if count != 1 else ''} not applied ({shown}; the latest is {state.latest}): "
+        "run zhengwu db upgrade"
+    )
 
 
 @app.command(

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alembic import command
 from alembic.config import Config
@@ -24,6 +24,9 @@ from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.pool import NullPool
 
 from zhengwu.errors import BusyError, InvalidInputError, ServerError
+
+if TYPE_CHECKING:
+    from alembic.script import ScriptDirectory
 
 
 def alembic_config(url: str) -> Config:
@@ -337,11 +340,17 @@ class SchemaState:
     heads: tuple[str, ...]
     applied: frozenset[str]
     code_heads: tuple[str, ...]
+    # Listed revisions this code has no migration of: the database belongs to a newer
+    # zhengwu (which has to take it back first: ``zhengwu db downgrade``).
+    unknown: tuple[str, ...] = ()
+    # The code's migrations not applied, in order (behind the newest applied as well:
+    # a branch taken back, ``db upgrade 0019``).
+    pending: tuple[str, ...] = ()
 
     @property
     def newest(self) -> str | None:
         """The newest revision applied (revisions are numbered in order), None if none."""
-        return max(self.applied, default=None)
+        return max(self.applied | set(self.unknown), default=None)
 
     @property
     def latest(self) -> str:
@@ -354,14 +363,26 @@ class SchemaState:
         return set(self.code_heads) <= self.applied
 
 
-def schema_state(engine: Engine) -> SchemaState:
-    """Return where the schema of the database behind ``engine`` stands (no migrating)."""
+def _known(script: ScriptDirectory, revision: str) -> bool:
+    """Tell whether this code has a migration of ``revision``."""
+    from alembic.script.revision import ResolutionError
+
+    try:
+        return script.revision_map.get_revision(revision) is not None
+    except ResolutionError:
+        return False
+
+
+def schema_state(engine: Engine | None) -> SchemaState:
+    """Return where the schema of the database behind ``engine`` stands (no migrating);
+    ``None``: no database yet (no schema)."""
     from alembic.script import ScriptDirectory
 
-    script = ScriptDirectory.from_config(
-        alembic_config(engine.url.render_as_string(hide_password=False))
-    )
-    have = tuple(sorted(set((current(engine) or "").split(",")) - {""}))
+    url = "sqlite://" if engine is None else engine.url.render_as_string(hide_password=False)
+    script = ScriptDirectory.from_config(alembic_config(url))
+    listed = set() if engine is None else set((current(engine) or "").split(",")) - {""}
+    unknown = tuple(sorted(r for r in listed if not _known(script, r)))
+    have = tuple(sorted(listed - set(unknown)))
     # The version table keeps only the tips: a revision another one depends on (0018 on
     # 0014 and 0017) is applied without being listed, so count what the tips cover.
     applied = (
@@ -369,7 +390,10 @@ def schema_state(engine: Engine) -> SchemaState:
         if have
         else frozenset()
     )
-    return SchemaState(have, applied, tuple(sorted(script.get_heads())))
+    code_heads = tuple(sorted(script.get_heads()))
+    everything = {r.revision for r in script.revision_map.iterate_revisions(code_heads, "base")}
+    pending = tuple(sorted(everything - applied))
+    return SchemaState(tuple(sorted(listed)), applied, code_heads, unknown, pending)
 
 
 def ensure_current(engine: Engine) -> bool:
