@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -248,6 +249,20 @@ def test_downgrade_refuses_what_it_cannot_do(empty_url: str) -> None:
     heads = _heads()
     unknown = _refused("downgrade", "9999", "--yes")
     assert "无法降级到结构版本 9999" in unknown and "cannot downgrade to revision 9999" in unknown
+    # The Chinese line carried Alembic's English ("Can't locate revision identified by …");
+    # it says why in Chinese, the English line keeps Alembic's words.
+    for given, why_zh, why_en in (
+        ("9999", "本版本的迁移中没有 9999", "Can't locate revision identified by '9999'"),
+        ("0006@-9", "该分支上没有这么多步可退或可进（-9）", "Relative revision -9 didn't produce"),
+        ("heads", "各分支的版本不同，请给出一个版本", "Multiple head revisions are present"),
+    ):
+        result = runner.invoke(app, ["downgrade", given, "--yes", "--json"])
+        assert result.exit_code == 2, result.output
+        error = orjson.loads(result.stdout.splitlines()[-1])
+        assert error["message_zh"].startswith(f"无法降级到结构版本 {given}：{why_zh}"), error
+        words = error["message_zh"].replace(given, "").replace("zhengwu db current -v", "")
+        assert re.search(r"[A-Za-z]{3,}", words) is None, words
+        assert why_en in error["message_en"] and "cannot downgrade" in error["message_en"]
     json_alone = _refused("downgrade", "0040@-1", "--json")
     assert "--json 需要同时给出 --yes" in json_alone and "--json needs --yes" in json_alone
     assert _heads() == heads

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import socket
 import threading
 import time
@@ -262,9 +263,33 @@ def _migrate(
         except CommandError as exc:
             zh, en = words
             raise InvalidInputError(
-                f"无法{zh}到结构版本 {revision}：{exc}",
+                f"无法{zh}到结构版本 {revision}：{_refusal_zh(str(exc))}",
                 f"cannot {en} to revision {revision}: {exc}",
             ) from None
+
+
+# Alembic's refusals of a target revision, and what they mean in Chinese (the English
+# line keeps Alembic's own words).
+_ALEMBIC_REFUSALS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"Can't locate revision identified by '([^']*)'"),
+     "本版本的迁移中没有 {0}（zhengwu db current -v 列出各分支的版本）"),
+    (re.compile(r"Destination (\S+) is not a valid downgrade target"),
+     "{0} 不在当前结构之前（尚未应用，或不在这些分支上）"),
+    (re.compile(r"Relative revision ([-+]?\d+) didn't produce"),
+     "该分支上没有这么多步可退或可进（{0}）"),
+    (re.compile(r"Multiple head revisions are present"),
+     "各分支的版本不同，请给出一个版本（zhengwu db current -v 列出各分支的版本），或 版本@-1"),
+    (re.compile(r"Range revision not allowed"), "不能给出版本范围，请给出一个版本"),
+)  # fmt: skip
+
+
+def _refusal_zh(message: str) -> str:
+    """Return why Alembic refused a target revision (its ``message``), in Chinese."""
+    for pattern, zh in _ALEMBIC_REFUSALS:
+        found = pattern.search(message)
+        if found:
+            return zh.format(*found.groups())
+    return "迁移工具不接受这个版本（原因见英文信息）"
 
 
 def _migrate_locked(
