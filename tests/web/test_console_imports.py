@@ -160,3 +160,36 @@ def test_no_run_yet(live_server: str, committed_engine: Engine) -> None:
         page = c.get("/console/settings/imports")
     assert page.status_code == 200
     assert 'id="imports-none"' in page.text and 'id="import-runs"' not in page.text
+
+
+def test_a_run_with_only_field_values_quarantined_links_to_them(
+    client: httpx.Client, world: ImportWorld, tmp_path: Path
+) -> None:
+    # A bad 公开电话 is quarantined alone and its organisation imported: the run counts 0
+    # quarantined records, and 导入记录 gave it no link to the value it quarantined.
+    orgs = tmp_path / "orgs.csv"
+    orgs.write_text(
+        "org_id,name,level,sector,adcode,parent_id,public_phones\n"
+        "411000-901,许昌市测试局,市,综合,411000,,12345x\n",
+        encoding="utf-8",
+    )
+    done = runner.invoke(app, ["import", "zhengwu-orgs", str(orgs), "--json"])
+    assert done.exit_code == 0, done.output
+    summary = orjson.loads(done.stdout.splitlines()[-1])
+    run = summary["run_id"]
+    assert (summary["imported"], summary["quarantined"]) == (1, 0)
+    login(client, "admin")
+    html = client.get("/console/settings/imports").text
+    row = _row(html, run)
+    assert 'class="run-quarantined">0' in row
+    assert f'href="/console/settings/imports/quarantine?run={run}#quarantine"' in row
+    assert f"zhengwu quarantine --run {run}" in row
+    assert "另有 1 个字段值被隔离（所在记录已导入）" in _text(row)
+    assert "1 field value quarantined (its record imported)" in _text(row)
+    clean = _row(html, world.runs[0])  # nothing of it in the quarantine: no link
+    assert "run-quarantine-link" not in clean and "字段值" not in clean
+    listed = client.get(f"/console/settings/imports/quarantine?run={run}")
+    assert listed.status_code == 200
+    head = _text(listed.text.split('id="quarantine-run"')[1].split("</section>")[0])
+    assert "隔离 0 · 另有 1 个字段值被隔离（所在记录已导入）" in head
+    assert "公开电话无效" in _text(listed.text.split('id="quarantine"')[1])

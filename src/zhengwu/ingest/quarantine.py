@@ -43,6 +43,16 @@ def count(session: Session, where: list[ColumnElement[bool]]) -> int:
     return session.scalar(count_statement(where)) or 0
 
 
+def count_by_run(session: Session, run_ids: list[int]) -> dict[int, int]:
+    """Return how many quarantine entries each of ``run_ids`` has (those with any; counted
+    in the ``(run_id, id)`` index): the records it left out and the values it left out of
+    records it kept (a bad 公开电话), which its ``quarantined`` does not count."""
+    if not run_ids:
+        return {}
+    counted = select(Q.run_id, func.count(Q.id)).where(Q.run_id.in_(run_ids)).group_by(Q.run_id)
+    return {int(run): int(n) for run, n in session.execute(counted)}
+
+
 def page_statement(
     where: list[ColumnElement[bool]], *, offset: int, limit: int
 ) -> Select[QuarantineEntry]:

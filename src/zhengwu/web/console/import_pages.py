@@ -5,8 +5,10 @@ Each run of ``zhengwu import``, ``zhengwu desk import-csv`` and the sheet import
 export, a category tree, a routing table, a matrix's member list): its format, files, when
 it ran, its counts, and the files it refused whole (a GBK CSV, a member of an archive not
 in the format) with why, to fix and import again — an import that refused every file too
-(0 read). A run with quarantined records links to them (``zhengwu quarantine --run N``
-shown beside the link): 隔离记录 lists the records newest first, 50 a page, of one run
+(0 read). A run with anything in the quarantine links to it (``zhengwu quarantine --run
+N`` shown beside the link) — its records left out, and the values left out of records it
+kept (a bad 公开电话 of an organisation imported), which its count of quarantined records
+leaves out and the page names beside it: 隔离记录 lists the records newest first, 50 a page, of one run
 or one format or all, each with its source (``file:line``), its reason (in Chinese and
 English, as the importer wrote it) and the start of its raw text, masked
 (:func:`zhengwu.privacy.excerpt.masked_excerpt`) as the service desk's upload page keeps
@@ -71,7 +73,10 @@ def import_runs(
     pager = Pager(total=total, offset=offset, size=PAGE, anchor="import-runs")
     newest = select(ImportRun).order_by(ImportRun.id.desc())
     runs = list(db.scalars(newest.offset(pager.offset).limit(PAGE)))
-    return render(request, "imports.html", area="settings", runs=runs, pager=pager)
+    # A run may quarantine values of records it kept (a bad 公开电话) and count 0 records:
+    # what is in the quarantine, not ``quarantined``, says whether to link there.
+    entries = quarantine.count_by_run(db, [r.id for r in runs])
+    return render(request, "imports.html", area="settings", runs=runs, pager=pager, entries=entries)
 
 
 @router.get("/quarantine", response_class=HTMLResponse)
@@ -83,6 +88,10 @@ def quarantined_records(
     require_admin(principal)
     run_id = int_or_none(run)
     the_run = None if run_id is None else quarantine.get_run(db, run_id)
+    values = 0  # the run's entries that are values of records it kept, not records
+    if the_run is not None:
+        kept = quarantine.count_by_run(db, [the_run.id]).get(the_run.id, 0)
+        values = max(0, kept - the_run.quarantined)
     fmt = (format or "").strip() or None
     where = quarantine.filters(run_id, fmt)
     total = quarantine.count(db, where)
@@ -94,7 +103,7 @@ def quarantined_records(
     rows = [(e, masked_excerpt(e.raw, RAW_SHOWN) if e.raw else "") for e in entries]
     return render(
         request, "quarantine.html", area="settings", rows=rows, pager=pager, run=the_run,
-        fmt=fmt, formats=quarantine.formats(db), raw_shown=RAW_SHOWN,
+        fmt=fmt, formats=quarantine.formats(db), raw_shown=RAW_SHOWN, values=values,
     )  # fmt: skip
 
 
