@@ -111,6 +111,14 @@ def named_as(copy: str, shown: str) -> Iterator[None]:
         exc.message_zh = exc.message_zh.replace(copy, shown)
         exc.message_en = exc.message_en.replace(copy, shown)
         exc.args = (f"{exc.message_zh} / {exc.message_en}",)
+        # And the files an import refused whole (ImportRefusedError.refused), which its
+        # to_dict carries: an upload's refusal named the server's copy there.
+        refused = getattr(exc, "refused", None)
+        if isinstance(refused, list):
+            exc.refused = [  # type: ignore[attr-defined]
+                {k: v.replace(copy, shown) if isinstance(v, str) else v for k, v in r.items()}
+                for r in refused
+            ]
         raise
 
 

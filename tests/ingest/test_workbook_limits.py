@@ -224,10 +224,10 @@ def test_cli_sheet_imports_refuse_a_bomb_workbook_and_write_nothing(
     with Session(committed_engine) as session:
         for model in (ServiceRequest, QuarantineEntry):
             assert session.scalar(select(func.count()).select_from(model)) == 0, model
-        # `zhengwu import` keeps the refused import's run in the history, alone: 0 read
+        # Both keep the refused import's run in the history, alone: 0 read
         runs = [(r.read, [x["file"] for x in r.refused or []])
                 for r in session.scalars(select(ImportRun))]  # fmt: skip
-        assert runs == ([] if command[0] == "desk" else [(0, [str(path)])])
+        assert runs == [(0, [str(path)])]
 
 
 def test_a_bomb_workbook_in_a_zip_is_named_as_the_member_not_its_copy(
@@ -244,8 +244,10 @@ def test_a_bomb_workbook_in_a_zip_is_named_as_the_member_not_its_copy(
     flat = "".join(result.output.split())
     assert f"解压{path}!工单.xlsx!{SHEET}超过压缩比上限200:1" in flat
     assert str(get_settings().data_dir) not in flat and "unpack-" not in flat
-    with Session(committed_engine) as session:
-        assert session.scalar(select(func.count()).select_from(ImportRun)) == 0
+    with Session(committed_engine) as session:  # the refused run alone, naming no copy
+        [run] = session.scalars(select(ImportRun))
+        assert (run.read, [x["file"] for x in run.refused]) == (0, [str(path)])
+        assert str(get_settings().data_dir) not in str(run.refused)
 
 
 # ---- the XML inside: entity bombs and damage (expat parses each part as it streams by) ---
@@ -337,5 +339,6 @@ def test_cli_desk_import_refuses_damaged_xml_and_writes_nothing(
     flat = "".join(result.output.split())
     assert "（XML已损坏）" in flat and "Traceback" not in result.output
     with Session(committed_engine) as session:
-        for model in (ServiceRequest, QuarantineEntry, ImportRun):
+        for model in (ServiceRequest, QuarantineEntry):
             assert session.scalar(select(func.count()).select_from(model)) == 0, model
+        assert [r.read for r in session.scalars(select(ImportRun))] == [0]  # the run alone

@@ -275,6 +275,14 @@ def test_old_excel_is_refused_clearly_and_nothing_stays(
     )
     assert api.status_code == 422
     assert "另存为 .xlsx 或 CSV" in api.json()["message_zh"]
+    # A file refused whole names the upload, in the message and in "refused" alike.
+    headless = client.post(
+        "/api/desk/import",
+        headers={"X-CSRF-Token": csrf, "Accept": "application/json"},
+        files={"file": ("a.csv", b"x,y\n1,2\n")},
+    )
+    assert headless.status_code == 422 and "desk-upload-" not in headless.text
+    assert headless.json()["message_zh"].startswith("a.csv 不是可导入的诉求 CSV")
     no_file = client.post("/console/desk/import", data={"csrf_token": csrf, "source": "12345"})
     assert no_file.status_code == 422 and "请选择要导入的热线导出文件" in no_file.text
     bogus = _upload(client, csrf, "a.csv", _csv([]), source="fax")
