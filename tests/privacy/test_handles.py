@@ -35,8 +35,16 @@ GOVERNMENT = ("深圳交警", "平安北京", "CCTV新闻", "SZ交警", "12345�
         ("@深圳交警麻烦管管这个路口", "@深圳交警麻烦管管这个路口"),
         ("//@平安北京:转发 ＠cctv新闻你好，", "//@平安北京:转发 ＠cctv新闻你好，"),
         ("@平安北京在2017年发布", "@平安北京在2017年发布"),
-        # … a citizen's is masked so, words and all, as before.
-        ("@吃面的老李头请处理 @李娜你好", "@＊＊＊ @＊＊＊"),
+        # … a citizen's handle is masked up to the first word that opens a request to
+        # them (rules 10: the words after it stay, as after a government name) …
+        ("@吃面的老李头请处理 @李娜你好", "@＊＊＊请处理 @＊＊＊你好"),
+        ("@张三丰请帮忙看看，谢谢", "@＊＊＊请帮忙看看，谢谢"),
+        ("//@小李在新乡:转发 ＠雨夜小鹿麻烦管管", "//@＊＊＊:转发 @＊＊＊麻烦管管"),
+        # … but not at a word a nickname holds as often (在 看看 怎么 已经 …): the handle
+        # is masked to the next space, words and all, and a word at the handle's start
+        # (@请叫我小明, @你好小明) is the nickname's.
+        ("@小明在路上请处理", "@＊＊＊请处理"),
+        ("@看看世界在2017年 @请叫我小明 @你好小明", "@＊＊＊ @＊＊＊ @＊＊＊"),
         # Citizens: masked, also with a full-width at sign, and when their handle only
         # contains a government name (an impersonation, a fan, a longer name).
         ("＠吃面的老李头 快看", "@＊＊＊ 快看"),

@@ -327,3 +327,51 @@ def test_masking_a_stored_text_of_older_rules_masks_the_name() -> None:
     assert stored == "王*的电话：138****5678，张*：139****5678"
     # What the old rules stored (phones masked, names readable) is masked at display.
     assert mask_text("王芳的电话：138****5678，张伟：139****5678") == stored
+
+
+# A self-introduction that closes its clause: 我是 and the name alone, then a comma. The
+# given name may hold characters that elsewhere end a name run into the next words
+# (名 向 家 有 …: 我叫张伟今年…), since the comma bounds it.
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("我是张阳名，家住幸福小区", ["张阳名"]),
+        ("您好，我是张名阳，想反映一个问题", ["张名阳"]),
+        ("我是周向红，今年六十岁", ["周向红"]),
+        ("我是李家豪。楼下噪音太大", ["李家豪"]),
+        ("我是王有才，电话打不通", ["王有才"]),
+        ("我是欧阳向东，退休职工", ["欧阳向东"]),
+    ],
+)
+def test_a_self_introduction_closing_its_clause_is_a_name(text: str, expected: list[str]) -> None:
+    assert names(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我是本村村民，反映修路问题",
+        "我是一名教师，工资拖欠",
+        "我是市民，反映噪音",
+        "我是农民，种地为生",
+        "我是初婚，想办准生证",
+        "我是户主，房子漏水",
+        "我是常客了，每次都这样",
+        "我是江西人，在此务工",
+        "我是高中生，想问政策",
+        "我是毕业生，想问落户",
+        "我是李先生，住三楼",
+        "我是王老师，想反映",
+        "我是刘姐，楼下的",
+        "我是党员，应当带头",
+        "我是房东，租客欠费",
+        "我是谁，怎么证明",
+        "我是农民工，工资被拖欠",
+        "我是商户，门面被占",
+        "我是华人，在国外",
+        "我是高三的，想问考试",
+        "我是张家的，邻居",
+    ],
+)
+def test_a_self_introduction_by_a_role_names_nobody(text: str) -> None:
+    assert names(text) == []

@@ -329,7 +329,8 @@ def test_an_id_is_never_read_as_a_card_or_phone() -> None:
 
 def test_a_luhn_valid_card_beats_a_mistyped_id() -> None:
     # 18 digits opening with 62 (甘肃, and UnionPay) and a date: a card that passes Luhn is
-    # a card, not a mistyped ID; one that fails Luhn is read as the mistyped ID.
+    # a card, not a mistyped ID; one that fails Luhn is read as the mistyped ID, but after a
+    # card cue.
     cards = [f"62010519900307{n:03d}" for n in range(1000)]
     card = next(c + d for c in cards for d in "0123456789"
                 if luhn_ok(c + d) and not is_valid_id18(c + d))  # fmt: skip
@@ -339,7 +340,9 @@ def test_a_luhn_valid_card_beats_a_mistyped_id() -> None:
     assert detect(card, {"id_card"}) == []
     not_luhn = card[:17] + str((int(card[17]) + 5) % 10)
     assert not luhn_ok(not_luhn) and not is_valid_id18(not_luhn)
-    assert kinds_and_values(f"卡号{not_luhn}") == [("id_card", not_luhn)]
+    assert kinds_and_values(f"号码{not_luhn}") == [("id_card", not_luhn)]
+    # After a card cue it is a card all the same (rules 10): the citizen says so.
+    assert kinds_and_values(f"卡号{not_luhn}") == [("bank_card", not_luhn)]
 
 
 def test_a_mistyped_id_ending_in_x_is_no_card_and_a_letter() -> None:
@@ -429,3 +432,38 @@ def test_spans_are_ordered_non_overlapping_and_match_the_text() -> None:
     assert all(isinstance(s, PiiSpan) and text[s.start : s.end] == s.value for s in spans)
     assert all(a.end <= b.start for a, b in itertools.pairwise(spans))
     assert [s.kind for s in detect(text, {"phone", "plate"})] == ["phone", "plate"]
+
+
+# A card cue (银行卡号, 卡号, 账号 …) says what follows is a card: a citizen who mistypes a
+# digit has still published it. A reference cue (订单号, 工单号, 运单号 …) says what follows
+# is no card, though one in ten such numbers passes Luhn.
+@pytest.mark.parametrize(
+    "cue", ["银行卡号", "银行卡号：", "卡号 ", "工行卡", "银行账号为", "账户："]
+)
+def test_a_number_after_a_card_cue_is_a_card_even_failing_luhn(cue: str) -> None:
+    card = make_card("6222", 16)
+    mistyped = card[:-1] + str((int(card[-1]) + 1) % 10)
+    assert not luhn_ok(mistyped)
+    assert kinds_and_values(f"退款请打到{cue}{mistyped}，谢谢") == [("bank_card", mistyped)]
+    grouped = " ".join(mistyped[i : i + 4] for i in range(0, 16, 4))
+    assert kinds_and_values(f"{cue}{grouped} 2人") == [("bank_card", grouped)]
+    nineteen = make_card("6217", 19)[:-1] + "0"
+    assert kinds_and_values(f"{cue}{nineteen}") == [("bank_card", nineteen)]
+
+
+@pytest.mark.parametrize(
+    "cue", ["订单号", "订单号：", "京东订单 ", "工单号", "快递单号：", "运单号", "流水号", "编号"]
+)
+def test_a_luhn_valid_number_after_a_reference_cue_is_no_card(cue: str) -> None:
+    order = make_card("6222", 16)
+    assert luhn_ok(order)
+    assert detect(f"{cue}{order}已退款") == []
+    # A card cue right before the number wins: 卡编号, 银行卡单号 name a card.
+    assert kinds_and_values(f"银行卡{order}") == [("bank_card", order)]
+    # Without any cue a Luhn-valid number with a card's prefix is still a card.
+    assert kinds_and_values(f"退款到{order}") == [("bank_card", order)]
+
+
+def test_a_short_or_long_number_after_a_card_cue_is_no_card() -> None:
+    assert detect("卡号123456789012345，") == []  # 15 digits
+    assert [s for s in detect("账号12345678901234567890") if s.kind == "bank_card"] == []

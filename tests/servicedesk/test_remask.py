@@ -17,11 +17,12 @@ from zhengwu.config import get_settings
 from zhengwu.jobs.registry import get_job
 from zhengwu.jobs.runner import run_jobs
 from zhengwu.library import service as library
+from zhengwu.outbox.models import OutboxMessage
 from zhengwu.privacy import MASKING_RULES_VERSION
 from zhengwu.search import indexer
 from zhengwu.search import service as search
 from zhengwu.search.models import SearchDocument
-from zhengwu.servicedesk import presenters, remask, service
+from zhengwu.servicedesk import presenters, remask, replies, service
 from zhengwu.servicedesk.category import service as category_service
 from zhengwu.servicedesk.models import MaskingState, ServiceRequest
 from zhengwu.servicedesk.schemas import RequestIntake
@@ -238,3 +239,38 @@ def test_the_worker_job_brings_the_board_in_line(
         assert OFFICE in shown and CITIZEN not in shown
         [record] = client.get(f"/open311/v2/requests/{pid}.json").json()
         assert OFFICE in record["description"] and CITIZEN not in record["description"]
+
+
+def test_a_withdrawn_number_is_masked_in_the_replies_waiting_in_the_outbox(
+    session: Session, world: World
+) -> None:
+    """A reply queued while the number was registered carries it readable; withdrawn (a
+    person's line after all), the numbers' pass masks it in the replies not yet delivered
+    — a gateway may publish a queued one at any time — and leaves a delivered one, the
+    record of what was published, and a reply that does not mention it."""
+    _register(session, world, [OFFICE])
+    remask.step(session)
+    intake = RequestIntake(source="weibo", text="文化路井盖丢失，请尽快处理",
+                           source_ref="weibo:7302", account_uid="1002")  # fmt: skip
+    request = service.create_request(session, intake=intake, actor=SYSTEM)
+    session.flush()
+    body = f"已转住建局办理，可拨打{OFFICE}咨询"
+    queued = replies.queue(session, request=request, kind="first_response", body=body)
+    failed = replies.queue(session, request=request, kind="progress", body=body)
+    delivered = replies.queue(session, request=request, kind="closing", body=body)
+    other = replies.queue(session, request=request, kind="progress", body="已派人处理")
+    assert queued and failed and delivered and other
+    assert queued.body == body  # published: readable when it was queued
+    failed.state, delivered.state = "failed", "delivered"
+    session.flush()
+
+    _register(session, world, [])  # withdrawn
+    report = remask.step(session)
+    assert report.outbox == 2 and not report.more
+    session.expire_all()
+    masked = "已转住建局办理，可拨打0371-****1234咨询"
+    assert (queued.body, failed.body) == (masked, masked)
+    assert delivered.body == body and other.body == "已派人处理"
+    assert remask.step(session).counts() == NOTHING  # taken up
+    stored = session.scalars(select(OutboxMessage.body).where(OutboxMessage.state != "delivered"))
+    assert all(OFFICE not in b for b in stored)

@@ -384,3 +384,22 @@ def test_rules_6_recognise_government_handles_however_written_and_homes_by_their
         Account(platform="weibo", uid="9102", name="SZ交警", organization_id=world.orgs["police"]),
         Account(platform="weibo", uid="9103", name="吃面的老李头", is_government=False),
     ], POST_6, old=POST_5_STORED, masked=POST_6_MASKED)  # fmt: skip
+
+
+# Version 10: a name that closes its clause after 我是 though it holds 名 or 向, a citizen's
+# handle run into a word addressed to them (masked up to it), a card number mistyped after
+# a card cue; an order number that passes Luhn stays readable after its cue.
+POST_10 = ("我是张阳名，退款请打到银行卡号6222000000000001 订单号6222000000000009 "
+           "@吃面的老李头请帮忙")  # fmt: skip
+POST_10_MASKED = ("我是张*，退款请打到银行卡号****0001 订单号6222000000000009 "
+                  "@＊＊＊请帮忙")  # fmt: skip
+# What version 9 stored: the name and the mistyped card readable, the order number masked
+# as a card, the handle masked with the words after it.
+POST_9_STORED = ("我是张阳名，退款请打到银行卡号6222000000000001 订单号****0009 "
+                 "@＊＊＊")  # fmt: skip
+
+
+def test_rules_10_mask_a_self_introduction_a_mistyped_card_and_a_handles_words_apart(
+    session: Session,
+) -> None:
+    _intake_and_pass(session, [], POST_10, old=POST_9_STORED, masked=POST_10_MASKED)

@@ -16,7 +16,10 @@ A government name run into the words addressed to it (``@广州发布请处理``
 ``@深圳交警麻烦管管``: no space before them, so the handle reads on) stays readable
 with those words: :func:`handle_names` offers the name before such a word
 (:data:`ADDRESSING`) — a citizen's nickname seldom holds one — and the handle is kept
-only when that name is a government account's.
+only when that name is a government account's. A citizen's handle run into a word that
+opens a request to them (:data:`OPENING`: ``@张三丰请帮忙``) is masked up to that word,
+which stays readable with what follows (``@＊＊＊请帮忙``); run into one a nickname holds as
+often (``在`` ``看看`` …) it is masked to the next space, words and all.
 """
 
 from __future__ import annotations
@@ -36,6 +39,15 @@ HANDLE_MASK = "@" + DOOR_MASK
 ADDRESSING = re.compile(
     r"请|您好|你好|麻烦|能否|能不能|可否|可不可以|为什么|为何|怎么|管管|管一管|看看|看一下"
     r"|帮忙|帮帮|快来|速来|赶紧|救救|在(?!线)|已经|于|对于"
+)
+
+# The words of ADDRESSING that open a request to someone (请 您好 麻烦 帮忙 …): a citizen's
+# handle run into one is masked up to it and the words stay readable (@张三丰请帮忙 →
+# @＊＊＊请帮忙), as a government name's. Not the others (在 已经 于 怎么 为什么 看看 …):
+# a nickname holds them as often (在路上, 看看世界), so a handle run into them is masked
+# to the next space, words and all — the safe side where the nickname's end is unsure.
+OPENING = re.compile(
+    r"请|您好|你好|麻烦|能否|能不能|可否|可不可以|管管|管一管|帮忙|帮帮|快来|速来|赶紧|救救"
 )
 
 
@@ -69,7 +81,9 @@ def has_handle(text: str) -> bool:
 def mask_handles(text: str, *, keep: Collection[str] = ()) -> str:
     """Return ``text`` with every handle masked but those naming one of ``keep`` (names,
     with or without ``@``, compared by :func:`handle_key`; a handle names the name it is
-    or, run into words addressed to it, the one before them: :func:`handle_names`)."""
+    or, run into words addressed to it, the one before them: :func:`handle_names`). A
+    citizen's handle run into a word of :data:`OPENING` is masked up to that word, which
+    stays with what follows it (``@张三丰请帮忙`` → ``@＊＊＊请帮忙``)."""
     if "@" not in text and "＠" not in text:
         return text
     kept = {handle_key(name) for name in keep}
@@ -77,6 +91,8 @@ def mask_handles(text: str, *, keep: Collection[str] = ()) -> str:
     def masked(m: re.Match[str]) -> str:
         if any(handle_key(name) in kept for name in handle_names(m.group(1))):
             return m.group(0)
-        return HANDLE_MASK
+        # A citizen's: the first opening word after two characters at least ends it.
+        opening = OPENING.search(m.group(1), 2)
+        return HANDLE_MASK if opening is None else HANDLE_MASK + m.group(1)[opening.start() :]
 
     return HANDLE.sub(masked, text)

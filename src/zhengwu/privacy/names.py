@@ -226,12 +226,42 @@ _PHRASE_END = re.compile(
 )
 
 
+# What a given name after 我是 that closes its clause does not hold: particles and
+# words of a role (我是常客了，…, 我是江西人，…, 我是高三的，…).
+_SELF_NOT_GIVEN = frozenset("的了着过吗呢吧啊呀嘛是不没也都就还很太更又却而但人们者员")
+
+
+def _self_introduced(text: str, start: int) -> int | None:
+    """Return where the name after 我是 at ``start`` ends when it alone closes its clause
+    (我是张阳名，…, 我是周向红，…), or None.
+
+    The clause end bounds it, so its given name may hold what ends a name run into the
+    next words elsewhere (名 向 家 有 …: 我叫张伟今年…); roles (我是市民，, 我是农民，,
+    我是一名教师，), a surname with a title (我是李先生，) and particles stay no names.
+    """
+    s = _surname_at(text, start)
+    if not s:
+        return None
+    end = start + s
+    while end < len(text) and end - start - s < 2 and _is_cjk(text[end]):
+        end += 1
+    given = text[start + s : end]
+    if not given or text[end : end + 1] not in _CLAUSE_END:
+        return None
+    if any(c in _SELF_NOT_GIVEN for c in given) or _TITLE_ONLY.fullmatch(given):
+        return None
+    return end if _is_person(text, start, end) else None
+
+
 def _names_after_labels(text: str) -> Iterator[Found]:
     for m in _LABELS.finditer(text):
         end = _name_after(text, m.end())
+        weak = m.group("word") in _WEAK_LABELS and m.group("verb") != "叫"
+        closes = end is not None and _PHRASE_END.match(text, end) is not None
+        if weak and not closes and m.group("word") == "我是":
+            end = _self_introduced(text, m.end())  # 我是张阳名，…: the clause end bounds it
         if end is None:
             continue
-        weak = m.group("word") in _WEAK_LABELS and m.group("verb") != "叫"
         if weak and not _PHRASE_END.match(text, end):
             continue
         yield "name", m.end(), end

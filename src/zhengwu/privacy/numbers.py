@@ -81,6 +81,20 @@ ID15 = re.compile(r"[1-9](?<!\d\d)\d{7}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\
 # an ID's check letter X (…597X4952…: one glued string, not two numbers), nor ends right
 # before one (65260420000217388X is a mistyped ID whose first 17 digits pass Luhn).
 CARD = re.compile(r"[3-69](?<![\dXx]\d)\d{3}(?:[ -]?\d{4}){3}(?:([ -]?)\d{1,3})?(?![\dXx])")
+# A word that says a card number follows (银行卡号, 工行卡, 卡号, 银行账号, 账户 …, then
+# perhaps 是/为, a colon or spaces): right after one, 16–19 digits are a card whatever their
+# first digit and though they fail Luhn — a citizen who mistypes a digit of their card has
+# still published it, and the cue says what it is.
+CARD_CUE = re.compile(r"(?:卡|[账帐](?:号|户))(?:号码|编号|号)?(?:是|为)?[ :：]*(?=\d)")
+_CUE_CARD_RUN = re.compile(r"\d{4}(?:[ -]?\d{4}){3}(?:([ -]?)\d{1,3})?(?![\dXx])")
+# A word that says the number after it is a reference, not a card (订单号, 京东订单, 工单号,
+# 快递单号, 运单号, 流水号, 编号 …, then perhaps 是/为, a colon, spaces or #): one such
+# number in ten passes Luhn, and masking it hid an order number the public may need. Not
+# after 卡 or 账 (卡编号, 银行卡单号: a card).
+_REFERENCE_BEFORE = re.compile(
+    r"(?<![卡账帐])(?:(?:订单|运单|快递单|快递|物流单|物流|工单|流水|交易单|发票|合同|案件|受理"
+    r"|设备|业务)(?:编号|号码|单号|号|编码)?|单号|编号|编码|序列号)(?:是|为)?[ :：#]*$"
+)
 # Licence plates: province character, issuing-office letter, an optional dot or space, and
 # five characters (ordinary), six (new energy: D/F first or last), or four and 挂/学/警/港/澳.
 # Letters I and O are never used on plates.
@@ -207,8 +221,9 @@ def find_numbers(folded: str) -> Iterator[Found]:
             yield "id_card", m.start(), m.end()
     for m in _overlapping(CARD, folded):
         end = _card_end(folded, m)
-        if end is not None:
+        if end is not None and not _after_reference(folded, m.start()):
             yield "bank_card", m.start(), end
+    yield from _cards_after_cues(folded)
     for m in _overlapping(MOBILE, folded):
         yield "phone", m.start(), m.end()
     yield from _prefixed_mobiles(folded)
@@ -278,6 +293,33 @@ def _prefixed_mobiles(folded: str) -> Iterator[Found]:
         if start > 0 and folded[start - 1].isdigit():
             continue  # "2086 138…": the 86 ends another number
         yield "phone", start, m.end()
+
+
+def _after_reference(folded: str, start: int) -> bool:
+    """Return whether the number at ``start`` is written right after a reference cue
+    (:data:`_REFERENCE_BEFORE`: 订单号, 工单号 …): an order's number, not a card."""
+    return _REFERENCE_BEFORE.search(folded, max(0, start - 12), start) is not None
+
+
+def _cards_after_cues(folded: str) -> Iterator[Found]:
+    """Yield the 16–19 digits right after a card cue (:data:`CARD_CUE`), Luhn or not.
+
+    A short last group set apart ("卡号 6222 0212 3456 7890 2人") is the sentence's unless
+    the digits pass Luhn with it.
+    """
+    # The cue's first characters are looked up with str.find and the cue matched there:
+    # a search of the alternation would try it at every character of every text.
+    for first in "卡账帐":
+        at = folded.find(first)
+        while at >= 0:
+            cue = CARD_CUE.match(folded, at)
+            run = _CUE_CARD_RUN.match(folded, cue.end()) if cue is not None else None
+            if run is not None:
+                end = run.end()
+                if run.group(1) and not luhn_ok(_digits(run.group())):
+                    end = run.start(1)
+                yield "bank_card", run.start(), end
+            at = folded.find(first, at + 1)
 
 
 def _card_end(folded: str, m: re.Match[str]) -> int | None:

@@ -451,8 +451,11 @@ def get_request(request_id: int, db: DB, principal: CurrentPrincipal) -> HelpReq
 def _reloaded(
     db: DB, principal: Principal, request_id: int, *, fresh: bool = False
 ) -> HelpRequestView:
+    """Return a request after an action as the caller may see it (:func:`get_request`'s
+    view: published numbers readable, government handles too, the rest masked)."""
     found = rescue_service.get_request(db, request_id=request_id, for_update=fresh)
-    shown = access.view(principal, found, officials=access.government_handles(db, [found]))
+    shown = access.view(principal, found, keep=published_phones.directory(db),
+                        officials=access.government_handles(db, [found]))  # fmt: skip
     return claims.attach(db, principal, [shown])[0]
 
 

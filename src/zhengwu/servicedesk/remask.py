@@ -10,7 +10,10 @@ taken in meanwhile still show it readable. The library's search index has the sa
 directory with the one it last took up (:class:`~zhengwu.servicedesk.models.MaskingState`)
 and re-masks, from the original text and with the intake's name and phone, every request
 whose text contains one of the numbers that changed, a batch per transaction; at the end
-of a pass it indexes the library items that mention them again. A re-masked request gets
+of a pass it masks again the public replies waiting in the outbox that mention them (a
+withdrawn number must not go out with a queued reply; a newly registered one stays masked
+there: a reply's body, masked when it was queued, is its only text) and indexes the
+library items that mention them again. A re-masked request gets
 a new ``updated_at``, so the next search refresh re-indexes it too. A directory that
 changes again mid-pass restarts the pass with both changes.
 
@@ -131,17 +134,21 @@ def _remask(session: Session, rows: Sequence[_Row], keep: Collection[str], *,
     return len(changed)
 
 
-def _remask_outbox(session: Session, keep: Collection[str], *, after: int, limit: int,
-                   write: bool = True) -> tuple[int, int | None]:  # fmt: skip
-    """Mask again up to ``limit`` replies with an id above ``after`` not yet delivered;
-    store the bodies that changed. Return (how many changed, the last id read when the
-    batch was full — else None: no more)."""
+def _remask_outbox(
+    session: Session, keep: Collection[str], *, after: int, limit: int, write: bool = True,
+    fragments: Sequence[str] = (),
+) -> tuple[int, int | None]:  # fmt: skip
+    """Mask again up to ``limit`` replies with an id above ``after`` not yet delivered
+    (with ``fragments``: only those whose body contains one); store the bodies that
+    changed. Return (how many changed, the last id read when the batch was full — else
+    None: no more)."""
+    mentions = [or_(*(OutboxMessage.body.contains(f) for f in fragments))] if fragments else []
     rows = session.execute(
         select(OutboxMessage.id, OutboxMessage.body, ServiceRequest.citizen_name,
                ServiceRequest.citizen_phone)
         .join(ServiceRequest, ServiceRequest.id == OutboxMessage.entity_id)
         .where(OutboxMessage.entity_type == "request", OutboxMessage.state != "delivered",
-               OutboxMessage.id > after)
+               OutboxMessage.id > after, *mentions)
         .order_by(OutboxMessage.id).limit(limit)
     ).all()  # fmt: skip
     officials = masking.officials(session, (row.body for row in rows))
@@ -235,12 +242,21 @@ def _step(session: Session, limit: int) -> RemaskReport:
     if len(rows) == limit:
         state.cursor = rows[-1].id
         return RemaskReport(len(rows), remasked, more=True)
+    # The replies waiting in the outbox that mention a changed number: a withdrawn one is
+    # masked before a gateway publishes it (a newly registered one stays masked there: the
+    # body is a reply's only text, masked when it was queued).
+    outbox = 0
+    last: int | None = 0
+    while last is not None:
+        replies, last = _remask_outbox(session, keep, after=last, limit=OUTBOX_BATCH,
+                                       fragments=fragments)  # fmt: skip
+        outbox += replies
     from zhengwu.library import service as library
 
     reindexed = library.reindex_mentioning(session, fragments)
     state.pending = []
     state.cursor = 0
-    return RemaskReport(len(rows), remasked, reindexed)
+    return RemaskReport(len(rows), remasked, reindexed, outbox=outbox)
 
 
 @dataclass(frozen=True, slots=True)
