@@ -12,10 +12,12 @@ link; the other roles are refused, a visitor is sent to the login.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
@@ -28,6 +30,8 @@ from zhengwu.audit.models import AuditEntry
 from zhengwu.auth import service as auth_service
 from zhengwu.cli.main import app
 from zhengwu.privacy.excerpt import masked
+from zhengwu.web.app import create_app
+from zhengwu.web.console.import_pages import DOWNLOAD_PIECE
 
 from .test_console_imports import _row, _text, comments_csv
 from .test_console_world import build_console_world, login
@@ -243,6 +247,62 @@ def test_the_download_is_the_clis_json_lines_with_the_raw_text_masked(
         ("import_run", world.refused, {"records": 0}),
     ]
     assert client.get(f"{QUARANTINE}.jsonl?run={world.refused + 100}").status_code == 404
+
+
+async def _asgi_get(app: Any, path: str, query: str, cookie: str) -> list[dict[str, Any]]:
+    """GET ``path`` from ``app`` as the server would call it; return the messages it sent
+    (each ``http.response.body`` is one piece the server writes to the socket)."""
+    scope = {
+        "type": "http", "asgi": {"version": "3.0", "spec_version": "2.4"},
+        "http_version": "1.1", "method": "GET", "scheme": "http", "path": path,
+        "raw_path": path.encode(), "query_string": query.encode(), "root_path": "",
+        "headers": [(b"host", b"127.0.0.1"), (b"cookie", cookie.encode())],
+        "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 80),
+    }  # fmt: skip
+    asked = False
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal asked
+        if asked:  # no disconnect while the body is sent
+            await asyncio.Event().wait()
+        asked = True
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    return sent
+
+
+def test_a_large_download_leaves_a_piece_at_a_time_the_clis_lines_masked(
+    client: httpx.Client, world: QuarantineWorld, committed_engine: Engine, tmp_path: Path
+) -> None:
+    """150 quarantined records leave in pieces of DOWNLOAD_PIECE (100) as they are masked,
+    not one piece a record (a hop between threads each, 90,000 for a large run) nor all at
+    the end; put together they are, byte for byte, the CLI's lines with the raw text masked."""
+    login(client, "admin")
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        comments_csv()
+        + "".join(f"51600000000{i:05d},昨天,5149000000000001,联系人{NAME} 138{i:08d},3,,"
+                  "6000000001,网友丙\n" for i in range(150)),
+        encoding="utf-8",
+    )  # fmt: skip
+    run = _imported(["weibo-comments", str(bad)])
+    cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+    sent = asyncio.run(_asgi_get(create_app(committed_engine), f"{QUARANTINE}.jsonl",
+                                 f"run={run}", cookie))  # fmt: skip
+    assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 200, sent[:2]
+    pieces = [m["body"] for m in sent if m["type"] == "http.response.body" and m.get("body")]
+    assert [p.count(b"\n") for p in pieces] == [DOWNLOAD_PIECE, 50]
+    cli = _cli_lines(run)
+    assert len(cli) == 150 and all(line["kind"] == "quarantine" for line in cli)
+    expected = b"".join(orjson.dumps(x | {"raw": masked(str(x["raw"]))}) + b"\n" for x in cli)
+    body = b"".join(pieces)
+    assert body == expected
+    assert NAME.encode() not in body and b"13800000149" not in body and b"138****0149" in body
 
 
 @pytest.mark.parametrize("role", ["office", "operator", "handler", "dispatcher"])

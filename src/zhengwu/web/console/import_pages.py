@@ -15,9 +15,11 @@ English, as the importer wrote it) and the start of its raw text, masked
 the raw row out of sight: it may hold callers' names, phones and ID numbers. A run's
 records download as the JSON Lines of ``zhengwu quarantine --run N --json`` — every
 record in file order, then the files refused whole — their raw text masked too (the CLI,
-on the server, gives it as read); each download is audited. Only the admin opens these
-pages (the runs name files on the server from every area), from a tile of the settings
-page the admin alone sees.
+on the server, gives it as read); each download is audited. It leaves as it is masked, 100
+records a piece (:data:`DOWNLOAD_PIECE`): masking is most of its time (about a third of a
+millisecond a record), and a piece a record cost as much again in hops between threads.
+Only the admin opens these pages (the runs name files on the server from every area), from
+a tile of the settings page the admin alone sees.
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ router = APIRouter(
 PAGE = 50  # runs a page of 导入记录 lists
 QUARANTINE_PAGE = 50  # records a page of 隔离记录 lists
 RAW_SHOWN = 200  # characters of a record's raw text the list shows (masked)
+# Records a piece of a download holds: the first piece leaves after ~60 ms of masking.
+DOWNLOAD_PIECE = 100
 
 
 def require_admin(principal: Principal) -> None:
@@ -124,11 +128,18 @@ def quarantine_download(
 
     def body() -> Iterator[bytes]:
         # The request's session is closed before the body is sent: the rows get their own.
+        # A piece of DOWNLOAD_PIECE records at a time: each piece the server sends is a hop
+        # between the worker thread and the event loop, 90,000 of them for a large run.
         with factory() as session:
+            lines: list[bytes] = []
             for entry in quarantine.of_run(session, run):
-                yield orjson.dumps(quarantine.record_line(entry, raw=masked)) + b"\n"
-        for line in refused:
-            yield orjson.dumps(line) + b"\n"
+                lines.append(orjson.dumps(quarantine.record_line(entry, raw=masked)) + b"\n")
+                if len(lines) == DOWNLOAD_PIECE:
+                    yield b"".join(lines)
+                    lines = []
+        lines.extend(orjson.dumps(line) + b"\n" for line in refused)
+        if lines:
+            yield b"".join(lines)
 
     name = f"quarantine-run-{the_run.id}.jsonl"
     return StreamingResponse(
