@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
@@ -24,7 +24,7 @@ from zhengwu.auth.principal import Principal
 from zhengwu.errors import ForbiddenError, InvalidInputError, NotFoundError, ZhengwuError
 from zhengwu.index import access as index_access
 from zhengwu.index import dimensions, export
-from zhengwu.index.compliance import REASONS_ZH
+from zhengwu.index.compliance import REASONS_ZH, newest_post_day
 from zhengwu.rescue import service as rescue_service
 from zhengwu.servicedesk import kept_uploads, rates, upload
 from zhengwu.web import charts
@@ -221,8 +221,22 @@ def _compliance(
         if offset > last:  # a stale link past the end: the last page
             report = analytics.compliance_report(db, con, keys, check, failing_only=True,
                                                  limit=MEMBER_PAGE, offset=last)  # fmt: skip
+        report["data_until"] = _stale_data(con, check, report, platforms)
     index_access.name_matrices(db, report, matrix.id)
     return check, report, platforms
+
+
+def _stale_data(
+    con: Any, check: analytics.Check, report: dict[str, Any], platforms: dict[str, int]
+) -> Any:
+    """Return the day of the newest stored post when, with no index run, today's check
+    window holds no post at all (imported history: every account would be 休眠 only because
+    the data stops), else None; the page then says to run ``zhengwu index run``."""
+    if check.run_id is not None or not platforms:
+        return None
+    start = check.check_date - timedelta(days=int(report["window_days"]) - 1)
+    newest = newest_post_day(con, tuple(sorted(platforms)), on_or_after=start)
+    return newest if newest is not None and newest < start else None
 
 
 def _checked(db: Session, matrix: Matrix) -> tuple[pa.Table, dict[str, int]]:
