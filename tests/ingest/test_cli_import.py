@@ -11,6 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from zhengwu.cli.main import app
+from zhengwu.errors import InvalidInputError
+from zhengwu.ingest.files import check_file
 
 runner = CliRunner()
 
@@ -451,3 +453,23 @@ def test_an_unknown_format_names_the_closest_known_ones(tmp_path: Path) -> None:
     assert "（是否指 wechat-stats、wechat-articles？）" in several["message_zh"]
     nothing = orjson.loads(runner.invoke(app, ["import", "rss", str(tmp_path), "--json"]).stdout)
     assert "did you mean" not in nothing["message_en"] and "是否指" not in nothing["message_zh"]
+
+
+def test_a_folder_is_refused_with_the_files_to_give_instead(tmp_path: Path) -> None:
+    """``zhengwu simulate`` writes hot search as a folder of daily files; importing the
+    folder said only "is a directory". It now says how to give the files in it."""
+    folder = tmp_path / "hot-search"
+    folder.mkdir()
+    for day in ("2025-07-01", "2025-07-02"):
+        (folder / f"{day}.json").write_text("[]", encoding="utf-8")
+    (folder / "README.md").write_text("notes", encoding="utf-8")
+    got = runner.invoke(app, ["import", "hot-search", str(folder), "--json"])
+    assert got.exit_code == 2
+    summary = _summary(got.stdout)
+    assert summary["message_zh"].endswith(f"请给出其中的文件，如 {folder}/*.json")
+    assert summary["message_en"].endswith(f"give the files in it, e.g. {folder}/*.json")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(InvalidInputError) as bare:
+        check_file(empty)
+    assert bare.value.message_en == f"is a directory: {empty}"  # nothing in it to name

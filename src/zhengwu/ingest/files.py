@@ -28,9 +28,33 @@ def check_file(path: Path) -> None:
     if not path.exists():
         raise InvalidInputError(f"文件不存在：{path}", f"file not found: {path}")
     if path.is_dir():
-        raise InvalidInputError(f"这是一个目录，不是文件：{path}", f"is a directory: {path}")
+        pattern = _files_pattern(path)
+        if pattern is None:
+            raise InvalidInputError(f"这是一个目录，不是文件：{path}", f"is a directory: {path}")
+        # A folder of daily files (hot search, one CSV per account): say how to give them.
+        raise InvalidInputError(
+            f"这是一个目录，不是文件：{path}；请给出其中的文件，如 {pattern}",
+            f"is a directory: {path}; give the files in it, e.g. {pattern}",
+        )
     if not os.access(path, os.R_OK):
         raise InvalidInputError(f"文件不可读：{path}", f"file not readable: {path}")
+
+
+def _files_pattern(folder: Path, *, looked: int = 1000) -> str | None:
+    """Return ``folder/*.ext`` for the commonest suffix among the files directly in it (its
+    first ``looked`` entries), or None when it holds no file."""
+    suffixes: dict[str, int] = {}
+    with os.scandir(folder) as entries:
+        for n, entry in enumerate(entries):
+            if n >= looked:
+                break
+            if entry.is_file() and not entry.name.startswith("."):
+                suffix = Path(entry.name).suffix
+                suffixes[suffix] = suffixes.get(suffix, 0) + 1
+    if not suffixes:
+        return None
+    suffix = max(sorted(suffixes), key=lambda s: suffixes[s])
+    return str(folder / f"*{suffix}")
 
 
 def split_ranges(path: Path, parts: int, *, min_bytes: int = 8 << 20) -> list[tuple[int, int]]:
