@@ -4,6 +4,7 @@ English, with everything typed kept; a plea without a phone is taken but promise
 from __future__ import annotations
 
 import html
+import re
 from datetime import UTC, datetime
 
 import httpx
@@ -105,3 +106,30 @@ def test_the_board_shows_beijing_time(live_server: str, committed_engine: Engine
         board = client.get(f"/board/rescue/{iid}").text
     assert "求助时间 07-17 17:29（北京时间）" in board
     assert "09:29" not in board and "UTC" not in board
+
+
+def test_the_form_and_the_follow_up_page_name_the_incidents_hotline(
+    live_server: str, committed_engine: Engine
+) -> None:
+    with Session(committed_engine) as session:
+        incident = rescue_service.create_incident(session, data=IncidentCreate(
+            name="热线表单", regions=["410100"], starts_at=START, hotline="0371-12345"),
+            actor=DISPATCHER)  # fmt: skip
+        session.commit()
+        iid, bare = incident.id, _incident(committed_engine)
+    with httpx.Client(base_url=live_server, timeout=60) as client:
+        form = client.get(f"/board/rescue/{iid}/help").text
+        assert 'id="call-first"' in form
+        assert '<a href="tel:0371-12345">0371-12345</a>' in form and "119 / 110" in form
+        # An incident without a hotline says 119 / 110 alone.
+        plain = client.get(f"/board/rescue/{bare}/help").text
+        assert "119 / 110" in plain and "tel:" not in plain.split("</header>")[0]
+        receipt = client.post(f"/board/rescue/{iid}/help", data=GOOD)
+        link = re.search(r'id="followup-link" href="(/board/rescue/followup/[\w-]+)"', receipt.text)
+        assert link, receipt.text
+        page = client.get(link.group(1)).text
+        header = page.split("</header>")[0]
+        assert '<a href="tel:0371-12345">0371-12345</a>' in header and "119 / 110" in header
+        # The look-up form knows no incident: 119 / 110 alone.
+        lookup = client.get("/board/rescue/followup").text.split("</header>")[0]
+        assert "119 / 110" in lookup and "tel:" not in lookup

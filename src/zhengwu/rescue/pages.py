@@ -209,10 +209,11 @@ def _followup_page(
     with ``confirm`` (reason, its label, note, creator) the withdrawal's confirmation. A
     refused field's error (``errors``, by field id) is shown next to it, and the forms keep
     what was typed (``values``, by field id)."""
-    status = None
+    status, hotline = None, None
     if key is not None and db is not None:
         try:
             found = followup.find(db, key)
+            hotline = rescue_service.get_incident(db, incident_id=found.incident_id).hotline
             status = followup.status(
                 found,
                 keep=published_phones.directory(db),
@@ -221,7 +222,7 @@ def _followup_page(
         except ZhengwuError as exc:
             error, status_code = (exc.message_zh, exc.message_en), exc.status_code
     page = _templates.get_template("rescue_followup.html").render(
-        status=status, key=key, message=message, error=error,
+        status=status, key=key, message=message, error=error, hotline=hotline,
         confirm=confirm if status is not None and status.open else None,
         errors=errors or {}, values=values or {},
     )  # fmt: skip
