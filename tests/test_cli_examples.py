@@ -79,6 +79,9 @@ FIRST = (
     "zhengwu users token ",
 )
 
+# Run last: closing the incident ends its intake, which other examples still use.
+LAST = ("zhengwu rescue close",)
+
 CALENDAR = """source = "测试通知"
 years = [2027]
 [holidays]
@@ -227,7 +230,7 @@ def _key(example: str, backend: str) -> str:
 def test_examples_run_on_the_demo_data(demo_dir: Path, committed_engine: Engine) -> None:
     backend = committed_engine.dialect.name
     todo = [e for _, e in examples() if _plain(e) not in SKIPPED]
-    todo.sort(key=lambda e: not e.startswith(FIRST))
+    todo.sort(key=lambda e: (not e.startswith(FIRST), e.startswith(LAST)))
     problems: list[str] = []
     for example in todo:
         key = _key(example, backend)

@@ -73,6 +73,7 @@ REFUSED: dict[str, tuple[list[str], str]] = {
     "report awards": (["--awards", "{tmp}/nope.toml"], "cannot read the awards file"),
     "report build": ([*BAD_PERIOD, "--out", "{tmp}/r.docx"], "must end in .html or .pdf"),
     "rescue board": (["999999"], "no incident named '999999'"),
+    "rescue close": (["999999"], "no incident named '999999'"),
     "rescue extract": (["{tmp}/nope.jsonl"], "no such file"),
     "rescue import-csv": (["999999", "{tmp}/nope.csv"], "no incident named '999999'"),
     "rescue incident create": (["x", "--start", "2025-13-01"], "invalid value starts_at"),

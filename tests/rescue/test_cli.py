@@ -253,3 +253,43 @@ def test_board_prints_the_closing_notices_its_help_names(database: None, tmp_pat
     lines = " ".join(shown.output.split())
     assert "结束说明 closing notices: 1" in lines
     assert f"#{closed}" in lines and "【联系不上】" in lines and "（可能仍有人待救）" in lines
+
+
+def test_close_refuses_open_requests_unless_forced_with_a_reason(
+    database: None, tmp_path: Path
+) -> None:
+    """``zhengwu rescue close`` closes as the API's PATCH does: open requests refuse it (their
+    counts by state), --force needs --reason, and the forced closure is audited."""
+    from sqlalchemy import select
+
+    from zhengwu.audit.models import AuditEntry
+    from zhengwu.db.engine import get_engine
+
+    created = _json(["incident", "create", "郑州暴雨", "--start", "2021-07-20T00:00+08:00",
+                     "--region", "410100", "--json"])  # fmt: skip
+    assert isinstance(created, dict)
+    sheet = tmp_path / "名单.csv"
+    sheet.write_text(SHEET, "utf-8")
+    assert runner.invoke(app, ["import-csv", "郑州暴雨", str(sheet)]).exit_code == 0
+    refused = runner.invoke(app, ["close", "郑州暴雨"])
+    assert refused.exit_code == 2
+    said = "".join(refused.output.split())
+    assert "还有3件求助未结束" in said and "stillhas3openhelprequests" in said, refused.output
+    as_json = runner.invoke(app, ["close", "郑州暴雨", "--json"])
+    error = json.loads(as_json.stdout.strip().splitlines()[-1])
+    assert (as_json.exit_code, error["status"]) == (2, 409)
+    assert sum(error["open_requests"].values()) == 3
+    no_reason = runner.invoke(app, ["close", "郑州暴雨", "--force"])
+    assert no_reason.exit_code == 2 and "needs a reason" in no_reason.output
+    closed = _json(
+        ["close", str(created["id"]), "--force", "--reason", "转交 12345 热线跟进", "--json"]
+    )
+    assert isinstance(closed, dict)
+    assert (closed["status"], sum(closed["left_open"].values())) == ("closed", 3)
+    again = runner.invoke(app, ["close", "郑州暴雨"])
+    assert again.exit_code == 2 and "is already closed" in again.output
+    with Session(get_engine()) as session:
+        entry = session.scalars(select(AuditEntry).where(
+            AuditEntry.entity_type == "rescue_incident", AuditEntry.action == "update")).one()  # fmt: skip
+        assert (entry.to_state, entry.reason) == ("closed", "转交 12345 热线跟进")
+        assert entry.data["forced"] is True
