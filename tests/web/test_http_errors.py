@@ -79,6 +79,31 @@ def test_a_public_pages_error_wears_the_public_look(http: httpx.Client) -> None:
     assert 'id="public-error"' not in console.text
 
 
+def test_an_api_refusal_in_a_browser_shows_who_is_logged_in(
+    http: httpx.Client, committed_engine: Engine
+) -> None:
+    """A verifier opening the volunteers' sheet's address (dispatchers only) gets the 403 page
+    with their name, role and 退出 in the header, not the 登录 link of a visitor."""
+    from sqlalchemy.orm import Session
+
+    from zhengwu.auth import service as auth_service
+
+    from .test_console_world import login
+
+    with Session(committed_engine) as session:
+        auth_service.create_user(session, username="e_verifier", password="password-123",
+                                 role="verifier", display_name="核实员钱")  # fmt: skip
+        session.commit()
+    login(http, "e_verifier", "password-123")
+    page = http.get("/api/rescue/incidents/1/export.csv",
+                    headers={"Accept": "text/html,application/xhtml+xml"})  # fmt: skip
+    assert page.status_code == 403 and page.headers["content-type"].startswith("text/html")
+    assert "403 · 无权访问" in page.text
+    header = page.text.split("</header>")[0]
+    assert "核实员钱" in header and "退出" in header, header
+    assert 'href="/login"' not in page.text
+
+
 def _bilingual(r: httpx.Response, status: int, error: str) -> tuple[str, str]:
     assert r.status_code == status, r.text
     assert r.headers["content-type"].startswith("application/json")

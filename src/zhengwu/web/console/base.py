@@ -322,13 +322,18 @@ def error_page(request: Request, exc: ZhengwuError) -> HTMLResponse:
 
     Under a public page's address (a board, a citizen's link, the rankings) a visitor who is
     not logged in gets the public look — the deployment's name, a way back to the public
-    board — not the staff console's navigation and 登录 button.
+    board — not the staff console's navigation and 登录 button. An API route's refusal shown
+    to a browser names the caller its dependency resolved (``request.state.principal``): a
+    logged-in user is not offered 登录.
     """
-    viewer = getattr(request.state, "console_principal", None) or PUBLIC
+    state = request.state
+    viewer = (
+        getattr(state, "console_principal", None) or getattr(state, "principal", None) or PUBLIC
+    )
     public = request.url.path.startswith(PUBLIC_PATHS) and not viewer.is_authenticated
     return render(
         request, "public_error.html" if public else "error.html", status_code=exc.status_code,
-        error=exc,
+        principal=viewer, error=exc,
         title={400: "请求有误", 403: "无权访问", 404: "页面不存在", 409: "操作冲突", 422: "输入有误",
                429: "操作过于频繁", 500: "服务器内部错误", 503: "暂时无法访问"}.get(exc.status_code, "出错了"),
     )  # fmt: skip
