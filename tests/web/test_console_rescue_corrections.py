@@ -64,6 +64,12 @@ def test_dispatcher_corrects_a_request_in_the_console(
     assert "需求：被困、转移 → 被困、医疗" in history
     assert "电话：" in history and "13800001111、13900003333" in history
     assert "critical" not in history and "[" not in history and "trapped" not in history
+    # The new address placed the request again: its division by name (not 410103), its
+    # coordinates with their hemisphere (not a bare 113.61…).
+    assert "区划：郑州市金水区 → 郑州市二七区<" in history
+    assert "经度：东经 113.6606° → 东经 113.6402°<" in history
+    assert "纬度：北纬 34.8000° → 北纬 34.7241°<" in history
+    assert "410103" not in history and "113.640211" not in history
     with Session(committed_engine) as session:
         entry = session.scalars(select(AuditEntry).where(
             AuditEntry.entity_type == "help_request", AuditEntry.entity_id == help_id,

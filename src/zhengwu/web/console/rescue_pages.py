@@ -278,14 +278,37 @@ EDIT_FIELDS = {"address": "地址", "people_total": "人数", "phones": "电话"
                "reason": "理由", "other_id": "要并入的求助编号"}  # fmt: skip
 
 
+_HEMISPHERES = {"lon": ("东经", "西经"), "lat": ("北纬", "南纬")}
 _CODED = {"urgency": URGENCY_LABELS, "needs": NEED_LABELS, "vulnerabilities": VULNERABILITY_LABELS}
+
+
+def division_label(code: str) -> str:
+    """Return a division as people name it, with its city or province before it
+    (广州市天河区, 北京市东城区, 河南省郑州市); an unknown code as it is."""
+    chain = [regions.get(c) for c in regions.ancestors(code)[:2]]
+    names = [d.name for d in reversed(chain) if d is not None]
+    return "".join(names) or code
+
+
+def _coordinate(value: Any, hemispheres: tuple[str, str]) -> str:
+    """Return a longitude or latitude as 东经 113.6402° / 北纬 34.7241° (4 decimals, ~10 m)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return f"{hemispheres[number < 0]} {abs(number):.4f}°"
 
 
 def edit_value(field: str, value: Any) -> str:
     """Return a value of an edit entry (更正信息) as the form shows it: labels for codes
-    (超级紧急, not critical), lists joined with 、 (not Python's ['trapped'])."""
+    (超级紧急, not critical), lists joined with 、 (not Python's ['trapped']), a division by
+    its name (郑州市二七区, not 410103), coordinates with their hemisphere (东经 113.6402°)."""
     if value is None or value == [] or value == "":
         return "—"
+    if field == "adcode":
+        return division_label(str(value))
+    if field in _HEMISPHERES:
+        return _coordinate(value, _HEMISPHERES[field])
     labels = _CODED.get(field, {})
     values = value if isinstance(value, list) else [value]
     return "、".join(labels.get(str(v), str(v)) for v in values)
